@@ -1,0 +1,138 @@
+/**
+ * Syntax trees. The parser produces `FileAst` (names unresolved, shapes symbolic); the checker
+ * produces `CheckedCell` (every name resolved, every shape a list of numbers), which lowering
+ * turns into IR.
+ */
+import type { Span } from "./source.js";
+
+// ---------------------------------------------------------------- parsed
+
+/** Size arithmetic in declarations: `4*H`, `I+H`, `(H+1)*2`. */
+export type SizeExpr =
+  | { readonly kind: "num"; readonly value: number; readonly span: Span }
+  | { readonly kind: "name"; readonly name: string; readonly span: Span }
+  | {
+      readonly kind: "bin";
+      readonly op: "+" | "-" | "*";
+      readonly left: SizeExpr;
+      readonly right: SizeExpr;
+      readonly span: Span;
+    };
+
+export type BinaryOp = "+" | "-" | "*" | "/" | "@";
+
+export type Expr =
+  | { readonly kind: "num"; readonly value: number; readonly span: Span }
+  /** `h` or, with `prev`, `h[t-1]`. */
+  | { readonly kind: "ref"; readonly name: string; readonly prev: boolean; readonly span: Span }
+  | { readonly kind: "neg"; readonly operand: Expr; readonly span: Span }
+  /** `*` is elementwise (also written ⊙ ∘); `@` is the matrix product (also written ·). */
+  | { readonly kind: "binary"; readonly op: BinaryOp; readonly left: Expr; readonly right: Expr; readonly span: Span; readonly opSpan: Span }
+  /** `f(a, ...)`; `σ` parses as the name `σ`. */
+  | { readonly kind: "call"; readonly fn: string; readonly fnSpan: Span; readonly args: readonly Expr[]; readonly span: Span }
+  /** `[a; b; ...]` */
+  | { readonly kind: "concat"; readonly items: readonly Expr[]; readonly span: Span }
+  /** `Wᵀ` (postfix); `transpose(W)` parses as a call. */
+  | { readonly kind: "transpose"; readonly operand: Expr; readonly span: Span };
+
+export type DeclKind = "input" | "state" | "param";
+
+export interface Decl {
+  readonly kind: DeclKind;
+  readonly name: string;
+  readonly nameSpan: Span;
+  readonly dims: readonly SizeExpr[];
+  readonly span: Span;
+}
+
+export interface SizeDecl {
+  readonly name: string;
+  readonly nameSpan: Span;
+  readonly value: SizeExpr;
+  readonly span: Span;
+}
+
+export interface Equation {
+  readonly target: string;
+  readonly targetSpan: Span;
+  readonly expr: Expr;
+  readonly span: Span;
+}
+
+/** `output y = expr` (expr present) or `output h` (expr absent). */
+export interface OutputDecl {
+  readonly name: string;
+  readonly nameSpan: Span;
+  readonly expr?: Expr;
+  readonly span: Span;
+}
+
+export interface CellAst {
+  readonly name: string;
+  readonly nameSpan: Span;
+  readonly sizes: readonly SizeDecl[];
+  readonly decls: readonly Decl[];
+  readonly equations: readonly Equation[];
+  readonly outputs: readonly OutputDecl[];
+  readonly span: Span;
+}
+
+export interface FileAst {
+  readonly cells: readonly CellAst[];
+}
+
+// ---------------------------------------------------------------- checked
+
+export type Shape = readonly number[];
+
+/** Where a resolved name's value comes from within one time step. */
+export type Binding =
+  | { readonly kind: "input"; readonly index: number }
+  | { readonly kind: "param"; readonly index: number }
+  /** The state's value from the previous step (or the initial state at t = 0). */
+  | { readonly kind: "statePrev"; readonly index: number }
+  /** The value assigned by equation `equation` earlier in this step (a local, or a state after its assignment). */
+  | { readonly kind: "equation"; readonly equation: number };
+
+/** A checked expression: names resolved, functions mapped to ops, every node shaped. */
+export type TExpr =
+  | { readonly kind: "const"; readonly value: number; readonly shape: Shape; readonly span: Span }
+  | { readonly kind: "ref"; readonly name: string; readonly binding: Binding; readonly shape: Shape; readonly span: Span }
+  /** An op of the op table (`compiler/ops`) applied to operands: `add`, `matmul`, `sigmoid`, `concat`, ... */
+  | { readonly kind: "op"; readonly op: string; readonly args: readonly TExpr[]; readonly shape: Shape; readonly span: Span };
+
+export interface TensorDecl {
+  readonly name: string;
+  readonly shape: Shape;
+  readonly span: Span;
+}
+
+export interface CheckedEquation {
+  readonly target: string;
+  /** The state assigned, if the target is a state. */
+  readonly state?: number;
+  readonly expr: TExpr;
+  readonly span: Span;
+}
+
+export interface CheckedOutput {
+  readonly name: string;
+  readonly expr: TExpr;
+  readonly span: Span;
+}
+
+/**
+ * A cell ready for lowering. Outputs are evaluated after all equations of the step: a state read
+ * there is its new value, `h[t-1]` its previous one. Without `output` lines, the outputs are the
+ * states in declared order.
+ */
+export interface CheckedCell {
+  readonly name: string;
+  readonly span: Span;
+  readonly sizes: ReadonlyMap<string, number>;
+  readonly inputs: readonly TensorDecl[];
+  readonly states: readonly TensorDecl[];
+  readonly params: readonly TensorDecl[];
+  readonly equations: readonly CheckedEquation[];
+  readonly outputs: readonly CheckedOutput[];
+}

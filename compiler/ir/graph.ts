@@ -1,0 +1,118 @@
+/**
+ * The IR: one explicit graph per time step. Nodes are hash-consed on construction (structurally
+ * equal nodes are one node), shapes are computed by each op's shape rule, and the node list is
+ * always in topological order (a node's arguments precede it).
+ */
+import type { Shape } from "../ast.js";
+import { opDef } from "../ops/index.js";
+
+export type NodeId = number;
+export type AttrValue = number | boolean | string;
+export type Attrs = Readonly<Record<string, AttrValue>>;
+
+export interface Node {
+  readonly id: NodeId;
+  readonly op: string;
+  readonly args: readonly NodeId[];
+  readonly shape: Shape;
+  readonly attrs: Attrs;
+}
+
+/** An internal compiler error: an IR invariant was broken. Never caused by user input. */
+export class IRError extends Error {}
+
+export function sizeOf(shape: Shape): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+export function formatShape(shape: Shape): string {
+  return `[${shape.join(", ")}]`;
+}
+
+function attrKey(attrs: Attrs): string {
+  return Object.keys(attrs)
+    .sort()
+    .map((k) => `${k}=${String(attrs[k])}`)
+    .join(",");
+}
+
+export class Graph {
+  readonly nodes: Node[] = [];
+  /** Readable names for nodes (the cell's own variable names), used by dumps and codegen. */
+  readonly names = new Map<NodeId, string>();
+  private readonly memo = new Map<string, NodeId>();
+
+  node(id: NodeId): Node {
+    const n = this.nodes[id];
+    if (!n) throw new IRError(`no node %${id}`);
+    return n;
+  }
+
+  shape(id: NodeId): Shape {
+    return this.node(id).shape;
+  }
+
+  /** Adds (or finds) the node `op(args)`; the op's shape rule must accept the arguments. */
+  apply(op: string, argIds: readonly NodeId[], attrs: Attrs = {}): NodeId {
+    const key = `${op}(${argIds.join(",")}){${attrKey(attrs)}}`;
+    const found = this.memo.get(key);
+    if (found !== undefined) return found;
+    const def = opDef(op);
+    const shape = def.shape(
+      argIds.map((a) => this.shape(a)),
+      attrs,
+    );
+    if (typeof shape === "string") throw new IRError(`${op}: ${shape}`);
+    const id = this.nodes.length;
+    this.nodes.push({ id, op, args: argIds, shape, attrs });
+    this.memo.set(key, id);
+    return id;
+  }
+
+  const(value: number, shape: Shape = []): NodeId {
+    const c = this.apply("const", [], { value: normalizeZero(value) });
+    return shape.length === 0 ? c : this.apply("broadcast", [c], { shape: shape.join("x") });
+  }
+
+  leaf(op: "input" | "param" | "state" | "seed", index: number, shape: Shape, kind = ""): NodeId {
+    return this.apply(op, [], { index, shape: shape.join("x"), ...(kind ? { kind } : {}) });
+  }
+
+  name(id: NodeId, name: string): NodeId {
+    if (!this.names.has(id)) this.names.set(id, name);
+    return id;
+  }
+
+  // Sugar used by derivative rules and lowering.
+  add(a: NodeId, b: NodeId): NodeId { return this.apply("add", [a, b]); }
+  sub(a: NodeId, b: NodeId): NodeId { return this.apply("sub", [a, b]); }
+  mul(a: NodeId, b: NodeId): NodeId { return this.apply("mul", [a, b]); }
+  div(a: NodeId, b: NodeId): NodeId { return this.apply("div", [a, b]); }
+  neg(a: NodeId): NodeId { return this.apply("neg", [a]); }
+  unary(op: string, a: NodeId): NodeId { return this.apply(op, [a]); }
+  matmul(a: NodeId, b: NodeId, ta = false, tb = false): NodeId {
+    return this.apply("matmul", [a, b], { ta, tb });
+  }
+  transpose(a: NodeId): NodeId { return this.apply("transpose", [a]); }
+  outer(a: NodeId, b: NodeId): NodeId { return this.apply("outer", [a, b]); }
+  sum(a: NodeId): NodeId { return this.apply("sum", [a]); }
+  broadcast(a: NodeId, shape: Shape): NodeId { return this.apply("broadcast", [a], { shape: shape.join("x") }); }
+  slice(a: NodeId, start: number, length: number): NodeId { return this.apply("slice", [a], { start, length }); }
+  pad(a: NodeId, start: number, total: number): NodeId { return this.apply("pad", [a], { start, total }); }
+
+}
+
+function normalizeZero(v: number): number {
+  return Object.is(v, -0) ? 0 : v;
+}
+
+/** Parses the `shape` attribute of leaves and broadcasts ("16x8" → [16, 8], "" → []). */
+export function shapeAttr(attrs: Attrs): Shape {
+  const s = attrs["shape"];
+  if (typeof s !== "string") throw new IRError("node has no shape attribute");
+  return s === "" ? [] : s.split("x").map(Number);
+}

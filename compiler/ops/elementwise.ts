@@ -1,0 +1,137 @@
+/**
+ * Elementwise ops. Binary ones broadcast a scalar against any shape; autodiff sums an adjoint back
+ * down to a scalar argument, so the rules here never think about broadcasting.
+ */
+import type { Shape } from "../ast.js";
+import type { OpDef, VjpContext } from "./types.js";
+import { show } from "./types.js";
+
+function binaryShape(symbol: string) {
+  return ([a, b]: readonly Shape[]): Shape | string => {
+    if (a!.length === 0) return b!;
+    if (b!.length === 0) return a!;
+    if (a!.length === b!.length && a!.every((d, i) => d === b![i])) return a!;
+    return `shapes ${show(a!)} and ${show(b!)} do not match in '${symbol}'`;
+  };
+}
+
+const same = ([a]: readonly Shape[]): Shape => a!;
+
+function binary(name: string, symbol: string, fn: (a: number, b: number) => number,
+  vjp: (c: VjpContext) => readonly (number | null)[]): OpDef {
+  return {
+    name, arity: 2, kind: "elementwise", cost: 1,
+    shape: binaryShape(symbol),
+    scalar: fn,
+    expr: ([a, b]) => `(${a} ${symbol} ${b})`,
+    vjp,
+  };
+}
+
+function unary(def: Omit<OpDef, "arity" | "kind" | "shape"> & { cost?: number }): OpDef {
+  return { arity: 1, kind: "elementwise", shape: same, cost: 1, ...def };
+}
+
+export const elementwiseOps: readonly OpDef[] = [
+  binary("add", "+", (a, b) => a + b, ({ g }) => [g, g]),
+  binary("sub", "-", (a, b) => a - b, ({ graph, g }) => [g, graph.neg(g)]),
+  binary("mul", "*", (a, b) => a * b, ({ graph, g, args: [a, b] }) => [graph.mul(g, b!), graph.mul(g, a!)]),
+  binary("div", "/", (a, b) => a / b, ({ graph, g, out, args: [, b] }) => [
+    graph.div(g, b!),
+    graph.neg(graph.div(graph.mul(g, out), b!)),
+  ]),
+  unary({ name: "neg", scalar: (a) => -a, expr: ([a]) => `(-${a})`, vjp: ({ graph, g }) => [graph.neg(g)] }),
+  unary({
+    name: "sigmoid", syntax: ["σ", "sigmoid"], cost: 8, helpers: ["sigmoid"],
+    scalar: (a) => 1 / (1 + Math.exp(-a)),
+    expr: ([a]) => `sigmoid(${a})`,
+    vjp: ({ graph, g, out }) => [graph.mul(g, graph.mul(out, graph.sub(graph.const(1), out)))],
+  }),
+  unary({
+    name: "tanh", syntax: ["tanh"], cost: 8,
+    scalar: Math.tanh,
+    expr: ([a]) => `Math.tanh(${a})`,
+    vjp: ({ graph, g, out }) => [graph.mul(g, graph.sub(graph.const(1), graph.mul(out, out)))],
+  }),
+  unary({
+    name: "relu", syntax: ["relu"],
+    scalar: (a) => (a > 0 ? a : 0),
+    expr: ([a]) => `Math.max(${a}, 0)`,
+    vjp: ({ graph, g, args: [a] }) => [graph.mul(g, graph.unary("step", a!))],
+    kink: Math.abs,
+  }),
+  unary({
+    name: "exp", syntax: ["exp"], cost: 8,
+    scalar: Math.exp,
+    expr: ([a]) => `Math.exp(${a})`,
+    vjp: ({ graph, g, out }) => [graph.mul(g, out)],
+  }),
+  unary({
+    name: "log", syntax: ["log"], cost: 8,
+    scalar: Math.log,
+    expr: ([a]) => `Math.log(${a})`,
+    vjp: ({ graph, g, args: [a] }) => [graph.div(g, a!)],
+  }),
+  unary({
+    name: "softplus", syntax: ["softplus"], cost: 12, helpers: ["softplus"],
+    scalar: (a) => (a > 0 ? a + Math.log1p(Math.exp(-a)) : Math.log1p(Math.exp(a))),
+    expr: ([a]) => `softplus(${a})`,
+    vjp: ({ graph, g, args: [a] }) => [graph.mul(g, graph.unary("sigmoid", a!))],
+  }),
+  unary({
+    name: "sqrt", syntax: ["sqrt"], cost: 4,
+    scalar: Math.sqrt,
+    expr: ([a]) => `Math.sqrt(${a})`,
+    vjp: ({ graph, g, out }) => [graph.div(graph.mul(g, graph.const(0.5)), out)],
+  }),
+  unary({
+    name: "abs", syntax: ["abs"],
+    scalar: Math.abs,
+    expr: ([a]) => `Math.abs(${a})`,
+    vjp: ({ graph, g, args: [a] }) => [graph.mul(g, graph.unary("sign", a!))],
+    kink: Math.abs,
+  }),
+  unary({
+    name: "sin", syntax: ["sin"], cost: 8,
+    scalar: Math.sin,
+    expr: ([a]) => `Math.sin(${a})`,
+    vjp: ({ graph, g, args: [a] }) => [graph.mul(g, graph.unary("cos", a!))],
+  }),
+  unary({
+    name: "cos", syntax: ["cos"], cost: 8,
+    scalar: Math.cos,
+    expr: ([a]) => `Math.cos(${a})`,
+    vjp: ({ graph, g, args: [a] }) => [graph.neg(graph.mul(g, graph.unary("sin", a!)))],
+  }),
+  // Derivatives of relu and abs; their own derivative is zero almost everywhere.
+  unary({ name: "step", scalar: (a) => (a > 0 ? 1 : 0), expr: ([a]) => `(${a} > 0 ? 1 : 0)`, vjp: () => [null] }),
+  unary({ name: "sign", scalar: Math.sign, expr: ([a]) => `Math.sign(${a})`, vjp: () => [null] }),
+  /** A scalar repeated to a shape (`shape` attribute "16" or "16x8"). */
+  {
+    name: "broadcast", arity: 1, kind: "elementwise", cost: 0,
+    shape: ([a], attrs) => {
+      if (a!.length !== 0) return `only a scalar broadcasts, not ${show(a!)}`;
+      const s = String(attrs["shape"]);
+      return s === "" ? [] : s.split("x").map(Number);
+    },
+    scalar: (a) => a,
+    expr: ([a]) => a!,
+    vjp: ({ graph, g }) => [graph.sum(g)],
+  },
+  /** A number literal. */
+  {
+    name: "const", arity: 0, kind: "elementwise", cost: 0,
+    shape: () => [],
+    evaluate: (_args, attrs) => Float64Array.of(Number(attrs["value"])),
+    expr: (_args, attrs) => formatNumber(Number(attrs["value"])),
+    vjp: () => [],
+  },
+];
+
+/** A JavaScript literal for a finite number (or an expression for the special values). */
+export function formatNumber(v: number): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (v === Infinity) return "Infinity";
+  if (v === -Infinity) return "-Infinity";
+  return v < 0 ? `(${String(v)})` : String(v);
+}

@@ -1,0 +1,198 @@
+/** Ops that move data between positions: matrix products, transpose, concatenation, reductions. */
+import type { Shape } from "../ast.js";
+import type { OpDef, Tensor } from "./types.js";
+import { show } from "./types.js";
+
+/** Effective operand shapes of `matmul` after its `ta`/`tb` transposes. */
+function matmulDims(a: Shape, b: Shape, ta: boolean, tb: boolean) {
+  const [m, k] = ta ? [a[1]!, a[0]!] : [a[0]!, a[1]!];
+  const [k2, n] = b.length === 1 ? [b[0]!, 0] : tb ? [b[1]!, b[0]!] : [b[0]!, b[1]!];
+  return { m, k, k2, n };
+}
+
+const flag = (v: unknown): boolean => v === true;
+
+const matmul: OpDef = {
+  name: "matmul", arity: 2, kind: "structural", cost: 2,
+  shape: ([a, b], attrs) => {
+    if (a!.length !== 2) return `the left side of a matrix product must be a matrix, not ${show(a!)}`;
+    if (b!.length === 0) return "the right side of a matrix product must be a vector or a matrix, not a scalar";
+    const { m, k, k2, n } = matmulDims(a!, b!, flag(attrs["ta"]), flag(attrs["tb"]));
+    if (k !== k2) return `inner sizes differ: [${m}, ${k}] times ${b!.length === 1 ? `[${k2}]` : `[${k2}, ${n}]`}`;
+    return b!.length === 1 ? [m] : [m, n];
+  },
+  evaluate: ([a, b], attrs) => {
+    const ta = flag(attrs["ta"]), tb = flag(attrs["tb"]);
+    const { m, k, n } = matmulDims(a!.shape, b!.shape, ta, tb);
+    const cols = Math.max(n, 1);
+    const out = new Float64Array(m * cols);
+    const A = (r: number, j: number) => (ta ? a!.data[j * m + r]! : a!.data[r * k + j]!);
+    const Bv = (j: number, c: number) =>
+      b!.shape.length === 1 ? b!.data[j]! : tb ? b!.data[c * k + j]! : b!.data[j * n + c]!;
+    for (let r = 0; r < m; r++)
+      for (let c = 0; c < cols; c++) {
+        let acc = 0;
+        for (let j = 0; j < k; j++) acc += A(r, j) * Bv(j, c);
+        out[r * cols + c] = acc;
+      }
+    return out;
+  },
+  vjp: ({ graph, g, node, args: [a, b] }) => {
+    const ta = flag(node.attrs["ta"]), tb = flag(node.attrs["tb"]);
+    const A = ta ? graph.transpose(a!) : a!;
+    const B = tb ? graph.transpose(b!) : b!;
+    const isVec = graph.shape(b!).length === 1;
+    const dA = isVec ? graph.outer(g, B) : graph.matmul(g, B, false, true);
+    const dB = graph.matmul(A, g, true, false);
+    return [ta ? graph.transpose(dA) : dA, tb ? graph.transpose(dB) : dB];
+  },
+  emit: (w) => {
+    const [a, b] = w.argShapes;
+    const ta = flag(w.node.attrs["ta"]), tb = flag(w.node.attrs["tb"]);
+    const { m, k, n } = matmulDims(a!, b!, ta, tb);
+    const cols = Math.max(n, 1);
+    const r = w.fresh("r"), c = w.fresh("c"), j = w.fresh("j"), acc = w.fresh("acc");
+    const aIdx = ta ? `${j} * ${m} + ${r}` : `${r} * ${k} + ${j}`;
+    const bIdx = b!.length === 1 ? j : tb ? `${c} * ${k} + ${j}` : `${j} * ${n} + ${c}`;
+    const outIdx = b!.length === 1 ? r : `${r} * ${cols} + ${c}`;
+    w.line(`for (let ${r} = 0; ${r} < ${m}; ${r}++) {`);
+    if (b!.length !== 1) w.line(`for (let ${c} = 0; ${c} < ${cols}; ${c}++) {`);
+    w.line(`let ${acc} = 0;`);
+    w.line(`for (let ${j} = 0; ${j} < ${k}; ${j}++) ${acc} += ${w.arg(0, aIdx)} * ${w.arg(1, bIdx)};`);
+    w.line(w.store(outIdx, acc));
+    if (b!.length !== 1) w.line("}");
+    w.line("}");
+  },
+};
+
+const transpose: OpDef = {
+  name: "transpose", syntax: ["transpose"], arity: 1, kind: "structural", readsOnce: true, cost: 0,
+  shape: ([a]) => (a!.length === 2 ? [a![1]!, a![0]!] : `only a matrix can be transposed, not ${show(a!)}`),
+  evaluate: ([a]) => {
+    const [rows, cols] = a!.shape as [number, number];
+    const out = new Float64Array(rows * cols);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = a!.data[r * cols + c]!;
+    return out;
+  },
+  vjp: ({ graph, g }) => [graph.transpose(g)],
+  emit: (w) => {
+    const [rows, cols] = w.argShapes[0] as [number, number];
+    const r = w.fresh("r"), c = w.fresh("c");
+    w.line(`for (let ${r} = 0; ${r} < ${rows}; ${r}++)`);
+    w.line(`for (let ${c} = 0; ${c} < ${cols}; ${c}++) ${w.store(`${c} * ${rows} + ${r}`, w.arg(0, `${r} * ${cols} + ${c}`))}`);
+  },
+};
+
+const outer: OpDef = {
+  name: "outer", arity: 2, kind: "structural", cost: 1,
+  shape: ([a, b]) =>
+    a!.length === 1 && b!.length === 1 ? [a![0]!, b![0]!] : `outer product of ${show(a!)} and ${show(b!)}`,
+  evaluate: ([a, b]) => {
+    const n = b!.data.length;
+    const out = new Float64Array(a!.data.length * n);
+    a!.data.forEach((x, r) => b!.data.forEach((y, c) => (out[r * n + c] = x * y)));
+    return out;
+  },
+  vjp: ({ graph, g, args: [a, b] }) => [graph.matmul(g, b!), graph.matmul(g, a!, true)],
+  emit: (w) => {
+    const [[m], [n]] = w.argShapes as [[number], [number]];
+    const r = w.fresh("r"), c = w.fresh("c"), x = w.fresh("x");
+    w.line(`for (let ${r} = 0; ${r} < ${m}; ${r}++) {`);
+    w.line(`const ${x} = ${w.arg(0, r)};`);
+    w.line(`for (let ${c} = 0; ${c} < ${n}; ${c}++) ${w.store(`${r} * ${n} + ${c}`, `${x} * ${w.arg(1, c)}`)}`);
+    w.line("}");
+  },
+};
+
+const length = (s: Shape): number => (s.length === 0 ? 1 : s[0]!);
+
+const concat: OpDef = {
+  name: "concat", arity: "variadic", kind: "structural", readsOnce: true, cost: 0,
+  shape: (args) => {
+    const bad = args.find((s) => s.length > 1);
+    if (bad) return `only vectors can be concatenated, not ${show(bad)}`;
+    return [args.reduce((n, s) => n + length(s), 0)];
+  },
+  evaluate: (args) => {
+    const out = new Float64Array(args.reduce((n, t) => n + t.data.length, 0));
+    let at = 0;
+    for (const t of args) (out.set(t.data, at), (at += t.data.length));
+    return out;
+  },
+  vjp: ({ graph, g, args }) => {
+    let at = 0;
+    return args.map((a) => {
+      const n = length(graph.shape(a));
+      const piece = graph.slice(g, at, n);
+      at += n;
+      return graph.shape(a).length === 0 ? graph.sum(piece) : piece;
+    });
+  },
+  emit: (w) => {
+    let at = 0;
+    w.argShapes.forEach((s, k) => {
+      const n = length(s);
+      const i = w.fresh("i");
+      w.line(`for (let ${i} = 0; ${i} < ${n}; ${i}++) ${w.store(at ? `${at} + ${i}` : i, w.arg(k, i))}`);
+      at += n;
+    });
+  },
+};
+
+const slice: OpDef = {
+  name: "slice", arity: 1, kind: "structural", readsOnce: true, cost: 0,
+  shape: ([a], attrs) => {
+    const start = Number(attrs["start"]), len = Number(attrs["length"]);
+    return a!.length === 1 && start + len <= a![0]! ? [len] : `slice ${start}+${len} of ${show(a!)}`;
+  },
+  evaluate: ([a], attrs) => a!.data.slice(Number(attrs["start"]), Number(attrs["start"]) + Number(attrs["length"])),
+  vjp: ({ graph, g, node, args: [a] }) => [graph.pad(g, Number(node.attrs["start"]), graph.shape(a!)[0]!)],
+  emit: (w) => {
+    const i = w.fresh("i");
+    const start = Number(w.node.attrs["start"]);
+    w.line(`for (let ${i} = 0; ${i} < ${w.node.shape[0]}; ${i}++) ${w.store(i, w.arg(0, start ? `${start} + ${i}` : i))}`);
+  },
+};
+
+const pad: OpDef = {
+  name: "pad", arity: 1, kind: "structural", readsOnce: true, cost: 0,
+  shape: ([a], attrs) => {
+    const start = Number(attrs["start"]), total = Number(attrs["total"]);
+    return a!.length === 1 && start + a![0]! <= total ? [total] : `pad ${show(a!)} at ${start} to ${total}`;
+  },
+  evaluate: ([a], attrs) => {
+    const out = new Float64Array(Number(attrs["total"]));
+    out.set(a!.data, Number(attrs["start"]));
+    return out;
+  },
+  vjp: ({ graph, g, node, args: [a] }) => [graph.slice(g, Number(node.attrs["start"]), graph.shape(a!)[0]!)],
+  emit: (w) => {
+    const start = Number(w.node.attrs["start"]);
+    const n = w.argShapes[0]![0]!;
+    const total = w.node.shape[0]!;
+    const i = w.fresh("i");
+    if (start > 0) w.line(`for (let ${i} = 0; ${i} < ${start}; ${i}++) ${w.store(i, "0")}`);
+    w.line(`for (let ${i} = 0; ${i} < ${n}; ${i}++) ${w.store(start ? `${start} + ${i}` : i, w.arg(0, i))}`);
+    if (start + n < total) w.line(`for (let ${i} = ${start + n}; ${i} < ${total}; ${i}++) ${w.store(i, "0")}`);
+  },
+};
+
+function reduction(name: string, finish: (acc: string, n: number) => string, scale: (n: number) => number): OpDef {
+  return {
+    name, syntax: [name], arity: 1, kind: "reduce", cost: 1,
+    shape: ([a]) => (a!.length === 1 ? [] : `${name} takes a vector, not ${show(a!)}`),
+    evaluate: ([a]: readonly Tensor[]) => Float64Array.of(a!.data.reduce((s, x) => s + x, 0) * scale(a!.data.length)),
+    finish,
+    vjp: ({ graph, g, args: [a] }) => {
+      const n = graph.shape(a!)[0]!;
+      const gs = scale(n) === 1 ? g : graph.mul(g, graph.const(scale(n)));
+      return [graph.broadcast(gs, graph.shape(a!))];
+    },
+  };
+}
+
+export const structuralOps: readonly OpDef[] = [
+  matmul, transpose, outer, concat, slice, pad,
+  reduction("sum", (acc) => acc, () => 1),
+  reduction("mean", (acc, n) => `${acc} / ${n}`, (n) => 1 / n),
+];

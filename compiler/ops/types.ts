@@ -1,0 +1,71 @@
+/**
+ * The shape of one op definition. Each op is one entry: its shape rule, a float64 reference
+ * evaluator (the test oracle), its vector-Jacobian product written as graph-building code, and how
+ * it is emitted. Shape inference, autodiff, the interpreter and codegen only ever call these.
+ */
+import type { Shape } from "../ast.js";
+import type { Attrs, Graph, Node, NodeId } from "../ir/graph.js";
+
+export interface Tensor {
+  readonly shape: Shape;
+  readonly data: Float64Array;
+}
+
+/** What a derivative rule gets: the graph to build in, the node, its own output and its adjoint. */
+export interface VjpContext {
+  readonly graph: Graph;
+  readonly node: Node;
+  /** The node itself: rules may reuse the op's output (σ' = out·(1 − out)). */
+  readonly out: NodeId;
+  readonly args: readonly NodeId[];
+  /** The adjoint dLoss/d(out), shaped like `out`. */
+  readonly g: NodeId;
+}
+
+/** How structural ops write their loops; the code generator implements it. */
+export interface KernelWriter {
+  readonly node: Node;
+  readonly argShapes: readonly Shape[];
+  line(code: string): void;
+  /** A fresh local variable name. */
+  fresh(base: string): string;
+  /** Expression reading flat element `index` of argument `k`. */
+  arg(k: number, index: string): string;
+  /** Statement storing `value` into flat element `index` of the result. */
+  store(index: string, value: string): string;
+}
+
+export type OpKind = "leaf" | "elementwise" | "reduce" | "structural";
+
+export interface OpDef {
+  readonly name: string;
+  /** Function names in the cell language (`σ`, `sigmoid`); absent for ops users cannot call. */
+  readonly syntax?: readonly string[];
+  readonly arity: number | "variadic";
+  readonly kind: OpKind;
+  /** Shape rule: the result's shape, or a message saying why the arguments do not fit. */
+  shape(args: readonly Shape[], attrs: Attrs): Shape | string;
+  /** Elementwise ops: the function on numbers (scalar arguments broadcast). */
+  scalar?(...xs: number[]): number;
+  /** Other ops: the reference evaluator in float64. */
+  evaluate?(args: readonly Tensor[], attrs: Attrs, shape: Shape): Float64Array;
+  /** Symbolic vector-Jacobian product: one adjoint per argument (null: zero). */
+  vjp?(c: VjpContext): readonly (NodeId | null)[];
+  /** Elementwise and leaf ops: the emitted expression, given the arguments' expressions. */
+  expr?(args: readonly string[], attrs: Attrs): string;
+  /** Reductions: the emitted result from the accumulated sum `acc` over `n` elements. */
+  finish?(acc: string, n: number): string;
+  /** Structural ops: emit loops computing the result. */
+  emit?(w: KernelWriter): void;
+  /** Structural ops that read each argument element exactly once (arguments may be fused in). */
+  readonly readsOnce?: boolean;
+  /** Distance of the arguments from a point where the op is not differentiable. */
+  kink?(...xs: number[]): number;
+  /** Runtime helpers the emitted expression calls. */
+  readonly helpers?: readonly string[];
+  /** Approximate cost per element, in flops (exp/tanh count as several). */
+  readonly cost?: number;
+}
+
+export const rank = (s: Shape): number => s.length;
+export const show = (s: Shape): string => `[${s.join(", ")}]`;
