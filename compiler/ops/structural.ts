@@ -180,11 +180,11 @@ const pad: OpDef = {
 function reduction(name: string, finish: (acc: string, n: number) => string, scale: (n: number) => number): OpDef {
   return {
     name, syntax: [name], arity: 1, kind: "reduce", cost: 1,
-    shape: ([a]) => (a!.length === 1 ? [] : `${name} takes a vector, not ${show(a!)}`),
+    shape: ([a]) => (a!.length >= 1 ? [] : `${name} takes a vector or a matrix, not a scalar`),
     evaluate: ([a]: readonly Tensor[]) => Float64Array.of(a!.data.reduce((s, x) => s + x, 0) * scale(a!.data.length)),
     finish,
     vjp: ({ graph, g, args: [a] }) => {
-      const n = graph.shape(a!)[0]!;
+      const n = graph.shape(a!).reduce((x, y) => x * y, 1);
       const gs = scale(n) === 1 ? g : graph.mul(g, graph.const(scale(n)));
       return [graph.broadcast(gs, graph.shape(a!))];
     },

@@ -30,6 +30,11 @@ export interface ForwardOptions {
   readonly B: number;
   /** Initial states `[B][n]`; zeros where absent. */
   readonly initial?: Tensors;
+  /**
+   * `[T][B]`, 1 for a real step and 0 for padding. A padded step carries each state through
+   * unchanged, outputs zeros, and in the backward passes the state gradient straight through.
+   */
+  readonly mask?: Uint8Array;
 }
 
 /** What `forward` returns: outputs, final states, and the tape `backward` reads. Treat as read-only. */

@@ -1,0 +1,123 @@
+/**
+ * Assembles one cell's TypeScript module with ts-morph: the runtime import, typed constants for
+ * sizes and shapes, module-level scratch buffers, the three kernels, and the exported `cell`.
+ */
+import { Project, VariableDeclarationKind, type SourceFile } from "ts-morph";
+import type { TensorDecl } from "../ast.js";
+import type { CellIR } from "../ir/cell.js";
+import { type NodeId, sizeOf } from "../ir/graph.js";
+import { opDef } from "../ops/index.js";
+import { emitKernels } from "./kernels.js";
+import { Names } from "./names.js";
+import type { TapePlan } from "./plan.js";
+
+export type DType = "f32" | "f64";
+
+export interface EmitOptions {
+  readonly dtype: DType;
+  /** Module specifier of the runtime the emitted code imports. */
+  readonly runtime: string;
+  /** Shown in the header; never affects the code. */
+  readonly sourcePath: string;
+}
+
+let project: Project | undefined;
+
+function newFile(): SourceFile {
+  project ??= new Project({ useInMemoryFileSystem: true });
+  return project.createSourceFile("cell.ts", "", { overwrite: true });
+}
+
+const specOf = (d: TensorDecl) => ({ name: d.name, shape: [...d.shape], size: sizeOf(d.shape) });
+
+export function emitModule(ir: CellIR, tape: TapePlan, options: EmitOptions): string {
+  const names = new Names();
+  const arrayType = options.dtype === "f32" ? "Float32Array" : "Float64Array";
+  const scratch = new Map<NodeId, { name: string; size: number }>();
+  const kernels = emitKernels(ir, tape, names, {
+    buffer(node, size, scope) {
+      let entry = scratch.get(node);
+      if (!entry) {
+        const base = node >= 0 ? (ir.graph.names.get(node) ?? `t${node}`) : `${ir.states[-1 - node]!.name}_next`;
+        entry = { name: scope.freshShared(base), size };
+        scratch.set(node, entry);
+      }
+      return entry.name;
+    },
+  });
+
+  const file = newFile();
+  const helpers = new Set<string>();
+  for (const node of ir.graph.nodes) for (const h of opDef(node.op).helpers ?? []) helpers.add(h);
+  file.addImportDeclaration({
+    moduleSpecifier: options.runtime,
+    namedImports: ["defineCell", ...[...helpers].sort(), "type Real"],
+  });
+  const spec = {
+    name: ir.name,
+    dtype: options.dtype,
+    sizes: Object.fromEntries(ir.sizes),
+    params: ir.params.map(specOf),
+    inputs: ir.inputs.map(specOf),
+    states: ir.states.map(specOf),
+    outputs: ir.outputs.map(specOf),
+    tape: tape.taped.map((id) => ({
+      name: ir.graph.names.get(id) ?? `v${id}`,
+      shape: [...ir.graph.shape(id)],
+      size: sizeOf(ir.graph.shape(id)),
+    })),
+  };
+  file.addVariableStatement({
+    isExported: true,
+    declarationKind: VariableDeclarationKind.Const,
+    docs: [`Sizes of cell ${JSON.stringify(ir.name)}, fixed when it was compiled.`],
+    declarations: [{ name: "sizes", initializer: `${JSON.stringify(spec.sizes)} as const` }],
+  });
+  file.addVariableStatement({
+    isExported: true,
+    declarationKind: VariableDeclarationKind.Const,
+    docs: ["Names and shapes of params, inputs, states, outputs, and the values taped per step."],
+    declarations: [{ name: "spec", initializer: `${JSON.stringify({ ...spec, sizes: undefined })} as const` }],
+  });
+  if (scratch.size > 0) {
+    file.addVariableStatement({
+      declarationKind: VariableDeclarationKind.Const,
+      leadingTrivia: "// Scratch buffers for one step of one sequence, reused by every call.\n",
+      declarations: [...scratch.values()].map(({ name, size }) => ({ name, initializer: `new ${arrayType}(${size})` })),
+    });
+  }
+  const arrays = (name: string) => ({ name, type: "readonly Real[]" });
+  const seq = [arrays("P"), arrays("X"), arrays("S"), arrays("Y"), arrays("R"), { name: "M", type: "Uint8Array | undefined" }];
+  file.addFunction({
+    name: "forward",
+    docs: ["Runs T steps over B sequences: inputs X `[T][B][n]`, state history S `[T+1][B][n]`, outputs Y, tape R."],
+    parameters: [{ name: "T", type: "number" }, { name: "B", type: "number" }, ...seq],
+    returnType: "void",
+    statements: kernels.forward,
+  });
+  file.addFunction({
+    name: "backward",
+    docs: ["Backprop through time: output gradients GY, state gradients carried in GS, param gradients accumulated in GP, input gradients GX."],
+    parameters: [
+      { name: "T", type: "number" }, { name: "B", type: "number" }, ...seq,
+      arrays("GY"), arrays("GS"), arrays("GP"), arrays("GX"),
+    ],
+    returnType: "void",
+    statements: kernels.backward,
+  });
+  file.addFunction({
+    name: "step",
+    docs: ["One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`."],
+    parameters: [{ name: "B", type: "number" }, arrays("P"), arrays("X"), arrays("S"), arrays("Y")],
+    returnType: "void",
+    statements: kernels.step,
+  });
+  file.addVariableStatement({
+    isExported: true,
+    declarationKind: VariableDeclarationKind.Const,
+    declarations: [{ name: "cell", initializer: `defineCell({ ...spec, sizes }, { forward, backward, step })` }],
+  });
+  file.addExportAssignment({ isExportEquals: false, expression: "cell" });
+  const header = `// Generated by rnnc from ${JSON.stringify(options.sourcePath)} (cell ${JSON.stringify(ir.name)}, ${options.dtype}). Do not edit.\n`;
+  return header + file.getFullText();
+}

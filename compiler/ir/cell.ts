@@ -1,0 +1,34 @@
+/** A cell in IR form: the step graph with its roots, and after autodiff the gradient roots too. */
+import type { TensorDecl } from "../ast.js";
+import type { Graph, NodeId } from "./graph.js";
+
+export interface CellIR {
+  readonly name: string;
+  readonly sizes: ReadonlyMap<string, number>;
+  readonly params: readonly TensorDecl[];
+  readonly inputs: readonly TensorDecl[];
+  readonly states: readonly TensorDecl[];
+  readonly outputs: readonly TensorDecl[];
+  readonly graph: Graph;
+  /** The leaf node of each param, input and previous state, by declared index. */
+  readonly leaves: { readonly params: readonly NodeId[]; readonly inputs: readonly NodeId[]; readonly states: readonly NodeId[] };
+  /** The node holding each state's value at the end of the step (its leaf if never assigned). */
+  readonly nextStates: readonly NodeId[];
+  /** The node of each output. */
+  readonly outputNodes: readonly NodeId[];
+  /** Set by autodiff: the gradient of each param, input and previous state (null: zero). */
+  readonly grads?: Gradients;
+}
+
+export interface Gradients {
+  readonly params: readonly (NodeId | null)[];
+  readonly inputs: readonly (NodeId | null)[];
+  readonly states: readonly (NodeId | null)[];
+}
+
+/** All roots of the IR: what a pass must preserve. */
+export function roots(ir: CellIR): NodeId[] {
+  const g = ir.grads;
+  const grads = g ? [...g.params, ...g.inputs, ...g.states].filter((n): n is NodeId => n !== null) : [];
+  return [...ir.nextStates, ...ir.outputNodes, ...grads];
+}
