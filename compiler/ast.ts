@@ -75,6 +75,12 @@ export interface CellAst {
   readonly equations: readonly Equation[];
   readonly outputs: readonly OutputDecl[];
   readonly span: Span;
+  /**
+   * Names declared or assigned by statements that failed to parse (set by the parser's error
+   * recovery). The checker treats them as known but unusable, so one syntax error does not cascade
+   * into "unknown name" errors further down. Absent when the cell parsed cleanly.
+   */
+  readonly broken?: readonly string[];
 }
 
 export interface FileAst {

@@ -72,6 +72,9 @@ export interface ReferenceRun {
   readonly initial?: readonly Float64Array[];
   readonly outputGrads?: readonly Float64Array[];
   readonly finalGrads?: readonly Float64Array[];
+  /** Also evaluated at every forward step, and handed to `visit` with the step's values. */
+  readonly watch?: readonly NodeId[];
+  readonly visit?: (values: ReadonlyMap<NodeId, Float64Array>) => void;
 }
 
 export interface ReferenceResult {
@@ -98,7 +101,8 @@ export function runReference(ir: CellIR, run: ReferenceRun): ReferenceResult {
   for (let t = 0; t < T; t++) {
     history.push(current);
     current = current.map((states, b) => {
-      const values = evaluateNodes(ir.graph, stepLeaves(t, b, states), [...ir.nextStates, ...ir.outputNodes]);
+      const values = evaluateNodes(ir.graph, stepLeaves(t, b, states), [...ir.nextStates, ...ir.outputNodes, ...(run.watch ?? [])]);
+      run.visit?.(values);
       ir.outputNodes.forEach((node, k) => at(outputs[k]!, t * B + b, outN[k]!).set(values.get(node)!));
       return ir.nextStates.map((node) => values.get(node)!.slice());
     });
@@ -133,4 +137,36 @@ export function runReference(ir: CellIR, run: ReferenceRun): ReferenceResult {
   }
   carry.forEach((states, b) => states.forEach((v, k) => grads.initial[k]!.set(v, b * stN[k]!)));
   return { outputs, final, grads };
+}
+
+/** How close the forward pass comes to a point where an op is not differentiable (relu, abs at 0). */
+export function kinkMargin(ir: CellIR, run: ReferenceRun): number {
+  const kinked = ir.graph.nodes.filter((n) => opDef(n.op).kink && forwardNodes(ir).has(n.id));
+  if (kinked.length === 0) return Infinity;
+  let margin = Infinity;
+  runReference(ir, {
+    ...run, outputGrads: undefined, finalGrads: undefined,
+    watch: kinked.flatMap((n) => n.args),
+    visit: (values) => {
+      for (const n of kinked) {
+        const kink = opDef(n.op).kink!;
+        const args = n.args.map((a) => values.get(a)!);
+        const len = Math.max(...args.map((a) => a.length));
+        for (let i = 0; i < len; i++) margin = Math.min(margin, kink(...args.map((a) => (a.length === 1 ? a[0]! : a[i]!))));
+      }
+    },
+  });
+  return margin;
+}
+
+function forwardNodes(ir: CellIR): Set<NodeId> {
+  const seen = new Set<NodeId>();
+  const stack = [...ir.nextStates, ...ir.outputNodes];
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    stack.push(...ir.graph.node(id).args);
+  }
+  return seen;
 }

@@ -1,0 +1,115 @@
+/**
+ * rnnc itself, compiled in-process with `compile(source, options)` from the package's index, once
+ * with all passes (`optimize: true`) and once with passes off (`optimize: false`), float32.
+ * The cells are examples/cells/lstm.cell (SPEC §1's LSTM) and examples/cells/gru.cell.
+ * - train: zero the grads, `forward` over T steps for the batch, `backward` with dLoss/dh = 1 at
+ *   every step (loss = sum of the first output), accumulating every param grad and returning input
+ *   grads.
+ * - forward: `forward` only.  - step: `step` on a state from `createState(B)`.
+ * If the package does not export `compile` yet, the contestant reports itself unavailable.
+ */
+
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import type { Cell, Real } from "../../src/runtime/types.js";
+import { Unavailable, type Contestant, type Prepared } from "../harness.js";
+import { inputData, PARAM_SEED, type Workload } from "../workloads.js";
+
+export interface CompileOptions {
+  sizes?: Record<string, number>;
+  dtype?: "f32" | "f64";
+  cell?: string;
+  optimize?: boolean;
+}
+export type Compile = (source: string, options?: CompileOptions) => Cell;
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** The repository root: the nearest folder above with rnnc's package.json. */
+export function repoRoot(): string {
+  for (let dir = here; ; dir = path.dirname(dir)) {
+    const pkg = path.join(dir, "package.json");
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, "utf8")) as { name?: string }).name === "rnnc") return dir;
+    if (path.dirname(dir) === dir) throw new Error("cannot find rnnc's package.json above " + here);
+  }
+}
+
+let compileFn: Promise<Compile> | null = null;
+
+/** `compile` from the compiled package index next to this bench (dist/src/index.js). */
+export function loadCompile(): Promise<Compile> {
+  compileFn ??= (async () => {
+    const index = path.resolve(here, "..", "..", "src", "index.js");
+    let mod: { compile?: unknown };
+    try {
+      mod = (await import(pathToFileURL(index).href)) as { compile?: unknown };
+    } catch (e) {
+      const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
+      throw new Unavailable(`rnnc: compile() not available (${why})`);
+    }
+    if (typeof mod.compile !== "function") throw new Unavailable("rnnc: compile() not available (src/index.ts does not export it)");
+    return mod.compile as Compile;
+  })();
+  return compileFn;
+}
+
+export function cellSource(kind: string): { source: string; name: string } {
+  const file = path.join(repoRoot(), "examples", "cells", `${kind}.cell`);
+  if (!existsSync(file)) throw new Unavailable(`rnnc: ${path.relative(repoRoot(), file)} not found`);
+  const source = readFileSync(file, "utf8");
+  const names = [...source.matchAll(/^\s*cell\s+([A-Za-z_]\w*)/gm)].map((m) => m[1]);
+  return { source, name: names.includes(kind) ? kind : names[0] ?? kind };
+}
+
+/** Compiles the workload's cell at its sizes. */
+export async function compileCell(w: Workload, optimize: boolean): Promise<{ cell: Cell; ms: number }> {
+  const compile = await loadCompile();
+  const { source, name } = cellSource(w.cell);
+  const t0 = process.hrtime.bigint();
+  const cell = compile(source, { sizes: { I: w.I, H: w.H }, dtype: "f32", cell: name, optimize });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const input = cell.inputs[0];
+  if (cell.inputs.length !== 1 || input.size !== w.I) throw new Error(`${name}: expected one input of size ${w.I}`);
+  return { cell, ms };
+}
+
+function prepareCell(cell: Cell, w: Workload): Prepared {
+  const params = cell.initParams(PARAM_SEED);
+  const inputs = { [cell.inputs[0].name]: inputData(w) };
+  if (w.kind === "step") {
+    const state = cell.createState(w.B);
+    return { run: () => cell.step(params, inputs, state) };
+  }
+  let tapeBytes = 0;
+  const info = () => ({ tapeBytesPerStep: tapeBytes / (w.T * w.B) });
+  const opts = { T: w.T, B: w.B };
+  if (w.kind === "forward") return { run: () => void (tapeBytes = cell.forward(params, inputs, opts).tapeBytes), info };
+  const out = cell.outputs[0];
+  const seeds = { outputs: { [out.name]: new Float32Array(w.T * w.B * out.size).fill(1) } };
+  const grads = cell.createGrads();
+  const gradList: Real[] = Object.values(grads);
+  return {
+    run: () => {
+      for (const g of gradList) g.fill(0);
+      const trace = cell.forward(params, inputs, opts);
+      tapeBytes = trace.tapeBytes;
+      cell.backward(params, trace, seeds, grads);
+    },
+    info,
+  };
+}
+
+export function rnncContestant(optimize: boolean): Contestant {
+  return {
+    id: optimize ? "rnnc" : "rnnc-O0",
+    label: optimize ? "rnnc" : "rnnc, passes off",
+    unsupported: () => null,
+    async prepare(w: Workload): Promise<Prepared> {
+      const { cell, ms } = await compileCell(w, optimize);
+      const p = prepareCell(cell, w);
+      const info = p.info;
+      return { ...p, info: () => ({ ...(info?.() ?? {}), compileMs: ms }) };
+    },
+  };
+}

@@ -1,0 +1,102 @@
+/** Text tables for people; the same numbers go to `--json` unformatted. */
+
+import type { Result } from "./harness.js";
+import type { MemoryResult } from "./memory.js";
+import type { Workload } from "./workloads.js";
+
+export interface WorkloadReport {
+  readonly workload: Workload;
+  readonly results: readonly Result[];
+}
+
+const FEW_MARK = "~";
+
+function time(seconds: number, unit: Workload["unit"]): string {
+  const v = unit === "µs" ? seconds * 1e6 : seconds * 1e3;
+  const digits = v >= 100 ? 0 : v >= 10 ? 1 : 2;
+  return `${v.toFixed(digits)} ${unit}`;
+}
+
+function table(rows: readonly (readonly string[])[], rightAlign: (col: number) => boolean): string {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  return rows
+    .map((r) => r.map((cell, c) => (rightAlign(c) ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join("  ").trimEnd())
+    .join("\n");
+}
+
+function find(results: readonly Result[], id: string): number | undefined {
+  return results.find((r) => r.contestant === id)?.median;
+}
+
+function ratio(t: number, ref: number | undefined): string {
+  return ref === undefined ? "—" : (t / ref).toFixed(2);
+}
+
+export function shape(w: Workload): string {
+  return w.kind === "step" ? `I${w.I} H${w.H} B${w.B}` : `I${w.I} H${w.H} B${w.B} T${w.T}`;
+}
+
+/** One workload: time, spread, GFLOP/s and ratios per contestant. */
+export function workloadTable(r: WorkloadReport): string {
+  const w = r.workload;
+  const hand = find(r.results, "hand-fused"), rnnc = find(r.results, "rnnc");
+  const head = ["contestant", "median", "q1–q3", "GFLOP/s", "× hand", "× rnnc", "rounds×reps", "notes"];
+  const rows = r.results.map((x) => {
+    if (x.median === undefined) return [x.label, "—", "", "", "", "", "", x.skipped ?? ""];
+    const notes: string[] = [];
+    if (x.few) notes.push(`${FEW_MARK} few rounds`);
+    if (x.info?.tapeBytesPerStep !== undefined) notes.push(`tape ${(x.info.tapeBytesPerStep / 1024).toFixed(2)} KiB/step`);
+    if (x.info?.compileMs !== undefined) notes.push(`compile ${x.info.compileMs.toFixed(0)} ms`);
+    return [
+      x.label,
+      time(x.median, w.unit) + (x.few ? FEW_MARK : ""),
+      `${time(x.q1!, w.unit)}–${time(x.q3!, w.unit)}`,
+      (w.flops / x.median / 1e9).toFixed(2),
+      ratio(x.median, hand),
+      ratio(x.median, rnnc),
+      `${x.rounds}×${x.reps}`,
+      notes.join(", "),
+    ];
+  });
+  const title = `${w.id}  (${shape(w)}; ${(w.flops / 1e6).toFixed(2)} MFLOP of matmul per call)`;
+  return title + "\n" + table([head, ...rows], (c) => c >= 1 && c <= 6);
+}
+
+/** Contestants × workloads, times only (the issue's table). */
+export function summaryTable(reports: readonly WorkloadReport[], contestants: readonly { id: string; label: string }[]): string {
+  const head = ["", ...reports.map((r) => r.workload.id)];
+  const rows = contestants.map((c) => [
+    c.label,
+    ...reports.map((r) => {
+      const x = r.results.find((y) => y.contestant === c.id);
+      return x?.median === undefined ? "—" : time(x.median, r.workload.unit) + (x.few ? FEW_MARK : "");
+    }),
+  ]);
+  return table([head, ...rows], (c) => c >= 1);
+}
+
+const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
+
+/** Peak RSS of each train-step run, each contestant alone in a fresh process. */
+export function memoryTable(mem: readonly MemoryResult[], contestants: readonly { id: string; label: string }[]): string {
+  const workloads = [...new Set(mem.map((m) => m.workload))];
+  const head = ["peak RSS MiB (growth)", ...workloads];
+  const rows = contestants
+    .filter((c) => mem.some((m) => m.contestant === c.id))
+    .map((c) => [
+      c.label,
+      ...workloads.map((w) => {
+        const m = mem.find((x) => x.contestant === c.id && x.workload === w);
+        if (!m) return "—";
+        if (m.error !== undefined) return "failed";
+        return `${mib(m.peakRss)} (+${mib(m.peakRss - m.baselineRss)})`;
+      }),
+    ]);
+  return table([head, ...rows], (c) => c >= 1);
+}
+
+export const LEGEND = [
+  `times are medians of interleaved rounds; ${FEW_MARK} = from fewer than 5 timed rounds (slow contestant, capped)`,
+  "GFLOP/s counts matmul flops only: forward 2·G·H·(I+H) per sample-step (G = 4 LSTM, 3 GRU), backward 2× forward",
+  "× hand, × rnnc: time divided by the hand-fused / rnnc time of the same run (below 1 = faster)",
+].join("\n");

@@ -1,0 +1,378 @@
+/**
+ * The checker: a parsed cell to a `CheckedCell`. It resolves every name to where its value comes
+ * from in the step (`Binding`), evaluates sizes, and shapes every expression with the op table's
+ * shape rules (it never has shape logic of its own). Error codes are in `messages.ts`.
+ *
+ * Decisions beyond SPEC §1:
+ * - a size name in an expression is its value, a scalar constant (`h / H`);
+ * - inputs and states are vectors, params are vectors or matrices, outputs are vectors;
+ * - a cell needs at least one state or one output (otherwise a caller sees nothing);
+ * - a state must be assigned a value of its declared shape (a scalar does not broadcast there);
+ * - only cells without any error (syntax or check) are returned.
+ */
+import type { BinaryOp, CellAst, CheckedCell, CheckedEquation, CheckedOutput, Decl, DeclKind, Equation, Expr, FileAst, Shape, SizeDecl, SizeExpr, TensorDecl, TExpr } from "./ast.js";
+import type { DiagnosticBag, Note } from "./diagnostics.js";
+import type { Attrs } from "./ir/graph.js";
+import { didYouMean, E } from "./messages.js";
+import { FUNCTIONS, opDef } from "./ops/index.js";
+import { show } from "./ops/types.js";
+import { span, type Source, type Span } from "./source.js";
+
+export interface CheckOptions {
+  /** Values replacing the defaults of the sizes with these names (in every cell that has them). */
+  readonly sizes?: ReadonlyMap<string, number>;
+}
+
+type RefExpr = Extract<Expr, { kind: "ref" }>;
+
+type Entity =
+  | { readonly kind: "size"; readonly value: number | null; readonly span: Span }
+  | { readonly kind: DeclKind; readonly index: number; readonly shape: Shape | null; readonly span: Span };
+
+interface Local {
+  readonly equation: number;
+  readonly shape: Shape | null;
+  readonly span: Span;
+}
+
+const BINARY_OPS: Readonly<Record<BinaryOp, string>> = { "+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul" };
+const ARTICLE: Readonly<Record<Entity["kind"], string>> = { size: "a size", input: "an input", state: "a state", param: "a param" };
+
+const sameShape = (a: Shape, b: Shape): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+const isSize = (v: number): boolean => Number.isSafeInteger(v) && v > 0;
+
+class CellChecker {
+  private readonly names = new Map<string, Entity>();
+  private readonly locals = new Map<string, Local>();
+  private readonly stateAssigned = new Map<string, number>();
+  /** The first equation assigning each local, for "used before it is assigned". */
+  private readonly firstAssignment = new Map<string, Equation>();
+  private readonly broken: ReadonlySet<string>;
+  private readonly tensors: Record<DeclKind, TensorDecl[]> = { input: [], state: [], param: [] };
+  private readonly equations: CheckedEquation[] = [];
+
+  constructor(
+    private readonly cell: CellAst,
+    private readonly source: Source,
+    private readonly bag: DiagnosticBag,
+    private readonly overrides: ReadonlyMap<string, number>,
+  ) {
+    this.broken = new Set(cell.broken ?? []);
+  }
+
+  check(): CheckedCell {
+    this.declareSizes();
+    this.declareTensors();
+    this.cell.equations.forEach((eq, k) => this.checkEquation(eq, k));
+    const outputs = this.checkOutputs();
+    if (this.cell.outputs.length === 0 && !this.cell.decls.some((d) => d.kind === "state")) {
+      this.bag.error(E.emptyCell, `cell '${this.cell.name}' has no state and no output, so it computes nothing`,
+        this.cell.nameSpan, [], "declare a state (state h[H]) or an output (output y = ...)");
+    }
+    const sizes = new Map<string, number>();
+    for (const [name, e] of this.names) if (e.kind === "size" && e.value !== null) sizes.set(name, e.value);
+    const { input: inputs, state: states, param: params } = this.tensors;
+    return { name: this.cell.name, span: this.cell.span, sizes, inputs, states, params, equations: this.equations, outputs };
+  }
+
+  // ------------------------------------------------------------ declarations
+
+  private text(s: Span): string {
+    const t = this.source.slice(s).replace(/\s+/g, " ");
+    return t.length > 40 ? `${t.slice(0, 37)}...` : t;
+  }
+
+  private declare(name: string, at: Span, entity: Entity): void {
+    const first = this.names.get(name);
+    if (first) {
+      this.bag.error(E.duplicateDecl, `'${name}' is already declared`, at, [{ message: `'${name}' is first declared`, span: first.span }]);
+    } else {
+      this.names.set(name, entity);
+    }
+  }
+
+  private declareSizes(): void {
+    const sizes = this.cell.sizes;
+    sizes.forEach((s, k) => {
+      const value = this.sizeValue(s.value, (name, at) => {
+        const later = sizes.findIndex((d, j) => j >= k && d.name === name);
+        if (later >= 0 && !this.names.has(name)) {
+          const note = { message: `'${name}' is declared`, span: sizes[later]!.nameSpan };
+          this.bag.error(E.sizeOrder, `size '${name}' is used before its declaration`, at, [note]);
+          return null;
+        }
+        return this.sizeOf(name, at);
+      });
+      this.declare(s.name, s.nameSpan, { kind: "size", value: this.override(s, value), span: s.nameSpan });
+    });
+  }
+
+  private override(s: SizeDecl, value: number | null): number | null {
+    const given = this.overrides.get(s.name);
+    if (given === undefined) return value;
+    if (isSize(given)) return given;
+    this.bag.error(E.badSize, `size '${s.name}' is overridden with ${given}, but a size must be a positive integer`, s.span);
+    return null;
+  }
+
+  /** The value of a size name in a size expression. */
+  private sizeOf(name: string, at: Span): number | null {
+    const e = this.names.get(name);
+    if (e?.kind === "size") return e.value;
+    const decl = e ?? this.cell.decls.find((d) => d.name === name);
+    if (decl) this.bag.error(E.unknownName, `'${name}' is ${ARTICLE[decl.kind]}, not a size`, at);
+    else if (!this.broken.has(name)) {
+      const sizes = [...this.names].filter(([, v]) => v.kind === "size").map(([n]) => n);
+      this.bag.error(E.unknownName, `unknown size '${name}'`, at, [], didYouMean(name, sizes));
+    }
+    return null;
+  }
+
+  /** Evaluates size arithmetic; the result must be a positive integer. */
+  private sizeValue(e: SizeExpr, lookup: (name: string, at: Span) => number | null): number | null {
+    const value = this.sizeArithmetic(e, lookup);
+    if (value === null || isSize(value)) return value;
+    this.bag.error(E.badSize, `size ${this.text(e.span)} is ${value}, but a size must be a positive integer`, e.span);
+    return null;
+  }
+
+  private sizeArithmetic(e: SizeExpr, lookup: (name: string, at: Span) => number | null): number | null {
+    switch (e.kind) {
+      case "num":
+        return e.value;
+      case "name":
+        return lookup(e.name, e.span);
+      case "bin": {
+        const [l, r] = [this.sizeArithmetic(e.left, lookup), this.sizeArithmetic(e.right, lookup)];
+        if (l === null || r === null) return null;
+        return e.op === "+" ? l + r : e.op === "-" ? l - r : l * r;
+      }
+    }
+  }
+
+  private declareTensors(): void {
+    for (const d of this.cell.decls) {
+      const dims = d.dims.map((dim) => this.sizeValue(dim, (name, at) => this.sizeOf(name, at)));
+      let shape: Shape | null = dims.every((v) => v !== null) ? (dims as number[]) : null;
+      if (shape && !this.rankFits(d, shape)) shape = null;
+      const list = this.tensors[d.kind];
+      this.declare(d.name, d.nameSpan, { kind: d.kind, index: list.length, shape, span: d.span });
+      if (shape) list.push({ name: d.name, shape, span: d.span });
+    }
+  }
+
+  private rankFits(d: Decl, shape: Shape): boolean {
+    if (shape.length === 1 || (d.kind === "param" && shape.length === 2)) return true;
+    const want = d.kind === "param" ? "a vector [n] or a matrix [rows, cols]" : `a vector: ${d.kind} ${d.name}[n]`;
+    this.bag.error(E.badRank, `${ARTICLE[d.kind]} must be ${want}, but '${d.name}' is ${show(shape)}`, d.span);
+    return false;
+  }
+
+  // ------------------------------------------------------------ equations and outputs
+
+  private checkEquation(eq: Equation, k: number): void {
+    const expr = this.expr(eq.expr, k);
+    const entity = this.names.get(eq.target);
+    const firstNote = (at: number): Note[] => [{ message: `'${eq.target}' is first assigned`, span: this.cell.equations[at]!.targetSpan }];
+    if (entity && entity.kind !== "state") {
+      const notes = [{ message: `'${eq.target}' is declared`, span: entity.span }];
+      this.bag.error(E.assignToDecl, `cannot assign to ${ARTICLE[entity.kind]} '${eq.target}'`, eq.targetSpan, notes,
+        "only states and locals are computed by equations");
+    } else if (entity) {
+      const first = this.stateAssigned.get(eq.target);
+      if (first !== undefined) this.bag.error(E.stateTwice, `state '${eq.target}' is assigned twice in one step`, eq.targetSpan, firstNote(first));
+      else this.stateAssigned.set(eq.target, k);
+      if (expr && entity.shape && !sameShape(expr.shape, entity.shape)) {
+        const notes = [{ message: `'${eq.target}' is declared ${show(entity.shape)}`, span: entity.span }];
+        this.bag.error(E.stateShape, `state '${eq.target}' is ${show(entity.shape)} but is assigned ${show(expr.shape)}`, eq.expr.span, notes);
+      }
+      if (expr) this.equations.push({ target: eq.target, state: entity.index, expr, span: eq.span });
+    } else {
+      const first = this.locals.get(eq.target);
+      if (first) this.bag.error(E.localTwice, `'${eq.target}' is assigned twice`, eq.targetSpan, firstNote(first.equation));
+      else this.locals.set(eq.target, { equation: k, shape: expr?.shape ?? null, span: eq.targetSpan });
+      if (expr) this.equations.push({ target: eq.target, expr, span: eq.span });
+    }
+  }
+
+  private checkOutputs(): CheckedOutput[] {
+    const end = this.cell.equations.length;
+    if (this.cell.outputs.length === 0) {
+      return this.tensors.state.flatMap((s) => {
+        const expr = this.resolve({ kind: "ref", name: s.name, prev: false, span: s.span }, end);
+        return expr ? [{ name: s.name, expr, span: s.span }] : [];
+      });
+    }
+    const seen = new Map<string, Span>();
+    const outputs: CheckedOutput[] = [];
+    for (const o of this.cell.outputs) {
+      const first = seen.get(o.name);
+      if (first) this.bag.error(E.duplicateOutput, `duplicate output '${o.name}'`, o.nameSpan, [{ message: `'${o.name}' is first output`, span: first }]);
+      seen.set(o.name, first ?? o.nameSpan);
+      const expr = o.expr ? this.expr(o.expr, end) : this.resolve({ kind: "ref", name: o.name, prev: false, span: o.nameSpan }, end);
+      if (expr && expr.shape.length !== 1) {
+        const hint = expr.shape.length === 0 ? `make it a one-element vector: [${this.text(expr.span)}]` : undefined;
+        this.bag.error(E.outputShape, `output '${o.name}' must be a vector, but it is ${show(expr.shape)}`, o.expr?.span ?? o.nameSpan, [], hint);
+      }
+      if (expr) outputs.push({ name: o.name, expr, span: o.span });
+    }
+    return outputs;
+  }
+
+  // ------------------------------------------------------------ expressions
+
+  /** Resolves a name read in equation `at` (`at` = number of equations: after all of them). */
+  private resolve(e: RefExpr, at: number): TExpr | null {
+    const entity = this.names.get(e.name);
+    const local = this.locals.get(e.name);
+    const ref = (shape: Shape | null, binding: Extract<TExpr, { kind: "ref" }>["binding"]): TExpr | null =>
+      shape && { kind: "ref", name: e.name, binding, shape, span: e.span };
+    if (e.prev && entity?.kind !== "state") return this.notAState(e, entity, local);
+    if (local) return ref(local.shape, { kind: "equation", equation: local.equation });
+    if (!entity) return this.unknown(e, at);
+    switch (entity.kind) {
+      case "size":
+        return entity.value === null ? null : { kind: "const", value: entity.value, shape: [], span: e.span };
+      case "state": {
+        const assigned = e.prev ? undefined : this.stateAssigned.get(e.name);
+        return ref(entity.shape, assigned === undefined ? { kind: "statePrev", index: entity.index } : { kind: "equation", equation: assigned });
+      }
+      default:
+        return ref(entity.shape, { kind: entity.kind, index: entity.index });
+    }
+  }
+
+  private notAState(e: RefExpr, entity: Entity | undefined, local: Local | undefined): null {
+    if (!entity && !local) return this.unknown(e, this.cell.equations.length);
+    const what = local ? "a local" : ARTICLE[entity!.kind];
+    this.bag.error(E.prevOnNonState, `'${e.name}' is ${what}, not a state: only a state has a previous value [t-1]`, e.span);
+    return null;
+  }
+
+  private unknown(e: RefExpr, at: number): null {
+    if (this.broken.has(e.name)) return null;
+    const later = this.cell.equations.find((eq) => eq.target === e.name);
+    if (later) {
+      const note = { message: `'${e.name}' is assigned`, span: later.targetSpan };
+      this.bag.error(E.useBeforeAssign, `'${e.name}' is used before it is assigned`, e.span, [note],
+        at < this.cell.equations.length ? "equations run top to bottom: move the assignment up" : undefined);
+    } else if (FUNCTIONS.has(e.name)) {
+      this.bag.error(E.unknownName, `'${e.name}' is a function; call it: ${e.name}(...)`, e.span);
+    } else {
+      this.bag.error(E.unknownName, `unknown name '${e.name}'`, e.span, [], didYouMean(e.name, [...this.names.keys(), ...this.locals.keys()]));
+    }
+    return null;
+  }
+
+  private expr(e: Expr, at: number, parent?: BinaryOp): TExpr | null {
+    switch (e.kind) {
+      case "num":
+        return { kind: "const", value: e.value, shape: [], span: e.span };
+      case "ref":
+        return this.resolve(e, at);
+      case "neg":
+        return this.apply("neg", "-", [this.expr(e.operand, at)], e.span);
+      case "transpose":
+        return this.apply("transpose", "ᵀ", [this.expr(e.operand, at)], e.span);
+      case "concat":
+        return this.apply("concat", "[;]", e.items.map((item) => this.expr(item, at)), e.span);
+      case "call":
+        return this.call(e, at);
+      case "binary":
+        return this.binary(e, at, parent);
+    }
+  }
+
+  /** Applies op `name` to checked arguments via its shape rule; a rejection is reported. */
+  private apply(name: string, label: string, args: readonly (TExpr | null)[], at: Span): TExpr | null {
+    if (args.some((a) => a === null)) return null;
+    const checked = args as TExpr[];
+    const shape = opDef(name).shape(checked.map((a) => a.shape), {});
+    if (typeof shape === "string") {
+      this.bag.error(E.shapeMismatch, `shape mismatch in '${label}': ${shape}`, at, this.declarationNotes(checked));
+      return null;
+    }
+    return { kind: "op", op: name, args: checked, shape, span: at };
+  }
+
+  private call(e: Extract<Expr, { kind: "call" }>, at: number): TExpr | null {
+    const args = e.args.map((a) => this.expr(a, at));
+    const def = FUNCTIONS.get(e.fn);
+    if (!def) {
+      const variable = this.names.has(e.fn) || this.locals.has(e.fn);
+      const hint = variable ? `for a matrix product write '${e.fn}·${this.text(e.span).slice(e.fn.length)}'` : didYouMean(e.fn, FUNCTIONS.keys());
+      this.bag.error(E.unknownFunction, variable ? `'${e.fn}' is not a function` : `unknown function '${e.fn}'`, e.fnSpan, [], hint);
+      return null;
+    }
+    if (typeof def.arity === "number" && def.arity !== args.length) {
+      const plural = def.arity === 1 ? "argument" : "arguments";
+      this.bag.error(E.arity, `'${e.fn}' takes ${def.arity} ${plural}, but ${args.length} ${args.length === 1 ? "is" : "are"} given`, e.span);
+      return null;
+    }
+    return this.apply(def.name, e.fn, args, e.span);
+  }
+
+  private binary(e: Extract<Expr, { kind: "binary" }>, at: number, parent?: BinaryOp): TExpr | null {
+    const [left, right] = [this.expr(e.left, at, e.op), this.expr(e.right, at)];
+    if (!left || !right) return null;
+    const def = opDef(BINARY_OPS[e.op]);
+    const attrs: Attrs = def.name === "matmul" ? { ta: false, tb: false } : {};
+    const shape = def.shape([left.shape, right.shape], attrs);
+    if (typeof shape !== "string") return { kind: "op", op: def.name, args: [left, right], shape, span: e.span };
+    const message = `shape mismatch in '${this.source.slice(e.opSpan)}': ` +
+      `${this.text(e.left.span)} is ${show(left.shape)} but ${this.text(e.right.span)} is ${show(right.shape)}`;
+    const reason = def.kind === "elementwise" ? [] : [{ message: shape }];
+    const misgrouped = parent === "@" && (e.op === "*" || e.op === "/");
+    const hint = misgrouped ? "'·' groups like '⊙' from left to right: 'a ⊙ W·x' is '(a ⊙ W)·x'; write 'a ⊙ (W·x)'" : undefined;
+    this.bag.error(E.shapeMismatch, message, e.span, [...reason, ...this.declarationNotes([left, right])], hint);
+    return null;
+  }
+
+  /** "W is declared [16, 8] at ..." for the first param (else input or state) in each operand. */
+  private declarationNotes(args: readonly TExpr[]): Note[] {
+    const notes: Note[] = [];
+    for (const arg of args) {
+      const name = this.firstTensor(arg, "param") ?? this.firstTensor(arg);
+      const entity = name === undefined ? undefined : this.names.get(name);
+      if (!entity || entity.kind === "size" || !entity.shape || notes.some((n) => n.span === entity.span)) continue;
+      notes.push({ message: `${name} is declared ${show(entity.shape)}`, span: entity.span });
+    }
+    return notes;
+  }
+
+  private firstTensor(t: TExpr, kind?: DeclKind): string | undefined {
+    if (t.kind === "ref") {
+      const entity = this.names.get(t.name);
+      const local = this.locals.get(t.name);
+      return !local && entity && entity.kind !== "size" && (kind === undefined || entity.kind === kind) ? t.name : undefined;
+    }
+    if (t.kind === "op") {
+      for (const a of t.args) {
+        const found = this.firstTensor(a, kind);
+        if (found !== undefined) return found;
+      }
+    }
+    return undefined;
+  }
+}
+
+/**
+ * Checks every cell of a file. Errors go to `bag`; the result holds the cells that have no error
+ * at all (neither from parsing nor from checking), in file order.
+ */
+export function checkFile(file: FileAst, source: Source, bag: DiagnosticBag, options: CheckOptions = {}): CheckedCell[] {
+  if (file.cells.length === 0) {
+    bag.error(E.noCell, "no cell in file", span(0, 0), [], "a file holds cells: cell name { ... }");
+  }
+  const firstSpans = new Map<string, Span>();
+  const checked: CheckedCell[] = [];
+  for (const cell of file.cells) {
+    const first = firstSpans.get(cell.name);
+    if (first) bag.error(E.duplicateCell, `duplicate cell '${cell.name}'`, cell.nameSpan, [{ message: `cell '${cell.name}' is first defined`, span: first }]);
+    else firstSpans.set(cell.name, cell.nameSpan);
+    const result = new CellChecker(cell, source, bag, options.sizes ?? new Map()).check();
+    const inside = (s: Span) => s.start >= cell.span.start && s.start < Math.max(cell.span.end, cell.span.start + 1);
+    if (!bag.items.some((d) => d.severity === "error" && inside(d.span))) checked.push(result);
+  }
+  return checked;
+}

@@ -1,0 +1,70 @@
+/**
+ * The whole pipeline, one call per stage:
+ * source → tokens → AST → checked cells → step IR → + backward IR → optimized IR → module text.
+ */
+import type { CheckedCell } from "./ast.js";
+import { differentiate } from "./autodiff.js";
+import { checkFile } from "./check.js";
+import { emitModule, type DType } from "./codegen/module.js";
+import { formatModule } from "./codegen/format.js";
+import { planTape } from "./codegen/plan.js";
+import { CompileError, DiagnosticBag } from "./diagnostics.js";
+import type { CellIR } from "./ir/cell.js";
+import { lowerCell } from "./lower.js";
+import { parseFile } from "./parser.js";
+import { optimize } from "./passes/index.js";
+import { Source } from "./source.js";
+
+export interface CompileOptions {
+  /** Shown in diagnostics and the emitted header (default `<input>`). */
+  readonly path?: string;
+  /** Overrides of the cells' default sizes. */
+  readonly sizes?: Readonly<Record<string, number>>;
+  readonly dtype?: DType;
+  /** Run the optimizing passes (default true). */
+  readonly optimize?: boolean;
+  /** The runtime module emitted code imports (default `rnnc/runtime`). */
+  readonly runtime?: string;
+  /** Called with the IR after each stage and pass (for `--dump-ir`). */
+  readonly onPass?: (label: string, ir: CellIR) => void;
+}
+
+export interface CompiledCell {
+  readonly name: string;
+  readonly ir: CellIR;
+  /** The emitted module, before formatting. */
+  readonly code: string;
+}
+
+/** Parses and checks; throws `CompileError` (with every diagnostic of the file) on errors. */
+export function checkSource(text: string, options: CompileOptions = {}): CheckedCell[] {
+  const source = new Source(options.path ?? "<input>", text);
+  const bag = new DiagnosticBag(source);
+  const file = parseFile(source, bag);
+  const cells = bag.hasErrors ? [] : checkFile(file, source, bag, { sizes: new Map(Object.entries(options.sizes ?? {})) });
+  if (bag.hasErrors) throw new CompileError(bag.sorted(), source);
+  return cells;
+}
+
+export function lowerSource(text: string, options: CompileOptions = {}): CellIR[] {
+  const seen = (label: string, ir: CellIR): CellIR => (options.onPass?.(label, ir), ir);
+  return checkSource(text, options).map((cell) => {
+    const ir = seen("lower", lowerCell(cell));
+    return optimize(seen("autodiff", differentiate(ir)), options);
+  });
+}
+
+export function compileSource(text: string, options: CompileOptions = {}): CompiledCell[] {
+  return lowerSource(text, options).map((ir) => ({
+    name: ir.name,
+    ir,
+    code: emitModule(ir, planTape(ir), {
+      dtype: options.dtype ?? "f32",
+      runtime: options.runtime ?? "rnnc/runtime",
+      sourcePath: options.path ?? "<input>",
+    }),
+  }));
+}
+
+export { formatModule, CompileError, Source };
+export type { DType, CellIR };

@@ -1,0 +1,19 @@
+/** The optimization passes, in the order they run. Each takes and returns a `CellIR`. */
+import type { CellIR } from "../ir/cell.js";
+import { cse } from "./cse.js";
+import { dce } from "./dce.js";
+import { simplify } from "./simplify.js";
+
+export interface PassOptions {
+  /** Run the optimizing passes (default true). */
+  readonly optimize?: boolean;
+  readonly onPass?: (label: string, ir: CellIR) => void;
+}
+
+export function optimize(ir: CellIR, options: PassOptions = {}): CellIR {
+  const seen = (label: string, next: CellIR) => (options.onPass?.(label, next), next);
+  if (options.optimize === false) return seen("dce", dce(ir));
+  let out = seen("simplify", simplify(ir).ir);
+  out = seen("cse", cse(out));
+  return seen("dce", dce(out));
+}

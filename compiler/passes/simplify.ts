@@ -1,0 +1,135 @@
+/**
+ * Algebraic simplification. The rules are data — `(pattern) → (replacement)` in a small
+ * s-expression language — applied bottom-up while rebuilding, and the rebuild repeats until a
+ * round changes nothing (or a round limit, which the result reports). Constant folding of
+ * elementwise ops runs alongside through each op's own `scalar` rule.
+ */
+import type { CellIR } from "../ir/cell.js";
+import { type Attrs, type Graph, type NodeId, sameShape } from "../ir/graph.js";
+import { opDef } from "../ops/index.js";
+import { rebuild } from "./rebuild.js";
+
+export const RULES: readonly (readonly [string, string, string])[] = [
+  ["mul-one", "(mul ?x 1)", "?x"],
+  ["one-mul", "(mul 1 ?x)", "?x"],
+  ["add-zero", "(add ?x 0)", "?x"],
+  ["zero-add", "(add 0 ?x)", "?x"],
+  ["sub-zero", "(sub ?x 0)", "?x"],
+  ["zero-sub", "(sub 0 ?x)", "(neg ?x)"],
+  ["div-one", "(div ?x 1)", "?x"],
+  ["neg-neg", "(neg (neg ?x))", "?x"],
+  ["add-neg", "(add ?x (neg ?y))", "(sub ?x ?y)"],
+  ["neg-add", "(add (neg ?y) ?x)", "(sub ?x ?y)"],
+  ["sub-neg", "(sub ?x (neg ?y))", "(add ?x ?y)"],
+  ["neg-mul-neg", "(mul (neg ?x) (neg ?y))", "(mul ?x ?y)"],
+  ["transpose-transpose", "(transpose (transpose ?x))", "?x"],
+  ["transpose-outer", "(transpose (outer ?a ?b))", "(outer ?b ?a)"],
+  ["matmul-ta", "(matmul{ta=false,tb=false} (transpose ?a) ?b)", "(matmul{ta=true,tb=false} ?a ?b)"],
+  ["matmul-tb", "(matmul{ta=false,tb=false} ?a (transpose ?b))", "(matmul{ta=false,tb=true} ?a ?b)"],
+  ["matmul-ta-tb", "(matmul{ta=false,tb=true} (transpose ?a) ?b)", "(matmul{ta=true,tb=true} ?a ?b)"],
+  ["matmul-tb-ta", "(matmul{ta=true,tb=false} ?a (transpose ?b))", "(matmul{ta=true,tb=true} ?a ?b)"],
+];
+
+type Pattern =
+  | { readonly kind: "var"; readonly name: string }
+  | { readonly kind: "num"; readonly value: number }
+  | { readonly kind: "op"; readonly op: string; readonly attrs: Attrs; readonly args: readonly Pattern[] };
+
+function parsePattern(text: string): Pattern {
+  const tokens = text.match(/\(|\)|[^\s()]+/g) ?? [];
+  let at = 0;
+  const parse = (): Pattern => {
+    const tok = tokens[at++]!;
+    if (tok.startsWith("?")) return { kind: "var", name: tok };
+    if (tok !== "(") return { kind: "num", value: Number(tok) };
+    const [, op, attrText] = /^([a-z]+)(?:\{(.*)\})?$/.exec(tokens[at++]!)!;
+    const attrs: Record<string, boolean | number> = {};
+    for (const kv of attrText ? attrText.split(",") : []) {
+      const [k, v] = kv.split("=") as [string, string];
+      attrs[k] = v === "true" ? true : v === "false" ? false : Number(v);
+    }
+    const args: Pattern[] = [];
+    while (tokens[at] !== ")") args.push(parse());
+    at++;
+    return { kind: "op", op: op!, attrs, args };
+  };
+  return parse();
+}
+
+interface Rule {
+  readonly name: string;
+  readonly pattern: Pattern;
+  readonly replacement: Pattern;
+}
+
+const COMPILED: readonly Rule[] = RULES.map(([name, p, r]) => ({ name, pattern: parsePattern(p), replacement: parsePattern(r) }));
+
+function match(p: Pattern, id: NodeId, g: Graph, vars: Map<string, NodeId>): boolean {
+  const node = g.node(id);
+  if (p.kind === "var") {
+    const bound = vars.get(p.name);
+    if (bound !== undefined) return bound === id;
+    vars.set(p.name, id);
+    return true;
+  }
+  if (p.kind === "num") return node.op === "const" && Number(node.attrs["value"]) === p.value;
+  if (node.op !== p.op || node.args.length !== p.args.length) return false;
+  if (Object.entries(p.attrs).some(([k, v]) => node.attrs[k] !== v)) return false;
+  return p.args.every((a, i) => match(a, node.args[i]!, g, vars));
+}
+
+function instantiate(p: Pattern, g: Graph, vars: ReadonlyMap<string, NodeId>): NodeId {
+  if (p.kind === "var") return vars.get(p.name)!;
+  if (p.kind === "num") return g.const(p.value);
+  return g.apply(p.op, p.args.map((a) => instantiate(a, g, vars)), p.attrs);
+}
+
+/** Folds an elementwise op whose arguments are all scalar constants. */
+function fold(id: NodeId, g: Graph): NodeId | null {
+  const node = g.node(id);
+  const def = opDef(node.op);
+  if (def.kind !== "elementwise" || !def.scalar || node.args.length === 0 || node.shape.length !== 0) return null;
+  const args = node.args.map((a) => g.node(a));
+  if (!args.every((a) => a.op === "const")) return null;
+  return g.const(def.scalar(...args.map((a) => Number(a.attrs["value"]))));
+}
+
+export interface SimplifyStats {
+  readonly rounds: number;
+  readonly rewrites: Readonly<Record<string, number>>;
+  readonly stopped: "fixed point" | "round limit";
+}
+
+export function simplify(ir: CellIR, maxRounds = 10): { ir: CellIR; stats: SimplifyStats } {
+  const rewrites: Record<string, number> = {};
+  let current = ir;
+  for (let round = 1; round <= maxRounds; round++) {
+    let changed = 0;
+    current = rebuild(current, (node, args, g) => {
+      let id = g.apply(node.op, args, node.attrs);
+      for (let guard = 0; guard < 100; guard++) {
+        const next = rewriteOnce(id, g, rewrites);
+        if (next === null) break;
+        id = next;
+        changed++;
+      }
+      return id;
+    });
+    if (changed === 0) return { ir: current, stats: { rounds: round, rewrites, stopped: "fixed point" } };
+  }
+  return { ir: current, stats: { rounds: maxRounds, rewrites, stopped: "round limit" } };
+}
+
+function rewriteOnce(id: NodeId, g: Graph, counts: Record<string, number>): NodeId | null {
+  const folded = fold(id, g);
+  if (folded !== null && folded !== id) return ((counts["constant-fold"] = (counts["constant-fold"] ?? 0) + 1), folded);
+  for (const rule of COMPILED) {
+    const vars = new Map<string, NodeId>();
+    if (!match(rule.pattern, id, g, vars)) continue;
+    const next = instantiate(rule.replacement, g, vars);
+    if (next === id || !sameShape(g.shape(next), g.shape(id))) continue;
+    counts[rule.name] = (counts[rule.name] ?? 0) + 1;
+    return next;
+  }
+  return null;
+}

@@ -1,0 +1,108 @@
+/**
+ * The canonical pretty-printer: a parsed cell back to text that re-parses to the same syntax tree
+ * (spans aside). Sizes come first, then declarations (runs of one kind share a line), equations and
+ * outputs; operators are printed as `+ - ⊙ / ·`, with the fewest parentheses the grammar needs.
+ */
+import type { CellAst, Decl, Expr, FileAst, OutputDecl, SizeExpr } from "./ast.js";
+
+const OPERATOR: Readonly<Record<string, string>> = { "+": "+", "-": "-", "*": "⊙", "/": "/", "@": "·" };
+
+/** Binding strength of a node, as in the parser: 1 `+ -`, 2 `⊙ / ·`, 3 prefix `-`, 4 postfix, 5 atoms. */
+function precedence(e: Expr): number {
+  switch (e.kind) {
+    case "binary":
+      return e.op === "+" || e.op === "-" ? 1 : 2;
+    case "neg":
+      return 3;
+    case "transpose":
+    case "ref":
+      return 4;
+    default:
+      return 5;
+  }
+}
+
+function wrap(text: string, parenthesize: boolean): string {
+  return parenthesize ? `(${text})` : text;
+}
+
+export function printExpr(e: Expr): string {
+  switch (e.kind) {
+    case "num":
+      return String(e.value);
+    case "ref":
+      return e.prev ? `${e.name}[t-1]` : e.name;
+    case "neg":
+      return `-${wrap(printExpr(e.operand), precedence(e.operand) < 3)}`;
+    case "transpose":
+      return `${wrap(printExpr(e.operand), precedence(e.operand) < 4)}ᵀ`;
+    case "call":
+      return `${e.fn}(${e.args.map(printExpr).join(", ")})`;
+    case "concat":
+      return `[${e.items.map(printExpr).join("; ")}]`;
+    case "binary": {
+      const p = precedence(e);
+      const left = wrap(printExpr(e.left), precedence(e.left) < p);
+      const right = wrap(printExpr(e.right), precedence(e.right) <= p);
+      return `${left} ${OPERATOR[e.op]} ${right}`;
+    }
+  }
+}
+
+export function printSize(e: SizeExpr): string {
+  const p = (s: SizeExpr): number => (s.kind !== "bin" ? 3 : s.op === "*" ? 2 : 1);
+  switch (e.kind) {
+    case "num":
+      return String(e.value);
+    case "name":
+      return e.name;
+    case "bin": {
+      const left = wrap(printSize(e.left), p(e.left) < p(e));
+      const right = wrap(printSize(e.right), p(e.right) <= p(e));
+      return `${left} ${e.op} ${right}`;
+    }
+  }
+}
+
+function printDecl(d: Decl): string {
+  return d.dims.length === 0 ? d.name : `${d.name}[${d.dims.map(printSize).join(", ")}]`;
+}
+
+/** Consecutive runs of items sharing a key. */
+function runs<T>(items: readonly T[], key: (item: T) => string): T[][] {
+  const out: T[][] = [];
+  for (const item of items) {
+    const last = out[out.length - 1];
+    if (last && key(last[0]!) === key(item)) last.push(item);
+    else out.push([item]);
+  }
+  return out;
+}
+
+function printOutputs(outputs: readonly OutputDecl[]): string[] {
+  const lines: string[] = [];
+  for (const run of runs(outputs, (o) => (o.expr ? "expr" : "bare"))) {
+    if (run[0]!.expr) lines.push(...run.map((o) => `output ${o.name} = ${printExpr(o.expr!)}`));
+    else lines.push(`output ${run.map((o) => o.name).join(", ")}`);
+  }
+  return lines;
+}
+
+export function printCell(cell: CellAst): string {
+  const head: string[] = [];
+  if (cell.sizes.length > 0) {
+    head.push(`size ${cell.sizes.map((s) => `${s.name} = ${printSize(s.value)}`).join(", ")}`);
+  }
+  for (const run of runs(cell.decls, (d) => d.kind)) head.push(`${run[0]!.kind} ${run.map(printDecl).join(", ")}`);
+  const sections = [
+    head,
+    cell.equations.map((eq) => `${eq.target} = ${printExpr(eq.expr)}`),
+    printOutputs(cell.outputs),
+  ].filter((lines) => lines.length > 0);
+  const body = sections.map((lines) => lines.map((l) => `  ${l}\n`).join("")).join("\n");
+  return `cell ${cell.name} {\n${body}}\n`;
+}
+
+export function printFile(file: FileAst): string {
+  return file.cells.map(printCell).join("\n");
+}

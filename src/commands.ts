@@ -1,0 +1,194 @@
+/** The `rnnc` subcommands: each parses its flags, runs one job, and returns an exit code. */
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { compileSource, formatModule, type CompiledCell, type CompileOptions } from "../compiler/index.js";
+import { dumpIR } from "../compiler/ir/dump.js";
+import { drawGraph } from "../compiler/ir/draw.js";
+import { InputError, UsageError, parseCount, parseSizes, readSource, type Io } from "./args.js";
+import { DataError } from "./data.js";
+import { evaluate } from "./eval.js";
+import { gradcheck, type GradcheckResult } from "./gradcheck.js";
+import { load } from "./load.js";
+
+type Flags = Record<string, string | boolean | undefined>;
+type OptionSpec = Record<string, { type: "string" | "boolean"; short?: string }>;
+
+export interface Command {
+  readonly options: OptionSpec;
+  run(files: string[], flags: Flags, io: Io): Promise<number>;
+}
+
+const str = (flags: Flags, name: string): string | undefined => {
+  const v = flags[name];
+  return typeof v === "string" ? v : undefined;
+};
+
+function dtype(flags: Flags, fallback: "f32" | "f64"): "f32" | "f64" {
+  const v = str(flags, "dtype") ?? fallback;
+  if (v !== "f32" && v !== "f64") throw new UsageError(`--dtype: expected f32 or f64, got '${v}'`);
+  return v;
+}
+
+function oneFile(files: string[]): string {
+  if (files.length !== 1) throw new UsageError(`expected one .cell file, got ${files.length}`);
+  return files[0]!;
+}
+
+/** Compiles a file's cells; a `--size` name no cell declares is a usage error. */
+async function compileFile(path: string, options: Omit<CompileOptions, "path">): Promise<CompiledCell[]> {
+  const cells = compileSource(await readSource(path), { ...options, path });
+  for (const name of Object.keys(options.sizes ?? {}))
+    if (!cells.some((c) => c.ir.sizes.has(name)))
+      throw new UsageError(`--size: no cell in '${path}' declares a size named '${name}'`);
+  return cells;
+}
+
+function pick(cells: CompiledCell[], name: string | undefined, path: string): CompiledCell[] {
+  if (name === undefined) return cells;
+  const found = cells.filter((c) => c.name === name);
+  if (found.length === 0) throw new UsageError(`--cell: '${path}' has no cell '${name}' (it has: ${cells.map((c) => c.name).join(", ")})`);
+  return found;
+}
+
+const sizeFlag = { size: { type: "string" } } as const;
+const cellFlag = { cell: { type: "string" } } as const;
+
+const build: Command = {
+  options: { out: { type: "string", short: "o" }, ...sizeFlag, dtype: { type: "string" }, runtime: { type: "string" }, "dump-ir": { type: "boolean" }, "no-opt": { type: "boolean" } },
+  async run(files, flags, io) {
+    if (files.length === 0) throw new UsageError("expected at least one .cell file");
+    const out = str(flags, "out") ?? "generated";
+    const options = {
+      sizes: parseSizes(str(flags, "size")),
+      dtype: dtype(flags, "f32"),
+      runtime: str(flags, "runtime") ?? "rnnc/runtime",
+      optimize: flags["no-opt"] !== true,
+      onPass: flags["dump-ir"] ? (label: string, ir: Parameters<typeof dumpIR>[0]) => io.out(dumpIR(ir, label)) : undefined,
+    };
+    let failed = false;
+    await mkdir(out, { recursive: true });
+    for (const path of files) {
+      let cells: CompiledCell[];
+      try {
+        cells = await compileFile(path, options);
+      } catch (e) {
+        if (!(e instanceof Error && e.name === "CompileError")) throw e;
+        io.err(`${e.message}\n`);
+        failed = true;
+        continue;
+      }
+      for (const cell of cells) {
+        const target = join(out, `${cell.name}.ts`);
+        await writeFile(target, await formatModule(cell.code));
+        io.out(`wrote ${target}`);
+      }
+    }
+    return failed ? 1 : 0;
+  },
+};
+
+const check: Command = {
+  options: { ...sizeFlag },
+  async run(files, flags, io) {
+    if (files.length === 0) throw new UsageError("expected at least one .cell file");
+    let failed = false;
+    for (const path of files) {
+      try {
+        const cells = await compileFile(path, { sizes: parseSizes(str(flags, "size")) });
+        io.out(`${path}: ok (${cells.map((c) => c.name).join(", ")})`);
+      } catch (e) {
+        if (!(e instanceof Error && e.name === "CompileError")) throw e;
+        io.err(`${e.message}\n`);
+        failed = true;
+      }
+    }
+    return failed ? 1 : 0;
+  },
+};
+
+function printGradcheck(r: GradcheckResult, io: Io): void {
+  io.out(`gradcheck ${r.cell}: T=${r.T} B=${r.B} seed=${r.seed} eps=${r.eps.toExponential(1)}, float64 central differences`);
+  const head = ["tensor", "size", "checked", "max abs err", "max rel err", ""];
+  const rows = r.rows.map((row) => [
+    `${row.kind} ${row.name}`, String(row.size), String(row.checked),
+    row.maxAbsError.toExponential(2), row.maxRelError.toExponential(2), row.ok ? "ok" : "WRONG",
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cols: string[]) => cols.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd();
+  io.out([line(head), ...rows.map(line)].join("\n"));
+  const bad = r.rows.filter((row) => !row.ok).length;
+  io.out(bad === 0 ? `all ${r.rows.length} gradients match\n` : `${bad} of ${r.rows.length} gradients are WRONG\n`);
+}
+
+const gradcheckCommand: Command = {
+  options: { ...cellFlag, ...sizeFlag, steps: { type: "string" }, batch: { type: "string" }, seed: { type: "string" }, json: { type: "boolean" } },
+  async run(files, flags, io) {
+    if (files.length === 0) throw new UsageError("expected a .cell file");
+    const options = {
+      steps: parseCount("--steps", str(flags, "steps"), 4),
+      batch: parseCount("--batch", str(flags, "batch"), 2),
+      seed: parseCount("--seed", str(flags, "seed"), 0, 0),
+    };
+    const results: GradcheckResult[] = [];
+    for (const path of files) {
+      const cells = pick(await compileFile(path, { sizes: parseSizes(str(flags, "size")), dtype: "f64" }), str(flags, "cell"), path);
+      for (const c of cells) results.push(gradcheck(c.ir, load(c.code), options));
+    }
+    if (flags["json"]) io.out(JSON.stringify(results, null, 2));
+    else results.forEach((r) => printGradcheck(r, io));
+    return results.every((r) => r.ok) ? 0 : 1;
+  },
+};
+
+const evalCommand: Command = {
+  options: { data: { type: "string" }, ...cellFlag, ...sizeFlag, dtype: { type: "string" } },
+  async run(files, flags, io) {
+    const path = oneFile(files);
+    const dataPath = str(flags, "data");
+    if (dataPath === undefined) throw new UsageError("--data IN.json is required");
+    const cells = pick(await compileFile(path, { sizes: parseSizes(str(flags, "size")), dtype: dtype(flags, "f64") }), str(flags, "cell"), path);
+    if (cells.length !== 1) throw new UsageError(`'${path}' has ${cells.length} cells; choose one with --cell`);
+    let text: string;
+    try {
+      text = await readFile(dataPath, "utf8");
+    } catch {
+      throw new UsageError(`cannot read '${dataPath}'`);
+    }
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (e) {
+      throw new InputError(`${dataPath}: malformed JSON: ${(e as Error).message}`);
+    }
+    try {
+      io.out(JSON.stringify(evaluate(load(cells[0]!.code), data)));
+    } catch (e) {
+      if (e instanceof DataError || (e instanceof Error && /^(params|inputs|initial|grads|outputGrads|finalGrads|mask|T|B)\b/.test(e.message)))
+        throw new InputError(`${dataPath}: ${e.message}`);
+      throw e;
+    }
+    return 0;
+  },
+};
+
+const graph: Command = {
+  options: { ...cellFlag, ...sizeFlag, backward: { type: "boolean" }, format: { type: "string" } },
+  async run(files, flags, io) {
+    const path = oneFile(files);
+    const format = str(flags, "format") ?? "dot";
+    if (format !== "dot" && format !== "svg" && format !== "mermaid") throw new UsageError(`--format: expected dot, svg or mermaid, got '${format}'`);
+    const cells = pick(await compileFile(path, { sizes: parseSizes(str(flags, "size")), optimize: false }), str(flags, "cell"), path);
+    for (const c of cells) {
+      const text = drawGraph(c.ir, format === "mermaid" ? "mermaid" : "dot", flags["backward"] === true);
+      io.out(format === "svg" ? await toSvg(text) : text);
+    }
+    return 0;
+  },
+};
+
+async function toSvg(dot: string): Promise<string> {
+  const { instance } = await import("@viz-js/viz");
+  return (await instance()).renderString(dot, { format: "svg", engine: "dot" });
+}
+
+export const commands: Record<string, Command> = { build, check, gradcheck: gradcheckCommand, eval: evalCommand, graph };

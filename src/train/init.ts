@@ -1,0 +1,166 @@
+/**
+ * Seeded randomness and weight initialisers.
+ *
+ * `Rng` is mulberry32 (a 32-bit state PRNG, fast and good enough for weights and shuffling) with
+ * normal draws by Box–Muller. The initialisers fill flat row-major typed arrays in place and follow
+ * PyTorch's definitions, so a cell initialised here starts where `nn.LSTM` or `nn.init.*` would.
+ */
+
+import { mulberry32 } from "../runtime/random.js";
+import type { CellSpec, Real, Tensors } from "../runtime/types.js";
+
+/** A seeded pseudo-random generator: the runtime's mulberry32 for uniforms, Box–Muller for normals. */
+export class Rng {
+  private readonly uniform01: () => number;
+  private spareNormal: number | undefined;
+
+  constructor(seed: number) {
+    this.uniform01 = mulberry32(seed);
+  }
+
+  /** A uniform draw from [0, 1). */
+  next(): number {
+    return this.uniform01();
+  }
+
+  /** A uniform draw from [low, high). */
+  uniform(low = 0, high = 1): number {
+    return low + (high - low) * this.next();
+  }
+
+  /** A normal draw (Box–Muller; the second value of each pair is kept for the next call). */
+  normal(mean = 0, std = 1): number {
+    if (this.spareNormal !== undefined) {
+      const z = this.spareNormal;
+      this.spareNormal = undefined;
+      return mean + std * z;
+    }
+    const u1 = 1 - this.next(); // (0, 1], so the logarithm is finite
+    const u2 = this.next();
+    const radius = Math.sqrt(-2 * Math.log(u1));
+    this.spareNormal = radius * Math.sin(2 * Math.PI * u2);
+    return mean + std * radius * Math.cos(2 * Math.PI * u2);
+  }
+
+  /** A uniform integer from 0 to n - 1. */
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+
+  /** Shuffles `items` in place (Fisher–Yates) and returns it. */
+  shuffle<T>(items: T[]): T[] {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      [items[i], items[j]] = [items[j]!, items[i]!];
+    }
+    return items;
+  }
+}
+
+/** Fills `data` with uniform draws from [-bound, bound). */
+export function fillUniform(data: Real, bound: number, rng: Rng): Real {
+  for (let i = 0; i < data.length; i++) data[i] = rng.uniform(-bound, bound);
+  return data;
+}
+
+/** PyTorch's default for RNN weights and biases: uniform ±1/√hidden. */
+export function pytorchUniform(data: Real, hidden: number, rng: Rng): Real {
+  return fillUniform(data, 1 / Math.sqrt(hidden), rng);
+}
+
+/** Xavier/Glorot uniform for a `[rows, cols]` matrix: ±gain·√(6 / (fanIn + fanOut)). */
+export function xavierUniform(data: Real, rows: number, cols: number, rng: Rng, gain = 1): Real {
+  return fillUniform(data, gain * Math.sqrt(6 / (rows + cols)), rng);
+}
+
+/**
+ * A (semi-)orthogonal `[rows, cols]` matrix, as `torch.nn.init.orthogonal_`: the Q factor of a
+ * Gaussian matrix, computed by Gram–Schmidt (whose R has a positive diagonal, so Q is uniformly
+ * distributed). Rows are orthonormal when rows ≤ cols, columns when rows ≥ cols.
+ */
+export function orthogonal(data: Real, rows: number, cols: number, rng: Rng, gain = 1): Real {
+  const long = Math.max(rows, cols);
+  const short = Math.min(rows, cols);
+  const basis = orthonormalColumns(long, short, rng);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const [i, j] = rows >= cols ? [r, c] : [c, r];
+      data[r * cols + c] = gain * basis[i]![j]!;
+    }
+  }
+  return data;
+}
+
+/** `count` orthonormal vectors of length `length`, as the columns of a `[length][count]` matrix. */
+function orthonormalColumns(length: number, count: number, rng: Rng): number[][] {
+  const columns: number[][] = [];
+  while (columns.length < count) {
+    const v = Array.from({ length }, () => rng.normal());
+    // Modified Gram–Schmidt, run twice ("twice is enough") to keep orthogonality in floating point.
+    for (let pass = 0; pass < 2; pass++) {
+      for (const q of columns) {
+        const projection = dot(q, v);
+        for (let i = 0; i < length; i++) v[i]! -= projection * q[i]!;
+      }
+    }
+    const norm = Math.sqrt(dot(v, v));
+    if (norm < 1e-10) continue; // a draw in the span of the others: draw again
+    columns.push(v.map((x) => x / norm));
+  }
+  return Array.from({ length }, (_, i) => columns.map((q) => q[i]!));
+}
+
+function dot(a: readonly number[], b: readonly number[]): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
+  return sum;
+}
+
+export type WeightScheme = "pytorch" | "xavier" | "orthogonal";
+export type BiasScheme = "pytorch" | "zero";
+
+export interface InitOptions {
+  /** Seed for the draws; the same seed gives the same params. */
+  readonly seed: number;
+  /** How matrices are drawn (default "pytorch": uniform ±1/√hidden). */
+  readonly weights?: WeightScheme;
+  /** How vectors are drawn: "pytorch" (uniform ±1/√hidden) or "zero". Default: "pytorch" with
+   * pytorch weights, "zero" otherwise. */
+  readonly biases?: BiasScheme;
+  /** The hidden size behind ±1/√hidden; default the cell's first state size, as PyTorch uses
+   * `hidden_size` for every weight of a recurrent layer. */
+  readonly hidden?: number;
+  /** Scale for xavier and orthogonal weights. */
+  readonly gain?: number;
+}
+
+/**
+ * Draws every param of a cell by its declared shape (matrices `[rows, cols]` by `weights`, vectors
+ * by `biases`), in declaration order, into `params` (which is returned).
+ */
+export function initializeParams(
+  spec: Pick<CellSpec, "params" | "states">,
+  params: Tensors,
+  options: InitOptions,
+): Tensors {
+  const rng = new Rng(options.seed);
+  const weights = options.weights ?? "pytorch";
+  const biases = options.biases ?? (weights === "pytorch" ? "pytorch" : "zero");
+  const gain = options.gain ?? 1;
+  for (const param of spec.params) {
+    const data = params[param.name];
+    if (data === undefined) throw new Error(`initializeParams: no tensor for param '${param.name}'`);
+    const hidden = options.hidden ?? spec.states[0]?.size ?? param.shape[0]!;
+    if (param.shape.length === 2) {
+      const [rows, cols] = param.shape as [number, number];
+      if (weights === "pytorch") pytorchUniform(data, hidden, rng);
+      else if (weights === "xavier") xavierUniform(data, rows, cols, rng, gain);
+      else orthogonal(data, rows, cols, rng, gain);
+    } else if (biases === "pytorch") {
+      pytorchUniform(data, hidden, rng);
+    } else {
+      data.fill(0);
+    }
+  }
+  return params;
+}

@@ -1,0 +1,262 @@
+/**
+ * Saving and loading params as JSON, and importing PyTorch `nn.LSTM` / `nn.GRU` weights.
+ *
+ * A params file holds named groups of named tensors as nested arrays following each declared
+ * shape (a matrix is a list of rows), as `rnnc eval` reads them:
+ * `{ "format": "rnnc-params", "version": 1, "groups": { "lstm": { "Wf": [[...], ...], ... } } }`.
+ * Loading checks every group, name and size before writing anything, and names the offending field.
+ */
+
+import { readFileSync, writeFileSync } from "node:fs";
+import type { CellSpec, Tensors } from "../runtime/types.js";
+import type { ParamGroup } from "./optim.js";
+
+const FORMAT = "rnnc-params";
+const VERSION = 1;
+
+/** Nested arrays: a number for a scalar, a list of nested arrays otherwise. */
+export type Nested = number | readonly Nested[];
+
+/** `data` (row-major) as nested arrays of the given shape. */
+export function toNested(data: ArrayLike<number>, shape: readonly number[]): Nested {
+  const build = (axis: number, offset: number): Nested => {
+    if (axis === shape.length) return data[offset]!;
+    const stride = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+    return Array.from({ length: shape[axis]! }, (_, i) => build(axis + 1, offset + i * stride));
+  };
+  return build(0, 0);
+}
+
+/** Nested arrays checked against `shape` and flattened row-major; errors name `field`. */
+export function fromNested(value: unknown, shape: readonly number[], field: string): Float64Array {
+  const flat = new Float64Array(shape.reduce((a, b) => a * b, 1));
+  let next = 0;
+  const visit = (node: unknown, axis: number, path: string): void => {
+    if (axis === shape.length) {
+      if (typeof node !== "number" || !Number.isFinite(node)) {
+        throw new Error(`'${path}' should be a finite number, got ${JSON.stringify(node)}`);
+      }
+      flat[next++] = node;
+      return;
+    }
+    if (!Array.isArray(node)) {
+      throw new Error(
+        `'${path}' should be a list of ${shape[axis]} (shape [${shape.join(", ")}]), got ${describe(node)}`,
+      );
+    }
+    if (node.length !== shape[axis]) {
+      throw new Error(
+        `'${path}' has ${node.length} entries, expected ${shape[axis]} (shape [${shape.join(", ")}])`,
+      );
+    }
+    node.forEach((child, i) => visit(child, axis + 1, `${path}[${i}]`));
+  };
+  visit(value, 0, field);
+  return flat;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return "nothing (missing)";
+  if (Array.isArray(value)) return `a list`;
+  return value === null ? "null" : typeof value === "object" ? "an object" : JSON.stringify(value);
+}
+
+/** The params of `groups` as a JSON document. */
+export function saveParams(groups: readonly ParamGroup[]): string {
+  const content = Object.fromEntries(
+    groups.map((group) => [
+      group.name,
+      Object.fromEntries(
+        Object.entries(group.params).map(([name, data]) => [name, toNested(data, shapeOf(group, name))]),
+      ),
+    ]),
+  );
+  return JSON.stringify({ format: FORMAT, version: VERSION, groups: content });
+}
+
+function shapeOf(group: ParamGroup, name: string): readonly number[] {
+  const shape = group.shapes[name];
+  if (shape === undefined) throw new Error(`group '${group.name}' declares no shape for param '${name}'`);
+  return shape;
+}
+
+/**
+ * Reads params saved by `saveParams` into `groups` (in place). The file must hold exactly these
+ * groups and params with these shapes; otherwise nothing is written and the Error names the field.
+ */
+export function loadParams(json: string, groups: readonly ParamGroup[]): void {
+  const document: unknown = JSON.parse(json);
+  if (!isRecord(document) || document["format"] !== FORMAT)
+    throw new Error(`params file: 'format' should be "${FORMAT}"`);
+  if (document["version"] !== VERSION)
+    throw new Error(
+      `params file: 'version' ${String(document["version"])} is not supported (expected ${VERSION})`,
+    );
+  const saved = document["groups"];
+  if (!isRecord(saved)) throw new Error(`params file: 'groups' should be an object`);
+  checkSameNames(
+    Object.keys(saved),
+    groups.map((g) => g.name),
+    "group",
+    "params file",
+  );
+  const decoded = groups.map((group) => {
+    const savedGroup = saved[group.name];
+    if (!isRecord(savedGroup)) throw new Error(`params file: '${group.name}' should be an object of params`);
+    checkSameNames(Object.keys(savedGroup), Object.keys(group.params), "param", `group '${group.name}'`);
+    return Object.keys(group.params).map((name) =>
+      fromNested(savedGroup[name], shapeOf(group, name), `${group.name}.${name}`),
+    );
+  });
+  groups.forEach((group, g) => Object.values(group.params).forEach((data, p) => data.set(decoded[g]![p]!)));
+}
+
+function checkSameNames(
+  found: readonly string[],
+  expected: readonly string[],
+  kind: string,
+  where: string,
+): void {
+  const missing = expected.filter((name) => !found.includes(name));
+  if (missing.length > 0)
+    throw new Error(`${where}: missing ${kind} '${missing[0]}' (expected ${expected.join(", ")})`);
+  const unknown = found.filter((name) => !expected.includes(name));
+  if (unknown.length > 0)
+    throw new Error(`${where}: unknown ${kind} '${unknown[0]}' (expected ${expected.join(", ")})`);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export function saveParamsFile(path: string, groups: readonly ParamGroup[]): void {
+  writeFileSync(path, saveParams(groups) + "\n");
+}
+
+export function loadParamsFile(path: string, groups: readonly ParamGroup[]): void {
+  loadParams(readFileSync(path, "utf8"), groups);
+}
+
+// ---------------------------------------------------------------------------------------------
+// PyTorch state dicts
+
+/**
+ * A PyTorch state dict as JSON, e.g. from
+ * `json.dump({k: v.tolist() for k, v in lstm.state_dict().items()}, f)`.
+ */
+export type TorchStateDict = Readonly<Record<string, unknown>>;
+
+/** Where one PyTorch gate block goes in an rnnc cell. */
+interface GateTarget {
+  /** rnnc param taking this block of `weight_ih` (`[H, I]`). */
+  readonly input: string;
+  /** rnnc param taking this block of `weight_hh` (`[H, H]`). */
+  readonly hidden: string;
+  /** rnnc params taking this block of the biases: their sum, or one of them. */
+  readonly biases: readonly { readonly name: string; readonly from: readonly ("ih" | "hh")[] }[];
+}
+
+/** `nn.LSTM` blocks in PyTorch's order i, f, g, o, into `examples/cells/lstm.cell` (biases summed). */
+const LSTM_GATES: readonly GateTarget[] = ["i", "f", "g", "o"].map((gate) => ({
+  input: `W${gate}`,
+  hidden: `U${gate}`,
+  biases: [{ name: `b${gate}`, from: ["ih", "hh"] }],
+}));
+
+/**
+ * `nn.GRU` blocks in PyTorch's order r, z, n, into `examples/cells/gru_torch.cell`: the r and z
+ * biases summed, the n biases kept apart (b_hn sits inside r ⊙ (W_hn h + b_hn)).
+ */
+const GRU_GATES: readonly GateTarget[] = [
+  { input: "Wr", hidden: "Ur", biases: [{ name: "br", from: ["ih", "hh"] }] },
+  { input: "Wz", hidden: "Uz", biases: [{ name: "bz", from: ["ih", "hh"] }] },
+  {
+    input: "Wn",
+    hidden: "Un",
+    biases: [
+      { name: "bin", from: ["ih"] },
+      { name: "bhn", from: ["hh"] },
+    ],
+  },
+];
+
+export interface TorchImportOptions {
+  /** Which layer of a multi-layer module (`_l{layer}` keys); default 0. */
+  readonly layer?: number;
+  /** The reverse direction of a bidirectional module (`_reverse` keys). */
+  readonly reverse?: boolean;
+  /** Prefix of the keys, e.g. "rnn." for a submodule; default none. */
+  readonly prefix?: string;
+}
+
+/** Copies one layer of an `nn.LSTM` state dict into the params of an `lstm.cell`-style cell. */
+export function importTorchLstm(
+  stateDict: TorchStateDict,
+  cell: Pick<CellSpec, "name" | "params">,
+  params: Tensors,
+  options: TorchImportOptions = {},
+): void {
+  importTorchGates(stateDict, cell, params, LSTM_GATES, options);
+}
+
+/** Copies one layer of an `nn.GRU` state dict into the params of a `gru_torch.cell`-style cell. */
+export function importTorchGru(
+  stateDict: TorchStateDict,
+  cell: Pick<CellSpec, "name" | "params">,
+  params: Tensors,
+  options: TorchImportOptions = {},
+): void {
+  importTorchGates(stateDict, cell, params, GRU_GATES, options);
+}
+
+function importTorchGates(
+  stateDict: TorchStateDict,
+  cell: Pick<CellSpec, "name" | "params">,
+  params: Tensors,
+  gates: readonly GateTarget[],
+  options: TorchImportOptions,
+): void {
+  const shapeOfParam = (name: string): readonly number[] => {
+    const spec = cell.params.find((p) => p.name === name);
+    if (spec === undefined) throw new Error(`cell '${cell.name}' has no param '${name}' to import into`);
+    return spec.shape;
+  };
+  const [H, I] = shapeOfParam(gates[0]!.input) as [number, number];
+  const suffix = `_l${options.layer ?? 0}${options.reverse === true ? "_reverse" : ""}`;
+  const key = (name: string): string => `${options.prefix ?? ""}${name}${suffix}`;
+  const G = gates.length;
+  const weightIh = fromNested(stateDict[key("weight_ih")], [G * H, I], key("weight_ih"));
+  const weightHh = fromNested(stateDict[key("weight_hh")], [G * H, H], key("weight_hh"));
+  const bias = {
+    ih: fromNested(stateDict[key("bias_ih")], [G * H], key("bias_ih")),
+    hh: fromNested(stateDict[key("bias_hh")], [G * H], key("bias_hh")),
+  };
+  const writes: [string, Float64Array][] = [];
+  gates.forEach((gate, block) => {
+    writes.push([gate.input, weightIh.subarray(block * H * I, (block + 1) * H * I)]);
+    writes.push([gate.hidden, weightHh.subarray(block * H * H, (block + 1) * H * H)]);
+    for (const target of gate.biases) {
+      const sum = new Float64Array(H);
+      for (const source of target.from) for (let k = 0; k < H; k++) sum[k]! += bias[source][block * H + k]!;
+      writes.push([target.name, sum]);
+    }
+  });
+  for (const [name, values] of writes) checkTarget(cell, params, name, values.length, shapeOfParam(name));
+  for (const [name, values] of writes) params[name]!.set(values);
+}
+
+function checkTarget(
+  cell: Pick<CellSpec, "name">,
+  params: Tensors,
+  name: string,
+  length: number,
+  shape: readonly number[],
+): void {
+  const target = params[name];
+  if (target === undefined) throw new Error(`params of cell '${cell.name}' have no tensor '${name}'`);
+  if (target.length !== length) {
+    throw new Error(
+      `cell '${cell.name}' param '${name}' is [${shape.join(", ")}] (${target.length} values) but the PyTorch block has ${length}`,
+    );
+  }
+}
