@@ -52,7 +52,7 @@ export const FULL: Settings = {
 };
 export const QUICK: Settings = {
   warmCalls: 1, warmMs: 60, sampleMs: 3, budgetMs: 600,
-  minRounds: 3, maxRounds: 9, slowCallMs: 150, slowRounds: 1,
+  minRounds: 3, maxRounds: 9, slowCallMs: 400, slowRounds: 1,
 };
 
 export interface Result {

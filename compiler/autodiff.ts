@@ -50,7 +50,7 @@ export function differentiate(ir: CellIR): CellIR {
 }
 
 /** Sums an adjoint back down to the shape of a scalar argument that was broadcast. */
-function unbroadcast(graph: Graph, adj: NodeId, arg: NodeId): NodeId {
+export function unbroadcast(graph: Graph, adj: NodeId, arg: NodeId): NodeId {
   const target = graph.shape(arg);
   if (sameShape(graph.shape(adj), target)) return adj;
   if (target.length === 0) return graph.sum(adj);

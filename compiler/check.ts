@@ -25,9 +25,21 @@ export interface CheckOptions {
 
 type RefExpr = Extract<Expr, { kind: "ref" }>;
 
-type Entity =
-  | { readonly kind: "size"; readonly value: number | null; readonly span: Span }
-  | { readonly kind: DeclKind; readonly index: number; readonly shape: Shape | null; readonly span: Span };
+interface SizeEntity {
+  readonly kind: "size";
+  readonly value: number | null;
+  readonly span: Span;
+}
+
+interface TensorEntity {
+  readonly kind: DeclKind;
+  readonly index: number;
+  /** Null when the declaration has an error. */
+  readonly shape: Shape | null;
+  readonly span: Span;
+}
+
+type Entity = SizeEntity | TensorEntity;
 
 interface Local {
   readonly equation: number;
@@ -45,8 +57,6 @@ class CellChecker {
   private readonly names = new Map<string, Entity>();
   private readonly locals = new Map<string, Local>();
   private readonly stateAssigned = new Map<string, number>();
-  /** The first equation assigning each local, for "used before it is assigned". */
-  private readonly firstAssignment = new Map<string, Equation>();
   private readonly broken: ReadonlySet<string>;
   private readonly tensors: Record<DeclKind, TensorDecl[]> = { input: [], state: [], param: [] };
   private readonly equations: CheckedEquation[] = [];
@@ -132,7 +142,9 @@ class CellChecker {
   private sizeValue(e: SizeExpr, lookup: (name: string, at: Span) => number | null): number | null {
     const value = this.sizeArithmetic(e, lookup);
     if (value === null || isSize(value)) return value;
-    this.bag.error(E.badSize, `size ${this.text(e.span)} is ${value}, but a size must be a positive integer`, e.span);
+    const text = this.text(e.span);
+    const message = e.kind === "num" ? `a size must be a positive integer, not ${text}` : `size ${text} is ${value}, but a size must be a positive integer`;
+    this.bag.error(E.badSize, message, e.span);
     return null;
   }
 
@@ -173,26 +185,38 @@ class CellChecker {
   private checkEquation(eq: Equation, k: number): void {
     const expr = this.expr(eq.expr, k);
     const entity = this.names.get(eq.target);
-    const firstNote = (at: number): Note[] => [{ message: `'${eq.target}' is first assigned`, span: this.cell.equations[at]!.targetSpan }];
-    if (entity && entity.kind !== "state") {
-      const notes = [{ message: `'${eq.target}' is declared`, span: entity.span }];
-      this.bag.error(E.assignToDecl, `cannot assign to ${ARTICLE[entity.kind]} '${eq.target}'`, eq.targetSpan, notes,
-        "only states and locals are computed by equations");
-    } else if (entity) {
-      const first = this.stateAssigned.get(eq.target);
-      if (first !== undefined) this.bag.error(E.stateTwice, `state '${eq.target}' is assigned twice in one step`, eq.targetSpan, firstNote(first));
-      else this.stateAssigned.set(eq.target, k);
-      if (expr && entity.shape && !sameShape(expr.shape, entity.shape)) {
-        const notes = [{ message: `'${eq.target}' is declared ${show(entity.shape)}`, span: entity.span }];
-        this.bag.error(E.stateShape, `state '${eq.target}' is ${show(entity.shape)} but is assigned ${show(expr.shape)}`, eq.expr.span, notes);
-      }
-      if (expr) this.equations.push({ target: eq.target, state: entity.index, expr, span: eq.span });
+    if (!entity) return this.assignLocal(eq, k, expr);
+    if (entity.kind === "state") return this.assignState(eq, k, expr, entity);
+    const notes = [{ message: `'${eq.target}' is declared`, span: entity.span }];
+    this.bag.error(E.assignToDecl, `cannot assign to ${ARTICLE[entity.kind]} '${eq.target}'`, eq.targetSpan, notes,
+      "only states and locals are computed by equations");
+  }
+
+  private firstAssigned(eq: Equation, first: number): Note[] {
+    return [{ message: `'${eq.target}' is first assigned`, span: this.cell.equations[first]!.targetSpan }];
+  }
+
+  /** Equation `k` assigns a local; in a clean cell, `k` is also its index in the checked equations. */
+  private assignLocal(eq: Equation, k: number, expr: TExpr | null): void {
+    const first = this.locals.get(eq.target);
+    if (first) this.bag.error(E.localTwice, `'${eq.target}' is assigned twice`, eq.targetSpan, this.firstAssigned(eq, first.equation));
+    else this.locals.set(eq.target, { equation: k, shape: expr?.shape ?? null, span: eq.targetSpan });
+    if (expr) this.equations.push({ target: eq.target, expr, span: eq.span });
+  }
+
+  private assignState(eq: Equation, k: number, expr: TExpr | null, state: TensorEntity): void {
+    const first = this.stateAssigned.get(eq.target);
+    if (first !== undefined) {
+      this.bag.error(E.stateTwice, `state '${eq.target}' is assigned twice in one step`, eq.targetSpan, this.firstAssigned(eq, first));
     } else {
-      const first = this.locals.get(eq.target);
-      if (first) this.bag.error(E.localTwice, `'${eq.target}' is assigned twice`, eq.targetSpan, firstNote(first.equation));
-      else this.locals.set(eq.target, { equation: k, shape: expr?.shape ?? null, span: eq.targetSpan });
-      if (expr) this.equations.push({ target: eq.target, expr, span: eq.span });
+      this.stateAssigned.set(eq.target, k);
     }
+    if (expr && state.shape && !sameShape(expr.shape, state.shape)) {
+      const notes = [{ message: `'${eq.target}' is declared ${show(state.shape)}`, span: state.span }];
+      const message = `state '${eq.target}' is ${show(state.shape)} but is assigned ${show(expr.shape)}`;
+      this.bag.error(E.stateShape, message, eq.expr.span, notes);
+    }
+    if (expr) this.equations.push({ target: eq.target, state: state.index, expr, span: eq.span });
   }
 
   private checkOutputs(): CheckedOutput[] {
@@ -328,11 +352,11 @@ class CellChecker {
     return null;
   }
 
-  /** "W is declared [16, 8] at ..." for the first param (else input or state) in each operand. */
+  /** "W is declared [16, 8] at ..." for the first param in each operand. */
   private declarationNotes(args: readonly TExpr[]): Note[] {
     const notes: Note[] = [];
     for (const arg of args) {
-      const name = this.firstTensor(arg, "param") ?? this.firstTensor(arg);
+      const name = this.firstParam(arg);
       const entity = name === undefined ? undefined : this.names.get(name);
       if (!entity || entity.kind === "size" || !entity.shape || notes.some((n) => n.span === entity.span)) continue;
       notes.push({ message: `${name} is declared ${show(entity.shape)}`, span: entity.span });
@@ -340,17 +364,12 @@ class CellChecker {
     return notes;
   }
 
-  private firstTensor(t: TExpr, kind?: DeclKind): string | undefined {
-    if (t.kind === "ref") {
-      const entity = this.names.get(t.name);
-      const local = this.locals.get(t.name);
-      return !local && entity && entity.kind !== "size" && (kind === undefined || entity.kind === kind) ? t.name : undefined;
-    }
-    if (t.kind === "op") {
-      for (const a of t.args) {
-        const found = this.firstTensor(a, kind);
-        if (found !== undefined) return found;
-      }
+  private firstParam(t: TExpr): string | undefined {
+    if (t.kind === "ref") return t.binding.kind === "param" ? t.name : undefined;
+    if (t.kind !== "op") return undefined;
+    for (const a of t.args) {
+      const found = this.firstParam(a);
+      if (found !== undefined) return found;
     }
     return undefined;
   }

@@ -104,8 +104,11 @@ export class TokenCursor {
     throw new Bail();
   }
 
+  /** Reports what was expected; a line ending inside brackets is reported at the open bracket. */
   protected unexpected(expected: string, hint?: string): never {
     const t = this.peek();
+    const opener = this.openers[this.openers.length - 1];
+    if (opener && (t.kind === "newline" || t.kind === "eof" || isPunct(t, "}"))) this.unclosed(opener);
     this.fail(E.expected, `expected ${expected}, found ${this.describe(t)}`, t.span, hint);
   }
 
@@ -129,10 +132,12 @@ export class TokenCursor {
       this.openers.pop();
       return this.advance();
     }
-    if (t.kind === "newline" || t.kind === "eof" || isPunct(t, "}")) {
-      this.fail(E.unclosed, `'${this.source.slice(opener.span)}' is never closed`, opener.span, `add '${closer}'`);
-    }
     this.unexpected(expected);
+  }
+
+  private unclosed(opener: Token): never {
+    const closer = opener.text === "(" ? ")" : "]";
+    this.fail(E.unclosed, `'${this.source.slice(opener.span)}' is never closed`, opener.span, `add '${closer}'`);
   }
 
   /** Runs `parse` one nesting level deeper, refusing to go past `MAX_NESTING`. */

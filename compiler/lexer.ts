@@ -47,6 +47,9 @@ const HINTS: ReadonlyMap<string, string> = new Map([
   ["\u0303", "identifiers use ASCII letters, digits, '_' and Greek letters: write 'h_tilde'"],
 ]);
 
+/** Bad characters read, after their error, as the operator they almost certainly meant. */
+const RECOVER_AS: ReadonlyMap<string, string> = new Map([[".", "@"]]);
+
 const MAX_BAD_CHAR_ERRORS = 20;
 
 const SIGMA = "σ";
@@ -75,7 +78,8 @@ function isSpace(c: string): boolean {
 /** A character for a message: itself if printable, and always its code point. */
 function showChar(c: string): string {
   const code = `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
-  return /[\p{L}\p{N}\p{P}\p{S}]/u.test(c) ? `'${c}' (${code})` : code;
+  const quoted = c === "'" ? `"'"` : `'${c}'`;
+  return /[\p{L}\p{N}\p{P}\p{S}]/u.test(c) ? `${quoted} (${code})` : code;
 }
 
 class Lexer {
@@ -182,6 +186,8 @@ class Lexer {
       const message = "too many unexpected characters; is this a .cell file?";
       this.bag.error(E.tooManyBadChars, message, span(start, this.pos));
     }
+    const meant = RECOVER_AS.get(this.text.slice(start, this.pos));
+    if (meant) this.push("punct", meant, start);
   }
 
   private isBad(c: string): boolean {

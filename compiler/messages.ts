@@ -75,31 +75,38 @@ export const E = {
 
 export type ErrorCode = (typeof E)[keyof typeof E];
 
-/** Levenshtein distance, case-insensitive (a case difference alone costs nothing). */
-export function editDistance(a: string, b: string): number {
-  const s = [...a.toLowerCase()];
-  const t = [...b.toLowerCase()];
-  let prev = Array.from({ length: t.length + 1 }, (_, j) => j);
+/**
+ * Edit distance counting insertions, deletions, substitutions and swaps of neighbours (`tahn` is
+ * one edit from `tanh`); with `ignoreCase`, a difference of case alone costs nothing.
+ */
+export function editDistance(a: string, b: string, ignoreCase = false): number {
+  const s = [...(ignoreCase ? a.toLowerCase() : a)];
+  const t = [...(ignoreCase ? b.toLowerCase() : b)];
+  const d = Array.from({ length: s.length + 1 }, (_, i) => Array.from({ length: t.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
   for (let i = 1; i <= s.length; i++) {
-    const row = [i];
     for (let j = 1; j <= t.length; j++) {
       const cost = s[i - 1] === t[j - 1] ? 0 : 1;
-      row.push(Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost));
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && s[i - 1] === t[j - 2] && s[i - 2] === t[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
     }
-    prev = row;
   }
-  return prev[t.length]!;
+  return d[s.length]![t.length]!;
 }
 
-/** The candidate nearest to `name`, if it is near enough to be a plausible typo. */
+/**
+ * The candidate nearest to `name` if it is near enough to be a plausible typo: at most one edit
+ * per three characters (at least one, except for one-letter names, which only match by case),
+ * ignoring case; ties go to the one nearer with case, then to the first.
+ */
 export function nearest(name: string, candidates: Iterable<string>): string | undefined {
-  const limit = Math.max(1, Math.floor([...name].length / 3));
+  const length = [...name].length;
+  const limit = length < 2 ? 0 : Math.max(1, Math.floor(length / 3));
   let best: string | undefined;
-  let bestDistance = Infinity;
+  let bestScore = Infinity;
   for (const c of candidates) {
-    if (c === name) continue;
-    const d = editDistance(name, c);
-    if (d <= limit && d < bestDistance) [best, bestDistance] = [c, d];
+    const distance = editDistance(name, c, true);
+    const score = distance * 1000 + editDistance(name, c);
+    if (c !== name && distance <= limit && score < bestScore) [best, bestScore] = [c, score];
   }
   return best;
 }

@@ -1,11 +1,14 @@
 /**
  * The canonical pretty-printer: a parsed cell back to text that re-parses to the same syntax tree
  * (spans aside). Sizes come first, then declarations (runs of one kind share a line), equations and
- * outputs; operators are printed as `+ - ⊙ / ·`, with the fewest parentheses the grammar needs.
+ * outputs; operators are printed as `+ - ⊙ / ·` (`·` without spaces, as in `W·x`), with the fewest
+ * parentheses the grammar needs, plus those of `(a ⊙ W)·x`, which would otherwise read wrongly.
  */
 import type { CellAst, Decl, Expr, FileAst, OutputDecl, SizeExpr } from "./ast.js";
 
-const OPERATOR: Readonly<Record<string, string>> = { "+": "+", "-": "-", "*": "⊙", "/": "/", "@": "·" };
+const LINE_WIDTH = 96;
+
+const OPERATOR: Readonly<Record<string, string>> = { "+": "+", "-": "-", "*": "⊙", "/": "/" };
 
 /** Binding strength of a node, as in the parser: 1 `+ -`, 2 `⊙ / ·`, 3 prefix `-`, 4 postfix, 5 atoms. */
 function precedence(e: Expr): number {
@@ -42,9 +45,12 @@ export function printExpr(e: Expr): string {
       return `[${e.items.map(printExpr).join("; ")}]`;
     case "binary": {
       const p = precedence(e);
-      const left = wrap(printExpr(e.left), precedence(e.left) < p);
+      const matmul = e.op === "@";
+      // `(a ⊙ W)·x` keeps its parentheses: without them it reads as `a ⊙ (W·x)`.
+      const mixed = matmul && e.left.kind === "binary" && e.left.op !== "@";
+      const left = wrap(printExpr(e.left), precedence(e.left) < p || mixed);
       const right = wrap(printExpr(e.right), precedence(e.right) <= p);
-      return `${left} ${OPERATOR[e.op]} ${right}`;
+      return matmul ? `${left}·${right}` : `${left} ${OPERATOR[e.op]} ${right}`;
     }
   }
 }
@@ -79,6 +85,17 @@ function runs<T>(items: readonly T[], key: (item: T) => string): T[][] {
   return out;
 }
 
+/** `keyword a, b, c` lines, starting a new line before one would pass `LINE_WIDTH`. */
+function wrapList(keyword: string, items: readonly string[]): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const item of items) {
+    if (line && line.length + item.length + 2 > LINE_WIDTH) (lines.push(line), (line = ""));
+    line = line ? `${line}, ${item}` : `${keyword} ${item}`;
+  }
+  return [...lines, line];
+}
+
 function printOutputs(outputs: readonly OutputDecl[]): string[] {
   const lines: string[] = [];
   for (const run of runs(outputs, (o) => (o.expr ? "expr" : "bare"))) {
@@ -93,7 +110,7 @@ export function printCell(cell: CellAst): string {
   if (cell.sizes.length > 0) {
     head.push(`size ${cell.sizes.map((s) => `${s.name} = ${printSize(s.value)}`).join(", ")}`);
   }
-  for (const run of runs(cell.decls, (d) => d.kind)) head.push(`${run[0]!.kind} ${run.map(printDecl).join(", ")}`);
+  for (const run of runs(cell.decls, (d) => d.kind)) head.push(...wrapList(run[0]!.kind, run.map(printDecl)));
   const sections = [
     head,
     cell.equations.map((eq) => `${eq.target} = ${printExpr(eq.expr)}`),

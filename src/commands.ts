@@ -111,7 +111,8 @@ function printGradcheck(r: GradcheckResult, io: Io): void {
   const head = ["tensor", "size", "checked", "max abs err", "max rel err", ""];
   const rows = r.rows.map((row) => [
     `${row.kind} ${row.name}`, String(row.size), String(row.checked),
-    row.maxAbsError.toExponential(2), row.maxRelError.toExponential(2), row.ok ? "ok" : "WRONG",
+    row.maxAbsError.toExponential(2), row.maxRelError.toExponential(2),
+    row.ok ? (row.atKink ? `ok (${row.atKink} at a kink, not judged)` : "ok") : "WRONG",
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cols: string[]) => cols.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd();

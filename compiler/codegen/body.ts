@@ -156,8 +156,9 @@ export class StepBody {
       const node = this.graph.node(id);
       const termsHere = terms.filter((t) => t.node === id);
       const otherUses = (uses.get(id) ?? 0) - 2 * termsHere.length;
-      // Computed straight into a sink when nothing else reads it, or when the sink holds exactly it.
-      const into = termsHere.find((t) => otherUses === 0 || (t.mode === "=" && t.only));
+      // Computed straight into a sink when nothing else reads it, or when the sink holds exactly it
+      // (an accumulating sink holds more than the node, so nothing may read the node back from it).
+      const into = termsHere.find((t) => (otherUses === 0 && termsHere.length === 1) || (t.mode === "=" && t.only));
       if (into) {
         places.set(id, { kind: "array", slot: into.slot, mode: into.mode });
         direct.add(into);
@@ -215,13 +216,14 @@ export class StepBody {
     }
     if (def.kind === "reduce") {
       const arg = node.args[0]!;
+      // The accumulator lives in the step's scope, beside the scalar it produces.
+      const acc = this.names.fresh("acc");
       const i = local.fresh("i");
-      const acc = local.fresh("acc");
       const n = sizeOf(this.graph.shape(arg));
       lines.push(`let ${acc} = 0;`);
       lines.push(`for (let ${i} = 0; ${i} < ${n}; ${i}++) ${acc} += ${this.read(arg, i, places)};`);
       lines.push(store("0", def.finish!(acc, n)));
-      return [`{`, ...lines, `}`];
+      return lines;
     }
     const writer: KernelWriter = {
       node,

@@ -1,0 +1,105 @@
+/**
+ * A generator of well-shaped random cells, as `.cell` source text, over the whole language: every
+ * elementwise function, matrix products (with transposes and concatenations), scalar reductions
+ * and broadcasts, locals, states read before and after assignment, `h[t-1]`, and outputs. Guarded
+ * forms keep log, sqrt, division and exp inside their domains. Built with fast-check's `gen`, so
+ * failures shrink.
+ */
+import fc from "fast-check";
+
+type Gen = fc.GeneratorValue;
+
+interface Vec {
+  readonly text: string;
+  readonly size: string;
+}
+
+export function randomCell(g: Gen): string {
+  const sizeNames = ["I", "H", "K"];
+  const sizes = sizeNames.map((n) => `${n} = ${g(fc.integer, { min: 1, max: 4 })}`);
+  const stateCount = g(fc.integer, { min: 1, max: 2 });
+  const states = ["h", "c"].slice(0, stateCount).map((name, k) => ({ name, size: k === 0 ? "H" : g(fc.constantFrom, "H", "K") }));
+  const params: string[] = [];
+  const fresh = (prefix: string, dims: string) => {
+    const name = `${prefix}${params.length}`;
+    params.push(`${name}[${dims}]`);
+    return name;
+  };
+  const available: Vec[] = [{ text: "x", size: "I" }, ...states.map((s) => ({ text: s.name, size: s.size }))];
+  const spell = (...forms: string[]) => g(fc.constantFrom, ...forms);
+
+  const vec = (size: string, depth: number): string => {
+    const choice = depth <= 0 ? g(fc.integer, { min: 0, max: 1 }) : g(fc.integer, { min: 0, max: 9 });
+    const sub = (s = size) => vec(s, depth - 1);
+    const pickSize = () => g(fc.constantFrom, ...sizeNames);
+    switch (choice) {
+      case 0: {
+        const here = available.filter((v) => v.size === size);
+        if (here.length) return g(fc.constantFrom, ...here).text;
+        return fresh("b", size);
+      }
+      case 1: {
+        const m = pickSize();
+        return `(${fresh("W", `${size}, ${m}`)}${spell("·", " @ ")}${depth > 0 ? `(${sub(m)})` : leafOf(m)})`;
+      }
+      case 2: {
+        const m = pickSize();
+        const V = fresh("V", `${m}, ${size}`);
+        return `(${spell(`transpose(${V})`, `${V}ᵀ`)}·(${sub(m)}))`;
+      }
+      case 3: {
+        const [m1, m2] = [pickSize(), pickSize()];
+        return `(${fresh("W", `${size}, ${m1}+${m2}`)}·[${sub(m1)}; ${sub(m2)}])`;
+      }
+      case 4: {
+        const f = spell("σ", "sigmoid", "tanh", "relu", "sin", "cos", "softplus", "abs");
+        return `${f}(${sub()})`;
+      }
+      case 5:
+        return spell(`exp(tanh(${sub()}))`, `log(1.5 + tanh(${sub()}))`, `sqrt(1 + ${sub()} ⊙ ${sub()})`);
+      case 6:
+        return `(${sub()} ${spell("+", "-", "⊙", "∘", "*")} ${sub()})`;
+      case 7:
+        return `${sub()} / (2 + cos(${sub()}))`;
+      case 8: {
+        const s = pickSize();
+        return spell(`0.5 * ${sub()}`, `(${sub()} * mean(${sub(s)}))`, `(${sub()} - sum(${sub(s)}) / 4)`);
+      }
+      default:
+        return `-(${sub()})`;
+    }
+  };
+  const leafOf = (size: string) => {
+    const here = available.filter((v) => v.size === size);
+    return here.length ? g(fc.constantFrom, ...here).text : fresh("b", size);
+  };
+
+  const lines: string[] = [];
+  const localCount = g(fc.integer, { min: 0, max: 2 });
+  for (let k = 0; k < localCount; k++) {
+    const size = g(fc.constantFrom, ...sizeNames);
+    lines.push(`a${k} = ${vec(size, 2)}`);
+    available.push({ text: `a${k}`, size });
+  }
+  for (const s of states) {
+    if (g(fc.integer, { min: 0, max: 9 }) === 0) continue; // a state never assigned keeps its value
+    lines.push(`${s.name} = ${vec(s.size, 3)}`);
+    available.push({ text: `${s.name}[t-1]`, size: s.size });
+  }
+  const outputs: string[] = [];
+  if (g(fc.boolean)) outputs.push(`output y = ${vec(g(fc.constantFrom, ...sizeNames), 2)}`);
+  if (outputs.length && g(fc.boolean)) outputs.push(`output ${states[0]!.name}`);
+  return [
+    "cell random {",
+    `  size ${sizes.join(", ")}`,
+    "  input x[I]",
+    `  state ${states.map((s) => `${s.name}[${s.size}]`).join(", ")}`,
+    ...(params.length ? [`  param ${params.join(", ")}`] : []),
+    ...lines.map((l) => `  ${l}`),
+    ...outputs.map((o) => `  ${o}`),
+    "}",
+    "",
+  ].join("\n");
+}
+
+export const randomCells = fc.gen().map((g) => randomCell(g));
