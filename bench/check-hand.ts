@@ -1,7 +1,8 @@
-/** `--check`, part one: the matrix product and the hand-fused LSTM, in float64 and float32. */
+/** `--check`, part one: the matrix product and the hand-fused LSTM and GRU, in float64 and float32. */
 
 import { gemm, gemmNaive, type Real } from "./gemm.js";
 import { FusedLstm, FusedLstmStep, initLstmParams, zeroLstmParams, type LstmParams } from "./hand-fused.js";
+import { FusedGru, initGruParams, zeroGruParams } from "./hand-fused-gru.js";
 import { fillUniform } from "./rng.js";
 
 export interface Row {
@@ -45,8 +46,33 @@ export function checkGemm(): Row {
 
 export const I = 3, H = 5, T = 4, B = 2;
 
-function lossOf(p: LstmParams, x: Real, dY: Real): number {
-  const net = new FusedLstm(I, H, T, B, Float64Array);
+export type Kind = "lstm" | "gru";
+type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
+
+/** What the checks need of a hand-fused cell. */
+interface FusedNet {
+  readonly hs: Real;
+  readonly dx: Real;
+  forward(p: LstmParams, x: Real): void;
+  backward(p: LstmParams, dY: Real, grads: LstmParams): void;
+}
+
+const makers = {
+  lstm: { net: (c: Ctor): FusedNet => new FusedLstm(I, H, T, B, c), init: initLstmParams, zero: zeroLstmParams },
+  gru: { net: (c: Ctor): FusedNet => new FusedGru(I, H, T, B, c), init: initGruParams, zero: zeroGruParams },
+};
+
+/** The check problem: small params, inputs and a random dLoss/dh (loss = Σ dY ⊙ h). */
+export function sampleData(kind: Kind, ctor: Ctor) {
+  return {
+    p: makers[kind].init(I, H, 5, ctor),
+    x: fillUniform(new ctor(T * B * I), 6),
+    dY: fillUniform(new ctor(T * B * H), 8),
+  };
+}
+
+function lossOf(kind: Kind, p: LstmParams, x: Real, dY: Real): number {
+  const net = makers[kind].net(Float64Array);
   net.forward(p, x);
   let s = 0;
   for (let k = 0; k < T * B * H; k++) s += dY[k] * net.hs[B * H + k];
@@ -67,36 +93,44 @@ function numericGrad(v: Real, loss: () => number, eps = 1e-6): Float64Array {
   return g;
 }
 
-export function analytic(p: LstmParams, x: Real, dY: Real, ctor: Float32ArrayConstructor | Float64ArrayConstructor) {
-  const net = new FusedLstm(I, H, T, B, ctor);
-  const grads = zeroLstmParams(I, H, ctor);
+export function analytic(kind: Kind, p: LstmParams, x: Real, dY: Real, ctor: Ctor): { net: FusedNet; grads: LstmParams } {
+  const net = makers[kind].net(ctor);
+  const grads = makers[kind].zero(I, H, ctor);
   net.forward(p, x);
   net.backward(p, dY, grads);
   return { net, grads };
 }
 
-export function checkGradients(): Row[] {
-  const p = initLstmParams(I, H, 5, Float64Array);
-  const x = fillUniform(new Float64Array(T * B * I), 6), dY = fillUniform(new Float64Array(T * B * H), 8);
-  const { net, grads } = analytic(p, x, dY, Float64Array);
-  const loss = () => lossOf(p, x, dY);
-  const rows: Row[] = [
-    { name: "hand-fused dW vs finite differences (f64)", error: relErr(grads.W, numericGrad(p.W, loss)), tol: 1e-6 },
-    { name: "hand-fused db vs finite differences (f64)", error: relErr(grads.b, numericGrad(p.b, loss)), tol: 1e-6 },
-    { name: "hand-fused dx vs finite differences (f64)", error: relErr(net.dx, numericGrad(x, loss)), tol: 1e-6 },
-  ];
+function gradientRows(kind: Kind): Row[] {
+  const { p, x, dY } = sampleData(kind, Float64Array);
+  const { net, grads } = analytic(kind, p, x, dY, Float64Array);
+  const loss = () => lossOf(kind, p, x, dY);
+  const name = (what: string) => `hand-fused ${kind.toUpperCase()} ${what}`;
   const to32 = (a: Real) => Float32Array.from(a);
-  const f32 = analytic({ W: to32(p.W), b: to32(p.b) }, to32(x), to32(dY), Float32Array);
+  const f32 = analytic(kind, { W: to32(p.W), b: to32(p.b) }, to32(x), to32(dY), Float32Array);
   const worst32 = Math.max(relErr(f32.grads.W, grads.W), relErr(f32.grads.b, grads.b), relErr(f32.net.dx, net.dx));
-  rows.push({ name: "hand-fused f32 vs f64 (all grads)", error: worst32, tol: 1e-4 });
+  return [
+    { name: name("dW vs finite differences (f64)"), error: relErr(grads.W, numericGrad(p.W, loss)), tol: 1e-6 },
+    { name: name("db vs finite differences (f64)"), error: relErr(grads.b, numericGrad(p.b, loss)), tol: 1e-6 },
+    { name: name("dx vs finite differences (f64)"), error: relErr(net.dx, numericGrad(x, loss)), tol: 1e-6 },
+    { name: name("f32 vs f64 (all grads)"), error: worst32, tol: 1e-4 },
+  ];
+}
+
+function stepRow(): Row {
+  const { p, x } = sampleData("lstm", Float64Array);
+  const net = makers.lstm.net(Float64Array);
+  net.forward(p, x);
   const step = new FusedLstmStep(I, H, B, Float64Array);
-  let worstStep = 0;
+  let worst = 0;
   for (let t = 0; t < T; t++) {
     step.step(p, x.subarray(t * B * I, (t + 1) * B * I));
     for (let bi = 0; bi < B; bi++)
-      for (let j = 0; j < H; j++) worstStep = Math.max(worstStep, Math.abs(step.h(bi, j) - net.hs[((t + 1) * B + bi) * H + j]));
+      for (let j = 0; j < H; j++) worst = Math.max(worst, Math.abs(step.h(bi, j) - net.hs[((t + 1) * B + bi) * H + j]));
   }
-  rows.push({ name: "hand-fused step vs sequence forward (f64, max abs)", error: worstStep, tol: 1e-14 });
-  return rows;
+  return { name: "hand-fused LSTM step vs sequence forward (f64, max abs)", error: worst, tol: 1e-14 };
 }
 
+export function checkGradients(): Row[] {
+  return [...gradientRows("lstm"), stepRow(), ...gradientRows("gru")];
+}

@@ -48,7 +48,7 @@ export interface Settings {
 
 export const FULL: Settings = {
   warmCalls: 3, warmMs: 400, sampleMs: 10, budgetMs: 5000,
-  minRounds: 7, maxRounds: 41, slowCallMs: 700, slowRounds: 3,
+  minRounds: 7, maxRounds: 41, slowCallMs: 2000, slowRounds: 3,
 };
 export const QUICK: Settings = {
   warmCalls: 1, warmMs: 60, sampleMs: 3, budgetMs: 600,

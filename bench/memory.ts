@@ -2,8 +2,10 @@
  * Peak memory of a train step: each (workload, contestant) runs alone in a fresh Node process
  * (`run.js --memory-child W C`), so one library's heap (TF.js's wasm memory never shrinks) does
  * not count against another. The child samples process.memoryUsage().rss at start (baseline: Node
- * plus the bench code, no library loaded yet) and after every call, and also reports the kernel's
- * high-water mark (process.resourceUsage().maxRSS), which catches peaks inside a call.
+ * plus the bench code, no library loaded yet), after prepare (the library loaded — for rnnc the
+ * whole compiler, TypeScript included — params and data made) and after every call, and also
+ * reports the kernel's high-water mark (process.resourceUsage().maxRSS), which catches peaks
+ * inside a call. Peak minus prepared is what the train step itself holds.
  */
 
 import { spawn } from "node:child_process";
@@ -15,6 +17,8 @@ export interface MemoryResult {
   readonly contestant: string;
   /** RSS of the child before the contestant loads anything, bytes. */
   readonly baselineRss: number;
+  /** RSS after prepare (libraries loaded, cell compiled, params and data made), before any call. */
+  readonly preparedRss: number;
   /** Max RSS sampled after prepare and after every call, bytes. */
   readonly peakRss: number;
   /** The kernel's RSS high-water mark of the child, bytes. */
@@ -27,10 +31,14 @@ export interface MemoryResult {
 export async function memoryChild(w: Workload, c: Contestant, seconds: number): Promise<void> {
   const baselineRss = process.memoryUsage().rss;
   let peakRss = baselineRss;
-  const sample = () => (peakRss = Math.max(peakRss, process.memoryUsage().rss));
+  const sample = (): number => {
+    const rss = process.memoryUsage().rss;
+    peakRss = Math.max(peakRss, rss);
+    return rss;
+  };
   const p = await c.prepare(w);
   await p.activate?.();
-  sample();
+  const preparedRss = sample();
   const t0 = process.hrtime.bigint();
   let calls = 0;
   while (calls < 2 || (Number(process.hrtime.bigint() - t0) / 1e9 < seconds && calls < 50)) {
@@ -39,7 +47,7 @@ export async function memoryChild(w: Workload, c: Contestant, seconds: number): 
     sample();
   }
   const maxRssKernel = process.resourceUsage().maxRSS * 1024;
-  const r: MemoryResult = { workload: w.id, contestant: c.id, baselineRss, peakRss, maxRssKernel, calls };
+  const r: MemoryResult = { workload: w.id, contestant: c.id, baselineRss, preparedRss, peakRss, maxRssKernel, calls };
   process.stdout.write(JSON.stringify(r) + "\n");
 }
 
@@ -57,7 +65,7 @@ export function measureMemory(script: string, w: Workload, c: Contestant, second
         resolve(JSON.parse(line) as MemoryResult);
       } catch {
         const error = `exit ${code}: ${(err.trim().split("\n").pop() ?? "").slice(0, 200)}`;
-        resolve({ workload: w.id, contestant: c.id, baselineRss: 0, peakRss: 0, maxRssKernel: 0, calls: 0, error });
+        resolve({ workload: w.id, contestant: c.id, baselineRss: 0, preparedRss: 0, peakRss: 0, maxRssKernel: 0, calls: 0, error });
       }
     });
   });

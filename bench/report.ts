@@ -80,7 +80,7 @@ const mib = (bytes: number): string => (bytes / 2 ** 20).toFixed(0);
 /** Peak RSS of each train-step run, each contestant alone in a fresh process. */
 export function memoryTable(mem: readonly MemoryResult[], contestants: readonly { id: string; label: string }[]): string {
   const workloads = [...new Set(mem.map((m) => m.workload))];
-  const head = ["peak RSS MiB (growth)", ...workloads];
+  const head = ["peak RSS MiB (+ during calls)", ...workloads];
   const rows = contestants
     .filter((c) => mem.some((m) => m.contestant === c.id))
     .map((c) => [
@@ -89,7 +89,7 @@ export function memoryTable(mem: readonly MemoryResult[], contestants: readonly 
         const m = mem.find((x) => x.contestant === c.id && x.workload === w);
         if (!m) return "—";
         if (m.error !== undefined) return "failed";
-        return `${mib(m.peakRss)} (+${mib(m.peakRss - m.baselineRss)})`;
+        return `${mib(m.peakRss)} (+${mib(m.peakRss - m.preparedRss)})`;
       }),
     ]);
   return table([head, ...rows], (c) => c >= 1);
@@ -100,3 +100,19 @@ export const LEGEND = [
   "GFLOP/s counts matmul flops only: forward 2·G·H·(I+H) per sample-step (G = 4 LSTM, 3 GRU), backward 2× forward",
   "× hand, × rnnc: time divided by the hand-fused / rnnc time of the same run (below 1 = faster)",
 ].join("\n");
+
+/** Bytes the forward keeps for the backward per sample-step (T·B), for the train workloads. */
+export function tapeTable(reports: readonly WorkloadReport[]): string | null {
+  const train = reports.filter((r) => r.workload.kind === "train");
+  const ids = [...new Set(train.flatMap((r) => r.results.filter((x) => x.info?.tapeBytesPerStep !== undefined).map((x) => x.contestant)))];
+  if (ids.length === 0) return null;
+  const head = ["tape bytes per step (T·B)", ...train.map((r) => r.workload.id)];
+  const rows = ids.map((id) => [
+    train.flatMap((r) => r.results).find((x) => x.contestant === id)!.label,
+    ...train.map((r) => {
+      const v = r.results.find((x) => x.contestant === id)?.info?.tapeBytesPerStep;
+      return v === undefined ? "—" : v.toFixed(0);
+    }),
+  ]);
+  return table([head, ...rows], (c) => c >= 1);
+}

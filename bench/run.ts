@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { runCheck } from "./check.js";
 import { FULL, measure, peakRss, QUICK, Unavailable, type Contestant, type Settings } from "./harness.js";
 import { measureMemory, memoryChild, type MemoryResult } from "./memory.js";
-import { LEGEND, memoryTable, summaryTable, workloadTable, type WorkloadReport } from "./report.js";
+import { LEGEND, memoryTable, summaryTable, tapeTable, workloadTable, type WorkloadReport } from "./report.js";
 import { brainJs } from "./contestants/brain.js";
 import { handFused } from "./contestants/hand.js";
 import { loadCompile, rnncContestant } from "./contestants/rnnc.js";
@@ -76,9 +76,15 @@ function select(only: readonly string[]): { workloads: Workload[]; contestants: 
   };
 }
 
+/** Other work on the machine skews every figure: say how busy it was (`own`: load this run adds). */
+function loadLine(own: number): string {
+  const load = os.loadavg()[0];
+  return `1-min load average ${load.toFixed(2)}${load > own + 1 ? " (other work running: figures may be noisy)" : ""}`;
+}
+
 async function header(contestants: readonly Contestant[], log: (s: string) => void): Promise<{ lines: string[]; rnncMissing: string | null }> {
   const cpu = os.cpus();
-  const lines = [`${cpu.length} × ${cpu[0]?.model ?? "cpu"}, Node ${process.version}, ${os.platform()} ${os.arch()}`];
+  const lines = [`${cpu.length} × ${cpu[0]?.model ?? "cpu"}, Node ${process.version}, ${os.platform()} ${os.arch()}; ${loadLine(0)}`];
   if (contestants.some((c) => c.id.startsWith("tfjs"))) lines.push(await describeTf());
   let rnncMissing: string | null = null;
   if (contestants.some((c) => c.id.startsWith("rnnc"))) {
@@ -106,6 +112,12 @@ async function runMemory(workloads: readonly Workload[], contestants: readonly C
   return out;
 }
 
+const MEMORY_TITLE = [
+  "Train step alone in a fresh process: peak RSS sampled after prepare and every call, MiB; in brackets",
+  "the growth during the calls over the RSS after prepare (a bare Node process is ~45 MiB; prepare loads",
+  "the library — for rnnc the compiler with TypeScript — and makes params and data)",
+].join("\n");
+
 async function bench(o: Options): Promise<void> {
   const log = (s: string) => process.stderr.write(s + "\n");
   const print = (s: string) => void (o.json ? null : process.stdout.write(s + "\n"));
@@ -128,9 +140,11 @@ async function bench(o: Options): Promise<void> {
   const mainPeak = peakRss;
   const memory = o.memory ? await runMemory(workloads, contestants, o.quick, log) : [];
   print("Summary (median time per call)\n" + summaryTable(reports, chosen) + "\n");
-  if (memory.length > 0) print("Train step alone in a fresh process: peak RSS sampled after every call, MiB (growth over a bare Node)\n" + memoryTable(memory, contestants) + "\n");
+  const tape = tapeTable(reports);
+  if (tape !== null) print(tape + "\n");
+  if (memory.length > 0) print(MEMORY_TITLE + "\n" + memoryTable(memory, contestants) + "\n");
   print(LEGEND);
-  print(`peak RSS of this process (all contestants loaded): ${(mainPeak / 2 ** 20).toFixed(0)} MiB; wall time ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  print(`peak RSS of this process (all contestants loaded): ${(mainPeak / 2 ** 20).toFixed(0)} MiB; wall time ${((Date.now() - t0) / 1000).toFixed(0)} s; at the end ${loadLine(1)}`);
   if (o.json) {
     const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, notes: lines };
     process.stdout.write(JSON.stringify({ machine, quick: o.quick, settings, reports, memory, peakRssMain: mainPeak, rnncMissing }, null, 2) + "\n");

@@ -10,7 +10,10 @@
  * - a state must be assigned a value of its declared shape (a scalar does not broadcast there);
  * - only cells without any error (syntax or check) are returned.
  */
-import type { BinaryOp, CellAst, CheckedCell, CheckedEquation, CheckedOutput, Decl, DeclKind, Equation, Expr, FileAst, Shape, SizeDecl, SizeExpr, TensorDecl, TExpr } from "./ast.js";
+import type {
+  BinaryOp, Binding, CellAst, CheckedCell, CheckedEquation, CheckedOutput, Decl, DeclKind, Equation, Expr, FileAst, Shape,
+  SizeDecl, SizeExpr, TensorDecl, TExpr,
+} from "./ast.js";
 import type { DiagnosticBag, Note } from "./diagnostics.js";
 import type { Attrs } from "./ir/graph.js";
 import { didYouMean, E } from "./messages.js";
@@ -25,30 +28,19 @@ export interface CheckOptions {
 
 type RefExpr = Extract<Expr, { kind: "ref" }>;
 
-interface SizeEntity {
-  readonly kind: "size";
-  readonly value: number | null;
-  readonly span: Span;
-}
-
-interface TensorEntity {
-  readonly kind: DeclKind;
-  readonly index: number;
-  /** Null when the declaration has an error. */
-  readonly shape: Shape | null;
-  readonly span: Span;
-}
-
+/** What a declared name is; a value or shape is null when its declaration has an error. */
+type SizeEntity = { readonly kind: "size"; readonly value: number | null; readonly span: Span };
+type TensorEntity = { readonly kind: DeclKind; readonly index: number; readonly shape: Shape | null; readonly span: Span };
 type Entity = SizeEntity | TensorEntity;
 
-interface Local {
-  readonly equation: number;
-  readonly shape: Shape | null;
-  readonly span: Span;
-}
+/** A local: the equation assigning it and the shape of its value. */
+type Local = { readonly equation: number; readonly shape: Shape | null };
 
 const BINARY_OPS: Readonly<Record<BinaryOp, string>> = { "+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul" };
-const ARTICLE: Readonly<Record<Entity["kind"], string>> = { size: "a size", input: "an input", state: "a state", param: "a param" };
+const ARTICLE: Readonly<Record<Entity["kind"], string>> = {
+  size: "a size", input: "an input", state: "a state", param: "a param",
+};
+const MISGROUPED = "'·' groups like '⊙' from left to right: 'a ⊙ W·x' is '(a ⊙ W)·x'; write 'a ⊙ (W·x)'";
 
 const sameShape = (a: Shape, b: Shape): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 const isSize = (v: number): boolean => Number.isSafeInteger(v) && v > 0;
@@ -95,7 +87,8 @@ class CellChecker {
   private declare(name: string, at: Span, entity: Entity): void {
     const first = this.names.get(name);
     if (first) {
-      this.bag.error(E.duplicateDecl, `'${name}' is already declared`, at, [{ message: `'${name}' is first declared`, span: first.span }]);
+      const note = { message: `'${name}' is first declared`, span: first.span };
+      this.bag.error(E.duplicateDecl, `'${name}' is already declared`, at, [note]);
     } else {
       this.names.set(name, entity);
     }
@@ -143,23 +136,19 @@ class CellChecker {
     const value = this.sizeArithmetic(e, lookup);
     if (value === null || isSize(value)) return value;
     const text = this.text(e.span);
-    const message = e.kind === "num" ? `a size must be a positive integer, not ${text}` : `size ${text} is ${value}, but a size must be a positive integer`;
+    const message = e.kind === "num"
+      ? `a size must be a positive integer, not ${text}`
+      : `size ${text} is ${value}, but a size must be a positive integer`;
     this.bag.error(E.badSize, message, e.span);
     return null;
   }
 
   private sizeArithmetic(e: SizeExpr, lookup: (name: string, at: Span) => number | null): number | null {
-    switch (e.kind) {
-      case "num":
-        return e.value;
-      case "name":
-        return lookup(e.name, e.span);
-      case "bin": {
-        const [l, r] = [this.sizeArithmetic(e.left, lookup), this.sizeArithmetic(e.right, lookup)];
-        if (l === null || r === null) return null;
-        return e.op === "+" ? l + r : e.op === "-" ? l - r : l * r;
-      }
-    }
+    if (e.kind === "num") return e.value;
+    if (e.kind === "name") return lookup(e.name, e.span);
+    const [l, r] = [this.sizeArithmetic(e.left, lookup), this.sizeArithmetic(e.right, lookup)];
+    if (l === null || r === null) return null;
+    return e.op === "+" ? l + r : e.op === "-" ? l - r : l * r;
   }
 
   private declareTensors(): void {
@@ -199,18 +188,17 @@ class CellChecker {
   /** Equation `k` assigns a local; in a clean cell, `k` is also its index in the checked equations. */
   private assignLocal(eq: Equation, k: number, expr: TExpr | null): void {
     const first = this.locals.get(eq.target);
-    if (first) this.bag.error(E.localTwice, `'${eq.target}' is assigned twice`, eq.targetSpan, this.firstAssigned(eq, first.equation));
-    else this.locals.set(eq.target, { equation: k, shape: expr?.shape ?? null, span: eq.targetSpan });
+    const notes = first && this.firstAssigned(eq, first.equation);
+    if (notes) this.bag.error(E.localTwice, `'${eq.target}' is assigned twice`, eq.targetSpan, notes);
+    else this.locals.set(eq.target, { equation: k, shape: expr?.shape ?? null });
     if (expr) this.equations.push({ target: eq.target, expr, span: eq.span });
   }
 
   private assignState(eq: Equation, k: number, expr: TExpr | null, state: TensorEntity): void {
     const first = this.stateAssigned.get(eq.target);
-    if (first !== undefined) {
-      this.bag.error(E.stateTwice, `state '${eq.target}' is assigned twice in one step`, eq.targetSpan, this.firstAssigned(eq, first));
-    } else {
-      this.stateAssigned.set(eq.target, k);
-    }
+    const notes = first === undefined ? undefined : this.firstAssigned(eq, first);
+    if (notes) this.bag.error(E.stateTwice, `state '${eq.target}' is assigned twice in one step`, eq.targetSpan, notes);
+    else this.stateAssigned.set(eq.target, k);
     if (expr && state.shape && !sameShape(expr.shape, state.shape)) {
       const notes = [{ message: `'${eq.target}' is declared ${show(state.shape)}`, span: state.span }];
       const message = `state '${eq.target}' is ${show(state.shape)} but is assigned ${show(expr.shape)}`;
@@ -231,12 +219,17 @@ class CellChecker {
     const outputs: CheckedOutput[] = [];
     for (const o of this.cell.outputs) {
       const first = seen.get(o.name);
-      if (first) this.bag.error(E.duplicateOutput, `duplicate output '${o.name}'`, o.nameSpan, [{ message: `'${o.name}' is first output`, span: first }]);
+      if (first) {
+        const note = { message: `'${o.name}' is first output`, span: first };
+        this.bag.error(E.duplicateOutput, `duplicate output '${o.name}'`, o.nameSpan, [note]);
+      }
       seen.set(o.name, first ?? o.nameSpan);
-      const expr = o.expr ? this.expr(o.expr, end) : this.resolve({ kind: "ref", name: o.name, prev: false, span: o.nameSpan }, end);
+      const ref: RefExpr = { kind: "ref", name: o.name, prev: false, span: o.nameSpan };
+      const expr = o.expr ? this.expr(o.expr, end) : this.resolve(ref, end);
       if (expr && expr.shape.length !== 1) {
         const hint = expr.shape.length === 0 ? `make it a one-element vector: [${this.text(expr.span)}]` : undefined;
-        this.bag.error(E.outputShape, `output '${o.name}' must be a vector, but it is ${show(expr.shape)}`, o.expr?.span ?? o.nameSpan, [], hint);
+        const message = `output '${o.name}' must be a vector, but it is ${show(expr.shape)}`;
+        this.bag.error(E.outputShape, message, o.expr?.span ?? o.nameSpan, [], hint);
       }
       if (expr) outputs.push({ name: o.name, expr, span: o.span });
     }
@@ -249,7 +242,7 @@ class CellChecker {
   private resolve(e: RefExpr, at: number): TExpr | null {
     const entity = this.names.get(e.name);
     const local = this.locals.get(e.name);
-    const ref = (shape: Shape | null, binding: Extract<TExpr, { kind: "ref" }>["binding"]): TExpr | null =>
+    const ref = (shape: Shape | null, binding: Binding): TExpr | null =>
       shape && { kind: "ref", name: e.name, binding, shape, span: e.span };
     if (e.prev && entity?.kind !== "state") return this.notAState(e, entity, local);
     if (local) return ref(local.shape, { kind: "equation", equation: local.equation });
@@ -259,7 +252,10 @@ class CellChecker {
         return entity.value === null ? null : { kind: "const", value: entity.value, shape: [], span: e.span };
       case "state": {
         const assigned = e.prev ? undefined : this.stateAssigned.get(e.name);
-        return ref(entity.shape, assigned === undefined ? { kind: "statePrev", index: entity.index } : { kind: "equation", equation: assigned });
+        const binding: Binding = assigned === undefined
+          ? { kind: "statePrev", index: entity.index }
+          : { kind: "equation", equation: assigned };
+        return ref(entity.shape, binding);
       }
       default:
         return ref(entity.shape, { kind: entity.kind, index: entity.index });
@@ -283,7 +279,8 @@ class CellChecker {
     } else if (FUNCTIONS.has(e.name)) {
       this.bag.error(E.unknownName, `'${e.name}' is a function; call it: ${e.name}(...)`, e.span);
     } else {
-      this.bag.error(E.unknownName, `unknown name '${e.name}'`, e.span, [], didYouMean(e.name, [...this.names.keys(), ...this.locals.keys()]));
+      const hint = didYouMean(e.name, [...this.names.keys(), ...this.locals.keys()]);
+      this.bag.error(E.unknownName, `unknown name '${e.name}'`, e.span, [], hint);
     }
     return null;
   }
@@ -324,13 +321,17 @@ class CellChecker {
     const def = FUNCTIONS.get(e.fn);
     if (!def) {
       const variable = this.names.has(e.fn) || this.locals.has(e.fn);
-      const hint = variable ? `for a matrix product write '${e.fn}·${this.text(e.span).slice(e.fn.length)}'` : didYouMean(e.fn, FUNCTIONS.keys());
-      this.bag.error(E.unknownFunction, variable ? `'${e.fn}' is not a function` : `unknown function '${e.fn}'`, e.fnSpan, [], hint);
+      const hint = variable
+        ? `for a matrix product write '${e.fn}·${this.text(e.span).slice(e.fn.length)}'`
+        : didYouMean(e.fn, FUNCTIONS.keys());
+      const message = variable ? `'${e.fn}' is not a function` : `unknown function '${e.fn}'`;
+      this.bag.error(E.unknownFunction, message, e.fnSpan, [], hint);
       return null;
     }
     if (typeof def.arity === "number" && def.arity !== args.length) {
       const plural = def.arity === 1 ? "argument" : "arguments";
-      this.bag.error(E.arity, `'${e.fn}' takes ${def.arity} ${plural}, but ${args.length} ${args.length === 1 ? "is" : "are"} given`, e.span);
+      const given = `${args.length} ${args.length === 1 ? "is" : "are"} given`;
+      this.bag.error(E.arity, `'${e.fn}' takes ${def.arity} ${plural}, but ${given}`, e.span);
       return null;
     }
     return this.apply(def.name, e.fn, args, e.span);
@@ -347,7 +348,7 @@ class CellChecker {
       `${this.text(e.left.span)} is ${show(left.shape)} but ${this.text(e.right.span)} is ${show(right.shape)}`;
     const reason = def.kind === "elementwise" ? [] : [{ message: shape }];
     const misgrouped = parent === "@" && (e.op === "*" || e.op === "/");
-    const hint = misgrouped ? "'·' groups like '⊙' from left to right: 'a ⊙ W·x' is '(a ⊙ W)·x'; write 'a ⊙ (W·x)'" : undefined;
+    const hint = misgrouped ? MISGROUPED : undefined;
     this.bag.error(E.shapeMismatch, message, e.span, [...reason, ...this.declarationNotes([left, right])], hint);
     return null;
   }
@@ -356,7 +357,7 @@ class CellChecker {
   private declarationNotes(args: readonly TExpr[]): Note[] {
     const notes: Note[] = [];
     for (const arg of args) {
-      const name = this.firstParam(arg);
+      const name = firstParam(arg);
       const entity = name === undefined ? undefined : this.names.get(name);
       if (!entity || entity.kind === "size" || !entity.shape || notes.some((n) => n.span === entity.span)) continue;
       notes.push({ message: `${name} is declared ${show(entity.shape)}`, span: entity.span });
@@ -364,15 +365,16 @@ class CellChecker {
     return notes;
   }
 
-  private firstParam(t: TExpr): string | undefined {
-    if (t.kind === "ref") return t.binding.kind === "param" ? t.name : undefined;
-    if (t.kind !== "op") return undefined;
-    for (const a of t.args) {
-      const found = this.firstParam(a);
-      if (found !== undefined) return found;
-    }
-    return undefined;
+}
+
+/** The first param read in `t`, left to right. */
+function firstParam(t: TExpr): string | undefined {
+  if (t.kind === "ref") return t.binding.kind === "param" ? t.name : undefined;
+  if (t.kind === "op") for (const a of t.args) {
+    const found = firstParam(a);
+    if (found !== undefined) return found;
   }
+  return undefined;
 }
 
 /**
@@ -387,7 +389,8 @@ export function checkFile(file: FileAst, source: Source, bag: DiagnosticBag, opt
   const checked: CheckedCell[] = [];
   for (const cell of file.cells) {
     const first = firstSpans.get(cell.name);
-    if (first) bag.error(E.duplicateCell, `duplicate cell '${cell.name}'`, cell.nameSpan, [{ message: `cell '${cell.name}' is first defined`, span: first }]);
+    const note = first && { message: `cell '${cell.name}' is first defined`, span: first };
+    if (note) bag.error(E.duplicateCell, `duplicate cell '${cell.name}'`, cell.nameSpan, [note]);
     else firstSpans.set(cell.name, cell.nameSpan);
     const result = new CellChecker(cell, source, bag, options.sizes ?? new Map()).check();
     const inside = (s: Span) => s.start >= cell.span.start && s.start < Math.max(cell.span.end, cell.span.start + 1);

@@ -163,22 +163,16 @@ const LSTM_GATES: readonly GateTarget[] = ["i", "f", "g", "o"].map((gate) => ({
   biases: [{ name: `b${gate}`, from: ["ih", "hh"] }],
 }));
 
-/**
- * `nn.GRU` blocks in PyTorch's order r, z, n, into `examples/cells/gru_torch.cell`: the r and z
- * biases summed, the n biases kept apart (b_hn sits inside r ⊙ (W_hn h + b_hn)).
- */
-const GRU_GATES: readonly GateTarget[] = [
-  { input: "Wr", hidden: "Ur", biases: [{ name: "br", from: ["ih", "hh"] }] },
-  { input: "Wz", hidden: "Uz", biases: [{ name: "bz", from: ["ih", "hh"] }] },
-  {
-    input: "Wn",
-    hidden: "Un",
-    biases: [
-      { name: "bin", from: ["ih"] },
-      { name: "bhn", from: ["hh"] },
-    ],
-  },
-];
+/** `nn.GRU` blocks in PyTorch's order r, z, n, into `examples/cells/gru_torch.cell`, which keeps
+ * PyTorch's two biases per gate (b_hn must stay apart: it sits inside r ⊙ (W_hn·h + b_hn)). */
+const GRU_GATES: readonly GateTarget[] = ["r", "z", "n"].map((gate) => ({
+  input: `W_i${gate}`,
+  hidden: `W_h${gate}`,
+  biases: [
+    { name: `b_i${gate}`, from: ["ih"] },
+    { name: `b_h${gate}`, from: ["hh"] },
+  ],
+}));
 
 export interface TorchImportOptions {
   /** Which layer of a multi-layer module (`_l{layer}` keys); default 0. */

@@ -187,7 +187,7 @@ describe("Bidirectional", () => {
       const expected = alone.subarray(((2 - t) * B + 1) * 2, ((2 - t) * B + 1) * 2 + 2);
       expect(Array.from(mine)).toEqual(Array.from(expected));
     }
-    expect(layer.groups().map((g) => g.name)).toEqual(["forward.elman", "reverse.elman"]);
+    expect(layer.groups().map((g) => g.name)).toEqual(["forward.rnn", "reverse.rnn"]);
   });
 
   it("rejects layers with different input sizes", () => {
@@ -209,6 +209,6 @@ describe("Stack", () => {
       new CellLayer(elmanCell(2, 3)),
       new CellLayer(elmanCell(3, 3), { name: "top" }),
     ]);
-    expect(stack.groups().map((g) => g.name)).toEqual(["layer0.elman", "layer1.top"]);
+    expect(stack.groups().map((g) => g.name)).toEqual(["layer0.rnn", "layer1.top"]);
   });
 });

@@ -1,8 +1,7 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { Tensors } from "../../src/runtime/types.js";
 import { Dense } from "../../src/train/dense.js";
 import { CellLayer } from "../../src/train/layers.js";
 import type { ParamGroup } from "../../src/train/optim.js";
@@ -15,7 +14,7 @@ import {
   saveParamsFile,
   toNested,
 } from "../../src/train/serialize.js";
-import { elmanCell, lstmCell } from "./cells.js";
+import { elmanCell, gruTorchCell, lstmCell } from "./cells.js";
 
 function model(seed: number): ParamGroup[] {
   return [
@@ -32,8 +31,8 @@ describe("saving and loading params", () => {
   it("round-trips f64 and f32 params exactly, with matrices as lists of rows", () => {
     const saved = model(1);
     const json = saveParams(saved);
-    expect(JSON.parse(json).groups.elman.Wx).toEqual(toNested(saved[0]!.params["Wx"]!, [2, 3]));
-    expect(JSON.parse(json).groups.elman.Wx).toHaveLength(2);
+    expect(JSON.parse(json).groups.rnn.Wx).toEqual(toNested(saved[0]!.params["Wx"]!, [2, 3]));
+    expect(JSON.parse(json).groups.rnn.Wx).toHaveLength(2);
     const loaded = model(2);
     expect(values(loaded)).not.toEqual(values(saved));
     loadParams(json, loaded);
@@ -41,11 +40,16 @@ describe("saving and loading params", () => {
   });
 
   it("round-trips through a file", () => {
-    const path = join(mkdtempSync(join(tmpdir(), "rnnc-params-")), "model.json");
-    saveParamsFile(path, model(3));
-    const loaded = model(4);
-    loadParamsFile(path, loaded);
-    expect(values(loaded)).toEqual(values(model(3)));
+    const directory = mkdtempSync(join(tmpdir(), "rnnc-params-"));
+    try {
+      const path = join(directory, "model.json");
+      saveParamsFile(path, model(3));
+      const loaded = model(4);
+      loadParamsFile(path, loaded);
+      expect(values(loaded)).toEqual(values(model(3)));
+    } finally {
+      rmSync(directory, { recursive: true });
+    }
   });
 
   const edit = (change: (groups: Record<string, Record<string, unknown>>) => void): string => {
@@ -57,13 +61,13 @@ describe("saving and loading params", () => {
   it.each([
     [
       "a matrix with a row too few",
-      (g: Record<string, Record<string, unknown>>) => (g["elman"]!["Wx"] as unknown[]).pop(),
-      /'elman\.Wx' has 1 entries, expected 2/,
+      (g: Record<string, Record<string, unknown>>) => (g["rnn"]!["Wx"] as unknown[]).pop(),
+      /'rnn\.Wx' has 1 entries, expected 2/,
     ],
     [
       "a row too long",
-      (g: Record<string, Record<string, unknown>>) => (g["elman"]!["Wh"] as number[][])[1]!.push(0),
-      /'elman\.Wh\[1\]' has 3 entries, expected 2/,
+      (g: Record<string, Record<string, unknown>>) => (g["rnn"]!["Wh"] as number[][])[1]!.push(0),
+      /'rnn\.Wh\[1\]' has 3 entries, expected 2/,
     ],
     [
       "a non-number",
@@ -72,8 +76,8 @@ describe("saving and loading params", () => {
     ],
     [
       "a missing param",
-      (g: Record<string, Record<string, unknown>>) => delete g["elman"]!["b"],
-      /group 'elman': missing param 'b'/,
+      (g: Record<string, Record<string, unknown>>) => delete g["rnn"]!["b"],
+      /group 'rnn': missing param 'b'/,
     ],
     [
       "an unknown param",
@@ -115,36 +119,11 @@ const lstmStateDict = {
   bias_hh_l0: biasHh,
 };
 
-function specOf(name: string, shapes: Record<string, number[]>) {
-  return {
-    name,
-    params: Object.entries(shapes).map(([param, shape]) => ({
-      name: param,
-      shape,
-      size: shape.reduce((a, b) => a * b, 1),
-    })),
-  };
-}
-
-function zerosFor(spec: ReturnType<typeof specOf>): Tensors {
-  return Object.fromEntries(spec.params.map((p) => [p.name, new Float64Array(p.size)]));
-}
-
-const lstmSpec = specOf(
-  "lstm",
-  Object.fromEntries(
-    ["f", "i", "g", "o"].flatMap((g) => [
-      [`W${g}`, [H, I]],
-      [`U${g}`, [H, H]],
-      [`b${g}`, [H]],
-    ]),
-  ),
-);
-
 describe("importing PyTorch nn.LSTM weights", () => {
   it("takes gate blocks in the order i, f, g, o and sums the two biases", () => {
-    const params = zerosFor(lstmSpec);
-    importTorchLstm(lstmStateDict, lstmSpec, params);
+    const cell = lstmCell(I, H);
+    const params = cell.createParams();
+    importTorchLstm(lstmStateDict, cell, params);
     ["i", "f", "g", "o"].forEach((gate, block) => {
       const rows = (m: number[][]) => m.slice(block * H, (block + 1) * H).flat();
       expect(Array.from(params[`W${gate}`]!)).toEqual(rows(weightIh));
@@ -193,41 +172,31 @@ describe("importing PyTorch nn.LSTM weights", () => {
   });
 
   it("reads the keys of another layer, direction and prefix", () => {
-    const params = zerosFor(lstmSpec);
+    const cell = lstmCell(I, H);
+    const params = cell.createParams();
     const renamed = Object.fromEntries(
       Object.entries(lstmStateDict).map(([k, v]) => [`rnn.${k.replace("_l0", "_l1")}_reverse`, v]),
     );
-    importTorchLstm(renamed, lstmSpec, params, { layer: 1, reverse: true, prefix: "rnn." });
+    importTorchLstm(renamed, cell, params, { layer: 1, reverse: true, prefix: "rnn." });
     expect(Array.from(params["Wo"]!)).toEqual(weightIh.slice(3 * H).flat());
   });
 
   it("names a missing key or a wrongly shaped tensor, and writes nothing", () => {
-    const params = zerosFor(lstmSpec);
+    const cell = lstmCell(I, H);
+    const params = cell.createParams();
     const { bias_hh_l0: _, ...withoutBias } = lstmStateDict;
-    expect(() => importTorchLstm(withoutBias, lstmSpec, params)).toThrow(
+    expect(() => importTorchLstm(withoutBias, cell, params)).toThrow(
       /'bias_hh_l0' should be a list of 8 .*missing/,
     );
     expect(() =>
-      importTorchLstm({ ...lstmStateDict, weight_ih_l0: weightIh.slice(1) }, lstmSpec, params),
+      importTorchLstm({ ...lstmStateDict, weight_ih_l0: weightIh.slice(1) }, cell, params),
     ).toThrow(/'weight_ih_l0' has 7 entries, expected 8/);
     expect(Object.values(params).every((data) => data.every((v) => v === 0))).toBe(true);
   });
 });
 
 describe("importing PyTorch nn.GRU weights", () => {
-  const gruSpec = specOf(
-    "gru_torch",
-    Object.fromEntries([
-      ...["r", "z", "n"].flatMap((g) => [
-        [`W${g}`, [H, I]],
-        [`U${g}`, [H, H]],
-      ]),
-      ["br", [H]],
-      ["bz", [H]],
-      ["bin", [H]],
-      ["bhn", [H]],
-    ]),
-  );
+  // Blocks r, z, n: the first 3H rows of the LSTM test's numbers.
   const gruStateDict = {
     weight_ih_l0: weightIh.slice(0, 3 * H),
     weight_hh_l0: weightHh.slice(0, 3 * H),
@@ -235,13 +204,45 @@ describe("importing PyTorch nn.GRU weights", () => {
     bias_hh_l0: biasHh.slice(0, 3 * H),
   };
 
-  it("takes blocks r, z, n; sums the r and z biases and keeps the n biases apart", () => {
-    const params = zerosFor(gruSpec);
-    importTorchGru(gruStateDict, gruSpec, params);
-    expect(Array.from(params["Wz"]!)).toEqual(weightIh.slice(H, 2 * H).flat());
-    expect(Array.from(params["Un"]!)).toEqual(weightHh.slice(2 * H, 3 * H).flat());
-    expect(Array.from(params["br"]!)).toEqual([biasIh[0]! + biasHh[0]!, biasIh[1]! + biasHh[1]!]);
-    expect(Array.from(params["bin"]!)).toEqual(biasIh.slice(2 * H, 3 * H));
-    expect(Array.from(params["bhn"]!)).toEqual(biasHh.slice(2 * H, 3 * H));
+  it("takes blocks r, z, n and keeps PyTorch's two biases per gate", () => {
+    const cell = gruTorchCell(I, H);
+    const params = cell.createParams();
+    importTorchGru(gruStateDict, cell, params);
+    ["r", "z", "n"].forEach((gate, block) => {
+      expect(Array.from(params[`W_i${gate}`]!)).toEqual(weightIh.slice(block * H, (block + 1) * H).flat());
+      expect(Array.from(params[`W_h${gate}`]!)).toEqual(weightHh.slice(block * H, (block + 1) * H).flat());
+      expect(Array.from(params[`b_i${gate}`]!)).toEqual(biasIh.slice(block * H, (block + 1) * H));
+      expect(Array.from(params[`b_h${gate}`]!)).toEqual(biasHh.slice(block * H, (block + 1) * H));
+    });
+  });
+
+  it("runs one step of the imported cell as PyTorch's GRU equations on the raw state dict", () => {
+    const cell = gruTorchCell(I, H);
+    const params = cell.createParams();
+    importTorchGru(gruStateDict, cell, params);
+    const [x, h0] = [
+      [0.5, -1],
+      [0.2, -0.3],
+    ];
+    const state = cell.createState(1, { h: Float64Array.from(h0) });
+    cell.step(params, { x: Float64Array.from(x) }, state);
+
+    // r = σ(W_ir x + b_ir + W_hr h + b_hr), z likewise, n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
+    const dot = (row: number[], v: number[]) => row.reduce((sum, w, k) => sum + w * v[k]!, 0);
+    const fromInput = gruStateDict.weight_ih_l0.map((row, j) => dot(row, x) + biasIh[j]!);
+    const fromHidden = gruStateDict.weight_hh_l0.map((row, j) => dot(row, h0) + biasHh[j]!);
+    const sigmoid = (v: number) => 1 / (1 + Math.exp(-v));
+    const h1 = h0.map((h, k) => {
+      const r = sigmoid(fromInput[k]! + fromHidden[k]!);
+      const z = sigmoid(fromInput[H + k]! + fromHidden[H + k]!);
+      const n = Math.tanh(fromInput[2 * H + k]! + r * fromHidden[2 * H + k]!);
+      return (1 - z) * n + z * h;
+    });
+    Array.from(state.states["h"]!).forEach((v, k) => expect(v).toBeCloseTo(h1[k]!, 14));
+    // the same numbers, computed once outside JavaScript
+    expect(Array.from(state.states["h"]!)).toEqual([
+      expect.closeTo(0.09767728139186614, 14),
+      expect.closeTo(-0.17791615425459947, 14),
+    ]);
   });
 });

@@ -1,0 +1,172 @@
+/**
+ * The driver shared by the reference cells: each cell gives one step of one sequence (`step`) and
+ * that step's hand-written adjoint (`back`); this file runs them over `[T][B]` and backpropagates
+ * through time. It also builds seeded eval inputs and checks a reference's own BPTT against
+ * central finite differences of its own forward (so the oracle is itself checked, independently
+ * of the compiler).
+ */
+import { mulberry32, zeros, type Mat, type Vec } from "./math.js";
+
+/** One step's named vectors for one batch entry (`{ h: [...], c: [...] }`). */
+export type Named = Record<string, Vec>;
+/** Params by name: a matrix as a list of rows, or a vector. */
+export type Params = Record<string, Mat | Vec>;
+/** `[T][B][n]` */
+export type Seq = number[][][];
+
+export interface TensorDecl {
+  readonly name: string;
+  readonly shape: readonly number[];
+}
+
+export interface ReferenceCell<Cache = unknown> {
+  /** The cell's name and its `.cell` file under examples/cells. */
+  readonly name: string;
+  readonly file: string;
+  readonly params: readonly TensorDecl[];
+  readonly inputs: readonly TensorDecl[];
+  readonly states: readonly TensorDecl[];
+  readonly outputs: readonly TensorDecl[];
+  /** One step of one sequence: new states, this step's outputs, and what `back` needs. */
+  step(p: Params, x: Named, s: Named): { states: Named; outputs: Named; cache: Cache };
+  /**
+   * The step's adjoint: given dLoss/d(new states) from later steps and dLoss/d(outputs) of this
+   * step, accumulates param gradients into `gp` and returns dLoss/d(inputs) and d(previous states).
+   */
+  back(p: Params, cache: Cache, dNext: Named, dOut: Named, gp: Params): { dx: Named; dPrev: Named };
+}
+
+/** The `rnnc eval` input (SPEC §2), as plain nested arrays. */
+export interface EvalData {
+  T: number;
+  B: number;
+  params: Params;
+  inputs: Record<string, Seq>;
+  initial?: Record<string, Vec[]>;
+  outputGrads?: Record<string, Seq>;
+  finalGrads?: Record<string, Vec[]>;
+}
+
+export interface EvalResult {
+  outputs: Record<string, Seq>;
+  final: Record<string, Vec[]>;
+  grads?: { params: Params; inputs: Record<string, Seq>; initial: Record<string, Vec[]> };
+}
+
+const zerosLike = (shape: readonly number[]): Mat | Vec =>
+  shape.length === 1 ? zeros(shape[0]!) : Array.from({ length: shape[0]! }, () => zeros(shape[1]!));
+
+const size = (d: TensorDecl): number => d.shape.reduce((a, b) => a * b, 1);
+
+/** Forward over `[T][B]`, and (when seeds are given) backprop through time. */
+export function runReference(cell: ReferenceCell, data: EvalData): EvalResult {
+  const { T, B, params } = data;
+  const at = (seq: Record<string, Seq> | undefined, decls: readonly TensorDecl[], t: number, b: number): Named =>
+    Object.fromEntries(decls.map((d) => [d.name, seq?.[d.name]?.[t]?.[b]?.slice() ?? zeros(size(d))]));
+  const atB = (v: Record<string, Vec[]> | undefined, decls: readonly TensorDecl[], b: number): Named =>
+    Object.fromEntries(decls.map((d) => [d.name, v?.[d.name]?.[b]?.slice() ?? zeros(size(d))]));
+  const seqOf = (decls: readonly TensorDecl[]): Record<string, Seq> =>
+    Object.fromEntries(decls.map((d) => [d.name, Array.from({ length: T }, () => new Array<Vec>(B))]));
+  const batchOf = (decls: readonly TensorDecl[]): Record<string, Vec[]> =>
+    Object.fromEntries(decls.map((d) => [d.name, new Array<Vec>(B)]));
+
+  const outputs = seqOf(cell.outputs);
+  const final = batchOf(cell.states);
+  const withGrads = data.outputGrads !== undefined || data.finalGrads !== undefined;
+  const gp: Params = Object.fromEntries(cell.params.map((p) => [p.name, zerosLike(p.shape)]));
+  const gx = seqOf(cell.inputs);
+  const gInitial = batchOf(cell.states);
+
+  for (let b = 0; b < B; b++) {
+    let s = atB(data.initial, cell.states, b);
+    const caches: unknown[] = [];
+    for (let t = 0; t < T; t++) {
+      const r = cell.step(params, at(data.inputs, cell.inputs, t, b), s);
+      for (const o of cell.outputs) outputs[o.name]![t]![b] = r.outputs[o.name]!;
+      caches.push(r.cache);
+      s = r.states;
+    }
+    for (const st of cell.states) final[st.name]![b] = s[st.name]!;
+    if (!withGrads) continue;
+    let dS = atB(data.finalGrads, cell.states, b);
+    for (let t = T - 1; t >= 0; t--) {
+      const r = cell.back(params, caches[t], dS, at(data.outputGrads, cell.outputs, t, b), gp);
+      for (const x of cell.inputs) gx[x.name]![t]![b] = r.dx[x.name]!;
+      dS = r.dPrev;
+    }
+    for (const st of cell.states) gInitial[st.name]![b] = dS[st.name]!;
+  }
+  return { outputs, final, ...(withGrads ? { grads: { params: gp, inputs: gx, initial: gInitial } } : {}) };
+}
+
+/** A seeded eval input with every field (T steps, B sequences), entries uniform in ±scale. */
+export function randomEvalData(cell: ReferenceCell, T: number, B: number, seed: number, scale = 0.5): EvalData {
+  const random = mulberry32(seed);
+  const vec = (n: number): Vec => Array.from({ length: n }, () => (2 * random() - 1) * scale);
+  const tensor = (shape: readonly number[]): Mat | Vec =>
+    shape.length === 1 ? vec(shape[0]!) : Array.from({ length: shape[0]! }, () => vec(shape[1]!));
+  const batch = (d: TensorDecl) => Array.from({ length: B }, () => vec(size(d)));
+  const seq = (d: TensorDecl) => Array.from({ length: T }, () => batch(d));
+  const named = <V>(decls: readonly TensorDecl[], f: (d: TensorDecl) => V): Record<string, V> =>
+    Object.fromEntries(decls.map((d) => [d.name, f(d)]));
+  return {
+    T, B,
+    params: named(cell.params, (p) => tensor(p.shape)),
+    inputs: named(cell.inputs, seq),
+    initial: named(cell.states, batch),
+    outputGrads: named(cell.outputs, seq),
+    finalGrads: named(cell.states, batch),
+  };
+}
+
+/** The loss the seeds define: Σ outputGrads·outputs + Σ finalGrads·final. */
+function loss(cell: ReferenceCell, data: EvalData): number {
+  const r = runReference(cell, { ...data, outputGrads: undefined, finalGrads: undefined });
+  let l = 0;
+  const dotNested = (a: unknown, b: unknown): number =>
+    Array.isArray(a) ? a.reduce((s: number, v, i) => s + dotNested(v, (b as unknown[])[i]), 0) : (a as number) * (b as number);
+  for (const o of cell.outputs) l += dotNested(r.outputs[o.name], data.outputGrads?.[o.name]);
+  for (const s of cell.states) l += dotNested(r.final[s.name], data.finalGrads?.[s.name]);
+  return l;
+}
+
+/**
+ * Central finite differences (eps 1e-6, float64) of the reference's own loss, for `count` seeded
+ * elements of every param, input and initial state; returns the largest |analytic − numeric| /
+ * max(1, |numeric|). Its truncation and rounding errors are ~1e-9, so ~1e-6 is the tolerance.
+ */
+export function maxFiniteDifferenceError(cell: ReferenceCell, data: EvalData, count: number, seed: number): { error: number; where: string } {
+  const grads = runReference(cell, data).grads!;
+  const random = mulberry32(seed);
+  const eps = 1e-6;
+  let worst = { error: 0, where: "" };
+  const probe = (where: string, holder: number[], i: number, analytic: number) => {
+    const keep = holder[i]!;
+    holder[i] = keep + eps;
+    const up = loss(cell, data);
+    holder[i] = keep - eps;
+    const down = loss(cell, data);
+    holder[i] = keep;
+    const numeric = (up - down) / (2 * eps);
+    const error = Math.abs(analytic - numeric) / Math.max(1, Math.abs(numeric));
+    if (error > worst.error || worst.where === "") worst = { error, where: `${where}: analytic ${analytic}, numeric ${numeric}` };
+  };
+  /** Picks `count` random leaves of a nested array (and the same leaf of its gradient). */
+  const sample = (field: string, value: unknown, grad: unknown) => {
+    for (let k = 0; k < count; k++) {
+      let v = value as unknown[], g = grad as unknown[], path = field;
+      while (Array.isArray(v[0])) {
+        const i = Math.floor(random() * v.length);
+        path += `[${i}]`;
+        v = v[i] as unknown[];
+        g = g[i] as unknown[];
+      }
+      const i = Math.floor(random() * v.length);
+      probe(`${path}[${i}]`, v as number[], i, (g as number[])[i]!);
+    }
+  };
+  for (const p of cell.params) sample(`params.${p.name}`, data.params[p.name], grads.params[p.name]);
+  for (const x of cell.inputs) sample(`inputs.${x.name}`, data.inputs[x.name], grads.inputs[x.name]);
+  for (const s of cell.states) sample(`initial.${s.name}`, data.initial![s.name], grads.initial[s.name]);
+  return worst;
+}
