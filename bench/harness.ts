@@ -4,7 +4,8 @@
  * 1. prepare: each contestant builds its params and data once (seeded), outside any timing.
  * 2. warm-up rounds: round-robin, one call per contestant per round, until each has run at least
  *    `warmCalls` calls and `warmMs` of wall time (a slow contestant stops after one call).
- * 3. timed rounds: round-robin again; in each round every contestant takes one sample = `reps`
+ * 3. timed rounds: round-robin again, each round starting one contestant further along, after a
+ *    full GC when Node has --expose-gc; in each round every contestant takes one sample = `reps`
  *    back-to-back calls timed with process.hrtime.bigint() (reps chosen so a sample lasts about
  *    `sampleMs`, which matters for the µs-scale one-step workloads). The number of rounds adapts
  *    to the budget; a contestant whose single call exceeds `slowCallMs` is capped at `slowRounds`
@@ -89,6 +90,13 @@ function sampleRss(): void {
   if (rss > peakRss) peakRss = rss;
 }
 
+/** A full collection between rounds when Node runs with --expose-gc (`npm run bench` does), so one
+ *  contestant's garbage is less often collected on another's time. */
+const gc = (globalThis as { gc?: () => void }).gc;
+function collectGarbage(): void {
+  gc?.();
+}
+
 function callSeconds(p: Prepared, reps: number): number {
   const t0 = process.hrtime.bigint();
   for (let r = 0; r < reps; r++) p.run();
@@ -161,7 +169,9 @@ export async function measure(w: Workload, cs: readonly Contestant[], s: Setting
   plan(entries, s);
   const maxRounds = Math.max(0, ...entries.map((e) => e.rounds));
   for (let r = 0; r < maxRounds; r++) {
-    for (const e of entries) {
+    collectGarbage();
+    for (let k = 0; k < entries.length; k++) {
+      const e = entries[(k + r) % entries.length];
       if (e.samples.length >= e.rounds) continue;
       await e.p.activate?.();
       e.samples.push(callSeconds(e.p, e.reps));

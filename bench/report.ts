@@ -62,16 +62,20 @@ export function workloadTable(r: WorkloadReport): string {
   return title + "\n" + table([head, ...rows], (c) => c >= 1 && c <= 6);
 }
 
-/** Contestants × workloads, times only (the table). */
+/** Workloads × contestants, times only. */
 export function summaryTable(reports: readonly WorkloadReport[], contestants: readonly { id: string; label: string }[]): string {
-  const head = ["", ...reports.map((r) => r.workload.id)];
-  const rows = contestants.map((c) => [
-    c.label,
-    ...reports.map((r) => {
-      const x = r.results.find((y) => y.contestant === c.id);
-      return x?.median === undefined ? "—" : time(x.median, r.workload.unit) + (x.few ? FEW_MARK : "");
-    }),
-  ]);
+  const head = ["", ...contestants.map((c) => c.label), "rnnc ÷ hand"];
+  const rows = reports.map((r) => {
+    const rnnc = find(r.results, "rnnc");
+    return [
+      r.workload.id,
+      ...contestants.map((c) => {
+        const x = r.results.find((y) => y.contestant === c.id);
+        return x?.median === undefined ? "—" : time(x.median, r.workload.unit) + (x.few ? FEW_MARK : "");
+      }),
+      rnnc === undefined ? "—" : ratio(rnnc, find(r.results, "hand-fused")),
+    ];
+  });
   return table([head, ...rows], (c) => c >= 1);
 }
 

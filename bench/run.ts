@@ -3,7 +3,8 @@
  *
  *   node dist/bench/run.js [--quick] [--json] [--only TOKEN[,TOKEN...]] [--no-memory] [--memory] [--check]
  *
- * --quick      short smoke run (fewer warm-up calls and rounds; no memory children unless --memory)
+ * --quick      short smoke run: fewer warm-up calls and rounds, no s3 workloads unless --only names
+ *              them, no memory children unless --memory
  * --json       machine-readable results on stdout (progress still goes to stderr)
  * --only       keep workloads and contestants whose id contains a token, e.g. `--only s2,hand,rnnc`
  *              (tokens that match no workload id filter contestants only, and the other way round)
@@ -63,15 +64,16 @@ function parseArgs(argv: readonly string[]): Options {
   return o;
 }
 
-/** Tokens matching a workload id filter workloads; tokens matching a contestant id filter contestants. */
-function select(only: readonly string[]): { workloads: Workload[]; contestants: Contestant[] } {
+/** Tokens matching a workload id filter workloads; tokens matching a contestant id filter contestants.
+ *  `--quick` leaves out the s3 workloads unless a token names them. */
+function select(only: readonly string[], quick: boolean): { workloads: Workload[]; contestants: Contestant[] } {
   const hits = (id: string, tokens: readonly string[]) => tokens.some((t) => id.includes(t));
   const wTokens = only.filter((t) => WORKLOADS.some((w) => w.id.includes(t)));
   const cTokens = only.filter((t) => CONTESTANTS.some((c) => c.id.includes(t)));
   const stray = only.filter((t) => !wTokens.includes(t) && !cTokens.includes(t));
   if (stray.length > 0) usage(`--only: '${stray.join(",")}' matches no workload (${WORKLOADS.map((w) => w.id).join(" ")}) or contestant (${CONTESTANTS.map((c) => c.id).join(" ")})`);
   return {
-    workloads: WORKLOADS.filter((w) => wTokens.length === 0 || hits(w.id, wTokens)),
+    workloads: WORKLOADS.filter((w) => (wTokens.length === 0 ? !(quick && w.id.endsWith("-s3")) : hits(w.id, wTokens))),
     contestants: CONTESTANTS.filter((c) => cTokens.length === 0 || hits(c.id, cTokens)),
   };
 }
@@ -122,9 +124,10 @@ async function bench(o: Options): Promise<void> {
   const log = (s: string) => process.stderr.write(s + "\n");
   const print = (s: string) => void (o.json ? null : process.stdout.write(s + "\n"));
   const settings: Settings = o.quick ? QUICK : FULL;
-  const { workloads, contestants: chosen } = select(o.only);
+  const { workloads, contestants: chosen } = select(o.only, o.quick);
   const { lines, rnncMissing } = await header(chosen, log);
   const contestants = rnncMissing === null ? chosen : chosen.filter((c) => !c.id.startsWith("rnnc"));
+  if (o.quick && !workloads.some((w) => w.id.endsWith("-s3"))) lines.push("--quick: s3 workloads left out (add --only s3 to include them)");
   print(lines.join("\n") + (rnncMissing ? `\n${rnncMissing}` : "") + "\n");
   const reports: WorkloadReport[] = [];
   const t0 = Date.now();

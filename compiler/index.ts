@@ -7,7 +7,7 @@ import { differentiate } from "./autodiff.js";
 import { checkFile } from "./check.js";
 import { emitModule, type DType } from "./codegen/module.js";
 import { formatModule } from "./codegen/format.js";
-import { planTape } from "./codegen/plan.js";
+import { planKernels } from "./codegen/plan.js";
 import { CompileError, DiagnosticBag } from "./diagnostics.js";
 import type { CellIR } from "./ir/cell.js";
 import { lowerCell } from "./lower.js";
@@ -58,7 +58,7 @@ export function compileSource(text: string, options: CompileOptions = {}): Compi
   return lowerSource(text, options).map((ir) => ({
     name: ir.name,
     ir,
-    code: emitModule(ir, planTape(ir), {
+    code: emitModule(ir, planKernels(ir, options.optimize !== false), {
       dtype: options.dtype ?? "f32",
       runtime: options.runtime ?? "rnnc/runtime",
       sourcePath: options.path ?? "<input>",

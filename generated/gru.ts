@@ -21,33 +21,35 @@ export const spec = {
   inputs: [{ name: "x", shape: [8], size: 8 }],
   states: [{ name: "h", shape: [16], size: 16 }],
   outputs: [{ name: "h", shape: [16], size: 16 }],
+  workspace: [
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+  ],
   tape: [
+    { name: "v12", shape: [16], size: 16 },
     { name: "u", shape: [16], size: 16 },
+    { name: "v17", shape: [16], size: 16 },
     { name: "r", shape: [16], size: 16 },
     { name: "v21", shape: [16], size: 16 },
+    { name: "v23", shape: [16], size: 16 },
     { name: "h_tilde", shape: [16], size: 16 },
-    { name: "v27", shape: [], size: 1 },
     { name: "v28", shape: [16], size: 16 },
   ],
 } as const;
-// Scratch buffers for one step of one sequence, reused by every call.
-const t11 = new Float32Array(16),
-  t12 = new Float32Array(16),
-  t16 = new Float32Array(16),
-  t17 = new Float32Array(16),
-  t22 = new Float32Array(16),
-  t23 = new Float32Array(16),
-  t29 = new Float32Array(16),
-  t30 = new Float32Array(16),
-  t33 = new Float32Array(16),
-  dh = new Float32Array(16),
-  dbh_1 = new Float32Array(16),
-  t45 = new Float32Array(16),
-  dbr_1 = new Float32Array(16),
-  dbu_1 = new Float32Array(16),
-  h_next = new Float32Array(16),
-  u = new Float32Array(16),
-  t21 = new Float32Array(16);
 
 /** Runs T steps over B sequences: inputs X `[T][B][n]`, state history S `[T+1][B][n]`, outputs Y, tape R. */
 function forward(
@@ -59,69 +61,423 @@ function forward(
   Y: readonly Real[],
   R: readonly Real[],
   M: Uint8Array | undefined,
+  WS: readonly Real[],
 ): void {
+  const t11 = WS[0]!;
+  const t16 = WS[1]!;
+  const t22 = WS[2]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P;
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  const [u_tape, r_tape, v21_tape, h_tilde_tape, v27_tape, v28_tape] = R;
+  const [v12_tape, u_tape, v17_tape, r_tape, v21_tape, v23_tape, h_tilde_tape, v28_tape] = R;
+  // Everything that does not depend on a state, for all T·B steps at once.
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const v1 = x[(m_2 + 1) * 8 + k];
+        const w0 = Uu[r * 8 + k];
+        const w1 = Uu[(r + 1) * 8 + k];
+        const w2 = Uu[(r + 2) * 8 + k];
+        const w3 = Uu[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      v12_tape[m_2 * 16 + r] = s00;
+      v12_tape[m_2 * 16 + r + 1] = s01;
+      v12_tape[m_2 * 16 + r + 2] = s02;
+      v12_tape[m_2 * 16 + r + 3] = s03;
+      v12_tape[(m_2 + 1) * 16 + r] = s10;
+      v12_tape[(m_2 + 1) * 16 + r + 1] = s11;
+      v12_tape[(m_2 + 1) * 16 + r + 2] = s12;
+      v12_tape[(m_2 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const w0 = Uu[r * 8 + k];
+        const w1 = Uu[(r + 1) * 8 + k];
+        const w2 = Uu[(r + 2) * 8 + k];
+        const w3 = Uu[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      v12_tape[m_2 * 16 + r] = s00;
+      v12_tape[m_2 * 16 + r + 1] = s01;
+      v12_tape[m_2 * 16 + r + 2] = s02;
+      v12_tape[m_2 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const v1 = x[(m_2 + 1) * 8 + k];
+        const w0 = Ur[r * 8 + k];
+        const w1 = Ur[(r + 1) * 8 + k];
+        const w2 = Ur[(r + 2) * 8 + k];
+        const w3 = Ur[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      v17_tape[m_2 * 16 + r] = s00;
+      v17_tape[m_2 * 16 + r + 1] = s01;
+      v17_tape[m_2 * 16 + r + 2] = s02;
+      v17_tape[m_2 * 16 + r + 3] = s03;
+      v17_tape[(m_2 + 1) * 16 + r] = s10;
+      v17_tape[(m_2 + 1) * 16 + r + 1] = s11;
+      v17_tape[(m_2 + 1) * 16 + r + 2] = s12;
+      v17_tape[(m_2 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const w0 = Ur[r * 8 + k];
+        const w1 = Ur[(r + 1) * 8 + k];
+        const w2 = Ur[(r + 2) * 8 + k];
+        const w3 = Ur[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      v17_tape[m_2 * 16 + r] = s00;
+      v17_tape[m_2 * 16 + r + 1] = s01;
+      v17_tape[m_2 * 16 + r + 2] = s02;
+      v17_tape[m_2 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const v1 = x[(m_2 + 1) * 8 + k];
+        const w0 = Uh[r * 8 + k];
+        const w1 = Uh[(r + 1) * 8 + k];
+        const w2 = Uh[(r + 2) * 8 + k];
+        const w3 = Uh[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      v23_tape[m_2 * 16 + r] = s00;
+      v23_tape[m_2 * 16 + r + 1] = s01;
+      v23_tape[m_2 * 16 + r + 2] = s02;
+      v23_tape[m_2 * 16 + r + 3] = s03;
+      v23_tape[(m_2 + 1) * 16 + r] = s10;
+      v23_tape[(m_2 + 1) * 16 + r + 1] = s11;
+      v23_tape[(m_2 + 1) * 16 + r + 2] = s12;
+      v23_tape[(m_2 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const w0 = Uh[r * 8 + k];
+        const w1 = Uh[(r + 1) * 8 + k];
+        const w2 = Uh[(r + 2) * 8 + k];
+        const w3 = Uh[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      v23_tape[m_2 * 16 + r] = s00;
+      v23_tape[m_2 * 16 + r + 1] = s01;
+      v23_tape[m_2 * 16 + r + 2] = s02;
+      v23_tape[m_2 * 16 + r + 3] = s03;
+    }
+  }
   for (let t = 0; t < T; t++) {
-    for (let b = 0; b < B; b++) {
-      const n = t * B + b;
-      if (M !== undefined && M[n] === 0) {
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const v1 = h_seq[(t * B + m_2 + 1) * 16 + k];
+          const w0 = Wu[r * 16 + k];
+          const w1 = Wu[(r + 1) * 16 + k];
+          const w2 = Wu[(r + 2) * 16 + k];
+          const w3 = Wu[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        t11[m_2 * 16 + r] = s00;
+        t11[m_2 * 16 + r + 1] = s01;
+        t11[m_2 * 16 + r + 2] = s02;
+        t11[m_2 * 16 + r + 3] = s03;
+        t11[(m_2 + 1) * 16 + r] = s10;
+        t11[(m_2 + 1) * 16 + r + 1] = s11;
+        t11[(m_2 + 1) * 16 + r + 2] = s12;
+        t11[(m_2 + 1) * 16 + r + 3] = s13;
+      }
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const w0 = Wu[r * 16 + k];
+          const w1 = Wu[(r + 1) * 16 + k];
+          const w2 = Wu[(r + 2) * 16 + k];
+          const w3 = Wu[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        t11[m_2 * 16 + r] = s00;
+        t11[m_2 * 16 + r + 1] = s01;
+        t11[m_2 * 16 + r + 2] = s02;
+        t11[m_2 * 16 + r + 3] = s03;
+      }
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        u_tape[(t * B + m_1) * 16 + i_1] = sigmoid(
+          bu[i_1] + (t11[m_1 * 16 + i_1] + v12_tape[(t * B + m_1) * 16 + i_1]),
+        );
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const v1 = h_seq[(t * B + m_2 + 1) * 16 + k];
+          const w0 = Wr[r * 16 + k];
+          const w1 = Wr[(r + 1) * 16 + k];
+          const w2 = Wr[(r + 2) * 16 + k];
+          const w3 = Wr[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        t16[m_2 * 16 + r] = s00;
+        t16[m_2 * 16 + r + 1] = s01;
+        t16[m_2 * 16 + r + 2] = s02;
+        t16[m_2 * 16 + r + 3] = s03;
+        t16[(m_2 + 1) * 16 + r] = s10;
+        t16[(m_2 + 1) * 16 + r + 1] = s11;
+        t16[(m_2 + 1) * 16 + r + 2] = s12;
+        t16[(m_2 + 1) * 16 + r + 3] = s13;
+      }
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const w0 = Wr[r * 16 + k];
+          const w1 = Wr[(r + 1) * 16 + k];
+          const w2 = Wr[(r + 2) * 16 + k];
+          const w3 = Wr[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        t16[m_2 * 16 + r] = s00;
+        t16[m_2 * 16 + r + 1] = s01;
+        t16[m_2 * 16 + r + 2] = s02;
+        t16[m_2 * 16 + r + 3] = s03;
+      }
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        r_tape[(t * B + m_1) * 16 + i_1] = sigmoid(
+          br[i_1] + (t16[m_1 * 16 + i_1] + v17_tape[(t * B + m_1) * 16 + i_1]),
+        );
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        v21_tape[(t * B + m_1) * 16 + i_1] =
+          h_seq[(t * B + m_1) * 16 + i_1] * r_tape[(t * B + m_1) * 16 + i_1];
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = v21_tape[(t * B + m_2) * 16 + k];
+          const v1 = v21_tape[(t * B + m_2 + 1) * 16 + k];
+          const w0 = Wh[r * 16 + k];
+          const w1 = Wh[(r + 1) * 16 + k];
+          const w2 = Wh[(r + 2) * 16 + k];
+          const w3 = Wh[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        t22[m_2 * 16 + r] = s00;
+        t22[m_2 * 16 + r + 1] = s01;
+        t22[m_2 * 16 + r + 2] = s02;
+        t22[m_2 * 16 + r + 3] = s03;
+        t22[(m_2 + 1) * 16 + r] = s10;
+        t22[(m_2 + 1) * 16 + r + 1] = s11;
+        t22[(m_2 + 1) * 16 + r + 2] = s12;
+        t22[(m_2 + 1) * 16 + r + 3] = s13;
+      }
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = v21_tape[(t * B + m_2) * 16 + k];
+          const w0 = Wh[r * 16 + k];
+          const w1 = Wh[(r + 1) * 16 + k];
+          const w2 = Wh[(r + 2) * 16 + k];
+          const w3 = Wh[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        t22[m_2 * 16 + r] = s00;
+        t22[m_2 * 16 + r + 1] = s01;
+        t22[m_2 * 16 + r + 2] = s02;
+        t22[m_2 * 16 + r + 3] = s03;
+      }
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        h_tilde_tape[(t * B + m_1) * 16 + i_1] = Math.tanh(
+          bh[i_1] + (t22[m_1 * 16 + i_1] + v23_tape[(t * B + m_1) * 16 + i_1]),
+        );
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        v28_tape[(t * B + m_1) * 16 + i_1] = 1 - u_tape[(t * B + m_1) * 16 + i_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        h_seq[((t + 1) * B + m_1) * 16 + i_1] =
+          h_seq[(t * B + m_1) * 16 + i_1] * v28_tape[(t * B + m_1) * 16 + i_1] +
+          u_tape[(t * B + m_1) * 16 + i_1] * h_tilde_tape[(t * B + m_1) * 16 + i_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        h_out[(t * B + m_1) * 16 + i_1] = h_seq[((t + 1) * B + m_1) * 16 + i_1];
+    }
+    if (M !== undefined) {
+      for (let b = 0; b < B; b++) {
+        if (M[t * B + b] !== 0) continue;
         // padding: the state carries through, the outputs are zero
-        for (let i = 0; i < 16; i++) h_seq[(n + B) * 16 + i] = h_seq[n * 16 + i];
-        for (let i = 0; i < 16; i++) h_out[n * 16 + i] = 0;
-        continue;
+        for (let i = 0; i < 16; i++)
+          h_seq[((t + 1) * B + b) * 16 + i] = h_seq[(t * B + b) * 16 + i];
+        for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
       }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += Wu[r * 16 + j] * h_seq[n * 16 + j];
-        t11[r] = acc;
-      }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 8; j++) acc += Uu[r * 8 + j] * x[n * 8 + j];
-        t12[r] = acc;
-      }
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        u_tape[n * 16 + i_1] = sigmoid(bu[i_1] + (t11[i_1] + t12[i_1]));
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += Wr[r * 16 + j] * h_seq[n * 16 + j];
-        t16[r] = acc;
-      }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 8; j++) acc += Ur[r * 8 + j] * x[n * 8 + j];
-        t17[r] = acc;
-      }
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        r_tape[n * 16 + i_1] = sigmoid(br[i_1] + (t16[i_1] + t17[i_1]));
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        v21_tape[n * 16 + i_1] = h_seq[n * 16 + i_1] * r_tape[n * 16 + i_1];
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += Wh[r * 16 + j] * v21_tape[n * 16 + j];
-        t22[r] = acc;
-      }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 8; j++) acc += Uh[r * 8 + j] * x[n * 8 + j];
-        t23[r] = acc;
-      }
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        h_tilde_tape[n * 16 + i_1] = Math.tanh(bh[i_1] + (t22[i_1] + t23[i_1]));
-      v27_tape[n * 1] = 1;
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        v28_tape[n * 16 + i_1] = v27_tape[n * 1] - u_tape[n * 16 + i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) t29[i_1] = h_seq[n * 16 + i_1] * v28_tape[n * 16 + i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) h_seq[(n + B) * 16 + i_1] = t29[i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) h_out[n * 16 + i_1] = t29[i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        t30[i_1] = u_tape[n * 16 + i_1] * h_tilde_tape[n * 16 + i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) h_seq[(n + B) * 16 + i_1] += t30[i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) h_out[n * 16 + i_1] += t30[i_1];
     }
   }
 }
@@ -140,96 +496,656 @@ function backward(
   GS: readonly Real[],
   GP: readonly Real[],
   GX: readonly Real[],
+  WS: readonly Real[],
 ): void {
+  const t33 = WS[3]!;
+  const dh_in = WS[4]!;
+  const dbh_1 = WS[5]!;
+  const dbr_1 = WS[6]!;
+  const dbu_1 = WS[7]!;
+  const dh = WS[8]!;
+  const t45 = WS[9]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P;
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  const [u_tape, r_tape, v21_tape, h_tilde_tape, v27_tape, v28_tape] = R;
+  const [v12_tape, u_tape, v17_tape, r_tape, v21_tape, v23_tape, h_tilde_tape, v28_tape] = R;
   const [dh_out] = GY;
   const [dh_carry] = GS;
   const [dWu, dUu, dbu, dWr, dUr, dbr, dWh, dUh, dbh] = GP;
   const [dx] = GX;
   for (let t = T - 1; t >= 0; t--) {
+    // Padded steps get no gradient; their state gradient passes through unchanged.
     for (let b = 0; b < B; b++) {
-      const n = t * B + b;
-      // padding: the state gradient passes through; input gradients stay zero
-      if (M !== undefined && M[n] === 0) continue;
-      for (let i = 0; i < 16; i++) t33[i] = dh_carry[b * 16 + i];
-      for (let i_1 = 0; i_1 < 16; i_1++) dh[i_1] = dh_out[n * 16 + i_1] + t33[i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) dh_carry[b * 16 + i_1] = v28_tape[n * 16 + i_1] * dh[i_1];
+      const padded = M !== undefined && M[t * B + b] === 0;
+      for (let i = 0; i < 16; i++) dh_in[b * 16 + i] = dh_carry[b * 16 + i];
+      for (let i = 0; i < 16; i++) t33[b * 16 + i] = padded ? 0 : dh_carry[b * 16 + i];
+    }
+    for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dbh_1[i_1] =
-          u_tape[n * 16 + i_1] *
-          dh[i_1] *
-          (v27_tape[n * 1] - h_tilde_tape[n * 16 + i_1] * h_tilde_tape[n * 16 + i_1]);
-      for (let i_1 = 0; i_1 < 16; i_1++) dbh[i_1] += dbh_1[i_1];
-      for (let r = 0; r < 16; r++) {
-        const x_1 = dbh_1[r];
-        for (let c = 0; c < 8; c++) dUh[r * 8 + c] += x_1 * x[n * 8 + c];
-      }
-      for (let r = 0; r < 8; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += Uh[j * 8 + r] * dbh_1[j];
-        dx[n * 8 + r] = acc;
-      }
-      for (let r = 0; r < 16; r++) {
-        const x_1 = dbh_1[r];
-        for (let c = 0; c < 16; c++) dWh[r * 16 + c] += x_1 * v21_tape[n * 16 + c];
-      }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += Wh[j * 16 + r] * dbh_1[j];
-        t45[r] = acc;
-      }
-      for (let i_1 = 0; i_1 < 16; i_1++) dh_carry[b * 16 + i_1] += r_tape[n * 16 + i_1] * t45[i_1];
+        dh[m * 16 + i_1] = dh_out[(t * B + m) * 16 + i_1] + t33[m * 16 + i_1];
+    }
+    for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dbr_1[i_1] =
-          h_seq[n * 16 + i_1] *
-          t45[i_1] *
-          (r_tape[n * 16 + i_1] * (v27_tape[n * 1] - r_tape[n * 16 + i_1]));
-      for (let i_1 = 0; i_1 < 16; i_1++) dbr[i_1] += dbr_1[i_1];
-      for (let r = 0; r < 16; r++) {
-        const x_1 = dbr_1[r];
-        for (let c = 0; c < 8; c++) dUr[r * 8 + c] += x_1 * x[n * 8 + c];
-      }
-      for (let r = 0; r < 8; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += Ur[j * 8 + r] * dbr_1[j];
-        dx[n * 8 + r] += acc;
-      }
-      for (let r = 0; r < 16; r++) {
-        const x_1 = dbr_1[r];
-        for (let c = 0; c < 16; c++) dWr[r * 16 + c] += x_1 * h_seq[n * 16 + c];
-      }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += Wr[j * 16 + r] * dbr_1[j];
-        dh_carry[b * 16 + r] += acc;
-      }
+        dh_carry[m * 16 + i_1] = v28_tape[(t * B + m) * 16 + i_1] * dh[m * 16 + i_1];
+    }
+    for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dbu_1[i_1] =
-          (h_tilde_tape[n * 16 + i_1] * dh[i_1] - h_seq[n * 16 + i_1] * dh[i_1]) *
-          (u_tape[n * 16 + i_1] * v28_tape[n * 16 + i_1]);
-      for (let i_1 = 0; i_1 < 16; i_1++) dbu[i_1] += dbu_1[i_1];
-      for (let r = 0; r < 16; r++) {
-        const x_1 = dbu_1[r];
-        for (let c = 0; c < 8; c++) dUu[r * 8 + c] += x_1 * x[n * 8 + c];
+        dbh_1[(t * B + m) * 16 + i_1] =
+          u_tape[(t * B + m) * 16 + i_1] *
+          dh[m * 16 + i_1] *
+          (1 - h_tilde_tape[(t * B + m) * 16 + i_1] * h_tilde_tape[(t * B + m) * 16 + i_1]);
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = dbh_1[(t * B + m_2) * 16 + k];
+          const v1 = dbh_1[(t * B + m_2 + 1) * 16 + k];
+          const w0 = Wh[k * 16 + r];
+          const w1 = Wh[k * 16 + r + 1];
+          const w2 = Wh[k * 16 + r + 2];
+          const w3 = Wh[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        t45[m_2 * 16 + r] = s00;
+        t45[m_2 * 16 + r + 1] = s01;
+        t45[m_2 * 16 + r + 2] = s02;
+        t45[m_2 * 16 + r + 3] = s03;
+        t45[(m_2 + 1) * 16 + r] = s10;
+        t45[(m_2 + 1) * 16 + r + 1] = s11;
+        t45[(m_2 + 1) * 16 + r + 2] = s12;
+        t45[(m_2 + 1) * 16 + r + 3] = s13;
       }
-      for (let r = 0; r < 8; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += Uu[j * 8 + r] * dbu_1[j];
-        dx[n * 8 + r] += acc;
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = dbh_1[(t * B + m_2) * 16 + k];
+          const w0 = Wh[k * 16 + r];
+          const w1 = Wh[k * 16 + r + 1];
+          const w2 = Wh[k * 16 + r + 2];
+          const w3 = Wh[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        t45[m_2 * 16 + r] = s00;
+        t45[m_2 * 16 + r + 1] = s01;
+        t45[m_2 * 16 + r + 2] = s02;
+        t45[m_2 * 16 + r + 3] = s03;
       }
-      for (let r = 0; r < 16; r++) {
-        const x_1 = dbu_1[r];
-        for (let c = 0; c < 16; c++) dWu[r * 16 + c] += x_1 * h_seq[n * 16 + c];
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        dh_carry[m * 16 + i_1] += r_tape[(t * B + m) * 16 + i_1] * t45[m * 16 + i_1];
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        dbr_1[(t * B + m) * 16 + i_1] =
+          h_seq[(t * B + m) * 16 + i_1] *
+          t45[m * 16 + i_1] *
+          (r_tape[(t * B + m) * 16 + i_1] * (1 - r_tape[(t * B + m) * 16 + i_1]));
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = dbr_1[(t * B + m_2) * 16 + k];
+          const v1 = dbr_1[(t * B + m_2 + 1) * 16 + k];
+          const w0 = Wr[k * 16 + r];
+          const w1 = Wr[k * 16 + r + 1];
+          const w2 = Wr[k * 16 + r + 2];
+          const w3 = Wr[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        dh_carry[m_2 * 16 + r] += s00;
+        dh_carry[m_2 * 16 + r + 1] += s01;
+        dh_carry[m_2 * 16 + r + 2] += s02;
+        dh_carry[m_2 * 16 + r + 3] += s03;
+        dh_carry[(m_2 + 1) * 16 + r] += s10;
+        dh_carry[(m_2 + 1) * 16 + r + 1] += s11;
+        dh_carry[(m_2 + 1) * 16 + r + 2] += s12;
+        dh_carry[(m_2 + 1) * 16 + r + 3] += s13;
       }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += Wu[j * 16 + r] * dbu_1[j];
-        dh_carry[b * 16 + r] += acc;
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = dbr_1[(t * B + m_2) * 16 + k];
+          const w0 = Wr[k * 16 + r];
+          const w1 = Wr[k * 16 + r + 1];
+          const w2 = Wr[k * 16 + r + 2];
+          const w3 = Wr[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        dh_carry[m_2 * 16 + r] += s00;
+        dh_carry[m_2 * 16 + r + 1] += s01;
+        dh_carry[m_2 * 16 + r + 2] += s02;
+        dh_carry[m_2 * 16 + r + 3] += s03;
       }
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        dbu_1[(t * B + m) * 16 + i_1] =
+          (h_tilde_tape[(t * B + m) * 16 + i_1] * dh[m * 16 + i_1] -
+            h_seq[(t * B + m) * 16 + i_1] * dh[m * 16 + i_1]) *
+          (u_tape[(t * B + m) * 16 + i_1] * v28_tape[(t * B + m) * 16 + i_1]);
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = dbu_1[(t * B + m_2) * 16 + k];
+          const v1 = dbu_1[(t * B + m_2 + 1) * 16 + k];
+          const w0 = Wu[k * 16 + r];
+          const w1 = Wu[k * 16 + r + 1];
+          const w2 = Wu[k * 16 + r + 2];
+          const w3 = Wu[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        dh_carry[m_2 * 16 + r] += s00;
+        dh_carry[m_2 * 16 + r + 1] += s01;
+        dh_carry[m_2 * 16 + r + 2] += s02;
+        dh_carry[m_2 * 16 + r + 3] += s03;
+        dh_carry[(m_2 + 1) * 16 + r] += s10;
+        dh_carry[(m_2 + 1) * 16 + r + 1] += s11;
+        dh_carry[(m_2 + 1) * 16 + r + 2] += s12;
+        dh_carry[(m_2 + 1) * 16 + r + 3] += s13;
+      }
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = dbu_1[(t * B + m_2) * 16 + k];
+          const w0 = Wu[k * 16 + r];
+          const w1 = Wu[k * 16 + r + 1];
+          const w2 = Wu[k * 16 + r + 2];
+          const w3 = Wu[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        dh_carry[m_2 * 16 + r] += s00;
+        dh_carry[m_2 * 16 + r + 1] += s01;
+        dh_carry[m_2 * 16 + r + 2] += s02;
+        dh_carry[m_2 * 16 + r + 3] += s03;
+      }
+    }
+    if (M !== undefined) {
+      for (let b = 0; b < B; b++) {
+        if (M[t * B + b] === 0) {
+          for (let i = 0; i < 16; i++) dh_carry[b * 16 + i] = dh_in[b * 16 + i];
+        }
+      }
+    }
+  }
+  // Param and input gradients, for all T·B steps at once.
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) dbu[i_1] += dbu_1[m_1 * 16 + i_1];
+  }
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) dbr[i_1] += dbr_1[m_1 * 16 + i_1];
+  }
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) dbh[i_1] += dbh_1[m_1 * 16 + i_1];
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 8; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = dbh_1[m_2 * 16 + r];
+        const a1 = dbh_1[m_2 * 16 + r + 1];
+        const a2 = dbh_1[m_2 * 16 + r + 2];
+        const a3 = dbh_1[m_2 * 16 + r + 3];
+        const b0 = x[m_2 * 8 + c];
+        const b1 = x[m_2 * 8 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
+      }
+      dUh[r * 8 + c] += s00;
+      dUh[r * 8 + c + 1] += s01;
+      dUh[(r + 1) * 8 + c] += s10;
+      dUh[(r + 1) * 8 + c + 1] += s11;
+      dUh[(r + 2) * 8 + c] += s20;
+      dUh[(r + 2) * 8 + c + 1] += s21;
+      dUh[(r + 3) * 8 + c] += s30;
+      dUh[(r + 3) * 8 + c + 1] += s31;
+    }
+  }
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = dbh_1[m_2 * 16 + k];
+        const v1 = dbh_1[(m_2 + 1) * 16 + k];
+        const w0 = Uh[k * 8 + r];
+        const w1 = Uh[k * 8 + r + 1];
+        const w2 = Uh[k * 8 + r + 2];
+        const w3 = Uh[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      dx[m_2 * 8 + r] = s00;
+      dx[m_2 * 8 + r + 1] = s01;
+      dx[m_2 * 8 + r + 2] = s02;
+      dx[m_2 * 8 + r + 3] = s03;
+      dx[(m_2 + 1) * 8 + r] = s10;
+      dx[(m_2 + 1) * 8 + r + 1] = s11;
+      dx[(m_2 + 1) * 8 + r + 2] = s12;
+      dx[(m_2 + 1) * 8 + r + 3] = s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = dbh_1[m_2 * 16 + k];
+        const w0 = Uh[k * 8 + r];
+        const w1 = Uh[k * 8 + r + 1];
+        const w2 = Uh[k * 8 + r + 2];
+        const w3 = Uh[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      dx[m_2 * 8 + r] = s00;
+      dx[m_2 * 8 + r + 1] = s01;
+      dx[m_2 * 8 + r + 2] = s02;
+      dx[m_2 * 8 + r + 3] = s03;
+    }
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 16; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = dbh_1[m_2 * 16 + r];
+        const a1 = dbh_1[m_2 * 16 + r + 1];
+        const a2 = dbh_1[m_2 * 16 + r + 2];
+        const a3 = dbh_1[m_2 * 16 + r + 3];
+        const b0 = v21_tape[m_2 * 16 + c];
+        const b1 = v21_tape[m_2 * 16 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
+      }
+      dWh[r * 16 + c] += s00;
+      dWh[r * 16 + c + 1] += s01;
+      dWh[(r + 1) * 16 + c] += s10;
+      dWh[(r + 1) * 16 + c + 1] += s11;
+      dWh[(r + 2) * 16 + c] += s20;
+      dWh[(r + 2) * 16 + c + 1] += s21;
+      dWh[(r + 3) * 16 + c] += s30;
+      dWh[(r + 3) * 16 + c + 1] += s31;
+    }
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 8; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = dbr_1[m_2 * 16 + r];
+        const a1 = dbr_1[m_2 * 16 + r + 1];
+        const a2 = dbr_1[m_2 * 16 + r + 2];
+        const a3 = dbr_1[m_2 * 16 + r + 3];
+        const b0 = x[m_2 * 8 + c];
+        const b1 = x[m_2 * 8 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
+      }
+      dUr[r * 8 + c] += s00;
+      dUr[r * 8 + c + 1] += s01;
+      dUr[(r + 1) * 8 + c] += s10;
+      dUr[(r + 1) * 8 + c + 1] += s11;
+      dUr[(r + 2) * 8 + c] += s20;
+      dUr[(r + 2) * 8 + c + 1] += s21;
+      dUr[(r + 3) * 8 + c] += s30;
+      dUr[(r + 3) * 8 + c + 1] += s31;
+    }
+  }
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = dbr_1[m_2 * 16 + k];
+        const v1 = dbr_1[(m_2 + 1) * 16 + k];
+        const w0 = Ur[k * 8 + r];
+        const w1 = Ur[k * 8 + r + 1];
+        const w2 = Ur[k * 8 + r + 2];
+        const w3 = Ur[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      dx[m_2 * 8 + r] += s00;
+      dx[m_2 * 8 + r + 1] += s01;
+      dx[m_2 * 8 + r + 2] += s02;
+      dx[m_2 * 8 + r + 3] += s03;
+      dx[(m_2 + 1) * 8 + r] += s10;
+      dx[(m_2 + 1) * 8 + r + 1] += s11;
+      dx[(m_2 + 1) * 8 + r + 2] += s12;
+      dx[(m_2 + 1) * 8 + r + 3] += s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = dbr_1[m_2 * 16 + k];
+        const w0 = Ur[k * 8 + r];
+        const w1 = Ur[k * 8 + r + 1];
+        const w2 = Ur[k * 8 + r + 2];
+        const w3 = Ur[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      dx[m_2 * 8 + r] += s00;
+      dx[m_2 * 8 + r + 1] += s01;
+      dx[m_2 * 8 + r + 2] += s02;
+      dx[m_2 * 8 + r + 3] += s03;
+    }
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 16; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = dbr_1[m_2 * 16 + r];
+        const a1 = dbr_1[m_2 * 16 + r + 1];
+        const a2 = dbr_1[m_2 * 16 + r + 2];
+        const a3 = dbr_1[m_2 * 16 + r + 3];
+        const b0 = h_seq[m_2 * 16 + c];
+        const b1 = h_seq[m_2 * 16 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
+      }
+      dWr[r * 16 + c] += s00;
+      dWr[r * 16 + c + 1] += s01;
+      dWr[(r + 1) * 16 + c] += s10;
+      dWr[(r + 1) * 16 + c + 1] += s11;
+      dWr[(r + 2) * 16 + c] += s20;
+      dWr[(r + 2) * 16 + c + 1] += s21;
+      dWr[(r + 3) * 16 + c] += s30;
+      dWr[(r + 3) * 16 + c + 1] += s31;
+    }
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 8; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = dbu_1[m_2 * 16 + r];
+        const a1 = dbu_1[m_2 * 16 + r + 1];
+        const a2 = dbu_1[m_2 * 16 + r + 2];
+        const a3 = dbu_1[m_2 * 16 + r + 3];
+        const b0 = x[m_2 * 8 + c];
+        const b1 = x[m_2 * 8 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
+      }
+      dUu[r * 8 + c] += s00;
+      dUu[r * 8 + c + 1] += s01;
+      dUu[(r + 1) * 8 + c] += s10;
+      dUu[(r + 1) * 8 + c + 1] += s11;
+      dUu[(r + 2) * 8 + c] += s20;
+      dUu[(r + 2) * 8 + c + 1] += s21;
+      dUu[(r + 3) * 8 + c] += s30;
+      dUu[(r + 3) * 8 + c + 1] += s31;
+    }
+  }
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = dbu_1[m_2 * 16 + k];
+        const v1 = dbu_1[(m_2 + 1) * 16 + k];
+        const w0 = Uu[k * 8 + r];
+        const w1 = Uu[k * 8 + r + 1];
+        const w2 = Uu[k * 8 + r + 2];
+        const w3 = Uu[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      dx[m_2 * 8 + r] += s00;
+      dx[m_2 * 8 + r + 1] += s01;
+      dx[m_2 * 8 + r + 2] += s02;
+      dx[m_2 * 8 + r + 3] += s03;
+      dx[(m_2 + 1) * 8 + r] += s10;
+      dx[(m_2 + 1) * 8 + r + 1] += s11;
+      dx[(m_2 + 1) * 8 + r + 2] += s12;
+      dx[(m_2 + 1) * 8 + r + 3] += s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = dbu_1[m_2 * 16 + k];
+        const w0 = Uu[k * 8 + r];
+        const w1 = Uu[k * 8 + r + 1];
+        const w2 = Uu[k * 8 + r + 2];
+        const w3 = Uu[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      dx[m_2 * 8 + r] += s00;
+      dx[m_2 * 8 + r + 1] += s01;
+      dx[m_2 * 8 + r + 2] += s02;
+      dx[m_2 * 8 + r + 3] += s03;
+    }
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 16; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = dbu_1[m_2 * 16 + r];
+        const a1 = dbu_1[m_2 * 16 + r + 1];
+        const a2 = dbu_1[m_2 * 16 + r + 2];
+        const a3 = dbu_1[m_2 * 16 + r + 3];
+        const b0 = h_seq[m_2 * 16 + c];
+        const b1 = h_seq[m_2 * 16 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
+      }
+      dWu[r * 16 + c] += s00;
+      dWu[r * 16 + c + 1] += s01;
+      dWu[(r + 1) * 16 + c] += s10;
+      dWu[(r + 1) * 16 + c + 1] += s11;
+      dWu[(r + 2) * 16 + c] += s20;
+      dWu[(r + 2) * 16 + c + 1] += s21;
+      dWu[(r + 3) * 16 + c] += s30;
+      dWu[(r + 3) * 16 + c + 1] += s31;
     }
   }
 }
@@ -241,53 +1157,401 @@ function step(
   X: readonly Real[],
   S: readonly Real[],
   Y: readonly Real[],
+  WS: readonly Real[],
 ): void {
+  const h_next = WS[10]!;
+  const t11 = WS[0]!;
+  const t12 = WS[11]!;
+  const u = WS[12]!;
+  const t16 = WS[1]!;
+  const t17 = WS[13]!;
+  const t21 = WS[14]!;
+  const t22 = WS[2]!;
+  const t23 = WS[15]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P;
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const v1 = h_seq[(m_1 + 1) * 16 + k];
+        const w0 = Wu[r * 16 + k];
+        const w1 = Wu[(r + 1) * 16 + k];
+        const w2 = Wu[(r + 2) * 16 + k];
+        const w3 = Wu[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t11[m_1 * 16 + r] = s00;
+      t11[m_1 * 16 + r + 1] = s01;
+      t11[m_1 * 16 + r + 2] = s02;
+      t11[m_1 * 16 + r + 3] = s03;
+      t11[(m_1 + 1) * 16 + r] = s10;
+      t11[(m_1 + 1) * 16 + r + 1] = s11;
+      t11[(m_1 + 1) * 16 + r + 2] = s12;
+      t11[(m_1 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const w0 = Wu[r * 16 + k];
+        const w1 = Wu[(r + 1) * 16 + k];
+        const w2 = Wu[(r + 2) * 16 + k];
+        const w3 = Wu[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t11[m_1 * 16 + r] = s00;
+      t11[m_1 * 16 + r + 1] = s01;
+      t11[m_1 * 16 + r + 2] = s02;
+      t11[m_1 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const v1 = x[(m_1 + 1) * 8 + k];
+        const w0 = Uu[r * 8 + k];
+        const w1 = Uu[(r + 1) * 8 + k];
+        const w2 = Uu[(r + 2) * 8 + k];
+        const w3 = Uu[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t12[m_1 * 16 + r] = s00;
+      t12[m_1 * 16 + r + 1] = s01;
+      t12[m_1 * 16 + r + 2] = s02;
+      t12[m_1 * 16 + r + 3] = s03;
+      t12[(m_1 + 1) * 16 + r] = s10;
+      t12[(m_1 + 1) * 16 + r + 1] = s11;
+      t12[(m_1 + 1) * 16 + r + 2] = s12;
+      t12[(m_1 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const w0 = Uu[r * 8 + k];
+        const w1 = Uu[(r + 1) * 8 + k];
+        const w2 = Uu[(r + 2) * 8 + k];
+        const w3 = Uu[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t12[m_1 * 16 + r] = s00;
+      t12[m_1 * 16 + r + 1] = s01;
+      t12[m_1 * 16 + r + 2] = s02;
+      t12[m_1 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m = 0; m < B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++)
+      u[m * 16 + i_1] = sigmoid(bu[i_1] + (t11[m * 16 + i_1] + t12[m * 16 + i_1]));
+  }
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const v1 = h_seq[(m_1 + 1) * 16 + k];
+        const w0 = Wr[r * 16 + k];
+        const w1 = Wr[(r + 1) * 16 + k];
+        const w2 = Wr[(r + 2) * 16 + k];
+        const w3 = Wr[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t16[m_1 * 16 + r] = s00;
+      t16[m_1 * 16 + r + 1] = s01;
+      t16[m_1 * 16 + r + 2] = s02;
+      t16[m_1 * 16 + r + 3] = s03;
+      t16[(m_1 + 1) * 16 + r] = s10;
+      t16[(m_1 + 1) * 16 + r + 1] = s11;
+      t16[(m_1 + 1) * 16 + r + 2] = s12;
+      t16[(m_1 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const w0 = Wr[r * 16 + k];
+        const w1 = Wr[(r + 1) * 16 + k];
+        const w2 = Wr[(r + 2) * 16 + k];
+        const w3 = Wr[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t16[m_1 * 16 + r] = s00;
+      t16[m_1 * 16 + r + 1] = s01;
+      t16[m_1 * 16 + r + 2] = s02;
+      t16[m_1 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const v1 = x[(m_1 + 1) * 8 + k];
+        const w0 = Ur[r * 8 + k];
+        const w1 = Ur[(r + 1) * 8 + k];
+        const w2 = Ur[(r + 2) * 8 + k];
+        const w3 = Ur[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t17[m_1 * 16 + r] = s00;
+      t17[m_1 * 16 + r + 1] = s01;
+      t17[m_1 * 16 + r + 2] = s02;
+      t17[m_1 * 16 + r + 3] = s03;
+      t17[(m_1 + 1) * 16 + r] = s10;
+      t17[(m_1 + 1) * 16 + r + 1] = s11;
+      t17[(m_1 + 1) * 16 + r + 2] = s12;
+      t17[(m_1 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const w0 = Ur[r * 8 + k];
+        const w1 = Ur[(r + 1) * 8 + k];
+        const w2 = Ur[(r + 2) * 8 + k];
+        const w3 = Ur[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t17[m_1 * 16 + r] = s00;
+      t17[m_1 * 16 + r + 1] = s01;
+      t17[m_1 * 16 + r + 2] = s02;
+      t17[m_1 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m = 0; m < B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++)
+      t21[m * 16 + i_1] =
+        h_seq[m * 16 + i_1] * sigmoid(br[i_1] + (t16[m * 16 + i_1] + t17[m * 16 + i_1]));
+  }
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = t21[m_1 * 16 + k];
+        const v1 = t21[(m_1 + 1) * 16 + k];
+        const w0 = Wh[r * 16 + k];
+        const w1 = Wh[(r + 1) * 16 + k];
+        const w2 = Wh[(r + 2) * 16 + k];
+        const w3 = Wh[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t22[m_1 * 16 + r] = s00;
+      t22[m_1 * 16 + r + 1] = s01;
+      t22[m_1 * 16 + r + 2] = s02;
+      t22[m_1 * 16 + r + 3] = s03;
+      t22[(m_1 + 1) * 16 + r] = s10;
+      t22[(m_1 + 1) * 16 + r + 1] = s11;
+      t22[(m_1 + 1) * 16 + r + 2] = s12;
+      t22[(m_1 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = t21[m_1 * 16 + k];
+        const w0 = Wh[r * 16 + k];
+        const w1 = Wh[(r + 1) * 16 + k];
+        const w2 = Wh[(r + 2) * 16 + k];
+        const w3 = Wh[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t22[m_1 * 16 + r] = s00;
+      t22[m_1 * 16 + r + 1] = s01;
+      t22[m_1 * 16 + r + 2] = s02;
+      t22[m_1 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const v1 = x[(m_1 + 1) * 8 + k];
+        const w0 = Uh[r * 8 + k];
+        const w1 = Uh[(r + 1) * 8 + k];
+        const w2 = Uh[(r + 2) * 8 + k];
+        const w3 = Uh[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t23[m_1 * 16 + r] = s00;
+      t23[m_1 * 16 + r + 1] = s01;
+      t23[m_1 * 16 + r + 2] = s02;
+      t23[m_1 * 16 + r + 3] = s03;
+      t23[(m_1 + 1) * 16 + r] = s10;
+      t23[(m_1 + 1) * 16 + r + 1] = s11;
+      t23[(m_1 + 1) * 16 + r + 2] = s12;
+      t23[(m_1 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const w0 = Uh[r * 8 + k];
+        const w1 = Uh[(r + 1) * 8 + k];
+        const w2 = Uh[(r + 2) * 8 + k];
+        const w3 = Uh[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t23[m_1 * 16 + r] = s00;
+      t23[m_1 * 16 + r + 1] = s01;
+      t23[m_1 * 16 + r + 2] = s02;
+      t23[m_1 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m = 0; m < B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++)
+      h_next[m * 16 + i_1] =
+        h_seq[m * 16 + i_1] * (1 - u[m * 16 + i_1]) +
+        u[m * 16 + i_1] * Math.tanh(bh[i_1] + (t22[m * 16 + i_1] + t23[m * 16 + i_1]));
+  }
+  for (let m = 0; m < B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) h_out[m * 16 + i_1] = h_next[m * 16 + i_1];
+  }
   for (let b = 0; b < B; b++) {
-    for (let r = 0; r < 16; r++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += Wu[r * 16 + j] * h_seq[b * 16 + j];
-      t11[r] = acc;
-    }
-    for (let r = 0; r < 16; r++) {
-      let acc = 0;
-      for (let j = 0; j < 8; j++) acc += Uu[r * 8 + j] * x[b * 8 + j];
-      t12[r] = acc;
-    }
-    for (let i_1 = 0; i_1 < 16; i_1++) u[i_1] = sigmoid(bu[i_1] + (t11[i_1] + t12[i_1]));
-    for (let r = 0; r < 16; r++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += Wr[r * 16 + j] * h_seq[b * 16 + j];
-      t16[r] = acc;
-    }
-    for (let r = 0; r < 16; r++) {
-      let acc = 0;
-      for (let j = 0; j < 8; j++) acc += Ur[r * 8 + j] * x[b * 8 + j];
-      t17[r] = acc;
-    }
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      t21[i_1] = h_seq[b * 16 + i_1] * sigmoid(br[i_1] + (t16[i_1] + t17[i_1]));
-    for (let r = 0; r < 16; r++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += Wh[r * 16 + j] * t21[j];
-      t22[r] = acc;
-    }
-    for (let r = 0; r < 16; r++) {
-      let acc = 0;
-      for (let j = 0; j < 8; j++) acc += Uh[r * 8 + j] * x[b * 8 + j];
-      t23[r] = acc;
-    }
-    for (let i_1 = 0; i_1 < 16; i_1++) t29[i_1] = h_seq[b * 16 + i_1] * (1 - u[i_1]);
-    for (let i_1 = 0; i_1 < 16; i_1++) h_next[i_1] = t29[i_1];
-    for (let i_1 = 0; i_1 < 16; i_1++) h_out[b * 16 + i_1] = t29[i_1];
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      t30[i_1] = u[i_1] * Math.tanh(bh[i_1] + (t22[i_1] + t23[i_1]));
-    for (let i_1 = 0; i_1 < 16; i_1++) h_next[i_1] += t30[i_1];
-    for (let i_1 = 0; i_1 < 16; i_1++) h_out[b * 16 + i_1] += t30[i_1];
-    for (let i = 0; i < 16; i++) h_seq[b * 16 + i] = h_next[i];
+    for (let i = 0; i < 16; i++) h_seq[b * 16 + i] = h_next[b * 16 + i];
   }
 }
 

@@ -24,32 +24,34 @@ export const spec = {
   inputs: [{ name: "x", shape: [8], size: 8 }],
   states: [{ name: "h", shape: [16], size: 16 }],
   outputs: [{ name: "h", shape: [16], size: 16 }],
+  workspace: [
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+  ],
   tape: [
+    { name: "v15", shape: [16], size: 16 },
     { name: "r", shape: [16], size: 16 },
+    { name: "v21", shape: [16], size: 16 },
     { name: "z", shape: [16], size: 16 },
+    { name: "v27", shape: [16], size: 16 },
     { name: "v29", shape: [16], size: 16 },
     { name: "n", shape: [16], size: 16 },
-    { name: "v33", shape: [], size: 1 },
     { name: "v34", shape: [16], size: 16 },
   ],
 } as const;
-// Scratch buffers for one step of one sequence, reused by every call.
-const t14 = new Float32Array(16),
-  t16 = new Float32Array(16),
-  t20 = new Float32Array(16),
-  t22 = new Float32Array(16),
-  t26 = new Float32Array(16),
-  t28 = new Float32Array(16),
-  t35 = new Float32Array(16),
-  t36 = new Float32Array(16),
-  t39 = new Float32Array(16),
-  dh = new Float32Array(16),
-  db_in_1 = new Float32Array(16),
-  db_hn_1 = new Float32Array(16),
-  db_hz_1 = new Float32Array(16),
-  db_hr_1 = new Float32Array(16),
-  h_next = new Float32Array(16),
-  z = new Float32Array(16);
 
 /** Runs T steps over B sequences: inputs X `[T][B][n]`, state history S `[T+1][B][n]`, outputs Y, tape R. */
 function forward(
@@ -61,69 +63,432 @@ function forward(
   Y: readonly Real[],
   R: readonly Real[],
   M: Uint8Array | undefined,
+  WS: readonly Real[],
 ): void {
+  const t16 = WS[0]!;
+  const t22 = WS[1]!;
+  const t28 = WS[2]!;
   const [W_ir, W_hr, b_ir, b_hr, W_iz, W_hz, b_iz, b_hz, W_in, W_hn, b_in, b_hn] = P;
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  const [r_tape, z_tape, v29_tape, n_tape, v33_tape, v34_tape] = R;
+  const [v15_tape, r_tape, v21_tape, z_tape, v27_tape, v29_tape, n_tape, v34_tape] = R;
+  // Everything that does not depend on a state, for all T·B steps at once.
+  for (let m = 0; m < T * B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) v15_tape[m * 16 + i_1] = b_ir[i_1];
+  }
+  for (let m = 0; m < T * B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) v21_tape[m * 16 + i_1] = b_iz[i_1];
+  }
+  for (let m = 0; m < T * B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) v27_tape[m * 16 + i_1] = b_in[i_1];
+  }
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const v1 = x[(m_2 + 1) * 8 + k];
+        const w0 = W_ir[r * 8 + k];
+        const w1 = W_ir[(r + 1) * 8 + k];
+        const w2 = W_ir[(r + 2) * 8 + k];
+        const w3 = W_ir[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      v15_tape[m_2 * 16 + r] += s00;
+      v15_tape[m_2 * 16 + r + 1] += s01;
+      v15_tape[m_2 * 16 + r + 2] += s02;
+      v15_tape[m_2 * 16 + r + 3] += s03;
+      v15_tape[(m_2 + 1) * 16 + r] += s10;
+      v15_tape[(m_2 + 1) * 16 + r + 1] += s11;
+      v15_tape[(m_2 + 1) * 16 + r + 2] += s12;
+      v15_tape[(m_2 + 1) * 16 + r + 3] += s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const w0 = W_ir[r * 8 + k];
+        const w1 = W_ir[(r + 1) * 8 + k];
+        const w2 = W_ir[(r + 2) * 8 + k];
+        const w3 = W_ir[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      v15_tape[m_2 * 16 + r] += s00;
+      v15_tape[m_2 * 16 + r + 1] += s01;
+      v15_tape[m_2 * 16 + r + 2] += s02;
+      v15_tape[m_2 * 16 + r + 3] += s03;
+    }
+  }
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const v1 = x[(m_2 + 1) * 8 + k];
+        const w0 = W_iz[r * 8 + k];
+        const w1 = W_iz[(r + 1) * 8 + k];
+        const w2 = W_iz[(r + 2) * 8 + k];
+        const w3 = W_iz[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      v21_tape[m_2 * 16 + r] += s00;
+      v21_tape[m_2 * 16 + r + 1] += s01;
+      v21_tape[m_2 * 16 + r + 2] += s02;
+      v21_tape[m_2 * 16 + r + 3] += s03;
+      v21_tape[(m_2 + 1) * 16 + r] += s10;
+      v21_tape[(m_2 + 1) * 16 + r + 1] += s11;
+      v21_tape[(m_2 + 1) * 16 + r + 2] += s12;
+      v21_tape[(m_2 + 1) * 16 + r + 3] += s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const w0 = W_iz[r * 8 + k];
+        const w1 = W_iz[(r + 1) * 8 + k];
+        const w2 = W_iz[(r + 2) * 8 + k];
+        const w3 = W_iz[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      v21_tape[m_2 * 16 + r] += s00;
+      v21_tape[m_2 * 16 + r + 1] += s01;
+      v21_tape[m_2 * 16 + r + 2] += s02;
+      v21_tape[m_2 * 16 + r + 3] += s03;
+    }
+  }
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const v1 = x[(m_2 + 1) * 8 + k];
+        const w0 = W_in[r * 8 + k];
+        const w1 = W_in[(r + 1) * 8 + k];
+        const w2 = W_in[(r + 2) * 8 + k];
+        const w3 = W_in[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      v27_tape[m_2 * 16 + r] += s00;
+      v27_tape[m_2 * 16 + r + 1] += s01;
+      v27_tape[m_2 * 16 + r + 2] += s02;
+      v27_tape[m_2 * 16 + r + 3] += s03;
+      v27_tape[(m_2 + 1) * 16 + r] += s10;
+      v27_tape[(m_2 + 1) * 16 + r + 1] += s11;
+      v27_tape[(m_2 + 1) * 16 + r + 2] += s12;
+      v27_tape[(m_2 + 1) * 16 + r + 3] += s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const w0 = W_in[r * 8 + k];
+        const w1 = W_in[(r + 1) * 8 + k];
+        const w2 = W_in[(r + 2) * 8 + k];
+        const w3 = W_in[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      v27_tape[m_2 * 16 + r] += s00;
+      v27_tape[m_2 * 16 + r + 1] += s01;
+      v27_tape[m_2 * 16 + r + 2] += s02;
+      v27_tape[m_2 * 16 + r + 3] += s03;
+    }
+  }
   for (let t = 0; t < T; t++) {
-    for (let b = 0; b < B; b++) {
-      const n = t * B + b;
-      if (M !== undefined && M[n] === 0) {
-        // padding: the state carries through, the outputs are zero
-        for (let i = 0; i < 16; i++) h_seq[(n + B) * 16 + i] = h_seq[n * 16 + i];
-        for (let i = 0; i < 16; i++) h_out[n * 16 + i] = 0;
-        continue;
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const v1 = h_seq[(t * B + m_2 + 1) * 16 + k];
+          const w0 = W_hr[r * 16 + k];
+          const w1 = W_hr[(r + 1) * 16 + k];
+          const w2 = W_hr[(r + 2) * 16 + k];
+          const w3 = W_hr[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        t16[m_2 * 16 + r] = s00;
+        t16[m_2 * 16 + r + 1] = s01;
+        t16[m_2 * 16 + r + 2] = s02;
+        t16[m_2 * 16 + r + 3] = s03;
+        t16[(m_2 + 1) * 16 + r] = s10;
+        t16[(m_2 + 1) * 16 + r + 1] = s11;
+        t16[(m_2 + 1) * 16 + r + 2] = s12;
+        t16[(m_2 + 1) * 16 + r + 3] = s13;
       }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 8; j++) acc += W_ir[r * 8 + j] * x[n * 8 + j];
-        t14[r] = acc;
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const w0 = W_hr[r * 16 + k];
+          const w1 = W_hr[(r + 1) * 16 + k];
+          const w2 = W_hr[(r + 2) * 16 + k];
+          const w3 = W_hr[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        t16[m_2 * 16 + r] = s00;
+        t16[m_2 * 16 + r + 1] = s01;
+        t16[m_2 * 16 + r + 2] = s02;
+        t16[m_2 * 16 + r + 3] = s03;
       }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += W_hr[r * 16 + j] * h_seq[n * 16 + j];
-        t16[r] = acc;
-      }
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        r_tape[n * 16 + i_1] = sigmoid(b_hr[i_1] + (b_ir[i_1] + t14[i_1] + t16[i_1]));
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 8; j++) acc += W_iz[r * 8 + j] * x[n * 8 + j];
-        t20[r] = acc;
-      }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += W_hz[r * 16 + j] * h_seq[n * 16 + j];
-        t22[r] = acc;
-      }
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        z_tape[n * 16 + i_1] = sigmoid(b_hz[i_1] + (b_iz[i_1] + t20[i_1] + t22[i_1]));
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 8; j++) acc += W_in[r * 8 + j] * x[n * 8 + j];
-        t26[r] = acc;
-      }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += W_hn[r * 16 + j] * h_seq[n * 16 + j];
-        t28[r] = acc;
-      }
-      for (let i_1 = 0; i_1 < 16; i_1++) v29_tape[n * 16 + i_1] = b_hn[i_1] + t28[i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        n_tape[n * 16 + i_1] = Math.tanh(
-          b_in[i_1] + t26[i_1] + r_tape[n * 16 + i_1] * v29_tape[n * 16 + i_1],
+        r_tape[(t * B + m_1) * 16 + i_1] = sigmoid(
+          b_hr[i_1] + (v15_tape[(t * B + m_1) * 16 + i_1] + t16[m_1 * 16 + i_1]),
         );
-      v33_tape[n * 1] = 1;
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const v1 = h_seq[(t * B + m_2 + 1) * 16 + k];
+          const w0 = W_hz[r * 16 + k];
+          const w1 = W_hz[(r + 1) * 16 + k];
+          const w2 = W_hz[(r + 2) * 16 + k];
+          const w3 = W_hz[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        t22[m_2 * 16 + r] = s00;
+        t22[m_2 * 16 + r + 1] = s01;
+        t22[m_2 * 16 + r + 2] = s02;
+        t22[m_2 * 16 + r + 3] = s03;
+        t22[(m_2 + 1) * 16 + r] = s10;
+        t22[(m_2 + 1) * 16 + r + 1] = s11;
+        t22[(m_2 + 1) * 16 + r + 2] = s12;
+        t22[(m_2 + 1) * 16 + r + 3] = s13;
+      }
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const w0 = W_hz[r * 16 + k];
+          const w1 = W_hz[(r + 1) * 16 + k];
+          const w2 = W_hz[(r + 2) * 16 + k];
+          const w3 = W_hz[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        t22[m_2 * 16 + r] = s00;
+        t22[m_2 * 16 + r + 1] = s01;
+        t22[m_2 * 16 + r + 2] = s02;
+        t22[m_2 * 16 + r + 3] = s03;
+      }
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        v34_tape[n * 16 + i_1] = v33_tape[n * 1] - z_tape[n * 16 + i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) t35[i_1] = n_tape[n * 16 + i_1] * v34_tape[n * 16 + i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) h_seq[(n + B) * 16 + i_1] = t35[i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) h_out[n * 16 + i_1] = t35[i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) t36[i_1] = h_seq[n * 16 + i_1] * z_tape[n * 16 + i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) h_seq[(n + B) * 16 + i_1] += t36[i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) h_out[n * 16 + i_1] += t36[i_1];
+        z_tape[(t * B + m_1) * 16 + i_1] = sigmoid(
+          b_hz[i_1] + (v21_tape[(t * B + m_1) * 16 + i_1] + t22[m_1 * 16 + i_1]),
+        );
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const v1 = h_seq[(t * B + m_2 + 1) * 16 + k];
+          const w0 = W_hn[r * 16 + k];
+          const w1 = W_hn[(r + 1) * 16 + k];
+          const w2 = W_hn[(r + 2) * 16 + k];
+          const w3 = W_hn[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        t28[m_2 * 16 + r] = s00;
+        t28[m_2 * 16 + r + 1] = s01;
+        t28[m_2 * 16 + r + 2] = s02;
+        t28[m_2 * 16 + r + 3] = s03;
+        t28[(m_2 + 1) * 16 + r] = s10;
+        t28[(m_2 + 1) * 16 + r + 1] = s11;
+        t28[(m_2 + 1) * 16 + r + 2] = s12;
+        t28[(m_2 + 1) * 16 + r + 3] = s13;
+      }
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const w0 = W_hn[r * 16 + k];
+          const w1 = W_hn[(r + 1) * 16 + k];
+          const w2 = W_hn[(r + 2) * 16 + k];
+          const w3 = W_hn[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        t28[m_2 * 16 + r] = s00;
+        t28[m_2 * 16 + r + 1] = s01;
+        t28[m_2 * 16 + r + 2] = s02;
+        t28[m_2 * 16 + r + 3] = s03;
+      }
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        v29_tape[(t * B + m_1) * 16 + i_1] = b_hn[i_1] + t28[m_1 * 16 + i_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        n_tape[(t * B + m_1) * 16 + i_1] = Math.tanh(
+          v27_tape[(t * B + m_1) * 16 + i_1] +
+            r_tape[(t * B + m_1) * 16 + i_1] * v29_tape[(t * B + m_1) * 16 + i_1],
+        );
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        v34_tape[(t * B + m_1) * 16 + i_1] = 1 - z_tape[(t * B + m_1) * 16 + i_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        h_seq[((t + 1) * B + m_1) * 16 + i_1] =
+          n_tape[(t * B + m_1) * 16 + i_1] * v34_tape[(t * B + m_1) * 16 + i_1] +
+          h_seq[(t * B + m_1) * 16 + i_1] * z_tape[(t * B + m_1) * 16 + i_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        h_out[(t * B + m_1) * 16 + i_1] = h_seq[((t + 1) * B + m_1) * 16 + i_1];
+    }
+    if (M !== undefined) {
+      for (let b = 0; b < B; b++) {
+        if (M[t * B + b] !== 0) continue;
+        // padding: the state carries through, the outputs are zero
+        for (let i = 0; i < 16; i++)
+          h_seq[((t + 1) * B + b) * 16 + i] = h_seq[(t * B + b) * 16 + i];
+        for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
+      }
     }
   }
 }
@@ -142,99 +507,666 @@ function backward(
   GS: readonly Real[],
   GP: readonly Real[],
   GX: readonly Real[],
+  WS: readonly Real[],
 ): void {
+  const t39 = WS[3]!;
+  const dh_in = WS[4]!;
+  const db_in_1 = WS[5]!;
+  const db_hn_1 = WS[6]!;
+  const db_hz_1 = WS[7]!;
+  const db_hr_1 = WS[8]!;
+  const dh = WS[9]!;
   const [W_ir, W_hr, b_ir, b_hr, W_iz, W_hz, b_iz, b_hz, W_in, W_hn, b_in, b_hn] = P;
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  const [r_tape, z_tape, v29_tape, n_tape, v33_tape, v34_tape] = R;
+  const [v15_tape, r_tape, v21_tape, z_tape, v27_tape, v29_tape, n_tape, v34_tape] = R;
   const [dh_out] = GY;
   const [dh_carry] = GS;
   const [dW_ir, dW_hr, db_ir, db_hr, dW_iz, dW_hz, db_iz, db_hz, dW_in, dW_hn, db_in, db_hn] = GP;
   const [dx] = GX;
   for (let t = T - 1; t >= 0; t--) {
+    // Padded steps get no gradient; their state gradient passes through unchanged.
     for (let b = 0; b < B; b++) {
-      const n = t * B + b;
-      // padding: the state gradient passes through; input gradients stay zero
-      if (M !== undefined && M[n] === 0) continue;
-      for (let i = 0; i < 16; i++) t39[i] = dh_carry[b * 16 + i];
-      for (let i_1 = 0; i_1 < 16; i_1++) dh[i_1] = dh_out[n * 16 + i_1] + t39[i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) dh_carry[b * 16 + i_1] = z_tape[n * 16 + i_1] * dh[i_1];
+      const padded = M !== undefined && M[t * B + b] === 0;
+      for (let i = 0; i < 16; i++) dh_in[b * 16 + i] = dh_carry[b * 16 + i];
+      for (let i = 0; i < 16; i++) t39[b * 16 + i] = padded ? 0 : dh_carry[b * 16 + i];
+    }
+    for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        db_in_1[i_1] =
-          v34_tape[n * 16 + i_1] *
-          dh[i_1] *
-          (v33_tape[n * 1] - n_tape[n * 16 + i_1] * n_tape[n * 16 + i_1]);
-      for (let i_1 = 0; i_1 < 16; i_1++) db_in[i_1] += db_in_1[i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) db_hn_1[i_1] = r_tape[n * 16 + i_1] * db_in_1[i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) db_hn[i_1] += db_hn_1[i_1];
-      for (let r = 0; r < 16; r++) {
-        const x_1 = db_hn_1[r];
-        for (let c = 0; c < 16; c++) dW_hn[r * 16 + c] += x_1 * h_seq[n * 16 + c];
-      }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += W_hn[j * 16 + r] * db_hn_1[j];
-        dh_carry[b * 16 + r] += acc;
-      }
-      for (let r = 0; r < 16; r++) {
-        const x_1 = db_in_1[r];
-        for (let c = 0; c < 8; c++) dW_in[r * 8 + c] += x_1 * x[n * 8 + c];
-      }
-      for (let r = 0; r < 8; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += W_in[j * 8 + r] * db_in_1[j];
-        dx[n * 8 + r] = acc;
-      }
+        dh[m * 16 + i_1] = dh_out[(t * B + m) * 16 + i_1] + t39[m * 16 + i_1];
+    }
+    for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        db_hz_1[i_1] =
-          (h_seq[n * 16 + i_1] * dh[i_1] - n_tape[n * 16 + i_1] * dh[i_1]) *
-          (z_tape[n * 16 + i_1] * v34_tape[n * 16 + i_1]);
-      for (let i_1 = 0; i_1 < 16; i_1++) db_iz[i_1] += db_hz_1[i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) db_hz[i_1] += db_hz_1[i_1];
-      for (let r = 0; r < 16; r++) {
-        const x_1 = db_hz_1[r];
-        for (let c = 0; c < 16; c++) dW_hz[r * 16 + c] += x_1 * h_seq[n * 16 + c];
-      }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += W_hz[j * 16 + r] * db_hz_1[j];
-        dh_carry[b * 16 + r] += acc;
-      }
-      for (let r = 0; r < 16; r++) {
-        const x_1 = db_hz_1[r];
-        for (let c = 0; c < 8; c++) dW_iz[r * 8 + c] += x_1 * x[n * 8 + c];
-      }
-      for (let r = 0; r < 8; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += W_iz[j * 8 + r] * db_hz_1[j];
-        dx[n * 8 + r] += acc;
-      }
+        dh_carry[m * 16 + i_1] = z_tape[(t * B + m) * 16 + i_1] * dh[m * 16 + i_1];
+    }
+    for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        db_hr_1[i_1] =
-          v29_tape[n * 16 + i_1] *
-          db_in_1[i_1] *
-          (r_tape[n * 16 + i_1] * (v33_tape[n * 1] - r_tape[n * 16 + i_1]));
-      for (let i_1 = 0; i_1 < 16; i_1++) db_ir[i_1] += db_hr_1[i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) db_hr[i_1] += db_hr_1[i_1];
-      for (let r = 0; r < 16; r++) {
-        const x_1 = db_hr_1[r];
-        for (let c = 0; c < 16; c++) dW_hr[r * 16 + c] += x_1 * h_seq[n * 16 + c];
+        db_in_1[(t * B + m) * 16 + i_1] =
+          v34_tape[(t * B + m) * 16 + i_1] *
+          dh[m * 16 + i_1] *
+          (1 - n_tape[(t * B + m) * 16 + i_1] * n_tape[(t * B + m) * 16 + i_1]);
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        db_hn_1[(t * B + m) * 16 + i_1] =
+          r_tape[(t * B + m) * 16 + i_1] * db_in_1[(t * B + m) * 16 + i_1];
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = db_hn_1[(t * B + m_2) * 16 + k];
+          const v1 = db_hn_1[(t * B + m_2 + 1) * 16 + k];
+          const w0 = W_hn[k * 16 + r];
+          const w1 = W_hn[k * 16 + r + 1];
+          const w2 = W_hn[k * 16 + r + 2];
+          const w3 = W_hn[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        dh_carry[m_2 * 16 + r] += s00;
+        dh_carry[m_2 * 16 + r + 1] += s01;
+        dh_carry[m_2 * 16 + r + 2] += s02;
+        dh_carry[m_2 * 16 + r + 3] += s03;
+        dh_carry[(m_2 + 1) * 16 + r] += s10;
+        dh_carry[(m_2 + 1) * 16 + r + 1] += s11;
+        dh_carry[(m_2 + 1) * 16 + r + 2] += s12;
+        dh_carry[(m_2 + 1) * 16 + r + 3] += s13;
       }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += W_hr[j * 16 + r] * db_hr_1[j];
-        dh_carry[b * 16 + r] += acc;
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = db_hn_1[(t * B + m_2) * 16 + k];
+          const w0 = W_hn[k * 16 + r];
+          const w1 = W_hn[k * 16 + r + 1];
+          const w2 = W_hn[k * 16 + r + 2];
+          const w3 = W_hn[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        dh_carry[m_2 * 16 + r] += s00;
+        dh_carry[m_2 * 16 + r + 1] += s01;
+        dh_carry[m_2 * 16 + r + 2] += s02;
+        dh_carry[m_2 * 16 + r + 3] += s03;
       }
-      for (let r = 0; r < 16; r++) {
-        const x_1 = db_hr_1[r];
-        for (let c = 0; c < 8; c++) dW_ir[r * 8 + c] += x_1 * x[n * 8 + c];
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        db_hz_1[(t * B + m) * 16 + i_1] =
+          (h_seq[(t * B + m) * 16 + i_1] * dh[m * 16 + i_1] -
+            n_tape[(t * B + m) * 16 + i_1] * dh[m * 16 + i_1]) *
+          (z_tape[(t * B + m) * 16 + i_1] * v34_tape[(t * B + m) * 16 + i_1]);
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = db_hz_1[(t * B + m_2) * 16 + k];
+          const v1 = db_hz_1[(t * B + m_2 + 1) * 16 + k];
+          const w0 = W_hz[k * 16 + r];
+          const w1 = W_hz[k * 16 + r + 1];
+          const w2 = W_hz[k * 16 + r + 2];
+          const w3 = W_hz[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        dh_carry[m_2 * 16 + r] += s00;
+        dh_carry[m_2 * 16 + r + 1] += s01;
+        dh_carry[m_2 * 16 + r + 2] += s02;
+        dh_carry[m_2 * 16 + r + 3] += s03;
+        dh_carry[(m_2 + 1) * 16 + r] += s10;
+        dh_carry[(m_2 + 1) * 16 + r + 1] += s11;
+        dh_carry[(m_2 + 1) * 16 + r + 2] += s12;
+        dh_carry[(m_2 + 1) * 16 + r + 3] += s13;
       }
-      for (let r = 0; r < 8; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += W_ir[j * 8 + r] * db_hr_1[j];
-        dx[n * 8 + r] += acc;
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = db_hz_1[(t * B + m_2) * 16 + k];
+          const w0 = W_hz[k * 16 + r];
+          const w1 = W_hz[k * 16 + r + 1];
+          const w2 = W_hz[k * 16 + r + 2];
+          const w3 = W_hz[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        dh_carry[m_2 * 16 + r] += s00;
+        dh_carry[m_2 * 16 + r + 1] += s01;
+        dh_carry[m_2 * 16 + r + 2] += s02;
+        dh_carry[m_2 * 16 + r + 3] += s03;
       }
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        db_hr_1[(t * B + m) * 16 + i_1] =
+          v29_tape[(t * B + m) * 16 + i_1] *
+          db_in_1[(t * B + m) * 16 + i_1] *
+          (r_tape[(t * B + m) * 16 + i_1] * (1 - r_tape[(t * B + m) * 16 + i_1]));
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = db_hr_1[(t * B + m_2) * 16 + k];
+          const v1 = db_hr_1[(t * B + m_2 + 1) * 16 + k];
+          const w0 = W_hr[k * 16 + r];
+          const w1 = W_hr[k * 16 + r + 1];
+          const w2 = W_hr[k * 16 + r + 2];
+          const w3 = W_hr[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        dh_carry[m_2 * 16 + r] += s00;
+        dh_carry[m_2 * 16 + r + 1] += s01;
+        dh_carry[m_2 * 16 + r + 2] += s02;
+        dh_carry[m_2 * 16 + r + 3] += s03;
+        dh_carry[(m_2 + 1) * 16 + r] += s10;
+        dh_carry[(m_2 + 1) * 16 + r + 1] += s11;
+        dh_carry[(m_2 + 1) * 16 + r + 2] += s12;
+        dh_carry[(m_2 + 1) * 16 + r + 3] += s13;
+      }
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = db_hr_1[(t * B + m_2) * 16 + k];
+          const w0 = W_hr[k * 16 + r];
+          const w1 = W_hr[k * 16 + r + 1];
+          const w2 = W_hr[k * 16 + r + 2];
+          const w3 = W_hr[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        dh_carry[m_2 * 16 + r] += s00;
+        dh_carry[m_2 * 16 + r + 1] += s01;
+        dh_carry[m_2 * 16 + r + 2] += s02;
+        dh_carry[m_2 * 16 + r + 3] += s03;
+      }
+    }
+    if (M !== undefined) {
+      for (let b = 0; b < B; b++) {
+        if (M[t * B + b] === 0) {
+          for (let i = 0; i < 16; i++) dh_carry[b * 16 + i] = dh_in[b * 16 + i];
+        }
+      }
+    }
+  }
+  // Param and input gradients, for all T·B steps at once.
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) db_ir[i_1] += db_hr_1[m_1 * 16 + i_1];
+  }
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) db_hr[i_1] += db_hr_1[m_1 * 16 + i_1];
+  }
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) db_iz[i_1] += db_hz_1[m_1 * 16 + i_1];
+  }
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) db_hz[i_1] += db_hz_1[m_1 * 16 + i_1];
+  }
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) db_in[i_1] += db_in_1[m_1 * 16 + i_1];
+  }
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) db_hn[i_1] += db_hn_1[m_1 * 16 + i_1];
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 16; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = db_hn_1[m_2 * 16 + r];
+        const a1 = db_hn_1[m_2 * 16 + r + 1];
+        const a2 = db_hn_1[m_2 * 16 + r + 2];
+        const a3 = db_hn_1[m_2 * 16 + r + 3];
+        const b0 = h_seq[m_2 * 16 + c];
+        const b1 = h_seq[m_2 * 16 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
+      }
+      dW_hn[r * 16 + c] += s00;
+      dW_hn[r * 16 + c + 1] += s01;
+      dW_hn[(r + 1) * 16 + c] += s10;
+      dW_hn[(r + 1) * 16 + c + 1] += s11;
+      dW_hn[(r + 2) * 16 + c] += s20;
+      dW_hn[(r + 2) * 16 + c + 1] += s21;
+      dW_hn[(r + 3) * 16 + c] += s30;
+      dW_hn[(r + 3) * 16 + c + 1] += s31;
+    }
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 8; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = db_in_1[m_2 * 16 + r];
+        const a1 = db_in_1[m_2 * 16 + r + 1];
+        const a2 = db_in_1[m_2 * 16 + r + 2];
+        const a3 = db_in_1[m_2 * 16 + r + 3];
+        const b0 = x[m_2 * 8 + c];
+        const b1 = x[m_2 * 8 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
+      }
+      dW_in[r * 8 + c] += s00;
+      dW_in[r * 8 + c + 1] += s01;
+      dW_in[(r + 1) * 8 + c] += s10;
+      dW_in[(r + 1) * 8 + c + 1] += s11;
+      dW_in[(r + 2) * 8 + c] += s20;
+      dW_in[(r + 2) * 8 + c + 1] += s21;
+      dW_in[(r + 3) * 8 + c] += s30;
+      dW_in[(r + 3) * 8 + c + 1] += s31;
+    }
+  }
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = db_in_1[m_2 * 16 + k];
+        const v1 = db_in_1[(m_2 + 1) * 16 + k];
+        const w0 = W_in[k * 8 + r];
+        const w1 = W_in[k * 8 + r + 1];
+        const w2 = W_in[k * 8 + r + 2];
+        const w3 = W_in[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      dx[m_2 * 8 + r] = s00;
+      dx[m_2 * 8 + r + 1] = s01;
+      dx[m_2 * 8 + r + 2] = s02;
+      dx[m_2 * 8 + r + 3] = s03;
+      dx[(m_2 + 1) * 8 + r] = s10;
+      dx[(m_2 + 1) * 8 + r + 1] = s11;
+      dx[(m_2 + 1) * 8 + r + 2] = s12;
+      dx[(m_2 + 1) * 8 + r + 3] = s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = db_in_1[m_2 * 16 + k];
+        const w0 = W_in[k * 8 + r];
+        const w1 = W_in[k * 8 + r + 1];
+        const w2 = W_in[k * 8 + r + 2];
+        const w3 = W_in[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      dx[m_2 * 8 + r] = s00;
+      dx[m_2 * 8 + r + 1] = s01;
+      dx[m_2 * 8 + r + 2] = s02;
+      dx[m_2 * 8 + r + 3] = s03;
+    }
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 16; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = db_hz_1[m_2 * 16 + r];
+        const a1 = db_hz_1[m_2 * 16 + r + 1];
+        const a2 = db_hz_1[m_2 * 16 + r + 2];
+        const a3 = db_hz_1[m_2 * 16 + r + 3];
+        const b0 = h_seq[m_2 * 16 + c];
+        const b1 = h_seq[m_2 * 16 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
+      }
+      dW_hz[r * 16 + c] += s00;
+      dW_hz[r * 16 + c + 1] += s01;
+      dW_hz[(r + 1) * 16 + c] += s10;
+      dW_hz[(r + 1) * 16 + c + 1] += s11;
+      dW_hz[(r + 2) * 16 + c] += s20;
+      dW_hz[(r + 2) * 16 + c + 1] += s21;
+      dW_hz[(r + 3) * 16 + c] += s30;
+      dW_hz[(r + 3) * 16 + c + 1] += s31;
+    }
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 8; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = db_hz_1[m_2 * 16 + r];
+        const a1 = db_hz_1[m_2 * 16 + r + 1];
+        const a2 = db_hz_1[m_2 * 16 + r + 2];
+        const a3 = db_hz_1[m_2 * 16 + r + 3];
+        const b0 = x[m_2 * 8 + c];
+        const b1 = x[m_2 * 8 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
+      }
+      dW_iz[r * 8 + c] += s00;
+      dW_iz[r * 8 + c + 1] += s01;
+      dW_iz[(r + 1) * 8 + c] += s10;
+      dW_iz[(r + 1) * 8 + c + 1] += s11;
+      dW_iz[(r + 2) * 8 + c] += s20;
+      dW_iz[(r + 2) * 8 + c + 1] += s21;
+      dW_iz[(r + 3) * 8 + c] += s30;
+      dW_iz[(r + 3) * 8 + c + 1] += s31;
+    }
+  }
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = db_hz_1[m_2 * 16 + k];
+        const v1 = db_hz_1[(m_2 + 1) * 16 + k];
+        const w0 = W_iz[k * 8 + r];
+        const w1 = W_iz[k * 8 + r + 1];
+        const w2 = W_iz[k * 8 + r + 2];
+        const w3 = W_iz[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      dx[m_2 * 8 + r] += s00;
+      dx[m_2 * 8 + r + 1] += s01;
+      dx[m_2 * 8 + r + 2] += s02;
+      dx[m_2 * 8 + r + 3] += s03;
+      dx[(m_2 + 1) * 8 + r] += s10;
+      dx[(m_2 + 1) * 8 + r + 1] += s11;
+      dx[(m_2 + 1) * 8 + r + 2] += s12;
+      dx[(m_2 + 1) * 8 + r + 3] += s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = db_hz_1[m_2 * 16 + k];
+        const w0 = W_iz[k * 8 + r];
+        const w1 = W_iz[k * 8 + r + 1];
+        const w2 = W_iz[k * 8 + r + 2];
+        const w3 = W_iz[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      dx[m_2 * 8 + r] += s00;
+      dx[m_2 * 8 + r + 1] += s01;
+      dx[m_2 * 8 + r + 2] += s02;
+      dx[m_2 * 8 + r + 3] += s03;
+    }
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 16; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = db_hr_1[m_2 * 16 + r];
+        const a1 = db_hr_1[m_2 * 16 + r + 1];
+        const a2 = db_hr_1[m_2 * 16 + r + 2];
+        const a3 = db_hr_1[m_2 * 16 + r + 3];
+        const b0 = h_seq[m_2 * 16 + c];
+        const b1 = h_seq[m_2 * 16 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
+      }
+      dW_hr[r * 16 + c] += s00;
+      dW_hr[r * 16 + c + 1] += s01;
+      dW_hr[(r + 1) * 16 + c] += s10;
+      dW_hr[(r + 1) * 16 + c + 1] += s11;
+      dW_hr[(r + 2) * 16 + c] += s20;
+      dW_hr[(r + 2) * 16 + c + 1] += s21;
+      dW_hr[(r + 3) * 16 + c] += s30;
+      dW_hr[(r + 3) * 16 + c + 1] += s31;
+    }
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 8; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = db_hr_1[m_2 * 16 + r];
+        const a1 = db_hr_1[m_2 * 16 + r + 1];
+        const a2 = db_hr_1[m_2 * 16 + r + 2];
+        const a3 = db_hr_1[m_2 * 16 + r + 3];
+        const b0 = x[m_2 * 8 + c];
+        const b1 = x[m_2 * 8 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
+      }
+      dW_ir[r * 8 + c] += s00;
+      dW_ir[r * 8 + c + 1] += s01;
+      dW_ir[(r + 1) * 8 + c] += s10;
+      dW_ir[(r + 1) * 8 + c + 1] += s11;
+      dW_ir[(r + 2) * 8 + c] += s20;
+      dW_ir[(r + 2) * 8 + c + 1] += s21;
+      dW_ir[(r + 3) * 8 + c] += s30;
+      dW_ir[(r + 3) * 8 + c + 1] += s31;
+    }
+  }
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = db_hr_1[m_2 * 16 + k];
+        const v1 = db_hr_1[(m_2 + 1) * 16 + k];
+        const w0 = W_ir[k * 8 + r];
+        const w1 = W_ir[k * 8 + r + 1];
+        const w2 = W_ir[k * 8 + r + 2];
+        const w3 = W_ir[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      dx[m_2 * 8 + r] += s00;
+      dx[m_2 * 8 + r + 1] += s01;
+      dx[m_2 * 8 + r + 2] += s02;
+      dx[m_2 * 8 + r + 3] += s03;
+      dx[(m_2 + 1) * 8 + r] += s10;
+      dx[(m_2 + 1) * 8 + r + 1] += s11;
+      dx[(m_2 + 1) * 8 + r + 2] += s12;
+      dx[(m_2 + 1) * 8 + r + 3] += s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = db_hr_1[m_2 * 16 + k];
+        const w0 = W_ir[k * 8 + r];
+        const w1 = W_ir[k * 8 + r + 1];
+        const w2 = W_ir[k * 8 + r + 2];
+        const w3 = W_ir[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      dx[m_2 * 8 + r] += s00;
+      dx[m_2 * 8 + r + 1] += s01;
+      dx[m_2 * 8 + r + 2] += s02;
+      dx[m_2 * 8 + r + 3] += s03;
     }
   }
 }
@@ -246,58 +1178,401 @@ function step(
   X: readonly Real[],
   S: readonly Real[],
   Y: readonly Real[],
+  WS: readonly Real[],
 ): void {
+  const h_next = WS[10]!;
+  const t14 = WS[11]!;
+  const t16 = WS[0]!;
+  const t20 = WS[12]!;
+  const t22 = WS[1]!;
+  const z = WS[13]!;
+  const t26 = WS[14]!;
+  const t28 = WS[2]!;
   const [W_ir, W_hr, b_ir, b_hr, W_iz, W_hz, b_iz, b_hz, W_in, W_hn, b_in, b_hn] = P;
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  for (let b = 0; b < B; b++) {
-    for (let r = 0; r < 16; r++) {
-      let acc = 0;
-      for (let j = 0; j < 8; j++) acc += W_ir[r * 8 + j] * x[b * 8 + j];
-      t14[r] = acc;
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const v1 = x[(m_1 + 1) * 8 + k];
+        const w0 = W_ir[r * 8 + k];
+        const w1 = W_ir[(r + 1) * 8 + k];
+        const w2 = W_ir[(r + 2) * 8 + k];
+        const w3 = W_ir[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t14[m_1 * 16 + r] = s00;
+      t14[m_1 * 16 + r + 1] = s01;
+      t14[m_1 * 16 + r + 2] = s02;
+      t14[m_1 * 16 + r + 3] = s03;
+      t14[(m_1 + 1) * 16 + r] = s10;
+      t14[(m_1 + 1) * 16 + r + 1] = s11;
+      t14[(m_1 + 1) * 16 + r + 2] = s12;
+      t14[(m_1 + 1) * 16 + r + 3] = s13;
     }
-    for (let r = 0; r < 16; r++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += W_hr[r * 16 + j] * h_seq[b * 16 + j];
-      t16[r] = acc;
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const w0 = W_ir[r * 8 + k];
+        const w1 = W_ir[(r + 1) * 8 + k];
+        const w2 = W_ir[(r + 2) * 8 + k];
+        const w3 = W_ir[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t14[m_1 * 16 + r] = s00;
+      t14[m_1 * 16 + r + 1] = s01;
+      t14[m_1 * 16 + r + 2] = s02;
+      t14[m_1 * 16 + r + 3] = s03;
     }
-    for (let r = 0; r < 16; r++) {
-      let acc = 0;
-      for (let j = 0; j < 8; j++) acc += W_iz[r * 8 + j] * x[b * 8 + j];
-      t20[r] = acc;
+  }
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const v1 = h_seq[(m_1 + 1) * 16 + k];
+        const w0 = W_hr[r * 16 + k];
+        const w1 = W_hr[(r + 1) * 16 + k];
+        const w2 = W_hr[(r + 2) * 16 + k];
+        const w3 = W_hr[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t16[m_1 * 16 + r] = s00;
+      t16[m_1 * 16 + r + 1] = s01;
+      t16[m_1 * 16 + r + 2] = s02;
+      t16[m_1 * 16 + r + 3] = s03;
+      t16[(m_1 + 1) * 16 + r] = s10;
+      t16[(m_1 + 1) * 16 + r + 1] = s11;
+      t16[(m_1 + 1) * 16 + r + 2] = s12;
+      t16[(m_1 + 1) * 16 + r + 3] = s13;
     }
-    for (let r = 0; r < 16; r++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += W_hz[r * 16 + j] * h_seq[b * 16 + j];
-      t22[r] = acc;
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const w0 = W_hr[r * 16 + k];
+        const w1 = W_hr[(r + 1) * 16 + k];
+        const w2 = W_hr[(r + 2) * 16 + k];
+        const w3 = W_hr[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t16[m_1 * 16 + r] = s00;
+      t16[m_1 * 16 + r + 1] = s01;
+      t16[m_1 * 16 + r + 2] = s02;
+      t16[m_1 * 16 + r + 3] = s03;
     }
+  }
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const v1 = x[(m_1 + 1) * 8 + k];
+        const w0 = W_iz[r * 8 + k];
+        const w1 = W_iz[(r + 1) * 8 + k];
+        const w2 = W_iz[(r + 2) * 8 + k];
+        const w3 = W_iz[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t20[m_1 * 16 + r] = s00;
+      t20[m_1 * 16 + r + 1] = s01;
+      t20[m_1 * 16 + r + 2] = s02;
+      t20[m_1 * 16 + r + 3] = s03;
+      t20[(m_1 + 1) * 16 + r] = s10;
+      t20[(m_1 + 1) * 16 + r + 1] = s11;
+      t20[(m_1 + 1) * 16 + r + 2] = s12;
+      t20[(m_1 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const w0 = W_iz[r * 8 + k];
+        const w1 = W_iz[(r + 1) * 8 + k];
+        const w2 = W_iz[(r + 2) * 8 + k];
+        const w3 = W_iz[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t20[m_1 * 16 + r] = s00;
+      t20[m_1 * 16 + r + 1] = s01;
+      t20[m_1 * 16 + r + 2] = s02;
+      t20[m_1 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const v1 = h_seq[(m_1 + 1) * 16 + k];
+        const w0 = W_hz[r * 16 + k];
+        const w1 = W_hz[(r + 1) * 16 + k];
+        const w2 = W_hz[(r + 2) * 16 + k];
+        const w3 = W_hz[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t22[m_1 * 16 + r] = s00;
+      t22[m_1 * 16 + r + 1] = s01;
+      t22[m_1 * 16 + r + 2] = s02;
+      t22[m_1 * 16 + r + 3] = s03;
+      t22[(m_1 + 1) * 16 + r] = s10;
+      t22[(m_1 + 1) * 16 + r + 1] = s11;
+      t22[(m_1 + 1) * 16 + r + 2] = s12;
+      t22[(m_1 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const w0 = W_hz[r * 16 + k];
+        const w1 = W_hz[(r + 1) * 16 + k];
+        const w2 = W_hz[(r + 2) * 16 + k];
+        const w3 = W_hz[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t22[m_1 * 16 + r] = s00;
+      t22[m_1 * 16 + r + 1] = s01;
+      t22[m_1 * 16 + r + 2] = s02;
+      t22[m_1 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
-      z[i_1] = sigmoid(b_hz[i_1] + (b_iz[i_1] + t20[i_1] + t22[i_1]));
-    for (let r = 0; r < 16; r++) {
-      let acc = 0;
-      for (let j = 0; j < 8; j++) acc += W_in[r * 8 + j] * x[b * 8 + j];
-      t26[r] = acc;
+      z[m * 16 + i_1] = sigmoid(b_hz[i_1] + (b_iz[i_1] + t20[m * 16 + i_1] + t22[m * 16 + i_1]));
+  }
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const v1 = x[(m_1 + 1) * 8 + k];
+        const w0 = W_in[r * 8 + k];
+        const w1 = W_in[(r + 1) * 8 + k];
+        const w2 = W_in[(r + 2) * 8 + k];
+        const w3 = W_in[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t26[m_1 * 16 + r] = s00;
+      t26[m_1 * 16 + r + 1] = s01;
+      t26[m_1 * 16 + r + 2] = s02;
+      t26[m_1 * 16 + r + 3] = s03;
+      t26[(m_1 + 1) * 16 + r] = s10;
+      t26[(m_1 + 1) * 16 + r + 1] = s11;
+      t26[(m_1 + 1) * 16 + r + 2] = s12;
+      t26[(m_1 + 1) * 16 + r + 3] = s13;
     }
-    for (let r = 0; r < 16; r++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += W_hn[r * 16 + j] * h_seq[b * 16 + j];
-      t28[r] = acc;
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const w0 = W_in[r * 8 + k];
+        const w1 = W_in[(r + 1) * 8 + k];
+        const w2 = W_in[(r + 2) * 8 + k];
+        const w3 = W_in[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t26[m_1 * 16 + r] = s00;
+      t26[m_1 * 16 + r + 1] = s01;
+      t26[m_1 * 16 + r + 2] = s02;
+      t26[m_1 * 16 + r + 3] = s03;
     }
+  }
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const v1 = h_seq[(m_1 + 1) * 16 + k];
+        const w0 = W_hn[r * 16 + k];
+        const w1 = W_hn[(r + 1) * 16 + k];
+        const w2 = W_hn[(r + 2) * 16 + k];
+        const w3 = W_hn[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t28[m_1 * 16 + r] = s00;
+      t28[m_1 * 16 + r + 1] = s01;
+      t28[m_1 * 16 + r + 2] = s02;
+      t28[m_1 * 16 + r + 3] = s03;
+      t28[(m_1 + 1) * 16 + r] = s10;
+      t28[(m_1 + 1) * 16 + r + 1] = s11;
+      t28[(m_1 + 1) * 16 + r + 2] = s12;
+      t28[(m_1 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const w0 = W_hn[r * 16 + k];
+        const w1 = W_hn[(r + 1) * 16 + k];
+        const w2 = W_hn[(r + 2) * 16 + k];
+        const w3 = W_hn[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t28[m_1 * 16 + r] = s00;
+      t28[m_1 * 16 + r + 1] = s01;
+      t28[m_1 * 16 + r + 2] = s02;
+      t28[m_1 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
-      t35[i_1] =
+      h_next[m * 16 + i_1] =
         Math.tanh(
           b_in[i_1] +
-            t26[i_1] +
-            sigmoid(b_hr[i_1] + (b_ir[i_1] + t14[i_1] + t16[i_1])) * (b_hn[i_1] + t28[i_1]),
+            t26[m * 16 + i_1] +
+            sigmoid(b_hr[i_1] + (b_ir[i_1] + t14[m * 16 + i_1] + t16[m * 16 + i_1])) *
+              (b_hn[i_1] + t28[m * 16 + i_1]),
         ) *
-        (1 - z[i_1]);
-    for (let i_1 = 0; i_1 < 16; i_1++) h_next[i_1] = t35[i_1];
-    for (let i_1 = 0; i_1 < 16; i_1++) h_out[b * 16 + i_1] = t35[i_1];
-    for (let i_1 = 0; i_1 < 16; i_1++) t36[i_1] = h_seq[b * 16 + i_1] * z[i_1];
-    for (let i_1 = 0; i_1 < 16; i_1++) h_next[i_1] += t36[i_1];
-    for (let i_1 = 0; i_1 < 16; i_1++) h_out[b * 16 + i_1] += t36[i_1];
-    for (let i = 0; i < 16; i++) h_seq[b * 16 + i] = h_next[i];
+          (1 - z[m * 16 + i_1]) +
+        h_seq[m * 16 + i_1] * z[m * 16 + i_1];
+  }
+  for (let m = 0; m < B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) h_out[m * 16 + i_1] = h_next[m * 16 + i_1];
+  }
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < 16; i++) h_seq[b * 16 + i] = h_next[b * 16 + i];
   }
 }
 

@@ -36,10 +36,115 @@ export const spec = {
     { name: "h", shape: [16], size: 16 },
     { name: "c", shape: [16], size: 16 },
   ],
+  workspace: [
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 1, rows: "B" },
+  ],
   tape: [
+    { name: "v21", shape: [16], size: 16 },
     { name: "df", shape: [16], size: 16 },
+    { name: "v26", shape: [16], size: 16 },
     { name: "di", shape: [16], size: 16 },
+    { name: "v31", shape: [16], size: 16 },
     { name: "dg", shape: [16], size: 16 },
+    { name: "v36", shape: [16], size: 16 },
     { name: "do", shape: [16], size: 16 },
     { name: "v46", shape: [], size: 1 },
     { name: "v47", shape: [16], size: 16 },
@@ -59,54 +164,6 @@ export const spec = {
     { name: "v86", shape: [16], size: 16 },
   ],
 } as const;
-// Scratch buffers for one step of one sequence, reused by every call.
-const t21 = new Float32Array(16),
-  t22 = new Float32Array(16),
-  t23 = new Float32Array(16),
-  t26 = new Float32Array(16),
-  t27 = new Float32Array(16),
-  t28 = new Float32Array(16),
-  t31 = new Float32Array(16),
-  t32 = new Float32Array(16),
-  t33 = new Float32Array(16),
-  t36 = new Float32Array(16),
-  t37 = new Float32Array(16),
-  t38 = new Float32Array(16),
-  t90 = new Float32Array(16),
-  t91 = new Float32Array(16),
-  dh = new Float32Array(16),
-  dbc_1 = new Float32Array(16),
-  t99 = new Float32Array(16),
-  t110 = new Float32Array(16),
-  ddc = new Float32Array(16),
-  dc = new Float32Array(16),
-  dbo_1 = new Float32Array(16),
-  t129 = new Float32Array(16),
-  t138 = new Float32Array(16),
-  dbg_1 = new Float32Array(16),
-  t144 = new Float32Array(16),
-  t153 = new Float32Array(16),
-  dbi_1 = new Float32Array(16),
-  t159 = new Float32Array(16),
-  t168 = new Float32Array(16),
-  dbf_1 = new Float32Array(16),
-  t174 = new Float32Array(16),
-  t183 = new Float32Array(16),
-  ddo = new Float32Array(16),
-  t192 = new Float32Array(16),
-  ddg = new Float32Array(16),
-  t203 = new Float32Array(16),
-  ddi = new Float32Array(16),
-  t214 = new Float32Array(16),
-  ddf = new Float32Array(16),
-  t225 = new Float32Array(16),
-  h_next = new Float32Array(16),
-  c_next = new Float32Array(16),
-  df = new Float32Array(16),
-  di = new Float32Array(16),
-  dg = new Float32Array(16),
-  do_1 = new Float32Array(16),
-  dc_1 = new Float32Array(16);
 
 /** Runs T steps over B sequences: inputs X `[T][B][n]`, state history S `[T+1][B][n]`, outputs Y, tape R. */
 function forward(
@@ -118,15 +175,43 @@ function forward(
   Y: readonly Real[],
   R: readonly Real[],
   M: Uint8Array | undefined,
+  WS: readonly Real[],
 ): void {
+  const t22 = WS[0]!;
+  const t23 = WS[1]!;
+  const t24 = WS[2]!;
+  const t27 = WS[3]!;
+  const t28 = WS[4]!;
+  const t29 = WS[5]!;
+  const t32 = WS[6]!;
+  const t33 = WS[7]!;
+  const t34 = WS[8]!;
+  const t37 = WS[9]!;
+  const t38 = WS[10]!;
+  const t39 = WS[11]!;
+  const t43 = WS[12]!;
+  const t45 = WS[13]!;
+  const t52 = WS[14]!;
+  const t53 = WS[15]!;
+  const t60 = WS[16]!;
+  const t61 = WS[17]!;
+  const t68 = WS[18]!;
+  const t69 = WS[19]!;
+  const t77 = WS[20]!;
+  const t81 = WS[21]!;
+  const t82 = WS[22]!;
   const [Wf, Uf, gf, bf, Wi, Ui, gi, bi, Wg, Ug, gg, bg, Wo, Uo, go, bo, gc, bc] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
   const [h_out, c_out] = Y;
   const [
+    v21_tape,
     df_tape,
+    v26_tape,
     di_tape,
+    v31_tape,
     dg_tape,
+    v36_tape,
     do_tape,
     v46_tape,
     v47_tape,
@@ -145,133 +230,686 @@ function forward(
     v84_tape,
     v86_tape,
   ] = R;
+  // Everything that does not depend on a state, for all T·B steps at once.
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const v1 = x[(m_2 + 1) * 8 + k];
+        const w0 = Wf[r * 8 + k];
+        const w1 = Wf[(r + 1) * 8 + k];
+        const w2 = Wf[(r + 2) * 8 + k];
+        const w3 = Wf[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      v21_tape[m_2 * 16 + r] = s00;
+      v21_tape[m_2 * 16 + r + 1] = s01;
+      v21_tape[m_2 * 16 + r + 2] = s02;
+      v21_tape[m_2 * 16 + r + 3] = s03;
+      v21_tape[(m_2 + 1) * 16 + r] = s10;
+      v21_tape[(m_2 + 1) * 16 + r + 1] = s11;
+      v21_tape[(m_2 + 1) * 16 + r + 2] = s12;
+      v21_tape[(m_2 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const w0 = Wf[r * 8 + k];
+        const w1 = Wf[(r + 1) * 8 + k];
+        const w2 = Wf[(r + 2) * 8 + k];
+        const w3 = Wf[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      v21_tape[m_2 * 16 + r] = s00;
+      v21_tape[m_2 * 16 + r + 1] = s01;
+      v21_tape[m_2 * 16 + r + 2] = s02;
+      v21_tape[m_2 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const v1 = x[(m_2 + 1) * 8 + k];
+        const w0 = Wi[r * 8 + k];
+        const w1 = Wi[(r + 1) * 8 + k];
+        const w2 = Wi[(r + 2) * 8 + k];
+        const w3 = Wi[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      v26_tape[m_2 * 16 + r] = s00;
+      v26_tape[m_2 * 16 + r + 1] = s01;
+      v26_tape[m_2 * 16 + r + 2] = s02;
+      v26_tape[m_2 * 16 + r + 3] = s03;
+      v26_tape[(m_2 + 1) * 16 + r] = s10;
+      v26_tape[(m_2 + 1) * 16 + r + 1] = s11;
+      v26_tape[(m_2 + 1) * 16 + r + 2] = s12;
+      v26_tape[(m_2 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const w0 = Wi[r * 8 + k];
+        const w1 = Wi[(r + 1) * 8 + k];
+        const w2 = Wi[(r + 2) * 8 + k];
+        const w3 = Wi[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      v26_tape[m_2 * 16 + r] = s00;
+      v26_tape[m_2 * 16 + r + 1] = s01;
+      v26_tape[m_2 * 16 + r + 2] = s02;
+      v26_tape[m_2 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const v1 = x[(m_2 + 1) * 8 + k];
+        const w0 = Wg[r * 8 + k];
+        const w1 = Wg[(r + 1) * 8 + k];
+        const w2 = Wg[(r + 2) * 8 + k];
+        const w3 = Wg[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      v31_tape[m_2 * 16 + r] = s00;
+      v31_tape[m_2 * 16 + r + 1] = s01;
+      v31_tape[m_2 * 16 + r + 2] = s02;
+      v31_tape[m_2 * 16 + r + 3] = s03;
+      v31_tape[(m_2 + 1) * 16 + r] = s10;
+      v31_tape[(m_2 + 1) * 16 + r + 1] = s11;
+      v31_tape[(m_2 + 1) * 16 + r + 2] = s12;
+      v31_tape[(m_2 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const w0 = Wg[r * 8 + k];
+        const w1 = Wg[(r + 1) * 8 + k];
+        const w2 = Wg[(r + 2) * 8 + k];
+        const w3 = Wg[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      v31_tape[m_2 * 16 + r] = s00;
+      v31_tape[m_2 * 16 + r + 1] = s01;
+      v31_tape[m_2 * 16 + r + 2] = s02;
+      v31_tape[m_2 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const v1 = x[(m_2 + 1) * 8 + k];
+        const w0 = Wo[r * 8 + k];
+        const w1 = Wo[(r + 1) * 8 + k];
+        const w2 = Wo[(r + 2) * 8 + k];
+        const w3 = Wo[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      v36_tape[m_2 * 16 + r] = s00;
+      v36_tape[m_2 * 16 + r + 1] = s01;
+      v36_tape[m_2 * 16 + r + 2] = s02;
+      v36_tape[m_2 * 16 + r + 3] = s03;
+      v36_tape[(m_2 + 1) * 16 + r] = s10;
+      v36_tape[(m_2 + 1) * 16 + r + 1] = s11;
+      v36_tape[(m_2 + 1) * 16 + r + 2] = s12;
+      v36_tape[(m_2 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const w0 = Wo[r * 8 + k];
+        const w1 = Wo[(r + 1) * 8 + k];
+        const w2 = Wo[(r + 2) * 8 + k];
+        const w3 = Wo[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      v36_tape[m_2 * 16 + r] = s00;
+      v36_tape[m_2 * 16 + r + 1] = s01;
+      v36_tape[m_2 * 16 + r + 2] = s02;
+      v36_tape[m_2 * 16 + r + 3] = s03;
+    }
+  }
   for (let t = 0; t < T; t++) {
-    for (let b = 0; b < B; b++) {
-      const n = t * B + b;
-      if (M !== undefined && M[n] === 0) {
-        // padding: the state carries through, the outputs are zero
-        for (let i = 0; i < 16; i++) h_seq[(n + B) * 16 + i] = h_seq[n * 16 + i];
-        for (let i = 0; i < 16; i++) c_seq[(n + B) * 16 + i] = c_seq[n * 16 + i];
-        for (let i = 0; i < 16; i++) h_out[n * 16 + i] = 0;
-        for (let i = 0; i < 16; i++) c_out[n * 16 + i] = 0;
-        continue;
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const v1 = h_seq[(t * B + m_2 + 1) * 16 + k];
+          const w0 = Uf[r * 16 + k];
+          const w1 = Uf[(r + 1) * 16 + k];
+          const w2 = Uf[(r + 2) * 16 + k];
+          const w3 = Uf[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        t22[m_2 * 16 + r] = s00;
+        t22[m_2 * 16 + r + 1] = s01;
+        t22[m_2 * 16 + r + 2] = s02;
+        t22[m_2 * 16 + r + 3] = s03;
+        t22[(m_2 + 1) * 16 + r] = s10;
+        t22[(m_2 + 1) * 16 + r + 1] = s11;
+        t22[(m_2 + 1) * 16 + r + 2] = s12;
+        t22[(m_2 + 1) * 16 + r + 3] = s13;
       }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 8; j++) acc += Wf[r * 8 + j] * x[n * 8 + j];
-        t21[r] = acc;
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const w0 = Uf[r * 16 + k];
+          const w1 = Uf[(r + 1) * 16 + k];
+          const w2 = Uf[(r + 2) * 16 + k];
+          const w3 = Uf[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        t22[m_2 * 16 + r] = s00;
+        t22[m_2 * 16 + r + 1] = s01;
+        t22[m_2 * 16 + r + 2] = s02;
+        t22[m_2 * 16 + r + 3] = s03;
       }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += Uf[r * 16 + j] * h_seq[n * 16 + j];
-        t22[r] = acc;
-      }
-      for (let i_1 = 0; i_1 < 16; i_1++) t23[i_1] = t21[i_1] + t22[i_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        t23[m_1 * 16 + i_1] = v21_tape[(t * B + m_1) * 16 + i_1] + t22[m_1 * 16 + i_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
       let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc += t23[i_1];
-      const s24 = acc / 16;
-      for (let i_1 = 0; i_1 < 16; i_1++) df_tape[n * 16 + i_1] = t23[i_1] - s24;
-      for (let r = 0; r < 16; r++) {
-        let acc_1 = 0;
-        for (let j = 0; j < 8; j++) acc_1 += Wi[r * 8 + j] * x[n * 8 + j];
-        t26[r] = acc_1;
+      for (let i_1 = 0; i_1 < 16; i_1++) acc += t23[m_1 * 16 + i_1];
+      t24[m_1] = acc / 16;
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        df_tape[(t * B + m_1) * 16 + i_1] = t23[m_1 * 16 + i_1] - t24[m_1];
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const v1 = h_seq[(t * B + m_2 + 1) * 16 + k];
+          const w0 = Ui[r * 16 + k];
+          const w1 = Ui[(r + 1) * 16 + k];
+          const w2 = Ui[(r + 2) * 16 + k];
+          const w3 = Ui[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        t27[m_2 * 16 + r] = s00;
+        t27[m_2 * 16 + r + 1] = s01;
+        t27[m_2 * 16 + r + 2] = s02;
+        t27[m_2 * 16 + r + 3] = s03;
+        t27[(m_2 + 1) * 16 + r] = s10;
+        t27[(m_2 + 1) * 16 + r + 1] = s11;
+        t27[(m_2 + 1) * 16 + r + 2] = s12;
+        t27[(m_2 + 1) * 16 + r + 3] = s13;
       }
-      for (let r = 0; r < 16; r++) {
-        let acc_1 = 0;
-        for (let j = 0; j < 16; j++) acc_1 += Ui[r * 16 + j] * h_seq[n * 16 + j];
-        t27[r] = acc_1;
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const w0 = Ui[r * 16 + k];
+          const w1 = Ui[(r + 1) * 16 + k];
+          const w2 = Ui[(r + 2) * 16 + k];
+          const w3 = Ui[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        t27[m_2 * 16 + r] = s00;
+        t27[m_2 * 16 + r + 1] = s01;
+        t27[m_2 * 16 + r + 2] = s02;
+        t27[m_2 * 16 + r + 3] = s03;
       }
-      for (let i_1 = 0; i_1 < 16; i_1++) t28[i_1] = t26[i_1] + t27[i_1];
-      let acc_1 = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc_1 += t28[i_1];
-      const s29 = acc_1 / 16;
-      for (let i_1 = 0; i_1 < 16; i_1++) di_tape[n * 16 + i_1] = t28[i_1] - s29;
-      for (let r = 0; r < 16; r++) {
-        let acc_2 = 0;
-        for (let j = 0; j < 8; j++) acc_2 += Wg[r * 8 + j] * x[n * 8 + j];
-        t31[r] = acc_2;
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        t28[m_1 * 16 + i_1] = v26_tape[(t * B + m_1) * 16 + i_1] + t27[m_1 * 16 + i_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      let acc = 0;
+      for (let i_1 = 0; i_1 < 16; i_1++) acc += t28[m_1 * 16 + i_1];
+      t29[m_1] = acc / 16;
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        di_tape[(t * B + m_1) * 16 + i_1] = t28[m_1 * 16 + i_1] - t29[m_1];
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const v1 = h_seq[(t * B + m_2 + 1) * 16 + k];
+          const w0 = Ug[r * 16 + k];
+          const w1 = Ug[(r + 1) * 16 + k];
+          const w2 = Ug[(r + 2) * 16 + k];
+          const w3 = Ug[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        t32[m_2 * 16 + r] = s00;
+        t32[m_2 * 16 + r + 1] = s01;
+        t32[m_2 * 16 + r + 2] = s02;
+        t32[m_2 * 16 + r + 3] = s03;
+        t32[(m_2 + 1) * 16 + r] = s10;
+        t32[(m_2 + 1) * 16 + r + 1] = s11;
+        t32[(m_2 + 1) * 16 + r + 2] = s12;
+        t32[(m_2 + 1) * 16 + r + 3] = s13;
       }
-      for (let r = 0; r < 16; r++) {
-        let acc_2 = 0;
-        for (let j = 0; j < 16; j++) acc_2 += Ug[r * 16 + j] * h_seq[n * 16 + j];
-        t32[r] = acc_2;
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const w0 = Ug[r * 16 + k];
+          const w1 = Ug[(r + 1) * 16 + k];
+          const w2 = Ug[(r + 2) * 16 + k];
+          const w3 = Ug[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        t32[m_2 * 16 + r] = s00;
+        t32[m_2 * 16 + r + 1] = s01;
+        t32[m_2 * 16 + r + 2] = s02;
+        t32[m_2 * 16 + r + 3] = s03;
       }
-      for (let i_1 = 0; i_1 < 16; i_1++) t33[i_1] = t31[i_1] + t32[i_1];
-      let acc_2 = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc_2 += t33[i_1];
-      const s34 = acc_2 / 16;
-      for (let i_1 = 0; i_1 < 16; i_1++) dg_tape[n * 16 + i_1] = t33[i_1] - s34;
-      for (let r = 0; r < 16; r++) {
-        let acc_3 = 0;
-        for (let j = 0; j < 8; j++) acc_3 += Wo[r * 8 + j] * x[n * 8 + j];
-        t36[r] = acc_3;
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        t33[m_1 * 16 + i_1] = v31_tape[(t * B + m_1) * 16 + i_1] + t32[m_1 * 16 + i_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      let acc = 0;
+      for (let i_1 = 0; i_1 < 16; i_1++) acc += t33[m_1 * 16 + i_1];
+      t34[m_1] = acc / 16;
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        dg_tape[(t * B + m_1) * 16 + i_1] = t33[m_1 * 16 + i_1] - t34[m_1];
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const v1 = h_seq[(t * B + m_2 + 1) * 16 + k];
+          const w0 = Uo[r * 16 + k];
+          const w1 = Uo[(r + 1) * 16 + k];
+          const w2 = Uo[(r + 2) * 16 + k];
+          const w3 = Uo[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        t37[m_2 * 16 + r] = s00;
+        t37[m_2 * 16 + r + 1] = s01;
+        t37[m_2 * 16 + r + 2] = s02;
+        t37[m_2 * 16 + r + 3] = s03;
+        t37[(m_2 + 1) * 16 + r] = s10;
+        t37[(m_2 + 1) * 16 + r + 1] = s11;
+        t37[(m_2 + 1) * 16 + r + 2] = s12;
+        t37[(m_2 + 1) * 16 + r + 3] = s13;
       }
-      for (let r = 0; r < 16; r++) {
-        let acc_3 = 0;
-        for (let j = 0; j < 16; j++) acc_3 += Uo[r * 16 + j] * h_seq[n * 16 + j];
-        t37[r] = acc_3;
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const w0 = Uo[r * 16 + k];
+          const w1 = Uo[(r + 1) * 16 + k];
+          const w2 = Uo[(r + 2) * 16 + k];
+          const w3 = Uo[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        t37[m_2 * 16 + r] = s00;
+        t37[m_2 * 16 + r + 1] = s01;
+        t37[m_2 * 16 + r + 2] = s02;
+        t37[m_2 * 16 + r + 3] = s03;
       }
-      for (let i_1 = 0; i_1 < 16; i_1++) t38[i_1] = t36[i_1] + t37[i_1];
-      let acc_3 = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc_3 += t38[i_1];
-      const s39 = acc_3 / 16;
-      for (let i_1 = 0; i_1 < 16; i_1++) do_tape[n * 16 + i_1] = t38[i_1] - s39;
-      let acc_4 = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc_4 += df_tape[n * 16 + i_1] * df_tape[n * 16 + i_1];
-      const s43 = acc_4 / 16;
-      const s45 = s43 + 0.00001;
-      v46_tape[n * 1] = Math.sqrt(s45);
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        v47_tape[n * 16 + i_1] = (gf[i_1] * df_tape[n * 16 + i_1]) / v46_tape[n * 1];
+        t38[m_1 * 16 + i_1] = v36_tape[(t * B + m_1) * 16 + i_1] + t37[m_1 * 16 + i_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      let acc = 0;
+      for (let i_1 = 0; i_1 < 16; i_1++) acc += t38[m_1 * 16 + i_1];
+      t39[m_1] = acc / 16;
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        f_tape[n * 16 + i_1] = sigmoid(bf[i_1] + v47_tape[n * 16 + i_1]);
-      let acc_5 = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc_5 += di_tape[n * 16 + i_1] * di_tape[n * 16 + i_1];
-      const s52 = acc_5 / 16;
-      const s53 = 0.00001 + s52;
-      v54_tape[n * 1] = Math.sqrt(s53);
+        do_tape[(t * B + m_1) * 16 + i_1] = t38[m_1 * 16 + i_1] - t39[m_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      let acc = 0;
       for (let i_1 = 0; i_1 < 16; i_1++)
-        v55_tape[n * 16 + i_1] = (gi[i_1] * di_tape[n * 16 + i_1]) / v54_tape[n * 1];
+        acc += df_tape[(t * B + m_1) * 16 + i_1] * df_tape[(t * B + m_1) * 16 + i_1];
+      t43[m_1] = acc / 16;
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      t45[m_1] = t43[m_1] + 0.00001;
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      v46_tape[t * B + m_1] = Math.sqrt(t45[m_1]);
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        i_tape[n * 16 + i_1] = sigmoid(bi[i_1] + v55_tape[n * 16 + i_1]);
-      let acc_6 = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc_6 += dg_tape[n * 16 + i_1] * dg_tape[n * 16 + i_1];
-      const s60 = acc_6 / 16;
-      const s61 = 0.00001 + s60;
-      v62_tape[n * 1] = Math.sqrt(s61);
+        v47_tape[(t * B + m_1) * 16 + i_1] =
+          (gf[i_1] * df_tape[(t * B + m_1) * 16 + i_1]) / v46_tape[t * B + m_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        v63_tape[n * 16 + i_1] = (gg[i_1] * dg_tape[n * 16 + i_1]) / v62_tape[n * 1];
+        f_tape[(t * B + m_1) * 16 + i_1] = sigmoid(bf[i_1] + v47_tape[(t * B + m_1) * 16 + i_1]);
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      let acc = 0;
       for (let i_1 = 0; i_1 < 16; i_1++)
-        g_tape[n * 16 + i_1] = Math.tanh(bg[i_1] + v63_tape[n * 16 + i_1]);
-      let acc_7 = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc_7 += do_tape[n * 16 + i_1] * do_tape[n * 16 + i_1];
-      const s68 = acc_7 / 16;
-      const s69 = 0.00001 + s68;
-      v70_tape[n * 1] = Math.sqrt(s69);
+        acc += di_tape[(t * B + m_1) * 16 + i_1] * di_tape[(t * B + m_1) * 16 + i_1];
+      t52[m_1] = acc / 16;
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      t53[m_1] = 0.00001 + t52[m_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      v54_tape[t * B + m_1] = Math.sqrt(t53[m_1]);
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        v71_tape[n * 16 + i_1] = (go[i_1] * do_tape[n * 16 + i_1]) / v70_tape[n * 1];
+        v55_tape[(t * B + m_1) * 16 + i_1] =
+          (gi[i_1] * di_tape[(t * B + m_1) * 16 + i_1]) / v54_tape[t * B + m_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        o_tape[n * 16 + i_1] = sigmoid(bo[i_1] + v71_tape[n * 16 + i_1]);
+        i_tape[(t * B + m_1) * 16 + i_1] = sigmoid(bi[i_1] + v55_tape[(t * B + m_1) * 16 + i_1]);
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      let acc = 0;
       for (let i_1 = 0; i_1 < 16; i_1++)
-        c_seq[(n + B) * 16 + i_1] =
-          c_seq[n * 16 + i_1] * f_tape[n * 16 + i_1] + i_tape[n * 16 + i_1] * g_tape[n * 16 + i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) c_out[n * 16 + i_1] = c_seq[(n + B) * 16 + i_1];
-      let acc_8 = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc_8 += c_seq[(n + B) * 16 + i_1];
-      const s77 = acc_8 / 16;
-      for (let i_1 = 0; i_1 < 16; i_1++) dc_tape[n * 16 + i_1] = c_seq[(n + B) * 16 + i_1] - s77;
-      let acc_9 = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc_9 += dc_tape[n * 16 + i_1] * dc_tape[n * 16 + i_1];
-      const s81 = acc_9 / 16;
-      const s82 = 0.00001 + s81;
-      v83_tape[n * 1] = Math.sqrt(s82);
+        acc += dg_tape[(t * B + m_1) * 16 + i_1] * dg_tape[(t * B + m_1) * 16 + i_1];
+      t60[m_1] = acc / 16;
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      t61[m_1] = 0.00001 + t60[m_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      v62_tape[t * B + m_1] = Math.sqrt(t61[m_1]);
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        v84_tape[n * 16 + i_1] = (gc[i_1] * dc_tape[n * 16 + i_1]) / v83_tape[n * 1];
+        v63_tape[(t * B + m_1) * 16 + i_1] =
+          (gg[i_1] * dg_tape[(t * B + m_1) * 16 + i_1]) / v62_tape[t * B + m_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        v86_tape[n * 16 + i_1] = Math.tanh(bc[i_1] + v84_tape[n * 16 + i_1]);
+        g_tape[(t * B + m_1) * 16 + i_1] = Math.tanh(bg[i_1] + v63_tape[(t * B + m_1) * 16 + i_1]);
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      let acc = 0;
       for (let i_1 = 0; i_1 < 16; i_1++)
-        h_seq[(n + B) * 16 + i_1] = o_tape[n * 16 + i_1] * v86_tape[n * 16 + i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) h_out[n * 16 + i_1] = h_seq[(n + B) * 16 + i_1];
+        acc += do_tape[(t * B + m_1) * 16 + i_1] * do_tape[(t * B + m_1) * 16 + i_1];
+      t68[m_1] = acc / 16;
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      t69[m_1] = 0.00001 + t68[m_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      v70_tape[t * B + m_1] = Math.sqrt(t69[m_1]);
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        v71_tape[(t * B + m_1) * 16 + i_1] =
+          (go[i_1] * do_tape[(t * B + m_1) * 16 + i_1]) / v70_tape[t * B + m_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        o_tape[(t * B + m_1) * 16 + i_1] = sigmoid(bo[i_1] + v71_tape[(t * B + m_1) * 16 + i_1]);
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        c_seq[((t + 1) * B + m_1) * 16 + i_1] =
+          c_seq[(t * B + m_1) * 16 + i_1] * f_tape[(t * B + m_1) * 16 + i_1] +
+          i_tape[(t * B + m_1) * 16 + i_1] * g_tape[(t * B + m_1) * 16 + i_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        c_out[(t * B + m_1) * 16 + i_1] = c_seq[((t + 1) * B + m_1) * 16 + i_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      let acc = 0;
+      for (let i_1 = 0; i_1 < 16; i_1++) acc += c_seq[((t + 1) * B + m_1) * 16 + i_1];
+      t77[m_1] = acc / 16;
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        dc_tape[(t * B + m_1) * 16 + i_1] = c_seq[((t + 1) * B + m_1) * 16 + i_1] - t77[m_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      let acc = 0;
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        acc += dc_tape[(t * B + m_1) * 16 + i_1] * dc_tape[(t * B + m_1) * 16 + i_1];
+      t81[m_1] = acc / 16;
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      t82[m_1] = 0.00001 + t81[m_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      v83_tape[t * B + m_1] = Math.sqrt(t82[m_1]);
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        v84_tape[(t * B + m_1) * 16 + i_1] =
+          (gc[i_1] * dc_tape[(t * B + m_1) * 16 + i_1]) / v83_tape[t * B + m_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        v86_tape[(t * B + m_1) * 16 + i_1] = Math.tanh(
+          bc[i_1] + v84_tape[(t * B + m_1) * 16 + i_1],
+        );
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        h_seq[((t + 1) * B + m_1) * 16 + i_1] =
+          o_tape[(t * B + m_1) * 16 + i_1] * v86_tape[(t * B + m_1) * 16 + i_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        h_out[(t * B + m_1) * 16 + i_1] = h_seq[((t + 1) * B + m_1) * 16 + i_1];
+    }
+    if (M !== undefined) {
+      for (let b = 0; b < B; b++) {
+        if (M[t * B + b] !== 0) continue;
+        // padding: the state carries through, the outputs are zero
+        for (let i = 0; i < 16; i++)
+          h_seq[((t + 1) * B + b) * 16 + i] = h_seq[(t * B + b) * 16 + i];
+        for (let i = 0; i < 16; i++)
+          c_seq[((t + 1) * B + b) * 16 + i] = c_seq[(t * B + b) * 16 + i];
+        for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
+        for (let i = 0; i < 16; i++) c_out[(t * B + b) * 16 + i] = 0;
+      }
     }
   }
 }
@@ -290,15 +928,80 @@ function backward(
   GS: readonly Real[],
   GP: readonly Real[],
   GX: readonly Real[],
+  WS: readonly Real[],
 ): void {
+  const t90 = WS[23]!;
+  const dh_in = WS[24]!;
+  const t91 = WS[25]!;
+  const dc_in = WS[26]!;
+  const dbc_1 = WS[27]!;
+  const t99 = WS[28]!;
+  const dbo_1 = WS[29]!;
+  const t129 = WS[30]!;
+  const dbg_1 = WS[31]!;
+  const t144 = WS[32]!;
+  const dbi_1 = WS[33]!;
+  const t159 = WS[34]!;
+  const dbf_1 = WS[35]!;
+  const t174 = WS[36]!;
+  const t192 = WS[37]!;
+  const t203 = WS[38]!;
+  const t214 = WS[39]!;
+  const t225 = WS[40]!;
+  const dh = WS[41]!;
+  const t103 = WS[42]!;
+  const t105 = WS[43]!;
+  const t106 = WS[44]!;
+  const t108 = WS[45]!;
+  const t110 = WS[46]!;
+  const ddc = WS[47]!;
+  const t116 = WS[48]!;
+  const t117 = WS[49]!;
+  const dc = WS[50]!;
+  const t133 = WS[51]!;
+  const t134 = WS[52]!;
+  const t135 = WS[53]!;
+  const t136 = WS[54]!;
+  const t138 = WS[55]!;
+  const t148 = WS[56]!;
+  const t149 = WS[57]!;
+  const t150 = WS[58]!;
+  const t151 = WS[59]!;
+  const t153 = WS[60]!;
+  const t163 = WS[61]!;
+  const t164 = WS[62]!;
+  const t165 = WS[63]!;
+  const t166 = WS[64]!;
+  const t168 = WS[65]!;
+  const t178 = WS[66]!;
+  const t179 = WS[67]!;
+  const t180 = WS[68]!;
+  const t181 = WS[69]!;
+  const t183 = WS[70]!;
+  const ddo = WS[71]!;
+  const t189 = WS[72]!;
+  const t190 = WS[73]!;
+  const ddg = WS[74]!;
+  const t200 = WS[75]!;
+  const t201 = WS[76]!;
+  const ddi = WS[77]!;
+  const t211 = WS[78]!;
+  const t212 = WS[79]!;
+  const ddf = WS[80]!;
+  const t222 = WS[81]!;
+  const t223 = WS[82]!;
   const [Wf, Uf, gf, bf, Wi, Ui, gi, bi, Wg, Ug, gg, bg, Wo, Uo, go, bo, gc, bc] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
   const [h_out, c_out] = Y;
   const [
+    v21_tape,
     df_tape,
+    v26_tape,
     di_tape,
+    v31_tape,
     dg_tape,
+    v36_tape,
     do_tape,
     v46_tape,
     v47_tape,
@@ -323,187 +1026,1075 @@ function backward(
     GP;
   const [dx] = GX;
   for (let t = T - 1; t >= 0; t--) {
+    // Padded steps get no gradient; their state gradient passes through unchanged.
     for (let b = 0; b < B; b++) {
-      const n = t * B + b;
-      // padding: the state gradient passes through; input gradients stay zero
-      if (M !== undefined && M[n] === 0) continue;
-      for (let i = 0; i < 16; i++) t90[i] = dh_carry[b * 16 + i];
-      for (let i = 0; i < 16; i++) t91[i] = dc_carry[b * 16 + i];
-      for (let i_1 = 0; i_1 < 16; i_1++) dh[i_1] = dh_out[n * 16 + i_1] + t90[i_1];
+      const padded = M !== undefined && M[t * B + b] === 0;
+      for (let i = 0; i < 16; i++) dh_in[b * 16 + i] = dh_carry[b * 16 + i];
+      for (let i = 0; i < 16; i++) dc_in[b * 16 + i] = dc_carry[b * 16 + i];
+      for (let i = 0; i < 16; i++) t90[b * 16 + i] = padded ? 0 : dh_carry[b * 16 + i];
+      for (let i = 0; i < 16; i++) t91[b * 16 + i] = padded ? 0 : dc_carry[b * 16 + i];
+    }
+    for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dbc_1[i_1] =
-          o_tape[n * 16 + i_1] * dh[i_1] * (1 - v86_tape[n * 16 + i_1] * v86_tape[n * 16 + i_1]);
-      for (let i_1 = 0; i_1 < 16; i_1++) dbc[i_1] += dbc_1[i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) t99[i_1] = dbc_1[i_1] / v83_tape[n * 1];
+        dh[m * 16 + i_1] = dh_out[(t * B + m) * 16 + i_1] + t90[m * 16 + i_1];
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        dbc_1[(t * B + m) * 16 + i_1] =
+          o_tape[(t * B + m) * 16 + i_1] *
+          dh[m * 16 + i_1] *
+          (1 - v86_tape[(t * B + m) * 16 + i_1] * v86_tape[(t * B + m) * 16 + i_1]);
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        t99[(t * B + m) * 16 + i_1] = dbc_1[(t * B + m) * 16 + i_1] / v83_tape[t * B + m];
+    }
+    for (let m = 0; m < B; m++) {
       let acc = 0;
       for (let i_1 = 0; i_1 < 16; i_1++)
-        acc += -((v84_tape[n * 16 + i_1] * dbc_1[i_1]) / v83_tape[n * 1]);
-      const s103 = acc;
-      const s105 = s103 * 0.5;
-      const s106 = s105 / v83_tape[n * 1];
-      const s108 = s106 * 0.0625;
-      for (let i_1 = 0; i_1 < 16; i_1++) t110[i_1] = dc_tape[n * 16 + i_1] * s108;
-      for (let i_1 = 0; i_1 < 16; i_1++) dgc[i_1] += dc_tape[n * 16 + i_1] * t99[i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) ddc[i_1] = gc[i_1] * t99[i_1] + (t110[i_1] + t110[i_1]);
-      let acc_1 = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc_1 += -ddc[i_1];
-      const s116 = acc_1;
-      const s117 = 0.0625 * s116;
+        acc += -(
+          (v84_tape[(t * B + m) * 16 + i_1] * dbc_1[(t * B + m) * 16 + i_1]) /
+          v83_tape[t * B + m]
+        );
+      t103[m] = acc;
+    }
+    for (let m = 0; m < B; m++) {
+      t105[m] = t103[m] * 0.5;
+    }
+    for (let m = 0; m < B; m++) {
+      t106[m] = t105[m] / v83_tape[t * B + m];
+    }
+    for (let m = 0; m < B; m++) {
+      t108[m] = t106[m] * 0.0625;
+    }
+    for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dc[i_1] = s117 + (ddc[i_1] + (dc_out[n * 16 + i_1] + t91[i_1]));
-      for (let i_1 = 0; i_1 < 16; i_1++) dc_carry[b * 16 + i_1] = f_tape[n * 16 + i_1] * dc[i_1];
+        t110[m * 16 + i_1] = dc_tape[(t * B + m) * 16 + i_1] * t108[m];
+    }
+    for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dbo_1[i_1] =
-          v86_tape[n * 16 + i_1] * dh[i_1] * (o_tape[n * 16 + i_1] * (1 - o_tape[n * 16 + i_1]));
-      for (let i_1 = 0; i_1 < 16; i_1++) dbo[i_1] += dbo_1[i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) t129[i_1] = dbo_1[i_1] / v70_tape[n * 1];
-      let acc_2 = 0;
+        ddc[m * 16 + i_1] =
+          gc[i_1] * t99[(t * B + m) * 16 + i_1] + (t110[m * 16 + i_1] + t110[m * 16 + i_1]);
+    }
+    for (let m = 0; m < B; m++) {
+      let acc = 0;
+      for (let i_1 = 0; i_1 < 16; i_1++) acc += -ddc[m * 16 + i_1];
+      t116[m] = acc;
+    }
+    for (let m = 0; m < B; m++) {
+      t117[m] = 0.0625 * t116[m];
+    }
+    for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        acc_2 += -((v71_tape[n * 16 + i_1] * dbo_1[i_1]) / v70_tape[n * 1]);
-      const s133 = acc_2;
-      const s134 = 0.5 * s133;
-      const s135 = s134 / v70_tape[n * 1];
-      const s136 = 0.0625 * s135;
-      for (let i_1 = 0; i_1 < 16; i_1++) t138[i_1] = do_tape[n * 16 + i_1] * s136;
-      for (let i_1 = 0; i_1 < 16; i_1++) dgo[i_1] += do_tape[n * 16 + i_1] * t129[i_1];
+        dc[m * 16 + i_1] =
+          t117[m] + (ddc[m * 16 + i_1] + (dc_out[(t * B + m) * 16 + i_1] + t91[m * 16 + i_1]));
+    }
+    for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dbg_1[i_1] =
-          i_tape[n * 16 + i_1] * dc[i_1] * (1 - g_tape[n * 16 + i_1] * g_tape[n * 16 + i_1]);
-      for (let i_1 = 0; i_1 < 16; i_1++) dbg[i_1] += dbg_1[i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) t144[i_1] = dbg_1[i_1] / v62_tape[n * 1];
-      let acc_3 = 0;
+        dc_carry[m * 16 + i_1] = f_tape[(t * B + m) * 16 + i_1] * dc[m * 16 + i_1];
+    }
+    for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        acc_3 += -((v63_tape[n * 16 + i_1] * dbg_1[i_1]) / v62_tape[n * 1]);
-      const s148 = acc_3;
-      const s149 = 0.5 * s148;
-      const s150 = s149 / v62_tape[n * 1];
-      const s151 = 0.0625 * s150;
-      for (let i_1 = 0; i_1 < 16; i_1++) t153[i_1] = dg_tape[n * 16 + i_1] * s151;
-      for (let i_1 = 0; i_1 < 16; i_1++) dgg[i_1] += dg_tape[n * 16 + i_1] * t144[i_1];
+        dbo_1[(t * B + m) * 16 + i_1] =
+          v86_tape[(t * B + m) * 16 + i_1] *
+          dh[m * 16 + i_1] *
+          (o_tape[(t * B + m) * 16 + i_1] * (1 - o_tape[(t * B + m) * 16 + i_1]));
+    }
+    for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dbi_1[i_1] =
-          g_tape[n * 16 + i_1] * dc[i_1] * (i_tape[n * 16 + i_1] * (1 - i_tape[n * 16 + i_1]));
-      for (let i_1 = 0; i_1 < 16; i_1++) dbi[i_1] += dbi_1[i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) t159[i_1] = dbi_1[i_1] / v54_tape[n * 1];
-      let acc_4 = 0;
+        t129[(t * B + m) * 16 + i_1] = dbo_1[(t * B + m) * 16 + i_1] / v70_tape[t * B + m];
+    }
+    for (let m = 0; m < B; m++) {
+      let acc = 0;
       for (let i_1 = 0; i_1 < 16; i_1++)
-        acc_4 += -((v55_tape[n * 16 + i_1] * dbi_1[i_1]) / v54_tape[n * 1]);
-      const s163 = acc_4;
-      const s164 = 0.5 * s163;
-      const s165 = s164 / v54_tape[n * 1];
-      const s166 = 0.0625 * s165;
-      for (let i_1 = 0; i_1 < 16; i_1++) t168[i_1] = di_tape[n * 16 + i_1] * s166;
-      for (let i_1 = 0; i_1 < 16; i_1++) dgi[i_1] += di_tape[n * 16 + i_1] * t159[i_1];
+        acc += -(
+          (v71_tape[(t * B + m) * 16 + i_1] * dbo_1[(t * B + m) * 16 + i_1]) /
+          v70_tape[t * B + m]
+        );
+      t133[m] = acc;
+    }
+    for (let m = 0; m < B; m++) {
+      t134[m] = 0.5 * t133[m];
+    }
+    for (let m = 0; m < B; m++) {
+      t135[m] = t134[m] / v70_tape[t * B + m];
+    }
+    for (let m = 0; m < B; m++) {
+      t136[m] = 0.0625 * t135[m];
+    }
+    for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dbf_1[i_1] =
-          c_seq[n * 16 + i_1] * dc[i_1] * (f_tape[n * 16 + i_1] * (1 - f_tape[n * 16 + i_1]));
-      for (let i_1 = 0; i_1 < 16; i_1++) dbf[i_1] += dbf_1[i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) t174[i_1] = dbf_1[i_1] / v46_tape[n * 1];
-      let acc_5 = 0;
+        t138[m * 16 + i_1] = do_tape[(t * B + m) * 16 + i_1] * t136[m];
+    }
+    for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        acc_5 += -((v47_tape[n * 16 + i_1] * dbf_1[i_1]) / v46_tape[n * 1]);
-      const s178 = acc_5;
-      const s179 = 0.5 * s178;
-      const s180 = s179 / v46_tape[n * 1];
-      const s181 = 0.0625 * s180;
-      for (let i_1 = 0; i_1 < 16; i_1++) t183[i_1] = df_tape[n * 16 + i_1] * s181;
-      for (let i_1 = 0; i_1 < 16; i_1++) dgf[i_1] += df_tape[n * 16 + i_1] * t174[i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) ddo[i_1] = go[i_1] * t129[i_1] + (t138[i_1] + t138[i_1]);
-      let acc_6 = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc_6 += -ddo[i_1];
-      const s189 = acc_6;
-      const s190 = 0.0625 * s189;
-      for (let i_1 = 0; i_1 < 16; i_1++) t192[i_1] = ddo[i_1] + s190;
-      for (let r = 0; r < 16; r++) {
-        const x_1 = t192[r];
-        for (let c = 0; c < 16; c++) dUo[r * 16 + c] += x_1 * h_seq[n * 16 + c];
+        dbg_1[(t * B + m) * 16 + i_1] =
+          i_tape[(t * B + m) * 16 + i_1] *
+          dc[m * 16 + i_1] *
+          (1 - g_tape[(t * B + m) * 16 + i_1] * g_tape[(t * B + m) * 16 + i_1]);
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        t144[(t * B + m) * 16 + i_1] = dbg_1[(t * B + m) * 16 + i_1] / v62_tape[t * B + m];
+    }
+    for (let m = 0; m < B; m++) {
+      let acc = 0;
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        acc += -(
+          (v63_tape[(t * B + m) * 16 + i_1] * dbg_1[(t * B + m) * 16 + i_1]) /
+          v62_tape[t * B + m]
+        );
+      t148[m] = acc;
+    }
+    for (let m = 0; m < B; m++) {
+      t149[m] = 0.5 * t148[m];
+    }
+    for (let m = 0; m < B; m++) {
+      t150[m] = t149[m] / v62_tape[t * B + m];
+    }
+    for (let m = 0; m < B; m++) {
+      t151[m] = 0.0625 * t150[m];
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        t153[m * 16 + i_1] = dg_tape[(t * B + m) * 16 + i_1] * t151[m];
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        dbi_1[(t * B + m) * 16 + i_1] =
+          g_tape[(t * B + m) * 16 + i_1] *
+          dc[m * 16 + i_1] *
+          (i_tape[(t * B + m) * 16 + i_1] * (1 - i_tape[(t * B + m) * 16 + i_1]));
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        t159[(t * B + m) * 16 + i_1] = dbi_1[(t * B + m) * 16 + i_1] / v54_tape[t * B + m];
+    }
+    for (let m = 0; m < B; m++) {
+      let acc = 0;
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        acc += -(
+          (v55_tape[(t * B + m) * 16 + i_1] * dbi_1[(t * B + m) * 16 + i_1]) /
+          v54_tape[t * B + m]
+        );
+      t163[m] = acc;
+    }
+    for (let m = 0; m < B; m++) {
+      t164[m] = 0.5 * t163[m];
+    }
+    for (let m = 0; m < B; m++) {
+      t165[m] = t164[m] / v54_tape[t * B + m];
+    }
+    for (let m = 0; m < B; m++) {
+      t166[m] = 0.0625 * t165[m];
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        t168[m * 16 + i_1] = di_tape[(t * B + m) * 16 + i_1] * t166[m];
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        dbf_1[(t * B + m) * 16 + i_1] =
+          c_seq[(t * B + m) * 16 + i_1] *
+          dc[m * 16 + i_1] *
+          (f_tape[(t * B + m) * 16 + i_1] * (1 - f_tape[(t * B + m) * 16 + i_1]));
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        t174[(t * B + m) * 16 + i_1] = dbf_1[(t * B + m) * 16 + i_1] / v46_tape[t * B + m];
+    }
+    for (let m = 0; m < B; m++) {
+      let acc = 0;
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        acc += -(
+          (v47_tape[(t * B + m) * 16 + i_1] * dbf_1[(t * B + m) * 16 + i_1]) /
+          v46_tape[t * B + m]
+        );
+      t178[m] = acc;
+    }
+    for (let m = 0; m < B; m++) {
+      t179[m] = 0.5 * t178[m];
+    }
+    for (let m = 0; m < B; m++) {
+      t180[m] = t179[m] / v46_tape[t * B + m];
+    }
+    for (let m = 0; m < B; m++) {
+      t181[m] = 0.0625 * t180[m];
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        t183[m * 16 + i_1] = df_tape[(t * B + m) * 16 + i_1] * t181[m];
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        ddo[m * 16 + i_1] =
+          go[i_1] * t129[(t * B + m) * 16 + i_1] + (t138[m * 16 + i_1] + t138[m * 16 + i_1]);
+    }
+    for (let m = 0; m < B; m++) {
+      let acc = 0;
+      for (let i_1 = 0; i_1 < 16; i_1++) acc += -ddo[m * 16 + i_1];
+      t189[m] = acc;
+    }
+    for (let m = 0; m < B; m++) {
+      t190[m] = 0.0625 * t189[m];
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++) t192[(t * B + m) * 16 + i_1] = ddo[m * 16 + i_1] + t190[m];
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = t192[(t * B + m_2) * 16 + k];
+          const v1 = t192[(t * B + m_2 + 1) * 16 + k];
+          const w0 = Uo[k * 16 + r];
+          const w1 = Uo[k * 16 + r + 1];
+          const w2 = Uo[k * 16 + r + 2];
+          const w3 = Uo[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        dh_carry[m_2 * 16 + r] = s00;
+        dh_carry[m_2 * 16 + r + 1] = s01;
+        dh_carry[m_2 * 16 + r + 2] = s02;
+        dh_carry[m_2 * 16 + r + 3] = s03;
+        dh_carry[(m_2 + 1) * 16 + r] = s10;
+        dh_carry[(m_2 + 1) * 16 + r + 1] = s11;
+        dh_carry[(m_2 + 1) * 16 + r + 2] = s12;
+        dh_carry[(m_2 + 1) * 16 + r + 3] = s13;
       }
-      for (let r = 0; r < 16; r++) {
-        let acc_7 = 0;
-        for (let j = 0; j < 16; j++) acc_7 += Uo[j * 16 + r] * t192[j];
-        dh_carry[b * 16 + r] = acc_7;
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = t192[(t * B + m_2) * 16 + k];
+          const w0 = Uo[k * 16 + r];
+          const w1 = Uo[k * 16 + r + 1];
+          const w2 = Uo[k * 16 + r + 2];
+          const w3 = Uo[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        dh_carry[m_2 * 16 + r] = s00;
+        dh_carry[m_2 * 16 + r + 1] = s01;
+        dh_carry[m_2 * 16 + r + 2] = s02;
+        dh_carry[m_2 * 16 + r + 3] = s03;
       }
-      for (let r = 0; r < 16; r++) {
-        const x_1 = t192[r];
-        for (let c = 0; c < 8; c++) dWo[r * 8 + c] += x_1 * x[n * 8 + c];
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        ddg[m * 16 + i_1] =
+          gg[i_1] * t144[(t * B + m) * 16 + i_1] + (t153[m * 16 + i_1] + t153[m * 16 + i_1]);
+    }
+    for (let m = 0; m < B; m++) {
+      let acc = 0;
+      for (let i_1 = 0; i_1 < 16; i_1++) acc += -ddg[m * 16 + i_1];
+      t200[m] = acc;
+    }
+    for (let m = 0; m < B; m++) {
+      t201[m] = 0.0625 * t200[m];
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++) t203[(t * B + m) * 16 + i_1] = ddg[m * 16 + i_1] + t201[m];
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = t203[(t * B + m_2) * 16 + k];
+          const v1 = t203[(t * B + m_2 + 1) * 16 + k];
+          const w0 = Ug[k * 16 + r];
+          const w1 = Ug[k * 16 + r + 1];
+          const w2 = Ug[k * 16 + r + 2];
+          const w3 = Ug[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        dh_carry[m_2 * 16 + r] += s00;
+        dh_carry[m_2 * 16 + r + 1] += s01;
+        dh_carry[m_2 * 16 + r + 2] += s02;
+        dh_carry[m_2 * 16 + r + 3] += s03;
+        dh_carry[(m_2 + 1) * 16 + r] += s10;
+        dh_carry[(m_2 + 1) * 16 + r + 1] += s11;
+        dh_carry[(m_2 + 1) * 16 + r + 2] += s12;
+        dh_carry[(m_2 + 1) * 16 + r + 3] += s13;
       }
-      for (let r = 0; r < 8; r++) {
-        let acc_7 = 0;
-        for (let j = 0; j < 16; j++) acc_7 += Wo[j * 8 + r] * t192[j];
-        dx[n * 8 + r] = acc_7;
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = t203[(t * B + m_2) * 16 + k];
+          const w0 = Ug[k * 16 + r];
+          const w1 = Ug[k * 16 + r + 1];
+          const w2 = Ug[k * 16 + r + 2];
+          const w3 = Ug[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        dh_carry[m_2 * 16 + r] += s00;
+        dh_carry[m_2 * 16 + r + 1] += s01;
+        dh_carry[m_2 * 16 + r + 2] += s02;
+        dh_carry[m_2 * 16 + r + 3] += s03;
       }
-      for (let i_1 = 0; i_1 < 16; i_1++) ddg[i_1] = gg[i_1] * t144[i_1] + (t153[i_1] + t153[i_1]);
-      let acc_7 = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc_7 += -ddg[i_1];
-      const s200 = acc_7;
-      const s201 = 0.0625 * s200;
-      for (let i_1 = 0; i_1 < 16; i_1++) t203[i_1] = ddg[i_1] + s201;
-      for (let r = 0; r < 16; r++) {
-        const x_1 = t203[r];
-        for (let c = 0; c < 16; c++) dUg[r * 16 + c] += x_1 * h_seq[n * 16 + c];
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        ddi[m * 16 + i_1] =
+          gi[i_1] * t159[(t * B + m) * 16 + i_1] + (t168[m * 16 + i_1] + t168[m * 16 + i_1]);
+    }
+    for (let m = 0; m < B; m++) {
+      let acc = 0;
+      for (let i_1 = 0; i_1 < 16; i_1++) acc += -ddi[m * 16 + i_1];
+      t211[m] = acc;
+    }
+    for (let m = 0; m < B; m++) {
+      t212[m] = 0.0625 * t211[m];
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++) t214[(t * B + m) * 16 + i_1] = ddi[m * 16 + i_1] + t212[m];
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = t214[(t * B + m_2) * 16 + k];
+          const v1 = t214[(t * B + m_2 + 1) * 16 + k];
+          const w0 = Ui[k * 16 + r];
+          const w1 = Ui[k * 16 + r + 1];
+          const w2 = Ui[k * 16 + r + 2];
+          const w3 = Ui[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        dh_carry[m_2 * 16 + r] += s00;
+        dh_carry[m_2 * 16 + r + 1] += s01;
+        dh_carry[m_2 * 16 + r + 2] += s02;
+        dh_carry[m_2 * 16 + r + 3] += s03;
+        dh_carry[(m_2 + 1) * 16 + r] += s10;
+        dh_carry[(m_2 + 1) * 16 + r + 1] += s11;
+        dh_carry[(m_2 + 1) * 16 + r + 2] += s12;
+        dh_carry[(m_2 + 1) * 16 + r + 3] += s13;
       }
-      for (let r = 0; r < 16; r++) {
-        let acc_8 = 0;
-        for (let j = 0; j < 16; j++) acc_8 += Ug[j * 16 + r] * t203[j];
-        dh_carry[b * 16 + r] += acc_8;
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = t214[(t * B + m_2) * 16 + k];
+          const w0 = Ui[k * 16 + r];
+          const w1 = Ui[k * 16 + r + 1];
+          const w2 = Ui[k * 16 + r + 2];
+          const w3 = Ui[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        dh_carry[m_2 * 16 + r] += s00;
+        dh_carry[m_2 * 16 + r + 1] += s01;
+        dh_carry[m_2 * 16 + r + 2] += s02;
+        dh_carry[m_2 * 16 + r + 3] += s03;
       }
-      for (let r = 0; r < 16; r++) {
-        const x_1 = t203[r];
-        for (let c = 0; c < 8; c++) dWg[r * 8 + c] += x_1 * x[n * 8 + c];
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        ddf[m * 16 + i_1] =
+          gf[i_1] * t174[(t * B + m) * 16 + i_1] + (t183[m * 16 + i_1] + t183[m * 16 + i_1]);
+    }
+    for (let m = 0; m < B; m++) {
+      let acc = 0;
+      for (let i_1 = 0; i_1 < 16; i_1++) acc += -ddf[m * 16 + i_1];
+      t222[m] = acc;
+    }
+    for (let m = 0; m < B; m++) {
+      t223[m] = 0.0625 * t222[m];
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++) t225[(t * B + m) * 16 + i_1] = ddf[m * 16 + i_1] + t223[m];
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = t225[(t * B + m_2) * 16 + k];
+          const v1 = t225[(t * B + m_2 + 1) * 16 + k];
+          const w0 = Uf[k * 16 + r];
+          const w1 = Uf[k * 16 + r + 1];
+          const w2 = Uf[k * 16 + r + 2];
+          const w3 = Uf[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        dh_carry[m_2 * 16 + r] += s00;
+        dh_carry[m_2 * 16 + r + 1] += s01;
+        dh_carry[m_2 * 16 + r + 2] += s02;
+        dh_carry[m_2 * 16 + r + 3] += s03;
+        dh_carry[(m_2 + 1) * 16 + r] += s10;
+        dh_carry[(m_2 + 1) * 16 + r + 1] += s11;
+        dh_carry[(m_2 + 1) * 16 + r + 2] += s12;
+        dh_carry[(m_2 + 1) * 16 + r + 3] += s13;
       }
-      for (let r = 0; r < 8; r++) {
-        let acc_8 = 0;
-        for (let j = 0; j < 16; j++) acc_8 += Wg[j * 8 + r] * t203[j];
-        dx[n * 8 + r] += acc_8;
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = t225[(t * B + m_2) * 16 + k];
+          const w0 = Uf[k * 16 + r];
+          const w1 = Uf[k * 16 + r + 1];
+          const w2 = Uf[k * 16 + r + 2];
+          const w3 = Uf[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        dh_carry[m_2 * 16 + r] += s00;
+        dh_carry[m_2 * 16 + r + 1] += s01;
+        dh_carry[m_2 * 16 + r + 2] += s02;
+        dh_carry[m_2 * 16 + r + 3] += s03;
       }
-      for (let i_1 = 0; i_1 < 16; i_1++) ddi[i_1] = gi[i_1] * t159[i_1] + (t168[i_1] + t168[i_1]);
-      let acc_8 = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc_8 += -ddi[i_1];
-      const s211 = acc_8;
-      const s212 = 0.0625 * s211;
-      for (let i_1 = 0; i_1 < 16; i_1++) t214[i_1] = ddi[i_1] + s212;
-      for (let r = 0; r < 16; r++) {
-        const x_1 = t214[r];
-        for (let c = 0; c < 16; c++) dUi[r * 16 + c] += x_1 * h_seq[n * 16 + c];
+    }
+    if (M !== undefined) {
+      for (let b = 0; b < B; b++) {
+        if (M[t * B + b] === 0) {
+          for (let i = 0; i < 16; i++) dh_carry[b * 16 + i] = dh_in[b * 16 + i];
+          for (let i = 0; i < 16; i++) dc_carry[b * 16 + i] = dc_in[b * 16 + i];
+        }
       }
-      for (let r = 0; r < 16; r++) {
-        let acc_9 = 0;
-        for (let j = 0; j < 16; j++) acc_9 += Ui[j * 16 + r] * t214[j];
-        dh_carry[b * 16 + r] += acc_9;
+    }
+  }
+  // Param and input gradients, for all T·B steps at once.
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) dbf[i_1] += dbf_1[m_1 * 16 + i_1];
+  }
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) dbi[i_1] += dbi_1[m_1 * 16 + i_1];
+  }
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) dbg[i_1] += dbg_1[m_1 * 16 + i_1];
+  }
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) dbo[i_1] += dbo_1[m_1 * 16 + i_1];
+  }
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) dbc[i_1] += dbc_1[m_1 * 16 + i_1];
+  }
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) dgc[i_1] += dc_tape[m_1 * 16 + i_1] * t99[m_1 * 16 + i_1];
+  }
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) dgo[i_1] += do_tape[m_1 * 16 + i_1] * t129[m_1 * 16 + i_1];
+  }
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) dgg[i_1] += dg_tape[m_1 * 16 + i_1] * t144[m_1 * 16 + i_1];
+  }
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) dgi[i_1] += di_tape[m_1 * 16 + i_1] * t159[m_1 * 16 + i_1];
+  }
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) dgf[i_1] += df_tape[m_1 * 16 + i_1] * t174[m_1 * 16 + i_1];
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 16; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = t192[m_2 * 16 + r];
+        const a1 = t192[m_2 * 16 + r + 1];
+        const a2 = t192[m_2 * 16 + r + 2];
+        const a3 = t192[m_2 * 16 + r + 3];
+        const b0 = h_seq[m_2 * 16 + c];
+        const b1 = h_seq[m_2 * 16 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
       }
-      for (let r = 0; r < 16; r++) {
-        const x_1 = t214[r];
-        for (let c = 0; c < 8; c++) dWi[r * 8 + c] += x_1 * x[n * 8 + c];
+      dUo[r * 16 + c] += s00;
+      dUo[r * 16 + c + 1] += s01;
+      dUo[(r + 1) * 16 + c] += s10;
+      dUo[(r + 1) * 16 + c + 1] += s11;
+      dUo[(r + 2) * 16 + c] += s20;
+      dUo[(r + 2) * 16 + c + 1] += s21;
+      dUo[(r + 3) * 16 + c] += s30;
+      dUo[(r + 3) * 16 + c + 1] += s31;
+    }
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 8; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = t192[m_2 * 16 + r];
+        const a1 = t192[m_2 * 16 + r + 1];
+        const a2 = t192[m_2 * 16 + r + 2];
+        const a3 = t192[m_2 * 16 + r + 3];
+        const b0 = x[m_2 * 8 + c];
+        const b1 = x[m_2 * 8 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
       }
-      for (let r = 0; r < 8; r++) {
-        let acc_9 = 0;
-        for (let j = 0; j < 16; j++) acc_9 += Wi[j * 8 + r] * t214[j];
-        dx[n * 8 + r] += acc_9;
+      dWo[r * 8 + c] += s00;
+      dWo[r * 8 + c + 1] += s01;
+      dWo[(r + 1) * 8 + c] += s10;
+      dWo[(r + 1) * 8 + c + 1] += s11;
+      dWo[(r + 2) * 8 + c] += s20;
+      dWo[(r + 2) * 8 + c + 1] += s21;
+      dWo[(r + 3) * 8 + c] += s30;
+      dWo[(r + 3) * 8 + c + 1] += s31;
+    }
+  }
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = t192[m_2 * 16 + k];
+        const v1 = t192[(m_2 + 1) * 16 + k];
+        const w0 = Wo[k * 8 + r];
+        const w1 = Wo[k * 8 + r + 1];
+        const w2 = Wo[k * 8 + r + 2];
+        const w3 = Wo[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
       }
-      for (let i_1 = 0; i_1 < 16; i_1++) ddf[i_1] = gf[i_1] * t174[i_1] + (t183[i_1] + t183[i_1]);
-      let acc_9 = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc_9 += -ddf[i_1];
-      const s222 = acc_9;
-      const s223 = 0.0625 * s222;
-      for (let i_1 = 0; i_1 < 16; i_1++) t225[i_1] = ddf[i_1] + s223;
-      for (let r = 0; r < 16; r++) {
-        const x_1 = t225[r];
-        for (let c = 0; c < 16; c++) dUf[r * 16 + c] += x_1 * h_seq[n * 16 + c];
+      dx[m_2 * 8 + r] = s00;
+      dx[m_2 * 8 + r + 1] = s01;
+      dx[m_2 * 8 + r + 2] = s02;
+      dx[m_2 * 8 + r + 3] = s03;
+      dx[(m_2 + 1) * 8 + r] = s10;
+      dx[(m_2 + 1) * 8 + r + 1] = s11;
+      dx[(m_2 + 1) * 8 + r + 2] = s12;
+      dx[(m_2 + 1) * 8 + r + 3] = s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = t192[m_2 * 16 + k];
+        const w0 = Wo[k * 8 + r];
+        const w1 = Wo[k * 8 + r + 1];
+        const w2 = Wo[k * 8 + r + 2];
+        const w3 = Wo[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
       }
-      for (let r = 0; r < 16; r++) {
-        let acc_10 = 0;
-        for (let j = 0; j < 16; j++) acc_10 += Uf[j * 16 + r] * t225[j];
-        dh_carry[b * 16 + r] += acc_10;
+      dx[m_2 * 8 + r] = s00;
+      dx[m_2 * 8 + r + 1] = s01;
+      dx[m_2 * 8 + r + 2] = s02;
+      dx[m_2 * 8 + r + 3] = s03;
+    }
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 16; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = t203[m_2 * 16 + r];
+        const a1 = t203[m_2 * 16 + r + 1];
+        const a2 = t203[m_2 * 16 + r + 2];
+        const a3 = t203[m_2 * 16 + r + 3];
+        const b0 = h_seq[m_2 * 16 + c];
+        const b1 = h_seq[m_2 * 16 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
       }
-      for (let r = 0; r < 16; r++) {
-        const x_1 = t225[r];
-        for (let c = 0; c < 8; c++) dWf[r * 8 + c] += x_1 * x[n * 8 + c];
+      dUg[r * 16 + c] += s00;
+      dUg[r * 16 + c + 1] += s01;
+      dUg[(r + 1) * 16 + c] += s10;
+      dUg[(r + 1) * 16 + c + 1] += s11;
+      dUg[(r + 2) * 16 + c] += s20;
+      dUg[(r + 2) * 16 + c + 1] += s21;
+      dUg[(r + 3) * 16 + c] += s30;
+      dUg[(r + 3) * 16 + c + 1] += s31;
+    }
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 8; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = t203[m_2 * 16 + r];
+        const a1 = t203[m_2 * 16 + r + 1];
+        const a2 = t203[m_2 * 16 + r + 2];
+        const a3 = t203[m_2 * 16 + r + 3];
+        const b0 = x[m_2 * 8 + c];
+        const b1 = x[m_2 * 8 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
       }
-      for (let r = 0; r < 8; r++) {
-        let acc_10 = 0;
-        for (let j = 0; j < 16; j++) acc_10 += Wf[j * 8 + r] * t225[j];
-        dx[n * 8 + r] += acc_10;
+      dWg[r * 8 + c] += s00;
+      dWg[r * 8 + c + 1] += s01;
+      dWg[(r + 1) * 8 + c] += s10;
+      dWg[(r + 1) * 8 + c + 1] += s11;
+      dWg[(r + 2) * 8 + c] += s20;
+      dWg[(r + 2) * 8 + c + 1] += s21;
+      dWg[(r + 3) * 8 + c] += s30;
+      dWg[(r + 3) * 8 + c + 1] += s31;
+    }
+  }
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = t203[m_2 * 16 + k];
+        const v1 = t203[(m_2 + 1) * 16 + k];
+        const w0 = Wg[k * 8 + r];
+        const w1 = Wg[k * 8 + r + 1];
+        const w2 = Wg[k * 8 + r + 2];
+        const w3 = Wg[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
       }
+      dx[m_2 * 8 + r] += s00;
+      dx[m_2 * 8 + r + 1] += s01;
+      dx[m_2 * 8 + r + 2] += s02;
+      dx[m_2 * 8 + r + 3] += s03;
+      dx[(m_2 + 1) * 8 + r] += s10;
+      dx[(m_2 + 1) * 8 + r + 1] += s11;
+      dx[(m_2 + 1) * 8 + r + 2] += s12;
+      dx[(m_2 + 1) * 8 + r + 3] += s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = t203[m_2 * 16 + k];
+        const w0 = Wg[k * 8 + r];
+        const w1 = Wg[k * 8 + r + 1];
+        const w2 = Wg[k * 8 + r + 2];
+        const w3 = Wg[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      dx[m_2 * 8 + r] += s00;
+      dx[m_2 * 8 + r + 1] += s01;
+      dx[m_2 * 8 + r + 2] += s02;
+      dx[m_2 * 8 + r + 3] += s03;
+    }
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 16; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = t214[m_2 * 16 + r];
+        const a1 = t214[m_2 * 16 + r + 1];
+        const a2 = t214[m_2 * 16 + r + 2];
+        const a3 = t214[m_2 * 16 + r + 3];
+        const b0 = h_seq[m_2 * 16 + c];
+        const b1 = h_seq[m_2 * 16 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
+      }
+      dUi[r * 16 + c] += s00;
+      dUi[r * 16 + c + 1] += s01;
+      dUi[(r + 1) * 16 + c] += s10;
+      dUi[(r + 1) * 16 + c + 1] += s11;
+      dUi[(r + 2) * 16 + c] += s20;
+      dUi[(r + 2) * 16 + c + 1] += s21;
+      dUi[(r + 3) * 16 + c] += s30;
+      dUi[(r + 3) * 16 + c + 1] += s31;
+    }
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 8; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = t214[m_2 * 16 + r];
+        const a1 = t214[m_2 * 16 + r + 1];
+        const a2 = t214[m_2 * 16 + r + 2];
+        const a3 = t214[m_2 * 16 + r + 3];
+        const b0 = x[m_2 * 8 + c];
+        const b1 = x[m_2 * 8 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
+      }
+      dWi[r * 8 + c] += s00;
+      dWi[r * 8 + c + 1] += s01;
+      dWi[(r + 1) * 8 + c] += s10;
+      dWi[(r + 1) * 8 + c + 1] += s11;
+      dWi[(r + 2) * 8 + c] += s20;
+      dWi[(r + 2) * 8 + c + 1] += s21;
+      dWi[(r + 3) * 8 + c] += s30;
+      dWi[(r + 3) * 8 + c + 1] += s31;
+    }
+  }
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = t214[m_2 * 16 + k];
+        const v1 = t214[(m_2 + 1) * 16 + k];
+        const w0 = Wi[k * 8 + r];
+        const w1 = Wi[k * 8 + r + 1];
+        const w2 = Wi[k * 8 + r + 2];
+        const w3 = Wi[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      dx[m_2 * 8 + r] += s00;
+      dx[m_2 * 8 + r + 1] += s01;
+      dx[m_2 * 8 + r + 2] += s02;
+      dx[m_2 * 8 + r + 3] += s03;
+      dx[(m_2 + 1) * 8 + r] += s10;
+      dx[(m_2 + 1) * 8 + r + 1] += s11;
+      dx[(m_2 + 1) * 8 + r + 2] += s12;
+      dx[(m_2 + 1) * 8 + r + 3] += s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = t214[m_2 * 16 + k];
+        const w0 = Wi[k * 8 + r];
+        const w1 = Wi[k * 8 + r + 1];
+        const w2 = Wi[k * 8 + r + 2];
+        const w3 = Wi[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      dx[m_2 * 8 + r] += s00;
+      dx[m_2 * 8 + r + 1] += s01;
+      dx[m_2 * 8 + r + 2] += s02;
+      dx[m_2 * 8 + r + 3] += s03;
+    }
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 16; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = t225[m_2 * 16 + r];
+        const a1 = t225[m_2 * 16 + r + 1];
+        const a2 = t225[m_2 * 16 + r + 2];
+        const a3 = t225[m_2 * 16 + r + 3];
+        const b0 = h_seq[m_2 * 16 + c];
+        const b1 = h_seq[m_2 * 16 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
+      }
+      dUf[r * 16 + c] += s00;
+      dUf[r * 16 + c + 1] += s01;
+      dUf[(r + 1) * 16 + c] += s10;
+      dUf[(r + 1) * 16 + c + 1] += s11;
+      dUf[(r + 2) * 16 + c] += s20;
+      dUf[(r + 2) * 16 + c + 1] += s21;
+      dUf[(r + 3) * 16 + c] += s30;
+      dUf[(r + 3) * 16 + c + 1] += s31;
+    }
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 8; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = t225[m_2 * 16 + r];
+        const a1 = t225[m_2 * 16 + r + 1];
+        const a2 = t225[m_2 * 16 + r + 2];
+        const a3 = t225[m_2 * 16 + r + 3];
+        const b0 = x[m_2 * 8 + c];
+        const b1 = x[m_2 * 8 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
+      }
+      dWf[r * 8 + c] += s00;
+      dWf[r * 8 + c + 1] += s01;
+      dWf[(r + 1) * 8 + c] += s10;
+      dWf[(r + 1) * 8 + c + 1] += s11;
+      dWf[(r + 2) * 8 + c] += s20;
+      dWf[(r + 2) * 8 + c + 1] += s21;
+      dWf[(r + 3) * 8 + c] += s30;
+      dWf[(r + 3) * 8 + c + 1] += s31;
+    }
+  }
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = t225[m_2 * 16 + k];
+        const v1 = t225[(m_2 + 1) * 16 + k];
+        const w0 = Wf[k * 8 + r];
+        const w1 = Wf[k * 8 + r + 1];
+        const w2 = Wf[k * 8 + r + 2];
+        const w3 = Wf[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      dx[m_2 * 8 + r] += s00;
+      dx[m_2 * 8 + r + 1] += s01;
+      dx[m_2 * 8 + r + 2] += s02;
+      dx[m_2 * 8 + r + 3] += s03;
+      dx[(m_2 + 1) * 8 + r] += s10;
+      dx[(m_2 + 1) * 8 + r + 1] += s11;
+      dx[(m_2 + 1) * 8 + r + 2] += s12;
+      dx[(m_2 + 1) * 8 + r + 3] += s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = t225[m_2 * 16 + k];
+        const w0 = Wf[k * 8 + r];
+        const w1 = Wf[k * 8 + r + 1];
+        const w2 = Wf[k * 8 + r + 2];
+        const w3 = Wf[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      dx[m_2 * 8 + r] += s00;
+      dx[m_2 * 8 + r + 1] += s01;
+      dx[m_2 * 8 + r + 2] += s02;
+      dx[m_2 * 8 + r + 3] += s03;
     }
   }
 }
@@ -515,114 +2106,660 @@ function step(
   X: readonly Real[],
   S: readonly Real[],
   Y: readonly Real[],
+  WS: readonly Real[],
 ): void {
+  const h_next = WS[83]!;
+  const c_next = WS[84]!;
+  const t21 = WS[85]!;
+  const t22 = WS[0]!;
+  const t23 = WS[1]!;
+  const t24 = WS[2]!;
+  const df = WS[86]!;
+  const t26 = WS[87]!;
+  const t27 = WS[3]!;
+  const t28 = WS[4]!;
+  const t29 = WS[5]!;
+  const di = WS[88]!;
+  const t31 = WS[89]!;
+  const t32 = WS[6]!;
+  const t33 = WS[7]!;
+  const t34 = WS[8]!;
+  const dg = WS[90]!;
+  const t36 = WS[91]!;
+  const t37 = WS[9]!;
+  const t38 = WS[10]!;
+  const t39 = WS[11]!;
+  const do_1 = WS[92]!;
+  const t43 = WS[12]!;
+  const t45 = WS[13]!;
+  const t46 = WS[93]!;
+  const t52 = WS[14]!;
+  const t53 = WS[15]!;
+  const t54 = WS[94]!;
+  const t60 = WS[16]!;
+  const t61 = WS[17]!;
+  const t62 = WS[95]!;
+  const t68 = WS[18]!;
+  const t69 = WS[19]!;
+  const t70 = WS[96]!;
+  const t77 = WS[20]!;
+  const dc_1 = WS[97]!;
+  const t81 = WS[21]!;
+  const t82 = WS[22]!;
+  const t83 = WS[98]!;
   const [Wf, Uf, gf, bf, Wi, Ui, gi, bi, Wg, Ug, gg, bg, Wo, Uo, go, bo, gc, bc] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
   const [h_out, c_out] = Y;
-  for (let b = 0; b < B; b++) {
-    for (let r = 0; r < 16; r++) {
-      let acc = 0;
-      for (let j = 0; j < 8; j++) acc += Wf[r * 8 + j] * x[b * 8 + j];
-      t21[r] = acc;
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const v1 = x[(m_1 + 1) * 8 + k];
+        const w0 = Wf[r * 8 + k];
+        const w1 = Wf[(r + 1) * 8 + k];
+        const w2 = Wf[(r + 2) * 8 + k];
+        const w3 = Wf[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t21[m_1 * 16 + r] = s00;
+      t21[m_1 * 16 + r + 1] = s01;
+      t21[m_1 * 16 + r + 2] = s02;
+      t21[m_1 * 16 + r + 3] = s03;
+      t21[(m_1 + 1) * 16 + r] = s10;
+      t21[(m_1 + 1) * 16 + r + 1] = s11;
+      t21[(m_1 + 1) * 16 + r + 2] = s12;
+      t21[(m_1 + 1) * 16 + r + 3] = s13;
     }
-    for (let r = 0; r < 16; r++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += Uf[r * 16 + j] * h_seq[b * 16 + j];
-      t22[r] = acc;
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const w0 = Wf[r * 8 + k];
+        const w1 = Wf[(r + 1) * 8 + k];
+        const w2 = Wf[(r + 2) * 8 + k];
+        const w3 = Wf[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t21[m_1 * 16 + r] = s00;
+      t21[m_1 * 16 + r + 1] = s01;
+      t21[m_1 * 16 + r + 2] = s02;
+      t21[m_1 * 16 + r + 3] = s03;
     }
-    for (let i_1 = 0; i_1 < 16; i_1++) t23[i_1] = t21[i_1] + t22[i_1];
+  }
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const v1 = h_seq[(m_1 + 1) * 16 + k];
+        const w0 = Uf[r * 16 + k];
+        const w1 = Uf[(r + 1) * 16 + k];
+        const w2 = Uf[(r + 2) * 16 + k];
+        const w3 = Uf[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t22[m_1 * 16 + r] = s00;
+      t22[m_1 * 16 + r + 1] = s01;
+      t22[m_1 * 16 + r + 2] = s02;
+      t22[m_1 * 16 + r + 3] = s03;
+      t22[(m_1 + 1) * 16 + r] = s10;
+      t22[(m_1 + 1) * 16 + r + 1] = s11;
+      t22[(m_1 + 1) * 16 + r + 2] = s12;
+      t22[(m_1 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const w0 = Uf[r * 16 + k];
+        const w1 = Uf[(r + 1) * 16 + k];
+        const w2 = Uf[(r + 2) * 16 + k];
+        const w3 = Uf[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t22[m_1 * 16 + r] = s00;
+      t22[m_1 * 16 + r + 1] = s01;
+      t22[m_1 * 16 + r + 2] = s02;
+      t22[m_1 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m = 0; m < B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) t23[m * 16 + i_1] = t21[m * 16 + i_1] + t22[m * 16 + i_1];
+  }
+  for (let m = 0; m < B; m++) {
     let acc = 0;
-    for (let i_1 = 0; i_1 < 16; i_1++) acc += t23[i_1];
-    const s24 = acc / 16;
-    for (let i_1 = 0; i_1 < 16; i_1++) df[i_1] = t23[i_1] - s24;
-    for (let r = 0; r < 16; r++) {
-      let acc_1 = 0;
-      for (let j = 0; j < 8; j++) acc_1 += Wi[r * 8 + j] * x[b * 8 + j];
-      t26[r] = acc_1;
+    for (let i_1 = 0; i_1 < 16; i_1++) acc += t23[m * 16 + i_1];
+    t24[m] = acc / 16;
+  }
+  for (let m = 0; m < B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) df[m * 16 + i_1] = t23[m * 16 + i_1] - t24[m];
+  }
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const v1 = x[(m_1 + 1) * 8 + k];
+        const w0 = Wi[r * 8 + k];
+        const w1 = Wi[(r + 1) * 8 + k];
+        const w2 = Wi[(r + 2) * 8 + k];
+        const w3 = Wi[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t26[m_1 * 16 + r] = s00;
+      t26[m_1 * 16 + r + 1] = s01;
+      t26[m_1 * 16 + r + 2] = s02;
+      t26[m_1 * 16 + r + 3] = s03;
+      t26[(m_1 + 1) * 16 + r] = s10;
+      t26[(m_1 + 1) * 16 + r + 1] = s11;
+      t26[(m_1 + 1) * 16 + r + 2] = s12;
+      t26[(m_1 + 1) * 16 + r + 3] = s13;
     }
-    for (let r = 0; r < 16; r++) {
-      let acc_1 = 0;
-      for (let j = 0; j < 16; j++) acc_1 += Ui[r * 16 + j] * h_seq[b * 16 + j];
-      t27[r] = acc_1;
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const w0 = Wi[r * 8 + k];
+        const w1 = Wi[(r + 1) * 8 + k];
+        const w2 = Wi[(r + 2) * 8 + k];
+        const w3 = Wi[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t26[m_1 * 16 + r] = s00;
+      t26[m_1 * 16 + r + 1] = s01;
+      t26[m_1 * 16 + r + 2] = s02;
+      t26[m_1 * 16 + r + 3] = s03;
     }
-    for (let i_1 = 0; i_1 < 16; i_1++) t28[i_1] = t26[i_1] + t27[i_1];
-    let acc_1 = 0;
-    for (let i_1 = 0; i_1 < 16; i_1++) acc_1 += t28[i_1];
-    const s29 = acc_1 / 16;
-    for (let i_1 = 0; i_1 < 16; i_1++) di[i_1] = t28[i_1] - s29;
-    for (let r = 0; r < 16; r++) {
-      let acc_2 = 0;
-      for (let j = 0; j < 8; j++) acc_2 += Wg[r * 8 + j] * x[b * 8 + j];
-      t31[r] = acc_2;
+  }
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const v1 = h_seq[(m_1 + 1) * 16 + k];
+        const w0 = Ui[r * 16 + k];
+        const w1 = Ui[(r + 1) * 16 + k];
+        const w2 = Ui[(r + 2) * 16 + k];
+        const w3 = Ui[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t27[m_1 * 16 + r] = s00;
+      t27[m_1 * 16 + r + 1] = s01;
+      t27[m_1 * 16 + r + 2] = s02;
+      t27[m_1 * 16 + r + 3] = s03;
+      t27[(m_1 + 1) * 16 + r] = s10;
+      t27[(m_1 + 1) * 16 + r + 1] = s11;
+      t27[(m_1 + 1) * 16 + r + 2] = s12;
+      t27[(m_1 + 1) * 16 + r + 3] = s13;
     }
-    for (let r = 0; r < 16; r++) {
-      let acc_2 = 0;
-      for (let j = 0; j < 16; j++) acc_2 += Ug[r * 16 + j] * h_seq[b * 16 + j];
-      t32[r] = acc_2;
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const w0 = Ui[r * 16 + k];
+        const w1 = Ui[(r + 1) * 16 + k];
+        const w2 = Ui[(r + 2) * 16 + k];
+        const w3 = Ui[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t27[m_1 * 16 + r] = s00;
+      t27[m_1 * 16 + r + 1] = s01;
+      t27[m_1 * 16 + r + 2] = s02;
+      t27[m_1 * 16 + r + 3] = s03;
     }
-    for (let i_1 = 0; i_1 < 16; i_1++) t33[i_1] = t31[i_1] + t32[i_1];
-    let acc_2 = 0;
-    for (let i_1 = 0; i_1 < 16; i_1++) acc_2 += t33[i_1];
-    const s34 = acc_2 / 16;
-    for (let i_1 = 0; i_1 < 16; i_1++) dg[i_1] = t33[i_1] - s34;
-    for (let r = 0; r < 16; r++) {
-      let acc_3 = 0;
-      for (let j = 0; j < 8; j++) acc_3 += Wo[r * 8 + j] * x[b * 8 + j];
-      t36[r] = acc_3;
+  }
+  for (let m = 0; m < B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) t28[m * 16 + i_1] = t26[m * 16 + i_1] + t27[m * 16 + i_1];
+  }
+  for (let m = 0; m < B; m++) {
+    let acc = 0;
+    for (let i_1 = 0; i_1 < 16; i_1++) acc += t28[m * 16 + i_1];
+    t29[m] = acc / 16;
+  }
+  for (let m = 0; m < B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) di[m * 16 + i_1] = t28[m * 16 + i_1] - t29[m];
+  }
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const v1 = x[(m_1 + 1) * 8 + k];
+        const w0 = Wg[r * 8 + k];
+        const w1 = Wg[(r + 1) * 8 + k];
+        const w2 = Wg[(r + 2) * 8 + k];
+        const w3 = Wg[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t31[m_1 * 16 + r] = s00;
+      t31[m_1 * 16 + r + 1] = s01;
+      t31[m_1 * 16 + r + 2] = s02;
+      t31[m_1 * 16 + r + 3] = s03;
+      t31[(m_1 + 1) * 16 + r] = s10;
+      t31[(m_1 + 1) * 16 + r + 1] = s11;
+      t31[(m_1 + 1) * 16 + r + 2] = s12;
+      t31[(m_1 + 1) * 16 + r + 3] = s13;
     }
-    for (let r = 0; r < 16; r++) {
-      let acc_3 = 0;
-      for (let j = 0; j < 16; j++) acc_3 += Uo[r * 16 + j] * h_seq[b * 16 + j];
-      t37[r] = acc_3;
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const w0 = Wg[r * 8 + k];
+        const w1 = Wg[(r + 1) * 8 + k];
+        const w2 = Wg[(r + 2) * 8 + k];
+        const w3 = Wg[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t31[m_1 * 16 + r] = s00;
+      t31[m_1 * 16 + r + 1] = s01;
+      t31[m_1 * 16 + r + 2] = s02;
+      t31[m_1 * 16 + r + 3] = s03;
     }
-    for (let i_1 = 0; i_1 < 16; i_1++) t38[i_1] = t36[i_1] + t37[i_1];
-    let acc_3 = 0;
-    for (let i_1 = 0; i_1 < 16; i_1++) acc_3 += t38[i_1];
-    const s39 = acc_3 / 16;
-    for (let i_1 = 0; i_1 < 16; i_1++) do_1[i_1] = t38[i_1] - s39;
-    let acc_4 = 0;
-    for (let i_1 = 0; i_1 < 16; i_1++) acc_4 += df[i_1] * df[i_1];
-    const s43 = acc_4 / 16;
-    const s45 = s43 + 0.00001;
-    const s46 = Math.sqrt(s45);
-    let acc_5 = 0;
-    for (let i_1 = 0; i_1 < 16; i_1++) acc_5 += di[i_1] * di[i_1];
-    const s52 = acc_5 / 16;
-    const s53 = 0.00001 + s52;
-    const s54 = Math.sqrt(s53);
-    let acc_6 = 0;
-    for (let i_1 = 0; i_1 < 16; i_1++) acc_6 += dg[i_1] * dg[i_1];
-    const s60 = acc_6 / 16;
-    const s61 = 0.00001 + s60;
-    const s62 = Math.sqrt(s61);
-    let acc_7 = 0;
-    for (let i_1 = 0; i_1 < 16; i_1++) acc_7 += do_1[i_1] * do_1[i_1];
-    const s68 = acc_7 / 16;
-    const s69 = 0.00001 + s68;
-    const s70 = Math.sqrt(s69);
+  }
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const v1 = h_seq[(m_1 + 1) * 16 + k];
+        const w0 = Ug[r * 16 + k];
+        const w1 = Ug[(r + 1) * 16 + k];
+        const w2 = Ug[(r + 2) * 16 + k];
+        const w3 = Ug[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t32[m_1 * 16 + r] = s00;
+      t32[m_1 * 16 + r + 1] = s01;
+      t32[m_1 * 16 + r + 2] = s02;
+      t32[m_1 * 16 + r + 3] = s03;
+      t32[(m_1 + 1) * 16 + r] = s10;
+      t32[(m_1 + 1) * 16 + r + 1] = s11;
+      t32[(m_1 + 1) * 16 + r + 2] = s12;
+      t32[(m_1 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const w0 = Ug[r * 16 + k];
+        const w1 = Ug[(r + 1) * 16 + k];
+        const w2 = Ug[(r + 2) * 16 + k];
+        const w3 = Ug[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t32[m_1 * 16 + r] = s00;
+      t32[m_1 * 16 + r + 1] = s01;
+      t32[m_1 * 16 + r + 2] = s02;
+      t32[m_1 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m = 0; m < B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) t33[m * 16 + i_1] = t31[m * 16 + i_1] + t32[m * 16 + i_1];
+  }
+  for (let m = 0; m < B; m++) {
+    let acc = 0;
+    for (let i_1 = 0; i_1 < 16; i_1++) acc += t33[m * 16 + i_1];
+    t34[m] = acc / 16;
+  }
+  for (let m = 0; m < B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) dg[m * 16 + i_1] = t33[m * 16 + i_1] - t34[m];
+  }
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const v1 = x[(m_1 + 1) * 8 + k];
+        const w0 = Wo[r * 8 + k];
+        const w1 = Wo[(r + 1) * 8 + k];
+        const w2 = Wo[(r + 2) * 8 + k];
+        const w3 = Wo[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t36[m_1 * 16 + r] = s00;
+      t36[m_1 * 16 + r + 1] = s01;
+      t36[m_1 * 16 + r + 2] = s02;
+      t36[m_1 * 16 + r + 3] = s03;
+      t36[(m_1 + 1) * 16 + r] = s10;
+      t36[(m_1 + 1) * 16 + r + 1] = s11;
+      t36[(m_1 + 1) * 16 + r + 2] = s12;
+      t36[(m_1 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const w0 = Wo[r * 8 + k];
+        const w1 = Wo[(r + 1) * 8 + k];
+        const w2 = Wo[(r + 2) * 8 + k];
+        const w3 = Wo[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t36[m_1 * 16 + r] = s00;
+      t36[m_1 * 16 + r + 1] = s01;
+      t36[m_1 * 16 + r + 2] = s02;
+      t36[m_1 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const v1 = h_seq[(m_1 + 1) * 16 + k];
+        const w0 = Uo[r * 16 + k];
+        const w1 = Uo[(r + 1) * 16 + k];
+        const w2 = Uo[(r + 2) * 16 + k];
+        const w3 = Uo[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t37[m_1 * 16 + r] = s00;
+      t37[m_1 * 16 + r + 1] = s01;
+      t37[m_1 * 16 + r + 2] = s02;
+      t37[m_1 * 16 + r + 3] = s03;
+      t37[(m_1 + 1) * 16 + r] = s10;
+      t37[(m_1 + 1) * 16 + r + 1] = s11;
+      t37[(m_1 + 1) * 16 + r + 2] = s12;
+      t37[(m_1 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const w0 = Uo[r * 16 + k];
+        const w1 = Uo[(r + 1) * 16 + k];
+        const w2 = Uo[(r + 2) * 16 + k];
+        const w3 = Uo[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t37[m_1 * 16 + r] = s00;
+      t37[m_1 * 16 + r + 1] = s01;
+      t37[m_1 * 16 + r + 2] = s02;
+      t37[m_1 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m = 0; m < B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) t38[m * 16 + i_1] = t36[m * 16 + i_1] + t37[m * 16 + i_1];
+  }
+  for (let m = 0; m < B; m++) {
+    let acc = 0;
+    for (let i_1 = 0; i_1 < 16; i_1++) acc += t38[m * 16 + i_1];
+    t39[m] = acc / 16;
+  }
+  for (let m = 0; m < B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) do_1[m * 16 + i_1] = t38[m * 16 + i_1] - t39[m];
+  }
+  for (let m = 0; m < B; m++) {
+    let acc = 0;
+    for (let i_1 = 0; i_1 < 16; i_1++) acc += df[m * 16 + i_1] * df[m * 16 + i_1];
+    t43[m] = acc / 16;
+  }
+  for (let m = 0; m < B; m++) {
+    t45[m] = t43[m] + 0.00001;
+  }
+  for (let m = 0; m < B; m++) {
+    t46[m] = Math.sqrt(t45[m]);
+  }
+  for (let m = 0; m < B; m++) {
+    let acc = 0;
+    for (let i_1 = 0; i_1 < 16; i_1++) acc += di[m * 16 + i_1] * di[m * 16 + i_1];
+    t52[m] = acc / 16;
+  }
+  for (let m = 0; m < B; m++) {
+    t53[m] = 0.00001 + t52[m];
+  }
+  for (let m = 0; m < B; m++) {
+    t54[m] = Math.sqrt(t53[m]);
+  }
+  for (let m = 0; m < B; m++) {
+    let acc = 0;
+    for (let i_1 = 0; i_1 < 16; i_1++) acc += dg[m * 16 + i_1] * dg[m * 16 + i_1];
+    t60[m] = acc / 16;
+  }
+  for (let m = 0; m < B; m++) {
+    t61[m] = 0.00001 + t60[m];
+  }
+  for (let m = 0; m < B; m++) {
+    t62[m] = Math.sqrt(t61[m]);
+  }
+  for (let m = 0; m < B; m++) {
+    let acc = 0;
+    for (let i_1 = 0; i_1 < 16; i_1++) acc += do_1[m * 16 + i_1] * do_1[m * 16 + i_1];
+    t68[m] = acc / 16;
+  }
+  for (let m = 0; m < B; m++) {
+    t69[m] = 0.00001 + t68[m];
+  }
+  for (let m = 0; m < B; m++) {
+    t70[m] = Math.sqrt(t69[m]);
+  }
+  for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
-      c_next[i_1] =
-        c_seq[b * 16 + i_1] * sigmoid(bf[i_1] + (gf[i_1] * df[i_1]) / s46) +
-        sigmoid(bi[i_1] + (gi[i_1] * di[i_1]) / s54) *
-          Math.tanh(bg[i_1] + (gg[i_1] * dg[i_1]) / s62);
-    for (let i_1 = 0; i_1 < 16; i_1++) c_out[b * 16 + i_1] = c_next[i_1];
-    let acc_8 = 0;
-    for (let i_1 = 0; i_1 < 16; i_1++) acc_8 += c_next[i_1];
-    const s77 = acc_8 / 16;
-    for (let i_1 = 0; i_1 < 16; i_1++) dc_1[i_1] = c_next[i_1] - s77;
-    let acc_9 = 0;
-    for (let i_1 = 0; i_1 < 16; i_1++) acc_9 += dc_1[i_1] * dc_1[i_1];
-    const s81 = acc_9 / 16;
-    const s82 = 0.00001 + s81;
-    const s83 = Math.sqrt(s82);
+      c_next[m * 16 + i_1] =
+        c_seq[m * 16 + i_1] * sigmoid(bf[i_1] + (gf[i_1] * df[m * 16 + i_1]) / t46[m]) +
+        sigmoid(bi[i_1] + (gi[i_1] * di[m * 16 + i_1]) / t54[m]) *
+          Math.tanh(bg[i_1] + (gg[i_1] * dg[m * 16 + i_1]) / t62[m]);
+  }
+  for (let m = 0; m < B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) c_out[m * 16 + i_1] = c_next[m * 16 + i_1];
+  }
+  for (let m = 0; m < B; m++) {
+    let acc = 0;
+    for (let i_1 = 0; i_1 < 16; i_1++) acc += c_next[m * 16 + i_1];
+    t77[m] = acc / 16;
+  }
+  for (let m = 0; m < B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) dc_1[m * 16 + i_1] = c_next[m * 16 + i_1] - t77[m];
+  }
+  for (let m = 0; m < B; m++) {
+    let acc = 0;
+    for (let i_1 = 0; i_1 < 16; i_1++) acc += dc_1[m * 16 + i_1] * dc_1[m * 16 + i_1];
+    t81[m] = acc / 16;
+  }
+  for (let m = 0; m < B; m++) {
+    t82[m] = 0.00001 + t81[m];
+  }
+  for (let m = 0; m < B; m++) {
+    t83[m] = Math.sqrt(t82[m]);
+  }
+  for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
-      h_next[i_1] =
-        sigmoid(bo[i_1] + (go[i_1] * do_1[i_1]) / s70) *
-        Math.tanh(bc[i_1] + (gc[i_1] * dc_1[i_1]) / s83);
-    for (let i_1 = 0; i_1 < 16; i_1++) h_out[b * 16 + i_1] = h_next[i_1];
-    for (let i = 0; i < 16; i++) h_seq[b * 16 + i] = h_next[i];
-    for (let i = 0; i < 16; i++) c_seq[b * 16 + i] = c_next[i];
+      h_next[m * 16 + i_1] =
+        sigmoid(bo[i_1] + (go[i_1] * do_1[m * 16 + i_1]) / t70[m]) *
+        Math.tanh(bc[i_1] + (gc[i_1] * dc_1[m * 16 + i_1]) / t83[m]);
+  }
+  for (let m = 0; m < B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) h_out[m * 16 + i_1] = h_next[m * 16 + i_1];
+  }
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < 16; i++) h_seq[b * 16 + i] = h_next[b * 16 + i];
+    for (let i = 0; i < 16; i++) c_seq[b * 16 + i] = c_next[b * 16 + i];
   }
 }
 

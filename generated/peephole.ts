@@ -33,33 +33,40 @@ export const spec = {
     { name: "h", shape: [16], size: 16 },
     { name: "c", shape: [16], size: 16 },
   ],
+  workspace: [
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+  ],
   tape: [
+    { name: "v18", shape: [16], size: 16 },
     { name: "f", shape: [16], size: 16 },
+    { name: "v25", shape: [16], size: 16 },
     { name: "i", shape: [16], size: 16 },
+    { name: "v32", shape: [16], size: 16 },
     { name: "g", shape: [16], size: 16 },
+    { name: "v40", shape: [16], size: 16 },
     { name: "o", shape: [16], size: 16 },
     { name: "v47", shape: [16], size: 16 },
   ],
 } as const;
-// Scratch buffers for one step of one sequence, reused by every call.
-const t18 = new Float32Array(16),
-  t19 = new Float32Array(16),
-  t25 = new Float32Array(16),
-  t26 = new Float32Array(16),
-  t32 = new Float32Array(16),
-  t33 = new Float32Array(16),
-  t40 = new Float32Array(16),
-  t41 = new Float32Array(16),
-  t51 = new Float32Array(16),
-  t52 = new Float32Array(16),
-  dh = new Float32Array(16),
-  dbo_1 = new Float32Array(16),
-  dc = new Float32Array(16),
-  dbg_1 = new Float32Array(16),
-  dbi_1 = new Float32Array(16),
-  dbf_1 = new Float32Array(16),
-  h_next = new Float32Array(16),
-  c_next = new Float32Array(16);
 
 /** Runs T steps over B sequences: inputs X `[T][B][n]`, state history S `[T+1][B][n]`, outputs Y, tape R. */
 function forward(
@@ -71,86 +78,566 @@ function forward(
   Y: readonly Real[],
   R: readonly Real[],
   M: Uint8Array | undefined,
+  WS: readonly Real[],
 ): void {
+  const t19 = WS[0]!;
+  const t26 = WS[1]!;
+  const t33 = WS[2]!;
+  const t41 = WS[3]!;
   const [Wf, Uf, pf, bf, Wi, Ui, pi, bi, Wg, Ug, bg, Wo, Uo, po, bo] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
   const [h_out, c_out] = Y;
-  const [f_tape, i_tape, g_tape, o_tape, v47_tape] = R;
+  const [v18_tape, f_tape, v25_tape, i_tape, v32_tape, g_tape, v40_tape, o_tape, v47_tape] = R;
+  // Everything that does not depend on a state, for all T·B steps at once.
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const v1 = x[(m_2 + 1) * 8 + k];
+        const w0 = Wf[r * 8 + k];
+        const w1 = Wf[(r + 1) * 8 + k];
+        const w2 = Wf[(r + 2) * 8 + k];
+        const w3 = Wf[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      v18_tape[m_2 * 16 + r] = s00;
+      v18_tape[m_2 * 16 + r + 1] = s01;
+      v18_tape[m_2 * 16 + r + 2] = s02;
+      v18_tape[m_2 * 16 + r + 3] = s03;
+      v18_tape[(m_2 + 1) * 16 + r] = s10;
+      v18_tape[(m_2 + 1) * 16 + r + 1] = s11;
+      v18_tape[(m_2 + 1) * 16 + r + 2] = s12;
+      v18_tape[(m_2 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const w0 = Wf[r * 8 + k];
+        const w1 = Wf[(r + 1) * 8 + k];
+        const w2 = Wf[(r + 2) * 8 + k];
+        const w3 = Wf[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      v18_tape[m_2 * 16 + r] = s00;
+      v18_tape[m_2 * 16 + r + 1] = s01;
+      v18_tape[m_2 * 16 + r + 2] = s02;
+      v18_tape[m_2 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const v1 = x[(m_2 + 1) * 8 + k];
+        const w0 = Wi[r * 8 + k];
+        const w1 = Wi[(r + 1) * 8 + k];
+        const w2 = Wi[(r + 2) * 8 + k];
+        const w3 = Wi[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      v25_tape[m_2 * 16 + r] = s00;
+      v25_tape[m_2 * 16 + r + 1] = s01;
+      v25_tape[m_2 * 16 + r + 2] = s02;
+      v25_tape[m_2 * 16 + r + 3] = s03;
+      v25_tape[(m_2 + 1) * 16 + r] = s10;
+      v25_tape[(m_2 + 1) * 16 + r + 1] = s11;
+      v25_tape[(m_2 + 1) * 16 + r + 2] = s12;
+      v25_tape[(m_2 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const w0 = Wi[r * 8 + k];
+        const w1 = Wi[(r + 1) * 8 + k];
+        const w2 = Wi[(r + 2) * 8 + k];
+        const w3 = Wi[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      v25_tape[m_2 * 16 + r] = s00;
+      v25_tape[m_2 * 16 + r + 1] = s01;
+      v25_tape[m_2 * 16 + r + 2] = s02;
+      v25_tape[m_2 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const v1 = x[(m_2 + 1) * 8 + k];
+        const w0 = Wg[r * 8 + k];
+        const w1 = Wg[(r + 1) * 8 + k];
+        const w2 = Wg[(r + 2) * 8 + k];
+        const w3 = Wg[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      v32_tape[m_2 * 16 + r] = s00;
+      v32_tape[m_2 * 16 + r + 1] = s01;
+      v32_tape[m_2 * 16 + r + 2] = s02;
+      v32_tape[m_2 * 16 + r + 3] = s03;
+      v32_tape[(m_2 + 1) * 16 + r] = s10;
+      v32_tape[(m_2 + 1) * 16 + r + 1] = s11;
+      v32_tape[(m_2 + 1) * 16 + r + 2] = s12;
+      v32_tape[(m_2 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const w0 = Wg[r * 8 + k];
+        const w1 = Wg[(r + 1) * 8 + k];
+        const w2 = Wg[(r + 2) * 8 + k];
+        const w3 = Wg[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      v32_tape[m_2 * 16 + r] = s00;
+      v32_tape[m_2 * 16 + r + 1] = s01;
+      v32_tape[m_2 * 16 + r + 2] = s02;
+      v32_tape[m_2 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const v1 = x[(m_2 + 1) * 8 + k];
+        const w0 = Wo[r * 8 + k];
+        const w1 = Wo[(r + 1) * 8 + k];
+        const w2 = Wo[(r + 2) * 8 + k];
+        const w3 = Wo[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      v40_tape[m_2 * 16 + r] = s00;
+      v40_tape[m_2 * 16 + r + 1] = s01;
+      v40_tape[m_2 * 16 + r + 2] = s02;
+      v40_tape[m_2 * 16 + r + 3] = s03;
+      v40_tape[(m_2 + 1) * 16 + r] = s10;
+      v40_tape[(m_2 + 1) * 16 + r + 1] = s11;
+      v40_tape[(m_2 + 1) * 16 + r + 2] = s12;
+      v40_tape[(m_2 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const w0 = Wo[r * 8 + k];
+        const w1 = Wo[(r + 1) * 8 + k];
+        const w2 = Wo[(r + 2) * 8 + k];
+        const w3 = Wo[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      v40_tape[m_2 * 16 + r] = s00;
+      v40_tape[m_2 * 16 + r + 1] = s01;
+      v40_tape[m_2 * 16 + r + 2] = s02;
+      v40_tape[m_2 * 16 + r + 3] = s03;
+    }
+  }
   for (let t = 0; t < T; t++) {
-    for (let b = 0; b < B; b++) {
-      const n = t * B + b;
-      if (M !== undefined && M[n] === 0) {
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const v1 = h_seq[(t * B + m_2 + 1) * 16 + k];
+          const w0 = Uf[r * 16 + k];
+          const w1 = Uf[(r + 1) * 16 + k];
+          const w2 = Uf[(r + 2) * 16 + k];
+          const w3 = Uf[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        t19[m_2 * 16 + r] = s00;
+        t19[m_2 * 16 + r + 1] = s01;
+        t19[m_2 * 16 + r + 2] = s02;
+        t19[m_2 * 16 + r + 3] = s03;
+        t19[(m_2 + 1) * 16 + r] = s10;
+        t19[(m_2 + 1) * 16 + r + 1] = s11;
+        t19[(m_2 + 1) * 16 + r + 2] = s12;
+        t19[(m_2 + 1) * 16 + r + 3] = s13;
+      }
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const w0 = Uf[r * 16 + k];
+          const w1 = Uf[(r + 1) * 16 + k];
+          const w2 = Uf[(r + 2) * 16 + k];
+          const w3 = Uf[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        t19[m_2 * 16 + r] = s00;
+        t19[m_2 * 16 + r + 1] = s01;
+        t19[m_2 * 16 + r + 2] = s02;
+        t19[m_2 * 16 + r + 3] = s03;
+      }
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        f_tape[(t * B + m_1) * 16 + i_1] = sigmoid(
+          bf[i_1] +
+            (v18_tape[(t * B + m_1) * 16 + i_1] +
+              t19[m_1 * 16 + i_1] +
+              pf[i_1] * c_seq[(t * B + m_1) * 16 + i_1]),
+        );
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const v1 = h_seq[(t * B + m_2 + 1) * 16 + k];
+          const w0 = Ui[r * 16 + k];
+          const w1 = Ui[(r + 1) * 16 + k];
+          const w2 = Ui[(r + 2) * 16 + k];
+          const w3 = Ui[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        t26[m_2 * 16 + r] = s00;
+        t26[m_2 * 16 + r + 1] = s01;
+        t26[m_2 * 16 + r + 2] = s02;
+        t26[m_2 * 16 + r + 3] = s03;
+        t26[(m_2 + 1) * 16 + r] = s10;
+        t26[(m_2 + 1) * 16 + r + 1] = s11;
+        t26[(m_2 + 1) * 16 + r + 2] = s12;
+        t26[(m_2 + 1) * 16 + r + 3] = s13;
+      }
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const w0 = Ui[r * 16 + k];
+          const w1 = Ui[(r + 1) * 16 + k];
+          const w2 = Ui[(r + 2) * 16 + k];
+          const w3 = Ui[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        t26[m_2 * 16 + r] = s00;
+        t26[m_2 * 16 + r + 1] = s01;
+        t26[m_2 * 16 + r + 2] = s02;
+        t26[m_2 * 16 + r + 3] = s03;
+      }
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        i_tape[(t * B + m_1) * 16 + i_1] = sigmoid(
+          bi[i_1] +
+            (v25_tape[(t * B + m_1) * 16 + i_1] +
+              t26[m_1 * 16 + i_1] +
+              pi[i_1] * c_seq[(t * B + m_1) * 16 + i_1]),
+        );
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const v1 = h_seq[(t * B + m_2 + 1) * 16 + k];
+          const w0 = Ug[r * 16 + k];
+          const w1 = Ug[(r + 1) * 16 + k];
+          const w2 = Ug[(r + 2) * 16 + k];
+          const w3 = Ug[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        t33[m_2 * 16 + r] = s00;
+        t33[m_2 * 16 + r + 1] = s01;
+        t33[m_2 * 16 + r + 2] = s02;
+        t33[m_2 * 16 + r + 3] = s03;
+        t33[(m_2 + 1) * 16 + r] = s10;
+        t33[(m_2 + 1) * 16 + r + 1] = s11;
+        t33[(m_2 + 1) * 16 + r + 2] = s12;
+        t33[(m_2 + 1) * 16 + r + 3] = s13;
+      }
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const w0 = Ug[r * 16 + k];
+          const w1 = Ug[(r + 1) * 16 + k];
+          const w2 = Ug[(r + 2) * 16 + k];
+          const w3 = Ug[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        t33[m_2 * 16 + r] = s00;
+        t33[m_2 * 16 + r + 1] = s01;
+        t33[m_2 * 16 + r + 2] = s02;
+        t33[m_2 * 16 + r + 3] = s03;
+      }
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        g_tape[(t * B + m_1) * 16 + i_1] = Math.tanh(
+          bg[i_1] + (v32_tape[(t * B + m_1) * 16 + i_1] + t33[m_1 * 16 + i_1]),
+        );
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        c_seq[((t + 1) * B + m_1) * 16 + i_1] =
+          c_seq[(t * B + m_1) * 16 + i_1] * f_tape[(t * B + m_1) * 16 + i_1] +
+          i_tape[(t * B + m_1) * 16 + i_1] * g_tape[(t * B + m_1) * 16 + i_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        c_out[(t * B + m_1) * 16 + i_1] = c_seq[((t + 1) * B + m_1) * 16 + i_1];
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const v1 = h_seq[(t * B + m_2 + 1) * 16 + k];
+          const w0 = Uo[r * 16 + k];
+          const w1 = Uo[(r + 1) * 16 + k];
+          const w2 = Uo[(r + 2) * 16 + k];
+          const w3 = Uo[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        t41[m_2 * 16 + r] = s00;
+        t41[m_2 * 16 + r + 1] = s01;
+        t41[m_2 * 16 + r + 2] = s02;
+        t41[m_2 * 16 + r + 3] = s03;
+        t41[(m_2 + 1) * 16 + r] = s10;
+        t41[(m_2 + 1) * 16 + r + 1] = s11;
+        t41[(m_2 + 1) * 16 + r + 2] = s12;
+        t41[(m_2 + 1) * 16 + r + 3] = s13;
+      }
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const w0 = Uo[r * 16 + k];
+          const w1 = Uo[(r + 1) * 16 + k];
+          const w2 = Uo[(r + 2) * 16 + k];
+          const w3 = Uo[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        t41[m_2 * 16 + r] = s00;
+        t41[m_2 * 16 + r + 1] = s01;
+        t41[m_2 * 16 + r + 2] = s02;
+        t41[m_2 * 16 + r + 3] = s03;
+      }
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        o_tape[(t * B + m_1) * 16 + i_1] = sigmoid(
+          bo[i_1] +
+            (v40_tape[(t * B + m_1) * 16 + i_1] +
+              t41[m_1 * 16 + i_1] +
+              po[i_1] * c_seq[((t + 1) * B + m_1) * 16 + i_1]),
+        );
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        v47_tape[(t * B + m_1) * 16 + i_1] = Math.tanh(c_seq[((t + 1) * B + m_1) * 16 + i_1]);
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        h_seq[((t + 1) * B + m_1) * 16 + i_1] =
+          o_tape[(t * B + m_1) * 16 + i_1] * v47_tape[(t * B + m_1) * 16 + i_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        h_out[(t * B + m_1) * 16 + i_1] = h_seq[((t + 1) * B + m_1) * 16 + i_1];
+    }
+    if (M !== undefined) {
+      for (let b = 0; b < B; b++) {
+        if (M[t * B + b] !== 0) continue;
         // padding: the state carries through, the outputs are zero
-        for (let i = 0; i < 16; i++) h_seq[(n + B) * 16 + i] = h_seq[n * 16 + i];
-        for (let i = 0; i < 16; i++) c_seq[(n + B) * 16 + i] = c_seq[n * 16 + i];
-        for (let i = 0; i < 16; i++) h_out[n * 16 + i] = 0;
-        for (let i = 0; i < 16; i++) c_out[n * 16 + i] = 0;
-        continue;
+        for (let i = 0; i < 16; i++)
+          h_seq[((t + 1) * B + b) * 16 + i] = h_seq[(t * B + b) * 16 + i];
+        for (let i = 0; i < 16; i++)
+          c_seq[((t + 1) * B + b) * 16 + i] = c_seq[(t * B + b) * 16 + i];
+        for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
+        for (let i = 0; i < 16; i++) c_out[(t * B + b) * 16 + i] = 0;
       }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 8; j++) acc += Wf[r * 8 + j] * x[n * 8 + j];
-        t18[r] = acc;
-      }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += Uf[r * 16 + j] * h_seq[n * 16 + j];
-        t19[r] = acc;
-      }
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        f_tape[n * 16 + i_1] = sigmoid(
-          bf[i_1] + (t18[i_1] + t19[i_1] + pf[i_1] * c_seq[n * 16 + i_1]),
-        );
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 8; j++) acc += Wi[r * 8 + j] * x[n * 8 + j];
-        t25[r] = acc;
-      }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += Ui[r * 16 + j] * h_seq[n * 16 + j];
-        t26[r] = acc;
-      }
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        i_tape[n * 16 + i_1] = sigmoid(
-          bi[i_1] + (t25[i_1] + t26[i_1] + pi[i_1] * c_seq[n * 16 + i_1]),
-        );
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 8; j++) acc += Wg[r * 8 + j] * x[n * 8 + j];
-        t32[r] = acc;
-      }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += Ug[r * 16 + j] * h_seq[n * 16 + j];
-        t33[r] = acc;
-      }
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        g_tape[n * 16 + i_1] = Math.tanh(bg[i_1] + (t32[i_1] + t33[i_1]));
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        c_seq[(n + B) * 16 + i_1] =
-          c_seq[n * 16 + i_1] * f_tape[n * 16 + i_1] + i_tape[n * 16 + i_1] * g_tape[n * 16 + i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) c_out[n * 16 + i_1] = c_seq[(n + B) * 16 + i_1];
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 8; j++) acc += Wo[r * 8 + j] * x[n * 8 + j];
-        t40[r] = acc;
-      }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += Uo[r * 16 + j] * h_seq[n * 16 + j];
-        t41[r] = acc;
-      }
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        o_tape[n * 16 + i_1] = sigmoid(
-          bo[i_1] + (t40[i_1] + t41[i_1] + po[i_1] * c_seq[(n + B) * 16 + i_1]),
-        );
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        v47_tape[n * 16 + i_1] = Math.tanh(c_seq[(n + B) * 16 + i_1]);
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        h_seq[(n + B) * 16 + i_1] = o_tape[n * 16 + i_1] * v47_tape[n * 16 + i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) h_out[n * 16 + i_1] = h_seq[(n + B) * 16 + i_1];
     }
   }
 }
@@ -169,123 +656,887 @@ function backward(
   GS: readonly Real[],
   GP: readonly Real[],
   GX: readonly Real[],
+  WS: readonly Real[],
 ): void {
+  const t51 = WS[4]!;
+  const dh_in = WS[5]!;
+  const t52 = WS[6]!;
+  const dc_in = WS[7]!;
+  const dbo_1 = WS[8]!;
+  const dbg_1 = WS[9]!;
+  const dbi_1 = WS[10]!;
+  const dbf_1 = WS[11]!;
+  const dh = WS[12]!;
+  const dc = WS[13]!;
   const [Wf, Uf, pf, bf, Wi, Ui, pi, bi, Wg, Ug, bg, Wo, Uo, po, bo] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
   const [h_out, c_out] = Y;
-  const [f_tape, i_tape, g_tape, o_tape, v47_tape] = R;
+  const [v18_tape, f_tape, v25_tape, i_tape, v32_tape, g_tape, v40_tape, o_tape, v47_tape] = R;
   const [dh_out, dc_out] = GY;
   const [dh_carry, dc_carry] = GS;
   const [dWf, dUf, dpf, dbf, dWi, dUi, dpi, dbi, dWg, dUg, dbg, dWo, dUo, dpo, dbo] = GP;
   const [dx] = GX;
   for (let t = T - 1; t >= 0; t--) {
+    // Padded steps get no gradient; their state gradient passes through unchanged.
     for (let b = 0; b < B; b++) {
-      const n = t * B + b;
-      // padding: the state gradient passes through; input gradients stay zero
-      if (M !== undefined && M[n] === 0) continue;
-      for (let i = 0; i < 16; i++) t51[i] = dh_carry[b * 16 + i];
-      for (let i = 0; i < 16; i++) t52[i] = dc_carry[b * 16 + i];
-      for (let i_1 = 0; i_1 < 16; i_1++) dh[i_1] = dh_out[n * 16 + i_1] + t51[i_1];
+      const padded = M !== undefined && M[t * B + b] === 0;
+      for (let i = 0; i < 16; i++) dh_in[b * 16 + i] = dh_carry[b * 16 + i];
+      for (let i = 0; i < 16; i++) dc_in[b * 16 + i] = dc_carry[b * 16 + i];
+      for (let i = 0; i < 16; i++) t51[b * 16 + i] = padded ? 0 : dh_carry[b * 16 + i];
+      for (let i = 0; i < 16; i++) t52[b * 16 + i] = padded ? 0 : dc_carry[b * 16 + i];
+    }
+    for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dbo_1[i_1] =
-          v47_tape[n * 16 + i_1] * dh[i_1] * (o_tape[n * 16 + i_1] * (1 - o_tape[n * 16 + i_1]));
-      for (let i_1 = 0; i_1 < 16; i_1++) dbo[i_1] += dbo_1[i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) dpo[i_1] += c_seq[(n + B) * 16 + i_1] * dbo_1[i_1];
-      for (let r = 0; r < 16; r++) {
-        const x_1 = dbo_1[r];
-        for (let c = 0; c < 16; c++) dUo[r * 16 + c] += x_1 * h_seq[n * 16 + c];
-      }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += Uo[j * 16 + r] * dbo_1[j];
-        dh_carry[b * 16 + r] = acc;
-      }
-      for (let r = 0; r < 16; r++) {
-        const x_1 = dbo_1[r];
-        for (let c = 0; c < 8; c++) dWo[r * 8 + c] += x_1 * x[n * 8 + c];
-      }
-      for (let r = 0; r < 8; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += Wo[j * 8 + r] * dbo_1[j];
-        dx[n * 8 + r] = acc;
-      }
+        dh[m * 16 + i_1] = dh_out[(t * B + m) * 16 + i_1] + t51[m * 16 + i_1];
+    }
+    for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dc[i_1] =
-          po[i_1] * dbo_1[i_1] +
-          (o_tape[n * 16 + i_1] * dh[i_1] * (1 - v47_tape[n * 16 + i_1] * v47_tape[n * 16 + i_1]) +
-            (dc_out[n * 16 + i_1] + t52[i_1]));
-      for (let i_1 = 0; i_1 < 16; i_1++) dc_carry[b * 16 + i_1] = f_tape[n * 16 + i_1] * dc[i_1];
+        dbo_1[(t * B + m) * 16 + i_1] =
+          v47_tape[(t * B + m) * 16 + i_1] *
+          dh[m * 16 + i_1] *
+          (o_tape[(t * B + m) * 16 + i_1] * (1 - o_tape[(t * B + m) * 16 + i_1]));
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = dbo_1[(t * B + m_2) * 16 + k];
+          const v1 = dbo_1[(t * B + m_2 + 1) * 16 + k];
+          const w0 = Uo[k * 16 + r];
+          const w1 = Uo[k * 16 + r + 1];
+          const w2 = Uo[k * 16 + r + 2];
+          const w3 = Uo[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        dh_carry[m_2 * 16 + r] = s00;
+        dh_carry[m_2 * 16 + r + 1] = s01;
+        dh_carry[m_2 * 16 + r + 2] = s02;
+        dh_carry[m_2 * 16 + r + 3] = s03;
+        dh_carry[(m_2 + 1) * 16 + r] = s10;
+        dh_carry[(m_2 + 1) * 16 + r + 1] = s11;
+        dh_carry[(m_2 + 1) * 16 + r + 2] = s12;
+        dh_carry[(m_2 + 1) * 16 + r + 3] = s13;
+      }
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = dbo_1[(t * B + m_2) * 16 + k];
+          const w0 = Uo[k * 16 + r];
+          const w1 = Uo[k * 16 + r + 1];
+          const w2 = Uo[k * 16 + r + 2];
+          const w3 = Uo[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        dh_carry[m_2 * 16 + r] = s00;
+        dh_carry[m_2 * 16 + r + 1] = s01;
+        dh_carry[m_2 * 16 + r + 2] = s02;
+        dh_carry[m_2 * 16 + r + 3] = s03;
+      }
+    }
+    for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dbg_1[i_1] =
-          i_tape[n * 16 + i_1] * dc[i_1] * (1 - g_tape[n * 16 + i_1] * g_tape[n * 16 + i_1]);
-      for (let i_1 = 0; i_1 < 16; i_1++) dbg[i_1] += dbg_1[i_1];
-      for (let r = 0; r < 16; r++) {
-        const x_1 = dbg_1[r];
-        for (let c = 0; c < 16; c++) dUg[r * 16 + c] += x_1 * h_seq[n * 16 + c];
-      }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += Ug[j * 16 + r] * dbg_1[j];
-        dh_carry[b * 16 + r] += acc;
-      }
-      for (let r = 0; r < 16; r++) {
-        const x_1 = dbg_1[r];
-        for (let c = 0; c < 8; c++) dWg[r * 8 + c] += x_1 * x[n * 8 + c];
-      }
-      for (let r = 0; r < 8; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += Wg[j * 8 + r] * dbg_1[j];
-        dx[n * 8 + r] += acc;
-      }
+        dc[m * 16 + i_1] =
+          po[i_1] * dbo_1[(t * B + m) * 16 + i_1] +
+          (o_tape[(t * B + m) * 16 + i_1] *
+            dh[m * 16 + i_1] *
+            (1 - v47_tape[(t * B + m) * 16 + i_1] * v47_tape[(t * B + m) * 16 + i_1]) +
+            (dc_out[(t * B + m) * 16 + i_1] + t52[m * 16 + i_1]));
+    }
+    for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dbi_1[i_1] =
-          g_tape[n * 16 + i_1] * dc[i_1] * (i_tape[n * 16 + i_1] * (1 - i_tape[n * 16 + i_1]));
-      for (let i_1 = 0; i_1 < 16; i_1++) dbi[i_1] += dbi_1[i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) dpi[i_1] += c_seq[n * 16 + i_1] * dbi_1[i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) dc_carry[b * 16 + i_1] += pi[i_1] * dbi_1[i_1];
-      for (let r = 0; r < 16; r++) {
-        const x_1 = dbi_1[r];
-        for (let c = 0; c < 16; c++) dUi[r * 16 + c] += x_1 * h_seq[n * 16 + c];
-      }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += Ui[j * 16 + r] * dbi_1[j];
-        dh_carry[b * 16 + r] += acc;
-      }
-      for (let r = 0; r < 16; r++) {
-        const x_1 = dbi_1[r];
-        for (let c = 0; c < 8; c++) dWi[r * 8 + c] += x_1 * x[n * 8 + c];
-      }
-      for (let r = 0; r < 8; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += Wi[j * 8 + r] * dbi_1[j];
-        dx[n * 8 + r] += acc;
-      }
+        dc_carry[m * 16 + i_1] = f_tape[(t * B + m) * 16 + i_1] * dc[m * 16 + i_1];
+    }
+    for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dbf_1[i_1] =
-          c_seq[n * 16 + i_1] * dc[i_1] * (f_tape[n * 16 + i_1] * (1 - f_tape[n * 16 + i_1]));
-      for (let i_1 = 0; i_1 < 16; i_1++) dbf[i_1] += dbf_1[i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) dpf[i_1] += c_seq[n * 16 + i_1] * dbf_1[i_1];
-      for (let i_1 = 0; i_1 < 16; i_1++) dc_carry[b * 16 + i_1] += pf[i_1] * dbf_1[i_1];
-      for (let r = 0; r < 16; r++) {
-        const x_1 = dbf_1[r];
-        for (let c = 0; c < 16; c++) dUf[r * 16 + c] += x_1 * h_seq[n * 16 + c];
+        dbg_1[(t * B + m) * 16 + i_1] =
+          i_tape[(t * B + m) * 16 + i_1] *
+          dc[m * 16 + i_1] *
+          (1 - g_tape[(t * B + m) * 16 + i_1] * g_tape[(t * B + m) * 16 + i_1]);
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = dbg_1[(t * B + m_2) * 16 + k];
+          const v1 = dbg_1[(t * B + m_2 + 1) * 16 + k];
+          const w0 = Ug[k * 16 + r];
+          const w1 = Ug[k * 16 + r + 1];
+          const w2 = Ug[k * 16 + r + 2];
+          const w3 = Ug[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        dh_carry[m_2 * 16 + r] += s00;
+        dh_carry[m_2 * 16 + r + 1] += s01;
+        dh_carry[m_2 * 16 + r + 2] += s02;
+        dh_carry[m_2 * 16 + r + 3] += s03;
+        dh_carry[(m_2 + 1) * 16 + r] += s10;
+        dh_carry[(m_2 + 1) * 16 + r + 1] += s11;
+        dh_carry[(m_2 + 1) * 16 + r + 2] += s12;
+        dh_carry[(m_2 + 1) * 16 + r + 3] += s13;
       }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += Uf[j * 16 + r] * dbf_1[j];
-        dh_carry[b * 16 + r] += acc;
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = dbg_1[(t * B + m_2) * 16 + k];
+          const w0 = Ug[k * 16 + r];
+          const w1 = Ug[k * 16 + r + 1];
+          const w2 = Ug[k * 16 + r + 2];
+          const w3 = Ug[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        dh_carry[m_2 * 16 + r] += s00;
+        dh_carry[m_2 * 16 + r + 1] += s01;
+        dh_carry[m_2 * 16 + r + 2] += s02;
+        dh_carry[m_2 * 16 + r + 3] += s03;
       }
-      for (let r = 0; r < 16; r++) {
-        const x_1 = dbf_1[r];
-        for (let c = 0; c < 8; c++) dWf[r * 8 + c] += x_1 * x[n * 8 + c];
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        dbi_1[(t * B + m) * 16 + i_1] =
+          g_tape[(t * B + m) * 16 + i_1] *
+          dc[m * 16 + i_1] *
+          (i_tape[(t * B + m) * 16 + i_1] * (1 - i_tape[(t * B + m) * 16 + i_1]));
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        dc_carry[m * 16 + i_1] += pi[i_1] * dbi_1[(t * B + m) * 16 + i_1];
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = dbi_1[(t * B + m_2) * 16 + k];
+          const v1 = dbi_1[(t * B + m_2 + 1) * 16 + k];
+          const w0 = Ui[k * 16 + r];
+          const w1 = Ui[k * 16 + r + 1];
+          const w2 = Ui[k * 16 + r + 2];
+          const w3 = Ui[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        dh_carry[m_2 * 16 + r] += s00;
+        dh_carry[m_2 * 16 + r + 1] += s01;
+        dh_carry[m_2 * 16 + r + 2] += s02;
+        dh_carry[m_2 * 16 + r + 3] += s03;
+        dh_carry[(m_2 + 1) * 16 + r] += s10;
+        dh_carry[(m_2 + 1) * 16 + r + 1] += s11;
+        dh_carry[(m_2 + 1) * 16 + r + 2] += s12;
+        dh_carry[(m_2 + 1) * 16 + r + 3] += s13;
       }
-      for (let r = 0; r < 8; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += Wf[j * 8 + r] * dbf_1[j];
-        dx[n * 8 + r] += acc;
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = dbi_1[(t * B + m_2) * 16 + k];
+          const w0 = Ui[k * 16 + r];
+          const w1 = Ui[k * 16 + r + 1];
+          const w2 = Ui[k * 16 + r + 2];
+          const w3 = Ui[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        dh_carry[m_2 * 16 + r] += s00;
+        dh_carry[m_2 * 16 + r + 1] += s01;
+        dh_carry[m_2 * 16 + r + 2] += s02;
+        dh_carry[m_2 * 16 + r + 3] += s03;
       }
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        dbf_1[(t * B + m) * 16 + i_1] =
+          c_seq[(t * B + m) * 16 + i_1] *
+          dc[m * 16 + i_1] *
+          (f_tape[(t * B + m) * 16 + i_1] * (1 - f_tape[(t * B + m) * 16 + i_1]));
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        dc_carry[m * 16 + i_1] += pf[i_1] * dbf_1[(t * B + m) * 16 + i_1];
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = dbf_1[(t * B + m_2) * 16 + k];
+          const v1 = dbf_1[(t * B + m_2 + 1) * 16 + k];
+          const w0 = Uf[k * 16 + r];
+          const w1 = Uf[k * 16 + r + 1];
+          const w2 = Uf[k * 16 + r + 2];
+          const w3 = Uf[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        dh_carry[m_2 * 16 + r] += s00;
+        dh_carry[m_2 * 16 + r + 1] += s01;
+        dh_carry[m_2 * 16 + r + 2] += s02;
+        dh_carry[m_2 * 16 + r + 3] += s03;
+        dh_carry[(m_2 + 1) * 16 + r] += s10;
+        dh_carry[(m_2 + 1) * 16 + r + 1] += s11;
+        dh_carry[(m_2 + 1) * 16 + r + 2] += s12;
+        dh_carry[(m_2 + 1) * 16 + r + 3] += s13;
+      }
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = dbf_1[(t * B + m_2) * 16 + k];
+          const w0 = Uf[k * 16 + r];
+          const w1 = Uf[k * 16 + r + 1];
+          const w2 = Uf[k * 16 + r + 2];
+          const w3 = Uf[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        dh_carry[m_2 * 16 + r] += s00;
+        dh_carry[m_2 * 16 + r + 1] += s01;
+        dh_carry[m_2 * 16 + r + 2] += s02;
+        dh_carry[m_2 * 16 + r + 3] += s03;
+      }
+    }
+    if (M !== undefined) {
+      for (let b = 0; b < B; b++) {
+        if (M[t * B + b] === 0) {
+          for (let i = 0; i < 16; i++) dh_carry[b * 16 + i] = dh_in[b * 16 + i];
+          for (let i = 0; i < 16; i++) dc_carry[b * 16 + i] = dc_in[b * 16 + i];
+        }
+      }
+    }
+  }
+  // Param and input gradients, for all T·B steps at once.
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) dbf[i_1] += dbf_1[m_1 * 16 + i_1];
+  }
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) dbi[i_1] += dbi_1[m_1 * 16 + i_1];
+  }
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) dbg[i_1] += dbg_1[m_1 * 16 + i_1];
+  }
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) dbo[i_1] += dbo_1[m_1 * 16 + i_1];
+  }
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++)
+      dpo[i_1] += c_seq[(B + m_1) * 16 + i_1] * dbo_1[m_1 * 16 + i_1];
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 16; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = dbo_1[m_2 * 16 + r];
+        const a1 = dbo_1[m_2 * 16 + r + 1];
+        const a2 = dbo_1[m_2 * 16 + r + 2];
+        const a3 = dbo_1[m_2 * 16 + r + 3];
+        const b0 = h_seq[m_2 * 16 + c];
+        const b1 = h_seq[m_2 * 16 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
+      }
+      dUo[r * 16 + c] += s00;
+      dUo[r * 16 + c + 1] += s01;
+      dUo[(r + 1) * 16 + c] += s10;
+      dUo[(r + 1) * 16 + c + 1] += s11;
+      dUo[(r + 2) * 16 + c] += s20;
+      dUo[(r + 2) * 16 + c + 1] += s21;
+      dUo[(r + 3) * 16 + c] += s30;
+      dUo[(r + 3) * 16 + c + 1] += s31;
+    }
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 8; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = dbo_1[m_2 * 16 + r];
+        const a1 = dbo_1[m_2 * 16 + r + 1];
+        const a2 = dbo_1[m_2 * 16 + r + 2];
+        const a3 = dbo_1[m_2 * 16 + r + 3];
+        const b0 = x[m_2 * 8 + c];
+        const b1 = x[m_2 * 8 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
+      }
+      dWo[r * 8 + c] += s00;
+      dWo[r * 8 + c + 1] += s01;
+      dWo[(r + 1) * 8 + c] += s10;
+      dWo[(r + 1) * 8 + c + 1] += s11;
+      dWo[(r + 2) * 8 + c] += s20;
+      dWo[(r + 2) * 8 + c + 1] += s21;
+      dWo[(r + 3) * 8 + c] += s30;
+      dWo[(r + 3) * 8 + c + 1] += s31;
+    }
+  }
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = dbo_1[m_2 * 16 + k];
+        const v1 = dbo_1[(m_2 + 1) * 16 + k];
+        const w0 = Wo[k * 8 + r];
+        const w1 = Wo[k * 8 + r + 1];
+        const w2 = Wo[k * 8 + r + 2];
+        const w3 = Wo[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      dx[m_2 * 8 + r] = s00;
+      dx[m_2 * 8 + r + 1] = s01;
+      dx[m_2 * 8 + r + 2] = s02;
+      dx[m_2 * 8 + r + 3] = s03;
+      dx[(m_2 + 1) * 8 + r] = s10;
+      dx[(m_2 + 1) * 8 + r + 1] = s11;
+      dx[(m_2 + 1) * 8 + r + 2] = s12;
+      dx[(m_2 + 1) * 8 + r + 3] = s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = dbo_1[m_2 * 16 + k];
+        const w0 = Wo[k * 8 + r];
+        const w1 = Wo[k * 8 + r + 1];
+        const w2 = Wo[k * 8 + r + 2];
+        const w3 = Wo[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      dx[m_2 * 8 + r] = s00;
+      dx[m_2 * 8 + r + 1] = s01;
+      dx[m_2 * 8 + r + 2] = s02;
+      dx[m_2 * 8 + r + 3] = s03;
+    }
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 16; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = dbg_1[m_2 * 16 + r];
+        const a1 = dbg_1[m_2 * 16 + r + 1];
+        const a2 = dbg_1[m_2 * 16 + r + 2];
+        const a3 = dbg_1[m_2 * 16 + r + 3];
+        const b0 = h_seq[m_2 * 16 + c];
+        const b1 = h_seq[m_2 * 16 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
+      }
+      dUg[r * 16 + c] += s00;
+      dUg[r * 16 + c + 1] += s01;
+      dUg[(r + 1) * 16 + c] += s10;
+      dUg[(r + 1) * 16 + c + 1] += s11;
+      dUg[(r + 2) * 16 + c] += s20;
+      dUg[(r + 2) * 16 + c + 1] += s21;
+      dUg[(r + 3) * 16 + c] += s30;
+      dUg[(r + 3) * 16 + c + 1] += s31;
+    }
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 8; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = dbg_1[m_2 * 16 + r];
+        const a1 = dbg_1[m_2 * 16 + r + 1];
+        const a2 = dbg_1[m_2 * 16 + r + 2];
+        const a3 = dbg_1[m_2 * 16 + r + 3];
+        const b0 = x[m_2 * 8 + c];
+        const b1 = x[m_2 * 8 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
+      }
+      dWg[r * 8 + c] += s00;
+      dWg[r * 8 + c + 1] += s01;
+      dWg[(r + 1) * 8 + c] += s10;
+      dWg[(r + 1) * 8 + c + 1] += s11;
+      dWg[(r + 2) * 8 + c] += s20;
+      dWg[(r + 2) * 8 + c + 1] += s21;
+      dWg[(r + 3) * 8 + c] += s30;
+      dWg[(r + 3) * 8 + c + 1] += s31;
+    }
+  }
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = dbg_1[m_2 * 16 + k];
+        const v1 = dbg_1[(m_2 + 1) * 16 + k];
+        const w0 = Wg[k * 8 + r];
+        const w1 = Wg[k * 8 + r + 1];
+        const w2 = Wg[k * 8 + r + 2];
+        const w3 = Wg[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      dx[m_2 * 8 + r] += s00;
+      dx[m_2 * 8 + r + 1] += s01;
+      dx[m_2 * 8 + r + 2] += s02;
+      dx[m_2 * 8 + r + 3] += s03;
+      dx[(m_2 + 1) * 8 + r] += s10;
+      dx[(m_2 + 1) * 8 + r + 1] += s11;
+      dx[(m_2 + 1) * 8 + r + 2] += s12;
+      dx[(m_2 + 1) * 8 + r + 3] += s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = dbg_1[m_2 * 16 + k];
+        const w0 = Wg[k * 8 + r];
+        const w1 = Wg[k * 8 + r + 1];
+        const w2 = Wg[k * 8 + r + 2];
+        const w3 = Wg[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      dx[m_2 * 8 + r] += s00;
+      dx[m_2 * 8 + r + 1] += s01;
+      dx[m_2 * 8 + r + 2] += s02;
+      dx[m_2 * 8 + r + 3] += s03;
+    }
+  }
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) dpi[i_1] += c_seq[m_1 * 16 + i_1] * dbi_1[m_1 * 16 + i_1];
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 16; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = dbi_1[m_2 * 16 + r];
+        const a1 = dbi_1[m_2 * 16 + r + 1];
+        const a2 = dbi_1[m_2 * 16 + r + 2];
+        const a3 = dbi_1[m_2 * 16 + r + 3];
+        const b0 = h_seq[m_2 * 16 + c];
+        const b1 = h_seq[m_2 * 16 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
+      }
+      dUi[r * 16 + c] += s00;
+      dUi[r * 16 + c + 1] += s01;
+      dUi[(r + 1) * 16 + c] += s10;
+      dUi[(r + 1) * 16 + c + 1] += s11;
+      dUi[(r + 2) * 16 + c] += s20;
+      dUi[(r + 2) * 16 + c + 1] += s21;
+      dUi[(r + 3) * 16 + c] += s30;
+      dUi[(r + 3) * 16 + c + 1] += s31;
+    }
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 8; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = dbi_1[m_2 * 16 + r];
+        const a1 = dbi_1[m_2 * 16 + r + 1];
+        const a2 = dbi_1[m_2 * 16 + r + 2];
+        const a3 = dbi_1[m_2 * 16 + r + 3];
+        const b0 = x[m_2 * 8 + c];
+        const b1 = x[m_2 * 8 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
+      }
+      dWi[r * 8 + c] += s00;
+      dWi[r * 8 + c + 1] += s01;
+      dWi[(r + 1) * 8 + c] += s10;
+      dWi[(r + 1) * 8 + c + 1] += s11;
+      dWi[(r + 2) * 8 + c] += s20;
+      dWi[(r + 2) * 8 + c + 1] += s21;
+      dWi[(r + 3) * 8 + c] += s30;
+      dWi[(r + 3) * 8 + c + 1] += s31;
+    }
+  }
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = dbi_1[m_2 * 16 + k];
+        const v1 = dbi_1[(m_2 + 1) * 16 + k];
+        const w0 = Wi[k * 8 + r];
+        const w1 = Wi[k * 8 + r + 1];
+        const w2 = Wi[k * 8 + r + 2];
+        const w3 = Wi[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      dx[m_2 * 8 + r] += s00;
+      dx[m_2 * 8 + r + 1] += s01;
+      dx[m_2 * 8 + r + 2] += s02;
+      dx[m_2 * 8 + r + 3] += s03;
+      dx[(m_2 + 1) * 8 + r] += s10;
+      dx[(m_2 + 1) * 8 + r + 1] += s11;
+      dx[(m_2 + 1) * 8 + r + 2] += s12;
+      dx[(m_2 + 1) * 8 + r + 3] += s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = dbi_1[m_2 * 16 + k];
+        const w0 = Wi[k * 8 + r];
+        const w1 = Wi[k * 8 + r + 1];
+        const w2 = Wi[k * 8 + r + 2];
+        const w3 = Wi[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      dx[m_2 * 8 + r] += s00;
+      dx[m_2 * 8 + r + 1] += s01;
+      dx[m_2 * 8 + r + 2] += s02;
+      dx[m_2 * 8 + r + 3] += s03;
+    }
+  }
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) dpf[i_1] += c_seq[m_1 * 16 + i_1] * dbf_1[m_1 * 16 + i_1];
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 16; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = dbf_1[m_2 * 16 + r];
+        const a1 = dbf_1[m_2 * 16 + r + 1];
+        const a2 = dbf_1[m_2 * 16 + r + 2];
+        const a3 = dbf_1[m_2 * 16 + r + 3];
+        const b0 = h_seq[m_2 * 16 + c];
+        const b1 = h_seq[m_2 * 16 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
+      }
+      dUf[r * 16 + c] += s00;
+      dUf[r * 16 + c + 1] += s01;
+      dUf[(r + 1) * 16 + c] += s10;
+      dUf[(r + 1) * 16 + c + 1] += s11;
+      dUf[(r + 2) * 16 + c] += s20;
+      dUf[(r + 2) * 16 + c + 1] += s21;
+      dUf[(r + 3) * 16 + c] += s30;
+      dUf[(r + 3) * 16 + c + 1] += s31;
+    }
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 8; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = dbf_1[m_2 * 16 + r];
+        const a1 = dbf_1[m_2 * 16 + r + 1];
+        const a2 = dbf_1[m_2 * 16 + r + 2];
+        const a3 = dbf_1[m_2 * 16 + r + 3];
+        const b0 = x[m_2 * 8 + c];
+        const b1 = x[m_2 * 8 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
+      }
+      dWf[r * 8 + c] += s00;
+      dWf[r * 8 + c + 1] += s01;
+      dWf[(r + 1) * 8 + c] += s10;
+      dWf[(r + 1) * 8 + c + 1] += s11;
+      dWf[(r + 2) * 8 + c] += s20;
+      dWf[(r + 2) * 8 + c + 1] += s21;
+      dWf[(r + 3) * 8 + c] += s30;
+      dWf[(r + 3) * 8 + c + 1] += s31;
+    }
+  }
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = dbf_1[m_2 * 16 + k];
+        const v1 = dbf_1[(m_2 + 1) * 16 + k];
+        const w0 = Wf[k * 8 + r];
+        const w1 = Wf[k * 8 + r + 1];
+        const w2 = Wf[k * 8 + r + 2];
+        const w3 = Wf[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      dx[m_2 * 8 + r] += s00;
+      dx[m_2 * 8 + r + 1] += s01;
+      dx[m_2 * 8 + r + 2] += s02;
+      dx[m_2 * 8 + r + 3] += s03;
+      dx[(m_2 + 1) * 8 + r] += s10;
+      dx[(m_2 + 1) * 8 + r + 1] += s11;
+      dx[(m_2 + 1) * 8 + r + 2] += s12;
+      dx[(m_2 + 1) * 8 + r + 3] += s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = dbf_1[m_2 * 16 + k];
+        const w0 = Wf[k * 8 + r];
+        const w1 = Wf[k * 8 + r + 1];
+        const w2 = Wf[k * 8 + r + 2];
+        const w3 = Wf[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      dx[m_2 * 8 + r] += s00;
+      dx[m_2 * 8 + r + 1] += s01;
+      dx[m_2 * 8 + r + 2] += s02;
+      dx[m_2 * 8 + r + 3] += s03;
     }
   }
 }
@@ -297,65 +1548,528 @@ function step(
   X: readonly Real[],
   S: readonly Real[],
   Y: readonly Real[],
+  WS: readonly Real[],
 ): void {
+  const h_next = WS[14]!;
+  const c_next = WS[15]!;
+  const t18 = WS[16]!;
+  const t19 = WS[0]!;
+  const t25 = WS[17]!;
+  const t26 = WS[1]!;
+  const t32 = WS[18]!;
+  const t33 = WS[2]!;
+  const t40 = WS[19]!;
+  const t41 = WS[3]!;
   const [Wf, Uf, pf, bf, Wi, Ui, pi, bi, Wg, Ug, bg, Wo, Uo, po, bo] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
   const [h_out, c_out] = Y;
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const v1 = x[(m_1 + 1) * 8 + k];
+        const w0 = Wf[r * 8 + k];
+        const w1 = Wf[(r + 1) * 8 + k];
+        const w2 = Wf[(r + 2) * 8 + k];
+        const w3 = Wf[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t18[m_1 * 16 + r] = s00;
+      t18[m_1 * 16 + r + 1] = s01;
+      t18[m_1 * 16 + r + 2] = s02;
+      t18[m_1 * 16 + r + 3] = s03;
+      t18[(m_1 + 1) * 16 + r] = s10;
+      t18[(m_1 + 1) * 16 + r + 1] = s11;
+      t18[(m_1 + 1) * 16 + r + 2] = s12;
+      t18[(m_1 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const w0 = Wf[r * 8 + k];
+        const w1 = Wf[(r + 1) * 8 + k];
+        const w2 = Wf[(r + 2) * 8 + k];
+        const w3 = Wf[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t18[m_1 * 16 + r] = s00;
+      t18[m_1 * 16 + r + 1] = s01;
+      t18[m_1 * 16 + r + 2] = s02;
+      t18[m_1 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const v1 = h_seq[(m_1 + 1) * 16 + k];
+        const w0 = Uf[r * 16 + k];
+        const w1 = Uf[(r + 1) * 16 + k];
+        const w2 = Uf[(r + 2) * 16 + k];
+        const w3 = Uf[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t19[m_1 * 16 + r] = s00;
+      t19[m_1 * 16 + r + 1] = s01;
+      t19[m_1 * 16 + r + 2] = s02;
+      t19[m_1 * 16 + r + 3] = s03;
+      t19[(m_1 + 1) * 16 + r] = s10;
+      t19[(m_1 + 1) * 16 + r + 1] = s11;
+      t19[(m_1 + 1) * 16 + r + 2] = s12;
+      t19[(m_1 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const w0 = Uf[r * 16 + k];
+        const w1 = Uf[(r + 1) * 16 + k];
+        const w2 = Uf[(r + 2) * 16 + k];
+        const w3 = Uf[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t19[m_1 * 16 + r] = s00;
+      t19[m_1 * 16 + r + 1] = s01;
+      t19[m_1 * 16 + r + 2] = s02;
+      t19[m_1 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const v1 = x[(m_1 + 1) * 8 + k];
+        const w0 = Wi[r * 8 + k];
+        const w1 = Wi[(r + 1) * 8 + k];
+        const w2 = Wi[(r + 2) * 8 + k];
+        const w3 = Wi[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t25[m_1 * 16 + r] = s00;
+      t25[m_1 * 16 + r + 1] = s01;
+      t25[m_1 * 16 + r + 2] = s02;
+      t25[m_1 * 16 + r + 3] = s03;
+      t25[(m_1 + 1) * 16 + r] = s10;
+      t25[(m_1 + 1) * 16 + r + 1] = s11;
+      t25[(m_1 + 1) * 16 + r + 2] = s12;
+      t25[(m_1 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const w0 = Wi[r * 8 + k];
+        const w1 = Wi[(r + 1) * 8 + k];
+        const w2 = Wi[(r + 2) * 8 + k];
+        const w3 = Wi[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t25[m_1 * 16 + r] = s00;
+      t25[m_1 * 16 + r + 1] = s01;
+      t25[m_1 * 16 + r + 2] = s02;
+      t25[m_1 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const v1 = h_seq[(m_1 + 1) * 16 + k];
+        const w0 = Ui[r * 16 + k];
+        const w1 = Ui[(r + 1) * 16 + k];
+        const w2 = Ui[(r + 2) * 16 + k];
+        const w3 = Ui[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t26[m_1 * 16 + r] = s00;
+      t26[m_1 * 16 + r + 1] = s01;
+      t26[m_1 * 16 + r + 2] = s02;
+      t26[m_1 * 16 + r + 3] = s03;
+      t26[(m_1 + 1) * 16 + r] = s10;
+      t26[(m_1 + 1) * 16 + r + 1] = s11;
+      t26[(m_1 + 1) * 16 + r + 2] = s12;
+      t26[(m_1 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const w0 = Ui[r * 16 + k];
+        const w1 = Ui[(r + 1) * 16 + k];
+        const w2 = Ui[(r + 2) * 16 + k];
+        const w3 = Ui[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t26[m_1 * 16 + r] = s00;
+      t26[m_1 * 16 + r + 1] = s01;
+      t26[m_1 * 16 + r + 2] = s02;
+      t26[m_1 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const v1 = x[(m_1 + 1) * 8 + k];
+        const w0 = Wg[r * 8 + k];
+        const w1 = Wg[(r + 1) * 8 + k];
+        const w2 = Wg[(r + 2) * 8 + k];
+        const w3 = Wg[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t32[m_1 * 16 + r] = s00;
+      t32[m_1 * 16 + r + 1] = s01;
+      t32[m_1 * 16 + r + 2] = s02;
+      t32[m_1 * 16 + r + 3] = s03;
+      t32[(m_1 + 1) * 16 + r] = s10;
+      t32[(m_1 + 1) * 16 + r + 1] = s11;
+      t32[(m_1 + 1) * 16 + r + 2] = s12;
+      t32[(m_1 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const w0 = Wg[r * 8 + k];
+        const w1 = Wg[(r + 1) * 8 + k];
+        const w2 = Wg[(r + 2) * 8 + k];
+        const w3 = Wg[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t32[m_1 * 16 + r] = s00;
+      t32[m_1 * 16 + r + 1] = s01;
+      t32[m_1 * 16 + r + 2] = s02;
+      t32[m_1 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const v1 = h_seq[(m_1 + 1) * 16 + k];
+        const w0 = Ug[r * 16 + k];
+        const w1 = Ug[(r + 1) * 16 + k];
+        const w2 = Ug[(r + 2) * 16 + k];
+        const w3 = Ug[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t33[m_1 * 16 + r] = s00;
+      t33[m_1 * 16 + r + 1] = s01;
+      t33[m_1 * 16 + r + 2] = s02;
+      t33[m_1 * 16 + r + 3] = s03;
+      t33[(m_1 + 1) * 16 + r] = s10;
+      t33[(m_1 + 1) * 16 + r + 1] = s11;
+      t33[(m_1 + 1) * 16 + r + 2] = s12;
+      t33[(m_1 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const w0 = Ug[r * 16 + k];
+        const w1 = Ug[(r + 1) * 16 + k];
+        const w2 = Ug[(r + 2) * 16 + k];
+        const w3 = Ug[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t33[m_1 * 16 + r] = s00;
+      t33[m_1 * 16 + r + 1] = s01;
+      t33[m_1 * 16 + r + 2] = s02;
+      t33[m_1 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m = 0; m < B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++)
+      c_next[m * 16 + i_1] =
+        c_seq[m * 16 + i_1] *
+          sigmoid(
+            bf[i_1] + (t18[m * 16 + i_1] + t19[m * 16 + i_1] + pf[i_1] * c_seq[m * 16 + i_1]),
+          ) +
+        sigmoid(bi[i_1] + (t25[m * 16 + i_1] + t26[m * 16 + i_1] + pi[i_1] * c_seq[m * 16 + i_1])) *
+          Math.tanh(bg[i_1] + (t32[m * 16 + i_1] + t33[m * 16 + i_1]));
+  }
+  for (let m = 0; m < B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) c_out[m * 16 + i_1] = c_next[m * 16 + i_1];
+  }
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const v1 = x[(m_1 + 1) * 8 + k];
+        const w0 = Wo[r * 8 + k];
+        const w1 = Wo[(r + 1) * 8 + k];
+        const w2 = Wo[(r + 2) * 8 + k];
+        const w3 = Wo[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t40[m_1 * 16 + r] = s00;
+      t40[m_1 * 16 + r + 1] = s01;
+      t40[m_1 * 16 + r + 2] = s02;
+      t40[m_1 * 16 + r + 3] = s03;
+      t40[(m_1 + 1) * 16 + r] = s10;
+      t40[(m_1 + 1) * 16 + r + 1] = s11;
+      t40[(m_1 + 1) * 16 + r + 2] = s12;
+      t40[(m_1 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const w0 = Wo[r * 8 + k];
+        const w1 = Wo[(r + 1) * 8 + k];
+        const w2 = Wo[(r + 2) * 8 + k];
+        const w3 = Wo[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t40[m_1 * 16 + r] = s00;
+      t40[m_1 * 16 + r + 1] = s01;
+      t40[m_1 * 16 + r + 2] = s02;
+      t40[m_1 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const v1 = h_seq[(m_1 + 1) * 16 + k];
+        const w0 = Uo[r * 16 + k];
+        const w1 = Uo[(r + 1) * 16 + k];
+        const w2 = Uo[(r + 2) * 16 + k];
+        const w3 = Uo[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t41[m_1 * 16 + r] = s00;
+      t41[m_1 * 16 + r + 1] = s01;
+      t41[m_1 * 16 + r + 2] = s02;
+      t41[m_1 * 16 + r + 3] = s03;
+      t41[(m_1 + 1) * 16 + r] = s10;
+      t41[(m_1 + 1) * 16 + r + 1] = s11;
+      t41[(m_1 + 1) * 16 + r + 2] = s12;
+      t41[(m_1 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const w0 = Uo[r * 16 + k];
+        const w1 = Uo[(r + 1) * 16 + k];
+        const w2 = Uo[(r + 2) * 16 + k];
+        const w3 = Uo[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t41[m_1 * 16 + r] = s00;
+      t41[m_1 * 16 + r + 1] = s01;
+      t41[m_1 * 16 + r + 2] = s02;
+      t41[m_1 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m = 0; m < B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++)
+      h_next[m * 16 + i_1] =
+        sigmoid(
+          bo[i_1] + (t40[m * 16 + i_1] + t41[m * 16 + i_1] + po[i_1] * c_next[m * 16 + i_1]),
+        ) * Math.tanh(c_next[m * 16 + i_1]);
+  }
+  for (let m = 0; m < B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) h_out[m * 16 + i_1] = h_next[m * 16 + i_1];
+  }
   for (let b = 0; b < B; b++) {
-    for (let r = 0; r < 16; r++) {
-      let acc = 0;
-      for (let j = 0; j < 8; j++) acc += Wf[r * 8 + j] * x[b * 8 + j];
-      t18[r] = acc;
-    }
-    for (let r = 0; r < 16; r++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += Uf[r * 16 + j] * h_seq[b * 16 + j];
-      t19[r] = acc;
-    }
-    for (let r = 0; r < 16; r++) {
-      let acc = 0;
-      for (let j = 0; j < 8; j++) acc += Wi[r * 8 + j] * x[b * 8 + j];
-      t25[r] = acc;
-    }
-    for (let r = 0; r < 16; r++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += Ui[r * 16 + j] * h_seq[b * 16 + j];
-      t26[r] = acc;
-    }
-    for (let r = 0; r < 16; r++) {
-      let acc = 0;
-      for (let j = 0; j < 8; j++) acc += Wg[r * 8 + j] * x[b * 8 + j];
-      t32[r] = acc;
-    }
-    for (let r = 0; r < 16; r++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += Ug[r * 16 + j] * h_seq[b * 16 + j];
-      t33[r] = acc;
-    }
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      c_next[i_1] =
-        c_seq[b * 16 + i_1] *
-          sigmoid(bf[i_1] + (t18[i_1] + t19[i_1] + pf[i_1] * c_seq[b * 16 + i_1])) +
-        sigmoid(bi[i_1] + (t25[i_1] + t26[i_1] + pi[i_1] * c_seq[b * 16 + i_1])) *
-          Math.tanh(bg[i_1] + (t32[i_1] + t33[i_1]));
-    for (let i_1 = 0; i_1 < 16; i_1++) c_out[b * 16 + i_1] = c_next[i_1];
-    for (let r = 0; r < 16; r++) {
-      let acc = 0;
-      for (let j = 0; j < 8; j++) acc += Wo[r * 8 + j] * x[b * 8 + j];
-      t40[r] = acc;
-    }
-    for (let r = 0; r < 16; r++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += Uo[r * 16 + j] * h_seq[b * 16 + j];
-      t41[r] = acc;
-    }
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      h_next[i_1] =
-        sigmoid(bo[i_1] + (t40[i_1] + t41[i_1] + po[i_1] * c_next[i_1])) * Math.tanh(c_next[i_1]);
-    for (let i_1 = 0; i_1 < 16; i_1++) h_out[b * 16 + i_1] = h_next[i_1];
-    for (let i = 0; i < 16; i++) h_seq[b * 16 + i] = h_next[i];
-    for (let i = 0; i < 16; i++) c_seq[b * 16 + i] = c_next[i];
+    for (let i = 0; i < 16; i++) h_seq[b * 16 + i] = h_next[b * 16 + i];
+    for (let i = 0; i < 16; i++) c_seq[b * 16 + i] = c_next[b * 16 + i];
   }
 }
 

@@ -17,15 +17,20 @@ export const spec = {
   inputs: [{ name: "x", shape: [8], size: 8 }],
   states: [{ name: "h", shape: [16], size: 16 }],
   outputs: [{ name: "y", shape: [4], size: 4 }],
-  tape: [{ name: "v10", shape: [16], size: 16 }],
+  workspace: [
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+  ],
+  tape: [
+    { name: "v7", shape: [16], size: 16 },
+    { name: "v10", shape: [16], size: 16 },
+  ],
 } as const;
-// Scratch buffers for one step of one sequence, reused by every call.
-const t7 = new Float32Array(16),
-  t8 = new Float32Array(16),
-  t15 = new Float32Array(16),
-  t17 = new Float32Array(16),
-  db_1 = new Float32Array(16),
-  h_next = new Float32Array(16);
 
 /** Runs T steps over B sequences: inputs X `[T][B][n]`, state history S `[T+1][B][n]`, outputs Y, tape R. */
 function forward(
@@ -37,39 +42,215 @@ function forward(
   Y: readonly Real[],
   R: readonly Real[],
   M: Uint8Array | undefined,
+  WS: readonly Real[],
 ): void {
+  const t8 = WS[0]!;
   const [Wx, Wh, b, Wy, by] = P;
   const [x] = X;
   const [h_seq] = S;
   const [y_out] = Y;
-  const [v10_tape] = R;
+  const [v7_tape, v10_tape] = R;
+  // Everything that does not depend on a state, for all T·B steps at once.
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const v1 = x[(m_2 + 1) * 8 + k];
+        const w0 = Wx[r * 8 + k];
+        const w1 = Wx[(r + 1) * 8 + k];
+        const w2 = Wx[(r + 2) * 8 + k];
+        const w3 = Wx[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      v7_tape[m_2 * 16 + r] = s00;
+      v7_tape[m_2 * 16 + r + 1] = s01;
+      v7_tape[m_2 * 16 + r + 2] = s02;
+      v7_tape[m_2 * 16 + r + 3] = s03;
+      v7_tape[(m_2 + 1) * 16 + r] = s10;
+      v7_tape[(m_2 + 1) * 16 + r + 1] = s11;
+      v7_tape[(m_2 + 1) * 16 + r + 2] = s12;
+      v7_tape[(m_2 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_2 * 8 + k];
+        const w0 = Wx[r * 8 + k];
+        const w1 = Wx[(r + 1) * 8 + k];
+        const w2 = Wx[(r + 2) * 8 + k];
+        const w3 = Wx[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      v7_tape[m_2 * 16 + r] = s00;
+      v7_tape[m_2 * 16 + r + 1] = s01;
+      v7_tape[m_2 * 16 + r + 2] = s02;
+      v7_tape[m_2 * 16 + r + 3] = s03;
+    }
+  }
   for (let t = 0; t < T; t++) {
-    for (let b_1 = 0; b_1 < B; b_1++) {
-      const n = t * B + b_1;
-      if (M !== undefined && M[n] === 0) {
-        // padding: the state carries through, the outputs are zero
-        for (let i = 0; i < 16; i++) h_seq[(n + B) * 16 + i] = h_seq[n * 16 + i];
-        for (let i = 0; i < 4; i++) y_out[n * 4 + i] = 0;
-        continue;
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 4; i_1++) y_out[(t * B + m_1) * 4 + i_1] = by[i_1];
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const v1 = h_seq[(t * B + m_2 + 1) * 16 + k];
+          const w0 = Wh[r * 16 + k];
+          const w1 = Wh[(r + 1) * 16 + k];
+          const w2 = Wh[(r + 2) * 16 + k];
+          const w3 = Wh[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        t8[m_2 * 16 + r] = s00;
+        t8[m_2 * 16 + r + 1] = s01;
+        t8[m_2 * 16 + r + 2] = s02;
+        t8[m_2 * 16 + r + 3] = s03;
+        t8[(m_2 + 1) * 16 + r] = s10;
+        t8[(m_2 + 1) * 16 + r + 1] = s11;
+        t8[(m_2 + 1) * 16 + r + 2] = s12;
+        t8[(m_2 + 1) * 16 + r + 3] = s13;
       }
-      for (let i_1 = 0; i_1 < 4; i_1++) y_out[n * 4 + i_1] = by[i_1];
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 8; j++) acc += Wx[r * 8 + j] * x[n * 8 + j];
-        t7[r] = acc;
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[(t * B + m_2) * 16 + k];
+          const w0 = Wh[r * 16 + k];
+          const w1 = Wh[(r + 1) * 16 + k];
+          const w2 = Wh[(r + 2) * 16 + k];
+          const w3 = Wh[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        t8[m_2 * 16 + r] = s00;
+        t8[m_2 * 16 + r + 1] = s01;
+        t8[m_2 * 16 + r + 2] = s02;
+        t8[m_2 * 16 + r + 3] = s03;
       }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += Wh[r * 16 + j] * h_seq[n * 16 + j];
-        t8[r] = acc;
-      }
-      for (let i_1 = 0; i_1 < 16; i_1++) v10_tape[n * 16 + i_1] = b[i_1] + (t7[i_1] + t8[i_1]);
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        h_seq[(n + B) * 16 + i_1] = Math.max(v10_tape[n * 16 + i_1], 0);
-      for (let r = 0; r < 4; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += Wy[r * 16 + j] * h_seq[(n + B) * 16 + j];
-        y_out[n * 4 + r] += acc;
+        v10_tape[(t * B + m_1) * 16 + i_1] =
+          b[i_1] + (v7_tape[(t * B + m_1) * 16 + i_1] + t8[m_1 * 16 + i_1]);
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        h_seq[((t + 1) * B + m_1) * 16 + i_1] = Math.max(v10_tape[(t * B + m_1) * 16 + i_1], 0);
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 4; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[((t + 1) * B + m_2) * 16 + k];
+          const v1 = h_seq[((t + 1) * B + m_2 + 1) * 16 + k];
+          const w0 = Wy[r * 16 + k];
+          const w1 = Wy[(r + 1) * 16 + k];
+          const w2 = Wy[(r + 2) * 16 + k];
+          const w3 = Wy[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        y_out[(t * B + m_2) * 4 + r] += s00;
+        y_out[(t * B + m_2) * 4 + r + 1] += s01;
+        y_out[(t * B + m_2) * 4 + r + 2] += s02;
+        y_out[(t * B + m_2) * 4 + r + 3] += s03;
+        y_out[(t * B + m_2 + 1) * 4 + r] += s10;
+        y_out[(t * B + m_2 + 1) * 4 + r + 1] += s11;
+        y_out[(t * B + m_2 + 1) * 4 + r + 2] += s12;
+        y_out[(t * B + m_2 + 1) * 4 + r + 3] += s13;
+      }
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 4; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = h_seq[((t + 1) * B + m_2) * 16 + k];
+          const w0 = Wy[r * 16 + k];
+          const w1 = Wy[(r + 1) * 16 + k];
+          const w2 = Wy[(r + 2) * 16 + k];
+          const w3 = Wy[(r + 3) * 16 + k];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        y_out[(t * B + m_2) * 4 + r] += s00;
+        y_out[(t * B + m_2) * 4 + r + 1] += s01;
+        y_out[(t * B + m_2) * 4 + r + 2] += s02;
+        y_out[(t * B + m_2) * 4 + r + 3] += s03;
+      }
+    }
+    if (M !== undefined) {
+      for (let b_1 = 0; b_1 < B; b_1++) {
+        if (M[t * B + b_1] !== 0) continue;
+        // padding: the state carries through, the outputs are zero
+        for (let i = 0; i < 16; i++)
+          h_seq[((t + 1) * B + b_1) * 16 + i] = h_seq[(t * B + b_1) * 16 + i];
+        for (let i = 0; i < 4; i++) y_out[(t * B + b_1) * 4 + i] = 0;
       }
     }
   }
@@ -89,53 +270,334 @@ function backward(
   GS: readonly Real[],
   GP: readonly Real[],
   GX: readonly Real[],
+  WS: readonly Real[],
 ): void {
+  const t15 = WS[1]!;
+  const dh_in = WS[2]!;
+  const db_1 = WS[3]!;
+  const t17 = WS[4]!;
   const [Wx, Wh, b, Wy, by] = P;
   const [x] = X;
   const [h_seq] = S;
   const [y_out] = Y;
-  const [v10_tape] = R;
+  const [v7_tape, v10_tape] = R;
   const [dy_out] = GY;
   const [dh_carry] = GS;
   const [dWx, dWh, db, dWy, dby] = GP;
   const [dx] = GX;
   for (let t = T - 1; t >= 0; t--) {
+    // Padded steps get no gradient; their state gradient passes through unchanged.
     for (let b_1 = 0; b_1 < B; b_1++) {
-      const n = t * B + b_1;
-      // padding: the state gradient passes through; input gradients stay zero
-      if (M !== undefined && M[n] === 0) continue;
-      for (let i = 0; i < 16; i++) t15[i] = dh_carry[b_1 * 16 + i];
-      for (let i_1 = 0; i_1 < 4; i_1++) dby[i_1] += dy_out[n * 4 + i_1];
-      for (let r = 0; r < 4; r++) {
-        const x_1 = dy_out[n * 4 + r];
-        for (let c = 0; c < 16; c++) dWy[r * 16 + c] += x_1 * h_seq[(n + B) * 16 + c];
+      const padded = M !== undefined && M[t * B + b_1] === 0;
+      for (let i = 0; i < 16; i++) dh_in[b_1 * 16 + i] = dh_carry[b_1 * 16 + i];
+      for (let i = 0; i < 16; i++) t15[b_1 * 16 + i] = padded ? 0 : dh_carry[b_1 * 16 + i];
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 4; k++) {
+          const v0 = dy_out[(t * B + m_2) * 4 + k];
+          const v1 = dy_out[(t * B + m_2 + 1) * 4 + k];
+          const w0 = Wy[k * 16 + r];
+          const w1 = Wy[k * 16 + r + 1];
+          const w2 = Wy[k * 16 + r + 2];
+          const w3 = Wy[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        t17[m_2 * 16 + r] = s00;
+        t17[m_2 * 16 + r + 1] = s01;
+        t17[m_2 * 16 + r + 2] = s02;
+        t17[m_2 * 16 + r + 3] = s03;
+        t17[(m_2 + 1) * 16 + r] = s10;
+        t17[(m_2 + 1) * 16 + r + 1] = s11;
+        t17[(m_2 + 1) * 16 + r + 2] = s12;
+        t17[(m_2 + 1) * 16 + r + 3] = s13;
       }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 4; j++) acc += Wy[j * 16 + r] * dy_out[n * 4 + j];
-        t17[r] = acc;
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 4; k++) {
+          const v0 = dy_out[(t * B + m_2) * 4 + k];
+          const w0 = Wy[k * 16 + r];
+          const w1 = Wy[k * 16 + r + 1];
+          const w2 = Wy[k * 16 + r + 2];
+          const w3 = Wy[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        t17[m_2 * 16 + r] = s00;
+        t17[m_2 * 16 + r + 1] = s01;
+        t17[m_2 * 16 + r + 2] = s02;
+        t17[m_2 * 16 + r + 3] = s03;
       }
+    }
+    for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        db_1[i_1] = (t15[i_1] + t17[i_1]) * (v10_tape[n * 16 + i_1] > 0 ? 1 : 0);
-      for (let i_1 = 0; i_1 < 16; i_1++) db[i_1] += db_1[i_1];
-      for (let r = 0; r < 16; r++) {
-        const x_1 = db_1[r];
-        for (let c = 0; c < 16; c++) dWh[r * 16 + c] += x_1 * h_seq[n * 16 + c];
+        db_1[(t * B + m) * 16 + i_1] =
+          (t15[m * 16 + i_1] + t17[m * 16 + i_1]) * (v10_tape[(t * B + m) * 16 + i_1] > 0 ? 1 : 0);
+    }
+    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = db_1[(t * B + m_2) * 16 + k];
+          const v1 = db_1[(t * B + m_2 + 1) * 16 + k];
+          const w0 = Wh[k * 16 + r];
+          const w1 = Wh[k * 16 + r + 1];
+          const w2 = Wh[k * 16 + r + 2];
+          const w3 = Wh[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+          s10 += w0 * v1;
+          s11 += w1 * v1;
+          s12 += w2 * v1;
+          s13 += w3 * v1;
+        }
+        dh_carry[m_2 * 16 + r] = s00;
+        dh_carry[m_2 * 16 + r + 1] = s01;
+        dh_carry[m_2 * 16 + r + 2] = s02;
+        dh_carry[m_2 * 16 + r + 3] = s03;
+        dh_carry[(m_2 + 1) * 16 + r] = s10;
+        dh_carry[(m_2 + 1) * 16 + r + 1] = s11;
+        dh_carry[(m_2 + 1) * 16 + r + 2] = s12;
+        dh_carry[(m_2 + 1) * 16 + r + 3] = s13;
       }
-      for (let r = 0; r < 16; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += Wh[j * 16 + r] * db_1[j];
-        dh_carry[b_1 * 16 + r] = acc;
+    }
+    if (B % 2 === 1) {
+      const m_2 = B - 1;
+      for (let r = 0; r < 16; r += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0;
+        for (let k = 0; k < 16; k++) {
+          const v0 = db_1[(t * B + m_2) * 16 + k];
+          const w0 = Wh[k * 16 + r];
+          const w1 = Wh[k * 16 + r + 1];
+          const w2 = Wh[k * 16 + r + 2];
+          const w3 = Wh[k * 16 + r + 3];
+          s00 += w0 * v0;
+          s01 += w1 * v0;
+          s02 += w2 * v0;
+          s03 += w3 * v0;
+        }
+        dh_carry[m_2 * 16 + r] = s00;
+        dh_carry[m_2 * 16 + r + 1] = s01;
+        dh_carry[m_2 * 16 + r + 2] = s02;
+        dh_carry[m_2 * 16 + r + 3] = s03;
       }
-      for (let r = 0; r < 16; r++) {
-        const x_1 = db_1[r];
-        for (let c = 0; c < 8; c++) dWx[r * 8 + c] += x_1 * x[n * 8 + c];
+    }
+    if (M !== undefined) {
+      for (let b_1 = 0; b_1 < B; b_1++) {
+        if (M[t * B + b_1] === 0) {
+          for (let i = 0; i < 16; i++) dh_carry[b_1 * 16 + i] = dh_in[b_1 * 16 + i];
+        }
       }
-      for (let r = 0; r < 8; r++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += Wx[j * 8 + r] * db_1[j];
-        dx[n * 8 + r] = acc;
+    }
+  }
+  // Param and input gradients, for all T·B steps at once.
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) db[i_1] += db_1[m_1 * 16 + i_1];
+  }
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 4; i_1++) dby[i_1] += dy_out[m_1 * 4 + i_1];
+  }
+  for (let r = 0; r < 4; r += 4) {
+    for (let c = 0; c < 16; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = dy_out[m_2 * 4 + r];
+        const a1 = dy_out[m_2 * 4 + r + 1];
+        const a2 = dy_out[m_2 * 4 + r + 2];
+        const a3 = dy_out[m_2 * 4 + r + 3];
+        const b0 = h_seq[(B + m_2) * 16 + c];
+        const b1 = h_seq[(B + m_2) * 16 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
       }
+      dWy[r * 16 + c] += s00;
+      dWy[r * 16 + c + 1] += s01;
+      dWy[(r + 1) * 16 + c] += s10;
+      dWy[(r + 1) * 16 + c + 1] += s11;
+      dWy[(r + 2) * 16 + c] += s20;
+      dWy[(r + 2) * 16 + c + 1] += s21;
+      dWy[(r + 3) * 16 + c] += s30;
+      dWy[(r + 3) * 16 + c + 1] += s31;
+    }
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 16; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = db_1[m_2 * 16 + r];
+        const a1 = db_1[m_2 * 16 + r + 1];
+        const a2 = db_1[m_2 * 16 + r + 2];
+        const a3 = db_1[m_2 * 16 + r + 3];
+        const b0 = h_seq[m_2 * 16 + c];
+        const b1 = h_seq[m_2 * 16 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
+      }
+      dWh[r * 16 + c] += s00;
+      dWh[r * 16 + c + 1] += s01;
+      dWh[(r + 1) * 16 + c] += s10;
+      dWh[(r + 1) * 16 + c + 1] += s11;
+      dWh[(r + 2) * 16 + c] += s20;
+      dWh[(r + 2) * 16 + c + 1] += s21;
+      dWh[(r + 3) * 16 + c] += s30;
+      dWh[(r + 3) * 16 + c + 1] += s31;
+    }
+  }
+  for (let r = 0; r < 16; r += 4) {
+    for (let c = 0; c < 8; c += 2) {
+      let s00 = 0,
+        s01 = 0,
+        s10 = 0,
+        s11 = 0,
+        s20 = 0,
+        s21 = 0,
+        s30 = 0,
+        s31 = 0;
+      for (let m_2 = 0; m_2 < T * B; m_2++) {
+        const a0 = db_1[m_2 * 16 + r];
+        const a1 = db_1[m_2 * 16 + r + 1];
+        const a2 = db_1[m_2 * 16 + r + 2];
+        const a3 = db_1[m_2 * 16 + r + 3];
+        const b0 = x[m_2 * 8 + c];
+        const b1 = x[m_2 * 8 + c + 1];
+        s00 += a0 * b0;
+        s01 += a0 * b1;
+        s10 += a1 * b0;
+        s11 += a1 * b1;
+        s20 += a2 * b0;
+        s21 += a2 * b1;
+        s30 += a3 * b0;
+        s31 += a3 * b1;
+      }
+      dWx[r * 8 + c] += s00;
+      dWx[r * 8 + c + 1] += s01;
+      dWx[(r + 1) * 8 + c] += s10;
+      dWx[(r + 1) * 8 + c + 1] += s11;
+      dWx[(r + 2) * 8 + c] += s20;
+      dWx[(r + 2) * 8 + c + 1] += s21;
+      dWx[(r + 3) * 8 + c] += s30;
+      dWx[(r + 3) * 8 + c + 1] += s31;
+    }
+  }
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = db_1[m_2 * 16 + k];
+        const v1 = db_1[(m_2 + 1) * 16 + k];
+        const w0 = Wx[k * 8 + r];
+        const w1 = Wx[k * 8 + r + 1];
+        const w2 = Wx[k * 8 + r + 2];
+        const w3 = Wx[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      dx[m_2 * 8 + r] = s00;
+      dx[m_2 * 8 + r + 1] = s01;
+      dx[m_2 * 8 + r + 2] = s02;
+      dx[m_2 * 8 + r + 3] = s03;
+      dx[(m_2 + 1) * 8 + r] = s10;
+      dx[(m_2 + 1) * 8 + r + 1] = s11;
+      dx[(m_2 + 1) * 8 + r + 2] = s12;
+      dx[(m_2 + 1) * 8 + r + 3] = s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = db_1[m_2 * 16 + k];
+        const w0 = Wx[k * 8 + r];
+        const w1 = Wx[k * 8 + r + 1];
+        const w2 = Wx[k * 8 + r + 2];
+        const w3 = Wx[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      dx[m_2 * 8 + r] = s00;
+      dx[m_2 * 8 + r + 1] = s01;
+      dx[m_2 * 8 + r + 2] = s02;
+      dx[m_2 * 8 + r + 3] = s03;
     }
   }
 }
@@ -147,30 +609,204 @@ function step(
   X: readonly Real[],
   S: readonly Real[],
   Y: readonly Real[],
+  WS: readonly Real[],
 ): void {
+  const h_next = WS[5]!;
+  const t7 = WS[6]!;
+  const t8 = WS[0]!;
   const [Wx, Wh, b, Wy, by] = P;
   const [x] = X;
   const [h_seq] = S;
   const [y_out] = Y;
+  for (let m = 0; m < B; m++) {
+    for (let i_1 = 0; i_1 < 4; i_1++) y_out[m * 4 + i_1] = by[i_1];
+  }
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const v1 = x[(m_1 + 1) * 8 + k];
+        const w0 = Wx[r * 8 + k];
+        const w1 = Wx[(r + 1) * 8 + k];
+        const w2 = Wx[(r + 2) * 8 + k];
+        const w3 = Wx[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t7[m_1 * 16 + r] = s00;
+      t7[m_1 * 16 + r + 1] = s01;
+      t7[m_1 * 16 + r + 2] = s02;
+      t7[m_1 * 16 + r + 3] = s03;
+      t7[(m_1 + 1) * 16 + r] = s10;
+      t7[(m_1 + 1) * 16 + r + 1] = s11;
+      t7[(m_1 + 1) * 16 + r + 2] = s12;
+      t7[(m_1 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 8; k++) {
+        const v0 = x[m_1 * 8 + k];
+        const w0 = Wx[r * 8 + k];
+        const w1 = Wx[(r + 1) * 8 + k];
+        const w2 = Wx[(r + 2) * 8 + k];
+        const w3 = Wx[(r + 3) * 8 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t7[m_1 * 16 + r] = s00;
+      t7[m_1 * 16 + r + 1] = s01;
+      t7[m_1 * 16 + r + 2] = s02;
+      t7[m_1 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const v1 = h_seq[(m_1 + 1) * 16 + k];
+        const w0 = Wh[r * 16 + k];
+        const w1 = Wh[(r + 1) * 16 + k];
+        const w2 = Wh[(r + 2) * 16 + k];
+        const w3 = Wh[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      t8[m_1 * 16 + r] = s00;
+      t8[m_1 * 16 + r + 1] = s01;
+      t8[m_1 * 16 + r + 2] = s02;
+      t8[m_1 * 16 + r + 3] = s03;
+      t8[(m_1 + 1) * 16 + r] = s10;
+      t8[(m_1 + 1) * 16 + r + 1] = s11;
+      t8[(m_1 + 1) * 16 + r + 2] = s12;
+      t8[(m_1 + 1) * 16 + r + 3] = s13;
+    }
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 16; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_seq[m_1 * 16 + k];
+        const w0 = Wh[r * 16 + k];
+        const w1 = Wh[(r + 1) * 16 + k];
+        const w2 = Wh[(r + 2) * 16 + k];
+        const w3 = Wh[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      t8[m_1 * 16 + r] = s00;
+      t8[m_1 * 16 + r + 1] = s01;
+      t8[m_1 * 16 + r + 2] = s02;
+      t8[m_1 * 16 + r + 3] = s03;
+    }
+  }
+  for (let m = 0; m < B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++)
+      h_next[m * 16 + i_1] = Math.max(b[i_1] + (t7[m * 16 + i_1] + t8[m * 16 + i_1]), 0);
+  }
+  for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
+    for (let r = 0; r < 4; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_next[m_1 * 16 + k];
+        const v1 = h_next[(m_1 + 1) * 16 + k];
+        const w0 = Wy[r * 16 + k];
+        const w1 = Wy[(r + 1) * 16 + k];
+        const w2 = Wy[(r + 2) * 16 + k];
+        const w3 = Wy[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      y_out[m_1 * 4 + r] += s00;
+      y_out[m_1 * 4 + r + 1] += s01;
+      y_out[m_1 * 4 + r + 2] += s02;
+      y_out[m_1 * 4 + r + 3] += s03;
+      y_out[(m_1 + 1) * 4 + r] += s10;
+      y_out[(m_1 + 1) * 4 + r + 1] += s11;
+      y_out[(m_1 + 1) * 4 + r + 2] += s12;
+      y_out[(m_1 + 1) * 4 + r + 3] += s13;
+    }
+  }
+  if (B % 2 === 1) {
+    const m_1 = B - 1;
+    for (let r = 0; r < 4; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 16; k++) {
+        const v0 = h_next[m_1 * 16 + k];
+        const w0 = Wy[r * 16 + k];
+        const w1 = Wy[(r + 1) * 16 + k];
+        const w2 = Wy[(r + 2) * 16 + k];
+        const w3 = Wy[(r + 3) * 16 + k];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      y_out[m_1 * 4 + r] += s00;
+      y_out[m_1 * 4 + r + 1] += s01;
+      y_out[m_1 * 4 + r + 2] += s02;
+      y_out[m_1 * 4 + r + 3] += s03;
+    }
+  }
   for (let b_1 = 0; b_1 < B; b_1++) {
-    for (let i_1 = 0; i_1 < 4; i_1++) y_out[b_1 * 4 + i_1] = by[i_1];
-    for (let r = 0; r < 16; r++) {
-      let acc = 0;
-      for (let j = 0; j < 8; j++) acc += Wx[r * 8 + j] * x[b_1 * 8 + j];
-      t7[r] = acc;
-    }
-    for (let r = 0; r < 16; r++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += Wh[r * 16 + j] * h_seq[b_1 * 16 + j];
-      t8[r] = acc;
-    }
-    for (let i_1 = 0; i_1 < 16; i_1++) h_next[i_1] = Math.max(b[i_1] + (t7[i_1] + t8[i_1]), 0);
-    for (let r = 0; r < 4; r++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += Wy[r * 16 + j] * h_next[j];
-      y_out[b_1 * 4 + r] += acc;
-    }
-    for (let i = 0; i < 16; i++) h_seq[b_1 * 16 + i] = h_next[i];
+    for (let i = 0; i < 16; i++) h_seq[b_1 * 16 + i] = h_next[b_1 * 16 + i];
   }
 }
 

@@ -1,7 +1,7 @@
 /** The `rnnc` subcommands: each parses its flags, runs one job, and returns an exit code. */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { compileSource, formatModule, type CompiledCell, type CompileOptions } from "../compiler/index.js";
+import { CompileError, compileSource, formatModule, type CompiledCell, type CompileOptions } from "../compiler/index.js";
 import { dumpIR } from "../compiler/ir/dump.js";
 import { drawGraph } from "../compiler/ir/draw.js";
 import { InputError, UsageError, parseCount, parseSizes, readSource, type Io } from "./args.js";
@@ -34,13 +34,32 @@ function oneFile(files: string[]): string {
   return files[0]!;
 }
 
-/** Compiles a file's cells; a `--size` name no cell declares is a usage error. */
+/** Compiles a file's cells. */
 async function compileFile(path: string, options: Omit<CompileOptions, "path">): Promise<CompiledCell[]> {
-  const cells = compileSource(await readSource(path), { ...options, path });
-  for (const name of Object.keys(options.sizes ?? {}))
-    if (!cells.some((c) => c.ir.sizes.has(name)))
-      throw new UsageError(`--size: no cell in '${path}' declares a size named '${name}'`);
-  return cells;
+  return compileSource(await readSource(path), { ...options, path });
+}
+
+/** A `--size` name that no cell of any of the files declares is a usage error. */
+function checkSizeNames(sizes: Readonly<Record<string, number>>, cells: readonly CompiledCell[]): void {
+  for (const name of Object.keys(sizes))
+    if (!cells.some((c) => c.ir.sizes.has(name))) throw new UsageError(`--size: no cell declares a size named '${name}'`);
+}
+
+/** Compiles every file, printing the diagnostics of those with errors. */
+async function compileFiles(files: readonly string[], options: Omit<CompileOptions, "path">, io: Io) {
+  const compiled: { path: string; cells: CompiledCell[] }[] = [];
+  let failed = false;
+  for (const path of files) {
+    try {
+      compiled.push({ path, cells: await compileFile(path, options) });
+    } catch (e) {
+      if (!(e instanceof CompileError)) throw e;
+      io.err(`${e.message}\n`);
+      failed = true;
+    }
+  }
+  if (!failed) checkSizeNames(options.sizes ?? {}, compiled.flatMap((c) => c.cells));
+  return { compiled, failed };
 }
 
 function pick(cells: CompiledCell[], name: string | undefined, path: string): CompiledCell[] {
@@ -65,23 +84,12 @@ const build: Command = {
       optimize: flags["no-opt"] !== true,
       onPass: flags["dump-ir"] ? (label: string, ir: Parameters<typeof dumpIR>[0]) => io.out(dumpIR(ir, label)) : undefined,
     };
-    let failed = false;
+    const { compiled, failed } = await compileFiles(files, options, io);
     await mkdir(out, { recursive: true });
-    for (const path of files) {
-      let cells: CompiledCell[];
-      try {
-        cells = await compileFile(path, options);
-      } catch (e) {
-        if (!(e instanceof Error && e.name === "CompileError")) throw e;
-        io.err(`${e.message}\n`);
-        failed = true;
-        continue;
-      }
-      for (const cell of cells) {
-        const target = join(out, `${cell.name}.ts`);
-        await writeFile(target, await formatModule(cell.code));
-        io.out(`wrote ${target}`);
-      }
+    for (const cell of compiled.flatMap((c) => c.cells)) {
+      const target = join(out, `${cell.name}.ts`);
+      await writeFile(target, await formatModule(cell.code));
+      io.out(`wrote ${target}`);
     }
     return failed ? 1 : 0;
   },
@@ -91,17 +99,8 @@ const check: Command = {
   options: { ...sizeFlag },
   async run(files, flags, io) {
     if (files.length === 0) throw new UsageError("expected at least one .cell file");
-    let failed = false;
-    for (const path of files) {
-      try {
-        const cells = await compileFile(path, { sizes: parseSizes(str(flags, "size")) });
-        io.out(`${path}: ok (${cells.map((c) => c.name).join(", ")})`);
-      } catch (e) {
-        if (!(e instanceof Error && e.name === "CompileError")) throw e;
-        io.err(`${e.message}\n`);
-        failed = true;
-      }
-    }
+    const { compiled, failed } = await compileFiles(files, { sizes: parseSizes(str(flags, "size")) }, io);
+    for (const { path, cells } of compiled) io.out(`${path}: ok (${cells.map((c) => c.name).join(", ")})`);
     return failed ? 1 : 0;
   },
 };
@@ -132,7 +131,10 @@ const gradcheckCommand: Command = {
     };
     const results: GradcheckResult[] = [];
     for (const path of files) {
-      const cells = pick(await compileFile(path, { sizes: parseSizes(str(flags, "size")), dtype: "f64" }), str(flags, "cell"), path);
+      const sizes = parseSizes(str(flags, "size"));
+      const all = await compileFile(path, { sizes, dtype: "f64" });
+      checkSizeNames(sizes, all);
+      const cells = pick(all, str(flags, "cell"), path);
       for (const c of cells) results.push(gradcheck(c.ir, load(c.code), options));
     }
     if (flags["json"]) io.out(JSON.stringify(results, null, 2));

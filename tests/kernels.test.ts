@@ -1,7 +1,7 @@
 import { describe, it } from "vitest";
 import { differentiate } from "../compiler/autodiff.js";
 import { emitModule } from "../compiler/codegen/module.js";
-import { planTape } from "../compiler/codegen/plan.js";
+import { planKernels } from "../compiler/codegen/plan.js";
 import type { CheckedCell } from "../compiler/ast.js";
 import { lowerCell } from "../compiler/lower.js";
 import { load } from "../src/load.js";
@@ -11,7 +11,7 @@ import { expectMatchesReference } from "./helpers/compare.js";
 /** Lowers, differentiates and emits a checked cell without the front end or the passes. */
 function build(cell: CheckedCell) {
   const ir = differentiate(lowerCell(cell));
-  return { ir, cell: load(emitModule(ir, planTape(ir), { dtype: "f64", runtime: "rnnc/runtime", sourcePath: "t.cell" })) };
+  return { ir, cell: load(emitModule(ir, planKernels(ir, true), { dtype: "f64", runtime: "rnnc/runtime", sourcePath: "t.cell" })) };
 }
 
 describe("kernels", () => {

@@ -24,7 +24,7 @@ describe("random cells", () => {
           expectMatchesReference(ir, cell, 3, 2, seed, 1e-9);
         }
       }),
-      { seed: 42, numRuns: 60 },
+      { seed: 42, numRuns: 40 },
     );
   });
 
@@ -36,7 +36,7 @@ describe("random cells", () => {
         const bad = result.rows.filter((r) => !r.ok);
         if (bad.length) throw new Error(`wrong gradients ${bad.map((r) => `${r.kind} ${r.name}: rel ${r.maxRelError}`).join(", ")}\n${source}`);
       }),
-      { seed: 42, numRuns: 60 },
+      { seed: 42, numRuns: 40 },
     );
   });
 });

@@ -4,8 +4,10 @@
  * - LSTM: `tf.basicLSTMCell` (one fused [I+H, 4H] kernel: concat([x, h]) · kernel + bias, split in
  *   four), looped over T steps; the train step is `tf.grads` of loss = sum of all h[t] with respect
  *   to kernel, bias and the input sequence (all param grads and input grads).
- * - GRU by hand with the same fusing: concat([x, h]) · Wzr [I+H, 2H] for both gates, then
- *   n = tanh(x·Wnx + (r ⊙ h)·Wnh + bn), h' = (1 − z) ⊙ n + z ⊙ h (brain.js's GRU formula).
+ * - GRU (examples/cells/gru.cell's formula) by hand with the same fusing: one
+ *   concat([x, h]) · Wzr [I+H, 2H] for the update gate u and the reset gate r, then
+ *   n = tanh(x·Wnx + (r ⊙ h)·Wnh + bn), h' = h + u ⊙ (n − h)  (= (1 − u) ⊙ h + u ⊙ n).
+ * Params are the hand-fused contestant's, rearranged (./tf-layout.ts).
  * Every call runs inside tf.tidy, so memory stays flat; tf.enableProdMode() is on.
  */
 
@@ -13,8 +15,9 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import type * as TF from "@tensorflow/tfjs";
 import type { Contestant, Prepared } from "../harness.js";
-import { initLstmParams, type LstmParams } from "../hand-fused.js";
-import { fillUniform } from "../rng.js";
+import { initLstmParams, type LstmParams as FusedParams } from "../hand-fused.js";
+import { initGruParams } from "../hand-fused-gru.js";
+import { toTfGru, toTfLstm } from "./tf-layout.js";
 import { inputData, PARAM_SEED, type Workload } from "../workloads.js";
 
 export type Tf = typeof TF;
@@ -41,19 +44,6 @@ export async function useBackend(tf: Tf, backend: Backend): Promise<void> {
   }
 }
 
-/** TF's kernel [I+H, 4H] (column blocks i, j=g, f, o) from the fused W [4H, I+H] (rows i, f, g, o). */
-export function toTfKernel(p: LstmParams, I: number, H: number): { kernel: Float32Array; bias: Float32Array } {
-  const from = [0, 2, 1, 3]; // TF block -> our block
-  const K = I + H, kernel = new Float32Array(K * 4 * H), bias = new Float32Array(4 * H);
-  for (let tb = 0; tb < 4; tb++)
-    for (let u = 0; u < H; u++) {
-      const row = from[tb] * H + u, col = tb * H + u;
-      bias[col] = p.b[row];
-      for (let k = 0; k < K; k++) kernel[k * 4 * H + col] = p.W[row * K + k];
-    }
-  return { kernel, bias };
-}
-
 /** h[t] for t = 0..T-1 over the sequence x [T, B, I], from zero state. */
 export function lstmOutputs(tf: Tf, kernel: TF.Tensor2D, bias: TF.Tensor1D, x: TF.Tensor3D, H: number): TF.Tensor2D[] {
   const [T, B] = x.shape;
@@ -68,29 +58,28 @@ export function lstmOutputs(tf: Tf, kernel: TF.Tensor2D, bias: TF.Tensor1D, x: T
   return hs;
 }
 
-interface GruParams { Wzr: TF.Tensor2D; bzr: TF.Tensor1D; Wnx: TF.Tensor2D; Wnh: TF.Tensor2D; bn: TF.Tensor1D }
+export interface GruParams { Wzr: TF.Tensor2D; bzr: TF.Tensor1D; Wnx: TF.Tensor2D; Wnh: TF.Tensor2D; bn: TF.Tensor1D }
 
 function gruStep(tf: Tf, p: GruParams, x: TF.Tensor2D, h: TF.Tensor2D): TF.Tensor2D {
   const zr = tf.sigmoid(tf.add(tf.matMul(tf.concat([x, h], 1), p.Wzr), p.bzr));
-  const [z, r] = tf.split(zr, 2, 1);
+  const [u, r] = tf.split(zr, 2, 1);
   const n = tf.tanh(tf.add(tf.add(tf.matMul(x, p.Wnx), tf.matMul(tf.mul(r, h), p.Wnh)), p.bn));
-  return tf.add(n, tf.mul(z, tf.sub(h, n)));
+  return tf.add(h, tf.mul(u, tf.sub(n, h)));
 }
 
-function gruOutputs(tf: Tf, p: GruParams, x: TF.Tensor3D, H: number): TF.Tensor2D[] {
+export function gruOutputs(tf: Tf, p: GruParams, x: TF.Tensor3D, H: number): TF.Tensor2D[] {
   let h: TF.Tensor2D = tf.zeros([x.shape[1], H]);
   return (tf.unstack(x) as TF.Tensor2D[]).map((xt) => (h = gruStep(tf, p, xt, h)));
 }
 
-function gruParams(tf: Tf, I: number, H: number): GruParams {
-  const s = 1 / Math.sqrt(H);
-  const u = (n: number, seed: number) => fillUniform(new Float32Array(n), seed, s) as Float32Array;
+export function gruTensors(tf: Tf, p: FusedParams, I: number, H: number): GruParams {
+  const a = toTfGru(p, I, H);
   return {
-    Wzr: tf.tensor2d(u((I + H) * 2 * H, PARAM_SEED), [I + H, 2 * H]),
-    bzr: tf.tensor1d(u(2 * H, PARAM_SEED + 1)),
-    Wnx: tf.tensor2d(u(I * H, PARAM_SEED + 2), [I, H]),
-    Wnh: tf.tensor2d(u(H * H, PARAM_SEED + 3), [H, H]),
-    bn: tf.tensor1d(u(H, PARAM_SEED + 4)),
+    Wzr: tf.tensor2d(a.Wzr, [I + H, 2 * H]),
+    bzr: tf.tensor1d(a.bzr),
+    Wnx: tf.tensor2d(a.Wnx, [I, H]),
+    Wnh: tf.tensor2d(a.Wnh, [H, H]),
+    bn: tf.tensor1d(a.bn),
   };
 }
 
@@ -103,7 +92,7 @@ interface Built {
 }
 
 function prepareLstm(tf: Tf, w: Workload): Built {
-  const { kernel: k, bias: b } = toTfKernel(initLstmParams(w.I, w.H, PARAM_SEED), w.I, w.H);
+  const { kernel: k, bias: b } = toTfLstm(initLstmParams(w.I, w.H, PARAM_SEED), w.I, w.H);
   const kernel = tf.tensor2d(k, [w.I + w.H, 4 * w.H]), bias = tf.tensor1d(b);
   const x = tf.tensor3d(inputData(w), [w.T, w.B, w.I]);
   const tensors: TF.Tensor[] = [kernel, bias, x];
@@ -126,7 +115,7 @@ function prepareLstm(tf: Tf, w: Workload): Built {
 }
 
 function prepareGru(tf: Tf, w: Workload): Built {
-  const p = gruParams(tf, w.I, w.H);
+  const p = gruTensors(tf, initGruParams(w.I, w.H, PARAM_SEED), w.I, w.H);
   const x = tf.tensor3d(inputData(w), [w.T, w.B, w.I]);
   const tensors: TF.Tensor[] = [p.Wzr, p.bzr, p.Wnx, p.Wnh, p.bn, x];
   if (w.kind !== "train") return { run: () => tf.tidy(() => void gruOutputs(tf, p, x, w.H)), tensors: () => tensors };

@@ -1,19 +1,24 @@
 /**
- * The body of one time step for one batch entry, as statements. Given where values already live
- * (params, inputs, states, the tape) and where results must go (sinks), it decides the place of
- * every node — fused into its single consumer's loop, a scalar local, a scratch buffer, or written
- * straight into its sink — and emits one loop per stored node.
+ * The statements of one phase of a kernel: one time step for all B sequences, or a value for all
+ * T·B steps at once. Given where values already live (params, inputs, states, the tape) and where
+ * results must go (sinks), it decides the place of every node — fused into its single consumer's
+ * loop, a scalar local, a scratch buffer, or written straight into its sink — and emits one loop
+ * nest per stored node: over rows (batch entries or steps) outside, elements inside. Nodes that
+ * are the same for every row (they depend on params only) go to a prologue run once per call.
  */
-import { opDef, type KernelWriter } from "../ops/index.js";
+import { opDef, type KernelWriter, type RowWriter } from "../ops/index.js";
 import { type Graph, type NodeId, sizeOf } from "../ir/graph.js";
 import type { Names } from "./names.js";
 
 export type Mode = "=" | "+=";
 
-/** A flat array and the offset expression of the current step's slice of it. */
+/**
+ * A flat array. With a row base, the array is `[rows][size]` and this phase's row m is row
+ * `rowBase + m`; without (null), it is one value for all rows (a param or its gradient).
+ */
 export interface Slot {
   readonly array: string;
-  readonly offset: string;
+  readonly rowBase: string | null;
 }
 
 type Place =
@@ -32,39 +37,57 @@ interface Term {
   readonly node: NodeId;
   readonly slot: Slot;
   readonly mode: Mode;
-  /** Which sink request it belongs to, and whether it is that request's only term. */
-  readonly request: number;
+  /** Whether it is its sink request's only term. */
   readonly only: boolean;
 }
 
+export type Rows = "one" | "B" | "TB";
+
 export interface Scratch {
-  /** A module-level buffer of `size` elements for `node`, named after it, unused in scope `names`. */
-  buffer(node: NodeId, size: number, names: Names): string;
+  /** A buffer for `node`: `size` elements, times the phase's rows unless `rows` is "one". */
+  buffer(node: NodeId, size: number, names: Names, rows: Rows): string;
 }
 
-export function index(offset: string, i: string): string {
-  if (offset === "" || offset === "0") return i;
-  if (i === "0") return offset;
-  return `${offset} + ${i}`;
+/** The flat index of element `i` of row `m` in a slot of `size` elements per row. */
+export function at(slot: Slot, m: string, size: number, i: string): string {
+  if (slot.rowBase === null) return i;
+  const row = slot.rowBase === "0" ? m : `${slot.rowBase} + ${m}`;
+  if (size === 1) return row;
+  const base = /^[\w$]+$/u.test(row) ? `${row} * ${size}` : `(${row}) * ${size}`;
+  return i === "0" ? base : `${base} + ${i}`;
+}
+
+export interface PhaseCode {
+  /** Row-independent work, to run once before any phase. */
+  readonly prologue: string[];
+  readonly body: string[];
 }
 
 export class StepBody {
   private readonly provided = new Map<NodeId, Place>();
   private readonly requests: SinkRequest[] = [];
+  private readonly m: string;
 
   constructor(
     private readonly graph: Graph,
     private readonly names: Names,
     private readonly scratch: Scratch,
-  ) {}
-
-  /** `node` is already available at `slot` (a leaf, or a value stored by an earlier kernel). */
-  provide(node: NodeId, slot: Slot): void {
-    if (!this.provided.has(node)) this.provided.set(node, { kind: "array", slot, mode: "=" });
+    private readonly varying: ReadonlySet<NodeId>,
+    /** How many rows this phase computes: "B" (one step of every sequence) or "TB" (all steps). */
+    private readonly rows: Exclude<Rows, "one">,
+  ) {
+    this.m = names.fresh("m");
   }
 
-  isProvided(node: NodeId): boolean {
-    return this.provided.has(node);
+  private get rowCount(): string {
+    return this.rows === "B" ? "B" : "T * B";
+  }
+
+  /** `node` is already available at `slot` (a leaf, or a value stored by an earlier phase). */
+  provide(node: NodeId, slot: Slot): void {
+    // A value that is the same in every row is recomputed once per call rather than read per row.
+    if (slot.rowBase !== null && !this.varying.has(node)) return;
+    if (!this.provided.has(node)) this.provided.set(node, { kind: "array", slot, mode: "=" });
   }
 
   /** The value of `root` must end up in `slot` (stored or accumulated). */
@@ -72,26 +95,23 @@ export class StepBody {
     this.requests.push({ root, slot, mode });
   }
 
-  emit(): string[] {
+  emit(): PhaseCode {
     const terms = this.splitSums();
     const { needed, uses, consumer } = this.analyze(terms.map((t) => t.node));
     const { places, direct } = this.assignPlaces(needed, uses, consumer, terms);
-    const lines: string[] = [];
+    const prologue: string[] = [];
+    const body: string[] = [];
     const copiesAfter = new Map<NodeId, Term[]>();
-    for (const t of terms) {
-      if (direct.has(t)) continue;
-      copiesAfter.set(t.node, [...(copiesAfter.get(t.node) ?? []), t]);
-    }
-    // Values provided up front are copied first; computed ones right after they are computed.
+    for (const t of terms) if (!direct.has(t)) copiesAfter.set(t.node, [...(copiesAfter.get(t.node) ?? []), t]);
     for (const [node, copies] of copiesAfter)
-      if (this.provided.has(node)) for (const c of copies) lines.push(...this.copy(node, c.slot, c.mode, places));
+      if (this.provided.has(node)) for (const c of copies) body.push(...this.copy(node, c.slot, c.mode, places));
     for (const id of needed) {
       if (this.provided.has(id)) continue;
       const place = places.get(id)!;
-      if (place.kind !== "inline") lines.push(...this.compute(id, place, places));
-      for (const c of copiesAfter.get(id) ?? []) lines.push(...this.copy(id, c.slot, c.mode, places));
+      if (place.kind !== "inline") (this.varying.has(id) ? body : prologue).push(...this.compute(id, place, places));
+      for (const c of copiesAfter.get(id) ?? []) body.push(...this.copy(id, c.slot, c.mode, places));
     }
-    return lines;
+    return { prologue, body };
   }
 
   /** Each sink's root, split into its terms where it is a sum used nowhere else. */
@@ -100,22 +120,23 @@ export class StepBody {
     const rootCount = new Map<NodeId, number>();
     for (const r of this.requests) rootCount.set(r.root, (rootCount.get(r.root) ?? 0) + 1);
     const terms: Term[] = [];
-    this.requests.forEach((req, request) => {
+    for (const req of this.requests) {
       const parts: NodeId[] = [];
       const split = (id: NodeId, top: boolean) => {
         const n = this.graph.node(id);
         const other = (uses.get(id) ?? 0) - 2 * (rootCount.get(id) ?? 0);
         const splittable = n.op === "add" && !this.provided.has(id) && other === (top ? 0 : 1) &&
-          (top || !rootCount.has(id)) && n.args.every((a) => sizeOf(this.graph.shape(a)) === sizeOf(n.shape));
+          (top ? rootCount.get(id) === 1 : !rootCount.has(id)) &&
+          n.args.every((a) => sizeOf(this.graph.shape(a)) === sizeOf(n.shape));
         if (splittable) n.args.forEach((a) => split(a, false));
         else parts.push(id);
       };
       split(req.root, true);
-      parts.sort((a, b) => a - b);
-      parts.forEach((node, k) =>
-        terms.push({ node, slot: req.slot, mode: k === 0 ? req.mode : "+=", request, only: parts.length === 1 }),
-      );
-    });
+      // Terms are written in this order (values already available first), the first one stored.
+      const order = (id: NodeId) => (this.provided.has(id) ? -1 : id);
+      parts.sort((a, b) => order(a) - order(b));
+      parts.forEach((node, k) => terms.push({ node, slot: req.slot, mode: k === 0 ? req.mode : "+=", only: parts.length === 1 }));
+    }
     return terms;
   }
 
@@ -154,21 +175,27 @@ export class StepBody {
     for (const id of needed) {
       if (places.has(id)) continue;
       const node = this.graph.node(id);
+      const varying = this.varying.has(id);
       const termsHere = terms.filter((t) => t.node === id);
       const otherUses = (uses.get(id) ?? 0) - 2 * termsHere.length;
-      // Computed straight into a sink when nothing else reads it, or when the sink holds exactly it
-      // (an accumulating sink holds more than the node, so nothing may read the node back from it).
-      const into = termsHere.find((t) => (otherUses === 0 && termsHere.length === 1) || (t.mode === "=" && t.only));
+      // Computed straight into a sink when nothing else reads it, or when the sink holds exactly
+      // it (an accumulating sink holds more than the node, so nothing may read it back from there).
+      const into = termsHere.find(
+        (t) =>
+          varying === (t.slot.rowBase !== null || t.mode === "+=") &&
+          ((otherUses === 0 && termsHere.length === 1) || (t.mode === "=" && t.only)),
+      );
       if (into) {
         places.set(id, { kind: "array", slot: into.slot, mode: into.mode });
         direct.add(into);
       } else if (termsHere.length === 0 && this.fusable(id, uses, consumer)) {
         places.set(id, { kind: "inline" });
-      } else if (node.shape.length === 0 && opDef(node.op).kind !== "structural") {
+      } else if (node.shape.length === 0 && !varying && opDef(node.op).kind !== "structural") {
         places.set(id, { kind: "scalar", name: this.names.fresh(this.graph.names.get(id) ?? `s${id}`) });
       } else {
-        const buffer = this.scratch.buffer(id, sizeOf(node.shape), this.names);
-        places.set(id, { kind: "array", slot: { array: buffer, offset: "" }, mode: "=" });
+        const rows: Rows = varying ? this.rows : "one";
+        const buffer = this.scratch.buffer(id, sizeOf(node.shape), this.names, rows);
+        places.set(id, { kind: "array", slot: { array: buffer, rowBase: varying ? "0" : null }, mode: "=" });
       }
     }
     return { places, direct };
@@ -180,66 +207,91 @@ export class StepBody {
     const def = opDef(node.op);
     if (def.kind !== "elementwise") return false;
     // Constants and broadcast scalars cost nothing to repeat.
-    if (node.args.every((a) => this.graph.shape(a).length === 0) && (def.cost ?? 1) === 0) return true;
+    if (!this.varying.has(id) && node.args.every((a) => this.graph.shape(a).length === 0) && (def.cost ?? 1) === 0) return true;
     if (uses.get(id) !== 1 || node.shape.length === 0) return false;
-    const user = this.graph.node(consumer.get(id)!);
-    const userDef = opDef(user.op);
+    const userId = consumer.get(id)!;
+    if (this.varying.has(userId) !== this.varying.has(id)) return false;
+    const userDef = opDef(this.graph.node(userId).op);
     return userDef.kind === "elementwise" || userDef.kind === "reduce" || userDef.readsOnce === true;
   }
 
-  /** An expression for element `i` of node `id`. */
-  private read(id: NodeId, i: string, places: ReadonlyMap<NodeId, Place>): string {
+  /** An expression for element `i` of node `id` in row `m`. */
+  private read(id: NodeId, m: string, i: string, places: ReadonlyMap<NodeId, Place>): string {
     const place = places.get(id)!;
     const node = this.graph.node(id);
-    const at = node.shape.length === 0 ? "0" : i;
+    const size = sizeOf(node.shape);
+    const el = node.shape.length === 0 ? "0" : i;
     if (place.kind === "scalar") return place.name;
-    if (place.kind === "array") return `${place.slot.array}[${index(place.slot.offset, at)}]`;
+    if (place.kind === "array") return `${place.slot.array}[${at(place.slot, m, size, el)}]`;
     const def = opDef(node.op);
-    return def.expr!(node.args.map((a) => this.read(a, at, places)), node.attrs);
+    return def.expr!(node.args.map((a) => this.read(a, m, el, places)), node.attrs);
   }
 
   private compute(id: NodeId, place: Place, places: ReadonlyMap<NodeId, Place>): string[] {
     const node = this.graph.node(id);
     const def = opDef(node.op);
     const local = this.names.scope();
+    const size = sizeOf(node.shape);
     const lines: string[] = [];
-    const store = (i: string, value: string): string => {
+    const store = (m: string, i: string, value: string): string => {
       if (place.kind === "scalar") return `const ${place.name} = ${value};`;
-      if (place.kind !== "array") throw new Error("internal error: storing an inline node");
-      return `${place.slot.array}[${index(place.slot.offset, i)}] ${place.mode} ${value};`;
+      if (place.kind !== "array") throw new Error("internal error: storing a fused node");
+      return `${place.slot.array}[${at(place.slot, m, size, i)}] ${place.mode} ${value};`;
     };
-    if (def.kind === "elementwise") {
-      if (node.shape.length === 0) return [store("0", this.read(id, "0", new Map([...places, [id, { kind: "inline" }]])))];
-      const i = local.fresh("i");
-      const expr = def.expr!(node.args.map((a) => this.read(a, i, places)), node.attrs);
-      return [`for (let ${i} = 0; ${i} < ${sizeOf(node.shape)}; ${i}++) ${store(i, expr)}`];
+    const varying = this.varying.has(id);
+    const m = this.m;
+    if (varying && def.emitRows) {
+      const writer: RowWriter = {
+        node,
+        argShapes: node.args.map((a) => this.graph.shape(a)),
+        argVarying: node.args.map((a) => this.varying.has(a)),
+        intoUniform: place.kind === "array" && place.slot.rowBase === null,
+        rows: this.rowCount,
+        line: (code) => void lines.push(code),
+        fresh: (base) => local.fresh(base),
+        arg: (k, row, i) => this.read(node.args[k]!, row, i, places),
+        store,
+      };
+      if (def.emitRows(writer)) return lines;
+      lines.length = 0;
     }
-    if (def.kind === "reduce") {
+    if (def.kind === "elementwise") {
+      if (node.shape.length === 0 && !varying) {
+        return [store(m, "0", this.read(id, m, "0", new Map([...places, [id, { kind: "inline" }]])))];
+      }
+      const i = local.fresh("i");
+      const expr = def.expr!(node.args.map((a) => this.read(a, m, this.graph.shape(a).length === 0 ? "0" : i, places)), node.attrs);
+      lines.push(size === 1 && node.shape.length === 0 ? store(m, "0", expr) : `for (let ${i} = 0; ${i} < ${size}; ${i}++) ${store(m, i, expr)}`);
+    } else if (def.kind === "reduce") {
       const arg = node.args[0]!;
       // The accumulator lives in the step's scope, beside the scalar it produces.
-      const acc = this.names.fresh("acc");
+      const acc = varying ? local.fresh("acc") : this.names.fresh("acc");
       const i = local.fresh("i");
       const n = sizeOf(this.graph.shape(arg));
       lines.push(`let ${acc} = 0;`);
-      lines.push(`for (let ${i} = 0; ${i} < ${n}; ${i}++) ${acc} += ${this.read(arg, i, places)};`);
-      lines.push(store("0", def.finish!(acc, n)));
-      return lines;
+      lines.push(`for (let ${i} = 0; ${i} < ${n}; ${i}++) ${acc} += ${this.read(arg, m, i, places)};`);
+      lines.push(store(m, "0", def.finish!(acc, n)));
+    } else {
+      const writer: KernelWriter = {
+        node,
+        argShapes: node.args.map((a) => this.graph.shape(a)),
+        line: (code) => void lines.push(code),
+        fresh: (base) => local.fresh(base),
+        arg: (k, i) => this.read(node.args[k]!, m, i, places),
+        store: (i, value) => store(m, i, value),
+      };
+      def.emit!(writer);
     }
-    const writer: KernelWriter = {
-      node,
-      argShapes: node.args.map((a) => this.graph.shape(a)),
-      line: (code) => void lines.push(code),
-      fresh: (base) => local.fresh(base),
-      arg: (k, i) => this.read(node.args[k]!, i, places),
-      store,
-    };
-    def.emit!(writer);
-    return lines;
+    return varying ? [`for (let ${m} = 0; ${m} < ${this.rowCount}; ${m}++) {`, ...lines, "}"] : lines;
   }
 
   private copy(id: NodeId, slot: Slot, mode: Mode, places: ReadonlyMap<NodeId, Place>): string[] {
-    const i = this.names.scope().fresh("i");
-    const n = sizeOf(this.graph.shape(id));
-    return [`for (let ${i} = 0; ${i} < ${n}; ${i}++) ${slot.array}[${index(slot.offset, i)}] ${mode} ${this.read(id, i, places)};`];
+    const local = this.names.scope();
+    const i = local.fresh("i");
+    const size = sizeOf(this.graph.shape(id));
+    const m = this.m;
+    const loop = `for (let ${i} = 0; ${i} < ${size}; ${i}++) ${slot.array}[${at(slot, m, size, i)}] ${mode} ${this.read(id, m, i, places)};`;
+    const perRow = this.varying.has(id) || slot.rowBase !== null;
+    return perRow ? [`for (let ${m} = 0; ${m} < ${this.rowCount}; ${m}++) {`, loop, "}"] : [loop];
   }
 }

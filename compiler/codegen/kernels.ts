@@ -1,19 +1,41 @@
 /**
  * The three kernels of a cell as function texts: `forward` over a sequence batch (recording the
- * tape), `backward` through time, and an allocation-free `step`. Time and batch stay loops; each
- * time step's body comes from `StepBody`.
+ * tape), `backward` through time, and an allocation-free `step`. Each is a few phases of
+ * `StepBody` code: values hoisted out of the recurrence for all T·B steps, the recurrence itself
+ * one step of all B sequences at a time, and gradient work deferred until after it.
  */
 import type { TensorDecl } from "../ast.js";
 import type { CellIR } from "../ir/cell.js";
 import { type NodeId, sizeOf } from "../ir/graph.js";
-import { StepBody, index, type Scratch, type Slot } from "./body.js";
+import { StepBody, type Rows, type Slot } from "./body.js";
 import type { Names } from "./names.js";
-import type { TapePlan } from "./plan.js";
+import type { KernelPlan } from "./plan.js";
 
 export interface KernelTexts {
   readonly forward: string;
   readonly backward: string;
   readonly step: string;
+}
+
+/** Module-level scratch for row-independent values, and per-call workspace for the rest. */
+export interface Buffers {
+  buffer(node: NodeId, size: number, names: Names, rows: Rows): string;
+  /** The position of a workspace buffer in the kernels' `WS` argument (undefined for scratch). */
+  workspaceIndex(name: string): number | undefined;
+}
+
+/** Wraps `buffers` to remember which workspace buffers one kernel uses. */
+function tracking(buffers: Buffers): Buffers & { bind(): string[] } {
+  const used = new Set<string>();
+  return {
+    buffer(node, size, names, rows) {
+      const name = buffers.buffer(node, size, names, rows);
+      if (buffers.workspaceIndex(name) !== undefined) used.add(name);
+      return name;
+    },
+    workspaceIndex: (name) => buffers.workspaceIndex(name),
+    bind: () => [...used].map((name) => `const ${name} = WS[${buffers.workspaceIndex(name)}]!;`),
+  };
 }
 
 interface Arrays {
@@ -25,24 +47,24 @@ interface Arrays {
 }
 
 const size = (d: TensorDecl) => sizeOf(d.shape);
-const destructure = (names: readonly string[], from: string) =>
-  names.length ? `const [${names.join(", ")}] = ${from};` : "";
-const fill = (i: string, n: number, array: string, offset: string, value: string) =>
-  `for (let ${i} = 0; ${i} < ${n}; ${i}++) ${array}[${index(offset, i)}] = ${value};`;
+const destructure = (names: readonly string[], from: string) => (names.length ? `const [${names.join(", ")}] = ${from};` : "");
+const rowLoop = (m: string, rows: string, body: string[]) => [`for (let ${m} = 0; ${m} < ${rows}; ${m}++) {`, ...body, "}"];
+const fill = (i: string, n: number, target: string, value: string) => `for (let ${i} = 0; ${i} < ${n}; ${i}++) ${target.replace("#", i)} = ${value.replace("#", i)};`;
 
-export function emitKernels(ir: CellIR, tape: TapePlan, names: Names, scratch: Scratch): KernelTexts {
+export function emitKernels(ir: CellIR, plan: KernelPlan, names: Names, buffers: Buffers): KernelTexts {
   const arrays: Arrays = {
     params: ir.params.map((p) => names.fresh(p.name)),
     inputs: ir.inputs.map((x) => names.fresh(x.name)),
     states: ir.states.map((s) => names.fresh(`${s.name}_seq`)),
     outputs: ir.outputs.map((o) => names.fresh(`${o.name}_out`)),
-    tape: tape.taped.map((id) => names.fresh(`${ir.graph.names.get(id) ?? `v${id}`}_tape`)),
+    tape: plan.taped.map((id) => names.fresh(`${ir.graph.names.get(id) ?? `v${id}`}_tape`)),
   };
-  return {
-    forward: emitForward(ir, tape, names, scratch, arrays),
-    backward: emitBackward(ir, tape, names, scratch, arrays),
-    step: emitStep(ir, names, scratch, arrays),
+  const kernel = (emit: typeof emitForward) => {
+    const tracked = tracking(buffers);
+    const text = emit(ir, plan, names.scope(), tracked, arrays);
+    return [...tracked.bind(), text].join("\n");
   };
+  return { forward: kernel(emitForward), backward: kernel(emitBackward), step: kernel(emitStep) };
 }
 
 function header(arrays: Arrays, withTape: boolean): string[] {
@@ -55,119 +77,139 @@ function header(arrays: Arrays, withTape: boolean): string[] {
   ].filter(Boolean);
 }
 
-function emitForward(ir: CellIR, tape: TapePlan, outer: Names, scratch: Scratch, arrays: Arrays): string {
-  const names = outer.scope();
-  const [t, b, n, i] = ["t", "b", "n", "i"].map((s) => names.fresh(s)) as [string, string, string, string];
-  const body = new StepBody(ir.graph, names, scratch);
-  provideLeaves(ir, body, arrays, n, b);
-  ir.nextStates.forEach((node, k) => body.sink(node, { array: arrays.states[k]!, offset: `(${n} + B) * ${size(ir.states[k]!)}` }, "="));
-  ir.outputNodes.forEach((node, k) => body.sink(node, { array: arrays.outputs[k]!, offset: `${n} * ${size(ir.outputs[k]!)}` }, "="));
-  tape.taped.forEach((node, k) => body.sink(node, { array: arrays.tape[k]!, offset: `${n} * ${sizeOf(ir.graph.shape(node))}` }, "="));
-  const padded = [
-    ...ir.states.map((s, k) => fill(i, size(s), arrays.states[k]!, `(${n} + B) * ${size(s)}`, `${arrays.states[k]}[${index(`${n} * ${size(s)}`, i)}]`)),
-    ...ir.outputs.map((o, k) => fill(i, size(o), arrays.outputs[k]!, `${n} * ${size(o)}`, "0")),
+/** Params, this phase's inputs and previous states, as slots with the given row base. */
+function provideLeaves(ir: CellIR, body: StepBody, arrays: Arrays, rowBase: string): void {
+  ir.leaves.params.forEach((node, k) => body.provide(node, { array: arrays.params[k]!, rowBase: null }));
+  ir.leaves.inputs.forEach((node, k) => body.provide(node, { array: arrays.inputs[k]!, rowBase }));
+  ir.leaves.states.forEach((node, k) => body.provide(node, { array: arrays.states[k]!, rowBase }));
+}
+
+function emitForward(ir: CellIR, plan: KernelPlan, names: Names, buffers: Buffers, arrays: Arrays): string {
+  const [t, m, i] = ["t", "b", "i"].map((s) => names.fresh(s)) as [string, string, string];
+  const hoist = new StepBody(ir.graph, names, buffers, plan.varying, "TB");
+  const step = new StepBody(ir.graph, names, buffers, plan.varying, "B");
+  provideLeaves(ir, hoist, arrays, "0");
+  provideLeaves(ir, step, arrays, `${t} * B`);
+  const phaseOf = (node: NodeId) => (plan.hoisted.has(node) ? hoist : step);
+  const here = (node: NodeId, base: string, hoistedBase: string) => (plan.hoisted.has(node) ? hoistedBase : base);
+  ir.nextStates.forEach((node, k) => phaseOf(node).sink(node, { array: arrays.states[k]!, rowBase: here(node, `(${t} + 1) * B`, "B") }, "="));
+  ir.outputNodes.forEach((node, k) => phaseOf(node).sink(node, { array: arrays.outputs[k]!, rowBase: here(node, `${t} * B`, "0") }, "="));
+  plan.taped.forEach((node, k) => {
+    if (plan.hoisted.has(node)) {
+      hoist.sink(node, { array: arrays.tape[k]!, rowBase: "0" }, "=");
+      step.provide(node, { array: arrays.tape[k]!, rowBase: `${t} * B` });
+    } else step.sink(node, { array: arrays.tape[k]!, rowBase: `${t} * B` }, "=");
+  });
+  const before = hoist.emit();
+  const during = step.emit();
+  const masked = [
+    `if (M[${t} * B + ${m}] !== 0) continue;`,
+    "// padding: the state carries through, the outputs are zero",
+    ...ir.states.map((s, k) => fill(i, size(s), `${arrays.states[k]}[((${t} + 1) * B + ${m}) * ${size(s)} + #]`, `${arrays.states[k]}[(${t} * B + ${m}) * ${size(s)} + #]`)),
+    ...ir.outputs.map((o, k) => fill(i, size(o), `${arrays.outputs[k]}[(${t} * B + ${m}) * ${size(o)} + #]`, "0")),
   ];
   return [
     ...header(arrays, true),
+    ...before.prologue,
+    ...during.prologue,
+    ...(before.body.length ? ["// Everything that does not depend on a state, for all T·B steps at once.", ...before.body] : []),
     `for (let ${t} = 0; ${t} < T; ${t}++) {`,
-    `for (let ${b} = 0; ${b} < B; ${b}++) {`,
-    `const ${n} = ${t} * B + ${b};`,
-    `if (M !== undefined && M[${n}] === 0) {`,
-    "// padding: the state carries through, the outputs are zero",
-    ...padded,
-    "continue;",
-    "}",
-    ...body.emit(),
+    ...during.body,
+    `if (M !== undefined) {`,
+    ...rowLoop(m, "B", masked),
     "}",
     "}",
   ].join("\n");
 }
 
-function emitBackward(ir: CellIR, tape: TapePlan, outer: Names, scratch: Scratch, arrays: Arrays): string {
-  const names = outer.scope();
-  const gradNames = {
+function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, buffers: Buffers, arrays: Arrays): string {
+  const grad = {
     params: ir.params.map((p) => names.fresh(`d${p.name}`)),
     inputs: ir.inputs.map((x) => names.fresh(`d${x.name}`)),
     carry: ir.states.map((s) => names.fresh(`d${s.name}_carry`)),
     outputs: ir.outputs.map((o) => names.fresh(`d${o.name}_out`)),
   };
-  const [t, b, n, i] = ["t", "b", "n", "i"].map((s) => names.fresh(s)) as [string, string, string, string];
-  const body = new StepBody(ir.graph, names, scratch);
-  provideLeaves(ir, body, arrays, n, b);
-  ir.nextStates.forEach((node, k) => body.provide(node, { array: arrays.states[k]!, offset: `(${n} + B) * ${size(ir.states[k]!)}` }));
-  ir.outputNodes.forEach((node, k) => body.provide(node, { array: arrays.outputs[k]!, offset: `${n} * ${size(ir.outputs[k]!)}` }));
-  tape.taped.forEach((node, k) => body.provide(node, { array: arrays.tape[k]!, offset: `${n} * ${sizeOf(ir.graph.shape(node))}` }));
-
+  const [t, m, i] = ["t", "b", "i"].map((s) => names.fresh(s)) as [string, string, string];
+  const step = new StepBody(ir.graph, names, buffers, plan.varying, "B");
+  const after = new StepBody(ir.graph, names, buffers, plan.varying, "TB");
+  const at = (rowBase: string, tb: boolean) => (tb ? "0" : rowBase);
+  for (const [body, tb] of [[step, false], [after, true]] as const) {
+    provideLeaves(ir, body, arrays, at(`${t} * B`, tb));
+    ir.nextStates.forEach((node, k) => body.provide(node, { array: arrays.states[k]!, rowBase: tb ? "B" : `(${t} + 1) * B` }));
+    ir.outputNodes.forEach((node, k) => body.provide(node, { array: arrays.outputs[k]!, rowBase: at(`${t} * B`, tb) }));
+    plan.taped.forEach((node, k) => body.provide(node, { array: arrays.tape[k]!, rowBase: at(`${t} * B`, tb) }));
+  }
   const seedCopies: string[] = [];
+  const keepCopies: string[] = [];
+  const restore: string[] = [];
   for (const node of ir.graph.nodes) {
     if (node.op !== "seed") continue;
     const k = Number(node.attrs["index"]);
     if (node.attrs["kind"] === "output") {
-      body.provide(node.id, { array: gradNames.outputs[k]!, offset: `${n} * ${size(ir.outputs[k]!)}` });
-    } else {
-      const buffer = scratch.buffer(node.id, size(ir.states[k]!), names);
-      body.provide(node.id, { array: buffer, offset: "" });
-      seedCopies.push(fill(i, size(ir.states[k]!), buffer, "", `${gradNames.carry[k]}[${index(`${b} * ${size(ir.states[k]!)}`, i)}]`));
+      step.provide(node.id, { array: grad.outputs[k]!, rowBase: `${t} * B` });
+      after.provide(node.id, { array: grad.outputs[k]!, rowBase: "0" });
+      continue;
     }
+    const n = size(ir.states[k]!);
+    const seed = buffers.buffer(node.id, n, names, "B");
+    const keep = buffers.buffer(-100 - k, n, names, "B");
+    step.provide(node.id, { array: seed, rowBase: "0" });
+    const carry = `${grad.carry[k]}[${m} * ${n} + #]`;
+    keepCopies.push(fill(i, n, `${keep}[${m} * ${n} + #]`, carry));
+    seedCopies.push(fill(i, n, `${seed}[${m} * ${n} + #]`, `padded ? 0 : ${carry}`));
+    restore.push(fill(i, n, carry, `${keep}[${m} * ${n} + #]`));
   }
-  const grads = ir.grads!;
-  const zeroCarry: string[] = [];
-  grads.params.forEach((node, k) => node !== null && body.sink(node, { array: gradNames.params[k]!, offset: "" }, "+="));
-  grads.inputs.forEach((node, k) => node !== null && body.sink(node, { array: gradNames.inputs[k]!, offset: `${n} * ${size(ir.inputs[k]!)}` }, "="));
-  grads.states.forEach((node, k) => {
-    const slot: Slot = { array: gradNames.carry[k]!, offset: `${b} * ${size(ir.states[k]!)}` };
-    if (node !== null) body.sink(node, slot, "=");
-    else zeroCarry.push(fill(i, size(ir.states[k]!), slot.array, slot.offset, "0"));
+  plan.deferredInputs.forEach((node) => {
+    const buffer = buffers.buffer(node, sizeOf(ir.graph.shape(node)), names, "TB");
+    step.sink(node, { array: buffer, rowBase: `${t} * B` }, "=");
+    after.provide(node, { array: buffer, rowBase: "0" });
   });
-  const statements = body.emit();
+  const gradPhase = plan.defer ? after : step;
+  const grads = ir.grads!;
+  grads.params.forEach((node, k) => node !== null && gradPhase.sink(node, { array: grad.params[k]!, rowBase: null }, "+="));
+  grads.inputs.forEach((node, k) => node !== null && gradPhase.sink(node, { array: grad.inputs[k]!, rowBase: plan.defer ? "0" : `${t} * B` }, "="));
+  const zeroCarry: string[] = [];
+  grads.states.forEach((node, k) => {
+    const slot: Slot = { array: grad.carry[k]!, rowBase: "0" };
+    if (node !== null) step.sink(node, slot, "=");
+    else zeroCarry.push(...rowLoop(m, "B", [fill(i, size(ir.states[k]!), `${slot.array}[${m} * ${size(ir.states[k]!)} + #]`, "0")]));
+  });
+  const during = step.emit();
+  const later = after.emit();
   return [
     ...header(arrays, true),
-    destructure(gradNames.outputs, "GY"),
-    destructure(gradNames.carry, "GS"),
-    destructure(gradNames.params, "GP"),
-    destructure(gradNames.inputs, "GX"),
+    destructure(grad.outputs, "GY"),
+    destructure(grad.carry, "GS"),
+    destructure(grad.params, "GP"),
+    destructure(grad.inputs, "GX"),
+    ...during.prologue,
+    ...later.prologue,
     `for (let ${t} = T - 1; ${t} >= 0; ${t}--) {`,
-    `for (let ${b} = 0; ${b} < B; ${b}++) {`,
-    `const ${n} = ${t} * B + ${b};`,
-    "// padding: the state gradient passes through; input gradients stay zero",
-    `if (M !== undefined && M[${n}] === 0) continue;`,
-    ...seedCopies,
-    ...statements,
+    "// Padded steps get no gradient; their state gradient passes through unchanged.",
+    ...rowLoop(m, "B", [`const padded = M !== undefined && M[${t} * B + ${m}] === 0;`, ...keepCopies, ...seedCopies]),
+    ...during.body,
     ...zeroCarry,
+    `if (M !== undefined) {`,
+    ...rowLoop(m, "B", [`if (M[${t} * B + ${m}] === 0) {`, ...restore, "}"]),
     "}",
     "}",
-  ].filter(Boolean).join("\n");
+    ...(later.body.length ? ["// Param and input gradients, for all T·B steps at once.", ...later.body] : []),
+  ].join("\n");
 }
 
-function emitStep(ir: CellIR, outer: Names, scratch: Scratch, arrays: Arrays): string {
-  const names = outer.scope();
-  const [b, i] = ["b", "i"].map((s) => names.fresh(s)) as [string, string];
-  const body = new StepBody(ir.graph, names, scratch);
-  ir.leaves.params.forEach((node, k) => body.provide(node, { array: arrays.params[k]!, offset: "" }));
-  ir.leaves.inputs.forEach((node, k) => body.provide(node, { array: arrays.inputs[k]!, offset: `${b} * ${size(ir.inputs[k]!)}` }));
-  ir.leaves.states.forEach((node, k) => body.provide(node, { array: arrays.states[k]!, offset: `${b} * ${size(ir.states[k]!)}` }));
+function emitStep(ir: CellIR, plan: KernelPlan, names: Names, buffers: Buffers, arrays: Arrays): string {
+  const [m, i] = ["b", "i"].map((s) => names.fresh(s)) as [string, string];
+  const body = new StepBody(ir.graph, names, buffers, plan.varying, "B");
+  provideLeaves(ir, body, arrays, "0");
   const commits: string[] = [];
   ir.nextStates.forEach((node, k) => {
     if (node === ir.leaves.states[k]) return;
     const n = size(ir.states[k]!);
-    const next = scratch.buffer(-1 - k, n, names);
-    body.sink(node, { array: next, offset: "" }, "=");
-    commits.push(fill(i, n, arrays.states[k]!, `${b} * ${n}`, `${next}[${i}]`));
+    const next = buffers.buffer(-1 - k, n, names, "B");
+    body.sink(node, { array: next, rowBase: "0" }, "=");
+    commits.push(fill(i, n, `${arrays.states[k]}[${m} * ${n} + #]`, `${next}[${m} * ${n} + #]`));
   });
-  ir.outputNodes.forEach((node, k) => body.sink(node, { array: arrays.outputs[k]!, offset: `${b} * ${size(ir.outputs[k]!)}` }, "="));
-  return [
-    ...header(arrays, false),
-    `for (let ${b} = 0; ${b} < B; ${b}++) {`,
-    ...body.emit(),
-    ...commits,
-    "}",
-  ].join("\n");
+  ir.outputNodes.forEach((node, k) => body.sink(node, { array: arrays.outputs[k]!, rowBase: "0" }, "="));
+  const code = body.emit();
+  return [...header(arrays, false), ...code.prologue, ...code.body, ...(commits.length ? rowLoop(m, "B", commits) : [])].join("\n");
 }
-
-function provideLeaves(ir: CellIR, body: StepBody, arrays: Arrays, n: string, _b: string): void {
-  ir.leaves.params.forEach((node, k) => body.provide(node, { array: arrays.params[k]!, offset: "" }));
-  ir.leaves.inputs.forEach((node, k) => body.provide(node, { array: arrays.inputs[k]!, offset: `${n} * ${size(ir.inputs[k]!)}` }));
-  ir.leaves.states.forEach((node, k) => body.provide(node, { array: arrays.states[k]!, offset: `${n} * ${size(ir.states[k]!)}` }));
-}
-
-export type { NodeId };

@@ -9,7 +9,8 @@ import { type NodeId, sizeOf } from "../ir/graph.js";
 import { opDef } from "../ops/index.js";
 import { emitKernels } from "./kernels.js";
 import { Names } from "./names.js";
-import type { TapePlan } from "./plan.js";
+import type { KernelPlan } from "./plan.js";
+import type { Rows } from "./body.js";
 
 export type DType = "f32" | "f64";
 
@@ -28,24 +29,36 @@ function newFile(): SourceFile {
   return project.createSourceFile("cell.ts", "", { overwrite: true });
 }
 
+/** Names of the kernels' own buffers: next states for `step`, and the backward's seed copies. */
+function bufferName(ir: CellIR, node: NodeId): string {
+  if (node > -100) return `${ir.states[-1 - node]!.name}_next`;
+  return `d${ir.states[-100 - node]!.name}_in`;
+}
+
 const specOf = (d: TensorDecl) => ({ name: d.name, shape: [...d.shape], size: sizeOf(d.shape) });
 
-export function emitModule(ir: CellIR, tape: TapePlan, options: EmitOptions): string {
+export function emitModule(ir: CellIR, plan: KernelPlan, options: EmitOptions): string {
   const names = new Names();
   const arrayType = options.dtype === "f32" ? "Float32Array" : "Float64Array";
-  const scratch = new Map<NodeId, { name: string; size: number }>();
-  const kernels = emitKernels(ir, tape, names, {
-    buffer(node, size, scope) {
-      let entry = scratch.get(node);
+  const scratch = new Map<string, { name: string; size: number }>();
+  const workspace: { name: string; size: number; rows: Exclude<Rows, "one"> }[] = [];
+  const kernels = emitKernels(ir, plan, names, {
+    buffer(node, size, scope, rows) {
+      const key = `${node}:${rows}`;
+      let entry = scratch.get(key);
       if (!entry) {
-        const base = node >= 0 ? (ir.graph.names.get(node) ?? `t${node}`) : `${ir.states[-1 - node]!.name}_next`;
+        const base = node >= 0 ? (ir.graph.names.get(node) ?? `t${node}`) : bufferName(ir, node);
         entry = { name: scope.freshShared(base), size };
-        scratch.set(node, entry);
+        scratch.set(key, entry);
+        if (rows !== "one") workspace.push({ name: entry.name, size, rows });
       }
       return entry.name;
     },
+    workspaceIndex: (name) => {
+      const k = workspace.findIndex((w) => w.name === name);
+      return k < 0 ? undefined : k;
+    },
   });
-
   const file = newFile();
   const helpers = new Set<string>();
   for (const node of ir.graph.nodes) for (const h of opDef(node.op).helpers ?? []) helpers.add(h);
@@ -61,7 +74,8 @@ export function emitModule(ir: CellIR, tape: TapePlan, options: EmitOptions): st
     inputs: ir.inputs.map(specOf),
     states: ir.states.map(specOf),
     outputs: ir.outputs.map(specOf),
-    tape: tape.taped.map((id) => ({
+    workspace: workspace.map(({ size, rows }) => ({ size, rows })),
+    tape: plan.taped.map((id) => ({
       name: ir.graph.names.get(id) ?? `v${id}`,
       shape: [...ir.graph.shape(id)],
       size: sizeOf(ir.graph.shape(id)),
@@ -79,19 +93,21 @@ export function emitModule(ir: CellIR, tape: TapePlan, options: EmitOptions): st
     docs: ["Names and shapes of params, inputs, states, outputs, and the values taped per step."],
     declarations: [{ name: "spec", initializer: `${JSON.stringify({ ...spec, sizes: undefined })} as const` }],
   });
-  if (scratch.size > 0) {
+  const fixed = [...scratch.values()].filter((e) => !workspace.some((w) => w.name === e.name));
+  if (fixed.length > 0) {
     file.addVariableStatement({
       declarationKind: VariableDeclarationKind.Const,
-      leadingTrivia: "// Scratch buffers for one step of one sequence, reused by every call.\n",
-      declarations: [...scratch.values()].map(({ name, size }) => ({ name, initializer: `new ${arrayType}(${size})` })),
+      leadingTrivia: "// Scratch for values that are the same in every step (they depend on params only).\n",
+      declarations: fixed.map(({ name, size }) => ({ name, initializer: `new ${arrayType}(${size})` })),
     });
   }
   const arrays = (name: string) => ({ name, type: "readonly Real[]" });
   const seq = [arrays("P"), arrays("X"), arrays("S"), arrays("Y"), arrays("R"), { name: "M", type: "Uint8Array | undefined" }];
+  const ws = arrays("WS");
   file.addFunction({
     name: "forward",
     docs: ["Runs T steps over B sequences: inputs X `[T][B][n]`, state history S `[T+1][B][n]`, outputs Y, tape R."],
-    parameters: [{ name: "T", type: "number" }, { name: "B", type: "number" }, ...seq],
+    parameters: [{ name: "T", type: "number" }, { name: "B", type: "number" }, ...seq, ws],
     returnType: "void",
     statements: kernels.forward,
   });
@@ -100,7 +116,7 @@ export function emitModule(ir: CellIR, tape: TapePlan, options: EmitOptions): st
     docs: ["Backprop through time: output gradients GY, state gradients carried in GS, param gradients accumulated in GP, input gradients GX."],
     parameters: [
       { name: "T", type: "number" }, { name: "B", type: "number" }, ...seq,
-      arrays("GY"), arrays("GS"), arrays("GP"), arrays("GX"),
+      arrays("GY"), arrays("GS"), arrays("GP"), arrays("GX"), ws,
     ],
     returnType: "void",
     statements: kernels.backward,
@@ -108,7 +124,7 @@ export function emitModule(ir: CellIR, tape: TapePlan, options: EmitOptions): st
   file.addFunction({
     name: "step",
     docs: ["One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`."],
-    parameters: [{ name: "B", type: "number" }, arrays("P"), arrays("X"), arrays("S"), arrays("Y")],
+    parameters: [{ name: "B", type: "number" }, arrays("P"), arrays("X"), arrays("S"), arrays("Y"), ws],
     returnType: "void",
     statements: kernels.step,
   });

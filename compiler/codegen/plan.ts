@@ -1,59 +1,94 @@
 /**
- * What the forward pass records for the backward (the tape). A value the backward needs that does
- * not depend on a gradient seed is either read from where the forward left it (inputs, params,
- * state history, outputs), taped, or — when the forward never computed it — recomputed in the
- * backward from values that are.
+ * Decisions about time before any code is written: which values vary per step, which the forward
+ * records for the backward (the tape), which are hoisted out of the recurrence and computed for
+ * all T·B steps at once, and which gradient work is deferred until after the backward recurrence.
  */
 import type { CellIR } from "../ir/cell.js";
 import { type NodeId } from "../ir/graph.js";
 import { opDef } from "../ops/index.js";
 
-export interface TapePlan {
-  /** Nodes the forward stores per step and batch entry, in id order. */
+export interface KernelPlan {
+  /** Nodes that differ per step or sequence (they depend on an input, a state or a seed). */
+  readonly varying: ReadonlySet<NodeId>;
+  /** Values the forward stores per step, in id order: what the backward reads, and hoisted values. */
   readonly taped: readonly NodeId[];
+  /** Forward nodes computed for all T·B steps before the recurrence (none when not optimizing). */
+  readonly hoisted: ReadonlySet<NodeId>;
+  /** Backward values stored per step during the recurrence for the deferred gradient phase. */
+  readonly deferredInputs: readonly NodeId[];
+  /** Whether param and input gradients are computed after the backward recurrence, over all T·B rows. */
+  readonly defer: boolean;
 }
 
-/** Nodes that depend on a gradient seed: computable only in the backward. */
-export function seedDependent(ir: CellIR): Set<NodeId> {
+function dependents(ir: CellIR, isSource: (op: string, id: NodeId) => boolean): Set<NodeId> {
   const out = new Set<NodeId>();
-  for (const node of ir.graph.nodes) {
-    if (node.op === "seed" || node.args.some((a) => out.has(a))) out.add(node.id);
-  }
+  for (const node of ir.graph.nodes) if (isSource(node.op, node.id) || node.args.some((a) => out.has(a))) out.add(node.id);
   return out;
 }
 
-/** Non-leaf nodes the forward pass computes. */
-export function forwardComputed(ir: CellIR): Set<NodeId> {
-  const out = new Set<NodeId>();
-  const stack = [...ir.nextStates, ...ir.outputNodes];
-  while (stack.length) {
-    const id = stack.pop()!;
-    if (out.has(id)) continue;
-    const node = ir.graph.node(id);
-    if (opDef(node.op).kind === "leaf") continue;
-    out.add(id);
-    stack.push(...node.args);
-  }
-  return out;
-}
-
-export function planTape(ir: CellIR): TapePlan {
-  if (!ir.grads) return { taped: [] };
-  const seeded = seedDependent(ir);
-  const computed = forwardComputed(ir);
-  const kept = new Set<NodeId>([...ir.nextStates, ...ir.outputNodes]);
-  const taped = new Set<NodeId>();
+function walk(ir: CellIR, roots: readonly NodeId[], stop: (id: NodeId) => boolean): Set<NodeId> {
   const seen = new Set<NodeId>();
-  const { params, inputs, states } = ir.grads;
-  const stack = [...params, ...inputs, ...states].filter((n): n is NodeId => n !== null);
+  const stack = [...roots];
   while (stack.length) {
     const id = stack.pop()!;
     if (seen.has(id)) continue;
     seen.add(id);
-    const node = ir.graph.node(id);
-    if (opDef(node.op).kind === "leaf" || kept.has(id)) continue;
-    if (!seeded.has(id) && computed.has(id)) taped.add(id);
-    else stack.push(...node.args);
+    if (!stop(id)) stack.push(...ir.graph.node(id).args);
   }
-  return { taped: [...taped].sort((a, b) => a - b) };
+  return seen;
+}
+
+const isLeaf = (ir: CellIR, id: NodeId) => opDef(ir.graph.node(id).op).kind === "leaf";
+const nonNull = (ids: readonly (NodeId | null)[]) => ids.filter((n): n is NodeId => n !== null);
+
+export function planKernels(ir: CellIR, optimize: boolean): KernelPlan {
+  const varying = dependents(ir, (op) => op === "input" || op === "state" || op === "seed");
+  const onState = dependents(ir, (op) => op === "state" || op === "seed");
+  const seeded = dependents(ir, (op) => op === "seed");
+  const forwardRoots = [...ir.nextStates, ...ir.outputNodes];
+  const kept = new Set(forwardRoots);
+  const computed = new Set([...walk(ir, forwardRoots, (id) => isLeaf(ir, id))].filter((id) => !isLeaf(ir, id)));
+
+  // The tape: forward values the backward reads, where the forward does not leave them anyway.
+  const taped = new Set<NodeId>();
+  const grads = ir.grads;
+  if (grads) {
+    walk(ir, nonNull([...grads.params, ...grads.inputs, ...grads.states]), (id) => {
+      if (isLeaf(ir, id) || kept.has(id)) return true;
+      if (!seeded.has(id) && computed.has(id) && varying.has(id)) return taped.add(id), true;
+      return false;
+    });
+  }
+
+  // Hoisting: varying forward values that do not depend on a state are computed for all steps at
+  // once; those the recurrence reads are stored (on the tape, which has the right layout).
+  const hoisted = new Set<NodeId>();
+  if (optimize) {
+    for (const id of computed) if (varying.has(id) && !onState.has(id)) hoisted.add(id);
+    const recurrent = [...taped, ...forwardRoots].filter((id) => !hoisted.has(id));
+    walk(ir, recurrent, (id) => {
+      if (hoisted.has(id)) return taped.add(id), true;
+      return isLeaf(ir, id);
+    });
+  }
+
+  // Deferral: param and input gradients do not feed the recurrence, so they wait until after it;
+  // the seed-dependent values they need from it are stored per step.
+  const deferredInputs = new Set<NodeId>();
+  if (optimize && grads) {
+    const available = (id: NodeId) => isLeaf(ir, id) || kept.has(id) || taped.has(id);
+    const recurrence = walk(ir, nonNull(grads.states), available);
+    walk(ir, nonNull([...grads.params, ...grads.inputs]), (id) => {
+      if (recurrence.has(id) && seeded.has(id) && !available(id)) return deferredInputs.add(id), true;
+      if (ir.graph.node(id).op === "seed" && ir.graph.node(id).attrs["kind"] === "state") return deferredInputs.add(id), true;
+      return available(id);
+    });
+  }
+  return {
+    varying,
+    taped: [...taped].sort((a, b) => a - b),
+    hoisted,
+    deferredInputs: [...deferredInputs].sort((a, b) => a - b),
+    defer: optimize && grads !== undefined,
+  };
 }

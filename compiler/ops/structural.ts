@@ -2,6 +2,7 @@
 import type { Shape } from "../ast.js";
 import type { OpDef, Tensor } from "./types.js";
 import { show } from "./types.js";
+import { emitMatvecRows, emitOuterRows } from "./gemm.js";
 
 /** Effective operand shapes of `matmul` after its `ta`/`tb` transposes. */
 function matmulDims(a: Shape, b: Shape, ta: boolean, tb: boolean) {
@@ -63,6 +64,11 @@ const matmul: OpDef = {
     if (b!.length !== 1) w.line("}");
     w.line("}");
   },
+  emitRows: (w) => {
+    const [a] = w.argShapes;
+    const ta = flag(w.node.attrs["ta"]);
+    return emitMatvecRows(w, ta ? a![1]! : a![0]!, ta ? a![0]! : a![1]!, ta);
+  },
 };
 
 const transpose: OpDef = {
@@ -102,6 +108,7 @@ const outer: OpDef = {
     w.line(`for (let ${c} = 0; ${c} < ${n}; ${c}++) ${w.store(`${r} * ${n} + ${c}`, `${x} * ${w.arg(1, c)}`)}`);
     w.line("}");
   },
+  emitRows: (w) => emitOuterRows(w, w.argShapes[0]![0]!, w.argShapes[1]![0]!),
 };
 
 const length = (s: Shape): number => (s.length === 0 ? 1 : s[0]!);

@@ -35,6 +35,27 @@ export interface KernelWriter {
   store(index: string, value: string): string;
 }
 
+/**
+ * How ops with a batched form write it: the loop over rows (batch entries, or all T·B steps at
+ * once) is theirs, so they can tile it (a matrix product over rows is a matrix-matrix product).
+ */
+export interface RowWriter {
+  readonly node: Node;
+  readonly argShapes: readonly Shape[];
+  /** Which arguments differ per row (the others — params — are the same for every row). */
+  readonly argVarying: readonly boolean[];
+  /** Whether the result is one value accumulated over all rows (a param gradient). */
+  readonly intoUniform: boolean;
+  /** Expression for the number of rows. */
+  readonly rows: string;
+  line(code: string): void;
+  fresh(base: string): string;
+  /** Expression reading flat element `index` of argument `k` in row `row`. */
+  arg(k: number, row: string, index: string): string;
+  /** Statement storing (or accumulating) `value` into element `index` of the result in row `row`. */
+  store(row: string, index: string, value: string): string;
+}
+
 export type OpKind = "leaf" | "elementwise" | "reduce" | "structural";
 
 export interface OpDef {
@@ -57,6 +78,8 @@ export interface OpDef {
   finish?(acc: string, n: number): string;
   /** Structural ops: emit loops computing the result. */
   emit?(w: KernelWriter): void;
+  /** Structural ops: a tiled loop over all rows, when the op has one for this case (else false). */
+  emitRows?(w: RowWriter): boolean;
   /** Structural ops that read each argument element exactly once (arguments may be fused in). */
   readonly readsOnce?: boolean;
   /** Distance of the arguments from a point where the op is not differentiable. */

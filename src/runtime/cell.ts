@@ -10,11 +10,11 @@ import type {
 
 export interface Kernels {
   forward(T: number, B: number, P: readonly Real[], X: readonly Real[], S: readonly Real[], Y: readonly Real[],
-    R: readonly Real[], M: Uint8Array | undefined): void;
+    R: readonly Real[], M: Uint8Array | undefined, WS: readonly Real[]): void;
   backward(T: number, B: number, P: readonly Real[], X: readonly Real[], S: readonly Real[], Y: readonly Real[],
     R: readonly Real[], M: Uint8Array | undefined, GY: readonly Real[], GS: readonly Real[], GP: readonly Real[],
-    GX: readonly Real[]): void;
-  step(B: number, P: readonly Real[], X: readonly Real[], S: readonly Real[], Y: readonly Real[]): void;
+    GX: readonly Real[], WS: readonly Real[]): void;
+  step(B: number, P: readonly Real[], X: readonly Real[], S: readonly Real[], Y: readonly Real[], WS: readonly Real[]): void;
 }
 
 interface Recorded {
@@ -25,8 +25,6 @@ interface Recorded {
   readonly tape: readonly Real[];
   readonly mask: Uint8Array | undefined;
 }
-
-const recordings = new WeakMap<Trace, Recorded>();
 
 /** Builds a record with own properties only (a name like `__proto__` stays a plain key). */
 export function record(specs: readonly TensorSpec[], make: (s: TensorSpec, k: number) => Real): Tensors {
@@ -61,6 +59,15 @@ function check(field: string, a: unknown, length: number): void {
   if (a.length !== length) throw new Error(`${field}: expected ${length} numbers, got ${a.length}`);
 }
 
+/** Copies of output gradients with the padded steps zeroed: padding gets no gradient. */
+function zeroPadded(grads: Real[], specs: readonly TensorSpec[], mask: Uint8Array): void {
+  specs.forEach((s, k) => {
+    const g = grads[k]!.slice();
+    mask.forEach((keep, n) => keep === 0 && g.fill(0, n * s.size, (n + 1) * s.size));
+    grads[k] = g;
+  });
+}
+
 function positiveInt(field: string, v: number): void {
   if (!Number.isInteger(v) || v < 1) throw new Error(`${field}: expected a positive integer, got ${v}`);
 }
@@ -69,6 +76,15 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
   const Arr = spec.dtype === "f32" ? Float32Array : Float64Array;
   const alloc = (n: number): Real => new Arr(n);
   const fan = spec.states[0]?.size ?? 1;
+  // What each trace of this cell recorded; a trace of another cell is not found here.
+  const recordings = new WeakMap<Trace, Recorded>();
+  // Workspace for the last (T, B) seen: steady-state training and inference allocate none.
+  let cached: { T: number; B: number; arrays: Real[] } | undefined;
+  const workspace = (T: number, B: number): Real[] => {
+    if (!cached || cached.T !== T || cached.B !== B)
+      cached = { T, B, arrays: spec.workspace.map((w) => alloc(w.size * (w.rows === "B" ? B : T * B))) };
+    return cached.arrays;
+  };
 
   function forward(params: Tensors, inputs: Tensors, options: ForwardOptions): Trace {
     const { T, B } = options;
@@ -87,7 +103,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     });
     const Y = spec.outputs.map((o) => alloc(T * B * o.size));
     const R = spec.tape.map((v) => alloc(T * B * v.size));
-    kernels.forward(T, B, P, X, S, Y, R, mask);
+    kernels.forward(T, B, P, X, S, Y, R, mask, workspace(T, B));
     const trace: Trace = {
       T, B,
       outputs: record(spec.outputs, (_, k) => Y[k]!),
@@ -105,9 +121,10 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     const P = take("params", params, spec.params, 1);
     const GP = take("grads", grads, spec.params, 1);
     const GY = takeOptional("outputGrads", seeds.outputs, spec.outputs, T * B, alloc);
+    if (rec.mask) zeroPadded(GY, spec.outputs, rec.mask);
     const GS = takeOptional("finalGrads", seeds.final, spec.states, B, alloc).map((a) => a.slice());
     const GX = spec.inputs.map((x) => alloc(T * B * x.size));
-    kernels.backward(T, B, P, rec.inputs, rec.history, rec.outputs, rec.tape, rec.mask, GY, GS, GP, GX);
+    kernels.backward(T, B, P, rec.inputs, rec.history, rec.outputs, rec.tape, rec.mask, GY, GS, GP, GX, workspace(T, B));
     return { inputs: record(spec.inputs, (_, k) => GX[k]!), initial: record(spec.states, (_, k) => GS[k]!) };
   }
 
@@ -139,7 +156,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     fill(stepArgs.X, "inputs", inputs, spec.inputs, state.B);
     fill(stepArgs.S, "state.states", state.states, spec.states, state.B);
     fill(stepArgs.Y, "state.outputs", state.outputs, spec.outputs, state.B);
-    kernels.step(state.B, stepArgs.P, stepArgs.X, stepArgs.S, stepArgs.Y);
+    kernels.step(state.B, stepArgs.P, stepArgs.X, stepArgs.S, stepArgs.Y, workspace(1, state.B));
   }
 
   return {

@@ -23,6 +23,8 @@ export interface CellSpec {
   readonly outputs: readonly TensorSpec[];
   /** Values the forward pass stores per step and batch entry for the backward pass. */
   readonly tape: readonly TensorSpec[];
+  /** Scratch the kernels need per call: `size` numbers per batch entry, or per step and batch entry. */
+  readonly workspace: readonly { readonly size: number; readonly rows: "B" | "TB" }[];
 }
 
 export interface ForwardOptions {

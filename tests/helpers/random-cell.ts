@@ -16,7 +16,7 @@ interface Vec {
 
 export function randomCell(g: Gen): string {
   const sizeNames = ["I", "H", "K"];
-  const sizes = sizeNames.map((n) => `${n} = ${g(fc.integer, { min: 1, max: 4 })}`);
+  const sizes = sizeNames.map((n) => `${n} = ${g(fc.integer, { min: 1, max: 6 })}`);
   const stateCount = g(fc.integer, { min: 1, max: 2 });
   const states = ["h", "c"].slice(0, stateCount).map((name, k) => ({ name, size: k === 0 ? "H" : g(fc.constantFrom, "H", "K") }));
   const params: string[] = [];
