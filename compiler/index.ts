@@ -46,24 +46,30 @@ export function checkSource(text: string, options: CompileOptions = {}): Checked
   return cells;
 }
 
-export function lowerSource(text: string, options: CompileOptions = {}): CellIR[] {
+/** Each cell's IR after autodiff, before the optimizing passes. */
+function differentiated(text: string, options: CompileOptions): CellIR[] {
   const seen = (label: string, ir: CellIR): CellIR => (options.onPass?.(label, ir), ir);
-  return checkSource(text, options).map((cell) => {
-    const ir = seen("lower", lowerCell(cell));
-    return optimize(seen("autodiff", differentiate(ir)), options);
-  });
+  return checkSource(text, options).map((cell) => seen("autodiff", differentiate(seen("lower", lowerCell(cell)))));
+}
+
+export function lowerSource(text: string, options: CompileOptions = {}): CellIR[] {
+  return differentiated(text, options).map((ir) => optimize(ir, options));
 }
 
 export function compileSource(text: string, options: CompileOptions = {}): CompiledCell[] {
-  return lowerSource(text, options).map((ir) => ({
-    name: ir.name,
-    ir,
-    code: emitModule(ir, planKernels(ir, options.optimize !== false), {
+  const on = options.optimize !== false;
+  return differentiated(text, options).map((base) => {
+    const ir = optimize(base, options);
+    // `step` runs one step per call: stacked params would be rebuilt at every call, so it is
+    // built from the IR without stacking.
+    const stepIR = on ? optimize(base, { optimize: true, stack: false }) : ir;
+    const code = emitModule(ir, planKernels(ir, on), {
       dtype: options.dtype ?? "f32",
       runtime: options.runtime ?? "rnnc/runtime",
       sourcePath: options.path ?? "<input>",
-    }),
-  }));
+    }, { ir: stepIR, plan: planKernels(stepIR, on) });
+    return { name: ir.name, ir, code };
+  });
 }
 
 export { formatModule, CompileError, Source };

@@ -36,6 +36,7 @@ export function lowerCell(cell: CheckedCell): CellIR {
     return k < 0 ? leaves.states[i]! : assigned[k]!;
   });
   const outputNodes = cell.outputs.map((o) => graph.name(lower(o.expr), o.name));
+  nameIntermediates(graph);
 
   return {
     name: cell.name,
@@ -54,4 +55,15 @@ export function lowerCell(cell: CheckedCell): CellIR {
 function findLastIndex<T>(xs: readonly T[], pred: (x: T) => boolean): number {
   for (let i = xs.length - 1; i >= 0; i--) if (pred(xs[i]!)) return i;
   return -1;
+}
+
+/** Readable names for values the cell does not name: `tanh_c` for tanh(c), `Wf_x` for Wf·x. */
+function nameIntermediates(graph: Graph): void {
+  for (const node of graph.nodes) {
+    if (graph.names.has(node.id)) continue;
+    const argNames = node.args.map((a) => graph.names.get(a));
+    if (argNames.some((n) => n === undefined)) continue;
+    if (node.op === "matmul") graph.name(node.id, `${argNames[0]}_${argNames[1]}`);
+    else if (node.args.length === 1 && node.op !== "broadcast") graph.name(node.id, `${node.op}_${argNames[0]}`);
+  }
 }

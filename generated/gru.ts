@@ -22,14 +22,22 @@ export const spec = {
   states: [{ name: "h", shape: [16], size: 16 }],
   outputs: [{ name: "h", shape: [16], size: 16 }],
   workspace: [
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 48, rows: "TB" },
+    { size: 32, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "TB" },
     { size: 16, rows: "TB" },
     { size: 16, rows: "TB" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 32, rows: "B" },
+    { size: 48, rows: "TB" },
+    { size: 16, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
@@ -40,16 +48,18 @@ export const spec = {
     { size: 16, rows: "B" },
   ],
   tape: [
-    { name: "v12", shape: [16], size: 16 },
     { name: "u", shape: [16], size: 16 },
-    { name: "v17", shape: [16], size: 16 },
     { name: "r", shape: [16], size: 16 },
-    { name: "v21", shape: [16], size: 16 },
-    { name: "v23", shape: [16], size: 16 },
+    { name: "v25", shape: [16], size: 16 },
     { name: "h_tilde", shape: [16], size: 16 },
-    { name: "v28", shape: [16], size: 16 },
+    { name: "v32", shape: [16], size: 16 },
   ],
 } as const;
+// Scratch for values that are the same in every step (they depend on params only).
+const t14 = new Float32Array(384),
+  t11 = new Float32Array(512),
+  t62 = new Float32Array(512),
+  t66 = new Float32Array(384);
 
 /** Runs T steps over B sequences: inputs X `[T][B][n]`, state history S `[T+1][B][n]`, outputs Y, tape R. */
 function forward(
@@ -63,17 +73,25 @@ function forward(
   M: Uint8Array | undefined,
   WS: readonly Real[],
 ): void {
-  const t11 = WS[0]!;
-  const t16 = WS[1]!;
-  const t22 = WS[2]!;
+  const Uu_x = WS[0]!;
+  const Ur_x = WS[1]!;
+  const Uh_x = WS[2]!;
+  const t15 = WS[3]!;
+  const t12 = WS[4]!;
+  const t26 = WS[5]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P;
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  const [v12_tape, u_tape, v17_tape, r_tape, v21_tape, v23_tape, h_tilde_tape, v28_tape] = R;
+  const [u_tape, r_tape, v25_tape, h_tilde_tape, v32_tape] = R;
+  for (let i_1 = 0; i_1 < 128; i_1++) t14[i_1] = Uu[i_1];
+  for (let i_2 = 0; i_2 < 128; i_2++) t14[128 + i_2] = Ur[i_2];
+  for (let i_3 = 0; i_3 < 128; i_3++) t14[256 + i_3] = Uh[i_3];
+  for (let i_1 = 0; i_1 < 256; i_1++) t11[i_1] = Wu[i_1];
+  for (let i_2 = 0; i_2 < 256; i_2++) t11[256 + i_2] = Wr[i_2];
   // Everything that does not depend on a state, for all T·B steps at once.
   for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 48; r += 4) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
@@ -85,10 +103,10 @@ function forward(
       for (let k = 0; k < 8; k++) {
         const v0 = x[m_2 * 8 + k];
         const v1 = x[(m_2 + 1) * 8 + k];
-        const w0 = Uu[r * 8 + k];
-        const w1 = Uu[(r + 1) * 8 + k];
-        const w2 = Uu[(r + 2) * 8 + k];
-        const w3 = Uu[(r + 3) * 8 + k];
+        const w0 = t14[r * 8 + k];
+        const w1 = t14[(r + 1) * 8 + k];
+        const w2 = t14[(r + 2) * 8 + k];
+        const w3 = t14[(r + 3) * 8 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
@@ -98,163 +116,52 @@ function forward(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      v12_tape[m_2 * 16 + r] = s00;
-      v12_tape[m_2 * 16 + r + 1] = s01;
-      v12_tape[m_2 * 16 + r + 2] = s02;
-      v12_tape[m_2 * 16 + r + 3] = s03;
-      v12_tape[(m_2 + 1) * 16 + r] = s10;
-      v12_tape[(m_2 + 1) * 16 + r + 1] = s11;
-      v12_tape[(m_2 + 1) * 16 + r + 2] = s12;
-      v12_tape[(m_2 + 1) * 16 + r + 3] = s13;
+      t15[m_2 * 48 + r] = s00;
+      t15[m_2 * 48 + r + 1] = s01;
+      t15[m_2 * 48 + r + 2] = s02;
+      t15[m_2 * 48 + r + 3] = s03;
+      t15[(m_2 + 1) * 48 + r] = s10;
+      t15[(m_2 + 1) * 48 + r + 1] = s11;
+      t15[(m_2 + 1) * 48 + r + 2] = s12;
+      t15[(m_2 + 1) * 48 + r + 3] = s13;
     }
   }
   if ((T * B) % 2 === 1) {
     const m_2 = T * B - 1;
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 48; r += 4) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
         s03 = 0;
       for (let k = 0; k < 8; k++) {
         const v0 = x[m_2 * 8 + k];
-        const w0 = Uu[r * 8 + k];
-        const w1 = Uu[(r + 1) * 8 + k];
-        const w2 = Uu[(r + 2) * 8 + k];
-        const w3 = Uu[(r + 3) * 8 + k];
+        const w0 = t14[r * 8 + k];
+        const w1 = t14[(r + 1) * 8 + k];
+        const w2 = t14[(r + 2) * 8 + k];
+        const w3 = t14[(r + 3) * 8 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      v12_tape[m_2 * 16 + r] = s00;
-      v12_tape[m_2 * 16 + r + 1] = s01;
-      v12_tape[m_2 * 16 + r + 2] = s02;
-      v12_tape[m_2 * 16 + r + 3] = s03;
+      t15[m_2 * 48 + r] = s00;
+      t15[m_2 * 48 + r + 1] = s01;
+      t15[m_2 * 48 + r + 2] = s02;
+      t15[m_2 * 48 + r + 3] = s03;
     }
   }
-  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
-    for (let r = 0; r < 16; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0,
-        s10 = 0,
-        s11 = 0,
-        s12 = 0,
-        s13 = 0;
-      for (let k = 0; k < 8; k++) {
-        const v0 = x[m_2 * 8 + k];
-        const v1 = x[(m_2 + 1) * 8 + k];
-        const w0 = Ur[r * 8 + k];
-        const w1 = Ur[(r + 1) * 8 + k];
-        const w2 = Ur[(r + 2) * 8 + k];
-        const w3 = Ur[(r + 3) * 8 + k];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-        s10 += w0 * v1;
-        s11 += w1 * v1;
-        s12 += w2 * v1;
-        s13 += w3 * v1;
-      }
-      v17_tape[m_2 * 16 + r] = s00;
-      v17_tape[m_2 * 16 + r + 1] = s01;
-      v17_tape[m_2 * 16 + r + 2] = s02;
-      v17_tape[m_2 * 16 + r + 3] = s03;
-      v17_tape[(m_2 + 1) * 16 + r] = s10;
-      v17_tape[(m_2 + 1) * 16 + r + 1] = s11;
-      v17_tape[(m_2 + 1) * 16 + r + 2] = s12;
-      v17_tape[(m_2 + 1) * 16 + r + 3] = s13;
-    }
+  for (let m = 0; m < T * B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) Uu_x[m * 16 + i_1] = t15[m * 48 + i_1];
   }
-  if ((T * B) % 2 === 1) {
-    const m_2 = T * B - 1;
-    for (let r = 0; r < 16; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0;
-      for (let k = 0; k < 8; k++) {
-        const v0 = x[m_2 * 8 + k];
-        const w0 = Ur[r * 8 + k];
-        const w1 = Ur[(r + 1) * 8 + k];
-        const w2 = Ur[(r + 2) * 8 + k];
-        const w3 = Ur[(r + 3) * 8 + k];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-      }
-      v17_tape[m_2 * 16 + r] = s00;
-      v17_tape[m_2 * 16 + r + 1] = s01;
-      v17_tape[m_2 * 16 + r + 2] = s02;
-      v17_tape[m_2 * 16 + r + 3] = s03;
-    }
+  for (let m = 0; m < T * B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) Ur_x[m * 16 + i_1] = t15[m * 48 + 16 + i_1];
   }
-  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
-    for (let r = 0; r < 16; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0,
-        s10 = 0,
-        s11 = 0,
-        s12 = 0,
-        s13 = 0;
-      for (let k = 0; k < 8; k++) {
-        const v0 = x[m_2 * 8 + k];
-        const v1 = x[(m_2 + 1) * 8 + k];
-        const w0 = Uh[r * 8 + k];
-        const w1 = Uh[(r + 1) * 8 + k];
-        const w2 = Uh[(r + 2) * 8 + k];
-        const w3 = Uh[(r + 3) * 8 + k];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-        s10 += w0 * v1;
-        s11 += w1 * v1;
-        s12 += w2 * v1;
-        s13 += w3 * v1;
-      }
-      v23_tape[m_2 * 16 + r] = s00;
-      v23_tape[m_2 * 16 + r + 1] = s01;
-      v23_tape[m_2 * 16 + r + 2] = s02;
-      v23_tape[m_2 * 16 + r + 3] = s03;
-      v23_tape[(m_2 + 1) * 16 + r] = s10;
-      v23_tape[(m_2 + 1) * 16 + r + 1] = s11;
-      v23_tape[(m_2 + 1) * 16 + r + 2] = s12;
-      v23_tape[(m_2 + 1) * 16 + r + 3] = s13;
-    }
-  }
-  if ((T * B) % 2 === 1) {
-    const m_2 = T * B - 1;
-    for (let r = 0; r < 16; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0;
-      for (let k = 0; k < 8; k++) {
-        const v0 = x[m_2 * 8 + k];
-        const w0 = Uh[r * 8 + k];
-        const w1 = Uh[(r + 1) * 8 + k];
-        const w2 = Uh[(r + 2) * 8 + k];
-        const w3 = Uh[(r + 3) * 8 + k];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-      }
-      v23_tape[m_2 * 16 + r] = s00;
-      v23_tape[m_2 * 16 + r + 1] = s01;
-      v23_tape[m_2 * 16 + r + 2] = s02;
-      v23_tape[m_2 * 16 + r + 3] = s03;
-    }
+  for (let m = 0; m < T * B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) Uh_x[m * 16 + i_1] = t15[m * 48 + 32 + i_1];
   }
   for (let t = 0; t < T; t++) {
     for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
-      for (let r = 0; r < 16; r += 4) {
+      for (let r = 0; r < 32; r += 4) {
         let s00 = 0,
           s01 = 0,
           s02 = 0,
@@ -266,10 +173,10 @@ function forward(
         for (let k = 0; k < 16; k++) {
           const v0 = h_seq[(t * B + m_2) * 16 + k];
           const v1 = h_seq[(t * B + m_2 + 1) * 16 + k];
-          const w0 = Wu[r * 16 + k];
-          const w1 = Wu[(r + 1) * 16 + k];
-          const w2 = Wu[(r + 2) * 16 + k];
-          const w3 = Wu[(r + 3) * 16 + k];
+          const w0 = t11[r * 16 + k];
+          const w1 = t11[(r + 1) * 16 + k];
+          const w2 = t11[(r + 2) * 16 + k];
+          const w3 = t11[(r + 3) * 16 + k];
           s00 += w0 * v0;
           s01 += w1 * v0;
           s02 += w2 * v0;
@@ -279,115 +186,55 @@ function forward(
           s12 += w2 * v1;
           s13 += w3 * v1;
         }
-        t11[m_2 * 16 + r] = s00;
-        t11[m_2 * 16 + r + 1] = s01;
-        t11[m_2 * 16 + r + 2] = s02;
-        t11[m_2 * 16 + r + 3] = s03;
-        t11[(m_2 + 1) * 16 + r] = s10;
-        t11[(m_2 + 1) * 16 + r + 1] = s11;
-        t11[(m_2 + 1) * 16 + r + 2] = s12;
-        t11[(m_2 + 1) * 16 + r + 3] = s13;
+        t12[m_2 * 32 + r] = s00;
+        t12[m_2 * 32 + r + 1] = s01;
+        t12[m_2 * 32 + r + 2] = s02;
+        t12[m_2 * 32 + r + 3] = s03;
+        t12[(m_2 + 1) * 32 + r] = s10;
+        t12[(m_2 + 1) * 32 + r + 1] = s11;
+        t12[(m_2 + 1) * 32 + r + 2] = s12;
+        t12[(m_2 + 1) * 32 + r + 3] = s13;
       }
     }
     if (B % 2 === 1) {
       const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
+      for (let r = 0; r < 32; r += 4) {
         let s00 = 0,
           s01 = 0,
           s02 = 0,
           s03 = 0;
         for (let k = 0; k < 16; k++) {
           const v0 = h_seq[(t * B + m_2) * 16 + k];
-          const w0 = Wu[r * 16 + k];
-          const w1 = Wu[(r + 1) * 16 + k];
-          const w2 = Wu[(r + 2) * 16 + k];
-          const w3 = Wu[(r + 3) * 16 + k];
+          const w0 = t11[r * 16 + k];
+          const w1 = t11[(r + 1) * 16 + k];
+          const w2 = t11[(r + 2) * 16 + k];
+          const w3 = t11[(r + 3) * 16 + k];
           s00 += w0 * v0;
           s01 += w1 * v0;
           s02 += w2 * v0;
           s03 += w3 * v0;
         }
-        t11[m_2 * 16 + r] = s00;
-        t11[m_2 * 16 + r + 1] = s01;
-        t11[m_2 * 16 + r + 2] = s02;
-        t11[m_2 * 16 + r + 3] = s03;
+        t12[m_2 * 32 + r] = s00;
+        t12[m_2 * 32 + r + 1] = s01;
+        t12[m_2 * 32 + r + 2] = s02;
+        t12[m_2 * 32 + r + 3] = s03;
       }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         u_tape[(t * B + m_1) * 16 + i_1] = sigmoid(
-          bu[i_1] + (t11[m_1 * 16 + i_1] + v12_tape[(t * B + m_1) * 16 + i_1]),
+          bu[i_1] + (t12[m_1 * 32 + i_1] + Uu_x[(t * B + m_1) * 16 + i_1]),
         );
-    }
-    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0,
-          s10 = 0,
-          s11 = 0,
-          s12 = 0,
-          s13 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = h_seq[(t * B + m_2) * 16 + k];
-          const v1 = h_seq[(t * B + m_2 + 1) * 16 + k];
-          const w0 = Wr[r * 16 + k];
-          const w1 = Wr[(r + 1) * 16 + k];
-          const w2 = Wr[(r + 2) * 16 + k];
-          const w3 = Wr[(r + 3) * 16 + k];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-          s10 += w0 * v1;
-          s11 += w1 * v1;
-          s12 += w2 * v1;
-          s13 += w3 * v1;
-        }
-        t16[m_2 * 16 + r] = s00;
-        t16[m_2 * 16 + r + 1] = s01;
-        t16[m_2 * 16 + r + 2] = s02;
-        t16[m_2 * 16 + r + 3] = s03;
-        t16[(m_2 + 1) * 16 + r] = s10;
-        t16[(m_2 + 1) * 16 + r + 1] = s11;
-        t16[(m_2 + 1) * 16 + r + 2] = s12;
-        t16[(m_2 + 1) * 16 + r + 3] = s13;
-      }
-    }
-    if (B % 2 === 1) {
-      const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = h_seq[(t * B + m_2) * 16 + k];
-          const w0 = Wr[r * 16 + k];
-          const w1 = Wr[(r + 1) * 16 + k];
-          const w2 = Wr[(r + 2) * 16 + k];
-          const w3 = Wr[(r + 3) * 16 + k];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-        }
-        t16[m_2 * 16 + r] = s00;
-        t16[m_2 * 16 + r + 1] = s01;
-        t16[m_2 * 16 + r + 2] = s02;
-        t16[m_2 * 16 + r + 3] = s03;
-      }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         r_tape[(t * B + m_1) * 16 + i_1] = sigmoid(
-          br[i_1] + (t16[m_1 * 16 + i_1] + v17_tape[(t * B + m_1) * 16 + i_1]),
+          br[i_1] + (t12[m_1 * 32 + 16 + i_1] + Ur_x[(t * B + m_1) * 16 + i_1]),
         );
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        v21_tape[(t * B + m_1) * 16 + i_1] =
+        v25_tape[(t * B + m_1) * 16 + i_1] =
           h_seq[(t * B + m_1) * 16 + i_1] * r_tape[(t * B + m_1) * 16 + i_1];
     }
     for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
@@ -401,8 +248,8 @@ function forward(
           s12 = 0,
           s13 = 0;
         for (let k = 0; k < 16; k++) {
-          const v0 = v21_tape[(t * B + m_2) * 16 + k];
-          const v1 = v21_tape[(t * B + m_2 + 1) * 16 + k];
+          const v0 = v25_tape[(t * B + m_2) * 16 + k];
+          const v1 = v25_tape[(t * B + m_2 + 1) * 16 + k];
           const w0 = Wh[r * 16 + k];
           const w1 = Wh[(r + 1) * 16 + k];
           const w2 = Wh[(r + 2) * 16 + k];
@@ -416,14 +263,14 @@ function forward(
           s12 += w2 * v1;
           s13 += w3 * v1;
         }
-        t22[m_2 * 16 + r] = s00;
-        t22[m_2 * 16 + r + 1] = s01;
-        t22[m_2 * 16 + r + 2] = s02;
-        t22[m_2 * 16 + r + 3] = s03;
-        t22[(m_2 + 1) * 16 + r] = s10;
-        t22[(m_2 + 1) * 16 + r + 1] = s11;
-        t22[(m_2 + 1) * 16 + r + 2] = s12;
-        t22[(m_2 + 1) * 16 + r + 3] = s13;
+        t26[m_2 * 16 + r] = s00;
+        t26[m_2 * 16 + r + 1] = s01;
+        t26[m_2 * 16 + r + 2] = s02;
+        t26[m_2 * 16 + r + 3] = s03;
+        t26[(m_2 + 1) * 16 + r] = s10;
+        t26[(m_2 + 1) * 16 + r + 1] = s11;
+        t26[(m_2 + 1) * 16 + r + 2] = s12;
+        t26[(m_2 + 1) * 16 + r + 3] = s13;
       }
     }
     if (B % 2 === 1) {
@@ -434,7 +281,7 @@ function forward(
           s02 = 0,
           s03 = 0;
         for (let k = 0; k < 16; k++) {
-          const v0 = v21_tape[(t * B + m_2) * 16 + k];
+          const v0 = v25_tape[(t * B + m_2) * 16 + k];
           const w0 = Wh[r * 16 + k];
           const w1 = Wh[(r + 1) * 16 + k];
           const w2 = Wh[(r + 2) * 16 + k];
@@ -444,26 +291,26 @@ function forward(
           s02 += w2 * v0;
           s03 += w3 * v0;
         }
-        t22[m_2 * 16 + r] = s00;
-        t22[m_2 * 16 + r + 1] = s01;
-        t22[m_2 * 16 + r + 2] = s02;
-        t22[m_2 * 16 + r + 3] = s03;
+        t26[m_2 * 16 + r] = s00;
+        t26[m_2 * 16 + r + 1] = s01;
+        t26[m_2 * 16 + r + 2] = s02;
+        t26[m_2 * 16 + r + 3] = s03;
       }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         h_tilde_tape[(t * B + m_1) * 16 + i_1] = Math.tanh(
-          bh[i_1] + (t22[m_1 * 16 + i_1] + v23_tape[(t * B + m_1) * 16 + i_1]),
+          bh[i_1] + (t26[m_1 * 16 + i_1] + Uh_x[(t * B + m_1) * 16 + i_1]),
         );
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        v28_tape[(t * B + m_1) * 16 + i_1] = 1 - u_tape[(t * B + m_1) * 16 + i_1];
+        v32_tape[(t * B + m_1) * 16 + i_1] = 1 - u_tape[(t * B + m_1) * 16 + i_1];
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         h_seq[((t + 1) * B + m_1) * 16 + i_1] =
-          h_seq[(t * B + m_1) * 16 + i_1] * v28_tape[(t * B + m_1) * 16 + i_1] +
+          h_seq[(t * B + m_1) * 16 + i_1] * v32_tape[(t * B + m_1) * 16 + i_1] +
           u_tape[(t * B + m_1) * 16 + i_1] * h_tilde_tape[(t * B + m_1) * 16 + i_1];
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
@@ -498,40 +345,47 @@ function backward(
   GX: readonly Real[],
   WS: readonly Real[],
 ): void {
-  const t33 = WS[3]!;
-  const dh_in = WS[4]!;
-  const dbh_1 = WS[5]!;
-  const dbr_1 = WS[6]!;
-  const dbu_1 = WS[7]!;
-  const dh = WS[8]!;
-  const t45 = WS[9]!;
+  const t37 = WS[6]!;
+  const dh_in = WS[7]!;
+  const dUh_x = WS[8]!;
+  const dUr_x = WS[9]!;
+  const dUu_x = WS[10]!;
+  const dh = WS[11]!;
+  const t48 = WS[12]!;
+  const t63 = WS[13]!;
+  const t67 = WS[14]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P;
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  const [v12_tape, u_tape, v17_tape, r_tape, v21_tape, v23_tape, h_tilde_tape, v28_tape] = R;
+  const [u_tape, r_tape, v25_tape, h_tilde_tape, v32_tape] = R;
   const [dh_out] = GY;
   const [dh_carry] = GS;
   const [dWu, dUu, dbu, dWr, dUr, dbr, dWh, dUh, dbh] = GP;
   const [dx] = GX;
+  for (let i_1 = 0; i_1 < 256; i_1++) t62[i_1] = Wr[i_1];
+  for (let i_2 = 0; i_2 < 256; i_2++) t62[256 + i_2] = Wu[i_2];
+  for (let i_1 = 0; i_1 < 128; i_1++) t66[i_1] = Uh[i_1];
+  for (let i_2 = 0; i_2 < 128; i_2++) t66[128 + i_2] = Ur[i_2];
+  for (let i_3 = 0; i_3 < 128; i_3++) t66[256 + i_3] = Uu[i_3];
   for (let t = T - 1; t >= 0; t--) {
     // Padded steps get no gradient; their state gradient passes through unchanged.
     for (let b = 0; b < B; b++) {
       const padded = M !== undefined && M[t * B + b] === 0;
       for (let i = 0; i < 16; i++) dh_in[b * 16 + i] = dh_carry[b * 16 + i];
-      for (let i = 0; i < 16; i++) t33[b * 16 + i] = padded ? 0 : dh_carry[b * 16 + i];
+      for (let i = 0; i < 16; i++) t37[b * 16 + i] = padded ? 0 : dh_carry[b * 16 + i];
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dh[m * 16 + i_1] = dh_out[(t * B + m) * 16 + i_1] + t33[m * 16 + i_1];
+        dh[m * 16 + i_1] = dh_out[(t * B + m) * 16 + i_1] + t37[m * 16 + i_1];
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dh_carry[m * 16 + i_1] = v28_tape[(t * B + m) * 16 + i_1] * dh[m * 16 + i_1];
+        dh_carry[m * 16 + i_1] = v32_tape[(t * B + m) * 16 + i_1] * dh[m * 16 + i_1];
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dbh_1[(t * B + m) * 16 + i_1] =
+        dUh_x[(t * B + m) * 16 + i_1] =
           u_tape[(t * B + m) * 16 + i_1] *
           dh[m * 16 + i_1] *
           (1 - h_tilde_tape[(t * B + m) * 16 + i_1] * h_tilde_tape[(t * B + m) * 16 + i_1]);
@@ -547,8 +401,8 @@ function backward(
           s12 = 0,
           s13 = 0;
         for (let k = 0; k < 16; k++) {
-          const v0 = dbh_1[(t * B + m_2) * 16 + k];
-          const v1 = dbh_1[(t * B + m_2 + 1) * 16 + k];
+          const v0 = dUh_x[(t * B + m_2) * 16 + k];
+          const v1 = dUh_x[(t * B + m_2 + 1) * 16 + k];
           const w0 = Wh[k * 16 + r];
           const w1 = Wh[k * 16 + r + 1];
           const w2 = Wh[k * 16 + r + 2];
@@ -562,14 +416,14 @@ function backward(
           s12 += w2 * v1;
           s13 += w3 * v1;
         }
-        t45[m_2 * 16 + r] = s00;
-        t45[m_2 * 16 + r + 1] = s01;
-        t45[m_2 * 16 + r + 2] = s02;
-        t45[m_2 * 16 + r + 3] = s03;
-        t45[(m_2 + 1) * 16 + r] = s10;
-        t45[(m_2 + 1) * 16 + r + 1] = s11;
-        t45[(m_2 + 1) * 16 + r + 2] = s12;
-        t45[(m_2 + 1) * 16 + r + 3] = s13;
+        t48[m_2 * 16 + r] = s00;
+        t48[m_2 * 16 + r + 1] = s01;
+        t48[m_2 * 16 + r + 2] = s02;
+        t48[m_2 * 16 + r + 3] = s03;
+        t48[(m_2 + 1) * 16 + r] = s10;
+        t48[(m_2 + 1) * 16 + r + 1] = s11;
+        t48[(m_2 + 1) * 16 + r + 2] = s12;
+        t48[(m_2 + 1) * 16 + r + 3] = s13;
       }
     }
     if (B % 2 === 1) {
@@ -580,7 +434,7 @@ function backward(
           s02 = 0,
           s03 = 0;
         for (let k = 0; k < 16; k++) {
-          const v0 = dbh_1[(t * B + m_2) * 16 + k];
+          const v0 = dUh_x[(t * B + m_2) * 16 + k];
           const w0 = Wh[k * 16 + r];
           const w1 = Wh[k * 16 + r + 1];
           const w2 = Wh[k * 16 + r + 2];
@@ -590,89 +444,33 @@ function backward(
           s02 += w2 * v0;
           s03 += w3 * v0;
         }
-        t45[m_2 * 16 + r] = s00;
-        t45[m_2 * 16 + r + 1] = s01;
-        t45[m_2 * 16 + r + 2] = s02;
-        t45[m_2 * 16 + r + 3] = s03;
+        t48[m_2 * 16 + r] = s00;
+        t48[m_2 * 16 + r + 1] = s01;
+        t48[m_2 * 16 + r + 2] = s02;
+        t48[m_2 * 16 + r + 3] = s03;
       }
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dh_carry[m * 16 + i_1] += r_tape[(t * B + m) * 16 + i_1] * t45[m * 16 + i_1];
+        dh_carry[m * 16 + i_1] += r_tape[(t * B + m) * 16 + i_1] * t48[m * 16 + i_1];
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dbr_1[(t * B + m) * 16 + i_1] =
+        dUr_x[(t * B + m) * 16 + i_1] =
           h_seq[(t * B + m) * 16 + i_1] *
-          t45[m * 16 + i_1] *
+          t48[m * 16 + i_1] *
           (r_tape[(t * B + m) * 16 + i_1] * (1 - r_tape[(t * B + m) * 16 + i_1]));
     }
-    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0,
-          s10 = 0,
-          s11 = 0,
-          s12 = 0,
-          s13 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = dbr_1[(t * B + m_2) * 16 + k];
-          const v1 = dbr_1[(t * B + m_2 + 1) * 16 + k];
-          const w0 = Wr[k * 16 + r];
-          const w1 = Wr[k * 16 + r + 1];
-          const w2 = Wr[k * 16 + r + 2];
-          const w3 = Wr[k * 16 + r + 3];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-          s10 += w0 * v1;
-          s11 += w1 * v1;
-          s12 += w2 * v1;
-          s13 += w3 * v1;
-        }
-        dh_carry[m_2 * 16 + r] += s00;
-        dh_carry[m_2 * 16 + r + 1] += s01;
-        dh_carry[m_2 * 16 + r + 2] += s02;
-        dh_carry[m_2 * 16 + r + 3] += s03;
-        dh_carry[(m_2 + 1) * 16 + r] += s10;
-        dh_carry[(m_2 + 1) * 16 + r + 1] += s11;
-        dh_carry[(m_2 + 1) * 16 + r + 2] += s12;
-        dh_carry[(m_2 + 1) * 16 + r + 3] += s13;
-      }
-    }
-    if (B % 2 === 1) {
-      const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = dbr_1[(t * B + m_2) * 16 + k];
-          const w0 = Wr[k * 16 + r];
-          const w1 = Wr[k * 16 + r + 1];
-          const w2 = Wr[k * 16 + r + 2];
-          const w3 = Wr[k * 16 + r + 3];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-        }
-        dh_carry[m_2 * 16 + r] += s00;
-        dh_carry[m_2 * 16 + r + 1] += s01;
-        dh_carry[m_2 * 16 + r + 2] += s02;
-        dh_carry[m_2 * 16 + r + 3] += s03;
-      }
-    }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dbu_1[(t * B + m) * 16 + i_1] =
+        dUu_x[(t * B + m) * 16 + i_1] =
           (h_tilde_tape[(t * B + m) * 16 + i_1] * dh[m * 16 + i_1] -
             h_seq[(t * B + m) * 16 + i_1] * dh[m * 16 + i_1]) *
-          (u_tape[(t * B + m) * 16 + i_1] * v28_tape[(t * B + m) * 16 + i_1]);
+          (u_tape[(t * B + m) * 16 + i_1] * v32_tape[(t * B + m) * 16 + i_1]);
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++) t63[m * 32 + i_1] = dUr_x[(t * B + m) * 16 + i_1];
+      for (let i_2 = 0; i_2 < 16; i_2++) t63[m * 32 + 16 + i_2] = dUu_x[(t * B + m) * 16 + i_2];
     }
     for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
       for (let r = 0; r < 16; r += 4) {
@@ -684,13 +482,13 @@ function backward(
           s11 = 0,
           s12 = 0,
           s13 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = dbu_1[(t * B + m_2) * 16 + k];
-          const v1 = dbu_1[(t * B + m_2 + 1) * 16 + k];
-          const w0 = Wu[k * 16 + r];
-          const w1 = Wu[k * 16 + r + 1];
-          const w2 = Wu[k * 16 + r + 2];
-          const w3 = Wu[k * 16 + r + 3];
+        for (let k = 0; k < 32; k++) {
+          const v0 = t63[m_2 * 32 + k];
+          const v1 = t63[(m_2 + 1) * 32 + k];
+          const w0 = t62[k * 16 + r];
+          const w1 = t62[k * 16 + r + 1];
+          const w2 = t62[k * 16 + r + 2];
+          const w3 = t62[k * 16 + r + 3];
           s00 += w0 * v0;
           s01 += w1 * v0;
           s02 += w2 * v0;
@@ -717,12 +515,12 @@ function backward(
           s01 = 0,
           s02 = 0,
           s03 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = dbu_1[(t * B + m_2) * 16 + k];
-          const w0 = Wu[k * 16 + r];
-          const w1 = Wu[k * 16 + r + 1];
-          const w2 = Wu[k * 16 + r + 2];
-          const w3 = Wu[k * 16 + r + 3];
+        for (let k = 0; k < 32; k++) {
+          const v0 = t63[m_2 * 32 + k];
+          const w0 = t62[k * 16 + r];
+          const w1 = t62[k * 16 + r + 1];
+          const w2 = t62[k * 16 + r + 2];
+          const w3 = t62[k * 16 + r + 3];
           s00 += w0 * v0;
           s01 += w1 * v0;
           s02 += w2 * v0;
@@ -744,13 +542,13 @@ function backward(
   }
   // Param and input gradients, for all T·B steps at once.
   for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dbu[i_1] += dbu_1[m_1 * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) dbu[i_1] += dUu_x[m_1 * 16 + i_1];
   }
   for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dbr[i_1] += dbr_1[m_1 * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) dbr[i_1] += dUr_x[m_1 * 16 + i_1];
   }
   for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dbh[i_1] += dbh_1[m_1 * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) dbh[i_1] += dUh_x[m_1 * 16 + i_1];
   }
   for (let r = 0; r < 16; r += 4) {
     for (let c = 0; c < 8; c += 2) {
@@ -763,10 +561,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dbh_1[m_2 * 16 + r];
-        const a1 = dbh_1[m_2 * 16 + r + 1];
-        const a2 = dbh_1[m_2 * 16 + r + 2];
-        const a3 = dbh_1[m_2 * 16 + r + 3];
+        const a0 = dUh_x[m_2 * 16 + r];
+        const a1 = dUh_x[m_2 * 16 + r + 1];
+        const a2 = dUh_x[m_2 * 16 + r + 2];
+        const a3 = dUh_x[m_2 * 16 + r + 3];
         const b0 = x[m_2 * 8 + c];
         const b1 = x[m_2 * 8 + c + 1];
         s00 += a0 * b0;
@@ -788,66 +586,6 @@ function backward(
       dUh[(r + 3) * 8 + c + 1] += s31;
     }
   }
-  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
-    for (let r = 0; r < 8; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0,
-        s10 = 0,
-        s11 = 0,
-        s12 = 0,
-        s13 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = dbh_1[m_2 * 16 + k];
-        const v1 = dbh_1[(m_2 + 1) * 16 + k];
-        const w0 = Uh[k * 8 + r];
-        const w1 = Uh[k * 8 + r + 1];
-        const w2 = Uh[k * 8 + r + 2];
-        const w3 = Uh[k * 8 + r + 3];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-        s10 += w0 * v1;
-        s11 += w1 * v1;
-        s12 += w2 * v1;
-        s13 += w3 * v1;
-      }
-      dx[m_2 * 8 + r] = s00;
-      dx[m_2 * 8 + r + 1] = s01;
-      dx[m_2 * 8 + r + 2] = s02;
-      dx[m_2 * 8 + r + 3] = s03;
-      dx[(m_2 + 1) * 8 + r] = s10;
-      dx[(m_2 + 1) * 8 + r + 1] = s11;
-      dx[(m_2 + 1) * 8 + r + 2] = s12;
-      dx[(m_2 + 1) * 8 + r + 3] = s13;
-    }
-  }
-  if ((T * B) % 2 === 1) {
-    const m_2 = T * B - 1;
-    for (let r = 0; r < 8; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = dbh_1[m_2 * 16 + k];
-        const w0 = Uh[k * 8 + r];
-        const w1 = Uh[k * 8 + r + 1];
-        const w2 = Uh[k * 8 + r + 2];
-        const w3 = Uh[k * 8 + r + 3];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-      }
-      dx[m_2 * 8 + r] = s00;
-      dx[m_2 * 8 + r + 1] = s01;
-      dx[m_2 * 8 + r + 2] = s02;
-      dx[m_2 * 8 + r + 3] = s03;
-    }
-  }
   for (let r = 0; r < 16; r += 4) {
     for (let c = 0; c < 16; c += 2) {
       let s00 = 0,
@@ -859,12 +597,12 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dbh_1[m_2 * 16 + r];
-        const a1 = dbh_1[m_2 * 16 + r + 1];
-        const a2 = dbh_1[m_2 * 16 + r + 2];
-        const a3 = dbh_1[m_2 * 16 + r + 3];
-        const b0 = v21_tape[m_2 * 16 + c];
-        const b1 = v21_tape[m_2 * 16 + c + 1];
+        const a0 = dUh_x[m_2 * 16 + r];
+        const a1 = dUh_x[m_2 * 16 + r + 1];
+        const a2 = dUh_x[m_2 * 16 + r + 2];
+        const a3 = dUh_x[m_2 * 16 + r + 3];
+        const b0 = v25_tape[m_2 * 16 + c];
+        const b1 = v25_tape[m_2 * 16 + c + 1];
         s00 += a0 * b0;
         s01 += a0 * b1;
         s10 += a1 * b0;
@@ -895,10 +633,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dbr_1[m_2 * 16 + r];
-        const a1 = dbr_1[m_2 * 16 + r + 1];
-        const a2 = dbr_1[m_2 * 16 + r + 2];
-        const a3 = dbr_1[m_2 * 16 + r + 3];
+        const a0 = dUr_x[m_2 * 16 + r];
+        const a1 = dUr_x[m_2 * 16 + r + 1];
+        const a2 = dUr_x[m_2 * 16 + r + 2];
+        const a3 = dUr_x[m_2 * 16 + r + 3];
         const b0 = x[m_2 * 8 + c];
         const b1 = x[m_2 * 8 + c + 1];
         s00 += a0 * b0;
@@ -920,66 +658,6 @@ function backward(
       dUr[(r + 3) * 8 + c + 1] += s31;
     }
   }
-  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
-    for (let r = 0; r < 8; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0,
-        s10 = 0,
-        s11 = 0,
-        s12 = 0,
-        s13 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = dbr_1[m_2 * 16 + k];
-        const v1 = dbr_1[(m_2 + 1) * 16 + k];
-        const w0 = Ur[k * 8 + r];
-        const w1 = Ur[k * 8 + r + 1];
-        const w2 = Ur[k * 8 + r + 2];
-        const w3 = Ur[k * 8 + r + 3];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-        s10 += w0 * v1;
-        s11 += w1 * v1;
-        s12 += w2 * v1;
-        s13 += w3 * v1;
-      }
-      dx[m_2 * 8 + r] += s00;
-      dx[m_2 * 8 + r + 1] += s01;
-      dx[m_2 * 8 + r + 2] += s02;
-      dx[m_2 * 8 + r + 3] += s03;
-      dx[(m_2 + 1) * 8 + r] += s10;
-      dx[(m_2 + 1) * 8 + r + 1] += s11;
-      dx[(m_2 + 1) * 8 + r + 2] += s12;
-      dx[(m_2 + 1) * 8 + r + 3] += s13;
-    }
-  }
-  if ((T * B) % 2 === 1) {
-    const m_2 = T * B - 1;
-    for (let r = 0; r < 8; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = dbr_1[m_2 * 16 + k];
-        const w0 = Ur[k * 8 + r];
-        const w1 = Ur[k * 8 + r + 1];
-        const w2 = Ur[k * 8 + r + 2];
-        const w3 = Ur[k * 8 + r + 3];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-      }
-      dx[m_2 * 8 + r] += s00;
-      dx[m_2 * 8 + r + 1] += s01;
-      dx[m_2 * 8 + r + 2] += s02;
-      dx[m_2 * 8 + r + 3] += s03;
-    }
-  }
   for (let r = 0; r < 16; r += 4) {
     for (let c = 0; c < 16; c += 2) {
       let s00 = 0,
@@ -991,10 +669,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dbr_1[m_2 * 16 + r];
-        const a1 = dbr_1[m_2 * 16 + r + 1];
-        const a2 = dbr_1[m_2 * 16 + r + 2];
-        const a3 = dbr_1[m_2 * 16 + r + 3];
+        const a0 = dUr_x[m_2 * 16 + r];
+        const a1 = dUr_x[m_2 * 16 + r + 1];
+        const a2 = dUr_x[m_2 * 16 + r + 2];
+        const a3 = dUr_x[m_2 * 16 + r + 3];
         const b0 = h_seq[m_2 * 16 + c];
         const b1 = h_seq[m_2 * 16 + c + 1];
         s00 += a0 * b0;
@@ -1027,10 +705,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dbu_1[m_2 * 16 + r];
-        const a1 = dbu_1[m_2 * 16 + r + 1];
-        const a2 = dbu_1[m_2 * 16 + r + 2];
-        const a3 = dbu_1[m_2 * 16 + r + 3];
+        const a0 = dUu_x[m_2 * 16 + r];
+        const a1 = dUu_x[m_2 * 16 + r + 1];
+        const a2 = dUu_x[m_2 * 16 + r + 2];
+        const a3 = dUu_x[m_2 * 16 + r + 3];
         const b0 = x[m_2 * 8 + c];
         const b1 = x[m_2 * 8 + c + 1];
         s00 += a0 * b0;
@@ -1052,66 +730,6 @@ function backward(
       dUu[(r + 3) * 8 + c + 1] += s31;
     }
   }
-  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
-    for (let r = 0; r < 8; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0,
-        s10 = 0,
-        s11 = 0,
-        s12 = 0,
-        s13 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = dbu_1[m_2 * 16 + k];
-        const v1 = dbu_1[(m_2 + 1) * 16 + k];
-        const w0 = Uu[k * 8 + r];
-        const w1 = Uu[k * 8 + r + 1];
-        const w2 = Uu[k * 8 + r + 2];
-        const w3 = Uu[k * 8 + r + 3];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-        s10 += w0 * v1;
-        s11 += w1 * v1;
-        s12 += w2 * v1;
-        s13 += w3 * v1;
-      }
-      dx[m_2 * 8 + r] += s00;
-      dx[m_2 * 8 + r + 1] += s01;
-      dx[m_2 * 8 + r + 2] += s02;
-      dx[m_2 * 8 + r + 3] += s03;
-      dx[(m_2 + 1) * 8 + r] += s10;
-      dx[(m_2 + 1) * 8 + r + 1] += s11;
-      dx[(m_2 + 1) * 8 + r + 2] += s12;
-      dx[(m_2 + 1) * 8 + r + 3] += s13;
-    }
-  }
-  if ((T * B) % 2 === 1) {
-    const m_2 = T * B - 1;
-    for (let r = 0; r < 8; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = dbu_1[m_2 * 16 + k];
-        const w0 = Uu[k * 8 + r];
-        const w1 = Uu[k * 8 + r + 1];
-        const w2 = Uu[k * 8 + r + 2];
-        const w3 = Uu[k * 8 + r + 3];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-      }
-      dx[m_2 * 8 + r] += s00;
-      dx[m_2 * 8 + r + 1] += s01;
-      dx[m_2 * 8 + r + 2] += s02;
-      dx[m_2 * 8 + r + 3] += s03;
-    }
-  }
   for (let r = 0; r < 16; r += 4) {
     for (let c = 0; c < 16; c += 2) {
       let s00 = 0,
@@ -1123,10 +741,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dbu_1[m_2 * 16 + r];
-        const a1 = dbu_1[m_2 * 16 + r + 1];
-        const a2 = dbu_1[m_2 * 16 + r + 2];
-        const a3 = dbu_1[m_2 * 16 + r + 3];
+        const a0 = dUu_x[m_2 * 16 + r];
+        const a1 = dUu_x[m_2 * 16 + r + 1];
+        const a2 = dUu_x[m_2 * 16 + r + 2];
+        const a3 = dUu_x[m_2 * 16 + r + 3];
         const b0 = h_seq[m_2 * 16 + c];
         const b1 = h_seq[m_2 * 16 + c + 1];
         s00 += a0 * b0;
@@ -1148,6 +766,71 @@ function backward(
       dWu[(r + 3) * 16 + c + 1] += s31;
     }
   }
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) t67[m_1 * 48 + i_1] = dUh_x[m_1 * 16 + i_1];
+    for (let i_2 = 0; i_2 < 16; i_2++) t67[m_1 * 48 + 16 + i_2] = dUr_x[m_1 * 16 + i_2];
+    for (let i_3 = 0; i_3 < 16; i_3++) t67[m_1 * 48 + 32 + i_3] = dUu_x[m_1 * 16 + i_3];
+  }
+  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0,
+        s10 = 0,
+        s11 = 0,
+        s12 = 0,
+        s13 = 0;
+      for (let k = 0; k < 48; k++) {
+        const v0 = t67[m_2 * 48 + k];
+        const v1 = t67[(m_2 + 1) * 48 + k];
+        const w0 = t66[k * 8 + r];
+        const w1 = t66[k * 8 + r + 1];
+        const w2 = t66[k * 8 + r + 2];
+        const w3 = t66[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+        s10 += w0 * v1;
+        s11 += w1 * v1;
+        s12 += w2 * v1;
+        s13 += w3 * v1;
+      }
+      dx[m_2 * 8 + r] = s00;
+      dx[m_2 * 8 + r + 1] = s01;
+      dx[m_2 * 8 + r + 2] = s02;
+      dx[m_2 * 8 + r + 3] = s03;
+      dx[(m_2 + 1) * 8 + r] = s10;
+      dx[(m_2 + 1) * 8 + r + 1] = s11;
+      dx[(m_2 + 1) * 8 + r + 2] = s12;
+      dx[(m_2 + 1) * 8 + r + 3] = s13;
+    }
+  }
+  if ((T * B) % 2 === 1) {
+    const m_2 = T * B - 1;
+    for (let r = 0; r < 8; r += 4) {
+      let s00 = 0,
+        s01 = 0,
+        s02 = 0,
+        s03 = 0;
+      for (let k = 0; k < 48; k++) {
+        const v0 = t67[m_2 * 48 + k];
+        const w0 = t66[k * 8 + r];
+        const w1 = t66[k * 8 + r + 1];
+        const w2 = t66[k * 8 + r + 2];
+        const w3 = t66[k * 8 + r + 3];
+        s00 += w0 * v0;
+        s01 += w1 * v0;
+        s02 += w2 * v0;
+        s03 += w3 * v0;
+      }
+      dx[m_2 * 8 + r] = s00;
+      dx[m_2 * 8 + r + 1] = s01;
+      dx[m_2 * 8 + r + 2] = s02;
+      dx[m_2 * 8 + r + 3] = s03;
+    }
+  }
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -1159,15 +842,15 @@ function step(
   Y: readonly Real[],
   WS: readonly Real[],
 ): void {
-  const h_next = WS[10]!;
-  const t11 = WS[0]!;
-  const t12 = WS[11]!;
-  const u = WS[12]!;
-  const t16 = WS[1]!;
-  const t17 = WS[13]!;
-  const t21 = WS[14]!;
-  const t22 = WS[2]!;
-  const t23 = WS[15]!;
+  const h_next = WS[15]!;
+  const Wu_h_prev = WS[16]!;
+  const Uu_x_1 = WS[17]!;
+  const u = WS[18]!;
+  const Wr_h_prev = WS[19]!;
+  const Ur_x_1 = WS[20]!;
+  const t21 = WS[21]!;
+  const t22 = WS[22]!;
+  const Uh_x_1 = WS[23]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P;
   const [x] = X;
   const [h_seq] = S;
@@ -1198,14 +881,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t11[m_1 * 16 + r] = s00;
-      t11[m_1 * 16 + r + 1] = s01;
-      t11[m_1 * 16 + r + 2] = s02;
-      t11[m_1 * 16 + r + 3] = s03;
-      t11[(m_1 + 1) * 16 + r] = s10;
-      t11[(m_1 + 1) * 16 + r + 1] = s11;
-      t11[(m_1 + 1) * 16 + r + 2] = s12;
-      t11[(m_1 + 1) * 16 + r + 3] = s13;
+      Wu_h_prev[m_1 * 16 + r] = s00;
+      Wu_h_prev[m_1 * 16 + r + 1] = s01;
+      Wu_h_prev[m_1 * 16 + r + 2] = s02;
+      Wu_h_prev[m_1 * 16 + r + 3] = s03;
+      Wu_h_prev[(m_1 + 1) * 16 + r] = s10;
+      Wu_h_prev[(m_1 + 1) * 16 + r + 1] = s11;
+      Wu_h_prev[(m_1 + 1) * 16 + r + 2] = s12;
+      Wu_h_prev[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -1226,10 +909,10 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t11[m_1 * 16 + r] = s00;
-      t11[m_1 * 16 + r + 1] = s01;
-      t11[m_1 * 16 + r + 2] = s02;
-      t11[m_1 * 16 + r + 3] = s03;
+      Wu_h_prev[m_1 * 16 + r] = s00;
+      Wu_h_prev[m_1 * 16 + r + 1] = s01;
+      Wu_h_prev[m_1 * 16 + r + 2] = s02;
+      Wu_h_prev[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -1258,14 +941,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t12[m_1 * 16 + r] = s00;
-      t12[m_1 * 16 + r + 1] = s01;
-      t12[m_1 * 16 + r + 2] = s02;
-      t12[m_1 * 16 + r + 3] = s03;
-      t12[(m_1 + 1) * 16 + r] = s10;
-      t12[(m_1 + 1) * 16 + r + 1] = s11;
-      t12[(m_1 + 1) * 16 + r + 2] = s12;
-      t12[(m_1 + 1) * 16 + r + 3] = s13;
+      Uu_x_1[m_1 * 16 + r] = s00;
+      Uu_x_1[m_1 * 16 + r + 1] = s01;
+      Uu_x_1[m_1 * 16 + r + 2] = s02;
+      Uu_x_1[m_1 * 16 + r + 3] = s03;
+      Uu_x_1[(m_1 + 1) * 16 + r] = s10;
+      Uu_x_1[(m_1 + 1) * 16 + r + 1] = s11;
+      Uu_x_1[(m_1 + 1) * 16 + r + 2] = s12;
+      Uu_x_1[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -1286,15 +969,15 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t12[m_1 * 16 + r] = s00;
-      t12[m_1 * 16 + r + 1] = s01;
-      t12[m_1 * 16 + r + 2] = s02;
-      t12[m_1 * 16 + r + 3] = s03;
+      Uu_x_1[m_1 * 16 + r] = s00;
+      Uu_x_1[m_1 * 16 + r + 1] = s01;
+      Uu_x_1[m_1 * 16 + r + 2] = s02;
+      Uu_x_1[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
-      u[m * 16 + i_1] = sigmoid(bu[i_1] + (t11[m * 16 + i_1] + t12[m * 16 + i_1]));
+      u[m * 16 + i_1] = sigmoid(bu[i_1] + (Wu_h_prev[m * 16 + i_1] + Uu_x_1[m * 16 + i_1]));
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
     for (let r = 0; r < 16; r += 4) {
@@ -1322,14 +1005,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t16[m_1 * 16 + r] = s00;
-      t16[m_1 * 16 + r + 1] = s01;
-      t16[m_1 * 16 + r + 2] = s02;
-      t16[m_1 * 16 + r + 3] = s03;
-      t16[(m_1 + 1) * 16 + r] = s10;
-      t16[(m_1 + 1) * 16 + r + 1] = s11;
-      t16[(m_1 + 1) * 16 + r + 2] = s12;
-      t16[(m_1 + 1) * 16 + r + 3] = s13;
+      Wr_h_prev[m_1 * 16 + r] = s00;
+      Wr_h_prev[m_1 * 16 + r + 1] = s01;
+      Wr_h_prev[m_1 * 16 + r + 2] = s02;
+      Wr_h_prev[m_1 * 16 + r + 3] = s03;
+      Wr_h_prev[(m_1 + 1) * 16 + r] = s10;
+      Wr_h_prev[(m_1 + 1) * 16 + r + 1] = s11;
+      Wr_h_prev[(m_1 + 1) * 16 + r + 2] = s12;
+      Wr_h_prev[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -1350,10 +1033,10 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t16[m_1 * 16 + r] = s00;
-      t16[m_1 * 16 + r + 1] = s01;
-      t16[m_1 * 16 + r + 2] = s02;
-      t16[m_1 * 16 + r + 3] = s03;
+      Wr_h_prev[m_1 * 16 + r] = s00;
+      Wr_h_prev[m_1 * 16 + r + 1] = s01;
+      Wr_h_prev[m_1 * 16 + r + 2] = s02;
+      Wr_h_prev[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -1382,14 +1065,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t17[m_1 * 16 + r] = s00;
-      t17[m_1 * 16 + r + 1] = s01;
-      t17[m_1 * 16 + r + 2] = s02;
-      t17[m_1 * 16 + r + 3] = s03;
-      t17[(m_1 + 1) * 16 + r] = s10;
-      t17[(m_1 + 1) * 16 + r + 1] = s11;
-      t17[(m_1 + 1) * 16 + r + 2] = s12;
-      t17[(m_1 + 1) * 16 + r + 3] = s13;
+      Ur_x_1[m_1 * 16 + r] = s00;
+      Ur_x_1[m_1 * 16 + r + 1] = s01;
+      Ur_x_1[m_1 * 16 + r + 2] = s02;
+      Ur_x_1[m_1 * 16 + r + 3] = s03;
+      Ur_x_1[(m_1 + 1) * 16 + r] = s10;
+      Ur_x_1[(m_1 + 1) * 16 + r + 1] = s11;
+      Ur_x_1[(m_1 + 1) * 16 + r + 2] = s12;
+      Ur_x_1[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -1410,16 +1093,16 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t17[m_1 * 16 + r] = s00;
-      t17[m_1 * 16 + r + 1] = s01;
-      t17[m_1 * 16 + r + 2] = s02;
-      t17[m_1 * 16 + r + 3] = s03;
+      Ur_x_1[m_1 * 16 + r] = s00;
+      Ur_x_1[m_1 * 16 + r + 1] = s01;
+      Ur_x_1[m_1 * 16 + r + 2] = s02;
+      Ur_x_1[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
       t21[m * 16 + i_1] =
-        h_seq[m * 16 + i_1] * sigmoid(br[i_1] + (t16[m * 16 + i_1] + t17[m * 16 + i_1]));
+        h_seq[m * 16 + i_1] * sigmoid(br[i_1] + (Wr_h_prev[m * 16 + i_1] + Ur_x_1[m * 16 + i_1]));
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
     for (let r = 0; r < 16; r += 4) {
@@ -1507,14 +1190,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t23[m_1 * 16 + r] = s00;
-      t23[m_1 * 16 + r + 1] = s01;
-      t23[m_1 * 16 + r + 2] = s02;
-      t23[m_1 * 16 + r + 3] = s03;
-      t23[(m_1 + 1) * 16 + r] = s10;
-      t23[(m_1 + 1) * 16 + r + 1] = s11;
-      t23[(m_1 + 1) * 16 + r + 2] = s12;
-      t23[(m_1 + 1) * 16 + r + 3] = s13;
+      Uh_x_1[m_1 * 16 + r] = s00;
+      Uh_x_1[m_1 * 16 + r + 1] = s01;
+      Uh_x_1[m_1 * 16 + r + 2] = s02;
+      Uh_x_1[m_1 * 16 + r + 3] = s03;
+      Uh_x_1[(m_1 + 1) * 16 + r] = s10;
+      Uh_x_1[(m_1 + 1) * 16 + r + 1] = s11;
+      Uh_x_1[(m_1 + 1) * 16 + r + 2] = s12;
+      Uh_x_1[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -1535,17 +1218,17 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t23[m_1 * 16 + r] = s00;
-      t23[m_1 * 16 + r + 1] = s01;
-      t23[m_1 * 16 + r + 2] = s02;
-      t23[m_1 * 16 + r + 3] = s03;
+      Uh_x_1[m_1 * 16 + r] = s00;
+      Uh_x_1[m_1 * 16 + r + 1] = s01;
+      Uh_x_1[m_1 * 16 + r + 2] = s02;
+      Uh_x_1[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
       h_next[m * 16 + i_1] =
         h_seq[m * 16 + i_1] * (1 - u[m * 16 + i_1]) +
-        u[m * 16 + i_1] * Math.tanh(bh[i_1] + (t22[m * 16 + i_1] + t23[m * 16 + i_1]));
+        u[m * 16 + i_1] * Math.tanh(bh[i_1] + (t22[m * 16 + i_1] + Uh_x_1[m * 16 + i_1]));
   }
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++) h_out[m * 16 + i_1] = h_next[m * 16 + i_1];

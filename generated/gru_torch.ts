@@ -25,15 +25,22 @@ export const spec = {
   states: [{ name: "h", shape: [16], size: 16 }],
   outputs: [{ name: "h", shape: [16], size: 16 }],
   workspace: [
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 48, rows: "TB" },
+    { size: 48, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "TB" },
     { size: 16, rows: "TB" },
     { size: 16, rows: "TB" },
     { size: 16, rows: "TB" },
+    { size: 16, rows: "B" },
+    { size: 48, rows: "B" },
+    { size: 48, rows: "TB" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
@@ -42,16 +49,18 @@ export const spec = {
     { size: 16, rows: "B" },
   ],
   tape: [
-    { name: "v15", shape: [16], size: 16 },
     { name: "r", shape: [16], size: 16 },
-    { name: "v21", shape: [16], size: 16 },
     { name: "z", shape: [16], size: 16 },
-    { name: "v27", shape: [16], size: 16 },
-    { name: "v29", shape: [16], size: 16 },
+    { name: "v33", shape: [16], size: 16 },
     { name: "n", shape: [16], size: 16 },
-    { name: "v34", shape: [16], size: 16 },
+    { name: "v38", shape: [16], size: 16 },
   ],
 } as const;
+// Scratch for values that are the same in every step (they depend on params only).
+const t14 = new Float32Array(384),
+  t18 = new Float32Array(768),
+  t66 = new Float32Array(768),
+  t70 = new Float32Array(384);
 
 /** Runs T steps over B sequences: inputs X `[T][B][n]`, state history S `[T+1][B][n]`, outputs Y, tape R. */
 function forward(
@@ -65,26 +74,34 @@ function forward(
   M: Uint8Array | undefined,
   WS: readonly Real[],
 ): void {
-  const t16 = WS[0]!;
-  const t22 = WS[1]!;
-  const t28 = WS[2]!;
+  const t17 = WS[0]!;
+  const t25 = WS[1]!;
+  const t31 = WS[2]!;
+  const t15 = WS[3]!;
+  const t19 = WS[4]!;
   const [W_ir, W_hr, b_ir, b_hr, W_iz, W_hz, b_iz, b_hz, W_in, W_hn, b_in, b_hn] = P;
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  const [v15_tape, r_tape, v21_tape, z_tape, v27_tape, v29_tape, n_tape, v34_tape] = R;
+  const [r_tape, z_tape, v33_tape, n_tape, v38_tape] = R;
+  for (let i_1 = 0; i_1 < 128; i_1++) t14[i_1] = W_ir[i_1];
+  for (let i_2 = 0; i_2 < 128; i_2++) t14[128 + i_2] = W_iz[i_2];
+  for (let i_3 = 0; i_3 < 128; i_3++) t14[256 + i_3] = W_in[i_3];
+  for (let i_1 = 0; i_1 < 256; i_1++) t18[i_1] = W_hr[i_1];
+  for (let i_2 = 0; i_2 < 256; i_2++) t18[256 + i_2] = W_hz[i_2];
+  for (let i_3 = 0; i_3 < 256; i_3++) t18[512 + i_3] = W_hn[i_3];
   // Everything that does not depend on a state, for all T·B steps at once.
   for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) v15_tape[m * 16 + i_1] = b_ir[i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) t17[m * 16 + i_1] = b_ir[i_1];
   }
   for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) v21_tape[m * 16 + i_1] = b_iz[i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) t25[m * 16 + i_1] = b_iz[i_1];
   }
   for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) v27_tape[m * 16 + i_1] = b_in[i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) t31[m * 16 + i_1] = b_in[i_1];
   }
   for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 48; r += 4) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
@@ -96,10 +113,10 @@ function forward(
       for (let k = 0; k < 8; k++) {
         const v0 = x[m_2 * 8 + k];
         const v1 = x[(m_2 + 1) * 8 + k];
-        const w0 = W_ir[r * 8 + k];
-        const w1 = W_ir[(r + 1) * 8 + k];
-        const w2 = W_ir[(r + 2) * 8 + k];
-        const w3 = W_ir[(r + 3) * 8 + k];
+        const w0 = t14[r * 8 + k];
+        const w1 = t14[(r + 1) * 8 + k];
+        const w2 = t14[(r + 2) * 8 + k];
+        const w3 = t14[(r + 3) * 8 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
@@ -109,163 +126,52 @@ function forward(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      v15_tape[m_2 * 16 + r] += s00;
-      v15_tape[m_2 * 16 + r + 1] += s01;
-      v15_tape[m_2 * 16 + r + 2] += s02;
-      v15_tape[m_2 * 16 + r + 3] += s03;
-      v15_tape[(m_2 + 1) * 16 + r] += s10;
-      v15_tape[(m_2 + 1) * 16 + r + 1] += s11;
-      v15_tape[(m_2 + 1) * 16 + r + 2] += s12;
-      v15_tape[(m_2 + 1) * 16 + r + 3] += s13;
+      t15[m_2 * 48 + r] = s00;
+      t15[m_2 * 48 + r + 1] = s01;
+      t15[m_2 * 48 + r + 2] = s02;
+      t15[m_2 * 48 + r + 3] = s03;
+      t15[(m_2 + 1) * 48 + r] = s10;
+      t15[(m_2 + 1) * 48 + r + 1] = s11;
+      t15[(m_2 + 1) * 48 + r + 2] = s12;
+      t15[(m_2 + 1) * 48 + r + 3] = s13;
     }
   }
   if ((T * B) % 2 === 1) {
     const m_2 = T * B - 1;
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 48; r += 4) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
         s03 = 0;
       for (let k = 0; k < 8; k++) {
         const v0 = x[m_2 * 8 + k];
-        const w0 = W_ir[r * 8 + k];
-        const w1 = W_ir[(r + 1) * 8 + k];
-        const w2 = W_ir[(r + 2) * 8 + k];
-        const w3 = W_ir[(r + 3) * 8 + k];
+        const w0 = t14[r * 8 + k];
+        const w1 = t14[(r + 1) * 8 + k];
+        const w2 = t14[(r + 2) * 8 + k];
+        const w3 = t14[(r + 3) * 8 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      v15_tape[m_2 * 16 + r] += s00;
-      v15_tape[m_2 * 16 + r + 1] += s01;
-      v15_tape[m_2 * 16 + r + 2] += s02;
-      v15_tape[m_2 * 16 + r + 3] += s03;
+      t15[m_2 * 48 + r] = s00;
+      t15[m_2 * 48 + r + 1] = s01;
+      t15[m_2 * 48 + r + 2] = s02;
+      t15[m_2 * 48 + r + 3] = s03;
     }
   }
-  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
-    for (let r = 0; r < 16; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0,
-        s10 = 0,
-        s11 = 0,
-        s12 = 0,
-        s13 = 0;
-      for (let k = 0; k < 8; k++) {
-        const v0 = x[m_2 * 8 + k];
-        const v1 = x[(m_2 + 1) * 8 + k];
-        const w0 = W_iz[r * 8 + k];
-        const w1 = W_iz[(r + 1) * 8 + k];
-        const w2 = W_iz[(r + 2) * 8 + k];
-        const w3 = W_iz[(r + 3) * 8 + k];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-        s10 += w0 * v1;
-        s11 += w1 * v1;
-        s12 += w2 * v1;
-        s13 += w3 * v1;
-      }
-      v21_tape[m_2 * 16 + r] += s00;
-      v21_tape[m_2 * 16 + r + 1] += s01;
-      v21_tape[m_2 * 16 + r + 2] += s02;
-      v21_tape[m_2 * 16 + r + 3] += s03;
-      v21_tape[(m_2 + 1) * 16 + r] += s10;
-      v21_tape[(m_2 + 1) * 16 + r + 1] += s11;
-      v21_tape[(m_2 + 1) * 16 + r + 2] += s12;
-      v21_tape[(m_2 + 1) * 16 + r + 3] += s13;
-    }
+  for (let m = 0; m < T * B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) t17[m * 16 + i_1] += t15[m * 48 + i_1];
   }
-  if ((T * B) % 2 === 1) {
-    const m_2 = T * B - 1;
-    for (let r = 0; r < 16; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0;
-      for (let k = 0; k < 8; k++) {
-        const v0 = x[m_2 * 8 + k];
-        const w0 = W_iz[r * 8 + k];
-        const w1 = W_iz[(r + 1) * 8 + k];
-        const w2 = W_iz[(r + 2) * 8 + k];
-        const w3 = W_iz[(r + 3) * 8 + k];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-      }
-      v21_tape[m_2 * 16 + r] += s00;
-      v21_tape[m_2 * 16 + r + 1] += s01;
-      v21_tape[m_2 * 16 + r + 2] += s02;
-      v21_tape[m_2 * 16 + r + 3] += s03;
-    }
+  for (let m = 0; m < T * B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) t25[m * 16 + i_1] += t15[m * 48 + 16 + i_1];
   }
-  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
-    for (let r = 0; r < 16; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0,
-        s10 = 0,
-        s11 = 0,
-        s12 = 0,
-        s13 = 0;
-      for (let k = 0; k < 8; k++) {
-        const v0 = x[m_2 * 8 + k];
-        const v1 = x[(m_2 + 1) * 8 + k];
-        const w0 = W_in[r * 8 + k];
-        const w1 = W_in[(r + 1) * 8 + k];
-        const w2 = W_in[(r + 2) * 8 + k];
-        const w3 = W_in[(r + 3) * 8 + k];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-        s10 += w0 * v1;
-        s11 += w1 * v1;
-        s12 += w2 * v1;
-        s13 += w3 * v1;
-      }
-      v27_tape[m_2 * 16 + r] += s00;
-      v27_tape[m_2 * 16 + r + 1] += s01;
-      v27_tape[m_2 * 16 + r + 2] += s02;
-      v27_tape[m_2 * 16 + r + 3] += s03;
-      v27_tape[(m_2 + 1) * 16 + r] += s10;
-      v27_tape[(m_2 + 1) * 16 + r + 1] += s11;
-      v27_tape[(m_2 + 1) * 16 + r + 2] += s12;
-      v27_tape[(m_2 + 1) * 16 + r + 3] += s13;
-    }
-  }
-  if ((T * B) % 2 === 1) {
-    const m_2 = T * B - 1;
-    for (let r = 0; r < 16; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0;
-      for (let k = 0; k < 8; k++) {
-        const v0 = x[m_2 * 8 + k];
-        const w0 = W_in[r * 8 + k];
-        const w1 = W_in[(r + 1) * 8 + k];
-        const w2 = W_in[(r + 2) * 8 + k];
-        const w3 = W_in[(r + 3) * 8 + k];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-      }
-      v27_tape[m_2 * 16 + r] += s00;
-      v27_tape[m_2 * 16 + r + 1] += s01;
-      v27_tape[m_2 * 16 + r + 2] += s02;
-      v27_tape[m_2 * 16 + r + 3] += s03;
-    }
+  for (let m = 0; m < T * B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) t31[m * 16 + i_1] += t15[m * 48 + 32 + i_1];
   }
   for (let t = 0; t < T; t++) {
     for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
-      for (let r = 0; r < 16; r += 4) {
+      for (let r = 0; r < 48; r += 4) {
         let s00 = 0,
           s01 = 0,
           s02 = 0,
@@ -277,10 +183,10 @@ function forward(
         for (let k = 0; k < 16; k++) {
           const v0 = h_seq[(t * B + m_2) * 16 + k];
           const v1 = h_seq[(t * B + m_2 + 1) * 16 + k];
-          const w0 = W_hr[r * 16 + k];
-          const w1 = W_hr[(r + 1) * 16 + k];
-          const w2 = W_hr[(r + 2) * 16 + k];
-          const w3 = W_hr[(r + 3) * 16 + k];
+          const w0 = t18[r * 16 + k];
+          const w1 = t18[(r + 1) * 16 + k];
+          const w2 = t18[(r + 2) * 16 + k];
+          const w3 = t18[(r + 3) * 16 + k];
           s00 += w0 * v0;
           s01 += w1 * v0;
           s02 += w2 * v0;
@@ -290,191 +196,71 @@ function forward(
           s12 += w2 * v1;
           s13 += w3 * v1;
         }
-        t16[m_2 * 16 + r] = s00;
-        t16[m_2 * 16 + r + 1] = s01;
-        t16[m_2 * 16 + r + 2] = s02;
-        t16[m_2 * 16 + r + 3] = s03;
-        t16[(m_2 + 1) * 16 + r] = s10;
-        t16[(m_2 + 1) * 16 + r + 1] = s11;
-        t16[(m_2 + 1) * 16 + r + 2] = s12;
-        t16[(m_2 + 1) * 16 + r + 3] = s13;
+        t19[m_2 * 48 + r] = s00;
+        t19[m_2 * 48 + r + 1] = s01;
+        t19[m_2 * 48 + r + 2] = s02;
+        t19[m_2 * 48 + r + 3] = s03;
+        t19[(m_2 + 1) * 48 + r] = s10;
+        t19[(m_2 + 1) * 48 + r + 1] = s11;
+        t19[(m_2 + 1) * 48 + r + 2] = s12;
+        t19[(m_2 + 1) * 48 + r + 3] = s13;
       }
     }
     if (B % 2 === 1) {
       const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
+      for (let r = 0; r < 48; r += 4) {
         let s00 = 0,
           s01 = 0,
           s02 = 0,
           s03 = 0;
         for (let k = 0; k < 16; k++) {
           const v0 = h_seq[(t * B + m_2) * 16 + k];
-          const w0 = W_hr[r * 16 + k];
-          const w1 = W_hr[(r + 1) * 16 + k];
-          const w2 = W_hr[(r + 2) * 16 + k];
-          const w3 = W_hr[(r + 3) * 16 + k];
+          const w0 = t18[r * 16 + k];
+          const w1 = t18[(r + 1) * 16 + k];
+          const w2 = t18[(r + 2) * 16 + k];
+          const w3 = t18[(r + 3) * 16 + k];
           s00 += w0 * v0;
           s01 += w1 * v0;
           s02 += w2 * v0;
           s03 += w3 * v0;
         }
-        t16[m_2 * 16 + r] = s00;
-        t16[m_2 * 16 + r + 1] = s01;
-        t16[m_2 * 16 + r + 2] = s02;
-        t16[m_2 * 16 + r + 3] = s03;
+        t19[m_2 * 48 + r] = s00;
+        t19[m_2 * 48 + r + 1] = s01;
+        t19[m_2 * 48 + r + 2] = s02;
+        t19[m_2 * 48 + r + 3] = s03;
       }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         r_tape[(t * B + m_1) * 16 + i_1] = sigmoid(
-          b_hr[i_1] + (v15_tape[(t * B + m_1) * 16 + i_1] + t16[m_1 * 16 + i_1]),
+          b_hr[i_1] + (t17[(t * B + m_1) * 16 + i_1] + t19[m_1 * 48 + i_1]),
         );
-    }
-    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0,
-          s10 = 0,
-          s11 = 0,
-          s12 = 0,
-          s13 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = h_seq[(t * B + m_2) * 16 + k];
-          const v1 = h_seq[(t * B + m_2 + 1) * 16 + k];
-          const w0 = W_hz[r * 16 + k];
-          const w1 = W_hz[(r + 1) * 16 + k];
-          const w2 = W_hz[(r + 2) * 16 + k];
-          const w3 = W_hz[(r + 3) * 16 + k];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-          s10 += w0 * v1;
-          s11 += w1 * v1;
-          s12 += w2 * v1;
-          s13 += w3 * v1;
-        }
-        t22[m_2 * 16 + r] = s00;
-        t22[m_2 * 16 + r + 1] = s01;
-        t22[m_2 * 16 + r + 2] = s02;
-        t22[m_2 * 16 + r + 3] = s03;
-        t22[(m_2 + 1) * 16 + r] = s10;
-        t22[(m_2 + 1) * 16 + r + 1] = s11;
-        t22[(m_2 + 1) * 16 + r + 2] = s12;
-        t22[(m_2 + 1) * 16 + r + 3] = s13;
-      }
-    }
-    if (B % 2 === 1) {
-      const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = h_seq[(t * B + m_2) * 16 + k];
-          const w0 = W_hz[r * 16 + k];
-          const w1 = W_hz[(r + 1) * 16 + k];
-          const w2 = W_hz[(r + 2) * 16 + k];
-          const w3 = W_hz[(r + 3) * 16 + k];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-        }
-        t22[m_2 * 16 + r] = s00;
-        t22[m_2 * 16 + r + 1] = s01;
-        t22[m_2 * 16 + r + 2] = s02;
-        t22[m_2 * 16 + r + 3] = s03;
-      }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         z_tape[(t * B + m_1) * 16 + i_1] = sigmoid(
-          b_hz[i_1] + (v21_tape[(t * B + m_1) * 16 + i_1] + t22[m_1 * 16 + i_1]),
+          b_hz[i_1] + (t25[(t * B + m_1) * 16 + i_1] + t19[m_1 * 48 + 16 + i_1]),
         );
-    }
-    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0,
-          s10 = 0,
-          s11 = 0,
-          s12 = 0,
-          s13 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = h_seq[(t * B + m_2) * 16 + k];
-          const v1 = h_seq[(t * B + m_2 + 1) * 16 + k];
-          const w0 = W_hn[r * 16 + k];
-          const w1 = W_hn[(r + 1) * 16 + k];
-          const w2 = W_hn[(r + 2) * 16 + k];
-          const w3 = W_hn[(r + 3) * 16 + k];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-          s10 += w0 * v1;
-          s11 += w1 * v1;
-          s12 += w2 * v1;
-          s13 += w3 * v1;
-        }
-        t28[m_2 * 16 + r] = s00;
-        t28[m_2 * 16 + r + 1] = s01;
-        t28[m_2 * 16 + r + 2] = s02;
-        t28[m_2 * 16 + r + 3] = s03;
-        t28[(m_2 + 1) * 16 + r] = s10;
-        t28[(m_2 + 1) * 16 + r + 1] = s11;
-        t28[(m_2 + 1) * 16 + r + 2] = s12;
-        t28[(m_2 + 1) * 16 + r + 3] = s13;
-      }
-    }
-    if (B % 2 === 1) {
-      const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = h_seq[(t * B + m_2) * 16 + k];
-          const w0 = W_hn[r * 16 + k];
-          const w1 = W_hn[(r + 1) * 16 + k];
-          const w2 = W_hn[(r + 2) * 16 + k];
-          const w3 = W_hn[(r + 3) * 16 + k];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-        }
-        t28[m_2 * 16 + r] = s00;
-        t28[m_2 * 16 + r + 1] = s01;
-        t28[m_2 * 16 + r + 2] = s02;
-        t28[m_2 * 16 + r + 3] = s03;
-      }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        v29_tape[(t * B + m_1) * 16 + i_1] = b_hn[i_1] + t28[m_1 * 16 + i_1];
+        v33_tape[(t * B + m_1) * 16 + i_1] = b_hn[i_1] + t19[m_1 * 48 + 32 + i_1];
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         n_tape[(t * B + m_1) * 16 + i_1] = Math.tanh(
-          v27_tape[(t * B + m_1) * 16 + i_1] +
-            r_tape[(t * B + m_1) * 16 + i_1] * v29_tape[(t * B + m_1) * 16 + i_1],
+          t31[(t * B + m_1) * 16 + i_1] +
+            r_tape[(t * B + m_1) * 16 + i_1] * v33_tape[(t * B + m_1) * 16 + i_1],
         );
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        v34_tape[(t * B + m_1) * 16 + i_1] = 1 - z_tape[(t * B + m_1) * 16 + i_1];
+        v38_tape[(t * B + m_1) * 16 + i_1] = 1 - z_tape[(t * B + m_1) * 16 + i_1];
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         h_seq[((t + 1) * B + m_1) * 16 + i_1] =
-          n_tape[(t * B + m_1) * 16 + i_1] * v34_tape[(t * B + m_1) * 16 + i_1] +
+          n_tape[(t * B + m_1) * 16 + i_1] * v38_tape[(t * B + m_1) * 16 + i_1] +
           h_seq[(t * B + m_1) * 16 + i_1] * z_tape[(t * B + m_1) * 16 + i_1];
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
@@ -509,32 +295,40 @@ function backward(
   GX: readonly Real[],
   WS: readonly Real[],
 ): void {
-  const t39 = WS[3]!;
-  const dh_in = WS[4]!;
-  const db_in_1 = WS[5]!;
-  const db_hn_1 = WS[6]!;
-  const db_hz_1 = WS[7]!;
-  const db_hr_1 = WS[8]!;
-  const dh = WS[9]!;
+  const t43 = WS[5]!;
+  const dh_in = WS[6]!;
+  const dW_in_x = WS[7]!;
+  const dW_hn_h_prev = WS[8]!;
+  const dW_hz_h_prev = WS[9]!;
+  const dW_hr_h_prev = WS[10]!;
+  const dh = WS[11]!;
+  const t67 = WS[12]!;
+  const t71 = WS[13]!;
   const [W_ir, W_hr, b_ir, b_hr, W_iz, W_hz, b_iz, b_hz, W_in, W_hn, b_in, b_hn] = P;
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  const [v15_tape, r_tape, v21_tape, z_tape, v27_tape, v29_tape, n_tape, v34_tape] = R;
+  const [r_tape, z_tape, v33_tape, n_tape, v38_tape] = R;
   const [dh_out] = GY;
   const [dh_carry] = GS;
   const [dW_ir, dW_hr, db_ir, db_hr, dW_iz, dW_hz, db_iz, db_hz, dW_in, dW_hn, db_in, db_hn] = GP;
   const [dx] = GX;
+  for (let i_1 = 0; i_1 < 256; i_1++) t66[i_1] = W_hn[i_1];
+  for (let i_2 = 0; i_2 < 256; i_2++) t66[256 + i_2] = W_hz[i_2];
+  for (let i_3 = 0; i_3 < 256; i_3++) t66[512 + i_3] = W_hr[i_3];
+  for (let i_1 = 0; i_1 < 128; i_1++) t70[i_1] = W_in[i_1];
+  for (let i_2 = 0; i_2 < 128; i_2++) t70[128 + i_2] = W_iz[i_2];
+  for (let i_3 = 0; i_3 < 128; i_3++) t70[256 + i_3] = W_ir[i_3];
   for (let t = T - 1; t >= 0; t--) {
     // Padded steps get no gradient; their state gradient passes through unchanged.
     for (let b = 0; b < B; b++) {
       const padded = M !== undefined && M[t * B + b] === 0;
       for (let i = 0; i < 16; i++) dh_in[b * 16 + i] = dh_carry[b * 16 + i];
-      for (let i = 0; i < 16; i++) t39[b * 16 + i] = padded ? 0 : dh_carry[b * 16 + i];
+      for (let i = 0; i < 16; i++) t43[b * 16 + i] = padded ? 0 : dh_carry[b * 16 + i];
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dh[m * 16 + i_1] = dh_out[(t * B + m) * 16 + i_1] + t39[m * 16 + i_1];
+        dh[m * 16 + i_1] = dh_out[(t * B + m) * 16 + i_1] + t43[m * 16 + i_1];
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
@@ -542,149 +336,36 @@ function backward(
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        db_in_1[(t * B + m) * 16 + i_1] =
-          v34_tape[(t * B + m) * 16 + i_1] *
+        dW_in_x[(t * B + m) * 16 + i_1] =
+          v38_tape[(t * B + m) * 16 + i_1] *
           dh[m * 16 + i_1] *
           (1 - n_tape[(t * B + m) * 16 + i_1] * n_tape[(t * B + m) * 16 + i_1]);
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        db_hn_1[(t * B + m) * 16 + i_1] =
-          r_tape[(t * B + m) * 16 + i_1] * db_in_1[(t * B + m) * 16 + i_1];
-    }
-    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0,
-          s10 = 0,
-          s11 = 0,
-          s12 = 0,
-          s13 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = db_hn_1[(t * B + m_2) * 16 + k];
-          const v1 = db_hn_1[(t * B + m_2 + 1) * 16 + k];
-          const w0 = W_hn[k * 16 + r];
-          const w1 = W_hn[k * 16 + r + 1];
-          const w2 = W_hn[k * 16 + r + 2];
-          const w3 = W_hn[k * 16 + r + 3];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-          s10 += w0 * v1;
-          s11 += w1 * v1;
-          s12 += w2 * v1;
-          s13 += w3 * v1;
-        }
-        dh_carry[m_2 * 16 + r] += s00;
-        dh_carry[m_2 * 16 + r + 1] += s01;
-        dh_carry[m_2 * 16 + r + 2] += s02;
-        dh_carry[m_2 * 16 + r + 3] += s03;
-        dh_carry[(m_2 + 1) * 16 + r] += s10;
-        dh_carry[(m_2 + 1) * 16 + r + 1] += s11;
-        dh_carry[(m_2 + 1) * 16 + r + 2] += s12;
-        dh_carry[(m_2 + 1) * 16 + r + 3] += s13;
-      }
-    }
-    if (B % 2 === 1) {
-      const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = db_hn_1[(t * B + m_2) * 16 + k];
-          const w0 = W_hn[k * 16 + r];
-          const w1 = W_hn[k * 16 + r + 1];
-          const w2 = W_hn[k * 16 + r + 2];
-          const w3 = W_hn[k * 16 + r + 3];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-        }
-        dh_carry[m_2 * 16 + r] += s00;
-        dh_carry[m_2 * 16 + r + 1] += s01;
-        dh_carry[m_2 * 16 + r + 2] += s02;
-        dh_carry[m_2 * 16 + r + 3] += s03;
-      }
+        dW_hn_h_prev[(t * B + m) * 16 + i_1] =
+          r_tape[(t * B + m) * 16 + i_1] * dW_in_x[(t * B + m) * 16 + i_1];
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        db_hz_1[(t * B + m) * 16 + i_1] =
+        dW_hz_h_prev[(t * B + m) * 16 + i_1] =
           (h_seq[(t * B + m) * 16 + i_1] * dh[m * 16 + i_1] -
             n_tape[(t * B + m) * 16 + i_1] * dh[m * 16 + i_1]) *
-          (z_tape[(t * B + m) * 16 + i_1] * v34_tape[(t * B + m) * 16 + i_1]);
-    }
-    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0,
-          s10 = 0,
-          s11 = 0,
-          s12 = 0,
-          s13 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = db_hz_1[(t * B + m_2) * 16 + k];
-          const v1 = db_hz_1[(t * B + m_2 + 1) * 16 + k];
-          const w0 = W_hz[k * 16 + r];
-          const w1 = W_hz[k * 16 + r + 1];
-          const w2 = W_hz[k * 16 + r + 2];
-          const w3 = W_hz[k * 16 + r + 3];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-          s10 += w0 * v1;
-          s11 += w1 * v1;
-          s12 += w2 * v1;
-          s13 += w3 * v1;
-        }
-        dh_carry[m_2 * 16 + r] += s00;
-        dh_carry[m_2 * 16 + r + 1] += s01;
-        dh_carry[m_2 * 16 + r + 2] += s02;
-        dh_carry[m_2 * 16 + r + 3] += s03;
-        dh_carry[(m_2 + 1) * 16 + r] += s10;
-        dh_carry[(m_2 + 1) * 16 + r + 1] += s11;
-        dh_carry[(m_2 + 1) * 16 + r + 2] += s12;
-        dh_carry[(m_2 + 1) * 16 + r + 3] += s13;
-      }
-    }
-    if (B % 2 === 1) {
-      const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = db_hz_1[(t * B + m_2) * 16 + k];
-          const w0 = W_hz[k * 16 + r];
-          const w1 = W_hz[k * 16 + r + 1];
-          const w2 = W_hz[k * 16 + r + 2];
-          const w3 = W_hz[k * 16 + r + 3];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-        }
-        dh_carry[m_2 * 16 + r] += s00;
-        dh_carry[m_2 * 16 + r + 1] += s01;
-        dh_carry[m_2 * 16 + r + 2] += s02;
-        dh_carry[m_2 * 16 + r + 3] += s03;
-      }
+          (z_tape[(t * B + m) * 16 + i_1] * v38_tape[(t * B + m) * 16 + i_1]);
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        db_hr_1[(t * B + m) * 16 + i_1] =
-          v29_tape[(t * B + m) * 16 + i_1] *
-          db_in_1[(t * B + m) * 16 + i_1] *
+        dW_hr_h_prev[(t * B + m) * 16 + i_1] =
+          v33_tape[(t * B + m) * 16 + i_1] *
+          dW_in_x[(t * B + m) * 16 + i_1] *
           (r_tape[(t * B + m) * 16 + i_1] * (1 - r_tape[(t * B + m) * 16 + i_1]));
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++) t67[m * 48 + i_1] = dW_hn_h_prev[(t * B + m) * 16 + i_1];
+      for (let i_2 = 0; i_2 < 16; i_2++)
+        t67[m * 48 + 16 + i_2] = dW_hz_h_prev[(t * B + m) * 16 + i_2];
+      for (let i_3 = 0; i_3 < 16; i_3++)
+        t67[m * 48 + 32 + i_3] = dW_hr_h_prev[(t * B + m) * 16 + i_3];
     }
     for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
       for (let r = 0; r < 16; r += 4) {
@@ -696,13 +377,13 @@ function backward(
           s11 = 0,
           s12 = 0,
           s13 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = db_hr_1[(t * B + m_2) * 16 + k];
-          const v1 = db_hr_1[(t * B + m_2 + 1) * 16 + k];
-          const w0 = W_hr[k * 16 + r];
-          const w1 = W_hr[k * 16 + r + 1];
-          const w2 = W_hr[k * 16 + r + 2];
-          const w3 = W_hr[k * 16 + r + 3];
+        for (let k = 0; k < 48; k++) {
+          const v0 = t67[m_2 * 48 + k];
+          const v1 = t67[(m_2 + 1) * 48 + k];
+          const w0 = t66[k * 16 + r];
+          const w1 = t66[k * 16 + r + 1];
+          const w2 = t66[k * 16 + r + 2];
+          const w3 = t66[k * 16 + r + 3];
           s00 += w0 * v0;
           s01 += w1 * v0;
           s02 += w2 * v0;
@@ -729,12 +410,12 @@ function backward(
           s01 = 0,
           s02 = 0,
           s03 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = db_hr_1[(t * B + m_2) * 16 + k];
-          const w0 = W_hr[k * 16 + r];
-          const w1 = W_hr[k * 16 + r + 1];
-          const w2 = W_hr[k * 16 + r + 2];
-          const w3 = W_hr[k * 16 + r + 3];
+        for (let k = 0; k < 48; k++) {
+          const v0 = t67[m_2 * 48 + k];
+          const w0 = t66[k * 16 + r];
+          const w1 = t66[k * 16 + r + 1];
+          const w2 = t66[k * 16 + r + 2];
+          const w3 = t66[k * 16 + r + 3];
           s00 += w0 * v0;
           s01 += w1 * v0;
           s02 += w2 * v0;
@@ -756,22 +437,22 @@ function backward(
   }
   // Param and input gradients, for all T·B steps at once.
   for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) db_ir[i_1] += db_hr_1[m_1 * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) db_ir[i_1] += dW_hr_h_prev[m_1 * 16 + i_1];
   }
   for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) db_hr[i_1] += db_hr_1[m_1 * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) db_hr[i_1] += dW_hr_h_prev[m_1 * 16 + i_1];
   }
   for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) db_iz[i_1] += db_hz_1[m_1 * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) db_iz[i_1] += dW_hz_h_prev[m_1 * 16 + i_1];
   }
   for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) db_hz[i_1] += db_hz_1[m_1 * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) db_hz[i_1] += dW_hz_h_prev[m_1 * 16 + i_1];
   }
   for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) db_in[i_1] += db_in_1[m_1 * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) db_in[i_1] += dW_in_x[m_1 * 16 + i_1];
   }
   for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) db_hn[i_1] += db_hn_1[m_1 * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) db_hn[i_1] += dW_hn_h_prev[m_1 * 16 + i_1];
   }
   for (let r = 0; r < 16; r += 4) {
     for (let c = 0; c < 16; c += 2) {
@@ -784,10 +465,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = db_hn_1[m_2 * 16 + r];
-        const a1 = db_hn_1[m_2 * 16 + r + 1];
-        const a2 = db_hn_1[m_2 * 16 + r + 2];
-        const a3 = db_hn_1[m_2 * 16 + r + 3];
+        const a0 = dW_hn_h_prev[m_2 * 16 + r];
+        const a1 = dW_hn_h_prev[m_2 * 16 + r + 1];
+        const a2 = dW_hn_h_prev[m_2 * 16 + r + 2];
+        const a3 = dW_hn_h_prev[m_2 * 16 + r + 3];
         const b0 = h_seq[m_2 * 16 + c];
         const b1 = h_seq[m_2 * 16 + c + 1];
         s00 += a0 * b0;
@@ -820,10 +501,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = db_in_1[m_2 * 16 + r];
-        const a1 = db_in_1[m_2 * 16 + r + 1];
-        const a2 = db_in_1[m_2 * 16 + r + 2];
-        const a3 = db_in_1[m_2 * 16 + r + 3];
+        const a0 = dW_in_x[m_2 * 16 + r];
+        const a1 = dW_in_x[m_2 * 16 + r + 1];
+        const a2 = dW_in_x[m_2 * 16 + r + 2];
+        const a3 = dW_in_x[m_2 * 16 + r + 3];
         const b0 = x[m_2 * 8 + c];
         const b1 = x[m_2 * 8 + c + 1];
         s00 += a0 * b0;
@@ -845,66 +526,6 @@ function backward(
       dW_in[(r + 3) * 8 + c + 1] += s31;
     }
   }
-  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
-    for (let r = 0; r < 8; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0,
-        s10 = 0,
-        s11 = 0,
-        s12 = 0,
-        s13 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = db_in_1[m_2 * 16 + k];
-        const v1 = db_in_1[(m_2 + 1) * 16 + k];
-        const w0 = W_in[k * 8 + r];
-        const w1 = W_in[k * 8 + r + 1];
-        const w2 = W_in[k * 8 + r + 2];
-        const w3 = W_in[k * 8 + r + 3];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-        s10 += w0 * v1;
-        s11 += w1 * v1;
-        s12 += w2 * v1;
-        s13 += w3 * v1;
-      }
-      dx[m_2 * 8 + r] = s00;
-      dx[m_2 * 8 + r + 1] = s01;
-      dx[m_2 * 8 + r + 2] = s02;
-      dx[m_2 * 8 + r + 3] = s03;
-      dx[(m_2 + 1) * 8 + r] = s10;
-      dx[(m_2 + 1) * 8 + r + 1] = s11;
-      dx[(m_2 + 1) * 8 + r + 2] = s12;
-      dx[(m_2 + 1) * 8 + r + 3] = s13;
-    }
-  }
-  if ((T * B) % 2 === 1) {
-    const m_2 = T * B - 1;
-    for (let r = 0; r < 8; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = db_in_1[m_2 * 16 + k];
-        const w0 = W_in[k * 8 + r];
-        const w1 = W_in[k * 8 + r + 1];
-        const w2 = W_in[k * 8 + r + 2];
-        const w3 = W_in[k * 8 + r + 3];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-      }
-      dx[m_2 * 8 + r] = s00;
-      dx[m_2 * 8 + r + 1] = s01;
-      dx[m_2 * 8 + r + 2] = s02;
-      dx[m_2 * 8 + r + 3] = s03;
-    }
-  }
   for (let r = 0; r < 16; r += 4) {
     for (let c = 0; c < 16; c += 2) {
       let s00 = 0,
@@ -916,10 +537,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = db_hz_1[m_2 * 16 + r];
-        const a1 = db_hz_1[m_2 * 16 + r + 1];
-        const a2 = db_hz_1[m_2 * 16 + r + 2];
-        const a3 = db_hz_1[m_2 * 16 + r + 3];
+        const a0 = dW_hz_h_prev[m_2 * 16 + r];
+        const a1 = dW_hz_h_prev[m_2 * 16 + r + 1];
+        const a2 = dW_hz_h_prev[m_2 * 16 + r + 2];
+        const a3 = dW_hz_h_prev[m_2 * 16 + r + 3];
         const b0 = h_seq[m_2 * 16 + c];
         const b1 = h_seq[m_2 * 16 + c + 1];
         s00 += a0 * b0;
@@ -952,10 +573,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = db_hz_1[m_2 * 16 + r];
-        const a1 = db_hz_1[m_2 * 16 + r + 1];
-        const a2 = db_hz_1[m_2 * 16 + r + 2];
-        const a3 = db_hz_1[m_2 * 16 + r + 3];
+        const a0 = dW_hz_h_prev[m_2 * 16 + r];
+        const a1 = dW_hz_h_prev[m_2 * 16 + r + 1];
+        const a2 = dW_hz_h_prev[m_2 * 16 + r + 2];
+        const a3 = dW_hz_h_prev[m_2 * 16 + r + 3];
         const b0 = x[m_2 * 8 + c];
         const b1 = x[m_2 * 8 + c + 1];
         s00 += a0 * b0;
@@ -977,66 +598,6 @@ function backward(
       dW_iz[(r + 3) * 8 + c + 1] += s31;
     }
   }
-  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
-    for (let r = 0; r < 8; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0,
-        s10 = 0,
-        s11 = 0,
-        s12 = 0,
-        s13 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = db_hz_1[m_2 * 16 + k];
-        const v1 = db_hz_1[(m_2 + 1) * 16 + k];
-        const w0 = W_iz[k * 8 + r];
-        const w1 = W_iz[k * 8 + r + 1];
-        const w2 = W_iz[k * 8 + r + 2];
-        const w3 = W_iz[k * 8 + r + 3];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-        s10 += w0 * v1;
-        s11 += w1 * v1;
-        s12 += w2 * v1;
-        s13 += w3 * v1;
-      }
-      dx[m_2 * 8 + r] += s00;
-      dx[m_2 * 8 + r + 1] += s01;
-      dx[m_2 * 8 + r + 2] += s02;
-      dx[m_2 * 8 + r + 3] += s03;
-      dx[(m_2 + 1) * 8 + r] += s10;
-      dx[(m_2 + 1) * 8 + r + 1] += s11;
-      dx[(m_2 + 1) * 8 + r + 2] += s12;
-      dx[(m_2 + 1) * 8 + r + 3] += s13;
-    }
-  }
-  if ((T * B) % 2 === 1) {
-    const m_2 = T * B - 1;
-    for (let r = 0; r < 8; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = db_hz_1[m_2 * 16 + k];
-        const w0 = W_iz[k * 8 + r];
-        const w1 = W_iz[k * 8 + r + 1];
-        const w2 = W_iz[k * 8 + r + 2];
-        const w3 = W_iz[k * 8 + r + 3];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-      }
-      dx[m_2 * 8 + r] += s00;
-      dx[m_2 * 8 + r + 1] += s01;
-      dx[m_2 * 8 + r + 2] += s02;
-      dx[m_2 * 8 + r + 3] += s03;
-    }
-  }
   for (let r = 0; r < 16; r += 4) {
     for (let c = 0; c < 16; c += 2) {
       let s00 = 0,
@@ -1048,10 +609,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = db_hr_1[m_2 * 16 + r];
-        const a1 = db_hr_1[m_2 * 16 + r + 1];
-        const a2 = db_hr_1[m_2 * 16 + r + 2];
-        const a3 = db_hr_1[m_2 * 16 + r + 3];
+        const a0 = dW_hr_h_prev[m_2 * 16 + r];
+        const a1 = dW_hr_h_prev[m_2 * 16 + r + 1];
+        const a2 = dW_hr_h_prev[m_2 * 16 + r + 2];
+        const a3 = dW_hr_h_prev[m_2 * 16 + r + 3];
         const b0 = h_seq[m_2 * 16 + c];
         const b1 = h_seq[m_2 * 16 + c + 1];
         s00 += a0 * b0;
@@ -1084,10 +645,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = db_hr_1[m_2 * 16 + r];
-        const a1 = db_hr_1[m_2 * 16 + r + 1];
-        const a2 = db_hr_1[m_2 * 16 + r + 2];
-        const a3 = db_hr_1[m_2 * 16 + r + 3];
+        const a0 = dW_hr_h_prev[m_2 * 16 + r];
+        const a1 = dW_hr_h_prev[m_2 * 16 + r + 1];
+        const a2 = dW_hr_h_prev[m_2 * 16 + r + 2];
+        const a3 = dW_hr_h_prev[m_2 * 16 + r + 3];
         const b0 = x[m_2 * 8 + c];
         const b1 = x[m_2 * 8 + c + 1];
         s00 += a0 * b0;
@@ -1109,6 +670,11 @@ function backward(
       dW_ir[(r + 3) * 8 + c + 1] += s31;
     }
   }
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) t71[m_1 * 48 + i_1] = dW_in_x[m_1 * 16 + i_1];
+    for (let i_2 = 0; i_2 < 16; i_2++) t71[m_1 * 48 + 16 + i_2] = dW_hz_h_prev[m_1 * 16 + i_2];
+    for (let i_3 = 0; i_3 < 16; i_3++) t71[m_1 * 48 + 32 + i_3] = dW_hr_h_prev[m_1 * 16 + i_3];
+  }
   for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
     for (let r = 0; r < 8; r += 4) {
       let s00 = 0,
@@ -1119,13 +685,13 @@ function backward(
         s11 = 0,
         s12 = 0,
         s13 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = db_hr_1[m_2 * 16 + k];
-        const v1 = db_hr_1[(m_2 + 1) * 16 + k];
-        const w0 = W_ir[k * 8 + r];
-        const w1 = W_ir[k * 8 + r + 1];
-        const w2 = W_ir[k * 8 + r + 2];
-        const w3 = W_ir[k * 8 + r + 3];
+      for (let k = 0; k < 48; k++) {
+        const v0 = t71[m_2 * 48 + k];
+        const v1 = t71[(m_2 + 1) * 48 + k];
+        const w0 = t70[k * 8 + r];
+        const w1 = t70[k * 8 + r + 1];
+        const w2 = t70[k * 8 + r + 2];
+        const w3 = t70[k * 8 + r + 3];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
@@ -1135,14 +701,14 @@ function backward(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      dx[m_2 * 8 + r] += s00;
-      dx[m_2 * 8 + r + 1] += s01;
-      dx[m_2 * 8 + r + 2] += s02;
-      dx[m_2 * 8 + r + 3] += s03;
-      dx[(m_2 + 1) * 8 + r] += s10;
-      dx[(m_2 + 1) * 8 + r + 1] += s11;
-      dx[(m_2 + 1) * 8 + r + 2] += s12;
-      dx[(m_2 + 1) * 8 + r + 3] += s13;
+      dx[m_2 * 8 + r] = s00;
+      dx[m_2 * 8 + r + 1] = s01;
+      dx[m_2 * 8 + r + 2] = s02;
+      dx[m_2 * 8 + r + 3] = s03;
+      dx[(m_2 + 1) * 8 + r] = s10;
+      dx[(m_2 + 1) * 8 + r + 1] = s11;
+      dx[(m_2 + 1) * 8 + r + 2] = s12;
+      dx[(m_2 + 1) * 8 + r + 3] = s13;
     }
   }
   if ((T * B) % 2 === 1) {
@@ -1152,21 +718,21 @@ function backward(
         s01 = 0,
         s02 = 0,
         s03 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = db_hr_1[m_2 * 16 + k];
-        const w0 = W_ir[k * 8 + r];
-        const w1 = W_ir[k * 8 + r + 1];
-        const w2 = W_ir[k * 8 + r + 2];
-        const w3 = W_ir[k * 8 + r + 3];
+      for (let k = 0; k < 48; k++) {
+        const v0 = t71[m_2 * 48 + k];
+        const w0 = t70[k * 8 + r];
+        const w1 = t70[k * 8 + r + 1];
+        const w2 = t70[k * 8 + r + 2];
+        const w3 = t70[k * 8 + r + 3];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      dx[m_2 * 8 + r] += s00;
-      dx[m_2 * 8 + r + 1] += s01;
-      dx[m_2 * 8 + r + 2] += s02;
-      dx[m_2 * 8 + r + 3] += s03;
+      dx[m_2 * 8 + r] = s00;
+      dx[m_2 * 8 + r + 1] = s01;
+      dx[m_2 * 8 + r + 2] = s02;
+      dx[m_2 * 8 + r + 3] = s03;
     }
   }
 }
@@ -1180,14 +746,14 @@ function step(
   Y: readonly Real[],
   WS: readonly Real[],
 ): void {
-  const h_next = WS[10]!;
-  const t14 = WS[11]!;
-  const t16 = WS[0]!;
-  const t20 = WS[12]!;
-  const t22 = WS[1]!;
-  const z = WS[13]!;
-  const t26 = WS[14]!;
-  const t28 = WS[2]!;
+  const h_next = WS[14]!;
+  const W_ir_x = WS[15]!;
+  const W_hr_h_prev = WS[16]!;
+  const W_iz_x = WS[17]!;
+  const W_hz_h_prev = WS[18]!;
+  const z = WS[19]!;
+  const W_in_x = WS[20]!;
+  const W_hn_h_prev = WS[21]!;
   const [W_ir, W_hr, b_ir, b_hr, W_iz, W_hz, b_iz, b_hz, W_in, W_hn, b_in, b_hn] = P;
   const [x] = X;
   const [h_seq] = S;
@@ -1218,14 +784,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t14[m_1 * 16 + r] = s00;
-      t14[m_1 * 16 + r + 1] = s01;
-      t14[m_1 * 16 + r + 2] = s02;
-      t14[m_1 * 16 + r + 3] = s03;
-      t14[(m_1 + 1) * 16 + r] = s10;
-      t14[(m_1 + 1) * 16 + r + 1] = s11;
-      t14[(m_1 + 1) * 16 + r + 2] = s12;
-      t14[(m_1 + 1) * 16 + r + 3] = s13;
+      W_ir_x[m_1 * 16 + r] = s00;
+      W_ir_x[m_1 * 16 + r + 1] = s01;
+      W_ir_x[m_1 * 16 + r + 2] = s02;
+      W_ir_x[m_1 * 16 + r + 3] = s03;
+      W_ir_x[(m_1 + 1) * 16 + r] = s10;
+      W_ir_x[(m_1 + 1) * 16 + r + 1] = s11;
+      W_ir_x[(m_1 + 1) * 16 + r + 2] = s12;
+      W_ir_x[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -1246,10 +812,10 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t14[m_1 * 16 + r] = s00;
-      t14[m_1 * 16 + r + 1] = s01;
-      t14[m_1 * 16 + r + 2] = s02;
-      t14[m_1 * 16 + r + 3] = s03;
+      W_ir_x[m_1 * 16 + r] = s00;
+      W_ir_x[m_1 * 16 + r + 1] = s01;
+      W_ir_x[m_1 * 16 + r + 2] = s02;
+      W_ir_x[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -1278,14 +844,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t16[m_1 * 16 + r] = s00;
-      t16[m_1 * 16 + r + 1] = s01;
-      t16[m_1 * 16 + r + 2] = s02;
-      t16[m_1 * 16 + r + 3] = s03;
-      t16[(m_1 + 1) * 16 + r] = s10;
-      t16[(m_1 + 1) * 16 + r + 1] = s11;
-      t16[(m_1 + 1) * 16 + r + 2] = s12;
-      t16[(m_1 + 1) * 16 + r + 3] = s13;
+      W_hr_h_prev[m_1 * 16 + r] = s00;
+      W_hr_h_prev[m_1 * 16 + r + 1] = s01;
+      W_hr_h_prev[m_1 * 16 + r + 2] = s02;
+      W_hr_h_prev[m_1 * 16 + r + 3] = s03;
+      W_hr_h_prev[(m_1 + 1) * 16 + r] = s10;
+      W_hr_h_prev[(m_1 + 1) * 16 + r + 1] = s11;
+      W_hr_h_prev[(m_1 + 1) * 16 + r + 2] = s12;
+      W_hr_h_prev[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -1306,10 +872,10 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t16[m_1 * 16 + r] = s00;
-      t16[m_1 * 16 + r + 1] = s01;
-      t16[m_1 * 16 + r + 2] = s02;
-      t16[m_1 * 16 + r + 3] = s03;
+      W_hr_h_prev[m_1 * 16 + r] = s00;
+      W_hr_h_prev[m_1 * 16 + r + 1] = s01;
+      W_hr_h_prev[m_1 * 16 + r + 2] = s02;
+      W_hr_h_prev[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -1338,14 +904,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t20[m_1 * 16 + r] = s00;
-      t20[m_1 * 16 + r + 1] = s01;
-      t20[m_1 * 16 + r + 2] = s02;
-      t20[m_1 * 16 + r + 3] = s03;
-      t20[(m_1 + 1) * 16 + r] = s10;
-      t20[(m_1 + 1) * 16 + r + 1] = s11;
-      t20[(m_1 + 1) * 16 + r + 2] = s12;
-      t20[(m_1 + 1) * 16 + r + 3] = s13;
+      W_iz_x[m_1 * 16 + r] = s00;
+      W_iz_x[m_1 * 16 + r + 1] = s01;
+      W_iz_x[m_1 * 16 + r + 2] = s02;
+      W_iz_x[m_1 * 16 + r + 3] = s03;
+      W_iz_x[(m_1 + 1) * 16 + r] = s10;
+      W_iz_x[(m_1 + 1) * 16 + r + 1] = s11;
+      W_iz_x[(m_1 + 1) * 16 + r + 2] = s12;
+      W_iz_x[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -1366,10 +932,10 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t20[m_1 * 16 + r] = s00;
-      t20[m_1 * 16 + r + 1] = s01;
-      t20[m_1 * 16 + r + 2] = s02;
-      t20[m_1 * 16 + r + 3] = s03;
+      W_iz_x[m_1 * 16 + r] = s00;
+      W_iz_x[m_1 * 16 + r + 1] = s01;
+      W_iz_x[m_1 * 16 + r + 2] = s02;
+      W_iz_x[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -1398,14 +964,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t22[m_1 * 16 + r] = s00;
-      t22[m_1 * 16 + r + 1] = s01;
-      t22[m_1 * 16 + r + 2] = s02;
-      t22[m_1 * 16 + r + 3] = s03;
-      t22[(m_1 + 1) * 16 + r] = s10;
-      t22[(m_1 + 1) * 16 + r + 1] = s11;
-      t22[(m_1 + 1) * 16 + r + 2] = s12;
-      t22[(m_1 + 1) * 16 + r + 3] = s13;
+      W_hz_h_prev[m_1 * 16 + r] = s00;
+      W_hz_h_prev[m_1 * 16 + r + 1] = s01;
+      W_hz_h_prev[m_1 * 16 + r + 2] = s02;
+      W_hz_h_prev[m_1 * 16 + r + 3] = s03;
+      W_hz_h_prev[(m_1 + 1) * 16 + r] = s10;
+      W_hz_h_prev[(m_1 + 1) * 16 + r + 1] = s11;
+      W_hz_h_prev[(m_1 + 1) * 16 + r + 2] = s12;
+      W_hz_h_prev[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -1426,15 +992,17 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t22[m_1 * 16 + r] = s00;
-      t22[m_1 * 16 + r + 1] = s01;
-      t22[m_1 * 16 + r + 2] = s02;
-      t22[m_1 * 16 + r + 3] = s03;
+      W_hz_h_prev[m_1 * 16 + r] = s00;
+      W_hz_h_prev[m_1 * 16 + r + 1] = s01;
+      W_hz_h_prev[m_1 * 16 + r + 2] = s02;
+      W_hz_h_prev[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
-      z[m * 16 + i_1] = sigmoid(b_hz[i_1] + (b_iz[i_1] + t20[m * 16 + i_1] + t22[m * 16 + i_1]));
+      z[m * 16 + i_1] = sigmoid(
+        b_hz[i_1] + (b_iz[i_1] + W_iz_x[m * 16 + i_1] + W_hz_h_prev[m * 16 + i_1]),
+      );
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
     for (let r = 0; r < 16; r += 4) {
@@ -1462,14 +1030,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t26[m_1 * 16 + r] = s00;
-      t26[m_1 * 16 + r + 1] = s01;
-      t26[m_1 * 16 + r + 2] = s02;
-      t26[m_1 * 16 + r + 3] = s03;
-      t26[(m_1 + 1) * 16 + r] = s10;
-      t26[(m_1 + 1) * 16 + r + 1] = s11;
-      t26[(m_1 + 1) * 16 + r + 2] = s12;
-      t26[(m_1 + 1) * 16 + r + 3] = s13;
+      W_in_x[m_1 * 16 + r] = s00;
+      W_in_x[m_1 * 16 + r + 1] = s01;
+      W_in_x[m_1 * 16 + r + 2] = s02;
+      W_in_x[m_1 * 16 + r + 3] = s03;
+      W_in_x[(m_1 + 1) * 16 + r] = s10;
+      W_in_x[(m_1 + 1) * 16 + r + 1] = s11;
+      W_in_x[(m_1 + 1) * 16 + r + 2] = s12;
+      W_in_x[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -1490,10 +1058,10 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t26[m_1 * 16 + r] = s00;
-      t26[m_1 * 16 + r + 1] = s01;
-      t26[m_1 * 16 + r + 2] = s02;
-      t26[m_1 * 16 + r + 3] = s03;
+      W_in_x[m_1 * 16 + r] = s00;
+      W_in_x[m_1 * 16 + r + 1] = s01;
+      W_in_x[m_1 * 16 + r + 2] = s02;
+      W_in_x[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -1522,14 +1090,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t28[m_1 * 16 + r] = s00;
-      t28[m_1 * 16 + r + 1] = s01;
-      t28[m_1 * 16 + r + 2] = s02;
-      t28[m_1 * 16 + r + 3] = s03;
-      t28[(m_1 + 1) * 16 + r] = s10;
-      t28[(m_1 + 1) * 16 + r + 1] = s11;
-      t28[(m_1 + 1) * 16 + r + 2] = s12;
-      t28[(m_1 + 1) * 16 + r + 3] = s13;
+      W_hn_h_prev[m_1 * 16 + r] = s00;
+      W_hn_h_prev[m_1 * 16 + r + 1] = s01;
+      W_hn_h_prev[m_1 * 16 + r + 2] = s02;
+      W_hn_h_prev[m_1 * 16 + r + 3] = s03;
+      W_hn_h_prev[(m_1 + 1) * 16 + r] = s10;
+      W_hn_h_prev[(m_1 + 1) * 16 + r + 1] = s11;
+      W_hn_h_prev[(m_1 + 1) * 16 + r + 2] = s12;
+      W_hn_h_prev[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -1550,10 +1118,10 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t28[m_1 * 16 + r] = s00;
-      t28[m_1 * 16 + r + 1] = s01;
-      t28[m_1 * 16 + r + 2] = s02;
-      t28[m_1 * 16 + r + 3] = s03;
+      W_hn_h_prev[m_1 * 16 + r] = s00;
+      W_hn_h_prev[m_1 * 16 + r + 1] = s01;
+      W_hn_h_prev[m_1 * 16 + r + 2] = s02;
+      W_hn_h_prev[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m = 0; m < B; m++) {
@@ -1561,9 +1129,9 @@ function step(
       h_next[m * 16 + i_1] =
         Math.tanh(
           b_in[i_1] +
-            t26[m * 16 + i_1] +
-            sigmoid(b_hr[i_1] + (b_ir[i_1] + t14[m * 16 + i_1] + t16[m * 16 + i_1])) *
-              (b_hn[i_1] + t28[m * 16 + i_1]),
+            W_in_x[m * 16 + i_1] +
+            sigmoid(b_hr[i_1] + (b_ir[i_1] + W_ir_x[m * 16 + i_1] + W_hr_h_prev[m * 16 + i_1])) *
+              (b_hn[i_1] + W_hn_h_prev[m * 16 + i_1]),
         ) *
           (1 - z[m * 16 + i_1]) +
         h_seq[m * 16 + i_1] * z[m * 16 + i_1];

@@ -37,16 +37,18 @@ export const spec = {
     { name: "c", shape: [16], size: 16 },
   ],
   workspace: [
-    { size: 16, rows: "B" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 64, rows: "TB" },
+    { size: 64, rows: "B" },
     { size: 16, rows: "B" },
     { size: 1, rows: "B" },
     { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
     { size: 1, rows: "B" },
     { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
     { size: 1, rows: "B" },
-    { size: 16, rows: "B" },
     { size: 16, rows: "B" },
     { size: 1, rows: "B" },
     { size: 1, rows: "B" },
@@ -78,6 +80,7 @@ export const spec = {
     { size: 16, rows: "TB" },
     { size: 16, rows: "TB" },
     { size: 16, rows: "TB" },
+    { size: 64, rows: "TB" },
     { size: 16, rows: "B" },
     { size: 1, rows: "B" },
     { size: 1, rows: "B" },
@@ -125,45 +128,69 @@ export const spec = {
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
+    { size: 1, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
     { size: 1, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
     { size: 1, rows: "B" },
     { size: 1, rows: "B" },
     { size: 1, rows: "B" },
     { size: 16, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
     { size: 1, rows: "B" },
   ],
   tape: [
-    { name: "v21", shape: [16], size: 16 },
     { name: "df", shape: [16], size: 16 },
-    { name: "v26", shape: [16], size: 16 },
     { name: "di", shape: [16], size: 16 },
-    { name: "v31", shape: [16], size: 16 },
     { name: "dg", shape: [16], size: 16 },
-    { name: "v36", shape: [16], size: 16 },
     { name: "do", shape: [16], size: 16 },
-    { name: "v46", shape: [], size: 1 },
-    { name: "v47", shape: [16], size: 16 },
+    { name: "v50", shape: [], size: 1 },
+    { name: "v51", shape: [16], size: 16 },
     { name: "f", shape: [16], size: 16 },
-    { name: "v54", shape: [], size: 1 },
-    { name: "v55", shape: [16], size: 16 },
+    { name: "v58", shape: [], size: 1 },
+    { name: "v59", shape: [16], size: 16 },
     { name: "i", shape: [16], size: 16 },
-    { name: "v62", shape: [], size: 1 },
-    { name: "v63", shape: [16], size: 16 },
+    { name: "v66", shape: [], size: 1 },
+    { name: "v67", shape: [16], size: 16 },
     { name: "g", shape: [16], size: 16 },
-    { name: "v70", shape: [], size: 1 },
-    { name: "v71", shape: [16], size: 16 },
+    { name: "v74", shape: [], size: 1 },
+    { name: "v75", shape: [16], size: 16 },
     { name: "o", shape: [16], size: 16 },
     { name: "dc", shape: [16], size: 16 },
-    { name: "v83", shape: [], size: 1 },
-    { name: "v84", shape: [16], size: 16 },
-    { name: "v86", shape: [16], size: 16 },
+    { name: "v87", shape: [], size: 1 },
+    { name: "v88", shape: [16], size: 16 },
+    { name: "v90", shape: [16], size: 16 },
   ],
 } as const;
+// Scratch for values that are the same in every step (they depend on params only).
+const t21 = new Float32Array(512),
+  t24 = new Float32Array(1024),
+  t226 = new Float32Array(1024),
+  t229 = new Float32Array(512);
 
 /** Runs T steps over B sequences: inputs X `[T][B][n]`, state history S `[T+1][B][n]`, outputs Y, tape R. */
 function forward(
@@ -177,62 +204,68 @@ function forward(
   M: Uint8Array | undefined,
   WS: readonly Real[],
 ): void {
-  const t22 = WS[0]!;
-  const t23 = WS[1]!;
-  const t24 = WS[2]!;
-  const t27 = WS[3]!;
-  const t28 = WS[4]!;
-  const t29 = WS[5]!;
-  const t32 = WS[6]!;
-  const t33 = WS[7]!;
-  const t34 = WS[8]!;
-  const t37 = WS[9]!;
-  const t38 = WS[10]!;
-  const t39 = WS[11]!;
-  const t43 = WS[12]!;
-  const t45 = WS[13]!;
-  const t52 = WS[14]!;
-  const t53 = WS[15]!;
-  const t60 = WS[16]!;
-  const t61 = WS[17]!;
-  const t68 = WS[18]!;
-  const t69 = WS[19]!;
-  const t77 = WS[20]!;
-  const t81 = WS[21]!;
-  const t82 = WS[22]!;
+  const Wf_x = WS[0]!;
+  const Wi_x = WS[1]!;
+  const Wg_x = WS[2]!;
+  const Wo_x = WS[3]!;
+  const t22 = WS[4]!;
+  const t25 = WS[5]!;
+  const t27 = WS[6]!;
+  const t28 = WS[7]!;
+  const t32 = WS[8]!;
+  const t33 = WS[9]!;
+  const t37 = WS[10]!;
+  const t38 = WS[11]!;
+  const t42 = WS[12]!;
+  const t43 = WS[13]!;
+  const t47 = WS[14]!;
+  const t49 = WS[15]!;
+  const t56 = WS[16]!;
+  const t57 = WS[17]!;
+  const t64 = WS[18]!;
+  const t65 = WS[19]!;
+  const t72 = WS[20]!;
+  const t73 = WS[21]!;
+  const mean_c = WS[22]!;
+  const t85 = WS[23]!;
+  const t86 = WS[24]!;
   const [Wf, Uf, gf, bf, Wi, Ui, gi, bi, Wg, Ug, gg, bg, Wo, Uo, go, bo, gc, bc] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
   const [h_out, c_out] = Y;
   const [
-    v21_tape,
     df_tape,
-    v26_tape,
     di_tape,
-    v31_tape,
     dg_tape,
-    v36_tape,
     do_tape,
-    v46_tape,
-    v47_tape,
+    v50_tape,
+    v51_tape,
     f_tape,
-    v54_tape,
-    v55_tape,
+    v58_tape,
+    v59_tape,
     i_tape,
-    v62_tape,
-    v63_tape,
+    v66_tape,
+    v67_tape,
     g_tape,
-    v70_tape,
-    v71_tape,
+    v74_tape,
+    v75_tape,
     o_tape,
     dc_tape,
-    v83_tape,
-    v84_tape,
-    v86_tape,
+    v87_tape,
+    v88_tape,
+    v90_tape,
   ] = R;
+  for (let i_1 = 0; i_1 < 128; i_1++) t21[i_1] = Wf[i_1];
+  for (let i_2 = 0; i_2 < 128; i_2++) t21[128 + i_2] = Wi[i_2];
+  for (let i_3 = 0; i_3 < 128; i_3++) t21[256 + i_3] = Wg[i_3];
+  for (let i_4 = 0; i_4 < 128; i_4++) t21[384 + i_4] = Wo[i_4];
+  for (let i_1 = 0; i_1 < 256; i_1++) t24[i_1] = Uf[i_1];
+  for (let i_2 = 0; i_2 < 256; i_2++) t24[256 + i_2] = Ui[i_2];
+  for (let i_3 = 0; i_3 < 256; i_3++) t24[512 + i_3] = Ug[i_3];
+  for (let i_4 = 0; i_4 < 256; i_4++) t24[768 + i_4] = Uo[i_4];
   // Everything that does not depend on a state, for all T·B steps at once.
   for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 64; r += 4) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
@@ -244,10 +277,10 @@ function forward(
       for (let k = 0; k < 8; k++) {
         const v0 = x[m_2 * 8 + k];
         const v1 = x[(m_2 + 1) * 8 + k];
-        const w0 = Wf[r * 8 + k];
-        const w1 = Wf[(r + 1) * 8 + k];
-        const w2 = Wf[(r + 2) * 8 + k];
-        const w3 = Wf[(r + 3) * 8 + k];
+        const w0 = t21[r * 8 + k];
+        const w1 = t21[(r + 1) * 8 + k];
+        const w2 = t21[(r + 2) * 8 + k];
+        const w3 = t21[(r + 3) * 8 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
@@ -257,223 +290,55 @@ function forward(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      v21_tape[m_2 * 16 + r] = s00;
-      v21_tape[m_2 * 16 + r + 1] = s01;
-      v21_tape[m_2 * 16 + r + 2] = s02;
-      v21_tape[m_2 * 16 + r + 3] = s03;
-      v21_tape[(m_2 + 1) * 16 + r] = s10;
-      v21_tape[(m_2 + 1) * 16 + r + 1] = s11;
-      v21_tape[(m_2 + 1) * 16 + r + 2] = s12;
-      v21_tape[(m_2 + 1) * 16 + r + 3] = s13;
+      t22[m_2 * 64 + r] = s00;
+      t22[m_2 * 64 + r + 1] = s01;
+      t22[m_2 * 64 + r + 2] = s02;
+      t22[m_2 * 64 + r + 3] = s03;
+      t22[(m_2 + 1) * 64 + r] = s10;
+      t22[(m_2 + 1) * 64 + r + 1] = s11;
+      t22[(m_2 + 1) * 64 + r + 2] = s12;
+      t22[(m_2 + 1) * 64 + r + 3] = s13;
     }
   }
   if ((T * B) % 2 === 1) {
     const m_2 = T * B - 1;
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 64; r += 4) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
         s03 = 0;
       for (let k = 0; k < 8; k++) {
         const v0 = x[m_2 * 8 + k];
-        const w0 = Wf[r * 8 + k];
-        const w1 = Wf[(r + 1) * 8 + k];
-        const w2 = Wf[(r + 2) * 8 + k];
-        const w3 = Wf[(r + 3) * 8 + k];
+        const w0 = t21[r * 8 + k];
+        const w1 = t21[(r + 1) * 8 + k];
+        const w2 = t21[(r + 2) * 8 + k];
+        const w3 = t21[(r + 3) * 8 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      v21_tape[m_2 * 16 + r] = s00;
-      v21_tape[m_2 * 16 + r + 1] = s01;
-      v21_tape[m_2 * 16 + r + 2] = s02;
-      v21_tape[m_2 * 16 + r + 3] = s03;
+      t22[m_2 * 64 + r] = s00;
+      t22[m_2 * 64 + r + 1] = s01;
+      t22[m_2 * 64 + r + 2] = s02;
+      t22[m_2 * 64 + r + 3] = s03;
     }
   }
-  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
-    for (let r = 0; r < 16; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0,
-        s10 = 0,
-        s11 = 0,
-        s12 = 0,
-        s13 = 0;
-      for (let k = 0; k < 8; k++) {
-        const v0 = x[m_2 * 8 + k];
-        const v1 = x[(m_2 + 1) * 8 + k];
-        const w0 = Wi[r * 8 + k];
-        const w1 = Wi[(r + 1) * 8 + k];
-        const w2 = Wi[(r + 2) * 8 + k];
-        const w3 = Wi[(r + 3) * 8 + k];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-        s10 += w0 * v1;
-        s11 += w1 * v1;
-        s12 += w2 * v1;
-        s13 += w3 * v1;
-      }
-      v26_tape[m_2 * 16 + r] = s00;
-      v26_tape[m_2 * 16 + r + 1] = s01;
-      v26_tape[m_2 * 16 + r + 2] = s02;
-      v26_tape[m_2 * 16 + r + 3] = s03;
-      v26_tape[(m_2 + 1) * 16 + r] = s10;
-      v26_tape[(m_2 + 1) * 16 + r + 1] = s11;
-      v26_tape[(m_2 + 1) * 16 + r + 2] = s12;
-      v26_tape[(m_2 + 1) * 16 + r + 3] = s13;
-    }
+  for (let m = 0; m < T * B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) Wf_x[m * 16 + i_1] = t22[m * 64 + i_1];
   }
-  if ((T * B) % 2 === 1) {
-    const m_2 = T * B - 1;
-    for (let r = 0; r < 16; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0;
-      for (let k = 0; k < 8; k++) {
-        const v0 = x[m_2 * 8 + k];
-        const w0 = Wi[r * 8 + k];
-        const w1 = Wi[(r + 1) * 8 + k];
-        const w2 = Wi[(r + 2) * 8 + k];
-        const w3 = Wi[(r + 3) * 8 + k];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-      }
-      v26_tape[m_2 * 16 + r] = s00;
-      v26_tape[m_2 * 16 + r + 1] = s01;
-      v26_tape[m_2 * 16 + r + 2] = s02;
-      v26_tape[m_2 * 16 + r + 3] = s03;
-    }
+  for (let m = 0; m < T * B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) Wi_x[m * 16 + i_1] = t22[m * 64 + 16 + i_1];
   }
-  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
-    for (let r = 0; r < 16; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0,
-        s10 = 0,
-        s11 = 0,
-        s12 = 0,
-        s13 = 0;
-      for (let k = 0; k < 8; k++) {
-        const v0 = x[m_2 * 8 + k];
-        const v1 = x[(m_2 + 1) * 8 + k];
-        const w0 = Wg[r * 8 + k];
-        const w1 = Wg[(r + 1) * 8 + k];
-        const w2 = Wg[(r + 2) * 8 + k];
-        const w3 = Wg[(r + 3) * 8 + k];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-        s10 += w0 * v1;
-        s11 += w1 * v1;
-        s12 += w2 * v1;
-        s13 += w3 * v1;
-      }
-      v31_tape[m_2 * 16 + r] = s00;
-      v31_tape[m_2 * 16 + r + 1] = s01;
-      v31_tape[m_2 * 16 + r + 2] = s02;
-      v31_tape[m_2 * 16 + r + 3] = s03;
-      v31_tape[(m_2 + 1) * 16 + r] = s10;
-      v31_tape[(m_2 + 1) * 16 + r + 1] = s11;
-      v31_tape[(m_2 + 1) * 16 + r + 2] = s12;
-      v31_tape[(m_2 + 1) * 16 + r + 3] = s13;
-    }
+  for (let m = 0; m < T * B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) Wg_x[m * 16 + i_1] = t22[m * 64 + 32 + i_1];
   }
-  if ((T * B) % 2 === 1) {
-    const m_2 = T * B - 1;
-    for (let r = 0; r < 16; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0;
-      for (let k = 0; k < 8; k++) {
-        const v0 = x[m_2 * 8 + k];
-        const w0 = Wg[r * 8 + k];
-        const w1 = Wg[(r + 1) * 8 + k];
-        const w2 = Wg[(r + 2) * 8 + k];
-        const w3 = Wg[(r + 3) * 8 + k];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-      }
-      v31_tape[m_2 * 16 + r] = s00;
-      v31_tape[m_2 * 16 + r + 1] = s01;
-      v31_tape[m_2 * 16 + r + 2] = s02;
-      v31_tape[m_2 * 16 + r + 3] = s03;
-    }
-  }
-  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
-    for (let r = 0; r < 16; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0,
-        s10 = 0,
-        s11 = 0,
-        s12 = 0,
-        s13 = 0;
-      for (let k = 0; k < 8; k++) {
-        const v0 = x[m_2 * 8 + k];
-        const v1 = x[(m_2 + 1) * 8 + k];
-        const w0 = Wo[r * 8 + k];
-        const w1 = Wo[(r + 1) * 8 + k];
-        const w2 = Wo[(r + 2) * 8 + k];
-        const w3 = Wo[(r + 3) * 8 + k];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-        s10 += w0 * v1;
-        s11 += w1 * v1;
-        s12 += w2 * v1;
-        s13 += w3 * v1;
-      }
-      v36_tape[m_2 * 16 + r] = s00;
-      v36_tape[m_2 * 16 + r + 1] = s01;
-      v36_tape[m_2 * 16 + r + 2] = s02;
-      v36_tape[m_2 * 16 + r + 3] = s03;
-      v36_tape[(m_2 + 1) * 16 + r] = s10;
-      v36_tape[(m_2 + 1) * 16 + r + 1] = s11;
-      v36_tape[(m_2 + 1) * 16 + r + 2] = s12;
-      v36_tape[(m_2 + 1) * 16 + r + 3] = s13;
-    }
-  }
-  if ((T * B) % 2 === 1) {
-    const m_2 = T * B - 1;
-    for (let r = 0; r < 16; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0;
-      for (let k = 0; k < 8; k++) {
-        const v0 = x[m_2 * 8 + k];
-        const w0 = Wo[r * 8 + k];
-        const w1 = Wo[(r + 1) * 8 + k];
-        const w2 = Wo[(r + 2) * 8 + k];
-        const w3 = Wo[(r + 3) * 8 + k];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-      }
-      v36_tape[m_2 * 16 + r] = s00;
-      v36_tape[m_2 * 16 + r + 1] = s01;
-      v36_tape[m_2 * 16 + r + 2] = s02;
-      v36_tape[m_2 * 16 + r + 3] = s03;
-    }
+  for (let m = 0; m < T * B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) Wo_x[m * 16 + i_1] = t22[m * 64 + 48 + i_1];
   }
   for (let t = 0; t < T; t++) {
     for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
-      for (let r = 0; r < 16; r += 4) {
+      for (let r = 0; r < 64; r += 4) {
         let s00 = 0,
           s01 = 0,
           s02 = 0,
@@ -485,10 +350,10 @@ function forward(
         for (let k = 0; k < 16; k++) {
           const v0 = h_seq[(t * B + m_2) * 16 + k];
           const v1 = h_seq[(t * B + m_2 + 1) * 16 + k];
-          const w0 = Uf[r * 16 + k];
-          const w1 = Uf[(r + 1) * 16 + k];
-          const w2 = Uf[(r + 2) * 16 + k];
-          const w3 = Uf[(r + 3) * 16 + k];
+          const w0 = t24[r * 16 + k];
+          const w1 = t24[(r + 1) * 16 + k];
+          const w2 = t24[(r + 2) * 16 + k];
+          const w3 = t24[(r + 3) * 16 + k];
           s00 += w0 * v0;
           s01 += w1 * v0;
           s02 += w2 * v0;
@@ -498,355 +363,175 @@ function forward(
           s12 += w2 * v1;
           s13 += w3 * v1;
         }
-        t22[m_2 * 16 + r] = s00;
-        t22[m_2 * 16 + r + 1] = s01;
-        t22[m_2 * 16 + r + 2] = s02;
-        t22[m_2 * 16 + r + 3] = s03;
-        t22[(m_2 + 1) * 16 + r] = s10;
-        t22[(m_2 + 1) * 16 + r + 1] = s11;
-        t22[(m_2 + 1) * 16 + r + 2] = s12;
-        t22[(m_2 + 1) * 16 + r + 3] = s13;
+        t25[m_2 * 64 + r] = s00;
+        t25[m_2 * 64 + r + 1] = s01;
+        t25[m_2 * 64 + r + 2] = s02;
+        t25[m_2 * 64 + r + 3] = s03;
+        t25[(m_2 + 1) * 64 + r] = s10;
+        t25[(m_2 + 1) * 64 + r + 1] = s11;
+        t25[(m_2 + 1) * 64 + r + 2] = s12;
+        t25[(m_2 + 1) * 64 + r + 3] = s13;
       }
     }
     if (B % 2 === 1) {
       const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
+      for (let r = 0; r < 64; r += 4) {
         let s00 = 0,
           s01 = 0,
           s02 = 0,
           s03 = 0;
         for (let k = 0; k < 16; k++) {
           const v0 = h_seq[(t * B + m_2) * 16 + k];
-          const w0 = Uf[r * 16 + k];
-          const w1 = Uf[(r + 1) * 16 + k];
-          const w2 = Uf[(r + 2) * 16 + k];
-          const w3 = Uf[(r + 3) * 16 + k];
+          const w0 = t24[r * 16 + k];
+          const w1 = t24[(r + 1) * 16 + k];
+          const w2 = t24[(r + 2) * 16 + k];
+          const w3 = t24[(r + 3) * 16 + k];
           s00 += w0 * v0;
           s01 += w1 * v0;
           s02 += w2 * v0;
           s03 += w3 * v0;
         }
-        t22[m_2 * 16 + r] = s00;
-        t22[m_2 * 16 + r + 1] = s01;
-        t22[m_2 * 16 + r + 2] = s02;
-        t22[m_2 * 16 + r + 3] = s03;
+        t25[m_2 * 64 + r] = s00;
+        t25[m_2 * 64 + r + 1] = s01;
+        t25[m_2 * 64 + r + 2] = s02;
+        t25[m_2 * 64 + r + 3] = s03;
       }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        t23[m_1 * 16 + i_1] = v21_tape[(t * B + m_1) * 16 + i_1] + t22[m_1 * 16 + i_1];
+        t27[m_1 * 16 + i_1] = Wf_x[(t * B + m_1) * 16 + i_1] + t25[m_1 * 64 + i_1];
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc += t23[m_1 * 16 + i_1];
-      t24[m_1] = acc / 16;
+      for (let i_1 = 0; i_1 < 16; i_1++) acc += t27[m_1 * 16 + i_1];
+      t28[m_1] = acc / 16;
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        df_tape[(t * B + m_1) * 16 + i_1] = t23[m_1 * 16 + i_1] - t24[m_1];
-    }
-    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0,
-          s10 = 0,
-          s11 = 0,
-          s12 = 0,
-          s13 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = h_seq[(t * B + m_2) * 16 + k];
-          const v1 = h_seq[(t * B + m_2 + 1) * 16 + k];
-          const w0 = Ui[r * 16 + k];
-          const w1 = Ui[(r + 1) * 16 + k];
-          const w2 = Ui[(r + 2) * 16 + k];
-          const w3 = Ui[(r + 3) * 16 + k];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-          s10 += w0 * v1;
-          s11 += w1 * v1;
-          s12 += w2 * v1;
-          s13 += w3 * v1;
-        }
-        t27[m_2 * 16 + r] = s00;
-        t27[m_2 * 16 + r + 1] = s01;
-        t27[m_2 * 16 + r + 2] = s02;
-        t27[m_2 * 16 + r + 3] = s03;
-        t27[(m_2 + 1) * 16 + r] = s10;
-        t27[(m_2 + 1) * 16 + r + 1] = s11;
-        t27[(m_2 + 1) * 16 + r + 2] = s12;
-        t27[(m_2 + 1) * 16 + r + 3] = s13;
-      }
-    }
-    if (B % 2 === 1) {
-      const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = h_seq[(t * B + m_2) * 16 + k];
-          const w0 = Ui[r * 16 + k];
-          const w1 = Ui[(r + 1) * 16 + k];
-          const w2 = Ui[(r + 2) * 16 + k];
-          const w3 = Ui[(r + 3) * 16 + k];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-        }
-        t27[m_2 * 16 + r] = s00;
-        t27[m_2 * 16 + r + 1] = s01;
-        t27[m_2 * 16 + r + 2] = s02;
-        t27[m_2 * 16 + r + 3] = s03;
-      }
+        df_tape[(t * B + m_1) * 16 + i_1] = t27[m_1 * 16 + i_1] - t28[m_1];
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        t28[m_1 * 16 + i_1] = v26_tape[(t * B + m_1) * 16 + i_1] + t27[m_1 * 16 + i_1];
+        t32[m_1 * 16 + i_1] = Wi_x[(t * B + m_1) * 16 + i_1] + t25[m_1 * 64 + 16 + i_1];
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc += t28[m_1 * 16 + i_1];
-      t29[m_1] = acc / 16;
+      for (let i_1 = 0; i_1 < 16; i_1++) acc += t32[m_1 * 16 + i_1];
+      t33[m_1] = acc / 16;
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        di_tape[(t * B + m_1) * 16 + i_1] = t28[m_1 * 16 + i_1] - t29[m_1];
-    }
-    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0,
-          s10 = 0,
-          s11 = 0,
-          s12 = 0,
-          s13 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = h_seq[(t * B + m_2) * 16 + k];
-          const v1 = h_seq[(t * B + m_2 + 1) * 16 + k];
-          const w0 = Ug[r * 16 + k];
-          const w1 = Ug[(r + 1) * 16 + k];
-          const w2 = Ug[(r + 2) * 16 + k];
-          const w3 = Ug[(r + 3) * 16 + k];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-          s10 += w0 * v1;
-          s11 += w1 * v1;
-          s12 += w2 * v1;
-          s13 += w3 * v1;
-        }
-        t32[m_2 * 16 + r] = s00;
-        t32[m_2 * 16 + r + 1] = s01;
-        t32[m_2 * 16 + r + 2] = s02;
-        t32[m_2 * 16 + r + 3] = s03;
-        t32[(m_2 + 1) * 16 + r] = s10;
-        t32[(m_2 + 1) * 16 + r + 1] = s11;
-        t32[(m_2 + 1) * 16 + r + 2] = s12;
-        t32[(m_2 + 1) * 16 + r + 3] = s13;
-      }
-    }
-    if (B % 2 === 1) {
-      const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = h_seq[(t * B + m_2) * 16 + k];
-          const w0 = Ug[r * 16 + k];
-          const w1 = Ug[(r + 1) * 16 + k];
-          const w2 = Ug[(r + 2) * 16 + k];
-          const w3 = Ug[(r + 3) * 16 + k];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-        }
-        t32[m_2 * 16 + r] = s00;
-        t32[m_2 * 16 + r + 1] = s01;
-        t32[m_2 * 16 + r + 2] = s02;
-        t32[m_2 * 16 + r + 3] = s03;
-      }
+        di_tape[(t * B + m_1) * 16 + i_1] = t32[m_1 * 16 + i_1] - t33[m_1];
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        t33[m_1 * 16 + i_1] = v31_tape[(t * B + m_1) * 16 + i_1] + t32[m_1 * 16 + i_1];
+        t37[m_1 * 16 + i_1] = Wg_x[(t * B + m_1) * 16 + i_1] + t25[m_1 * 64 + 32 + i_1];
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc += t33[m_1 * 16 + i_1];
-      t34[m_1] = acc / 16;
+      for (let i_1 = 0; i_1 < 16; i_1++) acc += t37[m_1 * 16 + i_1];
+      t38[m_1] = acc / 16;
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dg_tape[(t * B + m_1) * 16 + i_1] = t33[m_1 * 16 + i_1] - t34[m_1];
-    }
-    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0,
-          s10 = 0,
-          s11 = 0,
-          s12 = 0,
-          s13 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = h_seq[(t * B + m_2) * 16 + k];
-          const v1 = h_seq[(t * B + m_2 + 1) * 16 + k];
-          const w0 = Uo[r * 16 + k];
-          const w1 = Uo[(r + 1) * 16 + k];
-          const w2 = Uo[(r + 2) * 16 + k];
-          const w3 = Uo[(r + 3) * 16 + k];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-          s10 += w0 * v1;
-          s11 += w1 * v1;
-          s12 += w2 * v1;
-          s13 += w3 * v1;
-        }
-        t37[m_2 * 16 + r] = s00;
-        t37[m_2 * 16 + r + 1] = s01;
-        t37[m_2 * 16 + r + 2] = s02;
-        t37[m_2 * 16 + r + 3] = s03;
-        t37[(m_2 + 1) * 16 + r] = s10;
-        t37[(m_2 + 1) * 16 + r + 1] = s11;
-        t37[(m_2 + 1) * 16 + r + 2] = s12;
-        t37[(m_2 + 1) * 16 + r + 3] = s13;
-      }
-    }
-    if (B % 2 === 1) {
-      const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = h_seq[(t * B + m_2) * 16 + k];
-          const w0 = Uo[r * 16 + k];
-          const w1 = Uo[(r + 1) * 16 + k];
-          const w2 = Uo[(r + 2) * 16 + k];
-          const w3 = Uo[(r + 3) * 16 + k];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-        }
-        t37[m_2 * 16 + r] = s00;
-        t37[m_2 * 16 + r + 1] = s01;
-        t37[m_2 * 16 + r + 2] = s02;
-        t37[m_2 * 16 + r + 3] = s03;
-      }
+        dg_tape[(t * B + m_1) * 16 + i_1] = t37[m_1 * 16 + i_1] - t38[m_1];
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        t38[m_1 * 16 + i_1] = v36_tape[(t * B + m_1) * 16 + i_1] + t37[m_1 * 16 + i_1];
+        t42[m_1 * 16 + i_1] = Wo_x[(t * B + m_1) * 16 + i_1] + t25[m_1 * 64 + 48 + i_1];
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc += t38[m_1 * 16 + i_1];
-      t39[m_1] = acc / 16;
+      for (let i_1 = 0; i_1 < 16; i_1++) acc += t42[m_1 * 16 + i_1];
+      t43[m_1] = acc / 16;
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        do_tape[(t * B + m_1) * 16 + i_1] = t38[m_1 * 16 + i_1] - t39[m_1];
+        do_tape[(t * B + m_1) * 16 + i_1] = t42[m_1 * 16 + i_1] - t43[m_1];
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       let acc = 0;
       for (let i_1 = 0; i_1 < 16; i_1++)
         acc += df_tape[(t * B + m_1) * 16 + i_1] * df_tape[(t * B + m_1) * 16 + i_1];
-      t43[m_1] = acc / 16;
+      t47[m_1] = acc / 16;
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
-      t45[m_1] = t43[m_1] + 0.00001;
+      t49[m_1] = t47[m_1] + 0.00001;
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
-      v46_tape[t * B + m_1] = Math.sqrt(t45[m_1]);
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        v47_tape[(t * B + m_1) * 16 + i_1] =
-          (gf[i_1] * df_tape[(t * B + m_1) * 16 + i_1]) / v46_tape[t * B + m_1];
+      v50_tape[t * B + m_1] = Math.sqrt(t49[m_1]);
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        f_tape[(t * B + m_1) * 16 + i_1] = sigmoid(bf[i_1] + v47_tape[(t * B + m_1) * 16 + i_1]);
+        v51_tape[(t * B + m_1) * 16 + i_1] =
+          (gf[i_1] * df_tape[(t * B + m_1) * 16 + i_1]) / v50_tape[t * B + m_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        f_tape[(t * B + m_1) * 16 + i_1] = sigmoid(bf[i_1] + v51_tape[(t * B + m_1) * 16 + i_1]);
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       let acc = 0;
       for (let i_1 = 0; i_1 < 16; i_1++)
         acc += di_tape[(t * B + m_1) * 16 + i_1] * di_tape[(t * B + m_1) * 16 + i_1];
-      t52[m_1] = acc / 16;
+      t56[m_1] = acc / 16;
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
-      t53[m_1] = 0.00001 + t52[m_1];
+      t57[m_1] = 0.00001 + t56[m_1];
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
-      v54_tape[t * B + m_1] = Math.sqrt(t53[m_1]);
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        v55_tape[(t * B + m_1) * 16 + i_1] =
-          (gi[i_1] * di_tape[(t * B + m_1) * 16 + i_1]) / v54_tape[t * B + m_1];
+      v58_tape[t * B + m_1] = Math.sqrt(t57[m_1]);
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        i_tape[(t * B + m_1) * 16 + i_1] = sigmoid(bi[i_1] + v55_tape[(t * B + m_1) * 16 + i_1]);
+        v59_tape[(t * B + m_1) * 16 + i_1] =
+          (gi[i_1] * di_tape[(t * B + m_1) * 16 + i_1]) / v58_tape[t * B + m_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        i_tape[(t * B + m_1) * 16 + i_1] = sigmoid(bi[i_1] + v59_tape[(t * B + m_1) * 16 + i_1]);
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       let acc = 0;
       for (let i_1 = 0; i_1 < 16; i_1++)
         acc += dg_tape[(t * B + m_1) * 16 + i_1] * dg_tape[(t * B + m_1) * 16 + i_1];
-      t60[m_1] = acc / 16;
+      t64[m_1] = acc / 16;
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
-      t61[m_1] = 0.00001 + t60[m_1];
+      t65[m_1] = 0.00001 + t64[m_1];
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
-      v62_tape[t * B + m_1] = Math.sqrt(t61[m_1]);
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        v63_tape[(t * B + m_1) * 16 + i_1] =
-          (gg[i_1] * dg_tape[(t * B + m_1) * 16 + i_1]) / v62_tape[t * B + m_1];
+      v66_tape[t * B + m_1] = Math.sqrt(t65[m_1]);
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        g_tape[(t * B + m_1) * 16 + i_1] = Math.tanh(bg[i_1] + v63_tape[(t * B + m_1) * 16 + i_1]);
+        v67_tape[(t * B + m_1) * 16 + i_1] =
+          (gg[i_1] * dg_tape[(t * B + m_1) * 16 + i_1]) / v66_tape[t * B + m_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        g_tape[(t * B + m_1) * 16 + i_1] = Math.tanh(bg[i_1] + v67_tape[(t * B + m_1) * 16 + i_1]);
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       let acc = 0;
       for (let i_1 = 0; i_1 < 16; i_1++)
         acc += do_tape[(t * B + m_1) * 16 + i_1] * do_tape[(t * B + m_1) * 16 + i_1];
-      t68[m_1] = acc / 16;
+      t72[m_1] = acc / 16;
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
-      t69[m_1] = 0.00001 + t68[m_1];
+      t73[m_1] = 0.00001 + t72[m_1];
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
-      v70_tape[t * B + m_1] = Math.sqrt(t69[m_1]);
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        v71_tape[(t * B + m_1) * 16 + i_1] =
-          (go[i_1] * do_tape[(t * B + m_1) * 16 + i_1]) / v70_tape[t * B + m_1];
+      v74_tape[t * B + m_1] = Math.sqrt(t73[m_1]);
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        o_tape[(t * B + m_1) * 16 + i_1] = sigmoid(bo[i_1] + v71_tape[(t * B + m_1) * 16 + i_1]);
+        v75_tape[(t * B + m_1) * 16 + i_1] =
+          (go[i_1] * do_tape[(t * B + m_1) * 16 + i_1]) / v74_tape[t * B + m_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        o_tape[(t * B + m_1) * 16 + i_1] = sigmoid(bo[i_1] + v75_tape[(t * B + m_1) * 16 + i_1]);
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
@@ -861,39 +546,39 @@ function forward(
     for (let m_1 = 0; m_1 < B; m_1++) {
       let acc = 0;
       for (let i_1 = 0; i_1 < 16; i_1++) acc += c_seq[((t + 1) * B + m_1) * 16 + i_1];
-      t77[m_1] = acc / 16;
+      mean_c[m_1] = acc / 16;
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dc_tape[(t * B + m_1) * 16 + i_1] = c_seq[((t + 1) * B + m_1) * 16 + i_1] - t77[m_1];
+        dc_tape[(t * B + m_1) * 16 + i_1] = c_seq[((t + 1) * B + m_1) * 16 + i_1] - mean_c[m_1];
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       let acc = 0;
       for (let i_1 = 0; i_1 < 16; i_1++)
         acc += dc_tape[(t * B + m_1) * 16 + i_1] * dc_tape[(t * B + m_1) * 16 + i_1];
-      t81[m_1] = acc / 16;
+      t85[m_1] = acc / 16;
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
-      t82[m_1] = 0.00001 + t81[m_1];
+      t86[m_1] = 0.00001 + t85[m_1];
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
-      v83_tape[t * B + m_1] = Math.sqrt(t82[m_1]);
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        v84_tape[(t * B + m_1) * 16 + i_1] =
-          (gc[i_1] * dc_tape[(t * B + m_1) * 16 + i_1]) / v83_tape[t * B + m_1];
+      v87_tape[t * B + m_1] = Math.sqrt(t86[m_1]);
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        v86_tape[(t * B + m_1) * 16 + i_1] = Math.tanh(
-          bc[i_1] + v84_tape[(t * B + m_1) * 16 + i_1],
+        v88_tape[(t * B + m_1) * 16 + i_1] =
+          (gc[i_1] * dc_tape[(t * B + m_1) * 16 + i_1]) / v87_tape[t * B + m_1];
+    }
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        v90_tape[(t * B + m_1) * 16 + i_1] = Math.tanh(
+          bc[i_1] + v88_tape[(t * B + m_1) * 16 + i_1],
         );
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         h_seq[((t + 1) * B + m_1) * 16 + i_1] =
-          o_tape[(t * B + m_1) * 16 + i_1] * v86_tape[(t * B + m_1) * 16 + i_1];
+          o_tape[(t * B + m_1) * 16 + i_1] * v90_tape[(t * B + m_1) * 16 + i_1];
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
@@ -930,164 +615,169 @@ function backward(
   GX: readonly Real[],
   WS: readonly Real[],
 ): void {
-  const t90 = WS[23]!;
-  const dh_in = WS[24]!;
-  const t91 = WS[25]!;
-  const dc_in = WS[26]!;
-  const dbc_1 = WS[27]!;
-  const t99 = WS[28]!;
-  const dbo_1 = WS[29]!;
-  const t129 = WS[30]!;
-  const dbg_1 = WS[31]!;
-  const t144 = WS[32]!;
-  const dbi_1 = WS[33]!;
-  const t159 = WS[34]!;
-  const dbf_1 = WS[35]!;
-  const t174 = WS[36]!;
-  const t192 = WS[37]!;
-  const t203 = WS[38]!;
-  const t214 = WS[39]!;
-  const t225 = WS[40]!;
-  const dh = WS[41]!;
-  const t103 = WS[42]!;
-  const t105 = WS[43]!;
-  const t106 = WS[44]!;
-  const t108 = WS[45]!;
-  const t110 = WS[46]!;
-  const ddc = WS[47]!;
-  const t116 = WS[48]!;
-  const t117 = WS[49]!;
-  const dc = WS[50]!;
-  const t133 = WS[51]!;
-  const t134 = WS[52]!;
-  const t135 = WS[53]!;
-  const t136 = WS[54]!;
+  const t94 = WS[25]!;
+  const dh_in = WS[26]!;
+  const t95 = WS[27]!;
+  const dc_in = WS[28]!;
+  const dbc_1 = WS[29]!;
+  const t103 = WS[30]!;
+  const dbo_1 = WS[31]!;
+  const t133 = WS[32]!;
+  const dbg_1 = WS[33]!;
+  const t148 = WS[34]!;
+  const dbi_1 = WS[35]!;
+  const t163 = WS[36]!;
+  const dbf_1 = WS[37]!;
+  const t178 = WS[38]!;
+  const dUo_h_prev = WS[39]!;
+  const dUg_h_prev = WS[40]!;
+  const dUi_h_prev = WS[41]!;
+  const dUf_h_prev = WS[42]!;
+  const t227 = WS[43]!;
+  const dh = WS[44]!;
+  const t107 = WS[45]!;
+  const t109 = WS[46]!;
+  const t110 = WS[47]!;
+  const t112 = WS[48]!;
+  const t114 = WS[49]!;
+  const ddc = WS[50]!;
+  const dmean_c = WS[51]!;
+  const t121 = WS[52]!;
+  const dc = WS[53]!;
+  const t137 = WS[54]!;
   const t138 = WS[55]!;
-  const t148 = WS[56]!;
-  const t149 = WS[57]!;
-  const t150 = WS[58]!;
-  const t151 = WS[59]!;
+  const t139 = WS[56]!;
+  const t140 = WS[57]!;
+  const t142 = WS[58]!;
+  const t152 = WS[59]!;
   const t153 = WS[60]!;
-  const t163 = WS[61]!;
-  const t164 = WS[62]!;
-  const t165 = WS[63]!;
-  const t166 = WS[64]!;
+  const t154 = WS[61]!;
+  const t155 = WS[62]!;
+  const t157 = WS[63]!;
+  const t167 = WS[64]!;
   const t168 = WS[65]!;
-  const t178 = WS[66]!;
-  const t179 = WS[67]!;
-  const t180 = WS[68]!;
-  const t181 = WS[69]!;
+  const t169 = WS[66]!;
+  const t170 = WS[67]!;
+  const t172 = WS[68]!;
+  const t182 = WS[69]!;
   const t183 = WS[70]!;
-  const ddo = WS[71]!;
-  const t189 = WS[72]!;
-  const t190 = WS[73]!;
-  const ddg = WS[74]!;
-  const t200 = WS[75]!;
-  const t201 = WS[76]!;
-  const ddi = WS[77]!;
-  const t211 = WS[78]!;
-  const t212 = WS[79]!;
-  const ddf = WS[80]!;
-  const t222 = WS[81]!;
-  const t223 = WS[82]!;
+  const t184 = WS[71]!;
+  const t185 = WS[72]!;
+  const t187 = WS[73]!;
+  const ddo = WS[74]!;
+  const t193 = WS[75]!;
+  const t194 = WS[76]!;
+  const ddg = WS[77]!;
+  const t202 = WS[78]!;
+  const t203 = WS[79]!;
+  const ddi = WS[80]!;
+  const t211 = WS[81]!;
+  const t212 = WS[82]!;
+  const ddf = WS[83]!;
+  const t220 = WS[84]!;
+  const t221 = WS[85]!;
   const [Wf, Uf, gf, bf, Wi, Ui, gi, bi, Wg, Ug, gg, bg, Wo, Uo, go, bo, gc, bc] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
   const [h_out, c_out] = Y;
   const [
-    v21_tape,
     df_tape,
-    v26_tape,
     di_tape,
-    v31_tape,
     dg_tape,
-    v36_tape,
     do_tape,
-    v46_tape,
-    v47_tape,
+    v50_tape,
+    v51_tape,
     f_tape,
-    v54_tape,
-    v55_tape,
+    v58_tape,
+    v59_tape,
     i_tape,
-    v62_tape,
-    v63_tape,
+    v66_tape,
+    v67_tape,
     g_tape,
-    v70_tape,
-    v71_tape,
+    v74_tape,
+    v75_tape,
     o_tape,
     dc_tape,
-    v83_tape,
-    v84_tape,
-    v86_tape,
+    v87_tape,
+    v88_tape,
+    v90_tape,
   ] = R;
   const [dh_out, dc_out] = GY;
   const [dh_carry, dc_carry] = GS;
   const [dWf, dUf, dgf, dbf, dWi, dUi, dgi, dbi, dWg, dUg, dgg, dbg, dWo, dUo, dgo, dbo, dgc, dbc] =
     GP;
   const [dx] = GX;
+  for (let i_1 = 0; i_1 < 256; i_1++) t226[i_1] = Uo[i_1];
+  for (let i_2 = 0; i_2 < 256; i_2++) t226[256 + i_2] = Ug[i_2];
+  for (let i_3 = 0; i_3 < 256; i_3++) t226[512 + i_3] = Ui[i_3];
+  for (let i_4 = 0; i_4 < 256; i_4++) t226[768 + i_4] = Uf[i_4];
+  for (let i_1 = 0; i_1 < 128; i_1++) t229[i_1] = Wo[i_1];
+  for (let i_2 = 0; i_2 < 128; i_2++) t229[128 + i_2] = Wg[i_2];
+  for (let i_3 = 0; i_3 < 128; i_3++) t229[256 + i_3] = Wi[i_3];
+  for (let i_4 = 0; i_4 < 128; i_4++) t229[384 + i_4] = Wf[i_4];
   for (let t = T - 1; t >= 0; t--) {
     // Padded steps get no gradient; their state gradient passes through unchanged.
     for (let b = 0; b < B; b++) {
       const padded = M !== undefined && M[t * B + b] === 0;
       for (let i = 0; i < 16; i++) dh_in[b * 16 + i] = dh_carry[b * 16 + i];
       for (let i = 0; i < 16; i++) dc_in[b * 16 + i] = dc_carry[b * 16 + i];
-      for (let i = 0; i < 16; i++) t90[b * 16 + i] = padded ? 0 : dh_carry[b * 16 + i];
-      for (let i = 0; i < 16; i++) t91[b * 16 + i] = padded ? 0 : dc_carry[b * 16 + i];
+      for (let i = 0; i < 16; i++) t94[b * 16 + i] = padded ? 0 : dh_carry[b * 16 + i];
+      for (let i = 0; i < 16; i++) t95[b * 16 + i] = padded ? 0 : dc_carry[b * 16 + i];
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dh[m * 16 + i_1] = dh_out[(t * B + m) * 16 + i_1] + t90[m * 16 + i_1];
+        dh[m * 16 + i_1] = dh_out[(t * B + m) * 16 + i_1] + t94[m * 16 + i_1];
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         dbc_1[(t * B + m) * 16 + i_1] =
           o_tape[(t * B + m) * 16 + i_1] *
           dh[m * 16 + i_1] *
-          (1 - v86_tape[(t * B + m) * 16 + i_1] * v86_tape[(t * B + m) * 16 + i_1]);
+          (1 - v90_tape[(t * B + m) * 16 + i_1] * v90_tape[(t * B + m) * 16 + i_1]);
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        t99[(t * B + m) * 16 + i_1] = dbc_1[(t * B + m) * 16 + i_1] / v83_tape[t * B + m];
+        t103[(t * B + m) * 16 + i_1] = dbc_1[(t * B + m) * 16 + i_1] / v87_tape[t * B + m];
     }
     for (let m = 0; m < B; m++) {
       let acc = 0;
       for (let i_1 = 0; i_1 < 16; i_1++)
         acc += -(
-          (v84_tape[(t * B + m) * 16 + i_1] * dbc_1[(t * B + m) * 16 + i_1]) /
-          v83_tape[t * B + m]
+          (v88_tape[(t * B + m) * 16 + i_1] * dbc_1[(t * B + m) * 16 + i_1]) /
+          v87_tape[t * B + m]
         );
-      t103[m] = acc;
+      t107[m] = acc;
     }
     for (let m = 0; m < B; m++) {
-      t105[m] = t103[m] * 0.5;
+      t109[m] = t107[m] * 0.5;
     }
     for (let m = 0; m < B; m++) {
-      t106[m] = t105[m] / v83_tape[t * B + m];
+      t110[m] = t109[m] / v87_tape[t * B + m];
     }
     for (let m = 0; m < B; m++) {
-      t108[m] = t106[m] * 0.0625;
+      t112[m] = t110[m] * 0.0625;
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        t110[m * 16 + i_1] = dc_tape[(t * B + m) * 16 + i_1] * t108[m];
+        t114[m * 16 + i_1] = dc_tape[(t * B + m) * 16 + i_1] * t112[m];
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         ddc[m * 16 + i_1] =
-          gc[i_1] * t99[(t * B + m) * 16 + i_1] + (t110[m * 16 + i_1] + t110[m * 16 + i_1]);
+          gc[i_1] * t103[(t * B + m) * 16 + i_1] + (t114[m * 16 + i_1] + t114[m * 16 + i_1]);
     }
     for (let m = 0; m < B; m++) {
       let acc = 0;
       for (let i_1 = 0; i_1 < 16; i_1++) acc += -ddc[m * 16 + i_1];
-      t116[m] = acc;
+      dmean_c[m] = acc;
     }
     for (let m = 0; m < B; m++) {
-      t117[m] = 0.0625 * t116[m];
+      t121[m] = 0.0625 * dmean_c[m];
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         dc[m * 16 + i_1] =
-          t117[m] + (ddc[m * 16 + i_1] + (dc_out[(t * B + m) * 16 + i_1] + t91[m * 16 + i_1]));
+          t121[m] + (ddc[m * 16 + i_1] + (dc_out[(t * B + m) * 16 + i_1] + t95[m * 16 + i_1]));
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
@@ -1096,35 +786,35 @@ function backward(
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         dbo_1[(t * B + m) * 16 + i_1] =
-          v86_tape[(t * B + m) * 16 + i_1] *
+          v90_tape[(t * B + m) * 16 + i_1] *
           dh[m * 16 + i_1] *
           (o_tape[(t * B + m) * 16 + i_1] * (1 - o_tape[(t * B + m) * 16 + i_1]));
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        t129[(t * B + m) * 16 + i_1] = dbo_1[(t * B + m) * 16 + i_1] / v70_tape[t * B + m];
+        t133[(t * B + m) * 16 + i_1] = dbo_1[(t * B + m) * 16 + i_1] / v74_tape[t * B + m];
     }
     for (let m = 0; m < B; m++) {
       let acc = 0;
       for (let i_1 = 0; i_1 < 16; i_1++)
         acc += -(
-          (v71_tape[(t * B + m) * 16 + i_1] * dbo_1[(t * B + m) * 16 + i_1]) /
-          v70_tape[t * B + m]
+          (v75_tape[(t * B + m) * 16 + i_1] * dbo_1[(t * B + m) * 16 + i_1]) /
+          v74_tape[t * B + m]
         );
-      t133[m] = acc;
+      t137[m] = acc;
     }
     for (let m = 0; m < B; m++) {
-      t134[m] = 0.5 * t133[m];
+      t138[m] = 0.5 * t137[m];
     }
     for (let m = 0; m < B; m++) {
-      t135[m] = t134[m] / v70_tape[t * B + m];
+      t139[m] = t138[m] / v74_tape[t * B + m];
     }
     for (let m = 0; m < B; m++) {
-      t136[m] = 0.0625 * t135[m];
+      t140[m] = 0.0625 * t139[m];
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        t138[m * 16 + i_1] = do_tape[(t * B + m) * 16 + i_1] * t136[m];
+        t142[m * 16 + i_1] = do_tape[(t * B + m) * 16 + i_1] * t140[m];
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
@@ -1135,29 +825,29 @@ function backward(
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        t144[(t * B + m) * 16 + i_1] = dbg_1[(t * B + m) * 16 + i_1] / v62_tape[t * B + m];
+        t148[(t * B + m) * 16 + i_1] = dbg_1[(t * B + m) * 16 + i_1] / v66_tape[t * B + m];
     }
     for (let m = 0; m < B; m++) {
       let acc = 0;
       for (let i_1 = 0; i_1 < 16; i_1++)
         acc += -(
-          (v63_tape[(t * B + m) * 16 + i_1] * dbg_1[(t * B + m) * 16 + i_1]) /
-          v62_tape[t * B + m]
+          (v67_tape[(t * B + m) * 16 + i_1] * dbg_1[(t * B + m) * 16 + i_1]) /
+          v66_tape[t * B + m]
         );
-      t148[m] = acc;
+      t152[m] = acc;
     }
     for (let m = 0; m < B; m++) {
-      t149[m] = 0.5 * t148[m];
+      t153[m] = 0.5 * t152[m];
     }
     for (let m = 0; m < B; m++) {
-      t150[m] = t149[m] / v62_tape[t * B + m];
+      t154[m] = t153[m] / v66_tape[t * B + m];
     }
     for (let m = 0; m < B; m++) {
-      t151[m] = 0.0625 * t150[m];
+      t155[m] = 0.0625 * t154[m];
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        t153[m * 16 + i_1] = dg_tape[(t * B + m) * 16 + i_1] * t151[m];
+        t157[m * 16 + i_1] = dg_tape[(t * B + m) * 16 + i_1] * t155[m];
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
@@ -1168,29 +858,29 @@ function backward(
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        t159[(t * B + m) * 16 + i_1] = dbi_1[(t * B + m) * 16 + i_1] / v54_tape[t * B + m];
+        t163[(t * B + m) * 16 + i_1] = dbi_1[(t * B + m) * 16 + i_1] / v58_tape[t * B + m];
     }
     for (let m = 0; m < B; m++) {
       let acc = 0;
       for (let i_1 = 0; i_1 < 16; i_1++)
         acc += -(
-          (v55_tape[(t * B + m) * 16 + i_1] * dbi_1[(t * B + m) * 16 + i_1]) /
-          v54_tape[t * B + m]
+          (v59_tape[(t * B + m) * 16 + i_1] * dbi_1[(t * B + m) * 16 + i_1]) /
+          v58_tape[t * B + m]
         );
-      t163[m] = acc;
+      t167[m] = acc;
     }
     for (let m = 0; m < B; m++) {
-      t164[m] = 0.5 * t163[m];
+      t168[m] = 0.5 * t167[m];
     }
     for (let m = 0; m < B; m++) {
-      t165[m] = t164[m] / v54_tape[t * B + m];
+      t169[m] = t168[m] / v58_tape[t * B + m];
     }
     for (let m = 0; m < B; m++) {
-      t166[m] = 0.0625 * t165[m];
+      t170[m] = 0.0625 * t169[m];
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        t168[m * 16 + i_1] = di_tape[(t * B + m) * 16 + i_1] * t166[m];
+        t172[m * 16 + i_1] = di_tape[(t * B + m) * 16 + i_1] * t170[m];
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
@@ -1201,45 +891,107 @@ function backward(
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        t174[(t * B + m) * 16 + i_1] = dbf_1[(t * B + m) * 16 + i_1] / v46_tape[t * B + m];
+        t178[(t * B + m) * 16 + i_1] = dbf_1[(t * B + m) * 16 + i_1] / v50_tape[t * B + m];
     }
     for (let m = 0; m < B; m++) {
       let acc = 0;
       for (let i_1 = 0; i_1 < 16; i_1++)
         acc += -(
-          (v47_tape[(t * B + m) * 16 + i_1] * dbf_1[(t * B + m) * 16 + i_1]) /
-          v46_tape[t * B + m]
+          (v51_tape[(t * B + m) * 16 + i_1] * dbf_1[(t * B + m) * 16 + i_1]) /
+          v50_tape[t * B + m]
         );
-      t178[m] = acc;
+      t182[m] = acc;
     }
     for (let m = 0; m < B; m++) {
-      t179[m] = 0.5 * t178[m];
+      t183[m] = 0.5 * t182[m];
     }
     for (let m = 0; m < B; m++) {
-      t180[m] = t179[m] / v46_tape[t * B + m];
+      t184[m] = t183[m] / v50_tape[t * B + m];
     }
     for (let m = 0; m < B; m++) {
-      t181[m] = 0.0625 * t180[m];
+      t185[m] = 0.0625 * t184[m];
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        t183[m * 16 + i_1] = df_tape[(t * B + m) * 16 + i_1] * t181[m];
+        t187[m * 16 + i_1] = df_tape[(t * B + m) * 16 + i_1] * t185[m];
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         ddo[m * 16 + i_1] =
-          go[i_1] * t129[(t * B + m) * 16 + i_1] + (t138[m * 16 + i_1] + t138[m * 16 + i_1]);
+          go[i_1] * t133[(t * B + m) * 16 + i_1] + (t142[m * 16 + i_1] + t142[m * 16 + i_1]);
     }
     for (let m = 0; m < B; m++) {
       let acc = 0;
       for (let i_1 = 0; i_1 < 16; i_1++) acc += -ddo[m * 16 + i_1];
-      t189[m] = acc;
+      t193[m] = acc;
     }
     for (let m = 0; m < B; m++) {
-      t190[m] = 0.0625 * t189[m];
+      t194[m] = 0.0625 * t193[m];
     }
     for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) t192[(t * B + m) * 16 + i_1] = ddo[m * 16 + i_1] + t190[m];
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        dUo_h_prev[(t * B + m) * 16 + i_1] = ddo[m * 16 + i_1] + t194[m];
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        ddg[m * 16 + i_1] =
+          gg[i_1] * t148[(t * B + m) * 16 + i_1] + (t157[m * 16 + i_1] + t157[m * 16 + i_1]);
+    }
+    for (let m = 0; m < B; m++) {
+      let acc = 0;
+      for (let i_1 = 0; i_1 < 16; i_1++) acc += -ddg[m * 16 + i_1];
+      t202[m] = acc;
+    }
+    for (let m = 0; m < B; m++) {
+      t203[m] = 0.0625 * t202[m];
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        dUg_h_prev[(t * B + m) * 16 + i_1] = ddg[m * 16 + i_1] + t203[m];
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        ddi[m * 16 + i_1] =
+          gi[i_1] * t163[(t * B + m) * 16 + i_1] + (t172[m * 16 + i_1] + t172[m * 16 + i_1]);
+    }
+    for (let m = 0; m < B; m++) {
+      let acc = 0;
+      for (let i_1 = 0; i_1 < 16; i_1++) acc += -ddi[m * 16 + i_1];
+      t211[m] = acc;
+    }
+    for (let m = 0; m < B; m++) {
+      t212[m] = 0.0625 * t211[m];
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        dUi_h_prev[(t * B + m) * 16 + i_1] = ddi[m * 16 + i_1] + t212[m];
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        ddf[m * 16 + i_1] =
+          gf[i_1] * t178[(t * B + m) * 16 + i_1] + (t187[m * 16 + i_1] + t187[m * 16 + i_1]);
+    }
+    for (let m = 0; m < B; m++) {
+      let acc = 0;
+      for (let i_1 = 0; i_1 < 16; i_1++) acc += -ddf[m * 16 + i_1];
+      t220[m] = acc;
+    }
+    for (let m = 0; m < B; m++) {
+      t221[m] = 0.0625 * t220[m];
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        dUf_h_prev[(t * B + m) * 16 + i_1] = ddf[m * 16 + i_1] + t221[m];
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        t227[(t * B + m) * 64 + i_1] = dUo_h_prev[(t * B + m) * 16 + i_1];
+      for (let i_2 = 0; i_2 < 16; i_2++)
+        t227[(t * B + m) * 64 + 16 + i_2] = dUg_h_prev[(t * B + m) * 16 + i_2];
+      for (let i_3 = 0; i_3 < 16; i_3++)
+        t227[(t * B + m) * 64 + 32 + i_3] = dUi_h_prev[(t * B + m) * 16 + i_3];
+      for (let i_4 = 0; i_4 < 16; i_4++)
+        t227[(t * B + m) * 64 + 48 + i_4] = dUf_h_prev[(t * B + m) * 16 + i_4];
     }
     for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
       for (let r = 0; r < 16; r += 4) {
@@ -1251,13 +1003,13 @@ function backward(
           s11 = 0,
           s12 = 0,
           s13 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = t192[(t * B + m_2) * 16 + k];
-          const v1 = t192[(t * B + m_2 + 1) * 16 + k];
-          const w0 = Uo[k * 16 + r];
-          const w1 = Uo[k * 16 + r + 1];
-          const w2 = Uo[k * 16 + r + 2];
-          const w3 = Uo[k * 16 + r + 3];
+        for (let k = 0; k < 64; k++) {
+          const v0 = t227[(t * B + m_2) * 64 + k];
+          const v1 = t227[(t * B + m_2 + 1) * 64 + k];
+          const w0 = t226[k * 16 + r];
+          const w1 = t226[k * 16 + r + 1];
+          const w2 = t226[k * 16 + r + 2];
+          const w3 = t226[k * 16 + r + 3];
           s00 += w0 * v0;
           s01 += w1 * v0;
           s02 += w2 * v0;
@@ -1284,12 +1036,12 @@ function backward(
           s01 = 0,
           s02 = 0,
           s03 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = t192[(t * B + m_2) * 16 + k];
-          const w0 = Uo[k * 16 + r];
-          const w1 = Uo[k * 16 + r + 1];
-          const w2 = Uo[k * 16 + r + 2];
-          const w3 = Uo[k * 16 + r + 3];
+        for (let k = 0; k < 64; k++) {
+          const v0 = t227[(t * B + m_2) * 64 + k];
+          const w0 = t226[k * 16 + r];
+          const w1 = t226[k * 16 + r + 1];
+          const w2 = t226[k * 16 + r + 2];
+          const w3 = t226[k * 16 + r + 3];
           s00 += w0 * v0;
           s01 += w1 * v0;
           s02 += w2 * v0;
@@ -1299,234 +1051,6 @@ function backward(
         dh_carry[m_2 * 16 + r + 1] = s01;
         dh_carry[m_2 * 16 + r + 2] = s02;
         dh_carry[m_2 * 16 + r + 3] = s03;
-      }
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        ddg[m * 16 + i_1] =
-          gg[i_1] * t144[(t * B + m) * 16 + i_1] + (t153[m * 16 + i_1] + t153[m * 16 + i_1]);
-    }
-    for (let m = 0; m < B; m++) {
-      let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc += -ddg[m * 16 + i_1];
-      t200[m] = acc;
-    }
-    for (let m = 0; m < B; m++) {
-      t201[m] = 0.0625 * t200[m];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) t203[(t * B + m) * 16 + i_1] = ddg[m * 16 + i_1] + t201[m];
-    }
-    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0,
-          s10 = 0,
-          s11 = 0,
-          s12 = 0,
-          s13 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = t203[(t * B + m_2) * 16 + k];
-          const v1 = t203[(t * B + m_2 + 1) * 16 + k];
-          const w0 = Ug[k * 16 + r];
-          const w1 = Ug[k * 16 + r + 1];
-          const w2 = Ug[k * 16 + r + 2];
-          const w3 = Ug[k * 16 + r + 3];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-          s10 += w0 * v1;
-          s11 += w1 * v1;
-          s12 += w2 * v1;
-          s13 += w3 * v1;
-        }
-        dh_carry[m_2 * 16 + r] += s00;
-        dh_carry[m_2 * 16 + r + 1] += s01;
-        dh_carry[m_2 * 16 + r + 2] += s02;
-        dh_carry[m_2 * 16 + r + 3] += s03;
-        dh_carry[(m_2 + 1) * 16 + r] += s10;
-        dh_carry[(m_2 + 1) * 16 + r + 1] += s11;
-        dh_carry[(m_2 + 1) * 16 + r + 2] += s12;
-        dh_carry[(m_2 + 1) * 16 + r + 3] += s13;
-      }
-    }
-    if (B % 2 === 1) {
-      const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = t203[(t * B + m_2) * 16 + k];
-          const w0 = Ug[k * 16 + r];
-          const w1 = Ug[k * 16 + r + 1];
-          const w2 = Ug[k * 16 + r + 2];
-          const w3 = Ug[k * 16 + r + 3];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-        }
-        dh_carry[m_2 * 16 + r] += s00;
-        dh_carry[m_2 * 16 + r + 1] += s01;
-        dh_carry[m_2 * 16 + r + 2] += s02;
-        dh_carry[m_2 * 16 + r + 3] += s03;
-      }
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        ddi[m * 16 + i_1] =
-          gi[i_1] * t159[(t * B + m) * 16 + i_1] + (t168[m * 16 + i_1] + t168[m * 16 + i_1]);
-    }
-    for (let m = 0; m < B; m++) {
-      let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc += -ddi[m * 16 + i_1];
-      t211[m] = acc;
-    }
-    for (let m = 0; m < B; m++) {
-      t212[m] = 0.0625 * t211[m];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) t214[(t * B + m) * 16 + i_1] = ddi[m * 16 + i_1] + t212[m];
-    }
-    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0,
-          s10 = 0,
-          s11 = 0,
-          s12 = 0,
-          s13 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = t214[(t * B + m_2) * 16 + k];
-          const v1 = t214[(t * B + m_2 + 1) * 16 + k];
-          const w0 = Ui[k * 16 + r];
-          const w1 = Ui[k * 16 + r + 1];
-          const w2 = Ui[k * 16 + r + 2];
-          const w3 = Ui[k * 16 + r + 3];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-          s10 += w0 * v1;
-          s11 += w1 * v1;
-          s12 += w2 * v1;
-          s13 += w3 * v1;
-        }
-        dh_carry[m_2 * 16 + r] += s00;
-        dh_carry[m_2 * 16 + r + 1] += s01;
-        dh_carry[m_2 * 16 + r + 2] += s02;
-        dh_carry[m_2 * 16 + r + 3] += s03;
-        dh_carry[(m_2 + 1) * 16 + r] += s10;
-        dh_carry[(m_2 + 1) * 16 + r + 1] += s11;
-        dh_carry[(m_2 + 1) * 16 + r + 2] += s12;
-        dh_carry[(m_2 + 1) * 16 + r + 3] += s13;
-      }
-    }
-    if (B % 2 === 1) {
-      const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = t214[(t * B + m_2) * 16 + k];
-          const w0 = Ui[k * 16 + r];
-          const w1 = Ui[k * 16 + r + 1];
-          const w2 = Ui[k * 16 + r + 2];
-          const w3 = Ui[k * 16 + r + 3];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-        }
-        dh_carry[m_2 * 16 + r] += s00;
-        dh_carry[m_2 * 16 + r + 1] += s01;
-        dh_carry[m_2 * 16 + r + 2] += s02;
-        dh_carry[m_2 * 16 + r + 3] += s03;
-      }
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        ddf[m * 16 + i_1] =
-          gf[i_1] * t174[(t * B + m) * 16 + i_1] + (t183[m * 16 + i_1] + t183[m * 16 + i_1]);
-    }
-    for (let m = 0; m < B; m++) {
-      let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc += -ddf[m * 16 + i_1];
-      t222[m] = acc;
-    }
-    for (let m = 0; m < B; m++) {
-      t223[m] = 0.0625 * t222[m];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) t225[(t * B + m) * 16 + i_1] = ddf[m * 16 + i_1] + t223[m];
-    }
-    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0,
-          s10 = 0,
-          s11 = 0,
-          s12 = 0,
-          s13 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = t225[(t * B + m_2) * 16 + k];
-          const v1 = t225[(t * B + m_2 + 1) * 16 + k];
-          const w0 = Uf[k * 16 + r];
-          const w1 = Uf[k * 16 + r + 1];
-          const w2 = Uf[k * 16 + r + 2];
-          const w3 = Uf[k * 16 + r + 3];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-          s10 += w0 * v1;
-          s11 += w1 * v1;
-          s12 += w2 * v1;
-          s13 += w3 * v1;
-        }
-        dh_carry[m_2 * 16 + r] += s00;
-        dh_carry[m_2 * 16 + r + 1] += s01;
-        dh_carry[m_2 * 16 + r + 2] += s02;
-        dh_carry[m_2 * 16 + r + 3] += s03;
-        dh_carry[(m_2 + 1) * 16 + r] += s10;
-        dh_carry[(m_2 + 1) * 16 + r + 1] += s11;
-        dh_carry[(m_2 + 1) * 16 + r + 2] += s12;
-        dh_carry[(m_2 + 1) * 16 + r + 3] += s13;
-      }
-    }
-    if (B % 2 === 1) {
-      const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = t225[(t * B + m_2) * 16 + k];
-          const w0 = Uf[k * 16 + r];
-          const w1 = Uf[k * 16 + r + 1];
-          const w2 = Uf[k * 16 + r + 2];
-          const w3 = Uf[k * 16 + r + 3];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-        }
-        dh_carry[m_2 * 16 + r] += s00;
-        dh_carry[m_2 * 16 + r + 1] += s01;
-        dh_carry[m_2 * 16 + r + 2] += s02;
-        dh_carry[m_2 * 16 + r + 3] += s03;
       }
     }
     if (M !== undefined) {
@@ -1555,19 +1079,19 @@ function backward(
     for (let i_1 = 0; i_1 < 16; i_1++) dbc[i_1] += dbc_1[m_1 * 16 + i_1];
   }
   for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dgc[i_1] += dc_tape[m_1 * 16 + i_1] * t99[m_1 * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) dgc[i_1] += dc_tape[m_1 * 16 + i_1] * t103[m_1 * 16 + i_1];
   }
   for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dgo[i_1] += do_tape[m_1 * 16 + i_1] * t129[m_1 * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) dgo[i_1] += do_tape[m_1 * 16 + i_1] * t133[m_1 * 16 + i_1];
   }
   for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dgg[i_1] += dg_tape[m_1 * 16 + i_1] * t144[m_1 * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) dgg[i_1] += dg_tape[m_1 * 16 + i_1] * t148[m_1 * 16 + i_1];
   }
   for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dgi[i_1] += di_tape[m_1 * 16 + i_1] * t159[m_1 * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) dgi[i_1] += di_tape[m_1 * 16 + i_1] * t163[m_1 * 16 + i_1];
   }
   for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dgf[i_1] += df_tape[m_1 * 16 + i_1] * t174[m_1 * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) dgf[i_1] += df_tape[m_1 * 16 + i_1] * t178[m_1 * 16 + i_1];
   }
   for (let r = 0; r < 16; r += 4) {
     for (let c = 0; c < 16; c += 2) {
@@ -1580,10 +1104,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = t192[m_2 * 16 + r];
-        const a1 = t192[m_2 * 16 + r + 1];
-        const a2 = t192[m_2 * 16 + r + 2];
-        const a3 = t192[m_2 * 16 + r + 3];
+        const a0 = dUo_h_prev[m_2 * 16 + r];
+        const a1 = dUo_h_prev[m_2 * 16 + r + 1];
+        const a2 = dUo_h_prev[m_2 * 16 + r + 2];
+        const a3 = dUo_h_prev[m_2 * 16 + r + 3];
         const b0 = h_seq[m_2 * 16 + c];
         const b1 = h_seq[m_2 * 16 + c + 1];
         s00 += a0 * b0;
@@ -1616,10 +1140,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = t192[m_2 * 16 + r];
-        const a1 = t192[m_2 * 16 + r + 1];
-        const a2 = t192[m_2 * 16 + r + 2];
-        const a3 = t192[m_2 * 16 + r + 3];
+        const a0 = dUo_h_prev[m_2 * 16 + r];
+        const a1 = dUo_h_prev[m_2 * 16 + r + 1];
+        const a2 = dUo_h_prev[m_2 * 16 + r + 2];
+        const a3 = dUo_h_prev[m_2 * 16 + r + 3];
         const b0 = x[m_2 * 8 + c];
         const b1 = x[m_2 * 8 + c + 1];
         s00 += a0 * b0;
@@ -1641,66 +1165,6 @@ function backward(
       dWo[(r + 3) * 8 + c + 1] += s31;
     }
   }
-  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
-    for (let r = 0; r < 8; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0,
-        s10 = 0,
-        s11 = 0,
-        s12 = 0,
-        s13 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = t192[m_2 * 16 + k];
-        const v1 = t192[(m_2 + 1) * 16 + k];
-        const w0 = Wo[k * 8 + r];
-        const w1 = Wo[k * 8 + r + 1];
-        const w2 = Wo[k * 8 + r + 2];
-        const w3 = Wo[k * 8 + r + 3];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-        s10 += w0 * v1;
-        s11 += w1 * v1;
-        s12 += w2 * v1;
-        s13 += w3 * v1;
-      }
-      dx[m_2 * 8 + r] = s00;
-      dx[m_2 * 8 + r + 1] = s01;
-      dx[m_2 * 8 + r + 2] = s02;
-      dx[m_2 * 8 + r + 3] = s03;
-      dx[(m_2 + 1) * 8 + r] = s10;
-      dx[(m_2 + 1) * 8 + r + 1] = s11;
-      dx[(m_2 + 1) * 8 + r + 2] = s12;
-      dx[(m_2 + 1) * 8 + r + 3] = s13;
-    }
-  }
-  if ((T * B) % 2 === 1) {
-    const m_2 = T * B - 1;
-    for (let r = 0; r < 8; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = t192[m_2 * 16 + k];
-        const w0 = Wo[k * 8 + r];
-        const w1 = Wo[k * 8 + r + 1];
-        const w2 = Wo[k * 8 + r + 2];
-        const w3 = Wo[k * 8 + r + 3];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-      }
-      dx[m_2 * 8 + r] = s00;
-      dx[m_2 * 8 + r + 1] = s01;
-      dx[m_2 * 8 + r + 2] = s02;
-      dx[m_2 * 8 + r + 3] = s03;
-    }
-  }
   for (let r = 0; r < 16; r += 4) {
     for (let c = 0; c < 16; c += 2) {
       let s00 = 0,
@@ -1712,10 +1176,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = t203[m_2 * 16 + r];
-        const a1 = t203[m_2 * 16 + r + 1];
-        const a2 = t203[m_2 * 16 + r + 2];
-        const a3 = t203[m_2 * 16 + r + 3];
+        const a0 = dUg_h_prev[m_2 * 16 + r];
+        const a1 = dUg_h_prev[m_2 * 16 + r + 1];
+        const a2 = dUg_h_prev[m_2 * 16 + r + 2];
+        const a3 = dUg_h_prev[m_2 * 16 + r + 3];
         const b0 = h_seq[m_2 * 16 + c];
         const b1 = h_seq[m_2 * 16 + c + 1];
         s00 += a0 * b0;
@@ -1748,10 +1212,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = t203[m_2 * 16 + r];
-        const a1 = t203[m_2 * 16 + r + 1];
-        const a2 = t203[m_2 * 16 + r + 2];
-        const a3 = t203[m_2 * 16 + r + 3];
+        const a0 = dUg_h_prev[m_2 * 16 + r];
+        const a1 = dUg_h_prev[m_2 * 16 + r + 1];
+        const a2 = dUg_h_prev[m_2 * 16 + r + 2];
+        const a3 = dUg_h_prev[m_2 * 16 + r + 3];
         const b0 = x[m_2 * 8 + c];
         const b1 = x[m_2 * 8 + c + 1];
         s00 += a0 * b0;
@@ -1773,66 +1237,6 @@ function backward(
       dWg[(r + 3) * 8 + c + 1] += s31;
     }
   }
-  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
-    for (let r = 0; r < 8; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0,
-        s10 = 0,
-        s11 = 0,
-        s12 = 0,
-        s13 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = t203[m_2 * 16 + k];
-        const v1 = t203[(m_2 + 1) * 16 + k];
-        const w0 = Wg[k * 8 + r];
-        const w1 = Wg[k * 8 + r + 1];
-        const w2 = Wg[k * 8 + r + 2];
-        const w3 = Wg[k * 8 + r + 3];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-        s10 += w0 * v1;
-        s11 += w1 * v1;
-        s12 += w2 * v1;
-        s13 += w3 * v1;
-      }
-      dx[m_2 * 8 + r] += s00;
-      dx[m_2 * 8 + r + 1] += s01;
-      dx[m_2 * 8 + r + 2] += s02;
-      dx[m_2 * 8 + r + 3] += s03;
-      dx[(m_2 + 1) * 8 + r] += s10;
-      dx[(m_2 + 1) * 8 + r + 1] += s11;
-      dx[(m_2 + 1) * 8 + r + 2] += s12;
-      dx[(m_2 + 1) * 8 + r + 3] += s13;
-    }
-  }
-  if ((T * B) % 2 === 1) {
-    const m_2 = T * B - 1;
-    for (let r = 0; r < 8; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = t203[m_2 * 16 + k];
-        const w0 = Wg[k * 8 + r];
-        const w1 = Wg[k * 8 + r + 1];
-        const w2 = Wg[k * 8 + r + 2];
-        const w3 = Wg[k * 8 + r + 3];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-      }
-      dx[m_2 * 8 + r] += s00;
-      dx[m_2 * 8 + r + 1] += s01;
-      dx[m_2 * 8 + r + 2] += s02;
-      dx[m_2 * 8 + r + 3] += s03;
-    }
-  }
   for (let r = 0; r < 16; r += 4) {
     for (let c = 0; c < 16; c += 2) {
       let s00 = 0,
@@ -1844,10 +1248,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = t214[m_2 * 16 + r];
-        const a1 = t214[m_2 * 16 + r + 1];
-        const a2 = t214[m_2 * 16 + r + 2];
-        const a3 = t214[m_2 * 16 + r + 3];
+        const a0 = dUi_h_prev[m_2 * 16 + r];
+        const a1 = dUi_h_prev[m_2 * 16 + r + 1];
+        const a2 = dUi_h_prev[m_2 * 16 + r + 2];
+        const a3 = dUi_h_prev[m_2 * 16 + r + 3];
         const b0 = h_seq[m_2 * 16 + c];
         const b1 = h_seq[m_2 * 16 + c + 1];
         s00 += a0 * b0;
@@ -1880,10 +1284,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = t214[m_2 * 16 + r];
-        const a1 = t214[m_2 * 16 + r + 1];
-        const a2 = t214[m_2 * 16 + r + 2];
-        const a3 = t214[m_2 * 16 + r + 3];
+        const a0 = dUi_h_prev[m_2 * 16 + r];
+        const a1 = dUi_h_prev[m_2 * 16 + r + 1];
+        const a2 = dUi_h_prev[m_2 * 16 + r + 2];
+        const a3 = dUi_h_prev[m_2 * 16 + r + 3];
         const b0 = x[m_2 * 8 + c];
         const b1 = x[m_2 * 8 + c + 1];
         s00 += a0 * b0;
@@ -1905,66 +1309,6 @@ function backward(
       dWi[(r + 3) * 8 + c + 1] += s31;
     }
   }
-  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
-    for (let r = 0; r < 8; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0,
-        s10 = 0,
-        s11 = 0,
-        s12 = 0,
-        s13 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = t214[m_2 * 16 + k];
-        const v1 = t214[(m_2 + 1) * 16 + k];
-        const w0 = Wi[k * 8 + r];
-        const w1 = Wi[k * 8 + r + 1];
-        const w2 = Wi[k * 8 + r + 2];
-        const w3 = Wi[k * 8 + r + 3];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-        s10 += w0 * v1;
-        s11 += w1 * v1;
-        s12 += w2 * v1;
-        s13 += w3 * v1;
-      }
-      dx[m_2 * 8 + r] += s00;
-      dx[m_2 * 8 + r + 1] += s01;
-      dx[m_2 * 8 + r + 2] += s02;
-      dx[m_2 * 8 + r + 3] += s03;
-      dx[(m_2 + 1) * 8 + r] += s10;
-      dx[(m_2 + 1) * 8 + r + 1] += s11;
-      dx[(m_2 + 1) * 8 + r + 2] += s12;
-      dx[(m_2 + 1) * 8 + r + 3] += s13;
-    }
-  }
-  if ((T * B) % 2 === 1) {
-    const m_2 = T * B - 1;
-    for (let r = 0; r < 8; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = t214[m_2 * 16 + k];
-        const w0 = Wi[k * 8 + r];
-        const w1 = Wi[k * 8 + r + 1];
-        const w2 = Wi[k * 8 + r + 2];
-        const w3 = Wi[k * 8 + r + 3];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-      }
-      dx[m_2 * 8 + r] += s00;
-      dx[m_2 * 8 + r + 1] += s01;
-      dx[m_2 * 8 + r + 2] += s02;
-      dx[m_2 * 8 + r + 3] += s03;
-    }
-  }
   for (let r = 0; r < 16; r += 4) {
     for (let c = 0; c < 16; c += 2) {
       let s00 = 0,
@@ -1976,10 +1320,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = t225[m_2 * 16 + r];
-        const a1 = t225[m_2 * 16 + r + 1];
-        const a2 = t225[m_2 * 16 + r + 2];
-        const a3 = t225[m_2 * 16 + r + 3];
+        const a0 = dUf_h_prev[m_2 * 16 + r];
+        const a1 = dUf_h_prev[m_2 * 16 + r + 1];
+        const a2 = dUf_h_prev[m_2 * 16 + r + 2];
+        const a3 = dUf_h_prev[m_2 * 16 + r + 3];
         const b0 = h_seq[m_2 * 16 + c];
         const b1 = h_seq[m_2 * 16 + c + 1];
         s00 += a0 * b0;
@@ -2012,10 +1356,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = t225[m_2 * 16 + r];
-        const a1 = t225[m_2 * 16 + r + 1];
-        const a2 = t225[m_2 * 16 + r + 2];
-        const a3 = t225[m_2 * 16 + r + 3];
+        const a0 = dUf_h_prev[m_2 * 16 + r];
+        const a1 = dUf_h_prev[m_2 * 16 + r + 1];
+        const a2 = dUf_h_prev[m_2 * 16 + r + 2];
+        const a3 = dUf_h_prev[m_2 * 16 + r + 3];
         const b0 = x[m_2 * 8 + c];
         const b1 = x[m_2 * 8 + c + 1];
         s00 += a0 * b0;
@@ -2047,13 +1391,13 @@ function backward(
         s11 = 0,
         s12 = 0,
         s13 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = t225[m_2 * 16 + k];
-        const v1 = t225[(m_2 + 1) * 16 + k];
-        const w0 = Wf[k * 8 + r];
-        const w1 = Wf[k * 8 + r + 1];
-        const w2 = Wf[k * 8 + r + 2];
-        const w3 = Wf[k * 8 + r + 3];
+      for (let k = 0; k < 64; k++) {
+        const v0 = t227[m_2 * 64 + k];
+        const v1 = t227[(m_2 + 1) * 64 + k];
+        const w0 = t229[k * 8 + r];
+        const w1 = t229[k * 8 + r + 1];
+        const w2 = t229[k * 8 + r + 2];
+        const w3 = t229[k * 8 + r + 3];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
@@ -2063,14 +1407,14 @@ function backward(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      dx[m_2 * 8 + r] += s00;
-      dx[m_2 * 8 + r + 1] += s01;
-      dx[m_2 * 8 + r + 2] += s02;
-      dx[m_2 * 8 + r + 3] += s03;
-      dx[(m_2 + 1) * 8 + r] += s10;
-      dx[(m_2 + 1) * 8 + r + 1] += s11;
-      dx[(m_2 + 1) * 8 + r + 2] += s12;
-      dx[(m_2 + 1) * 8 + r + 3] += s13;
+      dx[m_2 * 8 + r] = s00;
+      dx[m_2 * 8 + r + 1] = s01;
+      dx[m_2 * 8 + r + 2] = s02;
+      dx[m_2 * 8 + r + 3] = s03;
+      dx[(m_2 + 1) * 8 + r] = s10;
+      dx[(m_2 + 1) * 8 + r + 1] = s11;
+      dx[(m_2 + 1) * 8 + r + 2] = s12;
+      dx[(m_2 + 1) * 8 + r + 3] = s13;
     }
   }
   if ((T * B) % 2 === 1) {
@@ -2080,21 +1424,21 @@ function backward(
         s01 = 0,
         s02 = 0,
         s03 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = t225[m_2 * 16 + k];
-        const w0 = Wf[k * 8 + r];
-        const w1 = Wf[k * 8 + r + 1];
-        const w2 = Wf[k * 8 + r + 2];
-        const w3 = Wf[k * 8 + r + 3];
+      for (let k = 0; k < 64; k++) {
+        const v0 = t227[m_2 * 64 + k];
+        const w0 = t229[k * 8 + r];
+        const w1 = t229[k * 8 + r + 1];
+        const w2 = t229[k * 8 + r + 2];
+        const w3 = t229[k * 8 + r + 3];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      dx[m_2 * 8 + r] += s00;
-      dx[m_2 * 8 + r + 1] += s01;
-      dx[m_2 * 8 + r + 2] += s02;
-      dx[m_2 * 8 + r + 3] += s03;
+      dx[m_2 * 8 + r] = s00;
+      dx[m_2 * 8 + r + 1] = s01;
+      dx[m_2 * 8 + r + 2] = s02;
+      dx[m_2 * 8 + r + 3] = s03;
     }
   }
 }
@@ -2108,45 +1452,45 @@ function step(
   Y: readonly Real[],
   WS: readonly Real[],
 ): void {
-  const h_next = WS[83]!;
-  const c_next = WS[84]!;
-  const t21 = WS[85]!;
-  const t22 = WS[0]!;
-  const t23 = WS[1]!;
-  const t24 = WS[2]!;
-  const df = WS[86]!;
-  const t26 = WS[87]!;
-  const t27 = WS[3]!;
-  const t28 = WS[4]!;
-  const t29 = WS[5]!;
-  const di = WS[88]!;
-  const t31 = WS[89]!;
-  const t32 = WS[6]!;
-  const t33 = WS[7]!;
-  const t34 = WS[8]!;
-  const dg = WS[90]!;
-  const t36 = WS[91]!;
-  const t37 = WS[9]!;
-  const t38 = WS[10]!;
-  const t39 = WS[11]!;
-  const do_1 = WS[92]!;
-  const t43 = WS[12]!;
-  const t45 = WS[13]!;
-  const t46 = WS[93]!;
-  const t52 = WS[14]!;
-  const t53 = WS[15]!;
-  const t54 = WS[94]!;
-  const t60 = WS[16]!;
-  const t61 = WS[17]!;
-  const t62 = WS[95]!;
-  const t68 = WS[18]!;
-  const t69 = WS[19]!;
-  const t70 = WS[96]!;
-  const t77 = WS[20]!;
-  const dc_1 = WS[97]!;
-  const t81 = WS[21]!;
-  const t82 = WS[22]!;
-  const t83 = WS[98]!;
+  const h_next = WS[86]!;
+  const c_next = WS[87]!;
+  const Wf_x_1 = WS[88]!;
+  const Uf_h_prev = WS[89]!;
+  const t23 = WS[90]!;
+  const t24_1 = WS[91]!;
+  const df = WS[92]!;
+  const Wi_x_1 = WS[93]!;
+  const Ui_h_prev = WS[94]!;
+  const t28_1 = WS[95]!;
+  const t29 = WS[96]!;
+  const di = WS[97]!;
+  const Wg_x_1 = WS[98]!;
+  const Ug_h_prev = WS[99]!;
+  const t33_1 = WS[100]!;
+  const t34 = WS[101]!;
+  const dg = WS[102]!;
+  const Wo_x_1 = WS[103]!;
+  const Uo_h_prev = WS[104]!;
+  const t38_1 = WS[105]!;
+  const t39 = WS[106]!;
+  const do_1 = WS[107]!;
+  const t43_1 = WS[108]!;
+  const t45 = WS[109]!;
+  const t46 = WS[110]!;
+  const t52 = WS[111]!;
+  const t53 = WS[112]!;
+  const t54 = WS[113]!;
+  const t60 = WS[114]!;
+  const t61 = WS[115]!;
+  const t62 = WS[116]!;
+  const t68 = WS[117]!;
+  const t69 = WS[118]!;
+  const t70 = WS[119]!;
+  const mean_c_1 = WS[120]!;
+  const dc_1 = WS[121]!;
+  const t81 = WS[122]!;
+  const t82 = WS[123]!;
+  const t83 = WS[124]!;
   const [Wf, Uf, gf, bf, Wi, Ui, gi, bi, Wg, Ug, gg, bg, Wo, Uo, go, bo, gc, bc] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
@@ -2177,14 +1521,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t21[m_1 * 16 + r] = s00;
-      t21[m_1 * 16 + r + 1] = s01;
-      t21[m_1 * 16 + r + 2] = s02;
-      t21[m_1 * 16 + r + 3] = s03;
-      t21[(m_1 + 1) * 16 + r] = s10;
-      t21[(m_1 + 1) * 16 + r + 1] = s11;
-      t21[(m_1 + 1) * 16 + r + 2] = s12;
-      t21[(m_1 + 1) * 16 + r + 3] = s13;
+      Wf_x_1[m_1 * 16 + r] = s00;
+      Wf_x_1[m_1 * 16 + r + 1] = s01;
+      Wf_x_1[m_1 * 16 + r + 2] = s02;
+      Wf_x_1[m_1 * 16 + r + 3] = s03;
+      Wf_x_1[(m_1 + 1) * 16 + r] = s10;
+      Wf_x_1[(m_1 + 1) * 16 + r + 1] = s11;
+      Wf_x_1[(m_1 + 1) * 16 + r + 2] = s12;
+      Wf_x_1[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -2205,10 +1549,10 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t21[m_1 * 16 + r] = s00;
-      t21[m_1 * 16 + r + 1] = s01;
-      t21[m_1 * 16 + r + 2] = s02;
-      t21[m_1 * 16 + r + 3] = s03;
+      Wf_x_1[m_1 * 16 + r] = s00;
+      Wf_x_1[m_1 * 16 + r + 1] = s01;
+      Wf_x_1[m_1 * 16 + r + 2] = s02;
+      Wf_x_1[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -2237,14 +1581,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t22[m_1 * 16 + r] = s00;
-      t22[m_1 * 16 + r + 1] = s01;
-      t22[m_1 * 16 + r + 2] = s02;
-      t22[m_1 * 16 + r + 3] = s03;
-      t22[(m_1 + 1) * 16 + r] = s10;
-      t22[(m_1 + 1) * 16 + r + 1] = s11;
-      t22[(m_1 + 1) * 16 + r + 2] = s12;
-      t22[(m_1 + 1) * 16 + r + 3] = s13;
+      Uf_h_prev[m_1 * 16 + r] = s00;
+      Uf_h_prev[m_1 * 16 + r + 1] = s01;
+      Uf_h_prev[m_1 * 16 + r + 2] = s02;
+      Uf_h_prev[m_1 * 16 + r + 3] = s03;
+      Uf_h_prev[(m_1 + 1) * 16 + r] = s10;
+      Uf_h_prev[(m_1 + 1) * 16 + r + 1] = s11;
+      Uf_h_prev[(m_1 + 1) * 16 + r + 2] = s12;
+      Uf_h_prev[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -2265,22 +1609,23 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t22[m_1 * 16 + r] = s00;
-      t22[m_1 * 16 + r + 1] = s01;
-      t22[m_1 * 16 + r + 2] = s02;
-      t22[m_1 * 16 + r + 3] = s03;
+      Uf_h_prev[m_1 * 16 + r] = s00;
+      Uf_h_prev[m_1 * 16 + r + 1] = s01;
+      Uf_h_prev[m_1 * 16 + r + 2] = s02;
+      Uf_h_prev[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) t23[m * 16 + i_1] = t21[m * 16 + i_1] + t22[m * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++)
+      t23[m * 16 + i_1] = Wf_x_1[m * 16 + i_1] + Uf_h_prev[m * 16 + i_1];
   }
   for (let m = 0; m < B; m++) {
     let acc = 0;
     for (let i_1 = 0; i_1 < 16; i_1++) acc += t23[m * 16 + i_1];
-    t24[m] = acc / 16;
+    t24_1[m] = acc / 16;
   }
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) df[m * 16 + i_1] = t23[m * 16 + i_1] - t24[m];
+    for (let i_1 = 0; i_1 < 16; i_1++) df[m * 16 + i_1] = t23[m * 16 + i_1] - t24_1[m];
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
     for (let r = 0; r < 16; r += 4) {
@@ -2308,14 +1653,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t26[m_1 * 16 + r] = s00;
-      t26[m_1 * 16 + r + 1] = s01;
-      t26[m_1 * 16 + r + 2] = s02;
-      t26[m_1 * 16 + r + 3] = s03;
-      t26[(m_1 + 1) * 16 + r] = s10;
-      t26[(m_1 + 1) * 16 + r + 1] = s11;
-      t26[(m_1 + 1) * 16 + r + 2] = s12;
-      t26[(m_1 + 1) * 16 + r + 3] = s13;
+      Wi_x_1[m_1 * 16 + r] = s00;
+      Wi_x_1[m_1 * 16 + r + 1] = s01;
+      Wi_x_1[m_1 * 16 + r + 2] = s02;
+      Wi_x_1[m_1 * 16 + r + 3] = s03;
+      Wi_x_1[(m_1 + 1) * 16 + r] = s10;
+      Wi_x_1[(m_1 + 1) * 16 + r + 1] = s11;
+      Wi_x_1[(m_1 + 1) * 16 + r + 2] = s12;
+      Wi_x_1[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -2336,10 +1681,10 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t26[m_1 * 16 + r] = s00;
-      t26[m_1 * 16 + r + 1] = s01;
-      t26[m_1 * 16 + r + 2] = s02;
-      t26[m_1 * 16 + r + 3] = s03;
+      Wi_x_1[m_1 * 16 + r] = s00;
+      Wi_x_1[m_1 * 16 + r + 1] = s01;
+      Wi_x_1[m_1 * 16 + r + 2] = s02;
+      Wi_x_1[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -2368,14 +1713,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t27[m_1 * 16 + r] = s00;
-      t27[m_1 * 16 + r + 1] = s01;
-      t27[m_1 * 16 + r + 2] = s02;
-      t27[m_1 * 16 + r + 3] = s03;
-      t27[(m_1 + 1) * 16 + r] = s10;
-      t27[(m_1 + 1) * 16 + r + 1] = s11;
-      t27[(m_1 + 1) * 16 + r + 2] = s12;
-      t27[(m_1 + 1) * 16 + r + 3] = s13;
+      Ui_h_prev[m_1 * 16 + r] = s00;
+      Ui_h_prev[m_1 * 16 + r + 1] = s01;
+      Ui_h_prev[m_1 * 16 + r + 2] = s02;
+      Ui_h_prev[m_1 * 16 + r + 3] = s03;
+      Ui_h_prev[(m_1 + 1) * 16 + r] = s10;
+      Ui_h_prev[(m_1 + 1) * 16 + r + 1] = s11;
+      Ui_h_prev[(m_1 + 1) * 16 + r + 2] = s12;
+      Ui_h_prev[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -2396,22 +1741,23 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t27[m_1 * 16 + r] = s00;
-      t27[m_1 * 16 + r + 1] = s01;
-      t27[m_1 * 16 + r + 2] = s02;
-      t27[m_1 * 16 + r + 3] = s03;
+      Ui_h_prev[m_1 * 16 + r] = s00;
+      Ui_h_prev[m_1 * 16 + r + 1] = s01;
+      Ui_h_prev[m_1 * 16 + r + 2] = s02;
+      Ui_h_prev[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) t28[m * 16 + i_1] = t26[m * 16 + i_1] + t27[m * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++)
+      t28_1[m * 16 + i_1] = Wi_x_1[m * 16 + i_1] + Ui_h_prev[m * 16 + i_1];
   }
   for (let m = 0; m < B; m++) {
     let acc = 0;
-    for (let i_1 = 0; i_1 < 16; i_1++) acc += t28[m * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) acc += t28_1[m * 16 + i_1];
     t29[m] = acc / 16;
   }
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) di[m * 16 + i_1] = t28[m * 16 + i_1] - t29[m];
+    for (let i_1 = 0; i_1 < 16; i_1++) di[m * 16 + i_1] = t28_1[m * 16 + i_1] - t29[m];
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
     for (let r = 0; r < 16; r += 4) {
@@ -2439,14 +1785,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t31[m_1 * 16 + r] = s00;
-      t31[m_1 * 16 + r + 1] = s01;
-      t31[m_1 * 16 + r + 2] = s02;
-      t31[m_1 * 16 + r + 3] = s03;
-      t31[(m_1 + 1) * 16 + r] = s10;
-      t31[(m_1 + 1) * 16 + r + 1] = s11;
-      t31[(m_1 + 1) * 16 + r + 2] = s12;
-      t31[(m_1 + 1) * 16 + r + 3] = s13;
+      Wg_x_1[m_1 * 16 + r] = s00;
+      Wg_x_1[m_1 * 16 + r + 1] = s01;
+      Wg_x_1[m_1 * 16 + r + 2] = s02;
+      Wg_x_1[m_1 * 16 + r + 3] = s03;
+      Wg_x_1[(m_1 + 1) * 16 + r] = s10;
+      Wg_x_1[(m_1 + 1) * 16 + r + 1] = s11;
+      Wg_x_1[(m_1 + 1) * 16 + r + 2] = s12;
+      Wg_x_1[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -2467,10 +1813,10 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t31[m_1 * 16 + r] = s00;
-      t31[m_1 * 16 + r + 1] = s01;
-      t31[m_1 * 16 + r + 2] = s02;
-      t31[m_1 * 16 + r + 3] = s03;
+      Wg_x_1[m_1 * 16 + r] = s00;
+      Wg_x_1[m_1 * 16 + r + 1] = s01;
+      Wg_x_1[m_1 * 16 + r + 2] = s02;
+      Wg_x_1[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -2499,14 +1845,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t32[m_1 * 16 + r] = s00;
-      t32[m_1 * 16 + r + 1] = s01;
-      t32[m_1 * 16 + r + 2] = s02;
-      t32[m_1 * 16 + r + 3] = s03;
-      t32[(m_1 + 1) * 16 + r] = s10;
-      t32[(m_1 + 1) * 16 + r + 1] = s11;
-      t32[(m_1 + 1) * 16 + r + 2] = s12;
-      t32[(m_1 + 1) * 16 + r + 3] = s13;
+      Ug_h_prev[m_1 * 16 + r] = s00;
+      Ug_h_prev[m_1 * 16 + r + 1] = s01;
+      Ug_h_prev[m_1 * 16 + r + 2] = s02;
+      Ug_h_prev[m_1 * 16 + r + 3] = s03;
+      Ug_h_prev[(m_1 + 1) * 16 + r] = s10;
+      Ug_h_prev[(m_1 + 1) * 16 + r + 1] = s11;
+      Ug_h_prev[(m_1 + 1) * 16 + r + 2] = s12;
+      Ug_h_prev[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -2527,22 +1873,23 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t32[m_1 * 16 + r] = s00;
-      t32[m_1 * 16 + r + 1] = s01;
-      t32[m_1 * 16 + r + 2] = s02;
-      t32[m_1 * 16 + r + 3] = s03;
+      Ug_h_prev[m_1 * 16 + r] = s00;
+      Ug_h_prev[m_1 * 16 + r + 1] = s01;
+      Ug_h_prev[m_1 * 16 + r + 2] = s02;
+      Ug_h_prev[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) t33[m * 16 + i_1] = t31[m * 16 + i_1] + t32[m * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++)
+      t33_1[m * 16 + i_1] = Wg_x_1[m * 16 + i_1] + Ug_h_prev[m * 16 + i_1];
   }
   for (let m = 0; m < B; m++) {
     let acc = 0;
-    for (let i_1 = 0; i_1 < 16; i_1++) acc += t33[m * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) acc += t33_1[m * 16 + i_1];
     t34[m] = acc / 16;
   }
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dg[m * 16 + i_1] = t33[m * 16 + i_1] - t34[m];
+    for (let i_1 = 0; i_1 < 16; i_1++) dg[m * 16 + i_1] = t33_1[m * 16 + i_1] - t34[m];
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
     for (let r = 0; r < 16; r += 4) {
@@ -2570,14 +1917,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t36[m_1 * 16 + r] = s00;
-      t36[m_1 * 16 + r + 1] = s01;
-      t36[m_1 * 16 + r + 2] = s02;
-      t36[m_1 * 16 + r + 3] = s03;
-      t36[(m_1 + 1) * 16 + r] = s10;
-      t36[(m_1 + 1) * 16 + r + 1] = s11;
-      t36[(m_1 + 1) * 16 + r + 2] = s12;
-      t36[(m_1 + 1) * 16 + r + 3] = s13;
+      Wo_x_1[m_1 * 16 + r] = s00;
+      Wo_x_1[m_1 * 16 + r + 1] = s01;
+      Wo_x_1[m_1 * 16 + r + 2] = s02;
+      Wo_x_1[m_1 * 16 + r + 3] = s03;
+      Wo_x_1[(m_1 + 1) * 16 + r] = s10;
+      Wo_x_1[(m_1 + 1) * 16 + r + 1] = s11;
+      Wo_x_1[(m_1 + 1) * 16 + r + 2] = s12;
+      Wo_x_1[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -2598,10 +1945,10 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t36[m_1 * 16 + r] = s00;
-      t36[m_1 * 16 + r + 1] = s01;
-      t36[m_1 * 16 + r + 2] = s02;
-      t36[m_1 * 16 + r + 3] = s03;
+      Wo_x_1[m_1 * 16 + r] = s00;
+      Wo_x_1[m_1 * 16 + r + 1] = s01;
+      Wo_x_1[m_1 * 16 + r + 2] = s02;
+      Wo_x_1[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -2630,14 +1977,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t37[m_1 * 16 + r] = s00;
-      t37[m_1 * 16 + r + 1] = s01;
-      t37[m_1 * 16 + r + 2] = s02;
-      t37[m_1 * 16 + r + 3] = s03;
-      t37[(m_1 + 1) * 16 + r] = s10;
-      t37[(m_1 + 1) * 16 + r + 1] = s11;
-      t37[(m_1 + 1) * 16 + r + 2] = s12;
-      t37[(m_1 + 1) * 16 + r + 3] = s13;
+      Uo_h_prev[m_1 * 16 + r] = s00;
+      Uo_h_prev[m_1 * 16 + r + 1] = s01;
+      Uo_h_prev[m_1 * 16 + r + 2] = s02;
+      Uo_h_prev[m_1 * 16 + r + 3] = s03;
+      Uo_h_prev[(m_1 + 1) * 16 + r] = s10;
+      Uo_h_prev[(m_1 + 1) * 16 + r + 1] = s11;
+      Uo_h_prev[(m_1 + 1) * 16 + r + 2] = s12;
+      Uo_h_prev[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -2658,30 +2005,31 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t37[m_1 * 16 + r] = s00;
-      t37[m_1 * 16 + r + 1] = s01;
-      t37[m_1 * 16 + r + 2] = s02;
-      t37[m_1 * 16 + r + 3] = s03;
+      Uo_h_prev[m_1 * 16 + r] = s00;
+      Uo_h_prev[m_1 * 16 + r + 1] = s01;
+      Uo_h_prev[m_1 * 16 + r + 2] = s02;
+      Uo_h_prev[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) t38[m * 16 + i_1] = t36[m * 16 + i_1] + t37[m * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++)
+      t38_1[m * 16 + i_1] = Wo_x_1[m * 16 + i_1] + Uo_h_prev[m * 16 + i_1];
   }
   for (let m = 0; m < B; m++) {
     let acc = 0;
-    for (let i_1 = 0; i_1 < 16; i_1++) acc += t38[m * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) acc += t38_1[m * 16 + i_1];
     t39[m] = acc / 16;
   }
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) do_1[m * 16 + i_1] = t38[m * 16 + i_1] - t39[m];
+    for (let i_1 = 0; i_1 < 16; i_1++) do_1[m * 16 + i_1] = t38_1[m * 16 + i_1] - t39[m];
   }
   for (let m = 0; m < B; m++) {
     let acc = 0;
     for (let i_1 = 0; i_1 < 16; i_1++) acc += df[m * 16 + i_1] * df[m * 16 + i_1];
-    t43[m] = acc / 16;
+    t43_1[m] = acc / 16;
   }
   for (let m = 0; m < B; m++) {
-    t45[m] = t43[m] + 0.00001;
+    t45[m] = t43_1[m] + 0.00001;
   }
   for (let m = 0; m < B; m++) {
     t46[m] = Math.sqrt(t45[m]);
@@ -2732,10 +2080,10 @@ function step(
   for (let m = 0; m < B; m++) {
     let acc = 0;
     for (let i_1 = 0; i_1 < 16; i_1++) acc += c_next[m * 16 + i_1];
-    t77[m] = acc / 16;
+    mean_c_1[m] = acc / 16;
   }
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dc_1[m * 16 + i_1] = c_next[m * 16 + i_1] - t77[m];
+    for (let i_1 = 0; i_1 < 16; i_1++) dc_1[m * 16 + i_1] = c_next[m * 16 + i_1] - mean_c_1[m];
   }
   for (let m = 0; m < B; m++) {
     let acc = 0;

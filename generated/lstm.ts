@@ -31,10 +31,12 @@ export const spec = {
     { name: "c", shape: [16], size: 16 },
   ],
   workspace: [
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 16, rows: "TB" },
+    { size: 64, rows: "TB" },
+    { size: 64, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
@@ -43,6 +45,11 @@ export const spec = {
     { size: 16, rows: "TB" },
     { size: 16, rows: "TB" },
     { size: 16, rows: "TB" },
+    { size: 64, rows: "TB" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
@@ -53,17 +60,18 @@ export const spec = {
     { size: 16, rows: "B" },
   ],
   tape: [
-    { name: "v15", shape: [16], size: 16 },
     { name: "f", shape: [16], size: 16 },
-    { name: "v20", shape: [16], size: 16 },
     { name: "i", shape: [16], size: 16 },
-    { name: "v25", shape: [16], size: 16 },
     { name: "g", shape: [16], size: 16 },
-    { name: "v30", shape: [16], size: 16 },
     { name: "o", shape: [16], size: 16 },
-    { name: "v38", shape: [16], size: 16 },
+    { name: "tanh_c", shape: [16], size: 16 },
   ],
 } as const;
+// Scratch for values that are the same in every step (they depend on params only).
+const t15 = new Float32Array(512),
+  t18 = new Float32Array(1024),
+  t81 = new Float32Array(1024),
+  t84 = new Float32Array(512);
 
 /** Runs T steps over B sequences: inputs X `[T][B][n]`, state history S `[T+1][B][n]`, outputs Y, tape R. */
 function forward(
@@ -77,18 +85,28 @@ function forward(
   M: Uint8Array | undefined,
   WS: readonly Real[],
 ): void {
-  const t16 = WS[0]!;
-  const t21 = WS[1]!;
-  const t26 = WS[2]!;
-  const t31 = WS[3]!;
+  const Wf_x = WS[0]!;
+  const Wi_x = WS[1]!;
+  const Wg_x = WS[2]!;
+  const Wo_x = WS[3]!;
+  const t16 = WS[4]!;
+  const t19 = WS[5]!;
   const [Wf, Uf, bf, Wi, Ui, bi, Wg, Ug, bg, Wo, Uo, bo] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
   const [h_out, c_out] = Y;
-  const [v15_tape, f_tape, v20_tape, i_tape, v25_tape, g_tape, v30_tape, o_tape, v38_tape] = R;
+  const [f_tape, i_tape, g_tape, o_tape, tanh_c_tape] = R;
+  for (let i_1 = 0; i_1 < 128; i_1++) t15[i_1] = Wf[i_1];
+  for (let i_2 = 0; i_2 < 128; i_2++) t15[128 + i_2] = Wi[i_2];
+  for (let i_3 = 0; i_3 < 128; i_3++) t15[256 + i_3] = Wg[i_3];
+  for (let i_4 = 0; i_4 < 128; i_4++) t15[384 + i_4] = Wo[i_4];
+  for (let i_1 = 0; i_1 < 256; i_1++) t18[i_1] = Uf[i_1];
+  for (let i_2 = 0; i_2 < 256; i_2++) t18[256 + i_2] = Ui[i_2];
+  for (let i_3 = 0; i_3 < 256; i_3++) t18[512 + i_3] = Ug[i_3];
+  for (let i_4 = 0; i_4 < 256; i_4++) t18[768 + i_4] = Uo[i_4];
   // Everything that does not depend on a state, for all T·B steps at once.
   for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 64; r += 4) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
@@ -100,10 +118,10 @@ function forward(
       for (let k = 0; k < 8; k++) {
         const v0 = x[m_2 * 8 + k];
         const v1 = x[(m_2 + 1) * 8 + k];
-        const w0 = Wf[r * 8 + k];
-        const w1 = Wf[(r + 1) * 8 + k];
-        const w2 = Wf[(r + 2) * 8 + k];
-        const w3 = Wf[(r + 3) * 8 + k];
+        const w0 = t15[r * 8 + k];
+        const w1 = t15[(r + 1) * 8 + k];
+        const w2 = t15[(r + 2) * 8 + k];
+        const w3 = t15[(r + 3) * 8 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
@@ -113,223 +131,55 @@ function forward(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      v15_tape[m_2 * 16 + r] = s00;
-      v15_tape[m_2 * 16 + r + 1] = s01;
-      v15_tape[m_2 * 16 + r + 2] = s02;
-      v15_tape[m_2 * 16 + r + 3] = s03;
-      v15_tape[(m_2 + 1) * 16 + r] = s10;
-      v15_tape[(m_2 + 1) * 16 + r + 1] = s11;
-      v15_tape[(m_2 + 1) * 16 + r + 2] = s12;
-      v15_tape[(m_2 + 1) * 16 + r + 3] = s13;
+      t16[m_2 * 64 + r] = s00;
+      t16[m_2 * 64 + r + 1] = s01;
+      t16[m_2 * 64 + r + 2] = s02;
+      t16[m_2 * 64 + r + 3] = s03;
+      t16[(m_2 + 1) * 64 + r] = s10;
+      t16[(m_2 + 1) * 64 + r + 1] = s11;
+      t16[(m_2 + 1) * 64 + r + 2] = s12;
+      t16[(m_2 + 1) * 64 + r + 3] = s13;
     }
   }
   if ((T * B) % 2 === 1) {
     const m_2 = T * B - 1;
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 64; r += 4) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
         s03 = 0;
       for (let k = 0; k < 8; k++) {
         const v0 = x[m_2 * 8 + k];
-        const w0 = Wf[r * 8 + k];
-        const w1 = Wf[(r + 1) * 8 + k];
-        const w2 = Wf[(r + 2) * 8 + k];
-        const w3 = Wf[(r + 3) * 8 + k];
+        const w0 = t15[r * 8 + k];
+        const w1 = t15[(r + 1) * 8 + k];
+        const w2 = t15[(r + 2) * 8 + k];
+        const w3 = t15[(r + 3) * 8 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      v15_tape[m_2 * 16 + r] = s00;
-      v15_tape[m_2 * 16 + r + 1] = s01;
-      v15_tape[m_2 * 16 + r + 2] = s02;
-      v15_tape[m_2 * 16 + r + 3] = s03;
+      t16[m_2 * 64 + r] = s00;
+      t16[m_2 * 64 + r + 1] = s01;
+      t16[m_2 * 64 + r + 2] = s02;
+      t16[m_2 * 64 + r + 3] = s03;
     }
   }
-  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
-    for (let r = 0; r < 16; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0,
-        s10 = 0,
-        s11 = 0,
-        s12 = 0,
-        s13 = 0;
-      for (let k = 0; k < 8; k++) {
-        const v0 = x[m_2 * 8 + k];
-        const v1 = x[(m_2 + 1) * 8 + k];
-        const w0 = Wi[r * 8 + k];
-        const w1 = Wi[(r + 1) * 8 + k];
-        const w2 = Wi[(r + 2) * 8 + k];
-        const w3 = Wi[(r + 3) * 8 + k];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-        s10 += w0 * v1;
-        s11 += w1 * v1;
-        s12 += w2 * v1;
-        s13 += w3 * v1;
-      }
-      v20_tape[m_2 * 16 + r] = s00;
-      v20_tape[m_2 * 16 + r + 1] = s01;
-      v20_tape[m_2 * 16 + r + 2] = s02;
-      v20_tape[m_2 * 16 + r + 3] = s03;
-      v20_tape[(m_2 + 1) * 16 + r] = s10;
-      v20_tape[(m_2 + 1) * 16 + r + 1] = s11;
-      v20_tape[(m_2 + 1) * 16 + r + 2] = s12;
-      v20_tape[(m_2 + 1) * 16 + r + 3] = s13;
-    }
+  for (let m = 0; m < T * B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) Wf_x[m * 16 + i_1] = t16[m * 64 + i_1];
   }
-  if ((T * B) % 2 === 1) {
-    const m_2 = T * B - 1;
-    for (let r = 0; r < 16; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0;
-      for (let k = 0; k < 8; k++) {
-        const v0 = x[m_2 * 8 + k];
-        const w0 = Wi[r * 8 + k];
-        const w1 = Wi[(r + 1) * 8 + k];
-        const w2 = Wi[(r + 2) * 8 + k];
-        const w3 = Wi[(r + 3) * 8 + k];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-      }
-      v20_tape[m_2 * 16 + r] = s00;
-      v20_tape[m_2 * 16 + r + 1] = s01;
-      v20_tape[m_2 * 16 + r + 2] = s02;
-      v20_tape[m_2 * 16 + r + 3] = s03;
-    }
+  for (let m = 0; m < T * B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) Wi_x[m * 16 + i_1] = t16[m * 64 + 16 + i_1];
   }
-  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
-    for (let r = 0; r < 16; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0,
-        s10 = 0,
-        s11 = 0,
-        s12 = 0,
-        s13 = 0;
-      for (let k = 0; k < 8; k++) {
-        const v0 = x[m_2 * 8 + k];
-        const v1 = x[(m_2 + 1) * 8 + k];
-        const w0 = Wg[r * 8 + k];
-        const w1 = Wg[(r + 1) * 8 + k];
-        const w2 = Wg[(r + 2) * 8 + k];
-        const w3 = Wg[(r + 3) * 8 + k];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-        s10 += w0 * v1;
-        s11 += w1 * v1;
-        s12 += w2 * v1;
-        s13 += w3 * v1;
-      }
-      v25_tape[m_2 * 16 + r] = s00;
-      v25_tape[m_2 * 16 + r + 1] = s01;
-      v25_tape[m_2 * 16 + r + 2] = s02;
-      v25_tape[m_2 * 16 + r + 3] = s03;
-      v25_tape[(m_2 + 1) * 16 + r] = s10;
-      v25_tape[(m_2 + 1) * 16 + r + 1] = s11;
-      v25_tape[(m_2 + 1) * 16 + r + 2] = s12;
-      v25_tape[(m_2 + 1) * 16 + r + 3] = s13;
-    }
+  for (let m = 0; m < T * B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) Wg_x[m * 16 + i_1] = t16[m * 64 + 32 + i_1];
   }
-  if ((T * B) % 2 === 1) {
-    const m_2 = T * B - 1;
-    for (let r = 0; r < 16; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0;
-      for (let k = 0; k < 8; k++) {
-        const v0 = x[m_2 * 8 + k];
-        const w0 = Wg[r * 8 + k];
-        const w1 = Wg[(r + 1) * 8 + k];
-        const w2 = Wg[(r + 2) * 8 + k];
-        const w3 = Wg[(r + 3) * 8 + k];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-      }
-      v25_tape[m_2 * 16 + r] = s00;
-      v25_tape[m_2 * 16 + r + 1] = s01;
-      v25_tape[m_2 * 16 + r + 2] = s02;
-      v25_tape[m_2 * 16 + r + 3] = s03;
-    }
-  }
-  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
-    for (let r = 0; r < 16; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0,
-        s10 = 0,
-        s11 = 0,
-        s12 = 0,
-        s13 = 0;
-      for (let k = 0; k < 8; k++) {
-        const v0 = x[m_2 * 8 + k];
-        const v1 = x[(m_2 + 1) * 8 + k];
-        const w0 = Wo[r * 8 + k];
-        const w1 = Wo[(r + 1) * 8 + k];
-        const w2 = Wo[(r + 2) * 8 + k];
-        const w3 = Wo[(r + 3) * 8 + k];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-        s10 += w0 * v1;
-        s11 += w1 * v1;
-        s12 += w2 * v1;
-        s13 += w3 * v1;
-      }
-      v30_tape[m_2 * 16 + r] = s00;
-      v30_tape[m_2 * 16 + r + 1] = s01;
-      v30_tape[m_2 * 16 + r + 2] = s02;
-      v30_tape[m_2 * 16 + r + 3] = s03;
-      v30_tape[(m_2 + 1) * 16 + r] = s10;
-      v30_tape[(m_2 + 1) * 16 + r + 1] = s11;
-      v30_tape[(m_2 + 1) * 16 + r + 2] = s12;
-      v30_tape[(m_2 + 1) * 16 + r + 3] = s13;
-    }
-  }
-  if ((T * B) % 2 === 1) {
-    const m_2 = T * B - 1;
-    for (let r = 0; r < 16; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0;
-      for (let k = 0; k < 8; k++) {
-        const v0 = x[m_2 * 8 + k];
-        const w0 = Wo[r * 8 + k];
-        const w1 = Wo[(r + 1) * 8 + k];
-        const w2 = Wo[(r + 2) * 8 + k];
-        const w3 = Wo[(r + 3) * 8 + k];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-      }
-      v30_tape[m_2 * 16 + r] = s00;
-      v30_tape[m_2 * 16 + r + 1] = s01;
-      v30_tape[m_2 * 16 + r + 2] = s02;
-      v30_tape[m_2 * 16 + r + 3] = s03;
-    }
+  for (let m = 0; m < T * B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) Wo_x[m * 16 + i_1] = t16[m * 64 + 48 + i_1];
   }
   for (let t = 0; t < T; t++) {
     for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
-      for (let r = 0; r < 16; r += 4) {
+      for (let r = 0; r < 64; r += 4) {
         let s00 = 0,
           s01 = 0,
           s02 = 0,
@@ -341,10 +191,10 @@ function forward(
         for (let k = 0; k < 16; k++) {
           const v0 = h_seq[(t * B + m_2) * 16 + k];
           const v1 = h_seq[(t * B + m_2 + 1) * 16 + k];
-          const w0 = Uf[r * 16 + k];
-          const w1 = Uf[(r + 1) * 16 + k];
-          const w2 = Uf[(r + 2) * 16 + k];
-          const w3 = Uf[(r + 3) * 16 + k];
+          const w0 = t18[r * 16 + k];
+          const w1 = t18[(r + 1) * 16 + k];
+          const w2 = t18[(r + 2) * 16 + k];
+          const w3 = t18[(r + 3) * 16 + k];
           s00 += w0 * v0;
           s01 += w1 * v0;
           s02 += w2 * v0;
@@ -354,242 +204,62 @@ function forward(
           s12 += w2 * v1;
           s13 += w3 * v1;
         }
-        t16[m_2 * 16 + r] = s00;
-        t16[m_2 * 16 + r + 1] = s01;
-        t16[m_2 * 16 + r + 2] = s02;
-        t16[m_2 * 16 + r + 3] = s03;
-        t16[(m_2 + 1) * 16 + r] = s10;
-        t16[(m_2 + 1) * 16 + r + 1] = s11;
-        t16[(m_2 + 1) * 16 + r + 2] = s12;
-        t16[(m_2 + 1) * 16 + r + 3] = s13;
+        t19[m_2 * 64 + r] = s00;
+        t19[m_2 * 64 + r + 1] = s01;
+        t19[m_2 * 64 + r + 2] = s02;
+        t19[m_2 * 64 + r + 3] = s03;
+        t19[(m_2 + 1) * 64 + r] = s10;
+        t19[(m_2 + 1) * 64 + r + 1] = s11;
+        t19[(m_2 + 1) * 64 + r + 2] = s12;
+        t19[(m_2 + 1) * 64 + r + 3] = s13;
       }
     }
     if (B % 2 === 1) {
       const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
+      for (let r = 0; r < 64; r += 4) {
         let s00 = 0,
           s01 = 0,
           s02 = 0,
           s03 = 0;
         for (let k = 0; k < 16; k++) {
           const v0 = h_seq[(t * B + m_2) * 16 + k];
-          const w0 = Uf[r * 16 + k];
-          const w1 = Uf[(r + 1) * 16 + k];
-          const w2 = Uf[(r + 2) * 16 + k];
-          const w3 = Uf[(r + 3) * 16 + k];
+          const w0 = t18[r * 16 + k];
+          const w1 = t18[(r + 1) * 16 + k];
+          const w2 = t18[(r + 2) * 16 + k];
+          const w3 = t18[(r + 3) * 16 + k];
           s00 += w0 * v0;
           s01 += w1 * v0;
           s02 += w2 * v0;
           s03 += w3 * v0;
         }
-        t16[m_2 * 16 + r] = s00;
-        t16[m_2 * 16 + r + 1] = s01;
-        t16[m_2 * 16 + r + 2] = s02;
-        t16[m_2 * 16 + r + 3] = s03;
+        t19[m_2 * 64 + r] = s00;
+        t19[m_2 * 64 + r + 1] = s01;
+        t19[m_2 * 64 + r + 2] = s02;
+        t19[m_2 * 64 + r + 3] = s03;
       }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         f_tape[(t * B + m_1) * 16 + i_1] = sigmoid(
-          bf[i_1] + (v15_tape[(t * B + m_1) * 16 + i_1] + t16[m_1 * 16 + i_1]),
+          bf[i_1] + (Wf_x[(t * B + m_1) * 16 + i_1] + t19[m_1 * 64 + i_1]),
         );
-    }
-    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0,
-          s10 = 0,
-          s11 = 0,
-          s12 = 0,
-          s13 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = h_seq[(t * B + m_2) * 16 + k];
-          const v1 = h_seq[(t * B + m_2 + 1) * 16 + k];
-          const w0 = Ui[r * 16 + k];
-          const w1 = Ui[(r + 1) * 16 + k];
-          const w2 = Ui[(r + 2) * 16 + k];
-          const w3 = Ui[(r + 3) * 16 + k];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-          s10 += w0 * v1;
-          s11 += w1 * v1;
-          s12 += w2 * v1;
-          s13 += w3 * v1;
-        }
-        t21[m_2 * 16 + r] = s00;
-        t21[m_2 * 16 + r + 1] = s01;
-        t21[m_2 * 16 + r + 2] = s02;
-        t21[m_2 * 16 + r + 3] = s03;
-        t21[(m_2 + 1) * 16 + r] = s10;
-        t21[(m_2 + 1) * 16 + r + 1] = s11;
-        t21[(m_2 + 1) * 16 + r + 2] = s12;
-        t21[(m_2 + 1) * 16 + r + 3] = s13;
-      }
-    }
-    if (B % 2 === 1) {
-      const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = h_seq[(t * B + m_2) * 16 + k];
-          const w0 = Ui[r * 16 + k];
-          const w1 = Ui[(r + 1) * 16 + k];
-          const w2 = Ui[(r + 2) * 16 + k];
-          const w3 = Ui[(r + 3) * 16 + k];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-        }
-        t21[m_2 * 16 + r] = s00;
-        t21[m_2 * 16 + r + 1] = s01;
-        t21[m_2 * 16 + r + 2] = s02;
-        t21[m_2 * 16 + r + 3] = s03;
-      }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         i_tape[(t * B + m_1) * 16 + i_1] = sigmoid(
-          bi[i_1] + (v20_tape[(t * B + m_1) * 16 + i_1] + t21[m_1 * 16 + i_1]),
+          bi[i_1] + (Wi_x[(t * B + m_1) * 16 + i_1] + t19[m_1 * 64 + 16 + i_1]),
         );
-    }
-    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0,
-          s10 = 0,
-          s11 = 0,
-          s12 = 0,
-          s13 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = h_seq[(t * B + m_2) * 16 + k];
-          const v1 = h_seq[(t * B + m_2 + 1) * 16 + k];
-          const w0 = Ug[r * 16 + k];
-          const w1 = Ug[(r + 1) * 16 + k];
-          const w2 = Ug[(r + 2) * 16 + k];
-          const w3 = Ug[(r + 3) * 16 + k];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-          s10 += w0 * v1;
-          s11 += w1 * v1;
-          s12 += w2 * v1;
-          s13 += w3 * v1;
-        }
-        t26[m_2 * 16 + r] = s00;
-        t26[m_2 * 16 + r + 1] = s01;
-        t26[m_2 * 16 + r + 2] = s02;
-        t26[m_2 * 16 + r + 3] = s03;
-        t26[(m_2 + 1) * 16 + r] = s10;
-        t26[(m_2 + 1) * 16 + r + 1] = s11;
-        t26[(m_2 + 1) * 16 + r + 2] = s12;
-        t26[(m_2 + 1) * 16 + r + 3] = s13;
-      }
-    }
-    if (B % 2 === 1) {
-      const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = h_seq[(t * B + m_2) * 16 + k];
-          const w0 = Ug[r * 16 + k];
-          const w1 = Ug[(r + 1) * 16 + k];
-          const w2 = Ug[(r + 2) * 16 + k];
-          const w3 = Ug[(r + 3) * 16 + k];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-        }
-        t26[m_2 * 16 + r] = s00;
-        t26[m_2 * 16 + r + 1] = s01;
-        t26[m_2 * 16 + r + 2] = s02;
-        t26[m_2 * 16 + r + 3] = s03;
-      }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         g_tape[(t * B + m_1) * 16 + i_1] = Math.tanh(
-          bg[i_1] + (v25_tape[(t * B + m_1) * 16 + i_1] + t26[m_1 * 16 + i_1]),
+          bg[i_1] + (Wg_x[(t * B + m_1) * 16 + i_1] + t19[m_1 * 64 + 32 + i_1]),
         );
-    }
-    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0,
-          s10 = 0,
-          s11 = 0,
-          s12 = 0,
-          s13 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = h_seq[(t * B + m_2) * 16 + k];
-          const v1 = h_seq[(t * B + m_2 + 1) * 16 + k];
-          const w0 = Uo[r * 16 + k];
-          const w1 = Uo[(r + 1) * 16 + k];
-          const w2 = Uo[(r + 2) * 16 + k];
-          const w3 = Uo[(r + 3) * 16 + k];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-          s10 += w0 * v1;
-          s11 += w1 * v1;
-          s12 += w2 * v1;
-          s13 += w3 * v1;
-        }
-        t31[m_2 * 16 + r] = s00;
-        t31[m_2 * 16 + r + 1] = s01;
-        t31[m_2 * 16 + r + 2] = s02;
-        t31[m_2 * 16 + r + 3] = s03;
-        t31[(m_2 + 1) * 16 + r] = s10;
-        t31[(m_2 + 1) * 16 + r + 1] = s11;
-        t31[(m_2 + 1) * 16 + r + 2] = s12;
-        t31[(m_2 + 1) * 16 + r + 3] = s13;
-      }
-    }
-    if (B % 2 === 1) {
-      const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = h_seq[(t * B + m_2) * 16 + k];
-          const w0 = Uo[r * 16 + k];
-          const w1 = Uo[(r + 1) * 16 + k];
-          const w2 = Uo[(r + 2) * 16 + k];
-          const w3 = Uo[(r + 3) * 16 + k];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-        }
-        t31[m_2 * 16 + r] = s00;
-        t31[m_2 * 16 + r + 1] = s01;
-        t31[m_2 * 16 + r + 2] = s02;
-        t31[m_2 * 16 + r + 3] = s03;
-      }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         o_tape[(t * B + m_1) * 16 + i_1] = sigmoid(
-          bo[i_1] + (v30_tape[(t * B + m_1) * 16 + i_1] + t31[m_1 * 16 + i_1]),
+          bo[i_1] + (Wo_x[(t * B + m_1) * 16 + i_1] + t19[m_1 * 64 + 48 + i_1]),
         );
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
@@ -604,12 +274,12 @@ function forward(
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        v38_tape[(t * B + m_1) * 16 + i_1] = Math.tanh(c_seq[((t + 1) * B + m_1) * 16 + i_1]);
+        tanh_c_tape[(t * B + m_1) * 16 + i_1] = Math.tanh(c_seq[((t + 1) * B + m_1) * 16 + i_1]);
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         h_seq[((t + 1) * B + m_1) * 16 + i_1] =
-          o_tape[(t * B + m_1) * 16 + i_1] * v38_tape[(t * B + m_1) * 16 + i_1];
+          o_tape[(t * B + m_1) * 16 + i_1] * tanh_c_tape[(t * B + m_1) * 16 + i_1];
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
@@ -646,45 +316,54 @@ function backward(
   GX: readonly Real[],
   WS: readonly Real[],
 ): void {
-  const t42 = WS[4]!;
-  const dh_in = WS[5]!;
-  const t43 = WS[6]!;
-  const dc_in = WS[7]!;
-  const dbo_1 = WS[8]!;
-  const dbg_1 = WS[9]!;
-  const dbi_1 = WS[10]!;
-  const dbf_1 = WS[11]!;
-  const dh = WS[12]!;
-  const dc = WS[13]!;
+  const t46 = WS[6]!;
+  const dh_in = WS[7]!;
+  const t47 = WS[8]!;
+  const dc_in = WS[9]!;
+  const dUo_h_prev = WS[10]!;
+  const dUg_h_prev = WS[11]!;
+  const dUi_h_prev = WS[12]!;
+  const dUf_h_prev = WS[13]!;
+  const t82 = WS[14]!;
+  const dh = WS[15]!;
+  const dc = WS[16]!;
   const [Wf, Uf, bf, Wi, Ui, bi, Wg, Ug, bg, Wo, Uo, bo] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
   const [h_out, c_out] = Y;
-  const [v15_tape, f_tape, v20_tape, i_tape, v25_tape, g_tape, v30_tape, o_tape, v38_tape] = R;
+  const [f_tape, i_tape, g_tape, o_tape, tanh_c_tape] = R;
   const [dh_out, dc_out] = GY;
   const [dh_carry, dc_carry] = GS;
   const [dWf, dUf, dbf, dWi, dUi, dbi, dWg, dUg, dbg, dWo, dUo, dbo] = GP;
   const [dx] = GX;
+  for (let i_1 = 0; i_1 < 256; i_1++) t81[i_1] = Uo[i_1];
+  for (let i_2 = 0; i_2 < 256; i_2++) t81[256 + i_2] = Ug[i_2];
+  for (let i_3 = 0; i_3 < 256; i_3++) t81[512 + i_3] = Ui[i_3];
+  for (let i_4 = 0; i_4 < 256; i_4++) t81[768 + i_4] = Uf[i_4];
+  for (let i_1 = 0; i_1 < 128; i_1++) t84[i_1] = Wo[i_1];
+  for (let i_2 = 0; i_2 < 128; i_2++) t84[128 + i_2] = Wg[i_2];
+  for (let i_3 = 0; i_3 < 128; i_3++) t84[256 + i_3] = Wi[i_3];
+  for (let i_4 = 0; i_4 < 128; i_4++) t84[384 + i_4] = Wf[i_4];
   for (let t = T - 1; t >= 0; t--) {
     // Padded steps get no gradient; their state gradient passes through unchanged.
     for (let b = 0; b < B; b++) {
       const padded = M !== undefined && M[t * B + b] === 0;
       for (let i = 0; i < 16; i++) dh_in[b * 16 + i] = dh_carry[b * 16 + i];
       for (let i = 0; i < 16; i++) dc_in[b * 16 + i] = dc_carry[b * 16 + i];
-      for (let i = 0; i < 16; i++) t42[b * 16 + i] = padded ? 0 : dh_carry[b * 16 + i];
-      for (let i = 0; i < 16; i++) t43[b * 16 + i] = padded ? 0 : dc_carry[b * 16 + i];
+      for (let i = 0; i < 16; i++) t46[b * 16 + i] = padded ? 0 : dh_carry[b * 16 + i];
+      for (let i = 0; i < 16; i++) t47[b * 16 + i] = padded ? 0 : dc_carry[b * 16 + i];
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dh[m * 16 + i_1] = dh_out[(t * B + m) * 16 + i_1] + t42[m * 16 + i_1];
+        dh[m * 16 + i_1] = dh_out[(t * B + m) * 16 + i_1] + t46[m * 16 + i_1];
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         dc[m * 16 + i_1] =
           o_tape[(t * B + m) * 16 + i_1] *
             dh[m * 16 + i_1] *
-            (1 - v38_tape[(t * B + m) * 16 + i_1] * v38_tape[(t * B + m) * 16 + i_1]) +
-          (dc_out[(t * B + m) * 16 + i_1] + t43[m * 16 + i_1]);
+            (1 - tanh_c_tape[(t * B + m) * 16 + i_1] * tanh_c_tape[(t * B + m) * 16 + i_1]) +
+          (dc_out[(t * B + m) * 16 + i_1] + t47[m * 16 + i_1]);
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
@@ -692,10 +371,41 @@ function backward(
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dbo_1[(t * B + m) * 16 + i_1] =
-          v38_tape[(t * B + m) * 16 + i_1] *
+        dUo_h_prev[(t * B + m) * 16 + i_1] =
+          tanh_c_tape[(t * B + m) * 16 + i_1] *
           dh[m * 16 + i_1] *
           (o_tape[(t * B + m) * 16 + i_1] * (1 - o_tape[(t * B + m) * 16 + i_1]));
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        dUg_h_prev[(t * B + m) * 16 + i_1] =
+          i_tape[(t * B + m) * 16 + i_1] *
+          dc[m * 16 + i_1] *
+          (1 - g_tape[(t * B + m) * 16 + i_1] * g_tape[(t * B + m) * 16 + i_1]);
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        dUi_h_prev[(t * B + m) * 16 + i_1] =
+          g_tape[(t * B + m) * 16 + i_1] *
+          dc[m * 16 + i_1] *
+          (i_tape[(t * B + m) * 16 + i_1] * (1 - i_tape[(t * B + m) * 16 + i_1]));
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        dUf_h_prev[(t * B + m) * 16 + i_1] =
+          c_seq[(t * B + m) * 16 + i_1] *
+          dc[m * 16 + i_1] *
+          (f_tape[(t * B + m) * 16 + i_1] * (1 - f_tape[(t * B + m) * 16 + i_1]));
+    }
+    for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        t82[(t * B + m) * 64 + i_1] = dUo_h_prev[(t * B + m) * 16 + i_1];
+      for (let i_2 = 0; i_2 < 16; i_2++)
+        t82[(t * B + m) * 64 + 16 + i_2] = dUg_h_prev[(t * B + m) * 16 + i_2];
+      for (let i_3 = 0; i_3 < 16; i_3++)
+        t82[(t * B + m) * 64 + 32 + i_3] = dUi_h_prev[(t * B + m) * 16 + i_3];
+      for (let i_4 = 0; i_4 < 16; i_4++)
+        t82[(t * B + m) * 64 + 48 + i_4] = dUf_h_prev[(t * B + m) * 16 + i_4];
     }
     for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
       for (let r = 0; r < 16; r += 4) {
@@ -707,13 +417,13 @@ function backward(
           s11 = 0,
           s12 = 0,
           s13 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = dbo_1[(t * B + m_2) * 16 + k];
-          const v1 = dbo_1[(t * B + m_2 + 1) * 16 + k];
-          const w0 = Uo[k * 16 + r];
-          const w1 = Uo[k * 16 + r + 1];
-          const w2 = Uo[k * 16 + r + 2];
-          const w3 = Uo[k * 16 + r + 3];
+        for (let k = 0; k < 64; k++) {
+          const v0 = t82[(t * B + m_2) * 64 + k];
+          const v1 = t82[(t * B + m_2 + 1) * 64 + k];
+          const w0 = t81[k * 16 + r];
+          const w1 = t81[k * 16 + r + 1];
+          const w2 = t81[k * 16 + r + 2];
+          const w3 = t81[k * 16 + r + 3];
           s00 += w0 * v0;
           s01 += w1 * v0;
           s02 += w2 * v0;
@@ -740,12 +450,12 @@ function backward(
           s01 = 0,
           s02 = 0,
           s03 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = dbo_1[(t * B + m_2) * 16 + k];
-          const w0 = Uo[k * 16 + r];
-          const w1 = Uo[k * 16 + r + 1];
-          const w2 = Uo[k * 16 + r + 2];
-          const w3 = Uo[k * 16 + r + 3];
+        for (let k = 0; k < 64; k++) {
+          const v0 = t82[(t * B + m_2) * 64 + k];
+          const w0 = t81[k * 16 + r];
+          const w1 = t81[k * 16 + r + 1];
+          const w2 = t81[k * 16 + r + 2];
+          const w3 = t81[k * 16 + r + 3];
           s00 += w0 * v0;
           s01 += w1 * v0;
           s02 += w2 * v0;
@@ -755,207 +465,6 @@ function backward(
         dh_carry[m_2 * 16 + r + 1] = s01;
         dh_carry[m_2 * 16 + r + 2] = s02;
         dh_carry[m_2 * 16 + r + 3] = s03;
-      }
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dbg_1[(t * B + m) * 16 + i_1] =
-          i_tape[(t * B + m) * 16 + i_1] *
-          dc[m * 16 + i_1] *
-          (1 - g_tape[(t * B + m) * 16 + i_1] * g_tape[(t * B + m) * 16 + i_1]);
-    }
-    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0,
-          s10 = 0,
-          s11 = 0,
-          s12 = 0,
-          s13 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = dbg_1[(t * B + m_2) * 16 + k];
-          const v1 = dbg_1[(t * B + m_2 + 1) * 16 + k];
-          const w0 = Ug[k * 16 + r];
-          const w1 = Ug[k * 16 + r + 1];
-          const w2 = Ug[k * 16 + r + 2];
-          const w3 = Ug[k * 16 + r + 3];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-          s10 += w0 * v1;
-          s11 += w1 * v1;
-          s12 += w2 * v1;
-          s13 += w3 * v1;
-        }
-        dh_carry[m_2 * 16 + r] += s00;
-        dh_carry[m_2 * 16 + r + 1] += s01;
-        dh_carry[m_2 * 16 + r + 2] += s02;
-        dh_carry[m_2 * 16 + r + 3] += s03;
-        dh_carry[(m_2 + 1) * 16 + r] += s10;
-        dh_carry[(m_2 + 1) * 16 + r + 1] += s11;
-        dh_carry[(m_2 + 1) * 16 + r + 2] += s12;
-        dh_carry[(m_2 + 1) * 16 + r + 3] += s13;
-      }
-    }
-    if (B % 2 === 1) {
-      const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = dbg_1[(t * B + m_2) * 16 + k];
-          const w0 = Ug[k * 16 + r];
-          const w1 = Ug[k * 16 + r + 1];
-          const w2 = Ug[k * 16 + r + 2];
-          const w3 = Ug[k * 16 + r + 3];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-        }
-        dh_carry[m_2 * 16 + r] += s00;
-        dh_carry[m_2 * 16 + r + 1] += s01;
-        dh_carry[m_2 * 16 + r + 2] += s02;
-        dh_carry[m_2 * 16 + r + 3] += s03;
-      }
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dbi_1[(t * B + m) * 16 + i_1] =
-          g_tape[(t * B + m) * 16 + i_1] *
-          dc[m * 16 + i_1] *
-          (i_tape[(t * B + m) * 16 + i_1] * (1 - i_tape[(t * B + m) * 16 + i_1]));
-    }
-    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0,
-          s10 = 0,
-          s11 = 0,
-          s12 = 0,
-          s13 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = dbi_1[(t * B + m_2) * 16 + k];
-          const v1 = dbi_1[(t * B + m_2 + 1) * 16 + k];
-          const w0 = Ui[k * 16 + r];
-          const w1 = Ui[k * 16 + r + 1];
-          const w2 = Ui[k * 16 + r + 2];
-          const w3 = Ui[k * 16 + r + 3];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-          s10 += w0 * v1;
-          s11 += w1 * v1;
-          s12 += w2 * v1;
-          s13 += w3 * v1;
-        }
-        dh_carry[m_2 * 16 + r] += s00;
-        dh_carry[m_2 * 16 + r + 1] += s01;
-        dh_carry[m_2 * 16 + r + 2] += s02;
-        dh_carry[m_2 * 16 + r + 3] += s03;
-        dh_carry[(m_2 + 1) * 16 + r] += s10;
-        dh_carry[(m_2 + 1) * 16 + r + 1] += s11;
-        dh_carry[(m_2 + 1) * 16 + r + 2] += s12;
-        dh_carry[(m_2 + 1) * 16 + r + 3] += s13;
-      }
-    }
-    if (B % 2 === 1) {
-      const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = dbi_1[(t * B + m_2) * 16 + k];
-          const w0 = Ui[k * 16 + r];
-          const w1 = Ui[k * 16 + r + 1];
-          const w2 = Ui[k * 16 + r + 2];
-          const w3 = Ui[k * 16 + r + 3];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-        }
-        dh_carry[m_2 * 16 + r] += s00;
-        dh_carry[m_2 * 16 + r + 1] += s01;
-        dh_carry[m_2 * 16 + r + 2] += s02;
-        dh_carry[m_2 * 16 + r + 3] += s03;
-      }
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dbf_1[(t * B + m) * 16 + i_1] =
-          c_seq[(t * B + m) * 16 + i_1] *
-          dc[m * 16 + i_1] *
-          (f_tape[(t * B + m) * 16 + i_1] * (1 - f_tape[(t * B + m) * 16 + i_1]));
-    }
-    for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0,
-          s10 = 0,
-          s11 = 0,
-          s12 = 0,
-          s13 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = dbf_1[(t * B + m_2) * 16 + k];
-          const v1 = dbf_1[(t * B + m_2 + 1) * 16 + k];
-          const w0 = Uf[k * 16 + r];
-          const w1 = Uf[k * 16 + r + 1];
-          const w2 = Uf[k * 16 + r + 2];
-          const w3 = Uf[k * 16 + r + 3];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-          s10 += w0 * v1;
-          s11 += w1 * v1;
-          s12 += w2 * v1;
-          s13 += w3 * v1;
-        }
-        dh_carry[m_2 * 16 + r] += s00;
-        dh_carry[m_2 * 16 + r + 1] += s01;
-        dh_carry[m_2 * 16 + r + 2] += s02;
-        dh_carry[m_2 * 16 + r + 3] += s03;
-        dh_carry[(m_2 + 1) * 16 + r] += s10;
-        dh_carry[(m_2 + 1) * 16 + r + 1] += s11;
-        dh_carry[(m_2 + 1) * 16 + r + 2] += s12;
-        dh_carry[(m_2 + 1) * 16 + r + 3] += s13;
-      }
-    }
-    if (B % 2 === 1) {
-      const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
-        let s00 = 0,
-          s01 = 0,
-          s02 = 0,
-          s03 = 0;
-        for (let k = 0; k < 16; k++) {
-          const v0 = dbf_1[(t * B + m_2) * 16 + k];
-          const w0 = Uf[k * 16 + r];
-          const w1 = Uf[k * 16 + r + 1];
-          const w2 = Uf[k * 16 + r + 2];
-          const w3 = Uf[k * 16 + r + 3];
-          s00 += w0 * v0;
-          s01 += w1 * v0;
-          s02 += w2 * v0;
-          s03 += w3 * v0;
-        }
-        dh_carry[m_2 * 16 + r] += s00;
-        dh_carry[m_2 * 16 + r + 1] += s01;
-        dh_carry[m_2 * 16 + r + 2] += s02;
-        dh_carry[m_2 * 16 + r + 3] += s03;
       }
     }
     if (M !== undefined) {
@@ -969,16 +478,16 @@ function backward(
   }
   // Param and input gradients, for all T·B steps at once.
   for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dbf[i_1] += dbf_1[m_1 * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) dbf[i_1] += dUf_h_prev[m_1 * 16 + i_1];
   }
   for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dbi[i_1] += dbi_1[m_1 * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) dbi[i_1] += dUi_h_prev[m_1 * 16 + i_1];
   }
   for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dbg[i_1] += dbg_1[m_1 * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) dbg[i_1] += dUg_h_prev[m_1 * 16 + i_1];
   }
   for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dbo[i_1] += dbo_1[m_1 * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) dbo[i_1] += dUo_h_prev[m_1 * 16 + i_1];
   }
   for (let r = 0; r < 16; r += 4) {
     for (let c = 0; c < 16; c += 2) {
@@ -991,10 +500,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dbo_1[m_2 * 16 + r];
-        const a1 = dbo_1[m_2 * 16 + r + 1];
-        const a2 = dbo_1[m_2 * 16 + r + 2];
-        const a3 = dbo_1[m_2 * 16 + r + 3];
+        const a0 = dUo_h_prev[m_2 * 16 + r];
+        const a1 = dUo_h_prev[m_2 * 16 + r + 1];
+        const a2 = dUo_h_prev[m_2 * 16 + r + 2];
+        const a3 = dUo_h_prev[m_2 * 16 + r + 3];
         const b0 = h_seq[m_2 * 16 + c];
         const b1 = h_seq[m_2 * 16 + c + 1];
         s00 += a0 * b0;
@@ -1027,10 +536,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dbo_1[m_2 * 16 + r];
-        const a1 = dbo_1[m_2 * 16 + r + 1];
-        const a2 = dbo_1[m_2 * 16 + r + 2];
-        const a3 = dbo_1[m_2 * 16 + r + 3];
+        const a0 = dUo_h_prev[m_2 * 16 + r];
+        const a1 = dUo_h_prev[m_2 * 16 + r + 1];
+        const a2 = dUo_h_prev[m_2 * 16 + r + 2];
+        const a3 = dUo_h_prev[m_2 * 16 + r + 3];
         const b0 = x[m_2 * 8 + c];
         const b1 = x[m_2 * 8 + c + 1];
         s00 += a0 * b0;
@@ -1052,66 +561,6 @@ function backward(
       dWo[(r + 3) * 8 + c + 1] += s31;
     }
   }
-  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
-    for (let r = 0; r < 8; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0,
-        s10 = 0,
-        s11 = 0,
-        s12 = 0,
-        s13 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = dbo_1[m_2 * 16 + k];
-        const v1 = dbo_1[(m_2 + 1) * 16 + k];
-        const w0 = Wo[k * 8 + r];
-        const w1 = Wo[k * 8 + r + 1];
-        const w2 = Wo[k * 8 + r + 2];
-        const w3 = Wo[k * 8 + r + 3];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-        s10 += w0 * v1;
-        s11 += w1 * v1;
-        s12 += w2 * v1;
-        s13 += w3 * v1;
-      }
-      dx[m_2 * 8 + r] = s00;
-      dx[m_2 * 8 + r + 1] = s01;
-      dx[m_2 * 8 + r + 2] = s02;
-      dx[m_2 * 8 + r + 3] = s03;
-      dx[(m_2 + 1) * 8 + r] = s10;
-      dx[(m_2 + 1) * 8 + r + 1] = s11;
-      dx[(m_2 + 1) * 8 + r + 2] = s12;
-      dx[(m_2 + 1) * 8 + r + 3] = s13;
-    }
-  }
-  if ((T * B) % 2 === 1) {
-    const m_2 = T * B - 1;
-    for (let r = 0; r < 8; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = dbo_1[m_2 * 16 + k];
-        const w0 = Wo[k * 8 + r];
-        const w1 = Wo[k * 8 + r + 1];
-        const w2 = Wo[k * 8 + r + 2];
-        const w3 = Wo[k * 8 + r + 3];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-      }
-      dx[m_2 * 8 + r] = s00;
-      dx[m_2 * 8 + r + 1] = s01;
-      dx[m_2 * 8 + r + 2] = s02;
-      dx[m_2 * 8 + r + 3] = s03;
-    }
-  }
   for (let r = 0; r < 16; r += 4) {
     for (let c = 0; c < 16; c += 2) {
       let s00 = 0,
@@ -1123,10 +572,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dbg_1[m_2 * 16 + r];
-        const a1 = dbg_1[m_2 * 16 + r + 1];
-        const a2 = dbg_1[m_2 * 16 + r + 2];
-        const a3 = dbg_1[m_2 * 16 + r + 3];
+        const a0 = dUg_h_prev[m_2 * 16 + r];
+        const a1 = dUg_h_prev[m_2 * 16 + r + 1];
+        const a2 = dUg_h_prev[m_2 * 16 + r + 2];
+        const a3 = dUg_h_prev[m_2 * 16 + r + 3];
         const b0 = h_seq[m_2 * 16 + c];
         const b1 = h_seq[m_2 * 16 + c + 1];
         s00 += a0 * b0;
@@ -1159,10 +608,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dbg_1[m_2 * 16 + r];
-        const a1 = dbg_1[m_2 * 16 + r + 1];
-        const a2 = dbg_1[m_2 * 16 + r + 2];
-        const a3 = dbg_1[m_2 * 16 + r + 3];
+        const a0 = dUg_h_prev[m_2 * 16 + r];
+        const a1 = dUg_h_prev[m_2 * 16 + r + 1];
+        const a2 = dUg_h_prev[m_2 * 16 + r + 2];
+        const a3 = dUg_h_prev[m_2 * 16 + r + 3];
         const b0 = x[m_2 * 8 + c];
         const b1 = x[m_2 * 8 + c + 1];
         s00 += a0 * b0;
@@ -1184,66 +633,6 @@ function backward(
       dWg[(r + 3) * 8 + c + 1] += s31;
     }
   }
-  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
-    for (let r = 0; r < 8; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0,
-        s10 = 0,
-        s11 = 0,
-        s12 = 0,
-        s13 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = dbg_1[m_2 * 16 + k];
-        const v1 = dbg_1[(m_2 + 1) * 16 + k];
-        const w0 = Wg[k * 8 + r];
-        const w1 = Wg[k * 8 + r + 1];
-        const w2 = Wg[k * 8 + r + 2];
-        const w3 = Wg[k * 8 + r + 3];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-        s10 += w0 * v1;
-        s11 += w1 * v1;
-        s12 += w2 * v1;
-        s13 += w3 * v1;
-      }
-      dx[m_2 * 8 + r] += s00;
-      dx[m_2 * 8 + r + 1] += s01;
-      dx[m_2 * 8 + r + 2] += s02;
-      dx[m_2 * 8 + r + 3] += s03;
-      dx[(m_2 + 1) * 8 + r] += s10;
-      dx[(m_2 + 1) * 8 + r + 1] += s11;
-      dx[(m_2 + 1) * 8 + r + 2] += s12;
-      dx[(m_2 + 1) * 8 + r + 3] += s13;
-    }
-  }
-  if ((T * B) % 2 === 1) {
-    const m_2 = T * B - 1;
-    for (let r = 0; r < 8; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = dbg_1[m_2 * 16 + k];
-        const w0 = Wg[k * 8 + r];
-        const w1 = Wg[k * 8 + r + 1];
-        const w2 = Wg[k * 8 + r + 2];
-        const w3 = Wg[k * 8 + r + 3];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-      }
-      dx[m_2 * 8 + r] += s00;
-      dx[m_2 * 8 + r + 1] += s01;
-      dx[m_2 * 8 + r + 2] += s02;
-      dx[m_2 * 8 + r + 3] += s03;
-    }
-  }
   for (let r = 0; r < 16; r += 4) {
     for (let c = 0; c < 16; c += 2) {
       let s00 = 0,
@@ -1255,10 +644,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dbi_1[m_2 * 16 + r];
-        const a1 = dbi_1[m_2 * 16 + r + 1];
-        const a2 = dbi_1[m_2 * 16 + r + 2];
-        const a3 = dbi_1[m_2 * 16 + r + 3];
+        const a0 = dUi_h_prev[m_2 * 16 + r];
+        const a1 = dUi_h_prev[m_2 * 16 + r + 1];
+        const a2 = dUi_h_prev[m_2 * 16 + r + 2];
+        const a3 = dUi_h_prev[m_2 * 16 + r + 3];
         const b0 = h_seq[m_2 * 16 + c];
         const b1 = h_seq[m_2 * 16 + c + 1];
         s00 += a0 * b0;
@@ -1291,10 +680,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dbi_1[m_2 * 16 + r];
-        const a1 = dbi_1[m_2 * 16 + r + 1];
-        const a2 = dbi_1[m_2 * 16 + r + 2];
-        const a3 = dbi_1[m_2 * 16 + r + 3];
+        const a0 = dUi_h_prev[m_2 * 16 + r];
+        const a1 = dUi_h_prev[m_2 * 16 + r + 1];
+        const a2 = dUi_h_prev[m_2 * 16 + r + 2];
+        const a3 = dUi_h_prev[m_2 * 16 + r + 3];
         const b0 = x[m_2 * 8 + c];
         const b1 = x[m_2 * 8 + c + 1];
         s00 += a0 * b0;
@@ -1316,66 +705,6 @@ function backward(
       dWi[(r + 3) * 8 + c + 1] += s31;
     }
   }
-  for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
-    for (let r = 0; r < 8; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0,
-        s10 = 0,
-        s11 = 0,
-        s12 = 0,
-        s13 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = dbi_1[m_2 * 16 + k];
-        const v1 = dbi_1[(m_2 + 1) * 16 + k];
-        const w0 = Wi[k * 8 + r];
-        const w1 = Wi[k * 8 + r + 1];
-        const w2 = Wi[k * 8 + r + 2];
-        const w3 = Wi[k * 8 + r + 3];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-        s10 += w0 * v1;
-        s11 += w1 * v1;
-        s12 += w2 * v1;
-        s13 += w3 * v1;
-      }
-      dx[m_2 * 8 + r] += s00;
-      dx[m_2 * 8 + r + 1] += s01;
-      dx[m_2 * 8 + r + 2] += s02;
-      dx[m_2 * 8 + r + 3] += s03;
-      dx[(m_2 + 1) * 8 + r] += s10;
-      dx[(m_2 + 1) * 8 + r + 1] += s11;
-      dx[(m_2 + 1) * 8 + r + 2] += s12;
-      dx[(m_2 + 1) * 8 + r + 3] += s13;
-    }
-  }
-  if ((T * B) % 2 === 1) {
-    const m_2 = T * B - 1;
-    for (let r = 0; r < 8; r += 4) {
-      let s00 = 0,
-        s01 = 0,
-        s02 = 0,
-        s03 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = dbi_1[m_2 * 16 + k];
-        const w0 = Wi[k * 8 + r];
-        const w1 = Wi[k * 8 + r + 1];
-        const w2 = Wi[k * 8 + r + 2];
-        const w3 = Wi[k * 8 + r + 3];
-        s00 += w0 * v0;
-        s01 += w1 * v0;
-        s02 += w2 * v0;
-        s03 += w3 * v0;
-      }
-      dx[m_2 * 8 + r] += s00;
-      dx[m_2 * 8 + r + 1] += s01;
-      dx[m_2 * 8 + r + 2] += s02;
-      dx[m_2 * 8 + r + 3] += s03;
-    }
-  }
   for (let r = 0; r < 16; r += 4) {
     for (let c = 0; c < 16; c += 2) {
       let s00 = 0,
@@ -1387,10 +716,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dbf_1[m_2 * 16 + r];
-        const a1 = dbf_1[m_2 * 16 + r + 1];
-        const a2 = dbf_1[m_2 * 16 + r + 2];
-        const a3 = dbf_1[m_2 * 16 + r + 3];
+        const a0 = dUf_h_prev[m_2 * 16 + r];
+        const a1 = dUf_h_prev[m_2 * 16 + r + 1];
+        const a2 = dUf_h_prev[m_2 * 16 + r + 2];
+        const a3 = dUf_h_prev[m_2 * 16 + r + 3];
         const b0 = h_seq[m_2 * 16 + c];
         const b1 = h_seq[m_2 * 16 + c + 1];
         s00 += a0 * b0;
@@ -1423,10 +752,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dbf_1[m_2 * 16 + r];
-        const a1 = dbf_1[m_2 * 16 + r + 1];
-        const a2 = dbf_1[m_2 * 16 + r + 2];
-        const a3 = dbf_1[m_2 * 16 + r + 3];
+        const a0 = dUf_h_prev[m_2 * 16 + r];
+        const a1 = dUf_h_prev[m_2 * 16 + r + 1];
+        const a2 = dUf_h_prev[m_2 * 16 + r + 2];
+        const a3 = dUf_h_prev[m_2 * 16 + r + 3];
         const b0 = x[m_2 * 8 + c];
         const b1 = x[m_2 * 8 + c + 1];
         s00 += a0 * b0;
@@ -1458,13 +787,13 @@ function backward(
         s11 = 0,
         s12 = 0,
         s13 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = dbf_1[m_2 * 16 + k];
-        const v1 = dbf_1[(m_2 + 1) * 16 + k];
-        const w0 = Wf[k * 8 + r];
-        const w1 = Wf[k * 8 + r + 1];
-        const w2 = Wf[k * 8 + r + 2];
-        const w3 = Wf[k * 8 + r + 3];
+      for (let k = 0; k < 64; k++) {
+        const v0 = t82[m_2 * 64 + k];
+        const v1 = t82[(m_2 + 1) * 64 + k];
+        const w0 = t84[k * 8 + r];
+        const w1 = t84[k * 8 + r + 1];
+        const w2 = t84[k * 8 + r + 2];
+        const w3 = t84[k * 8 + r + 3];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
@@ -1474,14 +803,14 @@ function backward(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      dx[m_2 * 8 + r] += s00;
-      dx[m_2 * 8 + r + 1] += s01;
-      dx[m_2 * 8 + r + 2] += s02;
-      dx[m_2 * 8 + r + 3] += s03;
-      dx[(m_2 + 1) * 8 + r] += s10;
-      dx[(m_2 + 1) * 8 + r + 1] += s11;
-      dx[(m_2 + 1) * 8 + r + 2] += s12;
-      dx[(m_2 + 1) * 8 + r + 3] += s13;
+      dx[m_2 * 8 + r] = s00;
+      dx[m_2 * 8 + r + 1] = s01;
+      dx[m_2 * 8 + r + 2] = s02;
+      dx[m_2 * 8 + r + 3] = s03;
+      dx[(m_2 + 1) * 8 + r] = s10;
+      dx[(m_2 + 1) * 8 + r + 1] = s11;
+      dx[(m_2 + 1) * 8 + r + 2] = s12;
+      dx[(m_2 + 1) * 8 + r + 3] = s13;
     }
   }
   if ((T * B) % 2 === 1) {
@@ -1491,21 +820,21 @@ function backward(
         s01 = 0,
         s02 = 0,
         s03 = 0;
-      for (let k = 0; k < 16; k++) {
-        const v0 = dbf_1[m_2 * 16 + k];
-        const w0 = Wf[k * 8 + r];
-        const w1 = Wf[k * 8 + r + 1];
-        const w2 = Wf[k * 8 + r + 2];
-        const w3 = Wf[k * 8 + r + 3];
+      for (let k = 0; k < 64; k++) {
+        const v0 = t82[m_2 * 64 + k];
+        const w0 = t84[k * 8 + r];
+        const w1 = t84[k * 8 + r + 1];
+        const w2 = t84[k * 8 + r + 2];
+        const w3 = t84[k * 8 + r + 3];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      dx[m_2 * 8 + r] += s00;
-      dx[m_2 * 8 + r + 1] += s01;
-      dx[m_2 * 8 + r + 2] += s02;
-      dx[m_2 * 8 + r + 3] += s03;
+      dx[m_2 * 8 + r] = s00;
+      dx[m_2 * 8 + r + 1] = s01;
+      dx[m_2 * 8 + r + 2] = s02;
+      dx[m_2 * 8 + r + 3] = s03;
     }
   }
 }
@@ -1519,16 +848,16 @@ function step(
   Y: readonly Real[],
   WS: readonly Real[],
 ): void {
-  const h_next = WS[14]!;
-  const c_next = WS[15]!;
-  const t15 = WS[16]!;
-  const t16 = WS[0]!;
-  const t20 = WS[17]!;
-  const t21 = WS[1]!;
-  const t25 = WS[18]!;
-  const t26 = WS[2]!;
-  const t30 = WS[19]!;
-  const t31 = WS[3]!;
+  const h_next = WS[17]!;
+  const c_next = WS[18]!;
+  const Wf_x_1 = WS[19]!;
+  const Uf_h_prev = WS[20]!;
+  const Wi_x_1 = WS[21]!;
+  const Ui_h_prev = WS[22]!;
+  const Wg_x_1 = WS[23]!;
+  const Ug_h_prev = WS[24]!;
+  const Wo_x_1 = WS[25]!;
+  const Uo_h_prev = WS[26]!;
   const [Wf, Uf, bf, Wi, Ui, bi, Wg, Ug, bg, Wo, Uo, bo] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
@@ -1559,14 +888,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t15[m_1 * 16 + r] = s00;
-      t15[m_1 * 16 + r + 1] = s01;
-      t15[m_1 * 16 + r + 2] = s02;
-      t15[m_1 * 16 + r + 3] = s03;
-      t15[(m_1 + 1) * 16 + r] = s10;
-      t15[(m_1 + 1) * 16 + r + 1] = s11;
-      t15[(m_1 + 1) * 16 + r + 2] = s12;
-      t15[(m_1 + 1) * 16 + r + 3] = s13;
+      Wf_x_1[m_1 * 16 + r] = s00;
+      Wf_x_1[m_1 * 16 + r + 1] = s01;
+      Wf_x_1[m_1 * 16 + r + 2] = s02;
+      Wf_x_1[m_1 * 16 + r + 3] = s03;
+      Wf_x_1[(m_1 + 1) * 16 + r] = s10;
+      Wf_x_1[(m_1 + 1) * 16 + r + 1] = s11;
+      Wf_x_1[(m_1 + 1) * 16 + r + 2] = s12;
+      Wf_x_1[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -1587,10 +916,10 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t15[m_1 * 16 + r] = s00;
-      t15[m_1 * 16 + r + 1] = s01;
-      t15[m_1 * 16 + r + 2] = s02;
-      t15[m_1 * 16 + r + 3] = s03;
+      Wf_x_1[m_1 * 16 + r] = s00;
+      Wf_x_1[m_1 * 16 + r + 1] = s01;
+      Wf_x_1[m_1 * 16 + r + 2] = s02;
+      Wf_x_1[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -1619,14 +948,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t16[m_1 * 16 + r] = s00;
-      t16[m_1 * 16 + r + 1] = s01;
-      t16[m_1 * 16 + r + 2] = s02;
-      t16[m_1 * 16 + r + 3] = s03;
-      t16[(m_1 + 1) * 16 + r] = s10;
-      t16[(m_1 + 1) * 16 + r + 1] = s11;
-      t16[(m_1 + 1) * 16 + r + 2] = s12;
-      t16[(m_1 + 1) * 16 + r + 3] = s13;
+      Uf_h_prev[m_1 * 16 + r] = s00;
+      Uf_h_prev[m_1 * 16 + r + 1] = s01;
+      Uf_h_prev[m_1 * 16 + r + 2] = s02;
+      Uf_h_prev[m_1 * 16 + r + 3] = s03;
+      Uf_h_prev[(m_1 + 1) * 16 + r] = s10;
+      Uf_h_prev[(m_1 + 1) * 16 + r + 1] = s11;
+      Uf_h_prev[(m_1 + 1) * 16 + r + 2] = s12;
+      Uf_h_prev[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -1647,10 +976,10 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t16[m_1 * 16 + r] = s00;
-      t16[m_1 * 16 + r + 1] = s01;
-      t16[m_1 * 16 + r + 2] = s02;
-      t16[m_1 * 16 + r + 3] = s03;
+      Uf_h_prev[m_1 * 16 + r] = s00;
+      Uf_h_prev[m_1 * 16 + r + 1] = s01;
+      Uf_h_prev[m_1 * 16 + r + 2] = s02;
+      Uf_h_prev[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -1679,14 +1008,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t20[m_1 * 16 + r] = s00;
-      t20[m_1 * 16 + r + 1] = s01;
-      t20[m_1 * 16 + r + 2] = s02;
-      t20[m_1 * 16 + r + 3] = s03;
-      t20[(m_1 + 1) * 16 + r] = s10;
-      t20[(m_1 + 1) * 16 + r + 1] = s11;
-      t20[(m_1 + 1) * 16 + r + 2] = s12;
-      t20[(m_1 + 1) * 16 + r + 3] = s13;
+      Wi_x_1[m_1 * 16 + r] = s00;
+      Wi_x_1[m_1 * 16 + r + 1] = s01;
+      Wi_x_1[m_1 * 16 + r + 2] = s02;
+      Wi_x_1[m_1 * 16 + r + 3] = s03;
+      Wi_x_1[(m_1 + 1) * 16 + r] = s10;
+      Wi_x_1[(m_1 + 1) * 16 + r + 1] = s11;
+      Wi_x_1[(m_1 + 1) * 16 + r + 2] = s12;
+      Wi_x_1[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -1707,10 +1036,10 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t20[m_1 * 16 + r] = s00;
-      t20[m_1 * 16 + r + 1] = s01;
-      t20[m_1 * 16 + r + 2] = s02;
-      t20[m_1 * 16 + r + 3] = s03;
+      Wi_x_1[m_1 * 16 + r] = s00;
+      Wi_x_1[m_1 * 16 + r + 1] = s01;
+      Wi_x_1[m_1 * 16 + r + 2] = s02;
+      Wi_x_1[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -1739,14 +1068,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t21[m_1 * 16 + r] = s00;
-      t21[m_1 * 16 + r + 1] = s01;
-      t21[m_1 * 16 + r + 2] = s02;
-      t21[m_1 * 16 + r + 3] = s03;
-      t21[(m_1 + 1) * 16 + r] = s10;
-      t21[(m_1 + 1) * 16 + r + 1] = s11;
-      t21[(m_1 + 1) * 16 + r + 2] = s12;
-      t21[(m_1 + 1) * 16 + r + 3] = s13;
+      Ui_h_prev[m_1 * 16 + r] = s00;
+      Ui_h_prev[m_1 * 16 + r + 1] = s01;
+      Ui_h_prev[m_1 * 16 + r + 2] = s02;
+      Ui_h_prev[m_1 * 16 + r + 3] = s03;
+      Ui_h_prev[(m_1 + 1) * 16 + r] = s10;
+      Ui_h_prev[(m_1 + 1) * 16 + r + 1] = s11;
+      Ui_h_prev[(m_1 + 1) * 16 + r + 2] = s12;
+      Ui_h_prev[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -1767,10 +1096,10 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t21[m_1 * 16 + r] = s00;
-      t21[m_1 * 16 + r + 1] = s01;
-      t21[m_1 * 16 + r + 2] = s02;
-      t21[m_1 * 16 + r + 3] = s03;
+      Ui_h_prev[m_1 * 16 + r] = s00;
+      Ui_h_prev[m_1 * 16 + r + 1] = s01;
+      Ui_h_prev[m_1 * 16 + r + 2] = s02;
+      Ui_h_prev[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -1799,14 +1128,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t25[m_1 * 16 + r] = s00;
-      t25[m_1 * 16 + r + 1] = s01;
-      t25[m_1 * 16 + r + 2] = s02;
-      t25[m_1 * 16 + r + 3] = s03;
-      t25[(m_1 + 1) * 16 + r] = s10;
-      t25[(m_1 + 1) * 16 + r + 1] = s11;
-      t25[(m_1 + 1) * 16 + r + 2] = s12;
-      t25[(m_1 + 1) * 16 + r + 3] = s13;
+      Wg_x_1[m_1 * 16 + r] = s00;
+      Wg_x_1[m_1 * 16 + r + 1] = s01;
+      Wg_x_1[m_1 * 16 + r + 2] = s02;
+      Wg_x_1[m_1 * 16 + r + 3] = s03;
+      Wg_x_1[(m_1 + 1) * 16 + r] = s10;
+      Wg_x_1[(m_1 + 1) * 16 + r + 1] = s11;
+      Wg_x_1[(m_1 + 1) * 16 + r + 2] = s12;
+      Wg_x_1[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -1827,10 +1156,10 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t25[m_1 * 16 + r] = s00;
-      t25[m_1 * 16 + r + 1] = s01;
-      t25[m_1 * 16 + r + 2] = s02;
-      t25[m_1 * 16 + r + 3] = s03;
+      Wg_x_1[m_1 * 16 + r] = s00;
+      Wg_x_1[m_1 * 16 + r + 1] = s01;
+      Wg_x_1[m_1 * 16 + r + 2] = s02;
+      Wg_x_1[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -1859,14 +1188,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t26[m_1 * 16 + r] = s00;
-      t26[m_1 * 16 + r + 1] = s01;
-      t26[m_1 * 16 + r + 2] = s02;
-      t26[m_1 * 16 + r + 3] = s03;
-      t26[(m_1 + 1) * 16 + r] = s10;
-      t26[(m_1 + 1) * 16 + r + 1] = s11;
-      t26[(m_1 + 1) * 16 + r + 2] = s12;
-      t26[(m_1 + 1) * 16 + r + 3] = s13;
+      Ug_h_prev[m_1 * 16 + r] = s00;
+      Ug_h_prev[m_1 * 16 + r + 1] = s01;
+      Ug_h_prev[m_1 * 16 + r + 2] = s02;
+      Ug_h_prev[m_1 * 16 + r + 3] = s03;
+      Ug_h_prev[(m_1 + 1) * 16 + r] = s10;
+      Ug_h_prev[(m_1 + 1) * 16 + r + 1] = s11;
+      Ug_h_prev[(m_1 + 1) * 16 + r + 2] = s12;
+      Ug_h_prev[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -1887,10 +1216,10 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t26[m_1 * 16 + r] = s00;
-      t26[m_1 * 16 + r + 1] = s01;
-      t26[m_1 * 16 + r + 2] = s02;
-      t26[m_1 * 16 + r + 3] = s03;
+      Ug_h_prev[m_1 * 16 + r] = s00;
+      Ug_h_prev[m_1 * 16 + r + 1] = s01;
+      Ug_h_prev[m_1 * 16 + r + 2] = s02;
+      Ug_h_prev[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -1919,14 +1248,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t30[m_1 * 16 + r] = s00;
-      t30[m_1 * 16 + r + 1] = s01;
-      t30[m_1 * 16 + r + 2] = s02;
-      t30[m_1 * 16 + r + 3] = s03;
-      t30[(m_1 + 1) * 16 + r] = s10;
-      t30[(m_1 + 1) * 16 + r + 1] = s11;
-      t30[(m_1 + 1) * 16 + r + 2] = s12;
-      t30[(m_1 + 1) * 16 + r + 3] = s13;
+      Wo_x_1[m_1 * 16 + r] = s00;
+      Wo_x_1[m_1 * 16 + r + 1] = s01;
+      Wo_x_1[m_1 * 16 + r + 2] = s02;
+      Wo_x_1[m_1 * 16 + r + 3] = s03;
+      Wo_x_1[(m_1 + 1) * 16 + r] = s10;
+      Wo_x_1[(m_1 + 1) * 16 + r + 1] = s11;
+      Wo_x_1[(m_1 + 1) * 16 + r + 2] = s12;
+      Wo_x_1[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -1947,10 +1276,10 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t30[m_1 * 16 + r] = s00;
-      t30[m_1 * 16 + r + 1] = s01;
-      t30[m_1 * 16 + r + 2] = s02;
-      t30[m_1 * 16 + r + 3] = s03;
+      Wo_x_1[m_1 * 16 + r] = s00;
+      Wo_x_1[m_1 * 16 + r + 1] = s01;
+      Wo_x_1[m_1 * 16 + r + 2] = s02;
+      Wo_x_1[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -1979,14 +1308,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t31[m_1 * 16 + r] = s00;
-      t31[m_1 * 16 + r + 1] = s01;
-      t31[m_1 * 16 + r + 2] = s02;
-      t31[m_1 * 16 + r + 3] = s03;
-      t31[(m_1 + 1) * 16 + r] = s10;
-      t31[(m_1 + 1) * 16 + r + 1] = s11;
-      t31[(m_1 + 1) * 16 + r + 2] = s12;
-      t31[(m_1 + 1) * 16 + r + 3] = s13;
+      Uo_h_prev[m_1 * 16 + r] = s00;
+      Uo_h_prev[m_1 * 16 + r + 1] = s01;
+      Uo_h_prev[m_1 * 16 + r + 2] = s02;
+      Uo_h_prev[m_1 * 16 + r + 3] = s03;
+      Uo_h_prev[(m_1 + 1) * 16 + r] = s10;
+      Uo_h_prev[(m_1 + 1) * 16 + r + 1] = s11;
+      Uo_h_prev[(m_1 + 1) * 16 + r + 2] = s12;
+      Uo_h_prev[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -2007,18 +1336,18 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t31[m_1 * 16 + r] = s00;
-      t31[m_1 * 16 + r + 1] = s01;
-      t31[m_1 * 16 + r + 2] = s02;
-      t31[m_1 * 16 + r + 3] = s03;
+      Uo_h_prev[m_1 * 16 + r] = s00;
+      Uo_h_prev[m_1 * 16 + r + 1] = s01;
+      Uo_h_prev[m_1 * 16 + r + 2] = s02;
+      Uo_h_prev[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
       c_next[m * 16 + i_1] =
-        c_seq[m * 16 + i_1] * sigmoid(bf[i_1] + (t15[m * 16 + i_1] + t16[m * 16 + i_1])) +
-        sigmoid(bi[i_1] + (t20[m * 16 + i_1] + t21[m * 16 + i_1])) *
-          Math.tanh(bg[i_1] + (t25[m * 16 + i_1] + t26[m * 16 + i_1]));
+        c_seq[m * 16 + i_1] * sigmoid(bf[i_1] + (Wf_x_1[m * 16 + i_1] + Uf_h_prev[m * 16 + i_1])) +
+        sigmoid(bi[i_1] + (Wi_x_1[m * 16 + i_1] + Ui_h_prev[m * 16 + i_1])) *
+          Math.tanh(bg[i_1] + (Wg_x_1[m * 16 + i_1] + Ug_h_prev[m * 16 + i_1]));
   }
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++) c_out[m * 16 + i_1] = c_next[m * 16 + i_1];
@@ -2026,7 +1355,7 @@ function step(
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
       h_next[m * 16 + i_1] =
-        sigmoid(bo[i_1] + (t30[m * 16 + i_1] + t31[m * 16 + i_1])) *
+        sigmoid(bo[i_1] + (Wo_x_1[m * 16 + i_1] + Uo_h_prev[m * 16 + i_1])) *
         Math.tanh(c_next[m * 16 + i_1]);
   }
   for (let m = 0; m < B; m++) {

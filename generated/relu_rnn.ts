@@ -18,6 +18,7 @@ export const spec = {
   states: [{ name: "h", shape: [16], size: 16 }],
   outputs: [{ name: "y", shape: [4], size: 4 }],
   workspace: [
+    { size: 16, rows: "TB" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
@@ -25,11 +26,9 @@ export const spec = {
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
   ],
-  tape: [
-    { name: "v7", shape: [16], size: 16 },
-    { name: "v10", shape: [16], size: 16 },
-  ],
+  tape: [{ name: "v10", shape: [16], size: 16 }],
 } as const;
 
 /** Runs T steps over B sequences: inputs X `[T][B][n]`, state history S `[T+1][B][n]`, outputs Y, tape R. */
@@ -44,12 +43,13 @@ function forward(
   M: Uint8Array | undefined,
   WS: readonly Real[],
 ): void {
-  const t8 = WS[0]!;
+  const Wx_x = WS[0]!;
+  const Wh_h_prev = WS[1]!;
   const [Wx, Wh, b, Wy, by] = P;
   const [x] = X;
   const [h_seq] = S;
   const [y_out] = Y;
-  const [v7_tape, v10_tape] = R;
+  const [v10_tape] = R;
   // Everything that does not depend on a state, for all T·B steps at once.
   for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
     for (let r = 0; r < 16; r += 4) {
@@ -77,14 +77,14 @@ function forward(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      v7_tape[m_2 * 16 + r] = s00;
-      v7_tape[m_2 * 16 + r + 1] = s01;
-      v7_tape[m_2 * 16 + r + 2] = s02;
-      v7_tape[m_2 * 16 + r + 3] = s03;
-      v7_tape[(m_2 + 1) * 16 + r] = s10;
-      v7_tape[(m_2 + 1) * 16 + r + 1] = s11;
-      v7_tape[(m_2 + 1) * 16 + r + 2] = s12;
-      v7_tape[(m_2 + 1) * 16 + r + 3] = s13;
+      Wx_x[m_2 * 16 + r] = s00;
+      Wx_x[m_2 * 16 + r + 1] = s01;
+      Wx_x[m_2 * 16 + r + 2] = s02;
+      Wx_x[m_2 * 16 + r + 3] = s03;
+      Wx_x[(m_2 + 1) * 16 + r] = s10;
+      Wx_x[(m_2 + 1) * 16 + r + 1] = s11;
+      Wx_x[(m_2 + 1) * 16 + r + 2] = s12;
+      Wx_x[(m_2 + 1) * 16 + r + 3] = s13;
     }
   }
   if ((T * B) % 2 === 1) {
@@ -105,10 +105,10 @@ function forward(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      v7_tape[m_2 * 16 + r] = s00;
-      v7_tape[m_2 * 16 + r + 1] = s01;
-      v7_tape[m_2 * 16 + r + 2] = s02;
-      v7_tape[m_2 * 16 + r + 3] = s03;
+      Wx_x[m_2 * 16 + r] = s00;
+      Wx_x[m_2 * 16 + r + 1] = s01;
+      Wx_x[m_2 * 16 + r + 2] = s02;
+      Wx_x[m_2 * 16 + r + 3] = s03;
     }
   }
   for (let t = 0; t < T; t++) {
@@ -141,14 +141,14 @@ function forward(
           s12 += w2 * v1;
           s13 += w3 * v1;
         }
-        t8[m_2 * 16 + r] = s00;
-        t8[m_2 * 16 + r + 1] = s01;
-        t8[m_2 * 16 + r + 2] = s02;
-        t8[m_2 * 16 + r + 3] = s03;
-        t8[(m_2 + 1) * 16 + r] = s10;
-        t8[(m_2 + 1) * 16 + r + 1] = s11;
-        t8[(m_2 + 1) * 16 + r + 2] = s12;
-        t8[(m_2 + 1) * 16 + r + 3] = s13;
+        Wh_h_prev[m_2 * 16 + r] = s00;
+        Wh_h_prev[m_2 * 16 + r + 1] = s01;
+        Wh_h_prev[m_2 * 16 + r + 2] = s02;
+        Wh_h_prev[m_2 * 16 + r + 3] = s03;
+        Wh_h_prev[(m_2 + 1) * 16 + r] = s10;
+        Wh_h_prev[(m_2 + 1) * 16 + r + 1] = s11;
+        Wh_h_prev[(m_2 + 1) * 16 + r + 2] = s12;
+        Wh_h_prev[(m_2 + 1) * 16 + r + 3] = s13;
       }
     }
     if (B % 2 === 1) {
@@ -169,16 +169,16 @@ function forward(
           s02 += w2 * v0;
           s03 += w3 * v0;
         }
-        t8[m_2 * 16 + r] = s00;
-        t8[m_2 * 16 + r + 1] = s01;
-        t8[m_2 * 16 + r + 2] = s02;
-        t8[m_2 * 16 + r + 3] = s03;
+        Wh_h_prev[m_2 * 16 + r] = s00;
+        Wh_h_prev[m_2 * 16 + r + 1] = s01;
+        Wh_h_prev[m_2 * 16 + r + 2] = s02;
+        Wh_h_prev[m_2 * 16 + r + 3] = s03;
       }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         v10_tape[(t * B + m_1) * 16 + i_1] =
-          b[i_1] + (v7_tape[(t * B + m_1) * 16 + i_1] + t8[m_1 * 16 + i_1]);
+          b[i_1] + (Wx_x[(t * B + m_1) * 16 + i_1] + Wh_h_prev[m_1 * 16 + i_1]);
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
@@ -272,15 +272,15 @@ function backward(
   GX: readonly Real[],
   WS: readonly Real[],
 ): void {
-  const t15 = WS[1]!;
-  const dh_in = WS[2]!;
-  const db_1 = WS[3]!;
-  const t17 = WS[4]!;
+  const t15 = WS[2]!;
+  const dh_in = WS[3]!;
+  const dWh_h_prev = WS[4]!;
+  const t17 = WS[5]!;
   const [Wx, Wh, b, Wy, by] = P;
   const [x] = X;
   const [h_seq] = S;
   const [y_out] = Y;
-  const [v7_tape, v10_tape] = R;
+  const [v10_tape] = R;
   const [dy_out] = GY;
   const [dh_carry] = GS;
   const [dWx, dWh, db, dWy, dby] = GP;
@@ -354,7 +354,7 @@ function backward(
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        db_1[(t * B + m) * 16 + i_1] =
+        dWh_h_prev[(t * B + m) * 16 + i_1] =
           (t15[m * 16 + i_1] + t17[m * 16 + i_1]) * (v10_tape[(t * B + m) * 16 + i_1] > 0 ? 1 : 0);
     }
     for (let m_2 = 0; m_2 + 1 < B; m_2 += 2) {
@@ -368,8 +368,8 @@ function backward(
           s12 = 0,
           s13 = 0;
         for (let k = 0; k < 16; k++) {
-          const v0 = db_1[(t * B + m_2) * 16 + k];
-          const v1 = db_1[(t * B + m_2 + 1) * 16 + k];
+          const v0 = dWh_h_prev[(t * B + m_2) * 16 + k];
+          const v1 = dWh_h_prev[(t * B + m_2 + 1) * 16 + k];
           const w0 = Wh[k * 16 + r];
           const w1 = Wh[k * 16 + r + 1];
           const w2 = Wh[k * 16 + r + 2];
@@ -401,7 +401,7 @@ function backward(
           s02 = 0,
           s03 = 0;
         for (let k = 0; k < 16; k++) {
-          const v0 = db_1[(t * B + m_2) * 16 + k];
+          const v0 = dWh_h_prev[(t * B + m_2) * 16 + k];
           const w0 = Wh[k * 16 + r];
           const w1 = Wh[k * 16 + r + 1];
           const w2 = Wh[k * 16 + r + 2];
@@ -427,7 +427,7 @@ function backward(
   }
   // Param and input gradients, for all T·B steps at once.
   for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) db[i_1] += db_1[m_1 * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) db[i_1] += dWh_h_prev[m_1 * 16 + i_1];
   }
   for (let m_1 = 0; m_1 < T * B; m_1++) {
     for (let i_1 = 0; i_1 < 4; i_1++) dby[i_1] += dy_out[m_1 * 4 + i_1];
@@ -479,10 +479,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = db_1[m_2 * 16 + r];
-        const a1 = db_1[m_2 * 16 + r + 1];
-        const a2 = db_1[m_2 * 16 + r + 2];
-        const a3 = db_1[m_2 * 16 + r + 3];
+        const a0 = dWh_h_prev[m_2 * 16 + r];
+        const a1 = dWh_h_prev[m_2 * 16 + r + 1];
+        const a2 = dWh_h_prev[m_2 * 16 + r + 2];
+        const a3 = dWh_h_prev[m_2 * 16 + r + 3];
         const b0 = h_seq[m_2 * 16 + c];
         const b1 = h_seq[m_2 * 16 + c + 1];
         s00 += a0 * b0;
@@ -515,10 +515,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = db_1[m_2 * 16 + r];
-        const a1 = db_1[m_2 * 16 + r + 1];
-        const a2 = db_1[m_2 * 16 + r + 2];
-        const a3 = db_1[m_2 * 16 + r + 3];
+        const a0 = dWh_h_prev[m_2 * 16 + r];
+        const a1 = dWh_h_prev[m_2 * 16 + r + 1];
+        const a2 = dWh_h_prev[m_2 * 16 + r + 2];
+        const a3 = dWh_h_prev[m_2 * 16 + r + 3];
         const b0 = x[m_2 * 8 + c];
         const b1 = x[m_2 * 8 + c + 1];
         s00 += a0 * b0;
@@ -551,8 +551,8 @@ function backward(
         s12 = 0,
         s13 = 0;
       for (let k = 0; k < 16; k++) {
-        const v0 = db_1[m_2 * 16 + k];
-        const v1 = db_1[(m_2 + 1) * 16 + k];
+        const v0 = dWh_h_prev[m_2 * 16 + k];
+        const v1 = dWh_h_prev[(m_2 + 1) * 16 + k];
         const w0 = Wx[k * 8 + r];
         const w1 = Wx[k * 8 + r + 1];
         const w2 = Wx[k * 8 + r + 2];
@@ -584,7 +584,7 @@ function backward(
         s02 = 0,
         s03 = 0;
       for (let k = 0; k < 16; k++) {
-        const v0 = db_1[m_2 * 16 + k];
+        const v0 = dWh_h_prev[m_2 * 16 + k];
         const w0 = Wx[k * 8 + r];
         const w1 = Wx[k * 8 + r + 1];
         const w2 = Wx[k * 8 + r + 2];
@@ -611,9 +611,9 @@ function step(
   Y: readonly Real[],
   WS: readonly Real[],
 ): void {
-  const h_next = WS[5]!;
-  const t7 = WS[6]!;
-  const t8 = WS[0]!;
+  const h_next = WS[6]!;
+  const Wx_x_1 = WS[7]!;
+  const Wh_h_prev_1 = WS[8]!;
   const [Wx, Wh, b, Wy, by] = P;
   const [x] = X;
   const [h_seq] = S;
@@ -647,14 +647,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t7[m_1 * 16 + r] = s00;
-      t7[m_1 * 16 + r + 1] = s01;
-      t7[m_1 * 16 + r + 2] = s02;
-      t7[m_1 * 16 + r + 3] = s03;
-      t7[(m_1 + 1) * 16 + r] = s10;
-      t7[(m_1 + 1) * 16 + r + 1] = s11;
-      t7[(m_1 + 1) * 16 + r + 2] = s12;
-      t7[(m_1 + 1) * 16 + r + 3] = s13;
+      Wx_x_1[m_1 * 16 + r] = s00;
+      Wx_x_1[m_1 * 16 + r + 1] = s01;
+      Wx_x_1[m_1 * 16 + r + 2] = s02;
+      Wx_x_1[m_1 * 16 + r + 3] = s03;
+      Wx_x_1[(m_1 + 1) * 16 + r] = s10;
+      Wx_x_1[(m_1 + 1) * 16 + r + 1] = s11;
+      Wx_x_1[(m_1 + 1) * 16 + r + 2] = s12;
+      Wx_x_1[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -675,10 +675,10 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t7[m_1 * 16 + r] = s00;
-      t7[m_1 * 16 + r + 1] = s01;
-      t7[m_1 * 16 + r + 2] = s02;
-      t7[m_1 * 16 + r + 3] = s03;
+      Wx_x_1[m_1 * 16 + r] = s00;
+      Wx_x_1[m_1 * 16 + r + 1] = s01;
+      Wx_x_1[m_1 * 16 + r + 2] = s02;
+      Wx_x_1[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -707,14 +707,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t8[m_1 * 16 + r] = s00;
-      t8[m_1 * 16 + r + 1] = s01;
-      t8[m_1 * 16 + r + 2] = s02;
-      t8[m_1 * 16 + r + 3] = s03;
-      t8[(m_1 + 1) * 16 + r] = s10;
-      t8[(m_1 + 1) * 16 + r + 1] = s11;
-      t8[(m_1 + 1) * 16 + r + 2] = s12;
-      t8[(m_1 + 1) * 16 + r + 3] = s13;
+      Wh_h_prev_1[m_1 * 16 + r] = s00;
+      Wh_h_prev_1[m_1 * 16 + r + 1] = s01;
+      Wh_h_prev_1[m_1 * 16 + r + 2] = s02;
+      Wh_h_prev_1[m_1 * 16 + r + 3] = s03;
+      Wh_h_prev_1[(m_1 + 1) * 16 + r] = s10;
+      Wh_h_prev_1[(m_1 + 1) * 16 + r + 1] = s11;
+      Wh_h_prev_1[(m_1 + 1) * 16 + r + 2] = s12;
+      Wh_h_prev_1[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -735,15 +735,18 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t8[m_1 * 16 + r] = s00;
-      t8[m_1 * 16 + r + 1] = s01;
-      t8[m_1 * 16 + r + 2] = s02;
-      t8[m_1 * 16 + r + 3] = s03;
+      Wh_h_prev_1[m_1 * 16 + r] = s00;
+      Wh_h_prev_1[m_1 * 16 + r + 1] = s01;
+      Wh_h_prev_1[m_1 * 16 + r + 2] = s02;
+      Wh_h_prev_1[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
-      h_next[m * 16 + i_1] = Math.max(b[i_1] + (t7[m * 16 + i_1] + t8[m * 16 + i_1]), 0);
+      h_next[m * 16 + i_1] = Math.max(
+        b[i_1] + (Wx_x_1[m * 16 + i_1] + Wh_h_prev_1[m * 16 + i_1]),
+        0,
+      );
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
     for (let r = 0; r < 4; r += 4) {

@@ -16,14 +16,16 @@ export const spec = {
   states: [{ name: "h", shape: [16], size: 16 }],
   outputs: [{ name: "h", shape: [16], size: 16 }],
   workspace: [
+    { size: 16, rows: "TB" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "TB" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
   ],
-  tape: [{ name: "v5", shape: [16], size: 16 }],
+  tape: [],
 } as const;
 
 /** Runs T steps over B sequences: inputs X `[T][B][n]`, state history S `[T+1][B][n]`, outputs Y, tape R. */
@@ -38,12 +40,12 @@ function forward(
   M: Uint8Array | undefined,
   WS: readonly Real[],
 ): void {
-  const t6 = WS[0]!;
+  const Wx_x = WS[0]!;
+  const Wh_h_prev = WS[1]!;
   const [Wx, Wh, b] = P;
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  const [v5_tape] = R;
   // Everything that does not depend on a state, for all T·B steps at once.
   for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
     for (let r = 0; r < 16; r += 4) {
@@ -71,14 +73,14 @@ function forward(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      v5_tape[m_2 * 16 + r] = s00;
-      v5_tape[m_2 * 16 + r + 1] = s01;
-      v5_tape[m_2 * 16 + r + 2] = s02;
-      v5_tape[m_2 * 16 + r + 3] = s03;
-      v5_tape[(m_2 + 1) * 16 + r] = s10;
-      v5_tape[(m_2 + 1) * 16 + r + 1] = s11;
-      v5_tape[(m_2 + 1) * 16 + r + 2] = s12;
-      v5_tape[(m_2 + 1) * 16 + r + 3] = s13;
+      Wx_x[m_2 * 16 + r] = s00;
+      Wx_x[m_2 * 16 + r + 1] = s01;
+      Wx_x[m_2 * 16 + r + 2] = s02;
+      Wx_x[m_2 * 16 + r + 3] = s03;
+      Wx_x[(m_2 + 1) * 16 + r] = s10;
+      Wx_x[(m_2 + 1) * 16 + r + 1] = s11;
+      Wx_x[(m_2 + 1) * 16 + r + 2] = s12;
+      Wx_x[(m_2 + 1) * 16 + r + 3] = s13;
     }
   }
   if ((T * B) % 2 === 1) {
@@ -99,10 +101,10 @@ function forward(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      v5_tape[m_2 * 16 + r] = s00;
-      v5_tape[m_2 * 16 + r + 1] = s01;
-      v5_tape[m_2 * 16 + r + 2] = s02;
-      v5_tape[m_2 * 16 + r + 3] = s03;
+      Wx_x[m_2 * 16 + r] = s00;
+      Wx_x[m_2 * 16 + r + 1] = s01;
+      Wx_x[m_2 * 16 + r + 2] = s02;
+      Wx_x[m_2 * 16 + r + 3] = s03;
     }
   }
   for (let t = 0; t < T; t++) {
@@ -132,14 +134,14 @@ function forward(
           s12 += w2 * v1;
           s13 += w3 * v1;
         }
-        t6[m_2 * 16 + r] = s00;
-        t6[m_2 * 16 + r + 1] = s01;
-        t6[m_2 * 16 + r + 2] = s02;
-        t6[m_2 * 16 + r + 3] = s03;
-        t6[(m_2 + 1) * 16 + r] = s10;
-        t6[(m_2 + 1) * 16 + r + 1] = s11;
-        t6[(m_2 + 1) * 16 + r + 2] = s12;
-        t6[(m_2 + 1) * 16 + r + 3] = s13;
+        Wh_h_prev[m_2 * 16 + r] = s00;
+        Wh_h_prev[m_2 * 16 + r + 1] = s01;
+        Wh_h_prev[m_2 * 16 + r + 2] = s02;
+        Wh_h_prev[m_2 * 16 + r + 3] = s03;
+        Wh_h_prev[(m_2 + 1) * 16 + r] = s10;
+        Wh_h_prev[(m_2 + 1) * 16 + r + 1] = s11;
+        Wh_h_prev[(m_2 + 1) * 16 + r + 2] = s12;
+        Wh_h_prev[(m_2 + 1) * 16 + r + 3] = s13;
       }
     }
     if (B % 2 === 1) {
@@ -160,16 +162,16 @@ function forward(
           s02 += w2 * v0;
           s03 += w3 * v0;
         }
-        t6[m_2 * 16 + r] = s00;
-        t6[m_2 * 16 + r + 1] = s01;
-        t6[m_2 * 16 + r + 2] = s02;
-        t6[m_2 * 16 + r + 3] = s03;
+        Wh_h_prev[m_2 * 16 + r] = s00;
+        Wh_h_prev[m_2 * 16 + r + 1] = s01;
+        Wh_h_prev[m_2 * 16 + r + 2] = s02;
+        Wh_h_prev[m_2 * 16 + r + 3] = s03;
       }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         h_seq[((t + 1) * B + m_1) * 16 + i_1] = Math.tanh(
-          b[i_1] + (v5_tape[(t * B + m_1) * 16 + i_1] + t6[m_1 * 16 + i_1]),
+          b[i_1] + (Wx_x[(t * B + m_1) * 16 + i_1] + Wh_h_prev[m_1 * 16 + i_1]),
         );
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
@@ -204,14 +206,13 @@ function backward(
   GX: readonly Real[],
   WS: readonly Real[],
 ): void {
-  const t11 = WS[1]!;
-  const dh_in = WS[2]!;
-  const db_1 = WS[3]!;
+  const t11 = WS[2]!;
+  const dh_in = WS[3]!;
+  const dWh_h_prev = WS[4]!;
   const [Wx, Wh, b] = P;
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  const [v5_tape] = R;
   const [dh_out] = GY;
   const [dh_carry] = GS;
   const [dWx, dWh, db] = GP;
@@ -225,7 +226,7 @@ function backward(
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        db_1[(t * B + m) * 16 + i_1] =
+        dWh_h_prev[(t * B + m) * 16 + i_1] =
           (dh_out[(t * B + m) * 16 + i_1] + t11[m * 16 + i_1]) *
           (1 - h_seq[((t + 1) * B + m) * 16 + i_1] * h_seq[((t + 1) * B + m) * 16 + i_1]);
     }
@@ -240,8 +241,8 @@ function backward(
           s12 = 0,
           s13 = 0;
         for (let k = 0; k < 16; k++) {
-          const v0 = db_1[(t * B + m_2) * 16 + k];
-          const v1 = db_1[(t * B + m_2 + 1) * 16 + k];
+          const v0 = dWh_h_prev[(t * B + m_2) * 16 + k];
+          const v1 = dWh_h_prev[(t * B + m_2 + 1) * 16 + k];
           const w0 = Wh[k * 16 + r];
           const w1 = Wh[k * 16 + r + 1];
           const w2 = Wh[k * 16 + r + 2];
@@ -273,7 +274,7 @@ function backward(
           s02 = 0,
           s03 = 0;
         for (let k = 0; k < 16; k++) {
-          const v0 = db_1[(t * B + m_2) * 16 + k];
+          const v0 = dWh_h_prev[(t * B + m_2) * 16 + k];
           const w0 = Wh[k * 16 + r];
           const w1 = Wh[k * 16 + r + 1];
           const w2 = Wh[k * 16 + r + 2];
@@ -299,7 +300,7 @@ function backward(
   }
   // Param and input gradients, for all T·B steps at once.
   for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) db[i_1] += db_1[m_1 * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) db[i_1] += dWh_h_prev[m_1 * 16 + i_1];
   }
   for (let r = 0; r < 16; r += 4) {
     for (let c = 0; c < 16; c += 2) {
@@ -312,10 +313,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = db_1[m_2 * 16 + r];
-        const a1 = db_1[m_2 * 16 + r + 1];
-        const a2 = db_1[m_2 * 16 + r + 2];
-        const a3 = db_1[m_2 * 16 + r + 3];
+        const a0 = dWh_h_prev[m_2 * 16 + r];
+        const a1 = dWh_h_prev[m_2 * 16 + r + 1];
+        const a2 = dWh_h_prev[m_2 * 16 + r + 2];
+        const a3 = dWh_h_prev[m_2 * 16 + r + 3];
         const b0 = h_seq[m_2 * 16 + c];
         const b1 = h_seq[m_2 * 16 + c + 1];
         s00 += a0 * b0;
@@ -348,10 +349,10 @@ function backward(
         s30 = 0,
         s31 = 0;
       for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = db_1[m_2 * 16 + r];
-        const a1 = db_1[m_2 * 16 + r + 1];
-        const a2 = db_1[m_2 * 16 + r + 2];
-        const a3 = db_1[m_2 * 16 + r + 3];
+        const a0 = dWh_h_prev[m_2 * 16 + r];
+        const a1 = dWh_h_prev[m_2 * 16 + r + 1];
+        const a2 = dWh_h_prev[m_2 * 16 + r + 2];
+        const a3 = dWh_h_prev[m_2 * 16 + r + 3];
         const b0 = x[m_2 * 8 + c];
         const b1 = x[m_2 * 8 + c + 1];
         s00 += a0 * b0;
@@ -384,8 +385,8 @@ function backward(
         s12 = 0,
         s13 = 0;
       for (let k = 0; k < 16; k++) {
-        const v0 = db_1[m_2 * 16 + k];
-        const v1 = db_1[(m_2 + 1) * 16 + k];
+        const v0 = dWh_h_prev[m_2 * 16 + k];
+        const v1 = dWh_h_prev[(m_2 + 1) * 16 + k];
         const w0 = Wx[k * 8 + r];
         const w1 = Wx[k * 8 + r + 1];
         const w2 = Wx[k * 8 + r + 2];
@@ -417,7 +418,7 @@ function backward(
         s02 = 0,
         s03 = 0;
       for (let k = 0; k < 16; k++) {
-        const v0 = db_1[m_2 * 16 + k];
+        const v0 = dWh_h_prev[m_2 * 16 + k];
         const w0 = Wx[k * 8 + r];
         const w1 = Wx[k * 8 + r + 1];
         const w2 = Wx[k * 8 + r + 2];
@@ -444,9 +445,9 @@ function step(
   Y: readonly Real[],
   WS: readonly Real[],
 ): void {
-  const h_next = WS[4]!;
-  const t5 = WS[5]!;
-  const t6 = WS[0]!;
+  const h_next = WS[5]!;
+  const Wx_x_1 = WS[6]!;
+  const Wh_h_prev_1 = WS[7]!;
   const [Wx, Wh, b] = P;
   const [x] = X;
   const [h_seq] = S;
@@ -477,14 +478,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t5[m_1 * 16 + r] = s00;
-      t5[m_1 * 16 + r + 1] = s01;
-      t5[m_1 * 16 + r + 2] = s02;
-      t5[m_1 * 16 + r + 3] = s03;
-      t5[(m_1 + 1) * 16 + r] = s10;
-      t5[(m_1 + 1) * 16 + r + 1] = s11;
-      t5[(m_1 + 1) * 16 + r + 2] = s12;
-      t5[(m_1 + 1) * 16 + r + 3] = s13;
+      Wx_x_1[m_1 * 16 + r] = s00;
+      Wx_x_1[m_1 * 16 + r + 1] = s01;
+      Wx_x_1[m_1 * 16 + r + 2] = s02;
+      Wx_x_1[m_1 * 16 + r + 3] = s03;
+      Wx_x_1[(m_1 + 1) * 16 + r] = s10;
+      Wx_x_1[(m_1 + 1) * 16 + r + 1] = s11;
+      Wx_x_1[(m_1 + 1) * 16 + r + 2] = s12;
+      Wx_x_1[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -505,10 +506,10 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t5[m_1 * 16 + r] = s00;
-      t5[m_1 * 16 + r + 1] = s01;
-      t5[m_1 * 16 + r + 2] = s02;
-      t5[m_1 * 16 + r + 3] = s03;
+      Wx_x_1[m_1 * 16 + r] = s00;
+      Wx_x_1[m_1 * 16 + r + 1] = s01;
+      Wx_x_1[m_1 * 16 + r + 2] = s02;
+      Wx_x_1[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -537,14 +538,14 @@ function step(
         s12 += w2 * v1;
         s13 += w3 * v1;
       }
-      t6[m_1 * 16 + r] = s00;
-      t6[m_1 * 16 + r + 1] = s01;
-      t6[m_1 * 16 + r + 2] = s02;
-      t6[m_1 * 16 + r + 3] = s03;
-      t6[(m_1 + 1) * 16 + r] = s10;
-      t6[(m_1 + 1) * 16 + r + 1] = s11;
-      t6[(m_1 + 1) * 16 + r + 2] = s12;
-      t6[(m_1 + 1) * 16 + r + 3] = s13;
+      Wh_h_prev_1[m_1 * 16 + r] = s00;
+      Wh_h_prev_1[m_1 * 16 + r + 1] = s01;
+      Wh_h_prev_1[m_1 * 16 + r + 2] = s02;
+      Wh_h_prev_1[m_1 * 16 + r + 3] = s03;
+      Wh_h_prev_1[(m_1 + 1) * 16 + r] = s10;
+      Wh_h_prev_1[(m_1 + 1) * 16 + r + 1] = s11;
+      Wh_h_prev_1[(m_1 + 1) * 16 + r + 2] = s12;
+      Wh_h_prev_1[(m_1 + 1) * 16 + r + 3] = s13;
     }
   }
   if (B % 2 === 1) {
@@ -565,15 +566,15 @@ function step(
         s02 += w2 * v0;
         s03 += w3 * v0;
       }
-      t6[m_1 * 16 + r] = s00;
-      t6[m_1 * 16 + r + 1] = s01;
-      t6[m_1 * 16 + r + 2] = s02;
-      t6[m_1 * 16 + r + 3] = s03;
+      Wh_h_prev_1[m_1 * 16 + r] = s00;
+      Wh_h_prev_1[m_1 * 16 + r + 1] = s01;
+      Wh_h_prev_1[m_1 * 16 + r + 2] = s02;
+      Wh_h_prev_1[m_1 * 16 + r + 3] = s03;
     }
   }
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
-      h_next[m * 16 + i_1] = Math.tanh(b[i_1] + (t5[m * 16 + i_1] + t6[m * 16 + i_1]));
+      h_next[m * 16 + i_1] = Math.tanh(b[i_1] + (Wx_x_1[m * 16 + i_1] + Wh_h_prev_1[m * 16 + i_1]));
   }
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++) h_out[m * 16 + i_1] = h_next[m * 16 + i_1];

@@ -37,9 +37,9 @@ const CASES: Record<string, Case[]> = {
   ],
   transpose: [{ args: [[2, 3]] }],
   outer: [{ args: [[3], [2]] }],
-  concat: [{ args: [[2], [3]] }, { args: [[2], [], [1]] }],
-  slice: [{ args: [[6]], attrs: { start: 2, length: 3 } }],
-  pad: [{ args: [[3]], attrs: { start: 1, total: 6 } }],
+  concat: [{ args: [[2], [3]] }, { args: [[2], [], [1]] }, { args: [[2, 3], [1, 3]] }],
+  slice: [{ args: [[6]], attrs: { start: 2, length: 3 } }, { args: [[4, 3]], attrs: { start: 1, length: 2 } }],
+  pad: [{ args: [[3]], attrs: { start: 1, total: 6 } }, { args: [[2, 3]], attrs: { start: 1, total: 4 } }],
   sum: [{ args: [[5]] }, { args: [[2, 3]] }],
   mean: [{ args: [[5]] }, { args: [[2, 3]] }],
 };

@@ -19,10 +19,13 @@ export type Mode = "=" | "+=";
 export interface Slot {
   readonly array: string;
   readonly rowBase: string | null;
+  /** A view into a wider array: elements per row there, and where this value starts in a row. */
+  readonly stride?: number;
+  readonly offset?: number;
 }
 
 type Place =
-  | { readonly kind: "array"; readonly slot: Slot; readonly mode: Mode }
+  | { readonly kind: "array"; readonly slot: Slot; readonly mode: Mode; readonly view?: boolean }
   | { readonly kind: "scalar"; readonly name: string }
   | { readonly kind: "inline" };
 
@@ -50,11 +53,14 @@ export interface Scratch {
 
 /** The flat index of element `i` of row `m` in a slot of `size` elements per row. */
 export function at(slot: Slot, m: string, size: number, i: string): string {
-  if (slot.rowBase === null) return i;
+  const offset = slot.offset ?? 0;
+  const element = offset === 0 ? i : i === "0" ? String(offset) : `${offset} + ${i}`;
+  if (slot.rowBase === null) return element;
+  const stride = slot.stride ?? size;
   const row = slot.rowBase === "0" ? m : `${slot.rowBase} + ${m}`;
-  if (size === 1) return row;
-  const base = /^[\w$]+$/u.test(row) ? `${row} * ${size}` : `(${row}) * ${size}`;
-  return i === "0" ? base : `${base} + ${i}`;
+  if (stride === 1) return offset === 0 ? row : `${row} + ${offset}`;
+  const base = /^[\w$]+$/u.test(row) ? `${row} * ${stride}` : `(${row}) * ${stride}`;
+  return element === "0" ? base : `${base} + ${element}`;
 }
 
 export interface PhaseCode {
@@ -108,7 +114,8 @@ export class StepBody {
     for (const id of needed) {
       if (this.provided.has(id)) continue;
       const place = places.get(id)!;
-      if (place.kind !== "inline") (this.varying.has(id) ? body : prologue).push(...this.compute(id, place, places));
+      const computed = place.kind === "scalar" || (place.kind === "array" && !place.view);
+      if (computed) (this.varying.has(id) ? body : prologue).push(...this.compute(id, place, places));
       for (const c of copiesAfter.get(id) ?? []) body.push(...this.copy(id, c.slot, c.mode, places));
     }
     return { prologue, body };
@@ -190,6 +197,8 @@ export class StepBody {
         direct.add(into);
       } else if (termsHere.length === 0 && this.fusable(id, uses, consumer)) {
         places.set(id, { kind: "inline" });
+      } else if (this.view(id, places)) {
+        places.set(id, this.view(id, places)!);
       } else if (node.shape.length === 0 && !varying && opDef(node.op).kind !== "structural") {
         places.set(id, { kind: "scalar", name: this.names.fresh(this.graph.names.get(id) ?? `s${id}`) });
       } else {
@@ -199,6 +208,23 @@ export class StepBody {
       }
     }
     return { places, direct };
+  }
+
+  /** A slice of a stored value is read in place, not copied (ops say where their view starts). */
+  private view(id: NodeId, places: ReadonlyMap<NodeId, Place>): Place | undefined {
+    const node = this.graph.node(id);
+    const viewOf = opDef(node.op).viewOffset;
+    const source = places.get(node.args[0]!);
+    if (!viewOf || source?.kind !== "array" || source.mode !== "=") return undefined;
+    if (this.varying.has(id) !== (source.slot.rowBase !== null)) return undefined;
+    const argShape = this.graph.shape(node.args[0]!);
+    const slot: Slot = {
+      array: source.slot.array,
+      rowBase: source.slot.rowBase,
+      stride: source.slot.stride ?? sizeOf(argShape),
+      offset: (source.slot.offset ?? 0) + viewOf(node.attrs, argShape),
+    };
+    return { kind: "array", slot, mode: "=", view: true };
   }
 
   /** Fused into its consumer's loop: elementwise, used once, by a consumer reading each element once. */

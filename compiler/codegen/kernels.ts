@@ -6,8 +6,8 @@
  */
 import type { TensorDecl } from "../ast.js";
 import type { CellIR } from "../ir/cell.js";
-import { type NodeId, sizeOf } from "../ir/graph.js";
-import { StepBody, type Rows, type Slot } from "./body.js";
+import { type Graph, type NodeId, sizeOf } from "../ir/graph.js";
+import { StepBody, type Rows, type Scratch, type Slot } from "./body.js";
 import type { Names } from "./names.js";
 import type { KernelPlan } from "./plan.js";
 
@@ -19,21 +19,23 @@ export interface KernelTexts {
 
 /** Module-level scratch for row-independent values, and per-call workspace for the rest. */
 export interface Buffers {
-  buffer(node: NodeId, size: number, names: Names, rows: Rows): string;
+  /** The buffer of `node` of `graph` (negative nodes: the kernels' own buffers). */
+  buffer(graph: Graph, node: NodeId, size: number, names: Names, rows: Rows): string;
   /** The position of a workspace buffer in the kernels' `WS` argument (undefined for scratch). */
   workspaceIndex(name: string): number | undefined;
 }
 
-/** Wraps `buffers` to remember which workspace buffers one kernel uses. */
-function tracking(buffers: Buffers): Buffers & { bind(): string[] } {
+type KernelBuffers = Scratch & { bind(): string[] };
+
+/** The buffers of one kernel over `graph`, remembering which workspace buffers it uses. */
+function tracking(buffers: Buffers, graph: Graph): KernelBuffers {
   const used = new Set<string>();
   return {
     buffer(node, size, names, rows) {
-      const name = buffers.buffer(node, size, names, rows);
+      const name = buffers.buffer(graph, node, size, names, rows);
       if (buffers.workspaceIndex(name) !== undefined) used.add(name);
       return name;
     },
-    workspaceIndex: (name) => buffers.workspaceIndex(name),
     bind: () => [...used].map((name) => `const ${name} = WS[${buffers.workspaceIndex(name)}]!;`),
   };
 }
@@ -51,7 +53,11 @@ const destructure = (names: readonly string[], from: string) => (names.length ? 
 const rowLoop = (m: string, rows: string, body: string[]) => [`for (let ${m} = 0; ${m} < ${rows}; ${m}++) {`, ...body, "}"];
 const fill = (i: string, n: number, target: string, value: string) => `for (let ${i} = 0; ${i} < ${n}; ${i}++) ${target.replace("#", i)} = ${value.replace("#", i)};`;
 
-export function emitKernels(ir: CellIR, plan: KernelPlan, names: Names, buffers: Buffers): KernelTexts {
+/**
+ * `step` may be built from its own IR: one that leaves params unstacked, since a stacked copy of
+ * the params would be rebuilt at every call of a single step.
+ */
+export function emitKernels(ir: CellIR, plan: KernelPlan, names: Names, buffers: Buffers, step = { ir, plan }): KernelTexts {
   const arrays: Arrays = {
     params: ir.params.map((p) => names.fresh(p.name)),
     inputs: ir.inputs.map((x) => names.fresh(x.name)),
@@ -59,12 +65,16 @@ export function emitKernels(ir: CellIR, plan: KernelPlan, names: Names, buffers:
     outputs: ir.outputs.map((o) => names.fresh(`${o.name}_out`)),
     tape: plan.taped.map((id) => names.fresh(`${ir.graph.names.get(id) ?? `v${id}`}_tape`)),
   };
-  const kernel = (emit: typeof emitForward) => {
-    const tracked = tracking(buffers);
-    const text = emit(ir, plan, names.scope(), tracked, arrays);
+  const kernel = (emit: typeof emitForward, cell: CellIR, cellPlan: KernelPlan) => {
+    const tracked = tracking(buffers, cell.graph);
+    const text = emit(cell, cellPlan, names.scope(), tracked, arrays);
     return [...tracked.bind(), text].join("\n");
   };
-  return { forward: kernel(emitForward), backward: kernel(emitBackward), step: kernel(emitStep) };
+  return {
+    forward: kernel(emitForward, ir, plan),
+    backward: kernel(emitBackward, ir, plan),
+    step: kernel(emitStep, step.ir, step.plan),
+  };
 }
 
 function header(arrays: Arrays, withTape: boolean): string[] {
@@ -84,7 +94,7 @@ function provideLeaves(ir: CellIR, body: StepBody, arrays: Arrays, rowBase: stri
   ir.leaves.states.forEach((node, k) => body.provide(node, { array: arrays.states[k]!, rowBase }));
 }
 
-function emitForward(ir: CellIR, plan: KernelPlan, names: Names, buffers: Buffers, arrays: Arrays): string {
+function emitForward(ir: CellIR, plan: KernelPlan, names: Names, buffers: Scratch, arrays: Arrays): string {
   const [t, m, i] = ["t", "b", "i"].map((s) => names.fresh(s)) as [string, string, string];
   const hoist = new StepBody(ir.graph, names, buffers, plan.varying, "TB");
   const step = new StepBody(ir.graph, names, buffers, plan.varying, "B");
@@ -100,6 +110,11 @@ function emitForward(ir: CellIR, plan: KernelPlan, names: Names, buffers: Buffer
       step.provide(node, { array: arrays.tape[k]!, rowBase: `${t} * B` });
     } else step.sink(node, { array: arrays.tape[k]!, rowBase: `${t} * B` }, "=");
   });
+  for (const node of plan.hoistedStored) {
+    const buffer = buffers.buffer(node, sizeOf(ir.graph.shape(node)), names, "TB");
+    hoist.sink(node, { array: buffer, rowBase: "0" }, "=");
+    step.provide(node, { array: buffer, rowBase: `${t} * B` });
+  }
   const before = hoist.emit();
   const during = step.emit();
   const masked = [
@@ -122,7 +137,7 @@ function emitForward(ir: CellIR, plan: KernelPlan, names: Names, buffers: Buffer
   ].join("\n");
 }
 
-function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, buffers: Buffers, arrays: Arrays): string {
+function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, buffers: Scratch, arrays: Arrays): string {
   const grad = {
     params: ir.params.map((p) => names.fresh(`d${p.name}`)),
     inputs: ir.inputs.map((x) => names.fresh(`d${x.name}`)),
@@ -197,7 +212,7 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, buffers: Buffe
   ].join("\n");
 }
 
-function emitStep(ir: CellIR, plan: KernelPlan, names: Names, buffers: Buffers, arrays: Arrays): string {
+function emitStep(ir: CellIR, plan: KernelPlan, names: Names, buffers: Scratch, arrays: Arrays): string {
   const [m, i] = ["b", "i"].map((s) => names.fresh(s)) as [string, string];
   const body = new StepBody(ir.graph, names, buffers, plan.varying, "B");
   provideLeaves(ir, body, arrays, "0");

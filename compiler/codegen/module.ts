@@ -37,17 +37,18 @@ function bufferName(ir: CellIR, node: NodeId): string {
 
 const specOf = (d: TensorDecl) => ({ name: d.name, shape: [...d.shape], size: sizeOf(d.shape) });
 
-export function emitModule(ir: CellIR, plan: KernelPlan, options: EmitOptions): string {
+export function emitModule(ir: CellIR, plan: KernelPlan, options: EmitOptions, step = { ir, plan }): string {
   const names = new Names();
   const arrayType = options.dtype === "f32" ? "Float32Array" : "Float64Array";
   const scratch = new Map<string, { name: string; size: number }>();
   const workspace: { name: string; size: number; rows: Exclude<Rows, "one"> }[] = [];
+  const graphs = [ir.graph, step.ir.graph];
   const kernels = emitKernels(ir, plan, names, {
-    buffer(node, size, scope, rows) {
-      const key = `${node}:${rows}`;
+    buffer(graph, node, size, scope, rows) {
+      const key = `${graphs.indexOf(graph)}:${node}:${rows}`;
       let entry = scratch.get(key);
       if (!entry) {
-        const base = node >= 0 ? (ir.graph.names.get(node) ?? `t${node}`) : bufferName(ir, node);
+        const base = node >= 0 ? (graph.names.get(node) ?? `t${node}`) : bufferName(ir, node);
         entry = { name: scope.freshShared(base), size };
         scratch.set(key, entry);
         if (rows !== "one") workspace.push({ name: entry.name, size, rows });
@@ -58,7 +59,7 @@ export function emitModule(ir: CellIR, plan: KernelPlan, options: EmitOptions): 
       const k = workspace.findIndex((w) => w.name === name);
       return k < 0 ? undefined : k;
     },
-  });
+  }, step);
   const file = newFile();
   const helpers = new Set<string>();
   for (const node of ir.graph.nodes) for (const h of opDef(node.op).helpers ?? []) helpers.add(h);

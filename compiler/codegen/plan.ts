@@ -10,10 +10,12 @@ import { opDef } from "../ops/index.js";
 export interface KernelPlan {
   /** Nodes that differ per step or sequence (they depend on an input, a state or a seed). */
   readonly varying: ReadonlySet<NodeId>;
-  /** Values the forward stores per step, in id order: what the backward reads, and hoisted values. */
+  /** Values the forward stores per step for the backward, in id order. */
   readonly taped: readonly NodeId[];
   /** Forward nodes computed for all T·B steps before the recurrence (none when not optimizing). */
   readonly hoisted: ReadonlySet<NodeId>;
+  /** Hoisted values the recurrence reads that are not on the tape (kept in per-call workspace). */
+  readonly hoistedStored: readonly NodeId[];
   /** Backward values stored per step during the recurrence for the deferred gradient phase. */
   readonly deferredInputs: readonly NodeId[];
   /** Whether param and input gradients are computed after the backward recurrence, over all T·B rows. */
@@ -63,11 +65,12 @@ export function planKernels(ir: CellIR, optimize: boolean): KernelPlan {
   // Hoisting: varying forward values that do not depend on a state are computed for all steps at
   // once; those the recurrence reads are stored (on the tape, which has the right layout).
   const hoisted = new Set<NodeId>();
+  const hoistedStored = new Set<NodeId>();
   if (optimize) {
     for (const id of computed) if (varying.has(id) && !onState.has(id)) hoisted.add(id);
     const recurrent = [...taped, ...forwardRoots].filter((id) => !hoisted.has(id));
     walk(ir, recurrent, (id) => {
-      if (hoisted.has(id)) return taped.add(id), true;
+      if (hoisted.has(id)) return taped.has(id) || hoistedStored.add(id), true;
       return isLeaf(ir, id);
     });
   }
@@ -88,6 +91,7 @@ export function planKernels(ir: CellIR, optimize: boolean): KernelPlan {
     varying,
     taped: [...taped].sort((a, b) => a - b),
     hoisted,
+    hoistedStored: [...hoistedStored].sort((a, b) => a - b),
     deferredInputs: [...deferredInputs].sort((a, b) => a - b),
     defer: optimize && grads !== undefined,
   };

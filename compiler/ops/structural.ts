@@ -111,14 +111,21 @@ const outer: OpDef = {
   emitRows: (w) => emitOuterRows(w, w.argShapes[0]![0]!, w.argShapes[1]![0]!),
 };
 
-const length = (s: Shape): number => (s.length === 0 ? 1 : s[0]!);
+/** Rows along the first axis (a scalar is one), and elements per row (1 for vectors). */
+const rowsOf = (s: Shape): number => (s.length === 0 ? 1 : s[0]!);
+const rowSize = (s: Shape): number => (s.length === 2 ? s[1]! : 1);
+const rowShape = (s: Shape, rows: number): Shape => (s.length === 2 ? [rows, s[1]!] : [rows]);
 
+/** `[a; b; ...]`: vectors end to end, or matrices with equal column counts stacked by rows. */
 const concat: OpDef = {
   name: "concat", arity: "variadic", kind: "structural", readsOnce: true, cost: 0,
   shape: (args) => {
-    const bad = args.find((s) => s.length > 1);
-    if (bad) return `only vectors can be concatenated, not ${show(bad)}`;
-    return [args.reduce((n, s) => n + length(s), 0)];
+    const rows = args.reduce((n, s) => n + rowsOf(s), 0);
+    if (args.every((s) => s.length <= 1)) return [rows];
+    const cols = args[0]!.length === 2 ? args[0]![1]! : -1;
+    const bad = args.find((s) => s.length !== 2 || s[1] !== cols);
+    if (bad) return `only vectors, or matrices with the same number of columns, can be concatenated, not ${show(bad)}`;
+    return [rows, cols];
   },
   evaluate: (args) => {
     const out = new Float64Array(args.reduce((n, t) => n + t.data.length, 0));
@@ -129,7 +136,7 @@ const concat: OpDef = {
   vjp: ({ graph, g, args }) => {
     let at = 0;
     return args.map((a) => {
-      const n = length(graph.shape(a));
+      const n = rowsOf(graph.shape(a));
       const piece = graph.slice(g, at, n);
       at += n;
       return graph.shape(a).length === 0 ? graph.sum(piece) : piece;
@@ -138,7 +145,7 @@ const concat: OpDef = {
   emit: (w) => {
     let at = 0;
     w.argShapes.forEach((s, k) => {
-      const n = length(s);
+      const n = rowsOf(s) * rowSize(s);
       const i = w.fresh("i");
       w.line(`for (let ${i} = 0; ${i} < ${n}; ${i}++) ${w.store(at ? `${at} + ${i}` : i, w.arg(k, i))}`);
       at += n;
@@ -146,37 +153,46 @@ const concat: OpDef = {
   },
 };
 
+/** Rows `start` to `start + length` of a vector or matrix (contiguous in memory). */
 const slice: OpDef = {
   name: "slice", arity: 1, kind: "structural", readsOnce: true, cost: 0,
   shape: ([a], attrs) => {
     const start = Number(attrs["start"]), len = Number(attrs["length"]);
-    return a!.length === 1 && start + len <= a![0]! ? [len] : `slice ${start}+${len} of ${show(a!)}`;
+    return a!.length >= 1 && start + len <= a![0]! ? rowShape(a!, len) : `slice ${start}+${len} of ${show(a!)}`;
   },
-  evaluate: ([a], attrs) => a!.data.slice(Number(attrs["start"]), Number(attrs["start"]) + Number(attrs["length"])),
+  evaluate: ([a], attrs) => {
+    const rs = rowSize(a!.shape);
+    return a!.data.slice(Number(attrs["start"]) * rs, (Number(attrs["start"]) + Number(attrs["length"])) * rs);
+  },
   vjp: ({ graph, g, node, args: [a] }) => [graph.pad(g, Number(node.attrs["start"]), graph.shape(a!)[0]!)],
+  viewOffset: (attrs, argShape) => Number(attrs["start"]) * rowSize(argShape),
   emit: (w) => {
     const i = w.fresh("i");
-    const start = Number(w.node.attrs["start"]);
-    w.line(`for (let ${i} = 0; ${i} < ${w.node.shape[0]}; ${i}++) ${w.store(i, w.arg(0, start ? `${start} + ${i}` : i))}`);
+    const rs = rowSize(w.argShapes[0]!);
+    const start = Number(w.node.attrs["start"]) * rs;
+    const n = Number(w.node.attrs["length"]) * rs;
+    w.line(`for (let ${i} = 0; ${i} < ${n}; ${i}++) ${w.store(i, w.arg(0, start ? `${start} + ${i}` : i))}`);
   },
 };
 
+/** The inverse of `slice`: rows placed at `start` among `total` rows of zeros. */
 const pad: OpDef = {
   name: "pad", arity: 1, kind: "structural", readsOnce: true, cost: 0,
   shape: ([a], attrs) => {
     const start = Number(attrs["start"]), total = Number(attrs["total"]);
-    return a!.length === 1 && start + a![0]! <= total ? [total] : `pad ${show(a!)} at ${start} to ${total}`;
+    return a!.length >= 1 && start + a![0]! <= total ? rowShape(a!, total) : `pad ${show(a!)} at ${start} to ${total}`;
   },
-  evaluate: ([a], attrs) => {
-    const out = new Float64Array(Number(attrs["total"]));
-    out.set(a!.data, Number(attrs["start"]));
+  evaluate: ([a], attrs, shape) => {
+    const out = new Float64Array(shape.reduce((x, y) => x * y, 1));
+    out.set(a!.data, Number(attrs["start"]) * rowSize(a!.shape));
     return out;
   },
   vjp: ({ graph, g, node, args: [a] }) => [graph.slice(g, Number(node.attrs["start"]), graph.shape(a!)[0]!)],
   emit: (w) => {
-    const start = Number(w.node.attrs["start"]);
-    const n = w.argShapes[0]![0]!;
-    const total = w.node.shape[0]!;
+    const rs = rowSize(w.argShapes[0]!);
+    const start = Number(w.node.attrs["start"]) * rs;
+    const n = rowsOf(w.argShapes[0]!) * rs;
+    const total = Number(w.node.attrs["total"]) * rs;
     const i = w.fresh("i");
     if (start > 0) w.line(`for (let ${i} = 0; ${i} < ${start}; ${i}++) ${w.store(i, "0")}`);
     w.line(`for (let ${i} = 0; ${i} < ${n}; ${i}++) ${w.store(start ? `${start} + ${i}` : i, w.arg(0, i))}`);

@@ -80,6 +80,8 @@ export interface OpDef {
   emit?(w: KernelWriter): void;
   /** Structural ops: a tiled loop over all rows, when the op has one for this case (else false). */
   emitRows?(w: RowWriter): boolean;
+  /** Ops whose result is a contiguous part of their argument: where it starts (flat, within a row). */
+  viewOffset?(attrs: Attrs, argShape: Shape): number;
   /** Structural ops that read each argument element exactly once (arguments may be fused in). */
   readonly readsOnce?: boolean;
   /** Distance of the arguments from a point where the op is not differentiable. */

@@ -3,17 +3,21 @@ import type { CellIR } from "../ir/cell.js";
 import { cse } from "./cse.js";
 import { dce } from "./dce.js";
 import { simplify } from "./simplify.js";
+import { stack } from "./stack.js";
 
 export interface PassOptions {
   /** Run the optimizing passes (default true). */
   readonly optimize?: boolean;
   readonly onPass?: (label: string, ir: CellIR) => void;
+  /** Stack matrix products that share an operand (default true). */
+  readonly stack?: boolean;
 }
 
 export function optimize(ir: CellIR, options: PassOptions = {}): CellIR {
   const seen = (label: string, next: CellIR) => (options.onPass?.(label, next), next);
   if (options.optimize === false) return seen("dce", dce(ir));
   let out = seen("simplify", simplify(ir).ir);
+  if (options.stack !== false) out = seen("stack", stack(out));
   out = seen("cse", cse(out));
   return seen("dce", dce(out));
 }

@@ -7,8 +7,11 @@ import type { CellIR } from "../ir/cell.js";
 import { Graph, type Node, type NodeId } from "../ir/graph.js";
 import { reachable } from "../ir/dump.js";
 
-/** Returns the replacement of `node` (whose arguments are already rebuilt as `args`) in `g`. */
-export type Rewrite = (node: Node, args: readonly NodeId[], g: Graph) => NodeId;
+/**
+ * Returns the replacement of `node` (whose arguments are already rebuilt as `args`) in `g`;
+ * `mapped` gives the rebuilt node of any earlier node of the old graph.
+ */
+export type Rewrite = (node: Node, args: readonly NodeId[], g: Graph, mapped: (old: NodeId) => NodeId) => NodeId;
 
 export const copyNode: Rewrite = (node, args, g) => g.apply(node.op, args, node.attrs);
 
@@ -20,7 +23,7 @@ export function rebuild(ir: CellIR, rewrite: Rewrite = copyNode): CellIR {
   const roots = [...leaves, ...ir.nextStates, ...ir.outputNodes, ...grads].filter((n): n is NodeId => n !== null);
   for (const id of reachable(ir, roots)) {
     const node = ir.graph.node(id);
-    const next = rewrite(node, node.args.map((a) => map.get(a)!), graph);
+    const next = rewrite(node, node.args.map((a) => map.get(a)!), graph, (old) => map.get(old)!);
     map.set(id, next);
     const name = ir.graph.names.get(id);
     if (name) graph.name(next, name);
