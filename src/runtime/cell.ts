@@ -78,13 +78,18 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
   const fan = spec.states[0]?.size ?? 1;
   // What each trace of this cell recorded; a trace of another cell is not found here.
   const recordings = new WeakMap<Trace, Recorded>();
-  // Workspace for the last (T, B) seen: steady-state training and inference allocate none.
-  let cached: { T: number; B: number; arrays: Real[] } | undefined;
-  const workspace = (T: number, B: number): Real[] => {
-    if (!cached || cached.T !== T || cached.B !== B)
-      cached = { T, B, arrays: spec.workspace.map((w) => alloc(w.size * (w.rows === "B" ? B : T * B))) };
-    return cached.arrays;
+  // Workspace for the last (T, B) seen, one for sequences and one for `step`: steady-state
+  // training and inference allocate none.
+  const workspaceCache = () => {
+    let cached: { T: number; B: number; arrays: Real[] } | undefined;
+    return (T: number, B: number): Real[] => {
+      if (!cached || cached.T !== T || cached.B !== B)
+        cached = { T, B, arrays: spec.workspace.map((w) => alloc(w.size * (w.rows === "B" ? B : T * B))) };
+      return cached.arrays;
+    };
   };
+  const workspace = workspaceCache();
+  const stepWorkspace = workspaceCache();
 
   function forward(params: Tensors, inputs: Tensors, options: ForwardOptions): Trace {
     const { T, B } = options;
@@ -156,7 +161,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     fill(stepArgs.X, "inputs", inputs, spec.inputs, state.B);
     fill(stepArgs.S, "state.states", state.states, spec.states, state.B);
     fill(stepArgs.Y, "state.outputs", state.outputs, spec.outputs, state.B);
-    kernels.step(state.B, stepArgs.P, stepArgs.X, stepArgs.S, stepArgs.Y, workspace(1, state.B));
+    kernels.step(state.B, stepArgs.P, stepArgs.X, stepArgs.S, stepArgs.Y, stepWorkspace(1, state.B));
   }
 
   return {
