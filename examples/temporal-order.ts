@@ -17,8 +17,8 @@
  * Figures: the loss curves, and a heatmap of the trained LSTM's hidden state over time on one hard
  * test sequence (rows: hidden units; columns: time steps), as the seed shows it.
  *
- *   npm run example:temporal-order -- [--quick] [--level easy|hard|both] [--epochs N]
- *     [--hard-epochs N] [--hidden H] [--lr X] [--seed N]
+ *   npm run example:temporal-order -- [--quick] [--level easy|hard|both] [--cells rnn,lstm]
+ *     [--epochs N] [--hard-epochs N] [--hidden H] [--lr X] [--forget-bias X] [--repeats N] [--seed N]
  */
 
 import {
@@ -156,6 +156,7 @@ export class Classifier {
 export interface RunRecord {
   readonly kind: CellKind;
   readonly level: Level;
+  readonly seed: number;
   readonly epochs: number;
   /** Mean training loss per epoch. */
   readonly loss: readonly number[];
@@ -166,26 +167,50 @@ export interface RunRecord {
   readonly model: Classifier;
 }
 
+/** How one level is trained. */
+export interface LevelSettings {
+  readonly epochs: number;
+  readonly hidden: number;
+  readonly lr: number;
+  /** Added to the LSTM's forget-gate bias at initialisation (0: PyTorch's draw as it is). */
+  readonly forgetBias: number;
+  /** Training runs per cell, with seeds seed, seed + 1, … (the mean accuracy is reported). */
+  readonly repeats: number;
+}
+
+/**
+ * Defaults. Easy is the seed's setting: hidden size 4, PyTorch's initialisation, 10 epochs, here
+ * with Adam (lr 0.002); one run is noisy, so 5 seeds are trained and averaged. Hard: hidden 8, the
+ * LSTM's forget gate started open (bias + 3) so that the 40–100-step lag is bridged from the start.
+ */
+export const DEFAULTS: Record<Level, LevelSettings> = {
+  easy: { epochs: 10, hidden: 4, lr: 0.002, forgetBias: 0, repeats: 5 },
+  hard: { epochs: 60, hidden: 8, lr: 0.005, forgetBias: 3, repeats: 1 },
+};
+
 export interface TemporalOrderOptions extends ExampleOptions {
   readonly levels?: readonly Level[];
   /** Which cells to train (default both, RNN first). */
   readonly cells?: readonly CellKind[];
-  /** Epochs on easy (default 10, as the seed) — `epochs` sets both levels. */
-  readonly easyEpochs?: number;
-  /** Epochs on hard (default 40). */
-  readonly hardEpochs?: number;
-  readonly hidden?: number;
-  readonly lr?: number;
-  /** Added to the LSTM's forget-gate bias at initialisation (default 0: PyTorch's draw). */
-  readonly forgetBias?: number;
+  /** Overrides of the per-level settings (`epochs` of ExampleOptions sets every level's epochs). */
+  readonly easy?: Partial<LevelSettings>;
+  readonly hard?: Partial<LevelSettings>;
   /** Batches per epoch (default 31: ≈ 1000 sequences). */
   readonly batchesPerEpoch?: number;
   /** Test sequences per level (default 1000). */
   readonly testSize?: number;
 }
 
+export interface LevelSummary {
+  readonly level: Level;
+  readonly settings: LevelSettings;
+  /** Mean final test accuracy over the repeats, per cell. */
+  readonly meanAccuracy: Partial<Record<CellKind, number>>;
+}
+
 export interface TemporalOrderResult {
   readonly runs: readonly RunRecord[];
+  readonly summaries: readonly LevelSummary[];
   readonly seconds: number;
   readonly figures: readonly string[];
 }
@@ -231,7 +256,8 @@ function train(
   }
   const finalAccuracy = testAccuracy[testAccuracy.length - 1] ?? model.evaluate(options.test).accuracy;
   progress.finish();
-  return { kind, level, epochs, loss: losses, testAccuracy, finalAccuracy, seconds: secondsSince(started), model };
+  const seconds = secondsSince(started);
+  return { kind, level, seed: options.seed, epochs, loss: losses, testAccuracy, finalAccuracy, seconds, model };
 }
 
 /** Hidden states h and tanh(c) of an LSTM over one sequence: `[H][T]` each (rows units, cols time). */
@@ -258,55 +284,80 @@ export function main(options: TemporalOrderOptions = {}): TemporalOrderResult {
   const quick = options.quick === true;
   const seed = options.seed ?? 1;
   const levels = options.levels ?? (quick ? ["easy"] : ["easy", "hard"]);
-  const hidden = options.hidden ?? 8;
-  const lr = options.lr ?? 0.01;
-  const forgetBias = options.forgetBias ?? 0;
   const batchesPerEpoch = options.batchesPerEpoch ?? (quick ? 12 : 31);
   const testSize = options.testSize ?? (quick ? 256 : 1000);
-  const epochsFor = (level: Level) =>
-    options.epochs ?? (level === "easy" ? (options.easyEpochs ?? (quick ? 6 : 10)) : (options.hardEpochs ?? 40));
   const silent = options.silent;
+  const settingsFor = (level: Level): LevelSettings => {
+    const quickSettings: Partial<LevelSettings> = quick ? { epochs: 6, repeats: 1, lr: 0.01, hidden: 8 } : {};
+    const epochs = options.epochs === undefined ? {} : { epochs: options.epochs };
+    return { ...DEFAULTS[level], ...quickSettings, ...options[level], ...epochs };
+  };
 
   const runs: RunRecord[] = [];
+  const summaries: LevelSummary[] = [];
   const figures: string[] = [];
   for (const level of levels) {
+    const settings = settingsFor(level);
+    const { epochs, hidden, lr, forgetBias, repeats } = settings;
     const testRng = new Rng(seed + 1000);
     const test = Array.from({ length: testSize }, () => generateSequence(level, testRng));
+    say(
+      silent,
+      `${level}: hidden ${hidden}, Adam lr ${lr}, LSTM forget bias +${forgetBias}, ${epochs} epochs of ` +
+        `${batchesPerEpoch}×${BATCH} sequences, ${repeats} seed${repeats > 1 ? "s" : ""}`,
+    );
+    const meanAccuracy: Partial<Record<CellKind, number>> = {};
     for (const kind of options.cells ?? (["rnn", "lstm"] as const)) {
-      const run = train(kind, level, epochsFor(level), { hidden, lr, seed, forgetBias, batchesPerEpoch, test, silent });
-      runs.push(run);
-      say(
-        silent,
-        `${level} ${kind}: test accuracy ${percent(run.finalAccuracy)} after ${run.epochs} epochs ` +
-          `(${(run.seconds).toFixed(1)} s)`,
-      );
+      const accuracies: number[] = [];
+      for (let r = 0; r < repeats; r++) {
+        const run = train(kind, level, epochs, {
+          hidden,
+          lr,
+          seed: seed + r,
+          forgetBias,
+          batchesPerEpoch,
+          test,
+          silent,
+        });
+        runs.push(run);
+        accuracies.push(run.finalAccuracy);
+      }
+      const mean = accuracies.reduce((a, b) => a + b, 0) / accuracies.length;
+      meanAccuracy[kind] = mean;
+      const each = repeats > 1 ? ` (seeds: ${accuracies.map((a) => (100 * a).toFixed(1)).join(", ")})` : "";
+      say(silent, `  ${kind.padEnd(4)} test accuracy after ${epochs} epochs: ${percent(mean)}${each}`);
     }
+    summaries.push({ level, settings, meanAccuracy });
+
+    const firstRuns = runs.filter((r) => r.level === level && r.seed === seed);
     const file = outputFile(options, `temporal-order-${level}-loss.svg`);
     writeSvg(
       file,
       linePlot(
-        runs
-          .filter((r) => r.level === level)
-          .flatMap((r) => [
-            { name: `${r.kind} train loss`, values: r.loss },
-            { name: `${r.kind} test error`, values: r.testAccuracy.map((a) => 1 - a) },
-          ]),
-        { title: `temporal order (${level}), H=${hidden}`, xLabel: "epoch", yLabel: "cross-entropy / error rate" },
+        firstRuns.flatMap((r) => [
+          { name: `${r.kind} train loss`, values: r.loss },
+          { name: `${r.kind} test error`, values: r.testAccuracy.map((a) => 1 - a) },
+        ]),
+        {
+          title: `temporal order (${level}), H=${hidden}, seed ${seed}`,
+          xLabel: "epoch",
+          yLabel: "cross-entropy / error rate",
+        },
       ),
     );
     figures.push(file);
 
-    // The seed's figure: the LSTM's hidden state over one test sequence.
-    const lstm = runs.find((r) => r.level === level && r.kind === "lstm")?.model;
+    // The seed's figure: the trained LSTM's state over one test sequence (an XY one, class R).
+    const lstm = firstRuns.find((r) => r.kind === "lstm")?.model;
     if (lstm === undefined) continue;
-    const example = test.find((s) => s.label === 1) ?? test[0]!; // an XY (class R) sequence
+    const example = test.find((s) => s.label === 1) ?? test[0]!;
     const { h, tanhC } = lstmStates(lstm, example);
     const T = example.symbols.length;
-    const cellSize = level === "easy" ? 24 : 6;
-    const what = `${CLASSES[example.label]}: X at t=${example.t1}, ${SYMBOLS[example.symbols[example.t2]!]} at t=${example.t2}`;
+    const cellSize = level === "easy" ? 24 : 8;
+    const what = `${CLASSES[example.label]}: ${SYMBOLS[example.symbols[example.t1]!]} at t=${example.t1}, ${SYMBOLS[example.symbols[example.t2]!]} at t=${example.t2}`;
     for (const [name, values, title] of [
-      ["hidden", h, `LSTM hidden state h over time (${level}, ${what})`],
-      ["cell", tanhC, `LSTM cell state tanh(c) over time (${level}, ${what})`],
+      ["hidden", h, `LSTM h over time (${level}; ${what})`],
+      ["cell", tanhC, `LSTM tanh(c) over time (${level}; ${what})`],
     ] as const) {
       const heatmapFile = outputFile(options, `temporal-order-${level}-${name}.svg`);
       writeSvg(
@@ -315,11 +366,11 @@ export function main(options: TemporalOrderOptions = {}): TemporalOrderResult {
       );
       figures.push(heatmapFile);
     }
-    if (level === "easy") say(silent, `  example sequence: ${sequenceText(example)} → ${CLASSES[example.label]}`);
+    if (level === "easy") say(silent, `  heatmap sequence: ${sequenceText(example)} → ${CLASSES[example.label]}`);
   }
   const seconds = secondsSince(started);
-  say(silent, `wall time ${seconds.toFixed(1)} s; figures: ${figures.join(", ")}`);
-  return { runs, seconds, figures };
+  say(silent, `wall time ${seconds.toFixed(1)} s; figures in ${outputFile(options, "")}`);
+  return { runs, summaries, seconds, figures };
 }
 
 if (isMain(import.meta.url)) {
@@ -327,21 +378,30 @@ if (isMain(import.meta.url)) {
     const level = stringFlag(args, "level", undefined);
     if (level !== undefined && !["easy", "hard", "both"].includes(level))
       throw new Error(`--level is easy, hard or both, not '${level}'`);
-    const int = (name: string) => (args.flags[name] === undefined ? undefined : numberFlag(args, name, 0));
     const cells = stringFlag(args, "cells", undefined)?.split(",");
     if (cells !== undefined && !cells.every((c) => c === "rnn" || c === "lstm"))
       throw new Error(`--cells is a comma-separated list of rnn and lstm`);
+    const number = (name: string) => (args.flags[name] === undefined ? undefined : numberFlag(args, name, 0));
+    const overrides: Partial<LevelSettings> = Object.fromEntries(
+      (
+        [
+          ["hidden", number("hidden")],
+          ["lr", number("lr")],
+          ["forgetBias", number("forget-bias")],
+          ["repeats", number("repeats")],
+        ] as const
+      ).filter(([, value]) => value !== undefined),
+    );
+    const hardEpochs = number("hard-epochs");
     return main({
-      cells: cells as CellKind[] | undefined,
       quick: args.quick,
       epochs: args.epochs,
       seed: args.seed,
       levels: level === undefined ? undefined : level === "both" ? ["easy", "hard"] : [level as Level],
-      hardEpochs: int("hard-epochs"),
-      hidden: int("hidden"),
-      lr: int("lr"),
-      forgetBias: int("forget-bias"),
-      batchesPerEpoch: int("batches"),
+      cells: cells as CellKind[] | undefined,
+      easy: overrides,
+      hard: { ...overrides, ...(hardEpochs === undefined ? {} : { epochs: hardEpochs }) },
+      batchesPerEpoch: number("batches"),
     });
   });
 }
