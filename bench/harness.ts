@@ -3,14 +3,17 @@
  *
  * 1. prepare: each contestant builds its params and data once (seeded), outside any timing.
  * 2. warm-up rounds: round-robin, one call per contestant per round, until each has run at least
- *    `warmCalls` calls and `warmMs` of wall time (a slow contestant stops after one call).
- * 3. timed rounds: round-robin again, each round starting one contestant further along, after a
- *    full GC when Node has --expose-gc; in each round every contestant takes one sample = `reps`
+ *    `warmCalls` calls and `warmMs` of wall time; a contestant whose faster of its first two calls
+ *    exceeds `slowCallMs` stops there (one call in --quick).
+ * 3. timed rounds: round-robin again, each round starting one contestant further along; in each
+ *    round every contestant takes one sample = `reps`
  *    back-to-back calls timed with process.hrtime.bigint() (reps chosen so a sample lasts about
  *    `sampleMs`, which matters for the µs-scale one-step workloads). The number of rounds adapts
  *    to the budget; a contestant whose single call exceeds `slowCallMs` is capped at `slowRounds`
  *    rounds and its figure is flagged as coming from few rounds.
  * The figure reported is the median sample.
+ * No forced GC between rounds: a global.gc() (--expose-gc) there made TF.js's cpu backend 6× slower
+ * on the next calls (its allocation-heavy code runs cold again), so the collector runs as it would.
  */
 
 import type { Workload } from "./workloads.js";
@@ -90,13 +93,6 @@ function sampleRss(): void {
   if (rss > peakRss) peakRss = rss;
 }
 
-/** A full collection between rounds when Node runs with --expose-gc (`npm run bench` does), so one
- *  contestant's garbage is less often collected on another's time. */
-const gc = (globalThis as { gc?: () => void }).gc;
-function collectGarbage(): void {
-  gc?.();
-}
-
 function callSeconds(p: Prepared, reps: number): number {
   const t0 = process.hrtime.bigint();
   for (let r = 0; r < reps; r++) p.run();
@@ -130,7 +126,8 @@ async function warmUp(entries: Entry[], s: Settings): Promise<void> {
   const calls = new Map<Entry, { n: number; time: number }>(entries.map((e) => [e, { n: 0, time: 0 }]));
   const warm = (e: Entry): boolean => {
     const st = calls.get(e)!;
-    return st.n >= 1 && (e.estimate > s.slowCallMs / 1000 || (st.n >= s.warmCalls && st.time * 1000 >= s.warmMs));
+    const first = Math.min(2, s.warmCalls);
+    return st.n >= first && (e.estimate > s.slowCallMs / 1000 || (st.n >= s.warmCalls && st.time * 1000 >= s.warmMs));
   };
   while (entries.some((e) => !warm(e))) {
     for (const e of entries) {
@@ -169,7 +166,6 @@ export async function measure(w: Workload, cs: readonly Contestant[], s: Setting
   plan(entries, s);
   const maxRounds = Math.max(0, ...entries.map((e) => e.rounds));
   for (let r = 0; r < maxRounds; r++) {
-    collectGarbage();
     for (let k = 0; k < entries.length; k++) {
       const e = entries[(k + r) % entries.length];
       if (e.samples.length >= e.rounds) continue;
