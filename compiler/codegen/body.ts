@@ -7,7 +7,7 @@
  * are the same for every row (they depend on params only) go to a prologue run once per call.
  */
 import { opDef, type KernelWriter, type RowWriter } from "../ops/index.js";
-import { type Graph, type NodeId, sizeOf } from "../ir/graph.js";
+import { type Graph, type NodeId, sizeOf, walk } from "../ir/graph.js";
 import type { Names } from "./names.js";
 
 export type Mode = "=" | "+=";
@@ -149,15 +149,7 @@ export class StepBody {
 
   /** Nodes to compute (in order), how often each is used, and the consumer of single-use nodes. */
   private analyze(roots: readonly NodeId[]) {
-    const seen = new Set<NodeId>();
-    const stack = [...roots];
-    while (stack.length) {
-      const id = stack.pop()!;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      if (!this.provided.has(id)) stack.push(...this.graph.node(id).args);
-    }
-    const needed = [...seen].sort((a, b) => a - b);
+    const needed = [...walk(this.graph, roots, (id) => this.provided.has(id))].sort((a, b) => a - b);
     const uses = new Map<NodeId, number>();
     const consumer = new Map<NodeId, NodeId>();
     for (const id of needed) {

@@ -4,7 +4,7 @@
  * all T·B steps at once, and which gradient work is deferred until after the backward recurrence.
  */
 import type { CellIR } from "../ir/cell.js";
-import { type NodeId } from "../ir/graph.js";
+import { type NodeId, walk as walkGraph } from "../ir/graph.js";
 import { opDef } from "../ops/index.js";
 
 export interface KernelPlan {
@@ -28,17 +28,7 @@ function dependents(ir: CellIR, isSource: (op: string, id: NodeId) => boolean): 
   return out;
 }
 
-function walk(ir: CellIR, roots: readonly NodeId[], stop: (id: NodeId) => boolean): Set<NodeId> {
-  const seen = new Set<NodeId>();
-  const stack = [...roots];
-  while (stack.length) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    if (!stop(id)) stack.push(...ir.graph.node(id).args);
-  }
-  return seen;
-}
+const walk = (ir: CellIR, roots: readonly NodeId[], stop: (id: NodeId) => boolean) => walkGraph(ir.graph, roots, stop);
 
 const isLeaf = (ir: CellIR, id: NodeId) => opDef(ir.graph.node(id).op).kind === "leaf";
 const nonNull = (ids: readonly (NodeId | null)[]) => ids.filter((n): n is NodeId => n !== null);

@@ -1,6 +1,6 @@
 /** A stable text dump of a cell's IR (`rnnc build --dump-ir`), one node per line. */
 import type { CellIR } from "./cell.js";
-import { type Node, type NodeId, formatShape } from "./graph.js";
+import { type Node, type NodeId, formatShape, walk } from "./graph.js";
 
 function attrs(node: Node): string {
   const shown = (k: string) => !["shape", "index", "kind", "value"].includes(k) && node.attrs[k] !== false;
@@ -10,15 +10,7 @@ function attrs(node: Node): string {
 
 /** Nodes reachable from `roots`, in id (topological) order. */
 export function reachable(ir: CellIR, roots: readonly NodeId[]): NodeId[] {
-  const seen = new Set<NodeId>();
-  const stack = [...roots];
-  while (stack.length) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    stack.push(...ir.graph.node(id).args);
-  }
-  return [...seen].sort((a, b) => a - b);
+  return [...walk(ir.graph, roots)].sort((a, b) => a - b);
 }
 
 export function dumpIR(ir: CellIR, label = "ir"): string {

@@ -116,3 +116,16 @@ export function shapeAttr(attrs: Attrs): Shape {
   if (typeof s !== "string") throw new IRError("node has no shape attribute");
   return s === "" ? [] : s.split("x").map(Number);
 }
+
+/** Nodes reachable from `roots` through arguments, not descending below nodes where `stop` holds. */
+export function walk(graph: Graph, roots: readonly NodeId[], stop: (id: NodeId) => boolean = () => false): Set<NodeId> {
+  const seen = new Set<NodeId>();
+  const stack = [...roots];
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    if (!stop(id)) stack.push(...graph.node(id).args);
+  }
+  return seen;
+}

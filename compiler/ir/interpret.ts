@@ -5,7 +5,7 @@
 import type { Shape } from "../ast.js";
 import { opDef } from "../ops/index.js";
 import type { CellIR } from "./cell.js";
-import { type Graph, type Node, type NodeId, sizeOf } from "./graph.js";
+import { type Graph, type Node, type NodeId, sizeOf, walk } from "./graph.js";
 
 /** Values of the leaves of one step; seeds only for the backward. */
 export interface StepLeaves {
@@ -18,14 +18,7 @@ export interface StepLeaves {
 
 /** Evaluates `wanted` nodes (and what they depend on) of `graph`. */
 export function evaluateNodes(graph: Graph, leaves: StepLeaves, wanted: readonly NodeId[]): Map<NodeId, Float64Array> {
-  const needed = new Set<NodeId>();
-  const stack = [...wanted];
-  while (stack.length) {
-    const id = stack.pop()!;
-    if (needed.has(id)) continue;
-    needed.add(id);
-    stack.push(...graph.node(id).args);
-  }
+  const needed = walk(graph, wanted);
   const values = new Map<NodeId, Float64Array>();
   for (const id of [...needed].sort((a, b) => a - b)) {
     const node = graph.node(id);
@@ -160,13 +153,5 @@ export function kinkMargin(ir: CellIR, run: ReferenceRun): number {
 }
 
 function forwardNodes(ir: CellIR): Set<NodeId> {
-  const seen = new Set<NodeId>();
-  const stack = [...ir.nextStates, ...ir.outputNodes];
-  while (stack.length) {
-    const id = stack.pop()!;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    stack.push(...ir.graph.node(id).args);
-  }
-  return seen;
+  return walk(ir.graph, [...ir.nextStates, ...ir.outputNodes]);
 }
