@@ -128,26 +128,42 @@ function forward(
   }
   if ((T * B) % 2 === 1) {
     const m_2 = T * B - 1;
-    for (let r = 0; r < 48; r += 4) {
+    for (let r = 0; r < 48; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 8; k++) {
         const v0 = x[m_2 * 8 + k];
         const w0 = t14[r * 8 + k];
         const w1 = t14[(r + 1) * 8 + k];
         const w2 = t14[(r + 2) * 8 + k];
         const w3 = t14[(r + 3) * 8 + k];
+        const w4 = t14[(r + 4) * 8 + k];
+        const w5 = t14[(r + 5) * 8 + k];
+        const w6 = t14[(r + 6) * 8 + k];
+        const w7 = t14[(r + 7) * 8 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       t15[m_2 * 48 + r] = s00;
       t15[m_2 * 48 + r + 1] = s01;
       t15[m_2 * 48 + r + 2] = s02;
       t15[m_2 * 48 + r + 3] = s03;
+      t15[m_2 * 48 + r + 4] = s04;
+      t15[m_2 * 48 + r + 5] = s05;
+      t15[m_2 * 48 + r + 6] = s06;
+      t15[m_2 * 48 + r + 7] = s07;
     }
   }
   for (let m = 0; m < T * B; m++) {
@@ -198,26 +214,42 @@ function forward(
     }
     if (B % 2 === 1) {
       const m_2 = B - 1;
-      for (let r = 0; r < 32; r += 4) {
+      for (let r = 0; r < 32; r += 8) {
         let s00 = 0,
           s01 = 0,
           s02 = 0,
-          s03 = 0;
+          s03 = 0,
+          s04 = 0,
+          s05 = 0,
+          s06 = 0,
+          s07 = 0;
         for (let k = 0; k < 16; k++) {
           const v0 = h_seq[(t * B + m_2) * 16 + k];
           const w0 = t11[r * 16 + k];
           const w1 = t11[(r + 1) * 16 + k];
           const w2 = t11[(r + 2) * 16 + k];
           const w3 = t11[(r + 3) * 16 + k];
+          const w4 = t11[(r + 4) * 16 + k];
+          const w5 = t11[(r + 5) * 16 + k];
+          const w6 = t11[(r + 6) * 16 + k];
+          const w7 = t11[(r + 7) * 16 + k];
           s00 += w0 * v0;
           s01 += w1 * v0;
           s02 += w2 * v0;
           s03 += w3 * v0;
+          s04 += w4 * v0;
+          s05 += w5 * v0;
+          s06 += w6 * v0;
+          s07 += w7 * v0;
         }
         t12[m_2 * 32 + r] = s00;
         t12[m_2 * 32 + r + 1] = s01;
         t12[m_2 * 32 + r + 2] = s02;
         t12[m_2 * 32 + r + 3] = s03;
+        t12[m_2 * 32 + r + 4] = s04;
+        t12[m_2 * 32 + r + 5] = s05;
+        t12[m_2 * 32 + r + 6] = s06;
+        t12[m_2 * 32 + r + 7] = s07;
       }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
@@ -275,26 +307,42 @@ function forward(
     }
     if (B % 2 === 1) {
       const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
+      for (let r = 0; r < 16; r += 8) {
         let s00 = 0,
           s01 = 0,
           s02 = 0,
-          s03 = 0;
+          s03 = 0,
+          s04 = 0,
+          s05 = 0,
+          s06 = 0,
+          s07 = 0;
         for (let k = 0; k < 16; k++) {
           const v0 = v25_tape[(t * B + m_2) * 16 + k];
           const w0 = Wh[r * 16 + k];
           const w1 = Wh[(r + 1) * 16 + k];
           const w2 = Wh[(r + 2) * 16 + k];
           const w3 = Wh[(r + 3) * 16 + k];
+          const w4 = Wh[(r + 4) * 16 + k];
+          const w5 = Wh[(r + 5) * 16 + k];
+          const w6 = Wh[(r + 6) * 16 + k];
+          const w7 = Wh[(r + 7) * 16 + k];
           s00 += w0 * v0;
           s01 += w1 * v0;
           s02 += w2 * v0;
           s03 += w3 * v0;
+          s04 += w4 * v0;
+          s05 += w5 * v0;
+          s06 += w6 * v0;
+          s07 += w7 * v0;
         }
         t26[m_2 * 16 + r] = s00;
         t26[m_2 * 16 + r + 1] = s01;
         t26[m_2 * 16 + r + 2] = s02;
         t26[m_2 * 16 + r + 3] = s03;
+        t26[m_2 * 16 + r + 4] = s04;
+        t26[m_2 * 16 + r + 5] = s05;
+        t26[m_2 * 16 + r + 6] = s06;
+        t26[m_2 * 16 + r + 7] = s07;
       }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
@@ -428,26 +476,42 @@ function backward(
     }
     if (B % 2 === 1) {
       const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
+      for (let r = 0; r < 16; r += 8) {
         let s00 = 0,
           s01 = 0,
           s02 = 0,
-          s03 = 0;
+          s03 = 0,
+          s04 = 0,
+          s05 = 0,
+          s06 = 0,
+          s07 = 0;
         for (let k = 0; k < 16; k++) {
           const v0 = dUh_x[(t * B + m_2) * 16 + k];
           const w0 = Wh[k * 16 + r];
           const w1 = Wh[k * 16 + r + 1];
           const w2 = Wh[k * 16 + r + 2];
           const w3 = Wh[k * 16 + r + 3];
+          const w4 = Wh[k * 16 + r + 4];
+          const w5 = Wh[k * 16 + r + 5];
+          const w6 = Wh[k * 16 + r + 6];
+          const w7 = Wh[k * 16 + r + 7];
           s00 += w0 * v0;
           s01 += w1 * v0;
           s02 += w2 * v0;
           s03 += w3 * v0;
+          s04 += w4 * v0;
+          s05 += w5 * v0;
+          s06 += w6 * v0;
+          s07 += w7 * v0;
         }
         t48[m_2 * 16 + r] = s00;
         t48[m_2 * 16 + r + 1] = s01;
         t48[m_2 * 16 + r + 2] = s02;
         t48[m_2 * 16 + r + 3] = s03;
+        t48[m_2 * 16 + r + 4] = s04;
+        t48[m_2 * 16 + r + 5] = s05;
+        t48[m_2 * 16 + r + 6] = s06;
+        t48[m_2 * 16 + r + 7] = s07;
       }
     }
     for (let m = 0; m < B; m++) {
@@ -510,26 +574,42 @@ function backward(
     }
     if (B % 2 === 1) {
       const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
+      for (let r = 0; r < 16; r += 8) {
         let s00 = 0,
           s01 = 0,
           s02 = 0,
-          s03 = 0;
+          s03 = 0,
+          s04 = 0,
+          s05 = 0,
+          s06 = 0,
+          s07 = 0;
         for (let k = 0; k < 32; k++) {
           const v0 = t63[m_2 * 32 + k];
           const w0 = t62[k * 16 + r];
           const w1 = t62[k * 16 + r + 1];
           const w2 = t62[k * 16 + r + 2];
           const w3 = t62[k * 16 + r + 3];
+          const w4 = t62[k * 16 + r + 4];
+          const w5 = t62[k * 16 + r + 5];
+          const w6 = t62[k * 16 + r + 6];
+          const w7 = t62[k * 16 + r + 7];
           s00 += w0 * v0;
           s01 += w1 * v0;
           s02 += w2 * v0;
           s03 += w3 * v0;
+          s04 += w4 * v0;
+          s05 += w5 * v0;
+          s06 += w6 * v0;
+          s07 += w7 * v0;
         }
         dh_carry[m_2 * 16 + r] += s00;
         dh_carry[m_2 * 16 + r + 1] += s01;
         dh_carry[m_2 * 16 + r + 2] += s02;
         dh_carry[m_2 * 16 + r + 3] += s03;
+        dh_carry[m_2 * 16 + r + 4] += s04;
+        dh_carry[m_2 * 16 + r + 5] += s05;
+        dh_carry[m_2 * 16 + r + 6] += s06;
+        dh_carry[m_2 * 16 + r + 7] += s07;
       }
     }
     if (M !== undefined) {
@@ -550,220 +630,394 @@ function backward(
   for (let m_1 = 0; m_1 < T * B; m_1++) {
     for (let i_1 = 0; i_1 < 16; i_1++) dbh[i_1] += dUh_x[m_1 * 16 + i_1];
   }
-  for (let r = 0; r < 16; r += 4) {
-    for (let c = 0; c < 8; c += 2) {
-      let s00 = 0,
-        s01 = 0,
-        s10 = 0,
-        s11 = 0,
-        s20 = 0,
-        s21 = 0,
-        s30 = 0,
-        s31 = 0;
-      for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dUh_x[m_2 * 16 + r];
-        const a1 = dUh_x[m_2 * 16 + r + 1];
-        const a2 = dUh_x[m_2 * 16 + r + 2];
-        const a3 = dUh_x[m_2 * 16 + r + 3];
-        const b0 = x[m_2 * 8 + c];
-        const b1 = x[m_2 * 8 + c + 1];
-        s00 += a0 * b0;
-        s01 += a0 * b1;
-        s10 += a1 * b0;
-        s11 += a1 * b1;
-        s20 += a2 * b0;
-        s21 += a2 * b1;
-        s30 += a3 * b0;
-        s31 += a3 * b1;
+  for (let m0 = 0; m0 < T * B; m0 += 128) {
+    const mEnd = Math.min(m0 + 128, T * B);
+    for (let r = 0; r < 16; r += 4) {
+      for (let c = 0; c < 8; c += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0,
+          s20 = 0,
+          s21 = 0,
+          s22 = 0,
+          s23 = 0,
+          s30 = 0,
+          s31 = 0,
+          s32 = 0,
+          s33 = 0;
+        for (let m_2 = m0; m_2 < mEnd; m_2++) {
+          const a0 = dUh_x[m_2 * 16 + r];
+          const a1 = dUh_x[m_2 * 16 + r + 1];
+          const a2 = dUh_x[m_2 * 16 + r + 2];
+          const a3 = dUh_x[m_2 * 16 + r + 3];
+          const b0 = x[m_2 * 8 + c];
+          const b1 = x[m_2 * 8 + c + 1];
+          const b2 = x[m_2 * 8 + c + 2];
+          const b3 = x[m_2 * 8 + c + 3];
+          s00 += a0 * b0;
+          s01 += a0 * b1;
+          s02 += a0 * b2;
+          s03 += a0 * b3;
+          s10 += a1 * b0;
+          s11 += a1 * b1;
+          s12 += a1 * b2;
+          s13 += a1 * b3;
+          s20 += a2 * b0;
+          s21 += a2 * b1;
+          s22 += a2 * b2;
+          s23 += a2 * b3;
+          s30 += a3 * b0;
+          s31 += a3 * b1;
+          s32 += a3 * b2;
+          s33 += a3 * b3;
+        }
+        dUh[r * 8 + c] += s00;
+        dUh[r * 8 + c + 1] += s01;
+        dUh[r * 8 + c + 2] += s02;
+        dUh[r * 8 + c + 3] += s03;
+        dUh[(r + 1) * 8 + c] += s10;
+        dUh[(r + 1) * 8 + c + 1] += s11;
+        dUh[(r + 1) * 8 + c + 2] += s12;
+        dUh[(r + 1) * 8 + c + 3] += s13;
+        dUh[(r + 2) * 8 + c] += s20;
+        dUh[(r + 2) * 8 + c + 1] += s21;
+        dUh[(r + 2) * 8 + c + 2] += s22;
+        dUh[(r + 2) * 8 + c + 3] += s23;
+        dUh[(r + 3) * 8 + c] += s30;
+        dUh[(r + 3) * 8 + c + 1] += s31;
+        dUh[(r + 3) * 8 + c + 2] += s32;
+        dUh[(r + 3) * 8 + c + 3] += s33;
       }
-      dUh[r * 8 + c] += s00;
-      dUh[r * 8 + c + 1] += s01;
-      dUh[(r + 1) * 8 + c] += s10;
-      dUh[(r + 1) * 8 + c + 1] += s11;
-      dUh[(r + 2) * 8 + c] += s20;
-      dUh[(r + 2) * 8 + c + 1] += s21;
-      dUh[(r + 3) * 8 + c] += s30;
-      dUh[(r + 3) * 8 + c + 1] += s31;
     }
   }
-  for (let r = 0; r < 16; r += 4) {
-    for (let c = 0; c < 16; c += 2) {
-      let s00 = 0,
-        s01 = 0,
-        s10 = 0,
-        s11 = 0,
-        s20 = 0,
-        s21 = 0,
-        s30 = 0,
-        s31 = 0;
-      for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dUh_x[m_2 * 16 + r];
-        const a1 = dUh_x[m_2 * 16 + r + 1];
-        const a2 = dUh_x[m_2 * 16 + r + 2];
-        const a3 = dUh_x[m_2 * 16 + r + 3];
-        const b0 = v25_tape[m_2 * 16 + c];
-        const b1 = v25_tape[m_2 * 16 + c + 1];
-        s00 += a0 * b0;
-        s01 += a0 * b1;
-        s10 += a1 * b0;
-        s11 += a1 * b1;
-        s20 += a2 * b0;
-        s21 += a2 * b1;
-        s30 += a3 * b0;
-        s31 += a3 * b1;
+  for (let m0 = 0; m0 < T * B; m0 += 128) {
+    const mEnd = Math.min(m0 + 128, T * B);
+    for (let r = 0; r < 16; r += 4) {
+      for (let c = 0; c < 16; c += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0,
+          s20 = 0,
+          s21 = 0,
+          s22 = 0,
+          s23 = 0,
+          s30 = 0,
+          s31 = 0,
+          s32 = 0,
+          s33 = 0;
+        for (let m_2 = m0; m_2 < mEnd; m_2++) {
+          const a0 = dUh_x[m_2 * 16 + r];
+          const a1 = dUh_x[m_2 * 16 + r + 1];
+          const a2 = dUh_x[m_2 * 16 + r + 2];
+          const a3 = dUh_x[m_2 * 16 + r + 3];
+          const b0 = v25_tape[m_2 * 16 + c];
+          const b1 = v25_tape[m_2 * 16 + c + 1];
+          const b2 = v25_tape[m_2 * 16 + c + 2];
+          const b3 = v25_tape[m_2 * 16 + c + 3];
+          s00 += a0 * b0;
+          s01 += a0 * b1;
+          s02 += a0 * b2;
+          s03 += a0 * b3;
+          s10 += a1 * b0;
+          s11 += a1 * b1;
+          s12 += a1 * b2;
+          s13 += a1 * b3;
+          s20 += a2 * b0;
+          s21 += a2 * b1;
+          s22 += a2 * b2;
+          s23 += a2 * b3;
+          s30 += a3 * b0;
+          s31 += a3 * b1;
+          s32 += a3 * b2;
+          s33 += a3 * b3;
+        }
+        dWh[r * 16 + c] += s00;
+        dWh[r * 16 + c + 1] += s01;
+        dWh[r * 16 + c + 2] += s02;
+        dWh[r * 16 + c + 3] += s03;
+        dWh[(r + 1) * 16 + c] += s10;
+        dWh[(r + 1) * 16 + c + 1] += s11;
+        dWh[(r + 1) * 16 + c + 2] += s12;
+        dWh[(r + 1) * 16 + c + 3] += s13;
+        dWh[(r + 2) * 16 + c] += s20;
+        dWh[(r + 2) * 16 + c + 1] += s21;
+        dWh[(r + 2) * 16 + c + 2] += s22;
+        dWh[(r + 2) * 16 + c + 3] += s23;
+        dWh[(r + 3) * 16 + c] += s30;
+        dWh[(r + 3) * 16 + c + 1] += s31;
+        dWh[(r + 3) * 16 + c + 2] += s32;
+        dWh[(r + 3) * 16 + c + 3] += s33;
       }
-      dWh[r * 16 + c] += s00;
-      dWh[r * 16 + c + 1] += s01;
-      dWh[(r + 1) * 16 + c] += s10;
-      dWh[(r + 1) * 16 + c + 1] += s11;
-      dWh[(r + 2) * 16 + c] += s20;
-      dWh[(r + 2) * 16 + c + 1] += s21;
-      dWh[(r + 3) * 16 + c] += s30;
-      dWh[(r + 3) * 16 + c + 1] += s31;
     }
   }
-  for (let r = 0; r < 16; r += 4) {
-    for (let c = 0; c < 8; c += 2) {
-      let s00 = 0,
-        s01 = 0,
-        s10 = 0,
-        s11 = 0,
-        s20 = 0,
-        s21 = 0,
-        s30 = 0,
-        s31 = 0;
-      for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dUr_x[m_2 * 16 + r];
-        const a1 = dUr_x[m_2 * 16 + r + 1];
-        const a2 = dUr_x[m_2 * 16 + r + 2];
-        const a3 = dUr_x[m_2 * 16 + r + 3];
-        const b0 = x[m_2 * 8 + c];
-        const b1 = x[m_2 * 8 + c + 1];
-        s00 += a0 * b0;
-        s01 += a0 * b1;
-        s10 += a1 * b0;
-        s11 += a1 * b1;
-        s20 += a2 * b0;
-        s21 += a2 * b1;
-        s30 += a3 * b0;
-        s31 += a3 * b1;
+  for (let m0 = 0; m0 < T * B; m0 += 128) {
+    const mEnd = Math.min(m0 + 128, T * B);
+    for (let r = 0; r < 16; r += 4) {
+      for (let c = 0; c < 8; c += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0,
+          s20 = 0,
+          s21 = 0,
+          s22 = 0,
+          s23 = 0,
+          s30 = 0,
+          s31 = 0,
+          s32 = 0,
+          s33 = 0;
+        for (let m_2 = m0; m_2 < mEnd; m_2++) {
+          const a0 = dUr_x[m_2 * 16 + r];
+          const a1 = dUr_x[m_2 * 16 + r + 1];
+          const a2 = dUr_x[m_2 * 16 + r + 2];
+          const a3 = dUr_x[m_2 * 16 + r + 3];
+          const b0 = x[m_2 * 8 + c];
+          const b1 = x[m_2 * 8 + c + 1];
+          const b2 = x[m_2 * 8 + c + 2];
+          const b3 = x[m_2 * 8 + c + 3];
+          s00 += a0 * b0;
+          s01 += a0 * b1;
+          s02 += a0 * b2;
+          s03 += a0 * b3;
+          s10 += a1 * b0;
+          s11 += a1 * b1;
+          s12 += a1 * b2;
+          s13 += a1 * b3;
+          s20 += a2 * b0;
+          s21 += a2 * b1;
+          s22 += a2 * b2;
+          s23 += a2 * b3;
+          s30 += a3 * b0;
+          s31 += a3 * b1;
+          s32 += a3 * b2;
+          s33 += a3 * b3;
+        }
+        dUr[r * 8 + c] += s00;
+        dUr[r * 8 + c + 1] += s01;
+        dUr[r * 8 + c + 2] += s02;
+        dUr[r * 8 + c + 3] += s03;
+        dUr[(r + 1) * 8 + c] += s10;
+        dUr[(r + 1) * 8 + c + 1] += s11;
+        dUr[(r + 1) * 8 + c + 2] += s12;
+        dUr[(r + 1) * 8 + c + 3] += s13;
+        dUr[(r + 2) * 8 + c] += s20;
+        dUr[(r + 2) * 8 + c + 1] += s21;
+        dUr[(r + 2) * 8 + c + 2] += s22;
+        dUr[(r + 2) * 8 + c + 3] += s23;
+        dUr[(r + 3) * 8 + c] += s30;
+        dUr[(r + 3) * 8 + c + 1] += s31;
+        dUr[(r + 3) * 8 + c + 2] += s32;
+        dUr[(r + 3) * 8 + c + 3] += s33;
       }
-      dUr[r * 8 + c] += s00;
-      dUr[r * 8 + c + 1] += s01;
-      dUr[(r + 1) * 8 + c] += s10;
-      dUr[(r + 1) * 8 + c + 1] += s11;
-      dUr[(r + 2) * 8 + c] += s20;
-      dUr[(r + 2) * 8 + c + 1] += s21;
-      dUr[(r + 3) * 8 + c] += s30;
-      dUr[(r + 3) * 8 + c + 1] += s31;
     }
   }
-  for (let r = 0; r < 16; r += 4) {
-    for (let c = 0; c < 16; c += 2) {
-      let s00 = 0,
-        s01 = 0,
-        s10 = 0,
-        s11 = 0,
-        s20 = 0,
-        s21 = 0,
-        s30 = 0,
-        s31 = 0;
-      for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dUr_x[m_2 * 16 + r];
-        const a1 = dUr_x[m_2 * 16 + r + 1];
-        const a2 = dUr_x[m_2 * 16 + r + 2];
-        const a3 = dUr_x[m_2 * 16 + r + 3];
-        const b0 = h_seq[m_2 * 16 + c];
-        const b1 = h_seq[m_2 * 16 + c + 1];
-        s00 += a0 * b0;
-        s01 += a0 * b1;
-        s10 += a1 * b0;
-        s11 += a1 * b1;
-        s20 += a2 * b0;
-        s21 += a2 * b1;
-        s30 += a3 * b0;
-        s31 += a3 * b1;
+  for (let m0 = 0; m0 < T * B; m0 += 128) {
+    const mEnd = Math.min(m0 + 128, T * B);
+    for (let r = 0; r < 16; r += 4) {
+      for (let c = 0; c < 16; c += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0,
+          s20 = 0,
+          s21 = 0,
+          s22 = 0,
+          s23 = 0,
+          s30 = 0,
+          s31 = 0,
+          s32 = 0,
+          s33 = 0;
+        for (let m_2 = m0; m_2 < mEnd; m_2++) {
+          const a0 = dUr_x[m_2 * 16 + r];
+          const a1 = dUr_x[m_2 * 16 + r + 1];
+          const a2 = dUr_x[m_2 * 16 + r + 2];
+          const a3 = dUr_x[m_2 * 16 + r + 3];
+          const b0 = h_seq[m_2 * 16 + c];
+          const b1 = h_seq[m_2 * 16 + c + 1];
+          const b2 = h_seq[m_2 * 16 + c + 2];
+          const b3 = h_seq[m_2 * 16 + c + 3];
+          s00 += a0 * b0;
+          s01 += a0 * b1;
+          s02 += a0 * b2;
+          s03 += a0 * b3;
+          s10 += a1 * b0;
+          s11 += a1 * b1;
+          s12 += a1 * b2;
+          s13 += a1 * b3;
+          s20 += a2 * b0;
+          s21 += a2 * b1;
+          s22 += a2 * b2;
+          s23 += a2 * b3;
+          s30 += a3 * b0;
+          s31 += a3 * b1;
+          s32 += a3 * b2;
+          s33 += a3 * b3;
+        }
+        dWr[r * 16 + c] += s00;
+        dWr[r * 16 + c + 1] += s01;
+        dWr[r * 16 + c + 2] += s02;
+        dWr[r * 16 + c + 3] += s03;
+        dWr[(r + 1) * 16 + c] += s10;
+        dWr[(r + 1) * 16 + c + 1] += s11;
+        dWr[(r + 1) * 16 + c + 2] += s12;
+        dWr[(r + 1) * 16 + c + 3] += s13;
+        dWr[(r + 2) * 16 + c] += s20;
+        dWr[(r + 2) * 16 + c + 1] += s21;
+        dWr[(r + 2) * 16 + c + 2] += s22;
+        dWr[(r + 2) * 16 + c + 3] += s23;
+        dWr[(r + 3) * 16 + c] += s30;
+        dWr[(r + 3) * 16 + c + 1] += s31;
+        dWr[(r + 3) * 16 + c + 2] += s32;
+        dWr[(r + 3) * 16 + c + 3] += s33;
       }
-      dWr[r * 16 + c] += s00;
-      dWr[r * 16 + c + 1] += s01;
-      dWr[(r + 1) * 16 + c] += s10;
-      dWr[(r + 1) * 16 + c + 1] += s11;
-      dWr[(r + 2) * 16 + c] += s20;
-      dWr[(r + 2) * 16 + c + 1] += s21;
-      dWr[(r + 3) * 16 + c] += s30;
-      dWr[(r + 3) * 16 + c + 1] += s31;
     }
   }
-  for (let r = 0; r < 16; r += 4) {
-    for (let c = 0; c < 8; c += 2) {
-      let s00 = 0,
-        s01 = 0,
-        s10 = 0,
-        s11 = 0,
-        s20 = 0,
-        s21 = 0,
-        s30 = 0,
-        s31 = 0;
-      for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dUu_x[m_2 * 16 + r];
-        const a1 = dUu_x[m_2 * 16 + r + 1];
-        const a2 = dUu_x[m_2 * 16 + r + 2];
-        const a3 = dUu_x[m_2 * 16 + r + 3];
-        const b0 = x[m_2 * 8 + c];
-        const b1 = x[m_2 * 8 + c + 1];
-        s00 += a0 * b0;
-        s01 += a0 * b1;
-        s10 += a1 * b0;
-        s11 += a1 * b1;
-        s20 += a2 * b0;
-        s21 += a2 * b1;
-        s30 += a3 * b0;
-        s31 += a3 * b1;
+  for (let m0 = 0; m0 < T * B; m0 += 128) {
+    const mEnd = Math.min(m0 + 128, T * B);
+    for (let r = 0; r < 16; r += 4) {
+      for (let c = 0; c < 8; c += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0,
+          s20 = 0,
+          s21 = 0,
+          s22 = 0,
+          s23 = 0,
+          s30 = 0,
+          s31 = 0,
+          s32 = 0,
+          s33 = 0;
+        for (let m_2 = m0; m_2 < mEnd; m_2++) {
+          const a0 = dUu_x[m_2 * 16 + r];
+          const a1 = dUu_x[m_2 * 16 + r + 1];
+          const a2 = dUu_x[m_2 * 16 + r + 2];
+          const a3 = dUu_x[m_2 * 16 + r + 3];
+          const b0 = x[m_2 * 8 + c];
+          const b1 = x[m_2 * 8 + c + 1];
+          const b2 = x[m_2 * 8 + c + 2];
+          const b3 = x[m_2 * 8 + c + 3];
+          s00 += a0 * b0;
+          s01 += a0 * b1;
+          s02 += a0 * b2;
+          s03 += a0 * b3;
+          s10 += a1 * b0;
+          s11 += a1 * b1;
+          s12 += a1 * b2;
+          s13 += a1 * b3;
+          s20 += a2 * b0;
+          s21 += a2 * b1;
+          s22 += a2 * b2;
+          s23 += a2 * b3;
+          s30 += a3 * b0;
+          s31 += a3 * b1;
+          s32 += a3 * b2;
+          s33 += a3 * b3;
+        }
+        dUu[r * 8 + c] += s00;
+        dUu[r * 8 + c + 1] += s01;
+        dUu[r * 8 + c + 2] += s02;
+        dUu[r * 8 + c + 3] += s03;
+        dUu[(r + 1) * 8 + c] += s10;
+        dUu[(r + 1) * 8 + c + 1] += s11;
+        dUu[(r + 1) * 8 + c + 2] += s12;
+        dUu[(r + 1) * 8 + c + 3] += s13;
+        dUu[(r + 2) * 8 + c] += s20;
+        dUu[(r + 2) * 8 + c + 1] += s21;
+        dUu[(r + 2) * 8 + c + 2] += s22;
+        dUu[(r + 2) * 8 + c + 3] += s23;
+        dUu[(r + 3) * 8 + c] += s30;
+        dUu[(r + 3) * 8 + c + 1] += s31;
+        dUu[(r + 3) * 8 + c + 2] += s32;
+        dUu[(r + 3) * 8 + c + 3] += s33;
       }
-      dUu[r * 8 + c] += s00;
-      dUu[r * 8 + c + 1] += s01;
-      dUu[(r + 1) * 8 + c] += s10;
-      dUu[(r + 1) * 8 + c + 1] += s11;
-      dUu[(r + 2) * 8 + c] += s20;
-      dUu[(r + 2) * 8 + c + 1] += s21;
-      dUu[(r + 3) * 8 + c] += s30;
-      dUu[(r + 3) * 8 + c + 1] += s31;
     }
   }
-  for (let r = 0; r < 16; r += 4) {
-    for (let c = 0; c < 16; c += 2) {
-      let s00 = 0,
-        s01 = 0,
-        s10 = 0,
-        s11 = 0,
-        s20 = 0,
-        s21 = 0,
-        s30 = 0,
-        s31 = 0;
-      for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dUu_x[m_2 * 16 + r];
-        const a1 = dUu_x[m_2 * 16 + r + 1];
-        const a2 = dUu_x[m_2 * 16 + r + 2];
-        const a3 = dUu_x[m_2 * 16 + r + 3];
-        const b0 = h_seq[m_2 * 16 + c];
-        const b1 = h_seq[m_2 * 16 + c + 1];
-        s00 += a0 * b0;
-        s01 += a0 * b1;
-        s10 += a1 * b0;
-        s11 += a1 * b1;
-        s20 += a2 * b0;
-        s21 += a2 * b1;
-        s30 += a3 * b0;
-        s31 += a3 * b1;
+  for (let m0 = 0; m0 < T * B; m0 += 128) {
+    const mEnd = Math.min(m0 + 128, T * B);
+    for (let r = 0; r < 16; r += 4) {
+      for (let c = 0; c < 16; c += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0,
+          s20 = 0,
+          s21 = 0,
+          s22 = 0,
+          s23 = 0,
+          s30 = 0,
+          s31 = 0,
+          s32 = 0,
+          s33 = 0;
+        for (let m_2 = m0; m_2 < mEnd; m_2++) {
+          const a0 = dUu_x[m_2 * 16 + r];
+          const a1 = dUu_x[m_2 * 16 + r + 1];
+          const a2 = dUu_x[m_2 * 16 + r + 2];
+          const a3 = dUu_x[m_2 * 16 + r + 3];
+          const b0 = h_seq[m_2 * 16 + c];
+          const b1 = h_seq[m_2 * 16 + c + 1];
+          const b2 = h_seq[m_2 * 16 + c + 2];
+          const b3 = h_seq[m_2 * 16 + c + 3];
+          s00 += a0 * b0;
+          s01 += a0 * b1;
+          s02 += a0 * b2;
+          s03 += a0 * b3;
+          s10 += a1 * b0;
+          s11 += a1 * b1;
+          s12 += a1 * b2;
+          s13 += a1 * b3;
+          s20 += a2 * b0;
+          s21 += a2 * b1;
+          s22 += a2 * b2;
+          s23 += a2 * b3;
+          s30 += a3 * b0;
+          s31 += a3 * b1;
+          s32 += a3 * b2;
+          s33 += a3 * b3;
+        }
+        dWu[r * 16 + c] += s00;
+        dWu[r * 16 + c + 1] += s01;
+        dWu[r * 16 + c + 2] += s02;
+        dWu[r * 16 + c + 3] += s03;
+        dWu[(r + 1) * 16 + c] += s10;
+        dWu[(r + 1) * 16 + c + 1] += s11;
+        dWu[(r + 1) * 16 + c + 2] += s12;
+        dWu[(r + 1) * 16 + c + 3] += s13;
+        dWu[(r + 2) * 16 + c] += s20;
+        dWu[(r + 2) * 16 + c + 1] += s21;
+        dWu[(r + 2) * 16 + c + 2] += s22;
+        dWu[(r + 2) * 16 + c + 3] += s23;
+        dWu[(r + 3) * 16 + c] += s30;
+        dWu[(r + 3) * 16 + c + 1] += s31;
+        dWu[(r + 3) * 16 + c + 2] += s32;
+        dWu[(r + 3) * 16 + c + 3] += s33;
       }
-      dWu[r * 16 + c] += s00;
-      dWu[r * 16 + c + 1] += s01;
-      dWu[(r + 1) * 16 + c] += s10;
-      dWu[(r + 1) * 16 + c + 1] += s11;
-      dWu[(r + 2) * 16 + c] += s20;
-      dWu[(r + 2) * 16 + c + 1] += s21;
-      dWu[(r + 3) * 16 + c] += s30;
-      dWu[(r + 3) * 16 + c + 1] += s31;
     }
   }
   for (let m_1 = 0; m_1 < T * B; m_1++) {
@@ -809,26 +1063,42 @@ function backward(
   }
   if ((T * B) % 2 === 1) {
     const m_2 = T * B - 1;
-    for (let r = 0; r < 8; r += 4) {
+    for (let r = 0; r < 8; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 48; k++) {
         const v0 = t67[m_2 * 48 + k];
         const w0 = t66[k * 8 + r];
         const w1 = t66[k * 8 + r + 1];
         const w2 = t66[k * 8 + r + 2];
         const w3 = t66[k * 8 + r + 3];
+        const w4 = t66[k * 8 + r + 4];
+        const w5 = t66[k * 8 + r + 5];
+        const w6 = t66[k * 8 + r + 6];
+        const w7 = t66[k * 8 + r + 7];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       dx[m_2 * 8 + r] = s00;
       dx[m_2 * 8 + r + 1] = s01;
       dx[m_2 * 8 + r + 2] = s02;
       dx[m_2 * 8 + r + 3] = s03;
+      dx[m_2 * 8 + r + 4] = s04;
+      dx[m_2 * 8 + r + 5] = s05;
+      dx[m_2 * 8 + r + 6] = s06;
+      dx[m_2 * 8 + r + 7] = s07;
     }
   }
 }
@@ -893,26 +1163,42 @@ function step(
   }
   if (B % 2 === 1) {
     const m_1 = B - 1;
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 16; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 16; k++) {
         const v0 = h_seq[m_1 * 16 + k];
         const w0 = Wu[r * 16 + k];
         const w1 = Wu[(r + 1) * 16 + k];
         const w2 = Wu[(r + 2) * 16 + k];
         const w3 = Wu[(r + 3) * 16 + k];
+        const w4 = Wu[(r + 4) * 16 + k];
+        const w5 = Wu[(r + 5) * 16 + k];
+        const w6 = Wu[(r + 6) * 16 + k];
+        const w7 = Wu[(r + 7) * 16 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       Wu_h_prev[m_1 * 16 + r] = s00;
       Wu_h_prev[m_1 * 16 + r + 1] = s01;
       Wu_h_prev[m_1 * 16 + r + 2] = s02;
       Wu_h_prev[m_1 * 16 + r + 3] = s03;
+      Wu_h_prev[m_1 * 16 + r + 4] = s04;
+      Wu_h_prev[m_1 * 16 + r + 5] = s05;
+      Wu_h_prev[m_1 * 16 + r + 6] = s06;
+      Wu_h_prev[m_1 * 16 + r + 7] = s07;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -953,26 +1239,42 @@ function step(
   }
   if (B % 2 === 1) {
     const m_1 = B - 1;
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 16; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 8; k++) {
         const v0 = x[m_1 * 8 + k];
         const w0 = Uu[r * 8 + k];
         const w1 = Uu[(r + 1) * 8 + k];
         const w2 = Uu[(r + 2) * 8 + k];
         const w3 = Uu[(r + 3) * 8 + k];
+        const w4 = Uu[(r + 4) * 8 + k];
+        const w5 = Uu[(r + 5) * 8 + k];
+        const w6 = Uu[(r + 6) * 8 + k];
+        const w7 = Uu[(r + 7) * 8 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       Uu_x_1[m_1 * 16 + r] = s00;
       Uu_x_1[m_1 * 16 + r + 1] = s01;
       Uu_x_1[m_1 * 16 + r + 2] = s02;
       Uu_x_1[m_1 * 16 + r + 3] = s03;
+      Uu_x_1[m_1 * 16 + r + 4] = s04;
+      Uu_x_1[m_1 * 16 + r + 5] = s05;
+      Uu_x_1[m_1 * 16 + r + 6] = s06;
+      Uu_x_1[m_1 * 16 + r + 7] = s07;
     }
   }
   for (let m = 0; m < B; m++) {
@@ -1017,26 +1319,42 @@ function step(
   }
   if (B % 2 === 1) {
     const m_1 = B - 1;
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 16; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 16; k++) {
         const v0 = h_seq[m_1 * 16 + k];
         const w0 = Wr[r * 16 + k];
         const w1 = Wr[(r + 1) * 16 + k];
         const w2 = Wr[(r + 2) * 16 + k];
         const w3 = Wr[(r + 3) * 16 + k];
+        const w4 = Wr[(r + 4) * 16 + k];
+        const w5 = Wr[(r + 5) * 16 + k];
+        const w6 = Wr[(r + 6) * 16 + k];
+        const w7 = Wr[(r + 7) * 16 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       Wr_h_prev[m_1 * 16 + r] = s00;
       Wr_h_prev[m_1 * 16 + r + 1] = s01;
       Wr_h_prev[m_1 * 16 + r + 2] = s02;
       Wr_h_prev[m_1 * 16 + r + 3] = s03;
+      Wr_h_prev[m_1 * 16 + r + 4] = s04;
+      Wr_h_prev[m_1 * 16 + r + 5] = s05;
+      Wr_h_prev[m_1 * 16 + r + 6] = s06;
+      Wr_h_prev[m_1 * 16 + r + 7] = s07;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -1077,26 +1395,42 @@ function step(
   }
   if (B % 2 === 1) {
     const m_1 = B - 1;
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 16; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 8; k++) {
         const v0 = x[m_1 * 8 + k];
         const w0 = Ur[r * 8 + k];
         const w1 = Ur[(r + 1) * 8 + k];
         const w2 = Ur[(r + 2) * 8 + k];
         const w3 = Ur[(r + 3) * 8 + k];
+        const w4 = Ur[(r + 4) * 8 + k];
+        const w5 = Ur[(r + 5) * 8 + k];
+        const w6 = Ur[(r + 6) * 8 + k];
+        const w7 = Ur[(r + 7) * 8 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       Ur_x_1[m_1 * 16 + r] = s00;
       Ur_x_1[m_1 * 16 + r + 1] = s01;
       Ur_x_1[m_1 * 16 + r + 2] = s02;
       Ur_x_1[m_1 * 16 + r + 3] = s03;
+      Ur_x_1[m_1 * 16 + r + 4] = s04;
+      Ur_x_1[m_1 * 16 + r + 5] = s05;
+      Ur_x_1[m_1 * 16 + r + 6] = s06;
+      Ur_x_1[m_1 * 16 + r + 7] = s07;
     }
   }
   for (let m = 0; m < B; m++) {
@@ -1142,26 +1476,42 @@ function step(
   }
   if (B % 2 === 1) {
     const m_1 = B - 1;
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 16; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 16; k++) {
         const v0 = t21[m_1 * 16 + k];
         const w0 = Wh[r * 16 + k];
         const w1 = Wh[(r + 1) * 16 + k];
         const w2 = Wh[(r + 2) * 16 + k];
         const w3 = Wh[(r + 3) * 16 + k];
+        const w4 = Wh[(r + 4) * 16 + k];
+        const w5 = Wh[(r + 5) * 16 + k];
+        const w6 = Wh[(r + 6) * 16 + k];
+        const w7 = Wh[(r + 7) * 16 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       t22[m_1 * 16 + r] = s00;
       t22[m_1 * 16 + r + 1] = s01;
       t22[m_1 * 16 + r + 2] = s02;
       t22[m_1 * 16 + r + 3] = s03;
+      t22[m_1 * 16 + r + 4] = s04;
+      t22[m_1 * 16 + r + 5] = s05;
+      t22[m_1 * 16 + r + 6] = s06;
+      t22[m_1 * 16 + r + 7] = s07;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -1202,26 +1552,42 @@ function step(
   }
   if (B % 2 === 1) {
     const m_1 = B - 1;
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 16; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 8; k++) {
         const v0 = x[m_1 * 8 + k];
         const w0 = Uh[r * 8 + k];
         const w1 = Uh[(r + 1) * 8 + k];
         const w2 = Uh[(r + 2) * 8 + k];
         const w3 = Uh[(r + 3) * 8 + k];
+        const w4 = Uh[(r + 4) * 8 + k];
+        const w5 = Uh[(r + 5) * 8 + k];
+        const w6 = Uh[(r + 6) * 8 + k];
+        const w7 = Uh[(r + 7) * 8 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       Uh_x_1[m_1 * 16 + r] = s00;
       Uh_x_1[m_1 * 16 + r + 1] = s01;
       Uh_x_1[m_1 * 16 + r + 2] = s02;
       Uh_x_1[m_1 * 16 + r + 3] = s03;
+      Uh_x_1[m_1 * 16 + r + 4] = s04;
+      Uh_x_1[m_1 * 16 + r + 5] = s05;
+      Uh_x_1[m_1 * 16 + r + 6] = s06;
+      Uh_x_1[m_1 * 16 + r + 7] = s07;
     }
   }
   for (let m = 0; m < B; m++) {

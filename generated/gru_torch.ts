@@ -138,26 +138,42 @@ function forward(
   }
   if ((T * B) % 2 === 1) {
     const m_2 = T * B - 1;
-    for (let r = 0; r < 48; r += 4) {
+    for (let r = 0; r < 48; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 8; k++) {
         const v0 = x[m_2 * 8 + k];
         const w0 = t14[r * 8 + k];
         const w1 = t14[(r + 1) * 8 + k];
         const w2 = t14[(r + 2) * 8 + k];
         const w3 = t14[(r + 3) * 8 + k];
+        const w4 = t14[(r + 4) * 8 + k];
+        const w5 = t14[(r + 5) * 8 + k];
+        const w6 = t14[(r + 6) * 8 + k];
+        const w7 = t14[(r + 7) * 8 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       t15[m_2 * 48 + r] = s00;
       t15[m_2 * 48 + r + 1] = s01;
       t15[m_2 * 48 + r + 2] = s02;
       t15[m_2 * 48 + r + 3] = s03;
+      t15[m_2 * 48 + r + 4] = s04;
+      t15[m_2 * 48 + r + 5] = s05;
+      t15[m_2 * 48 + r + 6] = s06;
+      t15[m_2 * 48 + r + 7] = s07;
     }
   }
   for (let m = 0; m < T * B; m++) {
@@ -208,26 +224,42 @@ function forward(
     }
     if (B % 2 === 1) {
       const m_2 = B - 1;
-      for (let r = 0; r < 48; r += 4) {
+      for (let r = 0; r < 48; r += 8) {
         let s00 = 0,
           s01 = 0,
           s02 = 0,
-          s03 = 0;
+          s03 = 0,
+          s04 = 0,
+          s05 = 0,
+          s06 = 0,
+          s07 = 0;
         for (let k = 0; k < 16; k++) {
           const v0 = h_seq[(t * B + m_2) * 16 + k];
           const w0 = t18[r * 16 + k];
           const w1 = t18[(r + 1) * 16 + k];
           const w2 = t18[(r + 2) * 16 + k];
           const w3 = t18[(r + 3) * 16 + k];
+          const w4 = t18[(r + 4) * 16 + k];
+          const w5 = t18[(r + 5) * 16 + k];
+          const w6 = t18[(r + 6) * 16 + k];
+          const w7 = t18[(r + 7) * 16 + k];
           s00 += w0 * v0;
           s01 += w1 * v0;
           s02 += w2 * v0;
           s03 += w3 * v0;
+          s04 += w4 * v0;
+          s05 += w5 * v0;
+          s06 += w6 * v0;
+          s07 += w7 * v0;
         }
         t19[m_2 * 48 + r] = s00;
         t19[m_2 * 48 + r + 1] = s01;
         t19[m_2 * 48 + r + 2] = s02;
         t19[m_2 * 48 + r + 3] = s03;
+        t19[m_2 * 48 + r + 4] = s04;
+        t19[m_2 * 48 + r + 5] = s05;
+        t19[m_2 * 48 + r + 6] = s06;
+        t19[m_2 * 48 + r + 7] = s07;
       }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
@@ -405,26 +437,42 @@ function backward(
     }
     if (B % 2 === 1) {
       const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
+      for (let r = 0; r < 16; r += 8) {
         let s00 = 0,
           s01 = 0,
           s02 = 0,
-          s03 = 0;
+          s03 = 0,
+          s04 = 0,
+          s05 = 0,
+          s06 = 0,
+          s07 = 0;
         for (let k = 0; k < 48; k++) {
           const v0 = t67[m_2 * 48 + k];
           const w0 = t66[k * 16 + r];
           const w1 = t66[k * 16 + r + 1];
           const w2 = t66[k * 16 + r + 2];
           const w3 = t66[k * 16 + r + 3];
+          const w4 = t66[k * 16 + r + 4];
+          const w5 = t66[k * 16 + r + 5];
+          const w6 = t66[k * 16 + r + 6];
+          const w7 = t66[k * 16 + r + 7];
           s00 += w0 * v0;
           s01 += w1 * v0;
           s02 += w2 * v0;
           s03 += w3 * v0;
+          s04 += w4 * v0;
+          s05 += w5 * v0;
+          s06 += w6 * v0;
+          s07 += w7 * v0;
         }
         dh_carry[m_2 * 16 + r] += s00;
         dh_carry[m_2 * 16 + r + 1] += s01;
         dh_carry[m_2 * 16 + r + 2] += s02;
         dh_carry[m_2 * 16 + r + 3] += s03;
+        dh_carry[m_2 * 16 + r + 4] += s04;
+        dh_carry[m_2 * 16 + r + 5] += s05;
+        dh_carry[m_2 * 16 + r + 6] += s06;
+        dh_carry[m_2 * 16 + r + 7] += s07;
       }
     }
     if (M !== undefined) {
@@ -454,220 +502,394 @@ function backward(
   for (let m_1 = 0; m_1 < T * B; m_1++) {
     for (let i_1 = 0; i_1 < 16; i_1++) db_hn[i_1] += dW_hn_h_prev[m_1 * 16 + i_1];
   }
-  for (let r = 0; r < 16; r += 4) {
-    for (let c = 0; c < 16; c += 2) {
-      let s00 = 0,
-        s01 = 0,
-        s10 = 0,
-        s11 = 0,
-        s20 = 0,
-        s21 = 0,
-        s30 = 0,
-        s31 = 0;
-      for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dW_hn_h_prev[m_2 * 16 + r];
-        const a1 = dW_hn_h_prev[m_2 * 16 + r + 1];
-        const a2 = dW_hn_h_prev[m_2 * 16 + r + 2];
-        const a3 = dW_hn_h_prev[m_2 * 16 + r + 3];
-        const b0 = h_seq[m_2 * 16 + c];
-        const b1 = h_seq[m_2 * 16 + c + 1];
-        s00 += a0 * b0;
-        s01 += a0 * b1;
-        s10 += a1 * b0;
-        s11 += a1 * b1;
-        s20 += a2 * b0;
-        s21 += a2 * b1;
-        s30 += a3 * b0;
-        s31 += a3 * b1;
+  for (let m0 = 0; m0 < T * B; m0 += 128) {
+    const mEnd = Math.min(m0 + 128, T * B);
+    for (let r = 0; r < 16; r += 4) {
+      for (let c = 0; c < 16; c += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0,
+          s20 = 0,
+          s21 = 0,
+          s22 = 0,
+          s23 = 0,
+          s30 = 0,
+          s31 = 0,
+          s32 = 0,
+          s33 = 0;
+        for (let m_2 = m0; m_2 < mEnd; m_2++) {
+          const a0 = dW_hn_h_prev[m_2 * 16 + r];
+          const a1 = dW_hn_h_prev[m_2 * 16 + r + 1];
+          const a2 = dW_hn_h_prev[m_2 * 16 + r + 2];
+          const a3 = dW_hn_h_prev[m_2 * 16 + r + 3];
+          const b0 = h_seq[m_2 * 16 + c];
+          const b1 = h_seq[m_2 * 16 + c + 1];
+          const b2 = h_seq[m_2 * 16 + c + 2];
+          const b3 = h_seq[m_2 * 16 + c + 3];
+          s00 += a0 * b0;
+          s01 += a0 * b1;
+          s02 += a0 * b2;
+          s03 += a0 * b3;
+          s10 += a1 * b0;
+          s11 += a1 * b1;
+          s12 += a1 * b2;
+          s13 += a1 * b3;
+          s20 += a2 * b0;
+          s21 += a2 * b1;
+          s22 += a2 * b2;
+          s23 += a2 * b3;
+          s30 += a3 * b0;
+          s31 += a3 * b1;
+          s32 += a3 * b2;
+          s33 += a3 * b3;
+        }
+        dW_hn[r * 16 + c] += s00;
+        dW_hn[r * 16 + c + 1] += s01;
+        dW_hn[r * 16 + c + 2] += s02;
+        dW_hn[r * 16 + c + 3] += s03;
+        dW_hn[(r + 1) * 16 + c] += s10;
+        dW_hn[(r + 1) * 16 + c + 1] += s11;
+        dW_hn[(r + 1) * 16 + c + 2] += s12;
+        dW_hn[(r + 1) * 16 + c + 3] += s13;
+        dW_hn[(r + 2) * 16 + c] += s20;
+        dW_hn[(r + 2) * 16 + c + 1] += s21;
+        dW_hn[(r + 2) * 16 + c + 2] += s22;
+        dW_hn[(r + 2) * 16 + c + 3] += s23;
+        dW_hn[(r + 3) * 16 + c] += s30;
+        dW_hn[(r + 3) * 16 + c + 1] += s31;
+        dW_hn[(r + 3) * 16 + c + 2] += s32;
+        dW_hn[(r + 3) * 16 + c + 3] += s33;
       }
-      dW_hn[r * 16 + c] += s00;
-      dW_hn[r * 16 + c + 1] += s01;
-      dW_hn[(r + 1) * 16 + c] += s10;
-      dW_hn[(r + 1) * 16 + c + 1] += s11;
-      dW_hn[(r + 2) * 16 + c] += s20;
-      dW_hn[(r + 2) * 16 + c + 1] += s21;
-      dW_hn[(r + 3) * 16 + c] += s30;
-      dW_hn[(r + 3) * 16 + c + 1] += s31;
     }
   }
-  for (let r = 0; r < 16; r += 4) {
-    for (let c = 0; c < 8; c += 2) {
-      let s00 = 0,
-        s01 = 0,
-        s10 = 0,
-        s11 = 0,
-        s20 = 0,
-        s21 = 0,
-        s30 = 0,
-        s31 = 0;
-      for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dW_in_x[m_2 * 16 + r];
-        const a1 = dW_in_x[m_2 * 16 + r + 1];
-        const a2 = dW_in_x[m_2 * 16 + r + 2];
-        const a3 = dW_in_x[m_2 * 16 + r + 3];
-        const b0 = x[m_2 * 8 + c];
-        const b1 = x[m_2 * 8 + c + 1];
-        s00 += a0 * b0;
-        s01 += a0 * b1;
-        s10 += a1 * b0;
-        s11 += a1 * b1;
-        s20 += a2 * b0;
-        s21 += a2 * b1;
-        s30 += a3 * b0;
-        s31 += a3 * b1;
+  for (let m0 = 0; m0 < T * B; m0 += 128) {
+    const mEnd = Math.min(m0 + 128, T * B);
+    for (let r = 0; r < 16; r += 4) {
+      for (let c = 0; c < 8; c += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0,
+          s20 = 0,
+          s21 = 0,
+          s22 = 0,
+          s23 = 0,
+          s30 = 0,
+          s31 = 0,
+          s32 = 0,
+          s33 = 0;
+        for (let m_2 = m0; m_2 < mEnd; m_2++) {
+          const a0 = dW_in_x[m_2 * 16 + r];
+          const a1 = dW_in_x[m_2 * 16 + r + 1];
+          const a2 = dW_in_x[m_2 * 16 + r + 2];
+          const a3 = dW_in_x[m_2 * 16 + r + 3];
+          const b0 = x[m_2 * 8 + c];
+          const b1 = x[m_2 * 8 + c + 1];
+          const b2 = x[m_2 * 8 + c + 2];
+          const b3 = x[m_2 * 8 + c + 3];
+          s00 += a0 * b0;
+          s01 += a0 * b1;
+          s02 += a0 * b2;
+          s03 += a0 * b3;
+          s10 += a1 * b0;
+          s11 += a1 * b1;
+          s12 += a1 * b2;
+          s13 += a1 * b3;
+          s20 += a2 * b0;
+          s21 += a2 * b1;
+          s22 += a2 * b2;
+          s23 += a2 * b3;
+          s30 += a3 * b0;
+          s31 += a3 * b1;
+          s32 += a3 * b2;
+          s33 += a3 * b3;
+        }
+        dW_in[r * 8 + c] += s00;
+        dW_in[r * 8 + c + 1] += s01;
+        dW_in[r * 8 + c + 2] += s02;
+        dW_in[r * 8 + c + 3] += s03;
+        dW_in[(r + 1) * 8 + c] += s10;
+        dW_in[(r + 1) * 8 + c + 1] += s11;
+        dW_in[(r + 1) * 8 + c + 2] += s12;
+        dW_in[(r + 1) * 8 + c + 3] += s13;
+        dW_in[(r + 2) * 8 + c] += s20;
+        dW_in[(r + 2) * 8 + c + 1] += s21;
+        dW_in[(r + 2) * 8 + c + 2] += s22;
+        dW_in[(r + 2) * 8 + c + 3] += s23;
+        dW_in[(r + 3) * 8 + c] += s30;
+        dW_in[(r + 3) * 8 + c + 1] += s31;
+        dW_in[(r + 3) * 8 + c + 2] += s32;
+        dW_in[(r + 3) * 8 + c + 3] += s33;
       }
-      dW_in[r * 8 + c] += s00;
-      dW_in[r * 8 + c + 1] += s01;
-      dW_in[(r + 1) * 8 + c] += s10;
-      dW_in[(r + 1) * 8 + c + 1] += s11;
-      dW_in[(r + 2) * 8 + c] += s20;
-      dW_in[(r + 2) * 8 + c + 1] += s21;
-      dW_in[(r + 3) * 8 + c] += s30;
-      dW_in[(r + 3) * 8 + c + 1] += s31;
     }
   }
-  for (let r = 0; r < 16; r += 4) {
-    for (let c = 0; c < 16; c += 2) {
-      let s00 = 0,
-        s01 = 0,
-        s10 = 0,
-        s11 = 0,
-        s20 = 0,
-        s21 = 0,
-        s30 = 0,
-        s31 = 0;
-      for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dW_hz_h_prev[m_2 * 16 + r];
-        const a1 = dW_hz_h_prev[m_2 * 16 + r + 1];
-        const a2 = dW_hz_h_prev[m_2 * 16 + r + 2];
-        const a3 = dW_hz_h_prev[m_2 * 16 + r + 3];
-        const b0 = h_seq[m_2 * 16 + c];
-        const b1 = h_seq[m_2 * 16 + c + 1];
-        s00 += a0 * b0;
-        s01 += a0 * b1;
-        s10 += a1 * b0;
-        s11 += a1 * b1;
-        s20 += a2 * b0;
-        s21 += a2 * b1;
-        s30 += a3 * b0;
-        s31 += a3 * b1;
+  for (let m0 = 0; m0 < T * B; m0 += 128) {
+    const mEnd = Math.min(m0 + 128, T * B);
+    for (let r = 0; r < 16; r += 4) {
+      for (let c = 0; c < 16; c += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0,
+          s20 = 0,
+          s21 = 0,
+          s22 = 0,
+          s23 = 0,
+          s30 = 0,
+          s31 = 0,
+          s32 = 0,
+          s33 = 0;
+        for (let m_2 = m0; m_2 < mEnd; m_2++) {
+          const a0 = dW_hz_h_prev[m_2 * 16 + r];
+          const a1 = dW_hz_h_prev[m_2 * 16 + r + 1];
+          const a2 = dW_hz_h_prev[m_2 * 16 + r + 2];
+          const a3 = dW_hz_h_prev[m_2 * 16 + r + 3];
+          const b0 = h_seq[m_2 * 16 + c];
+          const b1 = h_seq[m_2 * 16 + c + 1];
+          const b2 = h_seq[m_2 * 16 + c + 2];
+          const b3 = h_seq[m_2 * 16 + c + 3];
+          s00 += a0 * b0;
+          s01 += a0 * b1;
+          s02 += a0 * b2;
+          s03 += a0 * b3;
+          s10 += a1 * b0;
+          s11 += a1 * b1;
+          s12 += a1 * b2;
+          s13 += a1 * b3;
+          s20 += a2 * b0;
+          s21 += a2 * b1;
+          s22 += a2 * b2;
+          s23 += a2 * b3;
+          s30 += a3 * b0;
+          s31 += a3 * b1;
+          s32 += a3 * b2;
+          s33 += a3 * b3;
+        }
+        dW_hz[r * 16 + c] += s00;
+        dW_hz[r * 16 + c + 1] += s01;
+        dW_hz[r * 16 + c + 2] += s02;
+        dW_hz[r * 16 + c + 3] += s03;
+        dW_hz[(r + 1) * 16 + c] += s10;
+        dW_hz[(r + 1) * 16 + c + 1] += s11;
+        dW_hz[(r + 1) * 16 + c + 2] += s12;
+        dW_hz[(r + 1) * 16 + c + 3] += s13;
+        dW_hz[(r + 2) * 16 + c] += s20;
+        dW_hz[(r + 2) * 16 + c + 1] += s21;
+        dW_hz[(r + 2) * 16 + c + 2] += s22;
+        dW_hz[(r + 2) * 16 + c + 3] += s23;
+        dW_hz[(r + 3) * 16 + c] += s30;
+        dW_hz[(r + 3) * 16 + c + 1] += s31;
+        dW_hz[(r + 3) * 16 + c + 2] += s32;
+        dW_hz[(r + 3) * 16 + c + 3] += s33;
       }
-      dW_hz[r * 16 + c] += s00;
-      dW_hz[r * 16 + c + 1] += s01;
-      dW_hz[(r + 1) * 16 + c] += s10;
-      dW_hz[(r + 1) * 16 + c + 1] += s11;
-      dW_hz[(r + 2) * 16 + c] += s20;
-      dW_hz[(r + 2) * 16 + c + 1] += s21;
-      dW_hz[(r + 3) * 16 + c] += s30;
-      dW_hz[(r + 3) * 16 + c + 1] += s31;
     }
   }
-  for (let r = 0; r < 16; r += 4) {
-    for (let c = 0; c < 8; c += 2) {
-      let s00 = 0,
-        s01 = 0,
-        s10 = 0,
-        s11 = 0,
-        s20 = 0,
-        s21 = 0,
-        s30 = 0,
-        s31 = 0;
-      for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dW_hz_h_prev[m_2 * 16 + r];
-        const a1 = dW_hz_h_prev[m_2 * 16 + r + 1];
-        const a2 = dW_hz_h_prev[m_2 * 16 + r + 2];
-        const a3 = dW_hz_h_prev[m_2 * 16 + r + 3];
-        const b0 = x[m_2 * 8 + c];
-        const b1 = x[m_2 * 8 + c + 1];
-        s00 += a0 * b0;
-        s01 += a0 * b1;
-        s10 += a1 * b0;
-        s11 += a1 * b1;
-        s20 += a2 * b0;
-        s21 += a2 * b1;
-        s30 += a3 * b0;
-        s31 += a3 * b1;
+  for (let m0 = 0; m0 < T * B; m0 += 128) {
+    const mEnd = Math.min(m0 + 128, T * B);
+    for (let r = 0; r < 16; r += 4) {
+      for (let c = 0; c < 8; c += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0,
+          s20 = 0,
+          s21 = 0,
+          s22 = 0,
+          s23 = 0,
+          s30 = 0,
+          s31 = 0,
+          s32 = 0,
+          s33 = 0;
+        for (let m_2 = m0; m_2 < mEnd; m_2++) {
+          const a0 = dW_hz_h_prev[m_2 * 16 + r];
+          const a1 = dW_hz_h_prev[m_2 * 16 + r + 1];
+          const a2 = dW_hz_h_prev[m_2 * 16 + r + 2];
+          const a3 = dW_hz_h_prev[m_2 * 16 + r + 3];
+          const b0 = x[m_2 * 8 + c];
+          const b1 = x[m_2 * 8 + c + 1];
+          const b2 = x[m_2 * 8 + c + 2];
+          const b3 = x[m_2 * 8 + c + 3];
+          s00 += a0 * b0;
+          s01 += a0 * b1;
+          s02 += a0 * b2;
+          s03 += a0 * b3;
+          s10 += a1 * b0;
+          s11 += a1 * b1;
+          s12 += a1 * b2;
+          s13 += a1 * b3;
+          s20 += a2 * b0;
+          s21 += a2 * b1;
+          s22 += a2 * b2;
+          s23 += a2 * b3;
+          s30 += a3 * b0;
+          s31 += a3 * b1;
+          s32 += a3 * b2;
+          s33 += a3 * b3;
+        }
+        dW_iz[r * 8 + c] += s00;
+        dW_iz[r * 8 + c + 1] += s01;
+        dW_iz[r * 8 + c + 2] += s02;
+        dW_iz[r * 8 + c + 3] += s03;
+        dW_iz[(r + 1) * 8 + c] += s10;
+        dW_iz[(r + 1) * 8 + c + 1] += s11;
+        dW_iz[(r + 1) * 8 + c + 2] += s12;
+        dW_iz[(r + 1) * 8 + c + 3] += s13;
+        dW_iz[(r + 2) * 8 + c] += s20;
+        dW_iz[(r + 2) * 8 + c + 1] += s21;
+        dW_iz[(r + 2) * 8 + c + 2] += s22;
+        dW_iz[(r + 2) * 8 + c + 3] += s23;
+        dW_iz[(r + 3) * 8 + c] += s30;
+        dW_iz[(r + 3) * 8 + c + 1] += s31;
+        dW_iz[(r + 3) * 8 + c + 2] += s32;
+        dW_iz[(r + 3) * 8 + c + 3] += s33;
       }
-      dW_iz[r * 8 + c] += s00;
-      dW_iz[r * 8 + c + 1] += s01;
-      dW_iz[(r + 1) * 8 + c] += s10;
-      dW_iz[(r + 1) * 8 + c + 1] += s11;
-      dW_iz[(r + 2) * 8 + c] += s20;
-      dW_iz[(r + 2) * 8 + c + 1] += s21;
-      dW_iz[(r + 3) * 8 + c] += s30;
-      dW_iz[(r + 3) * 8 + c + 1] += s31;
     }
   }
-  for (let r = 0; r < 16; r += 4) {
-    for (let c = 0; c < 16; c += 2) {
-      let s00 = 0,
-        s01 = 0,
-        s10 = 0,
-        s11 = 0,
-        s20 = 0,
-        s21 = 0,
-        s30 = 0,
-        s31 = 0;
-      for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dW_hr_h_prev[m_2 * 16 + r];
-        const a1 = dW_hr_h_prev[m_2 * 16 + r + 1];
-        const a2 = dW_hr_h_prev[m_2 * 16 + r + 2];
-        const a3 = dW_hr_h_prev[m_2 * 16 + r + 3];
-        const b0 = h_seq[m_2 * 16 + c];
-        const b1 = h_seq[m_2 * 16 + c + 1];
-        s00 += a0 * b0;
-        s01 += a0 * b1;
-        s10 += a1 * b0;
-        s11 += a1 * b1;
-        s20 += a2 * b0;
-        s21 += a2 * b1;
-        s30 += a3 * b0;
-        s31 += a3 * b1;
+  for (let m0 = 0; m0 < T * B; m0 += 128) {
+    const mEnd = Math.min(m0 + 128, T * B);
+    for (let r = 0; r < 16; r += 4) {
+      for (let c = 0; c < 16; c += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0,
+          s20 = 0,
+          s21 = 0,
+          s22 = 0,
+          s23 = 0,
+          s30 = 0,
+          s31 = 0,
+          s32 = 0,
+          s33 = 0;
+        for (let m_2 = m0; m_2 < mEnd; m_2++) {
+          const a0 = dW_hr_h_prev[m_2 * 16 + r];
+          const a1 = dW_hr_h_prev[m_2 * 16 + r + 1];
+          const a2 = dW_hr_h_prev[m_2 * 16 + r + 2];
+          const a3 = dW_hr_h_prev[m_2 * 16 + r + 3];
+          const b0 = h_seq[m_2 * 16 + c];
+          const b1 = h_seq[m_2 * 16 + c + 1];
+          const b2 = h_seq[m_2 * 16 + c + 2];
+          const b3 = h_seq[m_2 * 16 + c + 3];
+          s00 += a0 * b0;
+          s01 += a0 * b1;
+          s02 += a0 * b2;
+          s03 += a0 * b3;
+          s10 += a1 * b0;
+          s11 += a1 * b1;
+          s12 += a1 * b2;
+          s13 += a1 * b3;
+          s20 += a2 * b0;
+          s21 += a2 * b1;
+          s22 += a2 * b2;
+          s23 += a2 * b3;
+          s30 += a3 * b0;
+          s31 += a3 * b1;
+          s32 += a3 * b2;
+          s33 += a3 * b3;
+        }
+        dW_hr[r * 16 + c] += s00;
+        dW_hr[r * 16 + c + 1] += s01;
+        dW_hr[r * 16 + c + 2] += s02;
+        dW_hr[r * 16 + c + 3] += s03;
+        dW_hr[(r + 1) * 16 + c] += s10;
+        dW_hr[(r + 1) * 16 + c + 1] += s11;
+        dW_hr[(r + 1) * 16 + c + 2] += s12;
+        dW_hr[(r + 1) * 16 + c + 3] += s13;
+        dW_hr[(r + 2) * 16 + c] += s20;
+        dW_hr[(r + 2) * 16 + c + 1] += s21;
+        dW_hr[(r + 2) * 16 + c + 2] += s22;
+        dW_hr[(r + 2) * 16 + c + 3] += s23;
+        dW_hr[(r + 3) * 16 + c] += s30;
+        dW_hr[(r + 3) * 16 + c + 1] += s31;
+        dW_hr[(r + 3) * 16 + c + 2] += s32;
+        dW_hr[(r + 3) * 16 + c + 3] += s33;
       }
-      dW_hr[r * 16 + c] += s00;
-      dW_hr[r * 16 + c + 1] += s01;
-      dW_hr[(r + 1) * 16 + c] += s10;
-      dW_hr[(r + 1) * 16 + c + 1] += s11;
-      dW_hr[(r + 2) * 16 + c] += s20;
-      dW_hr[(r + 2) * 16 + c + 1] += s21;
-      dW_hr[(r + 3) * 16 + c] += s30;
-      dW_hr[(r + 3) * 16 + c + 1] += s31;
     }
   }
-  for (let r = 0; r < 16; r += 4) {
-    for (let c = 0; c < 8; c += 2) {
-      let s00 = 0,
-        s01 = 0,
-        s10 = 0,
-        s11 = 0,
-        s20 = 0,
-        s21 = 0,
-        s30 = 0,
-        s31 = 0;
-      for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dW_hr_h_prev[m_2 * 16 + r];
-        const a1 = dW_hr_h_prev[m_2 * 16 + r + 1];
-        const a2 = dW_hr_h_prev[m_2 * 16 + r + 2];
-        const a3 = dW_hr_h_prev[m_2 * 16 + r + 3];
-        const b0 = x[m_2 * 8 + c];
-        const b1 = x[m_2 * 8 + c + 1];
-        s00 += a0 * b0;
-        s01 += a0 * b1;
-        s10 += a1 * b0;
-        s11 += a1 * b1;
-        s20 += a2 * b0;
-        s21 += a2 * b1;
-        s30 += a3 * b0;
-        s31 += a3 * b1;
+  for (let m0 = 0; m0 < T * B; m0 += 128) {
+    const mEnd = Math.min(m0 + 128, T * B);
+    for (let r = 0; r < 16; r += 4) {
+      for (let c = 0; c < 8; c += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0,
+          s20 = 0,
+          s21 = 0,
+          s22 = 0,
+          s23 = 0,
+          s30 = 0,
+          s31 = 0,
+          s32 = 0,
+          s33 = 0;
+        for (let m_2 = m0; m_2 < mEnd; m_2++) {
+          const a0 = dW_hr_h_prev[m_2 * 16 + r];
+          const a1 = dW_hr_h_prev[m_2 * 16 + r + 1];
+          const a2 = dW_hr_h_prev[m_2 * 16 + r + 2];
+          const a3 = dW_hr_h_prev[m_2 * 16 + r + 3];
+          const b0 = x[m_2 * 8 + c];
+          const b1 = x[m_2 * 8 + c + 1];
+          const b2 = x[m_2 * 8 + c + 2];
+          const b3 = x[m_2 * 8 + c + 3];
+          s00 += a0 * b0;
+          s01 += a0 * b1;
+          s02 += a0 * b2;
+          s03 += a0 * b3;
+          s10 += a1 * b0;
+          s11 += a1 * b1;
+          s12 += a1 * b2;
+          s13 += a1 * b3;
+          s20 += a2 * b0;
+          s21 += a2 * b1;
+          s22 += a2 * b2;
+          s23 += a2 * b3;
+          s30 += a3 * b0;
+          s31 += a3 * b1;
+          s32 += a3 * b2;
+          s33 += a3 * b3;
+        }
+        dW_ir[r * 8 + c] += s00;
+        dW_ir[r * 8 + c + 1] += s01;
+        dW_ir[r * 8 + c + 2] += s02;
+        dW_ir[r * 8 + c + 3] += s03;
+        dW_ir[(r + 1) * 8 + c] += s10;
+        dW_ir[(r + 1) * 8 + c + 1] += s11;
+        dW_ir[(r + 1) * 8 + c + 2] += s12;
+        dW_ir[(r + 1) * 8 + c + 3] += s13;
+        dW_ir[(r + 2) * 8 + c] += s20;
+        dW_ir[(r + 2) * 8 + c + 1] += s21;
+        dW_ir[(r + 2) * 8 + c + 2] += s22;
+        dW_ir[(r + 2) * 8 + c + 3] += s23;
+        dW_ir[(r + 3) * 8 + c] += s30;
+        dW_ir[(r + 3) * 8 + c + 1] += s31;
+        dW_ir[(r + 3) * 8 + c + 2] += s32;
+        dW_ir[(r + 3) * 8 + c + 3] += s33;
       }
-      dW_ir[r * 8 + c] += s00;
-      dW_ir[r * 8 + c + 1] += s01;
-      dW_ir[(r + 1) * 8 + c] += s10;
-      dW_ir[(r + 1) * 8 + c + 1] += s11;
-      dW_ir[(r + 2) * 8 + c] += s20;
-      dW_ir[(r + 2) * 8 + c + 1] += s21;
-      dW_ir[(r + 3) * 8 + c] += s30;
-      dW_ir[(r + 3) * 8 + c + 1] += s31;
     }
   }
   for (let m_1 = 0; m_1 < T * B; m_1++) {
@@ -713,26 +935,42 @@ function backward(
   }
   if ((T * B) % 2 === 1) {
     const m_2 = T * B - 1;
-    for (let r = 0; r < 8; r += 4) {
+    for (let r = 0; r < 8; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 48; k++) {
         const v0 = t71[m_2 * 48 + k];
         const w0 = t70[k * 8 + r];
         const w1 = t70[k * 8 + r + 1];
         const w2 = t70[k * 8 + r + 2];
         const w3 = t70[k * 8 + r + 3];
+        const w4 = t70[k * 8 + r + 4];
+        const w5 = t70[k * 8 + r + 5];
+        const w6 = t70[k * 8 + r + 6];
+        const w7 = t70[k * 8 + r + 7];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       dx[m_2 * 8 + r] = s00;
       dx[m_2 * 8 + r + 1] = s01;
       dx[m_2 * 8 + r + 2] = s02;
       dx[m_2 * 8 + r + 3] = s03;
+      dx[m_2 * 8 + r + 4] = s04;
+      dx[m_2 * 8 + r + 5] = s05;
+      dx[m_2 * 8 + r + 6] = s06;
+      dx[m_2 * 8 + r + 7] = s07;
     }
   }
 }
@@ -796,26 +1034,42 @@ function step(
   }
   if (B % 2 === 1) {
     const m_1 = B - 1;
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 16; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 8; k++) {
         const v0 = x[m_1 * 8 + k];
         const w0 = W_ir[r * 8 + k];
         const w1 = W_ir[(r + 1) * 8 + k];
         const w2 = W_ir[(r + 2) * 8 + k];
         const w3 = W_ir[(r + 3) * 8 + k];
+        const w4 = W_ir[(r + 4) * 8 + k];
+        const w5 = W_ir[(r + 5) * 8 + k];
+        const w6 = W_ir[(r + 6) * 8 + k];
+        const w7 = W_ir[(r + 7) * 8 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       W_ir_x[m_1 * 16 + r] = s00;
       W_ir_x[m_1 * 16 + r + 1] = s01;
       W_ir_x[m_1 * 16 + r + 2] = s02;
       W_ir_x[m_1 * 16 + r + 3] = s03;
+      W_ir_x[m_1 * 16 + r + 4] = s04;
+      W_ir_x[m_1 * 16 + r + 5] = s05;
+      W_ir_x[m_1 * 16 + r + 6] = s06;
+      W_ir_x[m_1 * 16 + r + 7] = s07;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -856,26 +1110,42 @@ function step(
   }
   if (B % 2 === 1) {
     const m_1 = B - 1;
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 16; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 16; k++) {
         const v0 = h_seq[m_1 * 16 + k];
         const w0 = W_hr[r * 16 + k];
         const w1 = W_hr[(r + 1) * 16 + k];
         const w2 = W_hr[(r + 2) * 16 + k];
         const w3 = W_hr[(r + 3) * 16 + k];
+        const w4 = W_hr[(r + 4) * 16 + k];
+        const w5 = W_hr[(r + 5) * 16 + k];
+        const w6 = W_hr[(r + 6) * 16 + k];
+        const w7 = W_hr[(r + 7) * 16 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       W_hr_h_prev[m_1 * 16 + r] = s00;
       W_hr_h_prev[m_1 * 16 + r + 1] = s01;
       W_hr_h_prev[m_1 * 16 + r + 2] = s02;
       W_hr_h_prev[m_1 * 16 + r + 3] = s03;
+      W_hr_h_prev[m_1 * 16 + r + 4] = s04;
+      W_hr_h_prev[m_1 * 16 + r + 5] = s05;
+      W_hr_h_prev[m_1 * 16 + r + 6] = s06;
+      W_hr_h_prev[m_1 * 16 + r + 7] = s07;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -916,26 +1186,42 @@ function step(
   }
   if (B % 2 === 1) {
     const m_1 = B - 1;
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 16; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 8; k++) {
         const v0 = x[m_1 * 8 + k];
         const w0 = W_iz[r * 8 + k];
         const w1 = W_iz[(r + 1) * 8 + k];
         const w2 = W_iz[(r + 2) * 8 + k];
         const w3 = W_iz[(r + 3) * 8 + k];
+        const w4 = W_iz[(r + 4) * 8 + k];
+        const w5 = W_iz[(r + 5) * 8 + k];
+        const w6 = W_iz[(r + 6) * 8 + k];
+        const w7 = W_iz[(r + 7) * 8 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       W_iz_x[m_1 * 16 + r] = s00;
       W_iz_x[m_1 * 16 + r + 1] = s01;
       W_iz_x[m_1 * 16 + r + 2] = s02;
       W_iz_x[m_1 * 16 + r + 3] = s03;
+      W_iz_x[m_1 * 16 + r + 4] = s04;
+      W_iz_x[m_1 * 16 + r + 5] = s05;
+      W_iz_x[m_1 * 16 + r + 6] = s06;
+      W_iz_x[m_1 * 16 + r + 7] = s07;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -976,26 +1262,42 @@ function step(
   }
   if (B % 2 === 1) {
     const m_1 = B - 1;
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 16; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 16; k++) {
         const v0 = h_seq[m_1 * 16 + k];
         const w0 = W_hz[r * 16 + k];
         const w1 = W_hz[(r + 1) * 16 + k];
         const w2 = W_hz[(r + 2) * 16 + k];
         const w3 = W_hz[(r + 3) * 16 + k];
+        const w4 = W_hz[(r + 4) * 16 + k];
+        const w5 = W_hz[(r + 5) * 16 + k];
+        const w6 = W_hz[(r + 6) * 16 + k];
+        const w7 = W_hz[(r + 7) * 16 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       W_hz_h_prev[m_1 * 16 + r] = s00;
       W_hz_h_prev[m_1 * 16 + r + 1] = s01;
       W_hz_h_prev[m_1 * 16 + r + 2] = s02;
       W_hz_h_prev[m_1 * 16 + r + 3] = s03;
+      W_hz_h_prev[m_1 * 16 + r + 4] = s04;
+      W_hz_h_prev[m_1 * 16 + r + 5] = s05;
+      W_hz_h_prev[m_1 * 16 + r + 6] = s06;
+      W_hz_h_prev[m_1 * 16 + r + 7] = s07;
     }
   }
   for (let m = 0; m < B; m++) {
@@ -1042,26 +1344,42 @@ function step(
   }
   if (B % 2 === 1) {
     const m_1 = B - 1;
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 16; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 8; k++) {
         const v0 = x[m_1 * 8 + k];
         const w0 = W_in[r * 8 + k];
         const w1 = W_in[(r + 1) * 8 + k];
         const w2 = W_in[(r + 2) * 8 + k];
         const w3 = W_in[(r + 3) * 8 + k];
+        const w4 = W_in[(r + 4) * 8 + k];
+        const w5 = W_in[(r + 5) * 8 + k];
+        const w6 = W_in[(r + 6) * 8 + k];
+        const w7 = W_in[(r + 7) * 8 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       W_in_x[m_1 * 16 + r] = s00;
       W_in_x[m_1 * 16 + r + 1] = s01;
       W_in_x[m_1 * 16 + r + 2] = s02;
       W_in_x[m_1 * 16 + r + 3] = s03;
+      W_in_x[m_1 * 16 + r + 4] = s04;
+      W_in_x[m_1 * 16 + r + 5] = s05;
+      W_in_x[m_1 * 16 + r + 6] = s06;
+      W_in_x[m_1 * 16 + r + 7] = s07;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -1102,26 +1420,42 @@ function step(
   }
   if (B % 2 === 1) {
     const m_1 = B - 1;
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 16; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 16; k++) {
         const v0 = h_seq[m_1 * 16 + k];
         const w0 = W_hn[r * 16 + k];
         const w1 = W_hn[(r + 1) * 16 + k];
         const w2 = W_hn[(r + 2) * 16 + k];
         const w3 = W_hn[(r + 3) * 16 + k];
+        const w4 = W_hn[(r + 4) * 16 + k];
+        const w5 = W_hn[(r + 5) * 16 + k];
+        const w6 = W_hn[(r + 6) * 16 + k];
+        const w7 = W_hn[(r + 7) * 16 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       W_hn_h_prev[m_1 * 16 + r] = s00;
       W_hn_h_prev[m_1 * 16 + r + 1] = s01;
       W_hn_h_prev[m_1 * 16 + r + 2] = s02;
       W_hn_h_prev[m_1 * 16 + r + 3] = s03;
+      W_hn_h_prev[m_1 * 16 + r + 4] = s04;
+      W_hn_h_prev[m_1 * 16 + r + 5] = s05;
+      W_hn_h_prev[m_1 * 16 + r + 6] = s06;
+      W_hn_h_prev[m_1 * 16 + r + 7] = s07;
     }
   }
   for (let m = 0; m < B; m++) {

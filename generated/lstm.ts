@@ -143,26 +143,42 @@ function forward(
   }
   if ((T * B) % 2 === 1) {
     const m_2 = T * B - 1;
-    for (let r = 0; r < 64; r += 4) {
+    for (let r = 0; r < 64; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 8; k++) {
         const v0 = x[m_2 * 8 + k];
         const w0 = t15[r * 8 + k];
         const w1 = t15[(r + 1) * 8 + k];
         const w2 = t15[(r + 2) * 8 + k];
         const w3 = t15[(r + 3) * 8 + k];
+        const w4 = t15[(r + 4) * 8 + k];
+        const w5 = t15[(r + 5) * 8 + k];
+        const w6 = t15[(r + 6) * 8 + k];
+        const w7 = t15[(r + 7) * 8 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       t16[m_2 * 64 + r] = s00;
       t16[m_2 * 64 + r + 1] = s01;
       t16[m_2 * 64 + r + 2] = s02;
       t16[m_2 * 64 + r + 3] = s03;
+      t16[m_2 * 64 + r + 4] = s04;
+      t16[m_2 * 64 + r + 5] = s05;
+      t16[m_2 * 64 + r + 6] = s06;
+      t16[m_2 * 64 + r + 7] = s07;
     }
   }
   for (let m = 0; m < T * B; m++) {
@@ -216,26 +232,42 @@ function forward(
     }
     if (B % 2 === 1) {
       const m_2 = B - 1;
-      for (let r = 0; r < 64; r += 4) {
+      for (let r = 0; r < 64; r += 8) {
         let s00 = 0,
           s01 = 0,
           s02 = 0,
-          s03 = 0;
+          s03 = 0,
+          s04 = 0,
+          s05 = 0,
+          s06 = 0,
+          s07 = 0;
         for (let k = 0; k < 16; k++) {
           const v0 = h_seq[(t * B + m_2) * 16 + k];
           const w0 = t18[r * 16 + k];
           const w1 = t18[(r + 1) * 16 + k];
           const w2 = t18[(r + 2) * 16 + k];
           const w3 = t18[(r + 3) * 16 + k];
+          const w4 = t18[(r + 4) * 16 + k];
+          const w5 = t18[(r + 5) * 16 + k];
+          const w6 = t18[(r + 6) * 16 + k];
+          const w7 = t18[(r + 7) * 16 + k];
           s00 += w0 * v0;
           s01 += w1 * v0;
           s02 += w2 * v0;
           s03 += w3 * v0;
+          s04 += w4 * v0;
+          s05 += w5 * v0;
+          s06 += w6 * v0;
+          s07 += w7 * v0;
         }
         t19[m_2 * 64 + r] = s00;
         t19[m_2 * 64 + r + 1] = s01;
         t19[m_2 * 64 + r + 2] = s02;
         t19[m_2 * 64 + r + 3] = s03;
+        t19[m_2 * 64 + r + 4] = s04;
+        t19[m_2 * 64 + r + 5] = s05;
+        t19[m_2 * 64 + r + 6] = s06;
+        t19[m_2 * 64 + r + 7] = s07;
       }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
@@ -445,26 +477,42 @@ function backward(
     }
     if (B % 2 === 1) {
       const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
+      for (let r = 0; r < 16; r += 8) {
         let s00 = 0,
           s01 = 0,
           s02 = 0,
-          s03 = 0;
+          s03 = 0,
+          s04 = 0,
+          s05 = 0,
+          s06 = 0,
+          s07 = 0;
         for (let k = 0; k < 64; k++) {
           const v0 = t82[(t * B + m_2) * 64 + k];
           const w0 = t81[k * 16 + r];
           const w1 = t81[k * 16 + r + 1];
           const w2 = t81[k * 16 + r + 2];
           const w3 = t81[k * 16 + r + 3];
+          const w4 = t81[k * 16 + r + 4];
+          const w5 = t81[k * 16 + r + 5];
+          const w6 = t81[k * 16 + r + 6];
+          const w7 = t81[k * 16 + r + 7];
           s00 += w0 * v0;
           s01 += w1 * v0;
           s02 += w2 * v0;
           s03 += w3 * v0;
+          s04 += w4 * v0;
+          s05 += w5 * v0;
+          s06 += w6 * v0;
+          s07 += w7 * v0;
         }
         dh_carry[m_2 * 16 + r] = s00;
         dh_carry[m_2 * 16 + r + 1] = s01;
         dh_carry[m_2 * 16 + r + 2] = s02;
         dh_carry[m_2 * 16 + r + 3] = s03;
+        dh_carry[m_2 * 16 + r + 4] = s04;
+        dh_carry[m_2 * 16 + r + 5] = s05;
+        dh_carry[m_2 * 16 + r + 6] = s06;
+        dh_carry[m_2 * 16 + r + 7] = s07;
       }
     }
     if (M !== undefined) {
@@ -489,292 +537,524 @@ function backward(
   for (let m_1 = 0; m_1 < T * B; m_1++) {
     for (let i_1 = 0; i_1 < 16; i_1++) dbo[i_1] += dUo_h_prev[m_1 * 16 + i_1];
   }
-  for (let r = 0; r < 16; r += 4) {
-    for (let c = 0; c < 16; c += 2) {
-      let s00 = 0,
-        s01 = 0,
-        s10 = 0,
-        s11 = 0,
-        s20 = 0,
-        s21 = 0,
-        s30 = 0,
-        s31 = 0;
-      for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dUo_h_prev[m_2 * 16 + r];
-        const a1 = dUo_h_prev[m_2 * 16 + r + 1];
-        const a2 = dUo_h_prev[m_2 * 16 + r + 2];
-        const a3 = dUo_h_prev[m_2 * 16 + r + 3];
-        const b0 = h_seq[m_2 * 16 + c];
-        const b1 = h_seq[m_2 * 16 + c + 1];
-        s00 += a0 * b0;
-        s01 += a0 * b1;
-        s10 += a1 * b0;
-        s11 += a1 * b1;
-        s20 += a2 * b0;
-        s21 += a2 * b1;
-        s30 += a3 * b0;
-        s31 += a3 * b1;
+  for (let m0 = 0; m0 < T * B; m0 += 128) {
+    const mEnd = Math.min(m0 + 128, T * B);
+    for (let r = 0; r < 16; r += 4) {
+      for (let c = 0; c < 16; c += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0,
+          s20 = 0,
+          s21 = 0,
+          s22 = 0,
+          s23 = 0,
+          s30 = 0,
+          s31 = 0,
+          s32 = 0,
+          s33 = 0;
+        for (let m_2 = m0; m_2 < mEnd; m_2++) {
+          const a0 = dUo_h_prev[m_2 * 16 + r];
+          const a1 = dUo_h_prev[m_2 * 16 + r + 1];
+          const a2 = dUo_h_prev[m_2 * 16 + r + 2];
+          const a3 = dUo_h_prev[m_2 * 16 + r + 3];
+          const b0 = h_seq[m_2 * 16 + c];
+          const b1 = h_seq[m_2 * 16 + c + 1];
+          const b2 = h_seq[m_2 * 16 + c + 2];
+          const b3 = h_seq[m_2 * 16 + c + 3];
+          s00 += a0 * b0;
+          s01 += a0 * b1;
+          s02 += a0 * b2;
+          s03 += a0 * b3;
+          s10 += a1 * b0;
+          s11 += a1 * b1;
+          s12 += a1 * b2;
+          s13 += a1 * b3;
+          s20 += a2 * b0;
+          s21 += a2 * b1;
+          s22 += a2 * b2;
+          s23 += a2 * b3;
+          s30 += a3 * b0;
+          s31 += a3 * b1;
+          s32 += a3 * b2;
+          s33 += a3 * b3;
+        }
+        dUo[r * 16 + c] += s00;
+        dUo[r * 16 + c + 1] += s01;
+        dUo[r * 16 + c + 2] += s02;
+        dUo[r * 16 + c + 3] += s03;
+        dUo[(r + 1) * 16 + c] += s10;
+        dUo[(r + 1) * 16 + c + 1] += s11;
+        dUo[(r + 1) * 16 + c + 2] += s12;
+        dUo[(r + 1) * 16 + c + 3] += s13;
+        dUo[(r + 2) * 16 + c] += s20;
+        dUo[(r + 2) * 16 + c + 1] += s21;
+        dUo[(r + 2) * 16 + c + 2] += s22;
+        dUo[(r + 2) * 16 + c + 3] += s23;
+        dUo[(r + 3) * 16 + c] += s30;
+        dUo[(r + 3) * 16 + c + 1] += s31;
+        dUo[(r + 3) * 16 + c + 2] += s32;
+        dUo[(r + 3) * 16 + c + 3] += s33;
       }
-      dUo[r * 16 + c] += s00;
-      dUo[r * 16 + c + 1] += s01;
-      dUo[(r + 1) * 16 + c] += s10;
-      dUo[(r + 1) * 16 + c + 1] += s11;
-      dUo[(r + 2) * 16 + c] += s20;
-      dUo[(r + 2) * 16 + c + 1] += s21;
-      dUo[(r + 3) * 16 + c] += s30;
-      dUo[(r + 3) * 16 + c + 1] += s31;
     }
   }
-  for (let r = 0; r < 16; r += 4) {
-    for (let c = 0; c < 8; c += 2) {
-      let s00 = 0,
-        s01 = 0,
-        s10 = 0,
-        s11 = 0,
-        s20 = 0,
-        s21 = 0,
-        s30 = 0,
-        s31 = 0;
-      for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dUo_h_prev[m_2 * 16 + r];
-        const a1 = dUo_h_prev[m_2 * 16 + r + 1];
-        const a2 = dUo_h_prev[m_2 * 16 + r + 2];
-        const a3 = dUo_h_prev[m_2 * 16 + r + 3];
-        const b0 = x[m_2 * 8 + c];
-        const b1 = x[m_2 * 8 + c + 1];
-        s00 += a0 * b0;
-        s01 += a0 * b1;
-        s10 += a1 * b0;
-        s11 += a1 * b1;
-        s20 += a2 * b0;
-        s21 += a2 * b1;
-        s30 += a3 * b0;
-        s31 += a3 * b1;
+  for (let m0 = 0; m0 < T * B; m0 += 128) {
+    const mEnd = Math.min(m0 + 128, T * B);
+    for (let r = 0; r < 16; r += 4) {
+      for (let c = 0; c < 8; c += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0,
+          s20 = 0,
+          s21 = 0,
+          s22 = 0,
+          s23 = 0,
+          s30 = 0,
+          s31 = 0,
+          s32 = 0,
+          s33 = 0;
+        for (let m_2 = m0; m_2 < mEnd; m_2++) {
+          const a0 = dUo_h_prev[m_2 * 16 + r];
+          const a1 = dUo_h_prev[m_2 * 16 + r + 1];
+          const a2 = dUo_h_prev[m_2 * 16 + r + 2];
+          const a3 = dUo_h_prev[m_2 * 16 + r + 3];
+          const b0 = x[m_2 * 8 + c];
+          const b1 = x[m_2 * 8 + c + 1];
+          const b2 = x[m_2 * 8 + c + 2];
+          const b3 = x[m_2 * 8 + c + 3];
+          s00 += a0 * b0;
+          s01 += a0 * b1;
+          s02 += a0 * b2;
+          s03 += a0 * b3;
+          s10 += a1 * b0;
+          s11 += a1 * b1;
+          s12 += a1 * b2;
+          s13 += a1 * b3;
+          s20 += a2 * b0;
+          s21 += a2 * b1;
+          s22 += a2 * b2;
+          s23 += a2 * b3;
+          s30 += a3 * b0;
+          s31 += a3 * b1;
+          s32 += a3 * b2;
+          s33 += a3 * b3;
+        }
+        dWo[r * 8 + c] += s00;
+        dWo[r * 8 + c + 1] += s01;
+        dWo[r * 8 + c + 2] += s02;
+        dWo[r * 8 + c + 3] += s03;
+        dWo[(r + 1) * 8 + c] += s10;
+        dWo[(r + 1) * 8 + c + 1] += s11;
+        dWo[(r + 1) * 8 + c + 2] += s12;
+        dWo[(r + 1) * 8 + c + 3] += s13;
+        dWo[(r + 2) * 8 + c] += s20;
+        dWo[(r + 2) * 8 + c + 1] += s21;
+        dWo[(r + 2) * 8 + c + 2] += s22;
+        dWo[(r + 2) * 8 + c + 3] += s23;
+        dWo[(r + 3) * 8 + c] += s30;
+        dWo[(r + 3) * 8 + c + 1] += s31;
+        dWo[(r + 3) * 8 + c + 2] += s32;
+        dWo[(r + 3) * 8 + c + 3] += s33;
       }
-      dWo[r * 8 + c] += s00;
-      dWo[r * 8 + c + 1] += s01;
-      dWo[(r + 1) * 8 + c] += s10;
-      dWo[(r + 1) * 8 + c + 1] += s11;
-      dWo[(r + 2) * 8 + c] += s20;
-      dWo[(r + 2) * 8 + c + 1] += s21;
-      dWo[(r + 3) * 8 + c] += s30;
-      dWo[(r + 3) * 8 + c + 1] += s31;
     }
   }
-  for (let r = 0; r < 16; r += 4) {
-    for (let c = 0; c < 16; c += 2) {
-      let s00 = 0,
-        s01 = 0,
-        s10 = 0,
-        s11 = 0,
-        s20 = 0,
-        s21 = 0,
-        s30 = 0,
-        s31 = 0;
-      for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dUg_h_prev[m_2 * 16 + r];
-        const a1 = dUg_h_prev[m_2 * 16 + r + 1];
-        const a2 = dUg_h_prev[m_2 * 16 + r + 2];
-        const a3 = dUg_h_prev[m_2 * 16 + r + 3];
-        const b0 = h_seq[m_2 * 16 + c];
-        const b1 = h_seq[m_2 * 16 + c + 1];
-        s00 += a0 * b0;
-        s01 += a0 * b1;
-        s10 += a1 * b0;
-        s11 += a1 * b1;
-        s20 += a2 * b0;
-        s21 += a2 * b1;
-        s30 += a3 * b0;
-        s31 += a3 * b1;
+  for (let m0 = 0; m0 < T * B; m0 += 128) {
+    const mEnd = Math.min(m0 + 128, T * B);
+    for (let r = 0; r < 16; r += 4) {
+      for (let c = 0; c < 16; c += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0,
+          s20 = 0,
+          s21 = 0,
+          s22 = 0,
+          s23 = 0,
+          s30 = 0,
+          s31 = 0,
+          s32 = 0,
+          s33 = 0;
+        for (let m_2 = m0; m_2 < mEnd; m_2++) {
+          const a0 = dUg_h_prev[m_2 * 16 + r];
+          const a1 = dUg_h_prev[m_2 * 16 + r + 1];
+          const a2 = dUg_h_prev[m_2 * 16 + r + 2];
+          const a3 = dUg_h_prev[m_2 * 16 + r + 3];
+          const b0 = h_seq[m_2 * 16 + c];
+          const b1 = h_seq[m_2 * 16 + c + 1];
+          const b2 = h_seq[m_2 * 16 + c + 2];
+          const b3 = h_seq[m_2 * 16 + c + 3];
+          s00 += a0 * b0;
+          s01 += a0 * b1;
+          s02 += a0 * b2;
+          s03 += a0 * b3;
+          s10 += a1 * b0;
+          s11 += a1 * b1;
+          s12 += a1 * b2;
+          s13 += a1 * b3;
+          s20 += a2 * b0;
+          s21 += a2 * b1;
+          s22 += a2 * b2;
+          s23 += a2 * b3;
+          s30 += a3 * b0;
+          s31 += a3 * b1;
+          s32 += a3 * b2;
+          s33 += a3 * b3;
+        }
+        dUg[r * 16 + c] += s00;
+        dUg[r * 16 + c + 1] += s01;
+        dUg[r * 16 + c + 2] += s02;
+        dUg[r * 16 + c + 3] += s03;
+        dUg[(r + 1) * 16 + c] += s10;
+        dUg[(r + 1) * 16 + c + 1] += s11;
+        dUg[(r + 1) * 16 + c + 2] += s12;
+        dUg[(r + 1) * 16 + c + 3] += s13;
+        dUg[(r + 2) * 16 + c] += s20;
+        dUg[(r + 2) * 16 + c + 1] += s21;
+        dUg[(r + 2) * 16 + c + 2] += s22;
+        dUg[(r + 2) * 16 + c + 3] += s23;
+        dUg[(r + 3) * 16 + c] += s30;
+        dUg[(r + 3) * 16 + c + 1] += s31;
+        dUg[(r + 3) * 16 + c + 2] += s32;
+        dUg[(r + 3) * 16 + c + 3] += s33;
       }
-      dUg[r * 16 + c] += s00;
-      dUg[r * 16 + c + 1] += s01;
-      dUg[(r + 1) * 16 + c] += s10;
-      dUg[(r + 1) * 16 + c + 1] += s11;
-      dUg[(r + 2) * 16 + c] += s20;
-      dUg[(r + 2) * 16 + c + 1] += s21;
-      dUg[(r + 3) * 16 + c] += s30;
-      dUg[(r + 3) * 16 + c + 1] += s31;
     }
   }
-  for (let r = 0; r < 16; r += 4) {
-    for (let c = 0; c < 8; c += 2) {
-      let s00 = 0,
-        s01 = 0,
-        s10 = 0,
-        s11 = 0,
-        s20 = 0,
-        s21 = 0,
-        s30 = 0,
-        s31 = 0;
-      for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dUg_h_prev[m_2 * 16 + r];
-        const a1 = dUg_h_prev[m_2 * 16 + r + 1];
-        const a2 = dUg_h_prev[m_2 * 16 + r + 2];
-        const a3 = dUg_h_prev[m_2 * 16 + r + 3];
-        const b0 = x[m_2 * 8 + c];
-        const b1 = x[m_2 * 8 + c + 1];
-        s00 += a0 * b0;
-        s01 += a0 * b1;
-        s10 += a1 * b0;
-        s11 += a1 * b1;
-        s20 += a2 * b0;
-        s21 += a2 * b1;
-        s30 += a3 * b0;
-        s31 += a3 * b1;
+  for (let m0 = 0; m0 < T * B; m0 += 128) {
+    const mEnd = Math.min(m0 + 128, T * B);
+    for (let r = 0; r < 16; r += 4) {
+      for (let c = 0; c < 8; c += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0,
+          s20 = 0,
+          s21 = 0,
+          s22 = 0,
+          s23 = 0,
+          s30 = 0,
+          s31 = 0,
+          s32 = 0,
+          s33 = 0;
+        for (let m_2 = m0; m_2 < mEnd; m_2++) {
+          const a0 = dUg_h_prev[m_2 * 16 + r];
+          const a1 = dUg_h_prev[m_2 * 16 + r + 1];
+          const a2 = dUg_h_prev[m_2 * 16 + r + 2];
+          const a3 = dUg_h_prev[m_2 * 16 + r + 3];
+          const b0 = x[m_2 * 8 + c];
+          const b1 = x[m_2 * 8 + c + 1];
+          const b2 = x[m_2 * 8 + c + 2];
+          const b3 = x[m_2 * 8 + c + 3];
+          s00 += a0 * b0;
+          s01 += a0 * b1;
+          s02 += a0 * b2;
+          s03 += a0 * b3;
+          s10 += a1 * b0;
+          s11 += a1 * b1;
+          s12 += a1 * b2;
+          s13 += a1 * b3;
+          s20 += a2 * b0;
+          s21 += a2 * b1;
+          s22 += a2 * b2;
+          s23 += a2 * b3;
+          s30 += a3 * b0;
+          s31 += a3 * b1;
+          s32 += a3 * b2;
+          s33 += a3 * b3;
+        }
+        dWg[r * 8 + c] += s00;
+        dWg[r * 8 + c + 1] += s01;
+        dWg[r * 8 + c + 2] += s02;
+        dWg[r * 8 + c + 3] += s03;
+        dWg[(r + 1) * 8 + c] += s10;
+        dWg[(r + 1) * 8 + c + 1] += s11;
+        dWg[(r + 1) * 8 + c + 2] += s12;
+        dWg[(r + 1) * 8 + c + 3] += s13;
+        dWg[(r + 2) * 8 + c] += s20;
+        dWg[(r + 2) * 8 + c + 1] += s21;
+        dWg[(r + 2) * 8 + c + 2] += s22;
+        dWg[(r + 2) * 8 + c + 3] += s23;
+        dWg[(r + 3) * 8 + c] += s30;
+        dWg[(r + 3) * 8 + c + 1] += s31;
+        dWg[(r + 3) * 8 + c + 2] += s32;
+        dWg[(r + 3) * 8 + c + 3] += s33;
       }
-      dWg[r * 8 + c] += s00;
-      dWg[r * 8 + c + 1] += s01;
-      dWg[(r + 1) * 8 + c] += s10;
-      dWg[(r + 1) * 8 + c + 1] += s11;
-      dWg[(r + 2) * 8 + c] += s20;
-      dWg[(r + 2) * 8 + c + 1] += s21;
-      dWg[(r + 3) * 8 + c] += s30;
-      dWg[(r + 3) * 8 + c + 1] += s31;
     }
   }
-  for (let r = 0; r < 16; r += 4) {
-    for (let c = 0; c < 16; c += 2) {
-      let s00 = 0,
-        s01 = 0,
-        s10 = 0,
-        s11 = 0,
-        s20 = 0,
-        s21 = 0,
-        s30 = 0,
-        s31 = 0;
-      for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dUi_h_prev[m_2 * 16 + r];
-        const a1 = dUi_h_prev[m_2 * 16 + r + 1];
-        const a2 = dUi_h_prev[m_2 * 16 + r + 2];
-        const a3 = dUi_h_prev[m_2 * 16 + r + 3];
-        const b0 = h_seq[m_2 * 16 + c];
-        const b1 = h_seq[m_2 * 16 + c + 1];
-        s00 += a0 * b0;
-        s01 += a0 * b1;
-        s10 += a1 * b0;
-        s11 += a1 * b1;
-        s20 += a2 * b0;
-        s21 += a2 * b1;
-        s30 += a3 * b0;
-        s31 += a3 * b1;
+  for (let m0 = 0; m0 < T * B; m0 += 128) {
+    const mEnd = Math.min(m0 + 128, T * B);
+    for (let r = 0; r < 16; r += 4) {
+      for (let c = 0; c < 16; c += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0,
+          s20 = 0,
+          s21 = 0,
+          s22 = 0,
+          s23 = 0,
+          s30 = 0,
+          s31 = 0,
+          s32 = 0,
+          s33 = 0;
+        for (let m_2 = m0; m_2 < mEnd; m_2++) {
+          const a0 = dUi_h_prev[m_2 * 16 + r];
+          const a1 = dUi_h_prev[m_2 * 16 + r + 1];
+          const a2 = dUi_h_prev[m_2 * 16 + r + 2];
+          const a3 = dUi_h_prev[m_2 * 16 + r + 3];
+          const b0 = h_seq[m_2 * 16 + c];
+          const b1 = h_seq[m_2 * 16 + c + 1];
+          const b2 = h_seq[m_2 * 16 + c + 2];
+          const b3 = h_seq[m_2 * 16 + c + 3];
+          s00 += a0 * b0;
+          s01 += a0 * b1;
+          s02 += a0 * b2;
+          s03 += a0 * b3;
+          s10 += a1 * b0;
+          s11 += a1 * b1;
+          s12 += a1 * b2;
+          s13 += a1 * b3;
+          s20 += a2 * b0;
+          s21 += a2 * b1;
+          s22 += a2 * b2;
+          s23 += a2 * b3;
+          s30 += a3 * b0;
+          s31 += a3 * b1;
+          s32 += a3 * b2;
+          s33 += a3 * b3;
+        }
+        dUi[r * 16 + c] += s00;
+        dUi[r * 16 + c + 1] += s01;
+        dUi[r * 16 + c + 2] += s02;
+        dUi[r * 16 + c + 3] += s03;
+        dUi[(r + 1) * 16 + c] += s10;
+        dUi[(r + 1) * 16 + c + 1] += s11;
+        dUi[(r + 1) * 16 + c + 2] += s12;
+        dUi[(r + 1) * 16 + c + 3] += s13;
+        dUi[(r + 2) * 16 + c] += s20;
+        dUi[(r + 2) * 16 + c + 1] += s21;
+        dUi[(r + 2) * 16 + c + 2] += s22;
+        dUi[(r + 2) * 16 + c + 3] += s23;
+        dUi[(r + 3) * 16 + c] += s30;
+        dUi[(r + 3) * 16 + c + 1] += s31;
+        dUi[(r + 3) * 16 + c + 2] += s32;
+        dUi[(r + 3) * 16 + c + 3] += s33;
       }
-      dUi[r * 16 + c] += s00;
-      dUi[r * 16 + c + 1] += s01;
-      dUi[(r + 1) * 16 + c] += s10;
-      dUi[(r + 1) * 16 + c + 1] += s11;
-      dUi[(r + 2) * 16 + c] += s20;
-      dUi[(r + 2) * 16 + c + 1] += s21;
-      dUi[(r + 3) * 16 + c] += s30;
-      dUi[(r + 3) * 16 + c + 1] += s31;
     }
   }
-  for (let r = 0; r < 16; r += 4) {
-    for (let c = 0; c < 8; c += 2) {
-      let s00 = 0,
-        s01 = 0,
-        s10 = 0,
-        s11 = 0,
-        s20 = 0,
-        s21 = 0,
-        s30 = 0,
-        s31 = 0;
-      for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dUi_h_prev[m_2 * 16 + r];
-        const a1 = dUi_h_prev[m_2 * 16 + r + 1];
-        const a2 = dUi_h_prev[m_2 * 16 + r + 2];
-        const a3 = dUi_h_prev[m_2 * 16 + r + 3];
-        const b0 = x[m_2 * 8 + c];
-        const b1 = x[m_2 * 8 + c + 1];
-        s00 += a0 * b0;
-        s01 += a0 * b1;
-        s10 += a1 * b0;
-        s11 += a1 * b1;
-        s20 += a2 * b0;
-        s21 += a2 * b1;
-        s30 += a3 * b0;
-        s31 += a3 * b1;
+  for (let m0 = 0; m0 < T * B; m0 += 128) {
+    const mEnd = Math.min(m0 + 128, T * B);
+    for (let r = 0; r < 16; r += 4) {
+      for (let c = 0; c < 8; c += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0,
+          s20 = 0,
+          s21 = 0,
+          s22 = 0,
+          s23 = 0,
+          s30 = 0,
+          s31 = 0,
+          s32 = 0,
+          s33 = 0;
+        for (let m_2 = m0; m_2 < mEnd; m_2++) {
+          const a0 = dUi_h_prev[m_2 * 16 + r];
+          const a1 = dUi_h_prev[m_2 * 16 + r + 1];
+          const a2 = dUi_h_prev[m_2 * 16 + r + 2];
+          const a3 = dUi_h_prev[m_2 * 16 + r + 3];
+          const b0 = x[m_2 * 8 + c];
+          const b1 = x[m_2 * 8 + c + 1];
+          const b2 = x[m_2 * 8 + c + 2];
+          const b3 = x[m_2 * 8 + c + 3];
+          s00 += a0 * b0;
+          s01 += a0 * b1;
+          s02 += a0 * b2;
+          s03 += a0 * b3;
+          s10 += a1 * b0;
+          s11 += a1 * b1;
+          s12 += a1 * b2;
+          s13 += a1 * b3;
+          s20 += a2 * b0;
+          s21 += a2 * b1;
+          s22 += a2 * b2;
+          s23 += a2 * b3;
+          s30 += a3 * b0;
+          s31 += a3 * b1;
+          s32 += a3 * b2;
+          s33 += a3 * b3;
+        }
+        dWi[r * 8 + c] += s00;
+        dWi[r * 8 + c + 1] += s01;
+        dWi[r * 8 + c + 2] += s02;
+        dWi[r * 8 + c + 3] += s03;
+        dWi[(r + 1) * 8 + c] += s10;
+        dWi[(r + 1) * 8 + c + 1] += s11;
+        dWi[(r + 1) * 8 + c + 2] += s12;
+        dWi[(r + 1) * 8 + c + 3] += s13;
+        dWi[(r + 2) * 8 + c] += s20;
+        dWi[(r + 2) * 8 + c + 1] += s21;
+        dWi[(r + 2) * 8 + c + 2] += s22;
+        dWi[(r + 2) * 8 + c + 3] += s23;
+        dWi[(r + 3) * 8 + c] += s30;
+        dWi[(r + 3) * 8 + c + 1] += s31;
+        dWi[(r + 3) * 8 + c + 2] += s32;
+        dWi[(r + 3) * 8 + c + 3] += s33;
       }
-      dWi[r * 8 + c] += s00;
-      dWi[r * 8 + c + 1] += s01;
-      dWi[(r + 1) * 8 + c] += s10;
-      dWi[(r + 1) * 8 + c + 1] += s11;
-      dWi[(r + 2) * 8 + c] += s20;
-      dWi[(r + 2) * 8 + c + 1] += s21;
-      dWi[(r + 3) * 8 + c] += s30;
-      dWi[(r + 3) * 8 + c + 1] += s31;
     }
   }
-  for (let r = 0; r < 16; r += 4) {
-    for (let c = 0; c < 16; c += 2) {
-      let s00 = 0,
-        s01 = 0,
-        s10 = 0,
-        s11 = 0,
-        s20 = 0,
-        s21 = 0,
-        s30 = 0,
-        s31 = 0;
-      for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dUf_h_prev[m_2 * 16 + r];
-        const a1 = dUf_h_prev[m_2 * 16 + r + 1];
-        const a2 = dUf_h_prev[m_2 * 16 + r + 2];
-        const a3 = dUf_h_prev[m_2 * 16 + r + 3];
-        const b0 = h_seq[m_2 * 16 + c];
-        const b1 = h_seq[m_2 * 16 + c + 1];
-        s00 += a0 * b0;
-        s01 += a0 * b1;
-        s10 += a1 * b0;
-        s11 += a1 * b1;
-        s20 += a2 * b0;
-        s21 += a2 * b1;
-        s30 += a3 * b0;
-        s31 += a3 * b1;
+  for (let m0 = 0; m0 < T * B; m0 += 128) {
+    const mEnd = Math.min(m0 + 128, T * B);
+    for (let r = 0; r < 16; r += 4) {
+      for (let c = 0; c < 16; c += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0,
+          s20 = 0,
+          s21 = 0,
+          s22 = 0,
+          s23 = 0,
+          s30 = 0,
+          s31 = 0,
+          s32 = 0,
+          s33 = 0;
+        for (let m_2 = m0; m_2 < mEnd; m_2++) {
+          const a0 = dUf_h_prev[m_2 * 16 + r];
+          const a1 = dUf_h_prev[m_2 * 16 + r + 1];
+          const a2 = dUf_h_prev[m_2 * 16 + r + 2];
+          const a3 = dUf_h_prev[m_2 * 16 + r + 3];
+          const b0 = h_seq[m_2 * 16 + c];
+          const b1 = h_seq[m_2 * 16 + c + 1];
+          const b2 = h_seq[m_2 * 16 + c + 2];
+          const b3 = h_seq[m_2 * 16 + c + 3];
+          s00 += a0 * b0;
+          s01 += a0 * b1;
+          s02 += a0 * b2;
+          s03 += a0 * b3;
+          s10 += a1 * b0;
+          s11 += a1 * b1;
+          s12 += a1 * b2;
+          s13 += a1 * b3;
+          s20 += a2 * b0;
+          s21 += a2 * b1;
+          s22 += a2 * b2;
+          s23 += a2 * b3;
+          s30 += a3 * b0;
+          s31 += a3 * b1;
+          s32 += a3 * b2;
+          s33 += a3 * b3;
+        }
+        dUf[r * 16 + c] += s00;
+        dUf[r * 16 + c + 1] += s01;
+        dUf[r * 16 + c + 2] += s02;
+        dUf[r * 16 + c + 3] += s03;
+        dUf[(r + 1) * 16 + c] += s10;
+        dUf[(r + 1) * 16 + c + 1] += s11;
+        dUf[(r + 1) * 16 + c + 2] += s12;
+        dUf[(r + 1) * 16 + c + 3] += s13;
+        dUf[(r + 2) * 16 + c] += s20;
+        dUf[(r + 2) * 16 + c + 1] += s21;
+        dUf[(r + 2) * 16 + c + 2] += s22;
+        dUf[(r + 2) * 16 + c + 3] += s23;
+        dUf[(r + 3) * 16 + c] += s30;
+        dUf[(r + 3) * 16 + c + 1] += s31;
+        dUf[(r + 3) * 16 + c + 2] += s32;
+        dUf[(r + 3) * 16 + c + 3] += s33;
       }
-      dUf[r * 16 + c] += s00;
-      dUf[r * 16 + c + 1] += s01;
-      dUf[(r + 1) * 16 + c] += s10;
-      dUf[(r + 1) * 16 + c + 1] += s11;
-      dUf[(r + 2) * 16 + c] += s20;
-      dUf[(r + 2) * 16 + c + 1] += s21;
-      dUf[(r + 3) * 16 + c] += s30;
-      dUf[(r + 3) * 16 + c + 1] += s31;
     }
   }
-  for (let r = 0; r < 16; r += 4) {
-    for (let c = 0; c < 8; c += 2) {
-      let s00 = 0,
-        s01 = 0,
-        s10 = 0,
-        s11 = 0,
-        s20 = 0,
-        s21 = 0,
-        s30 = 0,
-        s31 = 0;
-      for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dUf_h_prev[m_2 * 16 + r];
-        const a1 = dUf_h_prev[m_2 * 16 + r + 1];
-        const a2 = dUf_h_prev[m_2 * 16 + r + 2];
-        const a3 = dUf_h_prev[m_2 * 16 + r + 3];
-        const b0 = x[m_2 * 8 + c];
-        const b1 = x[m_2 * 8 + c + 1];
-        s00 += a0 * b0;
-        s01 += a0 * b1;
-        s10 += a1 * b0;
-        s11 += a1 * b1;
-        s20 += a2 * b0;
-        s21 += a2 * b1;
-        s30 += a3 * b0;
-        s31 += a3 * b1;
+  for (let m0 = 0; m0 < T * B; m0 += 128) {
+    const mEnd = Math.min(m0 + 128, T * B);
+    for (let r = 0; r < 16; r += 4) {
+      for (let c = 0; c < 8; c += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0,
+          s20 = 0,
+          s21 = 0,
+          s22 = 0,
+          s23 = 0,
+          s30 = 0,
+          s31 = 0,
+          s32 = 0,
+          s33 = 0;
+        for (let m_2 = m0; m_2 < mEnd; m_2++) {
+          const a0 = dUf_h_prev[m_2 * 16 + r];
+          const a1 = dUf_h_prev[m_2 * 16 + r + 1];
+          const a2 = dUf_h_prev[m_2 * 16 + r + 2];
+          const a3 = dUf_h_prev[m_2 * 16 + r + 3];
+          const b0 = x[m_2 * 8 + c];
+          const b1 = x[m_2 * 8 + c + 1];
+          const b2 = x[m_2 * 8 + c + 2];
+          const b3 = x[m_2 * 8 + c + 3];
+          s00 += a0 * b0;
+          s01 += a0 * b1;
+          s02 += a0 * b2;
+          s03 += a0 * b3;
+          s10 += a1 * b0;
+          s11 += a1 * b1;
+          s12 += a1 * b2;
+          s13 += a1 * b3;
+          s20 += a2 * b0;
+          s21 += a2 * b1;
+          s22 += a2 * b2;
+          s23 += a2 * b3;
+          s30 += a3 * b0;
+          s31 += a3 * b1;
+          s32 += a3 * b2;
+          s33 += a3 * b3;
+        }
+        dWf[r * 8 + c] += s00;
+        dWf[r * 8 + c + 1] += s01;
+        dWf[r * 8 + c + 2] += s02;
+        dWf[r * 8 + c + 3] += s03;
+        dWf[(r + 1) * 8 + c] += s10;
+        dWf[(r + 1) * 8 + c + 1] += s11;
+        dWf[(r + 1) * 8 + c + 2] += s12;
+        dWf[(r + 1) * 8 + c + 3] += s13;
+        dWf[(r + 2) * 8 + c] += s20;
+        dWf[(r + 2) * 8 + c + 1] += s21;
+        dWf[(r + 2) * 8 + c + 2] += s22;
+        dWf[(r + 2) * 8 + c + 3] += s23;
+        dWf[(r + 3) * 8 + c] += s30;
+        dWf[(r + 3) * 8 + c + 1] += s31;
+        dWf[(r + 3) * 8 + c + 2] += s32;
+        dWf[(r + 3) * 8 + c + 3] += s33;
       }
-      dWf[r * 8 + c] += s00;
-      dWf[r * 8 + c + 1] += s01;
-      dWf[(r + 1) * 8 + c] += s10;
-      dWf[(r + 1) * 8 + c + 1] += s11;
-      dWf[(r + 2) * 8 + c] += s20;
-      dWf[(r + 2) * 8 + c + 1] += s21;
-      dWf[(r + 3) * 8 + c] += s30;
-      dWf[(r + 3) * 8 + c + 1] += s31;
     }
   }
   for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
@@ -815,26 +1095,42 @@ function backward(
   }
   if ((T * B) % 2 === 1) {
     const m_2 = T * B - 1;
-    for (let r = 0; r < 8; r += 4) {
+    for (let r = 0; r < 8; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 64; k++) {
         const v0 = t82[m_2 * 64 + k];
         const w0 = t84[k * 8 + r];
         const w1 = t84[k * 8 + r + 1];
         const w2 = t84[k * 8 + r + 2];
         const w3 = t84[k * 8 + r + 3];
+        const w4 = t84[k * 8 + r + 4];
+        const w5 = t84[k * 8 + r + 5];
+        const w6 = t84[k * 8 + r + 6];
+        const w7 = t84[k * 8 + r + 7];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       dx[m_2 * 8 + r] = s00;
       dx[m_2 * 8 + r + 1] = s01;
       dx[m_2 * 8 + r + 2] = s02;
       dx[m_2 * 8 + r + 3] = s03;
+      dx[m_2 * 8 + r + 4] = s04;
+      dx[m_2 * 8 + r + 5] = s05;
+      dx[m_2 * 8 + r + 6] = s06;
+      dx[m_2 * 8 + r + 7] = s07;
     }
   }
 }
@@ -900,26 +1196,42 @@ function step(
   }
   if (B % 2 === 1) {
     const m_1 = B - 1;
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 16; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 8; k++) {
         const v0 = x[m_1 * 8 + k];
         const w0 = Wf[r * 8 + k];
         const w1 = Wf[(r + 1) * 8 + k];
         const w2 = Wf[(r + 2) * 8 + k];
         const w3 = Wf[(r + 3) * 8 + k];
+        const w4 = Wf[(r + 4) * 8 + k];
+        const w5 = Wf[(r + 5) * 8 + k];
+        const w6 = Wf[(r + 6) * 8 + k];
+        const w7 = Wf[(r + 7) * 8 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       Wf_x_1[m_1 * 16 + r] = s00;
       Wf_x_1[m_1 * 16 + r + 1] = s01;
       Wf_x_1[m_1 * 16 + r + 2] = s02;
       Wf_x_1[m_1 * 16 + r + 3] = s03;
+      Wf_x_1[m_1 * 16 + r + 4] = s04;
+      Wf_x_1[m_1 * 16 + r + 5] = s05;
+      Wf_x_1[m_1 * 16 + r + 6] = s06;
+      Wf_x_1[m_1 * 16 + r + 7] = s07;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -960,26 +1272,42 @@ function step(
   }
   if (B % 2 === 1) {
     const m_1 = B - 1;
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 16; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 16; k++) {
         const v0 = h_seq[m_1 * 16 + k];
         const w0 = Uf[r * 16 + k];
         const w1 = Uf[(r + 1) * 16 + k];
         const w2 = Uf[(r + 2) * 16 + k];
         const w3 = Uf[(r + 3) * 16 + k];
+        const w4 = Uf[(r + 4) * 16 + k];
+        const w5 = Uf[(r + 5) * 16 + k];
+        const w6 = Uf[(r + 6) * 16 + k];
+        const w7 = Uf[(r + 7) * 16 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       Uf_h_prev[m_1 * 16 + r] = s00;
       Uf_h_prev[m_1 * 16 + r + 1] = s01;
       Uf_h_prev[m_1 * 16 + r + 2] = s02;
       Uf_h_prev[m_1 * 16 + r + 3] = s03;
+      Uf_h_prev[m_1 * 16 + r + 4] = s04;
+      Uf_h_prev[m_1 * 16 + r + 5] = s05;
+      Uf_h_prev[m_1 * 16 + r + 6] = s06;
+      Uf_h_prev[m_1 * 16 + r + 7] = s07;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -1020,26 +1348,42 @@ function step(
   }
   if (B % 2 === 1) {
     const m_1 = B - 1;
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 16; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 8; k++) {
         const v0 = x[m_1 * 8 + k];
         const w0 = Wi[r * 8 + k];
         const w1 = Wi[(r + 1) * 8 + k];
         const w2 = Wi[(r + 2) * 8 + k];
         const w3 = Wi[(r + 3) * 8 + k];
+        const w4 = Wi[(r + 4) * 8 + k];
+        const w5 = Wi[(r + 5) * 8 + k];
+        const w6 = Wi[(r + 6) * 8 + k];
+        const w7 = Wi[(r + 7) * 8 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       Wi_x_1[m_1 * 16 + r] = s00;
       Wi_x_1[m_1 * 16 + r + 1] = s01;
       Wi_x_1[m_1 * 16 + r + 2] = s02;
       Wi_x_1[m_1 * 16 + r + 3] = s03;
+      Wi_x_1[m_1 * 16 + r + 4] = s04;
+      Wi_x_1[m_1 * 16 + r + 5] = s05;
+      Wi_x_1[m_1 * 16 + r + 6] = s06;
+      Wi_x_1[m_1 * 16 + r + 7] = s07;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -1080,26 +1424,42 @@ function step(
   }
   if (B % 2 === 1) {
     const m_1 = B - 1;
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 16; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 16; k++) {
         const v0 = h_seq[m_1 * 16 + k];
         const w0 = Ui[r * 16 + k];
         const w1 = Ui[(r + 1) * 16 + k];
         const w2 = Ui[(r + 2) * 16 + k];
         const w3 = Ui[(r + 3) * 16 + k];
+        const w4 = Ui[(r + 4) * 16 + k];
+        const w5 = Ui[(r + 5) * 16 + k];
+        const w6 = Ui[(r + 6) * 16 + k];
+        const w7 = Ui[(r + 7) * 16 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       Ui_h_prev[m_1 * 16 + r] = s00;
       Ui_h_prev[m_1 * 16 + r + 1] = s01;
       Ui_h_prev[m_1 * 16 + r + 2] = s02;
       Ui_h_prev[m_1 * 16 + r + 3] = s03;
+      Ui_h_prev[m_1 * 16 + r + 4] = s04;
+      Ui_h_prev[m_1 * 16 + r + 5] = s05;
+      Ui_h_prev[m_1 * 16 + r + 6] = s06;
+      Ui_h_prev[m_1 * 16 + r + 7] = s07;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -1140,26 +1500,42 @@ function step(
   }
   if (B % 2 === 1) {
     const m_1 = B - 1;
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 16; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 8; k++) {
         const v0 = x[m_1 * 8 + k];
         const w0 = Wg[r * 8 + k];
         const w1 = Wg[(r + 1) * 8 + k];
         const w2 = Wg[(r + 2) * 8 + k];
         const w3 = Wg[(r + 3) * 8 + k];
+        const w4 = Wg[(r + 4) * 8 + k];
+        const w5 = Wg[(r + 5) * 8 + k];
+        const w6 = Wg[(r + 6) * 8 + k];
+        const w7 = Wg[(r + 7) * 8 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       Wg_x_1[m_1 * 16 + r] = s00;
       Wg_x_1[m_1 * 16 + r + 1] = s01;
       Wg_x_1[m_1 * 16 + r + 2] = s02;
       Wg_x_1[m_1 * 16 + r + 3] = s03;
+      Wg_x_1[m_1 * 16 + r + 4] = s04;
+      Wg_x_1[m_1 * 16 + r + 5] = s05;
+      Wg_x_1[m_1 * 16 + r + 6] = s06;
+      Wg_x_1[m_1 * 16 + r + 7] = s07;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -1200,26 +1576,42 @@ function step(
   }
   if (B % 2 === 1) {
     const m_1 = B - 1;
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 16; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 16; k++) {
         const v0 = h_seq[m_1 * 16 + k];
         const w0 = Ug[r * 16 + k];
         const w1 = Ug[(r + 1) * 16 + k];
         const w2 = Ug[(r + 2) * 16 + k];
         const w3 = Ug[(r + 3) * 16 + k];
+        const w4 = Ug[(r + 4) * 16 + k];
+        const w5 = Ug[(r + 5) * 16 + k];
+        const w6 = Ug[(r + 6) * 16 + k];
+        const w7 = Ug[(r + 7) * 16 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       Ug_h_prev[m_1 * 16 + r] = s00;
       Ug_h_prev[m_1 * 16 + r + 1] = s01;
       Ug_h_prev[m_1 * 16 + r + 2] = s02;
       Ug_h_prev[m_1 * 16 + r + 3] = s03;
+      Ug_h_prev[m_1 * 16 + r + 4] = s04;
+      Ug_h_prev[m_1 * 16 + r + 5] = s05;
+      Ug_h_prev[m_1 * 16 + r + 6] = s06;
+      Ug_h_prev[m_1 * 16 + r + 7] = s07;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -1260,26 +1652,42 @@ function step(
   }
   if (B % 2 === 1) {
     const m_1 = B - 1;
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 16; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 8; k++) {
         const v0 = x[m_1 * 8 + k];
         const w0 = Wo[r * 8 + k];
         const w1 = Wo[(r + 1) * 8 + k];
         const w2 = Wo[(r + 2) * 8 + k];
         const w3 = Wo[(r + 3) * 8 + k];
+        const w4 = Wo[(r + 4) * 8 + k];
+        const w5 = Wo[(r + 5) * 8 + k];
+        const w6 = Wo[(r + 6) * 8 + k];
+        const w7 = Wo[(r + 7) * 8 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       Wo_x_1[m_1 * 16 + r] = s00;
       Wo_x_1[m_1 * 16 + r + 1] = s01;
       Wo_x_1[m_1 * 16 + r + 2] = s02;
       Wo_x_1[m_1 * 16 + r + 3] = s03;
+      Wo_x_1[m_1 * 16 + r + 4] = s04;
+      Wo_x_1[m_1 * 16 + r + 5] = s05;
+      Wo_x_1[m_1 * 16 + r + 6] = s06;
+      Wo_x_1[m_1 * 16 + r + 7] = s07;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -1320,26 +1728,42 @@ function step(
   }
   if (B % 2 === 1) {
     const m_1 = B - 1;
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 16; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 16; k++) {
         const v0 = h_seq[m_1 * 16 + k];
         const w0 = Uo[r * 16 + k];
         const w1 = Uo[(r + 1) * 16 + k];
         const w2 = Uo[(r + 2) * 16 + k];
         const w3 = Uo[(r + 3) * 16 + k];
+        const w4 = Uo[(r + 4) * 16 + k];
+        const w5 = Uo[(r + 5) * 16 + k];
+        const w6 = Uo[(r + 6) * 16 + k];
+        const w7 = Uo[(r + 7) * 16 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       Uo_h_prev[m_1 * 16 + r] = s00;
       Uo_h_prev[m_1 * 16 + r + 1] = s01;
       Uo_h_prev[m_1 * 16 + r + 2] = s02;
       Uo_h_prev[m_1 * 16 + r + 3] = s03;
+      Uo_h_prev[m_1 * 16 + r + 4] = s04;
+      Uo_h_prev[m_1 * 16 + r + 5] = s05;
+      Uo_h_prev[m_1 * 16 + r + 6] = s06;
+      Uo_h_prev[m_1 * 16 + r + 7] = s07;
     }
   }
   for (let m = 0; m < B; m++) {

@@ -85,26 +85,42 @@ function forward(
   }
   if ((T * B) % 2 === 1) {
     const m_2 = T * B - 1;
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 16; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 8; k++) {
         const v0 = x[m_2 * 8 + k];
         const w0 = Wx[r * 8 + k];
         const w1 = Wx[(r + 1) * 8 + k];
         const w2 = Wx[(r + 2) * 8 + k];
         const w3 = Wx[(r + 3) * 8 + k];
+        const w4 = Wx[(r + 4) * 8 + k];
+        const w5 = Wx[(r + 5) * 8 + k];
+        const w6 = Wx[(r + 6) * 8 + k];
+        const w7 = Wx[(r + 7) * 8 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       Wx_x[m_2 * 16 + r] = s00;
       Wx_x[m_2 * 16 + r + 1] = s01;
       Wx_x[m_2 * 16 + r + 2] = s02;
       Wx_x[m_2 * 16 + r + 3] = s03;
+      Wx_x[m_2 * 16 + r + 4] = s04;
+      Wx_x[m_2 * 16 + r + 5] = s05;
+      Wx_x[m_2 * 16 + r + 6] = s06;
+      Wx_x[m_2 * 16 + r + 7] = s07;
     }
   }
   for (let t = 0; t < T; t++) {
@@ -146,26 +162,42 @@ function forward(
     }
     if (B % 2 === 1) {
       const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
+      for (let r = 0; r < 16; r += 8) {
         let s00 = 0,
           s01 = 0,
           s02 = 0,
-          s03 = 0;
+          s03 = 0,
+          s04 = 0,
+          s05 = 0,
+          s06 = 0,
+          s07 = 0;
         for (let k = 0; k < 16; k++) {
           const v0 = h_seq[(t * B + m_2) * 16 + k];
           const w0 = Wh[r * 16 + k];
           const w1 = Wh[(r + 1) * 16 + k];
           const w2 = Wh[(r + 2) * 16 + k];
           const w3 = Wh[(r + 3) * 16 + k];
+          const w4 = Wh[(r + 4) * 16 + k];
+          const w5 = Wh[(r + 5) * 16 + k];
+          const w6 = Wh[(r + 6) * 16 + k];
+          const w7 = Wh[(r + 7) * 16 + k];
           s00 += w0 * v0;
           s01 += w1 * v0;
           s02 += w2 * v0;
           s03 += w3 * v0;
+          s04 += w4 * v0;
+          s05 += w5 * v0;
+          s06 += w6 * v0;
+          s07 += w7 * v0;
         }
         Wh_h_prev[m_2 * 16 + r] = s00;
         Wh_h_prev[m_2 * 16 + r + 1] = s01;
         Wh_h_prev[m_2 * 16 + r + 2] = s02;
         Wh_h_prev[m_2 * 16 + r + 3] = s03;
+        Wh_h_prev[m_2 * 16 + r + 4] = s04;
+        Wh_h_prev[m_2 * 16 + r + 5] = s05;
+        Wh_h_prev[m_2 * 16 + r + 6] = s06;
+        Wh_h_prev[m_2 * 16 + r + 7] = s07;
       }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
@@ -268,26 +300,42 @@ function backward(
     }
     if (B % 2 === 1) {
       const m_2 = B - 1;
-      for (let r = 0; r < 16; r += 4) {
+      for (let r = 0; r < 16; r += 8) {
         let s00 = 0,
           s01 = 0,
           s02 = 0,
-          s03 = 0;
+          s03 = 0,
+          s04 = 0,
+          s05 = 0,
+          s06 = 0,
+          s07 = 0;
         for (let k = 0; k < 16; k++) {
           const v0 = dWh_h_prev[(t * B + m_2) * 16 + k];
           const w0 = Wh[k * 16 + r];
           const w1 = Wh[k * 16 + r + 1];
           const w2 = Wh[k * 16 + r + 2];
           const w3 = Wh[k * 16 + r + 3];
+          const w4 = Wh[k * 16 + r + 4];
+          const w5 = Wh[k * 16 + r + 5];
+          const w6 = Wh[k * 16 + r + 6];
+          const w7 = Wh[k * 16 + r + 7];
           s00 += w0 * v0;
           s01 += w1 * v0;
           s02 += w2 * v0;
           s03 += w3 * v0;
+          s04 += w4 * v0;
+          s05 += w5 * v0;
+          s06 += w6 * v0;
+          s07 += w7 * v0;
         }
         dh_carry[m_2 * 16 + r] = s00;
         dh_carry[m_2 * 16 + r + 1] = s01;
         dh_carry[m_2 * 16 + r + 2] = s02;
         dh_carry[m_2 * 16 + r + 3] = s03;
+        dh_carry[m_2 * 16 + r + 4] = s04;
+        dh_carry[m_2 * 16 + r + 5] = s05;
+        dh_carry[m_2 * 16 + r + 6] = s06;
+        dh_carry[m_2 * 16 + r + 7] = s07;
       }
     }
     if (M !== undefined) {
@@ -302,76 +350,134 @@ function backward(
   for (let m_1 = 0; m_1 < T * B; m_1++) {
     for (let i_1 = 0; i_1 < 16; i_1++) db[i_1] += dWh_h_prev[m_1 * 16 + i_1];
   }
-  for (let r = 0; r < 16; r += 4) {
-    for (let c = 0; c < 16; c += 2) {
-      let s00 = 0,
-        s01 = 0,
-        s10 = 0,
-        s11 = 0,
-        s20 = 0,
-        s21 = 0,
-        s30 = 0,
-        s31 = 0;
-      for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dWh_h_prev[m_2 * 16 + r];
-        const a1 = dWh_h_prev[m_2 * 16 + r + 1];
-        const a2 = dWh_h_prev[m_2 * 16 + r + 2];
-        const a3 = dWh_h_prev[m_2 * 16 + r + 3];
-        const b0 = h_seq[m_2 * 16 + c];
-        const b1 = h_seq[m_2 * 16 + c + 1];
-        s00 += a0 * b0;
-        s01 += a0 * b1;
-        s10 += a1 * b0;
-        s11 += a1 * b1;
-        s20 += a2 * b0;
-        s21 += a2 * b1;
-        s30 += a3 * b0;
-        s31 += a3 * b1;
+  for (let m0 = 0; m0 < T * B; m0 += 128) {
+    const mEnd = Math.min(m0 + 128, T * B);
+    for (let r = 0; r < 16; r += 4) {
+      for (let c = 0; c < 16; c += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0,
+          s20 = 0,
+          s21 = 0,
+          s22 = 0,
+          s23 = 0,
+          s30 = 0,
+          s31 = 0,
+          s32 = 0,
+          s33 = 0;
+        for (let m_2 = m0; m_2 < mEnd; m_2++) {
+          const a0 = dWh_h_prev[m_2 * 16 + r];
+          const a1 = dWh_h_prev[m_2 * 16 + r + 1];
+          const a2 = dWh_h_prev[m_2 * 16 + r + 2];
+          const a3 = dWh_h_prev[m_2 * 16 + r + 3];
+          const b0 = h_seq[m_2 * 16 + c];
+          const b1 = h_seq[m_2 * 16 + c + 1];
+          const b2 = h_seq[m_2 * 16 + c + 2];
+          const b3 = h_seq[m_2 * 16 + c + 3];
+          s00 += a0 * b0;
+          s01 += a0 * b1;
+          s02 += a0 * b2;
+          s03 += a0 * b3;
+          s10 += a1 * b0;
+          s11 += a1 * b1;
+          s12 += a1 * b2;
+          s13 += a1 * b3;
+          s20 += a2 * b0;
+          s21 += a2 * b1;
+          s22 += a2 * b2;
+          s23 += a2 * b3;
+          s30 += a3 * b0;
+          s31 += a3 * b1;
+          s32 += a3 * b2;
+          s33 += a3 * b3;
+        }
+        dWh[r * 16 + c] += s00;
+        dWh[r * 16 + c + 1] += s01;
+        dWh[r * 16 + c + 2] += s02;
+        dWh[r * 16 + c + 3] += s03;
+        dWh[(r + 1) * 16 + c] += s10;
+        dWh[(r + 1) * 16 + c + 1] += s11;
+        dWh[(r + 1) * 16 + c + 2] += s12;
+        dWh[(r + 1) * 16 + c + 3] += s13;
+        dWh[(r + 2) * 16 + c] += s20;
+        dWh[(r + 2) * 16 + c + 1] += s21;
+        dWh[(r + 2) * 16 + c + 2] += s22;
+        dWh[(r + 2) * 16 + c + 3] += s23;
+        dWh[(r + 3) * 16 + c] += s30;
+        dWh[(r + 3) * 16 + c + 1] += s31;
+        dWh[(r + 3) * 16 + c + 2] += s32;
+        dWh[(r + 3) * 16 + c + 3] += s33;
       }
-      dWh[r * 16 + c] += s00;
-      dWh[r * 16 + c + 1] += s01;
-      dWh[(r + 1) * 16 + c] += s10;
-      dWh[(r + 1) * 16 + c + 1] += s11;
-      dWh[(r + 2) * 16 + c] += s20;
-      dWh[(r + 2) * 16 + c + 1] += s21;
-      dWh[(r + 3) * 16 + c] += s30;
-      dWh[(r + 3) * 16 + c + 1] += s31;
     }
   }
-  for (let r = 0; r < 16; r += 4) {
-    for (let c = 0; c < 8; c += 2) {
-      let s00 = 0,
-        s01 = 0,
-        s10 = 0,
-        s11 = 0,
-        s20 = 0,
-        s21 = 0,
-        s30 = 0,
-        s31 = 0;
-      for (let m_2 = 0; m_2 < T * B; m_2++) {
-        const a0 = dWh_h_prev[m_2 * 16 + r];
-        const a1 = dWh_h_prev[m_2 * 16 + r + 1];
-        const a2 = dWh_h_prev[m_2 * 16 + r + 2];
-        const a3 = dWh_h_prev[m_2 * 16 + r + 3];
-        const b0 = x[m_2 * 8 + c];
-        const b1 = x[m_2 * 8 + c + 1];
-        s00 += a0 * b0;
-        s01 += a0 * b1;
-        s10 += a1 * b0;
-        s11 += a1 * b1;
-        s20 += a2 * b0;
-        s21 += a2 * b1;
-        s30 += a3 * b0;
-        s31 += a3 * b1;
+  for (let m0 = 0; m0 < T * B; m0 += 128) {
+    const mEnd = Math.min(m0 + 128, T * B);
+    for (let r = 0; r < 16; r += 4) {
+      for (let c = 0; c < 8; c += 4) {
+        let s00 = 0,
+          s01 = 0,
+          s02 = 0,
+          s03 = 0,
+          s10 = 0,
+          s11 = 0,
+          s12 = 0,
+          s13 = 0,
+          s20 = 0,
+          s21 = 0,
+          s22 = 0,
+          s23 = 0,
+          s30 = 0,
+          s31 = 0,
+          s32 = 0,
+          s33 = 0;
+        for (let m_2 = m0; m_2 < mEnd; m_2++) {
+          const a0 = dWh_h_prev[m_2 * 16 + r];
+          const a1 = dWh_h_prev[m_2 * 16 + r + 1];
+          const a2 = dWh_h_prev[m_2 * 16 + r + 2];
+          const a3 = dWh_h_prev[m_2 * 16 + r + 3];
+          const b0 = x[m_2 * 8 + c];
+          const b1 = x[m_2 * 8 + c + 1];
+          const b2 = x[m_2 * 8 + c + 2];
+          const b3 = x[m_2 * 8 + c + 3];
+          s00 += a0 * b0;
+          s01 += a0 * b1;
+          s02 += a0 * b2;
+          s03 += a0 * b3;
+          s10 += a1 * b0;
+          s11 += a1 * b1;
+          s12 += a1 * b2;
+          s13 += a1 * b3;
+          s20 += a2 * b0;
+          s21 += a2 * b1;
+          s22 += a2 * b2;
+          s23 += a2 * b3;
+          s30 += a3 * b0;
+          s31 += a3 * b1;
+          s32 += a3 * b2;
+          s33 += a3 * b3;
+        }
+        dWx[r * 8 + c] += s00;
+        dWx[r * 8 + c + 1] += s01;
+        dWx[r * 8 + c + 2] += s02;
+        dWx[r * 8 + c + 3] += s03;
+        dWx[(r + 1) * 8 + c] += s10;
+        dWx[(r + 1) * 8 + c + 1] += s11;
+        dWx[(r + 1) * 8 + c + 2] += s12;
+        dWx[(r + 1) * 8 + c + 3] += s13;
+        dWx[(r + 2) * 8 + c] += s20;
+        dWx[(r + 2) * 8 + c + 1] += s21;
+        dWx[(r + 2) * 8 + c + 2] += s22;
+        dWx[(r + 2) * 8 + c + 3] += s23;
+        dWx[(r + 3) * 8 + c] += s30;
+        dWx[(r + 3) * 8 + c + 1] += s31;
+        dWx[(r + 3) * 8 + c + 2] += s32;
+        dWx[(r + 3) * 8 + c + 3] += s33;
       }
-      dWx[r * 8 + c] += s00;
-      dWx[r * 8 + c + 1] += s01;
-      dWx[(r + 1) * 8 + c] += s10;
-      dWx[(r + 1) * 8 + c + 1] += s11;
-      dWx[(r + 2) * 8 + c] += s20;
-      dWx[(r + 2) * 8 + c + 1] += s21;
-      dWx[(r + 3) * 8 + c] += s30;
-      dWx[(r + 3) * 8 + c + 1] += s31;
     }
   }
   for (let m_2 = 0; m_2 + 1 < T * B; m_2 += 2) {
@@ -412,26 +518,42 @@ function backward(
   }
   if ((T * B) % 2 === 1) {
     const m_2 = T * B - 1;
-    for (let r = 0; r < 8; r += 4) {
+    for (let r = 0; r < 8; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 16; k++) {
         const v0 = dWh_h_prev[m_2 * 16 + k];
         const w0 = Wx[k * 8 + r];
         const w1 = Wx[k * 8 + r + 1];
         const w2 = Wx[k * 8 + r + 2];
         const w3 = Wx[k * 8 + r + 3];
+        const w4 = Wx[k * 8 + r + 4];
+        const w5 = Wx[k * 8 + r + 5];
+        const w6 = Wx[k * 8 + r + 6];
+        const w7 = Wx[k * 8 + r + 7];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       dx[m_2 * 8 + r] = s00;
       dx[m_2 * 8 + r + 1] = s01;
       dx[m_2 * 8 + r + 2] = s02;
       dx[m_2 * 8 + r + 3] = s03;
+      dx[m_2 * 8 + r + 4] = s04;
+      dx[m_2 * 8 + r + 5] = s05;
+      dx[m_2 * 8 + r + 6] = s06;
+      dx[m_2 * 8 + r + 7] = s07;
     }
   }
 }
@@ -490,26 +612,42 @@ function step(
   }
   if (B % 2 === 1) {
     const m_1 = B - 1;
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 16; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 8; k++) {
         const v0 = x[m_1 * 8 + k];
         const w0 = Wx[r * 8 + k];
         const w1 = Wx[(r + 1) * 8 + k];
         const w2 = Wx[(r + 2) * 8 + k];
         const w3 = Wx[(r + 3) * 8 + k];
+        const w4 = Wx[(r + 4) * 8 + k];
+        const w5 = Wx[(r + 5) * 8 + k];
+        const w6 = Wx[(r + 6) * 8 + k];
+        const w7 = Wx[(r + 7) * 8 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       Wx_x_1[m_1 * 16 + r] = s00;
       Wx_x_1[m_1 * 16 + r + 1] = s01;
       Wx_x_1[m_1 * 16 + r + 2] = s02;
       Wx_x_1[m_1 * 16 + r + 3] = s03;
+      Wx_x_1[m_1 * 16 + r + 4] = s04;
+      Wx_x_1[m_1 * 16 + r + 5] = s05;
+      Wx_x_1[m_1 * 16 + r + 6] = s06;
+      Wx_x_1[m_1 * 16 + r + 7] = s07;
     }
   }
   for (let m_1 = 0; m_1 + 1 < B; m_1 += 2) {
@@ -550,26 +688,42 @@ function step(
   }
   if (B % 2 === 1) {
     const m_1 = B - 1;
-    for (let r = 0; r < 16; r += 4) {
+    for (let r = 0; r < 16; r += 8) {
       let s00 = 0,
         s01 = 0,
         s02 = 0,
-        s03 = 0;
+        s03 = 0,
+        s04 = 0,
+        s05 = 0,
+        s06 = 0,
+        s07 = 0;
       for (let k = 0; k < 16; k++) {
         const v0 = h_seq[m_1 * 16 + k];
         const w0 = Wh[r * 16 + k];
         const w1 = Wh[(r + 1) * 16 + k];
         const w2 = Wh[(r + 2) * 16 + k];
         const w3 = Wh[(r + 3) * 16 + k];
+        const w4 = Wh[(r + 4) * 16 + k];
+        const w5 = Wh[(r + 5) * 16 + k];
+        const w6 = Wh[(r + 6) * 16 + k];
+        const w7 = Wh[(r + 7) * 16 + k];
         s00 += w0 * v0;
         s01 += w1 * v0;
         s02 += w2 * v0;
         s03 += w3 * v0;
+        s04 += w4 * v0;
+        s05 += w5 * v0;
+        s06 += w6 * v0;
+        s07 += w7 * v0;
       }
       Wh_h_prev_1[m_1 * 16 + r] = s00;
       Wh_h_prev_1[m_1 * 16 + r + 1] = s01;
       Wh_h_prev_1[m_1 * 16 + r + 2] = s02;
       Wh_h_prev_1[m_1 * 16 + r + 3] = s03;
+      Wh_h_prev_1[m_1 * 16 + r + 4] = s04;
+      Wh_h_prev_1[m_1 * 16 + r + 5] = s05;
+      Wh_h_prev_1[m_1 * 16 + r + 6] = s06;
+      Wh_h_prev_1[m_1 * 16 + r + 7] = s07;
     }
   }
   for (let m = 0; m < B; m++) {

@@ -7,6 +7,8 @@ import { lowerCell } from "../compiler/lower.js";
 import { load } from "../src/load.js";
 import { elman } from "./helpers/cells.js";
 import { expectMatchesReference } from "./helpers/compare.js";
+import { readFileSync } from "node:fs";
+import { compileSource } from "../compiler/index.js";
 
 /** Lowers, differentiates and emits a checked cell without the front end or the passes. */
 function build(cell: CheckedCell) {
@@ -19,4 +21,15 @@ describe("kernels", () => {
     const { ir, cell } = build(elman(3, 4));
     expectMatchesReference(ir, cell, 5, 3, 1);
   });
+
+  // Tiled products have remainders (odd row counts, one row, sizes not a multiple of the tile) and
+  // param gradients run over blocks of rows: T·B above a block and odd B reach every path.
+  for (const [file, sizes] of [["lstm", { I: 5, H: 9 }], ["gru_torch", { I: 7, H: 6 }], ["lnlstm", { I: 3, H: 10 }]] as const) {
+    for (const [T, B] of [[1, 1], [45, 3], [2, 5]] as const) {
+      it(`${file} with sizes ${JSON.stringify(sizes)} at T=${T}, B=${B} equals the reference evaluator`, () => {
+        const [compiled] = compileSource(readFileSync(`examples/cells/${file}.cell`, "utf8"), { dtype: "f64", sizes });
+        expectMatchesReference(compiled!.ir, load(compiled!.code), T, B, 5, 1e-9);
+      });
+    }
+  }
 });
