@@ -166,7 +166,7 @@ const evalCommand: Command = {
     try {
       io.out(JSON.stringify(evaluate(load(cells[0]!.code), data)));
     } catch (e) {
-      if (e instanceof DataError || (e instanceof Error && /^(params|inputs|initial|grads|outputGrads|finalGrads|mask|T|B)\b/.test(e.message)))
+      if (e instanceof DataError)
         throw new InputError(`${dataPath}: ${e.message}`);
       throw e;
     }

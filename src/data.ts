@@ -2,9 +2,10 @@
  * Nested JSON arrays ⇄ flat typed arrays, following declared shapes. Every error names the field
  * and index it is about: `inputs.x[2][0]: expected 8 numbers, got 7`.
  */
+import { DataError } from "./runtime/cell.js";
 import type { Real, TensorSpec, Tensors } from "./runtime/types.js";
 
-export class DataError extends Error {}
+export { DataError };
 
 const describe = (v: unknown): string =>
   v === null ? "null" : Array.isArray(v) ? `a list of ${v.length}` : typeof v === "string" ? JSON.stringify(v) : typeof v;

@@ -8,6 +8,11 @@ import type {
   BackwardResult, BackwardSeeds, Cell, CellSpec, ForwardOptions, Real, StepState, TensorSpec, Tensors, Trace,
 } from "./types.js";
 
+/** Wrong input to a cell — a missing tensor, a wrong length or type — naming the offending field. */
+export class DataError extends Error {
+  override name = "DataError";
+}
+
 export interface Kernels {
   forward(T: number, B: number, P: readonly Real[], X: readonly Real[], S: readonly Real[], Y: readonly Real[],
     R: readonly Real[], M: Uint8Array | undefined, WS: readonly Real[]): void;
@@ -39,7 +44,7 @@ function own(tensors: Tensors | undefined, name: string): Real | undefined {
 export function take(field: string, tensors: Tensors | undefined, specs: readonly TensorSpec[], per: number): Real[] {
   return specs.map((s) => {
     const a = own(tensors, s.name);
-    if (a === undefined) throw new Error(`${field}.${s.name}: missing`);
+    if (a === undefined) throw new DataError(`${field}.${s.name}: missing`);
     check(`${field}.${s.name}`, a, s.size * per);
     return a;
   });
@@ -55,8 +60,8 @@ function takeOptional(field: string, tensors: Tensors | undefined, specs: readon
 }
 
 function check(field: string, a: unknown, length: number): void {
-  if (!(a instanceof Float32Array || a instanceof Float64Array)) throw new Error(`${field}: expected a Float32Array or Float64Array`);
-  if (a.length !== length) throw new Error(`${field}: expected ${length} numbers, got ${a.length}`);
+  if (!(a instanceof Float32Array || a instanceof Float64Array)) throw new DataError(`${field}: expected a Float32Array or Float64Array`);
+  if (a.length !== length) throw new DataError(`${field}: expected ${length} numbers, got ${a.length}`);
 }
 
 /** Copies of output gradients with the padded steps zeroed: padding gets no gradient. */
@@ -69,7 +74,7 @@ function zeroPadded(grads: Real[], specs: readonly TensorSpec[], mask: Uint8Arra
 }
 
 function positiveInt(field: string, v: number): void {
-  if (!Number.isInteger(v) || v < 1) throw new Error(`${field}: expected a positive integer, got ${v}`);
+  if (!Number.isInteger(v) || v < 1) throw new DataError(`${field}: expected a positive integer, got ${v}`);
 }
 
 export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
@@ -99,7 +104,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     const X = take("inputs", inputs, spec.inputs, T * B);
     const mask = options.mask;
     if (mask !== undefined && (!(mask instanceof Uint8Array) || mask.length !== T * B))
-      throw new Error(`mask: expected a Uint8Array of ${T * B} entries ([T][B])`);
+      throw new DataError(`mask: expected a Uint8Array of ${T * B} entries ([T][B])`);
     const initial = takeOptional("initial", options.initial, spec.states, B, alloc);
     const S = spec.states.map((s, k) => {
       const h = alloc((T + 1) * B * s.size);
@@ -121,7 +126,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
 
   function backward(params: Tensors, trace: Trace, seeds: BackwardSeeds, grads: Tensors): BackwardResult {
     const rec = recordings.get(trace);
-    if (!rec) throw new Error("trace: not a trace returned by this cell's forward");
+    if (!rec) throw new DataError("trace: not a trace returned by this cell's forward");
     const { T, B } = trace;
     const P = take("params", params, spec.params, 1);
     const GP = take("grads", grads, spec.params, 1);
@@ -150,7 +155,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     for (let k = 0; k < specs.length; k++) {
       const s = specs[k]!;
       const a = own(tensors, s.name);
-      if (a === undefined) throw new Error(`${field}.${s.name}: missing`);
+      if (a === undefined) throw new DataError(`${field}.${s.name}: missing`);
       if (a.length !== s.size * per) check(`${field}.${s.name}`, a, s.size * per);
       list[k] = a;
     }

@@ -1,5 +1,5 @@
 /** The runtime every emitted kernel module imports. */
-export { defineCell, record, take, type Kernels } from "./cell.js";
+export { DataError, defineCell, record, take, type Kernels } from "./cell.js";
 export { sigmoid, softplus } from "./math.js";
 export { mulberry32 } from "./random.js";
 export type * from "./types.js";
