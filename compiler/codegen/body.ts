@@ -47,8 +47,11 @@ interface Term {
 export type Rows = "one" | "B" | "TB";
 
 export interface Scratch {
-  /** A buffer for `node`: `size` elements, times the phase's rows unless `rows` is "one". */
-  buffer(node: NodeId, size: number, names: Names, rows: Rows): string;
+  /**
+   * A buffer for `node` (or, named by a string, one of the kernels' own): `size` elements, times
+   * the phase's rows unless `rows` is "one".
+   */
+  buffer(node: NodeId | string, size: number, names: Names, rows: Rows): string;
 }
 
 /** The flat index of element `i` of row `m` in a slot of `size` elements per row. */

@@ -19,8 +19,8 @@ export interface KernelTexts {
 
 /** Module-level scratch for row-independent values, and per-call workspace for the rest. */
 export interface Buffers {
-  /** The buffer of `node` of `graph` (negative nodes: the kernels' own buffers). */
-  buffer(graph: Graph, node: NodeId, size: number, names: Names, rows: Rows): string;
+  /** The buffer of `node` of `graph`, or of the kernels' own buffer with that name. */
+  buffer(graph: Graph, node: NodeId | string, size: number, names: Names, rows: Rows): string;
   /** The position of a workspace buffer in the kernels' `WS` argument (undefined for scratch). */
   workspaceIndex(name: string): number | undefined;
 }
@@ -167,7 +167,7 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, buffers: Scrat
     }
     const n = size(ir.states[k]!);
     const seed = buffers.buffer(node.id, n, names, "B");
-    const keep = buffers.buffer(-100 - k, n, names, "B");
+    const keep = buffers.buffer(`d${ir.states[k]!.name}_in`, n, names, "B");
     step.provide(node.id, { array: seed, rowBase: "0" });
     const carry = `${grad.carry[k]}[${m} * ${n} + #]`;
     keepCopies.push(fill(i, n, `${keep}[${m} * ${n} + #]`, carry));
@@ -220,7 +220,7 @@ function emitStep(ir: CellIR, plan: KernelPlan, names: Names, buffers: Scratch, 
   ir.nextStates.forEach((node, k) => {
     if (node === ir.leaves.states[k]) return;
     const n = size(ir.states[k]!);
-    const next = buffers.buffer(-1 - k, n, names, "B");
+    const next = buffers.buffer(`${ir.states[k]!.name}_next`, n, names, "B");
     body.sink(node, { array: next, rowBase: "0" }, "=");
     commits.push(fill(i, n, `${arrays.states[k]}[${m} * ${n} + #]`, `${next}[${m} * ${n} + #]`));
   });

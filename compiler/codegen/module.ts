@@ -5,7 +5,7 @@
 import { Project, VariableDeclarationKind, type SourceFile } from "ts-morph";
 import type { TensorDecl } from "../ast.js";
 import type { CellIR } from "../ir/cell.js";
-import { type NodeId, sizeOf } from "../ir/graph.js";
+import { sizeOf } from "../ir/graph.js";
 import { opDef } from "../ops/index.js";
 import { emitKernels } from "./kernels.js";
 import { Names } from "./names.js";
@@ -29,12 +29,6 @@ function newFile(): SourceFile {
   return project.createSourceFile("cell.ts", "", { overwrite: true });
 }
 
-/** Names of the kernels' own buffers: next states for `step`, and the backward's seed copies. */
-function bufferName(ir: CellIR, node: NodeId): string {
-  if (node > -100) return `${ir.states[-1 - node]!.name}_next`;
-  return `d${ir.states[-100 - node]!.name}_in`;
-}
-
 const specOf = (d: TensorDecl) => ({ name: d.name, shape: [...d.shape], size: sizeOf(d.shape) });
 
 export function emitModule(ir: CellIR, plan: KernelPlan, options: EmitOptions, step = { ir, plan }): string {
@@ -48,7 +42,7 @@ export function emitModule(ir: CellIR, plan: KernelPlan, options: EmitOptions, s
       const key = `${graphs.indexOf(graph)}:${node}:${rows}`;
       let entry = scratch.get(key);
       if (!entry) {
-        const base = node >= 0 ? (graph.names.get(node) ?? `t${node}`) : bufferName(ir, node);
+        const base = typeof node === "string" ? node : (graph.names.get(node) ?? `t${node}`);
         entry = { name: scope.freshShared(base), size };
         scratch.set(key, entry);
         if (rows !== "one") workspace.push({ name: entry.name, size, rows });
