@@ -25,6 +25,11 @@ export interface CompileOptions {
   readonly optimize?: boolean;
   /** The runtime module emitted code imports (default `rnnc/runtime`). */
   readonly runtime?: string;
+  /**
+   * Matrix products as calls into the runtime ("runtime", the default: WebAssembly SIMD where the
+   * engine has it, plain loops elsewhere) or as tiled loops in the emitted module ("inline").
+   */
+  readonly products?: "runtime" | "inline";
   /** Called with the IR after each stage and pass (for `--dump-ir`). */
   readonly onPass?: (label: string, ir: CellIR) => void;
 }
@@ -67,6 +72,7 @@ export function compileSource(text: string, options: CompileOptions = {}): Compi
       dtype: options.dtype ?? "f32",
       runtime: options.runtime ?? "rnnc/runtime",
       sourcePath: options.path ?? "<input>",
+      products: options.products ?? "runtime",
     }, { ir: stepIR, plan: planKernels(stepIR, on) });
     return { name: ir.name, ir, code };
   });

@@ -69,11 +69,20 @@ function pick(cells: CompiledCell[], name: string | undefined, path: string): Co
   return found;
 }
 
+function products(flags: Flags): "runtime" | "inline" {
+  const v = str(flags, "products") ?? "runtime";
+  if (v !== "runtime" && v !== "inline") throw new UsageError(`--products: expected runtime or inline, got '${v}'`);
+  return v;
+}
+
 const sizeFlag = { size: { type: "string" } } as const;
 const cellFlag = { cell: { type: "string" } } as const;
 
 const build: Command = {
-  options: { out: { type: "string", short: "o" }, ...sizeFlag, dtype: { type: "string" }, runtime: { type: "string" }, "dump-ir": { type: "boolean" }, "no-opt": { type: "boolean" } },
+  options: {
+    out: { type: "string", short: "o" }, ...sizeFlag, dtype: { type: "string" }, runtime: { type: "string" },
+    products: { type: "string" }, "dump-ir": { type: "boolean" }, "no-opt": { type: "boolean" },
+  },
   async run(files, flags, io) {
     if (files.length === 0) throw new UsageError("expected at least one .cell file");
     const out = str(flags, "out") ?? "generated";
@@ -82,6 +91,7 @@ const build: Command = {
       dtype: dtype(flags, "f32"),
       runtime: str(flags, "runtime") ?? "rnnc/runtime",
       optimize: flags["no-opt"] !== true,
+      products: products(flags),
       onPass: flags["dump-ir"] ? (label: string, ir: Parameters<typeof dumpIR>[0]) => io.out(dumpIR(ir, label)) : undefined,
     };
     const { compiled, failed } = await compileFiles(files, options, io);

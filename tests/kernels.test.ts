@@ -9,6 +9,7 @@ import { elman } from "./helpers/cells.js";
 import { expectMatchesReference } from "./helpers/compare.js";
 import { readFileSync } from "node:fs";
 import { compileSource } from "../compiler/index.js";
+import { useSimd } from "../src/runtime/products.js";
 
 /** Lowers, differentiates and emits a checked cell without the front end or the passes. */
 function build(cell: CheckedCell) {
@@ -17,6 +18,16 @@ function build(cell: CheckedCell) {
 }
 
 describe("kernels", () => {
+  it("products run as plain loops where WebAssembly SIMD is not used, with the same results", () => {
+    const [compiled] = compileSource(readFileSync("examples/cells/lstm.cell", "utf8"), { dtype: "f64", sizes: { I: 5, H: 9 } });
+    useSimd(false);
+    try {
+      expectMatchesReference(compiled!.ir, load(compiled!.code), 7, 3, 5, 1e-9);
+    } finally {
+      useSimd(true);
+    }
+  });
+
   it("Elman forward and BPTT equal the reference evaluator", () => {
     const { ir, cell } = build(elman(3, 4));
     expectMatchesReference(ir, cell, 5, 3, 1);
@@ -26,10 +37,12 @@ describe("kernels", () => {
   // param gradients run over blocks of rows: T·B above a block and odd B reach every path.
   for (const [file, sizes] of [["lstm", { I: 5, H: 9 }], ["gru_torch", { I: 7, H: 6 }], ["lnlstm", { I: 3, H: 10 }]] as const) {
     for (const [T, B] of [[1, 1], [45, 3], [2, 5]] as const) {
-      it(`${file} with sizes ${JSON.stringify(sizes)} at T=${T}, B=${B} equals the reference evaluator`, () => {
-        const [compiled] = compileSource(readFileSync(`examples/cells/${file}.cell`, "utf8"), { dtype: "f64", sizes });
-        expectMatchesReference(compiled!.ir, load(compiled!.code), T, B, 5, 1e-9);
-      });
+      for (const products of ["runtime", "inline"] as const) {
+        it(`${file} with sizes ${JSON.stringify(sizes)} at T=${T}, B=${B}, products ${products}, equals the reference evaluator`, () => {
+          const [compiled] = compileSource(readFileSync(`examples/cells/${file}.cell`, "utf8"), { dtype: "f64", sizes, products });
+          expectMatchesReference(compiled!.ir, load(compiled!.code), T, B, 5, 1e-9);
+        });
+      }
     }
   }
 });

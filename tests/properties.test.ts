@@ -10,17 +10,20 @@ import { load } from "../src/load.js";
 import { expectMatchesReference } from "./helpers/compare.js";
 import { randomCells } from "./helpers/random-cell.js";
 
-const build = (source: string, optimize: boolean) => {
-  const [compiled] = compileSource(source, { dtype: "f64", optimize, path: "random.cell" });
+const build = (source: string, optimize: boolean, products: "runtime" | "inline" = "runtime") => {
+  const [compiled] = compileSource(source, { dtype: "f64", optimize, products, path: "random.cell" });
   return { ir: compiled!.ir, cell: load(compiled!.code) };
 };
 
+/** Passes off with products in the module; passes on with products both in the runtime and in the module. */
+const CONFIGS = [[false, "inline"], [true, "runtime"], [true, "inline"]] as const;
+
 describe("random cells", () => {
-  it("compiled forward and BPTT equal the reference evaluator, with and without passes", () => {
+  it("compiled forward and BPTT equal the reference evaluator, with and without passes, products in the runtime or the module", () => {
     fc.assert(
       fc.property(randomCells, fc.integer({ min: 1, max: 1000 }), (source, seed) => {
-        for (const optimize of [false, true]) {
-          const { ir, cell } = build(source, optimize);
+        for (const [optimize, products] of CONFIGS) {
+          const { ir, cell } = build(source, optimize, products);
           expectMatchesReference(ir, cell, 3, 2, seed, 1e-9);
         }
       }),

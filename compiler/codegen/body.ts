@@ -6,7 +6,7 @@
  * nest per stored node: over rows (batch entries or steps) outside, elements inside. Nodes that
  * are the same for every row (they depend on params only) go to a prologue run once per call.
  */
-import { opDef, type KernelWriter, type RowWriter } from "../ops/index.js";
+import { opDef, type KernelWriter, type RowWriter, type Strided } from "../ops/index.js";
 import { type Graph, type NodeId, sizeOf, walk } from "../ir/graph.js";
 import type { Names } from "./names.js";
 
@@ -52,6 +52,10 @@ export interface Scratch {
    * the phase's rows unless `rows` is "one".
    */
   buffer(node: NodeId | string, size: number, names: Names, rows: Rows): string;
+  /** Whether matrix products are calls into the runtime's products (else loops in the module). */
+  readonly products: boolean;
+  /** A runtime product of this phase may stage `perRow` elements per row plus `fixed`. */
+  stage(rows: Exclude<Rows, "one">, perRow: number, fixed: number): void;
 }
 
 /** The flat index of element `i` of row `m` in a slot of `size` elements per row. */
@@ -64,6 +68,16 @@ export function at(slot: Slot, m: string, size: number, i: string): string {
   if (stride === 1) return offset === 0 ? row : `${row} + ${offset}`;
   const base = /^[\w$]+$/u.test(row) ? `${row} * ${stride}` : `(${row}) * ${stride}`;
   return element === "0" ? base : `${base} + ${element}`;
+}
+
+/** A slot as base and row stride: where row 0 starts, and the distance between rows. */
+export function strided(slot: Slot, size: number): Strided {
+  const offset = slot.offset ?? 0;
+  if (slot.rowBase === null) return { array: slot.array, base: String(offset), stride: 0 };
+  const stride = slot.stride ?? size;
+  const row = slot.rowBase === "0" ? "" : /^[\w$]+$/u.test(slot.rowBase) ? `${slot.rowBase} * ${stride}` : `(${slot.rowBase}) * ${stride}`;
+  const base = row === "" ? String(offset) : offset === 0 ? row : `${row} + ${offset}`;
+  return { array: slot.array, base, stride };
 }
 
 export interface PhaseCode {
@@ -272,6 +286,7 @@ export class StepBody {
         fresh: (base) => local.fresh(base),
         arg: (k, row, i) => this.read(node.args[k]!, row, i, places),
         store,
+        products: this.scratch.products ? this.productSlots(id, place, places) : undefined,
       };
       if (def.emitRows(writer)) return lines;
       lines.length = 0;
@@ -304,6 +319,19 @@ export class StepBody {
       def.emit!(writer);
     }
     return varying ? [`for (let ${m} = 0; ${m} < ${this.rowCount}; ${m}++) {`, ...lines, "}"] : lines;
+  }
+
+  /** Where a product's arguments and result are stored, for a call into the runtime's products. */
+  private productSlots(id: NodeId, place: Place, places: ReadonlyMap<NodeId, Place>): RowWriter["products"] {
+    const args = this.graph.node(id).args;
+    const stored = (id: NodeId, p: Place | undefined): Strided | null =>
+      p?.kind === "array" ? strided(p.slot, sizeOf(this.graph.shape(id))) : null;
+    return {
+      arg: (k) => stored(args[k]!, places.get(args[k]!)),
+      out: place.kind === "array" ? strided(place.slot, sizeOf(this.graph.shape(id))) : null,
+      accumulate: place.kind === "array" && place.mode === "+=",
+      stage: (perRow, fixed) => this.scratch.stage(this.rows, perRow, fixed),
+    };
   }
 
   private copy(id: NodeId, slot: Slot, mode: Mode, places: ReadonlyMap<NodeId, Place>): string[] {

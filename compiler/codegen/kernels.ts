@@ -23,6 +23,10 @@ export interface Buffers {
   buffer(graph: Graph, node: NodeId | string, size: number, names: Names, rows: Rows): string;
   /** The position of a workspace buffer in the kernels' `WS` argument (undefined for scratch). */
   workspaceIndex(name: string): number | undefined;
+  /** Whether matrix products are calls into the runtime's products. */
+  readonly products: boolean;
+  /** A runtime product may stage `perRow` elements per row plus `fixed`. */
+  stage(rows: Exclude<Rows, "one">, perRow: number, fixed: number): void;
 }
 
 type KernelBuffers = Scratch & { bind(): string[] };
@@ -36,6 +40,8 @@ function tracking(buffers: Buffers, graph: Graph): KernelBuffers {
       if (buffers.workspaceIndex(name) !== undefined) used.add(name);
       return name;
     },
+    products: buffers.products,
+    stage: (rows, perRow, fixed) => buffers.stage(rows, perRow, fixed),
     bind: () => [...used].map((name) => `const ${name} = WS[${buffers.workspaceIndex(name)}]!;`),
   };
 }

@@ -20,6 +20,11 @@ export interface EmitOptions {
   readonly runtime: string;
   /** Shown in the header; never affects the code. */
   readonly sourcePath: string;
+  /**
+   * "runtime": matrix products are calls into the runtime's products (WebAssembly SIMD where the
+   * engine has it); "inline": register-tiled loops specialized to the sizes, in the module itself.
+   */
+  readonly products?: "runtime" | "inline";
 }
 
 let project: Project | undefined;
@@ -33,11 +38,17 @@ const specOf = (d: TensorDecl) => ({ name: d.name, shape: [...d.shape], size: si
 
 export function emitModule(ir: CellIR, plan: KernelPlan, options: EmitOptions, step = { ir, plan }): string {
   const names = new Names();
-  const arrayType = options.dtype === "f32" ? "Float32Array" : "Float64Array";
   const scratch = new Map<string, { name: string; size: number }>();
-  const workspace: { name: string; size: number; rows: Exclude<Rows, "one"> }[] = [];
+  const workspace: { name: string; size: number; rows: Rows }[] = [];
+  const staging = { fixed: 0, B: 0, TB: 0 };
   const graphs = [ir.graph, step.ir.graph];
+  const products = (options.products ?? "runtime") === "runtime";
   const kernels = emitKernels(ir, plan, names, {
+    products,
+    stage(rows, perRow, fixed) {
+      staging[rows] = Math.max(staging[rows], perRow);
+      staging.fixed = Math.max(staging.fixed, fixed);
+    },
     buffer(graph, node, size, scope, rows) {
       const key = `${graphs.indexOf(graph)}:${node}:${rows}`;
       let entry = scratch.get(key);
@@ -45,7 +56,7 @@ export function emitModule(ir: CellIR, plan: KernelPlan, options: EmitOptions, s
         const base = typeof node === "string" ? node : (graph.names.get(node) ?? `t${node}`);
         entry = { name: scope.freshShared(base), size };
         scratch.set(key, entry);
-        if (rows !== "one") workspace.push({ name: entry.name, size, rows });
+        workspace.push({ name: entry.name, size, rows });
       }
       return entry.name;
     },
@@ -59,7 +70,7 @@ export function emitModule(ir: CellIR, plan: KernelPlan, options: EmitOptions, s
   for (const node of ir.graph.nodes) for (const h of opDef(node.op).helpers ?? []) helpers.add(h);
   file.addImportDeclaration({
     moduleSpecifier: options.runtime,
-    namedImports: ["defineCell", ...[...helpers].sort(), "type Real"],
+    namedImports: ["defineCell", ...[...helpers].sort(), "type Products", "type Real"],
   });
   const spec = {
     name: ir.name,
@@ -70,6 +81,7 @@ export function emitModule(ir: CellIR, plan: KernelPlan, options: EmitOptions, s
     states: ir.states.map(specOf),
     outputs: ir.outputs.map(specOf),
     workspace: workspace.map(({ size, rows }) => ({ size, rows })),
+    staging,
     tape: plan.taped.map((id) => ({
       name: ir.graph.names.get(id) ?? `v${id}`,
       shape: [...ir.graph.shape(id)],
@@ -88,21 +100,14 @@ export function emitModule(ir: CellIR, plan: KernelPlan, options: EmitOptions, s
     docs: ["Names and shapes of params, inputs, states, outputs, and the values taped per step."],
     declarations: [{ name: "spec", initializer: `${JSON.stringify({ ...spec, sizes: undefined })} as const` }],
   });
-  const fixed = [...scratch.values()].filter((e) => !workspace.some((w) => w.name === e.name));
-  if (fixed.length > 0) {
-    file.addVariableStatement({
-      declarationKind: VariableDeclarationKind.Const,
-      leadingTrivia: "// Scratch for values that are the same in every step (they depend on params only).\n",
-      declarations: fixed.map(({ name, size }) => ({ name, initializer: `new ${arrayType}(${size})` })),
-    });
-  }
   const arrays = (name: string) => ({ name, type: "readonly Real[]" });
   const seq = [arrays("P"), arrays("X"), arrays("S"), arrays("Y"), arrays("R"), { name: "M", type: "Uint8Array | undefined" }];
   const ws = arrays("WS");
+  const mm = { name: "mm", type: "Products" };
   file.addFunction({
     name: "forward",
     docs: ["Runs T steps over B sequences: inputs X `[T][B][n]`, state history S `[T+1][B][n]`, outputs Y, tape R."],
-    parameters: [{ name: "T", type: "number" }, { name: "B", type: "number" }, ...seq, ws],
+    parameters: [{ name: "T", type: "number" }, { name: "B", type: "number" }, ...seq, ws, mm],
     returnType: "void",
     statements: kernels.forward,
   });
@@ -111,7 +116,7 @@ export function emitModule(ir: CellIR, plan: KernelPlan, options: EmitOptions, s
     docs: ["Backprop through time: output gradients GY, state gradients carried in GS, param gradients accumulated in GP, input gradients GX."],
     parameters: [
       { name: "T", type: "number" }, { name: "B", type: "number" }, ...seq,
-      arrays("GY"), arrays("GS"), arrays("GP"), arrays("GX"), ws,
+      arrays("GY"), arrays("GS"), arrays("GP"), arrays("GX"), ws, mm,
     ],
     returnType: "void",
     statements: kernels.backward,
@@ -119,7 +124,7 @@ export function emitModule(ir: CellIR, plan: KernelPlan, options: EmitOptions, s
   file.addFunction({
     name: "step",
     docs: ["One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`."],
-    parameters: [{ name: "B", type: "number" }, arrays("P"), arrays("X"), arrays("S"), arrays("Y"), ws],
+    parameters: [{ name: "B", type: "number" }, arrays("P"), arrays("X"), arrays("S"), arrays("Y"), ws, mm],
     returnType: "void",
     statements: kernels.step,
   });

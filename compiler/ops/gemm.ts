@@ -13,7 +13,7 @@
  *   streams every row of both operands through the cache again).
  * Leftover outputs (sizes not a multiple of the tile) take narrower tiles down to 1.
  */
-import type { RowWriter } from "./types.js";
+import type { RowWriter, Strided } from "./types.js";
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const plus = (v: string, k: number) => (k === 0 ? v : `${v} + ${k}`);
@@ -50,9 +50,28 @@ function locals(w: RowWriter): (base: string) => string {
 const accumulators = (s: (i: number, j: number) => string, rows: number, cols: number) =>
   `let ${range(rows).flatMap((i) => range(cols).map((j) => `${s(i, j)} = 0`)).join(", ")};`;
 
+/** `array, base, stride` arguments of a runtime product call. */
+const operand = (s: Strided, strided = true) => (strided ? [s.array, s.base, s.stride] : [s.array, s.base]);
+
+/**
+ * A product as one call into the runtime (`mm.nt` / `mm.nn` / `mm.tn`), when products are calls
+ * and every operand and the result are stored arrays.
+ */
+function callProduct(w: RowWriter, fn: "nt" | "nn" | "tn", dims: [number, number], args: [number, number], perRow: number, fixed: number): boolean {
+  const p = w.products;
+  const [x, y] = [p?.arg(args[0]), p?.arg(args[1])];
+  if (!p || !x || !y || !p.out) return false;
+  p.stage(perRow, fixed);
+  const parts = [w.rows, ...dims, ...operand(x), ...operand(y, fn === "tn"), ...operand(p.out, fn !== "tn"), p.accumulate ? 1 : 0];
+  w.line(`mm.${fn}(${parts.join(", ")});`);
+  return true;
+}
+
 /** out[row][r] = Σ_k A[r][k] · v[row][k] (A stored transposed when `ta`). Needs A uniform, v varying. */
 export function emitMatvecRows(w: RowWriter, R: number, K: number, ta: boolean): boolean {
   if (w.argVarying[0] || !w.argVarying[1] || w.intoUniform || w.argShapes[1]!.length !== 1) return false;
+  // Y[m][r] = Σ_k v[m][k]·A[r][k] is `nt`; with A stored [K][R], Y[m][r] = Σ_k v[m][k]·A[k][r] is `nn`.
+  if (callProduct(w, ta ? "nn" : "nt", ta ? [K, R] : [R, K], [1, 0], K + R, R * K)) return true;
   const [m, r, k] = [w.fresh("m"), w.fresh("r"), w.fresh("k")];
   const name = locals(w);
   const [s, v, a] = [(i: number, j: number) => name(`s${i}${j}`), (i: number) => name(`v${i}`), (j: number) => name(`w${j}`)];
@@ -84,6 +103,7 @@ export function emitMatvecRows(w: RowWriter, R: number, K: number, ta: boolean):
 /** G[r][c] += Σ_row a[row][r] · b[row][c], into a param gradient. Needs a and b varying. */
 export function emitOuterRows(w: RowWriter, R: number, C: number): boolean {
   if (!w.intoUniform || !w.argVarying[0] || !w.argVarying[1]) return false;
+  if (callProduct(w, "tn", [R, C], [0, 1], R + C, R * C)) return true;
   const [m0, mEnd, m, r, c] = [w.fresh("m0"), w.fresh("mEnd"), w.fresh("m"), w.fresh("r"), w.fresh("c")];
   const name = locals(w);
   const [s, a, b] = [(i: number, j: number) => name(`s${i}${j}`), (i: number) => name(`a${i}`), (j: number) => name(`b${j}`)];

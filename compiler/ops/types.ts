@@ -35,6 +35,15 @@ export interface KernelWriter {
   store(index: string, value: string): string;
 }
 
+/** Where a stored value lives: flat element (row m, i) is `array[base + m·stride + i]`. */
+export interface Strided {
+  readonly array: string;
+  /** Expression for the flat index of row 0, element 0. */
+  readonly base: string;
+  /** Elements from one row to the next (0 for a value that is the same in every row). */
+  readonly stride: number;
+}
+
 /**
  * How ops with a batched form write it: the loop over rows (batch entries, or all T·B steps at
  * once) is theirs, so they can tile it (a matrix product over rows is a matrix-matrix product).
@@ -54,6 +63,18 @@ export interface RowWriter {
   arg(k: number, row: string, index: string): string;
   /** Statement storing (or accumulating) `value` into element `index` of the result in row `row`. */
   store(row: string, index: string, value: string): string;
+  /**
+   * Set when products are calls into the runtime (`mm.nt`, `mm.nn`, `mm.tn`) rather than loops
+   * in the module: where argument `k` and the result are stored (null when fused, not stored),
+   * whether the result accumulates, and how products tell the runtime the staging they need.
+   */
+  readonly products?: {
+    arg(k: number): Strided | null;
+    readonly out: Strided | null;
+    readonly accumulate: boolean;
+    /** The most elements a product may copy into staging: `perRow` per row plus `fixed`. */
+    stage(perRow: number, fixed: number): void;
+  };
 }
 
 export type OpKind = "leaf" | "elementwise" | "reduce" | "structural";

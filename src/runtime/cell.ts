@@ -3,6 +3,7 @@
  * lengths (errors name the offending field), allocates outputs, state history and tape, and keeps
  * the tape out of the user's reach.
  */
+import { createArena, type Products } from "./products.js";
 import { mulberry32 } from "./random.js";
 import type {
   BackwardResult, BackwardSeeds, Cell, CellSpec, ForwardOptions, Real, StepState, TensorSpec, Tensors, Trace,
@@ -15,11 +16,11 @@ export class DataError extends Error {
 
 export interface Kernels {
   forward(T: number, B: number, P: readonly Real[], X: readonly Real[], S: readonly Real[], Y: readonly Real[],
-    R: readonly Real[], M: Uint8Array | undefined, WS: readonly Real[]): void;
+    R: readonly Real[], M: Uint8Array | undefined, WS: readonly Real[], mm: Products): void;
   backward(T: number, B: number, P: readonly Real[], X: readonly Real[], S: readonly Real[], Y: readonly Real[],
     R: readonly Real[], M: Uint8Array | undefined, GY: readonly Real[], GS: readonly Real[], GP: readonly Real[],
-    GX: readonly Real[], WS: readonly Real[]): void;
-  step(B: number, P: readonly Real[], X: readonly Real[], S: readonly Real[], Y: readonly Real[], WS: readonly Real[]): void;
+    GX: readonly Real[], WS: readonly Real[], mm: Products): void;
+  step(B: number, P: readonly Real[], X: readonly Real[], S: readonly Real[], Y: readonly Real[], WS: readonly Real[], mm: Products): void;
 }
 
 interface Recorded {
@@ -83,15 +84,21 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
   const fan = spec.states[0]?.size ?? 1;
   // What each trace of this cell recorded; a trace of another cell is not found here.
   const recordings = new WeakMap<Trace, Recorded>();
-  // Workspace for the last (T, B) seen, one for sequences and one for `step`: steady-state
-  // training and inference allocate none.
+  // Workspace for the last (T, B) seen, one for sequences and one for `step`, each in its own
+  // arena (where the runtime's products run): steady-state training and inference allocate none.
   const workspaceCache = () => {
     let cached: { T: number; B: number; arrays: Real[] } | undefined;
-    return (T: number, B: number): Real[] => {
-      if (!cached || cached.T !== T || cached.B !== B)
-        cached = { T, B, arrays: spec.workspace.map((w) => alloc(w.size * (w.rows === "B" ? B : T * B))) };
+    let arena: ReturnType<typeof createArena> | undefined;
+    const ensure = (T: number, B: number): Real[] => {
+      arena ??= createArena(spec.dtype);
+      if (!cached || cached.T !== T || cached.B !== B) {
+        const rows = { one: 1, B, TB: T * B };
+        const staging = spec.staging ? spec.staging.fixed + B * spec.staging.B + T * B * spec.staging.TB : 0;
+        cached = { T, B, arrays: arena.layout(spec.workspace.map((w) => w.size * rows[w.rows]), staging) };
+      }
       return cached.arrays;
     };
+    return Object.assign(ensure, { products: () => (arena ??= createArena(spec.dtype)).products });
   };
   const workspace = workspaceCache();
   const stepWorkspace = workspaceCache();
@@ -113,7 +120,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     });
     const Y = spec.outputs.map((o) => alloc(T * B * o.size));
     const R = spec.tape.map((v) => alloc(T * B * v.size));
-    kernels.forward(T, B, P, X, S, Y, R, mask, workspace(T, B));
+    kernels.forward(T, B, P, X, S, Y, R, mask, workspace(T, B), workspace.products());
     const trace: Trace = {
       T, B,
       outputs: record(spec.outputs, (_, k) => Y[k]!),
@@ -134,7 +141,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     if (rec.mask) zeroPadded(GY, spec.outputs, rec.mask);
     const GS = takeOptional("finalGrads", seeds.final, spec.states, B, alloc).map((a) => a.slice());
     const GX = spec.inputs.map((x) => alloc(T * B * x.size));
-    kernels.backward(T, B, P, rec.inputs, rec.history, rec.outputs, rec.tape, rec.mask, GY, GS, GP, GX, workspace(T, B));
+    kernels.backward(T, B, P, rec.inputs, rec.history, rec.outputs, rec.tape, rec.mask, GY, GS, GP, GX, workspace(T, B), workspace.products());
     return { inputs: record(spec.inputs, (_, k) => GX[k]!), initial: record(spec.states, (_, k) => GS[k]!) };
   }
 
@@ -166,7 +173,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     fill(stepArgs.X, "inputs", inputs, spec.inputs, state.B);
     fill(stepArgs.S, "state.states", state.states, spec.states, state.B);
     fill(stepArgs.Y, "state.outputs", state.outputs, spec.outputs, state.B);
-    kernels.step(state.B, stepArgs.P, stepArgs.X, stepArgs.S, stepArgs.Y, stepWorkspace(1, state.B));
+    kernels.step(state.B, stepArgs.P, stepArgs.X, stepArgs.S, stepArgs.Y, stepWorkspace(1, state.B), stepWorkspace.products());
   }
 
   return {

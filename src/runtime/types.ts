@@ -23,8 +23,13 @@ export interface CellSpec {
   readonly outputs: readonly TensorSpec[];
   /** Values the forward pass stores per step and batch entry for the backward pass. */
   readonly tape: readonly TensorSpec[];
-  /** Scratch the kernels need per call: `size` numbers per batch entry, or per step and batch entry. */
-  readonly workspace: readonly { readonly size: number; readonly rows: "B" | "TB" }[];
+  /** Scratch the kernels need per call: `size` numbers once, per batch entry, or per step and batch entry. */
+  readonly workspace: readonly { readonly size: number; readonly rows: "one" | "B" | "TB" }[];
+  /**
+   * The most numbers one call into the runtime's products may copy in (operands not in the
+   * workspace): `fixed`, plus `B` per batch entry, plus `TB` per step and batch entry.
+   */
+  readonly staging?: { readonly fixed: number; readonly B: number; readonly TB: number };
 }
 
 export interface ForwardOptions {

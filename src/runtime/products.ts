@@ -1,0 +1,226 @@
+/**
+ * Matrix products for emitted kernels, and the memory they run in.
+ *
+ * A cell's workspace lives in an `Arena`: with WebAssembly SIMD, one `WebAssembly.Memory` per
+ * arena holding the workspace buffers and a staging area, and products run as the SIMD loops of
+ * products-wasm.ts. Operands already in the arena (workspace buffers: stacked params, hoisted
+ * projections, gate values) are used in place; others (the caller's params, inputs, the state
+ * history) are copied into staging first, and results meant for them copied back. Where
+ * WebAssembly SIMD is not available the same calls run as plain loops over the arrays themselves.
+ *
+ * The arena's memory only grows in `layout`, between kernel calls, so no view a running kernel
+ * holds is ever detached.
+ */
+import { PRODUCTS_WASM } from "./products-wasm.js";
+import type { Real } from "./types.js";
+
+export type Precision = "f32" | "f64";
+
+/**
+ * The products an emitted kernel calls. Offsets and strides count elements; `acc` 1 adds to the
+ * result instead of storing it.
+ */
+export interface Products {
+  /** Y[m][n] (=|+=) Σ_k A[m][k] · W[n][k] for m < rows, n < N: W `[N][K]` from `w0`. */
+  nt(rows: number, N: number, K: number, A: Real, a0: number, as: number, W: Real, w0: number, Y: Real, y0: number, ys: number, acc: number): void;
+  /** Y[m][k] (=|+=) Σ_n A[m][n] · W[n][k] for m < rows, k < K: W `[N][K]` from `w0`. */
+  nn(rows: number, N: number, K: number, A: Real, a0: number, as: number, W: Real, w0: number, Y: Real, y0: number, ys: number, acc: number): void;
+  /** G[r][c] (=|+=) Σ_m A[m][r] · B[m][c] for r < R, c < C: G `[R][C]` from `g0`. */
+  tn(rows: number, R: number, C: number, A: Real, a0: number, as: number, B: Real, b0: number, bs: number, G: Real, g0: number, acc: number): void;
+}
+
+/** Buffers of one kernel workspace, and the products that read and write them. */
+export interface Arena {
+  readonly products: Products;
+  /** Whether products run as WebAssembly SIMD (else as plain loops). */
+  readonly simd: boolean;
+  /** Fresh zeroed buffers of these lengths, and room to stage `staging` elements of operands. */
+  layout(sizes: readonly number[], staging: number): Real[];
+}
+
+interface Exports {
+  readonly memory: WebAssembly.Memory;
+  nt(rows: number, N: number, K: number, A: number, as: number, W: number, Y: number, ys: number, acc: number): void;
+  nn(rows: number, N: number, K: number, A: number, as: number, W: number, Y: number, ys: number, acc: number): void;
+  tn(rows: number, R: number, C: number, A: number, as: number, B: number, bs: number, G: number): void;
+}
+
+let compiled: WebAssembly.Module | null | undefined;
+
+/** The products module, compiled once per process; null where WebAssembly SIMD is missing. */
+function productsModule(): WebAssembly.Module | null {
+  if (compiled !== undefined) return compiled;
+  try {
+    const bytes = Uint8Array.from(atob(PRODUCTS_WASM), (c) => c.charCodeAt(0));
+    compiled = new WebAssembly.Module(bytes);
+  } catch {
+    // No WebAssembly, no SIMD, or a browser's main thread refusing to compile synchronously.
+    compiled = null;
+  }
+  return compiled;
+}
+
+/** Whether this JavaScript engine runs the WebAssembly products. */
+export function simdAvailable(): boolean {
+  return productsModule() !== null;
+}
+
+let simdWanted = true;
+
+/**
+ * Whether arenas created from now on run products as WebAssembly SIMD (the default where
+ * available) or as plain loops — for comparing the two, or for engines where the SIMD module
+ * misbehaves. Cells already used keep their arenas.
+ */
+export function useSimd(enabled: boolean): void {
+  simdWanted = enabled;
+}
+
+/** An arena for a cell of this precision: WebAssembly when available and wanted, else plain. */
+export function createArena(precision: Precision, options: { simd?: boolean } = {}): Arena {
+  const module = (options.simd ?? simdWanted) ? productsModule() : null;
+  return module ? wasmArena(module, precision) : plainArena(precision);
+}
+
+const PAGE = 65536;
+const ALIGN = 16;
+
+function wasmArena(module: WebAssembly.Module, precision: Precision): Arena {
+  const Arr = precision === "f32" ? Float32Array : Float64Array;
+  const E = Arr.BYTES_PER_ELEMENT;
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const fns = instance.exports as unknown as Record<string, Function>;
+  const ex = {
+    nt: fns[`nt_${precision}`] as Exports["nt"],
+    nn: fns[`nn_${precision}`] as Exports["nn"],
+    tn: fns[`tn_${precision}`] as Exports["tn"],
+  };
+  let heap: Real = new Arr(memory.buffer);
+  /** First element of the staging area, and the next free one during a product. */
+  let stagingStart = 0;
+  let top = 0;
+
+  const grow = (bytes: number) => {
+    if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / PAGE));
+    heap = new Arr(memory.buffer);
+  };
+
+  /** Byte address of element `off` of `a` if it lives in this arena, else -1. */
+  const inside = (a: Real, off: number): number => (a.buffer === memory.buffer && a instanceof Arr ? a.byteOffset + off * E : -1);
+
+  /** Copies `rows` rows of `width` elements (row stride `stride`) into staging; returns their address. */
+  const stage = (a: Real, off: number, stride: number, rows: number, width: number): number => {
+    const start = top;
+    if (stride === width || rows === 1) heap.set(a.subarray(off, off + (rows - 1) * stride + width), start);
+    else for (let m = 0; m < rows; m++) heap.set(a.subarray(off + m * stride, off + m * stride + width), start + m * width);
+    top = start + rows * width;
+    top += (ALIGN / E - (top % (ALIGN / E))) % (ALIGN / E);
+    return start * E;
+  };
+
+  /** An operand's address and row stride: in place, or a compact staged copy. */
+  const operand = (a: Real, off: number, stride: number, rows: number, width: number): [number, number] => {
+    const p = inside(a, off);
+    return p >= 0 ? [p, stride] : [stage(a, off, stride, rows, width), rows === 1 ? width : stride === width ? stride : width];
+  };
+
+  /** Copies a staged result (compact rows of `width`) back into `a`. */
+  const unstage = (p: number, a: Real, off: number, stride: number, rows: number, width: number) => {
+    const from = p / E;
+    for (let m = 0; m < rows; m++) a.set(heap.subarray(from + m * width, from + (m + 1) * width), off + m * stride);
+  };
+
+  const product = (fn: Exports["nt"]) =>
+    (rows: number, N: number, K: number, A: Real, a0: number, as: number, W: Real, w0: number, Y: Real, y0: number, ys: number, acc: number, outWidth: number, aWidth: number) => {
+      if (rows <= 0) return;
+      top = stagingStart;
+      const [pa, sa] = operand(A, a0, as, rows, aWidth);
+      const [pw] = operand(W, w0, K, 1, N * K);
+      const py = inside(Y, y0);
+      if (py >= 0) return fn(rows, N, K, pa, sa, pw, py, ys, acc);
+      const ps = acc ? stage(Y, y0, ys, rows, outWidth) : (top * E);
+      if (!acc) top += rows * outWidth;
+      fn(rows, N, K, pa, sa, pw, ps, outWidth, acc);
+      unstage(ps, Y, y0, ys, rows, outWidth);
+    };
+  const nt = product(ex.nt);
+  const nn = product(ex.nn);
+
+  const products: Products = {
+    nt: (rows, N, K, A, a0, as, W, w0, Y, y0, ys, acc) => nt(rows, N, K, A, a0, as, W, w0, Y, y0, ys, acc, N, K),
+    nn: (rows, N, K, A, a0, as, W, w0, Y, y0, ys, acc) => nn(rows, N, K, A, a0, as, W, w0, Y, y0, ys, acc, K, N),
+    tn(rows, R, C, A, a0, as, B, b0, bs, G, g0, acc) {
+      if (!acc) G.fill(0, g0, g0 + R * C);
+      if (rows <= 0) return;
+      top = stagingStart;
+      const [pa, sa] = operand(A, a0, as, rows, R);
+      const [pb, sb] = operand(B, b0, bs, rows, C);
+      const pg = inside(G, g0);
+      if (pg >= 0) return ex.tn(rows, R, C, pa, sa, pb, sb, pg);
+      const ps = stage(G, g0, C, 1, R * C);
+      ex.tn(rows, R, C, pa, sa, pb, sb, ps);
+      unstage(ps, G, g0, R * C, 1, R * C);
+    },
+  };
+
+  return {
+    products,
+    simd: true,
+    layout(sizes, staging) {
+      const unit = ALIGN / E;
+      const starts: number[] = [];
+      let end = 0;
+      for (const n of sizes) {
+        starts.push(end);
+        end += Math.ceil(n / unit) * unit;
+      }
+      // Staging for the largest product, with room for the alignment of each of its three operands.
+      stagingStart = end;
+      grow((end + staging + 3 * unit) * E);
+      heap.fill(0, 0, end);
+      return sizes.map((n, k) => heap.subarray(starts[k]!, starts[k]! + n));
+    },
+  };
+}
+
+/** Products as plain loops over the arrays themselves, accumulating in float64. */
+export const plainProducts: Products = {
+  nt(rows, N, K, A, a0, as, W, w0, Y, y0, ys, acc) {
+    for (let m = 0; m < rows; m++) {
+      const a = a0 + m * as;
+      const y = y0 + m * ys;
+      for (let n = 0; n < N; n++) {
+        const w = w0 + n * K;
+        let s = 0;
+        for (let k = 0; k < K; k++) s += A[a + k]! * W[w + k]!;
+        Y[y + n] = acc ? Y[y + n]! + s : s;
+      }
+    }
+  },
+  nn(rows, N, K, A, a0, as, W, w0, Y, y0, ys, acc) {
+    for (let m = 0; m < rows; m++) {
+      const a = a0 + m * as;
+      const y = y0 + m * ys;
+      for (let k = 0; k < K; k++) {
+        let s = 0;
+        for (let n = 0; n < N; n++) s += A[a + n]! * W[w0 + n * K + k]!;
+        Y[y + k] = acc ? Y[y + k]! + s : s;
+      }
+    }
+  },
+  tn(rows, R, C, A, a0, as, B, b0, bs, G, g0, acc) {
+    for (let r = 0; r < R; r++) {
+      for (let c = 0; c < C; c++) {
+        let s = 0;
+        for (let m = 0; m < rows; m++) s += A[a0 + m * as + r]! * B[b0 + m * bs + c]!;
+        G[g0 + r * C + c] = acc ? G[g0 + r * C + c]! + s : s;
+      }
+    }
+  },
+};
+
+function plainArena(precision: Precision): Arena {
+  const Arr = precision === "f32" ? Float32Array : Float64Array;
+  return { products: plainProducts, simd: false, layout: (sizes) => sizes.map((n) => new Arr(n)) };
+}

@@ -1,0 +1,97 @@
+import { readFileSync } from "node:fs";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { assembleProducts, productsModuleText } from "../compiler/wasm/build.js";
+import { createArena, plainProducts, simdAvailable, type Precision, type Products } from "../src/runtime/products.js";
+import type { Real } from "../src/runtime/types.js";
+import { mulberry32 } from "../src/runtime/random.js";
+
+const SEED = 42;
+
+/** A product case: sizes, strides and offsets, and whether each operand lives in the arena. */
+const caseArb = fc.record({
+  kind: fc.constantFrom("nt", "nn", "tn"),
+  rows: fc.integer({ min: 1, max: 9 }),
+  N: fc.integer({ min: 1, max: 19 }),
+  K: fc.integer({ min: 1, max: 19 }),
+  padA: fc.integer({ min: 0, max: 3 }),
+  padY: fc.integer({ min: 0, max: 3 }),
+  offA: fc.integer({ min: 0, max: 5 }),
+  offW: fc.integer({ min: 0, max: 5 }),
+  offY: fc.integer({ min: 0, max: 5 }),
+  acc: fc.constantFrom(0, 1),
+  inArena: fc.tuple(fc.boolean(), fc.boolean(), fc.boolean()),
+  seed: fc.integer({ min: 0, max: 1 << 20 }),
+});
+
+type Case = typeof caseArb extends fc.Arbitrary<infer C> ? C : never;
+
+/** Operand lengths: A `[rows][aw]`, W `[N][K]` (tn: B `[rows][bw]`), Y. */
+function shapes(c: Case) {
+  if (c.kind === "tn") {
+    const [R, C] = [c.N, c.K];
+    const as = R + c.padA;
+    const bs = C + c.padY;
+    return { a: c.offA + c.rows * as, w: c.offW + c.rows * bs, y: c.offY + R * C, as, ws: bs, ys: C };
+  }
+  const aw = c.kind === "nt" ? c.K : c.N;
+  const yw = c.kind === "nt" ? c.N : c.K;
+  const as = aw + c.padA;
+  const ys = yw + c.padY;
+  return { a: c.offA + c.rows * as, w: c.offW + c.N * c.K, y: c.offY + c.rows * ys, as, ws: 0, ys };
+}
+
+function run(p: Products, c: Case, A: Real, W: Real, Y: Real) {
+  const s = shapes(c);
+  if (c.kind === "tn") p.tn(c.rows, c.N, c.K, A, c.offA, s.as, W, c.offW, s.ws, Y, c.offY, c.acc);
+  else p[c.kind](c.rows, c.N, c.K, A, c.offA, s.as, W, c.offW, Y, c.offY, s.ys, c.acc);
+}
+
+function check(precision: Precision, c: Case): void {
+  const Arr = precision === "f32" ? Float32Array : Float64Array;
+  const s = shapes(c);
+  const random = mulberry32(c.seed);
+  const fill = (n: number) => new Arr(n).map(() => 2 * random() - 1);
+  const [A, W, Y] = [fill(s.a), fill(s.w), fill(s.y)];
+  // The expected result, in float64 from the same (rounded) operands.
+  const want = Float64Array.from(Y);
+  run(plainProducts, c, Float64Array.from(A), Float64Array.from(W), want);
+  const arena = createArena(precision);
+  const [a, w, y] = arena.layout([s.a, s.w, s.y], 4 * (s.a + s.w + s.y));
+  const place = (inside: boolean, from: Real, buf: Real) => (inside ? (buf.set(from), buf) : from.slice());
+  const [A2, W2, Y2] = [place(c.inArena[0], A, a!), place(c.inArena[1], W, w!), place(c.inArena[2], Y, y!)];
+  run(arena.products, c, A2, W2, Y2);
+  const tol = precision === "f32" ? 1e-5 : 1e-13;
+  for (let i = 0; i < s.y; i++) expect(Math.abs(Y2[i]! - want[i]!)).toBeLessThanOrEqual(tol * (1 + Math.abs(want[i]!)));
+  // Operands are read, never written.
+  expect([...A2]).toEqual([...A]);
+  expect([...W2]).toEqual([...W]);
+}
+
+describe("runtime products", () => {
+  it("runs as WebAssembly SIMD on this Node", () => {
+    expect(simdAvailable()).toBe(true);
+    expect(createArena("f32").simd).toBe(true);
+    expect(createArena("f32", { simd: false }).simd).toBe(false);
+  });
+
+  for (const precision of ["f32", "f64"] as const) {
+    it(`nt, nn and tn in ${precision} equal float64 loops for any sizes, strides and offsets`, () => {
+      fc.assert(fc.property(caseArb, (c) => check(precision, c)), { seed: SEED, numRuns: 300 });
+    });
+  }
+
+  it("tiles of every width: sizes around the vector and tile widths", () => {
+    for (const precision of ["f32", "f64"] as const)
+      for (const kind of ["nt", "nn", "tn"] as const)
+        for (const rows of [1, 2, 3, 130])
+          for (const N of [1, 4, 5, 8, 9])
+            for (const K of [1, 2, 3, 4, 7, 8, 16, 17, 33])
+              check(precision, { kind, rows, N, K, padA: 1, padY: 2, offA: 1, offW: 2, offY: 3, acc: 1, inArena: [true, true, true], seed: rows * 100 + N * 10 + K });
+  });
+
+  it("the committed module is the assembled text of compiler/wasm/products.ts", async () => {
+    const committed = readFileSync(new URL("../src/runtime/products-wasm.ts", import.meta.url), "utf8");
+    expect(committed).toBe(productsModuleText(await assembleProducts()));
+  });
+});
