@@ -65,9 +65,11 @@ export function compileSource(text: string, options: CompileOptions = {}): Compi
   const on = options.optimize !== false;
   return differentiated(text, options).map((base) => {
     const ir = optimize(base, options);
-    // `step` runs one step per call: stacked params would be rebuilt at every call, so it is
-    // built from the IR without stacking.
-    const stepIR = on ? optimize(base, { optimize: true, stack: false }) : ir;
+    // `step` runs one step per call, so stacked params are rebuilt at every call. With products
+    // in the runtime that is one block copy per param and pays for itself (fewer, larger calls);
+    // with products inline it does not, so `step` is then built from the IR without stacking.
+    const inline = options.products === "inline";
+    const stepIR = on && inline ? optimize(base, { optimize: true, stack: false }) : ir;
     const code = emitModule(ir, planKernels(ir, on), {
       dtype: options.dtype ?? "f32",
       runtime: options.runtime ?? "rnnc/runtime",

@@ -42,16 +42,11 @@ export const spec = {
     { size: 384, rows: "one" },
     { size: 48, rows: "TB" },
     { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
+    { size: 48, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
   ],
-  staging: { fixed: 512, B: 48, TB: 56 },
+  staging: { fixed: 512, B: 56, TB: 56 },
   tape: [
     { name: "u", shape: [16], size: 16 },
     { name: "r", shape: [16], size: 16 },
@@ -87,11 +82,11 @@ function forward(
   const [h_seq] = S;
   const [h_out] = Y;
   const [u_tape, r_tape, v25_tape, h_tilde_tape, v32_tape] = R;
-  for (let i_1 = 0; i_1 < 128; i_1++) t14[i_1] = Uu[i_1];
-  for (let i_2 = 0; i_2 < 128; i_2++) t14[128 + i_2] = Ur[i_2];
-  for (let i_3 = 0; i_3 < 128; i_3++) t14[256 + i_3] = Uh[i_3];
-  for (let i_1 = 0; i_1 < 256; i_1++) t11[i_1] = Wu[i_1];
-  for (let i_2 = 0; i_2 < 256; i_2++) t11[256 + i_2] = Wr[i_2];
+  t14.set(Uu, 0);
+  t14.set(Ur, 128);
+  t14.set(Uh, 256);
+  t11.set(Wu, 0);
+  t11.set(Wr, 256);
   // Everything that does not depend on a state, for all T·B steps at once.
   mm.nt(T * B, 48, 8, x, 0, 8, t14, 0, t15, 0, 48, 0);
   for (let m = 0; m < T * B; m++) {
@@ -192,11 +187,11 @@ function backward(
   const [dh_carry] = GS;
   const [dWu, dUu, dbu, dWr, dUr, dbr, dWh, dUh, dbh] = GP;
   const [dx] = GX;
-  for (let i_1 = 0; i_1 < 256; i_1++) t62[i_1] = Wr[i_1];
-  for (let i_2 = 0; i_2 < 256; i_2++) t62[256 + i_2] = Wu[i_2];
-  for (let i_1 = 0; i_1 < 128; i_1++) t66[i_1] = Uh[i_1];
-  for (let i_2 = 0; i_2 < 128; i_2++) t66[128 + i_2] = Ur[i_2];
-  for (let i_3 = 0; i_3 < 128; i_3++) t66[256 + i_3] = Uu[i_3];
+  t62.set(Wr, 0);
+  t62.set(Wu, 256);
+  t66.set(Uh, 0);
+  t66.set(Ur, 128);
+  t66.set(Uu, 256);
   for (let t = T - 1; t >= 0; t--) {
     // Padded steps get no gradient; their state gradient passes through unchanged.
     for (let b = 0; b < B; b++) {
@@ -286,38 +281,40 @@ function step(
   mm: Products,
 ): void {
   const h_next = WS[19]!;
-  const Wu_h_prev = WS[20]!;
-  const Uu_x_1 = WS[21]!;
-  const u = WS[22]!;
-  const Wr_h_prev = WS[23]!;
-  const Ur_x_1 = WS[24]!;
-  const t21 = WS[25]!;
-  const t22 = WS[26]!;
-  const Uh_x_1 = WS[27]!;
+  const t11 = WS[5]!;
+  const t12 = WS[6]!;
+  const t14 = WS[3]!;
+  const t15_1 = WS[20]!;
+  const u = WS[21]!;
+  const t25 = WS[22]!;
+  const t26 = WS[7]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P;
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  mm.nt(B, 16, 16, h_seq, 0, 16, Wu, 0, Wu_h_prev, 0, 16, 0);
-  mm.nt(B, 16, 8, x, 0, 8, Uu, 0, Uu_x_1, 0, 16, 0);
+  t11.set(Wu, 0);
+  t11.set(Wr, 256);
+  t14.set(Uu, 0);
+  t14.set(Ur, 128);
+  t14.set(Uh, 256);
+  mm.nt(B, 32, 16, h_seq, 0, 16, t11, 0, t12, 0, 32, 0);
+  mm.nt(B, 48, 8, x, 0, 8, t14, 0, t15_1, 0, 48, 0);
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
-      u[m * 16 + i_1] = sigmoid(bu[i_1] + (Wu_h_prev[m * 16 + i_1] + Uu_x_1[m * 16 + i_1]));
+      u[m * 16 + i_1] = sigmoid(bu[i_1] + (t12[m * 32 + i_1] + t15_1[m * 48 + i_1]));
   }
-  mm.nt(B, 16, 16, h_seq, 0, 16, Wr, 0, Wr_h_prev, 0, 16, 0);
-  mm.nt(B, 16, 8, x, 0, 8, Ur, 0, Ur_x_1, 0, 16, 0);
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
-      t21[m * 16 + i_1] =
-        h_seq[m * 16 + i_1] * sigmoid(br[i_1] + (Wr_h_prev[m * 16 + i_1] + Ur_x_1[m * 16 + i_1]));
+      t25[m * 16 + i_1] =
+        h_seq[m * 16 + i_1] *
+        sigmoid(br[i_1] + (t12[m * 32 + 16 + i_1] + t15_1[m * 48 + 16 + i_1]));
   }
-  mm.nt(B, 16, 16, t21, 0, 16, Wh, 0, t22, 0, 16, 0);
-  mm.nt(B, 16, 8, x, 0, 8, Uh, 0, Uh_x_1, 0, 16, 0);
+  mm.nt(B, 16, 16, t25, 0, 16, Wh, 0, t26, 0, 16, 0);
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
       h_next[m * 16 + i_1] =
         h_seq[m * 16 + i_1] * (1 - u[m * 16 + i_1]) +
-        u[m * 16 + i_1] * Math.tanh(bh[i_1] + (t22[m * 16 + i_1] + Uh_x_1[m * 16 + i_1]));
+        u[m * 16 + i_1] * Math.tanh(bh[i_1] + (t26[m * 16 + i_1] + t15_1[m * 48 + 32 + i_1]));
   }
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++) h_out[m * 16 + i_1] = h_next[m * 16 + i_1];

@@ -44,12 +44,7 @@ export const spec = {
     { size: 384, rows: "one" },
     { size: 48, rows: "TB" },
     { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
+    { size: 48, rows: "B" },
     { size: 16, rows: "B" },
   ],
   staging: { fixed: 768, B: 64, TB: 56 },
@@ -87,12 +82,12 @@ function forward(
   const [h_seq] = S;
   const [h_out] = Y;
   const [r_tape, z_tape, v33_tape, n_tape, v38_tape] = R;
-  for (let i_1 = 0; i_1 < 128; i_1++) t14[i_1] = W_ir[i_1];
-  for (let i_2 = 0; i_2 < 128; i_2++) t14[128 + i_2] = W_iz[i_2];
-  for (let i_3 = 0; i_3 < 128; i_3++) t14[256 + i_3] = W_in[i_3];
-  for (let i_1 = 0; i_1 < 256; i_1++) t18[i_1] = W_hr[i_1];
-  for (let i_2 = 0; i_2 < 256; i_2++) t18[256 + i_2] = W_hz[i_2];
-  for (let i_3 = 0; i_3 < 256; i_3++) t18[512 + i_3] = W_hn[i_3];
+  t14.set(W_ir, 0);
+  t14.set(W_iz, 128);
+  t14.set(W_in, 256);
+  t18.set(W_hr, 0);
+  t18.set(W_hz, 256);
+  t18.set(W_hn, 512);
   // Everything that does not depend on a state, for all T·B steps at once.
   for (let m = 0; m < T * B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++) t17[m * 16 + i_1] = b_ir[i_1];
@@ -201,12 +196,12 @@ function backward(
   const [dh_carry] = GS;
   const [dW_ir, dW_hr, db_ir, db_hr, dW_iz, dW_hz, db_iz, db_hz, dW_in, dW_hn, db_in, db_hn] = GP;
   const [dx] = GX;
-  for (let i_1 = 0; i_1 < 256; i_1++) t66[i_1] = W_hn[i_1];
-  for (let i_2 = 0; i_2 < 256; i_2++) t66[256 + i_2] = W_hz[i_2];
-  for (let i_3 = 0; i_3 < 256; i_3++) t66[512 + i_3] = W_hr[i_3];
-  for (let i_1 = 0; i_1 < 128; i_1++) t70[i_1] = W_in[i_1];
-  for (let i_2 = 0; i_2 < 128; i_2++) t70[128 + i_2] = W_iz[i_2];
-  for (let i_3 = 0; i_3 < 128; i_3++) t70[256 + i_3] = W_ir[i_3];
+  t66.set(W_hn, 0);
+  t66.set(W_hz, 256);
+  t66.set(W_hr, 512);
+  t70.set(W_in, 0);
+  t70.set(W_iz, 128);
+  t70.set(W_ir, 256);
   for (let t = T - 1; t >= 0; t--) {
     // Padded steps get no gradient; their state gradient passes through unchanged.
     for (let b = 0; b < B; b++) {
@@ -308,37 +303,37 @@ function step(
   mm: Products,
 ): void {
   const h_next = WS[18]!;
-  const W_ir_x = WS[19]!;
-  const W_hr_h_prev = WS[20]!;
-  const W_iz_x = WS[21]!;
-  const W_hz_h_prev = WS[22]!;
-  const z = WS[23]!;
-  const W_in_x = WS[24]!;
-  const W_hn_h_prev = WS[25]!;
+  const t14 = WS[3]!;
+  const t15_1 = WS[19]!;
+  const t18 = WS[5]!;
+  const t19 = WS[6]!;
+  const z = WS[20]!;
   const [W_ir, W_hr, b_ir, b_hr, W_iz, W_hz, b_iz, b_hz, W_in, W_hn, b_in, b_hn] = P;
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  mm.nt(B, 16, 8, x, 0, 8, W_ir, 0, W_ir_x, 0, 16, 0);
-  mm.nt(B, 16, 16, h_seq, 0, 16, W_hr, 0, W_hr_h_prev, 0, 16, 0);
-  mm.nt(B, 16, 8, x, 0, 8, W_iz, 0, W_iz_x, 0, 16, 0);
-  mm.nt(B, 16, 16, h_seq, 0, 16, W_hz, 0, W_hz_h_prev, 0, 16, 0);
+  t14.set(W_ir, 0);
+  t14.set(W_iz, 128);
+  t14.set(W_in, 256);
+  t18.set(W_hr, 0);
+  t18.set(W_hz, 256);
+  t18.set(W_hn, 512);
+  mm.nt(B, 48, 8, x, 0, 8, t14, 0, t15_1, 0, 48, 0);
+  mm.nt(B, 48, 16, h_seq, 0, 16, t18, 0, t19, 0, 48, 0);
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
       z[m * 16 + i_1] = sigmoid(
-        b_hz[i_1] + (b_iz[i_1] + W_iz_x[m * 16 + i_1] + W_hz_h_prev[m * 16 + i_1]),
+        b_hz[i_1] + (b_iz[i_1] + t15_1[m * 48 + 16 + i_1] + t19[m * 48 + 16 + i_1]),
       );
   }
-  mm.nt(B, 16, 8, x, 0, 8, W_in, 0, W_in_x, 0, 16, 0);
-  mm.nt(B, 16, 16, h_seq, 0, 16, W_hn, 0, W_hn_h_prev, 0, 16, 0);
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
       h_next[m * 16 + i_1] =
         Math.tanh(
           b_in[i_1] +
-            W_in_x[m * 16 + i_1] +
-            sigmoid(b_hr[i_1] + (b_ir[i_1] + W_ir_x[m * 16 + i_1] + W_hr_h_prev[m * 16 + i_1])) *
-              (b_hn[i_1] + W_hn_h_prev[m * 16 + i_1]),
+            t15_1[m * 48 + 32 + i_1] +
+            sigmoid(b_hr[i_1] + (b_ir[i_1] + t15_1[m * 48 + i_1] + t19[m * 48 + i_1])) *
+              (b_hn[i_1] + t19[m * 48 + 32 + i_1]),
         ) *
           (1 - z[m * 16 + i_1]) +
         h_seq[m * 16 + i_1] * z[m * 16 + i_1];

@@ -129,42 +129,16 @@ export const spec = {
     { size: 512, rows: "one" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 1, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 1, rows: "B" },
+    { size: 64, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
     { size: 1, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 1, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 1, rows: "B" },
-    { size: 1, rows: "B" },
-    { size: 1, rows: "B" },
-    { size: 1, rows: "B" },
-    { size: 1, rows: "B" },
-    { size: 1, rows: "B" },
-    { size: 1, rows: "B" },
-    { size: 1, rows: "B" },
-    { size: 1, rows: "B" },
-    { size: 1, rows: "B" },
     { size: 1, rows: "B" },
     { size: 1, rows: "B" },
     { size: 1, rows: "B" },
     { size: 16, rows: "B" },
-    { size: 1, rows: "B" },
-    { size: 1, rows: "B" },
     { size: 1, rows: "B" },
   ],
   staging: { fixed: 1024, B: 80, TB: 72 },
@@ -258,14 +232,14 @@ function forward(
     v88_tape,
     v90_tape,
   ] = R;
-  for (let i_1 = 0; i_1 < 128; i_1++) t21[i_1] = Wf[i_1];
-  for (let i_2 = 0; i_2 < 128; i_2++) t21[128 + i_2] = Wi[i_2];
-  for (let i_3 = 0; i_3 < 128; i_3++) t21[256 + i_3] = Wg[i_3];
-  for (let i_4 = 0; i_4 < 128; i_4++) t21[384 + i_4] = Wo[i_4];
-  for (let i_1 = 0; i_1 < 256; i_1++) t24[i_1] = Uf[i_1];
-  for (let i_2 = 0; i_2 < 256; i_2++) t24[256 + i_2] = Ui[i_2];
-  for (let i_3 = 0; i_3 < 256; i_3++) t24[512 + i_3] = Ug[i_3];
-  for (let i_4 = 0; i_4 < 256; i_4++) t24[768 + i_4] = Uo[i_4];
+  t21.set(Wf, 0);
+  t21.set(Wi, 128);
+  t21.set(Wg, 256);
+  t21.set(Wo, 384);
+  t24.set(Uf, 0);
+  t24.set(Ui, 256);
+  t24.set(Ug, 512);
+  t24.set(Uo, 768);
   // Everything that does not depend on a state, for all T·B steps at once.
   mm.nt(T * B, 64, 8, x, 0, 8, t21, 0, t22, 0, 64, 0);
   for (let m = 0; m < T * B; m++) {
@@ -595,14 +569,14 @@ function backward(
   const [dWf, dUf, dgf, dbf, dWi, dUi, dgi, dbi, dWg, dUg, dgg, dbg, dWo, dUo, dgo, dbo, dgc, dbc] =
     GP;
   const [dx] = GX;
-  for (let i_1 = 0; i_1 < 256; i_1++) t226[i_1] = Uo[i_1];
-  for (let i_2 = 0; i_2 < 256; i_2++) t226[256 + i_2] = Ug[i_2];
-  for (let i_3 = 0; i_3 < 256; i_3++) t226[512 + i_3] = Ui[i_3];
-  for (let i_4 = 0; i_4 < 256; i_4++) t226[768 + i_4] = Uf[i_4];
-  for (let i_1 = 0; i_1 < 128; i_1++) t229[i_1] = Wo[i_1];
-  for (let i_2 = 0; i_2 < 128; i_2++) t229[128 + i_2] = Wg[i_2];
-  for (let i_3 = 0; i_3 < 128; i_3++) t229[256 + i_3] = Wi[i_3];
-  for (let i_4 = 0; i_4 < 128; i_4++) t229[384 + i_4] = Wf[i_4];
+  t226.set(Uo, 0);
+  t226.set(Ug, 256);
+  t226.set(Ui, 512);
+  t226.set(Uf, 768);
+  t229.set(Wo, 0);
+  t229.set(Wg, 128);
+  t229.set(Wi, 256);
+  t229.set(Wf, 384);
   for (let t = T - 1; t >= 0; t--) {
     // Padded steps get no gradient; their state gradient passes through unchanged.
     for (let b = 0; b < B; b++) {
@@ -945,153 +919,150 @@ function step(
 ): void {
   const h_next = WS[90]!;
   const c_next = WS[91]!;
-  const Wf_x_1 = WS[92]!;
-  const Uf_h_prev = WS[93]!;
-  const t23 = WS[94]!;
-  const t24_1 = WS[95]!;
-  const df = WS[96]!;
-  const Wi_x_1 = WS[97]!;
-  const Ui_h_prev = WS[98]!;
-  const t28_1 = WS[99]!;
-  const t29 = WS[100]!;
-  const di = WS[101]!;
-  const Wg_x_1 = WS[102]!;
-  const Ug_h_prev = WS[103]!;
-  const t33_1 = WS[104]!;
-  const t34 = WS[105]!;
-  const dg = WS[106]!;
-  const Wo_x_1 = WS[107]!;
-  const Uo_h_prev = WS[108]!;
-  const t38_1 = WS[109]!;
-  const t39 = WS[110]!;
-  const do_1 = WS[111]!;
-  const t43_1 = WS[112]!;
-  const t45 = WS[113]!;
-  const t46 = WS[114]!;
-  const t52 = WS[115]!;
-  const t53 = WS[116]!;
-  const t54 = WS[117]!;
-  const t60 = WS[118]!;
-  const t61 = WS[119]!;
-  const t62 = WS[120]!;
-  const t68 = WS[121]!;
-  const t69 = WS[122]!;
-  const t70 = WS[123]!;
-  const mean_c_1 = WS[124]!;
-  const dc_1 = WS[125]!;
-  const t81 = WS[126]!;
-  const t82 = WS[127]!;
-  const t83 = WS[128]!;
+  const t21 = WS[4]!;
+  const t22_1 = WS[92]!;
+  const t24 = WS[6]!;
+  const t25 = WS[7]!;
+  const t27 = WS[8]!;
+  const t28 = WS[9]!;
+  const df = WS[93]!;
+  const t32 = WS[10]!;
+  const t33 = WS[11]!;
+  const di = WS[94]!;
+  const t37 = WS[12]!;
+  const t38 = WS[13]!;
+  const dg = WS[95]!;
+  const t42 = WS[14]!;
+  const t43 = WS[15]!;
+  const do_1 = WS[96]!;
+  const t47 = WS[16]!;
+  const t49 = WS[17]!;
+  const t50 = WS[97]!;
+  const t56 = WS[18]!;
+  const t57 = WS[19]!;
+  const t58 = WS[98]!;
+  const t64 = WS[20]!;
+  const t65 = WS[21]!;
+  const t66 = WS[99]!;
+  const t72 = WS[22]!;
+  const t73 = WS[23]!;
+  const t74 = WS[100]!;
+  const mean_c = WS[24]!;
+  const dc_1 = WS[101]!;
+  const t85 = WS[25]!;
+  const t86 = WS[26]!;
+  const t87 = WS[102]!;
   const [Wf, Uf, gf, bf, Wi, Ui, gi, bi, Wg, Ug, gg, bg, Wo, Uo, go, bo, gc, bc] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
   const [h_out, c_out] = Y;
-  mm.nt(B, 16, 8, x, 0, 8, Wf, 0, Wf_x_1, 0, 16, 0);
-  mm.nt(B, 16, 16, h_seq, 0, 16, Uf, 0, Uf_h_prev, 0, 16, 0);
+  t21.set(Wf, 0);
+  t21.set(Wi, 128);
+  t21.set(Wg, 256);
+  t21.set(Wo, 384);
+  t24.set(Uf, 0);
+  t24.set(Ui, 256);
+  t24.set(Ug, 512);
+  t24.set(Uo, 768);
+  mm.nt(B, 64, 8, x, 0, 8, t21, 0, t22_1, 0, 64, 0);
+  mm.nt(B, 64, 16, h_seq, 0, 16, t24, 0, t25, 0, 64, 0);
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      t23[m * 16 + i_1] = Wf_x_1[m * 16 + i_1] + Uf_h_prev[m * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) t27[m * 16 + i_1] = t22_1[m * 64 + i_1] + t25[m * 64 + i_1];
   }
   for (let m = 0; m < B; m++) {
     let acc = 0;
-    for (let i_1 = 0; i_1 < 16; i_1++) acc += t23[m * 16 + i_1];
-    t24_1[m] = acc / 16;
+    for (let i_1 = 0; i_1 < 16; i_1++) acc += t27[m * 16 + i_1];
+    t28[m] = acc / 16;
   }
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) df[m * 16 + i_1] = t23[m * 16 + i_1] - t24_1[m];
+    for (let i_1 = 0; i_1 < 16; i_1++) df[m * 16 + i_1] = t27[m * 16 + i_1] - t28[m];
   }
-  mm.nt(B, 16, 8, x, 0, 8, Wi, 0, Wi_x_1, 0, 16, 0);
-  mm.nt(B, 16, 16, h_seq, 0, 16, Ui, 0, Ui_h_prev, 0, 16, 0);
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
-      t28_1[m * 16 + i_1] = Wi_x_1[m * 16 + i_1] + Ui_h_prev[m * 16 + i_1];
+      t32[m * 16 + i_1] = t22_1[m * 64 + 16 + i_1] + t25[m * 64 + 16 + i_1];
   }
   for (let m = 0; m < B; m++) {
     let acc = 0;
-    for (let i_1 = 0; i_1 < 16; i_1++) acc += t28_1[m * 16 + i_1];
-    t29[m] = acc / 16;
+    for (let i_1 = 0; i_1 < 16; i_1++) acc += t32[m * 16 + i_1];
+    t33[m] = acc / 16;
   }
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) di[m * 16 + i_1] = t28_1[m * 16 + i_1] - t29[m];
+    for (let i_1 = 0; i_1 < 16; i_1++) di[m * 16 + i_1] = t32[m * 16 + i_1] - t33[m];
   }
-  mm.nt(B, 16, 8, x, 0, 8, Wg, 0, Wg_x_1, 0, 16, 0);
-  mm.nt(B, 16, 16, h_seq, 0, 16, Ug, 0, Ug_h_prev, 0, 16, 0);
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
-      t33_1[m * 16 + i_1] = Wg_x_1[m * 16 + i_1] + Ug_h_prev[m * 16 + i_1];
+      t37[m * 16 + i_1] = t22_1[m * 64 + 32 + i_1] + t25[m * 64 + 32 + i_1];
   }
   for (let m = 0; m < B; m++) {
     let acc = 0;
-    for (let i_1 = 0; i_1 < 16; i_1++) acc += t33_1[m * 16 + i_1];
-    t34[m] = acc / 16;
+    for (let i_1 = 0; i_1 < 16; i_1++) acc += t37[m * 16 + i_1];
+    t38[m] = acc / 16;
   }
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dg[m * 16 + i_1] = t33_1[m * 16 + i_1] - t34[m];
+    for (let i_1 = 0; i_1 < 16; i_1++) dg[m * 16 + i_1] = t37[m * 16 + i_1] - t38[m];
   }
-  mm.nt(B, 16, 8, x, 0, 8, Wo, 0, Wo_x_1, 0, 16, 0);
-  mm.nt(B, 16, 16, h_seq, 0, 16, Uo, 0, Uo_h_prev, 0, 16, 0);
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
-      t38_1[m * 16 + i_1] = Wo_x_1[m * 16 + i_1] + Uo_h_prev[m * 16 + i_1];
+      t42[m * 16 + i_1] = t22_1[m * 64 + 48 + i_1] + t25[m * 64 + 48 + i_1];
   }
   for (let m = 0; m < B; m++) {
     let acc = 0;
-    for (let i_1 = 0; i_1 < 16; i_1++) acc += t38_1[m * 16 + i_1];
-    t39[m] = acc / 16;
+    for (let i_1 = 0; i_1 < 16; i_1++) acc += t42[m * 16 + i_1];
+    t43[m] = acc / 16;
   }
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) do_1[m * 16 + i_1] = t38_1[m * 16 + i_1] - t39[m];
+    for (let i_1 = 0; i_1 < 16; i_1++) do_1[m * 16 + i_1] = t42[m * 16 + i_1] - t43[m];
   }
   for (let m = 0; m < B; m++) {
     let acc = 0;
     for (let i_1 = 0; i_1 < 16; i_1++) acc += df[m * 16 + i_1] * df[m * 16 + i_1];
-    t43_1[m] = acc / 16;
+    t47[m] = acc / 16;
   }
   for (let m = 0; m < B; m++) {
-    t45[m] = t43_1[m] + 0.00001;
+    t49[m] = t47[m] + 0.00001;
   }
   for (let m = 0; m < B; m++) {
-    t46[m] = Math.sqrt(t45[m]);
+    t50[m] = Math.sqrt(t49[m]);
   }
   for (let m = 0; m < B; m++) {
     let acc = 0;
     for (let i_1 = 0; i_1 < 16; i_1++) acc += di[m * 16 + i_1] * di[m * 16 + i_1];
-    t52[m] = acc / 16;
+    t56[m] = acc / 16;
   }
   for (let m = 0; m < B; m++) {
-    t53[m] = 0.00001 + t52[m];
+    t57[m] = 0.00001 + t56[m];
   }
   for (let m = 0; m < B; m++) {
-    t54[m] = Math.sqrt(t53[m]);
+    t58[m] = Math.sqrt(t57[m]);
   }
   for (let m = 0; m < B; m++) {
     let acc = 0;
     for (let i_1 = 0; i_1 < 16; i_1++) acc += dg[m * 16 + i_1] * dg[m * 16 + i_1];
-    t60[m] = acc / 16;
+    t64[m] = acc / 16;
   }
   for (let m = 0; m < B; m++) {
-    t61[m] = 0.00001 + t60[m];
+    t65[m] = 0.00001 + t64[m];
   }
   for (let m = 0; m < B; m++) {
-    t62[m] = Math.sqrt(t61[m]);
+    t66[m] = Math.sqrt(t65[m]);
   }
   for (let m = 0; m < B; m++) {
     let acc = 0;
     for (let i_1 = 0; i_1 < 16; i_1++) acc += do_1[m * 16 + i_1] * do_1[m * 16 + i_1];
-    t68[m] = acc / 16;
+    t72[m] = acc / 16;
   }
   for (let m = 0; m < B; m++) {
-    t69[m] = 0.00001 + t68[m];
+    t73[m] = 0.00001 + t72[m];
   }
   for (let m = 0; m < B; m++) {
-    t70[m] = Math.sqrt(t69[m]);
+    t74[m] = Math.sqrt(t73[m]);
   }
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
       c_next[m * 16 + i_1] =
-        c_seq[m * 16 + i_1] * sigmoid(bf[i_1] + (gf[i_1] * df[m * 16 + i_1]) / t46[m]) +
-        sigmoid(bi[i_1] + (gi[i_1] * di[m * 16 + i_1]) / t54[m]) *
-          Math.tanh(bg[i_1] + (gg[i_1] * dg[m * 16 + i_1]) / t62[m]);
+        c_seq[m * 16 + i_1] * sigmoid(bf[i_1] + (gf[i_1] * df[m * 16 + i_1]) / t50[m]) +
+        sigmoid(bi[i_1] + (gi[i_1] * di[m * 16 + i_1]) / t58[m]) *
+          Math.tanh(bg[i_1] + (gg[i_1] * dg[m * 16 + i_1]) / t66[m]);
   }
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++) c_out[m * 16 + i_1] = c_next[m * 16 + i_1];
@@ -1099,27 +1070,27 @@ function step(
   for (let m = 0; m < B; m++) {
     let acc = 0;
     for (let i_1 = 0; i_1 < 16; i_1++) acc += c_next[m * 16 + i_1];
-    mean_c_1[m] = acc / 16;
+    mean_c[m] = acc / 16;
   }
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dc_1[m * 16 + i_1] = c_next[m * 16 + i_1] - mean_c_1[m];
+    for (let i_1 = 0; i_1 < 16; i_1++) dc_1[m * 16 + i_1] = c_next[m * 16 + i_1] - mean_c[m];
   }
   for (let m = 0; m < B; m++) {
     let acc = 0;
     for (let i_1 = 0; i_1 < 16; i_1++) acc += dc_1[m * 16 + i_1] * dc_1[m * 16 + i_1];
-    t81[m] = acc / 16;
+    t85[m] = acc / 16;
   }
   for (let m = 0; m < B; m++) {
-    t82[m] = 0.00001 + t81[m];
+    t86[m] = 0.00001 + t85[m];
   }
   for (let m = 0; m < B; m++) {
-    t83[m] = Math.sqrt(t82[m]);
+    t87[m] = Math.sqrt(t86[m]);
   }
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
       h_next[m * 16 + i_1] =
-        sigmoid(bo[i_1] + (go[i_1] * do_1[m * 16 + i_1]) / t70[m]) *
-        Math.tanh(bc[i_1] + (gc[i_1] * dc_1[m * 16 + i_1]) / t83[m]);
+        sigmoid(bo[i_1] + (go[i_1] * do_1[m * 16 + i_1]) / t74[m]) *
+        Math.tanh(bc[i_1] + (gc[i_1] * dc_1[m * 16 + i_1]) / t87[m]);
   }
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++) h_out[m * 16 + i_1] = h_next[m * 16 + i_1];

@@ -54,14 +54,7 @@ export const spec = {
     { size: 512, rows: "one" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
+    { size: 64, rows: "B" },
   ],
   staging: { fixed: 1024, B: 80, TB: 72 },
   tape: [
@@ -99,14 +92,14 @@ function forward(
   const [h_seq, c_seq] = S;
   const [h_out, c_out] = Y;
   const [f_tape, i_tape, g_tape, o_tape, tanh_c_tape] = R;
-  for (let i_1 = 0; i_1 < 128; i_1++) t15[i_1] = Wf[i_1];
-  for (let i_2 = 0; i_2 < 128; i_2++) t15[128 + i_2] = Wi[i_2];
-  for (let i_3 = 0; i_3 < 128; i_3++) t15[256 + i_3] = Wg[i_3];
-  for (let i_4 = 0; i_4 < 128; i_4++) t15[384 + i_4] = Wo[i_4];
-  for (let i_1 = 0; i_1 < 256; i_1++) t18[i_1] = Uf[i_1];
-  for (let i_2 = 0; i_2 < 256; i_2++) t18[256 + i_2] = Ui[i_2];
-  for (let i_3 = 0; i_3 < 256; i_3++) t18[512 + i_3] = Ug[i_3];
-  for (let i_4 = 0; i_4 < 256; i_4++) t18[768 + i_4] = Uo[i_4];
+  t15.set(Wf, 0);
+  t15.set(Wi, 128);
+  t15.set(Wg, 256);
+  t15.set(Wo, 384);
+  t18.set(Uf, 0);
+  t18.set(Ui, 256);
+  t18.set(Ug, 512);
+  t18.set(Uo, 768);
   // Everything that does not depend on a state, for all T·B steps at once.
   mm.nt(T * B, 64, 8, x, 0, 8, t15, 0, t16, 0, 64, 0);
   for (let m = 0; m < T * B; m++) {
@@ -224,14 +217,14 @@ function backward(
   const [dh_carry, dc_carry] = GS;
   const [dWf, dUf, dbf, dWi, dUi, dbi, dWg, dUg, dbg, dWo, dUo, dbo] = GP;
   const [dx] = GX;
-  for (let i_1 = 0; i_1 < 256; i_1++) t81[i_1] = Uo[i_1];
-  for (let i_2 = 0; i_2 < 256; i_2++) t81[256 + i_2] = Ug[i_2];
-  for (let i_3 = 0; i_3 < 256; i_3++) t81[512 + i_3] = Ui[i_3];
-  for (let i_4 = 0; i_4 < 256; i_4++) t81[768 + i_4] = Uf[i_4];
-  for (let i_1 = 0; i_1 < 128; i_1++) t84[i_1] = Wo[i_1];
-  for (let i_2 = 0; i_2 < 128; i_2++) t84[128 + i_2] = Wg[i_2];
-  for (let i_3 = 0; i_3 < 128; i_3++) t84[256 + i_3] = Wi[i_3];
-  for (let i_4 = 0; i_4 < 128; i_4++) t84[384 + i_4] = Wf[i_4];
+  t81.set(Uo, 0);
+  t81.set(Ug, 256);
+  t81.set(Ui, 512);
+  t81.set(Uf, 768);
+  t84.set(Wo, 0);
+  t84.set(Wg, 128);
+  t84.set(Wi, 256);
+  t84.set(Wf, 384);
   for (let t = T - 1; t >= 0; t--) {
     // Padded steps get no gradient; their state gradient passes through unchanged.
     for (let b = 0; b < B; b++) {
@@ -341,32 +334,30 @@ function step(
 ): void {
   const h_next = WS[21]!;
   const c_next = WS[22]!;
-  const Wf_x_1 = WS[23]!;
-  const Uf_h_prev = WS[24]!;
-  const Wi_x_1 = WS[25]!;
-  const Ui_h_prev = WS[26]!;
-  const Wg_x_1 = WS[27]!;
-  const Ug_h_prev = WS[28]!;
-  const Wo_x_1 = WS[29]!;
-  const Uo_h_prev = WS[30]!;
+  const t15 = WS[4]!;
+  const t16_1 = WS[23]!;
+  const t18 = WS[6]!;
+  const t19 = WS[7]!;
   const [Wf, Uf, bf, Wi, Ui, bi, Wg, Ug, bg, Wo, Uo, bo] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
   const [h_out, c_out] = Y;
-  mm.nt(B, 16, 8, x, 0, 8, Wf, 0, Wf_x_1, 0, 16, 0);
-  mm.nt(B, 16, 16, h_seq, 0, 16, Uf, 0, Uf_h_prev, 0, 16, 0);
-  mm.nt(B, 16, 8, x, 0, 8, Wi, 0, Wi_x_1, 0, 16, 0);
-  mm.nt(B, 16, 16, h_seq, 0, 16, Ui, 0, Ui_h_prev, 0, 16, 0);
-  mm.nt(B, 16, 8, x, 0, 8, Wg, 0, Wg_x_1, 0, 16, 0);
-  mm.nt(B, 16, 16, h_seq, 0, 16, Ug, 0, Ug_h_prev, 0, 16, 0);
-  mm.nt(B, 16, 8, x, 0, 8, Wo, 0, Wo_x_1, 0, 16, 0);
-  mm.nt(B, 16, 16, h_seq, 0, 16, Uo, 0, Uo_h_prev, 0, 16, 0);
+  t15.set(Wf, 0);
+  t15.set(Wi, 128);
+  t15.set(Wg, 256);
+  t15.set(Wo, 384);
+  t18.set(Uf, 0);
+  t18.set(Ui, 256);
+  t18.set(Ug, 512);
+  t18.set(Uo, 768);
+  mm.nt(B, 64, 8, x, 0, 8, t15, 0, t16_1, 0, 64, 0);
+  mm.nt(B, 64, 16, h_seq, 0, 16, t18, 0, t19, 0, 64, 0);
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
       c_next[m * 16 + i_1] =
-        c_seq[m * 16 + i_1] * sigmoid(bf[i_1] + (Wf_x_1[m * 16 + i_1] + Uf_h_prev[m * 16 + i_1])) +
-        sigmoid(bi[i_1] + (Wi_x_1[m * 16 + i_1] + Ui_h_prev[m * 16 + i_1])) *
-          Math.tanh(bg[i_1] + (Wg_x_1[m * 16 + i_1] + Ug_h_prev[m * 16 + i_1]));
+        c_seq[m * 16 + i_1] * sigmoid(bf[i_1] + (t16_1[m * 64 + i_1] + t19[m * 64 + i_1])) +
+        sigmoid(bi[i_1] + (t16_1[m * 64 + 16 + i_1] + t19[m * 64 + 16 + i_1])) *
+          Math.tanh(bg[i_1] + (t16_1[m * 64 + 32 + i_1] + t19[m * 64 + 32 + i_1]));
   }
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++) c_out[m * 16 + i_1] = c_next[m * 16 + i_1];
@@ -374,7 +365,7 @@ function step(
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
       h_next[m * 16 + i_1] =
-        sigmoid(bo[i_1] + (Wo_x_1[m * 16 + i_1] + Uo_h_prev[m * 16 + i_1])) *
+        sigmoid(bo[i_1] + (t16_1[m * 64 + 48 + i_1] + t19[m * 64 + 48 + i_1])) *
         Math.tanh(c_next[m * 16 + i_1]);
   }
   for (let m = 0; m < B; m++) {

@@ -26,7 +26,6 @@ export const spec = {
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
   ],
   staging: { fixed: 256, B: 32, TB: 32 },
   tape: [{ name: "v10", shape: [16], size: 16 }],
@@ -158,7 +157,7 @@ function step(
 ): void {
   const h_next = WS[6]!;
   const Wx_x_1 = WS[7]!;
-  const Wh_h_prev_1 = WS[8]!;
+  const Wh_h_prev = WS[1]!;
   const [Wx, Wh, b, Wy, by] = P;
   const [x] = X;
   const [h_seq] = S;
@@ -167,13 +166,10 @@ function step(
     for (let i_1 = 0; i_1 < 4; i_1++) y_out[m * 4 + i_1] = by[i_1];
   }
   mm.nt(B, 16, 8, x, 0, 8, Wx, 0, Wx_x_1, 0, 16, 0);
-  mm.nt(B, 16, 16, h_seq, 0, 16, Wh, 0, Wh_h_prev_1, 0, 16, 0);
+  mm.nt(B, 16, 16, h_seq, 0, 16, Wh, 0, Wh_h_prev, 0, 16, 0);
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
-      h_next[m * 16 + i_1] = Math.max(
-        b[i_1] + (Wx_x_1[m * 16 + i_1] + Wh_h_prev_1[m * 16 + i_1]),
-        0,
-      );
+      h_next[m * 16 + i_1] = Math.max(b[i_1] + (Wx_x_1[m * 16 + i_1] + Wh_h_prev[m * 16 + i_1]), 0);
   }
   mm.nt(B, 4, 16, h_next, 0, 16, Wy, 0, y_out, 0, 4, 1);
   for (let b_1 = 0; b_1 < B; b_1++) {

@@ -23,7 +23,6 @@ export const spec = {
     { size: 16, rows: "TB" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
   ],
   staging: { fixed: 256, B: 32, TB: 32 },
   tape: [],
@@ -145,16 +144,16 @@ function step(
 ): void {
   const h_next = WS[5]!;
   const Wx_x_1 = WS[6]!;
-  const Wh_h_prev_1 = WS[7]!;
+  const Wh_h_prev = WS[1]!;
   const [Wx, Wh, b] = P;
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
   mm.nt(B, 16, 8, x, 0, 8, Wx, 0, Wx_x_1, 0, 16, 0);
-  mm.nt(B, 16, 16, h_seq, 0, 16, Wh, 0, Wh_h_prev_1, 0, 16, 0);
+  mm.nt(B, 16, 16, h_seq, 0, 16, Wh, 0, Wh_h_prev, 0, 16, 0);
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
-      h_next[m * 16 + i_1] = Math.tanh(b[i_1] + (Wx_x_1[m * 16 + i_1] + Wh_h_prev_1[m * 16 + i_1]));
+      h_next[m * 16 + i_1] = Math.tanh(b[i_1] + (Wx_x_1[m * 16 + i_1] + Wh_h_prev[m * 16 + i_1]));
   }
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++) h_out[m * 16 + i_1] = h_next[m * 16 + i_1];

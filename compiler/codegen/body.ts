@@ -315,6 +315,11 @@ export class StepBody {
         fresh: (base) => local.fresh(base),
         arg: (k, i) => this.read(node.args[k]!, m, i, places),
         store: (i, value) => store(m, i, value),
+        whole: (k) => {
+          const p = places.get(node.args[k]!);
+          return p?.kind === "array" && !p.view && p.slot.rowBase === null && !p.slot.offset ? p.slot.array : null;
+        },
+        target: place.kind === "array" && place.mode === "=" ? { array: place.slot.array, start: at(place.slot, m, size, "0") } : null,
       };
       def.emit!(writer);
     }

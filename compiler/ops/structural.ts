@@ -116,6 +116,9 @@ const rowsOf = (s: Shape): number => (s.length === 0 ? 1 : s[0]!);
 const rowSize = (s: Shape): number => (s.length === 2 ? s[1]! : 1);
 const rowShape = (s: Shape, rows: number): Shape => (s.length === 2 ? [rows, s[1]!] : [rows]);
 
+/** `start + at` as an index expression. */
+const plusIndex = (start: string, at: number) => (at === 0 ? start : start === "0" ? String(at) : `${start} + ${at}`);
+
 /** `[a; b; ...]`: vectors end to end, or matrices with equal column counts stacked by rows. */
 const concat: OpDef = {
   name: "concat", arity: "variadic", kind: "structural", readsOnce: true, cost: 0,
@@ -147,7 +150,10 @@ const concat: OpDef = {
     w.argShapes.forEach((s, k) => {
       const n = rowsOf(s) * rowSize(s);
       const i = w.fresh("i");
-      w.line(`for (let ${i} = 0; ${i} < ${n}; ${i}++) ${w.store(at ? `${at} + ${i}` : i, w.arg(k, i))}`);
+      const [whole, target] = [w.whole(k), w.target];
+      // A whole array (a param stacked with others) is one block copy.
+      if (whole !== null && target !== null && n > 1) w.line(`${target.array}.set(${whole}, ${plusIndex(target.start, at)});`);
+      else w.line(`for (let ${i} = 0; ${i} < ${n}; ${i}++) ${w.store(at ? `${at} + ${i}` : i, w.arg(k, i))}`);
       at += n;
     });
   },

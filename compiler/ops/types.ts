@@ -33,6 +33,10 @@ export interface KernelWriter {
   arg(k: number, index: string): string;
   /** Statement storing `value` into flat element `index` of the result. */
   store(index: string, value: string): string;
+  /** Argument `k` when it is a whole array holding exactly its value (a param, a buffer of its own). */
+  whole(k: number): string | null;
+  /** The result's array and the index of its first element, when it is stored (not accumulated) there. */
+  readonly target: { readonly array: string; readonly start: string } | null;
 }
 
 /** Where a stored value lives: flat element (row m, i) is `array[base + m·stride + i]`. */

@@ -83,6 +83,15 @@ export function createArena(precision: Precision, options: { simd?: boolean } = 
 }
 
 const PAGE = 65536;
+
+/**
+ * Copies `n` elements: short runs element by element, long ones through a view (a view is an
+ * object; short copies — one step of a small batch — allocate nothing).
+ */
+function copy(from: Real, i: number, to: Real, j: number, n: number): void {
+  if (n < 512) for (let k = 0; k < n; k++) to[j + k] = from[i + k]!;
+  else to.set(from.subarray(i, i + n), j);
+}
 const ALIGN = 16;
 
 function wasmArena(module: WebAssembly.Module, precision: Precision): Arena {
@@ -112,8 +121,8 @@ function wasmArena(module: WebAssembly.Module, precision: Precision): Arena {
   /** Copies `rows` rows of `width` elements (row stride `stride`) into staging; returns their address. */
   const stage = (a: Real, off: number, stride: number, rows: number, width: number): number => {
     const start = top;
-    if (stride === width || rows === 1) heap.set(a.subarray(off, off + (rows - 1) * stride + width), start);
-    else for (let m = 0; m < rows; m++) heap.set(a.subarray(off + m * stride, off + m * stride + width), start + m * width);
+    if (off === 0 && rows * width === a.length && (stride === width || rows === 1)) heap.set(a, start);
+    else for (let m = 0; m < rows; m++) copy(a, off + m * stride, heap, start + m * width, width);
     top = start + rows * width;
     top += (ALIGN / E - (top % (ALIGN / E))) % (ALIGN / E);
     return start * E;
@@ -127,8 +136,7 @@ function wasmArena(module: WebAssembly.Module, precision: Precision): Arena {
 
   /** Copies a staged result (compact rows of `width`) back into `a`. */
   const unstage = (p: number, a: Real, off: number, stride: number, rows: number, width: number) => {
-    const from = p / E;
-    for (let m = 0; m < rows; m++) a.set(heap.subarray(from + m * width, from + (m + 1) * width), off + m * stride);
+    for (let m = 0; m < rows; m++) copy(heap, p / E + m * width, a, off + m * stride, width);
   };
 
   const product = (fn: Exports["nt"]) =>
