@@ -31,6 +31,7 @@ const CONTESTANTS: readonly Contestant[] = [
   handFused,
   rnncContestant(true),
   rnncContestant(false),
+  rnncContestant(true, "inline"),
 ];
 
 interface Options {

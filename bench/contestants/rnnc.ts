@@ -1,6 +1,6 @@
 /**
- * rnnc itself, compiled in-process with `compile(source, options)` from the package's index, once
- * with all passes (`optimize: true`) and once with passes off (`optimize: false`), float32.
+ * rnnc itself, compiled in-process with `compile(source, options)` from the package's index:
+ * with all passes, with passes off, and with all passes but products inline (JavaScript only), float32.
  * The cells are examples/cells/lstm.cell (SPEC §1's LSTM) and examples/cells/gru.cell.
  * - train: zero the grads, `forward` over T steps for the batch, `backward` with dLoss/dh = 1 at
  *   every step (loss = sum of the first output), accumulating every param grad and returning input
@@ -21,6 +21,7 @@ export interface CompileOptions {
   dtype?: "f32" | "f64";
   cell?: string;
   optimize?: boolean;
+  products?: "runtime" | "inline";
 }
 export type Compile = (source: string, options?: CompileOptions) => Cell;
 
@@ -63,11 +64,11 @@ export function cellSource(kind: string): { source: string; name: string } {
 }
 
 /** Compiles the workload's cell at its sizes. */
-export async function compileCell(w: Workload, optimize: boolean): Promise<{ cell: Cell; ms: number }> {
+export async function compileCell(w: Workload, optimize: boolean, products: "runtime" | "inline" = "runtime"): Promise<{ cell: Cell; ms: number }> {
   const compile = await loadCompile();
   const { source, name } = cellSource(w.cell);
   const t0 = process.hrtime.bigint();
-  const cell = compile(source, { sizes: { I: w.I, H: w.H }, dtype: "f32", cell: name, optimize });
+  const cell = compile(source, { sizes: { I: w.I, H: w.H }, dtype: "f32", cell: name, optimize, products });
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   const input = cell.inputs[0];
   if (cell.inputs.length !== 1 || input.size !== w.I) throw new Error(`${name}: expected one input of size ${w.I}`);
@@ -100,13 +101,18 @@ function prepareCell(cell: Cell, w: Workload): Prepared {
   };
 }
 
-export function rnncContestant(optimize: boolean): Contestant {
+/**
+ * rnnc with all passes, with passes off, or with all passes and products inline (the module's
+ * own tiled JavaScript loops instead of the runtime's WebAssembly SIMD products).
+ */
+export function rnncContestant(optimize: boolean, products: "runtime" | "inline" = "runtime"): Contestant {
+  const inline = products === "inline";
   return {
-    id: optimize ? "rnnc" : "rnnc-O0",
-    label: optimize ? "rnnc" : "rnnc, passes off",
+    id: inline ? "rnnc-js" : optimize ? "rnnc" : "rnnc-O0",
+    label: inline ? "rnnc, JS products" : optimize ? "rnnc" : "rnnc, passes off",
     unsupported: () => null,
     async prepare(w: Workload): Promise<Prepared> {
-      const { cell, ms } = await compileCell(w, optimize);
+      const { cell, ms } = await compileCell(w, optimize, products);
       const p = prepareCell(cell, w);
       const info = p.info;
       return { ...p, info: () => ({ ...(info?.() ?? {}), compileMs: ms }) };

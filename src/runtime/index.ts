@@ -2,5 +2,5 @@
 export { DataError, defineCell, record, take, type Kernels } from "./cell.js";
 export { sigmoid, softplus } from "./math.js";
 export { mulberry32 } from "./random.js";
-export { createArena, plainProducts, simdAvailable, useSimd, type Arena, type Products } from "./products.js";
+export { createArena, plainProducts, productsReady, simdAvailable, useSimd, type Arena, type Products } from "./products.js";
 export type * from "./types.js";

@@ -46,18 +46,41 @@ interface Exports {
 }
 
 let compiled: WebAssembly.Module | null | undefined;
+let pending: Promise<boolean> | undefined;
 
-/** The products module, compiled once per process; null where WebAssembly SIMD is missing. */
+const productsBytes = () => Uint8Array.from(atob(PRODUCTS_WASM), (c) => c.charCodeAt(0));
+
+/**
+ * The products module, compiled once per process; null where WebAssembly SIMD is missing, or
+ * while a browser's main thread (which refuses to compile modules this size synchronously)
+ * compiles it in the background — `productsReady()` resolves when that is done.
+ */
 function productsModule(): WebAssembly.Module | null {
   if (compiled !== undefined) return compiled;
+  if (typeof WebAssembly === "undefined") return (compiled = null);
+  if (pending !== undefined) return null;
   try {
-    const bytes = Uint8Array.from(atob(PRODUCTS_WASM), (c) => c.charCodeAt(0));
-    compiled = new WebAssembly.Module(bytes);
-  } catch {
-    // No WebAssembly, no SIMD, or a browser's main thread refusing to compile synchronously.
-    compiled = null;
+    compiled = new WebAssembly.Module(productsBytes());
+  } catch (e) {
+    if (!(e instanceof RangeError)) return (compiled = null);
+    void productsReady();
+    return null;
   }
   return compiled;
+}
+
+/**
+ * Resolves once the products module is compiled (true) or found unusable (false). Cells whose
+ * first call comes after it resolves run their products as WebAssembly SIMD; in Node this is
+ * already so at import.
+ */
+export function productsReady(): Promise<boolean> {
+  if (compiled !== undefined) return Promise.resolve(compiled !== null);
+  pending ??= WebAssembly.compile(productsBytes()).then(
+    (m) => ((compiled = m), true),
+    () => ((compiled = null), false),
+  );
+  return pending;
 }
 
 /** Whether this JavaScript engine runs the WebAssembly products. */
