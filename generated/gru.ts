@@ -32,27 +32,27 @@ export const spec = {
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
     { size: 16, rows: "TB" },
     { size: 16, rows: "TB" },
     { size: 16, rows: "TB" },
+    { size: 16, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
     { size: 512, rows: "one" },
     { size: 32, rows: "B" },
+    { size: 16, rows: "TB" },
     { size: 384, rows: "one" },
     { size: 48, rows: "TB" },
     { size: 16, rows: "B" },
     { size: 48, rows: "B" },
-    { size: 16, rows: "B" },
     { size: 16, rows: "B" },
   ],
   staging: { fixed: 512, B: 56, TB: 56 },
   tape: [
     { name: "u", shape: [16], size: 16 },
     { name: "r", shape: [16], size: 16 },
-    { name: "v25", shape: [16], size: 16 },
     { name: "h_tilde", shape: [16], size: 16 },
-    { name: "v32", shape: [16], size: 16 },
   ],
 } as const;
 
@@ -76,12 +76,13 @@ function forward(
   const t15 = WS[4]!;
   const t11 = WS[5]!;
   const t12 = WS[6]!;
-  const t26 = WS[7]!;
+  const t25 = WS[7]!;
+  const t26 = WS[8]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P;
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  const [u_tape, r_tape, v25_tape, h_tilde_tape, v32_tape] = R;
+  const [u_tape, r_tape, h_tilde_tape] = R;
   t14.set(Uu, 0);
   t14.set(Ur, 128);
   t14.set(Uh, 256);
@@ -114,10 +115,9 @@ function forward(
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        v25_tape[(t * B + m_1) * 16 + i_1] =
-          h_seq[(t * B + m_1) * 16 + i_1] * r_tape[(t * B + m_1) * 16 + i_1];
+        t25[m_1 * 16 + i_1] = h_seq[(t * B + m_1) * 16 + i_1] * r_tape[(t * B + m_1) * 16 + i_1];
     }
-    mm.nt(B, 16, 16, v25_tape, t * B * 16, 16, Wh, 0, t26, 0, 16, 0);
+    mm.nt(B, 16, 16, t25, 0, 16, Wh, 0, t26, 0, 16, 0);
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         h_tilde_tape[(t * B + m_1) * 16 + i_1] = Math.tanh(
@@ -126,12 +126,8 @@ function forward(
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        v32_tape[(t * B + m_1) * 16 + i_1] = 1 - u_tape[(t * B + m_1) * 16 + i_1];
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
         h_seq[((t + 1) * B + m_1) * 16 + i_1] =
-          h_seq[(t * B + m_1) * 16 + i_1] * v32_tape[(t * B + m_1) * 16 + i_1] +
+          h_seq[(t * B + m_1) * 16 + i_1] * (1 - u_tape[(t * B + m_1) * 16 + i_1]) +
           u_tape[(t * B + m_1) * 16 + i_1] * h_tilde_tape[(t * B + m_1) * 16 + i_1];
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
@@ -167,22 +163,24 @@ function backward(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const t37 = WS[8]!;
-  const dh_in = WS[9]!;
-  const dUh_x = WS[10]!;
-  const dUr_x = WS[11]!;
-  const dUu_x = WS[12]!;
-  const dh = WS[13]!;
-  const t48 = WS[14]!;
-  const t62 = WS[15]!;
-  const t63 = WS[16]!;
-  const t66 = WS[17]!;
-  const t67 = WS[18]!;
+  const t37 = WS[9]!;
+  const dh_in = WS[10]!;
+  const dUh_x = WS[11]!;
+  const dUr_x = WS[12]!;
+  const dUu_x = WS[13]!;
+  const t32 = WS[14]!;
+  const dh = WS[15]!;
+  const t48 = WS[16]!;
+  const t62 = WS[17]!;
+  const t63 = WS[18]!;
+  const t25_1 = WS[19]!;
+  const t66 = WS[20]!;
+  const t67 = WS[21]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P;
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  const [u_tape, r_tape, v25_tape, h_tilde_tape, v32_tape] = R;
+  const [u_tape, r_tape, h_tilde_tape] = R;
   const [dh_out] = GY;
   const [dh_carry] = GS;
   const [dWu, dUu, dbu, dWr, dUr, dbr, dWh, dUh, dbh] = GP;
@@ -200,12 +198,15 @@ function backward(
       for (let i = 0; i < 16; i++) t37[b * 16 + i] = padded ? 0 : dh_carry[b * 16 + i];
     }
     for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++) t32[m * 16 + i_1] = 1 - u_tape[(t * B + m) * 16 + i_1];
+    }
+    for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         dh[m * 16 + i_1] = dh_out[(t * B + m) * 16 + i_1] + t37[m * 16 + i_1];
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dh_carry[m * 16 + i_1] = v32_tape[(t * B + m) * 16 + i_1] * dh[m * 16 + i_1];
+        dh_carry[m * 16 + i_1] = t32[m * 16 + i_1] * dh[m * 16 + i_1];
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
@@ -231,7 +232,7 @@ function backward(
         dUu_x[(t * B + m) * 16 + i_1] =
           (h_tilde_tape[(t * B + m) * 16 + i_1] * dh[m * 16 + i_1] -
             h_seq[(t * B + m) * 16 + i_1] * dh[m * 16 + i_1]) *
-          (u_tape[(t * B + m) * 16 + i_1] * v32_tape[(t * B + m) * 16 + i_1]);
+          (u_tape[(t * B + m) * 16 + i_1] * t32[m * 16 + i_1]);
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++) t63[m * 32 + i_1] = dUr_x[(t * B + m) * 16 + i_1];
@@ -256,8 +257,12 @@ function backward(
   for (let m_1 = 0; m_1 < T * B; m_1++) {
     for (let i_1 = 0; i_1 < 16; i_1++) dbh[i_1] += dUh_x[m_1 * 16 + i_1];
   }
+  for (let m_1 = 0; m_1 < T * B; m_1++) {
+    for (let i_1 = 0; i_1 < 16; i_1++)
+      t25_1[m_1 * 16 + i_1] = h_seq[m_1 * 16 + i_1] * r_tape[m_1 * 16 + i_1];
+  }
   mm.tn(T * B, 16, 8, dUh_x, 0, 16, x, 0, 8, dUh, 0, 1);
-  mm.tn(T * B, 16, 16, dUh_x, 0, 16, v25_tape, 0, 16, dWh, 0, 1);
+  mm.tn(T * B, 16, 16, dUh_x, 0, 16, t25_1, 0, 16, dWh, 0, 1);
   mm.tn(T * B, 16, 8, dUr_x, 0, 16, x, 0, 8, dUr, 0, 1);
   mm.tn(T * B, 16, 16, dUr_x, 0, 16, h_seq, 0, 16, dWr, 0, 1);
   mm.tn(T * B, 16, 8, dUu_x, 0, 16, x, 0, 8, dUu, 0, 1);
@@ -280,14 +285,14 @@ function step(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const h_next = WS[19]!;
+  const h_next = WS[22]!;
   const t11 = WS[5]!;
   const t12 = WS[6]!;
   const t14 = WS[3]!;
-  const t15_1 = WS[20]!;
-  const u = WS[21]!;
-  const t25 = WS[22]!;
-  const t26 = WS[7]!;
+  const t15_1 = WS[23]!;
+  const u = WS[24]!;
+  const t25 = WS[7]!;
+  const t26 = WS[8]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P;
   const [x] = X;
   const [h_seq] = S;

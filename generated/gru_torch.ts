@@ -39,6 +39,7 @@ export const spec = {
     { size: 16, rows: "TB" },
     { size: 16, rows: "TB" },
     { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
     { size: 768, rows: "one" },
     { size: 48, rows: "B" },
     { size: 384, rows: "one" },
@@ -53,7 +54,6 @@ export const spec = {
     { name: "z", shape: [16], size: 16 },
     { name: "v33", shape: [16], size: 16 },
     { name: "n", shape: [16], size: 16 },
-    { name: "v38", shape: [16], size: 16 },
   ],
 } as const;
 
@@ -81,7 +81,7 @@ function forward(
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  const [r_tape, z_tape, v33_tape, n_tape, v38_tape] = R;
+  const [r_tape, z_tape, v33_tape, n_tape] = R;
   t14.set(W_ir, 0);
   t14.set(W_iz, 128);
   t14.set(W_in, 256);
@@ -135,12 +135,8 @@ function forward(
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        v38_tape[(t * B + m_1) * 16 + i_1] = 1 - z_tape[(t * B + m_1) * 16 + i_1];
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
         h_seq[((t + 1) * B + m_1) * 16 + i_1] =
-          n_tape[(t * B + m_1) * 16 + i_1] * v38_tape[(t * B + m_1) * 16 + i_1] +
+          n_tape[(t * B + m_1) * 16 + i_1] * (1 - z_tape[(t * B + m_1) * 16 + i_1]) +
           h_seq[(t * B + m_1) * 16 + i_1] * z_tape[(t * B + m_1) * 16 + i_1];
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
@@ -182,16 +178,17 @@ function backward(
   const dW_hn_h_prev = WS[10]!;
   const dW_hz_h_prev = WS[11]!;
   const dW_hr_h_prev = WS[12]!;
-  const dh = WS[13]!;
-  const t66 = WS[14]!;
-  const t67 = WS[15]!;
-  const t70 = WS[16]!;
-  const t71 = WS[17]!;
+  const t38 = WS[13]!;
+  const dh = WS[14]!;
+  const t66 = WS[15]!;
+  const t67 = WS[16]!;
+  const t70 = WS[17]!;
+  const t71 = WS[18]!;
   const [W_ir, W_hr, b_ir, b_hr, W_iz, W_hz, b_iz, b_hz, W_in, W_hn, b_in, b_hn] = P;
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  const [r_tape, z_tape, v33_tape, n_tape, v38_tape] = R;
+  const [r_tape, z_tape, v33_tape, n_tape] = R;
   const [dh_out] = GY;
   const [dh_carry] = GS;
   const [dW_ir, dW_hr, db_ir, db_hr, dW_iz, dW_hz, db_iz, db_hz, dW_in, dW_hn, db_in, db_hn] = GP;
@@ -210,6 +207,9 @@ function backward(
       for (let i = 0; i < 16; i++) t43[b * 16 + i] = padded ? 0 : dh_carry[b * 16 + i];
     }
     for (let m = 0; m < B; m++) {
+      for (let i_1 = 0; i_1 < 16; i_1++) t38[m * 16 + i_1] = 1 - z_tape[(t * B + m) * 16 + i_1];
+    }
+    for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         dh[m * 16 + i_1] = dh_out[(t * B + m) * 16 + i_1] + t43[m * 16 + i_1];
     }
@@ -220,7 +220,7 @@ function backward(
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         dW_in_x[(t * B + m) * 16 + i_1] =
-          v38_tape[(t * B + m) * 16 + i_1] *
+          t38[m * 16 + i_1] *
           dh[m * 16 + i_1] *
           (1 - n_tape[(t * B + m) * 16 + i_1] * n_tape[(t * B + m) * 16 + i_1]);
     }
@@ -234,7 +234,7 @@ function backward(
         dW_hz_h_prev[(t * B + m) * 16 + i_1] =
           (h_seq[(t * B + m) * 16 + i_1] * dh[m * 16 + i_1] -
             n_tape[(t * B + m) * 16 + i_1] * dh[m * 16 + i_1]) *
-          (z_tape[(t * B + m) * 16 + i_1] * v38_tape[(t * B + m) * 16 + i_1]);
+          (z_tape[(t * B + m) * 16 + i_1] * t38[m * 16 + i_1]);
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
@@ -302,12 +302,12 @@ function step(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const h_next = WS[18]!;
+  const h_next = WS[19]!;
   const t14 = WS[3]!;
-  const t15_1 = WS[19]!;
+  const t15_1 = WS[20]!;
   const t18 = WS[5]!;
   const t19 = WS[6]!;
-  const z = WS[20]!;
+  const z = WS[21]!;
   const [W_ir, W_hr, b_ir, b_hr, W_iz, W_hz, b_iz, b_hz, W_in, W_hn, b_in, b_hn] = P;
   const [x] = X;
   const [h_seq] = S;

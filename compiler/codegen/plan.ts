@@ -52,6 +52,20 @@ export function planKernels(ir: CellIR, optimize: boolean): KernelPlan {
     });
   }
 
+  // Rematerialization: a cheap elementwise value (1 − u, r ⊙ h) whose arguments the backward has
+  // anyway (leaves, the states and outputs the forward keeps, other taped values) is recomputed
+  // in the backward instead of taped: one flop per element instead of a store and a load.
+  if (optimize) {
+    const available = (id: NodeId) => isLeaf(ir, id) || kept.has(id) || taped.has(id) || !varying.has(id);
+    for (const id of [...taped].sort((a, b) => a - b)) {
+      const node = ir.graph.node(id);
+      const def = opDef(node.op);
+      if (def.kind !== "elementwise" || (def.cost ?? 1) > 1) continue;
+      taped.delete(id);
+      if (!node.args.every(available)) taped.add(id);
+    }
+  }
+
   // Hoisting: varying forward values that do not depend on a state are computed for all steps at
   // once; those the recurrence reads are stored (on the tape, which has the right layout).
   const hoisted = new Set<NodeId>();
