@@ -89,7 +89,7 @@ function forward(
   t11.set(Wu, 0);
   t11.set(Wr, 256);
   // Everything that does not depend on a state, for all T·B steps at once.
-  mm.nt(T * B, 48, 8, x, 0, 8, t14, 0, t15, 0, 48, 0);
+  mm.nt(T * B, 48, 8, x, 0, 8, t14, 0, t15, 0, 48, 0); // t15[m] = t14 · x[m], for all T * B rows
   for (let m = 0; m < T * B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++) Uu_x[m * 16 + i_1] = t15[m * 48 + i_1];
   }
@@ -100,7 +100,7 @@ function forward(
     for (let i_1 = 0; i_1 < 16; i_1++) Uh_x[m * 16 + i_1] = t15[m * 48 + 32 + i_1];
   }
   for (let t = 0; t < T; t++) {
-    mm.nt(B, 32, 16, h_seq, t * B * 16, 16, t11, 0, t12, 0, 32, 0);
+    mm.nt(B, 32, 16, h_seq, t * B * 16, 16, t11, 0, t12, 0, 32, 0); // t12[m] = t11 · h_seq[m], for each of B rows
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         u_tape[(t * B + m_1) * 16 + i_1] = sigmoid(
@@ -117,7 +117,7 @@ function forward(
       for (let i_1 = 0; i_1 < 16; i_1++)
         t25[m_1 * 16 + i_1] = h_seq[(t * B + m_1) * 16 + i_1] * r_tape[(t * B + m_1) * 16 + i_1];
     }
-    mm.nt(B, 16, 16, t25, 0, 16, Wh, 0, t26, 0, 16, 0);
+    mm.nt(B, 16, 16, t25, 0, 16, Wh, 0, t26, 0, 16, 0); // t26[m] = Wh · t25[m], for each of B rows
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         h_tilde_tape[(t * B + m_1) * 16 + i_1] = Math.tanh(
@@ -215,7 +215,7 @@ function backward(
           dh[m * 16 + i_1] *
           (1 - h_tilde_tape[(t * B + m) * 16 + i_1] * h_tilde_tape[(t * B + m) * 16 + i_1]);
     }
-    mm.nn(B, 16, 16, dUh_x, t * B * 16, 16, Wh, 0, t48, 0, 16, 0);
+    mm.nn(B, 16, 16, dUh_x, t * B * 16, 16, Wh, 0, t48, 0, 16, 0); // t48[m] = Whᵀ · dUh_x[m], for each of B rows
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         dh_carry[m * 16 + i_1] += r_tape[(t * B + m) * 16 + i_1] * t48[m * 16 + i_1];
@@ -238,7 +238,7 @@ function backward(
       for (let i_1 = 0; i_1 < 16; i_1++) t63[m * 32 + i_1] = dUr_x[(t * B + m) * 16 + i_1];
       for (let i_2 = 0; i_2 < 16; i_2++) t63[m * 32 + 16 + i_2] = dUu_x[(t * B + m) * 16 + i_2];
     }
-    mm.nn(B, 32, 16, t63, 0, 32, t62, 0, dh_carry, 0, 16, 1);
+    mm.nn(B, 32, 16, t63, 0, 32, t62, 0, dh_carry, 0, 16, 1); // dh_carry[m] += t62ᵀ · t63[m], for each of B rows
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
         if (M[t * B + b] === 0) {
@@ -261,18 +261,18 @@ function backward(
     for (let i_1 = 0; i_1 < 16; i_1++)
       t25_1[m_1 * 16 + i_1] = h_seq[m_1 * 16 + i_1] * r_tape[m_1 * 16 + i_1];
   }
-  mm.tn(T * B, 16, 8, dUh_x, 0, 16, x, 0, 8, dUh, 0, 1);
-  mm.tn(T * B, 16, 16, dUh_x, 0, 16, t25_1, 0, 16, dWh, 0, 1);
-  mm.tn(T * B, 16, 8, dUr_x, 0, 16, x, 0, 8, dUr, 0, 1);
-  mm.tn(T * B, 16, 16, dUr_x, 0, 16, h_seq, 0, 16, dWr, 0, 1);
-  mm.tn(T * B, 16, 8, dUu_x, 0, 16, x, 0, 8, dUu, 0, 1);
-  mm.tn(T * B, 16, 16, dUu_x, 0, 16, h_seq, 0, 16, dWu, 0, 1);
+  mm.tn(T * B, 16, 8, dUh_x, 0, 16, x, 0, 8, dUh, 0, 1); // dUh += Σ_m dUh_x[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 16, 16, dUh_x, 0, 16, t25_1, 0, 16, dWh, 0, 1); // dWh += Σ_m dUh_x[m] ⊗ t25_1[m], for all T * B rows
+  mm.tn(T * B, 16, 8, dUr_x, 0, 16, x, 0, 8, dUr, 0, 1); // dUr += Σ_m dUr_x[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 16, 16, dUr_x, 0, 16, h_seq, 0, 16, dWr, 0, 1); // dWr += Σ_m dUr_x[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 8, dUu_x, 0, 16, x, 0, 8, dUu, 0, 1); // dUu += Σ_m dUu_x[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 16, 16, dUu_x, 0, 16, h_seq, 0, 16, dWu, 0, 1); // dWu += Σ_m dUu_x[m] ⊗ h_seq[m], for all T * B rows
   for (let m_1 = 0; m_1 < T * B; m_1++) {
     for (let i_1 = 0; i_1 < 16; i_1++) t67[m_1 * 48 + i_1] = dUh_x[m_1 * 16 + i_1];
     for (let i_2 = 0; i_2 < 16; i_2++) t67[m_1 * 48 + 16 + i_2] = dUr_x[m_1 * 16 + i_2];
     for (let i_3 = 0; i_3 < 16; i_3++) t67[m_1 * 48 + 32 + i_3] = dUu_x[m_1 * 16 + i_3];
   }
-  mm.nn(T * B, 48, 8, t67, 0, 48, t66, 0, dx, 0, 8, 0);
+  mm.nn(T * B, 48, 8, t67, 0, 48, t66, 0, dx, 0, 8, 0); // dx[m] = t66ᵀ · t67[m], for all T * B rows
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -302,8 +302,8 @@ function step(
   t14.set(Uu, 0);
   t14.set(Ur, 128);
   t14.set(Uh, 256);
-  mm.nt(B, 32, 16, h_seq, 0, 16, t11, 0, t12, 0, 32, 0);
-  mm.nt(B, 48, 8, x, 0, 8, t14, 0, t15_1, 0, 48, 0);
+  mm.nt(B, 32, 16, h_seq, 0, 16, t11, 0, t12, 0, 32, 0); // t12[m] = t11 · h_seq[m], for each of B rows
+  mm.nt(B, 48, 8, x, 0, 8, t14, 0, t15_1, 0, 48, 0); // t15_1[m] = t14 · x[m], for each of B rows
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
       u[m * 16 + i_1] = sigmoid(bu[i_1] + (t12[m * 32 + i_1] + t15_1[m * 48 + i_1]));
@@ -314,7 +314,7 @@ function step(
         h_seq[m * 16 + i_1] *
         sigmoid(br[i_1] + (t12[m * 32 + 16 + i_1] + t15_1[m * 48 + 16 + i_1]));
   }
-  mm.nt(B, 16, 16, t25, 0, 16, Wh, 0, t26, 0, 16, 0);
+  mm.nt(B, 16, 16, t25, 0, 16, Wh, 0, t26, 0, 16, 0); // t26[m] = Wh · t25[m], for each of B rows
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
       h_next[m * 16 + i_1] =

@@ -98,7 +98,7 @@ function forward(
   for (let m = 0; m < T * B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++) t31[m * 16 + i_1] = b_in[i_1];
   }
-  mm.nt(T * B, 48, 8, x, 0, 8, t14, 0, t15, 0, 48, 0);
+  mm.nt(T * B, 48, 8, x, 0, 8, t14, 0, t15, 0, 48, 0); // t15[m] = t14 · x[m], for all T * B rows
   for (let m = 0; m < T * B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++) t17[m * 16 + i_1] += t15[m * 48 + i_1];
   }
@@ -109,7 +109,7 @@ function forward(
     for (let i_1 = 0; i_1 < 16; i_1++) t31[m * 16 + i_1] += t15[m * 48 + 32 + i_1];
   }
   for (let t = 0; t < T; t++) {
-    mm.nt(B, 48, 16, h_seq, t * B * 16, 16, t18, 0, t19, 0, 48, 0);
+    mm.nt(B, 48, 16, h_seq, t * B * 16, 16, t18, 0, t19, 0, 48, 0); // t19[m] = t18 · h_seq[m], for each of B rows
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         r_tape[(t * B + m_1) * 16 + i_1] = sigmoid(
@@ -250,7 +250,7 @@ function backward(
       for (let i_3 = 0; i_3 < 16; i_3++)
         t67[m * 48 + 32 + i_3] = dW_hr_h_prev[(t * B + m) * 16 + i_3];
     }
-    mm.nn(B, 48, 16, t67, 0, 48, t66, 0, dh_carry, 0, 16, 1);
+    mm.nn(B, 48, 16, t67, 0, 48, t66, 0, dh_carry, 0, 16, 1); // dh_carry[m] += t66ᵀ · t67[m], for each of B rows
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
         if (M[t * B + b] === 0) {
@@ -278,18 +278,18 @@ function backward(
   for (let m_1 = 0; m_1 < T * B; m_1++) {
     for (let i_1 = 0; i_1 < 16; i_1++) db_hn[i_1] += dW_hn_h_prev[m_1 * 16 + i_1];
   }
-  mm.tn(T * B, 16, 16, dW_hn_h_prev, 0, 16, h_seq, 0, 16, dW_hn, 0, 1);
-  mm.tn(T * B, 16, 8, dW_in_x, 0, 16, x, 0, 8, dW_in, 0, 1);
-  mm.tn(T * B, 16, 16, dW_hz_h_prev, 0, 16, h_seq, 0, 16, dW_hz, 0, 1);
-  mm.tn(T * B, 16, 8, dW_hz_h_prev, 0, 16, x, 0, 8, dW_iz, 0, 1);
-  mm.tn(T * B, 16, 16, dW_hr_h_prev, 0, 16, h_seq, 0, 16, dW_hr, 0, 1);
-  mm.tn(T * B, 16, 8, dW_hr_h_prev, 0, 16, x, 0, 8, dW_ir, 0, 1);
+  mm.tn(T * B, 16, 16, dW_hn_h_prev, 0, 16, h_seq, 0, 16, dW_hn, 0, 1); // dW_hn += Σ_m dW_hn_h_prev[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 8, dW_in_x, 0, 16, x, 0, 8, dW_in, 0, 1); // dW_in += Σ_m dW_in_x[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 16, 16, dW_hz_h_prev, 0, 16, h_seq, 0, 16, dW_hz, 0, 1); // dW_hz += Σ_m dW_hz_h_prev[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 8, dW_hz_h_prev, 0, 16, x, 0, 8, dW_iz, 0, 1); // dW_iz += Σ_m dW_hz_h_prev[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 16, 16, dW_hr_h_prev, 0, 16, h_seq, 0, 16, dW_hr, 0, 1); // dW_hr += Σ_m dW_hr_h_prev[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 8, dW_hr_h_prev, 0, 16, x, 0, 8, dW_ir, 0, 1); // dW_ir += Σ_m dW_hr_h_prev[m] ⊗ x[m], for all T * B rows
   for (let m_1 = 0; m_1 < T * B; m_1++) {
     for (let i_1 = 0; i_1 < 16; i_1++) t71[m_1 * 48 + i_1] = dW_in_x[m_1 * 16 + i_1];
     for (let i_2 = 0; i_2 < 16; i_2++) t71[m_1 * 48 + 16 + i_2] = dW_hz_h_prev[m_1 * 16 + i_2];
     for (let i_3 = 0; i_3 < 16; i_3++) t71[m_1 * 48 + 32 + i_3] = dW_hr_h_prev[m_1 * 16 + i_3];
   }
-  mm.nn(T * B, 48, 8, t71, 0, 48, t70, 0, dx, 0, 8, 0);
+  mm.nn(T * B, 48, 8, t71, 0, 48, t70, 0, dx, 0, 8, 0); // dx[m] = t70ᵀ · t71[m], for all T * B rows
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -318,8 +318,8 @@ function step(
   t18.set(W_hr, 0);
   t18.set(W_hz, 256);
   t18.set(W_hn, 512);
-  mm.nt(B, 48, 8, x, 0, 8, t14, 0, t15_1, 0, 48, 0);
-  mm.nt(B, 48, 16, h_seq, 0, 16, t18, 0, t19, 0, 48, 0);
+  mm.nt(B, 48, 8, x, 0, 8, t14, 0, t15_1, 0, 48, 0); // t15_1[m] = t14 · x[m], for each of B rows
+  mm.nt(B, 48, 16, h_seq, 0, 16, t18, 0, t19, 0, 48, 0); // t19[m] = t18 · h_seq[m], for each of B rows
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
       z[m * 16 + i_1] = sigmoid(

@@ -241,7 +241,7 @@ function forward(
   t24.set(Ug, 512);
   t24.set(Uo, 768);
   // Everything that does not depend on a state, for all T·B steps at once.
-  mm.nt(T * B, 64, 8, x, 0, 8, t21, 0, t22, 0, 64, 0);
+  mm.nt(T * B, 64, 8, x, 0, 8, t21, 0, t22, 0, 64, 0); // t22[m] = t21 · x[m], for all T * B rows
   for (let m = 0; m < T * B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++) Wf_x[m * 16 + i_1] = t22[m * 64 + i_1];
   }
@@ -255,7 +255,7 @@ function forward(
     for (let i_1 = 0; i_1 < 16; i_1++) Wo_x[m * 16 + i_1] = t22[m * 64 + 48 + i_1];
   }
   for (let t = 0; t < T; t++) {
-    mm.nt(B, 64, 16, h_seq, t * B * 16, 16, t24, 0, t25, 0, 64, 0);
+    mm.nt(B, 64, 16, h_seq, t * B * 16, 16, t24, 0, t25, 0, 64, 0); // t25[m] = t24 · h_seq[m], for each of B rows
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         t27[m_1 * 16 + i_1] = Wf_x[(t * B + m_1) * 16 + i_1] + t25[m_1 * 64 + i_1];
@@ -855,7 +855,7 @@ function backward(
       for (let i_4 = 0; i_4 < 16; i_4++)
         t227[(t * B + m) * 64 + 48 + i_4] = dUf_h_prev[(t * B + m) * 16 + i_4];
     }
-    mm.nn(B, 64, 16, t227, t * B * 64, 64, t226, 0, dh_carry, 0, 16, 0);
+    mm.nn(B, 64, 16, t227, t * B * 64, 64, t226, 0, dh_carry, 0, 16, 0); // dh_carry[m] = t226ᵀ · t227[m], for each of B rows
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
         if (M[t * B + b] === 0) {
@@ -896,15 +896,15 @@ function backward(
   for (let m_1 = 0; m_1 < T * B; m_1++) {
     for (let i_1 = 0; i_1 < 16; i_1++) dgf[i_1] += df_tape[m_1 * 16 + i_1] * t178[m_1 * 16 + i_1];
   }
-  mm.tn(T * B, 16, 16, dUo_h_prev, 0, 16, h_seq, 0, 16, dUo, 0, 1);
-  mm.tn(T * B, 16, 8, dUo_h_prev, 0, 16, x, 0, 8, dWo, 0, 1);
-  mm.tn(T * B, 16, 16, dUg_h_prev, 0, 16, h_seq, 0, 16, dUg, 0, 1);
-  mm.tn(T * B, 16, 8, dUg_h_prev, 0, 16, x, 0, 8, dWg, 0, 1);
-  mm.tn(T * B, 16, 16, dUi_h_prev, 0, 16, h_seq, 0, 16, dUi, 0, 1);
-  mm.tn(T * B, 16, 8, dUi_h_prev, 0, 16, x, 0, 8, dWi, 0, 1);
-  mm.tn(T * B, 16, 16, dUf_h_prev, 0, 16, h_seq, 0, 16, dUf, 0, 1);
-  mm.tn(T * B, 16, 8, dUf_h_prev, 0, 16, x, 0, 8, dWf, 0, 1);
-  mm.nn(T * B, 64, 8, t227, 0, 64, t229, 0, dx, 0, 8, 0);
+  mm.tn(T * B, 16, 16, dUo_h_prev, 0, 16, h_seq, 0, 16, dUo, 0, 1); // dUo += Σ_m dUo_h_prev[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 8, dUo_h_prev, 0, 16, x, 0, 8, dWo, 0, 1); // dWo += Σ_m dUo_h_prev[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 16, 16, dUg_h_prev, 0, 16, h_seq, 0, 16, dUg, 0, 1); // dUg += Σ_m dUg_h_prev[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 8, dUg_h_prev, 0, 16, x, 0, 8, dWg, 0, 1); // dWg += Σ_m dUg_h_prev[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 16, 16, dUi_h_prev, 0, 16, h_seq, 0, 16, dUi, 0, 1); // dUi += Σ_m dUi_h_prev[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 8, dUi_h_prev, 0, 16, x, 0, 8, dWi, 0, 1); // dWi += Σ_m dUi_h_prev[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 16, 16, dUf_h_prev, 0, 16, h_seq, 0, 16, dUf, 0, 1); // dUf += Σ_m dUf_h_prev[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 8, dUf_h_prev, 0, 16, x, 0, 8, dWf, 0, 1); // dWf += Σ_m dUf_h_prev[m] ⊗ x[m], for all T * B rows
+  mm.nn(T * B, 64, 8, t227, 0, 64, t229, 0, dx, 0, 8, 0); // dx[m] = t229ᵀ · t227[m], for all T * B rows
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -964,8 +964,8 @@ function step(
   t24.set(Ui, 256);
   t24.set(Ug, 512);
   t24.set(Uo, 768);
-  mm.nt(B, 64, 8, x, 0, 8, t21, 0, t22_1, 0, 64, 0);
-  mm.nt(B, 64, 16, h_seq, 0, 16, t24, 0, t25, 0, 64, 0);
+  mm.nt(B, 64, 8, x, 0, 8, t21, 0, t22_1, 0, 64, 0); // t22_1[m] = t21 · x[m], for each of B rows
+  mm.nt(B, 64, 16, h_seq, 0, 16, t24, 0, t25, 0, 64, 0); // t25[m] = t24 · h_seq[m], for each of B rows
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++) t27[m * 16 + i_1] = t22_1[m * 64 + i_1] + t25[m * 64 + i_1];
   }

@@ -52,12 +52,12 @@ function forward(
   const [y_out] = Y;
   const [v10_tape] = R;
   // Everything that does not depend on a state, for all T·B steps at once.
-  mm.nt(T * B, 16, 8, x, 0, 8, Wx, 0, Wx_x, 0, 16, 0);
+  mm.nt(T * B, 16, 8, x, 0, 8, Wx, 0, Wx_x, 0, 16, 0); // Wx_x[m] = Wx · x[m], for all T * B rows
   for (let t = 0; t < T; t++) {
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 4; i_1++) y_out[(t * B + m_1) * 4 + i_1] = by[i_1];
     }
-    mm.nt(B, 16, 16, h_seq, t * B * 16, 16, Wh, 0, Wh_h_prev, 0, 16, 0);
+    mm.nt(B, 16, 16, h_seq, t * B * 16, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         v10_tape[(t * B + m_1) * 16 + i_1] =
@@ -67,7 +67,7 @@ function forward(
       for (let i_1 = 0; i_1 < 16; i_1++)
         h_seq[((t + 1) * B + m_1) * 16 + i_1] = Math.max(v10_tape[(t * B + m_1) * 16 + i_1], 0);
     }
-    mm.nt(B, 4, 16, h_seq, (t + 1) * B * 16, 16, Wy, 0, y_out, t * B * 4, 4, 1);
+    mm.nt(B, 4, 16, h_seq, (t + 1) * B * 16, 16, Wy, 0, y_out, t * B * 4, 4, 1); // y_out[m] += Wy · h_seq[m], for each of B rows
     if (M !== undefined) {
       for (let b_1 = 0; b_1 < B; b_1++) {
         if (M[t * B + b_1] !== 0) continue;
@@ -117,13 +117,13 @@ function backward(
       for (let i = 0; i < 16; i++) dh_in[b_1 * 16 + i] = dh_carry[b_1 * 16 + i];
       for (let i = 0; i < 16; i++) t15[b_1 * 16 + i] = padded ? 0 : dh_carry[b_1 * 16 + i];
     }
-    mm.nn(B, 4, 16, dy_out, t * B * 4, 4, Wy, 0, t17, 0, 16, 0);
+    mm.nn(B, 4, 16, dy_out, t * B * 4, 4, Wy, 0, t17, 0, 16, 0); // t17[m] = Wyᵀ · dy_out[m], for each of B rows
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         dWh_h_prev[(t * B + m) * 16 + i_1] =
           (t15[m * 16 + i_1] + t17[m * 16 + i_1]) * (v10_tape[(t * B + m) * 16 + i_1] > 0 ? 1 : 0);
     }
-    mm.nn(B, 16, 16, dWh_h_prev, t * B * 16, 16, Wh, 0, dh_carry, 0, 16, 0);
+    mm.nn(B, 16, 16, dWh_h_prev, t * B * 16, 16, Wh, 0, dh_carry, 0, 16, 0); // dh_carry[m] = Whᵀ · dWh_h_prev[m], for each of B rows
     if (M !== undefined) {
       for (let b_1 = 0; b_1 < B; b_1++) {
         if (M[t * B + b_1] === 0) {
@@ -139,10 +139,10 @@ function backward(
   for (let m_1 = 0; m_1 < T * B; m_1++) {
     for (let i_1 = 0; i_1 < 4; i_1++) dby[i_1] += dy_out[m_1 * 4 + i_1];
   }
-  mm.tn(T * B, 4, 16, dy_out, 0, 4, h_seq, B * 16, 16, dWy, 0, 1);
-  mm.tn(T * B, 16, 16, dWh_h_prev, 0, 16, h_seq, 0, 16, dWh, 0, 1);
-  mm.tn(T * B, 16, 8, dWh_h_prev, 0, 16, x, 0, 8, dWx, 0, 1);
-  mm.nn(T * B, 16, 8, dWh_h_prev, 0, 16, Wx, 0, dx, 0, 8, 0);
+  mm.tn(T * B, 4, 16, dy_out, 0, 4, h_seq, B * 16, 16, dWy, 0, 1); // dWy += Σ_m dy_out[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 16, dWh_h_prev, 0, 16, h_seq, 0, 16, dWh, 0, 1); // dWh += Σ_m dWh_h_prev[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 8, dWh_h_prev, 0, 16, x, 0, 8, dWx, 0, 1); // dWx += Σ_m dWh_h_prev[m] ⊗ x[m], for all T * B rows
+  mm.nn(T * B, 16, 8, dWh_h_prev, 0, 16, Wx, 0, dx, 0, 8, 0); // dx[m] = Wxᵀ · dWh_h_prev[m], for all T * B rows
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -165,13 +165,13 @@ function step(
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 4; i_1++) y_out[m * 4 + i_1] = by[i_1];
   }
-  mm.nt(B, 16, 8, x, 0, 8, Wx, 0, Wx_x_1, 0, 16, 0);
-  mm.nt(B, 16, 16, h_seq, 0, 16, Wh, 0, Wh_h_prev, 0, 16, 0);
+  mm.nt(B, 16, 8, x, 0, 8, Wx, 0, Wx_x_1, 0, 16, 0); // Wx_x_1[m] = Wx · x[m], for each of B rows
+  mm.nt(B, 16, 16, h_seq, 0, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
       h_next[m * 16 + i_1] = Math.max(b[i_1] + (Wx_x_1[m * 16 + i_1] + Wh_h_prev[m * 16 + i_1]), 0);
   }
-  mm.nt(B, 4, 16, h_next, 0, 16, Wy, 0, y_out, 0, 4, 1);
+  mm.nt(B, 4, 16, h_next, 0, 16, Wy, 0, y_out, 0, 4, 1); // y_out[m] += Wy · h_next[m], for each of B rows
   for (let b_1 = 0; b_1 < B; b_1++) {
     for (let i = 0; i < 16; i++) h_seq[b_1 * 16 + i] = h_next[b_1 * 16 + i];
   }

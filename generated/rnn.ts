@@ -48,9 +48,9 @@ function forward(
   const [h_seq] = S;
   const [h_out] = Y;
   // Everything that does not depend on a state, for all T·B steps at once.
-  mm.nt(T * B, 16, 8, x, 0, 8, Wx, 0, Wx_x, 0, 16, 0);
+  mm.nt(T * B, 16, 8, x, 0, 8, Wx, 0, Wx_x, 0, 16, 0); // Wx_x[m] = Wx · x[m], for all T * B rows
   for (let t = 0; t < T; t++) {
-    mm.nt(B, 16, 16, h_seq, t * B * 16, 16, Wh, 0, Wh_h_prev, 0, 16, 0);
+    mm.nt(B, 16, 16, h_seq, t * B * 16, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         h_seq[((t + 1) * B + m_1) * 16 + i_1] = Math.tanh(
@@ -114,7 +114,7 @@ function backward(
           (dh_out[(t * B + m) * 16 + i_1] + t11[m * 16 + i_1]) *
           (1 - h_seq[((t + 1) * B + m) * 16 + i_1] * h_seq[((t + 1) * B + m) * 16 + i_1]);
     }
-    mm.nn(B, 16, 16, dWh_h_prev, t * B * 16, 16, Wh, 0, dh_carry, 0, 16, 0);
+    mm.nn(B, 16, 16, dWh_h_prev, t * B * 16, 16, Wh, 0, dh_carry, 0, 16, 0); // dh_carry[m] = Whᵀ · dWh_h_prev[m], for each of B rows
     if (M !== undefined) {
       for (let b_1 = 0; b_1 < B; b_1++) {
         if (M[t * B + b_1] === 0) {
@@ -127,9 +127,9 @@ function backward(
   for (let m_1 = 0; m_1 < T * B; m_1++) {
     for (let i_1 = 0; i_1 < 16; i_1++) db[i_1] += dWh_h_prev[m_1 * 16 + i_1];
   }
-  mm.tn(T * B, 16, 16, dWh_h_prev, 0, 16, h_seq, 0, 16, dWh, 0, 1);
-  mm.tn(T * B, 16, 8, dWh_h_prev, 0, 16, x, 0, 8, dWx, 0, 1);
-  mm.nn(T * B, 16, 8, dWh_h_prev, 0, 16, Wx, 0, dx, 0, 8, 0);
+  mm.tn(T * B, 16, 16, dWh_h_prev, 0, 16, h_seq, 0, 16, dWh, 0, 1); // dWh += Σ_m dWh_h_prev[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 8, dWh_h_prev, 0, 16, x, 0, 8, dWx, 0, 1); // dWx += Σ_m dWh_h_prev[m] ⊗ x[m], for all T * B rows
+  mm.nn(T * B, 16, 8, dWh_h_prev, 0, 16, Wx, 0, dx, 0, 8, 0); // dx[m] = Wxᵀ · dWh_h_prev[m], for all T * B rows
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -149,8 +149,8 @@ function step(
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  mm.nt(B, 16, 8, x, 0, 8, Wx, 0, Wx_x_1, 0, 16, 0);
-  mm.nt(B, 16, 16, h_seq, 0, 16, Wh, 0, Wh_h_prev, 0, 16, 0);
+  mm.nt(B, 16, 8, x, 0, 8, Wx, 0, Wx_x_1, 0, 16, 0); // Wx_x_1[m] = Wx · x[m], for each of B rows
+  mm.nt(B, 16, 16, h_seq, 0, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
       h_next[m * 16 + i_1] = Math.tanh(b[i_1] + (Wx_x_1[m * 16 + i_1] + Wh_h_prev[m * 16 + i_1]));

@@ -63,7 +63,13 @@ function callProduct(w: RowWriter, fn: "nt" | "nn" | "tn", dims: [number, number
   if (!p || !x || !y || !p.out) return false;
   p.stage(perRow, fixed);
   const parts = [w.rows, ...dims, ...operand(x), ...operand(y, fn === "tn"), ...operand(p.out, fn !== "tn"), p.accumulate ? 1 : 0];
-  w.line(`mm.${fn}(${parts.join(", ")});`);
+  const set = p.accumulate ? "+=" : "=";
+  const what = {
+    nt: `${p.out.array}[m] ${set} ${y.array} · ${x.array}[m]`,
+    nn: `${p.out.array}[m] ${set} ${y.array}ᵀ · ${x.array}[m]`,
+    tn: `${p.out.array} ${set} Σ_m ${x.array}[m] ⊗ ${y.array}[m]`,
+  }[fn];
+  w.line(`mm.${fn}(${parts.join(", ")}); // ${what}, for ${w.rows === "B" ? "each of B rows" : `all ${w.rows} rows`}`);
   return true;
 }
 
