@@ -15,6 +15,7 @@ import { lowerCell } from "../compiler/lower.js";
 import { cse } from "../compiler/passes/cse.js";
 import { dce } from "../compiler/passes/dce.js";
 import { optimize } from "../compiler/passes/index.js";
+import { planKernels } from "../compiler/codegen/plan.js";
 import { simplify } from "../compiler/passes/simplify.js";
 import { stack } from "../compiler/passes/stack.js";
 import { randomData } from "./helpers/compare.js";
@@ -75,5 +76,13 @@ describe("passes", () => {
     const golden = "tests/golden/lstm.ir";
     if (process.env["UPDATE_GOLDEN"]) writeFileSync(golden, dump);
     expect(dump).toBe(readFileSync(golden, "utf8"));
+  });
+
+  it("the tape holds what the backward cannot recompute in one flop: the GRU tapes u, r, h̃ but not 1 − u nor r ⊙ h", () => {
+    const [cell] = checkSource(readFileSync("examples/cells/gru.cell", "utf8"));
+    const ir = optimize(differentiate(lowerCell(cell!)), {});
+    const taped = (on: boolean) => planKernels(ir, on).taped.map((id) => ir.graph.names.get(id) ?? ir.graph.node(id).op);
+    expect(taped(true)).toEqual(["u", "r", "h_tilde"]);
+    expect(taped(false)).toHaveLength(5);
   });
 });
