@@ -137,6 +137,26 @@ describe("forward and backward", () => {
     lstm64.backward(params, trace, seeds, twice);
     expectClose("grads.Wo", twice["Wo"]!, once["Wo"]!.map((v) => 2 * v), 1e-14);
   });
+
+  it("traces are independent: backward of an earlier trace, after other forwards, steps and sizes, is its own", () => {
+    // The kernels share a workspace (and forward's own buffers share memory with backward's):
+    // nothing a later call leaves there may reach an earlier trace's backward.
+    const params = fill(lstm64.params, 1, 21);
+    const seeds = { outputs: fill(lstm64.outputs, T * B, 23) };
+    const alone = lstm64.createGrads();
+    const fresh = compile(LSTM_SRC, { dtype: "f64" });
+    const want = fresh.backward(params, fresh.forward(params, fill(lstm64.inputs, T * B, 22), { T, B }), seeds, alone);
+    const early = lstm64.forward(params, fill(lstm64.inputs, T * B, 22), { T, B });
+    const other = lstm64.forward(params, fill(lstm64.inputs, T * B, 24), { T, B });
+    lstm64.backward(params, other, seeds, lstm64.createGrads());
+    lstm64.forward(params, fill(lstm64.inputs, 3 * (B + 1), 25), { T: 3, B: B + 1 });
+    lstm64.step(params, fill(lstm64.inputs, B, 26), lstm64.createState(B));
+    const grads = lstm64.createGrads();
+    const got = lstm64.backward(params, early, seeds, grads);
+    for (const p of lstm64.params) expectClose(`grads.${p.name}`, grads[p.name]!, alone[p.name]!, 1e-14);
+    expectClose("inputs.x", got.inputs["x"]!, want.inputs["x"]!, 1e-14);
+    expectClose("initial.h", got.initial["h"]!, want.initial["h"]!, 1e-14);
+  });
 });
 
 describe("step (online inference)", () => {

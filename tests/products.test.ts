@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { assembleProducts, productsModuleText } from "../compiler/wasm/build.js";
-import { createArena, plainProducts, simdAvailable, type Precision, type Products } from "../src/runtime/products.js";
+import { createArena, placeBuffers, plainProducts, simdAvailable, type Precision, type Products } from "../src/runtime/products.js";
 import type { Real } from "../src/runtime/types.js";
 import { mulberry32 } from "../src/runtime/random.js";
 
@@ -57,7 +57,7 @@ function check(precision: Precision, c: Case): void {
   const want = Float64Array.from(Y);
   run(plainProducts, c, Float64Array.from(A), Float64Array.from(W), want);
   const arena = createArena(precision);
-  const [a, w, y] = arena.layout([s.a, s.w, s.y], 4 * (s.a + s.w + s.y));
+  const [a, w, y] = arena.layout([{ length: s.a }, { length: s.w }, { length: s.y }], 4 * (s.a + s.w + s.y));
   const place = (inside: boolean, from: Real, buf: Real) => (inside ? (buf.set(from), buf) : from.slice());
   const [A2, W2, Y2] = [place(c.inArena[0], A, a!), place(c.inArena[1], W, w!), place(c.inArena[2], Y, y!)];
   run(arena.products, c, A2, W2, Y2);
@@ -93,5 +93,15 @@ describe("runtime products", () => {
   it("the committed module is the assembled text of compiler/wasm/products.ts", async () => {
     const committed = readFileSync(new URL("../src/runtime/products-wasm.ts", import.meta.url), "utf8");
     expect(committed).toBe(productsModuleText(await assembleProducts()));
+  });
+
+  it("buffers of different kernels share memory, shared buffers and one kernel's own do not overlap", () => {
+    const { starts, end } = placeBuffers(
+      [{ length: 5 }, { length: 3, group: "forward" }, { length: 7, group: "backward" }, { length: 2, group: "forward" }, { length: 4 }],
+      4,
+    );
+    // shared: [0, 8) and [8, 12); forward from 12: [12, 16), [16, 20); backward from 12: [12, 20).
+    expect(starts).toEqual([0, 12, 12, 16, 8]);
+    expect(end).toBe(20);
   });
 });

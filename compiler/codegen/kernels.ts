@@ -15,6 +15,8 @@ export interface KernelTexts {
   readonly forward: string;
   readonly backward: string;
   readonly step: string;
+  /** The workspace buffers each kernel uses, by name. */
+  readonly uses: { readonly forward: readonly string[]; readonly backward: readonly string[]; readonly step: readonly string[] };
 }
 
 /** Module-level scratch for row-independent values, and per-call workspace for the rest. */
@@ -29,7 +31,7 @@ export interface Buffers {
   stage(rows: Exclude<Rows, "one">, perRow: number, fixed: number): void;
 }
 
-type KernelBuffers = Scratch & { bind(): string[] };
+type KernelBuffers = Scratch & { bind(): string[]; used(): string[] };
 
 /** The buffers of one kernel over `graph`, remembering which workspace buffers it uses. */
 function tracking(buffers: Buffers, graph: Graph): KernelBuffers {
@@ -43,6 +45,7 @@ function tracking(buffers: Buffers, graph: Graph): KernelBuffers {
     products: buffers.products,
     stage: (rows, perRow, fixed) => buffers.stage(rows, perRow, fixed),
     bind: () => [...used].map((name) => `const ${name} = WS[${buffers.workspaceIndex(name)}]!;`),
+    used: () => [...used],
   };
 }
 
@@ -71,16 +74,17 @@ export function emitKernels(ir: CellIR, plan: KernelPlan, names: Names, buffers:
     outputs: ir.outputs.map((o) => names.fresh(`${o.name}_out`)),
     tape: plan.taped.map((id) => names.fresh(`${ir.graph.names.get(id) ?? `v${id}`}_tape`)),
   };
-  const kernel = (emit: typeof emitForward, cell: CellIR, cellPlan: KernelPlan) => {
+  const uses: Record<string, string[]> = {};
+  const kernel = (key: "forward" | "backward" | "step", emit: typeof emitForward, cell: CellIR, cellPlan: KernelPlan) => {
     const tracked = tracking(buffers, cell.graph);
     const text = emit(cell, cellPlan, names.scope(), tracked, arrays);
+    uses[key] = tracked.used();
     return [...tracked.bind(), text].join("\n");
   };
-  return {
-    forward: kernel(emitForward, ir, plan),
-    backward: kernel(emitBackward, ir, plan),
-    step: kernel(emitStep, step.ir, step.plan),
-  };
+  const forward = kernel("forward", emitForward, ir, plan);
+  const backward = kernel("backward", emitBackward, ir, plan);
+  const stepText = kernel("step", emitStep, step.ir, step.plan);
+  return { forward, backward, step: stepText, uses: { forward: uses["forward"]!, backward: uses["backward"]!, step: uses["step"]! } };
 }
 
 function header(arrays: Arrays, withTape: boolean): string[] {

@@ -80,7 +80,11 @@ export function emitModule(ir: CellIR, plan: KernelPlan, options: EmitOptions, s
     inputs: ir.inputs.map(specOf),
     states: ir.states.map(specOf),
     outputs: ir.outputs.map(specOf),
-    workspace: workspace.map(({ size, rows }) => ({ size, rows })),
+    // A buffer only one kernel uses may share memory with the other kernels' own buffers.
+    workspace: workspace.map(({ name, size, rows }) => {
+      const users = (["forward", "backward", "step"] as const).filter((k) => kernels.uses[k].includes(name));
+      return users.length === 1 ? { size, rows, kernel: users[0] } : { size, rows };
+    }),
     staging,
     tape: plan.taped.map((id) => ({
       name: ir.graph.names.get(id) ?? `v${id}`,

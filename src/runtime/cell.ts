@@ -94,7 +94,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
       if (!cached || cached.T !== T || cached.B !== B) {
         const rows = { one: 1, B, TB: T * B };
         const staging = spec.staging ? spec.staging.fixed + B * spec.staging.B + T * B * spec.staging.TB : 0;
-        cached = { T, B, arrays: arena.layout(spec.workspace.map((w) => w.size * rows[w.rows]), staging) };
+        cached = { T, B, arrays: arena.layout(spec.workspace.map((w) => ({ length: w.size * rows[w.rows], group: w.kernel })), staging) };
       }
       return cached.arrays;
     };

@@ -34,8 +34,39 @@ export interface Arena {
   readonly products: Products;
   /** Whether products run as WebAssembly SIMD (else as plain loops). */
   readonly simd: boolean;
-  /** Fresh zeroed buffers of these lengths, and room to stage `staging` elements of operands. */
-  layout(sizes: readonly number[], staging: number): Real[];
+  /**
+   * Fresh zeroed buffers, and room to stage `staging` elements of operands. Buffers of different
+   * groups share memory (a group is the one kernel that uses them); those without are apart.
+   */
+  layout(buffers: readonly BufferRequest[], staging: number): Real[];
+}
+
+export interface BufferRequest {
+  readonly length: number;
+  readonly group?: string;
+}
+
+/**
+ * Where each buffer starts (in elements, aligned to `unit`): buffers without a group one after
+ * another, then each group's buffers from one common start. Returns the starts and the end.
+ */
+export function placeBuffers(buffers: readonly BufferRequest[], unit: number): { starts: number[]; end: number } {
+  const round = (n: number) => Math.ceil(n / unit) * unit;
+  const starts: number[] = new Array<number>(buffers.length).fill(0);
+  let end = 0;
+  buffers.forEach((b, k) => {
+    if (b.group === undefined) (starts[k] = end), (end += round(b.length));
+  });
+  const base = end;
+  const tops = new Map<string, number>();
+  buffers.forEach((b, k) => {
+    if (b.group === undefined) return;
+    const at = tops.get(b.group) ?? base;
+    starts[k] = at;
+    tops.set(b.group, at + round(b.length));
+    end = Math.max(end, at + round(b.length));
+  });
+  return { starts, end };
 }
 
 interface Exports {
@@ -198,19 +229,14 @@ function wasmArena(module: WebAssembly.Module, precision: Precision): Arena {
   return {
     products,
     simd: true,
-    layout(sizes, staging) {
+    layout(buffers, staging) {
       const unit = ALIGN / E;
-      const starts: number[] = [];
-      let end = 0;
-      for (const n of sizes) {
-        starts.push(end);
-        end += Math.ceil(n / unit) * unit;
-      }
+      const { starts, end } = placeBuffers(buffers, unit);
       // Staging for the largest product, with room for the alignment of each of its three operands.
       stagingStart = end;
       grow((end + staging + 3 * unit) * E);
       heap.fill(0, 0, end);
-      return sizes.map((n, k) => heap.subarray(starts[k]!, starts[k]! + n));
+      return buffers.map((b, k) => heap.subarray(starts[k]!, starts[k]! + b.length));
     },
   };
 }
@@ -253,5 +279,13 @@ export const plainProducts: Products = {
 
 function plainArena(precision: Precision): Arena {
   const Arr = precision === "f32" ? Float32Array : Float64Array;
-  return { products: plainProducts, simd: false, layout: (sizes) => sizes.map((n) => new Arr(n)) };
+  return {
+    products: plainProducts,
+    simd: false,
+    layout(buffers) {
+      const { starts, end } = placeBuffers(buffers, 1);
+      const memory = new Arr(end);
+      return buffers.map((b, k) => memory.subarray(starts[k]!, starts[k]! + b.length));
+    },
+  };
 }

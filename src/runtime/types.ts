@@ -1,6 +1,7 @@
 /** The API every compiled cell exposes, whether emitted to a file or compiled in-process. */
 
 export type DType = "f32" | "f64";
+export type KernelName = "forward" | "backward" | "step";
 export type Real = Float32Array | Float64Array;
 /** Named tensors, each a flat typed array (row-major; sequences `[T][B][n]`, time-major). */
 export type Tensors = Record<string, Real>;
@@ -23,8 +24,12 @@ export interface CellSpec {
   readonly outputs: readonly TensorSpec[];
   /** Values the forward pass stores per step and batch entry for the backward pass. */
   readonly tape: readonly TensorSpec[];
-  /** Scratch the kernels need per call: `size` numbers once, per batch entry, or per step and batch entry. */
-  readonly workspace: readonly { readonly size: number; readonly rows: "one" | "B" | "TB" }[];
+  /**
+   * Scratch the kernels need per call: `size` numbers once, per batch entry, or per step and batch
+   * entry. A buffer with a `kernel` is used by that kernel alone, and shares memory with the
+   * buffers of the other kernels.
+   */
+  readonly workspace: readonly { readonly size: number; readonly rows: "one" | "B" | "TB"; readonly kernel?: KernelName }[];
   /**
    * The most numbers one call into the runtime's products may copy in (operands not in the
    * workspace): `fixed`, plus `B` per batch entry, plus `TB` per step and batch entry.
