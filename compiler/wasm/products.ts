@@ -90,20 +90,27 @@ function prelude(fn: Fn, p: Lanes, names: readonly string[]): string[] {
   return names.map((n) => set(fn.local(`${n}b`, "i32"), `(i32.shl ${get(n)} ${i32(p.S)})`));
 }
 
+/**
+ * A product's start: byte versions of its counts and strides, the bytes of the whole vectors in
+ * `vectorsOf` elements (the rest is a scalar tail), and its outer counter set to 0.
+ */
+function begin(p: Lanes, bytes: readonly string[], vectorsOf: string, vectorBytes: string, counter: string) {
+  const fn = new Fn(p);
+  const body: string[] = [
+    ...prelude(fn, p, bytes),
+    set(fn.local(vectorBytes, "i32"), `(i32.shl (i32.and ${get(vectorsOf)} ${i32(-p.L)}) ${i32(p.S)})`),
+    set(fn.local(counter, "i32"), i32(0)),
+  ];
+  return { fn, v: vecOps(p), E: 1 << p.S, body };
+}
+
 /** Stores `value` into element `ptr`, or adds it there when `acc` is set. */
 function storeMaybeAcc(p: Lanes, ptr: string, value: string): string {
   return `(${p.t}.store ${ptr} (select (${p.t}.add (${p.t}.load ${ptr}) ${value}) ${value} ${get("acc")}))`;
 }
 
 function nt(p: Lanes): string {
-  const fn = new Fn(p);
-  const v = vecOps(p);
-  const E = 1 << p.S;
-  const body: string[] = [
-    ...prelude(fn, p, ["as", "ys", "K"]),
-    set(fn.local("kv", "i32"), `(i32.shl (i32.and ${get("K")} ${i32(-p.L)}) ${i32(p.S)})`),
-    set(fn.local("m", "i32"), i32(0)),
-  ];
+  const { fn, v, E, body } = begin(p, ["as", "ys", "K"], "K", "kv", "m");
   const tile = (MR: number, NR: number): string[] => {
     const x = (i: number) => fn.local(`x${i}`, "v128");
     const w = (j: number) => fn.local(`w${j}`, "v128");
@@ -149,14 +156,7 @@ function nt(p: Lanes): string {
 }
 
 function nn(p: Lanes): string {
-  const fn = new Fn(p);
-  const v = vecOps(p);
-  const E = 1 << p.S;
-  const body: string[] = [
-    ...prelude(fn, p, ["as", "ys", "K", "N"]),
-    set(fn.local("kv", "i32"), `(i32.shl (i32.and ${get("K")} ${i32(-p.L)}) ${i32(p.S)})`),
-    set(fn.local("m", "i32"), i32(0)),
-  ];
+  const { fn, v, E, body } = begin(p, ["as", "ys", "K", "N"], "K", "kv", "m");
   fn.local("k", "i32");
   fn.local("n", "i32");
   fn.local("pw", "i32");
@@ -204,14 +204,7 @@ function nn(p: Lanes): string {
 }
 
 function tn(p: Lanes): string {
-  const fn = new Fn(p);
-  const v = vecOps(p);
-  const E = 1 << p.S;
-  const body: string[] = [
-    ...prelude(fn, p, ["as", "bs", "C"]),
-    set(fn.local("cv", "i32"), `(i32.shl (i32.and ${get("C")} ${i32(-p.L)}) ${i32(p.S)})`),
-    set(fn.local("m0", "i32"), i32(0)),
-  ];
+  const { fn, v, E, body } = begin(p, ["as", "bs", "C"], "C", "cv", "m0");
   for (const n of ["mEnd", "r", "c", "m", "pa", "pb", "pg"]) fn.local(n, "i32");
   /** RR gradient rows × CV vectors of columns at byte c; CV = 0: one scalar column. */
   const tile = (RR: number, CV: number): string[] => {
