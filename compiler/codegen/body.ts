@@ -6,7 +6,7 @@
  * nest per stored node: over rows (batch entries or steps) outside, elements inside. Nodes that
  * are the same for every row (they depend on params only) go to a prologue run once per call.
  */
-import { opDef, type KernelWriter, type RowWriter, type Strided } from "../ops/index.js";
+import { opDef, type KernelWriter, type Precision, type RowWriter, type Strided } from "../ops/index.js";
 import { type Graph, type NodeId, sizeOf, walk } from "../ir/graph.js";
 import type { Names } from "./names.js";
 
@@ -54,6 +54,8 @@ export interface Scratch {
   buffer(node: NodeId | string, size: number, names: Names, rows: Rows): string;
   /** Whether matrix products are calls into the runtime's products (else loops in the module). */
   readonly products: boolean;
+  /** The precision of the kernels' arrays. */
+  readonly precision: Precision;
   /** A runtime product of this phase may stage `perRow` elements per row plus `fixed`. */
   stage(rows: Exclude<Rows, "one">, perRow: number, fixed: number): void;
 }
@@ -259,7 +261,7 @@ export class StepBody {
     if (place.kind === "scalar") return place.name;
     if (place.kind === "array") return `${place.slot.array}[${at(place.slot, m, size, el)}]`;
     const def = opDef(node.op);
-    return def.expr!(node.args.map((a) => this.read(a, m, el, places)), node.attrs);
+    return def.expr!(node.args.map((a) => this.read(a, m, el, places)), node.attrs, this.scratch.precision);
   }
 
   private compute(id: NodeId, place: Place, places: ReadonlyMap<NodeId, Place>): string[] {
@@ -296,7 +298,7 @@ export class StepBody {
         return [store(m, "0", this.read(id, m, "0", new Map([...places, [id, { kind: "inline" }]])))];
       }
       const i = local.fresh("i");
-      const expr = def.expr!(node.args.map((a) => this.read(a, m, this.graph.shape(a).length === 0 ? "0" : i, places)), node.attrs);
+      const expr = def.expr!(node.args.map((a) => this.read(a, m, this.graph.shape(a).length === 0 ? "0" : i, places)), node.attrs, this.scratch.precision);
       lines.push(size === 1 && node.shape.length === 0 ? store(m, "0", expr) : `for (let ${i} = 0; ${i} < ${size}; ${i}++) ${store(m, i, expr)}`);
     } else if (def.kind === "reduce") {
       const arg = node.args[0]!;

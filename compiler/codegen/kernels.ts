@@ -9,6 +9,7 @@ import type { CellIR } from "../ir/cell.js";
 import { type Graph, type NodeId, sizeOf } from "../ir/graph.js";
 import { StepBody, type Rows, type Scratch, type Slot } from "./body.js";
 import type { Names } from "./names.js";
+import type { Precision } from "../ops/index.js";
 import type { KernelPlan } from "./plan.js";
 
 export interface KernelTexts {
@@ -27,6 +28,7 @@ export interface Buffers {
   workspaceIndex(name: string): number | undefined;
   /** Whether matrix products are calls into the runtime's products. */
   readonly products: boolean;
+  readonly precision: Precision;
   /** A runtime product may stage `perRow` elements per row plus `fixed`. */
   stage(rows: Exclude<Rows, "one">, perRow: number, fixed: number): void;
 }
@@ -43,6 +45,7 @@ function tracking(buffers: Buffers, graph: Graph): KernelBuffers {
       return name;
     },
     products: buffers.products,
+    precision: buffers.precision,
     stage: (rows, perRow, fixed) => buffers.stage(rows, perRow, fixed),
     bind: () => [...used].map((name) => `const ${name} = WS[${buffers.workspaceIndex(name)}]!;`),
     used: () => [...used],
