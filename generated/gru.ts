@@ -22,11 +22,8 @@ export const spec = {
   states: [{ name: "h", shape: [16], size: 16 }],
   outputs: [{ name: "h", shape: [16], size: 16 }],
   workspace: [
-    { size: 16, rows: "TB", kernel: "forward" },
-    { size: 16, rows: "TB", kernel: "forward" },
-    { size: 16, rows: "TB", kernel: "forward" },
-    { size: 384, rows: "one" },
     { size: 48, rows: "TB", kernel: "forward" },
+    { size: 384, rows: "one" },
     { size: 512, rows: "one" },
     { size: 32, rows: "B" },
     { size: 16, rows: "B" },
@@ -69,15 +66,12 @@ function forward(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const Uu_x = WS[0]!;
-  const Ur_x = WS[1]!;
-  const Uh_x = WS[2]!;
-  const t14 = WS[3]!;
-  const t15 = WS[4]!;
-  const t11 = WS[5]!;
-  const t12 = WS[6]!;
-  const t25 = WS[7]!;
-  const t26 = WS[8]!;
+  const t15 = WS[0]!;
+  const t14 = WS[1]!;
+  const t11 = WS[2]!;
+  const t12 = WS[3]!;
+  const t25 = WS[4]!;
+  const t26 = WS[5]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P;
   const [x] = X;
   const [h_seq] = S;
@@ -90,49 +84,31 @@ function forward(
   t11.set(Wr, 256);
   // Everything that does not depend on a state, for all T·B steps at once.
   mm.nt(T * B, 48, 8, x, 0, 8, t14, 0, t15, 0, 48, 0); // t15[m] = t14 · x[m], for all T * B rows
-  for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) Uu_x[m * 16 + i_1] = t15[m * 48 + i_1];
-  }
-  for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) Ur_x[m * 16 + i_1] = t15[m * 48 + 16 + i_1];
-  }
-  for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) Uh_x[m * 16 + i_1] = t15[m * 48 + 32 + i_1];
-  }
   for (let t = 0; t < T; t++) {
     mm.nt(B, 32, 16, h_seq, t * B * 16, 16, t11, 0, t12, 0, 32, 0); // t12[m] = t11 · h_seq[m], for each of B rows
     for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        u_tape[(t * B + m_1) * 16 + i_1] = sigmoidf(
-          bu[i_1] + (t12[m_1 * 32 + i_1] + Uu_x[(t * B + m_1) * 16 + i_1]),
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const u = sigmoidf(bu[i_1] + (t12[m_1 * 32 + i_1] + t15[(t * B + m_1) * 48 + i_1]));
+        u_tape[(t * B + m_1) * 16 + i_1] = u;
+        const r = sigmoidf(
+          br[i_1] + (t12[m_1 * 32 + 16 + i_1] + t15[(t * B + m_1) * 48 + 16 + i_1]),
         );
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        r_tape[(t * B + m_1) * 16 + i_1] = sigmoidf(
-          br[i_1] + (t12[m_1 * 32 + 16 + i_1] + Ur_x[(t * B + m_1) * 16 + i_1]),
-        );
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        t25[m_1 * 16 + i_1] = h_seq[(t * B + m_1) * 16 + i_1] * r_tape[(t * B + m_1) * 16 + i_1];
+        r_tape[(t * B + m_1) * 16 + i_1] = r;
+        const v25 = h_seq[(t * B + m_1) * 16 + i_1] * r;
+        t25[m_1 * 16 + i_1] = v25;
+      }
     }
     mm.nt(B, 16, 16, t25, 0, 16, Wh, 0, t26, 0, 16, 0); // t26[m] = Wh · t25[m], for each of B rows
     for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        h_tilde_tape[(t * B + m_1) * 16 + i_1] = tanhf(
-          bh[i_1] + (t26[m_1 * 16 + i_1] + Uh_x[(t * B + m_1) * 16 + i_1]),
-        );
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        h_seq[((t + 1) * B + m_1) * 16 + i_1] =
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const h_tilde = tanhf(bh[i_1] + (t26[m_1 * 16 + i_1] + t15[(t * B + m_1) * 48 + 32 + i_1]));
+        h_tilde_tape[(t * B + m_1) * 16 + i_1] = h_tilde;
+        const h =
           h_seq[(t * B + m_1) * 16 + i_1] * (1 - u_tape[(t * B + m_1) * 16 + i_1]) +
-          u_tape[(t * B + m_1) * 16 + i_1] * h_tilde_tape[(t * B + m_1) * 16 + i_1];
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        h_out[(t * B + m_1) * 16 + i_1] = h_seq[((t + 1) * B + m_1) * 16 + i_1];
+          u_tape[(t * B + m_1) * 16 + i_1] * h_tilde;
+        h_seq[((t + 1) * B + m_1) * 16 + i_1] = h;
+        h_out[(t * B + m_1) * 16 + i_1] = h;
+      }
     }
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
@@ -163,19 +139,19 @@ function backward(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const t37 = WS[9]!;
-  const dh_in = WS[10]!;
-  const dUh_x = WS[11]!;
-  const dUr_x = WS[12]!;
-  const dUu_x = WS[13]!;
-  const t32 = WS[14]!;
-  const dh = WS[15]!;
-  const t48 = WS[16]!;
-  const t62 = WS[17]!;
-  const t63 = WS[18]!;
-  const t25_1 = WS[19]!;
-  const t66 = WS[20]!;
-  const t67 = WS[21]!;
+  const t37 = WS[6]!;
+  const dh_in = WS[7]!;
+  const dUh_x = WS[8]!;
+  const dUr_x = WS[9]!;
+  const dUu_x = WS[10]!;
+  const t32 = WS[11]!;
+  const dh = WS[12]!;
+  const t48 = WS[13]!;
+  const t62 = WS[14]!;
+  const t63 = WS[15]!;
+  const t25_1 = WS[16]!;
+  const t66 = WS[17]!;
+  const t67 = WS[18]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P;
   const [x] = X;
   const [h_seq] = S;
@@ -198,41 +174,35 @@ function backward(
       for (let i = 0; i < 16; i++) t37[b * 16 + i] = padded ? 0 : dh_carry[b * 16 + i];
     }
     for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) t32[m * 16 + i_1] = 1 - u_tape[(t * B + m) * 16 + i_1];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dh[m * 16 + i_1] = dh_out[(t * B + m) * 16 + i_1] + t37[m * 16 + i_1];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dh_carry[m * 16 + i_1] = t32[m * 16 + i_1] * dh[m * 16 + i_1];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dUh_x[(t * B + m) * 16 + i_1] =
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const v32 = 1 - u_tape[(t * B + m) * 16 + i_1];
+        t32[m * 16 + i_1] = v32;
+        const dh_1 = dh_out[(t * B + m) * 16 + i_1] + t37[m * 16 + i_1];
+        dh[m * 16 + i_1] = dh_1;
+        const v42 = v32 * dh_1;
+        dh_carry[m * 16 + i_1] = v42;
+        const dUh_x_1 =
           u_tape[(t * B + m) * 16 + i_1] *
-          dh[m * 16 + i_1] *
+          dh_1 *
           (1 - h_tilde_tape[(t * B + m) * 16 + i_1] * h_tilde_tape[(t * B + m) * 16 + i_1]);
+        dUh_x[(t * B + m) * 16 + i_1] = dUh_x_1;
+      }
     }
     mm.nn(B, 16, 16, dUh_x, t * B * 16, 16, Wh, 0, t48, 0, 16, 0); // t48[m] = Whᵀ · dUh_x[m], for each of B rows
     for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
+      for (let i_1 = 0; i_1 < 16; i_1++) {
         dh_carry[m * 16 + i_1] += r_tape[(t * B + m) * 16 + i_1] * t48[m * 16 + i_1];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dUr_x[(t * B + m) * 16 + i_1] =
+        const dUr_x_1 =
           h_seq[(t * B + m) * 16 + i_1] *
           t48[m * 16 + i_1] *
           (r_tape[(t * B + m) * 16 + i_1] * (1 - r_tape[(t * B + m) * 16 + i_1]));
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dUu_x[(t * B + m) * 16 + i_1] =
+        dUr_x[(t * B + m) * 16 + i_1] = dUr_x_1;
+        const dUu_x_1 =
           (h_tilde_tape[(t * B + m) * 16 + i_1] * dh[m * 16 + i_1] -
             h_seq[(t * B + m) * 16 + i_1] * dh[m * 16 + i_1]) *
           (u_tape[(t * B + m) * 16 + i_1] * t32[m * 16 + i_1]);
+        dUu_x[(t * B + m) * 16 + i_1] = dUu_x_1;
+      }
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++) t63[m * 32 + i_1] = dUr_x[(t * B + m) * 16 + i_1];
@@ -249,17 +219,13 @@ function backward(
   }
   // Param and input gradients, for all T·B steps at once.
   for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dbu[i_1] += dUu_x[m_1 * 16 + i_1];
-  }
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dbr[i_1] += dUr_x[m_1 * 16 + i_1];
-  }
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dbh[i_1] += dUh_x[m_1 * 16 + i_1];
-  }
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      t25_1[m_1 * 16 + i_1] = h_seq[m_1 * 16 + i_1] * r_tape[m_1 * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) {
+      dbu[i_1] += dUu_x[m_1 * 16 + i_1];
+      dbr[i_1] += dUr_x[m_1 * 16 + i_1];
+      dbh[i_1] += dUh_x[m_1 * 16 + i_1];
+      const v25 = h_seq[m_1 * 16 + i_1] * r_tape[m_1 * 16 + i_1];
+      t25_1[m_1 * 16 + i_1] = v25;
+    }
   }
   mm.tn(T * B, 16, 8, dUh_x, 0, 16, x, 0, 8, dUh, 0, 1); // dUh += Σ_m dUh_x[m] ⊗ x[m], for all T * B rows
   mm.tn(T * B, 16, 16, dUh_x, 0, 16, t25_1, 0, 16, dWh, 0, 1); // dWh += Σ_m dUh_x[m] ⊗ t25_1[m], for all T * B rows
@@ -285,14 +251,14 @@ function step(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const h_next = WS[22]!;
-  const t11 = WS[5]!;
-  const t12 = WS[6]!;
-  const t14 = WS[3]!;
-  const t15_1 = WS[23]!;
-  const u = WS[24]!;
-  const t25 = WS[7]!;
-  const t26 = WS[8]!;
+  const h_next = WS[19]!;
+  const t11 = WS[2]!;
+  const t12 = WS[3]!;
+  const t14 = WS[1]!;
+  const t15_1 = WS[20]!;
+  const u = WS[21]!;
+  const t25 = WS[4]!;
+  const t26 = WS[5]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P;
   const [x] = X;
   const [h_seq] = S;
@@ -305,24 +271,24 @@ function step(
   mm.nt(B, 32, 16, h_seq, 0, 16, t11, 0, t12, 0, 32, 0); // t12[m] = t11 · h_seq[m], for each of B rows
   mm.nt(B, 48, 8, x, 0, 8, t14, 0, t15_1, 0, 48, 0); // t15_1[m] = t14 · x[m], for each of B rows
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      u[m * 16 + i_1] = sigmoidf(bu[i_1] + (t12[m * 32 + i_1] + t15_1[m * 48 + i_1]));
-  }
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      t25[m * 16 + i_1] =
+    for (let i_1 = 0; i_1 < 16; i_1++) {
+      const u_1 = sigmoidf(bu[i_1] + (t12[m * 32 + i_1] + t15_1[m * 48 + i_1]));
+      u[m * 16 + i_1] = u_1;
+      const v25 =
         h_seq[m * 16 + i_1] *
         sigmoidf(br[i_1] + (t12[m * 32 + 16 + i_1] + t15_1[m * 48 + 16 + i_1]));
+      t25[m * 16 + i_1] = v25;
+    }
   }
   mm.nt(B, 16, 16, t25, 0, 16, Wh, 0, t26, 0, 16, 0); // t26[m] = Wh · t25[m], for each of B rows
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      h_next[m * 16 + i_1] =
+    for (let i_1 = 0; i_1 < 16; i_1++) {
+      const h =
         h_seq[m * 16 + i_1] * (1 - u[m * 16 + i_1]) +
         u[m * 16 + i_1] * tanhf(bh[i_1] + (t26[m * 16 + i_1] + t15_1[m * 48 + 32 + i_1]));
-  }
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) h_out[m * 16 + i_1] = h_next[m * 16 + i_1];
+      h_next[m * 16 + i_1] = h;
+      h_out[m * 16 + i_1] = h;
+    }
   }
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 16; i++) h_seq[b * 16 + i] = h_next[b * 16 + i];

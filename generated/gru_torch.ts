@@ -90,13 +90,11 @@ function forward(
   t18.set(W_hn, 512);
   // Everything that does not depend on a state, for all T·B steps at once.
   for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) t17[m * 16 + i_1] = b_ir[i_1];
-  }
-  for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) t25[m * 16 + i_1] = b_iz[i_1];
-  }
-  for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) t31[m * 16 + i_1] = b_in[i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) {
+      t17[m * 16 + i_1] = b_ir[i_1];
+      t25[m * 16 + i_1] = b_iz[i_1];
+      t31[m * 16 + i_1] = b_in[i_1];
+    }
   }
   mm.nt(T * B, 48, 8, x, 0, 8, t14, 0, t15, 0, 48, 0); // t15[m] = t14 · x[m], for all T * B rows
   for (let m = 0; m < T * B; m++) {
@@ -111,37 +109,19 @@ function forward(
   for (let t = 0; t < T; t++) {
     mm.nt(B, 48, 16, h_seq, t * B * 16, 16, t18, 0, t19, 0, 48, 0); // t19[m] = t18 · h_seq[m], for each of B rows
     for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        r_tape[(t * B + m_1) * 16 + i_1] = sigmoidf(
-          b_hr[i_1] + (t17[(t * B + m_1) * 16 + i_1] + t19[m_1 * 48 + i_1]),
-        );
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        z_tape[(t * B + m_1) * 16 + i_1] = sigmoidf(
-          b_hz[i_1] + (t25[(t * B + m_1) * 16 + i_1] + t19[m_1 * 48 + 16 + i_1]),
-        );
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        v33_tape[(t * B + m_1) * 16 + i_1] = b_hn[i_1] + t19[m_1 * 48 + 32 + i_1];
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        n_tape[(t * B + m_1) * 16 + i_1] = tanhf(
-          t31[(t * B + m_1) * 16 + i_1] +
-            r_tape[(t * B + m_1) * 16 + i_1] * v33_tape[(t * B + m_1) * 16 + i_1],
-        );
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        h_seq[((t + 1) * B + m_1) * 16 + i_1] =
-          n_tape[(t * B + m_1) * 16 + i_1] * (1 - z_tape[(t * B + m_1) * 16 + i_1]) +
-          h_seq[(t * B + m_1) * 16 + i_1] * z_tape[(t * B + m_1) * 16 + i_1];
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        h_out[(t * B + m_1) * 16 + i_1] = h_seq[((t + 1) * B + m_1) * 16 + i_1];
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const r = sigmoidf(b_hr[i_1] + (t17[(t * B + m_1) * 16 + i_1] + t19[m_1 * 48 + i_1]));
+        r_tape[(t * B + m_1) * 16 + i_1] = r;
+        const z = sigmoidf(b_hz[i_1] + (t25[(t * B + m_1) * 16 + i_1] + t19[m_1 * 48 + 16 + i_1]));
+        z_tape[(t * B + m_1) * 16 + i_1] = z;
+        const v33 = b_hn[i_1] + t19[m_1 * 48 + 32 + i_1];
+        v33_tape[(t * B + m_1) * 16 + i_1] = v33;
+        const n = tanhf(t31[(t * B + m_1) * 16 + i_1] + r * v33);
+        n_tape[(t * B + m_1) * 16 + i_1] = n;
+        const h = n * (1 - z) + h_seq[(t * B + m_1) * 16 + i_1] * z;
+        h_seq[((t + 1) * B + m_1) * 16 + i_1] = h;
+        h_out[(t * B + m_1) * 16 + i_1] = h;
+      }
     }
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
@@ -207,41 +187,28 @@ function backward(
       for (let i = 0; i < 16; i++) t43[b * 16 + i] = padded ? 0 : dh_carry[b * 16 + i];
     }
     for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) t38[m * 16 + i_1] = 1 - z_tape[(t * B + m) * 16 + i_1];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dh[m * 16 + i_1] = dh_out[(t * B + m) * 16 + i_1] + t43[m * 16 + i_1];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dh_carry[m * 16 + i_1] = z_tape[(t * B + m) * 16 + i_1] * dh[m * 16 + i_1];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dW_in_x[(t * B + m) * 16 + i_1] =
-          t38[m * 16 + i_1] *
-          dh[m * 16 + i_1] *
-          (1 - n_tape[(t * B + m) * 16 + i_1] * n_tape[(t * B + m) * 16 + i_1]);
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dW_hn_h_prev[(t * B + m) * 16 + i_1] =
-          r_tape[(t * B + m) * 16 + i_1] * dW_in_x[(t * B + m) * 16 + i_1];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dW_hz_h_prev[(t * B + m) * 16 + i_1] =
-          (h_seq[(t * B + m) * 16 + i_1] * dh[m * 16 + i_1] -
-            n_tape[(t * B + m) * 16 + i_1] * dh[m * 16 + i_1]) *
-          (z_tape[(t * B + m) * 16 + i_1] * t38[m * 16 + i_1]);
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dW_hr_h_prev[(t * B + m) * 16 + i_1] =
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const v38 = 1 - z_tape[(t * B + m) * 16 + i_1];
+        t38[m * 16 + i_1] = v38;
+        const dh_1 = dh_out[(t * B + m) * 16 + i_1] + t43[m * 16 + i_1];
+        dh[m * 16 + i_1] = dh_1;
+        const v46 = z_tape[(t * B + m) * 16 + i_1] * dh_1;
+        dh_carry[m * 16 + i_1] = v46;
+        const dW_in_x_1 =
+          v38 * dh_1 * (1 - n_tape[(t * B + m) * 16 + i_1] * n_tape[(t * B + m) * 16 + i_1]);
+        dW_in_x[(t * B + m) * 16 + i_1] = dW_in_x_1;
+        const dW_hn_h_prev_1 = r_tape[(t * B + m) * 16 + i_1] * dW_in_x_1;
+        dW_hn_h_prev[(t * B + m) * 16 + i_1] = dW_hn_h_prev_1;
+        const dW_hz_h_prev_1 =
+          (h_seq[(t * B + m) * 16 + i_1] * dh_1 - n_tape[(t * B + m) * 16 + i_1] * dh_1) *
+          (z_tape[(t * B + m) * 16 + i_1] * v38);
+        dW_hz_h_prev[(t * B + m) * 16 + i_1] = dW_hz_h_prev_1;
+        const dW_hr_h_prev_1 =
           v33_tape[(t * B + m) * 16 + i_1] *
-          dW_in_x[(t * B + m) * 16 + i_1] *
+          dW_in_x_1 *
           (r_tape[(t * B + m) * 16 + i_1] * (1 - r_tape[(t * B + m) * 16 + i_1]));
+        dW_hr_h_prev[(t * B + m) * 16 + i_1] = dW_hr_h_prev_1;
+      }
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++) t67[m * 48 + i_1] = dW_hn_h_prev[(t * B + m) * 16 + i_1];
@@ -261,22 +228,14 @@ function backward(
   }
   // Param and input gradients, for all T·B steps at once.
   for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) db_ir[i_1] += dW_hr_h_prev[m_1 * 16 + i_1];
-  }
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) db_hr[i_1] += dW_hr_h_prev[m_1 * 16 + i_1];
-  }
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) db_iz[i_1] += dW_hz_h_prev[m_1 * 16 + i_1];
-  }
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) db_hz[i_1] += dW_hz_h_prev[m_1 * 16 + i_1];
-  }
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) db_in[i_1] += dW_in_x[m_1 * 16 + i_1];
-  }
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) db_hn[i_1] += dW_hn_h_prev[m_1 * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) {
+      db_ir[i_1] += dW_hr_h_prev[m_1 * 16 + i_1];
+      db_hr[i_1] += dW_hr_h_prev[m_1 * 16 + i_1];
+      db_iz[i_1] += dW_hz_h_prev[m_1 * 16 + i_1];
+      db_hz[i_1] += dW_hz_h_prev[m_1 * 16 + i_1];
+      db_in[i_1] += dW_in_x[m_1 * 16 + i_1];
+      db_hn[i_1] += dW_hn_h_prev[m_1 * 16 + i_1];
+    }
   }
   mm.tn(T * B, 16, 16, dW_hn_h_prev, 0, 16, h_seq, 0, 16, dW_hn, 0, 1); // dW_hn += Σ_m dW_hn_h_prev[m] ⊗ h_seq[m], for all T * B rows
   mm.tn(T * B, 16, 8, dW_in_x, 0, 16, x, 0, 8, dW_in, 0, 1); // dW_in += Σ_m dW_in_x[m] ⊗ x[m], for all T * B rows
@@ -321,25 +280,23 @@ function step(
   mm.nt(B, 48, 8, x, 0, 8, t14, 0, t15_1, 0, 48, 0); // t15_1[m] = t14 · x[m], for each of B rows
   mm.nt(B, 48, 16, h_seq, 0, 16, t18, 0, t19, 0, 48, 0); // t19[m] = t18 · h_seq[m], for each of B rows
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      z[m * 16 + i_1] = sigmoidf(
+    for (let i_1 = 0; i_1 < 16; i_1++) {
+      const z_1 = sigmoidf(
         b_hz[i_1] + (b_iz[i_1] + t15_1[m * 48 + 16 + i_1] + t19[m * 48 + 16 + i_1]),
       );
-  }
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      h_next[m * 16 + i_1] =
+      z[m * 16 + i_1] = z_1;
+      const h =
         tanhf(
           b_in[i_1] +
             t15_1[m * 48 + 32 + i_1] +
             sigmoidf(b_hr[i_1] + (b_ir[i_1] + t15_1[m * 48 + i_1] + t19[m * 48 + i_1])) *
               (b_hn[i_1] + t19[m * 48 + 32 + i_1]),
         ) *
-          (1 - z[m * 16 + i_1]) +
-        h_seq[m * 16 + i_1] * z[m * 16 + i_1];
-  }
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) h_out[m * 16 + i_1] = h_next[m * 16 + i_1];
+          (1 - z_1) +
+        h_seq[m * 16 + i_1] * z_1;
+      h_next[m * 16 + i_1] = h;
+      h_out[m * 16 + i_1] = h;
+    }
   }
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 16; i++) h_seq[b * 16 + i] = h_next[b * 16 + i];

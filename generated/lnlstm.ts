@@ -37,12 +37,8 @@ export const spec = {
     { name: "c", shape: [16], size: 16 },
   ],
   workspace: [
-    { size: 16, rows: "TB", kernel: "forward" },
-    { size: 16, rows: "TB", kernel: "forward" },
-    { size: 16, rows: "TB", kernel: "forward" },
-    { size: 16, rows: "TB", kernel: "forward" },
-    { size: 512, rows: "one" },
     { size: 64, rows: "TB", kernel: "forward" },
+    { size: 512, rows: "one" },
     { size: 1024, rows: "one" },
     { size: 64, rows: "B" },
     { size: 16, rows: "B" },
@@ -179,33 +175,29 @@ function forward(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const Wf_x = WS[0]!;
-  const Wi_x = WS[1]!;
-  const Wg_x = WS[2]!;
-  const Wo_x = WS[3]!;
-  const t21 = WS[4]!;
-  const t22 = WS[5]!;
-  const t24 = WS[6]!;
-  const t25 = WS[7]!;
-  const t27 = WS[8]!;
-  const t28 = WS[9]!;
-  const t32 = WS[10]!;
-  const t33 = WS[11]!;
-  const t37 = WS[12]!;
-  const t38 = WS[13]!;
-  const t42 = WS[14]!;
-  const t43 = WS[15]!;
-  const t47 = WS[16]!;
-  const t49 = WS[17]!;
-  const t56 = WS[18]!;
-  const t57 = WS[19]!;
-  const t64 = WS[20]!;
-  const t65 = WS[21]!;
-  const t72 = WS[22]!;
-  const t73 = WS[23]!;
-  const mean_c = WS[24]!;
-  const t85 = WS[25]!;
-  const t86 = WS[26]!;
+  const t22 = WS[0]!;
+  const t21 = WS[1]!;
+  const t24 = WS[2]!;
+  const t25 = WS[3]!;
+  const t27 = WS[4]!;
+  const t28 = WS[5]!;
+  const t32 = WS[6]!;
+  const t33 = WS[7]!;
+  const t37 = WS[8]!;
+  const t38 = WS[9]!;
+  const t42 = WS[10]!;
+  const t43 = WS[11]!;
+  const t47 = WS[12]!;
+  const t49 = WS[13]!;
+  const t56 = WS[14]!;
+  const t57 = WS[15]!;
+  const t64 = WS[16]!;
+  const t65 = WS[17]!;
+  const t72 = WS[18]!;
+  const t73 = WS[19]!;
+  const mean_c = WS[20]!;
+  const t85 = WS[21]!;
+  const t86 = WS[22]!;
   const [Wf, Uf, gf, bf, Wi, Ui, gi, bi, Wg, Ug, gg, bg, Wo, Uo, go, bo, gc, bc] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
@@ -242,23 +234,13 @@ function forward(
   t24.set(Uo, 768);
   // Everything that does not depend on a state, for all T·B steps at once.
   mm.nt(T * B, 64, 8, x, 0, 8, t21, 0, t22, 0, 64, 0); // t22[m] = t21 · x[m], for all T * B rows
-  for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) Wf_x[m * 16 + i_1] = t22[m * 64 + i_1];
-  }
-  for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) Wi_x[m * 16 + i_1] = t22[m * 64 + 16 + i_1];
-  }
-  for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) Wg_x[m * 16 + i_1] = t22[m * 64 + 32 + i_1];
-  }
-  for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) Wo_x[m * 16 + i_1] = t22[m * 64 + 48 + i_1];
-  }
   for (let t = 0; t < T; t++) {
     mm.nt(B, 64, 16, h_seq, t * B * 16, 16, t24, 0, t25, 0, 64, 0); // t25[m] = t24 · h_seq[m], for each of B rows
     for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        t27[m_1 * 16 + i_1] = Wf_x[(t * B + m_1) * 16 + i_1] + t25[m_1 * 64 + i_1];
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const v27 = t22[(t * B + m_1) * 64 + i_1] + t25[m_1 * 64 + i_1];
+        t27[m_1 * 16 + i_1] = v27;
+      }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       let acc = 0;
@@ -266,12 +248,12 @@ function forward(
       t28[m_1] = acc / 16;
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        df_tape[(t * B + m_1) * 16 + i_1] = t27[m_1 * 16 + i_1] - t28[m_1];
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        t32[m_1 * 16 + i_1] = Wi_x[(t * B + m_1) * 16 + i_1] + t25[m_1 * 64 + 16 + i_1];
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const df = t27[m_1 * 16 + i_1] - t28[m_1];
+        df_tape[(t * B + m_1) * 16 + i_1] = df;
+        const v32 = t22[(t * B + m_1) * 64 + 16 + i_1] + t25[m_1 * 64 + 16 + i_1];
+        t32[m_1 * 16 + i_1] = v32;
+      }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       let acc = 0;
@@ -279,12 +261,12 @@ function forward(
       t33[m_1] = acc / 16;
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        di_tape[(t * B + m_1) * 16 + i_1] = t32[m_1 * 16 + i_1] - t33[m_1];
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        t37[m_1 * 16 + i_1] = Wg_x[(t * B + m_1) * 16 + i_1] + t25[m_1 * 64 + 32 + i_1];
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const di = t32[m_1 * 16 + i_1] - t33[m_1];
+        di_tape[(t * B + m_1) * 16 + i_1] = di;
+        const v37 = t22[(t * B + m_1) * 64 + 32 + i_1] + t25[m_1 * 64 + 32 + i_1];
+        t37[m_1 * 16 + i_1] = v37;
+      }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       let acc = 0;
@@ -292,12 +274,12 @@ function forward(
       t38[m_1] = acc / 16;
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dg_tape[(t * B + m_1) * 16 + i_1] = t37[m_1 * 16 + i_1] - t38[m_1];
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        t42[m_1 * 16 + i_1] = Wo_x[(t * B + m_1) * 16 + i_1] + t25[m_1 * 64 + 48 + i_1];
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const dg = t37[m_1 * 16 + i_1] - t38[m_1];
+        dg_tape[(t * B + m_1) * 16 + i_1] = dg;
+        const v42 = t22[(t * B + m_1) * 64 + 48 + i_1] + t25[m_1 * 64 + 48 + i_1];
+        t42[m_1 * 16 + i_1] = v42;
+      }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       let acc = 0;
@@ -305,8 +287,10 @@ function forward(
       t43[m_1] = acc / 16;
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        do_tape[(t * B + m_1) * 16 + i_1] = t42[m_1 * 16 + i_1] - t43[m_1];
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const do_1 = t42[m_1 * 16 + i_1] - t43[m_1];
+        do_tape[(t * B + m_1) * 16 + i_1] = do_1;
+      }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       let acc = 0;
@@ -321,13 +305,12 @@ function forward(
       v50_tape[t * B + m_1] = Math.sqrt(t49[m_1]);
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        v51_tape[(t * B + m_1) * 16 + i_1] =
-          (gf[i_1] * df_tape[(t * B + m_1) * 16 + i_1]) / v50_tape[t * B + m_1];
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        f_tape[(t * B + m_1) * 16 + i_1] = sigmoidf(bf[i_1] + v51_tape[(t * B + m_1) * 16 + i_1]);
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const v51 = (gf[i_1] * df_tape[(t * B + m_1) * 16 + i_1]) / v50_tape[t * B + m_1];
+        v51_tape[(t * B + m_1) * 16 + i_1] = v51;
+        const f = sigmoidf(bf[i_1] + v51);
+        f_tape[(t * B + m_1) * 16 + i_1] = f;
+      }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       let acc = 0;
@@ -342,13 +325,12 @@ function forward(
       v58_tape[t * B + m_1] = Math.sqrt(t57[m_1]);
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        v59_tape[(t * B + m_1) * 16 + i_1] =
-          (gi[i_1] * di_tape[(t * B + m_1) * 16 + i_1]) / v58_tape[t * B + m_1];
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        i_tape[(t * B + m_1) * 16 + i_1] = sigmoidf(bi[i_1] + v59_tape[(t * B + m_1) * 16 + i_1]);
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const v59 = (gi[i_1] * di_tape[(t * B + m_1) * 16 + i_1]) / v58_tape[t * B + m_1];
+        v59_tape[(t * B + m_1) * 16 + i_1] = v59;
+        const i_2 = sigmoidf(bi[i_1] + v59);
+        i_tape[(t * B + m_1) * 16 + i_1] = i_2;
+      }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       let acc = 0;
@@ -363,13 +345,12 @@ function forward(
       v66_tape[t * B + m_1] = Math.sqrt(t65[m_1]);
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        v67_tape[(t * B + m_1) * 16 + i_1] =
-          (gg[i_1] * dg_tape[(t * B + m_1) * 16 + i_1]) / v66_tape[t * B + m_1];
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        g_tape[(t * B + m_1) * 16 + i_1] = tanhf(bg[i_1] + v67_tape[(t * B + m_1) * 16 + i_1]);
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const v67 = (gg[i_1] * dg_tape[(t * B + m_1) * 16 + i_1]) / v66_tape[t * B + m_1];
+        v67_tape[(t * B + m_1) * 16 + i_1] = v67;
+        const g = tanhf(bg[i_1] + v67);
+        g_tape[(t * B + m_1) * 16 + i_1] = g;
+      }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       let acc = 0;
@@ -384,23 +365,17 @@ function forward(
       v74_tape[t * B + m_1] = Math.sqrt(t73[m_1]);
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        v75_tape[(t * B + m_1) * 16 + i_1] =
-          (go[i_1] * do_tape[(t * B + m_1) * 16 + i_1]) / v74_tape[t * B + m_1];
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        o_tape[(t * B + m_1) * 16 + i_1] = sigmoidf(bo[i_1] + v75_tape[(t * B + m_1) * 16 + i_1]);
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        c_seq[((t + 1) * B + m_1) * 16 + i_1] =
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const v75 = (go[i_1] * do_tape[(t * B + m_1) * 16 + i_1]) / v74_tape[t * B + m_1];
+        v75_tape[(t * B + m_1) * 16 + i_1] = v75;
+        const o = sigmoidf(bo[i_1] + v75);
+        o_tape[(t * B + m_1) * 16 + i_1] = o;
+        const c =
           c_seq[(t * B + m_1) * 16 + i_1] * f_tape[(t * B + m_1) * 16 + i_1] +
           i_tape[(t * B + m_1) * 16 + i_1] * g_tape[(t * B + m_1) * 16 + i_1];
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        c_out[(t * B + m_1) * 16 + i_1] = c_seq[((t + 1) * B + m_1) * 16 + i_1];
+        c_seq[((t + 1) * B + m_1) * 16 + i_1] = c;
+        c_out[(t * B + m_1) * 16 + i_1] = c;
+      }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       let acc = 0;
@@ -408,8 +383,10 @@ function forward(
       mean_c[m_1] = acc / 16;
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dc_tape[(t * B + m_1) * 16 + i_1] = c_seq[((t + 1) * B + m_1) * 16 + i_1] - mean_c[m_1];
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const dc = c_seq[((t + 1) * B + m_1) * 16 + i_1] - mean_c[m_1];
+        dc_tape[(t * B + m_1) * 16 + i_1] = dc;
+      }
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       let acc = 0;
@@ -424,22 +401,15 @@ function forward(
       v87_tape[t * B + m_1] = Math.sqrt(t86[m_1]);
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        v88_tape[(t * B + m_1) * 16 + i_1] =
-          (gc[i_1] * dc_tape[(t * B + m_1) * 16 + i_1]) / v87_tape[t * B + m_1];
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        v90_tape[(t * B + m_1) * 16 + i_1] = tanhf(bc[i_1] + v88_tape[(t * B + m_1) * 16 + i_1]);
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        h_seq[((t + 1) * B + m_1) * 16 + i_1] =
-          o_tape[(t * B + m_1) * 16 + i_1] * v90_tape[(t * B + m_1) * 16 + i_1];
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        h_out[(t * B + m_1) * 16 + i_1] = h_seq[((t + 1) * B + m_1) * 16 + i_1];
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const v88 = (gc[i_1] * dc_tape[(t * B + m_1) * 16 + i_1]) / v87_tape[t * B + m_1];
+        v88_tape[(t * B + m_1) * 16 + i_1] = v88;
+        const v90 = tanhf(bc[i_1] + v88);
+        v90_tape[(t * B + m_1) * 16 + i_1] = v90;
+        const h = o_tape[(t * B + m_1) * 16 + i_1] * v90;
+        h_seq[((t + 1) * B + m_1) * 16 + i_1] = h;
+        h_out[(t * B + m_1) * 16 + i_1] = h;
+      }
     }
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
@@ -473,69 +443,69 @@ function backward(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const t94 = WS[27]!;
-  const dh_in = WS[28]!;
-  const t95 = WS[29]!;
-  const dc_in = WS[30]!;
-  const dbc_1 = WS[31]!;
-  const t103 = WS[32]!;
-  const dbo_1 = WS[33]!;
-  const t133 = WS[34]!;
-  const dbg_1 = WS[35]!;
-  const t148 = WS[36]!;
-  const dbi_1 = WS[37]!;
-  const t163 = WS[38]!;
-  const dbf_1 = WS[39]!;
-  const t178 = WS[40]!;
-  const dUo_h_prev = WS[41]!;
-  const dUg_h_prev = WS[42]!;
-  const dUi_h_prev = WS[43]!;
-  const dUf_h_prev = WS[44]!;
-  const t227 = WS[45]!;
-  const dh = WS[46]!;
-  const t107 = WS[47]!;
-  const t109 = WS[48]!;
-  const t110 = WS[49]!;
-  const t112 = WS[50]!;
-  const t114 = WS[51]!;
-  const ddc = WS[52]!;
-  const dmean_c = WS[53]!;
-  const t121 = WS[54]!;
-  const dc = WS[55]!;
-  const t137 = WS[56]!;
-  const t138 = WS[57]!;
-  const t139 = WS[58]!;
-  const t140 = WS[59]!;
-  const t142 = WS[60]!;
-  const t152 = WS[61]!;
-  const t153 = WS[62]!;
-  const t154 = WS[63]!;
-  const t155 = WS[64]!;
-  const t157 = WS[65]!;
-  const t167 = WS[66]!;
-  const t168 = WS[67]!;
-  const t169 = WS[68]!;
-  const t170 = WS[69]!;
-  const t172 = WS[70]!;
-  const t182 = WS[71]!;
-  const t183 = WS[72]!;
-  const t184 = WS[73]!;
-  const t185 = WS[74]!;
-  const t187 = WS[75]!;
-  const ddo = WS[76]!;
-  const t193 = WS[77]!;
-  const t194 = WS[78]!;
-  const ddg = WS[79]!;
-  const t202 = WS[80]!;
-  const t203 = WS[81]!;
-  const ddi = WS[82]!;
-  const t211 = WS[83]!;
-  const t212 = WS[84]!;
-  const ddf = WS[85]!;
-  const t220 = WS[86]!;
-  const t221 = WS[87]!;
-  const t226 = WS[88]!;
-  const t229 = WS[89]!;
+  const t94 = WS[23]!;
+  const dh_in = WS[24]!;
+  const t95 = WS[25]!;
+  const dc_in = WS[26]!;
+  const dbc_1 = WS[27]!;
+  const t103 = WS[28]!;
+  const dbo_1 = WS[29]!;
+  const t133 = WS[30]!;
+  const dbg_1 = WS[31]!;
+  const t148 = WS[32]!;
+  const dbi_1 = WS[33]!;
+  const t163 = WS[34]!;
+  const dbf_1 = WS[35]!;
+  const t178 = WS[36]!;
+  const dUo_h_prev = WS[37]!;
+  const dUg_h_prev = WS[38]!;
+  const dUi_h_prev = WS[39]!;
+  const dUf_h_prev = WS[40]!;
+  const t227 = WS[41]!;
+  const dh = WS[42]!;
+  const t107 = WS[43]!;
+  const t109 = WS[44]!;
+  const t110 = WS[45]!;
+  const t112 = WS[46]!;
+  const t114 = WS[47]!;
+  const ddc = WS[48]!;
+  const dmean_c = WS[49]!;
+  const t121 = WS[50]!;
+  const dc = WS[51]!;
+  const t137 = WS[52]!;
+  const t138 = WS[53]!;
+  const t139 = WS[54]!;
+  const t140 = WS[55]!;
+  const t142 = WS[56]!;
+  const t152 = WS[57]!;
+  const t153 = WS[58]!;
+  const t154 = WS[59]!;
+  const t155 = WS[60]!;
+  const t157 = WS[61]!;
+  const t167 = WS[62]!;
+  const t168 = WS[63]!;
+  const t169 = WS[64]!;
+  const t170 = WS[65]!;
+  const t172 = WS[66]!;
+  const t182 = WS[67]!;
+  const t183 = WS[68]!;
+  const t184 = WS[69]!;
+  const t185 = WS[70]!;
+  const t187 = WS[71]!;
+  const ddo = WS[72]!;
+  const t193 = WS[73]!;
+  const t194 = WS[74]!;
+  const ddg = WS[75]!;
+  const t202 = WS[76]!;
+  const t203 = WS[77]!;
+  const ddi = WS[78]!;
+  const t211 = WS[79]!;
+  const t212 = WS[80]!;
+  const ddf = WS[81]!;
+  const t220 = WS[82]!;
+  const t221 = WS[83]!;
+  const t226 = WS[84]!;
+  const t229 = WS[85]!;
   const [Wf, Uf, gf, bf, Wi, Ui, gi, bi, Wg, Ug, gg, bg, Wo, Uo, go, bo, gc, bc] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
@@ -585,19 +555,17 @@ function backward(
       for (let i = 0; i < 16; i++) t95[b * 16 + i] = padded ? 0 : dc_carry[b * 16 + i];
     }
     for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dh[m * 16 + i_1] = dh_out[(t * B + m) * 16 + i_1] + t94[m * 16 + i_1];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dbc_1[(t * B + m) * 16 + i_1] =
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const dh_1 = dh_out[(t * B + m) * 16 + i_1] + t94[m * 16 + i_1];
+        dh[m * 16 + i_1] = dh_1;
+        const dbc_2 =
           o_tape[(t * B + m) * 16 + i_1] *
-          dh[m * 16 + i_1] *
+          dh_1 *
           (1 - v90_tape[(t * B + m) * 16 + i_1] * v90_tape[(t * B + m) * 16 + i_1]);
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        t103[(t * B + m) * 16 + i_1] = dbc_1[(t * B + m) * 16 + i_1] / v87_tape[t * B + m];
+        dbc_1[(t * B + m) * 16 + i_1] = dbc_2;
+        const v103 = dbc_2 / v87_tape[t * B + m];
+        t103[(t * B + m) * 16 + i_1] = v103;
+      }
     }
     for (let m = 0; m < B; m++) {
       let acc = 0;
@@ -618,13 +586,12 @@ function backward(
       t112[m] = t110[m] * 0.0625;
     }
     for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        t114[m * 16 + i_1] = dc_tape[(t * B + m) * 16 + i_1] * t112[m];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        ddc[m * 16 + i_1] =
-          gc[i_1] * t103[(t * B + m) * 16 + i_1] + (t114[m * 16 + i_1] + t114[m * 16 + i_1]);
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const v114 = dc_tape[(t * B + m) * 16 + i_1] * t112[m];
+        t114[m * 16 + i_1] = v114;
+        const ddc_1 = gc[i_1] * t103[(t * B + m) * 16 + i_1] + (v114 + v114);
+        ddc[m * 16 + i_1] = ddc_1;
+      }
     }
     for (let m = 0; m < B; m++) {
       let acc = 0;
@@ -635,24 +602,20 @@ function backward(
       t121[m] = 0.0625 * dmean_c[m];
     }
     for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dc[m * 16 + i_1] =
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const dc_1 =
           t121[m] + (ddc[m * 16 + i_1] + (dc_out[(t * B + m) * 16 + i_1] + t95[m * 16 + i_1]));
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dc_carry[m * 16 + i_1] = f_tape[(t * B + m) * 16 + i_1] * dc[m * 16 + i_1];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dbo_1[(t * B + m) * 16 + i_1] =
+        dc[m * 16 + i_1] = dc_1;
+        const dc_prev = f_tape[(t * B + m) * 16 + i_1] * dc_1;
+        dc_carry[m * 16 + i_1] = dc_prev;
+        const dbo_2 =
           v90_tape[(t * B + m) * 16 + i_1] *
           dh[m * 16 + i_1] *
           (o_tape[(t * B + m) * 16 + i_1] * (1 - o_tape[(t * B + m) * 16 + i_1]));
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        t133[(t * B + m) * 16 + i_1] = dbo_1[(t * B + m) * 16 + i_1] / v74_tape[t * B + m];
+        dbo_1[(t * B + m) * 16 + i_1] = dbo_2;
+        const v133 = dbo_2 / v74_tape[t * B + m];
+        t133[(t * B + m) * 16 + i_1] = v133;
+      }
     }
     for (let m = 0; m < B; m++) {
       let acc = 0;
@@ -673,19 +636,17 @@ function backward(
       t140[m] = 0.0625 * t139[m];
     }
     for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        t142[m * 16 + i_1] = do_tape[(t * B + m) * 16 + i_1] * t140[m];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dbg_1[(t * B + m) * 16 + i_1] =
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const v142 = do_tape[(t * B + m) * 16 + i_1] * t140[m];
+        t142[m * 16 + i_1] = v142;
+        const dbg_2 =
           i_tape[(t * B + m) * 16 + i_1] *
           dc[m * 16 + i_1] *
           (1 - g_tape[(t * B + m) * 16 + i_1] * g_tape[(t * B + m) * 16 + i_1]);
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        t148[(t * B + m) * 16 + i_1] = dbg_1[(t * B + m) * 16 + i_1] / v66_tape[t * B + m];
+        dbg_1[(t * B + m) * 16 + i_1] = dbg_2;
+        const v148 = dbg_2 / v66_tape[t * B + m];
+        t148[(t * B + m) * 16 + i_1] = v148;
+      }
     }
     for (let m = 0; m < B; m++) {
       let acc = 0;
@@ -706,19 +667,17 @@ function backward(
       t155[m] = 0.0625 * t154[m];
     }
     for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        t157[m * 16 + i_1] = dg_tape[(t * B + m) * 16 + i_1] * t155[m];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dbi_1[(t * B + m) * 16 + i_1] =
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const v157 = dg_tape[(t * B + m) * 16 + i_1] * t155[m];
+        t157[m * 16 + i_1] = v157;
+        const dbi_2 =
           g_tape[(t * B + m) * 16 + i_1] *
           dc[m * 16 + i_1] *
           (i_tape[(t * B + m) * 16 + i_1] * (1 - i_tape[(t * B + m) * 16 + i_1]));
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        t163[(t * B + m) * 16 + i_1] = dbi_1[(t * B + m) * 16 + i_1] / v58_tape[t * B + m];
+        dbi_1[(t * B + m) * 16 + i_1] = dbi_2;
+        const v163 = dbi_2 / v58_tape[t * B + m];
+        t163[(t * B + m) * 16 + i_1] = v163;
+      }
     }
     for (let m = 0; m < B; m++) {
       let acc = 0;
@@ -739,19 +698,17 @@ function backward(
       t170[m] = 0.0625 * t169[m];
     }
     for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        t172[m * 16 + i_1] = di_tape[(t * B + m) * 16 + i_1] * t170[m];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dbf_1[(t * B + m) * 16 + i_1] =
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const v172 = di_tape[(t * B + m) * 16 + i_1] * t170[m];
+        t172[m * 16 + i_1] = v172;
+        const dbf_2 =
           c_seq[(t * B + m) * 16 + i_1] *
           dc[m * 16 + i_1] *
           (f_tape[(t * B + m) * 16 + i_1] * (1 - f_tape[(t * B + m) * 16 + i_1]));
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        t178[(t * B + m) * 16 + i_1] = dbf_1[(t * B + m) * 16 + i_1] / v50_tape[t * B + m];
+        dbf_1[(t * B + m) * 16 + i_1] = dbf_2;
+        const v178 = dbf_2 / v50_tape[t * B + m];
+        t178[(t * B + m) * 16 + i_1] = v178;
+      }
     }
     for (let m = 0; m < B; m++) {
       let acc = 0;
@@ -772,13 +729,13 @@ function backward(
       t185[m] = 0.0625 * t184[m];
     }
     for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        t187[m * 16 + i_1] = df_tape[(t * B + m) * 16 + i_1] * t185[m];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        ddo[m * 16 + i_1] =
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const v187 = df_tape[(t * B + m) * 16 + i_1] * t185[m];
+        t187[m * 16 + i_1] = v187;
+        const ddo_1 =
           go[i_1] * t133[(t * B + m) * 16 + i_1] + (t142[m * 16 + i_1] + t142[m * 16 + i_1]);
+        ddo[m * 16 + i_1] = ddo_1;
+      }
     }
     for (let m = 0; m < B; m++) {
       let acc = 0;
@@ -789,13 +746,13 @@ function backward(
       t194[m] = 0.0625 * t193[m];
     }
     for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dUo_h_prev[(t * B + m) * 16 + i_1] = ddo[m * 16 + i_1] + t194[m];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        ddg[m * 16 + i_1] =
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const dUo_h_prev_1 = ddo[m * 16 + i_1] + t194[m];
+        dUo_h_prev[(t * B + m) * 16 + i_1] = dUo_h_prev_1;
+        const ddg_1 =
           gg[i_1] * t148[(t * B + m) * 16 + i_1] + (t157[m * 16 + i_1] + t157[m * 16 + i_1]);
+        ddg[m * 16 + i_1] = ddg_1;
+      }
     }
     for (let m = 0; m < B; m++) {
       let acc = 0;
@@ -806,13 +763,13 @@ function backward(
       t203[m] = 0.0625 * t202[m];
     }
     for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dUg_h_prev[(t * B + m) * 16 + i_1] = ddg[m * 16 + i_1] + t203[m];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        ddi[m * 16 + i_1] =
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const dUg_h_prev_1 = ddg[m * 16 + i_1] + t203[m];
+        dUg_h_prev[(t * B + m) * 16 + i_1] = dUg_h_prev_1;
+        const ddi_1 =
           gi[i_1] * t163[(t * B + m) * 16 + i_1] + (t172[m * 16 + i_1] + t172[m * 16 + i_1]);
+        ddi[m * 16 + i_1] = ddi_1;
+      }
     }
     for (let m = 0; m < B; m++) {
       let acc = 0;
@@ -823,13 +780,13 @@ function backward(
       t212[m] = 0.0625 * t211[m];
     }
     for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dUi_h_prev[(t * B + m) * 16 + i_1] = ddi[m * 16 + i_1] + t212[m];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        ddf[m * 16 + i_1] =
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const dUi_h_prev_1 = ddi[m * 16 + i_1] + t212[m];
+        dUi_h_prev[(t * B + m) * 16 + i_1] = dUi_h_prev_1;
+        const ddf_1 =
           gf[i_1] * t178[(t * B + m) * 16 + i_1] + (t187[m * 16 + i_1] + t187[m * 16 + i_1]);
+        ddf[m * 16 + i_1] = ddf_1;
+      }
     }
     for (let m = 0; m < B; m++) {
       let acc = 0;
@@ -840,8 +797,10 @@ function backward(
       t221[m] = 0.0625 * t220[m];
     }
     for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dUf_h_prev[(t * B + m) * 16 + i_1] = ddf[m * 16 + i_1] + t221[m];
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const dUf_h_prev_1 = ddf[m * 16 + i_1] + t221[m];
+        dUf_h_prev[(t * B + m) * 16 + i_1] = dUf_h_prev_1;
+      }
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
@@ -865,34 +824,18 @@ function backward(
   }
   // Param and input gradients, for all T·B steps at once.
   for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dbf[i_1] += dbf_1[m_1 * 16 + i_1];
-  }
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dbi[i_1] += dbi_1[m_1 * 16 + i_1];
-  }
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dbg[i_1] += dbg_1[m_1 * 16 + i_1];
-  }
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dbo[i_1] += dbo_1[m_1 * 16 + i_1];
-  }
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dbc[i_1] += dbc_1[m_1 * 16 + i_1];
-  }
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dgc[i_1] += dc_tape[m_1 * 16 + i_1] * t103[m_1 * 16 + i_1];
-  }
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dgo[i_1] += do_tape[m_1 * 16 + i_1] * t133[m_1 * 16 + i_1];
-  }
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dgg[i_1] += dg_tape[m_1 * 16 + i_1] * t148[m_1 * 16 + i_1];
-  }
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dgi[i_1] += di_tape[m_1 * 16 + i_1] * t163[m_1 * 16 + i_1];
-  }
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dgf[i_1] += df_tape[m_1 * 16 + i_1] * t178[m_1 * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) {
+      dbf[i_1] += dbf_1[m_1 * 16 + i_1];
+      dbi[i_1] += dbi_1[m_1 * 16 + i_1];
+      dbg[i_1] += dbg_1[m_1 * 16 + i_1];
+      dbo[i_1] += dbo_1[m_1 * 16 + i_1];
+      dbc[i_1] += dbc_1[m_1 * 16 + i_1];
+      dgc[i_1] += dc_tape[m_1 * 16 + i_1] * t103[m_1 * 16 + i_1];
+      dgo[i_1] += do_tape[m_1 * 16 + i_1] * t133[m_1 * 16 + i_1];
+      dgg[i_1] += dg_tape[m_1 * 16 + i_1] * t148[m_1 * 16 + i_1];
+      dgi[i_1] += di_tape[m_1 * 16 + i_1] * t163[m_1 * 16 + i_1];
+      dgf[i_1] += df_tape[m_1 * 16 + i_1] * t178[m_1 * 16 + i_1];
+    }
   }
   mm.tn(T * B, 16, 16, dUo_h_prev, 0, 16, h_seq, 0, 16, dUo, 0, 1); // dUo += Σ_m dUo_h_prev[m] ⊗ h_seq[m], for all T * B rows
   mm.tn(T * B, 16, 8, dUo_h_prev, 0, 16, x, 0, 8, dWo, 0, 1); // dWo += Σ_m dUo_h_prev[m] ⊗ x[m], for all T * B rows
@@ -915,41 +858,41 @@ function step(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const h_next = WS[90]!;
-  const c_next = WS[91]!;
-  const t21 = WS[4]!;
-  const t22_1 = WS[92]!;
-  const t24 = WS[6]!;
-  const t25 = WS[7]!;
-  const t27 = WS[8]!;
-  const t28 = WS[9]!;
-  const df = WS[93]!;
-  const t32 = WS[10]!;
-  const t33 = WS[11]!;
-  const di = WS[94]!;
-  const t37 = WS[12]!;
-  const t38 = WS[13]!;
-  const dg = WS[95]!;
-  const t42 = WS[14]!;
-  const t43 = WS[15]!;
-  const do_1 = WS[96]!;
-  const t47 = WS[16]!;
-  const t49 = WS[17]!;
-  const t50 = WS[97]!;
-  const t56 = WS[18]!;
-  const t57 = WS[19]!;
-  const t58 = WS[98]!;
-  const t64 = WS[20]!;
-  const t65 = WS[21]!;
-  const t66 = WS[99]!;
-  const t72 = WS[22]!;
-  const t73 = WS[23]!;
-  const t74 = WS[100]!;
-  const mean_c = WS[24]!;
-  const dc_1 = WS[101]!;
-  const t85 = WS[25]!;
-  const t86 = WS[26]!;
-  const t87 = WS[102]!;
+  const h_next = WS[86]!;
+  const c_next = WS[87]!;
+  const t21 = WS[1]!;
+  const t22_1 = WS[88]!;
+  const t24 = WS[2]!;
+  const t25 = WS[3]!;
+  const t27 = WS[4]!;
+  const t28 = WS[5]!;
+  const df = WS[89]!;
+  const t32 = WS[6]!;
+  const t33 = WS[7]!;
+  const di = WS[90]!;
+  const t37 = WS[8]!;
+  const t38 = WS[9]!;
+  const dg = WS[91]!;
+  const t42 = WS[10]!;
+  const t43 = WS[11]!;
+  const do_1 = WS[92]!;
+  const t47 = WS[12]!;
+  const t49 = WS[13]!;
+  const t50 = WS[93]!;
+  const t56 = WS[14]!;
+  const t57 = WS[15]!;
+  const t58 = WS[94]!;
+  const t64 = WS[16]!;
+  const t65 = WS[17]!;
+  const t66 = WS[95]!;
+  const t72 = WS[18]!;
+  const t73 = WS[19]!;
+  const t74 = WS[96]!;
+  const mean_c = WS[20]!;
+  const dc_1 = WS[97]!;
+  const t85 = WS[21]!;
+  const t86 = WS[22]!;
+  const t87 = WS[98]!;
   const [Wf, Uf, gf, bf, Wi, Ui, gi, bi, Wg, Ug, gg, bg, Wo, Uo, go, bo, gc, bc] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
@@ -965,7 +908,10 @@ function step(
   mm.nt(B, 64, 8, x, 0, 8, t21, 0, t22_1, 0, 64, 0); // t22_1[m] = t21 · x[m], for each of B rows
   mm.nt(B, 64, 16, h_seq, 0, 16, t24, 0, t25, 0, 64, 0); // t25[m] = t24 · h_seq[m], for each of B rows
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) t27[m * 16 + i_1] = t22_1[m * 64 + i_1] + t25[m * 64 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) {
+      const v27 = t22_1[m * 64 + i_1] + t25[m * 64 + i_1];
+      t27[m * 16 + i_1] = v27;
+    }
   }
   for (let m = 0; m < B; m++) {
     let acc = 0;
@@ -973,11 +919,12 @@ function step(
     t28[m] = acc / 16;
   }
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) df[m * 16 + i_1] = t27[m * 16 + i_1] - t28[m];
-  }
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      t32[m * 16 + i_1] = t22_1[m * 64 + 16 + i_1] + t25[m * 64 + 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) {
+      const df_1 = t27[m * 16 + i_1] - t28[m];
+      df[m * 16 + i_1] = df_1;
+      const v32 = t22_1[m * 64 + 16 + i_1] + t25[m * 64 + 16 + i_1];
+      t32[m * 16 + i_1] = v32;
+    }
   }
   for (let m = 0; m < B; m++) {
     let acc = 0;
@@ -985,11 +932,12 @@ function step(
     t33[m] = acc / 16;
   }
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) di[m * 16 + i_1] = t32[m * 16 + i_1] - t33[m];
-  }
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      t37[m * 16 + i_1] = t22_1[m * 64 + 32 + i_1] + t25[m * 64 + 32 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) {
+      const di_1 = t32[m * 16 + i_1] - t33[m];
+      di[m * 16 + i_1] = di_1;
+      const v37 = t22_1[m * 64 + 32 + i_1] + t25[m * 64 + 32 + i_1];
+      t37[m * 16 + i_1] = v37;
+    }
   }
   for (let m = 0; m < B; m++) {
     let acc = 0;
@@ -997,11 +945,12 @@ function step(
     t38[m] = acc / 16;
   }
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dg[m * 16 + i_1] = t37[m * 16 + i_1] - t38[m];
-  }
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      t42[m * 16 + i_1] = t22_1[m * 64 + 48 + i_1] + t25[m * 64 + 48 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) {
+      const dg_1 = t37[m * 16 + i_1] - t38[m];
+      dg[m * 16 + i_1] = dg_1;
+      const v42 = t22_1[m * 64 + 48 + i_1] + t25[m * 64 + 48 + i_1];
+      t42[m * 16 + i_1] = v42;
+    }
   }
   for (let m = 0; m < B; m++) {
     let acc = 0;
@@ -1009,7 +958,10 @@ function step(
     t43[m] = acc / 16;
   }
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) do_1[m * 16 + i_1] = t42[m * 16 + i_1] - t43[m];
+    for (let i_1 = 0; i_1 < 16; i_1++) {
+      const do_2 = t42[m * 16 + i_1] - t43[m];
+      do_1[m * 16 + i_1] = do_2;
+    }
   }
   for (let m = 0; m < B; m++) {
     let acc = 0;
@@ -1056,14 +1008,14 @@ function step(
     t74[m] = Math.sqrt(t73[m]);
   }
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      c_next[m * 16 + i_1] =
+    for (let i_1 = 0; i_1 < 16; i_1++) {
+      const c =
         c_seq[m * 16 + i_1] * sigmoidf(bf[i_1] + (gf[i_1] * df[m * 16 + i_1]) / t50[m]) +
         sigmoidf(bi[i_1] + (gi[i_1] * di[m * 16 + i_1]) / t58[m]) *
           tanhf(bg[i_1] + (gg[i_1] * dg[m * 16 + i_1]) / t66[m]);
-  }
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) c_out[m * 16 + i_1] = c_next[m * 16 + i_1];
+      c_next[m * 16 + i_1] = c;
+      c_out[m * 16 + i_1] = c;
+    }
   }
   for (let m = 0; m < B; m++) {
     let acc = 0;
@@ -1071,7 +1023,10 @@ function step(
     mean_c[m] = acc / 16;
   }
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dc_1[m * 16 + i_1] = c_next[m * 16 + i_1] - mean_c[m];
+    for (let i_1 = 0; i_1 < 16; i_1++) {
+      const dc_2 = c_next[m * 16 + i_1] - mean_c[m];
+      dc_1[m * 16 + i_1] = dc_2;
+    }
   }
   for (let m = 0; m < B; m++) {
     let acc = 0;
@@ -1085,13 +1040,13 @@ function step(
     t87[m] = Math.sqrt(t86[m]);
   }
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      h_next[m * 16 + i_1] =
+    for (let i_1 = 0; i_1 < 16; i_1++) {
+      const h =
         sigmoidf(bo[i_1] + (go[i_1] * do_1[m * 16 + i_1]) / t74[m]) *
         tanhf(bc[i_1] + (gc[i_1] * dc_1[m * 16 + i_1]) / t87[m]);
-  }
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) h_out[m * 16 + i_1] = h_next[m * 16 + i_1];
+      h_next[m * 16 + i_1] = h;
+      h_out[m * 16 + i_1] = h;
+    }
   }
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 16; i++) h_seq[b * 16 + i] = h_next[b * 16 + i];

@@ -34,12 +34,8 @@ export const spec = {
     { name: "c", shape: [16], size: 16 },
   ],
   workspace: [
-    { size: 16, rows: "TB", kernel: "forward" },
-    { size: 16, rows: "TB", kernel: "forward" },
-    { size: 16, rows: "TB", kernel: "forward" },
-    { size: 16, rows: "TB", kernel: "forward" },
-    { size: 512, rows: "one" },
     { size: 64, rows: "TB", kernel: "forward" },
+    { size: 512, rows: "one" },
     { size: 1024, rows: "one" },
     { size: 64, rows: "B" },
     { size: 16, rows: "B", kernel: "backward" },
@@ -82,14 +78,10 @@ function forward(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const Wf_x = WS[0]!;
-  const Wi_x = WS[1]!;
-  const Wg_x = WS[2]!;
-  const Wo_x = WS[3]!;
-  const t18 = WS[4]!;
-  const t19 = WS[5]!;
-  const t21 = WS[6]!;
-  const t22 = WS[7]!;
+  const t19 = WS[0]!;
+  const t18 = WS[1]!;
+  const t21 = WS[2]!;
+  const t22 = WS[3]!;
   const [Wf, Uf, pf, bf, Wi, Ui, pi, bi, Wg, Ug, bg, Wo, Uo, po, bo] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
@@ -105,75 +97,39 @@ function forward(
   t21.set(Uo, 768);
   // Everything that does not depend on a state, for all T·B steps at once.
   mm.nt(T * B, 64, 8, x, 0, 8, t18, 0, t19, 0, 64, 0); // t19[m] = t18 · x[m], for all T * B rows
-  for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) Wf_x[m * 16 + i_1] = t19[m * 64 + i_1];
-  }
-  for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) Wi_x[m * 16 + i_1] = t19[m * 64 + 16 + i_1];
-  }
-  for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) Wg_x[m * 16 + i_1] = t19[m * 64 + 32 + i_1];
-  }
-  for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) Wo_x[m * 16 + i_1] = t19[m * 64 + 48 + i_1];
-  }
   for (let t = 0; t < T; t++) {
     mm.nt(B, 64, 16, h_seq, t * B * 16, 16, t21, 0, t22, 0, 64, 0); // t22[m] = t21 · h_seq[m], for each of B rows
     for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        f_tape[(t * B + m_1) * 16 + i_1] = sigmoidf(
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const f = sigmoidf(
           bf[i_1] +
-            (Wf_x[(t * B + m_1) * 16 + i_1] +
+            (t19[(t * B + m_1) * 64 + i_1] +
               t22[m_1 * 64 + i_1] +
               pf[i_1] * c_seq[(t * B + m_1) * 16 + i_1]),
         );
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        i_tape[(t * B + m_1) * 16 + i_1] = sigmoidf(
+        f_tape[(t * B + m_1) * 16 + i_1] = f;
+        const i_2 = sigmoidf(
           bi[i_1] +
-            (Wi_x[(t * B + m_1) * 16 + i_1] +
+            (t19[(t * B + m_1) * 64 + 16 + i_1] +
               t22[m_1 * 64 + 16 + i_1] +
               pi[i_1] * c_seq[(t * B + m_1) * 16 + i_1]),
         );
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        g_tape[(t * B + m_1) * 16 + i_1] = tanhf(
-          bg[i_1] + (Wg_x[(t * B + m_1) * 16 + i_1] + t22[m_1 * 64 + 32 + i_1]),
+        i_tape[(t * B + m_1) * 16 + i_1] = i_2;
+        const g = tanhf(bg[i_1] + (t19[(t * B + m_1) * 64 + 32 + i_1] + t22[m_1 * 64 + 32 + i_1]));
+        g_tape[(t * B + m_1) * 16 + i_1] = g;
+        const c = c_seq[(t * B + m_1) * 16 + i_1] * f + i_2 * g;
+        c_seq[((t + 1) * B + m_1) * 16 + i_1] = c;
+        c_out[(t * B + m_1) * 16 + i_1] = c;
+        const o = sigmoidf(
+          bo[i_1] + (t19[(t * B + m_1) * 64 + 48 + i_1] + t22[m_1 * 64 + 48 + i_1] + po[i_1] * c),
         );
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        c_seq[((t + 1) * B + m_1) * 16 + i_1] =
-          c_seq[(t * B + m_1) * 16 + i_1] * f_tape[(t * B + m_1) * 16 + i_1] +
-          i_tape[(t * B + m_1) * 16 + i_1] * g_tape[(t * B + m_1) * 16 + i_1];
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        c_out[(t * B + m_1) * 16 + i_1] = c_seq[((t + 1) * B + m_1) * 16 + i_1];
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        o_tape[(t * B + m_1) * 16 + i_1] = sigmoidf(
-          bo[i_1] +
-            (Wo_x[(t * B + m_1) * 16 + i_1] +
-              t22[m_1 * 64 + 48 + i_1] +
-              po[i_1] * c_seq[((t + 1) * B + m_1) * 16 + i_1]),
-        );
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        tanh_c_tape[(t * B + m_1) * 16 + i_1] = tanhf(c_seq[((t + 1) * B + m_1) * 16 + i_1]);
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        h_seq[((t + 1) * B + m_1) * 16 + i_1] =
-          o_tape[(t * B + m_1) * 16 + i_1] * tanh_c_tape[(t * B + m_1) * 16 + i_1];
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        h_out[(t * B + m_1) * 16 + i_1] = h_seq[((t + 1) * B + m_1) * 16 + i_1];
+        o_tape[(t * B + m_1) * 16 + i_1] = o;
+        const tanh_c = tanhf(c);
+        tanh_c_tape[(t * B + m_1) * 16 + i_1] = tanh_c;
+        const h = o * tanh_c;
+        h_seq[((t + 1) * B + m_1) * 16 + i_1] = h;
+        h_out[(t * B + m_1) * 16 + i_1] = h;
+      }
     }
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
@@ -207,19 +163,19 @@ function backward(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const t55 = WS[8]!;
-  const dh_in = WS[9]!;
-  const t56 = WS[10]!;
-  const dc_in = WS[11]!;
-  const dUo_h_prev = WS[12]!;
-  const dUg_h_prev = WS[13]!;
-  const dUi_h_prev = WS[14]!;
-  const dUf_h_prev = WS[15]!;
-  const t100 = WS[16]!;
-  const dh = WS[17]!;
-  const dc = WS[18]!;
-  const t99 = WS[19]!;
-  const t102 = WS[20]!;
+  const t55 = WS[4]!;
+  const dh_in = WS[5]!;
+  const t56 = WS[6]!;
+  const dc_in = WS[7]!;
+  const dUo_h_prev = WS[8]!;
+  const dUg_h_prev = WS[9]!;
+  const dUi_h_prev = WS[10]!;
+  const dUf_h_prev = WS[11]!;
+  const t100 = WS[12]!;
+  const dh = WS[13]!;
+  const dc = WS[14]!;
+  const t99 = WS[15]!;
+  const t102 = WS[16]!;
   const [Wf, Uf, pf, bf, Wi, Ui, pi, bi, Wg, Ug, bg, Wo, Uo, po, bo] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
@@ -247,57 +203,41 @@ function backward(
       for (let i = 0; i < 16; i++) t56[b * 16 + i] = padded ? 0 : dc_carry[b * 16 + i];
     }
     for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dh[m * 16 + i_1] = dh_out[(t * B + m) * 16 + i_1] + t55[m * 16 + i_1];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dUo_h_prev[(t * B + m) * 16 + i_1] =
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const dh_1 = dh_out[(t * B + m) * 16 + i_1] + t55[m * 16 + i_1];
+        dh[m * 16 + i_1] = dh_1;
+        const dUo_h_prev_1 =
           tanh_c_tape[(t * B + m) * 16 + i_1] *
-          dh[m * 16 + i_1] *
+          dh_1 *
           (o_tape[(t * B + m) * 16 + i_1] * (1 - o_tape[(t * B + m) * 16 + i_1]));
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dc[m * 16 + i_1] =
-          po[i_1] * dUo_h_prev[(t * B + m) * 16 + i_1] +
+        dUo_h_prev[(t * B + m) * 16 + i_1] = dUo_h_prev_1;
+        const dc_1 =
+          po[i_1] * dUo_h_prev_1 +
           (o_tape[(t * B + m) * 16 + i_1] *
-            dh[m * 16 + i_1] *
+            dh_1 *
             (1 - tanh_c_tape[(t * B + m) * 16 + i_1] * tanh_c_tape[(t * B + m) * 16 + i_1]) +
             (dc_out[(t * B + m) * 16 + i_1] + t56[m * 16 + i_1]));
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dc_carry[m * 16 + i_1] = f_tape[(t * B + m) * 16 + i_1] * dc[m * 16 + i_1];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dUg_h_prev[(t * B + m) * 16 + i_1] =
+        dc[m * 16 + i_1] = dc_1;
+        const v77 = f_tape[(t * B + m) * 16 + i_1] * dc_1;
+        dc_carry[m * 16 + i_1] = v77;
+        const dUg_h_prev_1 =
           i_tape[(t * B + m) * 16 + i_1] *
-          dc[m * 16 + i_1] *
+          dc_1 *
           (1 - g_tape[(t * B + m) * 16 + i_1] * g_tape[(t * B + m) * 16 + i_1]);
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dUi_h_prev[(t * B + m) * 16 + i_1] =
+        dUg_h_prev[(t * B + m) * 16 + i_1] = dUg_h_prev_1;
+        const dUi_h_prev_1 =
           g_tape[(t * B + m) * 16 + i_1] *
-          dc[m * 16 + i_1] *
+          dc_1 *
           (i_tape[(t * B + m) * 16 + i_1] * (1 - i_tape[(t * B + m) * 16 + i_1]));
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dc_carry[m * 16 + i_1] += pi[i_1] * dUi_h_prev[(t * B + m) * 16 + i_1];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dUf_h_prev[(t * B + m) * 16 + i_1] =
+        dUi_h_prev[(t * B + m) * 16 + i_1] = dUi_h_prev_1;
+        dc_carry[m * 16 + i_1] += pi[i_1] * dUi_h_prev_1;
+        const dUf_h_prev_1 =
           c_seq[(t * B + m) * 16 + i_1] *
-          dc[m * 16 + i_1] *
+          dc_1 *
           (f_tape[(t * B + m) * 16 + i_1] * (1 - f_tape[(t * B + m) * 16 + i_1]));
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dc_carry[m * 16 + i_1] += pf[i_1] * dUf_h_prev[(t * B + m) * 16 + i_1];
+        dUf_h_prev[(t * B + m) * 16 + i_1] = dUf_h_prev_1;
+        dc_carry[m * 16 + i_1] += pf[i_1] * dUf_h_prev_1;
+      }
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
@@ -321,20 +261,13 @@ function backward(
   }
   // Param and input gradients, for all T·B steps at once.
   for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dbf[i_1] += dUf_h_prev[m_1 * 16 + i_1];
-  }
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dbi[i_1] += dUi_h_prev[m_1 * 16 + i_1];
-  }
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dbg[i_1] += dUg_h_prev[m_1 * 16 + i_1];
-  }
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dbo[i_1] += dUo_h_prev[m_1 * 16 + i_1];
-  }
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++)
+    for (let i_1 = 0; i_1 < 16; i_1++) {
+      dbf[i_1] += dUf_h_prev[m_1 * 16 + i_1];
+      dbi[i_1] += dUi_h_prev[m_1 * 16 + i_1];
+      dbg[i_1] += dUg_h_prev[m_1 * 16 + i_1];
+      dbo[i_1] += dUo_h_prev[m_1 * 16 + i_1];
       dpo[i_1] += c_seq[(B + m_1) * 16 + i_1] * dUo_h_prev[m_1 * 16 + i_1];
+    }
   }
   mm.tn(T * B, 16, 16, dUo_h_prev, 0, 16, h_seq, 0, 16, dUo, 0, 1); // dUo += Σ_m dUo_h_prev[m] ⊗ h_seq[m], for all T * B rows
   mm.tn(T * B, 16, 8, dUo_h_prev, 0, 16, x, 0, 8, dWo, 0, 1); // dWo += Σ_m dUo_h_prev[m] ⊗ x[m], for all T * B rows
@@ -365,12 +298,12 @@ function step(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const h_next = WS[21]!;
-  const c_next = WS[22]!;
-  const t18 = WS[4]!;
-  const t19_1 = WS[23]!;
-  const t21 = WS[6]!;
-  const t22 = WS[7]!;
+  const h_next = WS[17]!;
+  const c_next = WS[18]!;
+  const t18 = WS[1]!;
+  const t19_1 = WS[19]!;
+  const t21 = WS[2]!;
+  const t22 = WS[3]!;
   const [Wf, Uf, pf, bf, Wi, Ui, pi, bi, Wg, Ug, bg, Wo, Uo, po, bo] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
@@ -386,8 +319,8 @@ function step(
   mm.nt(B, 64, 8, x, 0, 8, t18, 0, t19_1, 0, 64, 0); // t19_1[m] = t18 · x[m], for each of B rows
   mm.nt(B, 64, 16, h_seq, 0, 16, t21, 0, t22, 0, 64, 0); // t22[m] = t21 · h_seq[m], for each of B rows
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      c_next[m * 16 + i_1] =
+    for (let i_1 = 0; i_1 < 16; i_1++) {
+      const c =
         c_seq[m * 16 + i_1] *
           sigmoidf(
             bf[i_1] + (t19_1[m * 64 + i_1] + t22[m * 64 + i_1] + pf[i_1] * c_seq[m * 16 + i_1]),
@@ -397,20 +330,14 @@ function step(
             (t19_1[m * 64 + 16 + i_1] + t22[m * 64 + 16 + i_1] + pi[i_1] * c_seq[m * 16 + i_1]),
         ) *
           tanhf(bg[i_1] + (t19_1[m * 64 + 32 + i_1] + t22[m * 64 + 32 + i_1]));
-  }
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) c_out[m * 16 + i_1] = c_next[m * 16 + i_1];
-  }
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      h_next[m * 16 + i_1] =
-        sigmoidf(
-          bo[i_1] +
-            (t19_1[m * 64 + 48 + i_1] + t22[m * 64 + 48 + i_1] + po[i_1] * c_next[m * 16 + i_1]),
-        ) * tanhf(c_next[m * 16 + i_1]);
-  }
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) h_out[m * 16 + i_1] = h_next[m * 16 + i_1];
+      c_next[m * 16 + i_1] = c;
+      c_out[m * 16 + i_1] = c;
+      const h =
+        sigmoidf(bo[i_1] + (t19_1[m * 64 + 48 + i_1] + t22[m * 64 + 48 + i_1] + po[i_1] * c)) *
+        tanhf(c);
+      h_next[m * 16 + i_1] = h;
+      h_out[m * 16 + i_1] = h;
+    }
   }
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 16; i++) h_seq[b * 16 + i] = h_next[b * 16 + i];

@@ -59,13 +59,12 @@ function forward(
     }
     mm.nt(B, 16, 16, h_seq, t * B * 16, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
     for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        v10_tape[(t * B + m_1) * 16 + i_1] =
-          b[i_1] + (Wx_x[(t * B + m_1) * 16 + i_1] + Wh_h_prev[m_1 * 16 + i_1]);
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        h_seq[((t + 1) * B + m_1) * 16 + i_1] = Math.max(v10_tape[(t * B + m_1) * 16 + i_1], 0);
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const v10 = b[i_1] + (Wx_x[(t * B + m_1) * 16 + i_1] + Wh_h_prev[m_1 * 16 + i_1]);
+        v10_tape[(t * B + m_1) * 16 + i_1] = v10;
+        const h = Math.max(v10, 0);
+        h_seq[((t + 1) * B + m_1) * 16 + i_1] = h;
+      }
     }
     mm.nt(B, 4, 16, h_seq, (t + 1) * B * 16, 16, Wy, 0, y_out, t * B * 4, 4, 1); // y_out[m] += Wy · h_seq[m], for each of B rows
     if (M !== undefined) {
@@ -119,9 +118,11 @@ function backward(
     }
     mm.nn(B, 4, 16, dy_out, t * B * 4, 4, Wy, 0, t17, 0, 16, 0); // t17[m] = Wyᵀ · dy_out[m], for each of B rows
     for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dWh_h_prev[(t * B + m) * 16 + i_1] =
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const dWh_h_prev_1 =
           (t15[m * 16 + i_1] + t17[m * 16 + i_1]) * (v10_tape[(t * B + m) * 16 + i_1] > 0 ? 1 : 0);
+        dWh_h_prev[(t * B + m) * 16 + i_1] = dWh_h_prev_1;
+      }
     }
     mm.nn(B, 16, 16, dWh_h_prev, t * B * 16, 16, Wh, 0, dh_carry, 0, 16, 0); // dh_carry[m] = Whᵀ · dWh_h_prev[m], for each of B rows
     if (M !== undefined) {
@@ -168,8 +169,10 @@ function step(
   mm.nt(B, 16, 8, x, 0, 8, Wx, 0, Wx_x_1, 0, 16, 0); // Wx_x_1[m] = Wx · x[m], for each of B rows
   mm.nt(B, 16, 16, h_seq, 0, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      h_next[m * 16 + i_1] = Math.max(b[i_1] + (Wx_x_1[m * 16 + i_1] + Wh_h_prev[m * 16 + i_1]), 0);
+    for (let i_1 = 0; i_1 < 16; i_1++) {
+      const h = Math.max(b[i_1] + (Wx_x_1[m * 16 + i_1] + Wh_h_prev[m * 16 + i_1]), 0);
+      h_next[m * 16 + i_1] = h;
+    }
   }
   mm.nt(B, 4, 16, h_next, 0, 16, Wy, 0, y_out, 0, 4, 1); // y_out[m] += Wy · h_next[m], for each of B rows
   for (let b_1 = 0; b_1 < B; b_1++) {

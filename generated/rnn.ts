@@ -52,14 +52,11 @@ function forward(
   for (let t = 0; t < T; t++) {
     mm.nt(B, 16, 16, h_seq, t * B * 16, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
     for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        h_seq[((t + 1) * B + m_1) * 16 + i_1] = tanhf(
-          b[i_1] + (Wx_x[(t * B + m_1) * 16 + i_1] + Wh_h_prev[m_1 * 16 + i_1]),
-        );
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        h_out[(t * B + m_1) * 16 + i_1] = h_seq[((t + 1) * B + m_1) * 16 + i_1];
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const h = tanhf(b[i_1] + (Wx_x[(t * B + m_1) * 16 + i_1] + Wh_h_prev[m_1 * 16 + i_1]));
+        h_seq[((t + 1) * B + m_1) * 16 + i_1] = h;
+        h_out[(t * B + m_1) * 16 + i_1] = h;
+      }
     }
     if (M !== undefined) {
       for (let b_1 = 0; b_1 < B; b_1++) {
@@ -109,10 +106,12 @@ function backward(
       for (let i = 0; i < 16; i++) t11[b_1 * 16 + i] = padded ? 0 : dh_carry[b_1 * 16 + i];
     }
     for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dWh_h_prev[(t * B + m) * 16 + i_1] =
+      for (let i_1 = 0; i_1 < 16; i_1++) {
+        const dWh_h_prev_1 =
           (dh_out[(t * B + m) * 16 + i_1] + t11[m * 16 + i_1]) *
           (1 - h_seq[((t + 1) * B + m) * 16 + i_1] * h_seq[((t + 1) * B + m) * 16 + i_1]);
+        dWh_h_prev[(t * B + m) * 16 + i_1] = dWh_h_prev_1;
+      }
     }
     mm.nn(B, 16, 16, dWh_h_prev, t * B * 16, 16, Wh, 0, dh_carry, 0, 16, 0); // dh_carry[m] = Whᵀ · dWh_h_prev[m], for each of B rows
     if (M !== undefined) {
@@ -152,11 +151,11 @@ function step(
   mm.nt(B, 16, 8, x, 0, 8, Wx, 0, Wx_x_1, 0, 16, 0); // Wx_x_1[m] = Wx · x[m], for each of B rows
   mm.nt(B, 16, 16, h_seq, 0, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
   for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      h_next[m * 16 + i_1] = tanhf(b[i_1] + (Wx_x_1[m * 16 + i_1] + Wh_h_prev[m * 16 + i_1]));
-  }
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) h_out[m * 16 + i_1] = h_next[m * 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) {
+      const h = tanhf(b[i_1] + (Wx_x_1[m * 16 + i_1] + Wh_h_prev[m * 16 + i_1]));
+      h_next[m * 16 + i_1] = h;
+      h_out[m * 16 + i_1] = h;
+    }
   }
   for (let b_1 = 0; b_1 < B; b_1++) {
     for (let i = 0; i < 16; i++) h_seq[b_1 * 16 + i] = h_next[b_1 * 16 + i];

@@ -82,6 +82,20 @@ export function strided(slot: Slot, size: number): Strided {
   return { array: slot.array, base, stride };
 }
 
+/**
+ * Statements for element `i` of row m of an element loop; `values` holds the locals earlier
+ * statements of the loop left for values they computed (read them instead of their arrays).
+ */
+type ElementStatement = (i: string, values: Map<NodeId, string>, names: Names) => string[];
+
+/** `places` with the values held in locals read from there. */
+function withValues(places: ReadonlyMap<NodeId, Place>, values: ReadonlyMap<NodeId, string>): ReadonlyMap<NodeId, Place> {
+  if (values.size === 0) return places;
+  const out = new Map(places);
+  for (const [id, name] of values) out.set(id, { kind: "scalar", name });
+  return out;
+}
+
 export interface PhaseCode {
   /** Row-independent work, to run once before any phase. */
   readonly prologue: string[];
@@ -128,16 +142,68 @@ export class StepBody {
     const body: string[] = [];
     const copiesAfter = new Map<NodeId, Term[]>();
     for (const t of terms) if (!direct.has(t)) copiesAfter.set(t.node, [...(copiesAfter.get(t.node) ?? []), t]);
+    // Per-row element loops of one size that follow each other become one loop: each element's
+    // statements read only that element (or a row's scalar computed before the loop), so they
+    // can run in one pass — the gates of a step in one loop, as one would write them by hand.
+    let group: { size: number; statements: ElementStatement[] } | null = null;
+    const flush = () => {
+      if (group) body.push(...this.elementLoop(group.size, group.statements));
+      group = null;
+    };
+    const emitItem = (item: string[] | { size: number; statement: ElementStatement }) => {
+      if (Array.isArray(item)) return flush(), void body.push(...item);
+      if (group && group.size !== item.size) flush();
+      (group ??= { size: item.size, statements: [] }).statements.push(item.statement);
+    };
     for (const [node, copies] of copiesAfter)
-      if (this.provided.has(node)) for (const c of copies) body.push(...this.copy(node, c.slot, c.mode, places));
+      if (this.provided.has(node)) for (const c of copies) emitItem(this.copy(node, c.slot, c.mode, places));
     for (const id of needed) {
       if (this.provided.has(id)) continue;
       const place = places.get(id)!;
       const computed = place.kind === "scalar" || (place.kind === "array" && !place.view);
-      if (computed) (this.varying.has(id) ? body : prologue).push(...this.compute(id, place, places));
-      for (const c of copiesAfter.get(id) ?? []) body.push(...this.copy(id, c.slot, c.mode, places));
+      if (computed && !this.varying.has(id)) prologue.push(...this.compute(id, place, places));
+      else if (computed) emitItem(this.elementStatement(id, place, places) ?? this.compute(id, place, places));
+      for (const c of copiesAfter.get(id) ?? []) emitItem(this.copy(id, c.slot, c.mode, places));
     }
+    flush();
     return { prologue, body };
+  }
+
+  /** One loop over this phase's rows and `size` elements, running `statements` for each element. */
+  private elementLoop(size: number, statements: readonly ElementStatement[]): string[] {
+    const local = this.names.scope();
+    const i = local.fresh("i");
+    const m = this.m;
+    const values = new Map<NodeId, string>();
+    const lines = statements.flatMap((s) => s(i, values, local));
+    const inner = lines.length === 1
+      ? [`for (let ${i} = 0; ${i} < ${size}; ${i}++) ${lines[0]}`]
+      : [`for (let ${i} = 0; ${i} < ${size}; ${i}++) {`, ...lines, "}"];
+    return [`for (let ${m} = 0; ${m} < ${this.rowCount}; ${m}++) {`, ...inner, "}"];
+  }
+
+  /**
+   * A varying elementwise node stored in an array, as a statement for element i of row m. In a
+   * loop of several statements its value is also kept in a local, which later statements read
+   * instead of loading it back from the array.
+   */
+  private elementStatement(id: NodeId, place: Place, places: ReadonlyMap<NodeId, Place>) {
+    const node = this.graph.node(id);
+    const def = opDef(node.op);
+    if (def.kind !== "elementwise" || node.shape.length === 0 || place.kind !== "array") return null;
+    const size = sizeOf(node.shape);
+    const m = this.m;
+    const statement: ElementStatement = (i, values, names) => {
+      const known = withValues(places, values);
+      const args = node.args.map((a) => this.read(a, m, this.graph.shape(a).length === 0 ? "0" : i, known));
+      const value = def.expr!(args, node.attrs, this.scratch.precision);
+      const target = `${place.slot.array}[${at(place.slot, m, size, i)}]`;
+      if (place.mode !== "=") return [`${target} ${place.mode} ${value};`];
+      const name = names.fresh(this.graph.names.get(id) ?? `v${id}`);
+      values.set(id, name);
+      return [`const ${name} = ${value};`, `${target} = ${name};`];
+    };
+    return { size, statement };
   }
 
   /** Each sink's root, split into its terms where it is a sum used nowhere else. */
@@ -341,13 +407,14 @@ export class StepBody {
     };
   }
 
-  private copy(id: NodeId, slot: Slot, mode: Mode, places: ReadonlyMap<NodeId, Place>): string[] {
-    const local = this.names.scope();
-    const i = local.fresh("i");
+  /** Copies (or adds) a node's value into a sink: an element statement when it runs per row. */
+  private copy(id: NodeId, slot: Slot, mode: Mode, places: ReadonlyMap<NodeId, Place>): string[] | { size: number; statement: ElementStatement } {
     const size = sizeOf(this.graph.shape(id));
     const m = this.m;
-    const loop = `for (let ${i} = 0; ${i} < ${size}; ${i}++) ${slot.array}[${at(slot, m, size, i)}] ${mode} ${this.read(id, m, i, places)};`;
-    const perRow = this.varying.has(id) || slot.rowBase !== null;
-    return perRow ? [`for (let ${m} = 0; ${m} < ${this.rowCount}; ${m}++) {`, loop, "}"] : [loop];
+    const value = (i: string, values: ReadonlyMap<NodeId, string>) => this.read(id, m, i, withValues(places, values));
+    const statement: ElementStatement = (i, values) => [`${slot.array}[${at(slot, m, size, i)}] ${mode} ${value(i, values)};`];
+    if (this.varying.has(id) || slot.rowBase !== null) return { size, statement };
+    const i = this.names.scope().fresh("i");
+    return [`for (let ${i} = 0; ${i} < ${size}; ${i}++) ${statement(i, new Map(), this.names)[0]}`];
   }
 }

@@ -74,6 +74,8 @@ export function planKernels(ir: CellIR, optimize: boolean): KernelPlan {
     for (const id of computed) if (varying.has(id) && !onState.has(id)) hoisted.add(id);
     const recurrent = [...taped, ...forwardRoots].filter((id) => !hoisted.has(id));
     walk(ir, recurrent, (id) => {
+      // A slice of a hoisted value is read in place: the value it slices is what gets stored.
+      if (hoisted.has(id) && !taped.has(id) && opDef(ir.graph.node(id).op).viewOffset) return false;
       if (hoisted.has(id)) return taped.has(id) || hoistedStored.add(id), true;
       return isLeaf(ir, id);
     });
