@@ -239,6 +239,19 @@ describe("rnnc build", () => {
     }
   });
 
+  it("--products: calls into the runtime's products by default, the module's own tiled loops with inline", async () => {
+    const [runtime, inline] = [join(dir, "build-products-runtime"), join(dir, "build-products-inline")];
+    expect((await rnnc("build", LSTM, "--out", runtime)).code).toBe(0);
+    expect((await rnnc("build", LSTM, "--out", inline, "--products", "inline")).code).toBe(0);
+    const [a, b] = [readFileSync(join(runtime, "lstm.ts"), "utf8"), readFileSync(join(inline, "lstm.ts"), "utf8")];
+    expect(a).toMatch(/mm\.nt\(/);
+    expect(b).not.toMatch(/mm\.(nt|nn|tn)\(/);
+    expect(b).toMatch(/s00 \+= w0 \* v0;/);
+    const bad = await rnnc("build", LSTM, "--out", inline, "--products", "gpu");
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--products: expected runtime or inline, got 'gpu'/);
+  });
+
   it("a file with two cells gives two files", async () => {
     const two = temp("two.cell", `${readFileSync(RNN, "utf8")}\n${readFileSync(LSTM, "utf8")}`);
     const out = join(dir, "build-two");
