@@ -6,7 +6,7 @@
  * nest per stored node: over rows (batch entries or steps) outside, elements inside. Nodes that
  * are the same for every row (they depend on params only) go to a prologue run once per call.
  */
-import { opDef, type KernelWriter, type Precision, type RowWriter, type Strided } from "../ops/index.js";
+import { opDef, type KernelWriter, type RowWriter, type Strided } from "../ops/index.js";
 import { type Graph, type NodeId, sizeOf, walk } from "../ir/graph.js";
 import type { Names } from "./names.js";
 
@@ -54,8 +54,6 @@ export interface Scratch {
   buffer(node: NodeId | string, size: number, names: Names, rows: Rows): string;
   /** Whether matrix products are calls into the runtime's products (else loops in the module). */
   readonly products: boolean;
-  /** The precision of the kernels' arrays. */
-  readonly precision: Precision;
   /** A runtime product of this phase may stage `perRow` elements per row plus `fixed`. */
   stage(rows: Exclude<Rows, "one">, perRow: number, fixed: number): void;
 }
@@ -196,7 +194,7 @@ export class StepBody {
     const statement: ElementStatement = (i, values, names) => {
       const known = withValues(places, values);
       const args = node.args.map((a) => this.read(a, m, this.graph.shape(a).length === 0 ? "0" : i, known));
-      const value = def.expr!(args, node.attrs, this.scratch.precision);
+      const value = def.expr!(args, node.attrs);
       const target = `${place.slot.array}[${at(place.slot, m, size, i)}]`;
       if (place.mode !== "=") return [`${target} ${place.mode} ${value};`];
       const name = names.fresh(this.graph.names.get(id) ?? `v${id}`);
@@ -327,7 +325,7 @@ export class StepBody {
     if (place.kind === "scalar") return place.name;
     if (place.kind === "array") return `${place.slot.array}[${at(place.slot, m, size, el)}]`;
     const def = opDef(node.op);
-    return def.expr!(node.args.map((a) => this.read(a, m, el, places)), node.attrs, this.scratch.precision);
+    return def.expr!(node.args.map((a) => this.read(a, m, el, places)), node.attrs);
   }
 
   private compute(id: NodeId, place: Place, places: ReadonlyMap<NodeId, Place>): string[] {
@@ -364,7 +362,7 @@ export class StepBody {
         return [store(m, "0", this.read(id, m, "0", new Map([...places, [id, { kind: "inline" }]])))];
       }
       const i = local.fresh("i");
-      const expr = def.expr!(node.args.map((a) => this.read(a, m, this.graph.shape(a).length === 0 ? "0" : i, places)), node.attrs, this.scratch.precision);
+      const expr = def.expr!(node.args.map((a) => this.read(a, m, this.graph.shape(a).length === 0 ? "0" : i, places)), node.attrs);
       lines.push(size === 1 && node.shape.length === 0 ? store(m, "0", expr) : `for (let ${i} = 0; ${i} < ${size}; ${i}++) ${store(m, i, expr)}`);
     } else if (def.kind === "reduce") {
       const arg = node.args[0]!;

@@ -9,7 +9,6 @@ import type { CellIR } from "../ir/cell.js";
 import { type Graph, type NodeId, sizeOf } from "../ir/graph.js";
 import { StepBody, type Rows, type Scratch, type Slot } from "./body.js";
 import type { Names } from "./names.js";
-import type { Precision } from "../ops/index.js";
 import type { KernelPlan } from "./plan.js";
 
 export interface KernelTexts {
@@ -28,7 +27,6 @@ export interface Buffers {
   workspaceIndex(name: string): number | undefined;
   /** Whether matrix products are calls into the runtime's products. */
   readonly products: boolean;
-  readonly precision: Precision;
   /** A runtime product may stage `perRow` elements per row plus `fixed`. */
   stage(rows: Exclude<Rows, "one">, perRow: number, fixed: number): void;
 }
@@ -45,7 +43,6 @@ function tracking(buffers: Buffers, graph: Graph): KernelBuffers {
       return name;
     },
     products: buffers.products,
-    precision: buffers.precision,
     stage: (rows, perRow, fixed) => buffers.stage(rows, perRow, fixed),
     bind: () => [...used].map((name) => `const ${name} = WS[${buffers.workspaceIndex(name)}]!;`),
     used: () => [...used],

@@ -45,7 +45,6 @@ export function emitModule(ir: CellIR, plan: KernelPlan, options: EmitOptions, s
   const products = (options.products ?? "runtime") === "runtime";
   const kernels = emitKernels(ir, plan, names, {
     products,
-    precision: options.dtype,
     stage(rows, perRow, fixed) {
       staging[rows] = Math.max(staging[rows], perRow);
       staging.fixed = Math.max(staging.fixed, fixed);
@@ -67,11 +66,8 @@ export function emitModule(ir: CellIR, plan: KernelPlan, options: EmitOptions, s
     },
   }, step);
   const file = newFile();
-  // The helpers the kernels call (an op may offer several, one per precision).
   const helpers = new Set<string>();
-  const text = [kernels.forward, kernels.backward, kernels.step].join("\n");
-  for (const node of [...ir.graph.nodes, ...step.ir.graph.nodes])
-    for (const h of opDef(node.op).helpers ?? []) if (new RegExp(`\\b${h}\\(`, "u").test(text)) helpers.add(h);
+  for (const node of ir.graph.nodes) for (const h of opDef(node.op).helpers ?? []) helpers.add(h);
   file.addImportDeclaration({
     moduleSpecifier: options.runtime,
     namedImports: ["defineCell", ...[...helpers].sort(), "type Products", "type Real"],

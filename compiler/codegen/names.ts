@@ -11,7 +11,7 @@ const RESERVED = new Set(
   typeof var void while with yield let static implements interface package private protected public
   await async of arguments eval undefined NaN Infinity globalThis Math Number Object Array Float32Array
   Float64Array Uint8Array Error constructor prototype __proto__ toString valueOf hasOwnProperty
-  sigmoid softplus sigmoidf tanhf expf defineCell spec cell sizes default as from type readonly mm Products Real
+  sigmoid softplus defineCell spec cell sizes default as from type readonly mm Products Real
   T B P X S Y R M WS GY GS GP GX`.split(/\s+/),
 );
 

@@ -42,15 +42,15 @@ export const elementwiseOps: readonly OpDef[] = [
   ]),
   unary({ name: "neg", scalar: (a) => -a, expr: ([a]) => `(-${a})`, vjp: ({ graph, g }) => [graph.neg(g)] }),
   unary({
-    name: "sigmoid", syntax: ["σ", "sigmoid"], cost: 8, helpers: ["sigmoid", "sigmoidf"],
+    name: "sigmoid", syntax: ["σ", "sigmoid"], cost: 8, helpers: ["sigmoid"],
     scalar: (a) => 1 / (1 + Math.exp(-a)),
-    expr: ([a], _, p) => (p === "f32" ? `sigmoidf(${a})` : `sigmoid(${a})`),
+    expr: ([a]) => `sigmoid(${a})`,
     vjp: ({ graph, g, out }) => [graph.mul(g, graph.mul(out, graph.sub(graph.const(1), out)))],
   }),
   unary({
-    name: "tanh", syntax: ["tanh"], cost: 8, helpers: ["tanhf"],
+    name: "tanh", syntax: ["tanh"], cost: 8,
     scalar: Math.tanh,
-    expr: ([a], _, p) => (p === "f32" ? `tanhf(${a})` : `Math.tanh(${a})`),
+    expr: ([a]) => `Math.tanh(${a})`,
     vjp: ({ graph, g, out }) => [graph.mul(g, graph.sub(graph.const(1), graph.mul(out, out)))],
   }),
   unary({
@@ -61,9 +61,9 @@ export const elementwiseOps: readonly OpDef[] = [
     kink: Math.abs,
   }),
   unary({
-    name: "exp", syntax: ["exp"], cost: 8, helpers: ["expf"],
+    name: "exp", syntax: ["exp"], cost: 8,
     scalar: Math.exp,
-    expr: ([a], _, p) => (p === "f32" ? `expf(${a})` : `Math.exp(${a})`),
+    expr: ([a]) => `Math.exp(${a})`,
     vjp: ({ graph, g, out }) => [graph.mul(g, out)],
   }),
   unary({

@@ -4,7 +4,7 @@ import { elementwiseOps } from "./elementwise.js";
 import { structuralOps } from "./structural.js";
 import type { OpDef } from "./types.js";
 
-export type { OpDef, Precision, Tensor, KernelWriter, RowWriter, Strided, VjpContext } from "./types.js";
+export type { OpDef, Tensor, KernelWriter, RowWriter, Strided, VjpContext } from "./types.js";
 export { formatNumber } from "./elementwise.js";
 
 function leaf(name: string): OpDef {

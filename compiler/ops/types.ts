@@ -6,8 +6,6 @@
 import type { Shape } from "../ast.js";
 import type { Attrs, Graph, Node, NodeId } from "../ir/graph.js";
 
-export type Precision = "f32" | "f64";
-
 export interface Tensor {
   readonly shape: Shape;
   readonly data: Float64Array;
@@ -99,11 +97,8 @@ export interface OpDef {
   evaluate?(args: readonly Tensor[], attrs: Attrs, shape: Shape): Float64Array;
   /** Symbolic vector-Jacobian product: one adjoint per argument (null: zero). */
   vjp?(c: VjpContext): readonly (NodeId | null)[];
-  /**
-   * Elementwise and leaf ops: the emitted expression, given the arguments' expressions and the
-   * precision of the kernels (float32 kernels may call helpers exact to float32 only).
-   */
-  expr?(args: readonly string[], attrs: Attrs, precision: Precision): string;
+  /** Elementwise and leaf ops: the emitted expression, given the arguments' expressions. */
+  expr?(args: readonly string[], attrs: Attrs): string;
   /** Reductions: the emitted result from the accumulated sum `acc` over `n` elements. */
   finish?(acc: string, n: number): string;
   /** Structural ops: emit loops computing the result. */

@@ -1,6 +1,6 @@
 /** The runtime every emitted kernel module imports. */
 export { DataError, defineCell, record, take, type Kernels } from "./cell.js";
-export { expf, sigmoid, sigmoidf, softplus, tanhf } from "./math.js";
+export { sigmoid, softplus } from "./math.js";
 export { mulberry32 } from "./random.js";
 export { createArena, plainProducts, productsReady, simdAvailable, useSimd, type Arena, type Products } from "./products.js";
 export type * from "./types.js";

@@ -182,11 +182,13 @@ function wasmArena(module: WebAssembly.Module, precision: Precision): Arena {
     return start * E;
   };
 
-  /** An operand's address and row stride: in place, or a compact staged copy. */
-  const operand = (a: Real, off: number, stride: number, rows: number, width: number): [number, number] => {
+  /** An operand's address: in place, or a compact staged copy (numbers only: nothing allocated). */
+  const address = (a: Real, off: number, stride: number, rows: number, width: number): number => {
     const p = inside(a, off);
-    return p >= 0 ? [p, stride] : [stage(a, off, stride, rows, width), rows === 1 ? width : stride === width ? stride : width];
+    return p >= 0 ? p : stage(a, off, stride, rows, width);
   };
+  /** The row stride of an operand at its `address`: its own in place, its width when staged. */
+  const strideAt = (a: Real, stride: number, width: number): number => (inside(a, 0) >= 0 ? stride : width);
 
   /** Copies a staged result (compact rows of `width`) back into `a`. */
   const unstage = (p: number, a: Real, off: number, stride: number, rows: number, width: number) => {
@@ -197,8 +199,9 @@ function wasmArena(module: WebAssembly.Module, precision: Precision): Arena {
     (rows: number, N: number, K: number, A: Real, a0: number, as: number, W: Real, w0: number, Y: Real, y0: number, ys: number, acc: number, outWidth: number, aWidth: number) => {
       if (rows <= 0) return;
       top = stagingStart;
-      const [pa, sa] = operand(A, a0, as, rows, aWidth);
-      const [pw] = operand(W, w0, K, 1, N * K);
+      const pa = address(A, a0, as, rows, aWidth);
+      const sa = strideAt(A, as, aWidth);
+      const pw = address(W, w0, K, 1, N * K);
       const py = inside(Y, y0);
       if (py >= 0) return fn(rows, N, K, pa, sa, pw, py, ys, acc);
       const ps = acc ? stage(Y, y0, ys, rows, outWidth) : (top * E);
@@ -216,8 +219,10 @@ function wasmArena(module: WebAssembly.Module, precision: Precision): Arena {
       if (!acc) G.fill(0, g0, g0 + R * C);
       if (rows <= 0) return;
       top = stagingStart;
-      const [pa, sa] = operand(A, a0, as, rows, R);
-      const [pb, sb] = operand(B, b0, bs, rows, C);
+      const pa = address(A, a0, as, rows, R);
+      const pb = address(B, b0, bs, rows, C);
+      const sa = strideAt(A, as, R);
+      const sb = strideAt(B, bs, C);
       const pg = inside(G, g0);
       if (pg >= 0) return ex.tn(rows, R, C, pa, sa, pb, sb, pg);
       const ps = stage(G, g0, C, 1, R * C);
