@@ -104,4 +104,18 @@ describe("runtime products", () => {
     expect(starts).toEqual([0, 12, 12, 16, 8]);
     expect(end).toBe(20);
   });
+
+  it("a layout the WebAssembly memory cannot hold falls back to plain arrays and loops, and back", () => {
+    const arena = createArena("f32", { maxPages: 4 }); // 256 KiB
+    const small = arena.layout([{ length: 1000 }], 1000);
+    expect(arena.simd).toBe(true);
+    expect(small[0]!.length).toBe(1000);
+    const [W, x, y] = arena.layout([{ length: 300 * 300 }, { length: 300 }, { length: 300 }], 300 * 302);
+    expect(arena.simd).toBe(false);
+    W!.fill(1), x!.fill(2);
+    arena.products.nt(1, 300, 300, x!, 0, 300, W!, 0, y!, 0, 300, 0);
+    expect(y![0]).toBe(600);
+    arena.layout([{ length: 1000 }], 1000);
+    expect(arena.simd).toBe(true);
+  });
 });

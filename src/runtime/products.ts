@@ -131,9 +131,35 @@ export function useSimd(enabled: boolean): void {
 }
 
 /** An arena for a cell of this precision: WebAssembly when available and wanted, else plain. */
-export function createArena(precision: Precision, options: { simd?: boolean } = {}): Arena {
+export function createArena(precision: Precision, options: { simd?: boolean; maxPages?: number } = {}): Arena {
   const module = (options.simd ?? simdWanted) ? productsModule() : null;
-  return module ? wasmArena(module, precision) : plainArena(precision);
+  return module ? withFallback(wasmArena(module, precision, options.maxPages), plainArena(precision)) : plainArena(precision);
+}
+
+/**
+ * A WebAssembly arena that falls back to plain arrays and loops for a layout its memory cannot
+ * hold (WebAssembly memory ends at 4 GiB), and goes back to WebAssembly when a later one fits.
+ */
+function withFallback(wasm: Arena, plain: Arena): Arena {
+  let current = wasm;
+  return {
+    get products() {
+      return current.products;
+    },
+    get simd() {
+      return current.simd;
+    },
+    layout(buffers, staging) {
+      try {
+        current = wasm;
+        return wasm.layout(buffers, staging);
+      } catch (e) {
+        if (!(e instanceof RangeError)) throw e;
+        current = plain;
+        return plain.layout(buffers, staging);
+      }
+    },
+  };
 }
 
 const PAGE = 65536;
@@ -148,10 +174,10 @@ function copy(from: Real, i: number, to: Real, j: number, n: number): void {
 }
 const ALIGN = 16;
 
-function wasmArena(module: WebAssembly.Module, precision: Precision): Arena {
+function wasmArena(module: WebAssembly.Module, precision: Precision, maxPages?: number): Arena {
   const Arr = precision === "f32" ? Float32Array : Float64Array;
   const E = Arr.BYTES_PER_ELEMENT;
-  const memory = new WebAssembly.Memory({ initial: 1 });
+  const memory = new WebAssembly.Memory(maxPages === undefined ? { initial: 1 } : { initial: 1, maximum: maxPages });
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const fns = instance.exports as unknown as Record<string, Function>;
   const ex = {
