@@ -66,10 +66,10 @@ function forward(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const t15 = WS[0]!;
-  const t14 = WS[1]!;
-  const t11 = WS[2]!;
-  const t12 = WS[3]!;
+  const Uu_Ur_Uh_x = WS[0]!;
+  const Uu_Ur_Uh = WS[1]!;
+  const Wu_Wr = WS[2]!;
+  const Wu_Wr_h_prev = WS[3]!;
   const t25 = WS[4]!;
   const t26 = WS[5]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P;
@@ -77,21 +77,23 @@ function forward(
   const [h_seq] = S;
   const [h_out] = Y;
   const [u_tape, r_tape, h_tilde_tape] = R;
-  t14.set(Uu, 0);
-  t14.set(Ur, 128);
-  t14.set(Uh, 256);
-  t11.set(Wu, 0);
-  t11.set(Wr, 256);
+  Uu_Ur_Uh.set(Uu, 0);
+  Uu_Ur_Uh.set(Ur, 128);
+  Uu_Ur_Uh.set(Uh, 256);
+  Wu_Wr.set(Wu, 0);
+  Wu_Wr.set(Wr, 256);
   // Everything that does not depend on a state, for all T·B steps at once.
-  mm.nt(T * B, 48, 8, x, 0, 8, t14, 0, t15, 0, 48, 0); // t15[m] = t14 · x[m], for all T * B rows
+  mm.nt(T * B, 48, 8, x, 0, 8, Uu_Ur_Uh, 0, Uu_Ur_Uh_x, 0, 48, 0); // Uu_Ur_Uh_x[m] = Uu_Ur_Uh · x[m], for all T * B rows
   for (let t = 0; t < T; t++) {
-    mm.nt(B, 32, 16, h_seq, t * B * 16, 16, t11, 0, t12, 0, 32, 0); // t12[m] = t11 · h_seq[m], for each of B rows
+    mm.nt(B, 32, 16, h_seq, t * B * 16, 16, Wu_Wr, 0, Wu_Wr_h_prev, 0, 32, 0); // Wu_Wr_h_prev[m] = Wu_Wr · h_seq[m], for each of B rows
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++) {
-        const u = sigmoid(bu[i_1] + (t12[m_1 * 32 + i_1] + t15[(t * B + m_1) * 48 + i_1]));
+        const u = sigmoid(
+          bu[i_1] + (Wu_Wr_h_prev[m_1 * 32 + i_1] + Uu_Ur_Uh_x[(t * B + m_1) * 48 + i_1]),
+        );
         u_tape[(t * B + m_1) * 16 + i_1] = u;
         const r = sigmoid(
-          br[i_1] + (t12[m_1 * 32 + 16 + i_1] + t15[(t * B + m_1) * 48 + 16 + i_1]),
+          br[i_1] + (Wu_Wr_h_prev[m_1 * 32 + 16 + i_1] + Uu_Ur_Uh_x[(t * B + m_1) * 48 + 16 + i_1]),
         );
         r_tape[(t * B + m_1) * 16 + i_1] = r;
         const v25 = h_seq[(t * B + m_1) * 16 + i_1] * r;
@@ -102,7 +104,7 @@ function forward(
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++) {
         const h_tilde = Math.tanh(
-          bh[i_1] + (t26[m_1 * 16 + i_1] + t15[(t * B + m_1) * 48 + 32 + i_1]),
+          bh[i_1] + (t26[m_1 * 16 + i_1] + Uu_Ur_Uh_x[(t * B + m_1) * 48 + 32 + i_1]),
         );
         h_tilde_tape[(t * B + m_1) * 16 + i_1] = h_tilde;
         const h =
@@ -149,10 +151,10 @@ function backward(
   const t32 = WS[11]!;
   const dh = WS[12]!;
   const t48 = WS[13]!;
-  const t62 = WS[14]!;
+  const Wr_Wu = WS[14]!;
   const t63 = WS[15]!;
   const t25_1 = WS[16]!;
-  const t66 = WS[17]!;
+  const Uh_Ur_Uu = WS[17]!;
   const t67 = WS[18]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P;
   const [x] = X;
@@ -163,11 +165,11 @@ function backward(
   const [dh_carry] = GS;
   const [dWu, dUu, dbu, dWr, dUr, dbr, dWh, dUh, dbh] = GP;
   const [dx] = GX;
-  t62.set(Wr, 0);
-  t62.set(Wu, 256);
-  t66.set(Uh, 0);
-  t66.set(Ur, 128);
-  t66.set(Uu, 256);
+  Wr_Wu.set(Wr, 0);
+  Wr_Wu.set(Wu, 256);
+  Uh_Ur_Uu.set(Uh, 0);
+  Uh_Ur_Uu.set(Ur, 128);
+  Uh_Ur_Uu.set(Uu, 256);
   for (let t = T - 1; t >= 0; t--) {
     // Padded steps get no gradient; their state gradient passes through unchanged.
     for (let b = 0; b < B; b++) {
@@ -210,7 +212,7 @@ function backward(
       for (let i_1 = 0; i_1 < 16; i_1++) t63[m * 32 + i_1] = dUr_x[(t * B + m) * 16 + i_1];
       for (let i_2 = 0; i_2 < 16; i_2++) t63[m * 32 + 16 + i_2] = dUu_x[(t * B + m) * 16 + i_2];
     }
-    mm.nn(B, 32, 16, t63, 0, 32, t62, 0, dh_carry, 0, 16, 1); // dh_carry[m] += t62ᵀ · t63[m], for each of B rows
+    mm.nn(B, 32, 16, t63, 0, 32, Wr_Wu, 0, dh_carry, 0, 16, 1); // dh_carry[m] += Wr_Wuᵀ · t63[m], for each of B rows
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
         if (M[t * B + b] === 0) {
@@ -240,7 +242,7 @@ function backward(
     for (let i_2 = 0; i_2 < 16; i_2++) t67[m_1 * 48 + 16 + i_2] = dUr_x[m_1 * 16 + i_2];
     for (let i_3 = 0; i_3 < 16; i_3++) t67[m_1 * 48 + 32 + i_3] = dUu_x[m_1 * 16 + i_3];
   }
-  mm.nn(T * B, 48, 8, t67, 0, 48, t66, 0, dx, 0, 8, 0); // dx[m] = t66ᵀ · t67[m], for all T * B rows
+  mm.nn(T * B, 48, 8, t67, 0, 48, Uh_Ur_Uu, 0, dx, 0, 8, 0); // dx[m] = Uh_Ur_Uuᵀ · t67[m], for all T * B rows
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -254,10 +256,10 @@ function step(
   mm: Products,
 ): void {
   const h_next = WS[19]!;
-  const t11 = WS[2]!;
-  const t12 = WS[3]!;
-  const t14 = WS[1]!;
-  const t15_1 = WS[20]!;
+  const Wu_Wr = WS[2]!;
+  const Wu_Wr_h_prev = WS[3]!;
+  const Uu_Ur_Uh = WS[1]!;
+  const Uu_Ur_Uh_x_1 = WS[20]!;
   const u = WS[21]!;
   const t25 = WS[4]!;
   const t26 = WS[5]!;
@@ -265,20 +267,20 @@ function step(
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  t11.set(Wu, 0);
-  t11.set(Wr, 256);
-  t14.set(Uu, 0);
-  t14.set(Ur, 128);
-  t14.set(Uh, 256);
-  mm.nt(B, 32, 16, h_seq, 0, 16, t11, 0, t12, 0, 32, 0); // t12[m] = t11 · h_seq[m], for each of B rows
-  mm.nt(B, 48, 8, x, 0, 8, t14, 0, t15_1, 0, 48, 0); // t15_1[m] = t14 · x[m], for each of B rows
+  Wu_Wr.set(Wu, 0);
+  Wu_Wr.set(Wr, 256);
+  Uu_Ur_Uh.set(Uu, 0);
+  Uu_Ur_Uh.set(Ur, 128);
+  Uu_Ur_Uh.set(Uh, 256);
+  mm.nt(B, 32, 16, h_seq, 0, 16, Wu_Wr, 0, Wu_Wr_h_prev, 0, 32, 0); // Wu_Wr_h_prev[m] = Wu_Wr · h_seq[m], for each of B rows
+  mm.nt(B, 48, 8, x, 0, 8, Uu_Ur_Uh, 0, Uu_Ur_Uh_x_1, 0, 48, 0); // Uu_Ur_Uh_x_1[m] = Uu_Ur_Uh · x[m], for each of B rows
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++) {
-      const u_1 = sigmoid(bu[i_1] + (t12[m * 32 + i_1] + t15_1[m * 48 + i_1]));
+      const u_1 = sigmoid(bu[i_1] + (Wu_Wr_h_prev[m * 32 + i_1] + Uu_Ur_Uh_x_1[m * 48 + i_1]));
       u[m * 16 + i_1] = u_1;
       const v25 =
         h_seq[m * 16 + i_1] *
-        sigmoid(br[i_1] + (t12[m * 32 + 16 + i_1] + t15_1[m * 48 + 16 + i_1]));
+        sigmoid(br[i_1] + (Wu_Wr_h_prev[m * 32 + 16 + i_1] + Uu_Ur_Uh_x_1[m * 48 + 16 + i_1]));
       t25[m * 16 + i_1] = v25;
     }
   }
@@ -287,7 +289,8 @@ function step(
     for (let i_1 = 0; i_1 < 16; i_1++) {
       const h =
         h_seq[m * 16 + i_1] * (1 - u[m * 16 + i_1]) +
-        u[m * 16 + i_1] * Math.tanh(bh[i_1] + (t26[m * 16 + i_1] + t15_1[m * 48 + 32 + i_1]));
+        u[m * 16 + i_1] *
+          Math.tanh(bh[i_1] + (t26[m * 16 + i_1] + Uu_Ur_Uh_x_1[m * 48 + 32 + i_1]));
       h_next[m * 16 + i_1] = h;
       h_out[m * 16 + i_1] = h;
     }

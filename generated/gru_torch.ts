@@ -73,21 +73,21 @@ function forward(
   const t17 = WS[0]!;
   const t25 = WS[1]!;
   const t31 = WS[2]!;
-  const t14 = WS[3]!;
-  const t15 = WS[4]!;
-  const t18 = WS[5]!;
-  const t19 = WS[6]!;
+  const W_ir_W_iz_W_in = WS[3]!;
+  const W_ir_W_iz_W_in_x = WS[4]!;
+  const W_hr_W_hz_W_hn = WS[5]!;
+  const W_hr_W_hz_W_hn_h_prev = WS[6]!;
   const [W_ir, W_hr, b_ir, b_hr, W_iz, W_hz, b_iz, b_hz, W_in, W_hn, b_in, b_hn] = P;
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
   const [r_tape, z_tape, v33_tape, n_tape] = R;
-  t14.set(W_ir, 0);
-  t14.set(W_iz, 128);
-  t14.set(W_in, 256);
-  t18.set(W_hr, 0);
-  t18.set(W_hz, 256);
-  t18.set(W_hn, 512);
+  W_ir_W_iz_W_in.set(W_ir, 0);
+  W_ir_W_iz_W_in.set(W_iz, 128);
+  W_ir_W_iz_W_in.set(W_in, 256);
+  W_hr_W_hz_W_hn.set(W_hr, 0);
+  W_hr_W_hz_W_hn.set(W_hz, 256);
+  W_hr_W_hz_W_hn.set(W_hn, 512);
   // Everything that does not depend on a state, for all T·B steps at once.
   for (let m = 0; m < T * B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++) {
@@ -96,25 +96,29 @@ function forward(
       t31[m * 16 + i_1] = b_in[i_1];
     }
   }
-  mm.nt(T * B, 48, 8, x, 0, 8, t14, 0, t15, 0, 48, 0); // t15[m] = t14 · x[m], for all T * B rows
+  mm.nt(T * B, 48, 8, x, 0, 8, W_ir_W_iz_W_in, 0, W_ir_W_iz_W_in_x, 0, 48, 0); // W_ir_W_iz_W_in_x[m] = W_ir_W_iz_W_in · x[m], for all T * B rows
   for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) t17[m * 16 + i_1] += t15[m * 48 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) t17[m * 16 + i_1] += W_ir_W_iz_W_in_x[m * 48 + i_1];
   }
   for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) t25[m * 16 + i_1] += t15[m * 48 + 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) t25[m * 16 + i_1] += W_ir_W_iz_W_in_x[m * 48 + 16 + i_1];
   }
   for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) t31[m * 16 + i_1] += t15[m * 48 + 32 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) t31[m * 16 + i_1] += W_ir_W_iz_W_in_x[m * 48 + 32 + i_1];
   }
   for (let t = 0; t < T; t++) {
-    mm.nt(B, 48, 16, h_seq, t * B * 16, 16, t18, 0, t19, 0, 48, 0); // t19[m] = t18 · h_seq[m], for each of B rows
+    mm.nt(B, 48, 16, h_seq, t * B * 16, 16, W_hr_W_hz_W_hn, 0, W_hr_W_hz_W_hn_h_prev, 0, 48, 0); // W_hr_W_hz_W_hn_h_prev[m] = W_hr_W_hz_W_hn · h_seq[m], for each of B rows
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++) {
-        const r = sigmoid(b_hr[i_1] + (t17[(t * B + m_1) * 16 + i_1] + t19[m_1 * 48 + i_1]));
+        const r = sigmoid(
+          b_hr[i_1] + (t17[(t * B + m_1) * 16 + i_1] + W_hr_W_hz_W_hn_h_prev[m_1 * 48 + i_1]),
+        );
         r_tape[(t * B + m_1) * 16 + i_1] = r;
-        const z = sigmoid(b_hz[i_1] + (t25[(t * B + m_1) * 16 + i_1] + t19[m_1 * 48 + 16 + i_1]));
+        const z = sigmoid(
+          b_hz[i_1] + (t25[(t * B + m_1) * 16 + i_1] + W_hr_W_hz_W_hn_h_prev[m_1 * 48 + 16 + i_1]),
+        );
         z_tape[(t * B + m_1) * 16 + i_1] = z;
-        const v33 = b_hn[i_1] + t19[m_1 * 48 + 32 + i_1];
+        const v33 = b_hn[i_1] + W_hr_W_hz_W_hn_h_prev[m_1 * 48 + 32 + i_1];
         v33_tape[(t * B + m_1) * 16 + i_1] = v33;
         const n = Math.tanh(t31[(t * B + m_1) * 16 + i_1] + r * v33);
         n_tape[(t * B + m_1) * 16 + i_1] = n;
@@ -160,9 +164,9 @@ function backward(
   const dW_hr_h_prev = WS[12]!;
   const t38 = WS[13]!;
   const dh = WS[14]!;
-  const t66 = WS[15]!;
+  const W_hn_W_hz_W_hr = WS[15]!;
   const t67 = WS[16]!;
-  const t70 = WS[17]!;
+  const W_in_W_iz_W_ir = WS[17]!;
   const t71 = WS[18]!;
   const [W_ir, W_hr, b_ir, b_hr, W_iz, W_hz, b_iz, b_hz, W_in, W_hn, b_in, b_hn] = P;
   const [x] = X;
@@ -173,12 +177,12 @@ function backward(
   const [dh_carry] = GS;
   const [dW_ir, dW_hr, db_ir, db_hr, dW_iz, dW_hz, db_iz, db_hz, dW_in, dW_hn, db_in, db_hn] = GP;
   const [dx] = GX;
-  t66.set(W_hn, 0);
-  t66.set(W_hz, 256);
-  t66.set(W_hr, 512);
-  t70.set(W_in, 0);
-  t70.set(W_iz, 128);
-  t70.set(W_ir, 256);
+  W_hn_W_hz_W_hr.set(W_hn, 0);
+  W_hn_W_hz_W_hr.set(W_hz, 256);
+  W_hn_W_hz_W_hr.set(W_hr, 512);
+  W_in_W_iz_W_ir.set(W_in, 0);
+  W_in_W_iz_W_ir.set(W_iz, 128);
+  W_in_W_iz_W_ir.set(W_ir, 256);
   for (let t = T - 1; t >= 0; t--) {
     // Padded steps get no gradient; their state gradient passes through unchanged.
     for (let b = 0; b < B; b++) {
@@ -217,7 +221,7 @@ function backward(
       for (let i_3 = 0; i_3 < 16; i_3++)
         t67[m * 48 + 32 + i_3] = dW_hr_h_prev[(t * B + m) * 16 + i_3];
     }
-    mm.nn(B, 48, 16, t67, 0, 48, t66, 0, dh_carry, 0, 16, 1); // dh_carry[m] += t66ᵀ · t67[m], for each of B rows
+    mm.nn(B, 48, 16, t67, 0, 48, W_hn_W_hz_W_hr, 0, dh_carry, 0, 16, 1); // dh_carry[m] += W_hn_W_hz_W_hrᵀ · t67[m], for each of B rows
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
         if (M[t * B + b] === 0) {
@@ -248,7 +252,7 @@ function backward(
     for (let i_2 = 0; i_2 < 16; i_2++) t71[m_1 * 48 + 16 + i_2] = dW_hz_h_prev[m_1 * 16 + i_2];
     for (let i_3 = 0; i_3 < 16; i_3++) t71[m_1 * 48 + 32 + i_3] = dW_hr_h_prev[m_1 * 16 + i_3];
   }
-  mm.nn(T * B, 48, 8, t71, 0, 48, t70, 0, dx, 0, 8, 0); // dx[m] = t70ᵀ · t71[m], for all T * B rows
+  mm.nn(T * B, 48, 8, t71, 0, 48, W_in_W_iz_W_ir, 0, dx, 0, 8, 0); // dx[m] = W_in_W_iz_W_irᵀ · t71[m], for all T * B rows
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -262,35 +266,43 @@ function step(
   mm: Products,
 ): void {
   const h_next = WS[19]!;
-  const t14 = WS[3]!;
-  const t15_1 = WS[20]!;
-  const t18 = WS[5]!;
-  const t19 = WS[6]!;
+  const W_ir_W_iz_W_in = WS[3]!;
+  const W_ir_W_iz_W_in_x_1 = WS[20]!;
+  const W_hr_W_hz_W_hn = WS[5]!;
+  const W_hr_W_hz_W_hn_h_prev = WS[6]!;
   const z = WS[21]!;
   const [W_ir, W_hr, b_ir, b_hr, W_iz, W_hz, b_iz, b_hz, W_in, W_hn, b_in, b_hn] = P;
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  t14.set(W_ir, 0);
-  t14.set(W_iz, 128);
-  t14.set(W_in, 256);
-  t18.set(W_hr, 0);
-  t18.set(W_hz, 256);
-  t18.set(W_hn, 512);
-  mm.nt(B, 48, 8, x, 0, 8, t14, 0, t15_1, 0, 48, 0); // t15_1[m] = t14 · x[m], for each of B rows
-  mm.nt(B, 48, 16, h_seq, 0, 16, t18, 0, t19, 0, 48, 0); // t19[m] = t18 · h_seq[m], for each of B rows
+  W_ir_W_iz_W_in.set(W_ir, 0);
+  W_ir_W_iz_W_in.set(W_iz, 128);
+  W_ir_W_iz_W_in.set(W_in, 256);
+  W_hr_W_hz_W_hn.set(W_hr, 0);
+  W_hr_W_hz_W_hn.set(W_hz, 256);
+  W_hr_W_hz_W_hn.set(W_hn, 512);
+  mm.nt(B, 48, 8, x, 0, 8, W_ir_W_iz_W_in, 0, W_ir_W_iz_W_in_x_1, 0, 48, 0); // W_ir_W_iz_W_in_x_1[m] = W_ir_W_iz_W_in · x[m], for each of B rows
+  mm.nt(B, 48, 16, h_seq, 0, 16, W_hr_W_hz_W_hn, 0, W_hr_W_hz_W_hn_h_prev, 0, 48, 0); // W_hr_W_hz_W_hn_h_prev[m] = W_hr_W_hz_W_hn · h_seq[m], for each of B rows
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++) {
       const z_1 = sigmoid(
-        b_hz[i_1] + (b_iz[i_1] + t15_1[m * 48 + 16 + i_1] + t19[m * 48 + 16 + i_1]),
+        b_hz[i_1] +
+          (b_iz[i_1] +
+            W_ir_W_iz_W_in_x_1[m * 48 + 16 + i_1] +
+            W_hr_W_hz_W_hn_h_prev[m * 48 + 16 + i_1]),
       );
       z[m * 16 + i_1] = z_1;
       const h =
         Math.tanh(
           b_in[i_1] +
-            t15_1[m * 48 + 32 + i_1] +
-            sigmoid(b_hr[i_1] + (b_ir[i_1] + t15_1[m * 48 + i_1] + t19[m * 48 + i_1])) *
-              (b_hn[i_1] + t19[m * 48 + 32 + i_1]),
+            W_ir_W_iz_W_in_x_1[m * 48 + 32 + i_1] +
+            sigmoid(
+              b_hr[i_1] +
+                (b_ir[i_1] +
+                  W_ir_W_iz_W_in_x_1[m * 48 + i_1] +
+                  W_hr_W_hz_W_hn_h_prev[m * 48 + i_1]),
+            ) *
+              (b_hn[i_1] + W_hr_W_hz_W_hn_h_prev[m * 48 + 32 + i_1]),
         ) *
           (1 - z_1) +
         h_seq[m * 16 + i_1] * z_1;

@@ -175,10 +175,10 @@ function forward(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const t22 = WS[0]!;
-  const t21 = WS[1]!;
-  const t24 = WS[2]!;
-  const t25 = WS[3]!;
+  const Wf_Wi_Wg_Wo_x = WS[0]!;
+  const Wf_Wi_Wg_Wo = WS[1]!;
+  const Uf_Ui_Ug_Uo = WS[2]!;
+  const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
   const t27 = WS[4]!;
   const t28 = WS[5]!;
   const t32 = WS[6]!;
@@ -224,21 +224,21 @@ function forward(
     v88_tape,
     v90_tape,
   ] = R;
-  t21.set(Wf, 0);
-  t21.set(Wi, 128);
-  t21.set(Wg, 256);
-  t21.set(Wo, 384);
-  t24.set(Uf, 0);
-  t24.set(Ui, 256);
-  t24.set(Ug, 512);
-  t24.set(Uo, 768);
+  Wf_Wi_Wg_Wo.set(Wf, 0);
+  Wf_Wi_Wg_Wo.set(Wi, 128);
+  Wf_Wi_Wg_Wo.set(Wg, 256);
+  Wf_Wi_Wg_Wo.set(Wo, 384);
+  Uf_Ui_Ug_Uo.set(Uf, 0);
+  Uf_Ui_Ug_Uo.set(Ui, 256);
+  Uf_Ui_Ug_Uo.set(Ug, 512);
+  Uf_Ui_Ug_Uo.set(Uo, 768);
   // Everything that does not depend on a state, for all T·B steps at once.
-  mm.nt(T * B, 64, 8, x, 0, 8, t21, 0, t22, 0, 64, 0); // t22[m] = t21 · x[m], for all T * B rows
+  mm.nt(T * B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x, 0, 64, 0); // Wf_Wi_Wg_Wo_x[m] = Wf_Wi_Wg_Wo · x[m], for all T * B rows
   for (let t = 0; t < T; t++) {
-    mm.nt(B, 64, 16, h_seq, t * B * 16, 16, t24, 0, t25, 0, 64, 0); // t25[m] = t24 · h_seq[m], for each of B rows
+    mm.nt(B, 64, 16, h_seq, t * B * 16, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++) {
-        const v27 = t22[(t * B + m_1) * 64 + i_1] + t25[m_1 * 64 + i_1];
+        const v27 = Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + i_1] + Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + i_1];
         t27[m_1 * 16 + i_1] = v27;
       }
     }
@@ -251,7 +251,8 @@ function forward(
       for (let i_1 = 0; i_1 < 16; i_1++) {
         const df = t27[m_1 * 16 + i_1] - t28[m_1];
         df_tape[(t * B + m_1) * 16 + i_1] = df;
-        const v32 = t22[(t * B + m_1) * 64 + 16 + i_1] + t25[m_1 * 64 + 16 + i_1];
+        const v32 =
+          Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + 16 + i_1] + Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + 16 + i_1];
         t32[m_1 * 16 + i_1] = v32;
       }
     }
@@ -264,7 +265,8 @@ function forward(
       for (let i_1 = 0; i_1 < 16; i_1++) {
         const di = t32[m_1 * 16 + i_1] - t33[m_1];
         di_tape[(t * B + m_1) * 16 + i_1] = di;
-        const v37 = t22[(t * B + m_1) * 64 + 32 + i_1] + t25[m_1 * 64 + 32 + i_1];
+        const v37 =
+          Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + 32 + i_1] + Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + 32 + i_1];
         t37[m_1 * 16 + i_1] = v37;
       }
     }
@@ -277,7 +279,8 @@ function forward(
       for (let i_1 = 0; i_1 < 16; i_1++) {
         const dg = t37[m_1 * 16 + i_1] - t38[m_1];
         dg_tape[(t * B + m_1) * 16 + i_1] = dg;
-        const v42 = t22[(t * B + m_1) * 64 + 48 + i_1] + t25[m_1 * 64 + 48 + i_1];
+        const v42 =
+          Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + 48 + i_1] + Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + 48 + i_1];
         t42[m_1 * 16 + i_1] = v42;
       }
     }
@@ -504,8 +507,8 @@ function backward(
   const ddf = WS[81]!;
   const t220 = WS[82]!;
   const t221 = WS[83]!;
-  const t226 = WS[84]!;
-  const t229 = WS[85]!;
+  const Uo_Ug_Ui_Uf = WS[84]!;
+  const Wo_Wg_Wi_Wf = WS[85]!;
   const [Wf, Uf, gf, bf, Wi, Ui, gi, bi, Wg, Ug, gg, bg, Wo, Uo, go, bo, gc, bc] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
@@ -537,14 +540,14 @@ function backward(
   const [dWf, dUf, dgf, dbf, dWi, dUi, dgi, dbi, dWg, dUg, dgg, dbg, dWo, dUo, dgo, dbo, dgc, dbc] =
     GP;
   const [dx] = GX;
-  t226.set(Uo, 0);
-  t226.set(Ug, 256);
-  t226.set(Ui, 512);
-  t226.set(Uf, 768);
-  t229.set(Wo, 0);
-  t229.set(Wg, 128);
-  t229.set(Wi, 256);
-  t229.set(Wf, 384);
+  Uo_Ug_Ui_Uf.set(Uo, 0);
+  Uo_Ug_Ui_Uf.set(Ug, 256);
+  Uo_Ug_Ui_Uf.set(Ui, 512);
+  Uo_Ug_Ui_Uf.set(Uf, 768);
+  Wo_Wg_Wi_Wf.set(Wo, 0);
+  Wo_Wg_Wi_Wf.set(Wg, 128);
+  Wo_Wg_Wi_Wf.set(Wi, 256);
+  Wo_Wg_Wi_Wf.set(Wf, 384);
   for (let t = T - 1; t >= 0; t--) {
     // Padded steps get no gradient; their state gradient passes through unchanged.
     for (let b = 0; b < B; b++) {
@@ -812,7 +815,7 @@ function backward(
       for (let i_4 = 0; i_4 < 16; i_4++)
         t227[(t * B + m) * 64 + 48 + i_4] = dUf_h_prev[(t * B + m) * 16 + i_4];
     }
-    mm.nn(B, 64, 16, t227, t * B * 64, 64, t226, 0, dh_carry, 0, 16, 0); // dh_carry[m] = t226ᵀ · t227[m], for each of B rows
+    mm.nn(B, 64, 16, t227, t * B * 64, 64, Uo_Ug_Ui_Uf, 0, dh_carry, 0, 16, 0); // dh_carry[m] = Uo_Ug_Ui_Ufᵀ · t227[m], for each of B rows
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
         if (M[t * B + b] === 0) {
@@ -845,7 +848,7 @@ function backward(
   mm.tn(T * B, 16, 8, dUi_h_prev, 0, 16, x, 0, 8, dWi, 0, 1); // dWi += Σ_m dUi_h_prev[m] ⊗ x[m], for all T * B rows
   mm.tn(T * B, 16, 16, dUf_h_prev, 0, 16, h_seq, 0, 16, dUf, 0, 1); // dUf += Σ_m dUf_h_prev[m] ⊗ h_seq[m], for all T * B rows
   mm.tn(T * B, 16, 8, dUf_h_prev, 0, 16, x, 0, 8, dWf, 0, 1); // dWf += Σ_m dUf_h_prev[m] ⊗ x[m], for all T * B rows
-  mm.nn(T * B, 64, 8, t227, 0, 64, t229, 0, dx, 0, 8, 0); // dx[m] = t229ᵀ · t227[m], for all T * B rows
+  mm.nn(T * B, 64, 8, t227, 0, 64, Wo_Wg_Wi_Wf, 0, dx, 0, 8, 0); // dx[m] = Wo_Wg_Wi_Wfᵀ · t227[m], for all T * B rows
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -860,10 +863,10 @@ function step(
 ): void {
   const h_next = WS[86]!;
   const c_next = WS[87]!;
-  const t21 = WS[1]!;
-  const t22_1 = WS[88]!;
-  const t24 = WS[2]!;
-  const t25 = WS[3]!;
+  const Wf_Wi_Wg_Wo = WS[1]!;
+  const Wf_Wi_Wg_Wo_x_1 = WS[88]!;
+  const Uf_Ui_Ug_Uo = WS[2]!;
+  const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
   const t27 = WS[4]!;
   const t28 = WS[5]!;
   const df = WS[89]!;
@@ -897,19 +900,19 @@ function step(
   const [x] = X;
   const [h_seq, c_seq] = S;
   const [h_out, c_out] = Y;
-  t21.set(Wf, 0);
-  t21.set(Wi, 128);
-  t21.set(Wg, 256);
-  t21.set(Wo, 384);
-  t24.set(Uf, 0);
-  t24.set(Ui, 256);
-  t24.set(Ug, 512);
-  t24.set(Uo, 768);
-  mm.nt(B, 64, 8, x, 0, 8, t21, 0, t22_1, 0, 64, 0); // t22_1[m] = t21 · x[m], for each of B rows
-  mm.nt(B, 64, 16, h_seq, 0, 16, t24, 0, t25, 0, 64, 0); // t25[m] = t24 · h_seq[m], for each of B rows
+  Wf_Wi_Wg_Wo.set(Wf, 0);
+  Wf_Wi_Wg_Wo.set(Wi, 128);
+  Wf_Wi_Wg_Wo.set(Wg, 256);
+  Wf_Wi_Wg_Wo.set(Wo, 384);
+  Uf_Ui_Ug_Uo.set(Uf, 0);
+  Uf_Ui_Ug_Uo.set(Ui, 256);
+  Uf_Ui_Ug_Uo.set(Ug, 512);
+  Uf_Ui_Ug_Uo.set(Uo, 768);
+  mm.nt(B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x_1, 0, 64, 0); // Wf_Wi_Wg_Wo_x_1[m] = Wf_Wi_Wg_Wo · x[m], for each of B rows
+  mm.nt(B, 64, 16, h_seq, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++) {
-      const v27 = t22_1[m * 64 + i_1] + t25[m * 64 + i_1];
+      const v27 = Wf_Wi_Wg_Wo_x_1[m * 64 + i_1] + Uf_Ui_Ug_Uo_h_prev[m * 64 + i_1];
       t27[m * 16 + i_1] = v27;
     }
   }
@@ -922,7 +925,7 @@ function step(
     for (let i_1 = 0; i_1 < 16; i_1++) {
       const df_1 = t27[m * 16 + i_1] - t28[m];
       df[m * 16 + i_1] = df_1;
-      const v32 = t22_1[m * 64 + 16 + i_1] + t25[m * 64 + 16 + i_1];
+      const v32 = Wf_Wi_Wg_Wo_x_1[m * 64 + 16 + i_1] + Uf_Ui_Ug_Uo_h_prev[m * 64 + 16 + i_1];
       t32[m * 16 + i_1] = v32;
     }
   }
@@ -935,7 +938,7 @@ function step(
     for (let i_1 = 0; i_1 < 16; i_1++) {
       const di_1 = t32[m * 16 + i_1] - t33[m];
       di[m * 16 + i_1] = di_1;
-      const v37 = t22_1[m * 64 + 32 + i_1] + t25[m * 64 + 32 + i_1];
+      const v37 = Wf_Wi_Wg_Wo_x_1[m * 64 + 32 + i_1] + Uf_Ui_Ug_Uo_h_prev[m * 64 + 32 + i_1];
       t37[m * 16 + i_1] = v37;
     }
   }
@@ -948,7 +951,7 @@ function step(
     for (let i_1 = 0; i_1 < 16; i_1++) {
       const dg_1 = t37[m * 16 + i_1] - t38[m];
       dg[m * 16 + i_1] = dg_1;
-      const v42 = t22_1[m * 64 + 48 + i_1] + t25[m * 64 + 48 + i_1];
+      const v42 = Wf_Wi_Wg_Wo_x_1[m * 64 + 48 + i_1] + Uf_Ui_Ug_Uo_h_prev[m * 64 + 48 + i_1];
       t42[m * 16 + i_1] = v42;
     }
   }

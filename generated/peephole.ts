@@ -78,52 +78,57 @@ function forward(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const t19 = WS[0]!;
-  const t18 = WS[1]!;
-  const t21 = WS[2]!;
-  const t22 = WS[3]!;
+  const Wf_Wi_Wg_Wo_x = WS[0]!;
+  const Wf_Wi_Wg_Wo = WS[1]!;
+  const Uf_Ui_Ug_Uo = WS[2]!;
+  const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
   const [Wf, Uf, pf, bf, Wi, Ui, pi, bi, Wg, Ug, bg, Wo, Uo, po, bo] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
   const [h_out, c_out] = Y;
   const [f_tape, i_tape, g_tape, o_tape, tanh_c_tape] = R;
-  t18.set(Wf, 0);
-  t18.set(Wi, 128);
-  t18.set(Wg, 256);
-  t18.set(Wo, 384);
-  t21.set(Uf, 0);
-  t21.set(Ui, 256);
-  t21.set(Ug, 512);
-  t21.set(Uo, 768);
+  Wf_Wi_Wg_Wo.set(Wf, 0);
+  Wf_Wi_Wg_Wo.set(Wi, 128);
+  Wf_Wi_Wg_Wo.set(Wg, 256);
+  Wf_Wi_Wg_Wo.set(Wo, 384);
+  Uf_Ui_Ug_Uo.set(Uf, 0);
+  Uf_Ui_Ug_Uo.set(Ui, 256);
+  Uf_Ui_Ug_Uo.set(Ug, 512);
+  Uf_Ui_Ug_Uo.set(Uo, 768);
   // Everything that does not depend on a state, for all T·B steps at once.
-  mm.nt(T * B, 64, 8, x, 0, 8, t18, 0, t19, 0, 64, 0); // t19[m] = t18 · x[m], for all T * B rows
+  mm.nt(T * B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x, 0, 64, 0); // Wf_Wi_Wg_Wo_x[m] = Wf_Wi_Wg_Wo · x[m], for all T * B rows
   for (let t = 0; t < T; t++) {
-    mm.nt(B, 64, 16, h_seq, t * B * 16, 16, t21, 0, t22, 0, 64, 0); // t22[m] = t21 · h_seq[m], for each of B rows
+    mm.nt(B, 64, 16, h_seq, t * B * 16, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++) {
         const f = sigmoid(
           bf[i_1] +
-            (t19[(t * B + m_1) * 64 + i_1] +
-              t22[m_1 * 64 + i_1] +
+            (Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + i_1] +
+              Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + i_1] +
               pf[i_1] * c_seq[(t * B + m_1) * 16 + i_1]),
         );
         f_tape[(t * B + m_1) * 16 + i_1] = f;
         const i_2 = sigmoid(
           bi[i_1] +
-            (t19[(t * B + m_1) * 64 + 16 + i_1] +
-              t22[m_1 * 64 + 16 + i_1] +
+            (Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + 16 + i_1] +
+              Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + 16 + i_1] +
               pi[i_1] * c_seq[(t * B + m_1) * 16 + i_1]),
         );
         i_tape[(t * B + m_1) * 16 + i_1] = i_2;
         const g = Math.tanh(
-          bg[i_1] + (t19[(t * B + m_1) * 64 + 32 + i_1] + t22[m_1 * 64 + 32 + i_1]),
+          bg[i_1] +
+            (Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + 32 + i_1] +
+              Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + 32 + i_1]),
         );
         g_tape[(t * B + m_1) * 16 + i_1] = g;
         const c = c_seq[(t * B + m_1) * 16 + i_1] * f + i_2 * g;
         c_seq[((t + 1) * B + m_1) * 16 + i_1] = c;
         c_out[(t * B + m_1) * 16 + i_1] = c;
         const o = sigmoid(
-          bo[i_1] + (t19[(t * B + m_1) * 64 + 48 + i_1] + t22[m_1 * 64 + 48 + i_1] + po[i_1] * c),
+          bo[i_1] +
+            (Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + 48 + i_1] +
+              Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + 48 + i_1] +
+              po[i_1] * c),
         );
         o_tape[(t * B + m_1) * 16 + i_1] = o;
         const tanh_c = Math.tanh(c);
@@ -176,8 +181,8 @@ function backward(
   const t100 = WS[12]!;
   const dh = WS[13]!;
   const dc = WS[14]!;
-  const t99 = WS[15]!;
-  const t102 = WS[16]!;
+  const Uo_Ug_Ui_Uf = WS[15]!;
+  const Wo_Wg_Wi_Wf = WS[16]!;
   const [Wf, Uf, pf, bf, Wi, Ui, pi, bi, Wg, Ug, bg, Wo, Uo, po, bo] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
@@ -187,14 +192,14 @@ function backward(
   const [dh_carry, dc_carry] = GS;
   const [dWf, dUf, dpf, dbf, dWi, dUi, dpi, dbi, dWg, dUg, dbg, dWo, dUo, dpo, dbo] = GP;
   const [dx] = GX;
-  t99.set(Uo, 0);
-  t99.set(Ug, 256);
-  t99.set(Ui, 512);
-  t99.set(Uf, 768);
-  t102.set(Wo, 0);
-  t102.set(Wg, 128);
-  t102.set(Wi, 256);
-  t102.set(Wf, 384);
+  Uo_Ug_Ui_Uf.set(Uo, 0);
+  Uo_Ug_Ui_Uf.set(Ug, 256);
+  Uo_Ug_Ui_Uf.set(Ui, 512);
+  Uo_Ug_Ui_Uf.set(Uf, 768);
+  Wo_Wg_Wi_Wf.set(Wo, 0);
+  Wo_Wg_Wi_Wf.set(Wg, 128);
+  Wo_Wg_Wi_Wf.set(Wi, 256);
+  Wo_Wg_Wi_Wf.set(Wf, 384);
   for (let t = T - 1; t >= 0; t--) {
     // Padded steps get no gradient; their state gradient passes through unchanged.
     for (let b = 0; b < B; b++) {
@@ -251,7 +256,7 @@ function backward(
       for (let i_4 = 0; i_4 < 16; i_4++)
         t100[(t * B + m) * 64 + 48 + i_4] = dUf_h_prev[(t * B + m) * 16 + i_4];
     }
-    mm.nn(B, 64, 16, t100, t * B * 64, 64, t99, 0, dh_carry, 0, 16, 0); // dh_carry[m] = t99ᵀ · t100[m], for each of B rows
+    mm.nn(B, 64, 16, t100, t * B * 64, 64, Uo_Ug_Ui_Uf, 0, dh_carry, 0, 16, 0); // dh_carry[m] = Uo_Ug_Ui_Ufᵀ · t100[m], for each of B rows
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
         if (M[t * B + b] === 0) {
@@ -287,7 +292,7 @@ function backward(
   }
   mm.tn(T * B, 16, 16, dUf_h_prev, 0, 16, h_seq, 0, 16, dUf, 0, 1); // dUf += Σ_m dUf_h_prev[m] ⊗ h_seq[m], for all T * B rows
   mm.tn(T * B, 16, 8, dUf_h_prev, 0, 16, x, 0, 8, dWf, 0, 1); // dWf += Σ_m dUf_h_prev[m] ⊗ x[m], for all T * B rows
-  mm.nn(T * B, 64, 8, t100, 0, 64, t102, 0, dx, 0, 8, 0); // dx[m] = t102ᵀ · t100[m], for all T * B rows
+  mm.nn(T * B, 64, 8, t100, 0, 64, Wo_Wg_Wi_Wf, 0, dx, 0, 8, 0); // dx[m] = Wo_Wg_Wi_Wfᵀ · t100[m], for all T * B rows
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -302,41 +307,52 @@ function step(
 ): void {
   const h_next = WS[17]!;
   const c_next = WS[18]!;
-  const t18 = WS[1]!;
-  const t19_1 = WS[19]!;
-  const t21 = WS[2]!;
-  const t22 = WS[3]!;
+  const Wf_Wi_Wg_Wo = WS[1]!;
+  const Wf_Wi_Wg_Wo_x_1 = WS[19]!;
+  const Uf_Ui_Ug_Uo = WS[2]!;
+  const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
   const [Wf, Uf, pf, bf, Wi, Ui, pi, bi, Wg, Ug, bg, Wo, Uo, po, bo] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
   const [h_out, c_out] = Y;
-  t18.set(Wf, 0);
-  t18.set(Wi, 128);
-  t18.set(Wg, 256);
-  t18.set(Wo, 384);
-  t21.set(Uf, 0);
-  t21.set(Ui, 256);
-  t21.set(Ug, 512);
-  t21.set(Uo, 768);
-  mm.nt(B, 64, 8, x, 0, 8, t18, 0, t19_1, 0, 64, 0); // t19_1[m] = t18 · x[m], for each of B rows
-  mm.nt(B, 64, 16, h_seq, 0, 16, t21, 0, t22, 0, 64, 0); // t22[m] = t21 · h_seq[m], for each of B rows
+  Wf_Wi_Wg_Wo.set(Wf, 0);
+  Wf_Wi_Wg_Wo.set(Wi, 128);
+  Wf_Wi_Wg_Wo.set(Wg, 256);
+  Wf_Wi_Wg_Wo.set(Wo, 384);
+  Uf_Ui_Ug_Uo.set(Uf, 0);
+  Uf_Ui_Ug_Uo.set(Ui, 256);
+  Uf_Ui_Ug_Uo.set(Ug, 512);
+  Uf_Ui_Ug_Uo.set(Uo, 768);
+  mm.nt(B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x_1, 0, 64, 0); // Wf_Wi_Wg_Wo_x_1[m] = Wf_Wi_Wg_Wo · x[m], for each of B rows
+  mm.nt(B, 64, 16, h_seq, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++) {
       const c =
         c_seq[m * 16 + i_1] *
           sigmoid(
-            bf[i_1] + (t19_1[m * 64 + i_1] + t22[m * 64 + i_1] + pf[i_1] * c_seq[m * 16 + i_1]),
+            bf[i_1] +
+              (Wf_Wi_Wg_Wo_x_1[m * 64 + i_1] +
+                Uf_Ui_Ug_Uo_h_prev[m * 64 + i_1] +
+                pf[i_1] * c_seq[m * 16 + i_1]),
           ) +
         sigmoid(
           bi[i_1] +
-            (t19_1[m * 64 + 16 + i_1] + t22[m * 64 + 16 + i_1] + pi[i_1] * c_seq[m * 16 + i_1]),
+            (Wf_Wi_Wg_Wo_x_1[m * 64 + 16 + i_1] +
+              Uf_Ui_Ug_Uo_h_prev[m * 64 + 16 + i_1] +
+              pi[i_1] * c_seq[m * 16 + i_1]),
         ) *
-          Math.tanh(bg[i_1] + (t19_1[m * 64 + 32 + i_1] + t22[m * 64 + 32 + i_1]));
+          Math.tanh(
+            bg[i_1] + (Wf_Wi_Wg_Wo_x_1[m * 64 + 32 + i_1] + Uf_Ui_Ug_Uo_h_prev[m * 64 + 32 + i_1]),
+          );
       c_next[m * 16 + i_1] = c;
       c_out[m * 16 + i_1] = c;
       const h =
-        sigmoid(bo[i_1] + (t19_1[m * 64 + 48 + i_1] + t22[m * 64 + 48 + i_1] + po[i_1] * c)) *
-        Math.tanh(c);
+        sigmoid(
+          bo[i_1] +
+            (Wf_Wi_Wg_Wo_x_1[m * 64 + 48 + i_1] +
+              Uf_Ui_Ug_Uo_h_prev[m * 64 + 48 + i_1] +
+              po[i_1] * c),
+        ) * Math.tanh(c);
       h_next[m * 16 + i_1] = h;
       h_out[m * 16 + i_1] = h;
     }

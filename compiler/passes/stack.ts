@@ -57,8 +57,10 @@ export function stack(ir: CellIR): CellIR {
           startRow.set(member, start);
           start += old.shape(member)[0]!;
         }
-        const matrix = g.apply("concat", group.map((m) => mapped(old.node(m).args[0]!)));
-        built.set(key, g.matmul(matrix, args[1]!));
+        const matrix = stackedName(g, g.apply("concat", group.map((m) => mapped(old.node(m).args[0]!))));
+        const product = g.matmul(matrix, args[1]!);
+        const [mName, vName] = [g.names.get(matrix), g.names.get(args[1]!)];
+        built.set(key, mName && vName ? g.name(product, `${mName}_${vName}`) : product);
       }
       return g.slice(built.get(key)!, startRow.get(node.id)!, node.shape[0]!);
     }
@@ -67,11 +69,17 @@ export function stack(ir: CellIR): CellIR {
       const products = parts.filter((t) => transposedProduct(old, old.node(t)));
       if (products.length >= 2 && parts.length > 1) {
         const others = parts.filter((t) => !products.includes(t)).map(mapped);
-        const matrix = g.apply("concat", products.map((t) => mapped(old.node(t).args[0]!)));
+        const matrix = stackedName(g, g.apply("concat", products.map((t) => mapped(old.node(t).args[0]!))));
         const vector = g.apply("concat", products.map((t) => mapped(old.node(t).args[1]!)));
         return [...others, g.matmul(matrix, vector, true, false)].reduce((a, b) => g.add(a, b));
       }
     }
     return g.apply(node.op, args, node.attrs);
   });
+}
+
+/** Names a stack of named params after them (`Wf_Wi_Wg_Wo`), so emitted code says what it holds. */
+function stackedName(g: Graph, concat: NodeId): NodeId {
+  const names = g.node(concat).args.map((a) => g.names.get(a));
+  return names.every((n) => n !== undefined) ? g.name(concat, names.join("_")) : concat;
 }
