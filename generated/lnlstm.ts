@@ -64,21 +64,17 @@ export const spec = {
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
     { size: 64, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "TB", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
@@ -450,65 +446,61 @@ function backward(
   const dh_in = WS[24]!;
   const t95 = WS[25]!;
   const dc_in = WS[26]!;
-  const dbc_1 = WS[27]!;
-  const t103 = WS[28]!;
-  const dbo_1 = WS[29]!;
-  const t133 = WS[30]!;
-  const dbg_1 = WS[31]!;
-  const t148 = WS[32]!;
-  const dbi_1 = WS[33]!;
-  const t163 = WS[34]!;
-  const dbf_1 = WS[35]!;
-  const t178 = WS[36]!;
-  const dUo_h_prev = WS[37]!;
-  const dUg_h_prev = WS[38]!;
-  const dUi_h_prev = WS[39]!;
-  const dUf_h_prev = WS[40]!;
-  const t227 = WS[41]!;
-  const dh = WS[42]!;
-  const t107 = WS[43]!;
-  const t109 = WS[44]!;
-  const t110 = WS[45]!;
-  const t112 = WS[46]!;
-  const t114 = WS[47]!;
-  const ddc = WS[48]!;
-  const dmean_c = WS[49]!;
-  const t121 = WS[50]!;
-  const dc = WS[51]!;
-  const t137 = WS[52]!;
-  const t138 = WS[53]!;
-  const t139 = WS[54]!;
-  const t140 = WS[55]!;
-  const t142 = WS[56]!;
-  const t152 = WS[57]!;
-  const t153 = WS[58]!;
-  const t154 = WS[59]!;
-  const t155 = WS[60]!;
-  const t157 = WS[61]!;
-  const t167 = WS[62]!;
-  const t168 = WS[63]!;
-  const t169 = WS[64]!;
-  const t170 = WS[65]!;
-  const t172 = WS[66]!;
-  const t182 = WS[67]!;
-  const t183 = WS[68]!;
-  const t184 = WS[69]!;
-  const t185 = WS[70]!;
-  const t187 = WS[71]!;
-  const ddo = WS[72]!;
-  const t193 = WS[73]!;
-  const t194 = WS[74]!;
-  const ddg = WS[75]!;
-  const t202 = WS[76]!;
-  const t203 = WS[77]!;
-  const ddi = WS[78]!;
-  const t211 = WS[79]!;
-  const t212 = WS[80]!;
-  const ddf = WS[81]!;
-  const t220 = WS[82]!;
-  const t221 = WS[83]!;
-  const Uo_Ug_Ui_Uf = WS[84]!;
-  const Wo_Wg_Wi_Wf = WS[85]!;
+  const t227 = WS[27]!;
+  const dbc_1 = WS[28]!;
+  const t103 = WS[29]!;
+  const dbo_1 = WS[30]!;
+  const t133 = WS[31]!;
+  const dbg_1 = WS[32]!;
+  const t148 = WS[33]!;
+  const dbi_1 = WS[34]!;
+  const t163 = WS[35]!;
+  const dbf_1 = WS[36]!;
+  const t178 = WS[37]!;
+  const dh = WS[38]!;
+  const t107 = WS[39]!;
+  const t109 = WS[40]!;
+  const t110 = WS[41]!;
+  const t112 = WS[42]!;
+  const t114 = WS[43]!;
+  const ddc = WS[44]!;
+  const dmean_c = WS[45]!;
+  const t121 = WS[46]!;
+  const dc = WS[47]!;
+  const t137 = WS[48]!;
+  const t138 = WS[49]!;
+  const t139 = WS[50]!;
+  const t140 = WS[51]!;
+  const t142 = WS[52]!;
+  const t152 = WS[53]!;
+  const t153 = WS[54]!;
+  const t154 = WS[55]!;
+  const t155 = WS[56]!;
+  const t157 = WS[57]!;
+  const t167 = WS[58]!;
+  const t168 = WS[59]!;
+  const t169 = WS[60]!;
+  const t170 = WS[61]!;
+  const t172 = WS[62]!;
+  const t182 = WS[63]!;
+  const t183 = WS[64]!;
+  const t184 = WS[65]!;
+  const t185 = WS[66]!;
+  const t187 = WS[67]!;
+  const ddo = WS[68]!;
+  const t193 = WS[69]!;
+  const t194 = WS[70]!;
+  const ddg = WS[71]!;
+  const t202 = WS[72]!;
+  const t203 = WS[73]!;
+  const ddi = WS[74]!;
+  const t211 = WS[75]!;
+  const t212 = WS[76]!;
+  const ddf = WS[77]!;
+  const t220 = WS[78]!;
+  const t221 = WS[79]!;
+  const Uo_Ug_Ui_Uf = WS[80]!;
+  const Wo_Wg_Wi_Wf = WS[81]!;
   const [Wf, Uf, gf, bf, Wi, Ui, gi, bi, Wg, Ug, gg, bg, Wo, Uo, go, bo, gc, bc] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
@@ -738,6 +730,7 @@ function backward(
         const ddo_1 =
           go[i_1] * t133[(t * B + m) * 16 + i_1] + (t142[m * 16 + i_1] + t142[m * 16 + i_1]);
         ddo[m * 16 + i_1] = ddo_1;
+        t227[(t * B + m) * 64 + i_1] = ddo_1;
       }
     }
     for (let m = 0; m < B; m++) {
@@ -750,11 +743,11 @@ function backward(
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++) {
-        const dUo_h_prev_1 = ddo[m * 16 + i_1] + t194[m];
-        dUo_h_prev[(t * B + m) * 16 + i_1] = dUo_h_prev_1;
+        t227[(t * B + m) * 64 + i_1] += t194[m];
         const ddg_1 =
           gg[i_1] * t148[(t * B + m) * 16 + i_1] + (t157[m * 16 + i_1] + t157[m * 16 + i_1]);
         ddg[m * 16 + i_1] = ddg_1;
+        t227[(t * B + m) * 64 + 16 + i_1] = ddg_1;
       }
     }
     for (let m = 0; m < B; m++) {
@@ -767,11 +760,11 @@ function backward(
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++) {
-        const dUg_h_prev_1 = ddg[m * 16 + i_1] + t203[m];
-        dUg_h_prev[(t * B + m) * 16 + i_1] = dUg_h_prev_1;
+        t227[(t * B + m) * 64 + 16 + i_1] += t203[m];
         const ddi_1 =
           gi[i_1] * t163[(t * B + m) * 16 + i_1] + (t172[m * 16 + i_1] + t172[m * 16 + i_1]);
         ddi[m * 16 + i_1] = ddi_1;
+        t227[(t * B + m) * 64 + 32 + i_1] = ddi_1;
       }
     }
     for (let m = 0; m < B; m++) {
@@ -784,11 +777,11 @@ function backward(
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++) {
-        const dUi_h_prev_1 = ddi[m * 16 + i_1] + t212[m];
-        dUi_h_prev[(t * B + m) * 16 + i_1] = dUi_h_prev_1;
+        t227[(t * B + m) * 64 + 32 + i_1] += t212[m];
         const ddf_1 =
           gf[i_1] * t178[(t * B + m) * 16 + i_1] + (t187[m * 16 + i_1] + t187[m * 16 + i_1]);
         ddf[m * 16 + i_1] = ddf_1;
+        t227[(t * B + m) * 64 + 48 + i_1] = ddf_1;
       }
     }
     for (let m = 0; m < B; m++) {
@@ -800,20 +793,7 @@ function backward(
       t221[m] = 0.0625 * t220[m];
     }
     for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        const dUf_h_prev_1 = ddf[m * 16 + i_1] + t221[m];
-        dUf_h_prev[(t * B + m) * 16 + i_1] = dUf_h_prev_1;
-      }
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        t227[(t * B + m) * 64 + i_1] = dUo_h_prev[(t * B + m) * 16 + i_1];
-      for (let i_2 = 0; i_2 < 16; i_2++)
-        t227[(t * B + m) * 64 + 16 + i_2] = dUg_h_prev[(t * B + m) * 16 + i_2];
-      for (let i_3 = 0; i_3 < 16; i_3++)
-        t227[(t * B + m) * 64 + 32 + i_3] = dUi_h_prev[(t * B + m) * 16 + i_3];
-      for (let i_4 = 0; i_4 < 16; i_4++)
-        t227[(t * B + m) * 64 + 48 + i_4] = dUf_h_prev[(t * B + m) * 16 + i_4];
+      for (let i_1 = 0; i_1 < 16; i_1++) t227[(t * B + m) * 64 + 48 + i_1] += t221[m];
     }
     mm.nn(B, 64, 16, t227, t * B * 64, 64, Uo_Ug_Ui_Uf, 0, dh_carry, 0, 16, 0); // dh_carry[m] = Uo_Ug_Ui_Ufᵀ · t227[m], for each of B rows
     if (M !== undefined) {
@@ -840,14 +820,14 @@ function backward(
       dgf[i_1] += df_tape[m_1 * 16 + i_1] * t178[m_1 * 16 + i_1];
     }
   }
-  mm.tn(T * B, 16, 16, dUo_h_prev, 0, 16, h_seq, 0, 16, dUo, 0, 1); // dUo += Σ_m dUo_h_prev[m] ⊗ h_seq[m], for all T * B rows
-  mm.tn(T * B, 16, 8, dUo_h_prev, 0, 16, x, 0, 8, dWo, 0, 1); // dWo += Σ_m dUo_h_prev[m] ⊗ x[m], for all T * B rows
-  mm.tn(T * B, 16, 16, dUg_h_prev, 0, 16, h_seq, 0, 16, dUg, 0, 1); // dUg += Σ_m dUg_h_prev[m] ⊗ h_seq[m], for all T * B rows
-  mm.tn(T * B, 16, 8, dUg_h_prev, 0, 16, x, 0, 8, dWg, 0, 1); // dWg += Σ_m dUg_h_prev[m] ⊗ x[m], for all T * B rows
-  mm.tn(T * B, 16, 16, dUi_h_prev, 0, 16, h_seq, 0, 16, dUi, 0, 1); // dUi += Σ_m dUi_h_prev[m] ⊗ h_seq[m], for all T * B rows
-  mm.tn(T * B, 16, 8, dUi_h_prev, 0, 16, x, 0, 8, dWi, 0, 1); // dWi += Σ_m dUi_h_prev[m] ⊗ x[m], for all T * B rows
-  mm.tn(T * B, 16, 16, dUf_h_prev, 0, 16, h_seq, 0, 16, dUf, 0, 1); // dUf += Σ_m dUf_h_prev[m] ⊗ h_seq[m], for all T * B rows
-  mm.tn(T * B, 16, 8, dUf_h_prev, 0, 16, x, 0, 8, dWf, 0, 1); // dWf += Σ_m dUf_h_prev[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 16, 16, t227, 0, 64, h_seq, 0, 16, dUo, 0, 1); // dUo += Σ_m t227[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 8, t227, 0, 64, x, 0, 8, dWo, 0, 1); // dWo += Σ_m t227[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 16, 16, t227, 16, 64, h_seq, 0, 16, dUg, 0, 1); // dUg += Σ_m t227[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 8, t227, 16, 64, x, 0, 8, dWg, 0, 1); // dWg += Σ_m t227[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 16, 16, t227, 32, 64, h_seq, 0, 16, dUi, 0, 1); // dUi += Σ_m t227[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 8, t227, 32, 64, x, 0, 8, dWi, 0, 1); // dWi += Σ_m t227[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 16, 16, t227, 48, 64, h_seq, 0, 16, dUf, 0, 1); // dUf += Σ_m t227[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 8, t227, 48, 64, x, 0, 8, dWf, 0, 1); // dWf += Σ_m t227[m] ⊗ x[m], for all T * B rows
   mm.nn(T * B, 64, 8, t227, 0, 64, Wo_Wg_Wi_Wf, 0, dx, 0, 8, 0); // dx[m] = Wo_Wg_Wi_Wfᵀ · t227[m], for all T * B rows
 }
 
@@ -861,41 +841,41 @@ function step(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const h_next = WS[86]!;
-  const c_next = WS[87]!;
+  const h_next = WS[82]!;
+  const c_next = WS[83]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
-  const Wf_Wi_Wg_Wo_x_1 = WS[88]!;
+  const Wf_Wi_Wg_Wo_x_1 = WS[84]!;
   const Uf_Ui_Ug_Uo = WS[2]!;
   const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
   const t27 = WS[4]!;
   const t28 = WS[5]!;
-  const df = WS[89]!;
+  const df = WS[85]!;
   const t32 = WS[6]!;
   const t33 = WS[7]!;
-  const di = WS[90]!;
+  const di = WS[86]!;
   const t37 = WS[8]!;
   const t38 = WS[9]!;
-  const dg = WS[91]!;
+  const dg = WS[87]!;
   const t42 = WS[10]!;
   const t43 = WS[11]!;
-  const do_1 = WS[92]!;
+  const do_1 = WS[88]!;
   const t47 = WS[12]!;
   const t49 = WS[13]!;
-  const t50 = WS[93]!;
+  const t50 = WS[89]!;
   const t56 = WS[14]!;
   const t57 = WS[15]!;
-  const t58 = WS[94]!;
+  const t58 = WS[90]!;
   const t64 = WS[16]!;
   const t65 = WS[17]!;
-  const t66 = WS[95]!;
+  const t66 = WS[91]!;
   const t72 = WS[18]!;
   const t73 = WS[19]!;
-  const t74 = WS[96]!;
+  const t74 = WS[92]!;
   const mean_c = WS[20]!;
-  const dc_1 = WS[97]!;
+  const dc_1 = WS[93]!;
   const t85 = WS[21]!;
   const t86 = WS[22]!;
-  const t87 = WS[98]!;
+  const t87 = WS[94]!;
   const [Wf, Uf, gf, bf, Wi, Ui, gi, bi, Wg, Ug, gg, bg, Wo, Uo, go, bo, gc, bc] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;

@@ -39,10 +39,6 @@ export const spec = {
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
     { size: 64, rows: "TB", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
@@ -166,15 +162,11 @@ function backward(
   const dh_in = WS[5]!;
   const t47 = WS[6]!;
   const dc_in = WS[7]!;
-  const dUo_h_prev = WS[8]!;
-  const dUg_h_prev = WS[9]!;
-  const dUi_h_prev = WS[10]!;
-  const dUf_h_prev = WS[11]!;
-  const t82 = WS[12]!;
-  const dh = WS[13]!;
-  const dc = WS[14]!;
-  const Uo_Ug_Ui_Uf = WS[15]!;
-  const Wo_Wg_Wi_Wf = WS[16]!;
+  const t82 = WS[8]!;
+  const dh = WS[9]!;
+  const dc = WS[10]!;
+  const Uo_Ug_Ui_Uf = WS[11]!;
+  const Wo_Wg_Wi_Wf = WS[12]!;
   const [Wf, Uf, bf, Wi, Ui, bi, Wg, Ug, bg, Wo, Uo, bo] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
@@ -213,37 +205,27 @@ function backward(
         dc[m * 16 + i_1] = dc_1;
         const dc_prev = f_tape[(t * B + m) * 16 + i_1] * dc_1;
         dc_carry[m * 16 + i_1] = dc_prev;
-        const dUo_h_prev_1 =
+        const dUo_h_prev =
           tanh_c_tape[(t * B + m) * 16 + i_1] *
           dh_1 *
           (o_tape[(t * B + m) * 16 + i_1] * (1 - o_tape[(t * B + m) * 16 + i_1]));
-        dUo_h_prev[(t * B + m) * 16 + i_1] = dUo_h_prev_1;
-        const dUg_h_prev_1 =
+        t82[(t * B + m) * 64 + i_1] = dUo_h_prev;
+        const dUg_h_prev =
           i_tape[(t * B + m) * 16 + i_1] *
           dc_1 *
           (1 - g_tape[(t * B + m) * 16 + i_1] * g_tape[(t * B + m) * 16 + i_1]);
-        dUg_h_prev[(t * B + m) * 16 + i_1] = dUg_h_prev_1;
-        const dUi_h_prev_1 =
+        t82[(t * B + m) * 64 + 16 + i_1] = dUg_h_prev;
+        const dUi_h_prev =
           g_tape[(t * B + m) * 16 + i_1] *
           dc_1 *
           (i_tape[(t * B + m) * 16 + i_1] * (1 - i_tape[(t * B + m) * 16 + i_1]));
-        dUi_h_prev[(t * B + m) * 16 + i_1] = dUi_h_prev_1;
-        const dUf_h_prev_1 =
+        t82[(t * B + m) * 64 + 32 + i_1] = dUi_h_prev;
+        const dUf_h_prev =
           c_seq[(t * B + m) * 16 + i_1] *
           dc_1 *
           (f_tape[(t * B + m) * 16 + i_1] * (1 - f_tape[(t * B + m) * 16 + i_1]));
-        dUf_h_prev[(t * B + m) * 16 + i_1] = dUf_h_prev_1;
+        t82[(t * B + m) * 64 + 48 + i_1] = dUf_h_prev;
       }
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        t82[(t * B + m) * 64 + i_1] = dUo_h_prev[(t * B + m) * 16 + i_1];
-      for (let i_2 = 0; i_2 < 16; i_2++)
-        t82[(t * B + m) * 64 + 16 + i_2] = dUg_h_prev[(t * B + m) * 16 + i_2];
-      for (let i_3 = 0; i_3 < 16; i_3++)
-        t82[(t * B + m) * 64 + 32 + i_3] = dUi_h_prev[(t * B + m) * 16 + i_3];
-      for (let i_4 = 0; i_4 < 16; i_4++)
-        t82[(t * B + m) * 64 + 48 + i_4] = dUf_h_prev[(t * B + m) * 16 + i_4];
     }
     mm.nn(B, 64, 16, t82, t * B * 64, 64, Uo_Ug_Ui_Uf, 0, dh_carry, 0, 16, 0); // dh_carry[m] = Uo_Ug_Ui_Ufᵀ · t82[m], for each of B rows
     if (M !== undefined) {
@@ -258,20 +240,20 @@ function backward(
   // Param and input gradients, for all T·B steps at once.
   for (let m_1 = 0; m_1 < T * B; m_1++) {
     for (let i_1 = 0; i_1 < 16; i_1++) {
-      dbf[i_1] += dUf_h_prev[m_1 * 16 + i_1];
-      dbi[i_1] += dUi_h_prev[m_1 * 16 + i_1];
-      dbg[i_1] += dUg_h_prev[m_1 * 16 + i_1];
-      dbo[i_1] += dUo_h_prev[m_1 * 16 + i_1];
+      dbf[i_1] += t82[m_1 * 64 + 48 + i_1];
+      dbi[i_1] += t82[m_1 * 64 + 32 + i_1];
+      dbg[i_1] += t82[m_1 * 64 + 16 + i_1];
+      dbo[i_1] += t82[m_1 * 64 + i_1];
     }
   }
-  mm.tn(T * B, 16, 16, dUo_h_prev, 0, 16, h_seq, 0, 16, dUo, 0, 1); // dUo += Σ_m dUo_h_prev[m] ⊗ h_seq[m], for all T * B rows
-  mm.tn(T * B, 16, 8, dUo_h_prev, 0, 16, x, 0, 8, dWo, 0, 1); // dWo += Σ_m dUo_h_prev[m] ⊗ x[m], for all T * B rows
-  mm.tn(T * B, 16, 16, dUg_h_prev, 0, 16, h_seq, 0, 16, dUg, 0, 1); // dUg += Σ_m dUg_h_prev[m] ⊗ h_seq[m], for all T * B rows
-  mm.tn(T * B, 16, 8, dUg_h_prev, 0, 16, x, 0, 8, dWg, 0, 1); // dWg += Σ_m dUg_h_prev[m] ⊗ x[m], for all T * B rows
-  mm.tn(T * B, 16, 16, dUi_h_prev, 0, 16, h_seq, 0, 16, dUi, 0, 1); // dUi += Σ_m dUi_h_prev[m] ⊗ h_seq[m], for all T * B rows
-  mm.tn(T * B, 16, 8, dUi_h_prev, 0, 16, x, 0, 8, dWi, 0, 1); // dWi += Σ_m dUi_h_prev[m] ⊗ x[m], for all T * B rows
-  mm.tn(T * B, 16, 16, dUf_h_prev, 0, 16, h_seq, 0, 16, dUf, 0, 1); // dUf += Σ_m dUf_h_prev[m] ⊗ h_seq[m], for all T * B rows
-  mm.tn(T * B, 16, 8, dUf_h_prev, 0, 16, x, 0, 8, dWf, 0, 1); // dWf += Σ_m dUf_h_prev[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 16, 16, t82, 0, 64, h_seq, 0, 16, dUo, 0, 1); // dUo += Σ_m t82[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 8, t82, 0, 64, x, 0, 8, dWo, 0, 1); // dWo += Σ_m t82[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 16, 16, t82, 16, 64, h_seq, 0, 16, dUg, 0, 1); // dUg += Σ_m t82[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 8, t82, 16, 64, x, 0, 8, dWg, 0, 1); // dWg += Σ_m t82[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 16, 16, t82, 32, 64, h_seq, 0, 16, dUi, 0, 1); // dUi += Σ_m t82[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 8, t82, 32, 64, x, 0, 8, dWi, 0, 1); // dWi += Σ_m t82[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 16, 16, t82, 48, 64, h_seq, 0, 16, dUf, 0, 1); // dUf += Σ_m t82[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 8, t82, 48, 64, x, 0, 8, dWf, 0, 1); // dWf += Σ_m t82[m] ⊗ x[m], for all T * B rows
   mm.nn(T * B, 64, 8, t82, 0, 64, Wo_Wg_Wi_Wf, 0, dx, 0, 8, 0); // dx[m] = Wo_Wg_Wi_Wfᵀ · t82[m], for all T * B rows
 }
 
@@ -285,10 +267,10 @@ function step(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const h_next = WS[17]!;
-  const c_next = WS[18]!;
+  const h_next = WS[13]!;
+  const c_next = WS[14]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
-  const Wf_Wi_Wg_Wo_x_1 = WS[19]!;
+  const Wf_Wi_Wg_Wo_x_1 = WS[15]!;
   const Uf_Ui_Ug_Uo = WS[2]!;
   const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
   const [Wf, Uf, bf, Wi, Ui, bi, Wg, Ug, bg, Wo, Uo, bo] = P;

@@ -184,7 +184,28 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, buffers: Scrat
     seedCopies.push(fill(i, n, `${seed}[${m} * ${n} + #]`, `padded ? 0 : ${carry}`));
     restore.push(fill(i, n, carry, `${keep}[${m} * ${n} + #]`));
   }
+  // A stored concatenation (the gate gradients stacked for one product) is assembled in place:
+  // each part is written straight into its columns, and a part the deferred phase also needs is
+  // read from there, not kept in a buffer of its own.
+  const deferred = new Set(plan.deferredInputs);
+  const parts = new Map<NodeId, Slot>();
+  for (const node of plan.deferredInputs) {
+    const n = ir.graph.node(node);
+    const width = sizeOf(n.shape);
+    if (n.op !== "concat" || new Set(n.args).size !== n.args.length || n.args.some((a) => parts.has(a))) continue;
+    const buffer = buffers.buffer(node, width, names, "TB");
+    let offset = 0;
+    for (const a of n.args) {
+      step.sink(a, { array: buffer, rowBase: `${t} * B`, stride: width, offset }, "=");
+      if (deferred.has(a)) parts.set(a, { array: buffer, rowBase: "0", stride: width, offset });
+      offset += sizeOf(ir.graph.shape(a));
+    }
+    step.provide(node, { array: buffer, rowBase: `${t} * B` });
+    after.provide(node, { array: buffer, rowBase: "0" });
+  }
   plan.deferredInputs.forEach((node) => {
+    if (ir.graph.node(node).op === "concat" && step.provides(node)) return;
+    if (parts.has(node)) return after.provide(node, parts.get(node)!);
     const buffer = buffers.buffer(node, sizeOf(ir.graph.shape(node)), names, "TB");
     step.sink(node, { array: buffer, rowBase: `${t} * B` }, "=");
     after.provide(node, { array: buffer, rowBase: "0" });
