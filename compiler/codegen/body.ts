@@ -127,11 +127,6 @@ export class StepBody {
     if (!this.provided.has(node)) this.provided.set(node, { kind: "array", slot, mode: "=" });
   }
 
-  /** Whether `node` is available at the start of this phase. */
-  provides(node: NodeId): boolean {
-    return this.provided.has(node);
-  }
-
   /** The value of `root` must end up in `slot` (stored or accumulated). */
   sink(root: NodeId, slot: Slot, mode: Mode): void {
     this.requests.push({ root, slot, mode });

@@ -74,17 +74,19 @@ export function emitKernels(ir: CellIR, plan: KernelPlan, names: Names, buffers:
     outputs: ir.outputs.map((o) => names.fresh(`${o.name}_out`)),
     tape: plan.taped.map((id) => names.fresh(`${ir.graph.names.get(id) ?? `v${id}`}_tape`)),
   };
-  const uses: Record<string, string[]> = {};
-  const kernel = (key: "forward" | "backward" | "step", emit: typeof emitForward, cell: CellIR, cellPlan: KernelPlan) => {
+  const uses = { forward: [] as string[], backward: [] as string[], step: [] as string[] };
+  const kernel = (key: keyof typeof uses, emit: typeof emitForward, cell: CellIR, cellPlan: KernelPlan) => {
     const tracked = tracking(buffers, cell.graph);
     const text = emit(cell, cellPlan, names.scope(), tracked, arrays);
     uses[key] = tracked.used();
     return [...tracked.bind(), text].join("\n");
   };
-  const forward = kernel("forward", emitForward, ir, plan);
-  const backward = kernel("backward", emitBackward, ir, plan);
-  const stepText = kernel("step", emitStep, step.ir, step.plan);
-  return { forward, backward, step: stepText, uses: { forward: uses["forward"]!, backward: uses["backward"]!, step: uses["step"]! } };
+  return {
+    forward: kernel("forward", emitForward, ir, plan),
+    backward: kernel("backward", emitBackward, ir, plan),
+    step: kernel("step", emitStep, step.ir, step.plan),
+    uses,
+  };
 }
 
 function header(arrays: Arrays, withTape: boolean): string[] {
@@ -188,6 +190,7 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, buffers: Scrat
   // each part is written straight into its columns, and a part the deferred phase also needs is
   // read from there, not kept in a buffer of its own.
   const deferred = new Set(plan.deferredInputs);
+  const assembled = new Set<NodeId>();
   const parts = new Map<NodeId, Slot>();
   for (const node of plan.deferredInputs) {
     const n = ir.graph.node(node);
@@ -202,9 +205,10 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, buffers: Scrat
     }
     step.provide(node, { array: buffer, rowBase: `${t} * B` });
     after.provide(node, { array: buffer, rowBase: "0" });
+    assembled.add(node);
   }
   plan.deferredInputs.forEach((node) => {
-    if (ir.graph.node(node).op === "concat" && step.provides(node)) return;
+    if (assembled.has(node)) return;
     if (parts.has(node)) return after.provide(node, parts.get(node)!);
     const buffer = buffers.buffer(node, sizeOf(ir.graph.shape(node)), names, "TB");
     step.sink(node, { array: buffer, rowBase: `${t} * B` }, "=");

@@ -3,7 +3,7 @@
  * lengths (errors name the offending field), allocates outputs, state history and tape, and keeps
  * the tape out of the user's reach.
  */
-import { createArena, type Products } from "./products.js";
+import { createArena, type Arena, type Products } from "./products.js";
 import { mulberry32 } from "./random.js";
 import type {
   BackwardResult, BackwardSeeds, Cell, CellSpec, ForwardOptions, Real, StepState, TensorSpec, Tensors, Trace,
@@ -88,17 +88,20 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
   // arena (where the runtime's products run): steady-state training and inference allocate none.
   const workspaceCache = () => {
     let cached: { T: number; B: number; arrays: Real[] } | undefined;
-    let arena: ReturnType<typeof createArena> | undefined;
-    const ensure = (T: number, B: number): Real[] => {
-      arena ??= createArena(spec.dtype);
-      if (!cached || cached.T !== T || cached.B !== B) {
-        const rows = { one: 1, B, TB: T * B };
-        const staging = spec.staging ? spec.staging.fixed + B * spec.staging.B + T * B * spec.staging.TB : 0;
-        cached = { T, B, arrays: arena.layout(spec.workspace.map((w) => ({ length: w.size * rows[w.rows], group: w.kernel })), staging) };
-      }
-      return cached.arrays;
+    let arena: Arena | undefined;
+    const arenaOf = () => (arena ??= createArena(spec.dtype));
+    return {
+      arrays(T: number, B: number): Real[] {
+        if (!cached || cached.T !== T || cached.B !== B) {
+          const rows = { one: 1, B, TB: T * B };
+          const staging = spec.staging ? spec.staging.fixed + B * spec.staging.B + T * B * spec.staging.TB : 0;
+          const buffers = spec.workspace.map((w) => ({ length: w.size * rows[w.rows], group: w.kernel }));
+          cached = { T, B, arrays: arenaOf().layout(buffers, staging) };
+        }
+        return cached.arrays;
+      },
+      products: (): Products => arenaOf().products,
     };
-    return Object.assign(ensure, { products: () => (arena ??= createArena(spec.dtype)).products });
   };
   const workspace = workspaceCache();
   const stepWorkspace = workspaceCache();
@@ -120,7 +123,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     });
     const Y = spec.outputs.map((o) => alloc(T * B * o.size));
     const R = spec.tape.map((v) => alloc(T * B * v.size));
-    kernels.forward(T, B, P, X, S, Y, R, mask, workspace(T, B), workspace.products());
+    kernels.forward(T, B, P, X, S, Y, R, mask, workspace.arrays(T, B), workspace.products());
     const trace: Trace = {
       T, B,
       outputs: record(spec.outputs, (_, k) => Y[k]!),
@@ -141,7 +144,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     if (rec.mask) zeroPadded(GY, spec.outputs, rec.mask);
     const GS = takeOptional("finalGrads", seeds.final, spec.states, B, alloc).map((a) => a.slice());
     const GX = spec.inputs.map((x) => alloc(T * B * x.size));
-    kernels.backward(T, B, P, rec.inputs, rec.history, rec.outputs, rec.tape, rec.mask, GY, GS, GP, GX, workspace(T, B), workspace.products());
+    kernels.backward(T, B, P, rec.inputs, rec.history, rec.outputs, rec.tape, rec.mask, GY, GS, GP, GX, workspace.arrays(T, B), workspace.products());
     return { inputs: record(spec.inputs, (_, k) => GX[k]!), initial: record(spec.states, (_, k) => GS[k]!) };
   }
 
@@ -173,7 +176,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     fill(stepArgs.X, "inputs", inputs, spec.inputs, state.B);
     fill(stepArgs.S, "state.states", state.states, spec.states, state.B);
     fill(stepArgs.Y, "state.outputs", state.outputs, spec.outputs, state.B);
-    kernels.step(state.B, stepArgs.P, stepArgs.X, stepArgs.S, stepArgs.Y, stepWorkspace(1, state.B), stepWorkspace.products());
+    kernels.step(state.B, stepArgs.P, stepArgs.X, stepArgs.S, stepArgs.Y, stepWorkspace.arrays(1, state.B), stepWorkspace.products());
   }
 
   return {
