@@ -4,7 +4,7 @@
  * `npx rnnc gradcheck` run, and the emitted module loaded against the installed runtime.
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -30,10 +30,15 @@ const CELL = `cell rnn {
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "rnnc-package-"));
-  const packed = JSON.parse(run(npm, ["pack", "--json", "--pack-destination", dir], repo)) as { filename: string; files: { path: string }[] }[];
+  // Packed from a staging copy built fresh, so this checkout's dist/ (which other tests read) is
+  // never rewritten under them, and what is packed is the code as it is now.
+  const stage = join(dir, "stage");
+  run(process.execPath, [join(repo, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", join(stage, "dist")], repo);
+  for (const entry of ["package.json", "README.md", "bin"]) cpSync(join(repo, entry), join(stage, entry), { recursive: true });
+  const packed = JSON.parse(run(npm, ["pack", "--ignore-scripts", "--json", "--pack-destination", dir], stage)) as { filename: string; files: { path: string }[] }[];
   files = packed[0]!.files.map((f) => f.path);
   project = join(dir, "project");
-  run("mkdir", ["-p", project], dir);
+  mkdirSync(project);
   writeFileSync(join(project, "package.json"), JSON.stringify({ name: "user-project", version: "1.0.0", private: true, type: "module" }));
   run(npm, ["install", "--prefer-offline", "--no-audit", "--no-fund", join(dir, packed[0]!.filename)]);
   writeFileSync(join(project, "rnn.cell"), CELL);
