@@ -6,7 +6,8 @@
  */
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { DataError, compile, type Cell, type Tensors } from "../src/index.js";
+import { dataError } from "./helpers/data-error.js";
+import { compile, type Cell, type Tensors } from "../src/index.js";
 import { MAX_ELEMENTS, defineCell, mulberry32, type Kernels } from "../src/runtime/index.js";
 import { Rng, initializeParams } from "../src/train/init.js";
 
@@ -17,17 +18,6 @@ let lstm: Cell;
 beforeAll(() => {
   lstm = compile(LSTM_SRC, { dtype: "f64" });
 });
-
-/** What `run` throws: it must be a DataError; its message is returned. */
-function dataError(run: () => unknown): string {
-  try {
-    run();
-  } catch (e) {
-    expect(e, String(e)).toBeInstanceOf(DataError);
-    return (e as Error).message;
-  }
-  return expect.fail("expected a DataError, nothing was thrown");
-}
 
 const inputs = (T: number, B: number): Tensors => ({ x: new Float64Array(T * B * I).fill(0.5) });
 

@@ -4,7 +4,7 @@
  * that do not match their declared shape are errors naming the tensor — before anything is written.
  */
 import { describe, expect, it } from "vitest";
-import { DataError } from "../../src/runtime/errors.js";
+import { dataError } from "../helpers/data-error.js";
 import type { Real } from "../../src/runtime/types.js";
 import type { ParamGroup } from "../../src/train/optim.js";
 import { loadParams, saveParams } from "../../src/train/serialize.js";
@@ -14,16 +14,6 @@ function group(Arr: typeof Float32Array | typeof Float64Array = Float64Array): P
   const fill = (n: number): Real => new Arr(Array.from({ length: n }, (_, i) => (i + 1) / 10));
   const params = { W: fill(6), b: fill(2) };
   return { name: "rnn", params, grads: { W: new Arr(6), b: new Arr(2) }, shapes: { W: [2, 3], b: [2] } };
-}
-
-function dataError(run: () => unknown): string {
-  try {
-    run();
-  } catch (e) {
-    expect(e, String(e)).toBeInstanceOf(DataError);
-    return (e as Error).message;
-  }
-  return expect.fail("expected a DataError, nothing was thrown");
 }
 
 describe("saveParams refuses what it could not load back", () => {
