@@ -118,15 +118,16 @@ describe("a build that fails writes nothing", () => {
     const duration = Date.now() - started;
     const whole = [readFileSync(join(dir, "killed-ref", "lstm.ts"), "utf8")];
     // Kills spread over the last part of a build, where it writes.
-    for (const delay of [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 1].map((f) => Math.round(f * duration))) {
+    for (const delay of [0.6, 0.75, 0.9, 1].map((f) => Math.round(f * duration))) {
       await new Promise<void>((resolve) => {
         const child = spawn(process.execPath, [BIN, "build", LSTM, "--out", out], { stdio: "ignore" });
         const timer = setTimeout(() => child.kill("SIGKILL"), delay);
         child.on("exit", () => (clearTimeout(timer), resolve()));
       });
       if (existsSync(join(out, "lstm.ts"))) expect(whole).toContain(readFileSync(join(out, "lstm.ts"), "utf8"));
+      expect(ls(out).filter((f) => f !== "lstm.ts" && !/^\.lstm\.ts\..*\.tmp$/.test(f))).toEqual([]);
     }
-  }, 60_000);
+  }, 120_000);
 });
 
 describe("file-system failures are reported as what they are, naming the path (exit 1)", () => {
@@ -257,15 +258,13 @@ describe("--size names", () => {
 });
 
 describe("a reader that goes away", () => {
-  it("rnnc gradcheck | head -1: no EPIPE stack trace", async () => {
-    const child = spawn(process.execPath, [BIN, "gradcheck", LSTM, "examples/cells/gru.cell", "--steps", "1", "--batch", "1"], { stdio: ["ignore", "pipe", "pipe"] });
-    let err = "";
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    child.stdout.once("data", () => child.stdout.destroy());
-    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
-    expect(err).not.toMatch(STACK_LINE);
-    expect(err).not.toMatch(/EPIPE/);
-    expect(code).toBe(0);
+  it.skipIf(process.platform === "win32")("rnnc gradcheck | head -1: no EPIPE stack trace", () => {
+    const quote = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+    const command = [process.execPath, BIN, "gradcheck", LSTM, "examples/cells/gru.cell", "--steps", "1", "--batch", "1"].map(quote).join(" ");
+    const r = spawnSync("sh", ["-c", `(${command}; echo "rnnc exited $?" >&2) | head -1`], { encoding: "utf8" });
+    expect(r.stdout).toMatch(/^gradcheck lstm: /);
+    expect(r.stdout.split("\n")).toHaveLength(2);
+    expect(r.stderr).toBe("rnnc exited 0\n");
   });
 });
 
