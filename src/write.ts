@@ -7,8 +7,8 @@
  * naming the path the user asked for, never the temporary file.
  */
 import { randomBytes } from "node:crypto";
-import { lstat, mkdir, open, rename, rm } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { lstat, mkdir, open, rename, rm, rmdir } from "node:fs/promises";
+import { basename, dirname, join, resolve } from "node:path";
 import { FileError, fileError } from "./args.js";
 
 export interface ModuleFile {
@@ -17,13 +17,26 @@ export interface ModuleFile {
   readonly text: string;
 }
 
-/** Creates `dir` (and its parents) and writes every module in it: all of them, or none. */
+/**
+ * Creates `dir` (and its parents) and writes every module in it: all of them, or none (and then
+ * the directories it created are removed again).
+ */
 export async function writeModules(dir: string, modules: readonly ModuleFile[]): Promise<void> {
+  let created: string | undefined;
   try {
-    await mkdir(dir, { recursive: true });
+    created = await mkdir(dir, { recursive: true });
   } catch (e) {
     throw await fileError(e, "create directory", dir);
   }
+  try {
+    await stageAndRename(modules);
+  } catch (e) {
+    if (created !== undefined) await removeEmpty(dir, created);
+    throw e;
+  }
+}
+
+async function stageAndRename(modules: readonly ModuleFile[]): Promise<void> {
   for (const m of modules) {
     const found = await lstat(m.path).catch(() => undefined);
     if (found?.isDirectory()) throw new FileError(`cannot write '${m.path}': it is a directory`);
@@ -45,6 +58,14 @@ export async function writeModules(dir: string, modules: readonly ModuleFile[]):
     }
   } finally {
     await Promise.all(staged.filter((s) => !s.renamed).map((s) => rm(s.temp, { force: true }).catch(() => undefined)));
+  }
+}
+
+/** Removes the directories from `dir` up to `top`, which this build created, where they are empty. */
+async function removeEmpty(dir: string, top: string): Promise<void> {
+  top = resolve(top);
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    if (!(await rmdir(d).then(() => true, () => false)) || d === top || dirname(d) === d) return;
   }
 }
 
