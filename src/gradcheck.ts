@@ -110,8 +110,9 @@ export function gradcheck(ir: CellIR, cell: Cell, options: GradcheckOptions = {}
 
   // Rounding in the loss, divided by 2·h, bounds how exact a central difference at step h can be.
   const lossScale = 64 * Number.EPSILON * (Math.abs(loss()) + 1);
+  const rounding = (h: number) => lossScale / h;
   const close = (x: number, y: number, h: number) =>
-    Number.isFinite(x) && Number.isFinite(y) && Math.abs(x - y) <= tolerance * Math.max(Math.abs(x), Math.abs(y), FLOOR) + lossScale / h;
+    Number.isFinite(x) && Number.isFinite(y) && Math.abs(x - y) <= tolerance * Math.max(Math.abs(x), Math.abs(y), FLOOR) + rounding(h);
   const random = mulberry32(seed ^ 0x9e3779b9);
   const check = (kind: GradRow["kind"], name: string, values: Float64Array, analytic: ArrayLike<number>): GradRow => {
     const picks = choose(values.length, options.maxElements ?? 2000, random);
@@ -127,7 +128,7 @@ export function gradcheck(ir: CellIR, cell: Cell, options: GradcheckOptions = {}
     };
     for (const i of picks) {
       const a = analytic[i]!;
-      const estimate = refine(a, eps, (h) => difference(i, h), close);
+      const estimate = refine(a, eps, (h) => difference(i, h), close, rounding);
       if (estimate.verdict !== "agrees" && margin < eps) {
         atKink++;
         continue;
@@ -163,14 +164,20 @@ interface Estimate {
  * The central difference `diff(h)` compared with `analytic`: at `eps` first; on disagreement at
  * steps eps/4, eps/16, ..., each also extrapolated (Richardson: the h² term of the error removed).
  * It agrees as soon as either estimate is close to `analytic`; it disagrees once two successive
- * differences are close to each other (the estimate has settled) but not to `analytic`.
+ * differences are close to each other (the estimate has settled) but not to `analytic`. Steps so
+ * small that rounding alone could account for 1% of the value are not tried: agreement there
+ * would mean little.
  */
-function refine(analytic: number, eps: number, diff: (h: number) => number, close: (x: number, y: number, h: number) => boolean): Estimate {
+function refine(
+  analytic: number, eps: number, diff: (h: number) => number,
+  close: (x: number, y: number, h: number) => boolean, rounding: (h: number) => number,
+): Estimate {
   let h = eps;
   let d = diff(h);
   if (close(d, analytic, h)) return { numeric: d, step: h, verdict: "agrees" };
   for (let level = 1; level <= LEVELS; level++) {
     const next = h / SHRINK;
+    if (level > 1 && rounding(next) > 1e-2 * Math.max(Math.abs(analytic), FLOOR)) break;
     const dn = diff(next);
     const extrapolated = dn + (dn - d) / (SHRINK * SHRINK - 1);
     if (close(dn, analytic, next)) return { numeric: dn, step: next, verdict: "agrees" };
