@@ -127,9 +127,9 @@ export function sizesRecord(sizes: ReadonlyMap<string, number>): Record<string, 
 }
 
 /** An integer flag of at least `min` (1 unless given). */
-export function parseCount(flag: string, text: string | undefined, fallback: number, min = 1): number {
+export function parseCount(flag: string, text: string | undefined, fallback: number, min = 1, max = Number.MAX_SAFE_INTEGER): number {
   if (text === undefined) return fallback;
-  if (!/^\d+$/.test(text) || Number(text) < min || !Number.isSafeInteger(Number(text)))
-    throw new UsageError(`${flag}: expected an integer of at least ${min}, got '${text}'`);
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max || !Number.isSafeInteger(Number(text)))
+    throw new UsageError(`${flag}: expected an integer from ${min} to ${max}, got '${text}'`);
   return Number(text);
 }

@@ -6,6 +6,7 @@
 import { parseArgs } from "node:util";
 import { CompileError } from "../compiler/diagnostics.js";
 import { InputError, UsageError, strayFileError, type Io } from "./args.js";
+import { DataError } from "./runtime/errors.js";
 import { commands, type Command } from "./commands.js";
 
 
@@ -61,7 +62,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       io.err(`${e.message}\n`);
       return 1;
     }
-    if (e instanceof InputError) {
+    if (e instanceof InputError || e instanceof DataError) {
       io.err(`rnnc: error: ${e.message}`);
       return 1;
     }

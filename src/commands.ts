@@ -6,6 +6,7 @@ import { drawGraph } from "../compiler/ir/draw.js";
 import { InputError, UsageError, parseCount, parseSizes, readSource, readText, sizesRecord, type Io } from "./args.js";
 import { collisions } from "./collisions.js";
 import { DataError } from "./data.js";
+import { MAX_SEED } from "./runtime/random.js";
 import { evaluate } from "./eval.js";
 import { describeNonFinite, gradcheck, type GradcheckResult } from "./gradcheck.js";
 import { load } from "./load.js";
@@ -180,7 +181,7 @@ const gradcheckCommand: Command = {
     const options = {
       steps: parseCount("--steps", str(flags, "steps"), 4),
       batch: parseCount("--batch", str(flags, "batch"), 2),
-      seed: parseCount("--seed", str(flags, "seed"), 0, 0),
+      seed: parseCount("--seed", str(flags, "seed"), 0, 0, MAX_SEED),
     };
     const results: GradcheckResult[] = [];
     for (const path of files)

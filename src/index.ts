@@ -23,6 +23,7 @@ const OPTIONS: Readonly<Record<keyof InProcessOptions, { readonly allowed: strin
   products: { allowed: '"runtime" or "inline"', ok: (v) => v === "runtime" || v === "inline" },
   optimize: { allowed: "true or false", ok: (v) => typeof v === "boolean" },
   onPass: { allowed: "a function", ok: (v) => typeof v === "function" },
+  onWarnings: { allowed: "a function", ok: (v) => typeof v === "function" },
 };
 
 const show = (v: unknown): string =>
