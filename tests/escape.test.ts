@@ -16,7 +16,7 @@ import { isIdentChar, isIdentStart, KEYWORDS } from "../compiler/lexer.js";
 import { compile } from "../src/index.js";
 import { load, RUNTIME_SPECIFIER } from "../src/load.js";
 import { expectMatchesReference } from "./helpers/compare.js";
-import { HOSTILE } from "./helpers/hostile.js";
+import { HOSTILE, LONE_SURROGATE } from "./helpers/hostile.js";
 
 const CASES = Object.entries(HOSTILE);
 /** Each hostile text alone, and inside a payload that runs if it gets out. */
@@ -30,8 +30,6 @@ const unit = fc.oneof(
   fc.constantFrom("*", "/", "$", "{", "<", "-", "!"),
 );
 const anyText = fc.string({ unit, maxLength: 12 });
-
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Whether TypeScript reads `text` as one identifier. */
 const isTsIdentifier = (text: string) =>

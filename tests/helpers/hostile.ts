@@ -44,3 +44,6 @@ export const HOSTILE: Readonly<Record<string, string>> = {
 
 /** Whether a file name can hold `text` (POSIX forbids NUL; `/` only separates directories). */
 export const fileNameCanHold = (text: string): boolean => !text.includes("\0");
+
+/** A surrogate half without its partner. */
+export const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
