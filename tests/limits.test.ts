@@ -131,7 +131,8 @@ describe("sizes and elements", () => {
     expect(located(outer)).toEqual(["5:7 E4004"]);
   });
   it("size arithmetic past 2^53 is an error, not a rounded number", () => {
-    expect(located("cell c {\n  size H = 16777216 * 16777216 * 16777216 - 1\n  state s[1]\n}\n")[0]).toMatch(/^2:\d+ E3015$/);
+    // 99999999² + 3 rounds to 99999999² + 4: without the check, H would be 4 instead of 3.
+    expect(located("cell c {\n  size H = (99999999 * 99999999 + 3) - 99999999 * 99999999\n  state s[H]\n}\n")).toEqual(["2:13 E3015", "2:40 E3015"]);
   });
 });
 
