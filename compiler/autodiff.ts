@@ -26,7 +26,7 @@ export function differentiate(ir: CellIR): CellIR {
   for (let id = forwardCount - 1; id >= 0; id--) {
     const parts = adjoints.get(id);
     if (!parts) continue;
-    const g = parts.reduce((a, b) => graph.add(a, b));
+    const g = sum(graph, parts);
     const name = graph.names.get(id);
     if (name) graph.name(g, `d${name}`);
     total.set(id, g);
@@ -47,6 +47,19 @@ export function differentiate(ir: CellIR): CellIR {
     states: ir.leaves.states.map(gradOf),
   };
   return { ...ir, grads };
+}
+
+/** Sums of at most this many adjoints are added left to right, in the order they arrive. */
+const SHORT_SUM = 8;
+
+/**
+ * The sum of `parts`: left to right when short; as a balanced tree of short sums when long, so
+ * the gradient of a value read many times is a shallow expression, not a chain as long as its uses.
+ */
+function sum(graph: Graph, parts: readonly NodeId[]): NodeId {
+  if (parts.length <= SHORT_SUM) return parts.reduce((a, b) => graph.add(a, b));
+  const half = Math.ceil(parts.length / 2);
+  return graph.add(sum(graph, parts.slice(0, half)), sum(graph, parts.slice(half)));
 }
 
 /** Sums an adjoint back down to the shape of a scalar argument that was broadcast. */

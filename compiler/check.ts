@@ -17,6 +17,8 @@ import type {
 import { warnConfusables } from "./confusables.js";
 import type { DiagnosticBag, Note } from "./diagnostics.js";
 import type { Attrs } from "./ir/graph.js";
+import { checkBounds } from "./bounds.js";
+import { MAX_EQUATIONS, MAX_SIZE } from "./limits.js";
 import { didYouMean, E } from "./messages.js";
 import { FUNCTIONS, opDef } from "./ops/index.js";
 import { show } from "./ops/types.js";
@@ -44,7 +46,9 @@ const ARTICLE: Readonly<Record<Entity["kind"], string>> = {
 const MISGROUPED = "'·' groups like '⊙' from left to right: 'a ⊙ W·x' is '(a ⊙ W)·x'; write 'a ⊙ (W·x)'";
 
 const sameShape = (a: Shape, b: Shape): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
-const isSize = (v: number): boolean => Number.isSafeInteger(v) && v > 0;
+const isSize = (v: number): boolean => Number.isSafeInteger(v) && v > 0 && v <= MAX_SIZE;
+const sizeRule = (v: number): string =>
+  v > MAX_SIZE && Number.isSafeInteger(v) ? `a size is at most ${MAX_SIZE}` : "a size must be a positive integer";
 
 class CellChecker {
   private readonly names = new Map<string, Entity>();
@@ -66,7 +70,7 @@ class CellChecker {
   check(): CheckedCell {
     this.declareSizes();
     this.declareTensors();
-    this.cell.equations.forEach((eq, k) => this.checkEquation(eq, k));
+    this.cell.equations.forEach((eq, k) => this.bag.full || this.checkEquation(eq, k));
     const outputs = this.checkOutputs();
     if (this.cell.outputs.length === 0 && !this.cell.decls.some((d) => d.kind === "state")) {
       this.bag.error(E.emptyCell, `cell '${this.cell.name}' has no state and no output, so it computes nothing`,
@@ -81,7 +85,7 @@ class CellChecker {
   // ------------------------------------------------------------ declarations
 
   private text(s: Span): string {
-    const t = this.source.slice(s).replace(/\s+/g, " ");
+    const t = this.source.text.slice(s.start, Math.min(s.end, s.start + 200)).replace(/\s+/g, " ");
     return t.length > 40 ? `${t.slice(0, 37)}...` : t;
   }
 
@@ -115,7 +119,7 @@ class CellChecker {
     const given = this.overrides.get(s.name);
     if (given === undefined) return value;
     if (isSize(given)) return given;
-    this.bag.error(E.badSize, `size '${s.name}' is overridden with ${given}, but a size must be a positive integer`, s.span);
+    this.bag.error(E.badSize, `size '${s.name}' is overridden with ${given}, but ${sizeRule(given)}`, s.span);
     return null;
   }
 
@@ -137,9 +141,9 @@ class CellChecker {
     const value = this.sizeArithmetic(e, lookup);
     if (value === null || isSize(value)) return value;
     const text = this.text(e.span);
-    const message = e.kind === "num"
-      ? `a size must be a positive integer, not ${text}`
-      : `size ${text} is ${value}, but a size must be a positive integer`;
+    const message = e.kind !== "num"
+      ? `size ${text} is ${value}, but ${sizeRule(value)}`
+      : value > MAX_SIZE ? `size ${text} is too large: ${sizeRule(value)}` : `a size must be a positive integer, not ${text}`;
     this.bag.error(E.badSize, message, e.span);
     return null;
   }
@@ -149,7 +153,11 @@ class CellChecker {
     if (e.kind === "name") return lookup(e.name, e.span);
     const [l, r] = [this.sizeArithmetic(e.left, lookup), this.sizeArithmetic(e.right, lookup)];
     if (l === null || r === null) return null;
-    return e.op === "+" ? l + r : e.op === "-" ? l - r : l * r;
+    const value = e.op === "+" ? l + r : e.op === "-" ? l - r : l * r;
+    // Beyond 2^53 arithmetic is no longer exact: such a step has no trustworthy result.
+    if (Number.isSafeInteger(value)) return value;
+    this.bag.error(E.badSize, `size ${this.text(e.span)} is too large to compute: at most ${MAX_SIZE} is allowed`, e.span);
+    return null;
   }
 
   private declareTensors(): void {
@@ -271,7 +279,7 @@ class CellChecker {
   }
 
   private unknown(e: RefExpr, at: number): null {
-    if (this.broken.has(e.name)) return null;
+    if (this.broken.has(e.name) || this.bag.full) return null;
     const later = this.cell.equations.find((eq) => eq.target === e.name);
     if (later) {
       const note = { message: `'${e.name}' is assigned`, span: later.targetSpan };
@@ -389,6 +397,7 @@ export function checkFile(file: FileAst, source: Source, bag: DiagnosticBag, opt
   const firstSpans = new Map<string, Span>();
   const checked: CheckedCell[] = [];
   for (const cell of file.cells) {
+    if (bag.full || tooManyEquations(cell, bag)) continue;
     const first = firstSpans.get(cell.name);
     const note = first && { message: `cell '${cell.name}' is first defined`, span: first };
     if (note) bag.error(E.duplicateCell, `duplicate cell '${cell.name}'`, cell.nameSpan, [note]);
@@ -396,7 +405,18 @@ export function checkFile(file: FileAst, source: Source, bag: DiagnosticBag, opt
     const result = new CellChecker(cell, source, bag, options.sizes ?? new Map()).check();
     warnConfusables(cell, bag);
     const inside = (s: Span) => s.start >= cell.span.start && s.start < Math.max(cell.span.end, cell.span.start + 1);
-    if (!bag.items.some((d) => d.severity === "error" && inside(d.span))) checked.push(result);
+    const clean = () => !bag.items.some((d) => d.severity === "error" && inside(d.span));
+    if (clean()) checkBounds(result, bag);
+    if (clean()) checked.push(result);
   }
   return checked;
+}
+
+/** A cell with more equations and outputs than `MAX_EQUATIONS` is reported and not checked further. */
+function tooManyEquations(cell: CellAst, bag: DiagnosticBag): boolean {
+  const statements = [...cell.equations, ...cell.outputs];
+  if (statements.length <= MAX_EQUATIONS) return false;
+  bag.error(E.tooManyEquations, `cell '${cell.name}' has ${statements.length} equations and outputs`,
+    statements[MAX_EQUATIONS]!.span, [], `at most ${MAX_EQUATIONS} are allowed in one cell`);
+  return true;
 }

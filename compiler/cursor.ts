@@ -8,13 +8,13 @@
  */
 import type { DiagnosticBag } from "./diagnostics.js";
 import type { Token } from "./lexer.js";
-import { E } from "./messages.js";
+import { clip, E } from "./messages.js";
+import { MAX_NESTING, MAX_OPERATIONS } from "./limits.js";
 import type { Source, Span } from "./source.js";
 
-/** Brackets, calls and prefix minus nested deeper than this are reported, not recursed into. */
-export const MAX_NESTING = 200;
-/** Operations in one statement; bounds the depth of every syntax tree for later recursive passes. */
-export const MAX_OPERATIONS = 1000;
+/** Brackets, calls and prefix minus nested deeper than `MAX_NESTING` are reported, not recursed into;
+ * `MAX_OPERATIONS` per statement bounds the depth of every syntax tree for later recursive passes. */
+export { MAX_NESTING, MAX_OPERATIONS };
 
 /** Thrown after a syntax error has been reported; caught where parsing can resume. */
 export class Bail {}
@@ -34,11 +34,24 @@ export class TokenCursor {
   private nesting = 0;
   private operations = 0;
 
+  /** For each token, the index of the first token at or after it that is not a newline. */
+  private readonly pastNewlines: Int32Array;
+
   constructor(
     private readonly tokens: readonly Token[],
     protected readonly source: Source,
     protected readonly bag: DiagnosticBag,
-  ) {}
+  ) {
+    this.pastNewlines = new Int32Array(tokens.length + 1).fill(tokens.length);
+    for (let i = tokens.length - 1; i >= 0; i--) {
+      this.pastNewlines[i] = tokens[i]!.kind === "newline" ? this.pastNewlines[i + 1]! : i;
+    }
+  }
+
+  /** The first token at or after `i` that is not a newline (each run of newlines is crossed in one step). */
+  protected skipNewlines(i: number): number {
+    return i < this.tokens.length ? this.pastNewlines[i]! : i;
+  }
 
   /** Forgets the brackets and budgets of a statement that has ended (or failed). */
   protected resetStatement(): void {
@@ -56,8 +69,8 @@ export class TokenCursor {
 
   /** The next token; inside brackets, continuation newlines are skipped. */
   protected peek(): Token {
-    if (this.openers.length > 0) {
-      while (this.at(this.pos).kind === "newline" && !this.statementStartsAfter(this.pos)) this.pos++;
+    if (this.openers.length > 0 && this.at(this.pos).kind === "newline" && !this.statementStartsAfter(this.pos)) {
+      this.pos = this.skipNewlines(this.pos);
     }
     return this.at(this.pos);
   }
@@ -80,7 +93,7 @@ export class TokenCursor {
 
   /** Whether the line after the newline at `i` begins a statement (or ends the cell or file). */
   protected statementStartsAfter(i: number): boolean {
-    while (this.at(i).kind === "newline") i++;
+    i = this.skipNewlines(i);
     const [t, next] = [this.at(i), this.at(i + 1)];
     if (t.kind === "eof" || isPunct(t, "}")) return true;
     return isName(t) && (isPunct(next, "=") || (t.kind === "keyword" && isName(next)));
@@ -94,7 +107,7 @@ export class TokenCursor {
     if (t.kind === "eof") return "end of file";
     if (t.kind === "newline") return "end of line";
     if (t.kind === "keyword") return `keyword '${t.text}'`;
-    return `'${this.source.slice(t.span)}'`;
+    return `'${clip(this.source.slice(t.span))}'`;
   }
 
   // ------------------------------------------------------------ errors
@@ -137,7 +150,7 @@ export class TokenCursor {
 
   private unclosed(opener: Token): never {
     const closer = opener.text === "(" ? ")" : "]";
-    this.fail(E.unclosed, `'${this.source.slice(opener.span)}' is never closed`, opener.span, `add '${closer}'`);
+    this.fail(E.unclosed, `'${clip(this.source.slice(opener.span))}' is never closed`, opener.span, `add '${closer}'`);
   }
 
   /** Runs `parse` one nesting level deeper, refusing to go past `MAX_NESTING`. */
@@ -168,6 +181,7 @@ export class TokenCursor {
       const t = this.at(this.pos);
       if (t.kind === "eof" || isPunct(t, "}")) return;
       if (t.kind === "newline" && (open <= 0 || this.statementStartsAfter(this.pos))) return;
+      if (t.kind === "newline") this.pos = this.skipNewlines(this.pos) - 1;
       if (open <= 0 && (isPunct(t, ";") || (atComma && isPunct(t, ",")))) return;
       if (isPunct(t, "(") || isPunct(t, "[")) open++;
       if (isPunct(t, ")") || isPunct(t, "]")) open--;

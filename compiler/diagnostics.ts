@@ -7,6 +7,8 @@
  *         |         ^^^^^^^^^^^
  *   note: Ui is declared [32, 16] at lstm.cell:3:9
  */
+import { MAX_ERRORS, SNIPPET_WIDTH } from "./limits.js";
+import { E } from "./messages.js";
 import { Source, type Span } from "./source.js";
 
 export type Severity = "error" | "warning";
@@ -25,27 +27,51 @@ export interface Diagnostic {
   readonly hint?: string;
 }
 
-/** Collects diagnostics for one source, never two at the same spot. */
+/**
+ * Collects diagnostics for one source, never two at the same spot, and at most `MAX_ERRORS`
+ * errors: the next one is replaced by a last diagnostic saying the rest are not reported, and
+ * `full` tells the stages to stop looking for more.
+ */
 export class DiagnosticBag {
   readonly items: Diagnostic[] = [];
+  private readonly errorStarts = new Set<number>();
+  private errors = 0;
+  private warnings = 0;
+  private stopped: Diagnostic | undefined;
 
   constructor(readonly source: Source) {}
 
+  /** Whether no further error will be reported (the limit is reached). */
+  get full(): boolean {
+    return this.stopped !== undefined;
+  }
+
   error(code: string, message: string, span: Span, notes: Note[] = [], hint?: string): void {
-    if (this.items.some((d) => d.span.start === span.start && d.severity === "error")) return;
+    if (this.stopped || this.errorStarts.has(span.start)) return;
+    if (this.errors === MAX_ERRORS) {
+      const message = `too many errors; stopping after ${MAX_ERRORS}`;
+      this.stopped = { severity: "error", code: E.tooManyErrors, message, span, notes: [] };
+      return;
+    }
+    this.errors++;
+    this.errorStarts.add(span.start);
     this.items.push({ severity: "error", code, message, span, notes, hint });
   }
 
   warning(code: string, message: string, span: Span, notes: Note[] = []): void {
+    if (this.stopped || this.warnings === MAX_ERRORS) return;
+    this.warnings++;
     this.items.push({ severity: "warning", code, message, span, notes });
   }
 
   get hasErrors(): boolean {
-    return this.items.some((d) => d.severity === "error");
+    return this.errors > 0;
   }
 
+  /** By position, then the note that errors were left out, if any. */
   sorted(): Diagnostic[] {
-    return [...this.items].sort((a, b) => a.span.start - b.span.start);
+    const ordered = [...this.items].sort((a, b) => a.span.start - b.span.start);
+    return this.stopped ? [...ordered, this.stopped] : ordered;
   }
 }
 
@@ -80,18 +106,36 @@ export function renderDiagnostics(ds: readonly Diagnostic[], source: Source): st
   return ds.map((d) => renderDiagnostic(d, source)).join("\n\n");
 }
 
-/** The source line of `span` and a caret underline (clipped to that first line). */
+/**
+ * The source line of `span` and a caret underline (clipped to that first line). A line longer than
+ * `SNIPPET_WIDTH` is shown around the caret, its cut ends marked with `…`.
+ */
 function renderSnippet(source: Source, span: Span): string[] {
-  const { line, col } = source.position(span.start);
-  const text = source.lineText(line).replace(/\t/g, " ");
-  const lineChars = [...text];
-  const endPos = source.position(Math.max(span.start, span.end));
-  const endCol = endPos.line === line ? endPos.col : lineChars.length + 1;
+  const { line } = source.position(span.start);
+  const { from, to, cutStart, cutEnd } = snippetWindow(source, line, span.start);
+  const columns = (end: number) => source.codePoints(from, end);
+  const lead = cutStart ? 1 : 0;
+  const col = lead + columns(span.start) + 1;
+  const endCol = span.end <= to && source.position(span.end).line === line ? lead + columns(span.end) + 1 : lead + columns(to) + 1;
   const width = Math.max(1, endCol - col);
+  const text = source.text.slice(from, to).replace(/\t/g, " ");
   const gutter = Math.max(5, String(line).length + 1);
   const pad = " ".repeat(gutter);
   return [
-    `${String(line).padStart(gutter)} | ${text}`,
+    `${String(line).padStart(gutter)} | ${cutStart ? "…" : ""}${text}${cutEnd ? "…" : ""}`,
     `${pad} | ${" ".repeat(col - 1)}${"^".repeat(width)}`,
   ];
 }
+
+/** The part of line `line` shown around `offset`: at most `SNIPPET_WIDTH` code units, whole characters. */
+function snippetWindow(source: Source, line: number, offset: number) {
+  const { start, end } = source.lineSpan(line);
+  if (end - start <= SNIPPET_WIDTH) return { from: start, to: end, cutStart: false, cutEnd: false };
+  let from = Math.max(start, Math.min(offset - SNIPPET_WIDTH / 4, end - SNIPPET_WIDTH));
+  let to = Math.min(end, from + SNIPPET_WIDTH);
+  if (from > start && isLowSurrogate(source.text.charCodeAt(from))) from++;
+  if (to < end && isLowSurrogate(source.text.charCodeAt(to))) to--;
+  return { from, to, cutStart: from > start, cutEnd: to < end };
+}
+
+const isLowSurrogate = (code: number): boolean => code >= 0xdc00 && code <= 0xdfff;

@@ -7,7 +7,8 @@
  * `-` and the Unicode minus `−` are `-`, `ᵀ` is `ᵀ`. The span still points at what was written.
  */
 import type { DiagnosticBag } from "./diagnostics.js";
-import { E } from "./messages.js";
+import { MAX_NAME_LENGTH } from "./limits.js";
+import { clip, E } from "./messages.js";
 import { span, type Source, type Span } from "./source.js";
 
 export type TokenKind =
@@ -121,7 +122,7 @@ class Lexer {
       this.number();
     } else if (isIdentStart(c)) {
       const word = this.takeWhile(isIdentChar);
-      this.push(KEYWORDS.has(word) ? "keyword" : "ident", word, start);
+      this.push(KEYWORDS.has(word) ? "keyword" : "ident", this.checkLength(word, start), start);
     } else if (c === SIGMA) {
       this.pos += c.length;
       this.push("sigma", SIGMA, start);
@@ -137,6 +138,14 @@ class Lexer {
     const start = this.pos;
     while (this.pos < this.text.length && pred(this.char())) this.pos += this.char().length;
     return this.text.slice(start, this.pos);
+  }
+
+  /** A name within `MAX_NAME_LENGTH`, or its error and a short stand-in (which no message repeats in full). */
+  private checkLength(word: string, start: number): string {
+    if (word.length <= MAX_NAME_LENGTH) return word;
+    const message = `name '${clip(word)}' is too long: at most ${MAX_NAME_LENGTH} characters are allowed`;
+    this.bag.error(E.nameTooLong, message, span(start, this.pos));
+    return clip(word, MAX_NAME_LENGTH);
   }
 
   /** `12`, `1.5`, `.5`, `2.`, `1e-5`, `3E+2`. */
@@ -158,7 +167,7 @@ class Lexer {
     const value = Number(numberText);
     if (isIdentChar(this.char())) this.gluedLetters(start, numberText);
     else if (!Number.isFinite(value)) {
-      this.bag.error(E.numberRange, `number ${numberText} is too large`, span(start, this.pos));
+      this.bag.error(E.numberRange, `number ${clip(numberText)} is too large`, span(start, this.pos));
     }
     this.push("number", numberText, start, Number.isFinite(value) ? value : 0);
   }
@@ -168,9 +177,9 @@ class Lexer {
     const letters = this.takeWhile(isIdentChar);
     const word = numberText + letters;
     const hint = isIdentStart(letters[0]!) && !/^[eE]\d*$/.test(letters)
-      ? `to multiply, write '${numberText}*${letters}'`
+      ? `to multiply, write '${clip(numberText)}*${clip(letters)}'`
       : undefined;
-    this.bag.error(E.badNumber, `invalid number '${word}'`, span(start, this.pos), [], hint);
+    this.bag.error(E.badNumber, `invalid number '${clip(word)}'`, span(start, this.pos), [], hint);
   }
 
   /** A run of characters the language does not use: one error for the whole run. */

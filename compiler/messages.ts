@@ -71,6 +71,18 @@ export const E = {
   stateShape: "E3018",
   /** An output that is not a vector. */
   outputShape: "E3019",
+
+  // ------------------------------------------------------------ limits (numbers in limits.ts)
+  /** More errors than one file reports; the rest are left out. */
+  tooManyErrors: "E4001",
+  /** A name longer than the longest allowed. */
+  nameTooLong: "E4002",
+  /** A chain of operations through a step deeper than allowed. */
+  stepTooDeep: "E4003",
+  /** A size, a tensor or a computed value with more elements than allowed. */
+  tooLarge: "E4004",
+  /** More equations and outputs in one cell than allowed. */
+  tooManyEquations: "E4005",
 } as const;
 
 export type ErrorCode = (typeof E)[keyof typeof E];
@@ -81,40 +93,74 @@ export const W = {
   confusable: "W3001",
 } as const;
 
+/** `text` as quoted in a message: at most `max` code points, a longer text cut with `…`. */
+export function clip(text: string, max = 40): string {
+  if (text.length <= max) return text;
+  const points = [...text.slice(0, 2 * max + 2)];
+  return points.length <= max ? text : `${points.slice(0, max - 1).join("")}…`;
+}
+
+/** Names longer than this (in code points) get no suggestion: a typo there is unlikely and costly to find. */
+const SUGGEST_LENGTH = 64;
+/** Edit-distance table cells one suggestion may fill, across all candidates. */
+const SUGGEST_WORK = 4_000_000;
+
 /**
  * Edit distance counting insertions, deletions, substitutions and swaps of neighbours (`tahn` is
- * one edit from `tanh`); with `ignoreCase`, a difference of case alone costs nothing.
+ * one edit from `tanh`); with `ignoreCase`, a difference of case alone costs nothing. Above
+ * `bound`, the answer is only known to be larger: `bound + 1` is returned, after filling the
+ * diagonal band of width `2·bound + 1` at most.
  */
-export function editDistance(a: string, b: string, ignoreCase = false): number {
+export function editDistance(a: string, b: string, ignoreCase = false, bound = Infinity): number {
   const s = [...(ignoreCase ? a.toLowerCase() : a)];
   const t = [...(ignoreCase ? b.toLowerCase() : b)];
-  const d = Array.from({ length: s.length + 1 }, (_, i) =>
-    Array.from({ length: t.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+  const k = Math.min(bound, Math.max(s.length, t.length));
+  if (Math.abs(s.length - t.length) > k) return k + 1;
+  const far = k + 1;
+  let [back2, back, row] = [[] as number[], Array.from({ length: t.length + 1 }, (_, j) => j), [] as number[]];
   for (let i = 1; i <= s.length; i++) {
-    for (let j = 1; j <= t.length; j++) {
+    row = new Array<number>(t.length + 1).fill(far);
+    row[0] = Math.min(i, far);
+    let least = i;
+    for (let j = Math.max(1, i - k); j <= Math.min(t.length, i + k); j++) {
       const cost = s[i - 1] === t[j - 1] ? 0 : 1;
-      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      const swapped = i > 1 && j > 1 && s[i - 1] === t[j - 2] && s[i - 2] === t[j - 1];
-      if (swapped) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+      let d = Math.min((back[j] ?? far) + 1, row[j - 1]! + 1, (back[j - 1] ?? far) + cost);
+      if (i > 1 && j > 1 && s[i - 1] === t[j - 2] && s[i - 2] === t[j - 1]) d = Math.min(d, (back2[j - 2] ?? far) + 1);
+      row[j] = Math.min(d, far);
+      least = Math.min(least, row[j]!);
     }
+    if (least > k) return far;
+    [back2, back] = [back, row];
   }
-  return d[s.length]![t.length]!;
+  return Math.min(back[t.length]!, far);
 }
 
 /**
  * The candidate nearest to `name` if it is near enough to be a plausible typo: at most one edit
  * per three characters (at least one, except for one-letter names, which only match by case),
- * ignoring case; ties go to the one nearer with case, then to the first.
+ * ignoring case; ties go to the one nearer with case, then to the first. The work is bounded:
+ * long names get no suggestion, candidates whose length alone rules them out cost nothing, and
+ * the search stops after a fixed amount of work.
  */
 export function nearest(name: string, candidates: Iterable<string>): string | undefined {
   const length = [...name].length;
+  if (length > SUGGEST_LENGTH) return undefined;
   const limit = length < 2 ? 0 : Math.max(1, Math.floor(length / 3));
   let best: string | undefined;
   let bestScore = Infinity;
+  let work = 0;
   for (const c of candidates) {
-    const distance = editDistance(name, c, true);
+    // A name of n code units has between n/2 and n code points: most candidates end here.
+    if (c === name || c.length < length - limit || c.length / 2 > length + limit) continue;
+    const cLength = [...c].length;
+    if (Math.abs(cLength - length) > limit) continue;
+    work += (length + 1) * (2 * limit + 1);
+    if (work > SUGGEST_WORK) break;
+    const distance = editDistance(name, c, true, limit);
+    if (distance > limit) continue;
+    work += (length + 1) * (cLength + 1);
     const score = distance * 1000 + editDistance(name, c);
-    if (c !== name && distance <= limit && score < bestScore) [best, bestScore] = [c, score];
+    if (score < bestScore) [best, bestScore] = [c, score];
   }
   return best;
 }

@@ -21,7 +21,7 @@ import type { BinaryOp, CellAst, Decl, DeclKind, Equation, Expr, FileAst, Output
 import { isKeyword, isName, isPunct, rethrowUnlessBail, TokenCursor } from "./cursor.js";
 import type { DiagnosticBag } from "./diagnostics.js";
 import { KEYWORDS, lex, type Token } from "./lexer.js";
-import { E, nearest } from "./messages.js";
+import { clip, E, nearest } from "./messages.js";
 import { cover, type Source, type Span } from "./source.js";
 
 const ADDITIVE: ReadonlyMap<string, BinaryOp> = new Map([["+", "+"], ["-", "-"]]);
@@ -300,7 +300,7 @@ class Parser extends TokenCursor {
     if (!ok || !this.is("]")) {
       let end = start;
       while (!["newline", "eof"].includes(this.at(end).kind) && !isPunct(this.at(end), "]")) end++;
-      const inside = end > start ? this.source.slice(cover(this.at(start).span, this.at(end - 1).span)) : "";
+      const inside = end > start ? clip(this.source.slice(cover(this.at(start).span, this.at(end - 1).span))) : "";
       this.pos = end;
       this.fail(E.badPrev, `only '[t-1]' may follow a name, not '[${inside}]'`, cover(open.span, this.at(end).span),
         "x[t-1] is the value of state x at the previous step; there is no other indexing");

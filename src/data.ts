@@ -67,6 +67,11 @@ export function readTensors(
       throw new DataError(`${group}.${spec.name}: missing`);
     }
     const dims = [...lead, ...spec.shape];
+    // The outer list must be there before its storage is allocated: T and B alone are only claims.
+    const outer = obj[spec.name];
+    if (Array.isArray(outer) && outer.length !== dims[0]) {
+      throw new DataError(`${group}.${spec.name}: expected ${dims[0]} entries, got ${outer.length}`);
+    }
     const arr = make(dims.reduce((a, b) => a * b, 1));
     readNested(`${group}.${spec.name}`, obj[spec.name], dims, arr, 0);
     Object.defineProperty(out, spec.name, { value: arr, enumerable: true, writable: true, configurable: true });
@@ -79,8 +84,9 @@ export function writeTensors(tensors: Tensors, specs: readonly TensorSpec[], lea
   return Object.fromEntries(specs.map((s) => [s.name, toNested(tensors[s.name]!, [...lead, ...s.shape])]));
 }
 
-export function positiveCount(field: string, value: unknown): number {
+export function positiveCount(field: string, value: unknown, max = Number.MAX_SAFE_INTEGER): number {
   if (typeof value !== "number" || !Number.isInteger(value) || value < 1)
     throw new DataError(`${field}: expected a positive integer, got ${describe(value)}`);
+  if (value > max) throw new DataError(`${field}: ${value} is too large; at most ${max} is allowed`);
   return value;
 }
