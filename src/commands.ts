@@ -7,6 +7,7 @@ import { drawGraph } from "../compiler/ir/draw.js";
 import { InputError, UsageError, parseCount, parseSizes, readSource, type Io } from "./args.js";
 import { DataError } from "./data.js";
 import { evaluate } from "./eval.js";
+import { exportCommand } from "./export.js";
 import { gradcheck, type GradcheckResult } from "./gradcheck.js";
 import { load } from "./load.js";
 
@@ -204,4 +205,4 @@ async function toSvg(dot: string): Promise<string> {
   return (await instance()).renderString(dot, { format: "svg", engine: "dot" });
 }
 
-export const commands: Record<string, Command> = { build, check, gradcheck: gradcheckCommand, eval: evalCommand, graph };
+export const commands: Record<string, Command> = { build, check, gradcheck: gradcheckCommand, eval: evalCommand, graph, export: exportCommand };

@@ -62,14 +62,21 @@ const unary = (type: string): OnnxLowering => ({ b, args: [a] }) => b.op(type, [
 const binary = (type: string): OnnxLowering => ({ b, args, shape }) =>
   b.op(type, args.map((a) => toRank(b, a, shape.length)));
 
+/**
+ * Products avoid `Transpose` → `MatMul` on a vector where they can: ONNX Runtime 1.30's extended
+ * optimizations fuse that pair into a product that gives wrong results (found by these tests).
+ */
 function matmul({ b, node, args: [A, v] }: OnnxLoweringContext): string {
   const ta = node.attrs["ta"] === true, tb = node.attrs["tb"] === true;
   const vector = v!.shape.length === 1;
   // Rows of vectors times one matrix (every product of a param with x or h): one Gemm, v·Aᵀ.
   if (vector && v!.varying && !A!.varying) return b.op("Gemm", [v!.name, A!.name], { transB: ta ? 0 : 1 });
+  // A fixed vector: A·v, or Aᵀ·v as v·A (MatMul treats a vector on the left as a row).
+  if (vector && !v!.varying) return b.op("MatMul", ta ? [v!.name, A!.name] : [A!.name, v!.name]);
+  if (!A!.varying && !v!.varying) return b.op("Gemm", [A!.name, v!.name], { transA: ta ? 1 : 0, transB: tb ? 1 : 0 });
   const a = ta ? b.op("Transpose", [A!.name], { perm: swapLast(A!) }) : A!.name;
   const x = tb ? b.op("Transpose", [v!.name], { perm: swapLast(v!) }) : v!.name;
-  if (vector && v!.varying) return b.op("Squeeze", [b.op("MatMul", [a, b.op("Unsqueeze", [x, b.ints([-1])])]), b.ints([-1])]);
+  if (vector) return b.op("Squeeze", [b.op("MatMul", [a, b.op("Unsqueeze", [x, b.ints([-1])])]), b.ints([-1])]);
   return b.op("MatMul", [a, x]);
 }
 

@@ -11,8 +11,13 @@
  *
  * Model interface, with `T` and `B` symbolic: each input `[T, B, n]`; each param, when no values are
  * given, an input of its declared shape (else an initializer); each state's initial value
- * `initial_<state>` `[B, n]`, optional (its default is a zero initializer `[1, n]`, broadcast over
- * the batch); each output `[T, B, n]`; each state's final value `final_<state>` `[B, n]`.
+ * `initial_<state>` `[B, n]` (or `[1, n]`, broadcast over the batch); each output `[T, B, n]`; each
+ * state's final value `final_<state>` `[B, n]`.
+ *
+ * Initial states are optional by default: each input has a zero initializer `[1, n]` of the same
+ * name, which ONNX makes its default value (an "overridable initializer"). Runtimes that feed only
+ * the inputs proper (ONNX Runtime's JavaScript bindings list no overridable initializer among a
+ * session's inputs) cannot pass them then; `initialStates: "required"` makes them plain inputs.
  */
 import { planKernels, type KernelPlan } from "../codegen/plan.js";
 import type { CellIR } from "../ir/cell.js";
@@ -30,6 +35,8 @@ export interface OnnxOptions {
   readonly producerVersion?: string;
   /** Where the cell comes from, for the model's description. */
   readonly sourcePath?: string;
+  /** Initial states as inputs with a zero default ("optional", the default), or without one. */
+  readonly initialStates?: "optional" | "required";
 }
 
 /** Names of a state's initial and final values among the model's inputs and outputs. */
@@ -59,14 +66,17 @@ class Exporter {
   /** Values handed to the scan per step: the main graph's `[T, B, ...]` and the body's name. */
   private readonly scanInputs = new Map<NodeId, { outer: string; inner: string }>();
   private readonly x0: string;
+  /** int64 `[T, B]`, made on first use. */
+  private tb: string | undefined;
 
   constructor(private readonly ir: CellIR, private readonly options: OnnxOptions) {
     this.dtype = options.dtype ?? "f32";
     this.plan = planKernels(ir, true);
     this.x0 = ir.inputs[0]!.name;
     this.main = new Scope(this.dtype, () => this.main.op("Shape", [this.mainArg(ir.leaves.inputs[0]!)], { end: 1 }));
-    this.body = new Scope(this.dtype, () => this.body.op("Shape", [this.bodyArg(ir.leaves.inputs[0]!)], { end: 1 }), this.main);
-    ir.states.forEach((s, k) => this.bodyValue.set(ir.leaves.states[k]!, this.body.fresh(`${s.name}_prev`)));
+    ir.states.forEach((s, k) => this.bodyValue.set(ir.leaves.states[k]!, `${s.name}_prev#s${k}`));
+    const state0 = ir.states.length ? this.bodyValue.get(ir.leaves.states[0]!)! : "";
+    this.body = new Scope(this.dtype, () => this.body.op("Shape", [state0], { end: 1 }), this.main);
   }
 
   build(): ModelProto {
@@ -116,8 +126,7 @@ class Exporter {
     if (known !== undefined) return known;
     const n = this.ir.graph.node(id);
     if (n.op !== "input") throw new Error(`internal error: %${id} is not in the main graph`);
-    this.main.hint = `${this.inputName(id)}_rows`;
-    const rows = this.main.op("Reshape", [this.inputName(id), this.main.ints([-1, ...n.shape])]);
+    const rows = this.main.op("Reshape", [this.inputName(id), this.main.ints([-1, ...n.shape])], {}, [`${this.inputName(id)}_rows#`]);
     this.mainValue.set(id, rows);
     return rows;
   }
@@ -135,8 +144,7 @@ class Exporter {
     if (known) return known.inner;
     const n = this.ir.graph.node(id);
     const name = this.ir.graph.names.get(id) ?? n.op;
-    this.main.hint = `${name}_seq`;
-    const outer = n.op === "input" ? this.inputName(id) : this.main.op("Reshape", [this.mainArg(id), this.seqShape(n.shape)]);
+    const outer = n.op === "input" ? this.inputName(id) : this.main.op("Reshape", [this.mainArg(id), this.seqShape(n.shape)], {}, [`${name}_seq#t${id}`]);
     const inner = this.body.fresh(`${name}_t`);
     this.scanInputs.set(id, { outer, inner });
     return inner;
@@ -144,14 +152,14 @@ class Exporter {
 
   /** int64 `[T, B, ...shape]`. */
   private seqShape(shape: readonly number[]): string {
-    const tb = this.main.op("Shape", [this.x0], { end: 2 });
+    const tb = (this.tb ??= this.main.op("Shape", [this.x0], { end: 2 }));
     return this.main.op("Concat", [tb, this.main.ints(shape)], { axis: 0 });
   }
 
   /** The Scan node: states and per-step values in, final states and per-step outputs out. */
   private scan(): void {
     const { ir, body, main } = this;
-    this.bodyArg(ir.leaves.inputs[0]!); // the scan's length is T, taken from its inputs
+    if (this.scanInputs.size === 0) this.bodyArg(ir.leaves.inputs[0]!); // the scan takes T from its inputs
     const stateOut = ir.states.map((s, k) => this.bodyOutput(ir.nextStates[k]!, `${s.name}_next`));
     const recurrent = ir.outputs.flatMap((o, k) => (this.where(ir.outputNodes[k]!) === "body" ? [{ o, k }] : []));
     const scanOut = recurrent.map(({ o, k }) => this.bodyOutput(ir.outputNodes[k]!, `${o.name}_t`));
@@ -213,7 +221,8 @@ class Exporter {
   /** Param values (when given), and the zero default of each initial state. */
   private initializers(): TensorProto[] {
     const { ir, dtype } = this;
-    const zeros = ir.states.map((s) => tensor(initialName(s.name), dtype, [1, sizeOf(s.shape)], new Float64Array(sizeOf(s.shape))));
+    const zeros = this.options.initialStates === "required" ? [] :
+      ir.states.map((s) => tensor(initialName(s.name), dtype, [1, sizeOf(s.shape)], new Float64Array(sizeOf(s.shape))));
     const values = this.options.params;
     if (!values) return zeros;
     const params = ir.params.map((p) => {
