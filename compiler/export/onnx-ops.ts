@@ -110,16 +110,6 @@ const reduce = (type: string): OnnxLowering => ({ b, args: [a] }) => {
   return b.op(type, [a!.name, b.ints(axes)], { keepdims: 0 });
 };
 
-/**
- * softplus(a) = max(a, 0) + log(1 + exp(-|a|)): ONNX Runtime has `Softplus` for float only, so
- * float64 takes this form (it never overflows).
- */
-const softplus: OnnxLowering = ({ b, args: [a] }) => {
-  if (b.dtype === "f32") return b.op("Softplus", [a!.name]);
-  const tail = b.op("Log", [b.op("Add", [b.scalar(1), b.op("Exp", [b.op("Neg", [b.op("Abs", [a!.name])])])])]);
-  return b.op("Add", [b.op("Relu", [a!.name]), tail]);
-};
-
 export const ONNX_LOWERINGS: ReadonlyMap<string, OnnxLowering> = new Map<string, OnnxLowering>([
   ["add", binary("Add")],
   ["sub", binary("Sub")],
@@ -131,7 +121,7 @@ export const ONNX_LOWERINGS: ReadonlyMap<string, OnnxLowering> = new Map<string,
   ["relu", unary("Relu")],
   ["exp", unary("Exp")],
   ["log", unary("Log")],
-  ["softplus", softplus],
+  ["softplus", unary("Softplus")],
   ["sqrt", unary("Sqrt")],
   ["abs", unary("Abs")],
   ["sin", unary("Sin")],

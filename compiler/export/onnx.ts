@@ -68,6 +68,7 @@ class Exporter {
   private readonly x0: string;
   /** int64 `[T, B]`, made on first use. */
   private tb: string | undefined;
+  private readonly seqShapes = new Map<string, string>();
 
   constructor(private readonly ir: CellIR, private readonly options: OnnxOptions) {
     this.dtype = options.dtype ?? "f32";
@@ -152,8 +153,16 @@ class Exporter {
 
   /** int64 `[T, B, ...shape]`. */
   private seqShape(shape: readonly number[]): string {
-    const tb = (this.tb ??= this.main.op("Shape", [this.x0], { end: 2 }));
-    return this.main.op("Concat", [tb, this.main.ints(shape)], { axis: 0 });
+    const key = shape.join("x");
+    const known = this.seqShapes.get(key);
+    if (known !== undefined) return known;
+    const hint = this.main.hint;
+    this.main.hint = "seq_shape";
+    this.tb ??= this.main.op("Shape", [this.x0], { end: 2 });
+    const value = this.main.op("Concat", [this.tb, this.main.ints(shape)], { axis: 0 });
+    this.main.hint = hint;
+    this.seqShapes.set(key, value);
+    return value;
   }
 
   /** The Scan node: states and per-step values in, final states and per-step outputs out. */
