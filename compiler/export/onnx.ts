@@ -69,6 +69,7 @@ class Exporter {
   /** int64 `[T, B]`, made on first use. */
   private tb: string | undefined;
   private readonly seqShapes = new Map<string, string>();
+  private readonly bodyOutputs = new Set<string>();
 
   constructor(private readonly ir: CellIR, private readonly options: OnnxOptions) {
     this.dtype = options.dtype ?? "f32";
@@ -189,9 +190,11 @@ class Exporter {
     ]);
   }
 
-  /** A root as an output of the body: a fresh name (body outputs are distinct, made by body nodes). */
+  /** A root as an output of the body (body outputs are distinct, and made by body nodes). */
   private bodyOutput(id: NodeId, name: string): string {
     const value = this.bodyArg(id);
+    const computed = this.where(id) === "body" && this.ir.graph.node(id).op !== "state";
+    if (computed && !this.bodyOutputs.has(value)) return this.bodyOutputs.add(value), value;
     const fixed = this.where(id) === "fixed";
     const rank = this.ir.graph.shape(id).length;
     this.body.hint = name;
