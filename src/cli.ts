@@ -17,7 +17,8 @@ commands:
   check FILE.cell...
   gradcheck FILE.cell [--cell NAME] [--size ...] [--steps T] [--batch B] [--seed N] [--json]
   eval FILE.cell --data IN.json [--cell NAME] [--size ...] [--dtype f32|f64]
-  graph FILE.cell [--cell NAME] [--backward] [--format dot|svg|mermaid]`;
+  graph FILE.cell [--cell NAME] [--backward] [--format dot|svg|mermaid]
+  export FILE.cell --format onnx [--cell NAME] [--size ...] [--dtype f32|f64] [--params FILE [--group NAME]] [--initial-states optional|required] [--out FILE.onnx]`;
 
 
 const stdio: Io = {

@@ -8,6 +8,7 @@ import { collisions } from "./collisions.js";
 import { DataError } from "./data.js";
 import { MAX_SEED } from "./runtime/random.js";
 import { evaluate } from "./eval.js";
+import { exportCommand } from "./export.js";
 import { describeNonFinite, gradcheck, type GradcheckResult } from "./gradcheck.js";
 import { load } from "./load.js";
 import { writeModules } from "./write.js";
@@ -239,4 +240,4 @@ async function toSvg(dot: string): Promise<string> {
   return (await instance()).renderString(dot, { format: "svg", engine: "dot" });
 }
 
-export const commands: Record<string, Command> = { build, check, gradcheck: gradcheckCommand, eval: evalCommand, graph };
+export const commands: Record<string, Command> = { build, check, gradcheck: gradcheckCommand, eval: evalCommand, graph, export: exportCommand };
