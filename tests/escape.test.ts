@@ -275,7 +275,8 @@ describe("no cell name shadows what the emitted code uses", () => {
         into = words.map((w) => `${w} ⊙ qqx`).join(" + ");
         break;
       case "state":
-        lines.push(`state ${vectors}`, ...words.map((w, k) => `${w} = tanh(qqU·${w} + ${k === 0 ? "qqh" : words[k - 1]})`));
+        lines.push(`state ${vectors}`, ...words.map((w) => `${w} = tanh(qqU·${w} + qqh)`));
+        into = words.join(" + ");
         break;
       case "local":
         lines.push(...words.map((w, k) => `${w} = tanh(${k === 0 ? "qqU·qqx" : words[k - 1]})`));
