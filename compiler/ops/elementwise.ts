@@ -1,8 +1,13 @@
 /**
  * Elementwise ops. Binary ones broadcast a scalar against any shape; autodiff sums an adjoint back
  * down to a scalar argument, so the rules here never think about broadcasting.
+ *
+ * Each op's `scalar` is exactly what its emitted expression computes (the same operator, the same
+ * `Math` function, the very helper the runtime exports), so constant folding and the reference
+ * evaluator give the kernels' answer bit for bit — NaN, ±0 and ±∞ included.
  */
 import type { Shape } from "../ast.js";
+import { sigmoid, softplus } from "../../src/runtime/math.js";
 import type { OpDef, VjpContext } from "./types.js";
 import { show } from "./types.js";
 
@@ -43,7 +48,7 @@ export const elementwiseOps: readonly OpDef[] = [
   unary({ name: "neg", scalar: (a) => -a, expr: ([a]) => `(-${a})`, vjp: ({ graph, g }) => [graph.neg(g)] }),
   unary({
     name: "sigmoid", syntax: ["σ", "sigmoid"], cost: 8, helpers: ["sigmoid"],
-    scalar: (a) => 1 / (1 + Math.exp(-a)),
+    scalar: sigmoid,
     expr: ([a]) => `sigmoid(${a})`,
     vjp: ({ graph, g, out }) => [graph.mul(g, graph.mul(out, graph.sub(graph.const(1), out)))],
   }),
@@ -55,7 +60,7 @@ export const elementwiseOps: readonly OpDef[] = [
   }),
   unary({
     name: "relu", syntax: ["relu"],
-    scalar: (a) => (a > 0 ? a : 0),
+    scalar: (a) => Math.max(a, 0),
     expr: ([a]) => `Math.max(${a}, 0)`,
     vjp: ({ graph, g, args: [a] }) => [graph.mul(g, graph.unary("step", a!))],
     kink: Math.abs,
@@ -74,7 +79,7 @@ export const elementwiseOps: readonly OpDef[] = [
   }),
   unary({
     name: "softplus", syntax: ["softplus"], cost: 12, helpers: ["softplus"],
-    scalar: (a) => (a > 0 ? a + Math.log1p(Math.exp(-a)) : Math.log1p(Math.exp(a))),
+    scalar: softplus,
     expr: ([a]) => `softplus(${a})`,
     vjp: ({ graph, g, args: [a] }) => [graph.mul(g, graph.unary("sigmoid", a!))],
   }),
@@ -128,10 +133,12 @@ export const elementwiseOps: readonly OpDef[] = [
   },
 ];
 
-/** A JavaScript literal for a finite number (or an expression for the special values). */
+/**
+ * A JavaScript expression for exactly `v`: `String` gives the shortest decimal that reads back to
+ * the same double (subnormals and huge values included), `-0` keeps its sign, and a negative value
+ * is parenthesized so no operator before it can merge with its minus (`x - (-0)`, not `x --0`).
+ */
 export function formatNumber(v: number): string {
-  if (Number.isNaN(v)) return "NaN";
-  if (v === Infinity) return "Infinity";
-  if (v === -Infinity) return "-Infinity";
-  return v < 0 ? `(${String(v)})` : String(v);
+  const text = Object.is(v, -0) ? "-0" : String(v);
+  return text.startsWith("-") ? `(${text})` : text;
 }
