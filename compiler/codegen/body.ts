@@ -138,8 +138,12 @@ export class StepBody {
     const { places, direct } = this.assignPlaces(needed, uses, consumer, terms);
     const prologue: string[] = [];
     const body: string[] = [];
-    const copiesAfter = new Map<NodeId, Term[]>();
-    for (const t of terms) if (!direct.has(t)) copiesAfter.set(t.node, [...(copiesAfter.get(t.node) ?? []), t]);
+    const writes = new SinkWrites(terms);
+    // A term is written where its value is ready: copies of values already available first, then
+    // each computed node's own terms right after it, both in the order `splitSums` gave them — so
+    // a sink's initialising term ("=") comes before every term that adds to it ("+=").
+    const termsOf = new Map<NodeId, Term[]>();
+    for (const t of terms) termsOf.set(t.node, [...(termsOf.get(t.node) ?? []), t]);
     // Per-row element loops of one size that follow each other become one loop: each element's
     // statements read only that element (or a row's scalar computed before the loop), so they
     // can run in one pass — the gates of a step in one loop, as one would write them by hand.
@@ -153,15 +157,16 @@ export class StepBody {
       if (group && group.size !== item.size) flush();
       (group ??= { size: item.size, statements: [] }).statements.push(item.statement);
     };
-    for (const [node, copies] of copiesAfter)
-      if (this.provided.has(node)) for (const c of copies) emitItem(this.copy(node, c.slot, c.mode, places));
+    const emitCopy = (t: Term) => (writes.record(t), emitItem(this.copy(t.node, t.slot, t.mode, places)));
+    for (const t of terms) if (!direct.has(t) && this.provided.has(t.node)) emitCopy(t);
     for (const id of needed) {
       if (this.provided.has(id)) continue;
       const place = places.get(id)!;
       const computed = place.kind === "scalar" || (place.kind === "array" && !place.view);
       if (computed && !this.varying.has(id)) prologue.push(...this.compute(id, place, places));
       else if (computed) emitItem(this.elementStatement(id, place, places) ?? this.compute(id, place, places));
-      for (const c of copiesAfter.get(id) ?? []) emitItem(this.copy(id, c.slot, c.mode, places));
+      for (const t of termsOf.get(id) ?? []) if (direct.has(t)) writes.record(t);
+      for (const t of termsOf.get(id) ?? []) if (!direct.has(t)) emitCopy(t);
     }
     flush();
     return { prologue, body };
@@ -414,5 +419,32 @@ export class StepBody {
     if (this.varying.has(id) || slot.rowBase !== null) return { size, statement };
     const i = this.names.scope().fresh("i");
     return [`for (let ${i} = 0; ${i} < ${size}; ${i}++) ${statement(i, new Map(), this.names)[0]}`];
+  }
+}
+
+/**
+ * The order in which a phase writes its sinks, checked as the statements are emitted: a sink that
+ * has an initialising term is written by it before any term adds to it, and only once.
+ */
+class SinkWrites {
+  private readonly initialised = new Set<string>();
+  private readonly hasInit = new Set<string>();
+
+  constructor(terms: readonly Term[]) {
+    for (const t of terms) if (t.mode === "=") this.hasInit.add(SinkWrites.key(t.slot));
+  }
+
+  private static key(slot: Slot): string {
+    return `${slot.array}|${slot.rowBase}|${slot.stride ?? ""}|${slot.offset ?? 0}`;
+  }
+
+  record(t: Term): void {
+    const key = SinkWrites.key(t.slot);
+    if (t.mode === "=") {
+      if (this.initialised.has(key)) throw new Error(`internal error: sink ${t.slot.array} is initialised twice`);
+      this.initialised.add(key);
+    } else if (this.hasInit.has(key) && !this.initialised.has(key)) {
+      throw new Error(`internal error: a term adds to sink ${t.slot.array} before the term that initialises it`);
+    }
   }
 }

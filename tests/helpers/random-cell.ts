@@ -4,6 +4,11 @@
  * and broadcasts, locals, states read before and after assignment, `h[t-1]`, and outputs. Guarded
  * forms keep log, sqrt, division and exp inside their domains. Built with fast-check's `gen`, so
  * failures shrink.
+ *
+ * Values are shared on purpose: one input, state or local feeds several sums and outputs at once;
+ * outputs may be an input, a state, a param or a local as it is, or a sum of values already
+ * computed; states are sometimes never assigned and only read. Those are the shapes in which a
+ * sink's initialising term can be misplaced among the terms that add to it.
  */
 import fc from "fast-check";
 
@@ -29,7 +34,7 @@ export function randomCell(g: Gen): string {
   const spell = (...forms: string[]) => g(fc.constantFrom, ...forms);
 
   const vec = (size: string, depth: number): string => {
-    const choice = depth <= 0 ? g(fc.integer, { min: 0, max: 1 }) : g(fc.integer, { min: 0, max: 9 });
+    const choice = depth <= 0 ? g(fc.integer, { min: 0, max: 1 }) : g(fc.integer, { min: 0, max: 10 });
     const sub = (s = size) => vec(s, depth - 1);
     const pickSize = () => g(fc.constantFrom, ...sizeNames);
     switch (choice) {
@@ -55,8 +60,10 @@ export function randomCell(g: Gen): string {
         const f = spell("σ", "sigmoid", "tanh", "relu", "sin", "cos", "softplus", "abs");
         return `${f}(${sub()})`;
       }
-      case 5:
-        return spell(`exp(tanh(${sub()}))`, `log(1.5 + tanh(${sub()}))`, `sqrt(1 + ${sub()} ⊙ ${sub()})`);
+      case 5: {
+        const e = sub();
+        return spell(`exp(tanh(${e}))`, `log(1.5 + tanh(${e}))`, `sqrt(1 + ${e} ⊙ ${e})`);
+      }
       case 6:
         return `(${sub()} ${spell("+", "-", "⊙", "∘", "*")} ${sub()})`;
       case 7:
@@ -65,9 +72,17 @@ export function randomCell(g: Gen): string {
         const s = pickSize();
         return spell(`0.5 * ${sub()}`, `(${sub()} * mean(${sub(s)}))`, `(${sub()} - sum(${sub(s)}) / 4)`);
       }
+      case 9:
+        return sumOfValues(size);
       default:
         return `-(${sub()})`;
     }
+  };
+  /** A sum of values that are already there (inputs, states, locals), perhaps with a bias. */
+  const sumOfValues = (size: string): string => {
+    const terms = Array.from({ length: g(fc.integer, { min: 2, max: 3 }) }, () => leafOf(size));
+    if (g(fc.boolean)) terms.splice(g(fc.integer, { min: 0, max: terms.length }), 0, fresh("b", size));
+    return `(${terms.join(" + ")})`;
   };
   const leafOf = (size: string) => {
     const here = available.filter((v) => v.size === size);
@@ -82,12 +97,18 @@ export function randomCell(g: Gen): string {
     available.push({ text: `a${k}`, size });
   }
   for (const s of states) {
-    if (g(fc.integer, { min: 0, max: 9 }) === 0) continue; // a state never assigned keeps its value
+    if (g(fc.integer, { min: 0, max: 5 }) === 0) continue; // a state never assigned keeps its value
     lines.push(`${s.name} = ${vec(s.size, 3)}`);
     available.push({ text: `${s.name}[t-1]`, size: s.size });
   }
   const outputs: string[] = [];
-  if (g(fc.boolean)) outputs.push(`output y = ${vec(g(fc.constantFrom, ...sizeNames), 2)}`);
+  const outputCount = g(fc.integer, { min: 0, max: 3 });
+  for (let k = 0; k < outputCount; k++) {
+    const size = g(fc.constantFrom, ...sizeNames);
+    const form = g(fc.integer, { min: 0, max: 3 });
+    const expr = form === 0 ? vec(size, 2) : form === 1 ? leafOf(size) : form === 2 ? fresh("p", size) : sumOfValues(size);
+    outputs.push(`output y${k} = ${expr}`);
+  }
   if (outputs.length && g(fc.boolean)) outputs.push(`output ${states[0]!.name}`);
   return [
     "cell random {",
