@@ -2,6 +2,7 @@
  * Builds one cell several ways and compares what they compute bit for bit: any NaN equals any NaN
  * (payloads aside), +0 and −0 differ. Used by the optimizer-exactness properties.
  */
+import fc from "fast-check";
 import { checkSource, compileSource } from "../../compiler/index.js";
 import { differentiate } from "../../compiler/autodiff.js";
 import { emitModule, type DType } from "../../compiler/codegen/module.js";
@@ -11,6 +12,7 @@ import { optimize } from "../../compiler/passes/index.js";
 import { load } from "../../src/load.js";
 import type { Cell, Real } from "../../src/runtime/types.js";
 import { randomData } from "./compare.js";
+import { randomCellsWithConstants } from "./random-cell.js";
 
 export type Products = "runtime" | "inline";
 
@@ -87,3 +89,33 @@ export function firstDifference(
 }
 
 const fmt = (v: number) => (Object.is(v, -0) ? "-0" : String(v));
+
+/**
+ * How an optimized build must agree with the unoptimized one. "values" builds agree on every bit,
+ * forward and backward. Fully optimized ("on") builds agree on every bit forward; their gradients
+ * are sums in another order (see tests/exact-optimized-f64.test.ts), so float64 gradients agree
+ * to 1e-12 with the same non-finite pattern, and float32 gradients are not compared here.
+ */
+export function agreement(how: Exclude<Build, "off">, dtype: DType) {
+  return {
+    forward: sameBits,
+    backward: how === "values" ? sameBits : dtype === "f64" ? closeTo(1e-12) : null,
+  };
+}
+
+/** Cells (with special constants) built "off" and `how`, run on the same data, compared. */
+export function checkCells(how: Exclude<Build, "off">, dtype: DType, numRuns: number, seed: number): void {
+  const rule = agreement(how, dtype);
+  fc.assert(
+    fc.property(randomCellsWithConstants, fc.constantFrom<Products>("runtime", "inline"), fc.integer({ min: 1, max: 1000 }), (source, products, data) => {
+      const off = run(build(source, "off", dtype, products), T, B, data);
+      const opt = run(build(source, how, dtype, products), T, B, data);
+      const difference = firstDifference(off.forward, opt.forward, rule.forward) ??
+        (rule.backward && firstDifference(off.backward, opt.backward, rule.backward));
+      if (difference) throw new Error(`${dtype}, products ${products}, off vs ${how}: ${difference}\n${source}`);
+    }),
+    { seed, numRuns },
+  );
+}
+
+const [T, B] = [2, 2];
