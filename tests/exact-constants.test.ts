@@ -40,8 +40,8 @@ describe("constant folding", () => {
       const arity = op.arity as number;
       const tuples = arity === 1 ? SPECIAL.map((a) => [a]) : SPECIAL.flatMap((a) => SPECIAL.map((b) => [a, b]));
       for (const args of tuples) {
-        const emitted = evaluate(op.expr(args.map(formatNumber), { shape: "" }));
-        const folded = op.scalar(...args);
+        const emitted: number = evaluate(op.expr(args.map(formatNumber), { shape: "" }));
+        const folded: number = op.scalar(...args);
         if (!Object.is(emitted, folded)) expect.fail(`${op.name}(${args.map(formatNumber)}): folds to ${folded}, runs as ${emitted}`);
       }
     }
