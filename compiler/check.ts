@@ -14,6 +14,7 @@ import type {
   BinaryOp, Binding, CellAst, CheckedCell, CheckedEquation, CheckedOutput, Decl, DeclKind, Equation, Expr, FileAst, Shape,
   SizeDecl, SizeExpr, TensorDecl, TExpr,
 } from "./ast.js";
+import { warnConfusables } from "./confusables.js";
 import type { DiagnosticBag, Note } from "./diagnostics.js";
 import type { Attrs } from "./ir/graph.js";
 import { didYouMean, E } from "./messages.js";
@@ -393,6 +394,7 @@ export function checkFile(file: FileAst, source: Source, bag: DiagnosticBag, opt
     if (note) bag.error(E.duplicateCell, `duplicate cell '${cell.name}'`, cell.nameSpan, [note]);
     else firstSpans.set(cell.name, cell.nameSpan);
     const result = new CellChecker(cell, source, bag, options.sizes ?? new Map()).check();
+    warnConfusables(cell, bag);
     const inside = (s: Span) => s.start >= cell.span.start && s.start < Math.max(cell.span.end, cell.span.start + 1);
     if (!bag.items.some((d) => d.severity === "error" && inside(d.span))) checked.push(result);
   }

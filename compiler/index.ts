@@ -8,7 +8,7 @@ import { checkFile } from "./check.js";
 import { emitModule, type DType } from "./codegen/module.js";
 import { formatModule } from "./codegen/format.js";
 import { planKernels } from "./codegen/plan.js";
-import { CompileError, DiagnosticBag } from "./diagnostics.js";
+import { CompileError, DiagnosticBag, renderDiagnostics, type Diagnostic } from "./diagnostics.js";
 import type { CellIR } from "./ir/cell.js";
 import { lowerCell } from "./lower.js";
 import { parseFile } from "./parser.js";
@@ -32,6 +32,8 @@ export interface CompileOptions {
   readonly products?: "runtime" | "inline";
   /** Called with the IR after each stage and pass (for `--dump-ir`). */
   readonly onPass?: (label: string, ir: CellIR) => void;
+  /** Called with the rendered warnings of a source without errors (with errors, they are in the `CompileError`). */
+  readonly onWarnings?: (rendered: string, warnings: readonly Diagnostic[]) => void;
 }
 
 export interface CompiledCell {
@@ -48,6 +50,8 @@ export function checkSource(text: string, options: CompileOptions = {}): Checked
   const file = parseFile(source, bag);
   const cells = bag.hasErrors ? [] : checkFile(file, source, bag, { sizes: new Map(Object.entries(options.sizes ?? {})) });
   if (bag.hasErrors) throw new CompileError(bag.sorted(), source);
+  const warnings = bag.sorted().filter((d) => d.severity === "warning");
+  if (warnings.length > 0) options.onWarnings?.(renderDiagnostics(warnings, source), warnings);
   return cells;
 }
 

@@ -75,6 +75,12 @@ export const E = {
 
 export type ErrorCode = (typeof E)[keyof typeof E];
 
+/** Warnings: reported, and the cell still compiles. */
+export const W = {
+  /** Two names of one cell that look alike (UTS #39 skeletons, `confusables.ts`): `bo` and `bο`. */
+  confusable: "W3001",
+} as const;
+
 /**
  * Edit distance counting insertions, deletions, substitutions and swaps of neighbours (`tahn` is
  * one edit from `tanh`); with `ignoreCase`, a difference of case alone costs nothing.

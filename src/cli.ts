@@ -5,7 +5,8 @@
  */
 import { parseArgs } from "node:util";
 import { CompileError } from "../compiler/diagnostics.js";
-import { InputError, UsageError, type Io } from "./args.js";
+import { InputError, UsageError, strayFileError, type Io } from "./args.js";
+import { DataError } from "./runtime/errors.js";
 import { commands, type Command } from "./commands.js";
 
 
@@ -20,9 +21,27 @@ commands:
 
 
 const stdio: Io = {
-  out: (t) => process.stdout.write(t.endsWith("\n") ? t : `${t}\n`),
-  err: (t) => process.stderr.write(t.endsWith("\n") ? t : `${t}\n`),
+  out: (t) => (guardStreams(), process.stdout.write(t.endsWith("\n") ? t : `${t}\n`)),
+  err: (t) => (guardStreams(), process.stderr.write(t.endsWith("\n") ? t : `${t}\n`)),
 };
+
+let guarded = false;
+
+/**
+ * A reader that goes away (`rnnc gradcheck ... | head -1`) makes the next write fail with EPIPE,
+ * emitted as an 'error' event that would crash with a stack trace: stop quietly instead. Any other
+ * failure of stdout or stderr is reported in one line.
+ */
+function guardStreams(): void {
+  if (guarded) return;
+  guarded = true;
+  for (const [name, stream] of [["standard output", process.stdout], ["standard error", process.stderr]] as const) {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code !== "EPIPE" && stream !== process.stderr) process.stderr.write(`rnnc: error: cannot write to ${name}: ${e.code ?? e.message}\n`);
+      process.exit(e.code === "EPIPE" ? (process.exitCode ?? 0) : 1);
+    });
+  }
+}
 
 export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
   const [name, ...rest] = argv;
@@ -43,13 +62,18 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       io.err(`${e.message}\n`);
       return 1;
     }
-    if (e instanceof InputError) {
+    if (e instanceof InputError || e instanceof DataError) {
       io.err(`rnnc: error: ${e.message}`);
       return 1;
     }
     if (e instanceof UsageError || (e instanceof TypeError && "code" in e && String(e.code).startsWith("ERR_PARSE_ARGS"))) {
       io.err(`rnnc ${name}: ${(e as Error).message}\n${USAGE}`);
       return 2;
+    }
+    const file = strayFileError(e);
+    if (file !== undefined) {
+      io.err(`rnnc: error: ${file}`);
+      return 1;
     }
     io.err(`rnnc: internal error: ${e instanceof Error ? e.message : String(e)}`);
     if (process.env["RNNC_DEBUG"] && e instanceof Error) io.err(e.stack ?? "");

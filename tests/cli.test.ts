@@ -106,10 +106,10 @@ describe("rnnc check", () => {
     expect(r.err).toMatch(/bad2\.cell:6:12: error/);
   });
 
-  it("a missing file: exit 2, names the file", async () => {
+  it("a missing file: exit 1 (a file-system error, not a usage error), names the file", async () => {
     const r = await rnnc("check", join(dir, "no-such.cell"));
-    expect(r.code).toBe(2);
-    expect(r.err).toMatch(/no-such\.cell': no such file/);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^rnnc: error: cannot read '.*no-such\.cell': no such file/);
   });
 });
 
@@ -196,9 +196,9 @@ describe("rnnc eval: data errors name the field (exit 1), usage errors exit 2", 
     expect(r.err).toMatch(/--data .*required/);
   });
 
-  it("--data naming a file that does not exist: exit 2", async () => {
+  it("--data naming a file that does not exist: exit 1, names the file", async () => {
     const r = await rnnc("eval", RNN, "--data", join(dir, "absent.json"));
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(1);
     expect(r.err).toMatch(/absent\.json/);
   });
 
@@ -297,12 +297,12 @@ describe("rnnc build", () => {
     expect((await rnnc("build", RNN, "--out", join(dir, "build-bad"), "--dtype", "f16")).code).toBe(2);
   });
 
-  it("a cell with errors exits 1 and writes no file for it", async () => {
+  it("a cell with errors exits 1 and writes nothing (not even the --out directory)", async () => {
     const out = join(dir, "build-err");
     const r = await rnnc("build", temp("bad4.cell", BAD_CELL), "--out", out);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/bad4\.cell:6:12: error/);
-    expect(readdirSync(out)).toEqual([]);
+    expect(existsSync(out)).toBe(false);
   });
 });
 
@@ -396,7 +396,7 @@ describe("the real binary (bin/rnnc.js over dist/)", () => {
     expect(good.status, good.stderr).toBe(0);
     expect(good.stdout).toBe(`${RNN}: ok (rnn)\n`);
     const missing = node("check", join(dir, "no-such.cell"));
-    expect(missing.status).toBe(2);
+    expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/no such file/);
     for (const r of [good, missing]) expect(r.stdout + r.stderr).not.toMatch(STACK_LINE);
   });

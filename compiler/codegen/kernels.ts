@@ -156,7 +156,7 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, buffers: Scrat
     carry: ir.states.map((s) => names.fresh(`d${s.name}_carry`)),
     outputs: ir.outputs.map((o) => names.fresh(`d${o.name}_out`)),
   };
-  const [t, m, i] = ["t", "b", "i"].map((s) => names.fresh(s)) as [string, string, string];
+  const [t, m, i, padded] = ["t", "b", "i", "padded"].map((s) => names.fresh(s)) as [string, string, string, string];
   const step = new StepBody(ir.graph, names, buffers, plan.varying, "B");
   const after = new StepBody(ir.graph, names, buffers, plan.varying, "TB");
   const at = (rowBase: string, tb: boolean) => (tb ? "0" : rowBase);
@@ -183,7 +183,7 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, buffers: Scrat
     step.provide(node.id, { array: seed, rowBase: "0" });
     const carry = `${grad.carry[k]}[${m} * ${n} + #]`;
     keepCopies.push(fill(i, n, `${keep}[${m} * ${n} + #]`, carry));
-    seedCopies.push(fill(i, n, `${seed}[${m} * ${n} + #]`, `padded ? 0 : ${carry}`));
+    seedCopies.push(fill(i, n, `${seed}[${m} * ${n} + #]`, `${padded} ? 0 : ${carry}`));
     restore.push(fill(i, n, carry, `${keep}[${m} * ${n} + #]`));
   }
   // A stored concatenation (the gate gradients stacked for one product) is assembled in place:
@@ -236,7 +236,7 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, buffers: Scrat
     ...later.prologue,
     `for (let ${t} = T - 1; ${t} >= 0; ${t}--) {`,
     "// Padded steps get no gradient; their state gradient passes through unchanged.",
-    ...rowLoop(m, "B", [`const padded = M !== undefined && M[${t} * B + ${m}] === 0;`, ...keepCopies, ...seedCopies]),
+    ...rowLoop(m, "B", [`const ${padded} = M !== undefined && M[${t} * B + ${m}] === 0;`, ...keepCopies, ...seedCopies]),
     ...during.body,
     ...zeroCarry,
     `if (M !== undefined) {`,

@@ -8,6 +8,7 @@ import type { CellIR } from "../ir/cell.js";
 import { sizeOf } from "../ir/graph.js";
 import { opDef } from "../ops/index.js";
 import { emitKernels } from "./kernels.js";
+import { commentText, integer, stringLiteral, valueLiteral } from "./literal.js";
 import { Names } from "./names.js";
 import type { KernelPlan } from "./plan.js";
 import type { Rows } from "./body.js";
@@ -36,8 +37,39 @@ function newFile(): SourceFile {
 
 const specOf = (d: TensorDecl) => ({ name: d.name, shape: [...d.shape], size: sizeOf(d.shape) });
 
+const real = (name: string) => ({ name, type: "readonly Real[]" });
+const count = (name: string) => ({ name, type: "number" });
+const sequence = [real("P"), real("X"), real("S"), real("Y"), real("R"), { name: "M", type: "Uint8Array | undefined" }];
+const workArgs = [real("WS"), { name: "mm", type: "Products" }];
+
+/** The kernels' parameters. */
+const PARAMETERS = {
+  forward: [count("T"), count("B"), ...sequence, ...workArgs],
+  backward: [count("T"), count("B"), ...sequence, real("GY"), real("GS"), real("GP"), real("GX"), ...workArgs],
+  step: [count("B"), real("P"), real("X"), real("S"), real("Y"), ...workArgs],
+};
+
+/** What the module imports besides the op helpers, and what it declares at top level. */
+const IMPORTS = ["defineCell", "Products", "Real"];
+const DECLARED = ["sizes", "spec", "forward", "backward", "step", "cell"];
+
+/** Names the allocator never gives out: the module's own, and the kernels' parameters. */
+const MODULE_NAMES = [...IMPORTS, ...DECLARED, ...Object.values(PARAMETERS).flat().map((p) => p.name)];
+
+/**
+ * Every number the kernels are built from is a size, a shape dimension or derived from them:
+ * checked once here to be a non-negative integer, so none of them can be anything but digits.
+ */
+function checkNumbers(ir: CellIR): void {
+  for (const [, n] of ir.sizes) integer(n);
+  for (const d of [...ir.params, ...ir.inputs, ...ir.states, ...ir.outputs]) d.shape.forEach(integer);
+  for (const node of ir.graph.nodes) node.shape.forEach(integer);
+}
+
 export function emitModule(ir: CellIR, plan: KernelPlan, options: EmitOptions, step = { ir, plan }): string {
-  const names = new Names();
+  if (options.dtype !== "f32" && options.dtype !== "f64") throw new Error(`internal error: dtype must be f32 or f64, not ${stringLiteral(String(options.dtype))}`);
+  for (const cell of new Set([ir, step.ir])) checkNumbers(cell);
+  const names = new Names(MODULE_NAMES);
   const scratch = new Map<string, { name: string; size: number }>();
   const workspace: { name: string; size: number; rows: Rows }[] = [];
   const staging = { fixed: 0, B: 0, TB: 0 };
@@ -68,10 +100,8 @@ export function emitModule(ir: CellIR, plan: KernelPlan, options: EmitOptions, s
   const file = newFile();
   const helpers = new Set<string>();
   for (const node of ir.graph.nodes) for (const h of opDef(node.op).helpers ?? []) helpers.add(h);
-  file.addImportDeclaration({
-    moduleSpecifier: options.runtime,
-    namedImports: ["defineCell", ...[...helpers].sort(), "type Products", "type Real"],
-  });
+  const imported = ["defineCell", ...[...helpers].sort(), "type Products", "type Real"];
+  file.addStatements(`import { ${imported.join(", ")} } from ${stringLiteral(options.runtime)};`);
   const spec = {
     name: ir.name,
     dtype: options.dtype,
@@ -95,40 +125,33 @@ export function emitModule(ir: CellIR, plan: KernelPlan, options: EmitOptions, s
   file.addVariableStatement({
     isExported: true,
     declarationKind: VariableDeclarationKind.Const,
-    docs: [`Sizes of cell ${JSON.stringify(ir.name)}, fixed when it was compiled.`],
-    declarations: [{ name: "sizes", initializer: `${JSON.stringify(spec.sizes)} as const` }],
+    docs: [`Sizes of cell ${commentText(ir.name)}, fixed when it was compiled.`],
+    declarations: [{ name: "sizes", initializer: `${valueLiteral(spec.sizes)} as const` }],
   });
   file.addVariableStatement({
     isExported: true,
     declarationKind: VariableDeclarationKind.Const,
     docs: ["Names and shapes of params, inputs, states, outputs, and the values taped per step."],
-    declarations: [{ name: "spec", initializer: `${JSON.stringify({ ...spec, sizes: undefined })} as const` }],
+    declarations: [{ name: "spec", initializer: `${valueLiteral({ ...spec, sizes: undefined })} as const` }],
   });
-  const arrays = (name: string) => ({ name, type: "readonly Real[]" });
-  const seq = [arrays("P"), arrays("X"), arrays("S"), arrays("Y"), arrays("R"), { name: "M", type: "Uint8Array | undefined" }];
-  const ws = arrays("WS");
-  const mm = { name: "mm", type: "Products" };
   file.addFunction({
     name: "forward",
     docs: ["Runs T steps over B sequences: inputs X `[T][B][n]`, state history S `[T+1][B][n]`, outputs Y, tape R."],
-    parameters: [{ name: "T", type: "number" }, { name: "B", type: "number" }, ...seq, ws, mm],
+    parameters: PARAMETERS.forward,
     returnType: "void",
     statements: kernels.forward,
   });
   file.addFunction({
     name: "backward",
     docs: ["Backprop through time: output gradients GY, state gradients carried in GS, param gradients accumulated in GP, input gradients GX."],
-    parameters: [
-      { name: "T", type: "number" }, { name: "B", type: "number" }, ...seq,
-      arrays("GY"), arrays("GS"), arrays("GP"), arrays("GX"), ws, mm,
-    ],
+    parameters: PARAMETERS.backward,
     returnType: "void",
     statements: kernels.backward,
   });
   file.addFunction({
     name: "step",
     docs: ["One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`."],
-    parameters: [{ name: "B", type: "number" }, arrays("P"), arrays("X"), arrays("S"), arrays("Y"), ws, mm],
+    parameters: PARAMETERS.step,
     returnType: "void",
     statements: kernels.step,
   });
@@ -138,6 +161,6 @@ export function emitModule(ir: CellIR, plan: KernelPlan, options: EmitOptions, s
     declarations: [{ name: "cell", initializer: `defineCell({ ...spec, sizes }, { forward, backward, step })` }],
   });
   file.addExportAssignment({ isExportEquals: false, expression: "cell" });
-  const header = `// Generated by rnnc from ${JSON.stringify(options.sourcePath)} (cell ${JSON.stringify(ir.name)}, ${options.dtype}). Do not edit.\n`;
+  const header = `// Generated by rnnc from ${commentText(options.sourcePath)} (cell ${commentText(ir.name)}, ${options.dtype}). Do not edit.\n`;
   return header + file.getFullText();
 }

@@ -1,39 +1,58 @@
 /**
  * Identifiers in emitted code. Every name — the cell's own and the compiler's — goes through one
- * allocator, so no text from a `.cell` file reaches the output raw: reserved words and names the
- * module already uses get a suffix, and any character that is not an identifier character is
- * replaced.
+ * allocator, so no text from a `.cell` file reaches the output raw: it is made a plain identifier
+ * (`identifier` in `literal.ts`: ASCII letters, digits, `_`, Greek letters), and reserved words,
+ * names the module itself uses and names given out before get a suffix.
  */
+import { OPS } from "../ops/index.js";
+import { identifier, isPlainIdentifier } from "./literal.js";
 
-const RESERVED = new Set(
-  `break case catch class const continue debugger default delete do else enum export extends false
-  finally for function if import in instanceof new null return super switch this throw true try
+/**
+ * Reserved words of JavaScript (also in strict mode and modules), names strict mode forbids to
+ * bind, and the contextual keywords that can begin a statement in TypeScript.
+ */
+const KEYWORDS = `break case catch class const continue debugger default delete do else enum export extends
+  false finally for function if import in instanceof new null return super switch this throw true try
   typeof var void while with yield let static implements interface package private protected public
-  await async of arguments eval undefined NaN Infinity globalThis Math Number Object Array Float32Array
-  Float64Array Uint8Array Error constructor prototype __proto__ toString valueOf hasOwnProperty
-  sigmoid softplus defineCell spec cell sizes default as from type readonly mm Products Real
-  T B P X S Y R M WS GY GS GP GX`.split(/\s+/),
-);
+  await async arguments eval as of from type declare abstract namespace module global readonly using
+  accessor satisfies require`;
 
-export function sanitize(base: string): string {
-  let out = "";
-  for (const ch of base) out += /[\p{ID_Continue}$]/u.test(ch) && ch !== "$" ? ch : "_";
-  if (out === "" || !/^\p{ID_Start}|^_/u.test(out)) out = `_${out}`;
-  return out;
+/**
+ * Names the emitted code reads without declaring them: globals (`NaN` and `Infinity` are how
+ * `numberLiteral` writes those values), what the CommonJS form `load` runs defines, and property
+ * names that are better kept off.
+ */
+const GLOBALS = `undefined NaN Infinity globalThis Math Number Object Array Float32Array Float64Array
+  Uint8Array Error exports __esModule __filename __dirname constructor prototype __proto__ toString
+  valueOf hasOwnProperty`;
+
+/** Every runtime helper an op's emitted expression calls (they are imported at module level). */
+const HELPERS = [...OPS.values()].flatMap((op) => op.helpers ?? []);
+
+const RESERVED: ReadonlySet<string> = new Set([...`${KEYWORDS} ${GLOBALS}`.split(/\s+/), ...HELPERS]);
+
+/** Whether the allocator keeps `name` for the language, the globals and the runtime helpers. */
+export function isReserved(name: string): boolean {
+  return RESERVED.has(name);
 }
 
 export class Names {
   private readonly used: Set<string>;
 
-  constructor(private readonly parent?: Names) {
-    this.used = new Set(parent ? parent.used : RESERVED);
+  /**
+   * A root allocator keeps out the reserved words and `module`: the names the module itself
+   * declares or imports and the kernels' parameters.
+   */
+  constructor(module: Iterable<string> = [], private readonly parent?: Names) {
+    this.used = new Set(parent ? parent.used : [...RESERVED, ...module]);
   }
 
-  /** A fresh identifier based on `base`, never a reserved word nor a name given out before. */
+  /** A fresh plain identifier based on `base`, never a reserved word nor a name given out before. */
   fresh(base: string): string {
-    const clean = sanitize(base);
+    const clean = identifier(base);
     let name = clean;
     for (let k = 1; this.used.has(name); k++) name = `${clean}_${k}`;
+    if (!isPlainIdentifier(name)) throw new Error(`internal error: allocated '${name}' is not a plain identifier`);
     this.used.add(name);
     return name;
   }
@@ -47,6 +66,6 @@ export class Names {
 
   /** A child scope: sees every name given out so far, and what it gives out stays local. */
   scope(): Names {
-    return new Names(this);
+    return new Names([], this);
   }
 }

@@ -1,18 +1,18 @@
 /**
- * `defineCell` wraps a compiled cell's kernels in the public `Cell` API: it checks names and
+ * `defineCell` wraps a compiled cell's kernels in the public `Cell` API: it checks names, types and
  * lengths (errors name the offending field), allocates outputs, state history and tape, and keeps
- * the tape out of the user's reach.
+ * the tape and the shape of each trace out of the user's reach.
  */
+import { DataError } from "./errors.js";
+import { checkElements } from "./limits.js";
 import { createArena, type Arena, type Products } from "./products.js";
-import { mulberry32 } from "./random.js";
+import { checkSeed, mulberry32 } from "./random.js";
 import type {
   BackwardResult, BackwardSeeds, Cell, CellSpec, ForwardOptions, Real, StepState, TensorSpec, Tensors, Trace,
 } from "./types.js";
+import { nearest } from "../../compiler/messages.js";
 
-/** Wrong input to a cell — a missing tensor, a wrong length or type — naming the offending field. */
-export class DataError extends Error {
-  override name = "DataError";
-}
+export { DataError };
 
 export interface Kernels {
   forward(T: number, B: number, P: readonly Real[], X: readonly Real[], S: readonly Real[], Y: readonly Real[],
@@ -23,7 +23,10 @@ export interface Kernels {
   step(B: number, P: readonly Real[], X: readonly Real[], S: readonly Real[], Y: readonly Real[], WS: readonly Real[], mm: Products): void;
 }
 
+/** What `forward` recorded for `backward`, out of the caller's reach (T and B included). */
 interface Recorded {
+  readonly T: number;
+  readonly B: number;
   readonly params: readonly Real[];
   readonly inputs: readonly Real[];
   readonly history: readonly Real[];
@@ -37,32 +40,79 @@ export function record(specs: readonly TensorSpec[], make: (s: TensorSpec, k: nu
   return Object.fromEntries(specs.map((s, k) => [s.name, make(s, k)]));
 }
 
-function own(tensors: Tensors | undefined, name: string): Real | undefined {
-  return tensors && Object.prototype.hasOwnProperty.call(tensors, name) ? tensors[name] : undefined;
+const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
+
+/** What a wrong value is, for an error: "a string", "an Array", "Int32Array", "an object", … */
+const describe = (v: unknown): string => {
+  if (v === null || typeof v !== "object") return v === null ? "null" : typeof v === "string" ? "a string" : typeof v;
+  if (Array.isArray(v)) return "an Array";
+  const maker = (v as { constructor?: { name?: string } }).constructor;
+  return maker && maker !== Object && maker.name ? maker.name : "an object";
+};
+
+/** `field.key: unknown …` naming the nearest known name, if one is near. */
+function unknownName(field: string, key: string, kind: string, known: readonly string[]): DataError {
+  const near = nearest(key, known);
+  const hint = near === undefined ? "" : `did you mean '${near}'? `;
+  return new DataError(`${field}.${key}: unknown ${kind}; ${hint}(expected ${known.join(", ") || "none"})`);
+}
+
+/** `value` as an object, or a `DataError` naming `field`. */
+function object(field: string, value: unknown, what: string): object {
+  if (typeof value !== "object" || value === null) throw new DataError(`${field}: expected ${what}, got ${describe(value)}`);
+  return value;
+}
+
+/** Rejects any key of `options` (an object) not in `known`; allocates nothing. */
+function onlyKeys(field: string, options: object, known: readonly string[]): void {
+  for (const key in options) if (!known.includes(key)) throw unknownName(field, key, "option", known);
+}
+
+/**
+ * Checks the named tensors of `field` against `specs` (each `per` × its size numbers) and writes
+ * them to `out` in spec order: an object with no unknown names, each tensor a Float32Array or
+ * Float64Array of the right length. A missing tensor is an error or, with `make`, a new zeroed one.
+ * Allocates nothing when `out` is reused and every tensor is given (`step` calls it every step).
+ */
+function takeInto(out: Real[], field: string, tensors: unknown, specs: readonly TensorSpec[], per: number, make?: (n: number) => Real): Real[] {
+  out.length = specs.length;
+  if (tensors === undefined && make) {
+    for (let k = 0; k < specs.length; k++) out[k] = make(specs[k]!.size * per);
+    return out;
+  }
+  const named = object(field, tensors, "an object of named Float32Array or Float64Array") as Record<string, unknown>;
+  let given = 0;
+  for (let k = 0; k < specs.length; k++) {
+    const s = specs[k]!;
+    const a = hasOwn(named, s.name) ? named[s.name] : undefined;
+    if (a === undefined) {
+      if (!make) throw new DataError(`${field}.${s.name}: missing`);
+      out[k] = make(s.size * per);
+      continue;
+    }
+    check(field, s.name, a, s.size * per);
+    out[k] = a as Real;
+    given++;
+  }
+  let keys = 0;
+  for (const _ in named) keys++;
+  if (keys !== given) {
+    const known = specs.map((s) => s.name);
+    const key = Object.keys(named).find((k) => !known.includes(k));
+    if (key !== undefined) throw unknownName(field, key, "name", known);
+  }
+  return out;
 }
 
 /** The arrays of `tensors` in spec order, each checked for presence, type and length. */
 export function take(field: string, tensors: Tensors | undefined, specs: readonly TensorSpec[], per: number): Real[] {
-  return specs.map((s) => {
-    const a = own(tensors, s.name);
-    if (a === undefined) throw new DataError(`${field}.${s.name}: missing`);
-    check(`${field}.${s.name}`, a, s.size * per);
-    return a;
-  });
+  return takeInto([], field, tensors, specs, per);
 }
 
-function takeOptional(field: string, tensors: Tensors | undefined, specs: readonly TensorSpec[], per: number, make: (n: number) => Real): Real[] {
-  return specs.map((s) => {
-    const a = own(tensors, s.name);
-    if (a === undefined) return make(s.size * per);
-    check(`${field}.${s.name}`, a, s.size * per);
-    return a;
-  });
-}
-
-function check(field: string, a: unknown, length: number): void {
-  if (!(a instanceof Float32Array || a instanceof Float64Array)) throw new DataError(`${field}: expected a Float32Array or Float64Array`);
-  if (a.length !== length) throw new DataError(`${field}: expected ${length} numbers, got ${a.length}`);
+/** Checks tensor `field.name`; its name is only built for the error (`step` calls this every step). */
+function check(field: string, name: string, a: unknown, length: number): void {
+  if (!(a instanceof Float32Array || a instanceof Float64Array)) throw new DataError(`${field}.${name}: expected a Float32Array or Float64Array, got ${describe(a)}`);
+  if (a.length !== length) throw new DataError(`${field}.${name}: expected ${length} numbers, got ${a.length}`);
 }
 
 /** Copies of output gradients with the padded steps zeroed: padding gets no gradient. */
@@ -74,9 +124,14 @@ function zeroPadded(grads: Real[], specs: readonly TensorSpec[], mask: Uint8Arra
   });
 }
 
-function positiveInt(field: string, v: number): void {
-  if (!Number.isInteger(v) || v < 1) throw new DataError(`${field}: expected a positive integer, got ${v}`);
+function positiveInt(field: string, v: unknown): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1) throw new DataError(`${field}: expected a positive integer, got ${typeof v === "string" ? JSON.stringify(v) : String(v)}`);
+  return v;
 }
+
+const FORWARD_OPTIONS = ["T", "B", "initial", "mask"] as const;
+const SEEDS = ["outputs", "final"] as const;
+const STEP_STATE = ["B", "states", "outputs"] as const;
 
 export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
   const Arr = spec.dtype === "f32" ? Float32Array : Float64Array;
@@ -84,15 +139,38 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
   const fan = spec.states[0]?.size ?? 1;
   // What each trace of this cell recorded; a trace of another cell is not found here.
   const recordings = new WeakMap<Trace, Recorded>();
+
+  /** Checks every array a call at (T, B) allocates against the limit, before allocating any. */
+  function checkSizes(T: number, B: number, kernel: "forward" | "step"): void {
+    const at = kernel === "step" ? `step at B = ${B}` : `${kernel} at T = ${T}, B = ${B}`;
+    const per = (what: string, specs: readonly TensorSpec[], rows: number, formula: string) =>
+      specs.forEach((s) => checkElements(`${what} '${s.name}'`, rows * s.size, `${formula}·${s.size}`, at));
+    if (kernel === "forward") {
+      per("the state history", spec.states, (T + 1) * B, "(T+1)·B");
+      per("the output", spec.outputs, T * B, "T·B");
+      per("the taped value", spec.tape, T * B, "T·B");
+      per("the input gradient", spec.inputs, T * B, "T·B");
+    } else {
+      per("the state", spec.states, B, "B");
+      per("the output", spec.outputs, B, "B");
+    }
+    const rows = { one: 1, B, TB: T * B };
+    const formula = { one: "", B: "B·", TB: "T·B·" };
+    spec.workspace.forEach((w, k) => checkElements(`workspace buffer ${k}`, w.size * rows[w.rows], `${formula[w.rows]}${w.size}`, at));
+    const s = spec.staging;
+    if (s) checkElements("the staging area", s.fixed + B * s.B + T * B * s.TB, `${s.fixed} + B·${s.B} + T·B·${s.TB}`, at);
+  }
+
   // Workspace for the last (T, B) seen, one for sequences and one for `step`, each in its own
   // arena (where the runtime's products run): steady-state training and inference allocate none.
-  const workspaceCache = () => {
+  const workspaceCache = (kernel: "forward" | "step") => {
     let cached: { T: number; B: number; arrays: Real[] } | undefined;
     let arena: Arena | undefined;
     const arenaOf = () => (arena ??= createArena(spec.dtype));
     return {
       arrays(T: number, B: number): Real[] {
         if (!cached || cached.T !== T || cached.B !== B) {
+          checkSizes(T, B, kernel);
           const rows = { one: 1, B, TB: T * B };
           const staging = spec.staging ? spec.staging.fixed + B * spec.staging.B + T * B * spec.staging.TB : 0;
           const buffers = spec.workspace.map((w) => ({ length: w.size * rows[w.rows], group: w.kernel }));
@@ -103,19 +181,20 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
       products: (): Products => arenaOf().products,
     };
   };
-  const workspace = workspaceCache();
-  const stepWorkspace = workspaceCache();
+  const workspace = workspaceCache("forward");
+  const stepWorkspace = workspaceCache("step");
 
   function forward(params: Tensors, inputs: Tensors, options: ForwardOptions): Trace {
-    const { T, B } = options;
-    positiveInt("T", T);
-    positiveInt("B", B);
+    onlyKeys("options", object("options", options, "an object { T, B, initial?, mask? }"), FORWARD_OPTIONS);
+    const T = positiveInt("T", options.T);
+    const B = positiveInt("B", options.B);
+    checkSizes(T, B, "forward");
     const P = take("params", params, spec.params, 1);
     const X = take("inputs", inputs, spec.inputs, T * B);
     const mask = options.mask;
     if (mask !== undefined && (!(mask instanceof Uint8Array) || mask.length !== T * B))
       throw new DataError(`mask: expected a Uint8Array of ${T * B} entries ([T][B])`);
-    const initial = takeOptional("initial", options.initial, spec.states, B, alloc);
+    const initial = takeInto([], "initial", options.initial, spec.states, B, alloc);
     const S = spec.states.map((s, k) => {
       const h = alloc((T + 1) * B * s.size);
       h.set(initial[k]!);
@@ -124,25 +203,27 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     const Y = spec.outputs.map((o) => alloc(T * B * o.size));
     const R = spec.tape.map((v) => alloc(T * B * v.size));
     kernels.forward(T, B, P, X, S, Y, R, mask, workspace.arrays(T, B), workspace.products());
-    const trace: Trace = {
+    // Frozen: the caller cannot change the shape `backward` reads (it reads the recording anyway).
+    const trace: Trace = Object.freeze({
       T, B,
-      outputs: record(spec.outputs, (_, k) => Y[k]!),
-      final: record(spec.states, (s, k) => S[k]!.slice(T * B * s.size)),
+      outputs: Object.freeze(record(spec.outputs, (_, k) => Y[k]!)),
+      final: Object.freeze(record(spec.states, (s, k) => S[k]!.slice(T * B * s.size))),
       tapeBytes: [...S, ...R].reduce((n, a) => n + a.byteLength, 0),
-    };
-    recordings.set(trace, { params: P, inputs: X, history: S, outputs: Y, tape: R, mask });
+    });
+    recordings.set(trace, { T, B, params: P, inputs: X, history: S, outputs: Y, tape: R, mask });
     return trace;
   }
 
   function backward(params: Tensors, trace: Trace, seeds: BackwardSeeds, grads: Tensors): BackwardResult {
     const rec = recordings.get(trace);
     if (!rec) throw new DataError("trace: not a trace returned by this cell's forward");
-    const { T, B } = trace;
+    const { T, B } = rec;
+    onlyKeys("seeds", object("seeds", seeds, "an object { outputs?, final? }"), SEEDS);
     const P = take("params", params, spec.params, 1);
     const GP = take("grads", grads, spec.params, 1);
-    const GY = takeOptional("outputGrads", seeds.outputs, spec.outputs, T * B, alloc);
+    const GY = takeInto([], "outputGrads", seeds.outputs, spec.outputs, T * B, alloc);
     if (rec.mask) zeroPadded(GY, spec.outputs, rec.mask);
-    const GS = takeOptional("finalGrads", seeds.final, spec.states, B, alloc).map((a) => a.slice());
+    const GS = takeInto([], "finalGrads", seeds.final, spec.states, B, alloc).map((a) => a.slice());
     const GX = spec.inputs.map((x) => alloc(T * B * x.size));
     kernels.backward(T, B, P, rec.inputs, rec.history, rec.outputs, rec.tape, rec.mask, GY, GS, GP, GX, workspace.arrays(T, B), workspace.products());
     return { inputs: record(spec.inputs, (_, k) => GX[k]!), initial: record(spec.states, (_, k) => GS[k]!) };
@@ -150,7 +231,8 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
 
   function createState(B = 1, initial?: Tensors): StepState {
     positiveInt("B", B);
-    const states = takeOptional("initial", initial, spec.states, B, alloc).map((a) => a.slice());
+    checkSizes(1, B, "step");
+    const states = takeInto([], "initial", initial, spec.states, B, alloc).map((a) => a.slice());
     return {
       B,
       states: record(spec.states, (_, k) => states[k]!),
@@ -160,32 +242,28 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
 
   // `step` reuses these argument lists: the steady state allocates nothing.
   const stepArgs = { P: [] as Real[], X: [] as Real[], S: [] as Real[], Y: [] as Real[] };
-  const fill = (list: Real[], field: string, tensors: Tensors, specs: readonly TensorSpec[], per: number) => {
-    list.length = specs.length;
-    for (let k = 0; k < specs.length; k++) {
-      const s = specs[k]!;
-      const a = own(tensors, s.name);
-      if (a === undefined) throw new DataError(`${field}.${s.name}: missing`);
-      if (a.length !== s.size * per) check(`${field}.${s.name}`, a, s.size * per);
-      list[k] = a;
-    }
-  };
 
   function step(params: Tensors, inputs: Tensors, state: StepState): void {
-    fill(stepArgs.P, "params", params, spec.params, 1);
-    fill(stepArgs.X, "inputs", inputs, spec.inputs, state.B);
-    fill(stepArgs.S, "state.states", state.states, spec.states, state.B);
-    fill(stepArgs.Y, "state.outputs", state.outputs, spec.outputs, state.B);
-    kernels.step(state.B, stepArgs.P, stepArgs.X, stepArgs.S, stepArgs.Y, stepWorkspace.arrays(1, state.B), stepWorkspace.products());
+    onlyKeys("state", object("state", state, "a state from createState"), STEP_STATE);
+    const B = positiveInt("state.B", state.B);
+    takeInto(stepArgs.P, "params", params, spec.params, 1);
+    takeInto(stepArgs.X, "inputs", inputs, spec.inputs, B);
+    takeInto(stepArgs.S, "state.states", state.states, spec.states, B);
+    takeInto(stepArgs.Y, "state.outputs", state.outputs, spec.outputs, B);
+    kernels.step(B, stepArgs.P, stepArgs.X, stepArgs.S, stepArgs.Y, stepWorkspace.arrays(1, B), stepWorkspace.products());
   }
+
+  const checkParamSizes = () => spec.params.forEach((p) => checkElements(`param '${p.name}'`, p.size, p.shape.join("·"), "params"));
+  const paramArrays = (): Tensors => (checkParamSizes(), record(spec.params, (p) => alloc(p.size)));
 
   return {
     ...spec,
-    createParams: () => record(spec.params, (p) => alloc(p.size)),
-    createGrads: () => record(spec.params, (p) => alloc(p.size)),
+    createParams: paramArrays,
+    createGrads: paramArrays,
     initParams(seed = 0) {
-      const random = mulberry32(seed);
+      const random = mulberry32(checkSeed(seed, "initParams: seed"));
       const bound = 1 / Math.sqrt(fan);
+      checkParamSizes();
       return record(spec.params, (p) => alloc(p.size).map(() => (2 * random() - 1) * bound));
     },
     forward,

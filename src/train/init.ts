@@ -6,7 +6,8 @@
  * PyTorch's definitions, so a cell initialised here starts where `nn.LSTM` or `nn.init.*` would.
  */
 
-import { mulberry32 } from "../runtime/random.js";
+import { DataError } from "../runtime/errors.js";
+import { checkSeed, isSeed, mulberry32 } from "../runtime/random.js";
 import type { CellSpec, Real, Tensors } from "../runtime/types.js";
 
 /** A seeded pseudo-random generator: the runtime's mulberry32 for uniforms, Box–Muller for normals. */
@@ -14,8 +15,9 @@ export class Rng {
   private readonly uniform01: () => number;
   private spareNormal: number | undefined;
 
+  /** `seed`: an integer from 0 to 2^32 − 1 (anything else is a `DataError`). */
   constructor(seed: number) {
-    this.uniform01 = mulberry32(seed);
+    this.uniform01 = mulberry32(checkSeed(seed, "Rng: seed"));
   }
 
   /** A uniform draw from [0, 1). */
@@ -143,13 +145,14 @@ export function initializeParams(
   params: Tensors,
   options: InitOptions,
 ): Tensors {
+  checkInitOptions(options);
   const rng = new Rng(options.seed);
   const weights = options.weights ?? "pytorch";
   const biases = options.biases ?? (weights === "pytorch" ? "pytorch" : "zero");
   const gain = options.gain ?? 1;
   for (const param of spec.params) {
     const data = params[param.name];
-    if (data === undefined) throw new Error(`initializeParams: no tensor for param '${param.name}'`);
+    if (data === undefined) throw new DataError(`initializeParams: no tensor for param '${param.name}'`);
     const hidden = options.hidden ?? spec.states[0]?.size ?? param.shape[0]!;
     if (param.shape.length === 2) {
       const [rows, cols] = param.shape as [number, number];
@@ -163,4 +166,27 @@ export function initializeParams(
     }
   }
   return params;
+}
+
+/** What each option of `InitOptions` allows. */
+const INIT_OPTIONS: Readonly<Record<keyof InitOptions, readonly [string, (v: unknown) => boolean]>> = {
+  seed: ["an integer from 0 to 2^32 − 1", isSeed],
+  weights: ['"pytorch", "xavier" or "orthogonal"', (v) => v === "pytorch" || v === "xavier" || v === "orthogonal"],
+  biases: ['"pytorch" or "zero"', (v) => v === "pytorch" || v === "zero"],
+  hidden: ["a positive integer", (v) => typeof v === "number" && Number.isInteger(v) && v > 0],
+  gain: ["a finite number", (v) => typeof v === "number" && Number.isFinite(v)],
+};
+
+/** Unknown options and values an option does not allow (undefined: the default, except for the
+ * seed, which is required) are `DataError`s naming the option. */
+function checkInitOptions(options: InitOptions): void {
+  const show = (v: unknown) => (typeof v === "string" ? JSON.stringify(v) : String(v));
+  if (typeof options !== "object" || options === null) throw new DataError(`initializeParams: options should be an object with a seed, got ${show(options)}`);
+  for (const key of ["seed", ...Object.keys(options)]) {
+    const rule = Object.prototype.hasOwnProperty.call(INIT_OPTIONS, key) ? INIT_OPTIONS[key as keyof InitOptions] : undefined;
+    if (rule === undefined) throw new DataError(`initializeParams: unknown option '${key}' (expected ${Object.keys(INIT_OPTIONS).join(", ")})`);
+    const value: unknown = options[key as keyof InitOptions];
+    if ((value !== undefined || key === "seed") && !rule[1](value))
+      throw new DataError(`initializeParams: options.${key} should be ${rule[0]}, got ${show(value)}`);
+  }
 }

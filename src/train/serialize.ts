@@ -4,11 +4,14 @@
  * A params file holds named groups of named tensors as nested arrays following each declared
  * shape (a matrix is a list of rows), as `rnnc eval` reads them:
  * `{ "format": "rnnc-params", "version": 1, "groups": { "lstm": { "Wf": [[...], ...], ... } } }`.
- * Loading checks every group, name and size before writing anything, and names the offending field.
+ * Saving refuses non-finite values (JSON has no NaN or ∞); loading checks every group, name, size and
+ * value (finite, and within float32's range for float32 params) before writing anything. Errors are
+ * `DataError`s naming the offending field and index.
  */
 
 import { readFileSync, writeFileSync } from "node:fs";
-import type { CellSpec, Tensors } from "../runtime/types.js";
+import { DataError } from "../runtime/errors.js";
+import type { CellSpec, Real, Tensors } from "../runtime/types.js";
 import type { ParamGroup } from "./optim.js";
 
 const FORMAT = "rnnc-params";
@@ -34,18 +37,18 @@ export function fromNested(value: unknown, shape: readonly number[], field: stri
   const visit = (node: unknown, axis: number, path: string): void => {
     if (axis === shape.length) {
       if (typeof node !== "number" || !Number.isFinite(node)) {
-        throw new Error(`'${path}' should be a finite number, got ${JSON.stringify(node)}`);
+        throw new DataError(`'${path}' should be a finite number, got ${JSON.stringify(node)}`);
       }
       flat[next++] = node;
       return;
     }
     if (!Array.isArray(node)) {
-      throw new Error(
+      throw new DataError(
         `'${path}' should be a list of ${shape[axis]} (shape [${shape.join(", ")}]), got ${describe(node)}`,
       );
     }
     if (node.length !== shape[axis]) {
-      throw new Error(
+      throw new DataError(
         `'${path}' has ${node.length} entries, expected ${shape[axis]} (shape [${shape.join(", ")}])`,
       );
     }
@@ -61,23 +64,67 @@ function describe(value: unknown): string {
   return value === null ? "null" : typeof value === "object" ? "an object" : JSON.stringify(value);
 }
 
-/** The params of `groups` as a JSON document. */
+/** The params of `groups` as a JSON document; a non-finite value is an error naming where it is. */
 export function saveParams(groups: readonly ParamGroup[]): string {
   const content = Object.fromEntries(
     groups.map((group) => [
       group.name,
       Object.fromEntries(
-        Object.entries(group.params).map(([name, data]) => [name, toNested(data, shapeOf(group, name))]),
+        Object.entries(group.params).map(([name, data]) => {
+          const shape = shapeOf(group, name);
+          checkTensor(group, name, data, shape);
+          const bad = data.findIndex((v) => !Number.isFinite(v));
+          if (bad >= 0)
+            throw new DataError(
+              `cannot save '${group.name}.${name}${indexPath(bad, shape)}': ${data[bad]} is not a finite number (JSON cannot hold it, so the file could not be loaded back)`,
+            );
+          return [name, toNested(data, shape)];
+        }),
       ),
     ]),
   );
   return JSON.stringify({ format: FORMAT, version: VERSION, groups: content });
 }
 
+/** `[i][j]` for flat index `flat` of a row-major tensor of this shape. */
+function indexPath(flat: number, shape: readonly number[]): string {
+  let rest = flat;
+  const index = shape.map((_, axis) => {
+    const stride = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+    const i = Math.floor(rest / stride);
+    rest -= i * stride;
+    return `[${i}]`;
+  });
+  return index.join("");
+}
+
 function shapeOf(group: ParamGroup, name: string): readonly number[] {
   const shape = group.shapes[name];
-  if (shape === undefined) throw new Error(`group '${group.name}' declares no shape for param '${name}'`);
+  if (shape === undefined) throw new DataError(`group '${group.name}' declares no shape for param '${name}'`);
   return shape;
+}
+
+/** The group's array for param `name` must be a Float32Array or Float64Array of its shape's size. */
+function checkTensor(group: ParamGroup, name: string, data: unknown, shape: readonly number[]): asserts data is Real {
+  const where = `group '${group.name}' param '${name}'`;
+  if (!(data instanceof Float32Array || data instanceof Float64Array))
+    throw new DataError(`${where}: expected a Float32Array or Float64Array, got ${describe(data)}`);
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (data.length !== size)
+    throw new DataError(`${where}: holds ${data.length} numbers but its shape [${shape.join(", ")}] has ${size}`);
+}
+
+/** The largest finite float32, and the midpoint above it: larger values round to ∞ in float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+const FLOAT32_OVERFLOW = 3.4028235677973366e38;
+
+/** Float32 targets cannot hold values that round to ±∞: an error naming the first such value. */
+function checkFitsFloat32(field: string, values: Float64Array, shape: readonly number[]): void {
+  const bad = values.findIndex((v) => Math.abs(v) >= FLOAT32_OVERFLOW);
+  if (bad >= 0)
+    throw new DataError(
+      `'${field}${indexPath(bad, shape)}' is ${values[bad]}, beyond the float32 range of these params (±${FLOAT32_MAX})`,
+    );
 }
 
 /**
@@ -87,13 +134,13 @@ function shapeOf(group: ParamGroup, name: string): readonly number[] {
 export function loadParams(json: string, groups: readonly ParamGroup[]): void {
   const document: unknown = JSON.parse(json);
   if (!isRecord(document) || document["format"] !== FORMAT)
-    throw new Error(`params file: 'format' should be "${FORMAT}"`);
+    throw new DataError(`params file: 'format' should be "${FORMAT}"`);
   if (document["version"] !== VERSION)
-    throw new Error(
+    throw new DataError(
       `params file: 'version' ${String(document["version"])} is not supported (expected ${VERSION})`,
     );
   const saved = document["groups"];
-  if (!isRecord(saved)) throw new Error(`params file: 'groups' should be an object`);
+  if (!isRecord(saved)) throw new DataError(`params file: 'groups' should be an object`);
   checkSameNames(
     Object.keys(saved),
     groups.map((g) => g.name),
@@ -102,11 +149,15 @@ export function loadParams(json: string, groups: readonly ParamGroup[]): void {
   );
   const decoded = groups.map((group) => {
     const savedGroup = saved[group.name];
-    if (!isRecord(savedGroup)) throw new Error(`params file: '${group.name}' should be an object of params`);
+    if (!isRecord(savedGroup)) throw new DataError(`params file: '${group.name}' should be an object of params`);
     checkSameNames(Object.keys(savedGroup), Object.keys(group.params), "param", `group '${group.name}'`);
-    return Object.keys(group.params).map((name) =>
-      fromNested(savedGroup[name], shapeOf(group, name), `${group.name}.${name}`),
-    );
+    return Object.entries(group.params).map(([name, data]) => {
+      const shape = shapeOf(group, name);
+      checkTensor(group, name, data, shape);
+      const values = fromNested(savedGroup[name], shape, `${group.name}.${name}`);
+      if (data instanceof Float32Array) checkFitsFloat32(`${group.name}.${name}`, values, shape);
+      return values;
+    });
   });
   groups.forEach((group, g) => Object.values(group.params).forEach((data, p) => data.set(decoded[g]![p]!)));
 }
@@ -119,10 +170,10 @@ function checkSameNames(
 ): void {
   const missing = expected.filter((name) => !found.includes(name));
   if (missing.length > 0)
-    throw new Error(`${where}: missing ${kind} '${missing[0]}' (expected ${expected.join(", ")})`);
+    throw new DataError(`${where}: missing ${kind} '${missing[0]}' (expected ${expected.join(", ")})`);
   const unknown = found.filter((name) => !expected.includes(name));
   if (unknown.length > 0)
-    throw new Error(`${where}: unknown ${kind} '${unknown[0]}' (expected ${expected.join(", ")})`);
+    throw new DataError(`${where}: unknown ${kind} '${unknown[0]}' (expected ${expected.join(", ")})`);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -212,7 +263,7 @@ function importTorchGates(
 ): void {
   const shapeOfParam = (name: string): readonly number[] => {
     const spec = cell.params.find((p) => p.name === name);
-    if (spec === undefined) throw new Error(`cell '${cell.name}' has no param '${name}' to import into`);
+    if (spec === undefined) throw new DataError(`cell '${cell.name}' has no param '${name}' to import into`);
     return spec.shape;
   };
   const [H, I] = shapeOfParam(gates[0]!.input) as [number, number];
@@ -247,9 +298,9 @@ function checkTarget(
   shape: readonly number[],
 ): void {
   const target = params[name];
-  if (target === undefined) throw new Error(`params of cell '${cell.name}' have no tensor '${name}'`);
+  if (target === undefined) throw new DataError(`params of cell '${cell.name}' have no tensor '${name}'`);
   if (target.length !== length) {
-    throw new Error(
+    throw new DataError(
       `cell '${cell.name}' param '${name}' is [${shape.join(", ")}] (${target.length} values) but the PyTorch block has ${length}`,
     );
   }
