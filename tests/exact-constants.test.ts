@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { compileSource } from "../compiler/index.js";
-import { OPS, formatNumber } from "../compiler/ops/index.js";
+import { numberLiteral } from "../compiler/codegen/literal.js";
+import { OPS } from "../compiler/ops/index.js";
 import { RULES } from "../compiler/passes/simplify.js";
 import { load } from "../src/load.js";
 import * as runtime from "../src/runtime/index.js";
@@ -21,15 +22,15 @@ const evaluate = (code: string, vars: Record<string, number> = {}): number =>
 
 describe("numbers in emitted code", () => {
   it("read back as the same double, −0 and the special values included", () => {
-    for (const v of SPECIAL) expect(Object.is(evaluate(formatNumber(v)), v), formatNumber(v)).toBe(true);
+    for (const v of SPECIAL) expect(Object.is(evaluate(numberLiteral(v)), v), numberLiteral(v)).toBe(true);
   });
 
   it("never merge with the operator before them", () => {
     for (const v of SPECIAL) {
-      expect(Object.is(evaluate(`x - ${formatNumber(v)}`, { x: 1 }), 1 - v), `1 - ${formatNumber(v)}`).toBe(true);
-      expect(Object.is(evaluate(`(-${formatNumber(v)})`), -v), `-${formatNumber(v)}`).toBe(true);
+      expect(Object.is(evaluate(`x - ${numberLiteral(v)}`, { x: 1 }), 1 - v), `1 - ${numberLiteral(v)}`).toBe(true);
+      expect(Object.is(evaluate(`(-${numberLiteral(v)})`), -v), `-${numberLiteral(v)}`).toBe(true);
     }
-    expect(formatNumber(-0)).toBe("(-0)");
+    expect(numberLiteral(-0)).toBe("(-0)");
   });
 });
 
@@ -40,9 +41,9 @@ describe("constant folding", () => {
       const arity = op.arity as number;
       const tuples = arity === 1 ? SPECIAL.map((a) => [a]) : SPECIAL.flatMap((a) => SPECIAL.map((b) => [a, b]));
       for (const args of tuples) {
-        const emitted: number = evaluate(op.expr(args.map(formatNumber), { shape: "" }));
+        const emitted: number = evaluate(op.expr(args.map(numberLiteral), { shape: "" }));
         const folded: number = op.scalar(...args);
-        if (!Object.is(emitted, folded)) expect.fail(`${op.name}(${args.map(formatNumber)}): folds to ${folded}, runs as ${emitted}`);
+        if (!Object.is(emitted, folded)) expect.fail(`${op.name}(${args.map(numberLiteral)}): folds to ${folded}, runs as ${emitted}`);
       }
     }
   });
@@ -79,7 +80,7 @@ describe("simplify's value rules", () => {
       for (const x of SPECIAL) for (const y of SPECIAL) {
         const vars = { "?x": x, "?y": y };
         const [before, after] = [evalRule(parse(pattern), vars), evalRule(parse(replacement), vars)];
-        if (!Object.is(before, after)) expect.fail(`${name} at x = ${formatNumber(x)}, y = ${formatNumber(y)}: ${before} becomes ${after}`);
+        if (!Object.is(before, after)) expect.fail(`${name} at x = ${numberLiteral(x)}, y = ${numberLiteral(y)}: ${before} becomes ${after}`);
       }
     }
   });

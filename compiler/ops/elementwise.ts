@@ -8,6 +8,7 @@
  */
 import type { Shape } from "../ast.js";
 import { sigmoid, softplus } from "../../src/runtime/math.js";
+import { numberLiteral } from "../codegen/literal.js";
 import type { OpDef, VjpContext } from "./types.js";
 import { show } from "./types.js";
 
@@ -128,17 +129,7 @@ export const elementwiseOps: readonly OpDef[] = [
     name: "const", arity: 0, kind: "elementwise", cost: 0,
     shape: () => [],
     evaluate: (_args, attrs) => Float64Array.of(Number(attrs["value"])),
-    expr: (_args, attrs) => formatNumber(Number(attrs["value"])),
+    expr: (_args, attrs) => numberLiteral(Number(attrs["value"])),
     vjp: () => [],
   },
 ];
-
-/**
- * A JavaScript expression for exactly `v`: `String` gives the shortest decimal that reads back to
- * the same double (subnormals and huge values included), `-0` keeps its sign, and a negative value
- * is parenthesized so no operator before it can merge with its minus (`x - (-0)`, not `x --0`).
- */
-export function formatNumber(v: number): string {
-  const text = Object.is(v, -0) ? "-0" : String(v);
-  return text.startsWith("-") ? `(${text})` : text;
-}
