@@ -146,6 +146,9 @@ function rewriteOnce(id: NodeId, g: Graph, rules: readonly Rule[], counts: Recor
     if (!match(rule.pattern, id, g, vars)) continue;
     const next = instantiate(rule.replacement, g, vars);
     if (next === id || !sameShape(g.shape(next), g.shape(id))) continue;
+    // A node never becomes a sum (`(a + b + c) / 1` stays): where a sum is a kernel's result, the
+    // code generator adds its terms one by one in its own order, which would change the rounding.
+    if (g.node(next).op === "add" && g.node(id).op !== "add") continue;
     counts[rule.name] = (counts[rule.name] ?? 0) + 1;
     return next;
   }
