@@ -89,14 +89,14 @@ function forward(
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++) {
         const u = sigmoid(
-          bu[i_1] + (Wu_Wr_h_prev[m_1 * 32 + i_1] + Uu_Ur_Uh_x[(t * B + m_1) * 48 + i_1]),
+          Wu_Wr_h_prev[m_1 * 32 + i_1] + Uu_Ur_Uh_x[(t * B + m_1) * 48 + i_1] + bu[i_1],
         );
         u_tape[(t * B + m_1) * 16 + i_1] = u;
         const r = sigmoid(
-          br[i_1] + (Wu_Wr_h_prev[m_1 * 32 + 16 + i_1] + Uu_Ur_Uh_x[(t * B + m_1) * 48 + 16 + i_1]),
+          Wu_Wr_h_prev[m_1 * 32 + 16 + i_1] + Uu_Ur_Uh_x[(t * B + m_1) * 48 + 16 + i_1] + br[i_1],
         );
         r_tape[(t * B + m_1) * 16 + i_1] = r;
-        const v25 = h_seq[(t * B + m_1) * 16 + i_1] * r;
+        const v25 = r * h_seq[(t * B + m_1) * 16 + i_1];
         t25[m_1 * 16 + i_1] = v25;
       }
     }
@@ -104,11 +104,11 @@ function forward(
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++) {
         const h_tilde = Math.tanh(
-          bh[i_1] + (t26[m_1 * 16 + i_1] + Uu_Ur_Uh_x[(t * B + m_1) * 48 + 32 + i_1]),
+          t26[m_1 * 16 + i_1] + Uu_Ur_Uh_x[(t * B + m_1) * 48 + 32 + i_1] + bh[i_1],
         );
         h_tilde_tape[(t * B + m_1) * 16 + i_1] = h_tilde;
         const h =
-          h_seq[(t * B + m_1) * 16 + i_1] * (1 - u_tape[(t * B + m_1) * 16 + i_1]) +
+          (1 - u_tape[(t * B + m_1) * 16 + i_1]) * h_seq[(t * B + m_1) * 16 + i_1] +
           u_tape[(t * B + m_1) * 16 + i_1] * h_tilde;
         h_seq[((t + 1) * B + m_1) * 16 + i_1] = h;
         h_out[(t * B + m_1) * 16 + i_1] = h;
@@ -150,12 +150,12 @@ function backward(
   const dUu_x = WS[10]!;
   const t32 = WS[11]!;
   const dh = WS[12]!;
-  const t48 = WS[13]!;
+  const t49 = WS[13]!;
   const Wr_Wu = WS[14]!;
-  const t63 = WS[15]!;
+  const t64 = WS[15]!;
   const t25_1 = WS[16]!;
   const Uh_Ur_Uu = WS[17]!;
-  const t67 = WS[18]!;
+  const t68 = WS[18]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P;
   const [x] = X;
   const [h_seq] = S;
@@ -183,36 +183,36 @@ function backward(
         t32[m * 16 + i_1] = v32;
         const dh_1 = dh_out[(t * B + m) * 16 + i_1] + t37[m * 16 + i_1];
         dh[m * 16 + i_1] = dh_1;
-        const v42 = v32 * dh_1;
+        const v42 = dh_1 * v32;
         dh_carry[m * 16 + i_1] = v42;
         const dUh_x_1 =
-          u_tape[(t * B + m) * 16 + i_1] *
           dh_1 *
+          u_tape[(t * B + m) * 16 + i_1] *
           (1 - h_tilde_tape[(t * B + m) * 16 + i_1] * h_tilde_tape[(t * B + m) * 16 + i_1]);
         dUh_x[(t * B + m) * 16 + i_1] = dUh_x_1;
       }
     }
-    mm.nn(B, 16, 16, dUh_x, t * B * 16, 16, Wh, 0, t48, 0, 16, 0); // t48[m] = Whᵀ · dUh_x[m], for each of B rows
+    mm.nn(B, 16, 16, dUh_x, t * B * 16, 16, Wh, 0, t49, 0, 16, 0); // t49[m] = Whᵀ · dUh_x[m], for each of B rows
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++) {
-        dh_carry[m * 16 + i_1] += r_tape[(t * B + m) * 16 + i_1] * t48[m * 16 + i_1];
+        dh_carry[m * 16 + i_1] += t49[m * 16 + i_1] * r_tape[(t * B + m) * 16 + i_1];
         const dUr_x_1 =
+          t49[m * 16 + i_1] *
           h_seq[(t * B + m) * 16 + i_1] *
-          t48[m * 16 + i_1] *
           (r_tape[(t * B + m) * 16 + i_1] * (1 - r_tape[(t * B + m) * 16 + i_1]));
         dUr_x[(t * B + m) * 16 + i_1] = dUr_x_1;
         const dUu_x_1 =
-          (h_tilde_tape[(t * B + m) * 16 + i_1] * dh[m * 16 + i_1] -
-            h_seq[(t * B + m) * 16 + i_1] * dh[m * 16 + i_1]) *
+          (dh[m * 16 + i_1] * h_tilde_tape[(t * B + m) * 16 + i_1] +
+            -(dh[m * 16 + i_1] * h_seq[(t * B + m) * 16 + i_1])) *
           (u_tape[(t * B + m) * 16 + i_1] * t32[m * 16 + i_1]);
         dUu_x[(t * B + m) * 16 + i_1] = dUu_x_1;
       }
     }
     for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) t63[m * 32 + i_1] = dUr_x[(t * B + m) * 16 + i_1];
-      for (let i_2 = 0; i_2 < 16; i_2++) t63[m * 32 + 16 + i_2] = dUu_x[(t * B + m) * 16 + i_2];
+      for (let i_1 = 0; i_1 < 16; i_1++) t64[m * 32 + i_1] = dUr_x[(t * B + m) * 16 + i_1];
+      for (let i_2 = 0; i_2 < 16; i_2++) t64[m * 32 + 16 + i_2] = dUu_x[(t * B + m) * 16 + i_2];
     }
-    mm.nn(B, 32, 16, t63, 0, 32, Wr_Wu, 0, dh_carry, 0, 16, 1); // dh_carry[m] += Wr_Wuᵀ · t63[m], for each of B rows
+    mm.nn(B, 32, 16, t64, 0, 32, Wr_Wu, 0, dh_carry, 0, 16, 1); // dh_carry[m] += Wr_Wuᵀ · t64[m], for each of B rows
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
         if (M[t * B + b] === 0) {
@@ -227,7 +227,7 @@ function backward(
       dbu[i_1] += dUu_x[m_1 * 16 + i_1];
       dbr[i_1] += dUr_x[m_1 * 16 + i_1];
       dbh[i_1] += dUh_x[m_1 * 16 + i_1];
-      const v25 = h_seq[m_1 * 16 + i_1] * r_tape[m_1 * 16 + i_1];
+      const v25 = r_tape[m_1 * 16 + i_1] * h_seq[m_1 * 16 + i_1];
       t25_1[m_1 * 16 + i_1] = v25;
     }
   }
@@ -238,11 +238,11 @@ function backward(
   mm.tn(T * B, 16, 8, dUu_x, 0, 16, x, 0, 8, dUu, 0, 1); // dUu += Σ_m dUu_x[m] ⊗ x[m], for all T * B rows
   mm.tn(T * B, 16, 16, dUu_x, 0, 16, h_seq, 0, 16, dWu, 0, 1); // dWu += Σ_m dUu_x[m] ⊗ h_seq[m], for all T * B rows
   for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) t67[m_1 * 48 + i_1] = dUh_x[m_1 * 16 + i_1];
-    for (let i_2 = 0; i_2 < 16; i_2++) t67[m_1 * 48 + 16 + i_2] = dUr_x[m_1 * 16 + i_2];
-    for (let i_3 = 0; i_3 < 16; i_3++) t67[m_1 * 48 + 32 + i_3] = dUu_x[m_1 * 16 + i_3];
+    for (let i_1 = 0; i_1 < 16; i_1++) t68[m_1 * 48 + i_1] = dUh_x[m_1 * 16 + i_1];
+    for (let i_2 = 0; i_2 < 16; i_2++) t68[m_1 * 48 + 16 + i_2] = dUr_x[m_1 * 16 + i_2];
+    for (let i_3 = 0; i_3 < 16; i_3++) t68[m_1 * 48 + 32 + i_3] = dUu_x[m_1 * 16 + i_3];
   }
-  mm.nn(T * B, 48, 8, t67, 0, 48, Uh_Ur_Uu, 0, dx, 0, 8, 0); // dx[m] = Uh_Ur_Uuᵀ · t67[m], for all T * B rows
+  mm.nn(T * B, 48, 8, t68, 0, 48, Uh_Ur_Uu, 0, dx, 0, 8, 0); // dx[m] = Uh_Ur_Uuᵀ · t68[m], for all T * B rows
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -276,11 +276,11 @@ function step(
   mm.nt(B, 48, 8, x, 0, 8, Uu_Ur_Uh, 0, Uu_Ur_Uh_x_1, 0, 48, 0); // Uu_Ur_Uh_x_1[m] = Uu_Ur_Uh · x[m], for each of B rows
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++) {
-      const u_1 = sigmoid(bu[i_1] + (Wu_Wr_h_prev[m * 32 + i_1] + Uu_Ur_Uh_x_1[m * 48 + i_1]));
+      const u_1 = sigmoid(Wu_Wr_h_prev[m * 32 + i_1] + Uu_Ur_Uh_x_1[m * 48 + i_1] + bu[i_1]);
       u[m * 16 + i_1] = u_1;
       const v25 =
-        h_seq[m * 16 + i_1] *
-        sigmoid(br[i_1] + (Wu_Wr_h_prev[m * 32 + 16 + i_1] + Uu_Ur_Uh_x_1[m * 48 + 16 + i_1]));
+        sigmoid(Wu_Wr_h_prev[m * 32 + 16 + i_1] + Uu_Ur_Uh_x_1[m * 48 + 16 + i_1] + br[i_1]) *
+        h_seq[m * 16 + i_1];
       t25[m * 16 + i_1] = v25;
     }
   }
@@ -288,9 +288,8 @@ function step(
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++) {
       const h =
-        h_seq[m * 16 + i_1] * (1 - u[m * 16 + i_1]) +
-        u[m * 16 + i_1] *
-          Math.tanh(bh[i_1] + (t26[m * 16 + i_1] + Uu_Ur_Uh_x_1[m * 48 + 32 + i_1]));
+        (1 - u[m * 16 + i_1]) * h_seq[m * 16 + i_1] +
+        u[m * 16 + i_1] * Math.tanh(t26[m * 16 + i_1] + Uu_Ur_Uh_x_1[m * 48 + 32 + i_1] + bh[i_1]);
       h_next[m * 16 + i_1] = h;
       h_out[m * 16 + i_1] = h;
     }

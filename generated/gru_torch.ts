@@ -111,18 +111,18 @@ function forward(
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++) {
         const r = sigmoid(
-          b_hr[i_1] + (t17[(t * B + m_1) * 16 + i_1] + W_hr_W_hz_W_hn_h_prev[m_1 * 48 + i_1]),
+          t17[(t * B + m_1) * 16 + i_1] + W_hr_W_hz_W_hn_h_prev[m_1 * 48 + i_1] + b_hr[i_1],
         );
         r_tape[(t * B + m_1) * 16 + i_1] = r;
         const z = sigmoid(
-          b_hz[i_1] + (t25[(t * B + m_1) * 16 + i_1] + W_hr_W_hz_W_hn_h_prev[m_1 * 48 + 16 + i_1]),
+          t25[(t * B + m_1) * 16 + i_1] + W_hr_W_hz_W_hn_h_prev[m_1 * 48 + 16 + i_1] + b_hz[i_1],
         );
         z_tape[(t * B + m_1) * 16 + i_1] = z;
-        const v33 = b_hn[i_1] + W_hr_W_hz_W_hn_h_prev[m_1 * 48 + 32 + i_1];
+        const v33 = W_hr_W_hz_W_hn_h_prev[m_1 * 48 + 32 + i_1] + b_hn[i_1];
         v33_tape[(t * B + m_1) * 16 + i_1] = v33;
         const n = Math.tanh(t31[(t * B + m_1) * 16 + i_1] + r * v33);
         n_tape[(t * B + m_1) * 16 + i_1] = n;
-        const h = n * (1 - z) + h_seq[(t * B + m_1) * 16 + i_1] * z;
+        const h = (1 - z) * n + z * h_seq[(t * B + m_1) * 16 + i_1];
         h_seq[((t + 1) * B + m_1) * 16 + i_1] = h;
         h_out[(t * B + m_1) * 16 + i_1] = h;
       }
@@ -165,9 +165,9 @@ function backward(
   const t38 = WS[13]!;
   const dh = WS[14]!;
   const W_hn_W_hz_W_hr = WS[15]!;
-  const t67 = WS[16]!;
+  const t68 = WS[16]!;
   const W_in_W_iz_W_ir = WS[17]!;
-  const t71 = WS[18]!;
+  const t72 = WS[18]!;
   const [W_ir, W_hr, b_ir, b_hr, W_iz, W_hz, b_iz, b_hz, W_in, W_hn, b_in, b_hn] = P;
   const [x] = X;
   const [h_seq] = S;
@@ -196,32 +196,32 @@ function backward(
         t38[m * 16 + i_1] = v38;
         const dh_1 = dh_out[(t * B + m) * 16 + i_1] + t43[m * 16 + i_1];
         dh[m * 16 + i_1] = dh_1;
-        const v46 = z_tape[(t * B + m) * 16 + i_1] * dh_1;
+        const v46 = dh_1 * z_tape[(t * B + m) * 16 + i_1];
         dh_carry[m * 16 + i_1] = v46;
         const dW_in_x_1 =
-          v38 * dh_1 * (1 - n_tape[(t * B + m) * 16 + i_1] * n_tape[(t * B + m) * 16 + i_1]);
+          dh_1 * v38 * (1 - n_tape[(t * B + m) * 16 + i_1] * n_tape[(t * B + m) * 16 + i_1]);
         dW_in_x[(t * B + m) * 16 + i_1] = dW_in_x_1;
-        const dW_hn_h_prev_1 = r_tape[(t * B + m) * 16 + i_1] * dW_in_x_1;
+        const dW_hn_h_prev_1 = dW_in_x_1 * r_tape[(t * B + m) * 16 + i_1];
         dW_hn_h_prev[(t * B + m) * 16 + i_1] = dW_hn_h_prev_1;
         const dW_hz_h_prev_1 =
-          (h_seq[(t * B + m) * 16 + i_1] * dh_1 - n_tape[(t * B + m) * 16 + i_1] * dh_1) *
+          (dh_1 * h_seq[(t * B + m) * 16 + i_1] + -(dh_1 * n_tape[(t * B + m) * 16 + i_1])) *
           (z_tape[(t * B + m) * 16 + i_1] * v38);
         dW_hz_h_prev[(t * B + m) * 16 + i_1] = dW_hz_h_prev_1;
         const dW_hr_h_prev_1 =
-          v33_tape[(t * B + m) * 16 + i_1] *
           dW_in_x_1 *
+          v33_tape[(t * B + m) * 16 + i_1] *
           (r_tape[(t * B + m) * 16 + i_1] * (1 - r_tape[(t * B + m) * 16 + i_1]));
         dW_hr_h_prev[(t * B + m) * 16 + i_1] = dW_hr_h_prev_1;
       }
     }
     for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) t67[m * 48 + i_1] = dW_hn_h_prev[(t * B + m) * 16 + i_1];
+      for (let i_1 = 0; i_1 < 16; i_1++) t68[m * 48 + i_1] = dW_hn_h_prev[(t * B + m) * 16 + i_1];
       for (let i_2 = 0; i_2 < 16; i_2++)
-        t67[m * 48 + 16 + i_2] = dW_hz_h_prev[(t * B + m) * 16 + i_2];
+        t68[m * 48 + 16 + i_2] = dW_hz_h_prev[(t * B + m) * 16 + i_2];
       for (let i_3 = 0; i_3 < 16; i_3++)
-        t67[m * 48 + 32 + i_3] = dW_hr_h_prev[(t * B + m) * 16 + i_3];
+        t68[m * 48 + 32 + i_3] = dW_hr_h_prev[(t * B + m) * 16 + i_3];
     }
-    mm.nn(B, 48, 16, t67, 0, 48, W_hn_W_hz_W_hr, 0, dh_carry, 0, 16, 1); // dh_carry[m] += W_hn_W_hz_W_hrᵀ · t67[m], for each of B rows
+    mm.nn(B, 48, 16, t68, 0, 48, W_hn_W_hz_W_hr, 0, dh_carry, 0, 16, 1); // dh_carry[m] += W_hn_W_hz_W_hrᵀ · t68[m], for each of B rows
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
         if (M[t * B + b] === 0) {
@@ -248,11 +248,11 @@ function backward(
   mm.tn(T * B, 16, 16, dW_hr_h_prev, 0, 16, h_seq, 0, 16, dW_hr, 0, 1); // dW_hr += Σ_m dW_hr_h_prev[m] ⊗ h_seq[m], for all T * B rows
   mm.tn(T * B, 16, 8, dW_hr_h_prev, 0, 16, x, 0, 8, dW_ir, 0, 1); // dW_ir += Σ_m dW_hr_h_prev[m] ⊗ x[m], for all T * B rows
   for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) t71[m_1 * 48 + i_1] = dW_in_x[m_1 * 16 + i_1];
-    for (let i_2 = 0; i_2 < 16; i_2++) t71[m_1 * 48 + 16 + i_2] = dW_hz_h_prev[m_1 * 16 + i_2];
-    for (let i_3 = 0; i_3 < 16; i_3++) t71[m_1 * 48 + 32 + i_3] = dW_hr_h_prev[m_1 * 16 + i_3];
+    for (let i_1 = 0; i_1 < 16; i_1++) t72[m_1 * 48 + i_1] = dW_in_x[m_1 * 16 + i_1];
+    for (let i_2 = 0; i_2 < 16; i_2++) t72[m_1 * 48 + 16 + i_2] = dW_hz_h_prev[m_1 * 16 + i_2];
+    for (let i_3 = 0; i_3 < 16; i_3++) t72[m_1 * 48 + 32 + i_3] = dW_hr_h_prev[m_1 * 16 + i_3];
   }
-  mm.nn(T * B, 48, 8, t71, 0, 48, W_in_W_iz_W_ir, 0, dx, 0, 8, 0); // dx[m] = W_in_W_iz_W_irᵀ · t71[m], for all T * B rows
+  mm.nn(T * B, 48, 8, t72, 0, 48, W_in_W_iz_W_ir, 0, dx, 0, 8, 0); // dx[m] = W_in_W_iz_W_irᵀ · t72[m], for all T * B rows
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -286,26 +286,26 @@ function step(
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++) {
       const z_1 = sigmoid(
-        b_hz[i_1] +
-          (b_iz[i_1] +
-            W_ir_W_iz_W_in_x_1[m * 48 + 16 + i_1] +
-            W_hr_W_hz_W_hn_h_prev[m * 48 + 16 + i_1]),
+        W_ir_W_iz_W_in_x_1[m * 48 + 16 + i_1] +
+          b_iz[i_1] +
+          W_hr_W_hz_W_hn_h_prev[m * 48 + 16 + i_1] +
+          b_hz[i_1],
       );
       z[m * 16 + i_1] = z_1;
       const h =
-        Math.tanh(
-          b_in[i_1] +
+        (1 - z_1) *
+          Math.tanh(
             W_ir_W_iz_W_in_x_1[m * 48 + 32 + i_1] +
-            sigmoid(
-              b_hr[i_1] +
-                (b_ir[i_1] +
-                  W_ir_W_iz_W_in_x_1[m * 48 + i_1] +
-                  W_hr_W_hz_W_hn_h_prev[m * 48 + i_1]),
-            ) *
-              (b_hn[i_1] + W_hr_W_hz_W_hn_h_prev[m * 48 + 32 + i_1]),
-        ) *
-          (1 - z_1) +
-        h_seq[m * 16 + i_1] * z_1;
+              b_in[i_1] +
+              sigmoid(
+                W_ir_W_iz_W_in_x_1[m * 48 + i_1] +
+                  b_ir[i_1] +
+                  W_hr_W_hz_W_hn_h_prev[m * 48 + i_1] +
+                  b_hr[i_1],
+              ) *
+                (W_hr_W_hz_W_hn_h_prev[m * 48 + 32 + i_1] + b_hn[i_1]),
+          ) +
+        z_1 * h_seq[m * 16 + i_1];
       h_next[m * 16 + i_1] = h;
       h_out[m * 16 + i_1] = h;
     }

@@ -307,7 +307,7 @@ function forward(
       for (let i_1 = 0; i_1 < 16; i_1++) {
         const v51 = (gf[i_1] * df_tape[(t * B + m_1) * 16 + i_1]) / v50_tape[t * B + m_1];
         v51_tape[(t * B + m_1) * 16 + i_1] = v51;
-        const f = sigmoid(bf[i_1] + v51);
+        const f = sigmoid(v51 + bf[i_1]);
         f_tape[(t * B + m_1) * 16 + i_1] = f;
       }
     }
@@ -318,7 +318,7 @@ function forward(
       t56[m_1] = acc / 16;
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
-      t57[m_1] = 0.00001 + t56[m_1];
+      t57[m_1] = t56[m_1] + 0.00001;
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       v58_tape[t * B + m_1] = Math.sqrt(t57[m_1]);
@@ -327,7 +327,7 @@ function forward(
       for (let i_1 = 0; i_1 < 16; i_1++) {
         const v59 = (gi[i_1] * di_tape[(t * B + m_1) * 16 + i_1]) / v58_tape[t * B + m_1];
         v59_tape[(t * B + m_1) * 16 + i_1] = v59;
-        const i_2 = sigmoid(bi[i_1] + v59);
+        const i_2 = sigmoid(v59 + bi[i_1]);
         i_tape[(t * B + m_1) * 16 + i_1] = i_2;
       }
     }
@@ -338,7 +338,7 @@ function forward(
       t64[m_1] = acc / 16;
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
-      t65[m_1] = 0.00001 + t64[m_1];
+      t65[m_1] = t64[m_1] + 0.00001;
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       v66_tape[t * B + m_1] = Math.sqrt(t65[m_1]);
@@ -347,7 +347,7 @@ function forward(
       for (let i_1 = 0; i_1 < 16; i_1++) {
         const v67 = (gg[i_1] * dg_tape[(t * B + m_1) * 16 + i_1]) / v66_tape[t * B + m_1];
         v67_tape[(t * B + m_1) * 16 + i_1] = v67;
-        const g = Math.tanh(bg[i_1] + v67);
+        const g = Math.tanh(v67 + bg[i_1]);
         g_tape[(t * B + m_1) * 16 + i_1] = g;
       }
     }
@@ -358,7 +358,7 @@ function forward(
       t72[m_1] = acc / 16;
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
-      t73[m_1] = 0.00001 + t72[m_1];
+      t73[m_1] = t72[m_1] + 0.00001;
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       v74_tape[t * B + m_1] = Math.sqrt(t73[m_1]);
@@ -367,10 +367,10 @@ function forward(
       for (let i_1 = 0; i_1 < 16; i_1++) {
         const v75 = (go[i_1] * do_tape[(t * B + m_1) * 16 + i_1]) / v74_tape[t * B + m_1];
         v75_tape[(t * B + m_1) * 16 + i_1] = v75;
-        const o = sigmoid(bo[i_1] + v75);
+        const o = sigmoid(v75 + bo[i_1]);
         o_tape[(t * B + m_1) * 16 + i_1] = o;
         const c =
-          c_seq[(t * B + m_1) * 16 + i_1] * f_tape[(t * B + m_1) * 16 + i_1] +
+          f_tape[(t * B + m_1) * 16 + i_1] * c_seq[(t * B + m_1) * 16 + i_1] +
           i_tape[(t * B + m_1) * 16 + i_1] * g_tape[(t * B + m_1) * 16 + i_1];
         c_seq[((t + 1) * B + m_1) * 16 + i_1] = c;
         c_out[(t * B + m_1) * 16 + i_1] = c;
@@ -394,7 +394,7 @@ function forward(
       t85[m_1] = acc / 16;
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
-      t86[m_1] = 0.00001 + t85[m_1];
+      t86[m_1] = t85[m_1] + 0.00001;
     }
     for (let m_1 = 0; m_1 < B; m_1++) {
       v87_tape[t * B + m_1] = Math.sqrt(t86[m_1]);
@@ -403,7 +403,7 @@ function forward(
       for (let i_1 = 0; i_1 < 16; i_1++) {
         const v88 = (gc[i_1] * dc_tape[(t * B + m_1) * 16 + i_1]) / v87_tape[t * B + m_1];
         v88_tape[(t * B + m_1) * 16 + i_1] = v88;
-        const v90 = Math.tanh(bc[i_1] + v88);
+        const v90 = Math.tanh(v88 + bc[i_1]);
         v90_tape[(t * B + m_1) * 16 + i_1] = v90;
         const h = o_tape[(t * B + m_1) * 16 + i_1] * v90;
         h_seq[((t + 1) * B + m_1) * 16 + i_1] = h;
@@ -554,8 +554,8 @@ function backward(
         const dh_1 = dh_out[(t * B + m) * 16 + i_1] + t94[m * 16 + i_1];
         dh[m * 16 + i_1] = dh_1;
         const dbc_2 =
-          o_tape[(t * B + m) * 16 + i_1] *
           dh_1 *
+          o_tape[(t * B + m) * 16 + i_1] *
           (1 - v90_tape[(t * B + m) * 16 + i_1] * v90_tape[(t * B + m) * 16 + i_1]);
         dbc_1[(t * B + m) * 16 + i_1] = dbc_2;
         const v103 = dbc_2 / v87_tape[t * B + m];
@@ -566,7 +566,7 @@ function backward(
       let acc = 0;
       for (let i_1 = 0; i_1 < 16; i_1++)
         acc += -(
-          (v88_tape[(t * B + m) * 16 + i_1] * dbc_1[(t * B + m) * 16 + i_1]) /
+          (dbc_1[(t * B + m) * 16 + i_1] * v88_tape[(t * B + m) * 16 + i_1]) /
           v87_tape[t * B + m]
         );
       t107[m] = acc;
@@ -582,9 +582,9 @@ function backward(
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++) {
-        const v114 = dc_tape[(t * B + m) * 16 + i_1] * t112[m];
+        const v114 = t112[m] * dc_tape[(t * B + m) * 16 + i_1];
         t114[m * 16 + i_1] = v114;
-        const ddc_1 = gc[i_1] * t103[(t * B + m) * 16 + i_1] + (v114 + v114);
+        const ddc_1 = v114 + v114 + t103[(t * B + m) * 16 + i_1] * gc[i_1];
         ddc[m * 16 + i_1] = ddc_1;
       }
     }
@@ -594,18 +594,18 @@ function backward(
       dmean_c[m] = acc;
     }
     for (let m = 0; m < B; m++) {
-      t121[m] = 0.0625 * dmean_c[m];
+      t121[m] = dmean_c[m] * 0.0625;
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++) {
         const dc_1 =
-          t121[m] + (ddc[m * 16 + i_1] + (dc_out[(t * B + m) * 16 + i_1] + t95[m * 16 + i_1]));
+          dc_out[(t * B + m) * 16 + i_1] + t95[m * 16 + i_1] + ddc[m * 16 + i_1] + t121[m];
         dc[m * 16 + i_1] = dc_1;
-        const dc_prev = f_tape[(t * B + m) * 16 + i_1] * dc_1;
+        const dc_prev = dc_1 * f_tape[(t * B + m) * 16 + i_1];
         dc_carry[m * 16 + i_1] = dc_prev;
         const dbo_2 =
-          v90_tape[(t * B + m) * 16 + i_1] *
           dh[m * 16 + i_1] *
+          v90_tape[(t * B + m) * 16 + i_1] *
           (o_tape[(t * B + m) * 16 + i_1] * (1 - o_tape[(t * B + m) * 16 + i_1]));
         dbo_1[(t * B + m) * 16 + i_1] = dbo_2;
         const v133 = dbo_2 / v74_tape[t * B + m];
@@ -616,27 +616,27 @@ function backward(
       let acc = 0;
       for (let i_1 = 0; i_1 < 16; i_1++)
         acc += -(
-          (v75_tape[(t * B + m) * 16 + i_1] * dbo_1[(t * B + m) * 16 + i_1]) /
+          (dbo_1[(t * B + m) * 16 + i_1] * v75_tape[(t * B + m) * 16 + i_1]) /
           v74_tape[t * B + m]
         );
       t137[m] = acc;
     }
     for (let m = 0; m < B; m++) {
-      t138[m] = 0.5 * t137[m];
+      t138[m] = t137[m] * 0.5;
     }
     for (let m = 0; m < B; m++) {
       t139[m] = t138[m] / v74_tape[t * B + m];
     }
     for (let m = 0; m < B; m++) {
-      t140[m] = 0.0625 * t139[m];
+      t140[m] = t139[m] * 0.0625;
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++) {
-        const v142 = do_tape[(t * B + m) * 16 + i_1] * t140[m];
+        const v142 = t140[m] * do_tape[(t * B + m) * 16 + i_1];
         t142[m * 16 + i_1] = v142;
         const dbg_2 =
-          i_tape[(t * B + m) * 16 + i_1] *
           dc[m * 16 + i_1] *
+          i_tape[(t * B + m) * 16 + i_1] *
           (1 - g_tape[(t * B + m) * 16 + i_1] * g_tape[(t * B + m) * 16 + i_1]);
         dbg_1[(t * B + m) * 16 + i_1] = dbg_2;
         const v148 = dbg_2 / v66_tape[t * B + m];
@@ -647,27 +647,27 @@ function backward(
       let acc = 0;
       for (let i_1 = 0; i_1 < 16; i_1++)
         acc += -(
-          (v67_tape[(t * B + m) * 16 + i_1] * dbg_1[(t * B + m) * 16 + i_1]) /
+          (dbg_1[(t * B + m) * 16 + i_1] * v67_tape[(t * B + m) * 16 + i_1]) /
           v66_tape[t * B + m]
         );
       t152[m] = acc;
     }
     for (let m = 0; m < B; m++) {
-      t153[m] = 0.5 * t152[m];
+      t153[m] = t152[m] * 0.5;
     }
     for (let m = 0; m < B; m++) {
       t154[m] = t153[m] / v66_tape[t * B + m];
     }
     for (let m = 0; m < B; m++) {
-      t155[m] = 0.0625 * t154[m];
+      t155[m] = t154[m] * 0.0625;
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++) {
-        const v157 = dg_tape[(t * B + m) * 16 + i_1] * t155[m];
+        const v157 = t155[m] * dg_tape[(t * B + m) * 16 + i_1];
         t157[m * 16 + i_1] = v157;
         const dbi_2 =
-          g_tape[(t * B + m) * 16 + i_1] *
           dc[m * 16 + i_1] *
+          g_tape[(t * B + m) * 16 + i_1] *
           (i_tape[(t * B + m) * 16 + i_1] * (1 - i_tape[(t * B + m) * 16 + i_1]));
         dbi_1[(t * B + m) * 16 + i_1] = dbi_2;
         const v163 = dbi_2 / v58_tape[t * B + m];
@@ -678,27 +678,27 @@ function backward(
       let acc = 0;
       for (let i_1 = 0; i_1 < 16; i_1++)
         acc += -(
-          (v59_tape[(t * B + m) * 16 + i_1] * dbi_1[(t * B + m) * 16 + i_1]) /
+          (dbi_1[(t * B + m) * 16 + i_1] * v59_tape[(t * B + m) * 16 + i_1]) /
           v58_tape[t * B + m]
         );
       t167[m] = acc;
     }
     for (let m = 0; m < B; m++) {
-      t168[m] = 0.5 * t167[m];
+      t168[m] = t167[m] * 0.5;
     }
     for (let m = 0; m < B; m++) {
       t169[m] = t168[m] / v58_tape[t * B + m];
     }
     for (let m = 0; m < B; m++) {
-      t170[m] = 0.0625 * t169[m];
+      t170[m] = t169[m] * 0.0625;
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++) {
-        const v172 = di_tape[(t * B + m) * 16 + i_1] * t170[m];
+        const v172 = t170[m] * di_tape[(t * B + m) * 16 + i_1];
         t172[m * 16 + i_1] = v172;
         const dbf_2 =
-          c_seq[(t * B + m) * 16 + i_1] *
           dc[m * 16 + i_1] *
+          c_seq[(t * B + m) * 16 + i_1] *
           (f_tape[(t * B + m) * 16 + i_1] * (1 - f_tape[(t * B + m) * 16 + i_1]));
         dbf_1[(t * B + m) * 16 + i_1] = dbf_2;
         const v178 = dbf_2 / v50_tape[t * B + m];
@@ -709,26 +709,26 @@ function backward(
       let acc = 0;
       for (let i_1 = 0; i_1 < 16; i_1++)
         acc += -(
-          (v51_tape[(t * B + m) * 16 + i_1] * dbf_1[(t * B + m) * 16 + i_1]) /
+          (dbf_1[(t * B + m) * 16 + i_1] * v51_tape[(t * B + m) * 16 + i_1]) /
           v50_tape[t * B + m]
         );
       t182[m] = acc;
     }
     for (let m = 0; m < B; m++) {
-      t183[m] = 0.5 * t182[m];
+      t183[m] = t182[m] * 0.5;
     }
     for (let m = 0; m < B; m++) {
       t184[m] = t183[m] / v50_tape[t * B + m];
     }
     for (let m = 0; m < B; m++) {
-      t185[m] = 0.0625 * t184[m];
+      t185[m] = t184[m] * 0.0625;
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++) {
-        const v187 = df_tape[(t * B + m) * 16 + i_1] * t185[m];
+        const v187 = t185[m] * df_tape[(t * B + m) * 16 + i_1];
         t187[m * 16 + i_1] = v187;
         const ddo_1 =
-          go[i_1] * t133[(t * B + m) * 16 + i_1] + (t142[m * 16 + i_1] + t142[m * 16 + i_1]);
+          t142[m * 16 + i_1] + t142[m * 16 + i_1] + t133[(t * B + m) * 16 + i_1] * go[i_1];
         ddo[m * 16 + i_1] = ddo_1;
         t227[(t * B + m) * 64 + i_1] = ddo_1;
       }
@@ -739,13 +739,13 @@ function backward(
       t193[m] = acc;
     }
     for (let m = 0; m < B; m++) {
-      t194[m] = 0.0625 * t193[m];
+      t194[m] = t193[m] * 0.0625;
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++) {
         t227[(t * B + m) * 64 + i_1] += t194[m];
         const ddg_1 =
-          gg[i_1] * t148[(t * B + m) * 16 + i_1] + (t157[m * 16 + i_1] + t157[m * 16 + i_1]);
+          t157[m * 16 + i_1] + t157[m * 16 + i_1] + t148[(t * B + m) * 16 + i_1] * gg[i_1];
         ddg[m * 16 + i_1] = ddg_1;
         t227[(t * B + m) * 64 + 16 + i_1] = ddg_1;
       }
@@ -756,13 +756,13 @@ function backward(
       t202[m] = acc;
     }
     for (let m = 0; m < B; m++) {
-      t203[m] = 0.0625 * t202[m];
+      t203[m] = t202[m] * 0.0625;
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++) {
         t227[(t * B + m) * 64 + 16 + i_1] += t203[m];
         const ddi_1 =
-          gi[i_1] * t163[(t * B + m) * 16 + i_1] + (t172[m * 16 + i_1] + t172[m * 16 + i_1]);
+          t172[m * 16 + i_1] + t172[m * 16 + i_1] + t163[(t * B + m) * 16 + i_1] * gi[i_1];
         ddi[m * 16 + i_1] = ddi_1;
         t227[(t * B + m) * 64 + 32 + i_1] = ddi_1;
       }
@@ -773,13 +773,13 @@ function backward(
       t211[m] = acc;
     }
     for (let m = 0; m < B; m++) {
-      t212[m] = 0.0625 * t211[m];
+      t212[m] = t211[m] * 0.0625;
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++) {
         t227[(t * B + m) * 64 + 32 + i_1] += t212[m];
         const ddf_1 =
-          gf[i_1] * t178[(t * B + m) * 16 + i_1] + (t187[m * 16 + i_1] + t187[m * 16 + i_1]);
+          t187[m * 16 + i_1] + t187[m * 16 + i_1] + t178[(t * B + m) * 16 + i_1] * gf[i_1];
         ddf[m * 16 + i_1] = ddf_1;
         t227[(t * B + m) * 64 + 48 + i_1] = ddf_1;
       }
@@ -790,7 +790,7 @@ function backward(
       t220[m] = acc;
     }
     for (let m = 0; m < B; m++) {
-      t221[m] = 0.0625 * t220[m];
+      t221[m] = t220[m] * 0.0625;
     }
     for (let m = 0; m < B; m++) {
       for (let i_1 = 0; i_1 < 16; i_1++) t227[(t * B + m) * 64 + 48 + i_1] += t221[m];
@@ -813,11 +813,11 @@ function backward(
       dbg[i_1] += dbg_1[m_1 * 16 + i_1];
       dbo[i_1] += dbo_1[m_1 * 16 + i_1];
       dbc[i_1] += dbc_1[m_1 * 16 + i_1];
-      dgc[i_1] += dc_tape[m_1 * 16 + i_1] * t103[m_1 * 16 + i_1];
-      dgo[i_1] += do_tape[m_1 * 16 + i_1] * t133[m_1 * 16 + i_1];
-      dgg[i_1] += dg_tape[m_1 * 16 + i_1] * t148[m_1 * 16 + i_1];
-      dgi[i_1] += di_tape[m_1 * 16 + i_1] * t163[m_1 * 16 + i_1];
-      dgf[i_1] += df_tape[m_1 * 16 + i_1] * t178[m_1 * 16 + i_1];
+      dgc[i_1] += t103[m_1 * 16 + i_1] * dc_tape[m_1 * 16 + i_1];
+      dgo[i_1] += t133[m_1 * 16 + i_1] * do_tape[m_1 * 16 + i_1];
+      dgg[i_1] += t148[m_1 * 16 + i_1] * dg_tape[m_1 * 16 + i_1];
+      dgi[i_1] += t163[m_1 * 16 + i_1] * di_tape[m_1 * 16 + i_1];
+      dgf[i_1] += t178[m_1 * 16 + i_1] * df_tape[m_1 * 16 + i_1];
     }
   }
   mm.tn(T * B, 16, 16, t227, 0, 64, h_seq, 0, 16, dUo, 0, 1); // dUo += Σ_m t227[m] ⊗ h_seq[m], for all T * B rows
@@ -963,7 +963,7 @@ function step(
     t56[m] = acc / 16;
   }
   for (let m = 0; m < B; m++) {
-    t57[m] = 0.00001 + t56[m];
+    t57[m] = t56[m] + 0.00001;
   }
   for (let m = 0; m < B; m++) {
     t58[m] = Math.sqrt(t57[m]);
@@ -974,7 +974,7 @@ function step(
     t64[m] = acc / 16;
   }
   for (let m = 0; m < B; m++) {
-    t65[m] = 0.00001 + t64[m];
+    t65[m] = t64[m] + 0.00001;
   }
   for (let m = 0; m < B; m++) {
     t66[m] = Math.sqrt(t65[m]);
@@ -985,7 +985,7 @@ function step(
     t72[m] = acc / 16;
   }
   for (let m = 0; m < B; m++) {
-    t73[m] = 0.00001 + t72[m];
+    t73[m] = t72[m] + 0.00001;
   }
   for (let m = 0; m < B; m++) {
     t74[m] = Math.sqrt(t73[m]);
@@ -993,9 +993,9 @@ function step(
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++) {
       const c =
-        c_seq[m * 16 + i_1] * sigmoid(bf[i_1] + (gf[i_1] * df[m * 16 + i_1]) / t50[m]) +
-        sigmoid(bi[i_1] + (gi[i_1] * di[m * 16 + i_1]) / t58[m]) *
-          Math.tanh(bg[i_1] + (gg[i_1] * dg[m * 16 + i_1]) / t66[m]);
+        sigmoid((gf[i_1] * df[m * 16 + i_1]) / t50[m] + bf[i_1]) * c_seq[m * 16 + i_1] +
+        sigmoid((gi[i_1] * di[m * 16 + i_1]) / t58[m] + bi[i_1]) *
+          Math.tanh((gg[i_1] * dg[m * 16 + i_1]) / t66[m] + bg[i_1]);
       c_next[m * 16 + i_1] = c;
       c_out[m * 16 + i_1] = c;
     }
@@ -1017,7 +1017,7 @@ function step(
     t85[m] = acc / 16;
   }
   for (let m = 0; m < B; m++) {
-    t86[m] = 0.00001 + t85[m];
+    t86[m] = t85[m] + 0.00001;
   }
   for (let m = 0; m < B; m++) {
     t87[m] = Math.sqrt(t86[m]);
@@ -1025,8 +1025,8 @@ function step(
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++) {
       const h =
-        sigmoid(bo[i_1] + (go[i_1] * do_1[m * 16 + i_1]) / t74[m]) *
-        Math.tanh(bc[i_1] + (gc[i_1] * dc_1[m * 16 + i_1]) / t87[m]);
+        sigmoid((go[i_1] * do_1[m * 16 + i_1]) / t74[m] + bo[i_1]) *
+        Math.tanh((gc[i_1] * dc_1[m * 16 + i_1]) / t87[m] + bc[i_1]);
       h_next[m * 16 + i_1] = h;
       h_out[m * 16 + i_1] = h;
     }

@@ -95,28 +95,28 @@ function forward(
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++) {
         const f = sigmoid(
-          bf[i_1] + (Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + i_1] + Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + i_1]),
+          Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + i_1] + Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + i_1] + bf[i_1],
         );
         f_tape[(t * B + m_1) * 16 + i_1] = f;
         const i_2 = sigmoid(
-          bi[i_1] +
-            (Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + 16 + i_1] +
-              Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + 16 + i_1]),
+          Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + 16 + i_1] +
+            Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + 16 + i_1] +
+            bi[i_1],
         );
         i_tape[(t * B + m_1) * 16 + i_1] = i_2;
         const g = Math.tanh(
-          bg[i_1] +
-            (Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + 32 + i_1] +
-              Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + 32 + i_1]),
+          Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + 32 + i_1] +
+            Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + 32 + i_1] +
+            bg[i_1],
         );
         g_tape[(t * B + m_1) * 16 + i_1] = g;
         const o = sigmoid(
-          bo[i_1] +
-            (Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + 48 + i_1] +
-              Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + 48 + i_1]),
+          Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + 48 + i_1] +
+            Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + 48 + i_1] +
+            bo[i_1],
         );
         o_tape[(t * B + m_1) * 16 + i_1] = o;
-        const c = c_seq[(t * B + m_1) * 16 + i_1] * f + i_2 * g;
+        const c = f * c_seq[(t * B + m_1) * 16 + i_1] + i_2 * g;
         c_seq[((t + 1) * B + m_1) * 16 + i_1] = c;
         c_out[(t * B + m_1) * 16 + i_1] = c;
         const tanh_c = Math.tanh(c);
@@ -198,31 +198,32 @@ function backward(
         const dh_1 = dh_out[(t * B + m) * 16 + i_1] + t46[m * 16 + i_1];
         dh[m * 16 + i_1] = dh_1;
         const dc_1 =
-          o_tape[(t * B + m) * 16 + i_1] *
-            dh_1 *
-            (1 - tanh_c_tape[(t * B + m) * 16 + i_1] * tanh_c_tape[(t * B + m) * 16 + i_1]) +
-          (dc_out[(t * B + m) * 16 + i_1] + t47[m * 16 + i_1]);
+          dc_out[(t * B + m) * 16 + i_1] +
+          t47[m * 16 + i_1] +
+          dh_1 *
+            o_tape[(t * B + m) * 16 + i_1] *
+            (1 - tanh_c_tape[(t * B + m) * 16 + i_1] * tanh_c_tape[(t * B + m) * 16 + i_1]);
         dc[m * 16 + i_1] = dc_1;
-        const dc_prev = f_tape[(t * B + m) * 16 + i_1] * dc_1;
+        const dc_prev = dc_1 * f_tape[(t * B + m) * 16 + i_1];
         dc_carry[m * 16 + i_1] = dc_prev;
         const dUo_h_prev =
-          tanh_c_tape[(t * B + m) * 16 + i_1] *
           dh_1 *
+          tanh_c_tape[(t * B + m) * 16 + i_1] *
           (o_tape[(t * B + m) * 16 + i_1] * (1 - o_tape[(t * B + m) * 16 + i_1]));
         t82[(t * B + m) * 64 + i_1] = dUo_h_prev;
         const dUg_h_prev =
-          i_tape[(t * B + m) * 16 + i_1] *
           dc_1 *
+          i_tape[(t * B + m) * 16 + i_1] *
           (1 - g_tape[(t * B + m) * 16 + i_1] * g_tape[(t * B + m) * 16 + i_1]);
         t82[(t * B + m) * 64 + 16 + i_1] = dUg_h_prev;
         const dUi_h_prev =
-          g_tape[(t * B + m) * 16 + i_1] *
           dc_1 *
+          g_tape[(t * B + m) * 16 + i_1] *
           (i_tape[(t * B + m) * 16 + i_1] * (1 - i_tape[(t * B + m) * 16 + i_1]));
         t82[(t * B + m) * 64 + 32 + i_1] = dUi_h_prev;
         const dUf_h_prev =
-          c_seq[(t * B + m) * 16 + i_1] *
           dc_1 *
+          c_seq[(t * B + m) * 16 + i_1] *
           (f_tape[(t * B + m) * 16 + i_1] * (1 - f_tape[(t * B + m) * 16 + i_1]));
         t82[(t * B + m) * 64 + 48 + i_1] = dUf_h_prev;
       }
@@ -290,19 +291,19 @@ function step(
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++) {
       const c =
-        c_seq[m * 16 + i_1] *
-          sigmoid(bf[i_1] + (Wf_Wi_Wg_Wo_x_1[m * 64 + i_1] + Uf_Ui_Ug_Uo_h_prev[m * 64 + i_1])) +
+        sigmoid(Wf_Wi_Wg_Wo_x_1[m * 64 + i_1] + Uf_Ui_Ug_Uo_h_prev[m * 64 + i_1] + bf[i_1]) *
+          c_seq[m * 16 + i_1] +
         sigmoid(
-          bi[i_1] + (Wf_Wi_Wg_Wo_x_1[m * 64 + 16 + i_1] + Uf_Ui_Ug_Uo_h_prev[m * 64 + 16 + i_1]),
+          Wf_Wi_Wg_Wo_x_1[m * 64 + 16 + i_1] + Uf_Ui_Ug_Uo_h_prev[m * 64 + 16 + i_1] + bi[i_1],
         ) *
           Math.tanh(
-            bg[i_1] + (Wf_Wi_Wg_Wo_x_1[m * 64 + 32 + i_1] + Uf_Ui_Ug_Uo_h_prev[m * 64 + 32 + i_1]),
+            Wf_Wi_Wg_Wo_x_1[m * 64 + 32 + i_1] + Uf_Ui_Ug_Uo_h_prev[m * 64 + 32 + i_1] + bg[i_1],
           );
       c_next[m * 16 + i_1] = c;
       c_out[m * 16 + i_1] = c;
       const h =
         sigmoid(
-          bo[i_1] + (Wf_Wi_Wg_Wo_x_1[m * 64 + 48 + i_1] + Uf_Ui_Ug_Uo_h_prev[m * 64 + 48 + i_1]),
+          Wf_Wi_Wg_Wo_x_1[m * 64 + 48 + i_1] + Uf_Ui_Ug_Uo_h_prev[m * 64 + 48 + i_1] + bo[i_1],
         ) * Math.tanh(c);
       h_next[m * 16 + i_1] = h;
       h_out[m * 16 + i_1] = h;

@@ -98,33 +98,33 @@ function forward(
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++) {
         const f = sigmoid(
-          bf[i_1] +
-            (Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + i_1] +
-              Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + i_1] +
-              pf[i_1] * c_seq[(t * B + m_1) * 16 + i_1]),
+          Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + i_1] +
+            Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + i_1] +
+            pf[i_1] * c_seq[(t * B + m_1) * 16 + i_1] +
+            bf[i_1],
         );
         f_tape[(t * B + m_1) * 16 + i_1] = f;
         const i_2 = sigmoid(
-          bi[i_1] +
-            (Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + 16 + i_1] +
-              Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + 16 + i_1] +
-              pi[i_1] * c_seq[(t * B + m_1) * 16 + i_1]),
+          Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + 16 + i_1] +
+            Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + 16 + i_1] +
+            pi[i_1] * c_seq[(t * B + m_1) * 16 + i_1] +
+            bi[i_1],
         );
         i_tape[(t * B + m_1) * 16 + i_1] = i_2;
         const g = Math.tanh(
-          bg[i_1] +
-            (Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + 32 + i_1] +
-              Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + 32 + i_1]),
+          Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + 32 + i_1] +
+            Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + 32 + i_1] +
+            bg[i_1],
         );
         g_tape[(t * B + m_1) * 16 + i_1] = g;
-        const c = c_seq[(t * B + m_1) * 16 + i_1] * f + i_2 * g;
+        const c = f * c_seq[(t * B + m_1) * 16 + i_1] + i_2 * g;
         c_seq[((t + 1) * B + m_1) * 16 + i_1] = c;
         c_out[(t * B + m_1) * 16 + i_1] = c;
         const o = sigmoid(
-          bo[i_1] +
-            (Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + 48 + i_1] +
-              Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + 48 + i_1] +
-              po[i_1] * c),
+          Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + 48 + i_1] +
+            Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + 48 + i_1] +
+            po[i_1] * c +
+            bo[i_1],
         );
         o_tape[(t * B + m_1) * 16 + i_1] = o;
         const tanh_c = Math.tanh(c);
@@ -206,36 +206,37 @@ function backward(
         const dh_1 = dh_out[(t * B + m) * 16 + i_1] + t55[m * 16 + i_1];
         dh[m * 16 + i_1] = dh_1;
         const dUo_h_prev =
-          tanh_c_tape[(t * B + m) * 16 + i_1] *
           dh_1 *
+          tanh_c_tape[(t * B + m) * 16 + i_1] *
           (o_tape[(t * B + m) * 16 + i_1] * (1 - o_tape[(t * B + m) * 16 + i_1]));
         t100[(t * B + m) * 64 + i_1] = dUo_h_prev;
         const dc_1 =
-          po[i_1] * dUo_h_prev +
-          (o_tape[(t * B + m) * 16 + i_1] *
-            dh_1 *
+          dc_out[(t * B + m) * 16 + i_1] +
+          t56[m * 16 + i_1] +
+          dh_1 *
+            o_tape[(t * B + m) * 16 + i_1] *
             (1 - tanh_c_tape[(t * B + m) * 16 + i_1] * tanh_c_tape[(t * B + m) * 16 + i_1]) +
-            (dc_out[(t * B + m) * 16 + i_1] + t56[m * 16 + i_1]));
+          dUo_h_prev * po[i_1];
         dc[m * 16 + i_1] = dc_1;
-        const v77 = f_tape[(t * B + m) * 16 + i_1] * dc_1;
+        const v77 = dc_1 * f_tape[(t * B + m) * 16 + i_1];
         dc_carry[m * 16 + i_1] = v77;
         const dUg_h_prev =
-          i_tape[(t * B + m) * 16 + i_1] *
           dc_1 *
+          i_tape[(t * B + m) * 16 + i_1] *
           (1 - g_tape[(t * B + m) * 16 + i_1] * g_tape[(t * B + m) * 16 + i_1]);
         t100[(t * B + m) * 64 + 16 + i_1] = dUg_h_prev;
         const dUi_h_prev =
-          g_tape[(t * B + m) * 16 + i_1] *
           dc_1 *
+          g_tape[(t * B + m) * 16 + i_1] *
           (i_tape[(t * B + m) * 16 + i_1] * (1 - i_tape[(t * B + m) * 16 + i_1]));
         t100[(t * B + m) * 64 + 32 + i_1] = dUi_h_prev;
-        dc_carry[m * 16 + i_1] += pi[i_1] * dUi_h_prev;
+        dc_carry[m * 16 + i_1] += dUi_h_prev * pi[i_1];
         const dUf_h_prev =
-          c_seq[(t * B + m) * 16 + i_1] *
           dc_1 *
+          c_seq[(t * B + m) * 16 + i_1] *
           (f_tape[(t * B + m) * 16 + i_1] * (1 - f_tape[(t * B + m) * 16 + i_1]));
         t100[(t * B + m) * 64 + 48 + i_1] = dUf_h_prev;
-        dc_carry[m * 16 + i_1] += pf[i_1] * dUf_h_prev;
+        dc_carry[m * 16 + i_1] += dUf_h_prev * pf[i_1];
       }
     }
     mm.nn(B, 64, 16, t100, t * B * 64, 64, Uo_Ug_Ui_Uf, 0, dh_carry, 0, 16, 0); // dh_carry[m] = Uo_Ug_Ui_Ufᵀ · t100[m], for each of B rows
@@ -255,7 +256,7 @@ function backward(
       dbi[i_1] += t100[m_1 * 64 + 32 + i_1];
       dbg[i_1] += t100[m_1 * 64 + 16 + i_1];
       dbo[i_1] += t100[m_1 * 64 + i_1];
-      dpo[i_1] += c_seq[(B + m_1) * 16 + i_1] * t100[m_1 * 64 + i_1];
+      dpo[i_1] += t100[m_1 * 64 + i_1] * c_seq[(B + m_1) * 16 + i_1];
     }
   }
   mm.tn(T * B, 16, 16, t100, 0, 64, h_seq, 0, 16, dUo, 0, 1); // dUo += Σ_m t100[m] ⊗ h_seq[m], for all T * B rows
@@ -264,13 +265,13 @@ function backward(
   mm.tn(T * B, 16, 8, t100, 16, 64, x, 0, 8, dWg, 0, 1); // dWg += Σ_m t100[m] ⊗ x[m], for all T * B rows
   for (let m_1 = 0; m_1 < T * B; m_1++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
-      dpi[i_1] += c_seq[m_1 * 16 + i_1] * t100[m_1 * 64 + 32 + i_1];
+      dpi[i_1] += t100[m_1 * 64 + 32 + i_1] * c_seq[m_1 * 16 + i_1];
   }
   mm.tn(T * B, 16, 16, t100, 32, 64, h_seq, 0, 16, dUi, 0, 1); // dUi += Σ_m t100[m] ⊗ h_seq[m], for all T * B rows
   mm.tn(T * B, 16, 8, t100, 32, 64, x, 0, 8, dWi, 0, 1); // dWi += Σ_m t100[m] ⊗ x[m], for all T * B rows
   for (let m_1 = 0; m_1 < T * B; m_1++) {
     for (let i_1 = 0; i_1 < 16; i_1++)
-      dpf[i_1] += c_seq[m_1 * 16 + i_1] * t100[m_1 * 64 + 48 + i_1];
+      dpf[i_1] += t100[m_1 * 64 + 48 + i_1] * c_seq[m_1 * 16 + i_1];
   }
   mm.tn(T * B, 16, 16, t100, 48, 64, h_seq, 0, 16, dUf, 0, 1); // dUf += Σ_m t100[m] ⊗ h_seq[m], for all T * B rows
   mm.tn(T * B, 16, 8, t100, 48, 64, x, 0, 8, dWf, 0, 1); // dWf += Σ_m t100[m] ⊗ x[m], for all T * B rows
@@ -310,30 +311,30 @@ function step(
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++) {
       const c =
-        c_seq[m * 16 + i_1] *
-          sigmoid(
-            bf[i_1] +
-              (Wf_Wi_Wg_Wo_x_1[m * 64 + i_1] +
-                Uf_Ui_Ug_Uo_h_prev[m * 64 + i_1] +
-                pf[i_1] * c_seq[m * 16 + i_1]),
-          ) +
         sigmoid(
-          bi[i_1] +
-            (Wf_Wi_Wg_Wo_x_1[m * 64 + 16 + i_1] +
-              Uf_Ui_Ug_Uo_h_prev[m * 64 + 16 + i_1] +
-              pi[i_1] * c_seq[m * 16 + i_1]),
+          Wf_Wi_Wg_Wo_x_1[m * 64 + i_1] +
+            Uf_Ui_Ug_Uo_h_prev[m * 64 + i_1] +
+            pf[i_1] * c_seq[m * 16 + i_1] +
+            bf[i_1],
+        ) *
+          c_seq[m * 16 + i_1] +
+        sigmoid(
+          Wf_Wi_Wg_Wo_x_1[m * 64 + 16 + i_1] +
+            Uf_Ui_Ug_Uo_h_prev[m * 64 + 16 + i_1] +
+            pi[i_1] * c_seq[m * 16 + i_1] +
+            bi[i_1],
         ) *
           Math.tanh(
-            bg[i_1] + (Wf_Wi_Wg_Wo_x_1[m * 64 + 32 + i_1] + Uf_Ui_Ug_Uo_h_prev[m * 64 + 32 + i_1]),
+            Wf_Wi_Wg_Wo_x_1[m * 64 + 32 + i_1] + Uf_Ui_Ug_Uo_h_prev[m * 64 + 32 + i_1] + bg[i_1],
           );
       c_next[m * 16 + i_1] = c;
       c_out[m * 16 + i_1] = c;
       const h =
         sigmoid(
-          bo[i_1] +
-            (Wf_Wi_Wg_Wo_x_1[m * 64 + 48 + i_1] +
-              Uf_Ui_Ug_Uo_h_prev[m * 64 + 48 + i_1] +
-              po[i_1] * c),
+          Wf_Wi_Wg_Wo_x_1[m * 64 + 48 + i_1] +
+            Uf_Ui_Ug_Uo_h_prev[m * 64 + 48 + i_1] +
+            po[i_1] * c +
+            bo[i_1],
         ) * Math.tanh(c);
       h_next[m * 16 + i_1] = h;
       h_out[m * 16 + i_1] = h;

@@ -60,7 +60,7 @@ function forward(
     mm.nt(B, 16, 16, h_seq, t * B * 16, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++) {
-        const v10 = b[i_1] + (Wx_x[(t * B + m_1) * 16 + i_1] + Wh_h_prev[m_1 * 16 + i_1]);
+        const v10 = Wx_x[(t * B + m_1) * 16 + i_1] + Wh_h_prev[m_1 * 16 + i_1] + b[i_1];
         v10_tape[(t * B + m_1) * 16 + i_1] = v10;
         const h = Math.max(v10, 0);
         h_seq[((t + 1) * B + m_1) * 16 + i_1] = h;
@@ -170,7 +170,7 @@ function step(
   mm.nt(B, 16, 16, h_seq, 0, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
   for (let m = 0; m < B; m++) {
     for (let i_1 = 0; i_1 < 16; i_1++) {
-      const h = Math.max(b[i_1] + (Wx_x_1[m * 16 + i_1] + Wh_h_prev[m * 16 + i_1]), 0);
+      const h = Math.max(Wx_x_1[m * 16 + i_1] + Wh_h_prev[m * 16 + i_1] + b[i_1], 0);
       h_next[m * 16 + i_1] = h;
     }
   }

@@ -34,7 +34,7 @@ export function dumpIR(ir: CellIR, label = "ir"): string {
     const name = graph.names.get(id);
     const args = n.args.map((a) => ` %${a}`).join("");
     const leaf = n.args.length === 0 && n.op !== "const" ? ` #${String(n.attrs["index"])}${n.attrs["kind"] ? `:${String(n.attrs["kind"])}` : ""}` : "";
-    const value = n.op === "const" ? ` ${String(n.attrs["value"])}` : "";
+    const value = n.op === "const" ? ` ${Object.is(n.attrs["value"], -0) ? "-0" : String(n.attrs["value"])}` : "";
     return `  %${id} = ${n.op}${leaf}${value}${args}${attrs(n)} : ${formatShape(n.shape)}${name ? `  ; ${name}` : ""}`;
   });
   return [`# ${label}: cell ${ir.name} (${sizes}), ${live.length} nodes`, ...lines, "roots:", ...rootLines, ""].join("\n");

@@ -33,10 +33,13 @@ export function formatShape(shape: Shape): string {
   return `[${shape.join(", ")}]`;
 }
 
+/** `String`, except that −0 stays apart from 0 (a constant −0 is not the constant 0). */
+const attrText = (v: AttrValue): string => (Object.is(v, -0) ? "-0" : String(v));
+
 function attrKey(attrs: Attrs): string {
   return Object.keys(attrs)
     .sort()
-    .map((k) => `${k}=${String(attrs[k])}`)
+    .map((k) => `${k}=${attrText(attrs[k]!)}`)
     .join(",");
 }
 
@@ -74,7 +77,7 @@ export class Graph {
   }
 
   const(value: number, shape: Shape = []): NodeId {
-    const c = this.apply("const", [], { value: normalizeZero(value) });
+    const c = this.apply("const", [], { value });
     return shape.length === 0 ? c : this.apply("broadcast", [c], { shape: shape.join("x") });
   }
 
@@ -104,10 +107,6 @@ export class Graph {
   slice(a: NodeId, start: number, length: number): NodeId { return this.apply("slice", [a], { start, length }); }
   pad(a: NodeId, start: number, total: number): NodeId { return this.apply("pad", [a], { start, total }); }
 
-}
-
-function normalizeZero(v: number): number {
-  return Object.is(v, -0) ? 0 : v;
 }
 
 /** Parses the `shape` attribute of leaves and broadcasts ("16x8" → [16, 8], "" → []). */

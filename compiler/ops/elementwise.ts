@@ -1,8 +1,14 @@
 /**
  * Elementwise ops. Binary ones broadcast a scalar against any shape; autodiff sums an adjoint back
  * down to a scalar argument, so the rules here never think about broadcasting.
+ *
+ * Each op's `scalar` is exactly what its emitted expression computes (the same operator, the same
+ * `Math` function, the very helper the runtime exports), so constant folding and the reference
+ * evaluator give the kernels' answer bit for bit — NaN, ±0 and ±∞ included.
  */
 import type { Shape } from "../ast.js";
+import { sigmoid, softplus } from "../../src/runtime/math.js";
+import { numberLiteral } from "../codegen/literal.js";
 import type { OpDef, VjpContext } from "./types.js";
 import { show } from "./types.js";
 
@@ -43,7 +49,7 @@ export const elementwiseOps: readonly OpDef[] = [
   unary({ name: "neg", scalar: (a) => -a, expr: ([a]) => `(-${a})`, vjp: ({ graph, g }) => [graph.neg(g)] }),
   unary({
     name: "sigmoid", syntax: ["σ", "sigmoid"], cost: 8, helpers: ["sigmoid"],
-    scalar: (a) => 1 / (1 + Math.exp(-a)),
+    scalar: sigmoid,
     expr: ([a]) => `sigmoid(${a})`,
     vjp: ({ graph, g, out }) => [graph.mul(g, graph.mul(out, graph.sub(graph.const(1), out)))],
   }),
@@ -55,7 +61,7 @@ export const elementwiseOps: readonly OpDef[] = [
   }),
   unary({
     name: "relu", syntax: ["relu"],
-    scalar: (a) => (a > 0 ? a : 0),
+    scalar: (a) => Math.max(a, 0),
     expr: ([a]) => `Math.max(${a}, 0)`,
     vjp: ({ graph, g, args: [a] }) => [graph.mul(g, graph.unary("step", a!))],
     kink: Math.abs,
@@ -74,7 +80,7 @@ export const elementwiseOps: readonly OpDef[] = [
   }),
   unary({
     name: "softplus", syntax: ["softplus"], cost: 12, helpers: ["softplus"],
-    scalar: (a) => (a > 0 ? a + Math.log1p(Math.exp(-a)) : Math.log1p(Math.exp(a))),
+    scalar: softplus,
     expr: ([a]) => `softplus(${a})`,
     vjp: ({ graph, g, args: [a] }) => [graph.mul(g, graph.unary("sigmoid", a!))],
   }),
@@ -123,15 +129,7 @@ export const elementwiseOps: readonly OpDef[] = [
     name: "const", arity: 0, kind: "elementwise", cost: 0,
     shape: () => [],
     evaluate: (_args, attrs) => Float64Array.of(Number(attrs["value"])),
-    expr: (_args, attrs) => formatNumber(Number(attrs["value"])),
+    expr: (_args, attrs) => numberLiteral(Number(attrs["value"])),
     vjp: () => [],
   },
 ];
-
-/** A JavaScript literal for a finite number (or an expression for the special values). */
-export function formatNumber(v: number): string {
-  if (Number.isNaN(v)) return "NaN";
-  if (v === Infinity) return "Infinity";
-  if (v === -Infinity) return "-Infinity";
-  return v < 0 ? `(${String(v)})` : String(v);
-}

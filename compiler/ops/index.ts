@@ -5,7 +5,6 @@ import { structuralOps } from "./structural.js";
 import type { OpDef } from "./types.js";
 
 export type { OpDef, Tensor, KernelWriter, RowWriter, Strided, VjpContext } from "./types.js";
-export { formatNumber } from "./elementwise.js";
 
 function leaf(name: string): OpDef {
   return {

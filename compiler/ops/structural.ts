@@ -206,11 +206,15 @@ const pad: OpDef = {
   },
 };
 
-function reduction(name: string, finish: (acc: string, n: number) => string, scale: (n: number) => number): OpDef {
+/**
+ * A reduction: the sum of the elements from 0 in order, then `result(sum, n)`, which the reference
+ * evaluator computes and `finish` emits, the same operations in both.
+ */
+function reduction(name: string, finish: (acc: string, n: number) => string, result: (sum: number, n: number) => number, scale: (n: number) => number): OpDef {
   return {
     name, syntax: [name], arity: 1, kind: "reduce", cost: 1,
     shape: ([a]) => (a!.length >= 1 ? [] : `${name} takes a vector or a matrix, not a scalar`),
-    evaluate: ([a]: readonly Tensor[]) => Float64Array.of(a!.data.reduce((s, x) => s + x, 0) * scale(a!.data.length)),
+    evaluate: ([a]: readonly Tensor[]) => Float64Array.of(result(a!.data.reduce((s, x) => s + x, 0), a!.data.length)),
     finish,
     vjp: ({ graph, g, args: [a] }) => {
       const n = graph.shape(a!).reduce((x, y) => x * y, 1);
@@ -222,6 +226,6 @@ function reduction(name: string, finish: (acc: string, n: number) => string, sca
 
 export const structuralOps: readonly OpDef[] = [
   matmul, transpose, outer, concat, slice, pad,
-  reduction("sum", (acc) => acc, () => 1),
-  reduction("mean", (acc, n) => `${acc} / ${n}`, (n) => 1 / n),
+  reduction("sum", (acc) => acc, (sum) => sum, () => 1),
+  reduction("mean", (acc, n) => `${acc} / ${n}`, (sum, n) => sum / n, (n) => 1 / n),
 ];

@@ -11,12 +11,18 @@ export interface PassOptions {
   readonly onPass?: (label: string, ir: CellIR) => void;
   /** Stack matrix products that share an operand (default true). */
   readonly stack?: boolean;
+  /**
+   * Fold transposes into the products that read them (default true). Like stacking, this hands a
+   * sum to another product kernel, which may add its terms in another order; with both off, the
+   * passes change no bit of any result (every value rewrite is exact in IEEE 754).
+   */
+  readonly layout?: boolean;
 }
 
 export function optimize(ir: CellIR, options: PassOptions = {}): CellIR {
   const seen = (label: string, next: CellIR) => (options.onPass?.(label, next), next);
   if (options.optimize === false) return seen("dce", dce(ir));
-  let out = seen("simplify", simplify(ir).ir);
+  let out = seen("simplify", simplify(ir, { layout: options.layout !== false }).ir);
   if (options.stack !== false) out = seen("stack", stack(out));
   out = seen("cse", cse(out));
   return seen("dce", dce(out));

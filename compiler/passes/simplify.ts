@@ -3,6 +3,11 @@
  * s-expression language — applied bottom-up while rebuilding, and the rebuild repeats until a
  * round changes nothing (or a round limit, which the result reports). Constant folding of
  * elementwise ops runs alongside through each op's own `scalar` rule.
+ *
+ * Every rule must give the same double as what it replaces for every argument — ±0, ±∞ and NaN
+ * included (NaN payloads aside) — so an optimized kernel computes the very bits of an unoptimized
+ * one. That rules out `x + 0 → x` (−0 + 0 is +0), `0 − x → −x` (0 − 0 is +0), `x · 0 → 0` (NaN,
+ * ∞ and the sign of x) and `x − x → 0` (NaN, ∞); the zero rules below use −0, which is exact.
  */
 import type { CellIR } from "../ir/cell.js";
 import { type Attrs, type Graph, type NodeId, sameShape } from "../ir/graph.js";
@@ -12,17 +17,25 @@ import { rebuild } from "./rebuild.js";
 export const RULES: readonly (readonly [string, string, string])[] = [
   ["mul-one", "(mul ?x 1)", "?x"],
   ["one-mul", "(mul 1 ?x)", "?x"],
-  ["add-zero", "(add ?x 0)", "?x"],
-  ["zero-add", "(add 0 ?x)", "?x"],
+  // x + (−0) is x for every x; x + 0 is not (−0 + 0 = +0), so only the −0 forms drop out.
+  ["add-negzero", "(add ?x -0)", "?x"],
+  ["negzero-add", "(add -0 ?x)", "?x"],
   ["sub-zero", "(sub ?x 0)", "?x"],
-  ["zero-sub", "(sub 0 ?x)", "(neg ?x)"],
+  // −0 − x is −x for every x; 0 − x is not (0 − 0 = +0, −0 is −0).
+  ["negzero-sub", "(sub -0 ?x)", "(neg ?x)"],
   ["div-one", "(div ?x 1)", "?x"],
   ["neg-neg", "(neg (neg ?x))", "?x"],
-  ["add-neg", "(add ?x (neg ?y))", "(sub ?x ?y)"],
-  ["neg-add", "(add (neg ?y) ?x)", "(sub ?x ?y)"],
-  ["sub-neg", "(sub ?x (neg ?y))", "(add ?x ?y)"],
   ["neg-mul-neg", "(mul (neg ?x) (neg ?y))", "(mul ?x ?y)"],
   ["transpose-transpose", "(transpose (transpose ?x))", "?x"],
+];
+
+/**
+ * Layout rules: a transpose folded into the product that reads it. Each gives the same sums as
+ * what it replaces, but computed by another product kernel (`nn` instead of `nt`, a tiled `Σ a ⊗ b`
+ * instead of one outer product per row), whose summation order may differ — they are exact in
+ * real arithmetic, not bit for bit, like stacking (see `PassOptions.layout`).
+ */
+export const LAYOUT_RULES: readonly (readonly [string, string, string])[] = [
   ["transpose-outer", "(transpose (outer ?a ?b))", "(outer ?b ?a)"],
   ["matmul-ta", "(matmul{ta=false,tb=false} (transpose ?a) ?b)", "(matmul{ta=true,tb=false} ?a ?b)"],
   ["matmul-tb", "(matmul{ta=false,tb=false} ?a (transpose ?b))", "(matmul{ta=false,tb=true} ?a ?b)"],
@@ -62,7 +75,10 @@ interface Rule {
   readonly replacement: Pattern;
 }
 
-const COMPILED: readonly Rule[] = RULES.map(([name, p, r]) => ({ name, pattern: parsePattern(p), replacement: parsePattern(r) }));
+const compile = (rules: typeof RULES): Rule[] =>
+  rules.map(([name, p, r]) => ({ name, pattern: parsePattern(p), replacement: parsePattern(r) }));
+const VALUE_ONLY = compile(RULES);
+const WITH_LAYOUT = compile([...RULES, ...LAYOUT_RULES]);
 
 function match(p: Pattern, id: NodeId, g: Graph, vars: Map<string, NodeId>): boolean {
   const node = g.node(id);
@@ -72,7 +88,7 @@ function match(p: Pattern, id: NodeId, g: Graph, vars: Map<string, NodeId>): boo
     vars.set(p.name, id);
     return true;
   }
-  if (p.kind === "num") return node.op === "const" && Number(node.attrs["value"]) === p.value;
+  if (p.kind === "num") return node.op === "const" && Object.is(Number(node.attrs["value"]), p.value);
   if (node.op !== p.op || node.args.length !== p.args.length) return false;
   if (Object.entries(p.attrs).some(([k, v]) => node.attrs[k] !== v)) return false;
   return p.args.every((a, i) => match(a, node.args[i]!, g, vars));
@@ -100,7 +116,9 @@ export interface SimplifyStats {
   readonly stopped: "fixed point" | "round limit";
 }
 
-export function simplify(ir: CellIR, maxRounds = 10): { ir: CellIR; stats: SimplifyStats } {
+/** Simplifies to a fixed point; `layout: false` leaves transposes where they are (no layout rules). */
+export function simplify(ir: CellIR, { maxRounds = 10, layout = true } = {}): { ir: CellIR; stats: SimplifyStats } {
+  const rules = layout ? WITH_LAYOUT : VALUE_ONLY;
   const rewrites: Record<string, number> = {};
   let current = ir;
   for (let round = 1; round <= maxRounds; round++) {
@@ -108,7 +126,7 @@ export function simplify(ir: CellIR, maxRounds = 10): { ir: CellIR; stats: Simpl
     current = rebuild(current, (node, args, g) => {
       let id = g.apply(node.op, args, node.attrs);
       for (let guard = 0; guard < 100; guard++) {
-        const next = rewriteOnce(id, g, rewrites);
+        const next = rewriteOnce(id, g, rules, rewrites);
         if (next === null) break;
         id = next;
         changed++;
@@ -120,14 +138,17 @@ export function simplify(ir: CellIR, maxRounds = 10): { ir: CellIR; stats: Simpl
   return { ir: current, stats: { rounds: maxRounds, rewrites, stopped: "round limit" } };
 }
 
-function rewriteOnce(id: NodeId, g: Graph, counts: Record<string, number>): NodeId | null {
+function rewriteOnce(id: NodeId, g: Graph, rules: readonly Rule[], counts: Record<string, number>): NodeId | null {
   const folded = fold(id, g);
   if (folded !== null && folded !== id) return ((counts["constant-fold"] = (counts["constant-fold"] ?? 0) + 1), folded);
-  for (const rule of COMPILED) {
+  for (const rule of rules) {
     const vars = new Map<string, NodeId>();
     if (!match(rule.pattern, id, g, vars)) continue;
     const next = instantiate(rule.replacement, g, vars);
     if (next === id || !sameShape(g.shape(next), g.shape(id))) continue;
+    // A node never becomes a sum (`(a + b + c) / 1` stays): where a sum is a kernel's result, the
+    // code generator adds its terms one by one in its own order, which would change the rounding.
+    if (g.node(next).op === "add" && g.node(id).op !== "add") continue;
     counts[rule.name] = (counts[rule.name] ?? 0) + 1;
     return next;
   }

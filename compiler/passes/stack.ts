@@ -29,6 +29,14 @@ export function stack(ir: CellIR): CellIR {
   const insideSum = new Set<NodeId>();
   for (const id of live) for (const a of old.node(id).args) uses.set(a, (uses.get(a) ?? 0) + 1);
   for (const id of live) if (old.node(id).op === "add") for (const a of old.node(id).args) if (uses.get(a) === 1) insideSum.add(a);
+  // The backward: nodes that depend on a gradient seed. Only there are sums of transposed products
+  // stacked, since one product over the stacked rows adds their terms in another order (a float
+  // rounds differently); the forward keeps every bit of the unoptimized cell's values.
+  const backward = new Set<NodeId>();
+  for (const id of live) {
+    const n = old.node(id);
+    if (n.op === "seed" || n.args.some((a) => backward.has(a))) backward.add(id);
+  }
 
   // Products of several params with one vector, keyed by the vector.
   const groups = new Map<NodeId, NodeId[]>();
@@ -64,7 +72,7 @@ export function stack(ir: CellIR): CellIR {
       }
       return g.slice(built.get(key)!, startRow.get(node.id)!, node.shape[0]!);
     }
-    if (node.op === "add" && node.shape.length === 1 && !insideSum.has(node.id)) {
+    if (node.op === "add" && node.shape.length === 1 && !insideSum.has(node.id) && backward.has(node.id)) {
       const parts = terms(node.id, true);
       const products = parts.filter((t) => transposedProduct(old, old.node(t)));
       if (products.length >= 2 && parts.length > 1) {

@@ -19,7 +19,29 @@ interface Vec {
   readonly size: string;
 }
 
-export function randomCell(g: Gen): string {
+export interface RandomCellOptions {
+  /**
+   * Also draw scalar constants, special values among them (±0, ±∞, NaN, subnormals, huge values),
+   * alone or in constant expressions, combined with subexpressions in random places.
+   */
+  readonly constants?: boolean;
+}
+
+/** Literals and constant expressions for every kind of double (folding must keep each bit). */
+const SPECIAL = ["0", "-0", "(1 / 0)", "(-1 / 0)", "(0 / 0)", "5e-324", "-2.2e-308", "1e308", "-3e38", "1", "0.5", "-2"];
+
+/** A scalar constant: a special literal, or an op of the language applied to constants. */
+function constant(g: Gen, depth: number): string {
+  const form = depth <= 0 ? 0 : g(fc.integer, { min: 0, max: 2 });
+  if (form === 0) return g(fc.constantFrom, ...SPECIAL);
+  if (form === 1) {
+    const f = g(fc.constantFrom, "σ", "tanh", "relu", "sin", "cos", "softplus", "abs", "exp", "log", "sqrt", "-");
+    return `${f}(${constant(g, depth - 1)})`;
+  }
+  return `(${constant(g, depth - 1)} ${g(fc.constantFrom, "+", "-", "*", "/")} ${constant(g, depth - 1)})`;
+}
+
+export function randomCell(g: Gen, options: RandomCellOptions = {}): string {
   const sizeNames = ["I", "H", "K"];
   const sizes = sizeNames.map((n) => `${n} = ${g(fc.integer, { min: 1, max: 6 })}`);
   const stateCount = g(fc.integer, { min: 1, max: 2 });
@@ -34,6 +56,11 @@ export function randomCell(g: Gen): string {
   const spell = (...forms: string[]) => g(fc.constantFrom, ...forms);
 
   const vec = (size: string, depth: number): string => {
+    if (options.constants && g(fc.integer, { min: 0, max: 3 }) === 0) {
+      const [c, e] = [constant(g, 2), vec(size, depth - 1)];
+      const op = g(fc.constantFrom, "+", "-", "*", "/");
+      return g(fc.boolean) ? `(${c} ${op} ${e})` : `(${e} ${op} ${c})`;
+    }
     const choice = depth <= 0 ? g(fc.integer, { min: 0, max: 1 }) : g(fc.integer, { min: 0, max: 10 });
     const sub = (s = size) => vec(s, depth - 1);
     const pickSize = () => g(fc.constantFrom, ...sizeNames);
@@ -124,3 +151,4 @@ export function randomCell(g: Gen): string {
 }
 
 export const randomCells = fc.gen().map((g) => randomCell(g));
+export const randomCellsWithConstants = fc.gen().map((g) => randomCell(g, { constants: true }));
