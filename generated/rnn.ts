@@ -163,5 +163,4 @@ function step(
 }
 
 export const cell = defineCell({ ...spec, sizes }, { forward, backward, step });
-
 export default cell;
