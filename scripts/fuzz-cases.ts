@@ -29,6 +29,8 @@ export interface Case {
   readonly kind: CaseKind;
   readonly text: string;
   readonly plan: Plan;
+  /** The mutations applied, for mutated cases. */
+  readonly mutations?: readonly string[];
 }
 
 /** Every optional stage: what a replayed case runs. */
@@ -60,14 +62,15 @@ export class CaseSource {
     return this.cells[index % CHUNK]!;
   }
 
-  /** Case `id`: 30 % random, 55 % mutated random, 15 % mutated examples. */
+  /** Case `id`: 20 % random, 60 % mutated random, 20 % mutated examples. */
   make(id: number): Case {
     const r = mulberry32(mix(this.seed ^ 0x5eed, id));
     const roll = r();
-    const kind: CaseKind = roll < 0.3 ? "random" : roll < 0.85 ? "mutated" : "example-mutated";
+    const kind: CaseKind = roll < 0.2 ? "random" : roll < 0.8 ? "mutated" : "example-mutated";
     const base = kind === "example-mutated" ? this.examples[Math.floor(r() * this.examples.length)]! : this.randomCell(id);
-    const text = kind === "random" ? base : mutate(base, r);
-    return { id, kind, text, plan: planFor(r) };
+    if (kind === "random") return { id, kind, text: base, plan: planFor(r) };
+    const { text, applied } = mutate(base, r);
+    return { id, kind, text, plan: planFor(r), mutations: applied };
   }
 }
 
@@ -75,10 +78,10 @@ function planFor(r: () => number): Plan {
   return {
     seed: Math.floor(r() * 2 ** 31),
     products: r() < 0.5 ? "runtime" : "inline",
-    f32: r() < 0.15,
-    format: r() < 0.05,
-    gradcheck: r() < 0.1,
-    graph: r() < 0.1,
+    f32: r() < 0.1,
+    format: r() < 0.03,
+    gradcheck: r() < 0.05,
+    graph: r() < 0.05,
     hostileNames: r() < 0.005,
   };
 }

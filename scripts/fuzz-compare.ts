@@ -102,18 +102,34 @@ function agree(a: number, b: number, tol: number | "bits"): boolean {
   return Math.abs(a - b) <= tol * Math.max(1, Math.abs(a), Math.abs(b));
 }
 
-/** The first disagreement between two runs (labels present in both), or undefined. */
-export function firstDifference(a: Run, b: Run, tol: Tolerance): { label: string; detail: string } | undefined {
+export interface Difference {
+  readonly label: string;
+  readonly detail: string;
+  /** Relative size of the difference (Infinity for a non-finite pattern or length that differs). */
+  readonly size: number;
+}
+
+function difference(x: number, y: number): number {
+  if (Number.isNaN(x) || Number.isNaN(y) || !Number.isFinite(x) || !Number.isFinite(y)) return x === y ? 0 : Infinity;
+  return Math.abs(x - y) / Math.max(1, Math.abs(x), Math.abs(y));
+}
+
+/** The largest disagreement between two runs (labels present in both), or undefined. */
+export function worstDifference(a: Run, b: Run, tol: Tolerance): Difference | undefined {
   const other = new Map(b);
+  let worst: Difference | undefined;
   for (const [label, xs] of a) {
     const ys = other.get(label);
     if (!ys) continue;
-    if (xs.length !== ys.length) return { label, detail: `${label}: ${xs.length} vs ${ys.length} numbers` };
+    if (xs.length !== ys.length) return { label, detail: `${label}: ${xs.length} vs ${ys.length} numbers`, size: Infinity };
     const t = tol(label);
-    for (let i = 0; i < xs.length; i++)
-      if (!agree(xs[i]!, ys[i]!, t)) return { label, detail: `${label}[${i}]: ${fmt(xs[i]!)} vs ${fmt(ys[i]!)}` };
+    for (let i = 0; i < xs.length; i++) {
+      if (agree(xs[i]!, ys[i]!, t)) continue;
+      const size = difference(xs[i]!, ys[i]!);
+      if (!worst || size > worst.size) worst = { label, detail: `${label}[${i}]: ${fmt(xs[i]!)} vs ${fmt(ys[i]!)}`, size };
+    }
   }
-  return undefined;
+  return worst;
 }
 
 const fmt = (v: number) => (Object.is(v, -0) ? "-0" : String(v));

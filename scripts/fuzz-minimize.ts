@@ -1,6 +1,6 @@
 /**
  * Shrinks a failing cell while it still fails the same way: delta debugging over lines, then over
- * tokens, then a pass that shortens names and numbers. Each trial is one run of the pipeline.
+ * the items of declaration lists, then over tokens. Each trial is one run of the pipeline.
  */
 
 export type StillFails = (text: string) => Promise<boolean>;
@@ -30,11 +30,24 @@ async function tidy(text: string, fails: StillFails): Promise<string> {
   return squeezed !== text && (await fails(squeezed)) ? squeezed : text;
 }
 
+/** An item of a declaration list (`, W[H, I]`, `, H = 4`, or the first item with its comma). */
+const ITEM = /,\s*[\p{L}_][\p{L}\p{N}_]*\s*(?:\[[^\]\n]*\]|=\s*\d+)?|(?<=\b(?:param|size|state|input)\s+)[\p{L}_][\p{L}\p{N}_]*\s*(?:\[[^\]\n]*\]|=\s*\d+)?\s*,\s*/gu;
+
+/** Drops list items one at a time, last first, while the failure stays. */
+async function dropItems(text: string, fails: StillFails): Promise<string> {
+  const items = [...text.matchAll(ITEM)].reverse();
+  for (const m of items) {
+    const trial = text.slice(0, m.index) + text.slice(m.index + m[0].length);
+    if (await fails(trial)) text = trial;
+  }
+  return text;
+}
+
 export async function minimize(text: string, fails: StillFails, log: (s: string) => void): Promise<string> {
   let lines = await ddmin(text.split("\n"), (ls) => ls.join("\n"), fails);
   log(`lines: ${text.split("\n").length} → ${lines.length}`);
+  lines = (await dropItems(lines.join("\n"), fails)).split("\n");
   const tokens = await ddmin(lines.join("\n").match(TOKEN) ?? [], (ts) => ts.join(""), fails);
   log(`tokens: → ${tokens.length}`);
-  lines = (await tidy(tokens.join(""), fails)).split("\n");
-  return lines.join("\n");
+  return tidy(await dropItems(tokens.join(""), fails), fails);
 }

@@ -110,13 +110,29 @@ const longLine: Mutation = (t, r) => {
   if (close < 0) return t + "x".repeat(pick(r, [1000, 20000]));
   const n = pick(r, [50, 300, 1000, 5000]);
   const extra = pick(r, [
-    () => `  y${n} = x${" + x".repeat(n)}`,
-    () => `  ${"q".repeat(n * 4)} = x`,
-    () => Array.from({ length: n }, (_, i) => `  z${i} = tanh(${i ? `z${i - 1}` : "x"})`).join("\n"),
+    () => `  output y${n} = x${" + x".repeat(n)}`,
+    () => `  ${"q".repeat(n * 4)} = x\n  output q = ${"q".repeat(n * 4)}`,
+    () => Array.from({ length: n }, (_, i) => `  z${i} = tanh(${i ? `z${i - 1}` : "x"})`).join("\n") + `\n  output z = z${n - 1}`,
     () => `  y = ${"x ".repeat(n)}`,
   ])();
   ls.splice(close, 0, extra);
   return ls.join("\n");
+};
+
+/**
+ * A new output reading declared vectors directly, alone or in a sum: values that feed several
+ * sums and outputs at once, and outputs that are inputs, states or params.
+ */
+const addOutput: Mutation = (t, r) => {
+  const vectors = [...t.matchAll(/\b([\p{L}_][\p{L}\p{N}_]*)\[([\p{L}_][\p{L}\p{N}_]*)\]/gu)].map((m) => ({ name: m[1]!, size: m[2]! }));
+  const close = t.lastIndexOf("}");
+  if (vectors.length === 0 || close < 0) return t;
+  const a = pick(r, vectors);
+  const same = vectors.filter((v) => v.size === a.size);
+  const b = pick(r, same).name;
+  const c = pick(r, same).name;
+  const expr = pick(r, [a.name, `${a.name} + ${b}`, `σ(${a.name} + ${b} + ${c})`, `${b} + ${a.name}`, `(${a.name} + ${b}) ⊙ ${c}`]);
+  return `${t.slice(0, close)}  output o${int(r, 100)} = ${expr}\n${t.slice(close)}`;
 };
 
 const truncate: Mutation = (t, r) => t.slice(0, int(r, t.length));
@@ -124,18 +140,20 @@ const truncate: Mutation = (t, r) => t.slice(0, int(r, t.length));
 const WEIGHTED: readonly [Mutation, number][] = [
   [deleteToken, 3], [duplicateToken, 2], [swapTokens, 2], [deleteLine, 2], [duplicateLine, 2],
   [swapLines, 2], [renameToken, 3], [insertHostile, 3], [hugeNumber, 3], [deepNesting, 1],
-  [longLine, 1], [truncate, 1],
+  [longLine, 1], [truncate, 1], [addOutput, 3],
 ];
 const TOTAL = WEIGHTED.reduce((s, [, w]) => s + w, 0);
 
-/** One to three mutations of `text`. */
-export function mutate(text: string, r: Random): string {
+/** One to three mutations of `text`, and their names. */
+export function mutate(text: string, r: Random): { text: string; applied: string[] } {
   const count = 1 + int(r, 3);
   let out = text;
+  const applied: string[] = [];
   for (let k = 0; k < count; k++) {
     let roll = r() * TOTAL;
     const m = WEIGHTED.find(([, w]) => (roll -= w) < 0)?.[0] ?? deleteToken;
     out = m(out, r);
+    applied.push(m.name);
   }
-  return out;
+  return { text: out, applied };
 }

@@ -54,7 +54,7 @@ export async function hostileNames(text: string, seed: number, report: Report): 
 }
 
 async function buildUnder(text: string, path: string, report: Report): Promise<void> {
-  const shown = JSON.stringify(path);
+  const shown = JSON.stringify(path).replace(/[\u2028\u2029\u0085]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
   delete (globalThis as Record<string, unknown>)[SENTINEL];
   try {
     for (const cell of compileSource(text, { path, dtype: "f64" })) {

@@ -72,7 +72,7 @@ export class Tally {
     writeFileSync(`${base}.cell`, c.text);
     const others = all.filter((g) => g !== f).map((g) => `also: ${g.key}`);
     const text = [
-      `case ${c.id} (${c.kind})`, `failed: ${f.key}`, ...others, "", f.detail.slice(0, 3000), "",
+      `case ${c.id} (${c.kind}${c.mutations ? `: ${c.mutations.join(", ")}` : ""})`, `failed: ${f.key}`, ...others, "", f.detail.slice(0, 3000), "",
       `replay: ${this.command} --replay ${base}.cell`, `plan: ${JSON.stringify(c.plan)}`, "",
     ];
     writeFileSync(`${base}.txt`, text.join("\n"));

@@ -10,6 +10,8 @@
  * --jobs        worker threads (default 2)
  * --timeout-ms  deadline per case (default 2000), in CPU time of the worker thread on Linux, else
  *               wall time (then a case past it twice, in fresh workers, is a hang)
+ * --only        run only the cases of these kinds (random, mutated, example-mutated; comma-separated);
+ *               the others are skipped, so case numbers stay those of the full run
  * --out         where failing cases go, as FILE.cell + FILE.txt (default dist/fuzz-out)
  * --replay      run one cell with the plan in FILE.txt (every stage when there is none) and print
  *               what failed; with --minimize, shrink it while the first failure stays the same
@@ -36,6 +38,7 @@ interface Options {
   readonly jobs: number;
   readonly timeoutMs: number;
   readonly out: string;
+  readonly only?: ReadonlySet<string>;
 }
 
 function count(name: string, value: string | undefined, fallback: number, min = 1): number {
@@ -43,6 +46,14 @@ function count(name: string, value: string | undefined, fallback: number, min = 
   const n = Number(value);
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min) throw new Error(`--${name}: expected an integer ≥ ${min}, got '${value}'`);
   return n;
+}
+
+function kinds(value: string | undefined): ReadonlySet<string> | undefined {
+  if (value === undefined) return undefined;
+  const list = value.split(",").map((k) => k.trim());
+  const bad = list.find((k) => !["random", "mutated", "example-mutated"].includes(k));
+  if (bad !== undefined) throw new Error(`--only: expected random, mutated or example-mutated, got '${bad}'`);
+  return new Set(list);
 }
 
 /** Runs a case; a case past a wall-clock deadline is run once more in a fresh worker before it counts as a hang. */
@@ -64,6 +75,7 @@ async function fuzz(o: Options): Promise<number> {
   await Promise.all(lanes.map(async (lane) => {
     for (let id = next++; id < o.cells; id = next++) {
       const c: Case = source.make(id);
+      if (o.only && !o.only.has(c.kind)) continue;
       const { outcome, ms, cpuMs } = await runCase(lane, c.text, c.plan, tally);
       tally.add(c, outcome, ms, cpuMs);
       if ((id + 1) % progress === 0) process.stderr.write(`… ${id + 1} cases, ${tally.failed} failed\n`);
@@ -108,7 +120,7 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     options: {
       cells: { type: "string" }, seed: { type: "string" }, jobs: { type: "string" }, "timeout-ms": { type: "string" },
-      out: { type: "string" }, replay: { type: "string" }, minimize: { type: "boolean" },
+      out: { type: "string" }, only: { type: "string" }, replay: { type: "string" }, minimize: { type: "boolean" },
     },
   });
   const timeoutMs = count("timeout-ms", values["timeout-ms"], 2000);
@@ -119,6 +131,7 @@ async function main(argv: string[]): Promise<number> {
     jobs: count("jobs", values.jobs, 2),
     timeoutMs,
     out: values.out ?? "dist/fuzz-out",
+    only: kinds(values.only),
   });
 }
 
