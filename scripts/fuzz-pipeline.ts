@@ -120,9 +120,18 @@ interface Build {
   readonly cell: Cell;
 }
 
+/** Compiles and loads; a located `CompileError` past the checker (a limit of a later stage) is a rejection, not a failure. */
 function build(c: Case, dtype: "f64" | "f32", optimize: boolean): Build[] | undefined {
   const label = `${dtype} ${optimize ? "opt" : "no-opt"}`;
-  const compiled = c.stage(`compile ${label}`, () => compileSource(c.text, { path: PATH, dtype, optimize, products: c.plan.products }));
+  const compiled = c.stage(`compile ${label}`, () => {
+    try {
+      return compileSource(c.text, { path: PATH, dtype, optimize, products: c.plan.products });
+    } catch (e) {
+      if (!(e instanceof CompileError) || diagnosticProblem(e.message, PATH)) throw e;
+      c.outcome.checked = false;
+      return undefined;
+    }
+  });
   if (!compiled) return undefined;
   return c.stage(`load ${label}`, () => compiled.map((cc) => ({ compiled: cc, cell: load(cc.code) })));
 }

@@ -12,6 +12,7 @@
  *               wall time (then a case past it twice, in fresh workers, is a hang)
  * --only        run only the cases of these kinds (random, mutated, example-mutated; comma-separated);
  *               the others are skipped, so case numbers stay those of the full run
+ * --max-minutes stop starting cases after this many minutes, and report the cases run so far
  * --out         where failing cases go, as FILE.cell + FILE.txt (default dist/fuzz-out)
  * --replay      run one cell with the plan in FILE.txt (every stage when there is none) and print
  *               what failed; with --minimize, shrink it while the first failure stays the same
@@ -39,6 +40,7 @@ interface Options {
   readonly timeoutMs: number;
   readonly out: string;
   readonly only?: ReadonlySet<string>;
+  readonly maxMinutes?: number;
 }
 
 function count(name: string, value: string | undefined, fallback: number, min = 1): number {
@@ -71,19 +73,26 @@ async function fuzz(o: Options): Promise<number> {
   const tally = new Tally(o.out, COMMAND);
   const lanes = Array.from({ length: o.jobs }, () => new Lane(o.timeoutMs));
   let next = 0;
+  let stopped = false;
+  const stopAt = o.maxMinutes === undefined ? Infinity : Date.now() + o.maxMinutes * 60_000;
   const progress = Math.max(100, Math.floor(o.cells / 20));
   await Promise.all(lanes.map(async (lane) => {
     for (let id = next++; id < o.cells; id = next++) {
+      if (Date.now() >= stopAt) {
+        stopped = true;
+        break;
+      }
+      if ((id + 1) % progress === 0) process.stderr.write(`… case ${id + 1} of ${o.cells}, ${tally.failed} failed\n`);
       const c: Case = source.make(id);
       if (o.only && !o.only.has(c.kind)) continue;
       const { outcome, ms, cpuMs } = await runCase(lane, c.text, c.plan, tally);
       tally.add(c, outcome, ms, cpuMs);
-      if ((id + 1) % progress === 0) process.stderr.write(`… ${id + 1} cases, ${tally.failed} failed\n`);
     }
   }));
   const clock = (await lanes[0]!.cpuDeadlines()) ? "CPU" : "wall";
   await Promise.all(lanes.map((l) => l.close()));
   console.log(`rnnc fuzz: seed ${o.seed}, ${o.jobs} worker${o.jobs > 1 ? "s" : ""}, deadline ${o.timeoutMs} ms of ${clock} time per case, failing cases in ${o.out}`);
+  if (stopped) console.log(`stopped after ${o.maxMinutes} minutes (--max-minutes): the figures cover the cases run, not all ${o.cells}`);
   console.log(tally.report());
   return tally.failed > 0 ? 1 : 0;
 }
@@ -120,7 +129,7 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     options: {
       cells: { type: "string" }, seed: { type: "string" }, jobs: { type: "string" }, "timeout-ms": { type: "string" },
-      out: { type: "string" }, only: { type: "string" }, replay: { type: "string" }, minimize: { type: "boolean" },
+      out: { type: "string" }, only: { type: "string" }, "max-minutes": { type: "string" }, replay: { type: "string" }, minimize: { type: "boolean" },
     },
   });
   const timeoutMs = count("timeout-ms", values["timeout-ms"], 2000);
@@ -132,6 +141,7 @@ async function main(argv: string[]): Promise<number> {
     timeoutMs,
     out: values.out ?? "dist/fuzz-out",
     only: kinds(values.only),
+    maxMinutes: values["max-minutes"] === undefined ? undefined : count("max-minutes", values["max-minutes"], 0),
   });
 }
 
