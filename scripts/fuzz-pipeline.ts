@@ -16,7 +16,7 @@ import {
 } from "./fuzz-compare.js";
 import { hostileNames } from "./fuzz-names.js";
 
-export type FailureKind = "throw" | "diagnostic" | "mismatch" | "code-ran" | "hang" | "crash";
+export type FailureKind = "throw" | "diagnostic" | "mismatch" | "code-ran" | "hang" | "crash" | "limit";
 
 export interface Failure {
   readonly kind: FailureKind;
@@ -37,6 +37,8 @@ export interface Outcome {
 export const PATH = "fuzz.cell";
 /** Cells whose run would touch more numbers than this are compiled but not run. */
 const MAX_RUN_ELEMENTS = 200_000;
+/** No typed array holds more elements than this: a tensor beyond it must not pass the checker. */
+const MAX_TENSOR_ELEMENTS = 2 ** 32;
 
 /** Message with numbers, quoted text and names reduced, so one cause gives one key. */
 export function normalise(message: string): string {
@@ -146,6 +148,8 @@ export async function runPipeline(text: string, plan: Plan): Promise<Outcome> {
   c.outcome.compiled = true;
   if (plain.some((b) => runElements(b.compiled.ir) > MAX_RUN_ELEMENTS)) {
     c.outcome.large = true;
+    const huge = plain.flatMap((b) => largest(b.compiled.ir)).find((t) => t.elements > MAX_TENSOR_ELEMENTS);
+    if (huge) c.fail("limit", "check", "a tensor larger than any array passes check and compile", `${huge.name}: ${huge.elements} elements`);
     return c.outcome;
   }
   const [plain32, opt32] = plan.f32 ? [build(c, "f32", false), build(c, "f32", true)] : [];
@@ -154,6 +158,10 @@ export async function runPipeline(text: string, plan: Plan): Promise<Outcome> {
   if (plan.hostileNames) await hostileNames(text, plan.seed, (stage, what, detail, kind) => c.fail(kind ?? "throw", stage, what, detail));
   c.outcome.compared = true;
   return c.outcome;
+}
+
+function largest(ir: CompiledCell["ir"]): { name: string; elements: number }[] {
+  return [...ir.params, ...ir.inputs, ...ir.states, ...ir.outputs].map((d) => ({ name: d.name, elements: d.shape.reduce((a, b) => a * b, 1) }));
 }
 
 const BITS: Tolerance = () => "bits";

@@ -95,7 +95,7 @@ export class Tally {
     lines.push(
       "",
       `throws: ${count("throw")}, hangs: ${count("hang")}, crashes: ${count("crash")}, mismatches: ${count("mismatch")}, ` +
-        `bad diagnostics: ${count("diagnostic")}, code ran: ${count("code-ran")}; cases that failed: ${this.failed}`,
+        `bad diagnostics: ${count("diagnostic")}, code ran: ${count("code-ran")}, limits missing: ${count("limit")}; cases that failed: ${this.failed}`,
       `wall time per case: ${quantiles(this.times)}` + (this.slowButDone ? ` (${this.slowButDone} past the deadline once, done on a retry)` : ""),
       ...(this.cpuTimes.length ? [`CPU time per case (worker thread, 10 ms ticks): ${quantiles(this.cpuTimes)}`] : []),
       `wall time: ${((performance.now() - this.started) / 1000).toFixed(1)} s`,
