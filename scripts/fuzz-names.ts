@@ -5,7 +5,7 @@
  */
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { CompileError, checkSource, compileSource, formatModule } from "../compiler/index.js";
 import { load } from "../src/load.js";
 import type { FailureKind } from "./fuzz-pipeline.js";
@@ -43,7 +43,12 @@ export async function hostileNames(text: string, seed: number, report: Report): 
     for (const { path, onDisk } of await paths(dir, pieces)) {
       let source = text;
       if (onDisk) {
-        await writeFile(path, text);
+        try {
+          await mkdir(dirname(path), { recursive: true });
+          await writeFile(path, text);
+        } catch {
+          continue; // a name this file system refuses
+        }
         source = await readFile(path, "utf8");
       }
       await buildUnder(source, path, report);
