@@ -14,7 +14,7 @@ import type { Ready, Reply, Request } from "./fuzz-worker.js";
 const WORKER = new URL("./fuzz-worker.js", import.meta.url);
 /** Heap per worker; a case that needs more is reported as a crash. */
 const HEAP_MB = 1024;
-const WALL_FACTOR = 30;
+const WALL_FACTOR = 100;
 const POLL_MS = 50;
 
 export type Result = Reply | { readonly hang: string; readonly ms: number } | { readonly crash: string; readonly ms: number };
