@@ -108,7 +108,7 @@ const longLine: Mutation = (t, r) => {
   const ls = t.split("\n");
   const close = ls.lastIndexOf("}");
   if (close < 0) return t + "x".repeat(pick(r, [1000, 20000]));
-  const n = pick(r, [50, 300, 1000, 5000]);
+  const n = pick(r, [50, 300, 800, 1000, 5000]);
   const extra = pick(r, [
     () => `  output y${n} = x${" + x".repeat(n)}`,
     () => `  ${"q".repeat(n * 4)} = x\n  output q = ${"q".repeat(n * 4)}`,
