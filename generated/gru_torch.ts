@@ -89,22 +89,24 @@ function forward(
   W_hr_W_hz_W_hn.set(W_hz, 256);
   W_hr_W_hz_W_hn.set(W_hn, 512);
   // Everything that does not depend on a state, for all T·B steps at once.
-  for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) {
-      t17[m * 16 + i_1] = b_ir[i_1];
-      t25[m * 16 + i_1] = b_iz[i_1];
-      t31[m * 16 + i_1] = b_in[i_1];
-    }
-  }
   mm.nt(T * B, 48, 8, x, 0, 8, W_ir_W_iz_W_in, 0, W_ir_W_iz_W_in_x, 0, 48, 0); // W_ir_W_iz_W_in_x[m] = W_ir_W_iz_W_in · x[m], for all T * B rows
   for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) t17[m * 16 + i_1] += W_ir_W_iz_W_in_x[m * 48 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) t17[m * 16 + i_1] = W_ir_W_iz_W_in_x[m * 48 + i_1];
   }
   for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) t25[m * 16 + i_1] += W_ir_W_iz_W_in_x[m * 48 + 16 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) t17[m * 16 + i_1] += b_ir[i_1];
   }
   for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) t31[m * 16 + i_1] += W_ir_W_iz_W_in_x[m * 48 + 32 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) t25[m * 16 + i_1] = W_ir_W_iz_W_in_x[m * 48 + 16 + i_1];
+  }
+  for (let m = 0; m < T * B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) t25[m * 16 + i_1] += b_iz[i_1];
+  }
+  for (let m = 0; m < T * B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) t31[m * 16 + i_1] = W_ir_W_iz_W_in_x[m * 48 + 32 + i_1];
+  }
+  for (let m = 0; m < T * B; m++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) t31[m * 16 + i_1] += b_in[i_1];
   }
   for (let t = 0; t < T; t++) {
     mm.nt(B, 48, 16, h_seq, t * B * 16, 16, W_hr_W_hz_W_hn, 0, W_hr_W_hz_W_hn_h_prev, 0, 48, 0); // W_hr_W_hz_W_hn_h_prev[m] = W_hr_W_hz_W_hn · h_seq[m], for each of B rows

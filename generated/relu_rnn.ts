@@ -54,9 +54,6 @@ function forward(
   // Everything that does not depend on a state, for all T·B steps at once.
   mm.nt(T * B, 16, 8, x, 0, 8, Wx, 0, Wx_x, 0, 16, 0); // Wx_x[m] = Wx · x[m], for all T * B rows
   for (let t = 0; t < T; t++) {
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 4; i_1++) y_out[(t * B + m_1) * 4 + i_1] = by[i_1];
-    }
     mm.nt(B, 16, 16, h_seq, t * B * 16, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
     for (let m_1 = 0; m_1 < B; m_1++) {
       for (let i_1 = 0; i_1 < 16; i_1++) {
@@ -66,7 +63,10 @@ function forward(
         h_seq[((t + 1) * B + m_1) * 16 + i_1] = h;
       }
     }
-    mm.nt(B, 4, 16, h_seq, (t + 1) * B * 16, 16, Wy, 0, y_out, t * B * 4, 4, 1); // y_out[m] += Wy · h_seq[m], for each of B rows
+    mm.nt(B, 4, 16, h_seq, (t + 1) * B * 16, 16, Wy, 0, y_out, t * B * 4, 4, 0); // y_out[m] = Wy · h_seq[m], for each of B rows
+    for (let m_1 = 0; m_1 < B; m_1++) {
+      for (let i_1 = 0; i_1 < 4; i_1++) y_out[(t * B + m_1) * 4 + i_1] += by[i_1];
+    }
     if (M !== undefined) {
       for (let b_1 = 0; b_1 < B; b_1++) {
         if (M[t * B + b_1] !== 0) continue;
@@ -163,9 +163,6 @@ function step(
   const [x] = X;
   const [h_seq] = S;
   const [y_out] = Y;
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 4; i_1++) y_out[m * 4 + i_1] = by[i_1];
-  }
   mm.nt(B, 16, 8, x, 0, 8, Wx, 0, Wx_x_1, 0, 16, 0); // Wx_x_1[m] = Wx · x[m], for each of B rows
   mm.nt(B, 16, 16, h_seq, 0, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
   for (let m = 0; m < B; m++) {
@@ -174,7 +171,10 @@ function step(
       h_next[m * 16 + i_1] = h;
     }
   }
-  mm.nt(B, 4, 16, h_next, 0, 16, Wy, 0, y_out, 0, 4, 1); // y_out[m] += Wy · h_next[m], for each of B rows
+  mm.nt(B, 4, 16, h_next, 0, 16, Wy, 0, y_out, 0, 4, 0); // y_out[m] = Wy · h_next[m], for each of B rows
+  for (let m = 0; m < B; m++) {
+    for (let i_1 = 0; i_1 < 4; i_1++) y_out[m * 4 + i_1] += by[i_1];
+  }
   for (let b_1 = 0; b_1 < B; b_1++) {
     for (let i = 0; i < 16; i++) h_seq[b_1 * 16 + i] = h_next[b_1 * 16 + i];
   }

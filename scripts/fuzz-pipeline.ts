@@ -182,7 +182,10 @@ async function compareCell(c: Case, plain: Build, opt: Build, plain32?: Build, o
   if (plain32 && opt32) {
     const a32 = c.stage("run f32 no-opt", () => runCell(plain32.cell, data));
     const b32 = c.stage("run f32 opt", () => runCell(opt32.cell, data));
-    c.compare("f32 opt vs no-opt", b32, a32, (label) => (isForward(label) ? "bits" : 1e-5));
+    // Float32 builds agree to 1e-5, not bit for bit: the optimized kernel stores values hoisted
+    // out of the recurrence in float32, where the unoptimized one keeps them in a float64 local
+    // (tests/exact-optimized-f32.test.ts). Float64 forwards agree bit for bit (OPT).
+    c.compare("f32 opt vs no-opt", b32, a32, () => 1e-5);
     if (a && allFinite(a)) c.compare("f32 vs f64 (no-opt)", a32, a, F32);
   }
   if (c.plan.format) await formatted(c, opt, data, b);

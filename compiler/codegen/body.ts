@@ -42,6 +42,9 @@ interface Term {
   readonly mode: Mode;
   /** Whether it is its sink request's only term. */
   readonly only: boolean;
+  /** Its sink request, and its place among that request's terms (the order they are added in). */
+  readonly request: number;
+  readonly index: number;
 }
 
 export type Rows = "one" | "B" | "TB";
@@ -139,11 +142,15 @@ export class StepBody {
     const prologue: string[] = [];
     const body: string[] = [];
     const writes = new SinkWrites(terms);
-    // A term is written where its value is ready: copies of values already available first, then
-    // each computed node's own terms right after it, both in the order `splitSums` gave them — so
-    // a sink's initialising term ("=") comes before every term that adds to it ("+=").
+    // Each sink's terms are written in the order the IR adds them — the first stores, the rest
+    // add — so a sink holds exactly the sum the IR computes, bit for bit, whatever else was
+    // optimized. A term is written once its value is ready and every term before it is written.
+    const byRequest: Term[][] = this.requests.map(() => []);
+    for (const t of terms) byRequest[t.request]!.push(t);
     const termsOf = new Map<NodeId, Term[]>();
     for (const t of terms) termsOf.set(t.node, [...(termsOf.get(t.node) ?? []), t]);
+    const ready = new Set<NodeId>(this.provided.keys());
+    const next = byRequest.map(() => 0);
     // Per-row element loops of one size that follow each other become one loop: each element's
     // statements read only that element (or a row's scalar computed before the loop), so they
     // can run in one pass — the gates of a step in one loop, as one would write them by hand.
@@ -157,17 +164,33 @@ export class StepBody {
       if (group && group.size !== item.size) flush();
       (group ??= { size: item.size, statements: [] }).statements.push(item.statement);
     };
-    const emitCopy = (t: Term) => (writes.record(t), emitItem(this.copy(t.node, t.slot, t.mode, places)));
-    for (const t of terms) if (!direct.has(t) && this.provided.has(t.node)) emitCopy(t);
+    /** Writes the request's next terms while their values are ready (a direct term writes itself). */
+    const advance = (request: number) => {
+      const queue = byRequest[request]!;
+      for (let t = queue[next[request]!]; t && ready.has(t.node) && !direct.has(t); t = queue[next[request]!]) {
+        writes.record(t);
+        emitItem(this.copy(t.node, t.slot, t.mode, places));
+        next[request]!++;
+      }
+    };
+    byRequest.forEach((_, r) => advance(r));
     for (const id of needed) {
       if (this.provided.has(id)) continue;
       const place = places.get(id)!;
       const computed = place.kind === "scalar" || (place.kind === "array" && !place.view);
       if (computed && !this.varying.has(id)) prologue.push(...this.compute(id, place, places));
       else if (computed) emitItem(this.elementStatement(id, place, places) ?? this.compute(id, place, places));
-      for (const t of termsOf.get(id) ?? []) if (direct.has(t)) writes.record(t);
-      for (const t of termsOf.get(id) ?? []) if (!direct.has(t)) emitCopy(t);
+      ready.add(id);
+      for (const t of termsOf.get(id) ?? []) {
+        if (direct.has(t)) {
+          if (next[t.request] !== t.index) throw new Error("internal error: a term computed into its sink before the terms it follows");
+          writes.record(t);
+          next[t.request]!++;
+        }
+        advance(t.request);
+      }
     }
+    if (next.some((n, r) => n !== byRequest[r]!.length)) throw new Error("internal error: a sink's terms were not all written");
     flush();
     return { prologue, body };
   }
@@ -209,13 +232,17 @@ export class StepBody {
     return { size, statement };
   }
 
-  /** Each sink's root, split into its terms where it is a sum used nowhere else. */
+  /**
+   * Each sink's root, split into its terms where it is a sum used nowhere else: along the sum's
+   * left spine only, so that adding the terms one by one, in order, is the IR's own arithmetic
+   * (`(a + b) + c` is a, b, c; in `a + (b + c)` the inner sum is one term).
+   */
   private splitSums(): Term[] {
     const { uses } = this.analyze(this.requests.map((r) => r.root));
     const rootCount = new Map<NodeId, number>();
     for (const r of this.requests) rootCount.set(r.root, (rootCount.get(r.root) ?? 0) + 1);
     const terms: Term[] = [];
-    for (const req of this.requests) {
+    this.requests.forEach((req, request) => {
       const parts: NodeId[] = [];
       const split = (id: NodeId, top: boolean) => {
         const n = this.graph.node(id);
@@ -223,15 +250,14 @@ export class StepBody {
         const splittable = n.op === "add" && !this.provided.has(id) && other === (top ? 0 : 1) &&
           (top ? rootCount.get(id) === 1 : !rootCount.has(id)) &&
           n.args.every((a) => sizeOf(this.graph.shape(a)) === sizeOf(n.shape));
-        if (splittable) n.args.forEach((a) => split(a, false));
-        else parts.push(id);
+        if (!splittable) return void parts.push(id);
+        split(n.args[0]!, false);
+        parts.push(n.args[1]!);
       };
       split(req.root, true);
-      // Terms are written in this order (values already available first), the first one stored.
-      const order = (id: NodeId) => (this.provided.has(id) ? -1 : id);
-      parts.sort((a, b) => order(a) - order(b));
-      parts.forEach((node, k) => terms.push({ node, slot: req.slot, mode: k === 0 ? req.mode : "+=", only: parts.length === 1 }));
-    }
+      parts.forEach((node, index) =>
+        terms.push({ node, slot: req.slot, mode: index === 0 ? req.mode : "+=", only: parts.length === 1, request, index }));
+    });
     return terms;
   }
 
@@ -266,11 +292,15 @@ export class StepBody {
       const termsHere = terms.filter((t) => t.node === id);
       const otherUses = (uses.get(id) ?? 0) - 2 * termsHere.length;
       // Computed straight into a sink when nothing else reads it, or when the sink holds exactly
-      // it (an accumulating sink holds more than the node, so nothing may read it back from there).
+      // it (an accumulating sink holds more than the node, so nothing may read it back from there),
+      // and the terms it follows in its sink are all written by then (available, or computed earlier).
+      const writtenBefore = (t: Term) =>
+        terms.every((u) => u.request !== t.request || u.index >= t.index || this.provided.has(u.node) || u.node < t.node);
       const into = termsHere.find(
         (t) =>
           varying === (t.slot.rowBase !== null || t.mode === "+=") &&
-          ((otherUses === 0 && termsHere.length === 1) || (t.mode === "=" && t.only)),
+          ((otherUses === 0 && termsHere.length === 1) || (t.mode === "=" && t.only)) &&
+          writtenBefore(t),
       );
       if (into) {
         places.set(id, { kind: "array", slot: into.slot, mode: into.mode });

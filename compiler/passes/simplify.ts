@@ -116,21 +116,29 @@ export interface SimplifyStats {
   readonly stopped: "fixed point" | "round limit";
 }
 
-/** Simplifies to a fixed point; `layout: false` leaves transposes where they are (no layout rules). */
+/**
+ * Simplifies to a fixed point; `layout: false` leaves transposes where they are (no layout rules).
+ * Layout rules apply in the backward only (nodes that depend on a gradient seed): there sums are
+ * reassociated anyway, while the forward keeps every bit of the unoptimized build.
+ */
 export function simplify(ir: CellIR, { maxRounds = 10, layout = true } = {}): { ir: CellIR; stats: SimplifyStats } {
-  const rules = layout ? WITH_LAYOUT : VALUE_ONLY;
   const rewrites: Record<string, number> = {};
   let current = ir;
   for (let round = 1; round <= maxRounds; round++) {
     let changed = 0;
+    const backward = new Set<NodeId>();
     current = rebuild(current, (node, args, g) => {
+      const inBackward = node.op === "seed" || args.some((a) => backward.has(a));
+      const rules = layout && inBackward ? WITH_LAYOUT : VALUE_ONLY;
       let id = g.apply(node.op, args, node.attrs);
+      if (inBackward) backward.add(id);
       for (let guard = 0; guard < 100; guard++) {
         const next = rewriteOnce(id, g, rules, rewrites);
         if (next === null) break;
         id = next;
         changed++;
       }
+      if (inBackward) backward.add(id);
       return id;
     });
     if (changed === 0) return { ir: current, stats: { rounds: round, rewrites, stopped: "fixed point" } };
