@@ -13,6 +13,7 @@ import type { CellIR } from "./ir/cell.js";
 import { lowerCell } from "./lower.js";
 import { parseFile } from "./parser.js";
 import { optimize } from "./passes/index.js";
+import type { Layout } from "./passes/simplify.js";
 import { Source } from "./source.js";
 
 export interface CompileOptions {
@@ -30,6 +31,8 @@ export interface CompileOptions {
    * engine has it, plain loops elsewhere) or as tiled loops in the emitted module ("inline").
    */
   readonly products?: "runtime" | "inline";
+  /** Where transposes are folded into products (default "backward": the forward keeps every bit). */
+  readonly layout?: Layout;
   /** Called with the IR after each stage and pass (for `--dump-ir`). */
   readonly onPass?: (label: string, ir: CellIR) => void;
   /** Called with the rendered warnings of a source without errors (with errors, they are in the `CompileError`). */
@@ -73,7 +76,7 @@ export function compileSource(text: string, options: CompileOptions = {}): Compi
     // in the runtime that is one block copy per param and pays for itself (fewer, larger calls);
     // with products inline it does not, so `step` is then built from the IR without stacking.
     const inline = options.products === "inline";
-    const stepIR = on && inline ? optimize(base, { optimize: true, stack: false }) : ir;
+    const stepIR = on && inline ? optimize(base, { optimize: true, stack: false, layout: options.layout }) : ir;
     const code = emitModule(ir, planKernels(ir, on), {
       dtype: options.dtype ?? "f32",
       runtime: options.runtime ?? "rnnc/runtime",

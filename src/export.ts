@@ -21,7 +21,7 @@ export interface ExportOptions {
 
 /** The ONNX model of one cell of `source`. */
 export function exportCell(source: string, path: string, options: ExportOptions = {}): { ir: CellIR; bytes: Uint8Array } {
-  const cells = lowerSource(source, { path, sizes: options.sizes ?? {} });
+  const cells = lowerSource(source, { path, sizes: options.sizes ?? {}, layout: "all" });
   for (const name of Object.keys(options.sizes ?? {}))
     if (!cells.some((c) => c.sizes.has(name))) throw new UsageError(`--size: no cell declares a size named '${name}'`);
   const ir = chooseCell(cells, options.cell, path);

@@ -24,6 +24,7 @@ const OPTIONS: Readonly<Record<keyof InProcessOptions, { readonly allowed: strin
   optimize: { allowed: "true or false", ok: (v) => typeof v === "boolean" },
   onPass: { allowed: "a function", ok: (v) => typeof v === "function" },
   onWarnings: { allowed: "a function", ok: (v) => typeof v === "function" },
+  layout: { allowed: '"backward", "all" or "none"', ok: (v) => v === "backward" || v === "all" || v === "none" },
 };
 
 const show = (v: unknown): string =>

@@ -2,7 +2,7 @@
 import type { CellIR } from "../ir/cell.js";
 import { cse } from "./cse.js";
 import { dce } from "./dce.js";
-import { simplify } from "./simplify.js";
+import { simplify, type Layout } from "./simplify.js";
 import { stack } from "./stack.js";
 
 export interface PassOptions {
@@ -12,17 +12,19 @@ export interface PassOptions {
   /** Stack matrix products that share an operand (default true). */
   readonly stack?: boolean;
   /**
-   * Fold transposes into the products that read them (default true). Like stacking, this hands a
-   * sum to another product kernel, which may add its terms in another order; with both off, the
-   * passes change no bit of any result (every value rewrite is exact in IEEE 754).
+   * Where transposes are folded into the products that read them: "backward" (the default), "all",
+   * or "none". Like stacking, this hands a sum to another product kernel, which may add its terms
+   * in another order, so by default the forward keeps its transposes and every bit; with stacking
+   * and layout both off, the passes change no bit of any result (every value rewrite is exact in
+   * IEEE 754). An exported model, which no unoptimized build is compared with, folds them all.
    */
-  readonly layout?: boolean;
+  readonly layout?: Layout;
 }
 
 export function optimize(ir: CellIR, options: PassOptions = {}): CellIR {
   const seen = (label: string, next: CellIR) => (options.onPass?.(label, next), next);
   if (options.optimize === false) return seen("dce", dce(ir));
-  let out = seen("simplify", simplify(ir, { layout: options.layout !== false }).ir);
+  let out = seen("simplify", simplify(ir, { layout: options.layout ?? "backward" }).ir);
   if (options.stack !== false) out = seen("stack", stack(out));
   out = seen("cse", cse(out));
   return seen("dce", dce(out));

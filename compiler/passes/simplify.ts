@@ -116,12 +116,14 @@ export interface SimplifyStats {
   readonly stopped: "fixed point" | "round limit";
 }
 
+/** Where layout rules apply: nowhere, in the backward only (nodes that depend on a gradient seed), everywhere. */
+export type Layout = "none" | "backward" | "all";
+
 /**
- * Simplifies to a fixed point; `layout: false` leaves transposes where they are (no layout rules).
- * Layout rules apply in the backward only (nodes that depend on a gradient seed): there sums are
- * reassociated anyway, while the forward keeps every bit of the unoptimized build.
+ * Simplifies to a fixed point. Layout rules apply by default in the backward only, where sums are
+ * reassociated anyway, so that the forward keeps every bit of the unoptimized build.
  */
-export function simplify(ir: CellIR, { maxRounds = 10, layout = true } = {}): { ir: CellIR; stats: SimplifyStats } {
+export function simplify(ir: CellIR, { maxRounds = 10, layout = "backward" as Layout } = {}): { ir: CellIR; stats: SimplifyStats } {
   const rewrites: Record<string, number> = {};
   let current = ir;
   for (let round = 1; round <= maxRounds; round++) {
@@ -129,7 +131,7 @@ export function simplify(ir: CellIR, { maxRounds = 10, layout = true } = {}): { 
     const backward = new Set<NodeId>();
     current = rebuild(current, (node, args, g) => {
       const inBackward = node.op === "seed" || args.some((a) => backward.has(a));
-      const rules = layout && inBackward ? WITH_LAYOUT : VALUE_ONLY;
+      const rules = layout === "all" || (layout === "backward" && inBackward) ? WITH_LAYOUT : VALUE_ONLY;
       let id = g.apply(node.op, args, node.attrs);
       if (inBackward) backward.add(id);
       for (let guard = 0; guard < 100; guard++) {

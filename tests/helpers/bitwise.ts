@@ -33,7 +33,7 @@ export function build(source: string, how: Build, dtype: DType, products: Produc
     const [compiled] = compileSource(source, { dtype, products, sizes, optimize: how === "on", path: "random.cell" });
     return load(compiled!.code);
   }
-  const ir = optimize(differentiate(lowerCell(checkSource(source, { sizes })[0]!)), { stack: false, layout: false });
+  const ir = optimize(differentiate(lowerCell(checkSource(source, { sizes })[0]!)), { stack: false, layout: "none" });
   return load(emitModule(ir, planKernels(ir, false), { dtype, products, runtime: "rnnc/runtime", sourcePath: "random.cell" }));
 }
 
