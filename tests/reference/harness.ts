@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { expect } from "vitest";
 import { main } from "../../src/cli.js";
 
 export interface Run {
@@ -20,6 +21,16 @@ export async function rnnc(...argv: string[]): Promise<Run> {
   const nl = (t: string) => (t.endsWith("\n") ? t : `${t}\n`);
   const code = await main(argv, { out: (t) => (out += nl(t)), err: (t) => (err += nl(t)) });
   return { code, out, err };
+}
+
+/** `rnnc ...argv` in-process, asserting that no stack trace and no "internal error" reaches the user. */
+export async function rnncClean(...argv: string[]): Promise<Run> {
+  const run = await rnnc(...argv);
+  for (const text of [run.out, run.err]) {
+    expect(text, `rnnc ${argv.join(" ")}`).not.toMatch(STACK_LINE);
+    expect(text, `rnnc ${argv.join(" ")}`).not.toMatch(/internal error/);
+  }
+  return run;
 }
 
 /** A fresh directory under the OS temp dir, and its removal. */
