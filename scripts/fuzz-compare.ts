@@ -5,35 +5,19 @@
 import type { CellIR } from "../compiler/ir/cell.js";
 import { sizeOf } from "../compiler/ir/graph.js";
 import { runReference } from "../compiler/ir/interpret.js";
-import { mulberry32 } from "../src/runtime/random.js";
+import { randomData as dataFor, type Data } from "../tests/helpers/data.js";
 import type { Cell, Real, Tensors } from "../src/runtime/types.js";
 
 export const T = 3;
 export const B = 2;
 
-export interface Data {
-  readonly params: Float64Array[];
-  readonly inputs: Float64Array[];
-  readonly initial: Float64Array[];
-  readonly outputGrads: Float64Array[];
-  readonly finalGrads: Float64Array[];
-}
+export type { Data };
 
 /** Every array a run produces, labelled: `outputs.y`, `final.h`, `grads.W0`, `grads.inputs.x`, … */
 export type Run = ReadonlyArray<readonly [label: string, values: ArrayLike<number>]>;
 
-export function randomData(ir: CellIR, seed: number): Data {
-  const random = mulberry32(seed);
-  const fill = (n: number) => Float64Array.from({ length: n }, () => (2 * random() - 1) * 0.5);
-  const n = (d: { shape: readonly number[] }) => sizeOf(d.shape);
-  return {
-    params: ir.params.map((p) => fill(n(p))),
-    inputs: ir.inputs.map((x) => fill(T * B * n(x))),
-    initial: ir.states.map((s) => fill(B * n(s))),
-    outputGrads: ir.outputs.map((o) => fill(T * B * n(o))),
-    finalGrads: ir.states.map((s) => fill(B * n(s))),
-  };
-}
+/** The fuzz's data for a cell: T steps of B sequences, drawn from `seed`. */
+export const randomData = (ir: CellIR, seed: number): Data => dataFor(ir, T, B, seed);
 
 /** Elements one run touches: params, sequences, states; the fuzz skips running cells far beyond toy sizes. */
 export function runElements(ir: CellIR): number {

@@ -2,30 +2,10 @@
 import { expect } from "vitest";
 import type { CellIR } from "../../compiler/ir/cell.js";
 import { runReference } from "../../compiler/ir/interpret.js";
-import { sizeOf } from "../../compiler/ir/graph.js";
-import { mulberry32 } from "../../src/runtime/random.js";
 import type { Cell, Tensors } from "../../src/runtime/types.js";
+import { randomData } from "./data.js";
 
-export interface Data {
-  readonly params: Float64Array[];
-  readonly inputs: Float64Array[];
-  readonly initial: Float64Array[];
-  readonly outputGrads: Float64Array[];
-  readonly finalGrads: Float64Array[];
-}
-
-export function randomData(ir: CellIR, T: number, B: number, seed: number, scale = 0.5): Data {
-  const random = mulberry32(seed);
-  const fill = (n: number) => Float64Array.from({ length: n }, () => (2 * random() - 1) * scale);
-  const n = (d: { shape: readonly number[] }) => sizeOf(d.shape);
-  return {
-    params: ir.params.map((p) => fill(n(p))),
-    inputs: ir.inputs.map((x) => fill(T * B * n(x))),
-    initial: ir.states.map((s) => fill(B * n(s))),
-    outputGrads: ir.outputs.map((o) => fill(T * B * n(o))),
-    finalGrads: ir.states.map((s) => fill(B * n(s))),
-  };
-}
+export { randomData, type Data } from "./data.js";
 
 const named = (specs: readonly { name: string }[], arrays: readonly Float64Array[]): Tensors =>
   Object.fromEntries(specs.map((s, k) => [s.name, arrays[k]!]));
