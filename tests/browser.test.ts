@@ -173,6 +173,41 @@ const launched: { browser: Browser } | { error: string } = await chromium
     (browser) => ({ browser }),
     (e: unknown) => ({ error: e instanceof Error ? e.message.split("\n")[0]! : String(e) }),
   );
+let dir = "";
+let sizes: Record<PageName, number>;
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "rnnc-browser-"));
+  sizes = await bundlePages(dir);
+}, 120_000);
+
+afterAll(() => {
+  if (dir !== "") rmSync(dir, { recursive: true, force: true });
+});
+
+describe("browser bundles", () => {
+  it("bundle the kernel, the training runtime and compile() without Node built-ins", () => {
+    console.info(
+      `browser bundles, minified: kernel ${sizes.kernel} B, kernel + training ${sizes.training} B, with compile() ${sizes.compiled} B`,
+    );
+    // The runtime and a kernel are tens of kilobytes, the training runtime adds about as much.
+    expect(sizes.kernel).toBeLessThan(64 * 1024);
+    expect(sizes.training - sizes.kernel).toBeLessThan(64 * 1024);
+    expect(sizes.compiled).toBeGreaterThan(sizes.training);
+  });
+
+  it("refuse a module that needs Node (rnnc/train/node, which writes files)", async () => {
+    const bundle = build({
+      entryPoints: [new URL("../src/train/node.ts", import.meta.url).pathname],
+      bundle: true,
+      platform: "browser",
+      write: false,
+      logLevel: "silent",
+    });
+    await expect(bundle).rejects.toThrow(/Could not resolve "node:fs"/);
+  });
+});
+
 const inCi = process.env["CI"] !== undefined && process.env["CI"] !== "" && process.env["CI"] !== "false";
 if ("error" in launched && !inCi) {
   console.warn(`tests/browser.test.ts skipped: cannot start Chromium (${CHROMIUM}): ${launched.error}`);
@@ -180,17 +215,13 @@ if ("error" in launched && !inCi) {
 
 // A page with compile() loads 7 MB of JavaScript (the TypeScript compiler): allow it time on a busy machine.
 describe.skipIf("error" in launched && !inCi)("rnnc in headless Chromium", { timeout: 180_000 }, () => {
-  let dir = "";
   let server: Server | undefined;
   let base = "";
-  let sizes: Record<PageName, number>;
   let simdNode: Required<Report>;
   let plainNode: Required<Report>;
 
   beforeAll(async () => {
     if ("error" in launched) throw new Error(`cannot start Chromium (${CHROMIUM}): ${launched.error}`);
-    dir = mkdtempSync(join(tmpdir(), "rnnc-browser-"));
-    sizes = await bundlePages(dir);
     ({ server, url: base } = await serve(dir));
     simdNode = await nodeReport(true);
     plainNode = await nodeReport(false);
@@ -199,7 +230,6 @@ describe.skipIf("error" in launched && !inCi)("rnnc in headless Chromium", { tim
   afterAll(async () => {
     if ("browser" in launched) await launched.browser.close();
     server?.close();
-    if (dir !== "") rmSync(dir, { recursive: true, force: true });
   });
 
   /** Opens a page under a policy; returns its report and what it wrote to the console. */
@@ -225,16 +255,6 @@ describe.skipIf("error" in launched && !inCi)("rnnc in headless Chromium", { tim
       await tab.close();
     }
   }
-
-  it("bundles the kernel, the training runtime and compile() without Node built-ins", () => {
-    console.info(
-      `browser bundles, minified: kernel ${sizes.kernel} B, kernel + training ${sizes.training} B, with compile() ${sizes.compiled} B`,
-    );
-    // The runtime and a kernel are tens of kilobytes, the training runtime adds about as much.
-    expect(sizes.kernel).toBeLessThan(64 * 1024);
-    expect(sizes.training - sizes.kernel).toBeLessThan(64 * 1024);
-    expect(sizes.compiled).toBeGreaterThan(sizes.training);
-  });
 
   it("runs a generated kernel forward and backward with SIMD products, equal to Node bit for bit", async () => {
     const { report } = await open("kernel", "none");
