@@ -186,7 +186,8 @@ export const EXPLANATIONS: Readonly<Record<string, Explanation>> = {
   [W.confusable]: {
     title: "two names that look alike",
     text: "Two names of one cell whose characters look the same (a Latin 'o' and a Greek 'ο') are almost certainly a mistake.",
-    example: rnn("  hο = h\n  h = tanh(Wx·x + Wh·hο + b)"), fix: rnn("  h2 = h\n  h = tanh(Wx·x + Wh·h2 + b)"),
+    example: rnn("  bο = 2 * b\n  h = tanh(Wx·x + Wh·h + bo + bο)", "  size I = 4, H = 8\n  input x[I]\n  state h[H]\n  param Wx[H, I], Wh[H, H], b[H], bo[H]"),
+    fix: rnn("  b2 = 2 * b\n  h = tanh(Wx·x + Wh·h + bo + b2)", "  size I = 4, H = 8\n  input x[I]\n  state h[H]\n  param Wx[H, I], Wh[H, H], b[H], bo[H]"),
   },
   [W.stateNeverAssigned]: {
     title: "a state no equation assigns",

@@ -11,7 +11,7 @@ import { InputError, UsageError, parseCount, parseSizes, readText, sizesRecord }
 import { collisions } from "./collisions.js";
 import { OPT, checkSizeNames, chosenCells, dtype, frontFile, oneFile, onlyCell, someFiles, str, type CommandEntry, type Flags, type FrontFile } from "./commands.js";
 import { DataError } from "./data.js";
-import { evalRequest, evaluate } from "./eval.js";
+import { evalRequest, evaluate, prettyJson } from "./eval.js";
 import { describeNonFinite, gradcheck as checkGradients, type GradcheckResult, type GradRow } from "./gradcheck.js";
 import type { Context } from "./report.js";
 import { MAX_SEED } from "./runtime/random.js";
@@ -155,13 +155,12 @@ function printGradcheck(r: GradcheckResult, ctx: Context): void {
   ctx.out([line(head), ...rows.map(line)].join("\n"));
   const bad = r.rows.filter((row) => !row.ok).length;
   const zero = r.rows.filter((row) => row.ok && row.zero);
-  const matching = r.rows.length - bad - zero.length;
-  const lines = [bad === 0 ? `${matching} of ${r.rows.length} gradients match` : `${bad} of ${r.rows.length} gradients are WRONG`];
-  if (bad === 0 && zero.length === 0) lines[0] = `all ${r.rows.length} gradients match`;
+  const lines = [bad > 0 ? `${bad} of ${r.rows.length} gradients are WRONG`
+    : zero.length > 0 ? `${r.rows.length - zero.length} of ${r.rows.length} gradients match, ${zero.length} are identically zero`
+    : `all ${r.rows.length} gradients match`];
   if (zero.length > 0) {
-    const names = zero.map((row) => `${row.kind} ${row.name}`).join(", ");
-    lines.push(`zero: ${names}: analytic and numeric gradients are both exactly 0 at every element checked, ` +
-      "so the loss does not depend on them (see the warnings above: a state never assigned, a value nothing reads)");
+    lines.push(`zero: ${zero.map((row) => `${row.kind} ${row.name}`).join(", ")}: the analytic and the numeric gradient are both ` +
+      "exactly 0 at every element checked: the loss does not depend on them at all (a state never assigned, a value nothing reads; see the warnings)");
   }
   ctx.out(`${lines.join("\n")}\n`);
 }
@@ -249,7 +248,7 @@ export const evalCommand: CommandEntry = {
       throw e;
     }
     const pretty = flags["pretty"] === true || (flags["compact"] !== true && ctx.outIsTerminal === true);
-    ctx.out(JSON.stringify(result, null, pretty ? 2 : undefined));
+    ctx.out(pretty ? prettyJson(result) : JSON.stringify(result));
     return 0;
   },
 };

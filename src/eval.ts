@@ -79,6 +79,21 @@ export function evaluate(cell: Cell, data: unknown, request: EvalRequest = {}): 
   return result;
 }
 
+/**
+ * JSON indented for a person: objects one key a line, and each innermost list of numbers on one
+ * line (a vector reads as a row, a matrix as its rows).
+ */
+export function prettyJson(value: unknown, indent = ""): string {
+  if (Array.isArray(value) && value.every((v) => typeof v === "number" || v === null)) return `[${value.map((v) => JSON.stringify(v)).join(", ")}]`;
+  const inner = `${indent}  `;
+  if (Array.isArray(value)) return value.length === 0 ? "[]" : `[\n${value.map((v) => inner + prettyJson(v, inner)).join(",\n")}\n${indent}]`;
+  if (typeof value === "object" && value !== null) {
+    const entries = Object.entries(value);
+    return entries.length === 0 ? "{}" : `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${prettyJson(v, inner)}`).join(",\n")}\n${indent}}`;
+  }
+  return JSON.stringify(value);
+}
+
 /** The given tensors, and the drawn ones for the names not given. */
 function withDrawn(given: Tensors, drawn: Tensors | undefined): Tensors {
   return drawn ? { ...drawn, ...given } : given;

@@ -95,9 +95,9 @@ function translate(e: unknown, options: OptionDefs): unknown {
     return new UsageError(`unknown option '${flag}'${near ? `; did you mean '--${near}'?` : ""}`);
   }
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
-    const name = flag.replace(/^-+/, "").replace(/=.*$/, "");
-    const def = options[name] ?? options[shortName(options, name) ?? ""];
-    const long = def ? `--${Object.entries(options).find(([, o]) => o === def)![0]}` : flag;
+    const name = /--([\w-]+)/.exec(message)?.[1] ?? "";
+    const def = options[name];
+    const long = def ? `--${name}` : flag;
     return new UsageError(def?.type === "boolean" ? `${long} takes no value` : `${long} needs a value${def?.value ? `: ${long} ${def.value}` : ""}`);
   }
   return new UsageError(message);
