@@ -3,8 +3,11 @@ import { renderDiagnostics } from "../compiler/diagnostics.js";
 import { EXPLANATIONS } from "../compiler/explain.js";
 import { nearest } from "../compiler/messages.js";
 import { UsageError } from "./args.js";
-import { oneFile, type CommandEntry } from "./commands.js";
-import { checkText } from "./front.js";
+import { explainBackward, type EquationFormat } from "../compiler/equations.js";
+import { optimize } from "../compiler/passes/index.js";
+import { OPT, chosenCells, onlyCell, oneFile, str, type CommandEntry, type Flags } from "./commands.js";
+import { checkText, differentiated } from "./front.js";
+import type { Context } from "./report.js";
 
 const indent = (text: string) => text.trimEnd().split("\n").map((l) => `    ${l}`).join("\n");
 
@@ -24,11 +27,20 @@ export function explainCode(code: string): string {
 
 export const explain: CommandEntry = {
   name: "explain",
-  args: "CODE",
-  summary: "Explain a diagnostic code (E3002, W3002): what it means, an example and its fix",
-  options: {},
-  async run(files, _flags, ctx) {
-    const code = oneFile(files).toUpperCase();
+  args: "CELL.cell|CODE",
+  summary: "Print a cell's derived backward as equations, or explain a diagnostic code (E3002, W3002)",
+  details: "rnnc explain lstm.cell: the forward step and its backward, one line a value, each gradient with the forward\n" +
+    "equation it comes from. rnnc explain E3002: what the code means, an example as rnnc reports it, and its fix.",
+  options: {
+    cell: OPT.cell,
+    size: OPT.size,
+    "after-passes": { type: "boolean", help: "show the step after the optimizing passes (fusion, stacked products)" },
+    format: { type: "string", value: "text|markdown|latex", help: "how the equations are written (default text)" },
+  },
+  async run(files, flags, ctx) {
+    const target = oneFile(files);
+    if (/\.cell$/i.test(target) || !/^[EW]\d{4}$/i.test(target)) return explainCell(target, flags, ctx);
+    const code = target.toUpperCase();
     if (!EXPLANATIONS[code]) {
       const near = nearest(code, Object.keys(EXPLANATIONS));
       throw new UsageError(`no diagnostic code '${files[0]}'${near ? `; did you mean '${near}'?` : ""} (codes look like E3002 or W3002)`);
@@ -37,3 +49,18 @@ export const explain: CommandEntry = {
     return 0;
   },
 };
+
+/** `rnnc explain CELL.cell`: each chosen cell's step and derived backward as equations. */
+async function explainCell(path: string, flags: Flags, ctx: Context): Promise<number> {
+  const format = str(flags, "format") ?? "text";
+  if (format !== "text" && format !== "markdown" && format !== "latex") throw new UsageError(`--format: expected text, markdown or latex, got '${format}'`);
+  const chosen = await chosenCells(path, flags, ctx);
+  if (!chosen) return 1;
+  const texts = chosen.cells.map((cell) => {
+    const ir = differentiated(cell);
+    const names = new Set([...cell.equations.map((e) => e.target), ...cell.outputs.map((o) => o.name)]);
+    return explainBackward(flags["after-passes"] ? optimize(ir) : ir, format as EquationFormat, names);
+  });
+  ctx.out(texts.join("\n\n"));
+  return 0;
+}
