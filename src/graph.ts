@@ -10,7 +10,8 @@ export const graph: CommandEntry = {
   name: "graph",
   args: "FILE.cell",
   summary: "Draw a cell's step as a compute graph, or with --backward its derived gradient graph",
-  details: "A file with several cells needs --cell: a picture is one cell. Exit codes: 0 drawn, 1 an error, 2 usage.",
+  details: "An SVG or Mermaid picture, or a file written with --out, is one cell: a file with several needs --cell\n" +
+    "(DOT on standard output lists them one after another). Exit codes: 0 drawn, 1 an error, 2 usage.",
   options: {
     cell: OPT.cell,
     size: OPT.size,
@@ -25,10 +26,11 @@ export const graph: CommandEntry = {
     if (format !== "dot" && format !== "svg" && format !== "mermaid") throw new UsageError(`--format: expected dot, svg or mermaid, got '${format}'`);
     const chosen = await chosenCells(path, flags, ctx);
     if (!chosen) return 1;
-    const cell = onlyCell(chosen.cells, path, ": a picture is one cell");
-    const text = drawGraph(dce(differentiated(cell)), format === "mermaid" ? "mermaid" : "dot", flags["backward"] === true);
-    const picture = format === "svg" ? await toSvg(text) : text;
     const out = str(flags, "out");
+    // DOT holds several graphs one after another; an SVG document or a Mermaid diagram is one picture.
+    const cells = format === "dot" && out === undefined ? chosen.cells : [onlyCell(chosen.cells, path, `: one ${format === "dot" ? "file" : format} picture is one cell`)];
+    const texts = cells.map((cell) => drawGraph(dce(differentiated(cell)), format === "mermaid" ? "mermaid" : "dot", flags["backward"] === true));
+    const picture = format === "svg" ? await toSvg(texts[0]!) : texts.join("\n");
     if (out === undefined) {
       ctx.out(picture);
       return 0;

@@ -235,10 +235,16 @@ describe("rnnc graph: one picture a file", () => {
     expect(readFileSync(out, "utf8")).toMatch(/^digraph "b" \{/);
   });
 
-  it("a file with two cells needs --cell (exit 2)", async () => {
-    const r = await rnnc("graph", temp("two-cells.cell", TWO_CELLS), "--format", "mermaid");
+  it("a file with two cells needs --cell for SVG, Mermaid or --out (exit 2); DOT on stdout lists both", async () => {
+    const path = temp("two-cells.cell", TWO_CELLS);
+    const r = await rnnc("graph", path, "--format", "mermaid");
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/has 2 cells \(a, b\): a picture is one cell; choose one with --cell/);
+    expect(r.err).toMatch(/has 2 cells \(a, b\): one mermaid picture is one cell; choose one with --cell/);
+    expect((await rnnc("graph", path, "--format", "svg")).code).toBe(2);
+    expect((await rnnc("graph", path, "--out", join(dir, "both.dot"))).code).toBe(2);
+    const dot = await rnnc("graph", path);
+    expect(dot.code).toBe(0);
+    expect(dot.out.match(/^digraph "[ab]" \{/gm)).toEqual(['digraph "a" {', 'digraph "b" {']);
   });
 
   it("--out into a missing directory is exit 1 naming the path", async () => {
