@@ -3,7 +3,7 @@
  * The back end (code generation, formatting, loading) is imported when one of them runs.
  */
 import { watch } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import type { CheckedCell } from "../compiler/ast.js";
 import type { CompileOptions, CompiledCell } from "../compiler/index.js";
 import type { CellIR } from "../compiler/ir/cell.js";
@@ -84,17 +84,21 @@ async function buildWatching(files: readonly string[], flags: Flags, ctx: Contex
     ctx.report.errors = ctx.report.warnings = 0;
   };
   await run();
-  return new Promise<number>((resolve) => {
+  return new Promise<number>((done) => {
     let timer: NodeJS.Timeout | undefined;
     let running = Promise.resolve();
-    const watchers = files.map((path) => watch(path, () => {
+    // Directories are watched, not the files: an editor that saves by writing a new file and
+    // renaming it over the old one would otherwise end the watch after the first save.
+    const targets = new Set(files.map((f) => resolve(f)));
+    const watchers = [...new Set([...targets].map((f) => dirname(f)))].map((dir) => watch(dir, (_event, name) => {
+      if (name !== null && !targets.has(join(dir, name.toString()))) return;
       clearTimeout(timer);
       timer = setTimeout(() => void (running = running.then(run)), SETTLE_MS);
     }));
     const stop = () => {
       watchers.forEach((w) => w.close());
       clearTimeout(timer);
-      resolve(0);
+      done(0);
     };
     process.once("SIGINT", stop);
     process.once("SIGTERM", stop);
@@ -103,6 +107,7 @@ async function buildWatching(files: readonly string[], flags: Flags, ctx: Contex
 
 export const build: CommandEntry = {
   name: "build",
+  jsonDiagnostics: true,
   args: "FILE.cell...",
   summary: "Compile each cell to a formatted TypeScript module, one file per cell named after the cell",
   details: "A build with an error writes nothing. Exit codes: 0 built, 1 an error (or a warning with --deny-warnings), 2 usage.",

@@ -20,6 +20,8 @@ export interface Command {
 
 /** A command of the CLI: its definition (help included) and its job. */
 export interface CommandEntry extends CommandSpec {
+  /** Whether `--json` turns the command's diagnostics into one JSON document (check, build). */
+  readonly jsonDiagnostics?: boolean;
   run(files: string[], flags: Flags, ctx: Context): Promise<number>;
 }
 
@@ -106,6 +108,7 @@ export function onlyCell<T extends { readonly name: string }>(cells: readonly T[
 
 const check: CommandEntry = {
   name: "check",
+  jsonDiagnostics: true,
   args: "FILE.cell...",
   summary: "Parse and shape-check cells, and print their errors and warnings",
   details: "Exit codes: 0 no error, 1 an error (or a warning with --deny-warnings), 2 usage.",

@@ -7,7 +7,7 @@
  * `npm run build`) where a process matters.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -292,7 +292,9 @@ describe("rnnc build --watch", () => {
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     await waitFor(1);
     expect(readFileSync(join(out, "w.ts"), "utf8")).toContain("tanh");
-    writeFileSync(path, "cell w {\n  state h[3]\n  h = relu(h)\n}\n");
+    // Saved as many editors save: a new file renamed over the old one.
+    writeFileSync(`${path}.tmp`, "cell w {\n  state h[3]\n  h = relu(h)\n}\n");
+    renameSync(`${path}.tmp`, path);
     await waitFor(2);
     writeFileSync(path, "cell w {\n  state h[3]\n  h = relu(q)\n}\n");
     await waitFor(3);
