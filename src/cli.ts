@@ -98,7 +98,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       io.out(commandHelp(command));
       return 0;
     }
-    ctx = { ...io, out: io.out, err: io.err, report: new Reporter(io, flags["json"] === true && command.jsonDiagnostics === true) };
+    ctx = { ...io, report: new Reporter(io, flags["json"] === true && command.jsonDiagnostics === true) };
     let code = await command.run(files, flags, ctx);
     const { report } = ctx;
     if (code === 0 && flags["deny-warnings"] && report.warnings > 0) code = 1;
