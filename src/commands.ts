@@ -1,6 +1,7 @@
 /** The `rnnc` subcommands: each parses its flags, runs one job, and returns an exit code. */
 import { join } from "node:path";
-import { CompileError, compileSource, formatModule, type CompiledCell, type CompileOptions } from "../compiler/index.js";
+import { buildModule } from "../compiler/build.js";
+import { CompileError, compileSource, type CompiledCell, type CompileOptions } from "../compiler/index.js";
 import { dumpIR } from "../compiler/ir/dump.js";
 import { drawGraph } from "../compiler/ir/draw.js";
 import { InputError, UsageError, parseCount, parseSizes, readSource, readText, sizesRecord, type Io } from "./args.js";
@@ -10,7 +11,7 @@ import { MAX_SEED } from "./runtime/random.js";
 import { evaluate } from "./eval.js";
 import { exportCommand } from "./export.js";
 import { describeNonFinite, gradcheck, type GradcheckResult } from "./gradcheck.js";
-import { load } from "./load.js";
+import { instantiate } from "./instantiate.js";
 import { writeModules } from "./write.js";
 
 type Flags = Record<string, string | boolean | undefined>;
@@ -129,7 +130,7 @@ const build: Command = {
       io.err(`${clashes.join("\n\n")}\n`);
       return 1;
     }
-    const texts = await Promise.all(modules.map((m) => formatModule(m.cell.code)));
+    const texts = await Promise.all(modules.map((m) => buildModule(m.cell)));
     await writeModules(out, modules.map((m, k) => ({ path: m.path, text: texts[k]! })));
     for (const m of modules) io.out(`wrote ${m.path}`);
     return 0;
@@ -186,7 +187,7 @@ const gradcheckCommand: Command = {
     };
     const results: GradcheckResult[] = [];
     for (const path of files)
-      for (const c of await chosenCells(path, flags, { dtype: "f64" }, io)) results.push(gradcheck(c.ir, load(c.code), options));
+      for (const c of await chosenCells(path, flags, { dtype: "f64" }, io)) results.push(gradcheck(c.ir, instantiate(c), options));
     if (flags["json"]) {
       io.out(JSON.stringify(results, null, 2));
       for (const r of results) if (r.nonFinite) io.err(`rnnc: error: gradcheck ${r.cell}: the forward pass is not finite: ${describeNonFinite(r.nonFinite)}`);
@@ -211,7 +212,7 @@ const evalCommand: Command = {
       throw new InputError(`${dataPath}: malformed JSON: ${(e as Error).message}`);
     }
     try {
-      io.out(JSON.stringify(evaluate(load(cells[0]!.code), data)));
+      io.out(JSON.stringify(evaluate(instantiate(cells[0]!), data)));
     } catch (e) {
       if (e instanceof DataError)
         throw new InputError(`${dataPath}: ${e.message}`);

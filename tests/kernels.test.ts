@@ -14,7 +14,7 @@ import { useSimd } from "../src/runtime/products.js";
 /** Lowers, differentiates and emits a checked cell without the front end or the passes. */
 function build(cell: CheckedCell) {
   const ir = differentiate(lowerCell(cell));
-  return { ir, cell: load(emitModule(ir, planKernels(ir, true), { dtype: "f64", runtime: "rnnc/runtime", sourcePath: "t.cell" })) };
+  return { ir, cell: load(emitModule(ir, planKernels(ir, true), { dtype: "f64", runtime: "rnnc/runtime", sourcePath: "t.cell", sourceText: "" })) };
 }
 
 describe("kernels", () => {

@@ -5,23 +5,15 @@
  */
 import { DataError } from "./errors.js";
 import { checkElements } from "./limits.js";
-import { createArena, type Arena, type Products } from "./products.js";
+import type { CellSpec, Kernels, Products, Real, TensorSpec } from "./abi.js";
+import { createArena, type Arena } from "./products.js";
 import { checkSeed, mulberry32 } from "./random.js";
-import type {
-  BackwardResult, BackwardSeeds, Cell, CellSpec, ForwardOptions, Real, StepState, TensorSpec, Tensors, Trace,
-} from "./types.js";
+import type { BackwardResult, BackwardSeeds, Cell, ForwardOptions, StepState, Tensors, Trace, TypesOf } from "./types.js";
 import { nearest } from "../../compiler/messages.js";
 
 export { DataError };
 
-export interface Kernels {
-  forward(T: number, B: number, P: readonly Real[], X: readonly Real[], S: readonly Real[], Y: readonly Real[],
-    R: readonly Real[], M: Uint8Array | undefined, WS: readonly Real[], mm: Products): void;
-  backward(T: number, B: number, P: readonly Real[], X: readonly Real[], S: readonly Real[], Y: readonly Real[],
-    R: readonly Real[], M: Uint8Array | undefined, GY: readonly Real[], GS: readonly Real[], GP: readonly Real[],
-    GX: readonly Real[], WS: readonly Real[], mm: Products): void;
-  step(B: number, P: readonly Real[], X: readonly Real[], S: readonly Real[], Y: readonly Real[], WS: readonly Real[], mm: Products): void;
-}
+export type { Kernels };
 
 /** What `forward` recorded for `backward`, out of the caller's reach (T and B included). */
 interface Recorded {
@@ -133,6 +125,11 @@ const FORWARD_OPTIONS = ["T", "B", "initial", "mask"] as const;
 const SEEDS = ["outputs", "final"] as const;
 const STEP_STATE = ["B", "states", "outputs"] as const;
 
+/**
+ * The `Cell` of compiled kernels. An emitted module passes its spec as a literal, so the cell's
+ * type knows its names and dtype (`TypesOf`); any other spec gives the general `Cell`.
+ */
+export function defineCell<const S extends CellSpec>(spec: S, kernels: Kernels): Cell<TypesOf<S>>;
 export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
   const Arr = spec.dtype === "f32" ? Float32Array : Float64Array;
   const alloc = (n: number): Real => new Arr(n);
