@@ -95,16 +95,11 @@ export function wasmProductParams(name: ProductName): string[] {
   return p.args.filter((a) => a.role !== "offset" && (a.role !== "acc" || p.wasmAcc)).map((a) => a.name);
 }
 
-/** A call of product `name` in emitted code: `mm.nt(rows, N, …)` with the arguments given by name. */
-export function productCall(name: ProductName, args: Readonly<Record<string, string | number>>): string {
-  const list = PRODUCTS[name].args.map((a) => {
-    const v = args[a.name];
-    if (v === undefined) throw new Error(`internal error: product ${name} needs argument '${a.name}'`);
-    return String(v);
-  });
-  const extra = Object.keys(args).filter((k) => !PRODUCTS[name].args.some((a) => a.name === k));
-  if (extra.length > 0) throw new Error(`internal error: product ${name} has no argument '${extra[0]}'`);
-  return `${KERNEL_PARAMETER.products}.${name}(${list.join(", ")})`;
+/** A call of product `name` in emitted code, `mm.nt(rows, N, …)`: exactly its arguments, in order. */
+export function productCall(name: ProductName, args: readonly (string | number)[]): string {
+  const expected = PRODUCTS[name].args;
+  if (args.length !== expected.length) throw new Error(`internal error: product ${name} takes ${expected.length} arguments (${expected.map((a) => a.name).join(", ")}), not ${args.length}`);
+  return `${KERNEL_PARAMETER.products}.${name}(${args.join(", ")})`;
 }
 
 // ---------------------------------------------------------------------------------------------
