@@ -1,6 +1,5 @@
 /** The `rnnc` subcommands: each parses its flags, runs one job, and returns an exit code. */
 import { join } from "node:path";
-import { buildModule } from "../compiler/build.js";
 import { CompileError, compileSource, type CompiledCell, type CompileOptions } from "../compiler/index.js";
 import { dumpIR } from "../compiler/ir/dump.js";
 import { drawGraph } from "../compiler/ir/draw.js";
@@ -130,6 +129,8 @@ const build: Command = {
       io.err(`${clashes.join("\n\n")}\n`);
       return 1;
     }
+    // ts-morph and prettier load only here: no other command needs them.
+    const { buildModule } = await import("../compiler/build.js");
     const texts = await Promise.all(modules.map((m) => buildModule(m.cell)));
     await writeModules(out, modules.map((m, k) => ({ path: m.path, text: texts[k]! })));
     for (const m of modules) io.out(`wrote ${m.path}`);
