@@ -173,6 +173,21 @@ export const importedValues = (m: CellModule): string[] => [...RUNTIME_IMPORTS.v
 export const cellInitializer = () => `defineCell({ ...spec, sizes }, { ${KERNELS.join(", ")} })`;
 
 /**
+ * Lines of a kernel indented two spaces per open brace (only leading whitespace changes, so the
+ * code means what it meant; a brace inside a comment at worst misindents a line).
+ */
+function indented(lines: readonly string[], depth: number): string[] {
+  return lines.flatMap((text) => text.split("\n")).map((line) => {
+    const code = line.trim();
+    const opens = (code.replace(/\/\/.*$/, "").match(/\{/g) ?? []).length;
+    const closes = (code.replace(/\/\/.*$/, "").match(/\}/g) ?? []).length;
+    const at = code.startsWith("}") ? depth - 1 : depth;
+    depth = Math.max(0, depth + opens - closes);
+    return code === "" ? "" : "  ".repeat(Math.max(0, at)) + code;
+  });
+}
+
+/**
  * The module as JavaScript: an ES module importing the runtime (`"module"`), or the body of a
  * function that receives the runtime as `runtime` and returns the cell (`"function"`, what
  * `compile()` runs).
@@ -192,7 +207,7 @@ export function renderJavaScript(m: CellModule, form: "module" | "function"): st
     `${exported}const ${spec} = ${valueLiteral(m.spec)};`,
   ];
   for (const k of m.kernels) {
-    lines.push("", `/** ${k.doc} */`, `function ${k.name}(${k.parameters.join(", ")}) {`, ...workspaceBindings(k, false), k.body, "}");
+    lines.push("", `/** ${k.doc} */`, `function ${k.name}(${k.parameters.join(", ")}) {`, ...indented([...workspaceBindings(k, false), k.body], 1), "}");
   }
   lines.push("", `${exported}const ${cell} = ${cellInitializer()};`, asModule ? `export default ${cell};` : `return ${cell};`, "");
   return lines.join("\n");
