@@ -89,7 +89,9 @@ export function compileSource(text: string, options: CompileOptions = {}): Compi
       sourceText: text,
       products: options.products ?? "runtime",
     }, { ir: stepIR, plan: planKernels(stepIR, on) });
-    return { name: ir.name, ir, module, code: renderJavaScript(module, "module") };
+    let code: string | undefined;
+    // The text is written when first asked for: `compile()` runs the module without it.
+    return { name: ir.name, ir, module, get code() { return (code ??= renderJavaScript(module, "module")); } };
   });
 }
 

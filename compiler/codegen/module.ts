@@ -177,14 +177,23 @@ export const cellInitializer = () => `defineCell({ ...spec, sizes }, { ${KERNELS
  * code means what it meant; a brace inside a comment at worst misindents a line).
  */
 function indented(lines: readonly string[], depth: number): string[] {
-  return lines.flatMap((text) => text.split("\n")).map((line) => {
-    const code = line.trim();
-    const opens = (code.replace(/\/\/.*$/, "").match(/\{/g) ?? []).length;
-    const closes = (code.replace(/\/\/.*$/, "").match(/\}/g) ?? []).length;
-    const at = code.startsWith("}") ? depth - 1 : depth;
-    depth = Math.max(0, depth + opens - closes);
-    return code === "" ? "" : "  ".repeat(Math.max(0, at)) + code;
-  });
+  const out: string[] = [];
+  for (const text of lines) {
+    for (const line of text.split("\n")) {
+      const code = line.trim();
+      let balance = 0;
+      for (let k = 0; k < code.length; k++) {
+        const ch = code.charCodeAt(k);
+        if (ch === 0x2f && code.charCodeAt(k + 1) === 0x2f) break; // a line comment
+        if (ch === 0x7b) balance++;
+        else if (ch === 0x7d) balance--;
+      }
+      const at = code.startsWith("}") ? depth - 1 : depth;
+      depth = Math.max(0, depth + balance);
+      out.push(code === "" ? "" : "  ".repeat(Math.max(0, at)) + code);
+    }
+  }
+  return out;
 }
 
 /**
