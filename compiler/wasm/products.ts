@@ -16,10 +16,10 @@
  * nothing here runs when kernels run.
  */
 
-import { wasmProductParams, type ProductName } from "../../src/runtime/abi.js";
+import { wasmProductParams, type DType, type ProductName } from "../../src/runtime/abi.js";
 
 interface Lanes {
-  readonly t: "f32" | "f64";
+  readonly t: DType;
   readonly v: "f32x4" | "f64x2";
   /** Elements per vector. */
   readonly L: number;

@@ -10,11 +10,12 @@ import { planKernels } from "../../compiler/codegen/plan.js";
 import { lowerCell } from "../../compiler/lower.js";
 import { optimize } from "../../compiler/passes/index.js";
 import { instantiate } from "../../src/instantiate.js";
+import type { ProductsMode } from "../../src/runtime/abi.js";
 import type { Cell, Real } from "../../src/runtime/types.js";
 import { randomData } from "./compare.js";
 import { randomCells, randomCellsWithConstants } from "./random-cell.js";
 
-export type Products = "runtime" | "inline";
+export type Products = ProductsMode;
 
 /**
  * "off": no optimizing pass, no hoisting or deferral. "values": the value-level rewrites only
