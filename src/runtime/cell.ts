@@ -5,7 +5,7 @@
  */
 import { DataError } from "./errors.js";
 import { checkElements } from "./limits.js";
-import type { CellSpec, Kernels, Products, Real, TensorSpec } from "./abi.js";
+import type { CellSpec, Kernels, Products, Real, RowKind, TensorSpec } from "./abi.js";
 import { createArena, type Arena } from "./products.js";
 import { checkSeed, mulberry32 } from "./random.js";
 import type { BackwardResult, BackwardSeeds, Cell, ForwardOptions, StepState, Tensors, Trace, TypesOf } from "./types.js";
@@ -151,8 +151,8 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
       per("the state", spec.states, B, "B");
       per("the output", spec.outputs, B, "B");
     }
-    const rows = { one: 1, B, TB: T * B };
-    const formula = { one: "", B: "B·", TB: "T·B·" };
+    const rows: Record<RowKind, number> = { one: 1, B, TB: T * B };
+    const formula: Record<RowKind, string> = { one: "", B: "B·", TB: "T·B·" };
     spec.workspace.forEach((w, k) => checkElements(`workspace buffer ${k}`, w.size * rows[w.rows], `${formula[w.rows]}${w.size}`, at));
     const s = spec.staging;
     if (s) checkElements("the staging area", s.fixed + B * s.B + T * B * s.TB, `${s.fixed} + B·${s.B} + T·B·${s.TB}`, at);
@@ -168,7 +168,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
       arrays(T: number, B: number): Real[] {
         if (!cached || cached.T !== T || cached.B !== B) {
           checkSizes(T, B, kernel);
-          const rows = { one: 1, B, TB: T * B };
+          const rows: Record<RowKind, number> = { one: 1, B, TB: T * B };
           const staging = spec.staging ? spec.staging.fixed + B * spec.staging.B + T * B * spec.staging.TB : 0;
           const buffers = spec.workspace.map((w) => ({ length: w.size * rows[w.rows], group: w.kernel }));
           cached = { T, B, arrays: arenaOf().layout(buffers, staging) };
