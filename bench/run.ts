@@ -10,11 +10,16 @@
  *              (tokens that match no workload id filter contestants only, and the other way round)
  * --no-memory  skip the per-contestant peak-RSS runs of the train-step workloads
  * --check      run the self-checks (bench/check.ts) instead of the benchmark
+ *
+ *   node dist/bench/run.js compile [--quick]
+ *
+ * compile      compile times instead (bench/compile.ts): `rnnc check`, `compile()`, `rnnc build`
  */
 
 import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { runCheck } from "./check.js";
+import { benchCompile } from "./compile.js";
 import { FULL, measure, peakRss, QUICK, Unavailable, type Contestant, type Settings } from "./harness.js";
 import { measureMemory, memoryChild, type MemoryResult } from "./memory.js";
 import { LEGEND, memoryTable, summaryTable, tapeTable, workloadTable, type WorkloadReport } from "./report.js";
@@ -160,6 +165,10 @@ async function main(argv: readonly string[]): Promise<number> {
     const w = WORKLOADS.find((x) => x.id === argv[1]), c = CONTESTANTS.find((x) => x.id === argv[2]);
     if (!w || !c) usage("--memory-child WORKLOAD CONTESTANT");
     await memoryChild(w, c, Number(argv[4] ?? "1"));
+    return 0;
+  }
+  if (argv[0] === "compile") {
+    benchCompile(argv.slice(1).includes("--quick"));
     return 0;
   }
   const o = parseArgs(argv);

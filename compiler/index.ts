@@ -1,12 +1,15 @@
 /**
  * The whole pipeline, one call per stage:
- * source → tokens → AST → checked cells → step IR → + backward IR → optimized IR → module text.
+ * source → tokens → AST → checked cells → step IR → + backward IR → optimized IR → module.
+ *
+ * The module comes out as a description and its JavaScript; `build.ts` makes the TypeScript that
+ * `rnnc build` writes. Nothing this file imports loads TypeScript, ts-morph or prettier.
  */
+import type { DType, ProductsMode } from "../src/runtime/abi.js";
 import type { CheckedCell } from "./ast.js";
 import { differentiate } from "./autodiff.js";
 import { checkFile } from "./check.js";
-import { emitModule, type DType } from "./codegen/module.js";
-import { formatModule } from "./codegen/format.js";
+import { describeModule, renderJavaScript, type CellModule } from "./codegen/module.js";
 import { planKernels } from "./codegen/plan.js";
 import { CompileError, DiagnosticBag, renderDiagnostics, type Diagnostic } from "./diagnostics.js";
 import type { CellIR } from "./ir/cell.js";
@@ -30,7 +33,7 @@ export interface CompileOptions {
    * Matrix products as calls into the runtime ("runtime", the default: WebAssembly SIMD where the
    * engine has it, plain loops elsewhere) or as tiled loops in the emitted module ("inline").
    */
-  readonly products?: "runtime" | "inline";
+  readonly products?: ProductsMode;
   /** Where transposes are folded into products (default "backward": the forward keeps every bit). */
   readonly layout?: Layout;
   /** Called with the IR after each stage and pass (for `--dump-ir`). */
@@ -42,7 +45,9 @@ export interface CompileOptions {
 export interface CompiledCell {
   readonly name: string;
   readonly ir: CellIR;
-  /** The emitted module, before formatting. */
+  /** The emitted module, described once (`renderJavaScript`; `build.ts` for TypeScript). */
+  readonly module: CellModule;
+  /** The emitted module as a JavaScript ES module. */
   readonly code: string;
 }
 
@@ -77,15 +82,18 @@ export function compileSource(text: string, options: CompileOptions = {}): Compi
     // with products inline it does not, so `step` is then built from the IR without stacking.
     const inline = options.products === "inline";
     const stepIR = on && inline ? optimize(base, { optimize: true, stack: false, layout: options.layout }) : ir;
-    const code = emitModule(ir, planKernels(ir, on), {
+    const module = describeModule(ir, planKernels(ir, on), {
       dtype: options.dtype ?? "f32",
       runtime: options.runtime ?? "rnnc/runtime",
       sourcePath: options.path ?? "<input>",
+      sourceText: text,
       products: options.products ?? "runtime",
     }, { ir: stepIR, plan: planKernels(stepIR, on) });
-    return { name: ir.name, ir, code };
+    let code: string | undefined;
+    // The text is written when first asked for: `compile()` runs the module without it.
+    return { name: ir.name, ir, module, get code() { return (code ??= renderJavaScript(module, "module")); } };
   });
 }
 
-export { formatModule, CompileError, Source };
-export type { DType, CellIR };
+export { CompileError, Source };
+export type { DType, CellIR, CellModule };

@@ -6,7 +6,8 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { CompileError, checkSource, compileSource, formatModule } from "../compiler/index.js";
+import { buildModule } from "../compiler/build.js";
+import { CompileError, checkSource, compileSource } from "../compiler/index.js";
 import { load } from "../src/load.js";
 import type { FailureKind } from "./fuzz-pipeline.js";
 
@@ -65,7 +66,7 @@ async function buildUnder(text: string, path: string, report: Report): Promise<v
     for (const cell of compileSource(text, { path, dtype: "f64" })) {
       if (/[\u2028\u2029]/.test(cell.code)) report("hostile file name", "raw U+2028/U+2029 in emitted code", `path ${shown}`, "code-ran");
       load(cell.code);
-      load(await formatModule(cell.code));
+      load(await buildModule(cell));
     }
   } catch (e) {
     report("hostile file name", `${(e as Error).name}: ${String((e as Error).message).split("\n")[0]!.slice(0, 80)}`, `path ${shown}\n${(e as Error).stack ?? e}`);

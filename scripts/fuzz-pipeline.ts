@@ -4,7 +4,8 @@
  * agree. Everything that goes wrong becomes a `Failure` with a class key, so a report can group
  * thousands of cases into a few distinct faults.
  */
-import { CompileError, checkSource, compileSource, formatModule, type CompiledCell } from "../compiler/index.js";
+import { buildModule } from "../compiler/build.js";
+import { CompileError, checkSource, compileSource, type CompiledCell } from "../compiler/index.js";
 import { drawGraph } from "../compiler/ir/draw.js";
 import { dumpIR } from "../compiler/ir/dump.js";
 import { gradcheck } from "../src/gradcheck.js";
@@ -200,7 +201,7 @@ async function compareCell(c: Case, plain: Build, opt: Build, plain32?: Build, o
 
 /** The prettier-formatted module loads and computes exactly what the unformatted one does. */
 async function formatted(c: Case, opt: Build, data: Data, expected: Run | undefined): Promise<void> {
-  const code = await c.stageAsync("format", () => formatModule(opt.compiled.code));
+  const code = await c.stageAsync("format", () => buildModule(opt.compiled));
   if (code === undefined) return;
   const cell = c.stage("load formatted", () => load(code));
   if (cell) c.compare("formatted vs unformatted", c.stage("run formatted", () => runCell(cell, data)), expected, BITS);

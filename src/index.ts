@@ -5,7 +5,8 @@
  */
 import { compileSource, type CompileOptions, type CompiledCell } from "../compiler/index.js";
 import { nearest } from "../compiler/messages.js";
-import { load } from "./load.js";
+import { instantiate } from "./instantiate.js";
+import { DTYPES, PRODUCTS_MODES, isOneOf } from "./runtime/abi.js";
 import { DataError } from "./runtime/errors.js";
 import type { Cell } from "./runtime/types.js";
 
@@ -14,13 +15,16 @@ export interface InProcessOptions extends Omit<CompileOptions, "runtime"> {
   readonly cell?: string;
 }
 
+/** `"a", "b" or "c"`. */
+const oneOf = (values: readonly string[]) => values.map((v) => JSON.stringify(v)).join(", ").replace(/, ([^,]*)$/, " or $1");
+
 /** Each option `compile` takes, with the values it allows (undefined always means the default). */
 const OPTIONS: Readonly<Record<keyof InProcessOptions, { readonly allowed: string; readonly ok: (v: unknown) => boolean }>> = {
   path: { allowed: "a string", ok: (v) => typeof v === "string" },
   cell: { allowed: "a string (a cell's name)", ok: (v) => typeof v === "string" },
   sizes: { allowed: "an object of size names to positive integers", ok: (v) => typeof v === "object" && v !== null && !Array.isArray(v) },
-  dtype: { allowed: '"f32" or "f64"', ok: (v) => v === "f32" || v === "f64" },
-  products: { allowed: '"runtime" or "inline"', ok: (v) => v === "runtime" || v === "inline" },
+  dtype: { allowed: oneOf(DTYPES), ok: (v) => isOneOf(DTYPES, v) },
+  products: { allowed: oneOf(PRODUCTS_MODES), ok: (v) => isOneOf(PRODUCTS_MODES, v) },
   optimize: { allowed: "true or false", ok: (v) => typeof v === "boolean" },
   onPass: { allowed: "a function", ok: (v) => typeof v === "function" },
   onWarnings: { allowed: "a function", ok: (v) => typeof v === "function" },
@@ -72,7 +76,7 @@ function compileCells(source: string, options: InProcessOptions): Map<string, Co
 export function compileAll(source: string, options: InProcessOptions = {}): Map<string, Cell> {
   const compiled = compileCells(source, options);
   checkSizeNames(options.sizes, [...compiled.values()]);
-  return new Map([...compiled].map(([name, c]) => [name, load(c.code)]));
+  return new Map([...compiled].map(([name, c]) => [name, instantiate(c)]));
 }
 
 /** Compiles one cell of `source`: the only one, or the one named by `options.cell`. */
@@ -88,7 +92,7 @@ export function compile(source: string, options: InProcessOptions = {}): Cell {
     picked = cells.values().next().value!;
   }
   checkSizeNames(options.sizes, [picked]);
-  return load(picked.code);
+  return instantiate(picked);
 }
 
 export { CompileError } from "../compiler/diagnostics.js";

@@ -1,8 +1,10 @@
 /**
- * Turns an emitted module's text into a live `Cell`, giving it this package's runtime. Before any
- * of it runs, the module is refused if it does not parse or if it imports anything but the
- * runtime: a static import from elsewhere, a re-export, `import x = require(...)`, a dynamic
- * `import(...)`, a `require(...)` call, or an `import("...")` type.
+ * Turns an emitted module's text (TypeScript or JavaScript, e.g. a file `rnnc build` wrote) into a
+ * live `Cell`, giving it this package's runtime. Before any of it runs, the module is refused if
+ * it does not parse or if it imports anything but the runtime: a static import from elsewhere, a
+ * re-export, `import x = require(...)`, a dynamic `import(...)`, a `require(...)` call, or an
+ * `import("...")` type. This needs the TypeScript compiler; a module just compiled in-process runs
+ * without it (`instantiate.ts`).
  */
 import { ts } from "ts-morph";
 import { stringLiteral } from "../compiler/codegen/literal.js";

@@ -10,7 +10,7 @@ import { compileSource } from "../compiler/index.js";
 import { numberLiteral } from "../compiler/codegen/literal.js";
 import { OPS } from "../compiler/ops/index.js";
 import { RULES } from "../compiler/passes/simplify.js";
-import { load } from "../src/load.js";
+import { instantiate } from "../src/instantiate.js";
 import * as runtime from "../src/runtime/index.js";
 
 const SPECIAL = [0, -0, Infinity, -Infinity, NaN, 5e-324, -5e-324, -2.2e-308, 2.2250738585072014e-308, 1e308, -3e38,
@@ -97,7 +97,7 @@ describe("the issue's examples", () => {
   output y2 = x / (0 - h)
 }`;
   const outputs = (optimize: boolean) => {
-    const cell = load(compileSource(source, { dtype: "f64", optimize })[0]!.code);
+    const cell = instantiate(compileSource(source, { dtype: "f64", optimize })[0]!);
     const trace = cell.forward({ b: Float64Array.of(0.5, -0.5) }, { x: Float64Array.of(1, -1) }, { T: 1, B: 1 });
     return ["y0", "y1", "y2"].map((y) => [...trace.outputs[y]!]);
   };

@@ -6,7 +6,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compileSource, formatModule } from "../compiler/index.js";
+import { buildModule } from "../compiler/build.js";
+import { compileSource } from "../compiler/index.js";
 import { compile } from "../src/index.js";
 
 const cells = readdirSync("examples/cells").filter((f) => f.endsWith(".cell")).sort();
@@ -21,7 +22,7 @@ describe("generated/", () => {
     it(`${file}: generated module is what the compiler emits now`, async () => {
       const path = `examples/cells/${file}`;
       const [compiled] = compileSource(readFileSync(path, "utf8"), { path, runtime: "../src/runtime/index.js", dtype: "f32" });
-      const fresh = await formatModule(compiled!.code);
+      const fresh = await buildModule(compiled!);
       expect(fresh === readFileSync(`generated/${compiled!.name}.ts`, "utf8"), `generated/${compiled!.name}.ts is stale: run npm run generate`).toBe(true);
     });
 

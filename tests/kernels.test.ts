@@ -1,10 +1,10 @@
 import { describe, it } from "vitest";
 import { differentiate } from "../compiler/autodiff.js";
-import { emitModule } from "../compiler/codegen/module.js";
+import { describeModule } from "../compiler/codegen/module.js";
 import { planKernels } from "../compiler/codegen/plan.js";
 import type { CheckedCell } from "../compiler/ast.js";
 import { lowerCell } from "../compiler/lower.js";
-import { load } from "../src/load.js";
+import { instantiate } from "../src/instantiate.js";
 import { elman } from "./helpers/cells.js";
 import { expectMatchesReference } from "./helpers/compare.js";
 import { readFileSync } from "node:fs";
@@ -14,7 +14,7 @@ import { useSimd } from "../src/runtime/products.js";
 /** Lowers, differentiates and emits a checked cell without the front end or the passes. */
 function build(cell: CheckedCell) {
   const ir = differentiate(lowerCell(cell));
-  return { ir, cell: load(emitModule(ir, planKernels(ir, true), { dtype: "f64", runtime: "rnnc/runtime", sourcePath: "t.cell" })) };
+  return { ir, cell: instantiate({ module: describeModule(ir, planKernels(ir, true), { dtype: "f64", runtime: "rnnc/runtime", sourcePath: "t.cell", sourceText: "" }) }) };
 }
 
 describe("kernels", () => {
@@ -22,7 +22,7 @@ describe("kernels", () => {
     const [compiled] = compileSource(readFileSync("examples/cells/lstm.cell", "utf8"), { dtype: "f64", sizes: { I: 5, H: 9 } });
     useSimd(false);
     try {
-      expectMatchesReference(compiled!.ir, load(compiled!.code), 7, 3, 5, 1e-9);
+      expectMatchesReference(compiled!.ir, instantiate(compiled!), 7, 3, 5, 1e-9);
     } finally {
       useSimd(true);
     }
@@ -40,7 +40,7 @@ describe("kernels", () => {
       for (const products of ["runtime", "inline"] as const) {
         it(`${file} with sizes ${JSON.stringify(sizes)} at T=${T}, B=${B}, products ${products}, equals the reference evaluator`, () => {
           const [compiled] = compileSource(readFileSync(`examples/cells/${file}.cell`, "utf8"), { dtype: "f64", sizes, products });
-          expectMatchesReference(compiled!.ir, load(compiled!.code), T, B, 5, 1e-9);
+          expectMatchesReference(compiled!.ir, instantiate(compiled!), T, B, 5, 1e-9);
         });
       }
     }

@@ -8,7 +8,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { checkSource, compileSource, formatModule, lowerSource } from "../compiler/index.js";
+import { buildModule } from "../compiler/build.js";
+import { checkSource, compileSource, lowerSource } from "../compiler/index.js";
 import { CompileError, type Diagnostic } from "../compiler/diagnostics.js";
 import type { Graph, NodeId } from "../compiler/ir/graph.js";
 import * as L from "../compiler/limits.js";
@@ -65,7 +66,7 @@ describe("depth of a step", () => {
   it(`a chain exactly ${L.MAX_DEPTH} operations deep compiles, formats, loads and runs, optimized or not`, async () => {
     const text = chain(L.MAX_DEPTH);
     expect(located(text)).toEqual([]);
-    await formatModule(compileSource(text)[0]!.code);
+    await buildModule(compileSource(text)[0]!);
     runs(compile(text));
     runs(compile(text, { optimize: false, products: "inline" }));
   });

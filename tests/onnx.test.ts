@@ -20,11 +20,10 @@ import { main } from "../src/cli.js";
 import { exportCell } from "../src/export.js";
 import { load } from "../src/load.js";
 import { mulberry32 } from "../src/runtime/random.js";
-import type { CellSpec, Real, Tensors } from "../src/runtime/types.js";
+import type { CellSpec, DType, Real, Tensors } from "../src/runtime/types.js";
 import { saveParams } from "../src/train/serialize.js";
 import { randomCells } from "./helpers/random-cell.js";
 
-type DType = "f32" | "f64";
 interface Case {
   readonly params: "initializers" | "inputs";
   readonly initial: boolean;

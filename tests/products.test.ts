@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { assembleProducts, productsModuleText } from "../compiler/wasm/build.js";
-import { createArena, placeBuffers, plainProducts, simdAvailable, type Precision, type Products } from "../src/runtime/products.js";
+import { createArena, placeBuffers, plainProducts, simdAvailable, type Products } from "../src/runtime/products.js";
+import type { DType } from "../src/runtime/abi.js";
 import type { Real } from "../src/runtime/types.js";
 import { mulberry32 } from "../src/runtime/random.js";
 
@@ -47,7 +48,7 @@ function run(p: Products, c: Case, A: Real, W: Real, Y: Real) {
   else p[c.kind](c.rows, c.N, c.K, A, c.offA, s.as, W, c.offW, Y, c.offY, s.ys, c.acc);
 }
 
-function check(precision: Precision, c: Case): void {
+function check(precision: DType, c: Case): void {
   const Arr = precision === "f32" ? Float32Array : Float64Array;
   const s = shapes(c);
   const random = mulberry32(c.seed);

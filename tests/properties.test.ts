@@ -6,13 +6,13 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compileSource } from "../compiler/index.js";
 import { gradcheck } from "../src/gradcheck.js";
-import { load } from "../src/load.js";
+import { instantiate } from "../src/instantiate.js";
 import { expectMatchesReference } from "./helpers/compare.js";
 import { randomCells } from "./helpers/random-cell.js";
 
 const build = (source: string, optimize: boolean, products: "runtime" | "inline" = "runtime") => {
   const [compiled] = compileSource(source, { dtype: "f64", optimize, products, path: "random.cell" });
-  return { ir: compiled!.ir, cell: load(compiled!.code) };
+  return { ir: compiled!.ir, cell: instantiate(compiled!) };
 };
 
 /** Passes off with products in the module; passes on with products both in the runtime and in the module. */

@@ -5,7 +5,7 @@
  */
 import { describe, it } from "vitest";
 import { compileSource } from "../compiler/index.js";
-import { load } from "../src/load.js";
+import { instantiate } from "../src/instantiate.js";
 import { expectMatchesReference } from "./helpers/compare.js";
 
 const CASES: Record<string, string> = {
@@ -52,7 +52,7 @@ describe("sums written from several terms", () => {
       for (const products of ["runtime", "inline"] as const) {
         it(`${what}: passes ${optimize ? "on" : "off"}, products ${products}, equal the reference evaluator`, () => {
           const [compiled] = compileSource(source, { dtype: "f64", optimize, products, path: "sums.cell" });
-          for (const [T, B] of [[1, 1], [3, 2]] as const) expectMatchesReference(compiled!.ir, load(compiled!.code), T, B, 11, 1e-12);
+          for (const [T, B] of [[1, 1], [3, 2]] as const) expectMatchesReference(compiled!.ir, instantiate(compiled!), T, B, 11, 1e-12);
         });
       }
     }

@@ -13,15 +13,16 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Cell, Real } from "../../src/runtime/types.js";
+import type { DType, ProductsMode } from "../../src/runtime/abi.js";
 import { Unavailable, type Contestant, type Prepared } from "../harness.js";
 import { inputData, PARAM_SEED, type Workload } from "../workloads.js";
 
 export interface CompileOptions {
   sizes?: Record<string, number>;
-  dtype?: "f32" | "f64";
+  dtype?: DType;
   cell?: string;
   optimize?: boolean;
-  products?: "runtime" | "inline";
+  products?: ProductsMode;
 }
 export type Compile = (source: string, options?: CompileOptions) => Cell;
 
@@ -64,7 +65,7 @@ export function cellSource(kind: string): { source: string; name: string } {
 }
 
 /** Compiles the workload's cell at its sizes. */
-export async function compileCell(w: Workload, optimize: boolean, products: "runtime" | "inline" = "runtime"): Promise<{ cell: Cell; ms: number }> {
+export async function compileCell(w: Workload, optimize: boolean, products: ProductsMode = "runtime"): Promise<{ cell: Cell; ms: number }> {
   const compile = await loadCompile();
   const { source, name } = cellSource(w.cell);
   const t0 = process.hrtime.bigint();
@@ -105,7 +106,7 @@ function prepareCell(cell: Cell, w: Workload): Prepared {
  * rnnc with all passes, with passes off, or with all passes and products inline (the module's
  * own tiled JavaScript loops instead of the runtime's WebAssembly SIMD products).
  */
-export function rnncContestant(optimize: boolean, products: "runtime" | "inline" = "runtime"): Contestant {
+export function rnncContestant(optimize: boolean, products: ProductsMode = "runtime"): Contestant {
   const inline = products === "inline";
   return {
     id: inline ? "rnnc-js" : optimize ? "rnnc" : "rnnc-O0",

@@ -15,7 +15,7 @@ export interface KernelTexts {
   readonly forward: string;
   readonly backward: string;
   readonly step: string;
-  /** The workspace buffers each kernel uses, by name. */
+  /** The workspace buffers each kernel uses, by name, in the order the module binds them from `WS`. */
   readonly uses: { readonly forward: readonly string[]; readonly backward: readonly string[]; readonly step: readonly string[] };
 }
 
@@ -31,7 +31,7 @@ export interface Buffers {
   stage(rows: Exclude<Rows, "one">, perRow: number, fixed: number): void;
 }
 
-type KernelBuffers = Scratch & { bind(): string[]; used(): string[] };
+type KernelBuffers = Scratch & { used(): string[] };
 
 /** The buffers of one kernel over `graph`, remembering which workspace buffers it uses. */
 function tracking(buffers: Buffers, graph: Graph): KernelBuffers {
@@ -44,7 +44,6 @@ function tracking(buffers: Buffers, graph: Graph): KernelBuffers {
     },
     products: buffers.products,
     stage: (rows, perRow, fixed) => buffers.stage(rows, perRow, fixed),
-    bind: () => [...used].map((name) => `const ${name} = WS[${buffers.workspaceIndex(name)}]!;`),
     used: () => [...used],
   };
 }
@@ -79,7 +78,7 @@ export function emitKernels(ir: CellIR, plan: KernelPlan, names: Names, buffers:
     const tracked = tracking(buffers, cell.graph);
     const text = emit(cell, cellPlan, names.scope(), tracked, arrays);
     uses[key] = tracked.used();
-    return [...tracked.bind(), text].join("\n");
+    return text;
   };
   return {
     forward: kernel("forward", emitForward, ir, plan),

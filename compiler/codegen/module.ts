@@ -1,19 +1,27 @@
 /**
- * Assembles one cell's TypeScript module with ts-morph: the runtime import, typed constants for
- * sizes and shapes, module-level scratch buffers, the three kernels, and the exported `cell`.
+ * One cell's module, described once and rendered twice: `describeModule` gathers the header, the
+ * runtime imports, the sizes, the spec (a typed `CellSpec` value), and the three kernels with
+ * their parameters (from the ABI) and bodies; `renderJavaScript` writes it as JavaScript by plain
+ * string assembly (what `compile()` runs), and `typescript.ts` builds the TypeScript module that
+ * `rnnc build` writes from the same description with ts-morph.
  */
-import { Project, StructureKind, VariableDeclarationKind, type SourceFile, type StatementStructures } from "ts-morph";
+import {
+  KERNEL_PARAMETER, KERNEL_PARAMETERS, KERNELS, MODULE_DECLARATIONS, RUNTIME_IMPORTS,
+  type DType, type KernelName, type KernelParameterName, type ProductsMode, type SpecWithoutSizes, type TensorSpec, type WorkspaceSpec,
+} from "../../src/runtime/abi.js";
 import type { TensorDecl } from "../ast.js";
 import type { CellIR } from "../ir/cell.js";
 import { sizeOf } from "../ir/graph.js";
 import { opDef } from "../ops/index.js";
+import { RNNC_VERSION } from "../version.js";
+import type { Rows } from "./body.js";
 import { emitKernels } from "./kernels.js";
 import { commentText, integer, stringLiteral, valueLiteral } from "./literal.js";
 import { Names } from "./names.js";
 import type { KernelPlan } from "./plan.js";
-import type { Rows } from "./body.js";
+import { sha256 } from "./sha256.js";
 
-export type DType = "f32" | "f64";
+export type { DType };
 
 export interface EmitOptions {
   readonly dtype: DType;
@@ -21,40 +29,51 @@ export interface EmitOptions {
   readonly runtime: string;
   /** Shown in the header; never affects the code. */
   readonly sourcePath: string;
+  /** The source text, whose hash the header shows. */
+  readonly sourceText: string;
   /**
    * "runtime": matrix products are calls into the runtime's products (WebAssembly SIMD where the
    * engine has it); "inline": register-tiled loops specialized to the sizes, in the module itself.
    */
-  readonly products?: "runtime" | "inline";
+  readonly products?: ProductsMode;
 }
 
-let project: Project | undefined;
-
-function newFile(statements: StatementStructures[]): SourceFile {
-  project ??= new Project({ useInMemoryFileSystem: true });
-  return project.createSourceFile("cell.ts", { statements }, { overwrite: true });
+/** One kernel function: its parameters (the ABI's), the workspace buffers it binds, its body. */
+export interface KernelFunction {
+  readonly name: KernelName;
+  readonly doc: string;
+  readonly parameters: readonly KernelParameterName[];
+  /** `const name = WS[index]` at the top of the body, in this order. */
+  readonly workspace: readonly { readonly name: string; readonly index: number }[];
+  /** Plain JavaScript statements. */
+  readonly body: string;
 }
 
-const specOf = (d: TensorDecl) => ({ name: d.name, shape: [...d.shape], size: sizeOf(d.shape) });
+/** Everything an emitted module says, before it is written in either language. */
+export interface CellModule {
+  /** The first line's comment text (without `//`): version, source, hash, cell, dtype. */
+  readonly header: string;
+  readonly runtime: string;
+  /** Op helpers the kernels call, imported from the runtime beside `RUNTIME_IMPORTS`. */
+  readonly helpers: readonly string[];
+  readonly cellName: string;
+  readonly sizes: Readonly<Record<string, number>>;
+  readonly spec: SpecWithoutSizes;
+  readonly kernels: readonly KernelFunction[];
+}
 
-const real = (name: string) => ({ name, type: "readonly Real[]" });
-const count = (name: string) => ({ name, type: "number" });
-const sequence = [real("P"), real("X"), real("S"), real("Y"), real("R"), { name: "M", type: "Uint8Array | undefined" }];
-const workArgs = [real("WS"), { name: "mm", type: "Products" }];
+/** How many hex digits of the source's SHA-256 a header shows. */
+export const HASH_DIGITS = 16;
 
-/** The kernels' parameters. */
-const PARAMETERS = {
-  forward: [count("T"), count("B"), ...sequence, ...workArgs],
-  backward: [count("T"), count("B"), ...sequence, real("GY"), real("GS"), real("GP"), real("GX"), ...workArgs],
-  step: [count("B"), real("P"), real("X"), real("S"), real("Y"), ...workArgs],
+const DOCS: Readonly<Record<KernelName, string>> = {
+  forward: "Runs T steps over B sequences: inputs X `[T][B][n]`, state history S `[T+1][B][n]`, outputs Y, tape R.",
+  backward: "Backprop through time: output gradients GY, state gradients carried in GS, param gradients accumulated in GP, input gradients GX.",
+  step: "One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`.",
 };
+export const SIZES_DOC = (cell: string) => `Sizes of cell ${commentText(cell)}, fixed when it was compiled.`;
+export const SPEC_DOC = "Names and shapes of params, inputs, states, outputs, and the values taped per step.";
 
-/** What the module imports besides the op helpers, and what it declares at top level. */
-const IMPORTS = ["defineCell", "Products", "Real"];
-const DECLARED = ["sizes", "spec", "forward", "backward", "step", "cell"];
-
-/** Names the allocator never gives out: the module's own, and the kernels' parameters. */
-const MODULE_NAMES = [...IMPORTS, ...DECLARED, ...Object.values(PARAMETERS).flat().map((p) => p.name)];
+const specOf = (d: TensorDecl): TensorSpec => ({ name: d.name, shape: [...d.shape], size: sizeOf(d.shape) });
 
 /**
  * Every number the kernels are built from is a size, a shape dimension or derived from them:
@@ -66,15 +85,25 @@ function checkNumbers(ir: CellIR): void {
   for (const node of ir.graph.nodes) node.shape.forEach(integer);
 }
 
-export function emitModule(ir: CellIR, plan: KernelPlan, options: EmitOptions, step = { ir, plan }): string {
+/** The header: who wrote the module, from what (path and hash of the text), and for what. */
+export function headerText(options: Pick<EmitOptions, "sourcePath" | "sourceText" | "dtype">, cell: string): string {
+  const hash = sha256(options.sourceText).slice(0, HASH_DIGITS);
+  return `Generated by rnnc ${RNNC_VERSION} from ${commentText(options.sourcePath)} (sha-256 ${hash}; cell ${commentText(cell)}, ${options.dtype}). Do not edit.`;
+}
+
+export function describeModule(ir: CellIR, plan: KernelPlan, options: EmitOptions, step = { ir, plan }): CellModule {
   if (options.dtype !== "f32" && options.dtype !== "f64") throw new Error(`internal error: dtype must be f32 or f64, not ${stringLiteral(String(options.dtype))}`);
   for (const cell of new Set([ir, step.ir])) checkNumbers(cell);
-  const names = new Names(MODULE_NAMES);
+  const names = new Names();
   const scratch = new Map<string, { name: string; size: number }>();
   const workspace: { name: string; size: number; rows: Rows }[] = [];
   const staging = { fixed: 0, B: 0, TB: 0 };
   const graphs = [ir.graph, step.ir.graph];
   const products = (options.products ?? "runtime") === "runtime";
+  const workspaceIndex = (name: string) => {
+    const k = workspace.findIndex((w) => w.name === name);
+    return k < 0 ? undefined : k;
+  };
   const kernels = emitKernels(ir, plan, names, {
     products,
     stage(rows, perRow, fixed) {
@@ -92,26 +121,21 @@ export function emitModule(ir: CellIR, plan: KernelPlan, options: EmitOptions, s
       }
       return entry.name;
     },
-    workspaceIndex: (name) => {
-      const k = workspace.findIndex((w) => w.name === name);
-      return k < 0 ? undefined : k;
-    },
+    workspaceIndex,
   }, step);
   const helpers = new Set<string>();
   for (const node of ir.graph.nodes) for (const h of opDef(node.op).helpers ?? []) helpers.add(h);
-  const imported = ["defineCell", ...[...helpers].sort(), "type Products", "type Real"];
-  const spec = {
+  const spec: SpecWithoutSizes = {
     name: ir.name,
     dtype: options.dtype,
-    sizes: Object.fromEntries(ir.sizes),
     params: ir.params.map(specOf),
     inputs: ir.inputs.map(specOf),
     states: ir.states.map(specOf),
     outputs: ir.outputs.map(specOf),
     // A buffer only one kernel uses may share memory with the other kernels' own buffers.
-    workspace: workspace.map(({ name, size, rows }) => {
-      const users = (["forward", "backward", "step"] as const).filter((k) => kernels.uses[k].includes(name));
-      return users.length === 1 ? { size, rows, kernel: users[0] } : { size, rows };
+    workspace: workspace.map(({ name, size, rows }): WorkspaceSpec => {
+      const users = KERNELS.filter((k) => kernels.uses[k].includes(name));
+      return users.length === 1 ? { size, rows, kernel: users[0]! } : { size, rows };
     }),
     staging,
     tape: plan.taped.map((id) => ({
@@ -120,55 +144,85 @@ export function emitModule(ir: CellIR, plan: KernelPlan, options: EmitOptions, s
       size: sizeOf(ir.graph.shape(id)),
     })),
   };
-  // The whole module is one structure, printed and parsed once (each separate insertion would
-  // parse the file again).
-  const statements: StatementStructures[] = [];
-  statements.push({
-    kind: StructureKind.VariableStatement,
-    isExported: true,
-    declarationKind: VariableDeclarationKind.Const,
-    docs: [`Sizes of cell ${commentText(ir.name)}, fixed when it was compiled.`],
-    declarations: [{ name: "sizes", initializer: `${valueLiteral(spec.sizes)} as const` }],
-  });
-  statements.push({
-    kind: StructureKind.VariableStatement,
-    isExported: true,
-    declarationKind: VariableDeclarationKind.Const,
-    docs: ["Names and shapes of params, inputs, states, outputs, and the values taped per step."],
-    declarations: [{ name: "spec", initializer: `${valueLiteral({ ...spec, sizes: undefined })} as const` }],
-  });
-  statements.push({
-    kind: StructureKind.Function,
-    name: "forward",
-    docs: ["Runs T steps over B sequences: inputs X `[T][B][n]`, state history S `[T+1][B][n]`, outputs Y, tape R."],
-    parameters: PARAMETERS.forward,
-    returnType: "void",
-    statements: kernels.forward,
-  });
-  statements.push({
-    kind: StructureKind.Function,
-    name: "backward",
-    docs: ["Backprop through time: output gradients GY, state gradients carried in GS, param gradients accumulated in GP, input gradients GX."],
-    parameters: PARAMETERS.backward,
-    returnType: "void",
-    statements: kernels.backward,
-  });
-  statements.push({
-    kind: StructureKind.Function,
-    name: "step",
-    docs: ["One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`."],
-    parameters: PARAMETERS.step,
-    returnType: "void",
-    statements: kernels.step,
-  });
-  statements.push({
-    kind: StructureKind.VariableStatement,
-    isExported: true,
-    declarationKind: VariableDeclarationKind.Const,
-    declarations: [{ name: "cell", initializer: `defineCell({ ...spec, sizes }, { forward, backward, step })` }],
-  });
-  statements.push({ kind: StructureKind.ExportAssignment, isExportEquals: false, expression: "cell" });
-  const file = newFile(statements);
-  const header = `// Generated by rnnc from ${commentText(options.sourcePath)} (cell ${commentText(ir.name)}, ${options.dtype}). Do not edit.\n`;
-  return `${header}import { ${imported.join(", ")} } from ${stringLiteral(options.runtime)};\n\n${file.getFullText()}`;
+  return {
+    header: headerText(options, ir.name),
+    runtime: options.runtime,
+    helpers: [...helpers].sort(),
+    cellName: ir.name,
+    sizes: Object.fromEntries(ir.sizes),
+    spec,
+    kernels: KERNELS.map((name) => ({
+      name,
+      doc: DOCS[name],
+      parameters: KERNEL_PARAMETERS[name],
+      workspace: kernels.uses[name].map((buffer) => ({ name: buffer, index: workspaceIndex(buffer)! })),
+      body: kernels[name],
+    })),
+  };
+}
+
+/** `const name = WS[k]` for each workspace buffer a kernel uses; TypeScript adds `!`. */
+export function workspaceBindings(kernel: KernelFunction, typescript: boolean): string[] {
+  return kernel.workspace.map(({ name, index }) => `const ${name} = ${KERNEL_PARAMETER.workspace}[${integer(index)}]${typescript ? "!" : ""};`);
+}
+
+/** The values an emitted module imports from the runtime: `defineCell` and the op helpers. */
+export const importedValues = (m: CellModule): string[] => [...RUNTIME_IMPORTS.values, ...m.helpers];
+
+/** The statement that makes the cell: the spec with its sizes, and the kernels. */
+export const cellInitializer = () => `defineCell({ ...spec, sizes }, { ${KERNELS.join(", ")} })`;
+
+/**
+ * Lines of a kernel indented two spaces per open brace (only leading whitespace changes, so the
+ * code means what it meant; a brace inside a comment at worst misindents a line).
+ */
+function indented(lines: readonly string[], depth: number): string[] {
+  const out: string[] = [];
+  for (const text of lines) {
+    for (const line of text.split("\n")) {
+      const code = line.trim();
+      let balance = 0;
+      for (let k = 0; k < code.length; k++) {
+        const ch = code.charCodeAt(k);
+        if (ch === 0x2f && code.charCodeAt(k + 1) === 0x2f) break; // a line comment
+        if (ch === 0x7b) balance++;
+        else if (ch === 0x7d) balance--;
+      }
+      const at = code.startsWith("}") ? depth - 1 : depth;
+      depth = Math.max(0, depth + balance);
+      out.push(code === "" ? "" : "  ".repeat(Math.max(0, at)) + code);
+    }
+  }
+  return out;
+}
+
+/**
+ * The module as JavaScript: an ES module importing the runtime (`"module"`), or the body of a
+ * function that receives the runtime as `runtime` and returns the cell (`"function"`, what
+ * `compile()` runs).
+ */
+export function renderJavaScript(m: CellModule, form: "module" | "function"): string {
+  const asModule = form === "module";
+  const exported = asModule ? "export " : "";
+  const values = importedValues(m).join(", ");
+  const [sizes, spec, , , , cell] = MODULE_DECLARATIONS;
+  const lines = [
+    `// ${m.header}`,
+    asModule ? `import { ${values} } from ${stringLiteral(m.runtime)};` : `"use strict";\nconst { ${values} } = runtime;`,
+    "",
+    `/** ${SIZES_DOC(m.cellName)} */`,
+    `${exported}const ${sizes} = ${valueLiteral(m.sizes)};`,
+    `/** ${SPEC_DOC} */`,
+    `${exported}const ${spec} = ${valueLiteral(m.spec)};`,
+  ];
+  for (const k of m.kernels) {
+    lines.push("", `/** ${k.doc} */`, `function ${k.name}(${k.parameters.join(", ")}) {`, ...indented([...workspaceBindings(k, false), k.body], 1), "}");
+  }
+  lines.push("", `${exported}const ${cell} = ${cellInitializer()};`, asModule ? `export default ${cell};` : `return ${cell};`, "");
+  return lines.join("\n");
+}
+
+/** The module as an ES module in JavaScript (see `renderJavaScript`). */
+export function emitModule(ir: CellIR, plan: KernelPlan, options: EmitOptions, step = { ir, plan }): string {
+  return renderJavaScript(describeModule(ir, plan, options, step), "module");
 }

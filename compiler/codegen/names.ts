@@ -4,12 +4,13 @@
  * (`identifier` in `literal.ts`: ASCII letters, digits, `_`, Greek letters), and reserved words,
  * names the module itself uses and names given out before get a suffix.
  */
+import { LOADER_BINDINGS, MODULE_NAMES } from "../../src/runtime/abi.js";
 import { OPS } from "../ops/index.js";
 import { identifier, isPlainIdentifier } from "./literal.js";
 
 /**
  * Reserved words of JavaScript (also in strict mode and modules), names strict mode forbids to
- * bind, and the contextual keywords that can begin a statement in TypeScript.
+ * bind, and the contextual keywords that can begin a statement in TypeScript: the grammar's own list.
  */
 const KEYWORDS = `break case catch class const continue debugger default delete do else enum export extends
   false finally for function if import in instanceof new null return super switch this throw true try
@@ -18,18 +19,39 @@ const KEYWORDS = `break case catch class const continue debugger default delete 
   accessor satisfies require`;
 
 /**
- * Names the emitted code reads without declaring them: globals (`NaN` and `Infinity` are how
- * `numberLiteral` writes those values), what the CommonJS form `load` runs defines, and property
- * names that are better kept off.
+ * The global object of the language (ECMA-262, "The Global Object": its value, function,
+ * constructor and other properties), which emitted code may read (`Math`, `NaN`, `Infinity`,
+ * `undefined`, typed arrays). A host's own globals (Node's `process`, a browser's `name`) differ
+ * from host to host and emitted code reads none, so they are not kept out: the same cell gets the
+ * same names wherever it is compiled.
  */
-const GLOBALS = `undefined NaN Infinity globalThis Math Number Object Array Float32Array Float64Array
-  Uint8Array Error exports __esModule __filename __dirname constructor prototype __proto__ toString
-  valueOf hasOwnProperty`;
+export const LANGUAGE_GLOBALS = `globalThis Infinity NaN undefined eval isFinite isNaN parseFloat parseInt
+  decodeURI decodeURIComponent encodeURI encodeURIComponent escape unescape AggregateError Array
+  ArrayBuffer BigInt BigInt64Array BigUint64Array Boolean DataView Date Error EvalError
+  FinalizationRegistry Float32Array Float64Array Function Int8Array Int16Array Int32Array Map Number
+  Object Promise Proxy RangeError ReferenceError RegExp Set SharedArrayBuffer String Symbol
+  SyntaxError TypeError Uint8Array Uint8ClampedArray Uint16Array Uint32Array URIError WeakMap WeakRef
+  WeakSet Atomics JSON Math Reflect Intl WebAssembly`.split(/\s+/);
+
+/** Property names every object has (`constructor`, `__proto__`, `toString`, …): better kept off as names. */
+const OBJECT_PROPERTIES = Object.getOwnPropertyNames(Object.prototype);
 
 /** Every runtime helper an op's emitted expression calls (they are imported at module level). */
 const HELPERS = [...OPS.values()].flatMap((op) => op.helpers ?? []);
 
-const RESERVED: ReadonlySet<string> = new Set([...`${KEYWORDS} ${GLOBALS}`.split(/\s+/), ...HELPERS]);
+/**
+ * Names no value of a cell may take: the grammar's, the language's globals, what the module
+ * imports, declares and binds as kernel parameters (the ABI), the op helpers, what a loader binds
+ * around the module's code, and the properties of every object.
+ */
+const RESERVED: ReadonlySet<string> = new Set([
+  ...KEYWORDS.split(/\s+/),
+  ...LANGUAGE_GLOBALS,
+  ...MODULE_NAMES,
+  ...HELPERS,
+  ...LOADER_BINDINGS,
+  ...OBJECT_PROPERTIES,
+]);
 
 /** Whether the allocator keeps `name` for the language, the globals and the runtime helpers. */
 export function isReserved(name: string): boolean {
@@ -37,21 +59,19 @@ export function isReserved(name: string): boolean {
 }
 
 export class Names {
+  /** The names given out so far (reserved names are kept out apart, so a scope copies only these). */
   private readonly used: Set<string>;
 
-  /**
-   * A root allocator keeps out the reserved words and `module`: the names the module itself
-   * declares or imports and the kernels' parameters.
-   */
-  constructor(module: Iterable<string> = [], private readonly parent?: Names) {
-    this.used = new Set(parent ? parent.used : [...RESERVED, ...module]);
+  /** A root allocator keeps out the reserved names; a child scope also what its parent has given out. */
+  constructor(private readonly parent?: Names) {
+    this.used = new Set(parent?.used);
   }
 
   /** A fresh plain identifier based on `base`, never a reserved word nor a name given out before. */
   fresh(base: string): string {
     const clean = identifier(base);
     let name = clean;
-    for (let k = 1; this.used.has(name); k++) name = `${clean}_${k}`;
+    for (let k = 1; RESERVED.has(name) || this.used.has(name); k++) name = `${clean}_${k}`;
     if (!isPlainIdentifier(name)) throw new Error(`internal error: allocated '${name}' is not a plain identifier`);
     this.used.add(name);
     return name;
@@ -66,6 +86,6 @@ export class Names {
 
   /** A child scope: sees every name given out so far, and what it gives out stays local. */
   scope(): Names {
-    return new Names([], this);
+    return new Names(this);
   }
 }

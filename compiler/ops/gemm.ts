@@ -13,6 +13,7 @@
  *   streams every row of both operands through the cache again).
  * Leftover outputs (sizes not a multiple of the tile) take narrower tiles down to 1.
  */
+import { productCall, type ProductName } from "../../src/runtime/abi.js";
 import type { RowWriter, Strided } from "./types.js";
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -57,7 +58,7 @@ const operand = (s: Strided, strided = true) => (strided ? [s.array, s.base, s.s
  * A product as one call into the runtime (`mm.nt` / `mm.nn` / `mm.tn`), when products are calls
  * and every operand and the result are stored arrays.
  */
-function callProduct(w: RowWriter, fn: "nt" | "nn" | "tn", dims: [number, number], args: [number, number], perRow: number, fixed: number): boolean {
+function callProduct(w: RowWriter, fn: ProductName, dims: [number, number], args: [number, number], perRow: number, fixed: number): boolean {
   const p = w.products;
   const [x, y] = [p?.arg(args[0]), p?.arg(args[1])];
   if (!p || !x || !y || !p.out) return false;
@@ -69,7 +70,7 @@ function callProduct(w: RowWriter, fn: "nt" | "nn" | "tn", dims: [number, number
     nn: `${p.out.array}[m] ${set} ${y.array}ᵀ · ${x.array}[m]`,
     tn: `${p.out.array} ${set} Σ_m ${x.array}[m] ⊗ ${y.array}[m]`,
   }[fn];
-  w.line(`mm.${fn}(${parts.join(", ")}); // ${what}, for ${w.rows === "B" ? "each of B rows" : `all ${w.rows} rows`}`);
+  w.line(`${productCall(fn, parts)}; // ${what}, for ${w.rows === "B" ? "each of B rows" : `all ${w.rows} rows`}`);
   return true;
 }
 

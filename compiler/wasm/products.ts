@@ -16,8 +16,10 @@
  * nothing here runs when kernels run.
  */
 
+import { wasmProductParams, type DType, type ProductName } from "../../src/runtime/abi.js";
+
 interface Lanes {
-  readonly t: "f32" | "f64";
+  readonly t: DType;
   readonly v: "f32x4" | "f64x2";
   /** Elements per vector. */
   readonly L: number;
@@ -152,7 +154,7 @@ function nt(p: Lanes): string {
     ...code,
   ];
   body.push(...fn.strip("m", 2, get("rows"), rows(2)), ...fn.strip("m", 1, get("rows"), rows(1)));
-  return func(`nt_${p.t}`, ["rows", "N", "K", "A", "as", "W", "Y", "ys", "acc"], fn, body);
+  return func("nt", p, fn, body);
 }
 
 function nn(p: Lanes): string {
@@ -200,7 +202,7 @@ function nn(p: Lanes): string {
     ...fn.strip("k", E, get("Kb"), tile(MR, 0)),
   ];
   body.push(...fn.strip("m", 2, get("rows"), rows(2)), ...fn.strip("m", 1, get("rows"), rows(1)));
-  return func(`nn_${p.t}`, ["rows", "N", "K", "A", "as", "W", "Y", "ys", "acc"], fn, body);
+  return func("nn", p, fn, body);
 }
 
 function tn(p: Lanes): string {
@@ -254,12 +256,13 @@ function tn(p: Lanes): string {
     set("m0", add(get("m0"), i32(TN_ROW_BLOCK))),
     `(br $block)))`,
   );
-  return func(`tn_${p.t}`, ["rows", "R", "C", "A", "as", "B", "bs", "G"], fn, body);
+  return func("tn", p, fn, body);
 }
 
-function func(name: string, params: readonly string[], fn: Fn, body: readonly string[]): string {
+/** Product `name` in precision `p`, with the parameters the ABI gives its WebAssembly function. */
+function func(name: ProductName, p: Lanes, fn: Fn, body: readonly string[]): string {
   return [
-    `(func (export "${name}") ${params.map((n) => `(param $${n} i32)`).join(" ")}`,
+    `(func (export "${name}_${p.t}") ${wasmProductParams(name).map((n) => `(param $${n} i32)`).join(" ")}`,
     fn.declarations(),
     ...body,
     ")",

@@ -5,23 +5,15 @@
  */
 import { DataError } from "./errors.js";
 import { checkElements } from "./limits.js";
-import { createArena, type Arena, type Products } from "./products.js";
+import type { CellSpec, Kernels, Products, Real, RowKind, TensorSpec } from "./abi.js";
+import { createArena, type Arena } from "./products.js";
 import { checkSeed, mulberry32 } from "./random.js";
-import type {
-  BackwardResult, BackwardSeeds, Cell, CellSpec, ForwardOptions, Real, StepState, TensorSpec, Tensors, Trace,
-} from "./types.js";
+import type { BackwardResult, BackwardSeeds, Cell, ForwardOptions, StepState, Tensors, Trace, TypesOf } from "./types.js";
 import { nearest } from "../../compiler/messages.js";
 
 export { DataError };
 
-export interface Kernels {
-  forward(T: number, B: number, P: readonly Real[], X: readonly Real[], S: readonly Real[], Y: readonly Real[],
-    R: readonly Real[], M: Uint8Array | undefined, WS: readonly Real[], mm: Products): void;
-  backward(T: number, B: number, P: readonly Real[], X: readonly Real[], S: readonly Real[], Y: readonly Real[],
-    R: readonly Real[], M: Uint8Array | undefined, GY: readonly Real[], GS: readonly Real[], GP: readonly Real[],
-    GX: readonly Real[], WS: readonly Real[], mm: Products): void;
-  step(B: number, P: readonly Real[], X: readonly Real[], S: readonly Real[], Y: readonly Real[], WS: readonly Real[], mm: Products): void;
-}
+export type { Kernels };
 
 /** What `forward` recorded for `backward`, out of the caller's reach (T and B included). */
 interface Recorded {
@@ -133,6 +125,11 @@ const FORWARD_OPTIONS = ["T", "B", "initial", "mask"] as const;
 const SEEDS = ["outputs", "final"] as const;
 const STEP_STATE = ["B", "states", "outputs"] as const;
 
+/**
+ * The `Cell` of compiled kernels. An emitted module passes its spec as a literal, so the cell's
+ * type knows its names and dtype (`TypesOf`); any other spec gives the general `Cell`.
+ */
+export function defineCell<const S extends CellSpec>(spec: S, kernels: Kernels): Cell<TypesOf<S>>;
 export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
   const Arr = spec.dtype === "f32" ? Float32Array : Float64Array;
   const alloc = (n: number): Real => new Arr(n);
@@ -154,8 +151,8 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
       per("the state", spec.states, B, "B");
       per("the output", spec.outputs, B, "B");
     }
-    const rows = { one: 1, B, TB: T * B };
-    const formula = { one: "", B: "B·", TB: "T·B·" };
+    const rows: Record<RowKind, number> = { one: 1, B, TB: T * B };
+    const formula: Record<RowKind, string> = { one: "", B: "B·", TB: "T·B·" };
     spec.workspace.forEach((w, k) => checkElements(`workspace buffer ${k}`, w.size * rows[w.rows], `${formula[w.rows]}${w.size}`, at));
     const s = spec.staging;
     if (s) checkElements("the staging area", s.fixed + B * s.B + T * B * s.TB, `${s.fixed} + B·${s.B} + T·B·${s.TB}`, at);
@@ -171,7 +168,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
       arrays(T: number, B: number): Real[] {
         if (!cached || cached.T !== T || cached.B !== B) {
           checkSizes(T, B, kernel);
-          const rows = { one: 1, B, TB: T * B };
+          const rows: Record<RowKind, number> = { one: 1, B, TB: T * B };
           const staging = spec.staging ? spec.staging.fixed + B * spec.staging.B + T * B * spec.staging.TB : 0;
           const buffers = spec.workspace.map((w) => ({ length: w.size * rows[w.rows], group: w.kernel }));
           cached = { T, B, arrays: arenaOf().layout(buffers, staging) };

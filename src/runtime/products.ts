@@ -11,23 +11,10 @@
  * The arena's memory only grows in `layout`, between kernel calls, so no view a running kernel
  * holds is ever detached.
  */
+import { PRODUCT_NAMES, wasmProductParams, type DType, type ProductName, type Products, type Real } from "./abi.js";
 import { PRODUCTS_WASM } from "./products-wasm.js";
-import type { Real } from "./types.js";
 
-export type Precision = "f32" | "f64";
-
-/**
- * The products an emitted kernel calls. Offsets and strides count elements; `acc` 1 adds to the
- * result instead of storing it.
- */
-export interface Products {
-  /** Y[m][n] (=|+=) Σ_k A[m][k] · W[n][k] for m < rows, n < N: W `[N][K]` from `w0`. */
-  nt(rows: number, N: number, K: number, A: Real, a0: number, as: number, W: Real, w0: number, Y: Real, y0: number, ys: number, acc: number): void;
-  /** Y[m][k] (=|+=) Σ_n A[m][n] · W[n][k] for m < rows, k < K: W `[N][K]` from `w0`. */
-  nn(rows: number, N: number, K: number, A: Real, a0: number, as: number, W: Real, w0: number, Y: Real, y0: number, ys: number, acc: number): void;
-  /** G[r][c] (=|+=) Σ_m A[m][r] · B[m][c] for r < R, c < C: G `[R][C]` from `g0`. */
-  tn(rows: number, R: number, C: number, A: Real, a0: number, as: number, B: Real, b0: number, bs: number, G: Real, g0: number, acc: number): void;
-}
+export type { Products };
 
 /** Buffers of one kernel workspace, and the products that read and write them. */
 export interface Arena {
@@ -69,12 +56,8 @@ export function placeBuffers(buffers: readonly BufferRequest[], unit: number): {
   return { starts, end };
 }
 
-interface Exports {
-  readonly memory: WebAssembly.Memory;
-  nt(rows: number, N: number, K: number, A: number, as: number, W: number, Y: number, ys: number, acc: number): void;
-  nn(rows: number, N: number, K: number, A: number, as: number, W: number, Y: number, ys: number, acc: number): void;
-  tn(rows: number, R: number, C: number, A: number, as: number, B: number, bs: number, G: number): void;
-}
+/** A WebAssembly product: the parameters `wasmProductParams` names, all numbers (addresses are bytes). */
+type WasmProduct = (...args: number[]) => void;
 
 let compiled: WebAssembly.Module | null | undefined;
 let pending: Promise<boolean> | undefined;
@@ -131,7 +114,7 @@ export function useSimd(enabled: boolean): void {
 }
 
 /** An arena for a cell of this precision: WebAssembly when available and wanted, else plain. */
-export function createArena(precision: Precision, options: { simd?: boolean; maxPages?: number } = {}): Arena {
+export function createArena(precision: DType, options: { simd?: boolean; maxPages?: number } = {}): Arena {
   const module = (options.simd ?? simdWanted) ? productsModule() : null;
   return module ? withFallback(wasmArena(module, precision, options.maxPages), plainArena(precision)) : plainArena(precision);
 }
@@ -162,6 +145,17 @@ function withFallback(wasm: Arena, plain: Arena): Arena {
   };
 }
 
+/** The products of `instance` in `precision`, each checked to take the parameters the ABI gives it. */
+function wasmProducts(instance: WebAssembly.Instance, precision: DType): Record<ProductName, WasmProduct> {
+  const entries = PRODUCT_NAMES.map((name) => {
+    const fn = instance.exports[`${name}_${precision}`];
+    const arity = wasmProductParams(name).length;
+    if (typeof fn !== "function" || fn.length !== arity) throw new Error(`internal error: the products module's ${name}_${precision} does not take ${arity} parameters`);
+    return [name, fn as WasmProduct] as const;
+  });
+  return Object.fromEntries(entries) as Record<ProductName, WasmProduct>;
+}
+
 const PAGE = 65536;
 
 /**
@@ -174,17 +168,12 @@ function copy(from: Real, i: number, to: Real, j: number, n: number): void {
 }
 const ALIGN = 16;
 
-function wasmArena(module: WebAssembly.Module, precision: Precision, maxPages?: number): Arena {
+function wasmArena(module: WebAssembly.Module, precision: DType, maxPages?: number): Arena {
   const Arr = precision === "f32" ? Float32Array : Float64Array;
   const E = Arr.BYTES_PER_ELEMENT;
   const memory = new WebAssembly.Memory(maxPages === undefined ? { initial: 1 } : { initial: 1, maximum: maxPages });
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const fns = instance.exports as unknown as Record<string, Function>;
-  const ex = {
-    nt: fns[`nt_${precision}`] as Exports["nt"],
-    nn: fns[`nn_${precision}`] as Exports["nn"],
-    tn: fns[`tn_${precision}`] as Exports["tn"],
-  };
+  const ex = wasmProducts(instance, precision);
   let heap: Real = new Arr(memory.buffer);
   /** First element of the staging area, and the next free one during a product. */
   let stagingStart = 0;
@@ -221,7 +210,7 @@ function wasmArena(module: WebAssembly.Module, precision: Precision, maxPages?: 
     for (let m = 0; m < rows; m++) copy(heap, p / E + m * width, a, off + m * stride, width);
   };
 
-  const product = (fn: Exports["nt"]) =>
+  const product = (fn: WasmProduct) =>
     (rows: number, N: number, K: number, A: Real, a0: number, as: number, W: Real, w0: number, Y: Real, y0: number, ys: number, acc: number, outWidth: number, aWidth: number) => {
       if (rows <= 0) return;
       top = stagingStart;
@@ -308,7 +297,7 @@ export const plainProducts: Products = {
   },
 };
 
-function plainArena(precision: Precision): Arena {
+function plainArena(precision: DType): Arena {
   const Arr = precision === "f32" ? Float32Array : Float64Array;
   return {
     products: plainProducts,

@@ -1,47 +1,45 @@
 /** The API every compiled cell exposes, whether emitted to a file or compiled in-process. */
 
-export type DType = "f32" | "f64";
-export type KernelName = "forward" | "backward" | "step";
-export type Real = Float32Array | Float64Array;
+import type { ArrayOf, CellSpec, DType, Real, SpecWithoutSizes, TensorSpec } from "./abi.js";
+
+export type { CellSpec, DType, KernelName, Real, RowKind, TensorSpec } from "./abi.js";
+
 /** Named tensors, each a flat typed array (row-major; sequences `[T][B][n]`, time-major). */
-export type Tensors = Record<string, Real>;
+export type Tensors<N extends string = string, A extends Real = Real> = Record<N, A>;
 
-export interface TensorSpec {
-  readonly name: string;
-  /** Declared shape: `[rows, cols]` for a matrix, `[n]` for a vector. */
-  readonly shape: readonly number[];
-  /** Elements per step and batch entry (the product of `shape`). */
-  readonly size: number;
+/**
+ * What the type of a cell knows of it: the names of its params, inputs, states and outputs, and
+ * the typed array its dtype takes. A cell compiled in-process has the general `CellTypes`; the
+ * `cell` of an emitted module has its own, so a misspelt or missing name or a typed array of the
+ * wrong dtype is a compile-time error.
+ */
+export interface CellTypes {
+  readonly params: string;
+  readonly inputs: string;
+  readonly states: string;
+  readonly outputs: string;
+  readonly array: Real;
 }
 
-export interface CellSpec {
-  readonly name: string;
-  readonly dtype: DType;
-  readonly sizes: Readonly<Record<string, number>>;
-  readonly params: readonly TensorSpec[];
-  readonly inputs: readonly TensorSpec[];
-  readonly states: readonly TensorSpec[];
-  readonly outputs: readonly TensorSpec[];
-  /** Values the forward pass stores per step and batch entry for the backward pass. */
-  readonly tape: readonly TensorSpec[];
-  /**
-   * Scratch the kernels need per call: `size` numbers once, per batch entry, or per step and batch
-   * entry. A buffer with a `kernel` is used by that kernel alone, and shares memory with the
-   * buffers of the other kernels.
-   */
-  readonly workspace: readonly { readonly size: number; readonly rows: "one" | "B" | "TB"; readonly kernel?: KernelName }[];
-  /**
-   * The most numbers one call into the runtime's products may copy in (operands not in the
-   * workspace): `fixed`, plus `B` per batch entry, plus `TB` per step and batch entry.
-   */
-  readonly staging?: { readonly fixed: number; readonly B: number; readonly TB: number };
-}
+/** Some of the tensors named `N` (all optional), or for the general cell any named tensors. */
+export type SomeTensors<N extends string, A extends Real> = string extends N ? Tensors<string, A> : Partial<Tensors<N, A>>;
 
-export interface ForwardOptions {
+type NamesOf<L extends readonly TensorSpec[]> = L[number]["name"];
+
+/** The `CellTypes` of a spec: exact when the spec is a literal (`as const`), general otherwise. */
+export type TypesOf<S extends SpecWithoutSizes> = {
+  readonly params: NamesOf<S["params"]>;
+  readonly inputs: NamesOf<S["inputs"]>;
+  readonly states: NamesOf<S["states"]>;
+  readonly outputs: NamesOf<S["outputs"]>;
+  readonly array: ArrayOf[S["dtype"]];
+};
+
+export interface ForwardOptions<C extends CellTypes = CellTypes> {
   readonly T: number;
   readonly B: number;
   /** Initial states `[B][n]`; zeros where absent. */
-  readonly initial?: Tensors;
+  readonly initial?: SomeTensors<C["states"], C["array"]>;
   /**
    * `[T][B]`, 1 for a real step and 0 for padding. A padded step carries each state through
    * unchanged, outputs zeros, and in the backward passes the state gradient straight through.
@@ -50,51 +48,51 @@ export interface ForwardOptions {
 }
 
 /** What `forward` returns: outputs, final states, and the tape `backward` reads. Treat as read-only. */
-export interface Trace {
+export interface Trace<C extends CellTypes = CellTypes> {
   readonly T: number;
   readonly B: number;
   /** Per-step outputs, `[T][B][n]`. */
-  readonly outputs: Tensors;
+  readonly outputs: Tensors<C["outputs"], C["array"]>;
   /** States after the last step, `[B][n]`. */
-  readonly final: Tensors;
+  readonly final: Tensors<C["states"], C["array"]>;
   /** Bytes held for the backward pass (tape and state history). */
   readonly tapeBytes: number;
 }
 
-export interface BackwardSeeds {
+export interface BackwardSeeds<C extends CellTypes = CellTypes> {
   /** dLoss/d(output), `[T][B][n]` per output; zeros where absent. */
-  readonly outputs?: Tensors;
+  readonly outputs?: SomeTensors<C["outputs"], C["array"]>;
   /** dLoss/d(final state), `[B][n]` per state; zeros where absent. */
-  readonly final?: Tensors;
+  readonly final?: SomeTensors<C["states"], C["array"]>;
 }
 
-export interface BackwardResult {
+export interface BackwardResult<C extends CellTypes = CellTypes> {
   /** dLoss/d(input), `[T][B][n]`. */
-  readonly inputs: Tensors;
+  readonly inputs: Tensors<C["inputs"], C["array"]>;
   /** dLoss/d(initial state), `[B][n]`. */
-  readonly initial: Tensors;
+  readonly initial: Tensors<C["states"], C["array"]>;
 }
 
 /** State for online inference with `step`: current states and the last step's outputs, `[B][n]`. */
-export interface StepState {
+export interface StepState<C extends CellTypes = CellTypes> {
   readonly B: number;
-  readonly states: Tensors;
-  readonly outputs: Tensors;
+  readonly states: Tensors<C["states"], C["array"]>;
+  readonly outputs: Tensors<C["outputs"], C["array"]>;
 }
 
-export interface Cell extends CellSpec {
+export interface Cell<C extends CellTypes = CellTypes> extends CellSpec {
   /** Zeroed params. */
-  createParams(): Tensors;
+  createParams(): Tensors<C["params"], C["array"]>;
   /** Params drawn uniformly from ±1/√fan, as PyTorch initialises RNN weights; seeded. */
-  initParams(seed?: number): Tensors;
+  initParams(seed?: number): Tensors<C["params"], C["array"]>;
   /** Zeroed gradient buffers, one per param. */
-  createGrads(): Tensors;
+  createGrads(): Tensors<C["params"], C["array"]>;
   /** Runs T steps over a batch of B sequences, recording what `backward` needs. */
-  forward(params: Tensors, inputs: Tensors, options: ForwardOptions): Trace;
+  forward(params: Tensors<C["params"], C["array"]>, inputs: Tensors<C["inputs"], C["array"]>, options: ForwardOptions<C>): Trace<C>;
   /** Backprop through time: accumulates into `grads`, returns input and initial-state gradients. */
-  backward(params: Tensors, trace: Trace, seeds: BackwardSeeds, grads: Tensors): BackwardResult;
+  backward(params: Tensors<C["params"], C["array"]>, trace: Trace<C>, seeds: BackwardSeeds<C>, grads: Tensors<C["params"], C["array"]>): BackwardResult<C>;
   /** A zeroed state for `step` (or the given initial states). */
-  createState(B?: number, initial?: Tensors): StepState;
+  createState(B?: number, initial?: SomeTensors<C["states"], C["array"]>): StepState<C>;
   /** One step of online inference for a batch `[B][n]`; updates `state` in place, allocates nothing. */
-  step(params: Tensors, inputs: Tensors, state: StepState): void;
+  step(params: Tensors<C["params"], C["array"]>, inputs: Tensors<C["inputs"], C["array"]>, state: StepState<C>): void;
 }

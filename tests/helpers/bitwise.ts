@@ -5,16 +5,17 @@
 import fc from "fast-check";
 import { checkSource, compileSource } from "../../compiler/index.js";
 import { differentiate } from "../../compiler/autodiff.js";
-import { emitModule, type DType } from "../../compiler/codegen/module.js";
+import { describeModule, type DType } from "../../compiler/codegen/module.js";
 import { planKernels } from "../../compiler/codegen/plan.js";
 import { lowerCell } from "../../compiler/lower.js";
 import { optimize } from "../../compiler/passes/index.js";
-import { load } from "../../src/load.js";
+import { instantiate } from "../../src/instantiate.js";
+import type { ProductsMode } from "../../src/runtime/abi.js";
 import type { Cell, Real } from "../../src/runtime/types.js";
 import { randomData } from "./compare.js";
 import { randomCells, randomCellsWithConstants } from "./random-cell.js";
 
-export type Products = "runtime" | "inline";
+export type Products = ProductsMode;
 
 /**
  * "off": no optimizing pass, no hoisting or deferral. "values": the value-level rewrites only
@@ -31,10 +32,10 @@ export const SMALL = { I: 2, H: 2, K: 1 } as const;
 export function build(source: string, how: Build, dtype: DType, products: Products, sizes = SMALL): Cell {
   if (how !== "values") {
     const [compiled] = compileSource(source, { dtype, products, sizes, optimize: how === "on", path: "random.cell" });
-    return load(compiled!.code);
+    return instantiate(compiled!);
   }
   const ir = optimize(differentiate(lowerCell(checkSource(source, { sizes })[0]!)), { stack: false, layout: "none" });
-  return load(emitModule(ir, planKernels(ir, false), { dtype, products, runtime: "rnnc/runtime", sourcePath: "random.cell" }));
+  return instantiate({ module: describeModule(ir, planKernels(ir, false), { dtype, products, runtime: "rnnc/runtime", sourcePath: "random.cell", sourceText: source }) });
 }
 
 /** Everything a forward and backward over the same data leave: outputs, final states, gradients. */

@@ -1,0 +1,237 @@
+/**
+ * The contract between the compiler and the runtime, written once: both import it, and nothing
+ * here imports anything. It says
+ *
+ * - which dtypes, row kinds, kernels and product modes there are;
+ * - how the runtime calls a kernel: each kernel's parameters, in order, with their types;
+ * - the cell spec an emitted module declares and `defineCell` reads (one type for both);
+ * - the matrix products a kernel calls (`mm.nt`, `mm.nn`, `mm.tn`): their arguments, from which
+ *   the runtime's `Products` type, the WebAssembly functions' parameters and codegen's calls follow;
+ * - the names an emitted module imports from the runtime and declares itself.
+ */
+
+export const DTYPES = ["f32", "f64"] as const;
+/** Element type of a compiled cell: float32 or float64 typed arrays. */
+export type DType = (typeof DTYPES)[number];
+
+/** A typed array of one dtype. */
+export interface ArrayOf {
+  readonly f32: Float32Array;
+  readonly f64: Float64Array;
+}
+export type Real = ArrayOf[DType];
+
+export const KERNELS = ["forward", "backward", "step"] as const;
+export type KernelName = (typeof KERNELS)[number];
+
+/** How many rows a workspace buffer has: one, one per batch entry, one per step and batch entry. */
+export const ROW_KINDS = ["one", "B", "TB"] as const;
+export type RowKind = (typeof ROW_KINDS)[number];
+
+/** Matrix products as calls into the runtime, or as register-tiled loops in the emitted module. */
+export const PRODUCTS_MODES = ["runtime", "inline"] as const;
+export type ProductsMode = (typeof PRODUCTS_MODES)[number];
+
+/** Whether `v` is one of `values` (for checking options at run time). */
+export const isOneOf = <T extends string>(values: readonly T[], v: unknown): v is T => (values as readonly unknown[]).includes(v);
+
+// ---------------------------------------------------------------------------------------------
+// Matrix products
+
+/** The role of a product argument: a count, a typed array, an element offset or row stride in one, the accumulate flag. */
+export type ProductArgRole = "count" | "array" | "offset" | "stride" | "acc";
+
+export interface ProductArg {
+  readonly name: string;
+  readonly role: ProductArgRole;
+}
+
+const arg = <N extends string, R extends ProductArgRole>(name: N, role: R) => ({ name, role }) as const;
+
+/** `array, offset, stride` of a strided operand (rows apart by `stride` elements). */
+const strided = <A extends string, O extends string, S extends string>(a: A, o: O, s: S) =>
+  [arg(a, "array"), arg(o, "offset"), arg(s, "stride")] as const;
+/** `array, offset` of a contiguous operand. */
+const contiguous = <A extends string, O extends string>(a: A, o: O) => [arg(a, "array"), arg(o, "offset")] as const;
+
+/**
+ * The three products, each called with 12 arguments. Offsets and strides count elements; `acc` 1
+ * adds to the result instead of storing it.
+ *
+ *   nt  Y[m][n] (=|+=) Σ_k A[m][k] · W[n][k]   for m < rows, n < N: W `[N][K]` from `w0`
+ *   nn  Y[m][k] (=|+=) Σ_n A[m][n] · W[n][k]   for m < rows, k < K: W `[N][K]` from `w0`
+ *   tn  G[r][c] (=|+=) Σ_m A[m][r] · B[m][c]   for r < R, c < C: G `[R][C]` from `g0`
+ *
+ * The WebAssembly functions behind them take byte addresses instead of arrays and offsets, and
+ * `tn`'s there always accumulates (the runtime zeroes G first when `acc` is 0).
+ */
+export const PRODUCTS = {
+  nt: {
+    args: [arg("rows", "count"), arg("N", "count"), arg("K", "count"), ...strided("A", "a0", "as"), ...contiguous("W", "w0"), ...strided("Y", "y0", "ys"), arg("acc", "acc")],
+    wasmAcc: true,
+  },
+  nn: {
+    args: [arg("rows", "count"), arg("N", "count"), arg("K", "count"), ...strided("A", "a0", "as"), ...contiguous("W", "w0"), ...strided("Y", "y0", "ys"), arg("acc", "acc")],
+    wasmAcc: true,
+  },
+  tn: {
+    args: [arg("rows", "count"), arg("R", "count"), arg("C", "count"), ...strided("A", "a0", "as"), ...strided("B", "b0", "bs"), ...contiguous("G", "g0"), arg("acc", "acc")],
+    wasmAcc: false,
+  },
+} as const;
+
+export type ProductName = keyof typeof PRODUCTS;
+export const PRODUCT_NAMES = Object.keys(PRODUCTS) as ProductName[];
+
+type ArgType<A> = A extends { readonly role: "array" } ? Real : number;
+type Signature<Args extends readonly ProductArg[]> = (...args: { -readonly [K in keyof Args]: ArgType<Args[K]> }) => void;
+
+/** The products an emitted kernel calls (see `PRODUCTS` for what each computes). */
+export type Products = { readonly [P in ProductName]: Signature<(typeof PRODUCTS)[P]["args"]> };
+
+/** The parameters of product `name`'s WebAssembly function: arrays become byte addresses, offsets go. */
+export function wasmProductParams(name: ProductName): string[] {
+  const p = PRODUCTS[name];
+  return p.args.filter((a) => a.role !== "offset" && (a.role !== "acc" || p.wasmAcc)).map((a) => a.name);
+}
+
+/** A call of product `name` in emitted code, `mm.nt(rows, N, …)`: exactly its arguments, in order. */
+export function productCall(name: ProductName, args: readonly (string | number)[]): string {
+  const expected = PRODUCTS[name].args;
+  if (args.length !== expected.length) throw new Error(`internal error: product ${name} takes ${expected.length} arguments (${expected.map((a) => a.name).join(", ")}), not ${args.length}`);
+  return `${KERNEL_PARAMETER.products}.${name}(${args.join(", ")})`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernels
+
+/**
+ * What each kernel parameter is: a count (T steps, B sequences), a list of typed arrays (params P,
+ * inputs X, state history S, outputs Y, tape R, gradients GY GS GP GX, workspace WS), the mask M,
+ * or the products mm.
+ */
+export interface KernelParameterTypes {
+  readonly T: number;
+  readonly B: number;
+  readonly P: readonly Real[];
+  readonly X: readonly Real[];
+  readonly S: readonly Real[];
+  readonly Y: readonly Real[];
+  readonly R: readonly Real[];
+  readonly M: Uint8Array | undefined;
+  readonly GY: readonly Real[];
+  readonly GS: readonly Real[];
+  readonly GP: readonly Real[];
+  readonly GX: readonly Real[];
+  readonly WS: readonly Real[];
+  readonly mm: Products;
+}
+export type KernelParameterName = keyof KernelParameterTypes;
+
+/** Each parameter's type as emitted TypeScript writes it (`Real` and `Products` are imported from the runtime). */
+export const KERNEL_PARAMETER_TYPES: { readonly [K in KernelParameterName]: string } = {
+  T: "number",
+  B: "number",
+  P: "readonly Real[]",
+  X: "readonly Real[]",
+  S: "readonly Real[]",
+  Y: "readonly Real[]",
+  R: "readonly Real[]",
+  M: "Uint8Array | undefined",
+  GY: "readonly Real[]",
+  GS: "readonly Real[]",
+  GP: "readonly Real[]",
+  GX: "readonly Real[]",
+  WS: "readonly Real[]",
+  mm: "Products",
+};
+
+/** The parameters of each kernel, in calling order. */
+export const KERNEL_PARAMETERS = {
+  forward: ["T", "B", "P", "X", "S", "Y", "R", "M", "WS", "mm"],
+  backward: ["T", "B", "P", "X", "S", "Y", "R", "M", "GY", "GS", "GP", "GX", "WS", "mm"],
+  step: ["B", "P", "X", "S", "Y", "WS", "mm"],
+} as const satisfies { readonly [K in KernelName]: readonly KernelParameterName[] };
+
+/** Parameter names codegen refers to by role. */
+export const KERNEL_PARAMETER = { workspace: "WS", products: "mm", mask: "M" } as const satisfies Record<string, KernelParameterName>;
+
+type Parameters_<Names extends readonly KernelParameterName[]> = { -readonly [K in keyof Names]: KernelParameterTypes[Names[K]] };
+
+/** The kernels a compiled module hands `defineCell`. */
+export type Kernels = { readonly [K in KernelName]: (...args: Parameters_<(typeof KERNEL_PARAMETERS)[K]>) => void };
+
+// ---------------------------------------------------------------------------------------------
+// The cell spec
+
+export interface TensorSpec<N extends string = string> {
+  readonly name: N;
+  /** Declared shape: `[rows, cols]` for a matrix, `[n]` for a vector. */
+  readonly shape: readonly number[];
+  /** Elements per step and batch entry (the product of `shape`). */
+  readonly size: number;
+}
+
+export interface WorkspaceSpec {
+  readonly size: number;
+  readonly rows: RowKind;
+  /** The one kernel that uses this buffer; such buffers share memory with other kernels' own. */
+  readonly kernel?: KernelName;
+}
+
+export interface StagingSpec {
+  readonly fixed: number;
+  readonly B: number;
+  readonly TB: number;
+}
+
+/** What a compiled cell is: the value an emitted module declares as `spec` and `defineCell` reads. */
+export interface CellSpec {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly sizes: Readonly<Record<string, number>>;
+  readonly params: readonly TensorSpec[];
+  readonly inputs: readonly TensorSpec[];
+  readonly states: readonly TensorSpec[];
+  readonly outputs: readonly TensorSpec[];
+  /** Values the forward pass stores per step and batch entry for the backward pass. */
+  readonly tape: readonly TensorSpec[];
+  /**
+   * Scratch the kernels need per call: `size` numbers once, per batch entry, or per step and batch
+   * entry. A buffer with a `kernel` is used by that kernel alone, and shares memory with the
+   * buffers of the other kernels.
+   */
+  readonly workspace: readonly WorkspaceSpec[];
+  /**
+   * The most numbers one call into the runtime's products may copy in (operands not in the
+   * workspace): `fixed`, plus `B` per batch entry, plus `TB` per step and batch entry.
+   */
+  readonly staging?: StagingSpec;
+}
+
+/** The spec without its sizes, as an emitted module declares it (`sizes` is its own export). */
+export type SpecWithoutSizes = Omit<CellSpec, "sizes">;
+
+// ---------------------------------------------------------------------------------------------
+// Names in an emitted module
+
+/** What an emitted module imports from the runtime besides the op helpers: values, then types. */
+export const RUNTIME_IMPORTS = { values: ["defineCell"], types: ["CellSpec", "Products", "Real"] } as const;
+
+/** What an emitted module declares at top level. */
+export const MODULE_DECLARATIONS = ["sizes", "spec", ...KERNELS, "cell"] as const;
+
+/** Every name an emitted module's own code binds or imports, besides op helpers and cell-derived names. */
+export const MODULE_NAMES: readonly string[] = [
+  ...RUNTIME_IMPORTS.values,
+  ...RUNTIME_IMPORTS.types,
+  ...MODULE_DECLARATIONS,
+  ...Object.keys(KERNEL_PARAMETER_TYPES),
+];
+
+/**
+ * What the loaders bind around a module's code: the function form that `compile()` runs takes the
+ * runtime as `runtime`; a CommonJS form has `require`, `exports` and `module`, and `__esModule`
+ * is the flag it sets.
+ */
+export const LOADER_BINDINGS = ["runtime", "require", "exports", "module", "__esModule", "__filename", "__dirname"] as const;
