@@ -18,7 +18,7 @@ commands:
   gradcheck FILE.cell [--cell NAME] [--size ...] [--steps T] [--batch B] [--seed N] [--json]
   eval FILE.cell --data IN.json [--cell NAME] [--size ...] [--dtype f32|f64]
   graph FILE.cell [--cell NAME] [--backward] [--format dot|svg|mermaid]
-  export FILE.cell --format onnx [--cell NAME] [--size ...] [--dtype f32|f64] [--params FILE [--group NAME]] [--initial-states optional|required] [--out FILE.onnx]`;
+  export FILE.cell --format onnx|pytorch [--cell NAME] [--size ...] [--dtype f32|f64] [--params FILE [--group NAME]] [--initial-states optional|required] [--out FILE]`;
 
 
 const stdio: Io = {
