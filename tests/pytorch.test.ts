@@ -59,9 +59,9 @@ interface Result {
 }
 
 /** A case: the cell exported and compiled (float64), seeded random numbers, rnnc's params saved. */
-function makeCase(label: string, text: string, seed: number, masked: boolean): Case {
+function makeCase(label: string, text: string, seed: number, masked: boolean, path = `${label}.cell`): Case {
   const k = cases.length;
-  const [compiled] = compileSource(text, { dtype: "f64", path: `${label}.cell` });
+  const [compiled] = compileSource(text, { dtype: "f64", path });
   const cell = load(compiled!.code);
   const random = mulberry32(seed);
   const make = (n: number) => Float64Array.from({ length: n }, () => (2 * random() - 1) * 0.5);
@@ -69,7 +69,7 @@ function makeCase(label: string, text: string, seed: number, masked: boolean): C
   const record = (specs: readonly { name: string; size: number }[], per: number) => Object.fromEntries(specs.map((s) => [s.name, make(s.size * per)]));
   const params = record(cell.params, 1);
   const module = join(dir, `cell_${k}.py`);
-  writeFileSync(module, exportPytorchCell(text, `${label}.cell`).text);
+  writeFileSync(module, exportPytorchCell(text, path).text);
   const paramsFile = join(dir, `params_${k}.json`);
   writeFileSync(paramsFile, saveParams([{ name: cell.name, params, grads: {}, shapes: Object.fromEntries(cell.params.map((p) => [p.name, p.shape])) }]));
   const mask = masked ? Uint8Array.from({ length: T * B }, (_, i) => (i < B || random() < 0.7 ? 1 : 0)) : undefined;
@@ -79,6 +79,27 @@ function makeCase(label: string, text: string, seed: number, masked: boolean): C
     outputGrads: record(cell.outputs, T * B), finalGrads: record(cell.states, B),
   };
 }
+
+/**
+ * Names that are Python keywords, builtins, names the module itself uses, `nn.Module` attributes,
+ * class-private `__` names, and Greek letters Python folds (`ϐ` is read as `β`); a file name that
+ * tries to end a comment and to declare the module's encoding.
+ */
+const HOSTILE = `cell lambda {
+  size I = 3, H = 2
+  input print[I], mask[I]
+  state self[H], torch[H]
+  param training[H, I], forward[H, H], __W[H, I], _parameters[H], ϐ[H], β[H], class[H], to[H, H]
+  import = tanh(training·print + forward·self + __W·mask + _parameters)
+  math = σ(ϐ ⊙ import + β - class)
+  self = import ⊙ math + to·self[t-1]
+  torch = softplus(self) - torch
+  output initial = self[t-1] + torch
+  output exec = sum(self) * β
+  output __init__ = [1; 2]
+}
+`;
+const HOSTILE_PATH = "x.cell\n# -*- coding: utf_7 -*-\nimport os; os.system('touch PWNED')\r\u2028\u202e";
 
 const cases: Case[] = [];
 let results: Result[] = [];
@@ -135,6 +156,7 @@ describe.skipIf(!found && !process.env["CI"])("PyTorch export", () => {
       cases.push(makeCase(file.replace(/\.cell$/, ""), text, 10 + k, false));
       cases.push(makeCase(file.replace(/\.cell$/, ""), text, 20 + k, true));
     });
+    cases.push(makeCase("hostile", HOSTILE, 5, true, HOSTILE_PATH));
     fc.sample(randomCells, { seed: 14, numRuns: 40 }).forEach((text, k) => cases.push(makeCase(`random_${k}`, text, k, k % 3 === 0)));
     results = runPython();
   }, 120_000);
@@ -162,6 +184,46 @@ describe.skipIf(!found && !process.env["CI"])("PyTorch export", () => {
       checked++;
     });
     expect(checked).toBe(40);
+  });
+
+  it("keeps every name of a hostile cell inert, and its numbers right", () => {
+    const k = cases.findIndex((c) => c.label === "hostile");
+    expectSame(cases[k]!, results[k]!);
+    const text = readFileSync(cases[k]!.module, "utf8");
+    expect(text.split("\n").slice(0, 2).join("\n")).not.toMatch(/coding/);
+    expect(text).not.toMatch(/^import os/m);
+    expect(text).not.toMatch(/[\r\u2028\u202e]/u);
+    expect(text).toContain('self._parameters["training"] = nn.Parameter(');
+    expect(text).toContain('self._parameters["\\u03d0"]'); // ϐ, which Python would read as β
+  });
+
+  it("converts the built-in LSTM and GRU to and from nn.LSTM / nn.GRU, and names the field of bad data", () => {
+    const lstm = join(dir, "lstm.py"), gru = join(dir, "gru_torch.py");
+    writeFileSync(lstm, exportPytorchCell(readFileSync("examples/cells/lstm.cell", "utf8"), "lstm.cell").text);
+    writeFileSync(gru, exportPytorchCell(readFileSync("examples/cells/gru_torch.cell", "utf8"), "gru_torch.cell").text);
+    if (!("path" in python)) throw new Error(python.missing);
+    const run = spawnSync(python.path, ["tests/pytorch-checks.py", lstm, gru, dir], { encoding: "utf8" });
+    expect(run.status, run.stderr).toBe(0);
+    const r = JSON.parse(run.stdout) as { lstm: Record<string, number>; gru: Record<string, number>; errors: Record<string, string | boolean | null> };
+    for (const [what, d] of [...Object.entries(r.lstm), ...Object.entries(r.gru)]) expect(d, what).toBeLessThan(1e-12);
+    expect(r.errors).toMatchObject({
+      malformed: expect.stringMatching(/malformed\.json: malformed JSON/),
+      nan: expect.stringMatching(/NaN is not a JSON number/),
+      missing: expect.stringMatching(/group 'lstm': missing param 'Uf'/),
+      unknown: expect.stringMatching(/group 'lstm': unknown param 'Ux'/),
+      rows: expect.stringMatching(/'lstm\.Wf' has 15 entries, expected 16 \(shape \[16, 8\]\)/),
+      bool: expect.stringMatching(/'lstm\.bf\[3\]' should be a finite number, got true/),
+      string: expect.stringMatching(/'lstm\.bf\[0\]' should be a finite number, got "1"/),
+      version: expect.stringMatching(/'version' 2 is not supported/),
+      groups: expect.stringMatching(/choose the group holding cell 'lstm' \(groups: a, b\)/),
+      unchanged: true,
+      state_shape: expect.stringMatching(/state_dict\['weight_hh_l0'\]: expected shape \[64, 16\], got \[63, 16\]/),
+      state_missing: expect.stringMatching(/state_dict: missing 'bias_ih_l0'/),
+      state_dtype: expect.stringMatching(/state_dict\['bias_hh_l0'\]: expected a floating-point tensor, got torch\.int64/),
+      save_inf: expect.stringMatching(/cannot save 'lstm\.Uo\[1\]\[2\]': inf is not a finite number/),
+      input_shape: expect.stringMatching(/input 'x': expected shape \[T, B, 8\] = \[2, 3, 8\], got \[2, 3, 7\]/),
+      initial_name: expect.stringMatching(/initial: unknown state 'k' \(expected h, c\)/),
+    });
   });
 
   it("is a command: rnnc export FILE.cell --format pytorch, with --params", async () => {

@@ -112,7 +112,7 @@ class ModuleWriter {
     const fan = cell.states[0] ? sizeOf(cell.states[0].shape) : 1;
     return [
       `class ${this.cellClass}(nn.Module):`,
-      `    """One step of cell ${pyComment(cell.name)}: inputs and states [B, n] in, (outputs, next states) out."""`,
+      `    """One step of cell ${pyDoc(cell.name)}: inputs and states [B, n] in, (outputs, next states) out."""`,
       "",
       `    NAME = ${pyString(cell.name)}`,
       `    PARAMS = ${tuple(cell.params.map((p) => `(${pyString(p.name)}, ${shape(p.shape)})`))}`,
@@ -184,12 +184,12 @@ class ModuleWriter {
     const inputs = this.cell.inputs.map((x) => this.names.name(`input:${x.name}`, x.name));
     return [
       `class ${this.seqClass}(${this.cellClass}):`,
-      `    """Cell ${pyComment(this.cell.name)} over sequences: each input [T, B, n]; initial states {name: [B, n]} (zeros`,
+      `    """Cell ${pyDoc(this.cell.name)} over sequences: each input [T, B, n]; initial states {name: [B, n]} (zeros`,
       "    where absent); mask [T, B] (0 marks padding: states carried through, outputs zero).",
       `    Returns ({output: [T, B, ...]}, {state: [B, n]}). The params are the cell's, under its names."""`,
       "",
       `    def forward(self, ${inputs.join(", ")}, initial=None, mask=None):`,
-      `        return run_sequence(self, super().forward, (${inputs.join(", ")},), initial, mask)`,
+      `        return run_sequence(self, super().forward, (${inputs.join(", ")}${inputs.length === 1 ? "," : ""}), initial, mask)`,
     ];
   }
 
@@ -253,8 +253,9 @@ class ModuleWriter {
     return later.some((e) => readsPrev(e, k));
   }
 
+  /** `lstm.cell:14`: the file's base name (the header has the whole path) and a line. */
   private where(line: number): string {
-    return `${pyComment(this.source.path)}:${line}`;
+    return `${pyComment(this.source.path.split(/[\\/]/).pop()!)}:${line}`;
   }
 
   /** Declarations grouped by the source line declaring them. */
@@ -275,6 +276,8 @@ function readsPrev(e: TExprLike, k: number): boolean {
   return e.kind === "op" && e.args.some((a) => readsPrev(a, k));
 }
 
+/** Text inside a docstring: a comment's text with no quote that could end the string. */
+const pyDoc = (text: string) => pyComment(text).replace(/"/g, "\\u0022");
 const sizeOf = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 const oneLine = (text: string) => text.replace(/\s+/gu, " ").trim();
 
