@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { compileSource } from "../compiler/index.js";
+import { checkSource, compileSource } from "../compiler/index.js";
 import { findPython } from "../examples/pytorch-ddp/python.js";
 import { main } from "../src/cli.js";
 import { exportPytorchCell } from "../src/export.js";
@@ -236,5 +236,20 @@ describe.skipIf(!found && !process.env["CI"])("PyTorch export", () => {
     expect(await main(["export", "examples/cells/gru.cell", "--format", "pytorch", "--params", join(dir, "bad.json"), "--out", out], io)).toBe(1);
     expect(lines.join("\n")).toMatch(/bad\.json: group 'gru': missing param 'Uu'/);
     expect(await main(["export", "examples/cells/gru.cell", "--format", "torch"], io)).toBe(2);
+    // With --params and --dtype f64, the module starts from those params, in float64.
+    const [gru] = checkSource(readFileSync("examples/cells/gru.cell", "utf8"), { sizes: { H: 4 } });
+    const random = mulberry32(9);
+    const params = Object.fromEntries(gru!.params.map((p) => [p.name, Float64Array.from({ length: p.shape.reduce((a, b) => a * b, 1) }, () => random() - 0.5)]));
+    const json = saveParams([{ name: "gru", params, grads: {}, shapes: Object.fromEntries(gru!.params.map((p) => [p.name, p.shape])) }]);
+    writeFileSync(join(dir, "good.json"), json);
+    expect(await main(["export", "examples/cells/gru.cell", "--format", "pytorch", "--size", "H=4", "--params", join(dir, "good.json"), "--dtype", "f64", "--out", out], io)).toBe(0);
+    if (!("path" in python)) throw new Error(python.missing);
+    const script = `import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("gru", sys.argv[1]); m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+s = m.Sequence()
+print(json.dumps({"dtype": str(next(s.parameters()).dtype), "params": json.loads(m.rnnc_params_json(s))}))`;
+    const run = spawnSync(python.path, ["-c", script, out], { encoding: "utf8" });
+    expect(run.status, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ dtype: "torch.float64", params: JSON.parse(json) });
   });
 });
