@@ -7,7 +7,8 @@
  *   starting from the params of a params file when one is given.
  */
 import { writeFile } from "node:fs/promises";
-import { checkSource, lowerSource, Source, type CellIR } from "../compiler/index.js";
+import { checkSource, CompileError, lowerSource, Source, type CellIR } from "../compiler/index.js";
+import { E } from "../compiler/messages.js";
 import { exportOnnx } from "../compiler/export/onnx.js";
 import { exportPytorch } from "../compiler/export/pytorch.js";
 import { FileError, InputError, UsageError, describeFileError, parseSizes, readSource, readText, sizesRecord, type Io } from "./args.js";
@@ -43,11 +44,17 @@ export function exportPytorchCell(source: string, path: string, options: ExportO
   for (const name of Object.keys(options.sizes ?? {}))
     if (!cells.some((c) => c.sizes.has(name))) throw new UsageError(`--size: no cell declares a size named '${name}'`);
   const cell = chooseCell(cells, options.cell, path);
+  const text = new Source(path, source);
+  if (cell.inputs.length === 0) {
+    const message = `cell '${cell.name}' has no input: the PyTorch sequence module takes T and B from its inputs`;
+    const start = cell.span.start;
+    throw new CompileError([{ severity: "error", code: E.exportNoInput, message, span: { start, end: start + "cell".length }, notes: [] }], text);
+  }
   const params = options.params && readParams(cell, options.params);
   const shapes = Object.fromEntries(cell.params.map((p) => [p.name, p.shape]));
   const paramsJson = params && saveParams([{ name: cell.name, params, grads: {}, shapes }]);
   try {
-    return { name: cell.name, text: exportPytorch(cell, new Source(path, source), { paramsJson, dtype: options.dtype }) };
+    return { name: cell.name, text: exportPytorch(cell, text, { paramsJson, dtype: options.dtype }) };
   } catch (e) {
     throw new InputError(`${path}: ${(e as Error).message}`);
   }

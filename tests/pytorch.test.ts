@@ -18,6 +18,7 @@ import { checkSource, compileSource } from "../compiler/index.js";
 import { findPython } from "../examples/pytorch-ddp/python.js";
 import { main } from "../src/cli.js";
 import { exportPytorchCell } from "../src/export.js";
+import { Names, isPythonIdentifier, pyComment, pyNumber, pyString } from "../compiler/export/pytorch-names.js";
 import { load } from "../src/load.js";
 import { mulberry32 } from "../src/runtime/random.js";
 import type { Cell, Tensors } from "../src/runtime/types.js";
@@ -251,5 +252,29 @@ print(json.dumps({"dtype": str(next(s.parameters()).dtype), "params": json.loads
     const run = spawnSync(python.path, ["-c", script, out], { encoding: "utf8" });
     expect(run.status, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({ dtype: "torch.float64", params: JSON.parse(json) });
+  });
+});
+
+describe("PyTorch export, without Python", () => {
+  it("reports a cell without inputs at the cell, and a cell with errors as the compiler does", async () => {
+    const lines: string[] = [];
+    const io = { out: (t: string) => lines.push(t), err: (t: string) => lines.push(t) };
+    writeFileSync(join(dir, "noin.cell"), "cell c {\n  size H = 2\n  state h[H]\n  param b[H]\n  h = h + b\n}\n");
+    expect(await main(["export", join(dir, "noin.cell"), "--format", "pytorch", "--out", join(dir, "noin.py")], io)).toBe(1);
+    expect(lines.join("\n")).toMatch(/noin\.cell:1:1: error\[E5001\]: cell 'c' has no input/);
+    writeFileSync(join(dir, "bad.cell"), "cell c {\n  size I = 2\n  input x[I]\n  state h[I]\n  h = tanh(W·x)\n}\n");
+    expect(await main(["export", join(dir, "bad.cell"), "--format", "pytorch", "--out", join(dir, "bad.py")], io)).toBe(1);
+    expect(lines.join("\n")).toMatch(/bad\.cell:5:12: error\[E3001\]: unknown name 'W'/);
+  });
+
+  it("writes names, strings and comments that Python cannot read as anything else", () => {
+    expect(pyString('a"b\\c\n\u2028é𝔘')).toBe('"a\\u0022b\\u005cc\\u000a\\u2028\\u00e9\\U0001d518"');
+    expect(pyComment("x\ny\r\u202e z·σ\\")).toBe("x\\u000ay\\u000d\\u202e z·σ\\u005c");
+    expect(pyNumber(1e-5)).toBe("0.00001");
+    expect([pyNumber(16), pyNumber(-0), pyNumber(Infinity), pyNumber(NaN), pyNumber(1e21)]).toEqual(["16.0", "-0.0", "math.inf", "math.nan", "1e+21"]);
+    const names = new Names(["torch"]);
+    expect(["lambda", "torch", "print", "ϐ", "β", "__W", "h", "h"].map((n, k) => names.name(`k${k}`, n)))
+      .toEqual(["lambda_", "torch_", "print_", "u3d0", "β", "v__W", "h", "h_"]);
+    expect([isPythonIdentifier("ϐ"), isPythonIdentifier("β1"), isPythonIdentifier("ͺ"), isPythonIdentifier("1a")]).toEqual([false, true, false, false]);
   });
 });
