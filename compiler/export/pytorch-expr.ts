@@ -25,6 +25,8 @@ export interface Py {
   readonly rank: number;
   /** The number, for a literal. */
   readonly literal?: number;
+  /** A product written with `@`: parenthesized next to `*` and `/` too, which Python ranks the same. */
+  readonly product?: boolean;
 }
 
 const ATOM = 4, UNARY = 3, MUL = 2, ADD = 1;
@@ -45,7 +47,8 @@ const FUNCTIONS: Readonly<Record<string, string>> = {
 };
 const BINARY: Readonly<Record<string, [string, number]>> = { add: ["+", ADD], sub: ["-", ADD], mul: ["*", MUL], div: ["/", MUL] };
 
-const paren = (p: Py, prec: number): string => (p.prec >= prec ? p.text : `(${p.text})`);
+/** `p` as an operand needing binding strength `prec`; `nextToStar`: an operand of `*` or `/`. */
+const paren = (p: Py, prec: number, nextToStar = false): string => (p.prec >= prec && !(nextToStar && p.product) ? p.text : `(${p.text})`);
 const joinKind = (args: readonly Py[]): Kind =>
   args.some((a) => a.kind === "varying") ? "varying" : args.every((a) => a.kind === "const") ? "const" : "fixed";
 
@@ -80,7 +83,8 @@ export class ExprEmitter {
   private binary(op: string, a: Py, b: Py, rank: number): Py {
     const [symbol, prec] = BINARY[op]!;
     const left = a.literal !== undefined && b.literal !== undefined ? this.tensor(a) : a;
-    const text = `${paren(toRank(left, rank), prec)} ${symbol} ${paren(toRank(b, rank), prec + 1)}`;
+    const star = prec === MUL;
+    const text = `${paren(toRank(left, rank), prec, star)} ${symbol} ${paren(toRank(b, rank), prec + 1, star)}`;
     return { text, prec, kind: joinKind([a, b]), rank };
   }
 
@@ -92,10 +96,10 @@ export class ExprEmitter {
     const kind = joinKind([A, v]);
     if (v.rank === 1 && v.kind === "varying" && A.kind !== "varying") {
       const At = left.kind === "op" && left.op === "transpose" ? paren(this.emit(left.args[0]!), MUL + 1) : transposed(A);
-      return { text: `${paren(v, MUL)} @ ${At}`, prec: MUL, kind, rank };
+      return { text: `${paren(v, MUL + 1)} @ ${At}`, prec: MUL, kind, rank, product: true };
     }
-    if (v.rank === 1 && v.kind === "varying") return { text: `(${paren(A, MUL)} @ ${paren(v, ATOM)}.unsqueeze(-1)).squeeze(-1)`, prec: ATOM, kind, rank };
-    return { text: `${paren(A, MUL)} @ ${paren(v, MUL + 1)}`, prec: MUL, kind, rank };
+    if (v.rank === 1 && v.kind === "varying") return { text: `(${paren(A, MUL + 1)} @ ${paren(v, ATOM)}.unsqueeze(-1)).squeeze(-1)`, prec: ATOM, kind, rank };
+    return { text: `${paren(A, MUL + 1)} @ ${paren(v, MUL + 1)}`, prec: MUL, kind, rank, product: true };
   }
 
   /** `[a; b]`: vectors end to end (a scalar is one element), matrices stacked by rows. */
