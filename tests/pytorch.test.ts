@@ -160,7 +160,7 @@ describe.skipIf(!found && !process.env["CI"])("PyTorch export", () => {
     cases.push(makeCase("hostile", HOSTILE, 5, true, HOSTILE_PATH));
     fc.sample(randomCells, { seed: 14, numRuns: 40 }).forEach((text, k) => cases.push(makeCase(`random_${k}`, text, k, k % 3 === 0)));
     results = runPython();
-  }, 120_000);
+  }, 600_000);
 
   it("finds a Python with PyTorch (required in CI)", () => {
     expect(found, "path" in python ? "" : python.missing).toBe(true);
@@ -225,7 +225,7 @@ describe.skipIf(!found && !process.env["CI"])("PyTorch export", () => {
       input_shape: expect.stringMatching(/input 'x': expected shape \[T, B, 8\] = \[2, 3, 8\], got \[2, 3, 7\]/),
       initial_name: expect.stringMatching(/initial: unknown state 'k' \(expected h, c\)/),
     });
-  });
+  }, 300_000);
 
   it("is a command: rnnc export FILE.cell --format pytorch, with --params", async () => {
     const lines: string[] = [];
@@ -252,7 +252,7 @@ print(json.dumps({"dtype": str(next(s.parameters()).dtype), "params": json.loads
     const run = spawnSync(python.path, ["-c", script, out], { encoding: "utf8" });
     expect(run.status, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout)).toEqual({ dtype: "torch.float64", params: JSON.parse(json) });
-  });
+  }, 300_000);
 });
 
 describe("PyTorch export, without Python", () => {
