@@ -23,6 +23,7 @@ import { didYouMean, E } from "./messages.js";
 import { FUNCTIONS, opDef } from "./ops/index.js";
 import { show } from "./ops/types.js";
 import { span, type Source, type Span } from "./source.js";
+import { warnUnused } from "./warnings.js";
 
 export interface CheckOptions {
   /** Values replacing the defaults of the sizes with these names (in every cell that has them). */
@@ -57,6 +58,8 @@ class CellChecker {
   private readonly broken: ReadonlySet<string>;
   private readonly tensors: Record<DeclKind, TensorDecl[]> = { input: [], state: [], param: [] };
   private readonly equations: CheckedEquation[] = [];
+  /** Unknown names already reported: one error per cause, not one per use. */
+  private readonly reportedUnknown = new Set<string>();
 
   constructor(
     private readonly cell: CellAst,
@@ -129,11 +132,21 @@ class CellChecker {
     if (e?.kind === "size") return e.value;
     const decl = e ?? this.cell.decls.find((d) => d.name === name);
     if (decl) this.bag.error(E.unknownName, `'${name}' is ${ARTICLE[decl.kind]}, not a size`, at);
-    else if (!this.broken.has(name)) {
+    else if (!this.broken.has(name) && !this.reportedUnknown.has(name)) {
+      this.reportedUnknown.add(name);
       const sizes = [...this.names].filter(([, v]) => v.kind === "size").map(([n]) => n);
-      this.bag.error(E.unknownName, `unknown size '${name}'`, at, [], didYouMean(name, sizes));
+      const uses = this.sizeUses(name);
+      const more = uses > 1 ? [{ message: `'${name}' is used ${uses} times; this is its first use` }] : [];
+      const line = this.cell.sizes.length > 0 ? `add it to the size line: size ${this.cell.sizes.map((s) => this.text(s.span)).join(", ")}, ${name} = ...` : `declare it: size ${name} = ...`;
+      this.bag.error(E.unknownName, `unknown size '${name}'`, at, more, didYouMean(name, sizes) ?? line);
     }
     return null;
+  }
+
+  /** How many times `name` appears in the cell's sizes and shapes. */
+  private sizeUses(name: string): number {
+    const count = (e: SizeExpr): number => e.kind === "name" ? Number(e.name === name) : e.kind === "bin" ? count(e.left) + count(e.right) : 0;
+    return [...this.cell.sizes.map((s) => s.value), ...this.cell.decls.flatMap((d) => d.dims)].reduce((n, e) => n + count(e), 0);
   }
 
   /** Evaluates size arithmetic; the result must be a positive integer. */
@@ -287,7 +300,8 @@ class CellChecker {
         at < this.cell.equations.length ? "equations run top to bottom: move the assignment up" : undefined);
     } else if (FUNCTIONS.has(e.name)) {
       this.bag.error(E.unknownName, `'${e.name}' is a function; call it: ${e.name}(...)`, e.span);
-    } else {
+    } else if (!this.reportedUnknown.has(e.name)) {
+      this.reportedUnknown.add(e.name);
       const hint = didYouMean(e.name, [...this.names.keys(), ...this.locals.keys()]);
       this.bag.error(E.unknownName, `unknown name '${e.name}'`, e.span, [], hint);
     }
@@ -357,9 +371,27 @@ class CellChecker {
       `${this.text(e.left.span)} is ${show(left.shape)} but ${this.text(e.right.span)} is ${show(right.shape)}`;
     const reason = def.kind === "elementwise" ? [] : [{ message: shape }];
     const misgrouped = parent === "@" && (e.op === "*" || e.op === "/");
-    const hint = misgrouped ? MISGROUPED : undefined;
+    const hint = misgrouped ? MISGROUPED : this.productHint(e, left.shape, right.shape);
     this.bag.error(E.shapeMismatch, message, e.span, [...reason, ...this.declarationNotes([left, right])], hint);
     return null;
+  }
+
+  /**
+   * The usual mix-ups of products: `W * x` (elementwise) for `W·x`, `x·W` for `Wᵀ·x` or `W·x`,
+   * and `W·x` with W declared the other way round.
+   */
+  private productHint(e: Extract<Expr, { kind: "binary" }>, l: Shape, r: Shape): string | undefined {
+    const [a, b] = [this.text(e.left.span), this.text(e.right.span)];
+    const simple = (t: string) => /^[\p{L}_][\p{L}\p{N}_]*$/u.test(t) ? t : `(${t})`;
+    if (e.op === "*" && l.length === 2 && r.length === 1 && l[1] === r[0])
+      return `'${this.source.slice(e.opSpan)}' is elementwise; for a matrix product write '${simple(a)}·${simple(b)}' (or '${simple(a)} @ ${simple(b)}')`;
+    if (e.op !== "@") return undefined;
+    if (l.length === 1 && r.length === 2 && r[1] === l[0]) return `the matrix goes first: write '${simple(b)}·${simple(a)}'`;
+    if (l.length === 1 && r.length === 2 && r[0] === l[0])
+      return `a vector times a matrix is the transpose's product: write 'transpose(${b})·${simple(a)}' (or '${simple(b)}ᵀ·${simple(a)}')`;
+    if (l.length === 2 && r.length === 1 && l[0] === r[0] && l[1] !== r[0])
+      return `'${a}' is ${show(l)}: did you mean its transpose, 'transpose(${a})·${simple(b)}' (or '${simple(a)}ᵀ·${simple(b)}'), or to declare it [${l[1]}, ${l[0]}]?`;
+    return undefined;
   }
 
   /** "W is declared [16, 8] at ..." for the first param in each operand. */
@@ -407,7 +439,7 @@ export function checkFile(file: FileAst, source: Source, bag: DiagnosticBag, opt
     const inside = (s: Span) => s.start >= cell.span.start && s.start < Math.max(cell.span.end, cell.span.start + 1);
     const clean = () => !bag.items.some((d) => d.severity === "error" && inside(d.span));
     if (clean()) checkBounds(result, bag);
-    if (clean()) checked.push(result);
+    if (clean()) (warnUnused(cell, result, bag), checked.push(result));
   }
   return checked;
 }

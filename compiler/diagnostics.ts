@@ -58,10 +58,10 @@ export class DiagnosticBag {
     this.items.push({ severity: "error", code, message, span, notes, hint });
   }
 
-  warning(code: string, message: string, span: Span, notes: Note[] = []): void {
+  warning(code: string, message: string, span: Span, notes: Note[] = [], hint?: string): void {
     if (this.stopped || this.warnings === MAX_ERRORS) return;
     this.warnings++;
-    this.items.push({ severity: "warning", code, message, span, notes });
+    this.items.push({ severity: "warning", code, message, span, notes, hint });
   }
 
   get hasErrors(): boolean {
@@ -91,26 +91,91 @@ export function location(source: Source, span: Span): string {
   return `${source.path}:${line}:${col}`;
 }
 
-export function renderDiagnostic(d: Diagnostic, source: Source): string {
+/** How rendered diagnostics are styled: plain text, or ANSI colours on a terminal. */
+export interface Paint {
+  readonly severity: (severity: Severity, text: string) => string;
+  readonly bold: (text: string) => string;
+  readonly note: (text: string) => string;
+  readonly help: (text: string) => string;
+  readonly gutter: (text: string) => string;
+}
+
+const same = (text: string): string => text;
+export const PLAIN: Paint = { severity: (_, t) => t, bold: same, note: same, help: same, gutter: same };
+
+const ansi = (code: string) => (text: string): string => `\x1b[${code}m${text}\x1b[0m`;
+/** rustc's colours: errors red, warnings yellow, notes and gutters blue, help cyan, the header bold. */
+export const ANSI: Paint = {
+  severity: (severity, t) => ansi(severity === "error" ? "1;31" : "1;33")(t),
+  bold: ansi("1"), note: ansi("1;34"), help: ansi("1;36"), gutter: ansi("34"),
+};
+
+export function renderDiagnostic(d: Diagnostic, source: Source, paint: Paint = PLAIN): string {
   const out: string[] = [];
-  out.push(`${location(source, d.span)}: ${d.severity}[${d.code}]: ${d.message}`);
-  out.push(...renderSnippet(source, d.span));
+  out.push(`${paint.bold(`${location(source, d.span)}:`)} ${paint.severity(d.severity, `${d.severity}[${d.code}]`)}${paint.bold(`: ${d.message}`)}`);
+  out.push(...renderSnippet(source, d.span, d.severity, paint));
   for (const note of d.notes) {
-    out.push(note.span ? `note: ${note.message} at ${location(source, note.span)}` : `note: ${note.message}`);
+    out.push(`${paint.note("note:")} ${note.message}${note.span ? ` at ${location(source, note.span)}` : ""}`);
   }
-  if (d.hint) out.push(`help: ${d.hint}`);
+  if (d.hint) out.push(`${paint.help("help:")} ${d.hint}`);
   return out.join("\n");
 }
 
-export function renderDiagnostics(ds: readonly Diagnostic[], source: Source): string {
-  return ds.map((d) => renderDiagnostic(d, source)).join("\n\n");
+export function renderDiagnostics(ds: readonly Diagnostic[], source: Source, paint: Paint = PLAIN): string {
+  return ds.map((d) => renderDiagnostic(d, source, paint)).join("\n\n");
+}
+
+/** A position as the Language Server Protocol counts it: 0-based line, UTF-16 code units into the line. */
+export interface LspPosition {
+  readonly line: number;
+  readonly character: number;
+}
+export interface LspRange {
+  readonly start: LspPosition;
+  readonly end: LspPosition;
+}
+
+/** A diagnostic in the shape of LSP's `Diagnostic` (severity 1 error, 2 warning), `help` kept apart for tools. */
+export interface LspDiagnostic {
+  readonly range: LspRange;
+  readonly severity: 1 | 2;
+  readonly code: string;
+  readonly source: "rnnc";
+  readonly message: string;
+  readonly relatedInformation: readonly { readonly location: { readonly uri: string; readonly range: LspRange }; readonly message: string }[];
+  readonly help?: string;
+}
+
+export function lspRange(source: Source, span: Span): LspRange {
+  const at = (offset: number): LspPosition => {
+    const line = source.lineIndex(offset);
+    return { line, character: offset - source.lineSpan(line + 1).start };
+  };
+  return { start: at(span.start), end: at(Math.max(span.start, span.end)) };
+}
+
+/**
+ * `d` for an editor: notes with a span become related information at `uri`; notes without one,
+ * and the help, are added to the message as lines of their own (as editors show them).
+ */
+export function lspDiagnostic(d: Diagnostic, source: Source, uri: string): LspDiagnostic {
+  const lines = [d.message, ...d.notes.filter((n) => !n.span).map((n) => `note: ${n.message}`), ...(d.hint ? [`help: ${d.hint}`] : [])];
+  return {
+    range: lspRange(source, d.span),
+    severity: d.severity === "error" ? 1 : 2,
+    code: d.code,
+    source: "rnnc",
+    message: lines.join("\n"),
+    relatedInformation: d.notes.flatMap((n) => (n.span ? [{ location: { uri, range: lspRange(source, n.span) }, message: n.message }] : [])),
+    ...(d.hint ? { help: d.hint } : {}),
+  };
 }
 
 /**
  * The source line of `span` and a caret underline (clipped to that first line). A line longer than
  * `SNIPPET_WIDTH` is shown around the caret, its cut ends marked with `…`.
  */
-function renderSnippet(source: Source, span: Span): string[] {
+function renderSnippet(source: Source, span: Span, severity: Severity = "error", paint: Paint = PLAIN): string[] {
   const { line } = source.position(span.start);
   const { from, to, cutStart, cutEnd } = snippetWindow(source, line, span.start);
   const columns = (end: number) => source.codePoints(from, end);
@@ -122,8 +187,8 @@ function renderSnippet(source: Source, span: Span): string[] {
   const gutter = Math.max(5, String(line).length + 1);
   const pad = " ".repeat(gutter);
   return [
-    `${String(line).padStart(gutter)} | ${cutStart ? "…" : ""}${text}${cutEnd ? "…" : ""}`,
-    `${pad} | ${" ".repeat(col - 1)}${"^".repeat(width)}`,
+    `${paint.gutter(`${String(line).padStart(gutter)} |`)} ${cutStart ? "…" : ""}${text}${cutEnd ? "…" : ""}`,
+    `${paint.gutter(`${pad} |`)} ${" ".repeat(col - 1)}${paint.severity(severity, "^".repeat(width))}`,
   ];
 }
 

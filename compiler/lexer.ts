@@ -123,6 +123,8 @@ class Lexer {
     } else if (isIdentStart(c)) {
       const word = this.takeWhile(isIdentChar);
       this.push(KEYWORDS.has(word) ? "keyword" : "ident", this.checkLength(word, start), start);
+    } else if (c === "*" && this.char(start + 1) === "*") {
+      this.power(2);
     } else if (c === SIGMA) {
       this.pos += c.length;
       this.push("sigma", SIGMA, start);
@@ -182,10 +184,24 @@ class Lexer {
     this.bag.error(E.badNumber, `invalid number '${clip(word)}'`, span(start, this.pos), [], hint);
   }
 
+  /**
+   * `x^2` or `x**2`: one error, and the exponent is skipped with the operator, so that the rest of
+   * the line parses (`tanh(a)^2` is then read as `tanh(a)`) and no second error follows from it.
+   */
+  private power(length: number): void {
+    const start = this.pos;
+    this.pos += length;
+    const exponent = /^\s*(\d+(\.\d*)?|[A-Za-z_]\w*)/.exec(this.text.slice(this.pos, this.pos + 64));
+    if (exponent) this.pos += exponent[0].length;
+    const written = this.text.slice(start, start + length);
+    this.bag.error(E.badChar, `there is no power operator '${written}'`, span(start, this.pos), [], "for a square write 'x ⊙ x'");
+  }
+
   /** A run of characters the language does not use: one error for the whole run. */
   private badRun(): void {
     const start = this.pos;
     const first = this.char();
+    if (first === "^" && /^\^\s*[\w.]/.test(this.text.slice(start, start + 64))) return this.power(1);
     while (this.pos < this.text.length && this.isBad(this.char())) this.pos += this.char().length;
     this.badChars++;
     if (this.badChars <= MAX_BAD_CHAR_ERRORS) {

@@ -94,7 +94,23 @@ export type ErrorCode = (typeof E)[keyof typeof E];
 export const W = {
   /** Two names of one cell that look alike (UTS #39 skeletons, `confusables.ts`): `bo` and `bο`. */
   confusable: "W3001",
+  /** A state no equation assigns: it keeps its initial value, usually a forgotten update (`h_new = ...`). */
+  stateNeverAssigned: "W3002",
+  /** A state whose new value nothing reads: no equation, no output, not the next step. */
+  stateNeverRead: "W3003",
+  /** A param no equation or output reads. */
+  unusedParam: "W3004",
+  /** An input no equation or output reads. */
+  unusedInput: "W3005",
+  /** A local no equation or output reads. */
+  unusedLocal: "W3006",
+  /** A size no shape, size or expression uses. */
+  unusedSize: "W3007",
+  /** A param read only by values no output depends on: its gradient is zero whatever the data. */
+  zeroGradient: "W3008",
 } as const;
+
+export type WarningCode = (typeof W)[keyof typeof W];
 
 /** `text` as quoted in a message: at most `max` code points, a longer text cut with `…`. */
 export function clip(text: string, max = 40): string {

@@ -13,6 +13,21 @@ export class FileError extends InputError {}
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Whether diagnostics on `err` are coloured (a terminal, per NO_COLOR and FORCE_COLOR); default no. */
+  readonly color?: boolean;
+  /** Whether `out` is a terminal (JSON is then pretty-printed); default no. */
+  readonly outIsTerminal?: boolean;
+}
+
+/**
+ * Whether to colour a stream: FORCE_COLOR (other than `0` or `false`) says yes, NO_COLOR (any
+ * non-empty value, https://no-color.org) says no, and otherwise a terminal other than `dumb` gets colour.
+ */
+export function wantsColor(isTTY: boolean | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
+  const force = env["FORCE_COLOR"];
+  if (force !== undefined && force !== "0" && force !== "false") return true;
+  if (force !== undefined || (env["NO_COLOR"] ?? "") !== "") return false;
+  return isTTY === true && env["TERM"] !== "dumb";
 }
 
 /** What was being done to the path when the file system refused: "read", "write", "create directory", ... */

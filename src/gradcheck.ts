@@ -45,6 +45,12 @@ export interface GradRow {
   readonly refined: number;
   /** Elements not judged: however small the step, the difference did not settle on a value. */
   readonly unsettled: number;
+  /**
+   * Every checked element's analytic gradient and finite difference are both exactly 0: the loss
+   * does not depend on this tensor at all (a state never assigned, a value no output reads), which
+   * a check that only compares the two cannot tell from a match.
+   */
+  readonly zero: boolean;
   readonly ok: boolean;
 }
 
@@ -116,7 +122,7 @@ export function gradcheck(ir: CellIR, cell: Cell, options: GradcheckOptions = {}
   const random = mulberry32(seed ^ 0x9e3779b9);
   const check = (kind: GradRow["kind"], name: string, values: Float64Array, analytic: ArrayLike<number>): GradRow => {
     const picks = choose(values.length, options.maxElements ?? 2000, random);
-    let maxAbsError = 0, maxRelError = 0, ok = true, atKink = 0, refined = 0, unsettled = 0, step = eps;
+    let maxAbsError = 0, maxRelError = 0, ok = true, atKink = 0, refined = 0, unsettled = 0, step = eps, zero = true;
     const difference = (i: number, h: number): number => {
       const keep = values[i]!;
       values[i] = keep + h;
@@ -139,12 +145,14 @@ export function gradcheck(ir: CellIR, cell: Cell, options: GradcheckOptions = {}
         unsettled++;
         continue;
       }
+      if (a !== 0 || estimate.numeric !== 0) zero = false;
       const abs = Math.abs(a - estimate.numeric);
       maxAbsError = Math.max(maxAbsError, abs);
       maxRelError = Math.max(maxRelError, abs / Math.max(Math.abs(a), Math.abs(estimate.numeric), FLOOR));
       if (estimate.verdict === "disagrees") ok = false;
     }
-    return { kind, name, size: values.length, checked: picks.length - atKink - unsettled, maxAbsError, maxRelError, atKink, step, refined, unsettled, ok };
+    const checked = picks.length - atKink - unsettled;
+    return { kind, name, size: values.length, checked, maxAbsError, maxRelError, atKink, step, refined, unsettled, zero: zero && checked > 0, ok };
   };
   const rows = [
     ...cell.params.map((p, k) => check("param", p.name, data.params[k]!, grads[p.name]!)),

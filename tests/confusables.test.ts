@@ -87,7 +87,8 @@ describe("the checker warns, the cell still compiles", () => {
     expect(text).toMatch(/^w\.cell:2:15: warning\[W3001\]: 'Η' looks like 'H'/);
     expect(text).toMatch(/^w\.cell:7:3: warning\[W3001\]: 'α' looks like 'a'/m);
     expect(text).toMatch(/^w\.cell:9:10: warning\[W3001\]: 'ρ' looks like 'p'/m);
-    expect(text.match(/warning\[/g)).toHaveLength(3);
+    expect(text.match(/warning\[W3001\]/g)).toHaveLength(3);
+    expect(text).toMatch(/^w\.cell:2:15: warning\[W3007\]: size 'Η' is never used/m);
     expect(text).not.toMatch(/'χ' looks like/); // χ is Greek chi, which looks like X, not x
   });
 

@@ -19,7 +19,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { exportPytorchCell } from "../../src/export.js";
-import { Dense, loadParamsFile, meanSquaredError, saveParams, type ParamGroup } from "../../src/train/index.js";
+import { Dense, loadParams, meanSquaredError, saveParams, type ParamGroup } from "../../src/train/index.js";
 import { type ExampleOptions, isMain, loadCell, numberFlag, outputFile, repoRoot, runCli, say, secondsSince } from "../common.js";
 import { sineCosineCurve } from "../sine-cosine.js";
 import { findPython } from "./python.js";
@@ -102,7 +102,7 @@ export function main(options: DdpOptions = {}): DdpResult {
   }));
 
   // 3. rnnc: the trained params back, the held-out windows through rnnc's kernels.
-  loadParamsFile(join(work, "trained.json"), groups);
+  loadParams(readFileSync(join(work, "trained.json"), "utf8"), groups);
   const mine = predict();
   const theirs = JSON.parse(readFileSync(join(work, "torch.json"), "utf8")) as { h: number[]; prediction: number[]; mse: number };
   let maxDifference = 0;

@@ -1,0 +1,281 @@
+/**
+ * The commands that compile cells to code: `build` (and `build --watch`), `gradcheck` and `eval`.
+ * The back end (code generation, formatting, loading) is imported when one of them runs.
+ */
+import { watch } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import type { CheckedCell } from "../compiler/ast.js";
+import type { CompileOptions, CompiledCell } from "../compiler/index.js";
+import type { CellIR } from "../compiler/ir/cell.js";
+import { InputError, UsageError, parseCount, parseSizes, readText, sizesRecord } from "./args.js";
+import { collisions } from "./collisions.js";
+import { OPT, checkSizeNames, chosenCells, dtype, frontFile, oneFile, onlyCell, someFiles, str, type CommandEntry, type Flags, type FrontFile } from "./commands.js";
+import { DataError } from "./data.js";
+import { evalRequest, evaluate, prettyJson } from "./eval.js";
+import { describeNonFinite, gradcheck as checkGradients, type GradcheckResult, type GradRow } from "./gradcheck.js";
+import type { Context } from "./report.js";
+import { MAX_SEED } from "./runtime/random.js";
+import { writeModules } from "./write.js";
+
+type BackOptions = Omit<CompileOptions, "path" | "sizes" | "onWarnings">;
+
+/** Compiles a checked file (its diagnostics are already reported); only `names`' cells are kept. */
+async function compileChecked(file: FrontFile, sizes: ReadonlyMap<string, number>, options: BackOptions, names?: readonly string[]): Promise<CompiledCell[]> {
+  const { compileSource } = await import("../compiler/index.js");
+  const cells = compileSource(file.text, { ...options, path: file.source.path, sizes: sizesRecord(sizes) });
+  return names ? cells.filter((c) => names.includes(c.name)) : cells;
+}
+
+// ------------------------------------------------------------ build
+
+const products = (flags: Flags): "runtime" | "inline" => {
+  const v = str(flags, "products") ?? "runtime";
+  if (v !== "runtime" && v !== "inline") throw new UsageError(`--products: expected runtime or inline, got '${v}'`);
+  return v;
+};
+
+/** One build of every file: everything is compiled and formatted before anything is written. */
+async function buildOnce(files: readonly string[], flags: Flags, ctx: Context): Promise<number> {
+  const out = str(flags, "out") ?? "generated";
+  const sizes = parseSizes(str(flags, "size"));
+  const { dumpIR } = await import("../compiler/ir/dump.js");
+  const options: BackOptions = {
+    dtype: dtype(flags, "f32"),
+    runtime: str(flags, "runtime") ?? "rnnc/runtime",
+    optimize: flags["no-opt"] !== true,
+    products: products(flags),
+    onPass: flags["dump-ir"] ? (label: string, ir: CellIR) => ctx.out(dumpIR(ir, label)) : undefined,
+  };
+  const checked: FrontFile[] = [];
+  for (const path of files) checked.push(await frontFile(path, sizes, ctx));
+  if (checked.some((f) => !f.ok)) return 1;
+  checkSizeNames(sizes, checked.flatMap((f) => f.cells));
+  const compiled = await Promise.all(checked.map(async (f) => ({ path: f.source.path, text: f.text, cells: await compileChecked(f, sizes, options) })));
+  const modules = compiled.flatMap((file) => file.cells.map((cell) => ({ file, cell, path: join(out, `${cell.name}.ts`) })));
+  const clashes = collisions(modules);
+  if (clashes.length > 0) {
+    ctx.err(`${clashes.join("\n\n")}\n`);
+    return 1;
+  }
+  const { formatModule } = await import("../compiler/index.js");
+  const texts = await Promise.all(modules.map((m) => formatModule(m.cell.code)));
+  await writeModules(out, modules.map((m, k) => ({ path: m.path, text: texts[k]! })));
+  if (ctx.report.json) ctx.report.extra["wrote"] = modules.map((m) => m.path);
+  else for (const m of modules) ctx.out(`wrote ${m.path}`);
+  return 0;
+}
+
+/** How long a burst of file-system events is waited out before rebuilding. */
+const SETTLE_MS = 100;
+
+/**
+ * Builds, then rebuilds whenever one of the files changes, until interrupted (Ctrl-C). A failed
+ * build is reported and waited out like a good one; each build ends with its summary line.
+ */
+async function buildWatching(files: readonly string[], flags: Flags, ctx: Context, once: () => Promise<number>): Promise<number> {
+  const run = async () => {
+    try {
+      const code = await once();
+      const summary = ctx.report.summary();
+      ctx.err(`${summary ? `${summary}; ` : ""}${code === 0 ? "built" : "build failed"}; watching ${files.length} file${files.length === 1 ? "" : "s"} for changes (Ctrl-C stops)`);
+    } catch (e) {
+      ctx.err(`rnnc: error: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    ctx.report.errors = ctx.report.warnings = 0;
+  };
+  await run();
+  return new Promise<number>((done) => {
+    let timer: NodeJS.Timeout | undefined;
+    let running = Promise.resolve();
+    // Directories are watched, not the files: an editor that saves by writing a new file and
+    // renaming it over the old one would otherwise end the watch after the first save.
+    const targets = new Set(files.map((f) => resolve(f)));
+    const watchers = [...new Set([...targets].map((f) => dirname(f)))].map((dir) => watch(dir, (_event, name) => {
+      if (name !== null && !targets.has(join(dir, name.toString()))) return;
+      clearTimeout(timer);
+      timer = setTimeout(() => void (running = running.then(run)), SETTLE_MS);
+    }));
+    const stop = () => {
+      watchers.forEach((w) => w.close());
+      clearTimeout(timer);
+      done(0);
+    };
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+}
+
+export const build: CommandEntry = {
+  name: "build",
+  jsonDiagnostics: true,
+  args: "FILE.cell...",
+  summary: "Compile each cell to a formatted TypeScript module, one file per cell named after the cell",
+  details: "A build with an error writes nothing. Exit codes: 0 built, 1 an error (or a warning with --deny-warnings), 2 usage.",
+  options: {
+    out: { type: "string", short: "o", value: "DIR", help: "where the modules go (default generated/)" },
+    size: OPT.size,
+    dtype: { ...OPT.dtype, help: "Float32Array or Float64Array buffers (default f32)" },
+    runtime: { type: "string", value: "SPEC", help: "the runtime module the emitted code imports (default rnnc/runtime)" },
+    products: { type: "string", value: "runtime|inline", help: "matrix products as runtime calls (WebAssembly SIMD) or inline loops" },
+    "dump-ir": { type: "boolean", help: "print the IR after each stage and pass" },
+    "no-opt": { type: "boolean", help: "skip the optimizing passes" },
+    json: { type: "boolean", help: "print diagnostics and the written files as JSON (LSP-shaped ranges)" },
+    watch: { type: "boolean", short: "w", help: "rebuild whenever a file changes, until interrupted" },
+    "deny-warnings": OPT.denyWarnings,
+  },
+  async run(files, flags, ctx) {
+    someFiles(files);
+    const once = () => buildOnce(files, flags, ctx);
+    return flags["watch"] ? buildWatching(files, flags, ctx, once) : once();
+  },
+};
+
+// ------------------------------------------------------------ gradcheck
+
+/** "ok", "zero", "ok (2 at a kink, not judged)", "WRONG". */
+function status(row: GradRow): string {
+  if (!row.ok) return "WRONG";
+  if (row.zero) return "zero";
+  const notes = [
+    row.atKink ? `${row.atKink} at a kink` : "",
+    row.unsettled ? `${row.unsettled} did not settle` : "",
+  ].filter(Boolean);
+  return notes.length ? `ok (${notes.join(", ")}, not judged)` : "ok";
+}
+
+function printGradcheck(r: GradcheckResult, ctx: Context): void {
+  if (r.nonFinite) {
+    ctx.err(`rnnc: error: gradcheck ${r.cell}: the forward pass is not finite: ${describeNonFinite(r.nonFinite)} ` +
+      `(seed ${r.seed}, T=${r.T}, B=${r.B}); no gradient can be checked`);
+    return;
+  }
+  ctx.out(`gradcheck ${r.cell}: T=${r.T} B=${r.B} seed=${r.seed} eps=${r.eps.toExponential(1)}, float64 central differences`);
+  const head = ["tensor", "size", "checked", "max abs err", "max rel err", "step", ""];
+  const rows = r.rows.map((row) => [
+    `${row.kind} ${row.name}`, String(row.size), String(row.checked),
+    row.maxAbsError.toExponential(2), row.maxRelError.toExponential(2), row.step.toExponential(1), status(row),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cols: string[]) => cols.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ").trimEnd();
+  ctx.out([line(head), ...rows.map(line)].join("\n"));
+  const bad = r.rows.filter((row) => !row.ok).length;
+  const zero = r.rows.filter((row) => row.ok && row.zero);
+  const lines = [bad > 0 ? `${bad} of ${r.rows.length} gradients are WRONG`
+    : zero.length > 0 ? `${r.rows.length - zero.length} of ${r.rows.length} gradients match, ${zero.length} are identically zero`
+    : `all ${r.rows.length} gradients match`];
+  if (zero.length > 0) {
+    lines.push(`zero: ${zero.map((row) => `${row.kind} ${row.name}`).join(", ")}: the analytic and the numeric gradient are both ` +
+      "exactly 0 at every element checked: the loss does not depend on them at all (a state never assigned, a value nothing reads; see the warnings)");
+  }
+  ctx.out(`${lines.join("\n")}\n`);
+}
+
+export const gradcheck: CommandEntry = {
+  name: "gradcheck",
+  args: "FILE.cell...",
+  summary: "Compare the compiled analytic gradient of every param, input and initial state with float64 central differences",
+  details: "Exit codes: 0 all match (or are identically zero), 1 a gradient is WRONG or a cell has errors, 2 usage.",
+  options: {
+    cell: OPT.cell,
+    size: OPT.size,
+    steps: { type: "string", value: "T", help: "time steps of the random sequences (default 4)" },
+    batch: { type: "string", value: "B", help: "sequences in the batch (default 2)" },
+    seed: { type: "string", value: "N", help: "seed of the random data (default 0)" },
+    json: { type: "boolean", help: "print the results as JSON" },
+    "deny-warnings": OPT.denyWarnings,
+  },
+  async run(files, flags, ctx) {
+    const options = {
+      steps: parseCount("--steps", str(flags, "steps"), 4),
+      batch: parseCount("--batch", str(flags, "batch"), 2),
+      seed: parseCount("--seed", str(flags, "seed"), 0, 0, MAX_SEED),
+    };
+    const { load } = await import("./load.js");
+    const results: GradcheckResult[] = [];
+    let failed = false;
+    for (const path of someFiles(files)) {
+      const chosen = await chosenCells(path, flags, ctx);
+      if (!chosen) {
+        failed = true;
+        continue;
+      }
+      const names = chosen.cells.map((c) => c.name);
+      for (const c of await compileChecked(chosen.file, parseSizes(str(flags, "size")), { dtype: "f64" }, names))
+        results.push(checkGradients(c.ir, load(c.code), options));
+    }
+    if (flags["json"]) {
+      ctx.out(JSON.stringify(results, null, 2));
+      for (const r of results) if (r.nonFinite) ctx.err(`rnnc: error: gradcheck ${r.cell}: the forward pass is not finite: ${describeNonFinite(r.nonFinite)}`);
+    } else results.forEach((r) => printGradcheck(r, ctx));
+    return !failed && results.every((r) => r.ok) ? 0 : 1;
+  },
+};
+
+// ------------------------------------------------------------ eval
+
+export const evalCommand: CommandEntry = {
+  name: "eval",
+  args: "FILE.cell",
+  summary: "Run forward and backward through time on numbers given as JSON, and print JSON",
+  details: [
+    "The input and output JSON are described in the README (rnnc eval). With --init SEED the params are",
+    "drawn (those in the data win), with --random-inputs the inputs too; then --data may be left out",
+    "(T and B default to 1, or give --steps and --batch).",
+  ].join("\n"),
+  options: {
+    data: { type: "string", value: "IN.json", help: "the numbers: T, B, params, inputs, initial, mask, outputGrads, finalGrads" },
+    cell: OPT.cell,
+    size: OPT.size,
+    dtype: { ...OPT.dtype, help: "the numbers' type (default f64)" },
+    init: { type: "string", value: "SEED", help: "draw the params not given in the data (seeded, as initParams does)" },
+    "random-inputs": { type: "boolean", help: "draw the inputs not given in the data (uniform in [-1, 1], seeded by --init or 0)" },
+    steps: { type: "string", value: "T", help: "T when the data does not give it" },
+    batch: { type: "string", value: "B", help: "B when the data does not give it" },
+    pretty: { type: "boolean", help: "indent the JSON (the default when the output is a terminal)" },
+    compact: { type: "boolean", help: "print the JSON on one line (the default otherwise)" },
+    "deny-warnings": OPT.denyWarnings,
+  },
+  async run(files, flags, ctx) {
+    const path = oneFile(files);
+    const request = evalRequest(flags);
+    const chosen = await chosenCells(path, flags, ctx);
+    if (!chosen) return 1;
+    const cell: CheckedCell = onlyCell(chosen.cells, path);
+    const dataPath = str(flags, "data");
+    const data = dataPath === undefined ? {} : parseJson(await readText(dataPath), dataPath);
+    const [compiled] = await compileChecked(chosen.file, parseSizes(str(flags, "size")), { dtype: dtype(flags, "f64") }, [cell.name]);
+    const { load } = await import("./load.js");
+    let result: unknown;
+    try {
+      result = evaluate(load(compiled!.code), data, request);
+    } catch (e) {
+      if (e instanceof DataError) throw new InputError(`${dataPath ?? "the data"}: ${e.message}${sizeHint(e.message, cell)}`);
+      throw e;
+    }
+    const pretty = flags["pretty"] === true || (flags["compact"] !== true && ctx.outIsTerminal === true);
+    ctx.out(pretty ? prettyJson(result) : JSON.stringify(result));
+    return 0;
+  },
+};
+
+function parseJson(text: string, path: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new InputError(`${path}: malformed JSON: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * `params.Wx: expected 7 entries, got 2`: when the length the data has is what the shape would
+ * be with one size changed, say which `--size` would make it fit.
+ */
+function sizeHint(message: string, cell: CheckedCell): string {
+  const m = /^(params|inputs|initial|outputGrads|finalGrads)\.[^:[.]+((?:\[\d+\])*): expected (\d+) entries, got (\d+)/.exec(message);
+  if (!m) return "";
+  const [, group, indices, expected, got] = m;
+  const lead = { params: 0, inputs: 2, initial: 1, outputGrads: 2, finalGrads: 1 }[group as "params"];
+  if ((indices!.match(/\[/g) ?? []).length < lead || Number(got) === 0) return "";
+  const size = [...cell.sizes].find(([, value]) => value === Number(expected));
+  return size ? ` (the cell has ${size[0]} = ${size[1]}; if the data is for ${size[0]} = ${got}, pass --size ${size[0]}=${got})` : "";
+}
