@@ -83,6 +83,9 @@ export const E = {
   tooLarge: "E4004",
   /** More equations and outputs in one cell than allowed. */
   tooManyEquations: "E4005",
+  // ------------------------------------------------------------ export
+  /** A cell exported to a form that takes T and B from the cell's inputs has none. */
+  exportNoInput: "E5001",
 } as const;
 
 export type ErrorCode = (typeof E)[keyof typeof E];

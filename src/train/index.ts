@@ -42,6 +42,8 @@ export {
   importTorchGru,
 } from "./serialize.js";
 export type { Nested, TorchStateDict, TorchImportOptions } from "./serialize.js";
+export { importLayout, exportLayout, LAYOUTS } from "./adapters.js";
+export type { LayoutName, LayoutTensor, LayoutOptions } from "./adapters.js";
 export { ProgressBar, fit, minibatches } from "./trainer.js";
 export type { ProgressOptions, ProgressStream, Metrics, FitOptions, EpochRecord } from "./trainer.js";
 export { linePlot, heatmap, niceTicks, escapeXml } from "./plot.js";
