@@ -66,7 +66,8 @@ export function checkSource(text: string, options: CompileOptions = {}): Checked
 /** Each cell's IR after autodiff, before the optimizing passes. */
 function differentiated(text: string, options: CompileOptions): CellIR[] {
   const seen = (label: string, ir: CellIR): CellIR => (options.onPass?.(label, ir), ir);
-  return checkSource(text, options).map((cell) => seen("autodiff", differentiate(seen("lower", lowerCell(cell)))));
+  const source = new Source(options.path ?? "<input>", text);
+  return checkSource(text, options).map((cell) => seen("autodiff", differentiate(seen("lower", lowerCell(cell, source)))));
 }
 
 export function lowerSource(text: string, options: CompileOptions = {}): CellIR[] {

@@ -1,9 +1,12 @@
 /** Lowering: a checked cell becomes the IR graph of one time step. */
 import type { CheckedCell, TExpr } from "./ast.js";
-import type { CellIR } from "./ir/cell.js";
+import type { CellIR, Origin } from "./ir/cell.js";
 import { Graph, type NodeId } from "./ir/graph.js";
+import { opDef } from "./ops/index.js";
+import type { Source, Span } from "./source.js";
 
-export function lowerCell(cell: CheckedCell): CellIR {
+/** With the cell's `source`, the IR records where each named value comes from (`CellIR.origins`). */
+export function lowerCell(cell: CheckedCell, source?: Source): CellIR {
   const graph = new Graph();
   const leaves = {
     params: cell.params.map((p, i) => graph.name(graph.leaf("param", i, p.shape), p.name)),
@@ -30,13 +33,49 @@ export function lowerCell(cell: CheckedCell): CellIR {
     }
   };
 
-  for (const eq of cell.equations) assigned.push(graph.name(lower(eq.expr), eq.target));
+  // Each node remembers the first statement that built it (nodes are shared when equal).
+  const builtBy = new Map<NodeId, Span>();
+  const leafCount = graph.nodes.length;
+  const parts = new Map<string, Span>();
+  const built = (span: Span, id: NodeId) => {
+    for (let n = graph.nodes.length - 1; n >= leafCount && !builtBy.has(n); n--) builtBy.set(n, span);
+    return id;
+  };
+  for (const eq of cell.equations) {
+    const id = lower(eq.expr);
+    // The argument of a gate's activation (`Wf·x + Uf·h + bf` in `f = σ(…)`) is `f_pre`; its
+    // gradient is then `df_pre`, not named after whichever term of the sum was named first.
+    const node = graph.node(id);
+    if (eq.expr.kind === "op" && node.args.length === 1 && opDef(node.op).kind === "elementwise" && !graph.names.has(node.args[0]!)) {
+      const arg = eq.expr.args[0]!;
+      if (arg.kind === "op" && graph.node(node.args[0]!).op === arg.op) {
+        graph.name(node.args[0]!, `${eq.target}_pre`);
+        parts.set(`${eq.target}_pre`, arg.span);
+      }
+    }
+    assigned.push(graph.name(built(eq.span, id), eq.target));
+  }
   const nextStates = cell.states.map((_, i) => {
     const k = findLastIndex(cell.equations, (eq) => eq.state === i);
     return k < 0 ? leaves.states[i]! : assigned[k]!;
   });
-  const outputNodes = cell.outputs.map((o) => graph.name(lower(o.expr), o.name));
+  const outputNodes = cell.outputs.map((o) => graph.name(built(o.span, lower(o.expr)), o.name));
   nameIntermediates(graph);
+  const origins = new Map<string, Origin>();
+  if (source) {
+    const file = source.path.slice(Math.max(source.path.lastIndexOf("/"), source.path.lastIndexOf("\\")) + 1);
+    const origin = (span: Span, part?: boolean): Origin => ({
+      text: oneLine(source.text.slice(span.start, span.end)),
+      file,
+      line: source.position(span.start).line,
+      ...(part ? { part } : {}),
+    });
+    for (const [id, name] of graph.names) {
+      const span = builtBy.get(id);
+      if (span && !origins.has(name)) origins.set(name, origin(span));
+    }
+    for (const [name, span] of parts) origins.set(name, origin(span, true));
+  }
 
   return {
     name: cell.name,
@@ -49,7 +88,13 @@ export function lowerCell(cell: CheckedCell): CellIR {
     leaves,
     nextStates,
     outputNodes,
+    ...(source ? { origins } : {}),
   };
+}
+
+/** Source text on one line: `#` comments dropped, every run of white space (line breaks too) one space. */
+function oneLine(text: string): string {
+  return text.replace(/#[^\n\r\u2028\u2029]*/gu, "").replace(/\s+/gu, " ").trim();
 }
 
 function findLastIndex<T>(xs: readonly T[], pred: (x: T) => boolean): number {

@@ -40,13 +40,11 @@ export const spec = {
     { size: 16, rows: "TB", kernel: "backward" },
     { size: 16, rows: "TB", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
-    { size: 16, rows: "B", kernel: "backward" },
-    { size: 16, rows: "B", kernel: "backward" },
-    { size: 512, rows: "one", kernel: "backward" },
     { size: 32, rows: "B", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 384, rows: "one", kernel: "backward" },
+    { size: 16, rows: "B", kernel: "backward" },
+    { size: 16, rows: "B", kernel: "backward" },
     { size: 48, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "TB", kernel: "backward" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 48, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "step" },
@@ -76,57 +74,66 @@ function forward(
   const Uu_Ur_Uh = WS[1]!;
   const Wu_Wr = WS[2]!;
   const Wu_Wr_h_prev = WS[3]!;
-  const t25 = WS[4]!;
-  const t26 = WS[5]!;
+  const Wh_r_h_prev = WS[4]!;
+  const r_h_prev = WS[5]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P;
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
   const [u_tape, r_tape, h_tilde_tape] = R;
+  // Uu_Ur_Uh = [Uu; Ur; Uh]
   Uu_Ur_Uh.set(Uu, 0);
   Uu_Ur_Uh.set(Ur, 128);
   Uu_Ur_Uh.set(Uh, 256);
+  // Wu_Wr = [Wu; Wr]
   Wu_Wr.set(Wu, 0);
   Wu_Wr.set(Wr, 256);
   // Everything that does not depend on a state, for all T·B steps at once.
+  // Uu_Ur_Uh_x = Uu_Ur_Uh·x
   mm.nt(T * B, 48, 8, x, 0, 8, Uu_Ur_Uh, 0, Uu_Ur_Uh_x, 0, 48, 0); // Uu_Ur_Uh_x[m] = Uu_Ur_Uh · x[m], for all T * B rows
   for (let t = 0; t < T; t++) {
+    // Wu_Wr_h_prev = Wu_Wr·h_prev
     mm.nt(B, 32, 16, h_seq, t * B * 16, 16, Wu_Wr, 0, Wu_Wr_h_prev, 0, 32, 0); // Wu_Wr_h_prev[m] = Wu_Wr · h_seq[m], for each of B rows
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        const u = sigmoid(
-          Wu_Wr_h_prev[m_1 * 32 + i_1] + Uu_Ur_Uh_x[(t * B + m_1) * 48 + i_1] + bu[i_1],
-        );
-        u_tape[(t * B + m_1) * 16 + i_1] = u;
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 16; i++) {
+        // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+        const u = sigmoid(Wu_Wr_h_prev[b * 32 + i] + Uu_Ur_Uh_x[(t * B + b) * 48 + i] + bu[i]);
+        u_tape[(t * B + b) * 16 + i] = u;
+        // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
         const r = sigmoid(
-          Wu_Wr_h_prev[m_1 * 32 + 16 + i_1] + Uu_Ur_Uh_x[(t * B + m_1) * 48 + 16 + i_1] + br[i_1],
+          Wu_Wr_h_prev[b * 32 + 16 + i] + Uu_Ur_Uh_x[(t * B + b) * 48 + 16 + i] + br[i],
         );
-        r_tape[(t * B + m_1) * 16 + i_1] = r;
-        const v25 = r * h_seq[(t * B + m_1) * 16 + i_1];
-        t25[m_1 * 16 + i_1] = v25;
+        r_tape[(t * B + b) * 16 + i] = r;
+        // r_h_prev = r ⊙ h_prev
+        const r_h_prev_1 = r * h_seq[(t * B + b) * 16 + i];
+        r_h_prev[b * 16 + i] = r_h_prev_1;
       }
     }
-    mm.nt(B, 16, 16, t25, 0, 16, Wh, 0, t26, 0, 16, 0); // t26[m] = Wh · t25[m], for each of B rows
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
+    // Wh_r_h_prev = Wh·r_h_prev
+    mm.nt(B, 16, 16, r_h_prev, 0, 16, Wh, 0, Wh_r_h_prev, 0, 16, 0); // Wh_r_h_prev[m] = Wh · r_h_prev[m], for each of B rows
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 16; i++) {
+        // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
         const h_tilde = Math.tanh(
-          t26[m_1 * 16 + i_1] + Uu_Ur_Uh_x[(t * B + m_1) * 48 + 32 + i_1] + bh[i_1],
+          Wh_r_h_prev[b * 16 + i] + Uu_Ur_Uh_x[(t * B + b) * 48 + 32 + i] + bh[i],
         );
-        h_tilde_tape[(t * B + m_1) * 16 + i_1] = h_tilde;
+        h_tilde_tape[(t * B + b) * 16 + i] = h_tilde;
+        // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
         const h =
-          (1 - u_tape[(t * B + m_1) * 16 + i_1]) * h_seq[(t * B + m_1) * 16 + i_1] +
-          u_tape[(t * B + m_1) * 16 + i_1] * h_tilde;
-        h_seq[((t + 1) * B + m_1) * 16 + i_1] = h;
-        h_out[(t * B + m_1) * 16 + i_1] = h;
+          (1 - u_tape[(t * B + b) * 16 + i]) * h_seq[(t * B + b) * 16 + i] +
+          u_tape[(t * B + b) * 16 + i] * h_tilde;
+        h_seq[((t + 1) * B + b) * 16 + i] = h;
+        h_out[(t * B + b) * 16 + i] = h;
       }
     }
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b] !== 0) continue;
-        // padding: the state carries through, the outputs are zero
-        for (let i = 0; i < 16; i++)
-          h_seq[((t + 1) * B + b) * 16 + i] = h_seq[(t * B + b) * 16 + i];
-        for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
+        if (M[t * B + b] === 0) {
+          // padding: the state carries through, the outputs are zero
+          for (let i = 0; i < 16; i++)
+            h_seq[((t + 1) * B + b) * 16 + i] = h_seq[(t * B + b) * 16 + i];
+          for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
+        }
       }
     }
   }
@@ -149,19 +156,19 @@ function backward(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const t37 = WS[6]!;
-  const dh_in = WS[7]!;
-  const dUh_x = WS[8]!;
-  const dUr_x = WS[9]!;
-  const dUu_x = WS[10]!;
-  const t32 = WS[11]!;
-  const dh = WS[12]!;
-  const t49 = WS[13]!;
-  const Wr_Wu = WS[14]!;
-  const t64 = WS[15]!;
-  const t25_1 = WS[16]!;
-  const Uh_Ur_Uu = WS[17]!;
-  const t68 = WS[18]!;
+  const dh_swap = WS[6]!;
+  const dh_kept = WS[7]!;
+  const dh_tilde_pre = WS[8]!;
+  const dr_pre = WS[9]!;
+  const du_pre = WS[10]!;
+  const Wu_Wr = WS[2]!;
+  const Wh_dh_tilde_pre = WS[11]!;
+  const du_pre_dr_pre = WS[12]!;
+  const one_minus_u = WS[13]!;
+  const dh = WS[14]!;
+  const Uu_Ur_Uh = WS[1]!;
+  const concat = WS[15]!;
+  const r_h_prev_1 = WS[16]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P;
   const [x] = X;
   const [h_seq] = S;
@@ -171,84 +178,118 @@ function backward(
   const [dh_carry] = GS;
   const [dWu, dUu, dbu, dWr, dUr, dbr, dWh, dUh, dbh] = GP;
   const [dx] = GX;
-  Wr_Wu.set(Wr, 0);
-  Wr_Wu.set(Wu, 256);
-  Uh_Ur_Uu.set(Uh, 0);
-  Uh_Ur_Uu.set(Ur, 128);
-  Uh_Ur_Uu.set(Uu, 256);
+  let dh_seed = dh_carry;
+  let dh_back = dh_swap;
+  // Wu_Wr = [Wu; Wr]
+  Wu_Wr.set(Wu, 0);
+  Wu_Wr.set(Wr, 256);
+  // Uu_Ur_Uh = [Uu; Ur; Uh]
+  Uu_Ur_Uh.set(Uu, 0);
+  Uu_Ur_Uh.set(Ur, 128);
+  Uu_Ur_Uh.set(Uh, 256);
   for (let t = T - 1; t >= 0; t--) {
-    // Padded steps get no gradient; their state gradient passes through unchanged.
-    for (let b = 0; b < B; b++) {
-      const padded = M !== undefined && M[t * B + b] === 0;
-      for (let i = 0; i < 16; i++) dh_in[b * 16 + i] = dh_carry[b * 16 + i];
-      for (let i = 0; i < 16; i++) t37[b * 16 + i] = padded ? 0 : dh_carry[b * 16 + i];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        const v32 = 1 - u_tape[(t * B + m) * 16 + i_1];
-        t32[m * 16 + i_1] = v32;
-        const dh_1 = dh_out[(t * B + m) * 16 + i_1] + t37[m * 16 + i_1];
-        dh[m * 16 + i_1] = dh_1;
-        const v42 = dh_1 * v32;
-        dh_carry[m * 16 + i_1] = v42;
-        const dUh_x_1 =
-          dh_1 *
-          u_tape[(t * B + m) * 16 + i_1] *
-          (1 - h_tilde_tape[(t * B + m) * 16 + i_1] * h_tilde_tape[(t * B + m) * 16 + i_1]);
-        dUh_x[(t * B + m) * 16 + i_1] = dUh_x_1;
-      }
-    }
-    mm.nn(B, 16, 16, dUh_x, t * B * 16, 16, Wh, 0, t49, 0, 16, 0); // t49[m] = Whᵀ · dUh_x[m], for each of B rows
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        dh_carry[m * 16 + i_1] += t49[m * 16 + i_1] * r_tape[(t * B + m) * 16 + i_1];
-        const dUr_x_1 =
-          t49[m * 16 + i_1] *
-          h_seq[(t * B + m) * 16 + i_1] *
-          (r_tape[(t * B + m) * 16 + i_1] * (1 - r_tape[(t * B + m) * 16 + i_1]));
-        dUr_x[(t * B + m) * 16 + i_1] = dUr_x_1;
-        const dUu_x_1 =
-          (dh[m * 16 + i_1] * h_tilde_tape[(t * B + m) * 16 + i_1] +
-            -(dh[m * 16 + i_1] * h_seq[(t * B + m) * 16 + i_1])) *
-          (u_tape[(t * B + m) * 16 + i_1] * t32[m * 16 + i_1]);
-        dUu_x[(t * B + m) * 16 + i_1] = dUu_x_1;
-      }
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) t64[m * 32 + i_1] = dUr_x[(t * B + m) * 16 + i_1];
-      for (let i_2 = 0; i_2 < 16; i_2++) t64[m * 32 + 16 + i_2] = dUu_x[(t * B + m) * 16 + i_2];
-    }
-    mm.nn(B, 32, 16, t64, 0, 32, Wr_Wu, 0, dh_carry, 0, 16, 1); // dh_carry[m] += Wr_Wuᵀ · t64[m], for each of B rows
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
         if (M[t * B + b] === 0) {
-          for (let i = 0; i < 16; i++) dh_carry[b * 16 + i] = dh_in[b * 16 + i];
+          for (let i = 0; i < 16; i++) dh_kept[b * 16 + i] = dh_seed[b * 16 + i];
+          for (let i = 0; i < 16; i++) dh_seed[b * 16 + i] = 0;
         }
       }
     }
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 16; i++) {
+        // one_minus_u = 1 - u
+        const one_minus_u_1 = 1 - u_tape[(t * B + b) * 16 + i];
+        one_minus_u[b * 16 + i] = one_minus_u_1;
+        // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+        const dh_1 = dh_out[(t * B + b) * 16 + i] + dh_seed[b * 16 + i];
+        dh[b * 16 + i] = dh_1;
+        // dh_one_minus_u = dh ⊙ one_minus_u
+        const dh_one_minus_u = dh_1 * one_minus_u_1;
+        dh_back[b * 16 + i] = dh_one_minus_u;
+        // dh_tilde_pre = ∂L/∂(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+        const dh_tilde_pre_1 =
+          dh_1 *
+          u_tape[(t * B + b) * 16 + i] *
+          (1 - h_tilde_tape[(t * B + b) * 16 + i] * h_tilde_tape[(t * B + b) * 16 + i]);
+        dh_tilde_pre[(t * B + b) * 16 + i] = dh_tilde_pre_1;
+      }
+    }
+    // Wh_dh_tilde_pre = Whᵀ·dh_tilde_pre
+    mm.nn(B, 16, 16, dh_tilde_pre, t * B * 16, 16, Wh, 0, Wh_dh_tilde_pre, 0, 16, 0); // Wh_dh_tilde_pre[m] = Whᵀ · dh_tilde_pre[m], for each of B rows
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 16; i++) {
+        dh_back[b * 16 + i] += Wh_dh_tilde_pre[b * 16 + i] * r_tape[(t * B + b) * 16 + i];
+        // dr_pre = ∂L/∂(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+        const dr_pre_1 =
+          Wh_dh_tilde_pre[b * 16 + i] *
+          h_seq[(t * B + b) * 16 + i] *
+          (r_tape[(t * B + b) * 16 + i] * (1 - r_tape[(t * B + b) * 16 + i]));
+        dr_pre[(t * B + b) * 16 + i] = dr_pre_1;
+        // du_pre = ∂L/∂(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+        const du_pre_1 =
+          (dh[b * 16 + i] * h_tilde_tape[(t * B + b) * 16 + i] +
+            -(dh[b * 16 + i] * h_seq[(t * B + b) * 16 + i])) *
+          (u_tape[(t * B + b) * 16 + i] * one_minus_u[b * 16 + i]);
+        du_pre[(t * B + b) * 16 + i] = du_pre_1;
+      }
+    }
+    // du_pre_dr_pre = [du_pre; dr_pre]
+    for (let b = 0; b < B; b++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        du_pre_dr_pre[b * 32 + i_1] = du_pre[(t * B + b) * 16 + i_1];
+      for (let i_2 = 0; i_2 < 16; i_2++)
+        du_pre_dr_pre[b * 32 + 16 + i_2] = dr_pre[(t * B + b) * 16 + i_2];
+    }
+    // Wu_Wr_du_pre_dr_pre = Wu_Wrᵀ·du_pre_dr_pre
+    mm.nn(B, 32, 16, du_pre_dr_pre, 0, 32, Wu_Wr, 0, dh_back, 0, 16, 1); // dh_back[m] += Wu_Wrᵀ · du_pre_dr_pre[m], for each of B rows
+    if (M !== undefined) {
+      for (let b = 0; b < B; b++) {
+        if (M[t * B + b] === 0) {
+          for (let i = 0; i < 16; i++) dh_back[b * 16 + i] = dh_kept[b * 16 + i];
+        }
+      }
+    }
+    // The gradient carried back is the next step's seed.
+    const dh_was = dh_seed;
+    dh_seed = dh_back;
+    dh_back = dh_was;
+  }
+  // After an odd number of steps the state gradients are in the other array.
+  if (dh_seed !== dh_carry) {
+    for (let i = 0; i < B * 16; i++) dh_carry[i] = dh_seed[i];
   }
   // Param and input gradients, for all T·B steps at once.
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) {
-      dbu[i_1] += dUu_x[m_1 * 16 + i_1];
-      dbr[i_1] += dUr_x[m_1 * 16 + i_1];
-      dbh[i_1] += dUh_x[m_1 * 16 + i_1];
-      const v25 = r_tape[m_1 * 16 + i_1] * h_seq[m_1 * 16 + i_1];
-      t25_1[m_1 * 16 + i_1] = v25;
+  for (let row = 0; row < T * B; row++) {
+    for (let i = 0; i < 16; i++) {
+      dbu[i] += du_pre[row * 16 + i];
+      dbr[i] += dr_pre[row * 16 + i];
+      dbh[i] += dh_tilde_pre[row * 16 + i];
+      // r_h_prev = r ⊙ h_prev
+      const r_h_prev_2 = r_tape[row * 16 + i] * h_seq[row * 16 + i];
+      r_h_prev_1[row * 16 + i] = r_h_prev_2;
     }
   }
-  mm.tn(T * B, 16, 8, dUh_x, 0, 16, x, 0, 8, dUh, 0, 1); // dUh += Σ_m dUh_x[m] ⊗ x[m], for all T * B rows
-  mm.tn(T * B, 16, 16, dUh_x, 0, 16, t25_1, 0, 16, dWh, 0, 1); // dWh += Σ_m dUh_x[m] ⊗ t25_1[m], for all T * B rows
-  mm.tn(T * B, 16, 8, dUr_x, 0, 16, x, 0, 8, dUr, 0, 1); // dUr += Σ_m dUr_x[m] ⊗ x[m], for all T * B rows
-  mm.tn(T * B, 16, 16, dUr_x, 0, 16, h_seq, 0, 16, dWr, 0, 1); // dWr += Σ_m dUr_x[m] ⊗ h_seq[m], for all T * B rows
-  mm.tn(T * B, 16, 8, dUu_x, 0, 16, x, 0, 8, dUu, 0, 1); // dUu += Σ_m dUu_x[m] ⊗ x[m], for all T * B rows
-  mm.tn(T * B, 16, 16, dUu_x, 0, 16, h_seq, 0, 16, dWu, 0, 1); // dWu += Σ_m dUu_x[m] ⊗ h_seq[m], for all T * B rows
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) t68[m_1 * 48 + i_1] = dUh_x[m_1 * 16 + i_1];
-    for (let i_2 = 0; i_2 < 16; i_2++) t68[m_1 * 48 + 16 + i_2] = dUr_x[m_1 * 16 + i_2];
-    for (let i_3 = 0; i_3 < 16; i_3++) t68[m_1 * 48 + 32 + i_3] = dUu_x[m_1 * 16 + i_3];
+  // dUh = ∂L/∂Uh
+  mm.tn(T * B, 16, 8, dh_tilde_pre, 0, 16, x, 0, 8, dUh, 0, 1); // dUh += Σ_m dh_tilde_pre[m] ⊗ x[m], for all T * B rows
+  // dWh = ∂L/∂Wh
+  mm.tn(T * B, 16, 16, dh_tilde_pre, 0, 16, r_h_prev_1, 0, 16, dWh, 0, 1); // dWh += Σ_m dh_tilde_pre[m] ⊗ r_h_prev_1[m], for all T * B rows
+  // dUr = ∂L/∂Ur
+  mm.tn(T * B, 16, 8, dr_pre, 0, 16, x, 0, 8, dUr, 0, 1); // dUr += Σ_m dr_pre[m] ⊗ x[m], for all T * B rows
+  // dWr = ∂L/∂Wr
+  mm.tn(T * B, 16, 16, dr_pre, 0, 16, h_seq, 0, 16, dWr, 0, 1); // dWr += Σ_m dr_pre[m] ⊗ h_seq[m], for all T * B rows
+  // dUu = ∂L/∂Uu
+  mm.tn(T * B, 16, 8, du_pre, 0, 16, x, 0, 8, dUu, 0, 1); // dUu += Σ_m du_pre[m] ⊗ x[m], for all T * B rows
+  // dWu = ∂L/∂Wu
+  mm.tn(T * B, 16, 16, du_pre, 0, 16, h_seq, 0, 16, dWu, 0, 1); // dWu += Σ_m du_pre[m] ⊗ h_seq[m], for all T * B rows
+  // concat = [du_pre; dr_pre; dh_tilde_pre]
+  for (let row = 0; row < T * B; row++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) concat[row * 48 + i_1] = du_pre[row * 16 + i_1];
+    for (let i_2 = 0; i_2 < 16; i_2++) concat[row * 48 + 16 + i_2] = dr_pre[row * 16 + i_2];
+    for (let i_3 = 0; i_3 < 16; i_3++) concat[row * 48 + 32 + i_3] = dh_tilde_pre[row * 16 + i_3];
   }
-  mm.nn(T * B, 48, 8, t68, 0, 48, Uh_Ur_Uu, 0, dx, 0, 8, 0); // dx[m] = Uh_Ur_Uuᵀ · t68[m], for all T * B rows
+  // dx = ∂L/∂x
+  mm.nn(T * B, 48, 8, concat, 0, 48, Uu_Ur_Uh, 0, dx, 0, 8, 0); // dx[m] = Uu_Ur_Uhᵀ · concat[m], for all T * B rows
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -261,43 +302,51 @@ function step(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const h_next = WS[19]!;
+  const h_next = WS[17]!;
   const Wu_Wr = WS[2]!;
   const Wu_Wr_h_prev = WS[3]!;
   const Uu_Ur_Uh = WS[1]!;
-  const Uu_Ur_Uh_x_1 = WS[20]!;
-  const u = WS[21]!;
-  const t25 = WS[4]!;
-  const t26 = WS[5]!;
+  const Uu_Ur_Uh_x_1 = WS[18]!;
+  const Wh_r_h_prev = WS[4]!;
+  const u = WS[19]!;
+  const r_h_prev = WS[5]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P;
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
+  // Wu_Wr = [Wu; Wr]
   Wu_Wr.set(Wu, 0);
   Wu_Wr.set(Wr, 256);
+  // Uu_Ur_Uh = [Uu; Ur; Uh]
   Uu_Ur_Uh.set(Uu, 0);
   Uu_Ur_Uh.set(Ur, 128);
   Uu_Ur_Uh.set(Uh, 256);
+  // Wu_Wr_h_prev = Wu_Wr·h_prev
   mm.nt(B, 32, 16, h_seq, 0, 16, Wu_Wr, 0, Wu_Wr_h_prev, 0, 32, 0); // Wu_Wr_h_prev[m] = Wu_Wr · h_seq[m], for each of B rows
+  // Uu_Ur_Uh_x = Uu_Ur_Uh·x
   mm.nt(B, 48, 8, x, 0, 8, Uu_Ur_Uh, 0, Uu_Ur_Uh_x_1, 0, 48, 0); // Uu_Ur_Uh_x_1[m] = Uu_Ur_Uh · x[m], for each of B rows
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) {
-      const u_1 = sigmoid(Wu_Wr_h_prev[m * 32 + i_1] + Uu_Ur_Uh_x_1[m * 48 + i_1] + bu[i_1]);
-      u[m * 16 + i_1] = u_1;
-      const v25 =
-        sigmoid(Wu_Wr_h_prev[m * 32 + 16 + i_1] + Uu_Ur_Uh_x_1[m * 48 + 16 + i_1] + br[i_1]) *
-        h_seq[m * 16 + i_1];
-      t25[m * 16 + i_1] = v25;
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < 16; i++) {
+      // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+      const u_1 = sigmoid(Wu_Wr_h_prev[b * 32 + i] + Uu_Ur_Uh_x_1[b * 48 + i] + bu[i]);
+      u[b * 16 + i] = u_1;
+      // r_h_prev = r ⊙ h_prev
+      const r_h_prev_2 =
+        sigmoid(Wu_Wr_h_prev[b * 32 + 16 + i] + Uu_Ur_Uh_x_1[b * 48 + 16 + i] + br[i]) *
+        h_seq[b * 16 + i];
+      r_h_prev[b * 16 + i] = r_h_prev_2;
     }
   }
-  mm.nt(B, 16, 16, t25, 0, 16, Wh, 0, t26, 0, 16, 0); // t26[m] = Wh · t25[m], for each of B rows
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) {
+  // Wh_r_h_prev = Wh·r_h_prev
+  mm.nt(B, 16, 16, r_h_prev, 0, 16, Wh, 0, Wh_r_h_prev, 0, 16, 0); // Wh_r_h_prev[m] = Wh · r_h_prev[m], for each of B rows
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < 16; i++) {
+      // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
       const h =
-        (1 - u[m * 16 + i_1]) * h_seq[m * 16 + i_1] +
-        u[m * 16 + i_1] * Math.tanh(t26[m * 16 + i_1] + Uu_Ur_Uh_x_1[m * 48 + 32 + i_1] + bh[i_1]);
-      h_next[m * 16 + i_1] = h;
-      h_out[m * 16 + i_1] = h;
+        (1 - u[b * 16 + i]) * h_seq[b * 16 + i] +
+        u[b * 16 + i] * Math.tanh(Wh_r_h_prev[b * 16 + i] + Uu_Ur_Uh_x_1[b * 48 + 32 + i] + bh[i]);
+      h_next[b * 16 + i] = h;
+      h_out[b * 16 + i] = h;
     }
   }
   for (let b = 0; b < B; b++) {

@@ -44,21 +44,16 @@ export const spec = {
     { size: 16, rows: "TB", kernel: "backward" },
     { size: 16, rows: "TB", kernel: "backward" },
     { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "B", kernel: "backward" },
-    { size: 16, rows: "B", kernel: "backward" },
-    { size: 768, rows: "one", kernel: "backward" },
     { size: 48, rows: "B", kernel: "backward" },
-    { size: 384, rows: "one", kernel: "backward" },
     { size: 48, rows: "TB", kernel: "backward" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 48, rows: "B", kernel: "step" },
-    { size: 16, rows: "B", kernel: "step" },
   ],
   staging: { fixed: 768, B: 64, TB: 56 },
   tape: [
     { name: "r", shape: [16], size: 16 },
     { name: "z", shape: [16], size: 16 },
-    { name: "v33", shape: [16], size: 16 },
+    { name: "W_hn_h_prev_plus_b_hn", shape: [16], size: 16 },
     { name: "n", shape: [16], size: 16 },
   ],
 } as const satisfies Omit<CellSpec, "sizes">;
@@ -76,9 +71,9 @@ function forward(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const t17 = WS[0]!;
-  const t25 = WS[1]!;
-  const t31 = WS[2]!;
+  const W_ir_x_plus_b_ir = WS[0]!;
+  const W_iz_x_plus_b_iz = WS[1]!;
+  const W_in_x_plus_b_in = WS[2]!;
   const W_ir_W_iz_W_in = WS[3]!;
   const W_ir_W_iz_W_in_x = WS[4]!;
   const W_hr_W_hz_W_hn = WS[5]!;
@@ -87,61 +82,77 @@ function forward(
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  const [r_tape, z_tape, v33_tape, n_tape] = R;
+  const [r_tape, z_tape, W_hn_h_prev_plus_b_hn_tape, n_tape] = R;
+  // W_ir_W_iz_W_in = [W_ir; W_iz; W_in]
   W_ir_W_iz_W_in.set(W_ir, 0);
   W_ir_W_iz_W_in.set(W_iz, 128);
   W_ir_W_iz_W_in.set(W_in, 256);
+  // W_hr_W_hz_W_hn = [W_hr; W_hz; W_hn]
   W_hr_W_hz_W_hn.set(W_hr, 0);
   W_hr_W_hz_W_hn.set(W_hz, 256);
   W_hr_W_hz_W_hn.set(W_hn, 512);
   // Everything that does not depend on a state, for all T·B steps at once.
+  // W_ir_W_iz_W_in_x = W_ir_W_iz_W_in·x
   mm.nt(T * B, 48, 8, x, 0, 8, W_ir_W_iz_W_in, 0, W_ir_W_iz_W_in_x, 0, 48, 0); // W_ir_W_iz_W_in_x[m] = W_ir_W_iz_W_in · x[m], for all T * B rows
-  for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) t17[m * 16 + i_1] = W_ir_W_iz_W_in_x[m * 48 + i_1];
+  // W_ir_x = W_ir_W_iz_W_in_x[0, +16], in r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+  for (let row = 0; row < T * B; row++) {
+    for (let i_1 = 0; i_1 < 16; i_1++)
+      W_ir_x_plus_b_ir[row * 16 + i_1] = W_ir_W_iz_W_in_x[row * 48 + i_1];
   }
-  for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) t17[m * 16 + i_1] += b_ir[i_1];
+  for (let row = 0; row < T * B; row++) {
+    for (let i = 0; i < 16; i++) W_ir_x_plus_b_ir[row * 16 + i] += b_ir[i];
   }
-  for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) t25[m * 16 + i_1] = W_ir_W_iz_W_in_x[m * 48 + 16 + i_1];
+  // W_iz_x = W_ir_W_iz_W_in_x[16, +16], in z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+  for (let row = 0; row < T * B; row++) {
+    for (let i_1 = 0; i_1 < 16; i_1++)
+      W_iz_x_plus_b_iz[row * 16 + i_1] = W_ir_W_iz_W_in_x[row * 48 + 16 + i_1];
   }
-  for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) t25[m * 16 + i_1] += b_iz[i_1];
+  for (let row = 0; row < T * B; row++) {
+    for (let i = 0; i < 16; i++) W_iz_x_plus_b_iz[row * 16 + i] += b_iz[i];
   }
-  for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) t31[m * 16 + i_1] = W_ir_W_iz_W_in_x[m * 48 + 32 + i_1];
+  // W_in_x = W_ir_W_iz_W_in_x[32, +16], in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+  for (let row = 0; row < T * B; row++) {
+    for (let i_1 = 0; i_1 < 16; i_1++)
+      W_in_x_plus_b_in[row * 16 + i_1] = W_ir_W_iz_W_in_x[row * 48 + 32 + i_1];
   }
-  for (let m = 0; m < T * B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) t31[m * 16 + i_1] += b_in[i_1];
+  for (let row = 0; row < T * B; row++) {
+    for (let i = 0; i < 16; i++) W_in_x_plus_b_in[row * 16 + i] += b_in[i];
   }
   for (let t = 0; t < T; t++) {
+    // W_hr_W_hz_W_hn_h_prev = W_hr_W_hz_W_hn·h_prev
     mm.nt(B, 48, 16, h_seq, t * B * 16, 16, W_hr_W_hz_W_hn, 0, W_hr_W_hz_W_hn_h_prev, 0, 48, 0); // W_hr_W_hz_W_hn_h_prev[m] = W_hr_W_hz_W_hn · h_seq[m], for each of B rows
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 16; i++) {
+        // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
         const r = sigmoid(
-          t17[(t * B + m_1) * 16 + i_1] + W_hr_W_hz_W_hn_h_prev[m_1 * 48 + i_1] + b_hr[i_1],
+          W_ir_x_plus_b_ir[(t * B + b) * 16 + i] + W_hr_W_hz_W_hn_h_prev[b * 48 + i] + b_hr[i],
         );
-        r_tape[(t * B + m_1) * 16 + i_1] = r;
+        r_tape[(t * B + b) * 16 + i] = r;
+        // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
         const z = sigmoid(
-          t25[(t * B + m_1) * 16 + i_1] + W_hr_W_hz_W_hn_h_prev[m_1 * 48 + 16 + i_1] + b_hz[i_1],
+          W_iz_x_plus_b_iz[(t * B + b) * 16 + i] + W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i] + b_hz[i],
         );
-        z_tape[(t * B + m_1) * 16 + i_1] = z;
-        const v33 = W_hr_W_hz_W_hn_h_prev[m_1 * 48 + 32 + i_1] + b_hn[i_1];
-        v33_tape[(t * B + m_1) * 16 + i_1] = v33;
-        const n = Math.tanh(t31[(t * B + m_1) * 16 + i_1] + r * v33);
-        n_tape[(t * B + m_1) * 16 + i_1] = n;
-        const h = (1 - z) * n + z * h_seq[(t * B + m_1) * 16 + i_1];
-        h_seq[((t + 1) * B + m_1) * 16 + i_1] = h;
-        h_out[(t * B + m_1) * 16 + i_1] = h;
+        z_tape[(t * B + b) * 16 + i] = z;
+        // W_hn_h_prev_plus_b_hn = W_hn_h_prev + b_hn
+        const W_hn_h_prev_plus_b_hn = W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i] + b_hn[i];
+        W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i] = W_hn_h_prev_plus_b_hn;
+        // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+        const n = Math.tanh(W_in_x_plus_b_in[(t * B + b) * 16 + i] + r * W_hn_h_prev_plus_b_hn);
+        n_tape[(t * B + b) * 16 + i] = n;
+        // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+        const h = (1 - z) * n + z * h_seq[(t * B + b) * 16 + i];
+        h_seq[((t + 1) * B + b) * 16 + i] = h;
+        h_out[(t * B + b) * 16 + i] = h;
       }
     }
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b] !== 0) continue;
-        // padding: the state carries through, the outputs are zero
-        for (let i = 0; i < 16; i++)
-          h_seq[((t + 1) * B + b) * 16 + i] = h_seq[(t * B + b) * 16 + i];
-        for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
+        if (M[t * B + b] === 0) {
+          // padding: the state carries through, the outputs are zero
+          for (let i = 0; i < 16; i++)
+            h_seq[((t + 1) * B + b) * 16 + i] = h_seq[(t * B + b) * 16 + i];
+          for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
+        }
       }
     }
   }
@@ -164,103 +175,132 @@ function backward(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const t43 = WS[7]!;
-  const dh_in = WS[8]!;
-  const dW_in_x = WS[9]!;
+  const dh_swap = WS[7]!;
+  const dh_kept = WS[8]!;
+  const dn_pre = WS[9]!;
   const dW_hn_h_prev = WS[10]!;
-  const dW_hz_h_prev = WS[11]!;
-  const dW_hr_h_prev = WS[12]!;
-  const t38 = WS[13]!;
-  const dh = WS[14]!;
-  const W_hn_W_hz_W_hr = WS[15]!;
-  const t68 = WS[16]!;
-  const W_in_W_iz_W_ir = WS[17]!;
-  const t72 = WS[18]!;
+  const dz_pre = WS[11]!;
+  const dr_pre = WS[12]!;
+  const W_hr_W_hz_W_hn = WS[5]!;
+  const concat = WS[13]!;
+  const W_ir_W_iz_W_in = WS[3]!;
+  const dr_pre_dz_pre_dn_pre = WS[14]!;
   const [W_ir, W_hr, b_ir, b_hr, W_iz, W_hz, b_iz, b_hz, W_in, W_hn, b_in, b_hn] = P;
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  const [r_tape, z_tape, v33_tape, n_tape] = R;
+  const [r_tape, z_tape, W_hn_h_prev_plus_b_hn_tape, n_tape] = R;
   const [dh_out] = GY;
   const [dh_carry] = GS;
   const [dW_ir, dW_hr, db_ir, db_hr, dW_iz, dW_hz, db_iz, db_hz, dW_in, dW_hn, db_in, db_hn] = GP;
   const [dx] = GX;
-  W_hn_W_hz_W_hr.set(W_hn, 0);
-  W_hn_W_hz_W_hr.set(W_hz, 256);
-  W_hn_W_hz_W_hr.set(W_hr, 512);
-  W_in_W_iz_W_ir.set(W_in, 0);
-  W_in_W_iz_W_ir.set(W_iz, 128);
-  W_in_W_iz_W_ir.set(W_ir, 256);
+  let dh_seed = dh_carry;
+  let dh_back = dh_swap;
+  // W_hr_W_hz_W_hn = [W_hr; W_hz; W_hn]
+  W_hr_W_hz_W_hn.set(W_hr, 0);
+  W_hr_W_hz_W_hn.set(W_hz, 256);
+  W_hr_W_hz_W_hn.set(W_hn, 512);
+  // W_ir_W_iz_W_in = [W_ir; W_iz; W_in]
+  W_ir_W_iz_W_in.set(W_ir, 0);
+  W_ir_W_iz_W_in.set(W_iz, 128);
+  W_ir_W_iz_W_in.set(W_in, 256);
   for (let t = T - 1; t >= 0; t--) {
-    // Padded steps get no gradient; their state gradient passes through unchanged.
-    for (let b = 0; b < B; b++) {
-      const padded = M !== undefined && M[t * B + b] === 0;
-      for (let i = 0; i < 16; i++) dh_in[b * 16 + i] = dh_carry[b * 16 + i];
-      for (let i = 0; i < 16; i++) t43[b * 16 + i] = padded ? 0 : dh_carry[b * 16 + i];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        const v38 = 1 - z_tape[(t * B + m) * 16 + i_1];
-        t38[m * 16 + i_1] = v38;
-        const dh_1 = dh_out[(t * B + m) * 16 + i_1] + t43[m * 16 + i_1];
-        dh[m * 16 + i_1] = dh_1;
-        const v46 = dh_1 * z_tape[(t * B + m) * 16 + i_1];
-        dh_carry[m * 16 + i_1] = v46;
-        const dW_in_x_1 =
-          dh_1 * v38 * (1 - n_tape[(t * B + m) * 16 + i_1] * n_tape[(t * B + m) * 16 + i_1]);
-        dW_in_x[(t * B + m) * 16 + i_1] = dW_in_x_1;
-        const dW_hn_h_prev_1 = dW_in_x_1 * r_tape[(t * B + m) * 16 + i_1];
-        dW_hn_h_prev[(t * B + m) * 16 + i_1] = dW_hn_h_prev_1;
-        const dW_hz_h_prev_1 =
-          (dh_1 * h_seq[(t * B + m) * 16 + i_1] + -(dh_1 * n_tape[(t * B + m) * 16 + i_1])) *
-          (z_tape[(t * B + m) * 16 + i_1] * v38);
-        dW_hz_h_prev[(t * B + m) * 16 + i_1] = dW_hz_h_prev_1;
-        const dW_hr_h_prev_1 =
-          dW_in_x_1 *
-          v33_tape[(t * B + m) * 16 + i_1] *
-          (r_tape[(t * B + m) * 16 + i_1] * (1 - r_tape[(t * B + m) * 16 + i_1]));
-        dW_hr_h_prev[(t * B + m) * 16 + i_1] = dW_hr_h_prev_1;
-      }
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) t68[m * 48 + i_1] = dW_hn_h_prev[(t * B + m) * 16 + i_1];
-      for (let i_2 = 0; i_2 < 16; i_2++)
-        t68[m * 48 + 16 + i_2] = dW_hz_h_prev[(t * B + m) * 16 + i_2];
-      for (let i_3 = 0; i_3 < 16; i_3++)
-        t68[m * 48 + 32 + i_3] = dW_hr_h_prev[(t * B + m) * 16 + i_3];
-    }
-    mm.nn(B, 48, 16, t68, 0, 48, W_hn_W_hz_W_hr, 0, dh_carry, 0, 16, 1); // dh_carry[m] += W_hn_W_hz_W_hrᵀ · t68[m], for each of B rows
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
         if (M[t * B + b] === 0) {
-          for (let i = 0; i < 16; i++) dh_carry[b * 16 + i] = dh_in[b * 16 + i];
+          for (let i = 0; i < 16; i++) dh_kept[b * 16 + i] = dh_seed[b * 16 + i];
+          for (let i = 0; i < 16; i++) dh_seed[b * 16 + i] = 0;
         }
       }
     }
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 16; i++) {
+        // one_minus_z = 1 - z
+        const one_minus_z = 1 - z_tape[(t * B + b) * 16 + i];
+        // dh = ∂L/∂h, h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+        const dh = dh_out[(t * B + b) * 16 + i] + dh_seed[b * 16 + i];
+        // dh_z = dh ⊙ z
+        const dh_z = dh * z_tape[(t * B + b) * 16 + i];
+        dh_back[b * 16 + i] = dh_z;
+        // dn_pre = ∂L/∂(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+        const dn_pre_1 =
+          dh * one_minus_z * (1 - n_tape[(t * B + b) * 16 + i] * n_tape[(t * B + b) * 16 + i]);
+        dn_pre[(t * B + b) * 16 + i] = dn_pre_1;
+        // dW_hn_h_prev = ∂L/∂W_hn_h_prev, in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+        const dW_hn_h_prev_1 = dn_pre_1 * r_tape[(t * B + b) * 16 + i];
+        dW_hn_h_prev[(t * B + b) * 16 + i] = dW_hn_h_prev_1;
+        // dz_pre = ∂L/∂(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+        const dz_pre_1 =
+          (dh * h_seq[(t * B + b) * 16 + i] + -(dh * n_tape[(t * B + b) * 16 + i])) *
+          (z_tape[(t * B + b) * 16 + i] * one_minus_z);
+        dz_pre[(t * B + b) * 16 + i] = dz_pre_1;
+        // dr_pre = ∂L/∂(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+        const dr_pre_1 =
+          dn_pre_1 *
+          W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i] *
+          (r_tape[(t * B + b) * 16 + i] * (1 - r_tape[(t * B + b) * 16 + i]));
+        dr_pre[(t * B + b) * 16 + i] = dr_pre_1;
+      }
+    }
+    // concat = [dr_pre; dz_pre; dW_hn_h_prev]
+    for (let b = 0; b < B; b++) {
+      for (let i_1 = 0; i_1 < 16; i_1++) concat[b * 48 + i_1] = dr_pre[(t * B + b) * 16 + i_1];
+      for (let i_2 = 0; i_2 < 16; i_2++) concat[b * 48 + 16 + i_2] = dz_pre[(t * B + b) * 16 + i_2];
+      for (let i_3 = 0; i_3 < 16; i_3++)
+        concat[b * 48 + 32 + i_3] = dW_hn_h_prev[(t * B + b) * 16 + i_3];
+    }
+    // W_hr_W_hz_W_hn_concat = W_hr_W_hz_W_hnᵀ·concat
+    mm.nn(B, 48, 16, concat, 0, 48, W_hr_W_hz_W_hn, 0, dh_back, 0, 16, 1); // dh_back[m] += W_hr_W_hz_W_hnᵀ · concat[m], for each of B rows
+    if (M !== undefined) {
+      for (let b = 0; b < B; b++) {
+        if (M[t * B + b] === 0) {
+          for (let i = 0; i < 16; i++) dh_back[b * 16 + i] = dh_kept[b * 16 + i];
+        }
+      }
+    }
+    // The gradient carried back is the next step's seed.
+    const dh_was = dh_seed;
+    dh_seed = dh_back;
+    dh_back = dh_was;
+  }
+  // After an odd number of steps the state gradients are in the other array.
+  if (dh_seed !== dh_carry) {
+    for (let i = 0; i < B * 16; i++) dh_carry[i] = dh_seed[i];
   }
   // Param and input gradients, for all T·B steps at once.
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) {
-      db_ir[i_1] += dW_hr_h_prev[m_1 * 16 + i_1];
-      db_hr[i_1] += dW_hr_h_prev[m_1 * 16 + i_1];
-      db_iz[i_1] += dW_hz_h_prev[m_1 * 16 + i_1];
-      db_hz[i_1] += dW_hz_h_prev[m_1 * 16 + i_1];
-      db_in[i_1] += dW_in_x[m_1 * 16 + i_1];
-      db_hn[i_1] += dW_hn_h_prev[m_1 * 16 + i_1];
+  for (let row = 0; row < T * B; row++) {
+    for (let i = 0; i < 16; i++) {
+      db_ir[i] += dr_pre[row * 16 + i];
+      db_hr[i] += dr_pre[row * 16 + i];
+      db_iz[i] += dz_pre[row * 16 + i];
+      db_hz[i] += dz_pre[row * 16 + i];
+      db_in[i] += dn_pre[row * 16 + i];
+      db_hn[i] += dW_hn_h_prev[row * 16 + i];
     }
   }
+  // dW_hn = ∂L/∂W_hn
   mm.tn(T * B, 16, 16, dW_hn_h_prev, 0, 16, h_seq, 0, 16, dW_hn, 0, 1); // dW_hn += Σ_m dW_hn_h_prev[m] ⊗ h_seq[m], for all T * B rows
-  mm.tn(T * B, 16, 8, dW_in_x, 0, 16, x, 0, 8, dW_in, 0, 1); // dW_in += Σ_m dW_in_x[m] ⊗ x[m], for all T * B rows
-  mm.tn(T * B, 16, 16, dW_hz_h_prev, 0, 16, h_seq, 0, 16, dW_hz, 0, 1); // dW_hz += Σ_m dW_hz_h_prev[m] ⊗ h_seq[m], for all T * B rows
-  mm.tn(T * B, 16, 8, dW_hz_h_prev, 0, 16, x, 0, 8, dW_iz, 0, 1); // dW_iz += Σ_m dW_hz_h_prev[m] ⊗ x[m], for all T * B rows
-  mm.tn(T * B, 16, 16, dW_hr_h_prev, 0, 16, h_seq, 0, 16, dW_hr, 0, 1); // dW_hr += Σ_m dW_hr_h_prev[m] ⊗ h_seq[m], for all T * B rows
-  mm.tn(T * B, 16, 8, dW_hr_h_prev, 0, 16, x, 0, 8, dW_ir, 0, 1); // dW_ir += Σ_m dW_hr_h_prev[m] ⊗ x[m], for all T * B rows
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) t72[m_1 * 48 + i_1] = dW_in_x[m_1 * 16 + i_1];
-    for (let i_2 = 0; i_2 < 16; i_2++) t72[m_1 * 48 + 16 + i_2] = dW_hz_h_prev[m_1 * 16 + i_2];
-    for (let i_3 = 0; i_3 < 16; i_3++) t72[m_1 * 48 + 32 + i_3] = dW_hr_h_prev[m_1 * 16 + i_3];
+  // dW_in = ∂L/∂W_in
+  mm.tn(T * B, 16, 8, dn_pre, 0, 16, x, 0, 8, dW_in, 0, 1); // dW_in += Σ_m dn_pre[m] ⊗ x[m], for all T * B rows
+  // dW_hz = ∂L/∂W_hz
+  mm.tn(T * B, 16, 16, dz_pre, 0, 16, h_seq, 0, 16, dW_hz, 0, 1); // dW_hz += Σ_m dz_pre[m] ⊗ h_seq[m], for all T * B rows
+  // dW_iz = ∂L/∂W_iz
+  mm.tn(T * B, 16, 8, dz_pre, 0, 16, x, 0, 8, dW_iz, 0, 1); // dW_iz += Σ_m dz_pre[m] ⊗ x[m], for all T * B rows
+  // dW_hr = ∂L/∂W_hr
+  mm.tn(T * B, 16, 16, dr_pre, 0, 16, h_seq, 0, 16, dW_hr, 0, 1); // dW_hr += Σ_m dr_pre[m] ⊗ h_seq[m], for all T * B rows
+  // dW_ir = ∂L/∂W_ir
+  mm.tn(T * B, 16, 8, dr_pre, 0, 16, x, 0, 8, dW_ir, 0, 1); // dW_ir += Σ_m dr_pre[m] ⊗ x[m], for all T * B rows
+  // dr_pre_dz_pre_dn_pre = [dr_pre; dz_pre; dn_pre]
+  for (let row = 0; row < T * B; row++) {
+    for (let i_1 = 0; i_1 < 16; i_1++)
+      dr_pre_dz_pre_dn_pre[row * 48 + i_1] = dr_pre[row * 16 + i_1];
+    for (let i_2 = 0; i_2 < 16; i_2++)
+      dr_pre_dz_pre_dn_pre[row * 48 + 16 + i_2] = dz_pre[row * 16 + i_2];
+    for (let i_3 = 0; i_3 < 16; i_3++)
+      dr_pre_dz_pre_dn_pre[row * 48 + 32 + i_3] = dn_pre[row * 16 + i_3];
   }
-  mm.nn(T * B, 48, 8, t72, 0, 48, W_in_W_iz_W_ir, 0, dx, 0, 8, 0); // dx[m] = W_in_W_iz_W_irᵀ · t72[m], for all T * B rows
+  // dx = ∂L/∂x
+  mm.nn(T * B, 48, 8, dr_pre_dz_pre_dn_pre, 0, 48, W_ir_W_iz_W_in, 0, dx, 0, 8, 0); // dx[m] = W_ir_W_iz_W_inᵀ · dr_pre_dz_pre_dn_pre[m], for all T * B rows
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -273,49 +313,53 @@ function step(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const h_next = WS[19]!;
+  const h_next = WS[15]!;
   const W_ir_W_iz_W_in = WS[3]!;
-  const W_ir_W_iz_W_in_x_1 = WS[20]!;
+  const W_ir_W_iz_W_in_x_1 = WS[16]!;
   const W_hr_W_hz_W_hn = WS[5]!;
   const W_hr_W_hz_W_hn_h_prev = WS[6]!;
-  const z = WS[21]!;
   const [W_ir, W_hr, b_ir, b_hr, W_iz, W_hz, b_iz, b_hz, W_in, W_hn, b_in, b_hn] = P;
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
+  // W_ir_W_iz_W_in = [W_ir; W_iz; W_in]
   W_ir_W_iz_W_in.set(W_ir, 0);
   W_ir_W_iz_W_in.set(W_iz, 128);
   W_ir_W_iz_W_in.set(W_in, 256);
+  // W_hr_W_hz_W_hn = [W_hr; W_hz; W_hn]
   W_hr_W_hz_W_hn.set(W_hr, 0);
   W_hr_W_hz_W_hn.set(W_hz, 256);
   W_hr_W_hz_W_hn.set(W_hn, 512);
+  // W_ir_W_iz_W_in_x = W_ir_W_iz_W_in·x
   mm.nt(B, 48, 8, x, 0, 8, W_ir_W_iz_W_in, 0, W_ir_W_iz_W_in_x_1, 0, 48, 0); // W_ir_W_iz_W_in_x_1[m] = W_ir_W_iz_W_in · x[m], for each of B rows
+  // W_hr_W_hz_W_hn_h_prev = W_hr_W_hz_W_hn·h_prev
   mm.nt(B, 48, 16, h_seq, 0, 16, W_hr_W_hz_W_hn, 0, W_hr_W_hz_W_hn_h_prev, 0, 48, 0); // W_hr_W_hz_W_hn_h_prev[m] = W_hr_W_hz_W_hn · h_seq[m], for each of B rows
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) {
-      const z_1 = sigmoid(
-        W_ir_W_iz_W_in_x_1[m * 48 + 16 + i_1] +
-          b_iz[i_1] +
-          W_hr_W_hz_W_hn_h_prev[m * 48 + 16 + i_1] +
-          b_hz[i_1],
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < 16; i++) {
+      // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+      const z = sigmoid(
+        W_ir_W_iz_W_in_x_1[b * 48 + 16 + i] +
+          b_iz[i] +
+          W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i] +
+          b_hz[i],
       );
-      z[m * 16 + i_1] = z_1;
+      // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
       const h =
-        (1 - z_1) *
+        (1 - z) *
           Math.tanh(
-            W_ir_W_iz_W_in_x_1[m * 48 + 32 + i_1] +
-              b_in[i_1] +
+            W_ir_W_iz_W_in_x_1[b * 48 + 32 + i] +
+              b_in[i] +
               sigmoid(
-                W_ir_W_iz_W_in_x_1[m * 48 + i_1] +
-                  b_ir[i_1] +
-                  W_hr_W_hz_W_hn_h_prev[m * 48 + i_1] +
-                  b_hr[i_1],
+                W_ir_W_iz_W_in_x_1[b * 48 + i] +
+                  b_ir[i] +
+                  W_hr_W_hz_W_hn_h_prev[b * 48 + i] +
+                  b_hr[i],
               ) *
-                (W_hr_W_hz_W_hn_h_prev[m * 48 + 32 + i_1] + b_hn[i_1]),
+                (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i] + b_hn[i]),
           ) +
-        z_1 * h_seq[m * 16 + i_1];
-      h_next[m * 16 + i_1] = h;
-      h_out[m * 16 + i_1] = h;
+        z * h_seq[b * 16 + i];
+      h_next[b * 16 + i] = h;
+      h_out[b * 16 + i] = h;
     }
   }
   for (let b = 0; b < B; b++) {

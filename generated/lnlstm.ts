@@ -47,25 +47,25 @@ export const spec = {
     { size: 512, rows: "one" },
     { size: 1024, rows: "one" },
     { size: 64, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
     { size: 16, rows: "B" },
-    { size: 1, rows: "B" },
     { size: 16, rows: "B" },
-    { size: 1, rows: "B" },
     { size: 16, rows: "B" },
-    { size: 1, rows: "B" },
     { size: 16, rows: "B" },
-    { size: 1, rows: "B" },
-    { size: 1, rows: "B" },
-    { size: 1, rows: "B" },
-    { size: 1, rows: "B" },
-    { size: 1, rows: "B" },
-    { size: 1, rows: "B" },
-    { size: 1, rows: "B" },
-    { size: 1, rows: "B" },
-    { size: 1, rows: "B" },
-    { size: 1, rows: "B" },
-    { size: 1, rows: "B" },
-    { size: 1, rows: "B" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
@@ -81,63 +81,60 @@ export const spec = {
     { size: 16, rows: "TB", kernel: "backward" },
     { size: 16, rows: "TB", kernel: "backward" },
     { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
-    { size: 16, rows: "B", kernel: "backward" },
-    { size: 16, rows: "B", kernel: "backward" },
-    { size: 1, rows: "B", kernel: "backward" },
-    { size: 1, rows: "B", kernel: "backward" },
-    { size: 16, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
-    { size: 16, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
-    { size: 16, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
-    { size: 16, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
-    { size: 16, rows: "B", kernel: "backward" },
-    { size: 16, rows: "B", kernel: "backward" },
+    { size: 1, rows: "B", kernel: "backward" },
+    { size: 1, rows: "B", kernel: "backward" },
+    { size: 1, rows: "B", kernel: "backward" },
+    { size: 1, rows: "B", kernel: "backward" },
+    { size: 1, rows: "B", kernel: "backward" },
+    { size: 1, rows: "B", kernel: "backward" },
+    { size: 1, rows: "B", kernel: "backward" },
+    { size: 1, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
-    { size: 1, rows: "B", kernel: "backward" },
-    { size: 1, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
-    { size: 1, rows: "B", kernel: "backward" },
-    { size: 1, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
-    { size: 1, rows: "B", kernel: "backward" },
-    { size: 1, rows: "B", kernel: "backward" },
-    { size: 1024, rows: "one", kernel: "backward" },
-    { size: 512, rows: "one", kernel: "backward" },
+    { size: 16, rows: "B", kernel: "backward" },
+    { size: 16, rows: "B", kernel: "backward" },
+    { size: 16, rows: "B", kernel: "backward" },
+    { size: 16, rows: "B", kernel: "backward" },
+    { size: 16, rows: "B", kernel: "backward" },
+    { size: 16, rows: "B", kernel: "backward" },
+    { size: 16, rows: "B", kernel: "backward" },
+    { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 64, rows: "B", kernel: "step" },
-    { size: 16, rows: "B", kernel: "step" },
-    { size: 16, rows: "B", kernel: "step" },
-    { size: 16, rows: "B", kernel: "step" },
-    { size: 16, rows: "B", kernel: "step" },
+    { size: 1, rows: "B", kernel: "step" },
     { size: 1, rows: "B", kernel: "step" },
     { size: 1, rows: "B", kernel: "step" },
     { size: 1, rows: "B", kernel: "step" },
     { size: 1, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "step" },
-    { size: 1, rows: "B", kernel: "step" },
+    { size: 16, rows: "B", kernel: "step" },
+    { size: 16, rows: "B", kernel: "step" },
+    { size: 16, rows: "B", kernel: "step" },
+    { size: 16, rows: "B", kernel: "step" },
   ],
   staging: { fixed: 1024, B: 80, TB: 72 },
   tape: [
@@ -145,22 +142,22 @@ export const spec = {
     { name: "di", shape: [16], size: 16 },
     { name: "dg", shape: [16], size: 16 },
     { name: "do", shape: [16], size: 16 },
-    { name: "v50", shape: [], size: 1 },
-    { name: "v51", shape: [16], size: 16 },
+    { name: "sqrt_mean_df_df_plus_k", shape: [], size: 1 },
+    { name: "div", shape: [16], size: 16 },
     { name: "f", shape: [16], size: 16 },
-    { name: "v58", shape: [], size: 1 },
-    { name: "v59", shape: [16], size: 16 },
+    { name: "sqrt_mean_di_di_plus_k", shape: [], size: 1 },
+    { name: "div", shape: [16], size: 16 },
     { name: "i", shape: [16], size: 16 },
-    { name: "v66", shape: [], size: 1 },
-    { name: "v67", shape: [16], size: 16 },
+    { name: "sqrt_mean_dg_dg_plus_k", shape: [], size: 1 },
+    { name: "div", shape: [16], size: 16 },
     { name: "g", shape: [16], size: 16 },
-    { name: "v74", shape: [], size: 1 },
-    { name: "v75", shape: [16], size: 16 },
+    { name: "sqrt_mean_do_do_plus_k", shape: [], size: 1 },
+    { name: "div", shape: [16], size: 16 },
     { name: "o", shape: [16], size: 16 },
     { name: "dc", shape: [16], size: 16 },
-    { name: "v87", shape: [], size: 1 },
-    { name: "v88", shape: [16], size: 16 },
-    { name: "v90", shape: [16], size: 16 },
+    { name: "sqrt_mean_dc_dc_plus_k", shape: [], size: 1 },
+    { name: "div", shape: [16], size: 16 },
+    { name: "tanh_div_plus_bc", shape: [16], size: 16 },
   ],
 } as const satisfies Omit<CellSpec, "sizes">;
 
@@ -181,25 +178,25 @@ function forward(
   const Wf_Wi_Wg_Wo = WS[1]!;
   const Uf_Ui_Ug_Uo = WS[2]!;
   const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
-  const t27 = WS[4]!;
-  const t28 = WS[5]!;
-  const t32 = WS[6]!;
-  const t33 = WS[7]!;
-  const t37 = WS[8]!;
-  const t38 = WS[9]!;
-  const t42 = WS[10]!;
-  const t43 = WS[11]!;
-  const t47 = WS[12]!;
-  const t49 = WS[13]!;
-  const t56 = WS[14]!;
-  const t57 = WS[15]!;
-  const t64 = WS[16]!;
-  const t65 = WS[17]!;
-  const t72 = WS[18]!;
-  const t73 = WS[19]!;
-  const mean_c = WS[20]!;
-  const t85 = WS[21]!;
-  const t86 = WS[22]!;
+  const mean_Wf_x_plus_Uf_h_prev = WS[4]!;
+  const mean_Wi_x_plus_Ui_h_prev = WS[5]!;
+  const mean_Wg_x_plus_Ug_h_prev = WS[6]!;
+  const mean_Wo_x_plus_Uo_h_prev = WS[7]!;
+  const mean_df_df = WS[8]!;
+  const mean_df_df_plus_k = WS[9]!;
+  const mean_di_di = WS[10]!;
+  const mean_di_di_plus_k = WS[11]!;
+  const mean_dg_dg = WS[12]!;
+  const mean_dg_dg_plus_k = WS[13]!;
+  const mean_do_do = WS[14]!;
+  const mean_do_do_plus_k = WS[15]!;
+  const mean_c = WS[16]!;
+  const mean_dc_dc = WS[17]!;
+  const mean_dc_dc_plus_k = WS[18]!;
+  const Wf_x_plus_Uf_h_prev = WS[19]!;
+  const Wi_x_plus_Ui_h_prev = WS[20]!;
+  const Wg_x_plus_Ug_h_prev = WS[21]!;
+  const Wo_x_plus_Uo_h_prev = WS[22]!;
   const [Wf, Uf, gf, bf, Wi, Ui, gi, bi, Wg, Ug, gg, bg, Wo, Uo, go, bo, gc, bc] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
@@ -209,223 +206,260 @@ function forward(
     di_tape,
     dg_tape,
     do_tape,
-    v50_tape,
-    v51_tape,
+    sqrt_mean_df_df_plus_k_tape,
+    div_tape,
     f_tape,
-    v58_tape,
-    v59_tape,
+    sqrt_mean_di_di_plus_k_tape,
+    div_tape_1,
     i_tape,
-    v66_tape,
-    v67_tape,
+    sqrt_mean_dg_dg_plus_k_tape,
+    div_tape_2,
     g_tape,
-    v74_tape,
-    v75_tape,
+    sqrt_mean_do_do_plus_k_tape,
+    div_tape_3,
     o_tape,
     dc_tape,
-    v87_tape,
-    v88_tape,
-    v90_tape,
+    sqrt_mean_dc_dc_plus_k_tape,
+    div_tape_4,
+    tanh_div_plus_bc_tape,
   ] = R;
+  // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
   Wf_Wi_Wg_Wo.set(Wf, 0);
   Wf_Wi_Wg_Wo.set(Wi, 128);
   Wf_Wi_Wg_Wo.set(Wg, 256);
   Wf_Wi_Wg_Wo.set(Wo, 384);
+  // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
   Uf_Ui_Ug_Uo.set(Uf, 0);
   Uf_Ui_Ug_Uo.set(Ui, 256);
   Uf_Ui_Ug_Uo.set(Ug, 512);
   Uf_Ui_Ug_Uo.set(Uo, 768);
   // Everything that does not depend on a state, for all T·B steps at once.
+  // Wf_Wi_Wg_Wo_x = Wf_Wi_Wg_Wo·x
   mm.nt(T * B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x, 0, 64, 0); // Wf_Wi_Wg_Wo_x[m] = Wf_Wi_Wg_Wo · x[m], for all T * B rows
   for (let t = 0; t < T; t++) {
+    // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
     mm.nt(B, 64, 16, h_seq, t * B * 16, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        const v27 = Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + i_1] + Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + i_1];
-        t27[m_1 * 16 + i_1] = v27;
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+        const Wf_x_plus_Uf_h_prev_1 =
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + j];
+        Wf_x_plus_Uf_h_prev[b * 16 + j] = Wf_x_plus_Uf_h_prev_1;
       }
     }
-    for (let m_1 = 0; m_1 < B; m_1++) {
+    // mean_Wf_x_plus_Uf_h_prev = mean(Wf_x_plus_Uf_h_prev)
+    for (let b = 0; b < B; b++) {
       let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc += t27[m_1 * 16 + i_1];
-      t28[m_1] = acc / 16;
+      for (let j = 0; j < 16; j++) acc += Wf_x_plus_Uf_h_prev[b * 16 + j];
+      mean_Wf_x_plus_Uf_h_prev[b] = acc / 16;
     }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        const df = t27[m_1 * 16 + i_1] - t28[m_1];
-        df_tape[(t * B + m_1) * 16 + i_1] = df;
-        const v32 =
-          Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + 16 + i_1] + Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + 16 + i_1];
-        t32[m_1 * 16 + i_1] = v32;
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:14
+        const df = Wf_x_plus_Uf_h_prev[b * 16 + j] - mean_Wf_x_plus_Uf_h_prev[b];
+        df_tape[(t * B + b) * 16 + j] = df;
+        // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+        const Wi_x_plus_Ui_h_prev_1 =
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 16 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j];
+        Wi_x_plus_Ui_h_prev[b * 16 + j] = Wi_x_plus_Ui_h_prev_1;
       }
     }
-    for (let m_1 = 0; m_1 < B; m_1++) {
+    // mean_Wi_x_plus_Ui_h_prev = mean(Wi_x_plus_Ui_h_prev)
+    for (let b = 0; b < B; b++) {
       let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc += t32[m_1 * 16 + i_1];
-      t33[m_1] = acc / 16;
+      for (let j = 0; j < 16; j++) acc += Wi_x_plus_Ui_h_prev[b * 16 + j];
+      mean_Wi_x_plus_Ui_h_prev[b] = acc / 16;
     }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        const di = t32[m_1 * 16 + i_1] - t33[m_1];
-        di_tape[(t * B + m_1) * 16 + i_1] = di;
-        const v37 =
-          Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + 32 + i_1] + Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + 32 + i_1];
-        t37[m_1 * 16 + i_1] = v37;
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:15
+        const di = Wi_x_plus_Ui_h_prev[b * 16 + j] - mean_Wi_x_plus_Ui_h_prev[b];
+        di_tape[(t * B + b) * 16 + j] = di;
+        // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+        const Wg_x_plus_Ug_h_prev_1 =
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 32 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j];
+        Wg_x_plus_Ug_h_prev[b * 16 + j] = Wg_x_plus_Ug_h_prev_1;
       }
     }
-    for (let m_1 = 0; m_1 < B; m_1++) {
+    // mean_Wg_x_plus_Ug_h_prev = mean(Wg_x_plus_Ug_h_prev)
+    for (let b = 0; b < B; b++) {
       let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc += t37[m_1 * 16 + i_1];
-      t38[m_1] = acc / 16;
+      for (let j = 0; j < 16; j++) acc += Wg_x_plus_Ug_h_prev[b * 16 + j];
+      mean_Wg_x_plus_Ug_h_prev[b] = acc / 16;
     }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        const dg = t37[m_1 * 16 + i_1] - t38[m_1];
-        dg_tape[(t * B + m_1) * 16 + i_1] = dg;
-        const v42 =
-          Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + 48 + i_1] + Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + 48 + i_1];
-        t42[m_1 * 16 + i_1] = v42;
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:16
+        const dg = Wg_x_plus_Ug_h_prev[b * 16 + j] - mean_Wg_x_plus_Ug_h_prev[b];
+        dg_tape[(t * B + b) * 16 + j] = dg;
+        // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+        const Wo_x_plus_Uo_h_prev_1 =
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 48 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j];
+        Wo_x_plus_Uo_h_prev[b * 16 + j] = Wo_x_plus_Uo_h_prev_1;
       }
     }
-    for (let m_1 = 0; m_1 < B; m_1++) {
+    // mean_Wo_x_plus_Uo_h_prev = mean(Wo_x_plus_Uo_h_prev)
+    for (let b = 0; b < B; b++) {
       let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc += t42[m_1 * 16 + i_1];
-      t43[m_1] = acc / 16;
+      for (let j = 0; j < 16; j++) acc += Wo_x_plus_Uo_h_prev[b * 16 + j];
+      mean_Wo_x_plus_Uo_h_prev[b] = acc / 16;
     }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        const do_1 = t42[m_1 * 16 + i_1] - t43[m_1];
-        do_tape[(t * B + m_1) * 16 + i_1] = do_1;
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:17
+        const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j] - mean_Wo_x_plus_Uo_h_prev[b];
+        do_tape[(t * B + b) * 16 + j] = do_1;
       }
     }
-    for (let m_1 = 0; m_1 < B; m_1++) {
+    // mean_df_df = mean(df_df)
+    for (let b = 0; b < B; b++) {
       let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        acc += df_tape[(t * B + m_1) * 16 + i_1] * df_tape[(t * B + m_1) * 16 + i_1];
-      t47[m_1] = acc / 16;
+      for (let j = 0; j < 16; j++)
+        acc += df_tape[(t * B + b) * 16 + j] * df_tape[(t * B + b) * 16 + j];
+      mean_df_df[b] = acc / 16;
     }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      t49[m_1] = t47[m_1] + 0.00001;
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      v50_tape[t * B + m_1] = Math.sqrt(t49[m_1]);
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        const v51 = (gf[i_1] * df_tape[(t * B + m_1) * 16 + i_1]) / v50_tape[t * B + m_1];
-        v51_tape[(t * B + m_1) * 16 + i_1] = v51;
-        const f = sigmoid(v51 + bf[i_1]);
-        f_tape[(t * B + m_1) * 16 + i_1] = f;
+    // mean_df_df_plus_k = mean_df_df + 0.00001
+    for (let b = 0; b < B; b++) mean_df_df_plus_k[b] = mean_df_df[b] + 0.00001;
+    // sqrt_mean_df_df_plus_k = sqrt(mean_df_df_plus_k)
+    for (let b = 0; b < B; b++)
+      sqrt_mean_df_df_plus_k_tape[t * B + b] = Math.sqrt(mean_df_df_plus_k[b]);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // div = gf_df / sqrt_mean_df_df_plus_k
+        const div =
+          (gf[j] * df_tape[(t * B + b) * 16 + j]) / sqrt_mean_df_df_plus_k_tape[t * B + b];
+        div_tape[(t * B + b) * 16 + j] = div;
+        // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:19
+        const f = sigmoid(div + bf[j]);
+        f_tape[(t * B + b) * 16 + j] = f;
       }
     }
-    for (let m_1 = 0; m_1 < B; m_1++) {
+    // mean_di_di = mean(di_di)
+    for (let b = 0; b < B; b++) {
       let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        acc += di_tape[(t * B + m_1) * 16 + i_1] * di_tape[(t * B + m_1) * 16 + i_1];
-      t56[m_1] = acc / 16;
+      for (let j = 0; j < 16; j++)
+        acc += di_tape[(t * B + b) * 16 + j] * di_tape[(t * B + b) * 16 + j];
+      mean_di_di[b] = acc / 16;
     }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      t57[m_1] = t56[m_1] + 0.00001;
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      v58_tape[t * B + m_1] = Math.sqrt(t57[m_1]);
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        const v59 = (gi[i_1] * di_tape[(t * B + m_1) * 16 + i_1]) / v58_tape[t * B + m_1];
-        v59_tape[(t * B + m_1) * 16 + i_1] = v59;
-        const i_2 = sigmoid(v59 + bi[i_1]);
-        i_tape[(t * B + m_1) * 16 + i_1] = i_2;
+    // mean_di_di_plus_k = mean_di_di + 0.00001
+    for (let b = 0; b < B; b++) mean_di_di_plus_k[b] = mean_di_di[b] + 0.00001;
+    // sqrt_mean_di_di_plus_k = sqrt(mean_di_di_plus_k)
+    for (let b = 0; b < B; b++)
+      sqrt_mean_di_di_plus_k_tape[t * B + b] = Math.sqrt(mean_di_di_plus_k[b]);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // div = gi_di / sqrt_mean_di_di_plus_k
+        const div =
+          (gi[j] * di_tape[(t * B + b) * 16 + j]) / sqrt_mean_di_di_plus_k_tape[t * B + b];
+        div_tape_1[(t * B + b) * 16 + j] = div;
+        // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:20
+        const i = sigmoid(div + bi[j]);
+        i_tape[(t * B + b) * 16 + j] = i;
       }
     }
-    for (let m_1 = 0; m_1 < B; m_1++) {
+    // mean_dg_dg = mean(dg_dg)
+    for (let b = 0; b < B; b++) {
       let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        acc += dg_tape[(t * B + m_1) * 16 + i_1] * dg_tape[(t * B + m_1) * 16 + i_1];
-      t64[m_1] = acc / 16;
+      for (let j = 0; j < 16; j++)
+        acc += dg_tape[(t * B + b) * 16 + j] * dg_tape[(t * B + b) * 16 + j];
+      mean_dg_dg[b] = acc / 16;
     }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      t65[m_1] = t64[m_1] + 0.00001;
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      v66_tape[t * B + m_1] = Math.sqrt(t65[m_1]);
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        const v67 = (gg[i_1] * dg_tape[(t * B + m_1) * 16 + i_1]) / v66_tape[t * B + m_1];
-        v67_tape[(t * B + m_1) * 16 + i_1] = v67;
-        const g = Math.tanh(v67 + bg[i_1]);
-        g_tape[(t * B + m_1) * 16 + i_1] = g;
+    // mean_dg_dg_plus_k = mean_dg_dg + 0.00001
+    for (let b = 0; b < B; b++) mean_dg_dg_plus_k[b] = mean_dg_dg[b] + 0.00001;
+    // sqrt_mean_dg_dg_plus_k = sqrt(mean_dg_dg_plus_k)
+    for (let b = 0; b < B; b++)
+      sqrt_mean_dg_dg_plus_k_tape[t * B + b] = Math.sqrt(mean_dg_dg_plus_k[b]);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // div = gg_dg / sqrt_mean_dg_dg_plus_k
+        const div =
+          (gg[j] * dg_tape[(t * B + b) * 16 + j]) / sqrt_mean_dg_dg_plus_k_tape[t * B + b];
+        div_tape_2[(t * B + b) * 16 + j] = div;
+        // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:21
+        const g = Math.tanh(div + bg[j]);
+        g_tape[(t * B + b) * 16 + j] = g;
       }
     }
-    for (let m_1 = 0; m_1 < B; m_1++) {
+    // mean_do_do = mean(do_do)
+    for (let b = 0; b < B; b++) {
       let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        acc += do_tape[(t * B + m_1) * 16 + i_1] * do_tape[(t * B + m_1) * 16 + i_1];
-      t72[m_1] = acc / 16;
+      for (let j = 0; j < 16; j++)
+        acc += do_tape[(t * B + b) * 16 + j] * do_tape[(t * B + b) * 16 + j];
+      mean_do_do[b] = acc / 16;
     }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      t73[m_1] = t72[m_1] + 0.00001;
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      v74_tape[t * B + m_1] = Math.sqrt(t73[m_1]);
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        const v75 = (go[i_1] * do_tape[(t * B + m_1) * 16 + i_1]) / v74_tape[t * B + m_1];
-        v75_tape[(t * B + m_1) * 16 + i_1] = v75;
-        const o = sigmoid(v75 + bo[i_1]);
-        o_tape[(t * B + m_1) * 16 + i_1] = o;
+    // mean_do_do_plus_k = mean_do_do + 0.00001
+    for (let b = 0; b < B; b++) mean_do_do_plus_k[b] = mean_do_do[b] + 0.00001;
+    // sqrt_mean_do_do_plus_k = sqrt(mean_do_do_plus_k)
+    for (let b = 0; b < B; b++)
+      sqrt_mean_do_do_plus_k_tape[t * B + b] = Math.sqrt(mean_do_do_plus_k[b]);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // div = go_do / sqrt_mean_do_do_plus_k
+        const div =
+          (go[j] * do_tape[(t * B + b) * 16 + j]) / sqrt_mean_do_do_plus_k_tape[t * B + b];
+        div_tape_3[(t * B + b) * 16 + j] = div;
+        // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:22
+        const o = sigmoid(div + bo[j]);
+        o_tape[(t * B + b) * 16 + j] = o;
+        // c = f ⊙ c + i ⊙ g   lnlstm.cell:24
         const c =
-          f_tape[(t * B + m_1) * 16 + i_1] * c_seq[(t * B + m_1) * 16 + i_1] +
-          i_tape[(t * B + m_1) * 16 + i_1] * g_tape[(t * B + m_1) * 16 + i_1];
-        c_seq[((t + 1) * B + m_1) * 16 + i_1] = c;
-        c_out[(t * B + m_1) * 16 + i_1] = c;
+          f_tape[(t * B + b) * 16 + j] * c_seq[(t * B + b) * 16 + j] +
+          i_tape[(t * B + b) * 16 + j] * g_tape[(t * B + b) * 16 + j];
+        c_seq[((t + 1) * B + b) * 16 + j] = c;
+        c_out[(t * B + b) * 16 + j] = c;
       }
     }
-    for (let m_1 = 0; m_1 < B; m_1++) {
+    // mean_c = mean(c), in dc = c - mean(c)   lnlstm.cell:25
+    for (let b = 0; b < B; b++) {
       let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc += c_seq[((t + 1) * B + m_1) * 16 + i_1];
-      mean_c[m_1] = acc / 16;
+      for (let j = 0; j < 16; j++) acc += c_seq[((t + 1) * B + b) * 16 + j];
+      mean_c[b] = acc / 16;
     }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        const dc = c_seq[((t + 1) * B + m_1) * 16 + i_1] - mean_c[m_1];
-        dc_tape[(t * B + m_1) * 16 + i_1] = dc;
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // dc = c - mean(c)   lnlstm.cell:25
+        const dc = c_seq[((t + 1) * B + b) * 16 + j] - mean_c[b];
+        dc_tape[(t * B + b) * 16 + j] = dc;
       }
     }
-    for (let m_1 = 0; m_1 < B; m_1++) {
+    // mean_dc_dc = mean(dc_dc)
+    for (let b = 0; b < B; b++) {
       let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        acc += dc_tape[(t * B + m_1) * 16 + i_1] * dc_tape[(t * B + m_1) * 16 + i_1];
-      t85[m_1] = acc / 16;
+      for (let j = 0; j < 16; j++)
+        acc += dc_tape[(t * B + b) * 16 + j] * dc_tape[(t * B + b) * 16 + j];
+      mean_dc_dc[b] = acc / 16;
     }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      t86[m_1] = t85[m_1] + 0.00001;
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      v87_tape[t * B + m_1] = Math.sqrt(t86[m_1]);
-    }
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        const v88 = (gc[i_1] * dc_tape[(t * B + m_1) * 16 + i_1]) / v87_tape[t * B + m_1];
-        v88_tape[(t * B + m_1) * 16 + i_1] = v88;
-        const v90 = Math.tanh(v88 + bc[i_1]);
-        v90_tape[(t * B + m_1) * 16 + i_1] = v90;
-        const h = o_tape[(t * B + m_1) * 16 + i_1] * v90;
-        h_seq[((t + 1) * B + m_1) * 16 + i_1] = h;
-        h_out[(t * B + m_1) * 16 + i_1] = h;
+    // mean_dc_dc_plus_k = mean_dc_dc + 0.00001
+    for (let b = 0; b < B; b++) mean_dc_dc_plus_k[b] = mean_dc_dc[b] + 0.00001;
+    // sqrt_mean_dc_dc_plus_k = sqrt(mean_dc_dc_plus_k)
+    for (let b = 0; b < B; b++)
+      sqrt_mean_dc_dc_plus_k_tape[t * B + b] = Math.sqrt(mean_dc_dc_plus_k[b]);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // div = gc_dc / sqrt_mean_dc_dc_plus_k
+        const div =
+          (gc[j] * dc_tape[(t * B + b) * 16 + j]) / sqrt_mean_dc_dc_plus_k_tape[t * B + b];
+        div_tape_4[(t * B + b) * 16 + j] = div;
+        // tanh_div_plus_bc = tanh(div_plus_bc)
+        const tanh_div_plus_bc = Math.tanh(div + bc[j]);
+        tanh_div_plus_bc_tape[(t * B + b) * 16 + j] = tanh_div_plus_bc;
+        // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:26
+        const h = o_tape[(t * B + b) * 16 + j] * tanh_div_plus_bc;
+        h_seq[((t + 1) * B + b) * 16 + j] = h;
+        h_out[(t * B + b) * 16 + j] = h;
       }
     }
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b] !== 0) continue;
-        // padding: the state carries through, the outputs are zero
-        for (let i = 0; i < 16; i++)
-          h_seq[((t + 1) * B + b) * 16 + i] = h_seq[(t * B + b) * 16 + i];
-        for (let i = 0; i < 16; i++)
-          c_seq[((t + 1) * B + b) * 16 + i] = c_seq[(t * B + b) * 16 + i];
-        for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
-        for (let i = 0; i < 16; i++) c_out[(t * B + b) * 16 + i] = 0;
+        if (M[t * B + b] === 0) {
+          // padding: the state carries through, the outputs are zero
+          for (let j = 0; j < 16; j++)
+            h_seq[((t + 1) * B + b) * 16 + j] = h_seq[(t * B + b) * 16 + j];
+          for (let j = 0; j < 16; j++)
+            c_seq[((t + 1) * B + b) * 16 + j] = c_seq[(t * B + b) * 16 + j];
+          for (let j = 0; j < 16; j++) h_out[(t * B + b) * 16 + j] = 0;
+          for (let j = 0; j < 16; j++) c_out[(t * B + b) * 16 + j] = 0;
+        }
       }
     }
   }
@@ -448,65 +482,64 @@ function backward(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const t94 = WS[23]!;
-  const dh_in = WS[24]!;
-  const t95 = WS[25]!;
-  const dc_in = WS[26]!;
-  const t227 = WS[27]!;
+  const dh_swap = WS[23]!;
+  const dc_swap = WS[24]!;
+  const dh_kept = WS[25]!;
+  const dc_kept = WS[26]!;
+  const concat = WS[27]!;
   const dbc_1 = WS[28]!;
-  const t103 = WS[29]!;
-  const dbo_1 = WS[30]!;
-  const t133 = WS[31]!;
-  const dbg_1 = WS[32]!;
-  const t148 = WS[33]!;
-  const dbi_1 = WS[34]!;
-  const t163 = WS[35]!;
-  const dbf_1 = WS[36]!;
-  const t178 = WS[37]!;
-  const dh = WS[38]!;
-  const t107 = WS[39]!;
-  const t109 = WS[40]!;
-  const t110 = WS[41]!;
-  const t112 = WS[42]!;
-  const t114 = WS[43]!;
-  const ddc = WS[44]!;
-  const dmean_c = WS[45]!;
-  const t121 = WS[46]!;
-  const dc = WS[47]!;
-  const t137 = WS[48]!;
-  const t138 = WS[49]!;
-  const t139 = WS[50]!;
-  const t140 = WS[51]!;
-  const t142 = WS[52]!;
-  const t152 = WS[53]!;
-  const t153 = WS[54]!;
-  const t154 = WS[55]!;
-  const t155 = WS[56]!;
-  const t157 = WS[57]!;
-  const t167 = WS[58]!;
-  const t168 = WS[59]!;
-  const t169 = WS[60]!;
-  const t170 = WS[61]!;
-  const t172 = WS[62]!;
-  const t182 = WS[63]!;
-  const t183 = WS[64]!;
-  const t184 = WS[65]!;
-  const t185 = WS[66]!;
-  const t187 = WS[67]!;
-  const ddo = WS[68]!;
-  const t193 = WS[69]!;
-  const t194 = WS[70]!;
-  const ddg = WS[71]!;
-  const t202 = WS[72]!;
-  const t203 = WS[73]!;
-  const ddi = WS[74]!;
-  const t211 = WS[75]!;
-  const t212 = WS[76]!;
-  const ddf = WS[77]!;
-  const t220 = WS[78]!;
-  const t221 = WS[79]!;
-  const Uo_Ug_Ui_Uf = WS[80]!;
-  const Wo_Wg_Wi_Wf = WS[81]!;
+  const div = WS[29]!;
+  const do_pre = WS[30]!;
+  const div_1 = WS[31]!;
+  const dg_pre = WS[32]!;
+  const div_2 = WS[33]!;
+  const di_pre = WS[34]!;
+  const div_3 = WS[35]!;
+  const df_pre = WS[36]!;
+  const div_4 = WS[37]!;
+  const Uf_Ui_Ug_Uo = WS[2]!;
+  const sum_neg_div = WS[38]!;
+  const sum_neg_div_half = WS[39]!;
+  const div_5 = WS[40]!;
+  const div_k = WS[41]!;
+  const dmean_c = WS[42]!;
+  const dmean_c_k = WS[43]!;
+  const sum_neg_div_1 = WS[44]!;
+  const sum_neg_div_half_1 = WS[45]!;
+  const div_6 = WS[46]!;
+  const div_k_1 = WS[47]!;
+  const sum_neg_div_2 = WS[48]!;
+  const sum_neg_div_half_2 = WS[49]!;
+  const div_7 = WS[50]!;
+  const div_k_2 = WS[51]!;
+  const sum_neg_div_3 = WS[52]!;
+  const sum_neg_div_half_3 = WS[53]!;
+  const div_8 = WS[54]!;
+  const div_k_3 = WS[55]!;
+  const sum_neg_div_4 = WS[56]!;
+  const sum_neg_div_half_4 = WS[57]!;
+  const div_9 = WS[58]!;
+  const div_k_4 = WS[59]!;
+  const sum_neg_ddo = WS[60]!;
+  const sum_neg_ddo_k = WS[61]!;
+  const sum_neg_ddg = WS[62]!;
+  const sum_neg_ddg_k = WS[63]!;
+  const sum_neg_ddi = WS[64]!;
+  const sum_neg_ddi_k = WS[65]!;
+  const sum_neg_ddf = WS[66]!;
+  const sum_neg_ddf_k = WS[67]!;
+  const dh = WS[68]!;
+  const ddc = WS[69]!;
+  const dc = WS[70]!;
+  const div_k_do = WS[71]!;
+  const div_k_dg = WS[72]!;
+  const div_k_di = WS[73]!;
+  const div_k_df = WS[74]!;
+  const ddo = WS[75]!;
+  const ddg = WS[76]!;
+  const ddi = WS[77]!;
+  const ddf = WS[78]!;
+  const Wf_Wi_Wg_Wo = WS[1]!;
   const [Wf, Uf, gf, bf, Wi, Ui, gi, bi, Wg, Ug, gg, bg, Wo, Uo, go, bo, gc, bc] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
@@ -516,325 +549,376 @@ function backward(
     di_tape,
     dg_tape,
     do_tape,
-    v50_tape,
-    v51_tape,
+    sqrt_mean_df_df_plus_k_tape,
+    div_tape,
     f_tape,
-    v58_tape,
-    v59_tape,
+    sqrt_mean_di_di_plus_k_tape,
+    div_tape_1,
     i_tape,
-    v66_tape,
-    v67_tape,
+    sqrt_mean_dg_dg_plus_k_tape,
+    div_tape_2,
     g_tape,
-    v74_tape,
-    v75_tape,
+    sqrt_mean_do_do_plus_k_tape,
+    div_tape_3,
     o_tape,
     dc_tape,
-    v87_tape,
-    v88_tape,
-    v90_tape,
+    sqrt_mean_dc_dc_plus_k_tape,
+    div_tape_4,
+    tanh_div_plus_bc_tape,
   ] = R;
   const [dh_out, dc_out] = GY;
   const [dh_carry, dc_carry] = GS;
   const [dWf, dUf, dgf, dbf, dWi, dUi, dgi, dbi, dWg, dUg, dgg, dbg, dWo, dUo, dgo, dbo, dgc, dbc] =
     GP;
   const [dx] = GX;
-  Uo_Ug_Ui_Uf.set(Uo, 0);
-  Uo_Ug_Ui_Uf.set(Ug, 256);
-  Uo_Ug_Ui_Uf.set(Ui, 512);
-  Uo_Ug_Ui_Uf.set(Uf, 768);
-  Wo_Wg_Wi_Wf.set(Wo, 0);
-  Wo_Wg_Wi_Wf.set(Wg, 128);
-  Wo_Wg_Wi_Wf.set(Wi, 256);
-  Wo_Wg_Wi_Wf.set(Wf, 384);
+  let dh_seed = dh_carry;
+  let dh_back = dh_swap;
+  let dc_seed = dc_carry;
+  let dc_back = dc_swap;
+  // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
+  Uf_Ui_Ug_Uo.set(Uf, 0);
+  Uf_Ui_Ug_Uo.set(Ui, 256);
+  Uf_Ui_Ug_Uo.set(Ug, 512);
+  Uf_Ui_Ug_Uo.set(Uo, 768);
+  // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
+  Wf_Wi_Wg_Wo.set(Wf, 0);
+  Wf_Wi_Wg_Wo.set(Wi, 128);
+  Wf_Wi_Wg_Wo.set(Wg, 256);
+  Wf_Wi_Wg_Wo.set(Wo, 384);
   for (let t = T - 1; t >= 0; t--) {
-    // Padded steps get no gradient; their state gradient passes through unchanged.
-    for (let b = 0; b < B; b++) {
-      const padded = M !== undefined && M[t * B + b] === 0;
-      for (let i = 0; i < 16; i++) dh_in[b * 16 + i] = dh_carry[b * 16 + i];
-      for (let i = 0; i < 16; i++) dc_in[b * 16 + i] = dc_carry[b * 16 + i];
-      for (let i = 0; i < 16; i++) t94[b * 16 + i] = padded ? 0 : dh_carry[b * 16 + i];
-      for (let i = 0; i < 16; i++) t95[b * 16 + i] = padded ? 0 : dc_carry[b * 16 + i];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        const dh_1 = dh_out[(t * B + m) * 16 + i_1] + t94[m * 16 + i_1];
-        dh[m * 16 + i_1] = dh_1;
-        const dbc_2 =
-          dh_1 *
-          o_tape[(t * B + m) * 16 + i_1] *
-          (1 - v90_tape[(t * B + m) * 16 + i_1] * v90_tape[(t * B + m) * 16 + i_1]);
-        dbc_1[(t * B + m) * 16 + i_1] = dbc_2;
-        const v103 = dbc_2 / v87_tape[t * B + m];
-        t103[(t * B + m) * 16 + i_1] = v103;
-      }
-    }
-    for (let m = 0; m < B; m++) {
-      let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        acc += -(
-          (dbc_1[(t * B + m) * 16 + i_1] * v88_tape[(t * B + m) * 16 + i_1]) /
-          v87_tape[t * B + m]
-        );
-      t107[m] = acc;
-    }
-    for (let m = 0; m < B; m++) {
-      t109[m] = t107[m] * 0.5;
-    }
-    for (let m = 0; m < B; m++) {
-      t110[m] = t109[m] / v87_tape[t * B + m];
-    }
-    for (let m = 0; m < B; m++) {
-      t112[m] = t110[m] * 0.0625;
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        const v114 = t112[m] * dc_tape[(t * B + m) * 16 + i_1];
-        t114[m * 16 + i_1] = v114;
-        const ddc_1 = v114 + v114 + t103[(t * B + m) * 16 + i_1] * gc[i_1];
-        ddc[m * 16 + i_1] = ddc_1;
-      }
-    }
-    for (let m = 0; m < B; m++) {
-      let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc += -ddc[m * 16 + i_1];
-      dmean_c[m] = acc;
-    }
-    for (let m = 0; m < B; m++) {
-      t121[m] = dmean_c[m] * 0.0625;
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        const dc_1 =
-          dc_out[(t * B + m) * 16 + i_1] + t95[m * 16 + i_1] + ddc[m * 16 + i_1] + t121[m];
-        dc[m * 16 + i_1] = dc_1;
-        const dc_prev = dc_1 * f_tape[(t * B + m) * 16 + i_1];
-        dc_carry[m * 16 + i_1] = dc_prev;
-        const dbo_2 =
-          dh[m * 16 + i_1] *
-          v90_tape[(t * B + m) * 16 + i_1] *
-          (o_tape[(t * B + m) * 16 + i_1] * (1 - o_tape[(t * B + m) * 16 + i_1]));
-        dbo_1[(t * B + m) * 16 + i_1] = dbo_2;
-        const v133 = dbo_2 / v74_tape[t * B + m];
-        t133[(t * B + m) * 16 + i_1] = v133;
-      }
-    }
-    for (let m = 0; m < B; m++) {
-      let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        acc += -(
-          (dbo_1[(t * B + m) * 16 + i_1] * v75_tape[(t * B + m) * 16 + i_1]) /
-          v74_tape[t * B + m]
-        );
-      t137[m] = acc;
-    }
-    for (let m = 0; m < B; m++) {
-      t138[m] = t137[m] * 0.5;
-    }
-    for (let m = 0; m < B; m++) {
-      t139[m] = t138[m] / v74_tape[t * B + m];
-    }
-    for (let m = 0; m < B; m++) {
-      t140[m] = t139[m] * 0.0625;
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        const v142 = t140[m] * do_tape[(t * B + m) * 16 + i_1];
-        t142[m * 16 + i_1] = v142;
-        const dbg_2 =
-          dc[m * 16 + i_1] *
-          i_tape[(t * B + m) * 16 + i_1] *
-          (1 - g_tape[(t * B + m) * 16 + i_1] * g_tape[(t * B + m) * 16 + i_1]);
-        dbg_1[(t * B + m) * 16 + i_1] = dbg_2;
-        const v148 = dbg_2 / v66_tape[t * B + m];
-        t148[(t * B + m) * 16 + i_1] = v148;
-      }
-    }
-    for (let m = 0; m < B; m++) {
-      let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        acc += -(
-          (dbg_1[(t * B + m) * 16 + i_1] * v67_tape[(t * B + m) * 16 + i_1]) /
-          v66_tape[t * B + m]
-        );
-      t152[m] = acc;
-    }
-    for (let m = 0; m < B; m++) {
-      t153[m] = t152[m] * 0.5;
-    }
-    for (let m = 0; m < B; m++) {
-      t154[m] = t153[m] / v66_tape[t * B + m];
-    }
-    for (let m = 0; m < B; m++) {
-      t155[m] = t154[m] * 0.0625;
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        const v157 = t155[m] * dg_tape[(t * B + m) * 16 + i_1];
-        t157[m * 16 + i_1] = v157;
-        const dbi_2 =
-          dc[m * 16 + i_1] *
-          g_tape[(t * B + m) * 16 + i_1] *
-          (i_tape[(t * B + m) * 16 + i_1] * (1 - i_tape[(t * B + m) * 16 + i_1]));
-        dbi_1[(t * B + m) * 16 + i_1] = dbi_2;
-        const v163 = dbi_2 / v58_tape[t * B + m];
-        t163[(t * B + m) * 16 + i_1] = v163;
-      }
-    }
-    for (let m = 0; m < B; m++) {
-      let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        acc += -(
-          (dbi_1[(t * B + m) * 16 + i_1] * v59_tape[(t * B + m) * 16 + i_1]) /
-          v58_tape[t * B + m]
-        );
-      t167[m] = acc;
-    }
-    for (let m = 0; m < B; m++) {
-      t168[m] = t167[m] * 0.5;
-    }
-    for (let m = 0; m < B; m++) {
-      t169[m] = t168[m] / v58_tape[t * B + m];
-    }
-    for (let m = 0; m < B; m++) {
-      t170[m] = t169[m] * 0.0625;
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        const v172 = t170[m] * di_tape[(t * B + m) * 16 + i_1];
-        t172[m * 16 + i_1] = v172;
-        const dbf_2 =
-          dc[m * 16 + i_1] *
-          c_seq[(t * B + m) * 16 + i_1] *
-          (f_tape[(t * B + m) * 16 + i_1] * (1 - f_tape[(t * B + m) * 16 + i_1]));
-        dbf_1[(t * B + m) * 16 + i_1] = dbf_2;
-        const v178 = dbf_2 / v50_tape[t * B + m];
-        t178[(t * B + m) * 16 + i_1] = v178;
-      }
-    }
-    for (let m = 0; m < B; m++) {
-      let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        acc += -(
-          (dbf_1[(t * B + m) * 16 + i_1] * v51_tape[(t * B + m) * 16 + i_1]) /
-          v50_tape[t * B + m]
-        );
-      t182[m] = acc;
-    }
-    for (let m = 0; m < B; m++) {
-      t183[m] = t182[m] * 0.5;
-    }
-    for (let m = 0; m < B; m++) {
-      t184[m] = t183[m] / v50_tape[t * B + m];
-    }
-    for (let m = 0; m < B; m++) {
-      t185[m] = t184[m] * 0.0625;
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        const v187 = t185[m] * df_tape[(t * B + m) * 16 + i_1];
-        t187[m * 16 + i_1] = v187;
-        const ddo_1 =
-          t142[m * 16 + i_1] + t142[m * 16 + i_1] + t133[(t * B + m) * 16 + i_1] * go[i_1];
-        ddo[m * 16 + i_1] = ddo_1;
-        t227[(t * B + m) * 64 + i_1] = ddo_1;
-      }
-    }
-    for (let m = 0; m < B; m++) {
-      let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc += -ddo[m * 16 + i_1];
-      t193[m] = acc;
-    }
-    for (let m = 0; m < B; m++) {
-      t194[m] = t193[m] * 0.0625;
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        t227[(t * B + m) * 64 + i_1] += t194[m];
-        const ddg_1 =
-          t157[m * 16 + i_1] + t157[m * 16 + i_1] + t148[(t * B + m) * 16 + i_1] * gg[i_1];
-        ddg[m * 16 + i_1] = ddg_1;
-        t227[(t * B + m) * 64 + 16 + i_1] = ddg_1;
-      }
-    }
-    for (let m = 0; m < B; m++) {
-      let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc += -ddg[m * 16 + i_1];
-      t202[m] = acc;
-    }
-    for (let m = 0; m < B; m++) {
-      t203[m] = t202[m] * 0.0625;
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        t227[(t * B + m) * 64 + 16 + i_1] += t203[m];
-        const ddi_1 =
-          t172[m * 16 + i_1] + t172[m * 16 + i_1] + t163[(t * B + m) * 16 + i_1] * gi[i_1];
-        ddi[m * 16 + i_1] = ddi_1;
-        t227[(t * B + m) * 64 + 32 + i_1] = ddi_1;
-      }
-    }
-    for (let m = 0; m < B; m++) {
-      let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc += -ddi[m * 16 + i_1];
-      t211[m] = acc;
-    }
-    for (let m = 0; m < B; m++) {
-      t212[m] = t211[m] * 0.0625;
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        t227[(t * B + m) * 64 + 32 + i_1] += t212[m];
-        const ddf_1 =
-          t187[m * 16 + i_1] + t187[m * 16 + i_1] + t178[(t * B + m) * 16 + i_1] * gf[i_1];
-        ddf[m * 16 + i_1] = ddf_1;
-        t227[(t * B + m) * 64 + 48 + i_1] = ddf_1;
-      }
-    }
-    for (let m = 0; m < B; m++) {
-      let acc = 0;
-      for (let i_1 = 0; i_1 < 16; i_1++) acc += -ddf[m * 16 + i_1];
-      t220[m] = acc;
-    }
-    for (let m = 0; m < B; m++) {
-      t221[m] = t220[m] * 0.0625;
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) t227[(t * B + m) * 64 + 48 + i_1] += t221[m];
-    }
-    mm.nn(B, 64, 16, t227, t * B * 64, 64, Uo_Ug_Ui_Uf, 0, dh_carry, 0, 16, 0); // dh_carry[m] = Uo_Ug_Ui_Ufᵀ · t227[m], for each of B rows
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
         if (M[t * B + b] === 0) {
-          for (let i = 0; i < 16; i++) dh_carry[b * 16 + i] = dh_in[b * 16 + i];
-          for (let i = 0; i < 16; i++) dc_carry[b * 16 + i] = dc_in[b * 16 + i];
+          for (let j = 0; j < 16; j++) dh_kept[b * 16 + j] = dh_seed[b * 16 + j];
+          for (let j = 0; j < 16; j++) dh_seed[b * 16 + j] = 0;
+          for (let j = 0; j < 16; j++) dc_kept[b * 16 + j] = dc_seed[b * 16 + j];
+          for (let j = 0; j < 16; j++) dc_seed[b * 16 + j] = 0;
         }
       }
     }
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // dh = ∂L/∂h, h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:26
+        const dh_1 = dh_out[(t * B + b) * 16 + j] + dh_seed[b * 16 + j];
+        dh[b * 16 + j] = dh_1;
+        // dbc = ∂L/∂bc
+        const dbc_2 =
+          dh_1 *
+          o_tape[(t * B + b) * 16 + j] *
+          (1 -
+            tanh_div_plus_bc_tape[(t * B + b) * 16 + j] *
+              tanh_div_plus_bc_tape[(t * B + b) * 16 + j]);
+        dbc_1[(t * B + b) * 16 + j] = dbc_2;
+        // div = dbc / sqrt_mean_dc_dc_plus_k
+        const div_10 = dbc_2 / sqrt_mean_dc_dc_plus_k_tape[t * B + b];
+        div[(t * B + b) * 16 + j] = div_10;
+      }
+    }
+    // sum_neg_div = Σ neg_div
+    for (let b = 0; b < B; b++) {
+      let acc = 0;
+      for (let j = 0; j < 16; j++)
+        acc += -(
+          (dbc_1[(t * B + b) * 16 + j] * div_tape_4[(t * B + b) * 16 + j]) /
+          sqrt_mean_dc_dc_plus_k_tape[t * B + b]
+        );
+      sum_neg_div[b] = acc;
+    }
+    // sum_neg_div_half = sum_neg_div ⊙ 0.5
+    for (let b = 0; b < B; b++) sum_neg_div_half[b] = sum_neg_div[b] * 0.5;
+    // div = sum_neg_div_half / sqrt_mean_dc_dc_plus_k
+    for (let b = 0; b < B; b++)
+      div_5[b] = sum_neg_div_half[b] / sqrt_mean_dc_dc_plus_k_tape[t * B + b];
+    // div_k = div ⊙ 0.0625
+    for (let b = 0; b < B; b++) div_k[b] = div_5[b] * 0.0625;
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // div_k_dc = div_k ⊙ dc
+        const div_k_dc = div_k[b] * dc_tape[(t * B + b) * 16 + j];
+        // ddc = ∂L/∂dc, dc = c - mean(c)   lnlstm.cell:25
+        const ddc_1 = div_k_dc + div_k_dc + div[(t * B + b) * 16 + j] * gc[j];
+        ddc[b * 16 + j] = ddc_1;
+      }
+    }
+    // dmean_c = ∂L/∂mean_c, in dc = c - mean(c)   lnlstm.cell:25
+    for (let b = 0; b < B; b++) {
+      let acc = 0;
+      for (let j = 0; j < 16; j++) acc += -ddc[b * 16 + j];
+      dmean_c[b] = acc;
+    }
+    // dmean_c_k = dmean_c ⊙ 0.0625
+    for (let b = 0; b < B; b++) dmean_c_k[b] = dmean_c[b] * 0.0625;
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   lnlstm.cell:24
+        const dc_1 =
+          dc_out[(t * B + b) * 16 + j] + dc_seed[b * 16 + j] + ddc[b * 16 + j] + dmean_c_k[b];
+        dc[b * 16 + j] = dc_1;
+        // dc_prev = ∂L/∂c_prev
+        const dc_prev = dc_1 * f_tape[(t * B + b) * 16 + j];
+        dc_back[b * 16 + j] = dc_prev;
+        // do_pre = ∂L/∂(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:22
+        const do_pre_1 =
+          dh[b * 16 + j] *
+          tanh_div_plus_bc_tape[(t * B + b) * 16 + j] *
+          (o_tape[(t * B + b) * 16 + j] * (1 - o_tape[(t * B + b) * 16 + j]));
+        do_pre[(t * B + b) * 16 + j] = do_pre_1;
+        // div = do_pre / sqrt_mean_do_do_plus_k
+        const div_10 = do_pre_1 / sqrt_mean_do_do_plus_k_tape[t * B + b];
+        div_1[(t * B + b) * 16 + j] = div_10;
+      }
+    }
+    // sum_neg_div = Σ neg_div
+    for (let b = 0; b < B; b++) {
+      let acc = 0;
+      for (let j = 0; j < 16; j++)
+        acc += -(
+          (do_pre[(t * B + b) * 16 + j] * div_tape_3[(t * B + b) * 16 + j]) /
+          sqrt_mean_do_do_plus_k_tape[t * B + b]
+        );
+      sum_neg_div_1[b] = acc;
+    }
+    // sum_neg_div_half = sum_neg_div ⊙ 0.5
+    for (let b = 0; b < B; b++) sum_neg_div_half_1[b] = sum_neg_div_1[b] * 0.5;
+    // div = sum_neg_div_half / sqrt_mean_do_do_plus_k
+    for (let b = 0; b < B; b++)
+      div_6[b] = sum_neg_div_half_1[b] / sqrt_mean_do_do_plus_k_tape[t * B + b];
+    // div_k = div ⊙ 0.0625
+    for (let b = 0; b < B; b++) div_k_1[b] = div_6[b] * 0.0625;
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // div_k_do = div_k ⊙ do
+        const div_k_do_1 = div_k_1[b] * do_tape[(t * B + b) * 16 + j];
+        div_k_do[b * 16 + j] = div_k_do_1;
+        // dg_pre = ∂L/∂(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:21
+        const dg_pre_1 =
+          dc[b * 16 + j] *
+          i_tape[(t * B + b) * 16 + j] *
+          (1 - g_tape[(t * B + b) * 16 + j] * g_tape[(t * B + b) * 16 + j]);
+        dg_pre[(t * B + b) * 16 + j] = dg_pre_1;
+        // div = dg_pre / sqrt_mean_dg_dg_plus_k
+        const div_10 = dg_pre_1 / sqrt_mean_dg_dg_plus_k_tape[t * B + b];
+        div_2[(t * B + b) * 16 + j] = div_10;
+      }
+    }
+    // sum_neg_div = Σ neg_div
+    for (let b = 0; b < B; b++) {
+      let acc = 0;
+      for (let j = 0; j < 16; j++)
+        acc += -(
+          (dg_pre[(t * B + b) * 16 + j] * div_tape_2[(t * B + b) * 16 + j]) /
+          sqrt_mean_dg_dg_plus_k_tape[t * B + b]
+        );
+      sum_neg_div_2[b] = acc;
+    }
+    // sum_neg_div_half = sum_neg_div ⊙ 0.5
+    for (let b = 0; b < B; b++) sum_neg_div_half_2[b] = sum_neg_div_2[b] * 0.5;
+    // div = sum_neg_div_half / sqrt_mean_dg_dg_plus_k
+    for (let b = 0; b < B; b++)
+      div_7[b] = sum_neg_div_half_2[b] / sqrt_mean_dg_dg_plus_k_tape[t * B + b];
+    // div_k = div ⊙ 0.0625
+    for (let b = 0; b < B; b++) div_k_2[b] = div_7[b] * 0.0625;
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // div_k_dg = div_k ⊙ dg
+        const div_k_dg_1 = div_k_2[b] * dg_tape[(t * B + b) * 16 + j];
+        div_k_dg[b * 16 + j] = div_k_dg_1;
+        // di_pre = ∂L/∂(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:20
+        const di_pre_1 =
+          dc[b * 16 + j] *
+          g_tape[(t * B + b) * 16 + j] *
+          (i_tape[(t * B + b) * 16 + j] * (1 - i_tape[(t * B + b) * 16 + j]));
+        di_pre[(t * B + b) * 16 + j] = di_pre_1;
+        // div = di_pre / sqrt_mean_di_di_plus_k
+        const div_10 = di_pre_1 / sqrt_mean_di_di_plus_k_tape[t * B + b];
+        div_3[(t * B + b) * 16 + j] = div_10;
+      }
+    }
+    // sum_neg_div = Σ neg_div
+    for (let b = 0; b < B; b++) {
+      let acc = 0;
+      for (let j = 0; j < 16; j++)
+        acc += -(
+          (di_pre[(t * B + b) * 16 + j] * div_tape_1[(t * B + b) * 16 + j]) /
+          sqrt_mean_di_di_plus_k_tape[t * B + b]
+        );
+      sum_neg_div_3[b] = acc;
+    }
+    // sum_neg_div_half = sum_neg_div ⊙ 0.5
+    for (let b = 0; b < B; b++) sum_neg_div_half_3[b] = sum_neg_div_3[b] * 0.5;
+    // div = sum_neg_div_half / sqrt_mean_di_di_plus_k
+    for (let b = 0; b < B; b++)
+      div_8[b] = sum_neg_div_half_3[b] / sqrt_mean_di_di_plus_k_tape[t * B + b];
+    // div_k = div ⊙ 0.0625
+    for (let b = 0; b < B; b++) div_k_3[b] = div_8[b] * 0.0625;
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // div_k_di = div_k ⊙ di
+        const div_k_di_1 = div_k_3[b] * di_tape[(t * B + b) * 16 + j];
+        div_k_di[b * 16 + j] = div_k_di_1;
+        // df_pre = ∂L/∂(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:19
+        const df_pre_1 =
+          dc[b * 16 + j] *
+          c_seq[(t * B + b) * 16 + j] *
+          (f_tape[(t * B + b) * 16 + j] * (1 - f_tape[(t * B + b) * 16 + j]));
+        df_pre[(t * B + b) * 16 + j] = df_pre_1;
+        // div = df_pre / sqrt_mean_df_df_plus_k
+        const div_10 = df_pre_1 / sqrt_mean_df_df_plus_k_tape[t * B + b];
+        div_4[(t * B + b) * 16 + j] = div_10;
+      }
+    }
+    // sum_neg_div = Σ neg_div
+    for (let b = 0; b < B; b++) {
+      let acc = 0;
+      for (let j = 0; j < 16; j++)
+        acc += -(
+          (df_pre[(t * B + b) * 16 + j] * div_tape[(t * B + b) * 16 + j]) /
+          sqrt_mean_df_df_plus_k_tape[t * B + b]
+        );
+      sum_neg_div_4[b] = acc;
+    }
+    // sum_neg_div_half = sum_neg_div ⊙ 0.5
+    for (let b = 0; b < B; b++) sum_neg_div_half_4[b] = sum_neg_div_4[b] * 0.5;
+    // div = sum_neg_div_half / sqrt_mean_df_df_plus_k
+    for (let b = 0; b < B; b++)
+      div_9[b] = sum_neg_div_half_4[b] / sqrt_mean_df_df_plus_k_tape[t * B + b];
+    // div_k = div ⊙ 0.0625
+    for (let b = 0; b < B; b++) div_k_4[b] = div_9[b] * 0.0625;
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // div_k_df = div_k ⊙ df
+        const div_k_df_1 = div_k_4[b] * df_tape[(t * B + b) * 16 + j];
+        div_k_df[b * 16 + j] = div_k_df_1;
+        // ddo = ∂L/∂do, do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:17
+        const ddo_1 =
+          div_k_do[b * 16 + j] + div_k_do[b * 16 + j] + div_1[(t * B + b) * 16 + j] * go[j];
+        ddo[b * 16 + j] = ddo_1;
+        concat[(t * B + b) * 64 + 48 + j] = ddo_1;
+      }
+    }
+    // sum_neg_ddo = Σ neg_ddo
+    for (let b = 0; b < B; b++) {
+      let acc = 0;
+      for (let j = 0; j < 16; j++) acc += -ddo[b * 16 + j];
+      sum_neg_ddo[b] = acc;
+    }
+    // sum_neg_ddo_k = sum_neg_ddo ⊙ 0.0625
+    for (let b = 0; b < B; b++) sum_neg_ddo_k[b] = sum_neg_ddo[b] * 0.0625;
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        concat[(t * B + b) * 64 + 48 + j] += sum_neg_ddo_k[b];
+        // ddg = ∂L/∂dg, dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:16
+        const ddg_1 =
+          div_k_dg[b * 16 + j] + div_k_dg[b * 16 + j] + div_2[(t * B + b) * 16 + j] * gg[j];
+        ddg[b * 16 + j] = ddg_1;
+        concat[(t * B + b) * 64 + 32 + j] = ddg_1;
+      }
+    }
+    // sum_neg_ddg = Σ neg_ddg
+    for (let b = 0; b < B; b++) {
+      let acc = 0;
+      for (let j = 0; j < 16; j++) acc += -ddg[b * 16 + j];
+      sum_neg_ddg[b] = acc;
+    }
+    // sum_neg_ddg_k = sum_neg_ddg ⊙ 0.0625
+    for (let b = 0; b < B; b++) sum_neg_ddg_k[b] = sum_neg_ddg[b] * 0.0625;
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        concat[(t * B + b) * 64 + 32 + j] += sum_neg_ddg_k[b];
+        // ddi = ∂L/∂di, di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:15
+        const ddi_1 =
+          div_k_di[b * 16 + j] + div_k_di[b * 16 + j] + div_3[(t * B + b) * 16 + j] * gi[j];
+        ddi[b * 16 + j] = ddi_1;
+        concat[(t * B + b) * 64 + 16 + j] = ddi_1;
+      }
+    }
+    // sum_neg_ddi = Σ neg_ddi
+    for (let b = 0; b < B; b++) {
+      let acc = 0;
+      for (let j = 0; j < 16; j++) acc += -ddi[b * 16 + j];
+      sum_neg_ddi[b] = acc;
+    }
+    // sum_neg_ddi_k = sum_neg_ddi ⊙ 0.0625
+    for (let b = 0; b < B; b++) sum_neg_ddi_k[b] = sum_neg_ddi[b] * 0.0625;
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        concat[(t * B + b) * 64 + 16 + j] += sum_neg_ddi_k[b];
+        // ddf = ∂L/∂df, df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:14
+        const ddf_1 =
+          div_k_df[b * 16 + j] + div_k_df[b * 16 + j] + div_4[(t * B + b) * 16 + j] * gf[j];
+        ddf[b * 16 + j] = ddf_1;
+        concat[(t * B + b) * 64 + j] = ddf_1;
+      }
+    }
+    // sum_neg_ddf = Σ neg_ddf
+    for (let b = 0; b < B; b++) {
+      let acc = 0;
+      for (let j = 0; j < 16; j++) acc += -ddf[b * 16 + j];
+      sum_neg_ddf[b] = acc;
+    }
+    // sum_neg_ddf_k = sum_neg_ddf ⊙ 0.0625
+    for (let b = 0; b < B; b++) sum_neg_ddf_k[b] = sum_neg_ddf[b] * 0.0625;
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) concat[(t * B + b) * 64 + j] += sum_neg_ddf_k[b];
+    }
+    // dh_prev = ∂L/∂h_prev
+    mm.nn(B, 64, 16, concat, t * B * 64, 64, Uf_Ui_Ug_Uo, 0, dh_back, 0, 16, 0); // dh_back[m] = Uf_Ui_Ug_Uoᵀ · concat[m], for each of B rows
+    if (M !== undefined) {
+      for (let b = 0; b < B; b++) {
+        if (M[t * B + b] === 0) {
+          for (let j = 0; j < 16; j++) dh_back[b * 16 + j] = dh_kept[b * 16 + j];
+          for (let j = 0; j < 16; j++) dc_back[b * 16 + j] = dc_kept[b * 16 + j];
+        }
+      }
+    }
+    // The gradient carried back is the next step's seed.
+    const dh_was = dh_seed;
+    dh_seed = dh_back;
+    dh_back = dh_was;
+    const dc_was = dc_seed;
+    dc_seed = dc_back;
+    dc_back = dc_was;
+  }
+  // After an odd number of steps the state gradients are in the other array.
+  if (dh_seed !== dh_carry) {
+    for (let j = 0; j < B * 16; j++) dh_carry[j] = dh_seed[j];
+  }
+  if (dc_seed !== dc_carry) {
+    for (let j = 0; j < B * 16; j++) dc_carry[j] = dc_seed[j];
   }
   // Param and input gradients, for all T·B steps at once.
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) {
-      dbf[i_1] += dbf_1[m_1 * 16 + i_1];
-      dbi[i_1] += dbi_1[m_1 * 16 + i_1];
-      dbg[i_1] += dbg_1[m_1 * 16 + i_1];
-      dbo[i_1] += dbo_1[m_1 * 16 + i_1];
-      dbc[i_1] += dbc_1[m_1 * 16 + i_1];
-      dgc[i_1] += t103[m_1 * 16 + i_1] * dc_tape[m_1 * 16 + i_1];
-      dgo[i_1] += t133[m_1 * 16 + i_1] * do_tape[m_1 * 16 + i_1];
-      dgg[i_1] += t148[m_1 * 16 + i_1] * dg_tape[m_1 * 16 + i_1];
-      dgi[i_1] += t163[m_1 * 16 + i_1] * di_tape[m_1 * 16 + i_1];
-      dgf[i_1] += t178[m_1 * 16 + i_1] * df_tape[m_1 * 16 + i_1];
+  for (let r = 0; r < T * B; r++) {
+    for (let j = 0; j < 16; j++) {
+      dbf[j] += df_pre[r * 16 + j];
+      dbi[j] += di_pre[r * 16 + j];
+      dbg[j] += dg_pre[r * 16 + j];
+      dbo[j] += do_pre[r * 16 + j];
+      dbc[j] += dbc_1[r * 16 + j];
+      dgc[j] += div[r * 16 + j] * dc_tape[r * 16 + j];
+      dgo[j] += div_1[r * 16 + j] * do_tape[r * 16 + j];
+      dgg[j] += div_2[r * 16 + j] * dg_tape[r * 16 + j];
+      dgi[j] += div_3[r * 16 + j] * di_tape[r * 16 + j];
+      dgf[j] += div_4[r * 16 + j] * df_tape[r * 16 + j];
     }
   }
-  mm.tn(T * B, 16, 16, t227, 0, 64, h_seq, 0, 16, dUo, 0, 1); // dUo += Σ_m t227[m] ⊗ h_seq[m], for all T * B rows
-  mm.tn(T * B, 16, 8, t227, 0, 64, x, 0, 8, dWo, 0, 1); // dWo += Σ_m t227[m] ⊗ x[m], for all T * B rows
-  mm.tn(T * B, 16, 16, t227, 16, 64, h_seq, 0, 16, dUg, 0, 1); // dUg += Σ_m t227[m] ⊗ h_seq[m], for all T * B rows
-  mm.tn(T * B, 16, 8, t227, 16, 64, x, 0, 8, dWg, 0, 1); // dWg += Σ_m t227[m] ⊗ x[m], for all T * B rows
-  mm.tn(T * B, 16, 16, t227, 32, 64, h_seq, 0, 16, dUi, 0, 1); // dUi += Σ_m t227[m] ⊗ h_seq[m], for all T * B rows
-  mm.tn(T * B, 16, 8, t227, 32, 64, x, 0, 8, dWi, 0, 1); // dWi += Σ_m t227[m] ⊗ x[m], for all T * B rows
-  mm.tn(T * B, 16, 16, t227, 48, 64, h_seq, 0, 16, dUf, 0, 1); // dUf += Σ_m t227[m] ⊗ h_seq[m], for all T * B rows
-  mm.tn(T * B, 16, 8, t227, 48, 64, x, 0, 8, dWf, 0, 1); // dWf += Σ_m t227[m] ⊗ x[m], for all T * B rows
-  mm.nn(T * B, 64, 8, t227, 0, 64, Wo_Wg_Wi_Wf, 0, dx, 0, 8, 0); // dx[m] = Wo_Wg_Wi_Wfᵀ · t227[m], for all T * B rows
+  // dUo = ∂L/∂Uo
+  mm.tn(T * B, 16, 16, concat, 48, 64, h_seq, 0, 16, dUo, 0, 1); // dUo += Σ_m concat[m] ⊗ h_seq[m], for all T * B rows
+  // dWo = ∂L/∂Wo
+  mm.tn(T * B, 16, 8, concat, 48, 64, x, 0, 8, dWo, 0, 1); // dWo += Σ_m concat[m] ⊗ x[m], for all T * B rows
+  // dUg = ∂L/∂Ug
+  mm.tn(T * B, 16, 16, concat, 32, 64, h_seq, 0, 16, dUg, 0, 1); // dUg += Σ_m concat[m] ⊗ h_seq[m], for all T * B rows
+  // dWg = ∂L/∂Wg
+  mm.tn(T * B, 16, 8, concat, 32, 64, x, 0, 8, dWg, 0, 1); // dWg += Σ_m concat[m] ⊗ x[m], for all T * B rows
+  // dUi = ∂L/∂Ui
+  mm.tn(T * B, 16, 16, concat, 16, 64, h_seq, 0, 16, dUi, 0, 1); // dUi += Σ_m concat[m] ⊗ h_seq[m], for all T * B rows
+  // dWi = ∂L/∂Wi
+  mm.tn(T * B, 16, 8, concat, 16, 64, x, 0, 8, dWi, 0, 1); // dWi += Σ_m concat[m] ⊗ x[m], for all T * B rows
+  // dUf = ∂L/∂Uf
+  mm.tn(T * B, 16, 16, concat, 0, 64, h_seq, 0, 16, dUf, 0, 1); // dUf += Σ_m concat[m] ⊗ h_seq[m], for all T * B rows
+  // dWf = ∂L/∂Wf
+  mm.tn(T * B, 16, 8, concat, 0, 64, x, 0, 8, dWf, 0, 1); // dWf += Σ_m concat[m] ⊗ x[m], for all T * B rows
+  // dx = ∂L/∂x
+  mm.nn(T * B, 64, 8, concat, 0, 64, Wf_Wi_Wg_Wo, 0, dx, 0, 8, 0); // dx[m] = Wf_Wi_Wg_Woᵀ · concat[m], for all T * B rows
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -847,199 +931,217 @@ function step(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const h_next = WS[82]!;
-  const c_next = WS[83]!;
+  const h_next = WS[79]!;
+  const c_next = WS[80]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
-  const Wf_Wi_Wg_Wo_x_1 = WS[84]!;
+  const Wf_Wi_Wg_Wo_x_1 = WS[81]!;
   const Uf_Ui_Ug_Uo = WS[2]!;
   const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
-  const t27 = WS[4]!;
-  const t28 = WS[5]!;
-  const df = WS[85]!;
-  const t32 = WS[6]!;
-  const t33 = WS[7]!;
-  const di = WS[86]!;
-  const t37 = WS[8]!;
-  const t38 = WS[9]!;
-  const dg = WS[87]!;
-  const t42 = WS[10]!;
-  const t43 = WS[11]!;
-  const do_1 = WS[88]!;
-  const t47 = WS[12]!;
-  const t49 = WS[13]!;
-  const t50 = WS[89]!;
-  const t56 = WS[14]!;
-  const t57 = WS[15]!;
-  const t58 = WS[90]!;
-  const t64 = WS[16]!;
-  const t65 = WS[17]!;
-  const t66 = WS[91]!;
-  const t72 = WS[18]!;
-  const t73 = WS[19]!;
-  const t74 = WS[92]!;
-  const mean_c = WS[20]!;
-  const dc_1 = WS[93]!;
-  const t85 = WS[21]!;
-  const t86 = WS[22]!;
-  const t87 = WS[94]!;
+  const mean_Wf_x_plus_Uf_h_prev = WS[4]!;
+  const mean_Wi_x_plus_Ui_h_prev = WS[5]!;
+  const mean_Wg_x_plus_Ug_h_prev = WS[6]!;
+  const mean_Wo_x_plus_Uo_h_prev = WS[7]!;
+  const mean_df_df = WS[8]!;
+  const mean_df_df_plus_k = WS[9]!;
+  const sqrt_mean_df_df_plus_k = WS[82]!;
+  const mean_di_di = WS[10]!;
+  const mean_di_di_plus_k = WS[11]!;
+  const sqrt_mean_di_di_plus_k = WS[83]!;
+  const mean_dg_dg = WS[12]!;
+  const mean_dg_dg_plus_k = WS[13]!;
+  const sqrt_mean_dg_dg_plus_k = WS[84]!;
+  const mean_do_do = WS[14]!;
+  const mean_do_do_plus_k = WS[15]!;
+  const sqrt_mean_do_do_plus_k = WS[85]!;
+  const mean_c = WS[16]!;
+  const mean_dc_dc = WS[17]!;
+  const mean_dc_dc_plus_k = WS[18]!;
+  const sqrt_mean_dc_dc_plus_k = WS[86]!;
+  const Wf_x_plus_Uf_h_prev = WS[19]!;
+  const df = WS[87]!;
+  const Wi_x_plus_Ui_h_prev = WS[20]!;
+  const di = WS[88]!;
+  const Wg_x_plus_Ug_h_prev = WS[21]!;
+  const dg = WS[89]!;
+  const Wo_x_plus_Uo_h_prev = WS[22]!;
+  const do_1 = WS[90]!;
+  const dc_1 = WS[91]!;
   const [Wf, Uf, gf, bf, Wi, Ui, gi, bi, Wg, Ug, gg, bg, Wo, Uo, go, bo, gc, bc] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
   const [h_out, c_out] = Y;
+  // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
   Wf_Wi_Wg_Wo.set(Wf, 0);
   Wf_Wi_Wg_Wo.set(Wi, 128);
   Wf_Wi_Wg_Wo.set(Wg, 256);
   Wf_Wi_Wg_Wo.set(Wo, 384);
+  // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
   Uf_Ui_Ug_Uo.set(Uf, 0);
   Uf_Ui_Ug_Uo.set(Ui, 256);
   Uf_Ui_Ug_Uo.set(Ug, 512);
   Uf_Ui_Ug_Uo.set(Uo, 768);
+  // Wf_Wi_Wg_Wo_x = Wf_Wi_Wg_Wo·x
   mm.nt(B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x_1, 0, 64, 0); // Wf_Wi_Wg_Wo_x_1[m] = Wf_Wi_Wg_Wo · x[m], for each of B rows
+  // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
   mm.nt(B, 64, 16, h_seq, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) {
-      const v27 = Wf_Wi_Wg_Wo_x_1[m * 64 + i_1] + Uf_Ui_Ug_Uo_h_prev[m * 64 + i_1];
-      t27[m * 16 + i_1] = v27;
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < 16; j++) {
+      // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+      const Wf_x_plus_Uf_h_prev_1 = Wf_Wi_Wg_Wo_x_1[b * 64 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + j];
+      Wf_x_plus_Uf_h_prev[b * 16 + j] = Wf_x_plus_Uf_h_prev_1;
     }
   }
-  for (let m = 0; m < B; m++) {
+  // mean_Wf_x_plus_Uf_h_prev = mean(Wf_x_plus_Uf_h_prev)
+  for (let b = 0; b < B; b++) {
     let acc = 0;
-    for (let i_1 = 0; i_1 < 16; i_1++) acc += t27[m * 16 + i_1];
-    t28[m] = acc / 16;
+    for (let j = 0; j < 16; j++) acc += Wf_x_plus_Uf_h_prev[b * 16 + j];
+    mean_Wf_x_plus_Uf_h_prev[b] = acc / 16;
   }
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) {
-      const df_1 = t27[m * 16 + i_1] - t28[m];
-      df[m * 16 + i_1] = df_1;
-      const v32 = Wf_Wi_Wg_Wo_x_1[m * 64 + 16 + i_1] + Uf_Ui_Ug_Uo_h_prev[m * 64 + 16 + i_1];
-      t32[m * 16 + i_1] = v32;
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < 16; j++) {
+      // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:14
+      const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j] - mean_Wf_x_plus_Uf_h_prev[b];
+      df[b * 16 + j] = df_1;
+      // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+      const Wi_x_plus_Ui_h_prev_1 =
+        Wf_Wi_Wg_Wo_x_1[b * 64 + 16 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j];
+      Wi_x_plus_Ui_h_prev[b * 16 + j] = Wi_x_plus_Ui_h_prev_1;
     }
   }
-  for (let m = 0; m < B; m++) {
+  // mean_Wi_x_plus_Ui_h_prev = mean(Wi_x_plus_Ui_h_prev)
+  for (let b = 0; b < B; b++) {
     let acc = 0;
-    for (let i_1 = 0; i_1 < 16; i_1++) acc += t32[m * 16 + i_1];
-    t33[m] = acc / 16;
+    for (let j = 0; j < 16; j++) acc += Wi_x_plus_Ui_h_prev[b * 16 + j];
+    mean_Wi_x_plus_Ui_h_prev[b] = acc / 16;
   }
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) {
-      const di_1 = t32[m * 16 + i_1] - t33[m];
-      di[m * 16 + i_1] = di_1;
-      const v37 = Wf_Wi_Wg_Wo_x_1[m * 64 + 32 + i_1] + Uf_Ui_Ug_Uo_h_prev[m * 64 + 32 + i_1];
-      t37[m * 16 + i_1] = v37;
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < 16; j++) {
+      // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:15
+      const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j] - mean_Wi_x_plus_Ui_h_prev[b];
+      di[b * 16 + j] = di_1;
+      // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+      const Wg_x_plus_Ug_h_prev_1 =
+        Wf_Wi_Wg_Wo_x_1[b * 64 + 32 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j];
+      Wg_x_plus_Ug_h_prev[b * 16 + j] = Wg_x_plus_Ug_h_prev_1;
     }
   }
-  for (let m = 0; m < B; m++) {
+  // mean_Wg_x_plus_Ug_h_prev = mean(Wg_x_plus_Ug_h_prev)
+  for (let b = 0; b < B; b++) {
     let acc = 0;
-    for (let i_1 = 0; i_1 < 16; i_1++) acc += t37[m * 16 + i_1];
-    t38[m] = acc / 16;
+    for (let j = 0; j < 16; j++) acc += Wg_x_plus_Ug_h_prev[b * 16 + j];
+    mean_Wg_x_plus_Ug_h_prev[b] = acc / 16;
   }
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) {
-      const dg_1 = t37[m * 16 + i_1] - t38[m];
-      dg[m * 16 + i_1] = dg_1;
-      const v42 = Wf_Wi_Wg_Wo_x_1[m * 64 + 48 + i_1] + Uf_Ui_Ug_Uo_h_prev[m * 64 + 48 + i_1];
-      t42[m * 16 + i_1] = v42;
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < 16; j++) {
+      // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:16
+      const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j] - mean_Wg_x_plus_Ug_h_prev[b];
+      dg[b * 16 + j] = dg_1;
+      // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+      const Wo_x_plus_Uo_h_prev_1 =
+        Wf_Wi_Wg_Wo_x_1[b * 64 + 48 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j];
+      Wo_x_plus_Uo_h_prev[b * 16 + j] = Wo_x_plus_Uo_h_prev_1;
     }
   }
-  for (let m = 0; m < B; m++) {
+  // mean_Wo_x_plus_Uo_h_prev = mean(Wo_x_plus_Uo_h_prev)
+  for (let b = 0; b < B; b++) {
     let acc = 0;
-    for (let i_1 = 0; i_1 < 16; i_1++) acc += t42[m * 16 + i_1];
-    t43[m] = acc / 16;
+    for (let j = 0; j < 16; j++) acc += Wo_x_plus_Uo_h_prev[b * 16 + j];
+    mean_Wo_x_plus_Uo_h_prev[b] = acc / 16;
   }
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) {
-      const do_2 = t42[m * 16 + i_1] - t43[m];
-      do_1[m * 16 + i_1] = do_2;
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < 16; j++) {
+      // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:17
+      const do_2 = Wo_x_plus_Uo_h_prev[b * 16 + j] - mean_Wo_x_plus_Uo_h_prev[b];
+      do_1[b * 16 + j] = do_2;
     }
   }
-  for (let m = 0; m < B; m++) {
+  // mean_df_df = mean(df_df)
+  for (let b = 0; b < B; b++) {
     let acc = 0;
-    for (let i_1 = 0; i_1 < 16; i_1++) acc += df[m * 16 + i_1] * df[m * 16 + i_1];
-    t47[m] = acc / 16;
+    for (let j = 0; j < 16; j++) acc += df[b * 16 + j] * df[b * 16 + j];
+    mean_df_df[b] = acc / 16;
   }
-  for (let m = 0; m < B; m++) {
-    t49[m] = t47[m] + 0.00001;
-  }
-  for (let m = 0; m < B; m++) {
-    t50[m] = Math.sqrt(t49[m]);
-  }
-  for (let m = 0; m < B; m++) {
+  // mean_df_df_plus_k = mean_df_df + 0.00001
+  for (let b = 0; b < B; b++) mean_df_df_plus_k[b] = mean_df_df[b] + 0.00001;
+  // sqrt_mean_df_df_plus_k = sqrt(mean_df_df_plus_k)
+  for (let b = 0; b < B; b++) sqrt_mean_df_df_plus_k[b] = Math.sqrt(mean_df_df_plus_k[b]);
+  // mean_di_di = mean(di_di)
+  for (let b = 0; b < B; b++) {
     let acc = 0;
-    for (let i_1 = 0; i_1 < 16; i_1++) acc += di[m * 16 + i_1] * di[m * 16 + i_1];
-    t56[m] = acc / 16;
+    for (let j = 0; j < 16; j++) acc += di[b * 16 + j] * di[b * 16 + j];
+    mean_di_di[b] = acc / 16;
   }
-  for (let m = 0; m < B; m++) {
-    t57[m] = t56[m] + 0.00001;
-  }
-  for (let m = 0; m < B; m++) {
-    t58[m] = Math.sqrt(t57[m]);
-  }
-  for (let m = 0; m < B; m++) {
+  // mean_di_di_plus_k = mean_di_di + 0.00001
+  for (let b = 0; b < B; b++) mean_di_di_plus_k[b] = mean_di_di[b] + 0.00001;
+  // sqrt_mean_di_di_plus_k = sqrt(mean_di_di_plus_k)
+  for (let b = 0; b < B; b++) sqrt_mean_di_di_plus_k[b] = Math.sqrt(mean_di_di_plus_k[b]);
+  // mean_dg_dg = mean(dg_dg)
+  for (let b = 0; b < B; b++) {
     let acc = 0;
-    for (let i_1 = 0; i_1 < 16; i_1++) acc += dg[m * 16 + i_1] * dg[m * 16 + i_1];
-    t64[m] = acc / 16;
+    for (let j = 0; j < 16; j++) acc += dg[b * 16 + j] * dg[b * 16 + j];
+    mean_dg_dg[b] = acc / 16;
   }
-  for (let m = 0; m < B; m++) {
-    t65[m] = t64[m] + 0.00001;
-  }
-  for (let m = 0; m < B; m++) {
-    t66[m] = Math.sqrt(t65[m]);
-  }
-  for (let m = 0; m < B; m++) {
+  // mean_dg_dg_plus_k = mean_dg_dg + 0.00001
+  for (let b = 0; b < B; b++) mean_dg_dg_plus_k[b] = mean_dg_dg[b] + 0.00001;
+  // sqrt_mean_dg_dg_plus_k = sqrt(mean_dg_dg_plus_k)
+  for (let b = 0; b < B; b++) sqrt_mean_dg_dg_plus_k[b] = Math.sqrt(mean_dg_dg_plus_k[b]);
+  // mean_do_do = mean(do_do)
+  for (let b = 0; b < B; b++) {
     let acc = 0;
-    for (let i_1 = 0; i_1 < 16; i_1++) acc += do_1[m * 16 + i_1] * do_1[m * 16 + i_1];
-    t72[m] = acc / 16;
+    for (let j = 0; j < 16; j++) acc += do_1[b * 16 + j] * do_1[b * 16 + j];
+    mean_do_do[b] = acc / 16;
   }
-  for (let m = 0; m < B; m++) {
-    t73[m] = t72[m] + 0.00001;
-  }
-  for (let m = 0; m < B; m++) {
-    t74[m] = Math.sqrt(t73[m]);
-  }
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) {
+  // mean_do_do_plus_k = mean_do_do + 0.00001
+  for (let b = 0; b < B; b++) mean_do_do_plus_k[b] = mean_do_do[b] + 0.00001;
+  // sqrt_mean_do_do_plus_k = sqrt(mean_do_do_plus_k)
+  for (let b = 0; b < B; b++) sqrt_mean_do_do_plus_k[b] = Math.sqrt(mean_do_do_plus_k[b]);
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < 16; j++) {
+      // c = f ⊙ c + i ⊙ g   lnlstm.cell:24
       const c =
-        sigmoid((gf[i_1] * df[m * 16 + i_1]) / t50[m] + bf[i_1]) * c_seq[m * 16 + i_1] +
-        sigmoid((gi[i_1] * di[m * 16 + i_1]) / t58[m] + bi[i_1]) *
-          Math.tanh((gg[i_1] * dg[m * 16 + i_1]) / t66[m] + bg[i_1]);
-      c_next[m * 16 + i_1] = c;
-      c_out[m * 16 + i_1] = c;
+        sigmoid((gf[j] * df[b * 16 + j]) / sqrt_mean_df_df_plus_k[b] + bf[j]) * c_seq[b * 16 + j] +
+        sigmoid((gi[j] * di[b * 16 + j]) / sqrt_mean_di_di_plus_k[b] + bi[j]) *
+          Math.tanh((gg[j] * dg[b * 16 + j]) / sqrt_mean_dg_dg_plus_k[b] + bg[j]);
+      c_next[b * 16 + j] = c;
+      c_out[b * 16 + j] = c;
     }
   }
-  for (let m = 0; m < B; m++) {
+  // mean_c = mean(c), in dc = c - mean(c)   lnlstm.cell:25
+  for (let b = 0; b < B; b++) {
     let acc = 0;
-    for (let i_1 = 0; i_1 < 16; i_1++) acc += c_next[m * 16 + i_1];
-    mean_c[m] = acc / 16;
+    for (let j = 0; j < 16; j++) acc += c_next[b * 16 + j];
+    mean_c[b] = acc / 16;
   }
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) {
-      const dc_2 = c_next[m * 16 + i_1] - mean_c[m];
-      dc_1[m * 16 + i_1] = dc_2;
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < 16; j++) {
+      // dc = c - mean(c)   lnlstm.cell:25
+      const dc_2 = c_next[b * 16 + j] - mean_c[b];
+      dc_1[b * 16 + j] = dc_2;
     }
   }
-  for (let m = 0; m < B; m++) {
+  // mean_dc_dc = mean(dc_dc)
+  for (let b = 0; b < B; b++) {
     let acc = 0;
-    for (let i_1 = 0; i_1 < 16; i_1++) acc += dc_1[m * 16 + i_1] * dc_1[m * 16 + i_1];
-    t85[m] = acc / 16;
+    for (let j = 0; j < 16; j++) acc += dc_1[b * 16 + j] * dc_1[b * 16 + j];
+    mean_dc_dc[b] = acc / 16;
   }
-  for (let m = 0; m < B; m++) {
-    t86[m] = t85[m] + 0.00001;
-  }
-  for (let m = 0; m < B; m++) {
-    t87[m] = Math.sqrt(t86[m]);
-  }
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) {
+  // mean_dc_dc_plus_k = mean_dc_dc + 0.00001
+  for (let b = 0; b < B; b++) mean_dc_dc_plus_k[b] = mean_dc_dc[b] + 0.00001;
+  // sqrt_mean_dc_dc_plus_k = sqrt(mean_dc_dc_plus_k)
+  for (let b = 0; b < B; b++) sqrt_mean_dc_dc_plus_k[b] = Math.sqrt(mean_dc_dc_plus_k[b]);
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < 16; j++) {
+      // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:26
       const h =
-        sigmoid((go[i_1] * do_1[m * 16 + i_1]) / t74[m] + bo[i_1]) *
-        Math.tanh((gc[i_1] * dc_1[m * 16 + i_1]) / t87[m] + bc[i_1]);
-      h_next[m * 16 + i_1] = h;
-      h_out[m * 16 + i_1] = h;
+        sigmoid((go[j] * do_1[b * 16 + j]) / sqrt_mean_do_do_plus_k[b] + bo[j]) *
+        Math.tanh((gc[j] * dc_1[b * 16 + j]) / sqrt_mean_dc_dc_plus_k[b] + bc[j]);
+      h_next[b * 16 + j] = h;
+      h_out[b * 16 + j] = h;
     }
   }
   for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 16; i++) h_seq[b * 16 + i] = h_next[b * 16 + i];
-    for (let i = 0; i < 16; i++) c_seq[b * 16 + i] = c_next[b * 16 + i];
+    for (let j = 0; j < 16; j++) h_seq[b * 16 + j] = h_next[b * 16 + j];
+    for (let j = 0; j < 16; j++) c_seq[b * 16 + j] = c_next[b * 16 + j];
   }
 }
 

@@ -49,10 +49,6 @@ export const spec = {
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 64, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "B", kernel: "backward" },
-    { size: 16, rows: "B", kernel: "backward" },
-    { size: 1024, rows: "one", kernel: "backward" },
-    { size: 512, rows: "one", kernel: "backward" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 64, rows: "B", kernel: "step" },
@@ -89,67 +85,77 @@ function forward(
   const [h_seq, c_seq] = S;
   const [h_out, c_out] = Y;
   const [f_tape, i_tape, g_tape, o_tape, tanh_c_tape] = R;
+  // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
   Wf_Wi_Wg_Wo.set(Wf, 0);
   Wf_Wi_Wg_Wo.set(Wi, 128);
   Wf_Wi_Wg_Wo.set(Wg, 256);
   Wf_Wi_Wg_Wo.set(Wo, 384);
+  // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
   Uf_Ui_Ug_Uo.set(Uf, 0);
   Uf_Ui_Ug_Uo.set(Ui, 256);
   Uf_Ui_Ug_Uo.set(Ug, 512);
   Uf_Ui_Ug_Uo.set(Uo, 768);
   // Everything that does not depend on a state, for all T·B steps at once.
+  // Wf_Wi_Wg_Wo_x = Wf_Wi_Wg_Wo·x
   mm.nt(T * B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x, 0, 64, 0); // Wf_Wi_Wg_Wo_x[m] = Wf_Wi_Wg_Wo · x[m], for all T * B rows
   for (let t = 0; t < T; t++) {
+    // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
     mm.nt(B, 64, 16, h_seq, t * B * 16, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
         const f = sigmoid(
-          Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + i_1] +
-            Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + i_1] +
-            pf[i_1] * c_seq[(t * B + m_1) * 16 + i_1] +
-            bf[i_1],
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + j] +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + j] +
+            pf[j] * c_seq[(t * B + b) * 16 + j] +
+            bf[j],
         );
-        f_tape[(t * B + m_1) * 16 + i_1] = f;
-        const i_2 = sigmoid(
-          Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + 16 + i_1] +
-            Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + 16 + i_1] +
-            pi[i_1] * c_seq[(t * B + m_1) * 16 + i_1] +
-            bi[i_1],
+        f_tape[(t * B + b) * 16 + j] = f;
+        // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+        const i = sigmoid(
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 16 + j] +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j] +
+            pi[j] * c_seq[(t * B + b) * 16 + j] +
+            bi[j],
         );
-        i_tape[(t * B + m_1) * 16 + i_1] = i_2;
+        i_tape[(t * B + b) * 16 + j] = i;
+        // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
         const g = Math.tanh(
-          Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + 32 + i_1] +
-            Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + 32 + i_1] +
-            bg[i_1],
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 32 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j] + bg[j],
         );
-        g_tape[(t * B + m_1) * 16 + i_1] = g;
-        const c = f * c_seq[(t * B + m_1) * 16 + i_1] + i_2 * g;
-        c_seq[((t + 1) * B + m_1) * 16 + i_1] = c;
-        c_out[(t * B + m_1) * 16 + i_1] = c;
+        g_tape[(t * B + b) * 16 + j] = g;
+        // c = f ⊙ c + i ⊙ g   peephole.cell:16
+        const c = f * c_seq[(t * B + b) * 16 + j] + i * g;
+        c_seq[((t + 1) * B + b) * 16 + j] = c;
+        c_out[(t * B + b) * 16 + j] = c;
+        // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
         const o = sigmoid(
-          Wf_Wi_Wg_Wo_x[(t * B + m_1) * 64 + 48 + i_1] +
-            Uf_Ui_Ug_Uo_h_prev[m_1 * 64 + 48 + i_1] +
-            po[i_1] * c +
-            bo[i_1],
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 48 + j] +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j] +
+            po[j] * c +
+            bo[j],
         );
-        o_tape[(t * B + m_1) * 16 + i_1] = o;
+        o_tape[(t * B + b) * 16 + j] = o;
+        // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
         const tanh_c = Math.tanh(c);
-        tanh_c_tape[(t * B + m_1) * 16 + i_1] = tanh_c;
+        tanh_c_tape[(t * B + b) * 16 + j] = tanh_c;
+        // h = o ⊙ tanh(c)   peephole.cell:18
         const h = o * tanh_c;
-        h_seq[((t + 1) * B + m_1) * 16 + i_1] = h;
-        h_out[(t * B + m_1) * 16 + i_1] = h;
+        h_seq[((t + 1) * B + b) * 16 + j] = h;
+        h_out[(t * B + b) * 16 + j] = h;
       }
     }
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b] !== 0) continue;
-        // padding: the state carries through, the outputs are zero
-        for (let i = 0; i < 16; i++)
-          h_seq[((t + 1) * B + b) * 16 + i] = h_seq[(t * B + b) * 16 + i];
-        for (let i = 0; i < 16; i++)
-          c_seq[((t + 1) * B + b) * 16 + i] = c_seq[(t * B + b) * 16 + i];
-        for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
-        for (let i = 0; i < 16; i++) c_out[(t * B + b) * 16 + i] = 0;
+        if (M[t * B + b] === 0) {
+          // padding: the state carries through, the outputs are zero
+          for (let j = 0; j < 16; j++)
+            h_seq[((t + 1) * B + b) * 16 + j] = h_seq[(t * B + b) * 16 + j];
+          for (let j = 0; j < 16; j++)
+            c_seq[((t + 1) * B + b) * 16 + j] = c_seq[(t * B + b) * 16 + j];
+          for (let j = 0; j < 16; j++) h_out[(t * B + b) * 16 + j] = 0;
+          for (let j = 0; j < 16; j++) c_out[(t * B + b) * 16 + j] = 0;
+        }
       }
     }
   }
@@ -172,15 +178,13 @@ function backward(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const t55 = WS[4]!;
-  const dh_in = WS[5]!;
-  const t56 = WS[6]!;
-  const dc_in = WS[7]!;
-  const t100 = WS[8]!;
-  const dh = WS[9]!;
-  const dc = WS[10]!;
-  const Uo_Ug_Ui_Uf = WS[11]!;
-  const Wo_Wg_Wi_Wf = WS[12]!;
+  const dh_swap = WS[4]!;
+  const dc_swap = WS[5]!;
+  const dh_kept = WS[6]!;
+  const dc_kept = WS[7]!;
+  const concat = WS[8]!;
+  const Uf_Ui_Ug_Uo = WS[2]!;
+  const Wf_Wi_Wg_Wo = WS[1]!;
   const [Wf, Uf, pf, bf, Wi, Ui, pi, bi, Wg, Ug, bg, Wo, Uo, po, bo] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
@@ -190,98 +194,133 @@ function backward(
   const [dh_carry, dc_carry] = GS;
   const [dWf, dUf, dpf, dbf, dWi, dUi, dpi, dbi, dWg, dUg, dbg, dWo, dUo, dpo, dbo] = GP;
   const [dx] = GX;
-  Uo_Ug_Ui_Uf.set(Uo, 0);
-  Uo_Ug_Ui_Uf.set(Ug, 256);
-  Uo_Ug_Ui_Uf.set(Ui, 512);
-  Uo_Ug_Ui_Uf.set(Uf, 768);
-  Wo_Wg_Wi_Wf.set(Wo, 0);
-  Wo_Wg_Wi_Wf.set(Wg, 128);
-  Wo_Wg_Wi_Wf.set(Wi, 256);
-  Wo_Wg_Wi_Wf.set(Wf, 384);
+  let dh_seed = dh_carry;
+  let dh_back = dh_swap;
+  let dc_seed = dc_carry;
+  let dc_back = dc_swap;
+  // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
+  Uf_Ui_Ug_Uo.set(Uf, 0);
+  Uf_Ui_Ug_Uo.set(Ui, 256);
+  Uf_Ui_Ug_Uo.set(Ug, 512);
+  Uf_Ui_Ug_Uo.set(Uo, 768);
+  // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
+  Wf_Wi_Wg_Wo.set(Wf, 0);
+  Wf_Wi_Wg_Wo.set(Wi, 128);
+  Wf_Wi_Wg_Wo.set(Wg, 256);
+  Wf_Wi_Wg_Wo.set(Wo, 384);
   for (let t = T - 1; t >= 0; t--) {
-    // Padded steps get no gradient; their state gradient passes through unchanged.
-    for (let b = 0; b < B; b++) {
-      const padded = M !== undefined && M[t * B + b] === 0;
-      for (let i = 0; i < 16; i++) dh_in[b * 16 + i] = dh_carry[b * 16 + i];
-      for (let i = 0; i < 16; i++) dc_in[b * 16 + i] = dc_carry[b * 16 + i];
-      for (let i = 0; i < 16; i++) t55[b * 16 + i] = padded ? 0 : dh_carry[b * 16 + i];
-      for (let i = 0; i < 16; i++) t56[b * 16 + i] = padded ? 0 : dc_carry[b * 16 + i];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        const dh_1 = dh_out[(t * B + m) * 16 + i_1] + t55[m * 16 + i_1];
-        dh[m * 16 + i_1] = dh_1;
-        const dUo_h_prev =
-          dh_1 *
-          tanh_c_tape[(t * B + m) * 16 + i_1] *
-          (o_tape[(t * B + m) * 16 + i_1] * (1 - o_tape[(t * B + m) * 16 + i_1]));
-        t100[(t * B + m) * 64 + i_1] = dUo_h_prev;
-        const dc_1 =
-          dc_out[(t * B + m) * 16 + i_1] +
-          t56[m * 16 + i_1] +
-          dh_1 *
-            o_tape[(t * B + m) * 16 + i_1] *
-            (1 - tanh_c_tape[(t * B + m) * 16 + i_1] * tanh_c_tape[(t * B + m) * 16 + i_1]) +
-          dUo_h_prev * po[i_1];
-        dc[m * 16 + i_1] = dc_1;
-        const v77 = dc_1 * f_tape[(t * B + m) * 16 + i_1];
-        dc_carry[m * 16 + i_1] = v77;
-        const dUg_h_prev =
-          dc_1 *
-          i_tape[(t * B + m) * 16 + i_1] *
-          (1 - g_tape[(t * B + m) * 16 + i_1] * g_tape[(t * B + m) * 16 + i_1]);
-        t100[(t * B + m) * 64 + 16 + i_1] = dUg_h_prev;
-        const dUi_h_prev =
-          dc_1 *
-          g_tape[(t * B + m) * 16 + i_1] *
-          (i_tape[(t * B + m) * 16 + i_1] * (1 - i_tape[(t * B + m) * 16 + i_1]));
-        t100[(t * B + m) * 64 + 32 + i_1] = dUi_h_prev;
-        dc_carry[m * 16 + i_1] += dUi_h_prev * pi[i_1];
-        const dUf_h_prev =
-          dc_1 *
-          c_seq[(t * B + m) * 16 + i_1] *
-          (f_tape[(t * B + m) * 16 + i_1] * (1 - f_tape[(t * B + m) * 16 + i_1]));
-        t100[(t * B + m) * 64 + 48 + i_1] = dUf_h_prev;
-        dc_carry[m * 16 + i_1] += dUf_h_prev * pf[i_1];
-      }
-    }
-    mm.nn(B, 64, 16, t100, t * B * 64, 64, Uo_Ug_Ui_Uf, 0, dh_carry, 0, 16, 0); // dh_carry[m] = Uo_Ug_Ui_Ufᵀ · t100[m], for each of B rows
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
         if (M[t * B + b] === 0) {
-          for (let i = 0; i < 16; i++) dh_carry[b * 16 + i] = dh_in[b * 16 + i];
-          for (let i = 0; i < 16; i++) dc_carry[b * 16 + i] = dc_in[b * 16 + i];
+          for (let j = 0; j < 16; j++) dh_kept[b * 16 + j] = dh_seed[b * 16 + j];
+          for (let j = 0; j < 16; j++) dh_seed[b * 16 + j] = 0;
+          for (let j = 0; j < 16; j++) dc_kept[b * 16 + j] = dc_seed[b * 16 + j];
+          for (let j = 0; j < 16; j++) dc_seed[b * 16 + j] = 0;
         }
       }
     }
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // dh = ∂L/∂h, h = o ⊙ tanh(c)   peephole.cell:18
+        const dh = dh_out[(t * B + b) * 16 + j] + dh_seed[b * 16 + j];
+        // do_pre = ∂L/∂(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+        const do_pre =
+          dh *
+          tanh_c_tape[(t * B + b) * 16 + j] *
+          (o_tape[(t * B + b) * 16 + j] * (1 - o_tape[(t * B + b) * 16 + j]));
+        concat[(t * B + b) * 64 + 48 + j] = do_pre;
+        // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   peephole.cell:16
+        const dc =
+          dc_out[(t * B + b) * 16 + j] +
+          dc_seed[b * 16 + j] +
+          dh *
+            o_tape[(t * B + b) * 16 + j] *
+            (1 - tanh_c_tape[(t * B + b) * 16 + j] * tanh_c_tape[(t * B + b) * 16 + j]) +
+          do_pre * po[j];
+        // dc_f = dc ⊙ f
+        const dc_f = dc * f_tape[(t * B + b) * 16 + j];
+        dc_back[b * 16 + j] = dc_f;
+        // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   peephole.cell:15
+        const dg_pre =
+          dc *
+          i_tape[(t * B + b) * 16 + j] *
+          (1 - g_tape[(t * B + b) * 16 + j] * g_tape[(t * B + b) * 16 + j]);
+        concat[(t * B + b) * 64 + 32 + j] = dg_pre;
+        // di_pre = ∂L/∂(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+        const di_pre =
+          dc *
+          g_tape[(t * B + b) * 16 + j] *
+          (i_tape[(t * B + b) * 16 + j] * (1 - i_tape[(t * B + b) * 16 + j]));
+        concat[(t * B + b) * 64 + 16 + j] = di_pre;
+        dc_back[b * 16 + j] += di_pre * pi[j];
+        // df_pre = ∂L/∂(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+        const df_pre =
+          dc *
+          c_seq[(t * B + b) * 16 + j] *
+          (f_tape[(t * B + b) * 16 + j] * (1 - f_tape[(t * B + b) * 16 + j]));
+        concat[(t * B + b) * 64 + j] = df_pre;
+        dc_back[b * 16 + j] += df_pre * pf[j];
+      }
+    }
+    // dh_prev = ∂L/∂h_prev
+    mm.nn(B, 64, 16, concat, t * B * 64, 64, Uf_Ui_Ug_Uo, 0, dh_back, 0, 16, 0); // dh_back[m] = Uf_Ui_Ug_Uoᵀ · concat[m], for each of B rows
+    if (M !== undefined) {
+      for (let b = 0; b < B; b++) {
+        if (M[t * B + b] === 0) {
+          for (let j = 0; j < 16; j++) dh_back[b * 16 + j] = dh_kept[b * 16 + j];
+          for (let j = 0; j < 16; j++) dc_back[b * 16 + j] = dc_kept[b * 16 + j];
+        }
+      }
+    }
+    // The gradient carried back is the next step's seed.
+    const dh_was = dh_seed;
+    dh_seed = dh_back;
+    dh_back = dh_was;
+    const dc_was = dc_seed;
+    dc_seed = dc_back;
+    dc_back = dc_was;
+  }
+  // After an odd number of steps the state gradients are in the other array.
+  if (dh_seed !== dh_carry) {
+    for (let j = 0; j < B * 16; j++) dh_carry[j] = dh_seed[j];
+  }
+  if (dc_seed !== dc_carry) {
+    for (let j = 0; j < B * 16; j++) dc_carry[j] = dc_seed[j];
   }
   // Param and input gradients, for all T·B steps at once.
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) {
-      dbf[i_1] += t100[m_1 * 64 + 48 + i_1];
-      dbi[i_1] += t100[m_1 * 64 + 32 + i_1];
-      dbg[i_1] += t100[m_1 * 64 + 16 + i_1];
-      dbo[i_1] += t100[m_1 * 64 + i_1];
-      dpo[i_1] += t100[m_1 * 64 + i_1] * c_seq[(B + m_1) * 16 + i_1];
+  for (let r = 0; r < T * B; r++) {
+    for (let j = 0; j < 16; j++) {
+      dbf[j] += concat[r * 64 + j];
+      dbi[j] += concat[r * 64 + 16 + j];
+      dbg[j] += concat[r * 64 + 32 + j];
+      dbo[j] += concat[r * 64 + 48 + j];
+      dpo[j] += concat[r * 64 + 48 + j] * c_seq[(B + r) * 16 + j];
     }
   }
-  mm.tn(T * B, 16, 16, t100, 0, 64, h_seq, 0, 16, dUo, 0, 1); // dUo += Σ_m t100[m] ⊗ h_seq[m], for all T * B rows
-  mm.tn(T * B, 16, 8, t100, 0, 64, x, 0, 8, dWo, 0, 1); // dWo += Σ_m t100[m] ⊗ x[m], for all T * B rows
-  mm.tn(T * B, 16, 16, t100, 16, 64, h_seq, 0, 16, dUg, 0, 1); // dUg += Σ_m t100[m] ⊗ h_seq[m], for all T * B rows
-  mm.tn(T * B, 16, 8, t100, 16, 64, x, 0, 8, dWg, 0, 1); // dWg += Σ_m t100[m] ⊗ x[m], for all T * B rows
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      dpi[i_1] += t100[m_1 * 64 + 32 + i_1] * c_seq[m_1 * 16 + i_1];
+  // dUo = ∂L/∂Uo
+  mm.tn(T * B, 16, 16, concat, 48, 64, h_seq, 0, 16, dUo, 0, 1); // dUo += Σ_m concat[m] ⊗ h_seq[m], for all T * B rows
+  // dWo = ∂L/∂Wo
+  mm.tn(T * B, 16, 8, concat, 48, 64, x, 0, 8, dWo, 0, 1); // dWo += Σ_m concat[m] ⊗ x[m], for all T * B rows
+  // dUg = ∂L/∂Ug
+  mm.tn(T * B, 16, 16, concat, 32, 64, h_seq, 0, 16, dUg, 0, 1); // dUg += Σ_m concat[m] ⊗ h_seq[m], for all T * B rows
+  // dWg = ∂L/∂Wg
+  mm.tn(T * B, 16, 8, concat, 32, 64, x, 0, 8, dWg, 0, 1); // dWg += Σ_m concat[m] ⊗ x[m], for all T * B rows
+  for (let r = 0; r < T * B; r++) {
+    for (let j = 0; j < 16; j++) dpi[j] += concat[r * 64 + 16 + j] * c_seq[r * 16 + j];
   }
-  mm.tn(T * B, 16, 16, t100, 32, 64, h_seq, 0, 16, dUi, 0, 1); // dUi += Σ_m t100[m] ⊗ h_seq[m], for all T * B rows
-  mm.tn(T * B, 16, 8, t100, 32, 64, x, 0, 8, dWi, 0, 1); // dWi += Σ_m t100[m] ⊗ x[m], for all T * B rows
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      dpf[i_1] += t100[m_1 * 64 + 48 + i_1] * c_seq[m_1 * 16 + i_1];
+  // dUi = ∂L/∂Ui
+  mm.tn(T * B, 16, 16, concat, 16, 64, h_seq, 0, 16, dUi, 0, 1); // dUi += Σ_m concat[m] ⊗ h_seq[m], for all T * B rows
+  // dWi = ∂L/∂Wi
+  mm.tn(T * B, 16, 8, concat, 16, 64, x, 0, 8, dWi, 0, 1); // dWi += Σ_m concat[m] ⊗ x[m], for all T * B rows
+  for (let r = 0; r < T * B; r++) {
+    for (let j = 0; j < 16; j++) dpf[j] += concat[r * 64 + j] * c_seq[r * 16 + j];
   }
-  mm.tn(T * B, 16, 16, t100, 48, 64, h_seq, 0, 16, dUf, 0, 1); // dUf += Σ_m t100[m] ⊗ h_seq[m], for all T * B rows
-  mm.tn(T * B, 16, 8, t100, 48, 64, x, 0, 8, dWf, 0, 1); // dWf += Σ_m t100[m] ⊗ x[m], for all T * B rows
-  mm.nn(T * B, 64, 8, t100, 0, 64, Wo_Wg_Wi_Wf, 0, dx, 0, 8, 0); // dx[m] = Wo_Wg_Wi_Wfᵀ · t100[m], for all T * B rows
+  // dUf = ∂L/∂Uf
+  mm.tn(T * B, 16, 16, concat, 0, 64, h_seq, 0, 16, dUf, 0, 1); // dUf += Σ_m concat[m] ⊗ h_seq[m], for all T * B rows
+  // dWf = ∂L/∂Wf
+  mm.tn(T * B, 16, 8, concat, 0, 64, x, 0, 8, dWf, 0, 1); // dWf += Σ_m concat[m] ⊗ x[m], for all T * B rows
+  // dx = ∂L/∂x
+  mm.nn(T * B, 64, 8, concat, 0, 64, Wf_Wi_Wg_Wo, 0, dx, 0, 8, 0); // dx[m] = Wf_Wi_Wg_Woᵀ · concat[m], for all T * B rows
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -294,61 +333,65 @@ function step(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const h_next = WS[13]!;
-  const c_next = WS[14]!;
+  const h_next = WS[9]!;
+  const c_next = WS[10]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
-  const Wf_Wi_Wg_Wo_x_1 = WS[15]!;
+  const Wf_Wi_Wg_Wo_x_1 = WS[11]!;
   const Uf_Ui_Ug_Uo = WS[2]!;
   const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
   const [Wf, Uf, pf, bf, Wi, Ui, pi, bi, Wg, Ug, bg, Wo, Uo, po, bo] = P;
   const [x] = X;
   const [h_seq, c_seq] = S;
   const [h_out, c_out] = Y;
+  // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
   Wf_Wi_Wg_Wo.set(Wf, 0);
   Wf_Wi_Wg_Wo.set(Wi, 128);
   Wf_Wi_Wg_Wo.set(Wg, 256);
   Wf_Wi_Wg_Wo.set(Wo, 384);
+  // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
   Uf_Ui_Ug_Uo.set(Uf, 0);
   Uf_Ui_Ug_Uo.set(Ui, 256);
   Uf_Ui_Ug_Uo.set(Ug, 512);
   Uf_Ui_Ug_Uo.set(Uo, 768);
+  // Wf_Wi_Wg_Wo_x = Wf_Wi_Wg_Wo·x
   mm.nt(B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x_1, 0, 64, 0); // Wf_Wi_Wg_Wo_x_1[m] = Wf_Wi_Wg_Wo · x[m], for each of B rows
+  // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
   mm.nt(B, 64, 16, h_seq, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) {
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < 16; j++) {
+      // c = f ⊙ c + i ⊙ g   peephole.cell:16
       const c =
         sigmoid(
-          Wf_Wi_Wg_Wo_x_1[m * 64 + i_1] +
-            Uf_Ui_Ug_Uo_h_prev[m * 64 + i_1] +
-            pf[i_1] * c_seq[m * 16 + i_1] +
-            bf[i_1],
+          Wf_Wi_Wg_Wo_x_1[b * 64 + j] +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + j] +
+            pf[j] * c_seq[b * 16 + j] +
+            bf[j],
         ) *
-          c_seq[m * 16 + i_1] +
+          c_seq[b * 16 + j] +
         sigmoid(
-          Wf_Wi_Wg_Wo_x_1[m * 64 + 16 + i_1] +
-            Uf_Ui_Ug_Uo_h_prev[m * 64 + 16 + i_1] +
-            pi[i_1] * c_seq[m * 16 + i_1] +
-            bi[i_1],
+          Wf_Wi_Wg_Wo_x_1[b * 64 + 16 + j] +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j] +
+            pi[j] * c_seq[b * 16 + j] +
+            bi[j],
         ) *
-          Math.tanh(
-            Wf_Wi_Wg_Wo_x_1[m * 64 + 32 + i_1] + Uf_Ui_Ug_Uo_h_prev[m * 64 + 32 + i_1] + bg[i_1],
-          );
-      c_next[m * 16 + i_1] = c;
-      c_out[m * 16 + i_1] = c;
+          Math.tanh(Wf_Wi_Wg_Wo_x_1[b * 64 + 32 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j] + bg[j]);
+      c_next[b * 16 + j] = c;
+      c_out[b * 16 + j] = c;
+      // h = o ⊙ tanh(c)   peephole.cell:18
       const h =
         sigmoid(
-          Wf_Wi_Wg_Wo_x_1[m * 64 + 48 + i_1] +
-            Uf_Ui_Ug_Uo_h_prev[m * 64 + 48 + i_1] +
-            po[i_1] * c +
-            bo[i_1],
+          Wf_Wi_Wg_Wo_x_1[b * 64 + 48 + j] +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j] +
+            po[j] * c +
+            bo[j],
         ) * Math.tanh(c);
-      h_next[m * 16 + i_1] = h;
-      h_out[m * 16 + i_1] = h;
+      h_next[b * 16 + j] = h;
+      h_out[b * 16 + j] = h;
     }
   }
   for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 16; i++) h_seq[b * 16 + i] = h_next[b * 16 + i];
-    for (let i = 0; i < 16; i++) c_seq[b * 16 + i] = c_next[b * 16 + i];
+    for (let j = 0; j < 16; j++) h_seq[b * 16 + j] = h_next[b * 16 + j];
+    for (let j = 0; j < 16; j++) c_seq[b * 16 + j] = c_next[b * 16 + j];
   }
 }
 

@@ -28,7 +28,7 @@ export const spec = {
     { size: 16, rows: "B", kernel: "step" },
   ],
   staging: { fixed: 256, B: 32, TB: 32 },
-  tape: [{ name: "v10", shape: [16], size: 16 }],
+  tape: [{ name: "h_pre", shape: [16], size: 16 }],
 } as const satisfies Omit<CellSpec, "sizes">;
 
 /** Runs T steps over B sequences: inputs X `[T][B][n]`, state history S `[T+1][B][n]`, outputs Y, tape R. */
@@ -50,30 +50,36 @@ function forward(
   const [x] = X;
   const [h_seq] = S;
   const [y_out] = Y;
-  const [v10_tape] = R;
+  const [h_pre_tape] = R;
   // Everything that does not depend on a state, for all T·B steps at once.
+  // Wx_x = Wx·x, in h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
   mm.nt(T * B, 16, 8, x, 0, 8, Wx, 0, Wx_x, 0, 16, 0); // Wx_x[m] = Wx · x[m], for all T * B rows
   for (let t = 0; t < T; t++) {
+    // Wh_h_prev = Wh·h_prev, in h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
     mm.nt(B, 16, 16, h_seq, t * B * 16, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        const v10 = Wx_x[(t * B + m_1) * 16 + i_1] + Wh_h_prev[m_1 * 16 + i_1] + b[i_1];
-        v10_tape[(t * B + m_1) * 16 + i_1] = v10;
-        const h = Math.max(v10, 0);
-        h_seq[((t + 1) * B + m_1) * 16 + i_1] = h;
+    for (let n = 0; n < B; n++) {
+      for (let i = 0; i < 16; i++) {
+        // h_pre = Wx·x + Wh·h + b   relu_rnn.cell:10
+        const h_pre = Wx_x[(t * B + n) * 16 + i] + Wh_h_prev[n * 16 + i] + b[i];
+        h_pre_tape[(t * B + n) * 16 + i] = h_pre;
+        // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+        const h = Math.max(h_pre, 0);
+        h_seq[((t + 1) * B + n) * 16 + i] = h;
       }
     }
+    // Wy_h = Wy·h, in y = Wy·h + by   relu_rnn.cell:12
     mm.nt(B, 4, 16, h_seq, (t + 1) * B * 16, 16, Wy, 0, y_out, t * B * 4, 4, 0); // y_out[m] = Wy · h_seq[m], for each of B rows
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 4; i_1++) y_out[(t * B + m_1) * 4 + i_1] += by[i_1];
+    for (let n = 0; n < B; n++) {
+      for (let i = 0; i < 4; i++) y_out[(t * B + n) * 4 + i] += by[i];
     }
     if (M !== undefined) {
-      for (let b_1 = 0; b_1 < B; b_1++) {
-        if (M[t * B + b_1] !== 0) continue;
-        // padding: the state carries through, the outputs are zero
-        for (let i = 0; i < 16; i++)
-          h_seq[((t + 1) * B + b_1) * 16 + i] = h_seq[(t * B + b_1) * 16 + i];
-        for (let i = 0; i < 4; i++) y_out[(t * B + b_1) * 4 + i] = 0;
+      for (let n = 0; n < B; n++) {
+        if (M[t * B + n] === 0) {
+          // padding: the state carries through, the outputs are zero
+          for (let i = 0; i < 16; i++)
+            h_seq[((t + 1) * B + n) * 16 + i] = h_seq[(t * B + n) * 16 + i];
+          for (let i = 0; i < 4; i++) y_out[(t * B + n) * 4 + i] = 0;
+        }
       }
     }
   }
@@ -96,54 +102,74 @@ function backward(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const t15 = WS[2]!;
-  const dh_in = WS[3]!;
-  const dWh_h_prev = WS[4]!;
-  const t17 = WS[5]!;
+  const dh_swap = WS[2]!;
+  const dh_kept = WS[3]!;
+  const dh_pre = WS[4]!;
+  const Wy_dy = WS[5]!;
   const [Wx, Wh, b, Wy, by] = P;
   const [x] = X;
   const [h_seq] = S;
   const [y_out] = Y;
-  const [v10_tape] = R;
+  const [h_pre_tape] = R;
   const [dy_out] = GY;
   const [dh_carry] = GS;
   const [dWx, dWh, db, dWy, dby] = GP;
   const [dx] = GX;
+  let dh_seed = dh_carry;
+  let dh_back = dh_swap;
   for (let t = T - 1; t >= 0; t--) {
-    // Padded steps get no gradient; their state gradient passes through unchanged.
-    for (let b_1 = 0; b_1 < B; b_1++) {
-      const padded = M !== undefined && M[t * B + b_1] === 0;
-      for (let i = 0; i < 16; i++) dh_in[b_1 * 16 + i] = dh_carry[b_1 * 16 + i];
-      for (let i = 0; i < 16; i++) t15[b_1 * 16 + i] = padded ? 0 : dh_carry[b_1 * 16 + i];
-    }
-    mm.nn(B, 4, 16, dy_out, t * B * 4, 4, Wy, 0, t17, 0, 16, 0); // t17[m] = Wyᵀ · dy_out[m], for each of B rows
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        const dWh_h_prev_1 =
-          (t15[m * 16 + i_1] + t17[m * 16 + i_1]) * (v10_tape[(t * B + m) * 16 + i_1] > 0 ? 1 : 0);
-        dWh_h_prev[(t * B + m) * 16 + i_1] = dWh_h_prev_1;
-      }
-    }
-    mm.nn(B, 16, 16, dWh_h_prev, t * B * 16, 16, Wh, 0, dh_carry, 0, 16, 0); // dh_carry[m] = Whᵀ · dWh_h_prev[m], for each of B rows
     if (M !== undefined) {
-      for (let b_1 = 0; b_1 < B; b_1++) {
-        if (M[t * B + b_1] === 0) {
-          for (let i = 0; i < 16; i++) dh_carry[b_1 * 16 + i] = dh_in[b_1 * 16 + i];
+      for (let n = 0; n < B; n++) {
+        if (M[t * B + n] === 0) {
+          for (let i = 0; i < 16; i++) dh_kept[n * 16 + i] = dh_seed[n * 16 + i];
+          for (let i = 0; i < 16; i++) dh_seed[n * 16 + i] = 0;
         }
       }
     }
+    // Wy_dy = Wyᵀ·dy
+    mm.nn(B, 4, 16, dy_out, t * B * 4, 4, Wy, 0, Wy_dy, 0, 16, 0); // Wy_dy[m] = Wyᵀ · dy_out[m], for each of B rows
+    for (let n = 0; n < B; n++) {
+      for (let i = 0; i < 16; i++) {
+        // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   relu_rnn.cell:10
+        const dh_pre_1 =
+          (dh_seed[n * 16 + i] + Wy_dy[n * 16 + i]) *
+          (h_pre_tape[(t * B + n) * 16 + i] > 0 ? 1 : 0);
+        dh_pre[(t * B + n) * 16 + i] = dh_pre_1;
+      }
+    }
+    // dh_prev = ∂L/∂h_prev
+    mm.nn(B, 16, 16, dh_pre, t * B * 16, 16, Wh, 0, dh_back, 0, 16, 0); // dh_back[m] = Whᵀ · dh_pre[m], for each of B rows
+    if (M !== undefined) {
+      for (let n = 0; n < B; n++) {
+        if (M[t * B + n] === 0) {
+          for (let i = 0; i < 16; i++) dh_back[n * 16 + i] = dh_kept[n * 16 + i];
+        }
+      }
+    }
+    // The gradient carried back is the next step's seed.
+    const dh_was = dh_seed;
+    dh_seed = dh_back;
+    dh_back = dh_was;
+  }
+  // After an odd number of steps the state gradients are in the other array.
+  if (dh_seed !== dh_carry) {
+    for (let i = 0; i < B * 16; i++) dh_carry[i] = dh_seed[i];
   }
   // Param and input gradients, for all T·B steps at once.
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) db[i_1] += dWh_h_prev[m_1 * 16 + i_1];
+  for (let r = 0; r < T * B; r++) {
+    for (let i = 0; i < 16; i++) db[i] += dh_pre[r * 16 + i];
   }
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 4; i_1++) dby[i_1] += dy_out[m_1 * 4 + i_1];
+  for (let r = 0; r < T * B; r++) {
+    for (let i = 0; i < 4; i++) dby[i] += dy_out[r * 4 + i];
   }
+  // dWy = ∂L/∂Wy
   mm.tn(T * B, 4, 16, dy_out, 0, 4, h_seq, B * 16, 16, dWy, 0, 1); // dWy += Σ_m dy_out[m] ⊗ h_seq[m], for all T * B rows
-  mm.tn(T * B, 16, 16, dWh_h_prev, 0, 16, h_seq, 0, 16, dWh, 0, 1); // dWh += Σ_m dWh_h_prev[m] ⊗ h_seq[m], for all T * B rows
-  mm.tn(T * B, 16, 8, dWh_h_prev, 0, 16, x, 0, 8, dWx, 0, 1); // dWx += Σ_m dWh_h_prev[m] ⊗ x[m], for all T * B rows
-  mm.nn(T * B, 16, 8, dWh_h_prev, 0, 16, Wx, 0, dx, 0, 8, 0); // dx[m] = Wxᵀ · dWh_h_prev[m], for all T * B rows
+  // dWh = ∂L/∂Wh
+  mm.tn(T * B, 16, 16, dh_pre, 0, 16, h_seq, 0, 16, dWh, 0, 1); // dWh += Σ_m dh_pre[m] ⊗ h_seq[m], for all T * B rows
+  // dWx = ∂L/∂Wx
+  mm.tn(T * B, 16, 8, dh_pre, 0, 16, x, 0, 8, dWx, 0, 1); // dWx += Σ_m dh_pre[m] ⊗ x[m], for all T * B rows
+  // dx = ∂L/∂x
+  mm.nn(T * B, 16, 8, dh_pre, 0, 16, Wx, 0, dx, 0, 8, 0); // dx[m] = Wxᵀ · dh_pre[m], for all T * B rows
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -163,20 +189,24 @@ function step(
   const [x] = X;
   const [h_seq] = S;
   const [y_out] = Y;
+  // Wx_x = Wx·x, in h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
   mm.nt(B, 16, 8, x, 0, 8, Wx, 0, Wx_x_1, 0, 16, 0); // Wx_x_1[m] = Wx · x[m], for each of B rows
+  // Wh_h_prev = Wh·h_prev, in h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
   mm.nt(B, 16, 16, h_seq, 0, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) {
-      const h = Math.max(Wx_x_1[m * 16 + i_1] + Wh_h_prev[m * 16 + i_1] + b[i_1], 0);
-      h_next[m * 16 + i_1] = h;
+  for (let n = 0; n < B; n++) {
+    for (let i = 0; i < 16; i++) {
+      // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+      const h = Math.max(Wx_x_1[n * 16 + i] + Wh_h_prev[n * 16 + i] + b[i], 0);
+      h_next[n * 16 + i] = h;
     }
   }
+  // Wy_h = Wy·h, in y = Wy·h + by   relu_rnn.cell:12
   mm.nt(B, 4, 16, h_next, 0, 16, Wy, 0, y_out, 0, 4, 0); // y_out[m] = Wy · h_next[m], for each of B rows
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 4; i_1++) y_out[m * 4 + i_1] += by[i_1];
+  for (let n = 0; n < B; n++) {
+    for (let i = 0; i < 4; i++) y_out[n * 4 + i] += by[i];
   }
-  for (let b_1 = 0; b_1 < B; b_1++) {
-    for (let i = 0; i < 16; i++) h_seq[b_1 * 16 + i] = h_next[b_1 * 16 + i];
+  for (let n = 0; n < B; n++) {
+    for (let i = 0; i < 16; i++) h_seq[n * 16 + i] = h_next[n * 16 + i];
   }
 }
 

@@ -48,23 +48,27 @@ function forward(
   const [h_seq] = S;
   const [h_out] = Y;
   // Everything that does not depend on a state, for all T·B steps at once.
+  // Wx_x = Wx·x, in h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
   mm.nt(T * B, 16, 8, x, 0, 8, Wx, 0, Wx_x, 0, 16, 0); // Wx_x[m] = Wx · x[m], for all T * B rows
   for (let t = 0; t < T; t++) {
+    // Wh_h_prev = Wh·h_prev, in h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
     mm.nt(B, 16, 16, h_seq, t * B * 16, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
-    for (let m_1 = 0; m_1 < B; m_1++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        const h = Math.tanh(Wx_x[(t * B + m_1) * 16 + i_1] + Wh_h_prev[m_1 * 16 + i_1] + b[i_1]);
-        h_seq[((t + 1) * B + m_1) * 16 + i_1] = h;
-        h_out[(t * B + m_1) * 16 + i_1] = h;
+    for (let n = 0; n < B; n++) {
+      for (let i = 0; i < 16; i++) {
+        // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
+        const h = Math.tanh(Wx_x[(t * B + n) * 16 + i] + Wh_h_prev[n * 16 + i] + b[i]);
+        h_seq[((t + 1) * B + n) * 16 + i] = h;
+        h_out[(t * B + n) * 16 + i] = h;
       }
     }
     if (M !== undefined) {
-      for (let b_1 = 0; b_1 < B; b_1++) {
-        if (M[t * B + b_1] !== 0) continue;
-        // padding: the state carries through, the outputs are zero
-        for (let i = 0; i < 16; i++)
-          h_seq[((t + 1) * B + b_1) * 16 + i] = h_seq[(t * B + b_1) * 16 + i];
-        for (let i = 0; i < 16; i++) h_out[(t * B + b_1) * 16 + i] = 0;
+      for (let n = 0; n < B; n++) {
+        if (M[t * B + n] === 0) {
+          // padding: the state carries through, the outputs are zero
+          for (let i = 0; i < 16; i++)
+            h_seq[((t + 1) * B + n) * 16 + i] = h_seq[(t * B + n) * 16 + i];
+          for (let i = 0; i < 16; i++) h_out[(t * B + n) * 16 + i] = 0;
+        }
       }
     }
   }
@@ -87,9 +91,9 @@ function backward(
   WS: readonly Real[],
   mm: Products,
 ): void {
-  const t11 = WS[2]!;
-  const dh_in = WS[3]!;
-  const dWh_h_prev = WS[4]!;
+  const dh_swap = WS[2]!;
+  const dh_kept = WS[3]!;
+  const dh_pre = WS[4]!;
   const [Wx, Wh, b] = P;
   const [x] = X;
   const [h_seq] = S;
@@ -98,37 +102,54 @@ function backward(
   const [dh_carry] = GS;
   const [dWx, dWh, db] = GP;
   const [dx] = GX;
+  let dh_seed = dh_carry;
+  let dh_back = dh_swap;
   for (let t = T - 1; t >= 0; t--) {
-    // Padded steps get no gradient; their state gradient passes through unchanged.
-    for (let b_1 = 0; b_1 < B; b_1++) {
-      const padded = M !== undefined && M[t * B + b_1] === 0;
-      for (let i = 0; i < 16; i++) dh_in[b_1 * 16 + i] = dh_carry[b_1 * 16 + i];
-      for (let i = 0; i < 16; i++) t11[b_1 * 16 + i] = padded ? 0 : dh_carry[b_1 * 16 + i];
-    }
-    for (let m = 0; m < B; m++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) {
-        const dWh_h_prev_1 =
-          (dh_out[(t * B + m) * 16 + i_1] + t11[m * 16 + i_1]) *
-          (1 - h_seq[((t + 1) * B + m) * 16 + i_1] * h_seq[((t + 1) * B + m) * 16 + i_1]);
-        dWh_h_prev[(t * B + m) * 16 + i_1] = dWh_h_prev_1;
-      }
-    }
-    mm.nn(B, 16, 16, dWh_h_prev, t * B * 16, 16, Wh, 0, dh_carry, 0, 16, 0); // dh_carry[m] = Whᵀ · dWh_h_prev[m], for each of B rows
     if (M !== undefined) {
-      for (let b_1 = 0; b_1 < B; b_1++) {
-        if (M[t * B + b_1] === 0) {
-          for (let i = 0; i < 16; i++) dh_carry[b_1 * 16 + i] = dh_in[b_1 * 16 + i];
+      for (let n = 0; n < B; n++) {
+        if (M[t * B + n] === 0) {
+          for (let i = 0; i < 16; i++) dh_kept[n * 16 + i] = dh_seed[n * 16 + i];
+          for (let i = 0; i < 16; i++) dh_seed[n * 16 + i] = 0;
         }
       }
     }
+    for (let n = 0; n < B; n++) {
+      for (let i = 0; i < 16; i++) {
+        // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   rnn.cell:8
+        const dh_pre_1 =
+          (dh_out[(t * B + n) * 16 + i] + dh_seed[n * 16 + i]) *
+          (1 - h_seq[((t + 1) * B + n) * 16 + i] * h_seq[((t + 1) * B + n) * 16 + i]);
+        dh_pre[(t * B + n) * 16 + i] = dh_pre_1;
+      }
+    }
+    // dh_prev = ∂L/∂h_prev
+    mm.nn(B, 16, 16, dh_pre, t * B * 16, 16, Wh, 0, dh_back, 0, 16, 0); // dh_back[m] = Whᵀ · dh_pre[m], for each of B rows
+    if (M !== undefined) {
+      for (let n = 0; n < B; n++) {
+        if (M[t * B + n] === 0) {
+          for (let i = 0; i < 16; i++) dh_back[n * 16 + i] = dh_kept[n * 16 + i];
+        }
+      }
+    }
+    // The gradient carried back is the next step's seed.
+    const dh_was = dh_seed;
+    dh_seed = dh_back;
+    dh_back = dh_was;
+  }
+  // After an odd number of steps the state gradients are in the other array.
+  if (dh_seed !== dh_carry) {
+    for (let i = 0; i < B * 16; i++) dh_carry[i] = dh_seed[i];
   }
   // Param and input gradients, for all T·B steps at once.
-  for (let m_1 = 0; m_1 < T * B; m_1++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) db[i_1] += dWh_h_prev[m_1 * 16 + i_1];
+  for (let r = 0; r < T * B; r++) {
+    for (let i = 0; i < 16; i++) db[i] += dh_pre[r * 16 + i];
   }
-  mm.tn(T * B, 16, 16, dWh_h_prev, 0, 16, h_seq, 0, 16, dWh, 0, 1); // dWh += Σ_m dWh_h_prev[m] ⊗ h_seq[m], for all T * B rows
-  mm.tn(T * B, 16, 8, dWh_h_prev, 0, 16, x, 0, 8, dWx, 0, 1); // dWx += Σ_m dWh_h_prev[m] ⊗ x[m], for all T * B rows
-  mm.nn(T * B, 16, 8, dWh_h_prev, 0, 16, Wx, 0, dx, 0, 8, 0); // dx[m] = Wxᵀ · dWh_h_prev[m], for all T * B rows
+  // dWh = ∂L/∂Wh
+  mm.tn(T * B, 16, 16, dh_pre, 0, 16, h_seq, 0, 16, dWh, 0, 1); // dWh += Σ_m dh_pre[m] ⊗ h_seq[m], for all T * B rows
+  // dWx = ∂L/∂Wx
+  mm.tn(T * B, 16, 8, dh_pre, 0, 16, x, 0, 8, dWx, 0, 1); // dWx += Σ_m dh_pre[m] ⊗ x[m], for all T * B rows
+  // dx = ∂L/∂x
+  mm.nn(T * B, 16, 8, dh_pre, 0, 16, Wx, 0, dx, 0, 8, 0); // dx[m] = Wxᵀ · dh_pre[m], for all T * B rows
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -148,17 +169,20 @@ function step(
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
+  // Wx_x = Wx·x, in h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
   mm.nt(B, 16, 8, x, 0, 8, Wx, 0, Wx_x_1, 0, 16, 0); // Wx_x_1[m] = Wx · x[m], for each of B rows
+  // Wh_h_prev = Wh·h_prev, in h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
   mm.nt(B, 16, 16, h_seq, 0, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
-  for (let m = 0; m < B; m++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) {
-      const h = Math.tanh(Wx_x_1[m * 16 + i_1] + Wh_h_prev[m * 16 + i_1] + b[i_1]);
-      h_next[m * 16 + i_1] = h;
-      h_out[m * 16 + i_1] = h;
+  for (let n = 0; n < B; n++) {
+    for (let i = 0; i < 16; i++) {
+      // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
+      const h = Math.tanh(Wx_x_1[n * 16 + i] + Wh_h_prev[n * 16 + i] + b[i]);
+      h_next[n * 16 + i] = h;
+      h_out[n * 16 + i] = h;
     }
   }
-  for (let b_1 = 0; b_1 < B; b_1++) {
-    for (let i = 0; i < 16; i++) h_seq[b_1 * 16 + i] = h_next[b_1 * 16 + i];
+  for (let n = 0; n < B; n++) {
+    for (let i = 0; i < 16; i++) h_seq[n * 16 + i] = h_next[n * 16 + i];
   }
 }
 

@@ -1,16 +1,21 @@
 /**
  * The statements of one phase of a kernel: one time step for all B sequences, or a value for all
- * T·B steps at once. Given where values already live (params, inputs, states, the tape) and where
- * results must go (sinks), it decides the place of every node — fused into its single consumer's
- * loop, a scalar local, a scratch buffer, or written straight into its sink — and emits one loop
- * nest per stored node: over rows (batch entries or steps) outside, elements inside. Nodes that
- * are the same for every row (they depend on params only) go to a prologue run once per call.
+ * T·B steps at once, as loop IR (`loops/ir.ts`). Given where values already live (params, inputs,
+ * states, the tape) and where results must go (sinks), it decides the place of every node — fused
+ * into its single consumer's loop, a local of an element loop, a scratch buffer, or written straight
+ * into its sink — and builds one loop nest per stored node: over rows (batch entries or steps)
+ * outside, elements inside. Element loops of one size that follow each other are one loop; only
+ * then is it decided which locals also need a buffer: those something outside their loop reads.
+ * Nodes that are the same for every row (they depend on params only) go to a prologue run once per
+ * call.
  */
 import { opDef, type KernelWriter, type RowWriter, type Strided } from "../ops/index.js";
 import { type Graph, type NodeId, sizeOf, walk } from "../ir/graph.js";
 import type { Names } from "./names.js";
+import { type Ix, ix, num, parseIndex, plus, show, times } from "./loops/index-expr.js";
+import { type Mode, type Stmt, code, comment, element, loop, store } from "./loops/ir.js";
 
-export type Mode = "=" | "+=";
+export type { Mode };
 
 /**
  * A flat array. With a row base, the array is `[rows][size]` and this phase's row m is row
@@ -18,7 +23,7 @@ export type Mode = "=" | "+=";
  */
 export interface Slot {
   readonly array: string;
-  readonly rowBase: string | null;
+  readonly rowBase: Ix | null;
   /** A view into a wider array: elements per row there, and where this value starts in a row. */
   readonly stride?: number;
   readonly offset?: number;
@@ -27,7 +32,9 @@ export interface Slot {
 type Place =
   | { readonly kind: "array"; readonly slot: Slot; readonly mode: Mode; readonly view?: boolean }
   | { readonly kind: "scalar"; readonly name: string }
-  | { readonly kind: "inline" };
+  | { readonly kind: "inline" }
+  /** A local of the element loop computing it; it gets a buffer too if read outside that loop. */
+  | { readonly kind: "local" };
 
 interface SinkRequest {
   readonly root: NodeId;
@@ -61,33 +68,37 @@ export interface Scratch {
   stage(rows: Exclude<Rows, "one">, perRow: number, fixed: number): void;
 }
 
+/** What the kernels know about values: their names in emitted code, and the comment above them. */
+export interface Describe {
+  /** The name a value's local or buffer is given (never a node id). */
+  name(id: NodeId): string;
+  /** The line above a computed value: the equation it comes from, or the gradient it is. */
+  comment(id: NodeId): string | null;
+}
+
 /** The flat index of element `i` of row `m` in a slot of `size` elements per row. */
-export function at(slot: Slot, m: string, size: number, i: string): string {
-  const offset = slot.offset ?? 0;
-  const element = offset === 0 ? i : i === "0" ? String(offset) : `${offset} + ${i}`;
+export function at(slot: Slot, m: Ix, size: number, i: Ix): Ix {
+  const element = plus(num(slot.offset ?? 0), i);
   if (slot.rowBase === null) return element;
-  const stride = slot.stride ?? size;
-  const row = slot.rowBase === "0" ? m : `${slot.rowBase} + ${m}`;
-  if (stride === 1) return offset === 0 ? row : `${row} + ${offset}`;
-  const base = /^[\w$]+$/u.test(row) ? `${row} * ${stride}` : `(${row}) * ${stride}`;
-  return element === "0" ? base : `${base} + ${element}`;
+  return plus(times(plus(slot.rowBase, m), num(slot.stride ?? size)), element);
 }
 
 /** A slot as base and row stride: where row 0 starts, and the distance between rows. */
 export function strided(slot: Slot, size: number): Strided {
-  const offset = slot.offset ?? 0;
-  if (slot.rowBase === null) return { array: slot.array, base: String(offset), stride: 0 };
-  const stride = slot.stride ?? size;
-  const row = slot.rowBase === "0" ? "" : /^[\w$]+$/u.test(slot.rowBase) ? `${slot.rowBase} * ${stride}` : `(${slot.rowBase}) * ${stride}`;
-  const base = row === "" ? String(offset) : offset === 0 ? row : `${row} + ${offset}`;
-  return { array: slot.array, base, stride };
+  if (slot.rowBase === null) return { array: slot.array, base: show(num(slot.offset ?? 0)), stride: 0 };
+  return { array: slot.array, base: show(at(slot, num(0), size, num(0))), stride: slot.stride ?? size };
 }
 
 /**
  * Statements for element `i` of row m of an element loop; `values` holds the locals earlier
  * statements of the loop left for values they computed (read them instead of their arrays).
  */
-type ElementStatement = (i: string, values: Map<NodeId, string>, names: Names) => string[];
+type ElementStatement = (i: Ix, values: Map<NodeId, string>, names: Names) => Stmt[];
+
+/** One item of a phase, in order: a statement of an element loop, or code of its own. */
+type Item =
+  | { readonly kind: "element"; readonly size: number; readonly statement: ElementStatement; readonly reads: readonly NodeId[]; readonly local?: NodeId }
+  | { readonly kind: "code"; readonly code: () => Stmt[]; readonly reads: readonly NodeId[] };
 
 /** `places` with the values held in locals read from there. */
 function withValues(places: ReadonlyMap<NodeId, Place>, values: ReadonlyMap<NodeId, string>): ReadonlyMap<NodeId, Place> {
@@ -99,14 +110,15 @@ function withValues(places: ReadonlyMap<NodeId, Place>, values: ReadonlyMap<Node
 
 export interface PhaseCode {
   /** Row-independent work, to run once before any phase. */
-  readonly prologue: string[];
-  readonly body: string[];
+  readonly prologue: Stmt[];
+  readonly body: Stmt[];
 }
 
 export class StepBody {
   private readonly provided = new Map<NodeId, Place>();
   private readonly requests: SinkRequest[] = [];
   private readonly m: string;
+  private readonly i: string;
 
   constructor(
     private readonly graph: Graph,
@@ -115,12 +127,19 @@ export class StepBody {
     private readonly varying: ReadonlySet<NodeId>,
     /** How many rows this phase computes: "B" (one step of every sequence) or "TB" (all steps). */
     private readonly rows: Exclude<Rows, "one">,
+    private readonly describe: Describe,
+    /**
+     * The loop indices, allocated by the kernel: over rows (batch entries, or all steps) and over
+     * the elements of a row. Element loops never nest, so every one uses the same index.
+     */
+    index: { readonly row: string; readonly element: string },
   ) {
-    this.m = names.fresh("m");
+    this.m = index.row;
+    this.i = index.element;
   }
 
-  private get rowCount(): string {
-    return this.rows === "B" ? "B" : "T * B";
+  private get rowCount(): Ix {
+    return this.rows === "B" ? ix("B") : times(ix("T"), ix("B"));
   }
 
   /** `node` is already available at `slot` (a leaf, or a value stored by an earlier phase). */
@@ -135,12 +154,20 @@ export class StepBody {
     this.requests.push({ root, slot, mode });
   }
 
-  emit(): PhaseCode {
+  private prepared?: { readonly prologue: Stmt[]; readonly items: readonly Item[]; readonly groupOf: readonly number[] };
+
+  /**
+   * Decides the place of every value and which locals need a buffer, allocating the buffers. A
+   * kernel prepares all its phases before emitting any, so the locals it then names (in each
+   * loop's own scope) never shadow a buffer the kernel declares.
+   */
+  prepare(): void {
+    if (this.prepared) return;
     const terms = this.splitSums();
     const { needed, uses, consumer } = this.analyze(terms.map((t) => t.node));
     const { places, direct } = this.assignPlaces(needed, uses, consumer, terms);
-    const prologue: string[] = [];
-    const body: string[] = [];
+    const prologue: Stmt[] = [];
+    const items: Item[] = [];
     const writes = new SinkWrites(terms);
     // Each sink's terms are written in the order the IR adds them — the first stores, the rest
     // add — so a sink holds exactly the sum the IR computes, bit for bit, whatever else was
@@ -151,25 +178,12 @@ export class StepBody {
     for (const t of terms) termsOf.set(t.node, [...(termsOf.get(t.node) ?? []), t]);
     const ready = new Set<NodeId>(this.provided.keys());
     const next = byRequest.map(() => 0);
-    // Per-row element loops of one size that follow each other become one loop: each element's
-    // statements read only that element (or a row's scalar computed before the loop), so they
-    // can run in one pass — the gates of a step in one loop, as one would write them by hand.
-    let group: { size: number; statements: ElementStatement[] } | null = null;
-    const flush = () => {
-      if (group) body.push(...this.elementLoop(group.size, group.statements));
-      group = null;
-    };
-    const emitItem = (item: string[] | { size: number; statement: ElementStatement }) => {
-      if (Array.isArray(item)) return flush(), void body.push(...item);
-      if (group && group.size !== item.size) flush();
-      (group ??= { size: item.size, statements: [] }).statements.push(item.statement);
-    };
     /** Writes the request's next terms while their values are ready (a direct term writes itself). */
     const advance = (request: number) => {
       const queue = byRequest[request]!;
       for (let t = queue[next[request]!]; t && ready.has(t.node) && !direct.has(t); t = queue[next[request]!]) {
         writes.record(t);
-        emitItem(this.copy(t.node, t.slot, t.mode, places));
+        items.push(this.copy(t.node, t.slot, t.mode, places));
         next[request]!++;
       }
     };
@@ -177,9 +191,9 @@ export class StepBody {
     for (const id of needed) {
       if (this.provided.has(id)) continue;
       const place = places.get(id)!;
-      const computed = place.kind === "scalar" || (place.kind === "array" && !place.view);
-      if (computed && !this.varying.has(id)) prologue.push(...this.compute(id, place, places));
-      else if (computed) emitItem(this.elementStatement(id, place, places) ?? this.compute(id, place, places));
+      const computed = place.kind === "scalar" || place.kind === "local" || (place.kind === "array" && !place.view);
+      if (computed && !this.varying.has(id)) prologue.push(...this.withComment(id, this.compute(id, places)));
+      else if (computed) items.push(this.elementStatement(id, places) ?? { kind: "code", code: () => this.withComment(id, this.compute(id, places)), reads: this.reads(id, places) });
       ready.add(id);
       for (const t of termsOf.get(id) ?? []) {
         if (direct.has(t)) {
@@ -191,45 +205,107 @@ export class StepBody {
       }
     }
     if (next.some((n, r) => n !== byRequest[r]!.length)) throw new Error("internal error: a sink's terms were not all written");
-    flush();
-    return { prologue, body };
+    this.prepared = { prologue, items, groupOf: this.buffersForLocals(items, places) };
   }
 
-  /** One loop over this phase's rows and `size` elements, running `statements` for each element. */
-  private elementLoop(size: number, statements: readonly ElementStatement[]): string[] {
-    const local = this.names.scope();
-    const i = local.fresh("i");
-    const m = this.m;
-    const values = new Map<NodeId, string>();
-    const lines = statements.flatMap((s) => s(i, values, local));
-    const inner = lines.length === 1
-      ? [`for (let ${i} = 0; ${i} < ${size}; ${i}++) ${lines[0]}`]
-      : [`for (let ${i} = 0; ${i} < ${size}; ${i}++) {`, ...lines, "}"];
-    return [`for (let ${m} = 0; ${m} < ${this.rowCount}; ${m}++) {`, ...inner, "}"];
+  emit(): PhaseCode {
+    this.prepare();
+    const { prologue, items, groupOf } = this.prepared!;
+    return { prologue, body: this.loops(items, groupOf) };
   }
 
   /**
-   * A varying elementwise node stored in an array, as a statement for element i of row m. In a
-   * loop of several statements its value is also kept in a local, which later statements read
-   * instead of loading it back from the array.
+   * Element statements of one size that follow each other become one loop: each element's
+   * statements read only that element (or a row's scalar computed before the loop), so they can
+   * run in one pass — the gates of a step in one loop, as one would write them by hand. Then a
+   * local gets a buffer only when an item outside its loop reads it. Returns each item's loop.
    */
-  private elementStatement(id: NodeId, place: Place, places: ReadonlyMap<NodeId, Place>) {
+  private buffersForLocals(items: readonly Item[], places: Map<NodeId, Place>): number[] {
+    const groupOf: number[] = [];
+    let group = -1;
+    items.forEach((item, k) => {
+      const prev = items[k - 1];
+      const joins = item.kind === "element" && prev?.kind === "element" && prev.size === item.size;
+      groupOf.push(joins ? group : ++group);
+    });
+    const home = new Map<NodeId, number>();
+    items.forEach((item, k) => item.kind === "element" && item.local !== undefined && home.set(item.local, groupOf[k]!));
+    const stored = new Set<NodeId>();
+    items.forEach((item, k) => {
+      for (const id of item.reads) if (home.has(id) && home.get(id) !== groupOf[k]) stored.add(id);
+    });
+    for (const id of [...stored].sort((a, b) => a - b)) {
+      const buffer = this.scratch.buffer(id, sizeOf(this.graph.shape(id)), this.names, this.rows);
+      places.set(id, { kind: "array", slot: { array: buffer, rowBase: num(0) }, mode: "=" });
+    }
+    return groupOf;
+  }
+
+  /** The items as loops: an element loop for each run of element statements, code as it is. */
+  private loops(items: readonly Item[], groupOf: readonly number[]): Stmt[] {
+    const out: Stmt[] = [];
+    for (let k = 0; k < items.length; ) {
+      const first = items[k]!;
+      if (first.kind === "code") {
+        out.push(...first.code());
+        k++;
+        continue;
+      }
+      const statements: ElementStatement[] = [];
+      for (const g = groupOf[k]; k < items.length && groupOf[k] === g; k++) {
+        const item = items[k]!;
+        if (item.kind === "element") statements.push(item.statement);
+      }
+      out.push(this.elementLoop(first.size, statements));
+    }
+    return out;
+  }
+
+  /** One loop over this phase's rows and `size` elements, running `statements` for each element. */
+  private elementLoop(size: number, statements: readonly ElementStatement[]): Stmt {
+    const local = this.names.scope();
+    const i = this.i;
+    const values = new Map<NodeId, string>();
+    const body = statements.flatMap((s) => s(ix(i), values, local));
+    return loop(this.m, this.rowCount, [loop(i, num(size), body)]);
+  }
+
+  /** The stored nodes `id`'s expression reads, looking through the nodes fused into it. */
+  private reads(id: NodeId, places: ReadonlyMap<NodeId, Place>): NodeId[] {
+    return this.graph.node(id).args.flatMap((a) => (places.get(a)?.kind === "inline" ? this.reads(a, places) : [a]));
+  }
+
+  private withComment(id: NodeId, stmts: Stmt[]): Stmt[] {
+    const text = this.describe.comment(id);
+    return text === null || stmts.length === 0 ? stmts : [comment(text), ...stmts];
+  }
+
+  /**
+   * A varying elementwise node, as a statement for element i of row m. Its value is a local, which
+   * later statements of the loop read; stored in an array (its sink, or a buffer when read outside
+   * the loop) as well.
+   */
+  private elementStatement(id: NodeId, places: ReadonlyMap<NodeId, Place>): Item | null {
     const node = this.graph.node(id);
     const def = opDef(node.op);
-    if (def.kind !== "elementwise" || node.shape.length === 0 || place.kind !== "array") return null;
+    const place = places.get(id)!;
+    if (def.kind !== "elementwise" || node.shape.length === 0 || (place.kind !== "array" && place.kind !== "local")) return null;
     const size = sizeOf(node.shape);
-    const m = this.m;
+    const m = ix(this.m);
     const statement: ElementStatement = (i, values, names) => {
       const known = withValues(places, values);
-      const args = node.args.map((a) => this.read(a, m, this.graph.shape(a).length === 0 ? "0" : i, known));
+      const args = node.args.map((a) => this.read(a, m, this.graph.shape(a).length === 0 ? num(0) : i, known));
       const value = def.expr!(args, node.attrs);
-      const target = `${place.slot.array}[${at(place.slot, m, size, i)}]`;
-      if (place.mode !== "=") return [`${target} ${place.mode} ${value};`];
-      const name = names.fresh(this.graph.names.get(id) ?? `v${id}`);
+      // The place is read now: a local may have been given a buffer after the loops were formed.
+      const target = places.get(id)!;
+      if (target.kind === "array" && target.mode !== "=") return [store(target.slot.array, at(target.slot, m, size, i), target.mode, value)];
+      const name = names.fresh(this.describe.name(id));
       values.set(id, name);
-      return [`const ${name} = ${value};`, `${target} = ${name};`];
+      const lines = this.withComment(id, [{ kind: "const", name, value }]);
+      if (target.kind === "array") lines.push(store(target.slot.array, at(target.slot, m, size, i), "=", name));
+      return lines;
     };
-    return { size, statement };
+    return { kind: "element", size, statement, reads: this.reads(id, places), ...(place.kind === "local" ? { local: id } : {}) };
   }
 
   /**
@@ -238,17 +314,15 @@ export class StepBody {
    * (`(a + b) + c` is a, b, c; in `a + (b + c)` the inner sum is one term).
    */
   private splitSums(): Term[] {
-    const { uses } = this.analyze(this.requests.map((r) => r.root));
-    const rootCount = new Map<NodeId, number>();
-    for (const r of this.requests) rootCount.set(r.root, (rootCount.get(r.root) ?? 0) + 1);
+    const { uses, roots } = this.analyze(this.requests.map((r) => r.root));
     const terms: Term[] = [];
     this.requests.forEach((req, request) => {
       const parts: NodeId[] = [];
       const split = (id: NodeId, top: boolean) => {
         const n = this.graph.node(id);
-        const other = (uses.get(id) ?? 0) - 2 * (rootCount.get(id) ?? 0);
-        const splittable = n.op === "add" && !this.provided.has(id) && other === (top ? 0 : 1) &&
-          (top ? rootCount.get(id) === 1 : !rootCount.has(id)) &&
+        // The root of one request only, or a sum only its parent on the spine reads.
+        const splittable = n.op === "add" && !this.provided.has(id) &&
+          (top ? roots.get(id) === 1 && !uses.has(id) : !roots.has(id) && uses.get(id) === 1) &&
           n.args.every((a) => sizeOf(this.graph.shape(a)) === sizeOf(n.shape));
         if (!splittable) return void parts.push(id);
         split(n.args[0]!, false);
@@ -261,7 +335,10 @@ export class StepBody {
     return terms;
   }
 
-  /** Nodes to compute (in order), how often each is used, and the consumer of single-use nodes. */
+  /**
+   * Nodes to compute (in order), how many computed nodes read each node, the consumer of nodes
+   * read once, and how many sink requests each root has.
+   */
   private analyze(roots: readonly NodeId[]) {
     const needed = [...walk(this.graph, roots, (id) => this.provided.has(id))].sort((a, b) => a - b);
     const uses = new Map<NodeId, number>();
@@ -273,8 +350,9 @@ export class StepBody {
         consumer.set(a, id);
       }
     }
-    for (const r of roots) uses.set(r, (uses.get(r) ?? 0) + 2); // a root is never fused away
-    return { needed, uses, consumer };
+    const rootCount = new Map<NodeId, number>();
+    for (const r of roots) rootCount.set(r, (rootCount.get(r) ?? 0) + 1);
+    return { needed, uses, consumer, roots: rootCount as ReadonlyMap<NodeId, number> };
   }
 
   private assignPlaces(
@@ -290,7 +368,7 @@ export class StepBody {
       const node = this.graph.node(id);
       const varying = this.varying.has(id);
       const termsHere = terms.filter((t) => t.node === id);
-      const otherUses = (uses.get(id) ?? 0) - 2 * termsHere.length;
+      const readers = uses.get(id) ?? 0;
       // Computed straight into a sink when nothing else reads it, or when the sink holds exactly
       // it (an accumulating sink holds more than the node, so nothing may read it back from there),
       // and the terms it follows in its sink are all written by then (available, or computed earlier).
@@ -299,7 +377,7 @@ export class StepBody {
       const into = termsHere.find(
         (t) =>
           varying === (t.slot.rowBase !== null || t.mode === "+=") &&
-          ((otherUses === 0 && termsHere.length === 1) || (t.mode === "=" && t.only)) &&
+          ((readers === 0 && termsHere.length === 1) || (t.mode === "=" && t.only)) &&
           writtenBefore(t),
       );
       if (into) {
@@ -310,11 +388,13 @@ export class StepBody {
       } else if (this.view(id, places)) {
         places.set(id, this.view(id, places)!);
       } else if (node.shape.length === 0 && !varying && opDef(node.op).kind !== "structural") {
-        places.set(id, { kind: "scalar", name: this.names.fresh(this.graph.names.get(id) ?? `s${id}`) });
+        places.set(id, { kind: "scalar", name: this.names.fresh(this.describe.name(id)) });
+      } else if (varying && opDef(node.op).kind === "elementwise" && node.shape.length > 0) {
+        places.set(id, { kind: "local" });
       } else {
         const rows: Rows = varying ? this.rows : "one";
         const buffer = this.scratch.buffer(id, sizeOf(node.shape), this.names, rows);
-        places.set(id, { kind: "array", slot: { array: buffer, rowBase: varying ? "0" : null }, mode: "=" });
+        places.set(id, { kind: "array", slot: { array: buffer, rowBase: varying ? num(0) : null }, mode: "=" });
       }
     }
     return { places, direct };
@@ -352,41 +432,44 @@ export class StepBody {
   }
 
   /** An expression for element `i` of node `id` in row `m`. */
-  private read(id: NodeId, m: string, i: string, places: ReadonlyMap<NodeId, Place>): string {
+  private read(id: NodeId, m: Ix, i: Ix, places: ReadonlyMap<NodeId, Place>): string {
     const place = places.get(id)!;
     const node = this.graph.node(id);
     const size = sizeOf(node.shape);
-    const el = node.shape.length === 0 ? "0" : i;
+    const el = node.shape.length === 0 ? num(0) : i;
     if (place.kind === "scalar") return place.name;
-    if (place.kind === "array") return `${place.slot.array}[${at(place.slot, m, size, el)}]`;
+    if (place.kind === "array") return element(place.slot.array, at(place.slot, m, size, el));
+    if (place.kind === "local") throw new Error("internal error: a loop's local read outside its loop");
     const def = opDef(node.op);
     return def.expr!(node.args.map((a) => this.read(a, m, el, places)), node.attrs);
   }
 
-  private compute(id: NodeId, place: Place, places: ReadonlyMap<NodeId, Place>): string[] {
+  private compute(id: NodeId, places: ReadonlyMap<NodeId, Place>): Stmt[] {
     const node = this.graph.node(id);
     const def = opDef(node.op);
+    const place = places.get(id)!;
     const local = this.names.scope();
     const size = sizeOf(node.shape);
-    const lines: string[] = [];
-    const store = (m: string, i: string, value: string): string => {
-      if (place.kind === "scalar") return `const ${place.name} = ${value};`;
-      if (place.kind !== "array") throw new Error("internal error: storing a fused node");
-      return `${place.slot.array}[${at(place.slot, m, size, i)}] ${place.mode} ${value};`;
+    const lines: Stmt[] = [];
+    const put = (m: Ix, i: Ix, value: string): Stmt => {
+      if (place.kind === "scalar") return { kind: "const", name: place.name, value };
+      if (place.kind !== "array") throw new Error("internal error: storing a value that has no array");
+      return store(place.slot.array, at(place.slot, m, size, i), place.mode, value);
     };
+    const text = (s: Stmt) => (s.kind === "store" ? `${element(s.array, s.index)} ${s.mode} ${s.value};` : `const ${(s as { name: string }).name} = ${(s as { value: string }).value};`);
     const varying = this.varying.has(id);
-    const m = this.m;
+    const m = ix(this.m);
     if (varying && def.emitRows) {
       const writer: RowWriter = {
         node,
         argShapes: node.args.map((a) => this.graph.shape(a)),
         argVarying: node.args.map((a) => this.varying.has(a)),
         intoUniform: place.kind === "array" && place.slot.rowBase === null,
-        rows: this.rowCount,
-        line: (code) => void lines.push(code),
+        rows: show(this.rowCount),
+        line: (line) => void lines.push(code(line)),
         fresh: (base) => local.fresh(base),
-        arg: (k, row, i) => this.read(node.args[k]!, row, i, places),
-        store,
+        arg: (k, row, i) => this.read(node.args[k]!, parseIndex(row), parseIndex(i), places),
+        store: (row, i, value) => text(put(parseIndex(row), parseIndex(i), value)),
         products: this.scratch.products ? this.productSlots(id, place, places) : undefined,
       };
       if (def.emitRows(writer)) return lines;
@@ -394,37 +477,37 @@ export class StepBody {
     }
     if (def.kind === "elementwise") {
       if (node.shape.length === 0 && !varying) {
-        return [store(m, "0", this.read(id, m, "0", new Map([...places, [id, { kind: "inline" }]])))];
+        return [put(m, num(0), this.read(id, m, num(0), new Map([...places, [id, { kind: "inline" }]])))];
       }
-      const i = local.fresh("i");
-      const expr = def.expr!(node.args.map((a) => this.read(a, m, this.graph.shape(a).length === 0 ? "0" : i, places)), node.attrs);
-      lines.push(size === 1 && node.shape.length === 0 ? store(m, "0", expr) : `for (let ${i} = 0; ${i} < ${size}; ${i}++) ${store(m, i, expr)}`);
+      const i = this.i;
+      const expr = def.expr!(node.args.map((a) => this.read(a, m, this.graph.shape(a).length === 0 ? num(0) : ix(i), places)), node.attrs);
+      lines.push(size === 1 && node.shape.length === 0 ? put(m, num(0), expr) : loop(i, num(size), [put(m, ix(i), expr)]));
     } else if (def.kind === "reduce") {
       const arg = node.args[0]!;
       // The accumulator lives in the step's scope, beside the scalar it produces.
       const acc = varying ? local.fresh("acc") : this.names.fresh("acc");
-      const i = local.fresh("i");
+      const i = this.i;
       const n = sizeOf(this.graph.shape(arg));
-      lines.push(`let ${acc} = 0;`);
-      lines.push(`for (let ${i} = 0; ${i} < ${n}; ${i}++) ${acc} += ${this.read(arg, m, i, places)};`);
-      lines.push(store(m, "0", def.finish!(acc, n)));
+      lines.push({ kind: "let", name: acc, value: "0" });
+      lines.push(loop(i, num(n), [{ kind: "assign", name: acc, mode: "+=", value: this.read(arg, m, ix(i), places) }]));
+      lines.push(put(m, num(0), def.finish!(acc, n)));
     } else {
       const writer: KernelWriter = {
         node,
         argShapes: node.args.map((a) => this.graph.shape(a)),
-        line: (code) => void lines.push(code),
+        line: (line) => void lines.push(code(line)),
         fresh: (base) => local.fresh(base),
-        arg: (k, i) => this.read(node.args[k]!, m, i, places),
-        store: (i, value) => store(m, i, value),
+        arg: (k, i) => this.read(node.args[k]!, m, parseIndex(i), places),
+        store: (i, value) => text(put(m, parseIndex(i), value)),
         whole: (k) => {
           const p = places.get(node.args[k]!);
           return p?.kind === "array" && !p.view && p.slot.rowBase === null && !p.slot.offset ? p.slot.array : null;
         },
-        target: place.kind === "array" && place.mode === "=" ? { array: place.slot.array, start: at(place.slot, m, size, "0") } : null,
+        target: place.kind === "array" && place.mode === "=" ? { array: place.slot.array, start: show(at(place.slot, m, size, num(0))) } : null,
       };
       def.emit!(writer);
     }
-    return varying ? [`for (let ${m} = 0; ${m} < ${this.rowCount}; ${m}++) {`, ...lines, "}"] : lines;
+    return varying ? [loop(this.m, this.rowCount, lines)] : lines;
   }
 
   /** Where a product's arguments and result are stored, for a call into the runtime's products. */
@@ -441,14 +524,20 @@ export class StepBody {
   }
 
   /** Copies (or adds) a node's value into a sink: an element statement when it runs per row. */
-  private copy(id: NodeId, slot: Slot, mode: Mode, places: ReadonlyMap<NodeId, Place>): string[] | { size: number; statement: ElementStatement } {
+  private copy(id: NodeId, slot: Slot, mode: Mode, places: ReadonlyMap<NodeId, Place>): Item {
     const size = sizeOf(this.graph.shape(id));
-    const m = this.m;
-    const value = (i: string, values: ReadonlyMap<NodeId, string>) => this.read(id, m, i, withValues(places, values));
-    const statement: ElementStatement = (i, values) => [`${slot.array}[${at(slot, m, size, i)}] ${mode} ${value(i, values)};`];
-    if (this.varying.has(id) || slot.rowBase !== null) return { size, statement };
-    const i = this.names.scope().fresh("i");
-    return [`for (let ${i} = 0; ${i} < ${size}; ${i}++) ${statement(i, new Map(), this.names)[0]}`];
+    const m = ix(this.m);
+    const reads = places.get(id)?.kind === "inline" ? this.reads(id, places) : [id];
+    const statement: ElementStatement = (i, values) => [store(slot.array, at(slot, m, size, i), mode, this.read(id, m, i, withValues(places, values)))];
+    if (this.varying.has(id) || slot.rowBase !== null) return { kind: "element", size, statement, reads };
+    return {
+      kind: "code",
+      reads,
+      code: () => {
+        const i = this.i;
+        return [loop(i, num(size), statement(ix(i), new Map(), this.names))];
+      },
+    };
   }
 }
 
@@ -465,7 +554,7 @@ class SinkWrites {
   }
 
   private static key(slot: Slot): string {
-    return `${slot.array}|${slot.rowBase}|${slot.stride ?? ""}|${slot.offset ?? 0}`;
+    return `${slot.array}|${slot.rowBase === null ? "" : show(slot.rowBase)}|${slot.stride ?? ""}|${slot.offset ?? 0}`;
   }
 
   record(t: Term): void {

@@ -1,13 +1,18 @@
 /**
- * The three kernels of a cell as function texts: `forward` over a sequence batch (recording the
+ * The three kernels of a cell as function bodies: `forward` over a sequence batch (recording the
  * tape), `backward` through time, and an allocation-free `step`. Each is a few phases of
- * `StepBody` code: values hoisted out of the recurrence for all T·B steps, the recurrence itself
- * one step of all B sequences at a time, and gradient work deferred until after it.
+ * `StepBody` loop IR: values hoisted out of the recurrence for all T·B steps, the recurrence itself
+ * one step of all B sequences at a time, and gradient work deferred until after it. The bodies are
+ * plain JavaScript (no type annotations, no non-null assertions), so they serve a TypeScript
+ * module and a function built at run time alike.
  */
 import type { TensorDecl } from "../ast.js";
 import type { CellIR } from "../ir/cell.js";
 import { type Graph, type NodeId, sizeOf } from "../ir/graph.js";
-import { StepBody, type Rows, type Scratch, type Slot } from "./body.js";
+import { StepBody, type Describe, type Rows, type Scratch, type Slot } from "./body.js";
+import { describeValues } from "./describe.js";
+import { type Ix, ix, num, plus, times } from "./loops/index-expr.js";
+import { type Stmt, code, comment, element, loop, render, store, when } from "./loops/ir.js";
 import type { Names } from "./names.js";
 import type { KernelPlan } from "./plan.js";
 
@@ -33,11 +38,15 @@ export interface Buffers {
 
 type KernelBuffers = Scratch & { used(): string[] };
 
-/** The buffers of one kernel over `graph`, remembering which workspace buffers it uses. */
-function tracking(buffers: Buffers, graph: Graph): KernelBuffers {
+/**
+ * The buffers of one kernel over `graph`, remembering which workspace buffers it uses. A value
+ * the cell does not name is given its described name first, so no buffer is named after a node id.
+ */
+function tracking(buffers: Buffers, graph: Graph, describe: Describe): KernelBuffers {
   const used = new Set<string>();
   return {
     buffer(node, size, names, rows) {
+      if (typeof node === "number" && !graph.names.has(node)) graph.name(node, describe.name(node));
       const name = buffers.buffer(graph, node, size, names, rows);
       if (buffers.workspaceIndex(name) !== undefined) used.add(name);
       return name;
@@ -56,135 +65,175 @@ interface Arrays {
   readonly tape: string[];
 }
 
+/** Loop indices, chosen among names the cell does not use (a gate `i` stays `i`). */
+interface Indices {
+  /** Time steps. */
+  readonly t: string;
+  /** Batch entries: the rows of one step. */
+  readonly b: string;
+  /** All T·B rows at once. */
+  readonly r: string;
+  /** Elements of a row. */
+  readonly i: string;
+}
+
 const size = (d: TensorDecl) => sizeOf(d.shape);
-const destructure = (names: readonly string[], from: string) => (names.length ? `const [${names.join(", ")}] = ${from};` : "");
-const rowLoop = (m: string, rows: string, body: string[]) => [`for (let ${m} = 0; ${m} < ${rows}; ${m}++) {`, ...body, "}"];
-const fill = (i: string, n: number, target: string, value: string) => `for (let ${i} = 0; ${i} < ${n}; ${i}++) ${target.replace("#", i)} = ${value.replace("#", i)};`;
+const destructure = (names: readonly string[], from: string): Stmt[] => (names.length ? [code(`const [${names.join(", ")}] = ${from};`)] : []);
+const B = ix("B");
+/** Row `t·B` of a `[T][B][n]` array: the first row of step t. */
+const stepRow = (t: string): Ix => times(ix(t), B);
+/** Row `(t + 1)·B`: the first row of the state history after step t. */
+const nextRow = (t: string): Ix => times(plus(ix(t), num(1)), B);
+/** `for i < n: target[i] = value(i)` over one row's n elements. */
+const fill = (i: string, n: number, target: Slot, row: Ix, value: (i: Ix) => string): Stmt =>
+  loop(i, num(n), [store(target.array, atRow(target, row, n, ix(i)), "=", value(ix(i)))]);
+/** Element i of row `row` of `slot` (which has `n` elements per row). */
+const atRow = (slot: Slot, row: Ix, n: number, i: Ix): Ix => plus(times(plus(slot.rowBase ?? num(0), row), num(slot.stride ?? n)), num(slot.offset ?? 0), i);
 
 /**
  * `step` may be built from its own IR: one that leaves params unstacked, since a stacked copy of
  * the params would be rebuilt at every call of a single step.
  */
 export function emitKernels(ir: CellIR, plan: KernelPlan, names: Names, buffers: Buffers, step = { ir, plan }): KernelTexts {
+  const describe = describeValues(ir);
+  const stepDescribe = step.ir === ir ? describe : describeValues(step.ir);
+  for (const id of plan.taped) if (!ir.graph.names.has(id)) ir.graph.name(id, describe.name(id));
   const arrays: Arrays = {
     params: ir.params.map((p) => names.fresh(p.name)),
     inputs: ir.inputs.map((x) => names.fresh(x.name)),
     states: ir.states.map((s) => names.fresh(`${s.name}_seq`)),
     outputs: ir.outputs.map((o) => names.fresh(`${o.name}_out`)),
-    tape: plan.taped.map((id) => names.fresh(`${ir.graph.names.get(id) ?? `v${id}`}_tape`)),
+    tape: plan.taped.map((id) => names.fresh(`${describe.name(id)}_tape`)),
   };
+  // Every name a value of the cell may be given; loop indices keep clear of them.
+  const cellNames = new Set<string>();
+  for (const cell of [ir, step.ir]) {
+    for (const name of cell.graph.names.values()) cellNames.add(name), cellNames.add(`d${name}`);
+    for (const d of [...cell.params, ...cell.inputs, ...cell.states, ...cell.outputs]) cellNames.add(d.name);
+  }
+  const pick = (kernel: Names, ...candidates: string[]) => kernel.fresh(candidates.find((c) => !cellNames.has(c)) ?? `${candidates[0]}_index`);
+  const indices = (kernel: Names): Indices => ({ t: pick(kernel, "t", "s"), b: pick(kernel, "b", "n"), r: pick(kernel, "r", "row"), i: pick(kernel, "i", "j", "k", "e") });
   const uses = { forward: [] as string[], backward: [] as string[], step: [] as string[] };
-  const kernel = (key: keyof typeof uses, emit: typeof emitForward, cell: CellIR, cellPlan: KernelPlan) => {
-    const tracked = tracking(buffers, cell.graph);
-    const text = emit(cell, cellPlan, names.scope(), tracked, arrays);
+  const kernel = (key: keyof typeof uses, emit: typeof emitForward, cell: CellIR, cellPlan: KernelPlan, d: Describe) => {
+    const tracked = tracking(buffers, cell.graph, d);
+    const scope = names.scope();
+    const body = emit(cell, cellPlan, scope, indices(scope), tracked, arrays, d);
     uses[key] = tracked.used();
-    return text;
+    return render(body).join("\n");
   };
   return {
-    forward: kernel("forward", emitForward, ir, plan),
-    backward: kernel("backward", emitBackward, ir, plan),
-    step: kernel("step", emitStep, step.ir, step.plan),
+    forward: kernel("forward", emitForward, ir, plan, describe),
+    backward: kernel("backward", emitBackward, ir, plan, describe),
+    step: kernel("step", emitStep, step.ir, step.plan, stepDescribe),
     uses,
   };
 }
 
-function header(arrays: Arrays, withTape: boolean): string[] {
+function header(arrays: Arrays, withTape: boolean): Stmt[] {
   return [
-    destructure(arrays.params, "P"),
-    destructure(arrays.inputs, "X"),
-    destructure(arrays.states, "S"),
-    destructure(arrays.outputs, "Y"),
-    withTape ? destructure(arrays.tape, "R") : "",
-  ].filter(Boolean);
+    ...destructure(arrays.params, "P"),
+    ...destructure(arrays.inputs, "X"),
+    ...destructure(arrays.states, "S"),
+    ...destructure(arrays.outputs, "Y"),
+    ...(withTape ? destructure(arrays.tape, "R") : []),
+  ];
 }
 
 /** Params, this phase's inputs and previous states, as slots with the given row base. */
-function provideLeaves(ir: CellIR, body: StepBody, arrays: Arrays, rowBase: string): void {
+function provideLeaves(ir: CellIR, body: StepBody, arrays: Arrays, rowBase: Ix): void {
   ir.leaves.params.forEach((node, k) => body.provide(node, { array: arrays.params[k]!, rowBase: null }));
   ir.leaves.inputs.forEach((node, k) => body.provide(node, { array: arrays.inputs[k]!, rowBase }));
   ir.leaves.states.forEach((node, k) => body.provide(node, { array: arrays.states[k]!, rowBase }));
 }
 
-function emitForward(ir: CellIR, plan: KernelPlan, names: Names, buffers: Scratch, arrays: Arrays): string {
-  const [t, m, i] = ["t", "b", "i"].map((s) => names.fresh(s)) as [string, string, string];
-  const hoist = new StepBody(ir.graph, names, buffers, plan.varying, "TB");
-  const step = new StepBody(ir.graph, names, buffers, plan.varying, "B");
-  provideLeaves(ir, hoist, arrays, "0");
-  provideLeaves(ir, step, arrays, `${t} * B`);
+function emitForward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffers: Scratch, arrays: Arrays, describe: Describe): Stmt[] {
+  const { t, b, i } = x;
+  const hoist = new StepBody(ir.graph, names, buffers, plan.varying, "TB", describe, { row: x.r, element: i });
+  const step = new StepBody(ir.graph, names, buffers, plan.varying, "B", describe, { row: b, element: i });
+  provideLeaves(ir, hoist, arrays, num(0));
+  provideLeaves(ir, step, arrays, stepRow(t));
   const phaseOf = (node: NodeId) => (plan.hoisted.has(node) ? hoist : step);
-  const here = (node: NodeId, base: string, hoistedBase: string) => (plan.hoisted.has(node) ? hoistedBase : base);
-  ir.nextStates.forEach((node, k) => phaseOf(node).sink(node, { array: arrays.states[k]!, rowBase: here(node, `(${t} + 1) * B`, "B") }, "="));
-  ir.outputNodes.forEach((node, k) => phaseOf(node).sink(node, { array: arrays.outputs[k]!, rowBase: here(node, `${t} * B`, "0") }, "="));
+  const here = (node: NodeId, base: Ix, hoistedBase: Ix) => (plan.hoisted.has(node) ? hoistedBase : base);
+  ir.nextStates.forEach((node, k) => phaseOf(node).sink(node, { array: arrays.states[k]!, rowBase: here(node, nextRow(t), B) }, "="));
+  ir.outputNodes.forEach((node, k) => phaseOf(node).sink(node, { array: arrays.outputs[k]!, rowBase: here(node, stepRow(t), num(0)) }, "="));
   plan.taped.forEach((node, k) => {
     if (plan.hoisted.has(node)) {
-      hoist.sink(node, { array: arrays.tape[k]!, rowBase: "0" }, "=");
-      step.provide(node, { array: arrays.tape[k]!, rowBase: `${t} * B` });
-    } else step.sink(node, { array: arrays.tape[k]!, rowBase: `${t} * B` }, "=");
+      hoist.sink(node, { array: arrays.tape[k]!, rowBase: num(0) }, "=");
+      step.provide(node, { array: arrays.tape[k]!, rowBase: stepRow(t) });
+    } else step.sink(node, { array: arrays.tape[k]!, rowBase: stepRow(t) }, "=");
   });
   for (const node of plan.hoistedStored) {
     const buffer = buffers.buffer(node, sizeOf(ir.graph.shape(node)), names, "TB");
-    hoist.sink(node, { array: buffer, rowBase: "0" }, "=");
-    step.provide(node, { array: buffer, rowBase: `${t} * B` });
+    hoist.sink(node, { array: buffer, rowBase: num(0) }, "=");
+    step.provide(node, { array: buffer, rowBase: stepRow(t) });
   }
+  hoist.prepare();
+  step.prepare();
   const before = hoist.emit();
   const during = step.emit();
-  const masked = [
-    `if (M[${t} * B + ${m}] !== 0) continue;`,
-    "// padding: the state carries through, the outputs are zero",
-    ...ir.states.map((s, k) => fill(i, size(s), `${arrays.states[k]}[((${t} + 1) * B + ${m}) * ${size(s)} + #]`, `${arrays.states[k]}[(${t} * B + ${m}) * ${size(s)} + #]`)),
-    ...ir.outputs.map((o, k) => fill(i, size(o), `${arrays.outputs[k]}[(${t} * B + ${m}) * ${size(o)} + #]`, "0")),
+  const masked = element("M", plus(stepRow(t), ix(b)));
+  const padding: Stmt[] = [
+    comment("padding: the state carries through, the outputs are zero"),
+    ...ir.states.map((s, k) => fill(i, size(s), { array: arrays.states[k]!, rowBase: nextRow(t) }, ix(b), (e) =>
+      element(arrays.states[k]!, atRow({ array: arrays.states[k]!, rowBase: stepRow(t) }, ix(b), size(s), e)))),
+    ...ir.outputs.map((o, k) => fill(i, size(o), { array: arrays.outputs[k]!, rowBase: stepRow(t) }, ix(b), () => "0")),
   ];
   return [
     ...header(arrays, true),
     ...before.prologue,
     ...during.prologue,
-    ...(before.body.length ? ["// Everything that does not depend on a state, for all T·B steps at once.", ...before.body] : []),
-    `for (let ${t} = 0; ${t} < T; ${t}++) {`,
-    ...during.body,
-    `if (M !== undefined) {`,
-    ...rowLoop(m, "B", masked),
-    "}",
-    "}",
-  ].join("\n");
+    ...(before.body.length ? [comment("Everything that does not depend on a state, for all T·B steps at once."), ...before.body] : []),
+    {
+      kind: "for", index: t, from: num(0), to: ix("T"),
+      body: [...during.body, when("M !== undefined", [loop(b, B, [when(`${masked} === 0`, padding)])])],
+    },
+  ];
 }
 
-function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, buffers: Scratch, arrays: Arrays): string {
+function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffers: Scratch, arrays: Arrays, describe: Describe): Stmt[] {
+  const { t, b, i } = x;
   const grad = {
     params: ir.params.map((p) => names.fresh(`d${p.name}`)),
     inputs: ir.inputs.map((x) => names.fresh(`d${x.name}`)),
     carry: ir.states.map((s) => names.fresh(`d${s.name}_carry`)),
     outputs: ir.outputs.map((o) => names.fresh(`d${o.name}_out`)),
   };
-  const [t, m, i, padded] = ["t", "b", "i", "padded"].map((s) => names.fresh(s)) as [string, string, string, string];
-  const step = new StepBody(ir.graph, names, buffers, plan.varying, "B");
-  const after = new StepBody(ir.graph, names, buffers, plan.varying, "TB");
-  const at = (rowBase: string, tb: boolean) => (tb ? "0" : rowBase);
+  // The state gradients go back through two arrays taking turns: each step reads its seed (the
+  // gradient of the state after it) from one and leaves the gradient of the state before it in
+  // the other, which is the next step's seed. No copies, unless there is a mask.
+  const seedOf = ir.states.map((s) => names.fresh(`d${s.name}_seed`));
+  const backOf = ir.states.map((s) => names.fresh(`d${s.name}_back`));
+  const swapOf = ir.states.map((s) => buffers.buffer(`d${s.name}_swap`, size(s), names, "B"));
+  const step = new StepBody(ir.graph, names, buffers, plan.varying, "B", describe, { row: b, element: i });
+  const after = new StepBody(ir.graph, names, buffers, plan.varying, "TB", describe, { row: x.r, element: i });
   for (const [body, tb] of [[step, false], [after, true]] as const) {
-    provideLeaves(ir, body, arrays, at(`${t} * B`, tb));
-    ir.nextStates.forEach((node, k) => body.provide(node, { array: arrays.states[k]!, rowBase: tb ? "B" : `(${t} + 1) * B` }));
-    ir.outputNodes.forEach((node, k) => body.provide(node, { array: arrays.outputs[k]!, rowBase: at(`${t} * B`, tb) }));
-    plan.taped.forEach((node, k) => body.provide(node, { array: arrays.tape[k]!, rowBase: at(`${t} * B`, tb) }));
+    provideLeaves(ir, body, arrays, tb ? num(0) : stepRow(t));
+    ir.nextStates.forEach((node, k) => body.provide(node, { array: arrays.states[k]!, rowBase: tb ? B : nextRow(t) }));
+    ir.outputNodes.forEach((node, k) => body.provide(node, { array: arrays.outputs[k]!, rowBase: tb ? num(0) : stepRow(t) }));
+    plan.taped.forEach((node, k) => body.provide(node, { array: arrays.tape[k]!, rowBase: tb ? num(0) : stepRow(t) }));
   }
-  const seedCopies: string[] = [];
-  const keepCopies: string[] = [];
-  const restore: string[] = [];
+  const masked = element("M", plus(stepRow(t), ix(b)));
+  const keep: Stmt[] = [];
+  const restore: Stmt[] = [];
   for (const node of ir.graph.nodes) {
     if (node.op !== "seed") continue;
     const k = Number(node.attrs["index"]);
     if (node.attrs["kind"] === "output") {
-      step.provide(node.id, { array: grad.outputs[k]!, rowBase: `${t} * B` });
-      after.provide(node.id, { array: grad.outputs[k]!, rowBase: "0" });
+      step.provide(node.id, { array: grad.outputs[k]!, rowBase: stepRow(t) });
+      after.provide(node.id, { array: grad.outputs[k]!, rowBase: num(0) });
       continue;
     }
-    const n = size(ir.states[k]!);
-    const seed = buffers.buffer(node.id, n, names, "B");
-    const keep = buffers.buffer(`d${ir.states[k]!.name}_in`, n, names, "B");
-    step.provide(node.id, { array: seed, rowBase: "0" });
-    const carry = `${grad.carry[k]}[${m} * ${n} + #]`;
-    keepCopies.push(fill(i, n, `${keep}[${m} * ${n} + #]`, carry));
-    seedCopies.push(fill(i, n, `${seed}[${m} * ${n} + #]`, `${padded} ? 0 : ${carry}`));
-    restore.push(fill(i, n, carry, `${keep}[${m} * ${n} + #]`));
+    step.provide(node.id, { array: seedOf[k]!, rowBase: num(0) });
   }
+  // With a mask, a padded row's seed is zero for this step, and its state gradient passes through.
+  ir.states.forEach((s, k) => {
+    const n = size(s);
+    const kept = buffers.buffer(`d${s.name}_kept`, n, names, "B");
+    const row = (array: string): Slot => ({ array, rowBase: num(0) });
+    keep.push(fill(i, n, row(kept), ix(b), (e) => element(seedOf[k]!, atRow(row(seedOf[k]!), ix(b), n, e))));
+    keep.push(fill(i, n, row(seedOf[k]!), ix(b), () => "0"));
+    restore.push(fill(i, n, row(backOf[k]!), ix(b), (e) => element(kept, atRow(row(kept), ix(b), n, e))));
+  });
   // A stored concatenation (the gate gradients stacked for one product) is assembled in place:
   // each part is written straight into its columns, and a part the deferred phase also needs is
   // read from there, not kept in a buffer of its own.
@@ -198,67 +247,87 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, buffers: Scrat
     const buffer = buffers.buffer(node, width, names, "TB");
     let offset = 0;
     for (const a of n.args) {
-      step.sink(a, { array: buffer, rowBase: `${t} * B`, stride: width, offset }, "=");
-      if (deferred.has(a)) parts.set(a, { array: buffer, rowBase: "0", stride: width, offset });
+      step.sink(a, { array: buffer, rowBase: stepRow(t), stride: width, offset }, "=");
+      if (deferred.has(a)) parts.set(a, { array: buffer, rowBase: num(0), stride: width, offset });
       offset += sizeOf(ir.graph.shape(a));
     }
-    step.provide(node, { array: buffer, rowBase: `${t} * B` });
-    after.provide(node, { array: buffer, rowBase: "0" });
+    step.provide(node, { array: buffer, rowBase: stepRow(t) });
+    after.provide(node, { array: buffer, rowBase: num(0) });
     assembled.add(node);
   }
   plan.deferredInputs.forEach((node) => {
     if (assembled.has(node)) return;
     if (parts.has(node)) return after.provide(node, parts.get(node)!);
     const buffer = buffers.buffer(node, sizeOf(ir.graph.shape(node)), names, "TB");
-    step.sink(node, { array: buffer, rowBase: `${t} * B` }, "=");
-    after.provide(node, { array: buffer, rowBase: "0" });
+    step.sink(node, { array: buffer, rowBase: stepRow(t) }, "=");
+    after.provide(node, { array: buffer, rowBase: num(0) });
   });
   const gradPhase = plan.defer ? after : step;
   const grads = ir.grads!;
   grads.params.forEach((node, k) => node !== null && gradPhase.sink(node, { array: grad.params[k]!, rowBase: null }, "+="));
-  grads.inputs.forEach((node, k) => node !== null && gradPhase.sink(node, { array: grad.inputs[k]!, rowBase: plan.defer ? "0" : `${t} * B` }, "="));
-  const zeroCarry: string[] = [];
+  grads.inputs.forEach((node, k) => node !== null && gradPhase.sink(node, { array: grad.inputs[k]!, rowBase: plan.defer ? num(0) : stepRow(t) }, "="));
+  const zeroCarry: Stmt[] = [];
   grads.states.forEach((node, k) => {
-    const slot: Slot = { array: grad.carry[k]!, rowBase: "0" };
+    const slot: Slot = { array: backOf[k]!, rowBase: num(0) };
     if (node !== null) step.sink(node, slot, "=");
-    else zeroCarry.push(...rowLoop(m, "B", [fill(i, size(ir.states[k]!), `${slot.array}[${m} * ${size(ir.states[k]!)} + #]`, "0")]));
+    else zeroCarry.push(loop(b, B, [fill(i, size(ir.states[k]!), slot, ix(b), () => "0")]));
   });
+  step.prepare();
+  after.prepare();
   const during = step.emit();
   const later = after.emit();
+  const turns: Stmt[] = ir.states.flatMap((s, k): Stmt[] => {
+    const was = names.fresh(`d${s.name}_was`);
+    return [
+      { kind: "const", name: was, value: seedOf[k]! },
+      { kind: "assign", name: seedOf[k]!, mode: "=", value: backOf[k]! },
+      { kind: "assign", name: backOf[k]!, mode: "=", value: was },
+    ];
+  });
+  const settle: Stmt[] = ir.states.map((s, k) =>
+    when(`${seedOf[k]} !== ${grad.carry[k]}`, [loop(i, times(B, num(size(s))), [store(grad.carry[k]!, ix(i), "=", element(seedOf[k]!, ix(i)))])]),
+  );
   return [
     ...header(arrays, true),
-    destructure(grad.outputs, "GY"),
-    destructure(grad.carry, "GS"),
-    destructure(grad.params, "GP"),
-    destructure(grad.inputs, "GX"),
+    ...destructure(grad.outputs, "GY"),
+    ...destructure(grad.carry, "GS"),
+    ...destructure(grad.params, "GP"),
+    ...destructure(grad.inputs, "GX"),
+    ...ir.states.flatMap((_, k): Stmt[] => [
+      { kind: "let", name: seedOf[k]!, value: grad.carry[k]! },
+      { kind: "let", name: backOf[k]!, value: swapOf[k]! },
+    ]),
     ...during.prologue,
     ...later.prologue,
-    `for (let ${t} = T - 1; ${t} >= 0; ${t}--) {`,
-    "// Padded steps get no gradient; their state gradient passes through unchanged.",
-    ...rowLoop(m, "B", [`const ${padded} = M !== undefined && M[${t} * B + ${m}] === 0;`, ...keepCopies, ...seedCopies]),
-    ...during.body,
-    ...zeroCarry,
-    `if (M !== undefined) {`,
-    ...rowLoop(m, "B", [`if (M[${t} * B + ${m}] === 0) {`, ...restore, "}"]),
-    "}",
-    "}",
-    ...(later.body.length ? ["// Param and input gradients, for all T·B steps at once.", ...later.body] : []),
-  ].join("\n");
+    {
+      kind: "for", index: t, from: num(0), to: ix("T"), down: true,
+      body: [
+        ...(keep.length ? [when("M !== undefined", [loop(b, B, [when(`${masked} === 0`, keep)])])] : []),
+        ...during.body,
+        ...zeroCarry,
+        ...(restore.length ? [when("M !== undefined", [loop(b, B, [when(`${masked} === 0`, restore)])])] : []),
+        comment("The gradient carried back is the next step's seed."),
+        ...turns,
+      ],
+    },
+    ...(settle.length ? [comment("After an odd number of steps the state gradients are in the other array."), ...settle] : []),
+    ...(later.body.length ? [comment("Param and input gradients, for all T·B steps at once."), ...later.body] : []),
+  ];
 }
 
-function emitStep(ir: CellIR, plan: KernelPlan, names: Names, buffers: Scratch, arrays: Arrays): string {
-  const [m, i] = ["b", "i"].map((s) => names.fresh(s)) as [string, string];
-  const body = new StepBody(ir.graph, names, buffers, plan.varying, "B");
-  provideLeaves(ir, body, arrays, "0");
-  const commits: string[] = [];
+function emitStep(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffers: Scratch, arrays: Arrays, describe: Describe): Stmt[] {
+  const { b, i } = x;
+  const body = new StepBody(ir.graph, names, buffers, plan.varying, "B", describe, { row: b, element: i });
+  provideLeaves(ir, body, arrays, num(0));
+  const commits: Stmt[] = [];
   ir.nextStates.forEach((node, k) => {
     if (node === ir.leaves.states[k]) return;
     const n = size(ir.states[k]!);
     const next = buffers.buffer(`${ir.states[k]!.name}_next`, n, names, "B");
-    body.sink(node, { array: next, rowBase: "0" }, "=");
-    commits.push(fill(i, n, `${arrays.states[k]}[${m} * ${n} + #]`, `${next}[${m} * ${n} + #]`));
+    body.sink(node, { array: next, rowBase: num(0) }, "=");
+    commits.push(fill(i, n, { array: arrays.states[k]!, rowBase: num(0) }, ix(b), (e) => element(next, atRow({ array: next, rowBase: num(0) }, ix(b), n, e))));
   });
-  ir.outputNodes.forEach((node, k) => body.sink(node, { array: arrays.outputs[k]!, rowBase: "0" }, "="));
+  ir.outputNodes.forEach((node, k) => body.sink(node, { array: arrays.outputs[k]!, rowBase: num(0) }, "="));
   const code = body.emit();
-  return [...header(arrays, false), ...code.prologue, ...code.body, ...(commits.length ? rowLoop(m, "B", commits) : [])].join("\n");
+  return [...header(arrays, false), ...code.prologue, ...code.body, ...(commits.length ? [loop(b, B, commits)] : [])];
 }

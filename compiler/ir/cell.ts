@@ -16,8 +16,23 @@ export interface CellIR {
   readonly nextStates: readonly NodeId[];
   /** The node of each output. */
   readonly outputNodes: readonly NodeId[];
+  /**
+   * Where the cell's named values come from, by name (`f`, `tanh_c`, `f_pre`): the equation or
+   * expression as written and its line, for comments in emitted code. Absent without a source.
+   */
+  readonly origins?: ReadonlyMap<string, Origin>;
   /** Set by autodiff: the gradient of each param, input and previous state (null: zero). */
   readonly grads?: Gradients;
+}
+
+export interface Origin {
+  /** The equation (`f = σ(Wf·x + Uf·h + bf)`) or, for a part of one, that part, on one line. */
+  readonly text: string;
+  /** The source file's name (no directory) and the 1-based line. */
+  readonly file: string;
+  readonly line: number;
+  /** Whether `text` is a part of an equation (a gate's pre-activation), not the whole equation. */
+  readonly part?: boolean;
 }
 
 export interface Gradients {

@@ -17,6 +17,16 @@ function plainProduct(g: Graph, n: Node): boolean {
   return n.op === "matmul" && n.attrs["ta"] === false && n.attrs["tb"] === false && isParam(g, n.args[0]!) && g.shape(n.args[1]!).length === 1;
 }
 
+/**
+ * The canonical order of a stack: by the params' declared order. The forward's `[Wf; Wi; Wg; Wo]·x`
+ * and the backward's `[Wf; Wi; Wg; Wo]ᵀ·[df; di; dg; do]` then stack the same params into one node,
+ * whatever order the terms of a sum came in, and both kernels share one stacked copy.
+ */
+function canonical(g: Graph, products: readonly NodeId[]): NodeId[] {
+  const param = (id: NodeId) => Number(g.node(g.node(id).args[0]!).attrs["index"]);
+  return [...products].sort((a, b) => param(a) - param(b) || a - b);
+}
+
 /** `Aᵀ·v` with A a param and v a vector. */
 function transposedProduct(g: Graph, n: Node): boolean {
   return n.op === "matmul" && n.attrs["ta"] === true && n.attrs["tb"] === false && isParam(g, n.args[0]!) && g.shape(n.args[1]!).length === 1;
@@ -44,6 +54,7 @@ export function stack(ir: CellIR): CellIR {
     const n = old.node(id);
     if (plainProduct(old, n)) groups.set(n.args[1]!, [...(groups.get(n.args[1]!) ?? []), id]);
   }
+  for (const [vector, members] of groups) groups.set(vector, canonical(old, members));
   const startRow = new Map<NodeId, number>();
   const built = new Map<NodeId, NodeId>();
 
@@ -74,7 +85,7 @@ export function stack(ir: CellIR): CellIR {
     }
     if (node.op === "add" && node.shape.length === 1 && !insideSum.has(node.id) && backward.has(node.id)) {
       const parts = terms(node.id, true);
-      const products = parts.filter((t) => transposedProduct(old, old.node(t)));
+      const products = canonical(old, parts.filter((t) => transposedProduct(old, old.node(t))));
       if (products.length >= 2 && parts.length > 1) {
         const others = parts.filter((t) => !products.includes(t)).map(mapped);
         const matrix = stackedName(g, g.apply("concat", products.map((t) => mapped(old.node(t).args[0]!))));
