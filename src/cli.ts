@@ -13,7 +13,7 @@ import { commands, type Command } from "./commands.js";
 const USAGE = `usage: rnnc <command> [options]
 
 commands:
-  build FILE.cell... [--out DIR] [--size H=64,I=32] [--dtype f32|f64] [--runtime SPEC] [--products runtime|inline] [--dump-ir] [--no-opt]
+  build FILE.cell... [--out DIR] [--size H=64,I=32] [--dtype f32|f64] [--runtime SPEC | --runtime-copy] [--products runtime|inline] [--dump-ir] [--no-opt]
   check FILE.cell...
   gradcheck FILE.cell [--cell NAME] [--size ...] [--steps T] [--batch B] [--seed N] [--json]
   eval FILE.cell --data IN.json [--cell NAME] [--size ...] [--dtype f32|f64]

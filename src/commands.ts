@@ -7,6 +7,7 @@ import { InputError, UsageError, parseCount, parseSizes, readSource, readText, s
 import { collisions } from "./collisions.js";
 import { DataError } from "./data.js";
 import { MAX_SEED } from "./runtime/random.js";
+import { RUNTIME_COPY_SPECIFIER, RUNTIME_DIR, runtimeModules } from "./runtime-copy.js";
 import { evaluate } from "./eval.js";
 import { exportCommand } from "./export.js";
 import { describeNonFinite, gradcheck, type GradcheckResult } from "./gradcheck.js";
@@ -106,7 +107,7 @@ const cellFlag = { cell: { type: "string" } } as const;
 
 const build: Command = {
   options: {
-    out: { type: "string", short: "o" }, ...sizeFlag, dtype: { type: "string" }, runtime: { type: "string" },
+    out: { type: "string", short: "o" }, ...sizeFlag, dtype: { type: "string" }, runtime: { type: "string" }, "runtime-copy": { type: "boolean" },
     products: { type: "string" }, "dump-ir": { type: "boolean" }, "no-opt": { type: "boolean" },
   },
   /** Everything is compiled and formatted before anything is written: a build with an error writes nothing. */
@@ -114,9 +115,11 @@ const build: Command = {
     if (files.length === 0) throw new UsageError("expected at least one .cell file");
     const out = str(flags, "out") ?? "generated";
     const sizes = parseSizes(str(flags, "size"));
+    const copy = flags["runtime-copy"] === true;
+    if (copy && str(flags, "runtime") !== undefined) throw new UsageError("--runtime and --runtime-copy: give one of them");
     const options = {
       dtype: dtype(flags, "f32"),
-      runtime: str(flags, "runtime") ?? "rnnc/runtime",
+      runtime: copy ? RUNTIME_COPY_SPECIFIER : (str(flags, "runtime") ?? "rnnc/runtime"),
       optimize: flags["no-opt"] !== true,
       products: products(flags),
       onPass: flags["dump-ir"] ? (label: string, ir: Parameters<typeof dumpIR>[0]) => io.out(dumpIR(ir, label)) : undefined,
@@ -130,7 +133,10 @@ const build: Command = {
       return 1;
     }
     const texts = await Promise.all(modules.map((m) => formatModule(m.cell.code)));
+    // The runtime first, so that no module is ever there without what it imports.
+    if (copy) await writeModules(join(out, RUNTIME_DIR), await runtimeModules(out));
     await writeModules(out, modules.map((m, k) => ({ path: m.path, text: texts[k]! })));
+    if (copy) io.out(`wrote ${join(out, RUNTIME_DIR)}/`);
     for (const m of modules) io.out(`wrote ${m.path}`);
     return 0;
   },
