@@ -10,6 +10,7 @@
  * the bundler's own format, located in the `.cell` file; the file is watched, so a dev server or a
  * watch build recompiles it when it changes.
  */
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { basename, dirname, isAbsolute, resolve } from "node:path";
 import { createUnplugin, type UnpluginBuildContext, type UnpluginContext } from "unplugin";
@@ -158,7 +159,8 @@ export const unplugin = createUnplugin<RnncPluginOptions | undefined>((userOptio
     handler(id, importer) {
       const { path, query } = split(id);
       if ([...query.keys()].some((k) => OTHER_KINDS.has(k))) return null;
-      if (isAbsolute(path)) return id;
+      // An absolute path that is not a file may be Vite's URL from the project root: Vite resolves it.
+      if (isAbsolute(path)) return existsSync(path) ? id : null;
       if (!path.startsWith("./") && !path.startsWith("../")) return null;
       const from = importer ? dirname(split(importer).path) : process.cwd();
       return resolve(from, path) + id.slice(path.length);
