@@ -140,7 +140,7 @@ function esbuildMessage(d: Diagnostic): EsbuildMessage {
 }
 
 function setupEsbuild(build: EsbuildBuild, base: RnncPluginOptions): void {
-  build.onLoad({ filter: CELL, namespace: "rnnc" }, async (args) => {
+  build.onLoad({ filter: CELL }, async (args) => {
     const id = args.path + (args.suffix ?? "");
     const path = split(id).path;
     const watch = { watchFiles: [path], resolveDir: dirname(path) };
@@ -159,8 +159,10 @@ export const unplugin = createUnplugin<RnncPluginOptions | undefined>((userOptio
     handler(id, importer) {
       const { path, query } = split(id);
       if ([...query.keys()].some((k) => OTHER_KINDS.has(k))) return null;
-      // An absolute path that is not a file may be Vite's URL from the project root: Vite resolves it.
-      if (isAbsolute(path)) return existsSync(path) ? id : null;
+      // An absolute path without a query is the bundler's to resolve (returned as it came, webpack
+      // would resolve it again without end); one that is not a file may be Vite's URL from the
+      // project root, which Vite resolves.
+      if (isAbsolute(path)) return id !== path && existsSync(path) ? id : null;
       if (!path.startsWith("./") && !path.startsWith("../")) return null;
       const from = importer ? dirname(split(importer).path) : process.cwd();
       return resolve(from, path) + id.slice(path.length);
