@@ -41,9 +41,9 @@ beforeAll(() => {
   project = makeProject(dir, [packed.tarball], true);
   writeFileSync(join(project, "rnn.cell"), CELL);
 }, 300_000);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+afterAll(() => rmSync(dir, { recursive: true, force: true }), 120_000);
 
-describe("the packed package, installed in a fresh project", () => {
+describe("the packed package, installed in a fresh project", { timeout: 240_000 }, () => {
   it("ships the built code and the CLI, and nothing of tests, bench, examples or generated modules", () => {
     expect(files).toContain("dist/src/index.js");
     expect(files).toContain("dist/src/runtime/index.d.ts");
