@@ -15,6 +15,8 @@ export interface EmitOptions {
   readonly path?: string;
   /** Overrides of the cells' default sizes; a name no emitted cell declares is an error. */
   readonly sizes?: Readonly<Record<string, number>>;
+  /** Overrides for whichever cells declare them, ignored by the others (a bundler plugin's sizes); `sizes` wins. */
+  readonly commonSizes?: Readonly<Record<string, number>>;
   /** Typed arrays of the emitted module (default "f32"). */
   readonly dtype?: "f32" | "f64";
   /** Matrix products in the runtime (default) or inline in the module. */
@@ -98,9 +100,11 @@ function checkOptions(options: EmitOptions): void {
   oneOf("lang", options.lang, ["ts", "js"]);
   oneOf("optimize", options.optimize, [true, false]);
   oneOf("format", options.format, [true, false]);
-  for (const [name, value] of Object.entries(options.sizes ?? {})) {
-    if (typeof value !== "number" || !Number.isInteger(value) || value < 1)
-      throw new DataError(`options.sizes.${name}: expected a positive integer, got ${JSON.stringify(value)}`);
+  for (const key of ["sizes", "commonSizes"] as const) {
+    for (const [name, value] of Object.entries(options[key] ?? {})) {
+      if (typeof value !== "number" || !Number.isInteger(value) || value < 1)
+        throw new DataError(`options.${key}.${name}: expected a positive integer, got ${JSON.stringify(value)}`);
+    }
   }
 }
 
@@ -120,7 +124,7 @@ export async function emitModules(source: string, options: EmitOptions = {}): Pr
   const text = new Source(options.path ?? "<input>", source);
   const compileOptions: CompileOptions = {
     path: options.path ?? "<input>",
-    sizes: options.sizes ?? {},
+    sizes: { ...options.commonSizes, ...options.sizes },
     dtype: options.dtype ?? "f32",
     products: options.products ?? "runtime",
     optimize: options.optimize ?? true,

@@ -66,6 +66,13 @@ describe("emitModules", () => {
     expect(result.diagnostics.map((x) => x.rendered).join("\n\n")).toBe((thrown as CompileError).message);
   });
 
+  it("commonSizes apply to the cells that declare them and are ignored by the others; sizes win", async () => {
+    const two = `${RNN}\n${RNN.replace("cell rnn", "cell other").replaceAll("H", "K")}`;
+    const { modules } = await emitModules(two, { commonSizes: { H: 3, K: 2 }, sizes: { K: 5 } });
+    expect(modules.map((m) => /export const sizes = (\{[^}]*\})/u.exec(m.code)![1])).toEqual(["{ I: 8, H: 3 }", "{ I: 8, K: 5 }"]);
+    expect((await emitModules(RNN, { commonSizes: { Q: 3 } })).ok).toBe(true);
+  });
+
   it("warnings come back with the modules", async () => {
     // `bo` and `bο` (a Greek omicron) look alike: warning W3001.
     const lookalike = RNN.replace("param Wx[H, I], Wh[H, H], b[H]", "param Wx[H, I], Wh[H, H], bo[H], bο[H]").replace("+ b)", "+ bo + bο)");
@@ -82,6 +89,7 @@ describe("emitModules", () => {
     await expect(emitModules(two, { cell: "nope" })).rejects.toThrow(/options\.cell: no cell named 'nope' \(have rnn, other\)/u);
     await expect(emitModules(RNN, { sizes: { Q: 3 } })).rejects.toThrow(/options\.sizes\.Q: no size 'Q'/u);
     await expect(emitModules(RNN, { sizes: { H: 0 } })).rejects.toThrow(DataError);
+    await expect(emitModules(RNN, { commonSizes: { H: 1.5 } })).rejects.toThrow(/options\.commonSizes\.H: expected a positive integer/u);
     await expect(emitModules(RNN, { dtype: "f16" as "f32" })).rejects.toThrow(/options\.dtype: expected "f32" or "f64", got "f16"/u);
     await expect(emitModules(RNN, { lang: "py" as "js" })).rejects.toThrow(/options\.lang/u);
   });
@@ -90,7 +98,7 @@ describe("emitModules", () => {
 describe("the plugin's import queries", () => {
   it("sizes and options from the query override the plugin's; bundler keys are ignored", () => {
     expect(queryOptions("/a/lstm.cell?H=64&dtype=f64&import&t=123", { dtype: "f32", sizes: { H: 8, I: 4 } })).toMatchObject({
-      path: "/a/lstm.cell", dtype: "f64", sizes: { H: 64, I: 4 },
+      path: "/a/lstm.cell", dtype: "f64", sizes: { H: 64 }, commonSizes: { H: 8, I: 4 },
     });
     expect(queryOptions("/a/x.cell?optimize=false&products=inline&cell=gru", {})).toMatchObject({ optimize: false, products: "inline", cell: "gru" });
   });

@@ -18,7 +18,7 @@ import { emitModules, type Diagnostic, type EmitOptions, type Location } from ".
 import { DataError } from "../runtime/errors.js";
 
 export interface RnncPluginOptions {
-  /** Size overrides for every `.cell` import (a query's sizes override these). */
+  /** Size overrides for every `.cell` import whose cells declare them (a query's sizes override these). */
   readonly sizes?: Readonly<Record<string, number>>;
   readonly dtype?: "f32" | "f64";
   readonly products?: "runtime" | "inline";
@@ -44,7 +44,7 @@ function split(id: string): { path: string; query: URLSearchParams } {
 /** The emit options of one import: the plugin's, overridden by the query's. */
 export function queryOptions(id: string, base: RnncPluginOptions): EmitOptions & { readonly path: string } {
   const { path, query } = split(id);
-  const sizes: Record<string, number> = { ...base.sizes };
+  const sizes: Record<string, number> = {};
   let options: EmitOptions = { dtype: base.dtype, products: base.products, optimize: base.optimize, runtime: base.runtime };
   for (const [key, value] of query) {
     if (BUNDLER_KEYS.has(key)) continue;
@@ -57,7 +57,7 @@ export function queryOptions(id: string, base: RnncPluginOptions): EmitOptions &
       sizes[key] = Number(value);
     } else throw new DataError(`query '${key}': not a size or one of ${[...OPTION_KEYS].join(", ")}`);
   }
-  return { ...options, sizes, path };
+  return { ...options, sizes, commonSizes: base.sizes ?? {}, path };
 }
 
 /** A file of several cells without `?cell=`: each cell re-exported under its name from its own import. */
