@@ -38,7 +38,7 @@ import {
   writeSvg,
   zeroGrads,
   type ParamGroup,
-} from "../src/train/index.js";
+} from "../src/train/node.js";
 import type { Tensors } from "../src/index.js";
 import {
   type ExampleOptions,

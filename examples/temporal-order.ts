@@ -37,7 +37,7 @@ import {
   writeSvg,
   zeroGrads,
   type ParamGroup,
-} from "../src/train/index.js";
+} from "../src/train/node.js";
 import {
   type ExampleOptions,
   RunProgress,

@@ -32,7 +32,7 @@ const CELL = `cell rnn {
 }
 `;
 
-const EXPORTS = ["rnnc", "rnnc/runtime", "rnnc/train", "rnnc/plugin", "rnnc/vite", "rnnc/rollup", "rnnc/esbuild", "rnnc/webpack"];
+const EXPORTS = ["rnnc", "rnnc/runtime", "rnnc/train", "rnnc/train/node", "rnnc/plugin", "rnnc/vite", "rnnc/rollup", "rnnc/esbuild", "rnnc/webpack"];
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "rnnc-package-"));
@@ -67,6 +67,7 @@ describe("the packed package, installed in a fresh project", { timeout: 240_000 
     const shapes = [
       "function function undefined undefined undefined undefined",
       "undefined undefined function undefined undefined undefined",
+      "undefined undefined undefined function undefined undefined",
       "undefined undefined undefined function undefined undefined",
       "undefined undefined undefined undefined object object",
       plugin, plugin, plugin, plugin,

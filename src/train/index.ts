@@ -36,8 +36,6 @@ export type { PaddedBatch, PadOptions, TruncatedBpttOptions, BpttChunk } from ".
 export {
   saveParams,
   loadParams,
-  saveParamsFile,
-  loadParamsFile,
   toNested,
   fromNested,
   importTorchLstm,
@@ -46,5 +44,5 @@ export {
 export type { Nested, TorchStateDict, TorchImportOptions } from "./serialize.js";
 export { ProgressBar, fit, minibatches } from "./trainer.js";
 export type { ProgressOptions, ProgressStream, Metrics, FitOptions, EpochRecord } from "./trainer.js";
-export { linePlot, heatmap, writeSvg, niceTicks, escapeXml } from "./plot.js";
+export { linePlot, heatmap, niceTicks, escapeXml } from "./plot.js";
 export type { Series, LinePlotOptions, HeatmapOptions } from "./plot.js";

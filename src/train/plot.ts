@@ -3,9 +3,6 @@
  * heatmaps (hidden states over time, as seed 001 shows them).
  */
 
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
-
 export interface Series {
   readonly name: string;
   /** y values; x is the index unless `x` is given. */
@@ -200,10 +197,4 @@ function divergingColor(position: number): string {
       .toString(16)
       .padStart(2, "0");
   return `#${channel(0)}${channel(1)}${channel(2)}`;
-}
-
-/** Writes an SVG string to `path`, creating its directory. */
-export function writeSvg(path: string, svg: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, svg);
 }

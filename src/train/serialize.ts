@@ -9,7 +9,6 @@
  * `DataError`s naming the offending field and index.
  */
 
-import { readFileSync, writeFileSync } from "node:fs";
 import { DataError } from "../runtime/errors.js";
 import type { CellSpec, Real, Tensors } from "../runtime/types.js";
 import type { ParamGroup } from "./optim.js";
@@ -178,14 +177,6 @@ function checkSameNames(
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-export function saveParamsFile(path: string, groups: readonly ParamGroup[]): void {
-  writeFileSync(path, saveParams(groups) + "\n");
-}
-
-export function loadParamsFile(path: string, groups: readonly ParamGroup[]): void {
-  loadParams(readFileSync(path, "utf8"), groups);
 }
 
 // ---------------------------------------------------------------------------------------------

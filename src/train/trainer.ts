@@ -1,11 +1,15 @@
 /**
  * A small training loop with a progress bar on stderr. The bar redraws one line in place on a
- * terminal and prints plain lines (every tenth of the way) when stderr is a file or a pipe.
+ * terminal and prints plain lines (every tenth of the way) when stderr is a file or a pipe. Where
+ * there is no `process` (a browser), the lines go to the console instead.
  */
 
 import type { Rng } from "./init.js";
 
-/** Where the bar writes: stderr by default; anything with `write` (and `isTTY` for a terminal). */
+/**
+ * Where the bar writes: stderr by default (the console where there is no `process`); anything with
+ * `write` (and `isTTY` for a terminal).
+ */
 export interface ProgressStream {
   write(text: string): unknown;
   readonly isTTY?: boolean;
@@ -35,7 +39,7 @@ export class ProgressBar {
     readonly total: number,
     private readonly options: ProgressOptions = {},
   ) {
-    this.stream = options.stream ?? process.stderr;
+    this.stream = options.stream ?? defaultStream();
     this.now = options.now ?? (() => performance.now());
     this.started = this.now();
   }
@@ -84,6 +88,20 @@ export class ProgressBar {
       parts.push(`eta ${formatSeconds((elapsed / done) * (this.total - done))}`);
     return parts.filter((p) => p !== "").join("  ");
   }
+}
+
+/** Node's stderr where there is one; otherwise the console, one `console.info` per line. */
+function defaultStream(): ProgressStream {
+  const stderr = (globalThis as { process?: { stderr?: ProgressStream } }).process?.stderr;
+  if (stderr !== undefined) return stderr;
+  let line = "";
+  return {
+    write(text: string) {
+      const lines = (line + text).split("\n");
+      line = lines.pop()!;
+      for (const complete of lines) console.info(complete);
+    },
+  };
 }
 
 function formatMetric(value: number | string): string {

@@ -5,15 +5,8 @@ import { describe, expect, it } from "vitest";
 import { Dense } from "../../src/train/dense.js";
 import { CellLayer } from "../../src/train/layers.js";
 import type { ParamGroup } from "../../src/train/optim.js";
-import {
-  importTorchGru,
-  importTorchLstm,
-  loadParams,
-  loadParamsFile,
-  saveParams,
-  saveParamsFile,
-  toNested,
-} from "../../src/train/serialize.js";
+import { loadParamsFile, saveParamsFile } from "../../src/train/node.js";
+import { importTorchGru, importTorchLstm, loadParams, saveParams, toNested } from "../../src/train/serialize.js";
 import { elmanCell, gruTorchCell, lstmCell } from "./cells.js";
 
 function model(seed: number): ParamGroup[] {
