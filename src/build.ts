@@ -15,6 +15,7 @@ import { evalRequest, evaluate, prettyJson } from "./eval.js";
 import { describeNonFinite, gradcheck as checkGradients, type GradcheckResult, type GradRow } from "./gradcheck.js";
 import type { Context } from "./report.js";
 import { MAX_SEED } from "./runtime/random.js";
+import { RUNTIME_COPY_SPECIFIER, RUNTIME_DIR, runtimeModules } from "./runtime-copy.js";
 import { writeModules } from "./write.js";
 
 type BackOptions = Omit<CompileOptions, "path" | "sizes" | "onWarnings">;
@@ -39,9 +40,11 @@ async function buildOnce(files: readonly string[], flags: Flags, ctx: Context): 
   const out = str(flags, "out") ?? "generated";
   const sizes = parseSizes(str(flags, "size"));
   const { dumpIR } = await import("../compiler/ir/dump.js");
+  const copy = flags["runtime-copy"] === true;
+  if (copy && str(flags, "runtime") !== undefined) throw new UsageError("--runtime and --runtime-copy: give one of them");
   const options: BackOptions = {
     dtype: dtype(flags, "f32"),
-    runtime: str(flags, "runtime") ?? "rnnc/runtime",
+    runtime: copy ? RUNTIME_COPY_SPECIFIER : (str(flags, "runtime") ?? "rnnc/runtime"),
     optimize: flags["no-opt"] !== true,
     products: products(flags),
     onPass: flags["dump-ir"] ? (label: string, ir: CellIR) => ctx.out(dumpIR(ir, label)) : undefined,
@@ -57,11 +60,15 @@ async function buildOnce(files: readonly string[], flags: Flags, ctx: Context): 
     ctx.err(`${clashes.join("\n\n")}\n`);
     return 1;
   }
-  const { formatModule } = await import("../compiler/index.js");
-  const texts = await Promise.all(modules.map((m) => formatModule(m.cell.code)));
+  const { buildModule } = await import("../compiler/build.js");
+  const texts = await Promise.all(modules.map((m) => buildModule(m.cell)));
+  // The runtime first, so that no module is ever there without what it imports.
+  const runtimeDir = join(out, RUNTIME_DIR);
+  if (copy) await writeModules(runtimeDir, await runtimeModules(out));
   await writeModules(out, modules.map((m, k) => ({ path: m.path, text: texts[k]! })));
-  if (ctx.report.json) ctx.report.extra["wrote"] = modules.map((m) => m.path);
-  else for (const m of modules) ctx.out(`wrote ${m.path}`);
+  const wrote = [...(copy ? [`${runtimeDir}/`] : []), ...modules.map((m) => m.path)];
+  if (ctx.report.json) ctx.report.extra["wrote"] = wrote;
+  else for (const path of wrote) ctx.out(`wrote ${path}`);
   return 0;
 }
 
@@ -116,6 +123,7 @@ export const build: CommandEntry = {
     size: OPT.size,
     dtype: { ...OPT.dtype, help: "Float32Array or Float64Array buffers (default f32)" },
     runtime: { type: "string", value: "SPEC", help: "the runtime module the emitted code imports (default rnnc/runtime)" },
+    "runtime-copy": { type: "boolean", help: "write the dependency-free runtime beside the modules (OUT/rnnc-runtime/) and import it from there" },
     products: { type: "string", value: "runtime|inline", help: "matrix products as runtime calls (WebAssembly SIMD) or inline loops" },
     "dump-ir": { type: "boolean", help: "print the IR after each stage and pass" },
     "no-opt": { type: "boolean", help: "skip the optimizing passes" },
@@ -190,7 +198,7 @@ export const gradcheck: CommandEntry = {
       batch: parseCount("--batch", str(flags, "batch"), 2),
       seed: parseCount("--seed", str(flags, "seed"), 0, 0, MAX_SEED),
     };
-    const { load } = await import("./load.js");
+    const { instantiate } = await import("./instantiate.js");
     const results: GradcheckResult[] = [];
     let failed = false;
     for (const path of someFiles(files)) {
@@ -201,7 +209,7 @@ export const gradcheck: CommandEntry = {
       }
       const names = chosen.cells.map((c) => c.name);
       for (const c of await compileChecked(chosen.file, parseSizes(str(flags, "size")), { dtype: "f64" }, names))
-        results.push(checkGradients(c.ir, load(c.code), options));
+        results.push(checkGradients(c.ir, instantiate(c), options));
     }
     if (flags["json"]) {
       ctx.out(JSON.stringify(results, null, 2));
@@ -244,10 +252,10 @@ export const evalCommand: CommandEntry = {
     const dataPath = str(flags, "data");
     const data = dataPath === undefined ? {} : parseJson(await readText(dataPath), dataPath);
     const [compiled] = await compileChecked(chosen.file, parseSizes(str(flags, "size")), { dtype: dtype(flags, "f64") }, [cell.name]);
-    const { load } = await import("./load.js");
+    const { instantiate } = await import("./instantiate.js");
     let result: unknown;
     try {
-      result = evaluate(load(compiled!.code), data, request);
+      result = evaluate(instantiate(compiled!), data, request);
     } catch (e) {
       if (e instanceof DataError) throw new InputError(`${dataPath ?? "the data"}: ${e.message}${sizeHint(e.message, cell)}`);
       throw e;

@@ -99,3 +99,4 @@ export { CompileError } from "../compiler/diagnostics.js";
 export { DataError } from "./runtime/errors.js";
 export type { CompileOptions };
 export * from "./runtime/types.js";
+export { emitModules, type EmitOptions, type EmitResult, type EmittedModule, type Diagnostic, type Location } from "./api.js";

@@ -1,23 +1,27 @@
 /**
  * The package as a user gets it: `npm pack`, the tarball installed into a fresh project outside
- * this checkout, and there every export imported (ESM and CommonJS), `npx rnnc build` and
- * `npx rnnc gradcheck` run, and the emitted module loaded against the installed runtime.
+ * this checkout as a devDependency (as one installs a compiler), and there every export imported
+ * (ESM and CommonJS), `npx rnnc build` and `npx rnnc gradcheck` run, and the emitted module loaded
+ * against the installed runtime. Last, `rnnc build --runtime-copy` and `npm prune --omit=dev`:
+ * the kernels run with no rnnc installed.
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { makeProject, npm, packPackage, run as runIn, type Packed } from "./helpers/pack.js";
 
-const repo = resolve(import.meta.dirname, "..");
-const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 let dir = "";
 let project = "";
-let files: string[] = [];
+let packed: Packed;
+let files: readonly string[] = [];
 
-const run = (cmd: string, args: string[], cwd = project) =>
-  execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, npm_config_fund: "false", npm_config_audit: "false" } });
+const run = (cmd: string, args: string[]) => runIn(cmd, args, project);
 const node = (...args: string[]) => run(process.execPath, args);
+/** Bytes under `path`, as `du` counts them (apparent sizes). */
+const bytes = (path: string): number => Number(execFileSync("du", ["-sb", path], { encoding: "utf8" }).split("\t")[0]);
+const MB = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
 
 const CELL = `cell rnn {
   size I = 3, H = 4
@@ -28,45 +32,47 @@ const CELL = `cell rnn {
 }
 `;
 
+const EXPORTS = ["rnnc", "rnnc/runtime", "rnnc/train", "rnnc/train/node", "rnnc/plugin", "rnnc/vite", "rnnc/rollup", "rnnc/esbuild", "rnnc/webpack"];
+
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "rnnc-package-"));
-  // Packed from a staging copy built fresh, so this checkout's dist/ (which other tests read) is
-  // never rewritten under them, and what is packed is the code as it is now.
-  const stage = join(dir, "stage");
-  run(process.execPath, [join(repo, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", join(stage, "dist")], repo);
-  for (const entry of ["package.json", "README.md", "bin"]) cpSync(join(repo, entry), join(stage, entry), { recursive: true });
-  const packed = JSON.parse(run(npm, ["pack", "--ignore-scripts", "--json", "--pack-destination", dir], stage)) as { filename: string; files: { path: string }[] }[];
-  files = packed[0]!.files.map((f) => f.path);
-  project = join(dir, "project");
-  mkdirSync(project);
-  writeFileSync(join(project, "package.json"), JSON.stringify({ name: "user-project", version: "1.0.0", private: true, type: "module" }));
-  run(npm, ["install", "--prefer-offline", "--no-audit", "--no-fund", join(dir, packed[0]!.filename)]);
+  packed = packPackage(dir);
+  files = packed.files;
+  project = makeProject(dir, [packed.tarball], true);
   writeFileSync(join(project, "rnn.cell"), CELL);
-}, 240_000);
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+}, 300_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }), 120_000);
 
-describe("the packed package, installed in a fresh project", () => {
+describe("the packed package, installed in a fresh project", { timeout: 240_000 }, () => {
   it("ships the built code and the CLI, and nothing of tests, bench, examples or generated modules", () => {
     expect(files).toContain("dist/src/index.js");
     expect(files).toContain("dist/src/runtime/index.d.ts");
     expect(files).toContain("dist/src/train/index.js");
     expect(files).toContain("bin/rnnc.js");
+    expect(files).toContain("dist/src/plugin/vite.js");
+    expect(files).toContain("dist/src/runtime-copy.js");
     expect(files.filter((f) => /^(tests|bench|examples|generated|src|compiler)\//u.test(f) || /^dist\/(tests|bench|examples|generated)\//u.test(f))).toEqual([]);
   });
 
   it("imports every export as ESM and through require", () => {
     const script = `
-      const esm = await Promise.all(["rnnc", "rnnc/runtime", "rnnc/train"].map((m) => import(m)));
+      const names = ${JSON.stringify(EXPORTS)};
+      const esm = await Promise.all(names.map((m) => import(m)));
       const { createRequire } = await import("node:module");
       const require = createRequire(import.meta.url);
-      const cjs = ["rnnc", "rnnc/runtime", "rnnc/train"].map((m) => require(m));
-      console.log(JSON.stringify({
-        compile: typeof esm[0].compile, defineCell: typeof esm[1].defineCell, Adam: typeof esm[2].Adam,
-        cjs: [typeof cjs[0].compile, typeof cjs[1].defineCell, typeof cjs[2].Adam],
-      }));`;
-    expect(JSON.parse(node("--input-type=module", "-e", script))).toEqual({
-      compile: "function", defineCell: "function", Adam: "function", cjs: ["function", "function", "function"],
-    });
+      const cjs = names.map((m) => require(m));
+      const shape = (m) => [m.compile, m.emitModules, m.defineCell, m.Adam, m.unplugin, m.default].map((f) => typeof f).join(" ");
+      console.log(JSON.stringify({ esm: esm.map(shape), cjs: cjs.map(shape) }));`;
+    const plugin = "undefined undefined undefined undefined undefined function";
+    const shapes = [
+      "function function undefined undefined undefined undefined",
+      "undefined undefined function undefined undefined undefined",
+      "undefined undefined undefined function undefined undefined",
+      "undefined undefined undefined function undefined undefined",
+      "undefined undefined undefined undefined object object",
+      plugin, plugin, plugin, plugin,
+    ];
+    expect(JSON.parse(node("--input-type=module", "-e", script))).toEqual({ esm: shapes, cjs: shapes });
   });
 
   it("compiles in-process and runs forward and backward", () => {
@@ -104,5 +110,37 @@ describe("the packed package, installed in a fresh project", () => {
     writeFileSync(join(project, "use.mjs"), use);
     expect(JSON.parse(node("use.mjs"))).toEqual({ name: "rnn", h: 4, finite: true });
     expect(readFileSync(join(project, "gen/rnn.ts"), "utf8")).toMatch(/from "rnnc\/runtime"/u);
+  });
+
+  it("with --runtime-copy, the kernels run after `npm prune --omit=dev`, with no rnnc installed", () => {
+    expect(run("npx", ["--no-install", "rnnc", "build", "rnn.cell", "--out", "kernels", "--runtime-copy"])).toContain("kernels/rnnc-runtime/");
+    // The project's TypeScript build, done while its devDependencies are installed.
+    const transpile = `
+      import { createRequire } from "node:module";
+      import { readFileSync, writeFileSync } from "node:fs";
+      const { ts } = createRequire(import.meta.resolve("rnnc"))("ts-morph");
+      const out = ts.transpileModule(readFileSync("kernels/rnn.ts", "utf8"), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } });
+      writeFileSync("kernels/rnn.js", out.outputText);`;
+    writeFileSync(join(project, "transpile-kernels.mjs"), transpile);
+    node("transpile-kernels.mjs");
+    const withDev = bytes(join(project, "node_modules"));
+    run(npm, ["prune", "--omit=dev", "--no-audit", "--no-fund"]);
+    const withoutDev = existsSync(join(project, "node_modules")) ? bytes(join(project, "node_modules")) : 0;
+    expect(existsSync(join(project, "node_modules/rnnc"))).toBe(false);
+    expect(existsSync(join(project, "node_modules/ts-morph"))).toBe(false);
+    const use = `
+      import { cell } from "./kernels/rnn.js";
+      const state = cell.createState(1);
+      cell.step(cell.initParams(3), { x: new Float32Array([1, 2, 3]) }, state);
+      const trace = cell.forward(cell.initParams(3), { x: new Float32Array(2 * 3).fill(0.5) }, { T: 2, B: 1 });
+      console.log(JSON.stringify({ name: cell.name, h: state.states.h.length, finite: [...state.outputs.h, ...trace.outputs.h].every(Number.isFinite) }));`;
+    writeFileSync(join(project, "use-kernels.mjs"), use);
+    expect(JSON.parse(node("use-kernels.mjs"))).toEqual({ name: "rnn", h: 4, finite: true });
+    const kernels = bytes(join(project, "kernels"));
+    // What a project ships: the sizes are reported, not asserted (they follow dependency releases).
+    console.log(`tarball ${MB(packed.size)} (${files.length} files, ${MB(packed.unpackedSize)} unpacked); ` +
+      `node_modules with dev dependencies ${MB(withDev)}, after npm prune --omit=dev ${(withoutDev / 1e3).toFixed(1)} kB; ` +
+      `kernels/ with the runtime copy ${(kernels / 1e3).toFixed(0)} kB (${readdirSync(join(project, "kernels/rnnc-runtime")).length} runtime files)`);
+    expect(withoutDev).toBeLessThan(withDev);
   });
 });
