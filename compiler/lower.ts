@@ -25,7 +25,7 @@ export function lowerCell(cell: CheckedCell): CellIR {
       }
       case "op": {
         const args = e.args.map(lower);
-        return graph.apply(e.op, args, e.op === "matmul" ? { ta: false, tb: false } : {});
+        return graph.apply(e.op, args);
       }
     }
   };

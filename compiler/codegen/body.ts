@@ -6,7 +6,7 @@
  * nest per stored node: over rows (batch entries or steps) outside, elements inside. Nodes that
  * are the same for every row (they depend on params only) go to a prologue run once per call.
  */
-import { opDef, type KernelWriter, type RowWriter, type Strided } from "../ops/index.js";
+import { opDef, viewOffsetOf, type KernelWriter, type RowWriter, type Strided } from "../ops/index.js";
 import { type Graph, type NodeId, sizeOf, walk } from "../ir/graph.js";
 import type { Names } from "./names.js";
 
@@ -222,7 +222,7 @@ export class StepBody {
     const statement: ElementStatement = (i, values, names) => {
       const known = withValues(places, values);
       const args = node.args.map((a) => this.read(a, m, this.graph.shape(a).length === 0 ? "0" : i, known));
-      const value = def.expr!(args, node.attrs);
+      const value = def.expr(args, node.attrs);
       const target = `${place.slot.array}[${at(place.slot, m, size, i)}]`;
       if (place.mode !== "=") return [`${target} ${place.mode} ${value};`];
       const name = names.fresh(this.graph.names.get(id) ?? `v${id}`);
@@ -323,7 +323,7 @@ export class StepBody {
   /** A slice of a stored value is read in place, not copied (ops say where their view starts). */
   private view(id: NodeId, places: ReadonlyMap<NodeId, Place>): Place | undefined {
     const node = this.graph.node(id);
-    const viewOf = opDef(node.op).viewOffset;
+    const viewOf = viewOffsetOf(node.op);
     const source = places.get(node.args[0]!);
     if (!viewOf || source?.kind !== "array" || source.mode !== "=") return undefined;
     if (this.varying.has(id) !== (source.slot.rowBase !== null)) return undefined;
@@ -348,7 +348,7 @@ export class StepBody {
     const userId = consumer.get(id)!;
     if (this.varying.has(userId) !== this.varying.has(id)) return false;
     const userDef = opDef(this.graph.node(userId).op);
-    return userDef.kind === "elementwise" || userDef.kind === "reduce" || userDef.readsOnce === true;
+    return userDef.kind === "elementwise" || userDef.kind === "reduce" || (userDef.kind === "structural" && userDef.readsOnce === true);
   }
 
   /** An expression for element `i` of node `id` in row `m`. */
@@ -359,8 +359,8 @@ export class StepBody {
     const el = node.shape.length === 0 ? "0" : i;
     if (place.kind === "scalar") return place.name;
     if (place.kind === "array") return `${place.slot.array}[${at(place.slot, m, size, el)}]`;
-    const def = opDef(node.op);
-    return def.expr!(node.args.map((a) => this.read(a, m, el, places)), node.attrs);
+    const def = opDef(node.op, "elementwise");
+    return def.expr(node.args.map((a) => this.read(a, m, el, places)), node.attrs);
   }
 
   private compute(id: NodeId, place: Place, places: ReadonlyMap<NodeId, Place>): string[] {
@@ -376,7 +376,7 @@ export class StepBody {
     };
     const varying = this.varying.has(id);
     const m = this.m;
-    if (varying && def.emitRows) {
+    if (varying && def.kind === "structural" && def.emitRows) {
       const writer: RowWriter = {
         node,
         argShapes: node.args.map((a) => this.graph.shape(a)),
@@ -397,7 +397,7 @@ export class StepBody {
         return [store(m, "0", this.read(id, m, "0", new Map([...places, [id, { kind: "inline" }]])))];
       }
       const i = local.fresh("i");
-      const expr = def.expr!(node.args.map((a) => this.read(a, m, this.graph.shape(a).length === 0 ? "0" : i, places)), node.attrs);
+      const expr = def.expr(node.args.map((a) => this.read(a, m, this.graph.shape(a).length === 0 ? "0" : i, places)), node.attrs);
       lines.push(size === 1 && node.shape.length === 0 ? store(m, "0", expr) : `for (let ${i} = 0; ${i} < ${size}; ${i}++) ${store(m, i, expr)}`);
     } else if (def.kind === "reduce") {
       const arg = node.args[0]!;
@@ -407,7 +407,7 @@ export class StepBody {
       const n = sizeOf(this.graph.shape(arg));
       lines.push(`let ${acc} = 0;`);
       lines.push(`for (let ${i} = 0; ${i} < ${n}; ${i}++) ${acc} += ${this.read(arg, m, i, places)};`);
-      lines.push(store(m, "0", def.finish!(acc, n)));
+      lines.push(store(m, "0", def.finish(acc, n)));
     } else {
       const writer: KernelWriter = {
         node,
@@ -422,7 +422,7 @@ export class StepBody {
         },
         target: place.kind === "array" && place.mode === "=" ? { array: place.slot.array, start: at(place.slot, m, size, "0") } : null,
       };
-      def.emit!(writer);
+      opDef(node.op, "structural").emit(writer);
     }
     return varying ? [`for (let ${m} = 0; ${m} < ${this.rowCount}; ${m}++) {`, ...lines, "}"] : lines;
   }

@@ -4,7 +4,7 @@
  */
 import type { Shape } from "../ast.js";
 import { opDef } from "../ops/index.js";
-import type { CellIR } from "./cell.js";
+import { type CellIR, forwardRoots, gradientRoots, liveNodes } from "./cell.js";
 import { type Graph, type Node, type NodeId, sizeOf, walk } from "./graph.js";
 
 /** Values of the leaves of one step; seeds only for the backward. */
@@ -30,14 +30,13 @@ export function evaluateNodes(graph: Graph, leaves: StepLeaves, wanted: readonly
 function evaluateNode(node: Node, args: readonly Float64Array[], graph: Graph, leaves: StepLeaves): Float64Array {
   const def = opDef(node.op);
   if (def.kind === "leaf") return leafValue(node, leaves);
-  if (def.evaluate) {
+  if (def.kind !== "elementwise") {
     const tensors = node.args.map((a, i) => ({ shape: graph.shape(a), data: args[i]! }));
     return def.evaluate(tensors, node.attrs, node.shape);
   }
   const n = sizeOf(node.shape);
   const out = new Float64Array(n);
-  const scalar = def.scalar!;
-  for (let i = 0; i < n; i++) out[i] = scalar(...args.map((a) => (a.length === 1 ? a[0]! : a[i]!)));
+  for (let i = 0; i < n; i++) out[i] = def.scalar(args.map((a) => (a.length === 1 ? a[0]! : a[i]!)), node.attrs);
   return out;
 }
 
@@ -94,7 +93,7 @@ export function runReference(ir: CellIR, run: ReferenceRun): ReferenceResult {
   for (let t = 0; t < T; t++) {
     history.push(current);
     current = current.map((states, b) => {
-      const values = evaluateNodes(ir.graph, stepLeaves(t, b, states), [...ir.nextStates, ...ir.outputNodes, ...(run.watch ?? [])]);
+      const values = evaluateNodes(ir.graph, stepLeaves(t, b, states), [...forwardRoots(ir), ...(run.watch ?? [])]);
       run.visit?.(values);
       ir.outputNodes.forEach((node, k) => at(outputs[k]!, t * B + b, outN[k]!).set(values.get(node)!));
       return ir.nextStates.map((node) => values.get(node)!.slice());
@@ -121,8 +120,7 @@ export function runReference(ir: CellIR, run: ReferenceRun): ReferenceResult {
         stateSeeds,
         outputSeeds: outN.map((n, k) => (run.outputGrads?.[k] ? at(run.outputGrads[k]!, t * B + b, n) : new Float64Array(n))),
       };
-      const wanted = [...gp, ...gi, ...gs].filter((n): n is NodeId => n !== null);
-      const values = evaluateNodes(ir.graph, leaves, wanted);
+      const values = evaluateNodes(ir.graph, leaves, gradientRoots(ir));
       gp.forEach((node, k) => node !== null && values.get(node)!.forEach((v, i) => (grads.params[k]![i]! += v)));
       gi.forEach((node, k) => node !== null && at(grads.inputs[k]!, t * B + b, inN[k]!).set(values.get(node)!));
       return gs.map((node, k) => (node === null ? new Float64Array(stN[k]!) : values.get(node)!.slice()));
@@ -134,7 +132,8 @@ export function runReference(ir: CellIR, run: ReferenceRun): ReferenceResult {
 
 /** How close the forward pass comes to a point where an op is not differentiable (relu, abs at 0). */
 export function kinkMargin(ir: CellIR, run: ReferenceRun): number {
-  const kinked = ir.graph.nodes.filter((n) => opDef(n.op).kink && forwardNodes(ir).has(n.id));
+  const forward = forwardNodes(ir);
+  const kinked = ir.graph.nodes.filter((n) => kinkOf(n) && forward.has(n.id));
   if (kinked.length === 0) return Infinity;
   let margin = Infinity;
   runReference(ir, {
@@ -142,7 +141,7 @@ export function kinkMargin(ir: CellIR, run: ReferenceRun): number {
     watch: kinked.flatMap((n) => n.args),
     visit: (values) => {
       for (const n of kinked) {
-        const kink = opDef(n.op).kink!;
+        const kink = kinkOf(n)!;
         const args = n.args.map((a) => values.get(a)!);
         const len = Math.max(...args.map((a) => a.length));
         for (let i = 0; i < len; i++) margin = Math.min(margin, kink(...args.map((a) => (a.length === 1 ? a[0]! : a[i]!))));
@@ -152,6 +151,12 @@ export function kinkMargin(ir: CellIR, run: ReferenceRun): number {
   return margin;
 }
 
+/** The distance-to-kink function of a node's op (relu, abs), if it has one. */
+function kinkOf(node: Node): ((...xs: number[]) => number) | undefined {
+  const def = opDef(node.op);
+  return def.kind === "elementwise" ? def.kink : undefined;
+}
+
 function forwardNodes(ir: CellIR): Set<NodeId> {
-  return walk(ir.graph, [...ir.nextStates, ...ir.outputNodes]);
+  return new Set(liveNodes(ir, forwardRoots(ir)));
 }
