@@ -18,9 +18,15 @@ export interface StepLeaves {
 
 /** Evaluates `wanted` nodes (and what they depend on) of `graph`. */
 export function evaluateNodes(graph: Graph, leaves: StepLeaves, wanted: readonly NodeId[]): Map<NodeId, Float64Array> {
-  const needed = walk(graph, wanted);
+  return evaluateInOrder(graph, leaves, needed(graph, wanted));
+}
+
+/** The nodes `wanted` depend on, themselves included, in the order they are evaluated. */
+const needed = (graph: Graph, wanted: readonly NodeId[]): NodeId[] => [...walk(graph, wanted)].sort((a, b) => a - b);
+
+function evaluateInOrder(graph: Graph, leaves: StepLeaves, order: readonly NodeId[]): Map<NodeId, Float64Array> {
   const values = new Map<NodeId, Float64Array>();
-  for (const id of [...needed].sort((a, b) => a - b)) {
+  for (const id of order) {
     const node = graph.node(id);
     values.set(id, evaluateNode(node, node.args.map((a) => values.get(a)!), graph, leaves));
   }
@@ -90,10 +96,11 @@ export function runReference(ir: CellIR, run: ReferenceRun): ReferenceResult {
     inputs: inN.map((n, k) => at(run.inputs[k]!, t * B + b, n)),
     states,
   });
+  const forwardOrder = needed(ir.graph, [...forwardRoots(ir), ...(run.watch ?? [])]);
   for (let t = 0; t < T; t++) {
     history.push(current);
     current = current.map((states, b) => {
-      const values = evaluateNodes(ir.graph, stepLeaves(t, b, states), [...forwardRoots(ir), ...(run.watch ?? [])]);
+      const values = evaluateInOrder(ir.graph, stepLeaves(t, b, states), forwardOrder);
       run.visit?.(values);
       ir.outputNodes.forEach((node, k) => at(outputs[k]!, t * B + b, outN[k]!).set(values.get(node)!));
       return ir.nextStates.map((node) => values.get(node)!.slice());
@@ -113,6 +120,7 @@ export function runReference(ir: CellIR, run: ReferenceRun): ReferenceResult {
   };
   let carry = Array.from({ length: B }, (_, b) => stN.map((n, k) => (run.finalGrads?.[k] ? at(run.finalGrads[k]!, b, n).slice() : new Float64Array(n))));
   const { params: gp, inputs: gi, states: gs } = ir.grads;
+  const backwardOrder = needed(ir.graph, gradientRoots(ir));
   for (let t = T - 1; t >= 0; t--) {
     carry = carry.map((stateSeeds, b) => {
       const leaves: StepLeaves = {
@@ -120,7 +128,7 @@ export function runReference(ir: CellIR, run: ReferenceRun): ReferenceResult {
         stateSeeds,
         outputSeeds: outN.map((n, k) => (run.outputGrads?.[k] ? at(run.outputGrads[k]!, t * B + b, n) : new Float64Array(n))),
       };
-      const values = evaluateNodes(ir.graph, leaves, gradientRoots(ir));
+      const values = evaluateInOrder(ir.graph, leaves, backwardOrder);
       gp.forEach((node, k) => node !== null && values.get(node)!.forEach((v, i) => (grads.params[k]![i]! += v)));
       gi.forEach((node, k) => node !== null && at(grads.inputs[k]!, t * B + b, inN[k]!).set(values.get(node)!));
       return gs.map((node, k) => (node === null ? new Float64Array(stN[k]!) : values.get(node)!.slice()));
