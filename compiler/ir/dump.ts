@@ -3,7 +3,7 @@ import { type CellIR, liveNodes } from "./cell.js";
 import { type Node, type NodeId, formatShape } from "./graph.js";
 
 function attrs(node: Node): string {
-  const shown = (k: string) => !["shape", "index", "kind", "value"].includes(k) && node.attrs[k] !== false;
+  const shown = (k: string) => !["index", "kind", "value"].includes(k) && node.attrs[k] !== false;
   const keys = Object.keys(node.attrs).filter(shown);
   return keys.length ? ` {${keys.map((k) => `${k}=${String(node.attrs[k])}`).join(", ")}}` : "";
 }
