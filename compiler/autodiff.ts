@@ -31,9 +31,9 @@ export function differentiate(ir: CellIR): CellIR {
     if (name) graph.name(g, `d${name}`);
     total.set(id, g);
     const node = graph.node(id);
-    const rule = opDef(node.op).vjp;
-    if (!rule || node.args.length === 0) continue;
-    const grads = rule({ graph, node, out: id, args: node.args, g });
+    const def = opDef(node.op);
+    if (def.kind === "leaf" || node.args.length === 0) continue;
+    const grads = def.vjp({ graph, node, out: id, args: node.args, g });
     node.args.forEach((arg, i) => {
       const d = grads[i];
       if (d !== null && d !== undefined) contribute(arg, unbroadcast(graph, d, arg));

@@ -28,7 +28,7 @@ export function lowerCell(cell: CheckedCell, source?: Source): CellIR {
       }
       case "op": {
         const args = e.args.map(lower);
-        return graph.apply(e.op, args, e.op === "matmul" ? { ta: false, tb: false } : {});
+        return graph.apply(e.op, args);
       }
     }
   };

@@ -19,9 +19,10 @@
  *   sums k in lanes, `nn` sums k in sequence).
  * Summing in the unoptimized order would mean one running sum per element in the recurrence's
  * order and one product per gate, which is what those optimizations exist to avoid. So gradients
- * must have the same non-finite pattern (NaN where NaN, ±∞ where ±∞) and finite values within
- * 1e-12 relative. The value-level rewrites alone are bit-exact backward too
- * (tests/exact-values-f64.test.ts).
+ * must be finite where finite, within 1e-12 relative, and non-finite where non-finite: which of NaN,
+ * +∞ and −∞ an overflowing sum ends at depends on the order of its terms (random cells reach it:
+ * −1e308 − 1e308 + ∞ is NaN where −1e308 + ∞ − 1e308 is +∞). The value-level rewrites alone are
+ * bit-exact backward too (tests/exact-values-f64.test.ts).
  */
 import { it } from "vitest";
 import { checkCells } from "./helpers/bitwise.js";

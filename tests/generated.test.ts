@@ -1,7 +1,10 @@
 /**
- * `generated/` holds the example cells compiled by `npm run generate`; it is committed, and this
- * test fails when it is stale (regenerate with `npm run generate`). The emitted modules are also
- * the golden files of code generation: a change to them shows up as a reviewable diff.
+ * `generated/` holds the example cells compiled by `npm run generate`; it is committed, and the
+ * emitted modules are the golden files of code generation, compared as vitest file snapshots: a
+ * stale module fails the test with a diff of what the compiler emits now. Regenerate with
+ * `npm run generate` (or `npx vitest run tests/generated.test.ts --update`, which writes the same
+ * files). `vitest run` never rewrites a file that differs; it writes a missing one only outside CI
+ * (with `CI=true` a missing one fails too), and the first test fails on a missing module anyway.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { basename } from "node:path";
@@ -23,7 +26,7 @@ describe("generated/", () => {
       const path = `examples/cells/${file}`;
       const [compiled] = compileSource(readFileSync(path, "utf8"), { path, runtime: "../src/runtime/index.js", dtype: "f32" });
       const fresh = await buildModule(compiled!);
-      expect(fresh === readFileSync(`generated/${compiled!.name}.ts`, "utf8"), `generated/${compiled!.name}.ts is stale: run npm run generate`).toBe(true);
+      await expect(fresh, `generated/${compiled!.name}.ts is stale: run npm run generate`).toMatchFileSnapshot(`../generated/${compiled!.name}.ts`);
     });
 
     it(`${file}: the generated module runs like the in-process compile`, async () => {

@@ -7,7 +7,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { OPS, type OpDef, type VjpContext } from "../compiler/ops/index.js";
+import { opDef, type ElementwiseDef, type VjpContext } from "../compiler/ops/index.js";
 import { mulberry32 } from "../src/runtime/random.js";
 import { STACK_LINE, makeTempDir, removeDir, rnnc } from "./reference/harness.js";
 
@@ -109,8 +109,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 describe("a wrong derivative near the pole is still caught", () => {
   it("with d(a/b)/db = −g·out (the 1/b factor dropped): WRONG, exit 1", async () => {
-    const def = OPS.get("div") as Mutable<OpDef>;
-    const original = def.vjp!;
+    const def = opDef("div", "elementwise") as Mutable<ElementwiseDef>;
+    const original = def.vjp;
     def.vjp = ({ graph, g, out, args: [, b] }: VjpContext) => [graph.div(g, b!), graph.neg(graph.mul(g, out))];
     try {
       const r = await rnnc("gradcheck", temp("pole-wrong.cell", pole(1e-5)), "--steps", "1", "--batch", "1", "--json");

@@ -13,6 +13,8 @@ import { mulberry32 } from "../src/runtime/random.js";
 interface Case {
   readonly args: readonly Shape[];
   readonly attrs?: Attrs;
+  /** The shape the node is built with (broadcasts). */
+  readonly shape?: Shape;
   /** Arguments drawn from (lo, hi) — positive for log and sqrt. */
   readonly range?: readonly [number, number];
 }
@@ -26,7 +28,7 @@ const CASES: Record<string, Case[]> = {
   add: binary, sub: binary, mul: binary, div: positive(binary),
   neg: unary, sigmoid: unary, tanh: unary, relu: unary, exp: unary, log: positive(unary),
   softplus: unary, sqrt: positive(unary), abs: unary, sin: unary, cos: unary, step: unary, sign: unary,
-  broadcast: [{ args: [[]], attrs: { shape: "4" } }, { args: [[]], attrs: { shape: "2x3" } }],
+  broadcast: [{ args: [[]], shape: [4] }, { args: [[]], shape: [2, 3] }],
   const: [{ args: [], attrs: { value: 2.5 } }],
   matmul: [
     { args: [[3, 4], [4]], attrs: { ta: false, tb: false } },
@@ -53,9 +55,11 @@ function checkCase(name: string, c: Case, seed: number): void {
   });
   const g = new Graph();
   const leaves = c.args.map((s, k) => g.leaf("input", k, s));
-  const out = g.apply(name, leaves, c.attrs ?? {});
+  const out = g.apply(name, leaves, c.attrs ?? {}, c.shape);
   const seedNode = g.leaf("seed", 0, g.shape(out), "output");
-  const rule = OPS.get(name)!.vjp!;
+  const def = OPS.get(name)!;
+  if (def.kind === "leaf") throw new Error(`${name} is a leaf`);
+  const rule = def.vjp;
   const adjoints = rule({ graph: g, node: g.node(out), out, args: leaves, g: seedNode }).map((a, k) =>
     a == null ? null : unbroadcast(g, a, leaves[k]!),
   );

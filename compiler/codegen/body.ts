@@ -9,7 +9,7 @@
  * Nodes that are the same for every row (they depend on params only) go to a prologue run once per
  * call.
  */
-import { opDef, type KernelWriter, type RowWriter, type Strided } from "../ops/index.js";
+import { opDef, viewOffsetOf, type KernelWriter, type RowWriter, type Strided } from "../ops/index.js";
 import { type Graph, type NodeId, sizeOf, walk } from "../ir/graph.js";
 import type { Names } from "./names.js";
 import { type Ix, ix, num, parseIndex, plus, show, times } from "./loops/index-expr.js";
@@ -295,7 +295,7 @@ export class StepBody {
     const statement: ElementStatement = (i, values, names) => {
       const known = withValues(places, values);
       const args = node.args.map((a) => this.read(a, m, this.graph.shape(a).length === 0 ? num(0) : i, known));
-      const value = def.expr!(args, node.attrs);
+      const value = def.expr(args, node.attrs);
       // The place is read now: a local may have been given a buffer after the loops were formed.
       const target = places.get(id)!;
       if (target.kind === "array" && target.mode !== "=") return [store(target.slot.array, at(target.slot, m, size, i), target.mode, value)];
@@ -403,7 +403,7 @@ export class StepBody {
   /** A slice of a stored value is read in place, not copied (ops say where their view starts). */
   private view(id: NodeId, places: ReadonlyMap<NodeId, Place>): Place | undefined {
     const node = this.graph.node(id);
-    const viewOf = opDef(node.op).viewOffset;
+    const viewOf = viewOffsetOf(node.op);
     const source = places.get(node.args[0]!);
     if (!viewOf || source?.kind !== "array" || source.mode !== "=") return undefined;
     if (this.varying.has(id) !== (source.slot.rowBase !== null)) return undefined;
@@ -428,7 +428,7 @@ export class StepBody {
     const userId = consumer.get(id)!;
     if (this.varying.has(userId) !== this.varying.has(id)) return false;
     const userDef = opDef(this.graph.node(userId).op);
-    return userDef.kind === "elementwise" || userDef.kind === "reduce" || userDef.readsOnce === true;
+    return userDef.kind === "elementwise" || userDef.kind === "reduce" || (userDef.kind === "structural" && userDef.readsOnce === true);
   }
 
   /** An expression for element `i` of node `id` in row `m`. */
@@ -440,8 +440,7 @@ export class StepBody {
     if (place.kind === "scalar") return place.name;
     if (place.kind === "array") return element(place.slot.array, at(place.slot, m, size, el));
     if (place.kind === "local") throw new Error("internal error: a loop's local read outside its loop");
-    const def = opDef(node.op);
-    return def.expr!(node.args.map((a) => this.read(a, m, el, places)), node.attrs);
+    return opDef(node.op, "elementwise").expr(node.args.map((a) => this.read(a, m, el, places)), node.attrs);
   }
 
   private compute(id: NodeId, places: ReadonlyMap<NodeId, Place>): Stmt[] {
@@ -459,7 +458,7 @@ export class StepBody {
     const text = (s: Stmt) => (s.kind === "store" ? `${element(s.array, s.index)} ${s.mode} ${s.value};` : `const ${(s as { name: string }).name} = ${(s as { value: string }).value};`);
     const varying = this.varying.has(id);
     const m = ix(this.m);
-    if (varying && def.emitRows) {
+    if (varying && def.kind === "structural" && def.emitRows) {
       const writer: RowWriter = {
         node,
         argShapes: node.args.map((a) => this.graph.shape(a)),
@@ -480,7 +479,7 @@ export class StepBody {
         return [put(m, num(0), this.read(id, m, num(0), new Map([...places, [id, { kind: "inline" }]])))];
       }
       const i = this.i;
-      const expr = def.expr!(node.args.map((a) => this.read(a, m, this.graph.shape(a).length === 0 ? num(0) : ix(i), places)), node.attrs);
+      const expr = def.expr(node.args.map((a) => this.read(a, m, this.graph.shape(a).length === 0 ? num(0) : ix(i), places)), node.attrs);
       lines.push(size === 1 && node.shape.length === 0 ? put(m, num(0), expr) : loop(i, num(size), [put(m, ix(i), expr)]));
     } else if (def.kind === "reduce") {
       const arg = node.args[0]!;
@@ -490,7 +489,7 @@ export class StepBody {
       const n = sizeOf(this.graph.shape(arg));
       lines.push({ kind: "let", name: acc, value: "0" });
       lines.push(loop(i, num(n), [{ kind: "assign", name: acc, mode: "+=", value: this.read(arg, m, ix(i), places) }]));
-      lines.push(put(m, num(0), def.finish!(acc, n)));
+      lines.push(put(m, num(0), def.finish(acc, n)));
     } else {
       const writer: KernelWriter = {
         node,
@@ -505,7 +504,7 @@ export class StepBody {
         },
         target: place.kind === "array" && place.mode === "=" ? { array: place.slot.array, start: show(at(place.slot, m, size, num(0))) } : null,
       };
-      def.emit!(writer);
+      opDef(node.op, "structural").emit(writer);
     }
     return varying ? [loop(this.m, this.rowCount, lines)] : lines;
   }

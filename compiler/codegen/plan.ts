@@ -5,7 +5,7 @@
  */
 import type { CellIR } from "../ir/cell.js";
 import { type NodeId, walk as walkGraph } from "../ir/graph.js";
-import { opDef } from "../ops/index.js";
+import { opDef, viewOffsetOf } from "../ops/index.js";
 
 export interface KernelPlan {
   /** Nodes that differ per step or sequence (they depend on an input, a state or a seed). */
@@ -75,7 +75,7 @@ export function planKernels(ir: CellIR, optimize: boolean): KernelPlan {
     const recurrent = [...taped, ...forwardRoots].filter((id) => !hoisted.has(id));
     walk(ir, recurrent, (id) => {
       // A slice of a hoisted value is read in place: the value it slices is what gets stored.
-      if (hoisted.has(id) && !taped.has(id) && opDef(ir.graph.node(id).op).viewOffset) return false;
+      if (hoisted.has(id) && !taped.has(id) && viewOffsetOf(ir.graph.node(id).op)) return false;
       if (hoisted.has(id)) return taped.has(id) || hoistedStored.add(id), true;
       return isLeaf(ir, id);
     });

@@ -20,8 +20,8 @@
  * session's inputs) cannot pass them then; `initialStates: "required"` makes them plain inputs.
  */
 import { planKernels, type KernelPlan } from "../codegen/plan.js";
-import type { CellIR } from "../ir/cell.js";
-import { sizeOf, walk, type NodeId } from "../ir/graph.js";
+import { type CellIR, forwardRoots, liveNodes } from "../ir/cell.js";
+import { sizeOf, type NodeId } from "../ir/graph.js";
 import { onnxLowering, type OnnxArg } from "./onnx-ops.js";
 import { Scope } from "./onnx-scope.js";
 import {
@@ -83,8 +83,7 @@ class Exporter {
 
   build(): ModelProto {
     const { ir } = this;
-    const forward = walk(ir.graph, [...ir.nextStates, ...ir.outputNodes]);
-    for (const n of ir.graph.nodes) if (forward.has(n.id) && n.op !== "state") this.place(n.id);
+    for (const id of liveNodes(ir, forwardRoots(ir))) if (ir.graph.node(id).op !== "state") this.place(id);
     const hasScan = ir.states.length > 0;
     if (hasScan) this.scan();
     const outputs = ir.outputs.map((o, k) => this.output(o.name, ir.outputNodes[k]!, hasScan));

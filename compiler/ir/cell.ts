@@ -1,6 +1,6 @@
 /** A cell in IR form: the step graph with its roots, and after autodiff the gradient roots too. */
 import type { TensorDecl } from "../ast.js";
-import type { Graph, NodeId } from "./graph.js";
+import { type Graph, type NodeId, walk } from "./graph.js";
 
 export interface CellIR {
   readonly name: string;
@@ -41,9 +41,28 @@ export interface Gradients {
   readonly states: readonly (NodeId | null)[];
 }
 
+/** The values a step computes for the caller: each state's next value, then each output. */
+export function forwardRoots(ir: CellIR): NodeId[] {
+  return [...ir.nextStates, ...ir.outputNodes];
+}
+
+/** The gradient nodes autodiff set (params, inputs, initial states; zero gradients left out). */
+export function gradientRoots(ir: CellIR): NodeId[] {
+  const g = ir.grads;
+  return g ? [...g.params, ...g.inputs, ...g.states].filter((n): n is NodeId => n !== null) : [];
+}
+
 /** All roots of the IR: what a pass must preserve. */
 export function roots(ir: CellIR): NodeId[] {
-  const g = ir.grads;
-  const grads = g ? [...g.params, ...g.inputs, ...g.states].filter((n): n is NodeId => n !== null) : [];
-  return [...ir.nextStates, ...ir.outputNodes, ...grads];
+  return [...forwardRoots(ir), ...gradientRoots(ir)];
+}
+
+/** The leaf node of every param, input and previous state, declared or not read. */
+export function declaredLeaves(ir: CellIR): NodeId[] {
+  return [...ir.leaves.params, ...ir.leaves.inputs, ...ir.leaves.states];
+}
+
+/** Nodes reachable from `from` (by default the roots), in id (topological) order. */
+export function liveNodes(ir: CellIR, from: readonly NodeId[] = roots(ir)): NodeId[] {
+  return [...walk(ir.graph, from)].sort((a, b) => a - b);
 }

@@ -1,7 +1,6 @@
 /** The step's compute graph (and with `backward`, the derived gradient graph) as DOT or Mermaid. */
-import type { CellIR } from "./cell.js";
+import { type CellIR, forwardRoots as forwardRootsOf, gradientRoots, liveNodes } from "./cell.js";
 import { type NodeId, formatShape } from "./graph.js";
-import { reachable } from "./dump.js";
 
 export type GraphFormat = "dot" | "mermaid";
 
@@ -13,10 +12,9 @@ interface Drawn {
 
 function collect(ir: CellIR, backward: boolean): Drawn {
   const g = ir.grads;
-  const gradRoots = g && backward ? [...g.params, ...g.inputs, ...g.states].filter((n): n is NodeId => n !== null) : [];
-  const forwardRoots = [...ir.nextStates, ...ir.outputNodes];
-  const forwardSet = new Set(reachable(ir, forwardRoots));
-  const live = reachable(ir, [...forwardRoots, ...gradRoots]);
+  const forwardRoots = forwardRootsOf(ir);
+  const forwardSet = new Set(liveNodes(ir, forwardRoots));
+  const live = liveNodes(ir, backward ? [...forwardRoots, ...gradientRoots(ir)] : forwardRoots);
   const nodes = live.map((id) => {
     const n = ir.graph.node(id);
     const name = ir.graph.names.get(id);

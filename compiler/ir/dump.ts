@@ -1,16 +1,11 @@
 /** A stable text dump of a cell's IR (`rnnc build --dump-ir`), one node per line. */
-import type { CellIR } from "./cell.js";
-import { type Node, type NodeId, formatShape, walk } from "./graph.js";
+import { type CellIR, liveNodes } from "./cell.js";
+import { type Node, type NodeId, formatShape } from "./graph.js";
 
 function attrs(node: Node): string {
-  const shown = (k: string) => !["shape", "index", "kind", "value"].includes(k) && node.attrs[k] !== false;
+  const shown = (k: string) => !["index", "kind", "value"].includes(k) && node.attrs[k] !== false;
   const keys = Object.keys(node.attrs).filter(shown);
   return keys.length ? ` {${keys.map((k) => `${k}=${String(node.attrs[k])}`).join(", ")}}` : "";
-}
-
-/** Nodes reachable from `roots`, in id (topological) order. */
-export function reachable(ir: CellIR, roots: readonly NodeId[]): NodeId[] {
-  return [...walk(ir.graph, roots)].sort((a, b) => a - b);
 }
 
 export function dumpIR(ir: CellIR, label = "ir"): string {
@@ -26,8 +21,7 @@ export function dumpIR(ir: CellIR, label = "ir"): string {
     ir.inputs.forEach((x, k) => rootLines.push(line("input", x.name, grads.inputs[k]!)));
     ir.states.forEach((s, k) => rootLines.push(line("initial", s.name, grads.states[k]!)));
   }
-  const roots = [...ir.nextStates, ...ir.outputNodes, ...(grads ? [...grads.params, ...grads.inputs, ...grads.states] : [])];
-  const live = reachable(ir, roots.filter((n): n is NodeId => n !== null));
+  const live = liveNodes(ir);
   const sizes = [...ir.sizes].map(([k, v]) => `${k}=${v}`).join(", ");
   const lines = live.map((id) => {
     const n = graph.node(id);

@@ -1,10 +1,12 @@
 /**
  * The IR: one explicit graph per time step. Nodes are hash-consed on construction (structurally
- * equal nodes are one node), shapes are computed by each op's shape rule, and the node list is
- * always in topological order (a node's arguments precede it).
+ * equal nodes are one node), shapes are computed by each op's shape rule (leaves and broadcasts
+ * are built with theirs), every node carries all its op's attributes (defaults filled in), and the
+ * node list is always in topological order (a node's arguments precede it). `ir/verify.ts` checks
+ * all of that on a finished graph.
  */
 import type { Shape } from "../ast.js";
-import { opDef } from "../ops/index.js";
+import { opDef, withDefaults } from "../ops/index.js";
 
 export type NodeId = number;
 export type AttrValue = number | boolean | string;
@@ -59,30 +61,37 @@ export class Graph {
     return this.node(id).shape;
   }
 
-  /** Adds (or finds) the node `op(args)`; the op's shape rule must accept the arguments. */
-  apply(op: string, argIds: readonly NodeId[], attrs: Attrs = {}): NodeId {
-    const key = `${op}(${argIds.join(",")}){${attrKey(attrs)}}`;
+  /**
+   * Adds (or finds) the node `op(args)`; the op's shape rule must accept the arguments. `shape` is
+   * the shape of a leaf or a broadcast; given for another op, it must be what the rule computes.
+   */
+  apply(op: string, argIds: readonly NodeId[], attrs: Attrs = {}, shape?: Shape): NodeId {
+    const def = opDef(op);
+    const full = withDefaults(def, attrs);
+    const computed = def.shape(argIds.map((a) => this.shape(a)), full, shape);
+    if (typeof computed === "string") throw new IRError(`${op}: ${computed}`);
+    if (shape && !sameShape(shape, computed)) throw new IRError(`${op}: built as ${formatShape(shape)}, its shape rule gives ${formatShape(computed)}`);
+    const key = `${op}(${argIds.join(",")}){${attrKey(full)}}${computed.join("x")}`;
     const found = this.memo.get(key);
     if (found !== undefined) return found;
-    const def = opDef(op);
-    const shape = def.shape(
-      argIds.map((a) => this.shape(a)),
-      attrs,
-    );
-    if (typeof shape === "string") throw new IRError(`${op}: ${shape}`);
     const id = this.nodes.length;
-    this.nodes.push({ id, op, args: argIds, shape, attrs });
+    this.nodes.push({ id, op, args: argIds, shape: computed, attrs: full });
     this.memo.set(key, id);
     return id;
   }
 
+  /** Adds (or finds) a node like `node` (same op, attributes and shape) over `args`. */
+  copy(node: Node, args: readonly NodeId[]): NodeId {
+    return this.apply(node.op, args, node.attrs, node.shape);
+  }
+
   const(value: number, shape: Shape = []): NodeId {
     const c = this.apply("const", [], { value });
-    return shape.length === 0 ? c : this.apply("broadcast", [c], { shape: shape.join("x") });
+    return shape.length === 0 ? c : this.broadcast(c, shape);
   }
 
   leaf(op: "input" | "param" | "state" | "seed", index: number, shape: Shape, kind = ""): NodeId {
-    return this.apply(op, [], { index, shape: shape.join("x"), ...(kind ? { kind } : {}) });
+    return this.apply(op, [], { index, ...(kind ? { kind } : {}) }, shape);
   }
 
   name(id: NodeId, name: string): NodeId {
@@ -103,17 +112,10 @@ export class Graph {
   transpose(a: NodeId): NodeId { return this.apply("transpose", [a]); }
   outer(a: NodeId, b: NodeId): NodeId { return this.apply("outer", [a, b]); }
   sum(a: NodeId): NodeId { return this.apply("sum", [a]); }
-  broadcast(a: NodeId, shape: Shape): NodeId { return this.apply("broadcast", [a], { shape: shape.join("x") }); }
+  broadcast(a: NodeId, shape: Shape): NodeId { return this.apply("broadcast", [a], {}, shape); }
   slice(a: NodeId, start: number, length: number): NodeId { return this.apply("slice", [a], { start, length }); }
   pad(a: NodeId, start: number, total: number): NodeId { return this.apply("pad", [a], { start, total }); }
 
-}
-
-/** Parses the `shape` attribute of leaves and broadcasts ("16x8" → [16, 8], "" → []). */
-export function shapeAttr(attrs: Attrs): Shape {
-  const s = attrs["shape"];
-  if (typeof s !== "string") throw new IRError("node has no shape attribute");
-  return s === "" ? [] : s.split("x").map(Number);
 }
 
 /** Nodes reachable from `roots` through arguments, not descending below nodes where `stop` holds. */

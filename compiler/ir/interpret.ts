@@ -4,7 +4,7 @@
  */
 import type { Shape } from "../ast.js";
 import { opDef } from "../ops/index.js";
-import type { CellIR } from "./cell.js";
+import { type CellIR, forwardRoots, gradientRoots, liveNodes } from "./cell.js";
 import { type Graph, type Node, type NodeId, sizeOf, walk } from "./graph.js";
 
 /** Values of the leaves of one step; seeds only for the backward. */
@@ -18,9 +18,15 @@ export interface StepLeaves {
 
 /** Evaluates `wanted` nodes (and what they depend on) of `graph`. */
 export function evaluateNodes(graph: Graph, leaves: StepLeaves, wanted: readonly NodeId[]): Map<NodeId, Float64Array> {
-  const needed = walk(graph, wanted);
+  return evaluateInOrder(graph, leaves, needed(graph, wanted));
+}
+
+/** The nodes `wanted` depend on, themselves included, in the order they are evaluated. */
+const needed = (graph: Graph, wanted: readonly NodeId[]): NodeId[] => [...walk(graph, wanted)].sort((a, b) => a - b);
+
+function evaluateInOrder(graph: Graph, leaves: StepLeaves, order: readonly NodeId[]): Map<NodeId, Float64Array> {
   const values = new Map<NodeId, Float64Array>();
-  for (const id of [...needed].sort((a, b) => a - b)) {
+  for (const id of order) {
     const node = graph.node(id);
     values.set(id, evaluateNode(node, node.args.map((a) => values.get(a)!), graph, leaves));
   }
@@ -30,14 +36,13 @@ export function evaluateNodes(graph: Graph, leaves: StepLeaves, wanted: readonly
 function evaluateNode(node: Node, args: readonly Float64Array[], graph: Graph, leaves: StepLeaves): Float64Array {
   const def = opDef(node.op);
   if (def.kind === "leaf") return leafValue(node, leaves);
-  if (def.evaluate) {
+  if (def.kind !== "elementwise") {
     const tensors = node.args.map((a, i) => ({ shape: graph.shape(a), data: args[i]! }));
     return def.evaluate(tensors, node.attrs, node.shape);
   }
   const n = sizeOf(node.shape);
   const out = new Float64Array(n);
-  const scalar = def.scalar!;
-  for (let i = 0; i < n; i++) out[i] = scalar(...args.map((a) => (a.length === 1 ? a[0]! : a[i]!)));
+  for (let i = 0; i < n; i++) out[i] = def.scalar(args.map((a) => (a.length === 1 ? a[0]! : a[i]!)), node.attrs);
   return out;
 }
 
@@ -91,10 +96,11 @@ export function runReference(ir: CellIR, run: ReferenceRun): ReferenceResult {
     inputs: inN.map((n, k) => at(run.inputs[k]!, t * B + b, n)),
     states,
   });
+  const forwardOrder = needed(ir.graph, [...forwardRoots(ir), ...(run.watch ?? [])]);
   for (let t = 0; t < T; t++) {
     history.push(current);
     current = current.map((states, b) => {
-      const values = evaluateNodes(ir.graph, stepLeaves(t, b, states), [...ir.nextStates, ...ir.outputNodes, ...(run.watch ?? [])]);
+      const values = evaluateInOrder(ir.graph, stepLeaves(t, b, states), forwardOrder);
       run.visit?.(values);
       ir.outputNodes.forEach((node, k) => at(outputs[k]!, t * B + b, outN[k]!).set(values.get(node)!));
       return ir.nextStates.map((node) => values.get(node)!.slice());
@@ -114,6 +120,7 @@ export function runReference(ir: CellIR, run: ReferenceRun): ReferenceResult {
   };
   let carry = Array.from({ length: B }, (_, b) => stN.map((n, k) => (run.finalGrads?.[k] ? at(run.finalGrads[k]!, b, n).slice() : new Float64Array(n))));
   const { params: gp, inputs: gi, states: gs } = ir.grads;
+  const backwardOrder = needed(ir.graph, gradientRoots(ir));
   for (let t = T - 1; t >= 0; t--) {
     carry = carry.map((stateSeeds, b) => {
       const leaves: StepLeaves = {
@@ -121,8 +128,7 @@ export function runReference(ir: CellIR, run: ReferenceRun): ReferenceResult {
         stateSeeds,
         outputSeeds: outN.map((n, k) => (run.outputGrads?.[k] ? at(run.outputGrads[k]!, t * B + b, n) : new Float64Array(n))),
       };
-      const wanted = [...gp, ...gi, ...gs].filter((n): n is NodeId => n !== null);
-      const values = evaluateNodes(ir.graph, leaves, wanted);
+      const values = evaluateInOrder(ir.graph, leaves, backwardOrder);
       gp.forEach((node, k) => node !== null && values.get(node)!.forEach((v, i) => (grads.params[k]![i]! += v)));
       gi.forEach((node, k) => node !== null && at(grads.inputs[k]!, t * B + b, inN[k]!).set(values.get(node)!));
       return gs.map((node, k) => (node === null ? new Float64Array(stN[k]!) : values.get(node)!.slice()));
@@ -134,7 +140,8 @@ export function runReference(ir: CellIR, run: ReferenceRun): ReferenceResult {
 
 /** How close the forward pass comes to a point where an op is not differentiable (relu, abs at 0). */
 export function kinkMargin(ir: CellIR, run: ReferenceRun): number {
-  const kinked = ir.graph.nodes.filter((n) => opDef(n.op).kink && forwardNodes(ir).has(n.id));
+  const forward = forwardNodes(ir);
+  const kinked = ir.graph.nodes.filter((n) => kinkOf(n) && forward.has(n.id));
   if (kinked.length === 0) return Infinity;
   let margin = Infinity;
   runReference(ir, {
@@ -142,7 +149,7 @@ export function kinkMargin(ir: CellIR, run: ReferenceRun): number {
     watch: kinked.flatMap((n) => n.args),
     visit: (values) => {
       for (const n of kinked) {
-        const kink = opDef(n.op).kink!;
+        const kink = kinkOf(n)!;
         const args = n.args.map((a) => values.get(a)!);
         const len = Math.max(...args.map((a) => a.length));
         for (let i = 0; i < len; i++) margin = Math.min(margin, kink(...args.map((a) => (a.length === 1 ? a[0]! : a[i]!))));
@@ -152,6 +159,12 @@ export function kinkMargin(ir: CellIR, run: ReferenceRun): number {
   return margin;
 }
 
+/** The distance-to-kink function of a node's op (relu, abs), if it has one. */
+function kinkOf(node: Node): ((...xs: number[]) => number) | undefined {
+  const def = opDef(node.op);
+  return def.kind === "elementwise" ? def.kink : undefined;
+}
+
 function forwardNodes(ir: CellIR): Set<NodeId> {
-  return walk(ir.graph, [...ir.nextStates, ...ir.outputNodes]);
+  return new Set(liveNodes(ir, forwardRoots(ir)));
 }

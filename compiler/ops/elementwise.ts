@@ -9,7 +9,8 @@
 import type { Shape } from "../ast.js";
 import { sigmoid, softplus } from "../../src/runtime/math.js";
 import { numberLiteral } from "../codegen/literal.js";
-import type { OpDef, VjpContext } from "./types.js";
+import type { Attrs } from "../ir/graph.js";
+import type { ElementwiseDef, VjpContext } from "./types.js";
 import { show } from "./types.js";
 
 function binaryShape(symbol: string) {
@@ -24,111 +25,113 @@ function binaryShape(symbol: string) {
 const same = ([a]: readonly Shape[]): Shape => a!;
 
 function binary(name: string, symbol: string, fn: (a: number, b: number) => number,
-  vjp: (c: VjpContext) => readonly (number | null)[]): OpDef {
+  vjp: (c: VjpContext) => readonly (number | null)[], commutative = false): ElementwiseDef {
   return {
-    name, arity: 2, kind: "elementwise", cost: 1,
+    name, arity: 2, kind: "elementwise", cost: 1, commutative,
     shape: binaryShape(symbol),
-    scalar: fn,
+    scalar: ([a, b]) => fn(a!, b!),
     expr: ([a, b]) => `(${a} ${symbol} ${b})`,
     vjp,
   };
 }
 
-function unary(def: Omit<OpDef, "arity" | "kind" | "shape"> & { cost?: number }): OpDef {
-  return { arity: 1, kind: "elementwise", shape: same, cost: 1, ...def };
+type UnarySpec = Omit<ElementwiseDef, "arity" | "kind" | "shape" | "scalar" | "cost"> & { cost?: number; fn: (a: number) => number };
+
+function unary({ fn, ...def }: UnarySpec): ElementwiseDef {
+  return { arity: 1, kind: "elementwise", shape: same, cost: 1, scalar: ([a]) => fn(a!), ...def };
 }
 
-export const elementwiseOps: readonly OpDef[] = [
-  binary("add", "+", (a, b) => a + b, ({ g }) => [g, g]),
+export const elementwiseOps: readonly ElementwiseDef[] = [
+  binary("add", "+", (a, b) => a + b, ({ g }) => [g, g], true),
   binary("sub", "-", (a, b) => a - b, ({ graph, g }) => [g, graph.neg(g)]),
-  binary("mul", "*", (a, b) => a * b, ({ graph, g, args: [a, b] }) => [graph.mul(g, b!), graph.mul(g, a!)]),
+  binary("mul", "*", (a, b) => a * b, ({ graph, g, args: [a, b] }) => [graph.mul(g, b!), graph.mul(g, a!)], true),
   binary("div", "/", (a, b) => a / b, ({ graph, g, out, args: [, b] }) => [
     graph.div(g, b!),
     graph.neg(graph.div(graph.mul(g, out), b!)),
   ]),
-  unary({ name: "neg", scalar: (a) => -a, expr: ([a]) => `(-${a})`, vjp: ({ graph, g }) => [graph.neg(g)] }),
+  unary({ name: "neg", fn: (a) => -a, expr: ([a]) => `(-${a})`, vjp: ({ graph, g }) => [graph.neg(g)] }),
   unary({
     name: "sigmoid", syntax: ["σ", "sigmoid"], cost: 8, helpers: ["sigmoid"],
-    scalar: sigmoid,
+    fn: sigmoid,
     expr: ([a]) => `sigmoid(${a})`,
     vjp: ({ graph, g, out }) => [graph.mul(g, graph.mul(out, graph.sub(graph.const(1), out)))],
   }),
   unary({
     name: "tanh", syntax: ["tanh"], cost: 8,
-    scalar: Math.tanh,
+    fn: Math.tanh,
     expr: ([a]) => `Math.tanh(${a})`,
     vjp: ({ graph, g, out }) => [graph.mul(g, graph.sub(graph.const(1), graph.mul(out, out)))],
   }),
   unary({
     name: "relu", syntax: ["relu"],
-    scalar: (a) => Math.max(a, 0),
+    fn: (a) => Math.max(a, 0),
     expr: ([a]) => `Math.max(${a}, 0)`,
     vjp: ({ graph, g, args: [a] }) => [graph.mul(g, graph.unary("step", a!))],
     kink: Math.abs,
   }),
   unary({
     name: "exp", syntax: ["exp"], cost: 8,
-    scalar: Math.exp,
+    fn: Math.exp,
     expr: ([a]) => `Math.exp(${a})`,
     vjp: ({ graph, g, out }) => [graph.mul(g, out)],
   }),
   unary({
     name: "log", syntax: ["log"], cost: 8,
-    scalar: Math.log,
+    fn: Math.log,
     expr: ([a]) => `Math.log(${a})`,
     vjp: ({ graph, g, args: [a] }) => [graph.div(g, a!)],
   }),
   unary({
     name: "softplus", syntax: ["softplus"], cost: 12, helpers: ["softplus"],
-    scalar: softplus,
+    fn: softplus,
     expr: ([a]) => `softplus(${a})`,
     vjp: ({ graph, g, args: [a] }) => [graph.mul(g, graph.unary("sigmoid", a!))],
   }),
   unary({
     name: "sqrt", syntax: ["sqrt"], cost: 4,
-    scalar: Math.sqrt,
+    fn: Math.sqrt,
     expr: ([a]) => `Math.sqrt(${a})`,
     vjp: ({ graph, g, out }) => [graph.div(graph.mul(g, graph.const(0.5)), out)],
   }),
   unary({
     name: "abs", syntax: ["abs"],
-    scalar: Math.abs,
+    fn: Math.abs,
     expr: ([a]) => `Math.abs(${a})`,
     vjp: ({ graph, g, args: [a] }) => [graph.mul(g, graph.unary("sign", a!))],
     kink: Math.abs,
   }),
   unary({
     name: "sin", syntax: ["sin"], cost: 8,
-    scalar: Math.sin,
+    fn: Math.sin,
     expr: ([a]) => `Math.sin(${a})`,
     vjp: ({ graph, g, args: [a] }) => [graph.mul(g, graph.unary("cos", a!))],
   }),
   unary({
     name: "cos", syntax: ["cos"], cost: 8,
-    scalar: Math.cos,
+    fn: Math.cos,
     expr: ([a]) => `Math.cos(${a})`,
     vjp: ({ graph, g, args: [a] }) => [graph.neg(graph.mul(g, graph.unary("sin", a!)))],
   }),
   // Derivatives of relu and abs; their own derivative is zero almost everywhere.
-  unary({ name: "step", scalar: (a) => (a > 0 ? 1 : 0), expr: ([a]) => `(${a} > 0 ? 1 : 0)`, vjp: () => [null] }),
-  unary({ name: "sign", scalar: Math.sign, expr: ([a]) => `Math.sign(${a})`, vjp: () => [null] }),
-  /** A scalar repeated to a shape (`shape` attribute "16" or "16x8"). */
+  unary({ name: "step", fn: (a) => (a > 0 ? 1 : 0), expr: ([a]) => `(${a} > 0 ? 1 : 0)`, vjp: () => [null] }),
+  unary({ name: "sign", fn: Math.sign, expr: ([a]) => `Math.sign(${a})`, vjp: () => [null] }),
+  /** A scalar repeated to the node's shape. */
   {
     name: "broadcast", arity: 1, kind: "elementwise", cost: 0,
-    shape: ([a], attrs) => {
+    shape: ([a], _attrs, given) => {
       if (a!.length !== 0) return `only a scalar broadcasts, not ${show(a!)}`;
-      const s = String(attrs["shape"]);
-      return s === "" ? [] : s.split("x").map(Number);
+      return given ?? "a broadcast needs the shape it broadcasts to";
     },
-    scalar: (a) => a,
+    scalar: ([a]) => a!,
     expr: ([a]) => a!,
     vjp: ({ graph, g }) => [graph.sum(g)],
   },
   /** A number literal. */
   {
     name: "const", arity: 0, kind: "elementwise", cost: 0,
+    attrs: { value: { type: "number" } },
     shape: () => [],
-    evaluate: (_args, attrs) => Float64Array.of(Number(attrs["value"])),
+    scalar: (_args, attrs: Attrs) => Number(attrs["value"]),
     expr: (_args, attrs) => numberLiteral(Number(attrs["value"])),
     vjp: () => [],
   },

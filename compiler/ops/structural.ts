@@ -1,6 +1,6 @@
 /** Ops that move data between positions: matrix products, transpose, concatenation, reductions. */
 import type { Shape } from "../ast.js";
-import type { OpDef, Tensor } from "./types.js";
+import type { ReduceDef, StructuralDef, Tensor } from "./types.js";
 import { show } from "./types.js";
 import { emitMatvecRows, emitOuterRows } from "./gemm.js";
 
@@ -13,8 +13,10 @@ function matmulDims(a: Shape, b: Shape, ta: boolean, tb: boolean) {
 
 const flag = (v: unknown): boolean => v === true;
 
-const matmul: OpDef = {
+/** `A·B` with A (and B, when `ta`/`tb`) read transposed. */
+const matmul: StructuralDef = {
   name: "matmul", arity: 2, kind: "structural", cost: 2,
+  attrs: { ta: { type: "boolean", default: false }, tb: { type: "boolean", default: false } },
   shape: ([a, b], attrs) => {
     if (a!.length !== 2) return `the left side of a matrix product must be a matrix, not ${show(a!)}`;
     if (b!.length === 0) return "the right side of a matrix product must be a vector or a matrix, not a scalar";
@@ -71,7 +73,7 @@ const matmul: OpDef = {
   },
 };
 
-const transpose: OpDef = {
+const transpose: StructuralDef = {
   name: "transpose", syntax: ["transpose"], arity: 1, kind: "structural", readsOnce: true, cost: 0,
   shape: ([a]) => (a!.length === 2 ? [a![1]!, a![0]!] : `only a matrix can be transposed, not ${show(a!)}`),
   evaluate: ([a]) => {
@@ -89,7 +91,7 @@ const transpose: OpDef = {
   },
 };
 
-const outer: OpDef = {
+const outer: StructuralDef = {
   name: "outer", arity: 2, kind: "structural", cost: 1,
   shape: ([a, b]) =>
     a!.length === 1 && b!.length === 1 ? [a![0]!, b![0]!] : `outer product of ${show(a!)} and ${show(b!)}`,
@@ -120,7 +122,7 @@ const rowShape = (s: Shape, rows: number): Shape => (s.length === 2 ? [rows, s[1
 const plusIndex = (start: string, at: number) => (at === 0 ? start : start === "0" ? String(at) : `${start} + ${at}`);
 
 /** `[a; b; ...]`: vectors end to end, or matrices with equal column counts stacked by rows. */
-const concat: OpDef = {
+const concat: StructuralDef = {
   name: "concat", arity: "variadic", kind: "structural", readsOnce: true, cost: 0,
   shape: (args) => {
     const rows = args.reduce((n, s) => n + rowsOf(s), 0);
@@ -160,8 +162,9 @@ const concat: OpDef = {
 };
 
 /** Rows `start` to `start + length` of a vector or matrix (contiguous in memory). */
-const slice: OpDef = {
+const slice: StructuralDef = {
   name: "slice", arity: 1, kind: "structural", readsOnce: true, cost: 0,
+  attrs: { start: { type: "integer" }, length: { type: "integer", min: 1 } },
   shape: ([a], attrs) => {
     const start = Number(attrs["start"]), len = Number(attrs["length"]);
     return a!.length >= 1 && start + len <= a![0]! ? rowShape(a!, len) : `slice ${start}+${len} of ${show(a!)}`;
@@ -182,8 +185,9 @@ const slice: OpDef = {
 };
 
 /** The inverse of `slice`: rows placed at `start` among `total` rows of zeros. */
-const pad: OpDef = {
+const pad: StructuralDef = {
   name: "pad", arity: 1, kind: "structural", readsOnce: true, cost: 0,
+  attrs: { start: { type: "integer" }, total: { type: "integer", min: 1 } },
   shape: ([a], attrs) => {
     const start = Number(attrs["start"]), total = Number(attrs["total"]);
     return a!.length >= 1 && start + a![0]! <= total ? rowShape(a!, total) : `pad ${show(a!)} at ${start} to ${total}`;
@@ -210,7 +214,7 @@ const pad: OpDef = {
  * A reduction: the sum of the elements from 0 in order, then `result(sum, n)`, which the reference
  * evaluator computes and `finish` emits, the same operations in both.
  */
-function reduction(name: string, finish: (acc: string, n: number) => string, result: (sum: number, n: number) => number, scale: (n: number) => number): OpDef {
+function reduction(name: string, finish: (acc: string, n: number) => string, result: (sum: number, n: number) => number, scale: (n: number) => number): ReduceDef {
   return {
     name, syntax: [name], arity: 1, kind: "reduce", cost: 1,
     shape: ([a]) => (a!.length >= 1 ? [] : `${name} takes a vector or a matrix, not a scalar`),
@@ -224,7 +228,7 @@ function reduction(name: string, finish: (acc: string, n: number) => string, res
   };
 }
 
-export const structuralOps: readonly OpDef[] = [
+export const structuralOps: readonly (StructuralDef | ReduceDef)[] = [
   matmul, transpose, outer, concat, slice, pad,
   reduction("sum", (acc) => acc, (sum) => sum, () => 1),
   reduction("mean", (acc, n) => `${acc} / ${n}`, (sum, n) => sum / n, (n) => 1 / n),

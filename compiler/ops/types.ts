@@ -4,7 +4,7 @@
  * it is emitted. Shape inference, autodiff, the interpreter and codegen only ever call these.
  */
 import type { Shape } from "../ast.js";
-import type { Attrs, Graph, Node, NodeId } from "../ir/graph.js";
+import type { Attrs, AttrValue, Graph, Node, NodeId } from "../ir/graph.js";
 
 export interface Tensor {
   readonly shape: Shape;
@@ -81,41 +81,88 @@ export interface RowWriter {
   };
 }
 
-export type OpKind = "leaf" | "elementwise" | "reduce" | "structural";
+export type OpKind = OpDef["kind"];
 
-export interface OpDef {
+/** An attribute an op takes: its type, and its value when a node does not give one. */
+export interface AttrSpec {
+  readonly type: "boolean" | "integer" | "number" | "string";
+  /** Filled in by `Graph.apply` when absent; an attribute without a default is required. */
+  readonly default?: AttrValue;
+  /** The values a string attribute may take. */
+  readonly oneOf?: readonly string[];
+  /** Smallest value of an integer attribute (default 0). */
+  readonly min?: number;
+}
+
+/** What every op has, whatever its kind. */
+interface OpBase {
   readonly name: string;
   /** Function names in the cell language (`σ`, `sigmoid`); absent for ops users cannot call. */
   readonly syntax?: readonly string[];
   readonly arity: number | "variadic";
-  readonly kind: OpKind;
-  /** Shape rule: the result's shape, or a message saying why the arguments do not fit. */
-  shape(args: readonly Shape[], attrs: Attrs): Shape | string;
-  /** Elementwise ops: the function on numbers (scalar arguments broadcast). */
-  scalar?(...xs: number[]): number;
-  /** Other ops: the reference evaluator in float64. */
-  evaluate?(args: readonly Tensor[], attrs: Attrs, shape: Shape): Float64Array;
+  /** The attributes the op takes (none when absent); every node carries all of them. */
+  readonly attrs?: Readonly<Record<string, AttrSpec>>;
+  /**
+   * Shape rule: the result's shape, or a message saying why the arguments do not fit. `given` is
+   * the shape the node is built with: the shape of a leaf or a broadcast, which only it says.
+   */
+  shape(args: readonly Shape[], attrs: Attrs, given?: Shape): Shape | string;
+  /** Runtime helpers the emitted code calls. */
+  readonly helpers?: readonly string[];
+  /** Approximate cost per element, in flops (exp/tanh count as several). */
+  readonly cost: number;
+}
+
+/** An input of step t, a param, a state's previous value, or a gradient fed into the backward. */
+export interface LeafDef extends OpBase {
+  readonly kind: "leaf";
+}
+
+/** Applies a function to each element (scalar arguments broadcast). */
+export interface ElementwiseDef extends OpBase {
+  readonly kind: "elementwise";
+  /** The function on numbers; a constant reads its value from `attrs`. */
+  scalar(args: readonly number[], attrs: Attrs): number;
+  /** The emitted expression, given the arguments' expressions. */
+  expr(args: readonly string[], attrs: Attrs): string;
   /** Symbolic vector-Jacobian product: one adjoint per argument (null: zero). */
-  vjp?(c: VjpContext): readonly (NodeId | null)[];
-  /** Elementwise and leaf ops: the emitted expression, given the arguments' expressions. */
-  expr?(args: readonly string[], attrs: Attrs): string;
-  /** Reductions: the emitted result from the accumulated sum `acc` over `n` elements. */
-  finish?(acc: string, n: number): string;
-  /** Structural ops: emit loops computing the result. */
-  emit?(w: KernelWriter): void;
-  /** Structural ops: a tiled loop over all rows, when the op has one for this case (else false). */
+  vjp(c: VjpContext): readonly (NodeId | null)[];
+  /** `op(a, b)` and `op(b, a)` are the same double for every a and b (IEEE 754 + and ·). */
+  readonly commutative?: boolean;
+  /** Distance of the arguments from a point where the op is not differentiable. */
+  kink?(...xs: number[]): number;
+}
+
+/** Reduces a vector or matrix to a scalar: a sum from element 0 on, then `finish`. */
+export interface ReduceDef extends OpBase {
+  readonly kind: "reduce";
+  evaluate(args: readonly Tensor[], attrs: Attrs, shape: Shape): Float64Array;
+  vjp(c: VjpContext): readonly (NodeId | null)[];
+  /** The emitted result from the accumulated sum `acc` over `n` elements. */
+  finish(acc: string, n: number): string;
+}
+
+/** Moves data between positions: products, transpose, concatenation, slices. */
+export interface StructuralDef extends OpBase {
+  readonly kind: "structural";
+  /** The reference evaluator in float64. */
+  evaluate(args: readonly Tensor[], attrs: Attrs, shape: Shape): Float64Array;
+  vjp(c: VjpContext): readonly (NodeId | null)[];
+  /** Emits loops computing the result. */
+  emit(w: KernelWriter): void;
+  /** A tiled loop over all rows, when the op has one for this case (else false). */
   emitRows?(w: RowWriter): boolean;
   /** Ops whose result is a contiguous part of their argument: where it starts (flat, within a row). */
   viewOffset?(attrs: Attrs, argShape: Shape): number;
-  /** Structural ops that read each argument element exactly once (arguments may be fused in). */
+  /** Reads each argument element exactly once (arguments may be fused in). */
   readonly readsOnce?: boolean;
-  /** Distance of the arguments from a point where the op is not differentiable. */
-  kink?(...xs: number[]): number;
-  /** Runtime helpers the emitted expression calls. */
-  readonly helpers?: readonly string[];
-  /** Approximate cost per element, in flops (exp/tanh count as several). */
-  readonly cost?: number;
 }
+
+/** One op of the IR; drivers switch on `kind`, never on the name. */
+export type OpDef = LeafDef | ElementwiseDef | ReduceDef | StructuralDef;
+
+/** The ops that have a derivative rule: every kind but leaves. */
+export type ComputedDef = Exclude<OpDef, LeafDef>;
 
 export const rank = (s: Shape): number => s.length;
 export const show = (s: Shape): string => `[${s.join(", ")}]`;

@@ -1,5 +1,6 @@
 /** The optimization passes, in the order they run. Each takes and returns a `CellIR`. */
 import type { CellIR } from "../ir/cell.js";
+import { assertValidIR, verifyByDefault } from "../ir/verify.js";
 import { cse } from "./cse.js";
 import { dce } from "./dce.js";
 import { simplify, type Layout } from "./simplify.js";
@@ -9,6 +10,11 @@ export interface PassOptions {
   /** Run the optimizing passes (default true). */
   readonly optimize?: boolean;
   readonly onPass?: (label: string, ir: CellIR) => void;
+  /**
+   * Verify the IR (ir/verify.ts) handed in and after every pass, throwing on a broken invariant
+   * (default: on when the environment has `RNNC_VERIFY=1`).
+   */
+  readonly verify?: boolean;
   /** Stack matrix products that share an operand (default true). */
   readonly stack?: boolean;
   /**
@@ -22,7 +28,13 @@ export interface PassOptions {
 }
 
 export function optimize(ir: CellIR, options: PassOptions = {}): CellIR {
-  const seen = (label: string, next: CellIR) => (options.onPass?.(label, next), next);
+  const verify = options.verify ?? verifyByDefault();
+  const seen = (label: string, next: CellIR) => {
+    if (verify) assertValidIR(next, label);
+    options.onPass?.(label, next);
+    return next;
+  };
+  if (verify) assertValidIR(ir, "autodiff");
   if (options.optimize === false) return seen("dce", dce(ir));
   let out = seen("simplify", simplify(ir, { layout: options.layout ?? "backward" }).ir);
   if (options.stack !== false) out = seen("stack", stack(out));

@@ -3,9 +3,8 @@
  * graph (hash-consing merges equal nodes, and dead nodes are never copied), and the rewrite may
  * replace it. Roots, leaves and names follow their nodes.
  */
-import type { CellIR } from "../ir/cell.js";
+import { type CellIR, declaredLeaves, liveNodes, roots } from "../ir/cell.js";
 import { Graph, type Node, type NodeId } from "../ir/graph.js";
-import { reachable } from "../ir/dump.js";
 
 /**
  * Returns the replacement of `node` (whose arguments are already rebuilt as `args`) in `g`;
@@ -13,15 +12,13 @@ import { reachable } from "../ir/dump.js";
  */
 export type Rewrite = (node: Node, args: readonly NodeId[], g: Graph, mapped: (old: NodeId) => NodeId) => NodeId;
 
-export const copyNode: Rewrite = (node, args, g) => g.apply(node.op, args, node.attrs);
+export const copyNode: Rewrite = (node, args, g) => g.copy(node, args);
 
 export function rebuild(ir: CellIR, rewrite: Rewrite = copyNode): CellIR {
   const graph = new Graph();
   const map = new Map<NodeId, NodeId>();
-  const leaves = [...ir.leaves.params, ...ir.leaves.inputs, ...ir.leaves.states];
-  const grads = ir.grads ? [...ir.grads.params, ...ir.grads.inputs, ...ir.grads.states] : [];
-  const roots = [...leaves, ...ir.nextStates, ...ir.outputNodes, ...grads].filter((n): n is NodeId => n !== null);
-  for (const id of reachable(ir, roots)) {
+  // Declared leaves survive even when nothing reads them: the cell's interface names them all.
+  for (const id of liveNodes(ir, [...declaredLeaves(ir), ...roots(ir)])) {
     const node = ir.graph.node(id);
     const next = rewrite(node, node.args.map((a) => map.get(a)!), graph, (old) => map.get(old)!);
     map.set(id, next);

@@ -104,10 +104,10 @@ function instantiate(p: Pattern, g: Graph, vars: ReadonlyMap<string, NodeId>): N
 function fold(id: NodeId, g: Graph): NodeId | null {
   const node = g.node(id);
   const def = opDef(node.op);
-  if (def.kind !== "elementwise" || !def.scalar || node.args.length === 0 || node.shape.length !== 0) return null;
+  if (def.kind !== "elementwise" || node.args.length === 0 || node.shape.length !== 0) return null;
   const args = node.args.map((a) => g.node(a));
   if (!args.every((a) => a.op === "const")) return null;
-  return g.const(def.scalar(...args.map((a) => Number(a.attrs["value"]))));
+  return g.const(def.scalar(args.map((a) => Number(a.attrs["value"])), node.attrs));
 }
 
 export interface SimplifyStats {
@@ -132,7 +132,7 @@ export function simplify(ir: CellIR, { maxRounds = 10, layout = "backward" as La
     current = rebuild(current, (node, args, g) => {
       const inBackward = node.op === "seed" || args.some((a) => backward.has(a));
       const rules = layout === "all" || (layout === "backward" && inBackward) ? WITH_LAYOUT : VALUE_ONLY;
-      let id = g.apply(node.op, args, node.attrs);
+      let id = g.copy(node, args);
       if (inBackward) backward.add(id);
       for (let guard = 0; guard < 100; guard++) {
         const next = rewriteOnce(id, g, rules, rewrites);

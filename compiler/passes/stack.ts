@@ -6,8 +6,7 @@
  */
 import type { CellIR } from "../ir/cell.js";
 import type { Graph, Node, NodeId } from "../ir/graph.js";
-import { reachable } from "../ir/dump.js";
-import { roots } from "../ir/cell.js";
+import { liveNodes, roots } from "../ir/cell.js";
 import { rebuild } from "./rebuild.js";
 
 const isParam = (g: Graph, id: NodeId) => g.node(id).op === "param";
@@ -34,7 +33,7 @@ function transposedProduct(g: Graph, n: Node): boolean {
 
 export function stack(ir: CellIR): CellIR {
   const old = ir.graph;
-  const live = reachable(ir, [...roots(ir), ...ir.leaves.params]);
+  const live = liveNodes(ir, [...roots(ir), ...ir.leaves.params]);
   const uses = new Map<NodeId, number>();
   const insideSum = new Set<NodeId>();
   for (const id of live) for (const a of old.node(id).args) uses.set(a, (uses.get(a) ?? 0) + 1);
@@ -93,7 +92,7 @@ export function stack(ir: CellIR): CellIR {
         return [...others, g.matmul(matrix, vector, true, false)].reduce((a, b) => g.add(a, b));
       }
     }
-    return g.apply(node.op, args, node.attrs);
+    return g.copy(node, args);
   });
 }
 

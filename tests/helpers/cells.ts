@@ -1,6 +1,6 @@
 /** Builds checked cells directly (no parser), for testing the stages after the checker. */
 import type { Binding, CheckedCell, CheckedEquation, Shape, TExpr, TensorDecl } from "../../compiler/ast.js";
-import { opDef } from "../../compiler/ops/index.js";
+import { opDef, withDefaults } from "../../compiler/ops/index.js";
 
 const at = { start: 0, end: 0 };
 
@@ -11,7 +11,8 @@ export function ref(name: string, binding: Binding, shape: Shape): TExpr {
 }
 
 export function op(name: string, ...args: TExpr[]): TExpr {
-  const shape = opDef(name).shape(args.map((a) => a.shape), name === "matmul" ? { ta: false, tb: false } : {});
+  const def = opDef(name);
+  const shape = def.shape(args.map((a) => a.shape), withDefaults(def, {}));
   if (typeof shape === "string") throw new Error(shape);
   return { kind: "op", op: name, args, shape, span: at };
 }
