@@ -7,6 +7,7 @@
  * Named nodes (the cell's own variables, and the gradients autodiff names after them) are printed
  * as their names; other nodes are written inline. Text, Markdown or LaTeX.
  */
+import { describeValues } from "./codegen/describe.js";
 import type { CellIR } from "./ir/cell.js";
 import { walk, type Node, type NodeId } from "./ir/graph.js";
 
@@ -57,7 +58,8 @@ class Printer {
     shown: ReadonlySet<NodeId>,
     rename: ReadonlyMap<NodeId, string>,
   ) {
-    for (const id of shown) this.names.set(id, rename.get(id) ?? ir.graph.names.get(id) ?? `v${id}`);
+    const described = describeValues(ir);
+    for (const id of shown) this.names.set(id, rename.get(id) ?? ir.graph.names.get(id) ?? described.name(id));
   }
 
   /** A leaf or a named node as a name; anything else inline. `top` is the node an equation defines. */
@@ -158,7 +160,8 @@ export function explainBackward(ir: CellIR, format: EquationFormat = "text", cel
   const shown = new Set([...shownNodes(ir, [...forward, ...backward], named), ...[...rootSet].filter((id) => ir.graph.node(id).args.length > 0)]);
   const rename = preActivationNames(ir, forward, backward);
   const p = new Printer(ir, s, shown, rename);
-  const name = (id: NodeId) => s.name(rename.get(id) ?? ir.graph.names.get(id) ?? `v${id}`);
+  const described = describeValues(ir);
+  const name = (id: NodeId) => s.name(rename.get(id) ?? ir.graph.names.get(id) ?? described.name(id));
 
   const fwdIds = forward.filter((id) => shown.has(id));
   const fwdLines = fwdIds.map((id) => [name(id), p.expr(id, true)] as const);

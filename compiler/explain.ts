@@ -8,7 +8,7 @@ import { E, W } from "./messages.js";
 export interface Explanation {
   readonly title: string;
   readonly text: string;
-  /** A cell with the mistake (absent for limits that need a huge file to reach). */
+  /** A cell with the mistake (absent for limits that need a huge file to reach, and for codes only `rnnc export` reports). */
   readonly example?: string;
   /** The example, fixed. */
   readonly fix?: string;
@@ -183,6 +183,12 @@ export const EXPLANATIONS: Readonly<Record<string, Explanation>> = {
   [E.stepTooDeep]: { title: "a chain of operations deeper than allowed", text: "One step's chain of operations is bounded (see the README's limits): simplify the cell." },
   [E.tooLarge]: { title: "a tensor or value with more elements than allowed", text: "Sizes and tensors are bounded (see the README's limits): use smaller sizes." },
   [E.tooManyEquations]: { title: "more equations and outputs than allowed", text: "A cell has a bounded number of equations and outputs (see the README's limits)." },
+  [E.exportNoInput]: {
+    title: "a cell without an input cannot be exported",
+    text: "rnnc export --format pytorch writes a sequence module that takes the number of steps T and the batch B " +
+      "from its inputs' shape [T, B, n]: a cell with no input has nothing to take them from. Give the cell an input " +
+      "(it may be unused by the equations), or run it with rnnc's own kernels, which take T and B as arguments.",
+  },
   [W.confusable]: {
     title: "two names that look alike",
     text: "Two names of one cell whose characters look the same (a Latin 'o' and a Greek 'ο') are almost certainly a mistake.",
