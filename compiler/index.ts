@@ -51,16 +51,30 @@ export interface CompiledCell {
   readonly code: string;
 }
 
-/** Parses and checks; throws `CompileError` (with every diagnostic of the file) on errors. */
-export function checkSource(text: string, options: CompileOptions = {}): CheckedCell[] {
-  const source = new Source(options.path ?? "<input>", text);
+/** A checked file: its source, every diagnostic (errors and warnings, by position), and its cells if it has no error. */
+export interface CheckedFile {
+  readonly source: Source;
+  readonly diagnostics: readonly Diagnostic[];
+  readonly cells: readonly CheckedCell[];
+  readonly ok: boolean;
+}
+
+/** Parses and checks `text`, keeping the warnings with the errors; throws nothing for a wrong cell. */
+export function checkText(path: string, text: string, sizes: ReadonlyMap<string, number> = new Map()): CheckedFile {
+  const source = new Source(path, text);
   const bag = new DiagnosticBag(source);
   const file = parseFile(source, bag);
-  const cells = bag.hasErrors ? [] : checkFile(file, source, bag, { sizes: new Map(Object.entries(options.sizes ?? {})) });
-  if (bag.hasErrors) throw new CompileError(bag.sorted(), source);
-  const warnings = bag.sorted().filter((d) => d.severity === "warning");
-  if (warnings.length > 0) options.onWarnings?.(renderDiagnostics(warnings, source), warnings);
-  return cells;
+  const cells = bag.hasErrors ? [] : checkFile(file, source, bag, { sizes });
+  return { source, diagnostics: bag.sorted(), cells: bag.hasErrors ? [] : cells, ok: !bag.hasErrors };
+}
+
+/** Parses and checks; throws `CompileError` (with every diagnostic of the file) on errors. */
+export function checkSource(text: string, options: CompileOptions = {}): CheckedCell[] {
+  const checked = checkText(options.path ?? "<input>", text, new Map(Object.entries(options.sizes ?? {})));
+  if (!checked.ok) throw new CompileError(checked.diagnostics, checked.source);
+  const warnings = checked.diagnostics.filter((d) => d.severity === "warning");
+  if (warnings.length > 0) options.onWarnings?.(renderDiagnostics(warnings, checked.source), warnings);
+  return [...checked.cells];
 }
 
 /** Each cell's IR after autodiff, before the optimizing passes. */
