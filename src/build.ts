@@ -29,6 +29,12 @@ async function compileChecked(file: FrontFile, sizes: ReadonlyMap<string, number
 
 // ------------------------------------------------------------ build
 
+const emitKind = (flags: Flags): "ts" | "js" => {
+  const v = str(flags, "emit") ?? "ts";
+  if (v !== "ts" && v !== "js") throw new UsageError(`--emit: expected ts or js, got '${v}'`);
+  return v;
+};
+
 const products = (flags: Flags): "runtime" | "inline" => {
   const v = str(flags, "products") ?? "runtime";
   if (v !== "runtime" && v !== "inline") throw new UsageError(`--products: expected runtime or inline, got '${v}'`);
@@ -54,19 +60,20 @@ async function buildOnce(files: readonly string[], flags: Flags, ctx: Context): 
   if (checked.some((f) => !f.ok)) return 1;
   checkSizeNames(sizes, checked.flatMap((f) => f.cells));
   const compiled = await Promise.all(checked.map(async (f) => ({ path: f.source.path, text: f.text, cells: await compileChecked(f, sizes, options) })));
-  const modules = compiled.flatMap((file) => file.cells.map((cell) => ({ file, cell, path: join(out, `${cell.name}.ts`) })));
+  const emit = emitKind(flags);
+  const modules = compiled.flatMap((file) => file.cells.map((cell) => ({ file, cell, path: join(out, `${cell.name}.${emit}`) })));
   const clashes = collisions(modules);
   if (clashes.length > 0) {
     ctx.err(`${clashes.join("\n\n")}\n`);
     return 1;
   }
-  const { buildModule } = await import("../compiler/build.js");
-  const texts = await Promise.all(modules.map((m) => buildModule(m.cell)));
+  const { buildFiles } = await import("../compiler/build.js");
+  const written = (await Promise.all(modules.map(async (m) => (await buildFiles(m.cell, emit)).map((f) => ({ path: join(out, `${m.cell.name}${f.extension}`), text: f.text }))))).flat();
   // The runtime first, so that no module is ever there without what it imports.
   const runtimeDir = join(out, RUNTIME_DIR);
   if (copy) await writeModules(runtimeDir, await runtimeModules(out));
-  await writeModules(out, modules.map((m, k) => ({ path: m.path, text: texts[k]! })));
-  const wrote = [...(copy ? [`${runtimeDir}/`] : []), ...modules.map((m) => m.path)];
+  await writeModules(out, written);
+  const wrote = [...(copy ? [`${runtimeDir}/`] : []), ...written.map((f) => f.path)];
   if (ctx.report.json) ctx.report.extra["wrote"] = wrote;
   else for (const path of wrote) ctx.out(`wrote ${path}`);
   return 0;
@@ -116,13 +123,14 @@ export const build: CommandEntry = {
   name: "build",
   jsonDiagnostics: true,
   args: "FILE.cell...",
-  summary: "Compile each cell to a formatted TypeScript module, one file per cell named after the cell",
+  summary: "Compile each cell to a formatted TypeScript module (or JavaScript and its declarations with --emit js), named after the cell",
   details: "A build with an error writes nothing. Exit codes: 0 built, 1 an error (or a warning with --deny-warnings), 2 usage.",
   options: {
     out: { type: "string", short: "o", value: "DIR", help: "where the modules go (default generated/)" },
     size: OPT.size,
     dtype: { ...OPT.dtype, help: "Float32Array or Float64Array buffers (default f32)" },
     runtime: { type: "string", value: "SPEC", help: "the runtime module the emitted code imports (default rnnc/runtime)" },
+    emit: { type: "string", value: "ts|js", help: "TypeScript modules (.ts, the default), or JavaScript with declarations (.js and .d.ts)" },
     "runtime-copy": { type: "boolean", help: "write the dependency-free runtime beside the modules (OUT/rnnc-runtime/) and import it from there" },
     products: { type: "string", value: "runtime|inline", help: "matrix products as runtime calls (WebAssembly SIMD) or inline loops" },
     "dump-ir": { type: "boolean", help: "print the IR after each stage and pass" },

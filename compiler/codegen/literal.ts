@@ -131,3 +131,18 @@ export function valueLiteral(value: unknown): string {
   }
   throw new TypeError(`internal error: cannot emit a ${typeof value} as a literal`);
 }
+
+/**
+ * The type of `value` as a `const` literal would have it (`readonly` properties and tuples), for
+ * declaration files: `{ readonly I: 8 }`, `readonly ["h", 16]`. A number that has no literal type
+ * (NaN, ±∞) is typed `number`.
+ */
+export function typeLiteral(value: unknown): string {
+  if (typeof value === "number") return Number.isFinite(value) ? numberLiteral(value) : "number";
+  if (Array.isArray(value)) return `readonly [${Array.from(value, (v) => typeLiteral(v)).join(", ")}]`;
+  if (typeof value === "object" && value !== null && (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null)) {
+    const entries = Object.entries(value).filter(([, v]) => v !== undefined);
+    return `{ ${entries.map(([k, v]) => `readonly ${propertyKey(k)}: ${typeLiteral(v)}`).join("; ")} }`;
+  }
+  return valueLiteral(value);
+}

@@ -16,7 +16,7 @@ import { opDef } from "../ops/index.js";
 import { RNNC_VERSION } from "../version.js";
 import type { Rows } from "./body.js";
 import { emitKernels } from "./kernels.js";
-import { commentText, integer, stringLiteral, valueLiteral } from "./literal.js";
+import { commentText, integer, stringLiteral, typeLiteral, valueLiteral } from "./literal.js";
 import { Names } from "./names.js";
 import type { KernelPlan } from "./plan.js";
 import { sha256 } from "./sha256.js";
@@ -194,6 +194,27 @@ function indented(lines: readonly string[], depth: number): string[] {
     }
   }
   return out;
+}
+
+/**
+ * The declarations of the JavaScript module (`rnnc build --emit js` writes them as `.d.ts`): the
+ * same exports with the types the TypeScript module infers, so a project type-checks its use of
+ * the cell (names and dtype) whatever its compiler settings, without compiling the kernels.
+ */
+export function renderDeclarations(m: CellModule): string {
+  const [sizes, spec, , , , cell] = MODULE_DECLARATIONS;
+  return [
+    `// ${m.header}`,
+    `import type { Cell, TypesOf } from ${stringLiteral(m.runtime)};`,
+    "",
+    `/** ${SIZES_DOC(m.cellName)} */`,
+    `export declare const ${sizes}: ${typeLiteral(m.sizes)};`,
+    `/** ${SPEC_DOC} */`,
+    `export declare const ${spec}: ${typeLiteral(m.spec)};`,
+    `export declare const ${cell}: Cell<TypesOf<typeof ${spec}>>;`,
+    `export default ${cell};`,
+    "",
+  ].join("\n");
 }
 
 /**
