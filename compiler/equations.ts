@@ -56,10 +56,9 @@ class Printer {
     private readonly ir: CellIR,
     private readonly s: Symbols,
     shown: ReadonlySet<NodeId>,
-    rename: ReadonlyMap<NodeId, string>,
+    name: (id: NodeId) => string,
   ) {
-    const described = describeValues(ir);
-    for (const id of shown) this.names.set(id, rename.get(id) ?? ir.graph.names.get(id) ?? described.name(id));
+    for (const id of shown) this.names.set(id, name(id));
   }
 
   /** A leaf or a named node as a name; anything else inline. `top` is the node an equation defines. */
@@ -159,9 +158,10 @@ export function explainBackward(ir: CellIR, format: EquationFormat = "text", cel
   const named = (id: NodeId): boolean => ir.graph.names.has(id) && (!cellNames || !isForward.has(id) || cellNames.has(ir.graph.names.get(id)!));
   const shown = new Set([...shownNodes(ir, [...forward, ...backward], named), ...[...rootSet].filter((id) => ir.graph.node(id).args.length > 0)]);
   const rename = preActivationNames(ir, forward, backward);
-  const p = new Printer(ir, s, shown, rename);
   const described = describeValues(ir);
-  const name = (id: NodeId) => s.name(rename.get(id) ?? ir.graph.names.get(id) ?? described.name(id));
+  const plainName = (id: NodeId) => rename.get(id) ?? ir.graph.names.get(id) ?? described.name(id);
+  const p = new Printer(ir, s, shown, plainName);
+  const name = (id: NodeId) => s.name(plainName(id));
 
   const fwdIds = forward.filter((id) => shown.has(id));
   const fwdLines = fwdIds.map((id) => [name(id), p.expr(id, true)] as const);

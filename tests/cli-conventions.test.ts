@@ -10,38 +10,22 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { wantsColor } from "../src/args.js";
 import { loadCommands } from "../src/commands.js";
 import { exportEntry } from "../src/export-entry.js";
 import { exportCommand } from "../src/export.js";
 import { acceptedFlags } from "../src/options.js";
 import { main } from "../src/cli.js";
-import { STACK_LINE, makeTempDir, removeDir, rnncClean as rnnc } from "./reference/harness.js";
+import { STACK_LINE, rnncClean as rnnc, tempFolder, FORGOTTEN_UPDATE } from "./reference/harness.js";
 
 const RNN = "examples/cells/rnn.cell";
 const BIN = join(process.cwd(), "bin/rnnc.js");
 const NAMES = ["build", "check", "gradcheck", "eval", "graph", "export", "explain"];
 
-let dir = "";
-beforeAll(() => void (dir = makeTempDir()));
-afterAll(() => removeDir(dir));
+const tmp = tempFolder();
+const temp = tmp.file;
 
-function temp(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
-
-const FORGOT = `cell rnn {
-  size I = 4, H = 8
-  input x[I]
-  state h[H]
-  param Wx[H, I], Wh[H, H], b[H]
-
-  h_new = tanh(Wx·x + Wh·h + b)
-}
-`;
 
 const TWO_ERRORS = `cell rnn {
   size I = 4, H = 8
@@ -128,9 +112,9 @@ describe("usage errors, and only they, exit 2 with the usage on stderr", () => {
   });
 
   it("a missing file is exit 1, one line, without any usage", async () => {
-    const r = await rnnc("check", join(dir, "missing.cell"));
+    const r = await rnnc("check", tmp.path("missing.cell"));
     expect(r.code).toBe(1);
-    expect(r.err).toBe(`rnnc: error: cannot read '${join(dir, "missing.cell")}': no such file or directory\n`);
+    expect(r.err).toBe(`rnnc: error: cannot read '${tmp.path("missing.cell")}': no such file or directory\n`);
   });
 
   it("errors in a cell are exit 1 and print no usage", async () => {
@@ -147,14 +131,14 @@ describe("the summary line and --deny-warnings", () => {
   });
 
   it("a warning is counted and keeps exit 0; --deny-warnings makes it exit 1", async () => {
-    const path = temp("forgot.cell", FORGOT);
+    const path = temp("forgot.cell", FORGOTTEN_UPDATE);
     const r = await rnnc("check", path);
     expect(r.code).toBe(0);
     expect(r.err.trimEnd().split("\n").at(-1)).toBe("1 warning");
     const denied = await rnnc("check", path, "--deny-warnings");
     expect(denied.code).toBe(1);
     expect(denied.err.trimEnd().split("\n").at(-1)).toBe("1 warning (warnings denied by --deny-warnings)");
-    expect((await rnnc("build", path, "--out", join(dir, "denied"), "--deny-warnings")).code).toBe(1);
+    expect((await rnnc("build", path, "--out", tmp.path("denied"), "--deny-warnings")).code).toBe(1);
   });
 
   it("a clean cell prints no summary at all", async () => {
@@ -211,14 +195,14 @@ describe("--json: LSP-shaped diagnostics", () => {
   });
 
   it("a range counts UTF-16 code units, as LSP does (σ and · are one each)", async () => {
-    const r = await rnnc("check", temp("forgot.cell", FORGOT), "--json");
+    const r = await rnnc("check", temp("forgot.cell", FORGOTTEN_UPDATE), "--json");
     const d = (JSON.parse(r.out) as { files: { diagnostics: { severity: number; code: string; range: unknown }[] }[] }).files[0]!.diagnostics;
     expect(d.map((x) => [x.code, x.severity])).toEqual([["W3002", 2]]);
     expect(d[0]!.range).toEqual({ start: { line: 3, character: 8 }, end: { line: 3, character: 9 } });
   });
 
   it("build --json lists the modules written, and a clean file with no diagnostics", async () => {
-    const out = join(dir, "json-out");
+    const out = tmp.path("json-out");
     const r = await rnnc("build", RNN, "--out", out, "--json");
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toEqual({ files: [{ path: RNN, uri: pathToFileURL(join(process.cwd(), RNN)).href, diagnostics: [] }], errors: 0, warnings: 0, wrote: [join(out, "rnn.ts")] });
@@ -229,7 +213,7 @@ describe("--json: LSP-shaped diagnostics", () => {
 describe("rnnc graph: one picture a file", () => {
   it("--out FILE writes the picture there; --cell chooses the cell", async () => {
     const path = temp("two-cells.cell", TWO_CELLS);
-    const out = join(dir, "b.dot");
+    const out = tmp.path("b.dot");
     const r = await rnnc("graph", path, "--cell", "b", "--out", out);
     expect(r).toMatchObject({ code: 0, out: `wrote ${out}\n`, err: "" });
     expect(readFileSync(out, "utf8")).toMatch(/^digraph "b" \{/);
@@ -241,14 +225,14 @@ describe("rnnc graph: one picture a file", () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/has 2 cells \(a, b\): one mermaid picture is one cell; choose one with --cell/);
     expect((await rnnc("graph", path, "--format", "svg")).code).toBe(2);
-    expect((await rnnc("graph", path, "--out", join(dir, "both.dot"))).code).toBe(2);
+    expect((await rnnc("graph", path, "--out", tmp.path("both.dot"))).code).toBe(2);
     const dot = await rnnc("graph", path);
     expect(dot.code).toBe(0);
     expect(dot.out.match(/^digraph "[ab]" \{/gm)).toEqual(['digraph "a" {', 'digraph "b" {']);
   });
 
   it("--out into a missing directory is exit 1 naming the path", async () => {
-    const out = join(dir, "no", "such", "dir", "g.dot");
+    const out = tmp.path("no", "such", "dir", "g.dot");
     const r = await rnnc("graph", RNN, "--out", out);
     expect(r.code).toBe(1);
     expect(r.err).toBe(`rnnc: error: cannot write '${out}': no such file or directory\n`);
@@ -270,7 +254,7 @@ describe("check and graph load no TypeScript, ts-morph or prettier", () => {
     expect(run("explain", "E3002").status).toBe(0);
     expect(run("explain", "examples/cells/lstm.cell", "--after-passes").status).toBe(0);
     // The hook does block them: a build needs them and fails.
-    const built = run("build", RNN, "--out", join(dir, "blocked"));
+    const built = run("build", RNN, "--out", tmp.path("blocked"));
     expect(built.status).toBe(1);
     expect(built.stderr).toMatch(/loaded (ts-morph|typescript|prettier)/);
   });
@@ -279,7 +263,7 @@ describe("check and graph load no TypeScript, ts-morph or prettier", () => {
 describe("rnnc build --watch", () => {
   it("builds, then rebuilds when the file changes, until interrupted", async () => {
     const path = temp("watched.cell", "cell w {\n  state h[3]\n  h = tanh(h)\n}\n");
-    const out = join(dir, "watch-out");
+    const out = tmp.path("watch-out");
     const child = spawn(process.execPath, [BIN, "build", path, "--out", out, "--watch"], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "", stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));

@@ -9,17 +9,16 @@
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { describeFileError, parseSizes } from "../src/args.js";
-import { STACK_LINE, makeTempDir, removeDir, rnncClean, type Run } from "./reference/harness.js";
+import { STACK_LINE, rnncClean, type Run, tempFolder } from "./reference/harness.js";
 
 const RNN = "examples/cells/rnn.cell";
 const LSTM = "examples/cells/lstm.cell";
 const BIN = join(process.cwd(), "bin/rnnc.js");
 
-let dir = "";
-beforeAll(() => void (dir = makeTempDir()));
-afterAll(() => removeDir(dir));
+const tmp = tempFolder();
+const temp = tmp.file;
 
 const rnnc = rnncClean;
 
@@ -32,12 +31,6 @@ function node(args: readonly string[], options: Parameters<typeof spawnSync>[2] 
   return run;
 }
 
-function temp(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
-
 const rnnCell = (I = 8) => `cell rnn {\n  size I = ${I}, H = 16\n  input x[I]\n  state h[H]\n  param Wx[H, I], Wh[H, H], b[H]\n  h = tanh(Wx·x + Wh·h + b)\n}\n`;
 const BAD = "cell bad {\n  state h[3]\n  h = q\n}\n";
 const ls = (d: string) => (existsSync(d) ? readdirSync(d).sort() : []);
@@ -45,7 +38,7 @@ const ls = (d: string) => (existsSync(d) ? readdirSync(d).sort() : []);
 describe("two cells that would be one module", () => {
   it("the same cell name in two files: an error naming both files and spans, exit 1, nothing written", async () => {
     const [a, b] = [temp("a.cell", rnnCell()), temp("b.cell", rnnCell(3))];
-    const out = join(dir, "dup");
+    const out = tmp.path("dup");
     const r = await rnnc("build", a, b, "--out", out);
     expect(r.code).toBe(1);
     expect(r.out).toBe("");
@@ -56,7 +49,7 @@ describe("two cells that would be one module", () => {
 
   it("names that differ only in case are one file on macOS and Windows: an error too", async () => {
     const upper = temp("upper.cell", rnnCell().replace("cell rnn", "cell Rnn"));
-    const out = join(dir, "case");
+    const out = tmp.path("case");
     const r = await rnnc("build", temp("lower.cell", rnnCell()), upper, "--out", out);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/upper\.cell:1:6: error\[E\d+\]: cell 'Rnn' would be written to .*Rnn\.ts'.*case-insensitive/);
@@ -65,7 +58,7 @@ describe("two cells that would be one module", () => {
 
   it("a file given twice is caught the same way", async () => {
     const a = temp("twice.cell", rnnCell());
-    const r = await rnnc("build", a, a, "--out", join(dir, "twice"));
+    const r = await rnnc("build", a, a, "--out", tmp.path("twice"));
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/twice\.cell:1:6: error.*also defined in/);
   });
@@ -73,7 +66,7 @@ describe("two cells that would be one module", () => {
 
 describe("a build that fails writes nothing", () => {
   it("a bad file among good ones: exit 1, the --out directory is not even created", async () => {
-    const out = join(dir, "one-bad");
+    const out = tmp.path("one-bad");
     const r = await rnnc("build", RNN, temp("bad.cell", BAD), LSTM, "--out", out);
     expect(r.code).toBe(1);
     expect(r.out).toBe("");
@@ -82,7 +75,7 @@ describe("a build that fails writes nothing", () => {
   });
 
   it("a directory where the second module goes: nothing is written, the first module keeps its old text, no temporary file is left", async () => {
-    const out = join(dir, "half");
+    const out = tmp.path("half");
     mkdirSync(join(out, "rnn.ts"), { recursive: true });
     writeFileSync(join(out, "lstm.ts"), "// old\n");
     const r = await rnnc("build", LSTM, RNN, "--out", out);
@@ -93,22 +86,22 @@ describe("a build that fails writes nothing", () => {
   });
 
   it("modules are replaced by a rename, never truncated in place: a hard link to the old module keeps its old text", async () => {
-    const out = join(dir, "rename");
+    const out = tmp.path("rename");
     expect((await rnnc("build", RNN, "--out", out)).code).toBe(0);
     const old = readFileSync(join(out, "rnn.ts"), "utf8");
-    linkSync(join(out, "rnn.ts"), join(dir, "rnn-old.ts"));
+    linkSync(join(out, "rnn.ts"), tmp.path("rnn-old.ts"));
     expect((await rnnc("build", RNN, "--out", out, "--size", "H=4")).code).toBe(0);
-    expect(readFileSync(join(dir, "rnn-old.ts"), "utf8")).toBe(old);
+    expect(readFileSync(tmp.path("rnn-old.ts"), "utf8")).toBe(old);
     expect(readFileSync(join(out, "rnn.ts"), "utf8")).toMatch(/H: 4/);
     expect(ls(out)).toEqual(["rnn.ts"]);
   });
 
   it("a build killed at any moment leaves each module absent or whole, never truncated", async () => {
-    const out = join(dir, "killed");
+    const out = tmp.path("killed");
     const started = Date.now();
-    expect(node(["build", LSTM, "--out", join(dir, "killed-ref")]).code).toBe(0);
+    expect(node(["build", LSTM, "--out", tmp.path("killed-ref")]).code).toBe(0);
     const duration = Date.now() - started;
-    const whole = [readFileSync(join(dir, "killed-ref", "lstm.ts"), "utf8")];
+    const whole = [readFileSync(tmp.path("killed-ref", "lstm.ts"), "utf8")];
     // Kills spread over the last part of a build, where it writes.
     for (const delay of [0.6, 0.75, 0.9, 1].map((f) => Math.round(f * duration))) {
       await new Promise<void>((resolve) => {
@@ -138,7 +131,7 @@ describe("file-system failures are reported as what they are, naming the path (e
   });
 
   it("a directory where the module goes (EISDIR)", async () => {
-    const out = join(dir, "isdir");
+    const out = tmp.path("isdir");
     mkdirSync(join(out, "rnn.ts"), { recursive: true });
     const r = await rnnc("build", RNN, "--out", out);
     expect(r.code).toBe(1);
@@ -146,7 +139,7 @@ describe("file-system failures are reported as what they are, naming the path (e
   });
 
   it("a missing input file (ENOENT), for every command", async () => {
-    const missing = join(dir, "no-such.cell");
+    const missing = tmp.path("no-such.cell");
     for (const argv of [["build", missing], ["check", missing], ["gradcheck", missing], ["eval", missing, "--data", missing], ["graph", missing]]) {
       const r = await rnnc(...argv);
       expect(r.code, argv.join(" ")).toBe(1);
@@ -155,6 +148,7 @@ describe("file-system failures are reported as what they are, naming the path (e
   });
 
   it("an input that is a directory (EISDIR), and --data that is a directory", async () => {
+    const dir = tmp.path();
     const r = await rnnc("check", dir);
     expect(r.code).toBe(1);
     expect(r.err).toBe(`rnnc: error: cannot read '${dir}': it is a directory\n`);
@@ -166,19 +160,19 @@ describe("file-system failures are reported as what they are, naming the path (e
   it("the same through the real binary: one line, exit 1, no stack trace", () => {
     const file = temp("out-is-a-file-2", "x");
     expect(node(["build", RNN, "--out", file])).toMatchObject({ code: 1, err: `rnnc: error: cannot create directory '${file}': it exists and is not a directory\n` });
-    expect(node(["check", join(dir, "absent.cell")])).toMatchObject({ code: 1, err: `rnnc: error: cannot read '${join(dir, "absent.cell")}': no such file or directory\n` });
+    expect(node(["check", tmp.path("absent.cell")])).toMatchObject({ code: 1, err: `rnnc: error: cannot read '${tmp.path("absent.cell")}': no such file or directory\n` });
   });
 
   // Root ignores permission bits, so the permission-denied build runs as `nobody` when the tests
   // run as root (as CI does); anyone else meets the permission bits as they are.
   const root = process.getuid?.() === 0;
   it.skipIf(process.platform === "win32")("a directory without write permission (EACCES), for real", () => {
-    const box = join(dir, "perm");
+    const box = tmp.path("perm");
     const out = join(box, "out");
     mkdirSync(out, { recursive: true });
     const cell = join(box, "rnn.cell");
     writeFileSync(cell, rnnCell());
-    chmodSync(dir, 0o755);
+    chmodSync(tmp.path(), 0o755);
     chmodSync(box, 0o755);
     chmodSync(cell, 0o644);
     chmodSync(out, 0o555);
@@ -192,7 +186,7 @@ describe("file-system failures are reported as what they are, naming the path (e
   // namespace of the build's own (gone when it exits). Needs root and unshare(1); else skipped.
   const canMount = root && spawnSync("unshare", ["-m", "true"]).status === 0;
   it.skipIf(!canMount)("a read-only file system (EROFS), for real: the old module is kept", () => {
-    const out = join(dir, "ro");
+    const out = tmp.path("ro");
     mkdirSync(out);
     writeFileSync(join(out, "rnn.ts"), "// old\n");
     const script = 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"';
@@ -217,7 +211,7 @@ describe("file-system failures are reported as what they are, naming the path (e
 
 describe("--size names", () => {
   it.each([["__proto__"], ["constructor"], ["toString"], ["hasOwnProperty"]])("%s=5 is an error naming it (exit 2), nothing written", async (name) => {
-    const out = join(dir, `size-${name}`);
+    const out = tmp.path(`size-${name}`);
     const r = await rnnc("build", RNN, "--out", out, "--size", `${name}=5`);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(new RegExp(`--size: cell 'rnn' has no size named '${name}' \\(sizes: I, H\\)`));
@@ -233,7 +227,7 @@ describe("--size names", () => {
 
   it("a cell that does declare __proto__ gets it: sizes never reach a prototype", async () => {
     const path = temp("proto.cell", "cell p {\n  size __proto__ = 2\n  input x[__proto__]\n  state h[__proto__]\n  h = tanh(x + h)\n}\n");
-    const out = join(dir, "proto");
+    const out = tmp.path("proto");
     const r = await rnnc("build", path, "--out", out, "--size", "__proto__=5");
     expect(r.code, r.err).toBe(0);
     expect(readFileSync(join(out, "p.ts"), "utf8")).toMatch(/\["__proto__"\]: 5/);
@@ -262,7 +256,7 @@ describe("a reader that goes away", () => {
 
 describe("the temporary files", () => {
   it("a good build leaves only the modules, readable like any file", async () => {
-    const out = join(dir, "clean");
+    const out = tmp.path("clean");
     expect((await rnnc("build", RNN, LSTM, "--out", out)).code).toBe(0);
     expect(ls(out)).toEqual(["lstm.ts", "rnn.ts"]);
     expect(statSync(join(out, "rnn.ts")).mode & 0o444).toBe(0o444);

@@ -4,22 +4,13 @@
  * a fixed finite-difference step gives a false alarm, so the step is refined (and reported per
  * row) before a gradient is called wrong; and a wrong derivative near the pole is still caught.
  */
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { opDef, type ElementwiseDef, type VjpContext } from "../compiler/ops/index.js";
 import { mulberry32 } from "../src/runtime/random.js";
-import { STACK_LINE, makeTempDir, removeDir, rnnc } from "./reference/harness.js";
+import { STACK_LINE, rnnc, tempFolder } from "./reference/harness.js";
 
-let dir = "";
-beforeAll(() => void (dir = makeTempDir()));
-afterAll(() => removeDir(dir));
-
-function temp(name: string, text: string): string {
-  const path = join(dir, name);
-  writeFileSync(path, text);
-  return path;
-}
+const tmp = tempFolder();
+const temp = tmp.file;
 
 interface JsonRow { kind: string; name: string; ok: boolean; maxRelError: number; step: number; refined: number; unsettled: number }
 interface JsonResult { cell: string; ok: boolean; eps: number; rows: JsonRow[]; nonFinite?: { kind: string; name: string; t: number; b: number; index: number; value: string } }

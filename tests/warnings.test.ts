@@ -11,21 +11,12 @@ import { E, W } from "../compiler/messages.js";
 import { compile } from "../src/index.js";
 import { explainCode } from "../src/explain.js";
 import { checkText } from "../src/front.js";
-import { rnncClean as rnnc } from "./reference/harness.js";
+import { rnncClean as rnnc, FORGOTTEN_UPDATE } from "./reference/harness.js";
 
 const CODES = [...Object.values(E), ...Object.values(W)];
 const GOLDEN = "tests/golden/explain.txt";
 const update = process.env["UPDATE_GOLDEN"] === "1";
 
-const FORGOT = `cell rnn {
-  size I = 4, H = 8
-  input x[I]
-  state h[H]
-  param Wx[H, I], Wh[H, H], b[H]
-
-  h_new = tanh(Wx·x + Wh·h + b)
-}
-`;
 
 describe("the catalog", () => {
   it.each(CODES)("%s has an explanation; its example reports it, its fix does not", (code) => {
@@ -71,7 +62,7 @@ describe("warnings", () => {
 
   it("reach in-process callers through onWarnings, and the cell still compiles", () => {
     const seen: string[] = [];
-    const cell = compile(FORGOT, { path: "forgot.cell", onWarnings: (rendered, ws) => seen.push(rendered, ...ws.map((w) => w.code)) });
+    const cell = compile(FORGOTTEN_UPDATE, { path: "forgot.cell", onWarnings: (rendered, ws) => seen.push(rendered, ...ws.map((w) => w.code)) });
     expect(cell.name).toBe("rnn");
     expect(seen[0]).toMatch(/^forgot\.cell:4:9: warning\[W3002\]: state 'h' is never assigned/);
     expect(seen.slice(1)).toEqual(["W3002"]);
@@ -91,7 +82,7 @@ describe("gradcheck: identically zero gradients are 'zero', not 'ok'", () => {
     const dir = makeTempDir();
     try {
       const path = `${dir}/forgot.cell`;
-      write(path, FORGOT);
+      write(path, FORGOTTEN_UPDATE);
       const r = await rnnc("gradcheck", path);
       expect(r.code).toBe(0);
       const rows = r.out.split("\n").filter((l) => /^(param|input|initial) /.test(l));

@@ -3,10 +3,10 @@
  * and remove temp dirs, and compare nested number arrays leaf by leaf with the path of the first
  * mismatch in the message.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { main } from "../../src/cli.js";
 
 export interface Run {
@@ -36,6 +36,32 @@ export async function rnncClean(...argv: string[]): Promise<Run> {
 /** A fresh directory under the OS temp dir, and its removal. */
 export const makeTempDir = (): string => mkdtempSync(join(tmpdir(), "rnnc-test-"));
 export const removeDir = (dir: string): void => rmSync(dir, { recursive: true, force: true });
+
+/** The mistake new cells make most: the state update written to a local, so `h` never changes. */
+export const FORGOTTEN_UPDATE = `cell rnn {
+  size I = 4, H = 8
+  input x[I]
+  state h[H]
+  param Wx[H, I], Wh[H, H], b[H]
+
+  h_new = tanh(Wx·x + Wh·h + b)
+}
+`;
+
+/** A temporary folder for one test file: made before its tests, removed after them. */
+export function tempFolder(): { path(...parts: string[]): string; file(name: string, text: string): string } {
+  let dir = "";
+  beforeAll(() => void (dir = makeTempDir()));
+  afterAll(() => removeDir(dir));
+  const path = (...parts: string[]) => join(dir, ...parts);
+  /** Writes `text` to `name` in the folder and returns its path. */
+  const file = (name: string, text: string) => {
+    const at = path(name);
+    writeFileSync(at, text);
+    return at;
+  };
+  return { path, file };
+}
 
 /** A stack-trace line as Node prints one ("    at fn (file:1:2)"). */
 export const STACK_LINE = /^\s{4}at /m;
