@@ -15,12 +15,23 @@ export type { ParallelCell, ParallelOptions } from "./pool.js";
 
 const WORKER = new URL("./worker-node.js", import.meta.url);
 
+/** The process's Node options a worker takes: all but `--input-type`, which only `node -e` accepts. */
+function workerArgv(): string[] {
+  const argv: string[] = [];
+  for (let k = 0; k < process.execArgv.length; k++) {
+    const a = process.execArgv[k]!;
+    if (a === "--input-type") k++;
+    else if (!a.startsWith("--input-type=")) argv.push(a);
+  }
+  return argv;
+}
+
 /** Node's worker threads (shared memory is always there). */
 export const nodePlatform = (): Platform => ({
   unavailable: undefined,
   cores: availableParallelism(),
   spawn(): WorkerHandle {
-    const worker = new Worker(WORKER);
+    const worker = new Worker(WORKER, { execArgv: workerArgv() });
     let stopping = false;
     return {
       post: (task) => worker.postMessage(task),

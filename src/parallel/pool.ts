@@ -153,7 +153,8 @@ async function inWorkers(platform: Platform, source: PortableSource, count: numb
   if (failed >= 0) {
     await close();
     const r = loaded[failed]!;
-    const why = r.status === "rejected" ? (r.reason as Error).message : r.value.ok ? "" : `${r.value.name}: ${r.value.message}`;
+    if (r.status === "rejected") throw r.reason as Error;
+    const why = r.value.ok ? "" : `${r.value.name}: ${r.value.message}`;
     throw new Error(`rnnc parallel: worker ${failed} could not load the cell: ${why}`);
   }
   return { run, close };
