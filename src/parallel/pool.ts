@@ -9,6 +9,7 @@
  */
 import { DataError } from "../runtime/errors.js";
 import { record, take } from "../runtime/cell.js";
+import { productsReady } from "../runtime/products.js";
 import type { BackwardResult, BackwardSeeds, Cell, CellSpec, ForwardOptions, Real, TensorSpec, Tensors, Trace } from "../runtime/types.js";
 import { Lane, loadCell } from "./lane.js";
 import { split, type BackwardTask, type CellSource, type ForwardTask, type PortableSource, type Reply, type Task } from "./protocol.js";
@@ -178,6 +179,8 @@ export async function startParallel(platform: Platform, source: CellSource, opti
   const threads = options.threads === undefined ? Math.max(1, platform.cores) : positiveInt("options.threads", options.threads);
   const from = portable(platform, source);
   const cell = await loadCell(from);
+  // A browser's main thread compiles the SIMD products in the background: the lanes here use them too.
+  await productsReady();
   const fallback = options.workers === false ? "options.workers is false" : threads === 1 ? "one thread" : platform.unavailable;
   const workers = fallback === undefined;
   const lanes = workers ? await inWorkers(platform, from, threads) : inProcess(cell, threads);

@@ -3,6 +3,7 @@
  * task. The first task loads the cell; an error in any task is sent back (name and message), to
  * be raised in the calling thread, and the worker stays ready for the next.
  */
+import { productsReady } from "../runtime/products.js";
 import { Lane, loadCell } from "./lane.js";
 import type { Reply, Task } from "./protocol.js";
 
@@ -18,6 +19,7 @@ export function serve(port: Port): (task: Task) => Promise<void> {
     switch (task.op) {
       case "load":
         lane = new Lane(await loadCell(task.source));
+        await productsReady();
         return { id: task.id, ok: true };
       case "drop":
         lane?.drop(task.trace);
