@@ -20,6 +20,7 @@ if (!existsSync(new URL("parallel/node.js", DIST))) throw new Error("dist/ is mi
 const { parallel } = (await import(new URL("parallel/node.js", DIST).href)) as typeof import("../src/parallel/node.js");
 const { compile, emitModules, DataError } = (await import(new URL("index.js", DIST).href)) as typeof import("../src/index.js");
 const { mulberry32 } = (await import(new URL("runtime/index.js", DIST).href)) as typeof import("../src/runtime/index.js");
+const { Adam, zeroGrads } = (await import(new URL("train/index.js", DIST).href)) as typeof import("../src/train/index.js");
 
 const LSTM = readFileSync("examples/cells/lstm.cell", "utf8");
 const GRU = readFileSync("examples/cells/gru.cell", "utf8");
@@ -159,6 +160,42 @@ describe.each([
       expectBits(first.grads, again.grads);
       expectBits(first.backward, again.backward);
     }
+  });
+});
+
+describe("training with a parallel cell", () => {
+  it("Adam on params in shared memory, updated in place, follows the one-thread run", async () => {
+    const options = { dtype: "f64" as const, sizes: SIZES };
+    const cell = compile(LSTM, options);
+    const par = await parallel({ source: LSTM, options }, { threads: 2 });
+    const T = 3, B = 5;
+    const d = data(cell, T, B, 11);
+    const train = async (run: { forward: Function; backward: Function }, params: Tensors, grads: Tensors): Promise<number[]> => {
+      const adam = new Adam({ lr: 0.05 });
+      const group = { name: "lstm", params, grads, shapes: Object.fromEntries(cell.params.map((p) => [p.name, p.shape])) };
+      const losses: number[] = [];
+      for (let k = 0; k < 5; k++) {
+        zeroGrads([group]);
+        const trace = await run.forward(params, d.inputs, { T, B, initial: d.initial, mask: d.mask });
+        const h = trace.outputs.h as Real;
+        losses.push(Array.from(h).reduce((a, v) => a + v * v, 0) / 2);
+        await run.backward(params, trace, { outputs: { h } }, grads);
+        adam.step([group]);
+      }
+      return losses;
+    };
+    const oneParams = cell.initParams(3);
+    const twoParams = par.initParams(3);
+    const one = await train(cell, oneParams, cell.createGrads());
+    const two = await train(par, twoParams, par.createGrads());
+    expect(two[4]).toBeLessThan(two[0]!);
+    two.forEach((loss, k) => expect(Math.abs(loss - one[k]!)).toBeLessThanOrEqual(1e-10 * Math.abs(one[k]!)));
+    for (const p of cell.params) {
+      const worst = Math.max(...Array.from(oneParams[p.name]!, (v, i) => Math.abs(v - twoParams[p.name]![i]!)));
+      expect(worst, p.name).toBeLessThanOrEqual(1e-10);
+    }
+    expect(twoParams["Wf"]!.buffer).toBeInstanceOf(SharedArrayBuffer);
+    await par.close();
   });
 });
 
