@@ -90,6 +90,9 @@ console.log(`LSTM train step I${I} H${H} B${B} T${T} f32, ${rounds} interleaved 
 for (const side of [one, two])
   console.log(`${side.name.padEnd(10)} median ${median(side.times).toFixed(1)} ms   CPU ms per call: ${busiest(side.cpu)}`);
 console.log(`wall-time ratio ${(median(one.times) / median(two.times)).toFixed(2)}×`);
+// On free cores a call takes about its calling thread's CPU time plus its busiest worker's.
+const critical = (cpu: Map<number, number>) => (cpu.get(process.pid) ?? 0) + Math.max(0, ...[...cpu].filter(([tid]) => tid !== process.pid).map(([, t]) => t));
+console.log(`CPU-time ratio (one thread's CPU ÷ calling thread's + busiest worker's): ${(critical(one.cpu) / critical(two.cpu)).toFixed(2)}×`);
 let worst = 0;
 for (const p of cell.params) {
   const a = one.grads[p.name]!, b = two.grads[p.name]!;
