@@ -244,6 +244,13 @@ describe("errors", () => {
     // The cell still works after the errors.
     const trace = await par.forward(params, { x }, { T: 2, B: 3 });
     expect(trace.outputs["h"]!.length).toBe(2 * 3 * 5);
+    // A trace serves one backward (the workers free its tape), or none after release().
+    await par.backward(params, trace, {}, par.createGrads());
+    await expect(par.backward(params, trace, {}, par.createGrads())).rejects.toThrow(/^trace: already used by a backward or released/u);
+    const unused = await par.forward(params, { x }, { T: 2, B: 3 });
+    await par.release(unused);
+    await expect(par.backward(params, unused, {}, par.createGrads())).rejects.toThrow(/^trace: already used by a backward or released/u);
+    await expect(par.release(unused)).rejects.toThrow(/^trace: already used/u);
     await par.close();
     await expect(par.forward(params, { x }, { T: 2, B: 3 })).rejects.toThrow("parallel cell: closed");
   });

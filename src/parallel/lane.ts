@@ -86,6 +86,8 @@ export class Lane {
     const result = cell.backward(named(cell.params, task.params), kept.trace, { outputs, final }, named(cell.params, task.grads));
     cell.inputs.forEach((x, k) => scatter(result.inputs[x.name]!, task.inputGrads[k]!, T, B, x.size, b0));
     cell.states.forEach((s, k) => scatter(result.initial[s.name]!, task.initialGrads[k]!, 1, B, s.size, b0));
+    // A trace serves one backward: its tape is freed now, not when the caller's trace is collected.
+    this.traces.delete(task.trace);
   }
 
   drop(trace: number): void {

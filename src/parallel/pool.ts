@@ -57,8 +57,13 @@ export interface ParallelCell extends CellSpec {
   initParams(seed?: number): Tensors;
   createGrads(): Tensors;
   forward(params: Tensors, inputs: Tensors, options: ForwardOptions): Promise<Trace>;
-  /** Accumulates into `grads` the sum of the lanes' param gradients, in lane order. */
+  /**
+   * Accumulates into `grads` the sum of the lanes' param gradients, in lane order. A trace serves
+   * one backward: the workers free its tape then (a second backward of it is an error).
+   */
   backward(params: Tensors, trace: Trace, seeds: BackwardSeeds, grads: Tensors): Promise<BackwardResult>;
+  /** Frees the tape the workers keep for `trace` without a backward (after a forward-only call). */
+  release(trace: Trace): Promise<void>;
   /** Stops the workers; later calls fail. */
   close(): Promise<void>;
 }
@@ -205,7 +210,7 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
   };
   const paramMirrors = cell.params.map((p) => alloc(p.size));
   const laneGrads = Array.from({ length: how.threads }, () => cell.params.map((p) => alloc(p.size)));
-  const traces = new WeakMap<Trace, { id: number; T: number; B: number; lanes: ReturnType<typeof split> }>();
+  const traces = new WeakMap<Trace, { id: number; T: number; B: number; lanes: ReturnType<typeof split>; freed: boolean }>();
   let nextTrace = 0;
   let closed = false;
   // Calls run one at a time: a call's shared buffers (param mirrors, lane gradients) are its own.
@@ -225,11 +230,18 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
     });
     return replies;
   };
+  const drop = (id: number, n: number): Promise<unknown> => lanes.run(Array.from({ length: n }, (): Task => ({ op: "drop", id: 0, trace: id })));
+  // A trace collected before its backward (or release) frees its tape in the workers too.
   const forgotten = new FinalizationRegistry<{ id: number; lanes: number }>(({ id, lanes: n }) => {
-    if (closed) return;
-    const drop: Task[] = Array.from({ length: n }, () => ({ op: "drop", id: 0, trace: id }));
-    void exclusive(() => lanes.run(drop)).catch(() => undefined);
+    if (!closed) void exclusive(() => drop(id, n)).catch(() => undefined);
   });
+  /** The record of a trace this cell made and has not freed, or a `DataError`. */
+  const recorded = (trace: Trace) => {
+    const rec = traces.get(trace);
+    if (!rec) throw new DataError("trace: not a trace returned by this parallel cell's forward");
+    if (rec.freed) throw new DataError("trace: already used by a backward or released; a parallel cell frees a trace's tape then (run forward again)");
+    return rec;
+  };
   const sharedParams = (params: Tensors): Real[] => take("params", params, cell.params, 1).map((p, k) => shared(p, paramMirrors[k]));
 
   const forward = (params: Tensors, inputs: Tensors, options: ForwardOptions): Promise<Trace> =>
@@ -259,15 +271,14 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
         final: Object.freeze(record(cell.states, (_, k) => F[k]!)),
         tapeBytes: replies.reduce((n, r) => n + (r.ok ? (r.tapeBytes ?? 0) : 0), 0),
       });
-      traces.set(trace, { id, T, B, lanes: rows });
-      forgotten.register(trace, { id, lanes: rows.length });
+      traces.set(trace, { id, T, B, lanes: rows, freed: false });
+      forgotten.register(trace, { id, lanes: rows.length }, trace);
       return trace;
     });
 
   const backward = (params: Tensors, trace: Trace, seeds: BackwardSeeds, grads: Tensors): Promise<BackwardResult> =>
     exclusive(async () => {
-      const rec = traces.get(trace);
-      if (!rec) throw new DataError("trace: not a trace returned by this parallel cell's forward");
+      const rec = recorded(trace);
       const { id, T, B } = rec;
       onlyKeys("seeds", seeds, ["outputs", "final"], "an object { outputs?, final? }");
       const P = sharedParams(params);
@@ -277,6 +288,8 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
       const GX = cell.inputs.map((x) => alloc(T * B * x.size));
       const GI = cell.states.map((s) => alloc(B * s.size));
       const tasks = rec.lanes.map((_, k): BackwardTask => ({ op: "backward", id: 0, trace: id, params: P, outputGrads: GY, finalGrads: GS, grads: laneGrads[k]!, inputGrads: GX, initialGrads: GI }));
+      rec.freed = true;
+      forgotten.unregister(trace);
       await dispatch(tasks);
       // The lanes' sums are added in lane order: the result does not depend on which finished first.
       GP.forEach((g, p) => {
@@ -298,6 +311,13 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
     initParams: (seed?: number) => copyOf(cell.initParams(seed)),
     forward,
     backward,
+    release: (trace: Trace) =>
+      exclusive(async () => {
+        const rec = recorded(trace);
+        rec.freed = true;
+        forgotten.unregister(trace);
+        await drop(rec.id, rec.lanes.length);
+      }),
     close: () => {
       const stop = queue.then(() => {
         if (closed) return;
