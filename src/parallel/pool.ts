@@ -209,6 +209,16 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
     return copy;
   };
   const paramMirrors = cell.params.map((p) => alloc(p.size));
+  // Shared copies of the caller's inputs and seeds, kept from call to call (the lanes copy their
+  // rows out during the call): fresh memory would cost a page fault per page on every call.
+  const staging = new Map<string, Real>();
+  const staged = (key: string, a: Real): Real => {
+    if (!how.workers || a.buffer instanceof SharedArrayBuffer) return a;
+    let copy = staging.get(key);
+    if (copy?.length !== a.length) staging.set(key, (copy = alloc(a.length)));
+    copy.set(a);
+    return copy;
+  };
   const laneGrads = Array.from({ length: how.threads }, () => cell.params.map((p) => alloc(p.size)));
   const traces = new WeakMap<Trace, { id: number; T: number; B: number; lanes: ReturnType<typeof split>; freed: boolean }>();
   let nextTrace = 0;
@@ -250,8 +260,8 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
       const T = positiveInt("T", options.T);
       const B = positiveInt("B", options.B);
       const P = sharedParams(params);
-      const X = take("inputs", inputs, cell.inputs, T * B).map((x) => shared(x));
-      const initial = some("initial", options.initial, cell.states, B).map((s) => s && shared(s));
+      const X = take("inputs", inputs, cell.inputs, T * B).map((x, k) => staged(`inputs ${k}`, x));
+      const initial = some("initial", options.initial, cell.states, B).map((s, k) => s && staged(`initial ${k}`, s));
       const mask = options.mask;
       if (mask !== undefined && (!(mask instanceof Uint8Array) || mask.length !== T * B)) throw new DataError(`mask: expected a Uint8Array of ${T * B} entries ([T][B])`);
       let M = mask ?? null;
@@ -283,8 +293,8 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
       onlyKeys("seeds", seeds, ["outputs", "final"], "an object { outputs?, final? }");
       const P = sharedParams(params);
       const GP = take("grads", grads, cell.params, 1);
-      const GY = some("outputGrads", seeds.outputs, cell.outputs, T * B).map((g) => g && shared(g));
-      const GS = some("finalGrads", seeds.final, cell.states, B).map((g) => g && shared(g));
+      const GY = some("outputGrads", seeds.outputs, cell.outputs, T * B).map((g, k) => g && staged(`outputGrads ${k}`, g));
+      const GS = some("finalGrads", seeds.final, cell.states, B).map((g, k) => g && staged(`finalGrads ${k}`, g));
       const GX = cell.inputs.map((x) => alloc(T * B * x.size));
       const GI = cell.states.map((s) => alloc(B * s.size));
       const tasks = rec.lanes.map((_, k): BackwardTask => ({ op: "backward", id: 0, trace: id, params: P, outputGrads: GY, finalGrads: GS, grads: laneGrads[k]!, inputGrads: GX, initialGrads: GI }));
