@@ -35,7 +35,7 @@ function why(): string | undefined {
 }
 
 /** Web workers, where the page may share memory with them. */
-export const browserPlatform = (): Platform => ({
+const browserPlatform = (): Platform => ({
   unavailable: why(),
   cores: scope.navigator?.hardwareConcurrency ?? 1,
   spawn(): WorkerHandle {

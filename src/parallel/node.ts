@@ -27,7 +27,7 @@ function workerArgv(): string[] {
 }
 
 /** Node's worker threads (shared memory is always there). */
-export const nodePlatform = (): Platform => ({
+const nodePlatform = (): Platform => ({
   unavailable: undefined,
   cores: availableParallelism(),
   spawn(): WorkerHandle {
