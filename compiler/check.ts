@@ -77,8 +77,9 @@ class CellChecker {
 
   check(): CheckedCell {
     this.declareSizes();
-    this.declareConsts();
     this.declareTensors();
+    this.declareConsts();
+    this.checkInits();
     this.cell.equations.forEach((eq, k) => this.bag.full || this.checkEquation(eq, k));
     const outputs = this.checkOutputs();
     if (this.cell.outputs.length === 0 && !this.cell.decls.some((d) => d.kind === "state")) {
@@ -136,7 +137,7 @@ class CellChecker {
   private sizeOf(name: string, at: Span): number | null {
     const e = this.names.get(name);
     if (e?.kind === "size") return e.value;
-    const decl = e ?? this.cell.decls.find((d) => d.name === name);
+    const decl = e ?? this.cell.decls.find((d) => d.name === name) ?? (this.cell.consts?.some((c) => c.name === name) ? { kind: "const" as const } : undefined);
     if (decl) this.bag.error(E.unknownName, `'${name}' is ${ARTICLE[decl.kind]}, not a size`, at);
     else if (!this.broken.has(name) && !this.reportedUnknown.has(name)) {
       this.reportedUnknown.add(name);
@@ -208,9 +209,17 @@ class CellChecker {
       if (shape && !this.rankFits(d, shape)) shape = null;
       const list = this.tensors[d.kind];
       this.declare(d.name, d.nameSpan, { kind: d.kind, index: list.length, shape, span: d.span });
-      const init = d.init && shape ? checkInit(d.init, d.name, shape, (e) => this.constant(e, `an initial value of '${d.name}'`), this.bag) : null;
-      if (shape) list.push(init ? { name: d.name, shape, span: d.span, init } : { name: d.name, shape, span: d.span });
+      if (shape) list.push({ name: d.name, shape, span: d.span });
     }
+  }
+
+  /** Params' initial values, checked once consts are known. */
+  private checkInits(): void {
+    this.tensors.param = this.tensors.param.map((p) => {
+      const decl = this.cell.decls.find((d) => d.kind === "param" && d.name === p.name && d.span === p.span);
+      const init = decl?.init && checkInit(decl.init, p.name, p.shape, (e) => this.constant(e, `an initial value of '${p.name}'`), this.bag);
+      return init ? { ...p, init } : p;
+    });
   }
 
   private rankFits(d: Decl, shape: Shape): boolean {
