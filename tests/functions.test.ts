@@ -2,8 +2,13 @@
  * The functions of issue 13: erf against high-precision values, and each new function's kernels,
  * constant folding and reference evaluator agreeing.
  */
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { compileSource } from "../compiler/index.js";
+import { instantiate } from "../src/instantiate.js";
 import { erf, gelu, powi } from "../src/runtime/math.js";
+import { makeTempDir, removeDir, rnnc } from "./reference/harness.js";
 
 /** erf(x) to 30 digits (mpmath at 40 digits); x is the double written. */
 const ERF: readonly (readonly [number, number])[] = [
@@ -86,5 +91,90 @@ describe("powi", () => {
     expect(powi(x, -2)).toBe(1 / (x * x));
     expect(powi(NaN, 0)).toBe(1);
     expect(powi(x, 1)).toBe(x);
+  });
+});
+
+const ALL_FUNCTIONS = `cell every {
+  size I = 3, H = 5
+  const alpha = 0.5, lo = -0.8
+  input x[I]
+  state h[H], c[H]
+  param W[H, I] ~ xavier, U[H, H] ~ orthogonal, b[H] = 0.1, tau, k ~ normal(1, 0.1)
+  z = W·x + U·h + b
+  e = gelu(z) + elu(z, alpha) + elu(z) + leaky_relu(z) + leaky_relu(z, 0.2) + clip(z, lo, 0.8) + softsign(z)
+  p = square(z) / 4 + rsqrt(1 + z^2) + z^3 / 8 - (2 + tanh(z))^-1 + tau^2 * c
+  c = softmax(e) + max(z, c) - min(p, 0.3) + max(z) * min(c) / 4
+  h = tanh(k * e + tau * p - c)
+}`;
+
+describe("a cell using every new function, x^n, consts, scalar params and initial values", () => {
+  it("gradient-checks (rnnc gradcheck), optimized and not", async () => {
+    const dir = makeTempDir();
+    try {
+      const file = join(dir, "every.cell");
+      writeFileSync(file, ALL_FUNCTIONS);
+      for (const flags of [[], ["--steps", "5", "--batch", "3", "--seed", "4"]]) {
+        const run = await rnnc("gradcheck", file, ...flags);
+        expect(run.out + run.err, "gradcheck").toContain("all 8 gradients match");
+        expect(run.code).toBe(0);
+      }
+    } finally {
+      removeDir(dir);
+    }
+  });
+
+  it("gives the same forward bits with and without the passes (float64), and gradients to 1e-12", () => {
+    const [opt] = compileSource(ALL_FUNCTIONS, { dtype: "f64", optimize: true });
+    const [plain] = compileSource(ALL_FUNCTIONS, { dtype: "f64", optimize: false });
+    const run = (module: NonNullable<typeof opt>) => {
+      const cell = instantiate(module);
+      const params = cell.initParams(3);
+      const T = 4, B = 2;
+      const x = Float64Array.from({ length: T * B * 3 }, (_, i) => Math.sin(i * 1.7));
+      const trace = cell.forward(params, { x }, { T, B });
+      const grads = cell.createGrads();
+      const ones = (n: number) => new Float64Array(n).fill(1);
+      cell.backward(params, trace, { outputs: { h: ones(T * B * 5), c: ones(T * B * 5) } }, grads);
+      return { outputs: trace.outputs, grads };
+    };
+    const [a, b] = [run(opt!), run(plain!)];
+    for (const name of ["h", "c"]) expect(Array.from(a.outputs[name]!)).toEqual(Array.from(b.outputs[name]!));
+    for (const [name, g] of Object.entries(a.grads)) {
+      Array.from(g).forEach((v, i) => expect(Math.abs(v - b.grads[name]![i]!), `${name}[${i}]`).toBeLessThan(1e-12 * Math.max(1, Math.abs(v))));
+    }
+  });
+});
+
+describe("rnnc eval with a scalar param", () => {
+  const cell = `cell s {\n  size I = 2, H = 3\n  input x[I]\n  state h[H]\n  param W[H, I], tau\n  h = tanh(tau * (W·x) + h)\n}\n`;
+  const data = (tau: unknown) => ({
+    T: 2, B: 2, params: { W: [[1, 2], [3, 4], [5, 6]], tau }, inputs: { x: [[[0.1, 0.2], [0.3, -0.1]], [[0.3, 0.4], [-0.2, 0.1]]] },
+    finalGrads: { h: [[1, 1, 1], [1, 1, 1]] },
+  });
+  const evalJson = async (dir: string, d: unknown) => {
+    const path = join(dir, `${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(path, JSON.stringify(d));
+    return rnnc("eval", join(dir, "s.cell"), "--data", path);
+  };
+
+  it("reads it as a number and returns its gradient, summed over batch and time, as a number", async () => {
+    const dir = makeTempDir();
+    try {
+      writeFileSync(join(dir, "s.cell"), cell);
+      const result = JSON.parse((await evalJson(dir, data(0.5))).out) as { grads: { params: { tau: number } } };
+      expect(typeof result.grads.params.tau).toBe("number");
+      const loss = async (tau: number) => {
+        const r = JSON.parse((await evalJson(dir, { ...data(tau), finalGrads: undefined })).out) as { final: { h: number[][] } };
+        return r.final.h.flat().reduce((s, v) => s + v, 0);
+      };
+      const eps = 1e-6;
+      const numeric = ((await loss(0.5 + eps)) - (await loss(0.5 - eps))) / (2 * eps);
+      expect(Math.abs(result.grads.params.tau - numeric)).toBeLessThan(1e-7);
+      const wrong = await evalJson(dir, data([0.5]));
+      expect(wrong.code).toBe(1);
+      expect(wrong.err).toContain("params.tau: expected a number (a scalar), got a list of 1");
+    } finally {
+      removeDir(dir);
+    }
   });
 });
