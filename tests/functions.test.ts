@@ -6,6 +6,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compileSource } from "../compiler/index.js";
+import { opDef } from "../compiler/ops/index.js";
 import { instantiate } from "../src/instantiate.js";
 import { erf, gelu, powi } from "../src/runtime/math.js";
 import { makeTempDir, removeDir, rnnc } from "./reference/harness.js";
@@ -173,6 +174,39 @@ describe("rnnc eval with a scalar param", () => {
       const wrong = await evalJson(dir, data([0.5]));
       expect(wrong.code).toBe(1);
       expect(wrong.err).toContain("params.tau: expected a number (a scalar), got a list of 1");
+    } finally {
+      removeDir(dir);
+    }
+  });
+});
+
+describe("kinks of the new functions", () => {
+  it("each says how far its arguments are from where it is not differentiable", () => {
+    const elementwise = (name: string) => opDef(name, "elementwise");
+    expect(elementwise("clip").kink!([0.7], { lo: -0.5, hi: 0.75 })).toBeCloseTo(0.05, 12);
+    expect(elementwise("leaky_relu").kink!([-0.3], { slope: 0.1 })).toBe(0.3);
+    expect(elementwise("elu").kink!([-0.3], { alpha: 0.5 })).toBe(0.3);
+    expect(elementwise("elu").kink!([-0.3], { alpha: 1 })).toBe(Infinity); // C¹ when α = 1
+    expect(elementwise("maximum").kink!([0.25, 1], {})).toBe(0.75);
+    expect(opDef("max", "reduce").kink!(Float64Array.of(1, 3, 2.5))).toBe(0.5);
+    expect(opDef("min", "reduce").kink!(Float64Array.of(1, 3, 1.25))).toBe(0.25);
+  });
+
+  it("rnnc gradcheck keeps clear of them, and judges a cell that sits on one", async () => {
+    const dir = makeTempDir();
+    try {
+      const file = join(dir, "kinks.cell");
+      writeFileSync(file, `cell kinks {
+  size I = 3, H = 4
+  input x[I]
+  state h[H]
+  param W[H, I], U[H, H], b[H]
+  z = W·x + U·h + b
+  h = tanh(clip(z, -0.2, 0.2) + max(z, 0.1) + leaky_relu(z, 0.3) + max(z) + elu(z, 0.5) + clip(relu(-relu(z)), 0, 1))
+}`);
+      const run = await rnnc("gradcheck", file);
+      expect(run.out).toContain("all 5 gradients match");
+      expect(run.code).toBe(0);
     } finally {
       removeDir(dir);
     }
