@@ -487,8 +487,10 @@ export class StepBody {
       const acc = varying ? local.fresh("acc") : this.names.fresh("acc");
       const i = this.i;
       const n = sizeOf(this.graph.shape(arg));
-      lines.push({ kind: "let", name: acc, value: "0" });
-      lines.push(loop(i, num(n), [{ kind: "assign", name: acc, mode: "+=", value: this.read(arg, m, ix(i), places) }]));
+      const x = this.read(arg, m, ix(i), places);
+      const fold = def.fold;
+      lines.push({ kind: "let", name: acc, value: fold?.init ?? "0" });
+      lines.push(loop(i, num(n), [fold ? { kind: "assign", name: acc, mode: "=", value: fold.step(acc, x) } : { kind: "assign", name: acc, mode: "+=", value: x }]));
       lines.push(put(m, num(0), def.finish(acc, n)));
     } else {
       const writer: KernelWriter = {

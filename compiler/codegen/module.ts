@@ -73,7 +73,7 @@ const DOCS: Readonly<Record<KernelName, string>> = {
 export const SIZES_DOC = (cell: string) => `Sizes of cell ${commentText(cell)}, fixed when it was compiled.`;
 export const SPEC_DOC = "Names and shapes of params, inputs, states, outputs, and the values taped per step.";
 
-const specOf = (d: TensorDecl): TensorSpec => ({ name: d.name, shape: [...d.shape], size: sizeOf(d.shape) });
+const specOf = (d: TensorDecl): TensorSpec => ({ name: d.name, shape: [...d.shape], size: sizeOf(d.shape), ...(d.init ? { init: d.init } : {}) });
 
 /**
  * Every number the kernels are built from is a size, a shape dimension or derived from them:

@@ -166,11 +166,24 @@ export type Kernels = { readonly [K in KernelName]: (...args: Parameters_<(typeo
 
 export interface TensorSpec<N extends string = string> {
   readonly name: N;
-  /** Declared shape: `[rows, cols]` for a matrix, `[n]` for a vector. */
+  /** Declared shape: `[rows, cols]` for a matrix, `[n]` for a vector, `[]` for a scalar param. */
   readonly shape: readonly number[];
   /** Elements per step and batch entry (the product of `shape`). */
   readonly size: number;
+  /** A param's initial values as the cell declares them (`param g[H] = 1`); absent: PyTorch's default. */
+  readonly init?: ParamInit;
 }
+
+/**
+ * How a param starts: every element `value`; a random orthogonal matrix (rows or columns
+ * orthonormal); Glorot/Xavier uniform (±√(6 / (rows + cols))); uniform on [low, high); normal.
+ */
+export type ParamInit =
+  | { readonly kind: "constant"; readonly value: number }
+  | { readonly kind: "orthogonal" }
+  | { readonly kind: "xavier" }
+  | { readonly kind: "uniform"; readonly low: number; readonly high: number }
+  | { readonly kind: "normal"; readonly mean: number; readonly std: number };
 
 export interface WorkspaceSpec {
   readonly size: number;

@@ -3,6 +3,7 @@
  * lengths (errors name the offending field), allocates outputs, state history and tape, and keeps
  * the tape and the shape of each trace out of the user's reach.
  */
+import { boxMuller, drawInitial } from "./initial.js";
 import { DataError } from "./errors.js";
 import { checkElements } from "./limits.js";
 import type { CellSpec, Kernels, Products, Real, RowKind, TensorSpec } from "./abi.js";
@@ -261,7 +262,13 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
       const random = mulberry32(checkSeed(seed, "initParams: seed"));
       const bound = 1 / Math.sqrt(fan);
       checkParamSizes();
-      return record(spec.params, (p) => alloc(p.size).map(() => (2 * random() - 1) * bound));
+      const draws = { uniform: random, normal: boxMuller(random) };
+      return record(spec.params, (p) => {
+        const data = alloc(p.size);
+        if (p.init) drawInitial(p.init, p.shape, data, draws);
+        else for (let i = 0; i < p.size; i++) data[i] = (2 * random() - 1) * bound;
+        return data;
+      });
     },
     forward,
     backward,

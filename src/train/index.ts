@@ -15,6 +15,7 @@ export type {
   LayerTrace,
   LayerSeeds,
   LayerGrads,
+  LayerInput,
   CellLayerOptions,
 } from "./layers.js";
 export {
