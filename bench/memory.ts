@@ -9,7 +9,7 @@
  */
 
 import { spawn } from "node:child_process";
-import type { Contestant } from "./harness.js";
+import { callSeconds, type Contestant } from "./harness.js";
 import type { Workload } from "./workloads.js";
 
 export interface MemoryResult {
@@ -24,6 +24,8 @@ export interface MemoryResult {
   /** The kernel's RSS high-water mark of the child, bytes. */
   readonly maxRssKernel: number;
   readonly calls: number;
+  /** What the forward keeps for the backward per sample-step, bytes, when the contestant says. */
+  readonly tapeBytesPerStep?: number;
   readonly error?: string;
 }
 
@@ -38,16 +40,27 @@ export async function memoryChild(w: Workload, c: Contestant, seconds: number): 
   };
   const p = await c.prepare(w);
   await p.activate?.();
-  const preparedRss = sample();
+  // A contestant whose calls run in another process reports that process's RSS instead.
+  const own = p.rss;
+  const sampleOther = async (): Promise<number> => {
+    const rss = await own!();
+    peakRss = Math.max(peakRss, rss);
+    return rss;
+  };
+  if (own) peakRss = 0;
+  const preparedRss = own ? await sampleOther() : sample();
   const t0 = process.hrtime.bigint();
   let calls = 0;
   while (calls < 2 || (Number(process.hrtime.bigint() - t0) / 1e9 < seconds && calls < 50)) {
-    p.run();
+    await callSeconds(p, 1);
     calls++;
-    sample();
+    if (own) await sampleOther();
+    else sample();
   }
   const maxRssKernel = process.resourceUsage().maxRSS * 1024;
-  const r: MemoryResult = { workload: w.id, contestant: c.id, baselineRss, preparedRss, peakRss, maxRssKernel, calls };
+  const tape = p.info?.()["tapeBytesPerStep"];
+  p.dispose?.();
+  const r: MemoryResult = { workload: w.id, contestant: c.id, baselineRss, preparedRss, peakRss, maxRssKernel, calls, ...(tape === undefined ? {} : { tapeBytesPerStep: tape }) };
   process.stdout.write(JSON.stringify(r) + "\n");
 }
 

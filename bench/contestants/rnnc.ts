@@ -120,3 +120,58 @@ export function rnncContestant(optimize: boolean, products: ProductsMode = "runt
     },
   };
 }
+
+/** What `rnnc-2t` drives: the cell split over worker threads by batch (issue 10 item 6). Its calls
+ *  take the cell's arguments and may return promises; `close()` ends the workers. */
+interface ThreadedCell {
+  forward(params: unknown, inputs: unknown, opts: { T: number; B: number }): unknown;
+  backward(params: unknown, trace: unknown, seeds: unknown, grads: unknown): unknown;
+  step?(params: unknown, inputs: unknown, state: unknown): unknown;
+  close?(): unknown;
+}
+type Threaded = (cell: Cell, options: { threads: number }) => ThreadedCell | Promise<ThreadedCell>;
+
+/** Names under which the package index may export the data-parallel wrapper, first found wins. */
+export const THREADED_EXPORTS = ["parallelCell", "createParallel", "parallel"] as const;
+
+async function loadThreaded(): Promise<Threaded> {
+  await loadCompile();
+  const mod = (await import(pathToFileURL(path.resolve(here, "..", "..", "src", "index.js")).href)) as Record<string, unknown>;
+  const name = THREADED_EXPORTS.find((n) => typeof mod[n] === "function");
+  if (name === undefined) throw new Unavailable(`rnnc-2t: no threaded API exported (looked for ${THREADED_EXPORTS.join(", ")} in the package index)`);
+  return mod[name] as Threaded;
+}
+
+/** rnnc with all passes, the batch split over `threads` worker threads. */
+export function rnncThreaded(threads: number): Contestant {
+  return {
+    id: `rnnc-${threads}t`,
+    label: `rnnc, ${threads} threads`,
+    unsupported: (w) => (w.kind === "step" ? `rnnc-${threads}t: B = 1, nothing to split` : null),
+    async prepare(w: Workload): Promise<Prepared> {
+      const threaded = await loadThreaded();
+      const { cell } = await compileCell(w, true);
+      const par = await threaded(cell, { threads });
+      const params = cell.initParams(PARAM_SEED);
+      const inputs = { [cell.inputs[0].name]: inputData(w) };
+      const opts = { T: w.T, B: w.B };
+      const out = cell.outputs[0];
+      const seeds = { outputs: { [out.name]: new Float32Array(w.T * w.B * out.size).fill(1) } };
+      const grads = cell.createGrads();
+      const once = async (): Promise<void> => {
+        if (w.kind === "forward") return void (await par.forward(params, inputs, opts));
+        for (const g of Object.values(grads)) g.fill(0);
+        const trace = await par.forward(params, inputs, opts);
+        await par.backward(params, trace, seeds, grads);
+      };
+      return {
+        async sample(reps) {
+          const t0 = process.hrtime.bigint();
+          for (let k = 0; k < reps; k++) await once();
+          return Number(process.hrtime.bigint() - t0) / 1e9 / reps;
+        },
+        dispose: () => void par.close?.(),
+      };
+    },
+  };
+}
