@@ -5,8 +5,8 @@
  * the request (`files`) or the reply.
  *
  *   hello                                       → { torch, threads }
- *   prepare { key, cell, kind, I, H, B, T, dtype, files: { W, b, x } }   (fused params, see
- *           bench/hand-fused.ts; x is [T][B][I])  → {}
+ *   prepare { key, cell, kind, I, H, B, T, dtype, files: { W, b, x, dY? } }   (fused params, see
+ *           bench/hand-fused.ts; x is [T][B][I]; dLoss/dh [T][B][H], ones without dY)  → {}
  *   time    { key, reps }                       → { seconds }   reps back-to-back calls, per call
  *   outputs { key, dir }                        → { files: { h, dW, db, dx } }  one train call's results
  *   rss                                         → { rss, maxRss }  bytes, the driver's own

@@ -46,7 +46,7 @@ def save(path, t):
 
 
 class Lstm:
-    def __init__(self, req, W, b, x):
+    def __init__(self, req, W, b, x, seed):
         I, H, kind = req["I"], req["H"], req["kind"]
         self.kind = kind
         dt = W.dtype
@@ -70,7 +70,7 @@ class Lstm:
         if kind == "step":
             self.x0 = x[0].clone()
             self.state = (torch.zeros(B, H, dtype=dt), torch.zeros(B, H, dtype=dt))
-        self.seed = torch.ones(req["T"], B, H, dtype=dt)
+        self.seed = seed
 
     def run(self):
         if self.kind == "train":
@@ -99,7 +99,7 @@ class Lstm:
 
 
 class Gru:
-    def __init__(self, req, W, b, x):
+    def __init__(self, req, W, b, x, seed):
         if req["kind"] == "step":
             raise ValueError("no GRU step workload")
         self.kind = req["kind"]
@@ -107,7 +107,7 @@ class Gru:
         self.W = W.clone().requires_grad_(True)
         self.b = b.clone().requires_grad_(True)
         self.x = x.clone().requires_grad_(self.kind == "train")
-        self.seed = torch.ones(req["T"], req["B"], self.H, dtype=W.dtype)
+        self.seed = seed
 
     def forward(self):
         I, H = self.I, self.H
@@ -146,7 +146,9 @@ def prepare(req):
     W = load(f["W"], dtype, (G * H, I + H))
     b = load(f["b"], dtype, (G * H,))
     x = load(f["x"], dtype, (T, B, I))
-    return (Lstm if req["cell"] == "lstm" else Gru)(req, W, b, x)
+    # dLoss/dh[t]: ones (loss = sum of all outputs) unless a file gives it
+    seed = load(f["dY"], dtype, (T, B, H)) if "dY" in f else torch.ones(T, B, H, dtype=W.dtype)
+    return (Lstm if req["cell"] == "lstm" else Gru)(req, W, b, x, seed)
 
 
 def rss_bytes():

@@ -109,10 +109,10 @@ export async function describeTorch(): Promise<string> {
 let keys = 0;
 
 /** Hands the workload to the driver; the params are the hand-fused ones at PARAM_SEED. */
-export async function prepareTorch(w: Workload, p: LstmParams, x: Float32Array | Float64Array, dtype: "f32" | "f64"): Promise<{ proc: TorchProcess; key: string }> {
+export async function prepareTorch(w: Workload, p: LstmParams, x: Float32Array | Float64Array, dtype: "f32" | "f64", dY?: Float32Array | Float64Array): Promise<{ proc: TorchProcess; key: string }> {
   const proc = await torchProcess();
   const key = `${w.id}#${keys++}`;
-  const files = { W: proc.file(p.W as Float32Array | Float64Array), b: proc.file(p.b as Float32Array | Float64Array), x: proc.file(x) };
+  const files = { W: proc.file(p.W as Float32Array | Float64Array), b: proc.file(p.b as Float32Array | Float64Array), x: proc.file(x), ...(dY ? { dY: proc.file(dY) } : {}) };
   await proc.request({ cmd: "prepare", key, cell: w.cell, kind: w.kind, I: w.I, H: w.H, B: w.B, T: w.T, dtype, files });
   return { proc, key };
 }
