@@ -9,7 +9,7 @@
  */
 
 import { spawn } from "node:child_process";
-import { callSeconds, type Contestant } from "./harness.js";
+import { callSeconds, Unavailable, type Contestant, type Prepared } from "./harness.js";
 import type { Workload } from "./workloads.js";
 
 export interface MemoryResult {
@@ -27,6 +27,8 @@ export interface MemoryResult {
   /** What the forward keeps for the backward per sample-step, bytes, when the contestant says. */
   readonly tapeBytesPerStep?: number;
   readonly error?: string;
+  /** Why the contestant could not run here (a missing dependency or API): not a failure. */
+  readonly skipped?: string;
 }
 
 /** Body of the child process: prepare, run for about `seconds` (at least 2 calls), print JSON. */
@@ -38,7 +40,14 @@ export async function memoryChild(w: Workload, c: Contestant, seconds: number): 
     peakRss = Math.max(peakRss, rss);
     return rss;
   };
-  const p = await c.prepare(w);
+  let p: Prepared;
+  try {
+    p = await c.prepare(w);
+  } catch (e) {
+    if (!(e instanceof Unavailable)) throw e;
+    const r: MemoryResult = { workload: w.id, contestant: c.id, baselineRss, preparedRss: 0, peakRss: 0, maxRssKernel: 0, calls: 0, skipped: e.message };
+    return void process.stdout.write(JSON.stringify(r) + "\n");
+  }
   await p.activate?.();
   // A contestant whose calls run in another process reports that process's RSS instead.
   const own = p.rss;

@@ -146,7 +146,7 @@ async function runMemory(runs: readonly [Workload, Contestant][], quick: boolean
     log(`memory: ${w.id} ${c.id}`);
     const m = await measureMemory(script, w, c, quick ? 0.3 : 1.5);
     if (m.error !== undefined) log(`  ${c.id}: ${m.error}`);
-    out.push(m);
+    if (m.skipped === undefined) out.push(m);
   }
   return out;
 }
