@@ -18,12 +18,17 @@ LSTM and u, r, n for the GRU, x columns then h columns; b [G*H]):
 """
 
 import json
+import os
 import resource
 import sys
 import time
 
-import numpy as np
-import torch
+# One thread for OpenBLAS and OpenMP too; both read these when they load, so before torch does.
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
+os.environ["OMP_NUM_THREADS"] = "1"
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
 
 torch.set_num_threads(1)
 try:
@@ -156,6 +161,15 @@ def prepare(req):
     return (Lstm if req["cell"] == "lstm" else Gru)(req, W, b, x, seed)
 
 
+def blas_library():
+    """The BLAS this process loaded (Debian picks it with update-alternatives: the reference libblas3
+    is many times slower than OpenBLAS at these sizes)."""
+    with open("/proc/self/maps") as f:
+        libs = sorted({os.path.realpath(line.split()[-1]) for line in f if "blas" in line.lower() and "/" in line})
+    fast = [lib for lib in libs if os.path.basename(lib).startswith(("libopenblas", "libmkl", "libblis"))]
+    return os.path.basename(fast[0]) if fast else ", ".join(libs) or "unknown"
+
+
 def rss_bytes():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * resource.getpagesize()
@@ -170,7 +184,7 @@ def main():
         cmd = req.get("cmd")
         try:
             if cmd == "hello":
-                reply = {"torch": torch.__version__, "threads": torch.get_num_threads()}
+                reply = {"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas_library()}
             elif cmd == "prepare":
                 prepared[req["key"]] = prepare(req)
                 reply = {}

@@ -100,7 +100,10 @@ export async function describeTorch(): Promise<string> {
   try {
     const p = await torchProcess();
     const hello = await p.request({ cmd: "hello" });
-    return `PyTorch ${String(hello["torch"])}, ${String(hello["threads"])} thread (torch.set_num_threads(1))`;
+    const blas = String(hello["blas"]);
+    const reference = !/openblas|mkl|blis/i.test(blas);
+    return `PyTorch ${String(hello["torch"])}, ${String(hello["threads"])} thread (torch.set_num_threads(1)); BLAS ${blas}` +
+      (reference ? `\n  warning: PyTorch runs on the reference BLAS, many times slower than OpenBLAS: apt-get install libopenblas0-pthread` : "");
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
   }
