@@ -29,8 +29,8 @@ export const spec = {
   outputs: [{ name: "h", shape: [16], size: 16 }],
   workspace: [
     { size: 48, rows: "TB", kernel: "forward" },
-    { size: 384, rows: "one" },
-    { size: 512, rows: "one" },
+    { size: 384, rows: "one", derived: ["forward", "backward", "step"] },
+    { size: 512, rows: "one", derived: ["forward", "backward", "step"] },
     { size: 32, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
@@ -69,6 +69,7 @@ function forward(
   M: Uint8Array | undefined,
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
 ): void {
   const Uu_Ur_Uh_x = WS[0]!;
   const Uu_Ur_Uh = WS[1]!;
@@ -81,13 +82,16 @@ function forward(
   const [h_seq] = S;
   const [h_out] = Y;
   const [u_tape, r_tape, h_tilde_tape] = R;
-  // Uu_Ur_Uh = [Uu; Ur; Uh]
-  Uu_Ur_Uh.set(Uu, 0);
-  Uu_Ur_Uh.set(Ur, 128);
-  Uu_Ur_Uh.set(Uh, 256);
-  // Wu_Wr = [Wu; Wr]
-  Wu_Wr.set(Wu, 0);
-  Wu_Wr.set(Wr, 256);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Uu_Ur_Uh = [Uu; Ur; Uh]
+    Uu_Ur_Uh.set(Uu, 0);
+    Uu_Ur_Uh.set(Ur, 128);
+    Uu_Ur_Uh.set(Uh, 256);
+    // Wu_Wr = [Wu; Wr]
+    Wu_Wr.set(Wu, 0);
+    Wu_Wr.set(Wr, 256);
+  }
   // Everything that does not depend on a state, for all T·B steps at once.
   // Uu_Ur_Uh_x = Uu_Ur_Uh·x
   mm.nt(T * B, 48, 8, x, 0, 8, Uu_Ur_Uh, 0, Uu_Ur_Uh_x, 0, 48, 0); // Uu_Ur_Uh_x[m] = Uu_Ur_Uh · x[m], for all T * B rows
@@ -155,6 +159,9 @@ function backward(
   GX: readonly Real[],
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
+  inputGrads: boolean,
+  initialGrads: boolean,
 ): void {
   const dh_swap = WS[6]!;
   const dh_kept = WS[7]!;
@@ -180,13 +187,16 @@ function backward(
   const [dx] = GX;
   let dh_seed = dh_carry;
   let dh_back = dh_swap;
-  // Wu_Wr = [Wu; Wr]
-  Wu_Wr.set(Wu, 0);
-  Wu_Wr.set(Wr, 256);
-  // Uu_Ur_Uh = [Uu; Ur; Uh]
-  Uu_Ur_Uh.set(Uu, 0);
-  Uu_Ur_Uh.set(Ur, 128);
-  Uu_Ur_Uh.set(Uh, 256);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Wu_Wr = [Wu; Wr]
+    Wu_Wr.set(Wu, 0);
+    Wu_Wr.set(Wr, 256);
+    // Uu_Ur_Uh = [Uu; Ur; Uh]
+    Uu_Ur_Uh.set(Uu, 0);
+    Uu_Ur_Uh.set(Ur, 128);
+    Uu_Ur_Uh.set(Uh, 256);
+  }
   for (let t = T - 1; t >= 0; t--) {
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
@@ -301,6 +311,7 @@ function step(
   Y: readonly Real[],
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
 ): void {
   const h_next = WS[17]!;
   const Wu_Wr = WS[2]!;
@@ -314,13 +325,16 @@ function step(
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  // Wu_Wr = [Wu; Wr]
-  Wu_Wr.set(Wu, 0);
-  Wu_Wr.set(Wr, 256);
-  // Uu_Ur_Uh = [Uu; Ur; Uh]
-  Uu_Ur_Uh.set(Uu, 0);
-  Uu_Ur_Uh.set(Ur, 128);
-  Uu_Ur_Uh.set(Uh, 256);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Wu_Wr = [Wu; Wr]
+    Wu_Wr.set(Wu, 0);
+    Wu_Wr.set(Wr, 256);
+    // Uu_Ur_Uh = [Uu; Ur; Uh]
+    Uu_Ur_Uh.set(Uu, 0);
+    Uu_Ur_Uh.set(Ur, 128);
+    Uu_Ur_Uh.set(Uh, 256);
+  }
   // Wu_Wr_h_prev = Wu_Wr·h_prev
   mm.nt(B, 32, 16, h_seq, 0, 16, Wu_Wr, 0, Wu_Wr_h_prev, 0, 32, 0); // Wu_Wr_h_prev[m] = Wu_Wr · h_seq[m], for each of B rows
   // Uu_Ur_Uh_x = Uu_Ur_Uh·x

@@ -34,9 +34,9 @@ export const spec = {
     { size: 16, rows: "TB", kernel: "forward" },
     { size: 16, rows: "TB", kernel: "forward" },
     { size: 16, rows: "TB", kernel: "forward" },
-    { size: 384, rows: "one" },
+    { size: 384, rows: "one", derived: ["forward", "backward", "step"] },
     { size: 48, rows: "TB", kernel: "forward" },
-    { size: 768, rows: "one" },
+    { size: 768, rows: "one", derived: ["forward", "backward", "step"] },
     { size: 48, rows: "B" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
@@ -70,6 +70,7 @@ function forward(
   M: Uint8Array | undefined,
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
 ): void {
   const W_ir_x_plus_b_ir = WS[0]!;
   const W_iz_x_plus_b_iz = WS[1]!;
@@ -83,14 +84,17 @@ function forward(
   const [h_seq] = S;
   const [h_out] = Y;
   const [r_tape, z_tape, W_hn_h_prev_plus_b_hn_tape, n_tape] = R;
-  // W_ir_W_iz_W_in = [W_ir; W_iz; W_in]
-  W_ir_W_iz_W_in.set(W_ir, 0);
-  W_ir_W_iz_W_in.set(W_iz, 128);
-  W_ir_W_iz_W_in.set(W_in, 256);
-  // W_hr_W_hz_W_hn = [W_hr; W_hz; W_hn]
-  W_hr_W_hz_W_hn.set(W_hr, 0);
-  W_hr_W_hz_W_hn.set(W_hz, 256);
-  W_hr_W_hz_W_hn.set(W_hn, 512);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // W_ir_W_iz_W_in = [W_ir; W_iz; W_in]
+    W_ir_W_iz_W_in.set(W_ir, 0);
+    W_ir_W_iz_W_in.set(W_iz, 128);
+    W_ir_W_iz_W_in.set(W_in, 256);
+    // W_hr_W_hz_W_hn = [W_hr; W_hz; W_hn]
+    W_hr_W_hz_W_hn.set(W_hr, 0);
+    W_hr_W_hz_W_hn.set(W_hz, 256);
+    W_hr_W_hz_W_hn.set(W_hn, 512);
+  }
   // Everything that does not depend on a state, for all T·B steps at once.
   // W_ir_W_iz_W_in_x = W_ir_W_iz_W_in·x
   mm.nt(T * B, 48, 8, x, 0, 8, W_ir_W_iz_W_in, 0, W_ir_W_iz_W_in_x, 0, 48, 0); // W_ir_W_iz_W_in_x[m] = W_ir_W_iz_W_in · x[m], for all T * B rows
@@ -174,6 +178,9 @@ function backward(
   GX: readonly Real[],
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
+  inputGrads: boolean,
+  initialGrads: boolean,
 ): void {
   const dh_swap = WS[7]!;
   const dh_kept = WS[8]!;
@@ -196,14 +203,17 @@ function backward(
   const [dx] = GX;
   let dh_seed = dh_carry;
   let dh_back = dh_swap;
-  // W_hr_W_hz_W_hn = [W_hr; W_hz; W_hn]
-  W_hr_W_hz_W_hn.set(W_hr, 0);
-  W_hr_W_hz_W_hn.set(W_hz, 256);
-  W_hr_W_hz_W_hn.set(W_hn, 512);
-  // W_ir_W_iz_W_in = [W_ir; W_iz; W_in]
-  W_ir_W_iz_W_in.set(W_ir, 0);
-  W_ir_W_iz_W_in.set(W_iz, 128);
-  W_ir_W_iz_W_in.set(W_in, 256);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // W_hr_W_hz_W_hn = [W_hr; W_hz; W_hn]
+    W_hr_W_hz_W_hn.set(W_hr, 0);
+    W_hr_W_hz_W_hn.set(W_hz, 256);
+    W_hr_W_hz_W_hn.set(W_hn, 512);
+    // W_ir_W_iz_W_in = [W_ir; W_iz; W_in]
+    W_ir_W_iz_W_in.set(W_ir, 0);
+    W_ir_W_iz_W_in.set(W_iz, 128);
+    W_ir_W_iz_W_in.set(W_in, 256);
+  }
   for (let t = T - 1; t >= 0; t--) {
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
@@ -312,6 +322,7 @@ function step(
   Y: readonly Real[],
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
 ): void {
   const h_next = WS[15]!;
   const W_ir_W_iz_W_in = WS[3]!;
@@ -322,14 +333,17 @@ function step(
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  // W_ir_W_iz_W_in = [W_ir; W_iz; W_in]
-  W_ir_W_iz_W_in.set(W_ir, 0);
-  W_ir_W_iz_W_in.set(W_iz, 128);
-  W_ir_W_iz_W_in.set(W_in, 256);
-  // W_hr_W_hz_W_hn = [W_hr; W_hz; W_hn]
-  W_hr_W_hz_W_hn.set(W_hr, 0);
-  W_hr_W_hz_W_hn.set(W_hz, 256);
-  W_hr_W_hz_W_hn.set(W_hn, 512);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // W_ir_W_iz_W_in = [W_ir; W_iz; W_in]
+    W_ir_W_iz_W_in.set(W_ir, 0);
+    W_ir_W_iz_W_in.set(W_iz, 128);
+    W_ir_W_iz_W_in.set(W_in, 256);
+    // W_hr_W_hz_W_hn = [W_hr; W_hz; W_hn]
+    W_hr_W_hz_W_hn.set(W_hr, 0);
+    W_hr_W_hz_W_hn.set(W_hz, 256);
+    W_hr_W_hz_W_hn.set(W_hn, 512);
+  }
   // W_ir_W_iz_W_in_x = W_ir_W_iz_W_in·x
   mm.nt(B, 48, 8, x, 0, 8, W_ir_W_iz_W_in, 0, W_ir_W_iz_W_in_x_1, 0, 48, 0); // W_ir_W_iz_W_in_x_1[m] = W_ir_W_iz_W_in · x[m], for each of B rows
   // W_hr_W_hz_W_hn_h_prev = W_hr_W_hz_W_hn·h_prev

@@ -38,8 +38,8 @@ export const spec = {
   ],
   workspace: [
     { size: 64, rows: "TB", kernel: "forward" },
-    { size: 512, rows: "one" },
-    { size: 1024, rows: "one" },
+    { size: 512, rows: "one", derived: ["forward", "backward", "step"] },
+    { size: 1024, rows: "one", derived: ["forward", "backward", "step"] },
     { size: 64, rows: "B" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
@@ -72,6 +72,7 @@ function forward(
   M: Uint8Array | undefined,
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
 ): void {
   const Wf_Wi_Wg_Wo_x = WS[0]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
@@ -82,16 +83,19 @@ function forward(
   const [h_seq, c_seq] = S;
   const [h_out, c_out] = Y;
   const [f_tape, i_tape, g_tape, o_tape, tanh_c_tape] = R;
-  // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
-  Wf_Wi_Wg_Wo.set(Wf, 0);
-  Wf_Wi_Wg_Wo.set(Wi, 128);
-  Wf_Wi_Wg_Wo.set(Wg, 256);
-  Wf_Wi_Wg_Wo.set(Wo, 384);
-  // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
-  Uf_Ui_Ug_Uo.set(Uf, 0);
-  Uf_Ui_Ug_Uo.set(Ui, 256);
-  Uf_Ui_Ug_Uo.set(Ug, 512);
-  Uf_Ui_Ug_Uo.set(Uo, 768);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
+    Wf_Wi_Wg_Wo.set(Wf, 0);
+    Wf_Wi_Wg_Wo.set(Wi, 128);
+    Wf_Wi_Wg_Wo.set(Wg, 256);
+    Wf_Wi_Wg_Wo.set(Wo, 384);
+    // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
+    Uf_Ui_Ug_Uo.set(Uf, 0);
+    Uf_Ui_Ug_Uo.set(Ui, 256);
+    Uf_Ui_Ug_Uo.set(Ug, 512);
+    Uf_Ui_Ug_Uo.set(Uo, 768);
+  }
   // Everything that does not depend on a state, for all T·B steps at once.
   // Wf_Wi_Wg_Wo_x = Wf_Wi_Wg_Wo·x
   mm.nt(T * B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x, 0, 64, 0); // Wf_Wi_Wg_Wo_x[m] = Wf_Wi_Wg_Wo · x[m], for all T * B rows
@@ -165,6 +169,9 @@ function backward(
   GX: readonly Real[],
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
+  inputGrads: boolean,
+  initialGrads: boolean,
 ): void {
   const dh_swap = WS[4]!;
   const dc_swap = WS[5]!;
@@ -186,16 +193,19 @@ function backward(
   let dh_back = dh_swap;
   let dc_seed = dc_carry;
   let dc_back = dc_swap;
-  // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
-  Uf_Ui_Ug_Uo.set(Uf, 0);
-  Uf_Ui_Ug_Uo.set(Ui, 256);
-  Uf_Ui_Ug_Uo.set(Ug, 512);
-  Uf_Ui_Ug_Uo.set(Uo, 768);
-  // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
-  Wf_Wi_Wg_Wo.set(Wf, 0);
-  Wf_Wi_Wg_Wo.set(Wi, 128);
-  Wf_Wi_Wg_Wo.set(Wg, 256);
-  Wf_Wi_Wg_Wo.set(Wo, 384);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
+    Uf_Ui_Ug_Uo.set(Uf, 0);
+    Uf_Ui_Ug_Uo.set(Ui, 256);
+    Uf_Ui_Ug_Uo.set(Ug, 512);
+    Uf_Ui_Ug_Uo.set(Uo, 768);
+    // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
+    Wf_Wi_Wg_Wo.set(Wf, 0);
+    Wf_Wi_Wg_Wo.set(Wi, 128);
+    Wf_Wi_Wg_Wo.set(Wg, 256);
+    Wf_Wi_Wg_Wo.set(Wo, 384);
+  }
   for (let t = T - 1; t >= 0; t--) {
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
@@ -310,6 +320,7 @@ function step(
   Y: readonly Real[],
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
 ): void {
   const h_next = WS[9]!;
   const c_next = WS[10]!;
@@ -321,16 +332,19 @@ function step(
   const [x] = X;
   const [h_seq, c_seq] = S;
   const [h_out, c_out] = Y;
-  // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
-  Wf_Wi_Wg_Wo.set(Wf, 0);
-  Wf_Wi_Wg_Wo.set(Wi, 128);
-  Wf_Wi_Wg_Wo.set(Wg, 256);
-  Wf_Wi_Wg_Wo.set(Wo, 384);
-  // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
-  Uf_Ui_Ug_Uo.set(Uf, 0);
-  Uf_Ui_Ug_Uo.set(Ui, 256);
-  Uf_Ui_Ug_Uo.set(Ug, 512);
-  Uf_Ui_Ug_Uo.set(Uo, 768);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
+    Wf_Wi_Wg_Wo.set(Wf, 0);
+    Wf_Wi_Wg_Wo.set(Wi, 128);
+    Wf_Wi_Wg_Wo.set(Wg, 256);
+    Wf_Wi_Wg_Wo.set(Wo, 384);
+    // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
+    Uf_Ui_Ug_Uo.set(Uf, 0);
+    Uf_Ui_Ug_Uo.set(Ui, 256);
+    Uf_Ui_Ug_Uo.set(Ug, 512);
+    Uf_Ui_Ug_Uo.set(Uo, 768);
+  }
   // Wf_Wi_Wg_Wo_x = Wf_Wi_Wg_Wo·x
   mm.nt(B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x_1, 0, 64, 0); // Wf_Wi_Wg_Wo_x_1[m] = Wf_Wi_Wg_Wo · x[m], for each of B rows
   // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev

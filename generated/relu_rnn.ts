@@ -43,6 +43,7 @@ function forward(
   M: Uint8Array | undefined,
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
 ): void {
   const Wx_x = WS[0]!;
   const Wh_h_prev = WS[1]!;
@@ -101,6 +102,9 @@ function backward(
   GX: readonly Real[],
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
+  inputGrads: boolean,
+  initialGrads: boolean,
 ): void {
   const dh_swap = WS[2]!;
   const dh_kept = WS[3]!;
@@ -181,6 +185,7 @@ function step(
   Y: readonly Real[],
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
 ): void {
   const h_next = WS[6]!;
   const Wx_x_1 = WS[7]!;

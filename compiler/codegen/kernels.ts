@@ -6,6 +6,7 @@
  * plain JavaScript (no type annotations, no non-null assertions), so they serve a TypeScript
  * module and a function built at run time alike.
  */
+import { KERNEL_PARAMETER } from "../../src/runtime/abi.js";
 import type { TensorDecl } from "../ast.js";
 import type { CellIR } from "../ir/cell.js";
 import { type Graph, type NodeId, sizeOf } from "../ir/graph.js";
@@ -78,6 +79,12 @@ interface Indices {
 }
 
 const size = (d: TensorDecl) => sizeOf(d.shape);
+/**
+ * The prologues' values derived from params alone (stacked weights), each in a workspace buffer
+ * kept across calls: computed only when the runtime says params changed (or the workspace is new).
+ */
+const derived = (prologue: readonly Stmt[]): Stmt[] =>
+  prologue.length ? [comment("Values derived from params alone, kept until params change."), when(KERNEL_PARAMETER.paramsChanged, prologue)] : [];
 const destructure = (names: readonly string[], from: string): Stmt[] => (names.length ? [code(`const [${names.join(", ")}] = ${from};`)] : []);
 const B = ix("B");
 /** Row `t·B` of a `[T][B][n]` array: the first row of step t. */
@@ -180,8 +187,7 @@ function emitForward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buf
   ];
   return [
     ...header(arrays, true),
-    ...before.prologue,
-    ...during.prologue,
+    ...derived([...before.prologue, ...during.prologue]),
     ...(before.body.length ? [comment("Everything that does not depend on a state, for all T·B steps at once."), ...before.body] : []),
     {
       kind: "for", index: t, from: num(0), to: ix("T"),
@@ -297,8 +303,7 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, bu
       { kind: "let", name: seedOf[k]!, value: grad.carry[k]! },
       { kind: "let", name: backOf[k]!, value: swapOf[k]! },
     ]),
-    ...during.prologue,
-    ...later.prologue,
+    ...derived([...during.prologue, ...later.prologue]),
     {
       kind: "for", index: t, from: num(0), to: ix("T"), down: true,
       body: [
@@ -329,5 +334,5 @@ function emitStep(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffer
   });
   ir.outputNodes.forEach((node, k) => body.sink(node, { array: arrays.outputs[k]!, rowBase: num(0) }, "="));
   const code = body.emit();
-  return [...header(arrays, false), ...code.prologue, ...code.body, ...(commits.length ? [loop(b, B, commits)] : [])];
+  return [...header(arrays, false), ...derived(code.prologue), ...code.body, ...(commits.length ? [loop(b, B, commits)] : [])];
 }

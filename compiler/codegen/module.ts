@@ -132,9 +132,11 @@ export function describeModule(ir: CellIR, plan: KernelPlan, options: EmitOption
     inputs: ir.inputs.map(specOf),
     states: ir.states.map(specOf),
     outputs: ir.outputs.map(specOf),
-    // A buffer only one kernel uses may share memory with the other kernels' own buffers.
+    // A buffer only one kernel uses may share memory with the other kernels' own buffers; one of
+    // values derived from params alone ("one" row: only params-only values have one) is kept.
     workspace: workspace.map(({ name, size, rows }): WorkspaceSpec => {
       const users = KERNELS.filter((k) => kernels.uses[k].includes(name));
+      if (rows === "one") return { size, rows, derived: users };
       return users.length === 1 ? { size, rows, kernel: users[0]! } : { size, rows };
     }),
     staging,

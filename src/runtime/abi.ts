@@ -108,7 +108,14 @@ export function productCall(name: ProductName, args: readonly (string | number)[
 /**
  * What each kernel parameter is: a count (T steps, B sequences), a list of typed arrays (params P,
  * inputs X, state history S, outputs Y, tape R, gradients GY GS GP GX, workspace WS), the mask M,
- * or the products mm.
+ * the products mm, or a flag:
+ *
+ * - `paramsChanged`: the values derived from params alone (stacked weights), which live in the
+ *   workspace across calls, must be computed again (params changed, or the workspace is new);
+ * - `inputGrads`: the backward computes the input gradients GX (else GX is empty and that work is
+ *   skipped);
+ * - `initialGrads`: the backward leaves the initial-state gradients in GS (else the gradient the
+ *   first step would carry back is not computed, and GS holds scratch).
  */
 export interface KernelParameterTypes {
   readonly T: number;
@@ -125,6 +132,9 @@ export interface KernelParameterTypes {
   readonly GX: readonly Real[];
   readonly WS: readonly Real[];
   readonly mm: Products;
+  readonly paramsChanged: boolean;
+  readonly inputGrads: boolean;
+  readonly initialGrads: boolean;
 }
 export type KernelParameterName = keyof KernelParameterTypes;
 
@@ -144,17 +154,22 @@ export const KERNEL_PARAMETER_TYPES: { readonly [K in KernelParameterName]: stri
   GX: "readonly Real[]",
   WS: "readonly Real[]",
   mm: "Products",
+  paramsChanged: "boolean",
+  inputGrads: "boolean",
+  initialGrads: "boolean",
 };
 
 /** The parameters of each kernel, in calling order. */
 export const KERNEL_PARAMETERS = {
-  forward: ["T", "B", "P", "X", "S", "Y", "R", "M", "WS", "mm"],
-  backward: ["T", "B", "P", "X", "S", "Y", "R", "M", "GY", "GS", "GP", "GX", "WS", "mm"],
-  step: ["B", "P", "X", "S", "Y", "WS", "mm"],
+  forward: ["T", "B", "P", "X", "S", "Y", "R", "M", "WS", "mm", "paramsChanged"],
+  backward: ["T", "B", "P", "X", "S", "Y", "R", "M", "GY", "GS", "GP", "GX", "WS", "mm", "paramsChanged", "inputGrads", "initialGrads"],
+  step: ["B", "P", "X", "S", "Y", "WS", "mm", "paramsChanged"],
 } as const satisfies { readonly [K in KernelName]: readonly KernelParameterName[] };
 
 /** Parameter names codegen refers to by role. */
-export const KERNEL_PARAMETER = { workspace: "WS", products: "mm", mask: "M" } as const satisfies Record<string, KernelParameterName>;
+export const KERNEL_PARAMETER = {
+  workspace: "WS", products: "mm", mask: "M", paramsChanged: "paramsChanged", inputGrads: "inputGrads", initialGrads: "initialGrads",
+} as const satisfies Record<string, KernelParameterName>;
 
 type Parameters_<Names extends readonly KernelParameterName[]> = { -readonly [K in keyof Names]: KernelParameterTypes[Names[K]] };
 
@@ -177,6 +192,11 @@ export interface WorkspaceSpec {
   readonly rows: RowKind;
   /** The one kernel that uses this buffer; such buffers share memory with other kernels' own. */
   readonly kernel?: KernelName;
+  /**
+   * A buffer of values derived from params alone (a stacked weight): the kernels that compute it
+   * when called with `paramsChanged`. It keeps its values across calls and shares no memory.
+   */
+  readonly derived?: readonly KernelName[];
 }
 
 export interface StagingSpec {

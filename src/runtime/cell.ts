@@ -5,7 +5,8 @@
  */
 import { DataError } from "./errors.js";
 import { checkElements } from "./limits.js";
-import type { CellSpec, Kernels, Products, Real, RowKind, TensorSpec } from "./abi.js";
+import type { CellSpec, KernelName, Kernels, Products, Real, RowKind, TensorSpec } from "./abi.js";
+import { bumpParams, paramsVersion, trackParams } from "./params.js";
 import { createArena, type Arena } from "./products.js";
 import { checkSeed, mulberry32 } from "./random.js";
 import type { BackwardResult, BackwardSeeds, Cell, ForwardOptions, StepState, Tensors, Trace, TypesOf } from "./types.js";
@@ -160,10 +161,21 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
 
   // Workspace for the last (T, B) seen, one for sequences and one for `step`, each in its own
   // arena (where the runtime's products run): steady-state training and inference allocate none.
+  // Buffers of values derived from params alone keep them across calls, tagged with the params
+  // they were derived from (see params.ts); a kernel derives them again only when they are stale.
   const workspaceCache = (kernel: "forward" | "step") => {
     let cached: { T: number; B: number; arrays: Real[] } | undefined;
     let arena: Arena | undefined;
     const arenaOf = () => (arena ??= createArena(spec.dtype));
+    const derivedBy = (k: KernelName) => spec.workspace.flatMap((w, i) => (w.derived?.includes(k) ? [i] : []));
+    const derived = { forward: derivedBy("forward"), backward: derivedBy("backward"), step: derivedBy("step") };
+    // What the derived buffers hold: `derivedAt[i]` is the generation of params buffer i was
+    // derived from; a new object, array or version (or no version at all) is a new generation.
+    const derivedAt: number[] = spec.workspace.map(() => -1);
+    let generation = 0;
+    let lastParams: object | undefined;
+    let lastVersion: number | undefined;
+    const lastArrays: Real[] = [];
     return {
       arrays(T: number, B: number): Real[] {
         if (!cached || cached.T !== T || cached.B !== B) {
@@ -172,10 +184,35 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
           const staging = spec.staging ? spec.staging.fixed + B * spec.staging.B + T * B * spec.staging.TB : 0;
           const buffers = spec.workspace.map((w) => ({ length: w.size * rows[w.rows], group: w.kernel }));
           cached = { T, B, arrays: arenaOf().layout(buffers, staging) };
+          derivedAt.fill(-1);
         }
         return cached.arrays;
       },
       products: (): Products => arenaOf().products,
+      /** Whether kernel `k`, called with `params` (arrays `P`), must derive its buffers again; they are current after it runs. */
+      paramsChanged(k: KernelName, params: object, P: readonly Real[]): boolean {
+        const version = paramsVersion(params);
+        let same = version !== undefined && params === lastParams && version === lastVersion;
+        for (let j = 0; same && j < P.length; j++) same = P[j] === lastArrays[j];
+        if (!same) {
+          generation++;
+          lastParams = params;
+          lastVersion = version;
+          lastArrays.length = 0;
+          lastArrays.push(...P);
+        }
+        let stale = false;
+        for (const i of derived[k]) if (derivedAt[i] !== generation) (stale = true), (derivedAt[i] = generation);
+        return stale;
+      },
+      /** Lets go of the arena and everything remembered about params. */
+      release(): void {
+        cached = undefined;
+        arena = undefined;
+        lastParams = undefined;
+        lastArrays.length = 0;
+        derivedAt.fill(-1);
+      },
     };
   };
   const workspace = workspaceCache("forward");
@@ -199,7 +236,8 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     });
     const Y = spec.outputs.map((o) => alloc(T * B * o.size));
     const R = spec.tape.map((v) => alloc(T * B * v.size));
-    kernels.forward(T, B, P, X, S, Y, R, mask, workspace.arrays(T, B), workspace.products());
+    const WS = workspace.arrays(T, B);
+    kernels.forward(T, B, P, X, S, Y, R, mask, WS, workspace.products(), workspace.paramsChanged("forward", params, P));
     // Frozen: the caller cannot change the shape `backward` reads (it reads the recording anyway).
     const trace: Trace = Object.freeze({
       T, B,
@@ -222,7 +260,9 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     if (rec.mask) zeroPadded(GY, spec.outputs, rec.mask);
     const GS = takeInto([], "finalGrads", seeds.final, spec.states, B, alloc).map((a) => a.slice());
     const GX = spec.inputs.map((x) => alloc(T * B * x.size));
-    kernels.backward(T, B, P, rec.inputs, rec.history, rec.outputs, rec.tape, rec.mask, GY, GS, GP, GX, workspace.arrays(T, B), workspace.products());
+    const WS = workspace.arrays(T, B);
+    const changed = workspace.paramsChanged("backward", params, P);
+    kernels.backward(T, B, P, rec.inputs, rec.history, rec.outputs, rec.tape, rec.mask, GY, GS, GP, GX, WS, workspace.products(), changed, true, true);
     return { inputs: record(spec.inputs, (_, k) => GX[k]!), initial: record(spec.states, (_, k) => GS[k]!) };
   }
 
@@ -247,7 +287,8 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     takeInto(stepArgs.X, "inputs", inputs, spec.inputs, B);
     takeInto(stepArgs.S, "state.states", state.states, spec.states, B);
     takeInto(stepArgs.Y, "state.outputs", state.outputs, spec.outputs, B);
-    kernels.step(B, stepArgs.P, stepArgs.X, stepArgs.S, stepArgs.Y, stepWorkspace.arrays(1, B), stepWorkspace.products());
+    const WS = stepWorkspace.arrays(1, B);
+    kernels.step(B, stepArgs.P, stepArgs.X, stepArgs.S, stepArgs.Y, WS, stepWorkspace.products(), stepWorkspace.paramsChanged("step", params, stepArgs.P));
   }
 
   const checkParamSizes = () => spec.params.forEach((p) => checkElements(`param '${p.name}'`, p.size, p.shape.join("·"), "params"));
@@ -255,13 +296,18 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
 
   return {
     ...spec,
-    createParams: paramArrays,
+    createParams: () => trackParams(paramArrays()),
     createGrads: paramArrays,
     initParams(seed = 0) {
       const random = mulberry32(checkSeed(seed, "initParams: seed"));
       const bound = 1 / Math.sqrt(fan);
       checkParamSizes();
-      return record(spec.params, (p) => alloc(p.size).map(() => (2 * random() - 1) * bound));
+      return trackParams(record(spec.params, (p) => alloc(p.size).map(() => (2 * random() - 1) * bound)));
+    },
+    paramsChanged: bumpParams,
+    release() {
+      workspace.release();
+      stepWorkspace.release();
     },
     forward,
     backward,

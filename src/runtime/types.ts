@@ -81,9 +81,9 @@ export interface StepState<C extends CellTypes = CellTypes> {
 }
 
 export interface Cell<C extends CellTypes = CellTypes> extends CellSpec {
-  /** Zeroed params. */
+  /** Zeroed params, carrying a version (see `paramsChanged`). */
   createParams(): Tensors<C["params"], C["array"]>;
-  /** Params drawn uniformly from ±1/√fan, as PyTorch initialises RNN weights; seeded. */
+  /** Params drawn uniformly from ±1/√fan, as PyTorch initialises RNN weights; seeded; carrying a version. */
   initParams(seed?: number): Tensors<C["params"], C["array"]>;
   /** Zeroed gradient buffers, one per param. */
   createGrads(): Tensors<C["params"], C["array"]>;
@@ -95,4 +95,12 @@ export interface Cell<C extends CellTypes = CellTypes> extends CellSpec {
   createState(B?: number, initial?: SomeTensors<C["states"], C["array"]>): StepState<C>;
   /** One step of online inference for a batch `[B][n]`; updates `state` in place, allocates nothing. */
   step(params: Tensors<C["params"], C["array"]>, inputs: Tensors<C["inputs"], C["array"]>, state: StepState<C>): void;
+  /**
+   * Says that arrays of `params` were written in place (same as `bumpParams(params)`): the cell
+   * keeps stacked copies of weight groups between calls and makes them again only for params it
+   * has not seen, or seen at an older version.
+   */
+  paramsChanged(params: Tensors<C["params"], C["array"]>): void;
+  /** Gives back the cell's workspace and pooled arrays; the next call makes them again. */
+  release(): void;
 }
