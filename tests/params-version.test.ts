@@ -153,7 +153,7 @@ describe("when the kernels are told to derive their stacked weights", () => {
     states: [{ name: "h", shape: [2], size: 2 }],
     outputs: [],
     tape: [],
-    workspace: [{ size: 4, rows: "one", derived: ["forward", "backward", "step"] }],
+    workspace: [{ size: 4, rows: "one", derived: ["forward", "backward", "step", "infer"] }],
   };
   /** Kernels that record the `paramsChanged` flag of each call. */
   const probe = () => {
@@ -162,6 +162,7 @@ describe("when the kernels are told to derive their stacked weights", () => {
       forward: (...a) => void calls.push(`forward ${a[10]}`),
       backward: (...a) => void calls.push(`backward ${a[14]}`),
       step: (...a) => void calls.push(`step ${a[7]}`),
+      infer: (...a) => void calls.push(`infer ${a[9]}`),
     };
     return { cell: defineCell(spec, kernels), calls };
   };

@@ -21,8 +21,14 @@ export interface ArrayOf {
 }
 export type Real = ArrayOf[DType];
 
-export const KERNELS = ["forward", "backward", "step"] as const;
+export const KERNELS = ["forward", "backward", "step", "infer"] as const;
 export type KernelName = (typeof KERNELS)[number];
+
+/**
+ * Whose scratch a workspace buffer is, for sharing memory: `infer` runs the forward's statements
+ * and never at the same time as it, so their buffers are one group.
+ */
+export const SCRATCH_GROUP: { readonly [K in KernelName]: KernelName } = { forward: "forward", infer: "forward", backward: "backward", step: "step" };
 
 /** How many rows a workspace buffer has: one, one per batch entry, one per step and batch entry. */
 export const ROW_KINDS = ["one", "B", "TB"] as const;
@@ -164,6 +170,7 @@ export const KERNEL_PARAMETERS = {
   forward: ["T", "B", "P", "X", "S", "Y", "R", "M", "WS", "mm", "paramsChanged"],
   backward: ["T", "B", "P", "X", "S", "Y", "R", "M", "GY", "GS", "GP", "GX", "WS", "mm", "paramsChanged", "inputGrads", "initialGrads"],
   step: ["B", "P", "X", "S", "Y", "WS", "mm", "paramsChanged"],
+  infer: ["T", "B", "P", "X", "S", "Y", "M", "WS", "mm", "paramsChanged"],
 } as const satisfies { readonly [K in KernelName]: readonly KernelParameterName[] };
 
 /** Parameter names codegen refers to by role. */
@@ -190,7 +197,10 @@ export interface TensorSpec<N extends string = string> {
 export interface WorkspaceSpec {
   readonly size: number;
   readonly rows: RowKind;
-  /** The one kernel that uses this buffer; such buffers share memory with other kernels' own. */
+  /**
+   * The one kernel that uses this buffer (`SCRATCH_GROUP`: `infer` counts as `forward`); such
+   * buffers share memory with other kernels' own.
+   */
   readonly kernel?: KernelName;
   /**
    * A buffer of values derived from params alone (a stacked weight): the kernels that compute it
