@@ -3,8 +3,13 @@
  * backward's options (input and initial-state gradients skipped in the kernel, the tape kept with
  * `retain`), and the arrays a cell keeps between calls (tape pooled by T and B, `release()`).
  */
+import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
+import { compileSource } from "../compiler/index.js";
+import { instantiate } from "../src/instantiate.js";
+import { randomCells } from "./helpers/random-cell.js";
+import { propertySeed } from "./helpers/seed.js";
 import { compile, type Cell, type Tensors } from "../src/index.js";
 import { Rng } from "../src/train/init.js";
 import { dataError } from "./helpers/data-error.js";
@@ -151,4 +156,37 @@ describe("arrays kept between calls", () => {
     cell.backward(params, t2, {}, cell.createGrads());
     expect(JSON.stringify([t1.outputs, t1.final, b1.inputs, b1.initial].map((t) => Object.values(t).map((a) => Array.from(a))))).toBe(kept);
   });
+});
+
+describe("random cells", () => {
+  const extents = fc.record({ T: fc.integer({ min: 1, max: 4 }), B: fc.integer({ min: 1, max: 5 }) });
+  const CONFIGS = [[false, "inline"], [true, "runtime"], [true, "inline"]] as const;
+
+  it("record: false gives the recording forward's bits; skipping input and initial gradients leaves the param gradients' bits (float64)", () => {
+    fc.assert(
+      fc.property(randomCells, extents, fc.integer({ min: 1, max: 1000 }), (source, { T, B }, seed) => {
+        for (const [optimize, products] of CONFIGS) {
+          const [compiled] = compileSource(source, { dtype: "f64", optimize, products, path: "random.cell" });
+          const cell = instantiate(compiled!);
+          const rng = new Rng(seed);
+          const params = cell.initParams(seed);
+          const x = named(cell, cell.inputs, T * B, rng);
+          const initial = named(cell, cell.states, B, rng);
+          const mask = Uint8Array.from({ length: T * B }, () => (rng.next() < 0.25 ? 0 : 1));
+          const recorded = cell.forward(params, x, { T, B, initial, mask });
+          const inferred = cell.forward(params, x, { T, B, initial, mask, record: false });
+          expect(inferred.outputs, source).toEqual(recorded.outputs);
+          expect(inferred.final, source).toEqual(recorded.final);
+          const seeds = { outputs: named(cell, cell.outputs, T * B, rng), final: named(cell, cell.states, B, rng) };
+          const all = cell.createGrads(), some = cell.createGrads();
+          const full = cell.backward(params, recorded, seeds, all, { retain: true });
+          const part = cell.backward(params, recorded, seeds, some, { inputGrads: false, initialGrads: false });
+          expect(some, source).toEqual(all);
+          expect(Object.keys(part)).toEqual([]);
+          expect(Object.keys(full)).toEqual(["inputs", "initial"]);
+        }
+      }),
+      { seed: propertySeed(43, "inference: random cells"), numRuns: 20 },
+    );
+  }, 300_000);
 });

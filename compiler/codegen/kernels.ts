@@ -216,7 +216,10 @@ function emitInfer(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffe
   ir.leaves.states.forEach((node, k) => step.provide(node, { array: nowOf[k]!, rowBase: num(0) }));
   provideLeaves(ir, step, arrays, stepRow(t));
   /** A hoisted value the recurrence reads: computed for all T·B rows into a buffer, read a row at a time. */
+  const kept = new Set<NodeId>();
   const keep = (node: NodeId) => {
+    if (kept.has(node)) return;
+    kept.add(node);
     const buffer = buffers.buffer(node, sizeOf(ir.graph.shape(node)), names, "TB");
     hoist.sink(node, { array: buffer, rowBase: num(0) }, "=");
     step.provide(node, { array: buffer, rowBase: stepRow(t) });
