@@ -1,7 +1,8 @@
 /**
  * `defineCell` wraps a compiled cell's kernels in the public `Cell` API: it checks names, types and
- * lengths (errors name the offending field), allocates outputs, state history and tape, and keeps
- * the tape and the shape of each trace out of the user's reach.
+ * lengths (errors name the offending field), allocates outputs, keeps state histories and tapes in
+ * a pool by (T, B), keeps the tape and the shape of each trace out of the user's reach, and tells
+ * the kernels when the weights they stacked are stale (params.ts).
  */
 import { DataError } from "./errors.js";
 import { checkElements } from "./limits.js";
