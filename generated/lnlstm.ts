@@ -44,8 +44,8 @@ export const spec = {
   ],
   workspace: [
     { size: 64, rows: "TB", kernel: "forward" },
-    { size: 512, rows: "one" },
-    { size: 1024, rows: "one" },
+    { size: 512, rows: "one", derived: ["forward", "backward", "step", "infer"] },
+    { size: 1024, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 64, rows: "B" },
     { size: 1, rows: "B" },
     { size: 1, rows: "B" },
@@ -125,16 +125,18 @@ export const spec = {
     { size: 16, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 64, rows: "B", kernel: "step" },
-    { size: 1, rows: "B", kernel: "step" },
-    { size: 1, rows: "B", kernel: "step" },
-    { size: 1, rows: "B", kernel: "step" },
-    { size: 1, rows: "B", kernel: "step" },
-    { size: 1, rows: "B", kernel: "step" },
-    { size: 16, rows: "B", kernel: "step" },
-    { size: 16, rows: "B", kernel: "step" },
-    { size: 16, rows: "B", kernel: "step" },
-    { size: 16, rows: "B", kernel: "step" },
-    { size: 16, rows: "B", kernel: "step" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 1, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B", kernel: "forward" },
+    { size: 16, rows: "B", kernel: "forward" },
   ],
   staging: { fixed: 1024, B: 80, TB: 72 },
   tape: [
@@ -173,6 +175,7 @@ function forward(
   M: Uint8Array | undefined,
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
 ): void {
   const Wf_Wi_Wg_Wo_x = WS[0]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
@@ -223,16 +226,19 @@ function forward(
     div_tape_4,
     tanh_div_plus_bc_tape,
   ] = R;
-  // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
-  Wf_Wi_Wg_Wo.set(Wf, 0);
-  Wf_Wi_Wg_Wo.set(Wi, 128);
-  Wf_Wi_Wg_Wo.set(Wg, 256);
-  Wf_Wi_Wg_Wo.set(Wo, 384);
-  // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
-  Uf_Ui_Ug_Uo.set(Uf, 0);
-  Uf_Ui_Ug_Uo.set(Ui, 256);
-  Uf_Ui_Ug_Uo.set(Ug, 512);
-  Uf_Ui_Ug_Uo.set(Uo, 768);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
+    Wf_Wi_Wg_Wo.set(Wf, 0);
+    Wf_Wi_Wg_Wo.set(Wi, 128);
+    Wf_Wi_Wg_Wo.set(Wg, 256);
+    Wf_Wi_Wg_Wo.set(Wo, 384);
+    // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
+    Uf_Ui_Ug_Uo.set(Uf, 0);
+    Uf_Ui_Ug_Uo.set(Ui, 256);
+    Uf_Ui_Ug_Uo.set(Ug, 512);
+    Uf_Ui_Ug_Uo.set(Uo, 768);
+  }
   // Everything that does not depend on a state, for all T·B steps at once.
   // Wf_Wi_Wg_Wo_x = Wf_Wi_Wg_Wo·x
   mm.nt(T * B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x, 0, 64, 0); // Wf_Wi_Wg_Wo_x[m] = Wf_Wi_Wg_Wo · x[m], for all T * B rows
@@ -481,6 +487,9 @@ function backward(
   GX: readonly Real[],
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
+  inputGrads: boolean,
+  initialGrads: boolean,
 ): void {
   const dh_swap = WS[23]!;
   const dc_swap = WS[24]!;
@@ -575,16 +584,19 @@ function backward(
   let dh_back = dh_swap;
   let dc_seed = dc_carry;
   let dc_back = dc_swap;
-  // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
-  Uf_Ui_Ug_Uo.set(Uf, 0);
-  Uf_Ui_Ug_Uo.set(Ui, 256);
-  Uf_Ui_Ug_Uo.set(Ug, 512);
-  Uf_Ui_Ug_Uo.set(Uo, 768);
-  // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
-  Wf_Wi_Wg_Wo.set(Wf, 0);
-  Wf_Wi_Wg_Wo.set(Wi, 128);
-  Wf_Wi_Wg_Wo.set(Wg, 256);
-  Wf_Wi_Wg_Wo.set(Wo, 384);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
+    Uf_Ui_Ug_Uo.set(Uf, 0);
+    Uf_Ui_Ug_Uo.set(Ui, 256);
+    Uf_Ui_Ug_Uo.set(Ug, 512);
+    Uf_Ui_Ug_Uo.set(Uo, 768);
+    // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
+    Wf_Wi_Wg_Wo.set(Wf, 0);
+    Wf_Wi_Wg_Wo.set(Wi, 128);
+    Wf_Wi_Wg_Wo.set(Wg, 256);
+    Wf_Wi_Wg_Wo.set(Wo, 384);
+  }
   for (let t = T - 1; t >= 0; t--) {
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
@@ -880,13 +892,15 @@ function backward(
     dc_back = dc_was;
   }
   // After an odd number of steps the state gradients are in the other array.
-  if (dh_seed !== dh_carry) {
-    for (let j = 0; j < B * 16; j++) dh_carry[j] = dh_seed[j];
+  if (initialGrads) {
+    if (dh_seed !== dh_carry) {
+      for (let j = 0; j < B * 16; j++) dh_carry[j] = dh_seed[j];
+    }
+    if (dc_seed !== dc_carry) {
+      for (let j = 0; j < B * 16; j++) dc_carry[j] = dc_seed[j];
+    }
   }
-  if (dc_seed !== dc_carry) {
-    for (let j = 0; j < B * 16; j++) dc_carry[j] = dc_seed[j];
-  }
-  // Param and input gradients, for all T·B steps at once.
+  // Param gradients, for all T·B steps at once.
   for (let r = 0; r < T * B; r++) {
     for (let j = 0; j < 16; j++) {
       dbf[j] += df_pre[r * 16 + j];
@@ -917,8 +931,11 @@ function backward(
   mm.tn(T * B, 16, 16, concat, 0, 64, h_seq, 0, 16, dUf, 0, 1); // dUf += Σ_m concat[m] ⊗ h_seq[m], for all T * B rows
   // dWf = ∂L/∂Wf
   mm.tn(T * B, 16, 8, concat, 0, 64, x, 0, 8, dWf, 0, 1); // dWf += Σ_m concat[m] ⊗ x[m], for all T * B rows
-  // dx = ∂L/∂x
-  mm.nn(T * B, 64, 8, concat, 0, 64, Wf_Wi_Wg_Wo, 0, dx, 0, 8, 0); // dx[m] = Wf_Wi_Wg_Woᵀ · concat[m], for all T * B rows
+  // Input gradients, for all T·B steps at once, when asked for.
+  if (inputGrads) {
+    // dx = ∂L/∂x
+    mm.nn(T * B, 64, 8, concat, 0, 64, Wf_Wi_Wg_Wo, 0, dx, 0, 8, 0); // dx[m] = Wf_Wi_Wg_Woᵀ · concat[m], for all T * B rows
+  }
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -930,6 +947,7 @@ function step(
   Y: readonly Real[],
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
 ): void {
   const h_next = WS[79]!;
   const c_next = WS[80]!;
@@ -970,16 +988,19 @@ function step(
   const [x] = X;
   const [h_seq, c_seq] = S;
   const [h_out, c_out] = Y;
-  // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
-  Wf_Wi_Wg_Wo.set(Wf, 0);
-  Wf_Wi_Wg_Wo.set(Wi, 128);
-  Wf_Wi_Wg_Wo.set(Wg, 256);
-  Wf_Wi_Wg_Wo.set(Wo, 384);
-  // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
-  Uf_Ui_Ug_Uo.set(Uf, 0);
-  Uf_Ui_Ug_Uo.set(Ui, 256);
-  Uf_Ui_Ug_Uo.set(Ug, 512);
-  Uf_Ui_Ug_Uo.set(Uo, 768);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
+    Wf_Wi_Wg_Wo.set(Wf, 0);
+    Wf_Wi_Wg_Wo.set(Wi, 128);
+    Wf_Wi_Wg_Wo.set(Wg, 256);
+    Wf_Wi_Wg_Wo.set(Wo, 384);
+    // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
+    Uf_Ui_Ug_Uo.set(Uf, 0);
+    Uf_Ui_Ug_Uo.set(Ui, 256);
+    Uf_Ui_Ug_Uo.set(Ug, 512);
+    Uf_Ui_Ug_Uo.set(Uo, 768);
+  }
   // Wf_Wi_Wg_Wo_x = Wf_Wi_Wg_Wo·x
   mm.nt(B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x_1, 0, 64, 0); // Wf_Wi_Wg_Wo_x_1[m] = Wf_Wi_Wg_Wo · x[m], for each of B rows
   // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
@@ -1145,5 +1166,265 @@ function step(
   }
 }
 
-export const cell = defineCell({ ...spec, sizes }, { forward, backward, step });
+/** Runs T steps over B sequences without a record for the backward: states S `[B][n]` updated in place, outputs Y `[T][B][n]`. */
+function infer(
+  T: number,
+  B: number,
+  P: readonly Real[],
+  X: readonly Real[],
+  S: readonly Real[],
+  Y: readonly Real[],
+  M: Uint8Array | undefined,
+  WS: readonly Real[],
+  mm: Products,
+  paramsChanged: boolean,
+): void {
+  const h_swap = WS[92]!;
+  const c_swap = WS[93]!;
+  const Wf_Wi_Wg_Wo_x = WS[0]!;
+  const Wf_Wi_Wg_Wo = WS[1]!;
+  const Uf_Ui_Ug_Uo = WS[2]!;
+  const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
+  const mean_Wf_x_plus_Uf_h_prev = WS[4]!;
+  const mean_Wi_x_plus_Ui_h_prev = WS[5]!;
+  const mean_Wg_x_plus_Ug_h_prev = WS[6]!;
+  const mean_Wo_x_plus_Uo_h_prev = WS[7]!;
+  const mean_df_df = WS[8]!;
+  const mean_df_df_plus_k = WS[9]!;
+  const sqrt_mean_df_df_plus_k = WS[82]!;
+  const mean_di_di = WS[10]!;
+  const mean_di_di_plus_k = WS[11]!;
+  const sqrt_mean_di_di_plus_k = WS[83]!;
+  const mean_dg_dg = WS[12]!;
+  const mean_dg_dg_plus_k = WS[13]!;
+  const sqrt_mean_dg_dg_plus_k = WS[84]!;
+  const mean_do_do = WS[14]!;
+  const mean_do_do_plus_k = WS[15]!;
+  const sqrt_mean_do_do_plus_k = WS[85]!;
+  const mean_c = WS[16]!;
+  const mean_dc_dc = WS[17]!;
+  const mean_dc_dc_plus_k = WS[18]!;
+  const sqrt_mean_dc_dc_plus_k = WS[86]!;
+  const Wf_x_plus_Uf_h_prev = WS[19]!;
+  const df = WS[87]!;
+  const Wi_x_plus_Ui_h_prev = WS[20]!;
+  const di = WS[88]!;
+  const Wg_x_plus_Ug_h_prev = WS[21]!;
+  const dg = WS[89]!;
+  const Wo_x_plus_Uo_h_prev = WS[22]!;
+  const do_1 = WS[90]!;
+  const dc_1 = WS[91]!;
+  const [Wf, Uf, gf, bf, Wi, Ui, gi, bi, Wg, Ug, gg, bg, Wo, Uo, go, bo, gc, bc] = P;
+  const [x] = X;
+  const [h_seq, c_seq] = S;
+  const [h_out, c_out] = Y;
+  let h_now = h_seq;
+  let h_new = h_swap;
+  let c_now = c_seq;
+  let c_new = c_swap;
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
+    Wf_Wi_Wg_Wo.set(Wf, 0);
+    Wf_Wi_Wg_Wo.set(Wi, 128);
+    Wf_Wi_Wg_Wo.set(Wg, 256);
+    Wf_Wi_Wg_Wo.set(Wo, 384);
+    // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
+    Uf_Ui_Ug_Uo.set(Uf, 0);
+    Uf_Ui_Ug_Uo.set(Ui, 256);
+    Uf_Ui_Ug_Uo.set(Ug, 512);
+    Uf_Ui_Ug_Uo.set(Uo, 768);
+  }
+  // Everything that does not depend on a state, for all T·B steps at once.
+  // Wf_Wi_Wg_Wo_x = Wf_Wi_Wg_Wo·x
+  mm.nt(T * B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x, 0, 64, 0); // Wf_Wi_Wg_Wo_x[m] = Wf_Wi_Wg_Wo · x[m], for all T * B rows
+  for (let t = 0; t < T; t++) {
+    // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
+    mm.nt(B, 64, 16, h_now, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_now[m], for each of B rows
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+        const Wf_x_plus_Uf_h_prev_1 =
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + j];
+        Wf_x_plus_Uf_h_prev[b * 16 + j] = Wf_x_plus_Uf_h_prev_1;
+      }
+    }
+    // mean_Wf_x_plus_Uf_h_prev = mean(Wf_x_plus_Uf_h_prev)
+    for (let b = 0; b < B; b++) {
+      let acc = 0;
+      for (let j = 0; j < 16; j++) acc += Wf_x_plus_Uf_h_prev[b * 16 + j];
+      mean_Wf_x_plus_Uf_h_prev[b] = acc / 16;
+    }
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:14
+        const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j] - mean_Wf_x_plus_Uf_h_prev[b];
+        df[b * 16 + j] = df_1;
+        // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+        const Wi_x_plus_Ui_h_prev_1 =
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 16 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j];
+        Wi_x_plus_Ui_h_prev[b * 16 + j] = Wi_x_plus_Ui_h_prev_1;
+      }
+    }
+    // mean_Wi_x_plus_Ui_h_prev = mean(Wi_x_plus_Ui_h_prev)
+    for (let b = 0; b < B; b++) {
+      let acc = 0;
+      for (let j = 0; j < 16; j++) acc += Wi_x_plus_Ui_h_prev[b * 16 + j];
+      mean_Wi_x_plus_Ui_h_prev[b] = acc / 16;
+    }
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:15
+        const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j] - mean_Wi_x_plus_Ui_h_prev[b];
+        di[b * 16 + j] = di_1;
+        // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+        const Wg_x_plus_Ug_h_prev_1 =
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 32 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j];
+        Wg_x_plus_Ug_h_prev[b * 16 + j] = Wg_x_plus_Ug_h_prev_1;
+      }
+    }
+    // mean_Wg_x_plus_Ug_h_prev = mean(Wg_x_plus_Ug_h_prev)
+    for (let b = 0; b < B; b++) {
+      let acc = 0;
+      for (let j = 0; j < 16; j++) acc += Wg_x_plus_Ug_h_prev[b * 16 + j];
+      mean_Wg_x_plus_Ug_h_prev[b] = acc / 16;
+    }
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:16
+        const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j] - mean_Wg_x_plus_Ug_h_prev[b];
+        dg[b * 16 + j] = dg_1;
+        // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+        const Wo_x_plus_Uo_h_prev_1 =
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 48 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j];
+        Wo_x_plus_Uo_h_prev[b * 16 + j] = Wo_x_plus_Uo_h_prev_1;
+      }
+    }
+    // mean_Wo_x_plus_Uo_h_prev = mean(Wo_x_plus_Uo_h_prev)
+    for (let b = 0; b < B; b++) {
+      let acc = 0;
+      for (let j = 0; j < 16; j++) acc += Wo_x_plus_Uo_h_prev[b * 16 + j];
+      mean_Wo_x_plus_Uo_h_prev[b] = acc / 16;
+    }
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:17
+        const do_2 = Wo_x_plus_Uo_h_prev[b * 16 + j] - mean_Wo_x_plus_Uo_h_prev[b];
+        do_1[b * 16 + j] = do_2;
+      }
+    }
+    // mean_df_df = mean(df_df)
+    for (let b = 0; b < B; b++) {
+      let acc = 0;
+      for (let j = 0; j < 16; j++) acc += df[b * 16 + j] * df[b * 16 + j];
+      mean_df_df[b] = acc / 16;
+    }
+    // mean_df_df_plus_k = mean_df_df + 0.00001
+    for (let b = 0; b < B; b++) mean_df_df_plus_k[b] = mean_df_df[b] + 0.00001;
+    // sqrt_mean_df_df_plus_k = sqrt(mean_df_df_plus_k)
+    for (let b = 0; b < B; b++) sqrt_mean_df_df_plus_k[b] = Math.sqrt(mean_df_df_plus_k[b]);
+    // mean_di_di = mean(di_di)
+    for (let b = 0; b < B; b++) {
+      let acc = 0;
+      for (let j = 0; j < 16; j++) acc += di[b * 16 + j] * di[b * 16 + j];
+      mean_di_di[b] = acc / 16;
+    }
+    // mean_di_di_plus_k = mean_di_di + 0.00001
+    for (let b = 0; b < B; b++) mean_di_di_plus_k[b] = mean_di_di[b] + 0.00001;
+    // sqrt_mean_di_di_plus_k = sqrt(mean_di_di_plus_k)
+    for (let b = 0; b < B; b++) sqrt_mean_di_di_plus_k[b] = Math.sqrt(mean_di_di_plus_k[b]);
+    // mean_dg_dg = mean(dg_dg)
+    for (let b = 0; b < B; b++) {
+      let acc = 0;
+      for (let j = 0; j < 16; j++) acc += dg[b * 16 + j] * dg[b * 16 + j];
+      mean_dg_dg[b] = acc / 16;
+    }
+    // mean_dg_dg_plus_k = mean_dg_dg + 0.00001
+    for (let b = 0; b < B; b++) mean_dg_dg_plus_k[b] = mean_dg_dg[b] + 0.00001;
+    // sqrt_mean_dg_dg_plus_k = sqrt(mean_dg_dg_plus_k)
+    for (let b = 0; b < B; b++) sqrt_mean_dg_dg_plus_k[b] = Math.sqrt(mean_dg_dg_plus_k[b]);
+    // mean_do_do = mean(do_do)
+    for (let b = 0; b < B; b++) {
+      let acc = 0;
+      for (let j = 0; j < 16; j++) acc += do_1[b * 16 + j] * do_1[b * 16 + j];
+      mean_do_do[b] = acc / 16;
+    }
+    // mean_do_do_plus_k = mean_do_do + 0.00001
+    for (let b = 0; b < B; b++) mean_do_do_plus_k[b] = mean_do_do[b] + 0.00001;
+    // sqrt_mean_do_do_plus_k = sqrt(mean_do_do_plus_k)
+    for (let b = 0; b < B; b++) sqrt_mean_do_do_plus_k[b] = Math.sqrt(mean_do_do_plus_k[b]);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // c = f ⊙ c + i ⊙ g   lnlstm.cell:24
+        const c =
+          sigmoid((gf[j] * df[b * 16 + j]) / sqrt_mean_df_df_plus_k[b] + bf[j]) *
+            c_now[b * 16 + j] +
+          sigmoid((gi[j] * di[b * 16 + j]) / sqrt_mean_di_di_plus_k[b] + bi[j]) *
+            Math.tanh((gg[j] * dg[b * 16 + j]) / sqrt_mean_dg_dg_plus_k[b] + bg[j]);
+        c_new[b * 16 + j] = c;
+        c_out[(t * B + b) * 16 + j] = c;
+      }
+    }
+    // mean_c = mean(c), in dc = c - mean(c)   lnlstm.cell:25
+    for (let b = 0; b < B; b++) {
+      let acc = 0;
+      for (let j = 0; j < 16; j++) acc += c_new[b * 16 + j];
+      mean_c[b] = acc / 16;
+    }
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // dc = c - mean(c)   lnlstm.cell:25
+        const dc_2 = c_new[b * 16 + j] - mean_c[b];
+        dc_1[b * 16 + j] = dc_2;
+      }
+    }
+    // mean_dc_dc = mean(dc_dc)
+    for (let b = 0; b < B; b++) {
+      let acc = 0;
+      for (let j = 0; j < 16; j++) acc += dc_1[b * 16 + j] * dc_1[b * 16 + j];
+      mean_dc_dc[b] = acc / 16;
+    }
+    // mean_dc_dc_plus_k = mean_dc_dc + 0.00001
+    for (let b = 0; b < B; b++) mean_dc_dc_plus_k[b] = mean_dc_dc[b] + 0.00001;
+    // sqrt_mean_dc_dc_plus_k = sqrt(mean_dc_dc_plus_k)
+    for (let b = 0; b < B; b++) sqrt_mean_dc_dc_plus_k[b] = Math.sqrt(mean_dc_dc_plus_k[b]);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:26
+        const h =
+          sigmoid((go[j] * do_1[b * 16 + j]) / sqrt_mean_do_do_plus_k[b] + bo[j]) *
+          Math.tanh((gc[j] * dc_1[b * 16 + j]) / sqrt_mean_dc_dc_plus_k[b] + bc[j]);
+        h_new[b * 16 + j] = h;
+        h_out[(t * B + b) * 16 + j] = h;
+      }
+    }
+    if (M !== undefined) {
+      for (let b = 0; b < B; b++) {
+        if (M[t * B + b] === 0) {
+          // padding: the state carries through, the outputs are zero
+          for (let j = 0; j < 16; j++) h_new[b * 16 + j] = h_now[b * 16 + j];
+          for (let j = 0; j < 16; j++) c_new[b * 16 + j] = c_now[b * 16 + j];
+          for (let j = 0; j < 16; j++) h_out[(t * B + b) * 16 + j] = 0;
+          for (let j = 0; j < 16; j++) c_out[(t * B + b) * 16 + j] = 0;
+        }
+      }
+    }
+    // The state after this step is the next step's.
+    const h_was = h_now;
+    h_now = h_new;
+    h_new = h_was;
+    const c_was = c_now;
+    c_now = c_new;
+    c_new = c_was;
+  }
+  // After an odd number of steps the states are in the other array.
+  if (h_now !== h_seq) {
+    for (let j = 0; j < B * 16; j++) h_seq[j] = h_now[j];
+  }
+  if (c_now !== c_seq) {
+    for (let j = 0; j < B * 16; j++) c_seq[j] = c_now[j];
+  }
+}
+
+export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer });
 export default cell;

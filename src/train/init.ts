@@ -9,6 +9,7 @@
 import { DataError } from "../runtime/errors.js";
 import { drawInitial, orthogonalFill } from "../runtime/initial.js";
 import { checkSeed, isSeed, mulberry32 } from "../runtime/random.js";
+import { bumpParams } from "../runtime/params.js";
 import type { CellSpec, Real, Tensors } from "../runtime/types.js";
 
 /** A seeded pseudo-random generator: the runtime's mulberry32 for uniforms, Box–Muller for normals. */
@@ -134,6 +135,7 @@ export function initializeParams(
       data.fill(0);
     }
   }
+  bumpParams(params);
   return params;
 }
 
