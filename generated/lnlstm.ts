@@ -1257,7 +1257,7 @@ function infer(
     }
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
-        // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:14
+        // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
         const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j] - mean_Wf_x_plus_Uf_h_prev[b];
         df[b * 16 + j] = df_1;
         // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
@@ -1274,7 +1274,7 @@ function infer(
     }
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
-        // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:15
+        // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
         const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j] - mean_Wi_x_plus_Ui_h_prev[b];
         di[b * 16 + j] = di_1;
         // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
@@ -1291,7 +1291,7 @@ function infer(
     }
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
-        // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:16
+        // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
         const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j] - mean_Wg_x_plus_Ug_h_prev[b];
         dg[b * 16 + j] = dg_1;
         // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
@@ -1308,7 +1308,7 @@ function infer(
     }
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
-        // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:17
+        // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
         const do_2 = Wo_x_plus_Uo_h_prev[b * 16 + j] - mean_Wo_x_plus_Uo_h_prev[b];
         do_1[b * 16 + j] = do_2;
       }
@@ -1355,7 +1355,7 @@ function infer(
     for (let b = 0; b < B; b++) sqrt_mean_do_do_plus_k[b] = Math.sqrt(mean_do_do_plus_k[b]);
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
-        // c = f ⊙ c + i ⊙ g   lnlstm.cell:24
+        // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
         const c =
           sigmoid((gf[j] * df[b * 16 + j]) / sqrt_mean_df_df_plus_k[b] + bf[j]) *
             c_now[b * 16 + j] +
@@ -1365,7 +1365,7 @@ function infer(
         c_out[(t * B + b) * 16 + j] = c;
       }
     }
-    // mean_c = mean(c), in dc = c - mean(c)   lnlstm.cell:25
+    // mean_c = mean(c), in dc = c - mean(c)   lnlstm.cell:26
     for (let b = 0; b < B; b++) {
       let acc = 0;
       for (let j = 0; j < 16; j++) acc += c_new[b * 16 + j];
@@ -1373,7 +1373,7 @@ function infer(
     }
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
-        // dc = c - mean(c)   lnlstm.cell:25
+        // dc = c - mean(c)   lnlstm.cell:26
         const dc_2 = c_new[b * 16 + j] - mean_c[b];
         dc_1[b * 16 + j] = dc_2;
       }
@@ -1390,7 +1390,7 @@ function infer(
     for (let b = 0; b < B; b++) sqrt_mean_dc_dc_plus_k[b] = Math.sqrt(mean_dc_dc_plus_k[b]);
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
-        // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:26
+        // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
         const h =
           sigmoid((go[j] * do_1[b * 16 + j]) / sqrt_mean_do_do_plus_k[b] + bo[j]) *
           Math.tanh((gc[j] * dc_1[b * 16 + j]) / sqrt_mean_dc_dc_plus_k[b] + bc[j]);

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { Cell, Real, Tensors } from "../src/runtime/types.js";
+import type { BackwardResult, BackwardSeeds, Cell, Real, Tensors, Trace } from "../src/runtime/types.js";
 import { split } from "../src/parallel/protocol.js";
 
 const DIST = new URL("../dist/src/", import.meta.url);
@@ -51,7 +51,7 @@ type Results = Map<string, Real>;
 
 /** Everything one forward and backward leaves, by name; `masked` adds the mask. */
 async function results(
-  run: { forward: Cell["forward"] | ((...a: Parameters<Cell["forward"]>) => Promise<ReturnType<Cell["forward"]>>); backward: (...a: Parameters<Cell["backward"]>) => unknown; createGrads(): Tensors },
+  run: { forward: Cell["forward"] | ((...a: Parameters<Cell["forward"]>) => Promise<ReturnType<Cell["forward"]>>); backward: (params: Tensors, trace: Trace, seeds: BackwardSeeds, grads: Tensors) => unknown; createGrads(): Tensors },
   cell: Cell, params: Tensors, T: number, B: number, masked: boolean,
 ): Promise<{ forward: Results; backward: Results; grads: Results }> {
   const d = data(cell, T, B, 7 * B + T);
@@ -59,7 +59,7 @@ async function results(
   const grads = run.createGrads();
   // Grads start non-zero: backward adds to them.
   for (const g of Object.values(grads)) g.fill(0.25);
-  const back = (await run.backward(params, trace, { outputs: d.outputs, final: d.final }, grads)) as ReturnType<Cell["backward"]>;
+  const back = (await run.backward(params, trace, { outputs: d.outputs, final: d.final }, grads)) as BackwardResult;
   const forward: Results = new Map();
   cell.outputs.forEach((o) => forward.set(`outputs.${o.name}`, trace.outputs[o.name]!));
   cell.states.forEach((s) => forward.set(`final.${s.name}`, trace.final[s.name]!));
