@@ -71,6 +71,10 @@ export const E = {
   stateShape: "E3018",
   /** An output that is not a vector. */
   outputShape: "E3019",
+  /** The axis of `sum(M, axis)` / `mean(M, axis)` that is not the literal 0 or 1. */
+  badAxis: "E3031",
+  /** A slice `z[a:b]` out of its vector's range, empty, or of something that is not a vector. */
+  badSlice: "E3032",
 
   // ------------------------------------------------------------ limits (numbers in limits.ts)
   /** More errors than one file reports; the rest are left out. */

@@ -18,6 +18,7 @@ function precedence(e: Expr): number {
     case "neg":
       return 3;
     case "transpose":
+    case "slice":
     case "ref":
       return 4;
     default:
@@ -43,6 +44,8 @@ export function printExpr(e: Expr): string {
       return `${e.fn}(${e.args.map(printExpr).join(", ")})`;
     case "concat":
       return `[${e.items.map(printExpr).join("; ")}]`;
+    case "slice":
+      return `${wrap(printExpr(e.operand), precedence(e.operand) < 4)}[${printSize(e.from)}:${printSize(e.to)}]`;
     case "binary": {
       const p = precedence(e);
       const matmul = e.op === "@";

@@ -42,6 +42,9 @@ const CASES: Record<string, Case[]> = {
   concat: [{ args: [[2], [3]] }, { args: [[2], [], [1]] }, { args: [[2, 3], [1, 3]] }],
   slice: [{ args: [[6]], attrs: { start: 2, length: 3 } }, { args: [[4, 3]], attrs: { start: 1, length: 2 } }],
   pad: [{ args: [[3]], attrs: { start: 1, total: 6 } }, { args: [[2, 3]], attrs: { start: 1, total: 4 } }],
+  expand: [{ args: [[3]], attrs: { axis: 1, count: 2 } }, { args: [[3]], attrs: { axis: 0, count: 2 } }],
+  sum_axis: [{ args: [[2, 3]], attrs: { axis: 0 } }, { args: [[2, 3]], attrs: { axis: 1 } }],
+  mean_axis: [{ args: [[2, 3]], attrs: { axis: 0 } }, { args: [[3, 2]], attrs: { axis: 1 } }],
   sum: [{ args: [[5]] }, { args: [[2, 3]] }],
   mean: [{ args: [[5]] }, { args: [[2, 3]] }],
 };

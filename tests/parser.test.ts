@@ -29,6 +29,7 @@ function sexpr(e: Expr): string {
     case "binary": return `(${e.op} ${sexpr(e.left)} ${sexpr(e.right)})`;
     case "call": return `(${[e.fn, ...e.args.map(sexpr)].join(" ")})`;
     case "concat": return `[${e.items.map(sexpr).join(" ")}]`;
+    case "slice": return `(slice ${sexpr(e.operand)} ${sizeSexpr(e.from)} ${sizeSexpr(e.to)})`;
   }
 }
 
