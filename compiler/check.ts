@@ -435,7 +435,7 @@ class CellChecker {
     if (e.op === "@" || opDef(BINARY_OPS[e.op]).kind !== "elementwise") return undefined;
     // `a / W·x` reads as `(a / W)·x`, which is rarely what is meant (unlike `a ⊙ W·x`, equal to
     // `a ⊙ (W·x)`): it stays an error, with the grouping hint.
-    if (parent === "@" && e.op === "/") return undefined;
+    if (parent === "@" && e.op === "/" && this.source.text[e.span.start] !== "(") return undefined;
     const rows = (v: TExpr, m: TExpr) => v.shape.length === 1 && m.shape.length === 2 && v.shape[0] === m.shape[0];
     const spread = (v: TExpr, m: TExpr): TExpr =>
       ({ kind: "op", op: "expand", args: [v], shape: m.shape, span: v.span, attrs: { axis: 1, count: m.shape[1]! } });
