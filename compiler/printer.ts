@@ -45,7 +45,7 @@ export function printExpr(e: Expr): string {
     case "concat":
       return `[${e.items.map(printExpr).join("; ")}]`;
     case "slice":
-      return `${wrap(printExpr(e.operand), precedence(e.operand) < 4)}[${printSize(e.from)}:${printSize(e.to)}]`;
+      return `${wrap(printExpr(e.operand), precedence(e.operand) < 4)}[${printSize(e.from).replace(/ /gu, "")}:${printSize(e.to).replace(/ /gu, "")}]`;
     case "binary": {
       const p = precedence(e);
       const matmul = e.op === "@";
