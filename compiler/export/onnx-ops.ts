@@ -110,6 +110,10 @@ const reduce = (type: string): OnnxLowering => ({ b, args: [a] }) => {
   return b.op(type, [a!.name, b.ints(axes)], { keepdims: 0 });
 };
 
+/** Sums (or means) a matrix over its rows (axis 0) or columns (axis 1): the rows axis, if any, stays. */
+const axisReduce = (type: string): OnnxLowering => ({ b, node, args: [a] }) =>
+  b.op(type, [a!.name, b.ints([(a!.varying ? 1 : 0) + Number(node.attrs["axis"])])], { keepdims: 0 });
+
 export const ONNX_LOWERINGS: ReadonlyMap<string, OnnxLowering> = new Map<string, OnnxLowering>([
   ["add", binary("Add")],
   ["sub", binary("Sub")],
@@ -140,6 +144,11 @@ export const ONNX_LOWERINGS: ReadonlyMap<string, OnnxLowering> = new Map<string,
   ["pad", pad],
   ["sum", reduce("ReduceSum")],
   ["mean", reduce("ReduceMean")],
+  // A vector repeated along a new axis: [n] → [n, count] (axis 1) or [count, n] (axis 0).
+  ["expand", ({ b, node, args: [a], shape }) =>
+    b.op("Expand", [b.op("Unsqueeze", [a!.name, b.ints([Number(node.attrs["axis"]) === 1 ? -1 : -2])]), b.ints(shape)])],
+  ["sum_axis", axisReduce("ReduceSum")],
+  ["mean_axis", axisReduce("ReduceMean")],
 ]);
 
 export function onnxLowering(op: string): OnnxLowering {
