@@ -13,6 +13,7 @@ import { gradcheck } from "../src/gradcheck.js";
 import { instantiate } from "../src/instantiate.js";
 import { expectMatchesReference, randomData } from "./helpers/compare.js";
 import { randomCell } from "./helpers/random-cell.js";
+import { rnncClean, tempFolder } from "./reference/harness.js";
 
 const LINEAR_ATTENTION = readFileSync("examples/cells/linear_attention.cell", "utf8");
 
@@ -158,5 +159,39 @@ describe("the tape budget", () => {
     const [lstm] = compileSource(readFileSync("examples/cells/lstm.cell", "utf8"));
     expect(lstm!.tape.recomputed).toEqual([]);
     for (const source of fc.sample(fc.gen().map((g) => randomCell(g)), { seed: 11, numRuns: 12 })) expectExact(source, { tapeBudget: 0 }, 3, 2, 9);
+  });
+});
+
+describe("the command line", () => {
+  const folder = tempFolder();
+  const CELL = `cell e { size H = 2; input x[H]; state S[H, H]; param W[H, H]
+  S = 0.5 * S + outer(x, W·x)
+  output y = S·x }
+`;
+
+  it("rnnc eval reads and writes a matrix state as lists of rows, and names a field that does not fit", async () => {
+    const cell = folder.file("e.cell", CELL);
+    const data = { T: 1, B: 1, params: { W: [[1, 0], [0, 1]] }, inputs: { x: [[[1, 2]]] }, initial: { S: [[[1, 2], [3, 4]]] }, finalGrads: { S: [[[1, 0], [0, 0]]] } };
+    const run = await rnncClean("eval", cell, "--data", folder.file("in.json", JSON.stringify(data)), "--compact");
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.out)).toEqual({
+      outputs: { y: [[[7.5, 15.5]]] }, final: { S: [[[1.5, 3], [3.5, 6]]] },
+      grads: { params: { W: [[1, 2], [0, 0]] }, inputs: { x: [[[2, 0]]] }, initial: { S: [[[0.5, 0], [0, 0]]] } },
+    });
+    const flat = await rnncClean("eval", cell, "--data", folder.file("flat.json", JSON.stringify({ ...data, initial: { S: [[1, 2, 3, 4]] } })));
+    expect(flat.code).toBe(1);
+    expect(flat.err).toContain("initial.S[0]: expected 2 entries, got 4");
+  });
+
+  it("rnnc build reports the tape with --dump-ir and notes what the budget recomputes", async () => {
+    const cell = folder.file("fw.cell", FAST_WEIGHTS);
+    const plain = await rnncClean("build", cell, "--dump-ir", "--out", folder.path("out1"));
+    expect(plain.out).toContain("# tape: cell fastweights: 65 numbers per sample-step: states 25, taped values 40 (budget 65,536)");
+    expect(plain.err).not.toContain("note:");
+    const tight = await rnncClean("build", cell, "--tape-budget", "12", "--out", folder.path("out2"));
+    expect(tight.code).toBe(0);
+    expect(tight.err).toContain("note: cell fastweights: the tape would hold 40 numbers per sample-step, over the budget of 12; " +
+      "the backward recomputes tanh(outer(u, k)) (25), u (5) instead of storing them");
+    expect((await rnncClean("build", cell, "--tape-budget", "lots", "--out", folder.path("out3"))).err).toContain("--tape-budget: expected a number of elements, got 'lots'");
   });
 });
