@@ -69,7 +69,7 @@ function forward(
   const Wv_Wk_Wq = WS[1]!;
   const Wv_Wk_Wq_x = WS[2]!;
   const λ = WS[3]!;
-  const λ_1 = WS[4]!;
+  const λ_rowwise = WS[4]!;
   const [Wv, Wk, Wq, bλ] = P;
   const [x] = X;
   const [S_seq] = S;
@@ -81,10 +81,10 @@ function forward(
   Wv_Wk_Wq.set(Wq, 256);
   // λ = σ(bλ)   linear_attention.cell:9
   for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]);
-  // λ = expand(λ)
+  // λ_rowwise = expand(λ), in S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
   for (let r_1 = 0; r_1 < 16; r_1++) {
     const x_1 = λ[r_1];
-    for (let c = 0; c < 16; c++) λ_1[r_1 * 16 + c] = x_1;
+    for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = x_1;
   }
   // Everything that does not depend on a state, for all T·B steps at once.
   // Wv_Wk_Wq_x = Wv_Wk_Wq·x
@@ -115,7 +115,7 @@ function forward(
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 256; i++) {
         // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-        const S_1 = λ_1[i] * S_seq[(t * B + b) * 256 + i] + v_outer_k[(t * B + b) * 256 + i];
+        const S_1 = λ_rowwise[i] * S_seq[(t * B + b) * 256 + i] + v_outer_k[(t * B + b) * 256 + i];
         S_seq[((t + 1) * B + b) * 256 + i] = S_1;
       }
     }
@@ -162,7 +162,7 @@ function backward(
   const dS_kept = WS[6]!;
   const dS = WS[7]!;
   const λ = WS[3]!;
-  const λ_1 = WS[4]!;
+  const λ_rowwise = WS[4]!;
   const dy_outer_q = WS[8]!;
   const Wv_Wk_Wq = WS[1]!;
   const dq = WS[9]!;
@@ -185,10 +185,10 @@ function backward(
   let dS_back = dS_swap;
   // λ = σ(bλ)   linear_attention.cell:9
   for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]);
-  // λ = expand(λ)
+  // λ_rowwise = expand(λ), in S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
   for (let r_1 = 0; r_1 < 16; r_1++) {
     const x_1 = λ[r_1];
-    for (let c = 0; c < 16; c++) λ_1[r_1 * 16 + c] = x_1;
+    for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = x_1;
   }
   // λ = σ(bλ)   linear_attention.cell:9
   for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]);
@@ -221,7 +221,7 @@ function backward(
         const dS_1 = dS_seed[b * 256 + i] + dy_outer_q[b * 256 + i];
         dS[(t * B + b) * 256 + i] = dS_1;
         // dS_prev = ∂L/∂S_prev
-        const dS_prev = dS_1 * λ_1[i];
+        const dS_prev = dS_1 * λ_rowwise[i];
         dS_back[b * 256 + i] = dS_prev;
       }
     }
@@ -314,7 +314,7 @@ function step(
   const λ = WS[3]!;
   const Wv_Wk_Wq = WS[1]!;
   const Wv_Wk_Wq_x_1 = WS[17]!;
-  const λ_1 = WS[4]!;
+  const λ_rowwise = WS[4]!;
   const v_outer_k_1 = WS[18]!;
   const k = WS[19]!;
   const [Wv, Wk, Wq, bλ] = P;
@@ -327,10 +327,10 @@ function step(
   Wv_Wk_Wq.set(Wv, 0);
   Wv_Wk_Wq.set(Wk, 128);
   Wv_Wk_Wq.set(Wq, 256);
-  // λ = expand(λ)
+  // λ_rowwise = expand(λ), in S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
   for (let r_1 = 0; r_1 < 16; r_1++) {
     const x_1 = λ[r_1];
-    for (let c = 0; c < 16; c++) λ_1[r_1 * 16 + c] = x_1;
+    for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = x_1;
   }
   // Wv_Wk_Wq_x = Wv_Wk_Wq·x
   mm.nt(B, 48, 8, x, 0, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x_1, 0, 48, 0); // Wv_Wk_Wq_x_1[m] = Wv_Wk_Wq · x[m], for each of B rows
@@ -351,7 +351,7 @@ function step(
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 256; i++) {
       // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-      const S_1 = λ_1[i] * S_seq[b * 256 + i] + v_outer_k_1[b * 256 + i];
+      const S_1 = λ_rowwise[i] * S_seq[b * 256 + i] + v_outer_k_1[b * 256 + i];
       S_next[b * 256 + i] = S_1;
     }
   }
