@@ -82,10 +82,7 @@ function forward(
   // λ = σ(bλ)   linear_attention.cell:9
   for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]);
   // λ_rowwise = expand(λ), in S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-  for (let r_1 = 0; r_1 < 16; r_1++) {
-    const x_1 = λ[r_1];
-    for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = x_1;
-  }
+  for (let r_1 = 0; r_1 < 16; r_1++) for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = λ[r_1];
   // Everything that does not depend on a state, for all T·B steps at once.
   // Wv_Wk_Wq_x = Wv_Wk_Wq·x
   mm.nt(T * B, 48, 8, x, 0, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x, 0, 48, 0); // Wv_Wk_Wq_x[m] = Wv_Wk_Wq · x[m], for all T * B rows
@@ -106,10 +103,9 @@ function forward(
   }
   // v_outer_k = v ⊗ k
   for (let r = 0; r < T * B; r++) {
-    for (let r_1 = 0; r_1 < 16; r_1++) {
-      const x_1 = v_tape[r * 16 + r_1];
-      for (let c = 0; c < 16; c++) v_outer_k[r * 256 + r_1 * 16 + c] = x_1 * k_tape[r * 16 + c];
-    }
+    for (let r_1 = 0; r_1 < 16; r_1++)
+      for (let c = 0; c < 16; c++)
+        v_outer_k[r * 256 + r_1 * 16 + c] = v_tape[r * 16 + r_1] * k_tape[r * 16 + c];
   }
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < B; b++) {
@@ -186,10 +182,7 @@ function backward(
   // λ = σ(bλ)   linear_attention.cell:9
   for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]);
   // λ_rowwise = expand(λ), in S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-  for (let r_1 = 0; r_1 < 16; r_1++) {
-    const x_1 = λ[r_1];
-    for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = x_1;
-  }
+  for (let r_1 = 0; r_1 < 16; r_1++) for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = λ[r_1];
   // λ = σ(bλ)   linear_attention.cell:9
   for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]);
   // Wv_Wk_Wq = [Wv; Wk; Wq]
@@ -209,11 +202,10 @@ function backward(
     }
     // dy_outer_q = dy ⊗ q
     for (let b = 0; b < B; b++) {
-      for (let r_1 = 0; r_1 < 16; r_1++) {
-        const x_1 = dy_out[(t * B + b) * 16 + r_1];
+      for (let r_1 = 0; r_1 < 16; r_1++)
         for (let c = 0; c < 16; c++)
-          dy_outer_q[b * 256 + r_1 * 16 + c] = x_1 * q_tape[(t * B + b) * 16 + c];
-      }
+          dy_outer_q[b * 256 + r_1 * 16 + c] =
+            dy_out[(t * B + b) * 16 + r_1] * q_tape[(t * B + b) * 16 + c];
     }
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 256; i++) {
@@ -328,10 +320,7 @@ function step(
   Wv_Wk_Wq.set(Wk, 128);
   Wv_Wk_Wq.set(Wq, 256);
   // λ_rowwise = expand(λ), in S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-  for (let r_1 = 0; r_1 < 16; r_1++) {
-    const x_1 = λ[r_1];
-    for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = x_1;
-  }
+  for (let r_1 = 0; r_1 < 16; r_1++) for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = λ[r_1];
   // Wv_Wk_Wq_x = Wv_Wk_Wq·x
   mm.nt(B, 48, 8, x, 0, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x_1, 0, 48, 0); // Wv_Wk_Wq_x_1[m] = Wv_Wk_Wq · x[m], for each of B rows
   for (let b = 0; b < B; b++) {
@@ -343,10 +332,9 @@ function step(
   }
   // v_outer_k = v ⊗ k
   for (let b = 0; b < B; b++) {
-    for (let r_1 = 0; r_1 < 16; r_1++) {
-      const x_1 = Wv_Wk_Wq_x_1[b * 48 + r_1];
-      for (let c = 0; c < 16; c++) v_outer_k_1[b * 256 + r_1 * 16 + c] = x_1 * k[b * 16 + c];
-    }
+    for (let r_1 = 0; r_1 < 16; r_1++)
+      for (let c = 0; c < 16; c++)
+        v_outer_k_1[b * 256 + r_1 * 16 + c] = Wv_Wk_Wq_x_1[b * 48 + r_1] * k[b * 16 + c];
   }
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 256; i++) {

@@ -107,11 +107,9 @@ const outer: StructuralDef = {
   vjp: ({ graph, g, args: [a, b] }) => [graph.matmul(g, b!), graph.matmul(g, a!, true)],
   emit: (w) => {
     const [[m], [n]] = w.argShapes as [[number], [number]];
-    const r = w.fresh("r"), c = w.fresh("c"), x = w.fresh("x");
-    w.line(`for (let ${r} = 0; ${r} < ${m}; ${r}++) {`);
-    w.line(`const ${x} = ${w.arg(0, r)};`);
-    w.line(`for (let ${c} = 0; ${c} < ${n}; ${c}++) ${w.store(`${r} * ${n} + ${c}`, `${x} * ${w.arg(1, c)}`)}`);
-    w.line("}");
+    const r = w.fresh("r"), c = w.fresh("c");
+    w.line(`for (let ${r} = 0; ${r} < ${m}; ${r}++)`);
+    w.line(`for (let ${c} = 0; ${c} < ${n}; ${c}++) ${w.store(`${r} * ${n} + ${c}`, `${w.arg(0, r)} * ${w.arg(1, c)}`)}`);
   },
   emitRows: (w) => emitOuterRows(w, w.argShapes[0]![0]!, w.argShapes[1]![0]!),
 };
@@ -258,12 +256,10 @@ const expand: StructuralDef = {
   emit: (w) => {
     const [n] = w.argShapes[0] as [number];
     const count = Number(w.node.attrs["count"]);
-    const r = w.fresh("r"), c = w.fresh("c"), x = w.fresh("x");
+    const r = w.fresh("r"), c = w.fresh("c");
     if (axisOf(w.node.attrs) === 1) {
-      w.line(`for (let ${r} = 0; ${r} < ${n}; ${r}++) {`);
-      w.line(`const ${x} = ${w.arg(0, r)};`);
-      w.line(`for (let ${c} = 0; ${c} < ${count}; ${c}++) ${w.store(`${r} * ${count} + ${c}`, x)}`);
-      w.line("}");
+      w.line(`for (let ${r} = 0; ${r} < ${n}; ${r}++)`);
+      w.line(`for (let ${c} = 0; ${c} < ${count}; ${c}++) ${w.store(`${r} * ${count} + ${c}`, w.arg(0, r))}`);
     } else {
       w.line(`for (let ${r} = 0; ${r} < ${count}; ${r}++)`);
       w.line(`for (let ${c} = 0; ${c} < ${n}; ${c}++) ${w.store(`${r} * ${n} + ${c}`, w.arg(0, c))}`);
