@@ -4,6 +4,7 @@
  * turns into IR.
  */
 import type { ParamInit } from "../src/runtime/abi.js";
+import type { Attrs } from "./ir/graph.js";
 import type { Span } from "./source.js";
 
 // ---------------------------------------------------------------- parsed
@@ -33,6 +34,8 @@ export type Expr =
   | { readonly kind: "call"; readonly fn: string; readonly fnSpan: Span; readonly args: readonly Expr[]; readonly span: Span }
   /** `[a; b; ...]` */
   | { readonly kind: "concat"; readonly items: readonly Expr[]; readonly span: Span }
+  /** `z[a:b]`: elements a (inclusive) to b (exclusive) of a vector; `a`, `b` size expressions. */
+  | { readonly kind: "slice"; readonly operand: Expr; readonly from: SizeExpr; readonly to: SizeExpr; readonly span: Span }
   /** `Wᵀ` (postfix); `transpose(W)` parses as a call. */
   | { readonly kind: "transpose"; readonly operand: Expr; readonly span: Span }
   /** `x^n`: the checker requires an integer literal exponent. */
@@ -125,7 +128,7 @@ export type TExpr =
   | { readonly kind: "const"; readonly value: number; readonly shape: Shape; readonly span: Span }
   | { readonly kind: "ref"; readonly name: string; readonly binding: Binding; readonly shape: Shape; readonly span: Span }
   /** An op of the op table (`compiler/ops`) applied to operands: `add`, `matmul`, `sigmoid`, `concat`, ... */
-  | { readonly kind: "op"; readonly op: string; readonly args: readonly TExpr[]; readonly shape: Shape; readonly span: Span; readonly attrs?: Readonly<Record<string, number | boolean | string>> };
+  | { readonly kind: "op"; readonly op: string; readonly args: readonly TExpr[]; readonly shape: Shape; readonly span: Span; readonly attrs?: Attrs };
 
 export interface TensorDecl {
   readonly name: string;

@@ -49,7 +49,7 @@ const ARTICLE: Readonly<Record<Entity["kind"], string>> = {
 };
 /** The largest |n| of `x^n`. */
 const MAX_EXPONENT = 2 ** 31;
-const MISGROUPED = "'·' groups like '⊙' from left to right: 'a ⊙ W·x' is '(a ⊙ W)·x'; write 'a ⊙ (W·x)'";
+const MISGROUPED = "'·' groups like '⊙' and '/' from left to right: 'a / W·x' is '(a / W)·x'; write 'a / (W·x)'";
 
 const sameShape = (a: Shape, b: Shape): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 const isSize = (v: number): boolean => Number.isSafeInteger(v) && v > 0 && v <= MAX_SIZE;
@@ -223,8 +223,11 @@ class CellChecker {
   }
 
   private rankFits(d: Decl, shape: Shape): boolean {
-    if (shape.length === 1 || (d.kind === "param" && shape.length <= 2)) return true;
-    const want = d.kind === "param" ? "a scalar, a vector [n] or a matrix [rows, cols]" : `a vector: ${d.kind} ${d.name}[n]`;
+    if (shape.length === 1 || (d.kind !== "input" && shape.length === 2) || (d.kind === "param" && shape.length === 0)) return true;
+    const want =
+      d.kind === "param" ? "a scalar, a vector [n] or a matrix [rows, cols]"
+      : d.kind === "state" ? "a vector [n] or a matrix [rows, cols]"
+      : `a vector: ${d.kind} ${d.name}[n]`;
     this.bag.error(E.badRank, `${ARTICLE[d.kind]} must be ${want}, but '${d.name}' is ${show(shape)}`, d.span);
     return false;
   }
@@ -287,7 +290,8 @@ class CellChecker {
       const ref: RefExpr = { kind: "ref", name: o.name, prev: false, span: o.nameSpan };
       const expr = o.expr ? this.expr(o.expr, end) : this.resolve(ref, end);
       if (expr && expr.shape.length !== 1) {
-        const hint = expr.shape.length === 0 ? `make it a one-element vector: [${this.text(expr.span)}]` : undefined;
+        const hint = expr.shape.length === 0 ? `make it a one-element vector: [${this.text(expr.span)}]`
+          : expr.shape.length === 2 ? `read a matrix with a product (${this.text(expr.span)}·q) or reduce it (sum(${this.text(expr.span)}, 0))` : undefined;
         const message = `output '${o.name}' must be a vector, but it is ${show(expr.shape)}`;
         this.bag.error(E.outputShape, message, o.expr?.span ?? o.nameSpan, [], hint);
       }
@@ -359,6 +363,8 @@ class CellChecker {
         return this.apply("transpose", "ᵀ", [this.expr(e.operand, at)], e.span);
       case "concat":
         return this.apply("concat", "[;]", e.items.map((item) => this.expr(item, at)), e.span);
+      case "slice":
+        return this.slice(e, at);
       case "call":
         return this.call(e, at);
       case "binary":
@@ -395,6 +401,7 @@ class CellChecker {
   }
 
   private call(e: Extract<Expr, { kind: "call" }>, at: number): TExpr | null {
+    if ((e.fn === "sum" || e.fn === "mean") && e.args.length === 2) return this.axisReduction(e, at);
     const overloads = OVERLOADS.get(e.fn);
     if (overloads && overloads.some((d) => d.constArgs || overloads.length > 1)) return this.callWithConstants(e, at, overloads);
     const args = e.args.map((a) => this.expr(a, at));
@@ -454,9 +461,97 @@ class CellChecker {
     return this.apply(def.name, e.fn, args, e.span, constArgs.length > 0 ? attrs : undefined);
   }
 
+  /** `z[a:b]`: elements a to b − 1 of a vector, bounds checked here (0 ≤ a < b ≤ length). */
+  private slice(e: Extract<Expr, { kind: "slice" }>, at: number): TExpr | null {
+    const z = this.expr(e.operand, at);
+    const lookup = (name: string, where: Span) => this.sizeOf(name, where);
+    const [from, to] = [this.sizeArithmetic(e.from, lookup), this.sizeArithmetic(e.to, lookup)];
+    if (!z || from === null || to === null) return null;
+    const what = this.text(e.operand.span);
+    const bounds = `${this.text(e.from.span)}:${this.text(e.to.span)}`;
+    if (z.shape.length !== 1) {
+      const kind = z.shape.length === 0 ? "a scalar" : `a matrix ${show(z.shape)}`;
+      this.bag.error(E.badSlice, `only a vector can be sliced, but ${what} is ${kind}`, e.span, this.declarationNotes([z]));
+      return null;
+    }
+    const n = z.shape[0]!;
+    const values = bounds === `${from}:${to}` ? "" : ` (${from}:${to})`;
+    let problem: string | null = null;
+    if (from < 0) problem = `starts at ${from}, before element 0`;
+    else if (to > n) problem = `ends at ${to}, past the end of ${what} ${show(z.shape)}`;
+    else if (to <= from) problem = `is empty: it ends at ${to}, which is not past its start ${from}`;
+    if (problem) {
+      this.bag.error(E.badSlice, `slice [${bounds}]${values} of ${what} ${problem}`, e.span, this.declarationNotes([z]),
+        `a slice z[a:b] holds elements a to b − 1 (0-based) of z: 0 ≤ a < b ≤ ${n} here`);
+      return null;
+    }
+    return this.applyWith("slice", "[:]", [z], { start: from, length: to - from }, e.span);
+  }
+
+  /** `sum(M, 0)` / `mean(M, 1)`: a reduction over one axis of a matrix (0: over rows, 1: over columns). */
+  private axisReduction(e: Extract<Expr, { kind: "call" }>, at: number): TExpr | null {
+    const axisArg = e.args[1]!;
+    const m = this.expr(e.args[0]!, at);
+    if (axisArg.kind !== "num" || (axisArg.value !== 0 && axisArg.value !== 1)) {
+      this.bag.error(E.badAxis, `the axis of '${e.fn}' must be 0 (over rows) or 1 (over columns), not '${this.text(axisArg.span)}'`,
+        axisArg.span, [], `sum(M, 0) adds M's rows, sum(M, 1) its columns; sum(v) adds a vector's elements`);
+      return null;
+    }
+    if (!m) return null;
+    if (m.shape.length !== 2) {
+      const hint = m.shape.length === 1 ? `a vector reduces whole: ${e.fn}(${this.text(e.args[0]!.span)})` : undefined;
+      this.bag.error(E.shapeMismatch, `shape mismatch in '${e.fn}': ${this.text(e.args[0]!.span)} is ${show(m.shape)}, but an axis reduction needs a matrix`,
+        e.args[0]!.span, this.declarationNotes([m]), hint);
+      return null;
+    }
+    return this.applyWith(`${e.fn}_axis`, e.fn, [m], { axis: axisArg.value }, e.span);
+  }
+
+  private applyWith(name: string, label: string, args: readonly TExpr[], attrs: Attrs, at: Span): TExpr | null {
+    const shape = opDef(name).shape(args.map((a) => a.shape), attrs);
+    if (typeof shape === "string") {
+      this.bag.error(E.shapeMismatch, `shape mismatch in '${label}': ${shape}`, at, this.declarationNotes(args));
+      return null;
+    }
+    return { kind: "op", op: name, args, shape, span: at, attrs };
+  }
+
+  /**
+   * Matrices in elementwise ops and products: a vector [n] against a matrix [n, m] in an
+   * elementwise op scales (adds to, ...) the matrix's rows, and `a·b` of two vectors is their dot
+   * product. Null when neither applies.
+   */
+  private matrixBinary(e: Extract<Expr, { kind: "binary" }>, left: TExpr, right: TExpr, parent?: BinaryOp): TExpr | null | undefined {
+    const [l, r] = [left.shape, right.shape];
+    if (e.op === "@" && l.length === 1 && r.length === 1) {
+      if (l[0] === r[0]) return this.dot(left, right, e.span);
+      const message = `shape mismatch in '${this.source.slice(e.opSpan)}': the dot product of ${this.text(e.left.span)} ${show(l)} and ${this.text(e.right.span)} ${show(r)} needs vectors of one length`;
+      this.bag.error(E.shapeMismatch, message, e.span, this.declarationNotes([left, right]));
+      return null;
+    }
+    if (e.op === "@" || opDef(BINARY_OPS[e.op]).kind !== "elementwise") return undefined;
+    // `a / W·x` reads as `(a / W)·x`, which is rarely what is meant (unlike `a ⊙ W·x`, equal to
+    // `a ⊙ (W·x)`): it stays an error, with the grouping hint.
+    if (parent === "@" && e.op === "/" && this.source.text[e.span.start] !== "(") return undefined;
+    const rows = (v: TExpr, m: TExpr) => v.shape.length === 1 && m.shape.length === 2 && v.shape[0] === m.shape[0];
+    const spread = (v: TExpr, m: TExpr): TExpr =>
+      ({ kind: "op", op: "expand", args: [v], shape: m.shape, span: v.span, attrs: { axis: 1, count: m.shape[1]! } });
+    if (rows(left, right)) return { kind: "op", op: BINARY_OPS[e.op], args: [spread(left, right), right], shape: right.shape, span: e.span };
+    if (rows(right, left)) return { kind: "op", op: BINARY_OPS[e.op], args: [left, spread(right, left)], shape: left.shape, span: e.span };
+    return undefined;
+  }
+
+  /** `a·b` of two vectors: the sum of their elementwise product. */
+  private dot(a: TExpr, b: TExpr, span: Span): TExpr {
+    const product: TExpr = { kind: "op", op: "mul", args: [a, b], shape: a.shape, span };
+    return { kind: "op", op: "sum", args: [product], shape: [], span };
+  }
+
   private binary(e: Extract<Expr, { kind: "binary" }>, at: number, parent?: BinaryOp): TExpr | null {
     const [left, right] = [this.expr(e.left, at, e.op), this.expr(e.right, at)];
     if (!left || !right) return null;
+    const special = this.matrixBinary(e, left, right, parent);
+    if (special !== undefined) return special;
     const def = opDef(BINARY_OPS[e.op]);
     const attrs: Attrs = def.name === "matmul" ? { ta: false, tb: false } : {};
     const shape = def.shape([left.shape, right.shape], attrs);
@@ -465,7 +560,7 @@ class CellChecker {
       `${this.text(e.left.span)} is ${show(left.shape)} but ${this.text(e.right.span)} is ${show(right.shape)}`;
     const reason = def.kind === "elementwise" ? [] : [{ message: shape }];
     const misgrouped = parent === "@" && (e.op === "*" || e.op === "/");
-    const hint = misgrouped ? MISGROUPED : this.productHint(e, left.shape, right.shape);
+    const hint = misgrouped ? MISGROUPED : this.productHint(e, left.shape, right.shape) ?? rowHint(def.kind, left.shape, right.shape);
     this.bag.error(E.shapeMismatch, message, e.span, [...reason, ...this.declarationNotes([left, right])], hint);
     return null;
   }
@@ -523,6 +618,13 @@ function foldConstant(t: TExpr): number | null {
   const args = t.args.map(foldConstant);
   if (args.some((a) => a === null)) return null;
   return def.scalar(args as number[], { ...Object.fromEntries(Object.entries(def.attrs ?? {}).map(([k, v]) => [k, v.default!])), ...(t.attrs ?? {}) });
+}
+
+/** For a vector against a matrix in an elementwise op: the rule it breaks. */
+function rowHint(kind: string, l: Shape, r: Shape): string | undefined {
+  const m = l.length === 2 ? l : r;
+  if (kind !== "elementwise" || l.length + r.length !== 3 || m.length !== 2) return undefined;
+  return `a vector combines with a matrix row by row (v ⊙ M scales row r by v[r]): it needs ${m[0]} elements, one per row`;
 }
 
 /** The first param read in `t`, left to right. */

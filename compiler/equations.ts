@@ -78,6 +78,13 @@ class Printer {
     if (node.op === "transpose") return this.s.transposed(this.expr(node.args[0]!, false, 3));
     if (node.op === "concat") return `[${node.args.map((a) => this.expr(a)).join("; ")}]`;
     if (node.op === "broadcast") return this.expr(node.args[0]!, false, parent);
+    // A vector against a matrix row by row is written as the cell writes it (λ ⊙ S); repeated as
+    // every row (the adjoint of a sum over rows), it is 1·vᵀ.
+    if (node.op === "expand" && node.attrs["axis"] === 1) return this.expr(node.args[0]!, false, parent);
+    if (node.op === "expand") return `1${this.s.matmul}${this.s.transposed(this.expr(node.args[0]!, false, 3))}`;
+    if (node.op === "sum_axis" || node.op === "mean_axis") {
+      return this.s.fn(node.op === "sum_axis" ? "sum" : "mean", `${this.expr(node.args[0]!)}, ${String(node.attrs["axis"])}`);
+    }
     if (node.op === "slice") {
       const start = Number(node.attrs["start"]);
       return `${this.expr(node.args[0]!, false, 3)}[${start}:${start + Number(node.attrs["length"])}]`;
@@ -139,7 +146,9 @@ function preActivationNames(ir: CellIR, forward: readonly NodeId[], backward: re
 function shownNodes(ir: CellIR, ids: readonly NodeId[], named: (id: NodeId) => boolean): Set<NodeId> {
   const uses = new Map<NodeId, number>();
   for (const id of ids) for (const a of ir.graph.node(id).args) uses.set(a, (uses.get(a) ?? 0) + 1);
-  return new Set(ids.filter((id) => ir.graph.node(id).args.length > 0 && (named(id) || (uses.get(id) ?? 0) > 1)));
+  // A vector applied row by row (`expand` along axis 1) is written as the vector itself, never a line of its own.
+  const rowwise = (id: NodeId) => ir.graph.node(id).op === "expand" && ir.graph.node(id).attrs["axis"] === 1;
+  return new Set(ids.filter((id) => ir.graph.node(id).args.length > 0 && !rowwise(id) && (named(id) || (uses.get(id) ?? 0) > 1)));
 }
 
 /**

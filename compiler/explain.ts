@@ -56,7 +56,7 @@ export const EXPLANATIONS: Readonly<Record<string, Explanation>> = {
   },
   [E.badPrev]: {
     title: "an index other than [t-1]",
-    text: "The only index of the language is 'h[t-1]', the previous value of a state.",
+    text: "Besides slices 'z[a:b]', the only index of the language is 'h[t-1]', the previous value of a state.",
     example: rnn("  h = tanh(Wx·x + Wh·h[t-2] + b)"), fix: rnn("  h = tanh(Wx·x + Wh·h[t-1] + b)"),
   },
   [E.outsideCell]: {
@@ -165,8 +165,8 @@ export const EXPLANATIONS: Readonly<Record<string, Explanation>> = {
   },
   [E.badRank]: {
     title: "a declaration of the wrong rank",
-    text: "Inputs and states are vectors; params are scalars, vectors or matrices.",
-    example: rnn(OK, "  size I = 4, H = 8\n  input x[I]\n  state h[H, H]\n  param Wx[H, I], Wh[H, H], b[H]"), fix: rnn(OK),
+    text: "Inputs are vectors; states are vectors or matrices; params are scalars, vectors or matrices.",
+    example: rnn(OK, "  size I = 4, H = 8\n  input x[I]\n  state h[H, H, 2]\n  param Wx[H, I], Wh[H, H], b[H]"), fix: rnn(OK),
   },
   [E.stateShape]: {
     title: "a state assigned a value of another shape",
@@ -201,6 +201,16 @@ export const EXPLANATIONS: Readonly<Record<string, Explanation>> = {
       "low < high, or '~ normal(mean, std)' with std ≥ 0. Without one it starts as PyTorch initialises RNN weights.",
     example: rnn(OK, "  size I = 4, H = 8\n  input x[I]\n  state h[H]\n  param Wx[H, I], Wh[H, H], b[H] ~ orthogonal"),
     fix: rnn(OK, "  size I = 4, H = 8\n  input x[I]\n  state h[H]\n  param Wx[H, I], Wh[H, H] ~ orthogonal, b[H] = 0"),
+  },
+  [E.badAxis]: {
+    title: "an axis other than 0 or 1",
+    text: "sum(M, 0) and mean(M, 0) reduce a matrix over its rows (one value per column); sum(M, 1) and mean(M, 1) over its columns. The axis is the number 0 or 1.",
+    example: rnn("  h = tanh(Wx·x + sum(Wh, 2) + b)"), fix: rnn("  h = tanh(Wx·x + sum(Wh, 1) + b)"),
+  },
+  [E.badSlice]: {
+    title: "a slice out of range, empty, or of something that is not a vector",
+    text: "z[a:b] holds elements a to b − 1 of the vector z (0-based, half-open); a and b are size expressions with 0 ≤ a < b ≤ the length of z.",
+    example: rnn("  h = tanh(Wx·x + Wh·h + b)[0:H+1]"), fix: rnn("  h = tanh(Wx·x + Wh·h + b)[0:H]"),
   },
   [E.tooManyErrors]: { title: "more errors than one file reports", text: "After 100 errors the rest of the file is not reported: fix the first ones." },
   [E.nameTooLong]: { title: "a name longer than allowed", text: "Names have a length limit (see the README's limits)." },

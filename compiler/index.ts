@@ -10,7 +10,7 @@ import type { CheckedCell } from "./ast.js";
 import { differentiate } from "./autodiff.js";
 import { checkFile } from "./check.js";
 import { describeModule, renderJavaScript, type CellModule } from "./codegen/module.js";
-import { planKernels } from "./codegen/plan.js";
+import { planKernels, type TapeReport } from "./codegen/plan.js";
 import { CompileError, DiagnosticBag, renderDiagnostics, type Diagnostic } from "./diagnostics.js";
 import type { CellIR } from "./ir/cell.js";
 import { lowerCell } from "./lower.js";
@@ -36,6 +36,11 @@ export interface CompileOptions {
   readonly products?: ProductsMode;
   /** Where transposes are folded into products (default "backward": the forward keeps every bit). */
   readonly layout?: Layout;
+  /**
+   * Numbers per sample-step the tape may hold before values are recomputed in the backward
+   * instead (default `DEFAULT_TAPE_BUDGET`, 65,536; see `TapeReport`).
+   */
+  readonly tapeBudget?: number;
   /** Called with the IR after each stage and pass (for `--dump-ir`). */
   readonly onPass?: (label: string, ir: CellIR) => void;
   /** Called with the rendered warnings of a source without errors (with errors, they are in the `CompileError`). */
@@ -49,6 +54,8 @@ export interface CompiledCell {
   readonly module: CellModule;
   /** The emitted module as a JavaScript ES module. */
   readonly code: string;
+  /** The forward's tape per sample-step, and what its budget made the backward recompute. */
+  readonly tape: TapeReport;
 }
 
 /** A checked file: its source, every diagnostic (errors and warnings, by position), and its cells if it has no error. */
@@ -97,16 +104,17 @@ export function compileSource(text: string, options: CompileOptions = {}): Compi
     // with products inline it does not, so `step` is then built from the IR without stacking.
     const inline = options.products === "inline";
     const stepIR = on && inline ? optimize(base, { optimize: true, stack: false, layout: options.layout }) : ir;
-    const module = describeModule(ir, planKernels(ir, on), {
+    const plan = planKernels(ir, on, options.tapeBudget);
+    const module = describeModule(ir, plan, {
       dtype: options.dtype ?? "f32",
       runtime: options.runtime ?? "rnnc/runtime",
       sourcePath: options.path ?? "<input>",
       sourceText: text,
       products: options.products ?? "runtime",
-    }, { ir: stepIR, plan: planKernels(stepIR, on) });
+    }, { ir: stepIR, plan: planKernels(stepIR, on, options.tapeBudget) });
     let code: string | undefined;
     // The text is written when first asked for: `compile()` runs the module without it.
-    return { name: ir.name, ir, module, get code() { return (code ??= renderJavaScript(module, "module")); } };
+    return { name: ir.name, ir, module, tape: plan.tape, get code() { return (code ??= renderJavaScript(module, "module")); } };
   });
 }
 

@@ -37,6 +37,7 @@ const PUNCT: ReadonlyMap<string, string> = new Map([
   ["+", "+"], ["-", "-"], ["−", "-"], ["*", "*"], ["⊙", "*"], ["∘", "*"], ["/", "/"],
   ["@", "@"], ["·", "@"], ["ᵀ", "ᵀ"], ["(", "("], [")", ")"], ["[", "["], ["]", "]"],
   ["{", "{"], ["}", "}"], [",", ","], [";", ";"], ["=", "="], ["^", "^"], ["~", "~"],
+  [":", ":"],
 ]);
 
 /** Hints for characters people type meaning something the language writes differently. */

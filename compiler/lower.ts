@@ -28,7 +28,7 @@ export function lowerCell(cell: CheckedCell, source?: Source): CellIR {
       }
       case "op": {
         const args = e.args.map(lower);
-        return graph.apply(e.op, args, e.attrs);
+        return graph.apply(e.op, args, e.attrs ?? {});
       }
     }
   };
@@ -109,6 +109,7 @@ function nameIntermediates(graph: Graph): void {
     const argNames = node.args.map((a) => graph.names.get(a));
     if (argNames.some((n) => n === undefined)) continue;
     if (node.op === "matmul") graph.name(node.id, `${argNames[0]}_${argNames[1]}`);
+    else if (node.op === "expand") graph.name(node.id, `${argNames[0]}_${node.attrs["axis"] === 1 ? "rowwise" : "each_row"}`);
     else if (node.args.length === 1 && node.op !== "broadcast") graph.name(node.id, `${node.op}_${argNames[0]}`);
   }
 }

@@ -79,6 +79,10 @@ export const E = {
   badConstArg: "E3033",
   /** A param's initialisation that is unknown, takes other arguments, or does not fit its shape. */
   badInit: "E3034",
+  /** The axis of `sum(M, axis)` / `mean(M, axis)` that is not the literal 0 or 1. */
+  badAxis: "E3035",
+  /** A slice `z[a:b]` out of its vector's range, empty, or of something that is not a vector. */
+  badSlice: "E3036",
 
   // ------------------------------------------------------------ limits (numbers in limits.ts)
   /** More errors than one file reports; the rest are left out. */

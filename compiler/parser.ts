@@ -11,7 +11,7 @@
  *   3. prefix `-`
  *   4. `^`, right-associative, its exponent a prefix-`-` operand (`-x^2` is `-(x^2)`, `a^2^3` is
  *      `a^(2^3)`, `x^-1` is `x^(-1)`)
- *   5. postfix `ᵀ` and `[t-1]` (so `-Wᵀ` is `-(Wᵀ)`)
+ *   5. postfix `ᵀ`, `[t-1]` and slices `z[a:b]` (so `-Wᵀ` is `-(Wᵀ)`)
  *   6. numbers, names, calls `f(a, b)`, `σ(a)`, `(a)`, `[a; b]`
  *
  * Error recovery: a syntax error is reported and the parser skips to the end of the statement
@@ -331,14 +331,40 @@ class Parser extends TokenCursor {
         this.count(t);
         e = { kind: "transpose", operand: e, span: cover(e.span, t.span) };
       } else if (isPunct(t, "[")) {
-        e = this.previous(e);
+        e = this.sliceAhead() ? this.slice(e) : this.previous(e);
       } else {
         return e;
       }
     }
   }
 
-  /** `h[t-1]`, the only index the language has. */
+  /** Whether the brackets opening at the next token hold a `:` at their own level (a slice). */
+  private sliceAhead(): boolean {
+    let depth = 0;
+    for (let i = this.pos; ; i++) {
+      const t = this.at(i);
+      if (t.kind === "eof" || t.kind === "newline") return false;
+      if (isPunct(t, "[") || isPunct(t, "(")) depth++;
+      else if (isPunct(t, "]") || isPunct(t, ")")) {
+        if (--depth === 0) return false;
+      } else if (depth === 1 && isPunct(t, ":")) return true;
+    }
+  }
+
+  /** `z[a:b]`: elements a to b − 1 of a vector, `a` and `b` size expressions. */
+  private slice(e: Expr): Expr {
+    const open = this.openBracket();
+    this.count(open);
+    return this.nest(open, () => {
+      const from = this.sizeExpr();
+      this.expect(":", "':'");
+      const to = this.sizeExpr();
+      const close = this.close("]", open, "']'");
+      return { kind: "slice", operand: e, from, to, span: cover(e.span, close.span) };
+    });
+  }
+
+  /** `h[t-1]`, the only index the language has besides slices. */
   private previous(e: Expr): Expr {
     const open = this.openBracket();
     const start = this.pos;

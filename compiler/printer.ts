@@ -20,6 +20,7 @@ function precedence(e: Expr): number {
     case "power":
       return 3.5;
     case "transpose":
+    case "slice":
     case "ref":
       return 4;
     default:
@@ -47,6 +48,8 @@ export function printExpr(e: Expr): string {
       return `${e.fn}(${e.args.map(printExpr).join(", ")})`;
     case "concat":
       return `[${e.items.map(printExpr).join("; ")}]`;
+    case "slice":
+      return `${wrap(printExpr(e.operand), precedence(e.operand) < 4)}[${printSize(e.from).replace(/ /gu, "")}:${printSize(e.to).replace(/ /gu, "")}]`;
     case "binary": {
       const p = precedence(e);
       const matmul = e.op === "@";

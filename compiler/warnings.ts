@@ -154,6 +154,7 @@ function warnUnusedSizes(ast: CellAst, bag: DiagnosticBag): void {
       case "binary": return (expr(e.left), expr(e.right));
       case "call": return e.args.forEach(expr);
       case "concat": return e.items.forEach(expr);
+      case "slice": return (expr(e.operand), size(e.from), size(e.to));
       case "num": return;
     }
   };

@@ -6,6 +6,7 @@ import { watch } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { CheckedCell } from "../compiler/ast.js";
 import type { CompileOptions, CompiledCell } from "../compiler/index.js";
+import type { TapeReport } from "../compiler/codegen/plan.js";
 import type { CellIR } from "../compiler/ir/cell.js";
 import { InputError, UsageError, parseCount, parseSizes, readText, sizesRecord } from "./args.js";
 import { collisions } from "./collisions.js";
@@ -41,6 +42,20 @@ const products = (flags: Flags): "runtime" | "inline" => {
   return v;
 };
 
+const tapeBudget = (flags: Flags): number | undefined => {
+  const v = str(flags, "tape-budget");
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new UsageError(`--tape-budget: expected a number of elements, got '${v}'`);
+  return Number(v);
+};
+
+/** `1,040 numbers per sample-step: states 1,024, taped values 16 (budget 65,536)`. */
+function describeTape(tape: TapeReport): string {
+  const n = (x: number) => x.toLocaleString("en-US");
+  const recomputed = tape.recomputed.length ? `; recomputed in the backward: ${tape.recomputed.map((r) => `${r.name} (${n(r.elements)})`).join(", ")}` : "";
+  return `${n(tape.states + tape.taped)} numbers per sample-step: states ${n(tape.states)}, taped values ${n(tape.taped)} (budget ${n(tape.budget)})${recomputed}`;
+}
+
 /** One build of every file: everything is compiled and formatted before anything is written. */
 async function buildOnce(files: readonly string[], flags: Flags, ctx: Context): Promise<number> {
   const out = str(flags, "out") ?? "generated";
@@ -54,12 +69,23 @@ async function buildOnce(files: readonly string[], flags: Flags, ctx: Context): 
     optimize: flags["no-opt"] !== true,
     products: products(flags),
     onPass: flags["dump-ir"] ? (label: string, ir: CellIR) => ctx.out(dumpIR(ir, label)) : undefined,
+    tapeBudget: tapeBudget(flags),
   };
   const checked: FrontFile[] = [];
   for (const path of files) checked.push(await frontFile(path, sizes, ctx));
   if (checked.some((f) => !f.ok)) return 1;
   checkSizeNames(sizes, checked.flatMap((f) => f.cells));
   const compiled = await Promise.all(checked.map(async (f) => ({ path: f.source.path, text: f.text, cells: await compileChecked(f, sizes, options) })));
+  for (const cell of compiled.flatMap((f) => f.cells)) {
+    const { tape } = cell;
+    if (flags["dump-ir"]) ctx.out(`# tape: cell ${cell.name}: ${describeTape(tape)}\n`);
+    if (tape.recomputed.length > 0 && !ctx.report.json) {
+      const saved = tape.recomputed.reduce((n, r) => n + r.elements, 0);
+      ctx.err(`note: cell ${cell.name}: the tape would hold ${tape.taped + saved} numbers per sample-step, over the budget of ${tape.budget}; ` +
+        `the backward recomputes ${tape.recomputed.map((r) => `${r.name} (${r.elements})`).join(", ")} instead of storing ${tape.recomputed.length === 1 ? "it" : "them"}` +
+        (tape.taped > tape.budget ? `; ${tape.taped} remain taped (nothing else can be recomputed)` : ""));
+    }
+  }
   const emit = emitKind(flags);
   const modules = compiled.flatMap((file) => file.cells.map((cell) => ({ file, cell, path: join(out, `${cell.name}.${emit}`) })));
   const clashes = collisions(modules);
@@ -133,6 +159,7 @@ export const build: CommandEntry = {
     emit: { type: "string", value: "ts|js", help: "TypeScript modules (.ts, the default), or JavaScript with declarations (.js and .d.ts)" },
     "runtime-copy": { type: "boolean", help: "write the dependency-free runtime beside the modules (OUT/rnnc-runtime/) and import it from there" },
     products: { type: "string", value: "runtime|inline", help: "matrix products as runtime calls (WebAssembly SIMD) or inline loops" },
+    "tape-budget": { type: "string", value: "N", help: "numbers per sample-step the tape may hold before the backward recomputes values instead (default 65536)" },
     "dump-ir": { type: "boolean", help: "print the IR after each stage and pass" },
     "no-opt": { type: "boolean", help: "skip the optimizing passes" },
     json: { type: "boolean", help: "print diagnostics and the written files as JSON (LSP-shaped ranges)" },

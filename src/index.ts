@@ -26,6 +26,7 @@ const OPTIONS: Readonly<Record<keyof InProcessOptions, { readonly allowed: strin
   dtype: { allowed: oneOf(DTYPES), ok: (v) => isOneOf(DTYPES, v) },
   products: { allowed: oneOf(PRODUCTS_MODES), ok: (v) => isOneOf(PRODUCTS_MODES, v) },
   optimize: { allowed: "true or false", ok: (v) => typeof v === "boolean" },
+  tapeBudget: { allowed: "a non-negative integer (numbers per sample-step)", ok: (v) => Number.isSafeInteger(v) && (v as number) >= 0 },
   onPass: { allowed: "a function", ok: (v) => typeof v === "function" },
   onWarnings: { allowed: "a function", ok: (v) => typeof v === "function" },
   layout: { allowed: '"backward", "all" or "none"', ok: (v) => v === "backward" || v === "all" || v === "none" },

@@ -104,7 +104,7 @@ describe("check: errors", () => {
   it("reports a matrix product mismatch with the rule's reason", () =>
     expectCheckError("h = W·h", "2:5 E3002 shape mismatch in '·': W is [3, 2] but h is [3] [note: inner sizes differ: [3, 2] times [3]] [note: W is declared [3, 2] at 1:59] " +
       "[help: 'W' is [3, 2]: did you mean its transpose, 'transpose(W)·h' (or 'Wᵀ·h'), or to declare it [2, 3]?]"));
-  it("explains how ⊙ and · group", () => expect(check(inCell("h = b ⊙ W·x")).errors).toContain("write 'a ⊙ (W·x)'"));
+  it("explains how ⊙ and · group", () => expect(check(inCell("h = b / W·x")).errors).toContain("write 'a / (W·x)'"));
   it("reports unknown names with a suggestion", () => expectCheckError("h = tanh(W·xx)", "2:12 E3001 unknown name 'xx' [help: did you mean 'x'?]"));
   it("reports a function used as a value", () => expectCheckError("h = tanh", "2:5 E3001 'tanh' is a function; call it: tanh(...)"));
   it("reports unknown functions with a suggestion", () => expectCheckError("h = tahn(b)", "2:5 E3003 unknown function 'tahn' [help: did you mean 'tanh'?]"));
@@ -146,7 +146,8 @@ describe("check: errors", () => {
     expect(check("cell a { state h[W]; param W[2] }").errors).toBe("1:18 E3001 'W' is a param, not a size");
   });
   it("reports declarations of the wrong rank", () => {
-    expect(check("cell a { state h[2, 2] }").errors).toBe("1:16 E3017 a state must be a vector: state h[n], but 'h' is [2, 2]");
+    expect(check("cell a { state h[2, 2, 2] }").errors).toBe("1:16 E3017 a state must be a vector [n] or a matrix [rows, cols], but 'h' is [2, 2, 2]");
+    expect(check("cell a { input x[2, 2]; state h[2] }").errors).toContain("E3017 an input must be a vector: input x[n], but 'x' is [2, 2]");
     expect(check("cell a { state h[2]; param s[2, 2, 2] }").errors).toContain("E3017 a param must be a scalar, a vector [n] or a matrix [rows, cols], but 's' is [2, 2, 2]");
     expect(check("cell a { state h[2]; param s; h = s * h }").errors).toBe("");
   });
@@ -168,7 +169,7 @@ describe("check: recovery", () => {
   it("does not cascade from a broken declaration", () =>
     expect(check(inCell("param V[H H]\nh = V·x")).errors).toBe("2:11 E2001 expected ',' or ']', found 'H'"));
   it("does not cascade from a broken equation", () => expect(check(inCell("f = σ(\ng = f\nh = g")).errors).toBe("2:6 E2002 '(' is never closed [help: add ')']"));
-  it("does not cascade from an ill-shaped local", () => expect(check(inCell("f = W + b\nh = f ⊙ f")).errors).toContain("E3002"));
+  it("does not cascade from an ill-shaped local", () => expect(check(inCell("f = W + x\nh = f ⊙ f")).errors).toContain("E3002"));
   it("checks the largest expressions the parser accepts, reporting the step depth they pass", () => {
     const chain = Array(MAX_OPERATIONS + 1).fill("h").join(" + ");
     const nested = `${"tanh(".repeat(MAX_NESTING)}h${")".repeat(MAX_NESTING)}`;

@@ -30,6 +30,7 @@ function sexpr(e: Expr): string {
     case "call": return `(${[e.fn, ...e.args.map(sexpr)].join(" ")})`;
     case "concat": return `[${e.items.map(sexpr).join(" ")}]`;
     case "power": return `(^ ${sexpr(e.base)} ${sexpr(e.exponent)})`;
+    case "slice": return `(slice ${sexpr(e.operand)} ${sizeSexpr(e.from)} ${sizeSexpr(e.to)})`;
   }
 }
 

@@ -50,6 +50,10 @@ describe("random cells", () => {
     expect(count(/output y\d = (x|h|c|a\d|h\[t-1\]|c\[t-1\])$/mu), "an output that is an input, state or local").toBeGreaterThan(3);
     expect(count(/output y\d = p\d+$/mu), "an output that is a param").toBeGreaterThan(3);
     expect(count(/\((x|h|c|a\d)(\[t-1\])? \+ (x|h|c|a\d)(\[t-1\])?[ )]/u), "a sum of values already computed").toBeGreaterThan(10);
+    expect(count(/^ {2}S = /mu), "a matrix state, assigned").toBeGreaterThan(3);
+    expect(count(/outer\(/u), "an outer product").toBeGreaterThan(3);
+    expect(count(/(sum|mean)\([^\n]*, [01]\)|M\d+\)?·|\)ᵀ·/u), "a matrix read by a product or an axis reduction").toBeGreaterThan(3);
+    expect(count(/\]\[\w+:\w+(\+\w+)?\]|\)\[\w+:\w+(\+\w+)?\]/u), "a slice").toBeGreaterThan(3);
     const unassigned = cells.filter((c) => /state h\[/u.test(c) && !/^ {2}h = /mu.test(c) && /output y\d = .*\bh\b/mu.test(c));
     expect(unassigned.length, "a state never assigned, read by an output").toBeGreaterThan(0);
   });

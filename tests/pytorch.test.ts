@@ -23,7 +23,7 @@ import { load } from "../src/load.js";
 import { mulberry32 } from "../src/runtime/random.js";
 import type { Cell, Tensors } from "../src/runtime/types.js";
 import { loadParams, saveParams } from "../src/train/serialize.js";
-import { randomCells } from "./helpers/random-cell.js";
+import { randomVectorCells } from "./helpers/random-cell.js";
 
 const python = findPython();
 const found = "path" in python;
@@ -159,7 +159,7 @@ describe.skipIf(!found && !process.env["CI"])("PyTorch export", () => {
       cases.push(makeCase(file.replace(/\.cell$/, ""), text, 20 + k, true));
     });
     cases.push(makeCase("hostile", HOSTILE, 5, true, HOSTILE_PATH));
-    fc.sample(randomCells, { seed: 14, numRuns: 40 }).forEach((text, k) => cases.push(makeCase(`random_${k}`, text, k, k % 3 === 0)));
+    fc.sample(randomVectorCells, { seed: 14, numRuns: 40 }).forEach((text, k) => cases.push(makeCase(`random_${k}`, text, k, k % 3 === 0)));
     // Without PyTorch (in CI) every test below fails with the reason, starting with the next.
     if (found) results = runPython();
   }, 600_000);

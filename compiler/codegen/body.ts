@@ -363,6 +363,8 @@ export class StepBody {
   ) {
     const places = new Map<NodeId, Place>(this.provided);
     const direct = new Set<Term>();
+    // A value something slices gets an array (not a loop local), so that the slices are views of it.
+    const sliced = new Set(needed.filter((id) => !this.provided.has(id) && viewOffsetOf(this.graph.node(id).op)).map((id) => this.graph.node(id).args[0]!));
     for (const id of needed) {
       if (places.has(id)) continue;
       const node = this.graph.node(id);
@@ -387,7 +389,7 @@ export class StepBody {
         places.set(id, { kind: "inline" });
       } else if (this.view(id, places)) {
         places.set(id, this.view(id, places)!);
-      } else if (varying && opDef(node.op).kind === "elementwise" && node.shape.length > 0) {
+      } else if (varying && opDef(node.op).kind === "elementwise" && node.shape.length > 0 && !sliced.has(id)) {
         places.set(id, { kind: "local" });
       } else {
         const rows: Rows = varying ? this.rows : "one";

@@ -45,7 +45,7 @@ export function describeValues(ir: CellIR): Describe {
       continue;
     }
     const args = n.args.map((a) => names[a]!);
-    const joined = args.length === 0 ? n.op : n.op in JOINERS ? args.join(JOINERS[n.op]) : n.op === "broadcast" ? args[0]! : `${n.op}_${args.join("_")}`;
+    const joined = args.length === 0 ? n.op : n.op in JOINERS ? args.join(JOINERS[n.op]) : n.op === "broadcast" ? args[0]! : n.op === "expand" ? `${args[0]!}_${n.attrs["axis"] === 1 ? "rowwise" : "each_row"}` : `${n.op}_${args.join("_")}`;
     names.push(joined.length <= 24 ? joined : n.op);
   }
   const name = (id: NodeId): string => names[id] ?? g.node(id).op;

@@ -4,7 +4,7 @@
  * all T·B steps at once, and which gradient work is deferred until after the backward recurrence.
  */
 import type { CellIR } from "../ir/cell.js";
-import { type NodeId, walk as walkGraph } from "../ir/graph.js";
+import { type NodeId, sizeOf, walk as walkGraph } from "../ir/graph.js";
 import { opDef, viewOffsetOf } from "../ops/index.js";
 
 export interface KernelPlan {
@@ -20,7 +20,33 @@ export interface KernelPlan {
   readonly deferredInputs: readonly NodeId[];
   /** Whether param and input gradients are computed after the backward recurrence, over all T·B rows. */
   readonly defer: boolean;
+  /** What the forward keeps per sample-step for the backward, and what the budget made it recompute. */
+  readonly tape: TapeReport;
 }
+
+/**
+ * Numbers kept per sample-step (one step of one sequence) beyond a step's inputs and outputs: the
+ * state history (every state's value at every step, always kept) and the taped values. When the
+ * taped values exceed the budget, the largest ones whose arguments the backward has anyway are
+ * recomputed there instead of stored (`recomputed`, largest first), until the tape fits or nothing
+ * more can be recomputed.
+ */
+export interface TapeReport {
+  /** Elements of all states: the state history's share of a sample-step. */
+  readonly states: number;
+  /** Elements of the taped values per sample-step, after recomputation. */
+  readonly taped: number;
+  /** Elements per sample-step the taped values may take. */
+  readonly budget: number;
+  /** Values recomputed in the backward instead of taped: their names and elements per sample-step. */
+  readonly recomputed: readonly { readonly name: string; readonly elements: number }[];
+}
+
+/**
+ * The default tape budget, in numbers per sample-step (512 KiB of float64): no vector cell comes
+ * near it; a matrix state's outer products of H = 256 just fit.
+ */
+export const DEFAULT_TAPE_BUDGET = 65_536;
 
 function dependents(ir: CellIR, isSource: (op: string, id: NodeId) => boolean): Set<NodeId> {
   const out = new Set<NodeId>();
@@ -33,7 +59,15 @@ const walk = (ir: CellIR, roots: readonly NodeId[], stop: (id: NodeId) => boolea
 const isLeaf = (ir: CellIR, id: NodeId) => opDef(ir.graph.node(id).op).kind === "leaf";
 const nonNull = (ids: readonly (NodeId | null)[]) => ids.filter((n): n is NodeId => n !== null);
 
-export function planKernels(ir: CellIR, optimize: boolean): KernelPlan {
+/** A value's name, or its op applied to its arguments' names: `tanh(outer(u, k))`. */
+function label(ir: CellIR, id: NodeId, depth = 0): string {
+  const name = ir.graph.names.get(id);
+  if (name !== undefined) return name;
+  const node = ir.graph.node(id);
+  return depth > 2 ? "…" : `${node.op}(${node.args.map((a) => label(ir, a, depth + 1)).join(", ")})`;
+}
+
+export function planKernels(ir: CellIR, optimize: boolean, tapeBudget = DEFAULT_TAPE_BUDGET): KernelPlan {
   const varying = dependents(ir, (op) => op === "input" || op === "state" || op === "seed");
   const onState = dependents(ir, (op) => op === "state" || op === "seed");
   const seeded = dependents(ir, (op) => op === "seed");
@@ -65,6 +99,31 @@ export function planKernels(ir: CellIR, optimize: boolean): KernelPlan {
       if (!node.args.every(available)) taped.add(id);
     }
   }
+
+  // The budget: over it, the largest taped values are recomputed in the backward from what it has
+  // there — the step's leaves (the state history is the checkpoint of every step), the kept
+  // states and outputs, the values still taped — recomputing whatever they need in between, as
+  // far back as the step's leaves if need be. With passes on, only values on the recurrence are:
+  // an input-only value is hoisted and stored for all T·B steps anyway.
+  const elements = (id: NodeId) => sizeOf(ir.graph.shape(id));
+  let tapedElements = [...taped].reduce((n, id) => n + elements(id), 0);
+  const recomputed: { name: string; elements: number }[] = [];
+  if (tapedElements > tapeBudget) {
+    const candidates = [...taped].sort((a, b) => elements(b) - elements(a) || a - b);
+    for (const id of candidates) {
+      if (tapedElements <= tapeBudget) break;
+      if (optimize && !onState.has(id)) continue;
+      taped.delete(id);
+      tapedElements -= elements(id);
+      recomputed.push({ name: label(ir, id), elements: elements(id) });
+    }
+  }
+  const tape: TapeReport = {
+    states: ir.states.reduce((n, s) => n + sizeOf(s.shape), 0),
+    taped: tapedElements,
+    budget: tapeBudget,
+    recomputed,
+  };
 
   // Hoisting: varying forward values that do not depend on a state are computed for all steps at
   // once; those the recurrence reads are stored (on the tape, which has the right layout).
@@ -100,5 +159,6 @@ export function planKernels(ir: CellIR, optimize: boolean): KernelPlan {
     hoistedStored: [...hoistedStored].sort((a, b) => a - b),
     deferredInputs: [...deferredInputs].sort((a, b) => a - b),
     defer: optimize && grads !== undefined,
+    tape,
   };
 }

@@ -138,6 +138,9 @@ function maxShare({ b, args, shape }: OnnxLoweringContext): string {
   // Where broadcasts its scalars to the comparison's shape: the result has the arguments' shape.
   return b.op("Add", [out, b.op("Mul", [b.op("Add", [x, y]), b.scalar(0)])]);
 }
+/** Sums (or means) a matrix over its rows (axis 0) or columns (axis 1): the rows axis, if any, stays. */
+const axisReduce = (type: string): OnnxLowering => ({ b, node, args: [a] }) =>
+  b.op(type, [a!.name, b.ints([(a!.varying ? 1 : 0) + Number(node.attrs["axis"])])], { keepdims: 0 });
 
 export const ONNX_LOWERINGS: ReadonlyMap<string, OnnxLowering> = new Map<string, OnnxLowering>([
   ["add", binary("Add")],
@@ -189,6 +192,11 @@ export const ONNX_LOWERINGS: ReadonlyMap<string, OnnxLowering> = new Map<string,
   ["max", reduce("ReduceMax")],
   ["min", reduce("ReduceMin")],
   ["softmax", ({ b, args: [a] }) => b.op("Softmax", [a!.name], { axis: -1 })],
+  // A vector repeated along a new axis: [n] → [n, count] (axis 1) or [count, n] (axis 0).
+  ["expand", ({ b, node, args: [a], shape }) =>
+    b.op("Expand", [b.op("Unsqueeze", [a!.name, b.ints([Number(node.attrs["axis"]) === 1 ? -1 : -2])]), b.ints(shape)])],
+  ["sum_axis", axisReduce("ReduceSum")],
+  ["mean_axis", axisReduce("ReduceMean")],
 ]);
 
 export function onnxLowering(op: string): OnnxLowering {

@@ -182,11 +182,19 @@ class Exporter {
       outputs: [...stateOut.map((n, k) => info(n, ir.states[k]!.shape)), ...scanOut.map((n, j) => info(n, ir.outputs[recurrent[j]!.k]!.shape))],
     });
     main.hint = "scan";
-    const initial = ir.states.map((s) => this.initialState(s.name, sizeOf(s.shape)));
+    // A matrix state is [B, n] outside the model (as rnnc's arrays hold it) and [B, rows, cols] in the scan.
+    const matrix = (s: { shape: readonly number[] }) => s.shape.length > 1;
+    const initial = ir.states.map((s) => {
+      const flat = this.initialState(s.name, sizeOf(s.shape));
+      return matrix(s) ? main.op("Reshape", [flat, main.ints([-1, ...s.shape])]) : flat;
+    });
     main.op("Scan", [...initial, ...[...this.scanInputs.values()].map((v) => v.outer)], { body: step, num_scan_inputs: this.scanInputs.size }, [
-      ...ir.states.map((s) => finalName(s.name)),
-      ...recurrent.map(({ o }) => o.name),
+      ...ir.states.map((s) => (matrix(s) ? `${finalName(s.name)}_matrix#` : finalName(s.name))),
+      ...recurrent.map(({ o }) => (o.shape.length > 1 ? `${o.name}_matrix#` : o.name)),
     ]);
+    for (const s of ir.states.filter(matrix)) {
+      main.op("Reshape", [`${finalName(s.name)}_matrix#`, main.ints([-1, sizeOf(s.shape)])], {}, [finalName(s.name)]);
+    }
   }
 
   /** A root as an output of the body (body outputs are distinct, and made by body nodes). */
@@ -208,17 +216,23 @@ class Exporter {
     return this.main.op("Expand", [initialName(state), this.main.op("Concat", [b, this.main.ints([n])], { axis: 0 })]);
   }
 
-  /** An output `[T, B, n]`: from the scan, or from the main graph for values that need no state. */
+  /**
+   * An output `[T, B, n]`: from the scan, or from the main graph for values that need no state. A
+   * matrix (a state output by default) is flattened to `[T, B, rows·cols]`, as rnnc's arrays hold it.
+   */
   private output(name: string, id: NodeId, hasScan: boolean): ValueInfoProto {
     const where = this.where(id);
     const shape = this.ir.graph.shape(id);
+    const flat = shape.length > 1;
+    const made = flat ? `${name}_matrix#` : name;
     if (where !== "body" || !hasScan) {
       this.main.hint = name;
       const value = this.mainArg(id);
-      if (where === "rows") this.main.op("Reshape", [value, this.seqShape(shape)], {}, [name]);
-      else this.main.op("Expand", [value, this.seqShape(shape.map(() => 1))], {}, [name]);
+      if (where === "rows") this.main.op("Reshape", [value, this.seqShape(shape)], {}, [made]);
+      else this.main.op("Expand", [value, this.seqShape(shape.map(() => 1))], {}, [made]);
     }
-    return valueInfo(name, this.dtype, ["T", "B", ...shape]);
+    if (flat) this.main.op("Reshape", [made, this.seqShape([sizeOf(shape)])], {}, [name]);
+    return valueInfo(name, this.dtype, ["T", "B", ...(flat ? [sizeOf(shape)] : shape)]);
   }
 
   private graphInputs(): ValueInfoProto[] {

@@ -95,6 +95,21 @@ export class ExprEmitter {
     if (e.op === "transpose") return { text: transposed(a), prec: ATOM, kind, rank };
     if (e.op === "matmul") return this.matmul(e.args[0]!, a, args[1]!, rank);
     if (e.op === "concat") return this.concat(args, rank);
+    if (e.op === "outer") return { text: `${paren(a, ATOM)}.unsqueeze(-1) * ${paren(args[1]!, ATOM)}.unsqueeze(-2)`, prec: MUL, kind, rank };
+    if (e.op === "slice") {
+      const start = Number(e.attrs?.["start"]), length = Number(e.attrs?.["length"]);
+      return { text: `${paren(a, ATOM)}[..., ${start}:${start + length}]`, prec: ATOM, kind, rank };
+    }
+    if (e.op === "sum_axis" || e.op === "mean_axis") {
+      const dim = Number(e.attrs?.["axis"]) === 0 ? -2 : -1;
+      return { text: `${paren(a, ATOM)}.${e.op === "sum_axis" ? "sum" : "mean"}(${dim})`, prec: ATOM, kind, rank };
+    }
+    if (e.op === "expand") {
+      // A vector repeated along a new axis: [n] → [n, count] (axis 1) or [count, n] (axis 0).
+      const axis = Number(e.attrs?.["axis"]), count = Number(e.attrs?.["count"]);
+      const sizes = axis === 1 ? `-1, ${count}` : `${count}, -1`;
+      return { text: `${paren(a, ATOM)}.unsqueeze(${axis === 1 ? -1 : -2}).expand(${a.kind === "varying" ? "-1, " : ""}${sizes})`, prec: ATOM, kind, rank };
+    }
     throw new Error(`internal error: no PyTorch form for op '${e.op}'`);
   }
 

@@ -146,6 +146,11 @@ class ModuleWriter {
     const { cell } = this;
     const args = [...cell.inputs.map((x) => this.names.name(`input:${x.name}`, x.name)), ...this.prevName];
     const body: string[] = [];
+    // A matrix state is [B, rows·cols] outside the step (as rnnc's arrays hold it), [B, rows, cols] inside.
+    cell.states.forEach((s, k) => {
+      if (s.shape.length > 1) body.push(`${this.prevName[k]!} = ${this.prevName[k]!}.reshape(-1, ${s.shape.join(", ")})`);
+    });
+    const flat = (text: string, shape: readonly number[]) => (shape.length > 1 ? `${text}.flatten(1)` : text);
     for (const [, params] of this.byLine(cell.params)) {
       const locals = params.map((p) => this.names.name(`param:${p.name}`, p.name));
       body.push(`${locals.join(", ")} = ${params.map((p) => this.paramAttribute(p.name)).join(", ")}`);
@@ -160,19 +165,19 @@ class ModuleWriter {
     });
     const outputs = cell.outputs.map((o, k) => {
       const py = emitter.emit(o.expr);
-      if (o.expr.kind === "ref" && py.kind === "varying") return py.text;
+      if (o.expr.kind === "ref" && py.kind === "varying") return flat(py.text, o.expr.shape);
       const name = this.names.name(`out:${k}`, o.name);
       body.push(`# ${this.where(this.source.position(o.span.start).line)}  ${pyComment(oneLine(this.source.slice(o.span)))}`);
       body.push(`${name} = ${this.batched(py, o.expr.shape.length)}`);
-      return name;
+      return flat(name, o.expr.shape);
     });
     const states = cell.states.map((s, k) => {
       const last = lastIndex(cell.equations, (eq) => eq.state === k);
-      if (last < 0) return this.prevName[k]!;
+      if (last < 0) return flat(this.prevName[k]!, s.shape);
       const name = this.names.name(`eq:${cell.equations[last]!.target}`, s.name);
-      if (this.eqKind[last] === "varying") return name;
+      if (this.eqKind[last] === "varying") return flat(name, s.shape);
       this.batchUsed = true;
-      return `${name}.expand(${this.batchName}, -1)`;
+      return flat(`${name}.expand(${this.batchName}${", -1".repeat(s.shape.length)})`, s.shape);
     });
     const tuple = (items: string[]) => `(${items.join(", ")}${items.length === 1 ? "," : ""})`;
     const batch = this.batchUsed ? [`${this.batchName} = ${args[0]}.shape[0]`] : [];

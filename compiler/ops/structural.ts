@@ -1,5 +1,6 @@
 /** Ops that move data between positions: matrix products, transpose, concatenation, reductions. */
 import type { Shape } from "../ast.js";
+import type { Attrs } from "../ir/graph.js";
 import type { ReduceDef, StructuralDef, Tensor } from "./types.js";
 import { show } from "./types.js";
 import { emitMatvecRows, emitOuterRows } from "./gemm.js";
@@ -92,9 +93,11 @@ const transpose: StructuralDef = {
 };
 
 const outer: StructuralDef = {
-  name: "outer", arity: 2, kind: "structural", cost: 1,
+  name: "outer", syntax: ["outer"], arity: 2, kind: "structural", cost: 1,
   shape: ([a, b]) =>
-    a!.length === 1 && b!.length === 1 ? [a![0]!, b![0]!] : `outer product of ${show(a!)} and ${show(b!)}`,
+    a!.length === 1 && b!.length === 1
+      ? [a![0]!, b![0]!]
+      : `outer(v, k) takes two vectors, but its ${a!.length === 1 ? "second" : "first"} argument is ${show(a!.length === 1 ? b! : a!)}`,
   evaluate: ([a, b]) => {
     const n = b!.data.length;
     const out = new Float64Array(a!.data.length * n);
@@ -104,11 +107,9 @@ const outer: StructuralDef = {
   vjp: ({ graph, g, args: [a, b] }) => [graph.matmul(g, b!), graph.matmul(g, a!, true)],
   emit: (w) => {
     const [[m], [n]] = w.argShapes as [[number], [number]];
-    const r = w.fresh("r"), c = w.fresh("c"), x = w.fresh("x");
-    w.line(`for (let ${r} = 0; ${r} < ${m}; ${r}++) {`);
-    w.line(`const ${x} = ${w.arg(0, r)};`);
-    w.line(`for (let ${c} = 0; ${c} < ${n}; ${c}++) ${w.store(`${r} * ${n} + ${c}`, `${x} * ${w.arg(1, c)}`)}`);
-    w.line("}");
+    const r = w.fresh("r"), c = w.fresh("c");
+    w.line(`for (let ${r} = 0; ${r} < ${m}; ${r}++)`);
+    w.line(`for (let ${c} = 0; ${c} < ${n}; ${c}++) ${w.store(`${r} * ${n} + ${c}`, `${w.arg(0, r)} * ${w.arg(1, c)}`)}`);
   },
   emitRows: (w) => emitOuterRows(w, w.argShapes[0]![0]!, w.argShapes[1]![0]!),
 };
@@ -228,8 +229,94 @@ function reduction(name: string, finish: (acc: string, n: number) => string, res
   };
 }
 
+const axisOf = (attrs: Attrs): 0 | 1 => (Number(attrs["axis"]) === 0 ? 0 : 1);
+
+/**
+ * A vector repeated into a matrix: along axis 1 `[n] → [n, count]` (row r is v[r] everywhere:
+ * `v ⊙ M` scales M's rows), along axis 0 `[m] → [count, m]` (every row is v). The adjoint of
+ * `sum_axis` over the same axis, and the other way round.
+ */
+const expand: StructuralDef = {
+  name: "expand", arity: 1, kind: "structural", cost: 0,
+  attrs: { axis: { type: "integer" }, count: { type: "integer", min: 1 } },
+  shape: ([a], attrs) => {
+    const axis = Number(attrs["axis"]), count = Number(attrs["count"]);
+    if (a!.length !== 1) return `only a vector expands into a matrix, not ${show(a!)}`;
+    if (axis !== 0 && axis !== 1) return `axis ${axis}: a matrix has axes 0 (rows) and 1 (columns)`;
+    return axis === 1 ? [a![0]!, count] : [count, a![0]!];
+  },
+  evaluate: ([a], attrs, shape) => {
+    const [rows, cols] = shape as [number, number];
+    const out = new Float64Array(rows * cols);
+    const along = axisOf(attrs);
+    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[r * cols + c] = a!.data[along === 1 ? r : c]!;
+    return out;
+  },
+  vjp: ({ graph, g, node }) => [graph.apply("sum_axis", [g], { axis: axisOf(node.attrs) })],
+  emit: (w) => {
+    const [n] = w.argShapes[0] as [number];
+    const count = Number(w.node.attrs["count"]);
+    const r = w.fresh("r"), c = w.fresh("c");
+    if (axisOf(w.node.attrs) === 1) {
+      w.line(`for (let ${r} = 0; ${r} < ${n}; ${r}++)`);
+      w.line(`for (let ${c} = 0; ${c} < ${count}; ${c}++) ${w.store(`${r} * ${count} + ${c}`, w.arg(0, r))}`);
+    } else {
+      w.line(`for (let ${r} = 0; ${r} < ${count}; ${r}++)`);
+      w.line(`for (let ${c} = 0; ${c} < ${n}; ${c}++) ${w.store(`${r} * ${n} + ${c}`, w.arg(0, c))}`);
+    }
+  },
+};
+
+/**
+ * `sum(M, 0)` / `mean(M, 0)`: over the rows of a matrix `[n, m] → [m]`; over axis 1, over the
+ * columns `[n, m] → [n]`. Each sum runs from index 0 up, then `mean` divides, in the reference
+ * evaluator and the emitted loop alike.
+ */
+function axisReduction(name: "sum_axis" | "mean_axis"): StructuralDef {
+  const mean = name === "mean_axis";
+  return {
+    name, arity: 1, kind: "structural", readsOnce: true, cost: 1,
+    attrs: { axis: { type: "integer" } },
+    shape: ([a], attrs) => {
+      const axis = Number(attrs["axis"]);
+      if (a!.length !== 2) return `a reduction over an axis takes a matrix, not ${show(a!)}`;
+      if (axis !== 0 && axis !== 1) return `axis ${axis}: a matrix has axes 0 (rows) and 1 (columns)`;
+      return [a![1 - axis]!];
+    },
+    evaluate: ([a], attrs) => {
+      const [rows, cols] = a!.shape as [number, number];
+      const along = axisOf(attrs);
+      const [outer, inner] = along === 1 ? [rows, cols] : [cols, rows];
+      const out = new Float64Array(outer);
+      for (let o = 0; o < outer; o++) {
+        let acc = 0;
+        for (let k = 0; k < inner; k++) acc += a!.data[along === 1 ? o * cols + k : k * cols + o]!;
+        out[o] = mean ? acc / inner : acc;
+      }
+      return out;
+    },
+    vjp: ({ graph, g, node, args: [a] }) => {
+      const axis = axisOf(node.attrs);
+      const count = graph.shape(a!)[axis]!;
+      const scaled = mean ? graph.mul(g, graph.const(1 / count)) : g;
+      return [graph.apply("expand", [scaled], { axis, count })];
+    },
+    emit: (w) => {
+      const [rows, cols] = w.argShapes[0] as [number, number];
+      const along = axisOf(w.node.attrs);
+      const [outer, inner] = along === 1 ? [rows, cols] : [cols, rows];
+      const o = w.fresh("o"), k = w.fresh("k"), acc = w.fresh("acc");
+      w.line(`for (let ${o} = 0; ${o} < ${outer}; ${o}++) {`);
+      w.line(`let ${acc} = 0;`);
+      w.line(`for (let ${k} = 0; ${k} < ${inner}; ${k}++) ${acc} += ${w.arg(0, along === 1 ? `${o} * ${cols} + ${k}` : `${k} * ${cols} + ${o}`)};`);
+      w.line(w.store(o, mean ? `${acc} / ${inner}` : acc));
+      w.line("}");
+    },
+  };
+}
+
 export const structuralOps: readonly (StructuralDef | ReduceDef)[] = [
-  matmul, transpose, outer, concat, slice, pad,
+  matmul, transpose, outer, concat, slice, pad, expand, axisReduction("sum_axis"), axisReduction("mean_axis"),
   reduction("sum", (acc) => acc, (sum) => sum, () => 1),
   reduction("mean", (acc, n) => `${acc} / ${n}`, (sum, n) => sum / n, (n) => 1 / n),
 ];

@@ -26,6 +26,13 @@ export interface RandomCellOptions {
    * alone or in constant expressions, combined with subexpressions in random places.
    */
   readonly constants?: boolean;
+  /**
+   * Also draw matrices (default true): sometimes a matrix state `S[H, K]` updated from outer
+   * products, row scalings, matrix products and elementwise functions of matrices, read through
+   * `S·v`, `Sᵀ·v`, `sum(S, 0|1)`, `mean(S, 0|1)`; dot products `a·b`; and slices `z[a:b]` with
+   * size expressions. Off for the exporters, which do not map these yet.
+   */
+  readonly matrices?: boolean;
 }
 
 /** Literals and constant expressions for every kind of double (folding must keep each bit). */
@@ -68,6 +75,38 @@ export function randomCell(g: Gen, options: RandomCellOptions = {}): string {
   };
   const available: Vec[] = [{ text: "x", size: "I" }, ...states.map((s) => ({ text: s.name, size: s.size }))];
   const spell = (...forms: string[]) => g(fc.constantFrom, ...forms);
+  const matrices = (options.matrices ?? true) && g(fc.integer, { min: 0, max: 2 }) > 0;
+  /** The matrix state, when drawn: S[H, K], read before and after its assignment. */
+  const matrixState = matrices && g(fc.boolean) ? { name: "S", rows: "H", cols: "K" } : null;
+  const matrixValues: { text: string; rows: string; cols: string }[] = matrixState ? [{ text: "S", rows: "H", cols: "K" }] : [];
+
+  /** A matrix [rows, cols]: a param, the state, an outer product, and ops on matrices. */
+  const mat = (rows: string, cols: string, depth: number): string => {
+    const choice = depth <= 0 ? g(fc.integer, { min: 0, max: 1 }) : g(fc.integer, { min: 0, max: 8 });
+    const here = matrixValues.filter((m) => m.rows === rows && m.cols === cols);
+    switch (choice) {
+      case 0:
+        return here.length ? g(fc.constantFrom, ...here).text : fresh("M", `${rows}, ${cols}`);
+      case 1:
+        return `outer(${depth > 0 ? vec(rows, depth - 1) : leafOf(rows)}, ${depth > 0 ? vec(cols, depth - 1) : leafOf(cols)})`;
+      case 2:
+        return `(${vec(rows, depth - 1)} ${spell("⊙", "+", "-")} ${mat(rows, cols, depth - 1)})`;
+      case 3:
+        return `(${mat(rows, cols, depth - 1)} ${spell("+", "-", "⊙")} ${mat(rows, cols, depth - 1)})`;
+      case 4:
+        return `${spell("tanh", "σ", "sin")}(${mat(rows, cols, depth - 1)})`;
+      case 5:
+        return spell(`transpose(${mat(cols, rows, depth - 1)})`, `(${mat(cols, rows, depth - 1)})ᵀ`);
+      case 6: {
+        const k = g(fc.constantFrom, ...sizeNames);
+        return `(${mat(rows, k, depth - 1)}·${mat(k, cols, depth - 1)})`;
+      }
+      case 7:
+        return `(${spell("0.5", "-2", "mean(x)")} * ${mat(rows, cols, depth - 1)})`;
+      default:
+        return `(${mat(rows, cols, depth - 1)} / (2 + cos(${vec(rows, depth - 1)})))`;
+    }
+  };
 
   const vec = (size: string, depth: number): string => {
     if (options.constants && g(fc.integer, { min: 0, max: 3 }) === 0) {
@@ -75,7 +114,7 @@ export function randomCell(g: Gen, options: RandomCellOptions = {}): string {
       const op = g(fc.constantFrom, "+", "-", "*", "/");
       return g(fc.boolean) ? `(${c} ${op} ${e})` : `(${e} ${op} ${c})`;
     }
-    const choice = depth <= 0 ? g(fc.integer, { min: 0, max: 1 }) : g(fc.integer, { min: 0, max: 13 });
+    const choice = depth <= 0 ? g(fc.integer, { min: 0, max: 1 }) : g(fc.integer, { min: 0, max: matrices ? 17 : 13 });
     const sub = (s = size) => vec(s, depth - 1);
     const pickSize = () => g(fc.constantFrom, ...sizeNames);
     switch (choice) {
@@ -128,6 +167,24 @@ export function randomCell(g: Gen, options: RandomCellOptions = {}): string {
       }
       case 13:
         return `(${scalarParam()} * ${sub()})`;
+      case 14: {
+        const m = pickSize();
+        return `(${mat(size, m, depth - 1)}·(${sub(m)}))`;
+      }
+      case 15: {
+        const m = pickSize();
+        return spell(`sum(${mat(m, size, depth - 1)}, 0)`, `mean(${mat(size, m, depth - 1)}, 1)`, `((${mat(m, size, depth - 1)})ᵀ·${leafOf(m)})`);
+      }
+      case 16: {
+        const m = pickSize();
+        return `((${sub(m)})·(${sub(m)}) * ${sub()})`;
+      }
+      case 17: {
+        // A slice: of a concatenation, or of a product with stacked rows.
+        const m = pickSize();
+        return spell(`[${sub(m)}; ${sub()}][${m}:${m}+${size}]`, `(${fresh("W", `${m}+${size}+1, ${m}`)}·${leafOf(m)})[${m}:${m}+${size}]`,
+          `[${sub()}; ${sub(m)}][0:${size}]`);
+      }
       default:
         return `-(${sub()})`;
     }
@@ -155,6 +212,10 @@ export function randomCell(g: Gen, options: RandomCellOptions = {}): string {
     lines.push(`${s.name} = ${vec(s.size, 3)}`);
     available.push({ text: `${s.name}[t-1]`, size: s.size });
   }
+  if (matrixState && g(fc.integer, { min: 0, max: 5 }) > 0) {
+    lines.push(`S = ${spell("0.9", "σ(mean(x))")} * S + ${mat("H", "K", 2)}`);
+    matrixValues.push({ text: "S[t-1]", rows: "H", cols: "K" });
+  }
   const outputs: string[] = [];
   const outputCount = g(fc.integer, { min: 0, max: 3 });
   for (let k = 0; k < outputCount; k++) {
@@ -169,7 +230,7 @@ export function randomCell(g: Gen, options: RandomCellOptions = {}): string {
     `  size ${sizes.join(", ")}`,
     ...(consts.length ? [`  const ${consts.join(", ")}`] : []),
     "  input x[I]",
-    `  state ${states.map((s) => `${s.name}[${s.size}]`).join(", ")}`,
+    `  state ${[...states.map((s) => `${s.name}[${s.size}]`), ...(matrixState ? ["S[H, K]"] : [])].join(", ")}`,
     ...(params.length ? [`  param ${params.join(", ")}`] : []),
     ...lines.map((l) => `  ${l}`),
     ...outputs.map((o) => `  ${o}`),
@@ -180,3 +241,5 @@ export function randomCell(g: Gen, options: RandomCellOptions = {}): string {
 
 export const randomCells = fc.gen().map((g) => randomCell(g));
 export const randomCellsWithConstants = fc.gen().map((g) => randomCell(g, { constants: true }));
+/** Cells without matrices or slices, for the exporters. */
+export const randomVectorCells = fc.gen().map((g) => randomCell(g, { matrices: false }));
