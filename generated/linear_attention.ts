@@ -24,10 +24,10 @@ export const spec = {
   outputs: [{ name: "y", shape: [16], size: 16 }],
   workspace: [
     { size: 256, rows: "TB", kernel: "forward" },
-    { size: 384, rows: "one" },
+    { size: 384, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 48, rows: "TB", kernel: "forward" },
-    { size: 16, rows: "one" },
-    { size: 256, rows: "one" },
+    { size: 16, rows: "one", derived: ["forward", "backward", "step", "infer"] },
+    { size: 256, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 256, rows: "B", kernel: "backward" },
     { size: 256, rows: "B", kernel: "backward" },
     { size: 256, rows: "TB", kernel: "backward" },
@@ -36,13 +36,15 @@ export const spec = {
     { size: 16, rows: "TB", kernel: "backward" },
     { size: 16, rows: "TB", kernel: "backward" },
     { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "one", kernel: "backward" },
-    { size: 48, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "one", derived: ["backward"] },
     { size: 16, rows: "TB", kernel: "backward" },
+    { size: 48, rows: "TB", kernel: "backward" },
     { size: 256, rows: "B", kernel: "step" },
     { size: 48, rows: "B", kernel: "step" },
     { size: 256, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "step" },
+    { size: 256, rows: "B", kernel: "forward" },
+    { size: 16, rows: "TB", kernel: "forward" },
   ],
   staging: { fixed: 384, B: 56, TB: 56 },
   tape: [
@@ -64,6 +66,7 @@ function forward(
   M: Uint8Array | undefined,
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
 ): void {
   const v_outer_k = WS[0]!;
   const Wv_Wk_Wq = WS[1]!;
@@ -75,14 +78,18 @@ function forward(
   const [S_seq] = S;
   const [y_out] = Y;
   const [v_tape, k_tape, q_tape] = R;
-  // Wv_Wk_Wq = [Wv; Wk; Wq]
-  Wv_Wk_Wq.set(Wv, 0);
-  Wv_Wk_Wq.set(Wk, 128);
-  Wv_Wk_Wq.set(Wq, 256);
-  // λ = σ(bλ)   linear_attention.cell:9
-  for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]);
-  // λ_rowwise = expand(λ), in S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-  for (let r_1 = 0; r_1 < 16; r_1++) for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = λ[r_1];
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Wv_Wk_Wq = [Wv; Wk; Wq]
+    Wv_Wk_Wq.set(Wv, 0);
+    Wv_Wk_Wq.set(Wk, 128);
+    Wv_Wk_Wq.set(Wq, 256);
+    // λ = σ(bλ)   linear_attention.cell:9
+    for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]);
+    // λ_rowwise = expand(λ), in S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+    for (let r_1 = 0; r_1 < 16; r_1++)
+      for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = λ[r_1];
+  }
   // Everything that does not depend on a state, for all T·B steps at once.
   // Wv_Wk_Wq_x = Wv_Wk_Wq·x
   mm.nt(T * B, 48, 8, x, 0, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x, 0, 48, 0); // Wv_Wk_Wq_x[m] = Wv_Wk_Wq · x[m], for all T * B rows
@@ -153,6 +160,9 @@ function backward(
   GX: readonly Real[],
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
+  inputGrads: boolean,
+  initialGrads: boolean,
 ): void {
   const dS_swap = WS[5]!;
   const dS_kept = WS[6]!;
@@ -160,14 +170,14 @@ function backward(
   const λ = WS[3]!;
   const λ_rowwise = WS[4]!;
   const dy_outer_q = WS[8]!;
-  const Wv_Wk_Wq = WS[1]!;
   const dq = WS[9]!;
   const dv = WS[10]!;
   const dk = WS[11]!;
   const dλ = WS[12]!;
   const λ_one_minus_λ = WS[13]!;
-  const dv_dk_pre_dq = WS[14]!;
-  const dk_pre = WS[15]!;
+  const dk_pre = WS[14]!;
+  const Wv_Wk_Wq = WS[1]!;
+  const dv_dk_pre_dq = WS[15]!;
   const [Wv, Wk, Wq, bλ] = P;
   const [x] = X;
   const [S_seq] = S;
@@ -179,18 +189,22 @@ function backward(
   const [dx] = GX;
   let dS_seed = dS_carry;
   let dS_back = dS_swap;
-  // λ = σ(bλ)   linear_attention.cell:9
-  for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]);
-  // λ_rowwise = expand(λ), in S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-  for (let r_1 = 0; r_1 < 16; r_1++) for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = λ[r_1];
-  // λ = σ(bλ)   linear_attention.cell:9
-  for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]);
-  // Wv_Wk_Wq = [Wv; Wk; Wq]
-  Wv_Wk_Wq.set(Wv, 0);
-  Wv_Wk_Wq.set(Wk, 128);
-  Wv_Wk_Wq.set(Wq, 256);
-  // λ_one_minus_λ = λ ⊙ one_minus_λ
-  for (let i = 0; i < 16; i++) λ_one_minus_λ[i] = λ[i] * (1 - λ[i]);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // λ = σ(bλ)   linear_attention.cell:9
+    for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]);
+    // λ_rowwise = expand(λ), in S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+    for (let r_1 = 0; r_1 < 16; r_1++)
+      for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = λ[r_1];
+    // λ = σ(bλ)   linear_attention.cell:9
+    for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]);
+    // λ_one_minus_λ = λ ⊙ one_minus_λ
+    for (let i = 0; i < 16; i++) λ_one_minus_λ[i] = λ[i] * (1 - λ[i]);
+    // Wv_Wk_Wq = [Wv; Wk; Wq]
+    Wv_Wk_Wq.set(Wv, 0);
+    Wv_Wk_Wq.set(Wk, 128);
+    Wv_Wk_Wq.set(Wq, 256);
+  }
   for (let t = T - 1; t >= 0; t--) {
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
@@ -230,10 +244,12 @@ function backward(
     dS_back = dS_was;
   }
   // After an odd number of steps the state gradients are in the other array.
-  if (dS_seed !== dS_carry) {
-    for (let i = 0; i < B * 256; i++) dS_carry[i] = dS_seed[i];
+  if (initialGrads) {
+    if (dS_seed !== dS_carry) {
+      for (let i = 0; i < B * 256; i++) dS_carry[i] = dS_seed[i];
+    }
   }
-  // Param and input gradients, for all T·B steps at once.
+  // Param gradients, for all T·B steps at once.
   // dq = ∂L/∂q, q = Wq·x   linear_attention.cell:12
   for (let r = 0; r < T * B; r++) {
     for (let r_1 = 0; r_1 < 16; r_1++) {
@@ -282,14 +298,44 @@ function backward(
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 16; i++) dbλ[i] += dλ[r * 16 + i] * λ_one_minus_λ[i];
   }
-  // dv_dk_pre_dq = [dv; dk_pre; dq]
-  for (let r = 0; r < T * B; r++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dv_dk_pre_dq[r * 48 + i_1] = dv[r * 16 + i_1];
-    for (let i_2 = 0; i_2 < 16; i_2++) dv_dk_pre_dq[r * 48 + 16 + i_2] = dk_pre[r * 16 + i_2];
-    for (let i_3 = 0; i_3 < 16; i_3++) dv_dk_pre_dq[r * 48 + 32 + i_3] = dq[r * 16 + i_3];
+  // Input gradients, for all T·B steps at once, when asked for.
+  if (inputGrads) {
+    // dq = ∂L/∂q, q = Wq·x   linear_attention.cell:12
+    for (let r = 0; r < T * B; r++) {
+      for (let r_1 = 0; r_1 < 16; r_1++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++)
+          acc += S_seq[(B + r) * 256 + j * 16 + r_1] * dy_out[r * 16 + j];
+        dq[r * 16 + r_1] = acc;
+      }
+    }
+    // dv = ∂L/∂v, v = Wv·x   linear_attention.cell:10
+    for (let r = 0; r < T * B; r++) {
+      for (let r_1 = 0; r_1 < 16; r_1++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++) acc += dS[r * 256 + r_1 * 16 + j] * k_tape[r * 16 + j];
+        dv[r * 16 + r_1] = acc;
+      }
+    }
+    // dk = ∂L/∂k, k = tanh(Wk·x)   linear_attention.cell:11
+    for (let r = 0; r < T * B; r++) {
+      for (let r_1 = 0; r_1 < 16; r_1++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++) acc += dS[r * 256 + j * 16 + r_1] * v_tape[r * 16 + j];
+        dk[r * 16 + r_1] = acc;
+      }
+    }
+    // dv_dk_pre_dq = [dv; dk_pre; dq]
+    for (let r = 0; r < T * B; r++) {
+      for (let i_1 = 0; i_1 < 16; i_1++) dv_dk_pre_dq[r * 48 + i_1] = dv[r * 16 + i_1];
+      for (let i_2 = 0; i_2 < 16; i_2++)
+        dv_dk_pre_dq[r * 48 + 16 + i_2] =
+          dk[r * 16 + i_2] * (1 - k_tape[r * 16 + i_2] * k_tape[r * 16 + i_2]);
+      for (let i_3 = 0; i_3 < 16; i_3++) dv_dk_pre_dq[r * 48 + 32 + i_3] = dq[r * 16 + i_3];
+    }
+    // dx = ∂L/∂x
+    mm.nn(T * B, 48, 8, dv_dk_pre_dq, 0, 48, Wv_Wk_Wq, 0, dx, 0, 8, 0); // dx[m] = Wv_Wk_Wqᵀ · dv_dk_pre_dq[m], for all T * B rows
   }
-  // dx = ∂L/∂x
-  mm.nn(T * B, 48, 8, dv_dk_pre_dq, 0, 48, Wv_Wk_Wq, 0, dx, 0, 8, 0); // dx[m] = Wv_Wk_Wqᵀ · dv_dk_pre_dq[m], for all T * B rows
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -301,6 +347,7 @@ function step(
   Y: readonly Real[],
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
 ): void {
   const S_next = WS[16]!;
   const λ = WS[3]!;
@@ -313,14 +360,18 @@ function step(
   const [x] = X;
   const [S_seq] = S;
   const [y_out] = Y;
-  // λ = σ(bλ)   linear_attention.cell:9
-  for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]);
-  // Wv_Wk_Wq = [Wv; Wk; Wq]
-  Wv_Wk_Wq.set(Wv, 0);
-  Wv_Wk_Wq.set(Wk, 128);
-  Wv_Wk_Wq.set(Wq, 256);
-  // λ_rowwise = expand(λ), in S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-  for (let r_1 = 0; r_1 < 16; r_1++) for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = λ[r_1];
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // λ = σ(bλ)   linear_attention.cell:9
+    for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]);
+    // Wv_Wk_Wq = [Wv; Wk; Wq]
+    Wv_Wk_Wq.set(Wv, 0);
+    Wv_Wk_Wq.set(Wk, 128);
+    Wv_Wk_Wq.set(Wq, 256);
+    // λ_rowwise = expand(λ), in S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+    for (let r_1 = 0; r_1 < 16; r_1++)
+      for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = λ[r_1];
+  }
   // Wv_Wk_Wq_x = Wv_Wk_Wq·x
   mm.nt(B, 48, 8, x, 0, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x_1, 0, 48, 0); // Wv_Wk_Wq_x_1[m] = Wv_Wk_Wq · x[m], for each of B rows
   for (let b = 0; b < B; b++) {
@@ -357,5 +408,96 @@ function step(
   }
 }
 
-export const cell = defineCell({ ...spec, sizes }, { forward, backward, step });
+/** Runs T steps over B sequences without a record for the backward: states S `[B][n]` updated in place, outputs Y `[T][B][n]`. */
+function infer(
+  T: number,
+  B: number,
+  P: readonly Real[],
+  X: readonly Real[],
+  S: readonly Real[],
+  Y: readonly Real[],
+  M: Uint8Array | undefined,
+  WS: readonly Real[],
+  mm: Products,
+  paramsChanged: boolean,
+): void {
+  const S_swap = WS[20]!;
+  const Wv_Wk_Wq_x = WS[2]!;
+  const v_outer_k = WS[0]!;
+  const Wv_Wk_Wq = WS[1]!;
+  const k_1 = WS[21]!;
+  const λ = WS[3]!;
+  const λ_rowwise = WS[4]!;
+  const [Wv, Wk, Wq, bλ] = P;
+  const [x] = X;
+  const [S_seq] = S;
+  const [y_out] = Y;
+  let S_now = S_seq;
+  let S_new = S_swap;
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Wv_Wk_Wq = [Wv; Wk; Wq]
+    Wv_Wk_Wq.set(Wv, 0);
+    Wv_Wk_Wq.set(Wk, 128);
+    Wv_Wk_Wq.set(Wq, 256);
+    // λ = σ(bλ)   linear_attention.cell:9
+    for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]);
+    // λ_rowwise = expand(λ), in S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+    for (let r_1 = 0; r_1 < 16; r_1++)
+      for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = λ[r_1];
+  }
+  // Everything that does not depend on a state, for all T·B steps at once.
+  // Wv_Wk_Wq_x = Wv_Wk_Wq·x
+  mm.nt(T * B, 48, 8, x, 0, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x, 0, 48, 0); // Wv_Wk_Wq_x[m] = Wv_Wk_Wq · x[m], for all T * B rows
+  for (let r = 0; r < T * B; r++) {
+    for (let i = 0; i < 16; i++) {
+      // k = tanh(Wk·x)   linear_attention.cell:11
+      const k_2 = Math.tanh(Wv_Wk_Wq_x[r * 48 + 16 + i]);
+      k_1[r * 16 + i] = k_2;
+    }
+  }
+  // v_outer_k = v ⊗ k
+  for (let r = 0; r < T * B; r++) {
+    for (let r_1 = 0; r_1 < 16; r_1++)
+      for (let c = 0; c < 16; c++)
+        v_outer_k[r * 256 + r_1 * 16 + c] = Wv_Wk_Wq_x[r * 48 + r_1] * k_1[r * 16 + c];
+  }
+  for (let t = 0; t < T; t++) {
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 256; i++) {
+        // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+        const S_1 = λ_rowwise[i] * S_now[b * 256 + i] + v_outer_k[(t * B + b) * 256 + i];
+        S_new[b * 256 + i] = S_1;
+      }
+    }
+    // y = S·q   linear_attention.cell:14
+    for (let b = 0; b < B; b++) {
+      for (let r_1 = 0; r_1 < 16; r_1++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++)
+          acc += S_new[b * 256 + r_1 * 16 + j] * Wv_Wk_Wq_x[(t * B + b) * 48 + 32 + j];
+        y_out[(t * B + b) * 16 + r_1] = acc;
+      }
+    }
+    if (M !== undefined) {
+      for (let b = 0; b < B; b++) {
+        if (M[t * B + b] === 0) {
+          // padding: the state carries through, the outputs are zero
+          for (let i = 0; i < 256; i++) S_new[b * 256 + i] = S_now[b * 256 + i];
+          for (let i = 0; i < 16; i++) y_out[(t * B + b) * 16 + i] = 0;
+        }
+      }
+    }
+    // The state after this step is the next step's.
+    const S_was = S_now;
+    S_now = S_new;
+    S_new = S_was;
+  }
+  // After an odd number of steps the states are in the other array.
+  if (S_now !== S_seq) {
+    for (let i = 0; i < B * 256; i++) S_seq[i] = S_now[i];
+  }
+}
+
+export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer });
 export default cell;
