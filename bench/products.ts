@@ -10,7 +10,7 @@
  * Operands live in the module's memory, so this times the kernels alone (no staging). Rates are
  * per second of this process's CPU time, which a busy machine disturbs less than wall-clock time.
  *
- *   node dist/bench/products.js [--dtype f32|f64] [--quick] [--baseline FILE] [--json]
+ *   node dist/bench/products.js [--dtype f32|f64] [--quick] [--rounds N] [--points HxB,...] [--baseline FILE] [--json]
  *
  * `--baseline FILE` loads another build of the products (a products-wasm.js, e.g. from a checkout
  * of an older commit's dist/) and times both in the same process, interleaved round by round.
@@ -125,12 +125,15 @@ async function main() {
     const m = (await import(pathToFileURL(baseline).href)) as { PRODUCTS_WASM: string };
     builds.push(instantiate("baseline", m.PRODUCTS_WASM, bytes));
   }
-  const rounds = quick ? 3 : 5;
+  const rounds = Number(opt("--rounds") ?? (quick ? 3 : 5));
   const ms = quick ? 15 : 40;
-  const sweeps: [string, [number, number][]][] = [
-    ["batch sweep, H = 128", [1, 2, 4, 8, 16, 32, 64, 128, 256].map((B) => [128, B])],
-    ["H sweep, B = 32", [32, 64, 128, 256, 512, 1024].map((H) => [H, 32])],
-  ];
+  const points = opt("--points")?.split(",").map((p) => p.split("x").map(Number) as [number, number]);
+  const sweeps: [string, [number, number][]][] = points
+    ? [["chosen points", points]]
+    : [
+        ["batch sweep, H = 128", [1, 2, 4, 8, 16, 32, 64, 128, 256].map((B) => [128, B])],
+        ["H sweep, B = 32", [32, 64, 128, 256, 512, 1024].map((H) => [H, 32])],
+      ];
   // Warm-up: every product runs long enough to reach V8's optimizing tier before the first timing.
   for (const s of shapes(64, 8)) time(builds, s, dtype, 1, 100);
   const results: unknown[] = [];

@@ -10,7 +10,8 @@
  * W and G are contiguous. Each product runs in tiles of the widest size that still fits, down to
  * one element, so any size is valid, over blocks that stay in cache while every row uses them:
  *
- *   nt  4 rows × 2 outputs (then 2 and 1 rows, 1 output), 8 vector accumulators, the dot
+ *   nt  4 rows × 2 outputs, then 2 rows × 4 and 1 row × 4 (8 or 4 vector accumulators; the
+ *       remaining outputs one at a time), the dot
  *       products along contiguous k; panels of W rows (NT_PANEL_BYTES) in the outer loop.
  *   nn  2 rows × 4 vectors of outputs (then 1 vector, 1 element); blocks of NN_BLOCK_COLS outputs
  *       × NN_BLOCK_ROWS rows of W, packed into the scratch area when rows of W lie far apart.
@@ -42,8 +43,11 @@ interface Lanes {
 const F32: Lanes = { t: "f32", v: "f32x4", L: 4, S: 2 };
 const F64: Lanes = { t: "f64", v: "f64x2", L: 2, S: 3 };
 
-/** Register tiles: `nt` rows × outputs, `nn` rows × vectors of outputs, `tn` gradient rows × vectors of columns. */
-const NT_TILE = [4, 2] as const;
+/**
+ * Register tiles: `nt` rows × outputs (in turn, while that many rows remain), `nn` rows × vectors
+ * of outputs, `tn` gradient rows × vectors of columns.
+ */
+const NT_TILES = [[4, 2], [2, 4], [1, 4]] as const;
 const NN_TILE = [2, 4] as const;
 const TN_TILE = [4, 2] as const;
 /** Bytes of W rows an `nt` panel holds: the panel stays in L2 while every row of A passes it. */
@@ -157,7 +161,7 @@ function blocks(fn: Fn, counter: string, step: string, limit: string, body: stri
 
 function nt(p: Lanes): string {
   const { fn, v, E, body } = begin(p, ["as", "ys", "K"], "K", "kv", "m");
-  const [MR, NR] = NT_TILE;
+  const NR = Math.max(...NT_TILES.map(([, n]) => n));
   const tile = (MR: number, NR: number): string[] => {
     const x = (i: number) => fn.local(`x${i}`, "v128");
     const w = (j: number) => fn.local(`w${j}`, "v128");
@@ -189,14 +193,14 @@ function nt(p: Lanes): string {
     ...range(MR).map((i) => set(fn.local(`y${i}`, "i32"), i === 0 ? get("yn") : add(get("yn"), mul(i32(i), get("ysb"))))),
     ...code,
   ];
-  const rows = (MR: number): string[] => [
+  const rows = (MR: number, NR: number): string[] => [
     ...range(MR).map((i) => set(fn.local(`a${i}`, "i32"), add(get("A"), mul(add(get("m"), i32(i)), get("asb"))))),
     set("n", get("n0")),
     set("yn", add(add(get("Y"), mul(get("m"), get("ysb"))), `(i32.shl ${get("n0")} ${i32(p.S)})`)),
     ...fn.strip("n", NR, get("nEnd"), withRows(MR, tile(MR, NR))),
     ...fn.strip("n", 1, get("nEnd"), withRows(MR, tile(MR, 1))),
   ];
-  // A panel of W rows (a multiple of NR, at least NR) that fits NT_PANEL_BYTES.
+  // A panel of W rows (a multiple of the widest tile, at least one tile) that fits NT_PANEL_BYTES.
   const perPanel = `(i32.div_u ${i32(NT_PANEL_BYTES)} (select ${get("Kb")} ${i32(1)} ${get("Kb")}))`;
   body.push(
     set("panel", `(i32.mul (i32.div_u ${perPanel} ${i32(NR)}) ${i32(NR)})`),
@@ -204,7 +208,7 @@ function nt(p: Lanes): string {
     ...blocks(fn, "n0", get("panel"), get("N"), [
       set("nEnd", min(add(get("n0"), get("panel")), get("N"))),
       set("m", i32(0)),
-      ...edges(MR).flatMap((r) => fn.strip("m", r, get("rows"), rows(r))),
+      ...NT_TILES.flatMap(([MR, NR]) => fn.strip("m", MR, get("rows"), rows(MR, NR))),
     ]),
   );
   return func("nt", p, fn, body);
