@@ -64,6 +64,11 @@ const NN_PACK_STRIDE = 1024;
 /** Rows of `tn` summed per block, and columns of B per block, so that a block of both operands stays in cache. */
 const TN_ROW_BLOCK = 128;
 const TN_BLOCK_COLS = 128;
+/** Gradient rows per `tn` block, and the distance between A's rows from which their columns are packed. */
+const TN_BLOCK_ROWS = 64;
+const TN_PACK_STRIDE = 1024;
+/** Where in the scratch area `tn` packs B (A from its start): after the largest block of A. */
+const TN_SCRATCH_B = TN_ROW_BLOCK * TN_BLOCK_ROWS * 8;
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const get = (x: string) => `(local.get $${x})`;
@@ -297,10 +302,33 @@ function packBlock(fn: Fn): string[] {
   ];
 }
 
+/**
+ * Where the tiles of a `tn` block read an operand (A or B): row m, byte b at base + (m − m0)·stride
+ * + b. When its rows lie TN_PACK_STRIDE bytes or more apart and there is a scratch area, bytes
+ * first…end of rows m0…mEnd are first copied to scratch + at, `width` bytes a row; else in place.
+ */
+function pack(fn: Fn, o: { base: string; stride: string; from: string; rowBytes: string; first: string; end: string; width: number; at: number }): string[] {
+  const to = add("(global.get $scratch)", i32(o.at));
+  return [
+    `(if (i32.and (i32.ne (global.get $scratch) ${i32(0)}) (i32.ge_s ${get(o.rowBytes)} ${i32(TN_PACK_STRIDE)}))`,
+    `(then`,
+    set(o.stride, i32(o.width)),
+    set(o.base, `(i32.sub ${to} ${o.first})`),
+    ...blocks(fn, "pm", i32(1), `(i32.sub ${get("mEnd")} ${get("m0")})`, [
+      `(memory.copy ${add(to, mul(get("pm"), i32(o.width)))} ${add(add(get(o.from), mul(add(get("m0"), get("pm")), get(o.rowBytes))), o.first)} (i32.sub ${o.end} ${o.first}))`,
+    ]),
+    `)`,
+    `(else`,
+    set(o.stride, get(o.rowBytes)),
+    set(o.base, add(get(o.from), mul(get("m0"), get(o.rowBytes)))),
+    `))`,
+  ];
+}
+
 function tn(p: Lanes): string {
   const { fn, v, E, body } = begin(p, ["as", "bs", "C"], "C", "cv", "m0");
   const [RR0, CV0] = TN_TILE;
-  for (const n of ["mEnd", "r", "c", "m", "pa", "pb", "pg", "cEnd", "cvEnd"]) fn.local(n, "i32");
+  for (const n of ["mEnd", "r", "c", "m", "pa", "pb", "pg", "cEnd", "cvEnd", "rEnd", "aBase", "aStride", "bBase", "bStride"]) fn.local(n, "i32");
   /** RR gradient rows × CV vectors of columns at byte c; CV = 0: one scalar column. */
   const tile = (RR: number, CV: number): string[] => {
     const vec = CV > 0;
@@ -317,14 +345,14 @@ function tn(p: Lanes): string {
     return [
       ...pairs.map(([i, j]) => set(acc(i, j), vec ? v.zero : `(${p.t}.const 0)`)),
       set("m", get("m0")),
-      set("pa", add(add(get("A"), mul(get("m0"), get("asb"))), `(i32.shl ${get("r")} ${i32(p.S)})`)),
-      set("pb", add(add(get("B"), mul(get("m0"), get("bsb"))), get("c"))),
+      set("pa", add(get("aBase"), `(i32.shl ${get("r")} ${i32(p.S)})`)),
+      set("pb", add(get("bBase"), get("c"))),
       ...fn.strip("m", 1, get("mEnd"), [
         ...range(RR).map((i) => set(a(i), vec ? v.splat(elem(i)) : elem(i))),
         ...cols.map((j) => set(b(j), load(at("pb", j * v.bytes)))),
         ...pairs.map(([i, j]) => madd(acc(i, j), get(a(i)), get(b(j)))),
-        set("pa", add(get("pa"), get("asb"))),
-        set("pb", add(get("pb"), get("bsb"))),
+        set("pa", add(get("pa"), get("aStride"))),
+        set("pb", add(get("pb"), get("bStride"))),
       ]),
       set("pg", add(add(get("G"), mul(get("r"), get("Cb"))), get("c"))),
       ...pairs.map(([i, j]) =>
@@ -339,16 +367,24 @@ function tn(p: Lanes): string {
     ...fn.strip("c", v.bytes, get("cvEnd"), tile(RR, 1)),
     ...fn.strip("c", E, get("cEnd"), tile(RR, 0)),
   ];
-  // Blocks of TN_ROW_BLOCK rows × TN_BLOCK_COLS columns of B, each used by every gradient row while in cache.
+  // Blocks of TN_ROW_BLOCK rows × TN_BLOCK_COLS columns of B, and within them of TN_BLOCK_ROWS
+  // gradient rows (columns of A), each packed when its rows lie far apart and used by every tile
+  // of the block while in cache.
+  const cb = i32(TN_BLOCK_COLS << p.S);
   body.push(
     `(block $blocks (loop $block`,
     `(br_if $blocks (i32.ge_s ${get("m0")} ${get("rows")}))`,
     set("mEnd", min(add(get("m0"), i32(TN_ROW_BLOCK)), get("rows"))),
-    ...blocks(fn, "c0", i32(TN_BLOCK_COLS << p.S), get("Cb"), [
-      set("cEnd", min(add(get("c0"), i32(TN_BLOCK_COLS << p.S)), get("Cb"))),
-      set("cvEnd", min(add(get("c0"), i32(TN_BLOCK_COLS << p.S)), get("cv"))),
-      set("r", i32(0)),
-      ...edges(RR0).flatMap((r) => fn.strip("r", r, get("R"), cols(r))),
+    ...blocks(fn, "c0", cb, get("Cb"), [
+      set("cEnd", min(add(get("c0"), cb), get("Cb"))),
+      set("cvEnd", min(add(get("c0"), cb), get("cv"))),
+      ...pack(fn, { base: "bBase", stride: "bStride", from: "B", rowBytes: "bsb", first: get("c0"), end: get("cEnd"), width: TN_BLOCK_COLS << p.S, at: TN_SCRATCH_B }),
+      ...blocks(fn, "r0", i32(TN_BLOCK_ROWS), get("R"), [
+        set("rEnd", min(add(get("r0"), i32(TN_BLOCK_ROWS)), get("R"))),
+        ...pack(fn, { base: "aBase", stride: "aStride", from: "A", rowBytes: "asb", first: `(i32.shl ${get("r0")} ${i32(p.S)})`, end: `(i32.shl ${get("rEnd")} ${i32(p.S)})`, width: TN_BLOCK_ROWS << p.S, at: 0 }),
+        set("r", get("r0")),
+        ...edges(RR0).flatMap((r) => fn.strip("r", r, get("rEnd"), cols(r))),
+      ]),
     ]),
     set("m0", add(get("m0"), i32(TN_ROW_BLOCK))),
     `(br $block)))`,
@@ -368,8 +404,8 @@ function func(name: ProductName, p: Lanes, fn: Fn, body: readonly string[]): str
 
 /**
  * The whole module: products in both precisions over an imported memory, and the scratch area
- * `nn` packs blocks of W into: `scratch` is its byte address (0, the default, means none: `nn`
- * then reads W in place), `scratch_bytes` the room it needs. One instance, one scratch area.
+ * `nn` and `tn` pack blocks of W and A into: `scratch` is its byte address (0, the default, means
+ * none: they read in place), `scratch_bytes` the room it needs. One instance, one scratch area.
  */
 export function productsWat(): string {
   const funcs = [F32, F64].flatMap((p) => [nt(p), nn(p), tn(p)]);
@@ -377,7 +413,7 @@ export function productsWat(): string {
     "(module",
     '(import "env" "memory" (memory 1))',
     '(global $scratch (export "scratch") (mut i32) (i32.const 0))',
-    `(global (export "scratch_bytes") i32 (i32.const ${NN_BLOCK_COLS * NN_BLOCK_ROWS * 8}))`,
+    `(global (export "scratch_bytes") i32 (i32.const ${Math.max(NN_BLOCK_COLS * NN_BLOCK_ROWS * 8, TN_SCRATCH_B + TN_ROW_BLOCK * TN_BLOCK_COLS * 8)}))`,
     ...funcs,
     ")",
   ].join("\n");
