@@ -94,11 +94,11 @@ describe("runtime products", () => {
   it("blocks and tiles of every edge: sizes across the nt panel, the nn and tn blocks, packed and in place", () => {
     const base = { padA: 3, padY: 1, offA: 1, offW: 3, offY: 2, inArena: [true, true, true] as [boolean, boolean, boolean] };
     // nt panels hold 128 KiB of W rows (32 rows of K = 1000 in f32, 16 in f64); nn blocks are 64
-    // outputs × 256 rows of W, packed from 4 rows of A when W's rows are 1 KiB apart; tn blocks are
+    // outputs × 256 rows of W, packed from 4 rows of A when W's rows are 2 KiB apart; tn blocks are
     // 128 rows × 128 columns of B × 64 columns of A, each packed when its rows are 1 KiB apart.
     const cases: [string, number, number, number][] = [
       ["nt", 5, 37, 1000], ["nt", 1, 70, 1000], ["nt", 6, 33, 1001], ["nt", 3, 17, 2049],
-      ["nn", 5, 300, 70], ["nn", 4, 257, 257], ["nn", 3, 257, 257], ["nn", 7, 513, 131], ["nn", 6, 2, 300], ["nn", 1, 300, 129],
+      ["nn", 5, 300, 70], ["nn", 4, 257, 257], ["nn", 3, 257, 257], ["nn", 7, 513, 131], ["nn", 6, 2, 300], ["nn", 1, 300, 129], ["nn", 5, 260, 520],
       ["tn", 131, 6, 130], ["tn", 257, 5, 257], ["tn", 1, 9, 129], ["tn", 131, 300, 9], ["tn", 130, 260, 131], ["tn", 3, 257, 300],
     ];
     for (const precision of ["f32", "f64"] as const)

@@ -60,7 +60,7 @@ const NN_BLOCK_ROWS = 256;
  * are NN_PACK_STRIDE bytes or more apart (in place, a block's rows would meet in the same cache sets).
  */
 const NN_PACK_ROWS = 4;
-const NN_PACK_STRIDE = 1024;
+const NN_PACK_STRIDE = 2048;
 /** Rows of `tn` summed per block, and columns of B per block, so that a block of both operands stays in cache. */
 const TN_ROW_BLOCK = 128;
 const TN_BLOCK_COLS = 128;
