@@ -91,6 +91,49 @@ describe("runtime products", () => {
               check(precision, { kind, rows, N, K, padA: 1, padY: 2, offA: 1, offW: 2, offY: 3, acc: 1, inArena: [true, true, true], seed: rows * 100 + N * 10 + K });
   });
 
+  it("blocks and tiles of every edge: sizes across the nt panel, the nn and tn blocks, packed and in place", () => {
+    const base = { padA: 3, padY: 1, offA: 1, offW: 3, offY: 2, inArena: [true, true, true] as [boolean, boolean, boolean] };
+    // nt panels hold 128 KiB of W rows (32 rows of K = 1000 in f32, 16 in f64); nn blocks are 64
+    // outputs × 256 rows of W, packed from 4 rows of A when W's rows are 2 KiB apart; tn blocks are
+    // 128 rows × 128 columns of B × 64 columns of A, each packed when its rows are 1 KiB apart.
+    const cases: [string, number, number, number][] = [
+      ["nt", 5, 37, 1000], ["nt", 1, 70, 1000], ["nt", 6, 33, 1001], ["nt", 3, 17, 2049],
+      ["nn", 5, 300, 70], ["nn", 4, 257, 257], ["nn", 3, 257, 257], ["nn", 7, 513, 131], ["nn", 6, 2, 300], ["nn", 1, 300, 129], ["nn", 5, 260, 520],
+      ["tn", 131, 6, 130], ["tn", 257, 5, 257], ["tn", 1, 9, 129], ["tn", 131, 300, 9], ["tn", 130, 260, 131], ["tn", 3, 257, 300],
+    ];
+    for (const precision of ["f32", "f64"] as const)
+      for (const [kind, rows, N, K] of cases)
+        for (const acc of [0, 1] as const) check(precision, { ...base, kind: kind as Case["kind"], rows, N, K, acc, seed: rows + N + K });
+  });
+
+  it("large sizes, strides and offsets, sampled", () => {
+    const big = caseArb.chain((c) =>
+      fc.record({ rows: fc.integer({ min: 1, max: 12 }), N: fc.integer({ min: 1, max: 300 }), K: fc.integer({ min: 1, max: 300 }) }).map((s) => ({ ...c, ...s })),
+    );
+    for (const precision of ["f32", "f64"] as const) fc.assert(fc.property(big, (c) => check(precision, c)), { seed: SEED, numRuns: 25 });
+  });
+
+  it("nt gives each output the same sum in the same order, whatever the rows, the outputs and the tile", () => {
+    // The promise the optimizer's forward exactness rests on: stacking products (more outputs) or
+    // hoisting them over T·B rows (more rows) changes no bit of any output.
+    for (const precision of ["f32", "f64"] as const) {
+      const Arr = precision === "f32" ? Float32Array : Float64Array;
+      for (const [rows, N, K] of [[7, 13, 37], [9, 70, 1001], [5, 11, 3]] as const) {
+        const random = mulberry32(rows * N * K);
+        const arena = createArena(precision);
+        const [A, W, Y, y1] = arena.layout([{ length: rows * K }, { length: N * K }, { length: rows * N }, { length: 1 }], 0);
+        for (const a of [A!, W!]) for (let i = 0; i < a.length; i++) a[i] = (2 * random() - 1) * 10 ** Math.floor(6 * random() - 3);
+        arena.products.nt(rows, N, K, A!, 0, K, W!, 0, Y!, 0, N, 0);
+        const all = Arr.from(Y!);
+        for (let m = 0; m < rows; m++)
+          for (let n = 0; n < N; n++) {
+            arena.products.nt(1, 1, K, A!, m * K, K, W!, n * K, y1!, 0, 1, 0);
+            expect(Object.is(y1![0], all[m * N + n]), `row ${m}, output ${n}`).toBe(true);
+          }
+      }
+    }
+  });
+
   it("the committed module is the assembled text of compiler/wasm/products.ts", async () => {
     const committed = readFileSync(new URL("../src/runtime/products-wasm.ts", import.meta.url), "utf8");
     expect(committed).toBe(productsModuleText(await assembleProducts()));

@@ -12,7 +12,7 @@ import { productsWat } from "./products.js";
 export async function assembleProducts(): Promise<Uint8Array> {
   const { default: init } = await import("wabt");
   const wabt = await init();
-  const module = wabt.parseWat("products.wat", productsWat(), { simd: true });
+  const module = wabt.parseWat("products.wat", productsWat(), { simd: true, bulk_memory: true, mutable_globals: true });
   try {
     module.validate();
     return new Uint8Array(module.toBinary({}).buffer);

@@ -158,6 +158,13 @@ function wasmProducts(instance: WebAssembly.Instance, precision: DType): Record<
 
 const PAGE = 65536;
 
+/** The module's scratch area: its address (a global the arena sets once it has room) and size. */
+function scratchOf(instance: WebAssembly.Instance): { at: WebAssembly.Global; bytes: number } {
+  const { scratch, scratch_bytes: bytes } = instance.exports;
+  if (!(scratch instanceof WebAssembly.Global) || !(bytes instanceof WebAssembly.Global)) throw new Error("internal error: the products module exports no scratch area");
+  return { at: scratch, bytes: bytes.value as number };
+}
+
 /**
  * Copies `n` elements: short runs element by element, long ones through a view (a view is an
  * object; short copies — one step of a small batch — allocate nothing).
@@ -174,6 +181,7 @@ function wasmArena(module: WebAssembly.Module, precision: DType, maxPages?: numb
   const memory = new WebAssembly.Memory(maxPages === undefined ? { initial: 1 } : { initial: 1, maximum: maxPages });
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const ex = wasmProducts(instance, precision);
+  const scratch = scratchOf(instance);
   let heap: Real = new Arr(memory.buffer);
   /** First element of the staging area, and the next free one during a product. */
   let stagingStart = 0;
@@ -252,9 +260,12 @@ function wasmArena(module: WebAssembly.Module, precision: DType, maxPages?: numb
     layout(buffers, staging) {
       const unit = ALIGN / E;
       const { starts, end } = placeBuffers(buffers, unit);
-      // Staging for the largest product, with room for the alignment of each of its three operands.
+      // Staging for the largest product, with room for the alignment of each of its three operands,
+      // then the scratch area the products pack blocks of operands into.
       stagingStart = end;
-      grow((end + staging + 3 * unit) * E);
+      const scratchStart = (end + staging + 3 * unit + unit) * E;
+      grow(scratchStart + scratch.bytes);
+      scratch.at.value = scratchStart;
       heap.fill(0, 0, end);
       return buffers.map((b, k) => heap.subarray(starts[k]!, starts[k]! + b.length));
     },
