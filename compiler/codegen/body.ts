@@ -13,7 +13,7 @@ import { opDef, viewOffsetOf, type KernelWriter, type RowWriter, type Strided } 
 import { type Graph, type NodeId, sizeOf, walk } from "../ir/graph.js";
 import type { Names } from "./names.js";
 import { type Ix, ix, num, parseIndex, plus, show, times } from "./loops/index-expr.js";
-import { type Mode, type Stmt, code, comment, element, loop, store } from "./loops/ir.js";
+import { type Dialect, type Mode, type Stmt, code, comment, element, loop, store, storeText } from "./loops/ir.js";
 
 export type { Mode };
 
@@ -133,6 +133,8 @@ export class StepBody {
      * the elements of a row. Element loops never nest, so every one uses the same index.
      */
     index: { readonly row: string; readonly element: string },
+    /** The language the statements' text is written in (element reads differ). */
+    private readonly dialect: Dialect,
   ) {
     this.m = index.row;
     this.i = index.element;
@@ -438,7 +440,7 @@ export class StepBody {
     const size = sizeOf(node.shape);
     const el = node.shape.length === 0 ? num(0) : i;
     if (place.kind === "scalar") return place.name;
-    if (place.kind === "array") return element(place.slot.array, at(place.slot, m, size, el));
+    if (place.kind === "array") return element(place.slot.array, at(place.slot, m, size, el), this.dialect);
     if (place.kind === "local") throw new Error("internal error: a loop's local read outside its loop");
     return opDef(node.op, "elementwise").expr(node.args.map((a) => this.read(a, m, el, places)), node.attrs);
   }
@@ -455,7 +457,7 @@ export class StepBody {
       if (place.kind !== "array") throw new Error("internal error: storing a value that has no array");
       return store(place.slot.array, at(place.slot, m, size, i), place.mode, value);
     };
-    const text = (s: Stmt) => (s.kind === "store" ? `${element(s.array, s.index)} ${s.mode} ${s.value};` : `const ${(s as { name: string }).name} = ${(s as { value: string }).value};`);
+    const text = (s: Stmt) => (s.kind === "store" ? storeText(s.array, s.index, s.mode, s.value, this.dialect) : `const ${(s as { name: string }).name} = ${(s as { value: string }).value};`);
     const varying = this.varying.has(id);
     const m = ix(this.m);
     if (varying && def.kind === "structural" && def.emitRows) {
