@@ -6,6 +6,7 @@
  * TypeScript module's function, where it must also type-check under the strictest common settings.
  */
 import { type Ix, num, show } from "./index-expr.js";
+import { type ProductNode, renderProduct } from "./product.js";
 
 export type Mode = "=" | "+=";
 
@@ -29,6 +30,8 @@ export type Stmt =
   /** `for (let index = from; index < to; index++)`, or counting down from `to - 1` to `from`. */
   | { readonly kind: "for"; readonly index: string; readonly from: Ix; readonly to: Ix; readonly down?: boolean; readonly body: readonly Stmt[] }
   | { readonly kind: "if"; readonly test: string; readonly body: readonly Stmt[] }
+  /** A matrix product over many rows: a runtime call or tiled loops (`product.ts`). */
+  | { readonly kind: "product"; readonly node: ProductNode }
   /**
    * `const [a, b, c] = from;`: binds the arrays of a list parameter (params P, inputs X, …) by
    * position; `count` is how many the list holds. A name nothing reads is left a hole (`[a, , c]`).
@@ -82,6 +85,8 @@ function renderOne(s: Stmt, dialect: Dialect): string[] {
     }
     case "if":
       return block(`if (${s.test})`, s.body, dialect);
+    case "product":
+      return renderProduct(s.node);
     case "unpack": {
       let last = s.names.length - 1;
       while (last >= 0 && s.names[last] === null) last--;
