@@ -8,13 +8,12 @@
 import type { DType, ProductsMode } from "../src/runtime/abi.js";
 import type { CheckedCell } from "./ast.js";
 import { differentiate } from "./autodiff.js";
-import { checkFile } from "./check.js";
 import { describeModule, renderJavaScript, type CellModule } from "./codegen/module.js";
 import { planKernels, type TapeReport } from "./codegen/plan.js";
 import { CompileError, DiagnosticBag, renderDiagnostics, type Diagnostic } from "./diagnostics.js";
+import { checkText, type CheckedFile } from "./front.js";
 import type { CellIR } from "./ir/cell.js";
 import { lowerCell } from "./lower.js";
-import { parseFile } from "./parser.js";
 import { optimize } from "./passes/index.js";
 import type { Layout } from "./passes/simplify.js";
 import { Source } from "./source.js";
@@ -56,23 +55,6 @@ export interface CompiledCell {
   readonly code: string;
   /** The forward's tape per sample-step, and what its budget made the backward recompute. */
   readonly tape: TapeReport;
-}
-
-/** A checked file: its source, every diagnostic (errors and warnings, by position), and its cells if it has no error. */
-export interface CheckedFile {
-  readonly source: Source;
-  readonly diagnostics: readonly Diagnostic[];
-  readonly cells: readonly CheckedCell[];
-  readonly ok: boolean;
-}
-
-/** Parses and checks `text`, keeping the warnings with the errors; throws nothing for a wrong cell. */
-export function checkText(path: string, text: string, sizes: ReadonlyMap<string, number> = new Map()): CheckedFile {
-  const source = new Source(path, text);
-  const bag = new DiagnosticBag(source);
-  const file = parseFile(source, bag);
-  const cells = bag.hasErrors ? [] : checkFile(file, source, bag, { sizes });
-  return { source, diagnostics: bag.sorted(), cells: bag.hasErrors ? [] : cells, ok: !bag.hasErrors };
 }
 
 /** Parses and checks; throws `CompileError` (with every diagnostic of the file) on errors. */
@@ -118,5 +100,5 @@ export function compileSource(text: string, options: CompileOptions = {}): Compi
   });
 }
 
-export { CompileError, Source };
+export { CompileError, Source, checkText, type CheckedFile };
 export type { DType, CellIR, CellModule };

@@ -2,6 +2,7 @@
 import {
   defineCell,
   sigmoid,
+  type Arrays,
   type CellSpec,
   type Products,
   type Real,
@@ -29,8 +30,8 @@ export const spec = {
   outputs: [{ name: "h", shape: [16], size: 16 }],
   workspace: [
     { size: 48, rows: "TB", kernel: "forward" },
-    { size: 384, rows: "one", derived: ["forward", "backward", "step", "infer"] },
-    { size: 512, rows: "one", derived: ["forward", "backward", "step", "infer"] },
+    { size: 384, rows: "one" },
+    { size: 512, rows: "one" },
     { size: 32, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
@@ -43,12 +44,11 @@ export const spec = {
     { size: 32, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
     { size: 48, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "TB", kernel: "backward" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 48, rows: "B", kernel: "step" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B", kernel: "forward" },
+    { size: 16, rows: "B", kernel: "step" },
   ],
   staging: { fixed: 512, B: 56, TB: 56 },
   tape: [
@@ -70,7 +70,6 @@ function forward(
   M: Uint8Array | undefined,
   WS: readonly Real[],
   mm: Products,
-  paramsChanged: boolean,
 ): void {
   const Uu_Ur_Uh_x = WS[0]!;
   const Uu_Ur_Uh = WS[1]!;
@@ -78,21 +77,18 @@ function forward(
   const Wu_Wr_h_prev = WS[3]!;
   const Wh_r_h_prev = WS[4]!;
   const r_h_prev = WS[5]!;
-  const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P;
-  const [x] = X;
-  const [h_seq] = S;
-  const [h_out] = Y;
-  const [u_tape, r_tape, h_tilde_tape] = R;
-  // Values derived from params alone, kept until params change.
-  if (paramsChanged) {
-    // Uu_Ur_Uh = [Uu; Ur; Uh]
-    Uu_Ur_Uh.set(Uu, 0);
-    Uu_Ur_Uh.set(Ur, 128);
-    Uu_Ur_Uh.set(Uh, 256);
-    // Wu_Wr = [Wu; Wr]
-    Wu_Wr.set(Wu, 0);
-    Wu_Wr.set(Wr, 256);
-  }
+  const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P as Arrays<9>;
+  const [x] = X as Arrays<1>;
+  const [h_seq] = S as Arrays<1>;
+  const [h_out] = Y as Arrays<1>;
+  const [u_tape, r_tape, h_tilde_tape] = R as Arrays<3>;
+  // Uu_Ur_Uh = [Uu; Ur; Uh]
+  Uu_Ur_Uh.set(Uu, 0);
+  Uu_Ur_Uh.set(Ur, 128);
+  Uu_Ur_Uh.set(Uh, 256);
+  // Wu_Wr = [Wu; Wr]
+  Wu_Wr.set(Wu, 0);
+  Wu_Wr.set(Wr, 256);
   // Everything that does not depend on a state, for all T·B steps at once.
   // Uu_Ur_Uh_x = Uu_Ur_Uh·x
   mm.nt(T * B, 48, 8, x, 0, 8, Uu_Ur_Uh, 0, Uu_Ur_Uh_x, 0, 48, 0); // Uu_Ur_Uh_x[m] = Uu_Ur_Uh · x[m], for all T * B rows
@@ -102,15 +98,15 @@ function forward(
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 16; i++) {
         // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
-        const u = sigmoid(Wu_Wr_h_prev[b * 32 + i] + Uu_Ur_Uh_x[(t * B + b) * 48 + i] + bu[i]);
+        const u = sigmoid(Wu_Wr_h_prev[b * 32 + i]! + Uu_Ur_Uh_x[(t * B + b) * 48 + i]! + bu[i]!);
         u_tape[(t * B + b) * 16 + i] = u;
         // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
         const r = sigmoid(
-          Wu_Wr_h_prev[b * 32 + 16 + i] + Uu_Ur_Uh_x[(t * B + b) * 48 + 16 + i] + br[i],
+          Wu_Wr_h_prev[b * 32 + 16 + i]! + Uu_Ur_Uh_x[(t * B + b) * 48 + 16 + i]! + br[i]!,
         );
         r_tape[(t * B + b) * 16 + i] = r;
         // r_h_prev = r ⊙ h_prev
-        const r_h_prev_1 = r * h_seq[(t * B + b) * 16 + i];
+        const r_h_prev_1 = r * h_seq[(t * B + b) * 16 + i]!;
         r_h_prev[b * 16 + i] = r_h_prev_1;
       }
     }
@@ -120,23 +116,23 @@ function forward(
       for (let i = 0; i < 16; i++) {
         // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
         const h_tilde = Math.tanh(
-          Wh_r_h_prev[b * 16 + i] + Uu_Ur_Uh_x[(t * B + b) * 48 + 32 + i] + bh[i],
+          Wh_r_h_prev[b * 16 + i]! + Uu_Ur_Uh_x[(t * B + b) * 48 + 32 + i]! + bh[i]!,
         );
         h_tilde_tape[(t * B + b) * 16 + i] = h_tilde;
         // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
         const h =
-          (1 - u_tape[(t * B + b) * 16 + i]) * h_seq[(t * B + b) * 16 + i] +
-          u_tape[(t * B + b) * 16 + i] * h_tilde;
+          (1 - u_tape[(t * B + b) * 16 + i]!) * h_seq[(t * B + b) * 16 + i]! +
+          u_tape[(t * B + b) * 16 + i]! * h_tilde;
         h_seq[((t + 1) * B + b) * 16 + i] = h;
         h_out[(t * B + b) * 16 + i] = h;
       }
     }
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b] === 0) {
+        if (M[t * B + b]! === 0) {
           // padding: the state carries through, the outputs are zero
           for (let i = 0; i < 16; i++)
-            h_seq[((t + 1) * B + b) * 16 + i] = h_seq[(t * B + b) * 16 + i];
+            h_seq[((t + 1) * B + b) * 16 + i] = h_seq[(t * B + b) * 16 + i]!;
           for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
         }
       }
@@ -151,7 +147,7 @@ function backward(
   P: readonly Real[],
   X: readonly Real[],
   S: readonly Real[],
-  Y: readonly Real[],
+  _Y: readonly Real[],
   R: readonly Real[],
   M: Uint8Array | undefined,
   GY: readonly Real[],
@@ -160,9 +156,6 @@ function backward(
   GX: readonly Real[],
   WS: readonly Real[],
   mm: Products,
-  paramsChanged: boolean,
-  inputGrads: boolean,
-  initialGrads: boolean,
 ): void {
   const dh_swap = WS[6]!;
   const dh_kept = WS[7]!;
@@ -174,35 +167,31 @@ function backward(
   const du_pre_dr_pre = WS[12]!;
   const one_minus_u = WS[13]!;
   const dh = WS[14]!;
-  const r_h_prev_1 = WS[15]!;
   const Uu_Ur_Uh = WS[1]!;
-  const concat = WS[16]!;
-  const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P;
-  const [x] = X;
-  const [h_seq] = S;
-  const [h_out] = Y;
-  const [u_tape, r_tape, h_tilde_tape] = R;
-  const [dh_out] = GY;
-  const [dh_carry] = GS;
-  const [dWu, dUu, dbu, dWr, dUr, dbr, dWh, dUh, dbh] = GP;
-  const [dx] = GX;
+  const du_dr_dh_tilde_pre = WS[15]!;
+  const r_h_prev_1 = WS[16]!;
+  const [Wu, Uu, , Wr, Ur, , Wh, Uh] = P as Arrays<9>;
+  const [x] = X as Arrays<1>;
+  const [h_seq] = S as Arrays<1>;
+  const [u_tape, r_tape, h_tilde_tape] = R as Arrays<3>;
+  const [dh_out] = GY as Arrays<1>;
+  const [dh_carry] = GS as Arrays<1>;
+  const [dWu, dUu, dbu, dWr, dUr, dbr, dWh, dUh, dbh] = GP as Arrays<9>;
+  const [dx] = GX as Arrays<1>;
   let dh_seed = dh_carry;
   let dh_back = dh_swap;
-  // Values derived from params alone, kept until params change.
-  if (paramsChanged) {
-    // Wu_Wr = [Wu; Wr]
-    Wu_Wr.set(Wu, 0);
-    Wu_Wr.set(Wr, 256);
-    // Uu_Ur_Uh = [Uu; Ur; Uh]
-    Uu_Ur_Uh.set(Uu, 0);
-    Uu_Ur_Uh.set(Ur, 128);
-    Uu_Ur_Uh.set(Uh, 256);
-  }
+  // Wu_Wr = [Wu; Wr]
+  Wu_Wr.set(Wu, 0);
+  Wu_Wr.set(Wr, 256);
+  // Uu_Ur_Uh = [Uu; Ur; Uh]
+  Uu_Ur_Uh.set(Uu, 0);
+  Uu_Ur_Uh.set(Ur, 128);
+  Uu_Ur_Uh.set(Uh, 256);
   for (let t = T - 1; t >= 0; t--) {
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b] === 0) {
-          for (let i = 0; i < 16; i++) dh_kept[b * 16 + i] = dh_seed[b * 16 + i];
+        if (M[t * B + b]! === 0) {
+          for (let i = 0; i < 16; i++) dh_kept[b * 16 + i] = dh_seed[b * 16 + i]!;
           for (let i = 0; i < 16; i++) dh_seed[b * 16 + i] = 0;
         }
       }
@@ -210,10 +199,10 @@ function backward(
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 16; i++) {
         // one_minus_u = 1 - u
-        const one_minus_u_1 = 1 - u_tape[(t * B + b) * 16 + i];
+        const one_minus_u_1 = 1 - u_tape[(t * B + b) * 16 + i]!;
         one_minus_u[b * 16 + i] = one_minus_u_1;
         // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-        const dh_1 = dh_out[(t * B + b) * 16 + i] + dh_seed[b * 16 + i];
+        const dh_1 = dh_out[(t * B + b) * 16 + i]! + dh_seed[b * 16 + i]!;
         dh[b * 16 + i] = dh_1;
         // dh_one_minus_u = dh ⊙ one_minus_u
         const dh_one_minus_u = dh_1 * one_minus_u_1;
@@ -221,8 +210,8 @@ function backward(
         // dh_tilde_pre = ∂L/∂(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
         const dh_tilde_pre_1 =
           dh_1 *
-          u_tape[(t * B + b) * 16 + i] *
-          (1 - h_tilde_tape[(t * B + b) * 16 + i] * h_tilde_tape[(t * B + b) * 16 + i]);
+          u_tape[(t * B + b) * 16 + i]! *
+          (1 - h_tilde_tape[(t * B + b) * 16 + i]! * h_tilde_tape[(t * B + b) * 16 + i]!);
         dh_tilde_pre[(t * B + b) * 16 + i] = dh_tilde_pre_1;
       }
     }
@@ -230,34 +219,34 @@ function backward(
     mm.nn(B, 16, 16, dh_tilde_pre, t * B * 16, 16, Wh, 0, Wh_dh_tilde_pre, 0, 16, 0); // Wh_dh_tilde_pre[m] = Whᵀ · dh_tilde_pre[m], for each of B rows
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 16; i++) {
-        dh_back[b * 16 + i] += Wh_dh_tilde_pre[b * 16 + i] * r_tape[(t * B + b) * 16 + i];
+        dh_back[b * 16 + i]! += Wh_dh_tilde_pre[b * 16 + i]! * r_tape[(t * B + b) * 16 + i]!;
         // dr_pre = ∂L/∂(Wr·h[t-1] + Ur·x + br)   gru.cell:16
         const dr_pre_1 =
-          Wh_dh_tilde_pre[b * 16 + i] *
-          h_seq[(t * B + b) * 16 + i] *
-          (r_tape[(t * B + b) * 16 + i] * (1 - r_tape[(t * B + b) * 16 + i]));
+          Wh_dh_tilde_pre[b * 16 + i]! *
+          h_seq[(t * B + b) * 16 + i]! *
+          (r_tape[(t * B + b) * 16 + i]! * (1 - r_tape[(t * B + b) * 16 + i]!));
         dr_pre[(t * B + b) * 16 + i] = dr_pre_1;
         // du_pre = ∂L/∂(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
         const du_pre_1 =
-          (dh[b * 16 + i] * h_tilde_tape[(t * B + b) * 16 + i] +
-            -(dh[b * 16 + i] * h_seq[(t * B + b) * 16 + i])) *
-          (u_tape[(t * B + b) * 16 + i] * one_minus_u[b * 16 + i]);
+          (dh[b * 16 + i]! * h_tilde_tape[(t * B + b) * 16 + i]! +
+            -(dh[b * 16 + i]! * h_seq[(t * B + b) * 16 + i]!)) *
+          (u_tape[(t * B + b) * 16 + i]! * one_minus_u[b * 16 + i]!);
         du_pre[(t * B + b) * 16 + i] = du_pre_1;
       }
     }
     // du_pre_dr_pre = [du_pre; dr_pre]
     for (let b = 0; b < B; b++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        du_pre_dr_pre[b * 32 + i_1] = du_pre[(t * B + b) * 16 + i_1];
+        du_pre_dr_pre[b * 32 + i_1] = du_pre[(t * B + b) * 16 + i_1]!;
       for (let i_2 = 0; i_2 < 16; i_2++)
-        du_pre_dr_pre[b * 32 + 16 + i_2] = dr_pre[(t * B + b) * 16 + i_2];
+        du_pre_dr_pre[b * 32 + 16 + i_2] = dr_pre[(t * B + b) * 16 + i_2]!;
     }
     // Wu_Wr_du_pre_dr_pre = Wu_Wrᵀ·du_pre_dr_pre
     mm.nn(B, 32, 16, du_pre_dr_pre, 0, 32, Wu_Wr, 0, dh_back, 0, 16, 1); // dh_back[m] += Wu_Wrᵀ · du_pre_dr_pre[m], for each of B rows
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b] === 0) {
-          for (let i = 0; i < 16; i++) dh_back[b * 16 + i] = dh_kept[b * 16 + i];
+        if (M[t * B + b]! === 0) {
+          for (let i = 0; i < 16; i++) dh_back[b * 16 + i] = dh_kept[b * 16 + i]!;
         }
       }
     }
@@ -267,19 +256,17 @@ function backward(
     dh_back = dh_was;
   }
   // After an odd number of steps the state gradients are in the other array.
-  if (initialGrads) {
-    if (dh_seed !== dh_carry) {
-      for (let i = 0; i < B * 16; i++) dh_carry[i] = dh_seed[i];
-    }
+  if (dh_seed !== dh_carry) {
+    for (let i = 0; i < B * 16; i++) dh_carry[i] = dh_seed[i]!;
   }
-  // Param gradients, for all T·B steps at once.
+  // Param and input gradients, for all T·B steps at once.
   for (let row = 0; row < T * B; row++) {
     for (let i = 0; i < 16; i++) {
-      dbu[i] += du_pre[row * 16 + i];
-      dbr[i] += dr_pre[row * 16 + i];
-      dbh[i] += dh_tilde_pre[row * 16 + i];
+      dbu[i]! += du_pre[row * 16 + i]!;
+      dbr[i]! += dr_pre[row * 16 + i]!;
+      dbh[i]! += dh_tilde_pre[row * 16 + i]!;
       // r_h_prev = r ⊙ h_prev
-      const r_h_prev_2 = r_tape[row * 16 + i] * h_seq[row * 16 + i];
+      const r_h_prev_2 = r_tape[row * 16 + i]! * h_seq[row * 16 + i]!;
       r_h_prev_1[row * 16 + i] = r_h_prev_2;
     }
   }
@@ -295,17 +282,16 @@ function backward(
   mm.tn(T * B, 16, 8, du_pre, 0, 16, x, 0, 8, dUu, 0, 1); // dUu += Σ_m du_pre[m] ⊗ x[m], for all T * B rows
   // dWu = ∂L/∂Wu
   mm.tn(T * B, 16, 16, du_pre, 0, 16, h_seq, 0, 16, dWu, 0, 1); // dWu += Σ_m du_pre[m] ⊗ h_seq[m], for all T * B rows
-  // Input gradients, for all T·B steps at once, when asked for.
-  if (inputGrads) {
-    // concat = [du_pre; dr_pre; dh_tilde_pre]
-    for (let row = 0; row < T * B; row++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) concat[row * 48 + i_1] = du_pre[row * 16 + i_1];
-      for (let i_2 = 0; i_2 < 16; i_2++) concat[row * 48 + 16 + i_2] = dr_pre[row * 16 + i_2];
-      for (let i_3 = 0; i_3 < 16; i_3++) concat[row * 48 + 32 + i_3] = dh_tilde_pre[row * 16 + i_3];
-    }
-    // dx = ∂L/∂x
-    mm.nn(T * B, 48, 8, concat, 0, 48, Uu_Ur_Uh, 0, dx, 0, 8, 0); // dx[m] = Uu_Ur_Uhᵀ · concat[m], for all T * B rows
+  // du_dr_dh_tilde_pre = [du_pre; dr_pre; dh_tilde_pre]
+  for (let row = 0; row < T * B; row++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) du_dr_dh_tilde_pre[row * 48 + i_1] = du_pre[row * 16 + i_1]!;
+    for (let i_2 = 0; i_2 < 16; i_2++)
+      du_dr_dh_tilde_pre[row * 48 + 16 + i_2] = dr_pre[row * 16 + i_2]!;
+    for (let i_3 = 0; i_3 < 16; i_3++)
+      du_dr_dh_tilde_pre[row * 48 + 32 + i_3] = dh_tilde_pre[row * 16 + i_3]!;
   }
+  // dx = ∂L/∂x
+  mm.nn(T * B, 48, 8, du_dr_dh_tilde_pre, 0, 48, Uu_Ur_Uh, 0, dx, 0, 8, 0); // dx[m] = Uu_Ur_Uhᵀ · du_dr_dh_tilde_pre[m], for all T * B rows
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -317,7 +303,6 @@ function step(
   Y: readonly Real[],
   WS: readonly Real[],
   mm: Products,
-  paramsChanged: boolean,
 ): void {
   const h_next = WS[17]!;
   const Wu_Wr = WS[2]!;
@@ -327,20 +312,17 @@ function step(
   const Wh_r_h_prev = WS[4]!;
   const u = WS[19]!;
   const r_h_prev = WS[5]!;
-  const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P;
-  const [x] = X;
-  const [h_seq] = S;
-  const [h_out] = Y;
-  // Values derived from params alone, kept until params change.
-  if (paramsChanged) {
-    // Wu_Wr = [Wu; Wr]
-    Wu_Wr.set(Wu, 0);
-    Wu_Wr.set(Wr, 256);
-    // Uu_Ur_Uh = [Uu; Ur; Uh]
-    Uu_Ur_Uh.set(Uu, 0);
-    Uu_Ur_Uh.set(Ur, 128);
-    Uu_Ur_Uh.set(Uh, 256);
-  }
+  const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P as Arrays<9>;
+  const [x] = X as Arrays<1>;
+  const [h_seq] = S as Arrays<1>;
+  const [h_out] = Y as Arrays<1>;
+  // Wu_Wr = [Wu; Wr]
+  Wu_Wr.set(Wu, 0);
+  Wu_Wr.set(Wr, 256);
+  // Uu_Ur_Uh = [Uu; Ur; Uh]
+  Uu_Ur_Uh.set(Uu, 0);
+  Uu_Ur_Uh.set(Ur, 128);
+  Uu_Ur_Uh.set(Uh, 256);
   // Wu_Wr_h_prev = Wu_Wr·h_prev
   mm.nt(B, 32, 16, h_seq, 0, 16, Wu_Wr, 0, Wu_Wr_h_prev, 0, 32, 0); // Wu_Wr_h_prev[m] = Wu_Wr · h_seq[m], for each of B rows
   // Uu_Ur_Uh_x = Uu_Ur_Uh·x
@@ -348,12 +330,12 @@ function step(
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 16; i++) {
       // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
-      const u_1 = sigmoid(Wu_Wr_h_prev[b * 32 + i] + Uu_Ur_Uh_x_1[b * 48 + i] + bu[i]);
+      const u_1 = sigmoid(Wu_Wr_h_prev[b * 32 + i]! + Uu_Ur_Uh_x_1[b * 48 + i]! + bu[i]!);
       u[b * 16 + i] = u_1;
       // r_h_prev = r ⊙ h_prev
       const r_h_prev_2 =
-        sigmoid(Wu_Wr_h_prev[b * 32 + 16 + i] + Uu_Ur_Uh_x_1[b * 48 + 16 + i] + br[i]) *
-        h_seq[b * 16 + i];
+        sigmoid(Wu_Wr_h_prev[b * 32 + 16 + i]! + Uu_Ur_Uh_x_1[b * 48 + 16 + i]! + br[i]!) *
+        h_seq[b * 16 + i]!;
       r_h_prev[b * 16 + i] = r_h_prev_2;
     }
   }
@@ -363,104 +345,17 @@ function step(
     for (let i = 0; i < 16; i++) {
       // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
       const h =
-        (1 - u[b * 16 + i]) * h_seq[b * 16 + i] +
-        u[b * 16 + i] * Math.tanh(Wh_r_h_prev[b * 16 + i] + Uu_Ur_Uh_x_1[b * 48 + 32 + i] + bh[i]);
+        (1 - u[b * 16 + i]!) * h_seq[b * 16 + i]! +
+        u[b * 16 + i]! *
+          Math.tanh(Wh_r_h_prev[b * 16 + i]! + Uu_Ur_Uh_x_1[b * 48 + 32 + i]! + bh[i]!);
       h_next[b * 16 + i] = h;
       h_out[b * 16 + i] = h;
     }
   }
   for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 16; i++) h_seq[b * 16 + i] = h_next[b * 16 + i];
+    for (let i = 0; i < 16; i++) h_seq[b * 16 + i] = h_next[b * 16 + i]!;
   }
 }
 
-/** Runs T steps over B sequences without a record for the backward: states S `[B][n]` updated in place, outputs Y `[T][B][n]`. */
-function infer(
-  T: number,
-  B: number,
-  P: readonly Real[],
-  X: readonly Real[],
-  S: readonly Real[],
-  Y: readonly Real[],
-  M: Uint8Array | undefined,
-  WS: readonly Real[],
-  mm: Products,
-  paramsChanged: boolean,
-): void {
-  const h_swap = WS[20]!;
-  const Uu_Ur_Uh_x = WS[0]!;
-  const Uu_Ur_Uh = WS[1]!;
-  const Wu_Wr = WS[2]!;
-  const Wu_Wr_h_prev = WS[3]!;
-  const Wh_r_h_prev = WS[4]!;
-  const u = WS[19]!;
-  const r_h_prev = WS[5]!;
-  const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P;
-  const [x] = X;
-  const [h_seq] = S;
-  const [h_out] = Y;
-  let h_now = h_seq;
-  let h_new = h_swap;
-  // Values derived from params alone, kept until params change.
-  if (paramsChanged) {
-    // Uu_Ur_Uh = [Uu; Ur; Uh]
-    Uu_Ur_Uh.set(Uu, 0);
-    Uu_Ur_Uh.set(Ur, 128);
-    Uu_Ur_Uh.set(Uh, 256);
-    // Wu_Wr = [Wu; Wr]
-    Wu_Wr.set(Wu, 0);
-    Wu_Wr.set(Wr, 256);
-  }
-  // Everything that does not depend on a state, for all T·B steps at once.
-  // Uu_Ur_Uh_x = Uu_Ur_Uh·x
-  mm.nt(T * B, 48, 8, x, 0, 8, Uu_Ur_Uh, 0, Uu_Ur_Uh_x, 0, 48, 0); // Uu_Ur_Uh_x[m] = Uu_Ur_Uh · x[m], for all T * B rows
-  for (let t = 0; t < T; t++) {
-    // Wu_Wr_h_prev = Wu_Wr·h_prev
-    mm.nt(B, 32, 16, h_now, 0, 16, Wu_Wr, 0, Wu_Wr_h_prev, 0, 32, 0); // Wu_Wr_h_prev[m] = Wu_Wr · h_now[m], for each of B rows
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 16; i++) {
-        // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
-        const u_1 = sigmoid(Wu_Wr_h_prev[b * 32 + i] + Uu_Ur_Uh_x[(t * B + b) * 48 + i] + bu[i]);
-        u[b * 16 + i] = u_1;
-        // r_h_prev = r ⊙ h_prev
-        const r_h_prev_2 =
-          sigmoid(Wu_Wr_h_prev[b * 32 + 16 + i] + Uu_Ur_Uh_x[(t * B + b) * 48 + 16 + i] + br[i]) *
-          h_now[b * 16 + i];
-        r_h_prev[b * 16 + i] = r_h_prev_2;
-      }
-    }
-    // Wh_r_h_prev = Wh·r_h_prev
-    mm.nt(B, 16, 16, r_h_prev, 0, 16, Wh, 0, Wh_r_h_prev, 0, 16, 0); // Wh_r_h_prev[m] = Wh · r_h_prev[m], for each of B rows
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 16; i++) {
-        // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-        const h =
-          (1 - u[b * 16 + i]) * h_now[b * 16 + i] +
-          u[b * 16 + i] *
-            Math.tanh(Wh_r_h_prev[b * 16 + i] + Uu_Ur_Uh_x[(t * B + b) * 48 + 32 + i] + bh[i]);
-        h_new[b * 16 + i] = h;
-        h_out[(t * B + b) * 16 + i] = h;
-      }
-    }
-    if (M !== undefined) {
-      for (let b = 0; b < B; b++) {
-        if (M[t * B + b] === 0) {
-          // padding: the state carries through, the outputs are zero
-          for (let i = 0; i < 16; i++) h_new[b * 16 + i] = h_now[b * 16 + i];
-          for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
-        }
-      }
-    }
-    // The state after this step is the next step's.
-    const h_was = h_now;
-    h_now = h_new;
-    h_new = h_was;
-  }
-  // After an odd number of steps the states are in the other array.
-  if (h_now !== h_seq) {
-    for (let i = 0; i < B * 16; i++) h_seq[i] = h_now[i];
-  }
-}
-
-export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer });
+export const cell = defineCell({ ...spec, sizes }, { forward, backward, step });
 export default cell;

@@ -2,6 +2,7 @@
 import {
   defineCell,
   sigmoid,
+  type Arrays,
   type CellSpec,
   type Products,
   type Real,
@@ -38,8 +39,8 @@ export const spec = {
   ],
   workspace: [
     { size: 64, rows: "TB", kernel: "forward" },
-    { size: 512, rows: "one", derived: ["forward", "backward", "step", "infer"] },
-    { size: 1024, rows: "one", derived: ["forward", "backward", "step", "infer"] },
+    { size: 512, rows: "one" },
+    { size: 1024, rows: "one" },
     { size: 64, rows: "B" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
@@ -49,8 +50,6 @@ export const spec = {
     { size: 16, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 64, rows: "B", kernel: "step" },
-    { size: 16, rows: "B", kernel: "forward" },
-    { size: 16, rows: "B", kernel: "forward" },
   ],
   staging: { fixed: 1024, B: 80, TB: 72 },
   tape: [
@@ -74,30 +73,26 @@ function forward(
   M: Uint8Array | undefined,
   WS: readonly Real[],
   mm: Products,
-  paramsChanged: boolean,
 ): void {
   const Wf_Wi_Wg_Wo_x = WS[0]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
   const Uf_Ui_Ug_Uo = WS[2]!;
   const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
-  const [Wf, Uf, bf, Wi, Ui, bi, Wg, Ug, bg, Wo, Uo, bo] = P;
-  const [x] = X;
-  const [h_seq, c_seq] = S;
-  const [h_out, c_out] = Y;
-  const [f_tape, i_tape, g_tape, o_tape, tanh_c_tape] = R;
-  // Values derived from params alone, kept until params change.
-  if (paramsChanged) {
-    // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
-    Wf_Wi_Wg_Wo.set(Wf, 0);
-    Wf_Wi_Wg_Wo.set(Wi, 128);
-    Wf_Wi_Wg_Wo.set(Wg, 256);
-    Wf_Wi_Wg_Wo.set(Wo, 384);
-    // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
-    Uf_Ui_Ug_Uo.set(Uf, 0);
-    Uf_Ui_Ug_Uo.set(Ui, 256);
-    Uf_Ui_Ug_Uo.set(Ug, 512);
-    Uf_Ui_Ug_Uo.set(Uo, 768);
-  }
+  const [Wf, Uf, bf, Wi, Ui, bi, Wg, Ug, bg, Wo, Uo, bo] = P as Arrays<12>;
+  const [x] = X as Arrays<1>;
+  const [h_seq, c_seq] = S as Arrays<2>;
+  const [h_out, c_out] = Y as Arrays<2>;
+  const [f_tape, i_tape, g_tape, o_tape, tanh_c_tape] = R as Arrays<5>;
+  // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
+  Wf_Wi_Wg_Wo.set(Wf, 0);
+  Wf_Wi_Wg_Wo.set(Wi, 128);
+  Wf_Wi_Wg_Wo.set(Wg, 256);
+  Wf_Wi_Wg_Wo.set(Wo, 384);
+  // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
+  Uf_Ui_Ug_Uo.set(Uf, 0);
+  Uf_Ui_Ug_Uo.set(Ui, 256);
+  Uf_Ui_Ug_Uo.set(Ug, 512);
+  Uf_Ui_Ug_Uo.set(Uo, 768);
   // Everything that does not depend on a state, for all T·B steps at once.
   // Wf_Wi_Wg_Wo_x = Wf_Wi_Wg_Wo·x
   mm.nt(T * B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x, 0, 64, 0); // Wf_Wi_Wg_Wo_x[m] = Wf_Wi_Wg_Wo · x[m], for all T * B rows
@@ -108,26 +103,26 @@ function forward(
       for (let j = 0; j < 16; j++) {
         // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
         const f = sigmoid(
-          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + j] + bf[j],
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! + bf[j]!,
         );
         f_tape[(t * B + b) * 16 + j] = f;
         // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
         const i = sigmoid(
-          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 16 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j] + bi[j],
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 16 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! + bi[j]!,
         );
         i_tape[(t * B + b) * 16 + j] = i;
         // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
         const g = Math.tanh(
-          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 32 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j] + bg[j],
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! + bg[j]!,
         );
         g_tape[(t * B + b) * 16 + j] = g;
         // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
         const o = sigmoid(
-          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 48 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j] + bo[j],
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! + bo[j]!,
         );
         o_tape[(t * B + b) * 16 + j] = o;
         // c = f ⊙ c + i ⊙ g   lstm.cell:17
-        const c = f * c_seq[(t * B + b) * 16 + j] + i * g;
+        const c = f * c_seq[(t * B + b) * 16 + j]! + i * g;
         c_seq[((t + 1) * B + b) * 16 + j] = c;
         c_out[(t * B + b) * 16 + j] = c;
         // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
@@ -141,12 +136,12 @@ function forward(
     }
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b] === 0) {
+        if (M[t * B + b]! === 0) {
           // padding: the state carries through, the outputs are zero
           for (let j = 0; j < 16; j++)
-            h_seq[((t + 1) * B + b) * 16 + j] = h_seq[(t * B + b) * 16 + j];
+            h_seq[((t + 1) * B + b) * 16 + j] = h_seq[(t * B + b) * 16 + j]!;
           for (let j = 0; j < 16; j++)
-            c_seq[((t + 1) * B + b) * 16 + j] = c_seq[(t * B + b) * 16 + j];
+            c_seq[((t + 1) * B + b) * 16 + j] = c_seq[(t * B + b) * 16 + j]!;
           for (let j = 0; j < 16; j++) h_out[(t * B + b) * 16 + j] = 0;
           for (let j = 0; j < 16; j++) c_out[(t * B + b) * 16 + j] = 0;
         }
@@ -162,7 +157,7 @@ function backward(
   P: readonly Real[],
   X: readonly Real[],
   S: readonly Real[],
-  Y: readonly Real[],
+  _Y: readonly Real[],
   R: readonly Real[],
   M: Uint8Array | undefined,
   GY: readonly Real[],
@@ -171,50 +166,43 @@ function backward(
   GX: readonly Real[],
   WS: readonly Real[],
   mm: Products,
-  paramsChanged: boolean,
-  inputGrads: boolean,
-  initialGrads: boolean,
 ): void {
   const dh_swap = WS[4]!;
   const dc_swap = WS[5]!;
   const dh_kept = WS[6]!;
   const dc_kept = WS[7]!;
-  const concat = WS[8]!;
+  const df_di_dg_do_pre = WS[8]!;
   const Uf_Ui_Ug_Uo = WS[2]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
-  const [Wf, Uf, bf, Wi, Ui, bi, Wg, Ug, bg, Wo, Uo, bo] = P;
-  const [x] = X;
-  const [h_seq, c_seq] = S;
-  const [h_out, c_out] = Y;
-  const [f_tape, i_tape, g_tape, o_tape, tanh_c_tape] = R;
-  const [dh_out, dc_out] = GY;
-  const [dh_carry, dc_carry] = GS;
-  const [dWf, dUf, dbf, dWi, dUi, dbi, dWg, dUg, dbg, dWo, dUo, dbo] = GP;
-  const [dx] = GX;
+  const [Wf, Uf, , Wi, Ui, , Wg, Ug, , Wo, Uo] = P as Arrays<12>;
+  const [x] = X as Arrays<1>;
+  const [h_seq, c_seq] = S as Arrays<2>;
+  const [f_tape, i_tape, g_tape, o_tape, tanh_c_tape] = R as Arrays<5>;
+  const [dh_out, dc_out] = GY as Arrays<2>;
+  const [dh_carry, dc_carry] = GS as Arrays<2>;
+  const [dWf, dUf, dbf, dWi, dUi, dbi, dWg, dUg, dbg, dWo, dUo, dbo] = GP as Arrays<12>;
+  const [dx] = GX as Arrays<1>;
   let dh_seed = dh_carry;
   let dh_back = dh_swap;
   let dc_seed = dc_carry;
   let dc_back = dc_swap;
-  // Values derived from params alone, kept until params change.
-  if (paramsChanged) {
-    // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
-    Uf_Ui_Ug_Uo.set(Uf, 0);
-    Uf_Ui_Ug_Uo.set(Ui, 256);
-    Uf_Ui_Ug_Uo.set(Ug, 512);
-    Uf_Ui_Ug_Uo.set(Uo, 768);
-    // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
-    Wf_Wi_Wg_Wo.set(Wf, 0);
-    Wf_Wi_Wg_Wo.set(Wi, 128);
-    Wf_Wi_Wg_Wo.set(Wg, 256);
-    Wf_Wi_Wg_Wo.set(Wo, 384);
-  }
+  // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
+  Uf_Ui_Ug_Uo.set(Uf, 0);
+  Uf_Ui_Ug_Uo.set(Ui, 256);
+  Uf_Ui_Ug_Uo.set(Ug, 512);
+  Uf_Ui_Ug_Uo.set(Uo, 768);
+  // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
+  Wf_Wi_Wg_Wo.set(Wf, 0);
+  Wf_Wi_Wg_Wo.set(Wi, 128);
+  Wf_Wi_Wg_Wo.set(Wg, 256);
+  Wf_Wi_Wg_Wo.set(Wo, 384);
   for (let t = T - 1; t >= 0; t--) {
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b] === 0) {
-          for (let j = 0; j < 16; j++) dh_kept[b * 16 + j] = dh_seed[b * 16 + j];
+        if (M[t * B + b]! === 0) {
+          for (let j = 0; j < 16; j++) dh_kept[b * 16 + j] = dh_seed[b * 16 + j]!;
           for (let j = 0; j < 16; j++) dh_seed[b * 16 + j] = 0;
-          for (let j = 0; j < 16; j++) dc_kept[b * 16 + j] = dc_seed[b * 16 + j];
+          for (let j = 0; j < 16; j++) dc_kept[b * 16 + j] = dc_seed[b * 16 + j]!;
           for (let j = 0; j < 16; j++) dc_seed[b * 16 + j] = 0;
         }
       }
@@ -222,50 +210,50 @@ function backward(
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
         // dh = ∂L/∂h, h = o ⊙ tanh(c)   lstm.cell:18
-        const dh = dh_out[(t * B + b) * 16 + j] + dh_seed[b * 16 + j];
+        const dh = dh_out[(t * B + b) * 16 + j]! + dh_seed[b * 16 + j]!;
         // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   lstm.cell:17
         const dc =
-          dc_out[(t * B + b) * 16 + j] +
-          dc_seed[b * 16 + j] +
+          dc_out[(t * B + b) * 16 + j]! +
+          dc_seed[b * 16 + j]! +
           dh *
-            o_tape[(t * B + b) * 16 + j] *
-            (1 - tanh_c_tape[(t * B + b) * 16 + j] * tanh_c_tape[(t * B + b) * 16 + j]);
+            o_tape[(t * B + b) * 16 + j]! *
+            (1 - tanh_c_tape[(t * B + b) * 16 + j]! * tanh_c_tape[(t * B + b) * 16 + j]!);
         // dc_prev = ∂L/∂c_prev
-        const dc_prev = dc * f_tape[(t * B + b) * 16 + j];
+        const dc_prev = dc * f_tape[(t * B + b) * 16 + j]!;
         dc_back[b * 16 + j] = dc_prev;
         // do_pre = ∂L/∂(Wo·x + Uo·h + bo)   lstm.cell:16
         const do_pre =
           dh *
-          tanh_c_tape[(t * B + b) * 16 + j] *
-          (o_tape[(t * B + b) * 16 + j] * (1 - o_tape[(t * B + b) * 16 + j]));
-        concat[(t * B + b) * 64 + 48 + j] = do_pre;
+          tanh_c_tape[(t * B + b) * 16 + j]! *
+          (o_tape[(t * B + b) * 16 + j]! * (1 - o_tape[(t * B + b) * 16 + j]!));
+        df_di_dg_do_pre[(t * B + b) * 64 + 48 + j] = do_pre;
         // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   lstm.cell:15
         const dg_pre =
           dc *
-          i_tape[(t * B + b) * 16 + j] *
-          (1 - g_tape[(t * B + b) * 16 + j] * g_tape[(t * B + b) * 16 + j]);
-        concat[(t * B + b) * 64 + 32 + j] = dg_pre;
+          i_tape[(t * B + b) * 16 + j]! *
+          (1 - g_tape[(t * B + b) * 16 + j]! * g_tape[(t * B + b) * 16 + j]!);
+        df_di_dg_do_pre[(t * B + b) * 64 + 32 + j] = dg_pre;
         // di_pre = ∂L/∂(Wi·x + Ui·h + bi)   lstm.cell:14
         const di_pre =
           dc *
-          g_tape[(t * B + b) * 16 + j] *
-          (i_tape[(t * B + b) * 16 + j] * (1 - i_tape[(t * B + b) * 16 + j]));
-        concat[(t * B + b) * 64 + 16 + j] = di_pre;
+          g_tape[(t * B + b) * 16 + j]! *
+          (i_tape[(t * B + b) * 16 + j]! * (1 - i_tape[(t * B + b) * 16 + j]!));
+        df_di_dg_do_pre[(t * B + b) * 64 + 16 + j] = di_pre;
         // df_pre = ∂L/∂(Wf·x + Uf·h + bf)   lstm.cell:13
         const df_pre =
           dc *
-          c_seq[(t * B + b) * 16 + j] *
-          (f_tape[(t * B + b) * 16 + j] * (1 - f_tape[(t * B + b) * 16 + j]));
-        concat[(t * B + b) * 64 + j] = df_pre;
+          c_seq[(t * B + b) * 16 + j]! *
+          (f_tape[(t * B + b) * 16 + j]! * (1 - f_tape[(t * B + b) * 16 + j]!));
+        df_di_dg_do_pre[(t * B + b) * 64 + j] = df_pre;
       }
     }
     // dh_prev = ∂L/∂h_prev
-    mm.nn(B, 64, 16, concat, t * B * 64, 64, Uf_Ui_Ug_Uo, 0, dh_back, 0, 16, 0); // dh_back[m] = Uf_Ui_Ug_Uoᵀ · concat[m], for each of B rows
+    mm.nn(B, 64, 16, df_di_dg_do_pre, t * B * 64, 64, Uf_Ui_Ug_Uo, 0, dh_back, 0, 16, 0); // dh_back[m] = Uf_Ui_Ug_Uoᵀ · df_di_dg_do_pre[m], for each of B rows
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b] === 0) {
-          for (let j = 0; j < 16; j++) dh_back[b * 16 + j] = dh_kept[b * 16 + j];
-          for (let j = 0; j < 16; j++) dc_back[b * 16 + j] = dc_kept[b * 16 + j];
+        if (M[t * B + b]! === 0) {
+          for (let j = 0; j < 16; j++) dh_back[b * 16 + j] = dh_kept[b * 16 + j]!;
+          for (let j = 0; j < 16; j++) dc_back[b * 16 + j] = dc_kept[b * 16 + j]!;
         }
       }
     }
@@ -278,44 +266,39 @@ function backward(
     dc_back = dc_was;
   }
   // After an odd number of steps the state gradients are in the other array.
-  if (initialGrads) {
-    if (dh_seed !== dh_carry) {
-      for (let j = 0; j < B * 16; j++) dh_carry[j] = dh_seed[j];
-    }
-    if (dc_seed !== dc_carry) {
-      for (let j = 0; j < B * 16; j++) dc_carry[j] = dc_seed[j];
-    }
+  if (dh_seed !== dh_carry) {
+    for (let j = 0; j < B * 16; j++) dh_carry[j] = dh_seed[j]!;
   }
-  // Param gradients, for all T·B steps at once.
+  if (dc_seed !== dc_carry) {
+    for (let j = 0; j < B * 16; j++) dc_carry[j] = dc_seed[j]!;
+  }
+  // Param and input gradients, for all T·B steps at once.
   for (let r = 0; r < T * B; r++) {
     for (let j = 0; j < 16; j++) {
-      dbf[j] += concat[r * 64 + j];
-      dbi[j] += concat[r * 64 + 16 + j];
-      dbg[j] += concat[r * 64 + 32 + j];
-      dbo[j] += concat[r * 64 + 48 + j];
+      dbf[j]! += df_di_dg_do_pre[r * 64 + j]!;
+      dbi[j]! += df_di_dg_do_pre[r * 64 + 16 + j]!;
+      dbg[j]! += df_di_dg_do_pre[r * 64 + 32 + j]!;
+      dbo[j]! += df_di_dg_do_pre[r * 64 + 48 + j]!;
     }
   }
   // dUo = ∂L/∂Uo
-  mm.tn(T * B, 16, 16, concat, 48, 64, h_seq, 0, 16, dUo, 0, 1); // dUo += Σ_m concat[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 16, df_di_dg_do_pre, 48, 64, h_seq, 0, 16, dUo, 0, 1); // dUo += Σ_m df_di_dg_do_pre[m] ⊗ h_seq[m], for all T * B rows
   // dWo = ∂L/∂Wo
-  mm.tn(T * B, 16, 8, concat, 48, 64, x, 0, 8, dWo, 0, 1); // dWo += Σ_m concat[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 16, 8, df_di_dg_do_pre, 48, 64, x, 0, 8, dWo, 0, 1); // dWo += Σ_m df_di_dg_do_pre[m] ⊗ x[m], for all T * B rows
   // dUg = ∂L/∂Ug
-  mm.tn(T * B, 16, 16, concat, 32, 64, h_seq, 0, 16, dUg, 0, 1); // dUg += Σ_m concat[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 16, df_di_dg_do_pre, 32, 64, h_seq, 0, 16, dUg, 0, 1); // dUg += Σ_m df_di_dg_do_pre[m] ⊗ h_seq[m], for all T * B rows
   // dWg = ∂L/∂Wg
-  mm.tn(T * B, 16, 8, concat, 32, 64, x, 0, 8, dWg, 0, 1); // dWg += Σ_m concat[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 16, 8, df_di_dg_do_pre, 32, 64, x, 0, 8, dWg, 0, 1); // dWg += Σ_m df_di_dg_do_pre[m] ⊗ x[m], for all T * B rows
   // dUi = ∂L/∂Ui
-  mm.tn(T * B, 16, 16, concat, 16, 64, h_seq, 0, 16, dUi, 0, 1); // dUi += Σ_m concat[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 16, df_di_dg_do_pre, 16, 64, h_seq, 0, 16, dUi, 0, 1); // dUi += Σ_m df_di_dg_do_pre[m] ⊗ h_seq[m], for all T * B rows
   // dWi = ∂L/∂Wi
-  mm.tn(T * B, 16, 8, concat, 16, 64, x, 0, 8, dWi, 0, 1); // dWi += Σ_m concat[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 16, 8, df_di_dg_do_pre, 16, 64, x, 0, 8, dWi, 0, 1); // dWi += Σ_m df_di_dg_do_pre[m] ⊗ x[m], for all T * B rows
   // dUf = ∂L/∂Uf
-  mm.tn(T * B, 16, 16, concat, 0, 64, h_seq, 0, 16, dUf, 0, 1); // dUf += Σ_m concat[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 16, df_di_dg_do_pre, 0, 64, h_seq, 0, 16, dUf, 0, 1); // dUf += Σ_m df_di_dg_do_pre[m] ⊗ h_seq[m], for all T * B rows
   // dWf = ∂L/∂Wf
-  mm.tn(T * B, 16, 8, concat, 0, 64, x, 0, 8, dWf, 0, 1); // dWf += Σ_m concat[m] ⊗ x[m], for all T * B rows
-  // Input gradients, for all T·B steps at once, when asked for.
-  if (inputGrads) {
-    // dx = ∂L/∂x
-    mm.nn(T * B, 64, 8, concat, 0, 64, Wf_Wi_Wg_Wo, 0, dx, 0, 8, 0); // dx[m] = Wf_Wi_Wg_Woᵀ · concat[m], for all T * B rows
-  }
+  mm.tn(T * B, 16, 8, df_di_dg_do_pre, 0, 64, x, 0, 8, dWf, 0, 1); // dWf += Σ_m df_di_dg_do_pre[m] ⊗ x[m], for all T * B rows
+  // dx = ∂L/∂x
+  mm.nn(T * B, 64, 8, df_di_dg_do_pre, 0, 64, Wf_Wi_Wg_Wo, 0, dx, 0, 8, 0); // dx[m] = Wf_Wi_Wg_Woᵀ · df_di_dg_do_pre[m], for all T * B rows
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -327,7 +310,6 @@ function step(
   Y: readonly Real[],
   WS: readonly Real[],
   mm: Products,
-  paramsChanged: boolean,
 ): void {
   const h_next = WS[9]!;
   const c_next = WS[10]!;
@@ -335,23 +317,20 @@ function step(
   const Wf_Wi_Wg_Wo_x_1 = WS[11]!;
   const Uf_Ui_Ug_Uo = WS[2]!;
   const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
-  const [Wf, Uf, bf, Wi, Ui, bi, Wg, Ug, bg, Wo, Uo, bo] = P;
-  const [x] = X;
-  const [h_seq, c_seq] = S;
-  const [h_out, c_out] = Y;
-  // Values derived from params alone, kept until params change.
-  if (paramsChanged) {
-    // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
-    Wf_Wi_Wg_Wo.set(Wf, 0);
-    Wf_Wi_Wg_Wo.set(Wi, 128);
-    Wf_Wi_Wg_Wo.set(Wg, 256);
-    Wf_Wi_Wg_Wo.set(Wo, 384);
-    // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
-    Uf_Ui_Ug_Uo.set(Uf, 0);
-    Uf_Ui_Ug_Uo.set(Ui, 256);
-    Uf_Ui_Ug_Uo.set(Ug, 512);
-    Uf_Ui_Ug_Uo.set(Uo, 768);
-  }
+  const [Wf, Uf, bf, Wi, Ui, bi, Wg, Ug, bg, Wo, Uo, bo] = P as Arrays<12>;
+  const [x] = X as Arrays<1>;
+  const [h_seq, c_seq] = S as Arrays<2>;
+  const [h_out, c_out] = Y as Arrays<2>;
+  // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
+  Wf_Wi_Wg_Wo.set(Wf, 0);
+  Wf_Wi_Wg_Wo.set(Wi, 128);
+  Wf_Wi_Wg_Wo.set(Wg, 256);
+  Wf_Wi_Wg_Wo.set(Wo, 384);
+  // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
+  Uf_Ui_Ug_Uo.set(Uf, 0);
+  Uf_Ui_Ug_Uo.set(Ui, 256);
+  Uf_Ui_Ug_Uo.set(Ug, 512);
+  Uf_Ui_Ug_Uo.set(Uo, 768);
   // Wf_Wi_Wg_Wo_x = Wf_Wi_Wg_Wo·x
   mm.nt(B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x_1, 0, 64, 0); // Wf_Wi_Wg_Wo_x_1[m] = Wf_Wi_Wg_Wo · x[m], for each of B rows
   // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
@@ -360,124 +339,27 @@ function step(
     for (let j = 0; j < 16; j++) {
       // c = f ⊙ c + i ⊙ g   lstm.cell:17
       const c =
-        sigmoid(Wf_Wi_Wg_Wo_x_1[b * 64 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + j] + bf[j]) *
-          c_seq[b * 16 + j] +
-        sigmoid(Wf_Wi_Wg_Wo_x_1[b * 64 + 16 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j] + bi[j]) *
-          Math.tanh(Wf_Wi_Wg_Wo_x_1[b * 64 + 32 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j] + bg[j]);
+        sigmoid(Wf_Wi_Wg_Wo_x_1[b * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! + bf[j]!) *
+          c_seq[b * 16 + j]! +
+        sigmoid(Wf_Wi_Wg_Wo_x_1[b * 64 + 16 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! + bi[j]!) *
+          Math.tanh(
+            Wf_Wi_Wg_Wo_x_1[b * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! + bg[j]!,
+          );
       c_next[b * 16 + j] = c;
       c_out[b * 16 + j] = c;
       // h = o ⊙ tanh(c)   lstm.cell:18
       const h =
-        sigmoid(Wf_Wi_Wg_Wo_x_1[b * 64 + 48 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j] + bo[j]) *
+        sigmoid(Wf_Wi_Wg_Wo_x_1[b * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! + bo[j]!) *
         Math.tanh(c);
       h_next[b * 16 + j] = h;
       h_out[b * 16 + j] = h;
     }
   }
   for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j++) h_seq[b * 16 + j] = h_next[b * 16 + j];
-    for (let j = 0; j < 16; j++) c_seq[b * 16 + j] = c_next[b * 16 + j];
+    for (let j = 0; j < 16; j++) h_seq[b * 16 + j] = h_next[b * 16 + j]!;
+    for (let j = 0; j < 16; j++) c_seq[b * 16 + j] = c_next[b * 16 + j]!;
   }
 }
 
-/** Runs T steps over B sequences without a record for the backward: states S `[B][n]` updated in place, outputs Y `[T][B][n]`. */
-function infer(
-  T: number,
-  B: number,
-  P: readonly Real[],
-  X: readonly Real[],
-  S: readonly Real[],
-  Y: readonly Real[],
-  M: Uint8Array | undefined,
-  WS: readonly Real[],
-  mm: Products,
-  paramsChanged: boolean,
-): void {
-  const h_swap = WS[12]!;
-  const c_swap = WS[13]!;
-  const Wf_Wi_Wg_Wo_x = WS[0]!;
-  const Wf_Wi_Wg_Wo = WS[1]!;
-  const Uf_Ui_Ug_Uo = WS[2]!;
-  const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
-  const [Wf, Uf, bf, Wi, Ui, bi, Wg, Ug, bg, Wo, Uo, bo] = P;
-  const [x] = X;
-  const [h_seq, c_seq] = S;
-  const [h_out, c_out] = Y;
-  let h_now = h_seq;
-  let h_new = h_swap;
-  let c_now = c_seq;
-  let c_new = c_swap;
-  // Values derived from params alone, kept until params change.
-  if (paramsChanged) {
-    // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
-    Wf_Wi_Wg_Wo.set(Wf, 0);
-    Wf_Wi_Wg_Wo.set(Wi, 128);
-    Wf_Wi_Wg_Wo.set(Wg, 256);
-    Wf_Wi_Wg_Wo.set(Wo, 384);
-    // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
-    Uf_Ui_Ug_Uo.set(Uf, 0);
-    Uf_Ui_Ug_Uo.set(Ui, 256);
-    Uf_Ui_Ug_Uo.set(Ug, 512);
-    Uf_Ui_Ug_Uo.set(Uo, 768);
-  }
-  // Everything that does not depend on a state, for all T·B steps at once.
-  // Wf_Wi_Wg_Wo_x = Wf_Wi_Wg_Wo·x
-  mm.nt(T * B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x, 0, 64, 0); // Wf_Wi_Wg_Wo_x[m] = Wf_Wi_Wg_Wo · x[m], for all T * B rows
-  for (let t = 0; t < T; t++) {
-    // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
-    mm.nt(B, 64, 16, h_now, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_now[m], for each of B rows
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // c = f ⊙ c + i ⊙ g   lstm.cell:17
-        const c =
-          sigmoid(Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + j] + bf[j]) *
-            c_now[b * 16 + j] +
-          sigmoid(
-            Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 16 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j] + bi[j],
-          ) *
-            Math.tanh(
-              Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 32 + j] +
-                Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j] +
-                bg[j],
-            );
-        c_new[b * 16 + j] = c;
-        c_out[(t * B + b) * 16 + j] = c;
-        // h = o ⊙ tanh(c)   lstm.cell:18
-        const h =
-          sigmoid(
-            Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 48 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j] + bo[j],
-          ) * Math.tanh(c);
-        h_new[b * 16 + j] = h;
-        h_out[(t * B + b) * 16 + j] = h;
-      }
-    }
-    if (M !== undefined) {
-      for (let b = 0; b < B; b++) {
-        if (M[t * B + b] === 0) {
-          // padding: the state carries through, the outputs are zero
-          for (let j = 0; j < 16; j++) h_new[b * 16 + j] = h_now[b * 16 + j];
-          for (let j = 0; j < 16; j++) c_new[b * 16 + j] = c_now[b * 16 + j];
-          for (let j = 0; j < 16; j++) h_out[(t * B + b) * 16 + j] = 0;
-          for (let j = 0; j < 16; j++) c_out[(t * B + b) * 16 + j] = 0;
-        }
-      }
-    }
-    // The state after this step is the next step's.
-    const h_was = h_now;
-    h_now = h_new;
-    h_new = h_was;
-    const c_was = c_now;
-    c_now = c_new;
-    c_new = c_was;
-  }
-  // After an odd number of steps the states are in the other array.
-  if (h_now !== h_seq) {
-    for (let j = 0; j < B * 16; j++) h_seq[j] = h_now[j];
-  }
-  if (c_now !== c_seq) {
-    for (let j = 0; j < B * 16; j++) c_seq[j] = c_now[j];
-  }
-}
-
-export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer });
+export const cell = defineCell({ ...spec, sizes }, { forward, backward, step });
 export default cell;

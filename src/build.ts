@@ -11,13 +11,10 @@ import type { CellIR } from "../compiler/ir/cell.js";
 import { InputError, UsageError, parseCount, parseSizes, readText, sizesRecord } from "./args.js";
 import { collisions } from "./collisions.js";
 import { OPT, checkSizeNames, chosenCells, dtype, frontFile, oneFile, onlyCell, someFiles, str, type CommandEntry, type Flags, type FrontFile } from "./commands.js";
-import { DataError } from "./data.js";
-import { evalRequest, evaluate, prettyJson } from "./eval.js";
-import { describeNonFinite, gradcheck as checkGradients, type GradcheckResult, type GradRow } from "./gradcheck.js";
+import type { GradcheckResult, GradRow } from "./gradcheck.js";
 import type { Context } from "./report.js";
 import { MAX_SEED } from "./runtime/random.js";
-import { RUNTIME_COPY_SPECIFIER, RUNTIME_DIR, runtimeModules } from "./runtime-copy.js";
-import { writeModules } from "./write.js";
+import { DataError } from "./runtime/errors.js";
 
 type BackOptions = Omit<CompileOptions, "path" | "sizes" | "onWarnings">;
 
@@ -60,7 +57,10 @@ function describeTape(tape: TapeReport): string {
 async function buildOnce(files: readonly string[], flags: Flags, ctx: Context): Promise<number> {
   const out = str(flags, "out") ?? "generated";
   const sizes = parseSizes(str(flags, "size"));
-  const { dumpIR } = await import("../compiler/ir/dump.js");
+  // What only this command needs is loaded when it runs (so `rnnc check` does not load it).
+  const [{ dumpIR }, { RUNTIME_COPY_SPECIFIER, RUNTIME_DIR, runtimeModules }, { writeModules }] = await Promise.all([
+    import("../compiler/ir/dump.js"), import("./runtime-copy.js"), import("./write.js"),
+  ]);
   const copy = flags["runtime-copy"] === true;
   if (copy && str(flags, "runtime") !== undefined) throw new UsageError("--runtime and --runtime-copy: give one of them");
   const options: BackOptions = {
@@ -186,7 +186,7 @@ function status(row: GradRow): string {
   return notes.length ? `ok (${notes.join(", ")}, not judged)` : "ok";
 }
 
-function printGradcheck(r: GradcheckResult, ctx: Context): void {
+function printGradcheck(r: GradcheckResult, ctx: Context, describeNonFinite: (v: NonNullable<GradcheckResult["nonFinite"]>) => string): void {
   if (r.nonFinite) {
     ctx.err(`rnnc: error: gradcheck ${r.cell}: the forward pass is not finite: ${describeNonFinite(r.nonFinite)} ` +
       `(seed ${r.seed}, T=${r.T}, B=${r.B}); no gradient can be checked`);
@@ -233,7 +233,7 @@ export const gradcheck: CommandEntry = {
       batch: parseCount("--batch", str(flags, "batch"), 2),
       seed: parseCount("--seed", str(flags, "seed"), 0, 0, MAX_SEED),
     };
-    const { instantiate } = await import("./instantiate.js");
+    const [{ instantiate }, { gradcheck: checkGradients, describeNonFinite }] = await Promise.all([import("./instantiate.js"), import("./gradcheck.js")]);
     const results: GradcheckResult[] = [];
     let failed = false;
     for (const path of someFiles(files)) {
@@ -249,7 +249,7 @@ export const gradcheck: CommandEntry = {
     if (flags["json"]) {
       ctx.out(JSON.stringify(results, null, 2));
       for (const r of results) if (r.nonFinite) ctx.err(`rnnc: error: gradcheck ${r.cell}: the forward pass is not finite: ${describeNonFinite(r.nonFinite)}`);
-    } else results.forEach((r) => printGradcheck(r, ctx));
+    } else results.forEach((r) => printGradcheck(r, ctx, describeNonFinite));
     return !failed && results.every((r) => r.ok) ? 0 : 1;
   },
 };
@@ -280,6 +280,7 @@ export const evalCommand: CommandEntry = {
   },
   async run(files, flags, ctx) {
     const path = oneFile(files);
+    const { evalRequest, evaluate, prettyJson } = await import("./eval.js");
     const request = evalRequest(flags);
     const chosen = await chosenCells(path, flags, ctx);
     if (!chosen) return 1;

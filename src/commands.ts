@@ -6,7 +6,7 @@
  */
 import type { CheckedCell } from "../compiler/ast.js";
 import { UsageError, parseSizes, readSource, type Io } from "./args.js";
-import { checkText, type CheckedFile } from "./front.js";
+import { checkText, type CheckedFile } from "../compiler/front.js";
 import type { CommandSpec, Flags, OptionDef } from "./options.js";
 import type { Context } from "./report.js";
 

@@ -2,7 +2,7 @@
  * Nested JSON arrays ⇄ flat typed arrays, following declared shapes. Every error names the field
  * and index it is about: `inputs.x[2][0]: expected 8 numbers, got 7`.
  */
-import { DataError } from "./runtime/cell.js";
+import { DataError } from "./runtime/errors.js";
 import type { Real, TensorSpec, Tensors } from "./runtime/types.js";
 
 export { DataError };

@@ -3,10 +3,9 @@ import { renderDiagnostics } from "../compiler/diagnostics.js";
 import { EXPLANATIONS } from "../compiler/explain.js";
 import { nearest } from "../compiler/messages.js";
 import { UsageError } from "./args.js";
-import { explainBackward, type EquationFormat } from "../compiler/equations.js";
-import { optimize } from "../compiler/passes/index.js";
 import { OPT, chosenCells, onlyCell, oneFile, str, type CommandEntry, type Flags } from "./commands.js";
-import { checkText, differentiated } from "./front.js";
+import type { EquationFormat } from "../compiler/equations.js";
+import { checkText } from "../compiler/front.js";
 import type { Context } from "./report.js";
 
 const indent = (text: string) => text.trimEnd().split("\n").map((l) => `    ${l}`).join("\n");
@@ -56,6 +55,8 @@ async function explainCell(path: string, flags: Flags, ctx: Context): Promise<nu
   if (format !== "text" && format !== "markdown" && format !== "latex") throw new UsageError(`--format: expected text, markdown or latex, got '${format}'`);
   const chosen = await chosenCells(path, flags, ctx);
   if (!chosen) return 1;
+  // The pipeline up to the passes is loaded when a cell is explained, not for every command.
+  const [{ explainBackward }, { optimize }, { differentiated }] = await Promise.all([import("../compiler/equations.js"), import("../compiler/passes/index.js"), import("./front.js")]);
   const texts = chosen.cells.map((cell) => {
     const ir = differentiated(cell);
     const names = new Set([...cell.equations.map((e) => e.target), ...cell.outputs.map((o) => o.name)]);

@@ -1,10 +1,7 @@
 /** `rnnc graph`: one cell's step (or its derived backward) as a picture: DOT, SVG or Mermaid, one picture a file. */
 import { writeFile } from "node:fs/promises";
-import { drawGraph } from "../compiler/ir/draw.js";
-import { dce } from "../compiler/passes/dce.js";
 import { FileError, UsageError, describeFileError } from "./args.js";
 import { OPT, chosenCells, oneFile, onlyCell, str, type CommandEntry } from "./commands.js";
-import { differentiated } from "./front.js";
 
 export const graph: CommandEntry = {
   name: "graph",
@@ -29,6 +26,8 @@ export const graph: CommandEntry = {
     const out = str(flags, "out");
     // DOT holds several graphs one after another; an SVG document or a Mermaid diagram is one picture.
     const cells = format === "dot" && out === undefined ? chosen.cells : [onlyCell(chosen.cells, path, `: one ${format === "dot" ? "file" : format} picture is one cell`)];
+    // Lowering, autodiff and drawing are loaded when a graph is drawn, not for every command.
+    const [{ drawGraph }, { dce }, { differentiated }] = await Promise.all([import("../compiler/ir/draw.js"), import("../compiler/passes/dce.js"), import("./front.js")]);
     const texts = cells.map((cell) => drawGraph(dce(differentiated(cell)), format === "mermaid" ? "mermaid" : "dot", flags["backward"] === true));
     const picture = format === "svg" ? await toSvg(texts[0]!) : texts.join("\n");
     if (out === undefined) {

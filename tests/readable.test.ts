@@ -2,7 +2,8 @@
  * The emitted kernels read like the cell: values are named after what they are (never a node id),
  * each computed value has the equation or gradient it is above it, loop indices leave the cell's
  * names alone, the forward and the backward share one stacked copy of each weight group, mask work
- * runs only when a mask is given, and kernel bodies are plain JavaScript.
+ * runs only when a mask is given, and kernel bodies are the JavaScript `compile()` runs, with only
+ * what strict TypeScript needs added (`!` on element reads, lists unpacked as tuples).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import ts from "typescript";
@@ -48,17 +49,28 @@ describe("emitted kernels", () => {
         expect(ids).toEqual([]);
       });
 
-      it("has kernel bodies in plain JavaScript: no type annotations, no `!`, no `as` (but the module's `WS[k]!` bindings)", () => {
+      it("has kernel bodies in JavaScript but for `!` on element reads and lists unpacked `as Arrays<N>` (strict TypeScript)", () => {
         const typed: string[] = [];
+        let reads = 0;
         for (const fn of kernels(sf)) {
           each(fn.body!, (n) => {
-            if (ts.isVariableDeclaration(n) && workspaceIndex(n.initializer) !== undefined && !n.type) return;
-            if (ts.isNonNullExpression(n) && workspaceIndex(n) !== undefined && ts.isVariableDeclaration(n.parent)) return;
+            if (ts.isNonNullExpression(n) && ts.isElementAccessExpression(n.expression)) return void reads++;
+            const unpack = ts.isAsExpression(n) && ts.isVariableDeclaration(n.parent) && ts.isArrayBindingPattern(n.parent.name);
+            if (unpack && /^Arrays<\d+>$/u.test(n.type.getText())) return;
             if (ts.isNonNullExpression(n) || ts.isAsExpression(n) || ts.isTypeAssertionExpression(n) || ts.isSatisfiesExpression(n)) typed.push(n.getText());
             if (ts.isVariableDeclaration(n) && n.type) typed.push(n.getText());
           });
         }
         expect(typed).toEqual([]);
+        expect(reads).toBeGreaterThan(10);
+      });
+
+      it("has the kernels compile() runs: the same text without the `!` and `as Arrays<N>`", () => {
+        const name = file.replace(/\.ts$/u, "");
+        const [c] = compileSource(readFileSync(`examples/cells/${name}.cell`, "utf8"), { path: `examples/cells/${name}.cell` });
+        for (const k of c!.module.kernels) {
+          expect(k.typescript().replace(/\]!/gu, "]").replace(/ as Arrays<\d+>;/gu, ";"), k.name).toBe(k.body);
+        }
       });
 
       it("puts the equation or gradient above every value an element loop computes", () => {

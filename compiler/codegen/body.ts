@@ -13,7 +13,8 @@ import { opDef, viewOffsetOf, type KernelWriter, type RowWriter, type Strided } 
 import { type Graph, type NodeId, sizeOf, walk } from "../ir/graph.js";
 import type { Names } from "./names.js";
 import { type Ix, ix, num, parseIndex, plus, show, times } from "./loops/index-expr.js";
-import { type Mode, type Stmt, code, comment, element, loop, store } from "./loops/ir.js";
+import { type Dialect, type Mode, type Stmt, code, comment, element, loop, store, storeText } from "./loops/ir.js";
+import { type ProductOperand, callable, staging } from "./loops/product.js";
 
 export type { Mode };
 
@@ -133,6 +134,8 @@ export class StepBody {
      * the elements of a row. Element loops never nest, so every one uses the same index.
      */
     index: { readonly row: string; readonly element: string },
+    /** The language the statements' text is written in (element reads differ). */
+    private readonly dialect: Dialect,
   ) {
     this.m = index.row;
     this.i = index.element;
@@ -438,7 +441,7 @@ export class StepBody {
     const size = sizeOf(node.shape);
     const el = node.shape.length === 0 ? num(0) : i;
     if (place.kind === "scalar") return place.name;
-    if (place.kind === "array") return element(place.slot.array, at(place.slot, m, size, el));
+    if (place.kind === "array") return element(place.slot.array, at(place.slot, m, size, el), this.dialect);
     if (place.kind === "local") throw new Error("internal error: a loop's local read outside its loop");
     return opDef(node.op, "elementwise").expr(node.args.map((a) => this.read(a, m, el, places)), node.attrs);
   }
@@ -455,7 +458,7 @@ export class StepBody {
       if (place.kind !== "array") throw new Error("internal error: storing a value that has no array");
       return store(place.slot.array, at(place.slot, m, size, i), place.mode, value);
     };
-    const text = (s: Stmt) => (s.kind === "store" ? `${element(s.array, s.index)} ${s.mode} ${s.value};` : `const ${(s as { name: string }).name} = ${(s as { value: string }).value};`);
+    const text = (s: Stmt) => (s.kind === "store" ? storeText(s.array, s.index, s.mode, s.value, this.dialect) : `const ${(s as { name: string }).name} = ${(s as { value: string }).value};`);
     const varying = this.varying.has(id);
     const m = ix(this.m);
     if (varying && def.kind === "structural" && def.emitRows) {
@@ -469,7 +472,7 @@ export class StepBody {
         fresh: (base) => local.fresh(base),
         arg: (k, row, i) => this.read(node.args[k]!, parseIndex(row), parseIndex(i), places),
         store: (row, i, value) => text(put(parseIndex(row), parseIndex(i), value)),
-        products: this.scratch.products ? this.productSlots(id, place, places) : undefined,
+        product: (p) => void lines.push(this.product(id, p, place, places, local)),
       };
       if (def.emitRows(writer)) return lines;
       lines.length = 0;
@@ -511,16 +514,43 @@ export class StepBody {
     return varying ? [loop(this.m, this.rowCount, lines)] : lines;
   }
 
-  /** Where a product's arguments and result are stored, for a call into the runtime's products. */
-  private productSlots(id: NodeId, place: Place, places: ReadonlyMap<NodeId, Place>): RowWriter["products"] {
-    const args = this.graph.node(id).args;
+  /**
+   * Node `id` as one product of the loop IR: its operands (where they are stored, and how an
+   * element is read), its result, and its rendering — a runtime call when products are calls and
+   * every operand and the result are stored arrays, tiled loops otherwise.
+   */
+  private product(id: NodeId, p: Parameters<RowWriter["product"]>[0], place: Place, places: ReadonlyMap<NodeId, Place>, local: Names): Stmt {
+    const node = this.graph.node(id);
     const stored = (id: NodeId, p: Place | undefined): Strided | null =>
       p?.kind === "array" ? strided(p.slot, sizeOf(this.graph.shape(id))) : null;
+    const operand = (k: number): ProductOperand => {
+      const arg = node.args[k]!;
+      return { stored: stored(arg, places.get(arg)), read: (row, i) => this.read(arg, parseIndex(row), parseIndex(i), places) };
+    };
+    const size = sizeOf(node.shape);
+    const out = {
+      stored: place.kind === "array" ? strided(place.slot, size) : null,
+      store: (row: string, i: string, value: string) => {
+        if (place.kind !== "array") throw new Error("internal error: a product's result has no array");
+        return storeText(place.slot.array, at(place.slot, parseIndex(row), size, parseIndex(i)), place.mode, value, this.dialect);
+      },
+    };
+    const operands = [operand(p.args[0]), operand(p.args[1])] as const;
+    const call = this.scratch.products && callable({ operands, out });
+    if (call) {
+      const { perRow, fixed } = staging(p.dims);
+      this.scratch.stage(this.rows, perRow, fixed);
+    }
+    const given = new Map<string, string>();
+    const name = (base: string) => given.get(base) ?? (given.set(base, local.fresh(base)), given.get(base)!);
     return {
-      arg: (k) => stored(args[k]!, places.get(args[k]!)),
-      out: place.kind === "array" ? strided(place.slot, sizeOf(this.graph.shape(id))) : null,
-      accumulate: place.kind === "array" && place.mode === "+=",
-      stage: (perRow, fixed) => this.scratch.stage(this.rows, perRow, fixed),
+      kind: "product",
+      node: {
+        op: p.op, rows: show(this.rowCount), dims: p.dims, operands, out,
+        accumulate: place.kind === "array" && place.mode === "+=",
+        rendering: call ? "call" : "loops",
+        local: name,
+      },
     };
   }
 

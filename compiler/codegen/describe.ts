@@ -20,6 +20,24 @@ const INFIX: Readonly<Record<string, string>> = { add: "+", sub: "-", mul: "⊙"
 const JOINERS: Readonly<Record<string, string>> = { mul: "_", matmul: "_", concat: "_", add: "_plus_", sub: "_minus_", div: "_over_", outer: "_outer_" };
 const CONSTANT_NAMES: Readonly<Record<string, string>> = { "0": "zero", "1": "one", "2": "two", "0.5": "half" };
 
+/** Derived names longer than this are called by their op (or, for a stack, by `stacked`). */
+const MAX_NAME = 24;
+
+/**
+ * A stack's name when joining its parts' names is too long: parts that end alike are joined once,
+ * with the common ending after them (`df_pre`, `di_pre`, `dg_pre`, `do_pre` → `df_di_dg_do_pre`);
+ * null when that is still too long or there is no such ending.
+ */
+function stacked(parts: readonly string[]): string | null {
+  const first = parts[0] ?? "";
+  let end = first.lastIndexOf("_");
+  while (end > 0 && !parts.every((p) => p.endsWith(first.slice(end)) && p.length > first.length - end)) end = first.lastIndexOf("_", end - 1);
+  if (end <= 0) return null;
+  const suffix = first.slice(end);
+  const name = `${parts.map((p) => p.slice(0, p.length - suffix.length)).join("_")}${suffix}`;
+  return name.length <= MAX_NAME ? name : null;
+}
+
 export function describeValues(ir: CellIR): Describe {
   const g = ir.graph;
   // The names the cell and autodiff gave, before codegen names buffers of values it derives.
@@ -46,7 +64,8 @@ export function describeValues(ir: CellIR): Describe {
     }
     const args = n.args.map((a) => names[a]!);
     const joined = args.length === 0 ? n.op : n.op in JOINERS ? args.join(JOINERS[n.op]) : n.op === "broadcast" ? args[0]! : n.op === "expand" ? `${args[0]!}_${n.attrs["axis"] === 1 ? "rowwise" : "each_row"}` : `${n.op}_${args.join("_")}`;
-    names.push(joined.length <= 24 ? joined : n.op);
+    const short = joined.length <= MAX_NAME ? joined : n.op === "concat" ? stacked(args) : null;
+    names.push(short ?? n.op);
   }
   const name = (id: NodeId): string => names[id] ?? g.node(id).op;
 

@@ -3,8 +3,8 @@
  * tape), `backward` through time, and an allocation-free `step`. Each is a few phases of
  * `StepBody` loop IR: values hoisted out of the recurrence for all T·B steps, the recurrence itself
  * one step of all B sequences at a time, and gradient work deferred until after it. The bodies are
- * plain JavaScript (no type annotations, no non-null assertions), so they serve a TypeScript
- * module and a function built at run time alike.
+ * written in a dialect (`loops/ir.ts`): JavaScript, or the same code as TypeScript that type-checks
+ * under the strictest common settings (`!` on element reads, lists unpacked as tuples).
  */
 import { KERNEL_PARAMETER, type KernelName } from "../../src/runtime/abi.js";
 import type { TensorDecl } from "../ast.js";
@@ -14,15 +14,21 @@ import { viewOffsetOf } from "../ops/index.js";
 import { StepBody, type Describe, type Rows, type Scratch, type Slot } from "./body.js";
 import { describeValues } from "./describe.js";
 import { type Ix, ix, num, plus, times } from "./loops/index-expr.js";
-import { type Stmt, code, comment, element, loop, render, store, when } from "./loops/ir.js";
+import { type Dialect, type Stmt, comment, element, loop, render, store, unpack, unpacked, when } from "./loops/ir.js";
 import type { Names } from "./names.js";
 import type { KernelPlan } from "./plan.js";
 
+/** A kernel's body and which of its parameters the body reads. */
+export interface KernelText {
+  readonly body: string;
+  readonly reads: ReadonlySet<string>;
+}
+
 export interface KernelTexts {
-  readonly forward: string;
-  readonly backward: string;
-  readonly step: string;
-  readonly infer: string;
+  readonly forward: KernelText;
+  readonly backward: KernelText;
+  readonly step: KernelText;
+  readonly infer: KernelText;
   /** The workspace buffers each kernel uses, by name, in the order the module binds them from `WS`. */
   readonly uses: { readonly [K in KernelName]: readonly string[] };
 }
@@ -87,7 +93,7 @@ const size = (d: TensorDecl) => sizeOf(d.shape);
  */
 const derived = (prologue: readonly Stmt[]): Stmt[] =>
   prologue.length ? [comment("Values derived from params alone, kept until params change."), when(KERNEL_PARAMETER.paramsChanged, prologue)] : [];
-const destructure = (names: readonly string[], from: string): Stmt[] => (names.length ? [code(`const [${names.join(", ")}] = ${from};`)] : []);
+const destructure = (names: readonly string[], from: string): Stmt[] => (names.length ? [unpack(names, from)] : []);
 const B = ix("B");
 /** Row `t·B` of a `[T][B][n]` array: the first row of step t. */
 const stepRow = (t: string): Ix => times(ix(t), B);
@@ -103,7 +109,7 @@ const atRow = (slot: Slot, row: Ix, n: number, i: Ix): Ix => plus(times(plus(slo
  * `step` may be built from its own IR: one that leaves params unstacked, since a stacked copy of
  * the params would be rebuilt at every call of a single step.
  */
-export function emitKernels(ir: CellIR, plan: KernelPlan, names: Names, buffers: Buffers, step = { ir, plan }): KernelTexts {
+export function emitKernels(ir: CellIR, plan: KernelPlan, names: Names, buffers: Buffers, dialect: Dialect, step = { ir, plan }): KernelTexts {
   const describe = describeValues(ir);
   const stepDescribe = step.ir === ir ? describe : describeValues(step.ir);
   for (const id of plan.taped) if (!ir.graph.names.has(id)) ir.graph.name(id, describe.name(id));
@@ -126,9 +132,10 @@ export function emitKernels(ir: CellIR, plan: KernelPlan, names: Names, buffers:
   const kernel = (key: keyof typeof uses, emit: typeof emitForward, cell: CellIR, cellPlan: KernelPlan, d: Describe) => {
     const tracked = tracking(buffers, cell.graph, d);
     const scope = names.scope();
-    const body = emit(cell, cellPlan, scope, indices(scope), tracked, arrays, d);
+    const body = emit(cell, cellPlan, scope, indices(scope), tracked, arrays, d, dialect);
     uses[key] = tracked.used();
-    return render(body).join("\n");
+    const { stmts, reads } = unpacked(body);
+    return { body: render(stmts, dialect).join("\n"), reads };
   };
   return {
     forward: kernel("forward", emitForward, ir, plan, describe),
@@ -156,10 +163,10 @@ function provideLeaves(ir: CellIR, body: StepBody, arrays: Arrays, rowBase: Ix):
   ir.leaves.states.forEach((node, k) => body.provide(node, { array: arrays.states[k]!, rowBase }));
 }
 
-function emitForward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffers: Scratch, arrays: Arrays, describe: Describe): Stmt[] {
+function emitForward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffers: Scratch, arrays: Arrays, describe: Describe, dialect: Dialect): Stmt[] {
   const { t, b, i } = x;
-  const hoist = new StepBody(ir.graph, names, buffers, plan.varying, "TB", describe, { row: x.r, element: i });
-  const step = new StepBody(ir.graph, names, buffers, plan.varying, "B", describe, { row: b, element: i });
+  const hoist = new StepBody(ir.graph, names, buffers, plan.varying, "TB", describe, { row: x.r, element: i }, dialect);
+  const step = new StepBody(ir.graph, names, buffers, plan.varying, "B", describe, { row: b, element: i }, dialect);
   provideLeaves(ir, hoist, arrays, num(0));
   provideLeaves(ir, step, arrays, stepRow(t));
   const phaseOf = (node: NodeId) => (plan.hoisted.has(node) ? hoist : step);
@@ -181,11 +188,11 @@ function emitForward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buf
   step.prepare();
   const before = hoist.emit();
   const during = step.emit();
-  const masked = element("M", plus(stepRow(t), ix(b)));
+  const masked = element("M", plus(stepRow(t), ix(b)), dialect);
   const padding: Stmt[] = [
     comment("padding: the state carries through, the outputs are zero"),
     ...ir.states.map((s, k) => fill(i, size(s), { array: arrays.states[k]!, rowBase: nextRow(t) }, ix(b), (e) =>
-      element(arrays.states[k]!, atRow({ array: arrays.states[k]!, rowBase: stepRow(t) }, ix(b), size(s), e)))),
+      element(arrays.states[k]!, atRow({ array: arrays.states[k]!, rowBase: stepRow(t) }, ix(b), size(s), e), dialect))),
     ...ir.outputs.map((o, k) => fill(i, size(o), { array: arrays.outputs[k]!, rowBase: stepRow(t) }, ix(b), () => "0")),
   ];
   return [
@@ -204,13 +211,13 @@ function emitForward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buf
  * and a swap buffer, nothing is taped, and values hoisted out of the recurrence are kept only
  * where the recurrence reads them. The same statements as `forward`, so the same numbers.
  */
-function emitInfer(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffers: Scratch, arrays: Arrays, describe: Describe): Stmt[] {
+function emitInfer(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffers: Scratch, arrays: Arrays, describe: Describe, dialect: Dialect): Stmt[] {
   const { t, b, i } = x;
   const nowOf = ir.states.map((s) => names.fresh(`${s.name}_now`));
   const nextOf = ir.states.map((s) => names.fresh(`${s.name}_new`));
   const swapOf = ir.states.map((s) => buffers.buffer(`${s.name}_swap`, size(s), names, "B"));
-  const hoist = new StepBody(ir.graph, names, buffers, plan.varying, "TB", describe, { row: x.r, element: i });
-  const step = new StepBody(ir.graph, names, buffers, plan.varying, "B", describe, { row: b, element: i });
+  const hoist = new StepBody(ir.graph, names, buffers, plan.varying, "TB", describe, { row: x.r, element: i }, dialect);
+  const step = new StepBody(ir.graph, names, buffers, plan.varying, "B", describe, { row: b, element: i }, dialect);
   provideLeaves(ir, hoist, arrays, num(0));
   // The states first: the first place given for a value is where it is read from.
   ir.leaves.states.forEach((node, k) => step.provide(node, { array: nowOf[k]!, rowBase: num(0) }));
@@ -237,7 +244,7 @@ function emitInfer(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffe
   const row = (array: string): Slot => ({ array, rowBase: num(0) });
   const padding: Stmt[] = [
     comment("padding: the state carries through, the outputs are zero"),
-    ...ir.states.map((s, k) => fill(i, size(s), row(nextOf[k]!), ix(b), (e) => element(nowOf[k]!, atRow(row(nowOf[k]!), ix(b), size(s), e)))),
+    ...ir.states.map((s, k) => fill(i, size(s), row(nextOf[k]!), ix(b), (e) => element(nowOf[k]!, atRow(row(nowOf[k]!), ix(b), size(s), e), dialect))),
     ...ir.outputs.map((o, k) => fill(i, size(o), { array: arrays.outputs[k]!, rowBase: stepRow(t) }, ix(b), () => "0")),
   ];
   const turns: Stmt[] = ir.states.flatMap((s, k): Stmt[] => {
@@ -249,7 +256,7 @@ function emitInfer(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffe
     ];
   });
   const settle: Stmt[] = ir.states.map((s, k) =>
-    when(`${nowOf[k]} !== ${arrays.states[k]}`, [loop(i, times(B, num(size(s))), [store(arrays.states[k]!, ix(i), "=", element(nowOf[k]!, ix(i)))])]),
+    when(`${nowOf[k]} !== ${arrays.states[k]}`, [loop(i, times(B, num(size(s))), [store(arrays.states[k]!, ix(i), "=", element(nowOf[k]!, ix(i), dialect))])]),
   );
   return [
     ...header(arrays, false),
@@ -263,7 +270,7 @@ function emitInfer(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffe
       kind: "for", index: t, from: num(0), to: ix("T"),
       body: [
         ...during.body,
-        when("M !== undefined", [loop(b, B, [when(`${element("M", plus(stepRow(t), ix(b)))} === 0`, padding)])]),
+        when("M !== undefined", [loop(b, B, [when(`${element("M", plus(stepRow(t), ix(b)), dialect)} === 0`, padding)])]),
         comment("The state after this step is the next step's."),
         ...turns,
       ],
@@ -289,7 +296,7 @@ function hoistedReadByRecurrence(ir: CellIR, plan: KernelPlan): NodeId[] {
   return [...read].sort((a, b) => a - b);
 }
 
-function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffers: Scratch, arrays: Arrays, describe: Describe): Stmt[] {
+function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffers: Scratch, arrays: Arrays, describe: Describe, dialect: Dialect): Stmt[] {
   const { t, b, i } = x;
   const grad = {
     params: ir.params.map((p) => names.fresh(`d${p.name}`)),
@@ -303,10 +310,10 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, bu
   const seedOf = ir.states.map((s) => names.fresh(`d${s.name}_seed`));
   const backOf = ir.states.map((s) => names.fresh(`d${s.name}_back`));
   const swapOf = ir.states.map((s) => buffers.buffer(`d${s.name}_swap`, size(s), names, "B"));
-  const step = new StepBody(ir.graph, names, buffers, plan.varying, "B", describe, { row: b, element: i });
-  const after = new StepBody(ir.graph, names, buffers, plan.varying, "TB", describe, { row: x.r, element: i });
+  const step = new StepBody(ir.graph, names, buffers, plan.varying, "B", describe, { row: b, element: i }, dialect);
+  const after = new StepBody(ir.graph, names, buffers, plan.varying, "TB", describe, { row: x.r, element: i }, dialect);
   // Deferred input gradients are a phase of their own, which the caller may skip.
-  const afterInputs = new StepBody(ir.graph, names, buffers, plan.varying, "TB", describe, { row: x.r, element: i });
+  const afterInputs = new StepBody(ir.graph, names, buffers, plan.varying, "TB", describe, { row: x.r, element: i }, dialect);
   const provideLater = (node: NodeId, slot: Slot) => {
     after.provide(node, slot);
     afterInputs.provide(node, slot);
@@ -317,7 +324,7 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, bu
     ir.outputNodes.forEach((node, k) => body.provide(node, { array: arrays.outputs[k]!, rowBase: tb ? num(0) : stepRow(t) }));
     plan.taped.forEach((node, k) => body.provide(node, { array: arrays.tape[k]!, rowBase: tb ? num(0) : stepRow(t) }));
   }
-  const masked = element("M", plus(stepRow(t), ix(b)));
+  const masked = element("M", plus(stepRow(t), ix(b)), dialect);
   const keep: Stmt[] = [];
   const restore: Stmt[] = [];
   for (const node of ir.graph.nodes) {
@@ -335,9 +342,9 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, bu
     const n = size(s);
     const kept = buffers.buffer(`d${s.name}_kept`, n, names, "B");
     const row = (array: string): Slot => ({ array, rowBase: num(0) });
-    keep.push(fill(i, n, row(kept), ix(b), (e) => element(seedOf[k]!, atRow(row(seedOf[k]!), ix(b), n, e))));
+    keep.push(fill(i, n, row(kept), ix(b), (e) => element(seedOf[k]!, atRow(row(seedOf[k]!), ix(b), n, e), dialect)));
     keep.push(fill(i, n, row(seedOf[k]!), ix(b), () => "0"));
-    restore.push(fill(i, n, row(backOf[k]!), ix(b), (e) => element(kept, atRow(row(kept), ix(b), n, e))));
+    restore.push(fill(i, n, row(backOf[k]!), ix(b), (e) => element(kept, atRow(row(kept), ix(b), n, e), dialect)));
   });
   // A stored concatenation (the gate gradients stacked for one product) is assembled in place:
   // each part is written straight into its columns, and a part the deferred phase also needs is
@@ -392,7 +399,7 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, bu
     ];
   });
   const settle: Stmt[] = ir.states.map((s, k) =>
-    when(`${seedOf[k]} !== ${grad.carry[k]}`, [loop(i, times(B, num(size(s))), [store(grad.carry[k]!, ix(i), "=", element(seedOf[k]!, ix(i)))])]),
+    when(`${seedOf[k]} !== ${grad.carry[k]}`, [loop(i, times(B, num(size(s))), [store(grad.carry[k]!, ix(i), "=", element(seedOf[k]!, ix(i), dialect))])]),
   );
   return [
     ...header(arrays, true),
@@ -422,9 +429,9 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, bu
   ];
 }
 
-function emitStep(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffers: Scratch, arrays: Arrays, describe: Describe): Stmt[] {
+function emitStep(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffers: Scratch, arrays: Arrays, describe: Describe, dialect: Dialect): Stmt[] {
   const { b, i } = x;
-  const body = new StepBody(ir.graph, names, buffers, plan.varying, "B", describe, { row: b, element: i });
+  const body = new StepBody(ir.graph, names, buffers, plan.varying, "B", describe, { row: b, element: i }, dialect);
   provideLeaves(ir, body, arrays, num(0));
   const commits: Stmt[] = [];
   ir.nextStates.forEach((node, k) => {
@@ -432,7 +439,7 @@ function emitStep(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffer
     const n = size(ir.states[k]!);
     const next = buffers.buffer(`${ir.states[k]!.name}_next`, n, names, "B");
     body.sink(node, { array: next, rowBase: num(0) }, "=");
-    commits.push(fill(i, n, { array: arrays.states[k]!, rowBase: num(0) }, ix(b), (e) => element(next, atRow({ array: next, rowBase: num(0) }, ix(b), n, e))));
+    commits.push(fill(i, n, { array: arrays.states[k]!, rowBase: num(0) }, ix(b), (e) => element(next, atRow({ array: next, rowBase: num(0) }, ix(b), n, e), dialect)));
   });
   ir.outputNodes.forEach((node, k) => body.sink(node, { array: arrays.outputs[k]!, rowBase: num(0) }, "="));
   const code = body.emit();

@@ -15,7 +15,8 @@ import { sizeOf } from "../ir/graph.js";
 import { opDef } from "../ops/index.js";
 import { RNNC_VERSION } from "../version.js";
 import type { Rows } from "./body.js";
-import { emitKernels } from "./kernels.js";
+import { emitKernels, type KernelTexts } from "./kernels.js";
+import type { Dialect } from "./loops/ir.js";
 import { commentText, integer, stringLiteral, typeLiteral, valueLiteral } from "./literal.js";
 import { Names } from "./names.js";
 import type { KernelPlan } from "./plan.js";
@@ -43,10 +44,14 @@ export interface KernelFunction {
   readonly name: KernelName;
   readonly doc: string;
   readonly parameters: readonly KernelParameterName[];
+  /** The parameters the body never reads (written `_mm`, so strict TypeScript accepts them). */
+  readonly unused: ReadonlySet<KernelParameterName>;
   /** `const name = WS[index]` at the top of the body, in this order. */
   readonly workspace: readonly { readonly name: string; readonly index: number }[];
   /** Plain JavaScript statements. */
   readonly body: string;
+  /** The same statements as TypeScript (`!` on element reads, lists unpacked as tuples). */
+  readonly typescript: () => string;
 }
 
 /** Everything an emitted module says, before it is written in either language. */
@@ -95,35 +100,25 @@ export function headerText(options: Pick<EmitOptions, "sourcePath" | "sourceText
 export function describeModule(ir: CellIR, plan: KernelPlan, options: EmitOptions, step = { ir, plan }): CellModule {
   if (options.dtype !== "f32" && options.dtype !== "f64") throw new Error(`internal error: dtype must be f32 or f64, not ${stringLiteral(String(options.dtype))}`);
   for (const cell of new Set([ir, step.ir])) checkNumbers(cell);
-  const names = new Names();
-  const scratch = new Map<string, { name: string; size: number }>();
-  const workspace: { name: string; size: number; rows: Rows }[] = [];
-  const staging = { fixed: 0, B: 0, TB: 0 };
-  const graphs = [ir.graph, step.ir.graph];
-  const products = (options.products ?? "runtime") === "runtime";
-  const workspaceIndex = (name: string) => {
-    const k = workspace.findIndex((w) => w.name === name);
-    return k < 0 ? undefined : k;
+  // Emission names the values it gives buffers in the graph; the TypeScript is emitted again from
+  // the names the graphs had before, so that it is the same emission.
+  const graphs = [...new Set([ir.graph, step.ir.graph])];
+  const given = graphs.map((g) => new Map(g.names));
+  const { kernels, workspace, staging, workspaceIndex } = emitIn("js", ir, plan, options, step);
+  let typescript: KernelTexts | undefined;
+  /** The kernels again in TypeScript: the same emission (so the same names and buffers), other reads. */
+  const typed = (name: KernelName) => {
+    if (!typescript) {
+      graphs.forEach((g, k) => {
+        g.names.clear();
+        for (const [id, n] of given[k]!) g.names.set(id, n);
+      });
+      const again = emitIn("ts", ir, plan, options, step);
+      if (again.workspace.map((w) => w.name).join() !== workspace.map((w) => w.name).join()) throw new Error("internal error: the TypeScript kernels were emitted with other buffers");
+      typescript = again.kernels;
+    }
+    return typescript[name].body;
   };
-  const kernels = emitKernels(ir, plan, names, {
-    products,
-    stage(rows, perRow, fixed) {
-      staging[rows] = Math.max(staging[rows], perRow);
-      staging.fixed = Math.max(staging.fixed, fixed);
-    },
-    buffer(graph, node, size, scope, rows) {
-      const key = `${graphs.indexOf(graph)}:${node}:${rows}`;
-      let entry = scratch.get(key);
-      if (!entry) {
-        const base = typeof node === "string" ? node : (graph.names.get(node) ?? `t${node}`);
-        entry = { name: scope.freshShared(base), size };
-        scratch.set(key, entry);
-        workspace.push({ name: entry.name, size, rows });
-      }
-      return entry.name;
-    },
-    workspaceIndex,
-  }, step);
   const helpers = new Set<string>();
   for (const node of ir.graph.nodes) for (const h of opDef(node.op).helpers ?? []) helpers.add(h);
   const spec: SpecWithoutSizes = {
@@ -159,11 +154,50 @@ export function describeModule(ir: CellIR, plan: KernelPlan, options: EmitOption
       name,
       doc: DOCS[name],
       parameters: KERNEL_PARAMETERS[name],
+      unused: new Set(KERNEL_PARAMETERS[name].filter((p) => !kernels[name].reads.has(p) && !(p === KERNEL_PARAMETER.workspace && kernels.uses[name].length > 0))),
       workspace: kernels.uses[name].map((buffer) => ({ name: buffer, index: workspaceIndex(buffer)! })),
-      body: kernels[name],
+      body: kernels[name].body,
+      typescript: () => typed(name),
     })),
   };
 }
+
+/** The kernels in `dialect`, with the workspace and staging they need. Emission is deterministic: the same inputs give the same names. */
+function emitIn(dialect: Dialect, ir: CellIR, plan: KernelPlan, options: EmitOptions, step: { ir: CellIR; plan: KernelPlan }) {
+  const names = new Names();
+  const scratch = new Map<string, { name: string; size: number }>();
+  const workspace: { name: string; size: number; rows: Rows }[] = [];
+  const staging = { fixed: 0, B: 0, TB: 0 };
+  const graphs = [ir.graph, step.ir.graph];
+  const products = (options.products ?? "runtime") === "runtime";
+  const workspaceIndex = (name: string) => {
+    const k = workspace.findIndex((w) => w.name === name);
+    return k < 0 ? undefined : k;
+  };
+  const kernels = emitKernels(ir, plan, names, {
+    products,
+    stage(rows, perRow, fixed) {
+      staging[rows] = Math.max(staging[rows], perRow);
+      staging.fixed = Math.max(staging.fixed, fixed);
+    },
+    buffer(graph, node, size, scope, rows) {
+      const key = `${graphs.indexOf(graph)}:${node}:${rows}`;
+      let entry = scratch.get(key);
+      if (!entry) {
+        const base = typeof node === "string" ? node : (graph.names.get(node) ?? `t${node}`);
+        entry = { name: scope.freshShared(base), size };
+        scratch.set(key, entry);
+        workspace.push({ name: entry.name, size, rows });
+      }
+      return entry.name;
+    },
+    workspaceIndex,
+  }, dialect, step);
+  return { kernels, workspace, staging, workspaceIndex };
+}
+
+/** A kernel's parameter as its function declares it: `_mm` when the body never reads it. */
+export const parameterName = (k: KernelFunction, p: KernelParameterName): string => (k.unused.has(p) ? `_${p}` : p);
 
 /** `const name = WS[k]` for each workspace buffer a kernel uses; TypeScript adds `!`. */
 export function workspaceBindings(kernel: KernelFunction, typescript: boolean): string[] {
@@ -243,7 +277,7 @@ export function renderJavaScript(m: CellModule, form: "module" | "function"): st
     `${exported}const ${spec} = ${valueLiteral(m.spec)};`,
   ];
   for (const k of m.kernels) {
-    lines.push("", `/** ${k.doc} */`, `function ${k.name}(${k.parameters.join(", ")}) {`, ...indented([...workspaceBindings(k, false), k.body], 1), "}");
+    lines.push("", `/** ${k.doc} */`, `function ${k.name}(${k.parameters.map((p) => parameterName(k, p)).join(", ")}) {`, ...indented([...workspaceBindings(k, false), k.body], 1), "}");
   }
   lines.push("", `${exported}const ${cell} = ${cellInitializer()};`, asModule ? `export default ${cell};` : `return ${cell};`, "");
   return lines.join("\n");

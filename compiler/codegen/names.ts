@@ -4,7 +4,7 @@
  * (`identifier` in `literal.ts`: ASCII letters, digits, `_`, Greek letters), and reserved words,
  * names the module itself uses and names given out before get a suffix.
  */
-import { LOADER_BINDINGS, MODULE_NAMES } from "../../src/runtime/abi.js";
+import { KERNEL_PARAMETER_TYPES, LOADER_BINDINGS, MODULE_NAMES } from "../../src/runtime/abi.js";
 import { OPS } from "../ops/index.js";
 import { identifier, isPlainIdentifier } from "./literal.js";
 
@@ -48,6 +48,8 @@ const RESERVED: ReadonlySet<string> = new Set([
   ...KEYWORDS.split(/\s+/),
   ...LANGUAGE_GLOBALS,
   ...MODULE_NAMES,
+  // A kernel parameter its body never reads is declared `_mm` (see `parameterName`).
+  ...Object.keys(KERNEL_PARAMETER_TYPES).map((p) => `_${p}`),
   ...HELPERS,
   ...LOADER_BINDINGS,
   ...OBJECT_PROPERTIES,

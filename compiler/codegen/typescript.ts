@@ -6,7 +6,7 @@
 import { Project, StructureKind, VariableDeclarationKind, type SourceFile, type StatementStructures } from "ts-morph";
 import { KERNEL_PARAMETER_TYPES, MODULE_DECLARATIONS, RUNTIME_IMPORTS } from "../../src/runtime/abi.js";
 import { stringLiteral, valueLiteral } from "./literal.js";
-import { SIZES_DOC, SPEC_DOC, cellInitializer, importedValues, workspaceBindings, type CellModule } from "./module.js";
+import { SIZES_DOC, SPEC_DOC, cellInitializer, importedValues, parameterName, workspaceBindings, type CellModule } from "./module.js";
 
 let project: Project | undefined;
 
@@ -40,9 +40,9 @@ export function renderTypeScript(m: CellModule): string {
       kind: StructureKind.Function,
       name: k.name,
       docs: [k.doc],
-      parameters: k.parameters.map((p) => ({ name: p, type: KERNEL_PARAMETER_TYPES[p] })),
+      parameters: k.parameters.map((p) => ({ name: parameterName(k, p), type: KERNEL_PARAMETER_TYPES[p] })),
       returnType: "void",
-      statements: [...workspaceBindings(k, true), k.body].join("\n"),
+      statements: [...workspaceBindings(k, true), k.typescript()].join("\n"),
     })),
     constant(cell, cellInitializer()),
     { kind: StructureKind.ExportAssignment, isExportEquals: false, expression: cell },

@@ -4,6 +4,7 @@
  * it is emitted. Shape inference, autodiff, the interpreter and codegen only ever call these.
  */
 import type { Shape } from "../ast.js";
+import type { ProductName } from "../../src/runtime/abi.js";
 import type { Attrs, AttrValue, Graph, Node, NodeId } from "../ir/graph.js";
 
 export interface Tensor {
@@ -68,17 +69,11 @@ export interface RowWriter {
   /** Statement storing (or accumulating) `value` into element `index` of the result in row `row`. */
   store(row: string, index: string, value: string): string;
   /**
-   * Set when products are calls into the runtime (`mm.nt`, `mm.nn`, `mm.tn`) rather than loops
-   * in the module: where argument `k` and the result are stored (null when fused, not stored),
-   * whether the result accumulates, and how products tell the runtime the staging they need.
+   * Emits the node as one of the ABI's matrix products (`nt`, `nn`, `tn`) with the sizes after
+   * `rows`, its operands in the ABI's order given by argument index; the code generator renders
+   * it as a runtime call or as tiled loops.
    */
-  readonly products?: {
-    arg(k: number): Strided | null;
-    readonly out: Strided | null;
-    readonly accumulate: boolean;
-    /** The most elements a product may copy into staging: `perRow` per row plus `fixed`. */
-    stage(perRow: number, fixed: number): void;
-  };
+  product(p: { readonly op: ProductName; readonly dims: readonly [number, number]; readonly args: readonly [number, number] }): void;
 }
 
 export type OpKind = OpDef["kind"];

@@ -21,7 +21,14 @@ export interface ArrayOf {
 }
 export type Real = ArrayOf[DType];
 
+/**
+ * A list of `N` typed arrays as a tuple: how an emitted TypeScript kernel reads a list parameter
+ * (`const [Wf, Uf] = P as Arrays<2>`), since the runtime passes exactly one array per name.
+ */
+export type Arrays<N extends number, A extends readonly Real[] = readonly []> = A["length"] extends N ? A : Arrays<N, readonly [...A, Real]>;
+
 export const KERNELS = ["forward", "backward", "step", "infer"] as const;
+
 export type KernelName = (typeof KERNELS)[number];
 
 /**
@@ -259,7 +266,7 @@ export type SpecWithoutSizes = Omit<CellSpec, "sizes">;
 // Names in an emitted module
 
 /** What an emitted module imports from the runtime besides the op helpers: values, then types. */
-export const RUNTIME_IMPORTS = { values: ["defineCell"], types: ["CellSpec", "Products", "Real"] } as const;
+export const RUNTIME_IMPORTS = { values: ["defineCell"], types: ["Arrays", "CellSpec", "Products", "Real"] } as const;
 
 /** What an emitted module declares at top level. */
 export const MODULE_DECLARATIONS = ["sizes", "spec", ...KERNELS, "cell"] as const;

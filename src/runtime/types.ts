@@ -2,7 +2,7 @@
 
 import type { ArrayOf, CellSpec, DType, Real, SpecWithoutSizes, TensorSpec } from "./abi.js";
 
-export type { CellSpec, DType, KernelName, ParamInit, Real, RowKind, TensorSpec } from "./abi.js";
+export type { Arrays, CellSpec, DType, KernelName, ParamInit, Real, RowKind, TensorSpec } from "./abi.js";
 
 /** Named tensors, each a flat typed array (row-major; sequences `[T][B][n]`, time-major). */
 export type Tensors<N extends string = string, A extends Real = Real> = Record<N, A>;

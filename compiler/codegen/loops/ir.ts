@@ -1,12 +1,22 @@
 /**
  * The loop IR a kernel body is built as before it is text: loops over rows and elements with their
  * statements, stores whose index is a value (`Ix`), and the lines an op's own loop writer gives.
- * `render` is the one place it becomes JavaScript — plain JavaScript, so the same text is the body
- * of a TypeScript module's function and of a function built at run time.
+ * `render` is the one place it becomes text. The text is JavaScript in one of two dialects: plain
+ * JavaScript (a function built at run time, `--emit js`), or the same code as the body of a
+ * TypeScript module's function, where it must also type-check under the strictest common settings.
  */
 import { type Ix, num, show } from "./index-expr.js";
+import { type ProductNode, renderProduct } from "./product.js";
 
 export type Mode = "=" | "+=";
+
+/**
+ * What the kernel text is written as. The two differ only in element reads: under TypeScript's
+ * `noUncheckedIndexedAccess` a typed array's element is `number | undefined`, so a read says `!`
+ * (every index is in bounds by construction: the runtime checks each array's length against the
+ * spec before a kernel runs). Stores need no `!`, and JavaScript never has one.
+ */
+export type Dialect = "js" | "ts";
 
 export type Stmt =
   /** A line written by an op's loop writer (tiled products, reductions, structural copies). */
@@ -19,25 +29,42 @@ export type Stmt =
   | { readonly kind: "store"; readonly array: string; readonly index: Ix; readonly mode: Mode; readonly value: string }
   /** `for (let index = from; index < to; index++)`, or counting down from `to - 1` to `from`. */
   | { readonly kind: "for"; readonly index: string; readonly from: Ix; readonly to: Ix; readonly down?: boolean; readonly body: readonly Stmt[] }
-  | { readonly kind: "if"; readonly test: string; readonly body: readonly Stmt[] };
+  | { readonly kind: "if"; readonly test: string; readonly body: readonly Stmt[] }
+  /** A matrix product over many rows: a runtime call or tiled loops (`product.ts`). */
+  | { readonly kind: "product"; readonly node: ProductNode }
+  /**
+   * `const [a, b, c] = from;`: binds the arrays of a list parameter (params P, inputs X, …) by
+   * position; `count` is how many the list holds. A name nothing reads is left a hole (`[a, , c]`).
+   * In TypeScript the list is read as a tuple of `count` arrays (`from as Arrays<3>`): the runtime
+   * passes exactly one array per name.
+   */
+  | { readonly kind: "unpack"; readonly names: readonly (string | null)[]; readonly from: string; readonly count: number };
 
 export const code = (text: string): Stmt => ({ kind: "code", text });
 export const comment = (text: string): Stmt => ({ kind: "comment", text });
 export const store = (array: string, index: Ix, mode: Mode, value: string): Stmt => ({ kind: "store", array, index, mode, value });
 export const loop = (index: string, to: Ix, body: readonly Stmt[], from: Ix = num(0)): Stmt => ({ kind: "for", index, from, to, body });
 export const when = (test: string, body: readonly Stmt[]): Stmt => ({ kind: "if", test, body });
+export const unpack = (names: readonly string[], from: string): Stmt => ({ kind: "unpack", names, from, count: names.length });
 
-/** `array[index]` as an expression. */
-export const element = (array: string, index: Ix): string => `${array}[${show(index)}]`;
+/** `array[index]` read as a value, in `dialect` (`array[index]!` in TypeScript). */
+export const element = (array: string, index: Ix, dialect: Dialect): string => `${array}[${show(index)}]${dialect === "ts" ? "!" : ""}`;
+
+/**
+ * A store statement's text: `array[index] = value;`, or `array[index] += value;` (which reads the
+ * element too: `array[index]! += value;` in TypeScript).
+ */
+export const storeText = (array: string, index: Ix, mode: Mode, value: string, dialect: Dialect): string =>
+  `${array}[${show(index)}]${mode === "+=" && dialect === "ts" ? "!" : ""} ${mode} ${value};`;
 
 /** A loop or `if` whose body is one store or assignment is written on one line, without braces. */
 const simple = (s: Stmt): boolean => s.kind === "store" || s.kind === "assign";
 
-export function render(stmts: readonly Stmt[]): string[] {
-  return stmts.flatMap(renderOne);
+export function render(stmts: readonly Stmt[], dialect: Dialect): string[] {
+  return stmts.flatMap((s) => renderOne(s, dialect));
 }
 
-function renderOne(s: Stmt): string[] {
+function renderOne(s: Stmt, dialect: Dialect): string[] {
   switch (s.kind) {
     case "code":
       return [s.text];
@@ -49,19 +76,50 @@ function renderOne(s: Stmt): string[] {
     case "assign":
       return [`${s.name} ${s.mode} ${s.value};`];
     case "store":
-      return [`${element(s.array, s.index)} ${s.mode} ${s.value};`];
+      return [storeText(s.array, s.index, s.mode, s.value, dialect)];
     case "for": {
       const head = s.down
         ? `for (let ${s.index} = ${show(s.to)} - 1; ${s.index} >= ${show(s.from)}; ${s.index}--)`
         : `for (let ${s.index} = ${show(s.from)}; ${s.index} < ${show(s.to)}; ${s.index}++)`;
-      return block(head, s.body);
+      return block(head, s.body, dialect);
     }
     case "if":
-      return block(`if (${s.test})`, s.body);
+      return block(`if (${s.test})`, s.body, dialect);
+    case "product":
+      return renderProduct(s.node);
+    case "unpack": {
+      let last = s.names.length - 1;
+      while (last >= 0 && s.names[last] === null) last--;
+      const names = s.names.slice(0, last + 1).map((n) => n ?? "").join(", ");
+      return last < 0 ? [] : [`const [${names}] = ${s.from}${dialect === "ts" ? ` as Arrays<${s.count}>` : ""};`];
+    }
   }
 }
 
-function block(head: string, body: readonly Stmt[]): string[] {
-  if (body.length === 1 && simple(body[0]!)) return [`${head} ${renderOne(body[0]!)[0]}`];
-  return [`${head} {`, ...render(body), "}"];
+/** Identifiers a line of code reads or binds (not property names after `.`, nothing in a `//` comment). */
+const IDENTIFIER = /(?<![.\w$\u0370-\u03ff])[A-Za-z_$\u0370-\u03ff][\w$\u0370-\u03ff]*/gu;
+
+export function identifiersIn(lines: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  for (const line of lines) {
+    const cut = line.indexOf("//");
+    for (const m of (cut < 0 ? line : line.slice(0, cut)).matchAll(IDENTIFIER)) out.add(m[0]);
+  }
+  return out;
+}
+
+/**
+ * A kernel body with its top-level `unpack`s narrowed to the names the rest of the body uses
+ * (so no binding is unused), and every identifier the result reads: which of the kernel's
+ * parameters it needs.
+ */
+export function unpacked(stmts: readonly Stmt[]): { stmts: Stmt[]; reads: Set<string> } {
+  const used = identifiersIn(render(stmts.filter((s) => s.kind !== "unpack"), "js"));
+  const out = stmts.map((s): Stmt => (s.kind === "unpack" ? { ...s, names: s.names.map((n) => (n !== null && used.has(n) ? n : null)) } : s));
+  return { stmts: out, reads: identifiersIn(render(out, "js")) };
+}
+
+function block(head: string, body: readonly Stmt[], dialect: Dialect): string[] {
+  if (body.length === 1 && simple(body[0]!)) return [`${head} ${renderOne(body[0]!, dialect)[0]}`];
+  return [`${head} {`, ...render(body, dialect), "}"];
 }
