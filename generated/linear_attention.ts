@@ -2,6 +2,7 @@
 import {
   defineCell,
   sigmoid,
+  type Arrays,
   type CellSpec,
   type Products,
   type Real,
@@ -73,11 +74,11 @@ function forward(
   const Wv_Wk_Wq_x = WS[2]!;
   const λ = WS[3]!;
   const λ_rowwise = WS[4]!;
-  const [Wv, Wk, Wq, bλ] = P;
-  const [x] = X;
-  const [S_seq] = S;
-  const [y_out] = Y;
-  const [v_tape, k_tape, q_tape] = R;
+  const [Wv, Wk, Wq, bλ] = P as Arrays<4>;
+  const [x] = X as Arrays<1>;
+  const [S_seq] = S as Arrays<1>;
+  const [y_out] = Y as Arrays<1>;
+  const [v_tape, k_tape, q_tape] = R as Arrays<3>;
   // Values derived from params alone, kept until params change.
   if (paramsChanged) {
     // Wv_Wk_Wq = [Wv; Wk; Wq]
@@ -85,40 +86,41 @@ function forward(
     Wv_Wk_Wq.set(Wk, 128);
     Wv_Wk_Wq.set(Wq, 256);
     // λ = σ(bλ)   linear_attention.cell:9
-    for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]);
+    for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]!);
     // λ_rowwise = expand(λ), in S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
     for (let r_1 = 0; r_1 < 16; r_1++)
-      for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = λ[r_1];
+      for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = λ[r_1]!;
   }
   // Everything that does not depend on a state, for all T·B steps at once.
   // Wv_Wk_Wq_x = Wv_Wk_Wq·x
   mm.nt(T * B, 48, 8, x, 0, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x, 0, 48, 0); // Wv_Wk_Wq_x[m] = Wv_Wk_Wq · x[m], for all T * B rows
   // v = Wv·x   linear_attention.cell:10
   for (let r = 0; r < T * B; r++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) v_tape[r * 16 + i_1] = Wv_Wk_Wq_x[r * 48 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) v_tape[r * 16 + i_1] = Wv_Wk_Wq_x[r * 48 + i_1]!;
   }
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 16; i++) {
       // k = tanh(Wk·x)   linear_attention.cell:11
-      const k = Math.tanh(Wv_Wk_Wq_x[r * 48 + 16 + i]);
+      const k = Math.tanh(Wv_Wk_Wq_x[r * 48 + 16 + i]!);
       k_tape[r * 16 + i] = k;
     }
   }
   // q = Wq·x   linear_attention.cell:12
   for (let r = 0; r < T * B; r++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) q_tape[r * 16 + i_1] = Wv_Wk_Wq_x[r * 48 + 32 + i_1];
+    for (let i_1 = 0; i_1 < 16; i_1++) q_tape[r * 16 + i_1] = Wv_Wk_Wq_x[r * 48 + 32 + i_1]!;
   }
   // v_outer_k = v ⊗ k
   for (let r = 0; r < T * B; r++) {
     for (let r_1 = 0; r_1 < 16; r_1++)
       for (let c = 0; c < 16; c++)
-        v_outer_k[r * 256 + r_1 * 16 + c] = v_tape[r * 16 + r_1] * k_tape[r * 16 + c];
+        v_outer_k[r * 256 + r_1 * 16 + c] = v_tape[r * 16 + r_1]! * k_tape[r * 16 + c]!;
   }
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 256; i++) {
         // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-        const S_1 = λ_rowwise[i] * S_seq[(t * B + b) * 256 + i] + v_outer_k[(t * B + b) * 256 + i];
+        const S_1 =
+          λ_rowwise[i]! * S_seq[(t * B + b) * 256 + i]! + v_outer_k[(t * B + b) * 256 + i]!;
         S_seq[((t + 1) * B + b) * 256 + i] = S_1;
       }
     }
@@ -127,16 +129,16 @@ function forward(
       for (let r_1 = 0; r_1 < 16; r_1++) {
         let acc = 0;
         for (let j = 0; j < 16; j++)
-          acc += S_seq[((t + 1) * B + b) * 256 + r_1 * 16 + j] * q_tape[(t * B + b) * 16 + j];
+          acc += S_seq[((t + 1) * B + b) * 256 + r_1 * 16 + j]! * q_tape[(t * B + b) * 16 + j]!;
         y_out[(t * B + b) * 16 + r_1] = acc;
       }
     }
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b] === 0) {
+        if (M[t * B + b]! === 0) {
           // padding: the state carries through, the outputs are zero
           for (let i = 0; i < 256; i++)
-            S_seq[((t + 1) * B + b) * 256 + i] = S_seq[(t * B + b) * 256 + i];
+            S_seq[((t + 1) * B + b) * 256 + i] = S_seq[(t * B + b) * 256 + i]!;
           for (let i = 0; i < 16; i++) y_out[(t * B + b) * 16 + i] = 0;
         }
       }
@@ -151,7 +153,7 @@ function backward(
   P: readonly Real[],
   X: readonly Real[],
   S: readonly Real[],
-  Y: readonly Real[],
+  _Y: readonly Real[],
   R: readonly Real[],
   M: Uint8Array | undefined,
   GY: readonly Real[],
@@ -178,28 +180,27 @@ function backward(
   const dk_pre = WS[14]!;
   const Wv_Wk_Wq = WS[1]!;
   const dv_dk_pre_dq = WS[15]!;
-  const [Wv, Wk, Wq, bλ] = P;
-  const [x] = X;
-  const [S_seq] = S;
-  const [y_out] = Y;
-  const [v_tape, k_tape, q_tape] = R;
-  const [dy_out] = GY;
-  const [dS_carry] = GS;
-  const [dWv, dWk, dWq, dbλ] = GP;
-  const [dx] = GX;
+  const [Wv, Wk, Wq, bλ] = P as Arrays<4>;
+  const [x] = X as Arrays<1>;
+  const [S_seq] = S as Arrays<1>;
+  const [v_tape, k_tape, q_tape] = R as Arrays<3>;
+  const [dy_out] = GY as Arrays<1>;
+  const [dS_carry] = GS as Arrays<1>;
+  const [dWv, dWk, dWq, dbλ] = GP as Arrays<4>;
+  const [dx] = GX as Arrays<1>;
   let dS_seed = dS_carry;
   let dS_back = dS_swap;
   // Values derived from params alone, kept until params change.
   if (paramsChanged) {
     // λ = σ(bλ)   linear_attention.cell:9
-    for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]);
+    for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]!);
     // λ_rowwise = expand(λ), in S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
     for (let r_1 = 0; r_1 < 16; r_1++)
-      for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = λ[r_1];
+      for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = λ[r_1]!;
     // λ = σ(bλ)   linear_attention.cell:9
-    for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]);
+    for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]!);
     // λ_one_minus_λ = λ ⊙ one_minus_λ
-    for (let i = 0; i < 16; i++) λ_one_minus_λ[i] = λ[i] * (1 - λ[i]);
+    for (let i = 0; i < 16; i++) λ_one_minus_λ[i] = λ[i]! * (1 - λ[i]!);
     // Wv_Wk_Wq = [Wv; Wk; Wq]
     Wv_Wk_Wq.set(Wv, 0);
     Wv_Wk_Wq.set(Wk, 128);
@@ -208,8 +209,8 @@ function backward(
   for (let t = T - 1; t >= 0; t--) {
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b] === 0) {
-          for (let i = 0; i < 256; i++) dS_kept[b * 256 + i] = dS_seed[b * 256 + i];
+        if (M[t * B + b]! === 0) {
+          for (let i = 0; i < 256; i++) dS_kept[b * 256 + i] = dS_seed[b * 256 + i]!;
           for (let i = 0; i < 256; i++) dS_seed[b * 256 + i] = 0;
         }
       }
@@ -219,22 +220,22 @@ function backward(
       for (let r_1 = 0; r_1 < 16; r_1++)
         for (let c = 0; c < 16; c++)
           dy_outer_q[b * 256 + r_1 * 16 + c] =
-            dy_out[(t * B + b) * 16 + r_1] * q_tape[(t * B + b) * 16 + c];
+            dy_out[(t * B + b) * 16 + r_1]! * q_tape[(t * B + b) * 16 + c]!;
     }
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 256; i++) {
         // dS = ∂L/∂S, S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-        const dS_1 = dS_seed[b * 256 + i] + dy_outer_q[b * 256 + i];
+        const dS_1 = dS_seed[b * 256 + i]! + dy_outer_q[b * 256 + i]!;
         dS[(t * B + b) * 256 + i] = dS_1;
         // dS_prev = ∂L/∂S_prev
-        const dS_prev = dS_1 * λ_rowwise[i];
+        const dS_prev = dS_1 * λ_rowwise[i]!;
         dS_back[b * 256 + i] = dS_prev;
       }
     }
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b] === 0) {
-          for (let i = 0; i < 256; i++) dS_back[b * 256 + i] = dS_kept[b * 256 + i];
+        if (M[t * B + b]! === 0) {
+          for (let i = 0; i < 256; i++) dS_back[b * 256 + i] = dS_kept[b * 256 + i]!;
         }
       }
     }
@@ -246,7 +247,7 @@ function backward(
   // After an odd number of steps the state gradients are in the other array.
   if (initialGrads) {
     if (dS_seed !== dS_carry) {
-      for (let i = 0; i < B * 256; i++) dS_carry[i] = dS_seed[i];
+      for (let i = 0; i < B * 256; i++) dS_carry[i] = dS_seed[i]!;
     }
   }
   // Param gradients, for all T·B steps at once.
@@ -254,7 +255,8 @@ function backward(
   for (let r = 0; r < T * B; r++) {
     for (let r_1 = 0; r_1 < 16; r_1++) {
       let acc = 0;
-      for (let j = 0; j < 16; j++) acc += S_seq[(B + r) * 256 + j * 16 + r_1] * dy_out[r * 16 + j];
+      for (let j = 0; j < 16; j++)
+        acc += S_seq[(B + r) * 256 + j * 16 + r_1]! * dy_out[r * 16 + j]!;
       dq[r * 16 + r_1] = acc;
     }
   }
@@ -262,7 +264,7 @@ function backward(
   for (let r = 0; r < T * B; r++) {
     for (let r_1 = 0; r_1 < 16; r_1++) {
       let acc = 0;
-      for (let j = 0; j < 16; j++) acc += dS[r * 256 + r_1 * 16 + j] * k_tape[r * 16 + j];
+      for (let j = 0; j < 16; j++) acc += dS[r * 256 + r_1 * 16 + j]! * k_tape[r * 16 + j]!;
       dv[r * 16 + r_1] = acc;
     }
   }
@@ -270,7 +272,7 @@ function backward(
   for (let r = 0; r < T * B; r++) {
     for (let r_1 = 0; r_1 < 16; r_1++) {
       let acc = 0;
-      for (let j = 0; j < 16; j++) acc += dS[r * 256 + j * 16 + r_1] * v_tape[r * 16 + j];
+      for (let j = 0; j < 16; j++) acc += dS[r * 256 + j * 16 + r_1]! * v_tape[r * 16 + j]!;
       dk[r * 16 + r_1] = acc;
     }
   }
@@ -278,7 +280,7 @@ function backward(
   for (let r = 0; r < T * B; r++) {
     for (let o = 0; o < 16; o++) {
       let acc = 0;
-      for (let k = 0; k < 16; k++) acc += dS[r * 256 + o * 16 + k] * S_seq[r * 256 + o * 16 + k];
+      for (let k = 0; k < 16; k++) acc += dS[r * 256 + o * 16 + k]! * S_seq[r * 256 + o * 16 + k]!;
       dλ[r * 16 + o] = acc;
     }
   }
@@ -287,7 +289,7 @@ function backward(
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 16; i++) {
       // dk_pre = ∂L/∂(Wk·x)   linear_attention.cell:11
-      const dk_pre_1 = dk[r * 16 + i] * (1 - k_tape[r * 16 + i] * k_tape[r * 16 + i]);
+      const dk_pre_1 = dk[r * 16 + i]! * (1 - k_tape[r * 16 + i]! * k_tape[r * 16 + i]!);
       dk_pre[r * 16 + i] = dk_pre_1;
     }
   }
@@ -296,7 +298,7 @@ function backward(
   // dWv = ∂L/∂Wv
   mm.tn(T * B, 16, 8, dv, 0, 16, x, 0, 8, dWv, 0, 1); // dWv += Σ_m dv[m] ⊗ x[m], for all T * B rows
   for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 16; i++) dbλ[i] += dλ[r * 16 + i] * λ_one_minus_λ[i];
+    for (let i = 0; i < 16; i++) dbλ[i]! += dλ[r * 16 + i]! * λ_one_minus_λ[i]!;
   }
   // Input gradients, for all T·B steps at once, when asked for.
   if (inputGrads) {
@@ -305,7 +307,7 @@ function backward(
       for (let r_1 = 0; r_1 < 16; r_1++) {
         let acc = 0;
         for (let j = 0; j < 16; j++)
-          acc += S_seq[(B + r) * 256 + j * 16 + r_1] * dy_out[r * 16 + j];
+          acc += S_seq[(B + r) * 256 + j * 16 + r_1]! * dy_out[r * 16 + j]!;
         dq[r * 16 + r_1] = acc;
       }
     }
@@ -313,7 +315,7 @@ function backward(
     for (let r = 0; r < T * B; r++) {
       for (let r_1 = 0; r_1 < 16; r_1++) {
         let acc = 0;
-        for (let j = 0; j < 16; j++) acc += dS[r * 256 + r_1 * 16 + j] * k_tape[r * 16 + j];
+        for (let j = 0; j < 16; j++) acc += dS[r * 256 + r_1 * 16 + j]! * k_tape[r * 16 + j]!;
         dv[r * 16 + r_1] = acc;
       }
     }
@@ -321,17 +323,17 @@ function backward(
     for (let r = 0; r < T * B; r++) {
       for (let r_1 = 0; r_1 < 16; r_1++) {
         let acc = 0;
-        for (let j = 0; j < 16; j++) acc += dS[r * 256 + j * 16 + r_1] * v_tape[r * 16 + j];
+        for (let j = 0; j < 16; j++) acc += dS[r * 256 + j * 16 + r_1]! * v_tape[r * 16 + j]!;
         dk[r * 16 + r_1] = acc;
       }
     }
     // dv_dk_pre_dq = [dv; dk_pre; dq]
     for (let r = 0; r < T * B; r++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) dv_dk_pre_dq[r * 48 + i_1] = dv[r * 16 + i_1];
+      for (let i_1 = 0; i_1 < 16; i_1++) dv_dk_pre_dq[r * 48 + i_1] = dv[r * 16 + i_1]!;
       for (let i_2 = 0; i_2 < 16; i_2++)
         dv_dk_pre_dq[r * 48 + 16 + i_2] =
-          dk[r * 16 + i_2] * (1 - k_tape[r * 16 + i_2] * k_tape[r * 16 + i_2]);
-      for (let i_3 = 0; i_3 < 16; i_3++) dv_dk_pre_dq[r * 48 + 32 + i_3] = dq[r * 16 + i_3];
+          dk[r * 16 + i_2]! * (1 - k_tape[r * 16 + i_2]! * k_tape[r * 16 + i_2]!);
+      for (let i_3 = 0; i_3 < 16; i_3++) dv_dk_pre_dq[r * 48 + 32 + i_3] = dq[r * 16 + i_3]!;
     }
     // dx = ∂L/∂x
     mm.nn(T * B, 48, 8, dv_dk_pre_dq, 0, 48, Wv_Wk_Wq, 0, dx, 0, 8, 0); // dx[m] = Wv_Wk_Wqᵀ · dv_dk_pre_dq[m], for all T * B rows
@@ -356,28 +358,28 @@ function step(
   const λ_rowwise = WS[4]!;
   const v_outer_k_1 = WS[18]!;
   const k = WS[19]!;
-  const [Wv, Wk, Wq, bλ] = P;
-  const [x] = X;
-  const [S_seq] = S;
-  const [y_out] = Y;
+  const [Wv, Wk, Wq, bλ] = P as Arrays<4>;
+  const [x] = X as Arrays<1>;
+  const [S_seq] = S as Arrays<1>;
+  const [y_out] = Y as Arrays<1>;
   // Values derived from params alone, kept until params change.
   if (paramsChanged) {
     // λ = σ(bλ)   linear_attention.cell:9
-    for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]);
+    for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]!);
     // Wv_Wk_Wq = [Wv; Wk; Wq]
     Wv_Wk_Wq.set(Wv, 0);
     Wv_Wk_Wq.set(Wk, 128);
     Wv_Wk_Wq.set(Wq, 256);
     // λ_rowwise = expand(λ), in S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
     for (let r_1 = 0; r_1 < 16; r_1++)
-      for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = λ[r_1];
+      for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = λ[r_1]!;
   }
   // Wv_Wk_Wq_x = Wv_Wk_Wq·x
   mm.nt(B, 48, 8, x, 0, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x_1, 0, 48, 0); // Wv_Wk_Wq_x_1[m] = Wv_Wk_Wq · x[m], for each of B rows
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 16; i++) {
       // k = tanh(Wk·x)   linear_attention.cell:11
-      const k_1 = Math.tanh(Wv_Wk_Wq_x_1[b * 48 + 16 + i]);
+      const k_1 = Math.tanh(Wv_Wk_Wq_x_1[b * 48 + 16 + i]!);
       k[b * 16 + i] = k_1;
     }
   }
@@ -385,12 +387,12 @@ function step(
   for (let b = 0; b < B; b++) {
     for (let r_1 = 0; r_1 < 16; r_1++)
       for (let c = 0; c < 16; c++)
-        v_outer_k_1[b * 256 + r_1 * 16 + c] = Wv_Wk_Wq_x_1[b * 48 + r_1] * k[b * 16 + c];
+        v_outer_k_1[b * 256 + r_1 * 16 + c] = Wv_Wk_Wq_x_1[b * 48 + r_1]! * k[b * 16 + c]!;
   }
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 256; i++) {
       // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-      const S_1 = λ_rowwise[i] * S_seq[b * 256 + i] + v_outer_k_1[b * 256 + i];
+      const S_1 = λ_rowwise[i]! * S_seq[b * 256 + i]! + v_outer_k_1[b * 256 + i]!;
       S_next[b * 256 + i] = S_1;
     }
   }
@@ -399,12 +401,12 @@ function step(
     for (let r_1 = 0; r_1 < 16; r_1++) {
       let acc = 0;
       for (let j = 0; j < 16; j++)
-        acc += S_next[b * 256 + r_1 * 16 + j] * Wv_Wk_Wq_x_1[b * 48 + 32 + j];
+        acc += S_next[b * 256 + r_1 * 16 + j]! * Wv_Wk_Wq_x_1[b * 48 + 32 + j]!;
       y_out[b * 16 + r_1] = acc;
     }
   }
   for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 256; i++) S_seq[b * 256 + i] = S_next[b * 256 + i];
+    for (let i = 0; i < 256; i++) S_seq[b * 256 + i] = S_next[b * 256 + i]!;
   }
 }
 
@@ -428,10 +430,10 @@ function infer(
   const k_1 = WS[21]!;
   const λ = WS[3]!;
   const λ_rowwise = WS[4]!;
-  const [Wv, Wk, Wq, bλ] = P;
-  const [x] = X;
-  const [S_seq] = S;
-  const [y_out] = Y;
+  const [Wv, Wk, Wq, bλ] = P as Arrays<4>;
+  const [x] = X as Arrays<1>;
+  const [S_seq] = S as Arrays<1>;
+  const [y_out] = Y as Arrays<1>;
   let S_now = S_seq;
   let S_new = S_swap;
   // Values derived from params alone, kept until params change.
@@ -441,10 +443,10 @@ function infer(
     Wv_Wk_Wq.set(Wk, 128);
     Wv_Wk_Wq.set(Wq, 256);
     // λ = σ(bλ)   linear_attention.cell:9
-    for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]);
+    for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]!);
     // λ_rowwise = expand(λ), in S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
     for (let r_1 = 0; r_1 < 16; r_1++)
-      for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = λ[r_1];
+      for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = λ[r_1]!;
   }
   // Everything that does not depend on a state, for all T·B steps at once.
   // Wv_Wk_Wq_x = Wv_Wk_Wq·x
@@ -452,7 +454,7 @@ function infer(
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 16; i++) {
       // k = tanh(Wk·x)   linear_attention.cell:11
-      const k_2 = Math.tanh(Wv_Wk_Wq_x[r * 48 + 16 + i]);
+      const k_2 = Math.tanh(Wv_Wk_Wq_x[r * 48 + 16 + i]!);
       k_1[r * 16 + i] = k_2;
     }
   }
@@ -460,13 +462,13 @@ function infer(
   for (let r = 0; r < T * B; r++) {
     for (let r_1 = 0; r_1 < 16; r_1++)
       for (let c = 0; c < 16; c++)
-        v_outer_k[r * 256 + r_1 * 16 + c] = Wv_Wk_Wq_x[r * 48 + r_1] * k_1[r * 16 + c];
+        v_outer_k[r * 256 + r_1 * 16 + c] = Wv_Wk_Wq_x[r * 48 + r_1]! * k_1[r * 16 + c]!;
   }
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 256; i++) {
         // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-        const S_1 = λ_rowwise[i] * S_now[b * 256 + i] + v_outer_k[(t * B + b) * 256 + i];
+        const S_1 = λ_rowwise[i]! * S_now[b * 256 + i]! + v_outer_k[(t * B + b) * 256 + i]!;
         S_new[b * 256 + i] = S_1;
       }
     }
@@ -475,15 +477,15 @@ function infer(
       for (let r_1 = 0; r_1 < 16; r_1++) {
         let acc = 0;
         for (let j = 0; j < 16; j++)
-          acc += S_new[b * 256 + r_1 * 16 + j] * Wv_Wk_Wq_x[(t * B + b) * 48 + 32 + j];
+          acc += S_new[b * 256 + r_1 * 16 + j]! * Wv_Wk_Wq_x[(t * B + b) * 48 + 32 + j]!;
         y_out[(t * B + b) * 16 + r_1] = acc;
       }
     }
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b] === 0) {
+        if (M[t * B + b]! === 0) {
           // padding: the state carries through, the outputs are zero
-          for (let i = 0; i < 256; i++) S_new[b * 256 + i] = S_now[b * 256 + i];
+          for (let i = 0; i < 256; i++) S_new[b * 256 + i] = S_now[b * 256 + i]!;
           for (let i = 0; i < 16; i++) y_out[(t * B + b) * 16 + i] = 0;
         }
       }
@@ -495,7 +497,7 @@ function infer(
   }
   // After an odd number of steps the states are in the other array.
   if (S_now !== S_seq) {
-    for (let i = 0; i < B * 256; i++) S_seq[i] = S_now[i];
+    for (let i = 0; i < B * 256; i++) S_seq[i] = S_now[i]!;
   }
 }
 
