@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { firstMismatch, makeTempDir, removeDir, rnnc } from "./reference/harness.js";
 import {
-  REFERENCES, lstmReference, gruTorchReference, maxFiniteDifferenceError, randomEvalData, runReference,
+  NEXT_REFERENCES, REFERENCES, lstmReference, gruTorchReference, maxFiniteDifferenceError, randomEvalData, runReference,
   type EvalData,
 } from "./reference/index.js";
 
@@ -38,7 +38,7 @@ function expectAgrees(actual: unknown, expected: unknown, tol: number): void {
 }
 
 describe("the references are right on their own terms", () => {
-  for (const [k, ref] of REFERENCES.entries()) {
+  for (const [k, ref] of [...REFERENCES, ...NEXT_REFERENCES].entries()) {
     it(`${ref.name}: hand-written BPTT equals central differences of the reference forward (FD tolerance 1e-6)`, () => {
       const data = randomEvalData(ref, T, B, 100 + k);
       const { error, where } = maxFiniteDifferenceError(ref, data, 4, 7 + k);
