@@ -10,7 +10,7 @@ import { mulberry32, zeros, type Mat, type Vec } from "./math.js";
 /**
  * One step's named values for one batch entry (`{ h: [...], c: [...] }`). Typed as vectors, which
  * most cells have; a value declared with shape `[]` is a number and one of shape `[n, m]` a list of
- * rows (as the eval JSON nests them), read with `scalarOf` / `matOf`.
+ * rows (as the eval JSON nests them, read with `matOf`).
  */
 export type Named = Record<string, Vec>;
 /** Params by name: a matrix as a list of rows, a vector, or (shape `[]`) a number. */
@@ -62,11 +62,10 @@ export interface EvalResult {
   grads?: { params: Params; inputs: Record<string, Seq>; initial: Record<string, Vec[]> };
 }
 
-/** A named value of shape `[]` (a number) or `[n, m]` (rows), stored where `Named` says `Vec`. */
-export const scalarOf = (v: Vec | undefined): number => v as unknown as number;
+/** A named value of shape `[n, m]` (a list of rows), stored where `Named` says `Vec`. */
 export const matOf = (v: Vec | undefined): Mat => v as unknown as Mat;
-/** A number or a list of rows stored as a `Named` value. */
-export const asNamed = (v: number | Mat): Vec => v as unknown as Vec;
+/** A list of rows stored as a `Named` value. */
+export const asNamed = (v: Mat): Vec => v as unknown as Vec;
 
 const zerosLike = (shape: readonly number[]): Mat | Vec | number =>
   shape.length === 0 ? 0 : shape.length === 1 ? zeros(shape[0]!) : Array.from({ length: shape[0]! }, () => zeros(shape[1]!));

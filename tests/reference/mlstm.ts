@@ -7,7 +7,8 @@
  *   ĩ = wi·x + bi   f̃ = wf·x + bf                     (wi, wf vectors; bi, bf scalar params)
  *   m' = max(log σ(f̃) + m, ĩ)   i' = exp(ĩ − m')   f' = exp(log σ(f̃) + m − m')
  *   C' = f'·C + i'·v kᵀ   n' = f'·n + i'·k   h = o ⊙ (C'·q) / max(|n'·q|, 1)
- * States C[D, D], n[D], m (a scalar); output h. Subgradients: max splits a tie evenly, |s| has
+ * States C[D, D], n[D], m[1] (the scalar stabilizer as a one-element vector, as the cell keeps
+ * it: states are vectors or matrices); output h. Subgradients: max splits a tie evenly, |s| has
  * derivative 0 at s = 0 (PyTorch's sign(0)).
  * Adjoint (dC', dn', dm' from the next step; dh this step's output gradient), with u = C'·q and
  * d = max(|s|, 1), s = n'·q:
@@ -17,7 +18,7 @@
  *   dm' −= di'·i' + df'·f';  dĩ = di'·i' + dm'·[ĩ wins];  dlogf = df'·f' + dm'·[log f + m wins]
  *   dm = dlogf;  df̃ = dlogf·(1 − σ(f̃));  then the affine maps' adjoints.
  */
-import { asNamed, matOf, scalarOf, type Params, type ReferenceCell } from "./bptt.js";
+import { asNamed, matOf, type Params, type ReferenceCell } from "./bptt.js";
 import {
   add, addMatTvec, addOuter, addTo, dSigmoid, dot, matvec, maxShare, scale, sigmoid, sigmoidV, zeros,
   type Mat, type Vec,
@@ -53,10 +54,10 @@ export function mlstmReference(I = 3, D = 4): ReferenceCell<Cache> {
     ],
     dataScale: 1.5, // both sides of every max (and |n·q| both below and above 1) in the eval tests' data
     inputs: [{ name: "x", shape: [I] }],
-    states: [{ name: "C", shape: [D, D] }, { name: "n", shape: [D] }, { name: "m", shape: [] }],
+    states: [{ name: "C", shape: [D, D] }, { name: "n", shape: [D] }, { name: "m", shape: [1] }],
     outputs: [{ name: "h", shape: [D] }],
     step(p, named, s) {
-      const x = named["x"]!, C = matOf(s["C"]), n = s["n"]!, m = scalarOf(s["m"]);
+      const x = named["x"]!, C = matOf(s["C"]), n = s["n"]!, m = s["m"]![0]!;
       const q = affine(p, "q", x), k = scale(affine(p, "k", x), 1 / root), v = affine(p, "v", x);
       const o = sigmoidV(affine(p, "o", x));
       const it = gate(p, "i", x), ft = gate(p, "f", x);
@@ -69,7 +70,7 @@ export function mlstmReference(I = 3, D = 4): ReferenceCell<Cache> {
       const sq = dot(nNew, q), d = Math.max(Math.abs(sq), 1);
       const h = u.map((uv, r) => (o[r]! * uv) / d);
       return {
-        states: { C: asNamed(CNew), n: nNew, m: asNamed(mNew) },
+        states: { C: asNamed(CNew), n: nNew, m: [mNew] },
         outputs: { h },
         cache: { x, C, n, m, q, k, v, o, it, ft, logf, ip, fp, CNew, nNew, u, s: sq, d },
       };
@@ -96,7 +97,7 @@ export function mlstmReference(I = 3, D = 4): ReferenceCell<Cache> {
       addMatTvec(dk, dC, v);
       addTo(dk, dn);
       const dkScaled = scale(dk, ip);
-      const dm = scalarOf(dNext["m"]) - dip * ip - dfp * fp;
+      const dm = dNext["m"]![0]! - dip * ip - dfp * fp;
       const share = maxShare(logf + m, it);
       const dit = dip * ip + dm * (1 - share);
       const dlogf = dfp * fp + dm * share;
@@ -110,7 +111,7 @@ export function mlstmReference(I = 3, D = 4): ReferenceCell<Cache> {
       gateBack(p, gp, "f", dft, x, dx);
       return {
         dx: { x: dx },
-        dPrev: { C: asNamed(dC.map((row) => scale(row, fp))), n: scale(dn, fp), m: asNamed(dlogf) },
+        dPrev: { C: asNamed(dC.map((row) => scale(row, fp))), n: scale(dn, fp), m: [dlogf] },
       };
     },
   };
