@@ -43,6 +43,11 @@ export interface ReferenceCell<Cache = unknown> {
    * step, accumulates param gradients into `gp` and returns dLoss/d(inputs) and d(previous states).
    */
   back(p: Params, cache: Cache, dNext: Named, dOut: Named, gp: Params): { dx: Named; dPrev: Named };
+  /**
+   * For a cell with `max(a, b)`: a − b of each max this step, by a name for it. The tests check that
+   * their data gives every max both signs and never a tie (where the subgradient is a choice).
+   */
+  maxMargins?(cache: Cache): Record<string, number[]>;
 }
 
 /** The `rnnc eval` input (SPEC §2), as plain nested arrays. */

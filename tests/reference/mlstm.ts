@@ -75,6 +75,7 @@ export function mlstmReference(I = 3, D = 4): ReferenceCell<Cache> {
         cache: { x, C, n, m, q, k, v, o, it, ft, logf, ip, fp, CNew, nNew, u, s: sq, d },
       };
     },
+    maxMargins: ({ logf, m, it, s }) => ({ "max(log f + m, ĩ)": [logf + m - it], "max(|n·q|, 1)": [Math.abs(s) - 1] }),
     back(p, c, dNext, dOut, gp) {
       const { x, C, n, m, q, k, v, o, it, ft, logf, ip, fp, CNew, nNew, u, s, d } = c;
       const dh = dOut["h"]!;

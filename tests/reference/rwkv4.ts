@@ -15,7 +15,7 @@ import { addMatTvec, addOuter, addTo, matvec, maxShare, mul, sigmoid, zeros, typ
 
 interface Cache {
   x: Vec; xp: Vec; a: Vec; b: Vec; p: Vec; xk: Vec; xv: Vec; xr: Vec;
-  k: Vec; v: Vec; r: Vec; w: Vec; q: Vec; e1: Vec; e2: Vec; num: Vec; den: Vec; wkv: Vec; g: Vec;
+  k: Vec; v: Vec; r: Vec; w: Vec; uk: Vec; q: Vec; e1: Vec; e2: Vec; num: Vec; den: Vec; wkv: Vec; g: Vec;
   q2: Vec; f1: Vec; f2: Vec;
 }
 
@@ -53,7 +53,8 @@ export function rwkv4Reference(I = 3, D = 4): ReferenceCell<Cache> {
       const k = matvec(P["Wk"] as Mat, xk), v = matvec(P["Wv"] as Mat, xv);
       const r = matvec(P["Wr"] as Mat, xr).map(sigmoid);
       const w = (P["decay"] as Vec).map((d) => -Math.exp(d));
-      const q = vec(D, (c) => Math.max(p![c]!, u[c]! + k[c]!));
+      const uk = vec(D, (c) => u[c]! + k[c]!);
+      const q = vec(D, (c) => Math.max(p![c]!, uk[c]!));
       const e1 = vec(D, (c) => Math.exp(p![c]! - q[c]!)), e2 = vec(D, (c) => Math.exp(u[c]! + k[c]! - q[c]!));
       const num = vec(D, (c) => e1[c]! * a![c]! + e2[c]! * v[c]!), den = vec(D, (c) => e1[c]! * b![c]! + e2[c]!);
       const wkv = vec(D, (c) => num[c]! / den[c]!);
@@ -65,9 +66,13 @@ export function rwkv4Reference(I = 3, D = 4): ReferenceCell<Cache> {
       return {
         states: { a: aNew, b: bNew, p: q2, xp: x!.slice() },
         outputs: { y },
-        cache: { x: x!, xp: xp!, a: a!, b: b!, p: p!, xk, xv, xr, k, v, r, w, q, e1, e2, num, den, wkv, g, q2, f1, f2 },
+        cache: { x: x!, xp: xp!, a: a!, b: b!, p: p!, xk, xv, xr, k, v, r, w, uk, q, e1, e2, num, den, wkv, g, q2, f1, f2 },
       };
     },
+    maxMargins: ({ p, k, w, uk }) => ({
+      "max(p, u + k)": p.map((pv, ch) => pv - uk[ch]!),
+      "max(p + w, k)": p.map((pv, ch) => pv + w[ch]! - k[ch]!),
+    }),
     back(P, c, dNext, dOut, gp) {
       const { x, xp, a, b, p, xk, xv, xr, k, v, r, w, q, e1, e2, den, wkv, g, q2, f1, f2 } = c;
       const u = P["u"] as Vec;

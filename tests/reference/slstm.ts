@@ -60,6 +60,7 @@ export function slstmReference(I = 3, H = 4): ReferenceCell<Cache> {
         cache: { x: x!, h: h!, c: c!, n: n!, m: m!, zt, it, ft, z, o, ip, fp, cNew, nNew },
       };
     },
+    maxMargins: ({ ft, m, it }) => ({ "max(f̃ + m, ĩ)": ft.map((f, k) => f + m[k]! - it[k]!) }),
     back(p, { x, h, c, n, m, it, ft, z, o, ip, fp, cNew, nNew }, dNext, dOut, gp) {
       const dh = add(dNext["h"]!, dOut["h"]!);
       const dcNew = vec(H, (k) => dNext["c"]![k]! + (dh[k]! * o[k]!) / nNew[k]!);
