@@ -16,16 +16,7 @@ import { slstmReference } from "./slstm.js";
 
 export const REFERENCES: readonly ReferenceCell[] = [
   rnnReference(), reluRnnReference(), lstmReference(), peepholeReference(), gruReference(), gruTorchReference(), lnlstmReference(),
-  mingruReference(), minlstmReference(),
-] as ReferenceCell[];
-
-/**
- * The references of the cells in examples/cells-next/, written in syntax the compiler does not
- * accept yet (`max`, scalar params and states, matrix states, `outer`): their own BPTT is checked
- * against finite differences here, and they join `REFERENCES` with their cells.
- */
-export const NEXT_REFERENCES: readonly ReferenceCell[] = [
-  slstmReference(), mlstmReference(), rwkv4Reference(), s6Reference(),
+  mingruReference(), minlstmReference(), slstmReference(), mlstmReference(), rwkv4Reference(), s6Reference(),
 ] as ReferenceCell[];
 
 export {

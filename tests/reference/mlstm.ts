@@ -46,7 +46,7 @@ export function mlstmReference(I = 3, D = 4): ReferenceCell<Cache> {
   };
   const root = Math.sqrt(D);
   return {
-    name: "mlstm", file: "examples/cells-next/mlstm.cell",
+    name: "mlstm", file: "examples/cells/mlstm.cell",
     params: [
       ...["q", "k", "v"].flatMap((k) => [{ name: `W${k}`, shape: [D, I] }, { name: `b${k}`, shape: [D] }]),
       { name: "wi", shape: [I] }, { name: "bi", shape: [] }, { name: "wf", shape: [I] }, { name: "bf", shape: [] },

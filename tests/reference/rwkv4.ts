@@ -38,7 +38,7 @@ export function rwkv4Reference(I = 3, D = 4): ReferenceCell<Cache> {
     }
   };
   return {
-    name: "rwkv4", file: "examples/cells-next/rwkv4.cell",
+    name: "rwkv4", file: "examples/cells/rwkv4.cell",
     params: [
       ...["k", "v", "r"].flatMap((k) => [{ name: `W${k}`, shape: [D, I] }, { name: `mu_${k}`, shape: [I] }]),
       { name: "decay", shape: [D] }, { name: "u", shape: [D] }, { name: "Wo", shape: [I, D] },

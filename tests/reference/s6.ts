@@ -19,7 +19,7 @@ interface Cache { x: Vec; h: Mat; pre: Vec; dt: Vec; B: Vec; C: Vec; A: Mat; E: 
 
 export function s6Reference(D = 4, N = 3): ReferenceCell<Cache> {
   return {
-    name: "s6", file: "examples/cells-next/s6.cell",
+    name: "s6", file: "examples/cells/s6.cell",
     params: [
       { name: "W_dt", shape: [D, D] }, { name: "b_dt", shape: [D] },
       { name: "W_B", shape: [N, D] }, { name: "W_C", shape: [N, D] },

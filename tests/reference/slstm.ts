@@ -38,7 +38,7 @@ export function slstmReference(I = 3, H = 4): ReferenceCell<Cache> {
   };
   const vec = (n: number, f: (k: number) => number): Vec => Array.from({ length: n }, (_, k) => f(k));
   return {
-    name: "slstm", file: "examples/cells-next/slstm.cell",
+    name: "slstm", file: "examples/cells/slstm.cell",
     params: GATES.flatMap((k) => [
       { name: `W${k}`, shape: [H, I] }, { name: `R${k}`, shape: [H, H] }, { name: `b${k}`, shape: [H] },
     ]),
