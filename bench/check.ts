@@ -7,14 +7,17 @@
  *    gradients, so both compute the same math.
  * 5. rnnc's compiled LSTM (all passes and passes off), when compile() is available, against the
  *    hand-fused one.
+ * 6. PyTorch (float64, outputs and gradients) and ONNX Runtime (float32 forward) against rnnc
+ *    (bench/check-native.ts); skipped with the reason when torch or onnxruntime-node is missing.
  */
 
 import { checkGemm, checkGradients, type Row } from "./check-hand.js";
+import { checkNative } from "./check-native.js";
 import { checkRnnc, checkTfjs } from "./check-peers.js";
 
 /** Runs every check, prints one row each; returns the exit code. */
 export async function runCheck(): Promise<number> {
-  const rows: Row[] = [checkGemm(), ...checkGradients(), ...(await checkTfjs()), ...(await checkRnnc())];
+  const rows: Row[] = [checkGemm(), ...checkGradients(), ...(await checkTfjs()), ...(await checkRnnc()), ...(await checkNative())];
   let failed = 0;
   for (const r of rows) {
     if (r.skipped !== undefined) {

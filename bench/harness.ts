@@ -20,12 +20,17 @@ import type { Workload } from "./workloads.js";
 
 export interface Prepared {
   /** One call of the workload: a full train step, a forward, or one inference step. */
-  run(): void;
+  run?(): void;
+  /** Instead of `run`: makes `reps` back-to-back calls, timed on its own side, and returns seconds
+   *  per call — for calls that run in another process (PyTorch) or are asynchronous (ONNX Runtime). */
+  sample?(reps: number): Promise<number>;
   /** Made current before this contestant's turn in a round (e.g. the TF.js backend); untimed. */
   activate?(): Promise<void>;
   /** Extra facts to report (for instance tape bytes per step). */
   info?(): Record<string, number>;
   dispose?(): void;
+  /** RSS of the process the calls run in, when that is not this one (PyTorch's driver), bytes. */
+  rss?(): Promise<number>;
 }
 
 export interface Contestant {
@@ -93,9 +98,17 @@ function sampleRss(): void {
   if (rss > peakRss) peakRss = rss;
 }
 
-function callSeconds(p: Prepared, reps: number): number {
+/** Seconds per call of `reps` back-to-back calls. */
+export async function callSeconds(p: Prepared, reps: number): Promise<number> {
+  if (p.sample) {
+    const s = await p.sample(reps);
+    sampleRss();
+    return s;
+  }
+  const run = p.run;
+  if (!run) throw new Error("a prepared contestant needs run() or sample()");
   const t0 = process.hrtime.bigint();
-  for (let r = 0; r < reps; r++) p.run();
+  for (let r = 0; r < reps; r++) run();
   const t1 = process.hrtime.bigint();
   sampleRss();
   return Number(t1 - t0) / 1e9 / reps;
@@ -133,7 +146,7 @@ async function warmUp(entries: Entry[], s: Settings): Promise<void> {
     for (const e of entries) {
       if (warm(e)) continue;
       await e.p.activate?.();
-      const t = callSeconds(e.p, 1);
+      const t = await callSeconds(e.p, 1);
       const st = calls.get(e)!;
       st.n++;
       st.time += t;
@@ -170,7 +183,7 @@ export async function measure(w: Workload, cs: readonly Contestant[], s: Setting
       const e = entries[(k + r) % entries.length];
       if (e.samples.length >= e.rounds) continue;
       await e.p.activate?.();
-      e.samples.push(callSeconds(e.p, e.reps));
+      e.samples.push(await callSeconds(e.p, e.reps));
     }
   }
   const results: Result[] = entries.map((e) => {

@@ -9,7 +9,7 @@
  */
 
 import { spawn } from "node:child_process";
-import type { Contestant } from "./harness.js";
+import { callSeconds, Unavailable, type Contestant, type Prepared } from "./harness.js";
 import type { Workload } from "./workloads.js";
 
 export interface MemoryResult {
@@ -24,7 +24,11 @@ export interface MemoryResult {
   /** The kernel's RSS high-water mark of the child, bytes. */
   readonly maxRssKernel: number;
   readonly calls: number;
+  /** What the forward keeps for the backward per sample-step, bytes, when the contestant says. */
+  readonly tapeBytesPerStep?: number;
   readonly error?: string;
+  /** Why the contestant could not run here (a missing dependency or API): not a failure. */
+  readonly skipped?: string;
 }
 
 /** Body of the child process: prepare, run for about `seconds` (at least 2 calls), print JSON. */
@@ -36,18 +40,36 @@ export async function memoryChild(w: Workload, c: Contestant, seconds: number): 
     peakRss = Math.max(peakRss, rss);
     return rss;
   };
-  const p = await c.prepare(w);
+  let p: Prepared;
+  try {
+    p = await c.prepare(w);
+  } catch (e) {
+    if (!(e instanceof Unavailable)) throw e;
+    const r: MemoryResult = { workload: w.id, contestant: c.id, baselineRss, preparedRss: 0, peakRss: 0, maxRssKernel: 0, calls: 0, skipped: e.message };
+    return void process.stdout.write(JSON.stringify(r) + "\n");
+  }
   await p.activate?.();
-  const preparedRss = sample();
+  // A contestant whose calls run in another process reports that process's RSS instead.
+  const own = p.rss;
+  const sampleOther = async (): Promise<number> => {
+    const rss = await own!();
+    peakRss = Math.max(peakRss, rss);
+    return rss;
+  };
+  if (own) peakRss = 0;
+  const preparedRss = own ? await sampleOther() : sample();
   const t0 = process.hrtime.bigint();
   let calls = 0;
   while (calls < 2 || (Number(process.hrtime.bigint() - t0) / 1e9 < seconds && calls < 50)) {
-    p.run();
+    await callSeconds(p, 1);
     calls++;
-    sample();
+    if (own) await sampleOther();
+    else sample();
   }
   const maxRssKernel = process.resourceUsage().maxRSS * 1024;
-  const r: MemoryResult = { workload: w.id, contestant: c.id, baselineRss, preparedRss, peakRss, maxRssKernel, calls };
+  const tape = p.info?.()["tapeBytesPerStep"];
+  p.dispose?.();
+  const r: MemoryResult = { workload: w.id, contestant: c.id, baselineRss, preparedRss, peakRss, maxRssKernel, calls, ...(tape === undefined ? {} : { tapeBytesPerStep: tape }) };
   process.stdout.write(JSON.stringify(r) + "\n");
 }
 

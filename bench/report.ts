@@ -120,3 +120,59 @@ export function tapeTable(reports: readonly WorkloadReport[]): string | null {
   ]);
   return table([head, ...rows], (c) => c >= 1);
 }
+
+/** The issue's table: rnnc's median ÷ each peer's, per workload (below 1 = rnnc faster). */
+export function ratioTable(reports: readonly WorkloadReport[], peers: readonly { id: string; label: string }[]): string | null {
+  const shown = reports.filter((r) => find(r.results, "rnnc") !== undefined);
+  const rows = peers
+    .filter((c) => c.id !== "rnnc" && shown.some((r) => find(r.results, c.id) !== undefined))
+    .map((c) => [
+      c.label,
+      ...shown.map((r) => {
+        const peer = r.results.find((x) => x.contestant === c.id);
+        return peer?.median === undefined ? "—" : ratio(find(r.results, "rnnc")!, peer.median) + (peer.few ? FEW_MARK : "");
+      }),
+    ]);
+  if (rows.length === 0) return null;
+  const head = ["rnnc ÷", ...shown.map((r) => r.workload.id.replace(/^lstm-/, ""))];
+  return "rnnc time ÷ peer time, same run (below 1 = rnnc faster)\n" + table([head, ...rows], (c) => c >= 1);
+}
+
+/** One sweep: GFLOP/s per point and contestant, and rnnc ÷ PyTorch in time. */
+export function sweepTable(title: string, axis: "B" | "H", reports: readonly WorkloadReport[], contestants: readonly { id: string; label: string }[]): string {
+  const shown = contestants.filter((c) => reports.some((r) => find(r.results, c.id) !== undefined));
+  const torch = shown.some((c) => c.id === "pytorch");
+  const head = [axis, ...shown.map((c) => `${c.label} GFLOP/s`), ...(torch ? ["rnnc ÷ PyTorch"] : [])];
+  const rows = reports.map((r) => {
+    const w = r.workload, rnnc = find(r.results, "rnnc");
+    return [
+      String(axis === "B" ? w.B : w.H),
+      ...shown.map((c) => {
+        const x = r.results.find((y) => y.contestant === c.id);
+        return x?.median === undefined ? "—" : (w.flops / x.median / 1e9).toFixed(2) + (x.few ? FEW_MARK : "");
+      }),
+      ...(torch ? [rnnc === undefined ? "—" : ratio(rnnc, find(r.results, "pytorch"))] : []),
+    ];
+  });
+  const skipped = [...new Set(reports.flatMap((r) => r.results.filter((x) => x.skipped !== undefined).map((x) => `${x.label}: ${x.skipped}`)))];
+  return title + "\n" + table([head, ...rows], (c) => c >= 1) + (skipped.length ? "\n" + skipped.join("\n") : "");
+}
+
+/** Peak RSS growth during the train calls per sample-step (T·B), against the tape per sample-step. */
+export function memoryPerStepTable(mem: readonly MemoryResult[], workloads: readonly Workload[], contestants: readonly { id: string; label: string }[]): string | null {
+  const ids = workloads.filter((w) => mem.some((m) => m.workload === w.id && m.error === undefined));
+  const rows = contestants
+    .filter((c) => mem.some((m) => m.contestant === c.id && m.error === undefined))
+    .map((c) => [
+      c.label,
+      ...ids.map((w) => {
+        const m = mem.find((x) => x.contestant === c.id && x.workload === w.id);
+        if (!m || m.error !== undefined) return "—";
+        const perStep = (m.peakRss - m.preparedRss) / (w.T * w.B);
+        const tape = m.tapeBytesPerStep;
+        return `${(perStep / 1000).toFixed(1)} kB` + (tape ? ` (${(perStep / tape).toFixed(2)}× tape ${(tape / 1000).toFixed(1)} kB)` : "");
+      }),
+    ]);
+  if (rows.length === 0) return null;
+  return table([["RSS growth per sample-step", ...ids.map((w) => w.id)], ...rows], (c) => c >= 1);
+}

@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: rnnc against its JavaScript peers, side by side in one process.
  *
- *   node dist/bench/run.js [--quick] [--json] [--only TOKEN[,TOKEN...]] [--no-memory] [--memory] [--check]
+ *   node dist/bench/run.js [--quick] [--json] [--only TOKEN[,TOKEN...]] [--no-memory] [--memory]
+ *                          [--no-sweeps] [--sweeps] [--check]
  *
  * --quick      short smoke run: fewer warm-up calls and rounds, no s3 workloads unless --only names
  *              them, no memory children unless --memory
@@ -9,6 +10,8 @@
  * --only       keep workloads and contestants whose id contains a token, e.g. `--only s2,hand,rnnc`
  *              (tokens that match no workload id filter contestants only, and the other way round)
  * --no-memory  skip the per-contestant peak-RSS runs of the train-step workloads
+ * --no-sweeps  skip the batch and H sweeps (bench/sweeps.ts); on by default, off when --only names
+ *              a workload unless --sweeps
  * --check      run the self-checks (bench/check.ts) instead of the benchmark
  *
  *   node dist/bench/run.js compile [--quick]
@@ -22,14 +25,20 @@ import { runCheck } from "./check.js";
 import { benchCompile } from "./compile.js";
 import { FULL, measure, peakRss, QUICK, Unavailable, type Contestant, type Settings } from "./harness.js";
 import { measureMemory, memoryChild, type MemoryResult } from "./memory.js";
-import { LEGEND, memoryTable, summaryTable, tapeTable, workloadTable, type WorkloadReport } from "./report.js";
+import { LEGEND, memoryPerStepTable, memoryTable, ratioTable, summaryTable, sweepTable, tapeTable, workloadTable, type WorkloadReport } from "./report.js";
 import { brainJs } from "./contestants/brain.js";
 import { handFused } from "./contestants/hand.js";
-import { loadCompile, rnncContestant } from "./contestants/rnnc.js";
+import { describeOrt, ortContestant } from "./contestants/ort.js";
+import { closeTorch, describeTorch, pytorch } from "./contestants/pytorch.js";
+import { loadCompile, rnncContestant, rnncThreaded } from "./contestants/rnnc.js";
 import { describeTf, tfjsContestant } from "./contestants/tfjs.js";
+import { SWEEP_FULL, SWEEP_QUICK, SWEEP_WORKLOADS, sweeps } from "./sweeps.js";
 import { WORKLOADS, type Workload } from "./workloads.js";
 
 const CONTESTANTS: readonly Contestant[] = [
+  pytorch,
+  ortContestant("export"),
+  ortContestant("op"),
   tfjsContestant("cpu"),
   tfjsContestant("wasm"),
   brainJs,
@@ -37,24 +46,29 @@ const CONTESTANTS: readonly Contestant[] = [
   rnncContestant(true),
   rnncContestant(false),
   rnncContestant(true, "inline"),
+  rnncThreaded(2),
 ];
+
+/** The sweeps take the contestants whose cost stays reasonable up to H = 1024. */
+const SWEEP_CONTESTANTS = ["rnnc", "rnnc-2t", "pytorch"];
 
 interface Options {
   quick: boolean;
   json: boolean;
   memory: boolean;
   check: boolean;
+  sweeps: boolean;
   only: string[];
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`bench: ${msg}\nusage: node dist/bench/run.js [--quick] [--json] [--only TOKEN,...] [--no-memory] [--memory] [--check]\n`);
+  process.stderr.write(`bench: ${msg}\nusage: node dist/bench/run.js [--quick] [--json] [--only TOKEN,...] [--no-memory] [--memory] [--no-sweeps] [--sweeps] [--check]\n`);
   process.exit(2);
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { quick: false, json: false, memory: true, check: false, only: [] };
-  let memoryFlag: boolean | null = null;
+  const o: Options = { quick: false, json: false, memory: true, check: false, sweeps: true, only: [] };
+  let memoryFlag: boolean | null = null, sweepFlag: boolean | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--quick") o.quick = true;
@@ -62,11 +76,14 @@ function parseArgs(argv: readonly string[]): Options {
     else if (a === "--check") o.check = true;
     else if (a === "--no-memory") memoryFlag = false;
     else if (a === "--memory") memoryFlag = true;
+    else if (a === "--no-sweeps") sweepFlag = false;
+    else if (a === "--sweeps") sweepFlag = true;
     else if (a === "--only") o.only.push(...(argv[++i] ?? usage("--only needs a value")).split(",").filter(Boolean));
     else if (a.startsWith("--only=")) o.only.push(...a.slice(7).split(",").filter(Boolean));
     else usage(`unknown argument '${a}'`);
   }
   o.memory = memoryFlag ?? !o.quick;
+  o.sweeps = sweepFlag ?? !o.only.some((t) => WORKLOADS.some((w) => w.id.includes(t)));
   return o;
 }
 
@@ -93,6 +110,8 @@ function loadLine(own: number): string {
 async function header(contestants: readonly Contestant[], log: (s: string) => void): Promise<{ lines: string[]; rnncMissing: string | null }> {
   const cpu = os.cpus();
   const lines = [`${cpu.length} × ${cpu[0]?.model ?? "cpu"}, Node ${process.version}, ${os.platform()} ${os.arch()}; ${loadLine(0)}`];
+  if (contestants.some((c) => c.id === "pytorch")) lines.push(await describeTorch());
+  if (contestants.some((c) => c.id.startsWith("ort"))) lines.push(await describeOrt());
   if (contestants.some((c) => c.id.startsWith("tfjs"))) lines.push(await describeTf());
   let rnncMissing: string | null = null;
   if (contestants.some((c) => c.id.startsWith("rnnc"))) {
@@ -107,24 +126,56 @@ async function header(contestants: readonly Contestant[], log: (s: string) => vo
   return { lines, rnncMissing };
 }
 
-async function runMemory(workloads: readonly Workload[], contestants: readonly Contestant[], quick: boolean, log: (s: string) => void): Promise<MemoryResult[]> {
+/** Train-step workloads at which each contestant's peak RSS is taken in a fresh process: the
+ *  chosen train workloads for every contestant, and two batch-sweep points (T·B = 2048 and 8192,
+ *  where fixed costs no longer hide the growth per sample-step) for the sweep contestants. */
+function memoryRuns(workloads: readonly Workload[], contestants: readonly Contestant[], withSweeps: boolean): [Workload, Contestant][] {
+  const runs: [Workload, Contestant][] = [];
+  for (const w of workloads.filter((x) => x.kind === "train")) for (const c of contestants) runs.push([w, c]);
+  if (withSweeps)
+    for (const id of ["lstm-train-b64", "lstm-train-b256"])
+      for (const c of contestants.filter((x) => SWEEP_CONTESTANTS.includes(x.id))) runs.push([SWEEP_WORKLOADS.find((w) => w.id === id)!, c]);
+  return runs;
+}
+
+async function runMemory(runs: readonly [Workload, Contestant][], quick: boolean, log: (s: string) => void): Promise<MemoryResult[]> {
   const script = fileURLToPath(import.meta.url);
   const out: MemoryResult[] = [];
-  for (const w of workloads.filter((x) => x.kind === "train"))
-    for (const c of contestants) {
-      log(`memory: ${w.id} ${c.id}`);
-      const m = await measureMemory(script, w, c, quick ? 0.3 : 1.5);
-      if (m.error !== undefined) log(`  ${c.id}: ${m.error}`);
-      out.push(m);
-    }
+  for (const [w, c] of runs) {
+    if (c.unsupported(w) !== null) continue;
+    log(`memory: ${w.id} ${c.id}`);
+    const m = await measureMemory(script, w, c, quick ? 0.3 : 1.5);
+    if (m.error !== undefined) log(`  ${c.id}: ${m.error}`);
+    if (m.skipped === undefined) out.push(m);
+  }
   return out;
 }
 
 const MEMORY_TITLE = [
   "Train step alone in a fresh process: peak RSS sampled after prepare and every call, MiB; in brackets",
   "the growth during the calls over the RSS after prepare (a bare Node process is ~45 MiB; prepare loads",
-  "the library — for rnnc the compiler with TypeScript — and makes params and data)",
+  "the library — for rnnc the compiler with TypeScript — and makes params and data; PyTorch: the Python",
+  "driver's own RSS, torch loaded)",
 ].join("\n");
+
+const PER_STEP_TITLE = [
+  "Peak RSS growth during the train calls per sample-step (T·B), against the bytes the forward keeps",
+  "for the backward per sample-step (the tape), where the contestant reports it",
+].join("\n");
+
+async function measureAll(workloads: readonly Workload[], contestants: readonly Contestant[], chosen: readonly Contestant[], settings: Settings, log: (s: string) => void, print: (s: string) => void): Promise<WorkloadReport[]> {
+  const reports: WorkloadReport[] = [];
+  for (const w of workloads) {
+    log(`${w.id} ...`);
+    const results = await measure(w, contestants, settings, log);
+    const missing = chosen
+      .filter((c) => !contestants.includes(c))
+      .map((c) => ({ contestant: c.id, label: c.label, skipped: "rnnc: compile() not available" }));
+    reports.push({ workload: w, results: [...results, ...missing] });
+    print(workloadTable(reports[reports.length - 1]) + "\n");
+  }
+  return reports;
+}
 
 async function bench(o: Options): Promise<void> {
   const log = (s: string) => process.stderr.write(s + "\n");
@@ -135,36 +186,40 @@ async function bench(o: Options): Promise<void> {
   const contestants = rnncMissing === null ? chosen : chosen.filter((c) => !c.id.startsWith("rnnc"));
   if (o.quick && !workloads.some((w) => w.id.endsWith("-s3"))) lines.push("--quick: s3 workloads left out (add --only s3 to include them)");
   print(lines.join("\n") + (rnncMissing ? `\n${rnncMissing}` : "") + "\n");
-  const reports: WorkloadReport[] = [];
   const t0 = Date.now();
-  for (const w of workloads) {
-    log(`${w.id} ...`);
-    const results = await measure(w, contestants, settings, log);
-    const missing = chosen
-      .filter((c) => !contestants.includes(c))
-      .map((c) => ({ contestant: c.id, label: c.label, skipped: "rnnc: compile() not available" }));
-    reports.push({ workload: w, results: [...results, ...missing] });
-    print(workloadTable(reports[reports.length - 1]) + "\n");
-  }
+  const reports = await measureAll(workloads, contestants, chosen, settings, log, print);
+  const sweepContestants = contestants.filter((c) => SWEEP_CONTESTANTS.includes(c.id));
+  const swept = o.sweeps && sweepContestants.length > 0 ? sweeps(o.quick) : [];
+  const sweepReports = [];
+  for (const sw of swept) sweepReports.push({ sweep: sw, reports: await measureAll(sw.points, sweepContestants, sweepContestants, o.quick ? SWEEP_QUICK : SWEEP_FULL, log, () => undefined) });
   const mainPeak = peakRss;
-  const memory = o.memory ? await runMemory(workloads, contestants, o.quick, log) : [];
+  const memory = o.memory ? await runMemory(memoryRuns(workloads, contestants, swept.length > 0), o.quick, log) : [];
   print("Summary (median time per call)\n" + summaryTable(reports, chosen) + "\n");
+  const ratios = ratioTable(reports, chosen);
+  if (ratios !== null) print(ratios + "\n");
+  for (const { sweep, reports: r } of sweepReports) print(sweepTable(sweep.title, sweep.axis, r, sweepContestants) + "\n");
   const tape = tapeTable(reports);
   if (tape !== null) print(tape + "\n");
-  if (memory.length > 0) print(MEMORY_TITLE + "\n" + memoryTable(memory, contestants) + "\n");
+  if (memory.length > 0) {
+    print(MEMORY_TITLE + "\n" + memoryTable(memory, contestants) + "\n");
+    const perStep = memoryPerStepTable(memory, [...WORKLOADS, ...SWEEP_WORKLOADS], contestants);
+    if (perStep !== null) print(PER_STEP_TITLE + "\n" + perStep + "\n");
+  }
   print(LEGEND);
   print(`peak RSS of this process (all contestants loaded): ${(mainPeak / 2 ** 20).toFixed(0)} MiB; wall time ${((Date.now() - t0) / 1000).toFixed(0)} s; at the end ${loadLine(1)}`);
   if (o.json) {
     const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, notes: lines };
-    process.stdout.write(JSON.stringify({ machine, quick: o.quick, settings, reports, memory, peakRssMain: mainPeak, rnncMissing }, null, 2) + "\n");
+    const sweepsOut = sweepReports.map(({ sweep, reports: r }) => ({ id: sweep.id, axis: sweep.axis, reports: r }));
+    process.stdout.write(JSON.stringify({ machine, quick: o.quick, settings, reports, sweeps: sweepsOut, memory, peakRssMain: mainPeak, rnncMissing }, null, 2) + "\n");
   }
 }
 
 async function main(argv: readonly string[]): Promise<number> {
   if (argv[0] === "--memory-child") {
-    const w = WORKLOADS.find((x) => x.id === argv[1]), c = CONTESTANTS.find((x) => x.id === argv[2]);
+    const w = [...WORKLOADS, ...SWEEP_WORKLOADS].find((x) => x.id === argv[1]), c = CONTESTANTS.find((x) => x.id === argv[2]);
     if (!w || !c) usage("--memory-child WORKLOAD CONTESTANT");
     await memoryChild(w, c, Number(argv[4] ?? "1"));
+    await closeTorch();
     return 0;
   }
   if (argv[0] === "compile") {
@@ -172,9 +227,13 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const o = parseArgs(argv);
-  if (o.check) return runCheck();
-  await bench(o);
-  return 0;
+  try {
+    if (o.check) return await runCheck();
+    await bench(o);
+    return 0;
+  } finally {
+    await closeTorch();
+  }
 }
 
 process.exitCode = await main(process.argv.slice(2));

@@ -35,7 +35,7 @@ export function gates(cell: CellKind): number {
   return cell === "lstm" ? 4 : 3;
 }
 
-function make(cell: CellKind, kind: Kind, name: string, s: { I: number; H: number; B: number; T: number }): Workload {
+export function makeWorkload(cell: CellKind, kind: Kind, name: string, s: { I: number; H: number; B: number; T: number }): Workload {
   const perSampleStep = 2 * gates(cell) * s.H * (s.I + s.H);
   const passes = kind === "train" ? 3 : 1;
   return {
@@ -49,16 +49,16 @@ function make(cell: CellKind, kind: Kind, name: string, s: { I: number; H: numbe
 }
 
 export const WORKLOADS: readonly Workload[] = [
-  make("lstm", "train", "s1", SIZES.s1),
-  make("lstm", "train", "s2", SIZES.s2),
-  make("lstm", "train", "s3", SIZES.s3),
-  make("lstm", "forward", "s1", SIZES.s1),
-  make("lstm", "forward", "s2", SIZES.s2),
-  make("lstm", "forward", "s3", SIZES.s3),
-  make("lstm", "step", "h64", { I: 32, H: 64, B: 1, T: 1 }),
-  make("lstm", "step", "h256", { I: 64, H: 256, B: 1, T: 1 }),
-  make("gru", "train", "s1", SIZES.s1),
-  make("gru", "train", "s2", SIZES.s2),
+  makeWorkload("lstm", "train", "s1", SIZES.s1),
+  makeWorkload("lstm", "train", "s2", SIZES.s2),
+  makeWorkload("lstm", "train", "s3", SIZES.s3),
+  makeWorkload("lstm", "forward", "s1", SIZES.s1),
+  makeWorkload("lstm", "forward", "s2", SIZES.s2),
+  makeWorkload("lstm", "forward", "s3", SIZES.s3),
+  makeWorkload("lstm", "step", "h64", { I: 32, H: 64, B: 1, T: 1 }),
+  makeWorkload("lstm", "step", "h256", { I: 64, H: 256, B: 1, T: 1 }),
+  makeWorkload("gru", "train", "s1", SIZES.s1),
+  makeWorkload("gru", "train", "s2", SIZES.s2),
 ];
 
 /** The input sequence `[T][B][I]`, time-major, uniform in [-1, 1). Same for every contestant. */

@@ -3,6 +3,7 @@
  * produces `CheckedCell` (every name resolved, every shape a list of numbers), which lowering
  * turns into IR.
  */
+import type { ParamInit } from "../src/runtime/abi.js";
 import type { Span } from "./source.js";
 
 // ---------------------------------------------------------------- parsed
@@ -33,7 +34,9 @@ export type Expr =
   /** `[a; b; ...]` */
   | { readonly kind: "concat"; readonly items: readonly Expr[]; readonly span: Span }
   /** `Wᵀ` (postfix); `transpose(W)` parses as a call. */
-  | { readonly kind: "transpose"; readonly operand: Expr; readonly span: Span };
+  | { readonly kind: "transpose"; readonly operand: Expr; readonly span: Span }
+  /** `x^n`: the checker requires an integer literal exponent. */
+  | { readonly kind: "power"; readonly base: Expr; readonly exponent: Expr; readonly span: Span; readonly opSpan: Span };
 
 export type DeclKind = "input" | "state" | "param";
 
@@ -42,6 +45,21 @@ export interface Decl {
   readonly name: string;
   readonly nameSpan: Span;
   readonly dims: readonly SizeExpr[];
+  readonly span: Span;
+  /** A param's initial value: `= 1` or `~ uniform(-0.1, 0.1)`. */
+  readonly init?: InitAst;
+}
+
+/** `= expr` (every element that number) or `~ scheme` / `~ scheme(args)`. */
+export type InitAst =
+  | { readonly kind: "value"; readonly value: Expr; readonly span: Span }
+  | { readonly kind: "scheme"; readonly name: string; readonly nameSpan: Span; readonly args: readonly Expr[]; readonly span: Span };
+
+/** `const eps = 1e-6`: a named number of the cell. */
+export interface ConstDecl {
+  readonly name: string;
+  readonly nameSpan: Span;
+  readonly value: Expr;
   readonly span: Span;
 }
 
@@ -74,6 +92,8 @@ export interface CellAst {
   readonly decls: readonly Decl[];
   readonly equations: readonly Equation[];
   readonly outputs: readonly OutputDecl[];
+  /** `const` declarations, in order (absent when there are none). */
+  readonly consts?: readonly ConstDecl[];
   readonly span: Span;
   /**
    * Names declared or assigned by statements that failed to parse (set by the parser's error
@@ -105,12 +125,14 @@ export type TExpr =
   | { readonly kind: "const"; readonly value: number; readonly shape: Shape; readonly span: Span }
   | { readonly kind: "ref"; readonly name: string; readonly binding: Binding; readonly shape: Shape; readonly span: Span }
   /** An op of the op table (`compiler/ops`) applied to operands: `add`, `matmul`, `sigmoid`, `concat`, ... */
-  | { readonly kind: "op"; readonly op: string; readonly args: readonly TExpr[]; readonly shape: Shape; readonly span: Span };
+  | { readonly kind: "op"; readonly op: string; readonly args: readonly TExpr[]; readonly shape: Shape; readonly span: Span; readonly attrs?: Readonly<Record<string, number | boolean | string>> };
 
 export interface TensorDecl {
   readonly name: string;
   readonly shape: Shape;
   readonly span: Span;
+  /** A param's initial values, when the cell gives them. */
+  readonly init?: ParamInit;
 }
 
 export interface CheckedEquation {

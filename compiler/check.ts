@@ -20,7 +20,9 @@ import type { Attrs } from "./ir/graph.js";
 import { checkBounds } from "./bounds.js";
 import { MAX_EQUATIONS, MAX_SIZE } from "./limits.js";
 import { didYouMean, E } from "./messages.js";
-import { FUNCTIONS, opDef } from "./ops/index.js";
+import { checkInit } from "./inits.js";
+import { callArity, FUNCTIONS, OVERLOADS, opDef } from "./ops/index.js";
+import type { OpDef } from "./ops/index.js";
 import { show } from "./ops/types.js";
 import { span, type Source, type Span } from "./source.js";
 import { warnUnused } from "./warnings.js";
@@ -34,16 +36,19 @@ type RefExpr = Extract<Expr, { kind: "ref" }>;
 
 /** What a declared name is; a value or shape is null when its declaration has an error. */
 type SizeEntity = { readonly kind: "size"; readonly value: number | null; readonly span: Span };
+type ConstEntity = { readonly kind: "const"; readonly value: number | null; readonly span: Span };
 type TensorEntity = { readonly kind: DeclKind; readonly index: number; readonly shape: Shape | null; readonly span: Span };
-type Entity = SizeEntity | TensorEntity;
+type Entity = SizeEntity | ConstEntity | TensorEntity;
 
 /** A local: the equation assigning it and the shape of its value. */
 type Local = { readonly equation: number; readonly shape: Shape | null };
 
 const BINARY_OPS: Readonly<Record<BinaryOp, string>> = { "+": "add", "-": "sub", "*": "mul", "/": "div", "@": "matmul" };
 const ARTICLE: Readonly<Record<Entity["kind"], string>> = {
-  size: "a size", input: "an input", state: "a state", param: "a param",
+  size: "a size", const: "a const", input: "an input", state: "a state", param: "a param",
 };
+/** The largest |n| of `x^n`. */
+const MAX_EXPONENT = 2 ** 31;
 const MISGROUPED = "'·' groups like '⊙' from left to right: 'a ⊙ W·x' is '(a ⊙ W)·x'; write 'a ⊙ (W·x)'";
 
 const sameShape = (a: Shape, b: Shape): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
@@ -73,6 +78,8 @@ class CellChecker {
   check(): CheckedCell {
     this.declareSizes();
     this.declareTensors();
+    this.declareConsts();
+    this.checkInits();
     this.cell.equations.forEach((eq, k) => this.bag.full || this.checkEquation(eq, k));
     const outputs = this.checkOutputs();
     if (this.cell.outputs.length === 0 && !this.cell.decls.some((d) => d.kind === "state")) {
@@ -130,7 +137,7 @@ class CellChecker {
   private sizeOf(name: string, at: Span): number | null {
     const e = this.names.get(name);
     if (e?.kind === "size") return e.value;
-    const decl = e ?? this.cell.decls.find((d) => d.name === name);
+    const decl = e ?? this.cell.decls.find((d) => d.name === name) ?? (this.cell.consts?.some((c) => c.name === name) ? { kind: "const" as const } : undefined);
     if (decl) this.bag.error(E.unknownName, `'${name}' is ${ARTICLE[decl.kind]}, not a size`, at);
     else if (!this.broken.has(name) && !this.reportedUnknown.has(name)) {
       this.reportedUnknown.add(name);
@@ -173,6 +180,28 @@ class CellChecker {
     return null;
   }
 
+  /** `const eps = 1e-6`: numbers computed when compiling, from literals, sizes and earlier consts. */
+  private declareConsts(): void {
+    for (const c of this.cell.consts ?? []) {
+      const value = this.constant(c.value, `const '${c.name}'`);
+      this.declare(c.name, c.nameSpan, { kind: "const", value, span: c.nameSpan });
+    }
+  }
+
+  /**
+   * The number `e` stands for, folded with each op's own `scalar` (exactly what the kernels would
+   * compute), or null after reporting that it is not known when compiling.
+   */
+  private constant(e: Expr, what: string): number | null {
+    const t = this.expr(e, 0);
+    if (!t) return null;
+    const value = foldConstant(t);
+    if (value !== null) return value;
+    const hint = "a number literal, a size, a const, or arithmetic on them";
+    this.bag.error(E.notConstant, `${what} must be a number known when compiling, not '${this.text(e.span)}'`, e.span, [], hint);
+    return null;
+  }
+
   private declareTensors(): void {
     for (const d of this.cell.decls) {
       const dims = d.dims.map((dim) => this.sizeValue(dim, (name, at) => this.sizeOf(name, at)));
@@ -184,9 +213,18 @@ class CellChecker {
     }
   }
 
+  /** Params' initial values, checked once consts are known. */
+  private checkInits(): void {
+    this.tensors.param = this.tensors.param.map((p) => {
+      const decl = this.cell.decls.find((d) => d.kind === "param" && d.name === p.name && d.span === p.span);
+      const init = decl?.init && checkInit(decl.init, p.name, p.shape, (e) => this.constant(e, `an initial value of '${p.name}'`), this.bag);
+      return init ? { ...p, init } : p;
+    });
+  }
+
   private rankFits(d: Decl, shape: Shape): boolean {
-    if (shape.length === 1 || (d.kind === "param" && shape.length === 2)) return true;
-    const want = d.kind === "param" ? "a vector [n] or a matrix [rows, cols]" : `a vector: ${d.kind} ${d.name}[n]`;
+    if (shape.length === 1 || (d.kind === "param" && shape.length <= 2)) return true;
+    const want = d.kind === "param" ? "a scalar, a vector [n] or a matrix [rows, cols]" : `a vector: ${d.kind} ${d.name}[n]`;
     this.bag.error(E.badRank, `${ARTICLE[d.kind]} must be ${want}, but '${d.name}' is ${show(shape)}`, d.span);
     return false;
   }
@@ -271,6 +309,7 @@ class CellChecker {
     if (!entity) return this.unknown(e, at);
     switch (entity.kind) {
       case "size":
+      case "const":
         return entity.value === null ? null : { kind: "const", value: entity.value, shape: [], span: e.span };
       case "state": {
         const assigned = e.prev ? undefined : this.stateAssigned.get(e.name);
@@ -324,22 +363,40 @@ class CellChecker {
         return this.call(e, at);
       case "binary":
         return this.binary(e, at, parent);
+      case "power":
+        return this.power(e, at);
     }
   }
 
+  /** `x^n`: the exponent an integer literal (`2`, `-1`, `(-1)`, `2^3`). */
+  private power(e: Extract<Expr, { kind: "power" }>, at: number): TExpr | null {
+    const base = this.expr(e.base, at);
+    const n = integerLiteral(e.exponent);
+    if (n === null || !Number.isSafeInteger(n) || Math.abs(n) > MAX_EXPONENT) {
+      const written = this.text(e.exponent.span);
+      const why = n === null || Number.isInteger(n) ? "an integer literal" : "an integer";
+      this.bag.error(E.badExponent, `the exponent of '^' must be ${why}, not '${written}'`, e.exponent.span, [],
+        `for a real power write 'exp(${written} ⊙ log(${this.text(e.base.span)}))'`);
+      return null;
+    }
+    return this.apply("pow", "^", [base], e.span, { n });
+  }
+
   /** Applies op `name` to checked arguments via its shape rule; a rejection is reported. */
-  private apply(name: string, label: string, args: readonly (TExpr | null)[], at: Span): TExpr | null {
+  private apply(name: string, label: string, args: readonly (TExpr | null)[], at: Span, attrs?: Attrs): TExpr | null {
     if (args.some((a) => a === null)) return null;
     const checked = args as TExpr[];
-    const shape = opDef(name).shape(checked.map((a) => a.shape), {});
+    const shape = opDef(name).shape(checked.map((a) => a.shape), attrs ?? {});
     if (typeof shape === "string") {
       this.bag.error(E.shapeMismatch, `shape mismatch in '${label}': ${shape}`, at, this.declarationNotes(checked));
       return null;
     }
-    return { kind: "op", op: name, args: checked, shape, span: at };
+    return attrs ? { kind: "op", op: name, args: checked, shape, span: at, attrs } : { kind: "op", op: name, args: checked, shape, span: at };
   }
 
   private call(e: Extract<Expr, { kind: "call" }>, at: number): TExpr | null {
+    const overloads = OVERLOADS.get(e.fn);
+    if (overloads && overloads.some((d) => d.constArgs || overloads.length > 1)) return this.callWithConstants(e, at, overloads);
     const args = e.args.map((a) => this.expr(a, at));
     const def = FUNCTIONS.get(e.fn);
     if (!def) {
@@ -358,6 +415,43 @@ class CellChecker {
       return null;
     }
     return this.apply(def.name, e.fn, args, e.span);
+  }
+
+  /**
+   * A function with several forms (`max(v)`, `max(a, b)`) or constant arguments (`elu(x, 0.5)`,
+   * `clip(x, lo, hi)`): the form is chosen by the number of arguments, and the constant ones must
+   * be numbers known when compiling.
+   */
+  private callWithConstants(e: Extract<Expr, { kind: "call" }>, at: number, overloads: readonly OpDef[]): TExpr | null {
+    const n = e.args.length;
+    const def = overloads.find((d) => callArity(d).min <= n && n <= callArity(d).max);
+    if (!def) {
+      const counts = [...new Set(overloads.flatMap((d) => {
+        const { min, max } = callArity(d);
+        return Array.from({ length: max - min + 1 }, (_, k) => min + k);
+      }))].sort((a, b) => a - b);
+      const takes = counts.length === 1 ? String(counts[0]) : `${counts.slice(0, -1).join(", ")} or ${counts[counts.length - 1]}`;
+      const plural = counts.length === 1 && counts[0] === 1 ? "argument" : "arguments";
+      this.bag.error(E.arity, `'${e.fn}' takes ${takes} ${plural}, but ${n} ${n === 1 ? "is" : "are"} given`, e.span);
+      return null;
+    }
+    const operands = typeof def.arity === "number" ? def.arity : n;
+    const args = e.args.slice(0, operands).map((a) => this.expr(a, at));
+    const constArgs = def.constArgs ?? [];
+    const attrs: Record<string, number> = {};
+    let ok = true;
+    e.args.slice(operands).forEach((a, k) => {
+      const value = this.constant(a, `the ${constArgs[k]} of '${e.fn}'`);
+      if (value === null) ok = false;
+      else attrs[constArgs[k]!] = value;
+    });
+    if (!ok) return null;
+    const problem = def.attrsProblem?.(attrs) ?? null;
+    if (problem !== null) {
+      this.bag.error(E.badConstArg, `'${e.fn}': ${problem}`, e.span);
+      return null;
+    }
+    return this.apply(def.name, e.fn, args, e.span, constArgs.length > 0 ? attrs : undefined);
   }
 
   private binary(e: Extract<Expr, { kind: "binary" }>, at: number, parent?: BinaryOp): TExpr | null {
@@ -400,12 +494,35 @@ class CellChecker {
     for (const arg of args) {
       const name = firstParam(arg);
       const entity = name === undefined ? undefined : this.names.get(name);
-      if (!entity || entity.kind === "size" || !entity.shape || notes.some((n) => n.span === entity.span)) continue;
+      if (!entity || entity.kind === "size" || entity.kind === "const" || !entity.shape || notes.some((n) => n.span === entity.span)) continue;
       notes.push({ message: `${name} is declared ${show(entity.shape)}`, span: entity.span });
     }
     return notes;
   }
 
+}
+
+/** `2`, `-1`, `(-1)`, `2^3`: the integer an exponent literally writes, or null. */
+function integerLiteral(e: Expr): number | null {
+  if (e.kind === "num") return e.value;
+  if (e.kind === "neg") {
+    const v = integerLiteral(e.operand);
+    return v === null ? null : -v;
+  }
+  if (e.kind !== "power") return null;
+  const [base, exponent] = [integerLiteral(e.base), integerLiteral(e.exponent)];
+  return base === null || exponent === null || !Number.isInteger(exponent) ? null : base ** exponent;
+}
+
+/** The value of a checked expression made of constants and elementwise ops, or null. */
+function foldConstant(t: TExpr): number | null {
+  if (t.kind === "const") return t.value;
+  if (t.kind !== "op" || t.shape.length !== 0) return null;
+  const def = opDef(t.op);
+  if (def.kind !== "elementwise") return null;
+  const args = t.args.map(foldConstant);
+  if (args.some((a) => a === null)) return null;
+  return def.scalar(args as number[], { ...Object.fromEntries(Object.entries(def.attrs ?? {}).map(([k, v]) => [k, v.default!])), ...(t.attrs ?? {}) });
 }
 
 /** The first param read in `t`, left to right. */

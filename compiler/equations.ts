@@ -82,6 +82,7 @@ class Printer {
       const start = Number(node.attrs["start"]);
       return `${this.expr(node.args[0]!, false, 3)}[${start}:${start + Number(node.attrs["length"])}]`;
     }
+    if (node.op === "pow" && this.s === TEXT) return `${this.expr(node.args[0]!, false, 4)}^${String(node.attrs["n"])}`;
     const attrs = Object.entries(node.attrs).filter(([k, v]) => v !== false && !["shape"].includes(k));
     const extra = attrs.length > 0 && node.op !== "sum" && node.op !== "mean" ? `; ${attrs.map(([k, v]) => `${k}=${String(v)}`).join(", ")}` : "";
     return this.s.fn(node.op, `${node.args.map((a) => this.expr(a)).join(", ")}${extra}`);

@@ -22,7 +22,7 @@ export const EXPLANATIONS: Readonly<Record<string, Explanation>> = {
   [E.badChar]: {
     title: "a character that is not part of the language",
     text: "Only ASCII letters, digits, '_', Greek letters and the operators of the language may appear in a cell. " +
-      "A '.' for a product, an apostrophe for a transpose and '^' for a power are the usual ones.",
+      "A '.' for a product, an apostrophe for a transpose and '**' for a power ('x^2') are the usual ones.",
     example: rnn("  h = tanh(Wx.x + Wh·h + b)"), fix: rnn(OK),
   },
   [E.badNumber]: {
@@ -165,7 +165,7 @@ export const EXPLANATIONS: Readonly<Record<string, Explanation>> = {
   },
   [E.badRank]: {
     title: "a declaration of the wrong rank",
-    text: "Inputs and states are vectors; params are vectors or matrices.",
+    text: "Inputs and states are vectors; params are scalars, vectors or matrices.",
     example: rnn(OK, "  size I = 4, H = 8\n  input x[I]\n  state h[H, H]\n  param Wx[H, I], Wh[H, H], b[H]"), fix: rnn(OK),
   },
   [E.stateShape]: {
@@ -177,6 +177,30 @@ export const EXPLANATIONS: Readonly<Record<string, Explanation>> = {
     title: "an output that is not a vector",
     text: "Outputs are vectors; wrap a scalar in a one-element vector: output y = [sum(h)].",
     example: rnn(`${OK}\n  output y = sum(h)`), fix: rnn(`${OK}\n  output y = [sum(h)]`),
+  },
+  [E.badExponent]: {
+    title: "a power whose exponent is not an integer literal",
+    text: "'x^n' raises to an integer written in the cell (2, -1, (-1)), computed by repeated multiplication. " +
+      "For a real or computed exponent write exp(y ⊙ log(x)), which says that x must be positive.",
+    example: rnn("  h = tanh(Wx·x + Wh·h + b)^0.5"), fix: rnn("  h = tanh(Wx·x + Wh·h + b)^2"),
+  },
+  [E.notConstant]: {
+    title: "a constant argument, const or initial value that is not a number known when compiling",
+    text: "elu's alpha, leaky_relu's slope, clip's bounds, a const and a param's initial value are numbers fixed in " +
+      "the cell: number literals, sizes, consts, and arithmetic on them. A param or a value computed in the step is not.",
+    example: rnn("  h = elu(Wx·x + Wh·h + b, sum(b))"), fix: rnn("  h = elu(Wx·x + Wh·h + b, 0.5)"),
+  },
+  [E.badConstArg]: {
+    title: "constant arguments a function rejects",
+    text: "clip(x, lo, hi) needs lo ≤ hi.",
+    example: rnn("  h = clip(Wx·x + Wh·h + b, 1, -1)"), fix: rnn("  h = clip(Wx·x + Wh·h + b, -1, 1)"),
+  },
+  [E.badInit]: {
+    title: "a param's initialisation that is unknown or does not fit",
+    text: "A param starts at '= value' or '~ orthogonal', '~ xavier' (matrices only), '~ uniform(low, high)' with " +
+      "low < high, or '~ normal(mean, std)' with std ≥ 0. Without one it starts as PyTorch initialises RNN weights.",
+    example: rnn(OK, "  size I = 4, H = 8\n  input x[I]\n  state h[H]\n  param Wx[H, I], Wh[H, H], b[H] ~ orthogonal"),
+    fix: rnn(OK, "  size I = 4, H = 8\n  input x[I]\n  state h[H]\n  param Wx[H, I], Wh[H, H] ~ orthogonal, b[H] = 0"),
   },
   [E.tooManyErrors]: { title: "more errors than one file reports", text: "After 100 errors the rest of the file is not reported: fix the first ones." },
   [E.nameTooLong]: { title: "a name longer than allowed", text: "Names have a length limit (see the README's limits)." },

@@ -30,20 +30,19 @@ export interface Token {
   readonly value?: number;
 }
 
-export const KEYWORDS: ReadonlySet<string> = new Set(["cell", "size", "input", "state", "param", "output"]);
+export const KEYWORDS: ReadonlySet<string> = new Set(["cell", "size", "input", "state", "param", "output", "const"]);
 
 /** Written operator → canonical token text. */
 const PUNCT: ReadonlyMap<string, string> = new Map([
   ["+", "+"], ["-", "-"], ["−", "-"], ["*", "*"], ["⊙", "*"], ["∘", "*"], ["/", "/"],
   ["@", "@"], ["·", "@"], ["ᵀ", "ᵀ"], ["(", "("], [")", ")"], ["[", "["], ["]", "]"],
-  ["{", "{"], ["}", "}"], [",", ","], [";", ";"], ["=", "="],
+  ["{", "{"], ["}", "}"], [",", ","], [";", ";"], ["=", "="], ["^", "^"], ["~", "~"],
 ]);
 
 /** Hints for characters people type meaning something the language writes differently. */
 const HINTS: ReadonlyMap<string, string> = new Map([
   [".", "for a matrix product write '·' or '@'"],
   ["'", "for a transpose write 'Wᵀ' or 'transpose(W)'"],
-  ["^", "there is no power operator: write 'x ⊙ x'"],
   ["×", "write '⊙' (or '*') for an elementwise product, '·' (or '@') for a matrix product"],
   ["\u0303", "identifiers use ASCII letters, digits, '_' and Greek letters: write 'h_tilde'"],
 ]);
@@ -185,23 +184,20 @@ class Lexer {
   }
 
   /**
-   * `x^2` or `x**2`: one error, and the exponent is skipped with the operator, so that the rest of
-   * the line parses (`tanh(a)^2` is then read as `tanh(a)`) and no second error follows from it.
+   * `x**2`: one error, read as `^` (the language's power), so that the rest of the line parses
+   * and no second error follows from it.
    */
   private power(length: number): void {
     const start = this.pos;
     this.pos += length;
-    const exponent = /^\s*(\d+(\.\d*)?|[A-Za-z_]\w*)/.exec(this.text.slice(this.pos, this.pos + 64));
-    if (exponent) this.pos += exponent[0].length;
-    const written = this.text.slice(start, start + length);
-    this.bag.error(E.badChar, `there is no power operator '${written}'`, span(start, this.pos), [], "for a square write 'x ⊙ x'");
+    this.bag.error(E.badChar, "there is no operator '**'", span(start, this.pos), [], "for a power write 'x^2'");
+    this.push("punct", "^", start);
   }
 
   /** A run of characters the language does not use: one error for the whole run. */
   private badRun(): void {
     const start = this.pos;
     const first = this.char();
-    if (first === "^" && /^\^\s*[\w.]/.test(this.text.slice(start, start + 64))) return this.power(1);
     while (this.pos < this.text.length && this.isBad(this.char())) this.pos += this.char().length;
     this.badChars++;
     if (this.badChars <= MAX_BAD_CHAR_ERRORS) {

@@ -28,7 +28,7 @@ export function lowerCell(cell: CheckedCell, source?: Source): CellIR {
       }
       case "op": {
         const args = e.args.map(lower);
-        return graph.apply(e.op, args);
+        return graph.apply(e.op, args, e.attrs);
       }
     }
   };

@@ -71,6 +71,14 @@ export const E = {
   stateShape: "E3018",
   /** An output that is not a vector. */
   outputShape: "E3019",
+  /** `x^y` whose exponent is not an integer literal. */
+  badExponent: "E3031",
+  /** A constant argument (elu's alpha, clip's bounds), a `const` or an initial value that is not a number known when compiling. */
+  notConstant: "E3032",
+  /** Constant arguments an op rejects: clip with lo > hi. */
+  badConstArg: "E3033",
+  /** A param's initialisation that is unknown, takes other arguments, or does not fit its shape. */
+  badInit: "E3034",
 
   // ------------------------------------------------------------ limits (numbers in limits.ts)
   /** More errors than one file reports; the rest are left out. */

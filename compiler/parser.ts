@@ -9,15 +9,17 @@
  *   2. `* ⊙ ∘ / · @` — the matrix product binds like the elementwise one, so `a ⊙ W·x` is
  *      `(a ⊙ W)·x`; write parentheses when mixing them
  *   3. prefix `-`
- *   4. postfix `ᵀ` and `[t-1]` (so `-Wᵀ` is `-(Wᵀ)`)
- *   5. numbers, names, calls `f(a, b)`, `σ(a)`, `(a)`, `[a; b]`
+ *   4. `^`, right-associative, its exponent a prefix-`-` operand (`-x^2` is `-(x^2)`, `a^2^3` is
+ *      `a^(2^3)`, `x^-1` is `x^(-1)`)
+ *   5. postfix `ᵀ` and `[t-1]` (so `-Wᵀ` is `-(Wᵀ)`)
+ *   6. numbers, names, calls `f(a, b)`, `σ(a)`, `(a)`, `[a; b]`
  *
  * Error recovery: a syntax error is reported and the parser skips to the end of the statement
  * (or to the next item of a declaration list), so one run reports every error of a file. The
  * parser never throws: nesting and expression size are bounded, and the internal `Bail` signal
  * never leaves the parser.
  */
-import type { BinaryOp, CellAst, Decl, DeclKind, Equation, Expr, FileAst, OutputDecl, SizeDecl, SizeExpr } from "./ast.js";
+import type { BinaryOp, CellAst, ConstDecl, Decl, DeclKind, Equation, Expr, FileAst, InitAst, OutputDecl, SizeDecl, SizeExpr } from "./ast.js";
 import { isKeyword, isName, isPunct, rethrowUnlessBail, TokenCursor } from "./cursor.js";
 import type { DiagnosticBag } from "./diagnostics.js";
 import { KEYWORDS, lex, type Token } from "./lexer.js";
@@ -32,6 +34,7 @@ const TENSOR_KINDS: ReadonlySet<string> = new Set(["input", "state", "param"]);
 
 interface CellParts {
   sizes: SizeDecl[];
+  consts: ConstDecl[];
   decls: Decl[];
   equations: Equation[];
   outputs: OutputDecl[];
@@ -79,10 +82,10 @@ class Parser extends TokenCursor {
       this.skipToCell();
       return undefined;
     }
-    this.parts = { sizes: [], decls: [], equations: [], outputs: [], broken: [] };
+    this.parts = { sizes: [], consts: [], decls: [], equations: [], outputs: [], broken: [] };
     const end = this.body(name.text, brace);
-    const { broken, ...parts } = this.parts;
-    const cell = { name: name.text, nameSpan: name.span, ...parts, span: cover(keyword.span, end) };
+    const { broken, consts, ...parts } = this.parts;
+    const cell = { name: name.text, nameSpan: name.span, ...parts, ...(consts.length > 0 ? { consts } : {}), span: cover(keyword.span, end) };
     return broken.length > 0 ? { ...cell, broken } : cell;
   }
 
@@ -118,6 +121,7 @@ class Parser extends TokenCursor {
     const [t, next] = [this.at(this.pos), this.at(this.pos + 1)];
     if (t.kind === "keyword" && !isPunct(next, "=")) {
       if (t.text === "size") return this.sizeDecls();
+      if (t.text === "const") return this.constDecls();
       if (TENSOR_KINDS.has(t.text)) return this.tensorDecls(t.text as DeclKind);
       if (t.text === "output") return this.outputs();
     }
@@ -175,6 +179,18 @@ class Parser extends TokenCursor {
     });
   }
 
+  private constDecls(): void {
+    this.advance();
+    this.list(() => {
+      const name = this.name("a const name");
+      this.pending = [name.text];
+      this.expect("=", `'=' and a number after const '${name.text}'`);
+      const value = this.expr();
+      this.parts.consts.push({ name: name.text, nameSpan: name.span, value, span: cover(name.span, value.span) });
+      this.pending = [];
+    });
+  }
+
   private tensorDecls(kind: DeclKind): void {
     this.advance();
     this.list(() => {
@@ -187,9 +203,29 @@ class Parser extends TokenCursor {
         dims = this.sepBy(",", () => this.sizeExpr());
         end = this.close("]", open, "',' or ']'").span;
       }
-      this.parts.decls.push({ kind, name: name.text, nameSpan: name.span, dims, span: cover(name.span, end) });
+      const init = kind === "param" ? this.init() : undefined;
+      const decl = { kind, name: name.text, nameSpan: name.span, dims, span: cover(name.span, end) };
+      this.parts.decls.push(init ? { ...decl, init } : decl);
       this.pending = [];
     });
+  }
+
+  /** A param's `= value` or `~ scheme(args)`, if any. */
+  private init(): InitAst | undefined {
+    const t = this.peek();
+    if (isPunct(t, "=")) {
+      this.advance();
+      const value = this.expr();
+      return { kind: "value", value, span: cover(t.span, value.span) };
+    }
+    if (!isPunct(t, "~")) return undefined;
+    this.advance();
+    const scheme = this.name("an initialisation (orthogonal, xavier, uniform(a, b), normal(mean, std))");
+    if (!this.is("(")) return { kind: "scheme", name: scheme.text, nameSpan: scheme.span, args: [], span: cover(t.span, scheme.span) };
+    const open = this.openBracket();
+    const args = this.nest(open, () => (this.is(")") ? [] : this.sepBy(",", () => this.expr())));
+    const close = this.close(")", open, "',' or ')'");
+    return { kind: "scheme", name: scheme.text, nameSpan: scheme.span, args, span: cover(t.span, close.span) };
   }
 
   private outputs(): void {
@@ -268,11 +304,22 @@ class Parser extends TokenCursor {
 
   private unary(): Expr {
     const t = this.peek();
-    if (!isPunct(t, "-")) return this.postfix();
+    if (!isPunct(t, "-")) return this.power();
     this.advance();
     this.count(t);
     const operand = this.nest(t, () => this.unary());
     return { kind: "neg", operand, span: cover(t.span, operand.span) };
+  }
+
+  /** `base^exponent`, the exponent itself an operand of prefix `-` (so `^` groups from the right). */
+  private power(): Expr {
+    const base = this.postfix();
+    const t = this.peek();
+    if (!isPunct(t, "^")) return base;
+    this.advance();
+    this.count(t);
+    const exponent = this.nest(t, () => this.unary());
+    return { kind: "power", base, exponent, span: cover(base.span, exponent.span), opSpan: t.span };
   }
 
   private postfix(): Expr {

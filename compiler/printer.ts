@@ -10,13 +10,15 @@ const LINE_WIDTH = 96;
 
 const OPERATOR: Readonly<Record<string, string>> = { "+": "+", "-": "-", "*": "⊙", "/": "/" };
 
-/** Binding strength of a node, as in the parser: 1 `+ -`, 2 `⊙ / ·`, 3 prefix `-`, 4 postfix, 5 atoms. */
+/** Binding strength of a node, as in the parser: 1 `+ -`, 2 `⊙ / ·`, 3 prefix `-`, 3.5 `^`, 4 postfix, 5 atoms. */
 function precedence(e: Expr): number {
   switch (e.kind) {
     case "binary":
       return e.op === "+" || e.op === "-" ? 1 : 2;
     case "neg":
       return 3;
+    case "power":
+      return 3.5;
     case "transpose":
     case "ref":
       return 4;
@@ -39,6 +41,8 @@ export function printExpr(e: Expr): string {
       return `-${wrap(printExpr(e.operand), precedence(e.operand) < 3)}`;
     case "transpose":
       return `${wrap(printExpr(e.operand), precedence(e.operand) < 4)}ᵀ`;
+    case "power":
+      return `${wrap(printExpr(e.base), precedence(e.base) < 4)}^${wrap(printExpr(e.exponent), precedence(e.exponent) < 3)}`;
     case "call":
       return `${e.fn}(${e.args.map(printExpr).join(", ")})`;
     case "concat":
@@ -71,7 +75,11 @@ export function printSize(e: SizeExpr): string {
 }
 
 function printDecl(d: Decl): string {
-  return d.dims.length === 0 ? d.name : `${d.name}[${d.dims.map(printSize).join(", ")}]`;
+  const decl = d.dims.length === 0 ? d.name : `${d.name}[${d.dims.map(printSize).join(", ")}]`;
+  if (!d.init) return decl;
+  if (d.init.kind === "value") return `${decl} = ${printExpr(d.init.value)}`;
+  const args = d.init.args.length > 0 ? `(${d.init.args.map(printExpr).join(", ")})` : "";
+  return `${decl} ~ ${d.init.name}${args}`;
 }
 
 /** Consecutive runs of items sharing a key. */
@@ -110,6 +118,7 @@ export function printCell(cell: CellAst): string {
   if (cell.sizes.length > 0) {
     head.push(`size ${cell.sizes.map((s) => `${s.name} = ${printSize(s.value)}`).join(", ")}`);
   }
+  if (cell.consts) head.push(...wrapList("const", cell.consts.map((c) => `${c.name} = ${printExpr(c.value)}`)));
   for (const run of runs(cell.decls, (d) => d.kind)) head.push(...wrapList(run[0]!.kind, run.map(printDecl)));
   const sections = [
     head,

@@ -29,8 +29,8 @@ export const spec = {
   outputs: [{ name: "h", shape: [16], size: 16 }],
   workspace: [
     { size: 48, rows: "TB", kernel: "forward" },
-    { size: 384, rows: "one" },
-    { size: 512, rows: "one" },
+    { size: 384, rows: "one", derived: ["forward", "backward", "step", "infer"] },
+    { size: 512, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 32, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
@@ -43,11 +43,12 @@ export const spec = {
     { size: 32, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
-    { size: 48, rows: "TB", kernel: "backward" },
     { size: 16, rows: "TB", kernel: "backward" },
+    { size: 48, rows: "TB", kernel: "backward" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 48, rows: "B", kernel: "step" },
-    { size: 16, rows: "B", kernel: "step" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B", kernel: "forward" },
   ],
   staging: { fixed: 512, B: 56, TB: 56 },
   tape: [
@@ -69,6 +70,7 @@ function forward(
   M: Uint8Array | undefined,
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
 ): void {
   const Uu_Ur_Uh_x = WS[0]!;
   const Uu_Ur_Uh = WS[1]!;
@@ -81,13 +83,16 @@ function forward(
   const [h_seq] = S;
   const [h_out] = Y;
   const [u_tape, r_tape, h_tilde_tape] = R;
-  // Uu_Ur_Uh = [Uu; Ur; Uh]
-  Uu_Ur_Uh.set(Uu, 0);
-  Uu_Ur_Uh.set(Ur, 128);
-  Uu_Ur_Uh.set(Uh, 256);
-  // Wu_Wr = [Wu; Wr]
-  Wu_Wr.set(Wu, 0);
-  Wu_Wr.set(Wr, 256);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Uu_Ur_Uh = [Uu; Ur; Uh]
+    Uu_Ur_Uh.set(Uu, 0);
+    Uu_Ur_Uh.set(Ur, 128);
+    Uu_Ur_Uh.set(Uh, 256);
+    // Wu_Wr = [Wu; Wr]
+    Wu_Wr.set(Wu, 0);
+    Wu_Wr.set(Wr, 256);
+  }
   // Everything that does not depend on a state, for all T·B steps at once.
   // Uu_Ur_Uh_x = Uu_Ur_Uh·x
   mm.nt(T * B, 48, 8, x, 0, 8, Uu_Ur_Uh, 0, Uu_Ur_Uh_x, 0, 48, 0); // Uu_Ur_Uh_x[m] = Uu_Ur_Uh · x[m], for all T * B rows
@@ -155,6 +160,9 @@ function backward(
   GX: readonly Real[],
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
+  inputGrads: boolean,
+  initialGrads: boolean,
 ): void {
   const dh_swap = WS[6]!;
   const dh_kept = WS[7]!;
@@ -166,9 +174,9 @@ function backward(
   const du_pre_dr_pre = WS[12]!;
   const one_minus_u = WS[13]!;
   const dh = WS[14]!;
+  const r_h_prev_1 = WS[15]!;
   const Uu_Ur_Uh = WS[1]!;
-  const concat = WS[15]!;
-  const r_h_prev_1 = WS[16]!;
+  const concat = WS[16]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P;
   const [x] = X;
   const [h_seq] = S;
@@ -180,13 +188,16 @@ function backward(
   const [dx] = GX;
   let dh_seed = dh_carry;
   let dh_back = dh_swap;
-  // Wu_Wr = [Wu; Wr]
-  Wu_Wr.set(Wu, 0);
-  Wu_Wr.set(Wr, 256);
-  // Uu_Ur_Uh = [Uu; Ur; Uh]
-  Uu_Ur_Uh.set(Uu, 0);
-  Uu_Ur_Uh.set(Ur, 128);
-  Uu_Ur_Uh.set(Uh, 256);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Wu_Wr = [Wu; Wr]
+    Wu_Wr.set(Wu, 0);
+    Wu_Wr.set(Wr, 256);
+    // Uu_Ur_Uh = [Uu; Ur; Uh]
+    Uu_Ur_Uh.set(Uu, 0);
+    Uu_Ur_Uh.set(Ur, 128);
+    Uu_Ur_Uh.set(Uh, 256);
+  }
   for (let t = T - 1; t >= 0; t--) {
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
@@ -256,10 +267,12 @@ function backward(
     dh_back = dh_was;
   }
   // After an odd number of steps the state gradients are in the other array.
-  if (dh_seed !== dh_carry) {
-    for (let i = 0; i < B * 16; i++) dh_carry[i] = dh_seed[i];
+  if (initialGrads) {
+    if (dh_seed !== dh_carry) {
+      for (let i = 0; i < B * 16; i++) dh_carry[i] = dh_seed[i];
+    }
   }
-  // Param and input gradients, for all T·B steps at once.
+  // Param gradients, for all T·B steps at once.
   for (let row = 0; row < T * B; row++) {
     for (let i = 0; i < 16; i++) {
       dbu[i] += du_pre[row * 16 + i];
@@ -282,14 +295,17 @@ function backward(
   mm.tn(T * B, 16, 8, du_pre, 0, 16, x, 0, 8, dUu, 0, 1); // dUu += Σ_m du_pre[m] ⊗ x[m], for all T * B rows
   // dWu = ∂L/∂Wu
   mm.tn(T * B, 16, 16, du_pre, 0, 16, h_seq, 0, 16, dWu, 0, 1); // dWu += Σ_m du_pre[m] ⊗ h_seq[m], for all T * B rows
-  // concat = [du_pre; dr_pre; dh_tilde_pre]
-  for (let row = 0; row < T * B; row++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) concat[row * 48 + i_1] = du_pre[row * 16 + i_1];
-    for (let i_2 = 0; i_2 < 16; i_2++) concat[row * 48 + 16 + i_2] = dr_pre[row * 16 + i_2];
-    for (let i_3 = 0; i_3 < 16; i_3++) concat[row * 48 + 32 + i_3] = dh_tilde_pre[row * 16 + i_3];
+  // Input gradients, for all T·B steps at once, when asked for.
+  if (inputGrads) {
+    // concat = [du_pre; dr_pre; dh_tilde_pre]
+    for (let row = 0; row < T * B; row++) {
+      for (let i_1 = 0; i_1 < 16; i_1++) concat[row * 48 + i_1] = du_pre[row * 16 + i_1];
+      for (let i_2 = 0; i_2 < 16; i_2++) concat[row * 48 + 16 + i_2] = dr_pre[row * 16 + i_2];
+      for (let i_3 = 0; i_3 < 16; i_3++) concat[row * 48 + 32 + i_3] = dh_tilde_pre[row * 16 + i_3];
+    }
+    // dx = ∂L/∂x
+    mm.nn(T * B, 48, 8, concat, 0, 48, Uu_Ur_Uh, 0, dx, 0, 8, 0); // dx[m] = Uu_Ur_Uhᵀ · concat[m], for all T * B rows
   }
-  // dx = ∂L/∂x
-  mm.nn(T * B, 48, 8, concat, 0, 48, Uu_Ur_Uh, 0, dx, 0, 8, 0); // dx[m] = Uu_Ur_Uhᵀ · concat[m], for all T * B rows
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -301,6 +317,7 @@ function step(
   Y: readonly Real[],
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
 ): void {
   const h_next = WS[17]!;
   const Wu_Wr = WS[2]!;
@@ -314,13 +331,16 @@ function step(
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  // Wu_Wr = [Wu; Wr]
-  Wu_Wr.set(Wu, 0);
-  Wu_Wr.set(Wr, 256);
-  // Uu_Ur_Uh = [Uu; Ur; Uh]
-  Uu_Ur_Uh.set(Uu, 0);
-  Uu_Ur_Uh.set(Ur, 128);
-  Uu_Ur_Uh.set(Uh, 256);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Wu_Wr = [Wu; Wr]
+    Wu_Wr.set(Wu, 0);
+    Wu_Wr.set(Wr, 256);
+    // Uu_Ur_Uh = [Uu; Ur; Uh]
+    Uu_Ur_Uh.set(Uu, 0);
+    Uu_Ur_Uh.set(Ur, 128);
+    Uu_Ur_Uh.set(Uh, 256);
+  }
   // Wu_Wr_h_prev = Wu_Wr·h_prev
   mm.nt(B, 32, 16, h_seq, 0, 16, Wu_Wr, 0, Wu_Wr_h_prev, 0, 32, 0); // Wu_Wr_h_prev[m] = Wu_Wr · h_seq[m], for each of B rows
   // Uu_Ur_Uh_x = Uu_Ur_Uh·x
@@ -354,5 +374,93 @@ function step(
   }
 }
 
-export const cell = defineCell({ ...spec, sizes }, { forward, backward, step });
+/** Runs T steps over B sequences without a record for the backward: states S `[B][n]` updated in place, outputs Y `[T][B][n]`. */
+function infer(
+  T: number,
+  B: number,
+  P: readonly Real[],
+  X: readonly Real[],
+  S: readonly Real[],
+  Y: readonly Real[],
+  M: Uint8Array | undefined,
+  WS: readonly Real[],
+  mm: Products,
+  paramsChanged: boolean,
+): void {
+  const h_swap = WS[20]!;
+  const Uu_Ur_Uh_x = WS[0]!;
+  const Uu_Ur_Uh = WS[1]!;
+  const Wu_Wr = WS[2]!;
+  const Wu_Wr_h_prev = WS[3]!;
+  const Wh_r_h_prev = WS[4]!;
+  const u = WS[19]!;
+  const r_h_prev = WS[5]!;
+  const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P;
+  const [x] = X;
+  const [h_seq] = S;
+  const [h_out] = Y;
+  let h_now = h_seq;
+  let h_new = h_swap;
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Uu_Ur_Uh = [Uu; Ur; Uh]
+    Uu_Ur_Uh.set(Uu, 0);
+    Uu_Ur_Uh.set(Ur, 128);
+    Uu_Ur_Uh.set(Uh, 256);
+    // Wu_Wr = [Wu; Wr]
+    Wu_Wr.set(Wu, 0);
+    Wu_Wr.set(Wr, 256);
+  }
+  // Everything that does not depend on a state, for all T·B steps at once.
+  // Uu_Ur_Uh_x = Uu_Ur_Uh·x
+  mm.nt(T * B, 48, 8, x, 0, 8, Uu_Ur_Uh, 0, Uu_Ur_Uh_x, 0, 48, 0); // Uu_Ur_Uh_x[m] = Uu_Ur_Uh · x[m], for all T * B rows
+  for (let t = 0; t < T; t++) {
+    // Wu_Wr_h_prev = Wu_Wr·h_prev
+    mm.nt(B, 32, 16, h_now, 0, 16, Wu_Wr, 0, Wu_Wr_h_prev, 0, 32, 0); // Wu_Wr_h_prev[m] = Wu_Wr · h_now[m], for each of B rows
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 16; i++) {
+        // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+        const u_1 = sigmoid(Wu_Wr_h_prev[b * 32 + i] + Uu_Ur_Uh_x[(t * B + b) * 48 + i] + bu[i]);
+        u[b * 16 + i] = u_1;
+        // r_h_prev = r ⊙ h_prev
+        const r_h_prev_2 =
+          sigmoid(Wu_Wr_h_prev[b * 32 + 16 + i] + Uu_Ur_Uh_x[(t * B + b) * 48 + 16 + i] + br[i]) *
+          h_now[b * 16 + i];
+        r_h_prev[b * 16 + i] = r_h_prev_2;
+      }
+    }
+    // Wh_r_h_prev = Wh·r_h_prev
+    mm.nt(B, 16, 16, r_h_prev, 0, 16, Wh, 0, Wh_r_h_prev, 0, 16, 0); // Wh_r_h_prev[m] = Wh · r_h_prev[m], for each of B rows
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 16; i++) {
+        // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+        const h =
+          (1 - u[b * 16 + i]) * h_now[b * 16 + i] +
+          u[b * 16 + i] *
+            Math.tanh(Wh_r_h_prev[b * 16 + i] + Uu_Ur_Uh_x[(t * B + b) * 48 + 32 + i] + bh[i]);
+        h_new[b * 16 + i] = h;
+        h_out[(t * B + b) * 16 + i] = h;
+      }
+    }
+    if (M !== undefined) {
+      for (let b = 0; b < B; b++) {
+        if (M[t * B + b] === 0) {
+          // padding: the state carries through, the outputs are zero
+          for (let i = 0; i < 16; i++) h_new[b * 16 + i] = h_now[b * 16 + i];
+          for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
+        }
+      }
+    }
+    // The state after this step is the next step's.
+    const h_was = h_now;
+    h_now = h_new;
+    h_new = h_was;
+  }
+  // After an odd number of steps the states are in the other array.
+  if (h_now !== h_seq) {
+    for (let i = 0; i < B * 16; i++) h_seq[i] = h_now[i];
+  }
+}
+
+export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer });
 export default cell;

@@ -34,9 +34,9 @@ export const spec = {
     { size: 16, rows: "TB", kernel: "forward" },
     { size: 16, rows: "TB", kernel: "forward" },
     { size: 16, rows: "TB", kernel: "forward" },
-    { size: 384, rows: "one" },
+    { size: 384, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 48, rows: "TB", kernel: "forward" },
-    { size: 768, rows: "one" },
+    { size: 768, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 48, rows: "B" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
@@ -48,6 +48,7 @@ export const spec = {
     { size: 48, rows: "TB", kernel: "backward" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 48, rows: "B", kernel: "step" },
+    { size: 16, rows: "B", kernel: "forward" },
   ],
   staging: { fixed: 768, B: 64, TB: 56 },
   tape: [
@@ -70,6 +71,7 @@ function forward(
   M: Uint8Array | undefined,
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
 ): void {
   const W_ir_x_plus_b_ir = WS[0]!;
   const W_iz_x_plus_b_iz = WS[1]!;
@@ -83,14 +85,17 @@ function forward(
   const [h_seq] = S;
   const [h_out] = Y;
   const [r_tape, z_tape, W_hn_h_prev_plus_b_hn_tape, n_tape] = R;
-  // W_ir_W_iz_W_in = [W_ir; W_iz; W_in]
-  W_ir_W_iz_W_in.set(W_ir, 0);
-  W_ir_W_iz_W_in.set(W_iz, 128);
-  W_ir_W_iz_W_in.set(W_in, 256);
-  // W_hr_W_hz_W_hn = [W_hr; W_hz; W_hn]
-  W_hr_W_hz_W_hn.set(W_hr, 0);
-  W_hr_W_hz_W_hn.set(W_hz, 256);
-  W_hr_W_hz_W_hn.set(W_hn, 512);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // W_ir_W_iz_W_in = [W_ir; W_iz; W_in]
+    W_ir_W_iz_W_in.set(W_ir, 0);
+    W_ir_W_iz_W_in.set(W_iz, 128);
+    W_ir_W_iz_W_in.set(W_in, 256);
+    // W_hr_W_hz_W_hn = [W_hr; W_hz; W_hn]
+    W_hr_W_hz_W_hn.set(W_hr, 0);
+    W_hr_W_hz_W_hn.set(W_hz, 256);
+    W_hr_W_hz_W_hn.set(W_hn, 512);
+  }
   // Everything that does not depend on a state, for all T·B steps at once.
   // W_ir_W_iz_W_in_x = W_ir_W_iz_W_in·x
   mm.nt(T * B, 48, 8, x, 0, 8, W_ir_W_iz_W_in, 0, W_ir_W_iz_W_in_x, 0, 48, 0); // W_ir_W_iz_W_in_x[m] = W_ir_W_iz_W_in · x[m], for all T * B rows
@@ -174,6 +179,9 @@ function backward(
   GX: readonly Real[],
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
+  inputGrads: boolean,
+  initialGrads: boolean,
 ): void {
   const dh_swap = WS[7]!;
   const dh_kept = WS[8]!;
@@ -196,14 +204,17 @@ function backward(
   const [dx] = GX;
   let dh_seed = dh_carry;
   let dh_back = dh_swap;
-  // W_hr_W_hz_W_hn = [W_hr; W_hz; W_hn]
-  W_hr_W_hz_W_hn.set(W_hr, 0);
-  W_hr_W_hz_W_hn.set(W_hz, 256);
-  W_hr_W_hz_W_hn.set(W_hn, 512);
-  // W_ir_W_iz_W_in = [W_ir; W_iz; W_in]
-  W_ir_W_iz_W_in.set(W_ir, 0);
-  W_ir_W_iz_W_in.set(W_iz, 128);
-  W_ir_W_iz_W_in.set(W_in, 256);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // W_hr_W_hz_W_hn = [W_hr; W_hz; W_hn]
+    W_hr_W_hz_W_hn.set(W_hr, 0);
+    W_hr_W_hz_W_hn.set(W_hz, 256);
+    W_hr_W_hz_W_hn.set(W_hn, 512);
+    // W_ir_W_iz_W_in = [W_ir; W_iz; W_in]
+    W_ir_W_iz_W_in.set(W_ir, 0);
+    W_ir_W_iz_W_in.set(W_iz, 128);
+    W_ir_W_iz_W_in.set(W_in, 256);
+  }
   for (let t = T - 1; t >= 0; t--) {
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
@@ -264,10 +275,12 @@ function backward(
     dh_back = dh_was;
   }
   // After an odd number of steps the state gradients are in the other array.
-  if (dh_seed !== dh_carry) {
-    for (let i = 0; i < B * 16; i++) dh_carry[i] = dh_seed[i];
+  if (initialGrads) {
+    if (dh_seed !== dh_carry) {
+      for (let i = 0; i < B * 16; i++) dh_carry[i] = dh_seed[i];
+    }
   }
-  // Param and input gradients, for all T·B steps at once.
+  // Param gradients, for all T·B steps at once.
   for (let row = 0; row < T * B; row++) {
     for (let i = 0; i < 16; i++) {
       db_ir[i] += dr_pre[row * 16 + i];
@@ -290,17 +303,20 @@ function backward(
   mm.tn(T * B, 16, 16, dr_pre, 0, 16, h_seq, 0, 16, dW_hr, 0, 1); // dW_hr += Σ_m dr_pre[m] ⊗ h_seq[m], for all T * B rows
   // dW_ir = ∂L/∂W_ir
   mm.tn(T * B, 16, 8, dr_pre, 0, 16, x, 0, 8, dW_ir, 0, 1); // dW_ir += Σ_m dr_pre[m] ⊗ x[m], for all T * B rows
-  // dr_pre_dz_pre_dn_pre = [dr_pre; dz_pre; dn_pre]
-  for (let row = 0; row < T * B; row++) {
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      dr_pre_dz_pre_dn_pre[row * 48 + i_1] = dr_pre[row * 16 + i_1];
-    for (let i_2 = 0; i_2 < 16; i_2++)
-      dr_pre_dz_pre_dn_pre[row * 48 + 16 + i_2] = dz_pre[row * 16 + i_2];
-    for (let i_3 = 0; i_3 < 16; i_3++)
-      dr_pre_dz_pre_dn_pre[row * 48 + 32 + i_3] = dn_pre[row * 16 + i_3];
+  // Input gradients, for all T·B steps at once, when asked for.
+  if (inputGrads) {
+    // dr_pre_dz_pre_dn_pre = [dr_pre; dz_pre; dn_pre]
+    for (let row = 0; row < T * B; row++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        dr_pre_dz_pre_dn_pre[row * 48 + i_1] = dr_pre[row * 16 + i_1];
+      for (let i_2 = 0; i_2 < 16; i_2++)
+        dr_pre_dz_pre_dn_pre[row * 48 + 16 + i_2] = dz_pre[row * 16 + i_2];
+      for (let i_3 = 0; i_3 < 16; i_3++)
+        dr_pre_dz_pre_dn_pre[row * 48 + 32 + i_3] = dn_pre[row * 16 + i_3];
+    }
+    // dx = ∂L/∂x
+    mm.nn(T * B, 48, 8, dr_pre_dz_pre_dn_pre, 0, 48, W_ir_W_iz_W_in, 0, dx, 0, 8, 0); // dx[m] = W_ir_W_iz_W_inᵀ · dr_pre_dz_pre_dn_pre[m], for all T * B rows
   }
-  // dx = ∂L/∂x
-  mm.nn(T * B, 48, 8, dr_pre_dz_pre_dn_pre, 0, 48, W_ir_W_iz_W_in, 0, dx, 0, 8, 0); // dx[m] = W_ir_W_iz_W_inᵀ · dr_pre_dz_pre_dn_pre[m], for all T * B rows
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -312,6 +328,7 @@ function step(
   Y: readonly Real[],
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
 ): void {
   const h_next = WS[15]!;
   const W_ir_W_iz_W_in = WS[3]!;
@@ -322,14 +339,17 @@ function step(
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  // W_ir_W_iz_W_in = [W_ir; W_iz; W_in]
-  W_ir_W_iz_W_in.set(W_ir, 0);
-  W_ir_W_iz_W_in.set(W_iz, 128);
-  W_ir_W_iz_W_in.set(W_in, 256);
-  // W_hr_W_hz_W_hn = [W_hr; W_hz; W_hn]
-  W_hr_W_hz_W_hn.set(W_hr, 0);
-  W_hr_W_hz_W_hn.set(W_hz, 256);
-  W_hr_W_hz_W_hn.set(W_hn, 512);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // W_ir_W_iz_W_in = [W_ir; W_iz; W_in]
+    W_ir_W_iz_W_in.set(W_ir, 0);
+    W_ir_W_iz_W_in.set(W_iz, 128);
+    W_ir_W_iz_W_in.set(W_in, 256);
+    // W_hr_W_hz_W_hn = [W_hr; W_hz; W_hn]
+    W_hr_W_hz_W_hn.set(W_hr, 0);
+    W_hr_W_hz_W_hn.set(W_hz, 256);
+    W_hr_W_hz_W_hn.set(W_hn, 512);
+  }
   // W_ir_W_iz_W_in_x = W_ir_W_iz_W_in·x
   mm.nt(B, 48, 8, x, 0, 8, W_ir_W_iz_W_in, 0, W_ir_W_iz_W_in_x_1, 0, 48, 0); // W_ir_W_iz_W_in_x_1[m] = W_ir_W_iz_W_in · x[m], for each of B rows
   // W_hr_W_hz_W_hn_h_prev = W_hr_W_hz_W_hn·h_prev
@@ -367,5 +387,116 @@ function step(
   }
 }
 
-export const cell = defineCell({ ...spec, sizes }, { forward, backward, step });
+/** Runs T steps over B sequences without a record for the backward: states S `[B][n]` updated in place, outputs Y `[T][B][n]`. */
+function infer(
+  T: number,
+  B: number,
+  P: readonly Real[],
+  X: readonly Real[],
+  S: readonly Real[],
+  Y: readonly Real[],
+  M: Uint8Array | undefined,
+  WS: readonly Real[],
+  mm: Products,
+  paramsChanged: boolean,
+): void {
+  const h_swap = WS[17]!;
+  const W_ir_x_plus_b_ir = WS[0]!;
+  const W_iz_x_plus_b_iz = WS[1]!;
+  const W_in_x_plus_b_in = WS[2]!;
+  const W_ir_W_iz_W_in = WS[3]!;
+  const W_ir_W_iz_W_in_x = WS[4]!;
+  const W_hr_W_hz_W_hn = WS[5]!;
+  const W_hr_W_hz_W_hn_h_prev = WS[6]!;
+  const [W_ir, W_hr, b_ir, b_hr, W_iz, W_hz, b_iz, b_hz, W_in, W_hn, b_in, b_hn] = P;
+  const [x] = X;
+  const [h_seq] = S;
+  const [h_out] = Y;
+  let h_now = h_seq;
+  let h_new = h_swap;
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // W_ir_W_iz_W_in = [W_ir; W_iz; W_in]
+    W_ir_W_iz_W_in.set(W_ir, 0);
+    W_ir_W_iz_W_in.set(W_iz, 128);
+    W_ir_W_iz_W_in.set(W_in, 256);
+    // W_hr_W_hz_W_hn = [W_hr; W_hz; W_hn]
+    W_hr_W_hz_W_hn.set(W_hr, 0);
+    W_hr_W_hz_W_hn.set(W_hz, 256);
+    W_hr_W_hz_W_hn.set(W_hn, 512);
+  }
+  // Everything that does not depend on a state, for all T·B steps at once.
+  // W_ir_W_iz_W_in_x = W_ir_W_iz_W_in·x
+  mm.nt(T * B, 48, 8, x, 0, 8, W_ir_W_iz_W_in, 0, W_ir_W_iz_W_in_x, 0, 48, 0); // W_ir_W_iz_W_in_x[m] = W_ir_W_iz_W_in · x[m], for all T * B rows
+  // W_ir_x = W_ir_W_iz_W_in_x[0, +16], in r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+  for (let row = 0; row < T * B; row++) {
+    for (let i_1 = 0; i_1 < 16; i_1++)
+      W_ir_x_plus_b_ir[row * 16 + i_1] = W_ir_W_iz_W_in_x[row * 48 + i_1];
+  }
+  for (let row = 0; row < T * B; row++) {
+    for (let i = 0; i < 16; i++) W_ir_x_plus_b_ir[row * 16 + i] += b_ir[i];
+  }
+  // W_iz_x = W_ir_W_iz_W_in_x[16, +16], in z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+  for (let row = 0; row < T * B; row++) {
+    for (let i_1 = 0; i_1 < 16; i_1++)
+      W_iz_x_plus_b_iz[row * 16 + i_1] = W_ir_W_iz_W_in_x[row * 48 + 16 + i_1];
+  }
+  for (let row = 0; row < T * B; row++) {
+    for (let i = 0; i < 16; i++) W_iz_x_plus_b_iz[row * 16 + i] += b_iz[i];
+  }
+  // W_in_x = W_ir_W_iz_W_in_x[32, +16], in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+  for (let row = 0; row < T * B; row++) {
+    for (let i_1 = 0; i_1 < 16; i_1++)
+      W_in_x_plus_b_in[row * 16 + i_1] = W_ir_W_iz_W_in_x[row * 48 + 32 + i_1];
+  }
+  for (let row = 0; row < T * B; row++) {
+    for (let i = 0; i < 16; i++) W_in_x_plus_b_in[row * 16 + i] += b_in[i];
+  }
+  for (let t = 0; t < T; t++) {
+    // W_hr_W_hz_W_hn_h_prev = W_hr_W_hz_W_hn·h_prev
+    mm.nt(B, 48, 16, h_now, 0, 16, W_hr_W_hz_W_hn, 0, W_hr_W_hz_W_hn_h_prev, 0, 48, 0); // W_hr_W_hz_W_hn_h_prev[m] = W_hr_W_hz_W_hn · h_now[m], for each of B rows
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 16; i++) {
+        // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+        const z = sigmoid(
+          W_iz_x_plus_b_iz[(t * B + b) * 16 + i] + W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i] + b_hz[i],
+        );
+        // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+        const h =
+          (1 - z) *
+            Math.tanh(
+              W_in_x_plus_b_in[(t * B + b) * 16 + i] +
+                sigmoid(
+                  W_ir_x_plus_b_ir[(t * B + b) * 16 + i] +
+                    W_hr_W_hz_W_hn_h_prev[b * 48 + i] +
+                    b_hr[i],
+                ) *
+                  (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i] + b_hn[i]),
+            ) +
+          z * h_now[b * 16 + i];
+        h_new[b * 16 + i] = h;
+        h_out[(t * B + b) * 16 + i] = h;
+      }
+    }
+    if (M !== undefined) {
+      for (let b = 0; b < B; b++) {
+        if (M[t * B + b] === 0) {
+          // padding: the state carries through, the outputs are zero
+          for (let i = 0; i < 16; i++) h_new[b * 16 + i] = h_now[b * 16 + i];
+          for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
+        }
+      }
+    }
+    // The state after this step is the next step's.
+    const h_was = h_now;
+    h_now = h_new;
+    h_new = h_was;
+  }
+  // After an odd number of steps the states are in the other array.
+  if (h_now !== h_seq) {
+    for (let i = 0; i < B * 16; i++) h_seq[i] = h_now[i];
+  }
+}
+
+export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer });
 export default cell;

@@ -38,8 +38,8 @@ export const spec = {
   ],
   workspace: [
     { size: 64, rows: "TB", kernel: "forward" },
-    { size: 512, rows: "one" },
-    { size: 1024, rows: "one" },
+    { size: 512, rows: "one", derived: ["forward", "backward", "step", "infer"] },
+    { size: 1024, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 64, rows: "B" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
@@ -49,6 +49,8 @@ export const spec = {
     { size: 16, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 64, rows: "B", kernel: "step" },
+    { size: 16, rows: "B", kernel: "forward" },
+    { size: 16, rows: "B", kernel: "forward" },
   ],
   staging: { fixed: 1024, B: 80, TB: 72 },
   tape: [
@@ -72,6 +74,7 @@ function forward(
   M: Uint8Array | undefined,
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
 ): void {
   const Wf_Wi_Wg_Wo_x = WS[0]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
@@ -82,16 +85,19 @@ function forward(
   const [h_seq, c_seq] = S;
   const [h_out, c_out] = Y;
   const [f_tape, i_tape, g_tape, o_tape, tanh_c_tape] = R;
-  // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
-  Wf_Wi_Wg_Wo.set(Wf, 0);
-  Wf_Wi_Wg_Wo.set(Wi, 128);
-  Wf_Wi_Wg_Wo.set(Wg, 256);
-  Wf_Wi_Wg_Wo.set(Wo, 384);
-  // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
-  Uf_Ui_Ug_Uo.set(Uf, 0);
-  Uf_Ui_Ug_Uo.set(Ui, 256);
-  Uf_Ui_Ug_Uo.set(Ug, 512);
-  Uf_Ui_Ug_Uo.set(Uo, 768);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
+    Wf_Wi_Wg_Wo.set(Wf, 0);
+    Wf_Wi_Wg_Wo.set(Wi, 128);
+    Wf_Wi_Wg_Wo.set(Wg, 256);
+    Wf_Wi_Wg_Wo.set(Wo, 384);
+    // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
+    Uf_Ui_Ug_Uo.set(Uf, 0);
+    Uf_Ui_Ug_Uo.set(Ui, 256);
+    Uf_Ui_Ug_Uo.set(Ug, 512);
+    Uf_Ui_Ug_Uo.set(Uo, 768);
+  }
   // Everything that does not depend on a state, for all T·B steps at once.
   // Wf_Wi_Wg_Wo_x = Wf_Wi_Wg_Wo·x
   mm.nt(T * B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x, 0, 64, 0); // Wf_Wi_Wg_Wo_x[m] = Wf_Wi_Wg_Wo · x[m], for all T * B rows
@@ -165,6 +171,9 @@ function backward(
   GX: readonly Real[],
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
+  inputGrads: boolean,
+  initialGrads: boolean,
 ): void {
   const dh_swap = WS[4]!;
   const dc_swap = WS[5]!;
@@ -186,16 +195,19 @@ function backward(
   let dh_back = dh_swap;
   let dc_seed = dc_carry;
   let dc_back = dc_swap;
-  // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
-  Uf_Ui_Ug_Uo.set(Uf, 0);
-  Uf_Ui_Ug_Uo.set(Ui, 256);
-  Uf_Ui_Ug_Uo.set(Ug, 512);
-  Uf_Ui_Ug_Uo.set(Uo, 768);
-  // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
-  Wf_Wi_Wg_Wo.set(Wf, 0);
-  Wf_Wi_Wg_Wo.set(Wi, 128);
-  Wf_Wi_Wg_Wo.set(Wg, 256);
-  Wf_Wi_Wg_Wo.set(Wo, 384);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
+    Uf_Ui_Ug_Uo.set(Uf, 0);
+    Uf_Ui_Ug_Uo.set(Ui, 256);
+    Uf_Ui_Ug_Uo.set(Ug, 512);
+    Uf_Ui_Ug_Uo.set(Uo, 768);
+    // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
+    Wf_Wi_Wg_Wo.set(Wf, 0);
+    Wf_Wi_Wg_Wo.set(Wi, 128);
+    Wf_Wi_Wg_Wo.set(Wg, 256);
+    Wf_Wi_Wg_Wo.set(Wo, 384);
+  }
   for (let t = T - 1; t >= 0; t--) {
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
@@ -266,13 +278,15 @@ function backward(
     dc_back = dc_was;
   }
   // After an odd number of steps the state gradients are in the other array.
-  if (dh_seed !== dh_carry) {
-    for (let j = 0; j < B * 16; j++) dh_carry[j] = dh_seed[j];
+  if (initialGrads) {
+    if (dh_seed !== dh_carry) {
+      for (let j = 0; j < B * 16; j++) dh_carry[j] = dh_seed[j];
+    }
+    if (dc_seed !== dc_carry) {
+      for (let j = 0; j < B * 16; j++) dc_carry[j] = dc_seed[j];
+    }
   }
-  if (dc_seed !== dc_carry) {
-    for (let j = 0; j < B * 16; j++) dc_carry[j] = dc_seed[j];
-  }
-  // Param and input gradients, for all T·B steps at once.
+  // Param gradients, for all T·B steps at once.
   for (let r = 0; r < T * B; r++) {
     for (let j = 0; j < 16; j++) {
       dbf[j] += concat[r * 64 + j];
@@ -297,8 +311,11 @@ function backward(
   mm.tn(T * B, 16, 16, concat, 0, 64, h_seq, 0, 16, dUf, 0, 1); // dUf += Σ_m concat[m] ⊗ h_seq[m], for all T * B rows
   // dWf = ∂L/∂Wf
   mm.tn(T * B, 16, 8, concat, 0, 64, x, 0, 8, dWf, 0, 1); // dWf += Σ_m concat[m] ⊗ x[m], for all T * B rows
-  // dx = ∂L/∂x
-  mm.nn(T * B, 64, 8, concat, 0, 64, Wf_Wi_Wg_Wo, 0, dx, 0, 8, 0); // dx[m] = Wf_Wi_Wg_Woᵀ · concat[m], for all T * B rows
+  // Input gradients, for all T·B steps at once, when asked for.
+  if (inputGrads) {
+    // dx = ∂L/∂x
+    mm.nn(T * B, 64, 8, concat, 0, 64, Wf_Wi_Wg_Wo, 0, dx, 0, 8, 0); // dx[m] = Wf_Wi_Wg_Woᵀ · concat[m], for all T * B rows
+  }
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -310,6 +327,7 @@ function step(
   Y: readonly Real[],
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
 ): void {
   const h_next = WS[9]!;
   const c_next = WS[10]!;
@@ -321,16 +339,19 @@ function step(
   const [x] = X;
   const [h_seq, c_seq] = S;
   const [h_out, c_out] = Y;
-  // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
-  Wf_Wi_Wg_Wo.set(Wf, 0);
-  Wf_Wi_Wg_Wo.set(Wi, 128);
-  Wf_Wi_Wg_Wo.set(Wg, 256);
-  Wf_Wi_Wg_Wo.set(Wo, 384);
-  // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
-  Uf_Ui_Ug_Uo.set(Uf, 0);
-  Uf_Ui_Ug_Uo.set(Ui, 256);
-  Uf_Ui_Ug_Uo.set(Ug, 512);
-  Uf_Ui_Ug_Uo.set(Uo, 768);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
+    Wf_Wi_Wg_Wo.set(Wf, 0);
+    Wf_Wi_Wg_Wo.set(Wi, 128);
+    Wf_Wi_Wg_Wo.set(Wg, 256);
+    Wf_Wi_Wg_Wo.set(Wo, 384);
+    // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
+    Uf_Ui_Ug_Uo.set(Uf, 0);
+    Uf_Ui_Ug_Uo.set(Ui, 256);
+    Uf_Ui_Ug_Uo.set(Ug, 512);
+    Uf_Ui_Ug_Uo.set(Uo, 768);
+  }
   // Wf_Wi_Wg_Wo_x = Wf_Wi_Wg_Wo·x
   mm.nt(B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x_1, 0, 64, 0); // Wf_Wi_Wg_Wo_x_1[m] = Wf_Wi_Wg_Wo · x[m], for each of B rows
   // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
@@ -359,5 +380,104 @@ function step(
   }
 }
 
-export const cell = defineCell({ ...spec, sizes }, { forward, backward, step });
+/** Runs T steps over B sequences without a record for the backward: states S `[B][n]` updated in place, outputs Y `[T][B][n]`. */
+function infer(
+  T: number,
+  B: number,
+  P: readonly Real[],
+  X: readonly Real[],
+  S: readonly Real[],
+  Y: readonly Real[],
+  M: Uint8Array | undefined,
+  WS: readonly Real[],
+  mm: Products,
+  paramsChanged: boolean,
+): void {
+  const h_swap = WS[12]!;
+  const c_swap = WS[13]!;
+  const Wf_Wi_Wg_Wo_x = WS[0]!;
+  const Wf_Wi_Wg_Wo = WS[1]!;
+  const Uf_Ui_Ug_Uo = WS[2]!;
+  const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
+  const [Wf, Uf, bf, Wi, Ui, bi, Wg, Ug, bg, Wo, Uo, bo] = P;
+  const [x] = X;
+  const [h_seq, c_seq] = S;
+  const [h_out, c_out] = Y;
+  let h_now = h_seq;
+  let h_new = h_swap;
+  let c_now = c_seq;
+  let c_new = c_swap;
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
+    Wf_Wi_Wg_Wo.set(Wf, 0);
+    Wf_Wi_Wg_Wo.set(Wi, 128);
+    Wf_Wi_Wg_Wo.set(Wg, 256);
+    Wf_Wi_Wg_Wo.set(Wo, 384);
+    // Uf_Ui_Ug_Uo = [Uf; Ui; Ug; Uo]
+    Uf_Ui_Ug_Uo.set(Uf, 0);
+    Uf_Ui_Ug_Uo.set(Ui, 256);
+    Uf_Ui_Ug_Uo.set(Ug, 512);
+    Uf_Ui_Ug_Uo.set(Uo, 768);
+  }
+  // Everything that does not depend on a state, for all T·B steps at once.
+  // Wf_Wi_Wg_Wo_x = Wf_Wi_Wg_Wo·x
+  mm.nt(T * B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x, 0, 64, 0); // Wf_Wi_Wg_Wo_x[m] = Wf_Wi_Wg_Wo · x[m], for all T * B rows
+  for (let t = 0; t < T; t++) {
+    // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
+    mm.nt(B, 64, 16, h_now, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_now[m], for each of B rows
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // c = f ⊙ c + i ⊙ g   lstm.cell:17
+        const c =
+          sigmoid(Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + j] + bf[j]) *
+            c_now[b * 16 + j] +
+          sigmoid(
+            Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 16 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j] + bi[j],
+          ) *
+            Math.tanh(
+              Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 32 + j] +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j] +
+                bg[j],
+            );
+        c_new[b * 16 + j] = c;
+        c_out[(t * B + b) * 16 + j] = c;
+        // h = o ⊙ tanh(c)   lstm.cell:18
+        const h =
+          sigmoid(
+            Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 48 + j] + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j] + bo[j],
+          ) * Math.tanh(c);
+        h_new[b * 16 + j] = h;
+        h_out[(t * B + b) * 16 + j] = h;
+      }
+    }
+    if (M !== undefined) {
+      for (let b = 0; b < B; b++) {
+        if (M[t * B + b] === 0) {
+          // padding: the state carries through, the outputs are zero
+          for (let j = 0; j < 16; j++) h_new[b * 16 + j] = h_now[b * 16 + j];
+          for (let j = 0; j < 16; j++) c_new[b * 16 + j] = c_now[b * 16 + j];
+          for (let j = 0; j < 16; j++) h_out[(t * B + b) * 16 + j] = 0;
+          for (let j = 0; j < 16; j++) c_out[(t * B + b) * 16 + j] = 0;
+        }
+      }
+    }
+    // The state after this step is the next step's.
+    const h_was = h_now;
+    h_now = h_new;
+    h_new = h_was;
+    const c_was = c_now;
+    c_now = c_new;
+    c_new = c_was;
+  }
+  // After an odd number of steps the states are in the other array.
+  if (h_now !== h_seq) {
+    for (let j = 0; j < B * 16; j++) h_seq[j] = h_now[j];
+  }
+  if (c_now !== c_seq) {
+    for (let j = 0; j < B * 16; j++) c_seq[j] = c_now[j];
+  }
+}
+
+export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer });
 export default cell;

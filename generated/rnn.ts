@@ -23,6 +23,7 @@ export const spec = {
     { size: 16, rows: "TB", kernel: "backward" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "step" },
+    { size: 16, rows: "B", kernel: "forward" },
   ],
   staging: { fixed: 256, B: 32, TB: 32 },
   tape: [],
@@ -40,6 +41,7 @@ function forward(
   M: Uint8Array | undefined,
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
 ): void {
   const Wx_x = WS[0]!;
   const Wh_h_prev = WS[1]!;
@@ -90,6 +92,9 @@ function backward(
   GX: readonly Real[],
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
+  inputGrads: boolean,
+  initialGrads: boolean,
 ): void {
   const dh_swap = WS[2]!;
   const dh_kept = WS[3]!;
@@ -137,10 +142,12 @@ function backward(
     dh_back = dh_was;
   }
   // After an odd number of steps the state gradients are in the other array.
-  if (dh_seed !== dh_carry) {
-    for (let i = 0; i < B * 16; i++) dh_carry[i] = dh_seed[i];
+  if (initialGrads) {
+    if (dh_seed !== dh_carry) {
+      for (let i = 0; i < B * 16; i++) dh_carry[i] = dh_seed[i];
+    }
   }
-  // Param and input gradients, for all T·B steps at once.
+  // Param gradients, for all T·B steps at once.
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 16; i++) db[i] += dh_pre[r * 16 + i];
   }
@@ -148,8 +155,11 @@ function backward(
   mm.tn(T * B, 16, 16, dh_pre, 0, 16, h_seq, 0, 16, dWh, 0, 1); // dWh += Σ_m dh_pre[m] ⊗ h_seq[m], for all T * B rows
   // dWx = ∂L/∂Wx
   mm.tn(T * B, 16, 8, dh_pre, 0, 16, x, 0, 8, dWx, 0, 1); // dWx += Σ_m dh_pre[m] ⊗ x[m], for all T * B rows
-  // dx = ∂L/∂x
-  mm.nn(T * B, 16, 8, dh_pre, 0, 16, Wx, 0, dx, 0, 8, 0); // dx[m] = Wxᵀ · dh_pre[m], for all T * B rows
+  // Input gradients, for all T·B steps at once, when asked for.
+  if (inputGrads) {
+    // dx = ∂L/∂x
+    mm.nn(T * B, 16, 8, dh_pre, 0, 16, Wx, 0, dx, 0, 8, 0); // dx[m] = Wxᵀ · dh_pre[m], for all T * B rows
+  }
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -161,6 +171,7 @@ function step(
   Y: readonly Real[],
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
 ): void {
   const h_next = WS[5]!;
   const Wx_x_1 = WS[6]!;
@@ -186,5 +197,61 @@ function step(
   }
 }
 
-export const cell = defineCell({ ...spec, sizes }, { forward, backward, step });
+/** Runs T steps over B sequences without a record for the backward: states S `[B][n]` updated in place, outputs Y `[T][B][n]`. */
+function infer(
+  T: number,
+  B: number,
+  P: readonly Real[],
+  X: readonly Real[],
+  S: readonly Real[],
+  Y: readonly Real[],
+  M: Uint8Array | undefined,
+  WS: readonly Real[],
+  mm: Products,
+  paramsChanged: boolean,
+): void {
+  const h_swap = WS[7]!;
+  const Wx_x = WS[0]!;
+  const Wh_h_prev = WS[1]!;
+  const [Wx, Wh, b] = P;
+  const [x] = X;
+  const [h_seq] = S;
+  const [h_out] = Y;
+  let h_now = h_seq;
+  let h_new = h_swap;
+  // Everything that does not depend on a state, for all T·B steps at once.
+  // Wx_x = Wx·x, in h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
+  mm.nt(T * B, 16, 8, x, 0, 8, Wx, 0, Wx_x, 0, 16, 0); // Wx_x[m] = Wx · x[m], for all T * B rows
+  for (let t = 0; t < T; t++) {
+    // Wh_h_prev = Wh·h_prev, in h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
+    mm.nt(B, 16, 16, h_now, 0, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_now[m], for each of B rows
+    for (let n = 0; n < B; n++) {
+      for (let i = 0; i < 16; i++) {
+        // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
+        const h = Math.tanh(Wx_x[(t * B + n) * 16 + i] + Wh_h_prev[n * 16 + i] + b[i]);
+        h_new[n * 16 + i] = h;
+        h_out[(t * B + n) * 16 + i] = h;
+      }
+    }
+    if (M !== undefined) {
+      for (let n = 0; n < B; n++) {
+        if (M[t * B + n] === 0) {
+          // padding: the state carries through, the outputs are zero
+          for (let i = 0; i < 16; i++) h_new[n * 16 + i] = h_now[n * 16 + i];
+          for (let i = 0; i < 16; i++) h_out[(t * B + n) * 16 + i] = 0;
+        }
+      }
+    }
+    // The state after this step is the next step's.
+    const h_was = h_now;
+    h_now = h_new;
+    h_new = h_was;
+  }
+  // After an odd number of steps the states are in the other array.
+  if (h_now !== h_seq) {
+    for (let i = 0; i < B * 16; i++) h_seq[i] = h_now[i];
+  }
+}
+
+export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer });
 export default cell;

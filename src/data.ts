@@ -69,6 +69,9 @@ export function readTensors(
     const dims = [...lead, ...spec.shape];
     // The outer list must be there before its storage is allocated: T and B alone are only claims.
     const outer = obj[spec.name];
+    if (Array.isArray(outer) && dims.length === 0) {
+      throw new DataError(`${group}.${spec.name}: expected a number (a scalar), got ${describe(outer)}`);
+    }
     if (Array.isArray(outer) && outer.length !== dims[0]) {
       throw new DataError(`${group}.${spec.name}: expected ${dims[0]} entries, got ${outer.length}`);
     }

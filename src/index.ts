@@ -97,6 +97,7 @@ export function compile(source: string, options: InProcessOptions = {}): Cell {
 
 export { CompileError } from "../compiler/diagnostics.js";
 export { DataError } from "./runtime/errors.js";
+export { bumpParams, trackParams } from "./runtime/params.js";
 export type { CompileOptions };
 export * from "./runtime/types.js";
 export { emitModules, type EmitOptions, type EmitResult, type EmittedModule, type Diagnostic, type Location } from "./api.js";

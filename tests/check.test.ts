@@ -147,7 +147,8 @@ describe("check: errors", () => {
   });
   it("reports declarations of the wrong rank", () => {
     expect(check("cell a { state h[2, 2] }").errors).toBe("1:16 E3017 a state must be a vector: state h[n], but 'h' is [2, 2]");
-    expect(check("cell a { state h[2]; param s }").errors).toContain("E3017 a param must be a vector [n] or a matrix [rows, cols], but 's' is []");
+    expect(check("cell a { state h[2]; param s[2, 2, 2] }").errors).toContain("E3017 a param must be a scalar, a vector [n] or a matrix [rows, cols], but 's' is [2, 2, 2]");
+    expect(check("cell a { state h[2]; param s; h = s * h }").errors).toBe("");
   });
   it("reports a state assigned the wrong shape", () => expectCheckError("h = sum(b)", "2:5 E3018 state 'h' is [3] but is assigned [] [note: 'h' is declared [3] at 1:47]"));
   it("reports an output that is not a vector", () =>

@@ -8,7 +8,8 @@
 import { describe, expect, it } from "vitest";
 import { compileSource } from "../compiler/index.js";
 import { numberLiteral } from "../compiler/codegen/literal.js";
-import { OPS, opDef } from "../compiler/ops/index.js";
+import type { Attrs } from "../compiler/ir/graph.js";
+import { OPS, opDef, withDefaults } from "../compiler/ops/index.js";
 import { RULES } from "../compiler/passes/simplify.js";
 import { instantiate } from "../src/instantiate.js";
 import * as runtime from "../src/runtime/index.js";
@@ -17,8 +18,9 @@ const SPECIAL = [0, -0, Infinity, -Infinity, NaN, 5e-324, -5e-324, -2.2e-308, 2.
   Number.MAX_VALUE, 1, -1, 0.5, -2, 0.1, 1 / 3, -Math.PI, 2 ** 53 + 2, 1e-7];
 
 /** Evaluates JavaScript `code` with the runtime's helpers in scope, as the emitted kernels do. */
+const HELPERS = { sigmoid: runtime.sigmoid, softplus: runtime.softplus, erf: runtime.erf, gelu: runtime.gelu, elu: runtime.elu, softsign: runtime.softsign };
 const evaluate = (code: string, vars: Record<string, number> = {}): number =>
-  new Function("sigmoid", "softplus", ...Object.keys(vars), `return ${code};`)(runtime.sigmoid, runtime.softplus, ...Object.values(vars));
+  new Function(...Object.keys(HELPERS), ...Object.keys(vars), `return ${code};`)(...Object.values(HELPERS), ...Object.values(vars));
 
 describe("numbers in emitted code", () => {
   it("read back as the same double, −0 and the special values included", () => {
@@ -34,16 +36,29 @@ describe("numbers in emitted code", () => {
   });
 });
 
+/** Attributes each op with attributes is tried with (special values among them). */
+const ATTRS: Readonly<Record<string, readonly Attrs[]>> = {
+  pow: [-9, -3, -2, -1, 0, 1, 2, 3, 4, 8, 9, 12].map((n) => ({ n })),
+  elu: [{}, { alpha: 0.5 }, { alpha: -0 }, { alpha: 1e300 }],
+  elu_grad: [{}, { alpha: 0.5 }],
+  leaky_relu: [{}, { slope: 0.2 }, { slope: -0 }, { slope: -1e-320 }],
+  clip: [{ lo: -1, hi: 1 }, { lo: -0, hi: 0 }, { lo: -Infinity, hi: 5e-324 }],
+  inside: [{ lo: -1, hi: 1 }, { lo: -0, hi: 0 }],
+};
+
 describe("constant folding", () => {
   it("computes each elementwise op exactly as its emitted expression does", () => {
     for (const op of OPS.values()) {
       if (op.kind !== "elementwise" || op.arity === 0) continue;
       const arity = op.arity as number;
       const tuples = arity === 1 ? SPECIAL.map((a) => [a]) : SPECIAL.flatMap((a) => SPECIAL.map((b) => [a, b]));
-      for (const args of tuples) {
-        const emitted: number = evaluate(op.expr(args.map(numberLiteral), {}));
-        const folded: number = op.scalar(args, {});
-        if (!Object.is(emitted, folded)) expect.fail(`${op.name}(${args.map(numberLiteral)}): folds to ${folded}, runs as ${emitted}`);
+      for (const attrs of ATTRS[op.name] ?? [{}]) {
+        const full = withDefaults(op, attrs);
+        for (const args of tuples) {
+          const emitted: number = evaluate(op.expr(args.map(numberLiteral), full));
+          const folded: number = op.scalar(args, full);
+          if (!Object.is(emitted, folded)) expect.fail(`${op.name}(${args.map(numberLiteral)}; ${JSON.stringify(attrs)}): folds to ${folded}, runs as ${emitted}`);
+        }
       }
     }
   });

@@ -44,6 +44,17 @@ const CASES: Record<string, Case[]> = {
   pad: [{ args: [[3]], attrs: { start: 1, total: 6 } }, { args: [[2, 3]], attrs: { start: 1, total: 4 } }],
   sum: [{ args: [[5]] }, { args: [[2, 3]] }],
   mean: [{ args: [[5]] }, { args: [[2, 3]] }],
+  square: unary, rsqrt: positive(unary), softsign: unary, gelu: unary, erf: unary,
+  pow: [2, 3, -1, -2, 0, 1, 9].map((n) => ({ args: [[4]], attrs: { n }, range: [0.5, 2] as const })),
+  elu: [{ args: [[5]] }, { args: [[2, 3]], attrs: { alpha: 0.5 } }],
+  elu_grad: [{ args: [[5]], attrs: { alpha: 0.7 } }],
+  leaky_relu: [{ args: [[5]] }, { args: [[2, 3]], attrs: { slope: 0.2 } }],
+  clip: [{ args: [[6]], attrs: { lo: -0.5, hi: 0.7 } }],
+  inside: [{ args: [[4]], attrs: { lo: -0.5, hi: 0.5 } }],
+  maximum: binary, minimum: binary, max_share: binary, equal: binary,
+  max: [{ args: [[5]] }, { args: [[2, 3]] }],
+  min: [{ args: [[5]] }, { args: [[2, 3]] }],
+  softmax: [{ args: [[5]] }],
 };
 
 function checkCase(name: string, c: Case, seed: number): void {

@@ -32,7 +32,7 @@ const CELL = `cell rnn {
 }
 `;
 
-const EXPORTS = ["rnnc", "rnnc/runtime", "rnnc/train", "rnnc/train/node", "rnnc/plugin", "rnnc/vite", "rnnc/rollup", "rnnc/esbuild", "rnnc/webpack"];
+const EXPORTS = ["rnnc", "rnnc/runtime", "rnnc/train", "rnnc/train/node", "rnnc/parallel", "rnnc/plugin", "rnnc/vite", "rnnc/rollup", "rnnc/esbuild", "rnnc/webpack"];
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "rnnc-package-"));
@@ -69,6 +69,7 @@ describe("the packed package, installed in a fresh project", { timeout: 240_000 
       "undefined undefined function undefined undefined undefined",
       "undefined undefined undefined function undefined undefined",
       "undefined undefined undefined function undefined undefined",
+      "undefined undefined undefined undefined undefined undefined",
       "undefined undefined undefined undefined object object",
       plugin, plugin, plugin, plugin,
     ];
@@ -87,6 +88,24 @@ describe("the packed package, installed in a fresh project", { timeout: 240_000 
       console.log(JSON.stringify({ h: trace.outputs.h.length, finite: [...grads.Wh].every(Number.isFinite) }));`;
     writeFileSync(join(project, "inprocess.mjs"), script);
     expect(JSON.parse(node("inprocess.mjs"))).toEqual({ h: 8, finite: true });
+  });
+
+  it("runs a cell in two worker threads through rnnc/parallel, as compile() runs it", () => {
+    const script = `
+      import { compile } from "rnnc";
+      import { parallel } from "rnnc/parallel";
+      import { readFileSync } from "node:fs";
+      const source = readFileSync("rnn.cell", "utf8");
+      const cell = compile(source, { dtype: "f64" });
+      const par = await parallel({ source, options: { dtype: "f64" } }, { threads: 2 });
+      const params = par.initParams(1);
+      const x = new Float64Array(2 * 3 * 3).map((_, i) => Math.sin(i));
+      const a = cell.forward(params, { x }, { T: 2, B: 3 });
+      const b = await par.forward(params, { x }, { T: 2, B: 3 });
+      await par.close();
+      console.log(JSON.stringify({ workers: par.workers, same: a.outputs.h.every((v, i) => v === b.outputs.h[i]) }));`;
+    writeFileSync(join(project, "parallel.mjs"), script);
+    expect(JSON.parse(node("parallel.mjs"))).toEqual({ workers: true, same: true });
   });
 
   it("runs `npx rnnc build` and `npx rnnc gradcheck`; the emitted module runs on the installed runtime", () => {

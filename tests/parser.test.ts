@@ -29,6 +29,7 @@ function sexpr(e: Expr): string {
     case "binary": return `(${e.op} ${sexpr(e.left)} ${sexpr(e.right)})`;
     case "call": return `(${[e.fn, ...e.args.map(sexpr)].join(" ")})`;
     case "concat": return `[${e.items.map(sexpr).join(" ")}]`;
+    case "power": return `(^ ${sexpr(e.base)} ${sexpr(e.exponent)})`;
   }
 }
 
@@ -62,6 +63,30 @@ describe("parser: precedence", () => {
   it("reads the SPEC gate", () => expectExpr("σ(Wf·x + Uf·h + bf)", "(σ (+ (+ (@ Wf x) (@ Uf h)) bf))"));
   it("reads layer norm", () =>
     expectExpr("(a - mean(a)) / sqrt(mean(a ⊙ a) + 1e-5)", "(/ (- a (mean a)) (sqrt (+ (mean (* a a)) 0.00001)))"));
+  it("binds ^ tighter than prefix minus", () => expectExpr("-x^2", "(neg (^ x 2))"));
+  it("groups ^ from the right", () => expectExpr("a^2^3", "(^ a (^ 2 3))"));
+  it("takes a negative exponent with or without parentheses", () => {
+    expectExpr("x^-1", "(^ x (neg 1))");
+    expectExpr("x^(-1)", "(^ x (neg 1))");
+  });
+  it("binds ^ tighter than every binary operator", () => expectExpr("a ⊙ b^2 + W·x^3", "(+ (* a (^ b 2)) (@ W (^ x 3)))"));
+  it("binds postfix tighter than ^", () => expectExpr("h[t-1]^2", "(^ h' 2)"));
+  it("powers a call", () => expectExpr("tanh(a)^2", "(^ (tanh a) 2)"));
+});
+
+describe("parser: consts and initial values", () => {
+  it("reads const declarations", () => {
+    const cell = parseCell("const eps = 1e-6, k = -2");
+    expect(cell.consts!.map((c) => `${c.name}=${sexpr(c.value)}`)).toEqual(["eps=0.000001", "k=(neg 2)"]);
+  });
+  it("reads scalar params and initial values", () => {
+    const cell = parseCell("param tau, g[H] = 1, U[H, H] ~ orthogonal, W[H, I] ~ uniform(-0.1, 0.1)");
+    expect(cell.decls.map((d) => [d.name, d.dims.length, d.init?.kind === "scheme" ? `${d.init.name}(${d.init.args.map(sexpr)})` : d.init ? sexpr(d.init.value) : ""]))
+      .toEqual([["tau", 0, ""], ["g", 1, "1"], ["U", 2, "orthogonal()"], ["W", 2, "uniform((neg 0.1),0.1)"]]);
+  });
+  it("prints them back", () =>
+    expectPrinted("cell c {\n const eps = 1e-6\n param g[H] = 1, U[H, H] ~ orthogonal, b[H] ~ normal(0, 0.02)\n y = -x^2 + (-x)^2 + x^-1\n}",
+      "cell c {\n  const eps = 0.000001\n  param g[H] = 1, U[H, H] ~ orthogonal, b[H] ~ normal(0, 0.02)\n\n  y = -x^2 + (-x)^2 + x^-1\n}\n"));
 });
 
 describe("parser: expressions", () => {

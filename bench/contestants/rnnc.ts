@@ -120,3 +120,72 @@ export function rnncContestant(optimize: boolean, products: ProductsMode = "runt
     },
   };
 }
+
+/** What `rnnc-2t` drives: `rnnc/parallel`'s cell split over worker threads by batch (issue 10
+ *  item 6). Its forward and backward return promises; `close()` ends the workers. */
+interface ParallelCell {
+  readonly inputs: readonly { readonly name: string }[];
+  readonly outputs: readonly { readonly name: string; readonly size: number }[];
+  readonly workers: boolean;
+  readonly fallback: string | undefined;
+  initParams(seed?: number): Record<string, Real>;
+  createGrads(): Record<string, Real>;
+  forward(params: Record<string, Real>, inputs: Record<string, Real>, opts: { T: number; B: number }): Promise<unknown>;
+  backward(params: Record<string, Real>, trace: unknown, seeds: unknown, grads: Record<string, Real>): Promise<unknown>;
+  close(): Promise<void>;
+}
+type Parallel = (source: { source: string; options: CompileOptions }, options: { threads: number }) => Promise<ParallelCell>;
+
+/** `parallel` of the package's `rnnc/parallel` (Node build), or why there is none. */
+async function loadParallel(): Promise<Parallel> {
+  const file = path.resolve(here, "..", "..", "src", "parallel", "node.js");
+  if (!existsSync(file)) throw new Unavailable("rnnc-2t: rnnc/parallel not built (no src/parallel/node.ts)");
+  const mod = (await import(pathToFileURL(file).href)) as { parallel?: unknown };
+  if (typeof mod.parallel !== "function") throw new Unavailable("rnnc-2t: rnnc/parallel exports no parallel()");
+  return mod.parallel as Parallel;
+}
+
+/** A float32 array in shared memory, so the lanes read it in place instead of a copy per call. */
+function sharedF32(a: Float32Array): Float32Array {
+  const s = new Float32Array(new SharedArrayBuffer(a.byteLength));
+  s.set(a);
+  return s;
+}
+
+/** rnnc with all passes, each batch split over `threads` worker threads (`rnnc/parallel`). */
+export function rnncThreaded(threads: number): Contestant {
+  return {
+    id: `rnnc-${threads}t`,
+    label: `rnnc, ${threads} threads`,
+    unsupported: (w) => (w.kind === "step" ? `rnnc-${threads}t: B = 1, nothing to split` : null),
+    async prepare(w: Workload): Promise<Prepared> {
+      const parallel = await loadParallel();
+      const { source, name } = cellSource(w.cell);
+      const par = await parallel({ source, options: { sizes: { I: w.I, H: w.H }, dtype: "f32", cell: name, optimize: true } }, { threads });
+      if (!par.workers) {
+        await par.close();
+        throw new Unavailable(`rnnc-${threads}t: no worker threads (${par.fallback ?? "unknown reason"})`);
+      }
+      const params = par.initParams(PARAM_SEED);
+      const inputs = { [par.inputs[0].name]: sharedF32(inputData(w)) };
+      const opts = { T: w.T, B: w.B };
+      const out = par.outputs[0];
+      const seeds = { outputs: { [out.name]: sharedF32(new Float32Array(w.T * w.B * out.size).fill(1)) } };
+      const grads = par.createGrads();
+      const once = async (): Promise<void> => {
+        if (w.kind === "forward") return void (await par.forward(params, inputs, opts));
+        for (const g of Object.values(grads)) g.fill(0);
+        const trace = await par.forward(params, inputs, opts);
+        await par.backward(params, trace, seeds, grads);
+      };
+      return {
+        async sample(reps) {
+          const t0 = process.hrtime.bigint();
+          for (let k = 0; k < reps; k++) await once();
+          return Number(process.hrtime.bigint() - t0) / 1e9 / reps;
+        },
+        dispose: () => void par.close(),
+      };
+    },
+  };
+}

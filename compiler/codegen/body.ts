@@ -6,8 +6,8 @@
  * into its sink — and builds one loop nest per stored node: over rows (batch entries or steps)
  * outside, elements inside. Element loops of one size that follow each other are one loop; only
  * then is it decided which locals also need a buffer: those something outside their loop reads.
- * Nodes that are the same for every row (they depend on params only) go to a prologue run once per
- * call.
+ * Nodes that are the same for every row (they depend on params only) go to a prologue, each into a
+ * buffer of its own (a scalar too), which the kernels keep until params change.
  */
 import { opDef, viewOffsetOf, type KernelWriter, type RowWriter, type Strided } from "../ops/index.js";
 import { type Graph, type NodeId, sizeOf, walk } from "../ir/graph.js";
@@ -387,8 +387,6 @@ export class StepBody {
         places.set(id, { kind: "inline" });
       } else if (this.view(id, places)) {
         places.set(id, this.view(id, places)!);
-      } else if (node.shape.length === 0 && !varying && opDef(node.op).kind !== "structural") {
-        places.set(id, { kind: "scalar", name: this.names.fresh(this.describe.name(id)) });
       } else if (varying && opDef(node.op).kind === "elementwise" && node.shape.length > 0) {
         places.set(id, { kind: "local" });
       } else {
@@ -487,8 +485,10 @@ export class StepBody {
       const acc = varying ? local.fresh("acc") : this.names.fresh("acc");
       const i = this.i;
       const n = sizeOf(this.graph.shape(arg));
-      lines.push({ kind: "let", name: acc, value: "0" });
-      lines.push(loop(i, num(n), [{ kind: "assign", name: acc, mode: "+=", value: this.read(arg, m, ix(i), places) }]));
+      const x = this.read(arg, m, ix(i), places);
+      const fold = def.fold;
+      lines.push({ kind: "let", name: acc, value: fold?.init ?? "0" });
+      lines.push(loop(i, num(n), [fold ? { kind: "assign", name: acc, mode: "=", value: fold.step(acc, x) } : { kind: "assign", name: acc, mode: "+=", value: x }]));
       lines.push(put(m, num(0), def.finish(acc, n)));
     } else {
       const writer: KernelWriter = {

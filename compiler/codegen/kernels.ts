@@ -6,9 +6,11 @@
  * plain JavaScript (no type annotations, no non-null assertions), so they serve a TypeScript
  * module and a function built at run time alike.
  */
+import { KERNEL_PARAMETER, type KernelName } from "../../src/runtime/abi.js";
 import type { TensorDecl } from "../ast.js";
 import type { CellIR } from "../ir/cell.js";
-import { type Graph, type NodeId, sizeOf } from "../ir/graph.js";
+import { type Graph, type NodeId, sizeOf, walk } from "../ir/graph.js";
+import { viewOffsetOf } from "../ops/index.js";
 import { StepBody, type Describe, type Rows, type Scratch, type Slot } from "./body.js";
 import { describeValues } from "./describe.js";
 import { type Ix, ix, num, plus, times } from "./loops/index-expr.js";
@@ -20,8 +22,9 @@ export interface KernelTexts {
   readonly forward: string;
   readonly backward: string;
   readonly step: string;
+  readonly infer: string;
   /** The workspace buffers each kernel uses, by name, in the order the module binds them from `WS`. */
-  readonly uses: { readonly forward: readonly string[]; readonly backward: readonly string[]; readonly step: readonly string[] };
+  readonly uses: { readonly [K in KernelName]: readonly string[] };
 }
 
 /** Module-level scratch for row-independent values, and per-call workspace for the rest. */
@@ -78,6 +81,12 @@ interface Indices {
 }
 
 const size = (d: TensorDecl) => sizeOf(d.shape);
+/**
+ * The prologues' values derived from params alone (stacked weights), each in a workspace buffer
+ * kept across calls: computed only when the runtime says params changed (or the workspace is new).
+ */
+const derived = (prologue: readonly Stmt[]): Stmt[] =>
+  prologue.length ? [comment("Values derived from params alone, kept until params change."), when(KERNEL_PARAMETER.paramsChanged, prologue)] : [];
 const destructure = (names: readonly string[], from: string): Stmt[] => (names.length ? [code(`const [${names.join(", ")}] = ${from};`)] : []);
 const B = ix("B");
 /** Row `t·B` of a `[T][B][n]` array: the first row of step t. */
@@ -113,7 +122,7 @@ export function emitKernels(ir: CellIR, plan: KernelPlan, names: Names, buffers:
   }
   const pick = (kernel: Names, ...candidates: string[]) => kernel.fresh(candidates.find((c) => !cellNames.has(c)) ?? `${candidates[0]}_index`);
   const indices = (kernel: Names): Indices => ({ t: pick(kernel, "t", "s"), b: pick(kernel, "b", "n"), r: pick(kernel, "r", "row"), i: pick(kernel, "i", "j", "k", "e") });
-  const uses = { forward: [] as string[], backward: [] as string[], step: [] as string[] };
+  const uses = { forward: [] as string[], backward: [] as string[], step: [] as string[], infer: [] as string[] };
   const kernel = (key: keyof typeof uses, emit: typeof emitForward, cell: CellIR, cellPlan: KernelPlan, d: Describe) => {
     const tracked = tracking(buffers, cell.graph, d);
     const scope = names.scope();
@@ -125,6 +134,7 @@ export function emitKernels(ir: CellIR, plan: KernelPlan, names: Names, buffers:
     forward: kernel("forward", emitForward, ir, plan, describe),
     backward: kernel("backward", emitBackward, ir, plan, describe),
     step: kernel("step", emitStep, step.ir, step.plan, stepDescribe),
+    infer: kernel("infer", emitInfer, ir, plan, describe),
     uses,
   };
 }
@@ -180,14 +190,103 @@ function emitForward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buf
   ];
   return [
     ...header(arrays, true),
-    ...before.prologue,
-    ...during.prologue,
+    ...derived([...before.prologue, ...during.prologue]),
     ...(before.body.length ? [comment("Everything that does not depend on a state, for all T·B steps at once."), ...before.body] : []),
     {
       kind: "for", index: t, from: num(0), to: ix("T"),
       body: [...during.body, when("M !== undefined", [loop(b, B, [when(`${masked} === 0`, padding)])])],
     },
   ];
+}
+
+/**
+ * The forward without a record: the states go back and forth between the caller's `[B][n]` arrays
+ * and a swap buffer, nothing is taped, and values hoisted out of the recurrence are kept only
+ * where the recurrence reads them. The same statements as `forward`, so the same numbers.
+ */
+function emitInfer(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffers: Scratch, arrays: Arrays, describe: Describe): Stmt[] {
+  const { t, b, i } = x;
+  const nowOf = ir.states.map((s) => names.fresh(`${s.name}_now`));
+  const nextOf = ir.states.map((s) => names.fresh(`${s.name}_new`));
+  const swapOf = ir.states.map((s) => buffers.buffer(`${s.name}_swap`, size(s), names, "B"));
+  const hoist = new StepBody(ir.graph, names, buffers, plan.varying, "TB", describe, { row: x.r, element: i });
+  const step = new StepBody(ir.graph, names, buffers, plan.varying, "B", describe, { row: b, element: i });
+  provideLeaves(ir, hoist, arrays, num(0));
+  // The states first: the first place given for a value is where it is read from.
+  ir.leaves.states.forEach((node, k) => step.provide(node, { array: nowOf[k]!, rowBase: num(0) }));
+  provideLeaves(ir, step, arrays, stepRow(t));
+  /** A hoisted value the recurrence reads: computed for all T·B rows into a buffer, read a row at a time. */
+  const kept = new Set<NodeId>();
+  const keep = (node: NodeId) => {
+    if (kept.has(node)) return;
+    kept.add(node);
+    const buffer = buffers.buffer(node, sizeOf(ir.graph.shape(node)), names, "TB");
+    hoist.sink(node, { array: buffer, rowBase: num(0) }, "=");
+    step.provide(node, { array: buffer, rowBase: stepRow(t) });
+  };
+  ir.nextStates.forEach((node, k) => {
+    if (plan.hoisted.has(node)) keep(node);
+    step.sink(node, { array: nextOf[k]!, rowBase: num(0) }, "=");
+  });
+  ir.outputNodes.forEach((node, k) => (plan.hoisted.has(node) ? hoist : step).sink(node, { array: arrays.outputs[k]!, rowBase: plan.hoisted.has(node) ? num(0) : stepRow(t) }, "="));
+  hoistedReadByRecurrence(ir, plan).forEach(keep);
+  hoist.prepare();
+  step.prepare();
+  const before = hoist.emit();
+  const during = step.emit();
+  const row = (array: string): Slot => ({ array, rowBase: num(0) });
+  const padding: Stmt[] = [
+    comment("padding: the state carries through, the outputs are zero"),
+    ...ir.states.map((s, k) => fill(i, size(s), row(nextOf[k]!), ix(b), (e) => element(nowOf[k]!, atRow(row(nowOf[k]!), ix(b), size(s), e)))),
+    ...ir.outputs.map((o, k) => fill(i, size(o), { array: arrays.outputs[k]!, rowBase: stepRow(t) }, ix(b), () => "0")),
+  ];
+  const turns: Stmt[] = ir.states.flatMap((s, k): Stmt[] => {
+    const was = names.fresh(`${s.name}_was`);
+    return [
+      { kind: "const", name: was, value: nowOf[k]! },
+      { kind: "assign", name: nowOf[k]!, mode: "=", value: nextOf[k]! },
+      { kind: "assign", name: nextOf[k]!, mode: "=", value: was },
+    ];
+  });
+  const settle: Stmt[] = ir.states.map((s, k) =>
+    when(`${nowOf[k]} !== ${arrays.states[k]}`, [loop(i, times(B, num(size(s))), [store(arrays.states[k]!, ix(i), "=", element(nowOf[k]!, ix(i)))])]),
+  );
+  return [
+    ...header(arrays, false),
+    ...ir.states.flatMap((_, k): Stmt[] => [
+      { kind: "let", name: nowOf[k]!, value: arrays.states[k]! },
+      { kind: "let", name: nextOf[k]!, value: swapOf[k]! },
+    ]),
+    ...derived([...before.prologue, ...during.prologue]),
+    ...(before.body.length ? [comment("Everything that does not depend on a state, for all T·B steps at once."), ...before.body] : []),
+    {
+      kind: "for", index: t, from: num(0), to: ix("T"),
+      body: [
+        ...during.body,
+        when("M !== undefined", [loop(b, B, [when(`${element("M", plus(stepRow(t), ix(b)))} === 0`, padding)])]),
+        comment("The state after this step is the next step's."),
+        ...turns,
+      ],
+    },
+    ...(settle.length ? [comment("After an odd number of steps the states are in the other array."), ...settle] : []),
+  ];
+}
+
+/**
+ * The hoisted values the recurrence reads (outputs and next states computed in it): without a
+ * tape to hold them, each is kept in a buffer. A slice of a hoisted value is read in place, so
+ * the value it slices is what is kept.
+ */
+function hoistedReadByRecurrence(ir: CellIR, plan: KernelPlan): NodeId[] {
+  const read = new Set<NodeId>();
+  const roots = [...ir.nextStates, ...ir.outputNodes].filter((id) => !plan.hoisted.has(id));
+  walk(ir.graph, roots, (id) => {
+    if (!plan.hoisted.has(id)) return ir.graph.node(id).args.length === 0;
+    if (viewOffsetOf(ir.graph.node(id).op)) return false;
+    read.add(id);
+    return true;
+  });
+  return [...read].sort((a, b) => a - b);
 }
 
 function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffers: Scratch, arrays: Arrays, describe: Describe): Stmt[] {
@@ -206,7 +305,13 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, bu
   const swapOf = ir.states.map((s) => buffers.buffer(`d${s.name}_swap`, size(s), names, "B"));
   const step = new StepBody(ir.graph, names, buffers, plan.varying, "B", describe, { row: b, element: i });
   const after = new StepBody(ir.graph, names, buffers, plan.varying, "TB", describe, { row: x.r, element: i });
-  for (const [body, tb] of [[step, false], [after, true]] as const) {
+  // Deferred input gradients are a phase of their own, which the caller may skip.
+  const afterInputs = new StepBody(ir.graph, names, buffers, plan.varying, "TB", describe, { row: x.r, element: i });
+  const provideLater = (node: NodeId, slot: Slot) => {
+    after.provide(node, slot);
+    afterInputs.provide(node, slot);
+  };
+  for (const [body, tb] of [[step, false], [after, true], [afterInputs, true]] as const) {
     provideLeaves(ir, body, arrays, tb ? num(0) : stepRow(t));
     ir.nextStates.forEach((node, k) => body.provide(node, { array: arrays.states[k]!, rowBase: tb ? B : nextRow(t) }));
     ir.outputNodes.forEach((node, k) => body.provide(node, { array: arrays.outputs[k]!, rowBase: tb ? num(0) : stepRow(t) }));
@@ -220,7 +325,7 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, bu
     const k = Number(node.attrs["index"]);
     if (node.attrs["kind"] === "output") {
       step.provide(node.id, { array: grad.outputs[k]!, rowBase: stepRow(t) });
-      after.provide(node.id, { array: grad.outputs[k]!, rowBase: num(0) });
+      provideLater(node.id, { array: grad.outputs[k]!, rowBase: num(0) });
       continue;
     }
     step.provide(node.id, { array: seedOf[k]!, rowBase: num(0) });
@@ -252,20 +357,20 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, bu
       offset += sizeOf(ir.graph.shape(a));
     }
     step.provide(node, { array: buffer, rowBase: stepRow(t) });
-    after.provide(node, { array: buffer, rowBase: num(0) });
+    provideLater(node, { array: buffer, rowBase: num(0) });
     assembled.add(node);
   }
   plan.deferredInputs.forEach((node) => {
     if (assembled.has(node)) return;
-    if (parts.has(node)) return after.provide(node, parts.get(node)!);
+    if (parts.has(node)) return provideLater(node, parts.get(node)!);
     const buffer = buffers.buffer(node, sizeOf(ir.graph.shape(node)), names, "TB");
     step.sink(node, { array: buffer, rowBase: stepRow(t) }, "=");
-    after.provide(node, { array: buffer, rowBase: num(0) });
+    provideLater(node, { array: buffer, rowBase: num(0) });
   });
   const gradPhase = plan.defer ? after : step;
   const grads = ir.grads!;
   grads.params.forEach((node, k) => node !== null && gradPhase.sink(node, { array: grad.params[k]!, rowBase: null }, "+="));
-  grads.inputs.forEach((node, k) => node !== null && gradPhase.sink(node, { array: grad.inputs[k]!, rowBase: plan.defer ? num(0) : stepRow(t) }, "="));
+  grads.inputs.forEach((node, k) => node !== null && (plan.defer ? afterInputs : step).sink(node, { array: grad.inputs[k]!, rowBase: plan.defer ? num(0) : stepRow(t) }, "="));
   const zeroCarry: Stmt[] = [];
   grads.states.forEach((node, k) => {
     const slot: Slot = { array: backOf[k]!, rowBase: num(0) };
@@ -274,8 +379,10 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, bu
   });
   step.prepare();
   after.prepare();
+  afterInputs.prepare();
   const during = step.emit();
   const later = after.emit();
+  const inputsLater = afterInputs.emit();
   const turns: Stmt[] = ir.states.flatMap((s, k): Stmt[] => {
     const was = names.fresh(`d${s.name}_was`);
     return [
@@ -297,8 +404,7 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, bu
       { kind: "let", name: seedOf[k]!, value: grad.carry[k]! },
       { kind: "let", name: backOf[k]!, value: swapOf[k]! },
     ]),
-    ...during.prologue,
-    ...later.prologue,
+    ...derived([...during.prologue, ...later.prologue, ...inputsLater.prologue]),
     {
       kind: "for", index: t, from: num(0), to: ix("T"), down: true,
       body: [
@@ -310,8 +416,9 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, bu
         ...turns,
       ],
     },
-    ...(settle.length ? [comment("After an odd number of steps the state gradients are in the other array."), ...settle] : []),
-    ...(later.body.length ? [comment("Param and input gradients, for all T·B steps at once."), ...later.body] : []),
+    ...(settle.length ? [comment("After an odd number of steps the state gradients are in the other array."), when(KERNEL_PARAMETER.initialGrads, settle)] : []),
+    ...(later.body.length ? [comment("Param gradients, for all T·B steps at once."), ...later.body] : []),
+    ...(inputsLater.body.length ? [comment("Input gradients, for all T·B steps at once, when asked for."), when(KERNEL_PARAMETER.inputGrads, inputsLater.body)] : []),
   ];
 }
 
@@ -329,5 +436,5 @@ function emitStep(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffer
   });
   ir.outputNodes.forEach((node, k) => body.sink(node, { array: arrays.outputs[k]!, rowBase: num(0) }, "="));
   const code = body.emit();
-  return [...header(arrays, false), ...code.prologue, ...code.body, ...(commits.length ? [loop(b, B, commits)] : [])];
+  return [...header(arrays, false), ...derived(code.prologue), ...code.body, ...(commits.length ? [loop(b, B, commits)] : [])];
 }

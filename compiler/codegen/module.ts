@@ -6,7 +6,7 @@
  * `rnnc build` writes from the same description with ts-morph.
  */
 import {
-  KERNEL_PARAMETER, KERNEL_PARAMETERS, KERNELS, MODULE_DECLARATIONS, RUNTIME_IMPORTS,
+  KERNEL_PARAMETER, KERNEL_PARAMETERS, KERNELS, MODULE_DECLARATIONS, RUNTIME_IMPORTS, SCRATCH_GROUP,
   type DType, type KernelName, type KernelParameterName, type ProductsMode, type SpecWithoutSizes, type TensorSpec, type WorkspaceSpec,
 } from "../../src/runtime/abi.js";
 import type { TensorDecl } from "../ast.js";
@@ -69,11 +69,12 @@ const DOCS: Readonly<Record<KernelName, string>> = {
   forward: "Runs T steps over B sequences: inputs X `[T][B][n]`, state history S `[T+1][B][n]`, outputs Y, tape R.",
   backward: "Backprop through time: output gradients GY, state gradients carried in GS, param gradients accumulated in GP, input gradients GX.",
   step: "One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`.",
+  infer: "Runs T steps over B sequences without a record for the backward: states S `[B][n]` updated in place, outputs Y `[T][B][n]`.",
 };
 export const SIZES_DOC = (cell: string) => `Sizes of cell ${commentText(cell)}, fixed when it was compiled.`;
 export const SPEC_DOC = "Names and shapes of params, inputs, states, outputs, and the values taped per step.";
 
-const specOf = (d: TensorDecl): TensorSpec => ({ name: d.name, shape: [...d.shape], size: sizeOf(d.shape) });
+const specOf = (d: TensorDecl): TensorSpec => ({ name: d.name, shape: [...d.shape], size: sizeOf(d.shape), ...(d.init ? { init: d.init } : {}) });
 
 /**
  * Every number the kernels are built from is a size, a shape dimension or derived from them:
@@ -132,10 +133,13 @@ export function describeModule(ir: CellIR, plan: KernelPlan, options: EmitOption
     inputs: ir.inputs.map(specOf),
     states: ir.states.map(specOf),
     outputs: ir.outputs.map(specOf),
-    // A buffer only one kernel uses may share memory with the other kernels' own buffers.
+    // A buffer only one kernel uses may share memory with the other kernels' own buffers; one of
+    // values derived from params alone ("one" row: only params-only values have one) is kept.
     workspace: workspace.map(({ name, size, rows }): WorkspaceSpec => {
       const users = KERNELS.filter((k) => kernels.uses[k].includes(name));
-      return users.length === 1 ? { size, rows, kernel: users[0]! } : { size, rows };
+      if (rows === "one") return { size, rows, derived: users };
+      const groups = new Set(users.map((k) => SCRATCH_GROUP[k]));
+      return groups.size === 1 ? { size, rows, kernel: [...groups][0]! } : { size, rows };
     }),
     staging,
     tape: plan.taped.map((id) => ({
@@ -202,7 +206,8 @@ function indented(lines: readonly string[], depth: number): string[] {
  * the cell (names and dtype) whatever its compiler settings, without compiling the kernels.
  */
 export function renderDeclarations(m: CellModule): string {
-  const [sizes, spec, , , , cell] = MODULE_DECLARATIONS;
+  const [sizes, spec] = MODULE_DECLARATIONS;
+  const cell = MODULE_DECLARATIONS[MODULE_DECLARATIONS.length - 1]!;
   return [
     `// ${m.header}`,
     `import type { Cell, TypesOf } from ${stringLiteral(m.runtime)};`,
@@ -226,7 +231,8 @@ export function renderJavaScript(m: CellModule, form: "module" | "function"): st
   const asModule = form === "module";
   const exported = asModule ? "export " : "";
   const values = importedValues(m).join(", ");
-  const [sizes, spec, , , , cell] = MODULE_DECLARATIONS;
+  const [sizes, spec] = MODULE_DECLARATIONS;
+  const cell = MODULE_DECLARATIONS[MODULE_DECLARATIONS.length - 1]!;
   const lines = [
     `// ${m.header}`,
     asModule ? `import { ${values} } from ${stringLiteral(m.runtime)};` : `"use strict";\nconst { ${values} } = runtime;`,

@@ -28,7 +28,8 @@ const constant = (name: string, initializer: string, docs: string[] = []): State
  * `CellSpec`, so `defineCell` gives the cell a type that knows its names and dtype.
  */
 export function renderTypeScript(m: CellModule): string {
-  const [sizes, spec, , , , cell] = MODULE_DECLARATIONS;
+  const [sizes, spec] = MODULE_DECLARATIONS;
+  const cell = MODULE_DECLARATIONS[MODULE_DECLARATIONS.length - 1]!;
   const imported = [...importedValues(m), ...RUNTIME_IMPORTS.types.map((t) => `type ${t}`)];
   // The whole module is one structure, printed and parsed once (each separate insertion would
   // parse the file again).

@@ -110,6 +110,35 @@ const reduce = (type: string): OnnxLowering => ({ b, args: [a] }) => {
   return b.op(type, [a!.name, b.ints(axes)], { keepdims: 0 });
 };
 
+const attr = (node: Node, key: string): number => Number(node.attrs[key]);
+
+/** A boolean ONNX value as 1 and 0 of the cell's float type. */
+const toFloat = (b: OnnxBuilder, name: string): string => b.op("Cast", [name], { to: b.dtype === "f32" ? 1 : 11 });
+
+/** `x^n` as the kernels compute it: repeated products from the left (then a reciprocal); `Pow` for n = 0 and large |n|. */
+function pow({ b, node, args: [a] }: OnnxLoweringContext): string {
+  const n = attr(node, "n");
+  if (n === 0 || Math.abs(n) > 8) return b.op("Pow", [a!.name, b.scalar(n)]);
+  let product = a!.name;
+  for (let k = 1; k < Math.abs(n); k++) product = b.op("Mul", [product, a!.name]);
+  return n < 0 ? b.op("Reciprocal", [product]) : Math.abs(n) === 1 ? b.op("Identity", [product]) : product;
+}
+
+/** gelu(x) = x/2 · (1 + erf(x/√2)), ONNX's Gelu being opset 20. */
+function gelu({ b, args: [a] }: OnnxLoweringContext): string {
+  const erf = b.op("Erf", [b.op("Mul", [a!.name, b.scalar(Math.SQRT1_2)])]);
+  return b.op("Mul", [b.op("Mul", [a!.name, b.scalar(0.5)]), b.op("Add", [b.scalar(1), erf])]);
+}
+
+/** Binary comparisons as the derivative masks compute them. */
+function maxShare({ b, args, shape }: OnnxLoweringContext): string {
+  const [x, y] = args.map((a) => toRank(b, a, shape.length)) as [string, string];
+  const tie = b.op("Where", [b.op("Equal", [x, y]), b.scalar(0.5), b.scalar(1)]);
+  const out = b.op("Where", [b.op("Less", [x, y]), b.scalar(0), tie]);
+  // Where broadcasts its scalars to the comparison's shape: the result has the arguments' shape.
+  return b.op("Add", [out, b.op("Mul", [b.op("Add", [x, y]), b.scalar(0)])]);
+}
+
 export const ONNX_LOWERINGS: ReadonlyMap<string, OnnxLowering> = new Map<string, OnnxLowering>([
   ["add", binary("Add")],
   ["sub", binary("Sub")],
@@ -140,6 +169,26 @@ export const ONNX_LOWERINGS: ReadonlyMap<string, OnnxLowering> = new Map<string,
   ["pad", pad],
   ["sum", reduce("ReduceSum")],
   ["mean", reduce("ReduceMean")],
+  ["square", ({ b, args: [a] }) => b.op("Mul", [a!.name, a!.name])],
+  ["pow", pow],
+  ["rsqrt", ({ b, args: [a] }) => b.op("Reciprocal", [b.op("Sqrt", [a!.name])])],
+  ["softsign", unary("Softsign")],
+  ["gelu", gelu],
+  ["erf", unary("Erf")],
+  ["elu", ({ b, node, args: [a] }) => b.op("Elu", [a!.name], { alpha: { float: attr(node, "alpha") } })],
+  ["elu_grad", ({ b, node, args: [a] }) =>
+    b.op("Where", [b.op("Greater", [a!.name, b.scalar(0)]), b.scalar(1), b.op("Mul", [b.scalar(attr(node, "alpha")), b.op("Exp", [a!.name])])])],
+  ["leaky_relu", ({ b, node, args: [a] }) => b.op("LeakyRelu", [a!.name], { alpha: { float: attr(node, "slope") } })],
+  ["clip", ({ b, node, args: [a] }) => b.op("Clip", [a!.name, b.scalar(attr(node, "lo")), b.scalar(attr(node, "hi"))])],
+  ["inside", ({ b, node, args: [a] }) =>
+    toFloat(b, b.op("And", [b.op("GreaterOrEqual", [a!.name, b.scalar(attr(node, "lo"))]), b.op("LessOrEqual", [a!.name, b.scalar(attr(node, "hi"))])]))],
+  ["maximum", binary("Max")],
+  ["minimum", binary("Min")],
+  ["max_share", maxShare],
+  ["equal", ({ b, args, shape }) => toFloat(b, b.op("Equal", args.map((a) => toRank(b, a, shape.length))))],
+  ["max", reduce("ReduceMax")],
+  ["min", reduce("ReduceMin")],
+  ["softmax", ({ b, args: [a] }) => b.op("Softmax", [a!.name], { axis: -1 })],
 ]);
 
 export function onnxLowering(op: string): OnnxLowering {

@@ -12,6 +12,7 @@
  * `1 / 0` is ∞ as in rnnc, not a Python `ZeroDivisionError`.
  */
 import type { TExpr } from "../ast.js";
+import { opDef, withDefaults } from "../ops/index.js";
 import { pyNumber } from "./pytorch-names.js";
 
 export type Kind = "const" | "fixed" | "varying";
@@ -44,6 +45,15 @@ export interface ExprScope {
 const FUNCTIONS: Readonly<Record<string, string>> = {
   sigmoid: "torch.sigmoid", tanh: "torch.tanh", relu: "torch.relu", exp: "torch.exp", log: "torch.log",
   softplus: "softplus", sqrt: "torch.sqrt", abs: "torch.abs", sin: "torch.sin", cos: "torch.cos",
+  square: "torch.square", rsqrt: "torch.rsqrt", softsign: "torch.nn.functional.softsign", gelu: "torch.nn.functional.gelu",
+  softmax: "torch.softmax",
+};
+/** Functions with constant arguments: the call, given the tensor's text and the op's attributes (defaults filled in). */
+const WITH_CONSTANTS: Readonly<Record<string, (a: string, attr: (k: string) => string) => string>> = {
+  elu: (a, attr) => `torch.nn.functional.elu(${a}, alpha=${attr("alpha")})`,
+  leaky_relu: (a, attr) => `torch.nn.functional.leaky_relu(${a}, negative_slope=${attr("slope")})`,
+  clip: (a, attr) => `torch.clamp(${a}, min=${attr("lo")}, max=${attr("hi")})`,
+  pow: (a, attr) => `torch.pow(${a}, ${attr("n")})`,
 };
 const BINARY: Readonly<Record<string, [string, number]>> = { add: ["+", ADD], sub: ["-", ADD], mul: ["*", MUL], div: ["/", MUL] };
 
@@ -67,8 +77,21 @@ export class ExprEmitter {
     const a = args[0]!;
     if (e.op in BINARY) return this.binary(e.op, a, args[1]!, rank);
     if (e.op === "neg") return a.literal !== undefined ? literal(-a.literal) : { text: `-${paren(a, UNARY)}`, prec: UNARY, kind, rank };
+    if (e.op === "softmax") return { text: `torch.softmax(${this.tensor(a).text}, dim=-1)`, prec: ATOM, kind, rank };
     if (e.op in FUNCTIONS) return { text: `${FUNCTIONS[e.op]}(${this.tensor(a).text})`, prec: ATOM, kind, rank };
+    if (e.op in WITH_CONSTANTS) {
+      const attrs = withDefaults(opDef(e.op), e.attrs ?? {});
+      return { text: WITH_CONSTANTS[e.op]!(this.tensor(a).text, (k) => pyNumber(Number(attrs[k]))), prec: ATOM, kind, rank };
+    }
+    if (e.op === "maximum" || e.op === "minimum") {
+      const [x, y] = [a, args[1]!].map((p) => paren(toRank(this.tensor(p), rank), ATOM));
+      return { text: `torch.${e.op}(${x}, ${y})`, prec: ATOM, kind, rank };
+    }
     if (e.op === "sum" || e.op === "mean") return { text: `${paren(a, ATOM)}.${e.op}(${reduceAxes(a)})`, prec: ATOM, kind, rank };
+    if (e.op === "max" || e.op === "min") {
+      const axes = reduceAxes(a);
+      return { text: axes ? `${paren(a, ATOM)}.a${e.op}(${axes})` : `${paren(a, ATOM)}.${e.op}()`, prec: ATOM, kind, rank };
+    }
     if (e.op === "transpose") return { text: transposed(a), prec: ATOM, kind, rank };
     if (e.op === "matmul") return this.matmul(e.args[0]!, a, args[1]!, rank);
     if (e.op === "concat") return this.concat(args, rank);

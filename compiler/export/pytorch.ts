@@ -15,6 +15,7 @@
  * declaration in a comment on either of them).
  */
 import type { CheckedCell, TensorDecl } from "../ast.js";
+import type { ParamInit } from "../../src/runtime/abi.js";
 import type { Source } from "../source.js";
 import { ExprEmitter, type Kind, type Py } from "./pytorch-expr.js";
 import { MODULE_ATTRIBUTES, Names, className, isKeyword, isPythonIdentifier, pyComment, pyNumber, pyString } from "./pytorch-names.js";
@@ -125,16 +126,17 @@ class ModuleWriter {
       "        super().__init__()",
       ...this.byLine(cell.params).flatMap(([line, params]) => [
         `        # ${this.where(line)}  ${pyComment(this.source.lineText(line).trim())}`,
-        ...params.map((p) => `        ${this.paramAttribute(p.name)} = nn.Parameter(torch.empty(${p.shape.join(", ")}, dtype=dtype))`),
+        ...params.map((p) => `        ${this.paramAttribute(p.name)} = nn.Parameter(torch.empty(${p.shape.length > 0 ? p.shape.join(", ") : "()"}, dtype=dtype))`),
       ]),
       "        self.reset_parameters()",
       ...(this.options.paramsJson === undefined ? [] : ["        rnnc_params_from_json(self, PARAMS_JSON, where=\"PARAMS_JSON\")"]),
       "",
       "    def reset_parameters(self):",
-      `        """Every param uniform in ±1/√${fan}, as rnnc's initParams and PyTorch's recurrent layers."""`,
+      `        """Every param uniform in ±1/√${fan}, as rnnc's initParams and PyTorch's recurrent layers${cell.params.some((p) => p.init) ? ", except those the cell starts otherwise" : ""}."""`,
       `        bound = 1 / math.sqrt(${fan})`,
       "        for param in self.parameters():",
       "            nn.init.uniform_(param, -bound, bound)",
+      ...cell.params.flatMap((p) => (p.init ? [`        ${pyInit(p.init, this.paramAttribute(p.name))}`] : [])),
       "",
       ...this.stepLines(),
     ];
@@ -284,4 +286,20 @@ const oneLine = (text: string) => text.replace(/\s+/gu, " ").trim();
 function lastIndex<T>(xs: readonly T[], pred: (x: T) => boolean): number {
   for (let i = xs.length - 1; i >= 0; i--) if (pred(xs[i]!)) return i;
   return -1;
+}
+
+/** The `nn.init` call starting a param as its cell declares. */
+function pyInit(init: ParamInit, param: string): string {
+  switch (init.kind) {
+    case "constant":
+      return `nn.init.constant_(${param}, ${pyNumber(init.value)})`;
+    case "orthogonal":
+      return `nn.init.orthogonal_(${param})`;
+    case "xavier":
+      return `nn.init.xavier_uniform_(${param})`;
+    case "uniform":
+      return `nn.init.uniform_(${param}, ${pyNumber(init.low)}, ${pyNumber(init.high)})`;
+    case "normal":
+      return `nn.init.normal_(${param}, ${pyNumber(init.mean)}, ${pyNumber(init.std)})`;
+  }
 }

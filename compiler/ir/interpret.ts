@@ -149,20 +149,22 @@ export function kinkMargin(ir: CellIR, run: ReferenceRun): number {
     watch: kinked.flatMap((n) => n.args),
     visit: (values) => {
       for (const n of kinked) {
-        const kink = kinkOf(n)!;
+        const def = opDef(n.op);
         const args = n.args.map((a) => values.get(a)!);
+        if (def.kind === "reduce") margin = Math.min(margin, def.kink!(args[0]!));
+        if (def.kind !== "elementwise") continue;
         const len = Math.max(...args.map((a) => a.length));
-        for (let i = 0; i < len; i++) margin = Math.min(margin, kink(...args.map((a) => (a.length === 1 ? a[0]! : a[i]!))));
+        for (let i = 0; i < len; i++) margin = Math.min(margin, def.kink!(args.map((a) => (a.length === 1 ? a[0]! : a[i]!)), n.attrs));
       }
     },
   });
   return margin;
 }
 
-/** The distance-to-kink function of a node's op (relu, abs), if it has one. */
-function kinkOf(node: Node): ((...xs: number[]) => number) | undefined {
+/** Whether a node's op has points where it is not differentiable (relu, abs, max). */
+function kinkOf(node: Node): boolean {
   const def = opDef(node.op);
-  return def.kind === "elementwise" ? def.kink : undefined;
+  return (def.kind === "elementwise" || def.kind === "reduce") && def.kink !== undefined;
 }
 
 function forwardNodes(ir: CellIR): Set<NodeId> {

@@ -13,7 +13,7 @@ import type { Attrs } from "../ir/graph.js";
 import type { ElementwiseDef, VjpContext } from "./types.js";
 import { show } from "./types.js";
 
-function binaryShape(symbol: string) {
+export function binaryShape(symbol: string) {
   return ([a, b]: readonly Shape[]): Shape | string => {
     if (a!.length === 0) return b!;
     if (b!.length === 0) return a!;
@@ -67,7 +67,7 @@ export const elementwiseOps: readonly ElementwiseDef[] = [
     fn: (a) => Math.max(a, 0),
     expr: ([a]) => `Math.max(${a}, 0)`,
     vjp: ({ graph, g, args: [a] }) => [graph.mul(g, graph.unary("step", a!))],
-    kink: Math.abs,
+    kink: ([a]) => Math.abs(a!),
   }),
   unary({
     name: "exp", syntax: ["exp"], cost: 8,
@@ -98,7 +98,7 @@ export const elementwiseOps: readonly ElementwiseDef[] = [
     fn: Math.abs,
     expr: ([a]) => `Math.abs(${a})`,
     vjp: ({ graph, g, args: [a] }) => [graph.mul(g, graph.unary("sign", a!))],
-    kink: Math.abs,
+    kink: ([a]) => Math.abs(a!),
   }),
   unary({
     name: "sin", syntax: ["sin"], cost: 8,

@@ -1,6 +1,8 @@
 /** The op table: every primitive of the IR, looked up by name or by its name in the language. */
 import type { AttrValue, Attrs } from "../ir/graph.js";
 import { elementwiseOps } from "./elementwise.js";
+import { extremaOps } from "./extrema.js";
+import { functionOps } from "./functions.js";
 import { structuralOps } from "./structural.js";
 import type { AttrSpec, LeafDef, OpDef, StructuralDef } from "./types.js";
 
@@ -21,13 +23,28 @@ function leaf(name: string, attrs: Readonly<Record<string, AttrSpec>> = {}): Lea
 const leafOps = [leaf("input"), leaf("param"), leaf("state"), leaf("seed", { kind: { type: "string", oneOf: ["output", "state"] } })];
 
 export const OPS: ReadonlyMap<string, OpDef> = new Map(
-  [...leafOps, ...elementwiseOps, ...structuralOps].map((op) => [op.name, op]),
+  [...leafOps, ...elementwiseOps, ...functionOps, ...structuralOps, ...extremaOps].map((op) => [op.name, op]),
 );
 
 /** Function names of the language (`σ`, `sigmoid`, `tanh`, ...) to op names. */
 export const FUNCTIONS: ReadonlyMap<string, OpDef> = new Map(
   [...OPS.values()].flatMap((op) => (op.syntax ?? []).map((s) => [s, op] as const)),
 );
+
+/** Every op a function name may mean, told apart by the number of arguments (`max(v)`, `max(a, b)`). */
+export const OVERLOADS: ReadonlyMap<string, readonly OpDef[]> = (() => {
+  const map = new Map<string, OpDef[]>();
+  for (const op of OPS.values()) for (const s of op.syntax ?? []) map.set(s, [...(map.get(s) ?? []), op]);
+  return map;
+})();
+
+/** The fewest and most call arguments an op takes: its operands, then its constant arguments. */
+export function callArity(def: OpDef): { readonly min: number; readonly max: number } {
+  const operands = typeof def.arity === "number" ? def.arity : 1;
+  const constArgs = def.constArgs ?? [];
+  const required = constArgs.filter((k) => def.attrs?.[k]?.default === undefined).length;
+  return def.arity === "variadic" ? { min: 1, max: Infinity } : { min: operands + required, max: operands + constArgs.length };
+}
 
 /** The definition of op `name`; given a `kind`, it must be of that kind (an internal error if not). */
 export function opDef(name: string): OpDef;

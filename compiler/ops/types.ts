@@ -111,6 +111,13 @@ interface OpBase {
   readonly helpers?: readonly string[];
   /** Approximate cost per element, in flops (exp/tanh count as several). */
   readonly cost: number;
+  /**
+   * Attributes given as trailing arguments of a call, each a number literal or a `const` name
+   * (`elu(x, 0.5)` sets `alpha`); those with a default may be left out. `arity` counts the others.
+   */
+  readonly constArgs?: readonly string[];
+  /** Why constant arguments do not fit the op (clip with lo > hi), or null. */
+  attrsProblem?(attrs: Attrs): string | null;
 }
 
 /** An input of step t, a param, a state's previous value, or a gradient fed into the backward. */
@@ -130,7 +137,7 @@ export interface ElementwiseDef extends OpBase {
   /** `op(a, b)` and `op(b, a)` are the same double for every a and b (IEEE 754 + and ·). */
   readonly commutative?: boolean;
   /** Distance of the arguments from a point where the op is not differentiable. */
-  kink?(...xs: number[]): number;
+  kink?(xs: readonly number[], attrs: Attrs): number;
 }
 
 /** Reduces a vector or matrix to a scalar: a sum from element 0 on, then `finish`. */
@@ -140,6 +147,10 @@ export interface ReduceDef extends OpBase {
   vjp(c: VjpContext): readonly (NodeId | null)[];
   /** The emitted result from the accumulated sum `acc` over `n` elements. */
   finish(acc: string, n: number): string;
+  /** Another fold than the sum: the accumulator's start and the expression combining it with element `x`. */
+  readonly fold?: { readonly init: string; step(acc: string, x: string): string };
+  /** Distance of the argument (all its elements) from a point where the op is not differentiable. */
+  kink?(xs: Float64Array): number;
 }
 
 /** Moves data between positions: products, transpose, concatenation, slices. */

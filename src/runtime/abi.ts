@@ -21,8 +21,14 @@ export interface ArrayOf {
 }
 export type Real = ArrayOf[DType];
 
-export const KERNELS = ["forward", "backward", "step"] as const;
+export const KERNELS = ["forward", "backward", "step", "infer"] as const;
 export type KernelName = (typeof KERNELS)[number];
+
+/**
+ * Whose scratch a workspace buffer is, for sharing memory: `infer` runs the forward's statements
+ * and never at the same time as it, so their buffers are one group.
+ */
+export const SCRATCH_GROUP: { readonly [K in KernelName]: KernelName } = { forward: "forward", infer: "forward", backward: "backward", step: "step" };
 
 /** How many rows a workspace buffer has: one, one per batch entry, one per step and batch entry. */
 export const ROW_KINDS = ["one", "B", "TB"] as const;
@@ -108,7 +114,14 @@ export function productCall(name: ProductName, args: readonly (string | number)[
 /**
  * What each kernel parameter is: a count (T steps, B sequences), a list of typed arrays (params P,
  * inputs X, state history S, outputs Y, tape R, gradients GY GS GP GX, workspace WS), the mask M,
- * or the products mm.
+ * the products mm, or a flag:
+ *
+ * - `paramsChanged`: the values derived from params alone (stacked weights), which live in the
+ *   workspace across calls, must be computed again (params changed, or the workspace is new);
+ * - `inputGrads`: the backward computes the input gradients GX (else GX is empty and that work is
+ *   skipped);
+ * - `initialGrads`: the backward leaves the initial-state gradients in GS (else the gradient the
+ *   first step would carry back is not computed, and GS holds scratch).
  */
 export interface KernelParameterTypes {
   readonly T: number;
@@ -125,6 +138,9 @@ export interface KernelParameterTypes {
   readonly GX: readonly Real[];
   readonly WS: readonly Real[];
   readonly mm: Products;
+  readonly paramsChanged: boolean;
+  readonly inputGrads: boolean;
+  readonly initialGrads: boolean;
 }
 export type KernelParameterName = keyof KernelParameterTypes;
 
@@ -144,17 +160,23 @@ export const KERNEL_PARAMETER_TYPES: { readonly [K in KernelParameterName]: stri
   GX: "readonly Real[]",
   WS: "readonly Real[]",
   mm: "Products",
+  paramsChanged: "boolean",
+  inputGrads: "boolean",
+  initialGrads: "boolean",
 };
 
 /** The parameters of each kernel, in calling order. */
 export const KERNEL_PARAMETERS = {
-  forward: ["T", "B", "P", "X", "S", "Y", "R", "M", "WS", "mm"],
-  backward: ["T", "B", "P", "X", "S", "Y", "R", "M", "GY", "GS", "GP", "GX", "WS", "mm"],
-  step: ["B", "P", "X", "S", "Y", "WS", "mm"],
+  forward: ["T", "B", "P", "X", "S", "Y", "R", "M", "WS", "mm", "paramsChanged"],
+  backward: ["T", "B", "P", "X", "S", "Y", "R", "M", "GY", "GS", "GP", "GX", "WS", "mm", "paramsChanged", "inputGrads", "initialGrads"],
+  step: ["B", "P", "X", "S", "Y", "WS", "mm", "paramsChanged"],
+  infer: ["T", "B", "P", "X", "S", "Y", "M", "WS", "mm", "paramsChanged"],
 } as const satisfies { readonly [K in KernelName]: readonly KernelParameterName[] };
 
 /** Parameter names codegen refers to by role. */
-export const KERNEL_PARAMETER = { workspace: "WS", products: "mm", mask: "M" } as const satisfies Record<string, KernelParameterName>;
+export const KERNEL_PARAMETER = {
+  workspace: "WS", products: "mm", mask: "M", paramsChanged: "paramsChanged", inputGrads: "inputGrads", initialGrads: "initialGrads",
+} as const satisfies Record<string, KernelParameterName>;
 
 type Parameters_<Names extends readonly KernelParameterName[]> = { -readonly [K in keyof Names]: KernelParameterTypes[Names[K]] };
 
@@ -166,17 +188,38 @@ export type Kernels = { readonly [K in KernelName]: (...args: Parameters_<(typeo
 
 export interface TensorSpec<N extends string = string> {
   readonly name: N;
-  /** Declared shape: `[rows, cols]` for a matrix, `[n]` for a vector. */
+  /** Declared shape: `[rows, cols]` for a matrix, `[n]` for a vector, `[]` for a scalar param. */
   readonly shape: readonly number[];
   /** Elements per step and batch entry (the product of `shape`). */
   readonly size: number;
+  /** A param's initial values as the cell declares them (`param g[H] = 1`); absent: PyTorch's default. */
+  readonly init?: ParamInit;
 }
+
+/**
+ * How a param starts: every element `value`; a random orthogonal matrix (rows or columns
+ * orthonormal); Glorot/Xavier uniform (±√(6 / (rows + cols))); uniform on [low, high); normal.
+ */
+export type ParamInit =
+  | { readonly kind: "constant"; readonly value: number }
+  | { readonly kind: "orthogonal" }
+  | { readonly kind: "xavier" }
+  | { readonly kind: "uniform"; readonly low: number; readonly high: number }
+  | { readonly kind: "normal"; readonly mean: number; readonly std: number };
 
 export interface WorkspaceSpec {
   readonly size: number;
   readonly rows: RowKind;
-  /** The one kernel that uses this buffer; such buffers share memory with other kernels' own. */
+  /**
+   * The one kernel that uses this buffer (`SCRATCH_GROUP`: `infer` counts as `forward`); such
+   * buffers share memory with other kernels' own.
+   */
   readonly kernel?: KernelName;
+  /**
+   * A buffer of values derived from params alone (a stacked weight): the kernels that compute it
+   * when called with `paramsChanged`. It keeps its values across calls and shares no memory.
+   */
+  readonly derived?: readonly KernelName[];
 }
 
 export interface StagingSpec {

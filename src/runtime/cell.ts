@@ -1,14 +1,18 @@
 /**
  * `defineCell` wraps a compiled cell's kernels in the public `Cell` API: it checks names, types and
- * lengths (errors name the offending field), allocates outputs, state history and tape, and keeps
- * the tape and the shape of each trace out of the user's reach.
+ * lengths (errors name the offending field), allocates outputs, keeps state histories and tapes in
+ * a pool by (T, B), keeps the tape and the shape of each trace out of the user's reach, and tells
+ * the kernels when the weights they stacked are stale (params.ts).
  */
+import { boxMuller, drawInitial } from "./initial.js";
 import { DataError } from "./errors.js";
 import { checkElements } from "./limits.js";
-import type { CellSpec, Kernels, Products, Real, RowKind, TensorSpec } from "./abi.js";
+import type { CellSpec, KernelName, Kernels, Products, Real, RowKind, TensorSpec } from "./abi.js";
+import { bumpParams, paramsVersion, trackParams } from "./params.js";
 import { createArena, type Arena } from "./products.js";
 import { checkSeed, mulberry32 } from "./random.js";
-import type { BackwardResult, BackwardSeeds, Cell, ForwardOptions, StepState, Tensors, Trace, TypesOf } from "./types.js";
+import { ArrayPool } from "./pool.js";
+import type { BackwardOptions, BackwardResult, BackwardSeeds, Cell, ForwardOptions, StepState, Tensors, Trace, TypesOf } from "./types.js";
 import { nearest } from "../../compiler/messages.js";
 
 export { DataError };
@@ -25,6 +29,8 @@ interface Recorded {
   readonly outputs: readonly Real[];
   readonly tape: readonly Real[];
   readonly mask: Uint8Array | undefined;
+  /** The state history and tape as one set, as the pool keeps them. */
+  readonly kept: Real[];
 }
 
 /** Builds a record with own properties only (a name like `__proto__` stays a plain key). */
@@ -121,7 +127,8 @@ function positiveInt(field: string, v: unknown): number {
   return v;
 }
 
-const FORWARD_OPTIONS = ["T", "B", "initial", "mask"] as const;
+const FORWARD_OPTIONS = ["T", "B", "initial", "mask", "record"] as const;
+const BACKWARD_OPTIONS = ["inputGrads", "initialGrads", "retain"] as const;
 const SEEDS = ["outputs", "final"] as const;
 const STEP_STATE = ["B", "states", "outputs"] as const;
 
@@ -160,10 +167,21 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
 
   // Workspace for the last (T, B) seen, one for sequences and one for `step`, each in its own
   // arena (where the runtime's products run): steady-state training and inference allocate none.
+  // Buffers of values derived from params alone keep them across calls, tagged with the params
+  // they were derived from (see params.ts); a kernel derives them again only when they are stale.
   const workspaceCache = (kernel: "forward" | "step") => {
     let cached: { T: number; B: number; arrays: Real[] } | undefined;
     let arena: Arena | undefined;
     const arenaOf = () => (arena ??= createArena(spec.dtype));
+    const derivedBy = (k: KernelName) => spec.workspace.flatMap((w, i) => (w.derived?.includes(k) ? [i] : []));
+    const derived = { forward: derivedBy("forward"), backward: derivedBy("backward"), step: derivedBy("step"), infer: derivedBy("infer") };
+    // What the derived buffers hold: `derivedAt[i]` is the generation of params buffer i was
+    // derived from; a new object, array or version (or no version at all) is a new generation.
+    const derivedAt: number[] = spec.workspace.map(() => -1);
+    let generation = 0;
+    let lastParams: object | undefined;
+    let lastVersion: number | undefined;
+    const lastArrays: Real[] = [];
     return {
       arrays(T: number, B: number): Real[] {
         if (!cached || cached.T !== T || cached.B !== B) {
@@ -172,19 +190,59 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
           const staging = spec.staging ? spec.staging.fixed + B * spec.staging.B + T * B * spec.staging.TB : 0;
           const buffers = spec.workspace.map((w) => ({ length: w.size * rows[w.rows], group: w.kernel }));
           cached = { T, B, arrays: arenaOf().layout(buffers, staging) };
+          derivedAt.fill(-1);
         }
         return cached.arrays;
       },
       products: (): Products => arenaOf().products,
+      /** Whether kernel `k`, called with `params` (arrays `P`), must derive its buffers again; they are current after it runs. */
+      paramsChanged(k: KernelName, params: object, P: readonly Real[]): boolean {
+        const version = paramsVersion(params);
+        let same = version !== undefined && params === lastParams && version === lastVersion;
+        for (let j = 0; same && j < P.length; j++) same = P[j] === lastArrays[j];
+        if (!same) {
+          generation++;
+          lastParams = params;
+          lastVersion = version;
+          lastArrays.length = 0;
+          lastArrays.push(...P);
+        }
+        let stale = false;
+        for (const i of derived[k]) if (derivedAt[i] !== generation) (stale = true), (derivedAt[i] = generation);
+        return stale;
+      },
+      /** Lets go of the arena and everything remembered about params. */
+      release(): void {
+        cached = undefined;
+        arena = undefined;
+        lastParams = undefined;
+        lastArrays.length = 0;
+        derivedAt.fill(-1);
+      },
     };
   };
   const workspace = workspaceCache("forward");
   const stepWorkspace = workspaceCache("step");
 
+  // The state history and tape of recordings `backward` is done with, zero output gradients and
+  // unwanted input gradients, kept per (T, B) for the next call.
+  const pool = new ArrayPool();
+  // Traces of `forward` with `record: false`, and traces whose tape a later `forward` took; the
+  // trace whose tape each set given back to the pool was (it stays usable until a forward takes it).
+  const unrecorded = new WeakSet<Trace>();
+  const released = new WeakSet<Trace>();
+  let owners = new WeakMap<Real[], Trace>();
+  const historyAndTape = (T: number, B: number): Real[] => [
+    ...spec.states.map((s) => alloc((T + 1) * B * s.size)),
+    ...spec.tape.map((v) => alloc(T * B * v.size)),
+  ];
+
   function forward(params: Tensors, inputs: Tensors, options: ForwardOptions): Trace {
-    onlyKeys("options", object("options", options, "an object { T, B, initial?, mask? }"), FORWARD_OPTIONS);
+    onlyKeys("options", object("options", options, "an object { T, B, initial?, mask?, record? }"), FORWARD_OPTIONS);
     const T = positiveInt("T", options.T);
     const B = positiveInt("B", options.B);
+    const recording = options.record ?? true;
+    if (typeof recording !== "boolean") throw new DataError(`options.record: expected true or false, got ${describe(recording)}`);
     checkSizes(T, B, "forward");
     const P = take("params", params, spec.params, 1);
     const X = take("inputs", inputs, spec.inputs, T * B);
@@ -192,38 +250,92 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     if (mask !== undefined && (!(mask instanceof Uint8Array) || mask.length !== T * B))
       throw new DataError(`mask: expected a Uint8Array of ${T * B} entries ([T][B])`);
     const initial = takeInto([], "initial", options.initial, spec.states, B, alloc);
-    const S = spec.states.map((s, k) => {
-      const h = alloc((T + 1) * B * s.size);
-      h.set(initial[k]!);
-      return h;
-    });
     const Y = spec.outputs.map((o) => alloc(T * B * o.size));
-    const R = spec.tape.map((v) => alloc(T * B * v.size));
-    kernels.forward(T, B, P, X, S, Y, R, mask, workspace.arrays(T, B), workspace.products());
+    const WS = workspace.arrays(T, B);
+    if (!recording) {
+      // Only the current state, updated in place: the final states are these arrays.
+      const S = initial.map((a, k) => (options.initial !== undefined && a === (options.initial as Tensors)[spec.states[k]!.name] ? a.slice() : a));
+      kernels.infer(T, B, P, X, S, Y, mask, WS, workspace.products(), workspace.paramsChanged("infer", params, P));
+      const trace: Trace = Object.freeze({
+        T, B,
+        outputs: Object.freeze(record(spec.outputs, (_, k) => Y[k]!)),
+        final: Object.freeze(record(spec.states, (_, k) => S[k]!)),
+        tapeBytes: 0,
+      });
+      unrecorded.add(trace);
+      return trace;
+    }
+    const key = `${T}x${B}`;
+    const kept = pool.take(key, () => historyAndTape(T, B));
+    // A tape given back by `backward` is now this call's: the trace it was recorded for is done.
+    const previous = owners.get(kept);
+    if (previous !== undefined) {
+      owners.delete(kept);
+      recordings.delete(previous);
+      released.add(previous);
+    }
+    const S = kept.slice(0, spec.states.length);
+    const R = kept.slice(spec.states.length);
+    S.forEach((h, k) => h.set(initial[k]!));
+    kernels.forward(T, B, P, X, S, Y, R, mask, WS, workspace.products(), workspace.paramsChanged("forward", params, P));
     // Frozen: the caller cannot change the shape `backward` reads (it reads the recording anyway).
     const trace: Trace = Object.freeze({
       T, B,
       outputs: Object.freeze(record(spec.outputs, (_, k) => Y[k]!)),
       final: Object.freeze(record(spec.states, (s, k) => S[k]!.slice(T * B * s.size))),
-      tapeBytes: [...S, ...R].reduce((n, a) => n + a.byteLength, 0),
+      tapeBytes: kept.reduce((n, a) => n + a.byteLength, 0),
     });
-    recordings.set(trace, { T, B, params: P, inputs: X, history: S, outputs: Y, tape: R, mask });
+    recordings.set(trace, { T, B, params: P, inputs: X, history: S, outputs: Y, tape: R, mask, kept });
     return trace;
   }
 
-  function backward(params: Tensors, trace: Trace, seeds: BackwardSeeds, grads: Tensors): BackwardResult {
+  function backwardOptions(options: unknown): Required<BackwardOptions> {
+    const o = object("options", options, "an object { inputGrads?, initialGrads?, retain? }") as BackwardOptions;
+    onlyKeys("options", o, BACKWARD_OPTIONS);
+    for (const key of BACKWARD_OPTIONS) {
+      const v = o[key];
+      if (v !== undefined && typeof v !== "boolean") throw new DataError(`options.${key}: expected true or false, got ${describe(v)}`);
+    }
+    return { inputGrads: o.inputGrads ?? true, initialGrads: o.initialGrads ?? true, retain: o.retain ?? false };
+  }
+
+  function backward(params: Tensors, trace: Trace, seeds: BackwardSeeds, grads: Tensors, options: BackwardOptions = {}): BackwardResult {
     const rec = recordings.get(trace);
-    if (!rec) throw new DataError("trace: not a trace returned by this cell's forward");
+    if (!rec) {
+      if (unrecorded.has(trace)) throw new DataError("trace: forward ran with { record: false } and kept no tape; call forward without it to backpropagate");
+      if (released.has(trace)) throw new DataError("trace: its tape went back to the cell after backward, and a later forward reused it; pass { retain: true } to backward to keep it");
+      throw new DataError("trace: not a trace returned by this cell's forward");
+    }
     const { T, B } = rec;
     onlyKeys("seeds", object("seeds", seeds, "an object { outputs?, final? }"), SEEDS);
+    const { inputGrads, initialGrads, retain } = backwardOptions(options);
     const P = take("params", params, spec.params, 1);
     const GP = take("grads", grads, spec.params, 1);
-    const GY = takeInto([], "outputGrads", seeds.outputs, spec.outputs, T * B, alloc);
+    const key = `${T}x${B}`;
+    // Missing output gradients are zeros the kernel only reads: one shared array per size.
+    const zeros = (n: number) => pool.sharedSet(`zeros ${n}`, () => [alloc(n)])[0]!;
+    const GY = takeInto([], "outputGrads", seeds.outputs, spec.outputs, T * B, zeros);
     if (rec.mask) zeroPadded(GY, spec.outputs, rec.mask);
-    const GS = takeInto([], "finalGrads", seeds.final, spec.states, B, alloc).map((a) => a.slice());
-    const GX = spec.inputs.map((x) => alloc(T * B * x.size));
-    kernels.backward(T, B, P, rec.inputs, rec.history, rec.outputs, rec.tape, rec.mask, GY, GS, GP, GX, workspace.arrays(T, B), workspace.products());
-    return { inputs: record(spec.inputs, (_, k) => GX[k]!), initial: record(spec.states, (_, k) => GS[k]!) };
+    // The kernel leaves the initial-state gradients in the final-state gradients' arrays: copies.
+    const final = seeds.final as Tensors | undefined;
+    const GS = takeInto([], "finalGrads", final, spec.states, B, alloc);
+    spec.states.forEach((s, k) => final !== undefined && GS[k] === final[s.name] && (GS[k] = GS[k]!.slice()));
+    // Input gradients nobody asked for: scratch, which an optimized kernel does not even write.
+    const GX = inputGrads
+      ? spec.inputs.map((x) => alloc(T * B * x.size))
+      : pool.sharedSet(`input grads ${key}`, () => spec.inputs.map((x) => alloc(T * B * x.size)));
+    const WS = workspace.arrays(T, B);
+    const changed = workspace.paramsChanged("backward", params, P);
+    kernels.backward(T, B, P, rec.inputs, rec.history, rec.outputs, rec.tape, rec.mask, GY, GS, GP, GX, WS, workspace.products(), changed, inputGrads, initialGrads);
+    if (!retain && !owners.has(rec.kept)) {
+      owners.set(rec.kept, trace);
+      pool.give(key, rec.kept);
+    }
+    // A gradient turned off is absent (the overloads in types.ts type the result accordingly).
+    return {
+      ...(inputGrads ? { inputs: record(spec.inputs, (_, k) => GX[k]!) } : {}),
+      ...(initialGrads ? { initial: record(spec.states, (_, k) => GS[k]!) } : {}),
+    } as BackwardResult;
   }
 
   function createState(B = 1, initial?: Tensors): StepState {
@@ -247,7 +359,8 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     takeInto(stepArgs.X, "inputs", inputs, spec.inputs, B);
     takeInto(stepArgs.S, "state.states", state.states, spec.states, B);
     takeInto(stepArgs.Y, "state.outputs", state.outputs, spec.outputs, B);
-    kernels.step(B, stepArgs.P, stepArgs.X, stepArgs.S, stepArgs.Y, stepWorkspace.arrays(1, B), stepWorkspace.products());
+    const WS = stepWorkspace.arrays(1, B);
+    kernels.step(B, stepArgs.P, stepArgs.X, stepArgs.S, stepArgs.Y, WS, stepWorkspace.products(), stepWorkspace.paramsChanged("step", params, stepArgs.P));
   }
 
   const checkParamSizes = () => spec.params.forEach((p) => checkElements(`param '${p.name}'`, p.size, p.shape.join("·"), "params"));
@@ -255,13 +368,28 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
 
   return {
     ...spec,
-    createParams: paramArrays,
+    createParams: () => trackParams(paramArrays()),
     createGrads: paramArrays,
     initParams(seed = 0) {
       const random = mulberry32(checkSeed(seed, "initParams: seed"));
       const bound = 1 / Math.sqrt(fan);
       checkParamSizes();
-      return record(spec.params, (p) => alloc(p.size).map(() => (2 * random() - 1) * bound));
+      const draws = { uniform: random, normal: boxMuller(random) };
+      return trackParams(
+        record(spec.params, (p) => {
+          const data = alloc(p.size);
+          if (p.init) drawInitial(p.init, p.shape, data, draws);
+          else for (let i = 0; i < p.size; i++) data[i] = (2 * random() - 1) * bound;
+          return data;
+        }),
+      );
+    },
+    paramsChanged: bumpParams,
+    release() {
+      workspace.release();
+      stepWorkspace.release();
+      pool.clear();
+      owners = new WeakMap();
     },
     forward,
     backward,

@@ -1,7 +1,8 @@
 /** The runtime every emitted kernel module imports. */
 export { DataError, defineCell, record, take, type Kernels } from "./cell.js";
 export { MAX_ELEMENTS } from "./limits.js";
-export { sigmoid, softplus } from "./math.js";
+export { bumpParams, paramsVersion, trackParams } from "./params.js";
+export { elu, erf, gelu, sigmoid, softplus, softsign } from "./math.js";
 export { MAX_SEED, checkSeed, mulberry32 } from "./random.js";
 export { createArena, plainProducts, productsReady, simdAvailable, useSimd, type Arena, type Products } from "./products.js";
 export type * from "./types.js";

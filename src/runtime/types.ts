@@ -2,7 +2,7 @@
 
 import type { ArrayOf, CellSpec, DType, Real, SpecWithoutSizes, TensorSpec } from "./abi.js";
 
-export type { CellSpec, DType, KernelName, Real, RowKind, TensorSpec } from "./abi.js";
+export type { CellSpec, DType, KernelName, ParamInit, Real, RowKind, TensorSpec } from "./abi.js";
 
 /** Named tensors, each a flat typed array (row-major; sequences `[T][B][n]`, time-major). */
 export type Tensors<N extends string = string, A extends Real = Real> = Record<N, A>;
@@ -45,6 +45,26 @@ export interface ForwardOptions<C extends CellTypes = CellTypes> {
    * unchanged, outputs zeros, and in the backward passes the state gradient straight through.
    */
   readonly mask?: Uint8Array;
+  /**
+   * false: inference only. The forward keeps just the current states (no state history, no tape,
+   * `tapeBytes` 0) and writes the outputs; `backward` refuses the trace. Same numbers as a
+   * recording forward. Default true.
+   */
+  readonly record?: boolean;
+}
+
+/** What `backward` computes besides param gradients, and what becomes of the trace. */
+export interface BackwardOptions {
+  /** false: input gradients are not computed (an optimized build skips their products) and `inputs` is absent. Default true. */
+  readonly inputGrads?: boolean;
+  /** false: initial-state gradients are not returned (`initial` is absent). Default true. */
+  readonly initialGrads?: boolean;
+  /**
+   * true: the trace keeps its tape for another `backward`. By default `backward` gives the tape
+   * (state history and taped values) back to the cell for the next `forward` at the same T and
+   * B; once such a forward took it, another `backward` of the trace is an error.
+   */
+  readonly retain?: boolean;
 }
 
 /** What `forward` returns: outputs, final states, and the tape `backward` reads. Treat as read-only. */
@@ -81,18 +101,31 @@ export interface StepState<C extends CellTypes = CellTypes> {
 }
 
 export interface Cell<C extends CellTypes = CellTypes> extends CellSpec {
-  /** Zeroed params. */
+  /** Zeroed params, carrying a version (see `paramsChanged`). */
   createParams(): Tensors<C["params"], C["array"]>;
-  /** Params drawn uniformly from ±1/√fan, as PyTorch initialises RNN weights; seeded. */
+  /** Params drawn uniformly from ±1/√fan, as PyTorch initialises RNN weights; seeded; carrying a version. */
   initParams(seed?: number): Tensors<C["params"], C["array"]>;
   /** Zeroed gradient buffers, one per param. */
   createGrads(): Tensors<C["params"], C["array"]>;
   /** Runs T steps over a batch of B sequences, recording what `backward` needs. */
   forward(params: Tensors<C["params"], C["array"]>, inputs: Tensors<C["inputs"], C["array"]>, options: ForwardOptions<C>): Trace<C>;
-  /** Backprop through time: accumulates into `grads`, returns input and initial-state gradients. */
-  backward(params: Tensors<C["params"], C["array"]>, trace: Trace<C>, seeds: BackwardSeeds<C>, grads: Tensors<C["params"], C["array"]>): BackwardResult<C>;
+  /**
+   * Backprop through time: accumulates into `grads`, returns input and initial-state gradients.
+   * The trace's tape goes back to the cell for a later forward unless `options.retain`.
+   */
+  backward(params: Tensors<C["params"], C["array"]>, trace: Trace<C>, seeds: BackwardSeeds<C>, grads: Tensors<C["params"], C["array"]>, options?: BackwardOptions & { readonly inputGrads?: true; readonly initialGrads?: true }): BackwardResult<C>;
+  /** As above; a gradient turned off in `options` is absent from the result. */
+  backward(params: Tensors<C["params"], C["array"]>, trace: Trace<C>, seeds: BackwardSeeds<C>, grads: Tensors<C["params"], C["array"]>, options: BackwardOptions): Partial<BackwardResult<C>>;
   /** A zeroed state for `step` (or the given initial states). */
   createState(B?: number, initial?: SomeTensors<C["states"], C["array"]>): StepState<C>;
   /** One step of online inference for a batch `[B][n]`; updates `state` in place, allocates nothing. */
   step(params: Tensors<C["params"], C["array"]>, inputs: Tensors<C["inputs"], C["array"]>, state: StepState<C>): void;
+  /**
+   * Says that arrays of `params` were written in place (same as `bumpParams(params)`): the cell
+   * keeps stacked copies of weight groups between calls and makes them again only for params it
+   * has not seen, or seen at an older version.
+   */
+  paramsChanged(params: Tensors<C["params"], C["array"]>): void;
+  /** Gives back the cell's workspace and pooled arrays; the next call makes them again. */
+  release(): void;
 }

@@ -13,6 +13,7 @@
  * (what `exportLayout` returns). Every key, shape, dtype and number is checked before any param is
  * written; a `DataError` names the field.
  */
+import { bumpParams } from "../runtime/params.js";
 import { DataError } from "../runtime/errors.js";
 import type { CellSpec, Tensors } from "../runtime/types.js";
 import { fromNested } from "./serialize.js";
@@ -121,6 +122,7 @@ export function importLayout(name: LayoutName, weights: Readonly<Record<string, 
     }
   }
   for (const [param, values] of sums) params[param]!.set(values);
+  bumpParams(params);
 }
 
 /** The cell's params as tensors of the named layout (float64 unless the params are float32). */

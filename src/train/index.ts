@@ -7,6 +7,7 @@ export type { DenseOptions } from "./dense.js";
 export { meanSquaredError, softmaxCrossEntropy, softmax, argmaxRows, accuracy } from "./loss.js";
 export type { LossResult, LossOptions } from "./loss.js";
 export { Sgd, Adam, zeroGrads, gradNorm, clipGradNorm } from "./optim.js";
+export { bumpParams, trackParams } from "../runtime/params.js";
 export type { ParamGroup, Optimizer, SgdOptions, AdamOptions } from "./optim.js";
 export { CellLayer, Stack, Bidirectional } from "./layers.js";
 export type {
@@ -15,6 +16,7 @@ export type {
   LayerTrace,
   LayerSeeds,
   LayerGrads,
+  LayerInput,
   CellLayerOptions,
 } from "./layers.js";
 export {

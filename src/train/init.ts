@@ -7,7 +7,9 @@
  */
 
 import { DataError } from "../runtime/errors.js";
+import { drawInitial, orthogonalFill } from "../runtime/initial.js";
 import { checkSeed, isSeed, mulberry32 } from "../runtime/random.js";
+import { bumpParams } from "../runtime/params.js";
 import type { CellSpec, Real, Tensors } from "../runtime/types.js";
 
 /** A seeded pseudo-random generator: the runtime's mulberry32 for uniforms, Box–Muller for normals. */
@@ -77,45 +79,10 @@ export function xavierUniform(data: Real, rows: number, cols: number, rng: Rng, 
 
 /**
  * A (semi-)orthogonal `[rows, cols]` matrix, as `torch.nn.init.orthogonal_`: the Q factor of a
- * Gaussian matrix, computed by Gram–Schmidt (whose R has a positive diagonal, so Q is uniformly
- * distributed). Rows are orthonormal when rows ≤ cols, columns when rows ≥ cols.
+ * Gaussian matrix (Gram–Schmidt). Rows are orthonormal when rows ≤ cols, columns when rows ≥ cols.
  */
 export function orthogonal(data: Real, rows: number, cols: number, rng: Rng, gain = 1): Real {
-  const long = Math.max(rows, cols);
-  const short = Math.min(rows, cols);
-  const basis = orthonormalColumns(long, short, rng);
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < cols; c++) {
-      const [i, j] = rows >= cols ? [r, c] : [c, r];
-      data[r * cols + c] = gain * basis[i]![j]!;
-    }
-  }
-  return data;
-}
-
-/** `count` orthonormal vectors of length `length`, as the columns of a `[length][count]` matrix. */
-function orthonormalColumns(length: number, count: number, rng: Rng): number[][] {
-  const columns: number[][] = [];
-  while (columns.length < count) {
-    const v = Array.from({ length }, () => rng.normal());
-    // Modified Gram–Schmidt, run twice ("twice is enough") to keep orthogonality in floating point.
-    for (let pass = 0; pass < 2; pass++) {
-      for (const q of columns) {
-        const projection = dot(q, v);
-        for (let i = 0; i < length; i++) v[i]! -= projection * q[i]!;
-      }
-    }
-    const norm = Math.sqrt(dot(v, v));
-    if (norm < 1e-10) continue; // a draw in the span of the others: draw again
-    columns.push(v.map((x) => x / norm));
-  }
-  return Array.from({ length }, (_, i) => columns.map((q) => q[i]!));
-}
-
-function dot(a: readonly number[], b: readonly number[]): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += a[i]! * b[i]!;
-  return sum;
+  return orthogonalFill(data, rows, cols, () => rng.normal(), gain);
 }
 
 export type WeightScheme = "pytorch" | "xavier" | "orthogonal";
@@ -137,8 +104,9 @@ export interface InitOptions {
 }
 
 /**
- * Draws every param of a cell by its declared shape (matrices `[rows, cols]` by `weights`, vectors
- * by `biases`), in declaration order, into `params` (which is returned).
+ * Draws every param of a cell, in declaration order, into `params` (which is returned): a param
+ * whose cell declares its initial values (`param g[H] = 1`, `~ orthogonal`) as declared, the
+ * others by their shape (matrices `[rows, cols]` by `weights`, vectors and scalars by `biases`).
  */
 export function initializeParams(
   spec: Pick<CellSpec, "params" | "states">,
@@ -153,8 +121,10 @@ export function initializeParams(
   for (const param of spec.params) {
     const data = params[param.name];
     if (data === undefined) throw new DataError(`initializeParams: no tensor for param '${param.name}'`);
-    const hidden = options.hidden ?? spec.states[0]?.size ?? param.shape[0]!;
-    if (param.shape.length === 2) {
+    const hidden = options.hidden ?? spec.states[0]?.size ?? param.shape[0] ?? 1;
+    if (param.init) {
+      drawInitial(param.init, param.shape, data, { uniform: () => rng.next(), normal: () => rng.normal() });
+    } else if (param.shape.length === 2) {
       const [rows, cols] = param.shape as [number, number];
       if (weights === "pytorch") pytorchUniform(data, hidden, rng);
       else if (weights === "xavier") xavierUniform(data, rows, cols, rng, gain);
@@ -165,6 +135,7 @@ export function initializeParams(
       data.fill(0);
     }
   }
+  bumpParams(params);
   return params;
 }
 

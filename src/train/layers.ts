@@ -7,6 +7,13 @@
  * A layer owns its params and gradient buffers, listed by `groups()` for optimizers and saving.
  * States are `Tensors` per cell, in a fixed order (a stack's cells bottom-up, a bidirectional
  * layer's forward cells then reverse ones).
+ *
+ * Cells with several inputs: a layer's input is one sequence batch (fed to the cell's first input,
+ * or the one named by `feed`) or a record of sequence batches by input name. The inputs a layer
+ * is not fed come from `SequenceOptions.inputs` by name: a stack hands the record it is given to
+ * every layer, so its first layer takes them all and later layers read the previous layer's output
+ * into their fed input and the others (a conditioning sequence, say) from the record. Gradients of
+ * every input read come back by name in `LayerGrads.inputs`, summed over the layers that read it.
  */
 
 import type { Cell, DType, Real, TensorSpec, Tensors, Trace } from "../runtime/types.js";
@@ -21,7 +28,12 @@ export interface SequenceOptions {
   readonly mask?: Uint8Array;
   /** Initial states, one `Tensors` (`[B][n]` each) per cell of the layer; zeros where absent. */
   readonly initial?: readonly (Tensors | undefined)[];
+  /** Input sequences `[T][B][n]` by input name, for the cell inputs a layer is not fed. */
+  readonly inputs?: Tensors;
 }
+
+/** A layer's input: one sequence batch for its fed input, or every input by name. */
+export type LayerInput = Real | Tensors;
 
 /** What `forward` returns; pass it back to the same layer's `backward`. */
 export interface LayerTrace {
@@ -41,8 +53,13 @@ export interface LayerSeeds {
 }
 
 export interface LayerGrads {
-  /** dLoss/d(input), `[T][B][inputSize]`. */
+  /** dLoss/d(input), `[T][B][inputSize]`: of the fed input. */
   readonly input: Real;
+  /**
+   * dLoss/d(each input taken by name) — every input when the layer was given a record, the inputs
+   * read from `SequenceOptions.inputs` otherwise — summed over the layers reading it.
+   */
+  readonly inputs: Tensors;
   /** dLoss/d(initial states), one `Tensors` per cell. */
   readonly initial: readonly Tensors[];
 }
@@ -56,7 +73,7 @@ export interface RecurrentLayer {
   readonly cellStates: readonly (readonly TensorSpec[])[];
   /** Params and grads, named by position in the layer. */
   groups(): ParamGroup[];
-  forward(input: Real, options: SequenceOptions): LayerTrace;
+  forward(input: LayerInput, options: SequenceOptions): LayerTrace;
   /** Backprop through time; accumulates param grads into the layer's buffers. */
   backward(trace: LayerTrace, seeds: LayerSeeds): LayerGrads;
 }
@@ -66,6 +83,8 @@ export interface CellLayerOptions {
   readonly name?: string;
   /** Which cell output is the layer's output; default the first. */
   readonly output?: string;
+  /** Which cell input a single input sequence (a previous layer's output) goes to; default the first. */
+  readonly feed?: string;
   /** Starting params; default drawn by `init`. */
   readonly params?: Tensors;
   /** How params are drawn when not given; default PyTorch's uniform with seed 0. */
@@ -74,13 +93,33 @@ export interface CellLayerOptions {
 
 interface CellLayerTrace extends LayerTrace {
   readonly cellTrace: Trace;
+  /** Whether the layer was given a record of inputs (rather than its fed input alone). */
+  readonly record: boolean;
 }
 
-/** One cell run over the sequence; the cell must have exactly one input. */
+/** `input` as a record of every input the cell takes, the fed one from `input` if it is a single sequence. */
+function inputRecord(layer: string, cell: Cell, feed: string, input: LayerInput, side: Tensors | undefined): Tensors {
+  const given = isSequence(input) ? { ...side, [feed]: input } : input;
+  const record: Tensors = {};
+  for (const x of cell.inputs) {
+    const data = given[x.name];
+    if (data === undefined) {
+      const where = isSequence(input) ? `options.inputs (the layer's input goes to '${feed}')` : "the input record";
+      throw new Error(`${layer}: cell '${cell.name}' needs input '${x.name}', missing from ${where}`);
+    }
+    record[x.name] = data;
+  }
+  return record;
+}
+
+const isSequence = (input: LayerInput): input is Real => ArrayBuffer.isView(input);
+
+/** One cell run over the sequence. */
 export class CellLayer implements RecurrentLayer {
   readonly name: string;
   readonly params: Tensors;
   readonly grads: Tensors;
+  /** Size of the fed input. */
   readonly inputSize: number;
   readonly outputSize: number;
   readonly cellStates: readonly (readonly TensorSpec[])[];
@@ -91,11 +130,12 @@ export class CellLayer implements RecurrentLayer {
     readonly cell: Cell,
     options: CellLayerOptions = {},
   ) {
-    const [input, ...others] = cell.inputs;
-    if (input === undefined || others.length > 0) {
-      throw new Error(
-        `CellLayer: cell '${cell.name}' has ${cell.inputs.length} inputs; a layer's cell takes exactly one`,
-      );
+    const input = options.feed === undefined ? cell.inputs[0] : cell.inputs.find((x) => x.name === options.feed);
+    if (input === undefined) {
+      const names = cell.inputs.map((x) => x.name).join(", ") || "none";
+      throw new Error(options.feed === undefined
+        ? `CellLayer: cell '${cell.name}' has no input; a layer's cell takes at least one`
+        : `CellLayer: cell '${cell.name}' has no input '${options.feed}' (inputs: ${names})`);
     }
     const output =
       options.output === undefined ? cell.outputs[0] : cell.outputs.find((o) => o.name === options.output);
@@ -124,14 +164,14 @@ export class CellLayer implements RecurrentLayer {
     return [{ name: this.name, params: this.params, grads: this.grads, shapes }];
   }
 
-  forward(input: Real, options: SequenceOptions): CellLayerTrace {
+  forward(input: LayerInput, options: SequenceOptions): CellLayerTrace {
     const { T, B, mask } = options;
     const cellTrace = this.cell.forward(
       this.params,
-      { [this.inputName]: input },
+      inputRecord(`CellLayer '${this.name}'`, this.cell, this.inputName, input, options.inputs),
       { T, B, initial: options.initial?.[0], mask },
     );
-    return { T, B, output: cellTrace.outputs[this.outputName]!, final: [cellTrace.final], cellTrace };
+    return { T, B, output: cellTrace.outputs[this.outputName]!, final: [cellTrace.final], cellTrace, record: !isSequence(input) };
   }
 
   backward(trace: CellLayerTrace, seeds: LayerSeeds): LayerGrads {
@@ -142,7 +182,8 @@ export class CellLayer implements RecurrentLayer {
       { outputs, final: seeds.final?.[0] },
       this.grads,
     );
-    return { input: result.inputs[this.inputName]!, initial: [result.initial] };
+    const inputs = trace.record ? result.inputs : Object.fromEntries(Object.entries(result.inputs).filter(([name]) => name !== this.inputName));
+    return { input: result.inputs[this.inputName]!, inputs, initial: [result.initial] };
   }
 }
 
@@ -184,29 +225,45 @@ export class Stack implements RecurrentLayer {
     );
   }
 
-  forward(input: Real, options: SequenceOptions): StackTrace {
+  forward(input: LayerInput, options: SequenceOptions): StackTrace {
     const initial = splitPerLayer(options.initial, this.layers);
     const traces: LayerTrace[] = [];
-    let x = input;
+    const inputs = isSequence(input) ? options.inputs : { ...options.inputs, ...input };
+    let x: LayerInput = input;
     this.layers.forEach((layer, k) => {
-      const trace = layer.forward(x, { ...options, initial: initial[k] });
+      const trace = layer.forward(x, { ...options, initial: initial[k], inputs });
       traces.push(trace);
       x = trace.output;
     });
-    return { T: options.T, B: options.B, output: x, final: traces.flatMap((t) => t.final), traces };
+    return { T: options.T, B: options.B, output: traces[traces.length - 1]!.output, final: traces.flatMap((t) => t.final), traces };
   }
 
   backward(trace: StackTrace, seeds: LayerSeeds): LayerGrads {
     const finals = splitPerLayer(seeds.final, this.layers);
     const initial: (readonly Tensors[])[] = [];
+    const inputs: Tensors = {};
     let dOutput = seeds.output;
     for (let k = this.layers.length - 1; k >= 0; k--) {
       const result = this.layers[k]!.backward(trace.traces[k]!, { output: dOutput, final: finals[k] });
       initial[k] = result.initial;
+      for (const [name, grad] of Object.entries(result.inputs)) addInto(inputs, name, grad);
       dOutput = result.input;
     }
-    return { input: dOutput!, initial: initial.flat() };
+    return { input: dOutput!, inputs, initial: initial.flat() };
   }
+}
+
+/** `record[name] += grad` (a copy the first time). */
+function addInto(record: Tensors, name: string, grad: Real): void {
+  const sum = record[name];
+  if (sum === undefined) record[name] = grad.slice();
+  else for (let i = 0; i < sum.length; i++) sum[i]! += grad[i]!;
+}
+
+/** Each sequence of a record reversed within its lengths. */
+function reverseRecord(record: Tensors | undefined, T: number, B: number, lengths: Int32Array): Tensors | undefined {
+  if (record === undefined) return undefined;
+  return Object.fromEntries(Object.entries(record).map(([name, data]) => [name, reverseWithinLengths(data, data.length / (T * B), T, B, lengths)]));
 }
 
 /** Splits per-cell entries of a composite layer into one slice per sub-layer. */
@@ -260,16 +317,21 @@ export class Bidirectional implements RecurrentLayer {
     return [...forward, ...reverse];
   }
 
-  forward(input: Real, options: SequenceOptions): BidirectionalTrace {
+  forward(input: LayerInput, options: SequenceOptions): BidirectionalTrace {
     const { T, B, mask } = options;
     const lengths = mask === undefined ? new Int32Array(B).fill(T) : lengthsFromMask(mask, T, B);
     const [initialForward, initialReverse] = splitPerLayer(options.initial, [
       this.forwardLayer,
       this.reverseLayer,
     ]);
-    const forwardTrace = this.forwardLayer.forward(input, { T, B, mask, initial: initialForward });
-    const reversedInput = reverseWithinLengths(input, this.inputSize, T, B, lengths);
-    const reverseTrace = this.reverseLayer.forward(reversedInput, { T, B, mask, initial: initialReverse });
+    const inputs = options.inputs;
+    const forwardTrace = this.forwardLayer.forward(input, { T, B, mask, initial: initialForward, inputs });
+    const reversedInput = isSequence(input)
+      ? reverseWithinLengths(input, this.inputSize, T, B, lengths)
+      : reverseRecord(input, T, B, lengths)!;
+    const reverseTrace = this.reverseLayer.forward(reversedInput, {
+      T, B, mask, initial: initialReverse, inputs: reverseRecord(inputs, T, B, lengths),
+    });
     const reverseOutput = reverseWithinLengths(
       reverseTrace.output,
       this.reverseLayer.outputSize,
@@ -312,7 +374,10 @@ export class Bidirectional implements RecurrentLayer {
     });
     const input = reverseWithinLengths(reverseGrads.input, this.inputSize, T, B, lengths);
     for (let i = 0; i < input.length; i++) input[i]! += forwardGrads.input[i]!;
-    return { input, initial: [...forwardGrads.initial, ...reverseGrads.initial] };
+    const inputs: Tensors = {};
+    for (const [name, grad] of Object.entries(forwardGrads.inputs)) addInto(inputs, name, grad);
+    for (const [name, grad] of Object.entries(reverseRecord(reverseGrads.inputs, T, B, lengths)!)) addInto(inputs, name, grad);
+    return { input, inputs, initial: [...forwardGrads.initial, ...reverseGrads.initial] };
   }
 }
 

@@ -7,6 +7,7 @@
  * it per parameter, so a model may be stepped as one list of groups or group by group.
  */
 
+import { bumpParams } from "../runtime/params.js";
 import type { Real, Tensors } from "../runtime/types.js";
 
 /** A named set of trainable params, their gradient buffers (same names) and declared shapes. */
@@ -20,6 +21,11 @@ export interface ParamGroup {
 export interface Optimizer {
   /** Updates every param of `groups` from its gradient (gradients are left as they are). */
   step(groups: readonly ParamGroup[]): void;
+}
+
+/** Tells every cell that the groups' params were written (cells keep stacked copies of them). */
+export function bumpAll(groups: readonly ParamGroup[]): void {
+  for (const group of groups) bumpParams(group.params);
 }
 
 /** Zeroes every gradient buffer of `groups`. */
@@ -122,6 +128,7 @@ export class Sgd implements Optimizer {
         param[i]! -= this.lr * g;
       }
     });
+    bumpAll(groups);
   }
 }
 
@@ -174,6 +181,7 @@ export class Adam implements Optimizer {
         param[i]! -= (this.lr * (m[i]! / correction1)) / (Math.sqrt(v[i]! / correction2) + this.eps);
       }
     });
+    bumpAll(groups);
   }
 
   private stateOf(param: Real): AdamState {

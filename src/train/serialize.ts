@@ -11,7 +11,8 @@
 
 import { DataError } from "../runtime/errors.js";
 import type { CellSpec, Real, Tensors } from "../runtime/types.js";
-import type { ParamGroup } from "./optim.js";
+import { bumpParams } from "../runtime/params.js";
+import { bumpAll, type ParamGroup } from "./optim.js";
 
 const FORMAT = "rnnc-params";
 const VERSION = 1;
@@ -159,6 +160,7 @@ export function loadParams(json: string, groups: readonly ParamGroup[]): void {
     });
   });
   groups.forEach((group, g) => Object.values(group.params).forEach((data, p) => data.set(decoded[g]![p]!)));
+  bumpAll(groups);
 }
 
 function checkSameNames(
@@ -279,6 +281,7 @@ function importTorchGates(
   });
   for (const [name, values] of writes) checkTarget(cell, params, name, values.length, shapeOfParam(name));
   for (const [name, values] of writes) params[name]!.set(values);
+  bumpParams(params);
 }
 
 function checkTarget(

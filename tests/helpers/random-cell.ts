@@ -1,7 +1,8 @@
 /**
  * A generator of well-shaped random cells, as `.cell` source text, over the whole language: every
- * elementwise function, matrix products (with transposes and concatenations), scalar reductions
- * and broadcasts, locals, states read before and after assignment, `h[t-1]`, and outputs. Guarded
+ * elementwise function (constant arguments, literal or `const`, included), `x^n`, matrix products
+ * (with transposes and concatenations), scalar reductions (sum, mean, max, min) and broadcasts,
+ * softmax, scalar params, locals, states read before and after assignment, `h[t-1]`, and outputs. Guarded
  * forms keep log, sqrt, division and exp inside their domains. Built with fast-check's `gen`, so
  * failures shrink.
  *
@@ -35,7 +36,9 @@ function constant(g: Gen, depth: number): string {
   const form = depth <= 0 ? 0 : g(fc.integer, { min: 0, max: 2 });
   if (form === 0) return g(fc.constantFrom, ...SPECIAL);
   if (form === 1) {
-    const f = g(fc.constantFrom, "σ", "tanh", "relu", "sin", "cos", "softplus", "abs", "exp", "log", "sqrt", "-");
+    const f = g(fc.constantFrom, "σ", "tanh", "relu", "sin", "cos", "softplus", "abs", "exp", "log", "sqrt", "-",
+      "square", "rsqrt", "softsign", "gelu", "elu", "leaky_relu", "^");
+    if (f === "^") return `(${constant(g, depth - 1)})^${g(fc.constantFrom, "2", "3", "-1", "-2", "0", "10")}`;
     return `${f}(${constant(g, depth - 1)})`;
   }
   return `(${constant(g, depth - 1)} ${g(fc.constantFrom, "+", "-", "*", "/")} ${constant(g, depth - 1)})`;
@@ -52,6 +55,17 @@ export function randomCell(g: Gen, options: RandomCellOptions = {}): string {
     params.push(`${name}[${dims}]`);
     return name;
   };
+  const scalarParam = () => {
+    const name = `s${params.length}`;
+    params.push(name);
+    return name;
+  };
+  const consts: string[] = [];
+  const constName = (value: string) => {
+    const name = `k${consts.length}`;
+    consts.push(`${name} = ${value}`);
+    return name;
+  };
   const available: Vec[] = [{ text: "x", size: "I" }, ...states.map((s) => ({ text: s.name, size: s.size }))];
   const spell = (...forms: string[]) => g(fc.constantFrom, ...forms);
 
@@ -61,7 +75,7 @@ export function randomCell(g: Gen, options: RandomCellOptions = {}): string {
       const op = g(fc.constantFrom, "+", "-", "*", "/");
       return g(fc.boolean) ? `(${c} ${op} ${e})` : `(${e} ${op} ${c})`;
     }
-    const choice = depth <= 0 ? g(fc.integer, { min: 0, max: 1 }) : g(fc.integer, { min: 0, max: 10 });
+    const choice = depth <= 0 ? g(fc.integer, { min: 0, max: 1 }) : g(fc.integer, { min: 0, max: 13 });
     const sub = (s = size) => vec(s, depth - 1);
     const pickSize = () => g(fc.constantFrom, ...sizeNames);
     switch (choice) {
@@ -101,6 +115,19 @@ export function randomCell(g: Gen, options: RandomCellOptions = {}): string {
       }
       case 9:
         return sumOfValues(size);
+      case 11: {
+        const e = sub();
+        const k = () => spell("0.5", "-0.25", constName(spell("0.5", "2", "-1", "0.125")));
+        return spell(`gelu(${e})`, `softsign(${e})`, `square(${e})`, `rsqrt(1 + ${e} ⊙ ${e})`, `elu(${e})`, `elu(${e}, ${k()})`,
+          `leaky_relu(${e})`, `leaky_relu(${e}, ${k()})`, `clip(${e}, -0.5, ${spell("0.5", constName("0.75"))})`, `(${e})^2`, `(${e})^3`,
+          `(1.5 + tanh(${e}))^-1`, `softmax(${e})`);
+      }
+      case 12: {
+        const s = pickSize();
+        return spell(`max(${sub()}, ${sub()})`, `min(${sub()}, ${spell("0.1", "-0.2")})`, `(${sub()} * max(${sub(s)}))`, `(${sub()} - min(${sub(s)}))`);
+      }
+      case 13:
+        return `(${scalarParam()} * ${sub()})`;
       default:
         return `-(${sub()})`;
     }
@@ -140,6 +167,7 @@ export function randomCell(g: Gen, options: RandomCellOptions = {}): string {
   return [
     "cell random {",
     `  size ${sizes.join(", ")}`,
+    ...(consts.length ? [`  const ${consts.join(", ")}`] : []),
     "  input x[I]",
     `  state ${states.map((s) => `${s.name}[${s.size}]`).join(", ")}`,
     ...(params.length ? [`  param ${params.join(", ")}`] : []),

@@ -1,0 +1,140 @@
+/**
+ * One lane of a parallel cell: the compiled cell run on rows `[b0, b1)` of the batch. A worker
+ * runs one lane; where there are no workers, the calling thread runs every lane in turn, with the
+ * same code and so the same numbers. A lane copies its rows out of the whole-batch arrays, calls
+ * the cell's own `forward` and `backward`, and copies its rows of the results back.
+ */
+import { DataError } from "../runtime/errors.js";
+import type { Cell, Real, TensorSpec, Trace } from "../runtime/types.js";
+import type { BackwardTask, ForwardTask, PortableSource } from "./protocol.js";
+
+/** Loads the cell of `source`: imports an emitted module, or compiles `.cell` source in this thread. */
+export async function loadCell(source: PortableSource): Promise<Cell> {
+  if ("source" in source) {
+    const { compile } = await import("../index.js");
+    return compile(source.source, source.options ?? {});
+  }
+  const name = source.export ?? "cell";
+  const module = (await import(source.module)) as Record<string, unknown>;
+  const cell = module[name] ?? (source.export === undefined ? module["default"] : undefined);
+  if (!isCell(cell)) throw new DataError(`module: ${source.module} exports no cell '${name}' (an emitted module exports 'cell')`);
+  return cell;
+}
+
+const isCell = (v: unknown): v is Cell =>
+  typeof v === "object" && v !== null && ["forward", "backward", "createParams"].every((k) => typeof (v as Record<string, unknown>)[k] === "function");
+
+type Buffer = Real | Uint8Array;
+
+/**
+ * Arrays a lane uses again from call to call, by type and length: fresh memory costs a page
+ * fault per page on first touch, which at s3's sizes is as much as the copies themselves.
+ */
+export class Scratch {
+  private readonly free = new Map<string, Buffer[]>();
+  private static key = (a: { constructor: { name: string } }, n: number) => `${a.constructor.name} ${n}`;
+
+  take<A extends Buffer>(like: A, n: number): A {
+    return (this.free.get(Scratch.key(like, n))?.pop() as A | undefined) ?? new (like.constructor as new (length: number) => A)(n);
+  }
+
+  give(arrays: readonly (Buffer | null | undefined)[]): void {
+    for (const a of arrays) {
+      if (!a) continue;
+      const key = Scratch.key(a, a.length);
+      const list = this.free.get(key);
+      if (list) list.push(a);
+      else this.free.set(key, [a]);
+    }
+  }
+}
+
+/** Rows `[b0, b1)` of every step of a `[T][B][n]` array (T = 1 for `[B][n]`), in an array from `scratch` (or a new one). */
+export function gather<A extends Buffer>(from: A, T: number, B: number, n: number, b0: number, b1: number, scratch?: Scratch): A {
+  const rows = b1 - b0;
+  const out = scratch ? scratch.take(from, T * rows * n) : new (from.constructor as new (length: number) => A)(T * rows * n);
+  for (let t = 0; t < T; t++) out.set(from.subarray((t * B + b0) * n, (t * B + b1) * n), t * rows * n);
+  return out;
+}
+
+/** Writes `from` (`[T][b1 - b0][n]`) into rows `[b0, b1)` of `to` (`[T][B][n]`). */
+export function scatter(from: Real, to: Real, T: number, B: number, n: number, b0: number): void {
+  const rows = from.length / (T * n);
+  for (let t = 0; t < T; t++) to.set(from.subarray(t * rows * n, (t + 1) * rows * n), (t * B + b0) * n);
+}
+
+const named = (specs: readonly TensorSpec[], arrays: readonly (Real | null)[]): Record<string, Real> => {
+  const out: Record<string, Real> = {};
+  specs.forEach((s, k) => {
+    const a = arrays[k];
+    if (a) out[s.name] = a;
+  });
+  return out;
+};
+
+interface Kept {
+  readonly trace: Trace;
+  /** The lane's copies of its rows of the inputs and mask, which the cell's trace reads in its backward. */
+  readonly held: readonly (Buffer | undefined)[];
+  readonly T: number;
+  readonly B: number;
+  readonly b0: number;
+  readonly b1: number;
+}
+
+/** Runs forward and backward tasks on `cell`, keeping each trace until its backward or drop. */
+export class Lane {
+  private readonly traces = new Map<number, Kept>();
+  private readonly scratch = new Scratch();
+
+  constructor(readonly cell: Cell) {}
+
+  forward(task: ForwardTask): number {
+    const { cell } = this;
+    const { T, B, b0, b1 } = task;
+    const rows = b1 - b0;
+    const X = task.inputs.map((x, k) => gather(x, T, B, cell.inputs[k]!.size, b0, b1, this.scratch));
+    const S = task.initial.map((s, k) => s && gather(s, 1, B, cell.states[k]!.size, b0, b1, this.scratch));
+    const mask = task.mask ? gather(task.mask, T, B, 1, b0, b1, this.scratch) : undefined;
+    const initial = named(cell.states, S);
+    let trace: Trace;
+    try {
+      trace = cell.forward(named(cell.params, task.params), named(cell.inputs, X), mask ? { T, B: rows, initial, mask } : { T, B: rows, initial });
+    } catch (e) {
+      this.scratch.give([...X, mask]);
+      throw e;
+    } finally {
+      this.scratch.give(S); // copied into the state history
+    }
+    cell.outputs.forEach((o, k) => scatter(trace.outputs[o.name]!, task.outputs[k]!, T, B, o.size, b0));
+    cell.states.forEach((s, k) => scatter(trace.final[s.name]!, task.final[k]!, 1, B, s.size, b0));
+    this.traces.set(task.trace, { trace, held: [...X, mask], T, B, b0, b1 });
+    return trace.tapeBytes;
+  }
+
+  backward(task: BackwardTask): void {
+    const { cell } = this;
+    const kept = this.traces.get(task.trace);
+    if (!kept) throw new DataError("trace: this lane holds no such trace (was it made by this parallel cell's forward?)");
+    const { T, B, b0, b1 } = kept;
+    const GY = task.outputGrads.map((g, k) => g && gather(g, T, B, cell.outputs[k]!.size, b0, b1, this.scratch));
+    const GS = task.finalGrads.map((g, k) => g && gather(g, 1, B, cell.states[k]!.size, b0, b1, this.scratch));
+    task.grads.forEach((g) => g.fill(0));
+    try {
+      const seeds = { outputs: named(cell.outputs, GY), final: named(cell.states, GS) };
+      const result = cell.backward(named(cell.params, task.params), kept.trace, seeds, named(cell.params, task.grads));
+      cell.inputs.forEach((x, k) => scatter(result.inputs[x.name]!, task.inputGrads[k]!, T, B, x.size, b0));
+      cell.states.forEach((s, k) => scatter(result.initial[s.name]!, task.initialGrads[k]!, 1, B, s.size, b0));
+    } finally {
+      this.scratch.give([...GY, ...GS]);
+      // A trace serves one backward: its tape is freed now, not when the caller's trace is collected.
+      this.drop(task.trace);
+    }
+  }
+
+  drop(trace: number): void {
+    const kept = this.traces.get(trace);
+    this.traces.delete(trace);
+    if (kept) this.scratch.give(kept.held);
+  }
+}

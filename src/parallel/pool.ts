@@ -1,0 +1,341 @@
+/**
+ * The calling thread's side of a parallel cell: it checks every call as the cell itself does,
+ * puts the data in shared memory (once; arrays already shared are used in place), hands each
+ * lane its rows of the batch, and adds the lanes' param gradients into the caller's in lane
+ * order. Calls run one at a time, in the order they are made.
+ *
+ * Where a platform has no workers (or no shared memory), the lanes run one after another on the
+ * calling thread: the same code on the same rows, so the same numbers as with workers.
+ */
+import { DataError } from "../runtime/errors.js";
+import { record, take } from "../runtime/cell.js";
+import { productsReady } from "../runtime/products.js";
+import type { BackwardResult, BackwardSeeds, Cell, CellSpec, ForwardOptions, Real, TensorSpec, Tensors, Trace } from "../runtime/types.js";
+import { Lane, loadCell } from "./lane.js";
+import { split, type BackwardTask, type CellSource, type ForwardTask, type PortableSource, type Reply, type Task } from "./protocol.js";
+
+/** A started worker, as the platform gives it. */
+export interface WorkerHandle {
+  post(task: Task): void;
+  /** Calls `reply` with each answer, and `fail` once if the worker stops or throws outside a task. */
+  listen(reply: (r: Reply) => void, fail: (e: Error) => void): void;
+  /** Whether the worker keeps the process alive (Node): only while a task is pending. */
+  hold(busy: boolean): void;
+  terminate(): Promise<void>;
+}
+
+/** What a runtime environment provides: Node's worker threads, a browser's `Worker`, or nothing. */
+export interface Platform {
+  /** Why workers cannot run here, or undefined when they can. */
+  readonly unavailable: string | undefined;
+  readonly cores: number;
+  spawn(index: number): WorkerHandle;
+  /** A module reference as a URL string every thread resolves alike. */
+  moduleUrl(module: string | URL): string;
+}
+
+export interface ParallelOptions {
+  /** Lanes the batch is split into (default: the cores there are). Each lane gets at least one row. */
+  readonly threads?: number;
+  /** Run the lanes in worker threads (default true where the platform has them). */
+  readonly workers?: boolean;
+}
+
+/** A cell whose forward and backward split the batch over threads; calls return promises. */
+export interface ParallelCell extends CellSpec {
+  /** How many lanes the batch is split into. */
+  readonly threads: number;
+  /** Whether the lanes run in worker threads (false: one after another on this thread). */
+  readonly workers: boolean;
+  /** Why the lanes do not run in workers, when they do not. */
+  readonly fallback: string | undefined;
+  /** The cell itself, on this thread (`step`, a single-thread `forward`). */
+  readonly cell: Cell;
+  /** Zeroed params, in shared memory when workers run (then no call copies them). */
+  createParams(): Tensors;
+  /** The cell's `initParams(seed)`, in shared memory when workers run. */
+  initParams(seed?: number): Tensors;
+  createGrads(): Tensors;
+  forward(params: Tensors, inputs: Tensors, options: ForwardOptions): Promise<Trace>;
+  /**
+   * Accumulates into `grads` the sum of the lanes' param gradients, in lane order. A trace serves
+   * one backward: the workers free its tape then (a second backward of it is an error).
+   */
+  backward(params: Tensors, trace: Trace, seeds: BackwardSeeds, grads: Tensors): Promise<BackwardResult>;
+  /** Frees the tape the workers keep for `trace` without a backward (after a forward-only call). */
+  release(trace: Trace): Promise<void>;
+  /** Stops the workers; later calls fail. */
+  close(): Promise<void>;
+}
+
+/** Runs task k of a list on lane k; resolves with the replies once every lane has answered. */
+interface Lanes {
+  run(tasks: readonly Task[]): Promise<Reply[]>;
+  close(): Promise<void>;
+}
+
+const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
+
+function positiveInt(field: string, v: unknown): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1) throw new DataError(`${field}: expected a positive integer, got ${String(v)}`);
+  return v;
+}
+
+function onlyKeys(field: string, value: unknown, known: readonly string[], what: string): object {
+  if (typeof value !== "object" || value === null) throw new DataError(`${field}: expected ${what}`);
+  for (const key in value) if (!known.includes(key)) throw new DataError(`${field}.${key}: unknown option (expected ${known.join(", ")})`);
+  return value;
+}
+
+/** The named tensors of `field` that are given (null where absent), each checked. */
+function some(field: string, tensors: unknown, specs: readonly TensorSpec[], per: number): (Real | null)[] {
+  if (tensors === undefined) return specs.map(() => null);
+  const given = onlyKeys(field, tensors, specs.map((s) => s.name), "an object of named Float32Array or Float64Array") as Record<string, Real>;
+  const present = specs.filter((s) => hasOwn(given, s.name) && given[s.name] !== undefined);
+  const arrays = take(field, Object.fromEntries(present.map((s) => [s.name, given[s.name]!])), present, per);
+  return specs.map((s) => (present.includes(s) ? arrays[present.indexOf(s)]! : null));
+}
+
+/** A readable error for a lane's failure: the cell's own `DataError` as it is, anything else named. */
+function laneError(lane: number, reply: Extract<Reply, { ok: false }>): Error {
+  if (reply.name === "DataError") return new DataError(reply.message);
+  return new Error(`rnnc parallel: worker ${lane} failed: ${reply.name}: ${reply.message}`);
+}
+
+function inProcess(cell: Cell, count: number): Lanes {
+  const lanes = Array.from({ length: count }, () => new Lane(cell));
+  const runOne = (lane: Lane, task: Task): Reply => {
+    try {
+      if (task.op === "forward") return { id: task.id, ok: true, tapeBytes: lane.forward(task) };
+      if (task.op === "backward") lane.backward(task);
+      if (task.op === "drop") lane.drop(task.trace);
+      return { id: task.id, ok: true };
+    } catch (e) {
+      const error = e instanceof Error ? e : new Error(String(e));
+      return { id: task.id, ok: false, name: error.name, message: error.message };
+    }
+  };
+  return {
+    run: async (tasks) => tasks.map((task, k) => runOne(lanes[k]!, task)),
+    close: async () => {},
+  };
+}
+
+async function inWorkers(platform: Platform, source: PortableSource, count: number): Promise<Lanes> {
+  let nextId = 0;
+  const workers = Array.from({ length: count }, (_, k) => {
+    const handle = platform.spawn(k);
+    const pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
+    let dead: Error | undefined;
+    handle.listen(
+      (reply) => {
+        const waiting = pending.get(reply.id);
+        pending.delete(reply.id);
+        if (pending.size === 0) handle.hold(false);
+        waiting?.resolve(reply);
+      },
+      (error) => {
+        dead = new Error(`rnnc parallel: worker ${k} stopped: ${error.message}`);
+        for (const { reject } of pending.values()) reject(dead);
+        pending.clear();
+        handle.hold(false);
+      },
+    );
+    handle.hold(false);
+    const send = (task: Task): Promise<Reply> =>
+      new Promise((resolve, reject) => {
+        if (dead) return reject(dead);
+        pending.set(task.id, { resolve, reject });
+        handle.hold(true);
+        handle.post(task);
+      });
+    return { handle, send };
+  });
+  const run = async (tasks: readonly Task[]): Promise<Reply[]> =>
+    Promise.all(tasks.map((task, k) => workers[k]!.send({ ...task, id: nextId++ })));
+  const close = async () => void (await Promise.all(workers.map((w) => w.handle.terminate())));
+  const loaded = await Promise.allSettled(workers.map((w) => w.send({ op: "load", id: nextId++, source })));
+  const failed = loaded.findIndex((r) => r.status === "rejected" || !r.value.ok);
+  if (failed >= 0) {
+    await close();
+    const r = loaded[failed]!;
+    if (r.status === "rejected") throw r.reason as Error;
+    const why = r.value.ok ? "" : `${r.value.name}: ${r.value.message}`;
+    throw new Error(`rnnc parallel: worker ${failed} could not load the cell: ${why}`);
+  }
+  return { run, close };
+}
+
+function portable(platform: Platform, source: CellSource): PortableSource {
+  if (typeof source !== "object" || source === null) throw new DataError("source: expected { module } or { source, options }");
+  if ("module" in source) {
+    if (typeof source.module !== "string" && !(source.module instanceof URL)) throw new DataError("source.module: expected a URL or a string");
+    return source.export === undefined ? { module: platform.moduleUrl(source.module) } : { module: platform.moduleUrl(source.module), export: source.export };
+  }
+  if (typeof source.source !== "string") throw new DataError("source.source: expected the text of a .cell file");
+  for (const [key, value] of Object.entries(source.options ?? {}))
+    if (typeof value === "function") throw new DataError(`source.options.${key}: a function cannot cross to a worker thread`);
+  return source.options === undefined ? { source: source.source } : { source: source.source, options: source.options };
+}
+
+/** Starts a parallel cell on `platform` (see `ParallelCell`). */
+export async function startParallel(platform: Platform, source: CellSource, options: ParallelOptions = {}): Promise<ParallelCell> {
+  onlyKeys("options", options, ["threads", "workers"], "an object { threads?, workers? }");
+  const threads = options.threads === undefined ? Math.max(1, platform.cores) : positiveInt("options.threads", options.threads);
+  const from = portable(platform, source);
+  const cell = await loadCell(from);
+  // A browser's main thread compiles the SIMD products in the background: the lanes here use them too.
+  await productsReady();
+  const fallback = options.workers === false ? "options.workers is false" : threads === 1 ? "one thread" : platform.unavailable;
+  const workers = fallback === undefined;
+  const lanes = workers ? await inWorkers(platform, from, threads) : inProcess(cell, threads);
+  return parallelCell(cell, lanes, { threads, workers, fallback });
+}
+
+function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers: boolean; fallback: string | undefined }): ParallelCell {
+  const spec: CellSpec = { name: cell.name, dtype: cell.dtype, sizes: cell.sizes, params: cell.params, inputs: cell.inputs, states: cell.states, outputs: cell.outputs, tape: cell.tape, workspace: cell.workspace, ...(cell.staging ? { staging: cell.staging } : {}) };
+  const Arr = cell.dtype === "f32" ? Float32Array : Float64Array;
+  /** A zeroed array, shared between threads when the lanes run in workers. */
+  const alloc = (n: number): Real => {
+    if (!how.workers) return new Arr(n);
+    const memory = new SharedArrayBuffer(n * Arr.BYTES_PER_ELEMENT);
+    return cell.dtype === "f32" ? new Float32Array(memory) : new Float64Array(memory);
+  };
+  /** `a` if the lanes can read it in place, else a shared copy (into `into` when given). */
+  const shared = (a: Real, into?: Real): Real => {
+    if (!how.workers || a.buffer instanceof SharedArrayBuffer) return a;
+    const copy = into ?? alloc(a.length);
+    copy.set(a);
+    return copy;
+  };
+  const paramMirrors = cell.params.map((p) => alloc(p.size));
+  // Shared copies of the caller's inputs and seeds, kept from call to call (the lanes copy their
+  // rows out during the call): fresh memory would cost a page fault per page on every call.
+  const staging = new Map<string, Real>();
+  const staged = (key: string, a: Real): Real => {
+    if (!how.workers || a.buffer instanceof SharedArrayBuffer) return a;
+    let copy = staging.get(key);
+    if (copy?.length !== a.length) staging.set(key, (copy = alloc(a.length)));
+    copy.set(a);
+    return copy;
+  };
+  const laneGrads = Array.from({ length: how.threads }, () => cell.params.map((p) => alloc(p.size)));
+  const traces = new WeakMap<Trace, { id: number; T: number; B: number; lanes: ReturnType<typeof split>; freed: boolean }>();
+  let nextTrace = 0;
+  let closed = false;
+  // Calls run one at a time: a call's shared buffers (param mirrors, lane gradients) are its own.
+  let queue: Promise<unknown> = Promise.resolve();
+  const exclusive = <R>(run: () => Promise<R>): Promise<R> => {
+    const result = queue.then(() => {
+      if (closed) throw new DataError("parallel cell: closed");
+      return run();
+    });
+    queue = result.catch(() => undefined);
+    return result;
+  };
+  const dispatch = async (tasks: readonly Task[]): Promise<Reply[]> => {
+    const replies = await lanes.run(tasks);
+    replies.forEach((r, k) => {
+      if (!r.ok) throw laneError(k, r);
+    });
+    return replies;
+  };
+  const drop = (id: number, n: number): Promise<unknown> => lanes.run(Array.from({ length: n }, (): Task => ({ op: "drop", id: 0, trace: id })));
+  // A trace collected before its backward (or release) frees its tape in the workers too.
+  const forgotten = new FinalizationRegistry<{ id: number; lanes: number }>(({ id, lanes: n }) => {
+    if (!closed) void exclusive(() => drop(id, n)).catch(() => undefined);
+  });
+  /** The record of a trace this cell made and has not freed, or a `DataError`. */
+  const recorded = (trace: Trace) => {
+    const rec = traces.get(trace);
+    if (!rec) throw new DataError("trace: not a trace returned by this parallel cell's forward");
+    if (rec.freed) throw new DataError("trace: already used by a backward or released; a parallel cell frees a trace's tape then (run forward again)");
+    return rec;
+  };
+  const sharedParams = (params: Tensors): Real[] => take("params", params, cell.params, 1).map((p, k) => shared(p, paramMirrors[k]));
+
+  const forward = (params: Tensors, inputs: Tensors, options: ForwardOptions): Promise<Trace> =>
+    exclusive(async () => {
+      onlyKeys("options", options, ["T", "B", "initial", "mask"], "an object { T, B, initial?, mask? }");
+      const T = positiveInt("T", options.T);
+      const B = positiveInt("B", options.B);
+      const P = sharedParams(params);
+      const X = take("inputs", inputs, cell.inputs, T * B).map((x, k) => staged(`inputs ${k}`, x));
+      const initial = some("initial", options.initial, cell.states, B).map((s, k) => s && staged(`initial ${k}`, s));
+      const mask = options.mask;
+      if (mask !== undefined && (!(mask instanceof Uint8Array) || mask.length !== T * B)) throw new DataError(`mask: expected a Uint8Array of ${T * B} entries ([T][B])`);
+      let M = mask ?? null;
+      if (mask && how.workers && !(mask.buffer instanceof SharedArrayBuffer)) {
+        M = new Uint8Array(new SharedArrayBuffer(mask.length));
+        M.set(mask);
+      }
+      const Y = cell.outputs.map((o) => alloc(T * B * o.size));
+      const F = cell.states.map((s) => alloc(B * s.size));
+      const rows = split(B, how.threads);
+      const id = nextTrace++;
+      const tasks = rows.map(({ b0, b1 }): ForwardTask => ({ op: "forward", id: 0, trace: id, T, B, b0, b1, params: P, inputs: X, initial, mask: M, outputs: Y, final: F }));
+      const replies = await dispatch(tasks);
+      const trace: Trace = Object.freeze({
+        T, B,
+        outputs: Object.freeze(record(cell.outputs, (_, k) => Y[k]!)),
+        final: Object.freeze(record(cell.states, (_, k) => F[k]!)),
+        tapeBytes: replies.reduce((n, r) => n + (r.ok ? (r.tapeBytes ?? 0) : 0), 0),
+      });
+      traces.set(trace, { id, T, B, lanes: rows, freed: false });
+      forgotten.register(trace, { id, lanes: rows.length }, trace);
+      return trace;
+    });
+
+  const backward = (params: Tensors, trace: Trace, seeds: BackwardSeeds, grads: Tensors): Promise<BackwardResult> =>
+    exclusive(async () => {
+      const rec = recorded(trace);
+      const { id, T, B } = rec;
+      onlyKeys("seeds", seeds, ["outputs", "final"], "an object { outputs?, final? }");
+      const P = sharedParams(params);
+      const GP = take("grads", grads, cell.params, 1);
+      const GY = some("outputGrads", seeds.outputs, cell.outputs, T * B).map((g, k) => g && staged(`outputGrads ${k}`, g));
+      const GS = some("finalGrads", seeds.final, cell.states, B).map((g, k) => g && staged(`finalGrads ${k}`, g));
+      const GX = cell.inputs.map((x) => alloc(T * B * x.size));
+      const GI = cell.states.map((s) => alloc(B * s.size));
+      const tasks = rec.lanes.map((_, k): BackwardTask => ({ op: "backward", id: 0, trace: id, params: P, outputGrads: GY, finalGrads: GS, grads: laneGrads[k]!, inputGrads: GX, initialGrads: GI }));
+      rec.freed = true;
+      forgotten.unregister(trace);
+      await dispatch(tasks);
+      // The lanes' sums are added in lane order: the result does not depend on which finished first.
+      GP.forEach((g, p) => {
+        for (let k = 0; k < rec.lanes.length; k++) {
+          const lane = laneGrads[k]![p]!;
+          for (let i = 0; i < g.length; i++) g[i]! += lane[i]!;
+        }
+      });
+      return { inputs: record(cell.inputs, (_, k) => GX[k]!), initial: record(cell.states, (_, k) => GI[k]!) };
+    });
+
+  const copyOf = (tensors: Tensors): Tensors => record(cell.params, (p) => shared(tensors[p.name]!, alloc(p.size)));
+  return {
+    ...spec,
+    ...how,
+    cell,
+    createParams: () => record(cell.params, (p) => alloc(p.size)),
+    createGrads: () => record(cell.params, (p) => alloc(p.size)),
+    initParams: (seed?: number) => copyOf(cell.initParams(seed)),
+    forward,
+    backward,
+    release: (trace: Trace) =>
+      exclusive(async () => {
+        const rec = recorded(trace);
+        rec.freed = true;
+        forgotten.unregister(trace);
+        await drop(rec.id, rec.lanes.length);
+      }),
+    close: () => {
+      const stop = queue.then(() => {
+        if (closed) return;
+        closed = true;
+        return lanes.close();
+      });
+      queue = stop;
+      return stop;
+    },
+  };
+}

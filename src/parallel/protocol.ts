@@ -1,0 +1,98 @@
+/**
+ * What the calling thread and the workers of a parallel cell say to each other. Every array in a
+ * message is a view of shared memory (a `SharedArrayBuffer`), so posting one shares it: the
+ * params, the whole batch's inputs and outputs, and each lane's gradient buffers are written in
+ * place, never copied through a message. A lane is one worker's slice of the batch, rows
+ * `[b0, b1)` of every `[T][B][n]` and `[B][n]` array.
+ */
+import type { Real } from "../runtime/types.js";
+
+/** Where a cell comes from: an emitted module (its URL), or `.cell` source compiled in each thread. */
+export type CellSource =
+  | { readonly module: string | URL; readonly export?: string }
+  | { readonly source: string; readonly options?: SourceOptions };
+
+/** The options of `compile()` that can cross to a worker (no callbacks). */
+export interface SourceOptions {
+  readonly cell?: string;
+  readonly path?: string;
+  readonly sizes?: Readonly<Record<string, number>>;
+  readonly dtype?: "f32" | "f64";
+  readonly products?: "runtime" | "inline";
+  readonly optimize?: boolean;
+}
+
+/** A cell source as it crosses to a worker: a module URL as a string. */
+export type PortableSource = { readonly module: string; readonly export?: string } | { readonly source: string; readonly options?: SourceOptions };
+
+export interface LoadTask {
+  readonly op: "load";
+  readonly id: number;
+  readonly source: PortableSource;
+}
+
+export interface ForwardTask {
+  readonly op: "forward";
+  readonly id: number;
+  /** The trace this lane keeps for the matching backward. */
+  readonly trace: number;
+  readonly T: number;
+  readonly B: number;
+  readonly b0: number;
+  readonly b1: number;
+  readonly params: readonly Real[];
+  /** Whole-batch inputs `[T][B][n]`, read. */
+  readonly inputs: readonly Real[];
+  /** Whole-batch initial states `[B][n]`, read; null where zero. */
+  readonly initial: readonly (Real | null)[];
+  readonly mask: Uint8Array | null;
+  /** Whole-batch outputs `[T][B][n]` and final states `[B][n]`, written (this lane's rows). */
+  readonly outputs: readonly Real[];
+  readonly final: readonly Real[];
+}
+
+export interface BackwardTask {
+  readonly op: "backward";
+  readonly id: number;
+  readonly trace: number;
+  readonly params: readonly Real[];
+  /** Whole-batch output gradients `[T][B][n]` and final-state gradients `[B][n]`; null where zero. */
+  readonly outputGrads: readonly (Real | null)[];
+  readonly finalGrads: readonly (Real | null)[];
+  /** This lane's own param gradients: overwritten with the lane's sum. */
+  readonly grads: readonly Real[];
+  /** Whole-batch input gradients `[T][B][n]` and initial-state gradients `[B][n]`, written. */
+  readonly inputGrads: readonly Real[];
+  readonly initialGrads: readonly Real[];
+}
+
+/** Forget a trace (the caller's trace was garbage-collected). */
+export interface DropTask {
+  readonly op: "drop";
+  readonly id: number;
+  readonly trace: number;
+}
+
+export type Task = LoadTask | ForwardTask | BackwardTask | DropTask;
+
+/** A worker's answer to task `id`: what it reports, or the error it met. */
+export type Reply =
+  | { readonly id: number; readonly ok: true; readonly tapeBytes?: number }
+  | { readonly id: number; readonly ok: false; readonly name: string; readonly message: string };
+
+/**
+ * The batch rows of each of `lanes` lanes, `[b0, b1)`: as even as can be, the first lanes one row
+ * longer; lanes beyond B get no rows and are left out. Depends on B and `lanes` only.
+ */
+export function split(B: number, lanes: number): { b0: number; b1: number }[] {
+  const n = Math.min(B, lanes);
+  const base = Math.floor(B / n);
+  const extra = B % n;
+  const out: { b0: number; b1: number }[] = [];
+  for (let k = 0, b0 = 0; k < n; k++) {
+    const b1 = b0 + base + (k < extra ? 1 : 0);
+    out.push({ b0, b1 });
+    b0 = b1;
+  }
+  return out;
+}
