@@ -25,16 +25,17 @@ export const spec = {
   workspace: [
     { size: 16, rows: "TB", kernel: "forward" },
     { size: 16, rows: "TB", kernel: "forward" },
-    { size: 256, rows: "one" },
+    { size: 256, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 32, rows: "TB", kernel: "forward" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "TB", kernel: "backward" },
     { size: 32, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 32, rows: "B", kernel: "step" },
+    { size: 16, rows: "B", kernel: "forward" },
   ],
   staging: { fixed: 256, B: 40, TB: 40 },
   tape: [
@@ -55,6 +56,7 @@ function forward(
   M: Uint8Array | undefined,
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
 ): void {
   const one_minus_z = WS[0]!;
   const z_Wh_x_plus_bh = WS[1]!;
@@ -65,9 +67,12 @@ function forward(
   const [h_seq] = S;
   const [h_out] = Y;
   const [z_tape, Wh_x_plus_bh_tape] = R;
-  // Wz_Wh = [Wz; Wh]
-  Wz_Wh.set(Wz, 0);
-  Wz_Wh.set(Wh, 128);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Wz_Wh = [Wz; Wh]
+    Wz_Wh.set(Wz, 0);
+    Wz_Wh.set(Wh, 128);
+  }
   // Everything that does not depend on a state, for all T·B steps at once.
   // Wz_Wh_x = Wz_Wh·x
   mm.nt(T * B, 32, 8, x, 0, 8, Wz_Wh, 0, Wz_Wh_x, 0, 32, 0); // Wz_Wh_x[m] = Wz_Wh · x[m], for all T * B rows
@@ -127,14 +132,17 @@ function backward(
   GX: readonly Real[],
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
+  inputGrads: boolean,
+  initialGrads: boolean,
 ): void {
   const dh_swap = WS[4]!;
   const dh_kept = WS[5]!;
   const dh = WS[6]!;
+  const dWh_x = WS[7]!;
+  const dz_pre = WS[8]!;
   const Wz_Wh = WS[2]!;
-  const dz_pre_dWh_x = WS[7]!;
-  const dWh_x = WS[8]!;
-  const dz_pre = WS[9]!;
+  const dz_pre_dWh_x = WS[9]!;
   const [Wz, bz, Wh, bh] = P;
   const [x] = X;
   const [h_seq] = S;
@@ -146,9 +154,12 @@ function backward(
   const [dx] = GX;
   let dh_seed = dh_carry;
   let dh_back = dh_swap;
-  // Wz_Wh = [Wz; Wh]
-  Wz_Wh.set(Wz, 0);
-  Wz_Wh.set(Wh, 128);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Wz_Wh = [Wz; Wh]
+    Wz_Wh.set(Wz, 0);
+    Wz_Wh.set(Wh, 128);
+  }
   for (let t = T - 1; t >= 0; t--) {
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
@@ -181,10 +192,12 @@ function backward(
     dh_back = dh_was;
   }
   // After an odd number of steps the state gradients are in the other array.
-  if (dh_seed !== dh_carry) {
-    for (let i = 0; i < B * 16; i++) dh_carry[i] = dh_seed[i];
+  if (initialGrads) {
+    if (dh_seed !== dh_carry) {
+      for (let i = 0; i < B * 16; i++) dh_carry[i] = dh_seed[i];
+    }
   }
-  // Param and input gradients, for all T·B steps at once.
+  // Param gradients, for all T·B steps at once.
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 16; i++) {
       // dWh_x = ∂L/∂Wh_x, in h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
@@ -207,13 +220,21 @@ function backward(
   }
   // dWz = ∂L/∂Wz
   mm.tn(T * B, 16, 8, dz_pre, 0, 16, x, 0, 8, dWz, 0, 1); // dWz += Σ_m dz_pre[m] ⊗ x[m], for all T * B rows
-  // dz_pre_dWh_x = [dz_pre; dWh_x]
-  for (let r = 0; r < T * B; r++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) dz_pre_dWh_x[r * 32 + i_1] = dz_pre[r * 16 + i_1];
-    for (let i_2 = 0; i_2 < 16; i_2++) dz_pre_dWh_x[r * 32 + 16 + i_2] = dWh_x[r * 16 + i_2];
+  // Input gradients, for all T·B steps at once, when asked for.
+  if (inputGrads) {
+    // dz_pre_dWh_x = [dz_pre; dWh_x]
+    for (let r = 0; r < T * B; r++) {
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        dz_pre_dWh_x[r * 32 + i_1] =
+          (dh[r * 16 + i_1] * Wh_x_plus_bh_tape[r * 16 + i_1] +
+            -(dh[r * 16 + i_1] * h_seq[r * 16 + i_1])) *
+          (z_tape[r * 16 + i_1] * (1 - z_tape[r * 16 + i_1]));
+      for (let i_2 = 0; i_2 < 16; i_2++)
+        dz_pre_dWh_x[r * 32 + 16 + i_2] = dh[r * 16 + i_2] * z_tape[r * 16 + i_2];
+    }
+    // dx = ∂L/∂x
+    mm.nn(T * B, 32, 8, dz_pre_dWh_x, 0, 32, Wz_Wh, 0, dx, 0, 8, 0); // dx[m] = Wz_Whᵀ · dz_pre_dWh_x[m], for all T * B rows
   }
-  // dx = ∂L/∂x
-  mm.nn(T * B, 32, 8, dz_pre_dWh_x, 0, 32, Wz_Wh, 0, dx, 0, 8, 0); // dx[m] = Wz_Whᵀ · dz_pre_dWh_x[m], for all T * B rows
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -225,6 +246,7 @@ function step(
   Y: readonly Real[],
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
 ): void {
   const h_next = WS[10]!;
   const Wz_Wh = WS[2]!;
@@ -233,9 +255,12 @@ function step(
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  // Wz_Wh = [Wz; Wh]
-  Wz_Wh.set(Wz, 0);
-  Wz_Wh.set(Wh, 128);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Wz_Wh = [Wz; Wh]
+    Wz_Wh.set(Wz, 0);
+    Wz_Wh.set(Wh, 128);
+  }
   // Wz_Wh_x = Wz_Wh·x
   mm.nt(B, 32, 8, x, 0, 8, Wz_Wh, 0, Wz_Wh_x_1, 0, 32, 0); // Wz_Wh_x_1[m] = Wz_Wh · x[m], for each of B rows
   for (let b = 0; b < B; b++) {
@@ -253,5 +278,81 @@ function step(
   }
 }
 
-export const cell = defineCell({ ...spec, sizes }, { forward, backward, step });
+/** Runs T steps over B sequences without a record for the backward: states S `[B][n]` updated in place, outputs Y `[T][B][n]`. */
+function infer(
+  T: number,
+  B: number,
+  P: readonly Real[],
+  X: readonly Real[],
+  S: readonly Real[],
+  Y: readonly Real[],
+  M: Uint8Array | undefined,
+  WS: readonly Real[],
+  mm: Products,
+  paramsChanged: boolean,
+): void {
+  const h_swap = WS[12]!;
+  const one_minus_z = WS[0]!;
+  const z_Wh_x_plus_bh = WS[1]!;
+  const Wz_Wh = WS[2]!;
+  const Wz_Wh_x = WS[3]!;
+  const [Wz, bz, Wh, bh] = P;
+  const [x] = X;
+  const [h_seq] = S;
+  const [h_out] = Y;
+  let h_now = h_seq;
+  let h_new = h_swap;
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Wz_Wh = [Wz; Wh]
+    Wz_Wh.set(Wz, 0);
+    Wz_Wh.set(Wh, 128);
+  }
+  // Everything that does not depend on a state, for all T·B steps at once.
+  // Wz_Wh_x = Wz_Wh·x
+  mm.nt(T * B, 32, 8, x, 0, 8, Wz_Wh, 0, Wz_Wh_x, 0, 32, 0); // Wz_Wh_x[m] = Wz_Wh · x[m], for all T * B rows
+  for (let r = 0; r < T * B; r++) {
+    for (let i = 0; i < 16; i++) {
+      // z = σ(Wz·x + bz)   mingru.cell:14
+      const z = sigmoid(Wz_Wh_x[r * 32 + i] + bz[i]);
+      // one_minus_z = 1 - z
+      const one_minus_z_1 = 1 - z;
+      one_minus_z[r * 16 + i] = one_minus_z_1;
+      // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
+      const z_Wh_x_plus_bh_1 = z * (Wz_Wh_x[r * 32 + 16 + i] + bh[i]);
+      z_Wh_x_plus_bh[r * 16 + i] = z_Wh_x_plus_bh_1;
+    }
+  }
+  for (let t = 0; t < T; t++) {
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 16; i++) {
+        // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+        const h =
+          one_minus_z[(t * B + b) * 16 + i] * h_now[b * 16 + i] +
+          z_Wh_x_plus_bh[(t * B + b) * 16 + i];
+        h_new[b * 16 + i] = h;
+        h_out[(t * B + b) * 16 + i] = h;
+      }
+    }
+    if (M !== undefined) {
+      for (let b = 0; b < B; b++) {
+        if (M[t * B + b] === 0) {
+          // padding: the state carries through, the outputs are zero
+          for (let i = 0; i < 16; i++) h_new[b * 16 + i] = h_now[b * 16 + i];
+          for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
+        }
+      }
+    }
+    // The state after this step is the next step's.
+    const h_was = h_now;
+    h_now = h_new;
+    h_new = h_was;
+  }
+  // After an odd number of steps the states are in the other array.
+  if (h_now !== h_seq) {
+    for (let i = 0; i < B * 16; i++) h_seq[i] = h_now[i];
+  }
+}
+
+export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer });
 export default cell;

@@ -26,21 +26,23 @@ export const spec = {
   outputs: [{ name: "h", shape: [16], size: 16 }],
   workspace: [
     { size: 16, rows: "TB", kernel: "forward" },
-    { size: 384, rows: "one" },
+    { size: 384, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 48, rows: "TB", kernel: "forward" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "TB", kernel: "backward" },
     { size: 48, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 48, rows: "B", kernel: "step" },
+    { size: 16, rows: "B", kernel: "forward" },
+    { size: 16, rows: "TB", kernel: "forward" },
   ],
   staging: { fixed: 384, B: 56, TB: 56 },
   tape: [
@@ -64,6 +66,7 @@ function forward(
   M: Uint8Array | undefined,
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
 ): void {
   const i_over_s_Wh_x_plus_bh = WS[0]!;
   const Wf_Wi_Wh = WS[1]!;
@@ -73,10 +76,13 @@ function forward(
   const [h_seq] = S;
   const [h_out] = Y;
   const [f_tape, i_tape, f_over_s_tape, i_over_s_tape, Wh_x_plus_bh_tape] = R;
-  // Wf_Wi_Wh = [Wf; Wi; Wh]
-  Wf_Wi_Wh.set(Wf, 0);
-  Wf_Wi_Wh.set(Wi, 128);
-  Wf_Wi_Wh.set(Wh, 256);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Wf_Wi_Wh = [Wf; Wi; Wh]
+    Wf_Wi_Wh.set(Wf, 0);
+    Wf_Wi_Wh.set(Wi, 128);
+    Wf_Wi_Wh.set(Wh, 256);
+  }
   // Everything that does not depend on a state, for all T·B steps at once.
   // Wf_Wi_Wh_x = Wf_Wi_Wh·x
   mm.nt(T * B, 48, 8, x, 0, 8, Wf_Wi_Wh, 0, Wf_Wi_Wh_x, 0, 48, 0); // Wf_Wi_Wh_x[m] = Wf_Wi_Wh · x[m], for all T * B rows
@@ -144,19 +150,22 @@ function backward(
   GX: readonly Real[],
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
+  inputGrads: boolean,
+  initialGrads: boolean,
 ): void {
   const dh_swap = WS[3]!;
   const dh_kept = WS[4]!;
   const dh = WS[5]!;
+  const s = WS[6]!;
+  const dh_Wh_x_plus_bh = WS[7]!;
+  const dWh_x = WS[8]!;
+  const dh_h_prev = WS[9]!;
+  const ds = WS[10]!;
+  const di_pre = WS[11]!;
+  const df_pre = WS[12]!;
   const Wf_Wi_Wh = WS[1]!;
-  const df_pre_di_pre_dWh_x = WS[6]!;
-  const s = WS[7]!;
-  const dh_Wh_x_plus_bh = WS[8]!;
-  const dWh_x = WS[9]!;
-  const dh_h_prev = WS[10]!;
-  const ds = WS[11]!;
-  const di_pre = WS[12]!;
-  const df_pre = WS[13]!;
+  const df_pre_di_pre_dWh_x = WS[13]!;
   const [Wf, bf, Wi, bi, Wh, bh] = P;
   const [x] = X;
   const [h_seq] = S;
@@ -168,10 +177,13 @@ function backward(
   const [dx] = GX;
   let dh_seed = dh_carry;
   let dh_back = dh_swap;
-  // Wf_Wi_Wh = [Wf; Wi; Wh]
-  Wf_Wi_Wh.set(Wf, 0);
-  Wf_Wi_Wh.set(Wi, 128);
-  Wf_Wi_Wh.set(Wh, 256);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Wf_Wi_Wh = [Wf; Wi; Wh]
+    Wf_Wi_Wh.set(Wf, 0);
+    Wf_Wi_Wh.set(Wi, 128);
+    Wf_Wi_Wh.set(Wh, 256);
+  }
   for (let t = T - 1; t >= 0; t--) {
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
@@ -204,10 +216,12 @@ function backward(
     dh_back = dh_was;
   }
   // After an odd number of steps the state gradients are in the other array.
-  if (dh_seed !== dh_carry) {
-    for (let j = 0; j < B * 16; j++) dh_carry[j] = dh_seed[j];
+  if (initialGrads) {
+    if (dh_seed !== dh_carry) {
+      for (let j = 0; j < B * 16; j++) dh_carry[j] = dh_seed[j];
+    }
   }
-  // Param and input gradients, for all T·B steps at once.
+  // Param gradients, for all T·B steps at once.
   for (let r = 0; r < T * B; r++) {
     for (let j = 0; j < 16; j++) {
       // s = f + i   minlstm.cell:18
@@ -256,15 +270,42 @@ function backward(
   }
   // dWf = ∂L/∂Wf
   mm.tn(T * B, 16, 8, df_pre, 0, 16, x, 0, 8, dWf, 0, 1); // dWf += Σ_m df_pre[m] ⊗ x[m], for all T * B rows
-  // df_pre_di_pre_dWh_x = [df_pre; di_pre; dWh_x]
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 16; i++) df_pre_di_pre_dWh_x[r * 48 + i] = df_pre[r * 16 + i];
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      df_pre_di_pre_dWh_x[r * 48 + 16 + i_1] = di_pre[r * 16 + i_1];
-    for (let i_2 = 0; i_2 < 16; i_2++) df_pre_di_pre_dWh_x[r * 48 + 32 + i_2] = dWh_x[r * 16 + i_2];
+  // Input gradients, for all T·B steps at once, when asked for.
+  if (inputGrads) {
+    for (let r = 0; r < T * B; r++) {
+      for (let j = 0; j < 16; j++) {
+        // s = f + i   minlstm.cell:18
+        const s_1 = f_tape[r * 16 + j] + i_tape[r * 16 + j];
+        s[r * 16 + j] = s_1;
+        // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
+        const dh_Wh_x_plus_bh_1 = dh[r * 16 + j] * Wh_x_plus_bh_tape[r * 16 + j];
+        dh_Wh_x_plus_bh[r * 16 + j] = dh_Wh_x_plus_bh_1;
+        // dh_h_prev = dh ⊙ h_prev
+        const dh_h_prev_1 = dh[r * 16 + j] * h_seq[r * 16 + j];
+        dh_h_prev[r * 16 + j] = dh_h_prev_1;
+        // ds = ∂L/∂s, s = f + i   minlstm.cell:18
+        const ds_1 =
+          -((dh_Wh_x_plus_bh_1 * i_over_s_tape[r * 16 + j]) / s_1) +
+          -((dh_h_prev_1 * f_over_s_tape[r * 16 + j]) / s_1);
+        ds[r * 16 + j] = ds_1;
+      }
+    }
+    // df_pre_di_pre_dWh_x = [df_pre; di_pre; dWh_x]
+    for (let r = 0; r < T * B; r++) {
+      for (let i = 0; i < 16; i++)
+        df_pre_di_pre_dWh_x[r * 48 + i] =
+          (dh_h_prev[r * 16 + i] / s[r * 16 + i] + ds[r * 16 + i]) *
+          (f_tape[r * 16 + i] * (1 - f_tape[r * 16 + i]));
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        df_pre_di_pre_dWh_x[r * 48 + 16 + i_1] =
+          (dh_Wh_x_plus_bh[r * 16 + i_1] / s[r * 16 + i_1] + ds[r * 16 + i_1]) *
+          (i_tape[r * 16 + i_1] * (1 - i_tape[r * 16 + i_1]));
+      for (let i_2 = 0; i_2 < 16; i_2++)
+        df_pre_di_pre_dWh_x[r * 48 + 32 + i_2] = dh[r * 16 + i_2] * i_over_s_tape[r * 16 + i_2];
+    }
+    // dx = ∂L/∂x
+    mm.nn(T * B, 48, 8, df_pre_di_pre_dWh_x, 0, 48, Wf_Wi_Wh, 0, dx, 0, 8, 0); // dx[m] = Wf_Wi_Whᵀ · df_pre_di_pre_dWh_x[m], for all T * B rows
   }
-  // dx = ∂L/∂x
-  mm.nn(T * B, 48, 8, df_pre_di_pre_dWh_x, 0, 48, Wf_Wi_Wh, 0, dx, 0, 8, 0); // dx[m] = Wf_Wi_Whᵀ · df_pre_di_pre_dWh_x[m], for all T * B rows
 }
 
 /** One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`. */
@@ -276,6 +317,7 @@ function step(
   Y: readonly Real[],
   WS: readonly Real[],
   mm: Products,
+  paramsChanged: boolean,
 ): void {
   const h_next = WS[14]!;
   const Wf_Wi_Wh = WS[1]!;
@@ -284,10 +326,13 @@ function step(
   const [x] = X;
   const [h_seq] = S;
   const [h_out] = Y;
-  // Wf_Wi_Wh = [Wf; Wi; Wh]
-  Wf_Wi_Wh.set(Wf, 0);
-  Wf_Wi_Wh.set(Wi, 128);
-  Wf_Wi_Wh.set(Wh, 256);
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Wf_Wi_Wh = [Wf; Wi; Wh]
+    Wf_Wi_Wh.set(Wf, 0);
+    Wf_Wi_Wh.set(Wi, 128);
+    Wf_Wi_Wh.set(Wh, 256);
+  }
   // Wf_Wi_Wh_x = Wf_Wi_Wh·x
   mm.nt(B, 48, 8, x, 0, 8, Wf_Wi_Wh, 0, Wf_Wi_Wh_x_1, 0, 48, 0); // Wf_Wi_Wh_x_1[m] = Wf_Wi_Wh · x[m], for each of B rows
   for (let b = 0; b < B; b++) {
@@ -309,5 +354,86 @@ function step(
   }
 }
 
-export const cell = defineCell({ ...spec, sizes }, { forward, backward, step });
+/** Runs T steps over B sequences without a record for the backward: states S `[B][n]` updated in place, outputs Y `[T][B][n]`. */
+function infer(
+  T: number,
+  B: number,
+  P: readonly Real[],
+  X: readonly Real[],
+  S: readonly Real[],
+  Y: readonly Real[],
+  M: Uint8Array | undefined,
+  WS: readonly Real[],
+  mm: Products,
+  paramsChanged: boolean,
+): void {
+  const h_swap = WS[16]!;
+  const f_over_s = WS[17]!;
+  const i_over_s_Wh_x_plus_bh = WS[0]!;
+  const Wf_Wi_Wh = WS[1]!;
+  const Wf_Wi_Wh_x = WS[2]!;
+  const [Wf, bf, Wi, bi, Wh, bh] = P;
+  const [x] = X;
+  const [h_seq] = S;
+  const [h_out] = Y;
+  let h_now = h_seq;
+  let h_new = h_swap;
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // Wf_Wi_Wh = [Wf; Wi; Wh]
+    Wf_Wi_Wh.set(Wf, 0);
+    Wf_Wi_Wh.set(Wi, 128);
+    Wf_Wi_Wh.set(Wh, 256);
+  }
+  // Everything that does not depend on a state, for all T·B steps at once.
+  // Wf_Wi_Wh_x = Wf_Wi_Wh·x
+  mm.nt(T * B, 48, 8, x, 0, 8, Wf_Wi_Wh, 0, Wf_Wi_Wh_x, 0, 48, 0); // Wf_Wi_Wh_x[m] = Wf_Wi_Wh · x[m], for all T * B rows
+  for (let r = 0; r < T * B; r++) {
+    for (let j = 0; j < 16; j++) {
+      // f = σ(Wf·x + bf)   minlstm.cell:16
+      const f = sigmoid(Wf_Wi_Wh_x[r * 48 + j] + bf[j]);
+      // i = σ(Wi·x + bi)   minlstm.cell:17
+      const i = sigmoid(Wf_Wi_Wh_x[r * 48 + 16 + j] + bi[j]);
+      // s = f + i   minlstm.cell:18
+      const s_1 = f + i;
+      // f_over_s = f / s
+      const f_over_s_1 = f / s_1;
+      f_over_s[r * 16 + j] = f_over_s_1;
+      // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
+      const i_over_s_Wh_x_plus_bh_1 = (i / s_1) * (Wf_Wi_Wh_x[r * 48 + 32 + j] + bh[j]);
+      i_over_s_Wh_x_plus_bh[r * 16 + j] = i_over_s_Wh_x_plus_bh_1;
+    }
+  }
+  for (let t = 0; t < T; t++) {
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+        const h =
+          f_over_s[(t * B + b) * 16 + j] * h_now[b * 16 + j] +
+          i_over_s_Wh_x_plus_bh[(t * B + b) * 16 + j];
+        h_new[b * 16 + j] = h;
+        h_out[(t * B + b) * 16 + j] = h;
+      }
+    }
+    if (M !== undefined) {
+      for (let b = 0; b < B; b++) {
+        if (M[t * B + b] === 0) {
+          // padding: the state carries through, the outputs are zero
+          for (let j = 0; j < 16; j++) h_new[b * 16 + j] = h_now[b * 16 + j];
+          for (let j = 0; j < 16; j++) h_out[(t * B + b) * 16 + j] = 0;
+        }
+      }
+    }
+    // The state after this step is the next step's.
+    const h_was = h_now;
+    h_now = h_new;
+    h_new = h_was;
+  }
+  // After an odd number of steps the states are in the other array.
+  if (h_now !== h_seq) {
+    for (let j = 0; j < B * 16; j++) h_seq[j] = h_now[j];
+  }
+}
+
+export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer });
 export default cell;
