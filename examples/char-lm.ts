@@ -88,7 +88,7 @@ export function loadText(): string {
   return readFileSync(join(repoRoot(), "examples", "data", "coriolanus.txt"), "utf8");
 }
 
-/** The character model: a stack of LSTM layers and a dense head. */
+/** The character model: a stack of recurrent layers (LSTM unless another cell is named) and a dense head. */
 export class CharModel {
   readonly stack: Stack;
   readonly head: Dense;
@@ -100,14 +100,16 @@ export class CharModel {
     readonly hidden: number,
     layers: number,
     seed: number,
+    /** A cell of examples/cells/ with an input x[I] and a state h[H] that is its output. */
+    cellFile = "lstm.cell",
   ) {
     const V = vocabulary.length;
     this.stack = new Stack(
       Array.from(
         { length: layers },
         (_, k) =>
-          new CellLayer(loadCell("lstm.cell", { I: k === 0 ? V : hidden, H: hidden }, "f32"), {
-            name: "lstm",
+          new CellLayer(loadCell(cellFile, { I: k === 0 ? V : hidden, H: hidden }, "f32"), {
+            name: cellFile.replace(/\.cell$/, ""),
             init: { seed: seed + k },
           }),
       ),

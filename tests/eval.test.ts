@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { firstMismatch, makeTempDir, removeDir, rnnc } from "./reference/harness.js";
 import {
   REFERENCES, lstmReference, gruTorchReference, maxFiniteDifferenceError, randomEvalData, runReference,
-  type EvalData,
+  type EvalData, type ReferenceCell,
 } from "./reference/index.js";
 
 const T = 3, B = 2;
@@ -43,6 +43,28 @@ describe("the references are right on their own terms", () => {
       const data = randomEvalData(ref, T, B, 100 + k);
       const { error, where } = maxFiniteDifferenceError(ref, data, 4, 7 + k);
       expect(error, where).toBeLessThan(1e-6);
+    });
+  }
+
+  for (const [k, ref] of REFERENCES.entries()) {
+    if (ref.maxMargins === undefined) continue;
+    it(`${ref.name}: the test data takes both sides of every max, and never a tie`, () => {
+      const margins: Record<string, number[]> = {};
+      const recording: ReferenceCell = {
+        ...ref,
+        step: (p, x, s) => {
+          const r = ref.step(p, x, s);
+          for (const [name, values] of Object.entries(ref.maxMargins!(r.cache))) (margins[name] ??= []).push(...values);
+          return r;
+        },
+      };
+      for (const seed of [100 + k, 1000 + k]) runReference(recording, randomEvalData(ref, T, B, seed));
+      expect(Object.keys(margins).length).toBeGreaterThan(0);
+      for (const [name, values] of Object.entries(margins)) {
+        expect(values.some((v) => v > 0), `${name}: the first argument never wins`).toBe(true);
+        expect(values.some((v) => v < 0), `${name}: the second argument never wins`).toBe(true);
+        expect(Math.min(...values.map(Math.abs)), `${name}: a tie`).toBeGreaterThan(1e-6);
+      }
     });
   }
 

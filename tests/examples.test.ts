@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { main as charLm } from "../examples/char-lm.js";
+import { main as charMingru } from "../examples/char-mingru.js";
 import { parseArgs } from "../examples/common.js";
 import { main as echo, echoStream } from "../examples/echo.js";
 import { loadNames, main as names } from "../examples/names.js";
@@ -123,6 +124,26 @@ describe("char-lm (seed 004)", () => {
     expect(result.samples.map((s) => s.temperature)).toEqual([0.5, 0.8, 1.0]);
     for (const sample of result.samples) expect(sample.text).toHaveLength(40);
     expectSvgs(result.figures);
+  });
+});
+
+describe("char-mingru (issue 13)", () => {
+  it("minGRU and the LSTM, trained with the same budget, both lower their bits per character", () => {
+    const result = charMingru(quick);
+    expect(result.runs.map((r) => r.kind)).toEqual(["mingru", "lstm"]);
+    const [mingru, lstm] = result.runs;
+    for (const run of result.runs) {
+      expect(run.validBpc[0]!).toBeGreaterThan(5.5); // ≈ log2(vocabulary) untrained
+      expect(run.validBpc.at(-1)!).toBeLessThan(run.validBpc[0]! - 0.8);
+      expect(run.trainBpc).toHaveLength(2);
+      expect(run.epochSeconds).toHaveLength(2);
+      for (const s of run.epochSeconds) expect(s).toBeGreaterThan(0);
+    }
+    // minGRU's two products per layer read the input only: fewer params than the LSTM's eight.
+    expect(mingru!.params).toBeLessThan(lstm!.params / 2);
+    expectSvgs(result.figures);
+    const svg = readFileSync(result.figures[0]!, "utf8");
+    for (const name of ["minGRU validation", "LSTM validation"]) expect(svg).toContain(name);
   });
 });
 

@@ -37,7 +37,7 @@ describe("rnnc explain CELL.cell", () => {
     const { out, code } = await rnnc("explain", `examples/cells/${file}`);
     expect(code).toBe(0);
     const declared = (kind: string) => [...source.matchAll(new RegExp(`^\\s*${kind} (.*)$`, "gm"))]
-      .flatMap((m) => m[1]!.replace(/#.*/, "").split(/,(?![^[]*\])/).map((d) => d.trim().replace(/\[.*$/, "")));
+      .flatMap((m) => m[1]!.replace(/#.*/, "").split(/,(?![^[]*\])/).map((d) => d.trim().replace(/\s*[[=~].*$/, "")));
     for (const p of declared("param")) expect(out).toMatch(new RegExp(`^  d${p} \\+= Σₜ `, "m"));
     for (const x of declared("input")) expect(out).toMatch(new RegExp(`^  d${x} = `, "m"));
     for (const h of declared("state")) expect(out).toMatch(new RegExp(`^  d${h}\\[t-1\\] = `, "m"));

@@ -7,10 +7,14 @@
  */
 import { mulberry32, zeros, type Mat, type Vec } from "./math.js";
 
-/** One step's named vectors for one batch entry (`{ h: [...], c: [...] }`). */
+/**
+ * One step's named values for one batch entry (`{ h: [...], c: [...] }`). Typed as vectors, which
+ * most cells have; a value declared with shape `[]` is a number and one of shape `[n, m]` a list of
+ * rows (as the eval JSON nests them, read with `matOf`).
+ */
 export type Named = Record<string, Vec>;
-/** Params by name: a matrix as a list of rows, or a vector. */
-export type Params = Record<string, Mat | Vec>;
+/** Params by name: a matrix as a list of rows, a vector, or (shape `[]`) a number. */
+export type Params = Record<string, Mat | Vec | number>;
 /** `[T][B][n]` */
 export type Seq = number[][][];
 
@@ -27,6 +31,11 @@ export interface ReferenceCell<Cache = unknown> {
   readonly inputs: readonly TensorDecl[];
   readonly states: readonly TensorDecl[];
   readonly outputs: readonly TensorDecl[];
+  /**
+   * The test data's entries are uniform in ±dataScale (default 0.5): a cell with `max` sets it so
+   * that each max takes either side somewhere in a T=3, B=2 run (both derivative branches tested).
+   */
+  readonly dataScale?: number;
   /** One step of one sequence: new states, this step's outputs, and what `back` needs. */
   step(p: Params, x: Named, s: Named): { states: Named; outputs: Named; cache: Cache };
   /**
@@ -34,6 +43,11 @@ export interface ReferenceCell<Cache = unknown> {
    * step, accumulates param gradients into `gp` and returns dLoss/d(inputs) and d(previous states).
    */
   back(p: Params, cache: Cache, dNext: Named, dOut: Named, gp: Params): { dx: Named; dPrev: Named };
+  /**
+   * For a cell with `max(a, b)`: a − b of each max this step, by a name for it. The tests check that
+   * their data gives every max both signs and never a tie (where the subgradient is a choice).
+   */
+  maxMargins?(cache: Cache): Record<string, number[]>;
 }
 
 /** The `rnnc eval` input (SPEC §2), as plain nested arrays. */
@@ -53,18 +67,24 @@ export interface EvalResult {
   grads?: { params: Params; inputs: Record<string, Seq>; initial: Record<string, Vec[]> };
 }
 
-const zerosLike = (shape: readonly number[]): Mat | Vec =>
-  shape.length === 1 ? zeros(shape[0]!) : Array.from({ length: shape[0]! }, () => zeros(shape[1]!));
+/** A named value of shape `[n, m]` (a list of rows), stored where `Named` says `Vec`. */
+export const matOf = (v: Vec | undefined): Mat => v as unknown as Mat;
+/** A list of rows stored as a `Named` value. */
+export const asNamed = (v: Mat): Vec => v as unknown as Vec;
 
-const size = (d: TensorDecl): number => d.shape.reduce((a, b) => a * b, 1);
+const zerosLike = (shape: readonly number[]): Mat | Vec | number =>
+  shape.length === 0 ? 0 : shape.length === 1 ? zeros(shape[0]!) : Array.from({ length: shape[0]! }, () => zeros(shape[1]!));
+
+/** A deep copy of a nested number array (a number is returned as is). */
+const copy = <V>(v: V): V => (Array.isArray(v) ? (v.map(copy) as V) : v);
 
 /** Forward over `[T][B]`, and (when seeds are given) backprop through time. */
 export function runReference(cell: ReferenceCell, data: EvalData): EvalResult {
   const { T, B, params } = data;
   const at = (seq: Record<string, Seq> | undefined, decls: readonly TensorDecl[], t: number, b: number): Named =>
-    Object.fromEntries(decls.map((d) => [d.name, seq?.[d.name]?.[t]?.[b]?.slice() ?? zeros(size(d))]));
+    Object.fromEntries(decls.map((d) => [d.name, (copy(seq?.[d.name]?.[t]?.[b]) ?? zerosLike(d.shape)) as Vec]));
   const atB = (v: Record<string, Vec[]> | undefined, decls: readonly TensorDecl[], b: number): Named =>
-    Object.fromEntries(decls.map((d) => [d.name, v?.[d.name]?.[b]?.slice() ?? zeros(size(d))]));
+    Object.fromEntries(decls.map((d) => [d.name, (copy(v?.[d.name]?.[b]) ?? zerosLike(d.shape)) as Vec]));
   const seqOf = (decls: readonly TensorDecl[]): Record<string, Seq> =>
     Object.fromEntries(decls.map((d) => [d.name, Array.from({ length: T }, () => new Array<Vec>(B))]));
   const batchOf = (decls: readonly TensorDecl[]): Record<string, Vec[]> =>
@@ -99,13 +119,13 @@ export function runReference(cell: ReferenceCell, data: EvalData): EvalResult {
   return { outputs, final, ...(withGrads ? { grads: { params: gp, inputs: gx, initial: gInitial } } : {}) };
 }
 
-/** A seeded eval input with every field (T steps, B sequences), entries uniform in ±scale. */
-export function randomEvalData(cell: ReferenceCell, T: number, B: number, seed: number, scale = 0.5): EvalData {
+/** A seeded eval input with every field (T steps, B sequences), entries uniform in ±scale (default the cell's `dataScale`). */
+export function randomEvalData(cell: ReferenceCell, T: number, B: number, seed: number, scale = cell.dataScale ?? 0.5): EvalData {
   const random = mulberry32(seed);
   const vec = (n: number): Vec => Array.from({ length: n }, () => (2 * random() - 1) * scale);
-  const tensor = (shape: readonly number[]): Mat | Vec =>
-    shape.length === 1 ? vec(shape[0]!) : Array.from({ length: shape[0]! }, () => vec(shape[1]!));
-  const batch = (d: TensorDecl) => Array.from({ length: B }, () => vec(size(d)));
+  const tensor = (shape: readonly number[]): Mat | Vec | number =>
+    shape.length === 0 ? vec(1)[0]! : shape.length === 1 ? vec(shape[0]!) : Array.from({ length: shape[0]! }, () => vec(shape[1]!));
+  const batch = (d: TensorDecl) => Array.from({ length: B }, () => tensor(d.shape) as Vec);
   const seq = (d: TensorDecl) => Array.from({ length: T }, () => batch(d));
   const named = <V>(decls: readonly TensorDecl[], f: (d: TensorDecl) => V): Record<string, V> =>
     Object.fromEntries(decls.map((d) => [d.name, f(d)]));
@@ -140,7 +160,7 @@ export function maxFiniteDifferenceError(cell: ReferenceCell, data: EvalData, co
   const random = mulberry32(seed);
   const eps = 1e-6;
   let worst = { error: 0, where: "" };
-  const probe = (where: string, holder: number[], i: number, analytic: number) => {
+  const probe = (where: string, holder: Record<string | number, number>, i: string | number, analytic: number) => {
     const keep = holder[i]!;
     holder[i] = keep + eps;
     const up = loss(cell, data);
@@ -162,10 +182,13 @@ export function maxFiniteDifferenceError(cell: ReferenceCell, data: EvalData, co
         g = g[i] as unknown[];
       }
       const i = Math.floor(random() * v.length);
-      probe(`${path}[${i}]`, v as number[], i, (g as number[])[i]!);
+      probe(`${path}[${i}]`, v as unknown as Record<number, number>, i, (g as number[])[i]!);
     }
   };
-  for (const p of cell.params) sample(`params.${p.name}`, data.params[p.name], grads.params[p.name]);
+  for (const p of cell.params) {
+    if (p.shape.length === 0) probe(`params.${p.name}`, data.params as Record<string, number>, p.name, grads.params[p.name] as number);
+    else sample(`params.${p.name}`, data.params[p.name], grads.params[p.name]);
+  }
   for (const x of cell.inputs) sample(`inputs.${x.name}`, data.inputs[x.name], grads.inputs[x.name]);
   for (const s of cell.states) sample(`initial.${s.name}`, data.initial![s.name], grads.initial[s.name]);
   return worst;

@@ -58,3 +58,13 @@ export const reluV = (a: Vec): Vec => a.map((v) => (v > 0 ? v : 0));
 export const dSigmoid = (g: Vec, s: Vec): Vec => g.map((v, i) => v * s[i]! * (1 - s[i]!));
 /** dLoss/d(pre-activation) of tanh from its output y: g·(1 − y²). */
 export const dTanh = (g: Vec, y: Vec): Vec => g.map((v, i) => v * (1 - y[i]! * y[i]!));
+
+export const softplus = (v: number): number => (v > 0 ? v + Math.log1p(Math.exp(-v)) : Math.log1p(Math.exp(v)));
+export const expV = (a: Vec): Vec => a.map(Math.exp);
+export const scale = (a: Vec, s: number): Vec => a.map((v) => v * s);
+
+/**
+ * The share of dLoss/d(max(a, b)) that goes to `a`: 1 when a > b, 0 when a < b, and ½ at a tie
+ * (PyTorch's subgradient for elementwise `torch.maximum`, split evenly between equal arguments).
+ */
+export const maxShare = (a: number, b: number): number => (a > b ? 1 : a < b ? 0 : 0.5);
