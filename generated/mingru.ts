@@ -2,6 +2,7 @@
 import {
   defineCell,
   sigmoid,
+  type Arrays,
   type CellSpec,
   type Products,
   type Real,
@@ -62,11 +63,11 @@ function forward(
   const z_Wh_x_plus_bh = WS[1]!;
   const Wz_Wh = WS[2]!;
   const Wz_Wh_x = WS[3]!;
-  const [Wz, bz, Wh, bh] = P;
-  const [x] = X;
-  const [h_seq] = S;
-  const [h_out] = Y;
-  const [z_tape, Wh_x_plus_bh_tape] = R;
+  const [Wz, bz, Wh, bh] = P as Arrays<4>;
+  const [x] = X as Arrays<1>;
+  const [h_seq] = S as Arrays<1>;
+  const [h_out] = Y as Arrays<1>;
+  const [z_tape, Wh_x_plus_bh_tape] = R as Arrays<2>;
   // Values derived from params alone, kept until params change.
   if (paramsChanged) {
     // Wz_Wh = [Wz; Wh]
@@ -79,13 +80,13 @@ function forward(
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 16; i++) {
       // z = σ(Wz·x + bz)   mingru.cell:14
-      const z = sigmoid(Wz_Wh_x[r * 32 + i] + bz[i]);
+      const z = sigmoid(Wz_Wh_x[r * 32 + i]! + bz[i]!);
       z_tape[r * 16 + i] = z;
       // one_minus_z = 1 - z
       const one_minus_z_1 = 1 - z;
       one_minus_z[r * 16 + i] = one_minus_z_1;
       // Wh_x_plus_bh = Wh_x + bh
-      const Wh_x_plus_bh = Wz_Wh_x[r * 32 + 16 + i] + bh[i];
+      const Wh_x_plus_bh = Wz_Wh_x[r * 32 + 16 + i]! + bh[i]!;
       Wh_x_plus_bh_tape[r * 16 + i] = Wh_x_plus_bh;
       // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
       const z_Wh_x_plus_bh_1 = z * Wh_x_plus_bh;
@@ -97,18 +98,18 @@ function forward(
       for (let i = 0; i < 16; i++) {
         // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
         const h =
-          one_minus_z[(t * B + b) * 16 + i] * h_seq[(t * B + b) * 16 + i] +
-          z_Wh_x_plus_bh[(t * B + b) * 16 + i];
+          one_minus_z[(t * B + b) * 16 + i]! * h_seq[(t * B + b) * 16 + i]! +
+          z_Wh_x_plus_bh[(t * B + b) * 16 + i]!;
         h_seq[((t + 1) * B + b) * 16 + i] = h;
         h_out[(t * B + b) * 16 + i] = h;
       }
     }
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b] === 0) {
+        if (M[t * B + b]! === 0) {
           // padding: the state carries through, the outputs are zero
           for (let i = 0; i < 16; i++)
-            h_seq[((t + 1) * B + b) * 16 + i] = h_seq[(t * B + b) * 16 + i];
+            h_seq[((t + 1) * B + b) * 16 + i] = h_seq[(t * B + b) * 16 + i]!;
           for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
         }
       }
@@ -123,7 +124,7 @@ function backward(
   P: readonly Real[],
   X: readonly Real[],
   S: readonly Real[],
-  Y: readonly Real[],
+  _Y: readonly Real[],
   R: readonly Real[],
   M: Uint8Array | undefined,
   GY: readonly Real[],
@@ -143,15 +144,14 @@ function backward(
   const dz_pre = WS[8]!;
   const Wz_Wh = WS[2]!;
   const dz_pre_dWh_x = WS[9]!;
-  const [Wz, bz, Wh, bh] = P;
-  const [x] = X;
-  const [h_seq] = S;
-  const [h_out] = Y;
-  const [z_tape, Wh_x_plus_bh_tape] = R;
-  const [dh_out] = GY;
-  const [dh_carry] = GS;
-  const [dWz, dbz, dWh, dbh] = GP;
-  const [dx] = GX;
+  const [Wz, , Wh] = P as Arrays<4>;
+  const [x] = X as Arrays<1>;
+  const [h_seq] = S as Arrays<1>;
+  const [z_tape, Wh_x_plus_bh_tape] = R as Arrays<2>;
+  const [dh_out] = GY as Arrays<1>;
+  const [dh_carry] = GS as Arrays<1>;
+  const [dWz, dbz, dWh, dbh] = GP as Arrays<4>;
+  const [dx] = GX as Arrays<1>;
   let dh_seed = dh_carry;
   let dh_back = dh_swap;
   // Values derived from params alone, kept until params change.
@@ -163,8 +163,8 @@ function backward(
   for (let t = T - 1; t >= 0; t--) {
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b] === 0) {
-          for (let i = 0; i < 16; i++) dh_kept[b * 16 + i] = dh_seed[b * 16 + i];
+        if (M[t * B + b]! === 0) {
+          for (let i = 0; i < 16; i++) dh_kept[b * 16 + i] = dh_seed[b * 16 + i]!;
           for (let i = 0; i < 16; i++) dh_seed[b * 16 + i] = 0;
         }
       }
@@ -172,17 +172,17 @@ function backward(
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 16; i++) {
         // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-        const dh_1 = dh_out[(t * B + b) * 16 + i] + dh_seed[b * 16 + i];
+        const dh_1 = dh_out[(t * B + b) * 16 + i]! + dh_seed[b * 16 + i]!;
         dh[(t * B + b) * 16 + i] = dh_1;
         // dh_prev = ∂L/∂h_prev
-        const dh_prev = dh_1 * (1 - z_tape[(t * B + b) * 16 + i]);
+        const dh_prev = dh_1 * (1 - z_tape[(t * B + b) * 16 + i]!);
         dh_back[b * 16 + i] = dh_prev;
       }
     }
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b] === 0) {
-          for (let i = 0; i < 16; i++) dh_back[b * 16 + i] = dh_kept[b * 16 + i];
+        if (M[t * B + b]! === 0) {
+          for (let i = 0; i < 16; i++) dh_back[b * 16 + i] = dh_kept[b * 16 + i]!;
         }
       }
     }
@@ -194,16 +194,16 @@ function backward(
   // After an odd number of steps the state gradients are in the other array.
   if (initialGrads) {
     if (dh_seed !== dh_carry) {
-      for (let i = 0; i < B * 16; i++) dh_carry[i] = dh_seed[i];
+      for (let i = 0; i < B * 16; i++) dh_carry[i] = dh_seed[i]!;
     }
   }
   // Param gradients, for all T·B steps at once.
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 16; i++) {
       // dWh_x = ∂L/∂Wh_x, in h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-      const dWh_x_1 = dh[r * 16 + i] * z_tape[r * 16 + i];
+      const dWh_x_1 = dh[r * 16 + i]! * z_tape[r * 16 + i]!;
       dWh_x[r * 16 + i] = dWh_x_1;
-      dbh[i] += dWh_x_1;
+      dbh[i]! += dWh_x_1;
     }
   }
   // dWh = ∂L/∂Wh
@@ -212,10 +212,11 @@ function backward(
     for (let i = 0; i < 16; i++) {
       // dz_pre = ∂L/∂(Wz·x + bz)   mingru.cell:14
       const dz_pre_1 =
-        (dh[r * 16 + i] * Wh_x_plus_bh_tape[r * 16 + i] + -(dh[r * 16 + i] * h_seq[r * 16 + i])) *
-        (z_tape[r * 16 + i] * (1 - z_tape[r * 16 + i]));
+        (dh[r * 16 + i]! * Wh_x_plus_bh_tape[r * 16 + i]! +
+          -(dh[r * 16 + i]! * h_seq[r * 16 + i]!)) *
+        (z_tape[r * 16 + i]! * (1 - z_tape[r * 16 + i]!));
       dz_pre[r * 16 + i] = dz_pre_1;
-      dbz[i] += dz_pre_1;
+      dbz[i]! += dz_pre_1;
     }
   }
   // dWz = ∂L/∂Wz
@@ -226,11 +227,11 @@ function backward(
     for (let r = 0; r < T * B; r++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
         dz_pre_dWh_x[r * 32 + i_1] =
-          (dh[r * 16 + i_1] * Wh_x_plus_bh_tape[r * 16 + i_1] +
-            -(dh[r * 16 + i_1] * h_seq[r * 16 + i_1])) *
-          (z_tape[r * 16 + i_1] * (1 - z_tape[r * 16 + i_1]));
+          (dh[r * 16 + i_1]! * Wh_x_plus_bh_tape[r * 16 + i_1]! +
+            -(dh[r * 16 + i_1]! * h_seq[r * 16 + i_1]!)) *
+          (z_tape[r * 16 + i_1]! * (1 - z_tape[r * 16 + i_1]!));
       for (let i_2 = 0; i_2 < 16; i_2++)
-        dz_pre_dWh_x[r * 32 + 16 + i_2] = dh[r * 16 + i_2] * z_tape[r * 16 + i_2];
+        dz_pre_dWh_x[r * 32 + 16 + i_2] = dh[r * 16 + i_2]! * z_tape[r * 16 + i_2]!;
     }
     // dx = ∂L/∂x
     mm.nn(T * B, 32, 8, dz_pre_dWh_x, 0, 32, Wz_Wh, 0, dx, 0, 8, 0); // dx[m] = Wz_Whᵀ · dz_pre_dWh_x[m], for all T * B rows
@@ -251,10 +252,10 @@ function step(
   const h_next = WS[10]!;
   const Wz_Wh = WS[2]!;
   const Wz_Wh_x_1 = WS[11]!;
-  const [Wz, bz, Wh, bh] = P;
-  const [x] = X;
-  const [h_seq] = S;
-  const [h_out] = Y;
+  const [Wz, bz, Wh, bh] = P as Arrays<4>;
+  const [x] = X as Arrays<1>;
+  const [h_seq] = S as Arrays<1>;
+  const [h_out] = Y as Arrays<1>;
   // Values derived from params alone, kept until params change.
   if (paramsChanged) {
     // Wz_Wh = [Wz; Wh]
@@ -266,15 +267,15 @@ function step(
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 16; i++) {
       // z = σ(Wz·x + bz)   mingru.cell:14
-      const z = sigmoid(Wz_Wh_x_1[b * 32 + i] + bz[i]);
+      const z = sigmoid(Wz_Wh_x_1[b * 32 + i]! + bz[i]!);
       // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-      const h = (1 - z) * h_seq[b * 16 + i] + z * (Wz_Wh_x_1[b * 32 + 16 + i] + bh[i]);
+      const h = (1 - z) * h_seq[b * 16 + i]! + z * (Wz_Wh_x_1[b * 32 + 16 + i]! + bh[i]!);
       h_next[b * 16 + i] = h;
       h_out[b * 16 + i] = h;
     }
   }
   for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 16; i++) h_seq[b * 16 + i] = h_next[b * 16 + i];
+    for (let i = 0; i < 16; i++) h_seq[b * 16 + i] = h_next[b * 16 + i]!;
   }
 }
 
@@ -296,10 +297,10 @@ function infer(
   const z_Wh_x_plus_bh = WS[1]!;
   const Wz_Wh = WS[2]!;
   const Wz_Wh_x = WS[3]!;
-  const [Wz, bz, Wh, bh] = P;
-  const [x] = X;
-  const [h_seq] = S;
-  const [h_out] = Y;
+  const [Wz, bz, Wh, bh] = P as Arrays<4>;
+  const [x] = X as Arrays<1>;
+  const [h_seq] = S as Arrays<1>;
+  const [h_out] = Y as Arrays<1>;
   let h_now = h_seq;
   let h_new = h_swap;
   // Values derived from params alone, kept until params change.
@@ -314,12 +315,12 @@ function infer(
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 16; i++) {
       // z = σ(Wz·x + bz)   mingru.cell:14
-      const z = sigmoid(Wz_Wh_x[r * 32 + i] + bz[i]);
+      const z = sigmoid(Wz_Wh_x[r * 32 + i]! + bz[i]!);
       // one_minus_z = 1 - z
       const one_minus_z_1 = 1 - z;
       one_minus_z[r * 16 + i] = one_minus_z_1;
       // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
-      const z_Wh_x_plus_bh_1 = z * (Wz_Wh_x[r * 32 + 16 + i] + bh[i]);
+      const z_Wh_x_plus_bh_1 = z * (Wz_Wh_x[r * 32 + 16 + i]! + bh[i]!);
       z_Wh_x_plus_bh[r * 16 + i] = z_Wh_x_plus_bh_1;
     }
   }
@@ -328,17 +329,17 @@ function infer(
       for (let i = 0; i < 16; i++) {
         // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
         const h =
-          one_minus_z[(t * B + b) * 16 + i] * h_now[b * 16 + i] +
-          z_Wh_x_plus_bh[(t * B + b) * 16 + i];
+          one_minus_z[(t * B + b) * 16 + i]! * h_now[b * 16 + i]! +
+          z_Wh_x_plus_bh[(t * B + b) * 16 + i]!;
         h_new[b * 16 + i] = h;
         h_out[(t * B + b) * 16 + i] = h;
       }
     }
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b] === 0) {
+        if (M[t * B + b]! === 0) {
           // padding: the state carries through, the outputs are zero
-          for (let i = 0; i < 16; i++) h_new[b * 16 + i] = h_now[b * 16 + i];
+          for (let i = 0; i < 16; i++) h_new[b * 16 + i] = h_now[b * 16 + i]!;
           for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
         }
       }
@@ -350,7 +351,7 @@ function infer(
   }
   // After an odd number of steps the states are in the other array.
   if (h_now !== h_seq) {
-    for (let i = 0; i < B * 16; i++) h_seq[i] = h_now[i];
+    for (let i = 0; i < B * 16; i++) h_seq[i] = h_now[i]!;
   }
 }
 

@@ -2,6 +2,7 @@
 import {
   defineCell,
   sigmoid,
+  type Arrays,
   type CellSpec,
   type Products,
   type Real,
@@ -71,11 +72,11 @@ function forward(
   const i_over_s_Wh_x_plus_bh = WS[0]!;
   const Wf_Wi_Wh = WS[1]!;
   const Wf_Wi_Wh_x = WS[2]!;
-  const [Wf, bf, Wi, bi, Wh, bh] = P;
-  const [x] = X;
-  const [h_seq] = S;
-  const [h_out] = Y;
-  const [f_tape, i_tape, f_over_s_tape, i_over_s_tape, Wh_x_plus_bh_tape] = R;
+  const [Wf, bf, Wi, bi, Wh, bh] = P as Arrays<6>;
+  const [x] = X as Arrays<1>;
+  const [h_seq] = S as Arrays<1>;
+  const [h_out] = Y as Arrays<1>;
+  const [f_tape, i_tape, f_over_s_tape, i_over_s_tape, Wh_x_plus_bh_tape] = R as Arrays<5>;
   // Values derived from params alone, kept until params change.
   if (paramsChanged) {
     // Wf_Wi_Wh = [Wf; Wi; Wh]
@@ -89,10 +90,10 @@ function forward(
   for (let r = 0; r < T * B; r++) {
     for (let j = 0; j < 16; j++) {
       // f = σ(Wf·x + bf)   minlstm.cell:16
-      const f = sigmoid(Wf_Wi_Wh_x[r * 48 + j] + bf[j]);
+      const f = sigmoid(Wf_Wi_Wh_x[r * 48 + j]! + bf[j]!);
       f_tape[r * 16 + j] = f;
       // i = σ(Wi·x + bi)   minlstm.cell:17
-      const i = sigmoid(Wf_Wi_Wh_x[r * 48 + 16 + j] + bi[j]);
+      const i = sigmoid(Wf_Wi_Wh_x[r * 48 + 16 + j]! + bi[j]!);
       i_tape[r * 16 + j] = i;
       // s = f + i   minlstm.cell:18
       const s = f + i;
@@ -103,7 +104,7 @@ function forward(
       const i_over_s = i / s;
       i_over_s_tape[r * 16 + j] = i_over_s;
       // Wh_x_plus_bh = Wh_x + bh
-      const Wh_x_plus_bh = Wf_Wi_Wh_x[r * 48 + 32 + j] + bh[j];
+      const Wh_x_plus_bh = Wf_Wi_Wh_x[r * 48 + 32 + j]! + bh[j]!;
       Wh_x_plus_bh_tape[r * 16 + j] = Wh_x_plus_bh;
       // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
       const i_over_s_Wh_x_plus_bh_1 = i_over_s * Wh_x_plus_bh;
@@ -115,18 +116,18 @@ function forward(
       for (let j = 0; j < 16; j++) {
         // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
         const h =
-          f_over_s_tape[(t * B + b) * 16 + j] * h_seq[(t * B + b) * 16 + j] +
-          i_over_s_Wh_x_plus_bh[(t * B + b) * 16 + j];
+          f_over_s_tape[(t * B + b) * 16 + j]! * h_seq[(t * B + b) * 16 + j]! +
+          i_over_s_Wh_x_plus_bh[(t * B + b) * 16 + j]!;
         h_seq[((t + 1) * B + b) * 16 + j] = h;
         h_out[(t * B + b) * 16 + j] = h;
       }
     }
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b] === 0) {
+        if (M[t * B + b]! === 0) {
           // padding: the state carries through, the outputs are zero
           for (let j = 0; j < 16; j++)
-            h_seq[((t + 1) * B + b) * 16 + j] = h_seq[(t * B + b) * 16 + j];
+            h_seq[((t + 1) * B + b) * 16 + j] = h_seq[(t * B + b) * 16 + j]!;
           for (let j = 0; j < 16; j++) h_out[(t * B + b) * 16 + j] = 0;
         }
       }
@@ -141,7 +142,7 @@ function backward(
   P: readonly Real[],
   X: readonly Real[],
   S: readonly Real[],
-  Y: readonly Real[],
+  _Y: readonly Real[],
   R: readonly Real[],
   M: Uint8Array | undefined,
   GY: readonly Real[],
@@ -166,15 +167,14 @@ function backward(
   const df_pre = WS[12]!;
   const Wf_Wi_Wh = WS[1]!;
   const df_pre_di_pre_dWh_x = WS[13]!;
-  const [Wf, bf, Wi, bi, Wh, bh] = P;
-  const [x] = X;
-  const [h_seq] = S;
-  const [h_out] = Y;
-  const [f_tape, i_tape, f_over_s_tape, i_over_s_tape, Wh_x_plus_bh_tape] = R;
-  const [dh_out] = GY;
-  const [dh_carry] = GS;
-  const [dWf, dbf, dWi, dbi, dWh, dbh] = GP;
-  const [dx] = GX;
+  const [Wf, , Wi, , Wh] = P as Arrays<6>;
+  const [x] = X as Arrays<1>;
+  const [h_seq] = S as Arrays<1>;
+  const [f_tape, i_tape, f_over_s_tape, i_over_s_tape, Wh_x_plus_bh_tape] = R as Arrays<5>;
+  const [dh_out] = GY as Arrays<1>;
+  const [dh_carry] = GS as Arrays<1>;
+  const [dWf, dbf, dWi, dbi, dWh, dbh] = GP as Arrays<6>;
+  const [dx] = GX as Arrays<1>;
   let dh_seed = dh_carry;
   let dh_back = dh_swap;
   // Values derived from params alone, kept until params change.
@@ -187,8 +187,8 @@ function backward(
   for (let t = T - 1; t >= 0; t--) {
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b] === 0) {
-          for (let j = 0; j < 16; j++) dh_kept[b * 16 + j] = dh_seed[b * 16 + j];
+        if (M[t * B + b]! === 0) {
+          for (let j = 0; j < 16; j++) dh_kept[b * 16 + j] = dh_seed[b * 16 + j]!;
           for (let j = 0; j < 16; j++) dh_seed[b * 16 + j] = 0;
         }
       }
@@ -196,17 +196,17 @@ function backward(
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
         // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-        const dh_1 = dh_out[(t * B + b) * 16 + j] + dh_seed[b * 16 + j];
+        const dh_1 = dh_out[(t * B + b) * 16 + j]! + dh_seed[b * 16 + j]!;
         dh[(t * B + b) * 16 + j] = dh_1;
         // dh_prev = ∂L/∂h_prev
-        const dh_prev = dh_1 * f_over_s_tape[(t * B + b) * 16 + j];
+        const dh_prev = dh_1 * f_over_s_tape[(t * B + b) * 16 + j]!;
         dh_back[b * 16 + j] = dh_prev;
       }
     }
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b] === 0) {
-          for (let j = 0; j < 16; j++) dh_back[b * 16 + j] = dh_kept[b * 16 + j];
+        if (M[t * B + b]! === 0) {
+          for (let j = 0; j < 16; j++) dh_back[b * 16 + j] = dh_kept[b * 16 + j]!;
         }
       }
     }
@@ -218,22 +218,22 @@ function backward(
   // After an odd number of steps the state gradients are in the other array.
   if (initialGrads) {
     if (dh_seed !== dh_carry) {
-      for (let j = 0; j < B * 16; j++) dh_carry[j] = dh_seed[j];
+      for (let j = 0; j < B * 16; j++) dh_carry[j] = dh_seed[j]!;
     }
   }
   // Param gradients, for all T·B steps at once.
   for (let r = 0; r < T * B; r++) {
     for (let j = 0; j < 16; j++) {
       // s = f + i   minlstm.cell:18
-      const s_1 = f_tape[r * 16 + j] + i_tape[r * 16 + j];
+      const s_1 = f_tape[r * 16 + j]! + i_tape[r * 16 + j]!;
       s[r * 16 + j] = s_1;
       // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
-      const dh_Wh_x_plus_bh_1 = dh[r * 16 + j] * Wh_x_plus_bh_tape[r * 16 + j];
+      const dh_Wh_x_plus_bh_1 = dh[r * 16 + j]! * Wh_x_plus_bh_tape[r * 16 + j]!;
       dh_Wh_x_plus_bh[r * 16 + j] = dh_Wh_x_plus_bh_1;
       // dWh_x = ∂L/∂Wh_x, in h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-      const dWh_x_1 = dh[r * 16 + j] * i_over_s_tape[r * 16 + j];
+      const dWh_x_1 = dh[r * 16 + j]! * i_over_s_tape[r * 16 + j]!;
       dWh_x[r * 16 + j] = dWh_x_1;
-      dbh[j] += dWh_x_1;
+      dbh[j]! += dWh_x_1;
     }
   }
   // dWh = ∂L/∂Wh
@@ -241,19 +241,19 @@ function backward(
   for (let r = 0; r < T * B; r++) {
     for (let j = 0; j < 16; j++) {
       // dh_h_prev = dh ⊙ h_prev
-      const dh_h_prev_1 = dh[r * 16 + j] * h_seq[r * 16 + j];
+      const dh_h_prev_1 = dh[r * 16 + j]! * h_seq[r * 16 + j]!;
       dh_h_prev[r * 16 + j] = dh_h_prev_1;
       // ds = ∂L/∂s, s = f + i   minlstm.cell:18
       const ds_1 =
-        -((dh_Wh_x_plus_bh[r * 16 + j] * i_over_s_tape[r * 16 + j]) / s[r * 16 + j]) +
-        -((dh_h_prev_1 * f_over_s_tape[r * 16 + j]) / s[r * 16 + j]);
+        -((dh_Wh_x_plus_bh[r * 16 + j]! * i_over_s_tape[r * 16 + j]!) / s[r * 16 + j]!) +
+        -((dh_h_prev_1 * f_over_s_tape[r * 16 + j]!) / s[r * 16 + j]!);
       ds[r * 16 + j] = ds_1;
       // di_pre = ∂L/∂(Wi·x + bi)   minlstm.cell:17
       const di_pre_1 =
-        (dh_Wh_x_plus_bh[r * 16 + j] / s[r * 16 + j] + ds_1) *
-        (i_tape[r * 16 + j] * (1 - i_tape[r * 16 + j]));
+        (dh_Wh_x_plus_bh[r * 16 + j]! / s[r * 16 + j]! + ds_1) *
+        (i_tape[r * 16 + j]! * (1 - i_tape[r * 16 + j]!));
       di_pre[r * 16 + j] = di_pre_1;
-      dbi[j] += di_pre_1;
+      dbi[j]! += di_pre_1;
     }
   }
   // dWi = ∂L/∂Wi
@@ -262,10 +262,10 @@ function backward(
     for (let j = 0; j < 16; j++) {
       // df_pre = ∂L/∂(Wf·x + bf)   minlstm.cell:16
       const df_pre_1 =
-        (dh_h_prev[r * 16 + j] / s[r * 16 + j] + ds[r * 16 + j]) *
-        (f_tape[r * 16 + j] * (1 - f_tape[r * 16 + j]));
+        (dh_h_prev[r * 16 + j]! / s[r * 16 + j]! + ds[r * 16 + j]!) *
+        (f_tape[r * 16 + j]! * (1 - f_tape[r * 16 + j]!));
       df_pre[r * 16 + j] = df_pre_1;
-      dbf[j] += df_pre_1;
+      dbf[j]! += df_pre_1;
     }
   }
   // dWf = ∂L/∂Wf
@@ -275,18 +275,18 @@ function backward(
     for (let r = 0; r < T * B; r++) {
       for (let j = 0; j < 16; j++) {
         // s = f + i   minlstm.cell:18
-        const s_1 = f_tape[r * 16 + j] + i_tape[r * 16 + j];
+        const s_1 = f_tape[r * 16 + j]! + i_tape[r * 16 + j]!;
         s[r * 16 + j] = s_1;
         // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
-        const dh_Wh_x_plus_bh_1 = dh[r * 16 + j] * Wh_x_plus_bh_tape[r * 16 + j];
+        const dh_Wh_x_plus_bh_1 = dh[r * 16 + j]! * Wh_x_plus_bh_tape[r * 16 + j]!;
         dh_Wh_x_plus_bh[r * 16 + j] = dh_Wh_x_plus_bh_1;
         // dh_h_prev = dh ⊙ h_prev
-        const dh_h_prev_1 = dh[r * 16 + j] * h_seq[r * 16 + j];
+        const dh_h_prev_1 = dh[r * 16 + j]! * h_seq[r * 16 + j]!;
         dh_h_prev[r * 16 + j] = dh_h_prev_1;
         // ds = ∂L/∂s, s = f + i   minlstm.cell:18
         const ds_1 =
-          -((dh_Wh_x_plus_bh_1 * i_over_s_tape[r * 16 + j]) / s_1) +
-          -((dh_h_prev_1 * f_over_s_tape[r * 16 + j]) / s_1);
+          -((dh_Wh_x_plus_bh_1 * i_over_s_tape[r * 16 + j]!) / s_1) +
+          -((dh_h_prev_1 * f_over_s_tape[r * 16 + j]!) / s_1);
         ds[r * 16 + j] = ds_1;
       }
     }
@@ -294,14 +294,14 @@ function backward(
     for (let r = 0; r < T * B; r++) {
       for (let i = 0; i < 16; i++)
         df_pre_di_pre_dWh_x[r * 48 + i] =
-          (dh_h_prev[r * 16 + i] / s[r * 16 + i] + ds[r * 16 + i]) *
-          (f_tape[r * 16 + i] * (1 - f_tape[r * 16 + i]));
+          (dh_h_prev[r * 16 + i]! / s[r * 16 + i]! + ds[r * 16 + i]!) *
+          (f_tape[r * 16 + i]! * (1 - f_tape[r * 16 + i]!));
       for (let i_1 = 0; i_1 < 16; i_1++)
         df_pre_di_pre_dWh_x[r * 48 + 16 + i_1] =
-          (dh_Wh_x_plus_bh[r * 16 + i_1] / s[r * 16 + i_1] + ds[r * 16 + i_1]) *
-          (i_tape[r * 16 + i_1] * (1 - i_tape[r * 16 + i_1]));
+          (dh_Wh_x_plus_bh[r * 16 + i_1]! / s[r * 16 + i_1]! + ds[r * 16 + i_1]!) *
+          (i_tape[r * 16 + i_1]! * (1 - i_tape[r * 16 + i_1]!));
       for (let i_2 = 0; i_2 < 16; i_2++)
-        df_pre_di_pre_dWh_x[r * 48 + 32 + i_2] = dh[r * 16 + i_2] * i_over_s_tape[r * 16 + i_2];
+        df_pre_di_pre_dWh_x[r * 48 + 32 + i_2] = dh[r * 16 + i_2]! * i_over_s_tape[r * 16 + i_2]!;
     }
     // dx = ∂L/∂x
     mm.nn(T * B, 48, 8, df_pre_di_pre_dWh_x, 0, 48, Wf_Wi_Wh, 0, dx, 0, 8, 0); // dx[m] = Wf_Wi_Whᵀ · df_pre_di_pre_dWh_x[m], for all T * B rows
@@ -322,10 +322,10 @@ function step(
   const h_next = WS[14]!;
   const Wf_Wi_Wh = WS[1]!;
   const Wf_Wi_Wh_x_1 = WS[15]!;
-  const [Wf, bf, Wi, bi, Wh, bh] = P;
-  const [x] = X;
-  const [h_seq] = S;
-  const [h_out] = Y;
+  const [Wf, bf, Wi, bi, Wh, bh] = P as Arrays<6>;
+  const [x] = X as Arrays<1>;
+  const [h_seq] = S as Arrays<1>;
+  const [h_out] = Y as Arrays<1>;
   // Values derived from params alone, kept until params change.
   if (paramsChanged) {
     // Wf_Wi_Wh = [Wf; Wi; Wh]
@@ -338,19 +338,20 @@ function step(
   for (let b = 0; b < B; b++) {
     for (let j = 0; j < 16; j++) {
       // f = σ(Wf·x + bf)   minlstm.cell:16
-      const f = sigmoid(Wf_Wi_Wh_x_1[b * 48 + j] + bf[j]);
+      const f = sigmoid(Wf_Wi_Wh_x_1[b * 48 + j]! + bf[j]!);
       // i = σ(Wi·x + bi)   minlstm.cell:17
-      const i = sigmoid(Wf_Wi_Wh_x_1[b * 48 + 16 + j] + bi[j]);
+      const i = sigmoid(Wf_Wi_Wh_x_1[b * 48 + 16 + j]! + bi[j]!);
       // s = f + i   minlstm.cell:18
       const s_1 = f + i;
       // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-      const h = (f / s_1) * h_seq[b * 16 + j] + (i / s_1) * (Wf_Wi_Wh_x_1[b * 48 + 32 + j] + bh[j]);
+      const h =
+        (f / s_1) * h_seq[b * 16 + j]! + (i / s_1) * (Wf_Wi_Wh_x_1[b * 48 + 32 + j]! + bh[j]!);
       h_next[b * 16 + j] = h;
       h_out[b * 16 + j] = h;
     }
   }
   for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j++) h_seq[b * 16 + j] = h_next[b * 16 + j];
+    for (let j = 0; j < 16; j++) h_seq[b * 16 + j] = h_next[b * 16 + j]!;
   }
 }
 
@@ -372,10 +373,10 @@ function infer(
   const i_over_s_Wh_x_plus_bh = WS[0]!;
   const Wf_Wi_Wh = WS[1]!;
   const Wf_Wi_Wh_x = WS[2]!;
-  const [Wf, bf, Wi, bi, Wh, bh] = P;
-  const [x] = X;
-  const [h_seq] = S;
-  const [h_out] = Y;
+  const [Wf, bf, Wi, bi, Wh, bh] = P as Arrays<6>;
+  const [x] = X as Arrays<1>;
+  const [h_seq] = S as Arrays<1>;
+  const [h_out] = Y as Arrays<1>;
   let h_now = h_seq;
   let h_new = h_swap;
   // Values derived from params alone, kept until params change.
@@ -391,16 +392,16 @@ function infer(
   for (let r = 0; r < T * B; r++) {
     for (let j = 0; j < 16; j++) {
       // f = σ(Wf·x + bf)   minlstm.cell:16
-      const f = sigmoid(Wf_Wi_Wh_x[r * 48 + j] + bf[j]);
+      const f = sigmoid(Wf_Wi_Wh_x[r * 48 + j]! + bf[j]!);
       // i = σ(Wi·x + bi)   minlstm.cell:17
-      const i = sigmoid(Wf_Wi_Wh_x[r * 48 + 16 + j] + bi[j]);
+      const i = sigmoid(Wf_Wi_Wh_x[r * 48 + 16 + j]! + bi[j]!);
       // s = f + i   minlstm.cell:18
       const s_1 = f + i;
       // f_over_s = f / s
       const f_over_s_1 = f / s_1;
       f_over_s[r * 16 + j] = f_over_s_1;
       // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
-      const i_over_s_Wh_x_plus_bh_1 = (i / s_1) * (Wf_Wi_Wh_x[r * 48 + 32 + j] + bh[j]);
+      const i_over_s_Wh_x_plus_bh_1 = (i / s_1) * (Wf_Wi_Wh_x[r * 48 + 32 + j]! + bh[j]!);
       i_over_s_Wh_x_plus_bh[r * 16 + j] = i_over_s_Wh_x_plus_bh_1;
     }
   }
@@ -409,17 +410,17 @@ function infer(
       for (let j = 0; j < 16; j++) {
         // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
         const h =
-          f_over_s[(t * B + b) * 16 + j] * h_now[b * 16 + j] +
-          i_over_s_Wh_x_plus_bh[(t * B + b) * 16 + j];
+          f_over_s[(t * B + b) * 16 + j]! * h_now[b * 16 + j]! +
+          i_over_s_Wh_x_plus_bh[(t * B + b) * 16 + j]!;
         h_new[b * 16 + j] = h;
         h_out[(t * B + b) * 16 + j] = h;
       }
     }
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b] === 0) {
+        if (M[t * B + b]! === 0) {
           // padding: the state carries through, the outputs are zero
-          for (let j = 0; j < 16; j++) h_new[b * 16 + j] = h_now[b * 16 + j];
+          for (let j = 0; j < 16; j++) h_new[b * 16 + j] = h_now[b * 16 + j]!;
           for (let j = 0; j < 16; j++) h_out[(t * B + b) * 16 + j] = 0;
         }
       }
@@ -431,7 +432,7 @@ function infer(
   }
   // After an odd number of steps the states are in the other array.
   if (h_now !== h_seq) {
-    for (let j = 0; j < B * 16; j++) h_seq[j] = h_now[j];
+    for (let j = 0; j < B * 16; j++) h_seq[j] = h_now[j]!;
   }
 }
 

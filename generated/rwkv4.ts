@@ -2,6 +2,7 @@
 import {
   defineCell,
   sigmoid,
+  type Arrays,
   type CellSpec,
   type Products,
   type Real,
@@ -121,10 +122,10 @@ function forward(
   const r_pre = WS[6]!;
   const w = WS[7]!;
   const r_wkv = WS[8]!;
-  const [Wk, Wv, Wr, mu_k, mu_v, mu_r, decay, u, Wo] = P;
-  const [x] = X;
-  const [a_seq, b_seq, p_seq, xp_seq] = S;
-  const [y_out] = Y;
+  const [Wk, Wv, Wr, mu_k, mu_v, mu_r, decay, u, Wo] = P as Arrays<9>;
+  const [x] = X as Arrays<1>;
+  const [a_seq, b_seq, p_seq, xp_seq] = S as Arrays<4>;
+  const [y_out] = Y as Arrays<1>;
   const [
     add_tape,
     k_tape,
@@ -138,38 +139,39 @@ function forward(
     wkv_tape,
     g1_tape,
     g2_tape,
-  ] = R;
+  ] = R as Arrays<12>;
   // Values derived from params alone, kept until params change.
   if (paramsChanged) {
     // one_minus_mu_k = 1 - mu_k
-    for (let i = 0; i < 3; i++) one_minus_mu_k[i] = 1 - mu_k[i];
+    for (let i = 0; i < 3; i++) one_minus_mu_k[i] = 1 - mu_k[i]!;
     // one_minus_mu_v = 1 - mu_v
-    for (let i = 0; i < 3; i++) one_minus_mu_v[i] = 1 - mu_v[i];
+    for (let i = 0; i < 3; i++) one_minus_mu_v[i] = 1 - mu_v[i]!;
     // one_minus_mu_r = 1 - mu_r
-    for (let i = 0; i < 3; i++) one_minus_mu_r[i] = 1 - mu_r[i];
+    for (let i = 0; i < 3; i++) one_minus_mu_r[i] = 1 - mu_r[i]!;
     // w = -exp(decay)   rwkv4.cell:24
-    for (let i = 0; i < 4; i++) w[i] = -Math.exp(decay[i]);
+    for (let i = 0; i < 4; i++) w[i] = -Math.exp(decay[i]!);
   }
   // Everything that does not depend on a state, for all T·B steps at once.
   for (let row = 0; row < T * B; row++) {
     for (let i = 0; i < 3; i++) {
       // mu_k_x = mu_k ⊙ x
-      const mu_k_x_1 = mu_k[i] * x[row * 3 + i];
+      const mu_k_x_1 = mu_k[i]! * x[row * 3 + i]!;
       mu_k_x[row * 3 + i] = mu_k_x_1;
       // mu_v_x = mu_v ⊙ x
-      const mu_v_x_1 = mu_v[i] * x[row * 3 + i];
+      const mu_v_x_1 = mu_v[i]! * x[row * 3 + i]!;
       mu_v_x[row * 3 + i] = mu_v_x_1;
       // mu_r_x = mu_r ⊙ x
-      const mu_r_x_1 = mu_r[i] * x[row * 3 + i];
+      const mu_r_x_1 = mu_r[i]! * x[row * 3 + i]!;
       mu_r_x[row * 3 + i] = mu_r_x_1;
     }
   }
   for (let t = 0; t < T; t++) {
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 3; i++) {
-        xp_seq[((t + 1) * B + n) * 3 + i] = x[(t * B + n) * 3 + i];
+        xp_seq[((t + 1) * B + n) * 3 + i] = x[(t * B + n) * 3 + i]!;
         // add = mu_k_x + one_minus_mu_k_xp_prev
-        const add = mu_k_x[(t * B + n) * 3 + i] + one_minus_mu_k[i] * xp_seq[(t * B + n) * 3 + i];
+        const add =
+          mu_k_x[(t * B + n) * 3 + i]! + one_minus_mu_k[i]! * xp_seq[(t * B + n) * 3 + i]!;
         add_tape[(t * B + n) * 3 + i] = add;
       }
     }
@@ -178,7 +180,8 @@ function forward(
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 3; i++) {
         // add = mu_v_x + one_minus_mu_v_xp_prev
-        const add = mu_v_x[(t * B + n) * 3 + i] + one_minus_mu_v[i] * xp_seq[(t * B + n) * 3 + i];
+        const add =
+          mu_v_x[(t * B + n) * 3 + i]! + one_minus_mu_v[i]! * xp_seq[(t * B + n) * 3 + i]!;
         add_tape_1[(t * B + n) * 3 + i] = add;
       }
     }
@@ -187,7 +190,8 @@ function forward(
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 3; i++) {
         // add = mu_r_x + one_minus_mu_r_xp_prev
-        const add = mu_r_x[(t * B + n) * 3 + i] + one_minus_mu_r[i] * xp_seq[(t * B + n) * 3 + i];
+        const add =
+          mu_r_x[(t * B + n) * 3 + i]! + one_minus_mu_r[i]! * xp_seq[(t * B + n) * 3 + i]!;
         add_tape_2[(t * B + n) * 3 + i] = add;
       }
     }
@@ -196,44 +200,45 @@ function forward(
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 4; i++) {
         // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
-        const r = sigmoid(r_pre[n * 4 + i]);
+        const r = sigmoid(r_pre[n * 4 + i]!);
         r_tape[(t * B + n) * 4 + i] = r;
         // u_plus_k = u + k
-        const u_plus_k = u[i] + k_tape[(t * B + n) * 4 + i];
+        const u_plus_k = u[i]! + k_tape[(t * B + n) * 4 + i]!;
         // q = max(p, u + k)   rwkv4.cell:26
-        const q = Math.max(p_seq[(t * B + n) * 4 + i], u_plus_k);
+        const q = Math.max(p_seq[(t * B + n) * 4 + i]!, u_plus_k);
         // e1 = exp(p - q)   rwkv4.cell:27
-        const e1 = Math.exp(p_seq[(t * B + n) * 4 + i] - q);
+        const e1 = Math.exp(p_seq[(t * B + n) * 4 + i]! - q);
         e1_tape[(t * B + n) * 4 + i] = e1;
         // e2 = exp(u + k - q)   rwkv4.cell:28
         const e2 = Math.exp(u_plus_k - q);
         e2_tape[(t * B + n) * 4 + i] = e2;
         // e1_b_prev_plus_e2 = e1_b_prev + e2
-        const e1_b_prev_plus_e2 = e1 * b_seq[(t * B + n) * 4 + i] + e2;
+        const e1_b_prev_plus_e2 = e1 * b_seq[(t * B + n) * 4 + i]! + e2;
         e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i] = e1_b_prev_plus_e2;
         // wkv = (e1 ⊙ a + e2 ⊙ v) / (e1 ⊙ b + e2)   rwkv4.cell:29
         const wkv =
-          (e1 * a_seq[(t * B + n) * 4 + i] + e2 * v_tape[(t * B + n) * 4 + i]) / e1_b_prev_plus_e2;
+          (e1 * a_seq[(t * B + n) * 4 + i]! + e2 * v_tape[(t * B + n) * 4 + i]!) /
+          e1_b_prev_plus_e2;
         wkv_tape[(t * B + n) * 4 + i] = wkv;
         // p_prev_plus_w = p_prev + w
-        const p_prev_plus_w = p_seq[(t * B + n) * 4 + i] + w[i];
+        const p_prev_plus_w = p_seq[(t * B + n) * 4 + i]! + w[i]!;
         // q2 = max(p + w, k)   rwkv4.cell:31
-        const q2 = Math.max(p_prev_plus_w, k_tape[(t * B + n) * 4 + i]);
+        const q2 = Math.max(p_prev_plus_w, k_tape[(t * B + n) * 4 + i]!);
         p_seq[((t + 1) * B + n) * 4 + i] = q2;
         // g1 = exp(p + w - q2)   rwkv4.cell:32
         const g1 = Math.exp(p_prev_plus_w - q2);
         g1_tape[(t * B + n) * 4 + i] = g1;
         // g2 = exp(k - q2)   rwkv4.cell:33
-        const g2 = Math.exp(k_tape[(t * B + n) * 4 + i] - q2);
+        const g2 = Math.exp(k_tape[(t * B + n) * 4 + i]! - q2);
         g2_tape[(t * B + n) * 4 + i] = g2;
         // g1_a_prev = g1 ⊙ a_prev
-        const g1_a_prev = g1 * a_seq[(t * B + n) * 4 + i];
+        const g1_a_prev = g1 * a_seq[(t * B + n) * 4 + i]!;
         a_seq[((t + 1) * B + n) * 4 + i] = g1_a_prev;
-        a_seq[((t + 1) * B + n) * 4 + i] += g2 * v_tape[(t * B + n) * 4 + i];
+        a_seq[((t + 1) * B + n) * 4 + i]! += g2 * v_tape[(t * B + n) * 4 + i]!;
         // g1_b_prev = g1 ⊙ b_prev
-        const g1_b_prev = g1 * b_seq[(t * B + n) * 4 + i];
+        const g1_b_prev = g1 * b_seq[(t * B + n) * 4 + i]!;
         b_seq[((t + 1) * B + n) * 4 + i] = g1_b_prev;
-        b_seq[((t + 1) * B + n) * 4 + i] += g2;
+        b_seq[((t + 1) * B + n) * 4 + i]! += g2;
         // r_wkv = r ⊙ wkv
         const r_wkv_1 = r * wkv;
         r_wkv[n * 4 + i] = r_wkv_1;
@@ -243,13 +248,16 @@ function forward(
     mm.nt(B, 3, 4, r_wkv, 0, 4, Wo, 0, y_out, t * B * 3, 3, 0); // y_out[m] = Wo · r_wkv[m], for each of B rows
     if (M !== undefined) {
       for (let n = 0; n < B; n++) {
-        if (M[t * B + n] === 0) {
+        if (M[t * B + n]! === 0) {
           // padding: the state carries through, the outputs are zero
-          for (let i = 0; i < 4; i++) a_seq[((t + 1) * B + n) * 4 + i] = a_seq[(t * B + n) * 4 + i];
-          for (let i = 0; i < 4; i++) b_seq[((t + 1) * B + n) * 4 + i] = b_seq[(t * B + n) * 4 + i];
-          for (let i = 0; i < 4; i++) p_seq[((t + 1) * B + n) * 4 + i] = p_seq[(t * B + n) * 4 + i];
+          for (let i = 0; i < 4; i++)
+            a_seq[((t + 1) * B + n) * 4 + i] = a_seq[(t * B + n) * 4 + i]!;
+          for (let i = 0; i < 4; i++)
+            b_seq[((t + 1) * B + n) * 4 + i] = b_seq[(t * B + n) * 4 + i]!;
+          for (let i = 0; i < 4; i++)
+            p_seq[((t + 1) * B + n) * 4 + i] = p_seq[(t * B + n) * 4 + i]!;
           for (let i = 0; i < 3; i++)
-            xp_seq[((t + 1) * B + n) * 3 + i] = xp_seq[(t * B + n) * 3 + i];
+            xp_seq[((t + 1) * B + n) * 3 + i] = xp_seq[(t * B + n) * 3 + i]!;
           for (let i = 0; i < 3; i++) y_out[(t * B + n) * 3 + i] = 0;
         }
       }
@@ -264,7 +272,7 @@ function backward(
   P: readonly Real[],
   X: readonly Real[],
   S: readonly Real[],
-  Y: readonly Real[],
+  _Y: readonly Real[],
   R: readonly Real[],
   M: Uint8Array | undefined,
   GY: readonly Real[],
@@ -306,10 +314,9 @@ function backward(
   const div = WS[31]!;
   const w_pre = WS[32]!;
   const r_wkv_1 = WS[33]!;
-  const [Wk, Wv, Wr, mu_k, mu_v, mu_r, decay, u, Wo] = P;
-  const [x] = X;
-  const [a_seq, b_seq, p_seq, xp_seq] = S;
-  const [y_out] = Y;
+  const [Wk, Wv, Wr, mu_k, mu_v, mu_r, decay, u, Wo] = P as Arrays<9>;
+  const [x] = X as Arrays<1>;
+  const [a_seq, b_seq, p_seq, xp_seq] = S as Arrays<4>;
   const [
     add_tape,
     k_tape,
@@ -323,11 +330,11 @@ function backward(
     wkv_tape,
     g1_tape,
     g2_tape,
-  ] = R;
-  const [dy_out] = GY;
-  const [da_carry, db_carry, dp_carry, dxp_carry] = GS;
-  const [dWk, dWv, dWr, dmu_k, dmu_v, dmu_r, ddecay, du, dWo] = GP;
-  const [dx] = GX;
+  ] = R as Arrays<12>;
+  const [dy_out] = GY as Arrays<1>;
+  const [da_carry, db_carry, dp_carry, dxp_carry] = GS as Arrays<4>;
+  const [dWk, dWv, dWr, dmu_k, dmu_v, dmu_r, ddecay, du, dWo] = GP as Arrays<9>;
+  const [dx] = GX as Arrays<1>;
   let da_seed = da_carry;
   let da_back = da_swap;
   let db_seed = db_carry;
@@ -339,41 +346,41 @@ function backward(
   // Values derived from params alone, kept until params change.
   if (paramsChanged) {
     // one_minus_mu_k = 1 - mu_k
-    for (let i = 0; i < 3; i++) one_minus_mu_k[i] = 1 - mu_k[i];
+    for (let i = 0; i < 3; i++) one_minus_mu_k[i] = 1 - mu_k[i]!;
     // one_minus_mu_v = 1 - mu_v
-    for (let i = 0; i < 3; i++) one_minus_mu_v[i] = 1 - mu_v[i];
+    for (let i = 0; i < 3; i++) one_minus_mu_v[i] = 1 - mu_v[i]!;
     // one_minus_mu_r = 1 - mu_r
-    for (let i = 0; i < 3; i++) one_minus_mu_r[i] = 1 - mu_r[i];
+    for (let i = 0; i < 3; i++) one_minus_mu_r[i] = 1 - mu_r[i]!;
     // w = -exp(decay)   rwkv4.cell:24
-    for (let i = 0; i < 4; i++) w[i] = -Math.exp(decay[i]);
+    for (let i = 0; i < 4; i++) w[i] = -Math.exp(decay[i]!);
     // w_pre = exp(decay)   rwkv4.cell:24
-    for (let i = 0; i < 4; i++) w_pre[i] = Math.exp(decay[i]);
+    for (let i = 0; i < 4; i++) w_pre[i] = Math.exp(decay[i]!);
   }
   for (let t = T - 1; t >= 0; t--) {
     if (M !== undefined) {
       for (let n = 0; n < B; n++) {
-        if (M[t * B + n] === 0) {
-          for (let i = 0; i < 4; i++) da_kept[n * 4 + i] = da_seed[n * 4 + i];
+        if (M[t * B + n]! === 0) {
+          for (let i = 0; i < 4; i++) da_kept[n * 4 + i] = da_seed[n * 4 + i]!;
           for (let i = 0; i < 4; i++) da_seed[n * 4 + i] = 0;
-          for (let i = 0; i < 4; i++) db_kept[n * 4 + i] = db_seed[n * 4 + i];
+          for (let i = 0; i < 4; i++) db_kept[n * 4 + i] = db_seed[n * 4 + i]!;
           for (let i = 0; i < 4; i++) db_seed[n * 4 + i] = 0;
-          for (let i = 0; i < 4; i++) dp_kept[n * 4 + i] = dp_seed[n * 4 + i];
+          for (let i = 0; i < 4; i++) dp_kept[n * 4 + i] = dp_seed[n * 4 + i]!;
           for (let i = 0; i < 4; i++) dp_seed[n * 4 + i] = 0;
-          for (let i = 0; i < 3; i++) dxp_kept[n * 3 + i] = dxp_seed[n * 3 + i];
+          for (let i = 0; i < 3; i++) dxp_kept[n * 3 + i] = dxp_seed[n * 3 + i]!;
           for (let i = 0; i < 3; i++) dxp_seed[n * 3 + i] = 0;
         }
       }
     }
     for (let n = 0; n < B; n++) {
-      for (let i = 0; i < 3; i++) dxp_seed_1[(t * B + n) * 3 + i] = dxp_seed[n * 3 + i];
+      for (let i = 0; i < 3; i++) dxp_seed_1[(t * B + n) * 3 + i] = dxp_seed[n * 3 + i]!;
     }
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 4; i++) {
         // u_plus_k = u + k
-        const u_plus_k_1 = u[i] + k_tape[(t * B + n) * 4 + i];
+        const u_plus_k_1 = u[i]! + k_tape[(t * B + n) * 4 + i]!;
         u_plus_k[n * 4 + i] = u_plus_k_1;
         // p_prev_plus_w = p_prev + w
-        const p_prev_plus_w_1 = p_seq[(t * B + n) * 4 + i] + w[i];
+        const p_prev_plus_w_1 = p_seq[(t * B + n) * 4 + i]! + w[i]!;
         p_prev_plus_w[n * 4 + i] = p_prev_plus_w_1;
       }
     }
@@ -382,79 +389,79 @@ function backward(
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 4; i++) {
         // dwkv = ∂L/∂wkv, wkv = (e1 ⊙ a + e2 ⊙ v) / (e1 ⊙ b + e2)   rwkv4.cell:29
-        const dwkv = Wo_dy[n * 4 + i] * r_tape[(t * B + n) * 4 + i];
+        const dwkv = Wo_dy[n * 4 + i]! * r_tape[(t * B + n) * 4 + i]!;
         // db_g1 = db ⊙ g1
-        const db_g1 = db_seed[n * 4 + i] * g1_tape[(t * B + n) * 4 + i];
+        const db_g1 = db_seed[n * 4 + i]! * g1_tape[(t * B + n) * 4 + i]!;
         db_back[n * 4 + i] = db_g1;
         // da_g1 = da ⊙ g1
-        const da_g1 = da_seed[n * 4 + i] * g1_tape[(t * B + n) * 4 + i];
+        const da_g1 = da_seed[n * 4 + i]! * g1_tape[(t * B + n) * 4 + i]!;
         da_back[n * 4 + i] = da_g1;
         // dg2_pre = ∂L/∂(k - q2)   rwkv4.cell:33
         const dg2_pre_1 =
-          (db_seed[n * 4 + i] + da_seed[n * 4 + i] * v_tape[(t * B + n) * 4 + i]) *
-          g2_tape[(t * B + n) * 4 + i];
+          (db_seed[n * 4 + i]! + da_seed[n * 4 + i]! * v_tape[(t * B + n) * 4 + i]!) *
+          g2_tape[(t * B + n) * 4 + i]!;
         dg2_pre[n * 4 + i] = dg2_pre_1;
         // dg1_pre = ∂L/∂(p + w - q2)   rwkv4.cell:32
         const dg1_pre =
-          (db_seed[n * 4 + i] * b_seq[(t * B + n) * 4 + i] +
-            da_seed[n * 4 + i] * a_seq[(t * B + n) * 4 + i]) *
-          g1_tape[(t * B + n) * 4 + i];
+          (db_seed[n * 4 + i]! * b_seq[(t * B + n) * 4 + i]! +
+            da_seed[n * 4 + i]! * a_seq[(t * B + n) * 4 + i]!) *
+          g1_tape[(t * B + n) * 4 + i]!;
         // dq2 = ∂L/∂q2, q2 = max(p + w, k)   rwkv4.cell:31
-        const dq2_1 = dp_seed[n * 4 + i] + -dg2_pre_1 + -dg1_pre;
+        const dq2_1 = dp_seed[n * 4 + i]! + -dg2_pre_1 + -dg1_pre;
         dq2[n * 4 + i] = dq2_1;
         // dw = ∂L/∂w, w = -exp(decay)   rwkv4.cell:24
         const dw_1 =
           dg1_pre +
           dq2_1 *
-            (p_prev_plus_w[n * 4 + i] < k_tape[(t * B + n) * 4 + i]
+            (p_prev_plus_w[n * 4 + i]! < k_tape[(t * B + n) * 4 + i]!
               ? 0
-              : p_prev_plus_w[n * 4 + i] === k_tape[(t * B + n) * 4 + i]
+              : p_prev_plus_w[n * 4 + i]! === k_tape[(t * B + n) * 4 + i]!
                 ? 0.5
                 : 1);
         dw[(t * B + n) * 4 + i] = dw_1;
         dp_back[n * 4 + i] = dw_1;
         // div = dwkv / e1_b_prev_plus_e2
-        const div_1 = dwkv / e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i];
+        const div_1 = dwkv / e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i]!;
         div[n * 4 + i] = div_1;
         // neg_div = -div
         const neg_div = -(
-          (dwkv * wkv_tape[(t * B + n) * 4 + i]) /
-          e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i]
+          (dwkv * wkv_tape[(t * B + n) * 4 + i]!) /
+          e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i]!
         );
-        db_back[n * 4 + i] += neg_div * e1_tape[(t * B + n) * 4 + i];
-        da_back[n * 4 + i] += div_1 * e1_tape[(t * B + n) * 4 + i];
+        db_back[n * 4 + i]! += neg_div * e1_tape[(t * B + n) * 4 + i]!;
+        da_back[n * 4 + i]! += div_1 * e1_tape[(t * B + n) * 4 + i]!;
         // de2_pre = ∂L/∂(u + k - q)   rwkv4.cell:28
         const de2_pre =
-          (neg_div + div_1 * v_tape[(t * B + n) * 4 + i]) * e2_tape[(t * B + n) * 4 + i];
+          (neg_div + div_1 * v_tape[(t * B + n) * 4 + i]!) * e2_tape[(t * B + n) * 4 + i]!;
         // de1_pre = ∂L/∂(p - q)   rwkv4.cell:27
         const de1_pre =
-          (neg_div * b_seq[(t * B + n) * 4 + i] + div_1 * a_seq[(t * B + n) * 4 + i]) *
-          e1_tape[(t * B + n) * 4 + i];
-        dp_back[n * 4 + i] += de1_pre;
+          (neg_div * b_seq[(t * B + n) * 4 + i]! + div_1 * a_seq[(t * B + n) * 4 + i]!) *
+          e1_tape[(t * B + n) * 4 + i]!;
+        dp_back[n * 4 + i]! += de1_pre;
         // dq = ∂L/∂q, q = max(p, u + k)   rwkv4.cell:26
         const dq = -de2_pre + -de1_pre;
-        dp_back[n * 4 + i] +=
+        dp_back[n * 4 + i]! +=
           dq *
-          (p_seq[(t * B + n) * 4 + i] < u_plus_k[n * 4 + i]
+          (p_seq[(t * B + n) * 4 + i]! < u_plus_k[n * 4 + i]!
             ? 0
-            : p_seq[(t * B + n) * 4 + i] === u_plus_k[n * 4 + i]
+            : p_seq[(t * B + n) * 4 + i]! === u_plus_k[n * 4 + i]!
               ? 0.5
               : 1);
         // du = ∂L/∂u
         const du_2 =
           de2_pre +
           dq *
-            (u_plus_k[n * 4 + i] < p_seq[(t * B + n) * 4 + i]
+            (u_plus_k[n * 4 + i]! < p_seq[(t * B + n) * 4 + i]!
               ? 0
-              : u_plus_k[n * 4 + i] === p_seq[(t * B + n) * 4 + i]
+              : u_plus_k[n * 4 + i]! === p_seq[(t * B + n) * 4 + i]!
                 ? 0.5
                 : 1);
         du_1[(t * B + n) * 4 + i] = du_2;
         // dr_pre = ∂L/∂(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
         const dr_pre_1 =
-          Wo_dy[n * 4 + i] *
-          wkv_tape[(t * B + n) * 4 + i] *
-          (r_tape[(t * B + n) * 4 + i] * (1 - r_tape[(t * B + n) * 4 + i]));
+          Wo_dy[n * 4 + i]! *
+          wkv_tape[(t * B + n) * 4 + i]! *
+          (r_tape[(t * B + n) * 4 + i]! * (1 - r_tape[(t * B + n) * 4 + i]!));
         dr_pre[(t * B + n) * 4 + i] = dr_pre_1;
       }
     }
@@ -463,7 +470,7 @@ function backward(
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 3; i++) {
         // Wr_dr_pre_one_minus_mu_r = Wr_dr_pre ⊙ one_minus_mu_r
-        const Wr_dr_pre_one_minus_mu_r = Wr_dr_pre[(t * B + n) * 3 + i] * one_minus_mu_r[i];
+        const Wr_dr_pre_one_minus_mu_r = Wr_dr_pre[(t * B + n) * 3 + i]! * one_minus_mu_r[i]!;
         dxp_back[n * 3 + i] = Wr_dr_pre_one_minus_mu_r;
       }
     }
@@ -471,8 +478,8 @@ function backward(
       for (let i = 0; i < 4; i++) {
         // dv = ∂L/∂v, v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
         const dv_1 =
-          da_seed[n * 4 + i] * g2_tape[(t * B + n) * 4 + i] +
-          div[n * 4 + i] * e2_tape[(t * B + n) * 4 + i];
+          da_seed[n * 4 + i]! * g2_tape[(t * B + n) * 4 + i]! +
+          div[n * 4 + i]! * e2_tape[(t * B + n) * 4 + i]!;
         dv[(t * B + n) * 4 + i] = dv_1;
       }
     }
@@ -480,20 +487,20 @@ function backward(
     mm.nn(B, 4, 3, dv, t * B * 4, 4, Wv, 0, Wv_dv, t * B * 3, 3, 0); // Wv_dv[m] = Wvᵀ · dv[m], for each of B rows
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 3; i++)
-        dxp_back[n * 3 + i] += Wv_dv[(t * B + n) * 3 + i] * one_minus_mu_v[i];
+        dxp_back[n * 3 + i]! += Wv_dv[(t * B + n) * 3 + i]! * one_minus_mu_v[i]!;
     }
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 4; i++) {
         // dk = ∂L/∂k, k = Wk·(mu_k ⊙ x + (1 - mu_k) ⊙ xp)   rwkv4.cell:21
         const dk_1 =
-          dg2_pre[n * 4 + i] +
-          dq2[n * 4 + i] *
-            (k_tape[(t * B + n) * 4 + i] < p_prev_plus_w[n * 4 + i]
+          dg2_pre[n * 4 + i]! +
+          dq2[n * 4 + i]! *
+            (k_tape[(t * B + n) * 4 + i]! < p_prev_plus_w[n * 4 + i]!
               ? 0
-              : k_tape[(t * B + n) * 4 + i] === p_prev_plus_w[n * 4 + i]
+              : k_tape[(t * B + n) * 4 + i]! === p_prev_plus_w[n * 4 + i]!
                 ? 0.5
                 : 1) +
-          du_1[(t * B + n) * 4 + i];
+          du_1[(t * B + n) * 4 + i]!;
         dk[(t * B + n) * 4 + i] = dk_1;
       }
     }
@@ -501,15 +508,15 @@ function backward(
     mm.nn(B, 4, 3, dk, t * B * 4, 4, Wk, 0, Wk_dk, t * B * 3, 3, 0); // Wk_dk[m] = Wkᵀ · dk[m], for each of B rows
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 3; i++)
-        dxp_back[n * 3 + i] += Wk_dk[(t * B + n) * 3 + i] * one_minus_mu_k[i];
+        dxp_back[n * 3 + i]! += Wk_dk[(t * B + n) * 3 + i]! * one_minus_mu_k[i]!;
     }
     if (M !== undefined) {
       for (let n = 0; n < B; n++) {
-        if (M[t * B + n] === 0) {
-          for (let i = 0; i < 4; i++) da_back[n * 4 + i] = da_kept[n * 4 + i];
-          for (let i = 0; i < 4; i++) db_back[n * 4 + i] = db_kept[n * 4 + i];
-          for (let i = 0; i < 4; i++) dp_back[n * 4 + i] = dp_kept[n * 4 + i];
-          for (let i = 0; i < 3; i++) dxp_back[n * 3 + i] = dxp_kept[n * 3 + i];
+        if (M[t * B + n]! === 0) {
+          for (let i = 0; i < 4; i++) da_back[n * 4 + i] = da_kept[n * 4 + i]!;
+          for (let i = 0; i < 4; i++) db_back[n * 4 + i] = db_kept[n * 4 + i]!;
+          for (let i = 0; i < 4; i++) dp_back[n * 4 + i] = dp_kept[n * 4 + i]!;
+          for (let i = 0; i < 3; i++) dxp_back[n * 3 + i] = dxp_kept[n * 3 + i]!;
         }
       }
     }
@@ -530,64 +537,64 @@ function backward(
   // After an odd number of steps the state gradients are in the other array.
   if (initialGrads) {
     if (da_seed !== da_carry) {
-      for (let i = 0; i < B * 4; i++) da_carry[i] = da_seed[i];
+      for (let i = 0; i < B * 4; i++) da_carry[i] = da_seed[i]!;
     }
     if (db_seed !== db_carry) {
-      for (let i = 0; i < B * 4; i++) db_carry[i] = db_seed[i];
+      for (let i = 0; i < B * 4; i++) db_carry[i] = db_seed[i]!;
     }
     if (dp_seed !== dp_carry) {
-      for (let i = 0; i < B * 4; i++) dp_carry[i] = dp_seed[i];
+      for (let i = 0; i < B * 4; i++) dp_carry[i] = dp_seed[i]!;
     }
     if (dxp_seed !== dxp_carry) {
-      for (let i = 0; i < B * 3; i++) dxp_carry[i] = dxp_seed[i];
+      for (let i = 0; i < B * 3; i++) dxp_carry[i] = dxp_seed[i]!;
     }
   }
   // Param gradients, for all T·B steps at once.
   for (let row = 0; row < T * B; row++) {
     for (let i = 0; i < 4; i++) {
-      du[i] += du_1[row * 4 + i];
+      du[i]! += du_1[row * 4 + i]!;
       // r_wkv = r ⊙ wkv
-      const r_wkv_2 = r_tape[row * 4 + i] * wkv_tape[row * 4 + i];
+      const r_wkv_2 = r_tape[row * 4 + i]! * wkv_tape[row * 4 + i]!;
       r_wkv_1[row * 4 + i] = r_wkv_2;
     }
   }
   // dWo = ∂L/∂Wo
   mm.tn(T * B, 3, 4, dy_out, 0, 3, r_wkv_1, 0, 4, dWo, 0, 1); // dWo += Σ_m dy_out[m] ⊗ r_wkv_1[m], for all T * B rows
   for (let row = 0; row < T * B; row++) {
-    for (let i = 0; i < 4; i++) ddecay[i] += -dw[row * 4 + i] * w_pre[i];
+    for (let i = 0; i < 4; i++) ddecay[i]! += -dw[row * 4 + i]! * w_pre[i]!;
   }
   // dWr = ∂L/∂Wr
   mm.tn(T * B, 4, 3, dr_pre, 0, 4, add_tape_2, 0, 3, dWr, 0, 1); // dWr += Σ_m dr_pre[m] ⊗ add_tape_2[m], for all T * B rows
   for (let row = 0; row < T * B; row++) {
     for (let i = 0; i < 3; i++) {
-      dmu_r[i] += -(Wr_dr_pre[row * 3 + i] * xp_seq[row * 3 + i]);
-      dmu_r[i] += Wr_dr_pre[row * 3 + i] * x[row * 3 + i];
+      dmu_r[i]! += -(Wr_dr_pre[row * 3 + i]! * xp_seq[row * 3 + i]!);
+      dmu_r[i]! += Wr_dr_pre[row * 3 + i]! * x[row * 3 + i]!;
     }
   }
   // dWv = ∂L/∂Wv
   mm.tn(T * B, 4, 3, dv, 0, 4, add_tape_1, 0, 3, dWv, 0, 1); // dWv += Σ_m dv[m] ⊗ add_tape_1[m], for all T * B rows
   for (let row = 0; row < T * B; row++) {
     for (let i = 0; i < 3; i++) {
-      dmu_v[i] += -(Wv_dv[row * 3 + i] * xp_seq[row * 3 + i]);
-      dmu_v[i] += Wv_dv[row * 3 + i] * x[row * 3 + i];
+      dmu_v[i]! += -(Wv_dv[row * 3 + i]! * xp_seq[row * 3 + i]!);
+      dmu_v[i]! += Wv_dv[row * 3 + i]! * x[row * 3 + i]!;
     }
   }
   // dWk = ∂L/∂Wk
   mm.tn(T * B, 4, 3, dk, 0, 4, add_tape, 0, 3, dWk, 0, 1); // dWk += Σ_m dk[m] ⊗ add_tape[m], for all T * B rows
   for (let row = 0; row < T * B; row++) {
     for (let i = 0; i < 3; i++) {
-      dmu_k[i] += -(Wk_dk[row * 3 + i] * xp_seq[row * 3 + i]);
-      dmu_k[i] += Wk_dk[row * 3 + i] * x[row * 3 + i];
+      dmu_k[i]! += -(Wk_dk[row * 3 + i]! * xp_seq[row * 3 + i]!);
+      dmu_k[i]! += Wk_dk[row * 3 + i]! * x[row * 3 + i]!;
     }
   }
   // Input gradients, for all T·B steps at once, when asked for.
   if (inputGrads) {
     for (let row = 0; row < T * B; row++) {
       for (let i = 0; i < 3; i++) {
-        dx[row * 3 + i] = dxp_seed_1[row * 3 + i];
-        dx[row * 3 + i] += Wr_dr_pre[row * 3 + i] * mu_r[i];
-        dx[row * 3 + i] += Wv_dv[row * 3 + i] * mu_v[i];
-        dx[row * 3 + i] += Wk_dk[row * 3 + i] * mu_k[i];
+        dx[row * 3 + i] = dxp_seed_1[row * 3 + i]!;
+        dx[row * 3 + i]! += Wr_dr_pre[row * 3 + i]! * mu_r[i]!;
+        dx[row * 3 + i]! += Wv_dv[row * 3 + i]! * mu_v[i]!;
+        dx[row * 3 + i]! += Wk_dk[row * 3 + i]! * mu_k[i]!;
       }
     }
   }
@@ -619,26 +626,26 @@ function step(
   const add_1 = WS[41]!;
   const add_2 = WS[42]!;
   const r_wkv = WS[8]!;
-  const [Wk, Wv, Wr, mu_k, mu_v, mu_r, decay, u, Wo] = P;
-  const [x] = X;
-  const [a_seq, b_seq, p_seq, xp_seq] = S;
-  const [y_out] = Y;
+  const [Wk, Wv, Wr, mu_k, mu_v, mu_r, decay, u, Wo] = P as Arrays<9>;
+  const [x] = X as Arrays<1>;
+  const [a_seq, b_seq, p_seq, xp_seq] = S as Arrays<4>;
+  const [y_out] = Y as Arrays<1>;
   // Values derived from params alone, kept until params change.
   if (paramsChanged) {
     // one_minus_mu_k = 1 - mu_k
-    for (let i = 0; i < 3; i++) one_minus_mu_k[i] = 1 - mu_k[i];
+    for (let i = 0; i < 3; i++) one_minus_mu_k[i] = 1 - mu_k[i]!;
     // one_minus_mu_v = 1 - mu_v
-    for (let i = 0; i < 3; i++) one_minus_mu_v[i] = 1 - mu_v[i];
+    for (let i = 0; i < 3; i++) one_minus_mu_v[i] = 1 - mu_v[i]!;
     // one_minus_mu_r = 1 - mu_r
-    for (let i = 0; i < 3; i++) one_minus_mu_r[i] = 1 - mu_r[i];
+    for (let i = 0; i < 3; i++) one_minus_mu_r[i] = 1 - mu_r[i]!;
     // w = -exp(decay)   rwkv4.cell:24
-    for (let i = 0; i < 4; i++) w[i] = -Math.exp(decay[i]);
+    for (let i = 0; i < 4; i++) w[i] = -Math.exp(decay[i]!);
   }
   for (let n = 0; n < B; n++) {
     for (let i = 0; i < 3; i++) {
-      xp_next[n * 3 + i] = x[n * 3 + i];
+      xp_next[n * 3 + i] = x[n * 3 + i]!;
       // add = mu_k_x + one_minus_mu_k_xp_prev
-      const add_3 = mu_k[i] * x[n * 3 + i] + one_minus_mu_k[i] * xp_seq[n * 3 + i];
+      const add_3 = mu_k[i]! * x[n * 3 + i]! + one_minus_mu_k[i]! * xp_seq[n * 3 + i]!;
       add[n * 3 + i] = add_3;
     }
   }
@@ -647,7 +654,7 @@ function step(
   for (let n = 0; n < B; n++) {
     for (let i = 0; i < 3; i++) {
       // add = mu_v_x + one_minus_mu_v_xp_prev
-      const add_3 = mu_v[i] * x[n * 3 + i] + one_minus_mu_v[i] * xp_seq[n * 3 + i];
+      const add_3 = mu_v[i]! * x[n * 3 + i]! + one_minus_mu_v[i]! * xp_seq[n * 3 + i]!;
       add_1[n * 3 + i] = add_3;
     }
   }
@@ -656,7 +663,7 @@ function step(
   for (let n = 0; n < B; n++) {
     for (let i = 0; i < 3; i++) {
       // add = mu_r_x + one_minus_mu_r_xp_prev
-      const add_3 = mu_r[i] * x[n * 3 + i] + one_minus_mu_r[i] * xp_seq[n * 3 + i];
+      const add_3 = mu_r[i]! * x[n * 3 + i]! + one_minus_mu_r[i]! * xp_seq[n * 3 + i]!;
       add_2[n * 3 + i] = add_3;
     }
   }
@@ -665,44 +672,44 @@ function step(
   for (let n = 0; n < B; n++) {
     for (let i = 0; i < 4; i++) {
       // u_plus_k = u + k
-      const u_plus_k_1 = u[i] + k[n * 4 + i];
+      const u_plus_k_1 = u[i]! + k[n * 4 + i]!;
       // q = max(p, u + k)   rwkv4.cell:26
-      const q = Math.max(p_seq[n * 4 + i], u_plus_k_1);
+      const q = Math.max(p_seq[n * 4 + i]!, u_plus_k_1);
       // e1 = exp(p - q)   rwkv4.cell:27
-      const e1 = Math.exp(p_seq[n * 4 + i] - q);
+      const e1 = Math.exp(p_seq[n * 4 + i]! - q);
       // e2 = exp(u + k - q)   rwkv4.cell:28
       const e2 = Math.exp(u_plus_k_1 - q);
       // p_prev_plus_w = p_prev + w
-      const p_prev_plus_w_1 = p_seq[n * 4 + i] + w[i];
+      const p_prev_plus_w_1 = p_seq[n * 4 + i]! + w[i]!;
       // q2 = max(p + w, k)   rwkv4.cell:31
-      const q2 = Math.max(p_prev_plus_w_1, k[n * 4 + i]);
+      const q2 = Math.max(p_prev_plus_w_1, k[n * 4 + i]!);
       p_next[n * 4 + i] = q2;
       // g1 = exp(p + w - q2)   rwkv4.cell:32
       const g1 = Math.exp(p_prev_plus_w_1 - q2);
       // g2 = exp(k - q2)   rwkv4.cell:33
-      const g2 = Math.exp(k[n * 4 + i] - q2);
+      const g2 = Math.exp(k[n * 4 + i]! - q2);
       // g1_a_prev = g1 ⊙ a_prev
-      const g1_a_prev = g1 * a_seq[n * 4 + i];
+      const g1_a_prev = g1 * a_seq[n * 4 + i]!;
       a_next[n * 4 + i] = g1_a_prev;
-      a_next[n * 4 + i] += g2 * v[n * 4 + i];
+      a_next[n * 4 + i]! += g2 * v[n * 4 + i]!;
       // g1_b_prev = g1 ⊙ b_prev
-      const g1_b_prev = g1 * b_seq[n * 4 + i];
+      const g1_b_prev = g1 * b_seq[n * 4 + i]!;
       b_next[n * 4 + i] = g1_b_prev;
-      b_next[n * 4 + i] += g2;
+      b_next[n * 4 + i]! += g2;
       // r_wkv = r ⊙ wkv
       const r_wkv_2 =
-        sigmoid(r_pre[n * 4 + i]) *
-        ((e1 * a_seq[n * 4 + i] + e2 * v[n * 4 + i]) / (e1 * b_seq[n * 4 + i] + e2));
+        sigmoid(r_pre[n * 4 + i]!) *
+        ((e1 * a_seq[n * 4 + i]! + e2 * v[n * 4 + i]!) / (e1 * b_seq[n * 4 + i]! + e2));
       r_wkv[n * 4 + i] = r_wkv_2;
     }
   }
   // y = Wo·(r ⊙ wkv)   rwkv4.cell:39
   mm.nt(B, 3, 4, r_wkv, 0, 4, Wo, 0, y_out, 0, 3, 0); // y_out[m] = Wo · r_wkv[m], for each of B rows
   for (let n = 0; n < B; n++) {
-    for (let i = 0; i < 4; i++) a_seq[n * 4 + i] = a_next[n * 4 + i];
-    for (let i = 0; i < 4; i++) b_seq[n * 4 + i] = b_next[n * 4 + i];
-    for (let i = 0; i < 4; i++) p_seq[n * 4 + i] = p_next[n * 4 + i];
-    for (let i = 0; i < 3; i++) xp_seq[n * 3 + i] = xp_next[n * 3 + i];
+    for (let i = 0; i < 4; i++) a_seq[n * 4 + i] = a_next[n * 4 + i]!;
+    for (let i = 0; i < 4; i++) b_seq[n * 4 + i] = b_next[n * 4 + i]!;
+    for (let i = 0; i < 4; i++) p_seq[n * 4 + i] = p_next[n * 4 + i]!;
+    for (let i = 0; i < 3; i++) xp_seq[n * 3 + i] = xp_next[n * 3 + i]!;
   }
 }
 
@@ -737,10 +744,10 @@ function infer(
   const add_1 = WS[41]!;
   const add_2 = WS[42]!;
   const r_wkv = WS[8]!;
-  const [Wk, Wv, Wr, mu_k, mu_v, mu_r, decay, u, Wo] = P;
-  const [x] = X;
-  const [a_seq, b_seq, p_seq, xp_seq] = S;
-  const [y_out] = Y;
+  const [Wk, Wv, Wr, mu_k, mu_v, mu_r, decay, u, Wo] = P as Arrays<9>;
+  const [x] = X as Arrays<1>;
+  const [a_seq, b_seq, p_seq, xp_seq] = S as Arrays<4>;
+  const [y_out] = Y as Arrays<1>;
   let a_now = a_seq;
   let a_new = a_swap;
   let b_now = b_seq;
@@ -752,34 +759,34 @@ function infer(
   // Values derived from params alone, kept until params change.
   if (paramsChanged) {
     // one_minus_mu_k = 1 - mu_k
-    for (let i = 0; i < 3; i++) one_minus_mu_k[i] = 1 - mu_k[i];
+    for (let i = 0; i < 3; i++) one_minus_mu_k[i] = 1 - mu_k[i]!;
     // one_minus_mu_v = 1 - mu_v
-    for (let i = 0; i < 3; i++) one_minus_mu_v[i] = 1 - mu_v[i];
+    for (let i = 0; i < 3; i++) one_minus_mu_v[i] = 1 - mu_v[i]!;
     // one_minus_mu_r = 1 - mu_r
-    for (let i = 0; i < 3; i++) one_minus_mu_r[i] = 1 - mu_r[i];
+    for (let i = 0; i < 3; i++) one_minus_mu_r[i] = 1 - mu_r[i]!;
     // w = -exp(decay)   rwkv4.cell:24
-    for (let i = 0; i < 4; i++) w[i] = -Math.exp(decay[i]);
+    for (let i = 0; i < 4; i++) w[i] = -Math.exp(decay[i]!);
   }
   // Everything that does not depend on a state, for all T·B steps at once.
   for (let row = 0; row < T * B; row++) {
     for (let i = 0; i < 3; i++) {
       // mu_k_x = mu_k ⊙ x
-      const mu_k_x_1 = mu_k[i] * x[row * 3 + i];
+      const mu_k_x_1 = mu_k[i]! * x[row * 3 + i]!;
       mu_k_x[row * 3 + i] = mu_k_x_1;
       // mu_v_x = mu_v ⊙ x
-      const mu_v_x_1 = mu_v[i] * x[row * 3 + i];
+      const mu_v_x_1 = mu_v[i]! * x[row * 3 + i]!;
       mu_v_x[row * 3 + i] = mu_v_x_1;
       // mu_r_x = mu_r ⊙ x
-      const mu_r_x_1 = mu_r[i] * x[row * 3 + i];
+      const mu_r_x_1 = mu_r[i]! * x[row * 3 + i]!;
       mu_r_x[row * 3 + i] = mu_r_x_1;
     }
   }
   for (let t = 0; t < T; t++) {
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 3; i++) {
-        xp_new[n * 3 + i] = x[(t * B + n) * 3 + i];
+        xp_new[n * 3 + i] = x[(t * B + n) * 3 + i]!;
         // add = mu_k_x + one_minus_mu_k_xp_prev
-        const add_3 = mu_k_x[(t * B + n) * 3 + i] + one_minus_mu_k[i] * xp_now[n * 3 + i];
+        const add_3 = mu_k_x[(t * B + n) * 3 + i]! + one_minus_mu_k[i]! * xp_now[n * 3 + i]!;
         add[n * 3 + i] = add_3;
       }
     }
@@ -788,7 +795,7 @@ function infer(
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 3; i++) {
         // add = mu_v_x + one_minus_mu_v_xp_prev
-        const add_3 = mu_v_x[(t * B + n) * 3 + i] + one_minus_mu_v[i] * xp_now[n * 3 + i];
+        const add_3 = mu_v_x[(t * B + n) * 3 + i]! + one_minus_mu_v[i]! * xp_now[n * 3 + i]!;
         add_1[n * 3 + i] = add_3;
       }
     }
@@ -797,7 +804,7 @@ function infer(
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 3; i++) {
         // add = mu_r_x + one_minus_mu_r_xp_prev
-        const add_3 = mu_r_x[(t * B + n) * 3 + i] + one_minus_mu_r[i] * xp_now[n * 3 + i];
+        const add_3 = mu_r_x[(t * B + n) * 3 + i]! + one_minus_mu_r[i]! * xp_now[n * 3 + i]!;
         add_2[n * 3 + i] = add_3;
       }
     }
@@ -806,34 +813,34 @@ function infer(
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 4; i++) {
         // u_plus_k = u + k
-        const u_plus_k_1 = u[i] + k[n * 4 + i];
+        const u_plus_k_1 = u[i]! + k[n * 4 + i]!;
         // q = max(p, u + k)   rwkv4.cell:26
-        const q = Math.max(p_now[n * 4 + i], u_plus_k_1);
+        const q = Math.max(p_now[n * 4 + i]!, u_plus_k_1);
         // e1 = exp(p - q)   rwkv4.cell:27
-        const e1 = Math.exp(p_now[n * 4 + i] - q);
+        const e1 = Math.exp(p_now[n * 4 + i]! - q);
         // e2 = exp(u + k - q)   rwkv4.cell:28
         const e2 = Math.exp(u_plus_k_1 - q);
         // p_prev_plus_w = p_prev + w
-        const p_prev_plus_w_1 = p_now[n * 4 + i] + w[i];
+        const p_prev_plus_w_1 = p_now[n * 4 + i]! + w[i]!;
         // q2 = max(p + w, k)   rwkv4.cell:31
-        const q2 = Math.max(p_prev_plus_w_1, k[n * 4 + i]);
+        const q2 = Math.max(p_prev_plus_w_1, k[n * 4 + i]!);
         p_new[n * 4 + i] = q2;
         // g1 = exp(p + w - q2)   rwkv4.cell:32
         const g1 = Math.exp(p_prev_plus_w_1 - q2);
         // g2 = exp(k - q2)   rwkv4.cell:33
-        const g2 = Math.exp(k[n * 4 + i] - q2);
+        const g2 = Math.exp(k[n * 4 + i]! - q2);
         // g1_a_prev = g1 ⊙ a_prev
-        const g1_a_prev = g1 * a_now[n * 4 + i];
+        const g1_a_prev = g1 * a_now[n * 4 + i]!;
         a_new[n * 4 + i] = g1_a_prev;
-        a_new[n * 4 + i] += g2 * v[n * 4 + i];
+        a_new[n * 4 + i]! += g2 * v[n * 4 + i]!;
         // g1_b_prev = g1 ⊙ b_prev
-        const g1_b_prev = g1 * b_now[n * 4 + i];
+        const g1_b_prev = g1 * b_now[n * 4 + i]!;
         b_new[n * 4 + i] = g1_b_prev;
-        b_new[n * 4 + i] += g2;
+        b_new[n * 4 + i]! += g2;
         // r_wkv = r ⊙ wkv
         const r_wkv_2 =
-          sigmoid(r_pre[n * 4 + i]) *
-          ((e1 * a_now[n * 4 + i] + e2 * v[n * 4 + i]) / (e1 * b_now[n * 4 + i] + e2));
+          sigmoid(r_pre[n * 4 + i]!) *
+          ((e1 * a_now[n * 4 + i]! + e2 * v[n * 4 + i]!) / (e1 * b_now[n * 4 + i]! + e2));
         r_wkv[n * 4 + i] = r_wkv_2;
       }
     }
@@ -841,12 +848,12 @@ function infer(
     mm.nt(B, 3, 4, r_wkv, 0, 4, Wo, 0, y_out, t * B * 3, 3, 0); // y_out[m] = Wo · r_wkv[m], for each of B rows
     if (M !== undefined) {
       for (let n = 0; n < B; n++) {
-        if (M[t * B + n] === 0) {
+        if (M[t * B + n]! === 0) {
           // padding: the state carries through, the outputs are zero
-          for (let i = 0; i < 4; i++) a_new[n * 4 + i] = a_now[n * 4 + i];
-          for (let i = 0; i < 4; i++) b_new[n * 4 + i] = b_now[n * 4 + i];
-          for (let i = 0; i < 4; i++) p_new[n * 4 + i] = p_now[n * 4 + i];
-          for (let i = 0; i < 3; i++) xp_new[n * 3 + i] = xp_now[n * 3 + i];
+          for (let i = 0; i < 4; i++) a_new[n * 4 + i] = a_now[n * 4 + i]!;
+          for (let i = 0; i < 4; i++) b_new[n * 4 + i] = b_now[n * 4 + i]!;
+          for (let i = 0; i < 4; i++) p_new[n * 4 + i] = p_now[n * 4 + i]!;
+          for (let i = 0; i < 3; i++) xp_new[n * 3 + i] = xp_now[n * 3 + i]!;
           for (let i = 0; i < 3; i++) y_out[(t * B + n) * 3 + i] = 0;
         }
       }
@@ -867,16 +874,16 @@ function infer(
   }
   // After an odd number of steps the states are in the other array.
   if (a_now !== a_seq) {
-    for (let i = 0; i < B * 4; i++) a_seq[i] = a_now[i];
+    for (let i = 0; i < B * 4; i++) a_seq[i] = a_now[i]!;
   }
   if (b_now !== b_seq) {
-    for (let i = 0; i < B * 4; i++) b_seq[i] = b_now[i];
+    for (let i = 0; i < B * 4; i++) b_seq[i] = b_now[i]!;
   }
   if (p_now !== p_seq) {
-    for (let i = 0; i < B * 4; i++) p_seq[i] = p_now[i];
+    for (let i = 0; i < B * 4; i++) p_seq[i] = p_now[i]!;
   }
   if (xp_now !== xp_seq) {
-    for (let i = 0; i < B * 3; i++) xp_seq[i] = xp_now[i];
+    for (let i = 0; i < B * 3; i++) xp_seq[i] = xp_now[i]!;
   }
 }
 

@@ -2,6 +2,7 @@
 import {
   defineCell,
   sigmoid,
+  type Arrays,
   type CellSpec,
   type Products,
   type Real,
@@ -88,11 +89,11 @@ function forward(
   const Wz_Wi_Wf_Wo = WS[1]!;
   const Rz_Ri_Rf_Ro = WS[2]!;
   const Rz_Ri_Rf_Ro_h_prev = WS[3]!;
-  const [Wz, Rz, bz, Wi, Ri, bi, Wf, Rf, bf, Wo, Ro, bo] = P;
-  const [x] = X;
-  const [h_seq, c_seq, n_seq, m_seq] = S;
-  const [h_out] = Y;
-  const [it_tape, o_tape, ft_plus_m_prev_tape, ig_tape, fg_tape, tanh_zt_tape] = R;
+  const [Wz, Rz, bz, Wi, Ri, bi, Wf, Rf, bf, Wo, Ro, bo] = P as Arrays<12>;
+  const [x] = X as Arrays<1>;
+  const [h_seq, c_seq, n_seq, m_seq] = S as Arrays<4>;
+  const [h_out] = Y as Arrays<1>;
+  const [it_tape, o_tape, ft_plus_m_prev_tape, ig_tape, fg_tape, tanh_zt_tape] = R as Arrays<6>;
   // Values derived from params alone, kept until params change.
   if (paramsChanged) {
     // Wz_Wi_Wf_Wo = [Wz; Wi; Wf; Wo]
@@ -116,19 +117,19 @@ function forward(
       for (let i = 0; i < 4; i++) {
         // it = Wi·x + Ri·h + bi   slstm.cell:21
         const it =
-          Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + 4 + i] + Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i] + bi[i];
+          Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + 4 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i]! + bi[i]!;
         it_tape[(t * B + b) * 4 + i] = it;
         // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
         const o = sigmoid(
-          Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + 12 + i] + Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i] + bo[i],
+          Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + 12 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! + bo[i]!,
         );
         o_tape[(t * B + b) * 4 + i] = o;
         // ft_plus_m_prev = ft + m_prev
         const ft_plus_m_prev =
-          Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + 8 + i] +
-          Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i] +
-          bf[i] +
-          m_seq[(t * B + b) * 4 + i];
+          Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + 8 + i]! +
+          Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i]! +
+          bf[i]! +
+          m_seq[(t * B + b) * 4 + i]!;
         ft_plus_m_prev_tape[(t * B + b) * 4 + i] = ft_plus_m_prev;
         // m = max(ft + m, it)   slstm.cell:25
         const m = Math.max(ft_plus_m_prev, it);
@@ -141,14 +142,14 @@ function forward(
         fg_tape[(t * B + b) * 4 + i] = fg;
         // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
         const tanh_zt = Math.tanh(
-          Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + i] + Rz_Ri_Rf_Ro_h_prev[b * 16 + i] + bz[i],
+          Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!,
         );
         tanh_zt_tape[(t * B + b) * 4 + i] = tanh_zt;
         // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-        const c = fg * c_seq[(t * B + b) * 4 + i] + ig * tanh_zt;
+        const c = fg * c_seq[(t * B + b) * 4 + i]! + ig * tanh_zt;
         c_seq[((t + 1) * B + b) * 4 + i] = c;
         // n = fg ⊙ n + ig   slstm.cell:29
-        const n = fg * n_seq[(t * B + b) * 4 + i] + ig;
+        const n = fg * n_seq[(t * B + b) * 4 + i]! + ig;
         n_seq[((t + 1) * B + b) * 4 + i] = n;
         // h = o ⊙ c / n   slstm.cell:30
         const h = (o * c) / n;
@@ -158,12 +159,16 @@ function forward(
     }
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b] === 0) {
+        if (M[t * B + b]! === 0) {
           // padding: the state carries through, the outputs are zero
-          for (let i = 0; i < 4; i++) h_seq[((t + 1) * B + b) * 4 + i] = h_seq[(t * B + b) * 4 + i];
-          for (let i = 0; i < 4; i++) c_seq[((t + 1) * B + b) * 4 + i] = c_seq[(t * B + b) * 4 + i];
-          for (let i = 0; i < 4; i++) n_seq[((t + 1) * B + b) * 4 + i] = n_seq[(t * B + b) * 4 + i];
-          for (let i = 0; i < 4; i++) m_seq[((t + 1) * B + b) * 4 + i] = m_seq[(t * B + b) * 4 + i];
+          for (let i = 0; i < 4; i++)
+            h_seq[((t + 1) * B + b) * 4 + i] = h_seq[(t * B + b) * 4 + i]!;
+          for (let i = 0; i < 4; i++)
+            c_seq[((t + 1) * B + b) * 4 + i] = c_seq[(t * B + b) * 4 + i]!;
+          for (let i = 0; i < 4; i++)
+            n_seq[((t + 1) * B + b) * 4 + i] = n_seq[(t * B + b) * 4 + i]!;
+          for (let i = 0; i < 4; i++)
+            m_seq[((t + 1) * B + b) * 4 + i] = m_seq[(t * B + b) * 4 + i]!;
           for (let i = 0; i < 4; i++) h_out[(t * B + b) * 4 + i] = 0;
         }
       }
@@ -178,7 +183,7 @@ function backward(
   P: readonly Real[],
   X: readonly Real[],
   S: readonly Real[],
-  Y: readonly Real[],
+  _Y: readonly Real[],
   R: readonly Real[],
   M: Uint8Array | undefined,
   GY: readonly Real[],
@@ -202,15 +207,14 @@ function backward(
   const dzt_dit_dft_do_pre = WS[12]!;
   const Rz_Ri_Rf_Ro = WS[2]!;
   const Wz_Wi_Wf_Wo = WS[1]!;
-  const [Wz, Rz, bz, Wi, Ri, bi, Wf, Rf, bf, Wo, Ro, bo] = P;
-  const [x] = X;
-  const [h_seq, c_seq, n_seq, m_seq] = S;
-  const [h_out] = Y;
-  const [it_tape, o_tape, ft_plus_m_prev_tape, ig_tape, fg_tape, tanh_zt_tape] = R;
-  const [dh_out] = GY;
-  const [dh_carry, dc_carry, dn_carry, dm_carry] = GS;
-  const [dWz, dRz, dbz, dWi, dRi, dbi, dWf, dRf, dbf, dWo, dRo, dbo] = GP;
-  const [dx] = GX;
+  const [Wz, Rz, , Wi, Ri, , Wf, Rf, , Wo, Ro] = P as Arrays<12>;
+  const [x] = X as Arrays<1>;
+  const [h_seq, c_seq, n_seq] = S as Arrays<4>;
+  const [it_tape, o_tape, ft_plus_m_prev_tape, ig_tape, fg_tape, tanh_zt_tape] = R as Arrays<6>;
+  const [dh_out] = GY as Arrays<1>;
+  const [dh_carry, dc_carry, dn_carry, dm_carry] = GS as Arrays<4>;
+  const [dWz, dRz, dbz, dWi, dRi, dbi, dWf, dRf, dbf, dWo, dRo, dbo] = GP as Arrays<12>;
+  const [dx] = GX as Arrays<1>;
   let dh_seed = dh_carry;
   let dh_back = dh_swap;
   let dc_seed = dc_carry;
@@ -235,14 +239,14 @@ function backward(
   for (let t = T - 1; t >= 0; t--) {
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b] === 0) {
-          for (let i = 0; i < 4; i++) dh_kept[b * 4 + i] = dh_seed[b * 4 + i];
+        if (M[t * B + b]! === 0) {
+          for (let i = 0; i < 4; i++) dh_kept[b * 4 + i] = dh_seed[b * 4 + i]!;
           for (let i = 0; i < 4; i++) dh_seed[b * 4 + i] = 0;
-          for (let i = 0; i < 4; i++) dc_kept[b * 4 + i] = dc_seed[b * 4 + i];
+          for (let i = 0; i < 4; i++) dc_kept[b * 4 + i] = dc_seed[b * 4 + i]!;
           for (let i = 0; i < 4; i++) dc_seed[b * 4 + i] = 0;
-          for (let i = 0; i < 4; i++) dn_kept[b * 4 + i] = dn_seed[b * 4 + i];
+          for (let i = 0; i < 4; i++) dn_kept[b * 4 + i] = dn_seed[b * 4 + i]!;
           for (let i = 0; i < 4; i++) dn_seed[b * 4 + i] = 0;
-          for (let i = 0; i < 4; i++) dm_kept[b * 4 + i] = dm_seed[b * 4 + i];
+          for (let i = 0; i < 4; i++) dm_kept[b * 4 + i] = dm_seed[b * 4 + i]!;
           for (let i = 0; i < 4; i++) dm_seed[b * 4 + i] = 0;
         }
       }
@@ -250,51 +254,51 @@ function backward(
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 4; i++) {
         // dh = ∂L/∂h, h = o ⊙ c / n   slstm.cell:30
-        const dh = dh_out[(t * B + b) * 4 + i] + dh_seed[b * 4 + i];
+        const dh = dh_out[(t * B + b) * 4 + i]! + dh_seed[b * 4 + i]!;
         // dh_over_n = dh / n
-        const dh_over_n = dh / n_seq[((t + 1) * B + b) * 4 + i];
+        const dh_over_n = dh / n_seq[((t + 1) * B + b) * 4 + i]!;
         // dn = ∂L/∂n, n = fg ⊙ n + ig   slstm.cell:29
         const dn =
-          dn_seed[b * 4 + i] +
-          -((dh * h_seq[((t + 1) * B + b) * 4 + i]) / n_seq[((t + 1) * B + b) * 4 + i]);
+          dn_seed[b * 4 + i]! +
+          -((dh * h_seq[((t + 1) * B + b) * 4 + i]!) / n_seq[((t + 1) * B + b) * 4 + i]!);
         // dn_prev = ∂L/∂n_prev
-        const dn_prev = dn * fg_tape[(t * B + b) * 4 + i];
+        const dn_prev = dn * fg_tape[(t * B + b) * 4 + i]!;
         dn_back[b * 4 + i] = dn_prev;
         // dc = ∂L/∂c, c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-        const dc = dc_seed[b * 4 + i] + dh_over_n * o_tape[(t * B + b) * 4 + i];
+        const dc = dc_seed[b * 4 + i]! + dh_over_n * o_tape[(t * B + b) * 4 + i]!;
         // dzt = ∂L/∂zt, zt = Wz·x + Rz·h + bz   slstm.cell:20
         const dzt =
           dc *
-          ig_tape[(t * B + b) * 4 + i] *
-          (1 - tanh_zt_tape[(t * B + b) * 4 + i] * tanh_zt_tape[(t * B + b) * 4 + i]);
+          ig_tape[(t * B + b) * 4 + i]! *
+          (1 - tanh_zt_tape[(t * B + b) * 4 + i]! * tanh_zt_tape[(t * B + b) * 4 + i]!);
         dzt_dit_dft_do_pre[(t * B + b) * 16 + i] = dzt;
         // dc_prev = ∂L/∂c_prev
-        const dc_prev = dc * fg_tape[(t * B + b) * 4 + i];
+        const dc_prev = dc * fg_tape[(t * B + b) * 4 + i]!;
         dc_back[b * 4 + i] = dc_prev;
         // dfg_pre = ∂L/∂(ft + m[t-1] - m)   slstm.cell:27
         const dfg_pre =
-          (dn * n_seq[(t * B + b) * 4 + i] + dc * c_seq[(t * B + b) * 4 + i]) *
-          fg_tape[(t * B + b) * 4 + i];
+          (dn * n_seq[(t * B + b) * 4 + i]! + dc * c_seq[(t * B + b) * 4 + i]!) *
+          fg_tape[(t * B + b) * 4 + i]!;
         // dig_pre = ∂L/∂(it - m)   slstm.cell:26
         const dig_pre =
-          (dn + dc * tanh_zt_tape[(t * B + b) * 4 + i]) * ig_tape[(t * B + b) * 4 + i];
+          (dn + dc * tanh_zt_tape[(t * B + b) * 4 + i]!) * ig_tape[(t * B + b) * 4 + i]!;
         dzt_dit_dft_do_pre[(t * B + b) * 16 + 4 + i] = dig_pre;
         // dm = ∂L/∂m, m = max(ft + m, it)   slstm.cell:25
-        const dm = dm_seed[b * 4 + i] + -dfg_pre + -dig_pre;
-        dzt_dit_dft_do_pre[(t * B + b) * 16 + 4 + i] +=
+        const dm = dm_seed[b * 4 + i]! + -dfg_pre + -dig_pre;
+        dzt_dit_dft_do_pre[(t * B + b) * 16 + 4 + i]! +=
           dm *
-          (it_tape[(t * B + b) * 4 + i] < ft_plus_m_prev_tape[(t * B + b) * 4 + i]
+          (it_tape[(t * B + b) * 4 + i]! < ft_plus_m_prev_tape[(t * B + b) * 4 + i]!
             ? 0
-            : it_tape[(t * B + b) * 4 + i] === ft_plus_m_prev_tape[(t * B + b) * 4 + i]
+            : it_tape[(t * B + b) * 4 + i]! === ft_plus_m_prev_tape[(t * B + b) * 4 + i]!
               ? 0.5
               : 1);
         // dft = ∂L/∂ft, ft = Wf·x + Rf·h + bf   slstm.cell:22
         const dft =
           dfg_pre +
           dm *
-            (ft_plus_m_prev_tape[(t * B + b) * 4 + i] < it_tape[(t * B + b) * 4 + i]
+            (ft_plus_m_prev_tape[(t * B + b) * 4 + i]! < it_tape[(t * B + b) * 4 + i]!
               ? 0
-              : ft_plus_m_prev_tape[(t * B + b) * 4 + i] === it_tape[(t * B + b) * 4 + i]
+              : ft_plus_m_prev_tape[(t * B + b) * 4 + i]! === it_tape[(t * B + b) * 4 + i]!
                 ? 0.5
                 : 1);
         dzt_dit_dft_do_pre[(t * B + b) * 16 + 8 + i] = dft;
@@ -302,8 +306,8 @@ function backward(
         // do_pre = ∂L/∂(Wo·x + Ro·h + bo)   slstm.cell:23
         const do_pre =
           dh_over_n *
-          c_seq[((t + 1) * B + b) * 4 + i] *
-          (o_tape[(t * B + b) * 4 + i] * (1 - o_tape[(t * B + b) * 4 + i]));
+          c_seq[((t + 1) * B + b) * 4 + i]! *
+          (o_tape[(t * B + b) * 4 + i]! * (1 - o_tape[(t * B + b) * 4 + i]!));
         dzt_dit_dft_do_pre[(t * B + b) * 16 + 12 + i] = do_pre;
       }
     }
@@ -311,11 +315,11 @@ function backward(
     mm.nn(B, 16, 4, dzt_dit_dft_do_pre, t * B * 16, 16, Rz_Ri_Rf_Ro, 0, dh_back, 0, 4, 0); // dh_back[m] = Rz_Ri_Rf_Roᵀ · dzt_dit_dft_do_pre[m], for each of B rows
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b] === 0) {
-          for (let i = 0; i < 4; i++) dh_back[b * 4 + i] = dh_kept[b * 4 + i];
-          for (let i = 0; i < 4; i++) dc_back[b * 4 + i] = dc_kept[b * 4 + i];
-          for (let i = 0; i < 4; i++) dn_back[b * 4 + i] = dn_kept[b * 4 + i];
-          for (let i = 0; i < 4; i++) dm_back[b * 4 + i] = dm_kept[b * 4 + i];
+        if (M[t * B + b]! === 0) {
+          for (let i = 0; i < 4; i++) dh_back[b * 4 + i] = dh_kept[b * 4 + i]!;
+          for (let i = 0; i < 4; i++) dc_back[b * 4 + i] = dc_kept[b * 4 + i]!;
+          for (let i = 0; i < 4; i++) dn_back[b * 4 + i] = dn_kept[b * 4 + i]!;
+          for (let i = 0; i < 4; i++) dm_back[b * 4 + i] = dm_kept[b * 4 + i]!;
         }
       }
     }
@@ -336,25 +340,25 @@ function backward(
   // After an odd number of steps the state gradients are in the other array.
   if (initialGrads) {
     if (dh_seed !== dh_carry) {
-      for (let i = 0; i < B * 4; i++) dh_carry[i] = dh_seed[i];
+      for (let i = 0; i < B * 4; i++) dh_carry[i] = dh_seed[i]!;
     }
     if (dc_seed !== dc_carry) {
-      for (let i = 0; i < B * 4; i++) dc_carry[i] = dc_seed[i];
+      for (let i = 0; i < B * 4; i++) dc_carry[i] = dc_seed[i]!;
     }
     if (dn_seed !== dn_carry) {
-      for (let i = 0; i < B * 4; i++) dn_carry[i] = dn_seed[i];
+      for (let i = 0; i < B * 4; i++) dn_carry[i] = dn_seed[i]!;
     }
     if (dm_seed !== dm_carry) {
-      for (let i = 0; i < B * 4; i++) dm_carry[i] = dm_seed[i];
+      for (let i = 0; i < B * 4; i++) dm_carry[i] = dm_seed[i]!;
     }
   }
   // Param gradients, for all T·B steps at once.
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 4; i++) {
-      dbz[i] += dzt_dit_dft_do_pre[r * 16 + i];
-      dbi[i] += dzt_dit_dft_do_pre[r * 16 + 4 + i];
-      dbf[i] += dzt_dit_dft_do_pre[r * 16 + 8 + i];
-      dbo[i] += dzt_dit_dft_do_pre[r * 16 + 12 + i];
+      dbz[i]! += dzt_dit_dft_do_pre[r * 16 + i]!;
+      dbi[i]! += dzt_dit_dft_do_pre[r * 16 + 4 + i]!;
+      dbf[i]! += dzt_dit_dft_do_pre[r * 16 + 8 + i]!;
+      dbo[i]! += dzt_dit_dft_do_pre[r * 16 + 12 + i]!;
     }
   }
   // dRo = ∂L/∂Ro
@@ -399,10 +403,10 @@ function step(
   const Wz_Wi_Wf_Wo_x_1 = WS[17]!;
   const Rz_Ri_Rf_Ro = WS[2]!;
   const Rz_Ri_Rf_Ro_h_prev = WS[3]!;
-  const [Wz, Rz, bz, Wi, Ri, bi, Wf, Rf, bf, Wo, Ro, bo] = P;
-  const [x] = X;
-  const [h_seq, c_seq, n_seq, m_seq] = S;
-  const [h_out] = Y;
+  const [Wz, Rz, bz, Wi, Ri, bi, Wf, Rf, bf, Wo, Ro, bo] = P as Arrays<12>;
+  const [x] = X as Arrays<1>;
+  const [h_seq, c_seq, n_seq, m_seq] = S as Arrays<4>;
+  const [h_out] = Y as Arrays<1>;
   // Values derived from params alone, kept until params change.
   if (paramsChanged) {
     // Wz_Wi_Wf_Wo = [Wz; Wi; Wf; Wo]
@@ -423,13 +427,13 @@ function step(
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 4; i++) {
       // it = Wi·x + Ri·h + bi   slstm.cell:21
-      const it = Wz_Wi_Wf_Wo_x_1[b * 16 + 4 + i] + Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i] + bi[i];
+      const it = Wz_Wi_Wf_Wo_x_1[b * 16 + 4 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i]! + bi[i]!;
       // ft_plus_m_prev = ft + m_prev
       const ft_plus_m_prev =
-        Wz_Wi_Wf_Wo_x_1[b * 16 + 8 + i] +
-        Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i] +
-        bf[i] +
-        m_seq[b * 4 + i];
+        Wz_Wi_Wf_Wo_x_1[b * 16 + 8 + i]! +
+        Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i]! +
+        bf[i]! +
+        m_seq[b * 4 + i]!;
       // m = max(ft + m, it)   slstm.cell:25
       const m = Math.max(ft_plus_m_prev, it);
       m_next[b * 4 + i] = m;
@@ -439,15 +443,17 @@ function step(
       const fg = Math.exp(ft_plus_m_prev - m);
       // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
       const c =
-        fg * c_seq[b * 4 + i] +
-        ig * Math.tanh(Wz_Wi_Wf_Wo_x_1[b * 16 + i] + Rz_Ri_Rf_Ro_h_prev[b * 16 + i] + bz[i]);
+        fg * c_seq[b * 4 + i]! +
+        ig * Math.tanh(Wz_Wi_Wf_Wo_x_1[b * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!);
       c_next[b * 4 + i] = c;
       // n = fg ⊙ n + ig   slstm.cell:29
-      const n = fg * n_seq[b * 4 + i] + ig;
+      const n = fg * n_seq[b * 4 + i]! + ig;
       n_next[b * 4 + i] = n;
       // h = o ⊙ c / n   slstm.cell:30
       const h =
-        (sigmoid(Wz_Wi_Wf_Wo_x_1[b * 16 + 12 + i] + Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i] + bo[i]) *
+        (sigmoid(
+          Wz_Wi_Wf_Wo_x_1[b * 16 + 12 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! + bo[i]!,
+        ) *
           c) /
         n;
       h_next[b * 4 + i] = h;
@@ -455,10 +461,10 @@ function step(
     }
   }
   for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 4; i++) h_seq[b * 4 + i] = h_next[b * 4 + i];
-    for (let i = 0; i < 4; i++) c_seq[b * 4 + i] = c_next[b * 4 + i];
-    for (let i = 0; i < 4; i++) n_seq[b * 4 + i] = n_next[b * 4 + i];
-    for (let i = 0; i < 4; i++) m_seq[b * 4 + i] = m_next[b * 4 + i];
+    for (let i = 0; i < 4; i++) h_seq[b * 4 + i] = h_next[b * 4 + i]!;
+    for (let i = 0; i < 4; i++) c_seq[b * 4 + i] = c_next[b * 4 + i]!;
+    for (let i = 0; i < 4; i++) n_seq[b * 4 + i] = n_next[b * 4 + i]!;
+    for (let i = 0; i < 4; i++) m_seq[b * 4 + i] = m_next[b * 4 + i]!;
   }
 }
 
@@ -483,10 +489,10 @@ function infer(
   const Wz_Wi_Wf_Wo = WS[1]!;
   const Rz_Ri_Rf_Ro = WS[2]!;
   const Rz_Ri_Rf_Ro_h_prev = WS[3]!;
-  const [Wz, Rz, bz, Wi, Ri, bi, Wf, Rf, bf, Wo, Ro, bo] = P;
-  const [x] = X;
-  const [h_seq, c_seq, n_seq, m_seq] = S;
-  const [h_out] = Y;
+  const [Wz, Rz, bz, Wi, Ri, bi, Wf, Rf, bf, Wo, Ro, bo] = P as Arrays<12>;
+  const [x] = X as Arrays<1>;
+  const [h_seq, c_seq, n_seq, m_seq] = S as Arrays<4>;
+  const [h_out] = Y as Arrays<1>;
   let h_now = h_seq;
   let h_new = h_swap;
   let c_now = c_seq;
@@ -518,13 +524,13 @@ function infer(
       for (let i = 0; i < 4; i++) {
         // it = Wi·x + Ri·h + bi   slstm.cell:21
         const it =
-          Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + 4 + i] + Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i] + bi[i];
+          Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + 4 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i]! + bi[i]!;
         // ft_plus_m_prev = ft + m_prev
         const ft_plus_m_prev =
-          Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + 8 + i] +
-          Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i] +
-          bf[i] +
-          m_now[b * 4 + i];
+          Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + 8 + i]! +
+          Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i]! +
+          bf[i]! +
+          m_now[b * 4 + i]!;
         // m = max(ft + m, it)   slstm.cell:25
         const m = Math.max(ft_plus_m_prev, it);
         m_new[b * 4 + i] = m;
@@ -534,17 +540,21 @@ function infer(
         const fg = Math.exp(ft_plus_m_prev - m);
         // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
         const c =
-          fg * c_now[b * 4 + i] +
+          fg * c_now[b * 4 + i]! +
           ig *
-            Math.tanh(Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + i] + Rz_Ri_Rf_Ro_h_prev[b * 16 + i] + bz[i]);
+            Math.tanh(
+              Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!,
+            );
         c_new[b * 4 + i] = c;
         // n = fg ⊙ n + ig   slstm.cell:29
-        const n = fg * n_now[b * 4 + i] + ig;
+        const n = fg * n_now[b * 4 + i]! + ig;
         n_new[b * 4 + i] = n;
         // h = o ⊙ c / n   slstm.cell:30
         const h =
           (sigmoid(
-            Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + 12 + i] + Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i] + bo[i],
+            Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + 12 + i]! +
+              Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! +
+              bo[i]!,
           ) *
             c) /
           n;
@@ -554,12 +564,12 @@ function infer(
     }
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b] === 0) {
+        if (M[t * B + b]! === 0) {
           // padding: the state carries through, the outputs are zero
-          for (let i = 0; i < 4; i++) h_new[b * 4 + i] = h_now[b * 4 + i];
-          for (let i = 0; i < 4; i++) c_new[b * 4 + i] = c_now[b * 4 + i];
-          for (let i = 0; i < 4; i++) n_new[b * 4 + i] = n_now[b * 4 + i];
-          for (let i = 0; i < 4; i++) m_new[b * 4 + i] = m_now[b * 4 + i];
+          for (let i = 0; i < 4; i++) h_new[b * 4 + i] = h_now[b * 4 + i]!;
+          for (let i = 0; i < 4; i++) c_new[b * 4 + i] = c_now[b * 4 + i]!;
+          for (let i = 0; i < 4; i++) n_new[b * 4 + i] = n_now[b * 4 + i]!;
+          for (let i = 0; i < 4; i++) m_new[b * 4 + i] = m_now[b * 4 + i]!;
           for (let i = 0; i < 4; i++) h_out[(t * B + b) * 4 + i] = 0;
         }
       }
@@ -580,16 +590,16 @@ function infer(
   }
   // After an odd number of steps the states are in the other array.
   if (h_now !== h_seq) {
-    for (let i = 0; i < B * 4; i++) h_seq[i] = h_now[i];
+    for (let i = 0; i < B * 4; i++) h_seq[i] = h_now[i]!;
   }
   if (c_now !== c_seq) {
-    for (let i = 0; i < B * 4; i++) c_seq[i] = c_now[i];
+    for (let i = 0; i < B * 4; i++) c_seq[i] = c_now[i]!;
   }
   if (n_now !== n_seq) {
-    for (let i = 0; i < B * 4; i++) n_seq[i] = n_now[i];
+    for (let i = 0; i < B * 4; i++) n_seq[i] = n_now[i]!;
   }
   if (m_now !== m_seq) {
-    for (let i = 0; i < B * 4; i++) m_seq[i] = m_now[i];
+    for (let i = 0; i < B * 4; i++) m_seq[i] = m_now[i]!;
   }
 }
 
