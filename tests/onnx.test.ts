@@ -141,7 +141,10 @@ describe("ONNX export", () => {
     const cells = fc.sample(randomCells, { seed: 14, numRuns: 24 });
     for (const [k, text] of cells.entries()) {
       try {
-        await expectSameForward(text, CASES[k % CASES.length]!, k);
+        // ONNX Runtime's CPU provider implements Erf (gelu's export) for float32 only: a float64
+        // model with gelu is valid ONNX but does not run there, so such a cell runs as float32.
+        const c = CASES[k % CASES.length]!;
+        await expectSameForward(text, text.includes("gelu(") && c.dtype === "f64" ? { ...c, dtype: "f32" } : c, k);
       } catch (e) {
         throw new Error(`random cell ${k}:\n${text}\n${(e as Error).message}`);
       }

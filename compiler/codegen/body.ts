@@ -110,6 +110,8 @@ function withValues(places: ReadonlyMap<NodeId, Place>, values: ReadonlyMap<Node
 }
 
 export interface PhaseCode {
+  /** Scalars computed from constants alone (no param, input or state), to run at every call before the prologue. */
+  readonly constants: Stmt[];
   /** Row-independent work, to run once before any phase. */
   readonly prologue: Stmt[];
   readonly body: Stmt[];
@@ -157,19 +159,32 @@ export class StepBody {
     this.requests.push({ root, slot, mode });
   }
 
-  private prepared?: { readonly prologue: Stmt[]; readonly items: readonly Item[]; readonly groupOf: readonly number[] };
+  private prepared?: { readonly constants: Stmt[]; readonly prologue: Stmt[]; readonly items: readonly Item[]; readonly groupOf: readonly number[] };
 
   /**
    * Decides the place of every value and which locals need a buffer, allocating the buffers. A
    * kernel prepares all its phases before emitting any, so the locals it then names (in each
    * loop's own scope) never shadow a buffer the kernel declares.
    */
+  /** Whether `id` is a scalar computed from constants alone, through scalars only. */
+  private constantScalar(id: NodeId, seen = new Map<NodeId, boolean>()): boolean {
+    const known = seen.get(id);
+    if (known !== undefined) return known;
+    const node = this.graph.node(id);
+    const def = opDef(node.op);
+    const result = node.shape.length === 0 && (node.op === "const" ||
+      (node.args.length > 0 && def.kind !== "structural" && def.kind !== "leaf" && node.args.every((a) => this.constantScalar(a, seen))));
+    seen.set(id, result);
+    return result;
+  }
+
   prepare(): void {
     if (this.prepared) return;
     const terms = this.splitSums();
     const { needed, uses, consumer } = this.analyze(terms.map((t) => t.node));
     const { places, direct } = this.assignPlaces(needed, uses, consumer, terms);
     const prologue: Stmt[] = [];
+    const constants: Stmt[] = [];
     const items: Item[] = [];
     const writes = new SinkWrites(terms);
     // Each sink's terms are written in the order the IR adds them — the first stores, the rest
@@ -195,7 +210,8 @@ export class StepBody {
       if (this.provided.has(id)) continue;
       const place = places.get(id)!;
       const computed = place.kind === "scalar" || place.kind === "local" || (place.kind === "array" && !place.view);
-      if (computed && !this.varying.has(id)) prologue.push(...this.withComment(id, this.compute(id, places)));
+      if (place.kind === "scalar") constants.push(...this.withComment(id, this.compute(id, places)));
+      else if (computed && !this.varying.has(id)) prologue.push(...this.withComment(id, this.compute(id, places)));
       else if (computed) items.push(this.elementStatement(id, places) ?? { kind: "code", code: () => this.withComment(id, this.compute(id, places)), reads: this.reads(id, places) });
       ready.add(id);
       for (const t of termsOf.get(id) ?? []) {
@@ -208,13 +224,13 @@ export class StepBody {
       }
     }
     if (next.some((n, r) => n !== byRequest[r]!.length)) throw new Error("internal error: a sink's terms were not all written");
-    this.prepared = { prologue, items, groupOf: this.buffersForLocals(items, places) };
+    this.prepared = { constants, prologue, items, groupOf: this.buffersForLocals(items, places) };
   }
 
   emit(): PhaseCode {
     this.prepare();
-    const { prologue, items, groupOf } = this.prepared!;
-    return { prologue, body: this.loops(items, groupOf) };
+    const { constants, prologue, items, groupOf } = this.prepared!;
+    return { constants, prologue, body: this.loops(items, groupOf) };
   }
 
   /**
@@ -392,6 +408,10 @@ export class StepBody {
         places.set(id, { kind: "inline" });
       } else if (this.view(id, places)) {
         places.set(id, this.view(id, places)!);
+      } else if (!varying && this.constantScalar(id)) {
+        // Computed at every call in the kernel's own precision (a double), as constant folding
+        // computes it: never rounded through a buffer of the cell's dtype.
+        places.set(id, { kind: "scalar", name: this.names.fresh(this.describe.name(id)) });
       } else if (varying && opDef(node.op).kind === "elementwise" && node.shape.length > 0 && !sliced.has(id)) {
         places.set(id, { kind: "local" });
       } else {

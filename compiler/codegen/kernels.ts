@@ -197,7 +197,7 @@ function emitForward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buf
   ];
   return [
     ...header(arrays, true),
-    ...derived([...before.prologue, ...during.prologue]),
+    ...before.constants, ...during.constants, ...derived([...before.prologue, ...during.prologue]),
     ...(before.body.length ? [comment("Everything that does not depend on a state, for all T·B steps at once."), ...before.body] : []),
     {
       kind: "for", index: t, from: num(0), to: ix("T"),
@@ -264,7 +264,7 @@ function emitInfer(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffe
       { kind: "let", name: nowOf[k]!, value: arrays.states[k]! },
       { kind: "let", name: nextOf[k]!, value: swapOf[k]! },
     ]),
-    ...derived([...before.prologue, ...during.prologue]),
+    ...before.constants, ...during.constants, ...derived([...before.prologue, ...during.prologue]),
     ...(before.body.length ? [comment("Everything that does not depend on a state, for all T·B steps at once."), ...before.body] : []),
     {
       kind: "for", index: t, from: num(0), to: ix("T"),
@@ -411,7 +411,7 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, bu
       { kind: "let", name: seedOf[k]!, value: grad.carry[k]! },
       { kind: "let", name: backOf[k]!, value: swapOf[k]! },
     ]),
-    ...derived([...during.prologue, ...later.prologue, ...inputsLater.prologue]),
+    ...during.constants, ...later.constants, ...inputsLater.constants, ...derived([...during.prologue, ...later.prologue, ...inputsLater.prologue]),
     {
       kind: "for", index: t, from: num(0), to: ix("T"), down: true,
       body: [
@@ -443,5 +443,5 @@ function emitStep(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffer
   });
   ir.outputNodes.forEach((node, k) => body.sink(node, { array: arrays.outputs[k]!, rowBase: num(0) }, "="));
   const code = body.emit();
-  return [...header(arrays, false), ...derived(code.prologue), ...code.body, ...(commits.length ? [loop(b, B, commits)] : [])];
+  return [...header(arrays, false), ...code.constants, ...derived(code.prologue), ...code.body, ...(commits.length ? [loop(b, B, commits)] : [])];
 }

@@ -47,11 +47,14 @@ const softmax: StructuralDef = {
   emit: (w) => {
     const [n] = w.argShapes[0] as [number];
     const i = w.fresh("i"), m = w.fresh("max"), s = w.fresh("total");
+    // A block of its own: outside a row loop its names sit beside other ops' in one scope.
+    w.line("{");
     w.line(`let ${m} = -Infinity;`);
     w.line(`for (let ${i} = 0; ${i} < ${n}; ${i}++) ${m} = Math.max(${m}, ${w.arg(0, i)});`);
     w.line(`let ${s} = 0;`);
     w.line(`for (let ${i} = 0; ${i} < ${n}; ${i}++) ${s} += Math.exp(${w.arg(0, i)} - ${m});`);
     w.line(`for (let ${i} = 0; ${i} < ${n}; ${i}++) ${w.store(i, `Math.exp(${w.arg(0, i)} - ${m}) / ${s}`)}`);
+    w.line("}");
   },
 };
 
