@@ -8,6 +8,7 @@ import type { LstmParams as FusedParams } from "./hand-fused.js";
 import { analytic, relErr, sampleData, B, H, I, T, type Kind, type Row } from "./check-hand.js";
 import { gruOutputs, gruTensors, loadTf, lstmOutputs, useBackend, type Tf } from "./contestants/tfjs.js";
 import { fromTfGru, fromTfLstm, toTfLstm } from "./contestants/tf-layout.js";
+import { splitFused } from "./contestants/cell-layout.js";
 import { cellSource, loadCompile } from "./contestants/rnnc.js";
 import { Unavailable } from "./harness.js";
 import type * as TF from "@tensorflow/tfjs";
@@ -50,25 +51,8 @@ export async function checkTfjs(): Promise<Row[]> {
   });
 }
 
-/** The fused params split into the cell's own: SPEC's Wf/Uf/bf for the LSTM (W on x, U on h);
- *  gru.cell's Wu/Uu/bu (W on h, U on x). */
-function perGate(kind: Kind, p: FusedParams): Record<string, Float64Array> {
-  const out: Record<string, Float64Array> = {}, K = I + H;
-  const gates = kind === "lstm" ? ["i", "f", "g", "o"] : ["u", "r", "h"];
-  const [onX, onH] = kind === "lstm" ? ["W", "U"] : ["U", "W"];
-  gates.forEach((gate, gi) => {
-    const X = new Float64Array(H * I), Hm = new Float64Array(H * H);
-    for (let u = 0; u < H; u++) {
-      const row = (gi * H + u) * K;
-      for (let k = 0; k < I; k++) X[u * I + k] = p.W[row + k];
-      for (let k = 0; k < H; k++) Hm[u * H + k] = p.W[row + I + k];
-    }
-    out[onX + gate] = X;
-    out[onH + gate] = Hm;
-    out[`b${gate}`] = Float64Array.from(p.b.subarray(gi * H, gi * H + H));
-  });
-  return out;
-}
+/** The fused params split into the cell's own (`contestants/cell-layout.ts`), in float64. */
+const perGate = (kind: Kind, p: FusedParams) => splitFused(kind, p, I, H) as Record<string, Float64Array>;
 
 async function checkRnncOnce(kind: Kind, optimize: boolean): Promise<Row[]> {
   const label = `rnnc${optimize ? "" : " (passes off)"} ${kind.toUpperCase()}`;
