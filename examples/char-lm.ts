@@ -183,6 +183,64 @@ export class CharModel {
   }
 }
 
+/** What training a `CharModel` leaves: bits per character by chunk and by epoch, and seconds per epoch. */
+export interface CharTraining {
+  /** Validation bits per character before training and after each epoch. */
+  readonly validBpc: number[];
+  readonly trainBpc: number[];
+  readonly chunkBpc: number[];
+  /** Wall time of each epoch, training plus validation. */
+  readonly epochSeconds: number[];
+  readonly chunksPerEpoch: number;
+}
+
+/**
+ * Truncated BPTT over `train` (Adam, gradients clipped at 5), `epochs` times, validating on a few
+ * long columns of `valid` after each epoch.
+ */
+export function trainChars(
+  model: CharModel,
+  train: Int32Array,
+  valid: Int32Array,
+  o: { B: number; period: number; lr: number; epochs: number; label: string; silent?: boolean | undefined },
+): CharTraining {
+  const validB = 4; // a few columns so that the state runs over long stretches of the text
+  const optimizer = new Adam({ lr: o.lr });
+  const validBpc = [model.runStream(valid, validB, 64)];
+  const trainBpc: number[] = [];
+  const chunkBpc: number[] = [];
+  const epochSeconds: number[] = [];
+  const chunksPerEpoch = Math.ceil(Math.floor((train.length - 1) / o.B) / o.period);
+  const progress = new RunProgress(o.label, o.epochs * chunksPerEpoch, o.silent);
+  progress.show({ "valid bpc": validBpc[0]! });
+  for (let epoch = 0; epoch < o.epochs; epoch++) {
+    const epochStart = performance.now();
+    // Each epoch starts the columns at a different offset, so chunk borders move through the text.
+    const offset = (epoch * 7) % o.period;
+    const bpc = model.runStream(train.subarray(offset), o.B, o.period, {
+      optimizer,
+      clip: 5,
+      onChunk: (bits) => {
+        chunkBpc.push(bits);
+        progress.tick({ epoch: `${epoch + 1}/${o.epochs}`, bpc: bits });
+      },
+    });
+    trainBpc.push(bpc);
+    validBpc.push(model.runStream(valid, validB, 64));
+    epochSeconds.push(secondsSince(epochStart));
+    progress.show({ "valid bpc": validBpc[validBpc.length - 1]! });
+  }
+  progress.finish();
+  return { validBpc, trainBpc, chunkBpc, epochSeconds, chunksPerEpoch };
+}
+
+/** At each point, the mean of the last `window` values up to it. */
+export const movingMean = (values: readonly number[], window: number): number[] =>
+  values.map((_, i) => {
+    const from = Math.max(0, i - window + 1);
+    return values.slice(from, i + 1).reduce((a, b) => a + b, 0) / (i + 1 - from);
+  });
+
 export function main(options: CharLmOptions = {}): CharLmResult {
   const started = performance.now();
   const quick = options.quick === true;
@@ -205,36 +263,13 @@ export function main(options: CharLmOptions = {}): CharLmResult {
   const split = Math.floor(0.9 * ids.length);
   const train = ids.subarray(0, split);
   const valid = ids.subarray(split);
-  const validB = 4; // a few columns so that the state runs over long stretches of the text
   say(
     silent,
     `char-lm: 2-layer LSTM H=${hidden}, ${vocabulary.length} characters, ${train.length} train / ` +
       `${valid.length} validation chars, B=${B}, BPTT period ${period}, Adam lr ${lr}`,
   );
 
-  const optimizer = new Adam({ lr });
-  const validBpc = [model.runStream(valid, validB, 64)];
-  const trainBpc: number[] = [];
-  const chunkBpc: number[] = [];
-  const chunksPerEpoch = Math.ceil(Math.floor((train.length - 1) / B) / period);
-  const progress = new RunProgress("char-lm", epochs * chunksPerEpoch, silent);
-  progress.show({ "valid bpc": validBpc[0]! });
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    // Each epoch starts the columns at a different offset, so chunk borders move through the text.
-    const offset = (epoch * 7) % period;
-    const bpc = model.runStream(train.subarray(offset), B, period, {
-      optimizer,
-      clip: 5,
-      onChunk: (bits) => {
-        chunkBpc.push(bits);
-        progress.tick({ epoch: `${epoch + 1}/${epochs}`, bpc: bits });
-      },
-    });
-    trainBpc.push(bpc);
-    validBpc.push(model.runStream(valid, validB, 64));
-    progress.show({ "valid bpc": validBpc[validBpc.length - 1]! });
-  }
-  progress.finish();
+  const { validBpc, trainBpc, chunkBpc, chunksPerEpoch } = trainChars(model, train, valid, { B, period, lr, epochs, label: "char-lm", silent });
 
   const rng = new Rng(seed + 99);
   const samples = temperatures.map((temperature) => ({
@@ -244,10 +279,7 @@ export function main(options: CharLmOptions = {}): CharLmResult {
 
   const file = outputFile(options, "char-lm-loss.svg");
   const window = 10;
-  const smoothed = chunkBpc.map((_, i) => {
-    const from = Math.max(0, i - window + 1);
-    return chunkBpc.slice(from, i + 1).reduce((a, b) => a + b, 0) / (i + 1 - from);
-  });
+  const smoothed = movingMean(chunkBpc, window);
   writeSvg(
     file,
     linePlot(

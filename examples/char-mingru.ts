@@ -17,9 +17,9 @@
  *     [--period T] [--lr X]
  */
 
-import { Adam, linePlot, writeSvg } from "../src/train/node.js";
-import { CharModel, loadText } from "./char-lm.js";
-import { type ExampleOptions, RunProgress, isMain, numberFlag, outputFile, runCli, say, secondsSince } from "./common.js";
+import { linePlot, writeSvg } from "../src/train/node.js";
+import { CharModel, loadText, movingMean, trainChars } from "./char-lm.js";
+import { type ExampleOptions, isMain, numberFlag, outputFile, runCli, say, secondsSince } from "./common.js";
 
 export interface CharMingruOptions extends ExampleOptions {
   readonly hidden?: number;
@@ -82,30 +82,8 @@ export function main(options: CharMingruOptions = {}): CharMingruResult {
     const ids = model.ids(text);
     const split = Math.floor(0.9 * ids.length);
     const [train, valid] = [ids.subarray(0, split), ids.subarray(split)];
-    const optimizer = new Adam({ lr });
-    const validBpc = [model.runStream(valid, 4, 64)];
-    const trainBpc: number[] = [];
-    const chunkBpc: number[] = [];
-    const epochSeconds: number[] = [];
-    const chunksPerEpoch = Math.ceil(Math.floor((train.length - 1) / B) / period);
-    const progress = new RunProgress(`char-mingru ${cell.kind}`, epochs * chunksPerEpoch, silent);
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      const epochStart = performance.now();
-      const offset = (epoch * 7) % period;
-      const bpc = model.runStream(train.subarray(offset), B, period, {
-        optimizer,
-        clip: 5,
-        onChunk: (bits) => {
-          chunkBpc.push(bits);
-          progress.tick({ epoch: `${epoch + 1}/${epochs}`, bpc: bits });
-        },
-      });
-      trainBpc.push(bpc);
-      validBpc.push(model.runStream(valid, 4, 64));
-      epochSeconds.push(secondsSince(epochStart));
-      progress.show({ "valid bpc": validBpc.at(-1)! });
-    }
-    progress.finish();
+    const { validBpc, trainBpc, chunkBpc, epochSeconds, chunksPerEpoch } =
+      trainChars(model, train, valid, { B, period, lr, epochs, label: `char-mingru ${cell.kind}`, silent });
     const params = model.groups.reduce((n, g) => n + Object.values(g.params).reduce((m, a) => m + a.length, 0), 0);
     runs.push({ kind: cell.kind, params, validBpc, trainBpc, epochSeconds });
     curves.push({ label: cell.label, chunkBpc, validBpc, chunksPerEpoch });
@@ -119,11 +97,7 @@ export function main(options: CharMingruOptions = {}): CharMingruResult {
 
   const file = outputFile(options, "char-mingru-loss.svg");
   const window = 10;
-  const smooth = (values: readonly number[]) =>
-    values.map((_, i) => {
-      const from = Math.max(0, i - window + 1);
-      return values.slice(from, i + 1).reduce((a, b) => a + b, 0) / (i + 1 - from);
-    });
+  const smooth = (values: readonly number[]) => movingMean(values, window);
   writeSvg(
     file,
     linePlot(
