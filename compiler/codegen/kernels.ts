@@ -247,17 +247,7 @@ function emitInfer(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffe
     ...ir.states.map((s, k) => fill(i, size(s), row(nextOf[k]!), ix(b), (e) => element(nowOf[k]!, atRow(row(nowOf[k]!), ix(b), size(s), e), dialect))),
     ...ir.outputs.map((o, k) => fill(i, size(o), { array: arrays.outputs[k]!, rowBase: stepRow(t) }, ix(b), () => "0")),
   ];
-  const turns: Stmt[] = ir.states.flatMap((s, k): Stmt[] => {
-    const was = names.fresh(`${s.name}_was`);
-    return [
-      { kind: "const", name: was, value: nowOf[k]! },
-      { kind: "assign", name: nowOf[k]!, mode: "=", value: nextOf[k]! },
-      { kind: "assign", name: nextOf[k]!, mode: "=", value: was },
-    ];
-  });
-  const settle: Stmt[] = ir.states.map((s, k) =>
-    when(`${nowOf[k]} !== ${arrays.states[k]}`, [loop(i, times(B, num(size(s))), [store(arrays.states[k]!, ix(i), "=", element(nowOf[k]!, ix(i), dialect))])]),
-  );
+  const { turns, settle } = takingTurns(ir.states.map((s, k) => ({ name: s.name, size: size(s), current: nowOf[k]!, other: nextOf[k]!, home: arrays.states[k]! })), names, i, dialect);
   return [
     ...header(arrays, false),
     ...ir.states.flatMap((_, k): Stmt[] => [
@@ -294,6 +284,31 @@ function hoistedReadByRecurrence(ir: CellIR, plan: KernelPlan): NodeId[] {
     return true;
   });
   return [...read].sort((a, b) => a - b);
+}
+
+/**
+ * Two arrays per value that take turns from step to step (`current` is read, `other` written):
+ * the statements that swap them after a step, and those that copy the value back to its `home`
+ * array after an odd number of steps left it in the other one.
+ */
+function takingTurns(
+  pairs: readonly { readonly name: string; readonly size: number; readonly current: string; readonly other: string; readonly home: string }[],
+  names: Names,
+  i: string,
+  dialect: Dialect,
+): { turns: Stmt[]; settle: Stmt[] } {
+  const turns = pairs.flatMap((p): Stmt[] => {
+    const was = names.fresh(`${p.name}_was`);
+    return [
+      { kind: "const", name: was, value: p.current },
+      { kind: "assign", name: p.current, mode: "=", value: p.other },
+      { kind: "assign", name: p.other, mode: "=", value: was },
+    ];
+  });
+  const settle = pairs.map((p) =>
+    when(`${p.current} !== ${p.home}`, [loop(i, times(B, num(p.size)), [store(p.home, ix(i), "=", element(p.current, ix(i), dialect))])]),
+  );
+  return { turns, settle };
 }
 
 function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffers: Scratch, arrays: Arrays, describe: Describe, dialect: Dialect): Stmt[] {
@@ -390,17 +405,7 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, bu
   const during = step.emit();
   const later = after.emit();
   const inputsLater = afterInputs.emit();
-  const turns: Stmt[] = ir.states.flatMap((s, k): Stmt[] => {
-    const was = names.fresh(`d${s.name}_was`);
-    return [
-      { kind: "const", name: was, value: seedOf[k]! },
-      { kind: "assign", name: seedOf[k]!, mode: "=", value: backOf[k]! },
-      { kind: "assign", name: backOf[k]!, mode: "=", value: was },
-    ];
-  });
-  const settle: Stmt[] = ir.states.map((s, k) =>
-    when(`${seedOf[k]} !== ${grad.carry[k]}`, [loop(i, times(B, num(size(s))), [store(grad.carry[k]!, ix(i), "=", element(seedOf[k]!, ix(i), dialect))])]),
-  );
+  const { turns, settle } = takingTurns(ir.states.map((s, k) => ({ name: `d${s.name}`, size: size(s), current: seedOf[k]!, other: backOf[k]!, home: grad.carry[k]! })), names, i, dialect);
   return [
     ...header(arrays, true),
     ...destructure(grad.outputs, "GY"),
