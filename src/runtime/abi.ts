@@ -99,8 +99,48 @@ export const PRODUCT_NAMES = Object.keys(PRODUCTS) as ProductName[];
 type ArgType<A> = A extends { readonly role: "array" } ? Real : number;
 type Signature<Args extends readonly ProductArg[]> = (...args: { -readonly [K in keyof Args]: ArgType<Args[K]> }) => void;
 
-/** The products an emitted kernel calls (see `PRODUCTS` for what each computes). */
-export type Products = { readonly [P in ProductName]: Signature<(typeof PRODUCTS)[P]["args"]> };
+// ---------------------------------------------------------------------------------------------
+// Elementwise maps
+
+/**
+ * Functions the runtime applies to a run of elements at once, each called with 5 arguments:
+ *
+ *   sigmoid  Y[y0 + k] = 1 / (1 + exp(-A[a0 + k]))   for k < n
+ *   tanh     Y[y0 + k] = tanh(A[a0 + k])
+ *   exp      Y[y0 + k] = exp(A[a0 + k])
+ *
+ * A and Y may be the same run (in place); otherwise they do not overlap. Float32 kernels call
+ * them instead of `Math` one element at a time; the WebAssembly functions behind them take byte
+ * addresses instead of arrays and offsets.
+ */
+export const MAPS = {
+  sigmoid: { args: [arg("n", "count"), ...contiguous("A", "a0"), ...contiguous("Y", "y0")] },
+  tanh: { args: [arg("n", "count"), ...contiguous("A", "a0"), ...contiguous("Y", "y0")] },
+  exp: { args: [arg("n", "count"), ...contiguous("A", "a0"), ...contiguous("Y", "y0")] },
+} as const;
+
+export type MapName = keyof typeof MAPS;
+export const MAP_NAMES = Object.keys(MAPS) as MapName[];
+
+/** The parameters of map `name`'s WebAssembly function: arrays become byte addresses, offsets go. */
+export function wasmMapParams(name: MapName): string[] {
+  return MAPS[name].args.filter((a) => a.role !== "offset").map((a) => a.name);
+}
+
+/** A call of map `name` in emitted code, `mm.sigmoid(n, A, a0, Y, y0)`: exactly its arguments, in order. */
+export function mapCall(name: MapName, args: readonly (string | number)[]): string {
+  const expected = MAPS[name].args;
+  if (args.length !== expected.length) throw new Error(`internal error: map ${name} takes ${expected.length} arguments (${expected.map((a) => a.name).join(", ")}), not ${args.length}`);
+  return `${KERNEL_PARAMETER.products}.${name}(${args.join(", ")})`;
+}
+
+/**
+ * The runtime's vector kernels an emitted kernel calls as `mm`: the products (see `PRODUCTS` for
+ * what each computes) and the elementwise maps (`MAPS`).
+ */
+export type Products = { readonly [P in ProductName]: Signature<(typeof PRODUCTS)[P]["args"]> } & {
+  readonly [F in MapName]: Signature<(typeof MAPS)[F]["args"]>;
+};
 
 /** The parameters of product `name`'s WebAssembly function: arrays become byte addresses, offsets go. */
 export function wasmProductParams(name: ProductName): string[] {

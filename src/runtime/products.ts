@@ -11,7 +11,8 @@
  * The arena's memory only grows in `layout`, between kernel calls, so no view a running kernel
  * holds is ever detached.
  */
-import { PRODUCT_NAMES, wasmProductParams, type DType, type ProductName, type Products, type Real } from "./abi.js";
+import { PRODUCT_NAMES, wasmProductParams, type DType, type MapName, type ProductName, type Products, type Real } from "./abi.js";
+import { sigmoid } from "./math.js";
 import { PRODUCTS_WASM } from "./products-wasm.js";
 
 export type { Products };
@@ -236,6 +237,7 @@ function wasmArena(module: WebAssembly.Module, precision: DType, maxPages?: numb
   const nn = product(ex.nn);
 
   const products: Products = {
+    ...plainMaps,
     nt: (rows, N, K, A, a0, as, W, w0, Y, y0, ys, acc) => nt(rows, N, K, A, a0, as, W, w0, Y, y0, ys, acc, N, K),
     nn: (rows, N, K, A, a0, as, W, w0, Y, y0, ys, acc) => nn(rows, N, K, A, a0, as, W, w0, Y, y0, ys, acc, K, N),
     tn(rows, R, C, A, a0, as, B, b0, bs, G, g0, acc) {
@@ -272,8 +274,25 @@ function wasmArena(module: WebAssembly.Module, precision: DType, maxPages?: numb
   };
 }
 
+/**
+ * The elementwise maps as plain loops, each element computed in float64 through `Math` as an
+ * emitted kernel computes it, and rounded once when stored.
+ */
+export const plainMaps: { readonly [F in MapName]: Products[F] } = {
+  sigmoid(n, A, a0, Y, y0) {
+    for (let k = 0; k < n; k++) Y[y0 + k] = sigmoid(A[a0 + k]!);
+  },
+  tanh(n, A, a0, Y, y0) {
+    for (let k = 0; k < n; k++) Y[y0 + k] = Math.tanh(A[a0 + k]!);
+  },
+  exp(n, A, a0, Y, y0) {
+    for (let k = 0; k < n; k++) Y[y0 + k] = Math.exp(A[a0 + k]!);
+  },
+};
+
 /** Products as plain loops over the arrays themselves, accumulating in float64. */
 export const plainProducts: Products = {
+  ...plainMaps,
   nt(rows, N, K, A, a0, as, W, w0, Y, y0, ys, acc) {
     for (let m = 0; m < rows; m++) {
       const a = a0 + m * as;
