@@ -175,7 +175,7 @@ function backward(
   const du_pre_dr_pre = WS[12]!;
   const one_minus_u = WS[13]!;
   const dh = WS[14]!;
-  const r_h_prev_1 = WS[15]!;
+  const r_h_prev = WS[15]!;
   const Uu_Ur_Uh = WS[1]!;
   const du_dr_dh_tilde_pre = WS[16]!;
   const [Wu, Uu, , Wr, Ur, , Wh, Uh] = P as Arrays<9>;
@@ -279,14 +279,14 @@ function backward(
       dbr[i]! += dr_pre[row * 16 + i]!;
       dbh[i]! += dh_tilde_pre[row * 16 + i]!;
       // r_h_prev = r ⊙ h_prev
-      const r_h_prev_2 = r_tape[row * 16 + i]! * h_seq[row * 16 + i]!;
-      r_h_prev_1[row * 16 + i] = r_h_prev_2;
+      const r_h_prev_1 = r_tape[row * 16 + i]! * h_seq[row * 16 + i]!;
+      r_h_prev[row * 16 + i] = r_h_prev_1;
     }
   }
   // dUh = ∂L/∂Uh
   mm.tn(T * B, 16, 8, dh_tilde_pre, 0, 16, x, 0, 8, dUh, 0, 1); // dUh += Σ_m dh_tilde_pre[m] ⊗ x[m], for all T * B rows
   // dWh = ∂L/∂Wh
-  mm.tn(T * B, 16, 16, dh_tilde_pre, 0, 16, r_h_prev_1, 0, 16, dWh, 0, 1); // dWh += Σ_m dh_tilde_pre[m] ⊗ r_h_prev_1[m], for all T * B rows
+  mm.tn(T * B, 16, 16, dh_tilde_pre, 0, 16, r_h_prev, 0, 16, dWh, 0, 1); // dWh += Σ_m dh_tilde_pre[m] ⊗ r_h_prev[m], for all T * B rows
   // dUr = ∂L/∂Ur
   mm.tn(T * B, 16, 8, dr_pre, 0, 16, x, 0, 8, dUr, 0, 1); // dUr += Σ_m dr_pre[m] ⊗ x[m], for all T * B rows
   // dWr = ∂L/∂Wr
@@ -326,7 +326,7 @@ function step(
   const Wu_Wr = WS[2]!;
   const Wu_Wr_h_prev = WS[3]!;
   const Uu_Ur_Uh = WS[1]!;
-  const Uu_Ur_Uh_x_1 = WS[18]!;
+  const Uu_Ur_Uh_x = WS[18]!;
   const Wh_r_h_prev = WS[4]!;
   const u = WS[19]!;
   const r_h_prev = WS[5]!;
@@ -347,17 +347,17 @@ function step(
   // Wu_Wr_h_prev = Wu_Wr·h_prev
   mm.nt(B, 32, 16, h_seq, 0, 16, Wu_Wr, 0, Wu_Wr_h_prev, 0, 32, 0); // Wu_Wr_h_prev[m] = Wu_Wr · h_seq[m], for each of B rows
   // Uu_Ur_Uh_x = Uu_Ur_Uh·x
-  mm.nt(B, 48, 8, x, 0, 8, Uu_Ur_Uh, 0, Uu_Ur_Uh_x_1, 0, 48, 0); // Uu_Ur_Uh_x_1[m] = Uu_Ur_Uh · x[m], for each of B rows
+  mm.nt(B, 48, 8, x, 0, 8, Uu_Ur_Uh, 0, Uu_Ur_Uh_x, 0, 48, 0); // Uu_Ur_Uh_x[m] = Uu_Ur_Uh · x[m], for each of B rows
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 16; i++) {
       // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
-      const u_1 = sigmoid(Wu_Wr_h_prev[b * 32 + i]! + Uu_Ur_Uh_x_1[b * 48 + i]! + bu[i]!);
+      const u_1 = sigmoid(Wu_Wr_h_prev[b * 32 + i]! + Uu_Ur_Uh_x[b * 48 + i]! + bu[i]!);
       u[b * 16 + i] = u_1;
       // r_h_prev = r ⊙ h_prev
-      const r_h_prev_2 =
-        sigmoid(Wu_Wr_h_prev[b * 32 + 16 + i]! + Uu_Ur_Uh_x_1[b * 48 + 16 + i]! + br[i]!) *
+      const r_h_prev_1 =
+        sigmoid(Wu_Wr_h_prev[b * 32 + 16 + i]! + Uu_Ur_Uh_x[b * 48 + 16 + i]! + br[i]!) *
         h_seq[b * 16 + i]!;
-      r_h_prev[b * 16 + i] = r_h_prev_2;
+      r_h_prev[b * 16 + i] = r_h_prev_1;
     }
   }
   // Wh_r_h_prev = Wh·r_h_prev
@@ -368,7 +368,7 @@ function step(
       const h =
         (1 - u[b * 16 + i]!) * h_seq[b * 16 + i]! +
         u[b * 16 + i]! *
-          Math.tanh(Wh_r_h_prev[b * 16 + i]! + Uu_Ur_Uh_x_1[b * 48 + 32 + i]! + bh[i]!);
+          Math.tanh(Wh_r_h_prev[b * 16 + i]! + Uu_Ur_Uh_x[b * 48 + 32 + i]! + bh[i]!);
       h_next[b * 16 + i] = h;
       h_out[b * 16 + i] = h;
     }
@@ -427,11 +427,11 @@ function infer(
         const u_1 = sigmoid(Wu_Wr_h_prev[b * 32 + i]! + Uu_Ur_Uh_x[(t * B + b) * 48 + i]! + bu[i]!);
         u[b * 16 + i] = u_1;
         // r_h_prev = r ⊙ h_prev
-        const r_h_prev_2 =
+        const r_h_prev_1 =
           sigmoid(
             Wu_Wr_h_prev[b * 32 + 16 + i]! + Uu_Ur_Uh_x[(t * B + b) * 48 + 16 + i]! + br[i]!,
           ) * h_now[b * 16 + i]!;
-        r_h_prev[b * 16 + i] = r_h_prev_2;
+        r_h_prev[b * 16 + i] = r_h_prev_1;
       }
     }
     // Wh_r_h_prev = Wh·r_h_prev

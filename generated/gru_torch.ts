@@ -336,7 +336,7 @@ function step(
 ): void {
   const h_next = WS[15]!;
   const W_ir_W_iz_W_in = WS[3]!;
-  const W_ir_W_iz_W_in_x_1 = WS[16]!;
+  const W_ir_W_iz_W_in_x = WS[16]!;
   const W_hr_W_hz_W_hn = WS[5]!;
   const W_hr_W_hz_W_hn_h_prev = WS[6]!;
   const [W_ir, W_hr, b_ir, b_hr, W_iz, W_hz, b_iz, b_hz, W_in, W_hn, b_in, b_hn] = P as Arrays<12>;
@@ -355,14 +355,14 @@ function step(
     W_hr_W_hz_W_hn.set(W_hn, 512);
   }
   // W_ir_W_iz_W_in_x = W_ir_W_iz_W_in·x
-  mm.nt(B, 48, 8, x, 0, 8, W_ir_W_iz_W_in, 0, W_ir_W_iz_W_in_x_1, 0, 48, 0); // W_ir_W_iz_W_in_x_1[m] = W_ir_W_iz_W_in · x[m], for each of B rows
+  mm.nt(B, 48, 8, x, 0, 8, W_ir_W_iz_W_in, 0, W_ir_W_iz_W_in_x, 0, 48, 0); // W_ir_W_iz_W_in_x[m] = W_ir_W_iz_W_in · x[m], for each of B rows
   // W_hr_W_hz_W_hn_h_prev = W_hr_W_hz_W_hn·h_prev
   mm.nt(B, 48, 16, h_seq, 0, 16, W_hr_W_hz_W_hn, 0, W_hr_W_hz_W_hn_h_prev, 0, 48, 0); // W_hr_W_hz_W_hn_h_prev[m] = W_hr_W_hz_W_hn · h_seq[m], for each of B rows
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 16; i++) {
       // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
       const z = sigmoid(
-        W_ir_W_iz_W_in_x_1[b * 48 + 16 + i]! +
+        W_ir_W_iz_W_in_x[b * 48 + 16 + i]! +
           b_iz[i]! +
           W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i]! +
           b_hz[i]!,
@@ -371,10 +371,10 @@ function step(
       const h =
         (1 - z) *
           Math.tanh(
-            W_ir_W_iz_W_in_x_1[b * 48 + 32 + i]! +
+            W_ir_W_iz_W_in_x[b * 48 + 32 + i]! +
               b_in[i]! +
               sigmoid(
-                W_ir_W_iz_W_in_x_1[b * 48 + i]! +
+                W_ir_W_iz_W_in_x[b * 48 + i]! +
                   b_ir[i]! +
                   W_hr_W_hz_W_hn_h_prev[b * 48 + i]! +
                   b_hr[i]!,

@@ -354,9 +354,9 @@ function step(
   const S_next = WS[16]!;
   const λ = WS[3]!;
   const Wv_Wk_Wq = WS[1]!;
-  const Wv_Wk_Wq_x_1 = WS[17]!;
+  const Wv_Wk_Wq_x = WS[17]!;
   const λ_rowwise = WS[4]!;
-  const v_outer_k_1 = WS[18]!;
+  const v_outer_k = WS[18]!;
   const k = WS[19]!;
   const [Wv, Wk, Wq, bλ] = P as Arrays<4>;
   const [x] = X as Arrays<1>;
@@ -375,11 +375,11 @@ function step(
       for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = λ[r_1]!;
   }
   // Wv_Wk_Wq_x = Wv_Wk_Wq·x
-  mm.nt(B, 48, 8, x, 0, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x_1, 0, 48, 0); // Wv_Wk_Wq_x_1[m] = Wv_Wk_Wq · x[m], for each of B rows
+  mm.nt(B, 48, 8, x, 0, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x, 0, 48, 0); // Wv_Wk_Wq_x[m] = Wv_Wk_Wq · x[m], for each of B rows
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 16; i++) {
       // k = tanh(Wk·x)   linear_attention.cell:11
-      const k_1 = Math.tanh(Wv_Wk_Wq_x_1[b * 48 + 16 + i]!);
+      const k_1 = Math.tanh(Wv_Wk_Wq_x[b * 48 + 16 + i]!);
       k[b * 16 + i] = k_1;
     }
   }
@@ -387,12 +387,12 @@ function step(
   for (let b = 0; b < B; b++) {
     for (let r_1 = 0; r_1 < 16; r_1++)
       for (let c = 0; c < 16; c++)
-        v_outer_k_1[b * 256 + r_1 * 16 + c] = Wv_Wk_Wq_x_1[b * 48 + r_1]! * k[b * 16 + c]!;
+        v_outer_k[b * 256 + r_1 * 16 + c] = Wv_Wk_Wq_x[b * 48 + r_1]! * k[b * 16 + c]!;
   }
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 256; i++) {
       // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-      const S_1 = λ_rowwise[i]! * S_seq[b * 256 + i]! + v_outer_k_1[b * 256 + i]!;
+      const S_1 = λ_rowwise[i]! * S_seq[b * 256 + i]! + v_outer_k[b * 256 + i]!;
       S_next[b * 256 + i] = S_1;
     }
   }
@@ -401,7 +401,7 @@ function step(
     for (let r_1 = 0; r_1 < 16; r_1++) {
       let acc = 0;
       for (let j = 0; j < 16; j++)
-        acc += S_next[b * 256 + r_1 * 16 + j]! * Wv_Wk_Wq_x_1[b * 48 + 32 + j]!;
+        acc += S_next[b * 256 + r_1 * 16 + j]! * Wv_Wk_Wq_x[b * 48 + 32 + j]!;
       y_out[b * 16 + r_1] = acc;
     }
   }
@@ -427,7 +427,7 @@ function infer(
   const Wv_Wk_Wq_x = WS[2]!;
   const v_outer_k = WS[0]!;
   const Wv_Wk_Wq = WS[1]!;
-  const k_1 = WS[21]!;
+  const k = WS[21]!;
   const λ = WS[3]!;
   const λ_rowwise = WS[4]!;
   const [Wv, Wk, Wq, bλ] = P as Arrays<4>;
@@ -454,15 +454,15 @@ function infer(
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 16; i++) {
       // k = tanh(Wk·x)   linear_attention.cell:11
-      const k_2 = Math.tanh(Wv_Wk_Wq_x[r * 48 + 16 + i]!);
-      k_1[r * 16 + i] = k_2;
+      const k_1 = Math.tanh(Wv_Wk_Wq_x[r * 48 + 16 + i]!);
+      k[r * 16 + i] = k_1;
     }
   }
   // v_outer_k = v ⊗ k
   for (let r = 0; r < T * B; r++) {
     for (let r_1 = 0; r_1 < 16; r_1++)
       for (let c = 0; c < 16; c++)
-        v_outer_k[r * 256 + r_1 * 16 + c] = Wv_Wk_Wq_x[r * 48 + r_1]! * k_1[r * 16 + c]!;
+        v_outer_k[r * 256 + r_1 * 16 + c] = Wv_Wk_Wq_x[r * 48 + r_1]! * k[r * 16 + c]!;
   }
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < B; b++) {

@@ -952,7 +952,7 @@ function step(
   const h_next = WS[79]!;
   const c_next = WS[80]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
-  const Wf_Wi_Wg_Wo_x_1 = WS[81]!;
+  const Wf_Wi_Wg_Wo_x = WS[81]!;
   const Uf_Ui_Ug_Uo = WS[2]!;
   const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
   const mean_Wf_x_plus_Uf_h_prev = WS[4]!;
@@ -983,7 +983,7 @@ function step(
   const dg = WS[89]!;
   const Wo_x_plus_Uo_h_prev = WS[22]!;
   const do_1 = WS[90]!;
-  const dc_1 = WS[91]!;
+  const dc = WS[91]!;
   const [Wf, Uf, gf, bf, Wi, Ui, gi, bi, Wg, Ug, gg, bg, Wo, Uo, go, bo, gc, bc] = P as Arrays<18>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq] = S as Arrays<2>;
@@ -1002,13 +1002,13 @@ function step(
     Uf_Ui_Ug_Uo.set(Uo, 768);
   }
   // Wf_Wi_Wg_Wo_x = Wf_Wi_Wg_Wo·x
-  mm.nt(B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x_1, 0, 64, 0); // Wf_Wi_Wg_Wo_x_1[m] = Wf_Wi_Wg_Wo · x[m], for each of B rows
+  mm.nt(B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x, 0, 64, 0); // Wf_Wi_Wg_Wo_x[m] = Wf_Wi_Wg_Wo · x[m], for each of B rows
   // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
   mm.nt(B, 64, 16, h_seq, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
   for (let b = 0; b < B; b++) {
     for (let j = 0; j < 16; j++) {
       // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
-      const Wf_x_plus_Uf_h_prev_1 = Wf_Wi_Wg_Wo_x_1[b * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]!;
+      const Wf_x_plus_Uf_h_prev_1 = Wf_Wi_Wg_Wo_x[b * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]!;
       Wf_x_plus_Uf_h_prev[b * 16 + j] = Wf_x_plus_Uf_h_prev_1;
     }
   }
@@ -1025,7 +1025,7 @@ function step(
       df[b * 16 + j] = df_1;
       // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
       const Wi_x_plus_Ui_h_prev_1 =
-        Wf_Wi_Wg_Wo_x_1[b * 64 + 16 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]!;
+        Wf_Wi_Wg_Wo_x[b * 64 + 16 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]!;
       Wi_x_plus_Ui_h_prev[b * 16 + j] = Wi_x_plus_Ui_h_prev_1;
     }
   }
@@ -1042,7 +1042,7 @@ function step(
       di[b * 16 + j] = di_1;
       // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
       const Wg_x_plus_Ug_h_prev_1 =
-        Wf_Wi_Wg_Wo_x_1[b * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]!;
+        Wf_Wi_Wg_Wo_x[b * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]!;
       Wg_x_plus_Ug_h_prev[b * 16 + j] = Wg_x_plus_Ug_h_prev_1;
     }
   }
@@ -1059,7 +1059,7 @@ function step(
       dg[b * 16 + j] = dg_1;
       // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
       const Wo_x_plus_Uo_h_prev_1 =
-        Wf_Wi_Wg_Wo_x_1[b * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]!;
+        Wf_Wi_Wg_Wo_x[b * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]!;
       Wo_x_plus_Uo_h_prev[b * 16 + j] = Wo_x_plus_Uo_h_prev_1;
     }
   }
@@ -1137,14 +1137,14 @@ function step(
   for (let b = 0; b < B; b++) {
     for (let j = 0; j < 16; j++) {
       // dc = c - mean(c)   lnlstm.cell:26
-      const dc_2 = c_next[b * 16 + j]! - mean_c[b]!;
-      dc_1[b * 16 + j] = dc_2;
+      const dc_1 = c_next[b * 16 + j]! - mean_c[b]!;
+      dc[b * 16 + j] = dc_1;
     }
   }
   // mean_dc_dc = mean(dc_dc)
   for (let b = 0; b < B; b++) {
     let acc = 0;
-    for (let j = 0; j < 16; j++) acc += dc_1[b * 16 + j]! * dc_1[b * 16 + j]!;
+    for (let j = 0; j < 16; j++) acc += dc[b * 16 + j]! * dc[b * 16 + j]!;
     mean_dc_dc[b] = acc / 16;
   }
   // mean_dc_dc_plus_k = mean_dc_dc + 0.00001
@@ -1156,7 +1156,7 @@ function step(
       // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
       const h =
         sigmoid((go[j]! * do_1[b * 16 + j]!) / sqrt_mean_do_do_plus_k[b]! + bo[j]!) *
-        Math.tanh((gc[j]! * dc_1[b * 16 + j]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j]!);
+        Math.tanh((gc[j]! * dc[b * 16 + j]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j]!);
       h_next[b * 16 + j] = h;
       h_out[b * 16 + j] = h;
     }
@@ -1214,7 +1214,7 @@ function infer(
   const dg = WS[89]!;
   const Wo_x_plus_Uo_h_prev = WS[22]!;
   const do_1 = WS[90]!;
-  const dc_1 = WS[91]!;
+  const dc = WS[91]!;
   const [Wf, Uf, gf, bf, Wi, Ui, gi, bi, Wg, Ug, gg, bg, Wo, Uo, go, bo, gc, bc] = P as Arrays<18>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq] = S as Arrays<2>;
@@ -1375,14 +1375,14 @@ function infer(
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
         // dc = c - mean(c)   lnlstm.cell:26
-        const dc_2 = c_new[b * 16 + j]! - mean_c[b]!;
-        dc_1[b * 16 + j] = dc_2;
+        const dc_1 = c_new[b * 16 + j]! - mean_c[b]!;
+        dc[b * 16 + j] = dc_1;
       }
     }
     // mean_dc_dc = mean(dc_dc)
     for (let b = 0; b < B; b++) {
       let acc = 0;
-      for (let j = 0; j < 16; j++) acc += dc_1[b * 16 + j]! * dc_1[b * 16 + j]!;
+      for (let j = 0; j < 16; j++) acc += dc[b * 16 + j]! * dc[b * 16 + j]!;
       mean_dc_dc[b] = acc / 16;
     }
     // mean_dc_dc_plus_k = mean_dc_dc + 0.00001
@@ -1394,7 +1394,7 @@ function infer(
         // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
         const h =
           sigmoid((go[j]! * do_1[b * 16 + j]!) / sqrt_mean_do_do_plus_k[b]! + bo[j]!) *
-          Math.tanh((gc[j]! * dc_1[b * 16 + j]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j]!);
+          Math.tanh((gc[j]! * dc[b * 16 + j]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j]!);
         h_new[b * 16 + j] = h;
         h_out[(t * B + b) * 16 + j] = h;
       }

@@ -251,7 +251,7 @@ function step(
 ): void {
   const h_next = WS[10]!;
   const Wz_Wh = WS[2]!;
-  const Wz_Wh_x_1 = WS[11]!;
+  const Wz_Wh_x = WS[11]!;
   const [Wz, bz, Wh, bh] = P as Arrays<4>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -263,13 +263,13 @@ function step(
     Wz_Wh.set(Wh, 128);
   }
   // Wz_Wh_x = Wz_Wh·x
-  mm.nt(B, 32, 8, x, 0, 8, Wz_Wh, 0, Wz_Wh_x_1, 0, 32, 0); // Wz_Wh_x_1[m] = Wz_Wh · x[m], for each of B rows
+  mm.nt(B, 32, 8, x, 0, 8, Wz_Wh, 0, Wz_Wh_x, 0, 32, 0); // Wz_Wh_x[m] = Wz_Wh · x[m], for each of B rows
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 16; i++) {
       // z = σ(Wz·x + bz)   mingru.cell:14
-      const z = sigmoid(Wz_Wh_x_1[b * 32 + i]! + bz[i]!);
+      const z = sigmoid(Wz_Wh_x[b * 32 + i]! + bz[i]!);
       // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-      const h = (1 - z) * h_seq[b * 16 + i]! + z * (Wz_Wh_x_1[b * 32 + 16 + i]! + bh[i]!);
+      const h = (1 - z) * h_seq[b * 16 + i]! + z * (Wz_Wh_x[b * 32 + 16 + i]! + bh[i]!);
       h_next[b * 16 + i] = h;
       h_out[b * 16 + i] = h;
     }

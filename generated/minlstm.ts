@@ -321,7 +321,7 @@ function step(
 ): void {
   const h_next = WS[14]!;
   const Wf_Wi_Wh = WS[1]!;
-  const Wf_Wi_Wh_x_1 = WS[15]!;
+  const Wf_Wi_Wh_x = WS[15]!;
   const [Wf, bf, Wi, bi, Wh, bh] = P as Arrays<6>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -334,18 +334,17 @@ function step(
     Wf_Wi_Wh.set(Wh, 256);
   }
   // Wf_Wi_Wh_x = Wf_Wi_Wh·x
-  mm.nt(B, 48, 8, x, 0, 8, Wf_Wi_Wh, 0, Wf_Wi_Wh_x_1, 0, 48, 0); // Wf_Wi_Wh_x_1[m] = Wf_Wi_Wh · x[m], for each of B rows
+  mm.nt(B, 48, 8, x, 0, 8, Wf_Wi_Wh, 0, Wf_Wi_Wh_x, 0, 48, 0); // Wf_Wi_Wh_x[m] = Wf_Wi_Wh · x[m], for each of B rows
   for (let b = 0; b < B; b++) {
     for (let j = 0; j < 16; j++) {
       // f = σ(Wf·x + bf)   minlstm.cell:16
-      const f = sigmoid(Wf_Wi_Wh_x_1[b * 48 + j]! + bf[j]!);
+      const f = sigmoid(Wf_Wi_Wh_x[b * 48 + j]! + bf[j]!);
       // i = σ(Wi·x + bi)   minlstm.cell:17
-      const i = sigmoid(Wf_Wi_Wh_x_1[b * 48 + 16 + j]! + bi[j]!);
+      const i = sigmoid(Wf_Wi_Wh_x[b * 48 + 16 + j]! + bi[j]!);
       // s = f + i   minlstm.cell:18
-      const s_1 = f + i;
+      const s = f + i;
       // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-      const h =
-        (f / s_1) * h_seq[b * 16 + j]! + (i / s_1) * (Wf_Wi_Wh_x_1[b * 48 + 32 + j]! + bh[j]!);
+      const h = (f / s) * h_seq[b * 16 + j]! + (i / s) * (Wf_Wi_Wh_x[b * 48 + 32 + j]! + bh[j]!);
       h_next[b * 16 + j] = h;
       h_out[b * 16 + j] = h;
     }
@@ -396,12 +395,12 @@ function infer(
       // i = σ(Wi·x + bi)   minlstm.cell:17
       const i = sigmoid(Wf_Wi_Wh_x[r * 48 + 16 + j]! + bi[j]!);
       // s = f + i   minlstm.cell:18
-      const s_1 = f + i;
+      const s = f + i;
       // f_over_s = f / s
-      const f_over_s_1 = f / s_1;
+      const f_over_s_1 = f / s;
       f_over_s[r * 16 + j] = f_over_s_1;
       // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
-      const i_over_s_Wh_x_plus_bh_1 = (i / s_1) * (Wf_Wi_Wh_x[r * 48 + 32 + j]! + bh[j]!);
+      const i_over_s_Wh_x_plus_bh_1 = (i / s) * (Wf_Wi_Wh_x[r * 48 + 32 + j]! + bh[j]!);
       i_over_s_Wh_x_plus_bh[r * 16 + j] = i_over_s_Wh_x_plus_bh_1;
     }
   }

@@ -848,13 +848,13 @@ function step(
   const n_next = WS[58]!;
   const m_next = WS[59]!;
   const Wq_Wk_Wv_Wo = WS[1]!;
-  const Wq_Wk_Wv_Wo_x_1 = WS[60]!;
+  const Wq_Wk_Wv_Wo_x = WS[60]!;
   const sum_wi_x = WS[61]!;
   const it = WS[62]!;
-  const sum_wf_x_1 = WS[63]!;
-  const sum_wf_x_plus_bf_1 = WS[64]!;
+  const sum_wf_x = WS[63]!;
+  const sum_wf_x_plus_bf = WS[64]!;
   const logf_pre = WS[65]!;
-  const logf_1 = WS[66]!;
+  const logf = WS[66]!;
   const sum_m = WS[5]!;
   const ig_pre = WS[6]!;
   const ig = WS[67]!;
@@ -883,17 +883,17 @@ function step(
     Wq_Wk_Wv_Wo.set(Wo, 36);
   }
   // Wq_Wk_Wv_Wo_x = Wq_Wk_Wv_Wo·x
-  mm.nt(B, 16, 3, x, 0, 3, Wq_Wk_Wv_Wo, 0, Wq_Wk_Wv_Wo_x_1, 0, 16, 0); // Wq_Wk_Wv_Wo_x_1[m] = Wq_Wk_Wv_Wo · x[m], for each of B rows
+  mm.nt(B, 16, 3, x, 0, 3, Wq_Wk_Wv_Wo, 0, Wq_Wk_Wv_Wo_x, 0, 16, 0); // Wq_Wk_Wv_Wo_x[m] = Wq_Wk_Wv_Wo · x[m], for each of B rows
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 4; i++) {
       // q = Wq·x + bq   mlstm.cell:24
-      const q_1 = Wq_Wk_Wv_Wo_x_1[b * 16 + i]! + bq[i]!;
+      const q_1 = Wq_Wk_Wv_Wo_x[b * 16 + i]! + bq[i]!;
       q[b * 4 + i] = q_1;
       // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
-      const k_1 = (Wq_Wk_Wv_Wo_x_1[b * 16 + 4 + i]! + bk[i]!) / 2;
+      const k_1 = (Wq_Wk_Wv_Wo_x[b * 16 + 4 + i]! + bk[i]!) / 2;
       k[b * 4 + i] = k_1;
       // v = Wv·x + bv   mlstm.cell:26
-      const v_1 = Wq_Wk_Wv_Wo_x_1[b * 16 + 8 + i]! + bv[i]!;
+      const v_1 = Wq_Wk_Wv_Wo_x[b * 16 + 8 + i]! + bv[i]!;
       v[b * 4 + i] = v_1;
     }
   }
@@ -909,18 +909,18 @@ function step(
   for (let b = 0; b < B; b++) {
     let acc = 0;
     for (let i = 0; i < 3; i++) acc += wf[i]! * x[b * 3 + i]!;
-    sum_wf_x_1[b] = acc;
+    sum_wf_x[b] = acc;
   }
   // sum_wf_x_plus_bf = sum_wf_x + bf
-  for (let b = 0; b < B; b++) sum_wf_x_plus_bf_1[b] = sum_wf_x_1[b]! + bf[0]!;
+  for (let b = 0; b < B; b++) sum_wf_x_plus_bf[b] = sum_wf_x[b]! + bf[0]!;
   // logf_pre = σ(wf·x + bf)   mlstm.cell:28
-  for (let b = 0; b < B; b++) logf_pre[b] = sigmoid(sum_wf_x_plus_bf_1[b]!);
+  for (let b = 0; b < B; b++) logf_pre[b] = sigmoid(sum_wf_x_plus_bf[b]!);
   // logf = log(σ(wf·x + bf))   mlstm.cell:28
-  for (let b = 0; b < B; b++) logf_1[b] = Math.log(logf_pre[b]!);
+  for (let b = 0; b < B; b++) logf[b] = Math.log(logf_pre[b]!);
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 1; i++) {
       // m = max(logf + m, it)   mlstm.cell:30
-      const m = Math.max(logf_1[b]! + m_seq[b + i]!, it[b]!);
+      const m = Math.max(logf[b]! + m_seq[b + i]!, it[b]!);
       m_next[b + i] = m;
     }
   }
@@ -941,7 +941,7 @@ function step(
     sum_m_prev[b] = acc;
   }
   // logf_plus_sum_m_prev = logf + sum_m_prev
-  for (let b = 0; b < B; b++) logf_plus_sum_m_prev[b] = logf_1[b]! + sum_m_prev[b]!;
+  for (let b = 0; b < B; b++) logf_plus_sum_m_prev[b] = logf[b]! + sum_m_prev[b]!;
   // fg_pre = logf + sum(m[t-1]) - sum(m)   mlstm.cell:32
   for (let b = 0; b < B; b++) fg_pre[b] = logf_plus_sum_m_prev[b]! - sum_m[b]!;
   // fg = exp(logf + sum(m[t-1]) - sum(m))   mlstm.cell:32
@@ -987,7 +987,7 @@ function step(
     for (let i = 0; i < 4; i++) {
       // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
       const h =
-        (sigmoid(Wq_Wk_Wv_Wo_x_1[b * 16 + 12 + i]! + bo[i]!) * C_q[b * 4 + i]!) /
+        (sigmoid(Wq_Wk_Wv_Wo_x[b * 16 + 12 + i]! + bo[i]!) * C_q[b * 4 + i]!) /
         maximum_abs_sum_n_q_one[b]!;
       h_out[b * 4 + i] = h;
     }
@@ -1015,18 +1015,18 @@ function infer(
   const C_swap = WS[76]!;
   const n_swap = WS[77]!;
   const m_swap = WS[78]!;
-  const q_1 = WS[79]!;
-  const k_1 = WS[80]!;
-  const it_1 = WS[81]!;
+  const q = WS[79]!;
+  const k = WS[80]!;
+  const it = WS[81]!;
   const logf = WS[0]!;
-  const v_outer_k_1 = WS[82]!;
+  const v_outer_k = WS[82]!;
   const o = WS[83]!;
   const Wq_Wk_Wv_Wo = WS[1]!;
   const Wq_Wk_Wv_Wo_x = WS[2]!;
   const sum_wf_x = WS[3]!;
   const sum_wf_x_plus_bf = WS[4]!;
-  const logf_pre_1 = WS[84]!;
-  const v_1 = WS[85]!;
+  const logf_pre = WS[84]!;
+  const v = WS[85]!;
   const sum_m = WS[5]!;
   const ig_pre = WS[6]!;
   const ig = WS[67]!;
@@ -1061,27 +1061,27 @@ function infer(
   mm.nt(T * B, 16, 3, x, 0, 3, Wq_Wk_Wv_Wo, 0, Wq_Wk_Wv_Wo_x, 0, 16, 0); // Wq_Wk_Wv_Wo_x[m] = Wq_Wk_Wv_Wo · x[m], for all T * B rows
   // Wq_x = Wq_Wk_Wv_Wo_x[0, +4], in q = Wq·x + bq   mlstm.cell:24
   for (let r = 0; r < T * B; r++) {
-    for (let i_1 = 0; i_1 < 4; i_1++) q_1[r * 4 + i_1] = Wq_Wk_Wv_Wo_x[r * 16 + i_1]!;
+    for (let i_1 = 0; i_1 < 4; i_1++) q[r * 4 + i_1] = Wq_Wk_Wv_Wo_x[r * 16 + i_1]!;
   }
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 4; i++) {
-      q_1[r * 4 + i]! += bq[i]!;
+      q[r * 4 + i]! += bq[i]!;
       // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
-      const k_2 = (Wq_Wk_Wv_Wo_x[r * 16 + 4 + i]! + bk[i]!) / 2;
-      k_1[r * 4 + i] = k_2;
+      const k_1 = (Wq_Wk_Wv_Wo_x[r * 16 + 4 + i]! + bk[i]!) / 2;
+      k[r * 4 + i] = k_1;
       // v = Wv·x + bv   mlstm.cell:26
-      const v_2 = Wq_Wk_Wv_Wo_x[r * 16 + 8 + i]! + bv[i]!;
-      v_1[r * 4 + i] = v_2;
+      const v_1 = Wq_Wk_Wv_Wo_x[r * 16 + 8 + i]! + bv[i]!;
+      v[r * 4 + i] = v_1;
     }
   }
   // sum_wi_x = Σ wi_x
   for (let r = 0; r < T * B; r++) {
     let acc = 0;
     for (let i = 0; i < 3; i++) acc += wi[i]! * x[r * 3 + i]!;
-    it_1[r] = acc;
+    it[r] = acc;
   }
   for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 1; i++) it_1[r + i]! += bi[0]!;
+    for (let i = 0; i < 1; i++) it[r + i]! += bi[0]!;
   }
   // sum_wf_x = Σ wf_x
   for (let r = 0; r < T * B; r++) {
@@ -1092,14 +1092,13 @@ function infer(
   // sum_wf_x_plus_bf = sum_wf_x + bf
   for (let r = 0; r < T * B; r++) sum_wf_x_plus_bf[r] = sum_wf_x[r]! + bf[0]!;
   // logf_pre = σ(wf·x + bf)   mlstm.cell:28
-  for (let r = 0; r < T * B; r++) logf_pre_1[r] = sigmoid(sum_wf_x_plus_bf[r]!);
+  for (let r = 0; r < T * B; r++) logf_pre[r] = sigmoid(sum_wf_x_plus_bf[r]!);
   // logf = log(σ(wf·x + bf))   mlstm.cell:28
-  for (let r = 0; r < T * B; r++) logf[r] = Math.log(logf_pre_1[r]!);
+  for (let r = 0; r < T * B; r++) logf[r] = Math.log(logf_pre[r]!);
   // v_outer_k = v ⊗ k
   for (let r = 0; r < T * B; r++) {
     for (let r_1 = 0; r_1 < 4; r_1++)
-      for (let c = 0; c < 4; c++)
-        v_outer_k_1[r * 16 + r_1 * 4 + c] = v_1[r * 4 + r_1]! * k_1[r * 4 + c]!;
+      for (let c = 0; c < 4; c++) v_outer_k[r * 16 + r_1 * 4 + c] = v[r * 4 + r_1]! * k[r * 4 + c]!;
   }
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 4; i++) {
@@ -1112,7 +1111,7 @@ function infer(
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 1; i++) {
         // m = max(logf + m, it)   mlstm.cell:30
-        const m = Math.max(logf[t * B + b]! + m_now[b + i]!, it_1[t * B + b]!);
+        const m = Math.max(logf[t * B + b]! + m_now[b + i]!, it[t * B + b]!);
         m_new[b + i] = m;
       }
     }
@@ -1123,7 +1122,7 @@ function infer(
       sum_m[b] = acc;
     }
     // ig_pre = it - sum(m)   mlstm.cell:31
-    for (let b = 0; b < B; b++) ig_pre[b] = it_1[t * B + b]! - sum_m[b]!;
+    for (let b = 0; b < B; b++) ig_pre[b] = it[t * B + b]! - sum_m[b]!;
     // ig = exp(it - sum(m))   mlstm.cell:31
     for (let b = 0; b < B; b++) ig[b] = Math.exp(ig_pre[b]!);
     // sum_m_prev = Σ m_prev, in fg = exp(logf + sum(m[t-1]) - sum(m))   mlstm.cell:32
@@ -1141,14 +1140,14 @@ function infer(
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 16; i++) {
         // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
-        const C = fg[b]! * C_now[b * 16 + i]! + ig[b]! * v_outer_k_1[(t * B + b) * 16 + i]!;
+        const C = fg[b]! * C_now[b * 16 + i]! + ig[b]! * v_outer_k[(t * B + b) * 16 + i]!;
         C_new[b * 16 + i] = C;
       }
     }
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 4; i++) {
         // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
-        const n = fg[b]! * n_now[b * 4 + i]! + ig[b]! * k_1[(t * B + b) * 4 + i]!;
+        const n = fg[b]! * n_now[b * 4 + i]! + ig[b]! * k[(t * B + b) * 4 + i]!;
         n_new[b * 4 + i] = n;
       }
     }
@@ -1156,14 +1155,14 @@ function infer(
     for (let b = 0; b < B; b++) {
       for (let r_1 = 0; r_1 < 4; r_1++) {
         let acc = 0;
-        for (let j = 0; j < 4; j++) acc += C_new[b * 16 + r_1 * 4 + j]! * q_1[(t * B + b) * 4 + j]!;
+        for (let j = 0; j < 4; j++) acc += C_new[b * 16 + r_1 * 4 + j]! * q[(t * B + b) * 4 + j]!;
         C_q[b * 4 + r_1] = acc;
       }
     }
     // sum_n_q = Σ n_q
     for (let b = 0; b < B; b++) {
       let acc = 0;
-      for (let i = 0; i < 4; i++) acc += n_new[b * 4 + i]! * q_1[(t * B + b) * 4 + i]!;
+      for (let i = 0; i < 4; i++) acc += n_new[b * 4 + i]! * q[(t * B + b) * 4 + i]!;
       sum_n_q[b] = acc;
     }
     // abs_sum_n_q = abs(sum_n_q)

@@ -355,7 +355,7 @@ function step(
   const h_next = WS[9]!;
   const c_next = WS[10]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
-  const Wf_Wi_Wg_Wo_x_1 = WS[11]!;
+  const Wf_Wi_Wg_Wo_x = WS[11]!;
   const Uf_Ui_Ug_Uo = WS[2]!;
   const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
   const [Wf, Uf, pf, bf, Wi, Ui, pi, bi, Wg, Ug, bg, Wo, Uo, po, bo] = P as Arrays<15>;
@@ -376,7 +376,7 @@ function step(
     Uf_Ui_Ug_Uo.set(Uo, 768);
   }
   // Wf_Wi_Wg_Wo_x = Wf_Wi_Wg_Wo·x
-  mm.nt(B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x_1, 0, 64, 0); // Wf_Wi_Wg_Wo_x_1[m] = Wf_Wi_Wg_Wo · x[m], for each of B rows
+  mm.nt(B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x, 0, 64, 0); // Wf_Wi_Wg_Wo_x[m] = Wf_Wi_Wg_Wo · x[m], for each of B rows
   // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
   mm.nt(B, 64, 16, h_seq, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
   for (let b = 0; b < B; b++) {
@@ -384,27 +384,27 @@ function step(
       // c = f ⊙ c + i ⊙ g   peephole.cell:16
       const c =
         sigmoid(
-          Wf_Wi_Wg_Wo_x_1[b * 64 + j]! +
+          Wf_Wi_Wg_Wo_x[b * 64 + j]! +
             Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! +
             pf[j]! * c_seq[b * 16 + j]! +
             bf[j]!,
         ) *
           c_seq[b * 16 + j]! +
         sigmoid(
-          Wf_Wi_Wg_Wo_x_1[b * 64 + 16 + j]! +
+          Wf_Wi_Wg_Wo_x[b * 64 + 16 + j]! +
             Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
             pi[j]! * c_seq[b * 16 + j]! +
             bi[j]!,
         ) *
           Math.tanh(
-            Wf_Wi_Wg_Wo_x_1[b * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! + bg[j]!,
+            Wf_Wi_Wg_Wo_x[b * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! + bg[j]!,
           );
       c_next[b * 16 + j] = c;
       c_out[b * 16 + j] = c;
       // h = o ⊙ tanh(c)   peephole.cell:18
       const h =
         sigmoid(
-          Wf_Wi_Wg_Wo_x_1[b * 64 + 48 + j]! +
+          Wf_Wi_Wg_Wo_x[b * 64 + 48 + j]! +
             Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
             po[j]! * c +
             bo[j]!,

@@ -199,20 +199,20 @@ function step(
   _paramsChanged: boolean,
 ): void {
   const h_next = WS[6]!;
-  const Wx_x_1 = WS[7]!;
+  const Wx_x = WS[7]!;
   const Wh_h_prev = WS[1]!;
   const [Wx, Wh, b, Wy, by] = P as Arrays<5>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
   const [y_out] = Y as Arrays<1>;
   // Wx_x = Wx·x, in h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
-  mm.nt(B, 16, 8, x, 0, 8, Wx, 0, Wx_x_1, 0, 16, 0); // Wx_x_1[m] = Wx · x[m], for each of B rows
+  mm.nt(B, 16, 8, x, 0, 8, Wx, 0, Wx_x, 0, 16, 0); // Wx_x[m] = Wx · x[m], for each of B rows
   // Wh_h_prev = Wh·h_prev, in h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
   mm.nt(B, 16, 16, h_seq, 0, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
   for (let n = 0; n < B; n++) {
     for (let i = 0; i < 16; i++) {
       // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
-      const h = Math.max(Wx_x_1[n * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!, 0);
+      const h = Math.max(Wx_x[n * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!, 0);
       h_next[n * 16 + i] = h;
     }
   }

@@ -179,20 +179,20 @@ function step(
   _paramsChanged: boolean,
 ): void {
   const h_next = WS[5]!;
-  const Wx_x_1 = WS[6]!;
+  const Wx_x = WS[6]!;
   const Wh_h_prev = WS[1]!;
   const [Wx, Wh, b] = P as Arrays<3>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
   const [h_out] = Y as Arrays<1>;
   // Wx_x = Wx·x, in h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
-  mm.nt(B, 16, 8, x, 0, 8, Wx, 0, Wx_x_1, 0, 16, 0); // Wx_x_1[m] = Wx · x[m], for each of B rows
+  mm.nt(B, 16, 8, x, 0, 8, Wx, 0, Wx_x, 0, 16, 0); // Wx_x[m] = Wx · x[m], for each of B rows
   // Wh_h_prev = Wh·h_prev, in h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
   mm.nt(B, 16, 16, h_seq, 0, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
   for (let n = 0; n < B; n++) {
     for (let i = 0; i < 16; i++) {
       // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
-      const h = Math.tanh(Wx_x_1[n * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!);
+      const h = Math.tanh(Wx_x[n * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!);
       h_next[n * 16 + i] = h;
       h_out[n * 16 + i] = h;
     }

@@ -313,7 +313,7 @@ function backward(
   const dq2 = WS[30]!;
   const div = WS[31]!;
   const w_pre = WS[32]!;
-  const r_wkv_1 = WS[33]!;
+  const r_wkv = WS[33]!;
   const [Wk, Wv, Wr, mu_k, mu_v, mu_r, decay, u, Wo] = P as Arrays<9>;
   const [x] = X as Arrays<1>;
   const [a_seq, b_seq, p_seq, xp_seq] = S as Arrays<4>;
@@ -554,12 +554,12 @@ function backward(
     for (let i = 0; i < 4; i++) {
       du[i]! += du_1[row * 4 + i]!;
       // r_wkv = r ⊙ wkv
-      const r_wkv_2 = r_tape[row * 4 + i]! * wkv_tape[row * 4 + i]!;
-      r_wkv_1[row * 4 + i] = r_wkv_2;
+      const r_wkv_1 = r_tape[row * 4 + i]! * wkv_tape[row * 4 + i]!;
+      r_wkv[row * 4 + i] = r_wkv_1;
     }
   }
   // dWo = ∂L/∂Wo
-  mm.tn(T * B, 3, 4, dy_out, 0, 3, r_wkv_1, 0, 4, dWo, 0, 1); // dWo += Σ_m dy_out[m] ⊗ r_wkv_1[m], for all T * B rows
+  mm.tn(T * B, 3, 4, dy_out, 0, 3, r_wkv, 0, 4, dWo, 0, 1); // dWo += Σ_m dy_out[m] ⊗ r_wkv[m], for all T * B rows
   for (let row = 0; row < T * B; row++) {
     for (let i = 0; i < 4; i++) ddecay[i]! += -dw[row * 4 + i]! * w_pre[i]!;
   }
@@ -672,20 +672,20 @@ function step(
   for (let n = 0; n < B; n++) {
     for (let i = 0; i < 4; i++) {
       // u_plus_k = u + k
-      const u_plus_k_1 = u[i]! + k[n * 4 + i]!;
+      const u_plus_k = u[i]! + k[n * 4 + i]!;
       // q = max(p, u + k)   rwkv4.cell:26
-      const q = Math.max(p_seq[n * 4 + i]!, u_plus_k_1);
+      const q = Math.max(p_seq[n * 4 + i]!, u_plus_k);
       // e1 = exp(p - q)   rwkv4.cell:27
       const e1 = Math.exp(p_seq[n * 4 + i]! - q);
       // e2 = exp(u + k - q)   rwkv4.cell:28
-      const e2 = Math.exp(u_plus_k_1 - q);
+      const e2 = Math.exp(u_plus_k - q);
       // p_prev_plus_w = p_prev + w
-      const p_prev_plus_w_1 = p_seq[n * 4 + i]! + w[i]!;
+      const p_prev_plus_w = p_seq[n * 4 + i]! + w[i]!;
       // q2 = max(p + w, k)   rwkv4.cell:31
-      const q2 = Math.max(p_prev_plus_w_1, k[n * 4 + i]!);
+      const q2 = Math.max(p_prev_plus_w, k[n * 4 + i]!);
       p_next[n * 4 + i] = q2;
       // g1 = exp(p + w - q2)   rwkv4.cell:32
-      const g1 = Math.exp(p_prev_plus_w_1 - q2);
+      const g1 = Math.exp(p_prev_plus_w - q2);
       // g2 = exp(k - q2)   rwkv4.cell:33
       const g2 = Math.exp(k[n * 4 + i]! - q2);
       // g1_a_prev = g1 ⊙ a_prev
@@ -697,10 +697,10 @@ function step(
       b_next[n * 4 + i] = g1_b_prev;
       b_next[n * 4 + i]! += g2;
       // r_wkv = r ⊙ wkv
-      const r_wkv_2 =
+      const r_wkv_1 =
         sigmoid(r_pre[n * 4 + i]!) *
         ((e1 * a_seq[n * 4 + i]! + e2 * v[n * 4 + i]!) / (e1 * b_seq[n * 4 + i]! + e2));
-      r_wkv[n * 4 + i] = r_wkv_2;
+      r_wkv[n * 4 + i] = r_wkv_1;
     }
   }
   // y = Wo·(r ⊙ wkv)   rwkv4.cell:39
@@ -813,20 +813,20 @@ function infer(
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 4; i++) {
         // u_plus_k = u + k
-        const u_plus_k_1 = u[i]! + k[n * 4 + i]!;
+        const u_plus_k = u[i]! + k[n * 4 + i]!;
         // q = max(p, u + k)   rwkv4.cell:26
-        const q = Math.max(p_now[n * 4 + i]!, u_plus_k_1);
+        const q = Math.max(p_now[n * 4 + i]!, u_plus_k);
         // e1 = exp(p - q)   rwkv4.cell:27
         const e1 = Math.exp(p_now[n * 4 + i]! - q);
         // e2 = exp(u + k - q)   rwkv4.cell:28
-        const e2 = Math.exp(u_plus_k_1 - q);
+        const e2 = Math.exp(u_plus_k - q);
         // p_prev_plus_w = p_prev + w
-        const p_prev_plus_w_1 = p_now[n * 4 + i]! + w[i]!;
+        const p_prev_plus_w = p_now[n * 4 + i]! + w[i]!;
         // q2 = max(p + w, k)   rwkv4.cell:31
-        const q2 = Math.max(p_prev_plus_w_1, k[n * 4 + i]!);
+        const q2 = Math.max(p_prev_plus_w, k[n * 4 + i]!);
         p_new[n * 4 + i] = q2;
         // g1 = exp(p + w - q2)   rwkv4.cell:32
-        const g1 = Math.exp(p_prev_plus_w_1 - q2);
+        const g1 = Math.exp(p_prev_plus_w - q2);
         // g2 = exp(k - q2)   rwkv4.cell:33
         const g2 = Math.exp(k[n * 4 + i]! - q2);
         // g1_a_prev = g1 ⊙ a_prev
@@ -838,10 +838,10 @@ function infer(
         b_new[n * 4 + i] = g1_b_prev;
         b_new[n * 4 + i]! += g2;
         // r_wkv = r ⊙ wkv
-        const r_wkv_2 =
+        const r_wkv_1 =
           sigmoid(r_pre[n * 4 + i]!) *
           ((e1 * a_now[n * 4 + i]! + e2 * v[n * 4 + i]!) / (e1 * b_now[n * 4 + i]! + e2));
-        r_wkv[n * 4 + i] = r_wkv_2;
+        r_wkv[n * 4 + i] = r_wkv_1;
       }
     }
     // y = Wo·(r ⊙ wkv)   rwkv4.cell:39

@@ -442,12 +442,12 @@ function step(
 ): void {
   const h_next = WS[18]!;
   const W_dt_W_B_W_C = WS[2]!;
-  const W_dt_W_B_W_C_x_1 = WS[19]!;
+  const W_dt_W_B_W_C_x = WS[19]!;
   const A = WS[4]!;
   const dt_rowwise = WS[20]!;
-  const dt_x_outer_W_B_x_1 = WS[21]!;
+  const dt_x_outer_W_B_x = WS[21]!;
   const dt = WS[22]!;
-  const dt_x_1 = WS[23]!;
+  const dt_x = WS[23]!;
   const [W_dt, b_dt, W_B, W_C, A_log, D_skip] = P as Arrays<6>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -462,11 +462,11 @@ function step(
     for (let i = 0; i < 12; i++) A[i] = -Math.exp(A_log[i]!);
   }
   // W_dt_W_B_W_C_x = W_dt_W_B_W_C·x
-  mm.nt(B, 10, 4, x, 0, 4, W_dt_W_B_W_C, 0, W_dt_W_B_W_C_x_1, 0, 10, 0); // W_dt_W_B_W_C_x_1[m] = W_dt_W_B_W_C · x[m], for each of B rows
+  mm.nt(B, 10, 4, x, 0, 4, W_dt_W_B_W_C, 0, W_dt_W_B_W_C_x, 0, 10, 0); // W_dt_W_B_W_C_x[m] = W_dt_W_B_W_C · x[m], for each of B rows
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 4; i++) {
       // dt = softplus(W_dt·x + b_dt)   s6.cell:20
-      const dt_1 = softplus(W_dt_W_B_W_C_x_1[b * 10 + i]! + b_dt[i]!);
+      const dt_1 = softplus(W_dt_W_B_W_C_x[b * 10 + i]! + b_dt[i]!);
       dt[b * 4 + i] = dt_1;
     }
   }
@@ -478,23 +478,23 @@ function step(
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 4; i++) {
       // dt_x = dt ⊙ x
-      const dt_x_2 = dt[b * 4 + i]! * x[b * 4 + i]!;
-      dt_x_1[b * 4 + i] = dt_x_2;
+      const dt_x_1 = dt[b * 4 + i]! * x[b * 4 + i]!;
+      dt_x[b * 4 + i] = dt_x_1;
     }
   }
   // dt_x_outer_W_B_x = dt_x ⊗ W_B_x
   for (let b = 0; b < B; b++) {
     for (let r_1 = 0; r_1 < 4; r_1++)
       for (let c = 0; c < 3; c++)
-        dt_x_outer_W_B_x_1[b * 12 + r_1 * 3 + c] =
-          dt_x_1[b * 4 + r_1]! * W_dt_W_B_W_C_x_1[b * 10 + 4 + c]!;
+        dt_x_outer_W_B_x[b * 12 + r_1 * 3 + c] =
+          dt_x[b * 4 + r_1]! * W_dt_W_B_W_C_x[b * 10 + 4 + c]!;
   }
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 12; i++) {
       // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
       const h =
         Math.exp(dt_rowwise[b * 12 + i]! * A[i]!) * h_seq[b * 12 + i]! +
-        dt_x_outer_W_B_x_1[b * 12 + i]!;
+        dt_x_outer_W_B_x[b * 12 + i]!;
       h_next[b * 12 + i] = h;
     }
   }
@@ -503,7 +503,7 @@ function step(
     for (let r_1 = 0; r_1 < 4; r_1++) {
       let acc = 0;
       for (let j = 0; j < 3; j++)
-        acc += h_next[b * 12 + r_1 * 3 + j]! * W_dt_W_B_W_C_x_1[b * 10 + 7 + j]!;
+        acc += h_next[b * 12 + r_1 * 3 + j]! * W_dt_W_B_W_C_x[b * 10 + 7 + j]!;
       y_out[b * 4 + r_1] = acc;
     }
   }
@@ -535,8 +535,8 @@ function infer(
   const D_skip_x = WS[1]!;
   const W_dt_W_B_W_C = WS[2]!;
   const A = WS[4]!;
-  const dt_rowwise_1 = WS[26]!;
-  const dt_1 = WS[27]!;
+  const dt_rowwise = WS[26]!;
+  const dt = WS[27]!;
   const dt_x = WS[5]!;
   const [W_dt, b_dt, W_B, W_C, A_log, D_skip] = P as Arrays<6>;
   const [x] = X as Arrays<1>;
@@ -559,27 +559,27 @@ function infer(
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 4; i++) {
       // dt = softplus(W_dt·x + b_dt)   s6.cell:20
-      const dt_2 = softplus(W_dt_W_B_W_C_x[r * 10 + i]! + b_dt[i]!);
-      dt_1[r * 4 + i] = dt_2;
+      const dt_1 = softplus(W_dt_W_B_W_C_x[r * 10 + i]! + b_dt[i]!);
+      dt[r * 4 + i] = dt_1;
     }
   }
   // dt_rowwise = expand(dt), in h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
   for (let r = 0; r < T * B; r++) {
     for (let r_1 = 0; r_1 < 4; r_1++)
-      for (let c = 0; c < 3; c++) dt_rowwise_1[r * 12 + r_1 * 3 + c] = dt_1[r * 4 + r_1]!;
+      for (let c = 0; c < 3; c++) dt_rowwise[r * 12 + r_1 * 3 + c] = dt[r * 4 + r_1]!;
   }
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 12; i++) {
       // exp_dt_rowwise_A = exp(dt_rowwise_A)
-      const exp_dt_rowwise_A_1 = Math.exp(dt_rowwise_1[r * 12 + i]! * A[i]!);
+      const exp_dt_rowwise_A_1 = Math.exp(dt_rowwise[r * 12 + i]! * A[i]!);
       exp_dt_rowwise_A[r * 12 + i] = exp_dt_rowwise_A_1;
     }
   }
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 4; i++) {
       // dt_x = dt ⊙ x
-      const dt_x_2 = dt_1[r * 4 + i]! * x[r * 4 + i]!;
-      dt_x[r * 4 + i] = dt_x_2;
+      const dt_x_1 = dt[r * 4 + i]! * x[r * 4 + i]!;
+      dt_x[r * 4 + i] = dt_x_1;
     }
   }
   // dt_x_outer_W_B_x = dt_x ⊗ W_B_x

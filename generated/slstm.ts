@@ -400,7 +400,7 @@ function step(
   const n_next = WS[15]!;
   const m_next = WS[16]!;
   const Wz_Wi_Wf_Wo = WS[1]!;
-  const Wz_Wi_Wf_Wo_x_1 = WS[17]!;
+  const Wz_Wi_Wf_Wo_x = WS[17]!;
   const Rz_Ri_Rf_Ro = WS[2]!;
   const Rz_Ri_Rf_Ro_h_prev = WS[3]!;
   const [Wz, Rz, bz, Wi, Ri, bi, Wf, Rf, bf, Wo, Ro, bo] = P as Arrays<12>;
@@ -421,16 +421,16 @@ function step(
     Rz_Ri_Rf_Ro.set(Ro, 48);
   }
   // Wz_Wi_Wf_Wo_x = Wz_Wi_Wf_Wo·x
-  mm.nt(B, 16, 3, x, 0, 3, Wz_Wi_Wf_Wo, 0, Wz_Wi_Wf_Wo_x_1, 0, 16, 0); // Wz_Wi_Wf_Wo_x_1[m] = Wz_Wi_Wf_Wo · x[m], for each of B rows
+  mm.nt(B, 16, 3, x, 0, 3, Wz_Wi_Wf_Wo, 0, Wz_Wi_Wf_Wo_x, 0, 16, 0); // Wz_Wi_Wf_Wo_x[m] = Wz_Wi_Wf_Wo · x[m], for each of B rows
   // Rz_Ri_Rf_Ro_h_prev = Rz_Ri_Rf_Ro·h_prev
   mm.nt(B, 16, 4, h_seq, 0, 4, Rz_Ri_Rf_Ro, 0, Rz_Ri_Rf_Ro_h_prev, 0, 16, 0); // Rz_Ri_Rf_Ro_h_prev[m] = Rz_Ri_Rf_Ro · h_seq[m], for each of B rows
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 4; i++) {
       // it = Wi·x + Ri·h + bi   slstm.cell:21
-      const it = Wz_Wi_Wf_Wo_x_1[b * 16 + 4 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i]! + bi[i]!;
+      const it = Wz_Wi_Wf_Wo_x[b * 16 + 4 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i]! + bi[i]!;
       // ft_plus_m_prev = ft + m_prev
       const ft_plus_m_prev =
-        Wz_Wi_Wf_Wo_x_1[b * 16 + 8 + i]! +
+        Wz_Wi_Wf_Wo_x[b * 16 + 8 + i]! +
         Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i]! +
         bf[i]! +
         m_seq[b * 4 + i]!;
@@ -444,16 +444,14 @@ function step(
       // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
       const c =
         fg * c_seq[b * 4 + i]! +
-        ig * Math.tanh(Wz_Wi_Wf_Wo_x_1[b * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!);
+        ig * Math.tanh(Wz_Wi_Wf_Wo_x[b * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!);
       c_next[b * 4 + i] = c;
       // n = fg ⊙ n + ig   slstm.cell:29
       const n = fg * n_seq[b * 4 + i]! + ig;
       n_next[b * 4 + i] = n;
       // h = o ⊙ c / n   slstm.cell:30
       const h =
-        (sigmoid(
-          Wz_Wi_Wf_Wo_x_1[b * 16 + 12 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! + bo[i]!,
-        ) *
+        (sigmoid(Wz_Wi_Wf_Wo_x[b * 16 + 12 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! + bo[i]!) *
           c) /
         n;
       h_next[b * 4 + i] = h;

@@ -29,40 +29,52 @@ export interface KernelTexts {
   readonly backward: KernelText;
   readonly step: KernelText;
   readonly infer: KernelText;
-  /** The workspace buffers each kernel uses, by name, in the order the module binds them from `WS`. */
-  readonly uses: { readonly [K in KernelName]: readonly string[] };
+  /** The workspace buffers each kernel uses, in the order the module binds them from `WS`: each one's name in that kernel and its index in `WS`. */
+  readonly uses: { readonly [K in KernelName]: readonly WorkspaceUse[] };
 }
 
-/** Module-level scratch for row-independent values, and per-call workspace for the rest. */
+/** A workspace buffer as one kernel binds it: `const name = WS[index]`. */
+export interface WorkspaceUse {
+  readonly name: string;
+  readonly index: number;
+}
+
+/**
+ * The workspace: buffers kept across calls for values derived from params alone, and per-call
+ * scratch for the rest. A buffer is identified by its index in the kernels' `WS` argument; each
+ * kernel names the buffers it binds in its own scope, so a buffer is named after what it holds in
+ * every kernel (the step kernel's one-step `Wx_x` and the forward's all-steps `Wx_x` are both
+ * `Wx_x`), never with a suffix because another kernel has a buffer of that name.
+ */
 export interface Buffers {
-  /** The buffer of `node` of `graph`, or of the kernels' own buffer with that name. */
-  buffer(graph: Graph, node: NodeId | string, size: number, names: Names, rows: Rows): string;
-  /** The position of a workspace buffer in the kernels' `WS` argument (undefined for scratch). */
-  workspaceIndex(name: string): number | undefined;
+  /** The index in `WS` of the buffer of `node` of `graph` (or of the kernels' own buffer with that name). */
+  buffer(graph: Graph, node: NodeId | string, size: number, rows: Rows): number;
   /** Whether matrix products are calls into the runtime's products. */
   readonly products: boolean;
   /** A runtime product may stage `perRow` elements per row plus `fixed`. */
   stage(rows: Exclude<Rows, "one">, perRow: number, fixed: number): void;
 }
 
-type KernelBuffers = Scratch & { used(): string[] };
+type KernelBuffers = Scratch & { used(): WorkspaceUse[] };
 
 /**
- * The buffers of one kernel over `graph`, remembering which workspace buffers it uses. A value
- * the cell does not name is given its described name first, so no buffer is named after a node id.
+ * The buffers of one kernel over `graph`, each named once in the kernel's scope, remembering which
+ * it uses. A value the cell does not name is given its described name first, so no buffer is named
+ * after a node id.
  */
 function tracking(buffers: Buffers, graph: Graph, describe: Describe): KernelBuffers {
-  const used = new Set<string>();
+  const used = new Map<number, string>();
   return {
     buffer(node, size, names, rows) {
       if (typeof node === "number" && !graph.names.has(node)) graph.name(node, describe.name(node));
-      const name = buffers.buffer(graph, node, size, names, rows);
-      if (buffers.workspaceIndex(name) !== undefined) used.add(name);
+      const index = buffers.buffer(graph, node, size, rows);
+      let name = used.get(index);
+      if (name === undefined) used.set(index, (name = names.fresh(typeof node === "string" ? node : graph.names.get(node)!)));
       return name;
     },
     products: buffers.products,
     stage: (rows, perRow, fixed) => buffers.stage(rows, perRow, fixed),
-    used: () => [...used],
+    used: () => [...used].map(([index, name]) => ({ name, index })),
   };
 }
 
@@ -128,7 +140,7 @@ export function emitKernels(ir: CellIR, plan: KernelPlan, names: Names, buffers:
   }
   const pick = (kernel: Names, ...candidates: string[]) => kernel.fresh(candidates.find((c) => !cellNames.has(c)) ?? `${candidates[0]}_index`);
   const indices = (kernel: Names): Indices => ({ t: pick(kernel, "t", "s"), b: pick(kernel, "b", "n"), r: pick(kernel, "r", "row"), i: pick(kernel, "i", "j", "k", "e") });
-  const uses = { forward: [] as string[], backward: [] as string[], step: [] as string[], infer: [] as string[] };
+  const uses = { forward: [] as WorkspaceUse[], backward: [] as WorkspaceUse[], step: [] as WorkspaceUse[], infer: [] as WorkspaceUse[] };
   const kernel = (key: keyof typeof uses, emit: typeof emitForward, cell: CellIR, cellPlan: KernelPlan, d: Describe) => {
     const tracked = tracking(buffers, cell.graph, d);
     const scope = names.scope();

@@ -79,13 +79,6 @@ export class Names {
     return name;
   }
 
-  /** A fresh identifier that every enclosing scope also keeps out of later use (module-level names). */
-  freshShared(base: string): string {
-    const name = this.fresh(base);
-    for (let p = this.parent; p; p = p.parent) p.used.add(name);
-    return name;
-  }
-
   /** A child scope: sees every name given out so far, and what it gives out stays local. */
   scope(): Names {
     return new Names(this);
