@@ -172,7 +172,7 @@ function backward(
   const du_pre = WS[10]!;
   const Wu_Wr = WS[2]!;
   const Wh_dh_tilde_pre = WS[11]!;
-  const du_pre_dr_pre = WS[12]!;
+  const du_dr_pre = WS[12]!;
   const one_minus_u = WS[13]!;
   const dh = WS[14]!;
   const r_h_prev = WS[15]!;
@@ -245,15 +245,14 @@ function backward(
         du_pre[(t * B + b) * 16 + i] = du_pre_1;
       }
     }
-    // du_pre_dr_pre = [du_pre; dr_pre]
+    // du_dr_pre = [du_pre; dr_pre]
     for (let b = 0; b < B; b++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        du_pre_dr_pre[b * 32 + i_1] = du_pre[(t * B + b) * 16 + i_1]!;
+      for (let i_1 = 0; i_1 < 16; i_1++) du_dr_pre[b * 32 + i_1] = du_pre[(t * B + b) * 16 + i_1]!;
       for (let i_2 = 0; i_2 < 16; i_2++)
-        du_pre_dr_pre[b * 32 + 16 + i_2] = dr_pre[(t * B + b) * 16 + i_2]!;
+        du_dr_pre[b * 32 + 16 + i_2] = dr_pre[(t * B + b) * 16 + i_2]!;
     }
-    // Wu_Wr_du_pre_dr_pre = Wu_Wrᵀ·du_pre_dr_pre
-    mm.nn(B, 32, 16, du_pre_dr_pre, 0, 32, Wu_Wr, 0, dh_back, 0, 16, 1); // dh_back[m] += Wu_Wrᵀ · du_pre_dr_pre[m], for each of B rows
+    // Wu_Wr_du_dr_pre = Wu_Wrᵀ·du_dr_pre
+    mm.nn(B, 32, 16, du_dr_pre, 0, 32, Wu_Wr, 0, dh_back, 0, 16, 1); // dh_back[m] += Wu_Wrᵀ · du_dr_pre[m], for each of B rows
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
         if (M[t * B + b]! === 0) {

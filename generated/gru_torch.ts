@@ -189,13 +189,13 @@ function backward(
   const dh_swap = WS[7]!;
   const dh_kept = WS[8]!;
   const dn_pre = WS[9]!;
-  const dW_hn_h_prev = WS[10]!;
+  const d_W_hn_h_prev = WS[10]!;
   const dz_pre = WS[11]!;
   const dr_pre = WS[12]!;
   const W_hr_W_hz_W_hn = WS[5]!;
-  const concat = WS[13]!;
+  const dr_pre_dz_pre_d_W_hn_h_prev = WS[13]!;
   const W_ir_W_iz_W_in = WS[3]!;
-  const dr_pre_dz_pre_dn_pre = WS[14]!;
+  const dr_dz_dn_pre = WS[14]!;
   const [W_ir, W_hr, , , W_iz, W_hz, , , W_in, W_hn] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -240,9 +240,9 @@ function backward(
         const dn_pre_1 =
           dh * one_minus_z * (1 - n_tape[(t * B + b) * 16 + i]! * n_tape[(t * B + b) * 16 + i]!);
         dn_pre[(t * B + b) * 16 + i] = dn_pre_1;
-        // dW_hn_h_prev = ∂L/∂W_hn_h_prev, in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-        const dW_hn_h_prev_1 = dn_pre_1 * r_tape[(t * B + b) * 16 + i]!;
-        dW_hn_h_prev[(t * B + b) * 16 + i] = dW_hn_h_prev_1;
+        // d_W_hn_h_prev = ∂L/∂W_hn_h_prev, in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+        const d_W_hn_h_prev_1 = dn_pre_1 * r_tape[(t * B + b) * 16 + i]!;
+        d_W_hn_h_prev[(t * B + b) * 16 + i] = d_W_hn_h_prev_1;
         // dz_pre = ∂L/∂(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
         const dz_pre_1 =
           (dh * h_seq[(t * B + b) * 16 + i]! + -(dh * n_tape[(t * B + b) * 16 + i]!)) *
@@ -256,16 +256,17 @@ function backward(
         dr_pre[(t * B + b) * 16 + i] = dr_pre_1;
       }
     }
-    // concat = [dr_pre; dz_pre; dW_hn_h_prev]
+    // dr_pre_dz_pre_d_W_hn_h_prev = [dr_pre; dz_pre; d_W_hn_h_prev]
     for (let b = 0; b < B; b++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) concat[b * 48 + i_1] = dr_pre[(t * B + b) * 16 + i_1]!;
+      for (let i_1 = 0; i_1 < 16; i_1++)
+        dr_pre_dz_pre_d_W_hn_h_prev[b * 48 + i_1] = dr_pre[(t * B + b) * 16 + i_1]!;
       for (let i_2 = 0; i_2 < 16; i_2++)
-        concat[b * 48 + 16 + i_2] = dz_pre[(t * B + b) * 16 + i_2]!;
+        dr_pre_dz_pre_d_W_hn_h_prev[b * 48 + 16 + i_2] = dz_pre[(t * B + b) * 16 + i_2]!;
       for (let i_3 = 0; i_3 < 16; i_3++)
-        concat[b * 48 + 32 + i_3] = dW_hn_h_prev[(t * B + b) * 16 + i_3]!;
+        dr_pre_dz_pre_d_W_hn_h_prev[b * 48 + 32 + i_3] = d_W_hn_h_prev[(t * B + b) * 16 + i_3]!;
     }
-    // W_hr_W_hz_W_hn_concat = W_hr_W_hz_W_hnᵀ·concat
-    mm.nn(B, 48, 16, concat, 0, 48, W_hr_W_hz_W_hn, 0, dh_back, 0, 16, 1); // dh_back[m] += W_hr_W_hz_W_hnᵀ · concat[m], for each of B rows
+    // W_hr_W_hz_W_hn_dr_pre_dz_pre_d_W = W_hr_W_hz_W_hnᵀ·dr_pre_dz_pre_d_W_hn_h_prev
+    mm.nn(B, 48, 16, dr_pre_dz_pre_d_W_hn_h_prev, 0, 48, W_hr_W_hz_W_hn, 0, dh_back, 0, 16, 1); // dh_back[m] += W_hr_W_hz_W_hnᵀ · dr_pre_dz_pre_d_W_hn_h_prev[m], for each of B rows
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
         if (M[t * B + b]! === 0) {
@@ -292,11 +293,11 @@ function backward(
       db_iz[i]! += dz_pre[row * 16 + i]!;
       db_hz[i]! += dz_pre[row * 16 + i]!;
       db_in[i]! += dn_pre[row * 16 + i]!;
-      db_hn[i]! += dW_hn_h_prev[row * 16 + i]!;
+      db_hn[i]! += d_W_hn_h_prev[row * 16 + i]!;
     }
   }
   // dW_hn = ∂L/∂W_hn
-  mm.tn(T * B, 16, 16, dW_hn_h_prev, 0, 16, h_seq, 0, 16, dW_hn, 0, 1); // dW_hn += Σ_m dW_hn_h_prev[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 16, d_W_hn_h_prev, 0, 16, h_seq, 0, 16, dW_hn, 0, 1); // dW_hn += Σ_m d_W_hn_h_prev[m] ⊗ h_seq[m], for all T * B rows
   // dW_in = ∂L/∂W_in
   mm.tn(T * B, 16, 8, dn_pre, 0, 16, x, 0, 8, dW_in, 0, 1); // dW_in += Σ_m dn_pre[m] ⊗ x[m], for all T * B rows
   // dW_hz = ∂L/∂W_hz
@@ -309,17 +310,16 @@ function backward(
   mm.tn(T * B, 16, 8, dr_pre, 0, 16, x, 0, 8, dW_ir, 0, 1); // dW_ir += Σ_m dr_pre[m] ⊗ x[m], for all T * B rows
   // Input gradients, for all T·B steps at once, when asked for.
   if (inputGrads) {
-    // dr_pre_dz_pre_dn_pre = [dr_pre; dz_pre; dn_pre]
+    // dr_dz_dn_pre = [dr_pre; dz_pre; dn_pre]
     for (let row = 0; row < T * B; row++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dr_pre_dz_pre_dn_pre[row * 48 + i_1] = dr_pre[row * 16 + i_1]!;
+      for (let i_1 = 0; i_1 < 16; i_1++) dr_dz_dn_pre[row * 48 + i_1] = dr_pre[row * 16 + i_1]!;
       for (let i_2 = 0; i_2 < 16; i_2++)
-        dr_pre_dz_pre_dn_pre[row * 48 + 16 + i_2] = dz_pre[row * 16 + i_2]!;
+        dr_dz_dn_pre[row * 48 + 16 + i_2] = dz_pre[row * 16 + i_2]!;
       for (let i_3 = 0; i_3 < 16; i_3++)
-        dr_pre_dz_pre_dn_pre[row * 48 + 32 + i_3] = dn_pre[row * 16 + i_3]!;
+        dr_dz_dn_pre[row * 48 + 32 + i_3] = dn_pre[row * 16 + i_3]!;
     }
     // dx = ∂L/∂x
-    mm.nn(T * B, 48, 8, dr_pre_dz_pre_dn_pre, 0, 48, W_ir_W_iz_W_in, 0, dx, 0, 8, 0); // dx[m] = W_ir_W_iz_W_inᵀ · dr_pre_dz_pre_dn_pre[m], for all T * B rows
+    mm.nn(T * B, 48, 8, dr_dz_dn_pre, 0, 48, W_ir_W_iz_W_in, 0, dx, 0, 8, 0); // dx[m] = W_ir_W_iz_W_inᵀ · dr_dz_dn_pre[m], for all T * B rows
   }
 }
 

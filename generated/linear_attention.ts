@@ -119,9 +119,9 @@ function forward(
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 256; i++) {
         // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-        const S_1 =
+        const S_ =
           λ_rowwise[i]! * S_seq[(t * B + b) * 256 + i]! + v_outer_k[(t * B + b) * 256 + i]!;
-        S_seq[((t + 1) * B + b) * 256 + i] = S_1;
+        S_seq[((t + 1) * B + b) * 256 + i] = S_;
       }
     }
     // y = S·q   linear_attention.cell:14
@@ -197,8 +197,6 @@ function backward(
     // λ_rowwise = expand(λ), in S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
     for (let r_1 = 0; r_1 < 16; r_1++)
       for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = λ[r_1]!;
-    // λ = σ(bλ)   linear_attention.cell:9
-    for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]!);
     // λ_one_minus_λ = λ ⊙ one_minus_λ
     for (let i = 0; i < 16; i++) λ_one_minus_λ[i] = λ[i]! * (1 - λ[i]!);
     // Wv_Wk_Wq = [Wv; Wk; Wq]
@@ -392,8 +390,8 @@ function step(
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 256; i++) {
       // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-      const S_1 = λ_rowwise[i]! * S_seq[b * 256 + i]! + v_outer_k[b * 256 + i]!;
-      S_next[b * 256 + i] = S_1;
+      const S_ = λ_rowwise[i]! * S_seq[b * 256 + i]! + v_outer_k[b * 256 + i]!;
+      S_next[b * 256 + i] = S_;
     }
   }
   // y = S·q   linear_attention.cell:14
@@ -468,8 +466,8 @@ function infer(
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 256; i++) {
         // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-        const S_1 = λ_rowwise[i]! * S_now[b * 256 + i]! + v_outer_k[(t * B + b) * 256 + i]!;
-        S_new[b * 256 + i] = S_1;
+        const S_ = λ_rowwise[i]! * S_now[b * 256 + i]! + v_outer_k[(t * B + b) * 256 + i]!;
+        S_new[b * 256 + i] = S_;
       }
     }
     // y = S·q   linear_attention.cell:14

@@ -146,21 +146,21 @@ export const spec = {
     { name: "dg", shape: [16], size: 16 },
     { name: "do", shape: [16], size: 16 },
     { name: "sqrt_mean_df_df_plus_k", shape: [], size: 1 },
-    { name: "div", shape: [16], size: 16 },
+    { name: "gf_df_over_sqrt_mean_df_df", shape: [16], size: 16 },
     { name: "f", shape: [16], size: 16 },
     { name: "sqrt_mean_di_di_plus_k", shape: [], size: 1 },
-    { name: "div", shape: [16], size: 16 },
+    { name: "gi_di_over_sqrt_mean_di_di", shape: [16], size: 16 },
     { name: "i", shape: [16], size: 16 },
     { name: "sqrt_mean_dg_dg_plus_k", shape: [], size: 1 },
-    { name: "div", shape: [16], size: 16 },
+    { name: "gg_dg_over_sqrt_mean_dg_dg", shape: [16], size: 16 },
     { name: "g", shape: [16], size: 16 },
     { name: "sqrt_mean_do_do_plus_k", shape: [], size: 1 },
-    { name: "div", shape: [16], size: 16 },
+    { name: "go_do_over_sqrt_mean_do_do", shape: [16], size: 16 },
     { name: "o", shape: [16], size: 16 },
     { name: "dc", shape: [16], size: 16 },
     { name: "sqrt_mean_dc_dc_plus_k", shape: [], size: 1 },
-    { name: "div", shape: [16], size: 16 },
-    { name: "tanh_div_plus_bc", shape: [16], size: 16 },
+    { name: "gc_dc_over_sqrt_mean_dc_dc", shape: [16], size: 16 },
+    { name: "tanh_gc_dc_over_sqrt_mean_dc", shape: [16], size: 16 },
   ],
 } as const satisfies Omit<CellSpec, "sizes">;
 
@@ -211,21 +211,21 @@ function forward(
     dg_tape,
     do_tape,
     sqrt_mean_df_df_plus_k_tape,
-    div_tape,
+    gf_df_over_sqrt_mean_df_df_tape,
     f_tape,
     sqrt_mean_di_di_plus_k_tape,
-    div_tape_1,
+    gi_di_over_sqrt_mean_di_di_tape,
     i_tape,
     sqrt_mean_dg_dg_plus_k_tape,
-    div_tape_2,
+    gg_dg_over_sqrt_mean_dg_dg_tape,
     g_tape,
     sqrt_mean_do_do_plus_k_tape,
-    div_tape_3,
+    go_do_over_sqrt_mean_do_do_tape,
     o_tape,
     dc_tape,
     sqrt_mean_dc_dc_plus_k_tape,
-    div_tape_4,
-    tanh_div_plus_bc_tape,
+    gc_dc_over_sqrt_mean_dc_dc_tape,
+    tanh_gc_dc_over_sqrt_mean_dc_tape,
   ] = R as Arrays<20>;
   // Values derived from params alone, kept until params change.
   if (paramsChanged) {
@@ -314,8 +314,8 @@ function forward(
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
         // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
-        const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j]! - mean_Wo_x_plus_Uo_h_prev[b]!;
-        do_tape[(t * B + b) * 16 + j] = do_1;
+        const do_ = Wo_x_plus_Uo_h_prev[b * 16 + j]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+        do_tape[(t * B + b) * 16 + j] = do_;
       }
     }
     // mean_df_df = mean(df_df)
@@ -332,12 +332,12 @@ function forward(
       sqrt_mean_df_df_plus_k_tape[t * B + b] = Math.sqrt(mean_df_df_plus_k[b]!);
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
-        // div = gf_df / sqrt_mean_df_df_plus_k
-        const div =
+        // gf_df_over_sqrt_mean_df_df = gf_df / sqrt_mean_df_df_plus_k
+        const gf_df_over_sqrt_mean_df_df =
           (gf[j]! * df_tape[(t * B + b) * 16 + j]!) / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
-        div_tape[(t * B + b) * 16 + j] = div;
+        gf_df_over_sqrt_mean_df_df_tape[(t * B + b) * 16 + j] = gf_df_over_sqrt_mean_df_df;
         // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-        const f = sigmoid(div + bf[j]!);
+        const f = sigmoid(gf_df_over_sqrt_mean_df_df + bf[j]!);
         f_tape[(t * B + b) * 16 + j] = f;
       }
     }
@@ -355,12 +355,12 @@ function forward(
       sqrt_mean_di_di_plus_k_tape[t * B + b] = Math.sqrt(mean_di_di_plus_k[b]!);
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
-        // div = gi_di / sqrt_mean_di_di_plus_k
-        const div =
+        // gi_di_over_sqrt_mean_di_di = gi_di / sqrt_mean_di_di_plus_k
+        const gi_di_over_sqrt_mean_di_di =
           (gi[j]! * di_tape[(t * B + b) * 16 + j]!) / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
-        div_tape_1[(t * B + b) * 16 + j] = div;
+        gi_di_over_sqrt_mean_di_di_tape[(t * B + b) * 16 + j] = gi_di_over_sqrt_mean_di_di;
         // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-        const i = sigmoid(div + bi[j]!);
+        const i = sigmoid(gi_di_over_sqrt_mean_di_di + bi[j]!);
         i_tape[(t * B + b) * 16 + j] = i;
       }
     }
@@ -378,12 +378,12 @@ function forward(
       sqrt_mean_dg_dg_plus_k_tape[t * B + b] = Math.sqrt(mean_dg_dg_plus_k[b]!);
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
-        // div = gg_dg / sqrt_mean_dg_dg_plus_k
-        const div =
+        // gg_dg_over_sqrt_mean_dg_dg = gg_dg / sqrt_mean_dg_dg_plus_k
+        const gg_dg_over_sqrt_mean_dg_dg =
           (gg[j]! * dg_tape[(t * B + b) * 16 + j]!) / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
-        div_tape_2[(t * B + b) * 16 + j] = div;
+        gg_dg_over_sqrt_mean_dg_dg_tape[(t * B + b) * 16 + j] = gg_dg_over_sqrt_mean_dg_dg;
         // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-        const g = Math.tanh(div + bg[j]!);
+        const g = Math.tanh(gg_dg_over_sqrt_mean_dg_dg + bg[j]!);
         g_tape[(t * B + b) * 16 + j] = g;
       }
     }
@@ -401,12 +401,12 @@ function forward(
       sqrt_mean_do_do_plus_k_tape[t * B + b] = Math.sqrt(mean_do_do_plus_k[b]!);
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
-        // div = go_do / sqrt_mean_do_do_plus_k
-        const div =
+        // go_do_over_sqrt_mean_do_do = go_do / sqrt_mean_do_do_plus_k
+        const go_do_over_sqrt_mean_do_do =
           (go[j]! * do_tape[(t * B + b) * 16 + j]!) / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
-        div_tape_3[(t * B + b) * 16 + j] = div;
+        go_do_over_sqrt_mean_do_do_tape[(t * B + b) * 16 + j] = go_do_over_sqrt_mean_do_do;
         // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-        const o = sigmoid(div + bo[j]!);
+        const o = sigmoid(go_do_over_sqrt_mean_do_do + bo[j]!);
         o_tape[(t * B + b) * 16 + j] = o;
         // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
         const c =
@@ -443,15 +443,15 @@ function forward(
       sqrt_mean_dc_dc_plus_k_tape[t * B + b] = Math.sqrt(mean_dc_dc_plus_k[b]!);
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
-        // div = gc_dc / sqrt_mean_dc_dc_plus_k
-        const div =
+        // gc_dc_over_sqrt_mean_dc_dc = gc_dc / sqrt_mean_dc_dc_plus_k
+        const gc_dc_over_sqrt_mean_dc_dc =
           (gc[j]! * dc_tape[(t * B + b) * 16 + j]!) / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
-        div_tape_4[(t * B + b) * 16 + j] = div;
-        // tanh_div_plus_bc = tanh(div_plus_bc)
-        const tanh_div_plus_bc = Math.tanh(div + bc[j]!);
-        tanh_div_plus_bc_tape[(t * B + b) * 16 + j] = tanh_div_plus_bc;
+        gc_dc_over_sqrt_mean_dc_dc_tape[(t * B + b) * 16 + j] = gc_dc_over_sqrt_mean_dc_dc;
+        // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+        const tanh_gc_dc_over_sqrt_mean_dc = Math.tanh(gc_dc_over_sqrt_mean_dc_dc + bc[j]!);
+        tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j] = tanh_gc_dc_over_sqrt_mean_dc;
         // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-        const h = o_tape[(t * B + b) * 16 + j]! * tanh_div_plus_bc;
+        const h = o_tape[(t * B + b) * 16 + j]! * tanh_gc_dc_over_sqrt_mean_dc;
         h_seq[((t + 1) * B + b) * 16 + j] = h;
         h_out[(t * B + b) * 16 + j] = h;
       }
@@ -496,40 +496,40 @@ function backward(
   const dc_swap = WS[24]!;
   const dh_kept = WS[25]!;
   const dc_kept = WS[26]!;
-  const concat = WS[27]!;
-  const dbc_1 = WS[28]!;
-  const div = WS[29]!;
+  const d_Uf_Ui_Ug_Uo_h_prev = WS[27]!;
+  const dbc_steps = WS[28]!;
+  const dbc_over_sqrt_mean_dc_dc_plus_k = WS[29]!;
   const do_pre = WS[30]!;
-  const div_1 = WS[31]!;
+  const do_pre_over_sqrt_mean_do_do = WS[31]!;
   const dg_pre = WS[32]!;
-  const div_2 = WS[33]!;
+  const dg_pre_over_sqrt_mean_dg_dg = WS[33]!;
   const di_pre = WS[34]!;
-  const div_3 = WS[35]!;
+  const di_pre_over_sqrt_mean_di_di = WS[35]!;
   const df_pre = WS[36]!;
-  const div_4 = WS[37]!;
+  const df_pre_over_sqrt_mean_df_df = WS[37]!;
   const Uf_Ui_Ug_Uo = WS[2]!;
-  const sum_neg_div = WS[38]!;
-  const sum_neg_div_half = WS[39]!;
-  const div_5 = WS[40]!;
-  const div_k = WS[41]!;
+  const sum_neg_dbc_gc_dc_over_sqrt = WS[38]!;
+  const sum_neg_dbc_gc_dc_over_sqrt_half = WS[39]!;
+  const sum_neg_dbc_gc_over_sqrt = WS[40]!;
+  const sum_neg_dbc_gc_over_sqrt_k = WS[41]!;
   const dmean_c = WS[42]!;
   const dmean_c_k = WS[43]!;
-  const sum_neg_div_1 = WS[44]!;
-  const sum_neg_div_half_1 = WS[45]!;
-  const div_6 = WS[46]!;
-  const div_k_1 = WS[47]!;
-  const sum_neg_div_2 = WS[48]!;
-  const sum_neg_div_half_2 = WS[49]!;
-  const div_7 = WS[50]!;
-  const div_k_2 = WS[51]!;
-  const sum_neg_div_3 = WS[52]!;
-  const sum_neg_div_half_3 = WS[53]!;
-  const div_8 = WS[54]!;
-  const div_k_3 = WS[55]!;
-  const sum_neg_div_4 = WS[56]!;
-  const sum_neg_div_half_4 = WS[57]!;
-  const div_9 = WS[58]!;
-  const div_k_4 = WS[59]!;
+  const sum_neg_do_pre_go_do_over_sqrt = WS[44]!;
+  const sum_neg_do_pre_go_do_half = WS[45]!;
+  const sum_neg_do_pre_go_over_sqrt = WS[46]!;
+  const sum_neg_do_pre_go_over_sqrt_k = WS[47]!;
+  const sum_neg_dg_pre_gg_dg_over_sqrt = WS[48]!;
+  const sum_neg_dg_pre_gg_dg_half = WS[49]!;
+  const sum_neg_dg_pre_gg_over_sqrt = WS[50]!;
+  const sum_neg_dg_pre_gg_over_sqrt_k = WS[51]!;
+  const sum_neg_di_pre_gi_di_over_sqrt = WS[52]!;
+  const sum_neg_di_pre_gi_di_half = WS[53]!;
+  const sum_neg_di_pre_gi_over_sqrt = WS[54]!;
+  const sum_neg_di_pre_gi_over_sqrt_k = WS[55]!;
+  const sum_neg_df_pre_gf_df_over_sqrt = WS[56]!;
+  const sum_neg_df_pre_gf_df_half = WS[57]!;
+  const sum_neg_df_pre_gf_over_sqrt = WS[58]!;
+  const sum_neg_df_pre_gf_over_sqrt_k = WS[59]!;
   const sum_neg_ddo = WS[60]!;
   const sum_neg_ddo_k = WS[61]!;
   const sum_neg_ddg = WS[62]!;
@@ -540,11 +540,11 @@ function backward(
   const sum_neg_ddf_k = WS[67]!;
   const dh = WS[68]!;
   const ddc = WS[69]!;
-  const dc = WS[70]!;
-  const div_k_do = WS[71]!;
-  const div_k_dg = WS[72]!;
-  const div_k_di = WS[73]!;
-  const div_k_df = WS[74]!;
+  const d_c = WS[70]!;
+  const sum_neg_do_pre_go_over_sqrt_do = WS[71]!;
+  const sum_neg_dg_pre_gg_over_sqrt_dg = WS[72]!;
+  const sum_neg_di_pre_gi_over_sqrt_di = WS[73]!;
+  const sum_neg_df_pre_gf_over_sqrt_df = WS[74]!;
   const ddo = WS[75]!;
   const ddg = WS[76]!;
   const ddi = WS[77]!;
@@ -559,21 +559,21 @@ function backward(
     dg_tape,
     do_tape,
     sqrt_mean_df_df_plus_k_tape,
-    div_tape,
+    gf_df_over_sqrt_mean_df_df_tape,
     f_tape,
     sqrt_mean_di_di_plus_k_tape,
-    div_tape_1,
+    gi_di_over_sqrt_mean_di_di_tape,
     i_tape,
     sqrt_mean_dg_dg_plus_k_tape,
-    div_tape_2,
+    gg_dg_over_sqrt_mean_dg_dg_tape,
     g_tape,
     sqrt_mean_do_do_plus_k_tape,
-    div_tape_3,
+    go_do_over_sqrt_mean_do_do_tape,
     o_tape,
     dc_tape,
     sqrt_mean_dc_dc_plus_k_tape,
-    div_tape_4,
-    tanh_div_plus_bc_tape,
+    gc_dc_over_sqrt_mean_dc_dc_tape,
+    tanh_gc_dc_over_sqrt_mean_dc_tape,
   ] = R as Arrays<20>;
   const [dh_out, dc_out] = GY as Arrays<2>;
   const [dh_carry, dc_carry] = GS as Arrays<2>;
@@ -614,41 +614,49 @@ function backward(
         const dh_1 = dh_out[(t * B + b) * 16 + j]! + dh_seed[b * 16 + j]!;
         dh[b * 16 + j] = dh_1;
         // dbc = ∂L/∂bc
-        const dbc_2 =
+        const dbc_1 =
           dh_1 *
           o_tape[(t * B + b) * 16 + j]! *
           (1 -
-            tanh_div_plus_bc_tape[(t * B + b) * 16 + j]! *
-              tanh_div_plus_bc_tape[(t * B + b) * 16 + j]!);
-        dbc_1[(t * B + b) * 16 + j] = dbc_2;
-        // div = dbc / sqrt_mean_dc_dc_plus_k
-        const div_10 = dbc_2 / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
-        div[(t * B + b) * 16 + j] = div_10;
+            tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]! *
+              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]!);
+        dbc_steps[(t * B + b) * 16 + j] = dbc_1;
+        // dbc_over_sqrt_mean_dc_dc_plus_k = dbc / sqrt_mean_dc_dc_plus_k
+        const dbc_over_sqrt_mean_dc_dc_plus_k_1 = dbc_1 / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
+        dbc_over_sqrt_mean_dc_dc_plus_k[(t * B + b) * 16 + j] = dbc_over_sqrt_mean_dc_dc_plus_k_1;
       }
     }
-    // sum_neg_div = Σ neg_div
+    // sum_neg_dbc_gc_dc_over_sqrt = Σ neg_dbc_gc_dc_over_sqrt
     for (let b = 0; b < B; b++) {
       let acc = 0;
       for (let j = 0; j < 16; j++)
         acc += -(
-          (dbc_1[(t * B + b) * 16 + j]! * div_tape_4[(t * B + b) * 16 + j]!) /
+          (dbc_steps[(t * B + b) * 16 + j]! *
+            gc_dc_over_sqrt_mean_dc_dc_tape[(t * B + b) * 16 + j]!) /
           sqrt_mean_dc_dc_plus_k_tape[t * B + b]!
         );
-      sum_neg_div[b] = acc;
+      sum_neg_dbc_gc_dc_over_sqrt[b] = acc;
     }
-    // sum_neg_div_half = sum_neg_div ⊙ 0.5
-    for (let b = 0; b < B; b++) sum_neg_div_half[b] = sum_neg_div[b]! * 0.5;
-    // div = sum_neg_div_half / sqrt_mean_dc_dc_plus_k
+    // sum_neg_dbc_gc_dc_over_sqrt_half = sum_neg_dbc_gc_dc_over_sqrt ⊙ 0.5
     for (let b = 0; b < B; b++)
-      div_5[b] = sum_neg_div_half[b]! / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
-    // div_k = div ⊙ 0.0625
-    for (let b = 0; b < B; b++) div_k[b] = div_5[b]! * 0.0625;
+      sum_neg_dbc_gc_dc_over_sqrt_half[b] = sum_neg_dbc_gc_dc_over_sqrt[b]! * 0.5;
+    // sum_neg_dbc_gc_over_sqrt = sum_neg_dbc_gc_dc_over_sqrt_half / sqrt_mean_dc_dc_plus_k
+    for (let b = 0; b < B; b++)
+      sum_neg_dbc_gc_over_sqrt[b] =
+        sum_neg_dbc_gc_dc_over_sqrt_half[b]! / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
+    // sum_neg_dbc_gc_over_sqrt_k = sum_neg_dbc_gc_over_sqrt ⊙ 0.0625
+    for (let b = 0; b < B; b++)
+      sum_neg_dbc_gc_over_sqrt_k[b] = sum_neg_dbc_gc_over_sqrt[b]! * 0.0625;
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
-        // div_k_dc = div_k ⊙ dc
-        const div_k_dc = div_k[b]! * dc_tape[(t * B + b) * 16 + j]!;
+        // sum_neg_dbc_gc_over_sqrt_k_dc = sum_neg_dbc_gc_over_sqrt_k_each ⊙ dc
+        const sum_neg_dbc_gc_over_sqrt_k_dc =
+          sum_neg_dbc_gc_over_sqrt_k[b]! * dc_tape[(t * B + b) * 16 + j]!;
         // ddc = ∂L/∂dc, dc = c - mean(c)   lnlstm.cell:26
-        const ddc_1 = div_k_dc + div_k_dc + div[(t * B + b) * 16 + j]! * gc[j]!;
+        const ddc_1 =
+          sum_neg_dbc_gc_over_sqrt_k_dc +
+          sum_neg_dbc_gc_over_sqrt_k_dc +
+          dbc_over_sqrt_mean_dc_dc_plus_k[(t * B + b) * 16 + j]! * gc[j]!;
         ddc[b * 16 + j] = ddc_1;
       }
     }
@@ -662,150 +670,168 @@ function backward(
     for (let b = 0; b < B; b++) dmean_c_k[b] = dmean_c[b]! * 0.0625;
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
-        // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   lnlstm.cell:25
-        const dc_1 =
+        // d_c = ∂L/∂c, c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+        const d_c_1 =
           dc_out[(t * B + b) * 16 + j]! + dc_seed[b * 16 + j]! + ddc[b * 16 + j]! + dmean_c_k[b]!;
-        dc[b * 16 + j] = dc_1;
+        d_c[b * 16 + j] = d_c_1;
         // dc_prev = ∂L/∂c_prev
-        const dc_prev = dc_1 * f_tape[(t * B + b) * 16 + j]!;
+        const dc_prev = d_c_1 * f_tape[(t * B + b) * 16 + j]!;
         dc_back[b * 16 + j] = dc_prev;
         // do_pre = ∂L/∂(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
         const do_pre_1 =
           dh[b * 16 + j]! *
-          tanh_div_plus_bc_tape[(t * B + b) * 16 + j]! *
+          tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]! *
           (o_tape[(t * B + b) * 16 + j]! * (1 - o_tape[(t * B + b) * 16 + j]!));
         do_pre[(t * B + b) * 16 + j] = do_pre_1;
-        // div = do_pre / sqrt_mean_do_do_plus_k
-        const div_10 = do_pre_1 / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
-        div_1[(t * B + b) * 16 + j] = div_10;
+        // do_pre_over_sqrt_mean_do_do = do_pre / sqrt_mean_do_do_plus_k
+        const do_pre_over_sqrt_mean_do_do_1 = do_pre_1 / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
+        do_pre_over_sqrt_mean_do_do[(t * B + b) * 16 + j] = do_pre_over_sqrt_mean_do_do_1;
       }
     }
-    // sum_neg_div = Σ neg_div
+    // sum_neg_do_pre_go_do_over_sqrt = Σ neg_do_pre_go_do_over_sqrt
     for (let b = 0; b < B; b++) {
       let acc = 0;
       for (let j = 0; j < 16; j++)
         acc += -(
-          (do_pre[(t * B + b) * 16 + j]! * div_tape_3[(t * B + b) * 16 + j]!) /
+          (do_pre[(t * B + b) * 16 + j]! * go_do_over_sqrt_mean_do_do_tape[(t * B + b) * 16 + j]!) /
           sqrt_mean_do_do_plus_k_tape[t * B + b]!
         );
-      sum_neg_div_1[b] = acc;
+      sum_neg_do_pre_go_do_over_sqrt[b] = acc;
     }
-    // sum_neg_div_half = sum_neg_div ⊙ 0.5
-    for (let b = 0; b < B; b++) sum_neg_div_half_1[b] = sum_neg_div_1[b]! * 0.5;
-    // div = sum_neg_div_half / sqrt_mean_do_do_plus_k
+    // sum_neg_do_pre_go_do_half = sum_neg_do_pre_go_do_over_sqrt ⊙ 0.5
     for (let b = 0; b < B; b++)
-      div_6[b] = sum_neg_div_half_1[b]! / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
-    // div_k = div ⊙ 0.0625
-    for (let b = 0; b < B; b++) div_k_1[b] = div_6[b]! * 0.0625;
+      sum_neg_do_pre_go_do_half[b] = sum_neg_do_pre_go_do_over_sqrt[b]! * 0.5;
+    // sum_neg_do_pre_go_over_sqrt = sum_neg_do_pre_go_do_half / sqrt_mean_do_do_plus_k
+    for (let b = 0; b < B; b++)
+      sum_neg_do_pre_go_over_sqrt[b] =
+        sum_neg_do_pre_go_do_half[b]! / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
+    // sum_neg_do_pre_go_over_sqrt_k = sum_neg_do_pre_go_over_sqrt ⊙ 0.0625
+    for (let b = 0; b < B; b++)
+      sum_neg_do_pre_go_over_sqrt_k[b] = sum_neg_do_pre_go_over_sqrt[b]! * 0.0625;
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
-        // div_k_do = div_k ⊙ do
-        const div_k_do_1 = div_k_1[b]! * do_tape[(t * B + b) * 16 + j]!;
-        div_k_do[b * 16 + j] = div_k_do_1;
+        // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
+        const sum_neg_do_pre_go_over_sqrt_do_1 =
+          sum_neg_do_pre_go_over_sqrt_k[b]! * do_tape[(t * B + b) * 16 + j]!;
+        sum_neg_do_pre_go_over_sqrt_do[b * 16 + j] = sum_neg_do_pre_go_over_sqrt_do_1;
         // dg_pre = ∂L/∂(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
         const dg_pre_1 =
-          dc[b * 16 + j]! *
+          d_c[b * 16 + j]! *
           i_tape[(t * B + b) * 16 + j]! *
           (1 - g_tape[(t * B + b) * 16 + j]! * g_tape[(t * B + b) * 16 + j]!);
         dg_pre[(t * B + b) * 16 + j] = dg_pre_1;
-        // div = dg_pre / sqrt_mean_dg_dg_plus_k
-        const div_10 = dg_pre_1 / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
-        div_2[(t * B + b) * 16 + j] = div_10;
+        // dg_pre_over_sqrt_mean_dg_dg = dg_pre / sqrt_mean_dg_dg_plus_k
+        const dg_pre_over_sqrt_mean_dg_dg_1 = dg_pre_1 / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
+        dg_pre_over_sqrt_mean_dg_dg[(t * B + b) * 16 + j] = dg_pre_over_sqrt_mean_dg_dg_1;
       }
     }
-    // sum_neg_div = Σ neg_div
+    // sum_neg_dg_pre_gg_dg_over_sqrt = Σ neg_dg_pre_gg_dg_over_sqrt
     for (let b = 0; b < B; b++) {
       let acc = 0;
       for (let j = 0; j < 16; j++)
         acc += -(
-          (dg_pre[(t * B + b) * 16 + j]! * div_tape_2[(t * B + b) * 16 + j]!) /
+          (dg_pre[(t * B + b) * 16 + j]! * gg_dg_over_sqrt_mean_dg_dg_tape[(t * B + b) * 16 + j]!) /
           sqrt_mean_dg_dg_plus_k_tape[t * B + b]!
         );
-      sum_neg_div_2[b] = acc;
+      sum_neg_dg_pre_gg_dg_over_sqrt[b] = acc;
     }
-    // sum_neg_div_half = sum_neg_div ⊙ 0.5
-    for (let b = 0; b < B; b++) sum_neg_div_half_2[b] = sum_neg_div_2[b]! * 0.5;
-    // div = sum_neg_div_half / sqrt_mean_dg_dg_plus_k
+    // sum_neg_dg_pre_gg_dg_half = sum_neg_dg_pre_gg_dg_over_sqrt ⊙ 0.5
     for (let b = 0; b < B; b++)
-      div_7[b] = sum_neg_div_half_2[b]! / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
-    // div_k = div ⊙ 0.0625
-    for (let b = 0; b < B; b++) div_k_2[b] = div_7[b]! * 0.0625;
+      sum_neg_dg_pre_gg_dg_half[b] = sum_neg_dg_pre_gg_dg_over_sqrt[b]! * 0.5;
+    // sum_neg_dg_pre_gg_over_sqrt = sum_neg_dg_pre_gg_dg_half / sqrt_mean_dg_dg_plus_k
+    for (let b = 0; b < B; b++)
+      sum_neg_dg_pre_gg_over_sqrt[b] =
+        sum_neg_dg_pre_gg_dg_half[b]! / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
+    // sum_neg_dg_pre_gg_over_sqrt_k = sum_neg_dg_pre_gg_over_sqrt ⊙ 0.0625
+    for (let b = 0; b < B; b++)
+      sum_neg_dg_pre_gg_over_sqrt_k[b] = sum_neg_dg_pre_gg_over_sqrt[b]! * 0.0625;
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
-        // div_k_dg = div_k ⊙ dg
-        const div_k_dg_1 = div_k_2[b]! * dg_tape[(t * B + b) * 16 + j]!;
-        div_k_dg[b * 16 + j] = div_k_dg_1;
+        // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
+        const sum_neg_dg_pre_gg_over_sqrt_dg_1 =
+          sum_neg_dg_pre_gg_over_sqrt_k[b]! * dg_tape[(t * B + b) * 16 + j]!;
+        sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j] = sum_neg_dg_pre_gg_over_sqrt_dg_1;
         // di_pre = ∂L/∂(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
         const di_pre_1 =
-          dc[b * 16 + j]! *
+          d_c[b * 16 + j]! *
           g_tape[(t * B + b) * 16 + j]! *
           (i_tape[(t * B + b) * 16 + j]! * (1 - i_tape[(t * B + b) * 16 + j]!));
         di_pre[(t * B + b) * 16 + j] = di_pre_1;
-        // div = di_pre / sqrt_mean_di_di_plus_k
-        const div_10 = di_pre_1 / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
-        div_3[(t * B + b) * 16 + j] = div_10;
+        // di_pre_over_sqrt_mean_di_di = di_pre / sqrt_mean_di_di_plus_k
+        const di_pre_over_sqrt_mean_di_di_1 = di_pre_1 / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
+        di_pre_over_sqrt_mean_di_di[(t * B + b) * 16 + j] = di_pre_over_sqrt_mean_di_di_1;
       }
     }
-    // sum_neg_div = Σ neg_div
+    // sum_neg_di_pre_gi_di_over_sqrt = Σ neg_di_pre_gi_di_over_sqrt
     for (let b = 0; b < B; b++) {
       let acc = 0;
       for (let j = 0; j < 16; j++)
         acc += -(
-          (di_pre[(t * B + b) * 16 + j]! * div_tape_1[(t * B + b) * 16 + j]!) /
+          (di_pre[(t * B + b) * 16 + j]! * gi_di_over_sqrt_mean_di_di_tape[(t * B + b) * 16 + j]!) /
           sqrt_mean_di_di_plus_k_tape[t * B + b]!
         );
-      sum_neg_div_3[b] = acc;
+      sum_neg_di_pre_gi_di_over_sqrt[b] = acc;
     }
-    // sum_neg_div_half = sum_neg_div ⊙ 0.5
-    for (let b = 0; b < B; b++) sum_neg_div_half_3[b] = sum_neg_div_3[b]! * 0.5;
-    // div = sum_neg_div_half / sqrt_mean_di_di_plus_k
+    // sum_neg_di_pre_gi_di_half = sum_neg_di_pre_gi_di_over_sqrt ⊙ 0.5
     for (let b = 0; b < B; b++)
-      div_8[b] = sum_neg_div_half_3[b]! / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
-    // div_k = div ⊙ 0.0625
-    for (let b = 0; b < B; b++) div_k_3[b] = div_8[b]! * 0.0625;
+      sum_neg_di_pre_gi_di_half[b] = sum_neg_di_pre_gi_di_over_sqrt[b]! * 0.5;
+    // sum_neg_di_pre_gi_over_sqrt = sum_neg_di_pre_gi_di_half / sqrt_mean_di_di_plus_k
+    for (let b = 0; b < B; b++)
+      sum_neg_di_pre_gi_over_sqrt[b] =
+        sum_neg_di_pre_gi_di_half[b]! / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
+    // sum_neg_di_pre_gi_over_sqrt_k = sum_neg_di_pre_gi_over_sqrt ⊙ 0.0625
+    for (let b = 0; b < B; b++)
+      sum_neg_di_pre_gi_over_sqrt_k[b] = sum_neg_di_pre_gi_over_sqrt[b]! * 0.0625;
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
-        // div_k_di = div_k ⊙ di
-        const div_k_di_1 = div_k_3[b]! * di_tape[(t * B + b) * 16 + j]!;
-        div_k_di[b * 16 + j] = div_k_di_1;
+        // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
+        const sum_neg_di_pre_gi_over_sqrt_di_1 =
+          sum_neg_di_pre_gi_over_sqrt_k[b]! * di_tape[(t * B + b) * 16 + j]!;
+        sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j] = sum_neg_di_pre_gi_over_sqrt_di_1;
         // df_pre = ∂L/∂(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
         const df_pre_1 =
-          dc[b * 16 + j]! *
+          d_c[b * 16 + j]! *
           c_seq[(t * B + b) * 16 + j]! *
           (f_tape[(t * B + b) * 16 + j]! * (1 - f_tape[(t * B + b) * 16 + j]!));
         df_pre[(t * B + b) * 16 + j] = df_pre_1;
-        // div = df_pre / sqrt_mean_df_df_plus_k
-        const div_10 = df_pre_1 / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
-        div_4[(t * B + b) * 16 + j] = div_10;
+        // df_pre_over_sqrt_mean_df_df = df_pre / sqrt_mean_df_df_plus_k
+        const df_pre_over_sqrt_mean_df_df_1 = df_pre_1 / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
+        df_pre_over_sqrt_mean_df_df[(t * B + b) * 16 + j] = df_pre_over_sqrt_mean_df_df_1;
       }
     }
-    // sum_neg_div = Σ neg_div
+    // sum_neg_df_pre_gf_df_over_sqrt = Σ neg_df_pre_gf_df_over_sqrt
     for (let b = 0; b < B; b++) {
       let acc = 0;
       for (let j = 0; j < 16; j++)
         acc += -(
-          (df_pre[(t * B + b) * 16 + j]! * div_tape[(t * B + b) * 16 + j]!) /
+          (df_pre[(t * B + b) * 16 + j]! * gf_df_over_sqrt_mean_df_df_tape[(t * B + b) * 16 + j]!) /
           sqrt_mean_df_df_plus_k_tape[t * B + b]!
         );
-      sum_neg_div_4[b] = acc;
+      sum_neg_df_pre_gf_df_over_sqrt[b] = acc;
     }
-    // sum_neg_div_half = sum_neg_div ⊙ 0.5
-    for (let b = 0; b < B; b++) sum_neg_div_half_4[b] = sum_neg_div_4[b]! * 0.5;
-    // div = sum_neg_div_half / sqrt_mean_df_df_plus_k
+    // sum_neg_df_pre_gf_df_half = sum_neg_df_pre_gf_df_over_sqrt ⊙ 0.5
     for (let b = 0; b < B; b++)
-      div_9[b] = sum_neg_div_half_4[b]! / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
-    // div_k = div ⊙ 0.0625
-    for (let b = 0; b < B; b++) div_k_4[b] = div_9[b]! * 0.0625;
+      sum_neg_df_pre_gf_df_half[b] = sum_neg_df_pre_gf_df_over_sqrt[b]! * 0.5;
+    // sum_neg_df_pre_gf_over_sqrt = sum_neg_df_pre_gf_df_half / sqrt_mean_df_df_plus_k
+    for (let b = 0; b < B; b++)
+      sum_neg_df_pre_gf_over_sqrt[b] =
+        sum_neg_df_pre_gf_df_half[b]! / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
+    // sum_neg_df_pre_gf_over_sqrt_k = sum_neg_df_pre_gf_over_sqrt ⊙ 0.0625
+    for (let b = 0; b < B; b++)
+      sum_neg_df_pre_gf_over_sqrt_k[b] = sum_neg_df_pre_gf_over_sqrt[b]! * 0.0625;
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
-        // div_k_df = div_k ⊙ df
-        const div_k_df_1 = div_k_4[b]! * df_tape[(t * B + b) * 16 + j]!;
-        div_k_df[b * 16 + j] = div_k_df_1;
+        // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
+        const sum_neg_df_pre_gf_over_sqrt_df_1 =
+          sum_neg_df_pre_gf_over_sqrt_k[b]! * df_tape[(t * B + b) * 16 + j]!;
+        sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j] = sum_neg_df_pre_gf_over_sqrt_df_1;
         // ddo = ∂L/∂do, do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
         const ddo_1 =
-          div_k_do[b * 16 + j]! + div_k_do[b * 16 + j]! + div_1[(t * B + b) * 16 + j]! * go[j]!;
+          sum_neg_do_pre_go_over_sqrt_do[b * 16 + j]! +
+          sum_neg_do_pre_go_over_sqrt_do[b * 16 + j]! +
+          do_pre_over_sqrt_mean_do_do[(t * B + b) * 16 + j]! * go[j]!;
         ddo[b * 16 + j] = ddo_1;
-        concat[(t * B + b) * 64 + 48 + j] = ddo_1;
+        d_Uf_Ui_Ug_Uo_h_prev[(t * B + b) * 64 + 48 + j] = ddo_1;
       }
     }
     // sum_neg_ddo = Σ neg_ddo
@@ -818,12 +844,14 @@ function backward(
     for (let b = 0; b < B; b++) sum_neg_ddo_k[b] = sum_neg_ddo[b]! * 0.0625;
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
-        concat[(t * B + b) * 64 + 48 + j]! += sum_neg_ddo_k[b]!;
+        d_Uf_Ui_Ug_Uo_h_prev[(t * B + b) * 64 + 48 + j]! += sum_neg_ddo_k[b]!;
         // ddg = ∂L/∂dg, dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
         const ddg_1 =
-          div_k_dg[b * 16 + j]! + div_k_dg[b * 16 + j]! + div_2[(t * B + b) * 16 + j]! * gg[j]!;
+          sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j]! +
+          sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j]! +
+          dg_pre_over_sqrt_mean_dg_dg[(t * B + b) * 16 + j]! * gg[j]!;
         ddg[b * 16 + j] = ddg_1;
-        concat[(t * B + b) * 64 + 32 + j] = ddg_1;
+        d_Uf_Ui_Ug_Uo_h_prev[(t * B + b) * 64 + 32 + j] = ddg_1;
       }
     }
     // sum_neg_ddg = Σ neg_ddg
@@ -836,12 +864,14 @@ function backward(
     for (let b = 0; b < B; b++) sum_neg_ddg_k[b] = sum_neg_ddg[b]! * 0.0625;
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
-        concat[(t * B + b) * 64 + 32 + j]! += sum_neg_ddg_k[b]!;
+        d_Uf_Ui_Ug_Uo_h_prev[(t * B + b) * 64 + 32 + j]! += sum_neg_ddg_k[b]!;
         // ddi = ∂L/∂di, di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
         const ddi_1 =
-          div_k_di[b * 16 + j]! + div_k_di[b * 16 + j]! + div_3[(t * B + b) * 16 + j]! * gi[j]!;
+          sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j]! +
+          sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j]! +
+          di_pre_over_sqrt_mean_di_di[(t * B + b) * 16 + j]! * gi[j]!;
         ddi[b * 16 + j] = ddi_1;
-        concat[(t * B + b) * 64 + 16 + j] = ddi_1;
+        d_Uf_Ui_Ug_Uo_h_prev[(t * B + b) * 64 + 16 + j] = ddi_1;
       }
     }
     // sum_neg_ddi = Σ neg_ddi
@@ -854,12 +884,14 @@ function backward(
     for (let b = 0; b < B; b++) sum_neg_ddi_k[b] = sum_neg_ddi[b]! * 0.0625;
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
-        concat[(t * B + b) * 64 + 16 + j]! += sum_neg_ddi_k[b]!;
+        d_Uf_Ui_Ug_Uo_h_prev[(t * B + b) * 64 + 16 + j]! += sum_neg_ddi_k[b]!;
         // ddf = ∂L/∂df, df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
         const ddf_1 =
-          div_k_df[b * 16 + j]! + div_k_df[b * 16 + j]! + div_4[(t * B + b) * 16 + j]! * gf[j]!;
+          sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j]! +
+          sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j]! +
+          df_pre_over_sqrt_mean_df_df[(t * B + b) * 16 + j]! * gf[j]!;
         ddf[b * 16 + j] = ddf_1;
-        concat[(t * B + b) * 64 + j] = ddf_1;
+        d_Uf_Ui_Ug_Uo_h_prev[(t * B + b) * 64 + j] = ddf_1;
       }
     }
     // sum_neg_ddf = Σ neg_ddf
@@ -871,10 +903,10 @@ function backward(
     // sum_neg_ddf_k = sum_neg_ddf ⊙ 0.0625
     for (let b = 0; b < B; b++) sum_neg_ddf_k[b] = sum_neg_ddf[b]! * 0.0625;
     for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) concat[(t * B + b) * 64 + j]! += sum_neg_ddf_k[b]!;
+      for (let j = 0; j < 16; j++) d_Uf_Ui_Ug_Uo_h_prev[(t * B + b) * 64 + j]! += sum_neg_ddf_k[b]!;
     }
     // dh_prev = ∂L/∂h_prev
-    mm.nn(B, 64, 16, concat, t * B * 64, 64, Uf_Ui_Ug_Uo, 0, dh_back, 0, 16, 0); // dh_back[m] = Uf_Ui_Ug_Uoᵀ · concat[m], for each of B rows
+    mm.nn(B, 64, 16, d_Uf_Ui_Ug_Uo_h_prev, t * B * 64, 64, Uf_Ui_Ug_Uo, 0, dh_back, 0, 16, 0); // dh_back[m] = Uf_Ui_Ug_Uoᵀ · d_Uf_Ui_Ug_Uo_h_prev[m], for each of B rows
     if (M !== undefined) {
       for (let b = 0; b < B; b++) {
         if (M[t * B + b]! === 0) {
@@ -907,34 +939,34 @@ function backward(
       dbi[j]! += di_pre[r * 16 + j]!;
       dbg[j]! += dg_pre[r * 16 + j]!;
       dbo[j]! += do_pre[r * 16 + j]!;
-      dbc[j]! += dbc_1[r * 16 + j]!;
-      dgc[j]! += div[r * 16 + j]! * dc_tape[r * 16 + j]!;
-      dgo[j]! += div_1[r * 16 + j]! * do_tape[r * 16 + j]!;
-      dgg[j]! += div_2[r * 16 + j]! * dg_tape[r * 16 + j]!;
-      dgi[j]! += div_3[r * 16 + j]! * di_tape[r * 16 + j]!;
-      dgf[j]! += div_4[r * 16 + j]! * df_tape[r * 16 + j]!;
+      dbc[j]! += dbc_steps[r * 16 + j]!;
+      dgc[j]! += dbc_over_sqrt_mean_dc_dc_plus_k[r * 16 + j]! * dc_tape[r * 16 + j]!;
+      dgo[j]! += do_pre_over_sqrt_mean_do_do[r * 16 + j]! * do_tape[r * 16 + j]!;
+      dgg[j]! += dg_pre_over_sqrt_mean_dg_dg[r * 16 + j]! * dg_tape[r * 16 + j]!;
+      dgi[j]! += di_pre_over_sqrt_mean_di_di[r * 16 + j]! * di_tape[r * 16 + j]!;
+      dgf[j]! += df_pre_over_sqrt_mean_df_df[r * 16 + j]! * df_tape[r * 16 + j]!;
     }
   }
   // dUo = ∂L/∂Uo
-  mm.tn(T * B, 16, 16, concat, 48, 64, h_seq, 0, 16, dUo, 0, 1); // dUo += Σ_m concat[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 16, d_Uf_Ui_Ug_Uo_h_prev, 48, 64, h_seq, 0, 16, dUo, 0, 1); // dUo += Σ_m d_Uf_Ui_Ug_Uo_h_prev[m] ⊗ h_seq[m], for all T * B rows
   // dWo = ∂L/∂Wo
-  mm.tn(T * B, 16, 8, concat, 48, 64, x, 0, 8, dWo, 0, 1); // dWo += Σ_m concat[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 16, 8, d_Uf_Ui_Ug_Uo_h_prev, 48, 64, x, 0, 8, dWo, 0, 1); // dWo += Σ_m d_Uf_Ui_Ug_Uo_h_prev[m] ⊗ x[m], for all T * B rows
   // dUg = ∂L/∂Ug
-  mm.tn(T * B, 16, 16, concat, 32, 64, h_seq, 0, 16, dUg, 0, 1); // dUg += Σ_m concat[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 16, d_Uf_Ui_Ug_Uo_h_prev, 32, 64, h_seq, 0, 16, dUg, 0, 1); // dUg += Σ_m d_Uf_Ui_Ug_Uo_h_prev[m] ⊗ h_seq[m], for all T * B rows
   // dWg = ∂L/∂Wg
-  mm.tn(T * B, 16, 8, concat, 32, 64, x, 0, 8, dWg, 0, 1); // dWg += Σ_m concat[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 16, 8, d_Uf_Ui_Ug_Uo_h_prev, 32, 64, x, 0, 8, dWg, 0, 1); // dWg += Σ_m d_Uf_Ui_Ug_Uo_h_prev[m] ⊗ x[m], for all T * B rows
   // dUi = ∂L/∂Ui
-  mm.tn(T * B, 16, 16, concat, 16, 64, h_seq, 0, 16, dUi, 0, 1); // dUi += Σ_m concat[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 16, d_Uf_Ui_Ug_Uo_h_prev, 16, 64, h_seq, 0, 16, dUi, 0, 1); // dUi += Σ_m d_Uf_Ui_Ug_Uo_h_prev[m] ⊗ h_seq[m], for all T * B rows
   // dWi = ∂L/∂Wi
-  mm.tn(T * B, 16, 8, concat, 16, 64, x, 0, 8, dWi, 0, 1); // dWi += Σ_m concat[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 16, 8, d_Uf_Ui_Ug_Uo_h_prev, 16, 64, x, 0, 8, dWi, 0, 1); // dWi += Σ_m d_Uf_Ui_Ug_Uo_h_prev[m] ⊗ x[m], for all T * B rows
   // dUf = ∂L/∂Uf
-  mm.tn(T * B, 16, 16, concat, 0, 64, h_seq, 0, 16, dUf, 0, 1); // dUf += Σ_m concat[m] ⊗ h_seq[m], for all T * B rows
+  mm.tn(T * B, 16, 16, d_Uf_Ui_Ug_Uo_h_prev, 0, 64, h_seq, 0, 16, dUf, 0, 1); // dUf += Σ_m d_Uf_Ui_Ug_Uo_h_prev[m] ⊗ h_seq[m], for all T * B rows
   // dWf = ∂L/∂Wf
-  mm.tn(T * B, 16, 8, concat, 0, 64, x, 0, 8, dWf, 0, 1); // dWf += Σ_m concat[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 16, 8, d_Uf_Ui_Ug_Uo_h_prev, 0, 64, x, 0, 8, dWf, 0, 1); // dWf += Σ_m d_Uf_Ui_Ug_Uo_h_prev[m] ⊗ x[m], for all T * B rows
   // Input gradients, for all T·B steps at once, when asked for.
   if (inputGrads) {
     // dx = ∂L/∂x
-    mm.nn(T * B, 64, 8, concat, 0, 64, Wf_Wi_Wg_Wo, 0, dx, 0, 8, 0); // dx[m] = Wf_Wi_Wg_Woᵀ · concat[m], for all T * B rows
+    mm.nn(T * B, 64, 8, d_Uf_Ui_Ug_Uo_h_prev, 0, 64, Wf_Wi_Wg_Wo, 0, dx, 0, 8, 0); // dx[m] = Wf_Wi_Wg_Woᵀ · d_Uf_Ui_Ug_Uo_h_prev[m], for all T * B rows
   }
 }
 
@@ -982,7 +1014,7 @@ function step(
   const Wg_x_plus_Ug_h_prev = WS[21]!;
   const dg = WS[89]!;
   const Wo_x_plus_Uo_h_prev = WS[22]!;
-  const do_1 = WS[90]!;
+  const do_ = WS[90]!;
   const dc = WS[91]!;
   const [Wf, Uf, gf, bf, Wi, Ui, gi, bi, Wg, Ug, gg, bg, Wo, Uo, go, bo, gc, bc] = P as Arrays<18>;
   const [x] = X as Arrays<1>;
@@ -1072,8 +1104,8 @@ function step(
   for (let b = 0; b < B; b++) {
     for (let j = 0; j < 16; j++) {
       // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
-      const do_2 = Wo_x_plus_Uo_h_prev[b * 16 + j]! - mean_Wo_x_plus_Uo_h_prev[b]!;
-      do_1[b * 16 + j] = do_2;
+      const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+      do_[b * 16 + j] = do_1;
     }
   }
   // mean_df_df = mean(df_df)
@@ -1109,7 +1141,7 @@ function step(
   // mean_do_do = mean(do_do)
   for (let b = 0; b < B; b++) {
     let acc = 0;
-    for (let j = 0; j < 16; j++) acc += do_1[b * 16 + j]! * do_1[b * 16 + j]!;
+    for (let j = 0; j < 16; j++) acc += do_[b * 16 + j]! * do_[b * 16 + j]!;
     mean_do_do[b] = acc / 16;
   }
   // mean_do_do_plus_k = mean_do_do + 0.00001
@@ -1155,7 +1187,7 @@ function step(
     for (let j = 0; j < 16; j++) {
       // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
       const h =
-        sigmoid((go[j]! * do_1[b * 16 + j]!) / sqrt_mean_do_do_plus_k[b]! + bo[j]!) *
+        sigmoid((go[j]! * do_[b * 16 + j]!) / sqrt_mean_do_do_plus_k[b]! + bo[j]!) *
         Math.tanh((gc[j]! * dc[b * 16 + j]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j]!);
       h_next[b * 16 + j] = h;
       h_out[b * 16 + j] = h;
@@ -1213,7 +1245,7 @@ function infer(
   const Wg_x_plus_Ug_h_prev = WS[21]!;
   const dg = WS[89]!;
   const Wo_x_plus_Uo_h_prev = WS[22]!;
-  const do_1 = WS[90]!;
+  const do_ = WS[90]!;
   const dc = WS[91]!;
   const [Wf, Uf, gf, bf, Wi, Ui, gi, bi, Wg, Ug, gg, bg, Wo, Uo, go, bo, gc, bc] = P as Arrays<18>;
   const [x] = X as Arrays<1>;
@@ -1310,8 +1342,8 @@ function infer(
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
         // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
-        const do_2 = Wo_x_plus_Uo_h_prev[b * 16 + j]! - mean_Wo_x_plus_Uo_h_prev[b]!;
-        do_1[b * 16 + j] = do_2;
+        const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+        do_[b * 16 + j] = do_1;
       }
     }
     // mean_df_df = mean(df_df)
@@ -1347,7 +1379,7 @@ function infer(
     // mean_do_do = mean(do_do)
     for (let b = 0; b < B; b++) {
       let acc = 0;
-      for (let j = 0; j < 16; j++) acc += do_1[b * 16 + j]! * do_1[b * 16 + j]!;
+      for (let j = 0; j < 16; j++) acc += do_[b * 16 + j]! * do_[b * 16 + j]!;
       mean_do_do[b] = acc / 16;
     }
     // mean_do_do_plus_k = mean_do_do + 0.00001
@@ -1393,7 +1425,7 @@ function infer(
       for (let j = 0; j < 16; j++) {
         // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
         const h =
-          sigmoid((go[j]! * do_1[b * 16 + j]!) / sqrt_mean_do_do_plus_k[b]! + bo[j]!) *
+          sigmoid((go[j]! * do_[b * 16 + j]!) / sqrt_mean_do_do_plus_k[b]! + bo[j]!) *
           Math.tanh((gc[j]! * dc[b * 16 + j]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j]!);
         h_new[b * 16 + j] = h;
         h_out[(t * B + b) * 16 + j] = h;

@@ -140,10 +140,10 @@ function backward(
   const dh_swap = WS[4]!;
   const dh_kept = WS[5]!;
   const dh = WS[6]!;
-  const dWh_x = WS[7]!;
+  const d_Wh_x = WS[7]!;
   const dz_pre = WS[8]!;
   const Wz_Wh = WS[2]!;
-  const dz_pre_dWh_x = WS[9]!;
+  const dz_pre_d_Wh_x = WS[9]!;
   const [Wz, , Wh] = P as Arrays<4>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -200,14 +200,14 @@ function backward(
   // Param gradients, for all T·B steps at once.
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 16; i++) {
-      // dWh_x = ∂L/∂Wh_x, in h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-      const dWh_x_1 = dh[r * 16 + i]! * z_tape[r * 16 + i]!;
-      dWh_x[r * 16 + i] = dWh_x_1;
-      dbh[i]! += dWh_x_1;
+      // d_Wh_x = ∂L/∂Wh_x, in h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+      const d_Wh_x_1 = dh[r * 16 + i]! * z_tape[r * 16 + i]!;
+      d_Wh_x[r * 16 + i] = d_Wh_x_1;
+      dbh[i]! += d_Wh_x_1;
     }
   }
   // dWh = ∂L/∂Wh
-  mm.tn(T * B, 16, 8, dWh_x, 0, 16, x, 0, 8, dWh, 0, 1); // dWh += Σ_m dWh_x[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 16, 8, d_Wh_x, 0, 16, x, 0, 8, dWh, 0, 1); // dWh += Σ_m d_Wh_x[m] ⊗ x[m], for all T * B rows
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 16; i++) {
       // dz_pre = ∂L/∂(Wz·x + bz)   mingru.cell:14
@@ -223,18 +223,18 @@ function backward(
   mm.tn(T * B, 16, 8, dz_pre, 0, 16, x, 0, 8, dWz, 0, 1); // dWz += Σ_m dz_pre[m] ⊗ x[m], for all T * B rows
   // Input gradients, for all T·B steps at once, when asked for.
   if (inputGrads) {
-    // dz_pre_dWh_x = [dz_pre; dWh_x]
+    // dz_pre_d_Wh_x = [dz_pre; d_Wh_x]
     for (let r = 0; r < T * B; r++) {
       for (let i_1 = 0; i_1 < 16; i_1++)
-        dz_pre_dWh_x[r * 32 + i_1] =
+        dz_pre_d_Wh_x[r * 32 + i_1] =
           (dh[r * 16 + i_1]! * Wh_x_plus_bh_tape[r * 16 + i_1]! +
             -(dh[r * 16 + i_1]! * h_seq[r * 16 + i_1]!)) *
           (z_tape[r * 16 + i_1]! * (1 - z_tape[r * 16 + i_1]!));
       for (let i_2 = 0; i_2 < 16; i_2++)
-        dz_pre_dWh_x[r * 32 + 16 + i_2] = dh[r * 16 + i_2]! * z_tape[r * 16 + i_2]!;
+        dz_pre_d_Wh_x[r * 32 + 16 + i_2] = dh[r * 16 + i_2]! * z_tape[r * 16 + i_2]!;
     }
     // dx = ∂L/∂x
-    mm.nn(T * B, 32, 8, dz_pre_dWh_x, 0, 32, Wz_Wh, 0, dx, 0, 8, 0); // dx[m] = Wz_Whᵀ · dz_pre_dWh_x[m], for all T * B rows
+    mm.nn(T * B, 32, 8, dz_pre_d_Wh_x, 0, 32, Wz_Wh, 0, dx, 0, 8, 0); // dx[m] = Wz_Whᵀ · dz_pre_d_Wh_x[m], for all T * B rows
   }
 }
 

@@ -160,13 +160,13 @@ function backward(
   const dh = WS[5]!;
   const s = WS[6]!;
   const dh_Wh_x_plus_bh = WS[7]!;
-  const dWh_x = WS[8]!;
+  const d_Wh_x = WS[8]!;
   const dh_h_prev = WS[9]!;
   const ds = WS[10]!;
   const di_pre = WS[11]!;
   const df_pre = WS[12]!;
   const Wf_Wi_Wh = WS[1]!;
-  const df_pre_di_pre_dWh_x = WS[13]!;
+  const df_pre_di_pre_d_Wh_x = WS[13]!;
   const [Wf, , Wi, , Wh] = P as Arrays<6>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -230,14 +230,14 @@ function backward(
       // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
       const dh_Wh_x_plus_bh_1 = dh[r * 16 + j]! * Wh_x_plus_bh_tape[r * 16 + j]!;
       dh_Wh_x_plus_bh[r * 16 + j] = dh_Wh_x_plus_bh_1;
-      // dWh_x = ∂L/∂Wh_x, in h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-      const dWh_x_1 = dh[r * 16 + j]! * i_over_s_tape[r * 16 + j]!;
-      dWh_x[r * 16 + j] = dWh_x_1;
-      dbh[j]! += dWh_x_1;
+      // d_Wh_x = ∂L/∂Wh_x, in h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+      const d_Wh_x_1 = dh[r * 16 + j]! * i_over_s_tape[r * 16 + j]!;
+      d_Wh_x[r * 16 + j] = d_Wh_x_1;
+      dbh[j]! += d_Wh_x_1;
     }
   }
   // dWh = ∂L/∂Wh
-  mm.tn(T * B, 16, 8, dWh_x, 0, 16, x, 0, 8, dWh, 0, 1); // dWh += Σ_m dWh_x[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 16, 8, d_Wh_x, 0, 16, x, 0, 8, dWh, 0, 1); // dWh += Σ_m d_Wh_x[m] ⊗ x[m], for all T * B rows
   for (let r = 0; r < T * B; r++) {
     for (let j = 0; j < 16; j++) {
       // dh_h_prev = dh ⊙ h_prev
@@ -290,21 +290,21 @@ function backward(
         ds[r * 16 + j] = ds_1;
       }
     }
-    // df_pre_di_pre_dWh_x = [df_pre; di_pre; dWh_x]
+    // df_pre_di_pre_d_Wh_x = [df_pre; di_pre; d_Wh_x]
     for (let r = 0; r < T * B; r++) {
       for (let i = 0; i < 16; i++)
-        df_pre_di_pre_dWh_x[r * 48 + i] =
+        df_pre_di_pre_d_Wh_x[r * 48 + i] =
           (dh_h_prev[r * 16 + i]! / s[r * 16 + i]! + ds[r * 16 + i]!) *
           (f_tape[r * 16 + i]! * (1 - f_tape[r * 16 + i]!));
       for (let i_1 = 0; i_1 < 16; i_1++)
-        df_pre_di_pre_dWh_x[r * 48 + 16 + i_1] =
+        df_pre_di_pre_d_Wh_x[r * 48 + 16 + i_1] =
           (dh_Wh_x_plus_bh[r * 16 + i_1]! / s[r * 16 + i_1]! + ds[r * 16 + i_1]!) *
           (i_tape[r * 16 + i_1]! * (1 - i_tape[r * 16 + i_1]!));
       for (let i_2 = 0; i_2 < 16; i_2++)
-        df_pre_di_pre_dWh_x[r * 48 + 32 + i_2] = dh[r * 16 + i_2]! * i_over_s_tape[r * 16 + i_2]!;
+        df_pre_di_pre_d_Wh_x[r * 48 + 32 + i_2] = dh[r * 16 + i_2]! * i_over_s_tape[r * 16 + i_2]!;
     }
     // dx = ∂L/∂x
-    mm.nn(T * B, 48, 8, df_pre_di_pre_dWh_x, 0, 48, Wf_Wi_Wh, 0, dx, 0, 8, 0); // dx[m] = Wf_Wi_Whᵀ · df_pre_di_pre_dWh_x[m], for all T * B rows
+    mm.nn(T * B, 48, 8, df_pre_di_pre_d_Wh_x, 0, 48, Wf_Wi_Wh, 0, dx, 0, 8, 0); // dx[m] = Wf_Wi_Whᵀ · df_pre_di_pre_d_Wh_x[m], for all T * B rows
   }
 }
 

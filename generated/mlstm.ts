@@ -368,21 +368,21 @@ function backward(
   const dC_kept = WS[14]!;
   const dn_kept = WS[15]!;
   const dm_kept = WS[16]!;
-  const div = WS[17]!;
-  const mul = WS[18]!;
+  const dh_over_maximum_abs_sum_n_q_one = WS[17]!;
+  const sum_neg_dh_h_over_maximum_each = WS[18]!;
   const dC_q = WS[19]!;
   const dn = WS[20]!;
   const dC = WS[21]!;
   const dfg_pre = WS[22]!;
   const dig_pre = WS[23]!;
   const dm = WS[24]!;
-  const dm_max_share = WS[25]!;
+  const dm_max_share_logf_plus_m_prev_it = WS[25]!;
   const abs_sum_n_q = WS[10]!;
-  const sum_neg_div = WS[26]!;
-  const max_share = WS[27]!;
-  const sum_neg_div_max_share = WS[28]!;
+  const sum_neg_dh_h_over_maximum_abs = WS[26]!;
+  const max_share_abs_sum_n_q_one = WS[27]!;
+  const sum_neg_dh_h_over_maximum_max = WS[28]!;
   const sign_sum_n_q = WS[29]!;
-  const mul_1 = WS[30]!;
+  const sum_neg_dh_h_over_maximum_sign = WS[30]!;
   const dC_q_outer_q = WS[31]!;
   const sum_dn_k = WS[32]!;
   const sum_dn_n_prev = WS[33]!;
@@ -396,20 +396,20 @@ function backward(
   const C_dC_q = WS[41]!;
   const dv = WS[42]!;
   const dC_ig_v = WS[43]!;
-  const sum_dm_max_share = WS[44]!;
-  const sum_dm_max_share_1 = WS[45]!;
+  const sum_dm_max_share_it_logf_plus_m = WS[44]!;
+  const sum_dm_max_share_logf_plus_m = WS[45]!;
   const dlogf = WS[46]!;
   const dlogf_pre = WS[47]!;
   const one_minus_logf_pre = WS[48]!;
-  const mul_2 = WS[49]!;
-  const dbf_1 = WS[50]!;
+  const logf_pre_one_minus_logf_pre = WS[49]!;
+  const dbf_steps = WS[50]!;
   const dit = WS[51]!;
   const do_pre = WS[52]!;
   const dC_ig = WS[53]!;
-  const dWk_x = WS[54]!;
+  const d_Wk_x = WS[54]!;
   const dq = WS[55]!;
   const Wq_Wk_Wv_Wo = WS[1]!;
-  const dq_dWk_x_dv_do_pre = WS[56]!;
+  const dq_d_Wk_x_dv_do_pre = WS[56]!;
   const [Wq, , Wk, , Wv, , wi, wf, , , Wo] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [C_seq, n_seq] = S as Arrays<3>;
@@ -464,12 +464,13 @@ function backward(
     for (let b = 0; b < B; b++) abs_sum_n_q[b] = Math.abs(sum_n_q_tape[t * B + b]!);
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 4; i++) {
-        // div = dh / maximum_abs_sum_n_q_one
-        const div_1 = dh_out[(t * B + b) * 4 + i]! / maximum_abs_sum_n_q_one_tape[t * B + b]!;
-        div[(t * B + b) * 4 + i] = div_1;
+        // dh_over_maximum_abs_sum_n_q_one = dh / maximum_abs_sum_n_q_one
+        const dh_over_maximum_abs_sum_n_q_one_1 =
+          dh_out[(t * B + b) * 4 + i]! / maximum_abs_sum_n_q_one_tape[t * B + b]!;
+        dh_over_maximum_abs_sum_n_q_one[(t * B + b) * 4 + i] = dh_over_maximum_abs_sum_n_q_one_1;
       }
     }
-    // sum_neg_div = Σ neg_div
+    // sum_neg_dh_h_over_maximum_abs = Σ neg_dh_h_over_maximum_abs_sum_n
     for (let b = 0; b < B; b++) {
       let acc = 0;
       for (let i = 0; i < 4; i++)
@@ -477,24 +478,28 @@ function backward(
           (dh_out[(t * B + b) * 4 + i]! * h_out[(t * B + b) * 4 + i]!) /
           maximum_abs_sum_n_q_one_tape[t * B + b]!
         );
-      sum_neg_div[b] = acc;
+      sum_neg_dh_h_over_maximum_abs[b] = acc;
     }
-    // max_share = max_share(abs_sum_n_q, 1)
+    // max_share_abs_sum_n_q_one = max_share(abs_sum_n_q, 1)
     for (let b = 0; b < B; b++)
-      max_share[b] = abs_sum_n_q[b]! < 1 ? 0 : abs_sum_n_q[b]! === 1 ? 0.5 : 1;
-    // sum_neg_div_max_share = sum_neg_div ⊙ max_share
-    for (let b = 0; b < B; b++) sum_neg_div_max_share[b] = sum_neg_div[b]! * max_share[b]!;
+      max_share_abs_sum_n_q_one[b] = abs_sum_n_q[b]! < 1 ? 0 : abs_sum_n_q[b]! === 1 ? 0.5 : 1;
+    // sum_neg_dh_h_over_maximum_max = sum_neg_dh_h_over_maximum_abs ⊙ max_share_abs_sum_n_q_one
+    for (let b = 0; b < B; b++)
+      sum_neg_dh_h_over_maximum_max[b] =
+        sum_neg_dh_h_over_maximum_abs[b]! * max_share_abs_sum_n_q_one[b]!;
     // sign_sum_n_q = sign(sum_n_q)
     for (let b = 0; b < B; b++) sign_sum_n_q[b] = Math.sign(sum_n_q_tape[t * B + b]!);
-    // mul = sum_neg_div_max_share ⊙ sign_sum_n_q
-    for (let b = 0; b < B; b++) mul_1[b] = sum_neg_div_max_share[b]! * sign_sum_n_q[b]!;
+    // sum_neg_dh_h_over_maximum_sign = sum_neg_dh_h_over_maximum_max ⊙ sign_sum_n_q
+    for (let b = 0; b < B; b++)
+      sum_neg_dh_h_over_maximum_sign[b] = sum_neg_dh_h_over_maximum_max[b]! * sign_sum_n_q[b]!;
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 4; i++) {
-        // mul = broadcast(mul)
-        const mul_3 = mul_1[b]!;
-        mul[(t * B + b) * 4 + i] = mul_3;
+        // sum_neg_dh_h_over_maximum_each = broadcast(sum_neg_dh_h_over_maximum_sign)
+        const sum_neg_dh_h_over_maximum_each_1 = sum_neg_dh_h_over_maximum_sign[b]!;
+        sum_neg_dh_h_over_maximum_each[(t * B + b) * 4 + i] = sum_neg_dh_h_over_maximum_each_1;
         // dC_q = ∂L/∂C_q, in h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
-        const dC_q_1 = div[(t * B + b) * 4 + i]! * o_tape[(t * B + b) * 4 + i]!;
+        const dC_q_1 =
+          dh_over_maximum_abs_sum_n_q_one[(t * B + b) * 4 + i]! * o_tape[(t * B + b) * 4 + i]!;
         dC_q[(t * B + b) * 4 + i] = dC_q_1;
       }
     }
@@ -508,7 +513,9 @@ function backward(
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 4; i++) {
         // dn = ∂L/∂n, n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
-        const dn_1 = dn_seed[b * 4 + i]! + mul[(t * B + b) * 4 + i]! * q_tape[(t * B + b) * 4 + i]!;
+        const dn_1 =
+          dn_seed[b * 4 + i]! +
+          sum_neg_dh_h_over_maximum_each[(t * B + b) * 4 + i]! * q_tape[(t * B + b) * 4 + i]!;
         dn[(t * B + b) * 4 + i] = dn_1;
       }
     }
@@ -566,9 +573,9 @@ function backward(
     for (let b = 0; b < B; b++) neg_dfg_pre[b] = -dfg_pre[t * B + b]!;
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 1; i++) {
-        // dfg_pre = broadcast(dfg_pre)
-        const dfg_pre_1 = dfg_pre[t * B + b]!;
-        dm_back[b + i] = dfg_pre_1;
+        // dfg_pre_each = broadcast(dfg_pre)
+        const dfg_pre_each = dfg_pre[t * B + b]!;
+        dm_back[b + i] = dfg_pre_each;
       }
     }
     // dig = ∂L/∂ig, ig = exp(it - sum(m))   mlstm.cell:31
@@ -584,16 +591,16 @@ function backward(
         // dm = ∂L/∂m, m = max(logf + m, it)   mlstm.cell:30
         const dm_1 = dm_seed[b + i]! + dsum_m[b]!;
         dm[t * B + b + i] = dm_1;
-        // dm_max_share = dm ⊙ max_share
-        const dm_max_share_1 =
+        // dm_max_share_logf_plus_m_prev_it = dm ⊙ max_share_logf_plus_m_prev_it
+        const dm_max_share_logf_plus_m_prev_it_1 =
           dm_1 *
           (logf_plus_m_prev_tape[t * B + b + i]! < it_tape[t * B + b]!
             ? 0
             : logf_plus_m_prev_tape[t * B + b + i]! === it_tape[t * B + b]!
               ? 0.5
               : 1);
-        dm_max_share[t * B + b + i] = dm_max_share_1;
-        dm_back[b + i]! += dm_max_share_1;
+        dm_max_share_logf_plus_m_prev_it[t * B + b + i] = dm_max_share_logf_plus_m_prev_it_1;
+        dm_back[b + i]! += dm_max_share_logf_plus_m_prev_it_1;
       }
     }
     if (M !== undefined) {
@@ -641,7 +648,9 @@ function backward(
     for (let i = 0; i < 4; i++) {
       // do_pre = ∂L/∂(Wo·x + bo)   mlstm.cell:36
       const do_pre_1 =
-        div[r * 4 + i]! * C_q_tape[r * 4 + i]! * (o_tape[r * 4 + i]! * (1 - o_tape[r * 4 + i]!));
+        dh_over_maximum_abs_sum_n_q_one[r * 4 + i]! *
+        C_q_tape[r * 4 + i]! *
+        (o_tape[r * 4 + i]! * (1 - o_tape[r * 4 + i]!));
       do_pre[r * 4 + i] = do_pre_1;
       dbo[i]! += do_pre_1;
     }
@@ -674,7 +683,7 @@ function backward(
       dC_ig_v[r * 4 + r_1] = acc;
     }
   }
-  // sum_dm_max_share = Σ dm_max_share
+  // sum_dm_max_share_it_logf_plus_m = Σ dm_max_share_it_logf_plus_m_prev
   for (let r = 0; r < T * B; r++) {
     let acc = 0;
     for (let i = 0; i < 1; i++)
@@ -685,32 +694,33 @@ function backward(
           : it_tape[r]! === logf_plus_m_prev_tape[r + i]!
             ? 0.5
             : 1);
-    sum_dm_max_share[r] = acc;
+    sum_dm_max_share_it_logf_plus_m[r] = acc;
   }
-  // sum_dm_max_share = Σ dm_max_share
+  // sum_dm_max_share_logf_plus_m = Σ dm_max_share_logf_plus_m_prev_it
   for (let r = 0; r < T * B; r++) {
     let acc = 0;
-    for (let i = 0; i < 1; i++) acc += dm_max_share[r + i]!;
-    sum_dm_max_share_1[r] = acc;
+    for (let i = 0; i < 1; i++) acc += dm_max_share_logf_plus_m_prev_it[r + i]!;
+    sum_dm_max_share_logf_plus_m[r] = acc;
   }
   // dlogf = ∂L/∂logf, logf = log(σ(wf·x + bf))   mlstm.cell:28
-  for (let r = 0; r < T * B; r++) dlogf[r] = dfg_pre[r]! + sum_dm_max_share_1[r]!;
+  for (let r = 0; r < T * B; r++) dlogf[r] = dfg_pre[r]! + sum_dm_max_share_logf_plus_m[r]!;
   // dlogf_pre = ∂L/∂(σ(wf·x + bf))   mlstm.cell:28
   for (let r = 0; r < T * B; r++) dlogf_pre[r] = dlogf[r]! / logf_pre_tape[r]!;
   // one_minus_logf_pre = 1 - logf_pre
   for (let r = 0; r < T * B; r++) one_minus_logf_pre[r] = 1 - logf_pre_tape[r]!;
-  // mul = logf_pre ⊙ one_minus_logf_pre
-  for (let r = 0; r < T * B; r++) mul_2[r] = logf_pre_tape[r]! * one_minus_logf_pre[r]!;
+  // logf_pre_one_minus_logf_pre = logf_pre ⊙ one_minus_logf_pre
+  for (let r = 0; r < T * B; r++)
+    logf_pre_one_minus_logf_pre[r] = logf_pre_tape[r]! * one_minus_logf_pre[r]!;
   // dbf = ∂L/∂bf
-  for (let r = 0; r < T * B; r++) dbf_1[r] = dlogf_pre[r]! * mul_2[r]!;
+  for (let r = 0; r < T * B; r++) dbf_steps[r] = dlogf_pre[r]! * logf_pre_one_minus_logf_pre[r]!;
   for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 1; i++) dbf[i]! += dbf_1[r]!;
+    for (let i = 0; i < 1; i++) dbf[i]! += dbf_steps[r]!;
   }
   for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 3; i++) dwf[i]! += dbf_1[r]! * x[r * 3 + i]!;
+    for (let i = 0; i < 3; i++) dwf[i]! += dbf_steps[r]! * x[r * 3 + i]!;
   }
   // dit = ∂L/∂it, it = wi·x + bi   mlstm.cell:27
-  for (let r = 0; r < T * B; r++) dit[r] = dig_pre[r]! + sum_dm_max_share[r]!;
+  for (let r = 0; r < T * B; r++) dit[r] = dig_pre[r]! + sum_dm_max_share_it_logf_plus_m[r]!;
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 1; i++) dbi[i]! += dit[r]!;
   }
@@ -721,18 +731,19 @@ function backward(
   mm.tn(T * B, 4, 3, dv, 0, 4, x, 0, 3, dWv, 0, 1); // dWv += Σ_m dv[m] ⊗ x[m], for all T * B rows
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 4; i++) {
-      // dWk_x = ∂L/∂Wk_x, in k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
-      const dWk_x_1 = (dn[r * 4 + i]! * ig_tape[r]! + dC_ig_v[r * 4 + i]!) / 2;
-      dWk_x[r * 4 + i] = dWk_x_1;
-      dbk[i]! += dWk_x_1;
+      // d_Wk_x = ∂L/∂Wk_x, in k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
+      const d_Wk_x_1 = (dn[r * 4 + i]! * ig_tape[r]! + dC_ig_v[r * 4 + i]!) / 2;
+      d_Wk_x[r * 4 + i] = d_Wk_x_1;
+      dbk[i]! += d_Wk_x_1;
     }
   }
   // dWk = ∂L/∂Wk
-  mm.tn(T * B, 4, 3, dWk_x, 0, 4, x, 0, 3, dWk, 0, 1); // dWk += Σ_m dWk_x[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 4, 3, d_Wk_x, 0, 4, x, 0, 3, dWk, 0, 1); // dWk += Σ_m d_Wk_x[m] ⊗ x[m], for all T * B rows
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 4; i++) {
       // dq = ∂L/∂q, q = Wq·x + bq   mlstm.cell:24
-      const dq_1 = mul[r * 4 + i]! * n_seq[(B + r) * 4 + i]! + C_dC_q[r * 4 + i]!;
+      const dq_1 =
+        sum_neg_dh_h_over_maximum_each[r * 4 + i]! * n_seq[(B + r) * 4 + i]! + C_dC_q[r * 4 + i]!;
       dq[r * 4 + i] = dq_1;
       dbq[i]! += dq_1;
     }
@@ -772,7 +783,7 @@ function backward(
         dC_ig_v[r * 4 + r_1] = acc;
       }
     }
-    // sum_dm_max_share = Σ dm_max_share
+    // sum_dm_max_share_it_logf_plus_m = Σ dm_max_share_it_logf_plus_m_prev
     for (let r = 0; r < T * B; r++) {
       let acc = 0;
       for (let i = 0; i < 1; i++)
@@ -783,53 +794,55 @@ function backward(
             : it_tape[r]! === logf_plus_m_prev_tape[r + i]!
               ? 0.5
               : 1);
-      sum_dm_max_share[r] = acc;
+      sum_dm_max_share_it_logf_plus_m[r] = acc;
     }
-    // sum_dm_max_share = Σ dm_max_share
+    // sum_dm_max_share_logf_plus_m = Σ dm_max_share_logf_plus_m_prev_it
     for (let r = 0; r < T * B; r++) {
       let acc = 0;
-      for (let i = 0; i < 1; i++) acc += dm_max_share[r + i]!;
-      sum_dm_max_share_1[r] = acc;
+      for (let i = 0; i < 1; i++) acc += dm_max_share_logf_plus_m_prev_it[r + i]!;
+      sum_dm_max_share_logf_plus_m[r] = acc;
     }
     // dlogf = ∂L/∂logf, logf = log(σ(wf·x + bf))   mlstm.cell:28
-    for (let r = 0; r < T * B; r++) dlogf[r] = dfg_pre[r]! + sum_dm_max_share_1[r]!;
+    for (let r = 0; r < T * B; r++) dlogf[r] = dfg_pre[r]! + sum_dm_max_share_logf_plus_m[r]!;
     // dlogf_pre = ∂L/∂(σ(wf·x + bf))   mlstm.cell:28
     for (let r = 0; r < T * B; r++) dlogf_pre[r] = dlogf[r]! / logf_pre_tape[r]!;
     // one_minus_logf_pre = 1 - logf_pre
     for (let r = 0; r < T * B; r++) one_minus_logf_pre[r] = 1 - logf_pre_tape[r]!;
-    // mul = logf_pre ⊙ one_minus_logf_pre
-    for (let r = 0; r < T * B; r++) mul_2[r] = logf_pre_tape[r]! * one_minus_logf_pre[r]!;
+    // logf_pre_one_minus_logf_pre = logf_pre ⊙ one_minus_logf_pre
+    for (let r = 0; r < T * B; r++)
+      logf_pre_one_minus_logf_pre[r] = logf_pre_tape[r]! * one_minus_logf_pre[r]!;
     // dbf = ∂L/∂bf
-    for (let r = 0; r < T * B; r++) dbf_1[r] = dlogf_pre[r]! * mul_2[r]!;
+    for (let r = 0; r < T * B; r++) dbf_steps[r] = dlogf_pre[r]! * logf_pre_one_minus_logf_pre[r]!;
     for (let r = 0; r < T * B; r++) {
       for (let i = 0; i < 3; i++) {
-        // dbf_wf = dbf ⊙ wf
-        const dbf_wf = dbf_1[r]! * wf[i]!;
-        dx[r * 3 + i] = dbf_wf;
+        // dbf_each_wf = dbf_each ⊙ wf
+        const dbf_each_wf = dbf_steps[r]! * wf[i]!;
+        dx[r * 3 + i] = dbf_each_wf;
       }
     }
     // dit = ∂L/∂it, it = wi·x + bi   mlstm.cell:27
-    for (let r = 0; r < T * B; r++) dit[r] = dig_pre[r]! + sum_dm_max_share[r]!;
+    for (let r = 0; r < T * B; r++) dit[r] = dig_pre[r]! + sum_dm_max_share_it_logf_plus_m[r]!;
     for (let r = 0; r < T * B; r++) {
       for (let i = 0; i < 3; i++) dx[r * 3 + i]! += dit[r]! * wi[i]!;
     }
-    // dq_dWk_x_dv_do_pre = [dq; dWk_x; dv; do_pre]
+    // dq_d_Wk_x_dv_do_pre = [dq; d_Wk_x; dv; do_pre]
     for (let r = 0; r < T * B; r++) {
       for (let i_1 = 0; i_1 < 4; i_1++)
-        dq_dWk_x_dv_do_pre[r * 16 + i_1] =
-          mul[r * 4 + i_1]! * n_seq[(B + r) * 4 + i_1]! + C_dC_q[r * 4 + i_1]!;
+        dq_d_Wk_x_dv_do_pre[r * 16 + i_1] =
+          sum_neg_dh_h_over_maximum_each[r * 4 + i_1]! * n_seq[(B + r) * 4 + i_1]! +
+          C_dC_q[r * 4 + i_1]!;
       for (let i_2 = 0; i_2 < 4; i_2++)
-        dq_dWk_x_dv_do_pre[r * 16 + 4 + i_2] =
+        dq_d_Wk_x_dv_do_pre[r * 16 + 4 + i_2] =
           (dn[r * 4 + i_2]! * ig_tape[r]! + dC_ig_v[r * 4 + i_2]!) / 2;
-      for (let i_3 = 0; i_3 < 4; i_3++) dq_dWk_x_dv_do_pre[r * 16 + 8 + i_3] = dv[r * 4 + i_3]!;
+      for (let i_3 = 0; i_3 < 4; i_3++) dq_d_Wk_x_dv_do_pre[r * 16 + 8 + i_3] = dv[r * 4 + i_3]!;
       for (let i_4 = 0; i_4 < 4; i_4++)
-        dq_dWk_x_dv_do_pre[r * 16 + 12 + i_4] =
-          div[r * 4 + i_4]! *
+        dq_d_Wk_x_dv_do_pre[r * 16 + 12 + i_4] =
+          dh_over_maximum_abs_sum_n_q_one[r * 4 + i_4]! *
           C_q_tape[r * 4 + i_4]! *
           (o_tape[r * 4 + i_4]! * (1 - o_tape[r * 4 + i_4]!));
     }
-    // matmul = Wq_Wk_Wv_Woᵀ·dq_dWk_x_dv_do_pre
-    mm.nn(T * B, 16, 3, dq_dWk_x_dv_do_pre, 0, 16, Wq_Wk_Wv_Wo, 0, dx, 0, 3, 1); // dx[m] += Wq_Wk_Wv_Woᵀ · dq_dWk_x_dv_do_pre[m], for all T * B rows
+    // Wq_Wk_Wv_Wo_dq_d_Wk_x_dv_do_pre = Wq_Wk_Wv_Woᵀ·dq_d_Wk_x_dv_do_pre
+    mm.nn(T * B, 16, 3, dq_d_Wk_x_dv_do_pre, 0, 16, Wq_Wk_Wv_Wo, 0, dx, 0, 3, 1); // dx[m] += Wq_Wk_Wv_Woᵀ · dq_d_Wk_x_dv_do_pre[m], for all T * B rows
   }
 }
 

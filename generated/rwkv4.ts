@@ -84,11 +84,11 @@ export const spec = {
   ],
   staging: { fixed: 12, B: 7, TB: 7 },
   tape: [
-    { name: "add", shape: [3], size: 3 },
+    { name: "mu_k_x_plus_one_minus_mu_k_xp", shape: [3], size: 3 },
     { name: "k", shape: [4], size: 4 },
-    { name: "add", shape: [3], size: 3 },
+    { name: "mu_v_x_plus_one_minus_mu_v_xp", shape: [3], size: 3 },
     { name: "v", shape: [4], size: 4 },
-    { name: "add", shape: [3], size: 3 },
+    { name: "mu_r_x_plus_one_minus_mu_r_xp", shape: [3], size: 3 },
     { name: "r", shape: [4], size: 4 },
     { name: "e1", shape: [4], size: 4 },
     { name: "e2", shape: [4], size: 4 },
@@ -127,11 +127,11 @@ function forward(
   const [a_seq, b_seq, p_seq, xp_seq] = S as Arrays<4>;
   const [y_out] = Y as Arrays<1>;
   const [
-    add_tape,
+    mu_k_x_plus_one_minus_mu_k_xp_tape,
     k_tape,
-    add_tape_1,
+    mu_v_x_plus_one_minus_mu_v_xp_tape,
     v_tape,
-    add_tape_2,
+    mu_r_x_plus_one_minus_mu_r_xp_tape,
     r_tape,
     e1_tape,
     e2_tape,
@@ -169,34 +169,60 @@ function forward(
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 3; i++) {
         xp_seq[((t + 1) * B + n) * 3 + i] = x[(t * B + n) * 3 + i]!;
-        // add = mu_k_x + one_minus_mu_k_xp_prev
-        const add =
+        // mu_k_x_plus_one_minus_mu_k_xp = mu_k_x + one_minus_mu_k_xp_prev
+        const mu_k_x_plus_one_minus_mu_k_xp =
           mu_k_x[(t * B + n) * 3 + i]! + one_minus_mu_k[i]! * xp_seq[(t * B + n) * 3 + i]!;
-        add_tape[(t * B + n) * 3 + i] = add;
+        mu_k_x_plus_one_minus_mu_k_xp_tape[(t * B + n) * 3 + i] = mu_k_x_plus_one_minus_mu_k_xp;
       }
     }
     // k = Wk·(mu_k ⊙ x + (1 - mu_k) ⊙ xp)   rwkv4.cell:21
-    mm.nt(B, 4, 3, add_tape, t * B * 3, 3, Wk, 0, k_tape, t * B * 4, 4, 0); // k_tape[m] = Wk · add_tape[m], for each of B rows
+    mm.nt(
+      B,
+      4,
+      3,
+      mu_k_x_plus_one_minus_mu_k_xp_tape,
+      t * B * 3,
+      3,
+      Wk,
+      0,
+      k_tape,
+      t * B * 4,
+      4,
+      0,
+    ); // k_tape[m] = Wk · mu_k_x_plus_one_minus_mu_k_xp_tape[m], for each of B rows
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 3; i++) {
-        // add = mu_v_x + one_minus_mu_v_xp_prev
-        const add =
+        // mu_v_x_plus_one_minus_mu_v_xp = mu_v_x + one_minus_mu_v_xp_prev
+        const mu_v_x_plus_one_minus_mu_v_xp =
           mu_v_x[(t * B + n) * 3 + i]! + one_minus_mu_v[i]! * xp_seq[(t * B + n) * 3 + i]!;
-        add_tape_1[(t * B + n) * 3 + i] = add;
+        mu_v_x_plus_one_minus_mu_v_xp_tape[(t * B + n) * 3 + i] = mu_v_x_plus_one_minus_mu_v_xp;
       }
     }
     // v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
-    mm.nt(B, 4, 3, add_tape_1, t * B * 3, 3, Wv, 0, v_tape, t * B * 4, 4, 0); // v_tape[m] = Wv · add_tape_1[m], for each of B rows
+    mm.nt(
+      B,
+      4,
+      3,
+      mu_v_x_plus_one_minus_mu_v_xp_tape,
+      t * B * 3,
+      3,
+      Wv,
+      0,
+      v_tape,
+      t * B * 4,
+      4,
+      0,
+    ); // v_tape[m] = Wv · mu_v_x_plus_one_minus_mu_v_xp_tape[m], for each of B rows
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 3; i++) {
-        // add = mu_r_x + one_minus_mu_r_xp_prev
-        const add =
+        // mu_r_x_plus_one_minus_mu_r_xp = mu_r_x + one_minus_mu_r_xp_prev
+        const mu_r_x_plus_one_minus_mu_r_xp =
           mu_r_x[(t * B + n) * 3 + i]! + one_minus_mu_r[i]! * xp_seq[(t * B + n) * 3 + i]!;
-        add_tape_2[(t * B + n) * 3 + i] = add;
+        mu_r_x_plus_one_minus_mu_r_xp_tape[(t * B + n) * 3 + i] = mu_r_x_plus_one_minus_mu_r_xp;
       }
     }
     // r_pre = Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp)   rwkv4.cell:23
-    mm.nt(B, 4, 3, add_tape_2, t * B * 3, 3, Wr, 0, r_pre, 0, 4, 0); // r_pre[m] = Wr · add_tape_2[m], for each of B rows
+    mm.nt(B, 4, 3, mu_r_x_plus_one_minus_mu_r_xp_tape, t * B * 3, 3, Wr, 0, r_pre, 0, 4, 0); // r_pre[m] = Wr · mu_r_x_plus_one_minus_mu_r_xp_tape[m], for each of B rows
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 4; i++) {
         // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
@@ -293,9 +319,9 @@ function backward(
   const db_kept = WS[14]!;
   const dp_kept = WS[15]!;
   const dxp_kept = WS[16]!;
-  const dxp_seed_1 = WS[17]!;
+  const dxp_seed_steps = WS[17]!;
   const dw = WS[18]!;
-  const du_1 = WS[19]!;
+  const du_steps = WS[19]!;
   const dr_pre = WS[20]!;
   const Wr_dr_pre = WS[21]!;
   const dv = WS[22]!;
@@ -311,18 +337,18 @@ function backward(
   const p_prev_plus_w = WS[28]!;
   const dg2_pre = WS[29]!;
   const dq2 = WS[30]!;
-  const div = WS[31]!;
+  const dwkv_over_e1_b_prev_plus_e2 = WS[31]!;
   const w_pre = WS[32]!;
   const r_wkv = WS[33]!;
   const [Wk, Wv, Wr, mu_k, mu_v, mu_r, decay, u, Wo] = P as Arrays<9>;
   const [x] = X as Arrays<1>;
   const [a_seq, b_seq, p_seq, xp_seq] = S as Arrays<4>;
   const [
-    add_tape,
+    mu_k_x_plus_one_minus_mu_k_xp_tape,
     k_tape,
-    add_tape_1,
+    mu_v_x_plus_one_minus_mu_v_xp_tape,
     v_tape,
-    add_tape_2,
+    mu_r_x_plus_one_minus_mu_r_xp_tape,
     r_tape,
     e1_tape,
     e2_tape,
@@ -372,7 +398,7 @@ function backward(
       }
     }
     for (let n = 0; n < B; n++) {
-      for (let i = 0; i < 3; i++) dxp_seed_1[(t * B + n) * 3 + i] = dxp_seed[n * 3 + i]!;
+      for (let i = 0; i < 3; i++) dxp_seed_steps[(t * B + n) * 3 + i] = dxp_seed[n * 3 + i]!;
     }
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 4; i++) {
@@ -420,22 +446,25 @@ function backward(
                 : 1);
         dw[(t * B + n) * 4 + i] = dw_1;
         dp_back[n * 4 + i] = dw_1;
-        // div = dwkv / e1_b_prev_plus_e2
-        const div_1 = dwkv / e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i]!;
-        div[n * 4 + i] = div_1;
-        // neg_div = -div
-        const neg_div = -(
+        // dwkv_over_e1_b_prev_plus_e2 = dwkv / e1_b_prev_plus_e2
+        const dwkv_over_e1_b_prev_plus_e2_1 = dwkv / e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i]!;
+        dwkv_over_e1_b_prev_plus_e2[n * 4 + i] = dwkv_over_e1_b_prev_plus_e2_1;
+        // neg_dwkv_wkv_over_e1_b_prev = -dwkv_wkv_over_e1_b_prev_plus_e2
+        const neg_dwkv_wkv_over_e1_b_prev = -(
           (dwkv * wkv_tape[(t * B + n) * 4 + i]!) /
           e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i]!
         );
-        db_back[n * 4 + i]! += neg_div * e1_tape[(t * B + n) * 4 + i]!;
-        da_back[n * 4 + i]! += div_1 * e1_tape[(t * B + n) * 4 + i]!;
+        db_back[n * 4 + i]! += neg_dwkv_wkv_over_e1_b_prev * e1_tape[(t * B + n) * 4 + i]!;
+        da_back[n * 4 + i]! += dwkv_over_e1_b_prev_plus_e2_1 * e1_tape[(t * B + n) * 4 + i]!;
         // de2_pre = ∂L/∂(u + k - q)   rwkv4.cell:28
         const de2_pre =
-          (neg_div + div_1 * v_tape[(t * B + n) * 4 + i]!) * e2_tape[(t * B + n) * 4 + i]!;
+          (neg_dwkv_wkv_over_e1_b_prev +
+            dwkv_over_e1_b_prev_plus_e2_1 * v_tape[(t * B + n) * 4 + i]!) *
+          e2_tape[(t * B + n) * 4 + i]!;
         // de1_pre = ∂L/∂(p - q)   rwkv4.cell:27
         const de1_pre =
-          (neg_div * b_seq[(t * B + n) * 4 + i]! + div_1 * a_seq[(t * B + n) * 4 + i]!) *
+          (neg_dwkv_wkv_over_e1_b_prev * b_seq[(t * B + n) * 4 + i]! +
+            dwkv_over_e1_b_prev_plus_e2_1 * a_seq[(t * B + n) * 4 + i]!) *
           e1_tape[(t * B + n) * 4 + i]!;
         dp_back[n * 4 + i]! += de1_pre;
         // dq = ∂L/∂q, q = max(p, u + k)   rwkv4.cell:26
@@ -448,7 +477,7 @@ function backward(
               ? 0.5
               : 1);
         // du = ∂L/∂u
-        const du_2 =
+        const du_1 =
           de2_pre +
           dq *
             (u_plus_k[n * 4 + i]! < p_seq[(t * B + n) * 4 + i]!
@@ -456,7 +485,7 @@ function backward(
               : u_plus_k[n * 4 + i]! === p_seq[(t * B + n) * 4 + i]!
                 ? 0.5
                 : 1);
-        du_1[(t * B + n) * 4 + i] = du_2;
+        du_steps[(t * B + n) * 4 + i] = du_1;
         // dr_pre = ∂L/∂(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
         const dr_pre_1 =
           Wo_dy[n * 4 + i]! *
@@ -479,7 +508,7 @@ function backward(
         // dv = ∂L/∂v, v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
         const dv_1 =
           da_seed[n * 4 + i]! * g2_tape[(t * B + n) * 4 + i]! +
-          div[n * 4 + i]! * e2_tape[(t * B + n) * 4 + i]!;
+          dwkv_over_e1_b_prev_plus_e2[n * 4 + i]! * e2_tape[(t * B + n) * 4 + i]!;
         dv[(t * B + n) * 4 + i] = dv_1;
       }
     }
@@ -500,7 +529,7 @@ function backward(
               : k_tape[(t * B + n) * 4 + i]! === p_prev_plus_w[n * 4 + i]!
                 ? 0.5
                 : 1) +
-          du_1[(t * B + n) * 4 + i]!;
+          du_steps[(t * B + n) * 4 + i]!;
         dk[(t * B + n) * 4 + i] = dk_1;
       }
     }
@@ -552,7 +581,7 @@ function backward(
   // Param gradients, for all T·B steps at once.
   for (let row = 0; row < T * B; row++) {
     for (let i = 0; i < 4; i++) {
-      du[i]! += du_1[row * 4 + i]!;
+      du[i]! += du_steps[row * 4 + i]!;
       // r_wkv = r ⊙ wkv
       const r_wkv_1 = r_tape[row * 4 + i]! * wkv_tape[row * 4 + i]!;
       r_wkv[row * 4 + i] = r_wkv_1;
@@ -564,7 +593,7 @@ function backward(
     for (let i = 0; i < 4; i++) ddecay[i]! += -dw[row * 4 + i]! * w_pre[i]!;
   }
   // dWr = ∂L/∂Wr
-  mm.tn(T * B, 4, 3, dr_pre, 0, 4, add_tape_2, 0, 3, dWr, 0, 1); // dWr += Σ_m dr_pre[m] ⊗ add_tape_2[m], for all T * B rows
+  mm.tn(T * B, 4, 3, dr_pre, 0, 4, mu_r_x_plus_one_minus_mu_r_xp_tape, 0, 3, dWr, 0, 1); // dWr += Σ_m dr_pre[m] ⊗ mu_r_x_plus_one_minus_mu_r_xp_tape[m], for all T * B rows
   for (let row = 0; row < T * B; row++) {
     for (let i = 0; i < 3; i++) {
       dmu_r[i]! += -(Wr_dr_pre[row * 3 + i]! * xp_seq[row * 3 + i]!);
@@ -572,7 +601,7 @@ function backward(
     }
   }
   // dWv = ∂L/∂Wv
-  mm.tn(T * B, 4, 3, dv, 0, 4, add_tape_1, 0, 3, dWv, 0, 1); // dWv += Σ_m dv[m] ⊗ add_tape_1[m], for all T * B rows
+  mm.tn(T * B, 4, 3, dv, 0, 4, mu_v_x_plus_one_minus_mu_v_xp_tape, 0, 3, dWv, 0, 1); // dWv += Σ_m dv[m] ⊗ mu_v_x_plus_one_minus_mu_v_xp_tape[m], for all T * B rows
   for (let row = 0; row < T * B; row++) {
     for (let i = 0; i < 3; i++) {
       dmu_v[i]! += -(Wv_dv[row * 3 + i]! * xp_seq[row * 3 + i]!);
@@ -580,7 +609,7 @@ function backward(
     }
   }
   // dWk = ∂L/∂Wk
-  mm.tn(T * B, 4, 3, dk, 0, 4, add_tape, 0, 3, dWk, 0, 1); // dWk += Σ_m dk[m] ⊗ add_tape[m], for all T * B rows
+  mm.tn(T * B, 4, 3, dk, 0, 4, mu_k_x_plus_one_minus_mu_k_xp_tape, 0, 3, dWk, 0, 1); // dWk += Σ_m dk[m] ⊗ mu_k_x_plus_one_minus_mu_k_xp_tape[m], for all T * B rows
   for (let row = 0; row < T * B; row++) {
     for (let i = 0; i < 3; i++) {
       dmu_k[i]! += -(Wk_dk[row * 3 + i]! * xp_seq[row * 3 + i]!);
@@ -591,7 +620,7 @@ function backward(
   if (inputGrads) {
     for (let row = 0; row < T * B; row++) {
       for (let i = 0; i < 3; i++) {
-        dx[row * 3 + i] = dxp_seed_1[row * 3 + i]!;
+        dx[row * 3 + i] = dxp_seed_steps[row * 3 + i]!;
         dx[row * 3 + i]! += Wr_dr_pre[row * 3 + i]! * mu_r[i]!;
         dx[row * 3 + i]! += Wv_dv[row * 3 + i]! * mu_v[i]!;
         dx[row * 3 + i]! += Wk_dk[row * 3 + i]! * mu_k[i]!;
@@ -622,9 +651,9 @@ function step(
   const one_minus_mu_r = WS[5]!;
   const r_pre = WS[6]!;
   const w = WS[7]!;
-  const add = WS[40]!;
-  const add_1 = WS[41]!;
-  const add_2 = WS[42]!;
+  const mu_k_x_plus_one_minus_mu_k_xp = WS[40]!;
+  const mu_v_x_plus_one_minus_mu_v_xp = WS[41]!;
+  const mu_r_x_plus_one_minus_mu_r_xp = WS[42]!;
   const r_wkv = WS[8]!;
   const [Wk, Wv, Wr, mu_k, mu_v, mu_r, decay, u, Wo] = P as Arrays<9>;
   const [x] = X as Arrays<1>;
@@ -644,31 +673,34 @@ function step(
   for (let n = 0; n < B; n++) {
     for (let i = 0; i < 3; i++) {
       xp_next[n * 3 + i] = x[n * 3 + i]!;
-      // add = mu_k_x + one_minus_mu_k_xp_prev
-      const add_3 = mu_k[i]! * x[n * 3 + i]! + one_minus_mu_k[i]! * xp_seq[n * 3 + i]!;
-      add[n * 3 + i] = add_3;
+      // mu_k_x_plus_one_minus_mu_k_xp = mu_k_x + one_minus_mu_k_xp_prev
+      const mu_k_x_plus_one_minus_mu_k_xp_1 =
+        mu_k[i]! * x[n * 3 + i]! + one_minus_mu_k[i]! * xp_seq[n * 3 + i]!;
+      mu_k_x_plus_one_minus_mu_k_xp[n * 3 + i] = mu_k_x_plus_one_minus_mu_k_xp_1;
     }
   }
   // k = Wk·(mu_k ⊙ x + (1 - mu_k) ⊙ xp)   rwkv4.cell:21
-  mm.nt(B, 4, 3, add, 0, 3, Wk, 0, k, 0, 4, 0); // k[m] = Wk · add[m], for each of B rows
+  mm.nt(B, 4, 3, mu_k_x_plus_one_minus_mu_k_xp, 0, 3, Wk, 0, k, 0, 4, 0); // k[m] = Wk · mu_k_x_plus_one_minus_mu_k_xp[m], for each of B rows
   for (let n = 0; n < B; n++) {
     for (let i = 0; i < 3; i++) {
-      // add = mu_v_x + one_minus_mu_v_xp_prev
-      const add_3 = mu_v[i]! * x[n * 3 + i]! + one_minus_mu_v[i]! * xp_seq[n * 3 + i]!;
-      add_1[n * 3 + i] = add_3;
+      // mu_v_x_plus_one_minus_mu_v_xp = mu_v_x + one_minus_mu_v_xp_prev
+      const mu_v_x_plus_one_minus_mu_v_xp_1 =
+        mu_v[i]! * x[n * 3 + i]! + one_minus_mu_v[i]! * xp_seq[n * 3 + i]!;
+      mu_v_x_plus_one_minus_mu_v_xp[n * 3 + i] = mu_v_x_plus_one_minus_mu_v_xp_1;
     }
   }
   // v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
-  mm.nt(B, 4, 3, add_1, 0, 3, Wv, 0, v, 0, 4, 0); // v[m] = Wv · add_1[m], for each of B rows
+  mm.nt(B, 4, 3, mu_v_x_plus_one_minus_mu_v_xp, 0, 3, Wv, 0, v, 0, 4, 0); // v[m] = Wv · mu_v_x_plus_one_minus_mu_v_xp[m], for each of B rows
   for (let n = 0; n < B; n++) {
     for (let i = 0; i < 3; i++) {
-      // add = mu_r_x + one_minus_mu_r_xp_prev
-      const add_3 = mu_r[i]! * x[n * 3 + i]! + one_minus_mu_r[i]! * xp_seq[n * 3 + i]!;
-      add_2[n * 3 + i] = add_3;
+      // mu_r_x_plus_one_minus_mu_r_xp = mu_r_x + one_minus_mu_r_xp_prev
+      const mu_r_x_plus_one_minus_mu_r_xp_1 =
+        mu_r[i]! * x[n * 3 + i]! + one_minus_mu_r[i]! * xp_seq[n * 3 + i]!;
+      mu_r_x_plus_one_minus_mu_r_xp[n * 3 + i] = mu_r_x_plus_one_minus_mu_r_xp_1;
     }
   }
   // r_pre = Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp)   rwkv4.cell:23
-  mm.nt(B, 4, 3, add_2, 0, 3, Wr, 0, r_pre, 0, 4, 0); // r_pre[m] = Wr · add_2[m], for each of B rows
+  mm.nt(B, 4, 3, mu_r_x_plus_one_minus_mu_r_xp, 0, 3, Wr, 0, r_pre, 0, 4, 0); // r_pre[m] = Wr · mu_r_x_plus_one_minus_mu_r_xp[m], for each of B rows
   for (let n = 0; n < B; n++) {
     for (let i = 0; i < 4; i++) {
       // u_plus_k = u + k
@@ -740,9 +772,9 @@ function infer(
   const one_minus_mu_r = WS[5]!;
   const r_pre = WS[6]!;
   const w = WS[7]!;
-  const add = WS[40]!;
-  const add_1 = WS[41]!;
-  const add_2 = WS[42]!;
+  const mu_k_x_plus_one_minus_mu_k_xp = WS[40]!;
+  const mu_v_x_plus_one_minus_mu_v_xp = WS[41]!;
+  const mu_r_x_plus_one_minus_mu_r_xp = WS[42]!;
   const r_wkv = WS[8]!;
   const [Wk, Wv, Wr, mu_k, mu_v, mu_r, decay, u, Wo] = P as Arrays<9>;
   const [x] = X as Arrays<1>;
@@ -785,31 +817,34 @@ function infer(
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 3; i++) {
         xp_new[n * 3 + i] = x[(t * B + n) * 3 + i]!;
-        // add = mu_k_x + one_minus_mu_k_xp_prev
-        const add_3 = mu_k_x[(t * B + n) * 3 + i]! + one_minus_mu_k[i]! * xp_now[n * 3 + i]!;
-        add[n * 3 + i] = add_3;
+        // mu_k_x_plus_one_minus_mu_k_xp = mu_k_x + one_minus_mu_k_xp_prev
+        const mu_k_x_plus_one_minus_mu_k_xp_1 =
+          mu_k_x[(t * B + n) * 3 + i]! + one_minus_mu_k[i]! * xp_now[n * 3 + i]!;
+        mu_k_x_plus_one_minus_mu_k_xp[n * 3 + i] = mu_k_x_plus_one_minus_mu_k_xp_1;
       }
     }
     // k = Wk·(mu_k ⊙ x + (1 - mu_k) ⊙ xp)   rwkv4.cell:21
-    mm.nt(B, 4, 3, add, 0, 3, Wk, 0, k, 0, 4, 0); // k[m] = Wk · add[m], for each of B rows
+    mm.nt(B, 4, 3, mu_k_x_plus_one_minus_mu_k_xp, 0, 3, Wk, 0, k, 0, 4, 0); // k[m] = Wk · mu_k_x_plus_one_minus_mu_k_xp[m], for each of B rows
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 3; i++) {
-        // add = mu_v_x + one_minus_mu_v_xp_prev
-        const add_3 = mu_v_x[(t * B + n) * 3 + i]! + one_minus_mu_v[i]! * xp_now[n * 3 + i]!;
-        add_1[n * 3 + i] = add_3;
+        // mu_v_x_plus_one_minus_mu_v_xp = mu_v_x + one_minus_mu_v_xp_prev
+        const mu_v_x_plus_one_minus_mu_v_xp_1 =
+          mu_v_x[(t * B + n) * 3 + i]! + one_minus_mu_v[i]! * xp_now[n * 3 + i]!;
+        mu_v_x_plus_one_minus_mu_v_xp[n * 3 + i] = mu_v_x_plus_one_minus_mu_v_xp_1;
       }
     }
     // v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
-    mm.nt(B, 4, 3, add_1, 0, 3, Wv, 0, v, 0, 4, 0); // v[m] = Wv · add_1[m], for each of B rows
+    mm.nt(B, 4, 3, mu_v_x_plus_one_minus_mu_v_xp, 0, 3, Wv, 0, v, 0, 4, 0); // v[m] = Wv · mu_v_x_plus_one_minus_mu_v_xp[m], for each of B rows
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 3; i++) {
-        // add = mu_r_x + one_minus_mu_r_xp_prev
-        const add_3 = mu_r_x[(t * B + n) * 3 + i]! + one_minus_mu_r[i]! * xp_now[n * 3 + i]!;
-        add_2[n * 3 + i] = add_3;
+        // mu_r_x_plus_one_minus_mu_r_xp = mu_r_x + one_minus_mu_r_xp_prev
+        const mu_r_x_plus_one_minus_mu_r_xp_1 =
+          mu_r_x[(t * B + n) * 3 + i]! + one_minus_mu_r[i]! * xp_now[n * 3 + i]!;
+        mu_r_x_plus_one_minus_mu_r_xp[n * 3 + i] = mu_r_x_plus_one_minus_mu_r_xp_1;
       }
     }
     // r_pre = Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp)   rwkv4.cell:23
-    mm.nt(B, 4, 3, add_2, 0, 3, Wr, 0, r_pre, 0, 4, 0); // r_pre[m] = Wr · add_2[m], for each of B rows
+    mm.nt(B, 4, 3, mu_r_x_plus_one_minus_mu_r_xp, 0, 3, Wr, 0, r_pre, 0, 4, 0); // r_pre[m] = Wr · mu_r_x_plus_one_minus_mu_r_xp[m], for each of B rows
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 4; i++) {
         // u_plus_k = u + k

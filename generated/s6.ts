@@ -216,15 +216,15 @@ function backward(
   const dy_outer_W_C_x = WS[9]!;
   const A_pre = WS[10]!;
   const A = WS[4]!;
-  const dW_C_x = WS[11]!;
+  const d_W_C_x = WS[11]!;
   const dh_W_B_x = WS[12]!;
-  const dW_B_x = WS[13]!;
+  const d_W_B_x = WS[13]!;
   const sum_axis_ddt_rowwise = WS[14]!;
   const dt_x = WS[5]!;
-  const mul = WS[15]!;
+  const dh_h_prev_exp_dt_rowwise_A = WS[15]!;
   const ddt_pre = WS[16]!;
   const W_dt_W_B_W_C = WS[2]!;
-  const ddt_pre_dW_B_x_dW_C_x = WS[17]!;
+  const ddt_pre_d_W_B_x_d_W_C_x = WS[17]!;
   const [W_dt, , W_B, W_C, A_log, D_skip] = P as Arrays<6>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -246,8 +246,6 @@ function backward(
     W_dt_W_B_W_C.set(W_dt, 0);
     W_dt_W_B_W_C.set(W_B, 16);
     W_dt_W_B_W_C.set(W_C, 28);
-    // A = -exp(A_log)   s6.cell:21
-    for (let i = 0; i < 12; i++) A[i] = -Math.exp(A_log[i]!);
   }
   for (let t = T - 1; t >= 0; t--) {
     if (M !== undefined) {
@@ -302,16 +300,16 @@ function backward(
       dD_skip[i]! += dy_out[r * 4 + i]! * x[r * 4 + i]!;
     }
   }
-  // dW_C_x = ∂L/∂W_C_x, in y = h·(W_C·x) + D_skip ⊙ x   s6.cell:23
+  // d_W_C_x = ∂L/∂W_C_x, in y = h·(W_C·x) + D_skip ⊙ x   s6.cell:23
   for (let r = 0; r < T * B; r++) {
     for (let r_1 = 0; r_1 < 3; r_1++) {
       let acc = 0;
       for (let j = 0; j < 4; j++) acc += h_seq[(B + r) * 12 + j * 3 + r_1]! * dy_out[r * 4 + j]!;
-      dW_C_x[r * 3 + r_1] = acc;
+      d_W_C_x[r * 3 + r_1] = acc;
     }
   }
   // dW_C = ∂L/∂W_C
-  mm.tn(T * B, 3, 4, dW_C_x, 0, 3, x, 0, 4, dW_C, 0, 1); // dW_C += Σ_m dW_C_x[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 3, 4, d_W_C_x, 0, 3, x, 0, 4, dW_C, 0, 1); // dW_C += Σ_m d_W_C_x[m] ⊗ x[m], for all T * B rows
   // dh_W_B_x = dh·W_B_x
   for (let r = 0; r < T * B; r++) {
     for (let r_1 = 0; r_1 < 4; r_1++) {
@@ -320,34 +318,37 @@ function backward(
       dh_W_B_x[r * 4 + r_1] = acc;
     }
   }
-  // dW_B_x = ∂L/∂W_B_x, in h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
+  // d_W_B_x = ∂L/∂W_B_x, in h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
   for (let r = 0; r < T * B; r++) {
     for (let r_1 = 0; r_1 < 3; r_1++) {
       let acc = 0;
       for (let j = 0; j < 4; j++) acc += dh[r * 12 + j * 3 + r_1]! * dt_x[r * 4 + j]!;
-      dW_B_x[r * 3 + r_1] = acc;
+      d_W_B_x[r * 3 + r_1] = acc;
     }
   }
   // dW_B = ∂L/∂W_B
-  mm.tn(T * B, 3, 4, dW_B_x, 0, 3, x, 0, 4, dW_B, 0, 1); // dW_B += Σ_m dW_B_x[m] ⊗ x[m], for all T * B rows
+  mm.tn(T * B, 3, 4, d_W_B_x, 0, 3, x, 0, 4, dW_B, 0, 1); // dW_B += Σ_m d_W_B_x[m] ⊗ x[m], for all T * B rows
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 12; i++) {
-      // mul = dh_h_prev ⊙ exp_dt_rowwise_A
-      const mul_1 = dh[r * 12 + i]! * h_seq[r * 12 + i]! * exp_dt_rowwise_A_tape[r * 12 + i]!;
-      mul[r * 12 + i] = mul_1;
+      // dh_h_prev_exp_dt_rowwise_A = dh_h_prev ⊙ exp_dt_rowwise_A
+      const dh_h_prev_exp_dt_rowwise_A_1 =
+        dh[r * 12 + i]! * h_seq[r * 12 + i]! * exp_dt_rowwise_A_tape[r * 12 + i]!;
+      dh_h_prev_exp_dt_rowwise_A[r * 12 + i] = dh_h_prev_exp_dt_rowwise_A_1;
     }
   }
   // sum_axis_ddt_rowwise = sum_axis(ddt_rowwise)
   for (let r = 0; r < T * B; r++) {
     for (let o = 0; o < 4; o++) {
       let acc = 0;
-      for (let k = 0; k < 3; k++) acc += mul[r * 12 + o * 3 + k]! * A[o * 3 + k]!;
+      for (let k = 0; k < 3; k++)
+        acc += dh_h_prev_exp_dt_rowwise_A[r * 12 + o * 3 + k]! * A[o * 3 + k]!;
       sum_axis_ddt_rowwise[r * 4 + o] = acc;
     }
   }
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 12; i++)
-      dA_log[i]! += -(mul[r * 12 + i]! * dt_rowwise_tape[r * 12 + i]!) * A_pre[i]!;
+      dA_log[i]! +=
+        -(dh_h_prev_exp_dt_rowwise_A[r * 12 + i]! * dt_rowwise_tape[r * 12 + i]!) * A_pre[i]!;
   }
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 4; i++) {
@@ -373,12 +374,12 @@ function backward(
         dx[r * 4 + i] = dy_D_skip;
       }
     }
-    // dW_C_x = ∂L/∂W_C_x, in y = h·(W_C·x) + D_skip ⊙ x   s6.cell:23
+    // d_W_C_x = ∂L/∂W_C_x, in y = h·(W_C·x) + D_skip ⊙ x   s6.cell:23
     for (let r = 0; r < T * B; r++) {
       for (let r_1 = 0; r_1 < 3; r_1++) {
         let acc = 0;
         for (let j = 0; j < 4; j++) acc += h_seq[(B + r) * 12 + j * 3 + r_1]! * dy_out[r * 4 + j]!;
-        dW_C_x[r * 3 + r_1] = acc;
+        d_W_C_x[r * 3 + r_1] = acc;
       }
     }
     // dh_W_B_x = dh·W_B_x
@@ -389,12 +390,12 @@ function backward(
         dh_W_B_x[r * 4 + r_1] = acc;
       }
     }
-    // dW_B_x = ∂L/∂W_B_x, in h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
+    // d_W_B_x = ∂L/∂W_B_x, in h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
     for (let r = 0; r < T * B; r++) {
       for (let r_1 = 0; r_1 < 3; r_1++) {
         let acc = 0;
         for (let j = 0; j < 4; j++) acc += dh[r * 12 + j * 3 + r_1]! * dt_x[r * 4 + j]!;
-        dW_B_x[r * 3 + r_1] = acc;
+        d_W_B_x[r * 3 + r_1] = acc;
       }
     }
     for (let r = 0; r < T * B; r++) {
@@ -413,19 +414,19 @@ function backward(
         sum_axis_ddt_rowwise[r * 4 + o] = acc;
       }
     }
-    // ddt_pre_dW_B_x_dW_C_x = [ddt_pre; dW_B_x; dW_C_x]
+    // ddt_pre_d_W_B_x_d_W_C_x = [ddt_pre; d_W_B_x; d_W_C_x]
     for (let r = 0; r < T * B; r++) {
       for (let i_1 = 0; i_1 < 4; i_1++)
-        ddt_pre_dW_B_x_dW_C_x[r * 10 + i_1] =
+        ddt_pre_d_W_B_x_d_W_C_x[r * 10 + i_1] =
           (dh_W_B_x[r * 4 + i_1]! * x[r * 4 + i_1]! + sum_axis_ddt_rowwise[r * 4 + i_1]!) *
           sigmoid(dt_pre_tape[r * 4 + i_1]!);
       for (let i_2 = 0; i_2 < 3; i_2++)
-        ddt_pre_dW_B_x_dW_C_x[r * 10 + 4 + i_2] = dW_B_x[r * 3 + i_2]!;
+        ddt_pre_d_W_B_x_d_W_C_x[r * 10 + 4 + i_2] = d_W_B_x[r * 3 + i_2]!;
       for (let i_3 = 0; i_3 < 3; i_3++)
-        ddt_pre_dW_B_x_dW_C_x[r * 10 + 7 + i_3] = dW_C_x[r * 3 + i_3]!;
+        ddt_pre_d_W_B_x_d_W_C_x[r * 10 + 7 + i_3] = d_W_C_x[r * 3 + i_3]!;
     }
-    // matmul = W_dt_W_B_W_Cᵀ·ddt_pre_dW_B_x_dW_C_x
-    mm.nn(T * B, 10, 4, ddt_pre_dW_B_x_dW_C_x, 0, 10, W_dt_W_B_W_C, 0, dx, 0, 4, 1); // dx[m] += W_dt_W_B_W_Cᵀ · ddt_pre_dW_B_x_dW_C_x[m], for all T * B rows
+    // W_dt_W_B_W_C_ddt_pre_d_W_B_x_d_W = W_dt_W_B_W_Cᵀ·ddt_pre_d_W_B_x_d_W_C_x
+    mm.nn(T * B, 10, 4, ddt_pre_d_W_B_x_d_W_C_x, 0, 10, W_dt_W_B_W_C, 0, dx, 0, 4, 1); // dx[m] += W_dt_W_B_W_Cᵀ · ddt_pre_d_W_B_x_d_W_C_x[m], for all T * B rows
   }
 }
 

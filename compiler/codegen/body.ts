@@ -159,6 +159,17 @@ export class StepBody {
     this.requests.push({ root, slot, mode });
   }
 
+  private readonly derived = new Map<NodeId, Slot>();
+
+  /**
+   * The values derived from params alone that this phase computes in its prologue, and where they
+   * are kept: a later phase of the kernel is given them (`provide`), so each is computed once.
+   */
+  derivedValues(): ReadonlyMap<NodeId, Slot> {
+    this.prepare();
+    return this.derived;
+  }
+
   private prepared?: { readonly constants: Stmt[]; readonly prologue: Stmt[]; readonly items: readonly Item[]; readonly groupOf: readonly number[] };
 
   /**
@@ -211,7 +222,10 @@ export class StepBody {
       const place = places.get(id)!;
       const computed = place.kind === "scalar" || place.kind === "local" || (place.kind === "array" && !place.view);
       if (place.kind === "scalar") constants.push(...this.withComment(id, this.compute(id, places)));
-      else if (computed && !this.varying.has(id)) prologue.push(...this.withComment(id, this.compute(id, places)));
+      else if (computed && !this.varying.has(id)) {
+        prologue.push(...this.withComment(id, this.compute(id, places)));
+        if (place.kind === "array") this.derived.set(id, place.slot);
+      }
       else if (computed) items.push(this.elementStatement(id, places) ?? { kind: "code", code: () => this.withComment(id, this.compute(id, places)), reads: this.reads(id, places) });
       ready.add(id);
       for (const t of termsOf.get(id) ?? []) {

@@ -69,7 +69,13 @@ function tracking(buffers: Buffers, graph: Graph, describe: Describe): KernelBuf
       if (typeof node === "number" && !graph.names.has(node)) graph.name(node, describe.name(node));
       const index = buffers.buffer(graph, node, size, rows);
       let name = used.get(index);
-      if (name === undefined) used.set(index, (name = names.fresh(typeof node === "string" ? node : graph.names.get(node)!)));
+      if (name === undefined) {
+        const base = typeof node === "string" ? node : describe.name(node);
+        // A value kept for all T·B steps whose name the kernel already gives out (a param
+        // gradient's `dbc` holds the sum over steps, the buffer each step's `dbc`) is `dbc_steps`.
+        name = names.fresh(rows === "TB" && names.taken(base) ? `${base}_steps` : base);
+        used.set(index, name);
+      }
       return name;
     },
     products: buffers.products,
@@ -105,6 +111,16 @@ const size = (d: TensorDecl) => sizeOf(d.shape);
  */
 const derived = (prologue: readonly Stmt[]): Stmt[] =>
   prologue.length ? [comment("Values derived from params alone, kept until params change."), when(KERNEL_PARAMETER.paramsChanged, prologue)] : [];
+/**
+ * Prepares a kernel's phases in order, each given the params-only values the phases before it
+ * compute in their prologues: two phases needing one such value share its computation.
+ */
+function prepareInOrder(...phases: StepBody[]): void {
+  phases.forEach((phase, k) => {
+    phase.prepare();
+    for (const later of phases.slice(k + 1)) for (const [node, slot] of phase.derivedValues()) later.provide(node, slot);
+  });
+}
 const destructure = (names: readonly string[], from: string): Stmt[] => (names.length ? [unpack(names, from)] : []);
 const B = ix("B");
 /** Row `t·B` of a `[T][B][n]` array: the first row of step t. */
@@ -196,8 +212,7 @@ function emitForward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buf
     hoist.sink(node, { array: buffer, rowBase: num(0) }, "=");
     step.provide(node, { array: buffer, rowBase: stepRow(t) });
   }
-  hoist.prepare();
-  step.prepare();
+  prepareInOrder(hoist, step);
   const before = hoist.emit();
   const during = step.emit();
   const masked = element("M", plus(stepRow(t), ix(b)), dialect);
@@ -249,8 +264,7 @@ function emitInfer(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffe
   });
   ir.outputNodes.forEach((node, k) => (plan.hoisted.has(node) ? hoist : step).sink(node, { array: arrays.outputs[k]!, rowBase: plan.hoisted.has(node) ? num(0) : stepRow(t) }, "="));
   hoistedReadByRecurrence(ir, plan).forEach(keep);
-  hoist.prepare();
-  step.prepare();
+  prepareInOrder(hoist, step);
   const before = hoist.emit();
   const during = step.emit();
   const row = (array: string): Slot => ({ array, rowBase: num(0) });
@@ -411,9 +425,7 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, bu
     if (node !== null) step.sink(node, slot, "=");
     else zeroCarry.push(loop(b, B, [fill(i, size(ir.states[k]!), slot, ix(b), () => "0")]));
   });
-  step.prepare();
-  after.prepare();
-  afterInputs.prepare();
+  prepareInOrder(step, after, afterInputs);
   const during = step.emit();
   const later = after.emit();
   const inputsLater = afterInputs.emit();
