@@ -247,9 +247,8 @@ function backward(
     }
     // du_dr_pre = [du_pre; dr_pre]
     for (let b = 0; b < B; b++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) du_dr_pre[b * 32 + i_1] = du_pre[(t * B + b) * 16 + i_1]!;
-      for (let i_2 = 0; i_2 < 16; i_2++)
-        du_dr_pre[b * 32 + 16 + i_2] = dr_pre[(t * B + b) * 16 + i_2]!;
+      for (let i = 0; i < 16; i++) du_dr_pre[b * 32 + i] = du_pre[(t * B + b) * 16 + i]!;
+      for (let i = 0; i < 16; i++) du_dr_pre[b * 32 + 16 + i] = dr_pre[(t * B + b) * 16 + i]!;
     }
     // Wu_Wr_du_dr_pre = Wu_Wrᵀ·du_dr_pre
     mm.nn(B, 32, 16, du_dr_pre, 0, 32, Wu_Wr, 0, dh_back, 0, 16, 1); // dh_back[m] += Wu_Wrᵀ · du_dr_pre[m], for each of B rows
@@ -298,12 +297,10 @@ function backward(
   if (inputGrads) {
     // du_dr_dh_tilde_pre = [du_pre; dr_pre; dh_tilde_pre]
     for (let row = 0; row < T * B; row++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        du_dr_dh_tilde_pre[row * 48 + i_1] = du_pre[row * 16 + i_1]!;
-      for (let i_2 = 0; i_2 < 16; i_2++)
-        du_dr_dh_tilde_pre[row * 48 + 16 + i_2] = dr_pre[row * 16 + i_2]!;
-      for (let i_3 = 0; i_3 < 16; i_3++)
-        du_dr_dh_tilde_pre[row * 48 + 32 + i_3] = dh_tilde_pre[row * 16 + i_3]!;
+      for (let i = 0; i < 16; i++) du_dr_dh_tilde_pre[row * 48 + i] = du_pre[row * 16 + i]!;
+      for (let i = 0; i < 16; i++) du_dr_dh_tilde_pre[row * 48 + 16 + i] = dr_pre[row * 16 + i]!;
+      for (let i = 0; i < 16; i++)
+        du_dr_dh_tilde_pre[row * 48 + 32 + i] = dh_tilde_pre[row * 16 + i]!;
     }
     // dx = ∂L/∂x
     mm.nn(T * B, 48, 8, du_dr_dh_tilde_pre, 0, 48, Uu_Ur_Uh, 0, dx, 0, 8, 0); // dx[m] = Uu_Ur_Uhᵀ · du_dr_dh_tilde_pre[m], for all T * B rows

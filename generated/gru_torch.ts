@@ -102,24 +102,23 @@ function forward(
   mm.nt(T * B, 48, 8, x, 0, 8, W_ir_W_iz_W_in, 0, W_ir_W_iz_W_in_x, 0, 48, 0); // W_ir_W_iz_W_in_x[m] = W_ir_W_iz_W_in · x[m], for all T * B rows
   // W_ir_x = W_ir_W_iz_W_in_x[0, +16], in r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
   for (let row = 0; row < T * B; row++) {
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      W_ir_x_plus_b_ir[row * 16 + i_1] = W_ir_W_iz_W_in_x[row * 48 + i_1]!;
+    for (let i = 0; i < 16; i++) W_ir_x_plus_b_ir[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + i]!;
   }
   for (let row = 0; row < T * B; row++) {
     for (let i = 0; i < 16; i++) W_ir_x_plus_b_ir[row * 16 + i]! += b_ir[i]!;
   }
   // W_iz_x = W_ir_W_iz_W_in_x[16, +16], in z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
   for (let row = 0; row < T * B; row++) {
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      W_iz_x_plus_b_iz[row * 16 + i_1] = W_ir_W_iz_W_in_x[row * 48 + 16 + i_1]!;
+    for (let i = 0; i < 16; i++)
+      W_iz_x_plus_b_iz[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + 16 + i]!;
   }
   for (let row = 0; row < T * B; row++) {
     for (let i = 0; i < 16; i++) W_iz_x_plus_b_iz[row * 16 + i]! += b_iz[i]!;
   }
   // W_in_x = W_ir_W_iz_W_in_x[32, +16], in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
   for (let row = 0; row < T * B; row++) {
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      W_in_x_plus_b_in[row * 16 + i_1] = W_ir_W_iz_W_in_x[row * 48 + 32 + i_1]!;
+    for (let i = 0; i < 16; i++)
+      W_in_x_plus_b_in[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + 32 + i]!;
   }
   for (let row = 0; row < T * B; row++) {
     for (let i = 0; i < 16; i++) W_in_x_plus_b_in[row * 16 + i]! += b_in[i]!;
@@ -258,12 +257,12 @@ function backward(
     }
     // dr_pre_dz_pre_d_W_hn_h_prev = [dr_pre; dz_pre; d_W_hn_h_prev]
     for (let b = 0; b < B; b++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dr_pre_dz_pre_d_W_hn_h_prev[b * 48 + i_1] = dr_pre[(t * B + b) * 16 + i_1]!;
-      for (let i_2 = 0; i_2 < 16; i_2++)
-        dr_pre_dz_pre_d_W_hn_h_prev[b * 48 + 16 + i_2] = dz_pre[(t * B + b) * 16 + i_2]!;
-      for (let i_3 = 0; i_3 < 16; i_3++)
-        dr_pre_dz_pre_d_W_hn_h_prev[b * 48 + 32 + i_3] = d_W_hn_h_prev[(t * B + b) * 16 + i_3]!;
+      for (let i = 0; i < 16; i++)
+        dr_pre_dz_pre_d_W_hn_h_prev[b * 48 + i] = dr_pre[(t * B + b) * 16 + i]!;
+      for (let i = 0; i < 16; i++)
+        dr_pre_dz_pre_d_W_hn_h_prev[b * 48 + 16 + i] = dz_pre[(t * B + b) * 16 + i]!;
+      for (let i = 0; i < 16; i++)
+        dr_pre_dz_pre_d_W_hn_h_prev[b * 48 + 32 + i] = d_W_hn_h_prev[(t * B + b) * 16 + i]!;
     }
     // W_hr_W_hz_W_hn_dr_pre_dz_pre_d_W = W_hr_W_hz_W_hnᵀ·dr_pre_dz_pre_d_W_hn_h_prev
     mm.nn(B, 48, 16, dr_pre_dz_pre_d_W_hn_h_prev, 0, 48, W_hr_W_hz_W_hn, 0, dh_back, 0, 16, 1); // dh_back[m] += W_hr_W_hz_W_hnᵀ · dr_pre_dz_pre_d_W_hn_h_prev[m], for each of B rows
@@ -312,11 +311,9 @@ function backward(
   if (inputGrads) {
     // dr_dz_dn_pre = [dr_pre; dz_pre; dn_pre]
     for (let row = 0; row < T * B; row++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) dr_dz_dn_pre[row * 48 + i_1] = dr_pre[row * 16 + i_1]!;
-      for (let i_2 = 0; i_2 < 16; i_2++)
-        dr_dz_dn_pre[row * 48 + 16 + i_2] = dz_pre[row * 16 + i_2]!;
-      for (let i_3 = 0; i_3 < 16; i_3++)
-        dr_dz_dn_pre[row * 48 + 32 + i_3] = dn_pre[row * 16 + i_3]!;
+      for (let i = 0; i < 16; i++) dr_dz_dn_pre[row * 48 + i] = dr_pre[row * 16 + i]!;
+      for (let i = 0; i < 16; i++) dr_dz_dn_pre[row * 48 + 16 + i] = dz_pre[row * 16 + i]!;
+      for (let i = 0; i < 16; i++) dr_dz_dn_pre[row * 48 + 32 + i] = dn_pre[row * 16 + i]!;
     }
     // dx = ∂L/∂x
     mm.nn(T * B, 48, 8, dr_dz_dn_pre, 0, 48, W_ir_W_iz_W_in, 0, dx, 0, 8, 0); // dx[m] = W_ir_W_iz_W_inᵀ · dr_dz_dn_pre[m], for all T * B rows
@@ -434,24 +431,23 @@ function infer(
   mm.nt(T * B, 48, 8, x, 0, 8, W_ir_W_iz_W_in, 0, W_ir_W_iz_W_in_x, 0, 48, 0); // W_ir_W_iz_W_in_x[m] = W_ir_W_iz_W_in · x[m], for all T * B rows
   // W_ir_x = W_ir_W_iz_W_in_x[0, +16], in r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
   for (let row = 0; row < T * B; row++) {
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      W_ir_x_plus_b_ir[row * 16 + i_1] = W_ir_W_iz_W_in_x[row * 48 + i_1]!;
+    for (let i = 0; i < 16; i++) W_ir_x_plus_b_ir[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + i]!;
   }
   for (let row = 0; row < T * B; row++) {
     for (let i = 0; i < 16; i++) W_ir_x_plus_b_ir[row * 16 + i]! += b_ir[i]!;
   }
   // W_iz_x = W_ir_W_iz_W_in_x[16, +16], in z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
   for (let row = 0; row < T * B; row++) {
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      W_iz_x_plus_b_iz[row * 16 + i_1] = W_ir_W_iz_W_in_x[row * 48 + 16 + i_1]!;
+    for (let i = 0; i < 16; i++)
+      W_iz_x_plus_b_iz[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + 16 + i]!;
   }
   for (let row = 0; row < T * B; row++) {
     for (let i = 0; i < 16; i++) W_iz_x_plus_b_iz[row * 16 + i]! += b_iz[i]!;
   }
   // W_in_x = W_ir_W_iz_W_in_x[32, +16], in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
   for (let row = 0; row < T * B; row++) {
-    for (let i_1 = 0; i_1 < 16; i_1++)
-      W_in_x_plus_b_in[row * 16 + i_1] = W_ir_W_iz_W_in_x[row * 48 + 32 + i_1]!;
+    for (let i = 0; i < 16; i++)
+      W_in_x_plus_b_in[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + 32 + i]!;
   }
   for (let row = 0; row < T * B; row++) {
     for (let i = 0; i < 16; i++) W_in_x_plus_b_in[row * 16 + i]! += b_in[i]!;

@@ -96,7 +96,7 @@ function forward(
   mm.nt(T * B, 48, 8, x, 0, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x, 0, 48, 0); // Wv_Wk_Wq_x[m] = Wv_Wk_Wq · x[m], for all T * B rows
   // v = Wv·x   linear_attention.cell:10
   for (let r = 0; r < T * B; r++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) v_tape[r * 16 + i_1] = Wv_Wk_Wq_x[r * 48 + i_1]!;
+    for (let i = 0; i < 16; i++) v_tape[r * 16 + i] = Wv_Wk_Wq_x[r * 48 + i]!;
   }
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 16; i++) {
@@ -107,7 +107,7 @@ function forward(
   }
   // q = Wq·x   linear_attention.cell:12
   for (let r = 0; r < T * B; r++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) q_tape[r * 16 + i_1] = Wv_Wk_Wq_x[r * 48 + 32 + i_1]!;
+    for (let i = 0; i < 16; i++) q_tape[r * 16 + i] = Wv_Wk_Wq_x[r * 48 + 32 + i]!;
   }
   // v_outer_k = v ⊗ k
   for (let r = 0; r < T * B; r++) {
@@ -327,11 +327,11 @@ function backward(
     }
     // dv_dk_pre_dq = [dv; dk_pre; dq]
     for (let r = 0; r < T * B; r++) {
-      for (let i_1 = 0; i_1 < 16; i_1++) dv_dk_pre_dq[r * 48 + i_1] = dv[r * 16 + i_1]!;
-      for (let i_2 = 0; i_2 < 16; i_2++)
-        dv_dk_pre_dq[r * 48 + 16 + i_2] =
-          dk[r * 16 + i_2]! * (1 - k_tape[r * 16 + i_2]! * k_tape[r * 16 + i_2]!);
-      for (let i_3 = 0; i_3 < 16; i_3++) dv_dk_pre_dq[r * 48 + 32 + i_3] = dq[r * 16 + i_3]!;
+      for (let i = 0; i < 16; i++) dv_dk_pre_dq[r * 48 + i] = dv[r * 16 + i]!;
+      for (let i = 0; i < 16; i++)
+        dv_dk_pre_dq[r * 48 + 16 + i] =
+          dk[r * 16 + i]! * (1 - k_tape[r * 16 + i]! * k_tape[r * 16 + i]!);
+      for (let i = 0; i < 16; i++) dv_dk_pre_dq[r * 48 + 32 + i] = dq[r * 16 + i]!;
     }
     // dx = ∂L/∂x
     mm.nn(T * B, 48, 8, dv_dk_pre_dq, 0, 48, Wv_Wk_Wq, 0, dx, 0, 8, 0); // dx[m] = Wv_Wk_Wqᵀ · dv_dk_pre_dq[m], for all T * B rows

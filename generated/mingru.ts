@@ -225,13 +225,13 @@ function backward(
   if (inputGrads) {
     // dz_pre_d_Wh_x = [dz_pre; d_Wh_x]
     for (let r = 0; r < T * B; r++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        dz_pre_d_Wh_x[r * 32 + i_1] =
-          (dh[r * 16 + i_1]! * Wh_x_plus_bh_tape[r * 16 + i_1]! +
-            -(dh[r * 16 + i_1]! * h_seq[r * 16 + i_1]!)) *
-          (z_tape[r * 16 + i_1]! * (1 - z_tape[r * 16 + i_1]!));
-      for (let i_2 = 0; i_2 < 16; i_2++)
-        dz_pre_d_Wh_x[r * 32 + 16 + i_2] = dh[r * 16 + i_2]! * z_tape[r * 16 + i_2]!;
+      for (let i = 0; i < 16; i++)
+        dz_pre_d_Wh_x[r * 32 + i] =
+          (dh[r * 16 + i]! * Wh_x_plus_bh_tape[r * 16 + i]! +
+            -(dh[r * 16 + i]! * h_seq[r * 16 + i]!)) *
+          (z_tape[r * 16 + i]! * (1 - z_tape[r * 16 + i]!));
+      for (let i = 0; i < 16; i++)
+        dz_pre_d_Wh_x[r * 32 + 16 + i] = dh[r * 16 + i]! * z_tape[r * 16 + i]!;
     }
     // dx = ∂L/∂x
     mm.nn(T * B, 32, 8, dz_pre_d_Wh_x, 0, 32, Wz_Wh, 0, dx, 0, 8, 0); // dx[m] = Wz_Whᵀ · dz_pre_d_Wh_x[m], for all T * B rows

@@ -292,16 +292,16 @@ function backward(
     }
     // df_pre_di_pre_d_Wh_x = [df_pre; di_pre; d_Wh_x]
     for (let r = 0; r < T * B; r++) {
-      for (let i = 0; i < 16; i++)
-        df_pre_di_pre_d_Wh_x[r * 48 + i] =
-          (dh_h_prev[r * 16 + i]! / s[r * 16 + i]! + ds[r * 16 + i]!) *
-          (f_tape[r * 16 + i]! * (1 - f_tape[r * 16 + i]!));
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        df_pre_di_pre_d_Wh_x[r * 48 + 16 + i_1] =
-          (dh_Wh_x_plus_bh[r * 16 + i_1]! / s[r * 16 + i_1]! + ds[r * 16 + i_1]!) *
-          (i_tape[r * 16 + i_1]! * (1 - i_tape[r * 16 + i_1]!));
-      for (let i_2 = 0; i_2 < 16; i_2++)
-        df_pre_di_pre_d_Wh_x[r * 48 + 32 + i_2] = dh[r * 16 + i_2]! * i_over_s_tape[r * 16 + i_2]!;
+      for (let j = 0; j < 16; j++)
+        df_pre_di_pre_d_Wh_x[r * 48 + j] =
+          (dh_h_prev[r * 16 + j]! / s[r * 16 + j]! + ds[r * 16 + j]!) *
+          (f_tape[r * 16 + j]! * (1 - f_tape[r * 16 + j]!));
+      for (let j = 0; j < 16; j++)
+        df_pre_di_pre_d_Wh_x[r * 48 + 16 + j] =
+          (dh_Wh_x_plus_bh[r * 16 + j]! / s[r * 16 + j]! + ds[r * 16 + j]!) *
+          (i_tape[r * 16 + j]! * (1 - i_tape[r * 16 + j]!));
+      for (let j = 0; j < 16; j++)
+        df_pre_di_pre_d_Wh_x[r * 48 + 32 + j] = dh[r * 16 + j]! * i_over_s_tape[r * 16 + j]!;
     }
     // dx = ∂L/∂x
     mm.nn(T * B, 48, 8, df_pre_di_pre_d_Wh_x, 0, 48, Wf_Wi_Wh, 0, dx, 0, 8, 0); // dx[m] = Wf_Wi_Whᵀ · df_pre_di_pre_d_Wh_x[m], for all T * B rows

@@ -198,7 +198,7 @@ function forward(
   mm.nt(T * B, 16, 3, x, 0, 3, Wq_Wk_Wv_Wo, 0, Wq_Wk_Wv_Wo_x, 0, 16, 0); // Wq_Wk_Wv_Wo_x[m] = Wq_Wk_Wv_Wo · x[m], for all T * B rows
   // Wq_x = Wq_Wk_Wv_Wo_x[0, +4], in q = Wq·x + bq   mlstm.cell:24
   for (let r = 0; r < T * B; r++) {
-    for (let i_1 = 0; i_1 < 4; i_1++) q_tape[r * 4 + i_1] = Wq_Wk_Wv_Wo_x[r * 16 + i_1]!;
+    for (let i = 0; i < 4; i++) q_tape[r * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + i]!;
   }
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 4; i++) {
@@ -827,19 +827,18 @@ function backward(
     }
     // dq_d_Wk_x_dv_do_pre = [dq; d_Wk_x; dv; do_pre]
     for (let r = 0; r < T * B; r++) {
-      for (let i_1 = 0; i_1 < 4; i_1++)
-        dq_d_Wk_x_dv_do_pre[r * 16 + i_1] =
-          sum_neg_dh_h_over_maximum_each[r * 4 + i_1]! * n_seq[(B + r) * 4 + i_1]! +
-          C_dC_q[r * 4 + i_1]!;
-      for (let i_2 = 0; i_2 < 4; i_2++)
-        dq_d_Wk_x_dv_do_pre[r * 16 + 4 + i_2] =
-          (dn[r * 4 + i_2]! * ig_tape[r]! + dC_ig_v[r * 4 + i_2]!) / 2;
-      for (let i_3 = 0; i_3 < 4; i_3++) dq_d_Wk_x_dv_do_pre[r * 16 + 8 + i_3] = dv[r * 4 + i_3]!;
-      for (let i_4 = 0; i_4 < 4; i_4++)
-        dq_d_Wk_x_dv_do_pre[r * 16 + 12 + i_4] =
-          dh_over_maximum_abs_sum_n_q_one[r * 4 + i_4]! *
-          C_q_tape[r * 4 + i_4]! *
-          (o_tape[r * 4 + i_4]! * (1 - o_tape[r * 4 + i_4]!));
+      for (let i = 0; i < 4; i++)
+        dq_d_Wk_x_dv_do_pre[r * 16 + i] =
+          sum_neg_dh_h_over_maximum_each[r * 4 + i]! * n_seq[(B + r) * 4 + i]! + C_dC_q[r * 4 + i]!;
+      for (let i = 0; i < 4; i++)
+        dq_d_Wk_x_dv_do_pre[r * 16 + 4 + i] =
+          (dn[r * 4 + i]! * ig_tape[r]! + dC_ig_v[r * 4 + i]!) / 2;
+      for (let i = 0; i < 4; i++) dq_d_Wk_x_dv_do_pre[r * 16 + 8 + i] = dv[r * 4 + i]!;
+      for (let i = 0; i < 4; i++)
+        dq_d_Wk_x_dv_do_pre[r * 16 + 12 + i] =
+          dh_over_maximum_abs_sum_n_q_one[r * 4 + i]! *
+          C_q_tape[r * 4 + i]! *
+          (o_tape[r * 4 + i]! * (1 - o_tape[r * 4 + i]!));
     }
     // Wq_Wk_Wv_Wo_dq_d_Wk_x_dv_do_pre = Wq_Wk_Wv_Woᵀ·dq_d_Wk_x_dv_do_pre
     mm.nn(T * B, 16, 3, dq_d_Wk_x_dv_do_pre, 0, 16, Wq_Wk_Wv_Wo, 0, dx, 0, 3, 1); // dx[m] += Wq_Wk_Wv_Woᵀ · dq_d_Wk_x_dv_do_pre[m], for all T * B rows
@@ -1074,7 +1073,7 @@ function infer(
   mm.nt(T * B, 16, 3, x, 0, 3, Wq_Wk_Wv_Wo, 0, Wq_Wk_Wv_Wo_x, 0, 16, 0); // Wq_Wk_Wv_Wo_x[m] = Wq_Wk_Wv_Wo · x[m], for all T * B rows
   // Wq_x = Wq_Wk_Wv_Wo_x[0, +4], in q = Wq·x + bq   mlstm.cell:24
   for (let r = 0; r < T * B; r++) {
-    for (let i_1 = 0; i_1 < 4; i_1++) q[r * 4 + i_1] = Wq_Wk_Wv_Wo_x[r * 16 + i_1]!;
+    for (let i = 0; i < 4; i++) q[r * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + i]!;
   }
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 4; i++) {

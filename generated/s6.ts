@@ -136,7 +136,7 @@ function forward(
   }
   // W_B_x = W_dt_W_B_W_C_x[4, +3], in h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
   for (let r = 0; r < T * B; r++) {
-    for (let i_1 = 0; i_1 < 3; i_1++) W_B_x_tape[r * 3 + i_1] = W_dt_W_B_W_C_x[r * 10 + 4 + i_1]!;
+    for (let i = 0; i < 3; i++) W_B_x_tape[r * 3 + i] = W_dt_W_B_W_C_x[r * 10 + 4 + i]!;
   }
   // dt_x_outer_W_B_x = dt_x ⊗ W_B_x
   for (let r = 0; r < T * B; r++) {
@@ -146,7 +146,7 @@ function forward(
   }
   // W_C_x = W_dt_W_B_W_C_x[7, +3], in y = h·(W_C·x) + D_skip ⊙ x   s6.cell:23
   for (let r = 0; r < T * B; r++) {
-    for (let i_1 = 0; i_1 < 3; i_1++) W_C_x_tape[r * 3 + i_1] = W_dt_W_B_W_C_x[r * 10 + 7 + i_1]!;
+    for (let i = 0; i < 3; i++) W_C_x_tape[r * 3 + i] = W_dt_W_B_W_C_x[r * 10 + 7 + i]!;
   }
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 4; i++) {
@@ -416,14 +416,12 @@ function backward(
     }
     // ddt_pre_d_W_B_x_d_W_C_x = [ddt_pre; d_W_B_x; d_W_C_x]
     for (let r = 0; r < T * B; r++) {
-      for (let i_1 = 0; i_1 < 4; i_1++)
-        ddt_pre_d_W_B_x_d_W_C_x[r * 10 + i_1] =
-          (dh_W_B_x[r * 4 + i_1]! * x[r * 4 + i_1]! + sum_axis_ddt_rowwise[r * 4 + i_1]!) *
-          sigmoid(dt_pre_tape[r * 4 + i_1]!);
-      for (let i_2 = 0; i_2 < 3; i_2++)
-        ddt_pre_d_W_B_x_d_W_C_x[r * 10 + 4 + i_2] = d_W_B_x[r * 3 + i_2]!;
-      for (let i_3 = 0; i_3 < 3; i_3++)
-        ddt_pre_d_W_B_x_d_W_C_x[r * 10 + 7 + i_3] = d_W_C_x[r * 3 + i_3]!;
+      for (let i = 0; i < 4; i++)
+        ddt_pre_d_W_B_x_d_W_C_x[r * 10 + i] =
+          (dh_W_B_x[r * 4 + i]! * x[r * 4 + i]! + sum_axis_ddt_rowwise[r * 4 + i]!) *
+          sigmoid(dt_pre_tape[r * 4 + i]!);
+      for (let i = 0; i < 3; i++) ddt_pre_d_W_B_x_d_W_C_x[r * 10 + 4 + i] = d_W_B_x[r * 3 + i]!;
+      for (let i = 0; i < 3; i++) ddt_pre_d_W_B_x_d_W_C_x[r * 10 + 7 + i] = d_W_C_x[r * 3 + i]!;
     }
     // W_dt_W_B_W_C_ddt_pre_d_W_B_x_d_W = W_dt_W_B_W_Cᵀ·ddt_pre_d_W_B_x_d_W_C_x
     mm.nn(T * B, 10, 4, ddt_pre_d_W_B_x_d_W_C_x, 0, 10, W_dt_W_B_W_C, 0, dx, 0, 4, 1); // dx[m] += W_dt_W_B_W_Cᵀ · ddt_pre_d_W_B_x_d_W_C_x[m], for all T * B rows

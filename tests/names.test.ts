@@ -1,6 +1,7 @@
 /**
  * Names in the emitted modules say what a value is: never an op's name with a counter (`add_1`,
- * `mul_2`, `concat`), never a node id (`t46`), and a workspace buffer is bound under the name of
+ * `mul_2`, `concat`), never a node id (`t46`); loops that follow each other share one element
+ * index (not `i_1`, `i_2`, `i_3`); and a workspace buffer is bound under the name of
  * what it holds, without a numeric suffix (buffers are keyed by their index, not their name, so a
  * buffer never takes a suffix because another kernel or a local has its name). Checked on every
  * module in `generated/`, so a regression fails here with the offending lines.
@@ -63,6 +64,26 @@ describe("names in generated/", () => {
       it("names no value after its op (add_1, mul_2, concat) or a node id", () => {
         const given = cellNames(file);
         expect(offending(text, (name) => opLike(name, given))).toEqual([]);
+      });
+
+      it("uses one element index for loops that follow each other (no i_1, i_2 beside an unused i)", () => {
+        expect(offending(text, (name, line) => /for \(let /u.test(line) && /^i_\d+$/u.test(name))).toEqual([]);
+      });
+
+      it("puts the equation or gradient above every local a loop computes and every product call, at any depth", () => {
+        const bare: string[] = [];
+        let checked = 0;
+        const lines = text.split("\n");
+        lines.forEach((line, k) => {
+          // Locals of loops (the step kernel's and the T·B phases' loops are shallower than the
+          // recurrence's), and product calls; not workspace bindings or the swaps of taking turns.
+          const local = /^ {4,}const [\p{L}_][\p{L}\p{N}_]* =/u.test(line) && !/= WS\[|_was = /u.test(line);
+          const product = /^ *mm\.\w+\(/u.test(line);
+          if (local || product) checked++;
+          if ((local || product) && !/^ *\/\/ /u.test(lines[k - 1]!)) bare.push(`${k + 1}: ${line.trim()}`);
+        });
+        expect(bare).toEqual([]);
+        expect(checked).toBeGreaterThan(0);
       });
 
       it("binds every workspace buffer under its value's name, without a numeric suffix", () => {

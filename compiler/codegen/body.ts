@@ -485,6 +485,10 @@ export class StepBody {
     const def = opDef(node.op);
     const place = places.get(id)!;
     const local = this.names.scope();
+    // An op's loops run inside the row loop, never inside an element loop: its first `i` is the
+    // kernel's element index, as a reduction's loop uses it (no `i_1` beside an unused `i`).
+    let elementIndex = false;
+    const fresh = (base: string) => (base === "i" && !elementIndex ? ((elementIndex = true), this.i) : local.fresh(base));
     const size = sizeOf(node.shape);
     const lines: Stmt[] = [];
     const put = (m: Ix, i: Ix, value: string): Stmt => {
@@ -503,7 +507,7 @@ export class StepBody {
         intoUniform: place.kind === "array" && place.slot.rowBase === null,
         rows: show(this.rowCount),
         line: (line) => void lines.push(code(line)),
-        fresh: (base) => local.fresh(base),
+        fresh,
         arg: (k, row, i) => this.read(node.args[k]!, parseIndex(row), parseIndex(i), places),
         store: (row, i, value) => text(put(parseIndex(row), parseIndex(i), value)),
         product: (p) => void lines.push(this.product(id, p, place, places, local)),
@@ -534,7 +538,7 @@ export class StepBody {
         node,
         argShapes: node.args.map((a) => this.graph.shape(a)),
         line: (line) => void lines.push(code(line)),
-        fresh: (base) => local.fresh(base),
+        fresh,
         arg: (k, i) => this.read(node.args[k]!, m, parseIndex(i), places),
         store: (i, value) => text(put(m, parseIndex(i), value)),
         whole: (k) => {
