@@ -27,8 +27,7 @@ const MAX_NAME = 32;
 const words = (name: string) => name.split("_").filter((w) => w !== "");
 
 /**
- * A stack's name when joining its parts' names is too long: what the parts share at the start and
- * the end is written once around what differs (`df_pre`, `di_pre`, `dg_pre`, `do_pre` →
+ * A stack's name: what the parts share at the start and the end is written once around what differs (`df_pre`, `di_pre`, `dg_pre`, `do_pre` →
  * `df_di_dg_do_pre`; `d_Uf_h_prev`, …, `d_Uo_h_prev` → `d_Uf_Ui_Ug_Uo_h_prev`, the gradient of
  * the stacked product); null when the parts share no ending or that is still too long.
  */
@@ -95,28 +94,29 @@ export function describeValues(ir: CellIR): Describe {
   const ofProduct = (value: string) => !leaves.has(value) && [...leaves].some((l) => value.startsWith(`${l}_`));
   // So is a gradient whose name the cell gives a value of its own (lnlstm's `dc = c - mean(c)`:
   // ∂L/∂c is `d_c`).
-  const forwardNames = new Set<string>();
-  const gradientName = (id: NodeId, name: string) =>
-    backward.has(id) && name.startsWith("d") && (ofProduct(name.slice(1)) || forwardNames.has(name)) ? `d_${name.slice(1)}` : name;
   const backward = new Set<NodeId>();
   for (const n of g.nodes) if (n.op === "seed" || n.args.some((a) => backward.has(a))) backward.add(n.id);
-  for (const [id, name] of given) if (!backward.has(id)) forwardNames.add(name);
+  const forwardNames = new Set([...given].filter(([id]) => !backward.has(id)).map(([, name]) => name));
+  const gradientName = (id: NodeId, name: string) =>
+    backward.has(id) && name.startsWith("d") && (ofProduct(name.slice(1)) || forwardNames.has(name)) ? `d_${name.slice(1)}` : name;
   // A name built from what each value is (`r_h_prev` for r ⊙ h_prev, `one_minus_u`), in node
-  // order, so a value's name is built from its arguments' names; a long one is called by its op.
+  // order, so a value's name is built from its arguments' names; a long one is shortened.
   const names: string[] = [];
+  const named = new Set<string>();
+  const give = (name: string) => void (names.push(name), named.add(name));
   for (const n of g.nodes) {
     const known = given.get(n.id);
     if (known !== undefined) {
-      names.push(gradientName(n.id, known));
+      give(gradientName(n.id, known));
       continue;
     }
     if (n.op === "const") {
-      names.push(CONSTANT_NAMES[String(n.attrs["value"])] ?? "k");
+      give(CONSTANT_NAMES[String(n.attrs["value"])] ?? "k");
       continue;
     }
     if (n.op === "seed") {
       const decl = (n.attrs["kind"] === "output" ? ir.outputs : ir.states)[Number(n.attrs["index"])];
-      names.push(decl ? `d${decl.name}_seed` : n.op);
+      give(decl ? `d${decl.name}_seed` : n.op);
       continue;
     }
     const args = n.args.map((a) => names[a]!);
@@ -128,7 +128,7 @@ export function describeValues(ir: CellIR): Describe {
     const joined = join(args);
     // A stack is named by what its parts share where they share something (`df_di_dg_do_pre`).
     const stack = n.op === "concat" ? stacked(args) : null;
-    names.push(stack ?? (joined.length <= MAX_NAME ? joined : shortName(n.op, args, join, new Set(names))));
+    give(stack ?? (joined.length <= MAX_NAME ? joined : shortName(n.op, args, join, named)));
   }
   const name = (id: NodeId): string => names[id] ?? g.node(id).op;
 
