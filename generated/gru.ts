@@ -31,6 +31,8 @@ export const spec = {
   workspace: [
     { size: 48, rows: "TB", kernel: "forward" },
     { size: 384, rows: "one", derived: ["forward", "backward", "step", "infer"] },
+    { size: 32, rows: "B" },
+    { size: 16, rows: "B" },
     { size: 512, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 32, rows: "B" },
     { size: 16, rows: "B" },
@@ -48,7 +50,6 @@ export const spec = {
     { size: 48, rows: "TB", kernel: "backward" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 48, rows: "B", kernel: "step" },
-    { size: 16, rows: "B" },
     { size: 16, rows: "B", kernel: "forward" },
   ],
   staging: { fixed: 512, B: 56, TB: 56 },
@@ -75,10 +76,12 @@ function forward(
 ): void {
   const Uu_Ur_Uh_x = WS[0]!;
   const Uu_Ur_Uh = WS[1]!;
-  const Wu_Wr = WS[2]!;
-  const Wu_Wr_h_prev = WS[3]!;
-  const Wh_r_h_prev = WS[4]!;
-  const r_h_prev = WS[5]!;
+  const u_r = WS[2]!;
+  const h_tilde = WS[3]!;
+  const Wu_Wr = WS[4]!;
+  const Wu_Wr_h_prev = WS[5]!;
+  const Wh_r_h_prev = WS[6]!;
+  const r_h_prev = WS[7]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P as Arrays<9>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -103,15 +106,20 @@ function forward(
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 16; i++) {
         // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
-        const u = sigmoid(Wu_Wr_h_prev[b * 32 + i]! + Uu_Ur_Uh_x[(t * B + b) * 48 + i]! + bu[i]!);
-        u_tape[(t * B + b) * 16 + i] = u;
+        u_r[b * 32 + i] = Wu_Wr_h_prev[b * 32 + i]! + Uu_Ur_Uh_x[(t * B + b) * 48 + i]! + bu[i]!;
         // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
-        const r = sigmoid(
-          Wu_Wr_h_prev[b * 32 + 16 + i]! + Uu_Ur_Uh_x[(t * B + b) * 48 + 16 + i]! + br[i]!,
-        );
-        r_tape[(t * B + b) * 16 + i] = r;
+        u_r[b * 32 + 16 + i] =
+          Wu_Wr_h_prev[b * 32 + 16 + i]! + Uu_Ur_Uh_x[(t * B + b) * 48 + 16 + i]! + br[i]!;
+      }
+    }
+    // u, r = σ(…), for each of B rows
+    mm.sigmoid(B * 32, u_r, 0, u_r, 0);
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 16; i++) {
+        u_tape[(t * B + b) * 16 + i] = u_r[b * 32 + i]!;
+        r_tape[(t * B + b) * 16 + i] = u_r[b * 32 + 16 + i]!;
         // r_h_prev = r ⊙ h_prev
-        const r_h_prev_1 = r * h_seq[(t * B + b) * 16 + i]!;
+        const r_h_prev_1 = u_r[b * 32 + 16 + i]! * h_seq[(t * B + b) * 16 + i]!;
         r_h_prev[b * 16 + i] = r_h_prev_1;
       }
     }
@@ -120,14 +128,19 @@ function forward(
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 16; i++) {
         // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
-        const h_tilde = Math.tanh(
-          Wh_r_h_prev[b * 16 + i]! + Uu_Ur_Uh_x[(t * B + b) * 48 + 32 + i]! + bh[i]!,
-        );
-        h_tilde_tape[(t * B + b) * 16 + i] = h_tilde;
+        h_tilde[b * 16 + i] =
+          Wh_r_h_prev[b * 16 + i]! + Uu_Ur_Uh_x[(t * B + b) * 48 + 32 + i]! + bh[i]!;
+      }
+    }
+    // h_tilde = tanh(…), for each of B rows
+    mm.tanh(B * 16, h_tilde, 0, h_tilde, 0);
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 16; i++) {
+        h_tilde_tape[(t * B + b) * 16 + i] = h_tilde[b * 16 + i]!;
         // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
         const h =
-          (1 - u_tape[(t * B + b) * 16 + i]!) * h_seq[(t * B + b) * 16 + i]! +
-          u_tape[(t * B + b) * 16 + i]! * h_tilde;
+          (1 - u_r[b * 32 + i]!) * h_seq[(t * B + b) * 16 + i]! +
+          u_r[b * 32 + i]! * h_tilde[b * 16 + i]!;
         h_seq[((t + 1) * B + b) * 16 + i] = h;
         h_out[(t * B + b) * 16 + i] = h;
       }
@@ -165,19 +178,19 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dh_swap = WS[6]!;
-  const dh_kept = WS[7]!;
-  const dh_tilde_pre = WS[8]!;
-  const dr_pre = WS[9]!;
-  const du_pre = WS[10]!;
-  const Wu_Wr = WS[2]!;
-  const Wh_dh_tilde_pre = WS[11]!;
-  const du_pre_dr_pre = WS[12]!;
-  const one_minus_u = WS[13]!;
-  const dh = WS[14]!;
-  const r_h_prev_1 = WS[15]!;
+  const dh_swap = WS[8]!;
+  const dh_kept = WS[9]!;
+  const dh_tilde_pre = WS[10]!;
+  const dr_pre = WS[11]!;
+  const du_pre = WS[12]!;
+  const Wu_Wr = WS[4]!;
+  const Wh_dh_tilde_pre = WS[13]!;
+  const du_pre_dr_pre = WS[14]!;
+  const one_minus_u = WS[15]!;
+  const dh = WS[16]!;
+  const r_h_prev_1 = WS[17]!;
   const Uu_Ur_Uh = WS[1]!;
-  const du_dr_dh_tilde_pre = WS[16]!;
+  const du_dr_dh_tilde_pre = WS[18]!;
   const [Wu, Uu, , Wr, Ur, , Wh, Uh] = P as Arrays<9>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -322,14 +335,15 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_next = WS[17]!;
-  const Wu_Wr = WS[2]!;
-  const Wu_Wr_h_prev = WS[3]!;
+  const h_next = WS[19]!;
+  const u_r = WS[2]!;
+  const h_tilde = WS[3]!;
+  const Wu_Wr = WS[4]!;
+  const Wu_Wr_h_prev = WS[5]!;
   const Uu_Ur_Uh = WS[1]!;
-  const Uu_Ur_Uh_x_1 = WS[18]!;
-  const Wh_r_h_prev = WS[4]!;
-  const u = WS[19]!;
-  const r_h_prev = WS[5]!;
+  const Uu_Ur_Uh_x_1 = WS[20]!;
+  const Wh_r_h_prev = WS[6]!;
+  const r_h_prev = WS[7]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P as Arrays<9>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -351,12 +365,18 @@ function step(
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 16; i++) {
       // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
-      const u_1 = sigmoid(Wu_Wr_h_prev[b * 32 + i]! + Uu_Ur_Uh_x_1[b * 48 + i]! + bu[i]!);
-      u[b * 16 + i] = u_1;
+      u_r[b * 32 + i] = Wu_Wr_h_prev[b * 32 + i]! + Uu_Ur_Uh_x_1[b * 48 + i]! + bu[i]!;
+      // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+      u_r[b * 32 + 16 + i] =
+        Wu_Wr_h_prev[b * 32 + 16 + i]! + Uu_Ur_Uh_x_1[b * 48 + 16 + i]! + br[i]!;
+    }
+  }
+  // u, r = σ(…), for each of B rows
+  mm.sigmoid(B * 32, u_r, 0, u_r, 0);
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < 16; i++) {
       // r_h_prev = r ⊙ h_prev
-      const r_h_prev_2 =
-        sigmoid(Wu_Wr_h_prev[b * 32 + 16 + i]! + Uu_Ur_Uh_x_1[b * 48 + 16 + i]! + br[i]!) *
-        h_seq[b * 16 + i]!;
+      const r_h_prev_2 = u_r[b * 32 + 16 + i]! * h_seq[b * 16 + i]!;
       r_h_prev[b * 16 + i] = r_h_prev_2;
     }
   }
@@ -364,11 +384,17 @@ function step(
   mm.nt(B, 16, 16, r_h_prev, 0, 16, Wh, 0, Wh_r_h_prev, 0, 16, 0); // Wh_r_h_prev[m] = Wh · r_h_prev[m], for each of B rows
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 16; i++) {
+      // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+      h_tilde[b * 16 + i] = Wh_r_h_prev[b * 16 + i]! + Uu_Ur_Uh_x_1[b * 48 + 32 + i]! + bh[i]!;
+    }
+  }
+  // h_tilde = tanh(…), for each of B rows
+  mm.tanh(B * 16, h_tilde, 0, h_tilde, 0);
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < 16; i++) {
       // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
       const h =
-        (1 - u[b * 16 + i]!) * h_seq[b * 16 + i]! +
-        u[b * 16 + i]! *
-          Math.tanh(Wh_r_h_prev[b * 16 + i]! + Uu_Ur_Uh_x_1[b * 48 + 32 + i]! + bh[i]!);
+        (1 - u_r[b * 32 + i]!) * h_seq[b * 16 + i]! + u_r[b * 32 + i]! * h_tilde[b * 16 + i]!;
       h_next[b * 16 + i] = h;
       h_out[b * 16 + i] = h;
     }
@@ -391,14 +417,15 @@ function infer(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_swap = WS[20]!;
+  const h_swap = WS[21]!;
   const Uu_Ur_Uh_x = WS[0]!;
   const Uu_Ur_Uh = WS[1]!;
-  const Wu_Wr = WS[2]!;
-  const Wu_Wr_h_prev = WS[3]!;
-  const Wh_r_h_prev = WS[4]!;
-  const u = WS[19]!;
-  const r_h_prev = WS[5]!;
+  const u_r = WS[2]!;
+  const h_tilde = WS[3]!;
+  const Wu_Wr = WS[4]!;
+  const Wu_Wr_h_prev = WS[5]!;
+  const Wh_r_h_prev = WS[6]!;
+  const r_h_prev = WS[7]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P as Arrays<9>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -424,13 +451,18 @@ function infer(
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 16; i++) {
         // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
-        const u_1 = sigmoid(Wu_Wr_h_prev[b * 32 + i]! + Uu_Ur_Uh_x[(t * B + b) * 48 + i]! + bu[i]!);
-        u[b * 16 + i] = u_1;
+        u_r[b * 32 + i] = Wu_Wr_h_prev[b * 32 + i]! + Uu_Ur_Uh_x[(t * B + b) * 48 + i]! + bu[i]!;
+        // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+        u_r[b * 32 + 16 + i] =
+          Wu_Wr_h_prev[b * 32 + 16 + i]! + Uu_Ur_Uh_x[(t * B + b) * 48 + 16 + i]! + br[i]!;
+      }
+    }
+    // u, r = σ(…), for each of B rows
+    mm.sigmoid(B * 32, u_r, 0, u_r, 0);
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 16; i++) {
         // r_h_prev = r ⊙ h_prev
-        const r_h_prev_2 =
-          sigmoid(
-            Wu_Wr_h_prev[b * 32 + 16 + i]! + Uu_Ur_Uh_x[(t * B + b) * 48 + 16 + i]! + br[i]!,
-          ) * h_now[b * 16 + i]!;
+        const r_h_prev_2 = u_r[b * 32 + 16 + i]! * h_now[b * 16 + i]!;
         r_h_prev[b * 16 + i] = r_h_prev_2;
       }
     }
@@ -438,11 +470,18 @@ function infer(
     mm.nt(B, 16, 16, r_h_prev, 0, 16, Wh, 0, Wh_r_h_prev, 0, 16, 0); // Wh_r_h_prev[m] = Wh · r_h_prev[m], for each of B rows
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 16; i++) {
+        // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+        h_tilde[b * 16 + i] =
+          Wh_r_h_prev[b * 16 + i]! + Uu_Ur_Uh_x[(t * B + b) * 48 + 32 + i]! + bh[i]!;
+      }
+    }
+    // h_tilde = tanh(…), for each of B rows
+    mm.tanh(B * 16, h_tilde, 0, h_tilde, 0);
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 16; i++) {
         // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
         const h =
-          (1 - u[b * 16 + i]!) * h_now[b * 16 + i]! +
-          u[b * 16 + i]! *
-            Math.tanh(Wh_r_h_prev[b * 16 + i]! + Uu_Ur_Uh_x[(t * B + b) * 48 + 32 + i]! + bh[i]!);
+          (1 - u_r[b * 32 + i]!) * h_now[b * 16 + i]! + u_r[b * 32 + i]! * h_tilde[b * 16 + i]!;
         h_new[b * 16 + i] = h;
         h_out[(t * B + b) * 16 + i] = h;
       }

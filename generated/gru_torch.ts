@@ -37,6 +37,8 @@ export const spec = {
     { size: 16, rows: "TB", kernel: "forward" },
     { size: 384, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 48, rows: "TB", kernel: "forward" },
+    { size: 32, rows: "B" },
+    { size: 16, rows: "B" },
     { size: 768, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 48, rows: "B" },
     { size: 16, rows: "B", kernel: "backward" },
@@ -79,8 +81,10 @@ function forward(
   const W_in_x_plus_b_in = WS[2]!;
   const W_ir_W_iz_W_in = WS[3]!;
   const W_ir_W_iz_W_in_x = WS[4]!;
-  const W_hr_W_hz_W_hn = WS[5]!;
-  const W_hr_W_hz_W_hn_h_prev = WS[6]!;
+  const r_z = WS[5]!;
+  const n = WS[6]!;
+  const W_hr_W_hz_W_hn = WS[7]!;
+  const W_hr_W_hz_W_hn_h_prev = WS[8]!;
   const [W_ir, W_hr, b_ir, b_hr, W_iz, W_hz, b_iz, b_hz, W_in, W_hn, b_in, b_hn] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -130,25 +134,40 @@ function forward(
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 16; i++) {
         // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
-        const r = sigmoid(
-          W_ir_x_plus_b_ir[(t * B + b) * 16 + i]! + W_hr_W_hz_W_hn_h_prev[b * 48 + i]! + b_hr[i]!,
-        );
-        r_tape[(t * B + b) * 16 + i] = r;
+        r_z[b * 32 + i] =
+          W_ir_x_plus_b_ir[(t * B + b) * 16 + i]! + W_hr_W_hz_W_hn_h_prev[b * 48 + i]! + b_hr[i]!;
         // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-        const z = sigmoid(
+        r_z[b * 32 + 16 + i] =
           W_iz_x_plus_b_iz[(t * B + b) * 16 + i]! +
-            W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i]! +
-            b_hz[i]!,
-        );
-        z_tape[(t * B + b) * 16 + i] = z;
+          W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i]! +
+          b_hz[i]!;
         // W_hn_h_prev_plus_b_hn = W_hn_h_prev + b_hn
         const W_hn_h_prev_plus_b_hn = W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!;
         W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i] = W_hn_h_prev_plus_b_hn;
+      }
+    }
+    // r, z = σ(…), for each of B rows
+    mm.sigmoid(B * 32, r_z, 0, r_z, 0);
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 16; i++) {
+        // W_hn_h_prev_plus_b_hn = W_hn_h_prev + b_hn
+        const W_hn_h_prev_plus_b_hn = W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!;
+        r_tape[(t * B + b) * 16 + i] = r_z[b * 32 + i]!;
+        z_tape[(t * B + b) * 16 + i] = r_z[b * 32 + 16 + i]!;
         // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-        const n = Math.tanh(W_in_x_plus_b_in[(t * B + b) * 16 + i]! + r * W_hn_h_prev_plus_b_hn);
-        n_tape[(t * B + b) * 16 + i] = n;
+        n[b * 16 + i] =
+          W_in_x_plus_b_in[(t * B + b) * 16 + i]! + r_z[b * 32 + i]! * W_hn_h_prev_plus_b_hn;
+      }
+    }
+    // n = tanh(…), for each of B rows
+    mm.tanh(B * 16, n, 0, n, 0);
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 16; i++) {
+        n_tape[(t * B + b) * 16 + i] = n[b * 16 + i]!;
         // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
-        const h = (1 - z) * n + z * h_seq[(t * B + b) * 16 + i]!;
+        const h =
+          (1 - r_z[b * 32 + 16 + i]!) * n[b * 16 + i]! +
+          r_z[b * 32 + 16 + i]! * h_seq[(t * B + b) * 16 + i]!;
         h_seq[((t + 1) * B + b) * 16 + i] = h;
         h_out[(t * B + b) * 16 + i] = h;
       }
@@ -186,16 +205,16 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dh_swap = WS[7]!;
-  const dh_kept = WS[8]!;
-  const dn_pre = WS[9]!;
-  const dW_hn_h_prev = WS[10]!;
-  const dz_pre = WS[11]!;
-  const dr_pre = WS[12]!;
-  const W_hr_W_hz_W_hn = WS[5]!;
-  const concat = WS[13]!;
+  const dh_swap = WS[9]!;
+  const dh_kept = WS[10]!;
+  const dn_pre = WS[11]!;
+  const dW_hn_h_prev = WS[12]!;
+  const dz_pre = WS[13]!;
+  const dr_pre = WS[14]!;
+  const W_hr_W_hz_W_hn = WS[7]!;
+  const concat = WS[15]!;
   const W_ir_W_iz_W_in = WS[3]!;
-  const dr_pre_dz_pre_dn_pre = WS[14]!;
+  const dr_pre_dz_pre_dn_pre = WS[16]!;
   const [W_ir, W_hr, , , W_iz, W_hz, , , W_in, W_hn] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -334,11 +353,13 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_next = WS[15]!;
+  const h_next = WS[17]!;
+  const r_z = WS[5]!;
+  const n = WS[6]!;
   const W_ir_W_iz_W_in = WS[3]!;
-  const W_ir_W_iz_W_in_x_1 = WS[16]!;
-  const W_hr_W_hz_W_hn = WS[5]!;
-  const W_hr_W_hz_W_hn_h_prev = WS[6]!;
+  const W_ir_W_iz_W_in_x_1 = WS[18]!;
+  const W_hr_W_hz_W_hn = WS[7]!;
+  const W_hr_W_hz_W_hn_h_prev = WS[8]!;
   const [W_ir, W_hr, b_ir, b_hr, W_iz, W_hz, b_iz, b_hz, W_in, W_hn, b_in, b_hn] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -360,28 +381,35 @@ function step(
   mm.nt(B, 48, 16, h_seq, 0, 16, W_hr_W_hz_W_hn, 0, W_hr_W_hz_W_hn_h_prev, 0, 48, 0); // W_hr_W_hz_W_hn_h_prev[m] = W_hr_W_hz_W_hn · h_seq[m], for each of B rows
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 16; i++) {
+      // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+      r_z[b * 32 + i] =
+        W_ir_W_iz_W_in_x_1[b * 48 + i]! + b_ir[i]! + W_hr_W_hz_W_hn_h_prev[b * 48 + i]! + b_hr[i]!;
       // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-      const z = sigmoid(
+      r_z[b * 32 + 16 + i] =
         W_ir_W_iz_W_in_x_1[b * 48 + 16 + i]! +
-          b_iz[i]! +
-          W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i]! +
-          b_hz[i]!,
-      );
+        b_iz[i]! +
+        W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i]! +
+        b_hz[i]!;
+    }
+  }
+  // r, z = σ(…), for each of B rows
+  mm.sigmoid(B * 32, r_z, 0, r_z, 0);
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < 16; i++) {
+      // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+      n[b * 16 + i] =
+        W_ir_W_iz_W_in_x_1[b * 48 + 32 + i]! +
+        b_in[i]! +
+        r_z[b * 32 + i]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!);
+    }
+  }
+  // n = tanh(…), for each of B rows
+  mm.tanh(B * 16, n, 0, n, 0);
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < 16; i++) {
       // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
       const h =
-        (1 - z) *
-          Math.tanh(
-            W_ir_W_iz_W_in_x_1[b * 48 + 32 + i]! +
-              b_in[i]! +
-              sigmoid(
-                W_ir_W_iz_W_in_x_1[b * 48 + i]! +
-                  b_ir[i]! +
-                  W_hr_W_hz_W_hn_h_prev[b * 48 + i]! +
-                  b_hr[i]!,
-              ) *
-                (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!),
-          ) +
-        z * h_seq[b * 16 + i]!;
+        (1 - r_z[b * 32 + 16 + i]!) * n[b * 16 + i]! + r_z[b * 32 + 16 + i]! * h_seq[b * 16 + i]!;
       h_next[b * 16 + i] = h;
       h_out[b * 16 + i] = h;
     }
@@ -404,14 +432,16 @@ function infer(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_swap = WS[17]!;
+  const h_swap = WS[19]!;
   const W_ir_x_plus_b_ir = WS[0]!;
   const W_iz_x_plus_b_iz = WS[1]!;
   const W_in_x_plus_b_in = WS[2]!;
   const W_ir_W_iz_W_in = WS[3]!;
   const W_ir_W_iz_W_in_x = WS[4]!;
-  const W_hr_W_hz_W_hn = WS[5]!;
-  const W_hr_W_hz_W_hn_h_prev = WS[6]!;
+  const r_z = WS[5]!;
+  const n = WS[6]!;
+  const W_hr_W_hz_W_hn = WS[7]!;
+  const W_hr_W_hz_W_hn_h_prev = WS[8]!;
   const [W_ir, W_hr, b_ir, b_hr, W_iz, W_hz, b_iz, b_hz, W_in, W_hn, b_in, b_hn] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -461,25 +491,33 @@ function infer(
     mm.nt(B, 48, 16, h_now, 0, 16, W_hr_W_hz_W_hn, 0, W_hr_W_hz_W_hn_h_prev, 0, 48, 0); // W_hr_W_hz_W_hn_h_prev[m] = W_hr_W_hz_W_hn · h_now[m], for each of B rows
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 16; i++) {
+        // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+        r_z[b * 32 + i] =
+          W_ir_x_plus_b_ir[(t * B + b) * 16 + i]! + W_hr_W_hz_W_hn_h_prev[b * 48 + i]! + b_hr[i]!;
         // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-        const z = sigmoid(
+        r_z[b * 32 + 16 + i] =
           W_iz_x_plus_b_iz[(t * B + b) * 16 + i]! +
-            W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i]! +
-            b_hz[i]!,
-        );
+          W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i]! +
+          b_hz[i]!;
+      }
+    }
+    // r, z = σ(…), for each of B rows
+    mm.sigmoid(B * 32, r_z, 0, r_z, 0);
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 16; i++) {
+        // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+        n[b * 16 + i] =
+          W_in_x_plus_b_in[(t * B + b) * 16 + i]! +
+          r_z[b * 32 + i]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!);
+      }
+    }
+    // n = tanh(…), for each of B rows
+    mm.tanh(B * 16, n, 0, n, 0);
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 16; i++) {
         // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
         const h =
-          (1 - z) *
-            Math.tanh(
-              W_in_x_plus_b_in[(t * B + b) * 16 + i]! +
-                sigmoid(
-                  W_ir_x_plus_b_ir[(t * B + b) * 16 + i]! +
-                    W_hr_W_hz_W_hn_h_prev[b * 48 + i]! +
-                    b_hr[i]!,
-                ) *
-                  (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!),
-            ) +
-          z * h_now[b * 16 + i]!;
+          (1 - r_z[b * 32 + 16 + i]!) * n[b * 16 + i]! + r_z[b * 32 + 16 + i]! * h_now[b * 16 + i]!;
         h_new[b * 16 + i] = h;
         h_out[(t * B + b) * 16 + i] = h;
       }

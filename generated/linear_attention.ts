@@ -25,6 +25,7 @@ export const spec = {
   outputs: [{ name: "y", shape: [16], size: 16 }],
   workspace: [
     { size: 256, rows: "TB", kernel: "forward" },
+    { size: 16, rows: "TB", kernel: "forward" },
     { size: 384, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 48, rows: "TB", kernel: "forward" },
     { size: 16, rows: "one", derived: ["forward", "backward", "step", "infer"] },
@@ -41,11 +42,10 @@ export const spec = {
     { size: 16, rows: "TB", kernel: "backward" },
     { size: 48, rows: "TB", kernel: "backward" },
     { size: 256, rows: "B", kernel: "step" },
+    { size: 16, rows: "B", kernel: "step" },
     { size: 48, rows: "B", kernel: "step" },
     { size: 256, rows: "B", kernel: "step" },
-    { size: 16, rows: "B", kernel: "step" },
     { size: 256, rows: "B", kernel: "forward" },
-    { size: 16, rows: "TB", kernel: "forward" },
   ],
   staging: { fixed: 384, B: 56, TB: 56 },
   tape: [
@@ -70,10 +70,11 @@ function forward(
   paramsChanged: boolean,
 ): void {
   const v_outer_k = WS[0]!;
-  const Wv_Wk_Wq = WS[1]!;
-  const Wv_Wk_Wq_x = WS[2]!;
-  const λ = WS[3]!;
-  const λ_rowwise = WS[4]!;
+  const k = WS[1]!;
+  const Wv_Wk_Wq = WS[2]!;
+  const Wv_Wk_Wq_x = WS[3]!;
+  const λ = WS[4]!;
+  const λ_rowwise = WS[5]!;
   const [Wv, Wk, Wq, bλ] = P as Arrays<4>;
   const [x] = X as Arrays<1>;
   const [S_seq] = S as Arrays<1>;
@@ -101,19 +102,23 @@ function forward(
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 16; i++) {
       // k = tanh(Wk·x)   linear_attention.cell:11
-      const k = Math.tanh(Wv_Wk_Wq_x[r * 48 + 16 + i]!);
-      k_tape[r * 16 + i] = k;
+      k[r * 16 + i] = Wv_Wk_Wq_x[r * 48 + 16 + i]!;
     }
   }
   // q = Wq·x   linear_attention.cell:12
   for (let r = 0; r < T * B; r++) {
     for (let i_1 = 0; i_1 < 16; i_1++) q_tape[r * 16 + i_1] = Wv_Wk_Wq_x[r * 48 + 32 + i_1]!;
   }
+  // k = tanh(…), for all T * B rows
+  mm.tanh(T * B * 16, k, 0, k, 0);
+  for (let r = 0; r < T * B; r++) {
+    for (let i = 0; i < 16; i++) k_tape[r * 16 + i] = k[r * 16 + i]!;
+  }
   // v_outer_k = v ⊗ k
   for (let r = 0; r < T * B; r++) {
     for (let r_1 = 0; r_1 < 16; r_1++)
       for (let c = 0; c < 16; c++)
-        v_outer_k[r * 256 + r_1 * 16 + c] = v_tape[r * 16 + r_1]! * k_tape[r * 16 + c]!;
+        v_outer_k[r * 256 + r_1 * 16 + c] = v_tape[r * 16 + r_1]! * k[r * 16 + c]!;
   }
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < B; b++) {
@@ -166,20 +171,20 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dS_swap = WS[5]!;
-  const dS_kept = WS[6]!;
-  const dS = WS[7]!;
-  const λ = WS[3]!;
-  const λ_rowwise = WS[4]!;
-  const dy_outer_q = WS[8]!;
-  const dq = WS[9]!;
-  const dv = WS[10]!;
-  const dk = WS[11]!;
-  const dλ = WS[12]!;
-  const λ_one_minus_λ = WS[13]!;
-  const dk_pre = WS[14]!;
-  const Wv_Wk_Wq = WS[1]!;
-  const dv_dk_pre_dq = WS[15]!;
+  const dS_swap = WS[6]!;
+  const dS_kept = WS[7]!;
+  const dS = WS[8]!;
+  const λ = WS[4]!;
+  const λ_rowwise = WS[5]!;
+  const dy_outer_q = WS[9]!;
+  const dq = WS[10]!;
+  const dv = WS[11]!;
+  const dk = WS[12]!;
+  const dλ = WS[13]!;
+  const λ_one_minus_λ = WS[14]!;
+  const dk_pre = WS[15]!;
+  const Wv_Wk_Wq = WS[2]!;
+  const dv_dk_pre_dq = WS[16]!;
   const [Wv, Wk, Wq, bλ] = P as Arrays<4>;
   const [x] = X as Arrays<1>;
   const [S_seq] = S as Arrays<1>;
@@ -280,7 +285,8 @@ function backward(
   for (let r = 0; r < T * B; r++) {
     for (let o = 0; o < 16; o++) {
       let acc = 0;
-      for (let k = 0; k < 16; k++) acc += dS[r * 256 + o * 16 + k]! * S_seq[r * 256 + o * 16 + k]!;
+      for (let k_1 = 0; k_1 < 16; k_1++)
+        acc += dS[r * 256 + o * 16 + k_1]! * S_seq[r * 256 + o * 16 + k_1]!;
       dλ[r * 16 + o] = acc;
     }
   }
@@ -351,13 +357,13 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const S_next = WS[16]!;
-  const λ = WS[3]!;
-  const Wv_Wk_Wq = WS[1]!;
-  const Wv_Wk_Wq_x_1 = WS[17]!;
-  const λ_rowwise = WS[4]!;
-  const v_outer_k_1 = WS[18]!;
-  const k = WS[19]!;
+  const S_next = WS[17]!;
+  const k_1 = WS[18]!;
+  const λ = WS[4]!;
+  const Wv_Wk_Wq = WS[2]!;
+  const Wv_Wk_Wq_x_1 = WS[19]!;
+  const λ_rowwise = WS[5]!;
+  const v_outer_k_1 = WS[20]!;
   const [Wv, Wk, Wq, bλ] = P as Arrays<4>;
   const [x] = X as Arrays<1>;
   const [S_seq] = S as Arrays<1>;
@@ -379,15 +385,16 @@ function step(
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 16; i++) {
       // k = tanh(Wk·x)   linear_attention.cell:11
-      const k_1 = Math.tanh(Wv_Wk_Wq_x_1[b * 48 + 16 + i]!);
-      k[b * 16 + i] = k_1;
+      k_1[b * 16 + i] = Wv_Wk_Wq_x_1[b * 48 + 16 + i]!;
     }
   }
+  // k = tanh(…), for each of B rows
+  mm.tanh(B * 16, k_1, 0, k_1, 0);
   // v_outer_k = v ⊗ k
   for (let b = 0; b < B; b++) {
     for (let r_1 = 0; r_1 < 16; r_1++)
       for (let c = 0; c < 16; c++)
-        v_outer_k_1[b * 256 + r_1 * 16 + c] = Wv_Wk_Wq_x_1[b * 48 + r_1]! * k[b * 16 + c]!;
+        v_outer_k_1[b * 256 + r_1 * 16 + c] = Wv_Wk_Wq_x_1[b * 48 + r_1]! * k_1[b * 16 + c]!;
   }
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 256; i++) {
@@ -423,13 +430,13 @@ function infer(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const S_swap = WS[20]!;
-  const Wv_Wk_Wq_x = WS[2]!;
+  const S_swap = WS[21]!;
+  const Wv_Wk_Wq_x = WS[3]!;
   const v_outer_k = WS[0]!;
-  const Wv_Wk_Wq = WS[1]!;
-  const k_1 = WS[21]!;
-  const λ = WS[3]!;
-  const λ_rowwise = WS[4]!;
+  const k = WS[1]!;
+  const Wv_Wk_Wq = WS[2]!;
+  const λ = WS[4]!;
+  const λ_rowwise = WS[5]!;
   const [Wv, Wk, Wq, bλ] = P as Arrays<4>;
   const [x] = X as Arrays<1>;
   const [S_seq] = S as Arrays<1>;
@@ -454,15 +461,16 @@ function infer(
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 16; i++) {
       // k = tanh(Wk·x)   linear_attention.cell:11
-      const k_2 = Math.tanh(Wv_Wk_Wq_x[r * 48 + 16 + i]!);
-      k_1[r * 16 + i] = k_2;
+      k[r * 16 + i] = Wv_Wk_Wq_x[r * 48 + 16 + i]!;
     }
   }
+  // k = tanh(…), for all T * B rows
+  mm.tanh(T * B * 16, k, 0, k, 0);
   // v_outer_k = v ⊗ k
   for (let r = 0; r < T * B; r++) {
     for (let r_1 = 0; r_1 < 16; r_1++)
       for (let c = 0; c < 16; c++)
-        v_outer_k[r * 256 + r_1 * 16 + c] = Wv_Wk_Wq_x[r * 48 + r_1]! * k_1[r * 16 + c]!;
+        v_outer_k[r * 256 + r_1 * 16 + c] = Wv_Wk_Wq_x[r * 48 + r_1]! * k[r * 16 + c]!;
   }
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < B; b++) {

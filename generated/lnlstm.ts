@@ -46,6 +46,9 @@ export const spec = {
   workspace: [
     { size: 64, rows: "TB", kernel: "forward" },
     { size: 512, rows: "one", derived: ["forward", "backward", "step", "infer"] },
+    { size: 48, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
     { size: 1024, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 64, rows: "B" },
     { size: 1, rows: "B" },
@@ -180,27 +183,30 @@ function forward(
 ): void {
   const Wf_Wi_Wg_Wo_x = WS[0]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
-  const Uf_Ui_Ug_Uo = WS[2]!;
-  const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
-  const mean_Wf_x_plus_Uf_h_prev = WS[4]!;
-  const mean_Wi_x_plus_Ui_h_prev = WS[5]!;
-  const mean_Wg_x_plus_Ug_h_prev = WS[6]!;
-  const mean_Wo_x_plus_Uo_h_prev = WS[7]!;
-  const mean_df_df = WS[8]!;
-  const mean_df_df_plus_k = WS[9]!;
-  const mean_di_di = WS[10]!;
-  const mean_di_di_plus_k = WS[11]!;
-  const mean_dg_dg = WS[12]!;
-  const mean_dg_dg_plus_k = WS[13]!;
-  const mean_do_do = WS[14]!;
-  const mean_do_do_plus_k = WS[15]!;
-  const mean_c = WS[16]!;
-  const mean_dc_dc = WS[17]!;
-  const mean_dc_dc_plus_k = WS[18]!;
-  const Wf_x_plus_Uf_h_prev = WS[19]!;
-  const Wi_x_plus_Ui_h_prev = WS[20]!;
-  const Wg_x_plus_Ug_h_prev = WS[21]!;
-  const Wo_x_plus_Uo_h_prev = WS[22]!;
+  const f_i_o = WS[2]!;
+  const g = WS[3]!;
+  const tanh_div_plus_bc = WS[4]!;
+  const Uf_Ui_Ug_Uo = WS[5]!;
+  const Uf_Ui_Ug_Uo_h_prev = WS[6]!;
+  const mean_Wf_x_plus_Uf_h_prev = WS[7]!;
+  const mean_Wi_x_plus_Ui_h_prev = WS[8]!;
+  const mean_Wg_x_plus_Ug_h_prev = WS[9]!;
+  const mean_Wo_x_plus_Uo_h_prev = WS[10]!;
+  const mean_df_df = WS[11]!;
+  const mean_df_df_plus_k = WS[12]!;
+  const mean_di_di = WS[13]!;
+  const mean_di_di_plus_k = WS[14]!;
+  const mean_dg_dg = WS[15]!;
+  const mean_dg_dg_plus_k = WS[16]!;
+  const mean_do_do = WS[17]!;
+  const mean_do_do_plus_k = WS[18]!;
+  const mean_c = WS[19]!;
+  const mean_dc_dc = WS[20]!;
+  const mean_dc_dc_plus_k = WS[21]!;
+  const Wf_x_plus_Uf_h_prev = WS[22]!;
+  const Wi_x_plus_Ui_h_prev = WS[23]!;
+  const Wg_x_plus_Ug_h_prev = WS[24]!;
+  const Wo_x_plus_Uo_h_prev = WS[25]!;
   const [Wf, Uf, gf, bf, Wi, Ui, gi, bi, Wg, Ug, gg, bg, Wo, Uo, go, bo, gc, bc] = P as Arrays<18>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq] = S as Arrays<2>;
@@ -337,8 +343,7 @@ function forward(
           (gf[j]! * df_tape[(t * B + b) * 16 + j]!) / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
         div_tape[(t * B + b) * 16 + j] = div;
         // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-        const f = sigmoid(div + bf[j]!);
-        f_tape[(t * B + b) * 16 + j] = f;
+        f_i_o[b * 48 + j] = div + bf[j]!;
       }
     }
     // mean_di_di = mean(di_di)
@@ -360,8 +365,7 @@ function forward(
           (gi[j]! * di_tape[(t * B + b) * 16 + j]!) / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
         div_tape_1[(t * B + b) * 16 + j] = div;
         // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-        const i = sigmoid(div + bi[j]!);
-        i_tape[(t * B + b) * 16 + j] = i;
+        f_i_o[b * 48 + 16 + j] = div + bi[j]!;
       }
     }
     // mean_dg_dg = mean(dg_dg)
@@ -383,8 +387,7 @@ function forward(
           (gg[j]! * dg_tape[(t * B + b) * 16 + j]!) / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
         div_tape_2[(t * B + b) * 16 + j] = div;
         // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-        const g = Math.tanh(div + bg[j]!);
-        g_tape[(t * B + b) * 16 + j] = g;
+        g[b * 16 + j] = div + bg[j]!;
       }
     }
     // mean_do_do = mean(do_do)
@@ -406,12 +409,23 @@ function forward(
           (go[j]! * do_tape[(t * B + b) * 16 + j]!) / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
         div_tape_3[(t * B + b) * 16 + j] = div;
         // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-        const o = sigmoid(div + bo[j]!);
-        o_tape[(t * B + b) * 16 + j] = o;
+        f_i_o[b * 48 + 32 + j] = div + bo[j]!;
+      }
+    }
+    // f, i, o = σ(…), for each of B rows
+    mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);
+    // g = tanh(…), for each of B rows
+    mm.tanh(B * 16, g, 0, g, 0);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        f_tape[(t * B + b) * 16 + j] = f_i_o[b * 48 + j]!;
+        i_tape[(t * B + b) * 16 + j] = f_i_o[b * 48 + 16 + j]!;
+        o_tape[(t * B + b) * 16 + j] = f_i_o[b * 48 + 32 + j]!;
+        g_tape[(t * B + b) * 16 + j] = g[b * 16 + j]!;
         // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
         const c =
-          f_tape[(t * B + b) * 16 + j]! * c_seq[(t * B + b) * 16 + j]! +
-          i_tape[(t * B + b) * 16 + j]! * g_tape[(t * B + b) * 16 + j]!;
+          f_i_o[b * 48 + j]! * c_seq[(t * B + b) * 16 + j]! +
+          f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
         c_seq[((t + 1) * B + b) * 16 + j] = c;
         c_out[(t * B + b) * 16 + j] = c;
       }
@@ -448,10 +462,16 @@ function forward(
           (gc[j]! * dc_tape[(t * B + b) * 16 + j]!) / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
         div_tape_4[(t * B + b) * 16 + j] = div;
         // tanh_div_plus_bc = tanh(div_plus_bc)
-        const tanh_div_plus_bc = Math.tanh(div + bc[j]!);
-        tanh_div_plus_bc_tape[(t * B + b) * 16 + j] = tanh_div_plus_bc;
+        tanh_div_plus_bc[b * 16 + j] = div + bc[j]!;
+      }
+    }
+    // tanh_div_plus_bc = tanh(…), for each of B rows
+    mm.tanh(B * 16, tanh_div_plus_bc, 0, tanh_div_plus_bc, 0);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        tanh_div_plus_bc_tape[(t * B + b) * 16 + j] = tanh_div_plus_bc[b * 16 + j]!;
         // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-        const h = o_tape[(t * B + b) * 16 + j]! * tanh_div_plus_bc;
+        const h = f_i_o[b * 48 + 32 + j]! * tanh_div_plus_bc[b * 16 + j]!;
         h_seq[((t + 1) * B + b) * 16 + j] = h;
         h_out[(t * B + b) * 16 + j] = h;
       }
@@ -492,63 +512,63 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dh_swap = WS[23]!;
-  const dc_swap = WS[24]!;
-  const dh_kept = WS[25]!;
-  const dc_kept = WS[26]!;
-  const concat = WS[27]!;
-  const dbc_1 = WS[28]!;
-  const div = WS[29]!;
-  const do_pre = WS[30]!;
-  const div_1 = WS[31]!;
-  const dg_pre = WS[32]!;
-  const div_2 = WS[33]!;
-  const di_pre = WS[34]!;
-  const div_3 = WS[35]!;
-  const df_pre = WS[36]!;
-  const div_4 = WS[37]!;
-  const Uf_Ui_Ug_Uo = WS[2]!;
-  const sum_neg_div = WS[38]!;
-  const sum_neg_div_half = WS[39]!;
-  const div_5 = WS[40]!;
-  const div_k = WS[41]!;
-  const dmean_c = WS[42]!;
-  const dmean_c_k = WS[43]!;
-  const sum_neg_div_1 = WS[44]!;
-  const sum_neg_div_half_1 = WS[45]!;
-  const div_6 = WS[46]!;
-  const div_k_1 = WS[47]!;
-  const sum_neg_div_2 = WS[48]!;
-  const sum_neg_div_half_2 = WS[49]!;
-  const div_7 = WS[50]!;
-  const div_k_2 = WS[51]!;
-  const sum_neg_div_3 = WS[52]!;
-  const sum_neg_div_half_3 = WS[53]!;
-  const div_8 = WS[54]!;
-  const div_k_3 = WS[55]!;
-  const sum_neg_div_4 = WS[56]!;
-  const sum_neg_div_half_4 = WS[57]!;
-  const div_9 = WS[58]!;
-  const div_k_4 = WS[59]!;
-  const sum_neg_ddo = WS[60]!;
-  const sum_neg_ddo_k = WS[61]!;
-  const sum_neg_ddg = WS[62]!;
-  const sum_neg_ddg_k = WS[63]!;
-  const sum_neg_ddi = WS[64]!;
-  const sum_neg_ddi_k = WS[65]!;
-  const sum_neg_ddf = WS[66]!;
-  const sum_neg_ddf_k = WS[67]!;
-  const dh = WS[68]!;
-  const ddc = WS[69]!;
-  const dc = WS[70]!;
-  const div_k_do = WS[71]!;
-  const div_k_dg = WS[72]!;
-  const div_k_di = WS[73]!;
-  const div_k_df = WS[74]!;
-  const ddo = WS[75]!;
-  const ddg = WS[76]!;
-  const ddi = WS[77]!;
-  const ddf = WS[78]!;
+  const dh_swap = WS[26]!;
+  const dc_swap = WS[27]!;
+  const dh_kept = WS[28]!;
+  const dc_kept = WS[29]!;
+  const concat = WS[30]!;
+  const dbc_1 = WS[31]!;
+  const div = WS[32]!;
+  const do_pre = WS[33]!;
+  const div_1 = WS[34]!;
+  const dg_pre = WS[35]!;
+  const div_2 = WS[36]!;
+  const di_pre = WS[37]!;
+  const div_3 = WS[38]!;
+  const df_pre = WS[39]!;
+  const div_4 = WS[40]!;
+  const Uf_Ui_Ug_Uo = WS[5]!;
+  const sum_neg_div = WS[41]!;
+  const sum_neg_div_half = WS[42]!;
+  const div_5 = WS[43]!;
+  const div_k = WS[44]!;
+  const dmean_c = WS[45]!;
+  const dmean_c_k = WS[46]!;
+  const sum_neg_div_1 = WS[47]!;
+  const sum_neg_div_half_1 = WS[48]!;
+  const div_6 = WS[49]!;
+  const div_k_1 = WS[50]!;
+  const sum_neg_div_2 = WS[51]!;
+  const sum_neg_div_half_2 = WS[52]!;
+  const div_7 = WS[53]!;
+  const div_k_2 = WS[54]!;
+  const sum_neg_div_3 = WS[55]!;
+  const sum_neg_div_half_3 = WS[56]!;
+  const div_8 = WS[57]!;
+  const div_k_3 = WS[58]!;
+  const sum_neg_div_4 = WS[59]!;
+  const sum_neg_div_half_4 = WS[60]!;
+  const div_9 = WS[61]!;
+  const div_k_4 = WS[62]!;
+  const sum_neg_ddo = WS[63]!;
+  const sum_neg_ddo_k = WS[64]!;
+  const sum_neg_ddg = WS[65]!;
+  const sum_neg_ddg_k = WS[66]!;
+  const sum_neg_ddi = WS[67]!;
+  const sum_neg_ddi_k = WS[68]!;
+  const sum_neg_ddf = WS[69]!;
+  const sum_neg_ddf_k = WS[70]!;
+  const dh = WS[71]!;
+  const ddc = WS[72]!;
+  const dc = WS[73]!;
+  const div_k_do = WS[74]!;
+  const div_k_dg = WS[75]!;
+  const div_k_di = WS[76]!;
+  const div_k_df = WS[77]!;
+  const ddo = WS[78]!;
+  const ddg = WS[79]!;
+  const ddi = WS[80]!;
+  const ddf = WS[81]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
   const [Wf, Uf, gf, , Wi, Ui, gi, , Wg, Ug, gg, , Wo, Uo, go, , gc] = P as Arrays<18>;
   const [x] = X as Arrays<1>;
@@ -949,41 +969,44 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_next = WS[79]!;
-  const c_next = WS[80]!;
+  const h_next = WS[82]!;
+  const c_next = WS[83]!;
+  const f_i_o = WS[2]!;
+  const g = WS[3]!;
+  const tanh_div_plus_bc = WS[4]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
-  const Wf_Wi_Wg_Wo_x_1 = WS[81]!;
-  const Uf_Ui_Ug_Uo = WS[2]!;
-  const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
-  const mean_Wf_x_plus_Uf_h_prev = WS[4]!;
-  const mean_Wi_x_plus_Ui_h_prev = WS[5]!;
-  const mean_Wg_x_plus_Ug_h_prev = WS[6]!;
-  const mean_Wo_x_plus_Uo_h_prev = WS[7]!;
-  const mean_df_df = WS[8]!;
-  const mean_df_df_plus_k = WS[9]!;
-  const sqrt_mean_df_df_plus_k = WS[82]!;
-  const mean_di_di = WS[10]!;
-  const mean_di_di_plus_k = WS[11]!;
-  const sqrt_mean_di_di_plus_k = WS[83]!;
-  const mean_dg_dg = WS[12]!;
-  const mean_dg_dg_plus_k = WS[13]!;
-  const sqrt_mean_dg_dg_plus_k = WS[84]!;
-  const mean_do_do = WS[14]!;
-  const mean_do_do_plus_k = WS[15]!;
-  const sqrt_mean_do_do_plus_k = WS[85]!;
-  const mean_c = WS[16]!;
-  const mean_dc_dc = WS[17]!;
-  const mean_dc_dc_plus_k = WS[18]!;
-  const sqrt_mean_dc_dc_plus_k = WS[86]!;
-  const Wf_x_plus_Uf_h_prev = WS[19]!;
-  const df = WS[87]!;
-  const Wi_x_plus_Ui_h_prev = WS[20]!;
-  const di = WS[88]!;
-  const Wg_x_plus_Ug_h_prev = WS[21]!;
-  const dg = WS[89]!;
-  const Wo_x_plus_Uo_h_prev = WS[22]!;
-  const do_1 = WS[90]!;
-  const dc_1 = WS[91]!;
+  const Wf_Wi_Wg_Wo_x_1 = WS[84]!;
+  const Uf_Ui_Ug_Uo = WS[5]!;
+  const Uf_Ui_Ug_Uo_h_prev = WS[6]!;
+  const mean_Wf_x_plus_Uf_h_prev = WS[7]!;
+  const mean_Wi_x_plus_Ui_h_prev = WS[8]!;
+  const mean_Wg_x_plus_Ug_h_prev = WS[9]!;
+  const mean_Wo_x_plus_Uo_h_prev = WS[10]!;
+  const mean_df_df = WS[11]!;
+  const mean_df_df_plus_k = WS[12]!;
+  const sqrt_mean_df_df_plus_k = WS[85]!;
+  const mean_di_di = WS[13]!;
+  const mean_di_di_plus_k = WS[14]!;
+  const sqrt_mean_di_di_plus_k = WS[86]!;
+  const mean_dg_dg = WS[15]!;
+  const mean_dg_dg_plus_k = WS[16]!;
+  const sqrt_mean_dg_dg_plus_k = WS[87]!;
+  const mean_do_do = WS[17]!;
+  const mean_do_do_plus_k = WS[18]!;
+  const sqrt_mean_do_do_plus_k = WS[88]!;
+  const mean_c = WS[19]!;
+  const mean_dc_dc = WS[20]!;
+  const mean_dc_dc_plus_k = WS[21]!;
+  const sqrt_mean_dc_dc_plus_k = WS[89]!;
+  const Wf_x_plus_Uf_h_prev = WS[22]!;
+  const df = WS[90]!;
+  const Wi_x_plus_Ui_h_prev = WS[23]!;
+  const di = WS[91]!;
+  const Wg_x_plus_Ug_h_prev = WS[24]!;
+  const dg = WS[92]!;
+  const Wo_x_plus_Uo_h_prev = WS[25]!;
+  const do_1 = WS[93]!;
+  const dc_1 = WS[94]!;
   const [Wf, Uf, gf, bf, Wi, Ui, gi, bi, Wg, Ug, gg, bg, Wo, Uo, go, bo, gc, bc] = P as Arrays<18>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq] = S as Arrays<2>;
@@ -1086,6 +1109,12 @@ function step(
   for (let b = 0; b < B; b++) mean_df_df_plus_k[b] = mean_df_df[b]! + 0.00001;
   // sqrt_mean_df_df_plus_k = sqrt(mean_df_df_plus_k)
   for (let b = 0; b < B; b++) sqrt_mean_df_df_plus_k[b] = Math.sqrt(mean_df_df_plus_k[b]!);
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < 16; j++) {
+      // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+      f_i_o[b * 48 + j] = (gf[j]! * df[b * 16 + j]!) / sqrt_mean_df_df_plus_k[b]! + bf[j]!;
+    }
+  }
   // mean_di_di = mean(di_di)
   for (let b = 0; b < B; b++) {
     let acc = 0;
@@ -1096,6 +1125,12 @@ function step(
   for (let b = 0; b < B; b++) mean_di_di_plus_k[b] = mean_di_di[b]! + 0.00001;
   // sqrt_mean_di_di_plus_k = sqrt(mean_di_di_plus_k)
   for (let b = 0; b < B; b++) sqrt_mean_di_di_plus_k[b] = Math.sqrt(mean_di_di_plus_k[b]!);
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < 16; j++) {
+      // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+      f_i_o[b * 48 + 16 + j] = (gi[j]! * di[b * 16 + j]!) / sqrt_mean_di_di_plus_k[b]! + bi[j]!;
+    }
+  }
   // mean_dg_dg = mean(dg_dg)
   for (let b = 0; b < B; b++) {
     let acc = 0;
@@ -1106,6 +1141,12 @@ function step(
   for (let b = 0; b < B; b++) mean_dg_dg_plus_k[b] = mean_dg_dg[b]! + 0.00001;
   // sqrt_mean_dg_dg_plus_k = sqrt(mean_dg_dg_plus_k)
   for (let b = 0; b < B; b++) sqrt_mean_dg_dg_plus_k[b] = Math.sqrt(mean_dg_dg_plus_k[b]!);
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < 16; j++) {
+      // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+      g[b * 16 + j] = (gg[j]! * dg[b * 16 + j]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j]!;
+    }
+  }
   // mean_do_do = mean(do_do)
   for (let b = 0; b < B; b++) {
     let acc = 0;
@@ -1118,12 +1159,18 @@ function step(
   for (let b = 0; b < B; b++) sqrt_mean_do_do_plus_k[b] = Math.sqrt(mean_do_do_plus_k[b]!);
   for (let b = 0; b < B; b++) {
     for (let j = 0; j < 16; j++) {
+      // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+      f_i_o[b * 48 + 32 + j] = (go[j]! * do_1[b * 16 + j]!) / sqrt_mean_do_do_plus_k[b]! + bo[j]!;
+    }
+  }
+  // f, i, o = σ(…), for each of B rows
+  mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);
+  // g = tanh(…), for each of B rows
+  mm.tanh(B * 16, g, 0, g, 0);
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < 16; j++) {
       // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
-      const c =
-        sigmoid((gf[j]! * df[b * 16 + j]!) / sqrt_mean_df_df_plus_k[b]! + bf[j]!) *
-          c_seq[b * 16 + j]! +
-        sigmoid((gi[j]! * di[b * 16 + j]!) / sqrt_mean_di_di_plus_k[b]! + bi[j]!) *
-          Math.tanh((gg[j]! * dg[b * 16 + j]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j]!);
+      const c = f_i_o[b * 48 + j]! * c_seq[b * 16 + j]! + f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
       c_next[b * 16 + j] = c;
       c_out[b * 16 + j] = c;
     }
@@ -1153,10 +1200,17 @@ function step(
   for (let b = 0; b < B; b++) sqrt_mean_dc_dc_plus_k[b] = Math.sqrt(mean_dc_dc_plus_k[b]!);
   for (let b = 0; b < B; b++) {
     for (let j = 0; j < 16; j++) {
+      // tanh_div_plus_bc = tanh(div_plus_bc)
+      tanh_div_plus_bc[b * 16 + j] =
+        (gc[j]! * dc_1[b * 16 + j]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j]!;
+    }
+  }
+  // tanh_div_plus_bc = tanh(…), for each of B rows
+  mm.tanh(B * 16, tanh_div_plus_bc, 0, tanh_div_plus_bc, 0);
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < 16; j++) {
       // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-      const h =
-        sigmoid((go[j]! * do_1[b * 16 + j]!) / sqrt_mean_do_do_plus_k[b]! + bo[j]!) *
-        Math.tanh((gc[j]! * dc_1[b * 16 + j]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j]!);
+      const h = f_i_o[b * 48 + 32 + j]! * tanh_div_plus_bc[b * 16 + j]!;
       h_next[b * 16 + j] = h;
       h_out[b * 16 + j] = h;
     }
@@ -1180,41 +1234,44 @@ function infer(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_swap = WS[92]!;
-  const c_swap = WS[93]!;
+  const h_swap = WS[95]!;
+  const c_swap = WS[96]!;
   const Wf_Wi_Wg_Wo_x = WS[0]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
-  const Uf_Ui_Ug_Uo = WS[2]!;
-  const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
-  const mean_Wf_x_plus_Uf_h_prev = WS[4]!;
-  const mean_Wi_x_plus_Ui_h_prev = WS[5]!;
-  const mean_Wg_x_plus_Ug_h_prev = WS[6]!;
-  const mean_Wo_x_plus_Uo_h_prev = WS[7]!;
-  const mean_df_df = WS[8]!;
-  const mean_df_df_plus_k = WS[9]!;
-  const sqrt_mean_df_df_plus_k = WS[82]!;
-  const mean_di_di = WS[10]!;
-  const mean_di_di_plus_k = WS[11]!;
-  const sqrt_mean_di_di_plus_k = WS[83]!;
-  const mean_dg_dg = WS[12]!;
-  const mean_dg_dg_plus_k = WS[13]!;
-  const sqrt_mean_dg_dg_plus_k = WS[84]!;
-  const mean_do_do = WS[14]!;
-  const mean_do_do_plus_k = WS[15]!;
-  const sqrt_mean_do_do_plus_k = WS[85]!;
-  const mean_c = WS[16]!;
-  const mean_dc_dc = WS[17]!;
-  const mean_dc_dc_plus_k = WS[18]!;
-  const sqrt_mean_dc_dc_plus_k = WS[86]!;
-  const Wf_x_plus_Uf_h_prev = WS[19]!;
-  const df = WS[87]!;
-  const Wi_x_plus_Ui_h_prev = WS[20]!;
-  const di = WS[88]!;
-  const Wg_x_plus_Ug_h_prev = WS[21]!;
-  const dg = WS[89]!;
-  const Wo_x_plus_Uo_h_prev = WS[22]!;
-  const do_1 = WS[90]!;
-  const dc_1 = WS[91]!;
+  const f_i_o = WS[2]!;
+  const g = WS[3]!;
+  const tanh_div_plus_bc = WS[4]!;
+  const Uf_Ui_Ug_Uo = WS[5]!;
+  const Uf_Ui_Ug_Uo_h_prev = WS[6]!;
+  const mean_Wf_x_plus_Uf_h_prev = WS[7]!;
+  const mean_Wi_x_plus_Ui_h_prev = WS[8]!;
+  const mean_Wg_x_plus_Ug_h_prev = WS[9]!;
+  const mean_Wo_x_plus_Uo_h_prev = WS[10]!;
+  const mean_df_df = WS[11]!;
+  const mean_df_df_plus_k = WS[12]!;
+  const sqrt_mean_df_df_plus_k = WS[85]!;
+  const mean_di_di = WS[13]!;
+  const mean_di_di_plus_k = WS[14]!;
+  const sqrt_mean_di_di_plus_k = WS[86]!;
+  const mean_dg_dg = WS[15]!;
+  const mean_dg_dg_plus_k = WS[16]!;
+  const sqrt_mean_dg_dg_plus_k = WS[87]!;
+  const mean_do_do = WS[17]!;
+  const mean_do_do_plus_k = WS[18]!;
+  const sqrt_mean_do_do_plus_k = WS[88]!;
+  const mean_c = WS[19]!;
+  const mean_dc_dc = WS[20]!;
+  const mean_dc_dc_plus_k = WS[21]!;
+  const sqrt_mean_dc_dc_plus_k = WS[89]!;
+  const Wf_x_plus_Uf_h_prev = WS[22]!;
+  const df = WS[90]!;
+  const Wi_x_plus_Ui_h_prev = WS[23]!;
+  const di = WS[91]!;
+  const Wg_x_plus_Ug_h_prev = WS[24]!;
+  const dg = WS[92]!;
+  const Wo_x_plus_Uo_h_prev = WS[25]!;
+  const do_1 = WS[93]!;
+  const dc_1 = WS[94]!;
   const [Wf, Uf, gf, bf, Wi, Ui, gi, bi, Wg, Ug, gg, bg, Wo, Uo, go, bo, gc, bc] = P as Arrays<18>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq] = S as Arrays<2>;
@@ -1324,6 +1381,12 @@ function infer(
     for (let b = 0; b < B; b++) mean_df_df_plus_k[b] = mean_df_df[b]! + 0.00001;
     // sqrt_mean_df_df_plus_k = sqrt(mean_df_df_plus_k)
     for (let b = 0; b < B; b++) sqrt_mean_df_df_plus_k[b] = Math.sqrt(mean_df_df_plus_k[b]!);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+        f_i_o[b * 48 + j] = (gf[j]! * df[b * 16 + j]!) / sqrt_mean_df_df_plus_k[b]! + bf[j]!;
+      }
+    }
     // mean_di_di = mean(di_di)
     for (let b = 0; b < B; b++) {
       let acc = 0;
@@ -1334,6 +1397,12 @@ function infer(
     for (let b = 0; b < B; b++) mean_di_di_plus_k[b] = mean_di_di[b]! + 0.00001;
     // sqrt_mean_di_di_plus_k = sqrt(mean_di_di_plus_k)
     for (let b = 0; b < B; b++) sqrt_mean_di_di_plus_k[b] = Math.sqrt(mean_di_di_plus_k[b]!);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+        f_i_o[b * 48 + 16 + j] = (gi[j]! * di[b * 16 + j]!) / sqrt_mean_di_di_plus_k[b]! + bi[j]!;
+      }
+    }
     // mean_dg_dg = mean(dg_dg)
     for (let b = 0; b < B; b++) {
       let acc = 0;
@@ -1344,6 +1413,12 @@ function infer(
     for (let b = 0; b < B; b++) mean_dg_dg_plus_k[b] = mean_dg_dg[b]! + 0.00001;
     // sqrt_mean_dg_dg_plus_k = sqrt(mean_dg_dg_plus_k)
     for (let b = 0; b < B; b++) sqrt_mean_dg_dg_plus_k[b] = Math.sqrt(mean_dg_dg_plus_k[b]!);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+        g[b * 16 + j] = (gg[j]! * dg[b * 16 + j]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j]!;
+      }
+    }
     // mean_do_do = mean(do_do)
     for (let b = 0; b < B; b++) {
       let acc = 0;
@@ -1356,12 +1431,19 @@ function infer(
     for (let b = 0; b < B; b++) sqrt_mean_do_do_plus_k[b] = Math.sqrt(mean_do_do_plus_k[b]!);
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
+        // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+        f_i_o[b * 48 + 32 + j] = (go[j]! * do_1[b * 16 + j]!) / sqrt_mean_do_do_plus_k[b]! + bo[j]!;
+      }
+    }
+    // f, i, o = σ(…), for each of B rows
+    mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);
+    // g = tanh(…), for each of B rows
+    mm.tanh(B * 16, g, 0, g, 0);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
         // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
         const c =
-          sigmoid((gf[j]! * df[b * 16 + j]!) / sqrt_mean_df_df_plus_k[b]! + bf[j]!) *
-            c_now[b * 16 + j]! +
-          sigmoid((gi[j]! * di[b * 16 + j]!) / sqrt_mean_di_di_plus_k[b]! + bi[j]!) *
-            Math.tanh((gg[j]! * dg[b * 16 + j]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j]!);
+          f_i_o[b * 48 + j]! * c_now[b * 16 + j]! + f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
         c_new[b * 16 + j] = c;
         c_out[(t * B + b) * 16 + j] = c;
       }
@@ -1391,10 +1473,17 @@ function infer(
     for (let b = 0; b < B; b++) sqrt_mean_dc_dc_plus_k[b] = Math.sqrt(mean_dc_dc_plus_k[b]!);
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
+        // tanh_div_plus_bc = tanh(div_plus_bc)
+        tanh_div_plus_bc[b * 16 + j] =
+          (gc[j]! * dc_1[b * 16 + j]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j]!;
+      }
+    }
+    // tanh_div_plus_bc = tanh(…), for each of B rows
+    mm.tanh(B * 16, tanh_div_plus_bc, 0, tanh_div_plus_bc, 0);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
         // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-        const h =
-          sigmoid((go[j]! * do_1[b * 16 + j]!) / sqrt_mean_do_do_plus_k[b]! + bo[j]!) *
-          Math.tanh((gc[j]! * dc_1[b * 16 + j]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j]!);
+        const h = f_i_o[b * 48 + 32 + j]! * tanh_div_plus_bc[b * 16 + j]!;
         h_new[b * 16 + j] = h;
         h_out[(t * B + b) * 16 + j] = h;
       }

@@ -40,6 +40,9 @@ export const spec = {
   workspace: [
     { size: 64, rows: "TB", kernel: "forward" },
     { size: 512, rows: "one", derived: ["forward", "backward", "step", "infer"] },
+    { size: 48, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
     { size: 1024, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 64, rows: "B" },
     { size: 16, rows: "B", kernel: "backward" },
@@ -79,8 +82,11 @@ function forward(
 ): void {
   const Wf_Wi_Wg_Wo_x = WS[0]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
-  const Uf_Ui_Ug_Uo = WS[2]!;
-  const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
+  const f_i_o = WS[2]!;
+  const g = WS[3]!;
+  const tanh_c = WS[4]!;
+  const Uf_Ui_Ug_Uo = WS[5]!;
+  const Uf_Ui_Ug_Uo_h_prev = WS[6]!;
   const [Wf, Uf, bf, Wi, Ui, bi, Wg, Ug, bg, Wo, Uo, bo] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq] = S as Arrays<2>;
@@ -108,34 +114,46 @@ function forward(
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
         // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
-        const f = sigmoid(
-          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! + bf[j]!,
-        );
-        f_tape[(t * B + b) * 16 + j] = f;
+        f_i_o[b * 48 + j] =
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! + bf[j]!;
         // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
-        const i = sigmoid(
-          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 16 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! + bi[j]!,
-        );
-        i_tape[(t * B + b) * 16 + j] = i;
+        f_i_o[b * 48 + 16 + j] =
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 16 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! + bi[j]!;
         // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
-        const g = Math.tanh(
-          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! + bg[j]!,
-        );
-        g_tape[(t * B + b) * 16 + j] = g;
+        g[b * 16 + j] =
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! + bg[j]!;
         // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
-        const o = sigmoid(
-          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! + bo[j]!,
-        );
-        o_tape[(t * B + b) * 16 + j] = o;
+        f_i_o[b * 48 + 32 + j] =
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! + bo[j]!;
+      }
+    }
+    // f, i, o = σ(…), for each of B rows
+    mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);
+    // g = tanh(…), for each of B rows
+    mm.tanh(B * 16, g, 0, g, 0);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        f_tape[(t * B + b) * 16 + j] = f_i_o[b * 48 + j]!;
+        i_tape[(t * B + b) * 16 + j] = f_i_o[b * 48 + 16 + j]!;
+        o_tape[(t * B + b) * 16 + j] = f_i_o[b * 48 + 32 + j]!;
+        g_tape[(t * B + b) * 16 + j] = g[b * 16 + j]!;
         // c = f ⊙ c + i ⊙ g   lstm.cell:17
-        const c = f * c_seq[(t * B + b) * 16 + j]! + i * g;
+        const c =
+          f_i_o[b * 48 + j]! * c_seq[(t * B + b) * 16 + j]! +
+          f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
         c_seq[((t + 1) * B + b) * 16 + j] = c;
         c_out[(t * B + b) * 16 + j] = c;
         // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
-        const tanh_c = Math.tanh(c);
-        tanh_c_tape[(t * B + b) * 16 + j] = tanh_c;
+        tanh_c[b * 16 + j] = c;
+      }
+    }
+    // tanh_c = tanh(…), for each of B rows
+    mm.tanh(B * 16, tanh_c, 0, tanh_c, 0);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        tanh_c_tape[(t * B + b) * 16 + j] = tanh_c[b * 16 + j]!;
         // h = o ⊙ tanh(c)   lstm.cell:18
-        const h = o * tanh_c;
+        const h = f_i_o[b * 48 + 32 + j]! * tanh_c[b * 16 + j]!;
         h_seq[((t + 1) * B + b) * 16 + j] = h;
         h_out[(t * B + b) * 16 + j] = h;
       }
@@ -176,12 +194,12 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dh_swap = WS[4]!;
-  const dc_swap = WS[5]!;
-  const dh_kept = WS[6]!;
-  const dc_kept = WS[7]!;
-  const df_di_dg_do_pre = WS[8]!;
-  const Uf_Ui_Ug_Uo = WS[2]!;
+  const dh_swap = WS[7]!;
+  const dc_swap = WS[8]!;
+  const dh_kept = WS[9]!;
+  const dc_kept = WS[10]!;
+  const df_di_dg_do_pre = WS[11]!;
+  const Uf_Ui_Ug_Uo = WS[5]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
   const [Wf, Uf, , Wi, Ui, , Wg, Ug, , Wo, Uo] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
@@ -329,12 +347,15 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_next = WS[9]!;
-  const c_next = WS[10]!;
+  const h_next = WS[12]!;
+  const c_next = WS[13]!;
+  const f_i_o = WS[2]!;
+  const g = WS[3]!;
+  const tanh_c = WS[4]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
-  const Wf_Wi_Wg_Wo_x_1 = WS[11]!;
-  const Uf_Ui_Ug_Uo = WS[2]!;
-  const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
+  const Wf_Wi_Wg_Wo_x_1 = WS[14]!;
+  const Uf_Ui_Ug_Uo = WS[5]!;
+  const Uf_Ui_Ug_Uo_h_prev = WS[6]!;
   const [Wf, Uf, bf, Wi, Ui, bi, Wg, Ug, bg, Wo, Uo, bo] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq] = S as Arrays<2>;
@@ -358,20 +379,39 @@ function step(
   mm.nt(B, 64, 16, h_seq, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
   for (let b = 0; b < B; b++) {
     for (let j = 0; j < 16; j++) {
+      // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
+      f_i_o[b * 48 + j] = Wf_Wi_Wg_Wo_x_1[b * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! + bf[j]!;
+      // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
+      f_i_o[b * 48 + 16 + j] =
+        Wf_Wi_Wg_Wo_x_1[b * 64 + 16 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! + bi[j]!;
+      // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
+      g[b * 16 + j] =
+        Wf_Wi_Wg_Wo_x_1[b * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! + bg[j]!;
+      // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
+      f_i_o[b * 48 + 32 + j] =
+        Wf_Wi_Wg_Wo_x_1[b * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! + bo[j]!;
+    }
+  }
+  // f, i, o = σ(…), for each of B rows
+  mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);
+  // g = tanh(…), for each of B rows
+  mm.tanh(B * 16, g, 0, g, 0);
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < 16; j++) {
       // c = f ⊙ c + i ⊙ g   lstm.cell:17
-      const c =
-        sigmoid(Wf_Wi_Wg_Wo_x_1[b * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! + bf[j]!) *
-          c_seq[b * 16 + j]! +
-        sigmoid(Wf_Wi_Wg_Wo_x_1[b * 64 + 16 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! + bi[j]!) *
-          Math.tanh(
-            Wf_Wi_Wg_Wo_x_1[b * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! + bg[j]!,
-          );
+      const c = f_i_o[b * 48 + j]! * c_seq[b * 16 + j]! + f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
       c_next[b * 16 + j] = c;
       c_out[b * 16 + j] = c;
+      // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+      tanh_c[b * 16 + j] = c;
+    }
+  }
+  // tanh_c = tanh(…), for each of B rows
+  mm.tanh(B * 16, tanh_c, 0, tanh_c, 0);
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < 16; j++) {
       // h = o ⊙ tanh(c)   lstm.cell:18
-      const h =
-        sigmoid(Wf_Wi_Wg_Wo_x_1[b * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! + bo[j]!) *
-        Math.tanh(c);
+      const h = f_i_o[b * 48 + 32 + j]! * tanh_c[b * 16 + j]!;
       h_next[b * 16 + j] = h;
       h_out[b * 16 + j] = h;
     }
@@ -395,12 +435,15 @@ function infer(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_swap = WS[12]!;
-  const c_swap = WS[13]!;
+  const h_swap = WS[15]!;
+  const c_swap = WS[16]!;
   const Wf_Wi_Wg_Wo_x = WS[0]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
-  const Uf_Ui_Ug_Uo = WS[2]!;
-  const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
+  const f_i_o = WS[2]!;
+  const g = WS[3]!;
+  const tanh_c = WS[4]!;
+  const Uf_Ui_Ug_Uo = WS[5]!;
+  const Uf_Ui_Ug_Uo_h_prev = WS[6]!;
   const [Wf, Uf, bf, Wi, Ui, bi, Wg, Ug, bg, Wo, Uo, bo] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq] = S as Arrays<2>;
@@ -430,29 +473,41 @@ function infer(
     mm.nt(B, 64, 16, h_now, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_now[m], for each of B rows
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
+        // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
+        f_i_o[b * 48 + j] =
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! + bf[j]!;
+        // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
+        f_i_o[b * 48 + 16 + j] =
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 16 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! + bi[j]!;
+        // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
+        g[b * 16 + j] =
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! + bg[j]!;
+        // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
+        f_i_o[b * 48 + 32 + j] =
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! + bo[j]!;
+      }
+    }
+    // f, i, o = σ(…), for each of B rows
+    mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);
+    // g = tanh(…), for each of B rows
+    mm.tanh(B * 16, g, 0, g, 0);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
         // c = f ⊙ c + i ⊙ g   lstm.cell:17
         const c =
-          sigmoid(Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! + bf[j]!) *
-            c_now[b * 16 + j]! +
-          sigmoid(
-            Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 16 + j]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
-              bi[j]!,
-          ) *
-            Math.tanh(
-              Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 32 + j]! +
-                Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! +
-                bg[j]!,
-            );
+          f_i_o[b * 48 + j]! * c_now[b * 16 + j]! + f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
         c_new[b * 16 + j] = c;
         c_out[(t * B + b) * 16 + j] = c;
+        // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+        tanh_c[b * 16 + j] = c;
+      }
+    }
+    // tanh_c = tanh(…), for each of B rows
+    mm.tanh(B * 16, tanh_c, 0, tanh_c, 0);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
         // h = o ⊙ tanh(c)   lstm.cell:18
-        const h =
-          sigmoid(
-            Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 48 + j]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
-              bo[j]!,
-          ) * Math.tanh(c);
+        const h = f_i_o[b * 48 + 32 + j]! * tanh_c[b * 16 + j]!;
         h_new[b * 16 + j] = h;
         h_out[(t * B + b) * 16 + j] = h;
       }

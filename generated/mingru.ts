@@ -26,6 +26,7 @@ export const spec = {
   workspace: [
     { size: 16, rows: "TB", kernel: "forward" },
     { size: 16, rows: "TB", kernel: "forward" },
+    { size: 16, rows: "TB", kernel: "forward" },
     { size: 256, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 32, rows: "TB", kernel: "forward" },
     { size: 16, rows: "B", kernel: "backward" },
@@ -34,6 +35,7 @@ export const spec = {
     { size: 16, rows: "TB", kernel: "backward" },
     { size: 16, rows: "TB", kernel: "backward" },
     { size: 32, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 32, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "forward" },
@@ -61,8 +63,9 @@ function forward(
 ): void {
   const one_minus_z = WS[0]!;
   const z_Wh_x_plus_bh = WS[1]!;
-  const Wz_Wh = WS[2]!;
-  const Wz_Wh_x = WS[3]!;
+  const z = WS[2]!;
+  const Wz_Wh = WS[3]!;
+  const Wz_Wh_x = WS[4]!;
   const [Wz, bz, Wh, bh] = P as Arrays<4>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -80,16 +83,24 @@ function forward(
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 16; i++) {
       // z = σ(Wz·x + bz)   mingru.cell:14
-      const z = sigmoid(Wz_Wh_x[r * 32 + i]! + bz[i]!);
-      z_tape[r * 16 + i] = z;
-      // one_minus_z = 1 - z
-      const one_minus_z_1 = 1 - z;
-      one_minus_z[r * 16 + i] = one_minus_z_1;
+      z[r * 16 + i] = Wz_Wh_x[r * 32 + i]! + bz[i]!;
       // Wh_x_plus_bh = Wh_x + bh
       const Wh_x_plus_bh = Wz_Wh_x[r * 32 + 16 + i]! + bh[i]!;
       Wh_x_plus_bh_tape[r * 16 + i] = Wh_x_plus_bh;
+    }
+  }
+  // z = σ(…), for all T * B rows
+  mm.sigmoid(T * B * 16, z, 0, z, 0);
+  for (let r = 0; r < T * B; r++) {
+    for (let i = 0; i < 16; i++) {
+      // Wh_x_plus_bh = Wh_x + bh
+      const Wh_x_plus_bh = Wz_Wh_x[r * 32 + 16 + i]! + bh[i]!;
+      z_tape[r * 16 + i] = z[r * 16 + i]!;
+      // one_minus_z = 1 - z
+      const one_minus_z_1 = 1 - z[r * 16 + i]!;
+      one_minus_z[r * 16 + i] = one_minus_z_1;
       // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
-      const z_Wh_x_plus_bh_1 = z * Wh_x_plus_bh;
+      const z_Wh_x_plus_bh_1 = z[r * 16 + i]! * Wh_x_plus_bh;
       z_Wh_x_plus_bh[r * 16 + i] = z_Wh_x_plus_bh_1;
     }
   }
@@ -137,13 +148,13 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dh_swap = WS[4]!;
-  const dh_kept = WS[5]!;
-  const dh = WS[6]!;
-  const dWh_x = WS[7]!;
-  const dz_pre = WS[8]!;
-  const Wz_Wh = WS[2]!;
-  const dz_pre_dWh_x = WS[9]!;
+  const dh_swap = WS[5]!;
+  const dh_kept = WS[6]!;
+  const dh = WS[7]!;
+  const dWh_x = WS[8]!;
+  const dz_pre = WS[9]!;
+  const Wz_Wh = WS[3]!;
+  const dz_pre_dWh_x = WS[10]!;
   const [Wz, , Wh] = P as Arrays<4>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -249,9 +260,10 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_next = WS[10]!;
-  const Wz_Wh = WS[2]!;
-  const Wz_Wh_x_1 = WS[11]!;
+  const h_next = WS[11]!;
+  const z_1 = WS[12]!;
+  const Wz_Wh = WS[3]!;
+  const Wz_Wh_x_1 = WS[13]!;
   const [Wz, bz, Wh, bh] = P as Arrays<4>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -267,9 +279,17 @@ function step(
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 16; i++) {
       // z = σ(Wz·x + bz)   mingru.cell:14
-      const z = sigmoid(Wz_Wh_x_1[b * 32 + i]! + bz[i]!);
+      z_1[b * 16 + i] = Wz_Wh_x_1[b * 32 + i]! + bz[i]!;
+    }
+  }
+  // z = σ(…), for each of B rows
+  mm.sigmoid(B * 16, z_1, 0, z_1, 0);
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < 16; i++) {
       // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-      const h = (1 - z) * h_seq[b * 16 + i]! + z * (Wz_Wh_x_1[b * 32 + 16 + i]! + bh[i]!);
+      const h =
+        (1 - z_1[b * 16 + i]!) * h_seq[b * 16 + i]! +
+        z_1[b * 16 + i]! * (Wz_Wh_x_1[b * 32 + 16 + i]! + bh[i]!);
       h_next[b * 16 + i] = h;
       h_out[b * 16 + i] = h;
     }
@@ -292,11 +312,12 @@ function infer(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_swap = WS[12]!;
+  const h_swap = WS[14]!;
   const one_minus_z = WS[0]!;
   const z_Wh_x_plus_bh = WS[1]!;
-  const Wz_Wh = WS[2]!;
-  const Wz_Wh_x = WS[3]!;
+  const z = WS[2]!;
+  const Wz_Wh = WS[3]!;
+  const Wz_Wh_x = WS[4]!;
   const [Wz, bz, Wh, bh] = P as Arrays<4>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -315,12 +336,18 @@ function infer(
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 16; i++) {
       // z = σ(Wz·x + bz)   mingru.cell:14
-      const z = sigmoid(Wz_Wh_x[r * 32 + i]! + bz[i]!);
+      z[r * 16 + i] = Wz_Wh_x[r * 32 + i]! + bz[i]!;
+    }
+  }
+  // z = σ(…), for all T * B rows
+  mm.sigmoid(T * B * 16, z, 0, z, 0);
+  for (let r = 0; r < T * B; r++) {
+    for (let i = 0; i < 16; i++) {
       // one_minus_z = 1 - z
-      const one_minus_z_1 = 1 - z;
+      const one_minus_z_1 = 1 - z[r * 16 + i]!;
       one_minus_z[r * 16 + i] = one_minus_z_1;
       // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
-      const z_Wh_x_plus_bh_1 = z * (Wz_Wh_x[r * 32 + 16 + i]! + bh[i]!);
+      const z_Wh_x_plus_bh_1 = z[r * 16 + i]! * (Wz_Wh_x[r * 32 + 16 + i]! + bh[i]!);
       z_Wh_x_plus_bh[r * 16 + i] = z_Wh_x_plus_bh_1;
     }
   }

@@ -27,6 +27,7 @@ export const spec = {
   outputs: [{ name: "h", shape: [16], size: 16 }],
   workspace: [
     { size: 16, rows: "TB", kernel: "forward" },
+    { size: 32, rows: "TB", kernel: "forward" },
     { size: 384, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 48, rows: "TB", kernel: "forward" },
     { size: 16, rows: "B", kernel: "backward" },
@@ -41,6 +42,7 @@ export const spec = {
     { size: 16, rows: "TB", kernel: "backward" },
     { size: 48, rows: "TB", kernel: "backward" },
     { size: 16, rows: "B", kernel: "step" },
+    { size: 32, rows: "B", kernel: "step" },
     { size: 48, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "forward" },
     { size: 16, rows: "TB", kernel: "forward" },
@@ -70,8 +72,9 @@ function forward(
   paramsChanged: boolean,
 ): void {
   const i_over_s_Wh_x_plus_bh = WS[0]!;
-  const Wf_Wi_Wh = WS[1]!;
-  const Wf_Wi_Wh_x = WS[2]!;
+  const f_i = WS[1]!;
+  const Wf_Wi_Wh = WS[2]!;
+  const Wf_Wi_Wh_x = WS[3]!;
   const [Wf, bf, Wi, bi, Wh, bh] = P as Arrays<6>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -90,22 +93,30 @@ function forward(
   for (let r = 0; r < T * B; r++) {
     for (let j = 0; j < 16; j++) {
       // f = σ(Wf·x + bf)   minlstm.cell:16
-      const f = sigmoid(Wf_Wi_Wh_x[r * 48 + j]! + bf[j]!);
-      f_tape[r * 16 + j] = f;
+      f_i[r * 32 + j] = Wf_Wi_Wh_x[r * 48 + j]! + bf[j]!;
       // i = σ(Wi·x + bi)   minlstm.cell:17
-      const i = sigmoid(Wf_Wi_Wh_x[r * 48 + 16 + j]! + bi[j]!);
-      i_tape[r * 16 + j] = i;
-      // s = f + i   minlstm.cell:18
-      const s = f + i;
-      // f_over_s = f / s
-      const f_over_s = f / s;
-      f_over_s_tape[r * 16 + j] = f_over_s;
-      // i_over_s = i / s
-      const i_over_s = i / s;
-      i_over_s_tape[r * 16 + j] = i_over_s;
+      f_i[r * 32 + 16 + j] = Wf_Wi_Wh_x[r * 48 + 16 + j]! + bi[j]!;
       // Wh_x_plus_bh = Wh_x + bh
       const Wh_x_plus_bh = Wf_Wi_Wh_x[r * 48 + 32 + j]! + bh[j]!;
       Wh_x_plus_bh_tape[r * 16 + j] = Wh_x_plus_bh;
+    }
+  }
+  // f, i = σ(…), for all T * B rows
+  mm.sigmoid(T * B * 32, f_i, 0, f_i, 0);
+  for (let r = 0; r < T * B; r++) {
+    for (let j = 0; j < 16; j++) {
+      // Wh_x_plus_bh = Wh_x + bh
+      const Wh_x_plus_bh = Wf_Wi_Wh_x[r * 48 + 32 + j]! + bh[j]!;
+      f_tape[r * 16 + j] = f_i[r * 32 + j]!;
+      i_tape[r * 16 + j] = f_i[r * 32 + 16 + j]!;
+      // s = f + i   minlstm.cell:18
+      const s = f_i[r * 32 + j]! + f_i[r * 32 + 16 + j]!;
+      // f_over_s = f / s
+      const f_over_s = f_i[r * 32 + j]! / s;
+      f_over_s_tape[r * 16 + j] = f_over_s;
+      // i_over_s = i / s
+      const i_over_s = f_i[r * 32 + 16 + j]! / s;
+      i_over_s_tape[r * 16 + j] = i_over_s;
       // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
       const i_over_s_Wh_x_plus_bh_1 = i_over_s * Wh_x_plus_bh;
       i_over_s_Wh_x_plus_bh[r * 16 + j] = i_over_s_Wh_x_plus_bh_1;
@@ -155,18 +166,18 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dh_swap = WS[3]!;
-  const dh_kept = WS[4]!;
-  const dh = WS[5]!;
-  const s = WS[6]!;
-  const dh_Wh_x_plus_bh = WS[7]!;
-  const dWh_x = WS[8]!;
-  const dh_h_prev = WS[9]!;
-  const ds = WS[10]!;
-  const di_pre = WS[11]!;
-  const df_pre = WS[12]!;
-  const Wf_Wi_Wh = WS[1]!;
-  const df_pre_di_pre_dWh_x = WS[13]!;
+  const dh_swap = WS[4]!;
+  const dh_kept = WS[5]!;
+  const dh = WS[6]!;
+  const s = WS[7]!;
+  const dh_Wh_x_plus_bh = WS[8]!;
+  const dWh_x = WS[9]!;
+  const dh_h_prev = WS[10]!;
+  const ds = WS[11]!;
+  const di_pre = WS[12]!;
+  const df_pre = WS[13]!;
+  const Wf_Wi_Wh = WS[2]!;
+  const df_pre_di_pre_dWh_x = WS[14]!;
   const [Wf, , Wi, , Wh] = P as Arrays<6>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -319,9 +330,10 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_next = WS[14]!;
-  const Wf_Wi_Wh = WS[1]!;
-  const Wf_Wi_Wh_x_1 = WS[15]!;
+  const h_next = WS[15]!;
+  const f_i_1 = WS[16]!;
+  const Wf_Wi_Wh = WS[2]!;
+  const Wf_Wi_Wh_x_1 = WS[17]!;
   const [Wf, bf, Wi, bi, Wh, bh] = P as Arrays<6>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -338,14 +350,21 @@ function step(
   for (let b = 0; b < B; b++) {
     for (let j = 0; j < 16; j++) {
       // f = σ(Wf·x + bf)   minlstm.cell:16
-      const f = sigmoid(Wf_Wi_Wh_x_1[b * 48 + j]! + bf[j]!);
+      f_i_1[b * 32 + j] = Wf_Wi_Wh_x_1[b * 48 + j]! + bf[j]!;
       // i = σ(Wi·x + bi)   minlstm.cell:17
-      const i = sigmoid(Wf_Wi_Wh_x_1[b * 48 + 16 + j]! + bi[j]!);
+      f_i_1[b * 32 + 16 + j] = Wf_Wi_Wh_x_1[b * 48 + 16 + j]! + bi[j]!;
+    }
+  }
+  // f, i = σ(…), for each of B rows
+  mm.sigmoid(B * 32, f_i_1, 0, f_i_1, 0);
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < 16; j++) {
       // s = f + i   minlstm.cell:18
-      const s_1 = f + i;
+      const s_1 = f_i_1[b * 32 + j]! + f_i_1[b * 32 + 16 + j]!;
       // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
       const h =
-        (f / s_1) * h_seq[b * 16 + j]! + (i / s_1) * (Wf_Wi_Wh_x_1[b * 48 + 32 + j]! + bh[j]!);
+        (f_i_1[b * 32 + j]! / s_1) * h_seq[b * 16 + j]! +
+        (f_i_1[b * 32 + 16 + j]! / s_1) * (Wf_Wi_Wh_x_1[b * 48 + 32 + j]! + bh[j]!);
       h_next[b * 16 + j] = h;
       h_out[b * 16 + j] = h;
     }
@@ -368,11 +387,12 @@ function infer(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_swap = WS[16]!;
-  const f_over_s = WS[17]!;
+  const h_swap = WS[18]!;
+  const f_over_s = WS[19]!;
   const i_over_s_Wh_x_plus_bh = WS[0]!;
-  const Wf_Wi_Wh = WS[1]!;
-  const Wf_Wi_Wh_x = WS[2]!;
+  const f_i = WS[1]!;
+  const Wf_Wi_Wh = WS[2]!;
+  const Wf_Wi_Wh_x = WS[3]!;
   const [Wf, bf, Wi, bi, Wh, bh] = P as Arrays<6>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -392,16 +412,23 @@ function infer(
   for (let r = 0; r < T * B; r++) {
     for (let j = 0; j < 16; j++) {
       // f = σ(Wf·x + bf)   minlstm.cell:16
-      const f = sigmoid(Wf_Wi_Wh_x[r * 48 + j]! + bf[j]!);
+      f_i[r * 32 + j] = Wf_Wi_Wh_x[r * 48 + j]! + bf[j]!;
       // i = σ(Wi·x + bi)   minlstm.cell:17
-      const i = sigmoid(Wf_Wi_Wh_x[r * 48 + 16 + j]! + bi[j]!);
+      f_i[r * 32 + 16 + j] = Wf_Wi_Wh_x[r * 48 + 16 + j]! + bi[j]!;
+    }
+  }
+  // f, i = σ(…), for all T * B rows
+  mm.sigmoid(T * B * 32, f_i, 0, f_i, 0);
+  for (let r = 0; r < T * B; r++) {
+    for (let j = 0; j < 16; j++) {
       // s = f + i   minlstm.cell:18
-      const s_1 = f + i;
+      const s_1 = f_i[r * 32 + j]! + f_i[r * 32 + 16 + j]!;
       // f_over_s = f / s
-      const f_over_s_1 = f / s_1;
+      const f_over_s_1 = f_i[r * 32 + j]! / s_1;
       f_over_s[r * 16 + j] = f_over_s_1;
       // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
-      const i_over_s_Wh_x_plus_bh_1 = (i / s_1) * (Wf_Wi_Wh_x[r * 48 + 32 + j]! + bh[j]!);
+      const i_over_s_Wh_x_plus_bh_1 =
+        (f_i[r * 32 + 16 + j]! / s_1) * (Wf_Wi_Wh_x[r * 48 + 32 + j]! + bh[j]!);
       i_over_s_Wh_x_plus_bh[r * 16 + j] = i_over_s_Wh_x_plus_bh_1;
     }
   }

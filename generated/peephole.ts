@@ -43,6 +43,10 @@ export const spec = {
   workspace: [
     { size: 64, rows: "TB", kernel: "forward" },
     { size: 512, rows: "one", derived: ["forward", "backward", "step", "infer"] },
+    { size: 32, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
     { size: 1024, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 64, rows: "B" },
     { size: 16, rows: "B", kernel: "backward" },
@@ -82,8 +86,12 @@ function forward(
 ): void {
   const Wf_Wi_Wg_Wo_x = WS[0]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
-  const Uf_Ui_Ug_Uo = WS[2]!;
-  const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
+  const f_i = WS[2]!;
+  const g = WS[3]!;
+  const o = WS[4]!;
+  const tanh_c = WS[5]!;
+  const Uf_Ui_Ug_Uo = WS[6]!;
+  const Uf_Ui_Ug_Uo_h_prev = WS[7]!;
   const [Wf, Uf, pf, bf, Wi, Ui, pi, bi, Wg, Ug, bg, Wo, Uo, po, bo] = P as Arrays<15>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq] = S as Arrays<2>;
@@ -111,43 +119,56 @@ function forward(
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
         // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-        const f = sigmoid(
+        f_i[b * 32 + j] =
           Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + j]! +
-            Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! +
-            pf[j]! * c_seq[(t * B + b) * 16 + j]! +
-            bf[j]!,
-        );
-        f_tape[(t * B + b) * 16 + j] = f;
+          Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! +
+          pf[j]! * c_seq[(t * B + b) * 16 + j]! +
+          bf[j]!;
         // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-        const i = sigmoid(
+        f_i[b * 32 + 16 + j] =
           Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 16 + j]! +
-            Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
-            pi[j]! * c_seq[(t * B + b) * 16 + j]! +
-            bi[j]!,
-        );
-        i_tape[(t * B + b) * 16 + j] = i;
+          Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
+          pi[j]! * c_seq[(t * B + b) * 16 + j]! +
+          bi[j]!;
         // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
-        const g = Math.tanh(
-          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! + bg[j]!,
-        );
-        g_tape[(t * B + b) * 16 + j] = g;
+        g[b * 16 + j] =
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! + bg[j]!;
+      }
+    }
+    // f, i = σ(…), for each of B rows
+    mm.sigmoid(B * 32, f_i, 0, f_i, 0);
+    // g = tanh(…), for each of B rows
+    mm.tanh(B * 16, g, 0, g, 0);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        f_tape[(t * B + b) * 16 + j] = f_i[b * 32 + j]!;
+        i_tape[(t * B + b) * 16 + j] = f_i[b * 32 + 16 + j]!;
+        g_tape[(t * B + b) * 16 + j] = g[b * 16 + j]!;
         // c = f ⊙ c + i ⊙ g   peephole.cell:16
-        const c = f * c_seq[(t * B + b) * 16 + j]! + i * g;
+        const c =
+          f_i[b * 32 + j]! * c_seq[(t * B + b) * 16 + j]! + f_i[b * 32 + 16 + j]! * g[b * 16 + j]!;
         c_seq[((t + 1) * B + b) * 16 + j] = c;
         c_out[(t * B + b) * 16 + j] = c;
         // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-        const o = sigmoid(
+        o[b * 16 + j] =
           Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 48 + j]! +
-            Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
-            po[j]! * c +
-            bo[j]!,
-        );
-        o_tape[(t * B + b) * 16 + j] = o;
+          Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
+          po[j]! * c +
+          bo[j]!;
         // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
-        const tanh_c = Math.tanh(c);
-        tanh_c_tape[(t * B + b) * 16 + j] = tanh_c;
+        tanh_c[b * 16 + j] = c;
+      }
+    }
+    // o = σ(…), for each of B rows
+    mm.sigmoid(B * 16, o, 0, o, 0);
+    // tanh_c = tanh(…), for each of B rows
+    mm.tanh(B * 16, tanh_c, 0, tanh_c, 0);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
+        o_tape[(t * B + b) * 16 + j] = o[b * 16 + j]!;
+        tanh_c_tape[(t * B + b) * 16 + j] = tanh_c[b * 16 + j]!;
         // h = o ⊙ tanh(c)   peephole.cell:18
-        const h = o * tanh_c;
+        const h = o[b * 16 + j]! * tanh_c[b * 16 + j]!;
         h_seq[((t + 1) * B + b) * 16 + j] = h;
         h_out[(t * B + b) * 16 + j] = h;
       }
@@ -188,12 +209,12 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dh_swap = WS[4]!;
-  const dc_swap = WS[5]!;
-  const dh_kept = WS[6]!;
-  const dc_kept = WS[7]!;
-  const df_di_dg_do_pre = WS[8]!;
-  const Uf_Ui_Ug_Uo = WS[2]!;
+  const dh_swap = WS[8]!;
+  const dc_swap = WS[9]!;
+  const dh_kept = WS[10]!;
+  const dc_kept = WS[11]!;
+  const df_di_dg_do_pre = WS[12]!;
+  const Uf_Ui_Ug_Uo = WS[6]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
   const [Wf, Uf, pf, , Wi, Ui, pi, , Wg, Ug, , Wo, Uo, po] = P as Arrays<15>;
   const [x] = X as Arrays<1>;
@@ -352,12 +373,16 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_next = WS[9]!;
-  const c_next = WS[10]!;
+  const h_next = WS[13]!;
+  const c_next = WS[14]!;
+  const f_i = WS[2]!;
+  const g = WS[3]!;
+  const o = WS[4]!;
+  const tanh_c = WS[5]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
-  const Wf_Wi_Wg_Wo_x_1 = WS[11]!;
-  const Uf_Ui_Ug_Uo = WS[2]!;
-  const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
+  const Wf_Wi_Wg_Wo_x_1 = WS[15]!;
+  const Uf_Ui_Ug_Uo = WS[6]!;
+  const Uf_Ui_Ug_Uo_h_prev = WS[7]!;
   const [Wf, Uf, pf, bf, Wi, Ui, pi, bi, Wg, Ug, bg, Wo, Uo, po, bo] = P as Arrays<15>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq] = S as Arrays<2>;
@@ -381,34 +406,51 @@ function step(
   mm.nt(B, 64, 16, h_seq, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
   for (let b = 0; b < B; b++) {
     for (let j = 0; j < 16; j++) {
+      // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+      f_i[b * 32 + j] =
+        Wf_Wi_Wg_Wo_x_1[b * 64 + j]! +
+        Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! +
+        pf[j]! * c_seq[b * 16 + j]! +
+        bf[j]!;
+      // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+      f_i[b * 32 + 16 + j] =
+        Wf_Wi_Wg_Wo_x_1[b * 64 + 16 + j]! +
+        Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
+        pi[j]! * c_seq[b * 16 + j]! +
+        bi[j]!;
+      // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+      g[b * 16 + j] =
+        Wf_Wi_Wg_Wo_x_1[b * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! + bg[j]!;
+    }
+  }
+  // f, i = σ(…), for each of B rows
+  mm.sigmoid(B * 32, f_i, 0, f_i, 0);
+  // g = tanh(…), for each of B rows
+  mm.tanh(B * 16, g, 0, g, 0);
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < 16; j++) {
       // c = f ⊙ c + i ⊙ g   peephole.cell:16
-      const c =
-        sigmoid(
-          Wf_Wi_Wg_Wo_x_1[b * 64 + j]! +
-            Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! +
-            pf[j]! * c_seq[b * 16 + j]! +
-            bf[j]!,
-        ) *
-          c_seq[b * 16 + j]! +
-        sigmoid(
-          Wf_Wi_Wg_Wo_x_1[b * 64 + 16 + j]! +
-            Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
-            pi[j]! * c_seq[b * 16 + j]! +
-            bi[j]!,
-        ) *
-          Math.tanh(
-            Wf_Wi_Wg_Wo_x_1[b * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! + bg[j]!,
-          );
+      const c = f_i[b * 32 + j]! * c_seq[b * 16 + j]! + f_i[b * 32 + 16 + j]! * g[b * 16 + j]!;
       c_next[b * 16 + j] = c;
       c_out[b * 16 + j] = c;
+      // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+      o[b * 16 + j] =
+        Wf_Wi_Wg_Wo_x_1[b * 64 + 48 + j]! +
+        Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
+        po[j]! * c +
+        bo[j]!;
+      // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+      tanh_c[b * 16 + j] = c;
+    }
+  }
+  // o = σ(…), for each of B rows
+  mm.sigmoid(B * 16, o, 0, o, 0);
+  // tanh_c = tanh(…), for each of B rows
+  mm.tanh(B * 16, tanh_c, 0, tanh_c, 0);
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < 16; j++) {
       // h = o ⊙ tanh(c)   peephole.cell:18
-      const h =
-        sigmoid(
-          Wf_Wi_Wg_Wo_x_1[b * 64 + 48 + j]! +
-            Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
-            po[j]! * c +
-            bo[j]!,
-        ) * Math.tanh(c);
+      const h = o[b * 16 + j]! * tanh_c[b * 16 + j]!;
       h_next[b * 16 + j] = h;
       h_out[b * 16 + j] = h;
     }
@@ -432,12 +474,16 @@ function infer(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_swap = WS[12]!;
-  const c_swap = WS[13]!;
+  const h_swap = WS[16]!;
+  const c_swap = WS[17]!;
   const Wf_Wi_Wg_Wo_x = WS[0]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
-  const Uf_Ui_Ug_Uo = WS[2]!;
-  const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
+  const f_i = WS[2]!;
+  const g = WS[3]!;
+  const o = WS[4]!;
+  const tanh_c = WS[5]!;
+  const Uf_Ui_Ug_Uo = WS[6]!;
+  const Uf_Ui_Ug_Uo_h_prev = WS[7]!;
   const [Wf, Uf, pf, bf, Wi, Ui, pi, bi, Wg, Ug, bg, Wo, Uo, po, bo] = P as Arrays<15>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq] = S as Arrays<2>;
@@ -467,36 +513,51 @@ function infer(
     mm.nt(B, 64, 16, h_now, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_now[m], for each of B rows
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
+        // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+        f_i[b * 32 + j] =
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + j]! +
+          Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! +
+          pf[j]! * c_now[b * 16 + j]! +
+          bf[j]!;
+        // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+        f_i[b * 32 + 16 + j] =
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 16 + j]! +
+          Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
+          pi[j]! * c_now[b * 16 + j]! +
+          bi[j]!;
+        // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+        g[b * 16 + j] =
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! + bg[j]!;
+      }
+    }
+    // f, i = σ(…), for each of B rows
+    mm.sigmoid(B * 32, f_i, 0, f_i, 0);
+    // g = tanh(…), for each of B rows
+    mm.tanh(B * 16, g, 0, g, 0);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
         // c = f ⊙ c + i ⊙ g   peephole.cell:16
-        const c =
-          sigmoid(
-            Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + j]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! +
-              pf[j]! * c_now[b * 16 + j]! +
-              bf[j]!,
-          ) *
-            c_now[b * 16 + j]! +
-          sigmoid(
-            Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 16 + j]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
-              pi[j]! * c_now[b * 16 + j]! +
-              bi[j]!,
-          ) *
-            Math.tanh(
-              Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 32 + j]! +
-                Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! +
-                bg[j]!,
-            );
+        const c = f_i[b * 32 + j]! * c_now[b * 16 + j]! + f_i[b * 32 + 16 + j]! * g[b * 16 + j]!;
         c_new[b * 16 + j] = c;
         c_out[(t * B + b) * 16 + j] = c;
+        // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+        o[b * 16 + j] =
+          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 48 + j]! +
+          Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
+          po[j]! * c +
+          bo[j]!;
+        // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+        tanh_c[b * 16 + j] = c;
+      }
+    }
+    // o = σ(…), for each of B rows
+    mm.sigmoid(B * 16, o, 0, o, 0);
+    // tanh_c = tanh(…), for each of B rows
+    mm.tanh(B * 16, tanh_c, 0, tanh_c, 0);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j++) {
         // h = o ⊙ tanh(c)   peephole.cell:18
-        const h =
-          sigmoid(
-            Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 48 + j]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
-              po[j]! * c +
-              bo[j]!,
-          ) * Math.tanh(c);
+        const h = o[b * 16 + j]! * tanh_c[b * 16 + j]!;
         h_new[b * 16 + j] = h;
         h_out[(t * B + b) * 16 + j] = h;
       }

@@ -37,6 +37,8 @@ export const spec = {
     { size: 3, rows: "TB", kernel: "forward" },
     { size: 3, rows: "TB", kernel: "forward" },
     { size: 3, rows: "TB", kernel: "forward" },
+    { size: 4, rows: "B" },
+    { size: 16, rows: "B" },
     { size: 3, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 3, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 3, rows: "one", derived: ["forward", "backward", "step", "infer"] },
@@ -116,12 +118,14 @@ function forward(
   const mu_k_x = WS[0]!;
   const mu_v_x = WS[1]!;
   const mu_r_x = WS[2]!;
-  const one_minus_mu_k = WS[3]!;
-  const one_minus_mu_v = WS[4]!;
-  const one_minus_mu_r = WS[5]!;
-  const r_pre = WS[6]!;
-  const w = WS[7]!;
-  const r_wkv = WS[8]!;
+  const r = WS[3]!;
+  const e1_e2_g1_g2 = WS[4]!;
+  const one_minus_mu_k = WS[5]!;
+  const one_minus_mu_v = WS[6]!;
+  const one_minus_mu_r = WS[7]!;
+  const r_pre = WS[8]!;
+  const w = WS[9]!;
+  const r_wkv = WS[10]!;
   const [Wk, Wv, Wr, mu_k, mu_v, mu_r, decay, u, Wo] = P as Arrays<9>;
   const [x] = X as Arrays<1>;
   const [a_seq, b_seq, p_seq, xp_seq] = S as Arrays<4>;
@@ -200,47 +204,58 @@ function forward(
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 4; i++) {
         // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
-        const r = sigmoid(r_pre[n * 4 + i]!);
-        r_tape[(t * B + n) * 4 + i] = r;
+        r[n * 4 + i] = r_pre[n * 4 + i]!;
         // u_plus_k = u + k
         const u_plus_k = u[i]! + k_tape[(t * B + n) * 4 + i]!;
         // q = max(p, u + k)   rwkv4.cell:26
         const q = Math.max(p_seq[(t * B + n) * 4 + i]!, u_plus_k);
         // e1 = exp(p - q)   rwkv4.cell:27
-        const e1 = Math.exp(p_seq[(t * B + n) * 4 + i]! - q);
-        e1_tape[(t * B + n) * 4 + i] = e1;
+        e1_e2_g1_g2[n * 16 + i] = p_seq[(t * B + n) * 4 + i]! - q;
         // e2 = exp(u + k - q)   rwkv4.cell:28
-        const e2 = Math.exp(u_plus_k - q);
-        e2_tape[(t * B + n) * 4 + i] = e2;
-        // e1_b_prev_plus_e2 = e1_b_prev + e2
-        const e1_b_prev_plus_e2 = e1 * b_seq[(t * B + n) * 4 + i]! + e2;
-        e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i] = e1_b_prev_plus_e2;
-        // wkv = (e1 ⊙ a + e2 ⊙ v) / (e1 ⊙ b + e2)   rwkv4.cell:29
-        const wkv =
-          (e1 * a_seq[(t * B + n) * 4 + i]! + e2 * v_tape[(t * B + n) * 4 + i]!) /
-          e1_b_prev_plus_e2;
-        wkv_tape[(t * B + n) * 4 + i] = wkv;
+        e1_e2_g1_g2[n * 16 + 4 + i] = u_plus_k - q;
         // p_prev_plus_w = p_prev + w
         const p_prev_plus_w = p_seq[(t * B + n) * 4 + i]! + w[i]!;
         // q2 = max(p + w, k)   rwkv4.cell:31
         const q2 = Math.max(p_prev_plus_w, k_tape[(t * B + n) * 4 + i]!);
         p_seq[((t + 1) * B + n) * 4 + i] = q2;
         // g1 = exp(p + w - q2)   rwkv4.cell:32
-        const g1 = Math.exp(p_prev_plus_w - q2);
-        g1_tape[(t * B + n) * 4 + i] = g1;
+        e1_e2_g1_g2[n * 16 + 8 + i] = p_prev_plus_w - q2;
         // g2 = exp(k - q2)   rwkv4.cell:33
-        const g2 = Math.exp(k_tape[(t * B + n) * 4 + i]! - q2);
-        g2_tape[(t * B + n) * 4 + i] = g2;
+        e1_e2_g1_g2[n * 16 + 12 + i] = k_tape[(t * B + n) * 4 + i]! - q2;
+      }
+    }
+    // r = σ(…), for each of B rows
+    mm.sigmoid(B * 4, r, 0, r, 0);
+    // e1, e2, g1, g2 = exp(…), for each of B rows
+    mm.exp(B * 16, e1_e2_g1_g2, 0, e1_e2_g1_g2, 0);
+    for (let n = 0; n < B; n++) {
+      for (let i = 0; i < 4; i++) {
+        r_tape[(t * B + n) * 4 + i] = r[n * 4 + i]!;
+        e1_tape[(t * B + n) * 4 + i] = e1_e2_g1_g2[n * 16 + i]!;
+        e2_tape[(t * B + n) * 4 + i] = e1_e2_g1_g2[n * 16 + 4 + i]!;
+        g1_tape[(t * B + n) * 4 + i] = e1_e2_g1_g2[n * 16 + 8 + i]!;
+        g2_tape[(t * B + n) * 4 + i] = e1_e2_g1_g2[n * 16 + 12 + i]!;
+        // e1_b_prev_plus_e2 = e1_b_prev + e2
+        const e1_b_prev_plus_e2 =
+          e1_e2_g1_g2[n * 16 + i]! * b_seq[(t * B + n) * 4 + i]! + e1_e2_g1_g2[n * 16 + 4 + i]!;
+        e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i] = e1_b_prev_plus_e2;
+        // wkv = (e1 ⊙ a + e2 ⊙ v) / (e1 ⊙ b + e2)   rwkv4.cell:29
+        const wkv =
+          (e1_e2_g1_g2[n * 16 + i]! * a_seq[(t * B + n) * 4 + i]! +
+            e1_e2_g1_g2[n * 16 + 4 + i]! * v_tape[(t * B + n) * 4 + i]!) /
+          e1_b_prev_plus_e2;
+        wkv_tape[(t * B + n) * 4 + i] = wkv;
         // g1_a_prev = g1 ⊙ a_prev
-        const g1_a_prev = g1 * a_seq[(t * B + n) * 4 + i]!;
+        const g1_a_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * a_seq[(t * B + n) * 4 + i]!;
         a_seq[((t + 1) * B + n) * 4 + i] = g1_a_prev;
-        a_seq[((t + 1) * B + n) * 4 + i]! += g2 * v_tape[(t * B + n) * 4 + i]!;
+        a_seq[((t + 1) * B + n) * 4 + i]! +=
+          e1_e2_g1_g2[n * 16 + 12 + i]! * v_tape[(t * B + n) * 4 + i]!;
         // g1_b_prev = g1 ⊙ b_prev
-        const g1_b_prev = g1 * b_seq[(t * B + n) * 4 + i]!;
+        const g1_b_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * b_seq[(t * B + n) * 4 + i]!;
         b_seq[((t + 1) * B + n) * 4 + i] = g1_b_prev;
-        b_seq[((t + 1) * B + n) * 4 + i]! += g2;
+        b_seq[((t + 1) * B + n) * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]!;
         // r_wkv = r ⊙ wkv
-        const r_wkv_1 = r * wkv;
+        const r_wkv_1 = r[n * 4 + i]! * wkv;
         r_wkv[n * 4 + i] = r_wkv_1;
       }
     }
@@ -285,35 +300,35 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const da_swap = WS[9]!;
-  const db_swap = WS[10]!;
-  const dp_swap = WS[11]!;
-  const dxp_swap = WS[12]!;
-  const da_kept = WS[13]!;
-  const db_kept = WS[14]!;
-  const dp_kept = WS[15]!;
-  const dxp_kept = WS[16]!;
-  const dxp_seed_1 = WS[17]!;
-  const dw = WS[18]!;
-  const du_1 = WS[19]!;
-  const dr_pre = WS[20]!;
-  const Wr_dr_pre = WS[21]!;
-  const dv = WS[22]!;
-  const Wv_dv = WS[23]!;
-  const dk = WS[24]!;
-  const Wk_dk = WS[25]!;
-  const one_minus_mu_k = WS[3]!;
-  const one_minus_mu_v = WS[4]!;
-  const one_minus_mu_r = WS[5]!;
-  const w = WS[7]!;
-  const Wo_dy = WS[26]!;
-  const u_plus_k = WS[27]!;
-  const p_prev_plus_w = WS[28]!;
-  const dg2_pre = WS[29]!;
-  const dq2 = WS[30]!;
-  const div = WS[31]!;
-  const w_pre = WS[32]!;
-  const r_wkv_1 = WS[33]!;
+  const da_swap = WS[11]!;
+  const db_swap = WS[12]!;
+  const dp_swap = WS[13]!;
+  const dxp_swap = WS[14]!;
+  const da_kept = WS[15]!;
+  const db_kept = WS[16]!;
+  const dp_kept = WS[17]!;
+  const dxp_kept = WS[18]!;
+  const dxp_seed_1 = WS[19]!;
+  const dw = WS[20]!;
+  const du_1 = WS[21]!;
+  const dr_pre = WS[22]!;
+  const Wr_dr_pre = WS[23]!;
+  const dv = WS[24]!;
+  const Wv_dv = WS[25]!;
+  const dk = WS[26]!;
+  const Wk_dk = WS[27]!;
+  const one_minus_mu_k = WS[5]!;
+  const one_minus_mu_v = WS[6]!;
+  const one_minus_mu_r = WS[7]!;
+  const w = WS[9]!;
+  const Wo_dy = WS[28]!;
+  const u_plus_k = WS[29]!;
+  const p_prev_plus_w = WS[30]!;
+  const dg2_pre = WS[31]!;
+  const dq2 = WS[32]!;
+  const div = WS[33]!;
+  const w_pre = WS[34]!;
+  const r_wkv_1 = WS[35]!;
   const [Wk, Wv, Wr, mu_k, mu_v, mu_r, decay, u, Wo] = P as Arrays<9>;
   const [x] = X as Arrays<1>;
   const [a_seq, b_seq, p_seq, xp_seq] = S as Arrays<4>;
@@ -611,21 +626,23 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const a_next = WS[34]!;
-  const b_next = WS[35]!;
-  const p_next = WS[36]!;
-  const xp_next = WS[37]!;
-  const one_minus_mu_k = WS[3]!;
-  const k = WS[38]!;
-  const one_minus_mu_v = WS[4]!;
-  const v = WS[39]!;
-  const one_minus_mu_r = WS[5]!;
-  const r_pre = WS[6]!;
-  const w = WS[7]!;
-  const add = WS[40]!;
-  const add_1 = WS[41]!;
-  const add_2 = WS[42]!;
-  const r_wkv = WS[8]!;
+  const a_next = WS[36]!;
+  const b_next = WS[37]!;
+  const p_next = WS[38]!;
+  const xp_next = WS[39]!;
+  const r = WS[3]!;
+  const e1_e2_g1_g2 = WS[4]!;
+  const one_minus_mu_k = WS[5]!;
+  const k = WS[40]!;
+  const one_minus_mu_v = WS[6]!;
+  const v = WS[41]!;
+  const one_minus_mu_r = WS[7]!;
+  const r_pre = WS[8]!;
+  const w = WS[9]!;
+  const add = WS[42]!;
+  const add_1 = WS[43]!;
+  const add_2 = WS[44]!;
+  const r_wkv = WS[10]!;
   const [Wk, Wv, Wr, mu_k, mu_v, mu_r, decay, u, Wo] = P as Arrays<9>;
   const [x] = X as Arrays<1>;
   const [a_seq, b_seq, p_seq, xp_seq] = S as Arrays<4>;
@@ -671,35 +688,47 @@ function step(
   mm.nt(B, 4, 3, add_2, 0, 3, Wr, 0, r_pre, 0, 4, 0); // r_pre[m] = Wr · add_2[m], for each of B rows
   for (let n = 0; n < B; n++) {
     for (let i = 0; i < 4; i++) {
+      // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
+      r[n * 4 + i] = r_pre[n * 4 + i]!;
       // u_plus_k = u + k
       const u_plus_k_1 = u[i]! + k[n * 4 + i]!;
       // q = max(p, u + k)   rwkv4.cell:26
       const q = Math.max(p_seq[n * 4 + i]!, u_plus_k_1);
       // e1 = exp(p - q)   rwkv4.cell:27
-      const e1 = Math.exp(p_seq[n * 4 + i]! - q);
+      e1_e2_g1_g2[n * 16 + i] = p_seq[n * 4 + i]! - q;
       // e2 = exp(u + k - q)   rwkv4.cell:28
-      const e2 = Math.exp(u_plus_k_1 - q);
+      e1_e2_g1_g2[n * 16 + 4 + i] = u_plus_k_1 - q;
       // p_prev_plus_w = p_prev + w
       const p_prev_plus_w_1 = p_seq[n * 4 + i]! + w[i]!;
       // q2 = max(p + w, k)   rwkv4.cell:31
       const q2 = Math.max(p_prev_plus_w_1, k[n * 4 + i]!);
       p_next[n * 4 + i] = q2;
       // g1 = exp(p + w - q2)   rwkv4.cell:32
-      const g1 = Math.exp(p_prev_plus_w_1 - q2);
+      e1_e2_g1_g2[n * 16 + 8 + i] = p_prev_plus_w_1 - q2;
       // g2 = exp(k - q2)   rwkv4.cell:33
-      const g2 = Math.exp(k[n * 4 + i]! - q2);
+      e1_e2_g1_g2[n * 16 + 12 + i] = k[n * 4 + i]! - q2;
+    }
+  }
+  // r = σ(…), for each of B rows
+  mm.sigmoid(B * 4, r, 0, r, 0);
+  // e1, e2, g1, g2 = exp(…), for each of B rows
+  mm.exp(B * 16, e1_e2_g1_g2, 0, e1_e2_g1_g2, 0);
+  for (let n = 0; n < B; n++) {
+    for (let i = 0; i < 4; i++) {
       // g1_a_prev = g1 ⊙ a_prev
-      const g1_a_prev = g1 * a_seq[n * 4 + i]!;
+      const g1_a_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * a_seq[n * 4 + i]!;
       a_next[n * 4 + i] = g1_a_prev;
-      a_next[n * 4 + i]! += g2 * v[n * 4 + i]!;
+      a_next[n * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]! * v[n * 4 + i]!;
       // g1_b_prev = g1 ⊙ b_prev
-      const g1_b_prev = g1 * b_seq[n * 4 + i]!;
+      const g1_b_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * b_seq[n * 4 + i]!;
       b_next[n * 4 + i] = g1_b_prev;
-      b_next[n * 4 + i]! += g2;
+      b_next[n * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]!;
       // r_wkv = r ⊙ wkv
       const r_wkv_2 =
-        sigmoid(r_pre[n * 4 + i]!) *
-        ((e1 * a_seq[n * 4 + i]! + e2 * v[n * 4 + i]!) / (e1 * b_seq[n * 4 + i]! + e2));
+        r[n * 4 + i]! *
+        ((e1_e2_g1_g2[n * 16 + i]! * a_seq[n * 4 + i]! +
+          e1_e2_g1_g2[n * 16 + 4 + i]! * v[n * 4 + i]!) /
+          (e1_e2_g1_g2[n * 16 + i]! * b_seq[n * 4 + i]! + e1_e2_g1_g2[n * 16 + 4 + i]!));
       r_wkv[n * 4 + i] = r_wkv_2;
     }
   }
@@ -726,24 +755,26 @@ function infer(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const a_swap = WS[43]!;
-  const b_swap = WS[44]!;
-  const p_swap = WS[45]!;
-  const xp_swap = WS[46]!;
+  const a_swap = WS[45]!;
+  const b_swap = WS[46]!;
+  const p_swap = WS[47]!;
+  const xp_swap = WS[48]!;
   const mu_k_x = WS[0]!;
   const mu_v_x = WS[1]!;
   const mu_r_x = WS[2]!;
-  const one_minus_mu_k = WS[3]!;
-  const k = WS[38]!;
-  const one_minus_mu_v = WS[4]!;
-  const v = WS[39]!;
-  const one_minus_mu_r = WS[5]!;
-  const r_pre = WS[6]!;
-  const w = WS[7]!;
-  const add = WS[40]!;
-  const add_1 = WS[41]!;
-  const add_2 = WS[42]!;
-  const r_wkv = WS[8]!;
+  const r = WS[3]!;
+  const e1_e2_g1_g2 = WS[4]!;
+  const one_minus_mu_k = WS[5]!;
+  const k = WS[40]!;
+  const one_minus_mu_v = WS[6]!;
+  const v = WS[41]!;
+  const one_minus_mu_r = WS[7]!;
+  const r_pre = WS[8]!;
+  const w = WS[9]!;
+  const add = WS[42]!;
+  const add_1 = WS[43]!;
+  const add_2 = WS[44]!;
+  const r_wkv = WS[10]!;
   const [Wk, Wv, Wr, mu_k, mu_v, mu_r, decay, u, Wo] = P as Arrays<9>;
   const [x] = X as Arrays<1>;
   const [a_seq, b_seq, p_seq, xp_seq] = S as Arrays<4>;
@@ -812,35 +843,47 @@ function infer(
     mm.nt(B, 4, 3, add_2, 0, 3, Wr, 0, r_pre, 0, 4, 0); // r_pre[m] = Wr · add_2[m], for each of B rows
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 4; i++) {
+        // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
+        r[n * 4 + i] = r_pre[n * 4 + i]!;
         // u_plus_k = u + k
         const u_plus_k_1 = u[i]! + k[n * 4 + i]!;
         // q = max(p, u + k)   rwkv4.cell:26
         const q = Math.max(p_now[n * 4 + i]!, u_plus_k_1);
         // e1 = exp(p - q)   rwkv4.cell:27
-        const e1 = Math.exp(p_now[n * 4 + i]! - q);
+        e1_e2_g1_g2[n * 16 + i] = p_now[n * 4 + i]! - q;
         // e2 = exp(u + k - q)   rwkv4.cell:28
-        const e2 = Math.exp(u_plus_k_1 - q);
+        e1_e2_g1_g2[n * 16 + 4 + i] = u_plus_k_1 - q;
         // p_prev_plus_w = p_prev + w
         const p_prev_plus_w_1 = p_now[n * 4 + i]! + w[i]!;
         // q2 = max(p + w, k)   rwkv4.cell:31
         const q2 = Math.max(p_prev_plus_w_1, k[n * 4 + i]!);
         p_new[n * 4 + i] = q2;
         // g1 = exp(p + w - q2)   rwkv4.cell:32
-        const g1 = Math.exp(p_prev_plus_w_1 - q2);
+        e1_e2_g1_g2[n * 16 + 8 + i] = p_prev_plus_w_1 - q2;
         // g2 = exp(k - q2)   rwkv4.cell:33
-        const g2 = Math.exp(k[n * 4 + i]! - q2);
+        e1_e2_g1_g2[n * 16 + 12 + i] = k[n * 4 + i]! - q2;
+      }
+    }
+    // r = σ(…), for each of B rows
+    mm.sigmoid(B * 4, r, 0, r, 0);
+    // e1, e2, g1, g2 = exp(…), for each of B rows
+    mm.exp(B * 16, e1_e2_g1_g2, 0, e1_e2_g1_g2, 0);
+    for (let n = 0; n < B; n++) {
+      for (let i = 0; i < 4; i++) {
         // g1_a_prev = g1 ⊙ a_prev
-        const g1_a_prev = g1 * a_now[n * 4 + i]!;
+        const g1_a_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * a_now[n * 4 + i]!;
         a_new[n * 4 + i] = g1_a_prev;
-        a_new[n * 4 + i]! += g2 * v[n * 4 + i]!;
+        a_new[n * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]! * v[n * 4 + i]!;
         // g1_b_prev = g1 ⊙ b_prev
-        const g1_b_prev = g1 * b_now[n * 4 + i]!;
+        const g1_b_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * b_now[n * 4 + i]!;
         b_new[n * 4 + i] = g1_b_prev;
-        b_new[n * 4 + i]! += g2;
+        b_new[n * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]!;
         // r_wkv = r ⊙ wkv
         const r_wkv_2 =
-          sigmoid(r_pre[n * 4 + i]!) *
-          ((e1 * a_now[n * 4 + i]! + e2 * v[n * 4 + i]!) / (e1 * b_now[n * 4 + i]! + e2));
+          r[n * 4 + i]! *
+          ((e1_e2_g1_g2[n * 16 + i]! * a_now[n * 4 + i]! +
+            e1_e2_g1_g2[n * 16 + 4 + i]! * v[n * 4 + i]!) /
+            (e1_e2_g1_g2[n * 16 + i]! * b_now[n * 4 + i]! + e1_e2_g1_g2[n * 16 + 4 + i]!));
         r_wkv[n * 4 + i] = r_wkv_2;
       }
     }

@@ -29,6 +29,7 @@ export const spec = {
   workspace: [
     { size: 12, rows: "TB", kernel: "forward" },
     { size: 4, rows: "TB", kernel: "forward" },
+    { size: 12, rows: "TB", kernel: "forward" },
     { size: 40, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 10, rows: "TB", kernel: "forward" },
     { size: 12, rows: "one", derived: ["forward", "backward", "step", "infer"] },
@@ -37,6 +38,7 @@ export const spec = {
     { size: 12, rows: "B", kernel: "backward" },
     { size: 12, rows: "TB", kernel: "backward" },
     { size: 12, rows: "B", kernel: "backward" },
+    { size: 4, rows: "TB", kernel: "backward" },
     { size: 12, rows: "one", derived: ["backward"] },
     { size: 3, rows: "TB", kernel: "backward" },
     { size: 4, rows: "TB", kernel: "backward" },
@@ -45,6 +47,7 @@ export const spec = {
     { size: 12, rows: "TB", kernel: "backward" },
     { size: 4, rows: "TB", kernel: "backward" },
     { size: 10, rows: "TB", kernel: "backward" },
+    { size: 12, rows: "B", kernel: "step" },
     { size: 12, rows: "B", kernel: "step" },
     { size: 10, rows: "B", kernel: "step" },
     { size: 12, rows: "B", kernel: "step" },
@@ -83,10 +86,11 @@ function forward(
 ): void {
   const dt_x_outer_W_B_x = WS[0]!;
   const D_skip_x = WS[1]!;
-  const W_dt_W_B_W_C = WS[2]!;
-  const W_dt_W_B_W_C_x = WS[3]!;
-  const A = WS[4]!;
-  const dt_x = WS[5]!;
+  const exp_dt_rowwise_A = WS[2]!;
+  const W_dt_W_B_W_C = WS[3]!;
+  const W_dt_W_B_W_C_x = WS[4]!;
+  const A = WS[5]!;
+  const dt_x = WS[6]!;
   const [W_dt, b_dt, W_B, W_C, A_log, D_skip] = P as Arrays<6>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -123,8 +127,7 @@ function forward(
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 12; i++) {
       // exp_dt_rowwise_A = exp(dt_rowwise_A)
-      const exp_dt_rowwise_A = Math.exp(dt_rowwise_tape[r * 12 + i]! * A[i]!);
-      exp_dt_rowwise_A_tape[r * 12 + i] = exp_dt_rowwise_A;
+      exp_dt_rowwise_A[r * 12 + i] = dt_rowwise_tape[r * 12 + i]! * A[i]!;
     }
   }
   for (let r = 0; r < T * B; r++) {
@@ -154,6 +157,11 @@ function forward(
       const D_skip_x_1 = D_skip[i]! * x[r * 4 + i]!;
       D_skip_x[r * 4 + i] = D_skip_x_1;
     }
+  }
+  // exp_dt_rowwise_A = exp(…), for all T * B rows
+  mm.exp(T * B * 12, exp_dt_rowwise_A, 0, exp_dt_rowwise_A, 0);
+  for (let r = 0; r < T * B; r++) {
+    for (let i = 0; i < 12; i++) exp_dt_rowwise_A_tape[r * 12 + i] = exp_dt_rowwise_A[r * 12 + i]!;
   }
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < B; b++) {
@@ -210,21 +218,22 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dh_swap = WS[6]!;
-  const dh_kept = WS[7]!;
-  const dh = WS[8]!;
-  const dy_outer_W_C_x = WS[9]!;
-  const A_pre = WS[10]!;
-  const A = WS[4]!;
-  const dW_C_x = WS[11]!;
-  const dh_W_B_x = WS[12]!;
-  const dW_B_x = WS[13]!;
-  const sum_axis_ddt_rowwise = WS[14]!;
-  const dt_x = WS[5]!;
-  const mul = WS[15]!;
-  const ddt_pre = WS[16]!;
-  const W_dt_W_B_W_C = WS[2]!;
-  const ddt_pre_dW_B_x_dW_C_x = WS[17]!;
+  const dh_swap = WS[7]!;
+  const dh_kept = WS[8]!;
+  const dh = WS[9]!;
+  const dy_outer_W_C_x = WS[10]!;
+  const sigmoid_dt_pre = WS[11]!;
+  const A_pre = WS[12]!;
+  const A = WS[5]!;
+  const dW_C_x = WS[13]!;
+  const dh_W_B_x = WS[14]!;
+  const dW_B_x = WS[15]!;
+  const sum_axis_ddt_rowwise = WS[16]!;
+  const dt_x = WS[6]!;
+  const mul = WS[17]!;
+  const ddt_pre = WS[18]!;
+  const W_dt_W_B_W_C = WS[3]!;
+  const ddt_pre_dW_B_x_dW_C_x = WS[19]!;
   const [W_dt, , W_B, W_C, A_log, D_skip] = P as Arrays<6>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -351,10 +360,18 @@ function backward(
   }
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 4; i++) {
+      // sigmoid_dt_pre = sigmoid(dt_pre)
+      sigmoid_dt_pre[r * 4 + i] = dt_pre_tape[r * 4 + i]!;
+    }
+  }
+  // sigmoid_dt_pre = σ(…), for all T * B rows
+  mm.sigmoid(T * B * 4, sigmoid_dt_pre, 0, sigmoid_dt_pre, 0);
+  for (let r = 0; r < T * B; r++) {
+    for (let i = 0; i < 4; i++) {
       // ddt_pre = ∂L/∂(W_dt·x + b_dt)   s6.cell:20
       const ddt_pre_1 =
         (dh_W_B_x[r * 4 + i]! * x[r * 4 + i]! + sum_axis_ddt_rowwise[r * 4 + i]!) *
-        sigmoid(dt_pre_tape[r * 4 + i]!);
+        sigmoid_dt_pre[r * 4 + i]!;
       ddt_pre[r * 4 + i] = ddt_pre_1;
       db_dt[i]! += ddt_pre_1;
     }
@@ -413,12 +430,20 @@ function backward(
         sum_axis_ddt_rowwise[r * 4 + o] = acc;
       }
     }
+    for (let r = 0; r < T * B; r++) {
+      for (let i = 0; i < 4; i++) {
+        // sigmoid_dt_pre = sigmoid(dt_pre)
+        sigmoid_dt_pre[r * 4 + i] = dt_pre_tape[r * 4 + i]!;
+      }
+    }
+    // sigmoid_dt_pre = σ(…), for all T * B rows
+    mm.sigmoid(T * B * 4, sigmoid_dt_pre, 0, sigmoid_dt_pre, 0);
     // ddt_pre_dW_B_x_dW_C_x = [ddt_pre; dW_B_x; dW_C_x]
     for (let r = 0; r < T * B; r++) {
       for (let i_1 = 0; i_1 < 4; i_1++)
         ddt_pre_dW_B_x_dW_C_x[r * 10 + i_1] =
           (dh_W_B_x[r * 4 + i_1]! * x[r * 4 + i_1]! + sum_axis_ddt_rowwise[r * 4 + i_1]!) *
-          sigmoid(dt_pre_tape[r * 4 + i_1]!);
+          sigmoid_dt_pre[r * 4 + i_1]!;
       for (let i_2 = 0; i_2 < 3; i_2++)
         ddt_pre_dW_B_x_dW_C_x[r * 10 + 4 + i_2] = dW_B_x[r * 3 + i_2]!;
       for (let i_3 = 0; i_3 < 3; i_3++)
@@ -440,14 +465,15 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_next = WS[18]!;
-  const W_dt_W_B_W_C = WS[2]!;
-  const W_dt_W_B_W_C_x_1 = WS[19]!;
-  const A = WS[4]!;
-  const dt_rowwise = WS[20]!;
-  const dt_x_outer_W_B_x_1 = WS[21]!;
-  const dt = WS[22]!;
-  const dt_x_1 = WS[23]!;
+  const h_next = WS[20]!;
+  const exp_dt_rowwise_A_1 = WS[21]!;
+  const W_dt_W_B_W_C = WS[3]!;
+  const W_dt_W_B_W_C_x_1 = WS[22]!;
+  const A = WS[5]!;
+  const dt_rowwise = WS[23]!;
+  const dt_x_outer_W_B_x_1 = WS[24]!;
+  const dt = WS[25]!;
+  const dt_x_1 = WS[26]!;
   const [W_dt, b_dt, W_B, W_C, A_log, D_skip] = P as Arrays<6>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -476,6 +502,12 @@ function step(
       for (let c = 0; c < 3; c++) dt_rowwise[b * 12 + r_1 * 3 + c] = dt[b * 4 + r_1]!;
   }
   for (let b = 0; b < B; b++) {
+    for (let i = 0; i < 12; i++) {
+      // exp_dt_rowwise_A = exp(dt_rowwise_A)
+      exp_dt_rowwise_A_1[b * 12 + i] = dt_rowwise[b * 12 + i]! * A[i]!;
+    }
+  }
+  for (let b = 0; b < B; b++) {
     for (let i = 0; i < 4; i++) {
       // dt_x = dt ⊙ x
       const dt_x_2 = dt[b * 4 + i]! * x[b * 4 + i]!;
@@ -490,11 +522,18 @@ function step(
           dt_x_1[b * 4 + r_1]! * W_dt_W_B_W_C_x_1[b * 10 + 4 + c]!;
   }
   for (let b = 0; b < B; b++) {
+    for (let i = 0; i < 4; i++) {
+      // D_skip_x = D_skip ⊙ x
+      const D_skip_x_1 = D_skip[i]! * x[b * 4 + i]!;
+    }
+  }
+  // exp_dt_rowwise_A = exp(…), for each of B rows
+  mm.exp(B * 12, exp_dt_rowwise_A_1, 0, exp_dt_rowwise_A_1, 0);
+  for (let b = 0; b < B; b++) {
     for (let i = 0; i < 12; i++) {
       // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
       const h =
-        Math.exp(dt_rowwise[b * 12 + i]! * A[i]!) * h_seq[b * 12 + i]! +
-        dt_x_outer_W_B_x_1[b * 12 + i]!;
+        exp_dt_rowwise_A_1[b * 12 + i]! * h_seq[b * 12 + i]! + dt_x_outer_W_B_x_1[b * 12 + i]!;
       h_next[b * 12 + i] = h;
     }
   }
@@ -508,7 +547,11 @@ function step(
     }
   }
   for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 4; i++) y_out[b * 4 + i]! += D_skip[i]! * x[b * 4 + i]!;
+    for (let i = 0; i < 4; i++) {
+      // D_skip_x = D_skip ⊙ x
+      const D_skip_x_1 = D_skip[i]! * x[b * 4 + i]!;
+      y_out[b * 4 + i]! += D_skip_x_1;
+    }
   }
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 12; i++) h_seq[b * 12 + i] = h_next[b * 12 + i]!;
@@ -528,16 +571,17 @@ function infer(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_swap = WS[24]!;
-  const W_dt_W_B_W_C_x = WS[3]!;
-  const exp_dt_rowwise_A = WS[25]!;
+  const h_swap = WS[27]!;
+  const W_dt_W_B_W_C_x = WS[4]!;
+  const exp_dt_rowwise_A_2 = WS[28]!;
   const dt_x_outer_W_B_x = WS[0]!;
   const D_skip_x = WS[1]!;
-  const W_dt_W_B_W_C = WS[2]!;
-  const A = WS[4]!;
-  const dt_rowwise_1 = WS[26]!;
-  const dt_1 = WS[27]!;
-  const dt_x = WS[5]!;
+  const exp_dt_rowwise_A = WS[2]!;
+  const W_dt_W_B_W_C = WS[3]!;
+  const A = WS[5]!;
+  const dt_rowwise_1 = WS[29]!;
+  const dt_1 = WS[30]!;
+  const dt_x = WS[6]!;
   const [W_dt, b_dt, W_B, W_C, A_log, D_skip] = P as Arrays<6>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -571,8 +615,7 @@ function infer(
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 12; i++) {
       // exp_dt_rowwise_A = exp(dt_rowwise_A)
-      const exp_dt_rowwise_A_1 = Math.exp(dt_rowwise_1[r * 12 + i]! * A[i]!);
-      exp_dt_rowwise_A[r * 12 + i] = exp_dt_rowwise_A_1;
+      exp_dt_rowwise_A[r * 12 + i] = dt_rowwise_1[r * 12 + i]! * A[i]!;
     }
   }
   for (let r = 0; r < T * B; r++) {
@@ -596,12 +639,17 @@ function infer(
       D_skip_x[r * 4 + i] = D_skip_x_1;
     }
   }
+  // exp_dt_rowwise_A = exp(…), for all T * B rows
+  mm.exp(T * B * 12, exp_dt_rowwise_A, 0, exp_dt_rowwise_A, 0);
+  for (let r = 0; r < T * B; r++) {
+    for (let i = 0; i < 12; i++) exp_dt_rowwise_A_2[r * 12 + i] = exp_dt_rowwise_A[r * 12 + i]!;
+  }
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 12; i++) {
         // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
         const h =
-          exp_dt_rowwise_A[(t * B + b) * 12 + i]! * h_now[b * 12 + i]! +
+          exp_dt_rowwise_A_2[(t * B + b) * 12 + i]! * h_now[b * 12 + i]! +
           dt_x_outer_W_B_x[(t * B + b) * 12 + i]!;
         h_new[b * 12 + i] = h;
       }

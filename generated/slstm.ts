@@ -39,6 +39,9 @@ export const spec = {
   workspace: [
     { size: 16, rows: "TB", kernel: "forward" },
     { size: 48, rows: "one", derived: ["forward", "backward", "step", "infer"] },
+    { size: 4, rows: "B" },
+    { size: 8, rows: "B" },
+    { size: 4, rows: "B" },
     { size: 64, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 16, rows: "B" },
     { size: 4, rows: "B", kernel: "backward" },
@@ -87,8 +90,11 @@ function forward(
 ): void {
   const Wz_Wi_Wf_Wo_x = WS[0]!;
   const Wz_Wi_Wf_Wo = WS[1]!;
-  const Rz_Ri_Rf_Ro = WS[2]!;
-  const Rz_Ri_Rf_Ro_h_prev = WS[3]!;
+  const o = WS[2]!;
+  const ig_fg = WS[3]!;
+  const tanh_zt = WS[4]!;
+  const Rz_Ri_Rf_Ro = WS[5]!;
+  const Rz_Ri_Rf_Ro_h_prev = WS[6]!;
   const [Wz, Rz, bz, Wi, Ri, bi, Wf, Rf, bf, Wo, Ro, bo] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq, n_seq, m_seq] = S as Arrays<4>;
@@ -120,10 +126,8 @@ function forward(
           Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + 4 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i]! + bi[i]!;
         it_tape[(t * B + b) * 4 + i] = it;
         // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
-        const o = sigmoid(
-          Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + 12 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! + bo[i]!,
-        );
-        o_tape[(t * B + b) * 4 + i] = o;
+        o[b * 4 + i] =
+          Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + 12 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! + bo[i]!;
         // ft_plus_m_prev = ft + m_prev
         const ft_plus_m_prev =
           Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + 8 + i]! +
@@ -135,24 +139,36 @@ function forward(
         const m = Math.max(ft_plus_m_prev, it);
         m_seq[((t + 1) * B + b) * 4 + i] = m;
         // ig = exp(it - m)   slstm.cell:26
-        const ig = Math.exp(it - m);
-        ig_tape[(t * B + b) * 4 + i] = ig;
+        ig_fg[b * 8 + i] = it - m;
         // fg = exp(ft + m[t-1] - m)   slstm.cell:27
-        const fg = Math.exp(ft_plus_m_prev - m);
-        fg_tape[(t * B + b) * 4 + i] = fg;
+        ig_fg[b * 8 + 4 + i] = ft_plus_m_prev - m;
         // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-        const tanh_zt = Math.tanh(
-          Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!,
-        );
-        tanh_zt_tape[(t * B + b) * 4 + i] = tanh_zt;
+        tanh_zt[b * 4 + i] =
+          Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!;
+      }
+    }
+    // o = σ(…), for each of B rows
+    mm.sigmoid(B * 4, o, 0, o, 0);
+    // ig, fg = exp(…), for each of B rows
+    mm.exp(B * 8, ig_fg, 0, ig_fg, 0);
+    // tanh_zt = tanh(…), for each of B rows
+    mm.tanh(B * 4, tanh_zt, 0, tanh_zt, 0);
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 4; i++) {
+        o_tape[(t * B + b) * 4 + i] = o[b * 4 + i]!;
+        ig_tape[(t * B + b) * 4 + i] = ig_fg[b * 8 + i]!;
+        fg_tape[(t * B + b) * 4 + i] = ig_fg[b * 8 + 4 + i]!;
+        tanh_zt_tape[(t * B + b) * 4 + i] = tanh_zt[b * 4 + i]!;
         // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-        const c = fg * c_seq[(t * B + b) * 4 + i]! + ig * tanh_zt;
+        const c =
+          ig_fg[b * 8 + 4 + i]! * c_seq[(t * B + b) * 4 + i]! +
+          ig_fg[b * 8 + i]! * tanh_zt[b * 4 + i]!;
         c_seq[((t + 1) * B + b) * 4 + i] = c;
         // n = fg ⊙ n + ig   slstm.cell:29
-        const n = fg * n_seq[(t * B + b) * 4 + i]! + ig;
+        const n = ig_fg[b * 8 + 4 + i]! * n_seq[(t * B + b) * 4 + i]! + ig_fg[b * 8 + i]!;
         n_seq[((t + 1) * B + b) * 4 + i] = n;
         // h = o ⊙ c / n   slstm.cell:30
-        const h = (o * c) / n;
+        const h = (o[b * 4 + i]! * c) / n;
         h_seq[((t + 1) * B + b) * 4 + i] = h;
         h_out[(t * B + b) * 4 + i] = h;
       }
@@ -196,16 +212,16 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dh_swap = WS[4]!;
-  const dc_swap = WS[5]!;
-  const dn_swap = WS[6]!;
-  const dm_swap = WS[7]!;
-  const dh_kept = WS[8]!;
-  const dc_kept = WS[9]!;
-  const dn_kept = WS[10]!;
-  const dm_kept = WS[11]!;
-  const dzt_dit_dft_do_pre = WS[12]!;
-  const Rz_Ri_Rf_Ro = WS[2]!;
+  const dh_swap = WS[7]!;
+  const dc_swap = WS[8]!;
+  const dn_swap = WS[9]!;
+  const dm_swap = WS[10]!;
+  const dh_kept = WS[11]!;
+  const dc_kept = WS[12]!;
+  const dn_kept = WS[13]!;
+  const dm_kept = WS[14]!;
+  const dzt_dit_dft_do_pre = WS[15]!;
+  const Rz_Ri_Rf_Ro = WS[5]!;
   const Wz_Wi_Wf_Wo = WS[1]!;
   const [Wz, Rz, , Wi, Ri, , Wf, Rf, , Wo, Ro] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
@@ -395,14 +411,17 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_next = WS[13]!;
-  const c_next = WS[14]!;
-  const n_next = WS[15]!;
-  const m_next = WS[16]!;
+  const h_next = WS[16]!;
+  const c_next = WS[17]!;
+  const n_next = WS[18]!;
+  const m_next = WS[19]!;
+  const o = WS[2]!;
+  const ig_fg = WS[3]!;
+  const tanh_zt = WS[4]!;
   const Wz_Wi_Wf_Wo = WS[1]!;
-  const Wz_Wi_Wf_Wo_x_1 = WS[17]!;
-  const Rz_Ri_Rf_Ro = WS[2]!;
-  const Rz_Ri_Rf_Ro_h_prev = WS[3]!;
+  const Wz_Wi_Wf_Wo_x_1 = WS[20]!;
+  const Rz_Ri_Rf_Ro = WS[5]!;
+  const Rz_Ri_Rf_Ro_h_prev = WS[6]!;
   const [Wz, Rz, bz, Wi, Ri, bi, Wf, Rf, bf, Wo, Ro, bo] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq, n_seq, m_seq] = S as Arrays<4>;
@@ -428,6 +447,9 @@ function step(
     for (let i = 0; i < 4; i++) {
       // it = Wi·x + Ri·h + bi   slstm.cell:21
       const it = Wz_Wi_Wf_Wo_x_1[b * 16 + 4 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i]! + bi[i]!;
+      // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
+      o[b * 4 + i] =
+        Wz_Wi_Wf_Wo_x_1[b * 16 + 12 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! + bo[i]!;
       // ft_plus_m_prev = ft + m_prev
       const ft_plus_m_prev =
         Wz_Wi_Wf_Wo_x_1[b * 16 + 8 + i]! +
@@ -438,24 +460,29 @@ function step(
       const m = Math.max(ft_plus_m_prev, it);
       m_next[b * 4 + i] = m;
       // ig = exp(it - m)   slstm.cell:26
-      const ig = Math.exp(it - m);
+      ig_fg[b * 8 + i] = it - m;
       // fg = exp(ft + m[t-1] - m)   slstm.cell:27
-      const fg = Math.exp(ft_plus_m_prev - m);
+      ig_fg[b * 8 + 4 + i] = ft_plus_m_prev - m;
+      // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+      tanh_zt[b * 4 + i] = Wz_Wi_Wf_Wo_x_1[b * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!;
+    }
+  }
+  // o = σ(…), for each of B rows
+  mm.sigmoid(B * 4, o, 0, o, 0);
+  // ig, fg = exp(…), for each of B rows
+  mm.exp(B * 8, ig_fg, 0, ig_fg, 0);
+  // tanh_zt = tanh(…), for each of B rows
+  mm.tanh(B * 4, tanh_zt, 0, tanh_zt, 0);
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < 4; i++) {
       // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-      const c =
-        fg * c_seq[b * 4 + i]! +
-        ig * Math.tanh(Wz_Wi_Wf_Wo_x_1[b * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!);
+      const c = ig_fg[b * 8 + 4 + i]! * c_seq[b * 4 + i]! + ig_fg[b * 8 + i]! * tanh_zt[b * 4 + i]!;
       c_next[b * 4 + i] = c;
       // n = fg ⊙ n + ig   slstm.cell:29
-      const n = fg * n_seq[b * 4 + i]! + ig;
+      const n = ig_fg[b * 8 + 4 + i]! * n_seq[b * 4 + i]! + ig_fg[b * 8 + i]!;
       n_next[b * 4 + i] = n;
       // h = o ⊙ c / n   slstm.cell:30
-      const h =
-        (sigmoid(
-          Wz_Wi_Wf_Wo_x_1[b * 16 + 12 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! + bo[i]!,
-        ) *
-          c) /
-        n;
+      const h = (o[b * 4 + i]! * c) / n;
       h_next[b * 4 + i] = h;
       h_out[b * 4 + i] = h;
     }
@@ -481,14 +508,17 @@ function infer(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_swap = WS[18]!;
-  const c_swap = WS[19]!;
-  const n_swap = WS[20]!;
-  const m_swap = WS[21]!;
+  const h_swap = WS[21]!;
+  const c_swap = WS[22]!;
+  const n_swap = WS[23]!;
+  const m_swap = WS[24]!;
   const Wz_Wi_Wf_Wo_x = WS[0]!;
   const Wz_Wi_Wf_Wo = WS[1]!;
-  const Rz_Ri_Rf_Ro = WS[2]!;
-  const Rz_Ri_Rf_Ro_h_prev = WS[3]!;
+  const o = WS[2]!;
+  const ig_fg = WS[3]!;
+  const tanh_zt = WS[4]!;
+  const Rz_Ri_Rf_Ro = WS[5]!;
+  const Rz_Ri_Rf_Ro_h_prev = WS[6]!;
   const [Wz, Rz, bz, Wi, Ri, bi, Wf, Rf, bf, Wo, Ro, bo] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq, n_seq, m_seq] = S as Arrays<4>;
@@ -525,6 +555,9 @@ function infer(
         // it = Wi·x + Ri·h + bi   slstm.cell:21
         const it =
           Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + 4 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i]! + bi[i]!;
+        // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
+        o[b * 4 + i] =
+          Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + 12 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! + bo[i]!;
         // ft_plus_m_prev = ft + m_prev
         const ft_plus_m_prev =
           Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + 8 + i]! +
@@ -535,29 +568,31 @@ function infer(
         const m = Math.max(ft_plus_m_prev, it);
         m_new[b * 4 + i] = m;
         // ig = exp(it - m)   slstm.cell:26
-        const ig = Math.exp(it - m);
+        ig_fg[b * 8 + i] = it - m;
         // fg = exp(ft + m[t-1] - m)   slstm.cell:27
-        const fg = Math.exp(ft_plus_m_prev - m);
+        ig_fg[b * 8 + 4 + i] = ft_plus_m_prev - m;
+        // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+        tanh_zt[b * 4 + i] =
+          Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!;
+      }
+    }
+    // o = σ(…), for each of B rows
+    mm.sigmoid(B * 4, o, 0, o, 0);
+    // ig, fg = exp(…), for each of B rows
+    mm.exp(B * 8, ig_fg, 0, ig_fg, 0);
+    // tanh_zt = tanh(…), for each of B rows
+    mm.tanh(B * 4, tanh_zt, 0, tanh_zt, 0);
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 4; i++) {
         // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
         const c =
-          fg * c_now[b * 4 + i]! +
-          ig *
-            Math.tanh(
-              Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!,
-            );
+          ig_fg[b * 8 + 4 + i]! * c_now[b * 4 + i]! + ig_fg[b * 8 + i]! * tanh_zt[b * 4 + i]!;
         c_new[b * 4 + i] = c;
         // n = fg ⊙ n + ig   slstm.cell:29
-        const n = fg * n_now[b * 4 + i]! + ig;
+        const n = ig_fg[b * 8 + 4 + i]! * n_now[b * 4 + i]! + ig_fg[b * 8 + i]!;
         n_new[b * 4 + i] = n;
         // h = o ⊙ c / n   slstm.cell:30
-        const h =
-          (sigmoid(
-            Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + 12 + i]! +
-              Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! +
-              bo[i]!,
-          ) *
-            c) /
-          n;
+        const h = (o[b * 4 + i]! * c) / n;
         h_new[b * 4 + i] = h;
         h_out[(t * B + b) * 4 + i] = h;
       }

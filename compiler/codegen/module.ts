@@ -176,12 +176,14 @@ function emitIn(dialect: Dialect, ir: CellIR, plan: KernelPlan, options: EmitOpt
   };
   const kernels = emitKernels(ir, plan, names, {
     products,
+    // The runtime's maps round each value to float32 as a store does; float64 kernels keep `Math`.
+    maps: products && options.dtype === "f32",
     stage(rows, perRow, fixed) {
       staging[rows] = Math.max(staging[rows], perRow);
       staging.fixed = Math.max(staging.fixed, fixed);
     },
     buffer(graph, node, size, scope, rows) {
-      const key = `${graphs.indexOf(graph)}:${node}:${rows}`;
+      const key = `${graphs.indexOf(graph)}:${node}:${rows}:${size}`;
       let entry = scratch.get(key);
       if (!entry) {
         const base = typeof node === "string" ? node : (graph.names.get(node) ?? `t${node}`);
