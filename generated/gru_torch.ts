@@ -141,19 +141,17 @@ function forward(
           W_iz_x_plus_b_iz[(t * B + b) * 16 + i]! +
           W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i]! +
           b_hz[i]!;
-        // W_hn_h_prev_plus_b_hn = W_hn_h_prev + b_hn
-        const W_hn_h_prev_plus_b_hn = W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!;
-        W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i] = W_hn_h_prev_plus_b_hn;
       }
     }
     // r, z = σ(…), for each of B rows
     mm.sigmoid(B * 32, r_z, 0, r_z, 0);
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 16; i++) {
-        // W_hn_h_prev_plus_b_hn = W_hn_h_prev + b_hn
-        const W_hn_h_prev_plus_b_hn = W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!;
         r_tape[(t * B + b) * 16 + i] = r_z[b * 32 + i]!;
         z_tape[(t * B + b) * 16 + i] = r_z[b * 32 + 16 + i]!;
+        // W_hn_h_prev_plus_b_hn = W_hn_h_prev + b_hn
+        const W_hn_h_prev_plus_b_hn = W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!;
+        W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i] = W_hn_h_prev_plus_b_hn;
         // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
         n[b * 16 + i] =
           W_in_x_plus_b_in[(t * B + b) * 16 + i]! + r_z[b * 32 + i]! * W_hn_h_prev_plus_b_hn;

@@ -95,10 +95,6 @@ function forward(
   // Everything that does not depend on a state, for all T·B steps at once.
   // Wv_Wk_Wq_x = Wv_Wk_Wq·x
   mm.nt(T * B, 48, 8, x, 0, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x, 0, 48, 0); // Wv_Wk_Wq_x[m] = Wv_Wk_Wq · x[m], for all T * B rows
-  // v = Wv·x   linear_attention.cell:10
-  for (let r = 0; r < T * B; r++) {
-    for (let i_1 = 0; i_1 < 16; i_1++) v_tape[r * 16 + i_1] = Wv_Wk_Wq_x[r * 48 + i_1]!;
-  }
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 16; i++) {
       // k = tanh(Wk·x)   linear_attention.cell:11
@@ -113,6 +109,10 @@ function forward(
   mm.tanh(T * B * 16, k, 0, k, 0);
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 16; i++) k_tape[r * 16 + i] = k[r * 16 + i]!;
+  }
+  // v = Wv·x   linear_attention.cell:10
+  for (let r = 0; r < T * B; r++) {
+    for (let i_1 = 0; i_1 < 16; i_1++) v_tape[r * 16 + i_1] = Wv_Wk_Wq_x[r * 48 + i_1]!;
   }
   // v_outer_k = v ⊗ k
   for (let r = 0; r < T * B; r++) {
@@ -370,12 +370,12 @@ function step(
   const [y_out] = Y as Arrays<1>;
   // Values derived from params alone, kept until params change.
   if (paramsChanged) {
-    // λ = σ(bλ)   linear_attention.cell:9
-    for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]!);
     // Wv_Wk_Wq = [Wv; Wk; Wq]
     Wv_Wk_Wq.set(Wv, 0);
     Wv_Wk_Wq.set(Wk, 128);
     Wv_Wk_Wq.set(Wq, 256);
+    // λ = σ(bλ)   linear_attention.cell:9
+    for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]!);
     // λ_rowwise = expand(λ), in S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
     for (let r_1 = 0; r_1 < 16; r_1++)
       for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = λ[r_1]!;

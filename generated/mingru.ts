@@ -84,21 +84,19 @@ function forward(
     for (let i = 0; i < 16; i++) {
       // z = σ(Wz·x + bz)   mingru.cell:14
       z[r * 16 + i] = Wz_Wh_x[r * 32 + i]! + bz[i]!;
-      // Wh_x_plus_bh = Wh_x + bh
-      const Wh_x_plus_bh = Wz_Wh_x[r * 32 + 16 + i]! + bh[i]!;
-      Wh_x_plus_bh_tape[r * 16 + i] = Wh_x_plus_bh;
     }
   }
   // z = σ(…), for all T * B rows
   mm.sigmoid(T * B * 16, z, 0, z, 0);
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 16; i++) {
-      // Wh_x_plus_bh = Wh_x + bh
-      const Wh_x_plus_bh = Wz_Wh_x[r * 32 + 16 + i]! + bh[i]!;
       z_tape[r * 16 + i] = z[r * 16 + i]!;
       // one_minus_z = 1 - z
       const one_minus_z_1 = 1 - z[r * 16 + i]!;
       one_minus_z[r * 16 + i] = one_minus_z_1;
+      // Wh_x_plus_bh = Wh_x + bh
+      const Wh_x_plus_bh = Wz_Wh_x[r * 32 + 16 + i]! + bh[i]!;
+      Wh_x_plus_bh_tape[r * 16 + i] = Wh_x_plus_bh;
       // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
       const z_Wh_x_plus_bh_1 = z[r * 16 + i]! * Wh_x_plus_bh;
       z_Wh_x_plus_bh[r * 16 + i] = z_Wh_x_plus_bh_1;

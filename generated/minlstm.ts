@@ -96,17 +96,12 @@ function forward(
       f_i[r * 32 + j] = Wf_Wi_Wh_x[r * 48 + j]! + bf[j]!;
       // i = σ(Wi·x + bi)   minlstm.cell:17
       f_i[r * 32 + 16 + j] = Wf_Wi_Wh_x[r * 48 + 16 + j]! + bi[j]!;
-      // Wh_x_plus_bh = Wh_x + bh
-      const Wh_x_plus_bh = Wf_Wi_Wh_x[r * 48 + 32 + j]! + bh[j]!;
-      Wh_x_plus_bh_tape[r * 16 + j] = Wh_x_plus_bh;
     }
   }
   // f, i = σ(…), for all T * B rows
   mm.sigmoid(T * B * 32, f_i, 0, f_i, 0);
   for (let r = 0; r < T * B; r++) {
     for (let j = 0; j < 16; j++) {
-      // Wh_x_plus_bh = Wh_x + bh
-      const Wh_x_plus_bh = Wf_Wi_Wh_x[r * 48 + 32 + j]! + bh[j]!;
       f_tape[r * 16 + j] = f_i[r * 32 + j]!;
       i_tape[r * 16 + j] = f_i[r * 32 + 16 + j]!;
       // s = f + i   minlstm.cell:18
@@ -117,6 +112,9 @@ function forward(
       // i_over_s = i / s
       const i_over_s = f_i[r * 32 + 16 + j]! / s;
       i_over_s_tape[r * 16 + j] = i_over_s;
+      // Wh_x_plus_bh = Wh_x + bh
+      const Wh_x_plus_bh = Wf_Wi_Wh_x[r * 48 + 32 + j]! + bh[j]!;
+      Wh_x_plus_bh_tape[r * 16 + j] = Wh_x_plus_bh;
       // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
       const i_over_s_Wh_x_plus_bh_1 = i_over_s * Wh_x_plus_bh;
       i_over_s_Wh_x_plus_bh[r * 16 + j] = i_over_s_Wh_x_plus_bh_1;

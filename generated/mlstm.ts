@@ -894,6 +894,14 @@ function step(
   mm.nt(B, 16, 3, x, 0, 3, Wq_Wk_Wv_Wo, 0, Wq_Wk_Wv_Wo_x_1, 0, 16, 0); // Wq_Wk_Wv_Wo_x_1[m] = Wq_Wk_Wv_Wo · x[m], for each of B rows
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 4; i++) {
+      // o = σ(Wo·x + bo)   mlstm.cell:36
+      o_1[b * 4 + i] = Wq_Wk_Wv_Wo_x_1[b * 16 + 12 + i]! + bo[i]!;
+    }
+  }
+  // o = σ(…), for each of B rows
+  mm.sigmoid(B * 4, o_1, 0, o_1, 0);
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < 4; i++) {
       // q = Wq·x + bq   mlstm.cell:24
       const q_1 = Wq_Wk_Wv_Wo_x_1[b * 16 + i]! + bq[i]!;
       q[b * 4 + i] = q_1;
@@ -971,8 +979,6 @@ function step(
       // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
       const n = fg[b]! * n_seq[b * 4 + i]! + ig[b]! * k[b * 4 + i]!;
       n_next[b * 4 + i] = n;
-      // o = σ(Wo·x + bo)   mlstm.cell:36
-      o_1[b * 4 + i] = Wq_Wk_Wv_Wo_x_1[b * 16 + 12 + i]! + bo[i]!;
     }
   }
   // C_q = C·q, in h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
@@ -993,8 +999,6 @@ function step(
   for (let b = 0; b < B; b++) abs_sum_n_q[b] = Math.abs(sum_n_q[b]!);
   // maximum_abs_sum_n_q_one = maximum(abs_sum_n_q, 1)
   for (let b = 0; b < B; b++) maximum_abs_sum_n_q_one[b] = Math.max(abs_sum_n_q[b]!, 1);
-  // o = σ(…), for each of B rows
-  mm.sigmoid(B * 4, o_1, 0, o_1, 0);
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 4; i++) {
       // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37

@@ -148,12 +148,12 @@ function forward(
   if (paramsChanged) {
     // one_minus_mu_k = 1 - mu_k
     for (let i = 0; i < 3; i++) one_minus_mu_k[i] = 1 - mu_k[i]!;
-    // one_minus_mu_v = 1 - mu_v
-    for (let i = 0; i < 3; i++) one_minus_mu_v[i] = 1 - mu_v[i]!;
     // one_minus_mu_r = 1 - mu_r
     for (let i = 0; i < 3; i++) one_minus_mu_r[i] = 1 - mu_r[i]!;
     // w = -exp(decay)   rwkv4.cell:24
     for (let i = 0; i < 4; i++) w[i] = -Math.exp(decay[i]!);
+    // one_minus_mu_v = 1 - mu_v
+    for (let i = 0; i < 3; i++) one_minus_mu_v[i] = 1 - mu_v[i]!;
   }
   // Everything that does not depend on a state, for all T·B steps at once.
   for (let row = 0; row < T * B; row++) {
@@ -181,16 +181,6 @@ function forward(
     }
     // k = Wk·(mu_k ⊙ x + (1 - mu_k) ⊙ xp)   rwkv4.cell:21
     mm.nt(B, 4, 3, add_tape, t * B * 3, 3, Wk, 0, k_tape, t * B * 4, 4, 0); // k_tape[m] = Wk · add_tape[m], for each of B rows
-    for (let n = 0; n < B; n++) {
-      for (let i = 0; i < 3; i++) {
-        // add = mu_v_x + one_minus_mu_v_xp_prev
-        const add =
-          mu_v_x[(t * B + n) * 3 + i]! + one_minus_mu_v[i]! * xp_seq[(t * B + n) * 3 + i]!;
-        add_tape_1[(t * B + n) * 3 + i] = add;
-      }
-    }
-    // v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
-    mm.nt(B, 4, 3, add_tape_1, t * B * 3, 3, Wv, 0, v_tape, t * B * 4, 4, 0); // v_tape[m] = Wv · add_tape_1[m], for each of B rows
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 3; i++) {
         // add = mu_r_x + one_minus_mu_r_xp_prev
@@ -235,6 +225,20 @@ function forward(
         e2_tape[(t * B + n) * 4 + i] = e1_e2_g1_g2[n * 16 + 4 + i]!;
         g1_tape[(t * B + n) * 4 + i] = e1_e2_g1_g2[n * 16 + 8 + i]!;
         g2_tape[(t * B + n) * 4 + i] = e1_e2_g1_g2[n * 16 + 12 + i]!;
+      }
+    }
+    for (let n = 0; n < B; n++) {
+      for (let i = 0; i < 3; i++) {
+        // add = mu_v_x + one_minus_mu_v_xp_prev
+        const add =
+          mu_v_x[(t * B + n) * 3 + i]! + one_minus_mu_v[i]! * xp_seq[(t * B + n) * 3 + i]!;
+        add_tape_1[(t * B + n) * 3 + i] = add;
+      }
+    }
+    // v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
+    mm.nt(B, 4, 3, add_tape_1, t * B * 3, 3, Wv, 0, v_tape, t * B * 4, 4, 0); // v_tape[m] = Wv · add_tape_1[m], for each of B rows
+    for (let n = 0; n < B; n++) {
+      for (let i = 0; i < 4; i++) {
         // e1_b_prev_plus_e2 = e1_b_prev + e2
         const e1_b_prev_plus_e2 =
           e1_e2_g1_g2[n * 16 + i]! * b_seq[(t * B + n) * 4 + i]! + e1_e2_g1_g2[n * 16 + 4 + i]!;
@@ -651,12 +655,12 @@ function step(
   if (paramsChanged) {
     // one_minus_mu_k = 1 - mu_k
     for (let i = 0; i < 3; i++) one_minus_mu_k[i] = 1 - mu_k[i]!;
-    // one_minus_mu_v = 1 - mu_v
-    for (let i = 0; i < 3; i++) one_minus_mu_v[i] = 1 - mu_v[i]!;
     // one_minus_mu_r = 1 - mu_r
     for (let i = 0; i < 3; i++) one_minus_mu_r[i] = 1 - mu_r[i]!;
     // w = -exp(decay)   rwkv4.cell:24
     for (let i = 0; i < 4; i++) w[i] = -Math.exp(decay[i]!);
+    // one_minus_mu_v = 1 - mu_v
+    for (let i = 0; i < 3; i++) one_minus_mu_v[i] = 1 - mu_v[i]!;
   }
   for (let n = 0; n < B; n++) {
     for (let i = 0; i < 3; i++) {
@@ -668,15 +672,6 @@ function step(
   }
   // k = Wk·(mu_k ⊙ x + (1 - mu_k) ⊙ xp)   rwkv4.cell:21
   mm.nt(B, 4, 3, add, 0, 3, Wk, 0, k, 0, 4, 0); // k[m] = Wk · add[m], for each of B rows
-  for (let n = 0; n < B; n++) {
-    for (let i = 0; i < 3; i++) {
-      // add = mu_v_x + one_minus_mu_v_xp_prev
-      const add_3 = mu_v[i]! * x[n * 3 + i]! + one_minus_mu_v[i]! * xp_seq[n * 3 + i]!;
-      add_1[n * 3 + i] = add_3;
-    }
-  }
-  // v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
-  mm.nt(B, 4, 3, add_1, 0, 3, Wv, 0, v, 0, 4, 0); // v[m] = Wv · add_1[m], for each of B rows
   for (let n = 0; n < B; n++) {
     for (let i = 0; i < 3; i++) {
       // add = mu_r_x + one_minus_mu_r_xp_prev
@@ -713,6 +708,15 @@ function step(
   mm.sigmoid(B * 4, r, 0, r, 0);
   // e1, e2, g1, g2 = exp(…), for each of B rows
   mm.exp(B * 16, e1_e2_g1_g2, 0, e1_e2_g1_g2, 0);
+  for (let n = 0; n < B; n++) {
+    for (let i = 0; i < 3; i++) {
+      // add = mu_v_x + one_minus_mu_v_xp_prev
+      const add_3 = mu_v[i]! * x[n * 3 + i]! + one_minus_mu_v[i]! * xp_seq[n * 3 + i]!;
+      add_1[n * 3 + i] = add_3;
+    }
+  }
+  // v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
+  mm.nt(B, 4, 3, add_1, 0, 3, Wv, 0, v, 0, 4, 0); // v[m] = Wv · add_1[m], for each of B rows
   for (let n = 0; n < B; n++) {
     for (let i = 0; i < 4; i++) {
       // g1_a_prev = g1 ⊙ a_prev
@@ -791,12 +795,12 @@ function infer(
   if (paramsChanged) {
     // one_minus_mu_k = 1 - mu_k
     for (let i = 0; i < 3; i++) one_minus_mu_k[i] = 1 - mu_k[i]!;
-    // one_minus_mu_v = 1 - mu_v
-    for (let i = 0; i < 3; i++) one_minus_mu_v[i] = 1 - mu_v[i]!;
     // one_minus_mu_r = 1 - mu_r
     for (let i = 0; i < 3; i++) one_minus_mu_r[i] = 1 - mu_r[i]!;
     // w = -exp(decay)   rwkv4.cell:24
     for (let i = 0; i < 4; i++) w[i] = -Math.exp(decay[i]!);
+    // one_minus_mu_v = 1 - mu_v
+    for (let i = 0; i < 3; i++) one_minus_mu_v[i] = 1 - mu_v[i]!;
   }
   // Everything that does not depend on a state, for all T·B steps at once.
   for (let row = 0; row < T * B; row++) {
@@ -823,15 +827,6 @@ function infer(
     }
     // k = Wk·(mu_k ⊙ x + (1 - mu_k) ⊙ xp)   rwkv4.cell:21
     mm.nt(B, 4, 3, add, 0, 3, Wk, 0, k, 0, 4, 0); // k[m] = Wk · add[m], for each of B rows
-    for (let n = 0; n < B; n++) {
-      for (let i = 0; i < 3; i++) {
-        // add = mu_v_x + one_minus_mu_v_xp_prev
-        const add_3 = mu_v_x[(t * B + n) * 3 + i]! + one_minus_mu_v[i]! * xp_now[n * 3 + i]!;
-        add_1[n * 3 + i] = add_3;
-      }
-    }
-    // v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
-    mm.nt(B, 4, 3, add_1, 0, 3, Wv, 0, v, 0, 4, 0); // v[m] = Wv · add_1[m], for each of B rows
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 3; i++) {
         // add = mu_r_x + one_minus_mu_r_xp_prev
@@ -868,6 +863,15 @@ function infer(
     mm.sigmoid(B * 4, r, 0, r, 0);
     // e1, e2, g1, g2 = exp(…), for each of B rows
     mm.exp(B * 16, e1_e2_g1_g2, 0, e1_e2_g1_g2, 0);
+    for (let n = 0; n < B; n++) {
+      for (let i = 0; i < 3; i++) {
+        // add = mu_v_x + one_minus_mu_v_xp_prev
+        const add_3 = mu_v_x[(t * B + n) * 3 + i]! + one_minus_mu_v[i]! * xp_now[n * 3 + i]!;
+        add_1[n * 3 + i] = add_3;
+      }
+    }
+    // v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
+    mm.nt(B, 4, 3, add_1, 0, 3, Wv, 0, v, 0, 4, 0); // v[m] = Wv · add_1[m], for each of B rows
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 4; i++) {
         // g1_a_prev = g1 ⊙ a_prev

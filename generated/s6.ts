@@ -321,14 +321,6 @@ function backward(
   }
   // dW_C = ∂L/∂W_C
   mm.tn(T * B, 3, 4, dW_C_x, 0, 3, x, 0, 4, dW_C, 0, 1); // dW_C += Σ_m dW_C_x[m] ⊗ x[m], for all T * B rows
-  // dh_W_B_x = dh·W_B_x
-  for (let r = 0; r < T * B; r++) {
-    for (let r_1 = 0; r_1 < 4; r_1++) {
-      let acc = 0;
-      for (let j = 0; j < 3; j++) acc += dh[r * 12 + r_1 * 3 + j]! * W_B_x_tape[r * 3 + j]!;
-      dh_W_B_x[r * 4 + r_1] = acc;
-    }
-  }
   // dW_B_x = ∂L/∂W_B_x, in h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
   for (let r = 0; r < T * B; r++) {
     for (let r_1 = 0; r_1 < 3; r_1++) {
@@ -344,6 +336,23 @@ function backward(
       // mul = dh_h_prev ⊙ exp_dt_rowwise_A
       const mul_1 = dh[r * 12 + i]! * h_seq[r * 12 + i]! * exp_dt_rowwise_A_tape[r * 12 + i]!;
       mul[r * 12 + i] = mul_1;
+      dA_log[i]! += -(mul_1 * dt_rowwise_tape[r * 12 + i]!) * A_pre[i]!;
+    }
+  }
+  for (let r = 0; r < T * B; r++) {
+    for (let i = 0; i < 4; i++) {
+      // sigmoid_dt_pre = sigmoid(dt_pre)
+      sigmoid_dt_pre[r * 4 + i] = dt_pre_tape[r * 4 + i]!;
+    }
+  }
+  // sigmoid_dt_pre = σ(…), for all T * B rows
+  mm.sigmoid(T * B * 4, sigmoid_dt_pre, 0, sigmoid_dt_pre, 0);
+  // dh_W_B_x = dh·W_B_x
+  for (let r = 0; r < T * B; r++) {
+    for (let r_1 = 0; r_1 < 4; r_1++) {
+      let acc = 0;
+      for (let j = 0; j < 3; j++) acc += dh[r * 12 + r_1 * 3 + j]! * W_B_x_tape[r * 3 + j]!;
+      dh_W_B_x[r * 4 + r_1] = acc;
     }
   }
   // sum_axis_ddt_rowwise = sum_axis(ddt_rowwise)
@@ -354,18 +363,6 @@ function backward(
       sum_axis_ddt_rowwise[r * 4 + o] = acc;
     }
   }
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 12; i++)
-      dA_log[i]! += -(mul[r * 12 + i]! * dt_rowwise_tape[r * 12 + i]!) * A_pre[i]!;
-  }
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 4; i++) {
-      // sigmoid_dt_pre = sigmoid(dt_pre)
-      sigmoid_dt_pre[r * 4 + i] = dt_pre_tape[r * 4 + i]!;
-    }
-  }
-  // sigmoid_dt_pre = σ(…), for all T * B rows
-  mm.sigmoid(T * B * 4, sigmoid_dt_pre, 0, sigmoid_dt_pre, 0);
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 4; i++) {
       // ddt_pre = ∂L/∂(W_dt·x + b_dt)   s6.cell:20
@@ -382,20 +379,9 @@ function backward(
   if (inputGrads) {
     for (let r = 0; r < T * B; r++) {
       for (let i = 0; i < 4; i++) {
-        // dt_x = dt ⊙ x
-        const dt_x_1 = dt_tape[r * 4 + i]! * x[r * 4 + i]!;
-        dt_x[r * 4 + i] = dt_x_1;
         // dy_D_skip = dy ⊙ D_skip
         const dy_D_skip = dy_out[r * 4 + i]! * D_skip[i]!;
         dx[r * 4 + i] = dy_D_skip;
-      }
-    }
-    // dW_C_x = ∂L/∂W_C_x, in y = h·(W_C·x) + D_skip ⊙ x   s6.cell:23
-    for (let r = 0; r < T * B; r++) {
-      for (let r_1 = 0; r_1 < 3; r_1++) {
-        let acc = 0;
-        for (let j = 0; j < 4; j++) acc += h_seq[(B + r) * 12 + j * 3 + r_1]! * dy_out[r * 4 + j]!;
-        dW_C_x[r * 3 + r_1] = acc;
       }
     }
     // dh_W_B_x = dh·W_B_x
@@ -406,6 +392,30 @@ function backward(
         dh_W_B_x[r * 4 + r_1] = acc;
       }
     }
+    for (let r = 0; r < T * B; r++) {
+      for (let i = 0; i < 4; i++) {
+        dx[r * 4 + i]! += dh_W_B_x[r * 4 + i]! * dt_tape[r * 4 + i]!;
+        // sigmoid_dt_pre = sigmoid(dt_pre)
+        sigmoid_dt_pre[r * 4 + i] = dt_pre_tape[r * 4 + i]!;
+      }
+    }
+    // sigmoid_dt_pre = σ(…), for all T * B rows
+    mm.sigmoid(T * B * 4, sigmoid_dt_pre, 0, sigmoid_dt_pre, 0);
+    for (let r = 0; r < T * B; r++) {
+      for (let i = 0; i < 4; i++) {
+        // dt_x = dt ⊙ x
+        const dt_x_1 = dt_tape[r * 4 + i]! * x[r * 4 + i]!;
+        dt_x[r * 4 + i] = dt_x_1;
+      }
+    }
+    // dW_C_x = ∂L/∂W_C_x, in y = h·(W_C·x) + D_skip ⊙ x   s6.cell:23
+    for (let r = 0; r < T * B; r++) {
+      for (let r_1 = 0; r_1 < 3; r_1++) {
+        let acc = 0;
+        for (let j = 0; j < 4; j++) acc += h_seq[(B + r) * 12 + j * 3 + r_1]! * dy_out[r * 4 + j]!;
+        dW_C_x[r * 3 + r_1] = acc;
+      }
+    }
     // dW_B_x = ∂L/∂W_B_x, in h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
     for (let r = 0; r < T * B; r++) {
       for (let r_1 = 0; r_1 < 3; r_1++) {
@@ -413,9 +423,6 @@ function backward(
         for (let j = 0; j < 4; j++) acc += dh[r * 12 + j * 3 + r_1]! * dt_x[r * 4 + j]!;
         dW_B_x[r * 3 + r_1] = acc;
       }
-    }
-    for (let r = 0; r < T * B; r++) {
-      for (let i = 0; i < 4; i++) dx[r * 4 + i]! += dh_W_B_x[r * 4 + i]! * dt_tape[r * 4 + i]!;
     }
     // sum_axis_ddt_rowwise = sum_axis(ddt_rowwise)
     for (let r = 0; r < T * B; r++) {
@@ -430,14 +437,6 @@ function backward(
         sum_axis_ddt_rowwise[r * 4 + o] = acc;
       }
     }
-    for (let r = 0; r < T * B; r++) {
-      for (let i = 0; i < 4; i++) {
-        // sigmoid_dt_pre = sigmoid(dt_pre)
-        sigmoid_dt_pre[r * 4 + i] = dt_pre_tape[r * 4 + i]!;
-      }
-    }
-    // sigmoid_dt_pre = σ(…), for all T * B rows
-    mm.sigmoid(T * B * 4, sigmoid_dt_pre, 0, sigmoid_dt_pre, 0);
     // ddt_pre_dW_B_x_dW_C_x = [ddt_pre; dW_B_x; dW_C_x]
     for (let r = 0; r < T * B; r++) {
       for (let i_1 = 0; i_1 < 4; i_1++)
@@ -509,8 +508,18 @@ function step(
   }
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 4; i++) {
+      // D_skip_x = D_skip ⊙ x
+      const D_skip_x_1 = D_skip[i]! * x[b * 4 + i]!;
+    }
+  }
+  // exp_dt_rowwise_A = exp(…), for each of B rows
+  mm.exp(B * 12, exp_dt_rowwise_A_1, 0, exp_dt_rowwise_A_1, 0);
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < 4; i++) {
+      // dt = softplus(W_dt·x + b_dt)   s6.cell:20
+      const dt_1 = softplus(W_dt_W_B_W_C_x_1[b * 10 + i]! + b_dt[i]!);
       // dt_x = dt ⊙ x
-      const dt_x_2 = dt[b * 4 + i]! * x[b * 4 + i]!;
+      const dt_x_2 = dt_1 * x[b * 4 + i]!;
       dt_x_1[b * 4 + i] = dt_x_2;
     }
   }
@@ -521,14 +530,6 @@ function step(
         dt_x_outer_W_B_x_1[b * 12 + r_1 * 3 + c] =
           dt_x_1[b * 4 + r_1]! * W_dt_W_B_W_C_x_1[b * 10 + 4 + c]!;
   }
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 4; i++) {
-      // D_skip_x = D_skip ⊙ x
-      const D_skip_x_1 = D_skip[i]! * x[b * 4 + i]!;
-    }
-  }
-  // exp_dt_rowwise_A = exp(…), for each of B rows
-  mm.exp(B * 12, exp_dt_rowwise_A_1, 0, exp_dt_rowwise_A_1, 0);
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 12; i++) {
       // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22

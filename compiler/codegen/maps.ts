@@ -6,7 +6,9 @@
  * stages: the element statements of depth 0 (which also store each map's argument into the map's
  * buffer), then every map of depth 1, then the element statements of depth 1, and so on. Within a
  * stage, values keep the order of their ids (a topological order), so products, reductions and
- * sink terms are written as they would be without maps. The maps of one function and one depth
+ * sink terms are written as they would be without maps. A value that is not mapped waits for the
+ * first stage that reads it (a value feeding only later stages is computed there, not stored in
+ * one loop and read in another). The maps of one function and one depth
  * share one buffer, `[rows][w₁ + w₂ + …]`, and one call: the LSTM's step is one loop writing the
  * arguments of σ (f, i, o) and tanh (g), `mm.sigmoid` and `mm.tanh` over all rows, one loop for c
  * and the argument of tanh(c), `mm.tanh`, one loop for h.
@@ -52,19 +54,28 @@ export interface Schedule {
  */
 export function scheduleMaps(graph: Graph, needed: readonly NodeId[], available: (id: NodeId) => boolean, mapOf: (id: NodeId) => MapName | undefined): Schedule {
   const depth = new Map<NodeId, number>();
+  const computed = needed.filter((id) => !available(id));
+  for (const id of computed) depth.set(id, Math.max(0, ...graph.node(id).args.map((a) => depth.get(a) ?? 0)) + (mapOf(id) === undefined ? 0 : 1));
+  // The stage a value is computed in: the first stage reading it (a map reads its argument in the
+  // stage before its own), or its depth when only sinks read it.
+  const stage = new Map<NodeId, number>();
+  const firstRead = new Map<NodeId, number>();
+  for (const id of [...computed].reverse()) {
+    const mapped = mapOf(id) !== undefined;
+    if (!mapped) stage.set(id, firstRead.get(id) ?? depth.get(id)!);
+    const reads = mapped ? depth.get(id)! - 1 : stage.get(id)!;
+    for (const a of graph.node(id).args) firstRead.set(a, Math.min(firstRead.get(a) ?? reads, reads));
+  }
   const keyed: { key: readonly [number, number, number]; event: Event }[] = [];
   const groupsByKey = new Map<string, { map: MapName; depth: number; members: NodeId[] }>();
-  for (const id of needed) {
-    if (available(id)) continue;
-    const argsDepth = Math.max(0, ...graph.node(id).args.map((a) => depth.get(a) ?? 0));
+  for (const id of computed) {
     const map = mapOf(id);
     if (map === undefined) {
-      depth.set(id, argsDepth);
-      keyed.push({ key: [argsDepth, 1, id], event: { kind: "value", id, stage: argsDepth } });
+      keyed.push({ key: [stage.get(id)!, 1, id], event: { kind: "value", id, stage: stage.get(id)! } });
       continue;
     }
-    const d = argsDepth + 1;
-    depth.set(id, d);
+    const d = depth.get(id)!;
+    const argsDepth = d - 1;
     // The argument is stored in the stage that computes it, beside it (in id order, after it).
     keyed.push({ key: [argsDepth, 1, id], event: { kind: "argument", id, stage: argsDepth } });
     const key = `${map}:${d}`;
