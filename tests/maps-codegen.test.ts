@@ -8,6 +8,7 @@ import fc from "fast-check";
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { compileSource } from "../compiler/index.js";
+import { compile } from "../src/index.js";
 import { build, closeTo, firstDifference, run } from "./helpers/bitwise.js";
 import { randomCells } from "./helpers/random-cell.js";
 import { propertySeed } from "./helpers/seed.js";
@@ -62,6 +63,38 @@ describe("float32 kernels with runtime products", () => {
       expect(code).not.toMatch(/mm\.(sigmoid|tanh|exp)\(/u);
       expect(count(code, PER_ELEMENT)).toBeGreaterThan(0);
     }
+  });
+});
+
+describe("float32 example cells through the maps", () => {
+  /** Forward's outputs, T steps of `step`, and `forward(…, { record: false })`, on the same inputs. */
+  function runs(name: string, T: number, B: number) {
+    const cell = compile(source(name), { dtype: "f32" });
+    const params = cell.initParams(3);
+    const x = Object.fromEntries(cell.inputs.map((s) => [s.name, new Float32Array(T * B * s.size).map((_, k) => Math.sin(k * 0.7))]));
+    const forward = cell.forward(params, x, { T, B }).outputs;
+    const inferred = cell.forward(params, x, { T, B, record: false }).outputs;
+    const state = cell.createState(B);
+    const stepped = Object.fromEntries(cell.outputs.map((o) => [o.name, new Float32Array(T * B * o.size)]));
+    for (let t = 0; t < T; t++) {
+      cell.step(params, Object.fromEntries(cell.inputs.map((s) => [s.name, x[s.name]!.subarray(t * B * s.size, (t + 1) * B * s.size)])), state);
+      for (const o of cell.outputs) stepped[o.name]!.set(state.outputs[o.name]!, t * B * o.size);
+    }
+    return { forward, inferred, stepped };
+  }
+  const largest = (a: Record<string, Float32Array | Float64Array>, b: Record<string, Float32Array | Float64Array>) =>
+    Math.max(...Object.keys(a).flatMap((k) => [...a[k]!].map((v, i) => Math.abs(v - b[k]![i]!))));
+
+  it.each(["lstm", "gru", "lnlstm"])("%s: step repeated gives forward's outputs bit for bit; infer within 1e-6", (name) => {
+    const { forward, inferred, stepped } = runs(name, 4, 3);
+    expect(stepped).toEqual(forward);
+    expect(largest(inferred, forward)).toBeLessThan(1e-6);
+  });
+
+  it.each(["mingru", "minlstm"])("%s (values hoisted out of the recurrence are stored in float32 by forward only): step and infer within 1e-6 of forward", (name) => {
+    const { forward, inferred, stepped } = runs(name, 4, 3);
+    expect(largest(stepped, forward)).toBeLessThan(1e-6);
+    expect(largest(inferred, forward)).toBeLessThan(1e-6);
   });
 });
 
