@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { compileSource } from "../compiler/index.js";
 import { compile } from "../src/index.js";
-import { build, closeTo, firstDifference, run } from "./helpers/bitwise.js";
+import { build, closeTo, firstDifference, run, sameBits } from "./helpers/bitwise.js";
 import { randomCells } from "./helpers/random-cell.js";
 import { propertySeed } from "./helpers/seed.js";
 
@@ -99,6 +99,23 @@ describe("float32 example cells through the maps", () => {
 });
 
 describe("random float32 cells through the maps", () => {
+  it("a value the rewrites make one, read by a map's argument and by a later loop, is computed again there, not read rounded: every forward bit as unoptimized", () => {
+    // Unoptimized, x ⊙ x and x ⊙ (x ⊙ 1) are two values, each computed where it is read, in
+    // float64; simplified, they are one, which the loop after the map computes again rather than
+    // read from a float32 buffer.
+    const text = `cell shared {
+      size H = 3
+      input x[H]
+      state h[H]
+      h = tanh(x ⊙ x + h) + x ⊙ (x ⊙ 1)
+    }`;
+    for (const [T, B] of [[3, 2], [2, 5]] as const) {
+      const off = run(build(text, "off", "f32", "runtime"), T, B, 7);
+      const values = run(build(text, "values", "f32", "runtime"), T, B, 7);
+      expect(firstDifference(off.forward, values.forward, sameBits)).toBeNull();
+    }
+  });
+
   it("agree with the unoptimized build, with float32 kernels that compute per element (products inline) and with float64 kernels", () => {
     const sameForward = closeTo(1e-4);
     fc.assert(
