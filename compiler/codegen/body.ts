@@ -115,10 +115,14 @@ type Item =
     }
   | { readonly kind: "code"; readonly code: () => Stmt[]; readonly reads: readonly NodeId[] };
 
-/** Each item's loop, and the values each loop computes again rather than read from another stage's loop. */
+/**
+ * Each item's loop, the values each loop computes again rather than read from another stage's
+ * loop, and the items left out: locals that only other loops read.
+ */
 interface Loops {
   readonly groupOf: readonly number[];
   readonly again: ReadonlyMap<number, readonly NodeId[]>;
+  readonly unread: ReadonlySet<number>;
 }
 
 /** `places` with the values held in locals read from there. */
@@ -329,12 +333,19 @@ export class StepBody {
       const buffer = this.scratch.buffer(id, sizeOf(this.graph.shape(id)), this.names, this.rows);
       places.set(id, { kind: "array", slot: { array: buffer, rowBase: num(0) }, mode: "=" });
     }
+    // A local that only later loops read (each computing it again) is not computed in its own.
+    const unread = new Set<number>();
+    for (let k = items.length - 1; k >= 0; k--) {
+      const local = (items[k] as { local?: NodeId }).local;
+      if (local === undefined || stored.has(local)) continue;
+      if (!items.some((other, j) => j > k && groupOf[j] === groupOf[k] && !unread.has(j) && other.reads.includes(local))) unread.add(k);
+    }
     const sorted = new Map([...again].map(([g, ids]) => [g, [...ids].sort((a, b) => a - b)]));
-    return { groupOf, again: sorted };
+    return { groupOf, again: sorted, unread };
   }
 
   /** The items as loops: an element loop for each run of element statements, code as it is. */
-  private loops(items: readonly Item[], { groupOf, again }: Loops): Stmt[] {
+  private loops(items: readonly Item[], { groupOf, again, unread }: Loops): Stmt[] {
     const places = this.prepared!.places;
     const out: Stmt[] = [];
     for (let k = 0; k < items.length; ) {
@@ -347,9 +358,9 @@ export class StepBody {
       const statements: ElementStatement[] = (again.get(groupOf[k]!) ?? []).map((id) => this.computedAgain(id, places));
       for (const g = groupOf[k]; k < items.length && groupOf[k] === g; k++) {
         const item = items[k]!;
-        if (item.kind === "element") statements.push(item.statement);
+        if (item.kind === "element" && !unread.has(k)) statements.push(item.statement);
       }
-      out.push(this.elementLoop(first.size, statements));
+      if (statements.length) out.push(this.elementLoop(first.size, statements));
     }
     return out;
   }

@@ -119,8 +119,10 @@ export function describeModule(ir: CellIR, plan: KernelPlan, options: EmitOption
     }
     return typescript[name].body;
   };
+  // The op helpers the kernels call (a float32 kernel's σ may be the runtime's map instead).
   const helpers = new Set<string>();
-  for (const node of ir.graph.nodes) for (const h of opDef(node.op).helpers ?? []) helpers.add(h);
+  const called = (h: string) => KERNELS.some((k) => kernels[k].reads.has(h));
+  for (const node of ir.graph.nodes) for (const h of opDef(node.op).helpers ?? []) if (called(h)) helpers.add(h);
   const spec: SpecWithoutSizes = {
     name: ir.name,
     dtype: options.dtype,
