@@ -111,7 +111,7 @@ function forward(
           Wu_Wr_h_prev[b * 32 + 16 + i]! + Uu_Ur_Uh_x[(t * B + b) * 48 + 16 + i]! + br[i]!;
       }
     }
-    // u, r = σ(…), for each of B rows
+    // u, r = σ(…), for each of B rows   gru.cell:15, 16
     mm.sigmoid(B * 32, u_r, 0, u_r, 0);
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 16; i++) {
@@ -131,7 +131,7 @@ function forward(
           Wh_r_h_prev[b * 16 + i]! + Uu_Ur_Uh_x[(t * B + b) * 48 + 32 + i]! + bh[i]!;
       }
     }
-    // h_tilde = tanh(…), for each of B rows
+    // h_tilde = tanh(…), for each of B rows   gru.cell:17
     mm.tanh(B * 16, h_tilde, 0, h_tilde, 0);
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 16; i++) {
@@ -370,7 +370,7 @@ function step(
         Wu_Wr_h_prev[b * 32 + 16 + i]! + Uu_Ur_Uh_x_1[b * 48 + 16 + i]! + br[i]!;
     }
   }
-  // u, r = σ(…), for each of B rows
+  // u, r = σ(…), for each of B rows   gru.cell:15, 16
   mm.sigmoid(B * 32, u_r, 0, u_r, 0);
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 16; i++) {
@@ -387,7 +387,7 @@ function step(
       h_tilde[b * 16 + i] = Wh_r_h_prev[b * 16 + i]! + Uu_Ur_Uh_x_1[b * 48 + 32 + i]! + bh[i]!;
     }
   }
-  // h_tilde = tanh(…), for each of B rows
+  // h_tilde = tanh(…), for each of B rows   gru.cell:17
   mm.tanh(B * 16, h_tilde, 0, h_tilde, 0);
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 16; i++) {
@@ -456,7 +456,7 @@ function infer(
           Wu_Wr_h_prev[b * 32 + 16 + i]! + Uu_Ur_Uh_x[(t * B + b) * 48 + 16 + i]! + br[i]!;
       }
     }
-    // u, r = σ(…), for each of B rows
+    // u, r = σ(…), for each of B rows   gru.cell:15, 16
     mm.sigmoid(B * 32, u_r, 0, u_r, 0);
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 16; i++) {
@@ -474,7 +474,7 @@ function infer(
           Wh_r_h_prev[b * 16 + i]! + Uu_Ur_Uh_x[(t * B + b) * 48 + 32 + i]! + bh[i]!;
       }
     }
-    // h_tilde = tanh(…), for each of B rows
+    // h_tilde = tanh(…), for each of B rows   gru.cell:17
     mm.tanh(B * 16, h_tilde, 0, h_tilde, 0);
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 16; i++) {

@@ -142,7 +142,7 @@ function forward(
           b_hz[i]!;
       }
     }
-    // r, z = σ(…), for each of B rows
+    // r, z = σ(…), for each of B rows   gru_torch.cell:11, 12
     mm.sigmoid(B * 32, r_z, 0, r_z, 0);
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 16; i++) {
@@ -156,7 +156,7 @@ function forward(
           W_in_x_plus_b_in[(t * B + b) * 16 + i]! + r_z[b * 32 + i]! * W_hn_h_prev_plus_b_hn;
       }
     }
-    // n = tanh(…), for each of B rows
+    // n = tanh(…), for each of B rows   gru_torch.cell:13
     mm.tanh(B * 16, n, 0, n, 0);
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 16; i++) {
@@ -389,7 +389,7 @@ function step(
         b_hz[i]!;
     }
   }
-  // r, z = σ(…), for each of B rows
+  // r, z = σ(…), for each of B rows   gru_torch.cell:11, 12
   mm.sigmoid(B * 32, r_z, 0, r_z, 0);
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 16; i++) {
@@ -400,7 +400,7 @@ function step(
         r_z[b * 32 + i]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!);
     }
   }
-  // n = tanh(…), for each of B rows
+  // n = tanh(…), for each of B rows   gru_torch.cell:13
   mm.tanh(B * 16, n, 0, n, 0);
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 16; i++) {
@@ -498,7 +498,7 @@ function infer(
           b_hz[i]!;
       }
     }
-    // r, z = σ(…), for each of B rows
+    // r, z = σ(…), for each of B rows   gru_torch.cell:11, 12
     mm.sigmoid(B * 32, r_z, 0, r_z, 0);
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 16; i++) {
@@ -508,7 +508,7 @@ function infer(
           r_z[b * 32 + i]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!);
       }
     }
-    // n = tanh(…), for each of B rows
+    // n = tanh(…), for each of B rows   gru_torch.cell:13
     mm.tanh(B * 16, n, 0, n, 0);
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 16; i++) {

@@ -105,7 +105,7 @@ function forward(
   for (let r = 0; r < T * B; r++) {
     for (let i_1 = 0; i_1 < 16; i_1++) q_tape[r * 16 + i_1] = Wv_Wk_Wq_x[r * 48 + 32 + i_1]!;
   }
-  // k = tanh(…), for all T * B rows
+  // k = tanh(…), for all T * B rows   linear_attention.cell:11
   mm.tanh(T * B * 16, k, 0, k, 0);
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 16; i++) k_tape[r * 16 + i] = k[r * 16 + i]!;
@@ -388,7 +388,7 @@ function step(
       k_1[b * 16 + i] = Wv_Wk_Wq_x_1[b * 48 + 16 + i]!;
     }
   }
-  // k = tanh(…), for each of B rows
+  // k = tanh(…), for each of B rows   linear_attention.cell:11
   mm.tanh(B * 16, k_1, 0, k_1, 0);
   // v_outer_k = v ⊗ k
   for (let b = 0; b < B; b++) {
@@ -464,7 +464,7 @@ function infer(
       k[r * 16 + i] = Wv_Wk_Wq_x[r * 48 + 16 + i]!;
     }
   }
-  // k = tanh(…), for all T * B rows
+  // k = tanh(…), for all T * B rows   linear_attention.cell:11
   mm.tanh(T * B * 16, k, 0, k, 0);
   // v_outer_k = v ⊗ k
   for (let r = 0; r < T * B; r++) {

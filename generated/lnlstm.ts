@@ -411,9 +411,9 @@ function forward(
         f_i_o[b * 48 + 32 + j] = div + bo[j]!;
       }
     }
-    // f, i, o = σ(…), for each of B rows
+    // f, i, o = σ(…), for each of B rows   lnlstm.cell:20, 21, 23
     mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);
-    // g = tanh(…), for each of B rows
+    // g = tanh(…), for each of B rows   lnlstm.cell:22
     mm.tanh(B * 16, g, 0, g, 0);
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
@@ -1162,9 +1162,9 @@ function step(
       f_i_o[b * 48 + 32 + j] = (go[j]! * do_1[b * 16 + j]!) / sqrt_mean_do_do_plus_k[b]! + bo[j]!;
     }
   }
-  // f, i, o = σ(…), for each of B rows
+  // f, i, o = σ(…), for each of B rows   lnlstm.cell:20, 21, 23
   mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);
-  // g = tanh(…), for each of B rows
+  // g = tanh(…), for each of B rows   lnlstm.cell:22
   mm.tanh(B * 16, g, 0, g, 0);
   for (let b = 0; b < B; b++) {
     for (let j = 0; j < 16; j++) {
@@ -1434,9 +1434,9 @@ function infer(
         f_i_o[b * 48 + 32 + j] = (go[j]! * do_1[b * 16 + j]!) / sqrt_mean_do_do_plus_k[b]! + bo[j]!;
       }
     }
-    // f, i, o = σ(…), for each of B rows
+    // f, i, o = σ(…), for each of B rows   lnlstm.cell:20, 21, 23
     mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);
-    // g = tanh(…), for each of B rows
+    // g = tanh(…), for each of B rows   lnlstm.cell:22
     mm.tanh(B * 16, g, 0, g, 0);
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {

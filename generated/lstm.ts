@@ -126,9 +126,9 @@ function forward(
           Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! + bo[j]!;
       }
     }
-    // f, i, o = σ(…), for each of B rows
+    // f, i, o = σ(…), for each of B rows   lstm.cell:13, 14, 16
     mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);
-    // g = tanh(…), for each of B rows
+    // g = tanh(…), for each of B rows   lstm.cell:15
     mm.tanh(B * 16, g, 0, g, 0);
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
@@ -146,7 +146,7 @@ function forward(
         tanh_c[b * 16 + j] = c;
       }
     }
-    // tanh_c = tanh(…), for each of B rows
+    // tanh_c = tanh(…), for each of B rows   lstm.cell:18
     mm.tanh(B * 16, tanh_c, 0, tanh_c, 0);
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
@@ -391,9 +391,9 @@ function step(
         Wf_Wi_Wg_Wo_x_1[b * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! + bo[j]!;
     }
   }
-  // f, i, o = σ(…), for each of B rows
+  // f, i, o = σ(…), for each of B rows   lstm.cell:13, 14, 16
   mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);
-  // g = tanh(…), for each of B rows
+  // g = tanh(…), for each of B rows   lstm.cell:15
   mm.tanh(B * 16, g, 0, g, 0);
   for (let b = 0; b < B; b++) {
     for (let j = 0; j < 16; j++) {
@@ -405,7 +405,7 @@ function step(
       tanh_c[b * 16 + j] = c;
     }
   }
-  // tanh_c = tanh(…), for each of B rows
+  // tanh_c = tanh(…), for each of B rows   lstm.cell:18
   mm.tanh(B * 16, tanh_c, 0, tanh_c, 0);
   for (let b = 0; b < B; b++) {
     for (let j = 0; j < 16; j++) {
@@ -486,9 +486,9 @@ function infer(
           Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! + bo[j]!;
       }
     }
-    // f, i, o = σ(…), for each of B rows
+    // f, i, o = σ(…), for each of B rows   lstm.cell:13, 14, 16
     mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);
-    // g = tanh(…), for each of B rows
+    // g = tanh(…), for each of B rows   lstm.cell:15
     mm.tanh(B * 16, g, 0, g, 0);
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
@@ -501,7 +501,7 @@ function infer(
         tanh_c[b * 16 + j] = c;
       }
     }
-    // tanh_c = tanh(…), for each of B rows
+    // tanh_c = tanh(…), for each of B rows   lstm.cell:18
     mm.tanh(B * 16, tanh_c, 0, tanh_c, 0);
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {

@@ -85,7 +85,7 @@ function forward(
       z[r * 16 + i] = Wz_Wh_x[r * 32 + i]! + bz[i]!;
     }
   }
-  // z = σ(…), for all T * B rows
+  // z = σ(…), for all T * B rows   mingru.cell:14
   mm.sigmoid(T * B * 16, z, 0, z, 0);
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 16; i++) {
@@ -279,7 +279,7 @@ function step(
       z_1[b * 16 + i] = Wz_Wh_x_1[b * 32 + i]! + bz[i]!;
     }
   }
-  // z = σ(…), for each of B rows
+  // z = σ(…), for each of B rows   mingru.cell:14
   mm.sigmoid(B * 16, z_1, 0, z_1, 0);
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 16; i++) {
@@ -336,7 +336,7 @@ function infer(
       z[r * 16 + i] = Wz_Wh_x[r * 32 + i]! + bz[i]!;
     }
   }
-  // z = σ(…), for all T * B rows
+  // z = σ(…), for all T * B rows   mingru.cell:14
   mm.sigmoid(T * B * 16, z, 0, z, 0);
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 16; i++) {

@@ -97,7 +97,7 @@ function forward(
       f_i[r * 32 + 16 + j] = Wf_Wi_Wh_x[r * 48 + 16 + j]! + bi[j]!;
     }
   }
-  // f, i = σ(…), for all T * B rows
+  // f, i = σ(…), for all T * B rows   minlstm.cell:16, 17
   mm.sigmoid(T * B * 32, f_i, 0, f_i, 0);
   for (let r = 0; r < T * B; r++) {
     for (let j = 0; j < 16; j++) {
@@ -352,7 +352,7 @@ function step(
       f_i_1[b * 32 + 16 + j] = Wf_Wi_Wh_x_1[b * 48 + 16 + j]! + bi[j]!;
     }
   }
-  // f, i = σ(…), for each of B rows
+  // f, i = σ(…), for each of B rows   minlstm.cell:16, 17
   mm.sigmoid(B * 32, f_i_1, 0, f_i_1, 0);
   for (let b = 0; b < B; b++) {
     for (let j = 0; j < 16; j++) {
@@ -414,7 +414,7 @@ function infer(
       f_i[r * 32 + 16 + j] = Wf_Wi_Wh_x[r * 48 + 16 + j]! + bi[j]!;
     }
   }
-  // f, i = σ(…), for all T * B rows
+  // f, i = σ(…), for all T * B rows   minlstm.cell:16, 17
   mm.sigmoid(T * B * 32, f_i, 0, f_i, 0);
   for (let r = 0; r < T * B; r++) {
     for (let j = 0; j < 16; j++) {

@@ -247,7 +247,7 @@ function forward(
       o[r * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + 12 + i]! + bo[i]!;
     }
   }
-  // o = σ(…), for all T * B rows
+  // o = σ(…), for all T * B rows   mlstm.cell:36
   mm.sigmoid(T * B * 4, o, 0, o, 0);
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 4; i++) o_tape[r * 4 + i] = o[r * 4 + i]!;
@@ -898,7 +898,7 @@ function step(
       o_1[b * 4 + i] = Wq_Wk_Wv_Wo_x_1[b * 16 + 12 + i]! + bo[i]!;
     }
   }
-  // o = σ(…), for each of B rows
+  // o = σ(…), for each of B rows   mlstm.cell:36
   mm.sigmoid(B * 4, o_1, 0, o_1, 0);
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 4; i++) {
@@ -1122,7 +1122,7 @@ function infer(
       o[r * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + 12 + i]! + bo[i]!;
     }
   }
-  // o = σ(…), for all T * B rows
+  // o = σ(…), for all T * B rows   mlstm.cell:36
   mm.sigmoid(T * B * 4, o, 0, o, 0);
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 4; i++) o_2[r * 4 + i] = o[r * 4 + i]!;

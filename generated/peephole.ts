@@ -134,9 +134,9 @@ function forward(
           Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! + bg[j]!;
       }
     }
-    // f, i = σ(…), for each of B rows
+    // f, i = σ(…), for each of B rows   peephole.cell:13, 14
     mm.sigmoid(B * 32, f_i, 0, f_i, 0);
-    // g = tanh(…), for each of B rows
+    // g = tanh(…), for each of B rows   peephole.cell:15
     mm.tanh(B * 16, g, 0, g, 0);
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
@@ -158,9 +158,9 @@ function forward(
         tanh_c[b * 16 + j] = c;
       }
     }
-    // o = σ(…), for each of B rows
+    // o = σ(…), for each of B rows   peephole.cell:17
     mm.sigmoid(B * 16, o, 0, o, 0);
-    // tanh_c = tanh(…), for each of B rows
+    // tanh_c = tanh(…), for each of B rows   peephole.cell:18
     mm.tanh(B * 16, tanh_c, 0, tanh_c, 0);
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
@@ -422,9 +422,9 @@ function step(
         Wf_Wi_Wg_Wo_x_1[b * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! + bg[j]!;
     }
   }
-  // f, i = σ(…), for each of B rows
+  // f, i = σ(…), for each of B rows   peephole.cell:13, 14
   mm.sigmoid(B * 32, f_i, 0, f_i, 0);
-  // g = tanh(…), for each of B rows
+  // g = tanh(…), for each of B rows   peephole.cell:15
   mm.tanh(B * 16, g, 0, g, 0);
   for (let b = 0; b < B; b++) {
     for (let j = 0; j < 16; j++) {
@@ -442,9 +442,9 @@ function step(
       tanh_c[b * 16 + j] = c;
     }
   }
-  // o = σ(…), for each of B rows
+  // o = σ(…), for each of B rows   peephole.cell:17
   mm.sigmoid(B * 16, o, 0, o, 0);
-  // tanh_c = tanh(…), for each of B rows
+  // tanh_c = tanh(…), for each of B rows   peephole.cell:18
   mm.tanh(B * 16, tanh_c, 0, tanh_c, 0);
   for (let b = 0; b < B; b++) {
     for (let j = 0; j < 16; j++) {
@@ -529,9 +529,9 @@ function infer(
           Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! + bg[j]!;
       }
     }
-    // f, i = σ(…), for each of B rows
+    // f, i = σ(…), for each of B rows   peephole.cell:13, 14
     mm.sigmoid(B * 32, f_i, 0, f_i, 0);
-    // g = tanh(…), for each of B rows
+    // g = tanh(…), for each of B rows   peephole.cell:15
     mm.tanh(B * 16, g, 0, g, 0);
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {
@@ -549,9 +549,9 @@ function infer(
         tanh_c[b * 16 + j] = c;
       }
     }
-    // o = σ(…), for each of B rows
+    // o = σ(…), for each of B rows   peephole.cell:17
     mm.sigmoid(B * 16, o, 0, o, 0);
-    // tanh_c = tanh(…), for each of B rows
+    // tanh_c = tanh(…), for each of B rows   peephole.cell:18
     mm.tanh(B * 16, tanh_c, 0, tanh_c, 0);
     for (let b = 0; b < B; b++) {
       for (let j = 0; j < 16; j++) {

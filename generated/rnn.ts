@@ -69,7 +69,7 @@ function forward(
         h[n * 16 + i] = Wx_x[(t * B + n) * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!;
       }
     }
-    // h = tanh(…), for each of B rows
+    // h = tanh(…), for each of B rows   rnn.cell:8
     mm.tanh(B * 16, h, 0, h, 0);
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 16; i++) {
@@ -204,7 +204,7 @@ function step(
       h[n * 16 + i] = Wx_x_1[n * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!;
     }
   }
-  // h = tanh(…), for each of B rows
+  // h = tanh(…), for each of B rows   rnn.cell:8
   mm.tanh(B * 16, h, 0, h, 0);
   for (let n = 0; n < B; n++) {
     for (let i = 0; i < 16; i++) {
@@ -252,7 +252,7 @@ function infer(
         h[n * 16 + i] = Wx_x[(t * B + n) * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!;
       }
     }
-    // h = tanh(…), for each of B rows
+    // h = tanh(…), for each of B rows   rnn.cell:8
     mm.tanh(B * 16, h, 0, h, 0);
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 16; i++) {

@@ -213,9 +213,9 @@ function forward(
         e1_e2_g1_g2[n * 16 + 12 + i] = k_tape[(t * B + n) * 4 + i]! - q2;
       }
     }
-    // r = σ(…), for each of B rows
+    // r = σ(…), for each of B rows   rwkv4.cell:23
     mm.sigmoid(B * 4, r, 0, r, 0);
-    // e1, e2, g1, g2 = exp(…), for each of B rows
+    // e1, e2, g1, g2 = exp(…), for each of B rows   rwkv4.cell:27, 28, 32, 33
     mm.exp(B * 16, e1_e2_g1_g2, 0, e1_e2_g1_g2, 0);
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 4; i++) {
@@ -703,9 +703,9 @@ function step(
       e1_e2_g1_g2[n * 16 + 12 + i] = k[n * 4 + i]! - q2;
     }
   }
-  // r = σ(…), for each of B rows
+  // r = σ(…), for each of B rows   rwkv4.cell:23
   mm.sigmoid(B * 4, r, 0, r, 0);
-  // e1, e2, g1, g2 = exp(…), for each of B rows
+  // e1, e2, g1, g2 = exp(…), for each of B rows   rwkv4.cell:27, 28, 32, 33
   mm.exp(B * 16, e1_e2_g1_g2, 0, e1_e2_g1_g2, 0);
   for (let n = 0; n < B; n++) {
     for (let i = 0; i < 3; i++) {
@@ -858,9 +858,9 @@ function infer(
         e1_e2_g1_g2[n * 16 + 12 + i] = k[n * 4 + i]! - q2;
       }
     }
-    // r = σ(…), for each of B rows
+    // r = σ(…), for each of B rows   rwkv4.cell:23
     mm.sigmoid(B * 4, r, 0, r, 0);
-    // e1, e2, g1, g2 = exp(…), for each of B rows
+    // e1, e2, g1, g2 = exp(…), for each of B rows   rwkv4.cell:27, 28, 32, 33
     mm.exp(B * 16, e1_e2_g1_g2, 0, e1_e2_g1_g2, 0);
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 3; i++) {

@@ -146,11 +146,11 @@ function forward(
           Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!;
       }
     }
-    // o = σ(…), for each of B rows
+    // o = σ(…), for each of B rows   slstm.cell:23
     mm.sigmoid(B * 4, o, 0, o, 0);
-    // ig, fg = exp(…), for each of B rows
+    // ig, fg = exp(…), for each of B rows   slstm.cell:26, 27
     mm.exp(B * 8, ig_fg, 0, ig_fg, 0);
-    // tanh_zt = tanh(…), for each of B rows
+    // tanh_zt = tanh(…), for each of B rows   slstm.cell:28
     mm.tanh(B * 4, tanh_zt, 0, tanh_zt, 0);
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 4; i++) {
@@ -466,11 +466,11 @@ function step(
       tanh_zt[b * 4 + i] = Wz_Wi_Wf_Wo_x_1[b * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!;
     }
   }
-  // o = σ(…), for each of B rows
+  // o = σ(…), for each of B rows   slstm.cell:23
   mm.sigmoid(B * 4, o, 0, o, 0);
-  // ig, fg = exp(…), for each of B rows
+  // ig, fg = exp(…), for each of B rows   slstm.cell:26, 27
   mm.exp(B * 8, ig_fg, 0, ig_fg, 0);
-  // tanh_zt = tanh(…), for each of B rows
+  // tanh_zt = tanh(…), for each of B rows   slstm.cell:28
   mm.tanh(B * 4, tanh_zt, 0, tanh_zt, 0);
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 4; i++) {
@@ -575,11 +575,11 @@ function infer(
           Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!;
       }
     }
-    // o = σ(…), for each of B rows
+    // o = σ(…), for each of B rows   slstm.cell:23
     mm.sigmoid(B * 4, o, 0, o, 0);
-    // ig, fg = exp(…), for each of B rows
+    // ig, fg = exp(…), for each of B rows   slstm.cell:26, 27
     mm.exp(B * 8, ig_fg, 0, ig_fg, 0);
-    // tanh_zt = tanh(…), for each of B rows
+    // tanh_zt = tanh(…), for each of B rows   slstm.cell:28
     mm.tanh(B * 4, tanh_zt, 0, tanh_zt, 0);
     for (let b = 0; b < B; b++) {
       for (let i = 0; i < 4; i++) {

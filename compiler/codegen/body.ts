@@ -451,7 +451,15 @@ export class StepBody {
     const what = `${group.members.map((id) => this.describe.name(id)).join(", ")} = ${def.syntax?.[0] ?? def.name}(…)`;
     const rows = this.rows === "B" ? "each of B rows" : "all T * B rows";
     const call = mapCall(group.map, [show(times(this.rowCount, num(group.width))), buffer, 0, buffer, 0]);
-    return { kind: "code", reads: [], code: () => [comment(`${what}, for ${rows}`), code(`${call};`)] };
+    return { kind: "code", reads: [], code: () => [comment(`${what}, for ${rows}${this.locations(group.members)}`), code(`${call};`)] };
+  }
+
+  /** Where the equations of `ids` are, as their comments say (`   lstm.cell:13, 14, 16`), or nothing. */
+  private locations(ids: readonly NodeId[]): string {
+    const found = ids.map((id) => /   (\S+):(\d+)$/u.exec(this.describe.comment(id) ?? "")).filter((m) => m !== null);
+    const files = [...new Set(found.map((m) => m[1]!))];
+    if (files.length !== 1) return "";
+    return `   ${files[0]}:${[...new Set(found.map((m) => m[2]!))].join(", ")}`;
   }
 
   /**
