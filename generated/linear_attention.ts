@@ -25,6 +25,7 @@ export const spec = {
   outputs: [{ name: "y", shape: [16], size: 16 }],
   workspace: [
     { size: 256, rows: "TB", kernel: "forward" },
+    { size: 16, rows: "TB", kernel: "forward" },
     { size: 384, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 48, rows: "TB", kernel: "forward" },
     { size: 16, rows: "one", derived: ["forward", "backward", "step", "infer"] },
@@ -41,11 +42,10 @@ export const spec = {
     { size: 16, rows: "TB", kernel: "backward" },
     { size: 48, rows: "TB", kernel: "backward" },
     { size: 256, rows: "B", kernel: "step" },
+    { size: 16, rows: "B", kernel: "step" },
     { size: 48, rows: "B", kernel: "step" },
     { size: 256, rows: "B", kernel: "step" },
-    { size: 16, rows: "B", kernel: "step" },
     { size: 256, rows: "B", kernel: "forward" },
-    { size: 16, rows: "TB", kernel: "forward" },
   ],
   staging: { fixed: 384, B: 56, TB: 56 },
   tape: [
@@ -70,10 +70,11 @@ function forward(
   paramsChanged: boolean,
 ): void {
   const v_outer_k = WS[0]!;
-  const Wv_Wk_Wq = WS[1]!;
-  const Wv_Wk_Wq_x = WS[2]!;
-  const λ = WS[3]!;
-  const λ_rowwise = WS[4]!;
+  const k = WS[1]!;
+  const Wv_Wk_Wq = WS[2]!;
+  const Wv_Wk_Wq_x = WS[3]!;
+  const λ = WS[4]!;
+  const λ_rowwise = WS[5]!;
   const [Wv, Wk, Wq, bλ] = P as Arrays<4>;
   const [x] = X as Arrays<1>;
   const [S_seq] = S as Arrays<1>;
@@ -94,26 +95,30 @@ function forward(
   // Everything that does not depend on a state, for all T·B steps at once.
   // Wv_Wk_Wq_x = Wv_Wk_Wq·x
   mm.nt(T * B, 48, 8, x, 0, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x, 0, 48, 0); // Wv_Wk_Wq_x[m] = Wv_Wk_Wq · x[m], for all T * B rows
-  // v = Wv·x   linear_attention.cell:10
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 16; i++) v_tape[r * 16 + i] = Wv_Wk_Wq_x[r * 48 + i]!;
-  }
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 16; i++) {
       // k = tanh(Wk·x)   linear_attention.cell:11
-      const k = Math.tanh(Wv_Wk_Wq_x[r * 48 + 16 + i]!);
-      k_tape[r * 16 + i] = k;
+      k[r * 16 + i] = Wv_Wk_Wq_x[r * 48 + 16 + i]!;
     }
   }
   // q = Wq·x   linear_attention.cell:12
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 16; i++) q_tape[r * 16 + i] = Wv_Wk_Wq_x[r * 48 + 32 + i]!;
   }
+  // k = tanh(…), for all T * B rows   linear_attention.cell:11
+  mm.tanh(T * B * 16, k, 0, k, 0);
+  for (let r = 0; r < T * B; r++) {
+    for (let i = 0; i < 16; i++) k_tape[r * 16 + i] = k[r * 16 + i]!;
+  }
+  // v = Wv·x   linear_attention.cell:10
+  for (let r = 0; r < T * B; r++) {
+    for (let i = 0; i < 16; i++) v_tape[r * 16 + i] = Wv_Wk_Wq_x[r * 48 + i]!;
+  }
   // v_outer_k = v ⊗ k
   for (let r = 0; r < T * B; r++) {
     for (let r_1 = 0; r_1 < 16; r_1++)
       for (let c = 0; c < 16; c++)
-        v_outer_k[r * 256 + r_1 * 16 + c] = v_tape[r * 16 + r_1]! * k_tape[r * 16 + c]!;
+        v_outer_k[r * 256 + r_1 * 16 + c] = v_tape[r * 16 + r_1]! * k[r * 16 + c]!;
   }
   for (let t = 0; t < T; t++) {
     for (let b = 0; b < B; b++) {
@@ -166,20 +171,20 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dS_swap = WS[5]!;
-  const dS_kept = WS[6]!;
-  const dS = WS[7]!;
-  const λ = WS[3]!;
-  const λ_rowwise = WS[4]!;
-  const dy_outer_q = WS[8]!;
-  const dq = WS[9]!;
-  const dv = WS[10]!;
-  const dk = WS[11]!;
-  const dλ = WS[12]!;
-  const λ_one_minus_λ = WS[13]!;
-  const dk_pre = WS[14]!;
-  const Wv_Wk_Wq = WS[1]!;
-  const dv_dk_pre_dq = WS[15]!;
+  const dS_swap = WS[6]!;
+  const dS_kept = WS[7]!;
+  const dS = WS[8]!;
+  const λ = WS[4]!;
+  const λ_rowwise = WS[5]!;
+  const dy_outer_q = WS[9]!;
+  const dq = WS[10]!;
+  const dv = WS[11]!;
+  const dk = WS[12]!;
+  const dλ = WS[13]!;
+  const λ_one_minus_λ = WS[14]!;
+  const dk_pre = WS[15]!;
+  const Wv_Wk_Wq = WS[2]!;
+  const dv_dk_pre_dq = WS[16]!;
   const [Wv, Wk, Wq, bλ] = P as Arrays<4>;
   const [x] = X as Arrays<1>;
   const [S_seq] = S as Arrays<1>;
@@ -349,25 +354,25 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const S_next = WS[16]!;
-  const λ = WS[3]!;
-  const Wv_Wk_Wq = WS[1]!;
-  const Wv_Wk_Wq_x = WS[17]!;
-  const λ_rowwise = WS[4]!;
-  const v_outer_k = WS[18]!;
-  const k = WS[19]!;
+  const S_next = WS[17]!;
+  const k = WS[18]!;
+  const λ = WS[4]!;
+  const Wv_Wk_Wq = WS[2]!;
+  const Wv_Wk_Wq_x = WS[19]!;
+  const λ_rowwise = WS[5]!;
+  const v_outer_k = WS[20]!;
   const [Wv, Wk, Wq, bλ] = P as Arrays<4>;
   const [x] = X as Arrays<1>;
   const [S_seq] = S as Arrays<1>;
   const [y_out] = Y as Arrays<1>;
   // Values derived from params alone, kept until params change.
   if (paramsChanged) {
-    // λ = σ(bλ)   linear_attention.cell:9
-    for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]!);
     // Wv_Wk_Wq = [Wv; Wk; Wq]
     Wv_Wk_Wq.set(Wv, 0);
     Wv_Wk_Wq.set(Wk, 128);
     Wv_Wk_Wq.set(Wq, 256);
+    // λ = σ(bλ)   linear_attention.cell:9
+    for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]!);
     // λ_rowwise = expand(λ), in S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
     for (let r_1 = 0; r_1 < 16; r_1++)
       for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = λ[r_1]!;
@@ -377,10 +382,11 @@ function step(
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 16; i++) {
       // k = tanh(Wk·x)   linear_attention.cell:11
-      const k_1 = Math.tanh(Wv_Wk_Wq_x[b * 48 + 16 + i]!);
-      k[b * 16 + i] = k_1;
+      k[b * 16 + i] = Wv_Wk_Wq_x[b * 48 + 16 + i]!;
     }
   }
+  // k = tanh(…), for each of B rows   linear_attention.cell:11
+  mm.tanh(B * 16, k, 0, k, 0);
   // v_outer_k = v ⊗ k
   for (let b = 0; b < B; b++) {
     for (let r_1 = 0; r_1 < 16; r_1++)
@@ -421,13 +427,13 @@ function infer(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const S_swap = WS[20]!;
-  const Wv_Wk_Wq_x = WS[2]!;
+  const S_swap = WS[21]!;
+  const Wv_Wk_Wq_x = WS[3]!;
   const v_outer_k = WS[0]!;
-  const Wv_Wk_Wq = WS[1]!;
-  const k = WS[21]!;
-  const λ = WS[3]!;
-  const λ_rowwise = WS[4]!;
+  const k = WS[1]!;
+  const Wv_Wk_Wq = WS[2]!;
+  const λ = WS[4]!;
+  const λ_rowwise = WS[5]!;
   const [Wv, Wk, Wq, bλ] = P as Arrays<4>;
   const [x] = X as Arrays<1>;
   const [S_seq] = S as Arrays<1>;
@@ -452,10 +458,11 @@ function infer(
   for (let r = 0; r < T * B; r++) {
     for (let i = 0; i < 16; i++) {
       // k = tanh(Wk·x)   linear_attention.cell:11
-      const k_1 = Math.tanh(Wv_Wk_Wq_x[r * 48 + 16 + i]!);
-      k[r * 16 + i] = k_1;
+      k[r * 16 + i] = Wv_Wk_Wq_x[r * 48 + 16 + i]!;
     }
   }
+  // k = tanh(…), for all T * B rows   linear_attention.cell:11
+  mm.tanh(T * B * 16, k, 0, k, 0);
   // v_outer_k = v ⊗ k
   for (let r = 0; r < T * B; r++) {
     for (let r_1 = 0; r_1 < 16; r_1++)

@@ -24,6 +24,7 @@ export const spec = {
   workspace: [
     { size: 16, rows: "TB", kernel: "forward" },
     { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "TB", kernel: "backward" },
@@ -50,7 +51,8 @@ function forward(
   _paramsChanged: boolean,
 ): void {
   const Wx_x = WS[0]!;
-  const Wh_h_prev = WS[1]!;
+  const h = WS[1]!;
+  const Wh_h_prev = WS[2]!;
   const [Wx, Wh, b] = P as Arrays<3>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -64,9 +66,15 @@ function forward(
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 16; i++) {
         // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
-        const h = Math.tanh(Wx_x[(t * B + n) * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!);
-        h_seq[((t + 1) * B + n) * 16 + i] = h;
-        h_out[(t * B + n) * 16 + i] = h;
+        h[n * 16 + i] = Wx_x[(t * B + n) * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!;
+      }
+    }
+    // h = tanh(…), for each of B rows   rnn.cell:8
+    mm.tanh(B * 16, h, 0, h, 0);
+    for (let n = 0; n < B; n++) {
+      for (let i = 0; i < 16; i++) {
+        h_seq[((t + 1) * B + n) * 16 + i] = h[n * 16 + i]!;
+        h_out[(t * B + n) * 16 + i] = h[n * 16 + i]!;
       }
     }
     if (M !== undefined) {
@@ -102,9 +110,9 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dh_swap = WS[2]!;
-  const dh_kept = WS[3]!;
-  const dh_pre = WS[4]!;
+  const dh_swap = WS[3]!;
+  const dh_kept = WS[4]!;
+  const dh_pre = WS[5]!;
   const [Wx, Wh] = P as Arrays<3>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -178,9 +186,10 @@ function step(
   mm: Products,
   _paramsChanged: boolean,
 ): void {
-  const h_next = WS[5]!;
-  const Wx_x = WS[6]!;
-  const Wh_h_prev = WS[1]!;
+  const h_next = WS[6]!;
+  const h = WS[1]!;
+  const Wx_x = WS[7]!;
+  const Wh_h_prev = WS[2]!;
   const [Wx, Wh, b] = P as Arrays<3>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -192,9 +201,15 @@ function step(
   for (let n = 0; n < B; n++) {
     for (let i = 0; i < 16; i++) {
       // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
-      const h = Math.tanh(Wx_x[n * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!);
-      h_next[n * 16 + i] = h;
-      h_out[n * 16 + i] = h;
+      h[n * 16 + i] = Wx_x[n * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!;
+    }
+  }
+  // h = tanh(…), for each of B rows   rnn.cell:8
+  mm.tanh(B * 16, h, 0, h, 0);
+  for (let n = 0; n < B; n++) {
+    for (let i = 0; i < 16; i++) {
+      h_next[n * 16 + i] = h[n * 16 + i]!;
+      h_out[n * 16 + i] = h[n * 16 + i]!;
     }
   }
   for (let n = 0; n < B; n++) {
@@ -215,9 +230,10 @@ function infer(
   mm: Products,
   _paramsChanged: boolean,
 ): void {
-  const h_swap = WS[7]!;
+  const h_swap = WS[8]!;
   const Wx_x = WS[0]!;
-  const Wh_h_prev = WS[1]!;
+  const h = WS[1]!;
+  const Wh_h_prev = WS[2]!;
   const [Wx, Wh, b] = P as Arrays<3>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -233,9 +249,15 @@ function infer(
     for (let n = 0; n < B; n++) {
       for (let i = 0; i < 16; i++) {
         // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
-        const h = Math.tanh(Wx_x[(t * B + n) * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!);
-        h_new[n * 16 + i] = h;
-        h_out[(t * B + n) * 16 + i] = h;
+        h[n * 16 + i] = Wx_x[(t * B + n) * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!;
+      }
+    }
+    // h = tanh(…), for each of B rows   rnn.cell:8
+    mm.tanh(B * 16, h, 0, h, 0);
+    for (let n = 0; n < B; n++) {
+      for (let i = 0; i < 16; i++) {
+        h_new[n * 16 + i] = h[n * 16 + i]!;
+        h_out[(t * B + n) * 16 + i] = h[n * 16 + i]!;
       }
     }
     if (M !== undefined) {

@@ -51,6 +51,8 @@ export interface Buffers {
   buffer(graph: Graph, node: NodeId | string, size: number, rows: Rows): number;
   /** Whether matrix products are calls into the runtime's products. */
   readonly products: boolean;
+  /** Whether sigmoid, tanh and exp over vectors are calls into the runtime's maps (float32 with runtime products). */
+  readonly maps: boolean;
   /** A runtime product may stage `perRow` elements per row plus `fixed`. */
   stage(rows: Exclude<Rows, "one">, perRow: number, fixed: number): void;
 }
@@ -79,6 +81,7 @@ function tracking(buffers: Buffers, graph: Graph, describe: Describe): KernelBuf
       return name;
     },
     products: buffers.products,
+    maps: buffers.maps,
     stage: (rows, perRow, fixed) => buffers.stage(rows, perRow, fixed),
     used: () => [...used].map(([index, name]) => ({ name, index })),
   };

@@ -119,8 +119,10 @@ export function describeModule(ir: CellIR, plan: KernelPlan, options: EmitOption
     }
     return typescript[name].body;
   };
+  // The op helpers the kernels call (a float32 kernel's σ may be the runtime's map instead).
   const helpers = new Set<string>();
-  for (const node of ir.graph.nodes) for (const h of opDef(node.op).helpers ?? []) helpers.add(h);
+  const called = (h: string) => KERNELS.some((k) => kernels[k].reads.has(h));
+  for (const node of ir.graph.nodes) for (const h of opDef(node.op).helpers ?? []) if (called(h)) helpers.add(h);
   const spec: SpecWithoutSizes = {
     name: ir.name,
     dtype: options.dtype,
@@ -172,12 +174,14 @@ function emitIn(dialect: Dialect, ir: CellIR, plan: KernelPlan, options: EmitOpt
   const products = (options.products ?? "runtime") === "runtime";
   const kernels = emitKernels(ir, plan, names, {
     products,
+    // The runtime's maps round each value to float32 as a store does; float64 kernels keep `Math`.
+    maps: products && options.dtype === "f32",
     stage(rows, perRow, fixed) {
       staging[rows] = Math.max(staging[rows], perRow);
       staging.fixed = Math.max(staging.fixed, fixed);
     },
     buffer(graph, node, size, rows) {
-      const key = `${graphs.indexOf(graph)}:${node}:${rows}`;
+      const key = `${graphs.indexOf(graph)}:${node}:${rows}:${size}`;
       let index = scratch.get(key);
       if (index === undefined) {
         index = workspace.push({ size, rows }) - 1;
