@@ -1,0 +1,151 @@
+/**
+ * The WebAssembly text of the runtime's elementwise maps in float32: sigmoid, tanh and exp over a
+ * run of `n` contiguous elements, `Y[k] = f(A[k])` (the ABI's `MAPS`; A and Y the same run or apart).
+ *
+ * Each f32x4 of A is widened to two f64x2 and computed in float64, then narrowed back (rounded once),
+ * so a result is within 1 ulp of `Math` in float64 rounded to float32 (`plainMaps`), and equal to it
+ * but where the exact value lies within ~1e-13 (relative) of a float32 rounding boundary:
+ *
+ *   exp(y) = 2^k · (1 + p(r)),  y = k·ln2 + r, |r| ≤ ln2/2 (Cody–Waite: ln2 in two parts, k·LN2_HI exact)
+ *   p(r)   = eʳ − 1 = r + r²·(1/2! + r/3! + … + r^(EXP_DEGREE−2)/EXP_DEGREE!)   (error < 3e-13 · eʳ)
+ *   sigmoid(x) = 1 / (1 + exp(−x))
+ *   tanh(x)    = ±m / (m + 2),  m = expm1(2|x|) = 2^k·p(r) + (2^k − 1)   (no cancellation at small |x|)
+ *
+ * 2^k is built in the exponent bits: y/ln2 + 1.5·2^52 rounds y/ln2 to the integer k in the low bits.
+ * The argument is first clamped to ±EXP_CLAMP, where every map's float32 result is already 0, 1 or
+ * ∞ (f32 underflows below e^−104 and overflows above e^88.8): so 2^k stays a normal float64 and
+ * ±∞ give exp 0 / ∞, sigmoid 0 / 1, tanh ±1. NaN passes through every step (the clamps use
+ * pmin/pmax with the argument first), ±0 keeps its sign in tanh, and float32 subnormals are normal
+ * float64 numbers. The vector loop takes four elements at a time; the last 1–3 are loaded into
+ * lanes of one more vector and stored lane by lane, so any `n` ≥ 0 at any 4-byte address is valid.
+ *
+ * Float64 maps are not here: float64 kernels compute them in JavaScript.
+ */
+
+import { MAP_NAMES, wasmMapParams, type MapName } from "../../src/runtime/abi.js";
+
+/** Terms of the Taylor polynomial of eʳ − 1 (r … r^EXP_DEGREE/EXP_DEGREE!). */
+export const EXP_DEGREE = 10;
+/** |argument| of exp beyond which every map's float32 result no longer changes (e^±128: f32 ∞ / 0). */
+export const EXP_CLAMP = 128;
+/** ln 2 in two parts: LN2_HI has 32 significant bits, so k·LN2_HI is exact for |k| < 2^20 (fdlibm). */
+const LN2_HI = 6.93147180369123816490e-1;
+const LN2_LO = 1.90821492927058770002e-10;
+/** 1.5·2^52: adding it rounds a number of magnitude < 2^51 to an integer held in the low mantissa bits. */
+const ROUND = 1.5 * 2 ** 52;
+
+/** The float64 expression each map computes from `x` (an f64x2 local), built from the steps below. */
+type Steps = { name: string; expr: string }[];
+
+const get = (x: string) => `(local.get $${x})`;
+const f64x2 = (x: number) => `(v128.const f64x2 ${hex(x)} ${hex(x)})`;
+const op = (name: string, ...args: string[]) => `(f64x2.${name} ${args.join(" ")})`;
+
+/** A float64 as an exact hexadecimal literal (what wabt reads without a second rounding). */
+export function hex(x: number): string {
+  if (x === 0) return Object.is(x, -0) ? "-0x0p+0" : "0x0p+0";
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  const hi = view.getUint32(0);
+  const exponent = (hi >>> 20) & 0x7ff;
+  if (exponent === 0 || exponent === 0x7ff) throw new Error(`internal error: ${x} has no normal hexadecimal form`);
+  const mantissa = ((hi & 0xfffff).toString(16).padStart(5, "0") + view.getUint32(4).toString(16).padStart(8, "0")).replace(/0+$/u, "");
+  return `${x < 0 ? "-" : ""}0x1${mantissa ? `.${mantissa}` : ""}p${exponent - 1023 >= 0 ? "+" : ""}${exponent - 1023}`;
+}
+
+/**
+ * exp(y) as 2^k·(1 + p) for `y` (clamped here): sets `k`, `r`, `p` (eʳ − 1) and `scale` (2^k).
+ * Callers combine them: exp = scale + scale·p, expm1 = scale·p + (scale − 1).
+ */
+function expParts(y: string): Steps {
+  // q = 1/2! + r/3! + … , Horner from the highest term.
+  const c = (j: number) => 1 / factorial(j);
+  const horner: Steps = [{ name: "q", expr: f64x2(c(EXP_DEGREE)) }];
+  for (let j = EXP_DEGREE - 1; j >= 2; j--) horner.push({ name: "q", expr: op("add", op("mul", get("q"), get("r")), f64x2(c(j))) });
+  return [
+    { name: "y", expr: op("pmax", op("pmin", y, f64x2(EXP_CLAMP)), f64x2(-EXP_CLAMP)) },
+    // t = y/ln2 + 1.5·2^52: k = t − 1.5·2^52 exactly, and the low bits of t hold k.
+    { name: "t", expr: op("add", op("mul", get("y"), f64x2(Math.LOG2E)), f64x2(ROUND)) },
+    { name: "k", expr: op("sub", get("t"), f64x2(ROUND)) },
+    { name: "r", expr: op("sub", op("sub", get("y"), op("mul", get("k"), f64x2(LN2_HI))), op("mul", get("k"), f64x2(LN2_LO))) },
+    ...horner,
+    { name: "p", expr: op("add", get("r"), op("mul", op("mul", get("r"), get("r")), get("q"))) },
+    // The exponent field of 2^k is k + 1023; the bits of 1.5·2^52 above it shift out.
+    { name: "scale", expr: `(i64x2.shl (i64x2.add ${get("t")} (v128.const i64x2 1023 1023)) (i32.const 52))` },
+  ];
+}
+
+function factorial(j: number): number {
+  return j <= 1 ? 1 : j * factorial(j - 1);
+}
+
+const SIGN = "(v128.const i64x2 0x8000000000000000 0x8000000000000000)";
+
+/** Each map: the steps from the argument `x` to the result `out` (float64 lanes). */
+export const MAP_STEPS: { readonly [F in MapName]: Steps } = {
+  exp: [...expParts(get("x")), { name: "out", expr: op("add", get("scale"), op("mul", get("scale"), get("p"))) }],
+  sigmoid: [
+    ...expParts(op("neg", get("x"))),
+    { name: "out", expr: op("div", f64x2(1), op("add", f64x2(1), op("add", get("scale"), op("mul", get("scale"), get("p"))))) },
+  ],
+  tanh: [
+    ...expParts(op("add", op("abs", get("x")), op("abs", get("x")))),
+    { name: "m", expr: op("add", op("mul", get("scale"), get("p")), op("sub", get("scale"), f64x2(1))) },
+    { name: "out", expr: `(v128.or ${op("div", get("m"), op("add", get("m"), f64x2(2)))} (v128.and ${get("x")} ${SIGN}))` },
+  ],
+};
+
+/**
+ * The steps for both float64 halves of an f32x4, interleaved step by step (two independent chains
+ * for the processor to overlap): each local `name` becomes `name_lo` and `name_hi`.
+ */
+function bothHalves(steps: Steps): string[] {
+  const half = (expr: string, h: string) => expr.replace(/\(local\.get \$(\w+)\)/gu, (_, n: string) => `(local.get $${n}_${h})`);
+  return steps.flatMap((s) => ["lo", "hi"].map((h) => `(local.set $${s.name}_${h} ${half(s.expr, h)})`));
+}
+
+/** f32x4 `$v` → `$x_lo`, `$x_hi`; the map; `$out_lo`, `$out_hi` → f32x4 `$v`. */
+function vectorBody(steps: Steps): string[] {
+  return [
+    `(local.set $x_lo (f64x2.promote_low_f32x4 ${get("v")}))`,
+    `(local.set $x_hi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 ${get("v")} ${get("v")})))`,
+    ...bothHalves(steps),
+    `(local.set $v (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero ${get("out_lo")}) (f32x4.demote_f64x2_zero ${get("out_hi")})))`,
+  ];
+}
+
+/** Map `name` over float32 runs: the function `<name>_f32` with the parameters `wasmMapParams` gives it. */
+export function mapFunction(name: MapName, steps: Steps = MAP_STEPS[name]): string {
+  const params = wasmMapParams(name);
+  if (params.join() !== "n,A,Y") throw new Error(`internal error: map ${name} takes ${params.join(", ")}, not n, A, Y`);
+  const locals = ["x", ...new Set(steps.map((s) => s.name))].flatMap((n) => [`${n}_lo`, `${n}_hi`]);
+  const lanes = [0, 1, 2];
+  return [
+    `(func (export "${name}_f32") ${params.map((p) => `(param $${p} i32)`).join(" ")}`,
+    `(local $end i32) (local $rest i32) (local $v v128) ${locals.map((l) => `(local $${l} v128)`).join(" ")}`,
+    // The whole vectors: A advances to $end, Y alongside.
+    `(local.set $end (i32.add ${get("A")} (i32.shl (i32.and ${get("n")} (i32.const -4)) (i32.const 2))))`,
+    `(block $done (loop $next`,
+    `(br_if $done (i32.ge_u ${get("A")} ${get("end")}))`,
+    `(local.set $v (v128.load align=4 ${get("A")}))`,
+    ...vectorBody(steps),
+    `(v128.store align=4 ${get("Y")} ${get("v")})`,
+    `(local.set $A (i32.add ${get("A")} (i32.const 16)))`,
+    `(local.set $Y (i32.add ${get("Y")} (i32.const 16)))`,
+    `(br $next)))`,
+    // The last 1–3 elements, in the low lanes of one more vector.
+    `(local.set $rest (i32.and ${get("n")} (i32.const 3)))`,
+    `(if (i32.ne ${get("rest")} (i32.const 0)) (then`,
+    `(local.set $v (v128.const i64x2 0 0))`,
+    ...lanes.map((l) => `(if (i32.gt_u ${get("rest")} (i32.const ${l})) (then (local.set $v (f32x4.replace_lane ${l} ${get("v")} (f32.load offset=${4 * l} ${get("A")})))))`),
+    ...vectorBody(steps),
+    ...lanes.map((l) => `(if (i32.gt_u ${get("rest")} (i32.const ${l})) (then (f32.store offset=${4 * l} ${get("Y")} (f32x4.extract_lane ${l} ${get("v")}))))`),
+    `))`,
+    ")",
+  ].join("\n");
+}
+
+/** The maps' functions, for the products module (compiler/wasm/products.ts). */
+export function mapsWat(): string[] {
+  return MAP_NAMES.map((name) => mapFunction(name));
+}
