@@ -17,8 +17,9 @@
  * ∞ (f32 underflows below e^−104 and overflows above e^88.8): so 2^k stays a normal float64 and
  * ±∞ give exp 0 / ∞, sigmoid 0 / 1, tanh ±1. NaN passes through every step (the clamps use
  * pmin/pmax with the argument first), ±0 keeps its sign in tanh, and float32 subnormals are normal
- * float64 numbers. The vector loop takes four elements at a time; the last 1–3 are loaded into
- * lanes of one more vector and stored lane by lane, so any `n` ≥ 0 at any 4-byte address is valid.
+ * float64 numbers. The vector loop takes MAP_UNROLL f32x4s at a time (four float64 chains to
+ * overlap), then one; the last 1–3 elements are loaded into lanes of one more vector and stored
+ * lane by lane, so any `n` ≥ 0 at any 4-byte address is valid.
  *
  * Float64 maps are not here: float64 kernels compute them in JavaScript.
  */
@@ -112,12 +113,13 @@ export const MAP_STEPS: { readonly [F in MapName]: Steps } = {
 };
 
 /**
- * The steps for both float64 halves of an f32x4, interleaved step by step (two independent chains
- * for the processor to overlap): each local `name` becomes `name_lo` and `name_hi`.
+ * The steps for the float64 halves of `vectors` f32x4s, interleaved step by step (independent
+ * chains for the processor to overlap): each local `name` becomes `name_lo<i>` and `name_hi<i>`.
  */
-function bothHalves(steps: Steps): string[] {
+function halves(steps: Steps, vectors: number): string[] {
+  const parts = range(vectors).flatMap((i) => [`lo${i}`, `hi${i}`]);
   const half = (expr: string, h: string) => expr.replace(/\(local\.get \$(\w+)\)/gu, (_, n: string) => `(local.get $${n}_${h})`);
-  return steps.flatMap((s) => ["lo", "hi"].map((h) => `(local.set $${s.name}_${h} ${half(s.expr, h)})`));
+  return steps.flatMap((s) => parts.map((h) => `(local.set $${s.name}_${h} ${half(s.expr, h)})`));
 }
 
 /**
@@ -133,45 +135,59 @@ function hoistConstants(lines: string[]): { set: string[]; lines: string[] } {
   };
 }
 
-/** f32x4 `$v` → `$x_lo`, `$x_hi`; the map (`lines`); `$out_lo`, `$out_hi` → f32x4 `$v`. */
-function vectorBody(lines: string[]): string[] {
+/** f32x4s `$v<i>` → `$x_lo<i>`, `$x_hi<i>`; the map (`lines`); `$out_lo<i>`, `$out_hi<i>` → `$v<i>`. */
+function vectorBody(lines: string[], vectors: number): string[] {
+  const v = (i: number) => get(`v${i}`);
   return [
-    `(local.set $x_lo (f64x2.promote_low_f32x4 ${get("v")}))`,
-    `(local.set $x_hi (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 ${get("v")} ${get("v")})))`,
+    ...range(vectors).flatMap((i) => [
+      `(local.set $x_lo${i} (f64x2.promote_low_f32x4 ${v(i)}))`,
+      `(local.set $x_hi${i} (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 ${v(i)} ${v(i)})))`,
+    ]),
     ...lines,
-    `(local.set $v (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero ${get("out_lo")}) (f32x4.demote_f64x2_zero ${get("out_hi")})))`,
+    ...range(vectors).map((i) => `(local.set $v${i} (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero ${get(`out_lo${i}`)}) (f32x4.demote_f64x2_zero ${get(`out_hi${i}`)})))`),
   ];
 }
+
+/** The vectors a map's main loop takes per iteration (then one at a time, then the last 1–3 elements): 2 is faster than 1, 3 or 4. */
+export const MAP_UNROLL = 2;
 
 /** Map `name` over float32 runs: the function `<name>_f32` with the parameters `wasmMapParams` gives it. */
 export function mapFunction(name: MapName, steps: Steps = MAP_STEPS[name]): string {
   const params = wasmMapParams(name);
   if (params.join() !== "n,A,Y") throw new Error(`internal error: map ${name} takes ${params.join(", ")}, not n, A, Y`);
-  const locals = ["x", ...new Set(steps.map((s) => s.name))].flatMap((n) => [`${n}_lo`, `${n}_hi`]);
+  const locals = ["x", ...new Set(steps.map((s) => s.name))].flatMap((n) => range(MAP_UNROLL).flatMap((i) => [`${n}_lo${i}`, `${n}_hi${i}`]));
   const lanes = [0, 1, 2];
-  const { set, lines } = hoistConstants(bothHalves(steps));
+  const wideLines = halves(steps, MAP_UNROLL);
+  const constants = hoistConstants([...wideLines, ...halves(steps, 1)]);
+  const wide = constants.lines.slice(0, wideLines.length);
+  const lines = constants.lines.slice(wideLines.length);
+  // `vectors` f32x4s at a time while they fit before `$end`.
+  const loop = (vectors: number, lines: string[], label: string) => [
+    `(block $done${label} (loop $next${label}`,
+    `(br_if $done${label} (i32.gt_u (i32.add ${get("A")} (i32.const ${16 * vectors})) ${get("end")}))`,
+    ...range(vectors).map((i) => `(local.set $v${i} (v128.load offset=${16 * i} align=4 ${get("A")}))`),
+    ...vectorBody(lines, vectors),
+    ...range(vectors).map((i) => `(v128.store offset=${16 * i} align=4 ${get("Y")} ${get(`v${i}`)})`),
+    `(local.set $A (i32.add ${get("A")} (i32.const ${16 * vectors})))`,
+    `(local.set $Y (i32.add ${get("Y")} (i32.const ${16 * vectors})))`,
+    `(br $next${label})))`,
+  ];
   return [
     `(func (export "${name}_f32") ${params.map((p) => `(param $${p} i32)`).join(" ")}`,
-    `(local $end i32) (local $rest i32) (local $v v128) ${locals.map((l) => `(local $${l} v128)`).join(" ")}`,
-    set.map((_, i) => `(local $c${i} v128)`).join(" "),
-    ...set,
+    `(local $end i32) (local $rest i32) ${range(MAP_UNROLL).map((i) => `(local $v${i} v128)`).join(" ")} ${locals.map((l) => `(local $${l} v128)`).join(" ")}`,
+    constants.set.map((_, i) => `(local $c${i} v128)`).join(" "),
+    ...constants.set,
     // The whole vectors: A advances to $end, Y alongside.
     `(local.set $end (i32.add ${get("A")} (i32.shl (i32.and ${get("n")} (i32.const -4)) (i32.const 2))))`,
-    `(block $done (loop $next`,
-    `(br_if $done (i32.ge_u ${get("A")} ${get("end")}))`,
-    `(local.set $v (v128.load align=4 ${get("A")}))`,
-    ...vectorBody(lines),
-    `(v128.store align=4 ${get("Y")} ${get("v")})`,
-    `(local.set $A (i32.add ${get("A")} (i32.const 16)))`,
-    `(local.set $Y (i32.add ${get("Y")} (i32.const 16)))`,
-    `(br $next)))`,
+    ...loop(MAP_UNROLL, wide, "Wide"),
+    ...loop(1, lines, "One"),
     // The last 1–3 elements, in the low lanes of one more vector.
     `(local.set $rest (i32.and ${get("n")} (i32.const 3)))`,
     `(if (i32.ne ${get("rest")} (i32.const 0)) (then`,
-    `(local.set $v (v128.const i64x2 0 0))`,
-    ...lanes.map((l) => `(if (i32.gt_u ${get("rest")} (i32.const ${l})) (then (local.set $v (f32x4.replace_lane ${l} ${get("v")} (f32.load offset=${4 * l} ${get("A")})))))`),
-    ...vectorBody(lines),
-    ...lanes.map((l) => `(if (i32.gt_u ${get("rest")} (i32.const ${l})) (then (f32.store offset=${4 * l} ${get("Y")} (f32x4.extract_lane ${l} ${get("v")}))))`),
+    `(local.set $v0 (v128.const i64x2 0 0))`,
+    ...lanes.map((l) => `(if (i32.gt_u ${get("rest")} (i32.const ${l})) (then (local.set $v0 (f32x4.replace_lane ${l} ${get("v0")} (f32.load offset=${4 * l} ${get("A")})))))`),
+    ...vectorBody(lines, 1),
+    ...lanes.map((l) => `(if (i32.gt_u ${get("rest")} (i32.const ${l})) (then (f32.store offset=${4 * l} ${get("Y")} (f32x4.extract_lane ${l} ${get("v0")}))))`),
     `))`,
     ")",
   ].join("\n");
