@@ -123,8 +123,8 @@ function halves(steps: Steps, vectors: number): string[] {
 }
 
 /**
- * The vector constants of `lines`, each set once into a local `$c<i>` before the loop (V8 builds a
- * v128.const from two 64-bit immediates wherever it appears), and the lines reading those locals.
+ * The vector constants of `lines`, each set once into a local `$c<i>` before the loops instead of
+ * written in their bodies, and the lines reading those locals.
  */
 function hoistConstants(lines: string[]): { set: string[]; lines: string[] } {
   const constants = [...new Set(lines.flatMap((l) => l.match(/\(v128\.const [^()]*\)/gu) ?? []))];
@@ -152,11 +152,11 @@ function vectorBody(lines: string[], vectors: number): string[] {
 export const MAP_UNROLL = 2;
 
 /** Map `name` over float32 runs: the function `<name>_f32` with the parameters `wasmMapParams` gives it. */
-export function mapFunction(name: MapName, steps: Steps = MAP_STEPS[name]): string {
+export function mapFunction(name: MapName): string {
+  const steps = MAP_STEPS[name];
   const params = wasmMapParams(name);
   if (params.join() !== "n,A,Y") throw new Error(`internal error: map ${name} takes ${params.join(", ")}, not n, A, Y`);
   const locals = ["x", ...new Set(steps.map((s) => s.name))].flatMap((n) => range(MAP_UNROLL).flatMap((i) => [`${n}_lo${i}`, `${n}_hi${i}`]));
-  const lanes = [0, 1, 2];
   const wideLines = halves(steps, MAP_UNROLL);
   const constants = hoistConstants([...wideLines, ...halves(steps, 1)]);
   const wide = constants.lines.slice(0, wideLines.length);
@@ -181,16 +181,24 @@ export function mapFunction(name: MapName, steps: Steps = MAP_STEPS[name]): stri
     `(local.set $end (i32.add ${get("A")} (i32.shl (i32.and ${get("n")} (i32.const -4)) (i32.const 2))))`,
     ...loop(MAP_UNROLL, wide, "Wide"),
     ...loop(1, lines, "One"),
-    // The last 1–3 elements, in the low lanes of one more vector.
+    ...tail(lines),
+    ")",
+  ].join("\n");
+}
+
+/** The last 1–3 elements (n mod 4, from `$A` to `$Y`), in the low lanes of one more vector. */
+function tail(lines: string[]): string[] {
+  const lanes = [0, 1, 2];
+  const ifLane = (l: number, then: string) => `(if (i32.gt_u ${get("rest")} (i32.const ${l})) (then ${then}))`;
+  return [
     `(local.set $rest (i32.and ${get("n")} (i32.const 3)))`,
     `(if (i32.ne ${get("rest")} (i32.const 0)) (then`,
     `(local.set $v0 (v128.const i64x2 0 0))`,
-    ...lanes.map((l) => `(if (i32.gt_u ${get("rest")} (i32.const ${l})) (then (local.set $v0 (f32x4.replace_lane ${l} ${get("v0")} (f32.load offset=${4 * l} ${get("A")})))))`),
+    ...lanes.map((l) => ifLane(l, `(local.set $v0 (f32x4.replace_lane ${l} ${get("v0")} (f32.load offset=${4 * l} ${get("A")})))`)),
     ...vectorBody(lines, 1),
-    ...lanes.map((l) => `(if (i32.gt_u ${get("rest")} (i32.const ${l})) (then (f32.store offset=${4 * l} ${get("Y")} (f32x4.extract_lane ${l} ${get("v0")}))))`),
+    ...lanes.map((l) => ifLane(l, `(f32.store offset=${4 * l} ${get("Y")} (f32x4.extract_lane ${l} ${get("v0")}))`)),
     `))`,
-    ")",
-  ].join("\n");
+  ];
 }
 
 /** The maps' functions, for the products module (compiler/wasm/products.ts). */
