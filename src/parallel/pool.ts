@@ -239,13 +239,21 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
   // Shared copies of the caller's inputs and seeds, kept from call to call (the lanes copy their
   // rows out during the call): fresh memory would cost a page fault per page on every call.
   const staging = new Map<string, Real>();
+  const reused = (key: string, n: number): Real => {
+    let a = staging.get(key);
+    if (a?.length !== n) staging.set(key, (a = alloc(n)));
+    return a;
+  };
   const staged = (key: string, a: Real): Real => {
     if (!how.workers || a.buffer instanceof SharedArrayBuffer) return a;
-    let copy = staging.get(key);
-    if (copy?.length !== a.length) staging.set(key, (copy = alloc(a.length)));
+    const copy = reused(key, a.length);
     copy.set(a);
     return copy;
   };
+  // The final states and initial-state gradients ([B][n], small) are written into shared arrays
+  // kept from call to call, and the caller gets copies: a message carrying a new
+  // SharedArrayBuffer costs the calling thread far more than copying a few rows.
+  const small = (what: string, specs: readonly TensorSpec[], B: number): Real[] => specs.map((s, k) => reused(`${what} ${k}`, B * s.size));
   const laneGrads = Array.from({ length: how.threads }, () => cell.params.map((p) => alloc(p.size)));
   const traces = new WeakMap<Trace, { id: number; T: number; B: number; lanes: ReturnType<typeof split>; freed: boolean }>();
   let nextTrace = 0;
@@ -340,7 +348,7 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
         M.set(mask);
       }
       const Y = cell.outputs.map((o) => alloc(T * B * o.size));
-      const F = cell.states.map((s) => alloc(B * s.size));
+      const F = small("final", cell.states, B);
       const rows = split(B, how.threads);
       const id = nextTrace++;
       const tasks = rows.map(({ b0, b1 }, k): ForwardTask => ({ op: "forward", id: 0, trace: id, T, B, b0, b1, params: newParams(k, P), generation: gen, inputs: X, initial, mask: M, outputs: Y, final: F }));
@@ -348,7 +356,7 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
       const trace: Trace = Object.freeze({
         T, B,
         outputs: Object.freeze(record(cell.outputs, (_, k) => Y[k]!)),
-        final: Object.freeze(record(cell.states, (_, k) => F[k]!)),
+        final: Object.freeze(record(cell.states, (_, k) => F[k]!.slice())),
         tapeBytes: replies.reduce((n, r) => n + (r.ok ? (r.tapeBytes ?? 0) : 0), 0),
       });
       traces.set(trace, { id, T, B, lanes: rows, freed: false });
@@ -369,7 +377,7 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
       const GY = some("outputGrads", seeds.outputs, cell.outputs, T * B).map((g, k) => g && staged(`outputGrads ${k}`, g));
       const GS = some("finalGrads", seeds.final, cell.states, B).map((g, k) => g && staged(`finalGrads ${k}`, g));
       const GX = cell.inputs.map((x) => alloc(T * B * x.size));
-      const GI = cell.states.map((s) => alloc(B * s.size));
+      const GI = small("initialGrads", cell.states, B);
       const tasks = rec.lanes.map((_, k): BackwardTask => ({ op: "backward", id: 0, trace: id, params: newParams(k, P), generation: gen, outputGrads: GY, finalGrads: GS, grads: laneGrads[k]!, inputGrads: GX, initialGrads: GI }));
       rec.freed = true;
       forgotten.unregister(trace);
@@ -382,7 +390,7 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
         }
       });
       finish();
-      return { inputs: record(cell.inputs, (_, k) => GX[k]!), initial: record(cell.states, (_, k) => GI[k]!) };
+      return { inputs: record(cell.inputs, (_, k) => GX[k]!), initial: record(cell.states, (_, k) => GI[k]!.slice()) };
     });
 
   const copyOf = (tensors: Tensors): Tensors => record(cell.params, (p) => shared(tensors[p.name]!, alloc(p.size)));
