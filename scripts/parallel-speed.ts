@@ -1,16 +1,20 @@
 /**
- * One thread against `parallel` with two: the LSTM train step (zero the grads, forward over T
- * steps, backward with dLoss/dh = 1) at s3 (I64 H256 B32 T64, float32), in interleaved rounds.
- * Prints the median wall time of each, and the CPU time of every thread of the process (from
- * /proc, Linux) over each side's calls: where other processes share the cores, wall time says
- * little, and CPU time per thread says what two free cores would give.
+ * One thread against `parallel`: the LSTM train step (zero the grads, forward over T steps,
+ * backward with dLoss/dh = 1) at s3 (I64 H256 B32 T64, float32) by default, in interleaved
+ * rounds. The one-thread cell is timed as `npm run bench` times it (bench/contestants/rnnc.ts):
+ * its own versioned params, and the same input, seed and gradient arrays at every call; the
+ * parallel cell gets the same plain input and seed arrays (it stages them in shared memory) and
+ * params from its own `initParams`, as a user's program would. Prints the median wall time of
+ * each side and the CPU time of every thread of the process (from /proc, Linux) over each side's
+ * calls: where other processes share the cores, wall time says little, and CPU time per thread
+ * says what free cores would give. `--timeline` adds where each call's time went, per thread.
  *
- *   npm run build && node dist/scripts/parallel-speed.js [--rounds N] [--size I=64,H=256,B=32,T=64] [--threads 2]
+ *   npm run build && node dist/scripts/parallel-speed.js [--rounds N] [--size I=64,H=256,B=32,T=64] [--threads 2] [--timeline]
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { loadavg } from "node:os";
 import { compile } from "../src/index.js";
-import { parallel } from "../src/parallel/node.js";
+import { parallel, type CallTiming } from "../src/parallel/node.js";
 import type { Tensors } from "../src/runtime/types.js";
 
 const args = process.argv.slice(2);
@@ -22,16 +26,15 @@ const size = Object.fromEntries(flag("--size", "I=64,H=256,B=32,T=64").split(","
 const { I, H, B, T } = size as { I: number; H: number; B: number; T: number };
 const rounds = Number(flag("--rounds", "8"));
 const threads = Number(flag("--threads", "2"));
+const timeline = args.includes("--timeline");
 
 /** CPU seconds (user + system) of each thread of this process, by thread id. */
 function threadCpu(): Map<number, number> {
   const out = new Map<number, number>();
-  const tick = 100; // USER_HZ on Linux
   try {
     for (const tid of readdirSync("/proc/self/task")) {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      out.set(Number(tid), (Number(fields[11]) + Number(fields[12])) / tick);
+      const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      out.set(Number(tid), ns / 1e9);
     }
   } catch {
     // Not Linux: no per-thread times.
@@ -42,30 +45,30 @@ function threadCpu(): Map<number, number> {
 const source = readFileSync(new URL("../../examples/cells/lstm.cell", import.meta.url), "utf8");
 const options = { dtype: "f32" as const, sizes: { I, H } };
 const cell = compile(source, options);
-const par = await parallel({ source, options }, { threads });
-const params = par.initParams(42);
+const par = await parallel({ source, options }, { threads, timeline });
 const x = new Float32Array(T * B * I).map((_, i) => Math.sin(i * 0.37));
 const ones = new Float32Array(T * B * H).fill(1);
 
-type Side = { name: string; grads: Tensors; call: () => Promise<void> | void; times: number[]; cpu: Map<number, number> };
+type Side = { name: string; params: Tensors; grads: Tensors; call: () => Promise<void> | void; times: number[]; cpu: Map<number, number> };
 const one: Side = {
-  name: "1 thread", grads: cell.createGrads(), times: [], cpu: new Map(),
+  name: "1 thread", params: cell.initParams(42), grads: cell.createGrads(), times: [], cpu: new Map(),
   call() {
     for (const g of Object.values(this.grads)) g.fill(0);
-    const trace = cell.forward(params, { x }, { T, B });
-    cell.backward(params, trace, { outputs: { h: ones } }, this.grads);
+    const trace = cell.forward(this.params, { x }, { T, B });
+    cell.backward(this.params, trace, { outputs: { h: ones } }, this.grads);
   },
 };
 const two: Side = {
-  name: `${threads} threads`, grads: par.createGrads(), times: [], cpu: new Map(),
+  name: `${threads} threads`, params: par.initParams(42), grads: par.createGrads(), times: [], cpu: new Map(),
   async call() {
     for (const g of Object.values(this.grads)) g.fill(0);
-    const trace = await par.forward(params, { x }, { T, B });
-    await par.backward(params, trace, { outputs: { h: ones } }, this.grads);
+    const trace = await par.forward(this.params, { x }, { T, B });
+    await par.backward(this.params, trace, { outputs: { h: ones } }, this.grads);
   },
 };
 
-for (const side of [one, two]) await side.call(); // warm-up
+for (const side of [one, two]) await side.call(), await side.call(); // warm-up
+par.timeline();
 const loads: number[] = [];
 for (let r = 0; r < rounds; r++) {
   for (const side of r % 2 === 0 ? [one, two] : [two, one]) {
@@ -77,12 +80,13 @@ for (let r = 0; r < rounds; r++) {
   }
   loads.push(loadavg()[0]!);
 }
+const calls = par.timeline();
 await par.close();
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 /** CPU ms per call: the main thread's, then the busiest other threads' (workers, V8's helpers). */
 const busiest = (cpu: Map<number, number>) => {
-  const ms = (t: number) => ((1000 * t) / rounds).toFixed(0);
+  const ms = (t: number) => ((1000 * t) / rounds).toFixed(1);
   const others = [...cpu].filter(([tid, t]) => tid !== process.pid && t > 0).map(([, t]) => t).sort((a, b) => b - a);
   return `main ${ms(cpu.get(process.pid) ?? 0)}, others ${others.slice(0, threads + 1).map(ms).join(", ")}`;
 };
@@ -99,3 +103,30 @@ for (const p of cell.params) {
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(a[i]!)));
 }
 console.log(`largest relative difference of a param gradient: ${worst.toExponential(2)}`);
+if (timeline) printTimeline(calls);
+
+/** Medians over the timed calls of each op: the calling thread's share, then each lane's phases (wall ms / CPU ms). */
+function printTimeline(all: readonly CallTiming[]): void {
+  const f = (v: number[]) => (v.length ? median(v).toFixed(2) : "–");
+  for (const op of ["forward", "backward"] as const) {
+    const list = all.filter((c) => c.op === op);
+    if (list.length === 0) continue;
+    const cpu = list.flatMap((c) => (c.cpu === undefined ? [] : [c.cpu]));
+    const before = list.map((c) => c.lanes[0]!.post - c.start);
+    const after = list.map((c) => c.end - Math.max(...c.lanes.map((l) => l.reply)));
+    console.log(`${op} (median of ${list.length} calls): wall ${f(list.map((c) => c.end - c.start))} ms; calling thread: ${f(before)} ms before the first post, ${f(after)} ms after the last reply, CPU ${f(cpu)} ms`);
+    list[0]!.lanes.forEach((_, k) => {
+      const marks = list.map((c) => c.lanes[k]!.timing!.marks);
+      const phases = marks[0]!.slice(1).map((m, p) => {
+        const wall = f(marks.map((m) => m[p + 1]!.at - m[p]!.at));
+        const cpu = f(marks.flatMap((m) => (m[p + 1]!.cpu === undefined ? [] : [m[p + 1]!.cpu! - m[p]!.cpu!])));
+        return `${m.phase} ${wall}/${cpu}`;
+      });
+      const lanes = list.map((c) => c.lanes[k]!);
+      const posted = f(lanes.map((l) => l.timing!.received - l.post));
+      const waited = f(lanes.map((l) => l.timing!.marks[0]!.at - l.timing!.received));
+      const replied = f(lanes.map((l) => l.reply - l.timing!.marks.at(-1)!.at));
+      console.log(`  lane ${k}: posted→received ${posted}, waited ${waited}, ${phases.join(", ")}, end→reply ${replied}`);
+    });
+  }
+}

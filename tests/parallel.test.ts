@@ -19,11 +19,12 @@ const DIST = new URL("../dist/src/", import.meta.url);
 if (!existsSync(new URL("parallel/node.js", DIST))) throw new Error("dist/ is missing: run npm run build");
 const { parallel } = (await import(new URL("parallel/node.js", DIST).href)) as typeof import("../src/parallel/node.js");
 const { compile, emitModules, DataError } = (await import(new URL("index.js", DIST).href)) as typeof import("../src/index.js");
-const { mulberry32 } = (await import(new URL("runtime/index.js", DIST).href)) as typeof import("../src/runtime/index.js");
+const { mulberry32, bumpParams } = (await import(new URL("runtime/index.js", DIST).href)) as typeof import("../src/runtime/index.js");
 const { Adam, zeroGrads } = (await import(new URL("train/index.js", DIST).href)) as typeof import("../src/train/index.js");
 
 const LSTM = readFileSync("examples/cells/lstm.cell", "utf8");
 const GRU = readFileSync("examples/cells/gru.cell", "utf8");
+const MLSTM = readFileSync("examples/cells/mlstm.cell", "utf8");
 const SIZES = { I: 3, H: 5 };
 
 let dir: string;
@@ -188,14 +189,119 @@ describe("training with a parallel cell", () => {
     const twoParams = par.initParams(3);
     const one = await train(cell, oneParams, cell.createGrads());
     const two = await train(par, twoParams, par.createGrads());
+    // The lanes restack the weights after each optimizer step (it bumps the params' version), as
+    // a cell that restacks at every call (params without a version) does.
+    const untracked = { forward: (p: Tensors, ...rest: unknown[]) => (cell.forward as Function)({ ...p }, ...rest), backward: (p: Tensors, ...rest: unknown[]) => (cell.backward as Function)({ ...p }, ...rest) };
+    const truth = await train(untracked, cell.initParams(3), cell.createGrads());
     expect(two[4]).toBeLessThan(two[0]!);
     two.forEach((loss, k) => expect(Math.abs(loss - one[k]!)).toBeLessThanOrEqual(1e-10 * Math.abs(one[k]!)));
+    two.forEach((loss, k) => expect(Math.abs(loss - truth[k]!)).toBeLessThanOrEqual(1e-10 * Math.abs(truth[k]!)));
     for (const p of cell.params) {
       const worst = Math.max(...Array.from(oneParams[p.name]!, (v, i) => Math.abs(v - twoParams[p.name]![i]!)));
       expect(worst, p.name).toBeLessThanOrEqual(1e-10);
     }
     expect(twoParams["Wf"]!.buffer).toBeInstanceOf(SharedArrayBuffer);
     await par.close();
+  });
+});
+
+describe("params versions in the lanes", () => {
+  const options = { dtype: "f64" as const, sizes: SIZES };
+  const cell = compile(LSTM, options);
+  const forwardOf = async (run: { forward: Function }, params: Tensors): Promise<Results> => {
+    // Two lanes of 3 rows: lanes on one thread share the cell, which lays out its workspace (and
+    // restacks) again for another (T, B).
+    const d = data(cell, 3, 6, 21);
+    const trace = (await run.forward(params, d.inputs, { T: 3, B: 6, initial: d.initial })) as Trace;
+    return new Map(cell.outputs.map((o) => [o.name, trace.outputs[o.name]!]));
+  };
+
+  for (const workers of [true, false])
+    it(`restack the weights when the params change, and only then, as the cell does (${workers ? "workers" : "one thread"})`, async () => {
+      const par = await parallel({ source: LSTM, options }, { threads: 2, workers });
+      const params = par.initParams(5);
+      const own = compile(LSTM, options);
+      const other = compile(LSTM, options);
+      // A params object without a version: stacked again at every call.
+      const fresh = () => forwardOf(other, { ...params });
+      expectBits(await forwardOf(own, params), await forwardOf(par, params));
+      // Written without telling the cell: both keep the weights they stacked, so both differ from a
+      // cell that stacks them now (the write is seen), and agree with each other to the bit.
+      params["Wf"]!.forEach((v, i, a) => (a[i] = 2 * v));
+      const stale = await forwardOf(own, params);
+      expect([...stale.get("h")!]).not.toEqual([...(await fresh()).get("h")!]);
+      expectBits(stale, await forwardOf(par, params));
+      // Told (an optimizer or loadParams does this), both restack and see the write.
+      par.paramsChanged(params);
+      expectBits(await fresh(), await forwardOf(own, params));
+      expectBits(await fresh(), await forwardOf(par, params));
+      // Another params object is another generation too, with or without a version.
+      const copy: Tensors = { ...params, Wf: params["Wf"]!.map((v) => v / 2) };
+      expectBits(await forwardOf(other, { ...copy }), await forwardOf(par, copy));
+      bumpParams(copy);
+      expectBits(await forwardOf(other, { ...copy }), await forwardOf(par, copy));
+      await par.close();
+    });
+});
+
+describe("arrays the lanes reuse", () => {
+  it("are a trace's until its backward: forwards of several sizes, then their backwards in reverse, give the cell's numbers", async () => {
+    const options = { dtype: "f64" as const };
+    const cell = compile(MLSTM, options);
+    const par = await parallel({ source: MLSTM, options }, { threads: 2 });
+    const params = cell.initParams(3);
+    const shapes = [[3, 5], [3, 5], [2, 5], [3, 4]] as const;
+    const calls = shapes.map(([T, B], k) => ({ T, B, d: data(cell, T, B, 31 + k) }));
+    const forwards = async (run: { forward: Function }) => {
+      const traces: Trace[] = [];
+      for (const { T, B, d } of calls) traces.push(await run.forward(params, d.inputs, { T, B, initial: d.initial, mask: d.mask }));
+      return traces;
+    };
+    const [mine, theirs] = [await forwards(cell), await forwards(par)];
+    for (let k = calls.length - 1; k >= 0; k--) {
+      const { d } = calls[k]!;
+      const seeds = { outputs: d.outputs, final: d.final };
+      const [g1, g2] = [cell.createGrads(), par.createGrads()];
+      const one = cell.backward(params, mine[k]!, seeds, g1);
+      const two = await par.backward(params, theirs[k]!, seeds, g2);
+      const named = (r: BackwardResult, t: Trace): Results =>
+        new Map([...Object.entries(t.outputs), ...Object.entries(t.final), ...Object.entries(r.inputs), ...Object.entries(r.initial)].map(([n, a], i) => [`${i} ${n}`, a as Real]));
+      expectBits(named(one, mine[k]!), named(two, theirs[k]!));
+      expectClose(new Map(Object.entries(g1)), new Map(Object.entries(g2)), 1e-12);
+    }
+    await par.close();
+  });
+});
+
+describe("timeline", () => {
+  it("times each call in every thread, in order, when asked", async () => {
+    const options = { dtype: "f64" as const, sizes: SIZES };
+    for (const workers of [true, false]) {
+      const par = await parallel({ source: LSTM, options }, { threads: 2, workers, timeline: true });
+      const params = par.initParams(1);
+      const trace = await par.forward(params, { x: new Float64Array(2 * 3 * 3) }, { T: 2, B: 3 });
+      await par.backward(params, trace, { outputs: { h: new Float64Array(2 * 3 * 5).fill(1) } }, par.createGrads());
+      const calls = par.timeline();
+      expect(calls.map((c) => c.op)).toEqual(["forward", "backward"]);
+      expect(par.timeline()).toEqual([]);
+      for (const call of calls) {
+        expect(call.lanes).toHaveLength(2);
+        expect(call.cpu).toBeGreaterThanOrEqual(0);
+        for (const lane of call.lanes) {
+          const marks = lane.timing!.marks;
+          expect(marks.map((m) => m.phase)).toEqual(["start", "gather", "cell", "scatter", "end"]);
+          // In order within a thread; between threads, to their clocks' agreement (well under 1 ms).
+          const times = [lane.timing!.received, ...marks.map((m) => m.at)];
+          times.forEach((t, k) => k > 0 && expect(t, `mark ${k}`).toBeGreaterThanOrEqual(times[k - 1]!));
+          expect(lane.post).toBeGreaterThanOrEqual(call.start);
+          expect(lane.timing!.received).toBeGreaterThan(lane.post - 1);
+          expect(lane.reply).toBeGreaterThan(marks.at(-1)!.at - 1);
+          expect(call.end).toBeGreaterThanOrEqual(lane.reply);
+          marks.forEach((m, k) => k > 0 && expect(m.cpu! - marks[k - 1]!.cpu!).toBeGreaterThanOrEqual(0));
+        }
+      }
+      await par.close();
+    }
   });
 });
 

@@ -11,7 +11,8 @@ import { startParallel, type ParallelCell, type ParallelOptions, type Platform, 
 import type { CellSource } from "./protocol.js";
 
 export type { CellSource, SourceOptions } from "./protocol.js";
-export type { ParallelCell, ParallelOptions } from "./pool.js";
+export type { CallTiming, ParallelCell, ParallelOptions } from "./pool.js";
+export type { TaskTiming } from "./protocol.js";
 
 interface BrowserWorker {
   postMessage(message: Task): void;

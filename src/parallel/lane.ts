@@ -2,11 +2,15 @@
  * One lane of a parallel cell: the compiled cell run on rows `[b0, b1)` of the batch. A worker
  * runs one lane; where there are no workers, the calling thread runs every lane in turn, with the
  * same code and so the same numbers. A lane copies its rows out of the whole-batch arrays, calls
- * the cell's own `forward` and `backward`, and copies its rows of the results back.
+ * the cell's own `forward` and `backward`, and copies its rows of the results back: the rows of a
+ * `[T][B][n]` array are not contiguous, and the kernels take whole arrays. The lane's own arrays
+ * (row copies, the cell's outputs and input gradients) are reused from call to call.
  */
 import { DataError } from "../runtime/errors.js";
-import type { Cell, Real, TensorSpec, Trace } from "../runtime/types.js";
-import type { BackwardTask, ForwardTask, PortableSource } from "./protocol.js";
+import { bumpParams, trackParams } from "../runtime/params.js";
+import { INTO } from "../runtime/cell.js";
+import type { Cell, Real, TensorSpec, Tensors, Trace } from "../runtime/types.js";
+import { clock, type BackwardTask, type DropTask, type ForwardTask, type Mark, type PortableSource, type Reply } from "./protocol.js";
 
 /** Loads the cell of `source`: imports an emitted module, or compiles `.cell` source in this thread. */
 export async function loadCell(source: PortableSource): Promise<Cell> {
@@ -72,6 +76,9 @@ const named = (specs: readonly TensorSpec[], arrays: readonly (Real | null)[]): 
   return out;
 };
 
+/** Options giving a cell call arrays to write its results into (runtime/cell.ts `INTO`; a runtime without it makes new ones). */
+const into = (arrays: readonly Real[]): object => ({ [INTO]: arrays });
+
 interface Kept {
   readonly trace: Trace;
   /** The lane's copies of its rows of the inputs and mask, which the cell's trace reads in its backward. */
@@ -82,51 +89,108 @@ interface Kept {
   readonly b1: number;
 }
 
+/**
+ * The params object a lane calls its cell with. A task brings the params arrays only when they
+ * are not the ones it brought before (arrays crossing to a worker arrive as new objects every
+ * time), and always their generation: the object is kept while both stay the same, so the cell
+ * keeps the weights it stacked; a new generation bumps its version (runtime/params.ts).
+ */
+export class LaneParams {
+  private tensors: Tensors | undefined;
+  private arrays: readonly Real[] = [];
+  private generation = -1;
+
+  constructor(private readonly cell: Cell) {}
+
+  of(task: ForwardTask | BackwardTask): Tensors {
+    const P = task.params;
+    if (P && !(P.length === this.arrays.length && P.every((a, k) => a === this.arrays[k]))) {
+      this.tensors = trackParams(named(this.cell.params, P));
+      this.arrays = P;
+      this.generation = task.generation;
+    }
+    if (!this.tensors) throw new Error("internal error: a task without params before any with them");
+    if (this.generation !== task.generation) {
+      bumpParams(this.tensors);
+      this.generation = task.generation;
+    }
+    return this.tensors;
+  }
+}
+
 /** Runs forward and backward tasks on `cell`, keeping each trace until its backward or drop. */
 export class Lane {
   private readonly traces = new Map<number, Kept>();
   private readonly scratch = new Scratch();
+  /** The marks of the running task, when it asked for timing. */
+  marks: Mark[] | undefined;
 
-  constructor(readonly cell: Cell) {}
+  /**
+   * `cpu` reads the thread's CPU time in ms, where the platform can (for timed tasks); lanes that
+   * share a cell (on the calling thread) share its `params` too.
+   */
+  constructor(
+    readonly cell: Cell,
+    private readonly cpu?: () => number | undefined,
+    readonly params: LaneParams = new LaneParams(cell),
+  ) {}
+
+  mark(phase: string): void {
+    if (!this.marks) return;
+    const cpu = this.cpu?.();
+    this.marks.push(cpu === undefined ? { phase, at: clock() } : { phase, at: clock(), cpu });
+  }
 
   forward(task: ForwardTask): number {
     const { cell } = this;
+    const params = this.params.of(task); // first: a task's params arrays are taken even if it fails
     const { T, B, b0, b1 } = task;
     const rows = b1 - b0;
     const X = task.inputs.map((x, k) => gather(x, T, B, cell.inputs[k]!.size, b0, b1, this.scratch));
     const S = task.initial.map((s, k) => s && gather(s, 1, B, cell.states[k]!.size, b0, b1, this.scratch));
     const mask = task.mask ? gather(task.mask, T, B, 1, b0, b1, this.scratch) : undefined;
     const initial = named(cell.states, S);
+    // The cell writes its outputs into arrays of the lane's (which its trace keeps until the backward).
+    const Y = task.outputs.map((y, k) => this.scratch.take(y, T * rows * cell.outputs[k]!.size));
+    this.mark("gather");
     let trace: Trace;
     try {
-      trace = cell.forward(named(cell.params, task.params), named(cell.inputs, X), mask ? { T, B: rows, initial, mask } : { T, B: rows, initial });
+      const options = { T, B: rows, initial, ...(mask ? { mask } : {}), ...into(Y) };
+      trace = cell.forward(params, named(cell.inputs, X), options);
     } catch (e) {
-      this.scratch.give([...X, mask]);
+      this.scratch.give([...X, mask, ...Y]);
       throw e;
     } finally {
       this.scratch.give(S); // copied into the state history
     }
+    this.mark("cell");
     cell.outputs.forEach((o, k) => scatter(trace.outputs[o.name]!, task.outputs[k]!, T, B, o.size, b0));
     cell.states.forEach((s, k) => scatter(trace.final[s.name]!, task.final[k]!, 1, B, s.size, b0));
-    this.traces.set(task.trace, { trace, held: [...X, mask], T, B, b0, b1 });
+    this.mark("scatter");
+    this.traces.set(task.trace, { trace, held: [...X, mask, ...Y], T, B, b0, b1 });
     return trace.tapeBytes;
   }
 
   backward(task: BackwardTask): void {
     const { cell } = this;
+    const params = this.params.of(task);
     const kept = this.traces.get(task.trace);
     if (!kept) throw new DataError("trace: this lane holds no such trace (was it made by this parallel cell's forward?)");
     const { T, B, b0, b1 } = kept;
     const GY = task.outputGrads.map((g, k) => g && gather(g, T, B, cell.outputs[k]!.size, b0, b1, this.scratch));
     const GS = task.finalGrads.map((g, k) => g && gather(g, 1, B, cell.states[k]!.size, b0, b1, this.scratch));
+    const GX = task.inputGrads.map((g, k) => this.scratch.take(g, T * (b1 - b0) * cell.inputs[k]!.size));
     task.grads.forEach((g) => g.fill(0));
+    this.mark("gather");
     try {
       const seeds = { outputs: named(cell.outputs, GY), final: named(cell.states, GS) };
-      const result = cell.backward(named(cell.params, task.params), kept.trace, seeds, named(cell.params, task.grads));
+      const result = cell.backward(params, kept.trace, seeds, named(cell.params, task.grads), into(GX));
+      this.mark("cell");
       cell.inputs.forEach((x, k) => scatter(result.inputs[x.name]!, task.inputGrads[k]!, T, B, x.size, b0));
       cell.states.forEach((s, k) => scatter(result.initial[s.name]!, task.initialGrads[k]!, 1, B, s.size, b0));
+      this.mark("scatter");
     } finally {
-      this.scratch.give([...GY, ...GS]);
+      this.scratch.give([...GY, ...GS, ...GX]);
       // A trace serves one backward: its tape is freed now, not when the caller's trace is collected.
       this.drop(task.trace);
     }
@@ -136,5 +200,33 @@ export class Lane {
     const kept = this.traces.get(trace);
     this.traces.delete(trace);
     if (kept) this.scratch.give(kept.held);
+  }
+}
+
+/** A task's failure as its reply: the error's name and message, to be raised in the calling thread. */
+export function failure(id: number, e: unknown): Reply {
+  const error = e instanceof Error ? e : new Error(String(e));
+  return { id, ok: false, name: error.name, message: error.message };
+}
+
+/**
+ * Runs a forward, backward or drop task on `lane` and gives its reply (the error it met, if it
+ * failed); timed when the task asks, `received` being when its message arrived.
+ */
+export function answer(lane: Lane, task: ForwardTask | BackwardTask | DropTask, received: number): Reply {
+  const timed = task.op !== "drop" && task.timing === true;
+  if (timed) (lane.marks = []), lane.mark("start");
+  try {
+    let reply: Reply = { id: task.id, ok: true };
+    if (task.op === "forward") reply = { id: task.id, ok: true, tapeBytes: lane.forward(task) };
+    else if (task.op === "backward") lane.backward(task);
+    else lane.drop(task.trace);
+    if (!timed) return reply;
+    lane.mark("end");
+    return { ...reply, timing: { received, marks: lane.marks! } };
+  } catch (e) {
+    return failure(task.id, e);
+  } finally {
+    lane.marks = undefined;
   }
 }

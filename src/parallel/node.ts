@@ -7,11 +7,13 @@ import { availableParallelism } from "node:os";
 import { isAbsolute, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import { threadCpu } from "./cpu-node.js";
 import type { CellSource, Reply } from "./protocol.js";
 import { startParallel, type ParallelCell, type ParallelOptions, type Platform, type WorkerHandle } from "./pool.js";
 
 export type { CellSource, SourceOptions } from "./protocol.js";
-export type { ParallelCell, ParallelOptions } from "./pool.js";
+export type { CallTiming, ParallelCell, ParallelOptions } from "./pool.js";
+export type { TaskTiming } from "./protocol.js";
 
 const WORKER = new URL("./worker-node.js", import.meta.url);
 
@@ -29,6 +31,7 @@ function workerArgv(): string[] {
 /** Node's worker threads (shared memory is always there). */
 const nodePlatform = (): Platform => ({
   unavailable: undefined,
+  cpu: threadCpu,
   cores: availableParallelism(),
   spawn(): WorkerHandle {
     const worker = new Worker(WORKER, { execArgv: workerArgv() });

@@ -9,10 +9,11 @@
  */
 import { DataError } from "../runtime/errors.js";
 import { record, take } from "../runtime/cell.js";
+import { bumpParams, paramsVersion, trackParams } from "../runtime/params.js";
 import { productsReady } from "../runtime/products.js";
 import type { BackwardResult, BackwardSeeds, Cell, CellSpec, ForwardOptions, Real, TensorSpec, Tensors, Trace } from "../runtime/types.js";
-import { Lane, loadCell } from "./lane.js";
-import { split, type BackwardTask, type CellSource, type ForwardTask, type PortableSource, type Reply, type Task } from "./protocol.js";
+import { answer, Lane, LaneParams, loadCell } from "./lane.js";
+import { clock, split, type BackwardTask, type CellSource, type ForwardTask, type LaneTask, type PortableSource, type Reply, type Task, type TaskTiming } from "./protocol.js";
 
 /** A started worker, as the platform gives it. */
 export interface WorkerHandle {
@@ -32,6 +33,8 @@ export interface Platform {
   spawn(index: number): WorkerHandle;
   /** A module reference as a URL string every thread resolves alike. */
   moduleUrl(module: string | URL): string;
+  /** The calling thread's CPU time in ms, where the platform can read it (for timelines). */
+  readonly cpu?: () => number | undefined;
 }
 
 export interface ParallelOptions {
@@ -39,6 +42,20 @@ export interface ParallelOptions {
   readonly threads?: number;
   /** Run the lanes in worker threads (default true where the platform has them). */
   readonly workers?: boolean;
+  /** Time every call, in every thread (see `ParallelCell.timeline`); default false. */
+  readonly timeline?: boolean;
+}
+
+/** One timed call of a parallel cell: wall-clock times in ms since the epoch, comparable between threads. */
+export interface CallTiming {
+  readonly op: "forward" | "backward";
+  /** The call began (its turn came) and ended (its results were ready). */
+  readonly start: number;
+  readonly end: number;
+  /** The calling thread's CPU ms from start to end, where the platform can read it. */
+  readonly cpu?: number;
+  /** Per lane: its task was posted, its reply arrived, and the lane's own timing. */
+  readonly lanes: readonly { readonly post: number; readonly reply: number; readonly timing: TaskTiming | undefined }[];
 }
 
 /** A cell whose forward and backward split the batch over threads; calls return promises. */
@@ -51,11 +68,13 @@ export interface ParallelCell extends CellSpec {
   readonly fallback: string | undefined;
   /** The cell itself, on this thread (`step`, a single-thread `forward`). */
   readonly cell: Cell;
-  /** Zeroed params, in shared memory when workers run (then no call copies them). */
+  /** Zeroed params, in shared memory when workers run (then no call copies them), carrying a version. */
   createParams(): Tensors;
   /** The cell's `initParams(seed)`, in shared memory when workers run. */
   initParams(seed?: number): Tensors;
   createGrads(): Tensors;
+  /** Says that arrays of `params` were written by hand (the cell's `paramsChanged`): the lanes restack their weights at the next call. */
+  paramsChanged(params: Tensors): void;
   forward(params: Tensors, inputs: Tensors, options: ForwardOptions): Promise<Trace>;
   /**
    * Accumulates into `grads` the sum of the lanes' param gradients, in lane order. A trace serves
@@ -66,11 +85,14 @@ export interface ParallelCell extends CellSpec {
   release(trace: Trace): Promise<void>;
   /** Stops the workers; later calls fail. */
   close(): Promise<void>;
+  /** The timings of the calls since the last read, oldest first (with `{ timeline: true }`; else none). */
+  timeline(): CallTiming[];
 }
 
 /** Runs task k of a list on lane k; resolves with the replies once every lane has answered. */
 interface Lanes {
-  run(tasks: readonly Task[]): Promise<Reply[]>;
+  /** `times`, when given, gets each lane's post and reply times. */
+  run(tasks: readonly LaneTask[], times?: { post: number; reply: number }[]): Promise<Reply[]>;
   close(): Promise<void>;
 }
 
@@ -102,21 +124,18 @@ function laneError(lane: number, reply: Extract<Reply, { ok: false }>): Error {
   return new Error(`rnnc parallel: worker ${lane} failed: ${reply.name}: ${reply.message}`);
 }
 
-function inProcess(cell: Cell, count: number): Lanes {
-  const lanes = Array.from({ length: count }, () => new Lane(cell));
-  const runOne = (lane: Lane, task: Task): Reply => {
-    try {
-      if (task.op === "forward") return { id: task.id, ok: true, tapeBytes: lane.forward(task) };
-      if (task.op === "backward") lane.backward(task);
-      if (task.op === "drop") lane.drop(task.trace);
-      return { id: task.id, ok: true };
-    } catch (e) {
-      const error = e instanceof Error ? e : new Error(String(e));
-      return { id: task.id, ok: false, name: error.name, message: error.message };
-    }
-  };
+function inProcess(cell: Cell, count: number, cpu: (() => number | undefined) | undefined): Lanes {
+  // The lanes share the cell, and so the params object they call it with.
+  const params = new LaneParams(cell);
+  const lanes = Array.from({ length: count }, () => new Lane(cell, cpu, params));
   return {
-    run: async (tasks) => tasks.map((task, k) => runOne(lanes[k]!, task)),
+    run: async (tasks, times) =>
+      tasks.map((task, k) => {
+        const post = clock();
+        const reply = answer(lanes[k]!, task, post);
+        times?.push({ post, reply: clock() });
+        return reply;
+      }),
     close: async () => {},
   };
 }
@@ -142,17 +161,24 @@ async function inWorkers(platform: Platform, source: PortableSource, count: numb
       },
     );
     handle.hold(false);
-    const send = (task: Task): Promise<Reply> =>
+    const send = (task: Task, time?: { post: number; reply: number }): Promise<Reply> =>
       new Promise((resolve, reject) => {
         if (dead) return reject(dead);
-        pending.set(task.id, { resolve, reject });
+        pending.set(task.id, time ? { resolve: (r) => ((time.reply = clock()), resolve(r)), reject } : { resolve, reject });
         handle.hold(true);
+        if (time) time.post = clock();
         handle.post(task);
       });
     return { handle, send };
   });
-  const run = async (tasks: readonly Task[]): Promise<Reply[]> =>
-    Promise.all(tasks.map((task, k) => workers[k]!.send({ ...task, id: nextId++ })));
+  const run = async (tasks: readonly LaneTask[], times?: { post: number; reply: number }[]): Promise<Reply[]> =>
+    Promise.all(
+      tasks.map((task, k) => {
+        const time = times && { post: 0, reply: 0 };
+        if (time) times!.push(time);
+        return workers[k]!.send({ ...task, id: nextId++ }, time);
+      }),
+    );
   const close = async () => void (await Promise.all(workers.map((w) => w.handle.terminate())));
   const loaded = await Promise.allSettled(workers.map((w) => w.send({ op: "load", id: nextId++, source })));
   const failed = loaded.findIndex((r) => r.status === "rejected" || !r.value.ok);
@@ -180,7 +206,7 @@ function portable(platform: Platform, source: CellSource): PortableSource {
 
 /** Starts a parallel cell on `platform` (see `ParallelCell`). */
 export async function startParallel(platform: Platform, source: CellSource, options: ParallelOptions = {}): Promise<ParallelCell> {
-  onlyKeys("options", options, ["threads", "workers"], "an object { threads?, workers? }");
+  onlyKeys("options", options, ["threads", "workers", "timeline"], "an object { threads?, workers?, timeline? }");
   const threads = options.threads === undefined ? Math.max(1, platform.cores) : positiveInt("options.threads", options.threads);
   const from = portable(platform, source);
   const cell = await loadCell(from);
@@ -188,11 +214,12 @@ export async function startParallel(platform: Platform, source: CellSource, opti
   await productsReady();
   const fallback = options.workers === false ? "options.workers is false" : threads === 1 ? "one thread" : platform.unavailable;
   const workers = fallback === undefined;
-  const lanes = workers ? await inWorkers(platform, from, threads) : inProcess(cell, threads);
-  return parallelCell(cell, lanes, { threads, workers, fallback });
+  const lanes = workers ? await inWorkers(platform, from, threads) : inProcess(cell, threads, platform.cpu);
+  const timed = options.timeline === true ? { cpu: platform.cpu } : undefined;
+  return parallelCell(cell, lanes, { threads, workers, fallback }, timed);
 }
 
-function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers: boolean; fallback: string | undefined }): ParallelCell {
+function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers: boolean; fallback: string | undefined }, timed: { cpu: (() => number | undefined) | undefined } | undefined): ParallelCell {
   const spec: CellSpec = { name: cell.name, dtype: cell.dtype, sizes: cell.sizes, params: cell.params, inputs: cell.inputs, states: cell.states, outputs: cell.outputs, tape: cell.tape, workspace: cell.workspace, ...(cell.staging ? { staging: cell.staging } : {}) };
   const Arr = cell.dtype === "f32" ? Float32Array : Float64Array;
   /** A zeroed array, shared between threads when the lanes run in workers. */
@@ -212,13 +239,21 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
   // Shared copies of the caller's inputs and seeds, kept from call to call (the lanes copy their
   // rows out during the call): fresh memory would cost a page fault per page on every call.
   const staging = new Map<string, Real>();
+  const reused = (key: string, n: number): Real => {
+    let a = staging.get(key);
+    if (a?.length !== n) staging.set(key, (a = alloc(n)));
+    return a;
+  };
   const staged = (key: string, a: Real): Real => {
     if (!how.workers || a.buffer instanceof SharedArrayBuffer) return a;
-    let copy = staging.get(key);
-    if (copy?.length !== a.length) staging.set(key, (copy = alloc(a.length)));
+    const copy = reused(key, a.length);
     copy.set(a);
     return copy;
   };
+  // The final states and initial-state gradients ([B][n], small) are written into shared arrays
+  // kept from call to call, and the caller gets copies: a message carrying a new
+  // SharedArrayBuffer costs the calling thread far more than copying a few rows.
+  const small = (what: string, specs: readonly TensorSpec[], B: number): Real[] => specs.map((s, k) => reused(`${what} ${k}`, B * s.size));
   const laneGrads = Array.from({ length: how.threads }, () => cell.params.map((p) => alloc(p.size)));
   const traces = new WeakMap<Trace, { id: number; T: number; B: number; lanes: ReturnType<typeof split>; freed: boolean }>();
   let nextTrace = 0;
@@ -233,14 +268,33 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
     queue = result.catch(() => undefined);
     return result;
   };
-  const dispatch = async (tasks: readonly Task[]): Promise<Reply[]> => {
-    const replies = await lanes.run(tasks);
+  const timings: CallTiming[] = [];
+  const dispatch = async (tasks: readonly (ForwardTask | BackwardTask)[]): Promise<Reply[]> => {
+    const times: { post: number; reply: number }[] | undefined = timed ? [] : undefined;
+    const replies = await lanes.run(timed ? tasks.map((t) => ({ ...t, timing: true })) : tasks, times);
     replies.forEach((r, k) => {
       if (!r.ok) throw laneError(k, r);
     });
+    if (times && called) {
+      const at = (r: Reply) => (r.ok ? r.timing : undefined);
+      called.lanes = times.map((t, k) => ({ ...t, timing: at(replies[k]!) }));
+    }
     return replies;
   };
-  const drop = (id: number, n: number): Promise<unknown> => lanes.run(Array.from({ length: n }, (): Task => ({ op: "drop", id: 0, trace: id })));
+  /** The timing of the running call, with `timeline`. */
+  let called: { op: "forward" | "backward"; start: number; cpu0: number | undefined; lanes: CallTiming["lanes"] } | undefined;
+  const begin = (op: "forward" | "backward") => {
+    if (timed) called = { op, start: clock(), cpu0: timed.cpu?.(), lanes: [] };
+  };
+  const finish = () => {
+    if (!timed || !called) return;
+    const end = clock();
+    const cpu1 = called.cpu0 === undefined ? undefined : timed.cpu?.();
+    const { op, start, lanes: laneTimes } = called;
+    timings.push(cpu1 === undefined ? { op, start, end, lanes: laneTimes } : { op, start, end, cpu: cpu1 - called.cpu0!, lanes: laneTimes });
+    called = undefined;
+  };
+  const drop = (id: number, n: number): Promise<unknown> => lanes.run(Array.from({ length: n }, (): LaneTask => ({ op: "drop", id: 0, trace: id })));
   // A trace collected before its backward (or release) frees its tape in the workers too.
   const forgotten = new FinalizationRegistry<{ id: number; lanes: number }>(({ id, lanes: n }) => {
     if (!closed) void exclusive(() => drop(id, n)).catch(() => undefined);
@@ -253,13 +307,37 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
     return rec;
   };
   const sharedParams = (params: Tensors): Real[] => take("params", params, cell.params, 1).map((p, k) => shared(p, paramMirrors[k]));
+  // The params' generation, as the cell itself tells them apart (runtime/params.ts): another
+  // object, another array in it, a newer version or none at all is a new one. The lanes restack
+  // their weights only for a new generation.
+  let generation = 0;
+  let last: { params: object; version: number | undefined; arrays: readonly Real[] } | undefined;
+  const generationOf = (params: Tensors): number => {
+    const version = paramsVersion(params);
+    const arrays = cell.params.map((p) => params[p.name]!);
+    const same = last !== undefined && version !== undefined && last.params === params && last.version === version && arrays.every((a, k) => a === last!.arrays[k]);
+    if (!same) {
+      generation++;
+      last = { params, version, arrays };
+    }
+    return generation;
+  };
+  // The params arrays each lane was last sent: a task carries them only when they changed.
+  const sent: (readonly Real[] | undefined)[] = [];
+  const newParams = (lane: number, P: readonly Real[]): readonly Real[] | undefined => {
+    const last = sent[lane];
+    if (last && last.every((a, k) => a === P[k])) return undefined;
+    return (sent[lane] = P);
+  };
 
   const forward = (params: Tensors, inputs: Tensors, options: ForwardOptions): Promise<Trace> =>
     exclusive(async () => {
+      begin("forward");
       onlyKeys("options", options, ["T", "B", "initial", "mask"], "an object { T, B, initial?, mask? }");
       const T = positiveInt("T", options.T);
       const B = positiveInt("B", options.B);
       const P = sharedParams(params);
+      const gen = generationOf(params);
       const X = take("inputs", inputs, cell.inputs, T * B).map((x, k) => staged(`inputs ${k}`, x));
       const initial = some("initial", options.initial, cell.states, B).map((s, k) => s && staged(`initial ${k}`, s));
       const mask = options.mask;
@@ -270,34 +348,37 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
         M.set(mask);
       }
       const Y = cell.outputs.map((o) => alloc(T * B * o.size));
-      const F = cell.states.map((s) => alloc(B * s.size));
+      const F = small("final", cell.states, B);
       const rows = split(B, how.threads);
       const id = nextTrace++;
-      const tasks = rows.map(({ b0, b1 }): ForwardTask => ({ op: "forward", id: 0, trace: id, T, B, b0, b1, params: P, inputs: X, initial, mask: M, outputs: Y, final: F }));
+      const tasks = rows.map(({ b0, b1 }, k): ForwardTask => ({ op: "forward", id: 0, trace: id, T, B, b0, b1, params: newParams(k, P), generation: gen, inputs: X, initial, mask: M, outputs: Y, final: F }));
       const replies = await dispatch(tasks);
       const trace: Trace = Object.freeze({
         T, B,
         outputs: Object.freeze(record(cell.outputs, (_, k) => Y[k]!)),
-        final: Object.freeze(record(cell.states, (_, k) => F[k]!)),
+        final: Object.freeze(record(cell.states, (_, k) => F[k]!.slice())),
         tapeBytes: replies.reduce((n, r) => n + (r.ok ? (r.tapeBytes ?? 0) : 0), 0),
       });
       traces.set(trace, { id, T, B, lanes: rows, freed: false });
       forgotten.register(trace, { id, lanes: rows.length }, trace);
+      finish();
       return trace;
     });
 
   const backward = (params: Tensors, trace: Trace, seeds: BackwardSeeds, grads: Tensors): Promise<BackwardResult> =>
     exclusive(async () => {
+      begin("backward");
       const rec = recorded(trace);
       const { id, T, B } = rec;
       onlyKeys("seeds", seeds, ["outputs", "final"], "an object { outputs?, final? }");
       const P = sharedParams(params);
+      const gen = generationOf(params);
       const GP = take("grads", grads, cell.params, 1);
       const GY = some("outputGrads", seeds.outputs, cell.outputs, T * B).map((g, k) => g && staged(`outputGrads ${k}`, g));
       const GS = some("finalGrads", seeds.final, cell.states, B).map((g, k) => g && staged(`finalGrads ${k}`, g));
       const GX = cell.inputs.map((x) => alloc(T * B * x.size));
-      const GI = cell.states.map((s) => alloc(B * s.size));
-      const tasks = rec.lanes.map((_, k): BackwardTask => ({ op: "backward", id: 0, trace: id, params: P, outputGrads: GY, finalGrads: GS, grads: laneGrads[k]!, inputGrads: GX, initialGrads: GI }));
+      const GI = small("initialGrads", cell.states, B);
+      const tasks = rec.lanes.map((_, k): BackwardTask => ({ op: "backward", id: 0, trace: id, params: newParams(k, P), generation: gen, outputGrads: GY, finalGrads: GS, grads: laneGrads[k]!, inputGrads: GX, initialGrads: GI }));
       rec.freed = true;
       forgotten.unregister(trace);
       await dispatch(tasks);
@@ -308,7 +389,8 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
           for (let i = 0; i < g.length; i++) g[i]! += lane[i]!;
         }
       });
-      return { inputs: record(cell.inputs, (_, k) => GX[k]!), initial: record(cell.states, (_, k) => GI[k]!) };
+      finish();
+      return { inputs: record(cell.inputs, (_, k) => GX[k]!), initial: record(cell.states, (_, k) => GI[k]!.slice()) };
     });
 
   const copyOf = (tensors: Tensors): Tensors => record(cell.params, (p) => shared(tensors[p.name]!, alloc(p.size)));
@@ -316,9 +398,11 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
     ...spec,
     ...how,
     cell,
-    createParams: () => record(cell.params, (p) => alloc(p.size)),
+    createParams: () => trackParams(record(cell.params, (p) => alloc(p.size))),
     createGrads: () => record(cell.params, (p) => alloc(p.size)),
-    initParams: (seed?: number) => copyOf(cell.initParams(seed)),
+    initParams: (seed?: number) => trackParams(copyOf(cell.initParams(seed))),
+    paramsChanged: bumpParams,
+    timeline: () => timings.splice(0),
     forward,
     backward,
     release: (trace: Trace) =>

@@ -34,13 +34,21 @@ export interface LoadTask {
 export interface ForwardTask {
   readonly op: "forward";
   readonly id: number;
+  /** Report a `TaskTiming` with the reply. */
+  readonly timing?: boolean;
   /** The trace this lane keeps for the matching backward. */
   readonly trace: number;
   readonly T: number;
   readonly B: number;
   readonly b0: number;
   readonly b1: number;
-  readonly params: readonly Real[];
+  /** The params arrays, when they are not those this lane got last (absent: the same ones). */
+  readonly params?: readonly Real[];
+  /**
+   * The params' generation: the same number as the task before while the caller passes the same
+   * params object with the same arrays and version (so the lane's cell keeps its stacked weights).
+   */
+  readonly generation: number;
   /** Whole-batch inputs `[T][B][n]`, read. */
   readonly inputs: readonly Real[];
   /** Whole-batch initial states `[B][n]`, read; null where zero. */
@@ -54,8 +62,10 @@ export interface ForwardTask {
 export interface BackwardTask {
   readonly op: "backward";
   readonly id: number;
+  readonly timing?: boolean;
   readonly trace: number;
-  readonly params: readonly Real[];
+  readonly params?: readonly Real[];
+  readonly generation: number;
   /** Whole-batch output gradients `[T][B][n]` and final-state gradients `[B][n]`; null where zero. */
   readonly outputGrads: readonly (Real | null)[];
   readonly finalGrads: readonly (Real | null)[];
@@ -74,10 +84,33 @@ export interface DropTask {
 }
 
 export type Task = LoadTask | ForwardTask | BackwardTask | DropTask;
+/** The tasks a loaded lane runs. */
+export type LaneTask = ForwardTask | BackwardTask | DropTask;
+
+/**
+ * Where a lane's time went in one task, when the task asks: wall-clock times in ms since the epoch
+ * (`performance.timeOrigin + performance.now()`, comparable between threads), each with the
+ * thread's CPU time in ms where the platform can read it (Linux; only differences mean anything).
+ */
+export interface TaskTiming {
+  /** The task's message arrived (for a lane on the calling thread: the task was handed to it). */
+  readonly received: number;
+  /** The task started, each of its phases ended, in order, and the task ended: `start`, `gather`, `cell`, `scatter`, `end`. */
+  readonly marks: readonly Mark[];
+}
+
+export interface Mark {
+  readonly phase: string;
+  readonly at: number;
+  readonly cpu?: number;
+}
+
+/** The epoch time in ms, as precise as `performance.now()`: comparable between threads. */
+export const clock = (): number => performance.timeOrigin + performance.now();
 
 /** A worker's answer to task `id`: what it reports, or the error it met. */
 export type Reply =
-  | { readonly id: number; readonly ok: true; readonly tapeBytes?: number }
+  | { readonly id: number; readonly ok: true; readonly tapeBytes?: number; readonly timing?: TaskTiming }
   | { readonly id: number; readonly ok: false; readonly name: string; readonly message: string };
 
 /**

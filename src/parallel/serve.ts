@@ -4,49 +4,36 @@
  * be raised in the calling thread, and the worker stays ready for the next.
  */
 import { productsReady } from "../runtime/products.js";
-import { Lane, loadCell } from "./lane.js";
-import type { Reply, Task } from "./protocol.js";
+import { answer, failure, Lane, loadCell } from "./lane.js";
+import { clock, type LoadTask, type Reply, type Task } from "./protocol.js";
 
 /** What a worker talks through: `self` in a browser, `parentPort` in Node. */
 export interface Port {
   postMessage(message: Reply): void;
 }
 
-/** Handles the tasks a worker receives; call it with each message's data. */
-export function serve(port: Port): (task: Task) => Promise<void> {
+/**
+ * Handles the tasks a worker receives; call it with each message's data. `cpu` reads this
+ * thread's CPU time in ms, where the platform can (for timed tasks).
+ */
+export function serve(port: Port, cpu?: () => number | undefined): (task: Task) => Promise<void> {
   let lane: Lane | undefined;
-  const answer = async (task: Task): Promise<Reply> => {
-    switch (task.op) {
-      case "load":
-        lane = new Lane(await loadCell(task.source));
-        await productsReady();
-        return { id: task.id, ok: true };
-      case "drop":
-        lane?.drop(task.trace);
-        return { id: task.id, ok: true };
-      case "forward":
-        return { id: task.id, ok: true, tapeBytes: ready(lane).forward(task) };
-      case "backward":
-        ready(lane).backward(task);
-        return { id: task.id, ok: true };
+  const load = async (task: LoadTask): Promise<Reply> => {
+    try {
+      lane = new Lane(await loadCell(task.source), cpu);
+      await productsReady();
+      return { id: task.id, ok: true };
+    } catch (e) {
+      return failure(task.id, e);
     }
   };
   // Tasks run one after another even though loading is asynchronous.
   let queue = Promise.resolve();
-  return (task) =>
-    (queue = queue.then(async () => {
-      let reply: Reply;
-      try {
-        reply = await answer(task);
-      } catch (e) {
-        const error = e instanceof Error ? e : new Error(String(e));
-        reply = { id: task.id, ok: false, name: error.name, message: error.message };
-      }
+  return (task) => {
+    const received = clock();
+    return (queue = queue.then(async () => {
+      const reply = task.op === "load" ? await load(task) : lane ? answer(lane, task, received) : failure(task.id, new Error("internal error: a task before the cell was loaded"));
       port.postMessage(reply);
     }));
-}
-
-function ready(lane: Lane | undefined): Lane {
-  if (!lane) throw new Error("internal error: a task before the cell was loaded");
-  return lane;
+  };
 }

@@ -40,6 +40,18 @@ export function record(specs: readonly TensorSpec[], make: (s: TensorSpec, k: nu
 
 const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
 
+/**
+ * Not public API: under this key of its options, `forward` takes arrays for its outputs and
+ * `backward` for its input gradients (spec order), zeroed and used instead of new ones.
+ * rnnc/parallel's lanes reuse theirs from call to call (fresh memory costs a page fault a page).
+ */
+export const INTO = Symbol.for("rnnc.into");
+/** `options[INTO][k]`, zeroed, if it has `n` numbers; else a new array. */
+const into = (options: object, k: number, n: number, alloc: (n: number) => Real): Real => {
+  const a = (options as { [INTO]?: readonly Real[] })[INTO]?.[k];
+  return a?.length === n ? a.fill(0) : alloc(n);
+};
+
 /** What a wrong value is, for an error: "a string", "an Array", "Int32Array", "an object", … */
 const describe = (v: unknown): string => {
   if (v === null || typeof v !== "object") return v === null ? "null" : typeof v === "string" ? "a string" : typeof v;
@@ -250,7 +262,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     if (mask !== undefined && (!(mask instanceof Uint8Array) || mask.length !== T * B))
       throw new DataError(`mask: expected a Uint8Array of ${T * B} entries ([T][B])`);
     const initial = takeInto([], "initial", options.initial, spec.states, B, alloc);
-    const Y = spec.outputs.map((o) => alloc(T * B * o.size));
+    const Y = spec.outputs.map((o, k) => into(options, k, T * B * o.size, alloc));
     const WS = workspace.arrays(T, B);
     if (!recording) {
       // Only the current state, updated in place: the final states are these arrays.
@@ -322,7 +334,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     spec.states.forEach((s, k) => final !== undefined && GS[k] === final[s.name] && (GS[k] = GS[k]!.slice()));
     // Input gradients nobody asked for: scratch, which an optimized kernel does not even write.
     const GX = inputGrads
-      ? spec.inputs.map((x) => alloc(T * B * x.size))
+      ? spec.inputs.map((x, k) => into(options, k, T * B * x.size, alloc))
       : pool.sharedSet(`input grads ${key}`, () => spec.inputs.map((x) => alloc(T * B * x.size)));
     const WS = workspace.arrays(T, B);
     const changed = workspace.paramsChanged("backward", params, P);
