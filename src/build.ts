@@ -5,7 +5,7 @@
 import { watch } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { CheckedCell } from "../compiler/ast.js";
-import type { FileBuilder } from "../compiler/build-thread.js";
+import type { BuiltFile, FileBuilder } from "../compiler/build-thread.js";
 import type { CompileOptions, CompiledCell } from "../compiler/index.js";
 import type { TapeReport } from "../compiler/codegen/plan.js";
 import type { CellIR } from "../compiler/ir/cell.js";
@@ -80,8 +80,23 @@ async function buildOnce(files: readonly string[], flags: Flags, ctx: Context, b
   for (const path of files) checked.push(await frontFile(path, sizes, ctx));
   if (checked.some((f) => !f.ok)) return 1;
   checkSizeNames(sizes, checked.flatMap((f) => f.cells));
+  // Each file's modules go to the build thread as soon as the file is compiled (when --emit is
+  // valid: a wrong one is reported below, after the notes, as it always was).
   const thread = builder();
-  const compiled = await Promise.all(checked.map(async (f) => ({ path: f.source.path, text: f.text, cells: await compileChecked(f, sizes, options) })));
+  const given = str(flags, "emit") ?? "ts";
+  const early = given === "ts" || given === "js" ? given : undefined;
+  const made = new Map<CompiledCell, Promise<BuiltFile[]>>();
+  const compiled = await Promise.all(checked.map(async (f) => {
+    const cells = await compileChecked(f, sizes, options);
+    if (early) {
+      for (const c of cells) {
+        const files = thread.files(c, early);
+        files.catch(() => {}); // awaited below, unless the build stops first
+        made.set(c, files);
+      }
+    }
+    return { path: f.source.path, text: f.text, cells };
+  }));
   for (const cell of compiled.flatMap((f) => f.cells)) {
     const { tape } = cell;
     if (flags["dump-ir"]) ctx.out(`# tape: cell ${cell.name}: ${describeTape(tape)}\n`);
@@ -99,7 +114,7 @@ async function buildOnce(files: readonly string[], flags: Flags, ctx: Context, b
     ctx.err(`${clashes.join("\n\n")}\n`);
     return 1;
   }
-  const written = (await Promise.all(modules.map(async (m) => (await thread.files(m.cell, emit)).map((f) => ({ path: join(out, `${m.cell.name}${f.extension}`), text: f.text }))))).flat();
+  const written = (await Promise.all(modules.map(async (m) => (await (made.get(m.cell) ?? thread.files(m.cell, emit))).map((f) => ({ path: join(out, `${m.cell.name}${f.extension}`), text: f.text }))))).flat();
   // The runtime first, so that no module is ever there without what it imports.
   const runtimeDir = join(out, RUNTIME_DIR);
   if (copy) await writeModules(runtimeDir, await runtimeModules(out));
