@@ -5,6 +5,8 @@
  *   compile() LSTM, first call   in a fresh process: importing rnnc, then the first `compile()`
  *   compile() LSTM, after        the median of later calls in that process
  *   rnnc build (all examples)    a fresh `node bin/rnnc.js build examples/cells/*.cell`
+ *   node start                   a fresh `node -e 0`: the part of the fresh-process figures that
+ *                                is Node's own start (environment included, e.g. NODE_EXTRA_CA_CERTS)
  *
  * Each figure is the median of a few runs; other work on the machine skews them (the load
  * average is printed with them). Runs the built code in dist/.
@@ -50,6 +52,7 @@ export function benchCompile(quick: boolean): void {
   const cells = readdirSync("examples/cells").filter((f) => f.endsWith(".cell")).map((f) => join("examples/cells", f));
   const load = () => os.loadavg()[0]!.toFixed(2);
   console.log(`compile times, median of ${runs} runs (ms); 1-min load average ${load()} at the start`);
+  const start = median(Array.from({ length: runs }, () => wall(["-e", "0"])));
   const check = median(Array.from({ length: runs }, () => wall(["bin/rnnc.js", "check", "examples/cells/lstm.cell"])));
   const inproc = Array.from({ length: runs }, () => inProcess(quick ? 10 : 30));
   const out = mkdtempSync(join(os.tmpdir(), "rnnc-bench-"));
@@ -61,6 +64,7 @@ export function benchCompile(quick: boolean): void {
     ["compile() LSTM, first call", median(inproc.map((r) => r.first))],
     ["compile() LSTM, later calls", median(inproc.map((r) => r.after))],
     [`rnnc build, all ${cells.length} example cells (wall)`, build],
+    ["node start, node -e 0 (wall, for scale)", start],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
   for (const [what, ms] of rows) console.log(`${what.padEnd(width)}  ${ms.toFixed(ms < 100 ? 1 : 0).padStart(7)} ms`);

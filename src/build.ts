@@ -5,6 +5,7 @@
 import { watch } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { CheckedCell } from "../compiler/ast.js";
+import type { BuiltFile, FileBuilder } from "../compiler/build-thread.js";
 import type { CompileOptions, CompiledCell } from "../compiler/index.js";
 import type { TapeReport } from "../compiler/codegen/plan.js";
 import type { CellIR } from "../compiler/ir/cell.js";
@@ -53,8 +54,12 @@ function describeTape(tape: TapeReport): string {
   return `${n(tape.states + tape.taped)} numbers per sample-step: states ${n(tape.states)}, taped values ${n(tape.taped)} (budget ${n(tape.budget)})${recomputed}`;
 }
 
-/** One build of every file: everything is compiled and formatted before anything is written. */
-async function buildOnce(files: readonly string[], flags: Flags, ctx: Context): Promise<number> {
+/**
+ * One build of every file: everything is compiled and formatted before anything is written.
+ * `builder` gives the thread that prints and formats the modules: started once the files check,
+ * it loads ts-morph and prettier while the cells compile.
+ */
+async function buildOnce(files: readonly string[], flags: Flags, ctx: Context, builder: () => FileBuilder): Promise<number> {
   const out = str(flags, "out") ?? "generated";
   const sizes = parseSizes(str(flags, "size"));
   // What only this command needs is loaded when it runs (so `rnnc check` does not load it).
@@ -75,7 +80,23 @@ async function buildOnce(files: readonly string[], flags: Flags, ctx: Context): 
   for (const path of files) checked.push(await frontFile(path, sizes, ctx));
   if (checked.some((f) => !f.ok)) return 1;
   checkSizeNames(sizes, checked.flatMap((f) => f.cells));
-  const compiled = await Promise.all(checked.map(async (f) => ({ path: f.source.path, text: f.text, cells: await compileChecked(f, sizes, options) })));
+  // Each file's modules go to the build thread as soon as the file is compiled (when --emit is
+  // valid: a wrong one is reported below, after the notes, as it always was).
+  const thread = builder();
+  const given = str(flags, "emit") ?? "ts";
+  const early = given === "ts" || given === "js" ? given : undefined;
+  const made = new Map<CompiledCell, Promise<BuiltFile[]>>();
+  const compiled = await Promise.all(checked.map(async (f) => {
+    const cells = await compileChecked(f, sizes, options);
+    if (early) {
+      for (const c of cells) {
+        const files = thread.files(c, early);
+        files.catch(() => {}); // awaited below, unless the build stops first
+        made.set(c, files);
+      }
+    }
+    return { path: f.source.path, text: f.text, cells };
+  }));
   for (const cell of compiled.flatMap((f) => f.cells)) {
     const { tape } = cell;
     if (flags["dump-ir"]) ctx.out(`# tape: cell ${cell.name}: ${describeTape(tape)}\n`);
@@ -93,8 +114,7 @@ async function buildOnce(files: readonly string[], flags: Flags, ctx: Context): 
     ctx.err(`${clashes.join("\n\n")}\n`);
     return 1;
   }
-  const { buildFiles } = await import("../compiler/build.js");
-  const written = (await Promise.all(modules.map(async (m) => (await buildFiles(m.cell, emit)).map((f) => ({ path: join(out, `${m.cell.name}${f.extension}`), text: f.text }))))).flat();
+  const written = (await Promise.all(modules.map(async (m) => (await (made.get(m.cell) ?? thread.files(m.cell, emit))).map((f) => ({ path: join(out, `${m.cell.name}${f.extension}`), text: f.text }))))).flat();
   // The runtime first, so that no module is ever there without what it imports.
   const runtimeDir = join(out, RUNTIME_DIR);
   if (copy) await writeModules(runtimeDir, await runtimeModules(out));
@@ -168,8 +188,14 @@ export const build: CommandEntry = {
   },
   async run(files, flags, ctx) {
     someFiles(files);
-    const once = () => buildOnce(files, flags, ctx);
-    return flags["watch"] ? buildWatching(files, flags, ctx, once) : once();
+    const { startFileBuilder } = await import("../compiler/build-thread.js");
+    let builder: FileBuilder | undefined;
+    const once = () => buildOnce(files, flags, ctx, () => (builder ??= startFileBuilder()));
+    try {
+      return await (flags["watch"] ? buildWatching(files, flags, ctx, once) : once());
+    } finally {
+      await builder?.close();
+    }
   },
 };
 

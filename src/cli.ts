@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { CompileError } from "../compiler/diagnostics.js";
 import { InputError, UsageError, strayFileError, wantsColor, type Io } from "./args.js";
-import { loadCommands, type CommandEntry } from "./commands.js";
+import { COMMAND_NAMES, loadCommand, loadCommands, type CommandEntry } from "./commands.js";
 import { commandHelp, parseCommandLine, usageLine } from "./options.js";
 import { Reporter, type Context } from "./report.js";
 import { DataError } from "./runtime/errors.js";
@@ -68,25 +68,29 @@ function overview(commands: readonly CommandEntry[]): string {
 }
 
 export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
-  const commands = await loadCommands();
+  // Only the module of the command that runs is loaded (all of them for the overview).
   const [name, ...rest] = argv;
   if (name === undefined) {
-    io.err(overview(commands));
+    io.err(overview(await loadCommands()));
     return 2;
   }
   if (name === "--help" || name === "-h" || name === "help") {
     const topic = name === "help" ? rest[0] : undefined;
-    const command = commands.find((c) => c.name === topic);
-    if (topic !== undefined && !command) return unknownCommand(topic, commands, io);
-    io.out(command ? commandHelp(command) : overview(commands));
+    if (topic === undefined) {
+      io.out(overview(await loadCommands()));
+      return 0;
+    }
+    const command = await loadCommand(topic);
+    if (!command) return unknownCommand(topic, io);
+    io.out(commandHelp(command));
     return 0;
   }
   if (name === "--version" || name === "-V" || name === "version") {
     io.out(`rnnc ${version()}`);
     return 0;
   }
-  const command = commands.find((c) => c.name === name);
-  if (!command) return unknownCommand(name, commands, io);
+  const command = await loadCommand(name);
+  if (!command) return unknownCommand(name, io);
   const usageError = (message: string): number => {
     io.err(`rnnc ${name}: error: ${message}\n${usageLine(command)}\nRun 'rnnc ${name} --help' for its options.`);
     return 2;
@@ -144,9 +148,9 @@ function reportFailure(e: unknown, ctx: Context | undefined, io: Io): number {
   return 1;
 }
 
-function unknownCommand(name: string, commands: readonly CommandEntry[], io: Io): number {
-  const near = nearest(name, commands.map((c) => c.name));
+function unknownCommand(name: string, io: Io): number {
+  const near = nearest(name, COMMAND_NAMES);
   io.err(`rnnc: error: unknown command '${name}'${near ? `; did you mean '${near}'?` : ""}\nusage: rnnc <command> [options]\n` +
-    `commands: ${commands.map((c) => c.name).join(", ")}\nRun 'rnnc --help' for more.`);
+    `commands: ${COMMAND_NAMES.join(", ")}\nRun 'rnnc --help' for more.`);
   return 2;
 }

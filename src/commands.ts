@@ -128,10 +128,31 @@ const check: CommandEntry = {
   },
 };
 
-/** Every command, in the order `rnnc --help` lists them. Modules with a back end are loaded when run. */
+/**
+ * Every command by name, in the order `rnnc --help` lists them, and where its definition lives:
+ * a run loads the one module of the command it runs (`rnnc check` loads none beside this one).
+ */
+const COMMANDS: readonly { readonly name: string; load(): Promise<CommandEntry> }[] = [
+  { name: "build", load: async () => (await import("./build.js")).build },
+  { name: "check", load: async () => check },
+  { name: "gradcheck", load: async () => (await import("./build.js")).gradcheck },
+  { name: "eval", load: async () => (await import("./build.js")).evalCommand },
+  { name: "graph", load: async () => (await import("./graph.js")).graph },
+  { name: "export", load: async () => (await import("./export-entry.js")).exportEntry },
+  { name: "explain", load: async () => (await import("./explain.js")).explain },
+];
+
+/** The commands' names, in the order `rnnc --help` lists them. */
+export const COMMAND_NAMES: readonly string[] = COMMANDS.map((c) => c.name);
+
+/** The command named `name` (its module loaded), or undefined when there is none. */
+export async function loadCommand(name: string): Promise<CommandEntry | undefined> {
+  const entry = await COMMANDS.find((c) => c.name === name)?.load();
+  if (entry && entry.name !== name) throw new Error(`the command listed as '${name}' is named '${entry.name}'`);
+  return entry;
+}
+
+/** Every command, in the order `rnnc --help` lists them (every command module loaded). */
 export async function loadCommands(): Promise<readonly CommandEntry[]> {
-  const [{ build, gradcheck, evalCommand }, { graph }, { explain }, { exportEntry }] = await Promise.all([
-    import("./build.js"), import("./graph.js"), import("./explain.js"), import("./export-entry.js"),
-  ]);
-  return [build, check, gradcheck, evalCommand, graph, exportEntry, explain];
+  return Promise.all(COMMAND_NAMES.map(async (name) => (await loadCommand(name))!));
 }

@@ -3,49 +3,46 @@
  * `describeModule` gives (the JavaScript `compile()` runs comes from the same description). Only
  * `rnnc build` loads this file: checking and in-process compilation never load TypeScript.
  */
-import { Project, StructureKind, VariableDeclarationKind, type SourceFile, type StatementStructures } from "ts-morph";
-import { KERNEL_PARAMETER_TYPES, MODULE_DECLARATIONS, RUNTIME_IMPORTS } from "../../src/runtime/abi.js";
-import { stringLiteral, valueLiteral } from "./literal.js";
-import { SIZES_DOC, SPEC_DOC, cellInitializer, importedValues, parameterName, workspaceBindings, type CellModule } from "./module.js";
+import { StructureKind, VariableDeclarationKind, printStructure, type StatementStructures } from "ts-morph";
+import type { CellModule } from "./module.js";
+import { typescriptParts, type TopStatement, type TypeScriptParts } from "./typescript-parts.js";
 
-let project: Project | undefined;
+export { typescriptParts, type TypeScriptParts };
 
-function newFile(statements: StatementStructures[]): SourceFile {
-  project ??= new Project({ useInMemoryFileSystem: true });
-  return project.createSourceFile("cell.ts", { statements }, { overwrite: true });
-}
-
-const constant = (name: string, initializer: string, docs: string[] = []): StatementStructures => ({
-  kind: StructureKind.VariableStatement,
-  isExported: true,
-  declarationKind: VariableDeclarationKind.Const,
-  docs,
-  declarations: [{ name, initializer }],
-});
+const structure = (s: TopStatement): StatementStructures => {
+  switch (s.kind) {
+    case "const":
+      return {
+        kind: StructureKind.VariableStatement,
+        isExported: true,
+        declarationKind: VariableDeclarationKind.Const,
+        docs: [...s.docs],
+        declarations: [{ name: s.name, initializer: s.initializer }],
+      };
+    case "function":
+      return {
+        kind: StructureKind.Function,
+        name: s.name,
+        docs: [...s.docs],
+        parameters: s.parameters.map((p) => ({ name: p.name, type: p.type })),
+        returnType: s.returnType,
+        statements: s.body,
+      };
+    case "export default":
+      return { kind: StructureKind.ExportAssignment, isExportEquals: false, expression: s.expression };
+  }
+};
 
 /**
- * The module as TypeScript: the spec is a literal (`as const`) checked against the runtime's
- * `CellSpec`, so `defineCell` gives the cell a type that knows its names and dtype.
+ * The module's text from its parts. The statements are one structure printed once by ts-morph's
+ * structure printer: the text a `Project`'s `createSourceFile` would hold, without creating a
+ * project or parsing the text back into a syntax tree (nothing here asks the tree anything).
  */
+export function printTypeScript(parts: TypeScriptParts): string {
+  return parts.head + printStructure({ kind: StructureKind.SourceFile, statements: parts.statements.map(structure) });
+}
+
+/** The module as TypeScript, unformatted (see `typescriptParts`). */
 export function renderTypeScript(m: CellModule): string {
-  const [sizes, spec] = MODULE_DECLARATIONS;
-  const cell = MODULE_DECLARATIONS[MODULE_DECLARATIONS.length - 1]!;
-  const imported = [...importedValues(m), ...RUNTIME_IMPORTS.types.map((t) => `type ${t}`)];
-  // The whole module is one structure, printed and parsed once (each separate insertion would
-  // parse the file again).
-  const statements: StatementStructures[] = [
-    constant(sizes, `${valueLiteral(m.sizes)} as const`, [SIZES_DOC(m.cellName)]),
-    constant(spec, `${valueLiteral(m.spec)} as const satisfies Omit<CellSpec, "sizes">`, [SPEC_DOC]),
-    ...m.kernels.map((k): StatementStructures => ({
-      kind: StructureKind.Function,
-      name: k.name,
-      docs: [k.doc],
-      parameters: k.parameters.map((p) => ({ name: parameterName(k, p), type: KERNEL_PARAMETER_TYPES[p] })),
-      returnType: "void",
-      statements: [...workspaceBindings(k, true), k.typescript()].join("\n"),
-    })),
-    constant(cell, cellInitializer()),
-    { kind: StructureKind.ExportAssignment, isExportEquals: false, expression: cell },
-  ];
-  return `// ${m.header}\nimport { ${imported.join(", ")} } from ${stringLiteral(m.runtime)};\n\n${newFile(statements).getFullText()}`;
+  return printTypeScript(typescriptParts(m));
 }
