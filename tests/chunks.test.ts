@@ -96,6 +96,16 @@ describe("chunks of steps", () => {
     }
   }
 
+  it("the kernels take steps per chunk as the runtime sizes their buffers (chunkSteps)", () => {
+    const lstm = readFileSync("generated/lstm.ts", "utf8");
+    const rule = `const chunk = Math.min(T, Math.ceil(${CHUNK_ROWS} / B));`;
+    for (const kernel of ["forward", "backward", "infer"]) {
+      const start = lstm.indexOf(`function ${kernel}(`);
+      expect(lstm.slice(start, lstm.indexOf("\n}\n", start)), kernel).toContain(rule);
+    }
+    for (const [T, B] of CASES) expect(chunkSteps(T, B)).toBe(Math.min(T, Math.ceil(CHUNK_ROWS / B)));
+  });
+
   it("the optimized LSTM's hoisted and deferred buffers hold one chunk's rows", () => {
     const { chunked } = pairs.get("lstm")!;
     const kinds = chunked.workspace.filter((w) => w.rows === "chunk");
