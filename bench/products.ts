@@ -14,12 +14,14 @@
  *
  * `--baseline FILE` loads another build of the products (a products-wasm.js, e.g. from a checkout
  * of an older commit's dist/) and times both in the same process, interleaved round by round.
+ * In f32, a last table gives ns per element of the float32 maps against `plainMaps` (bench/maps.ts).
  */
 import { pathToFileURL } from "node:url";
 import { loadavg } from "node:os";
 import { PRODUCTS_WASM } from "../src/runtime/products-wasm.js";
 import { wasmProductParams, type DType, type ProductName } from "../src/runtime/abi.js";
 import { mulberry32 } from "../src/runtime/random.js";
+import { benchMaps } from "./maps.js";
 
 type Fn = (...args: number[]) => void;
 
@@ -149,6 +151,7 @@ async function main() {
       console.log(`| ${H} | ${B} | ${cells.join(" | ")} |`);
     }
   }
+  if (dtype === "f32") results.push(...benchMaps(rounds, ms).map((r) => ({ sweep: "maps", ...r })));
   console.log(`\nload average after: ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
   if (argv.includes("--json")) console.log(JSON.stringify(results));
 }

@@ -25,6 +25,7 @@ export const spec = {
   outputs: [{ name: "y", shape: [16], size: 16 }],
   workspace: [
     { size: 256, rows: "chunk", kernel: "forward" },
+    { size: 16, rows: "chunk", kernel: "forward" },
     { size: 384, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 48, rows: "chunk", kernel: "forward" },
     { size: 16, rows: "one", derived: ["forward", "backward", "step", "infer"] },
@@ -41,11 +42,10 @@ export const spec = {
     { size: 16, rows: "chunk", kernel: "backward" },
     { size: 48, rows: "chunk", kernel: "backward" },
     { size: 256, rows: "B", kernel: "step" },
+    { size: 16, rows: "B", kernel: "step" },
     { size: 48, rows: "B", kernel: "step" },
     { size: 256, rows: "B", kernel: "step" },
-    { size: 16, rows: "B", kernel: "step" },
     { size: 256, rows: "B", kernel: "forward" },
-    { size: 16, rows: "chunk", kernel: "forward" },
   ],
   staging: { fixed: 384, B: 56, TB: 56 },
   tape: [
@@ -70,10 +70,11 @@ function forward(
   paramsChanged: boolean,
 ): void {
   const v_outer_k = WS[0]!;
-  const Wv_Wk_Wq = WS[1]!;
-  const Wv_Wk_Wq_x = WS[2]!;
-  const λ = WS[3]!;
-  const λ_rowwise = WS[4]!;
+  const k = WS[1]!;
+  const Wv_Wk_Wq = WS[2]!;
+  const Wv_Wk_Wq_x = WS[3]!;
+  const λ = WS[4]!;
+  const λ_rowwise = WS[5]!;
   const [Wv, Wk, Wq, bλ] = P as Arrays<4>;
   const [x] = X as Arrays<1>;
   const [S_seq] = S as Arrays<1>;
@@ -93,43 +94,46 @@ function forward(
   }
   // Steps per chunk: about 256 rows of the batch at a time.
   const chunk = Math.min(T, Math.ceil(256 / B));
-  for (let t0 = 0; t0 < T; t0 += chunk) {
-    const steps = Math.min(chunk, T - t0);
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
     // Everything that does not depend on a state, for the chunk's steps at once.
     // Wv_Wk_Wq_x = Wv_Wk_Wq·x
-    mm.nt(steps * B, 48, 8, x, t0 * B * 8, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x, 0, 48, 0); // Wv_Wk_Wq_x[m] = Wv_Wk_Wq · x[m], for all steps * B rows
-    // v = Wv·x   linear_attention.cell:10
-    for (let r = 0; r < steps * B; r++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        v_tape[(t0 * B + r) * 16 + i_1] = Wv_Wk_Wq_x[r * 48 + i_1]!;
-    }
+    mm.nt(steps * B, 48, 8, x, start * B * 8, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x, 0, 48, 0); // Wv_Wk_Wq_x[m] = Wv_Wk_Wq · x[m], for all steps * B rows
     for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 16; i++) {
         // k = tanh(Wk·x)   linear_attention.cell:11
-        const k = Math.tanh(Wv_Wk_Wq_x[r * 48 + 16 + i]!);
-        k_tape[(t0 * B + r) * 16 + i] = k;
+        k[r * 16 + i] = Wv_Wk_Wq_x[r * 48 + 16 + i]!;
       }
     }
     // q = Wq·x   linear_attention.cell:12
     for (let r = 0; r < steps * B; r++) {
-      for (let i_1 = 0; i_1 < 16; i_1++)
-        q_tape[(t0 * B + r) * 16 + i_1] = Wv_Wk_Wq_x[r * 48 + 32 + i_1]!;
+      for (let i = 0; i < 16; i++) q_tape[(start * B + r) * 16 + i] = Wv_Wk_Wq_x[r * 48 + 32 + i]!;
+    }
+    // k = tanh(…), for all T * B rows   linear_attention.cell:11
+    mm.tanh(steps * B * 16, k, 0, k, 0);
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 16; i++) k_tape[(start * B + r) * 16 + i] = k[r * 16 + i]!;
+    }
+    // v = Wv·x   linear_attention.cell:10
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 16; i++) v_tape[(start * B + r) * 16 + i] = Wv_Wk_Wq_x[r * 48 + i]!;
     }
     // v_outer_k = v ⊗ k
     for (let r = 0; r < steps * B; r++) {
       for (let r_1 = 0; r_1 < 16; r_1++)
         for (let c = 0; c < 16; c++)
-          v_outer_k[r * 256 + r_1 * 16 + c] =
-            v_tape[(t0 * B + r) * 16 + r_1]! * k_tape[(t0 * B + r) * 16 + c]!;
+          v_outer_k[r * 256 + r_1 * 16 + c] = v_tape[(start * B + r) * 16 + r_1]! * k[r * 16 + c]!;
     }
-    for (let t = t0; t < t0 + steps; t++) {
-      const tc = t - t0;
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < 256; i++) {
           // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-          const S_1 =
+          const S_ =
             λ_rowwise[i]! * S_seq[(t * B + b) * 256 + i]! + v_outer_k[(tc * B + b) * 256 + i]!;
-          S_seq[((t + 1) * B + b) * 256 + i] = S_1;
+          S_seq[((t + 1) * B + b) * 256 + i] = S_;
         }
       }
       // y = S·q   linear_attention.cell:14
@@ -175,20 +179,20 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dS_swap = WS[5]!;
-  const dS_kept = WS[6]!;
-  const dS = WS[7]!;
-  const λ = WS[3]!;
-  const λ_rowwise = WS[4]!;
-  const dy_outer_q = WS[8]!;
-  const dq = WS[9]!;
-  const dv = WS[10]!;
-  const dk = WS[11]!;
-  const dλ = WS[12]!;
-  const λ_one_minus_λ = WS[13]!;
-  const dk_pre = WS[14]!;
-  const Wv_Wk_Wq = WS[1]!;
-  const dv_dk_pre_dq = WS[15]!;
+  const dS_swap = WS[6]!;
+  const dS_kept = WS[7]!;
+  const dS = WS[8]!;
+  const λ = WS[4]!;
+  const λ_rowwise = WS[5]!;
+  const dy_outer_q = WS[9]!;
+  const dq = WS[10]!;
+  const dv = WS[11]!;
+  const dk = WS[12]!;
+  const dλ = WS[13]!;
+  const λ_one_minus_λ = WS[14]!;
+  const dk_pre = WS[15]!;
+  const Wv_Wk_Wq = WS[2]!;
+  const dv_dk_pre_dq = WS[16]!;
   const [Wv, Wk, Wq, bλ] = P as Arrays<4>;
   const [x] = X as Arrays<1>;
   const [S_seq] = S as Arrays<1>;
@@ -206,8 +210,6 @@ function backward(
     // λ_rowwise = expand(λ), in S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
     for (let r_1 = 0; r_1 < 16; r_1++)
       for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = λ[r_1]!;
-    // λ = σ(bλ)   linear_attention.cell:9
-    for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]!);
     // λ_one_minus_λ = λ ⊙ one_minus_λ
     for (let i = 0; i < 16; i++) λ_one_minus_λ[i] = λ[i]! * (1 - λ[i]!);
     // Wv_Wk_Wq = [Wv; Wk; Wq]
@@ -217,10 +219,12 @@ function backward(
   }
   // Steps per chunk: about 256 rows of the batch at a time.
   const chunk = Math.min(T, Math.ceil(256 / B));
-  for (let t0 = T - 1 - ((T - 1) % chunk); t0 >= 0; t0 -= chunk) {
-    const steps = Math.min(chunk, T - t0);
-    for (let t = t0 + steps - 1; t >= t0; t--) {
-      const tc = t - t0;
+  for (let start = T - 1 - ((T - 1) % chunk); start >= 0; start -= chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    for (let t = start + steps - 1; t >= start; t--) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
       if (M !== undefined) {
         for (let b = 0; b < B; b++) {
           if (M[t * B + b]! === 0) {
@@ -264,7 +268,8 @@ function backward(
       for (let r_1 = 0; r_1 < 16; r_1++) {
         let acc = 0;
         for (let j = 0; j < 16; j++)
-          acc += S_seq[(t0 * B + B + r) * 256 + j * 16 + r_1]! * dy_out[(t0 * B + r) * 16 + j]!;
+          acc +=
+            S_seq[(start * B + B + r) * 256 + j * 16 + r_1]! * dy_out[(start * B + r) * 16 + j]!;
         dq[r * 16 + r_1] = acc;
       }
     }
@@ -273,7 +278,7 @@ function backward(
       for (let r_1 = 0; r_1 < 16; r_1++) {
         let acc = 0;
         for (let j = 0; j < 16; j++)
-          acc += dS[r * 256 + r_1 * 16 + j]! * k_tape[(t0 * B + r) * 16 + j]!;
+          acc += dS[r * 256 + r_1 * 16 + j]! * k_tape[(start * B + r) * 16 + j]!;
         dv[r * 16 + r_1] = acc;
       }
     }
@@ -282,7 +287,7 @@ function backward(
       for (let r_1 = 0; r_1 < 16; r_1++) {
         let acc = 0;
         for (let j = 0; j < 16; j++)
-          acc += dS[r * 256 + j * 16 + r_1]! * v_tape[(t0 * B + r) * 16 + j]!;
+          acc += dS[r * 256 + j * 16 + r_1]! * v_tape[(start * B + r) * 16 + j]!;
         dk[r * 16 + r_1] = acc;
       }
     }
@@ -291,24 +296,25 @@ function backward(
       for (let o = 0; o < 16; o++) {
         let acc = 0;
         for (let k = 0; k < 16; k++)
-          acc += dS[r * 256 + o * 16 + k]! * S_seq[(t0 * B + r) * 256 + o * 16 + k]!;
+          acc += dS[r * 256 + o * 16 + k]! * S_seq[(start * B + r) * 256 + o * 16 + k]!;
         dλ[r * 16 + o] = acc;
       }
     }
     // dWq = ∂L/∂Wq
-    mm.tn(steps * B, 16, 8, dq, 0, 16, x, t0 * B * 8, 8, dWq, 0, 1); // dWq += Σ_m dq[m] ⊗ x[m], for all steps * B rows
+    mm.tn(steps * B, 16, 8, dq, 0, 16, x, start * B * 8, 8, dWq, 0, 1); // dWq += Σ_m dq[m] ⊗ x[m], for all steps * B rows
     for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 16; i++) {
         // dk_pre = ∂L/∂(Wk·x)   linear_attention.cell:11
         const dk_pre_1 =
-          dk[r * 16 + i]! * (1 - k_tape[(t0 * B + r) * 16 + i]! * k_tape[(t0 * B + r) * 16 + i]!);
+          dk[r * 16 + i]! *
+          (1 - k_tape[(start * B + r) * 16 + i]! * k_tape[(start * B + r) * 16 + i]!);
         dk_pre[r * 16 + i] = dk_pre_1;
       }
     }
     // dWk = ∂L/∂Wk
-    mm.tn(steps * B, 16, 8, dk_pre, 0, 16, x, t0 * B * 8, 8, dWk, 0, 1); // dWk += Σ_m dk_pre[m] ⊗ x[m], for all steps * B rows
+    mm.tn(steps * B, 16, 8, dk_pre, 0, 16, x, start * B * 8, 8, dWk, 0, 1); // dWk += Σ_m dk_pre[m] ⊗ x[m], for all steps * B rows
     // dWv = ∂L/∂Wv
-    mm.tn(steps * B, 16, 8, dv, 0, 16, x, t0 * B * 8, 8, dWv, 0, 1); // dWv += Σ_m dv[m] ⊗ x[m], for all steps * B rows
+    mm.tn(steps * B, 16, 8, dv, 0, 16, x, start * B * 8, 8, dWv, 0, 1); // dWv += Σ_m dv[m] ⊗ x[m], for all steps * B rows
     for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 16; i++) dbλ[i]! += dλ[r * 16 + i]! * λ_one_minus_λ[i]!;
     }
@@ -319,7 +325,8 @@ function backward(
         for (let r_1 = 0; r_1 < 16; r_1++) {
           let acc = 0;
           for (let j = 0; j < 16; j++)
-            acc += S_seq[(t0 * B + B + r) * 256 + j * 16 + r_1]! * dy_out[(t0 * B + r) * 16 + j]!;
+            acc +=
+              S_seq[(start * B + B + r) * 256 + j * 16 + r_1]! * dy_out[(start * B + r) * 16 + j]!;
           dq[r * 16 + r_1] = acc;
         }
       }
@@ -328,7 +335,7 @@ function backward(
         for (let r_1 = 0; r_1 < 16; r_1++) {
           let acc = 0;
           for (let j = 0; j < 16; j++)
-            acc += dS[r * 256 + r_1 * 16 + j]! * k_tape[(t0 * B + r) * 16 + j]!;
+            acc += dS[r * 256 + r_1 * 16 + j]! * k_tape[(start * B + r) * 16 + j]!;
           dv[r * 16 + r_1] = acc;
         }
       }
@@ -337,21 +344,21 @@ function backward(
         for (let r_1 = 0; r_1 < 16; r_1++) {
           let acc = 0;
           for (let j = 0; j < 16; j++)
-            acc += dS[r * 256 + j * 16 + r_1]! * v_tape[(t0 * B + r) * 16 + j]!;
+            acc += dS[r * 256 + j * 16 + r_1]! * v_tape[(start * B + r) * 16 + j]!;
           dk[r * 16 + r_1] = acc;
         }
       }
       // dv_dk_pre_dq = [dv; dk_pre; dq]
       for (let r = 0; r < steps * B; r++) {
-        for (let i_1 = 0; i_1 < 16; i_1++) dv_dk_pre_dq[r * 48 + i_1] = dv[r * 16 + i_1]!;
-        for (let i_2 = 0; i_2 < 16; i_2++)
-          dv_dk_pre_dq[r * 48 + 16 + i_2] =
-            dk[r * 16 + i_2]! *
-            (1 - k_tape[(t0 * B + r) * 16 + i_2]! * k_tape[(t0 * B + r) * 16 + i_2]!);
-        for (let i_3 = 0; i_3 < 16; i_3++) dv_dk_pre_dq[r * 48 + 32 + i_3] = dq[r * 16 + i_3]!;
+        for (let i = 0; i < 16; i++) dv_dk_pre_dq[r * 48 + i] = dv[r * 16 + i]!;
+        for (let i = 0; i < 16; i++)
+          dv_dk_pre_dq[r * 48 + 16 + i] =
+            dk[r * 16 + i]! *
+            (1 - k_tape[(start * B + r) * 16 + i]! * k_tape[(start * B + r) * 16 + i]!);
+        for (let i = 0; i < 16; i++) dv_dk_pre_dq[r * 48 + 32 + i] = dq[r * 16 + i]!;
       }
       // dx = ∂L/∂x
-      mm.nn(steps * B, 48, 8, dv_dk_pre_dq, 0, 48, Wv_Wk_Wq, 0, dx, t0 * B * 8, 8, 0); // dx[m] = Wv_Wk_Wqᵀ · dv_dk_pre_dq[m], for all steps * B rows
+      mm.nn(steps * B, 48, 8, dv_dk_pre_dq, 0, 48, Wv_Wk_Wq, 0, dx, start * B * 8, 8, 0); // dx[m] = Wv_Wk_Wqᵀ · dv_dk_pre_dq[m], for all steps * B rows
     }
   }
   // After an odd number of steps the state gradients are in the other array.
@@ -373,49 +380,50 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const S_next = WS[16]!;
-  const λ = WS[3]!;
-  const Wv_Wk_Wq = WS[1]!;
-  const Wv_Wk_Wq_x_1 = WS[17]!;
-  const λ_rowwise = WS[4]!;
-  const v_outer_k_1 = WS[18]!;
-  const k = WS[19]!;
+  const S_next = WS[17]!;
+  const k = WS[18]!;
+  const λ = WS[4]!;
+  const Wv_Wk_Wq = WS[2]!;
+  const Wv_Wk_Wq_x = WS[19]!;
+  const λ_rowwise = WS[5]!;
+  const v_outer_k = WS[20]!;
   const [Wv, Wk, Wq, bλ] = P as Arrays<4>;
   const [x] = X as Arrays<1>;
   const [S_seq] = S as Arrays<1>;
   const [y_out] = Y as Arrays<1>;
   // Values derived from params alone, kept until params change.
   if (paramsChanged) {
-    // λ = σ(bλ)   linear_attention.cell:9
-    for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]!);
     // Wv_Wk_Wq = [Wv; Wk; Wq]
     Wv_Wk_Wq.set(Wv, 0);
     Wv_Wk_Wq.set(Wk, 128);
     Wv_Wk_Wq.set(Wq, 256);
+    // λ = σ(bλ)   linear_attention.cell:9
+    for (let i = 0; i < 16; i++) λ[i] = sigmoid(bλ[i]!);
     // λ_rowwise = expand(λ), in S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
     for (let r_1 = 0; r_1 < 16; r_1++)
       for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = λ[r_1]!;
   }
   // Wv_Wk_Wq_x = Wv_Wk_Wq·x
-  mm.nt(B, 48, 8, x, 0, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x_1, 0, 48, 0); // Wv_Wk_Wq_x_1[m] = Wv_Wk_Wq · x[m], for each of B rows
+  mm.nt(B, 48, 8, x, 0, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x, 0, 48, 0); // Wv_Wk_Wq_x[m] = Wv_Wk_Wq · x[m], for each of B rows
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 16; i++) {
       // k = tanh(Wk·x)   linear_attention.cell:11
-      const k_1 = Math.tanh(Wv_Wk_Wq_x_1[b * 48 + 16 + i]!);
-      k[b * 16 + i] = k_1;
+      k[b * 16 + i] = Wv_Wk_Wq_x[b * 48 + 16 + i]!;
     }
   }
+  // k = tanh(…), for each of B rows   linear_attention.cell:11
+  mm.tanh(B * 16, k, 0, k, 0);
   // v_outer_k = v ⊗ k
   for (let b = 0; b < B; b++) {
     for (let r_1 = 0; r_1 < 16; r_1++)
       for (let c = 0; c < 16; c++)
-        v_outer_k_1[b * 256 + r_1 * 16 + c] = Wv_Wk_Wq_x_1[b * 48 + r_1]! * k[b * 16 + c]!;
+        v_outer_k[b * 256 + r_1 * 16 + c] = Wv_Wk_Wq_x[b * 48 + r_1]! * k[b * 16 + c]!;
   }
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 256; i++) {
       // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-      const S_1 = λ_rowwise[i]! * S_seq[b * 256 + i]! + v_outer_k_1[b * 256 + i]!;
-      S_next[b * 256 + i] = S_1;
+      const S_ = λ_rowwise[i]! * S_seq[b * 256 + i]! + v_outer_k[b * 256 + i]!;
+      S_next[b * 256 + i] = S_;
     }
   }
   // y = S·q   linear_attention.cell:14
@@ -423,7 +431,7 @@ function step(
     for (let r_1 = 0; r_1 < 16; r_1++) {
       let acc = 0;
       for (let j = 0; j < 16; j++)
-        acc += S_next[b * 256 + r_1 * 16 + j]! * Wv_Wk_Wq_x_1[b * 48 + 32 + j]!;
+        acc += S_next[b * 256 + r_1 * 16 + j]! * Wv_Wk_Wq_x[b * 48 + 32 + j]!;
       y_out[b * 16 + r_1] = acc;
     }
   }
@@ -445,13 +453,13 @@ function infer(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const S_swap = WS[20]!;
-  const Wv_Wk_Wq_x = WS[2]!;
+  const S_swap = WS[21]!;
+  const Wv_Wk_Wq_x = WS[3]!;
   const v_outer_k = WS[0]!;
-  const Wv_Wk_Wq = WS[1]!;
-  const k_1 = WS[21]!;
-  const λ = WS[3]!;
-  const λ_rowwise = WS[4]!;
+  const k = WS[1]!;
+  const Wv_Wk_Wq = WS[2]!;
+  const λ = WS[4]!;
+  const λ_rowwise = WS[5]!;
   const [Wv, Wk, Wq, bλ] = P as Arrays<4>;
   const [x] = X as Arrays<1>;
   const [S_seq] = S as Arrays<1>;
@@ -472,31 +480,34 @@ function infer(
   }
   // Steps per chunk: about 256 rows of the batch at a time.
   const chunk = Math.min(T, Math.ceil(256 / B));
-  for (let t0 = 0; t0 < T; t0 += chunk) {
-    const steps = Math.min(chunk, T - t0);
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
     // Everything that does not depend on a state, for the chunk's steps at once.
     // Wv_Wk_Wq_x = Wv_Wk_Wq·x
-    mm.nt(steps * B, 48, 8, x, t0 * B * 8, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x, 0, 48, 0); // Wv_Wk_Wq_x[m] = Wv_Wk_Wq · x[m], for all steps * B rows
+    mm.nt(steps * B, 48, 8, x, start * B * 8, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x, 0, 48, 0); // Wv_Wk_Wq_x[m] = Wv_Wk_Wq · x[m], for all steps * B rows
     for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 16; i++) {
         // k = tanh(Wk·x)   linear_attention.cell:11
-        const k_2 = Math.tanh(Wv_Wk_Wq_x[r * 48 + 16 + i]!);
-        k_1[r * 16 + i] = k_2;
+        k[r * 16 + i] = Wv_Wk_Wq_x[r * 48 + 16 + i]!;
       }
     }
+    // k = tanh(…), for all T * B rows   linear_attention.cell:11
+    mm.tanh(steps * B * 16, k, 0, k, 0);
     // v_outer_k = v ⊗ k
     for (let r = 0; r < steps * B; r++) {
       for (let r_1 = 0; r_1 < 16; r_1++)
         for (let c = 0; c < 16; c++)
-          v_outer_k[r * 256 + r_1 * 16 + c] = Wv_Wk_Wq_x[r * 48 + r_1]! * k_1[r * 16 + c]!;
+          v_outer_k[r * 256 + r_1 * 16 + c] = Wv_Wk_Wq_x[r * 48 + r_1]! * k[r * 16 + c]!;
     }
-    for (let t = t0; t < t0 + steps; t++) {
-      const tc = t - t0;
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < 256; i++) {
           // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-          const S_1 = λ_rowwise[i]! * S_now[b * 256 + i]! + v_outer_k[(tc * B + b) * 256 + i]!;
-          S_new[b * 256 + i] = S_1;
+          const S_ = λ_rowwise[i]! * S_now[b * 256 + i]! + v_outer_k[(tc * B + b) * 256 + i]!;
+          S_new[b * 256 + i] = S_;
         }
       }
       // y = S·q   linear_attention.cell:14

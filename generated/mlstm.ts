@@ -37,6 +37,7 @@ export const spec = {
   outputs: [{ name: "h", shape: [4], size: 4 }],
   workspace: [
     { size: 1, rows: "chunk", kernel: "forward" },
+    { size: 4, rows: "chunk", kernel: "forward" },
     { size: 48, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 16, rows: "chunk", kernel: "forward" },
     { size: 1, rows: "chunk", kernel: "forward" },
@@ -96,6 +97,7 @@ export const spec = {
     { size: 16, rows: "B", kernel: "step" },
     { size: 4, rows: "B", kernel: "step" },
     { size: 1, rows: "B", kernel: "step" },
+    { size: 4, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 1, rows: "B", kernel: "step" },
     { size: 1, rows: "B", kernel: "step" },
@@ -156,16 +158,17 @@ function forward(
   paramsChanged: boolean,
 ): void {
   const logf = WS[0]!;
-  const Wq_Wk_Wv_Wo = WS[1]!;
-  const Wq_Wk_Wv_Wo_x = WS[2]!;
-  const sum_wf_x = WS[3]!;
-  const sum_wf_x_plus_bf = WS[4]!;
-  const sum_m = WS[5]!;
-  const ig_pre = WS[6]!;
-  const sum_m_prev = WS[7]!;
-  const logf_plus_sum_m_prev = WS[8]!;
-  const fg_pre = WS[9]!;
-  const abs_sum_n_q = WS[10]!;
+  const o = WS[1]!;
+  const Wq_Wk_Wv_Wo = WS[2]!;
+  const Wq_Wk_Wv_Wo_x = WS[3]!;
+  const sum_wf_x = WS[4]!;
+  const sum_wf_x_plus_bf = WS[5]!;
+  const sum_m = WS[6]!;
+  const ig_pre = WS[7]!;
+  const sum_m_prev = WS[8]!;
+  const logf_plus_sum_m_prev = WS[9]!;
+  const fg_pre = WS[10]!;
+  const abs_sum_n_q = WS[11]!;
   const [Wq, bq, Wk, bk, Wv, bv, wi, wf, bi, bf, Wo, bo] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [C_seq, n_seq, m_seq] = S as Arrays<3>;
@@ -195,64 +198,70 @@ function forward(
   }
   // Steps per chunk: about 256 rows of the batch at a time.
   const chunk = Math.min(T, Math.ceil(256 / B));
-  for (let t0 = 0; t0 < T; t0 += chunk) {
-    const steps = Math.min(chunk, T - t0);
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
     // Everything that does not depend on a state, for the chunk's steps at once.
     // Wq_Wk_Wv_Wo_x = Wq_Wk_Wv_Wo·x
-    mm.nt(steps * B, 16, 3, x, t0 * B * 3, 3, Wq_Wk_Wv_Wo, 0, Wq_Wk_Wv_Wo_x, 0, 16, 0); // Wq_Wk_Wv_Wo_x[m] = Wq_Wk_Wv_Wo · x[m], for all steps * B rows
+    mm.nt(steps * B, 16, 3, x, start * B * 3, 3, Wq_Wk_Wv_Wo, 0, Wq_Wk_Wv_Wo_x, 0, 16, 0); // Wq_Wk_Wv_Wo_x[m] = Wq_Wk_Wv_Wo · x[m], for all steps * B rows
     // Wq_x = Wq_Wk_Wv_Wo_x[0, +4], in q = Wq·x + bq   mlstm.cell:24
     for (let r = 0; r < steps * B; r++) {
-      for (let i_1 = 0; i_1 < 4; i_1++)
-        q_tape[(t0 * B + r) * 4 + i_1] = Wq_Wk_Wv_Wo_x[r * 16 + i_1]!;
+      for (let i = 0; i < 4; i++) q_tape[(start * B + r) * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + i]!;
     }
     for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 4; i++) {
-        q_tape[(t0 * B + r) * 4 + i]! += bq[i]!;
+        q_tape[(start * B + r) * 4 + i]! += bq[i]!;
         // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
         const k = (Wq_Wk_Wv_Wo_x[r * 16 + 4 + i]! + bk[i]!) / 2;
-        k_tape[(t0 * B + r) * 4 + i] = k;
+        k_tape[(start * B + r) * 4 + i] = k;
         // v = Wv·x + bv   mlstm.cell:26
         const v = Wq_Wk_Wv_Wo_x[r * 16 + 8 + i]! + bv[i]!;
-        v_tape[(t0 * B + r) * 4 + i] = v;
+        v_tape[(start * B + r) * 4 + i] = v;
       }
     }
     // sum_wi_x = Σ wi_x
     for (let r = 0; r < steps * B; r++) {
       let acc = 0;
-      for (let i = 0; i < 3; i++) acc += wi[i]! * x[(t0 * B + r) * 3 + i]!;
-      it_tape[t0 * B + r] = acc;
+      for (let i = 0; i < 3; i++) acc += wi[i]! * x[(start * B + r) * 3 + i]!;
+      it_tape[start * B + r] = acc;
     }
     for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 1; i++) it_tape[t0 * B + r + i]! += bi[0]!;
+      for (let i = 0; i < 1; i++) it_tape[start * B + r + i]! += bi[0]!;
     }
     // sum_wf_x = Σ wf_x
     for (let r = 0; r < steps * B; r++) {
       let acc = 0;
-      for (let i = 0; i < 3; i++) acc += wf[i]! * x[(t0 * B + r) * 3 + i]!;
+      for (let i = 0; i < 3; i++) acc += wf[i]! * x[(start * B + r) * 3 + i]!;
       sum_wf_x[r] = acc;
     }
     // sum_wf_x_plus_bf = sum_wf_x + bf
     for (let r = 0; r < steps * B; r++) sum_wf_x_plus_bf[r] = sum_wf_x[r]! + bf[0]!;
     // logf_pre = σ(wf·x + bf)   mlstm.cell:28
-    for (let r = 0; r < steps * B; r++) logf_pre_tape[t0 * B + r] = sigmoid(sum_wf_x_plus_bf[r]!);
+    for (let r = 0; r < steps * B; r++)
+      logf_pre_tape[start * B + r] = sigmoid(sum_wf_x_plus_bf[r]!);
     // logf = log(σ(wf·x + bf))   mlstm.cell:28
-    for (let r = 0; r < steps * B; r++) logf[r] = Math.log(logf_pre_tape[t0 * B + r]!);
+    for (let r = 0; r < steps * B; r++) logf[r] = Math.log(logf_pre_tape[start * B + r]!);
     // v_outer_k = v ⊗ k
     for (let r = 0; r < steps * B; r++) {
       for (let r_1 = 0; r_1 < 4; r_1++)
         for (let c = 0; c < 4; c++)
-          v_outer_k_tape[(t0 * B + r) * 16 + r_1 * 4 + c] =
-            v_tape[(t0 * B + r) * 4 + r_1]! * k_tape[(t0 * B + r) * 4 + c]!;
+          v_outer_k_tape[(start * B + r) * 16 + r_1 * 4 + c] =
+            v_tape[(start * B + r) * 4 + r_1]! * k_tape[(start * B + r) * 4 + c]!;
     }
     for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 4; i++) {
         // o = σ(Wo·x + bo)   mlstm.cell:36
-        const o = sigmoid(Wq_Wk_Wv_Wo_x[r * 16 + 12 + i]! + bo[i]!);
-        o_tape[(t0 * B + r) * 4 + i] = o;
+        o[r * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + 12 + i]! + bo[i]!;
       }
     }
-    for (let t = t0; t < t0 + steps; t++) {
-      const tc = t - t0;
+    // o = σ(…), for all T * B rows   mlstm.cell:36
+    mm.sigmoid(steps * B * 4, o, 0, o, 0);
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 4; i++) o_tape[(start * B + r) * 4 + i] = o[r * 4 + i]!;
+    }
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < 1; i++) {
           // logf_plus_m_prev = logf + m_prev
@@ -370,54 +379,54 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dC_swap = WS[11]!;
-  const dn_swap = WS[12]!;
-  const dm_swap = WS[13]!;
-  const dC_kept = WS[14]!;
-  const dn_kept = WS[15]!;
-  const dm_kept = WS[16]!;
-  const div = WS[17]!;
-  const mul = WS[18]!;
-  const dC_q = WS[19]!;
-  const dn = WS[20]!;
-  const dC = WS[21]!;
-  const dfg_pre = WS[22]!;
-  const dig_pre = WS[23]!;
-  const dm = WS[24]!;
-  const dm_max_share = WS[25]!;
-  const abs_sum_n_q = WS[10]!;
-  const sum_neg_div = WS[26]!;
-  const max_share = WS[27]!;
-  const sum_neg_div_max_share = WS[28]!;
-  const sign_sum_n_q = WS[29]!;
-  const mul_1 = WS[30]!;
-  const dC_q_outer_q = WS[31]!;
-  const sum_dn_k = WS[32]!;
-  const sum_dn_n_prev = WS[33]!;
-  const sum_dC_v_outer_k = WS[34]!;
-  const sum_dC_C_prev = WS[35]!;
-  const dfg = WS[36]!;
-  const neg_dfg_pre = WS[37]!;
-  const dig = WS[38]!;
-  const neg_dig_pre = WS[39]!;
-  const dsum_m = WS[40]!;
-  const C_dC_q = WS[41]!;
-  const dv = WS[42]!;
-  const dC_ig_v = WS[43]!;
-  const sum_dm_max_share = WS[44]!;
-  const sum_dm_max_share_1 = WS[45]!;
-  const dlogf = WS[46]!;
-  const dlogf_pre = WS[47]!;
-  const one_minus_logf_pre = WS[48]!;
-  const mul_2 = WS[49]!;
-  const dbf_1 = WS[50]!;
-  const dit = WS[51]!;
-  const do_pre = WS[52]!;
-  const dC_ig = WS[53]!;
-  const dWk_x = WS[54]!;
-  const dq = WS[55]!;
-  const Wq_Wk_Wv_Wo = WS[1]!;
-  const dq_dWk_x_dv_do_pre = WS[56]!;
+  const dC_swap = WS[12]!;
+  const dn_swap = WS[13]!;
+  const dm_swap = WS[14]!;
+  const dC_kept = WS[15]!;
+  const dn_kept = WS[16]!;
+  const dm_kept = WS[17]!;
+  const dh_over_maximum_abs_sum_n_q_one = WS[18]!;
+  const sum_neg_dh_h_over_maximum_each = WS[19]!;
+  const dC_q = WS[20]!;
+  const dn = WS[21]!;
+  const dC = WS[22]!;
+  const dfg_pre = WS[23]!;
+  const dig_pre = WS[24]!;
+  const dm = WS[25]!;
+  const dm_max_share_logf_plus_m_prev_it = WS[26]!;
+  const abs_sum_n_q = WS[11]!;
+  const sum_neg_dh_h_over_maximum_abs = WS[27]!;
+  const max_share_abs_sum_n_q_one = WS[28]!;
+  const sum_neg_dh_h_over_maximum_max = WS[29]!;
+  const sign_sum_n_q = WS[30]!;
+  const sum_neg_dh_h_over_maximum_sign = WS[31]!;
+  const dC_q_outer_q = WS[32]!;
+  const sum_dn_k = WS[33]!;
+  const sum_dn_n_prev = WS[34]!;
+  const sum_dC_v_outer_k = WS[35]!;
+  const sum_dC_C_prev = WS[36]!;
+  const dfg = WS[37]!;
+  const neg_dfg_pre = WS[38]!;
+  const dig = WS[39]!;
+  const neg_dig_pre = WS[40]!;
+  const dsum_m = WS[41]!;
+  const C_dC_q = WS[42]!;
+  const dv = WS[43]!;
+  const dC_ig_v = WS[44]!;
+  const sum_dm_max_share_it_logf_plus_m = WS[45]!;
+  const sum_dm_max_share_logf_plus_m = WS[46]!;
+  const dlogf = WS[47]!;
+  const dlogf_pre = WS[48]!;
+  const one_minus_logf_pre = WS[49]!;
+  const logf_pre_one_minus_logf_pre = WS[50]!;
+  const dbf_steps = WS[51]!;
+  const dit = WS[52]!;
+  const do_pre = WS[53]!;
+  const dC_ig = WS[54]!;
+  const d_Wk_x = WS[55]!;
+  const dq = WS[56]!;
+  const Wq_Wk_Wv_Wo = WS[2]!;
+  const dq_d_Wk_x_dv_do_pre = WS[57]!;
   const [Wq, , Wk, , Wv, , wi, wf, , , Wo] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [C_seq, n_seq] = S as Arrays<3>;
@@ -457,10 +466,12 @@ function backward(
   }
   // Steps per chunk: about 256 rows of the batch at a time.
   const chunk = Math.min(T, Math.ceil(256 / B));
-  for (let t0 = T - 1 - ((T - 1) % chunk); t0 >= 0; t0 -= chunk) {
-    const steps = Math.min(chunk, T - t0);
-    for (let t = t0 + steps - 1; t >= t0; t--) {
-      const tc = t - t0;
+  for (let start = T - 1 - ((T - 1) % chunk); start >= 0; start -= chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    for (let t = start + steps - 1; t >= start; t--) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
       if (M !== undefined) {
         for (let b = 0; b < B; b++) {
           if (M[t * B + b]! === 0) {
@@ -477,12 +488,13 @@ function backward(
       for (let b = 0; b < B; b++) abs_sum_n_q[b] = Math.abs(sum_n_q_tape[t * B + b]!);
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < 4; i++) {
-          // div = dh / maximum_abs_sum_n_q_one
-          const div_1 = dh_out[(t * B + b) * 4 + i]! / maximum_abs_sum_n_q_one_tape[t * B + b]!;
-          div[(tc * B + b) * 4 + i] = div_1;
+          // dh_over_maximum_abs_sum_n_q_one = dh / maximum_abs_sum_n_q_one
+          const dh_over_maximum_abs_sum_n_q_one_1 =
+            dh_out[(t * B + b) * 4 + i]! / maximum_abs_sum_n_q_one_tape[t * B + b]!;
+          dh_over_maximum_abs_sum_n_q_one[(tc * B + b) * 4 + i] = dh_over_maximum_abs_sum_n_q_one_1;
         }
       }
-      // sum_neg_div = Σ neg_div
+      // sum_neg_dh_h_over_maximum_abs = Σ neg_dh_h_over_maximum_abs_sum_n
       for (let b = 0; b < B; b++) {
         let acc = 0;
         for (let i = 0; i < 4; i++)
@@ -490,24 +502,28 @@ function backward(
             (dh_out[(t * B + b) * 4 + i]! * h_out[(t * B + b) * 4 + i]!) /
             maximum_abs_sum_n_q_one_tape[t * B + b]!
           );
-        sum_neg_div[b] = acc;
+        sum_neg_dh_h_over_maximum_abs[b] = acc;
       }
-      // max_share = max_share(abs_sum_n_q, 1)
+      // max_share_abs_sum_n_q_one = max_share(abs_sum_n_q, 1)
       for (let b = 0; b < B; b++)
-        max_share[b] = abs_sum_n_q[b]! < 1 ? 0 : abs_sum_n_q[b]! === 1 ? 0.5 : 1;
-      // sum_neg_div_max_share = sum_neg_div ⊙ max_share
-      for (let b = 0; b < B; b++) sum_neg_div_max_share[b] = sum_neg_div[b]! * max_share[b]!;
+        max_share_abs_sum_n_q_one[b] = abs_sum_n_q[b]! < 1 ? 0 : abs_sum_n_q[b]! === 1 ? 0.5 : 1;
+      // sum_neg_dh_h_over_maximum_max = sum_neg_dh_h_over_maximum_abs ⊙ max_share_abs_sum_n_q_one
+      for (let b = 0; b < B; b++)
+        sum_neg_dh_h_over_maximum_max[b] =
+          sum_neg_dh_h_over_maximum_abs[b]! * max_share_abs_sum_n_q_one[b]!;
       // sign_sum_n_q = sign(sum_n_q)
       for (let b = 0; b < B; b++) sign_sum_n_q[b] = Math.sign(sum_n_q_tape[t * B + b]!);
-      // mul = sum_neg_div_max_share ⊙ sign_sum_n_q
-      for (let b = 0; b < B; b++) mul_1[b] = sum_neg_div_max_share[b]! * sign_sum_n_q[b]!;
+      // sum_neg_dh_h_over_maximum_sign = sum_neg_dh_h_over_maximum_max ⊙ sign_sum_n_q
+      for (let b = 0; b < B; b++)
+        sum_neg_dh_h_over_maximum_sign[b] = sum_neg_dh_h_over_maximum_max[b]! * sign_sum_n_q[b]!;
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < 4; i++) {
-          // mul = broadcast(mul)
-          const mul_3 = mul_1[b]!;
-          mul[(tc * B + b) * 4 + i] = mul_3;
+          // sum_neg_dh_h_over_maximum_each = broadcast(sum_neg_dh_h_over_maximum_sign)
+          const sum_neg_dh_h_over_maximum_each_1 = sum_neg_dh_h_over_maximum_sign[b]!;
+          sum_neg_dh_h_over_maximum_each[(tc * B + b) * 4 + i] = sum_neg_dh_h_over_maximum_each_1;
           // dC_q = ∂L/∂C_q, in h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
-          const dC_q_1 = div[(tc * B + b) * 4 + i]! * o_tape[(t * B + b) * 4 + i]!;
+          const dC_q_1 =
+            dh_over_maximum_abs_sum_n_q_one[(tc * B + b) * 4 + i]! * o_tape[(t * B + b) * 4 + i]!;
           dC_q[(tc * B + b) * 4 + i] = dC_q_1;
         }
       }
@@ -522,7 +538,8 @@ function backward(
         for (let i = 0; i < 4; i++) {
           // dn = ∂L/∂n, n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
           const dn_1 =
-            dn_seed[b * 4 + i]! + mul[(tc * B + b) * 4 + i]! * q_tape[(t * B + b) * 4 + i]!;
+            dn_seed[b * 4 + i]! +
+            sum_neg_dh_h_over_maximum_each[(tc * B + b) * 4 + i]! * q_tape[(t * B + b) * 4 + i]!;
           dn[(tc * B + b) * 4 + i] = dn_1;
         }
       }
@@ -581,9 +598,9 @@ function backward(
       for (let b = 0; b < B; b++) neg_dfg_pre[b] = -dfg_pre[tc * B + b]!;
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < 1; i++) {
-          // dfg_pre = broadcast(dfg_pre)
-          const dfg_pre_1 = dfg_pre[tc * B + b]!;
-          dm_back[b + i] = dfg_pre_1;
+          // dfg_pre_each = broadcast(dfg_pre)
+          const dfg_pre_each = dfg_pre[tc * B + b]!;
+          dm_back[b + i] = dfg_pre_each;
         }
       }
       // dig = ∂L/∂ig, ig = exp(it - sum(m))   mlstm.cell:31
@@ -599,16 +616,16 @@ function backward(
           // dm = ∂L/∂m, m = max(logf + m, it)   mlstm.cell:30
           const dm_1 = dm_seed[b + i]! + dsum_m[b]!;
           dm[tc * B + b + i] = dm_1;
-          // dm_max_share = dm ⊙ max_share
-          const dm_max_share_1 =
+          // dm_max_share_logf_plus_m_prev_it = dm ⊙ max_share_logf_plus_m_prev_it
+          const dm_max_share_logf_plus_m_prev_it_1 =
             dm_1 *
             (logf_plus_m_prev_tape[t * B + b + i]! < it_tape[t * B + b]!
               ? 0
               : logf_plus_m_prev_tape[t * B + b + i]! === it_tape[t * B + b]!
                 ? 0.5
                 : 1);
-          dm_max_share[tc * B + b + i] = dm_max_share_1;
-          dm_back[b + i]! += dm_max_share_1;
+          dm_max_share_logf_plus_m_prev_it[tc * B + b + i] = dm_max_share_logf_plus_m_prev_it_1;
+          dm_back[b + i]! += dm_max_share_logf_plus_m_prev_it_1;
         }
       }
       if (M !== undefined) {
@@ -637,7 +654,7 @@ function backward(
       for (let r_1 = 0; r_1 < 4; r_1++) {
         let acc = 0;
         for (let j = 0; j < 4; j++)
-          acc += C_seq[(t0 * B + B + r) * 16 + j * 4 + r_1]! * dC_q[r * 4 + j]!;
+          acc += C_seq[(start * B + B + r) * 16 + j * 4 + r_1]! * dC_q[r * 4 + j]!;
         C_dC_q[r * 4 + r_1] = acc;
       }
     }
@@ -645,19 +662,19 @@ function backward(
       for (let i = 0; i < 4; i++) {
         // do_pre = ∂L/∂(Wo·x + bo)   mlstm.cell:36
         const do_pre_1 =
-          div[r * 4 + i]! *
-          C_q_tape[(t0 * B + r) * 4 + i]! *
-          (o_tape[(t0 * B + r) * 4 + i]! * (1 - o_tape[(t0 * B + r) * 4 + i]!));
+          dh_over_maximum_abs_sum_n_q_one[r * 4 + i]! *
+          C_q_tape[(start * B + r) * 4 + i]! *
+          (o_tape[(start * B + r) * 4 + i]! * (1 - o_tape[(start * B + r) * 4 + i]!));
         do_pre[r * 4 + i] = do_pre_1;
         dbo[i]! += do_pre_1;
       }
     }
     // dWo = ∂L/∂Wo
-    mm.tn(steps * B, 4, 3, do_pre, 0, 4, x, t0 * B * 3, 3, dWo, 0, 1); // dWo += Σ_m do_pre[m] ⊗ x[m], for all steps * B rows
+    mm.tn(steps * B, 4, 3, do_pre, 0, 4, x, start * B * 3, 3, dWo, 0, 1); // dWo += Σ_m do_pre[m] ⊗ x[m], for all steps * B rows
     for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 16; i++) {
         // dC_ig = dC ⊙ ig
-        const dC_ig_1 = dC[r * 16 + i]! * ig_tape[t0 * B + r]!;
+        const dC_ig_1 = dC[r * 16 + i]! * ig_tape[start * B + r]!;
         dC_ig[r * 16 + i] = dC_ig_1;
       }
     }
@@ -666,7 +683,7 @@ function backward(
       for (let r_1 = 0; r_1 < 4; r_1++) {
         let acc = 0;
         for (let j = 0; j < 4; j++)
-          acc += dC_ig[r * 16 + r_1 * 4 + j]! * k_tape[(t0 * B + r) * 4 + j]!;
+          acc += dC_ig[r * 16 + r_1 * 4 + j]! * k_tape[(start * B + r) * 4 + j]!;
         dv[r * 4 + r_1] = acc;
       }
     }
@@ -678,76 +695,79 @@ function backward(
       for (let r_1 = 0; r_1 < 4; r_1++) {
         let acc = 0;
         for (let j = 0; j < 4; j++)
-          acc += dC_ig[r * 16 + j * 4 + r_1]! * v_tape[(t0 * B + r) * 4 + j]!;
+          acc += dC_ig[r * 16 + j * 4 + r_1]! * v_tape[(start * B + r) * 4 + j]!;
         dC_ig_v[r * 4 + r_1] = acc;
       }
     }
-    // sum_dm_max_share = Σ dm_max_share
+    // sum_dm_max_share_it_logf_plus_m = Σ dm_max_share_it_logf_plus_m_prev
     for (let r = 0; r < steps * B; r++) {
       let acc = 0;
       for (let i = 0; i < 1; i++)
         acc +=
           dm[r + i]! *
-          (it_tape[t0 * B + r]! < logf_plus_m_prev_tape[t0 * B + r + i]!
+          (it_tape[start * B + r]! < logf_plus_m_prev_tape[start * B + r + i]!
             ? 0
-            : it_tape[t0 * B + r]! === logf_plus_m_prev_tape[t0 * B + r + i]!
+            : it_tape[start * B + r]! === logf_plus_m_prev_tape[start * B + r + i]!
               ? 0.5
               : 1);
-      sum_dm_max_share[r] = acc;
+      sum_dm_max_share_it_logf_plus_m[r] = acc;
     }
-    // sum_dm_max_share = Σ dm_max_share
+    // sum_dm_max_share_logf_plus_m = Σ dm_max_share_logf_plus_m_prev_it
     for (let r = 0; r < steps * B; r++) {
       let acc = 0;
-      for (let i = 0; i < 1; i++) acc += dm_max_share[r + i]!;
-      sum_dm_max_share_1[r] = acc;
+      for (let i = 0; i < 1; i++) acc += dm_max_share_logf_plus_m_prev_it[r + i]!;
+      sum_dm_max_share_logf_plus_m[r] = acc;
     }
     // dlogf = ∂L/∂logf, logf = log(σ(wf·x + bf))   mlstm.cell:28
-    for (let r = 0; r < steps * B; r++) dlogf[r] = dfg_pre[r]! + sum_dm_max_share_1[r]!;
+    for (let r = 0; r < steps * B; r++) dlogf[r] = dfg_pre[r]! + sum_dm_max_share_logf_plus_m[r]!;
     // dlogf_pre = ∂L/∂(σ(wf·x + bf))   mlstm.cell:28
-    for (let r = 0; r < steps * B; r++) dlogf_pre[r] = dlogf[r]! / logf_pre_tape[t0 * B + r]!;
+    for (let r = 0; r < steps * B; r++) dlogf_pre[r] = dlogf[r]! / logf_pre_tape[start * B + r]!;
     // one_minus_logf_pre = 1 - logf_pre
-    for (let r = 0; r < steps * B; r++) one_minus_logf_pre[r] = 1 - logf_pre_tape[t0 * B + r]!;
-    // mul = logf_pre ⊙ one_minus_logf_pre
+    for (let r = 0; r < steps * B; r++) one_minus_logf_pre[r] = 1 - logf_pre_tape[start * B + r]!;
+    // logf_pre_one_minus_logf_pre = logf_pre ⊙ one_minus_logf_pre
     for (let r = 0; r < steps * B; r++)
-      mul_2[r] = logf_pre_tape[t0 * B + r]! * one_minus_logf_pre[r]!;
+      logf_pre_one_minus_logf_pre[r] = logf_pre_tape[start * B + r]! * one_minus_logf_pre[r]!;
     // dbf = ∂L/∂bf
-    for (let r = 0; r < steps * B; r++) dbf_1[r] = dlogf_pre[r]! * mul_2[r]!;
+    for (let r = 0; r < steps * B; r++)
+      dbf_steps[r] = dlogf_pre[r]! * logf_pre_one_minus_logf_pre[r]!;
     for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 1; i++) dbf[i]! += dbf_1[r]!;
+      for (let i = 0; i < 1; i++) dbf[i]! += dbf_steps[r]!;
     }
     for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 3; i++) dwf[i]! += dbf_1[r]! * x[(t0 * B + r) * 3 + i]!;
+      for (let i = 0; i < 3; i++) dwf[i]! += dbf_steps[r]! * x[(start * B + r) * 3 + i]!;
     }
     // dit = ∂L/∂it, it = wi·x + bi   mlstm.cell:27
-    for (let r = 0; r < steps * B; r++) dit[r] = dig_pre[r]! + sum_dm_max_share[r]!;
+    for (let r = 0; r < steps * B; r++) dit[r] = dig_pre[r]! + sum_dm_max_share_it_logf_plus_m[r]!;
     for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 1; i++) dbi[i]! += dit[r]!;
     }
     for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 3; i++) dwi[i]! += dit[r]! * x[(t0 * B + r) * 3 + i]!;
+      for (let i = 0; i < 3; i++) dwi[i]! += dit[r]! * x[(start * B + r) * 3 + i]!;
     }
     // dWv = ∂L/∂Wv
-    mm.tn(steps * B, 4, 3, dv, 0, 4, x, t0 * B * 3, 3, dWv, 0, 1); // dWv += Σ_m dv[m] ⊗ x[m], for all steps * B rows
+    mm.tn(steps * B, 4, 3, dv, 0, 4, x, start * B * 3, 3, dWv, 0, 1); // dWv += Σ_m dv[m] ⊗ x[m], for all steps * B rows
     for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 4; i++) {
-        // dWk_x = ∂L/∂Wk_x, in k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
-        const dWk_x_1 = (dn[r * 4 + i]! * ig_tape[t0 * B + r]! + dC_ig_v[r * 4 + i]!) / 2;
-        dWk_x[r * 4 + i] = dWk_x_1;
-        dbk[i]! += dWk_x_1;
+        // d_Wk_x = ∂L/∂Wk_x, in k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
+        const d_Wk_x_1 = (dn[r * 4 + i]! * ig_tape[start * B + r]! + dC_ig_v[r * 4 + i]!) / 2;
+        d_Wk_x[r * 4 + i] = d_Wk_x_1;
+        dbk[i]! += d_Wk_x_1;
       }
     }
     // dWk = ∂L/∂Wk
-    mm.tn(steps * B, 4, 3, dWk_x, 0, 4, x, t0 * B * 3, 3, dWk, 0, 1); // dWk += Σ_m dWk_x[m] ⊗ x[m], for all steps * B rows
+    mm.tn(steps * B, 4, 3, d_Wk_x, 0, 4, x, start * B * 3, 3, dWk, 0, 1); // dWk += Σ_m d_Wk_x[m] ⊗ x[m], for all steps * B rows
     for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 4; i++) {
         // dq = ∂L/∂q, q = Wq·x + bq   mlstm.cell:24
-        const dq_1 = mul[r * 4 + i]! * n_seq[(t0 * B + B + r) * 4 + i]! + C_dC_q[r * 4 + i]!;
+        const dq_1 =
+          sum_neg_dh_h_over_maximum_each[r * 4 + i]! * n_seq[(start * B + B + r) * 4 + i]! +
+          C_dC_q[r * 4 + i]!;
         dq[r * 4 + i] = dq_1;
         dbq[i]! += dq_1;
       }
     }
     // dWq = ∂L/∂Wq
-    mm.tn(steps * B, 4, 3, dq, 0, 4, x, t0 * B * 3, 3, dWq, 0, 1); // dWq += Σ_m dq[m] ⊗ x[m], for all steps * B rows
+    mm.tn(steps * B, 4, 3, dq, 0, 4, x, start * B * 3, 3, dWq, 0, 1); // dWq += Σ_m dq[m] ⊗ x[m], for all steps * B rows
     // Input gradients, for the chunk's steps at once, when asked for.
     if (inputGrads) {
       // C_dC_q = Cᵀ·dC_q
@@ -755,14 +775,14 @@ function backward(
         for (let r_1 = 0; r_1 < 4; r_1++) {
           let acc = 0;
           for (let j = 0; j < 4; j++)
-            acc += C_seq[(t0 * B + B + r) * 16 + j * 4 + r_1]! * dC_q[r * 4 + j]!;
+            acc += C_seq[(start * B + B + r) * 16 + j * 4 + r_1]! * dC_q[r * 4 + j]!;
           C_dC_q[r * 4 + r_1] = acc;
         }
       }
       for (let r = 0; r < steps * B; r++) {
         for (let i = 0; i < 16; i++) {
           // dC_ig = dC ⊙ ig
-          const dC_ig_1 = dC[r * 16 + i]! * ig_tape[t0 * B + r]!;
+          const dC_ig_1 = dC[r * 16 + i]! * ig_tape[start * B + r]!;
           dC_ig[r * 16 + i] = dC_ig_1;
         }
       }
@@ -771,7 +791,7 @@ function backward(
         for (let r_1 = 0; r_1 < 4; r_1++) {
           let acc = 0;
           for (let j = 0; j < 4; j++)
-            acc += dC_ig[r * 16 + r_1 * 4 + j]! * k_tape[(t0 * B + r) * 4 + j]!;
+            acc += dC_ig[r * 16 + r_1 * 4 + j]! * k_tape[(start * B + r) * 4 + j]!;
           dv[r * 4 + r_1] = acc;
         }
       }
@@ -780,69 +800,72 @@ function backward(
         for (let r_1 = 0; r_1 < 4; r_1++) {
           let acc = 0;
           for (let j = 0; j < 4; j++)
-            acc += dC_ig[r * 16 + j * 4 + r_1]! * v_tape[(t0 * B + r) * 4 + j]!;
+            acc += dC_ig[r * 16 + j * 4 + r_1]! * v_tape[(start * B + r) * 4 + j]!;
           dC_ig_v[r * 4 + r_1] = acc;
         }
       }
-      // sum_dm_max_share = Σ dm_max_share
+      // sum_dm_max_share_it_logf_plus_m = Σ dm_max_share_it_logf_plus_m_prev
       for (let r = 0; r < steps * B; r++) {
         let acc = 0;
         for (let i = 0; i < 1; i++)
           acc +=
             dm[r + i]! *
-            (it_tape[t0 * B + r]! < logf_plus_m_prev_tape[t0 * B + r + i]!
+            (it_tape[start * B + r]! < logf_plus_m_prev_tape[start * B + r + i]!
               ? 0
-              : it_tape[t0 * B + r]! === logf_plus_m_prev_tape[t0 * B + r + i]!
+              : it_tape[start * B + r]! === logf_plus_m_prev_tape[start * B + r + i]!
                 ? 0.5
                 : 1);
-        sum_dm_max_share[r] = acc;
+        sum_dm_max_share_it_logf_plus_m[r] = acc;
       }
-      // sum_dm_max_share = Σ dm_max_share
+      // sum_dm_max_share_logf_plus_m = Σ dm_max_share_logf_plus_m_prev_it
       for (let r = 0; r < steps * B; r++) {
         let acc = 0;
-        for (let i = 0; i < 1; i++) acc += dm_max_share[r + i]!;
-        sum_dm_max_share_1[r] = acc;
+        for (let i = 0; i < 1; i++) acc += dm_max_share_logf_plus_m_prev_it[r + i]!;
+        sum_dm_max_share_logf_plus_m[r] = acc;
       }
       // dlogf = ∂L/∂logf, logf = log(σ(wf·x + bf))   mlstm.cell:28
-      for (let r = 0; r < steps * B; r++) dlogf[r] = dfg_pre[r]! + sum_dm_max_share_1[r]!;
+      for (let r = 0; r < steps * B; r++) dlogf[r] = dfg_pre[r]! + sum_dm_max_share_logf_plus_m[r]!;
       // dlogf_pre = ∂L/∂(σ(wf·x + bf))   mlstm.cell:28
-      for (let r = 0; r < steps * B; r++) dlogf_pre[r] = dlogf[r]! / logf_pre_tape[t0 * B + r]!;
+      for (let r = 0; r < steps * B; r++) dlogf_pre[r] = dlogf[r]! / logf_pre_tape[start * B + r]!;
       // one_minus_logf_pre = 1 - logf_pre
-      for (let r = 0; r < steps * B; r++) one_minus_logf_pre[r] = 1 - logf_pre_tape[t0 * B + r]!;
-      // mul = logf_pre ⊙ one_minus_logf_pre
+      for (let r = 0; r < steps * B; r++) one_minus_logf_pre[r] = 1 - logf_pre_tape[start * B + r]!;
+      // logf_pre_one_minus_logf_pre = logf_pre ⊙ one_minus_logf_pre
       for (let r = 0; r < steps * B; r++)
-        mul_2[r] = logf_pre_tape[t0 * B + r]! * one_minus_logf_pre[r]!;
+        logf_pre_one_minus_logf_pre[r] = logf_pre_tape[start * B + r]! * one_minus_logf_pre[r]!;
       // dbf = ∂L/∂bf
-      for (let r = 0; r < steps * B; r++) dbf_1[r] = dlogf_pre[r]! * mul_2[r]!;
+      for (let r = 0; r < steps * B; r++)
+        dbf_steps[r] = dlogf_pre[r]! * logf_pre_one_minus_logf_pre[r]!;
       for (let r = 0; r < steps * B; r++) {
         for (let i = 0; i < 3; i++) {
-          // dbf_wf = dbf ⊙ wf
-          const dbf_wf = dbf_1[r]! * wf[i]!;
-          dx[(t0 * B + r) * 3 + i] = dbf_wf;
+          // dbf_each_wf = dbf_each ⊙ wf
+          const dbf_each_wf = dbf_steps[r]! * wf[i]!;
+          dx[(start * B + r) * 3 + i] = dbf_each_wf;
         }
       }
       // dit = ∂L/∂it, it = wi·x + bi   mlstm.cell:27
-      for (let r = 0; r < steps * B; r++) dit[r] = dig_pre[r]! + sum_dm_max_share[r]!;
+      for (let r = 0; r < steps * B; r++)
+        dit[r] = dig_pre[r]! + sum_dm_max_share_it_logf_plus_m[r]!;
       for (let r = 0; r < steps * B; r++) {
-        for (let i = 0; i < 3; i++) dx[(t0 * B + r) * 3 + i]! += dit[r]! * wi[i]!;
+        for (let i = 0; i < 3; i++) dx[(start * B + r) * 3 + i]! += dit[r]! * wi[i]!;
       }
-      // dq_dWk_x_dv_do_pre = [dq; dWk_x; dv; do_pre]
+      // dq_d_Wk_x_dv_do_pre = [dq; d_Wk_x; dv; do_pre]
       for (let r = 0; r < steps * B; r++) {
-        for (let i_1 = 0; i_1 < 4; i_1++)
-          dq_dWk_x_dv_do_pre[r * 16 + i_1] =
-            mul[r * 4 + i_1]! * n_seq[(t0 * B + B + r) * 4 + i_1]! + C_dC_q[r * 4 + i_1]!;
-        for (let i_2 = 0; i_2 < 4; i_2++)
-          dq_dWk_x_dv_do_pre[r * 16 + 4 + i_2] =
-            (dn[r * 4 + i_2]! * ig_tape[t0 * B + r]! + dC_ig_v[r * 4 + i_2]!) / 2;
-        for (let i_3 = 0; i_3 < 4; i_3++) dq_dWk_x_dv_do_pre[r * 16 + 8 + i_3] = dv[r * 4 + i_3]!;
-        for (let i_4 = 0; i_4 < 4; i_4++)
-          dq_dWk_x_dv_do_pre[r * 16 + 12 + i_4] =
-            div[r * 4 + i_4]! *
-            C_q_tape[(t0 * B + r) * 4 + i_4]! *
-            (o_tape[(t0 * B + r) * 4 + i_4]! * (1 - o_tape[(t0 * B + r) * 4 + i_4]!));
+        for (let i = 0; i < 4; i++)
+          dq_d_Wk_x_dv_do_pre[r * 16 + i] =
+            sum_neg_dh_h_over_maximum_each[r * 4 + i]! * n_seq[(start * B + B + r) * 4 + i]! +
+            C_dC_q[r * 4 + i]!;
+        for (let i = 0; i < 4; i++)
+          dq_d_Wk_x_dv_do_pre[r * 16 + 4 + i] =
+            (dn[r * 4 + i]! * ig_tape[start * B + r]! + dC_ig_v[r * 4 + i]!) / 2;
+        for (let i = 0; i < 4; i++) dq_d_Wk_x_dv_do_pre[r * 16 + 8 + i] = dv[r * 4 + i]!;
+        for (let i = 0; i < 4; i++)
+          dq_d_Wk_x_dv_do_pre[r * 16 + 12 + i] =
+            dh_over_maximum_abs_sum_n_q_one[r * 4 + i]! *
+            C_q_tape[(start * B + r) * 4 + i]! *
+            (o_tape[(start * B + r) * 4 + i]! * (1 - o_tape[(start * B + r) * 4 + i]!));
       }
-      // matmul = Wq_Wk_Wv_Woᵀ·dq_dWk_x_dv_do_pre
-      mm.nn(steps * B, 16, 3, dq_dWk_x_dv_do_pre, 0, 16, Wq_Wk_Wv_Wo, 0, dx, t0 * B * 3, 3, 1); // dx[m] += Wq_Wk_Wv_Woᵀ · dq_dWk_x_dv_do_pre[m], for all steps * B rows
+      // Wq_Wk_Wv_Wo_dq_d_Wk_x_dv_do_pre = Wq_Wk_Wv_Woᵀ·dq_d_Wk_x_dv_do_pre
+      mm.nn(steps * B, 16, 3, dq_d_Wk_x_dv_do_pre, 0, 16, Wq_Wk_Wv_Wo, 0, dx, start * B * 3, 3, 1); // dx[m] += Wq_Wk_Wv_Woᵀ · dq_d_Wk_x_dv_do_pre[m], for all steps * B rows
     }
   }
   // After an odd number of steps the state gradients are in the other array.
@@ -870,32 +893,33 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const C_next = WS[57]!;
-  const n_next = WS[58]!;
-  const m_next = WS[59]!;
-  const Wq_Wk_Wv_Wo = WS[1]!;
-  const Wq_Wk_Wv_Wo_x_1 = WS[60]!;
-  const sum_wi_x = WS[61]!;
-  const it = WS[62]!;
-  const sum_wf_x_1 = WS[63]!;
-  const sum_wf_x_plus_bf_1 = WS[64]!;
-  const logf_pre = WS[65]!;
-  const logf_1 = WS[66]!;
-  const sum_m = WS[5]!;
-  const ig_pre = WS[6]!;
-  const ig = WS[67]!;
-  const sum_m_prev = WS[7]!;
-  const logf_plus_sum_m_prev = WS[8]!;
-  const fg_pre = WS[9]!;
-  const fg = WS[68]!;
-  const v_outer_k = WS[69]!;
-  const C_q = WS[70]!;
-  const sum_n_q = WS[71]!;
-  const abs_sum_n_q = WS[10]!;
-  const maximum_abs_sum_n_q_one = WS[72]!;
-  const q = WS[73]!;
-  const k = WS[74]!;
-  const v = WS[75]!;
+  const C_next = WS[58]!;
+  const n_next = WS[59]!;
+  const m_next = WS[60]!;
+  const o = WS[61]!;
+  const Wq_Wk_Wv_Wo = WS[2]!;
+  const Wq_Wk_Wv_Wo_x = WS[62]!;
+  const sum_wi_x = WS[63]!;
+  const it = WS[64]!;
+  const sum_wf_x = WS[65]!;
+  const sum_wf_x_plus_bf = WS[66]!;
+  const logf_pre = WS[67]!;
+  const logf = WS[68]!;
+  const sum_m = WS[6]!;
+  const ig_pre = WS[7]!;
+  const ig = WS[69]!;
+  const sum_m_prev = WS[8]!;
+  const logf_plus_sum_m_prev = WS[9]!;
+  const fg_pre = WS[10]!;
+  const fg = WS[70]!;
+  const v_outer_k = WS[71]!;
+  const C_q = WS[72]!;
+  const sum_n_q = WS[73]!;
+  const abs_sum_n_q = WS[11]!;
+  const maximum_abs_sum_n_q_one = WS[74]!;
+  const q = WS[75]!;
+  const k = WS[76]!;
+  const v = WS[77]!;
   const [Wq, bq, Wk, bk, Wv, bv, wi, wf, bi, bf, Wo, bo] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [C_seq, n_seq, m_seq] = S as Arrays<3>;
@@ -909,17 +933,25 @@ function step(
     Wq_Wk_Wv_Wo.set(Wo, 36);
   }
   // Wq_Wk_Wv_Wo_x = Wq_Wk_Wv_Wo·x
-  mm.nt(B, 16, 3, x, 0, 3, Wq_Wk_Wv_Wo, 0, Wq_Wk_Wv_Wo_x_1, 0, 16, 0); // Wq_Wk_Wv_Wo_x_1[m] = Wq_Wk_Wv_Wo · x[m], for each of B rows
+  mm.nt(B, 16, 3, x, 0, 3, Wq_Wk_Wv_Wo, 0, Wq_Wk_Wv_Wo_x, 0, 16, 0); // Wq_Wk_Wv_Wo_x[m] = Wq_Wk_Wv_Wo · x[m], for each of B rows
+  for (let b = 0; b < B; b++) {
+    for (let i = 0; i < 4; i++) {
+      // o = σ(Wo·x + bo)   mlstm.cell:36
+      o[b * 4 + i] = Wq_Wk_Wv_Wo_x[b * 16 + 12 + i]! + bo[i]!;
+    }
+  }
+  // o = σ(…), for each of B rows   mlstm.cell:36
+  mm.sigmoid(B * 4, o, 0, o, 0);
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 4; i++) {
       // q = Wq·x + bq   mlstm.cell:24
-      const q_1 = Wq_Wk_Wv_Wo_x_1[b * 16 + i]! + bq[i]!;
+      const q_1 = Wq_Wk_Wv_Wo_x[b * 16 + i]! + bq[i]!;
       q[b * 4 + i] = q_1;
       // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
-      const k_1 = (Wq_Wk_Wv_Wo_x_1[b * 16 + 4 + i]! + bk[i]!) / 2;
+      const k_1 = (Wq_Wk_Wv_Wo_x[b * 16 + 4 + i]! + bk[i]!) / 2;
       k[b * 4 + i] = k_1;
       // v = Wv·x + bv   mlstm.cell:26
-      const v_1 = Wq_Wk_Wv_Wo_x_1[b * 16 + 8 + i]! + bv[i]!;
+      const v_1 = Wq_Wk_Wv_Wo_x[b * 16 + 8 + i]! + bv[i]!;
       v[b * 4 + i] = v_1;
     }
   }
@@ -935,18 +967,18 @@ function step(
   for (let b = 0; b < B; b++) {
     let acc = 0;
     for (let i = 0; i < 3; i++) acc += wf[i]! * x[b * 3 + i]!;
-    sum_wf_x_1[b] = acc;
+    sum_wf_x[b] = acc;
   }
   // sum_wf_x_plus_bf = sum_wf_x + bf
-  for (let b = 0; b < B; b++) sum_wf_x_plus_bf_1[b] = sum_wf_x_1[b]! + bf[0]!;
+  for (let b = 0; b < B; b++) sum_wf_x_plus_bf[b] = sum_wf_x[b]! + bf[0]!;
   // logf_pre = σ(wf·x + bf)   mlstm.cell:28
-  for (let b = 0; b < B; b++) logf_pre[b] = sigmoid(sum_wf_x_plus_bf_1[b]!);
+  for (let b = 0; b < B; b++) logf_pre[b] = sigmoid(sum_wf_x_plus_bf[b]!);
   // logf = log(σ(wf·x + bf))   mlstm.cell:28
-  for (let b = 0; b < B; b++) logf_1[b] = Math.log(logf_pre[b]!);
+  for (let b = 0; b < B; b++) logf[b] = Math.log(logf_pre[b]!);
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 1; i++) {
       // m = max(logf + m, it)   mlstm.cell:30
-      const m = Math.max(logf_1[b]! + m_seq[b + i]!, it[b]!);
+      const m = Math.max(logf[b]! + m_seq[b + i]!, it[b]!);
       m_next[b + i] = m;
     }
   }
@@ -967,7 +999,7 @@ function step(
     sum_m_prev[b] = acc;
   }
   // logf_plus_sum_m_prev = logf + sum_m_prev
-  for (let b = 0; b < B; b++) logf_plus_sum_m_prev[b] = logf_1[b]! + sum_m_prev[b]!;
+  for (let b = 0; b < B; b++) logf_plus_sum_m_prev[b] = logf[b]! + sum_m_prev[b]!;
   // fg_pre = logf + sum(m[t-1]) - sum(m)   mlstm.cell:32
   for (let b = 0; b < B; b++) fg_pre[b] = logf_plus_sum_m_prev[b]! - sum_m[b]!;
   // fg = exp(logf + sum(m[t-1]) - sum(m))   mlstm.cell:32
@@ -1012,9 +1044,7 @@ function step(
   for (let b = 0; b < B; b++) {
     for (let i = 0; i < 4; i++) {
       // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
-      const h =
-        (sigmoid(Wq_Wk_Wv_Wo_x_1[b * 16 + 12 + i]! + bo[i]!) * C_q[b * 4 + i]!) /
-        maximum_abs_sum_n_q_one[b]!;
+      const h = (o[b * 4 + i]! * C_q[b * 4 + i]!) / maximum_abs_sum_n_q_one[b]!;
       h_out[b * 4 + i] = h;
     }
   }
@@ -1038,32 +1068,33 @@ function infer(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const C_swap = WS[76]!;
-  const n_swap = WS[77]!;
-  const m_swap = WS[78]!;
-  const q_1 = WS[79]!;
-  const k_1 = WS[80]!;
-  const it_1 = WS[81]!;
+  const C_swap = WS[78]!;
+  const n_swap = WS[79]!;
+  const m_swap = WS[80]!;
+  const q = WS[81]!;
+  const k = WS[82]!;
+  const it = WS[83]!;
   const logf = WS[0]!;
-  const v_outer_k_1 = WS[82]!;
-  const o = WS[83]!;
-  const Wq_Wk_Wv_Wo = WS[1]!;
-  const Wq_Wk_Wv_Wo_x = WS[2]!;
-  const sum_wf_x = WS[3]!;
-  const sum_wf_x_plus_bf = WS[4]!;
-  const logf_pre_1 = WS[84]!;
-  const v_1 = WS[85]!;
-  const sum_m = WS[5]!;
-  const ig_pre = WS[6]!;
-  const ig = WS[67]!;
-  const sum_m_prev = WS[7]!;
-  const logf_plus_sum_m_prev = WS[8]!;
-  const fg_pre = WS[9]!;
-  const fg = WS[68]!;
-  const C_q = WS[70]!;
-  const sum_n_q = WS[71]!;
-  const abs_sum_n_q = WS[10]!;
-  const maximum_abs_sum_n_q_one = WS[72]!;
+  const v_outer_k = WS[84]!;
+  const o = WS[85]!;
+  const o_steps = WS[1]!;
+  const Wq_Wk_Wv_Wo = WS[2]!;
+  const Wq_Wk_Wv_Wo_x = WS[3]!;
+  const sum_wf_x = WS[4]!;
+  const sum_wf_x_plus_bf = WS[5]!;
+  const logf_pre = WS[86]!;
+  const v = WS[87]!;
+  const sum_m = WS[6]!;
+  const ig_pre = WS[7]!;
+  const ig = WS[69]!;
+  const sum_m_prev = WS[8]!;
+  const logf_plus_sum_m_prev = WS[9]!;
+  const fg_pre = WS[10]!;
+  const fg = WS[70]!;
+  const C_q = WS[72]!;
+  const sum_n_q = WS[73]!;
+  const abs_sum_n_q = WS[11]!;
+  const maximum_abs_sum_n_q_one = WS[74]!;
   const [Wq, bq, Wk, bk, Wv, bv, wi, wf, bi, bf, Wo, bo] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [C_seq, n_seq, m_seq] = S as Arrays<3>;
@@ -1084,66 +1115,72 @@ function infer(
   }
   // Steps per chunk: about 256 rows of the batch at a time.
   const chunk = Math.min(T, Math.ceil(256 / B));
-  for (let t0 = 0; t0 < T; t0 += chunk) {
-    const steps = Math.min(chunk, T - t0);
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
     // Everything that does not depend on a state, for the chunk's steps at once.
     // Wq_Wk_Wv_Wo_x = Wq_Wk_Wv_Wo·x
-    mm.nt(steps * B, 16, 3, x, t0 * B * 3, 3, Wq_Wk_Wv_Wo, 0, Wq_Wk_Wv_Wo_x, 0, 16, 0); // Wq_Wk_Wv_Wo_x[m] = Wq_Wk_Wv_Wo · x[m], for all steps * B rows
+    mm.nt(steps * B, 16, 3, x, start * B * 3, 3, Wq_Wk_Wv_Wo, 0, Wq_Wk_Wv_Wo_x, 0, 16, 0); // Wq_Wk_Wv_Wo_x[m] = Wq_Wk_Wv_Wo · x[m], for all steps * B rows
     // Wq_x = Wq_Wk_Wv_Wo_x[0, +4], in q = Wq·x + bq   mlstm.cell:24
     for (let r = 0; r < steps * B; r++) {
-      for (let i_1 = 0; i_1 < 4; i_1++) q_1[r * 4 + i_1] = Wq_Wk_Wv_Wo_x[r * 16 + i_1]!;
+      for (let i = 0; i < 4; i++) q[r * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + i]!;
     }
     for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 4; i++) {
-        q_1[r * 4 + i]! += bq[i]!;
+        q[r * 4 + i]! += bq[i]!;
         // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
-        const k_2 = (Wq_Wk_Wv_Wo_x[r * 16 + 4 + i]! + bk[i]!) / 2;
-        k_1[r * 4 + i] = k_2;
+        const k_1 = (Wq_Wk_Wv_Wo_x[r * 16 + 4 + i]! + bk[i]!) / 2;
+        k[r * 4 + i] = k_1;
         // v = Wv·x + bv   mlstm.cell:26
-        const v_2 = Wq_Wk_Wv_Wo_x[r * 16 + 8 + i]! + bv[i]!;
-        v_1[r * 4 + i] = v_2;
+        const v_1 = Wq_Wk_Wv_Wo_x[r * 16 + 8 + i]! + bv[i]!;
+        v[r * 4 + i] = v_1;
       }
     }
     // sum_wi_x = Σ wi_x
     for (let r = 0; r < steps * B; r++) {
       let acc = 0;
-      for (let i = 0; i < 3; i++) acc += wi[i]! * x[(t0 * B + r) * 3 + i]!;
-      it_1[r] = acc;
+      for (let i = 0; i < 3; i++) acc += wi[i]! * x[(start * B + r) * 3 + i]!;
+      it[r] = acc;
     }
     for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 1; i++) it_1[r + i]! += bi[0]!;
+      for (let i = 0; i < 1; i++) it[r + i]! += bi[0]!;
     }
     // sum_wf_x = Σ wf_x
     for (let r = 0; r < steps * B; r++) {
       let acc = 0;
-      for (let i = 0; i < 3; i++) acc += wf[i]! * x[(t0 * B + r) * 3 + i]!;
+      for (let i = 0; i < 3; i++) acc += wf[i]! * x[(start * B + r) * 3 + i]!;
       sum_wf_x[r] = acc;
     }
     // sum_wf_x_plus_bf = sum_wf_x + bf
     for (let r = 0; r < steps * B; r++) sum_wf_x_plus_bf[r] = sum_wf_x[r]! + bf[0]!;
     // logf_pre = σ(wf·x + bf)   mlstm.cell:28
-    for (let r = 0; r < steps * B; r++) logf_pre_1[r] = sigmoid(sum_wf_x_plus_bf[r]!);
+    for (let r = 0; r < steps * B; r++) logf_pre[r] = sigmoid(sum_wf_x_plus_bf[r]!);
     // logf = log(σ(wf·x + bf))   mlstm.cell:28
-    for (let r = 0; r < steps * B; r++) logf[r] = Math.log(logf_pre_1[r]!);
+    for (let r = 0; r < steps * B; r++) logf[r] = Math.log(logf_pre[r]!);
     // v_outer_k = v ⊗ k
     for (let r = 0; r < steps * B; r++) {
       for (let r_1 = 0; r_1 < 4; r_1++)
         for (let c = 0; c < 4; c++)
-          v_outer_k_1[r * 16 + r_1 * 4 + c] = v_1[r * 4 + r_1]! * k_1[r * 4 + c]!;
+          v_outer_k[r * 16 + r_1 * 4 + c] = v[r * 4 + r_1]! * k[r * 4 + c]!;
     }
     for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 4; i++) {
         // o = σ(Wo·x + bo)   mlstm.cell:36
-        const o_1 = sigmoid(Wq_Wk_Wv_Wo_x[r * 16 + 12 + i]! + bo[i]!);
-        o[r * 4 + i] = o_1;
+        o_steps[r * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + 12 + i]! + bo[i]!;
       }
     }
-    for (let t = t0; t < t0 + steps; t++) {
-      const tc = t - t0;
+    // o = σ(…), for all T * B rows   mlstm.cell:36
+    mm.sigmoid(steps * B * 4, o_steps, 0, o_steps, 0);
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 4; i++) o[r * 4 + i] = o_steps[r * 4 + i]!;
+    }
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < 1; i++) {
           // m = max(logf + m, it)   mlstm.cell:30
-          const m = Math.max(logf[tc * B + b]! + m_now[b + i]!, it_1[tc * B + b]!);
+          const m = Math.max(logf[tc * B + b]! + m_now[b + i]!, it[tc * B + b]!);
           m_new[b + i] = m;
         }
       }
@@ -1154,7 +1191,7 @@ function infer(
         sum_m[b] = acc;
       }
       // ig_pre = it - sum(m)   mlstm.cell:31
-      for (let b = 0; b < B; b++) ig_pre[b] = it_1[tc * B + b]! - sum_m[b]!;
+      for (let b = 0; b < B; b++) ig_pre[b] = it[tc * B + b]! - sum_m[b]!;
       // ig = exp(it - sum(m))   mlstm.cell:31
       for (let b = 0; b < B; b++) ig[b] = Math.exp(ig_pre[b]!);
       // sum_m_prev = Σ m_prev, in fg = exp(logf + sum(m[t-1]) - sum(m))   mlstm.cell:32
@@ -1172,14 +1209,14 @@ function infer(
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < 16; i++) {
           // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
-          const C = fg[b]! * C_now[b * 16 + i]! + ig[b]! * v_outer_k_1[(tc * B + b) * 16 + i]!;
+          const C = fg[b]! * C_now[b * 16 + i]! + ig[b]! * v_outer_k[(tc * B + b) * 16 + i]!;
           C_new[b * 16 + i] = C;
         }
       }
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < 4; i++) {
           // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
-          const n = fg[b]! * n_now[b * 4 + i]! + ig[b]! * k_1[(tc * B + b) * 4 + i]!;
+          const n = fg[b]! * n_now[b * 4 + i]! + ig[b]! * k[(tc * B + b) * 4 + i]!;
           n_new[b * 4 + i] = n;
         }
       }
@@ -1188,14 +1225,14 @@ function infer(
         for (let r_1 = 0; r_1 < 4; r_1++) {
           let acc = 0;
           for (let j = 0; j < 4; j++)
-            acc += C_new[b * 16 + r_1 * 4 + j]! * q_1[(tc * B + b) * 4 + j]!;
+            acc += C_new[b * 16 + r_1 * 4 + j]! * q[(tc * B + b) * 4 + j]!;
           C_q[b * 4 + r_1] = acc;
         }
       }
       // sum_n_q = Σ n_q
       for (let b = 0; b < B; b++) {
         let acc = 0;
-        for (let i = 0; i < 4; i++) acc += n_new[b * 4 + i]! * q_1[(tc * B + b) * 4 + i]!;
+        for (let i = 0; i < 4; i++) acc += n_new[b * 4 + i]! * q[(tc * B + b) * 4 + i]!;
         sum_n_q[b] = acc;
       }
       // abs_sum_n_q = abs(sum_n_q)

@@ -24,6 +24,7 @@ export const spec = {
   workspace: [
     { size: 16, rows: "chunk", kernel: "forward" },
     { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "chunk", kernel: "backward" },
@@ -50,28 +51,37 @@ function forward(
   _paramsChanged: boolean,
 ): void {
   const Wx_x = WS[0]!;
-  const Wh_h_prev = WS[1]!;
+  const h = WS[1]!;
+  const Wh_h_prev = WS[2]!;
   const [Wx, Wh, b] = P as Arrays<3>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
   const [h_out] = Y as Arrays<1>;
   // Steps per chunk: about 256 rows of the batch at a time.
   const chunk = Math.min(T, Math.ceil(256 / B));
-  for (let t0 = 0; t0 < T; t0 += chunk) {
-    const steps = Math.min(chunk, T - t0);
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
     // Everything that does not depend on a state, for the chunk's steps at once.
     // Wx_x = Wx·x, in h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
-    mm.nt(steps * B, 16, 8, x, t0 * B * 8, 8, Wx, 0, Wx_x, 0, 16, 0); // Wx_x[m] = Wx · x[m], for all steps * B rows
-    for (let t = t0; t < t0 + steps; t++) {
-      const tc = t - t0;
+    mm.nt(steps * B, 16, 8, x, start * B * 8, 8, Wx, 0, Wx_x, 0, 16, 0); // Wx_x[m] = Wx · x[m], for all steps * B rows
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
       // Wh_h_prev = Wh·h_prev, in h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
       mm.nt(B, 16, 16, h_seq, t * B * 16, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
       for (let n = 0; n < B; n++) {
         for (let i = 0; i < 16; i++) {
           // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
-          const h = Math.tanh(Wx_x[(tc * B + n) * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!);
-          h_seq[((t + 1) * B + n) * 16 + i] = h;
-          h_out[(t * B + n) * 16 + i] = h;
+          h[n * 16 + i] = Wx_x[(tc * B + n) * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!;
+        }
+      }
+      // h = tanh(…), for each of B rows   rnn.cell:8
+      mm.tanh(B * 16, h, 0, h, 0);
+      for (let n = 0; n < B; n++) {
+        for (let i = 0; i < 16; i++) {
+          h_seq[((t + 1) * B + n) * 16 + i] = h[n * 16 + i]!;
+          h_out[(t * B + n) * 16 + i] = h[n * 16 + i]!;
         }
       }
       if (M !== undefined) {
@@ -108,9 +118,9 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dh_swap = WS[2]!;
-  const dh_kept = WS[3]!;
-  const dh_pre = WS[4]!;
+  const dh_swap = WS[3]!;
+  const dh_kept = WS[4]!;
+  const dh_pre = WS[5]!;
   const [Wx, Wh] = P as Arrays<3>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -122,10 +132,12 @@ function backward(
   let dh_back = dh_swap;
   // Steps per chunk: about 256 rows of the batch at a time.
   const chunk = Math.min(T, Math.ceil(256 / B));
-  for (let t0 = T - 1 - ((T - 1) % chunk); t0 >= 0; t0 -= chunk) {
-    const steps = Math.min(chunk, T - t0);
-    for (let t = t0 + steps - 1; t >= t0; t--) {
-      const tc = t - t0;
+  for (let start = T - 1 - ((T - 1) % chunk); start >= 0; start -= chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    for (let t = start + steps - 1; t >= start; t--) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
       if (M !== undefined) {
         for (let n = 0; n < B; n++) {
           if (M[t * B + n]! === 0) {
@@ -162,13 +174,13 @@ function backward(
       for (let i = 0; i < 16; i++) db[i]! += dh_pre[r * 16 + i]!;
     }
     // dWh = ∂L/∂Wh
-    mm.tn(steps * B, 16, 16, dh_pre, 0, 16, h_seq, t0 * B * 16, 16, dWh, 0, 1); // dWh += Σ_m dh_pre[m] ⊗ h_seq[m], for all steps * B rows
+    mm.tn(steps * B, 16, 16, dh_pre, 0, 16, h_seq, start * B * 16, 16, dWh, 0, 1); // dWh += Σ_m dh_pre[m] ⊗ h_seq[m], for all steps * B rows
     // dWx = ∂L/∂Wx
-    mm.tn(steps * B, 16, 8, dh_pre, 0, 16, x, t0 * B * 8, 8, dWx, 0, 1); // dWx += Σ_m dh_pre[m] ⊗ x[m], for all steps * B rows
+    mm.tn(steps * B, 16, 8, dh_pre, 0, 16, x, start * B * 8, 8, dWx, 0, 1); // dWx += Σ_m dh_pre[m] ⊗ x[m], for all steps * B rows
     // Input gradients, for the chunk's steps at once, when asked for.
     if (inputGrads) {
       // dx = ∂L/∂x
-      mm.nn(steps * B, 16, 8, dh_pre, 0, 16, Wx, 0, dx, t0 * B * 8, 8, 0); // dx[m] = Wxᵀ · dh_pre[m], for all steps * B rows
+      mm.nn(steps * B, 16, 8, dh_pre, 0, 16, Wx, 0, dx, start * B * 8, 8, 0); // dx[m] = Wxᵀ · dh_pre[m], for all steps * B rows
     }
   }
   // After an odd number of steps the state gradients are in the other array.
@@ -190,23 +202,30 @@ function step(
   mm: Products,
   _paramsChanged: boolean,
 ): void {
-  const h_next = WS[5]!;
-  const Wx_x_1 = WS[6]!;
-  const Wh_h_prev = WS[1]!;
+  const h_next = WS[6]!;
+  const h = WS[1]!;
+  const Wx_x = WS[7]!;
+  const Wh_h_prev = WS[2]!;
   const [Wx, Wh, b] = P as Arrays<3>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
   const [h_out] = Y as Arrays<1>;
   // Wx_x = Wx·x, in h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
-  mm.nt(B, 16, 8, x, 0, 8, Wx, 0, Wx_x_1, 0, 16, 0); // Wx_x_1[m] = Wx · x[m], for each of B rows
+  mm.nt(B, 16, 8, x, 0, 8, Wx, 0, Wx_x, 0, 16, 0); // Wx_x[m] = Wx · x[m], for each of B rows
   // Wh_h_prev = Wh·h_prev, in h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
   mm.nt(B, 16, 16, h_seq, 0, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
   for (let n = 0; n < B; n++) {
     for (let i = 0; i < 16; i++) {
       // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
-      const h = Math.tanh(Wx_x_1[n * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!);
-      h_next[n * 16 + i] = h;
-      h_out[n * 16 + i] = h;
+      h[n * 16 + i] = Wx_x[n * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!;
+    }
+  }
+  // h = tanh(…), for each of B rows   rnn.cell:8
+  mm.tanh(B * 16, h, 0, h, 0);
+  for (let n = 0; n < B; n++) {
+    for (let i = 0; i < 16; i++) {
+      h_next[n * 16 + i] = h[n * 16 + i]!;
+      h_out[n * 16 + i] = h[n * 16 + i]!;
     }
   }
   for (let n = 0; n < B; n++) {
@@ -227,9 +246,10 @@ function infer(
   mm: Products,
   _paramsChanged: boolean,
 ): void {
-  const h_swap = WS[7]!;
+  const h_swap = WS[8]!;
   const Wx_x = WS[0]!;
-  const Wh_h_prev = WS[1]!;
+  const h = WS[1]!;
+  const Wh_h_prev = WS[2]!;
   const [Wx, Wh, b] = P as Arrays<3>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -238,21 +258,29 @@ function infer(
   let h_new = h_swap;
   // Steps per chunk: about 256 rows of the batch at a time.
   const chunk = Math.min(T, Math.ceil(256 / B));
-  for (let t0 = 0; t0 < T; t0 += chunk) {
-    const steps = Math.min(chunk, T - t0);
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
     // Everything that does not depend on a state, for the chunk's steps at once.
     // Wx_x = Wx·x, in h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
-    mm.nt(steps * B, 16, 8, x, t0 * B * 8, 8, Wx, 0, Wx_x, 0, 16, 0); // Wx_x[m] = Wx · x[m], for all steps * B rows
-    for (let t = t0; t < t0 + steps; t++) {
-      const tc = t - t0;
+    mm.nt(steps * B, 16, 8, x, start * B * 8, 8, Wx, 0, Wx_x, 0, 16, 0); // Wx_x[m] = Wx · x[m], for all steps * B rows
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
       // Wh_h_prev = Wh·h_prev, in h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
       mm.nt(B, 16, 16, h_now, 0, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_now[m], for each of B rows
       for (let n = 0; n < B; n++) {
         for (let i = 0; i < 16; i++) {
           // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
-          const h = Math.tanh(Wx_x[(tc * B + n) * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!);
-          h_new[n * 16 + i] = h;
-          h_out[(t * B + n) * 16 + i] = h;
+          h[n * 16 + i] = Wx_x[(tc * B + n) * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!;
+        }
+      }
+      // h = tanh(…), for each of B rows   rnn.cell:8
+      mm.tanh(B * 16, h, 0, h, 0);
+      for (let n = 0; n < B; n++) {
+        for (let i = 0; i < 16; i++) {
+          h_new[n * 16 + i] = h[n * 16 + i]!;
+          h_out[(t * B + n) * 16 + i] = h[n * 16 + i]!;
         }
       }
       if (M !== undefined) {

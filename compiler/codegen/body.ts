@@ -9,12 +9,14 @@
  * Nodes that are the same for every row (they depend on params only) go to a prologue, each into a
  * buffer of its own (a scalar too), which the kernels keep until params change.
  */
+import { mapCall } from "../../src/runtime/abi.js";
 import { opDef, viewOffsetOf, type KernelWriter, type RowWriter, type Strided } from "../ops/index.js";
 import { type Graph, type NodeId, sizeOf, walk } from "../ir/graph.js";
 import type { Names } from "./names.js";
 import { type Ix, ix, num, parseIndex, plus, show, times } from "./loops/index-expr.js";
 import { type Dialect, type Mode, type Stmt, code, comment, element, loop, store, storeText } from "./loops/ir.js";
 import { type ProductOperand, callable, staging } from "./loops/product.js";
+import { type MapGroup, type Schedule, scheduleMaps } from "./maps.js";
 
 export type { Mode };
 
@@ -65,6 +67,12 @@ export interface Scratch {
   buffer(node: NodeId | string, size: number, names: Names, rows: Rows): string;
   /** Whether matrix products are calls into the runtime's products (else loops in the module). */
   readonly products: boolean;
+  /**
+   * Whether varying sigmoid, tanh and exp over vectors are calls into the runtime's elementwise
+   * maps (float32 kernels with runtime products), each value and its argument rounded to the
+   * dtype once, rather than computed per element in the loops.
+   */
+  readonly maps: boolean;
   /** A runtime product of this phase may stage `perRow` elements per row plus `fixed`. */
   stage(rows: Exclude<Rows, "one">, perRow: number, fixed: number): void;
 }
@@ -96,10 +104,26 @@ export function strided(slot: Slot, size: number): Strided {
  */
 type ElementStatement = (i: Ix, values: Map<NodeId, string>, names: Names) => Stmt[];
 
-/** One item of a phase, in order: a statement of an element loop, or code of its own. */
+/**
+ * One item of a phase, in order: a statement of an element loop, or code of its own. An element
+ * statement computing a value says which (`computes`; `local` too when the value lives in a local).
+ */
 type Item =
-  | { readonly kind: "element"; readonly size: number; readonly statement: ElementStatement; readonly reads: readonly NodeId[]; readonly local?: NodeId }
+  | {
+      readonly kind: "element"; readonly size: number; readonly statement: ElementStatement; readonly reads: readonly NodeId[];
+      readonly local?: NodeId; readonly computes?: NodeId;
+    }
   | { readonly kind: "code"; readonly code: () => Stmt[]; readonly reads: readonly NodeId[] };
+
+/**
+ * Each item's loop, the values each loop computes again rather than read from another stage's
+ * loop, and the items left out: locals that only other loops read.
+ */
+interface Loops {
+  readonly groupOf: readonly number[];
+  readonly again: ReadonlyMap<number, readonly NodeId[]>;
+  readonly unread: ReadonlySet<number>;
+}
 
 /** `places` with the values held in locals read from there. */
 function withValues(places: ReadonlyMap<NodeId, Place>, values: ReadonlyMap<NodeId, string>): ReadonlyMap<NodeId, Place> {
@@ -165,7 +189,20 @@ export class StepBody {
     this.requests.push({ root, slot, mode });
   }
 
-  private prepared?: { readonly constants: Stmt[]; readonly prologue: Stmt[]; readonly items: readonly Item[]; readonly groupOf: readonly number[] };
+  private readonly derived = new Map<NodeId, Slot>();
+
+  /**
+   * The values derived from params alone that this phase computes in its prologue, and where they
+   * are kept: a later phase of the kernel is given them (`provide`), so each is computed once.
+   */
+  derivedValues(): ReadonlyMap<NodeId, Slot> {
+    this.prepare();
+    return this.derived;
+  }
+
+  private prepared?: {
+    readonly constants: Stmt[]; readonly prologue: Stmt[]; readonly items: readonly Item[]; readonly loops: Loops; readonly places: ReadonlyMap<NodeId, Place>;
+  };
 
   /**
    * Decides the place of every value and which locals need a buffer, allocating the buffers. A
@@ -188,10 +225,15 @@ export class StepBody {
     if (this.prepared) return;
     const terms = this.splitSums();
     const { needed, uses, consumer } = this.analyze(terms.map((t) => t.node));
-    const { places, direct } = this.assignPlaces(needed, uses, consumer, terms);
+    const schedule = scheduleMaps(this.graph, needed, (id) => this.provided.has(id), (id) => this.mapOf(id));
+    const { places, direct } = this.assignPlaces(needed, uses, consumer, terms, schedule);
     const prologue: Stmt[] = [];
     const constants: Stmt[] = [];
     const items: Item[] = [];
+    /** Each item's map stage. */
+    const stages: number[] = [];
+    let stage = 0;
+    const push = (item: Item) => void (items.push(item), stages.push(stage));
     const writes = new SinkWrites(terms);
     // Each sink's terms are written in the order the IR adds them — the first stores, the rest
     // add — so a sink holds exactly the sum the IR computes, bit for bit, whatever else was
@@ -207,18 +249,12 @@ export class StepBody {
       const queue = byRequest[request]!;
       for (let t = queue[next[request]!]; t && ready.has(t.node) && !direct.has(t); t = queue[next[request]!]) {
         writes.record(t);
-        items.push(this.copy(t.node, t.slot, t.mode, places));
+        push(this.copy(t.node, t.slot, t.mode, places));
         next[request]!++;
       }
     };
-    byRequest.forEach((_, r) => advance(r));
-    for (const id of needed) {
-      if (this.provided.has(id)) continue;
-      const place = places.get(id)!;
-      const computed = place.kind === "scalar" || place.kind === "local" || (place.kind === "array" && !place.view);
-      if (place.kind === "scalar") constants.push(...this.withComment(id, this.compute(id, places)));
-      else if (computed && !this.varying.has(id)) prologue.push(...this.withComment(id, this.compute(id, places)));
-      else if (computed) items.push(this.elementStatement(id, places) ?? { kind: "code", code: () => this.withComment(id, this.compute(id, places)), reads: this.reads(id, places) });
+    /** `id` is ready: its terms computed straight into their sinks are written, and what follows them. */
+    const done = (id: NodeId) => {
       ready.add(id);
       for (const t of termsOf.get(id) ?? []) {
         if (direct.has(t)) {
@@ -228,24 +264,64 @@ export class StepBody {
         }
         advance(t.request);
       }
+    };
+    byRequest.forEach((_, r) => advance(r));
+    // The maps of a stage are called one after another; what their values feed follows them all.
+    let mappedValues: NodeId[] = [];
+    for (const event of schedule.events) {
+      stage = event.stage;
+      if (event.kind === "map") {
+        push(this.mapItem(event.group, places));
+        mappedValues.push(...event.group.members);
+        continue;
+      }
+      mappedValues.forEach(done);
+      mappedValues = [];
+      if (event.kind === "argument") {
+        push(this.argument(event.id, places));
+        continue;
+      }
+      const id = event.id;
+      const place = places.get(id)!;
+      const computed = place.kind === "scalar" || place.kind === "local" || (place.kind === "array" && !place.view);
+      if (place.kind === "scalar") constants.push(...this.withComment(id, this.compute(id, places)));
+      else if (computed && !this.varying.has(id)) {
+        prologue.push(...this.withComment(id, this.compute(id, places)));
+        if (place.kind === "array") this.derived.set(id, place.slot);
+      }
+      else if (computed) push(this.elementStatement(id, places) ?? { kind: "code", code: () => this.withComment(id, this.compute(id, places)), reads: this.reads(id, places) });
+      done(id);
     }
+    mappedValues.forEach(done);
     if (next.some((n, r) => n !== byRequest[r]!.length)) throw new Error("internal error: a sink's terms were not all written");
-    this.prepared = { constants, prologue, items, groupOf: this.buffersForLocals(items, places) };
+    this.prepared = { constants, prologue, items, loops: this.buffersForLocals(items, stages, places), places };
+  }
+
+  /** The runtime map computing `id`, when this phase hands it to one: a varying vector of a mapped op. */
+  private mapOf(id: NodeId) {
+    const node = this.graph.node(id);
+    const def = opDef(node.op);
+    if (!this.scratch.maps || def.kind !== "elementwise" || def.map === undefined) return undefined;
+    return this.varying.has(id) && node.shape.length > 0 ? def.map : undefined;
   }
 
   emit(): PhaseCode {
     this.prepare();
-    const { constants, prologue, items, groupOf } = this.prepared!;
-    return { constants, prologue, body: this.loops(items, groupOf) };
+    const { constants, prologue, items, loops } = this.prepared!;
+    return { constants, prologue, body: this.loops(items, loops) };
   }
 
   /**
    * Element statements of one size that follow each other become one loop: each element's
    * statements read only that element (or a row's scalar computed before the loop), so they can
    * run in one pass — the gates of a step in one loop, as one would write them by hand. Then a
-   * local gets a buffer only when an item outside its loop reads it. Returns each item's loop.
+   * local gets a buffer only when an item outside its loop reads it — unless that item is an
+   * element statement of a later map stage: its loop computes the value again, in float64 as the
+   * value's own loop did, so which values are rounded through a buffer never depends on how the
+   * maps split the loops (nor, then, on rewrites that merge or remove values). Returns each item's
+   * loop, and the values each loop computes again.
    */
-  private buffersForLocals(items: readonly Item[], places: Map<NodeId, Place>): number[] {
+  private buffersForLocals(items: readonly Item[], stages: readonly number[], places: Map<NodeId, Place>): Loops {
     const groupOf: number[] = [];
     let group = -1;
     items.forEach((item, k) => {
@@ -253,21 +329,44 @@ export class StepBody {
       const joins = item.kind === "element" && prev?.kind === "element" && prev.size === item.size;
       groupOf.push(joins ? group : ++group);
     });
+    /** The item computing each value in an element loop. */
     const home = new Map<NodeId, number>();
-    items.forEach((item, k) => item.kind === "element" && item.local !== undefined && home.set(item.local, groupOf[k]!));
+    items.forEach((item, k) => item.kind === "element" && item.computes !== undefined && home.set(item.computes, k));
     const stored = new Set<NodeId>();
+    const again = new Map<number, Set<NodeId>>();
+    const computeAgain = (id: NodeId, g: number) => {
+      const set = again.get(g) ?? new Set<NodeId>();
+      again.set(g, set);
+      if (set.has(id)) return;
+      set.add(id);
+      for (const a of items[home.get(id)!]!.reads) if (home.has(a) && groupOf[home.get(a)!] !== g) computeAgain(a, g);
+    };
     items.forEach((item, k) => {
-      for (const id of item.reads) if (home.has(id) && home.get(id) !== groupOf[k]) stored.add(id);
+      for (const id of item.reads) {
+        const h = home.get(id);
+        if (h === undefined || groupOf[h] === groupOf[k]) continue;
+        if (item.kind === "element" && stages[h] !== stages[k]) computeAgain(id, groupOf[k]!);
+        else if (items[h]!.kind === "element" && (items[h] as { local?: NodeId }).local !== undefined) stored.add(id);
+      }
     });
     for (const id of [...stored].sort((a, b) => a - b)) {
       const buffer = this.scratch.buffer(id, sizeOf(this.graph.shape(id)), this.names, this.rows);
       places.set(id, { kind: "array", slot: { array: buffer, rowBase: num(0) }, mode: "=" });
     }
-    return groupOf;
+    // A local that only later loops read (each computing it again) is not computed in its own.
+    const unread = new Set<number>();
+    for (let k = items.length - 1; k >= 0; k--) {
+      const local = (items[k] as { local?: NodeId }).local;
+      if (local === undefined || stored.has(local)) continue;
+      if (!items.some((other, j) => j > k && groupOf[j] === groupOf[k] && !unread.has(j) && other.reads.includes(local))) unread.add(k);
+    }
+    const sorted = new Map([...again].map(([g, ids]) => [g, [...ids].sort((a, b) => a - b)]));
+    return { groupOf, again: sorted, unread };
   }
 
   /** The items as loops: an element loop for each run of element statements, code as it is. */
-  private loops(items: readonly Item[], groupOf: readonly number[]): Stmt[] {
+  private loops(items: readonly Item[], { groupOf, again, unread }: Loops): Stmt[] {
+    const places = this.prepared!.places;
     const out: Stmt[] = [];
     for (let k = 0; k < items.length; ) {
       const first = items[k]!;
@@ -276,12 +375,12 @@ export class StepBody {
         k++;
         continue;
       }
-      const statements: ElementStatement[] = [];
+      const statements: ElementStatement[] = (again.get(groupOf[k]!) ?? []).map((id) => this.computedAgain(id, places));
       for (const g = groupOf[k]; k < items.length && groupOf[k] === g; k++) {
         const item = items[k]!;
-        if (item.kind === "element") statements.push(item.statement);
+        if (item.kind === "element" && !unread.has(k)) statements.push(item.statement);
       }
-      out.push(this.elementLoop(first.size, statements));
+      if (statements.length) out.push(this.elementLoop(first.size, statements));
     }
     return out;
   }
@@ -330,7 +429,57 @@ export class StepBody {
       if (target.kind === "array") lines.push(store(target.slot.array, at(target.slot, m, size, i), "=", name));
       return lines;
     };
-    return { kind: "element", size, statement, reads: this.reads(id, places), ...(place.kind === "local" ? { local: id } : {}) };
+    return { kind: "element", size, statement, reads: this.reads(id, places), computes: id, ...(place.kind === "local" ? { local: id } : {}) };
+  }
+
+  /** A value of an earlier map stage's loop computed again in this one, into a local (no store). */
+  private computedAgain(id: NodeId, places: ReadonlyMap<NodeId, Place>): ElementStatement {
+    const node = this.graph.node(id);
+    const def = opDef(node.op, "elementwise");
+    const m = ix(this.m);
+    return (i, values, names) => {
+      const known = withValues(places, values);
+      const value = def.expr(node.args.map((a) => this.read(a, m, this.graph.shape(a).length === 0 ? num(0) : i, known)), node.attrs);
+      const name = names.fresh(this.describe.name(id));
+      values.set(id, name);
+      return this.withComment(id, [{ kind: "const", name, value }]);
+    };
+  }
+
+  /**
+   * The argument of mapped value `id`, stored (rounded to the dtype) where the map will compute
+   * the value in place: an element statement of the stage computing the argument.
+   */
+  private argument(id: NodeId, places: ReadonlyMap<NodeId, Place>): Item {
+    const arg = this.graph.node(id).args[0]!;
+    const place = places.get(id)!;
+    if (place.kind !== "array") throw new Error("internal error: a mapped value has no buffer");
+    const size = sizeOf(this.graph.shape(id));
+    const m = ix(this.m);
+    const reads = places.get(arg)?.kind === "inline" ? this.reads(arg, places) : [arg];
+    const statement: ElementStatement = (i, values) =>
+      this.withComment(id, [store(place.slot.array, at(place.slot, m, size, i), "=", this.read(arg, m, i, withValues(places, values)))]);
+    return { kind: "element", size, statement, reads };
+  }
+
+  /** One call of a runtime map over every row of its group's buffer, in place. */
+  private mapItem(group: MapGroup, places: ReadonlyMap<NodeId, Place>): Item {
+    const first = places.get(group.members[0]!)!;
+    if (first.kind !== "array") throw new Error("internal error: a mapped value has no buffer");
+    const buffer = first.slot.array;
+    const def = opDef(this.graph.node(group.members[0]!).op, "elementwise");
+    const what = `${group.members.map((id) => this.describe.name(id)).join(", ")} = ${def.syntax?.[0] ?? def.name}(…)`;
+    const rows = this.rows === "B" ? "each of B rows" : "all T * B rows";
+    const call = mapCall(group.map, [show(times(this.rowCount, num(group.width))), buffer, 0, buffer, 0]);
+    return { kind: "code", reads: [], code: () => [comment(`${what}, for ${rows}${this.locations(group.members)}`), code(`${call};`)] };
+  }
+
+  /** Where the equations of `ids` are, as their comments say (`   lstm.cell:13, 14, 16`), or nothing. */
+  private locations(ids: readonly NodeId[]): string {
+    const found = ids.map((id) => /   (\S+):(\d+)$/u.exec(this.describe.comment(id) ?? "")).filter((m) => m !== null);
+    const files = [...new Set(found.map((m) => m[1]!))];
+    if (files.length !== 1) return "";
+    return `   ${files[0]}:${[...new Set(found.map((m) => m[2]!))].join(", ")}`;
   }
 
   /**
@@ -385,9 +534,19 @@ export class StepBody {
     uses: ReadonlyMap<NodeId, number>,
     consumer: ReadonlyMap<NodeId, NodeId>,
     terms: readonly Term[],
+    schedule: Schedule,
   ) {
     const places = new Map<NodeId, Place>(this.provided);
     const direct = new Set<Term>();
+    // A mapped value lives in its group's buffer, where the map computes it from its argument.
+    for (const group of schedule.groups) {
+      const buffer = this.scratch.buffer(this.mapBufferName(group), group.width, this.names, this.rows);
+      for (const id of group.members) {
+        const slot: Slot = { array: buffer, rowBase: num(0), stride: group.width, offset: group.offsets.get(id)! };
+        places.set(id, { kind: "array", slot, mode: "=" });
+      }
+    }
+    const rank = (id: NodeId) => schedule.rank.get(id) ?? -1;
     // A value something slices gets an array (not a loop local), so that the slices are views of it.
     const sliced = new Set(needed.filter((id) => !this.provided.has(id) && viewOffsetOf(this.graph.node(id).op)).map((id) => this.graph.node(id).args[0]!));
     for (const id of needed) {
@@ -400,7 +559,7 @@ export class StepBody {
       // it (an accumulating sink holds more than the node, so nothing may read it back from there),
       // and the terms it follows in its sink are all written by then (available, or computed earlier).
       const writtenBefore = (t: Term) =>
-        terms.every((u) => u.request !== t.request || u.index >= t.index || this.provided.has(u.node) || u.node < t.node);
+        terms.every((u) => u.request !== t.request || u.index >= t.index || this.provided.has(u.node) || rank(u.node) < rank(t.node));
       const into = termsHere.find(
         (t) =>
           varying === (t.slot.rowBase !== null || t.mode === "+=") &&
@@ -427,6 +586,12 @@ export class StepBody {
       }
     }
     return { places, direct };
+  }
+
+  /** A map's buffer is named after the values it holds (`f_i_o`), or after the map when that is long. */
+  private mapBufferName(group: MapGroup): string {
+    const joined = group.members.map((id) => this.describe.name(id)).join("_");
+    return joined.length <= 24 ? joined : `${group.map}_values`;
   }
 
   /** A slice of a stored value is read in place, not copied (ops say where their view starts). */
@@ -477,6 +642,10 @@ export class StepBody {
     const def = opDef(node.op);
     const place = places.get(id)!;
     const local = this.names.scope();
+    // An op's loops run inside the row loop, never inside an element loop: its first `i` is the
+    // kernel's element index, as a reduction's loop uses it (no `i_1` beside an unused `i`).
+    let elementIndex = false;
+    const fresh = (base: string) => (base === "i" && !elementIndex ? ((elementIndex = true), this.i) : local.fresh(base));
     const size = sizeOf(node.shape);
     const lines: Stmt[] = [];
     const put = (m: Ix, i: Ix, value: string): Stmt => {
@@ -495,7 +664,7 @@ export class StepBody {
         intoUniform: place.kind === "array" && place.slot.rowBase === null,
         rows: show(this.rowCount),
         line: (line) => void lines.push(code(line)),
-        fresh: (base) => local.fresh(base),
+        fresh,
         arg: (k, row, i) => this.read(node.args[k]!, parseIndex(row), parseIndex(i), places),
         store: (row, i, value) => text(put(parseIndex(row), parseIndex(i), value)),
         product: (p) => void lines.push(this.product(id, p, place, places, local)),
@@ -526,7 +695,7 @@ export class StepBody {
         node,
         argShapes: node.args.map((a) => this.graph.shape(a)),
         line: (line) => void lines.push(code(line)),
-        fresh: (base) => local.fresh(base),
+        fresh,
         arg: (k, i) => this.read(node.args[k]!, m, parseIndex(i), places),
         store: (i, value) => text(put(m, parseIndex(i), value)),
         whole: (k) => {

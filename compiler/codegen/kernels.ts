@@ -29,41 +29,62 @@ export interface KernelTexts {
   readonly backward: KernelText;
   readonly step: KernelText;
   readonly infer: KernelText;
-  /** The workspace buffers each kernel uses, by name, in the order the module binds them from `WS`. */
-  readonly uses: { readonly [K in KernelName]: readonly string[] };
+  /** The workspace buffers each kernel uses, in the order the module binds them from `WS`: each one's name in that kernel and its index in `WS`. */
+  readonly uses: { readonly [K in KernelName]: readonly WorkspaceUse[] };
 }
 
-/** Module-level scratch for row-independent values, and per-call workspace for the rest. */
+/** A workspace buffer as one kernel binds it: `const name = WS[index]`. */
+export interface WorkspaceUse {
+  readonly name: string;
+  readonly index: number;
+}
+
+/**
+ * The workspace: buffers kept across calls for values derived from params alone, and per-call
+ * scratch for the rest. A buffer is identified by its index in the kernels' `WS` argument; each
+ * kernel names the buffers it binds in its own scope, so a buffer is named after what it holds in
+ * every kernel (the step kernel's one-step `Wx_x` and the forward's all-steps `Wx_x` are both
+ * `Wx_x`), never with a suffix because another kernel has a buffer of that name.
+ */
 export interface Buffers {
-  /** The buffer of `node` of `graph`, or of the kernels' own buffer with that name. */
-  buffer(graph: Graph, node: NodeId | string, size: number, names: Names, rows: Rows): string;
-  /** The position of a workspace buffer in the kernels' `WS` argument (undefined for scratch). */
-  workspaceIndex(name: string): number | undefined;
+  /** The index in `WS` of the buffer of `node` of `graph` (or of the kernels' own buffer with that name). */
+  buffer(graph: Graph, node: NodeId | string, size: number, rows: Rows): number;
   /** Whether matrix products are calls into the runtime's products. */
   readonly products: boolean;
+  /** Whether sigmoid, tanh and exp over vectors are calls into the runtime's maps (float32 with runtime products). */
+  readonly maps: boolean;
   /** A runtime product may stage `perRow` elements per row plus `fixed`. */
   stage(rows: "B" | "TB", perRow: number, fixed: number): void;
 }
 
-type KernelBuffers = Scratch & { used(): string[] };
+type KernelBuffers = Scratch & { used(): WorkspaceUse[] };
 
 /**
- * The buffers of one kernel over `graph`, remembering which workspace buffers it uses. A value
- * the cell does not name is given its described name first, so no buffer is named after a node id.
+ * The buffers of one kernel over `graph`, each named once in the kernel's scope, remembering which
+ * it uses. A value the cell does not name is given its described name first, so no buffer is named
+ * after a node id.
  */
 function tracking(buffers: Buffers, graph: Graph, describe: Describe): KernelBuffers {
-  const used = new Set<string>();
+  const used = new Map<number, string>();
   return {
     buffer(node, size, names, rows) {
       if (typeof node === "number" && !graph.names.has(node)) graph.name(node, describe.name(node));
-      const name = buffers.buffer(graph, node, size, names, rows);
-      if (buffers.workspaceIndex(name) !== undefined) used.add(name);
+      const index = buffers.buffer(graph, node, size, rows);
+      let name = used.get(index);
+      if (name === undefined) {
+        const base = typeof node === "string" ? node : describe.name(node);
+        // A value kept for all T·B steps whose name the kernel already gives out (a param
+        // gradient's `dbc` holds the sum over steps, the buffer each step's `dbc`) is `dbc_steps`.
+        name = names.fresh((rows === "TB" || rows === "chunk") && names.taken(base) ? `${base}_steps` : base);
+        used.set(index, name);
+      }
       return name;
     },
     products: buffers.products,
+    maps: buffers.maps,
     // A chunk's products stage no more than all T·B rows would.
     stage: (rows, perRow, fixed) => buffers.stage(rows === "chunk" ? "TB" : rows, perRow, fixed),
-    used: () => [...used],
+    used: () => [...used].map(([index, name]) => ({ name, index })),
   };
 }
 
@@ -99,6 +120,16 @@ const size = (d: TensorDecl) => sizeOf(d.shape);
  */
 const derived = (prologue: readonly Stmt[]): Stmt[] =>
   prologue.length ? [comment("Values derived from params alone, kept until params change."), when(KERNEL_PARAMETER.paramsChanged, prologue)] : [];
+/**
+ * Prepares a kernel's phases in order, each given the params-only values the phases before it
+ * compute in their prologues: two phases needing one such value share its computation.
+ */
+function prepareInOrder(...phases: StepBody[]): void {
+  phases.forEach((phase, k) => {
+    phase.prepare();
+    for (const later of phases.slice(k + 1)) for (const [node, slot] of phase.derivedValues()) later.provide(node, slot);
+  });
+}
 const destructure = (names: readonly string[], from: string): Stmt[] => (names.length ? [unpack(names, from)] : []);
 const B = ix("B");
 /** Row `t·B` of a `[T][B][n]` array: the first row of step t. */
@@ -124,13 +155,16 @@ const rowInChunk = (x: Indices): Ix => times(ix(x.tc), B);
  */
 function chunked(x: Indices, dialect: Dialect, down: boolean, before: readonly Stmt[], during: readonly Stmt[], after: readonly Stmt[]): Stmt[] {
   const { t, chunk, t0, steps, tc } = x;
-  const position: Stmt[] = identifiersIn(render(during, dialect)).has(tc) ? [{ kind: "const", name: tc, value: `${t} - ${t0}` }] : [];
+  const position: Stmt[] = identifiersIn(render(during, dialect)).has(tc)
+    ? [comment("The step's row in buffers of the chunk's rows."), { kind: "const", name: tc, value: `${t} - ${t0}` }]
+    : [];
   return [
     comment(`Steps per chunk: about ${CHUNK_ROWS} rows of the batch at a time.`),
     { kind: "const", name: chunk, value: `Math.min(T, Math.ceil(${CHUNK_ROWS} / B))` },
     {
       kind: "chunks", index: t0, length: chunk, down,
       body: [
+        comment("Steps in this chunk: `chunk`, fewer in the last one."),
         { kind: "const", name: steps, value: `Math.min(${chunk}, T - ${t0})` },
         ...before,
         { kind: "for", index: t, from: ix(t0), to: plus(ix(t0), ix(steps)), down, body: [...position, ...during] },
@@ -164,9 +198,9 @@ export function emitKernels(ir: CellIR, plan: KernelPlan, names: Names, buffers:
   const pick = (kernel: Names, ...candidates: string[]) => kernel.fresh(candidates.find((c) => !cellNames.has(c)) ?? `${candidates[0]}_index`);
   const indices = (kernel: Names): Indices => ({
     t: pick(kernel, "t", "s"), b: pick(kernel, "b", "n"), r: pick(kernel, "r", "row"), i: pick(kernel, "i", "j", "k", "e"),
-    chunk: pick(kernel, "chunk", "chunk_steps"), t0: pick(kernel, "t0", "chunk_start"), steps: pick(kernel, "steps", "chunk_length"), tc: pick(kernel, "tc", "t_in_chunk"),
+    chunk: pick(kernel, "chunk", "chunk_steps"), t0: pick(kernel, "start", "chunk_start"), steps: pick(kernel, "steps", "chunk_length"), tc: pick(kernel, "tc", "t_in_chunk"),
   });
-  const uses = { forward: [] as string[], backward: [] as string[], step: [] as string[], infer: [] as string[] };
+  const uses = { forward: [] as WorkspaceUse[], backward: [] as WorkspaceUse[], step: [] as WorkspaceUse[], infer: [] as WorkspaceUse[] };
   const kernel = (key: keyof typeof uses, emit: typeof emitForward, cell: CellIR, cellPlan: KernelPlan, d: Describe) => {
     const tracked = tracking(buffers, cell.graph, d);
     const scope = names.scope();
@@ -222,8 +256,7 @@ function emitForward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buf
     hoist.sink(node, { array: buffer, rowBase: num(0) }, "=");
     step.provide(node, { array: buffer, rowBase: rowInChunk(x) });
   }
-  hoist.prepare();
-  step.prepare();
+  prepareInOrder(hoist, step);
   const before = hoist.emit();
   const during = step.emit();
   const masked = element("M", plus(stepRow(t), ix(b)), dialect);
@@ -274,8 +307,7 @@ function emitInfer(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffe
   });
   ir.outputNodes.forEach((node, k) => (plan.hoisted.has(node) ? hoist : step).sink(node, { array: arrays.outputs[k]!, rowBase: plan.hoisted.has(node) ? chunkRow(x) : stepRow(t) }, "="));
   hoistedReadByRecurrence(ir, plan).forEach(keep);
-  hoist.prepare();
-  step.prepare();
+  prepareInOrder(hoist, step);
   const before = hoist.emit();
   const during = step.emit();
   const row = (array: string): Slot => ({ array, rowBase: num(0) });
@@ -441,9 +473,7 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, bu
     if (node !== null) step.sink(node, slot, "=");
     else zeroCarry.push(loop(b, B, [fill(i, size(ir.states[k]!), slot, ix(b), () => "0")]));
   });
-  step.prepare();
-  after.prepare();
-  afterInputs.prepare();
+  prepareInOrder(step, after, afterInputs);
   const during = step.emit();
   const paramsLater = after.emit();
   const inputsLater = afterInputs.emit();

@@ -104,7 +104,7 @@ export function describeModule(ir: CellIR, plan: KernelPlan, options: EmitOption
   // the names the graphs had before, so that it is the same emission.
   const graphs = [...new Set([ir.graph, step.ir.graph])];
   const given = graphs.map((g) => new Map(g.names));
-  const { kernels, workspace, staging, workspaceIndex } = emitIn("js", ir, plan, options, step);
+  const { kernels, workspace, staging } = emitIn("js", ir, plan, options, step);
   let typescript: KernelTexts | undefined;
   /** The kernels again in TypeScript: the same emission (so the same names and buffers), other reads. */
   const typed = (name: KernelName) => {
@@ -114,13 +114,15 @@ export function describeModule(ir: CellIR, plan: KernelPlan, options: EmitOption
         for (const [id, n] of given[k]!) g.names.set(id, n);
       });
       const again = emitIn("ts", ir, plan, options, step);
-      if (again.workspace.map((w) => w.name).join() !== workspace.map((w) => w.name).join()) throw new Error("internal error: the TypeScript kernels were emitted with other buffers");
+      if (JSON.stringify([again.workspace, again.kernels.uses]) !== JSON.stringify([workspace, kernels.uses])) throw new Error("internal error: the TypeScript kernels were emitted with other buffers");
       typescript = again.kernels;
     }
     return typescript[name].body;
   };
+  // The op helpers the kernels call (a float32 kernel's σ may be the runtime's map instead).
   const helpers = new Set<string>();
-  for (const node of ir.graph.nodes) for (const h of opDef(node.op).helpers ?? []) helpers.add(h);
+  const called = (h: string) => KERNELS.some((k) => kernels[k].reads.has(h));
+  for (const node of ir.graph.nodes) for (const h of opDef(node.op).helpers ?? []) if (called(h)) helpers.add(h);
   const spec: SpecWithoutSizes = {
     name: ir.name,
     dtype: options.dtype,
@@ -130,8 +132,8 @@ export function describeModule(ir: CellIR, plan: KernelPlan, options: EmitOption
     outputs: ir.outputs.map(specOf),
     // A buffer only one kernel uses may share memory with the other kernels' own buffers; one of
     // values derived from params alone ("one" row: only params-only values have one) is kept.
-    workspace: workspace.map(({ name, size, rows }): WorkspaceSpec => {
-      const users = KERNELS.filter((k) => kernels.uses[k].includes(name));
+    workspace: workspace.map(({ size, rows }, index): WorkspaceSpec => {
+      const users = KERNELS.filter((k) => kernels.uses[k].some((u) => u.index === index));
       if (rows === "one") return { size, rows, derived: users };
       const groups = new Set(users.map((k) => SCRATCH_GROUP[k]));
       return groups.size === 1 ? { size, rows, kernel: [...groups][0]! } : { size, rows };
@@ -155,7 +157,7 @@ export function describeModule(ir: CellIR, plan: KernelPlan, options: EmitOption
       doc: DOCS[name],
       parameters: KERNEL_PARAMETERS[name],
       unused: new Set(KERNEL_PARAMETERS[name].filter((p) => !kernels[name].reads.has(p) && !(p === KERNEL_PARAMETER.workspace && kernels.uses[name].length > 0))),
-      workspace: kernels.uses[name].map((buffer) => ({ name: buffer, index: workspaceIndex(buffer)! })),
+      workspace: kernels.uses[name],
       body: kernels[name].body,
       typescript: () => typed(name),
     })),
@@ -165,35 +167,30 @@ export function describeModule(ir: CellIR, plan: KernelPlan, options: EmitOption
 /** The kernels in `dialect`, with the workspace and staging they need. Emission is deterministic: the same inputs give the same names. */
 function emitIn(dialect: Dialect, ir: CellIR, plan: KernelPlan, options: EmitOptions, step: { ir: CellIR; plan: KernelPlan }) {
   const names = new Names();
-  const scratch = new Map<string, { name: string; size: number }>();
-  const workspace: { name: string; size: number; rows: Rows }[] = [];
+  const scratch = new Map<string, number>();
+  const workspace: { size: number; rows: Rows }[] = [];
   const staging = { fixed: 0, B: 0, TB: 0 };
   const graphs = [ir.graph, step.ir.graph];
   const products = (options.products ?? "runtime") === "runtime";
-  const workspaceIndex = (name: string) => {
-    const k = workspace.findIndex((w) => w.name === name);
-    return k < 0 ? undefined : k;
-  };
   const kernels = emitKernels(ir, plan, names, {
     products,
+    // The runtime's maps round each value to float32 as a store does; float64 kernels keep `Math`.
+    maps: products && options.dtype === "f32",
     stage(rows, perRow, fixed) {
       staging[rows] = Math.max(staging[rows], perRow);
       staging.fixed = Math.max(staging.fixed, fixed);
     },
-    buffer(graph, node, size, scope, rows) {
-      const key = `${graphs.indexOf(graph)}:${node}:${rows}`;
-      let entry = scratch.get(key);
-      if (!entry) {
-        const base = typeof node === "string" ? node : (graph.names.get(node) ?? `t${node}`);
-        entry = { name: scope.freshShared(base), size };
-        scratch.set(key, entry);
-        workspace.push({ name: entry.name, size, rows });
+    buffer(graph, node, size, rows) {
+      const key = `${graphs.indexOf(graph)}:${node}:${rows}:${size}`;
+      let index = scratch.get(key);
+      if (index === undefined) {
+        index = workspace.push({ size, rows }) - 1;
+        scratch.set(key, index);
       }
-      return entry.name;
+      return index;
     },
-    workspaceIndex,
   }, dialect, step);
-  return { kernels, workspace, staging, workspaceIndex };
+  return { kernels, workspace, staging };
 }
 
 /** A kernel's parameter as its function declares it: `_mm` when the body never reads it. */

@@ -72,18 +72,18 @@ export class Names {
   /** A fresh plain identifier based on `base`, never a reserved word nor a name given out before. */
   fresh(base: string): string {
     const clean = identifier(base);
-    let name = clean;
-    for (let k = 1; RESERVED.has(name) || this.used.has(name); k++) name = `${clean}_${k}`;
+    // A reserved word takes a trailing underscore (`do_`), as Python's `class_` does; a name given
+    // out before takes a counter.
+    let name = RESERVED.has(clean) && !this.taken(`${clean}_`) ? `${clean}_` : clean;
+    for (let k = 1; this.taken(name); k++) name = `${clean}_${k}`;
     if (!isPlainIdentifier(name)) throw new Error(`internal error: allocated '${name}' is not a plain identifier`);
     this.used.add(name);
     return name;
   }
 
-  /** A fresh identifier that every enclosing scope also keeps out of later use (module-level names). */
-  freshShared(base: string): string {
-    const name = this.fresh(base);
-    for (let p = this.parent; p; p = p.parent) p.used.add(name);
-    return name;
+  /** Whether `name` is reserved or was given out before (in this scope or an enclosing one). */
+  taken(name: string): boolean {
+    return RESERVED.has(name) || this.used.has(name);
   }
 
   /** A child scope: sees every name given out so far, and what it gives out stays local. */

@@ -51,13 +51,13 @@ export const elementwiseOps: readonly ElementwiseDef[] = [
   ]),
   unary({ name: "neg", fn: (a) => -a, expr: ([a]) => `(-${a})`, vjp: ({ graph, g }) => [graph.neg(g)] }),
   unary({
-    name: "sigmoid", syntax: ["σ", "sigmoid"], cost: 8, helpers: ["sigmoid"],
+    name: "sigmoid", syntax: ["σ", "sigmoid"], cost: 8, helpers: ["sigmoid"], map: "sigmoid",
     fn: sigmoid,
     expr: ([a]) => `sigmoid(${a})`,
     vjp: ({ graph, g, out }) => [graph.mul(g, graph.mul(out, graph.sub(graph.const(1), out)))],
   }),
   unary({
-    name: "tanh", syntax: ["tanh"], cost: 8,
+    name: "tanh", syntax: ["tanh"], cost: 8, map: "tanh",
     fn: Math.tanh,
     expr: ([a]) => `Math.tanh(${a})`,
     vjp: ({ graph, g, out }) => [graph.mul(g, graph.sub(graph.const(1), graph.mul(out, out)))],
@@ -70,7 +70,7 @@ export const elementwiseOps: readonly ElementwiseDef[] = [
     kink: ([a]) => Math.abs(a!),
   }),
   unary({
-    name: "exp", syntax: ["exp"], cost: 8,
+    name: "exp", syntax: ["exp"], cost: 8, map: "exp",
     fn: Math.exp,
     expr: ([a]) => `Math.exp(${a})`,
     vjp: ({ graph, g, out }) => [graph.mul(g, out)],

@@ -150,9 +150,10 @@ const concat: StructuralDef = {
   },
   emit: (w) => {
     let at = 0;
+    // The parts' loops follow each other: one index serves them all.
+    const i = w.fresh("i");
     w.argShapes.forEach((s, k) => {
       const n = rowsOf(s) * rowSize(s);
-      const i = w.fresh("i");
       const [whole, target] = [w.whole(k), w.target];
       // A whole array (a param stacked with others) is one block copy.
       if (whole !== null && target !== null && n > 1) w.line(`${target.array}.set(${whole}, ${plusIndex(target.start, at)});`);

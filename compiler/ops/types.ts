@@ -4,7 +4,7 @@
  * it is emitted. Shape inference, autodiff, the interpreter and codegen only ever call these.
  */
 import type { Shape } from "../ast.js";
-import type { ProductName } from "../../src/runtime/abi.js";
+import type { MapName, ProductName } from "../../src/runtime/abi.js";
 import type { Attrs, AttrValue, Graph, Node, NodeId } from "../ir/graph.js";
 
 export interface Tensor {
@@ -133,6 +133,11 @@ export interface ElementwiseDef extends OpBase {
   readonly commutative?: boolean;
   /** Distance of the arguments from a point where the op is not differentiable. */
   kink?(xs: readonly number[], attrs: Attrs): number;
+  /**
+   * The runtime's elementwise map computing this unary op over a run of elements (`mm.sigmoid`),
+   * which float32 kernels with runtime products call instead of `expr` per element.
+   */
+  readonly map?: MapName;
 }
 
 /** Reduces a vector or matrix to a scalar: a sum from element 0 on, then `finish`. */

@@ -30,6 +30,7 @@
  */
 
 import { wasmProductParams, type DType, type ProductName } from "../../src/runtime/abi.js";
+import { mapsWat } from "./maps.js";
 
 interface Lanes {
   readonly t: DType;
@@ -403,12 +404,13 @@ function func(name: ProductName, p: Lanes, fn: Fn, body: readonly string[]): str
 }
 
 /**
- * The whole module: products in both precisions over an imported memory, and the scratch area
+ * The whole module: products in both precisions and the float32 maps (maps.ts) over an imported
+ * memory, and the scratch area
  * `nn` and `tn` pack blocks of W and A into: `scratch` is its byte address (0, the default, means
  * none: they read in place), `scratch_bytes` the room it needs. One instance, one scratch area.
  */
 export function productsWat(): string {
-  const funcs = [F32, F64].flatMap((p) => [nt(p), nn(p), tn(p)]);
+  const funcs = [...[F32, F64].flatMap((p) => [nt(p), nn(p), tn(p)]), ...mapsWat()];
   return [
     "(module",
     '(import "env" "memory" (memory 1))',

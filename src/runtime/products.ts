@@ -11,7 +11,7 @@
  * The arena's memory only grows in `layout`, between kernel calls, so no view a running kernel
  * holds is ever detached.
  */
-import { PRODUCT_NAMES, wasmProductParams, type DType, type MapName, type ProductName, type Products, type Real } from "./abi.js";
+import { MAP_NAMES, PRODUCT_NAMES, wasmMapParams, wasmProductParams, type DType, type MapName, type ProductName, type Products, type Real } from "./abi.js";
 import { sigmoid } from "./math.js";
 import { PRODUCTS_WASM } from "./products-wasm.js";
 
@@ -59,6 +59,8 @@ export function placeBuffers(buffers: readonly BufferRequest[], unit: number): {
 
 /** A WebAssembly product: the parameters `wasmProductParams` names, all numbers (addresses are bytes). */
 type WasmProduct = (...args: number[]) => void;
+/** A WebAssembly map (float32 only): the count, then the byte addresses of A and Y (`wasmMapParams`). */
+type WasmMap = (n: number, A: number, Y: number) => void;
 
 let compiled: WebAssembly.Module | null | undefined;
 let pending: Promise<boolean> | undefined;
@@ -157,6 +159,17 @@ function wasmProducts(instance: WebAssembly.Instance, precision: DType): Record<
   return Object.fromEntries(entries) as Record<ProductName, WasmProduct>;
 }
 
+/** The float32 maps of `instance`, each checked to take the parameters the ABI gives it. */
+function wasmMaps(instance: WebAssembly.Instance): Record<MapName, WasmMap> {
+  const entries = MAP_NAMES.map((name) => {
+    const fn = instance.exports[`${name}_f32`];
+    const arity = wasmMapParams(name).length;
+    if (typeof fn !== "function" || fn.length !== arity) throw new Error(`internal error: the products module's ${name}_f32 does not take ${arity} parameters`);
+    return [name, fn as WasmMap] as const;
+  });
+  return Object.fromEntries(entries) as Record<MapName, WasmMap>;
+}
+
 const PAGE = 65536;
 
 /** The module's scratch area: its address (a global the arena sets once it has room) and size. */
@@ -193,8 +206,8 @@ function wasmArena(module: WebAssembly.Module, precision: DType, maxPages?: numb
     heap = new Arr(memory.buffer);
   };
 
-  /** Byte address of element `off` of `a` if it lives in this arena, else -1. */
-  const inside = (a: Real, off: number): number => (a.buffer === memory.buffer && a instanceof Arr ? a.byteOffset + off * E : -1);
+  /** Byte address of element `off` of `a` if it lives in this arena, else -1 (`heap.buffer`: `memory.buffer` is a slower getter). */
+  const inside = (a: Real, off: number): number => (a.buffer === heap.buffer && a instanceof Arr ? a.byteOffset + off * E : -1);
 
   /** Copies `rows` rows of `width` elements (row stride `stride`) into staging; returns their address. */
   const stage = (a: Real, off: number, stride: number, rows: number, width: number): number => {
@@ -236,8 +249,32 @@ function wasmArena(module: WebAssembly.Module, precision: DType, maxPages?: numb
   const nt = product(ex.nt);
   const nn = product(ex.nn);
 
+  /**
+   * A float32 map: in place when A and Y live in the arena; else the operands outside it go through
+   * the memory after the staging area's start (staging and scratch area are free between products),
+   * in chunks that fit there, so a run of any length is valid without growing the memory.
+   */
+  const map = (fn: WasmMap) => (n: number, A: Real, a0: number, Y: Real, y0: number) => {
+    if (n <= 0) return;
+    const pa = inside(A, a0);
+    const py = inside(Y, y0);
+    if (pa >= 0 && py >= 0) return fn(n, pa, py);
+    const same = A === Y && a0 === y0;
+    const room = heap.length - stagingStart;
+    // One staged run when only A or Y is outside (or both are the same run), else two.
+    const chunk = (pa < 0 && py < 0 && !same ? room >> 1 : room) & -4;
+    const sa = stagingStart;
+    const sy = same || pa >= 0 ? sa : sa + chunk;
+    for (let k = 0; k < n; k += chunk) {
+      const c = Math.min(chunk, n - k);
+      if (pa < 0) copy(A, a0 + k, heap, sa, c);
+      fn(c, pa < 0 ? sa * E : pa + k * E, py < 0 ? sy * E : py + k * E);
+      if (py < 0) copy(heap, sy, Y, y0 + k, c);
+    }
+  };
+  const maps = wasmMaps(instance);
   const products: Products = {
-    ...plainMaps,
+    ...(precision === "f32" ? { sigmoid: map(maps.sigmoid), tanh: map(maps.tanh), exp: map(maps.exp) } : plainMaps),
     nt: (rows, N, K, A, a0, as, W, w0, Y, y0, ys, acc) => nt(rows, N, K, A, a0, as, W, w0, Y, y0, ys, acc, N, K),
     nn: (rows, N, K, A, a0, as, W, w0, Y, y0, ys, acc) => nn(rows, N, K, A, a0, as, W, w0, Y, y0, ys, acc, K, N),
     tn(rows, R, C, A, a0, as, B, b0, bs, G, g0, acc) {
