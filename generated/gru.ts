@@ -28,7 +28,7 @@ export const spec = {
   states: [{ name: "h", shape: [16], size: 16 }],
   outputs: [{ name: "h", shape: [16], size: 16 }],
   workspace: [
-    { size: 48, rows: "TB", kernel: "forward" },
+    { size: 48, rows: "chunk", kernel: "forward" },
     { size: 384, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 32, rows: "B" },
     { size: 16, rows: "B" },
@@ -38,15 +38,15 @@ export const spec = {
     { size: 16, rows: "B" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 32, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 48, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 48, rows: "chunk", kernel: "backward" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 48, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "forward" },
@@ -96,61 +96,69 @@ function forward(
     Wu_Wr.set(Wu, 0);
     Wu_Wr.set(Wr, 256);
   }
-  // Everything that does not depend on a state, for all T·B steps at once.
-  // Uu_Ur_Uh_x = Uu_Ur_Uh·x
-  mm.nt(T * B, 48, 8, x, 0, 8, Uu_Ur_Uh, 0, Uu_Ur_Uh_x, 0, 48, 0); // Uu_Ur_Uh_x[m] = Uu_Ur_Uh · x[m], for all T * B rows
-  for (let t = 0; t < T; t++) {
-    // Wu_Wr_h_prev = Wu_Wr·h_prev
-    mm.nt(B, 32, 16, h_seq, t * B * 16, 16, Wu_Wr, 0, Wu_Wr_h_prev, 0, 32, 0); // Wu_Wr_h_prev[m] = Wu_Wr · h_seq[m], for each of B rows
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 16; i++) {
-        // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
-        u_r[b * 32 + i] = Wu_Wr_h_prev[b * 32 + i]! + Uu_Ur_Uh_x[(t * B + b) * 48 + i]! + bu[i]!;
-        // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
-        u_r[b * 32 + 16 + i] =
-          Wu_Wr_h_prev[b * 32 + 16 + i]! + Uu_Ur_Uh_x[(t * B + b) * 48 + 16 + i]! + br[i]!;
-      }
-    }
-    // u, r = σ(…), for each of B rows   gru.cell:15, 16
-    mm.sigmoid(B * 32, u_r, 0, u_r, 0);
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 16; i++) {
-        u_tape[(t * B + b) * 16 + i] = u_r[b * 32 + i]!;
-        r_tape[(t * B + b) * 16 + i] = u_r[b * 32 + 16 + i]!;
-        // r_h_prev = r ⊙ h_prev
-        const r_h_prev_1 = u_r[b * 32 + 16 + i]! * h_seq[(t * B + b) * 16 + i]!;
-        r_h_prev[b * 16 + i] = r_h_prev_1;
-      }
-    }
-    // Wh_r_h_prev = Wh·r_h_prev
-    mm.nt(B, 16, 16, r_h_prev, 0, 16, Wh, 0, Wh_r_h_prev, 0, 16, 0); // Wh_r_h_prev[m] = Wh · r_h_prev[m], for each of B rows
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 16; i++) {
-        // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
-        h_tilde[b * 16 + i] =
-          Wh_r_h_prev[b * 16 + i]! + Uu_Ur_Uh_x[(t * B + b) * 48 + 32 + i]! + bh[i]!;
-      }
-    }
-    // h_tilde = tanh(…), for each of B rows   gru.cell:17
-    mm.tanh(B * 16, h_tilde, 0, h_tilde, 0);
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 16; i++) {
-        h_tilde_tape[(t * B + b) * 16 + i] = h_tilde[b * 16 + i]!;
-        // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-        const h =
-          (1 - u_r[b * 32 + i]!) * h_seq[(t * B + b) * 16 + i]! +
-          u_r[b * 32 + i]! * h_tilde[b * 16 + i]!;
-        h_seq[((t + 1) * B + b) * 16 + i] = h;
-        h_out[(t * B + b) * 16 + i] = h;
-      }
-    }
-    if (M !== undefined) {
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    // Everything that does not depend on a state, for the chunk's steps at once.
+    // Uu_Ur_Uh_x = Uu_Ur_Uh·x
+    mm.nt(steps * B, 48, 8, x, start * B * 8, 8, Uu_Ur_Uh, 0, Uu_Ur_Uh_x, 0, 48, 0); // Uu_Ur_Uh_x[m] = Uu_Ur_Uh · x[m], for all steps * B rows
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
+      // Wu_Wr_h_prev = Wu_Wr·h_prev
+      mm.nt(B, 32, 16, h_seq, t * B * 16, 16, Wu_Wr, 0, Wu_Wr_h_prev, 0, 32, 0); // Wu_Wr_h_prev[m] = Wu_Wr · h_seq[m], for each of B rows
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          // padding: the state carries through, the outputs are zero
-          for (let i = 0; i < 16; i++)
-            h_seq[((t + 1) * B + b) * 16 + i] = h_seq[(t * B + b) * 16 + i]!;
-          for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
+        for (let i = 0; i < 16; i++) {
+          // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+          u_r[b * 32 + i] = Wu_Wr_h_prev[b * 32 + i]! + Uu_Ur_Uh_x[(tc * B + b) * 48 + i]! + bu[i]!;
+          // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+          u_r[b * 32 + 16 + i] =
+            Wu_Wr_h_prev[b * 32 + 16 + i]! + Uu_Ur_Uh_x[(tc * B + b) * 48 + 16 + i]! + br[i]!;
+        }
+      }
+      // u, r = σ(…), for each of B rows   gru.cell:15, 16
+      mm.sigmoid(B * 32, u_r, 0, u_r, 0);
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 16; i++) {
+          u_tape[(t * B + b) * 16 + i] = u_r[b * 32 + i]!;
+          r_tape[(t * B + b) * 16 + i] = u_r[b * 32 + 16 + i]!;
+          // r_h_prev = r ⊙ h_prev
+          const r_h_prev_1 = u_r[b * 32 + 16 + i]! * h_seq[(t * B + b) * 16 + i]!;
+          r_h_prev[b * 16 + i] = r_h_prev_1;
+        }
+      }
+      // Wh_r_h_prev = Wh·r_h_prev
+      mm.nt(B, 16, 16, r_h_prev, 0, 16, Wh, 0, Wh_r_h_prev, 0, 16, 0); // Wh_r_h_prev[m] = Wh · r_h_prev[m], for each of B rows
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 16; i++) {
+          // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+          h_tilde[b * 16 + i] =
+            Wh_r_h_prev[b * 16 + i]! + Uu_Ur_Uh_x[(tc * B + b) * 48 + 32 + i]! + bh[i]!;
+        }
+      }
+      // h_tilde = tanh(…), for each of B rows   gru.cell:17
+      mm.tanh(B * 16, h_tilde, 0, h_tilde, 0);
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 16; i++) {
+          h_tilde_tape[(t * B + b) * 16 + i] = h_tilde[b * 16 + i]!;
+          // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+          const h =
+            (1 - u_r[b * 32 + i]!) * h_seq[(t * B + b) * 16 + i]! +
+            u_r[b * 32 + i]! * h_tilde[b * 16 + i]!;
+          h_seq[((t + 1) * B + b) * 16 + i] = h;
+          h_out[(t * B + b) * 16 + i] = h;
+        }
+      }
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            // padding: the state carries through, the outputs are zero
+            for (let i = 0; i < 16; i++)
+              h_seq[((t + 1) * B + b) * 16 + i] = h_seq[(t * B + b) * 16 + i]!;
+            for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
+          }
         }
       }
     }
@@ -210,112 +218,120 @@ function backward(
     Uu_Ur_Uh.set(Ur, 128);
     Uu_Ur_Uh.set(Uh, 256);
   }
-  for (let t = T - 1; t >= 0; t--) {
-    if (M !== undefined) {
-      for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          for (let i = 0; i < 16; i++) dh_kept[b * 16 + i] = dh_seed[b * 16 + i]!;
-          for (let i = 0; i < 16; i++) dh_seed[b * 16 + i] = 0;
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = T - 1 - ((T - 1) % chunk); start >= 0; start -= chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    for (let t = start + steps - 1; t >= start; t--) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            for (let i = 0; i < 16; i++) dh_kept[b * 16 + i] = dh_seed[b * 16 + i]!;
+            for (let i = 0; i < 16; i++) dh_seed[b * 16 + i] = 0;
+          }
         }
       }
-    }
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 16; i++) {
-        // one_minus_u = 1 - u
-        const one_minus_u_1 = 1 - u_tape[(t * B + b) * 16 + i]!;
-        one_minus_u[b * 16 + i] = one_minus_u_1;
-        // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-        const dh_1 = dh_out[(t * B + b) * 16 + i]! + dh_seed[b * 16 + i]!;
-        dh[b * 16 + i] = dh_1;
-        // dh_one_minus_u = dh ⊙ one_minus_u
-        const dh_one_minus_u = dh_1 * one_minus_u_1;
-        dh_back[b * 16 + i] = dh_one_minus_u;
-        // dh_tilde_pre = ∂L/∂(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
-        const dh_tilde_pre_1 =
-          dh_1 *
-          u_tape[(t * B + b) * 16 + i]! *
-          (1 - h_tilde_tape[(t * B + b) * 16 + i]! * h_tilde_tape[(t * B + b) * 16 + i]!);
-        dh_tilde_pre[(t * B + b) * 16 + i] = dh_tilde_pre_1;
-      }
-    }
-    // Wh_dh_tilde_pre = Whᵀ·dh_tilde_pre
-    mm.nn(B, 16, 16, dh_tilde_pre, t * B * 16, 16, Wh, 0, Wh_dh_tilde_pre, 0, 16, 0); // Wh_dh_tilde_pre[m] = Whᵀ · dh_tilde_pre[m], for each of B rows
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 16; i++) {
-        dh_back[b * 16 + i]! += Wh_dh_tilde_pre[b * 16 + i]! * r_tape[(t * B + b) * 16 + i]!;
-        // dr_pre = ∂L/∂(Wr·h[t-1] + Ur·x + br)   gru.cell:16
-        const dr_pre_1 =
-          Wh_dh_tilde_pre[b * 16 + i]! *
-          h_seq[(t * B + b) * 16 + i]! *
-          (r_tape[(t * B + b) * 16 + i]! * (1 - r_tape[(t * B + b) * 16 + i]!));
-        dr_pre[(t * B + b) * 16 + i] = dr_pre_1;
-        // du_pre = ∂L/∂(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
-        const du_pre_1 =
-          (dh[b * 16 + i]! * h_tilde_tape[(t * B + b) * 16 + i]! +
-            -(dh[b * 16 + i]! * h_seq[(t * B + b) * 16 + i]!)) *
-          (u_tape[(t * B + b) * 16 + i]! * one_minus_u[b * 16 + i]!);
-        du_pre[(t * B + b) * 16 + i] = du_pre_1;
-      }
-    }
-    // du_dr_pre = [du_pre; dr_pre]
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 16; i++) du_dr_pre[b * 32 + i] = du_pre[(t * B + b) * 16 + i]!;
-      for (let i = 0; i < 16; i++) du_dr_pre[b * 32 + 16 + i] = dr_pre[(t * B + b) * 16 + i]!;
-    }
-    // Wu_Wr_du_dr_pre = Wu_Wrᵀ·du_dr_pre
-    mm.nn(B, 32, 16, du_dr_pre, 0, 32, Wu_Wr, 0, dh_back, 0, 16, 1); // dh_back[m] += Wu_Wrᵀ · du_dr_pre[m], for each of B rows
-    if (M !== undefined) {
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          for (let i = 0; i < 16; i++) dh_back[b * 16 + i] = dh_kept[b * 16 + i]!;
+        for (let i = 0; i < 16; i++) {
+          // one_minus_u = 1 - u
+          const one_minus_u_1 = 1 - u_tape[(t * B + b) * 16 + i]!;
+          one_minus_u[b * 16 + i] = one_minus_u_1;
+          // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+          const dh_1 = dh_out[(t * B + b) * 16 + i]! + dh_seed[b * 16 + i]!;
+          dh[b * 16 + i] = dh_1;
+          // dh_one_minus_u = dh ⊙ one_minus_u
+          const dh_one_minus_u = dh_1 * one_minus_u_1;
+          dh_back[b * 16 + i] = dh_one_minus_u;
+          // dh_tilde_pre = ∂L/∂(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+          const dh_tilde_pre_1 =
+            dh_1 *
+            u_tape[(t * B + b) * 16 + i]! *
+            (1 - h_tilde_tape[(t * B + b) * 16 + i]! * h_tilde_tape[(t * B + b) * 16 + i]!);
+          dh_tilde_pre[(tc * B + b) * 16 + i] = dh_tilde_pre_1;
         }
       }
+      // Wh_dh_tilde_pre = Whᵀ·dh_tilde_pre
+      mm.nn(B, 16, 16, dh_tilde_pre, tc * B * 16, 16, Wh, 0, Wh_dh_tilde_pre, 0, 16, 0); // Wh_dh_tilde_pre[m] = Whᵀ · dh_tilde_pre[m], for each of B rows
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 16; i++) {
+          dh_back[b * 16 + i]! += Wh_dh_tilde_pre[b * 16 + i]! * r_tape[(t * B + b) * 16 + i]!;
+          // dr_pre = ∂L/∂(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+          const dr_pre_1 =
+            Wh_dh_tilde_pre[b * 16 + i]! *
+            h_seq[(t * B + b) * 16 + i]! *
+            (r_tape[(t * B + b) * 16 + i]! * (1 - r_tape[(t * B + b) * 16 + i]!));
+          dr_pre[(tc * B + b) * 16 + i] = dr_pre_1;
+          // du_pre = ∂L/∂(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+          const du_pre_1 =
+            (dh[b * 16 + i]! * h_tilde_tape[(t * B + b) * 16 + i]! +
+              -(dh[b * 16 + i]! * h_seq[(t * B + b) * 16 + i]!)) *
+            (u_tape[(t * B + b) * 16 + i]! * one_minus_u[b * 16 + i]!);
+          du_pre[(tc * B + b) * 16 + i] = du_pre_1;
+        }
+      }
+      // du_dr_pre = [du_pre; dr_pre]
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 16; i++) du_dr_pre[b * 32 + i] = du_pre[(tc * B + b) * 16 + i]!;
+        for (let i = 0; i < 16; i++) du_dr_pre[b * 32 + 16 + i] = dr_pre[(tc * B + b) * 16 + i]!;
+      }
+      // Wu_Wr_du_dr_pre = Wu_Wrᵀ·du_dr_pre
+      mm.nn(B, 32, 16, du_dr_pre, 0, 32, Wu_Wr, 0, dh_back, 0, 16, 1); // dh_back[m] += Wu_Wrᵀ · du_dr_pre[m], for each of B rows
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            for (let i = 0; i < 16; i++) dh_back[b * 16 + i] = dh_kept[b * 16 + i]!;
+          }
+        }
+      }
+      // The gradient carried back is the next step's seed.
+      const dh_was = dh_seed;
+      dh_seed = dh_back;
+      dh_back = dh_was;
     }
-    // The gradient carried back is the next step's seed.
-    const dh_was = dh_seed;
-    dh_seed = dh_back;
-    dh_back = dh_was;
+    // Param gradients, for the chunk's steps at once.
+    for (let row = 0; row < steps * B; row++) {
+      for (let i = 0; i < 16; i++) {
+        dbu[i]! += du_pre[row * 16 + i]!;
+        dbr[i]! += dr_pre[row * 16 + i]!;
+        dbh[i]! += dh_tilde_pre[row * 16 + i]!;
+        // r_h_prev = r ⊙ h_prev
+        const r_h_prev_1 = r_tape[(start * B + row) * 16 + i]! * h_seq[(start * B + row) * 16 + i]!;
+        r_h_prev[row * 16 + i] = r_h_prev_1;
+      }
+    }
+    // dUh = ∂L/∂Uh
+    mm.tn(steps * B, 16, 8, dh_tilde_pre, 0, 16, x, start * B * 8, 8, dUh, 0, 1); // dUh += Σ_m dh_tilde_pre[m] ⊗ x[m], for all steps * B rows
+    // dWh = ∂L/∂Wh
+    mm.tn(steps * B, 16, 16, dh_tilde_pre, 0, 16, r_h_prev, 0, 16, dWh, 0, 1); // dWh += Σ_m dh_tilde_pre[m] ⊗ r_h_prev[m], for all steps * B rows
+    // dUr = ∂L/∂Ur
+    mm.tn(steps * B, 16, 8, dr_pre, 0, 16, x, start * B * 8, 8, dUr, 0, 1); // dUr += Σ_m dr_pre[m] ⊗ x[m], for all steps * B rows
+    // dWr = ∂L/∂Wr
+    mm.tn(steps * B, 16, 16, dr_pre, 0, 16, h_seq, start * B * 16, 16, dWr, 0, 1); // dWr += Σ_m dr_pre[m] ⊗ h_seq[m], for all steps * B rows
+    // dUu = ∂L/∂Uu
+    mm.tn(steps * B, 16, 8, du_pre, 0, 16, x, start * B * 8, 8, dUu, 0, 1); // dUu += Σ_m du_pre[m] ⊗ x[m], for all steps * B rows
+    // dWu = ∂L/∂Wu
+    mm.tn(steps * B, 16, 16, du_pre, 0, 16, h_seq, start * B * 16, 16, dWu, 0, 1); // dWu += Σ_m du_pre[m] ⊗ h_seq[m], for all steps * B rows
+    // Input gradients, for the chunk's steps at once, when asked for.
+    if (inputGrads) {
+      // du_dr_dh_tilde_pre = [du_pre; dr_pre; dh_tilde_pre]
+      for (let row = 0; row < steps * B; row++) {
+        for (let i = 0; i < 16; i++) du_dr_dh_tilde_pre[row * 48 + i] = du_pre[row * 16 + i]!;
+        for (let i = 0; i < 16; i++) du_dr_dh_tilde_pre[row * 48 + 16 + i] = dr_pre[row * 16 + i]!;
+        for (let i = 0; i < 16; i++)
+          du_dr_dh_tilde_pre[row * 48 + 32 + i] = dh_tilde_pre[row * 16 + i]!;
+      }
+      // dx = ∂L/∂x
+      mm.nn(steps * B, 48, 8, du_dr_dh_tilde_pre, 0, 48, Uu_Ur_Uh, 0, dx, start * B * 8, 8, 0); // dx[m] = Uu_Ur_Uhᵀ · du_dr_dh_tilde_pre[m], for all steps * B rows
+    }
   }
   // After an odd number of steps the state gradients are in the other array.
   if (initialGrads) {
     if (dh_seed !== dh_carry) {
       for (let i = 0; i < B * 16; i++) dh_carry[i] = dh_seed[i]!;
     }
-  }
-  // Param gradients, for all T·B steps at once.
-  for (let row = 0; row < T * B; row++) {
-    for (let i = 0; i < 16; i++) {
-      dbu[i]! += du_pre[row * 16 + i]!;
-      dbr[i]! += dr_pre[row * 16 + i]!;
-      dbh[i]! += dh_tilde_pre[row * 16 + i]!;
-      // r_h_prev = r ⊙ h_prev
-      const r_h_prev_1 = r_tape[row * 16 + i]! * h_seq[row * 16 + i]!;
-      r_h_prev[row * 16 + i] = r_h_prev_1;
-    }
-  }
-  // dUh = ∂L/∂Uh
-  mm.tn(T * B, 16, 8, dh_tilde_pre, 0, 16, x, 0, 8, dUh, 0, 1); // dUh += Σ_m dh_tilde_pre[m] ⊗ x[m], for all T * B rows
-  // dWh = ∂L/∂Wh
-  mm.tn(T * B, 16, 16, dh_tilde_pre, 0, 16, r_h_prev, 0, 16, dWh, 0, 1); // dWh += Σ_m dh_tilde_pre[m] ⊗ r_h_prev[m], for all T * B rows
-  // dUr = ∂L/∂Ur
-  mm.tn(T * B, 16, 8, dr_pre, 0, 16, x, 0, 8, dUr, 0, 1); // dUr += Σ_m dr_pre[m] ⊗ x[m], for all T * B rows
-  // dWr = ∂L/∂Wr
-  mm.tn(T * B, 16, 16, dr_pre, 0, 16, h_seq, 0, 16, dWr, 0, 1); // dWr += Σ_m dr_pre[m] ⊗ h_seq[m], for all T * B rows
-  // dUu = ∂L/∂Uu
-  mm.tn(T * B, 16, 8, du_pre, 0, 16, x, 0, 8, dUu, 0, 1); // dUu += Σ_m du_pre[m] ⊗ x[m], for all T * B rows
-  // dWu = ∂L/∂Wu
-  mm.tn(T * B, 16, 16, du_pre, 0, 16, h_seq, 0, 16, dWu, 0, 1); // dWu += Σ_m du_pre[m] ⊗ h_seq[m], for all T * B rows
-  // Input gradients, for all T·B steps at once, when asked for.
-  if (inputGrads) {
-    // du_dr_dh_tilde_pre = [du_pre; dr_pre; dh_tilde_pre]
-    for (let row = 0; row < T * B; row++) {
-      for (let i = 0; i < 16; i++) du_dr_dh_tilde_pre[row * 48 + i] = du_pre[row * 16 + i]!;
-      for (let i = 0; i < 16; i++) du_dr_dh_tilde_pre[row * 48 + 16 + i] = dr_pre[row * 16 + i]!;
-      for (let i = 0; i < 16; i++)
-        du_dr_dh_tilde_pre[row * 48 + 32 + i] = dh_tilde_pre[row * 16 + i]!;
-    }
-    // dx = ∂L/∂x
-    mm.nn(T * B, 48, 8, du_dr_dh_tilde_pre, 0, 48, Uu_Ur_Uh, 0, dx, 0, 8, 0); // dx[m] = Uu_Ur_Uhᵀ · du_dr_dh_tilde_pre[m], for all T * B rows
   }
 }
 
@@ -436,63 +452,71 @@ function infer(
     Wu_Wr.set(Wu, 0);
     Wu_Wr.set(Wr, 256);
   }
-  // Everything that does not depend on a state, for all T·B steps at once.
-  // Uu_Ur_Uh_x = Uu_Ur_Uh·x
-  mm.nt(T * B, 48, 8, x, 0, 8, Uu_Ur_Uh, 0, Uu_Ur_Uh_x, 0, 48, 0); // Uu_Ur_Uh_x[m] = Uu_Ur_Uh · x[m], for all T * B rows
-  for (let t = 0; t < T; t++) {
-    // Wu_Wr_h_prev = Wu_Wr·h_prev
-    mm.nt(B, 32, 16, h_now, 0, 16, Wu_Wr, 0, Wu_Wr_h_prev, 0, 32, 0); // Wu_Wr_h_prev[m] = Wu_Wr · h_now[m], for each of B rows
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 16; i++) {
-        // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
-        u_r[b * 32 + i] = Wu_Wr_h_prev[b * 32 + i]! + Uu_Ur_Uh_x[(t * B + b) * 48 + i]! + bu[i]!;
-        // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
-        u_r[b * 32 + 16 + i] =
-          Wu_Wr_h_prev[b * 32 + 16 + i]! + Uu_Ur_Uh_x[(t * B + b) * 48 + 16 + i]! + br[i]!;
-      }
-    }
-    // u, r = σ(…), for each of B rows   gru.cell:15, 16
-    mm.sigmoid(B * 32, u_r, 0, u_r, 0);
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 16; i++) {
-        // r_h_prev = r ⊙ h_prev
-        const r_h_prev_1 = u_r[b * 32 + 16 + i]! * h_now[b * 16 + i]!;
-        r_h_prev[b * 16 + i] = r_h_prev_1;
-      }
-    }
-    // Wh_r_h_prev = Wh·r_h_prev
-    mm.nt(B, 16, 16, r_h_prev, 0, 16, Wh, 0, Wh_r_h_prev, 0, 16, 0); // Wh_r_h_prev[m] = Wh · r_h_prev[m], for each of B rows
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 16; i++) {
-        // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
-        h_tilde[b * 16 + i] =
-          Wh_r_h_prev[b * 16 + i]! + Uu_Ur_Uh_x[(t * B + b) * 48 + 32 + i]! + bh[i]!;
-      }
-    }
-    // h_tilde = tanh(…), for each of B rows   gru.cell:17
-    mm.tanh(B * 16, h_tilde, 0, h_tilde, 0);
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 16; i++) {
-        // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-        const h =
-          (1 - u_r[b * 32 + i]!) * h_now[b * 16 + i]! + u_r[b * 32 + i]! * h_tilde[b * 16 + i]!;
-        h_new[b * 16 + i] = h;
-        h_out[(t * B + b) * 16 + i] = h;
-      }
-    }
-    if (M !== undefined) {
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    // Everything that does not depend on a state, for the chunk's steps at once.
+    // Uu_Ur_Uh_x = Uu_Ur_Uh·x
+    mm.nt(steps * B, 48, 8, x, start * B * 8, 8, Uu_Ur_Uh, 0, Uu_Ur_Uh_x, 0, 48, 0); // Uu_Ur_Uh_x[m] = Uu_Ur_Uh · x[m], for all steps * B rows
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
+      // Wu_Wr_h_prev = Wu_Wr·h_prev
+      mm.nt(B, 32, 16, h_now, 0, 16, Wu_Wr, 0, Wu_Wr_h_prev, 0, 32, 0); // Wu_Wr_h_prev[m] = Wu_Wr · h_now[m], for each of B rows
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          // padding: the state carries through, the outputs are zero
-          for (let i = 0; i < 16; i++) h_new[b * 16 + i] = h_now[b * 16 + i]!;
-          for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
+        for (let i = 0; i < 16; i++) {
+          // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+          u_r[b * 32 + i] = Wu_Wr_h_prev[b * 32 + i]! + Uu_Ur_Uh_x[(tc * B + b) * 48 + i]! + bu[i]!;
+          // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+          u_r[b * 32 + 16 + i] =
+            Wu_Wr_h_prev[b * 32 + 16 + i]! + Uu_Ur_Uh_x[(tc * B + b) * 48 + 16 + i]! + br[i]!;
         }
       }
+      // u, r = σ(…), for each of B rows   gru.cell:15, 16
+      mm.sigmoid(B * 32, u_r, 0, u_r, 0);
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 16; i++) {
+          // r_h_prev = r ⊙ h_prev
+          const r_h_prev_1 = u_r[b * 32 + 16 + i]! * h_now[b * 16 + i]!;
+          r_h_prev[b * 16 + i] = r_h_prev_1;
+        }
+      }
+      // Wh_r_h_prev = Wh·r_h_prev
+      mm.nt(B, 16, 16, r_h_prev, 0, 16, Wh, 0, Wh_r_h_prev, 0, 16, 0); // Wh_r_h_prev[m] = Wh · r_h_prev[m], for each of B rows
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 16; i++) {
+          // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+          h_tilde[b * 16 + i] =
+            Wh_r_h_prev[b * 16 + i]! + Uu_Ur_Uh_x[(tc * B + b) * 48 + 32 + i]! + bh[i]!;
+        }
+      }
+      // h_tilde = tanh(…), for each of B rows   gru.cell:17
+      mm.tanh(B * 16, h_tilde, 0, h_tilde, 0);
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 16; i++) {
+          // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+          const h =
+            (1 - u_r[b * 32 + i]!) * h_now[b * 16 + i]! + u_r[b * 32 + i]! * h_tilde[b * 16 + i]!;
+          h_new[b * 16 + i] = h;
+          h_out[(t * B + b) * 16 + i] = h;
+        }
+      }
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            // padding: the state carries through, the outputs are zero
+            for (let i = 0; i < 16; i++) h_new[b * 16 + i] = h_now[b * 16 + i]!;
+            for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
+          }
+        }
+      }
+      // The state after this step is the next step's.
+      const h_was = h_now;
+      h_now = h_new;
+      h_new = h_was;
     }
-    // The state after this step is the next step's.
-    const h_was = h_now;
-    h_now = h_new;
-    h_new = h_was;
   }
   // After an odd number of steps the states are in the other array.
   if (h_now !== h_seq) {

@@ -31,23 +31,23 @@ export const spec = {
   states: [{ name: "h", shape: [16], size: 16 }],
   outputs: [{ name: "h", shape: [16], size: 16 }],
   workspace: [
-    { size: 16, rows: "TB", kernel: "forward" },
-    { size: 16, rows: "TB", kernel: "forward" },
-    { size: 16, rows: "TB", kernel: "forward" },
+    { size: 16, rows: "chunk", kernel: "forward" },
+    { size: 16, rows: "chunk", kernel: "forward" },
+    { size: 16, rows: "chunk", kernel: "forward" },
     { size: 384, rows: "one", derived: ["forward", "backward", "step", "infer"] },
-    { size: 48, rows: "TB", kernel: "forward" },
+    { size: 48, rows: "chunk", kernel: "forward" },
     { size: 32, rows: "B" },
     { size: 16, rows: "B" },
     { size: 768, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 48, rows: "B" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
     { size: 48, rows: "B", kernel: "backward" },
-    { size: 48, rows: "TB", kernel: "backward" },
+    { size: 48, rows: "chunk", kernel: "backward" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 48, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "forward" },
@@ -100,81 +100,91 @@ function forward(
     W_hr_W_hz_W_hn.set(W_hz, 256);
     W_hr_W_hz_W_hn.set(W_hn, 512);
   }
-  // Everything that does not depend on a state, for all T·B steps at once.
-  // W_ir_W_iz_W_in_x = W_ir_W_iz_W_in·x
-  mm.nt(T * B, 48, 8, x, 0, 8, W_ir_W_iz_W_in, 0, W_ir_W_iz_W_in_x, 0, 48, 0); // W_ir_W_iz_W_in_x[m] = W_ir_W_iz_W_in · x[m], for all T * B rows
-  // W_ir_x = W_ir_W_iz_W_in_x[0, +16], in r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
-  for (let row = 0; row < T * B; row++) {
-    for (let i = 0; i < 16; i++) W_ir_x_plus_b_ir[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + i]!;
-  }
-  for (let row = 0; row < T * B; row++) {
-    for (let i = 0; i < 16; i++) W_ir_x_plus_b_ir[row * 16 + i]! += b_ir[i]!;
-  }
-  // W_iz_x = W_ir_W_iz_W_in_x[16, +16], in z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-  for (let row = 0; row < T * B; row++) {
-    for (let i = 0; i < 16; i++)
-      W_iz_x_plus_b_iz[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + 16 + i]!;
-  }
-  for (let row = 0; row < T * B; row++) {
-    for (let i = 0; i < 16; i++) W_iz_x_plus_b_iz[row * 16 + i]! += b_iz[i]!;
-  }
-  // W_in_x = W_ir_W_iz_W_in_x[32, +16], in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-  for (let row = 0; row < T * B; row++) {
-    for (let i = 0; i < 16; i++)
-      W_in_x_plus_b_in[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + 32 + i]!;
-  }
-  for (let row = 0; row < T * B; row++) {
-    for (let i = 0; i < 16; i++) W_in_x_plus_b_in[row * 16 + i]! += b_in[i]!;
-  }
-  for (let t = 0; t < T; t++) {
-    // W_hr_W_hz_W_hn_h_prev = W_hr_W_hz_W_hn·h_prev
-    mm.nt(B, 48, 16, h_seq, t * B * 16, 16, W_hr_W_hz_W_hn, 0, W_hr_W_hz_W_hn_h_prev, 0, 48, 0); // W_hr_W_hz_W_hn_h_prev[m] = W_hr_W_hz_W_hn · h_seq[m], for each of B rows
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 16; i++) {
-        // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
-        r_z[b * 32 + i] =
-          W_ir_x_plus_b_ir[(t * B + b) * 16 + i]! + W_hr_W_hz_W_hn_h_prev[b * 48 + i]! + b_hr[i]!;
-        // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-        r_z[b * 32 + 16 + i] =
-          W_iz_x_plus_b_iz[(t * B + b) * 16 + i]! +
-          W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i]! +
-          b_hz[i]!;
-      }
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    // Everything that does not depend on a state, for the chunk's steps at once.
+    // W_ir_W_iz_W_in_x = W_ir_W_iz_W_in·x
+    mm.nt(steps * B, 48, 8, x, start * B * 8, 8, W_ir_W_iz_W_in, 0, W_ir_W_iz_W_in_x, 0, 48, 0); // W_ir_W_iz_W_in_x[m] = W_ir_W_iz_W_in · x[m], for all steps * B rows
+    // W_ir_x = W_ir_W_iz_W_in_x[0, +16], in r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+    for (let row = 0; row < steps * B; row++) {
+      for (let i = 0; i < 16; i++) W_ir_x_plus_b_ir[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + i]!;
     }
-    // r, z = σ(…), for each of B rows   gru_torch.cell:11, 12
-    mm.sigmoid(B * 32, r_z, 0, r_z, 0);
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 16; i++) {
-        r_tape[(t * B + b) * 16 + i] = r_z[b * 32 + i]!;
-        z_tape[(t * B + b) * 16 + i] = r_z[b * 32 + 16 + i]!;
-        // W_hn_h_prev_plus_b_hn = W_hn_h_prev + b_hn
-        const W_hn_h_prev_plus_b_hn = W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!;
-        W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i] = W_hn_h_prev_plus_b_hn;
-        // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-        n[b * 16 + i] =
-          W_in_x_plus_b_in[(t * B + b) * 16 + i]! + r_z[b * 32 + i]! * W_hn_h_prev_plus_b_hn;
-      }
+    for (let row = 0; row < steps * B; row++) {
+      for (let i = 0; i < 16; i++) W_ir_x_plus_b_ir[row * 16 + i]! += b_ir[i]!;
     }
-    // n = tanh(…), for each of B rows   gru_torch.cell:13
-    mm.tanh(B * 16, n, 0, n, 0);
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 16; i++) {
-        n_tape[(t * B + b) * 16 + i] = n[b * 16 + i]!;
-        // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
-        const h =
-          (1 - r_z[b * 32 + 16 + i]!) * n[b * 16 + i]! +
-          r_z[b * 32 + 16 + i]! * h_seq[(t * B + b) * 16 + i]!;
-        h_seq[((t + 1) * B + b) * 16 + i] = h;
-        h_out[(t * B + b) * 16 + i] = h;
-      }
+    // W_iz_x = W_ir_W_iz_W_in_x[16, +16], in z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+    for (let row = 0; row < steps * B; row++) {
+      for (let i = 0; i < 16; i++)
+        W_iz_x_plus_b_iz[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + 16 + i]!;
     }
-    if (M !== undefined) {
+    for (let row = 0; row < steps * B; row++) {
+      for (let i = 0; i < 16; i++) W_iz_x_plus_b_iz[row * 16 + i]! += b_iz[i]!;
+    }
+    // W_in_x = W_ir_W_iz_W_in_x[32, +16], in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+    for (let row = 0; row < steps * B; row++) {
+      for (let i = 0; i < 16; i++)
+        W_in_x_plus_b_in[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + 32 + i]!;
+    }
+    for (let row = 0; row < steps * B; row++) {
+      for (let i = 0; i < 16; i++) W_in_x_plus_b_in[row * 16 + i]! += b_in[i]!;
+    }
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
+      // W_hr_W_hz_W_hn_h_prev = W_hr_W_hz_W_hn·h_prev
+      mm.nt(B, 48, 16, h_seq, t * B * 16, 16, W_hr_W_hz_W_hn, 0, W_hr_W_hz_W_hn_h_prev, 0, 48, 0); // W_hr_W_hz_W_hn_h_prev[m] = W_hr_W_hz_W_hn · h_seq[m], for each of B rows
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          // padding: the state carries through, the outputs are zero
-          for (let i = 0; i < 16; i++)
-            h_seq[((t + 1) * B + b) * 16 + i] = h_seq[(t * B + b) * 16 + i]!;
-          for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
+        for (let i = 0; i < 16; i++) {
+          // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+          r_z[b * 32 + i] =
+            W_ir_x_plus_b_ir[(tc * B + b) * 16 + i]! +
+            W_hr_W_hz_W_hn_h_prev[b * 48 + i]! +
+            b_hr[i]!;
+          // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+          r_z[b * 32 + 16 + i] =
+            W_iz_x_plus_b_iz[(tc * B + b) * 16 + i]! +
+            W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i]! +
+            b_hz[i]!;
+        }
+      }
+      // r, z = σ(…), for each of B rows   gru_torch.cell:11, 12
+      mm.sigmoid(B * 32, r_z, 0, r_z, 0);
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 16; i++) {
+          r_tape[(t * B + b) * 16 + i] = r_z[b * 32 + i]!;
+          z_tape[(t * B + b) * 16 + i] = r_z[b * 32 + 16 + i]!;
+          // W_hn_h_prev_plus_b_hn = W_hn_h_prev + b_hn
+          const W_hn_h_prev_plus_b_hn = W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!;
+          W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i] = W_hn_h_prev_plus_b_hn;
+          // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+          n[b * 16 + i] =
+            W_in_x_plus_b_in[(tc * B + b) * 16 + i]! + r_z[b * 32 + i]! * W_hn_h_prev_plus_b_hn;
+        }
+      }
+      // n = tanh(…), for each of B rows   gru_torch.cell:13
+      mm.tanh(B * 16, n, 0, n, 0);
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 16; i++) {
+          n_tape[(t * B + b) * 16 + i] = n[b * 16 + i]!;
+          // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+          const h =
+            (1 - r_z[b * 32 + 16 + i]!) * n[b * 16 + i]! +
+            r_z[b * 32 + 16 + i]! * h_seq[(t * B + b) * 16 + i]!;
+          h_seq[((t + 1) * B + b) * 16 + i] = h;
+          h_out[(t * B + b) * 16 + i] = h;
+        }
+      }
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            // padding: the state carries through, the outputs are zero
+            for (let i = 0; i < 16; i++)
+              h_seq[((t + 1) * B + b) * 16 + i] = h_seq[(t * B + b) * 16 + i]!;
+            for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
+          }
         }
       }
     }
@@ -233,106 +243,114 @@ function backward(
     W_ir_W_iz_W_in.set(W_iz, 128);
     W_ir_W_iz_W_in.set(W_in, 256);
   }
-  for (let t = T - 1; t >= 0; t--) {
-    if (M !== undefined) {
-      for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          for (let i = 0; i < 16; i++) dh_kept[b * 16 + i] = dh_seed[b * 16 + i]!;
-          for (let i = 0; i < 16; i++) dh_seed[b * 16 + i] = 0;
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = T - 1 - ((T - 1) % chunk); start >= 0; start -= chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    for (let t = start + steps - 1; t >= start; t--) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            for (let i = 0; i < 16; i++) dh_kept[b * 16 + i] = dh_seed[b * 16 + i]!;
+            for (let i = 0; i < 16; i++) dh_seed[b * 16 + i] = 0;
+          }
         }
       }
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 16; i++) {
+          // one_minus_z = 1 - z
+          const one_minus_z = 1 - z_tape[(t * B + b) * 16 + i]!;
+          // dh = ∂L/∂h, h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+          const dh = dh_out[(t * B + b) * 16 + i]! + dh_seed[b * 16 + i]!;
+          // dh_z = dh ⊙ z
+          const dh_z = dh * z_tape[(t * B + b) * 16 + i]!;
+          dh_back[b * 16 + i] = dh_z;
+          // dn_pre = ∂L/∂(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+          const dn_pre_1 =
+            dh * one_minus_z * (1 - n_tape[(t * B + b) * 16 + i]! * n_tape[(t * B + b) * 16 + i]!);
+          dn_pre[(tc * B + b) * 16 + i] = dn_pre_1;
+          // d_W_hn_h_prev = ∂L/∂W_hn_h_prev, in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+          const d_W_hn_h_prev_1 = dn_pre_1 * r_tape[(t * B + b) * 16 + i]!;
+          d_W_hn_h_prev[(tc * B + b) * 16 + i] = d_W_hn_h_prev_1;
+          // dz_pre = ∂L/∂(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+          const dz_pre_1 =
+            (dh * h_seq[(t * B + b) * 16 + i]! + -(dh * n_tape[(t * B + b) * 16 + i]!)) *
+            (z_tape[(t * B + b) * 16 + i]! * one_minus_z);
+          dz_pre[(tc * B + b) * 16 + i] = dz_pre_1;
+          // dr_pre = ∂L/∂(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+          const dr_pre_1 =
+            dn_pre_1 *
+            W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i]! *
+            (r_tape[(t * B + b) * 16 + i]! * (1 - r_tape[(t * B + b) * 16 + i]!));
+          dr_pre[(tc * B + b) * 16 + i] = dr_pre_1;
+        }
+      }
+      // dr_pre_dz_pre_d_W_hn_h_prev = [dr_pre; dz_pre; d_W_hn_h_prev]
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 16; i++)
+          dr_pre_dz_pre_d_W_hn_h_prev[b * 48 + i] = dr_pre[(tc * B + b) * 16 + i]!;
+        for (let i = 0; i < 16; i++)
+          dr_pre_dz_pre_d_W_hn_h_prev[b * 48 + 16 + i] = dz_pre[(tc * B + b) * 16 + i]!;
+        for (let i = 0; i < 16; i++)
+          dr_pre_dz_pre_d_W_hn_h_prev[b * 48 + 32 + i] = d_W_hn_h_prev[(tc * B + b) * 16 + i]!;
+      }
+      // W_hr_W_hz_W_hn_dr_pre_dz_pre_d_W = W_hr_W_hz_W_hnᵀ·dr_pre_dz_pre_d_W_hn_h_prev
+      mm.nn(B, 48, 16, dr_pre_dz_pre_d_W_hn_h_prev, 0, 48, W_hr_W_hz_W_hn, 0, dh_back, 0, 16, 1); // dh_back[m] += W_hr_W_hz_W_hnᵀ · dr_pre_dz_pre_d_W_hn_h_prev[m], for each of B rows
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            for (let i = 0; i < 16; i++) dh_back[b * 16 + i] = dh_kept[b * 16 + i]!;
+          }
+        }
+      }
+      // The gradient carried back is the next step's seed.
+      const dh_was = dh_seed;
+      dh_seed = dh_back;
+      dh_back = dh_was;
     }
-    for (let b = 0; b < B; b++) {
+    // Param gradients, for the chunk's steps at once.
+    for (let row = 0; row < steps * B; row++) {
       for (let i = 0; i < 16; i++) {
-        // one_minus_z = 1 - z
-        const one_minus_z = 1 - z_tape[(t * B + b) * 16 + i]!;
-        // dh = ∂L/∂h, h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
-        const dh = dh_out[(t * B + b) * 16 + i]! + dh_seed[b * 16 + i]!;
-        // dh_z = dh ⊙ z
-        const dh_z = dh * z_tape[(t * B + b) * 16 + i]!;
-        dh_back[b * 16 + i] = dh_z;
-        // dn_pre = ∂L/∂(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-        const dn_pre_1 =
-          dh * one_minus_z * (1 - n_tape[(t * B + b) * 16 + i]! * n_tape[(t * B + b) * 16 + i]!);
-        dn_pre[(t * B + b) * 16 + i] = dn_pre_1;
-        // d_W_hn_h_prev = ∂L/∂W_hn_h_prev, in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-        const d_W_hn_h_prev_1 = dn_pre_1 * r_tape[(t * B + b) * 16 + i]!;
-        d_W_hn_h_prev[(t * B + b) * 16 + i] = d_W_hn_h_prev_1;
-        // dz_pre = ∂L/∂(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-        const dz_pre_1 =
-          (dh * h_seq[(t * B + b) * 16 + i]! + -(dh * n_tape[(t * B + b) * 16 + i]!)) *
-          (z_tape[(t * B + b) * 16 + i]! * one_minus_z);
-        dz_pre[(t * B + b) * 16 + i] = dz_pre_1;
-        // dr_pre = ∂L/∂(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
-        const dr_pre_1 =
-          dn_pre_1 *
-          W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i]! *
-          (r_tape[(t * B + b) * 16 + i]! * (1 - r_tape[(t * B + b) * 16 + i]!));
-        dr_pre[(t * B + b) * 16 + i] = dr_pre_1;
+        db_ir[i]! += dr_pre[row * 16 + i]!;
+        db_hr[i]! += dr_pre[row * 16 + i]!;
+        db_iz[i]! += dz_pre[row * 16 + i]!;
+        db_hz[i]! += dz_pre[row * 16 + i]!;
+        db_in[i]! += dn_pre[row * 16 + i]!;
+        db_hn[i]! += d_W_hn_h_prev[row * 16 + i]!;
       }
     }
-    // dr_pre_dz_pre_d_W_hn_h_prev = [dr_pre; dz_pre; d_W_hn_h_prev]
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 16; i++)
-        dr_pre_dz_pre_d_W_hn_h_prev[b * 48 + i] = dr_pre[(t * B + b) * 16 + i]!;
-      for (let i = 0; i < 16; i++)
-        dr_pre_dz_pre_d_W_hn_h_prev[b * 48 + 16 + i] = dz_pre[(t * B + b) * 16 + i]!;
-      for (let i = 0; i < 16; i++)
-        dr_pre_dz_pre_d_W_hn_h_prev[b * 48 + 32 + i] = d_W_hn_h_prev[(t * B + b) * 16 + i]!;
-    }
-    // W_hr_W_hz_W_hn_dr_pre_dz_pre_d_W = W_hr_W_hz_W_hnᵀ·dr_pre_dz_pre_d_W_hn_h_prev
-    mm.nn(B, 48, 16, dr_pre_dz_pre_d_W_hn_h_prev, 0, 48, W_hr_W_hz_W_hn, 0, dh_back, 0, 16, 1); // dh_back[m] += W_hr_W_hz_W_hnᵀ · dr_pre_dz_pre_d_W_hn_h_prev[m], for each of B rows
-    if (M !== undefined) {
-      for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          for (let i = 0; i < 16; i++) dh_back[b * 16 + i] = dh_kept[b * 16 + i]!;
-        }
+    // dW_hn = ∂L/∂W_hn
+    mm.tn(steps * B, 16, 16, d_W_hn_h_prev, 0, 16, h_seq, start * B * 16, 16, dW_hn, 0, 1); // dW_hn += Σ_m d_W_hn_h_prev[m] ⊗ h_seq[m], for all steps * B rows
+    // dW_in = ∂L/∂W_in
+    mm.tn(steps * B, 16, 8, dn_pre, 0, 16, x, start * B * 8, 8, dW_in, 0, 1); // dW_in += Σ_m dn_pre[m] ⊗ x[m], for all steps * B rows
+    // dW_hz = ∂L/∂W_hz
+    mm.tn(steps * B, 16, 16, dz_pre, 0, 16, h_seq, start * B * 16, 16, dW_hz, 0, 1); // dW_hz += Σ_m dz_pre[m] ⊗ h_seq[m], for all steps * B rows
+    // dW_iz = ∂L/∂W_iz
+    mm.tn(steps * B, 16, 8, dz_pre, 0, 16, x, start * B * 8, 8, dW_iz, 0, 1); // dW_iz += Σ_m dz_pre[m] ⊗ x[m], for all steps * B rows
+    // dW_hr = ∂L/∂W_hr
+    mm.tn(steps * B, 16, 16, dr_pre, 0, 16, h_seq, start * B * 16, 16, dW_hr, 0, 1); // dW_hr += Σ_m dr_pre[m] ⊗ h_seq[m], for all steps * B rows
+    // dW_ir = ∂L/∂W_ir
+    mm.tn(steps * B, 16, 8, dr_pre, 0, 16, x, start * B * 8, 8, dW_ir, 0, 1); // dW_ir += Σ_m dr_pre[m] ⊗ x[m], for all steps * B rows
+    // Input gradients, for the chunk's steps at once, when asked for.
+    if (inputGrads) {
+      // dr_dz_dn_pre = [dr_pre; dz_pre; dn_pre]
+      for (let row = 0; row < steps * B; row++) {
+        for (let i = 0; i < 16; i++) dr_dz_dn_pre[row * 48 + i] = dr_pre[row * 16 + i]!;
+        for (let i = 0; i < 16; i++) dr_dz_dn_pre[row * 48 + 16 + i] = dz_pre[row * 16 + i]!;
+        for (let i = 0; i < 16; i++) dr_dz_dn_pre[row * 48 + 32 + i] = dn_pre[row * 16 + i]!;
       }
+      // dx = ∂L/∂x
+      mm.nn(steps * B, 48, 8, dr_dz_dn_pre, 0, 48, W_ir_W_iz_W_in, 0, dx, start * B * 8, 8, 0); // dx[m] = W_ir_W_iz_W_inᵀ · dr_dz_dn_pre[m], for all steps * B rows
     }
-    // The gradient carried back is the next step's seed.
-    const dh_was = dh_seed;
-    dh_seed = dh_back;
-    dh_back = dh_was;
   }
   // After an odd number of steps the state gradients are in the other array.
   if (initialGrads) {
     if (dh_seed !== dh_carry) {
       for (let i = 0; i < B * 16; i++) dh_carry[i] = dh_seed[i]!;
     }
-  }
-  // Param gradients, for all T·B steps at once.
-  for (let row = 0; row < T * B; row++) {
-    for (let i = 0; i < 16; i++) {
-      db_ir[i]! += dr_pre[row * 16 + i]!;
-      db_hr[i]! += dr_pre[row * 16 + i]!;
-      db_iz[i]! += dz_pre[row * 16 + i]!;
-      db_hz[i]! += dz_pre[row * 16 + i]!;
-      db_in[i]! += dn_pre[row * 16 + i]!;
-      db_hn[i]! += d_W_hn_h_prev[row * 16 + i]!;
-    }
-  }
-  // dW_hn = ∂L/∂W_hn
-  mm.tn(T * B, 16, 16, d_W_hn_h_prev, 0, 16, h_seq, 0, 16, dW_hn, 0, 1); // dW_hn += Σ_m d_W_hn_h_prev[m] ⊗ h_seq[m], for all T * B rows
-  // dW_in = ∂L/∂W_in
-  mm.tn(T * B, 16, 8, dn_pre, 0, 16, x, 0, 8, dW_in, 0, 1); // dW_in += Σ_m dn_pre[m] ⊗ x[m], for all T * B rows
-  // dW_hz = ∂L/∂W_hz
-  mm.tn(T * B, 16, 16, dz_pre, 0, 16, h_seq, 0, 16, dW_hz, 0, 1); // dW_hz += Σ_m dz_pre[m] ⊗ h_seq[m], for all T * B rows
-  // dW_iz = ∂L/∂W_iz
-  mm.tn(T * B, 16, 8, dz_pre, 0, 16, x, 0, 8, dW_iz, 0, 1); // dW_iz += Σ_m dz_pre[m] ⊗ x[m], for all T * B rows
-  // dW_hr = ∂L/∂W_hr
-  mm.tn(T * B, 16, 16, dr_pre, 0, 16, h_seq, 0, 16, dW_hr, 0, 1); // dW_hr += Σ_m dr_pre[m] ⊗ h_seq[m], for all T * B rows
-  // dW_ir = ∂L/∂W_ir
-  mm.tn(T * B, 16, 8, dr_pre, 0, 16, x, 0, 8, dW_ir, 0, 1); // dW_ir += Σ_m dr_pre[m] ⊗ x[m], for all T * B rows
-  // Input gradients, for all T·B steps at once, when asked for.
-  if (inputGrads) {
-    // dr_dz_dn_pre = [dr_pre; dz_pre; dn_pre]
-    for (let row = 0; row < T * B; row++) {
-      for (let i = 0; i < 16; i++) dr_dz_dn_pre[row * 48 + i] = dr_pre[row * 16 + i]!;
-      for (let i = 0; i < 16; i++) dr_dz_dn_pre[row * 48 + 16 + i] = dz_pre[row * 16 + i]!;
-      for (let i = 0; i < 16; i++) dr_dz_dn_pre[row * 48 + 32 + i] = dn_pre[row * 16 + i]!;
-    }
-    // dx = ∂L/∂x
-    mm.nn(T * B, 48, 8, dr_dz_dn_pre, 0, 48, W_ir_W_iz_W_in, 0, dx, 0, 8, 0); // dx[m] = W_ir_W_iz_W_inᵀ · dr_dz_dn_pre[m], for all T * B rows
   }
 }
 
@@ -453,81 +471,92 @@ function infer(
     W_hr_W_hz_W_hn.set(W_hz, 256);
     W_hr_W_hz_W_hn.set(W_hn, 512);
   }
-  // Everything that does not depend on a state, for all T·B steps at once.
-  // W_ir_W_iz_W_in_x = W_ir_W_iz_W_in·x
-  mm.nt(T * B, 48, 8, x, 0, 8, W_ir_W_iz_W_in, 0, W_ir_W_iz_W_in_x, 0, 48, 0); // W_ir_W_iz_W_in_x[m] = W_ir_W_iz_W_in · x[m], for all T * B rows
-  // W_ir_x = W_ir_W_iz_W_in_x[0, +16], in r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
-  for (let row = 0; row < T * B; row++) {
-    for (let i = 0; i < 16; i++) W_ir_x_plus_b_ir[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + i]!;
-  }
-  for (let row = 0; row < T * B; row++) {
-    for (let i = 0; i < 16; i++) W_ir_x_plus_b_ir[row * 16 + i]! += b_ir[i]!;
-  }
-  // W_iz_x = W_ir_W_iz_W_in_x[16, +16], in z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-  for (let row = 0; row < T * B; row++) {
-    for (let i = 0; i < 16; i++)
-      W_iz_x_plus_b_iz[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + 16 + i]!;
-  }
-  for (let row = 0; row < T * B; row++) {
-    for (let i = 0; i < 16; i++) W_iz_x_plus_b_iz[row * 16 + i]! += b_iz[i]!;
-  }
-  // W_in_x = W_ir_W_iz_W_in_x[32, +16], in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-  for (let row = 0; row < T * B; row++) {
-    for (let i = 0; i < 16; i++)
-      W_in_x_plus_b_in[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + 32 + i]!;
-  }
-  for (let row = 0; row < T * B; row++) {
-    for (let i = 0; i < 16; i++) W_in_x_plus_b_in[row * 16 + i]! += b_in[i]!;
-  }
-  for (let t = 0; t < T; t++) {
-    // W_hr_W_hz_W_hn_h_prev = W_hr_W_hz_W_hn·h_prev
-    mm.nt(B, 48, 16, h_now, 0, 16, W_hr_W_hz_W_hn, 0, W_hr_W_hz_W_hn_h_prev, 0, 48, 0); // W_hr_W_hz_W_hn_h_prev[m] = W_hr_W_hz_W_hn · h_now[m], for each of B rows
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 16; i++) {
-        // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
-        r_z[b * 32 + i] =
-          W_ir_x_plus_b_ir[(t * B + b) * 16 + i]! + W_hr_W_hz_W_hn_h_prev[b * 48 + i]! + b_hr[i]!;
-        // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-        r_z[b * 32 + 16 + i] =
-          W_iz_x_plus_b_iz[(t * B + b) * 16 + i]! +
-          W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i]! +
-          b_hz[i]!;
-      }
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    // Everything that does not depend on a state, for the chunk's steps at once.
+    // W_ir_W_iz_W_in_x = W_ir_W_iz_W_in·x
+    mm.nt(steps * B, 48, 8, x, start * B * 8, 8, W_ir_W_iz_W_in, 0, W_ir_W_iz_W_in_x, 0, 48, 0); // W_ir_W_iz_W_in_x[m] = W_ir_W_iz_W_in · x[m], for all steps * B rows
+    // W_ir_x = W_ir_W_iz_W_in_x[0, +16], in r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+    for (let row = 0; row < steps * B; row++) {
+      for (let i = 0; i < 16; i++) W_ir_x_plus_b_ir[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + i]!;
     }
-    // r, z = σ(…), for each of B rows   gru_torch.cell:11, 12
-    mm.sigmoid(B * 32, r_z, 0, r_z, 0);
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 16; i++) {
-        // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-        n[b * 16 + i] =
-          W_in_x_plus_b_in[(t * B + b) * 16 + i]! +
-          r_z[b * 32 + i]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!);
-      }
+    for (let row = 0; row < steps * B; row++) {
+      for (let i = 0; i < 16; i++) W_ir_x_plus_b_ir[row * 16 + i]! += b_ir[i]!;
     }
-    // n = tanh(…), for each of B rows   gru_torch.cell:13
-    mm.tanh(B * 16, n, 0, n, 0);
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 16; i++) {
-        // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
-        const h =
-          (1 - r_z[b * 32 + 16 + i]!) * n[b * 16 + i]! + r_z[b * 32 + 16 + i]! * h_now[b * 16 + i]!;
-        h_new[b * 16 + i] = h;
-        h_out[(t * B + b) * 16 + i] = h;
-      }
+    // W_iz_x = W_ir_W_iz_W_in_x[16, +16], in z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+    for (let row = 0; row < steps * B; row++) {
+      for (let i = 0; i < 16; i++)
+        W_iz_x_plus_b_iz[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + 16 + i]!;
     }
-    if (M !== undefined) {
+    for (let row = 0; row < steps * B; row++) {
+      for (let i = 0; i < 16; i++) W_iz_x_plus_b_iz[row * 16 + i]! += b_iz[i]!;
+    }
+    // W_in_x = W_ir_W_iz_W_in_x[32, +16], in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+    for (let row = 0; row < steps * B; row++) {
+      for (let i = 0; i < 16; i++)
+        W_in_x_plus_b_in[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + 32 + i]!;
+    }
+    for (let row = 0; row < steps * B; row++) {
+      for (let i = 0; i < 16; i++) W_in_x_plus_b_in[row * 16 + i]! += b_in[i]!;
+    }
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
+      // W_hr_W_hz_W_hn_h_prev = W_hr_W_hz_W_hn·h_prev
+      mm.nt(B, 48, 16, h_now, 0, 16, W_hr_W_hz_W_hn, 0, W_hr_W_hz_W_hn_h_prev, 0, 48, 0); // W_hr_W_hz_W_hn_h_prev[m] = W_hr_W_hz_W_hn · h_now[m], for each of B rows
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          // padding: the state carries through, the outputs are zero
-          for (let i = 0; i < 16; i++) h_new[b * 16 + i] = h_now[b * 16 + i]!;
-          for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
+        for (let i = 0; i < 16; i++) {
+          // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+          r_z[b * 32 + i] =
+            W_ir_x_plus_b_ir[(tc * B + b) * 16 + i]! +
+            W_hr_W_hz_W_hn_h_prev[b * 48 + i]! +
+            b_hr[i]!;
+          // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+          r_z[b * 32 + 16 + i] =
+            W_iz_x_plus_b_iz[(tc * B + b) * 16 + i]! +
+            W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i]! +
+            b_hz[i]!;
         }
       }
+      // r, z = σ(…), for each of B rows   gru_torch.cell:11, 12
+      mm.sigmoid(B * 32, r_z, 0, r_z, 0);
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 16; i++) {
+          // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+          n[b * 16 + i] =
+            W_in_x_plus_b_in[(tc * B + b) * 16 + i]! +
+            r_z[b * 32 + i]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!);
+        }
+      }
+      // n = tanh(…), for each of B rows   gru_torch.cell:13
+      mm.tanh(B * 16, n, 0, n, 0);
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 16; i++) {
+          // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+          const h =
+            (1 - r_z[b * 32 + 16 + i]!) * n[b * 16 + i]! +
+            r_z[b * 32 + 16 + i]! * h_now[b * 16 + i]!;
+          h_new[b * 16 + i] = h;
+          h_out[(t * B + b) * 16 + i] = h;
+        }
+      }
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            // padding: the state carries through, the outputs are zero
+            for (let i = 0; i < 16; i++) h_new[b * 16 + i] = h_now[b * 16 + i]!;
+            for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
+          }
+        }
+      }
+      // The state after this step is the next step's.
+      const h_was = h_now;
+      h_now = h_new;
+      h_new = h_was;
     }
-    // The state after this step is the next step's.
-    const h_was = h_now;
-    h_now = h_new;
-    h_new = h_was;
   }
   // After an odd number of steps the states are in the other array.
   if (h_now !== h_seq) {

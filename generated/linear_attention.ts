@@ -24,23 +24,23 @@ export const spec = {
   states: [{ name: "S", shape: [16, 16], size: 256 }],
   outputs: [{ name: "y", shape: [16], size: 16 }],
   workspace: [
-    { size: 256, rows: "TB", kernel: "forward" },
-    { size: 16, rows: "TB", kernel: "forward" },
+    { size: 256, rows: "chunk", kernel: "forward" },
+    { size: 16, rows: "chunk", kernel: "forward" },
     { size: 384, rows: "one", derived: ["forward", "backward", "step", "infer"] },
-    { size: 48, rows: "TB", kernel: "forward" },
+    { size: 48, rows: "chunk", kernel: "forward" },
     { size: 16, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 256, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 256, rows: "B", kernel: "backward" },
     { size: 256, rows: "B", kernel: "backward" },
-    { size: 256, rows: "TB", kernel: "backward" },
+    { size: 256, rows: "chunk", kernel: "backward" },
     { size: 256, rows: "B", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
     { size: 16, rows: "one", derived: ["backward"] },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 48, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 48, rows: "chunk", kernel: "backward" },
     { size: 256, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 48, rows: "B", kernel: "step" },
@@ -92,59 +92,67 @@ function forward(
     for (let r_1 = 0; r_1 < 16; r_1++)
       for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = λ[r_1]!;
   }
-  // Everything that does not depend on a state, for all T·B steps at once.
-  // Wv_Wk_Wq_x = Wv_Wk_Wq·x
-  mm.nt(T * B, 48, 8, x, 0, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x, 0, 48, 0); // Wv_Wk_Wq_x[m] = Wv_Wk_Wq · x[m], for all T * B rows
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 16; i++) {
-      // k = tanh(Wk·x)   linear_attention.cell:11
-      k[r * 16 + i] = Wv_Wk_Wq_x[r * 48 + 16 + i]!;
-    }
-  }
-  // q = Wq·x   linear_attention.cell:12
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 16; i++) q_tape[r * 16 + i] = Wv_Wk_Wq_x[r * 48 + 32 + i]!;
-  }
-  // k = tanh(…), for all T * B rows   linear_attention.cell:11
-  mm.tanh(T * B * 16, k, 0, k, 0);
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 16; i++) k_tape[r * 16 + i] = k[r * 16 + i]!;
-  }
-  // v = Wv·x   linear_attention.cell:10
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 16; i++) v_tape[r * 16 + i] = Wv_Wk_Wq_x[r * 48 + i]!;
-  }
-  // v_outer_k = v ⊗ k
-  for (let r = 0; r < T * B; r++) {
-    for (let r_1 = 0; r_1 < 16; r_1++)
-      for (let c = 0; c < 16; c++)
-        v_outer_k[r * 256 + r_1 * 16 + c] = v_tape[r * 16 + r_1]! * k[r * 16 + c]!;
-  }
-  for (let t = 0; t < T; t++) {
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 256; i++) {
-        // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-        const S_ =
-          λ_rowwise[i]! * S_seq[(t * B + b) * 256 + i]! + v_outer_k[(t * B + b) * 256 + i]!;
-        S_seq[((t + 1) * B + b) * 256 + i] = S_;
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    // Everything that does not depend on a state, for the chunk's steps at once.
+    // Wv_Wk_Wq_x = Wv_Wk_Wq·x
+    mm.nt(steps * B, 48, 8, x, start * B * 8, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x, 0, 48, 0); // Wv_Wk_Wq_x[m] = Wv_Wk_Wq · x[m], for all steps * B rows
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 16; i++) {
+        // k = tanh(Wk·x)   linear_attention.cell:11
+        k[r * 16 + i] = Wv_Wk_Wq_x[r * 48 + 16 + i]!;
       }
     }
-    // y = S·q   linear_attention.cell:14
-    for (let b = 0; b < B; b++) {
-      for (let r_1 = 0; r_1 < 16; r_1++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++)
-          acc += S_seq[((t + 1) * B + b) * 256 + r_1 * 16 + j]! * q_tape[(t * B + b) * 16 + j]!;
-        y_out[(t * B + b) * 16 + r_1] = acc;
-      }
+    // q = Wq·x   linear_attention.cell:12
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 16; i++) q_tape[(start * B + r) * 16 + i] = Wv_Wk_Wq_x[r * 48 + 32 + i]!;
     }
-    if (M !== undefined) {
+    // k = tanh(…), for all T * B rows   linear_attention.cell:11
+    mm.tanh(steps * B * 16, k, 0, k, 0);
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 16; i++) k_tape[(start * B + r) * 16 + i] = k[r * 16 + i]!;
+    }
+    // v = Wv·x   linear_attention.cell:10
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 16; i++) v_tape[(start * B + r) * 16 + i] = Wv_Wk_Wq_x[r * 48 + i]!;
+    }
+    // v_outer_k = v ⊗ k
+    for (let r = 0; r < steps * B; r++) {
+      for (let r_1 = 0; r_1 < 16; r_1++)
+        for (let c = 0; c < 16; c++)
+          v_outer_k[r * 256 + r_1 * 16 + c] = v_tape[(start * B + r) * 16 + r_1]! * k[r * 16 + c]!;
+    }
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          // padding: the state carries through, the outputs are zero
-          for (let i = 0; i < 256; i++)
-            S_seq[((t + 1) * B + b) * 256 + i] = S_seq[(t * B + b) * 256 + i]!;
-          for (let i = 0; i < 16; i++) y_out[(t * B + b) * 16 + i] = 0;
+        for (let i = 0; i < 256; i++) {
+          // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+          const S_ =
+            λ_rowwise[i]! * S_seq[(t * B + b) * 256 + i]! + v_outer_k[(tc * B + b) * 256 + i]!;
+          S_seq[((t + 1) * B + b) * 256 + i] = S_;
+        }
+      }
+      // y = S·q   linear_attention.cell:14
+      for (let b = 0; b < B; b++) {
+        for (let r_1 = 0; r_1 < 16; r_1++) {
+          let acc = 0;
+          for (let j = 0; j < 16; j++)
+            acc += S_seq[((t + 1) * B + b) * 256 + r_1 * 16 + j]! * q_tape[(t * B + b) * 16 + j]!;
+          y_out[(t * B + b) * 16 + r_1] = acc;
+        }
+      }
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            // padding: the state carries through, the outputs are zero
+            for (let i = 0; i < 256; i++)
+              S_seq[((t + 1) * B + b) * 256 + i] = S_seq[(t * B + b) * 256 + i]!;
+            for (let i = 0; i < 16; i++) y_out[(t * B + b) * 16 + i] = 0;
+          }
         }
       }
     }
@@ -209,137 +217,155 @@ function backward(
     Wv_Wk_Wq.set(Wk, 128);
     Wv_Wk_Wq.set(Wq, 256);
   }
-  for (let t = T - 1; t >= 0; t--) {
-    if (M !== undefined) {
-      for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          for (let i = 0; i < 256; i++) dS_kept[b * 256 + i] = dS_seed[b * 256 + i]!;
-          for (let i = 0; i < 256; i++) dS_seed[b * 256 + i] = 0;
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = T - 1 - ((T - 1) % chunk); start >= 0; start -= chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    for (let t = start + steps - 1; t >= start; t--) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            for (let i = 0; i < 256; i++) dS_kept[b * 256 + i] = dS_seed[b * 256 + i]!;
+            for (let i = 0; i < 256; i++) dS_seed[b * 256 + i] = 0;
+          }
         }
       }
-    }
-    // dy_outer_q = dy ⊗ q
-    for (let b = 0; b < B; b++) {
-      for (let r_1 = 0; r_1 < 16; r_1++)
-        for (let c = 0; c < 16; c++)
-          dy_outer_q[b * 256 + r_1 * 16 + c] =
-            dy_out[(t * B + b) * 16 + r_1]! * q_tape[(t * B + b) * 16 + c]!;
-    }
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 256; i++) {
-        // dS = ∂L/∂S, S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-        const dS_1 = dS_seed[b * 256 + i]! + dy_outer_q[b * 256 + i]!;
-        dS[(t * B + b) * 256 + i] = dS_1;
-        // dS_prev = ∂L/∂S_prev
-        const dS_prev = dS_1 * λ_rowwise[i]!;
-        dS_back[b * 256 + i] = dS_prev;
-      }
-    }
-    if (M !== undefined) {
+      // dy_outer_q = dy ⊗ q
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          for (let i = 0; i < 256; i++) dS_back[b * 256 + i] = dS_kept[b * 256 + i]!;
+        for (let r_1 = 0; r_1 < 16; r_1++)
+          for (let c = 0; c < 16; c++)
+            dy_outer_q[b * 256 + r_1 * 16 + c] =
+              dy_out[(t * B + b) * 16 + r_1]! * q_tape[(t * B + b) * 16 + c]!;
+      }
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 256; i++) {
+          // dS = ∂L/∂S, S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+          const dS_1 = dS_seed[b * 256 + i]! + dy_outer_q[b * 256 + i]!;
+          dS[(tc * B + b) * 256 + i] = dS_1;
+          // dS_prev = ∂L/∂S_prev
+          const dS_prev = dS_1 * λ_rowwise[i]!;
+          dS_back[b * 256 + i] = dS_prev;
         }
       }
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            for (let i = 0; i < 256; i++) dS_back[b * 256 + i] = dS_kept[b * 256 + i]!;
+          }
+        }
+      }
+      // The gradient carried back is the next step's seed.
+      const dS_was = dS_seed;
+      dS_seed = dS_back;
+      dS_back = dS_was;
     }
-    // The gradient carried back is the next step's seed.
-    const dS_was = dS_seed;
-    dS_seed = dS_back;
-    dS_back = dS_was;
+    // Param gradients, for the chunk's steps at once.
+    // dq = ∂L/∂q, q = Wq·x   linear_attention.cell:12
+    for (let r = 0; r < steps * B; r++) {
+      for (let r_1 = 0; r_1 < 16; r_1++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++)
+          acc +=
+            S_seq[(start * B + B + r) * 256 + j * 16 + r_1]! * dy_out[(start * B + r) * 16 + j]!;
+        dq[r * 16 + r_1] = acc;
+      }
+    }
+    // dv = ∂L/∂v, v = Wv·x   linear_attention.cell:10
+    for (let r = 0; r < steps * B; r++) {
+      for (let r_1 = 0; r_1 < 16; r_1++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++)
+          acc += dS[r * 256 + r_1 * 16 + j]! * k_tape[(start * B + r) * 16 + j]!;
+        dv[r * 16 + r_1] = acc;
+      }
+    }
+    // dk = ∂L/∂k, k = tanh(Wk·x)   linear_attention.cell:11
+    for (let r = 0; r < steps * B; r++) {
+      for (let r_1 = 0; r_1 < 16; r_1++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++)
+          acc += dS[r * 256 + j * 16 + r_1]! * v_tape[(start * B + r) * 16 + j]!;
+        dk[r * 16 + r_1] = acc;
+      }
+    }
+    // dλ = ∂L/∂λ, λ = σ(bλ)   linear_attention.cell:9
+    for (let r = 0; r < steps * B; r++) {
+      for (let o = 0; o < 16; o++) {
+        let acc = 0;
+        for (let k = 0; k < 16; k++)
+          acc += dS[r * 256 + o * 16 + k]! * S_seq[(start * B + r) * 256 + o * 16 + k]!;
+        dλ[r * 16 + o] = acc;
+      }
+    }
+    // dWq = ∂L/∂Wq
+    mm.tn(steps * B, 16, 8, dq, 0, 16, x, start * B * 8, 8, dWq, 0, 1); // dWq += Σ_m dq[m] ⊗ x[m], for all steps * B rows
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 16; i++) {
+        // dk_pre = ∂L/∂(Wk·x)   linear_attention.cell:11
+        const dk_pre_1 =
+          dk[r * 16 + i]! *
+          (1 - k_tape[(start * B + r) * 16 + i]! * k_tape[(start * B + r) * 16 + i]!);
+        dk_pre[r * 16 + i] = dk_pre_1;
+      }
+    }
+    // dWk = ∂L/∂Wk
+    mm.tn(steps * B, 16, 8, dk_pre, 0, 16, x, start * B * 8, 8, dWk, 0, 1); // dWk += Σ_m dk_pre[m] ⊗ x[m], for all steps * B rows
+    // dWv = ∂L/∂Wv
+    mm.tn(steps * B, 16, 8, dv, 0, 16, x, start * B * 8, 8, dWv, 0, 1); // dWv += Σ_m dv[m] ⊗ x[m], for all steps * B rows
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 16; i++) dbλ[i]! += dλ[r * 16 + i]! * λ_one_minus_λ[i]!;
+    }
+    // Input gradients, for the chunk's steps at once, when asked for.
+    if (inputGrads) {
+      // dq = ∂L/∂q, q = Wq·x   linear_attention.cell:12
+      for (let r = 0; r < steps * B; r++) {
+        for (let r_1 = 0; r_1 < 16; r_1++) {
+          let acc = 0;
+          for (let j = 0; j < 16; j++)
+            acc +=
+              S_seq[(start * B + B + r) * 256 + j * 16 + r_1]! * dy_out[(start * B + r) * 16 + j]!;
+          dq[r * 16 + r_1] = acc;
+        }
+      }
+      // dv = ∂L/∂v, v = Wv·x   linear_attention.cell:10
+      for (let r = 0; r < steps * B; r++) {
+        for (let r_1 = 0; r_1 < 16; r_1++) {
+          let acc = 0;
+          for (let j = 0; j < 16; j++)
+            acc += dS[r * 256 + r_1 * 16 + j]! * k_tape[(start * B + r) * 16 + j]!;
+          dv[r * 16 + r_1] = acc;
+        }
+      }
+      // dk = ∂L/∂k, k = tanh(Wk·x)   linear_attention.cell:11
+      for (let r = 0; r < steps * B; r++) {
+        for (let r_1 = 0; r_1 < 16; r_1++) {
+          let acc = 0;
+          for (let j = 0; j < 16; j++)
+            acc += dS[r * 256 + j * 16 + r_1]! * v_tape[(start * B + r) * 16 + j]!;
+          dk[r * 16 + r_1] = acc;
+        }
+      }
+      // dv_dk_pre_dq = [dv; dk_pre; dq]
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 16; i++) dv_dk_pre_dq[r * 48 + i] = dv[r * 16 + i]!;
+        for (let i = 0; i < 16; i++)
+          dv_dk_pre_dq[r * 48 + 16 + i] =
+            dk[r * 16 + i]! *
+            (1 - k_tape[(start * B + r) * 16 + i]! * k_tape[(start * B + r) * 16 + i]!);
+        for (let i = 0; i < 16; i++) dv_dk_pre_dq[r * 48 + 32 + i] = dq[r * 16 + i]!;
+      }
+      // dx = ∂L/∂x
+      mm.nn(steps * B, 48, 8, dv_dk_pre_dq, 0, 48, Wv_Wk_Wq, 0, dx, start * B * 8, 8, 0); // dx[m] = Wv_Wk_Wqᵀ · dv_dk_pre_dq[m], for all steps * B rows
+    }
   }
   // After an odd number of steps the state gradients are in the other array.
   if (initialGrads) {
     if (dS_seed !== dS_carry) {
       for (let i = 0; i < B * 256; i++) dS_carry[i] = dS_seed[i]!;
     }
-  }
-  // Param gradients, for all T·B steps at once.
-  // dq = ∂L/∂q, q = Wq·x   linear_attention.cell:12
-  for (let r = 0; r < T * B; r++) {
-    for (let r_1 = 0; r_1 < 16; r_1++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++)
-        acc += S_seq[(B + r) * 256 + j * 16 + r_1]! * dy_out[r * 16 + j]!;
-      dq[r * 16 + r_1] = acc;
-    }
-  }
-  // dv = ∂L/∂v, v = Wv·x   linear_attention.cell:10
-  for (let r = 0; r < T * B; r++) {
-    for (let r_1 = 0; r_1 < 16; r_1++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += dS[r * 256 + r_1 * 16 + j]! * k_tape[r * 16 + j]!;
-      dv[r * 16 + r_1] = acc;
-    }
-  }
-  // dk = ∂L/∂k, k = tanh(Wk·x)   linear_attention.cell:11
-  for (let r = 0; r < T * B; r++) {
-    for (let r_1 = 0; r_1 < 16; r_1++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += dS[r * 256 + j * 16 + r_1]! * v_tape[r * 16 + j]!;
-      dk[r * 16 + r_1] = acc;
-    }
-  }
-  // dλ = ∂L/∂λ, λ = σ(bλ)   linear_attention.cell:9
-  for (let r = 0; r < T * B; r++) {
-    for (let o = 0; o < 16; o++) {
-      let acc = 0;
-      for (let k = 0; k < 16; k++) acc += dS[r * 256 + o * 16 + k]! * S_seq[r * 256 + o * 16 + k]!;
-      dλ[r * 16 + o] = acc;
-    }
-  }
-  // dWq = ∂L/∂Wq
-  mm.tn(T * B, 16, 8, dq, 0, 16, x, 0, 8, dWq, 0, 1); // dWq += Σ_m dq[m] ⊗ x[m], for all T * B rows
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 16; i++) {
-      // dk_pre = ∂L/∂(Wk·x)   linear_attention.cell:11
-      const dk_pre_1 = dk[r * 16 + i]! * (1 - k_tape[r * 16 + i]! * k_tape[r * 16 + i]!);
-      dk_pre[r * 16 + i] = dk_pre_1;
-    }
-  }
-  // dWk = ∂L/∂Wk
-  mm.tn(T * B, 16, 8, dk_pre, 0, 16, x, 0, 8, dWk, 0, 1); // dWk += Σ_m dk_pre[m] ⊗ x[m], for all T * B rows
-  // dWv = ∂L/∂Wv
-  mm.tn(T * B, 16, 8, dv, 0, 16, x, 0, 8, dWv, 0, 1); // dWv += Σ_m dv[m] ⊗ x[m], for all T * B rows
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 16; i++) dbλ[i]! += dλ[r * 16 + i]! * λ_one_minus_λ[i]!;
-  }
-  // Input gradients, for all T·B steps at once, when asked for.
-  if (inputGrads) {
-    // dq = ∂L/∂q, q = Wq·x   linear_attention.cell:12
-    for (let r = 0; r < T * B; r++) {
-      for (let r_1 = 0; r_1 < 16; r_1++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++)
-          acc += S_seq[(B + r) * 256 + j * 16 + r_1]! * dy_out[r * 16 + j]!;
-        dq[r * 16 + r_1] = acc;
-      }
-    }
-    // dv = ∂L/∂v, v = Wv·x   linear_attention.cell:10
-    for (let r = 0; r < T * B; r++) {
-      for (let r_1 = 0; r_1 < 16; r_1++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += dS[r * 256 + r_1 * 16 + j]! * k_tape[r * 16 + j]!;
-        dv[r * 16 + r_1] = acc;
-      }
-    }
-    // dk = ∂L/∂k, k = tanh(Wk·x)   linear_attention.cell:11
-    for (let r = 0; r < T * B; r++) {
-      for (let r_1 = 0; r_1 < 16; r_1++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++) acc += dS[r * 256 + j * 16 + r_1]! * v_tape[r * 16 + j]!;
-        dk[r * 16 + r_1] = acc;
-      }
-    }
-    // dv_dk_pre_dq = [dv; dk_pre; dq]
-    for (let r = 0; r < T * B; r++) {
-      for (let i = 0; i < 16; i++) dv_dk_pre_dq[r * 48 + i] = dv[r * 16 + i]!;
-      for (let i = 0; i < 16; i++)
-        dv_dk_pre_dq[r * 48 + 16 + i] =
-          dk[r * 16 + i]! * (1 - k_tape[r * 16 + i]! * k_tape[r * 16 + i]!);
-      for (let i = 0; i < 16; i++) dv_dk_pre_dq[r * 48 + 32 + i] = dq[r * 16 + i]!;
-    }
-    // dx = ∂L/∂x
-    mm.nn(T * B, 48, 8, dv_dk_pre_dq, 0, 48, Wv_Wk_Wq, 0, dx, 0, 8, 0); // dx[m] = Wv_Wk_Wqᵀ · dv_dk_pre_dq[m], for all T * B rows
   }
 }
 
@@ -452,53 +478,61 @@ function infer(
     for (let r_1 = 0; r_1 < 16; r_1++)
       for (let c = 0; c < 16; c++) λ_rowwise[r_1 * 16 + c] = λ[r_1]!;
   }
-  // Everything that does not depend on a state, for all T·B steps at once.
-  // Wv_Wk_Wq_x = Wv_Wk_Wq·x
-  mm.nt(T * B, 48, 8, x, 0, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x, 0, 48, 0); // Wv_Wk_Wq_x[m] = Wv_Wk_Wq · x[m], for all T * B rows
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 16; i++) {
-      // k = tanh(Wk·x)   linear_attention.cell:11
-      k[r * 16 + i] = Wv_Wk_Wq_x[r * 48 + 16 + i]!;
-    }
-  }
-  // k = tanh(…), for all T * B rows   linear_attention.cell:11
-  mm.tanh(T * B * 16, k, 0, k, 0);
-  // v_outer_k = v ⊗ k
-  for (let r = 0; r < T * B; r++) {
-    for (let r_1 = 0; r_1 < 16; r_1++)
-      for (let c = 0; c < 16; c++)
-        v_outer_k[r * 256 + r_1 * 16 + c] = Wv_Wk_Wq_x[r * 48 + r_1]! * k[r * 16 + c]!;
-  }
-  for (let t = 0; t < T; t++) {
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 256; i++) {
-        // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-        const S_ = λ_rowwise[i]! * S_now[b * 256 + i]! + v_outer_k[(t * B + b) * 256 + i]!;
-        S_new[b * 256 + i] = S_;
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    // Everything that does not depend on a state, for the chunk's steps at once.
+    // Wv_Wk_Wq_x = Wv_Wk_Wq·x
+    mm.nt(steps * B, 48, 8, x, start * B * 8, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x, 0, 48, 0); // Wv_Wk_Wq_x[m] = Wv_Wk_Wq · x[m], for all steps * B rows
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 16; i++) {
+        // k = tanh(Wk·x)   linear_attention.cell:11
+        k[r * 16 + i] = Wv_Wk_Wq_x[r * 48 + 16 + i]!;
       }
     }
-    // y = S·q   linear_attention.cell:14
-    for (let b = 0; b < B; b++) {
-      for (let r_1 = 0; r_1 < 16; r_1++) {
-        let acc = 0;
-        for (let j = 0; j < 16; j++)
-          acc += S_new[b * 256 + r_1 * 16 + j]! * Wv_Wk_Wq_x[(t * B + b) * 48 + 32 + j]!;
-        y_out[(t * B + b) * 16 + r_1] = acc;
-      }
+    // k = tanh(…), for all T * B rows   linear_attention.cell:11
+    mm.tanh(steps * B * 16, k, 0, k, 0);
+    // v_outer_k = v ⊗ k
+    for (let r = 0; r < steps * B; r++) {
+      for (let r_1 = 0; r_1 < 16; r_1++)
+        for (let c = 0; c < 16; c++)
+          v_outer_k[r * 256 + r_1 * 16 + c] = Wv_Wk_Wq_x[r * 48 + r_1]! * k[r * 16 + c]!;
     }
-    if (M !== undefined) {
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          // padding: the state carries through, the outputs are zero
-          for (let i = 0; i < 256; i++) S_new[b * 256 + i] = S_now[b * 256 + i]!;
-          for (let i = 0; i < 16; i++) y_out[(t * B + b) * 16 + i] = 0;
+        for (let i = 0; i < 256; i++) {
+          // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+          const S_ = λ_rowwise[i]! * S_now[b * 256 + i]! + v_outer_k[(tc * B + b) * 256 + i]!;
+          S_new[b * 256 + i] = S_;
         }
       }
+      // y = S·q   linear_attention.cell:14
+      for (let b = 0; b < B; b++) {
+        for (let r_1 = 0; r_1 < 16; r_1++) {
+          let acc = 0;
+          for (let j = 0; j < 16; j++)
+            acc += S_new[b * 256 + r_1 * 16 + j]! * Wv_Wk_Wq_x[(tc * B + b) * 48 + 32 + j]!;
+          y_out[(t * B + b) * 16 + r_1] = acc;
+        }
+      }
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            // padding: the state carries through, the outputs are zero
+            for (let i = 0; i < 256; i++) S_new[b * 256 + i] = S_now[b * 256 + i]!;
+            for (let i = 0; i < 16; i++) y_out[(t * B + b) * 16 + i] = 0;
+          }
+        }
+      }
+      // The state after this step is the next step's.
+      const S_was = S_now;
+      S_now = S_new;
+      S_new = S_was;
     }
-    // The state after this step is the next step's.
-    const S_was = S_now;
-    S_now = S_new;
-    S_new = S_was;
   }
   // After an odd number of steps the states are in the other array.
   if (S_now !== S_seq) {

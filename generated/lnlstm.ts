@@ -43,7 +43,7 @@ export const spec = {
     { name: "c", shape: [16], size: 16 },
   ],
   workspace: [
-    { size: 64, rows: "TB", kernel: "forward" },
+    { size: 64, rows: "chunk", kernel: "forward" },
     { size: 512, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 48, rows: "B" },
     { size: 16, rows: "B" },
@@ -73,17 +73,17 @@ export const spec = {
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
-    { size: 64, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
+    { size: 64, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
@@ -245,246 +245,254 @@ function forward(
     Uf_Ui_Ug_Uo.set(Ug, 512);
     Uf_Ui_Ug_Uo.set(Uo, 768);
   }
-  // Everything that does not depend on a state, for all T·B steps at once.
-  // Wf_Wi_Wg_Wo_x = Wf_Wi_Wg_Wo·x
-  mm.nt(T * B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x, 0, 64, 0); // Wf_Wi_Wg_Wo_x[m] = Wf_Wi_Wg_Wo · x[m], for all T * B rows
-  for (let t = 0; t < T; t++) {
-    // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
-    mm.nt(B, 64, 16, h_seq, t * B * 16, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
-        const Wf_x_plus_Uf_h_prev_1 =
-          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]!;
-        Wf_x_plus_Uf_h_prev[b * 16 + j] = Wf_x_plus_Uf_h_prev_1;
-      }
-    }
-    // mean_Wf_x_plus_Uf_h_prev = mean(Wf_x_plus_Uf_h_prev)
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += Wf_x_plus_Uf_h_prev[b * 16 + j]!;
-      mean_Wf_x_plus_Uf_h_prev[b] = acc / 16;
-    }
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
-        const df = Wf_x_plus_Uf_h_prev[b * 16 + j]! - mean_Wf_x_plus_Uf_h_prev[b]!;
-        df_tape[(t * B + b) * 16 + j] = df;
-        // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
-        const Wi_x_plus_Ui_h_prev_1 =
-          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 16 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]!;
-        Wi_x_plus_Ui_h_prev[b * 16 + j] = Wi_x_plus_Ui_h_prev_1;
-      }
-    }
-    // mean_Wi_x_plus_Ui_h_prev = mean(Wi_x_plus_Ui_h_prev)
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += Wi_x_plus_Ui_h_prev[b * 16 + j]!;
-      mean_Wi_x_plus_Ui_h_prev[b] = acc / 16;
-    }
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
-        const di = Wi_x_plus_Ui_h_prev[b * 16 + j]! - mean_Wi_x_plus_Ui_h_prev[b]!;
-        di_tape[(t * B + b) * 16 + j] = di;
-        // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
-        const Wg_x_plus_Ug_h_prev_1 =
-          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]!;
-        Wg_x_plus_Ug_h_prev[b * 16 + j] = Wg_x_plus_Ug_h_prev_1;
-      }
-    }
-    // mean_Wg_x_plus_Ug_h_prev = mean(Wg_x_plus_Ug_h_prev)
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += Wg_x_plus_Ug_h_prev[b * 16 + j]!;
-      mean_Wg_x_plus_Ug_h_prev[b] = acc / 16;
-    }
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
-        const dg = Wg_x_plus_Ug_h_prev[b * 16 + j]! - mean_Wg_x_plus_Ug_h_prev[b]!;
-        dg_tape[(t * B + b) * 16 + j] = dg;
-        // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
-        const Wo_x_plus_Uo_h_prev_1 =
-          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]!;
-        Wo_x_plus_Uo_h_prev[b * 16 + j] = Wo_x_plus_Uo_h_prev_1;
-      }
-    }
-    // mean_Wo_x_plus_Uo_h_prev = mean(Wo_x_plus_Uo_h_prev)
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += Wo_x_plus_Uo_h_prev[b * 16 + j]!;
-      mean_Wo_x_plus_Uo_h_prev[b] = acc / 16;
-    }
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
-        const do_ = Wo_x_plus_Uo_h_prev[b * 16 + j]! - mean_Wo_x_plus_Uo_h_prev[b]!;
-        do_tape[(t * B + b) * 16 + j] = do_;
-      }
-    }
-    // mean_df_df = mean(df_df)
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++)
-        acc += df_tape[(t * B + b) * 16 + j]! * df_tape[(t * B + b) * 16 + j]!;
-      mean_df_df[b] = acc / 16;
-    }
-    // mean_df_df_plus_k = mean_df_df + 0.00001
-    for (let b = 0; b < B; b++) mean_df_df_plus_k[b] = mean_df_df[b]! + 0.00001;
-    // sqrt_mean_df_df_plus_k = sqrt(mean_df_df_plus_k)
-    for (let b = 0; b < B; b++)
-      sqrt_mean_df_df_plus_k_tape[t * B + b] = Math.sqrt(mean_df_df_plus_k[b]!);
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // gf_df_over_sqrt_mean_df_df = gf_df / sqrt_mean_df_df_plus_k
-        const gf_df_over_sqrt_mean_df_df =
-          (gf[j]! * df_tape[(t * B + b) * 16 + j]!) / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
-        gf_df_over_sqrt_mean_df_df_tape[(t * B + b) * 16 + j] = gf_df_over_sqrt_mean_df_df;
-        // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-        f_i_o[b * 48 + j] = gf_df_over_sqrt_mean_df_df + bf[j]!;
-      }
-    }
-    // mean_di_di = mean(di_di)
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++)
-        acc += di_tape[(t * B + b) * 16 + j]! * di_tape[(t * B + b) * 16 + j]!;
-      mean_di_di[b] = acc / 16;
-    }
-    // mean_di_di_plus_k = mean_di_di + 0.00001
-    for (let b = 0; b < B; b++) mean_di_di_plus_k[b] = mean_di_di[b]! + 0.00001;
-    // sqrt_mean_di_di_plus_k = sqrt(mean_di_di_plus_k)
-    for (let b = 0; b < B; b++)
-      sqrt_mean_di_di_plus_k_tape[t * B + b] = Math.sqrt(mean_di_di_plus_k[b]!);
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // gi_di_over_sqrt_mean_di_di = gi_di / sqrt_mean_di_di_plus_k
-        const gi_di_over_sqrt_mean_di_di =
-          (gi[j]! * di_tape[(t * B + b) * 16 + j]!) / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
-        gi_di_over_sqrt_mean_di_di_tape[(t * B + b) * 16 + j] = gi_di_over_sqrt_mean_di_di;
-        // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-        f_i_o[b * 48 + 16 + j] = gi_di_over_sqrt_mean_di_di + bi[j]!;
-      }
-    }
-    // mean_dg_dg = mean(dg_dg)
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++)
-        acc += dg_tape[(t * B + b) * 16 + j]! * dg_tape[(t * B + b) * 16 + j]!;
-      mean_dg_dg[b] = acc / 16;
-    }
-    // mean_dg_dg_plus_k = mean_dg_dg + 0.00001
-    for (let b = 0; b < B; b++) mean_dg_dg_plus_k[b] = mean_dg_dg[b]! + 0.00001;
-    // sqrt_mean_dg_dg_plus_k = sqrt(mean_dg_dg_plus_k)
-    for (let b = 0; b < B; b++)
-      sqrt_mean_dg_dg_plus_k_tape[t * B + b] = Math.sqrt(mean_dg_dg_plus_k[b]!);
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // gg_dg_over_sqrt_mean_dg_dg = gg_dg / sqrt_mean_dg_dg_plus_k
-        const gg_dg_over_sqrt_mean_dg_dg =
-          (gg[j]! * dg_tape[(t * B + b) * 16 + j]!) / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
-        gg_dg_over_sqrt_mean_dg_dg_tape[(t * B + b) * 16 + j] = gg_dg_over_sqrt_mean_dg_dg;
-        // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-        g[b * 16 + j] = gg_dg_over_sqrt_mean_dg_dg + bg[j]!;
-      }
-    }
-    // mean_do_do = mean(do_do)
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++)
-        acc += do_tape[(t * B + b) * 16 + j]! * do_tape[(t * B + b) * 16 + j]!;
-      mean_do_do[b] = acc / 16;
-    }
-    // mean_do_do_plus_k = mean_do_do + 0.00001
-    for (let b = 0; b < B; b++) mean_do_do_plus_k[b] = mean_do_do[b]! + 0.00001;
-    // sqrt_mean_do_do_plus_k = sqrt(mean_do_do_plus_k)
-    for (let b = 0; b < B; b++)
-      sqrt_mean_do_do_plus_k_tape[t * B + b] = Math.sqrt(mean_do_do_plus_k[b]!);
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // go_do_over_sqrt_mean_do_do = go_do / sqrt_mean_do_do_plus_k
-        const go_do_over_sqrt_mean_do_do =
-          (go[j]! * do_tape[(t * B + b) * 16 + j]!) / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
-        go_do_over_sqrt_mean_do_do_tape[(t * B + b) * 16 + j] = go_do_over_sqrt_mean_do_do;
-        // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-        f_i_o[b * 48 + 32 + j] = go_do_over_sqrt_mean_do_do + bo[j]!;
-      }
-    }
-    // f, i, o = σ(…), for each of B rows   lnlstm.cell:20, 21, 23
-    mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);
-    // g = tanh(…), for each of B rows   lnlstm.cell:22
-    mm.tanh(B * 16, g, 0, g, 0);
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        f_tape[(t * B + b) * 16 + j] = f_i_o[b * 48 + j]!;
-        i_tape[(t * B + b) * 16 + j] = f_i_o[b * 48 + 16 + j]!;
-        o_tape[(t * B + b) * 16 + j] = f_i_o[b * 48 + 32 + j]!;
-        g_tape[(t * B + b) * 16 + j] = g[b * 16 + j]!;
-        // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
-        const c =
-          f_i_o[b * 48 + j]! * c_seq[(t * B + b) * 16 + j]! +
-          f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
-        c_seq[((t + 1) * B + b) * 16 + j] = c;
-        c_out[(t * B + b) * 16 + j] = c;
-      }
-    }
-    // mean_c = mean(c), in dc = c - mean(c)   lnlstm.cell:26
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += c_seq[((t + 1) * B + b) * 16 + j]!;
-      mean_c[b] = acc / 16;
-    }
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // dc = c - mean(c)   lnlstm.cell:26
-        const dc = c_seq[((t + 1) * B + b) * 16 + j]! - mean_c[b]!;
-        dc_tape[(t * B + b) * 16 + j] = dc;
-      }
-    }
-    // mean_dc_dc = mean(dc_dc)
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++)
-        acc += dc_tape[(t * B + b) * 16 + j]! * dc_tape[(t * B + b) * 16 + j]!;
-      mean_dc_dc[b] = acc / 16;
-    }
-    // mean_dc_dc_plus_k = mean_dc_dc + 0.00001
-    for (let b = 0; b < B; b++) mean_dc_dc_plus_k[b] = mean_dc_dc[b]! + 0.00001;
-    // sqrt_mean_dc_dc_plus_k = sqrt(mean_dc_dc_plus_k)
-    for (let b = 0; b < B; b++)
-      sqrt_mean_dc_dc_plus_k_tape[t * B + b] = Math.sqrt(mean_dc_dc_plus_k[b]!);
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // gc_dc_over_sqrt_mean_dc_dc = gc_dc / sqrt_mean_dc_dc_plus_k
-        const gc_dc_over_sqrt_mean_dc_dc =
-          (gc[j]! * dc_tape[(t * B + b) * 16 + j]!) / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
-        gc_dc_over_sqrt_mean_dc_dc_tape[(t * B + b) * 16 + j] = gc_dc_over_sqrt_mean_dc_dc;
-        // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
-        tanh_values[b * 16 + j] = gc_dc_over_sqrt_mean_dc_dc + bc[j]!;
-      }
-    }
-    // tanh_gc_dc_over_sqrt_mean_dc = tanh(…), for each of B rows
-    mm.tanh(B * 16, tanh_values, 0, tanh_values, 0);
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j] = tanh_values[b * 16 + j]!;
-        // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-        const h = f_i_o[b * 48 + 32 + j]! * tanh_values[b * 16 + j]!;
-        h_seq[((t + 1) * B + b) * 16 + j] = h;
-        h_out[(t * B + b) * 16 + j] = h;
-      }
-    }
-    if (M !== undefined) {
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    // Everything that does not depend on a state, for the chunk's steps at once.
+    // Wf_Wi_Wg_Wo_x = Wf_Wi_Wg_Wo·x
+    mm.nt(steps * B, 64, 8, x, start * B * 8, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x, 0, 64, 0); // Wf_Wi_Wg_Wo_x[m] = Wf_Wi_Wg_Wo · x[m], for all steps * B rows
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
+      // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
+      mm.nt(B, 64, 16, h_seq, t * B * 16, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          // padding: the state carries through, the outputs are zero
-          for (let j = 0; j < 16; j++)
-            h_seq[((t + 1) * B + b) * 16 + j] = h_seq[(t * B + b) * 16 + j]!;
-          for (let j = 0; j < 16; j++)
-            c_seq[((t + 1) * B + b) * 16 + j] = c_seq[(t * B + b) * 16 + j]!;
-          for (let j = 0; j < 16; j++) h_out[(t * B + b) * 16 + j] = 0;
-          for (let j = 0; j < 16; j++) c_out[(t * B + b) * 16 + j] = 0;
+        for (let j = 0; j < 16; j++) {
+          // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+          const Wf_x_plus_Uf_h_prev_1 =
+            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]!;
+          Wf_x_plus_Uf_h_prev[b * 16 + j] = Wf_x_plus_Uf_h_prev_1;
+        }
+      }
+      // mean_Wf_x_plus_Uf_h_prev = mean(Wf_x_plus_Uf_h_prev)
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++) acc += Wf_x_plus_Uf_h_prev[b * 16 + j]!;
+        mean_Wf_x_plus_Uf_h_prev[b] = acc / 16;
+      }
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+          const df = Wf_x_plus_Uf_h_prev[b * 16 + j]! - mean_Wf_x_plus_Uf_h_prev[b]!;
+          df_tape[(t * B + b) * 16 + j] = df;
+          // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+          const Wi_x_plus_Ui_h_prev_1 =
+            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]!;
+          Wi_x_plus_Ui_h_prev[b * 16 + j] = Wi_x_plus_Ui_h_prev_1;
+        }
+      }
+      // mean_Wi_x_plus_Ui_h_prev = mean(Wi_x_plus_Ui_h_prev)
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++) acc += Wi_x_plus_Ui_h_prev[b * 16 + j]!;
+        mean_Wi_x_plus_Ui_h_prev[b] = acc / 16;
+      }
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+          const di = Wi_x_plus_Ui_h_prev[b * 16 + j]! - mean_Wi_x_plus_Ui_h_prev[b]!;
+          di_tape[(t * B + b) * 16 + j] = di;
+          // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+          const Wg_x_plus_Ug_h_prev_1 =
+            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]!;
+          Wg_x_plus_Ug_h_prev[b * 16 + j] = Wg_x_plus_Ug_h_prev_1;
+        }
+      }
+      // mean_Wg_x_plus_Ug_h_prev = mean(Wg_x_plus_Ug_h_prev)
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++) acc += Wg_x_plus_Ug_h_prev[b * 16 + j]!;
+        mean_Wg_x_plus_Ug_h_prev[b] = acc / 16;
+      }
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+          const dg = Wg_x_plus_Ug_h_prev[b * 16 + j]! - mean_Wg_x_plus_Ug_h_prev[b]!;
+          dg_tape[(t * B + b) * 16 + j] = dg;
+          // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+          const Wo_x_plus_Uo_h_prev_1 =
+            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]!;
+          Wo_x_plus_Uo_h_prev[b * 16 + j] = Wo_x_plus_Uo_h_prev_1;
+        }
+      }
+      // mean_Wo_x_plus_Uo_h_prev = mean(Wo_x_plus_Uo_h_prev)
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++) acc += Wo_x_plus_Uo_h_prev[b * 16 + j]!;
+        mean_Wo_x_plus_Uo_h_prev[b] = acc / 16;
+      }
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+          const do_ = Wo_x_plus_Uo_h_prev[b * 16 + j]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+          do_tape[(t * B + b) * 16 + j] = do_;
+        }
+      }
+      // mean_df_df = mean(df_df)
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++)
+          acc += df_tape[(t * B + b) * 16 + j]! * df_tape[(t * B + b) * 16 + j]!;
+        mean_df_df[b] = acc / 16;
+      }
+      // mean_df_df_plus_k = mean_df_df + 0.00001
+      for (let b = 0; b < B; b++) mean_df_df_plus_k[b] = mean_df_df[b]! + 0.00001;
+      // sqrt_mean_df_df_plus_k = sqrt(mean_df_df_plus_k)
+      for (let b = 0; b < B; b++)
+        sqrt_mean_df_df_plus_k_tape[t * B + b] = Math.sqrt(mean_df_df_plus_k[b]!);
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // gf_df_over_sqrt_mean_df_df = gf_df / sqrt_mean_df_df_plus_k
+          const gf_df_over_sqrt_mean_df_df =
+            (gf[j]! * df_tape[(t * B + b) * 16 + j]!) / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
+          gf_df_over_sqrt_mean_df_df_tape[(t * B + b) * 16 + j] = gf_df_over_sqrt_mean_df_df;
+          // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+          f_i_o[b * 48 + j] = gf_df_over_sqrt_mean_df_df + bf[j]!;
+        }
+      }
+      // mean_di_di = mean(di_di)
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++)
+          acc += di_tape[(t * B + b) * 16 + j]! * di_tape[(t * B + b) * 16 + j]!;
+        mean_di_di[b] = acc / 16;
+      }
+      // mean_di_di_plus_k = mean_di_di + 0.00001
+      for (let b = 0; b < B; b++) mean_di_di_plus_k[b] = mean_di_di[b]! + 0.00001;
+      // sqrt_mean_di_di_plus_k = sqrt(mean_di_di_plus_k)
+      for (let b = 0; b < B; b++)
+        sqrt_mean_di_di_plus_k_tape[t * B + b] = Math.sqrt(mean_di_di_plus_k[b]!);
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // gi_di_over_sqrt_mean_di_di = gi_di / sqrt_mean_di_di_plus_k
+          const gi_di_over_sqrt_mean_di_di =
+            (gi[j]! * di_tape[(t * B + b) * 16 + j]!) / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
+          gi_di_over_sqrt_mean_di_di_tape[(t * B + b) * 16 + j] = gi_di_over_sqrt_mean_di_di;
+          // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+          f_i_o[b * 48 + 16 + j] = gi_di_over_sqrt_mean_di_di + bi[j]!;
+        }
+      }
+      // mean_dg_dg = mean(dg_dg)
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++)
+          acc += dg_tape[(t * B + b) * 16 + j]! * dg_tape[(t * B + b) * 16 + j]!;
+        mean_dg_dg[b] = acc / 16;
+      }
+      // mean_dg_dg_plus_k = mean_dg_dg + 0.00001
+      for (let b = 0; b < B; b++) mean_dg_dg_plus_k[b] = mean_dg_dg[b]! + 0.00001;
+      // sqrt_mean_dg_dg_plus_k = sqrt(mean_dg_dg_plus_k)
+      for (let b = 0; b < B; b++)
+        sqrt_mean_dg_dg_plus_k_tape[t * B + b] = Math.sqrt(mean_dg_dg_plus_k[b]!);
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // gg_dg_over_sqrt_mean_dg_dg = gg_dg / sqrt_mean_dg_dg_plus_k
+          const gg_dg_over_sqrt_mean_dg_dg =
+            (gg[j]! * dg_tape[(t * B + b) * 16 + j]!) / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
+          gg_dg_over_sqrt_mean_dg_dg_tape[(t * B + b) * 16 + j] = gg_dg_over_sqrt_mean_dg_dg;
+          // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+          g[b * 16 + j] = gg_dg_over_sqrt_mean_dg_dg + bg[j]!;
+        }
+      }
+      // mean_do_do = mean(do_do)
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++)
+          acc += do_tape[(t * B + b) * 16 + j]! * do_tape[(t * B + b) * 16 + j]!;
+        mean_do_do[b] = acc / 16;
+      }
+      // mean_do_do_plus_k = mean_do_do + 0.00001
+      for (let b = 0; b < B; b++) mean_do_do_plus_k[b] = mean_do_do[b]! + 0.00001;
+      // sqrt_mean_do_do_plus_k = sqrt(mean_do_do_plus_k)
+      for (let b = 0; b < B; b++)
+        sqrt_mean_do_do_plus_k_tape[t * B + b] = Math.sqrt(mean_do_do_plus_k[b]!);
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // go_do_over_sqrt_mean_do_do = go_do / sqrt_mean_do_do_plus_k
+          const go_do_over_sqrt_mean_do_do =
+            (go[j]! * do_tape[(t * B + b) * 16 + j]!) / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
+          go_do_over_sqrt_mean_do_do_tape[(t * B + b) * 16 + j] = go_do_over_sqrt_mean_do_do;
+          // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+          f_i_o[b * 48 + 32 + j] = go_do_over_sqrt_mean_do_do + bo[j]!;
+        }
+      }
+      // f, i, o = σ(…), for each of B rows   lnlstm.cell:20, 21, 23
+      mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);
+      // g = tanh(…), for each of B rows   lnlstm.cell:22
+      mm.tanh(B * 16, g, 0, g, 0);
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          f_tape[(t * B + b) * 16 + j] = f_i_o[b * 48 + j]!;
+          i_tape[(t * B + b) * 16 + j] = f_i_o[b * 48 + 16 + j]!;
+          o_tape[(t * B + b) * 16 + j] = f_i_o[b * 48 + 32 + j]!;
+          g_tape[(t * B + b) * 16 + j] = g[b * 16 + j]!;
+          // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+          const c =
+            f_i_o[b * 48 + j]! * c_seq[(t * B + b) * 16 + j]! +
+            f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
+          c_seq[((t + 1) * B + b) * 16 + j] = c;
+          c_out[(t * B + b) * 16 + j] = c;
+        }
+      }
+      // mean_c = mean(c), in dc = c - mean(c)   lnlstm.cell:26
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++) acc += c_seq[((t + 1) * B + b) * 16 + j]!;
+        mean_c[b] = acc / 16;
+      }
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // dc = c - mean(c)   lnlstm.cell:26
+          const dc = c_seq[((t + 1) * B + b) * 16 + j]! - mean_c[b]!;
+          dc_tape[(t * B + b) * 16 + j] = dc;
+        }
+      }
+      // mean_dc_dc = mean(dc_dc)
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++)
+          acc += dc_tape[(t * B + b) * 16 + j]! * dc_tape[(t * B + b) * 16 + j]!;
+        mean_dc_dc[b] = acc / 16;
+      }
+      // mean_dc_dc_plus_k = mean_dc_dc + 0.00001
+      for (let b = 0; b < B; b++) mean_dc_dc_plus_k[b] = mean_dc_dc[b]! + 0.00001;
+      // sqrt_mean_dc_dc_plus_k = sqrt(mean_dc_dc_plus_k)
+      for (let b = 0; b < B; b++)
+        sqrt_mean_dc_dc_plus_k_tape[t * B + b] = Math.sqrt(mean_dc_dc_plus_k[b]!);
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // gc_dc_over_sqrt_mean_dc_dc = gc_dc / sqrt_mean_dc_dc_plus_k
+          const gc_dc_over_sqrt_mean_dc_dc =
+            (gc[j]! * dc_tape[(t * B + b) * 16 + j]!) / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
+          gc_dc_over_sqrt_mean_dc_dc_tape[(t * B + b) * 16 + j] = gc_dc_over_sqrt_mean_dc_dc;
+          // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+          tanh_values[b * 16 + j] = gc_dc_over_sqrt_mean_dc_dc + bc[j]!;
+        }
+      }
+      // tanh_gc_dc_over_sqrt_mean_dc = tanh(…), for each of B rows
+      mm.tanh(B * 16, tanh_values, 0, tanh_values, 0);
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j] = tanh_values[b * 16 + j]!;
+          // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+          const h = f_i_o[b * 48 + 32 + j]! * tanh_values[b * 16 + j]!;
+          h_seq[((t + 1) * B + b) * 16 + j] = h;
+          h_out[(t * B + b) * 16 + j] = h;
+        }
+      }
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            // padding: the state carries through, the outputs are zero
+            for (let j = 0; j < 16; j++)
+              h_seq[((t + 1) * B + b) * 16 + j] = h_seq[(t * B + b) * 16 + j]!;
+            for (let j = 0; j < 16; j++)
+              c_seq[((t + 1) * B + b) * 16 + j] = c_seq[(t * B + b) * 16 + j]!;
+            for (let j = 0; j < 16; j++) h_out[(t * B + b) * 16 + j] = 0;
+            for (let j = 0; j < 16; j++) c_out[(t * B + b) * 16 + j] = 0;
+          }
         }
       }
     }
@@ -616,331 +624,382 @@ function backward(
     Wf_Wi_Wg_Wo.set(Wg, 256);
     Wf_Wi_Wg_Wo.set(Wo, 384);
   }
-  for (let t = T - 1; t >= 0; t--) {
-    if (M !== undefined) {
-      for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          for (let j = 0; j < 16; j++) dh_kept[b * 16 + j] = dh_seed[b * 16 + j]!;
-          for (let j = 0; j < 16; j++) dh_seed[b * 16 + j] = 0;
-          for (let j = 0; j < 16; j++) dc_kept[b * 16 + j] = dc_seed[b * 16 + j]!;
-          for (let j = 0; j < 16; j++) dc_seed[b * 16 + j] = 0;
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = T - 1 - ((T - 1) % chunk); start >= 0; start -= chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    for (let t = start + steps - 1; t >= start; t--) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            for (let j = 0; j < 16; j++) dh_kept[b * 16 + j] = dh_seed[b * 16 + j]!;
+            for (let j = 0; j < 16; j++) dh_seed[b * 16 + j] = 0;
+            for (let j = 0; j < 16; j++) dc_kept[b * 16 + j] = dc_seed[b * 16 + j]!;
+            for (let j = 0; j < 16; j++) dc_seed[b * 16 + j] = 0;
+          }
         }
       }
-    }
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // dh = ∂L/∂h, h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-        const dh_1 = dh_out[(t * B + b) * 16 + j]! + dh_seed[b * 16 + j]!;
-        dh[b * 16 + j] = dh_1;
-        // dbc = ∂L/∂bc
-        const dbc_1 =
-          dh_1 *
-          o_tape[(t * B + b) * 16 + j]! *
-          (1 -
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // dh = ∂L/∂h, h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+          const dh_1 = dh_out[(t * B + b) * 16 + j]! + dh_seed[b * 16 + j]!;
+          dh[b * 16 + j] = dh_1;
+          // dbc = ∂L/∂bc
+          const dbc_1 =
+            dh_1 *
+            o_tape[(t * B + b) * 16 + j]! *
+            (1 -
+              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]! *
+                tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]!);
+          dbc_steps[(tc * B + b) * 16 + j] = dbc_1;
+          // dbc_over_sqrt_mean_dc_dc_plus_k = dbc / sqrt_mean_dc_dc_plus_k
+          const dbc_over_sqrt_mean_dc_dc_plus_k_1 = dbc_1 / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
+          dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j] =
+            dbc_over_sqrt_mean_dc_dc_plus_k_1;
+        }
+      }
+      // sum_neg_dbc_gc_dc_over_sqrt = Σ neg_dbc_gc_dc_over_sqrt
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++)
+          acc += -(
+            (dbc_steps[(tc * B + b) * 16 + j]! *
+              gc_dc_over_sqrt_mean_dc_dc_tape[(t * B + b) * 16 + j]!) /
+            sqrt_mean_dc_dc_plus_k_tape[t * B + b]!
+          );
+        sum_neg_dbc_gc_dc_over_sqrt[b] = acc;
+      }
+      // sum_neg_dbc_gc_dc_over_sqrt_half = sum_neg_dbc_gc_dc_over_sqrt ⊙ 0.5
+      for (let b = 0; b < B; b++)
+        sum_neg_dbc_gc_dc_over_sqrt_half[b] = sum_neg_dbc_gc_dc_over_sqrt[b]! * 0.5;
+      // sum_neg_dbc_gc_over_sqrt = sum_neg_dbc_gc_dc_over_sqrt_half / sqrt_mean_dc_dc_plus_k
+      for (let b = 0; b < B; b++)
+        sum_neg_dbc_gc_over_sqrt[b] =
+          sum_neg_dbc_gc_dc_over_sqrt_half[b]! / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
+      // sum_neg_dbc_gc_over_sqrt_k = sum_neg_dbc_gc_over_sqrt ⊙ 0.0625
+      for (let b = 0; b < B; b++)
+        sum_neg_dbc_gc_over_sqrt_k[b] = sum_neg_dbc_gc_over_sqrt[b]! * 0.0625;
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // sum_neg_dbc_gc_over_sqrt_k_dc = sum_neg_dbc_gc_over_sqrt_k_each ⊙ dc
+          const sum_neg_dbc_gc_over_sqrt_k_dc =
+            sum_neg_dbc_gc_over_sqrt_k[b]! * dc_tape[(t * B + b) * 16 + j]!;
+          // ddc = ∂L/∂dc, dc = c - mean(c)   lnlstm.cell:26
+          const ddc_1 =
+            sum_neg_dbc_gc_over_sqrt_k_dc +
+            sum_neg_dbc_gc_over_sqrt_k_dc +
+            dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j]! * gc[j]!;
+          ddc[b * 16 + j] = ddc_1;
+        }
+      }
+      // dmean_c = ∂L/∂mean_c, in dc = c - mean(c)   lnlstm.cell:26
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++) acc += -ddc[b * 16 + j]!;
+        dmean_c[b] = acc;
+      }
+      // dmean_c_k = dmean_c ⊙ 0.0625
+      for (let b = 0; b < B; b++) dmean_c_k[b] = dmean_c[b]! * 0.0625;
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // d_c = ∂L/∂c, c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+          const d_c_1 =
+            dc_out[(t * B + b) * 16 + j]! + dc_seed[b * 16 + j]! + ddc[b * 16 + j]! + dmean_c_k[b]!;
+          d_c[b * 16 + j] = d_c_1;
+          // dc_prev = ∂L/∂c_prev
+          const dc_prev = d_c_1 * f_tape[(t * B + b) * 16 + j]!;
+          dc_back[b * 16 + j] = dc_prev;
+          // do_pre = ∂L/∂(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+          const do_pre_1 =
+            dh[b * 16 + j]! *
             tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]! *
-              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]!);
-        dbc_steps[(t * B + b) * 16 + j] = dbc_1;
-        // dbc_over_sqrt_mean_dc_dc_plus_k = dbc / sqrt_mean_dc_dc_plus_k
-        const dbc_over_sqrt_mean_dc_dc_plus_k_1 = dbc_1 / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
-        dbc_over_sqrt_mean_dc_dc_plus_k[(t * B + b) * 16 + j] = dbc_over_sqrt_mean_dc_dc_plus_k_1;
-      }
-    }
-    // sum_neg_dbc_gc_dc_over_sqrt = Σ neg_dbc_gc_dc_over_sqrt
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++)
-        acc += -(
-          (dbc_steps[(t * B + b) * 16 + j]! *
-            gc_dc_over_sqrt_mean_dc_dc_tape[(t * B + b) * 16 + j]!) /
-          sqrt_mean_dc_dc_plus_k_tape[t * B + b]!
-        );
-      sum_neg_dbc_gc_dc_over_sqrt[b] = acc;
-    }
-    // sum_neg_dbc_gc_dc_over_sqrt_half = sum_neg_dbc_gc_dc_over_sqrt ⊙ 0.5
-    for (let b = 0; b < B; b++)
-      sum_neg_dbc_gc_dc_over_sqrt_half[b] = sum_neg_dbc_gc_dc_over_sqrt[b]! * 0.5;
-    // sum_neg_dbc_gc_over_sqrt = sum_neg_dbc_gc_dc_over_sqrt_half / sqrt_mean_dc_dc_plus_k
-    for (let b = 0; b < B; b++)
-      sum_neg_dbc_gc_over_sqrt[b] =
-        sum_neg_dbc_gc_dc_over_sqrt_half[b]! / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
-    // sum_neg_dbc_gc_over_sqrt_k = sum_neg_dbc_gc_over_sqrt ⊙ 0.0625
-    for (let b = 0; b < B; b++)
-      sum_neg_dbc_gc_over_sqrt_k[b] = sum_neg_dbc_gc_over_sqrt[b]! * 0.0625;
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // sum_neg_dbc_gc_over_sqrt_k_dc = sum_neg_dbc_gc_over_sqrt_k_each ⊙ dc
-        const sum_neg_dbc_gc_over_sqrt_k_dc =
-          sum_neg_dbc_gc_over_sqrt_k[b]! * dc_tape[(t * B + b) * 16 + j]!;
-        // ddc = ∂L/∂dc, dc = c - mean(c)   lnlstm.cell:26
-        const ddc_1 =
-          sum_neg_dbc_gc_over_sqrt_k_dc +
-          sum_neg_dbc_gc_over_sqrt_k_dc +
-          dbc_over_sqrt_mean_dc_dc_plus_k[(t * B + b) * 16 + j]! * gc[j]!;
-        ddc[b * 16 + j] = ddc_1;
-      }
-    }
-    // dmean_c = ∂L/∂mean_c, in dc = c - mean(c)   lnlstm.cell:26
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += -ddc[b * 16 + j]!;
-      dmean_c[b] = acc;
-    }
-    // dmean_c_k = dmean_c ⊙ 0.0625
-    for (let b = 0; b < B; b++) dmean_c_k[b] = dmean_c[b]! * 0.0625;
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // d_c = ∂L/∂c, c = f ⊙ c + i ⊙ g   lnlstm.cell:25
-        const d_c_1 =
-          dc_out[(t * B + b) * 16 + j]! + dc_seed[b * 16 + j]! + ddc[b * 16 + j]! + dmean_c_k[b]!;
-        d_c[b * 16 + j] = d_c_1;
-        // dc_prev = ∂L/∂c_prev
-        const dc_prev = d_c_1 * f_tape[(t * B + b) * 16 + j]!;
-        dc_back[b * 16 + j] = dc_prev;
-        // do_pre = ∂L/∂(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-        const do_pre_1 =
-          dh[b * 16 + j]! *
-          tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]! *
-          (o_tape[(t * B + b) * 16 + j]! * (1 - o_tape[(t * B + b) * 16 + j]!));
-        do_pre[(t * B + b) * 16 + j] = do_pre_1;
-        // do_pre_over_sqrt_mean_do_do = do_pre / sqrt_mean_do_do_plus_k
-        const do_pre_over_sqrt_mean_do_do_1 = do_pre_1 / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
-        do_pre_over_sqrt_mean_do_do[(t * B + b) * 16 + j] = do_pre_over_sqrt_mean_do_do_1;
-      }
-    }
-    // sum_neg_do_pre_go_do_over_sqrt = Σ neg_do_pre_go_do_over_sqrt
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++)
-        acc += -(
-          (do_pre[(t * B + b) * 16 + j]! * go_do_over_sqrt_mean_do_do_tape[(t * B + b) * 16 + j]!) /
-          sqrt_mean_do_do_plus_k_tape[t * B + b]!
-        );
-      sum_neg_do_pre_go_do_over_sqrt[b] = acc;
-    }
-    // sum_neg_do_pre_go_do_half = sum_neg_do_pre_go_do_over_sqrt ⊙ 0.5
-    for (let b = 0; b < B; b++)
-      sum_neg_do_pre_go_do_half[b] = sum_neg_do_pre_go_do_over_sqrt[b]! * 0.5;
-    // sum_neg_do_pre_go_over_sqrt = sum_neg_do_pre_go_do_half / sqrt_mean_do_do_plus_k
-    for (let b = 0; b < B; b++)
-      sum_neg_do_pre_go_over_sqrt[b] =
-        sum_neg_do_pre_go_do_half[b]! / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
-    // sum_neg_do_pre_go_over_sqrt_k = sum_neg_do_pre_go_over_sqrt ⊙ 0.0625
-    for (let b = 0; b < B; b++)
-      sum_neg_do_pre_go_over_sqrt_k[b] = sum_neg_do_pre_go_over_sqrt[b]! * 0.0625;
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
-        const sum_neg_do_pre_go_over_sqrt_do_1 =
-          sum_neg_do_pre_go_over_sqrt_k[b]! * do_tape[(t * B + b) * 16 + j]!;
-        sum_neg_do_pre_go_over_sqrt_do[b * 16 + j] = sum_neg_do_pre_go_over_sqrt_do_1;
-        // dg_pre = ∂L/∂(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-        const dg_pre_1 =
-          d_c[b * 16 + j]! *
-          i_tape[(t * B + b) * 16 + j]! *
-          (1 - g_tape[(t * B + b) * 16 + j]! * g_tape[(t * B + b) * 16 + j]!);
-        dg_pre[(t * B + b) * 16 + j] = dg_pre_1;
-        // dg_pre_over_sqrt_mean_dg_dg = dg_pre / sqrt_mean_dg_dg_plus_k
-        const dg_pre_over_sqrt_mean_dg_dg_1 = dg_pre_1 / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
-        dg_pre_over_sqrt_mean_dg_dg[(t * B + b) * 16 + j] = dg_pre_over_sqrt_mean_dg_dg_1;
-      }
-    }
-    // sum_neg_dg_pre_gg_dg_over_sqrt = Σ neg_dg_pre_gg_dg_over_sqrt
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++)
-        acc += -(
-          (dg_pre[(t * B + b) * 16 + j]! * gg_dg_over_sqrt_mean_dg_dg_tape[(t * B + b) * 16 + j]!) /
-          sqrt_mean_dg_dg_plus_k_tape[t * B + b]!
-        );
-      sum_neg_dg_pre_gg_dg_over_sqrt[b] = acc;
-    }
-    // sum_neg_dg_pre_gg_dg_half = sum_neg_dg_pre_gg_dg_over_sqrt ⊙ 0.5
-    for (let b = 0; b < B; b++)
-      sum_neg_dg_pre_gg_dg_half[b] = sum_neg_dg_pre_gg_dg_over_sqrt[b]! * 0.5;
-    // sum_neg_dg_pre_gg_over_sqrt = sum_neg_dg_pre_gg_dg_half / sqrt_mean_dg_dg_plus_k
-    for (let b = 0; b < B; b++)
-      sum_neg_dg_pre_gg_over_sqrt[b] =
-        sum_neg_dg_pre_gg_dg_half[b]! / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
-    // sum_neg_dg_pre_gg_over_sqrt_k = sum_neg_dg_pre_gg_over_sqrt ⊙ 0.0625
-    for (let b = 0; b < B; b++)
-      sum_neg_dg_pre_gg_over_sqrt_k[b] = sum_neg_dg_pre_gg_over_sqrt[b]! * 0.0625;
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
-        const sum_neg_dg_pre_gg_over_sqrt_dg_1 =
-          sum_neg_dg_pre_gg_over_sqrt_k[b]! * dg_tape[(t * B + b) * 16 + j]!;
-        sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j] = sum_neg_dg_pre_gg_over_sqrt_dg_1;
-        // di_pre = ∂L/∂(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-        const di_pre_1 =
-          d_c[b * 16 + j]! *
-          g_tape[(t * B + b) * 16 + j]! *
-          (i_tape[(t * B + b) * 16 + j]! * (1 - i_tape[(t * B + b) * 16 + j]!));
-        di_pre[(t * B + b) * 16 + j] = di_pre_1;
-        // di_pre_over_sqrt_mean_di_di = di_pre / sqrt_mean_di_di_plus_k
-        const di_pre_over_sqrt_mean_di_di_1 = di_pre_1 / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
-        di_pre_over_sqrt_mean_di_di[(t * B + b) * 16 + j] = di_pre_over_sqrt_mean_di_di_1;
-      }
-    }
-    // sum_neg_di_pre_gi_di_over_sqrt = Σ neg_di_pre_gi_di_over_sqrt
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++)
-        acc += -(
-          (di_pre[(t * B + b) * 16 + j]! * gi_di_over_sqrt_mean_di_di_tape[(t * B + b) * 16 + j]!) /
-          sqrt_mean_di_di_plus_k_tape[t * B + b]!
-        );
-      sum_neg_di_pre_gi_di_over_sqrt[b] = acc;
-    }
-    // sum_neg_di_pre_gi_di_half = sum_neg_di_pre_gi_di_over_sqrt ⊙ 0.5
-    for (let b = 0; b < B; b++)
-      sum_neg_di_pre_gi_di_half[b] = sum_neg_di_pre_gi_di_over_sqrt[b]! * 0.5;
-    // sum_neg_di_pre_gi_over_sqrt = sum_neg_di_pre_gi_di_half / sqrt_mean_di_di_plus_k
-    for (let b = 0; b < B; b++)
-      sum_neg_di_pre_gi_over_sqrt[b] =
-        sum_neg_di_pre_gi_di_half[b]! / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
-    // sum_neg_di_pre_gi_over_sqrt_k = sum_neg_di_pre_gi_over_sqrt ⊙ 0.0625
-    for (let b = 0; b < B; b++)
-      sum_neg_di_pre_gi_over_sqrt_k[b] = sum_neg_di_pre_gi_over_sqrt[b]! * 0.0625;
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
-        const sum_neg_di_pre_gi_over_sqrt_di_1 =
-          sum_neg_di_pre_gi_over_sqrt_k[b]! * di_tape[(t * B + b) * 16 + j]!;
-        sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j] = sum_neg_di_pre_gi_over_sqrt_di_1;
-        // df_pre = ∂L/∂(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-        const df_pre_1 =
-          d_c[b * 16 + j]! *
-          c_seq[(t * B + b) * 16 + j]! *
-          (f_tape[(t * B + b) * 16 + j]! * (1 - f_tape[(t * B + b) * 16 + j]!));
-        df_pre[(t * B + b) * 16 + j] = df_pre_1;
-        // df_pre_over_sqrt_mean_df_df = df_pre / sqrt_mean_df_df_plus_k
-        const df_pre_over_sqrt_mean_df_df_1 = df_pre_1 / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
-        df_pre_over_sqrt_mean_df_df[(t * B + b) * 16 + j] = df_pre_over_sqrt_mean_df_df_1;
-      }
-    }
-    // sum_neg_df_pre_gf_df_over_sqrt = Σ neg_df_pre_gf_df_over_sqrt
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++)
-        acc += -(
-          (df_pre[(t * B + b) * 16 + j]! * gf_df_over_sqrt_mean_df_df_tape[(t * B + b) * 16 + j]!) /
-          sqrt_mean_df_df_plus_k_tape[t * B + b]!
-        );
-      sum_neg_df_pre_gf_df_over_sqrt[b] = acc;
-    }
-    // sum_neg_df_pre_gf_df_half = sum_neg_df_pre_gf_df_over_sqrt ⊙ 0.5
-    for (let b = 0; b < B; b++)
-      sum_neg_df_pre_gf_df_half[b] = sum_neg_df_pre_gf_df_over_sqrt[b]! * 0.5;
-    // sum_neg_df_pre_gf_over_sqrt = sum_neg_df_pre_gf_df_half / sqrt_mean_df_df_plus_k
-    for (let b = 0; b < B; b++)
-      sum_neg_df_pre_gf_over_sqrt[b] =
-        sum_neg_df_pre_gf_df_half[b]! / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
-    // sum_neg_df_pre_gf_over_sqrt_k = sum_neg_df_pre_gf_over_sqrt ⊙ 0.0625
-    for (let b = 0; b < B; b++)
-      sum_neg_df_pre_gf_over_sqrt_k[b] = sum_neg_df_pre_gf_over_sqrt[b]! * 0.0625;
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
-        const sum_neg_df_pre_gf_over_sqrt_df_1 =
-          sum_neg_df_pre_gf_over_sqrt_k[b]! * df_tape[(t * B + b) * 16 + j]!;
-        sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j] = sum_neg_df_pre_gf_over_sqrt_df_1;
-        // ddo = ∂L/∂do, do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
-        const ddo_1 =
-          sum_neg_do_pre_go_over_sqrt_do[b * 16 + j]! +
-          sum_neg_do_pre_go_over_sqrt_do[b * 16 + j]! +
-          do_pre_over_sqrt_mean_do_do[(t * B + b) * 16 + j]! * go[j]!;
-        ddo[b * 16 + j] = ddo_1;
-        d_Uf_Ui_Ug_Uo_h_prev[(t * B + b) * 64 + 48 + j] = ddo_1;
-      }
-    }
-    // sum_neg_ddo = Σ neg_ddo
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += -ddo[b * 16 + j]!;
-      sum_neg_ddo[b] = acc;
-    }
-    // sum_neg_ddo_k = sum_neg_ddo ⊙ 0.0625
-    for (let b = 0; b < B; b++) sum_neg_ddo_k[b] = sum_neg_ddo[b]! * 0.0625;
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        d_Uf_Ui_Ug_Uo_h_prev[(t * B + b) * 64 + 48 + j]! += sum_neg_ddo_k[b]!;
-        // ddg = ∂L/∂dg, dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
-        const ddg_1 =
-          sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j]! +
-          sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j]! +
-          dg_pre_over_sqrt_mean_dg_dg[(t * B + b) * 16 + j]! * gg[j]!;
-        ddg[b * 16 + j] = ddg_1;
-        d_Uf_Ui_Ug_Uo_h_prev[(t * B + b) * 64 + 32 + j] = ddg_1;
-      }
-    }
-    // sum_neg_ddg = Σ neg_ddg
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += -ddg[b * 16 + j]!;
-      sum_neg_ddg[b] = acc;
-    }
-    // sum_neg_ddg_k = sum_neg_ddg ⊙ 0.0625
-    for (let b = 0; b < B; b++) sum_neg_ddg_k[b] = sum_neg_ddg[b]! * 0.0625;
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        d_Uf_Ui_Ug_Uo_h_prev[(t * B + b) * 64 + 32 + j]! += sum_neg_ddg_k[b]!;
-        // ddi = ∂L/∂di, di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
-        const ddi_1 =
-          sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j]! +
-          sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j]! +
-          di_pre_over_sqrt_mean_di_di[(t * B + b) * 16 + j]! * gi[j]!;
-        ddi[b * 16 + j] = ddi_1;
-        d_Uf_Ui_Ug_Uo_h_prev[(t * B + b) * 64 + 16 + j] = ddi_1;
-      }
-    }
-    // sum_neg_ddi = Σ neg_ddi
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += -ddi[b * 16 + j]!;
-      sum_neg_ddi[b] = acc;
-    }
-    // sum_neg_ddi_k = sum_neg_ddi ⊙ 0.0625
-    for (let b = 0; b < B; b++) sum_neg_ddi_k[b] = sum_neg_ddi[b]! * 0.0625;
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        d_Uf_Ui_Ug_Uo_h_prev[(t * B + b) * 64 + 16 + j]! += sum_neg_ddi_k[b]!;
-        // ddf = ∂L/∂df, df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
-        const ddf_1 =
-          sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j]! +
-          sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j]! +
-          df_pre_over_sqrt_mean_df_df[(t * B + b) * 16 + j]! * gf[j]!;
-        ddf[b * 16 + j] = ddf_1;
-        d_Uf_Ui_Ug_Uo_h_prev[(t * B + b) * 64 + j] = ddf_1;
-      }
-    }
-    // sum_neg_ddf = Σ neg_ddf
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += -ddf[b * 16 + j]!;
-      sum_neg_ddf[b] = acc;
-    }
-    // sum_neg_ddf_k = sum_neg_ddf ⊙ 0.0625
-    for (let b = 0; b < B; b++) sum_neg_ddf_k[b] = sum_neg_ddf[b]! * 0.0625;
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) d_Uf_Ui_Ug_Uo_h_prev[(t * B + b) * 64 + j]! += sum_neg_ddf_k[b]!;
-    }
-    // dh_prev = ∂L/∂h_prev
-    mm.nn(B, 64, 16, d_Uf_Ui_Ug_Uo_h_prev, t * B * 64, 64, Uf_Ui_Ug_Uo, 0, dh_back, 0, 16, 0); // dh_back[m] = Uf_Ui_Ug_Uoᵀ · d_Uf_Ui_Ug_Uo_h_prev[m], for each of B rows
-    if (M !== undefined) {
-      for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          for (let j = 0; j < 16; j++) dh_back[b * 16 + j] = dh_kept[b * 16 + j]!;
-          for (let j = 0; j < 16; j++) dc_back[b * 16 + j] = dc_kept[b * 16 + j]!;
+            (o_tape[(t * B + b) * 16 + j]! * (1 - o_tape[(t * B + b) * 16 + j]!));
+          do_pre[(tc * B + b) * 16 + j] = do_pre_1;
+          // do_pre_over_sqrt_mean_do_do = do_pre / sqrt_mean_do_do_plus_k
+          const do_pre_over_sqrt_mean_do_do_1 = do_pre_1 / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
+          do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j] = do_pre_over_sqrt_mean_do_do_1;
         }
       }
+      // sum_neg_do_pre_go_do_over_sqrt = Σ neg_do_pre_go_do_over_sqrt
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++)
+          acc += -(
+            (do_pre[(tc * B + b) * 16 + j]! *
+              go_do_over_sqrt_mean_do_do_tape[(t * B + b) * 16 + j]!) /
+            sqrt_mean_do_do_plus_k_tape[t * B + b]!
+          );
+        sum_neg_do_pre_go_do_over_sqrt[b] = acc;
+      }
+      // sum_neg_do_pre_go_do_half = sum_neg_do_pre_go_do_over_sqrt ⊙ 0.5
+      for (let b = 0; b < B; b++)
+        sum_neg_do_pre_go_do_half[b] = sum_neg_do_pre_go_do_over_sqrt[b]! * 0.5;
+      // sum_neg_do_pre_go_over_sqrt = sum_neg_do_pre_go_do_half / sqrt_mean_do_do_plus_k
+      for (let b = 0; b < B; b++)
+        sum_neg_do_pre_go_over_sqrt[b] =
+          sum_neg_do_pre_go_do_half[b]! / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
+      // sum_neg_do_pre_go_over_sqrt_k = sum_neg_do_pre_go_over_sqrt ⊙ 0.0625
+      for (let b = 0; b < B; b++)
+        sum_neg_do_pre_go_over_sqrt_k[b] = sum_neg_do_pre_go_over_sqrt[b]! * 0.0625;
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
+          const sum_neg_do_pre_go_over_sqrt_do_1 =
+            sum_neg_do_pre_go_over_sqrt_k[b]! * do_tape[(t * B + b) * 16 + j]!;
+          sum_neg_do_pre_go_over_sqrt_do[b * 16 + j] = sum_neg_do_pre_go_over_sqrt_do_1;
+          // dg_pre = ∂L/∂(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+          const dg_pre_1 =
+            d_c[b * 16 + j]! *
+            i_tape[(t * B + b) * 16 + j]! *
+            (1 - g_tape[(t * B + b) * 16 + j]! * g_tape[(t * B + b) * 16 + j]!);
+          dg_pre[(tc * B + b) * 16 + j] = dg_pre_1;
+          // dg_pre_over_sqrt_mean_dg_dg = dg_pre / sqrt_mean_dg_dg_plus_k
+          const dg_pre_over_sqrt_mean_dg_dg_1 = dg_pre_1 / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
+          dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j] = dg_pre_over_sqrt_mean_dg_dg_1;
+        }
+      }
+      // sum_neg_dg_pre_gg_dg_over_sqrt = Σ neg_dg_pre_gg_dg_over_sqrt
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++)
+          acc += -(
+            (dg_pre[(tc * B + b) * 16 + j]! *
+              gg_dg_over_sqrt_mean_dg_dg_tape[(t * B + b) * 16 + j]!) /
+            sqrt_mean_dg_dg_plus_k_tape[t * B + b]!
+          );
+        sum_neg_dg_pre_gg_dg_over_sqrt[b] = acc;
+      }
+      // sum_neg_dg_pre_gg_dg_half = sum_neg_dg_pre_gg_dg_over_sqrt ⊙ 0.5
+      for (let b = 0; b < B; b++)
+        sum_neg_dg_pre_gg_dg_half[b] = sum_neg_dg_pre_gg_dg_over_sqrt[b]! * 0.5;
+      // sum_neg_dg_pre_gg_over_sqrt = sum_neg_dg_pre_gg_dg_half / sqrt_mean_dg_dg_plus_k
+      for (let b = 0; b < B; b++)
+        sum_neg_dg_pre_gg_over_sqrt[b] =
+          sum_neg_dg_pre_gg_dg_half[b]! / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
+      // sum_neg_dg_pre_gg_over_sqrt_k = sum_neg_dg_pre_gg_over_sqrt ⊙ 0.0625
+      for (let b = 0; b < B; b++)
+        sum_neg_dg_pre_gg_over_sqrt_k[b] = sum_neg_dg_pre_gg_over_sqrt[b]! * 0.0625;
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
+          const sum_neg_dg_pre_gg_over_sqrt_dg_1 =
+            sum_neg_dg_pre_gg_over_sqrt_k[b]! * dg_tape[(t * B + b) * 16 + j]!;
+          sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j] = sum_neg_dg_pre_gg_over_sqrt_dg_1;
+          // di_pre = ∂L/∂(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+          const di_pre_1 =
+            d_c[b * 16 + j]! *
+            g_tape[(t * B + b) * 16 + j]! *
+            (i_tape[(t * B + b) * 16 + j]! * (1 - i_tape[(t * B + b) * 16 + j]!));
+          di_pre[(tc * B + b) * 16 + j] = di_pre_1;
+          // di_pre_over_sqrt_mean_di_di = di_pre / sqrt_mean_di_di_plus_k
+          const di_pre_over_sqrt_mean_di_di_1 = di_pre_1 / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
+          di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j] = di_pre_over_sqrt_mean_di_di_1;
+        }
+      }
+      // sum_neg_di_pre_gi_di_over_sqrt = Σ neg_di_pre_gi_di_over_sqrt
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++)
+          acc += -(
+            (di_pre[(tc * B + b) * 16 + j]! *
+              gi_di_over_sqrt_mean_di_di_tape[(t * B + b) * 16 + j]!) /
+            sqrt_mean_di_di_plus_k_tape[t * B + b]!
+          );
+        sum_neg_di_pre_gi_di_over_sqrt[b] = acc;
+      }
+      // sum_neg_di_pre_gi_di_half = sum_neg_di_pre_gi_di_over_sqrt ⊙ 0.5
+      for (let b = 0; b < B; b++)
+        sum_neg_di_pre_gi_di_half[b] = sum_neg_di_pre_gi_di_over_sqrt[b]! * 0.5;
+      // sum_neg_di_pre_gi_over_sqrt = sum_neg_di_pre_gi_di_half / sqrt_mean_di_di_plus_k
+      for (let b = 0; b < B; b++)
+        sum_neg_di_pre_gi_over_sqrt[b] =
+          sum_neg_di_pre_gi_di_half[b]! / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
+      // sum_neg_di_pre_gi_over_sqrt_k = sum_neg_di_pre_gi_over_sqrt ⊙ 0.0625
+      for (let b = 0; b < B; b++)
+        sum_neg_di_pre_gi_over_sqrt_k[b] = sum_neg_di_pre_gi_over_sqrt[b]! * 0.0625;
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
+          const sum_neg_di_pre_gi_over_sqrt_di_1 =
+            sum_neg_di_pre_gi_over_sqrt_k[b]! * di_tape[(t * B + b) * 16 + j]!;
+          sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j] = sum_neg_di_pre_gi_over_sqrt_di_1;
+          // df_pre = ∂L/∂(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+          const df_pre_1 =
+            d_c[b * 16 + j]! *
+            c_seq[(t * B + b) * 16 + j]! *
+            (f_tape[(t * B + b) * 16 + j]! * (1 - f_tape[(t * B + b) * 16 + j]!));
+          df_pre[(tc * B + b) * 16 + j] = df_pre_1;
+          // df_pre_over_sqrt_mean_df_df = df_pre / sqrt_mean_df_df_plus_k
+          const df_pre_over_sqrt_mean_df_df_1 = df_pre_1 / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
+          df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j] = df_pre_over_sqrt_mean_df_df_1;
+        }
+      }
+      // sum_neg_df_pre_gf_df_over_sqrt = Σ neg_df_pre_gf_df_over_sqrt
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++)
+          acc += -(
+            (df_pre[(tc * B + b) * 16 + j]! *
+              gf_df_over_sqrt_mean_df_df_tape[(t * B + b) * 16 + j]!) /
+            sqrt_mean_df_df_plus_k_tape[t * B + b]!
+          );
+        sum_neg_df_pre_gf_df_over_sqrt[b] = acc;
+      }
+      // sum_neg_df_pre_gf_df_half = sum_neg_df_pre_gf_df_over_sqrt ⊙ 0.5
+      for (let b = 0; b < B; b++)
+        sum_neg_df_pre_gf_df_half[b] = sum_neg_df_pre_gf_df_over_sqrt[b]! * 0.5;
+      // sum_neg_df_pre_gf_over_sqrt = sum_neg_df_pre_gf_df_half / sqrt_mean_df_df_plus_k
+      for (let b = 0; b < B; b++)
+        sum_neg_df_pre_gf_over_sqrt[b] =
+          sum_neg_df_pre_gf_df_half[b]! / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
+      // sum_neg_df_pre_gf_over_sqrt_k = sum_neg_df_pre_gf_over_sqrt ⊙ 0.0625
+      for (let b = 0; b < B; b++)
+        sum_neg_df_pre_gf_over_sqrt_k[b] = sum_neg_df_pre_gf_over_sqrt[b]! * 0.0625;
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
+          const sum_neg_df_pre_gf_over_sqrt_df_1 =
+            sum_neg_df_pre_gf_over_sqrt_k[b]! * df_tape[(t * B + b) * 16 + j]!;
+          sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j] = sum_neg_df_pre_gf_over_sqrt_df_1;
+          // ddo = ∂L/∂do, do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+          const ddo_1 =
+            sum_neg_do_pre_go_over_sqrt_do[b * 16 + j]! +
+            sum_neg_do_pre_go_over_sqrt_do[b * 16 + j]! +
+            do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j]! * go[j]!;
+          ddo[b * 16 + j] = ddo_1;
+          d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j] = ddo_1;
+        }
+      }
+      // sum_neg_ddo = Σ neg_ddo
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++) acc += -ddo[b * 16 + j]!;
+        sum_neg_ddo[b] = acc;
+      }
+      // sum_neg_ddo_k = sum_neg_ddo ⊙ 0.0625
+      for (let b = 0; b < B; b++) sum_neg_ddo_k[b] = sum_neg_ddo[b]! * 0.0625;
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j]! += sum_neg_ddo_k[b]!;
+          // ddg = ∂L/∂dg, dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+          const ddg_1 =
+            sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j]! +
+            sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j]! +
+            dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j]! * gg[j]!;
+          ddg[b * 16 + j] = ddg_1;
+          d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j] = ddg_1;
+        }
+      }
+      // sum_neg_ddg = Σ neg_ddg
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++) acc += -ddg[b * 16 + j]!;
+        sum_neg_ddg[b] = acc;
+      }
+      // sum_neg_ddg_k = sum_neg_ddg ⊙ 0.0625
+      for (let b = 0; b < B; b++) sum_neg_ddg_k[b] = sum_neg_ddg[b]! * 0.0625;
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j]! += sum_neg_ddg_k[b]!;
+          // ddi = ∂L/∂di, di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+          const ddi_1 =
+            sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j]! +
+            sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j]! +
+            di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j]! * gi[j]!;
+          ddi[b * 16 + j] = ddi_1;
+          d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j] = ddi_1;
+        }
+      }
+      // sum_neg_ddi = Σ neg_ddi
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++) acc += -ddi[b * 16 + j]!;
+        sum_neg_ddi[b] = acc;
+      }
+      // sum_neg_ddi_k = sum_neg_ddi ⊙ 0.0625
+      for (let b = 0; b < B; b++) sum_neg_ddi_k[b] = sum_neg_ddi[b]! * 0.0625;
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j]! += sum_neg_ddi_k[b]!;
+          // ddf = ∂L/∂df, df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+          const ddf_1 =
+            sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j]! +
+            sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j]! +
+            df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j]! * gf[j]!;
+          ddf[b * 16 + j] = ddf_1;
+          d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j] = ddf_1;
+        }
+      }
+      // sum_neg_ddf = Σ neg_ddf
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++) acc += -ddf[b * 16 + j]!;
+        sum_neg_ddf[b] = acc;
+      }
+      // sum_neg_ddf_k = sum_neg_ddf ⊙ 0.0625
+      for (let b = 0; b < B; b++) sum_neg_ddf_k[b] = sum_neg_ddf[b]! * 0.0625;
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++)
+          d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j]! += sum_neg_ddf_k[b]!;
+      }
+      // dh_prev = ∂L/∂h_prev
+      mm.nn(B, 64, 16, d_Uf_Ui_Ug_Uo_h_prev, tc * B * 64, 64, Uf_Ui_Ug_Uo, 0, dh_back, 0, 16, 0); // dh_back[m] = Uf_Ui_Ug_Uoᵀ · d_Uf_Ui_Ug_Uo_h_prev[m], for each of B rows
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            for (let j = 0; j < 16; j++) dh_back[b * 16 + j] = dh_kept[b * 16 + j]!;
+            for (let j = 0; j < 16; j++) dc_back[b * 16 + j] = dc_kept[b * 16 + j]!;
+          }
+        }
+      }
+      // The gradient carried back is the next step's seed.
+      const dh_was = dh_seed;
+      dh_seed = dh_back;
+      dh_back = dh_was;
+      const dc_was = dc_seed;
+      dc_seed = dc_back;
+      dc_back = dc_was;
     }
-    // The gradient carried back is the next step's seed.
-    const dh_was = dh_seed;
-    dh_seed = dh_back;
-    dh_back = dh_was;
-    const dc_was = dc_seed;
-    dc_seed = dc_back;
-    dc_back = dc_was;
+    // Param gradients, for the chunk's steps at once.
+    for (let r = 0; r < steps * B; r++) {
+      for (let j = 0; j < 16; j++) {
+        dbf[j]! += df_pre[r * 16 + j]!;
+        dbi[j]! += di_pre[r * 16 + j]!;
+        dbg[j]! += dg_pre[r * 16 + j]!;
+        dbo[j]! += do_pre[r * 16 + j]!;
+        dbc[j]! += dbc_steps[r * 16 + j]!;
+        dgc[j]! +=
+          dbc_over_sqrt_mean_dc_dc_plus_k[r * 16 + j]! * dc_tape[(start * B + r) * 16 + j]!;
+        dgo[j]! += do_pre_over_sqrt_mean_do_do[r * 16 + j]! * do_tape[(start * B + r) * 16 + j]!;
+        dgg[j]! += dg_pre_over_sqrt_mean_dg_dg[r * 16 + j]! * dg_tape[(start * B + r) * 16 + j]!;
+        dgi[j]! += di_pre_over_sqrt_mean_di_di[r * 16 + j]! * di_tape[(start * B + r) * 16 + j]!;
+        dgf[j]! += df_pre_over_sqrt_mean_df_df[r * 16 + j]! * df_tape[(start * B + r) * 16 + j]!;
+      }
+    }
+    // dUo = ∂L/∂Uo
+    mm.tn(steps * B, 16, 16, d_Uf_Ui_Ug_Uo_h_prev, 48, 64, h_seq, start * B * 16, 16, dUo, 0, 1); // dUo += Σ_m d_Uf_Ui_Ug_Uo_h_prev[m] ⊗ h_seq[m], for all steps * B rows
+    // dWo = ∂L/∂Wo
+    mm.tn(steps * B, 16, 8, d_Uf_Ui_Ug_Uo_h_prev, 48, 64, x, start * B * 8, 8, dWo, 0, 1); // dWo += Σ_m d_Uf_Ui_Ug_Uo_h_prev[m] ⊗ x[m], for all steps * B rows
+    // dUg = ∂L/∂Ug
+    mm.tn(steps * B, 16, 16, d_Uf_Ui_Ug_Uo_h_prev, 32, 64, h_seq, start * B * 16, 16, dUg, 0, 1); // dUg += Σ_m d_Uf_Ui_Ug_Uo_h_prev[m] ⊗ h_seq[m], for all steps * B rows
+    // dWg = ∂L/∂Wg
+    mm.tn(steps * B, 16, 8, d_Uf_Ui_Ug_Uo_h_prev, 32, 64, x, start * B * 8, 8, dWg, 0, 1); // dWg += Σ_m d_Uf_Ui_Ug_Uo_h_prev[m] ⊗ x[m], for all steps * B rows
+    // dUi = ∂L/∂Ui
+    mm.tn(steps * B, 16, 16, d_Uf_Ui_Ug_Uo_h_prev, 16, 64, h_seq, start * B * 16, 16, dUi, 0, 1); // dUi += Σ_m d_Uf_Ui_Ug_Uo_h_prev[m] ⊗ h_seq[m], for all steps * B rows
+    // dWi = ∂L/∂Wi
+    mm.tn(steps * B, 16, 8, d_Uf_Ui_Ug_Uo_h_prev, 16, 64, x, start * B * 8, 8, dWi, 0, 1); // dWi += Σ_m d_Uf_Ui_Ug_Uo_h_prev[m] ⊗ x[m], for all steps * B rows
+    // dUf = ∂L/∂Uf
+    mm.tn(steps * B, 16, 16, d_Uf_Ui_Ug_Uo_h_prev, 0, 64, h_seq, start * B * 16, 16, dUf, 0, 1); // dUf += Σ_m d_Uf_Ui_Ug_Uo_h_prev[m] ⊗ h_seq[m], for all steps * B rows
+    // dWf = ∂L/∂Wf
+    mm.tn(steps * B, 16, 8, d_Uf_Ui_Ug_Uo_h_prev, 0, 64, x, start * B * 8, 8, dWf, 0, 1); // dWf += Σ_m d_Uf_Ui_Ug_Uo_h_prev[m] ⊗ x[m], for all steps * B rows
+    // Input gradients, for the chunk's steps at once, when asked for.
+    if (inputGrads) {
+      // dx = ∂L/∂x
+      mm.nn(steps * B, 64, 8, d_Uf_Ui_Ug_Uo_h_prev, 0, 64, Wf_Wi_Wg_Wo, 0, dx, start * B * 8, 8, 0); // dx[m] = Wf_Wi_Wg_Woᵀ · d_Uf_Ui_Ug_Uo_h_prev[m], for all steps * B rows
+    }
   }
   // After an odd number of steps the state gradients are in the other array.
   if (initialGrads) {
@@ -950,42 +1009,6 @@ function backward(
     if (dc_seed !== dc_carry) {
       for (let j = 0; j < B * 16; j++) dc_carry[j] = dc_seed[j]!;
     }
-  }
-  // Param gradients, for all T·B steps at once.
-  for (let r = 0; r < T * B; r++) {
-    for (let j = 0; j < 16; j++) {
-      dbf[j]! += df_pre[r * 16 + j]!;
-      dbi[j]! += di_pre[r * 16 + j]!;
-      dbg[j]! += dg_pre[r * 16 + j]!;
-      dbo[j]! += do_pre[r * 16 + j]!;
-      dbc[j]! += dbc_steps[r * 16 + j]!;
-      dgc[j]! += dbc_over_sqrt_mean_dc_dc_plus_k[r * 16 + j]! * dc_tape[r * 16 + j]!;
-      dgo[j]! += do_pre_over_sqrt_mean_do_do[r * 16 + j]! * do_tape[r * 16 + j]!;
-      dgg[j]! += dg_pre_over_sqrt_mean_dg_dg[r * 16 + j]! * dg_tape[r * 16 + j]!;
-      dgi[j]! += di_pre_over_sqrt_mean_di_di[r * 16 + j]! * di_tape[r * 16 + j]!;
-      dgf[j]! += df_pre_over_sqrt_mean_df_df[r * 16 + j]! * df_tape[r * 16 + j]!;
-    }
-  }
-  // dUo = ∂L/∂Uo
-  mm.tn(T * B, 16, 16, d_Uf_Ui_Ug_Uo_h_prev, 48, 64, h_seq, 0, 16, dUo, 0, 1); // dUo += Σ_m d_Uf_Ui_Ug_Uo_h_prev[m] ⊗ h_seq[m], for all T * B rows
-  // dWo = ∂L/∂Wo
-  mm.tn(T * B, 16, 8, d_Uf_Ui_Ug_Uo_h_prev, 48, 64, x, 0, 8, dWo, 0, 1); // dWo += Σ_m d_Uf_Ui_Ug_Uo_h_prev[m] ⊗ x[m], for all T * B rows
-  // dUg = ∂L/∂Ug
-  mm.tn(T * B, 16, 16, d_Uf_Ui_Ug_Uo_h_prev, 32, 64, h_seq, 0, 16, dUg, 0, 1); // dUg += Σ_m d_Uf_Ui_Ug_Uo_h_prev[m] ⊗ h_seq[m], for all T * B rows
-  // dWg = ∂L/∂Wg
-  mm.tn(T * B, 16, 8, d_Uf_Ui_Ug_Uo_h_prev, 32, 64, x, 0, 8, dWg, 0, 1); // dWg += Σ_m d_Uf_Ui_Ug_Uo_h_prev[m] ⊗ x[m], for all T * B rows
-  // dUi = ∂L/∂Ui
-  mm.tn(T * B, 16, 16, d_Uf_Ui_Ug_Uo_h_prev, 16, 64, h_seq, 0, 16, dUi, 0, 1); // dUi += Σ_m d_Uf_Ui_Ug_Uo_h_prev[m] ⊗ h_seq[m], for all T * B rows
-  // dWi = ∂L/∂Wi
-  mm.tn(T * B, 16, 8, d_Uf_Ui_Ug_Uo_h_prev, 16, 64, x, 0, 8, dWi, 0, 1); // dWi += Σ_m d_Uf_Ui_Ug_Uo_h_prev[m] ⊗ x[m], for all T * B rows
-  // dUf = ∂L/∂Uf
-  mm.tn(T * B, 16, 16, d_Uf_Ui_Ug_Uo_h_prev, 0, 64, h_seq, 0, 16, dUf, 0, 1); // dUf += Σ_m d_Uf_Ui_Ug_Uo_h_prev[m] ⊗ h_seq[m], for all T * B rows
-  // dWf = ∂L/∂Wf
-  mm.tn(T * B, 16, 8, d_Uf_Ui_Ug_Uo_h_prev, 0, 64, x, 0, 8, dWf, 0, 1); // dWf += Σ_m d_Uf_Ui_Ug_Uo_h_prev[m] ⊗ x[m], for all T * B rows
-  // Input gradients, for all T·B steps at once, when asked for.
-  if (inputGrads) {
-    // dx = ∂L/∂x
-    mm.nn(T * B, 64, 8, d_Uf_Ui_Ug_Uo_h_prev, 0, 64, Wf_Wi_Wg_Wo, 0, dx, 0, 8, 0); // dx[m] = Wf_Wi_Wg_Woᵀ · d_Uf_Ui_Ug_Uo_h_prev[m], for all T * B rows
   }
 }
 
@@ -1323,218 +1346,228 @@ function infer(
     Uf_Ui_Ug_Uo.set(Ug, 512);
     Uf_Ui_Ug_Uo.set(Uo, 768);
   }
-  // Everything that does not depend on a state, for all T·B steps at once.
-  // Wf_Wi_Wg_Wo_x = Wf_Wi_Wg_Wo·x
-  mm.nt(T * B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x, 0, 64, 0); // Wf_Wi_Wg_Wo_x[m] = Wf_Wi_Wg_Wo · x[m], for all T * B rows
-  for (let t = 0; t < T; t++) {
-    // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
-    mm.nt(B, 64, 16, h_now, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_now[m], for each of B rows
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
-        const Wf_x_plus_Uf_h_prev_1 =
-          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]!;
-        Wf_x_plus_Uf_h_prev[b * 16 + j] = Wf_x_plus_Uf_h_prev_1;
-      }
-    }
-    // mean_Wf_x_plus_Uf_h_prev = mean(Wf_x_plus_Uf_h_prev)
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += Wf_x_plus_Uf_h_prev[b * 16 + j]!;
-      mean_Wf_x_plus_Uf_h_prev[b] = acc / 16;
-    }
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
-        const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j]! - mean_Wf_x_plus_Uf_h_prev[b]!;
-        df[b * 16 + j] = df_1;
-        // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
-        const Wi_x_plus_Ui_h_prev_1 =
-          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 16 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]!;
-        Wi_x_plus_Ui_h_prev[b * 16 + j] = Wi_x_plus_Ui_h_prev_1;
-      }
-    }
-    // mean_Wi_x_plus_Ui_h_prev = mean(Wi_x_plus_Ui_h_prev)
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += Wi_x_plus_Ui_h_prev[b * 16 + j]!;
-      mean_Wi_x_plus_Ui_h_prev[b] = acc / 16;
-    }
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
-        const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j]! - mean_Wi_x_plus_Ui_h_prev[b]!;
-        di[b * 16 + j] = di_1;
-        // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
-        const Wg_x_plus_Ug_h_prev_1 =
-          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]!;
-        Wg_x_plus_Ug_h_prev[b * 16 + j] = Wg_x_plus_Ug_h_prev_1;
-      }
-    }
-    // mean_Wg_x_plus_Ug_h_prev = mean(Wg_x_plus_Ug_h_prev)
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += Wg_x_plus_Ug_h_prev[b * 16 + j]!;
-      mean_Wg_x_plus_Ug_h_prev[b] = acc / 16;
-    }
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
-        const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j]! - mean_Wg_x_plus_Ug_h_prev[b]!;
-        dg[b * 16 + j] = dg_1;
-        // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
-        const Wo_x_plus_Uo_h_prev_1 =
-          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]!;
-        Wo_x_plus_Uo_h_prev[b * 16 + j] = Wo_x_plus_Uo_h_prev_1;
-      }
-    }
-    // mean_Wo_x_plus_Uo_h_prev = mean(Wo_x_plus_Uo_h_prev)
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += Wo_x_plus_Uo_h_prev[b * 16 + j]!;
-      mean_Wo_x_plus_Uo_h_prev[b] = acc / 16;
-    }
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
-        const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j]! - mean_Wo_x_plus_Uo_h_prev[b]!;
-        do_[b * 16 + j] = do_1;
-      }
-    }
-    // mean_df_df = mean(df_df)
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += df[b * 16 + j]! * df[b * 16 + j]!;
-      mean_df_df[b] = acc / 16;
-    }
-    // mean_df_df_plus_k = mean_df_df + 0.00001
-    for (let b = 0; b < B; b++) mean_df_df_plus_k[b] = mean_df_df[b]! + 0.00001;
-    // sqrt_mean_df_df_plus_k = sqrt(mean_df_df_plus_k)
-    for (let b = 0; b < B; b++) sqrt_mean_df_df_plus_k[b] = Math.sqrt(mean_df_df_plus_k[b]!);
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-        f_i_o[b * 48 + j] = (gf[j]! * df[b * 16 + j]!) / sqrt_mean_df_df_plus_k[b]! + bf[j]!;
-      }
-    }
-    // mean_di_di = mean(di_di)
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += di[b * 16 + j]! * di[b * 16 + j]!;
-      mean_di_di[b] = acc / 16;
-    }
-    // mean_di_di_plus_k = mean_di_di + 0.00001
-    for (let b = 0; b < B; b++) mean_di_di_plus_k[b] = mean_di_di[b]! + 0.00001;
-    // sqrt_mean_di_di_plus_k = sqrt(mean_di_di_plus_k)
-    for (let b = 0; b < B; b++) sqrt_mean_di_di_plus_k[b] = Math.sqrt(mean_di_di_plus_k[b]!);
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-        f_i_o[b * 48 + 16 + j] = (gi[j]! * di[b * 16 + j]!) / sqrt_mean_di_di_plus_k[b]! + bi[j]!;
-      }
-    }
-    // mean_dg_dg = mean(dg_dg)
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += dg[b * 16 + j]! * dg[b * 16 + j]!;
-      mean_dg_dg[b] = acc / 16;
-    }
-    // mean_dg_dg_plus_k = mean_dg_dg + 0.00001
-    for (let b = 0; b < B; b++) mean_dg_dg_plus_k[b] = mean_dg_dg[b]! + 0.00001;
-    // sqrt_mean_dg_dg_plus_k = sqrt(mean_dg_dg_plus_k)
-    for (let b = 0; b < B; b++) sqrt_mean_dg_dg_plus_k[b] = Math.sqrt(mean_dg_dg_plus_k[b]!);
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-        g[b * 16 + j] = (gg[j]! * dg[b * 16 + j]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j]!;
-      }
-    }
-    // mean_do_do = mean(do_do)
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += do_[b * 16 + j]! * do_[b * 16 + j]!;
-      mean_do_do[b] = acc / 16;
-    }
-    // mean_do_do_plus_k = mean_do_do + 0.00001
-    for (let b = 0; b < B; b++) mean_do_do_plus_k[b] = mean_do_do[b]! + 0.00001;
-    // sqrt_mean_do_do_plus_k = sqrt(mean_do_do_plus_k)
-    for (let b = 0; b < B; b++) sqrt_mean_do_do_plus_k[b] = Math.sqrt(mean_do_do_plus_k[b]!);
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-        f_i_o[b * 48 + 32 + j] = (go[j]! * do_[b * 16 + j]!) / sqrt_mean_do_do_plus_k[b]! + bo[j]!;
-      }
-    }
-    // f, i, o = σ(…), for each of B rows   lnlstm.cell:20, 21, 23
-    mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);
-    // g = tanh(…), for each of B rows   lnlstm.cell:22
-    mm.tanh(B * 16, g, 0, g, 0);
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
-        const c =
-          f_i_o[b * 48 + j]! * c_now[b * 16 + j]! + f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
-        c_new[b * 16 + j] = c;
-        c_out[(t * B + b) * 16 + j] = c;
-      }
-    }
-    // mean_c = mean(c), in dc = c - mean(c)   lnlstm.cell:26
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += c_new[b * 16 + j]!;
-      mean_c[b] = acc / 16;
-    }
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // dc = c - mean(c)   lnlstm.cell:26
-        const dc_1 = c_new[b * 16 + j]! - mean_c[b]!;
-        dc[b * 16 + j] = dc_1;
-      }
-    }
-    // mean_dc_dc = mean(dc_dc)
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let j = 0; j < 16; j++) acc += dc[b * 16 + j]! * dc[b * 16 + j]!;
-      mean_dc_dc[b] = acc / 16;
-    }
-    // mean_dc_dc_plus_k = mean_dc_dc + 0.00001
-    for (let b = 0; b < B; b++) mean_dc_dc_plus_k[b] = mean_dc_dc[b]! + 0.00001;
-    // sqrt_mean_dc_dc_plus_k = sqrt(mean_dc_dc_plus_k)
-    for (let b = 0; b < B; b++) sqrt_mean_dc_dc_plus_k[b] = Math.sqrt(mean_dc_dc_plus_k[b]!);
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
-        tanh_values[b * 16 + j] = (gc[j]! * dc[b * 16 + j]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j]!;
-      }
-    }
-    // tanh_gc_dc_over_sqrt_mean_dc = tanh(…), for each of B rows
-    mm.tanh(B * 16, tanh_values, 0, tanh_values, 0);
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-        const h = f_i_o[b * 48 + 32 + j]! * tanh_values[b * 16 + j]!;
-        h_new[b * 16 + j] = h;
-        h_out[(t * B + b) * 16 + j] = h;
-      }
-    }
-    if (M !== undefined) {
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    // Everything that does not depend on a state, for the chunk's steps at once.
+    // Wf_Wi_Wg_Wo_x = Wf_Wi_Wg_Wo·x
+    mm.nt(steps * B, 64, 8, x, start * B * 8, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x, 0, 64, 0); // Wf_Wi_Wg_Wo_x[m] = Wf_Wi_Wg_Wo · x[m], for all steps * B rows
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
+      // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
+      mm.nt(B, 64, 16, h_now, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_now[m], for each of B rows
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          // padding: the state carries through, the outputs are zero
-          for (let j = 0; j < 16; j++) h_new[b * 16 + j] = h_now[b * 16 + j]!;
-          for (let j = 0; j < 16; j++) c_new[b * 16 + j] = c_now[b * 16 + j]!;
-          for (let j = 0; j < 16; j++) h_out[(t * B + b) * 16 + j] = 0;
-          for (let j = 0; j < 16; j++) c_out[(t * B + b) * 16 + j] = 0;
+        for (let j = 0; j < 16; j++) {
+          // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+          const Wf_x_plus_Uf_h_prev_1 =
+            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]!;
+          Wf_x_plus_Uf_h_prev[b * 16 + j] = Wf_x_plus_Uf_h_prev_1;
         }
       }
+      // mean_Wf_x_plus_Uf_h_prev = mean(Wf_x_plus_Uf_h_prev)
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++) acc += Wf_x_plus_Uf_h_prev[b * 16 + j]!;
+        mean_Wf_x_plus_Uf_h_prev[b] = acc / 16;
+      }
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+          const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j]! - mean_Wf_x_plus_Uf_h_prev[b]!;
+          df[b * 16 + j] = df_1;
+          // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+          const Wi_x_plus_Ui_h_prev_1 =
+            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]!;
+          Wi_x_plus_Ui_h_prev[b * 16 + j] = Wi_x_plus_Ui_h_prev_1;
+        }
+      }
+      // mean_Wi_x_plus_Ui_h_prev = mean(Wi_x_plus_Ui_h_prev)
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++) acc += Wi_x_plus_Ui_h_prev[b * 16 + j]!;
+        mean_Wi_x_plus_Ui_h_prev[b] = acc / 16;
+      }
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+          const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j]! - mean_Wi_x_plus_Ui_h_prev[b]!;
+          di[b * 16 + j] = di_1;
+          // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+          const Wg_x_plus_Ug_h_prev_1 =
+            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]!;
+          Wg_x_plus_Ug_h_prev[b * 16 + j] = Wg_x_plus_Ug_h_prev_1;
+        }
+      }
+      // mean_Wg_x_plus_Ug_h_prev = mean(Wg_x_plus_Ug_h_prev)
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++) acc += Wg_x_plus_Ug_h_prev[b * 16 + j]!;
+        mean_Wg_x_plus_Ug_h_prev[b] = acc / 16;
+      }
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+          const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j]! - mean_Wg_x_plus_Ug_h_prev[b]!;
+          dg[b * 16 + j] = dg_1;
+          // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+          const Wo_x_plus_Uo_h_prev_1 =
+            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]!;
+          Wo_x_plus_Uo_h_prev[b * 16 + j] = Wo_x_plus_Uo_h_prev_1;
+        }
+      }
+      // mean_Wo_x_plus_Uo_h_prev = mean(Wo_x_plus_Uo_h_prev)
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++) acc += Wo_x_plus_Uo_h_prev[b * 16 + j]!;
+        mean_Wo_x_plus_Uo_h_prev[b] = acc / 16;
+      }
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+          const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+          do_[b * 16 + j] = do_1;
+        }
+      }
+      // mean_df_df = mean(df_df)
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++) acc += df[b * 16 + j]! * df[b * 16 + j]!;
+        mean_df_df[b] = acc / 16;
+      }
+      // mean_df_df_plus_k = mean_df_df + 0.00001
+      for (let b = 0; b < B; b++) mean_df_df_plus_k[b] = mean_df_df[b]! + 0.00001;
+      // sqrt_mean_df_df_plus_k = sqrt(mean_df_df_plus_k)
+      for (let b = 0; b < B; b++) sqrt_mean_df_df_plus_k[b] = Math.sqrt(mean_df_df_plus_k[b]!);
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+          f_i_o[b * 48 + j] = (gf[j]! * df[b * 16 + j]!) / sqrt_mean_df_df_plus_k[b]! + bf[j]!;
+        }
+      }
+      // mean_di_di = mean(di_di)
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++) acc += di[b * 16 + j]! * di[b * 16 + j]!;
+        mean_di_di[b] = acc / 16;
+      }
+      // mean_di_di_plus_k = mean_di_di + 0.00001
+      for (let b = 0; b < B; b++) mean_di_di_plus_k[b] = mean_di_di[b]! + 0.00001;
+      // sqrt_mean_di_di_plus_k = sqrt(mean_di_di_plus_k)
+      for (let b = 0; b < B; b++) sqrt_mean_di_di_plus_k[b] = Math.sqrt(mean_di_di_plus_k[b]!);
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+          f_i_o[b * 48 + 16 + j] = (gi[j]! * di[b * 16 + j]!) / sqrt_mean_di_di_plus_k[b]! + bi[j]!;
+        }
+      }
+      // mean_dg_dg = mean(dg_dg)
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++) acc += dg[b * 16 + j]! * dg[b * 16 + j]!;
+        mean_dg_dg[b] = acc / 16;
+      }
+      // mean_dg_dg_plus_k = mean_dg_dg + 0.00001
+      for (let b = 0; b < B; b++) mean_dg_dg_plus_k[b] = mean_dg_dg[b]! + 0.00001;
+      // sqrt_mean_dg_dg_plus_k = sqrt(mean_dg_dg_plus_k)
+      for (let b = 0; b < B; b++) sqrt_mean_dg_dg_plus_k[b] = Math.sqrt(mean_dg_dg_plus_k[b]!);
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+          g[b * 16 + j] = (gg[j]! * dg[b * 16 + j]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j]!;
+        }
+      }
+      // mean_do_do = mean(do_do)
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++) acc += do_[b * 16 + j]! * do_[b * 16 + j]!;
+        mean_do_do[b] = acc / 16;
+      }
+      // mean_do_do_plus_k = mean_do_do + 0.00001
+      for (let b = 0; b < B; b++) mean_do_do_plus_k[b] = mean_do_do[b]! + 0.00001;
+      // sqrt_mean_do_do_plus_k = sqrt(mean_do_do_plus_k)
+      for (let b = 0; b < B; b++) sqrt_mean_do_do_plus_k[b] = Math.sqrt(mean_do_do_plus_k[b]!);
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+          f_i_o[b * 48 + 32 + j] =
+            (go[j]! * do_[b * 16 + j]!) / sqrt_mean_do_do_plus_k[b]! + bo[j]!;
+        }
+      }
+      // f, i, o = σ(…), for each of B rows   lnlstm.cell:20, 21, 23
+      mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);
+      // g = tanh(…), for each of B rows   lnlstm.cell:22
+      mm.tanh(B * 16, g, 0, g, 0);
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+          const c =
+            f_i_o[b * 48 + j]! * c_now[b * 16 + j]! + f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
+          c_new[b * 16 + j] = c;
+          c_out[(t * B + b) * 16 + j] = c;
+        }
+      }
+      // mean_c = mean(c), in dc = c - mean(c)   lnlstm.cell:26
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++) acc += c_new[b * 16 + j]!;
+        mean_c[b] = acc / 16;
+      }
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // dc = c - mean(c)   lnlstm.cell:26
+          const dc_1 = c_new[b * 16 + j]! - mean_c[b]!;
+          dc[b * 16 + j] = dc_1;
+        }
+      }
+      // mean_dc_dc = mean(dc_dc)
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let j = 0; j < 16; j++) acc += dc[b * 16 + j]! * dc[b * 16 + j]!;
+        mean_dc_dc[b] = acc / 16;
+      }
+      // mean_dc_dc_plus_k = mean_dc_dc + 0.00001
+      for (let b = 0; b < B; b++) mean_dc_dc_plus_k[b] = mean_dc_dc[b]! + 0.00001;
+      // sqrt_mean_dc_dc_plus_k = sqrt(mean_dc_dc_plus_k)
+      for (let b = 0; b < B; b++) sqrt_mean_dc_dc_plus_k[b] = Math.sqrt(mean_dc_dc_plus_k[b]!);
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+          tanh_values[b * 16 + j] =
+            (gc[j]! * dc[b * 16 + j]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j]!;
+        }
+      }
+      // tanh_gc_dc_over_sqrt_mean_dc = tanh(…), for each of B rows
+      mm.tanh(B * 16, tanh_values, 0, tanh_values, 0);
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+          const h = f_i_o[b * 48 + 32 + j]! * tanh_values[b * 16 + j]!;
+          h_new[b * 16 + j] = h;
+          h_out[(t * B + b) * 16 + j] = h;
+        }
+      }
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            // padding: the state carries through, the outputs are zero
+            for (let j = 0; j < 16; j++) h_new[b * 16 + j] = h_now[b * 16 + j]!;
+            for (let j = 0; j < 16; j++) c_new[b * 16 + j] = c_now[b * 16 + j]!;
+            for (let j = 0; j < 16; j++) h_out[(t * B + b) * 16 + j] = 0;
+            for (let j = 0; j < 16; j++) c_out[(t * B + b) * 16 + j] = 0;
+          }
+        }
+      }
+      // The state after this step is the next step's.
+      const h_was = h_now;
+      h_now = h_new;
+      h_new = h_was;
+      const c_was = c_now;
+      c_now = c_new;
+      c_new = c_was;
     }
-    // The state after this step is the next step's.
-    const h_was = h_now;
-    h_now = h_new;
-    h_new = h_was;
-    const c_was = c_now;
-    c_now = c_new;
-    c_new = c_was;
   }
   // After an odd number of steps the states are in the other array.
   if (h_now !== h_seq) {

@@ -23,17 +23,17 @@ export const spec = {
   states: [{ name: "h", shape: [16], size: 16 }],
   outputs: [{ name: "h", shape: [16], size: 16 }],
   workspace: [
-    { size: 16, rows: "TB", kernel: "forward" },
-    { size: 16, rows: "TB", kernel: "forward" },
-    { size: 16, rows: "TB", kernel: "forward" },
+    { size: 16, rows: "chunk", kernel: "forward" },
+    { size: 16, rows: "chunk", kernel: "forward" },
+    { size: 16, rows: "chunk", kernel: "forward" },
     { size: 256, rows: "one", derived: ["forward", "backward", "step", "infer"] },
-    { size: 32, rows: "TB", kernel: "forward" },
+    { size: 32, rows: "chunk", kernel: "forward" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 32, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 32, rows: "chunk", kernel: "backward" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 32, rows: "B", kernel: "step" },
@@ -76,49 +76,57 @@ function forward(
     Wz_Wh.set(Wz, 0);
     Wz_Wh.set(Wh, 128);
   }
-  // Everything that does not depend on a state, for all T·B steps at once.
-  // Wz_Wh_x = Wz_Wh·x
-  mm.nt(T * B, 32, 8, x, 0, 8, Wz_Wh, 0, Wz_Wh_x, 0, 32, 0); // Wz_Wh_x[m] = Wz_Wh · x[m], for all T * B rows
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 16; i++) {
-      // z = σ(Wz·x + bz)   mingru.cell:14
-      z[r * 16 + i] = Wz_Wh_x[r * 32 + i]! + bz[i]!;
-    }
-  }
-  // z = σ(…), for all T * B rows   mingru.cell:14
-  mm.sigmoid(T * B * 16, z, 0, z, 0);
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 16; i++) {
-      z_tape[r * 16 + i] = z[r * 16 + i]!;
-      // one_minus_z = 1 - z
-      const one_minus_z_1 = 1 - z[r * 16 + i]!;
-      one_minus_z[r * 16 + i] = one_minus_z_1;
-      // Wh_x_plus_bh = Wh_x + bh
-      const Wh_x_plus_bh = Wz_Wh_x[r * 32 + 16 + i]! + bh[i]!;
-      Wh_x_plus_bh_tape[r * 16 + i] = Wh_x_plus_bh;
-      // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
-      const z_Wh_x_plus_bh_1 = z[r * 16 + i]! * Wh_x_plus_bh;
-      z_Wh_x_plus_bh[r * 16 + i] = z_Wh_x_plus_bh_1;
-    }
-  }
-  for (let t = 0; t < T; t++) {
-    for (let b = 0; b < B; b++) {
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    // Everything that does not depend on a state, for the chunk's steps at once.
+    // Wz_Wh_x = Wz_Wh·x
+    mm.nt(steps * B, 32, 8, x, start * B * 8, 8, Wz_Wh, 0, Wz_Wh_x, 0, 32, 0); // Wz_Wh_x[m] = Wz_Wh · x[m], for all steps * B rows
+    for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 16; i++) {
-        // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-        const h =
-          one_minus_z[(t * B + b) * 16 + i]! * h_seq[(t * B + b) * 16 + i]! +
-          z_Wh_x_plus_bh[(t * B + b) * 16 + i]!;
-        h_seq[((t + 1) * B + b) * 16 + i] = h;
-        h_out[(t * B + b) * 16 + i] = h;
+        // z = σ(Wz·x + bz)   mingru.cell:14
+        z[r * 16 + i] = Wz_Wh_x[r * 32 + i]! + bz[i]!;
       }
     }
-    if (M !== undefined) {
+    // z = σ(…), for all T * B rows   mingru.cell:14
+    mm.sigmoid(steps * B * 16, z, 0, z, 0);
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 16; i++) {
+        z_tape[(start * B + r) * 16 + i] = z[r * 16 + i]!;
+        // one_minus_z = 1 - z
+        const one_minus_z_1 = 1 - z[r * 16 + i]!;
+        one_minus_z[r * 16 + i] = one_minus_z_1;
+        // Wh_x_plus_bh = Wh_x + bh
+        const Wh_x_plus_bh = Wz_Wh_x[r * 32 + 16 + i]! + bh[i]!;
+        Wh_x_plus_bh_tape[(start * B + r) * 16 + i] = Wh_x_plus_bh;
+        // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
+        const z_Wh_x_plus_bh_1 = z[r * 16 + i]! * Wh_x_plus_bh;
+        z_Wh_x_plus_bh[r * 16 + i] = z_Wh_x_plus_bh_1;
+      }
+    }
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          // padding: the state carries through, the outputs are zero
-          for (let i = 0; i < 16; i++)
-            h_seq[((t + 1) * B + b) * 16 + i] = h_seq[(t * B + b) * 16 + i]!;
-          for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
+        for (let i = 0; i < 16; i++) {
+          // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+          const h =
+            one_minus_z[(tc * B + b) * 16 + i]! * h_seq[(t * B + b) * 16 + i]! +
+            z_Wh_x_plus_bh[(tc * B + b) * 16 + i]!;
+          h_seq[((t + 1) * B + b) * 16 + i] = h;
+          h_out[(t * B + b) * 16 + i] = h;
+        }
+      }
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            // padding: the state carries through, the outputs are zero
+            for (let i = 0; i < 16; i++)
+              h_seq[((t + 1) * B + b) * 16 + i] = h_seq[(t * B + b) * 16 + i]!;
+            for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
+          }
         }
       }
     }
@@ -168,81 +176,89 @@ function backward(
     Wz_Wh.set(Wz, 0);
     Wz_Wh.set(Wh, 128);
   }
-  for (let t = T - 1; t >= 0; t--) {
-    if (M !== undefined) {
-      for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          for (let i = 0; i < 16; i++) dh_kept[b * 16 + i] = dh_seed[b * 16 + i]!;
-          for (let i = 0; i < 16; i++) dh_seed[b * 16 + i] = 0;
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = T - 1 - ((T - 1) % chunk); start >= 0; start -= chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    for (let t = start + steps - 1; t >= start; t--) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            for (let i = 0; i < 16; i++) dh_kept[b * 16 + i] = dh_seed[b * 16 + i]!;
+            for (let i = 0; i < 16; i++) dh_seed[b * 16 + i] = 0;
+          }
         }
       }
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 16; i++) {
+          // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+          const dh_1 = dh_out[(t * B + b) * 16 + i]! + dh_seed[b * 16 + i]!;
+          dh[(tc * B + b) * 16 + i] = dh_1;
+          // dh_prev = ∂L/∂h_prev
+          const dh_prev = dh_1 * (1 - z_tape[(t * B + b) * 16 + i]!);
+          dh_back[b * 16 + i] = dh_prev;
+        }
+      }
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            for (let i = 0; i < 16; i++) dh_back[b * 16 + i] = dh_kept[b * 16 + i]!;
+          }
+        }
+      }
+      // The gradient carried back is the next step's seed.
+      const dh_was = dh_seed;
+      dh_seed = dh_back;
+      dh_back = dh_was;
     }
-    for (let b = 0; b < B; b++) {
+    // Param gradients, for the chunk's steps at once.
+    for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 16; i++) {
-        // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-        const dh_1 = dh_out[(t * B + b) * 16 + i]! + dh_seed[b * 16 + i]!;
-        dh[(t * B + b) * 16 + i] = dh_1;
-        // dh_prev = ∂L/∂h_prev
-        const dh_prev = dh_1 * (1 - z_tape[(t * B + b) * 16 + i]!);
-        dh_back[b * 16 + i] = dh_prev;
+        // d_Wh_x = ∂L/∂Wh_x, in h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+        const d_Wh_x_1 = dh[r * 16 + i]! * z_tape[(start * B + r) * 16 + i]!;
+        d_Wh_x[r * 16 + i] = d_Wh_x_1;
+        dbh[i]! += d_Wh_x_1;
       }
     }
-    if (M !== undefined) {
-      for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          for (let i = 0; i < 16; i++) dh_back[b * 16 + i] = dh_kept[b * 16 + i]!;
-        }
+    // dWh = ∂L/∂Wh
+    mm.tn(steps * B, 16, 8, d_Wh_x, 0, 16, x, start * B * 8, 8, dWh, 0, 1); // dWh += Σ_m d_Wh_x[m] ⊗ x[m], for all steps * B rows
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 16; i++) {
+        // dz_pre = ∂L/∂(Wz·x + bz)   mingru.cell:14
+        const dz_pre_1 =
+          (dh[r * 16 + i]! * Wh_x_plus_bh_tape[(start * B + r) * 16 + i]! +
+            -(dh[r * 16 + i]! * h_seq[(start * B + r) * 16 + i]!)) *
+          (z_tape[(start * B + r) * 16 + i]! * (1 - z_tape[(start * B + r) * 16 + i]!));
+        dz_pre[r * 16 + i] = dz_pre_1;
+        dbz[i]! += dz_pre_1;
       }
     }
-    // The gradient carried back is the next step's seed.
-    const dh_was = dh_seed;
-    dh_seed = dh_back;
-    dh_back = dh_was;
+    // dWz = ∂L/∂Wz
+    mm.tn(steps * B, 16, 8, dz_pre, 0, 16, x, start * B * 8, 8, dWz, 0, 1); // dWz += Σ_m dz_pre[m] ⊗ x[m], for all steps * B rows
+    // Input gradients, for the chunk's steps at once, when asked for.
+    if (inputGrads) {
+      // dz_pre_d_Wh_x = [dz_pre; d_Wh_x]
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 16; i++)
+          dz_pre_d_Wh_x[r * 32 + i] =
+            (dh[r * 16 + i]! * Wh_x_plus_bh_tape[(start * B + r) * 16 + i]! +
+              -(dh[r * 16 + i]! * h_seq[(start * B + r) * 16 + i]!)) *
+            (z_tape[(start * B + r) * 16 + i]! * (1 - z_tape[(start * B + r) * 16 + i]!));
+        for (let i = 0; i < 16; i++)
+          dz_pre_d_Wh_x[r * 32 + 16 + i] = dh[r * 16 + i]! * z_tape[(start * B + r) * 16 + i]!;
+      }
+      // dx = ∂L/∂x
+      mm.nn(steps * B, 32, 8, dz_pre_d_Wh_x, 0, 32, Wz_Wh, 0, dx, start * B * 8, 8, 0); // dx[m] = Wz_Whᵀ · dz_pre_d_Wh_x[m], for all steps * B rows
+    }
   }
   // After an odd number of steps the state gradients are in the other array.
   if (initialGrads) {
     if (dh_seed !== dh_carry) {
       for (let i = 0; i < B * 16; i++) dh_carry[i] = dh_seed[i]!;
     }
-  }
-  // Param gradients, for all T·B steps at once.
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 16; i++) {
-      // d_Wh_x = ∂L/∂Wh_x, in h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-      const d_Wh_x_1 = dh[r * 16 + i]! * z_tape[r * 16 + i]!;
-      d_Wh_x[r * 16 + i] = d_Wh_x_1;
-      dbh[i]! += d_Wh_x_1;
-    }
-  }
-  // dWh = ∂L/∂Wh
-  mm.tn(T * B, 16, 8, d_Wh_x, 0, 16, x, 0, 8, dWh, 0, 1); // dWh += Σ_m d_Wh_x[m] ⊗ x[m], for all T * B rows
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 16; i++) {
-      // dz_pre = ∂L/∂(Wz·x + bz)   mingru.cell:14
-      const dz_pre_1 =
-        (dh[r * 16 + i]! * Wh_x_plus_bh_tape[r * 16 + i]! +
-          -(dh[r * 16 + i]! * h_seq[r * 16 + i]!)) *
-        (z_tape[r * 16 + i]! * (1 - z_tape[r * 16 + i]!));
-      dz_pre[r * 16 + i] = dz_pre_1;
-      dbz[i]! += dz_pre_1;
-    }
-  }
-  // dWz = ∂L/∂Wz
-  mm.tn(T * B, 16, 8, dz_pre, 0, 16, x, 0, 8, dWz, 0, 1); // dWz += Σ_m dz_pre[m] ⊗ x[m], for all T * B rows
-  // Input gradients, for all T·B steps at once, when asked for.
-  if (inputGrads) {
-    // dz_pre_d_Wh_x = [dz_pre; d_Wh_x]
-    for (let r = 0; r < T * B; r++) {
-      for (let i = 0; i < 16; i++)
-        dz_pre_d_Wh_x[r * 32 + i] =
-          (dh[r * 16 + i]! * Wh_x_plus_bh_tape[r * 16 + i]! +
-            -(dh[r * 16 + i]! * h_seq[r * 16 + i]!)) *
-          (z_tape[r * 16 + i]! * (1 - z_tape[r * 16 + i]!));
-      for (let i = 0; i < 16; i++)
-        dz_pre_d_Wh_x[r * 32 + 16 + i] = dh[r * 16 + i]! * z_tape[r * 16 + i]!;
-    }
-    // dx = ∂L/∂x
-    mm.nn(T * B, 32, 8, dz_pre_d_Wh_x, 0, 32, Wz_Wh, 0, dx, 0, 8, 0); // dx[m] = Wz_Whᵀ · dz_pre_d_Wh_x[m], for all T * B rows
   }
 }
 
@@ -327,51 +343,59 @@ function infer(
     Wz_Wh.set(Wz, 0);
     Wz_Wh.set(Wh, 128);
   }
-  // Everything that does not depend on a state, for all T·B steps at once.
-  // Wz_Wh_x = Wz_Wh·x
-  mm.nt(T * B, 32, 8, x, 0, 8, Wz_Wh, 0, Wz_Wh_x, 0, 32, 0); // Wz_Wh_x[m] = Wz_Wh · x[m], for all T * B rows
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 16; i++) {
-      // z = σ(Wz·x + bz)   mingru.cell:14
-      z[r * 16 + i] = Wz_Wh_x[r * 32 + i]! + bz[i]!;
-    }
-  }
-  // z = σ(…), for all T * B rows   mingru.cell:14
-  mm.sigmoid(T * B * 16, z, 0, z, 0);
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 16; i++) {
-      // one_minus_z = 1 - z
-      const one_minus_z_1 = 1 - z[r * 16 + i]!;
-      one_minus_z[r * 16 + i] = one_minus_z_1;
-      // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
-      const z_Wh_x_plus_bh_1 = z[r * 16 + i]! * (Wz_Wh_x[r * 32 + 16 + i]! + bh[i]!);
-      z_Wh_x_plus_bh[r * 16 + i] = z_Wh_x_plus_bh_1;
-    }
-  }
-  for (let t = 0; t < T; t++) {
-    for (let b = 0; b < B; b++) {
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    // Everything that does not depend on a state, for the chunk's steps at once.
+    // Wz_Wh_x = Wz_Wh·x
+    mm.nt(steps * B, 32, 8, x, start * B * 8, 8, Wz_Wh, 0, Wz_Wh_x, 0, 32, 0); // Wz_Wh_x[m] = Wz_Wh · x[m], for all steps * B rows
+    for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 16; i++) {
-        // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-        const h =
-          one_minus_z[(t * B + b) * 16 + i]! * h_now[b * 16 + i]! +
-          z_Wh_x_plus_bh[(t * B + b) * 16 + i]!;
-        h_new[b * 16 + i] = h;
-        h_out[(t * B + b) * 16 + i] = h;
+        // z = σ(Wz·x + bz)   mingru.cell:14
+        z[r * 16 + i] = Wz_Wh_x[r * 32 + i]! + bz[i]!;
       }
     }
-    if (M !== undefined) {
+    // z = σ(…), for all T * B rows   mingru.cell:14
+    mm.sigmoid(steps * B * 16, z, 0, z, 0);
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 16; i++) {
+        // one_minus_z = 1 - z
+        const one_minus_z_1 = 1 - z[r * 16 + i]!;
+        one_minus_z[r * 16 + i] = one_minus_z_1;
+        // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
+        const z_Wh_x_plus_bh_1 = z[r * 16 + i]! * (Wz_Wh_x[r * 32 + 16 + i]! + bh[i]!);
+        z_Wh_x_plus_bh[r * 16 + i] = z_Wh_x_plus_bh_1;
+      }
+    }
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          // padding: the state carries through, the outputs are zero
-          for (let i = 0; i < 16; i++) h_new[b * 16 + i] = h_now[b * 16 + i]!;
-          for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
+        for (let i = 0; i < 16; i++) {
+          // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+          const h =
+            one_minus_z[(tc * B + b) * 16 + i]! * h_now[b * 16 + i]! +
+            z_Wh_x_plus_bh[(tc * B + b) * 16 + i]!;
+          h_new[b * 16 + i] = h;
+          h_out[(t * B + b) * 16 + i] = h;
         }
       }
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            // padding: the state carries through, the outputs are zero
+            for (let i = 0; i < 16; i++) h_new[b * 16 + i] = h_now[b * 16 + i]!;
+            for (let i = 0; i < 16; i++) h_out[(t * B + b) * 16 + i] = 0;
+          }
+        }
+      }
+      // The state after this step is the next step's.
+      const h_was = h_now;
+      h_now = h_new;
+      h_new = h_was;
     }
-    // The state after this step is the next step's.
-    const h_was = h_now;
-    h_now = h_new;
-    h_new = h_was;
   }
   // After an odd number of steps the states are in the other array.
   if (h_now !== h_seq) {

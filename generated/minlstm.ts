@@ -25,26 +25,26 @@ export const spec = {
   states: [{ name: "h", shape: [16], size: 16 }],
   outputs: [{ name: "h", shape: [16], size: 16 }],
   workspace: [
-    { size: 16, rows: "TB", kernel: "forward" },
-    { size: 32, rows: "TB", kernel: "forward" },
+    { size: 16, rows: "chunk", kernel: "forward" },
+    { size: 32, rows: "chunk", kernel: "forward" },
     { size: 384, rows: "one", derived: ["forward", "backward", "step", "infer"] },
-    { size: 48, rows: "TB", kernel: "forward" },
+    { size: 48, rows: "chunk", kernel: "forward" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 48, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 48, rows: "chunk", kernel: "backward" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 32, rows: "B", kernel: "step" },
     { size: 48, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "forward" },
-    { size: 16, rows: "TB", kernel: "forward" },
+    { size: 16, rows: "chunk", kernel: "forward" },
   ],
   staging: { fixed: 384, B: 56, TB: 56 },
   tape: [
@@ -86,57 +86,65 @@ function forward(
     Wf_Wi_Wh.set(Wi, 128);
     Wf_Wi_Wh.set(Wh, 256);
   }
-  // Everything that does not depend on a state, for all T·B steps at once.
-  // Wf_Wi_Wh_x = Wf_Wi_Wh·x
-  mm.nt(T * B, 48, 8, x, 0, 8, Wf_Wi_Wh, 0, Wf_Wi_Wh_x, 0, 48, 0); // Wf_Wi_Wh_x[m] = Wf_Wi_Wh · x[m], for all T * B rows
-  for (let r = 0; r < T * B; r++) {
-    for (let j = 0; j < 16; j++) {
-      // f = σ(Wf·x + bf)   minlstm.cell:16
-      f_i[r * 32 + j] = Wf_Wi_Wh_x[r * 48 + j]! + bf[j]!;
-      // i = σ(Wi·x + bi)   minlstm.cell:17
-      f_i[r * 32 + 16 + j] = Wf_Wi_Wh_x[r * 48 + 16 + j]! + bi[j]!;
-    }
-  }
-  // f, i = σ(…), for all T * B rows   minlstm.cell:16, 17
-  mm.sigmoid(T * B * 32, f_i, 0, f_i, 0);
-  for (let r = 0; r < T * B; r++) {
-    for (let j = 0; j < 16; j++) {
-      f_tape[r * 16 + j] = f_i[r * 32 + j]!;
-      i_tape[r * 16 + j] = f_i[r * 32 + 16 + j]!;
-      // s = f + i   minlstm.cell:18
-      const s = f_i[r * 32 + j]! + f_i[r * 32 + 16 + j]!;
-      // f_over_s = f / s
-      const f_over_s = f_i[r * 32 + j]! / s;
-      f_over_s_tape[r * 16 + j] = f_over_s;
-      // i_over_s = i / s
-      const i_over_s = f_i[r * 32 + 16 + j]! / s;
-      i_over_s_tape[r * 16 + j] = i_over_s;
-      // Wh_x_plus_bh = Wh_x + bh
-      const Wh_x_plus_bh = Wf_Wi_Wh_x[r * 48 + 32 + j]! + bh[j]!;
-      Wh_x_plus_bh_tape[r * 16 + j] = Wh_x_plus_bh;
-      // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
-      const i_over_s_Wh_x_plus_bh_1 = i_over_s * Wh_x_plus_bh;
-      i_over_s_Wh_x_plus_bh[r * 16 + j] = i_over_s_Wh_x_plus_bh_1;
-    }
-  }
-  for (let t = 0; t < T; t++) {
-    for (let b = 0; b < B; b++) {
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    // Everything that does not depend on a state, for the chunk's steps at once.
+    // Wf_Wi_Wh_x = Wf_Wi_Wh·x
+    mm.nt(steps * B, 48, 8, x, start * B * 8, 8, Wf_Wi_Wh, 0, Wf_Wi_Wh_x, 0, 48, 0); // Wf_Wi_Wh_x[m] = Wf_Wi_Wh · x[m], for all steps * B rows
+    for (let r = 0; r < steps * B; r++) {
       for (let j = 0; j < 16; j++) {
-        // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-        const h =
-          f_over_s_tape[(t * B + b) * 16 + j]! * h_seq[(t * B + b) * 16 + j]! +
-          i_over_s_Wh_x_plus_bh[(t * B + b) * 16 + j]!;
-        h_seq[((t + 1) * B + b) * 16 + j] = h;
-        h_out[(t * B + b) * 16 + j] = h;
+        // f = σ(Wf·x + bf)   minlstm.cell:16
+        f_i[r * 32 + j] = Wf_Wi_Wh_x[r * 48 + j]! + bf[j]!;
+        // i = σ(Wi·x + bi)   minlstm.cell:17
+        f_i[r * 32 + 16 + j] = Wf_Wi_Wh_x[r * 48 + 16 + j]! + bi[j]!;
       }
     }
-    if (M !== undefined) {
+    // f, i = σ(…), for all T * B rows   minlstm.cell:16, 17
+    mm.sigmoid(steps * B * 32, f_i, 0, f_i, 0);
+    for (let r = 0; r < steps * B; r++) {
+      for (let j = 0; j < 16; j++) {
+        f_tape[(start * B + r) * 16 + j] = f_i[r * 32 + j]!;
+        i_tape[(start * B + r) * 16 + j] = f_i[r * 32 + 16 + j]!;
+        // s = f + i   minlstm.cell:18
+        const s = f_i[r * 32 + j]! + f_i[r * 32 + 16 + j]!;
+        // f_over_s = f / s
+        const f_over_s = f_i[r * 32 + j]! / s;
+        f_over_s_tape[(start * B + r) * 16 + j] = f_over_s;
+        // i_over_s = i / s
+        const i_over_s = f_i[r * 32 + 16 + j]! / s;
+        i_over_s_tape[(start * B + r) * 16 + j] = i_over_s;
+        // Wh_x_plus_bh = Wh_x + bh
+        const Wh_x_plus_bh = Wf_Wi_Wh_x[r * 48 + 32 + j]! + bh[j]!;
+        Wh_x_plus_bh_tape[(start * B + r) * 16 + j] = Wh_x_plus_bh;
+        // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
+        const i_over_s_Wh_x_plus_bh_1 = i_over_s * Wh_x_plus_bh;
+        i_over_s_Wh_x_plus_bh[r * 16 + j] = i_over_s_Wh_x_plus_bh_1;
+      }
+    }
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          // padding: the state carries through, the outputs are zero
-          for (let j = 0; j < 16; j++)
-            h_seq[((t + 1) * B + b) * 16 + j] = h_seq[(t * B + b) * 16 + j]!;
-          for (let j = 0; j < 16; j++) h_out[(t * B + b) * 16 + j] = 0;
+        for (let j = 0; j < 16; j++) {
+          // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+          const h =
+            f_over_s_tape[(t * B + b) * 16 + j]! * h_seq[(t * B + b) * 16 + j]! +
+            i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j]!;
+          h_seq[((t + 1) * B + b) * 16 + j] = h;
+          h_out[(t * B + b) * 16 + j] = h;
+        }
+      }
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            // padding: the state carries through, the outputs are zero
+            for (let j = 0; j < 16; j++)
+              h_seq[((t + 1) * B + b) * 16 + j] = h_seq[(t * B + b) * 16 + j]!;
+            for (let j = 0; j < 16; j++) h_out[(t * B + b) * 16 + j] = 0;
+          }
         }
       }
     }
@@ -192,127 +200,138 @@ function backward(
     Wf_Wi_Wh.set(Wi, 128);
     Wf_Wi_Wh.set(Wh, 256);
   }
-  for (let t = T - 1; t >= 0; t--) {
-    if (M !== undefined) {
-      for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          for (let j = 0; j < 16; j++) dh_kept[b * 16 + j] = dh_seed[b * 16 + j]!;
-          for (let j = 0; j < 16; j++) dh_seed[b * 16 + j] = 0;
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = T - 1 - ((T - 1) % chunk); start >= 0; start -= chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    for (let t = start + steps - 1; t >= start; t--) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            for (let j = 0; j < 16; j++) dh_kept[b * 16 + j] = dh_seed[b * 16 + j]!;
+            for (let j = 0; j < 16; j++) dh_seed[b * 16 + j] = 0;
+          }
         }
       }
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+          const dh_1 = dh_out[(t * B + b) * 16 + j]! + dh_seed[b * 16 + j]!;
+          dh[(tc * B + b) * 16 + j] = dh_1;
+          // dh_prev = ∂L/∂h_prev
+          const dh_prev = dh_1 * f_over_s_tape[(t * B + b) * 16 + j]!;
+          dh_back[b * 16 + j] = dh_prev;
+        }
+      }
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            for (let j = 0; j < 16; j++) dh_back[b * 16 + j] = dh_kept[b * 16 + j]!;
+          }
+        }
+      }
+      // The gradient carried back is the next step's seed.
+      const dh_was = dh_seed;
+      dh_seed = dh_back;
+      dh_back = dh_was;
     }
-    for (let b = 0; b < B; b++) {
+    // Param gradients, for the chunk's steps at once.
+    for (let r = 0; r < steps * B; r++) {
       for (let j = 0; j < 16; j++) {
-        // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-        const dh_1 = dh_out[(t * B + b) * 16 + j]! + dh_seed[b * 16 + j]!;
-        dh[(t * B + b) * 16 + j] = dh_1;
-        // dh_prev = ∂L/∂h_prev
-        const dh_prev = dh_1 * f_over_s_tape[(t * B + b) * 16 + j]!;
-        dh_back[b * 16 + j] = dh_prev;
+        // s = f + i   minlstm.cell:18
+        const s_1 = f_tape[(start * B + r) * 16 + j]! + i_tape[(start * B + r) * 16 + j]!;
+        s[r * 16 + j] = s_1;
+        // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
+        const dh_Wh_x_plus_bh_1 = dh[r * 16 + j]! * Wh_x_plus_bh_tape[(start * B + r) * 16 + j]!;
+        dh_Wh_x_plus_bh[r * 16 + j] = dh_Wh_x_plus_bh_1;
+        // d_Wh_x = ∂L/∂Wh_x, in h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+        const d_Wh_x_1 = dh[r * 16 + j]! * i_over_s_tape[(start * B + r) * 16 + j]!;
+        d_Wh_x[r * 16 + j] = d_Wh_x_1;
+        dbh[j]! += d_Wh_x_1;
       }
     }
-    if (M !== undefined) {
-      for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          for (let j = 0; j < 16; j++) dh_back[b * 16 + j] = dh_kept[b * 16 + j]!;
+    // dWh = ∂L/∂Wh
+    mm.tn(steps * B, 16, 8, d_Wh_x, 0, 16, x, start * B * 8, 8, dWh, 0, 1); // dWh += Σ_m d_Wh_x[m] ⊗ x[m], for all steps * B rows
+    for (let r = 0; r < steps * B; r++) {
+      for (let j = 0; j < 16; j++) {
+        // dh_h_prev = dh ⊙ h_prev
+        const dh_h_prev_1 = dh[r * 16 + j]! * h_seq[(start * B + r) * 16 + j]!;
+        dh_h_prev[r * 16 + j] = dh_h_prev_1;
+        // ds = ∂L/∂s, s = f + i   minlstm.cell:18
+        const ds_1 =
+          -(
+            (dh_Wh_x_plus_bh[r * 16 + j]! * i_over_s_tape[(start * B + r) * 16 + j]!) /
+            s[r * 16 + j]!
+          ) + -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j]!) / s[r * 16 + j]!);
+        ds[r * 16 + j] = ds_1;
+        // di_pre = ∂L/∂(Wi·x + bi)   minlstm.cell:17
+        const di_pre_1 =
+          (dh_Wh_x_plus_bh[r * 16 + j]! / s[r * 16 + j]! + ds_1) *
+          (i_tape[(start * B + r) * 16 + j]! * (1 - i_tape[(start * B + r) * 16 + j]!));
+        di_pre[r * 16 + j] = di_pre_1;
+        dbi[j]! += di_pre_1;
+      }
+    }
+    // dWi = ∂L/∂Wi
+    mm.tn(steps * B, 16, 8, di_pre, 0, 16, x, start * B * 8, 8, dWi, 0, 1); // dWi += Σ_m di_pre[m] ⊗ x[m], for all steps * B rows
+    for (let r = 0; r < steps * B; r++) {
+      for (let j = 0; j < 16; j++) {
+        // df_pre = ∂L/∂(Wf·x + bf)   minlstm.cell:16
+        const df_pre_1 =
+          (dh_h_prev[r * 16 + j]! / s[r * 16 + j]! + ds[r * 16 + j]!) *
+          (f_tape[(start * B + r) * 16 + j]! * (1 - f_tape[(start * B + r) * 16 + j]!));
+        df_pre[r * 16 + j] = df_pre_1;
+        dbf[j]! += df_pre_1;
+      }
+    }
+    // dWf = ∂L/∂Wf
+    mm.tn(steps * B, 16, 8, df_pre, 0, 16, x, start * B * 8, 8, dWf, 0, 1); // dWf += Σ_m df_pre[m] ⊗ x[m], for all steps * B rows
+    // Input gradients, for the chunk's steps at once, when asked for.
+    if (inputGrads) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let j = 0; j < 16; j++) {
+          // s = f + i   minlstm.cell:18
+          const s_1 = f_tape[(start * B + r) * 16 + j]! + i_tape[(start * B + r) * 16 + j]!;
+          s[r * 16 + j] = s_1;
+          // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
+          const dh_Wh_x_plus_bh_1 = dh[r * 16 + j]! * Wh_x_plus_bh_tape[(start * B + r) * 16 + j]!;
+          dh_Wh_x_plus_bh[r * 16 + j] = dh_Wh_x_plus_bh_1;
+          // dh_h_prev = dh ⊙ h_prev
+          const dh_h_prev_1 = dh[r * 16 + j]! * h_seq[(start * B + r) * 16 + j]!;
+          dh_h_prev[r * 16 + j] = dh_h_prev_1;
+          // ds = ∂L/∂s, s = f + i   minlstm.cell:18
+          const ds_1 =
+            -((dh_Wh_x_plus_bh_1 * i_over_s_tape[(start * B + r) * 16 + j]!) / s_1) +
+            -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j]!) / s_1);
+          ds[r * 16 + j] = ds_1;
         }
       }
+      // df_pre_di_pre_d_Wh_x = [df_pre; di_pre; d_Wh_x]
+      for (let r = 0; r < steps * B; r++) {
+        for (let j = 0; j < 16; j++)
+          df_pre_di_pre_d_Wh_x[r * 48 + j] =
+            (dh_h_prev[r * 16 + j]! / s[r * 16 + j]! + ds[r * 16 + j]!) *
+            (f_tape[(start * B + r) * 16 + j]! * (1 - f_tape[(start * B + r) * 16 + j]!));
+        for (let j = 0; j < 16; j++)
+          df_pre_di_pre_d_Wh_x[r * 48 + 16 + j] =
+            (dh_Wh_x_plus_bh[r * 16 + j]! / s[r * 16 + j]! + ds[r * 16 + j]!) *
+            (i_tape[(start * B + r) * 16 + j]! * (1 - i_tape[(start * B + r) * 16 + j]!));
+        for (let j = 0; j < 16; j++)
+          df_pre_di_pre_d_Wh_x[r * 48 + 32 + j] =
+            dh[r * 16 + j]! * i_over_s_tape[(start * B + r) * 16 + j]!;
+      }
+      // dx = ∂L/∂x
+      mm.nn(steps * B, 48, 8, df_pre_di_pre_d_Wh_x, 0, 48, Wf_Wi_Wh, 0, dx, start * B * 8, 8, 0); // dx[m] = Wf_Wi_Whᵀ · df_pre_di_pre_d_Wh_x[m], for all steps * B rows
     }
-    // The gradient carried back is the next step's seed.
-    const dh_was = dh_seed;
-    dh_seed = dh_back;
-    dh_back = dh_was;
   }
   // After an odd number of steps the state gradients are in the other array.
   if (initialGrads) {
     if (dh_seed !== dh_carry) {
       for (let j = 0; j < B * 16; j++) dh_carry[j] = dh_seed[j]!;
     }
-  }
-  // Param gradients, for all T·B steps at once.
-  for (let r = 0; r < T * B; r++) {
-    for (let j = 0; j < 16; j++) {
-      // s = f + i   minlstm.cell:18
-      const s_1 = f_tape[r * 16 + j]! + i_tape[r * 16 + j]!;
-      s[r * 16 + j] = s_1;
-      // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
-      const dh_Wh_x_plus_bh_1 = dh[r * 16 + j]! * Wh_x_plus_bh_tape[r * 16 + j]!;
-      dh_Wh_x_plus_bh[r * 16 + j] = dh_Wh_x_plus_bh_1;
-      // d_Wh_x = ∂L/∂Wh_x, in h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-      const d_Wh_x_1 = dh[r * 16 + j]! * i_over_s_tape[r * 16 + j]!;
-      d_Wh_x[r * 16 + j] = d_Wh_x_1;
-      dbh[j]! += d_Wh_x_1;
-    }
-  }
-  // dWh = ∂L/∂Wh
-  mm.tn(T * B, 16, 8, d_Wh_x, 0, 16, x, 0, 8, dWh, 0, 1); // dWh += Σ_m d_Wh_x[m] ⊗ x[m], for all T * B rows
-  for (let r = 0; r < T * B; r++) {
-    for (let j = 0; j < 16; j++) {
-      // dh_h_prev = dh ⊙ h_prev
-      const dh_h_prev_1 = dh[r * 16 + j]! * h_seq[r * 16 + j]!;
-      dh_h_prev[r * 16 + j] = dh_h_prev_1;
-      // ds = ∂L/∂s, s = f + i   minlstm.cell:18
-      const ds_1 =
-        -((dh_Wh_x_plus_bh[r * 16 + j]! * i_over_s_tape[r * 16 + j]!) / s[r * 16 + j]!) +
-        -((dh_h_prev_1 * f_over_s_tape[r * 16 + j]!) / s[r * 16 + j]!);
-      ds[r * 16 + j] = ds_1;
-      // di_pre = ∂L/∂(Wi·x + bi)   minlstm.cell:17
-      const di_pre_1 =
-        (dh_Wh_x_plus_bh[r * 16 + j]! / s[r * 16 + j]! + ds_1) *
-        (i_tape[r * 16 + j]! * (1 - i_tape[r * 16 + j]!));
-      di_pre[r * 16 + j] = di_pre_1;
-      dbi[j]! += di_pre_1;
-    }
-  }
-  // dWi = ∂L/∂Wi
-  mm.tn(T * B, 16, 8, di_pre, 0, 16, x, 0, 8, dWi, 0, 1); // dWi += Σ_m di_pre[m] ⊗ x[m], for all T * B rows
-  for (let r = 0; r < T * B; r++) {
-    for (let j = 0; j < 16; j++) {
-      // df_pre = ∂L/∂(Wf·x + bf)   minlstm.cell:16
-      const df_pre_1 =
-        (dh_h_prev[r * 16 + j]! / s[r * 16 + j]! + ds[r * 16 + j]!) *
-        (f_tape[r * 16 + j]! * (1 - f_tape[r * 16 + j]!));
-      df_pre[r * 16 + j] = df_pre_1;
-      dbf[j]! += df_pre_1;
-    }
-  }
-  // dWf = ∂L/∂Wf
-  mm.tn(T * B, 16, 8, df_pre, 0, 16, x, 0, 8, dWf, 0, 1); // dWf += Σ_m df_pre[m] ⊗ x[m], for all T * B rows
-  // Input gradients, for all T·B steps at once, when asked for.
-  if (inputGrads) {
-    for (let r = 0; r < T * B; r++) {
-      for (let j = 0; j < 16; j++) {
-        // s = f + i   minlstm.cell:18
-        const s_1 = f_tape[r * 16 + j]! + i_tape[r * 16 + j]!;
-        s[r * 16 + j] = s_1;
-        // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
-        const dh_Wh_x_plus_bh_1 = dh[r * 16 + j]! * Wh_x_plus_bh_tape[r * 16 + j]!;
-        dh_Wh_x_plus_bh[r * 16 + j] = dh_Wh_x_plus_bh_1;
-        // dh_h_prev = dh ⊙ h_prev
-        const dh_h_prev_1 = dh[r * 16 + j]! * h_seq[r * 16 + j]!;
-        dh_h_prev[r * 16 + j] = dh_h_prev_1;
-        // ds = ∂L/∂s, s = f + i   minlstm.cell:18
-        const ds_1 =
-          -((dh_Wh_x_plus_bh_1 * i_over_s_tape[r * 16 + j]!) / s_1) +
-          -((dh_h_prev_1 * f_over_s_tape[r * 16 + j]!) / s_1);
-        ds[r * 16 + j] = ds_1;
-      }
-    }
-    // df_pre_di_pre_d_Wh_x = [df_pre; di_pre; d_Wh_x]
-    for (let r = 0; r < T * B; r++) {
-      for (let j = 0; j < 16; j++)
-        df_pre_di_pre_d_Wh_x[r * 48 + j] =
-          (dh_h_prev[r * 16 + j]! / s[r * 16 + j]! + ds[r * 16 + j]!) *
-          (f_tape[r * 16 + j]! * (1 - f_tape[r * 16 + j]!));
-      for (let j = 0; j < 16; j++)
-        df_pre_di_pre_d_Wh_x[r * 48 + 16 + j] =
-          (dh_Wh_x_plus_bh[r * 16 + j]! / s[r * 16 + j]! + ds[r * 16 + j]!) *
-          (i_tape[r * 16 + j]! * (1 - i_tape[r * 16 + j]!));
-      for (let j = 0; j < 16; j++)
-        df_pre_di_pre_d_Wh_x[r * 48 + 32 + j] = dh[r * 16 + j]! * i_over_s_tape[r * 16 + j]!;
-    }
-    // dx = ∂L/∂x
-    mm.nn(T * B, 48, 8, df_pre_di_pre_d_Wh_x, 0, 48, Wf_Wi_Wh, 0, dx, 0, 8, 0); // dx[m] = Wf_Wi_Whᵀ · df_pre_di_pre_d_Wh_x[m], for all T * B rows
   }
 }
 
@@ -403,56 +422,64 @@ function infer(
     Wf_Wi_Wh.set(Wi, 128);
     Wf_Wi_Wh.set(Wh, 256);
   }
-  // Everything that does not depend on a state, for all T·B steps at once.
-  // Wf_Wi_Wh_x = Wf_Wi_Wh·x
-  mm.nt(T * B, 48, 8, x, 0, 8, Wf_Wi_Wh, 0, Wf_Wi_Wh_x, 0, 48, 0); // Wf_Wi_Wh_x[m] = Wf_Wi_Wh · x[m], for all T * B rows
-  for (let r = 0; r < T * B; r++) {
-    for (let j = 0; j < 16; j++) {
-      // f = σ(Wf·x + bf)   minlstm.cell:16
-      f_i[r * 32 + j] = Wf_Wi_Wh_x[r * 48 + j]! + bf[j]!;
-      // i = σ(Wi·x + bi)   minlstm.cell:17
-      f_i[r * 32 + 16 + j] = Wf_Wi_Wh_x[r * 48 + 16 + j]! + bi[j]!;
-    }
-  }
-  // f, i = σ(…), for all T * B rows   minlstm.cell:16, 17
-  mm.sigmoid(T * B * 32, f_i, 0, f_i, 0);
-  for (let r = 0; r < T * B; r++) {
-    for (let j = 0; j < 16; j++) {
-      // s = f + i   minlstm.cell:18
-      const s = f_i[r * 32 + j]! + f_i[r * 32 + 16 + j]!;
-      // f_over_s = f / s
-      const f_over_s_1 = f_i[r * 32 + j]! / s;
-      f_over_s[r * 16 + j] = f_over_s_1;
-      // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
-      const i_over_s_Wh_x_plus_bh_1 =
-        (f_i[r * 32 + 16 + j]! / s) * (Wf_Wi_Wh_x[r * 48 + 32 + j]! + bh[j]!);
-      i_over_s_Wh_x_plus_bh[r * 16 + j] = i_over_s_Wh_x_plus_bh_1;
-    }
-  }
-  for (let t = 0; t < T; t++) {
-    for (let b = 0; b < B; b++) {
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    // Everything that does not depend on a state, for the chunk's steps at once.
+    // Wf_Wi_Wh_x = Wf_Wi_Wh·x
+    mm.nt(steps * B, 48, 8, x, start * B * 8, 8, Wf_Wi_Wh, 0, Wf_Wi_Wh_x, 0, 48, 0); // Wf_Wi_Wh_x[m] = Wf_Wi_Wh · x[m], for all steps * B rows
+    for (let r = 0; r < steps * B; r++) {
       for (let j = 0; j < 16; j++) {
-        // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-        const h =
-          f_over_s[(t * B + b) * 16 + j]! * h_now[b * 16 + j]! +
-          i_over_s_Wh_x_plus_bh[(t * B + b) * 16 + j]!;
-        h_new[b * 16 + j] = h;
-        h_out[(t * B + b) * 16 + j] = h;
+        // f = σ(Wf·x + bf)   minlstm.cell:16
+        f_i[r * 32 + j] = Wf_Wi_Wh_x[r * 48 + j]! + bf[j]!;
+        // i = σ(Wi·x + bi)   minlstm.cell:17
+        f_i[r * 32 + 16 + j] = Wf_Wi_Wh_x[r * 48 + 16 + j]! + bi[j]!;
       }
     }
-    if (M !== undefined) {
+    // f, i = σ(…), for all T * B rows   minlstm.cell:16, 17
+    mm.sigmoid(steps * B * 32, f_i, 0, f_i, 0);
+    for (let r = 0; r < steps * B; r++) {
+      for (let j = 0; j < 16; j++) {
+        // s = f + i   minlstm.cell:18
+        const s = f_i[r * 32 + j]! + f_i[r * 32 + 16 + j]!;
+        // f_over_s = f / s
+        const f_over_s_1 = f_i[r * 32 + j]! / s;
+        f_over_s[r * 16 + j] = f_over_s_1;
+        // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
+        const i_over_s_Wh_x_plus_bh_1 =
+          (f_i[r * 32 + 16 + j]! / s) * (Wf_Wi_Wh_x[r * 48 + 32 + j]! + bh[j]!);
+        i_over_s_Wh_x_plus_bh[r * 16 + j] = i_over_s_Wh_x_plus_bh_1;
+      }
+    }
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          // padding: the state carries through, the outputs are zero
-          for (let j = 0; j < 16; j++) h_new[b * 16 + j] = h_now[b * 16 + j]!;
-          for (let j = 0; j < 16; j++) h_out[(t * B + b) * 16 + j] = 0;
+        for (let j = 0; j < 16; j++) {
+          // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+          const h =
+            f_over_s[(tc * B + b) * 16 + j]! * h_now[b * 16 + j]! +
+            i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j]!;
+          h_new[b * 16 + j] = h;
+          h_out[(t * B + b) * 16 + j] = h;
         }
       }
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            // padding: the state carries through, the outputs are zero
+            for (let j = 0; j < 16; j++) h_new[b * 16 + j] = h_now[b * 16 + j]!;
+            for (let j = 0; j < 16; j++) h_out[(t * B + b) * 16 + j] = 0;
+          }
+        }
+      }
+      // The state after this step is the next step's.
+      const h_was = h_now;
+      h_now = h_new;
+      h_new = h_was;
     }
-    // The state after this step is the next step's.
-    const h_was = h_now;
-    h_now = h_new;
-    h_new = h_was;
   }
   // After an odd number of steps the states are in the other array.
   if (h_now !== h_seq) {

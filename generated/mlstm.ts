@@ -36,12 +36,12 @@ export const spec = {
   ],
   outputs: [{ name: "h", shape: [4], size: 4 }],
   workspace: [
-    { size: 1, rows: "TB", kernel: "forward" },
-    { size: 4, rows: "TB", kernel: "forward" },
+    { size: 1, rows: "chunk", kernel: "forward" },
+    { size: 4, rows: "chunk", kernel: "forward" },
     { size: 48, rows: "one", derived: ["forward", "backward", "step", "infer"] },
-    { size: 16, rows: "TB", kernel: "forward" },
-    { size: 1, rows: "TB", kernel: "forward" },
-    { size: 1, rows: "TB", kernel: "forward" },
+    { size: 16, rows: "chunk", kernel: "forward" },
+    { size: 1, rows: "chunk", kernel: "forward" },
+    { size: 1, rows: "chunk", kernel: "forward" },
     { size: 1, rows: "B" },
     { size: 1, rows: "B" },
     { size: 1, rows: "B" },
@@ -54,15 +54,15 @@ export const spec = {
     { size: 16, rows: "B", kernel: "backward" },
     { size: 4, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
-    { size: 4, rows: "TB", kernel: "backward" },
-    { size: 4, rows: "TB", kernel: "backward" },
-    { size: 4, rows: "TB", kernel: "backward" },
-    { size: 4, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 1, rows: "TB", kernel: "backward" },
-    { size: 1, rows: "TB", kernel: "backward" },
-    { size: 1, rows: "TB", kernel: "backward" },
-    { size: 1, rows: "TB", kernel: "backward" },
+    { size: 4, rows: "chunk", kernel: "backward" },
+    { size: 4, rows: "chunk", kernel: "backward" },
+    { size: 4, rows: "chunk", kernel: "backward" },
+    { size: 4, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 1, rows: "chunk", kernel: "backward" },
+    { size: 1, rows: "chunk", kernel: "backward" },
+    { size: 1, rows: "chunk", kernel: "backward" },
+    { size: 1, rows: "chunk", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
@@ -78,22 +78,22 @@ export const spec = {
     { size: 1, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
     { size: 1, rows: "B", kernel: "backward" },
-    { size: 4, rows: "TB", kernel: "backward" },
-    { size: 4, rows: "TB", kernel: "backward" },
-    { size: 4, rows: "TB", kernel: "backward" },
-    { size: 1, rows: "TB", kernel: "backward" },
-    { size: 1, rows: "TB", kernel: "backward" },
-    { size: 1, rows: "TB", kernel: "backward" },
-    { size: 1, rows: "TB", kernel: "backward" },
-    { size: 1, rows: "TB", kernel: "backward" },
-    { size: 1, rows: "TB", kernel: "backward" },
-    { size: 1, rows: "TB", kernel: "backward" },
-    { size: 1, rows: "TB", kernel: "backward" },
-    { size: 4, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
-    { size: 4, rows: "TB", kernel: "backward" },
-    { size: 4, rows: "TB", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
+    { size: 4, rows: "chunk", kernel: "backward" },
+    { size: 4, rows: "chunk", kernel: "backward" },
+    { size: 4, rows: "chunk", kernel: "backward" },
+    { size: 1, rows: "chunk", kernel: "backward" },
+    { size: 1, rows: "chunk", kernel: "backward" },
+    { size: 1, rows: "chunk", kernel: "backward" },
+    { size: 1, rows: "chunk", kernel: "backward" },
+    { size: 1, rows: "chunk", kernel: "backward" },
+    { size: 1, rows: "chunk", kernel: "backward" },
+    { size: 1, rows: "chunk", kernel: "backward" },
+    { size: 1, rows: "chunk", kernel: "backward" },
+    { size: 4, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
+    { size: 4, rows: "chunk", kernel: "backward" },
+    { size: 4, rows: "chunk", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 4, rows: "B", kernel: "step" },
     { size: 1, rows: "B", kernel: "step" },
@@ -117,13 +117,13 @@ export const spec = {
     { size: 16, rows: "B", kernel: "forward" },
     { size: 4, rows: "B", kernel: "forward" },
     { size: 1, rows: "B", kernel: "forward" },
-    { size: 4, rows: "TB", kernel: "forward" },
-    { size: 4, rows: "TB", kernel: "forward" },
-    { size: 1, rows: "TB", kernel: "forward" },
-    { size: 16, rows: "TB", kernel: "forward" },
-    { size: 4, rows: "TB", kernel: "forward" },
-    { size: 1, rows: "TB", kernel: "forward" },
-    { size: 4, rows: "TB", kernel: "forward" },
+    { size: 4, rows: "chunk", kernel: "forward" },
+    { size: 4, rows: "chunk", kernel: "forward" },
+    { size: 1, rows: "chunk", kernel: "forward" },
+    { size: 16, rows: "chunk", kernel: "forward" },
+    { size: 4, rows: "chunk", kernel: "forward" },
+    { size: 1, rows: "chunk", kernel: "forward" },
+    { size: 4, rows: "chunk", kernel: "forward" },
   ],
   staging: { fixed: 48, B: 19, TB: 19 },
   tape: [
@@ -196,153 +196,163 @@ function forward(
     Wq_Wk_Wv_Wo.set(Wv, 24);
     Wq_Wk_Wv_Wo.set(Wo, 36);
   }
-  // Everything that does not depend on a state, for all T·B steps at once.
-  // Wq_Wk_Wv_Wo_x = Wq_Wk_Wv_Wo·x
-  mm.nt(T * B, 16, 3, x, 0, 3, Wq_Wk_Wv_Wo, 0, Wq_Wk_Wv_Wo_x, 0, 16, 0); // Wq_Wk_Wv_Wo_x[m] = Wq_Wk_Wv_Wo · x[m], for all T * B rows
-  // Wq_x = Wq_Wk_Wv_Wo_x[0, +4], in q = Wq·x + bq   mlstm.cell:24
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 4; i++) q_tape[r * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + i]!;
-  }
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 4; i++) {
-      q_tape[r * 4 + i]! += bq[i]!;
-      // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
-      const k = (Wq_Wk_Wv_Wo_x[r * 16 + 4 + i]! + bk[i]!) / 2;
-      k_tape[r * 4 + i] = k;
-      // v = Wv·x + bv   mlstm.cell:26
-      const v = Wq_Wk_Wv_Wo_x[r * 16 + 8 + i]! + bv[i]!;
-      v_tape[r * 4 + i] = v;
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    // Everything that does not depend on a state, for the chunk's steps at once.
+    // Wq_Wk_Wv_Wo_x = Wq_Wk_Wv_Wo·x
+    mm.nt(steps * B, 16, 3, x, start * B * 3, 3, Wq_Wk_Wv_Wo, 0, Wq_Wk_Wv_Wo_x, 0, 16, 0); // Wq_Wk_Wv_Wo_x[m] = Wq_Wk_Wv_Wo · x[m], for all steps * B rows
+    // Wq_x = Wq_Wk_Wv_Wo_x[0, +4], in q = Wq·x + bq   mlstm.cell:24
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 4; i++) q_tape[(start * B + r) * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + i]!;
     }
-  }
-  // sum_wi_x = Σ wi_x
-  for (let r = 0; r < T * B; r++) {
-    let acc = 0;
-    for (let i = 0; i < 3; i++) acc += wi[i]! * x[r * 3 + i]!;
-    it_tape[r] = acc;
-  }
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 1; i++) it_tape[r + i]! += bi[0]!;
-  }
-  // sum_wf_x = Σ wf_x
-  for (let r = 0; r < T * B; r++) {
-    let acc = 0;
-    for (let i = 0; i < 3; i++) acc += wf[i]! * x[r * 3 + i]!;
-    sum_wf_x[r] = acc;
-  }
-  // sum_wf_x_plus_bf = sum_wf_x + bf
-  for (let r = 0; r < T * B; r++) sum_wf_x_plus_bf[r] = sum_wf_x[r]! + bf[0]!;
-  // logf_pre = σ(wf·x + bf)   mlstm.cell:28
-  for (let r = 0; r < T * B; r++) logf_pre_tape[r] = sigmoid(sum_wf_x_plus_bf[r]!);
-  // logf = log(σ(wf·x + bf))   mlstm.cell:28
-  for (let r = 0; r < T * B; r++) logf[r] = Math.log(logf_pre_tape[r]!);
-  // v_outer_k = v ⊗ k
-  for (let r = 0; r < T * B; r++) {
-    for (let r_1 = 0; r_1 < 4; r_1++)
-      for (let c = 0; c < 4; c++)
-        v_outer_k_tape[r * 16 + r_1 * 4 + c] = v_tape[r * 4 + r_1]! * k_tape[r * 4 + c]!;
-  }
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 4; i++) {
-      // o = σ(Wo·x + bo)   mlstm.cell:36
-      o[r * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + 12 + i]! + bo[i]!;
-    }
-  }
-  // o = σ(…), for all T * B rows   mlstm.cell:36
-  mm.sigmoid(T * B * 4, o, 0, o, 0);
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 4; i++) o_tape[r * 4 + i] = o[r * 4 + i]!;
-  }
-  for (let t = 0; t < T; t++) {
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 1; i++) {
-        // logf_plus_m_prev = logf + m_prev
-        const logf_plus_m_prev = logf[t * B + b]! + m_seq[t * B + b + i]!;
-        logf_plus_m_prev_tape[t * B + b + i] = logf_plus_m_prev;
-        // m = max(logf + m, it)   mlstm.cell:30
-        const m = Math.max(logf_plus_m_prev, it_tape[t * B + b]!);
-        m_seq[(t + 1) * B + b + i] = m;
-      }
-    }
-    // sum_m = Σ m, in ig = exp(it - sum(m))   mlstm.cell:31
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let i = 0; i < 1; i++) acc += m_seq[(t + 1) * B + b + i]!;
-      sum_m[b] = acc;
-    }
-    // ig_pre = it - sum(m)   mlstm.cell:31
-    for (let b = 0; b < B; b++) ig_pre[b] = it_tape[t * B + b]! - sum_m[b]!;
-    // ig = exp(it - sum(m))   mlstm.cell:31
-    for (let b = 0; b < B; b++) ig_tape[t * B + b] = Math.exp(ig_pre[b]!);
-    // sum_m_prev = Σ m_prev, in fg = exp(logf + sum(m[t-1]) - sum(m))   mlstm.cell:32
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let i = 0; i < 1; i++) acc += m_seq[t * B + b + i]!;
-      sum_m_prev[b] = acc;
-    }
-    // logf_plus_sum_m_prev = logf + sum_m_prev
-    for (let b = 0; b < B; b++) logf_plus_sum_m_prev[b] = logf[t * B + b]! + sum_m_prev[b]!;
-    // fg_pre = logf + sum(m[t-1]) - sum(m)   mlstm.cell:32
-    for (let b = 0; b < B; b++) fg_pre[b] = logf_plus_sum_m_prev[b]! - sum_m[b]!;
-    // fg = exp(logf + sum(m[t-1]) - sum(m))   mlstm.cell:32
-    for (let b = 0; b < B; b++) fg_tape[t * B + b] = Math.exp(fg_pre[b]!);
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 16; i++) {
-        // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
-        const C =
-          fg_tape[t * B + b]! * C_seq[(t * B + b) * 16 + i]! +
-          ig_tape[t * B + b]! * v_outer_k_tape[(t * B + b) * 16 + i]!;
-        C_seq[((t + 1) * B + b) * 16 + i] = C;
-      }
-    }
-    for (let b = 0; b < B; b++) {
+    for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 4; i++) {
-        // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
-        const n =
-          fg_tape[t * B + b]! * n_seq[(t * B + b) * 4 + i]! +
-          ig_tape[t * B + b]! * k_tape[(t * B + b) * 4 + i]!;
-        n_seq[((t + 1) * B + b) * 4 + i] = n;
+        q_tape[(start * B + r) * 4 + i]! += bq[i]!;
+        // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
+        const k = (Wq_Wk_Wv_Wo_x[r * 16 + 4 + i]! + bk[i]!) / 2;
+        k_tape[(start * B + r) * 4 + i] = k;
+        // v = Wv·x + bv   mlstm.cell:26
+        const v = Wq_Wk_Wv_Wo_x[r * 16 + 8 + i]! + bv[i]!;
+        v_tape[(start * B + r) * 4 + i] = v;
       }
     }
-    // C_q = C·q, in h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
-    for (let b = 0; b < B; b++) {
-      for (let r_1 = 0; r_1 < 4; r_1++) {
-        let acc = 0;
-        for (let j = 0; j < 4; j++)
-          acc += C_seq[((t + 1) * B + b) * 16 + r_1 * 4 + j]! * q_tape[(t * B + b) * 4 + j]!;
-        C_q_tape[(t * B + b) * 4 + r_1] = acc;
-      }
-    }
-    // sum_n_q = Σ n_q
-    for (let b = 0; b < B; b++) {
+    // sum_wi_x = Σ wi_x
+    for (let r = 0; r < steps * B; r++) {
       let acc = 0;
-      for (let i = 0; i < 4; i++)
-        acc += n_seq[((t + 1) * B + b) * 4 + i]! * q_tape[(t * B + b) * 4 + i]!;
-      sum_n_q_tape[t * B + b] = acc;
+      for (let i = 0; i < 3; i++) acc += wi[i]! * x[(start * B + r) * 3 + i]!;
+      it_tape[start * B + r] = acc;
     }
-    // abs_sum_n_q = abs(sum_n_q)
-    for (let b = 0; b < B; b++) abs_sum_n_q[b] = Math.abs(sum_n_q_tape[t * B + b]!);
-    // maximum_abs_sum_n_q_one = maximum(abs_sum_n_q, 1)
-    for (let b = 0; b < B; b++)
-      maximum_abs_sum_n_q_one_tape[t * B + b] = Math.max(abs_sum_n_q[b]!, 1);
-    for (let b = 0; b < B; b++) {
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 1; i++) it_tape[start * B + r + i]! += bi[0]!;
+    }
+    // sum_wf_x = Σ wf_x
+    for (let r = 0; r < steps * B; r++) {
+      let acc = 0;
+      for (let i = 0; i < 3; i++) acc += wf[i]! * x[(start * B + r) * 3 + i]!;
+      sum_wf_x[r] = acc;
+    }
+    // sum_wf_x_plus_bf = sum_wf_x + bf
+    for (let r = 0; r < steps * B; r++) sum_wf_x_plus_bf[r] = sum_wf_x[r]! + bf[0]!;
+    // logf_pre = σ(wf·x + bf)   mlstm.cell:28
+    for (let r = 0; r < steps * B; r++)
+      logf_pre_tape[start * B + r] = sigmoid(sum_wf_x_plus_bf[r]!);
+    // logf = log(σ(wf·x + bf))   mlstm.cell:28
+    for (let r = 0; r < steps * B; r++) logf[r] = Math.log(logf_pre_tape[start * B + r]!);
+    // v_outer_k = v ⊗ k
+    for (let r = 0; r < steps * B; r++) {
+      for (let r_1 = 0; r_1 < 4; r_1++)
+        for (let c = 0; c < 4; c++)
+          v_outer_k_tape[(start * B + r) * 16 + r_1 * 4 + c] =
+            v_tape[(start * B + r) * 4 + r_1]! * k_tape[(start * B + r) * 4 + c]!;
+    }
+    for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 4; i++) {
-        // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
-        const h =
-          (o_tape[(t * B + b) * 4 + i]! * C_q_tape[(t * B + b) * 4 + i]!) /
-          maximum_abs_sum_n_q_one_tape[t * B + b]!;
-        h_out[(t * B + b) * 4 + i] = h;
+        // o = σ(Wo·x + bo)   mlstm.cell:36
+        o[r * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + 12 + i]! + bo[i]!;
       }
     }
-    if (M !== undefined) {
+    // o = σ(…), for all T * B rows   mlstm.cell:36
+    mm.sigmoid(steps * B * 4, o, 0, o, 0);
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 4; i++) o_tape[(start * B + r) * 4 + i] = o[r * 4 + i]!;
+    }
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          // padding: the state carries through, the outputs are zero
-          for (let i = 0; i < 16; i++)
-            C_seq[((t + 1) * B + b) * 16 + i] = C_seq[(t * B + b) * 16 + i]!;
-          for (let i = 0; i < 4; i++)
-            n_seq[((t + 1) * B + b) * 4 + i] = n_seq[(t * B + b) * 4 + i]!;
-          for (let i = 0; i < 1; i++) m_seq[(t + 1) * B + b + i] = m_seq[t * B + b + i]!;
-          for (let i = 0; i < 4; i++) h_out[(t * B + b) * 4 + i] = 0;
+        for (let i = 0; i < 1; i++) {
+          // logf_plus_m_prev = logf + m_prev
+          const logf_plus_m_prev = logf[tc * B + b]! + m_seq[t * B + b + i]!;
+          logf_plus_m_prev_tape[t * B + b + i] = logf_plus_m_prev;
+          // m = max(logf + m, it)   mlstm.cell:30
+          const m = Math.max(logf_plus_m_prev, it_tape[t * B + b]!);
+          m_seq[(t + 1) * B + b + i] = m;
+        }
+      }
+      // sum_m = Σ m, in ig = exp(it - sum(m))   mlstm.cell:31
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let i = 0; i < 1; i++) acc += m_seq[(t + 1) * B + b + i]!;
+        sum_m[b] = acc;
+      }
+      // ig_pre = it - sum(m)   mlstm.cell:31
+      for (let b = 0; b < B; b++) ig_pre[b] = it_tape[t * B + b]! - sum_m[b]!;
+      // ig = exp(it - sum(m))   mlstm.cell:31
+      for (let b = 0; b < B; b++) ig_tape[t * B + b] = Math.exp(ig_pre[b]!);
+      // sum_m_prev = Σ m_prev, in fg = exp(logf + sum(m[t-1]) - sum(m))   mlstm.cell:32
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let i = 0; i < 1; i++) acc += m_seq[t * B + b + i]!;
+        sum_m_prev[b] = acc;
+      }
+      // logf_plus_sum_m_prev = logf + sum_m_prev
+      for (let b = 0; b < B; b++) logf_plus_sum_m_prev[b] = logf[tc * B + b]! + sum_m_prev[b]!;
+      // fg_pre = logf + sum(m[t-1]) - sum(m)   mlstm.cell:32
+      for (let b = 0; b < B; b++) fg_pre[b] = logf_plus_sum_m_prev[b]! - sum_m[b]!;
+      // fg = exp(logf + sum(m[t-1]) - sum(m))   mlstm.cell:32
+      for (let b = 0; b < B; b++) fg_tape[t * B + b] = Math.exp(fg_pre[b]!);
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 16; i++) {
+          // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+          const C =
+            fg_tape[t * B + b]! * C_seq[(t * B + b) * 16 + i]! +
+            ig_tape[t * B + b]! * v_outer_k_tape[(t * B + b) * 16 + i]!;
+          C_seq[((t + 1) * B + b) * 16 + i] = C;
+        }
+      }
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 4; i++) {
+          // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
+          const n =
+            fg_tape[t * B + b]! * n_seq[(t * B + b) * 4 + i]! +
+            ig_tape[t * B + b]! * k_tape[(t * B + b) * 4 + i]!;
+          n_seq[((t + 1) * B + b) * 4 + i] = n;
+        }
+      }
+      // C_q = C·q, in h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
+      for (let b = 0; b < B; b++) {
+        for (let r_1 = 0; r_1 < 4; r_1++) {
+          let acc = 0;
+          for (let j = 0; j < 4; j++)
+            acc += C_seq[((t + 1) * B + b) * 16 + r_1 * 4 + j]! * q_tape[(t * B + b) * 4 + j]!;
+          C_q_tape[(t * B + b) * 4 + r_1] = acc;
+        }
+      }
+      // sum_n_q = Σ n_q
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let i = 0; i < 4; i++)
+          acc += n_seq[((t + 1) * B + b) * 4 + i]! * q_tape[(t * B + b) * 4 + i]!;
+        sum_n_q_tape[t * B + b] = acc;
+      }
+      // abs_sum_n_q = abs(sum_n_q)
+      for (let b = 0; b < B; b++) abs_sum_n_q[b] = Math.abs(sum_n_q_tape[t * B + b]!);
+      // maximum_abs_sum_n_q_one = maximum(abs_sum_n_q, 1)
+      for (let b = 0; b < B; b++)
+        maximum_abs_sum_n_q_one_tape[t * B + b] = Math.max(abs_sum_n_q[b]!, 1);
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 4; i++) {
+          // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
+          const h =
+            (o_tape[(t * B + b) * 4 + i]! * C_q_tape[(t * B + b) * 4 + i]!) /
+            maximum_abs_sum_n_q_one_tape[t * B + b]!;
+          h_out[(t * B + b) * 4 + i] = h;
+        }
+      }
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            // padding: the state carries through, the outputs are zero
+            for (let i = 0; i < 16; i++)
+              C_seq[((t + 1) * B + b) * 16 + i] = C_seq[(t * B + b) * 16 + i]!;
+            for (let i = 0; i < 4; i++)
+              n_seq[((t + 1) * B + b) * 4 + i] = n_seq[(t * B + b) * 4 + i]!;
+            for (let i = 0; i < 1; i++) m_seq[(t + 1) * B + b + i] = m_seq[t * B + b + i]!;
+            for (let i = 0; i < 4; i++) h_out[(t * B + b) * 4 + i] = 0;
+          }
         }
       }
     }
@@ -454,181 +464,409 @@ function backward(
     Wq_Wk_Wv_Wo.set(Wv, 24);
     Wq_Wk_Wv_Wo.set(Wo, 36);
   }
-  for (let t = T - 1; t >= 0; t--) {
-    if (M !== undefined) {
-      for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          for (let i = 0; i < 16; i++) dC_kept[b * 16 + i] = dC_seed[b * 16 + i]!;
-          for (let i = 0; i < 16; i++) dC_seed[b * 16 + i] = 0;
-          for (let i = 0; i < 4; i++) dn_kept[b * 4 + i] = dn_seed[b * 4 + i]!;
-          for (let i = 0; i < 4; i++) dn_seed[b * 4 + i] = 0;
-          for (let i = 0; i < 1; i++) dm_kept[b + i] = dm_seed[b + i]!;
-          for (let i = 0; i < 1; i++) dm_seed[b + i] = 0;
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = T - 1 - ((T - 1) % chunk); start >= 0; start -= chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    for (let t = start + steps - 1; t >= start; t--) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            for (let i = 0; i < 16; i++) dC_kept[b * 16 + i] = dC_seed[b * 16 + i]!;
+            for (let i = 0; i < 16; i++) dC_seed[b * 16 + i] = 0;
+            for (let i = 0; i < 4; i++) dn_kept[b * 4 + i] = dn_seed[b * 4 + i]!;
+            for (let i = 0; i < 4; i++) dn_seed[b * 4 + i] = 0;
+            for (let i = 0; i < 1; i++) dm_kept[b + i] = dm_seed[b + i]!;
+            for (let i = 0; i < 1; i++) dm_seed[b + i] = 0;
+          }
         }
       }
+      // abs_sum_n_q = abs(sum_n_q)
+      for (let b = 0; b < B; b++) abs_sum_n_q[b] = Math.abs(sum_n_q_tape[t * B + b]!);
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 4; i++) {
+          // dh_over_maximum_abs_sum_n_q_one = dh / maximum_abs_sum_n_q_one
+          const dh_over_maximum_abs_sum_n_q_one_1 =
+            dh_out[(t * B + b) * 4 + i]! / maximum_abs_sum_n_q_one_tape[t * B + b]!;
+          dh_over_maximum_abs_sum_n_q_one[(tc * B + b) * 4 + i] = dh_over_maximum_abs_sum_n_q_one_1;
+        }
+      }
+      // sum_neg_dh_h_over_maximum_abs = Σ neg_dh_h_over_maximum_abs_sum_n
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let i = 0; i < 4; i++)
+          acc += -(
+            (dh_out[(t * B + b) * 4 + i]! * h_out[(t * B + b) * 4 + i]!) /
+            maximum_abs_sum_n_q_one_tape[t * B + b]!
+          );
+        sum_neg_dh_h_over_maximum_abs[b] = acc;
+      }
+      // max_share_abs_sum_n_q_one = max_share(abs_sum_n_q, 1)
+      for (let b = 0; b < B; b++)
+        max_share_abs_sum_n_q_one[b] = abs_sum_n_q[b]! < 1 ? 0 : abs_sum_n_q[b]! === 1 ? 0.5 : 1;
+      // sum_neg_dh_h_over_maximum_max = sum_neg_dh_h_over_maximum_abs ⊙ max_share_abs_sum_n_q_one
+      for (let b = 0; b < B; b++)
+        sum_neg_dh_h_over_maximum_max[b] =
+          sum_neg_dh_h_over_maximum_abs[b]! * max_share_abs_sum_n_q_one[b]!;
+      // sign_sum_n_q = sign(sum_n_q)
+      for (let b = 0; b < B; b++) sign_sum_n_q[b] = Math.sign(sum_n_q_tape[t * B + b]!);
+      // sum_neg_dh_h_over_maximum_sign = sum_neg_dh_h_over_maximum_max ⊙ sign_sum_n_q
+      for (let b = 0; b < B; b++)
+        sum_neg_dh_h_over_maximum_sign[b] = sum_neg_dh_h_over_maximum_max[b]! * sign_sum_n_q[b]!;
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 4; i++) {
+          // sum_neg_dh_h_over_maximum_each = broadcast(sum_neg_dh_h_over_maximum_sign)
+          const sum_neg_dh_h_over_maximum_each_1 = sum_neg_dh_h_over_maximum_sign[b]!;
+          sum_neg_dh_h_over_maximum_each[(tc * B + b) * 4 + i] = sum_neg_dh_h_over_maximum_each_1;
+          // dC_q = ∂L/∂C_q, in h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
+          const dC_q_1 =
+            dh_over_maximum_abs_sum_n_q_one[(tc * B + b) * 4 + i]! * o_tape[(t * B + b) * 4 + i]!;
+          dC_q[(tc * B + b) * 4 + i] = dC_q_1;
+        }
+      }
+      // dC_q_outer_q = dC_q ⊗ q
+      for (let b = 0; b < B; b++) {
+        for (let r_1 = 0; r_1 < 4; r_1++)
+          for (let c = 0; c < 4; c++)
+            dC_q_outer_q[b * 16 + r_1 * 4 + c] =
+              dC_q[(tc * B + b) * 4 + r_1]! * q_tape[(t * B + b) * 4 + c]!;
+      }
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 4; i++) {
+          // dn = ∂L/∂n, n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
+          const dn_1 =
+            dn_seed[b * 4 + i]! +
+            sum_neg_dh_h_over_maximum_each[(tc * B + b) * 4 + i]! * q_tape[(t * B + b) * 4 + i]!;
+          dn[(tc * B + b) * 4 + i] = dn_1;
+        }
+      }
+      // sum_dn_k = Σ dn_k
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let i = 0; i < 4; i++) acc += dn[(tc * B + b) * 4 + i]! * k_tape[(t * B + b) * 4 + i]!;
+        sum_dn_k[b] = acc;
+      }
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 4; i++) {
+          // dn_prev = ∂L/∂n_prev
+          const dn_prev = dn[(tc * B + b) * 4 + i]! * fg_tape[t * B + b]!;
+          dn_back[b * 4 + i] = dn_prev;
+        }
+      }
+      // sum_dn_n_prev = Σ dn_n_prev
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let i = 0; i < 4; i++) acc += dn[(tc * B + b) * 4 + i]! * n_seq[(t * B + b) * 4 + i]!;
+        sum_dn_n_prev[b] = acc;
+      }
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 16; i++) {
+          // dC = ∂L/∂C, C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+          const dC_1 = dC_seed[b * 16 + i]! + dC_q_outer_q[b * 16 + i]!;
+          dC[(tc * B + b) * 16 + i] = dC_1;
+        }
+      }
+      // sum_dC_v_outer_k = Σ dC_v_outer_k
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let i = 0; i < 16; i++)
+          acc += dC[(tc * B + b) * 16 + i]! * v_outer_k_tape[(t * B + b) * 16 + i]!;
+        sum_dC_v_outer_k[b] = acc;
+      }
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 16; i++) {
+          // dC_prev = ∂L/∂C_prev
+          const dC_prev = dC[(tc * B + b) * 16 + i]! * fg_tape[t * B + b]!;
+          dC_back[b * 16 + i] = dC_prev;
+        }
+      }
+      // sum_dC_C_prev = Σ dC_C_prev
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let i = 0; i < 16; i++)
+          acc += dC[(tc * B + b) * 16 + i]! * C_seq[(t * B + b) * 16 + i]!;
+        sum_dC_C_prev[b] = acc;
+      }
+      // dfg = ∂L/∂fg, fg = exp(logf + sum(m[t-1]) - sum(m))   mlstm.cell:32
+      for (let b = 0; b < B; b++) dfg[b] = sum_dn_n_prev[b]! + sum_dC_C_prev[b]!;
+      // dfg_pre = ∂L/∂(logf + sum(m[t-1]) - sum(m))   mlstm.cell:32
+      for (let b = 0; b < B; b++) dfg_pre[tc * B + b] = dfg[b]! * fg_tape[t * B + b]!;
+      // neg_dfg_pre = -dfg_pre
+      for (let b = 0; b < B; b++) neg_dfg_pre[b] = -dfg_pre[tc * B + b]!;
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 1; i++) {
+          // dfg_pre_each = broadcast(dfg_pre)
+          const dfg_pre_each = dfg_pre[tc * B + b]!;
+          dm_back[b + i] = dfg_pre_each;
+        }
+      }
+      // dig = ∂L/∂ig, ig = exp(it - sum(m))   mlstm.cell:31
+      for (let b = 0; b < B; b++) dig[b] = sum_dn_k[b]! + sum_dC_v_outer_k[b]!;
+      // dig_pre = ∂L/∂(it - sum(m))   mlstm.cell:31
+      for (let b = 0; b < B; b++) dig_pre[tc * B + b] = dig[b]! * ig_tape[t * B + b]!;
+      // neg_dig_pre = -dig_pre
+      for (let b = 0; b < B; b++) neg_dig_pre[b] = -dig_pre[tc * B + b]!;
+      // dsum_m = ∂L/∂sum_m, in ig = exp(it - sum(m))   mlstm.cell:31
+      for (let b = 0; b < B; b++) dsum_m[b] = neg_dfg_pre[b]! + neg_dig_pre[b]!;
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 1; i++) {
+          // dm = ∂L/∂m, m = max(logf + m, it)   mlstm.cell:30
+          const dm_1 = dm_seed[b + i]! + dsum_m[b]!;
+          dm[tc * B + b + i] = dm_1;
+          // dm_max_share_logf_plus_m_prev_it = dm ⊙ max_share_logf_plus_m_prev_it
+          const dm_max_share_logf_plus_m_prev_it_1 =
+            dm_1 *
+            (logf_plus_m_prev_tape[t * B + b + i]! < it_tape[t * B + b]!
+              ? 0
+              : logf_plus_m_prev_tape[t * B + b + i]! === it_tape[t * B + b]!
+                ? 0.5
+                : 1);
+          dm_max_share_logf_plus_m_prev_it[tc * B + b + i] = dm_max_share_logf_plus_m_prev_it_1;
+          dm_back[b + i]! += dm_max_share_logf_plus_m_prev_it_1;
+        }
+      }
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            for (let i = 0; i < 16; i++) dC_back[b * 16 + i] = dC_kept[b * 16 + i]!;
+            for (let i = 0; i < 4; i++) dn_back[b * 4 + i] = dn_kept[b * 4 + i]!;
+            for (let i = 0; i < 1; i++) dm_back[b + i] = dm_kept[b + i]!;
+          }
+        }
+      }
+      // The gradient carried back is the next step's seed.
+      const dC_was = dC_seed;
+      dC_seed = dC_back;
+      dC_back = dC_was;
+      const dn_was = dn_seed;
+      dn_seed = dn_back;
+      dn_back = dn_was;
+      const dm_was = dm_seed;
+      dm_seed = dm_back;
+      dm_back = dm_was;
     }
-    // abs_sum_n_q = abs(sum_n_q)
-    for (let b = 0; b < B; b++) abs_sum_n_q[b] = Math.abs(sum_n_q_tape[t * B + b]!);
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 4; i++) {
-        // dh_over_maximum_abs_sum_n_q_one = dh / maximum_abs_sum_n_q_one
-        const dh_over_maximum_abs_sum_n_q_one_1 =
-          dh_out[(t * B + b) * 4 + i]! / maximum_abs_sum_n_q_one_tape[t * B + b]!;
-        dh_over_maximum_abs_sum_n_q_one[(t * B + b) * 4 + i] = dh_over_maximum_abs_sum_n_q_one_1;
+    // Param gradients, for the chunk's steps at once.
+    // C_dC_q = Cᵀ·dC_q
+    for (let r = 0; r < steps * B; r++) {
+      for (let r_1 = 0; r_1 < 4; r_1++) {
+        let acc = 0;
+        for (let j = 0; j < 4; j++)
+          acc += C_seq[(start * B + B + r) * 16 + j * 4 + r_1]! * dC_q[r * 4 + j]!;
+        C_dC_q[r * 4 + r_1] = acc;
       }
     }
-    // sum_neg_dh_h_over_maximum_abs = Σ neg_dh_h_over_maximum_abs_sum_n
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let i = 0; i < 4; i++)
-        acc += -(
-          (dh_out[(t * B + b) * 4 + i]! * h_out[(t * B + b) * 4 + i]!) /
-          maximum_abs_sum_n_q_one_tape[t * B + b]!
-        );
-      sum_neg_dh_h_over_maximum_abs[b] = acc;
-    }
-    // max_share_abs_sum_n_q_one = max_share(abs_sum_n_q, 1)
-    for (let b = 0; b < B; b++)
-      max_share_abs_sum_n_q_one[b] = abs_sum_n_q[b]! < 1 ? 0 : abs_sum_n_q[b]! === 1 ? 0.5 : 1;
-    // sum_neg_dh_h_over_maximum_max = sum_neg_dh_h_over_maximum_abs ⊙ max_share_abs_sum_n_q_one
-    for (let b = 0; b < B; b++)
-      sum_neg_dh_h_over_maximum_max[b] =
-        sum_neg_dh_h_over_maximum_abs[b]! * max_share_abs_sum_n_q_one[b]!;
-    // sign_sum_n_q = sign(sum_n_q)
-    for (let b = 0; b < B; b++) sign_sum_n_q[b] = Math.sign(sum_n_q_tape[t * B + b]!);
-    // sum_neg_dh_h_over_maximum_sign = sum_neg_dh_h_over_maximum_max ⊙ sign_sum_n_q
-    for (let b = 0; b < B; b++)
-      sum_neg_dh_h_over_maximum_sign[b] = sum_neg_dh_h_over_maximum_max[b]! * sign_sum_n_q[b]!;
-    for (let b = 0; b < B; b++) {
+    for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 4; i++) {
-        // sum_neg_dh_h_over_maximum_each = broadcast(sum_neg_dh_h_over_maximum_sign)
-        const sum_neg_dh_h_over_maximum_each_1 = sum_neg_dh_h_over_maximum_sign[b]!;
-        sum_neg_dh_h_over_maximum_each[(t * B + b) * 4 + i] = sum_neg_dh_h_over_maximum_each_1;
-        // dC_q = ∂L/∂C_q, in h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
-        const dC_q_1 =
-          dh_over_maximum_abs_sum_n_q_one[(t * B + b) * 4 + i]! * o_tape[(t * B + b) * 4 + i]!;
-        dC_q[(t * B + b) * 4 + i] = dC_q_1;
+        // do_pre = ∂L/∂(Wo·x + bo)   mlstm.cell:36
+        const do_pre_1 =
+          dh_over_maximum_abs_sum_n_q_one[r * 4 + i]! *
+          C_q_tape[(start * B + r) * 4 + i]! *
+          (o_tape[(start * B + r) * 4 + i]! * (1 - o_tape[(start * B + r) * 4 + i]!));
+        do_pre[r * 4 + i] = do_pre_1;
+        dbo[i]! += do_pre_1;
       }
     }
-    // dC_q_outer_q = dC_q ⊗ q
-    for (let b = 0; b < B; b++) {
-      for (let r_1 = 0; r_1 < 4; r_1++)
-        for (let c = 0; c < 4; c++)
-          dC_q_outer_q[b * 16 + r_1 * 4 + c] =
-            dC_q[(t * B + b) * 4 + r_1]! * q_tape[(t * B + b) * 4 + c]!;
-    }
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 4; i++) {
-        // dn = ∂L/∂n, n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
-        const dn_1 =
-          dn_seed[b * 4 + i]! +
-          sum_neg_dh_h_over_maximum_each[(t * B + b) * 4 + i]! * q_tape[(t * B + b) * 4 + i]!;
-        dn[(t * B + b) * 4 + i] = dn_1;
-      }
-    }
-    // sum_dn_k = Σ dn_k
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let i = 0; i < 4; i++) acc += dn[(t * B + b) * 4 + i]! * k_tape[(t * B + b) * 4 + i]!;
-      sum_dn_k[b] = acc;
-    }
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 4; i++) {
-        // dn_prev = ∂L/∂n_prev
-        const dn_prev = dn[(t * B + b) * 4 + i]! * fg_tape[t * B + b]!;
-        dn_back[b * 4 + i] = dn_prev;
-      }
-    }
-    // sum_dn_n_prev = Σ dn_n_prev
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let i = 0; i < 4; i++) acc += dn[(t * B + b) * 4 + i]! * n_seq[(t * B + b) * 4 + i]!;
-      sum_dn_n_prev[b] = acc;
-    }
-    for (let b = 0; b < B; b++) {
+    // dWo = ∂L/∂Wo
+    mm.tn(steps * B, 4, 3, do_pre, 0, 4, x, start * B * 3, 3, dWo, 0, 1); // dWo += Σ_m do_pre[m] ⊗ x[m], for all steps * B rows
+    for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 16; i++) {
-        // dC = ∂L/∂C, C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
-        const dC_1 = dC_seed[b * 16 + i]! + dC_q_outer_q[b * 16 + i]!;
-        dC[(t * B + b) * 16 + i] = dC_1;
+        // dC_ig = dC ⊙ ig
+        const dC_ig_1 = dC[r * 16 + i]! * ig_tape[start * B + r]!;
+        dC_ig[r * 16 + i] = dC_ig_1;
       }
     }
-    // sum_dC_v_outer_k = Σ dC_v_outer_k
-    for (let b = 0; b < B; b++) {
+    // dv = ∂L/∂v, v = Wv·x + bv   mlstm.cell:26
+    for (let r = 0; r < steps * B; r++) {
+      for (let r_1 = 0; r_1 < 4; r_1++) {
+        let acc = 0;
+        for (let j = 0; j < 4; j++)
+          acc += dC_ig[r * 16 + r_1 * 4 + j]! * k_tape[(start * B + r) * 4 + j]!;
+        dv[r * 4 + r_1] = acc;
+      }
+    }
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 4; i++) dbv[i]! += dv[r * 4 + i]!;
+    }
+    // dC_ig_v = dC_igᵀ·v
+    for (let r = 0; r < steps * B; r++) {
+      for (let r_1 = 0; r_1 < 4; r_1++) {
+        let acc = 0;
+        for (let j = 0; j < 4; j++)
+          acc += dC_ig[r * 16 + j * 4 + r_1]! * v_tape[(start * B + r) * 4 + j]!;
+        dC_ig_v[r * 4 + r_1] = acc;
+      }
+    }
+    // sum_dm_max_share_it_logf_plus_m = Σ dm_max_share_it_logf_plus_m_prev
+    for (let r = 0; r < steps * B; r++) {
       let acc = 0;
-      for (let i = 0; i < 16; i++)
-        acc += dC[(t * B + b) * 16 + i]! * v_outer_k_tape[(t * B + b) * 16 + i]!;
-      sum_dC_v_outer_k[b] = acc;
-    }
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 16; i++) {
-        // dC_prev = ∂L/∂C_prev
-        const dC_prev = dC[(t * B + b) * 16 + i]! * fg_tape[t * B + b]!;
-        dC_back[b * 16 + i] = dC_prev;
-      }
-    }
-    // sum_dC_C_prev = Σ dC_C_prev
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let i = 0; i < 16; i++) acc += dC[(t * B + b) * 16 + i]! * C_seq[(t * B + b) * 16 + i]!;
-      sum_dC_C_prev[b] = acc;
-    }
-    // dfg = ∂L/∂fg, fg = exp(logf + sum(m[t-1]) - sum(m))   mlstm.cell:32
-    for (let b = 0; b < B; b++) dfg[b] = sum_dn_n_prev[b]! + sum_dC_C_prev[b]!;
-    // dfg_pre = ∂L/∂(logf + sum(m[t-1]) - sum(m))   mlstm.cell:32
-    for (let b = 0; b < B; b++) dfg_pre[t * B + b] = dfg[b]! * fg_tape[t * B + b]!;
-    // neg_dfg_pre = -dfg_pre
-    for (let b = 0; b < B; b++) neg_dfg_pre[b] = -dfg_pre[t * B + b]!;
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 1; i++) {
-        // dfg_pre_each = broadcast(dfg_pre)
-        const dfg_pre_each = dfg_pre[t * B + b]!;
-        dm_back[b + i] = dfg_pre_each;
-      }
-    }
-    // dig = ∂L/∂ig, ig = exp(it - sum(m))   mlstm.cell:31
-    for (let b = 0; b < B; b++) dig[b] = sum_dn_k[b]! + sum_dC_v_outer_k[b]!;
-    // dig_pre = ∂L/∂(it - sum(m))   mlstm.cell:31
-    for (let b = 0; b < B; b++) dig_pre[t * B + b] = dig[b]! * ig_tape[t * B + b]!;
-    // neg_dig_pre = -dig_pre
-    for (let b = 0; b < B; b++) neg_dig_pre[b] = -dig_pre[t * B + b]!;
-    // dsum_m = ∂L/∂sum_m, in ig = exp(it - sum(m))   mlstm.cell:31
-    for (let b = 0; b < B; b++) dsum_m[b] = neg_dfg_pre[b]! + neg_dig_pre[b]!;
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 1; i++) {
-        // dm = ∂L/∂m, m = max(logf + m, it)   mlstm.cell:30
-        const dm_1 = dm_seed[b + i]! + dsum_m[b]!;
-        dm[t * B + b + i] = dm_1;
-        // dm_max_share_logf_plus_m_prev_it = dm ⊙ max_share_logf_plus_m_prev_it
-        const dm_max_share_logf_plus_m_prev_it_1 =
-          dm_1 *
-          (logf_plus_m_prev_tape[t * B + b + i]! < it_tape[t * B + b]!
+      for (let i = 0; i < 1; i++)
+        acc +=
+          dm[r + i]! *
+          (it_tape[start * B + r]! < logf_plus_m_prev_tape[start * B + r + i]!
             ? 0
-            : logf_plus_m_prev_tape[t * B + b + i]! === it_tape[t * B + b]!
+            : it_tape[start * B + r]! === logf_plus_m_prev_tape[start * B + r + i]!
               ? 0.5
               : 1);
-        dm_max_share_logf_plus_m_prev_it[t * B + b + i] = dm_max_share_logf_plus_m_prev_it_1;
-        dm_back[b + i]! += dm_max_share_logf_plus_m_prev_it_1;
+      sum_dm_max_share_it_logf_plus_m[r] = acc;
+    }
+    // sum_dm_max_share_logf_plus_m = Σ dm_max_share_logf_plus_m_prev_it
+    for (let r = 0; r < steps * B; r++) {
+      let acc = 0;
+      for (let i = 0; i < 1; i++) acc += dm_max_share_logf_plus_m_prev_it[r + i]!;
+      sum_dm_max_share_logf_plus_m[r] = acc;
+    }
+    // dlogf = ∂L/∂logf, logf = log(σ(wf·x + bf))   mlstm.cell:28
+    for (let r = 0; r < steps * B; r++) dlogf[r] = dfg_pre[r]! + sum_dm_max_share_logf_plus_m[r]!;
+    // dlogf_pre = ∂L/∂(σ(wf·x + bf))   mlstm.cell:28
+    for (let r = 0; r < steps * B; r++) dlogf_pre[r] = dlogf[r]! / logf_pre_tape[start * B + r]!;
+    // one_minus_logf_pre = 1 - logf_pre
+    for (let r = 0; r < steps * B; r++) one_minus_logf_pre[r] = 1 - logf_pre_tape[start * B + r]!;
+    // logf_pre_one_minus_logf_pre = logf_pre ⊙ one_minus_logf_pre
+    for (let r = 0; r < steps * B; r++)
+      logf_pre_one_minus_logf_pre[r] = logf_pre_tape[start * B + r]! * one_minus_logf_pre[r]!;
+    // dbf = ∂L/∂bf
+    for (let r = 0; r < steps * B; r++)
+      dbf_steps[r] = dlogf_pre[r]! * logf_pre_one_minus_logf_pre[r]!;
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 1; i++) dbf[i]! += dbf_steps[r]!;
+    }
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 3; i++) dwf[i]! += dbf_steps[r]! * x[(start * B + r) * 3 + i]!;
+    }
+    // dit = ∂L/∂it, it = wi·x + bi   mlstm.cell:27
+    for (let r = 0; r < steps * B; r++) dit[r] = dig_pre[r]! + sum_dm_max_share_it_logf_plus_m[r]!;
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 1; i++) dbi[i]! += dit[r]!;
+    }
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 3; i++) dwi[i]! += dit[r]! * x[(start * B + r) * 3 + i]!;
+    }
+    // dWv = ∂L/∂Wv
+    mm.tn(steps * B, 4, 3, dv, 0, 4, x, start * B * 3, 3, dWv, 0, 1); // dWv += Σ_m dv[m] ⊗ x[m], for all steps * B rows
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 4; i++) {
+        // d_Wk_x = ∂L/∂Wk_x, in k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
+        const d_Wk_x_1 = (dn[r * 4 + i]! * ig_tape[start * B + r]! + dC_ig_v[r * 4 + i]!) / 2;
+        d_Wk_x[r * 4 + i] = d_Wk_x_1;
+        dbk[i]! += d_Wk_x_1;
       }
     }
-    if (M !== undefined) {
-      for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          for (let i = 0; i < 16; i++) dC_back[b * 16 + i] = dC_kept[b * 16 + i]!;
-          for (let i = 0; i < 4; i++) dn_back[b * 4 + i] = dn_kept[b * 4 + i]!;
-          for (let i = 0; i < 1; i++) dm_back[b + i] = dm_kept[b + i]!;
+    // dWk = ∂L/∂Wk
+    mm.tn(steps * B, 4, 3, d_Wk_x, 0, 4, x, start * B * 3, 3, dWk, 0, 1); // dWk += Σ_m d_Wk_x[m] ⊗ x[m], for all steps * B rows
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 4; i++) {
+        // dq = ∂L/∂q, q = Wq·x + bq   mlstm.cell:24
+        const dq_1 =
+          sum_neg_dh_h_over_maximum_each[r * 4 + i]! * n_seq[(start * B + B + r) * 4 + i]! +
+          C_dC_q[r * 4 + i]!;
+        dq[r * 4 + i] = dq_1;
+        dbq[i]! += dq_1;
+      }
+    }
+    // dWq = ∂L/∂Wq
+    mm.tn(steps * B, 4, 3, dq, 0, 4, x, start * B * 3, 3, dWq, 0, 1); // dWq += Σ_m dq[m] ⊗ x[m], for all steps * B rows
+    // Input gradients, for the chunk's steps at once, when asked for.
+    if (inputGrads) {
+      // C_dC_q = Cᵀ·dC_q
+      for (let r = 0; r < steps * B; r++) {
+        for (let r_1 = 0; r_1 < 4; r_1++) {
+          let acc = 0;
+          for (let j = 0; j < 4; j++)
+            acc += C_seq[(start * B + B + r) * 16 + j * 4 + r_1]! * dC_q[r * 4 + j]!;
+          C_dC_q[r * 4 + r_1] = acc;
         }
       }
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 16; i++) {
+          // dC_ig = dC ⊙ ig
+          const dC_ig_1 = dC[r * 16 + i]! * ig_tape[start * B + r]!;
+          dC_ig[r * 16 + i] = dC_ig_1;
+        }
+      }
+      // dv = ∂L/∂v, v = Wv·x + bv   mlstm.cell:26
+      for (let r = 0; r < steps * B; r++) {
+        for (let r_1 = 0; r_1 < 4; r_1++) {
+          let acc = 0;
+          for (let j = 0; j < 4; j++)
+            acc += dC_ig[r * 16 + r_1 * 4 + j]! * k_tape[(start * B + r) * 4 + j]!;
+          dv[r * 4 + r_1] = acc;
+        }
+      }
+      // dC_ig_v = dC_igᵀ·v
+      for (let r = 0; r < steps * B; r++) {
+        for (let r_1 = 0; r_1 < 4; r_1++) {
+          let acc = 0;
+          for (let j = 0; j < 4; j++)
+            acc += dC_ig[r * 16 + j * 4 + r_1]! * v_tape[(start * B + r) * 4 + j]!;
+          dC_ig_v[r * 4 + r_1] = acc;
+        }
+      }
+      // sum_dm_max_share_it_logf_plus_m = Σ dm_max_share_it_logf_plus_m_prev
+      for (let r = 0; r < steps * B; r++) {
+        let acc = 0;
+        for (let i = 0; i < 1; i++)
+          acc +=
+            dm[r + i]! *
+            (it_tape[start * B + r]! < logf_plus_m_prev_tape[start * B + r + i]!
+              ? 0
+              : it_tape[start * B + r]! === logf_plus_m_prev_tape[start * B + r + i]!
+                ? 0.5
+                : 1);
+        sum_dm_max_share_it_logf_plus_m[r] = acc;
+      }
+      // sum_dm_max_share_logf_plus_m = Σ dm_max_share_logf_plus_m_prev_it
+      for (let r = 0; r < steps * B; r++) {
+        let acc = 0;
+        for (let i = 0; i < 1; i++) acc += dm_max_share_logf_plus_m_prev_it[r + i]!;
+        sum_dm_max_share_logf_plus_m[r] = acc;
+      }
+      // dlogf = ∂L/∂logf, logf = log(σ(wf·x + bf))   mlstm.cell:28
+      for (let r = 0; r < steps * B; r++) dlogf[r] = dfg_pre[r]! + sum_dm_max_share_logf_plus_m[r]!;
+      // dlogf_pre = ∂L/∂(σ(wf·x + bf))   mlstm.cell:28
+      for (let r = 0; r < steps * B; r++) dlogf_pre[r] = dlogf[r]! / logf_pre_tape[start * B + r]!;
+      // one_minus_logf_pre = 1 - logf_pre
+      for (let r = 0; r < steps * B; r++) one_minus_logf_pre[r] = 1 - logf_pre_tape[start * B + r]!;
+      // logf_pre_one_minus_logf_pre = logf_pre ⊙ one_minus_logf_pre
+      for (let r = 0; r < steps * B; r++)
+        logf_pre_one_minus_logf_pre[r] = logf_pre_tape[start * B + r]! * one_minus_logf_pre[r]!;
+      // dbf = ∂L/∂bf
+      for (let r = 0; r < steps * B; r++)
+        dbf_steps[r] = dlogf_pre[r]! * logf_pre_one_minus_logf_pre[r]!;
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 3; i++) {
+          // dbf_each_wf = dbf_each ⊙ wf
+          const dbf_each_wf = dbf_steps[r]! * wf[i]!;
+          dx[(start * B + r) * 3 + i] = dbf_each_wf;
+        }
+      }
+      // dit = ∂L/∂it, it = wi·x + bi   mlstm.cell:27
+      for (let r = 0; r < steps * B; r++)
+        dit[r] = dig_pre[r]! + sum_dm_max_share_it_logf_plus_m[r]!;
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 3; i++) dx[(start * B + r) * 3 + i]! += dit[r]! * wi[i]!;
+      }
+      // dq_d_Wk_x_dv_do_pre = [dq; d_Wk_x; dv; do_pre]
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 4; i++)
+          dq_d_Wk_x_dv_do_pre[r * 16 + i] =
+            sum_neg_dh_h_over_maximum_each[r * 4 + i]! * n_seq[(start * B + B + r) * 4 + i]! +
+            C_dC_q[r * 4 + i]!;
+        for (let i = 0; i < 4; i++)
+          dq_d_Wk_x_dv_do_pre[r * 16 + 4 + i] =
+            (dn[r * 4 + i]! * ig_tape[start * B + r]! + dC_ig_v[r * 4 + i]!) / 2;
+        for (let i = 0; i < 4; i++) dq_d_Wk_x_dv_do_pre[r * 16 + 8 + i] = dv[r * 4 + i]!;
+        for (let i = 0; i < 4; i++)
+          dq_d_Wk_x_dv_do_pre[r * 16 + 12 + i] =
+            dh_over_maximum_abs_sum_n_q_one[r * 4 + i]! *
+            C_q_tape[(start * B + r) * 4 + i]! *
+            (o_tape[(start * B + r) * 4 + i]! * (1 - o_tape[(start * B + r) * 4 + i]!));
+      }
+      // Wq_Wk_Wv_Wo_dq_d_Wk_x_dv_do_pre = Wq_Wk_Wv_Woᵀ·dq_d_Wk_x_dv_do_pre
+      mm.nn(steps * B, 16, 3, dq_d_Wk_x_dv_do_pre, 0, 16, Wq_Wk_Wv_Wo, 0, dx, start * B * 3, 3, 1); // dx[m] += Wq_Wk_Wv_Woᵀ · dq_d_Wk_x_dv_do_pre[m], for all steps * B rows
     }
-    // The gradient carried back is the next step's seed.
-    const dC_was = dC_seed;
-    dC_seed = dC_back;
-    dC_back = dC_was;
-    const dn_was = dn_seed;
-    dn_seed = dn_back;
-    dn_back = dn_was;
-    const dm_was = dm_seed;
-    dm_seed = dm_back;
-    dm_back = dm_was;
   }
   // After an odd number of steps the state gradients are in the other array.
   if (initialGrads) {
@@ -641,214 +879,6 @@ function backward(
     if (dm_seed !== dm_carry) {
       for (let i = 0; i < B; i++) dm_carry[i] = dm_seed[i]!;
     }
-  }
-  // Param gradients, for all T·B steps at once.
-  // C_dC_q = Cᵀ·dC_q
-  for (let r = 0; r < T * B; r++) {
-    for (let r_1 = 0; r_1 < 4; r_1++) {
-      let acc = 0;
-      for (let j = 0; j < 4; j++) acc += C_seq[(B + r) * 16 + j * 4 + r_1]! * dC_q[r * 4 + j]!;
-      C_dC_q[r * 4 + r_1] = acc;
-    }
-  }
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 4; i++) {
-      // do_pre = ∂L/∂(Wo·x + bo)   mlstm.cell:36
-      const do_pre_1 =
-        dh_over_maximum_abs_sum_n_q_one[r * 4 + i]! *
-        C_q_tape[r * 4 + i]! *
-        (o_tape[r * 4 + i]! * (1 - o_tape[r * 4 + i]!));
-      do_pre[r * 4 + i] = do_pre_1;
-      dbo[i]! += do_pre_1;
-    }
-  }
-  // dWo = ∂L/∂Wo
-  mm.tn(T * B, 4, 3, do_pre, 0, 4, x, 0, 3, dWo, 0, 1); // dWo += Σ_m do_pre[m] ⊗ x[m], for all T * B rows
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 16; i++) {
-      // dC_ig = dC ⊙ ig
-      const dC_ig_1 = dC[r * 16 + i]! * ig_tape[r]!;
-      dC_ig[r * 16 + i] = dC_ig_1;
-    }
-  }
-  // dv = ∂L/∂v, v = Wv·x + bv   mlstm.cell:26
-  for (let r = 0; r < T * B; r++) {
-    for (let r_1 = 0; r_1 < 4; r_1++) {
-      let acc = 0;
-      for (let j = 0; j < 4; j++) acc += dC_ig[r * 16 + r_1 * 4 + j]! * k_tape[r * 4 + j]!;
-      dv[r * 4 + r_1] = acc;
-    }
-  }
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 4; i++) dbv[i]! += dv[r * 4 + i]!;
-  }
-  // dC_ig_v = dC_igᵀ·v
-  for (let r = 0; r < T * B; r++) {
-    for (let r_1 = 0; r_1 < 4; r_1++) {
-      let acc = 0;
-      for (let j = 0; j < 4; j++) acc += dC_ig[r * 16 + j * 4 + r_1]! * v_tape[r * 4 + j]!;
-      dC_ig_v[r * 4 + r_1] = acc;
-    }
-  }
-  // sum_dm_max_share_it_logf_plus_m = Σ dm_max_share_it_logf_plus_m_prev
-  for (let r = 0; r < T * B; r++) {
-    let acc = 0;
-    for (let i = 0; i < 1; i++)
-      acc +=
-        dm[r + i]! *
-        (it_tape[r]! < logf_plus_m_prev_tape[r + i]!
-          ? 0
-          : it_tape[r]! === logf_plus_m_prev_tape[r + i]!
-            ? 0.5
-            : 1);
-    sum_dm_max_share_it_logf_plus_m[r] = acc;
-  }
-  // sum_dm_max_share_logf_plus_m = Σ dm_max_share_logf_plus_m_prev_it
-  for (let r = 0; r < T * B; r++) {
-    let acc = 0;
-    for (let i = 0; i < 1; i++) acc += dm_max_share_logf_plus_m_prev_it[r + i]!;
-    sum_dm_max_share_logf_plus_m[r] = acc;
-  }
-  // dlogf = ∂L/∂logf, logf = log(σ(wf·x + bf))   mlstm.cell:28
-  for (let r = 0; r < T * B; r++) dlogf[r] = dfg_pre[r]! + sum_dm_max_share_logf_plus_m[r]!;
-  // dlogf_pre = ∂L/∂(σ(wf·x + bf))   mlstm.cell:28
-  for (let r = 0; r < T * B; r++) dlogf_pre[r] = dlogf[r]! / logf_pre_tape[r]!;
-  // one_minus_logf_pre = 1 - logf_pre
-  for (let r = 0; r < T * B; r++) one_minus_logf_pre[r] = 1 - logf_pre_tape[r]!;
-  // logf_pre_one_minus_logf_pre = logf_pre ⊙ one_minus_logf_pre
-  for (let r = 0; r < T * B; r++)
-    logf_pre_one_minus_logf_pre[r] = logf_pre_tape[r]! * one_minus_logf_pre[r]!;
-  // dbf = ∂L/∂bf
-  for (let r = 0; r < T * B; r++) dbf_steps[r] = dlogf_pre[r]! * logf_pre_one_minus_logf_pre[r]!;
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 1; i++) dbf[i]! += dbf_steps[r]!;
-  }
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 3; i++) dwf[i]! += dbf_steps[r]! * x[r * 3 + i]!;
-  }
-  // dit = ∂L/∂it, it = wi·x + bi   mlstm.cell:27
-  for (let r = 0; r < T * B; r++) dit[r] = dig_pre[r]! + sum_dm_max_share_it_logf_plus_m[r]!;
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 1; i++) dbi[i]! += dit[r]!;
-  }
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 3; i++) dwi[i]! += dit[r]! * x[r * 3 + i]!;
-  }
-  // dWv = ∂L/∂Wv
-  mm.tn(T * B, 4, 3, dv, 0, 4, x, 0, 3, dWv, 0, 1); // dWv += Σ_m dv[m] ⊗ x[m], for all T * B rows
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 4; i++) {
-      // d_Wk_x = ∂L/∂Wk_x, in k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
-      const d_Wk_x_1 = (dn[r * 4 + i]! * ig_tape[r]! + dC_ig_v[r * 4 + i]!) / 2;
-      d_Wk_x[r * 4 + i] = d_Wk_x_1;
-      dbk[i]! += d_Wk_x_1;
-    }
-  }
-  // dWk = ∂L/∂Wk
-  mm.tn(T * B, 4, 3, d_Wk_x, 0, 4, x, 0, 3, dWk, 0, 1); // dWk += Σ_m d_Wk_x[m] ⊗ x[m], for all T * B rows
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 4; i++) {
-      // dq = ∂L/∂q, q = Wq·x + bq   mlstm.cell:24
-      const dq_1 =
-        sum_neg_dh_h_over_maximum_each[r * 4 + i]! * n_seq[(B + r) * 4 + i]! + C_dC_q[r * 4 + i]!;
-      dq[r * 4 + i] = dq_1;
-      dbq[i]! += dq_1;
-    }
-  }
-  // dWq = ∂L/∂Wq
-  mm.tn(T * B, 4, 3, dq, 0, 4, x, 0, 3, dWq, 0, 1); // dWq += Σ_m dq[m] ⊗ x[m], for all T * B rows
-  // Input gradients, for all T·B steps at once, when asked for.
-  if (inputGrads) {
-    // C_dC_q = Cᵀ·dC_q
-    for (let r = 0; r < T * B; r++) {
-      for (let r_1 = 0; r_1 < 4; r_1++) {
-        let acc = 0;
-        for (let j = 0; j < 4; j++) acc += C_seq[(B + r) * 16 + j * 4 + r_1]! * dC_q[r * 4 + j]!;
-        C_dC_q[r * 4 + r_1] = acc;
-      }
-    }
-    for (let r = 0; r < T * B; r++) {
-      for (let i = 0; i < 16; i++) {
-        // dC_ig = dC ⊙ ig
-        const dC_ig_1 = dC[r * 16 + i]! * ig_tape[r]!;
-        dC_ig[r * 16 + i] = dC_ig_1;
-      }
-    }
-    // dv = ∂L/∂v, v = Wv·x + bv   mlstm.cell:26
-    for (let r = 0; r < T * B; r++) {
-      for (let r_1 = 0; r_1 < 4; r_1++) {
-        let acc = 0;
-        for (let j = 0; j < 4; j++) acc += dC_ig[r * 16 + r_1 * 4 + j]! * k_tape[r * 4 + j]!;
-        dv[r * 4 + r_1] = acc;
-      }
-    }
-    // dC_ig_v = dC_igᵀ·v
-    for (let r = 0; r < T * B; r++) {
-      for (let r_1 = 0; r_1 < 4; r_1++) {
-        let acc = 0;
-        for (let j = 0; j < 4; j++) acc += dC_ig[r * 16 + j * 4 + r_1]! * v_tape[r * 4 + j]!;
-        dC_ig_v[r * 4 + r_1] = acc;
-      }
-    }
-    // sum_dm_max_share_it_logf_plus_m = Σ dm_max_share_it_logf_plus_m_prev
-    for (let r = 0; r < T * B; r++) {
-      let acc = 0;
-      for (let i = 0; i < 1; i++)
-        acc +=
-          dm[r + i]! *
-          (it_tape[r]! < logf_plus_m_prev_tape[r + i]!
-            ? 0
-            : it_tape[r]! === logf_plus_m_prev_tape[r + i]!
-              ? 0.5
-              : 1);
-      sum_dm_max_share_it_logf_plus_m[r] = acc;
-    }
-    // sum_dm_max_share_logf_plus_m = Σ dm_max_share_logf_plus_m_prev_it
-    for (let r = 0; r < T * B; r++) {
-      let acc = 0;
-      for (let i = 0; i < 1; i++) acc += dm_max_share_logf_plus_m_prev_it[r + i]!;
-      sum_dm_max_share_logf_plus_m[r] = acc;
-    }
-    // dlogf = ∂L/∂logf, logf = log(σ(wf·x + bf))   mlstm.cell:28
-    for (let r = 0; r < T * B; r++) dlogf[r] = dfg_pre[r]! + sum_dm_max_share_logf_plus_m[r]!;
-    // dlogf_pre = ∂L/∂(σ(wf·x + bf))   mlstm.cell:28
-    for (let r = 0; r < T * B; r++) dlogf_pre[r] = dlogf[r]! / logf_pre_tape[r]!;
-    // one_minus_logf_pre = 1 - logf_pre
-    for (let r = 0; r < T * B; r++) one_minus_logf_pre[r] = 1 - logf_pre_tape[r]!;
-    // logf_pre_one_minus_logf_pre = logf_pre ⊙ one_minus_logf_pre
-    for (let r = 0; r < T * B; r++)
-      logf_pre_one_minus_logf_pre[r] = logf_pre_tape[r]! * one_minus_logf_pre[r]!;
-    // dbf = ∂L/∂bf
-    for (let r = 0; r < T * B; r++) dbf_steps[r] = dlogf_pre[r]! * logf_pre_one_minus_logf_pre[r]!;
-    for (let r = 0; r < T * B; r++) {
-      for (let i = 0; i < 3; i++) {
-        // dbf_each_wf = dbf_each ⊙ wf
-        const dbf_each_wf = dbf_steps[r]! * wf[i]!;
-        dx[r * 3 + i] = dbf_each_wf;
-      }
-    }
-    // dit = ∂L/∂it, it = wi·x + bi   mlstm.cell:27
-    for (let r = 0; r < T * B; r++) dit[r] = dig_pre[r]! + sum_dm_max_share_it_logf_plus_m[r]!;
-    for (let r = 0; r < T * B; r++) {
-      for (let i = 0; i < 3; i++) dx[r * 3 + i]! += dit[r]! * wi[i]!;
-    }
-    // dq_d_Wk_x_dv_do_pre = [dq; d_Wk_x; dv; do_pre]
-    for (let r = 0; r < T * B; r++) {
-      for (let i = 0; i < 4; i++)
-        dq_d_Wk_x_dv_do_pre[r * 16 + i] =
-          sum_neg_dh_h_over_maximum_each[r * 4 + i]! * n_seq[(B + r) * 4 + i]! + C_dC_q[r * 4 + i]!;
-      for (let i = 0; i < 4; i++)
-        dq_d_Wk_x_dv_do_pre[r * 16 + 4 + i] =
-          (dn[r * 4 + i]! * ig_tape[r]! + dC_ig_v[r * 4 + i]!) / 2;
-      for (let i = 0; i < 4; i++) dq_d_Wk_x_dv_do_pre[r * 16 + 8 + i] = dv[r * 4 + i]!;
-      for (let i = 0; i < 4; i++)
-        dq_d_Wk_x_dv_do_pre[r * 16 + 12 + i] =
-          dh_over_maximum_abs_sum_n_q_one[r * 4 + i]! *
-          C_q_tape[r * 4 + i]! *
-          (o_tape[r * 4 + i]! * (1 - o_tape[r * 4 + i]!));
-    }
-    // Wq_Wk_Wv_Wo_dq_d_Wk_x_dv_do_pre = Wq_Wk_Wv_Woᵀ·dq_d_Wk_x_dv_do_pre
-    mm.nn(T * B, 16, 3, dq_d_Wk_x_dv_do_pre, 0, 16, Wq_Wk_Wv_Wo, 0, dx, 0, 3, 1); // dx[m] += Wq_Wk_Wv_Woᵀ · dq_d_Wk_x_dv_do_pre[m], for all T * B rows
   }
 }
 
@@ -1083,151 +1113,161 @@ function infer(
     Wq_Wk_Wv_Wo.set(Wv, 24);
     Wq_Wk_Wv_Wo.set(Wo, 36);
   }
-  // Everything that does not depend on a state, for all T·B steps at once.
-  // Wq_Wk_Wv_Wo_x = Wq_Wk_Wv_Wo·x
-  mm.nt(T * B, 16, 3, x, 0, 3, Wq_Wk_Wv_Wo, 0, Wq_Wk_Wv_Wo_x, 0, 16, 0); // Wq_Wk_Wv_Wo_x[m] = Wq_Wk_Wv_Wo · x[m], for all T * B rows
-  // Wq_x = Wq_Wk_Wv_Wo_x[0, +4], in q = Wq·x + bq   mlstm.cell:24
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 4; i++) q[r * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + i]!;
-  }
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 4; i++) {
-      q[r * 4 + i]! += bq[i]!;
-      // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
-      const k_1 = (Wq_Wk_Wv_Wo_x[r * 16 + 4 + i]! + bk[i]!) / 2;
-      k[r * 4 + i] = k_1;
-      // v = Wv·x + bv   mlstm.cell:26
-      const v_1 = Wq_Wk_Wv_Wo_x[r * 16 + 8 + i]! + bv[i]!;
-      v[r * 4 + i] = v_1;
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    // Everything that does not depend on a state, for the chunk's steps at once.
+    // Wq_Wk_Wv_Wo_x = Wq_Wk_Wv_Wo·x
+    mm.nt(steps * B, 16, 3, x, start * B * 3, 3, Wq_Wk_Wv_Wo, 0, Wq_Wk_Wv_Wo_x, 0, 16, 0); // Wq_Wk_Wv_Wo_x[m] = Wq_Wk_Wv_Wo · x[m], for all steps * B rows
+    // Wq_x = Wq_Wk_Wv_Wo_x[0, +4], in q = Wq·x + bq   mlstm.cell:24
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 4; i++) q[r * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + i]!;
     }
-  }
-  // sum_wi_x = Σ wi_x
-  for (let r = 0; r < T * B; r++) {
-    let acc = 0;
-    for (let i = 0; i < 3; i++) acc += wi[i]! * x[r * 3 + i]!;
-    it[r] = acc;
-  }
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 1; i++) it[r + i]! += bi[0]!;
-  }
-  // sum_wf_x = Σ wf_x
-  for (let r = 0; r < T * B; r++) {
-    let acc = 0;
-    for (let i = 0; i < 3; i++) acc += wf[i]! * x[r * 3 + i]!;
-    sum_wf_x[r] = acc;
-  }
-  // sum_wf_x_plus_bf = sum_wf_x + bf
-  for (let r = 0; r < T * B; r++) sum_wf_x_plus_bf[r] = sum_wf_x[r]! + bf[0]!;
-  // logf_pre = σ(wf·x + bf)   mlstm.cell:28
-  for (let r = 0; r < T * B; r++) logf_pre[r] = sigmoid(sum_wf_x_plus_bf[r]!);
-  // logf = log(σ(wf·x + bf))   mlstm.cell:28
-  for (let r = 0; r < T * B; r++) logf[r] = Math.log(logf_pre[r]!);
-  // v_outer_k = v ⊗ k
-  for (let r = 0; r < T * B; r++) {
-    for (let r_1 = 0; r_1 < 4; r_1++)
-      for (let c = 0; c < 4; c++) v_outer_k[r * 16 + r_1 * 4 + c] = v[r * 4 + r_1]! * k[r * 4 + c]!;
-  }
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 4; i++) {
-      // o = σ(Wo·x + bo)   mlstm.cell:36
-      o_steps[r * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + 12 + i]! + bo[i]!;
-    }
-  }
-  // o = σ(…), for all T * B rows   mlstm.cell:36
-  mm.sigmoid(T * B * 4, o_steps, 0, o_steps, 0);
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 4; i++) o[r * 4 + i] = o_steps[r * 4 + i]!;
-  }
-  for (let t = 0; t < T; t++) {
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 1; i++) {
-        // m = max(logf + m, it)   mlstm.cell:30
-        const m = Math.max(logf[t * B + b]! + m_now[b + i]!, it[t * B + b]!);
-        m_new[b + i] = m;
-      }
-    }
-    // sum_m = Σ m, in ig = exp(it - sum(m))   mlstm.cell:31
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let i = 0; i < 1; i++) acc += m_new[b + i]!;
-      sum_m[b] = acc;
-    }
-    // ig_pre = it - sum(m)   mlstm.cell:31
-    for (let b = 0; b < B; b++) ig_pre[b] = it[t * B + b]! - sum_m[b]!;
-    // ig = exp(it - sum(m))   mlstm.cell:31
-    for (let b = 0; b < B; b++) ig[b] = Math.exp(ig_pre[b]!);
-    // sum_m_prev = Σ m_prev, in fg = exp(logf + sum(m[t-1]) - sum(m))   mlstm.cell:32
-    for (let b = 0; b < B; b++) {
-      let acc = 0;
-      for (let i = 0; i < 1; i++) acc += m_now[b + i]!;
-      sum_m_prev[b] = acc;
-    }
-    // logf_plus_sum_m_prev = logf + sum_m_prev
-    for (let b = 0; b < B; b++) logf_plus_sum_m_prev[b] = logf[t * B + b]! + sum_m_prev[b]!;
-    // fg_pre = logf + sum(m[t-1]) - sum(m)   mlstm.cell:32
-    for (let b = 0; b < B; b++) fg_pre[b] = logf_plus_sum_m_prev[b]! - sum_m[b]!;
-    // fg = exp(logf + sum(m[t-1]) - sum(m))   mlstm.cell:32
-    for (let b = 0; b < B; b++) fg[b] = Math.exp(fg_pre[b]!);
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 16; i++) {
-        // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
-        const C = fg[b]! * C_now[b * 16 + i]! + ig[b]! * v_outer_k[(t * B + b) * 16 + i]!;
-        C_new[b * 16 + i] = C;
-      }
-    }
-    for (let b = 0; b < B; b++) {
+    for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 4; i++) {
-        // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
-        const n = fg[b]! * n_now[b * 4 + i]! + ig[b]! * k[(t * B + b) * 4 + i]!;
-        n_new[b * 4 + i] = n;
+        q[r * 4 + i]! += bq[i]!;
+        // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
+        const k_1 = (Wq_Wk_Wv_Wo_x[r * 16 + 4 + i]! + bk[i]!) / 2;
+        k[r * 4 + i] = k_1;
+        // v = Wv·x + bv   mlstm.cell:26
+        const v_1 = Wq_Wk_Wv_Wo_x[r * 16 + 8 + i]! + bv[i]!;
+        v[r * 4 + i] = v_1;
       }
     }
-    // C_q = C·q, in h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
-    for (let b = 0; b < B; b++) {
-      for (let r_1 = 0; r_1 < 4; r_1++) {
-        let acc = 0;
-        for (let j = 0; j < 4; j++) acc += C_new[b * 16 + r_1 * 4 + j]! * q[(t * B + b) * 4 + j]!;
-        C_q[b * 4 + r_1] = acc;
-      }
-    }
-    // sum_n_q = Σ n_q
-    for (let b = 0; b < B; b++) {
+    // sum_wi_x = Σ wi_x
+    for (let r = 0; r < steps * B; r++) {
       let acc = 0;
-      for (let i = 0; i < 4; i++) acc += n_new[b * 4 + i]! * q[(t * B + b) * 4 + i]!;
-      sum_n_q[b] = acc;
+      for (let i = 0; i < 3; i++) acc += wi[i]! * x[(start * B + r) * 3 + i]!;
+      it[r] = acc;
     }
-    // abs_sum_n_q = abs(sum_n_q)
-    for (let b = 0; b < B; b++) abs_sum_n_q[b] = Math.abs(sum_n_q[b]!);
-    // maximum_abs_sum_n_q_one = maximum(abs_sum_n_q, 1)
-    for (let b = 0; b < B; b++) maximum_abs_sum_n_q_one[b] = Math.max(abs_sum_n_q[b]!, 1);
-    for (let b = 0; b < B; b++) {
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 1; i++) it[r + i]! += bi[0]!;
+    }
+    // sum_wf_x = Σ wf_x
+    for (let r = 0; r < steps * B; r++) {
+      let acc = 0;
+      for (let i = 0; i < 3; i++) acc += wf[i]! * x[(start * B + r) * 3 + i]!;
+      sum_wf_x[r] = acc;
+    }
+    // sum_wf_x_plus_bf = sum_wf_x + bf
+    for (let r = 0; r < steps * B; r++) sum_wf_x_plus_bf[r] = sum_wf_x[r]! + bf[0]!;
+    // logf_pre = σ(wf·x + bf)   mlstm.cell:28
+    for (let r = 0; r < steps * B; r++) logf_pre[r] = sigmoid(sum_wf_x_plus_bf[r]!);
+    // logf = log(σ(wf·x + bf))   mlstm.cell:28
+    for (let r = 0; r < steps * B; r++) logf[r] = Math.log(logf_pre[r]!);
+    // v_outer_k = v ⊗ k
+    for (let r = 0; r < steps * B; r++) {
+      for (let r_1 = 0; r_1 < 4; r_1++)
+        for (let c = 0; c < 4; c++)
+          v_outer_k[r * 16 + r_1 * 4 + c] = v[r * 4 + r_1]! * k[r * 4 + c]!;
+    }
+    for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 4; i++) {
-        // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
-        const h = (o[(t * B + b) * 4 + i]! * C_q[b * 4 + i]!) / maximum_abs_sum_n_q_one[b]!;
-        h_out[(t * B + b) * 4 + i] = h;
+        // o = σ(Wo·x + bo)   mlstm.cell:36
+        o_steps[r * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + 12 + i]! + bo[i]!;
       }
     }
-    if (M !== undefined) {
+    // o = σ(…), for all T * B rows   mlstm.cell:36
+    mm.sigmoid(steps * B * 4, o_steps, 0, o_steps, 0);
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 4; i++) o[r * 4 + i] = o_steps[r * 4 + i]!;
+    }
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          // padding: the state carries through, the outputs are zero
-          for (let i = 0; i < 16; i++) C_new[b * 16 + i] = C_now[b * 16 + i]!;
-          for (let i = 0; i < 4; i++) n_new[b * 4 + i] = n_now[b * 4 + i]!;
-          for (let i = 0; i < 1; i++) m_new[b + i] = m_now[b + i]!;
-          for (let i = 0; i < 4; i++) h_out[(t * B + b) * 4 + i] = 0;
+        for (let i = 0; i < 1; i++) {
+          // m = max(logf + m, it)   mlstm.cell:30
+          const m = Math.max(logf[tc * B + b]! + m_now[b + i]!, it[tc * B + b]!);
+          m_new[b + i] = m;
         }
       }
+      // sum_m = Σ m, in ig = exp(it - sum(m))   mlstm.cell:31
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let i = 0; i < 1; i++) acc += m_new[b + i]!;
+        sum_m[b] = acc;
+      }
+      // ig_pre = it - sum(m)   mlstm.cell:31
+      for (let b = 0; b < B; b++) ig_pre[b] = it[tc * B + b]! - sum_m[b]!;
+      // ig = exp(it - sum(m))   mlstm.cell:31
+      for (let b = 0; b < B; b++) ig[b] = Math.exp(ig_pre[b]!);
+      // sum_m_prev = Σ m_prev, in fg = exp(logf + sum(m[t-1]) - sum(m))   mlstm.cell:32
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let i = 0; i < 1; i++) acc += m_now[b + i]!;
+        sum_m_prev[b] = acc;
+      }
+      // logf_plus_sum_m_prev = logf + sum_m_prev
+      for (let b = 0; b < B; b++) logf_plus_sum_m_prev[b] = logf[tc * B + b]! + sum_m_prev[b]!;
+      // fg_pre = logf + sum(m[t-1]) - sum(m)   mlstm.cell:32
+      for (let b = 0; b < B; b++) fg_pre[b] = logf_plus_sum_m_prev[b]! - sum_m[b]!;
+      // fg = exp(logf + sum(m[t-1]) - sum(m))   mlstm.cell:32
+      for (let b = 0; b < B; b++) fg[b] = Math.exp(fg_pre[b]!);
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 16; i++) {
+          // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+          const C = fg[b]! * C_now[b * 16 + i]! + ig[b]! * v_outer_k[(tc * B + b) * 16 + i]!;
+          C_new[b * 16 + i] = C;
+        }
+      }
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 4; i++) {
+          // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
+          const n = fg[b]! * n_now[b * 4 + i]! + ig[b]! * k[(tc * B + b) * 4 + i]!;
+          n_new[b * 4 + i] = n;
+        }
+      }
+      // C_q = C·q, in h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
+      for (let b = 0; b < B; b++) {
+        for (let r_1 = 0; r_1 < 4; r_1++) {
+          let acc = 0;
+          for (let j = 0; j < 4; j++)
+            acc += C_new[b * 16 + r_1 * 4 + j]! * q[(tc * B + b) * 4 + j]!;
+          C_q[b * 4 + r_1] = acc;
+        }
+      }
+      // sum_n_q = Σ n_q
+      for (let b = 0; b < B; b++) {
+        let acc = 0;
+        for (let i = 0; i < 4; i++) acc += n_new[b * 4 + i]! * q[(tc * B + b) * 4 + i]!;
+        sum_n_q[b] = acc;
+      }
+      // abs_sum_n_q = abs(sum_n_q)
+      for (let b = 0; b < B; b++) abs_sum_n_q[b] = Math.abs(sum_n_q[b]!);
+      // maximum_abs_sum_n_q_one = maximum(abs_sum_n_q, 1)
+      for (let b = 0; b < B; b++) maximum_abs_sum_n_q_one[b] = Math.max(abs_sum_n_q[b]!, 1);
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 4; i++) {
+          // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
+          const h = (o[(tc * B + b) * 4 + i]! * C_q[b * 4 + i]!) / maximum_abs_sum_n_q_one[b]!;
+          h_out[(t * B + b) * 4 + i] = h;
+        }
+      }
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            // padding: the state carries through, the outputs are zero
+            for (let i = 0; i < 16; i++) C_new[b * 16 + i] = C_now[b * 16 + i]!;
+            for (let i = 0; i < 4; i++) n_new[b * 4 + i] = n_now[b * 4 + i]!;
+            for (let i = 0; i < 1; i++) m_new[b + i] = m_now[b + i]!;
+            for (let i = 0; i < 4; i++) h_out[(t * B + b) * 4 + i] = 0;
+          }
+        }
+      }
+      // The state after this step is the next step's.
+      const C_was = C_now;
+      C_now = C_new;
+      C_new = C_was;
+      const n_was = n_now;
+      n_now = n_new;
+      n_new = n_was;
+      const m_was = m_now;
+      m_now = m_new;
+      m_new = m_was;
     }
-    // The state after this step is the next step's.
-    const C_was = C_now;
-    C_now = C_new;
-    C_new = C_was;
-    const n_was = n_now;
-    n_now = n_new;
-    n_new = n_was;
-    const m_was = m_now;
-    m_now = m_new;
-    m_new = m_was;
   }
   // After an odd number of steps the states are in the other array.
   if (C_now !== C_seq) {

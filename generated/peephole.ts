@@ -40,7 +40,7 @@ export const spec = {
     { name: "c", shape: [16], size: 16 },
   ],
   workspace: [
-    { size: 64, rows: "TB", kernel: "forward" },
+    { size: 64, rows: "chunk", kernel: "forward" },
     { size: 512, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 32, rows: "B" },
     { size: 16, rows: "B" },
@@ -52,7 +52,7 @@ export const spec = {
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
-    { size: 64, rows: "TB", kernel: "backward" },
+    { size: 64, rows: "chunk", kernel: "backward" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 64, rows: "B", kernel: "step" },
@@ -109,79 +109,90 @@ function forward(
     Uf_Ui_Ug_Uo.set(Ug, 512);
     Uf_Ui_Ug_Uo.set(Uo, 768);
   }
-  // Everything that does not depend on a state, for all T·B steps at once.
-  // Wf_Wi_Wg_Wo_x = Wf_Wi_Wg_Wo·x
-  mm.nt(T * B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x, 0, 64, 0); // Wf_Wi_Wg_Wo_x[m] = Wf_Wi_Wg_Wo · x[m], for all T * B rows
-  for (let t = 0; t < T; t++) {
-    // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
-    mm.nt(B, 64, 16, h_seq, t * B * 16, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-        f_i[b * 32 + j] =
-          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + j]! +
-          Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! +
-          pf[j]! * c_seq[(t * B + b) * 16 + j]! +
-          bf[j]!;
-        // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-        f_i[b * 32 + 16 + j] =
-          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 16 + j]! +
-          Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
-          pi[j]! * c_seq[(t * B + b) * 16 + j]! +
-          bi[j]!;
-        // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
-        g[b * 16 + j] =
-          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! + bg[j]!;
-      }
-    }
-    // f, i = σ(…), for each of B rows   peephole.cell:13, 14
-    mm.sigmoid(B * 32, f_i, 0, f_i, 0);
-    // g = tanh(…), for each of B rows   peephole.cell:15
-    mm.tanh(B * 16, g, 0, g, 0);
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        f_tape[(t * B + b) * 16 + j] = f_i[b * 32 + j]!;
-        i_tape[(t * B + b) * 16 + j] = f_i[b * 32 + 16 + j]!;
-        g_tape[(t * B + b) * 16 + j] = g[b * 16 + j]!;
-        // c = f ⊙ c + i ⊙ g   peephole.cell:16
-        const c =
-          f_i[b * 32 + j]! * c_seq[(t * B + b) * 16 + j]! + f_i[b * 32 + 16 + j]! * g[b * 16 + j]!;
-        c_seq[((t + 1) * B + b) * 16 + j] = c;
-        c_out[(t * B + b) * 16 + j] = c;
-        // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-        o[b * 16 + j] =
-          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 48 + j]! +
-          Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
-          po[j]! * c +
-          bo[j]!;
-        // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
-        tanh_c[b * 16 + j] = c;
-      }
-    }
-    // o = σ(…), for each of B rows   peephole.cell:17
-    mm.sigmoid(B * 16, o, 0, o, 0);
-    // tanh_c = tanh(…), for each of B rows   peephole.cell:18
-    mm.tanh(B * 16, tanh_c, 0, tanh_c, 0);
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        o_tape[(t * B + b) * 16 + j] = o[b * 16 + j]!;
-        tanh_c_tape[(t * B + b) * 16 + j] = tanh_c[b * 16 + j]!;
-        // h = o ⊙ tanh(c)   peephole.cell:18
-        const h = o[b * 16 + j]! * tanh_c[b * 16 + j]!;
-        h_seq[((t + 1) * B + b) * 16 + j] = h;
-        h_out[(t * B + b) * 16 + j] = h;
-      }
-    }
-    if (M !== undefined) {
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    // Everything that does not depend on a state, for the chunk's steps at once.
+    // Wf_Wi_Wg_Wo_x = Wf_Wi_Wg_Wo·x
+    mm.nt(steps * B, 64, 8, x, start * B * 8, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x, 0, 64, 0); // Wf_Wi_Wg_Wo_x[m] = Wf_Wi_Wg_Wo · x[m], for all steps * B rows
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
+      // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
+      mm.nt(B, 64, 16, h_seq, t * B * 16, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          // padding: the state carries through, the outputs are zero
-          for (let j = 0; j < 16; j++)
-            h_seq[((t + 1) * B + b) * 16 + j] = h_seq[(t * B + b) * 16 + j]!;
-          for (let j = 0; j < 16; j++)
-            c_seq[((t + 1) * B + b) * 16 + j] = c_seq[(t * B + b) * 16 + j]!;
-          for (let j = 0; j < 16; j++) h_out[(t * B + b) * 16 + j] = 0;
-          for (let j = 0; j < 16; j++) c_out[(t * B + b) * 16 + j] = 0;
+        for (let j = 0; j < 16; j++) {
+          // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+          f_i[b * 32 + j] =
+            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j]! +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! +
+            pf[j]! * c_seq[(t * B + b) * 16 + j]! +
+            bf[j]!;
+          // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+          f_i[b * 32 + 16 + j] =
+            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j]! +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
+            pi[j]! * c_seq[(t * B + b) * 16 + j]! +
+            bi[j]!;
+          // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+          g[b * 16 + j] =
+            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j]! +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! +
+            bg[j]!;
+        }
+      }
+      // f, i = σ(…), for each of B rows   peephole.cell:13, 14
+      mm.sigmoid(B * 32, f_i, 0, f_i, 0);
+      // g = tanh(…), for each of B rows   peephole.cell:15
+      mm.tanh(B * 16, g, 0, g, 0);
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          f_tape[(t * B + b) * 16 + j] = f_i[b * 32 + j]!;
+          i_tape[(t * B + b) * 16 + j] = f_i[b * 32 + 16 + j]!;
+          g_tape[(t * B + b) * 16 + j] = g[b * 16 + j]!;
+          // c = f ⊙ c + i ⊙ g   peephole.cell:16
+          const c =
+            f_i[b * 32 + j]! * c_seq[(t * B + b) * 16 + j]! +
+            f_i[b * 32 + 16 + j]! * g[b * 16 + j]!;
+          c_seq[((t + 1) * B + b) * 16 + j] = c;
+          c_out[(t * B + b) * 16 + j] = c;
+          // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+          o[b * 16 + j] =
+            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j]! +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
+            po[j]! * c +
+            bo[j]!;
+          // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+          tanh_c[b * 16 + j] = c;
+        }
+      }
+      // o = σ(…), for each of B rows   peephole.cell:17
+      mm.sigmoid(B * 16, o, 0, o, 0);
+      // tanh_c = tanh(…), for each of B rows   peephole.cell:18
+      mm.tanh(B * 16, tanh_c, 0, tanh_c, 0);
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          o_tape[(t * B + b) * 16 + j] = o[b * 16 + j]!;
+          tanh_c_tape[(t * B + b) * 16 + j] = tanh_c[b * 16 + j]!;
+          // h = o ⊙ tanh(c)   peephole.cell:18
+          const h = o[b * 16 + j]! * tanh_c[b * 16 + j]!;
+          h_seq[((t + 1) * B + b) * 16 + j] = h;
+          h_out[(t * B + b) * 16 + j] = h;
+        }
+      }
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            // padding: the state carries through, the outputs are zero
+            for (let j = 0; j < 16; j++)
+              h_seq[((t + 1) * B + b) * 16 + j] = h_seq[(t * B + b) * 16 + j]!;
+            for (let j = 0; j < 16; j++)
+              c_seq[((t + 1) * B + b) * 16 + j] = c_seq[(t * B + b) * 16 + j]!;
+            for (let j = 0; j < 16; j++) h_out[(t * B + b) * 16 + j] = 0;
+            for (let j = 0; j < 16; j++) c_out[(t * B + b) * 16 + j] = 0;
+          }
         }
       }
     }
@@ -241,77 +252,124 @@ function backward(
     Wf_Wi_Wg_Wo.set(Wg, 256);
     Wf_Wi_Wg_Wo.set(Wo, 384);
   }
-  for (let t = T - 1; t >= 0; t--) {
-    if (M !== undefined) {
-      for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          for (let j = 0; j < 16; j++) dh_kept[b * 16 + j] = dh_seed[b * 16 + j]!;
-          for (let j = 0; j < 16; j++) dh_seed[b * 16 + j] = 0;
-          for (let j = 0; j < 16; j++) dc_kept[b * 16 + j] = dc_seed[b * 16 + j]!;
-          for (let j = 0; j < 16; j++) dc_seed[b * 16 + j] = 0;
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = T - 1 - ((T - 1) % chunk); start >= 0; start -= chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    for (let t = start + steps - 1; t >= start; t--) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            for (let j = 0; j < 16; j++) dh_kept[b * 16 + j] = dh_seed[b * 16 + j]!;
+            for (let j = 0; j < 16; j++) dh_seed[b * 16 + j] = 0;
+            for (let j = 0; j < 16; j++) dc_kept[b * 16 + j] = dc_seed[b * 16 + j]!;
+            for (let j = 0; j < 16; j++) dc_seed[b * 16 + j] = 0;
+          }
         }
       }
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // dh = ∂L/∂h, h = o ⊙ tanh(c)   peephole.cell:18
+          const dh = dh_out[(t * B + b) * 16 + j]! + dh_seed[b * 16 + j]!;
+          // do_pre = ∂L/∂(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+          const do_pre =
+            dh *
+            tanh_c_tape[(t * B + b) * 16 + j]! *
+            (o_tape[(t * B + b) * 16 + j]! * (1 - o_tape[(t * B + b) * 16 + j]!));
+          df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j] = do_pre;
+          // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   peephole.cell:16
+          const dc =
+            dc_out[(t * B + b) * 16 + j]! +
+            dc_seed[b * 16 + j]! +
+            dh *
+              o_tape[(t * B + b) * 16 + j]! *
+              (1 - tanh_c_tape[(t * B + b) * 16 + j]! * tanh_c_tape[(t * B + b) * 16 + j]!) +
+            do_pre * po[j]!;
+          // dc_f = dc ⊙ f
+          const dc_f = dc * f_tape[(t * B + b) * 16 + j]!;
+          dc_back[b * 16 + j] = dc_f;
+          // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   peephole.cell:15
+          const dg_pre =
+            dc *
+            i_tape[(t * B + b) * 16 + j]! *
+            (1 - g_tape[(t * B + b) * 16 + j]! * g_tape[(t * B + b) * 16 + j]!);
+          df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j] = dg_pre;
+          // di_pre = ∂L/∂(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+          const di_pre =
+            dc *
+            g_tape[(t * B + b) * 16 + j]! *
+            (i_tape[(t * B + b) * 16 + j]! * (1 - i_tape[(t * B + b) * 16 + j]!));
+          df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j] = di_pre;
+          dc_back[b * 16 + j]! += di_pre * pi[j]!;
+          // df_pre = ∂L/∂(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+          const df_pre =
+            dc *
+            c_seq[(t * B + b) * 16 + j]! *
+            (f_tape[(t * B + b) * 16 + j]! * (1 - f_tape[(t * B + b) * 16 + j]!));
+          df_di_dg_do_pre[(tc * B + b) * 64 + j] = df_pre;
+          dc_back[b * 16 + j]! += df_pre * pf[j]!;
+        }
+      }
+      // dh_prev = ∂L/∂h_prev
+      mm.nn(B, 64, 16, df_di_dg_do_pre, tc * B * 64, 64, Uf_Ui_Ug_Uo, 0, dh_back, 0, 16, 0); // dh_back[m] = Uf_Ui_Ug_Uoᵀ · df_di_dg_do_pre[m], for each of B rows
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            for (let j = 0; j < 16; j++) dh_back[b * 16 + j] = dh_kept[b * 16 + j]!;
+            for (let j = 0; j < 16; j++) dc_back[b * 16 + j] = dc_kept[b * 16 + j]!;
+          }
+        }
+      }
+      // The gradient carried back is the next step's seed.
+      const dh_was = dh_seed;
+      dh_seed = dh_back;
+      dh_back = dh_was;
+      const dc_was = dc_seed;
+      dc_seed = dc_back;
+      dc_back = dc_was;
     }
-    for (let b = 0; b < B; b++) {
+    // Param gradients, for the chunk's steps at once.
+    for (let r = 0; r < steps * B; r++) {
       for (let j = 0; j < 16; j++) {
-        // dh = ∂L/∂h, h = o ⊙ tanh(c)   peephole.cell:18
-        const dh = dh_out[(t * B + b) * 16 + j]! + dh_seed[b * 16 + j]!;
-        // do_pre = ∂L/∂(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-        const do_pre =
-          dh *
-          tanh_c_tape[(t * B + b) * 16 + j]! *
-          (o_tape[(t * B + b) * 16 + j]! * (1 - o_tape[(t * B + b) * 16 + j]!));
-        df_di_dg_do_pre[(t * B + b) * 64 + 48 + j] = do_pre;
-        // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   peephole.cell:16
-        const dc =
-          dc_out[(t * B + b) * 16 + j]! +
-          dc_seed[b * 16 + j]! +
-          dh *
-            o_tape[(t * B + b) * 16 + j]! *
-            (1 - tanh_c_tape[(t * B + b) * 16 + j]! * tanh_c_tape[(t * B + b) * 16 + j]!) +
-          do_pre * po[j]!;
-        // dc_f = dc ⊙ f
-        const dc_f = dc * f_tape[(t * B + b) * 16 + j]!;
-        dc_back[b * 16 + j] = dc_f;
-        // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   peephole.cell:15
-        const dg_pre =
-          dc *
-          i_tape[(t * B + b) * 16 + j]! *
-          (1 - g_tape[(t * B + b) * 16 + j]! * g_tape[(t * B + b) * 16 + j]!);
-        df_di_dg_do_pre[(t * B + b) * 64 + 32 + j] = dg_pre;
-        // di_pre = ∂L/∂(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-        const di_pre =
-          dc *
-          g_tape[(t * B + b) * 16 + j]! *
-          (i_tape[(t * B + b) * 16 + j]! * (1 - i_tape[(t * B + b) * 16 + j]!));
-        df_di_dg_do_pre[(t * B + b) * 64 + 16 + j] = di_pre;
-        dc_back[b * 16 + j]! += di_pre * pi[j]!;
-        // df_pre = ∂L/∂(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-        const df_pre =
-          dc *
-          c_seq[(t * B + b) * 16 + j]! *
-          (f_tape[(t * B + b) * 16 + j]! * (1 - f_tape[(t * B + b) * 16 + j]!));
-        df_di_dg_do_pre[(t * B + b) * 64 + j] = df_pre;
-        dc_back[b * 16 + j]! += df_pre * pf[j]!;
+        dbf[j]! += df_di_dg_do_pre[r * 64 + j]!;
+        dbi[j]! += df_di_dg_do_pre[r * 64 + 16 + j]!;
+        dbg[j]! += df_di_dg_do_pre[r * 64 + 32 + j]!;
+        dbo[j]! += df_di_dg_do_pre[r * 64 + 48 + j]!;
+        dpo[j]! += df_di_dg_do_pre[r * 64 + 48 + j]! * c_seq[(start * B + B + r) * 16 + j]!;
       }
     }
-    // dh_prev = ∂L/∂h_prev
-    mm.nn(B, 64, 16, df_di_dg_do_pre, t * B * 64, 64, Uf_Ui_Ug_Uo, 0, dh_back, 0, 16, 0); // dh_back[m] = Uf_Ui_Ug_Uoᵀ · df_di_dg_do_pre[m], for each of B rows
-    if (M !== undefined) {
-      for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          for (let j = 0; j < 16; j++) dh_back[b * 16 + j] = dh_kept[b * 16 + j]!;
-          for (let j = 0; j < 16; j++) dc_back[b * 16 + j] = dc_kept[b * 16 + j]!;
-        }
-      }
+    // dUo = ∂L/∂Uo
+    mm.tn(steps * B, 16, 16, df_di_dg_do_pre, 48, 64, h_seq, start * B * 16, 16, dUo, 0, 1); // dUo += Σ_m df_di_dg_do_pre[m] ⊗ h_seq[m], for all steps * B rows
+    // dWo = ∂L/∂Wo
+    mm.tn(steps * B, 16, 8, df_di_dg_do_pre, 48, 64, x, start * B * 8, 8, dWo, 0, 1); // dWo += Σ_m df_di_dg_do_pre[m] ⊗ x[m], for all steps * B rows
+    // dUg = ∂L/∂Ug
+    mm.tn(steps * B, 16, 16, df_di_dg_do_pre, 32, 64, h_seq, start * B * 16, 16, dUg, 0, 1); // dUg += Σ_m df_di_dg_do_pre[m] ⊗ h_seq[m], for all steps * B rows
+    // dWg = ∂L/∂Wg
+    mm.tn(steps * B, 16, 8, df_di_dg_do_pre, 32, 64, x, start * B * 8, 8, dWg, 0, 1); // dWg += Σ_m df_di_dg_do_pre[m] ⊗ x[m], for all steps * B rows
+    for (let r = 0; r < steps * B; r++) {
+      for (let j = 0; j < 16; j++)
+        dpi[j]! += df_di_dg_do_pre[r * 64 + 16 + j]! * c_seq[(start * B + r) * 16 + j]!;
     }
-    // The gradient carried back is the next step's seed.
-    const dh_was = dh_seed;
-    dh_seed = dh_back;
-    dh_back = dh_was;
-    const dc_was = dc_seed;
-    dc_seed = dc_back;
-    dc_back = dc_was;
+    // dUi = ∂L/∂Ui
+    mm.tn(steps * B, 16, 16, df_di_dg_do_pre, 16, 64, h_seq, start * B * 16, 16, dUi, 0, 1); // dUi += Σ_m df_di_dg_do_pre[m] ⊗ h_seq[m], for all steps * B rows
+    // dWi = ∂L/∂Wi
+    mm.tn(steps * B, 16, 8, df_di_dg_do_pre, 16, 64, x, start * B * 8, 8, dWi, 0, 1); // dWi += Σ_m df_di_dg_do_pre[m] ⊗ x[m], for all steps * B rows
+    for (let r = 0; r < steps * B; r++) {
+      for (let j = 0; j < 16; j++)
+        dpf[j]! += df_di_dg_do_pre[r * 64 + j]! * c_seq[(start * B + r) * 16 + j]!;
+    }
+    // dUf = ∂L/∂Uf
+    mm.tn(steps * B, 16, 16, df_di_dg_do_pre, 0, 64, h_seq, start * B * 16, 16, dUf, 0, 1); // dUf += Σ_m df_di_dg_do_pre[m] ⊗ h_seq[m], for all steps * B rows
+    // dWf = ∂L/∂Wf
+    mm.tn(steps * B, 16, 8, df_di_dg_do_pre, 0, 64, x, start * B * 8, 8, dWf, 0, 1); // dWf += Σ_m df_di_dg_do_pre[m] ⊗ x[m], for all steps * B rows
+    // Input gradients, for the chunk's steps at once, when asked for.
+    if (inputGrads) {
+      // dx = ∂L/∂x
+      mm.nn(steps * B, 64, 8, df_di_dg_do_pre, 0, 64, Wf_Wi_Wg_Wo, 0, dx, start * B * 8, 8, 0); // dx[m] = Wf_Wi_Wg_Woᵀ · df_di_dg_do_pre[m], for all steps * B rows
+    }
   }
   // After an odd number of steps the state gradients are in the other array.
   if (initialGrads) {
@@ -321,43 +379,6 @@ function backward(
     if (dc_seed !== dc_carry) {
       for (let j = 0; j < B * 16; j++) dc_carry[j] = dc_seed[j]!;
     }
-  }
-  // Param gradients, for all T·B steps at once.
-  for (let r = 0; r < T * B; r++) {
-    for (let j = 0; j < 16; j++) {
-      dbf[j]! += df_di_dg_do_pre[r * 64 + j]!;
-      dbi[j]! += df_di_dg_do_pre[r * 64 + 16 + j]!;
-      dbg[j]! += df_di_dg_do_pre[r * 64 + 32 + j]!;
-      dbo[j]! += df_di_dg_do_pre[r * 64 + 48 + j]!;
-      dpo[j]! += df_di_dg_do_pre[r * 64 + 48 + j]! * c_seq[(B + r) * 16 + j]!;
-    }
-  }
-  // dUo = ∂L/∂Uo
-  mm.tn(T * B, 16, 16, df_di_dg_do_pre, 48, 64, h_seq, 0, 16, dUo, 0, 1); // dUo += Σ_m df_di_dg_do_pre[m] ⊗ h_seq[m], for all T * B rows
-  // dWo = ∂L/∂Wo
-  mm.tn(T * B, 16, 8, df_di_dg_do_pre, 48, 64, x, 0, 8, dWo, 0, 1); // dWo += Σ_m df_di_dg_do_pre[m] ⊗ x[m], for all T * B rows
-  // dUg = ∂L/∂Ug
-  mm.tn(T * B, 16, 16, df_di_dg_do_pre, 32, 64, h_seq, 0, 16, dUg, 0, 1); // dUg += Σ_m df_di_dg_do_pre[m] ⊗ h_seq[m], for all T * B rows
-  // dWg = ∂L/∂Wg
-  mm.tn(T * B, 16, 8, df_di_dg_do_pre, 32, 64, x, 0, 8, dWg, 0, 1); // dWg += Σ_m df_di_dg_do_pre[m] ⊗ x[m], for all T * B rows
-  for (let r = 0; r < T * B; r++) {
-    for (let j = 0; j < 16; j++) dpi[j]! += df_di_dg_do_pre[r * 64 + 16 + j]! * c_seq[r * 16 + j]!;
-  }
-  // dUi = ∂L/∂Ui
-  mm.tn(T * B, 16, 16, df_di_dg_do_pre, 16, 64, h_seq, 0, 16, dUi, 0, 1); // dUi += Σ_m df_di_dg_do_pre[m] ⊗ h_seq[m], for all T * B rows
-  // dWi = ∂L/∂Wi
-  mm.tn(T * B, 16, 8, df_di_dg_do_pre, 16, 64, x, 0, 8, dWi, 0, 1); // dWi += Σ_m df_di_dg_do_pre[m] ⊗ x[m], for all T * B rows
-  for (let r = 0; r < T * B; r++) {
-    for (let j = 0; j < 16; j++) dpf[j]! += df_di_dg_do_pre[r * 64 + j]! * c_seq[r * 16 + j]!;
-  }
-  // dUf = ∂L/∂Uf
-  mm.tn(T * B, 16, 16, df_di_dg_do_pre, 0, 64, h_seq, 0, 16, dUf, 0, 1); // dUf += Σ_m df_di_dg_do_pre[m] ⊗ h_seq[m], for all T * B rows
-  // dWf = ∂L/∂Wf
-  mm.tn(T * B, 16, 8, df_di_dg_do_pre, 0, 64, x, 0, 8, dWf, 0, 1); // dWf += Σ_m df_di_dg_do_pre[m] ⊗ x[m], for all T * B rows
-  // Input gradients, for all T·B steps at once, when asked for.
-  if (inputGrads) {
-    // dx = ∂L/∂x
-    mm.nn(T * B, 64, 8, df_di_dg_do_pre, 0, 64, Wf_Wi_Wg_Wo, 0, dx, 0, 8, 0); // dx[m] = Wf_Wi_Wg_Woᵀ · df_di_dg_do_pre[m], for all T * B rows
   }
 }
 
@@ -504,81 +525,91 @@ function infer(
     Uf_Ui_Ug_Uo.set(Ug, 512);
     Uf_Ui_Ug_Uo.set(Uo, 768);
   }
-  // Everything that does not depend on a state, for all T·B steps at once.
-  // Wf_Wi_Wg_Wo_x = Wf_Wi_Wg_Wo·x
-  mm.nt(T * B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x, 0, 64, 0); // Wf_Wi_Wg_Wo_x[m] = Wf_Wi_Wg_Wo · x[m], for all T * B rows
-  for (let t = 0; t < T; t++) {
-    // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
-    mm.nt(B, 64, 16, h_now, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_now[m], for each of B rows
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-        f_i[b * 32 + j] =
-          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + j]! +
-          Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! +
-          pf[j]! * c_now[b * 16 + j]! +
-          bf[j]!;
-        // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-        f_i[b * 32 + 16 + j] =
-          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 16 + j]! +
-          Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
-          pi[j]! * c_now[b * 16 + j]! +
-          bi[j]!;
-        // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
-        g[b * 16 + j] =
-          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! + bg[j]!;
-      }
-    }
-    // f, i = σ(…), for each of B rows   peephole.cell:13, 14
-    mm.sigmoid(B * 32, f_i, 0, f_i, 0);
-    // g = tanh(…), for each of B rows   peephole.cell:15
-    mm.tanh(B * 16, g, 0, g, 0);
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // c = f ⊙ c + i ⊙ g   peephole.cell:16
-        const c = f_i[b * 32 + j]! * c_now[b * 16 + j]! + f_i[b * 32 + 16 + j]! * g[b * 16 + j]!;
-        c_new[b * 16 + j] = c;
-        c_out[(t * B + b) * 16 + j] = c;
-        // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-        o[b * 16 + j] =
-          Wf_Wi_Wg_Wo_x[(t * B + b) * 64 + 48 + j]! +
-          Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
-          po[j]! * c +
-          bo[j]!;
-        // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
-        tanh_c[b * 16 + j] = c;
-      }
-    }
-    // o = σ(…), for each of B rows   peephole.cell:17
-    mm.sigmoid(B * 16, o, 0, o, 0);
-    // tanh_c = tanh(…), for each of B rows   peephole.cell:18
-    mm.tanh(B * 16, tanh_c, 0, tanh_c, 0);
-    for (let b = 0; b < B; b++) {
-      for (let j = 0; j < 16; j++) {
-        // h = o ⊙ tanh(c)   peephole.cell:18
-        const h = o[b * 16 + j]! * tanh_c[b * 16 + j]!;
-        h_new[b * 16 + j] = h;
-        h_out[(t * B + b) * 16 + j] = h;
-      }
-    }
-    if (M !== undefined) {
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    // Everything that does not depend on a state, for the chunk's steps at once.
+    // Wf_Wi_Wg_Wo_x = Wf_Wi_Wg_Wo·x
+    mm.nt(steps * B, 64, 8, x, start * B * 8, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x, 0, 64, 0); // Wf_Wi_Wg_Wo_x[m] = Wf_Wi_Wg_Wo · x[m], for all steps * B rows
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
+      // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
+      mm.nt(B, 64, 16, h_now, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_now[m], for each of B rows
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          // padding: the state carries through, the outputs are zero
-          for (let j = 0; j < 16; j++) h_new[b * 16 + j] = h_now[b * 16 + j]!;
-          for (let j = 0; j < 16; j++) c_new[b * 16 + j] = c_now[b * 16 + j]!;
-          for (let j = 0; j < 16; j++) h_out[(t * B + b) * 16 + j] = 0;
-          for (let j = 0; j < 16; j++) c_out[(t * B + b) * 16 + j] = 0;
+        for (let j = 0; j < 16; j++) {
+          // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+          f_i[b * 32 + j] =
+            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j]! +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! +
+            pf[j]! * c_now[b * 16 + j]! +
+            bf[j]!;
+          // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+          f_i[b * 32 + 16 + j] =
+            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j]! +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
+            pi[j]! * c_now[b * 16 + j]! +
+            bi[j]!;
+          // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+          g[b * 16 + j] =
+            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j]! +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! +
+            bg[j]!;
         }
       }
+      // f, i = σ(…), for each of B rows   peephole.cell:13, 14
+      mm.sigmoid(B * 32, f_i, 0, f_i, 0);
+      // g = tanh(…), for each of B rows   peephole.cell:15
+      mm.tanh(B * 16, g, 0, g, 0);
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // c = f ⊙ c + i ⊙ g   peephole.cell:16
+          const c = f_i[b * 32 + j]! * c_now[b * 16 + j]! + f_i[b * 32 + 16 + j]! * g[b * 16 + j]!;
+          c_new[b * 16 + j] = c;
+          c_out[(t * B + b) * 16 + j] = c;
+          // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+          o[b * 16 + j] =
+            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j]! +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
+            po[j]! * c +
+            bo[j]!;
+          // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+          tanh_c[b * 16 + j] = c;
+        }
+      }
+      // o = σ(…), for each of B rows   peephole.cell:17
+      mm.sigmoid(B * 16, o, 0, o, 0);
+      // tanh_c = tanh(…), for each of B rows   peephole.cell:18
+      mm.tanh(B * 16, tanh_c, 0, tanh_c, 0);
+      for (let b = 0; b < B; b++) {
+        for (let j = 0; j < 16; j++) {
+          // h = o ⊙ tanh(c)   peephole.cell:18
+          const h = o[b * 16 + j]! * tanh_c[b * 16 + j]!;
+          h_new[b * 16 + j] = h;
+          h_out[(t * B + b) * 16 + j] = h;
+        }
+      }
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            // padding: the state carries through, the outputs are zero
+            for (let j = 0; j < 16; j++) h_new[b * 16 + j] = h_now[b * 16 + j]!;
+            for (let j = 0; j < 16; j++) c_new[b * 16 + j] = c_now[b * 16 + j]!;
+            for (let j = 0; j < 16; j++) h_out[(t * B + b) * 16 + j] = 0;
+            for (let j = 0; j < 16; j++) c_out[(t * B + b) * 16 + j] = 0;
+          }
+        }
+      }
+      // The state after this step is the next step's.
+      const h_was = h_now;
+      h_now = h_new;
+      h_new = h_was;
+      const c_was = c_now;
+      c_now = c_new;
+      c_new = c_was;
     }
-    // The state after this step is the next step's.
-    const h_was = h_now;
-    h_now = h_new;
-    h_new = h_was;
-    const c_was = c_now;
-    c_now = c_new;
-    c_new = c_was;
   }
   // After an odd number of steps the states are in the other array.
   if (h_now !== h_seq) {

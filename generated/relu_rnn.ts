@@ -24,11 +24,11 @@ export const spec = {
   states: [{ name: "h", shape: [16], size: 16 }],
   outputs: [{ name: "y", shape: [4], size: 4 }],
   workspace: [
-    { size: 16, rows: "TB", kernel: "forward" },
+    { size: 16, rows: "chunk", kernel: "forward" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "step" },
@@ -59,34 +59,42 @@ function forward(
   const [h_seq] = S as Arrays<1>;
   const [y_out] = Y as Arrays<1>;
   const [h_pre_tape] = R as Arrays<1>;
-  // Everything that does not depend on a state, for all T·B steps at once.
-  // Wx_x = Wx·x, in h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
-  mm.nt(T * B, 16, 8, x, 0, 8, Wx, 0, Wx_x, 0, 16, 0); // Wx_x[m] = Wx · x[m], for all T * B rows
-  for (let t = 0; t < T; t++) {
-    // Wh_h_prev = Wh·h_prev, in h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
-    mm.nt(B, 16, 16, h_seq, t * B * 16, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
-    for (let n = 0; n < B; n++) {
-      for (let i = 0; i < 16; i++) {
-        // h_pre = Wx·x + Wh·h + b   relu_rnn.cell:10
-        const h_pre = Wx_x[(t * B + n) * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!;
-        h_pre_tape[(t * B + n) * 16 + i] = h_pre;
-        // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
-        const h = Math.max(h_pre, 0);
-        h_seq[((t + 1) * B + n) * 16 + i] = h;
-      }
-    }
-    // Wy_h = Wy·h, in y = Wy·h + by   relu_rnn.cell:12
-    mm.nt(B, 4, 16, h_seq, (t + 1) * B * 16, 16, Wy, 0, y_out, t * B * 4, 4, 0); // y_out[m] = Wy · h_seq[m], for each of B rows
-    for (let n = 0; n < B; n++) {
-      for (let i = 0; i < 4; i++) y_out[(t * B + n) * 4 + i]! += by[i]!;
-    }
-    if (M !== undefined) {
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    // Everything that does not depend on a state, for the chunk's steps at once.
+    // Wx_x = Wx·x, in h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+    mm.nt(steps * B, 16, 8, x, start * B * 8, 8, Wx, 0, Wx_x, 0, 16, 0); // Wx_x[m] = Wx · x[m], for all steps * B rows
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
+      // Wh_h_prev = Wh·h_prev, in h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+      mm.nt(B, 16, 16, h_seq, t * B * 16, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
       for (let n = 0; n < B; n++) {
-        if (M[t * B + n]! === 0) {
-          // padding: the state carries through, the outputs are zero
-          for (let i = 0; i < 16; i++)
-            h_seq[((t + 1) * B + n) * 16 + i] = h_seq[(t * B + n) * 16 + i]!;
-          for (let i = 0; i < 4; i++) y_out[(t * B + n) * 4 + i] = 0;
+        for (let i = 0; i < 16; i++) {
+          // h_pre = Wx·x + Wh·h + b   relu_rnn.cell:10
+          const h_pre = Wx_x[(tc * B + n) * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!;
+          h_pre_tape[(t * B + n) * 16 + i] = h_pre;
+          // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+          const h = Math.max(h_pre, 0);
+          h_seq[((t + 1) * B + n) * 16 + i] = h;
+        }
+      }
+      // Wy_h = Wy·h, in y = Wy·h + by   relu_rnn.cell:12
+      mm.nt(B, 4, 16, h_seq, (t + 1) * B * 16, 16, Wy, 0, y_out, t * B * 4, 4, 0); // y_out[m] = Wy · h_seq[m], for each of B rows
+      for (let n = 0; n < B; n++) {
+        for (let i = 0; i < 4; i++) y_out[(t * B + n) * 4 + i]! += by[i]!;
+      }
+      if (M !== undefined) {
+        for (let n = 0; n < B; n++) {
+          if (M[t * B + n]! === 0) {
+            // padding: the state carries through, the outputs are zero
+            for (let i = 0; i < 16; i++)
+              h_seq[((t + 1) * B + n) * 16 + i] = h_seq[(t * B + n) * 16 + i]!;
+            for (let i = 0; i < 4; i++) y_out[(t * B + n) * 4 + i] = 0;
+          }
         }
       }
     }
@@ -127,63 +135,71 @@ function backward(
   const [dx] = GX as Arrays<1>;
   let dh_seed = dh_carry;
   let dh_back = dh_swap;
-  for (let t = T - 1; t >= 0; t--) {
-    if (M !== undefined) {
-      for (let n = 0; n < B; n++) {
-        if (M[t * B + n]! === 0) {
-          for (let i = 0; i < 16; i++) dh_kept[n * 16 + i] = dh_seed[n * 16 + i]!;
-          for (let i = 0; i < 16; i++) dh_seed[n * 16 + i] = 0;
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = T - 1 - ((T - 1) % chunk); start >= 0; start -= chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    for (let t = start + steps - 1; t >= start; t--) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
+      if (M !== undefined) {
+        for (let n = 0; n < B; n++) {
+          if (M[t * B + n]! === 0) {
+            for (let i = 0; i < 16; i++) dh_kept[n * 16 + i] = dh_seed[n * 16 + i]!;
+            for (let i = 0; i < 16; i++) dh_seed[n * 16 + i] = 0;
+          }
         }
       }
-    }
-    // Wy_dy = Wyᵀ·dy
-    mm.nn(B, 4, 16, dy_out, t * B * 4, 4, Wy, 0, Wy_dy, 0, 16, 0); // Wy_dy[m] = Wyᵀ · dy_out[m], for each of B rows
-    for (let n = 0; n < B; n++) {
-      for (let i = 0; i < 16; i++) {
-        // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   relu_rnn.cell:10
-        const dh_pre_1 =
-          (dh_seed[n * 16 + i]! + Wy_dy[n * 16 + i]!) *
-          (h_pre_tape[(t * B + n) * 16 + i]! > 0 ? 1 : 0);
-        dh_pre[(t * B + n) * 16 + i] = dh_pre_1;
-      }
-    }
-    // dh_prev = ∂L/∂h_prev
-    mm.nn(B, 16, 16, dh_pre, t * B * 16, 16, Wh, 0, dh_back, 0, 16, 0); // dh_back[m] = Whᵀ · dh_pre[m], for each of B rows
-    if (M !== undefined) {
+      // Wy_dy = Wyᵀ·dy
+      mm.nn(B, 4, 16, dy_out, t * B * 4, 4, Wy, 0, Wy_dy, 0, 16, 0); // Wy_dy[m] = Wyᵀ · dy_out[m], for each of B rows
       for (let n = 0; n < B; n++) {
-        if (M[t * B + n]! === 0) {
-          for (let i = 0; i < 16; i++) dh_back[n * 16 + i] = dh_kept[n * 16 + i]!;
+        for (let i = 0; i < 16; i++) {
+          // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   relu_rnn.cell:10
+          const dh_pre_1 =
+            (dh_seed[n * 16 + i]! + Wy_dy[n * 16 + i]!) *
+            (h_pre_tape[(t * B + n) * 16 + i]! > 0 ? 1 : 0);
+          dh_pre[(tc * B + n) * 16 + i] = dh_pre_1;
         }
       }
+      // dh_prev = ∂L/∂h_prev
+      mm.nn(B, 16, 16, dh_pre, tc * B * 16, 16, Wh, 0, dh_back, 0, 16, 0); // dh_back[m] = Whᵀ · dh_pre[m], for each of B rows
+      if (M !== undefined) {
+        for (let n = 0; n < B; n++) {
+          if (M[t * B + n]! === 0) {
+            for (let i = 0; i < 16; i++) dh_back[n * 16 + i] = dh_kept[n * 16 + i]!;
+          }
+        }
+      }
+      // The gradient carried back is the next step's seed.
+      const dh_was = dh_seed;
+      dh_seed = dh_back;
+      dh_back = dh_was;
     }
-    // The gradient carried back is the next step's seed.
-    const dh_was = dh_seed;
-    dh_seed = dh_back;
-    dh_back = dh_was;
+    // Param gradients, for the chunk's steps at once.
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 16; i++) db[i]! += dh_pre[r * 16 + i]!;
+    }
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 4; i++) dby[i]! += dy_out[(start * B + r) * 4 + i]!;
+    }
+    // dWy = ∂L/∂Wy
+    mm.tn(steps * B, 4, 16, dy_out, start * B * 4, 4, h_seq, (start * B + B) * 16, 16, dWy, 0, 1); // dWy += Σ_m dy_out[m] ⊗ h_seq[m], for all steps * B rows
+    // dWh = ∂L/∂Wh
+    mm.tn(steps * B, 16, 16, dh_pre, 0, 16, h_seq, start * B * 16, 16, dWh, 0, 1); // dWh += Σ_m dh_pre[m] ⊗ h_seq[m], for all steps * B rows
+    // dWx = ∂L/∂Wx
+    mm.tn(steps * B, 16, 8, dh_pre, 0, 16, x, start * B * 8, 8, dWx, 0, 1); // dWx += Σ_m dh_pre[m] ⊗ x[m], for all steps * B rows
+    // Input gradients, for the chunk's steps at once, when asked for.
+    if (inputGrads) {
+      // dx = ∂L/∂x
+      mm.nn(steps * B, 16, 8, dh_pre, 0, 16, Wx, 0, dx, start * B * 8, 8, 0); // dx[m] = Wxᵀ · dh_pre[m], for all steps * B rows
+    }
   }
   // After an odd number of steps the state gradients are in the other array.
   if (initialGrads) {
     if (dh_seed !== dh_carry) {
       for (let i = 0; i < B * 16; i++) dh_carry[i] = dh_seed[i]!;
     }
-  }
-  // Param gradients, for all T·B steps at once.
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 16; i++) db[i]! += dh_pre[r * 16 + i]!;
-  }
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 4; i++) dby[i]! += dy_out[r * 4 + i]!;
-  }
-  // dWy = ∂L/∂Wy
-  mm.tn(T * B, 4, 16, dy_out, 0, 4, h_seq, B * 16, 16, dWy, 0, 1); // dWy += Σ_m dy_out[m] ⊗ h_seq[m], for all T * B rows
-  // dWh = ∂L/∂Wh
-  mm.tn(T * B, 16, 16, dh_pre, 0, 16, h_seq, 0, 16, dWh, 0, 1); // dWh += Σ_m dh_pre[m] ⊗ h_seq[m], for all T * B rows
-  // dWx = ∂L/∂Wx
-  mm.tn(T * B, 16, 8, dh_pre, 0, 16, x, 0, 8, dWx, 0, 1); // dWx += Σ_m dh_pre[m] ⊗ x[m], for all T * B rows
-  // Input gradients, for all T·B steps at once, when asked for.
-  if (inputGrads) {
-    // dx = ∂L/∂x
-    mm.nn(T * B, 16, 8, dh_pre, 0, 16, Wx, 0, dx, 0, 8, 0); // dx[m] = Wxᵀ · dh_pre[m], for all T * B rows
   }
 }
 
@@ -248,37 +264,45 @@ function infer(
   const [y_out] = Y as Arrays<1>;
   let h_now = h_seq;
   let h_new = h_swap;
-  // Everything that does not depend on a state, for all T·B steps at once.
-  // Wx_x = Wx·x, in h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
-  mm.nt(T * B, 16, 8, x, 0, 8, Wx, 0, Wx_x, 0, 16, 0); // Wx_x[m] = Wx · x[m], for all T * B rows
-  for (let t = 0; t < T; t++) {
-    // Wh_h_prev = Wh·h_prev, in h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
-    mm.nt(B, 16, 16, h_now, 0, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_now[m], for each of B rows
-    for (let n = 0; n < B; n++) {
-      for (let i = 0; i < 16; i++) {
-        // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
-        const h = Math.max(Wx_x[(t * B + n) * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!, 0);
-        h_new[n * 16 + i] = h;
-      }
-    }
-    // Wy_h = Wy·h, in y = Wy·h + by   relu_rnn.cell:12
-    mm.nt(B, 4, 16, h_new, 0, 16, Wy, 0, y_out, t * B * 4, 4, 0); // y_out[m] = Wy · h_new[m], for each of B rows
-    for (let n = 0; n < B; n++) {
-      for (let i = 0; i < 4; i++) y_out[(t * B + n) * 4 + i]! += by[i]!;
-    }
-    if (M !== undefined) {
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    // Everything that does not depend on a state, for the chunk's steps at once.
+    // Wx_x = Wx·x, in h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+    mm.nt(steps * B, 16, 8, x, start * B * 8, 8, Wx, 0, Wx_x, 0, 16, 0); // Wx_x[m] = Wx · x[m], for all steps * B rows
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
+      // Wh_h_prev = Wh·h_prev, in h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+      mm.nt(B, 16, 16, h_now, 0, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_now[m], for each of B rows
       for (let n = 0; n < B; n++) {
-        if (M[t * B + n]! === 0) {
-          // padding: the state carries through, the outputs are zero
-          for (let i = 0; i < 16; i++) h_new[n * 16 + i] = h_now[n * 16 + i]!;
-          for (let i = 0; i < 4; i++) y_out[(t * B + n) * 4 + i] = 0;
+        for (let i = 0; i < 16; i++) {
+          // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+          const h = Math.max(Wx_x[(tc * B + n) * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!, 0);
+          h_new[n * 16 + i] = h;
         }
       }
+      // Wy_h = Wy·h, in y = Wy·h + by   relu_rnn.cell:12
+      mm.nt(B, 4, 16, h_new, 0, 16, Wy, 0, y_out, t * B * 4, 4, 0); // y_out[m] = Wy · h_new[m], for each of B rows
+      for (let n = 0; n < B; n++) {
+        for (let i = 0; i < 4; i++) y_out[(t * B + n) * 4 + i]! += by[i]!;
+      }
+      if (M !== undefined) {
+        for (let n = 0; n < B; n++) {
+          if (M[t * B + n]! === 0) {
+            // padding: the state carries through, the outputs are zero
+            for (let i = 0; i < 16; i++) h_new[n * 16 + i] = h_now[n * 16 + i]!;
+            for (let i = 0; i < 4; i++) y_out[(t * B + n) * 4 + i] = 0;
+          }
+        }
+      }
+      // The state after this step is the next step's.
+      const h_was = h_now;
+      h_now = h_new;
+      h_new = h_was;
     }
-    // The state after this step is the next step's.
-    const h_was = h_now;
-    h_now = h_new;
-    h_new = h_was;
   }
   // After an odd number of steps the states are in the other array.
   if (h_now !== h_seq) {

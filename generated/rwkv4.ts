@@ -33,9 +33,9 @@ export const spec = {
   ],
   outputs: [{ name: "y", shape: [3], size: 3 }],
   workspace: [
-    { size: 3, rows: "TB", kernel: "forward" },
-    { size: 3, rows: "TB", kernel: "forward" },
-    { size: 3, rows: "TB", kernel: "forward" },
+    { size: 3, rows: "chunk", kernel: "forward" },
+    { size: 3, rows: "chunk", kernel: "forward" },
+    { size: 3, rows: "chunk", kernel: "forward" },
     { size: 4, rows: "B" },
     { size: 16, rows: "B" },
     { size: 3, rows: "one", derived: ["forward", "backward", "step", "infer"] },
@@ -52,15 +52,15 @@ export const spec = {
     { size: 4, rows: "B", kernel: "backward" },
     { size: 4, rows: "B", kernel: "backward" },
     { size: 3, rows: "B", kernel: "backward" },
-    { size: 3, rows: "TB", kernel: "backward" },
-    { size: 4, rows: "TB", kernel: "backward" },
-    { size: 4, rows: "TB", kernel: "backward" },
-    { size: 4, rows: "TB", kernel: "backward" },
-    { size: 3, rows: "TB", kernel: "backward" },
-    { size: 4, rows: "TB", kernel: "backward" },
-    { size: 3, rows: "TB", kernel: "backward" },
-    { size: 4, rows: "TB", kernel: "backward" },
-    { size: 3, rows: "TB", kernel: "backward" },
+    { size: 3, rows: "chunk", kernel: "backward" },
+    { size: 4, rows: "chunk", kernel: "backward" },
+    { size: 4, rows: "chunk", kernel: "backward" },
+    { size: 4, rows: "chunk", kernel: "backward" },
+    { size: 3, rows: "chunk", kernel: "backward" },
+    { size: 4, rows: "chunk", kernel: "backward" },
+    { size: 3, rows: "chunk", kernel: "backward" },
+    { size: 4, rows: "chunk", kernel: "backward" },
+    { size: 3, rows: "chunk", kernel: "backward" },
     { size: 4, rows: "B", kernel: "backward" },
     { size: 4, rows: "B", kernel: "backward" },
     { size: 4, rows: "B", kernel: "backward" },
@@ -68,7 +68,7 @@ export const spec = {
     { size: 4, rows: "B", kernel: "backward" },
     { size: 4, rows: "B", kernel: "backward" },
     { size: 4, rows: "one", derived: ["backward"] },
-    { size: 4, rows: "TB", kernel: "backward" },
+    { size: 4, rows: "chunk", kernel: "backward" },
     { size: 4, rows: "B", kernel: "step" },
     { size: 4, rows: "B", kernel: "step" },
     { size: 4, rows: "B", kernel: "step" },
@@ -154,155 +154,163 @@ function forward(
     // one_minus_mu_v = 1 - mu_v
     for (let i = 0; i < 3; i++) one_minus_mu_v[i] = 1 - mu_v[i]!;
   }
-  // Everything that does not depend on a state, for all T·B steps at once.
-  for (let row = 0; row < T * B; row++) {
-    for (let i = 0; i < 3; i++) {
-      // mu_k_x = mu_k ⊙ x
-      const mu_k_x_1 = mu_k[i]! * x[row * 3 + i]!;
-      mu_k_x[row * 3 + i] = mu_k_x_1;
-      // mu_v_x = mu_v ⊙ x
-      const mu_v_x_1 = mu_v[i]! * x[row * 3 + i]!;
-      mu_v_x[row * 3 + i] = mu_v_x_1;
-      // mu_r_x = mu_r ⊙ x
-      const mu_r_x_1 = mu_r[i]! * x[row * 3 + i]!;
-      mu_r_x[row * 3 + i] = mu_r_x_1;
-    }
-  }
-  for (let t = 0; t < T; t++) {
-    for (let n = 0; n < B; n++) {
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    // Everything that does not depend on a state, for the chunk's steps at once.
+    for (let row = 0; row < steps * B; row++) {
       for (let i = 0; i < 3; i++) {
-        xp_seq[((t + 1) * B + n) * 3 + i] = x[(t * B + n) * 3 + i]!;
-        // mu_k_x_plus_one_minus_mu_k_xp = mu_k_x + one_minus_mu_k_xp_prev
-        const mu_k_x_plus_one_minus_mu_k_xp =
-          mu_k_x[(t * B + n) * 3 + i]! + one_minus_mu_k[i]! * xp_seq[(t * B + n) * 3 + i]!;
-        mu_k_x_plus_one_minus_mu_k_xp_tape[(t * B + n) * 3 + i] = mu_k_x_plus_one_minus_mu_k_xp;
+        // mu_k_x = mu_k ⊙ x
+        const mu_k_x_1 = mu_k[i]! * x[(start * B + row) * 3 + i]!;
+        mu_k_x[row * 3 + i] = mu_k_x_1;
+        // mu_v_x = mu_v ⊙ x
+        const mu_v_x_1 = mu_v[i]! * x[(start * B + row) * 3 + i]!;
+        mu_v_x[row * 3 + i] = mu_v_x_1;
+        // mu_r_x = mu_r ⊙ x
+        const mu_r_x_1 = mu_r[i]! * x[(start * B + row) * 3 + i]!;
+        mu_r_x[row * 3 + i] = mu_r_x_1;
       }
     }
-    // k = Wk·(mu_k ⊙ x + (1 - mu_k) ⊙ xp)   rwkv4.cell:21
-    mm.nt(
-      B,
-      4,
-      3,
-      mu_k_x_plus_one_minus_mu_k_xp_tape,
-      t * B * 3,
-      3,
-      Wk,
-      0,
-      k_tape,
-      t * B * 4,
-      4,
-      0,
-    ); // k_tape[m] = Wk · mu_k_x_plus_one_minus_mu_k_xp_tape[m], for each of B rows
-    for (let n = 0; n < B; n++) {
-      for (let i = 0; i < 3; i++) {
-        // mu_r_x_plus_one_minus_mu_r_xp = mu_r_x + one_minus_mu_r_xp_prev
-        const mu_r_x_plus_one_minus_mu_r_xp =
-          mu_r_x[(t * B + n) * 3 + i]! + one_minus_mu_r[i]! * xp_seq[(t * B + n) * 3 + i]!;
-        mu_r_x_plus_one_minus_mu_r_xp_tape[(t * B + n) * 3 + i] = mu_r_x_plus_one_minus_mu_r_xp;
-      }
-    }
-    // r_pre = Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp)   rwkv4.cell:23
-    mm.nt(B, 4, 3, mu_r_x_plus_one_minus_mu_r_xp_tape, t * B * 3, 3, Wr, 0, r_pre, 0, 4, 0); // r_pre[m] = Wr · mu_r_x_plus_one_minus_mu_r_xp_tape[m], for each of B rows
-    for (let n = 0; n < B; n++) {
-      for (let i = 0; i < 4; i++) {
-        // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
-        r[n * 4 + i] = r_pre[n * 4 + i]!;
-        // u_plus_k = u + k
-        const u_plus_k = u[i]! + k_tape[(t * B + n) * 4 + i]!;
-        // q = max(p, u + k)   rwkv4.cell:26
-        const q = Math.max(p_seq[(t * B + n) * 4 + i]!, u_plus_k);
-        // e1 = exp(p - q)   rwkv4.cell:27
-        e1_e2_g1_g2[n * 16 + i] = p_seq[(t * B + n) * 4 + i]! - q;
-        // e2 = exp(u + k - q)   rwkv4.cell:28
-        e1_e2_g1_g2[n * 16 + 4 + i] = u_plus_k - q;
-        // p_prev_plus_w = p_prev + w
-        const p_prev_plus_w = p_seq[(t * B + n) * 4 + i]! + w[i]!;
-        // q2 = max(p + w, k)   rwkv4.cell:31
-        const q2 = Math.max(p_prev_plus_w, k_tape[(t * B + n) * 4 + i]!);
-        p_seq[((t + 1) * B + n) * 4 + i] = q2;
-        // g1 = exp(p + w - q2)   rwkv4.cell:32
-        e1_e2_g1_g2[n * 16 + 8 + i] = p_prev_plus_w - q2;
-        // g2 = exp(k - q2)   rwkv4.cell:33
-        e1_e2_g1_g2[n * 16 + 12 + i] = k_tape[(t * B + n) * 4 + i]! - q2;
-      }
-    }
-    // r = σ(…), for each of B rows   rwkv4.cell:23
-    mm.sigmoid(B * 4, r, 0, r, 0);
-    // e1, e2, g1, g2 = exp(…), for each of B rows   rwkv4.cell:27, 28, 32, 33
-    mm.exp(B * 16, e1_e2_g1_g2, 0, e1_e2_g1_g2, 0);
-    for (let n = 0; n < B; n++) {
-      for (let i = 0; i < 4; i++) {
-        r_tape[(t * B + n) * 4 + i] = r[n * 4 + i]!;
-        e1_tape[(t * B + n) * 4 + i] = e1_e2_g1_g2[n * 16 + i]!;
-        e2_tape[(t * B + n) * 4 + i] = e1_e2_g1_g2[n * 16 + 4 + i]!;
-        g1_tape[(t * B + n) * 4 + i] = e1_e2_g1_g2[n * 16 + 8 + i]!;
-        g2_tape[(t * B + n) * 4 + i] = e1_e2_g1_g2[n * 16 + 12 + i]!;
-      }
-    }
-    for (let n = 0; n < B; n++) {
-      for (let i = 0; i < 3; i++) {
-        // mu_v_x_plus_one_minus_mu_v_xp = mu_v_x + one_minus_mu_v_xp_prev
-        const mu_v_x_plus_one_minus_mu_v_xp =
-          mu_v_x[(t * B + n) * 3 + i]! + one_minus_mu_v[i]! * xp_seq[(t * B + n) * 3 + i]!;
-        mu_v_x_plus_one_minus_mu_v_xp_tape[(t * B + n) * 3 + i] = mu_v_x_plus_one_minus_mu_v_xp;
-      }
-    }
-    // v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
-    mm.nt(
-      B,
-      4,
-      3,
-      mu_v_x_plus_one_minus_mu_v_xp_tape,
-      t * B * 3,
-      3,
-      Wv,
-      0,
-      v_tape,
-      t * B * 4,
-      4,
-      0,
-    ); // v_tape[m] = Wv · mu_v_x_plus_one_minus_mu_v_xp_tape[m], for each of B rows
-    for (let n = 0; n < B; n++) {
-      for (let i = 0; i < 4; i++) {
-        // e1_b_prev_plus_e2 = e1_b_prev + e2
-        const e1_b_prev_plus_e2 =
-          e1_e2_g1_g2[n * 16 + i]! * b_seq[(t * B + n) * 4 + i]! + e1_e2_g1_g2[n * 16 + 4 + i]!;
-        e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i] = e1_b_prev_plus_e2;
-        // wkv = (e1 ⊙ a + e2 ⊙ v) / (e1 ⊙ b + e2)   rwkv4.cell:29
-        const wkv =
-          (e1_e2_g1_g2[n * 16 + i]! * a_seq[(t * B + n) * 4 + i]! +
-            e1_e2_g1_g2[n * 16 + 4 + i]! * v_tape[(t * B + n) * 4 + i]!) /
-          e1_b_prev_plus_e2;
-        wkv_tape[(t * B + n) * 4 + i] = wkv;
-        // g1_a_prev = g1 ⊙ a_prev
-        const g1_a_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * a_seq[(t * B + n) * 4 + i]!;
-        a_seq[((t + 1) * B + n) * 4 + i] = g1_a_prev;
-        a_seq[((t + 1) * B + n) * 4 + i]! +=
-          e1_e2_g1_g2[n * 16 + 12 + i]! * v_tape[(t * B + n) * 4 + i]!;
-        // g1_b_prev = g1 ⊙ b_prev
-        const g1_b_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * b_seq[(t * B + n) * 4 + i]!;
-        b_seq[((t + 1) * B + n) * 4 + i] = g1_b_prev;
-        b_seq[((t + 1) * B + n) * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]!;
-        // r_wkv = r ⊙ wkv
-        const r_wkv_1 = r[n * 4 + i]! * wkv;
-        r_wkv[n * 4 + i] = r_wkv_1;
-      }
-    }
-    // y = Wo·(r ⊙ wkv)   rwkv4.cell:39
-    mm.nt(B, 3, 4, r_wkv, 0, 4, Wo, 0, y_out, t * B * 3, 3, 0); // y_out[m] = Wo · r_wkv[m], for each of B rows
-    if (M !== undefined) {
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
       for (let n = 0; n < B; n++) {
-        if (M[t * B + n]! === 0) {
-          // padding: the state carries through, the outputs are zero
-          for (let i = 0; i < 4; i++)
-            a_seq[((t + 1) * B + n) * 4 + i] = a_seq[(t * B + n) * 4 + i]!;
-          for (let i = 0; i < 4; i++)
-            b_seq[((t + 1) * B + n) * 4 + i] = b_seq[(t * B + n) * 4 + i]!;
-          for (let i = 0; i < 4; i++)
-            p_seq[((t + 1) * B + n) * 4 + i] = p_seq[(t * B + n) * 4 + i]!;
-          for (let i = 0; i < 3; i++)
-            xp_seq[((t + 1) * B + n) * 3 + i] = xp_seq[(t * B + n) * 3 + i]!;
-          for (let i = 0; i < 3; i++) y_out[(t * B + n) * 3 + i] = 0;
+        for (let i = 0; i < 3; i++) {
+          xp_seq[((t + 1) * B + n) * 3 + i] = x[(t * B + n) * 3 + i]!;
+          // mu_k_x_plus_one_minus_mu_k_xp = mu_k_x + one_minus_mu_k_xp_prev
+          const mu_k_x_plus_one_minus_mu_k_xp =
+            mu_k_x[(tc * B + n) * 3 + i]! + one_minus_mu_k[i]! * xp_seq[(t * B + n) * 3 + i]!;
+          mu_k_x_plus_one_minus_mu_k_xp_tape[(t * B + n) * 3 + i] = mu_k_x_plus_one_minus_mu_k_xp;
+        }
+      }
+      // k = Wk·(mu_k ⊙ x + (1 - mu_k) ⊙ xp)   rwkv4.cell:21
+      mm.nt(
+        B,
+        4,
+        3,
+        mu_k_x_plus_one_minus_mu_k_xp_tape,
+        t * B * 3,
+        3,
+        Wk,
+        0,
+        k_tape,
+        t * B * 4,
+        4,
+        0,
+      ); // k_tape[m] = Wk · mu_k_x_plus_one_minus_mu_k_xp_tape[m], for each of B rows
+      for (let n = 0; n < B; n++) {
+        for (let i = 0; i < 3; i++) {
+          // mu_r_x_plus_one_minus_mu_r_xp = mu_r_x + one_minus_mu_r_xp_prev
+          const mu_r_x_plus_one_minus_mu_r_xp =
+            mu_r_x[(tc * B + n) * 3 + i]! + one_minus_mu_r[i]! * xp_seq[(t * B + n) * 3 + i]!;
+          mu_r_x_plus_one_minus_mu_r_xp_tape[(t * B + n) * 3 + i] = mu_r_x_plus_one_minus_mu_r_xp;
+        }
+      }
+      // r_pre = Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp)   rwkv4.cell:23
+      mm.nt(B, 4, 3, mu_r_x_plus_one_minus_mu_r_xp_tape, t * B * 3, 3, Wr, 0, r_pre, 0, 4, 0); // r_pre[m] = Wr · mu_r_x_plus_one_minus_mu_r_xp_tape[m], for each of B rows
+      for (let n = 0; n < B; n++) {
+        for (let i = 0; i < 4; i++) {
+          // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
+          r[n * 4 + i] = r_pre[n * 4 + i]!;
+          // u_plus_k = u + k
+          const u_plus_k = u[i]! + k_tape[(t * B + n) * 4 + i]!;
+          // q = max(p, u + k)   rwkv4.cell:26
+          const q = Math.max(p_seq[(t * B + n) * 4 + i]!, u_plus_k);
+          // e1 = exp(p - q)   rwkv4.cell:27
+          e1_e2_g1_g2[n * 16 + i] = p_seq[(t * B + n) * 4 + i]! - q;
+          // e2 = exp(u + k - q)   rwkv4.cell:28
+          e1_e2_g1_g2[n * 16 + 4 + i] = u_plus_k - q;
+          // p_prev_plus_w = p_prev + w
+          const p_prev_plus_w = p_seq[(t * B + n) * 4 + i]! + w[i]!;
+          // q2 = max(p + w, k)   rwkv4.cell:31
+          const q2 = Math.max(p_prev_plus_w, k_tape[(t * B + n) * 4 + i]!);
+          p_seq[((t + 1) * B + n) * 4 + i] = q2;
+          // g1 = exp(p + w - q2)   rwkv4.cell:32
+          e1_e2_g1_g2[n * 16 + 8 + i] = p_prev_plus_w - q2;
+          // g2 = exp(k - q2)   rwkv4.cell:33
+          e1_e2_g1_g2[n * 16 + 12 + i] = k_tape[(t * B + n) * 4 + i]! - q2;
+        }
+      }
+      // r = σ(…), for each of B rows   rwkv4.cell:23
+      mm.sigmoid(B * 4, r, 0, r, 0);
+      // e1, e2, g1, g2 = exp(…), for each of B rows   rwkv4.cell:27, 28, 32, 33
+      mm.exp(B * 16, e1_e2_g1_g2, 0, e1_e2_g1_g2, 0);
+      for (let n = 0; n < B; n++) {
+        for (let i = 0; i < 4; i++) {
+          r_tape[(t * B + n) * 4 + i] = r[n * 4 + i]!;
+          e1_tape[(t * B + n) * 4 + i] = e1_e2_g1_g2[n * 16 + i]!;
+          e2_tape[(t * B + n) * 4 + i] = e1_e2_g1_g2[n * 16 + 4 + i]!;
+          g1_tape[(t * B + n) * 4 + i] = e1_e2_g1_g2[n * 16 + 8 + i]!;
+          g2_tape[(t * B + n) * 4 + i] = e1_e2_g1_g2[n * 16 + 12 + i]!;
+        }
+      }
+      for (let n = 0; n < B; n++) {
+        for (let i = 0; i < 3; i++) {
+          // mu_v_x_plus_one_minus_mu_v_xp = mu_v_x + one_minus_mu_v_xp_prev
+          const mu_v_x_plus_one_minus_mu_v_xp =
+            mu_v_x[(tc * B + n) * 3 + i]! + one_minus_mu_v[i]! * xp_seq[(t * B + n) * 3 + i]!;
+          mu_v_x_plus_one_minus_mu_v_xp_tape[(t * B + n) * 3 + i] = mu_v_x_plus_one_minus_mu_v_xp;
+        }
+      }
+      // v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
+      mm.nt(
+        B,
+        4,
+        3,
+        mu_v_x_plus_one_minus_mu_v_xp_tape,
+        t * B * 3,
+        3,
+        Wv,
+        0,
+        v_tape,
+        t * B * 4,
+        4,
+        0,
+      ); // v_tape[m] = Wv · mu_v_x_plus_one_minus_mu_v_xp_tape[m], for each of B rows
+      for (let n = 0; n < B; n++) {
+        for (let i = 0; i < 4; i++) {
+          // e1_b_prev_plus_e2 = e1_b_prev + e2
+          const e1_b_prev_plus_e2 =
+            e1_e2_g1_g2[n * 16 + i]! * b_seq[(t * B + n) * 4 + i]! + e1_e2_g1_g2[n * 16 + 4 + i]!;
+          e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i] = e1_b_prev_plus_e2;
+          // wkv = (e1 ⊙ a + e2 ⊙ v) / (e1 ⊙ b + e2)   rwkv4.cell:29
+          const wkv =
+            (e1_e2_g1_g2[n * 16 + i]! * a_seq[(t * B + n) * 4 + i]! +
+              e1_e2_g1_g2[n * 16 + 4 + i]! * v_tape[(t * B + n) * 4 + i]!) /
+            e1_b_prev_plus_e2;
+          wkv_tape[(t * B + n) * 4 + i] = wkv;
+          // g1_a_prev = g1 ⊙ a_prev
+          const g1_a_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * a_seq[(t * B + n) * 4 + i]!;
+          a_seq[((t + 1) * B + n) * 4 + i] = g1_a_prev;
+          a_seq[((t + 1) * B + n) * 4 + i]! +=
+            e1_e2_g1_g2[n * 16 + 12 + i]! * v_tape[(t * B + n) * 4 + i]!;
+          // g1_b_prev = g1 ⊙ b_prev
+          const g1_b_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * b_seq[(t * B + n) * 4 + i]!;
+          b_seq[((t + 1) * B + n) * 4 + i] = g1_b_prev;
+          b_seq[((t + 1) * B + n) * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]!;
+          // r_wkv = r ⊙ wkv
+          const r_wkv_1 = r[n * 4 + i]! * wkv;
+          r_wkv[n * 4 + i] = r_wkv_1;
+        }
+      }
+      // y = Wo·(r ⊙ wkv)   rwkv4.cell:39
+      mm.nt(B, 3, 4, r_wkv, 0, 4, Wo, 0, y_out, t * B * 3, 3, 0); // y_out[m] = Wo · r_wkv[m], for each of B rows
+      if (M !== undefined) {
+        for (let n = 0; n < B; n++) {
+          if (M[t * B + n]! === 0) {
+            // padding: the state carries through, the outputs are zero
+            for (let i = 0; i < 4; i++)
+              a_seq[((t + 1) * B + n) * 4 + i] = a_seq[(t * B + n) * 4 + i]!;
+            for (let i = 0; i < 4; i++)
+              b_seq[((t + 1) * B + n) * 4 + i] = b_seq[(t * B + n) * 4 + i]!;
+            for (let i = 0; i < 4; i++)
+              p_seq[((t + 1) * B + n) * 4 + i] = p_seq[(t * B + n) * 4 + i]!;
+            for (let i = 0; i < 3; i++)
+              xp_seq[((t + 1) * B + n) * 3 + i] = xp_seq[(t * B + n) * 3 + i]!;
+            for (let i = 0; i < 3; i++) y_out[(t * B + n) * 3 + i] = 0;
+          }
         }
       }
     }
@@ -400,186 +408,282 @@ function backward(
     // w_pre = exp(decay)   rwkv4.cell:24
     for (let i = 0; i < 4; i++) w_pre[i] = Math.exp(decay[i]!);
   }
-  for (let t = T - 1; t >= 0; t--) {
-    if (M !== undefined) {
-      for (let n = 0; n < B; n++) {
-        if (M[t * B + n]! === 0) {
-          for (let i = 0; i < 4; i++) da_kept[n * 4 + i] = da_seed[n * 4 + i]!;
-          for (let i = 0; i < 4; i++) da_seed[n * 4 + i] = 0;
-          for (let i = 0; i < 4; i++) db_kept[n * 4 + i] = db_seed[n * 4 + i]!;
-          for (let i = 0; i < 4; i++) db_seed[n * 4 + i] = 0;
-          for (let i = 0; i < 4; i++) dp_kept[n * 4 + i] = dp_seed[n * 4 + i]!;
-          for (let i = 0; i < 4; i++) dp_seed[n * 4 + i] = 0;
-          for (let i = 0; i < 3; i++) dxp_kept[n * 3 + i] = dxp_seed[n * 3 + i]!;
-          for (let i = 0; i < 3; i++) dxp_seed[n * 3 + i] = 0;
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = T - 1 - ((T - 1) % chunk); start >= 0; start -= chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    for (let t = start + steps - 1; t >= start; t--) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
+      if (M !== undefined) {
+        for (let n = 0; n < B; n++) {
+          if (M[t * B + n]! === 0) {
+            for (let i = 0; i < 4; i++) da_kept[n * 4 + i] = da_seed[n * 4 + i]!;
+            for (let i = 0; i < 4; i++) da_seed[n * 4 + i] = 0;
+            for (let i = 0; i < 4; i++) db_kept[n * 4 + i] = db_seed[n * 4 + i]!;
+            for (let i = 0; i < 4; i++) db_seed[n * 4 + i] = 0;
+            for (let i = 0; i < 4; i++) dp_kept[n * 4 + i] = dp_seed[n * 4 + i]!;
+            for (let i = 0; i < 4; i++) dp_seed[n * 4 + i] = 0;
+            for (let i = 0; i < 3; i++) dxp_kept[n * 3 + i] = dxp_seed[n * 3 + i]!;
+            for (let i = 0; i < 3; i++) dxp_seed[n * 3 + i] = 0;
+          }
         }
       }
-    }
-    for (let n = 0; n < B; n++) {
-      for (let i = 0; i < 3; i++) dxp_seed_steps[(t * B + n) * 3 + i] = dxp_seed[n * 3 + i]!;
-    }
-    for (let n = 0; n < B; n++) {
-      for (let i = 0; i < 4; i++) {
-        // u_plus_k = u + k
-        const u_plus_k_1 = u[i]! + k_tape[(t * B + n) * 4 + i]!;
-        u_plus_k[n * 4 + i] = u_plus_k_1;
-        // p_prev_plus_w = p_prev + w
-        const p_prev_plus_w_1 = p_seq[(t * B + n) * 4 + i]! + w[i]!;
-        p_prev_plus_w[n * 4 + i] = p_prev_plus_w_1;
+      for (let n = 0; n < B; n++) {
+        for (let i = 0; i < 3; i++) dxp_seed_steps[(tc * B + n) * 3 + i] = dxp_seed[n * 3 + i]!;
       }
-    }
-    // Wo_dy = Woᵀ·dy
-    mm.nn(B, 3, 4, dy_out, t * B * 3, 3, Wo, 0, Wo_dy, 0, 4, 0); // Wo_dy[m] = Woᵀ · dy_out[m], for each of B rows
-    for (let n = 0; n < B; n++) {
-      for (let i = 0; i < 4; i++) {
-        // dwkv = ∂L/∂wkv, wkv = (e1 ⊙ a + e2 ⊙ v) / (e1 ⊙ b + e2)   rwkv4.cell:29
-        const dwkv = Wo_dy[n * 4 + i]! * r_tape[(t * B + n) * 4 + i]!;
-        // db_g1 = db ⊙ g1
-        const db_g1 = db_seed[n * 4 + i]! * g1_tape[(t * B + n) * 4 + i]!;
-        db_back[n * 4 + i] = db_g1;
-        // da_g1 = da ⊙ g1
-        const da_g1 = da_seed[n * 4 + i]! * g1_tape[(t * B + n) * 4 + i]!;
-        da_back[n * 4 + i] = da_g1;
-        // dg2_pre = ∂L/∂(k - q2)   rwkv4.cell:33
-        const dg2_pre_1 =
-          (db_seed[n * 4 + i]! + da_seed[n * 4 + i]! * v_tape[(t * B + n) * 4 + i]!) *
-          g2_tape[(t * B + n) * 4 + i]!;
-        dg2_pre[n * 4 + i] = dg2_pre_1;
-        // dg1_pre = ∂L/∂(p + w - q2)   rwkv4.cell:32
-        const dg1_pre =
-          (db_seed[n * 4 + i]! * b_seq[(t * B + n) * 4 + i]! +
-            da_seed[n * 4 + i]! * a_seq[(t * B + n) * 4 + i]!) *
-          g1_tape[(t * B + n) * 4 + i]!;
-        // dq2 = ∂L/∂q2, q2 = max(p + w, k)   rwkv4.cell:31
-        const dq2_1 = dp_seed[n * 4 + i]! + -dg2_pre_1 + -dg1_pre;
-        dq2[n * 4 + i] = dq2_1;
-        // dw = ∂L/∂w, w = -exp(decay)   rwkv4.cell:24
-        const dw_1 =
-          dg1_pre +
-          dq2_1 *
-            (p_prev_plus_w[n * 4 + i]! < k_tape[(t * B + n) * 4 + i]!
+      for (let n = 0; n < B; n++) {
+        for (let i = 0; i < 4; i++) {
+          // u_plus_k = u + k
+          const u_plus_k_1 = u[i]! + k_tape[(t * B + n) * 4 + i]!;
+          u_plus_k[n * 4 + i] = u_plus_k_1;
+          // p_prev_plus_w = p_prev + w
+          const p_prev_plus_w_1 = p_seq[(t * B + n) * 4 + i]! + w[i]!;
+          p_prev_plus_w[n * 4 + i] = p_prev_plus_w_1;
+        }
+      }
+      // Wo_dy = Woᵀ·dy
+      mm.nn(B, 3, 4, dy_out, t * B * 3, 3, Wo, 0, Wo_dy, 0, 4, 0); // Wo_dy[m] = Woᵀ · dy_out[m], for each of B rows
+      for (let n = 0; n < B; n++) {
+        for (let i = 0; i < 4; i++) {
+          // dwkv = ∂L/∂wkv, wkv = (e1 ⊙ a + e2 ⊙ v) / (e1 ⊙ b + e2)   rwkv4.cell:29
+          const dwkv = Wo_dy[n * 4 + i]! * r_tape[(t * B + n) * 4 + i]!;
+          // db_g1 = db ⊙ g1
+          const db_g1 = db_seed[n * 4 + i]! * g1_tape[(t * B + n) * 4 + i]!;
+          db_back[n * 4 + i] = db_g1;
+          // da_g1 = da ⊙ g1
+          const da_g1 = da_seed[n * 4 + i]! * g1_tape[(t * B + n) * 4 + i]!;
+          da_back[n * 4 + i] = da_g1;
+          // dg2_pre = ∂L/∂(k - q2)   rwkv4.cell:33
+          const dg2_pre_1 =
+            (db_seed[n * 4 + i]! + da_seed[n * 4 + i]! * v_tape[(t * B + n) * 4 + i]!) *
+            g2_tape[(t * B + n) * 4 + i]!;
+          dg2_pre[n * 4 + i] = dg2_pre_1;
+          // dg1_pre = ∂L/∂(p + w - q2)   rwkv4.cell:32
+          const dg1_pre =
+            (db_seed[n * 4 + i]! * b_seq[(t * B + n) * 4 + i]! +
+              da_seed[n * 4 + i]! * a_seq[(t * B + n) * 4 + i]!) *
+            g1_tape[(t * B + n) * 4 + i]!;
+          // dq2 = ∂L/∂q2, q2 = max(p + w, k)   rwkv4.cell:31
+          const dq2_1 = dp_seed[n * 4 + i]! + -dg2_pre_1 + -dg1_pre;
+          dq2[n * 4 + i] = dq2_1;
+          // dw = ∂L/∂w, w = -exp(decay)   rwkv4.cell:24
+          const dw_1 =
+            dg1_pre +
+            dq2_1 *
+              (p_prev_plus_w[n * 4 + i]! < k_tape[(t * B + n) * 4 + i]!
+                ? 0
+                : p_prev_plus_w[n * 4 + i]! === k_tape[(t * B + n) * 4 + i]!
+                  ? 0.5
+                  : 1);
+          dw[(tc * B + n) * 4 + i] = dw_1;
+          dp_back[n * 4 + i] = dw_1;
+          // dwkv_over_e1_b_prev_plus_e2 = dwkv / e1_b_prev_plus_e2
+          const dwkv_over_e1_b_prev_plus_e2_1 = dwkv / e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i]!;
+          dwkv_over_e1_b_prev_plus_e2[n * 4 + i] = dwkv_over_e1_b_prev_plus_e2_1;
+          // neg_dwkv_wkv_over_e1_b_prev = -dwkv_wkv_over_e1_b_prev_plus_e2
+          const neg_dwkv_wkv_over_e1_b_prev = -(
+            (dwkv * wkv_tape[(t * B + n) * 4 + i]!) /
+            e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i]!
+          );
+          db_back[n * 4 + i]! += neg_dwkv_wkv_over_e1_b_prev * e1_tape[(t * B + n) * 4 + i]!;
+          da_back[n * 4 + i]! += dwkv_over_e1_b_prev_plus_e2_1 * e1_tape[(t * B + n) * 4 + i]!;
+          // de2_pre = ∂L/∂(u + k - q)   rwkv4.cell:28
+          const de2_pre =
+            (neg_dwkv_wkv_over_e1_b_prev +
+              dwkv_over_e1_b_prev_plus_e2_1 * v_tape[(t * B + n) * 4 + i]!) *
+            e2_tape[(t * B + n) * 4 + i]!;
+          // de1_pre = ∂L/∂(p - q)   rwkv4.cell:27
+          const de1_pre =
+            (neg_dwkv_wkv_over_e1_b_prev * b_seq[(t * B + n) * 4 + i]! +
+              dwkv_over_e1_b_prev_plus_e2_1 * a_seq[(t * B + n) * 4 + i]!) *
+            e1_tape[(t * B + n) * 4 + i]!;
+          dp_back[n * 4 + i]! += de1_pre;
+          // dq = ∂L/∂q, q = max(p, u + k)   rwkv4.cell:26
+          const dq = -de2_pre + -de1_pre;
+          dp_back[n * 4 + i]! +=
+            dq *
+            (p_seq[(t * B + n) * 4 + i]! < u_plus_k[n * 4 + i]!
               ? 0
-              : p_prev_plus_w[n * 4 + i]! === k_tape[(t * B + n) * 4 + i]!
+              : p_seq[(t * B + n) * 4 + i]! === u_plus_k[n * 4 + i]!
                 ? 0.5
                 : 1);
-        dw[(t * B + n) * 4 + i] = dw_1;
-        dp_back[n * 4 + i] = dw_1;
-        // dwkv_over_e1_b_prev_plus_e2 = dwkv / e1_b_prev_plus_e2
-        const dwkv_over_e1_b_prev_plus_e2_1 = dwkv / e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i]!;
-        dwkv_over_e1_b_prev_plus_e2[n * 4 + i] = dwkv_over_e1_b_prev_plus_e2_1;
-        // neg_dwkv_wkv_over_e1_b_prev = -dwkv_wkv_over_e1_b_prev_plus_e2
-        const neg_dwkv_wkv_over_e1_b_prev = -(
-          (dwkv * wkv_tape[(t * B + n) * 4 + i]!) /
-          e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i]!
-        );
-        db_back[n * 4 + i]! += neg_dwkv_wkv_over_e1_b_prev * e1_tape[(t * B + n) * 4 + i]!;
-        da_back[n * 4 + i]! += dwkv_over_e1_b_prev_plus_e2_1 * e1_tape[(t * B + n) * 4 + i]!;
-        // de2_pre = ∂L/∂(u + k - q)   rwkv4.cell:28
-        const de2_pre =
-          (neg_dwkv_wkv_over_e1_b_prev +
-            dwkv_over_e1_b_prev_plus_e2_1 * v_tape[(t * B + n) * 4 + i]!) *
-          e2_tape[(t * B + n) * 4 + i]!;
-        // de1_pre = ∂L/∂(p - q)   rwkv4.cell:27
-        const de1_pre =
-          (neg_dwkv_wkv_over_e1_b_prev * b_seq[(t * B + n) * 4 + i]! +
-            dwkv_over_e1_b_prev_plus_e2_1 * a_seq[(t * B + n) * 4 + i]!) *
-          e1_tape[(t * B + n) * 4 + i]!;
-        dp_back[n * 4 + i]! += de1_pre;
-        // dq = ∂L/∂q, q = max(p, u + k)   rwkv4.cell:26
-        const dq = -de2_pre + -de1_pre;
-        dp_back[n * 4 + i]! +=
-          dq *
-          (p_seq[(t * B + n) * 4 + i]! < u_plus_k[n * 4 + i]!
-            ? 0
-            : p_seq[(t * B + n) * 4 + i]! === u_plus_k[n * 4 + i]!
-              ? 0.5
-              : 1);
-        // du = ∂L/∂u
-        const du_1 =
-          de2_pre +
-          dq *
-            (u_plus_k[n * 4 + i]! < p_seq[(t * B + n) * 4 + i]!
-              ? 0
-              : u_plus_k[n * 4 + i]! === p_seq[(t * B + n) * 4 + i]!
-                ? 0.5
-                : 1);
-        du_steps[(t * B + n) * 4 + i] = du_1;
-        // dr_pre = ∂L/∂(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
-        const dr_pre_1 =
-          Wo_dy[n * 4 + i]! *
-          wkv_tape[(t * B + n) * 4 + i]! *
-          (r_tape[(t * B + n) * 4 + i]! * (1 - r_tape[(t * B + n) * 4 + i]!));
-        dr_pre[(t * B + n) * 4 + i] = dr_pre_1;
+          // du = ∂L/∂u
+          const du_1 =
+            de2_pre +
+            dq *
+              (u_plus_k[n * 4 + i]! < p_seq[(t * B + n) * 4 + i]!
+                ? 0
+                : u_plus_k[n * 4 + i]! === p_seq[(t * B + n) * 4 + i]!
+                  ? 0.5
+                  : 1);
+          du_steps[(tc * B + n) * 4 + i] = du_1;
+          // dr_pre = ∂L/∂(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
+          const dr_pre_1 =
+            Wo_dy[n * 4 + i]! *
+            wkv_tape[(t * B + n) * 4 + i]! *
+            (r_tape[(t * B + n) * 4 + i]! * (1 - r_tape[(t * B + n) * 4 + i]!));
+          dr_pre[(tc * B + n) * 4 + i] = dr_pre_1;
+        }
+      }
+      // Wr_dr_pre = Wrᵀ·dr_pre
+      mm.nn(B, 4, 3, dr_pre, tc * B * 4, 4, Wr, 0, Wr_dr_pre, tc * B * 3, 3, 0); // Wr_dr_pre[m] = Wrᵀ · dr_pre[m], for each of B rows
+      for (let n = 0; n < B; n++) {
+        for (let i = 0; i < 3; i++) {
+          // Wr_dr_pre_one_minus_mu_r = Wr_dr_pre ⊙ one_minus_mu_r
+          const Wr_dr_pre_one_minus_mu_r = Wr_dr_pre[(tc * B + n) * 3 + i]! * one_minus_mu_r[i]!;
+          dxp_back[n * 3 + i] = Wr_dr_pre_one_minus_mu_r;
+        }
+      }
+      for (let n = 0; n < B; n++) {
+        for (let i = 0; i < 4; i++) {
+          // dv = ∂L/∂v, v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
+          const dv_1 =
+            da_seed[n * 4 + i]! * g2_tape[(t * B + n) * 4 + i]! +
+            dwkv_over_e1_b_prev_plus_e2[n * 4 + i]! * e2_tape[(t * B + n) * 4 + i]!;
+          dv[(tc * B + n) * 4 + i] = dv_1;
+        }
+      }
+      // Wv_dv = Wvᵀ·dv
+      mm.nn(B, 4, 3, dv, tc * B * 4, 4, Wv, 0, Wv_dv, tc * B * 3, 3, 0); // Wv_dv[m] = Wvᵀ · dv[m], for each of B rows
+      for (let n = 0; n < B; n++) {
+        for (let i = 0; i < 3; i++)
+          dxp_back[n * 3 + i]! += Wv_dv[(tc * B + n) * 3 + i]! * one_minus_mu_v[i]!;
+      }
+      for (let n = 0; n < B; n++) {
+        for (let i = 0; i < 4; i++) {
+          // dk = ∂L/∂k, k = Wk·(mu_k ⊙ x + (1 - mu_k) ⊙ xp)   rwkv4.cell:21
+          const dk_1 =
+            dg2_pre[n * 4 + i]! +
+            dq2[n * 4 + i]! *
+              (k_tape[(t * B + n) * 4 + i]! < p_prev_plus_w[n * 4 + i]!
+                ? 0
+                : k_tape[(t * B + n) * 4 + i]! === p_prev_plus_w[n * 4 + i]!
+                  ? 0.5
+                  : 1) +
+            du_steps[(tc * B + n) * 4 + i]!;
+          dk[(tc * B + n) * 4 + i] = dk_1;
+        }
+      }
+      // Wk_dk = Wkᵀ·dk
+      mm.nn(B, 4, 3, dk, tc * B * 4, 4, Wk, 0, Wk_dk, tc * B * 3, 3, 0); // Wk_dk[m] = Wkᵀ · dk[m], for each of B rows
+      for (let n = 0; n < B; n++) {
+        for (let i = 0; i < 3; i++)
+          dxp_back[n * 3 + i]! += Wk_dk[(tc * B + n) * 3 + i]! * one_minus_mu_k[i]!;
+      }
+      if (M !== undefined) {
+        for (let n = 0; n < B; n++) {
+          if (M[t * B + n]! === 0) {
+            for (let i = 0; i < 4; i++) da_back[n * 4 + i] = da_kept[n * 4 + i]!;
+            for (let i = 0; i < 4; i++) db_back[n * 4 + i] = db_kept[n * 4 + i]!;
+            for (let i = 0; i < 4; i++) dp_back[n * 4 + i] = dp_kept[n * 4 + i]!;
+            for (let i = 0; i < 3; i++) dxp_back[n * 3 + i] = dxp_kept[n * 3 + i]!;
+          }
+        }
+      }
+      // The gradient carried back is the next step's seed.
+      const da_was = da_seed;
+      da_seed = da_back;
+      da_back = da_was;
+      const db_was = db_seed;
+      db_seed = db_back;
+      db_back = db_was;
+      const dp_was = dp_seed;
+      dp_seed = dp_back;
+      dp_back = dp_was;
+      const dxp_was = dxp_seed;
+      dxp_seed = dxp_back;
+      dxp_back = dxp_was;
+    }
+    // Param gradients, for the chunk's steps at once.
+    for (let row = 0; row < steps * B; row++) {
+      for (let i = 0; i < 4; i++) {
+        du[i]! += du_steps[row * 4 + i]!;
+        // r_wkv = r ⊙ wkv
+        const r_wkv_1 = r_tape[(start * B + row) * 4 + i]! * wkv_tape[(start * B + row) * 4 + i]!;
+        r_wkv[row * 4 + i] = r_wkv_1;
       }
     }
-    // Wr_dr_pre = Wrᵀ·dr_pre
-    mm.nn(B, 4, 3, dr_pre, t * B * 4, 4, Wr, 0, Wr_dr_pre, t * B * 3, 3, 0); // Wr_dr_pre[m] = Wrᵀ · dr_pre[m], for each of B rows
-    for (let n = 0; n < B; n++) {
+    // dWo = ∂L/∂Wo
+    mm.tn(steps * B, 3, 4, dy_out, start * B * 3, 3, r_wkv, 0, 4, dWo, 0, 1); // dWo += Σ_m dy_out[m] ⊗ r_wkv[m], for all steps * B rows
+    for (let row = 0; row < steps * B; row++) {
+      for (let i = 0; i < 4; i++) ddecay[i]! += -dw[row * 4 + i]! * w_pre[i]!;
+    }
+    // dWr = ∂L/∂Wr
+    mm.tn(
+      steps * B,
+      4,
+      3,
+      dr_pre,
+      0,
+      4,
+      mu_r_x_plus_one_minus_mu_r_xp_tape,
+      start * B * 3,
+      3,
+      dWr,
+      0,
+      1,
+    ); // dWr += Σ_m dr_pre[m] ⊗ mu_r_x_plus_one_minus_mu_r_xp_tape[m], for all steps * B rows
+    for (let row = 0; row < steps * B; row++) {
       for (let i = 0; i < 3; i++) {
-        // Wr_dr_pre_one_minus_mu_r = Wr_dr_pre ⊙ one_minus_mu_r
-        const Wr_dr_pre_one_minus_mu_r = Wr_dr_pre[(t * B + n) * 3 + i]! * one_minus_mu_r[i]!;
-        dxp_back[n * 3 + i] = Wr_dr_pre_one_minus_mu_r;
+        dmu_r[i]! += -(Wr_dr_pre[row * 3 + i]! * xp_seq[(start * B + row) * 3 + i]!);
+        dmu_r[i]! += Wr_dr_pre[row * 3 + i]! * x[(start * B + row) * 3 + i]!;
       }
     }
-    for (let n = 0; n < B; n++) {
-      for (let i = 0; i < 4; i++) {
-        // dv = ∂L/∂v, v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
-        const dv_1 =
-          da_seed[n * 4 + i]! * g2_tape[(t * B + n) * 4 + i]! +
-          dwkv_over_e1_b_prev_plus_e2[n * 4 + i]! * e2_tape[(t * B + n) * 4 + i]!;
-        dv[(t * B + n) * 4 + i] = dv_1;
+    // dWv = ∂L/∂Wv
+    mm.tn(
+      steps * B,
+      4,
+      3,
+      dv,
+      0,
+      4,
+      mu_v_x_plus_one_minus_mu_v_xp_tape,
+      start * B * 3,
+      3,
+      dWv,
+      0,
+      1,
+    ); // dWv += Σ_m dv[m] ⊗ mu_v_x_plus_one_minus_mu_v_xp_tape[m], for all steps * B rows
+    for (let row = 0; row < steps * B; row++) {
+      for (let i = 0; i < 3; i++) {
+        dmu_v[i]! += -(Wv_dv[row * 3 + i]! * xp_seq[(start * B + row) * 3 + i]!);
+        dmu_v[i]! += Wv_dv[row * 3 + i]! * x[(start * B + row) * 3 + i]!;
       }
     }
-    // Wv_dv = Wvᵀ·dv
-    mm.nn(B, 4, 3, dv, t * B * 4, 4, Wv, 0, Wv_dv, t * B * 3, 3, 0); // Wv_dv[m] = Wvᵀ · dv[m], for each of B rows
-    for (let n = 0; n < B; n++) {
-      for (let i = 0; i < 3; i++)
-        dxp_back[n * 3 + i]! += Wv_dv[(t * B + n) * 3 + i]! * one_minus_mu_v[i]!;
-    }
-    for (let n = 0; n < B; n++) {
-      for (let i = 0; i < 4; i++) {
-        // dk = ∂L/∂k, k = Wk·(mu_k ⊙ x + (1 - mu_k) ⊙ xp)   rwkv4.cell:21
-        const dk_1 =
-          dg2_pre[n * 4 + i]! +
-          dq2[n * 4 + i]! *
-            (k_tape[(t * B + n) * 4 + i]! < p_prev_plus_w[n * 4 + i]!
-              ? 0
-              : k_tape[(t * B + n) * 4 + i]! === p_prev_plus_w[n * 4 + i]!
-                ? 0.5
-                : 1) +
-          du_steps[(t * B + n) * 4 + i]!;
-        dk[(t * B + n) * 4 + i] = dk_1;
+    // dWk = ∂L/∂Wk
+    mm.tn(
+      steps * B,
+      4,
+      3,
+      dk,
+      0,
+      4,
+      mu_k_x_plus_one_minus_mu_k_xp_tape,
+      start * B * 3,
+      3,
+      dWk,
+      0,
+      1,
+    ); // dWk += Σ_m dk[m] ⊗ mu_k_x_plus_one_minus_mu_k_xp_tape[m], for all steps * B rows
+    for (let row = 0; row < steps * B; row++) {
+      for (let i = 0; i < 3; i++) {
+        dmu_k[i]! += -(Wk_dk[row * 3 + i]! * xp_seq[(start * B + row) * 3 + i]!);
+        dmu_k[i]! += Wk_dk[row * 3 + i]! * x[(start * B + row) * 3 + i]!;
       }
     }
-    // Wk_dk = Wkᵀ·dk
-    mm.nn(B, 4, 3, dk, t * B * 4, 4, Wk, 0, Wk_dk, t * B * 3, 3, 0); // Wk_dk[m] = Wkᵀ · dk[m], for each of B rows
-    for (let n = 0; n < B; n++) {
-      for (let i = 0; i < 3; i++)
-        dxp_back[n * 3 + i]! += Wk_dk[(t * B + n) * 3 + i]! * one_minus_mu_k[i]!;
-    }
-    if (M !== undefined) {
-      for (let n = 0; n < B; n++) {
-        if (M[t * B + n]! === 0) {
-          for (let i = 0; i < 4; i++) da_back[n * 4 + i] = da_kept[n * 4 + i]!;
-          for (let i = 0; i < 4; i++) db_back[n * 4 + i] = db_kept[n * 4 + i]!;
-          for (let i = 0; i < 4; i++) dp_back[n * 4 + i] = dp_kept[n * 4 + i]!;
-          for (let i = 0; i < 3; i++) dxp_back[n * 3 + i] = dxp_kept[n * 3 + i]!;
+    // Input gradients, for the chunk's steps at once, when asked for.
+    if (inputGrads) {
+      for (let row = 0; row < steps * B; row++) {
+        for (let i = 0; i < 3; i++) {
+          dx[(start * B + row) * 3 + i] = dxp_seed_steps[row * 3 + i]!;
+          dx[(start * B + row) * 3 + i]! += Wr_dr_pre[row * 3 + i]! * mu_r[i]!;
+          dx[(start * B + row) * 3 + i]! += Wv_dv[row * 3 + i]! * mu_v[i]!;
+          dx[(start * B + row) * 3 + i]! += Wk_dk[row * 3 + i]! * mu_k[i]!;
         }
       }
     }
-    // The gradient carried back is the next step's seed.
-    const da_was = da_seed;
-    da_seed = da_back;
-    da_back = da_was;
-    const db_was = db_seed;
-    db_seed = db_back;
-    db_back = db_was;
-    const dp_was = dp_seed;
-    dp_seed = dp_back;
-    dp_back = dp_was;
-    const dxp_was = dxp_seed;
-    dxp_seed = dxp_back;
-    dxp_back = dxp_was;
   }
   // After an odd number of steps the state gradients are in the other array.
   if (initialGrads) {
@@ -594,55 +698,6 @@ function backward(
     }
     if (dxp_seed !== dxp_carry) {
       for (let i = 0; i < B * 3; i++) dxp_carry[i] = dxp_seed[i]!;
-    }
-  }
-  // Param gradients, for all T·B steps at once.
-  for (let row = 0; row < T * B; row++) {
-    for (let i = 0; i < 4; i++) {
-      du[i]! += du_steps[row * 4 + i]!;
-      // r_wkv = r ⊙ wkv
-      const r_wkv_1 = r_tape[row * 4 + i]! * wkv_tape[row * 4 + i]!;
-      r_wkv[row * 4 + i] = r_wkv_1;
-    }
-  }
-  // dWo = ∂L/∂Wo
-  mm.tn(T * B, 3, 4, dy_out, 0, 3, r_wkv, 0, 4, dWo, 0, 1); // dWo += Σ_m dy_out[m] ⊗ r_wkv[m], for all T * B rows
-  for (let row = 0; row < T * B; row++) {
-    for (let i = 0; i < 4; i++) ddecay[i]! += -dw[row * 4 + i]! * w_pre[i]!;
-  }
-  // dWr = ∂L/∂Wr
-  mm.tn(T * B, 4, 3, dr_pre, 0, 4, mu_r_x_plus_one_minus_mu_r_xp_tape, 0, 3, dWr, 0, 1); // dWr += Σ_m dr_pre[m] ⊗ mu_r_x_plus_one_minus_mu_r_xp_tape[m], for all T * B rows
-  for (let row = 0; row < T * B; row++) {
-    for (let i = 0; i < 3; i++) {
-      dmu_r[i]! += -(Wr_dr_pre[row * 3 + i]! * xp_seq[row * 3 + i]!);
-      dmu_r[i]! += Wr_dr_pre[row * 3 + i]! * x[row * 3 + i]!;
-    }
-  }
-  // dWv = ∂L/∂Wv
-  mm.tn(T * B, 4, 3, dv, 0, 4, mu_v_x_plus_one_minus_mu_v_xp_tape, 0, 3, dWv, 0, 1); // dWv += Σ_m dv[m] ⊗ mu_v_x_plus_one_minus_mu_v_xp_tape[m], for all T * B rows
-  for (let row = 0; row < T * B; row++) {
-    for (let i = 0; i < 3; i++) {
-      dmu_v[i]! += -(Wv_dv[row * 3 + i]! * xp_seq[row * 3 + i]!);
-      dmu_v[i]! += Wv_dv[row * 3 + i]! * x[row * 3 + i]!;
-    }
-  }
-  // dWk = ∂L/∂Wk
-  mm.tn(T * B, 4, 3, dk, 0, 4, mu_k_x_plus_one_minus_mu_k_xp_tape, 0, 3, dWk, 0, 1); // dWk += Σ_m dk[m] ⊗ mu_k_x_plus_one_minus_mu_k_xp_tape[m], for all T * B rows
-  for (let row = 0; row < T * B; row++) {
-    for (let i = 0; i < 3; i++) {
-      dmu_k[i]! += -(Wk_dk[row * 3 + i]! * xp_seq[row * 3 + i]!);
-      dmu_k[i]! += Wk_dk[row * 3 + i]! * x[row * 3 + i]!;
-    }
-  }
-  // Input gradients, for all T·B steps at once, when asked for.
-  if (inputGrads) {
-    for (let row = 0; row < T * B; row++) {
-      for (let i = 0; i < 3; i++) {
-        dx[row * 3 + i] = dxp_seed_steps[row * 3 + i]!;
-        dx[row * 3 + i]! += Wr_dr_pre[row * 3 + i]! * mu_r[i]!;
-        dx[row * 3 + i]! += Wv_dv[row * 3 + i]! * mu_v[i]!;
-        dx[row * 3 + i]! += Wk_dk[row * 3 + i]! * mu_k[i]!;
-      }
     }
   }
 }
@@ -833,125 +888,133 @@ function infer(
     // one_minus_mu_v = 1 - mu_v
     for (let i = 0; i < 3; i++) one_minus_mu_v[i] = 1 - mu_v[i]!;
   }
-  // Everything that does not depend on a state, for all T·B steps at once.
-  for (let row = 0; row < T * B; row++) {
-    for (let i = 0; i < 3; i++) {
-      // mu_k_x = mu_k ⊙ x
-      const mu_k_x_1 = mu_k[i]! * x[row * 3 + i]!;
-      mu_k_x[row * 3 + i] = mu_k_x_1;
-      // mu_v_x = mu_v ⊙ x
-      const mu_v_x_1 = mu_v[i]! * x[row * 3 + i]!;
-      mu_v_x[row * 3 + i] = mu_v_x_1;
-      // mu_r_x = mu_r ⊙ x
-      const mu_r_x_1 = mu_r[i]! * x[row * 3 + i]!;
-      mu_r_x[row * 3 + i] = mu_r_x_1;
-    }
-  }
-  for (let t = 0; t < T; t++) {
-    for (let n = 0; n < B; n++) {
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    // Everything that does not depend on a state, for the chunk's steps at once.
+    for (let row = 0; row < steps * B; row++) {
       for (let i = 0; i < 3; i++) {
-        xp_new[n * 3 + i] = x[(t * B + n) * 3 + i]!;
-        // mu_k_x_plus_one_minus_mu_k_xp = mu_k_x + one_minus_mu_k_xp_prev
-        const mu_k_x_plus_one_minus_mu_k_xp_1 =
-          mu_k_x[(t * B + n) * 3 + i]! + one_minus_mu_k[i]! * xp_now[n * 3 + i]!;
-        mu_k_x_plus_one_minus_mu_k_xp[n * 3 + i] = mu_k_x_plus_one_minus_mu_k_xp_1;
+        // mu_k_x = mu_k ⊙ x
+        const mu_k_x_1 = mu_k[i]! * x[(start * B + row) * 3 + i]!;
+        mu_k_x[row * 3 + i] = mu_k_x_1;
+        // mu_v_x = mu_v ⊙ x
+        const mu_v_x_1 = mu_v[i]! * x[(start * B + row) * 3 + i]!;
+        mu_v_x[row * 3 + i] = mu_v_x_1;
+        // mu_r_x = mu_r ⊙ x
+        const mu_r_x_1 = mu_r[i]! * x[(start * B + row) * 3 + i]!;
+        mu_r_x[row * 3 + i] = mu_r_x_1;
       }
     }
-    // k = Wk·(mu_k ⊙ x + (1 - mu_k) ⊙ xp)   rwkv4.cell:21
-    mm.nt(B, 4, 3, mu_k_x_plus_one_minus_mu_k_xp, 0, 3, Wk, 0, k, 0, 4, 0); // k[m] = Wk · mu_k_x_plus_one_minus_mu_k_xp[m], for each of B rows
-    for (let n = 0; n < B; n++) {
-      for (let i = 0; i < 3; i++) {
-        // mu_r_x_plus_one_minus_mu_r_xp = mu_r_x + one_minus_mu_r_xp_prev
-        const mu_r_x_plus_one_minus_mu_r_xp_1 =
-          mu_r_x[(t * B + n) * 3 + i]! + one_minus_mu_r[i]! * xp_now[n * 3 + i]!;
-        mu_r_x_plus_one_minus_mu_r_xp[n * 3 + i] = mu_r_x_plus_one_minus_mu_r_xp_1;
-      }
-    }
-    // r_pre = Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp)   rwkv4.cell:23
-    mm.nt(B, 4, 3, mu_r_x_plus_one_minus_mu_r_xp, 0, 3, Wr, 0, r_pre, 0, 4, 0); // r_pre[m] = Wr · mu_r_x_plus_one_minus_mu_r_xp[m], for each of B rows
-    for (let n = 0; n < B; n++) {
-      for (let i = 0; i < 4; i++) {
-        // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
-        r[n * 4 + i] = r_pre[n * 4 + i]!;
-        // u_plus_k = u + k
-        const u_plus_k = u[i]! + k[n * 4 + i]!;
-        // q = max(p, u + k)   rwkv4.cell:26
-        const q = Math.max(p_now[n * 4 + i]!, u_plus_k);
-        // e1 = exp(p - q)   rwkv4.cell:27
-        e1_e2_g1_g2[n * 16 + i] = p_now[n * 4 + i]! - q;
-        // e2 = exp(u + k - q)   rwkv4.cell:28
-        e1_e2_g1_g2[n * 16 + 4 + i] = u_plus_k - q;
-        // p_prev_plus_w = p_prev + w
-        const p_prev_plus_w = p_now[n * 4 + i]! + w[i]!;
-        // q2 = max(p + w, k)   rwkv4.cell:31
-        const q2 = Math.max(p_prev_plus_w, k[n * 4 + i]!);
-        p_new[n * 4 + i] = q2;
-        // g1 = exp(p + w - q2)   rwkv4.cell:32
-        e1_e2_g1_g2[n * 16 + 8 + i] = p_prev_plus_w - q2;
-        // g2 = exp(k - q2)   rwkv4.cell:33
-        e1_e2_g1_g2[n * 16 + 12 + i] = k[n * 4 + i]! - q2;
-      }
-    }
-    // r = σ(…), for each of B rows   rwkv4.cell:23
-    mm.sigmoid(B * 4, r, 0, r, 0);
-    // e1, e2, g1, g2 = exp(…), for each of B rows   rwkv4.cell:27, 28, 32, 33
-    mm.exp(B * 16, e1_e2_g1_g2, 0, e1_e2_g1_g2, 0);
-    for (let n = 0; n < B; n++) {
-      for (let i = 0; i < 3; i++) {
-        // mu_v_x_plus_one_minus_mu_v_xp = mu_v_x + one_minus_mu_v_xp_prev
-        const mu_v_x_plus_one_minus_mu_v_xp_1 =
-          mu_v_x[(t * B + n) * 3 + i]! + one_minus_mu_v[i]! * xp_now[n * 3 + i]!;
-        mu_v_x_plus_one_minus_mu_v_xp[n * 3 + i] = mu_v_x_plus_one_minus_mu_v_xp_1;
-      }
-    }
-    // v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
-    mm.nt(B, 4, 3, mu_v_x_plus_one_minus_mu_v_xp, 0, 3, Wv, 0, v, 0, 4, 0); // v[m] = Wv · mu_v_x_plus_one_minus_mu_v_xp[m], for each of B rows
-    for (let n = 0; n < B; n++) {
-      for (let i = 0; i < 4; i++) {
-        // g1_a_prev = g1 ⊙ a_prev
-        const g1_a_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * a_now[n * 4 + i]!;
-        a_new[n * 4 + i] = g1_a_prev;
-        a_new[n * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]! * v[n * 4 + i]!;
-        // g1_b_prev = g1 ⊙ b_prev
-        const g1_b_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * b_now[n * 4 + i]!;
-        b_new[n * 4 + i] = g1_b_prev;
-        b_new[n * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]!;
-        // r_wkv = r ⊙ wkv
-        const r_wkv_1 =
-          r[n * 4 + i]! *
-          ((e1_e2_g1_g2[n * 16 + i]! * a_now[n * 4 + i]! +
-            e1_e2_g1_g2[n * 16 + 4 + i]! * v[n * 4 + i]!) /
-            (e1_e2_g1_g2[n * 16 + i]! * b_now[n * 4 + i]! + e1_e2_g1_g2[n * 16 + 4 + i]!));
-        r_wkv[n * 4 + i] = r_wkv_1;
-      }
-    }
-    // y = Wo·(r ⊙ wkv)   rwkv4.cell:39
-    mm.nt(B, 3, 4, r_wkv, 0, 4, Wo, 0, y_out, t * B * 3, 3, 0); // y_out[m] = Wo · r_wkv[m], for each of B rows
-    if (M !== undefined) {
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
       for (let n = 0; n < B; n++) {
-        if (M[t * B + n]! === 0) {
-          // padding: the state carries through, the outputs are zero
-          for (let i = 0; i < 4; i++) a_new[n * 4 + i] = a_now[n * 4 + i]!;
-          for (let i = 0; i < 4; i++) b_new[n * 4 + i] = b_now[n * 4 + i]!;
-          for (let i = 0; i < 4; i++) p_new[n * 4 + i] = p_now[n * 4 + i]!;
-          for (let i = 0; i < 3; i++) xp_new[n * 3 + i] = xp_now[n * 3 + i]!;
-          for (let i = 0; i < 3; i++) y_out[(t * B + n) * 3 + i] = 0;
+        for (let i = 0; i < 3; i++) {
+          xp_new[n * 3 + i] = x[(t * B + n) * 3 + i]!;
+          // mu_k_x_plus_one_minus_mu_k_xp = mu_k_x + one_minus_mu_k_xp_prev
+          const mu_k_x_plus_one_minus_mu_k_xp_1 =
+            mu_k_x[(tc * B + n) * 3 + i]! + one_minus_mu_k[i]! * xp_now[n * 3 + i]!;
+          mu_k_x_plus_one_minus_mu_k_xp[n * 3 + i] = mu_k_x_plus_one_minus_mu_k_xp_1;
         }
       }
+      // k = Wk·(mu_k ⊙ x + (1 - mu_k) ⊙ xp)   rwkv4.cell:21
+      mm.nt(B, 4, 3, mu_k_x_plus_one_minus_mu_k_xp, 0, 3, Wk, 0, k, 0, 4, 0); // k[m] = Wk · mu_k_x_plus_one_minus_mu_k_xp[m], for each of B rows
+      for (let n = 0; n < B; n++) {
+        for (let i = 0; i < 3; i++) {
+          // mu_r_x_plus_one_minus_mu_r_xp = mu_r_x + one_minus_mu_r_xp_prev
+          const mu_r_x_plus_one_minus_mu_r_xp_1 =
+            mu_r_x[(tc * B + n) * 3 + i]! + one_minus_mu_r[i]! * xp_now[n * 3 + i]!;
+          mu_r_x_plus_one_minus_mu_r_xp[n * 3 + i] = mu_r_x_plus_one_minus_mu_r_xp_1;
+        }
+      }
+      // r_pre = Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp)   rwkv4.cell:23
+      mm.nt(B, 4, 3, mu_r_x_plus_one_minus_mu_r_xp, 0, 3, Wr, 0, r_pre, 0, 4, 0); // r_pre[m] = Wr · mu_r_x_plus_one_minus_mu_r_xp[m], for each of B rows
+      for (let n = 0; n < B; n++) {
+        for (let i = 0; i < 4; i++) {
+          // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
+          r[n * 4 + i] = r_pre[n * 4 + i]!;
+          // u_plus_k = u + k
+          const u_plus_k = u[i]! + k[n * 4 + i]!;
+          // q = max(p, u + k)   rwkv4.cell:26
+          const q = Math.max(p_now[n * 4 + i]!, u_plus_k);
+          // e1 = exp(p - q)   rwkv4.cell:27
+          e1_e2_g1_g2[n * 16 + i] = p_now[n * 4 + i]! - q;
+          // e2 = exp(u + k - q)   rwkv4.cell:28
+          e1_e2_g1_g2[n * 16 + 4 + i] = u_plus_k - q;
+          // p_prev_plus_w = p_prev + w
+          const p_prev_plus_w = p_now[n * 4 + i]! + w[i]!;
+          // q2 = max(p + w, k)   rwkv4.cell:31
+          const q2 = Math.max(p_prev_plus_w, k[n * 4 + i]!);
+          p_new[n * 4 + i] = q2;
+          // g1 = exp(p + w - q2)   rwkv4.cell:32
+          e1_e2_g1_g2[n * 16 + 8 + i] = p_prev_plus_w - q2;
+          // g2 = exp(k - q2)   rwkv4.cell:33
+          e1_e2_g1_g2[n * 16 + 12 + i] = k[n * 4 + i]! - q2;
+        }
+      }
+      // r = σ(…), for each of B rows   rwkv4.cell:23
+      mm.sigmoid(B * 4, r, 0, r, 0);
+      // e1, e2, g1, g2 = exp(…), for each of B rows   rwkv4.cell:27, 28, 32, 33
+      mm.exp(B * 16, e1_e2_g1_g2, 0, e1_e2_g1_g2, 0);
+      for (let n = 0; n < B; n++) {
+        for (let i = 0; i < 3; i++) {
+          // mu_v_x_plus_one_minus_mu_v_xp = mu_v_x + one_minus_mu_v_xp_prev
+          const mu_v_x_plus_one_minus_mu_v_xp_1 =
+            mu_v_x[(tc * B + n) * 3 + i]! + one_minus_mu_v[i]! * xp_now[n * 3 + i]!;
+          mu_v_x_plus_one_minus_mu_v_xp[n * 3 + i] = mu_v_x_plus_one_minus_mu_v_xp_1;
+        }
+      }
+      // v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
+      mm.nt(B, 4, 3, mu_v_x_plus_one_minus_mu_v_xp, 0, 3, Wv, 0, v, 0, 4, 0); // v[m] = Wv · mu_v_x_plus_one_minus_mu_v_xp[m], for each of B rows
+      for (let n = 0; n < B; n++) {
+        for (let i = 0; i < 4; i++) {
+          // g1_a_prev = g1 ⊙ a_prev
+          const g1_a_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * a_now[n * 4 + i]!;
+          a_new[n * 4 + i] = g1_a_prev;
+          a_new[n * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]! * v[n * 4 + i]!;
+          // g1_b_prev = g1 ⊙ b_prev
+          const g1_b_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * b_now[n * 4 + i]!;
+          b_new[n * 4 + i] = g1_b_prev;
+          b_new[n * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]!;
+          // r_wkv = r ⊙ wkv
+          const r_wkv_1 =
+            r[n * 4 + i]! *
+            ((e1_e2_g1_g2[n * 16 + i]! * a_now[n * 4 + i]! +
+              e1_e2_g1_g2[n * 16 + 4 + i]! * v[n * 4 + i]!) /
+              (e1_e2_g1_g2[n * 16 + i]! * b_now[n * 4 + i]! + e1_e2_g1_g2[n * 16 + 4 + i]!));
+          r_wkv[n * 4 + i] = r_wkv_1;
+        }
+      }
+      // y = Wo·(r ⊙ wkv)   rwkv4.cell:39
+      mm.nt(B, 3, 4, r_wkv, 0, 4, Wo, 0, y_out, t * B * 3, 3, 0); // y_out[m] = Wo · r_wkv[m], for each of B rows
+      if (M !== undefined) {
+        for (let n = 0; n < B; n++) {
+          if (M[t * B + n]! === 0) {
+            // padding: the state carries through, the outputs are zero
+            for (let i = 0; i < 4; i++) a_new[n * 4 + i] = a_now[n * 4 + i]!;
+            for (let i = 0; i < 4; i++) b_new[n * 4 + i] = b_now[n * 4 + i]!;
+            for (let i = 0; i < 4; i++) p_new[n * 4 + i] = p_now[n * 4 + i]!;
+            for (let i = 0; i < 3; i++) xp_new[n * 3 + i] = xp_now[n * 3 + i]!;
+            for (let i = 0; i < 3; i++) y_out[(t * B + n) * 3 + i] = 0;
+          }
+        }
+      }
+      // The state after this step is the next step's.
+      const a_was = a_now;
+      a_now = a_new;
+      a_new = a_was;
+      const b_was = b_now;
+      b_now = b_new;
+      b_new = b_was;
+      const p_was = p_now;
+      p_now = p_new;
+      p_new = p_was;
+      const xp_was = xp_now;
+      xp_now = xp_new;
+      xp_new = xp_was;
     }
-    // The state after this step is the next step's.
-    const a_was = a_now;
-    a_now = a_new;
-    a_new = a_was;
-    const b_was = b_now;
-    b_now = b_new;
-    b_new = b_was;
-    const p_was = p_now;
-    p_now = p_new;
-    p_new = p_was;
-    const xp_was = xp_now;
-    xp_now = xp_new;
-    xp_new = xp_was;
   }
   // After an odd number of steps the states are in the other array.
   if (a_now !== a_seq) {

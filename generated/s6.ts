@@ -26,26 +26,26 @@ export const spec = {
   states: [{ name: "h", shape: [4, 3], size: 12 }],
   outputs: [{ name: "y", shape: [4], size: 4 }],
   workspace: [
-    { size: 12, rows: "TB", kernel: "forward" },
-    { size: 4, rows: "TB", kernel: "forward" },
-    { size: 12, rows: "TB", kernel: "forward" },
+    { size: 12, rows: "chunk", kernel: "forward" },
+    { size: 4, rows: "chunk", kernel: "forward" },
+    { size: 12, rows: "chunk", kernel: "forward" },
     { size: 40, rows: "one", derived: ["forward", "backward", "step", "infer"] },
-    { size: 10, rows: "TB", kernel: "forward" },
+    { size: 10, rows: "chunk", kernel: "forward" },
     { size: 12, rows: "one", derived: ["forward", "backward", "step", "infer"] },
-    { size: 4, rows: "TB" },
+    { size: 4, rows: "chunk" },
     { size: 12, rows: "B", kernel: "backward" },
     { size: 12, rows: "B", kernel: "backward" },
-    { size: 12, rows: "TB", kernel: "backward" },
+    { size: 12, rows: "chunk", kernel: "backward" },
     { size: 12, rows: "B", kernel: "backward" },
-    { size: 4, rows: "TB", kernel: "backward" },
+    { size: 4, rows: "chunk", kernel: "backward" },
     { size: 12, rows: "one", derived: ["backward"] },
-    { size: 3, rows: "TB", kernel: "backward" },
-    { size: 4, rows: "TB", kernel: "backward" },
-    { size: 3, rows: "TB", kernel: "backward" },
-    { size: 4, rows: "TB", kernel: "backward" },
-    { size: 12, rows: "TB", kernel: "backward" },
-    { size: 4, rows: "TB", kernel: "backward" },
-    { size: 10, rows: "TB", kernel: "backward" },
+    { size: 3, rows: "chunk", kernel: "backward" },
+    { size: 4, rows: "chunk", kernel: "backward" },
+    { size: 3, rows: "chunk", kernel: "backward" },
+    { size: 4, rows: "chunk", kernel: "backward" },
+    { size: 12, rows: "chunk", kernel: "backward" },
+    { size: 4, rows: "chunk", kernel: "backward" },
+    { size: 10, rows: "chunk", kernel: "backward" },
     { size: 12, rows: "B", kernel: "step" },
     { size: 12, rows: "B", kernel: "step" },
     { size: 10, rows: "B", kernel: "step" },
@@ -54,9 +54,9 @@ export const spec = {
     { size: 4, rows: "B", kernel: "step" },
     { size: 4, rows: "B", kernel: "step" },
     { size: 12, rows: "B", kernel: "forward" },
-    { size: 12, rows: "TB", kernel: "forward" },
-    { size: 12, rows: "TB", kernel: "forward" },
-    { size: 4, rows: "TB", kernel: "forward" },
+    { size: 12, rows: "chunk", kernel: "forward" },
+    { size: 12, rows: "chunk", kernel: "forward" },
+    { size: 4, rows: "chunk", kernel: "forward" },
   ],
   staging: { fixed: 40, B: 14, TB: 14 },
   tape: [
@@ -105,92 +105,105 @@ function forward(
     // A = -exp(A_log)   s6.cell:21
     for (let i = 0; i < 12; i++) A[i] = -Math.exp(A_log[i]!);
   }
-  // Everything that does not depend on a state, for all T·B steps at once.
-  // W_dt_W_B_W_C_x = W_dt_W_B_W_C·x
-  mm.nt(T * B, 10, 4, x, 0, 4, W_dt_W_B_W_C, 0, W_dt_W_B_W_C_x, 0, 10, 0); // W_dt_W_B_W_C_x[m] = W_dt_W_B_W_C · x[m], for all T * B rows
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 4; i++) {
-      // dt_pre = W_dt·x + b_dt   s6.cell:20
-      const dt_pre = W_dt_W_B_W_C_x[r * 10 + i]! + b_dt[i]!;
-      dt_pre_tape[r * 4 + i] = dt_pre;
-      // dt = softplus(W_dt·x + b_dt)   s6.cell:20
-      const dt = softplus(dt_pre);
-      dt_tape[r * 4 + i] = dt;
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    // Everything that does not depend on a state, for the chunk's steps at once.
+    // W_dt_W_B_W_C_x = W_dt_W_B_W_C·x
+    mm.nt(steps * B, 10, 4, x, start * B * 4, 4, W_dt_W_B_W_C, 0, W_dt_W_B_W_C_x, 0, 10, 0); // W_dt_W_B_W_C_x[m] = W_dt_W_B_W_C · x[m], for all steps * B rows
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 4; i++) {
+        // dt_pre = W_dt·x + b_dt   s6.cell:20
+        const dt_pre = W_dt_W_B_W_C_x[r * 10 + i]! + b_dt[i]!;
+        dt_pre_tape[(start * B + r) * 4 + i] = dt_pre;
+        // dt = softplus(W_dt·x + b_dt)   s6.cell:20
+        const dt = softplus(dt_pre);
+        dt_tape[(start * B + r) * 4 + i] = dt;
+      }
     }
-  }
-  // dt_rowwise = expand(dt), in h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
-  for (let r = 0; r < T * B; r++) {
-    for (let r_1 = 0; r_1 < 4; r_1++)
-      for (let c = 0; c < 3; c++) dt_rowwise_tape[r * 12 + r_1 * 3 + c] = dt_tape[r * 4 + r_1]!;
-  }
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 12; i++) {
-      // exp_dt_rowwise_A = exp(dt_rowwise_A)
-      exp_dt_rowwise_A[r * 12 + i] = dt_rowwise_tape[r * 12 + i]! * A[i]!;
+    // dt_rowwise = expand(dt), in h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
+    for (let r = 0; r < steps * B; r++) {
+      for (let r_1 = 0; r_1 < 4; r_1++)
+        for (let c = 0; c < 3; c++)
+          dt_rowwise_tape[(start * B + r) * 12 + r_1 * 3 + c] = dt_tape[(start * B + r) * 4 + r_1]!;
     }
-  }
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 4; i++) {
-      // dt_x = dt ⊙ x
-      const dt_x_1 = dt_tape[r * 4 + i]! * x[r * 4 + i]!;
-      dt_x[r * 4 + i] = dt_x_1;
-    }
-  }
-  // W_B_x = W_dt_W_B_W_C_x[4, +3], in h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 3; i++) W_B_x_tape[r * 3 + i] = W_dt_W_B_W_C_x[r * 10 + 4 + i]!;
-  }
-  // dt_x_outer_W_B_x = dt_x ⊗ W_B_x
-  for (let r = 0; r < T * B; r++) {
-    for (let r_1 = 0; r_1 < 4; r_1++)
-      for (let c = 0; c < 3; c++)
-        dt_x_outer_W_B_x[r * 12 + r_1 * 3 + c] = dt_x[r * 4 + r_1]! * W_B_x_tape[r * 3 + c]!;
-  }
-  // W_C_x = W_dt_W_B_W_C_x[7, +3], in y = h·(W_C·x) + D_skip ⊙ x   s6.cell:23
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 3; i++) W_C_x_tape[r * 3 + i] = W_dt_W_B_W_C_x[r * 10 + 7 + i]!;
-  }
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 4; i++) {
-      // D_skip_x = D_skip ⊙ x
-      const D_skip_x_1 = D_skip[i]! * x[r * 4 + i]!;
-      D_skip_x[r * 4 + i] = D_skip_x_1;
-    }
-  }
-  // exp_dt_rowwise_A = exp(…), for all T * B rows
-  mm.exp(T * B * 12, exp_dt_rowwise_A, 0, exp_dt_rowwise_A, 0);
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 12; i++) exp_dt_rowwise_A_tape[r * 12 + i] = exp_dt_rowwise_A[r * 12 + i]!;
-  }
-  for (let t = 0; t < T; t++) {
-    for (let b = 0; b < B; b++) {
+    for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 12; i++) {
-        // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
-        const h =
-          exp_dt_rowwise_A_tape[(t * B + b) * 12 + i]! * h_seq[(t * B + b) * 12 + i]! +
-          dt_x_outer_W_B_x[(t * B + b) * 12 + i]!;
-        h_seq[((t + 1) * B + b) * 12 + i] = h;
+        // exp_dt_rowwise_A = exp(dt_rowwise_A)
+        exp_dt_rowwise_A[r * 12 + i] = dt_rowwise_tape[(start * B + r) * 12 + i]! * A[i]!;
       }
     }
-    // h_W_C_x = h·W_C_x, in y = h·(W_C·x) + D_skip ⊙ x   s6.cell:23
-    for (let b = 0; b < B; b++) {
-      for (let r_1 = 0; r_1 < 4; r_1++) {
-        let acc = 0;
-        for (let j = 0; j < 3; j++)
-          acc += h_seq[((t + 1) * B + b) * 12 + r_1 * 3 + j]! * W_C_x_tape[(t * B + b) * 3 + j]!;
-        y_out[(t * B + b) * 4 + r_1] = acc;
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 4; i++) {
+        // dt_x = dt ⊙ x
+        const dt_x_1 = dt_tape[(start * B + r) * 4 + i]! * x[(start * B + r) * 4 + i]!;
+        dt_x[r * 4 + i] = dt_x_1;
       }
     }
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 4; i++) y_out[(t * B + b) * 4 + i]! += D_skip_x[(t * B + b) * 4 + i]!;
+    // W_B_x = W_dt_W_B_W_C_x[4, +3], in h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 3; i++)
+        W_B_x_tape[(start * B + r) * 3 + i] = W_dt_W_B_W_C_x[r * 10 + 4 + i]!;
     }
-    if (M !== undefined) {
+    // dt_x_outer_W_B_x = dt_x ⊗ W_B_x
+    for (let r = 0; r < steps * B; r++) {
+      for (let r_1 = 0; r_1 < 4; r_1++)
+        for (let c = 0; c < 3; c++)
+          dt_x_outer_W_B_x[r * 12 + r_1 * 3 + c] =
+            dt_x[r * 4 + r_1]! * W_B_x_tape[(start * B + r) * 3 + c]!;
+    }
+    // W_C_x = W_dt_W_B_W_C_x[7, +3], in y = h·(W_C·x) + D_skip ⊙ x   s6.cell:23
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 3; i++)
+        W_C_x_tape[(start * B + r) * 3 + i] = W_dt_W_B_W_C_x[r * 10 + 7 + i]!;
+    }
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 4; i++) {
+        // D_skip_x = D_skip ⊙ x
+        const D_skip_x_1 = D_skip[i]! * x[(start * B + r) * 4 + i]!;
+        D_skip_x[r * 4 + i] = D_skip_x_1;
+      }
+    }
+    // exp_dt_rowwise_A = exp(…), for all T * B rows
+    mm.exp(steps * B * 12, exp_dt_rowwise_A, 0, exp_dt_rowwise_A, 0);
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 12; i++)
+        exp_dt_rowwise_A_tape[(start * B + r) * 12 + i] = exp_dt_rowwise_A[r * 12 + i]!;
+    }
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          // padding: the state carries through, the outputs are zero
-          for (let i = 0; i < 12; i++)
-            h_seq[((t + 1) * B + b) * 12 + i] = h_seq[(t * B + b) * 12 + i]!;
-          for (let i = 0; i < 4; i++) y_out[(t * B + b) * 4 + i] = 0;
+        for (let i = 0; i < 12; i++) {
+          // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
+          const h =
+            exp_dt_rowwise_A_tape[(t * B + b) * 12 + i]! * h_seq[(t * B + b) * 12 + i]! +
+            dt_x_outer_W_B_x[(tc * B + b) * 12 + i]!;
+          h_seq[((t + 1) * B + b) * 12 + i] = h;
+        }
+      }
+      // h_W_C_x = h·W_C_x, in y = h·(W_C·x) + D_skip ⊙ x   s6.cell:23
+      for (let b = 0; b < B; b++) {
+        for (let r_1 = 0; r_1 < 4; r_1++) {
+          let acc = 0;
+          for (let j = 0; j < 3; j++)
+            acc += h_seq[((t + 1) * B + b) * 12 + r_1 * 3 + j]! * W_C_x_tape[(t * B + b) * 3 + j]!;
+          y_out[(t * B + b) * 4 + r_1] = acc;
+        }
+      }
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 4; i++) y_out[(t * B + b) * 4 + i]! += D_skip_x[(tc * B + b) * 4 + i]!;
+      }
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            // padding: the state carries through, the outputs are zero
+            for (let i = 0; i < 12; i++)
+              h_seq[((t + 1) * B + b) * 12 + i] = h_seq[(t * B + b) * 12 + i]!;
+            for (let i = 0; i < 4; i++) y_out[(t * B + b) * 4 + i] = 0;
+          }
         }
       }
     }
@@ -255,198 +268,228 @@ function backward(
     W_dt_W_B_W_C.set(W_B, 16);
     W_dt_W_B_W_C.set(W_C, 28);
   }
-  for (let t = T - 1; t >= 0; t--) {
-    if (M !== undefined) {
-      for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          for (let i = 0; i < 12; i++) dh_kept[b * 12 + i] = dh_seed[b * 12 + i]!;
-          for (let i = 0; i < 12; i++) dh_seed[b * 12 + i] = 0;
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = T - 1 - ((T - 1) % chunk); start >= 0; start -= chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    for (let t = start + steps - 1; t >= start; t--) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            for (let i = 0; i < 12; i++) dh_kept[b * 12 + i] = dh_seed[b * 12 + i]!;
+            for (let i = 0; i < 12; i++) dh_seed[b * 12 + i] = 0;
+          }
         }
       }
-    }
-    // dy_outer_W_C_x = dy ⊗ W_C_x
-    for (let b = 0; b < B; b++) {
-      for (let r_1 = 0; r_1 < 4; r_1++)
-        for (let c = 0; c < 3; c++)
-          dy_outer_W_C_x[b * 12 + r_1 * 3 + c] =
-            dy_out[(t * B + b) * 4 + r_1]! * W_C_x_tape[(t * B + b) * 3 + c]!;
-    }
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 12; i++) {
-        // dh = ∂L/∂h, h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
-        const dh_1 = dh_seed[b * 12 + i]! + dy_outer_W_C_x[b * 12 + i]!;
-        dh[(t * B + b) * 12 + i] = dh_1;
-        // dh_prev = ∂L/∂h_prev
-        const dh_prev = dh_1 * exp_dt_rowwise_A_tape[(t * B + b) * 12 + i]!;
-        dh_back[b * 12 + i] = dh_prev;
-      }
-    }
-    if (M !== undefined) {
+      // dy_outer_W_C_x = dy ⊗ W_C_x
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          for (let i = 0; i < 12; i++) dh_back[b * 12 + i] = dh_kept[b * 12 + i]!;
+        for (let r_1 = 0; r_1 < 4; r_1++)
+          for (let c = 0; c < 3; c++)
+            dy_outer_W_C_x[b * 12 + r_1 * 3 + c] =
+              dy_out[(t * B + b) * 4 + r_1]! * W_C_x_tape[(t * B + b) * 3 + c]!;
+      }
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 12; i++) {
+          // dh = ∂L/∂h, h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
+          const dh_1 = dh_seed[b * 12 + i]! + dy_outer_W_C_x[b * 12 + i]!;
+          dh[(tc * B + b) * 12 + i] = dh_1;
+          // dh_prev = ∂L/∂h_prev
+          const dh_prev = dh_1 * exp_dt_rowwise_A_tape[(t * B + b) * 12 + i]!;
+          dh_back[b * 12 + i] = dh_prev;
         }
       }
-    }
-    // The gradient carried back is the next step's seed.
-    const dh_was = dh_seed;
-    dh_seed = dh_back;
-    dh_back = dh_was;
-  }
-  // After an odd number of steps the state gradients are in the other array.
-  if (initialGrads) {
-    if (dh_seed !== dh_carry) {
-      for (let i = 0; i < B * 12; i++) dh_carry[i] = dh_seed[i]!;
-    }
-  }
-  // Param gradients, for all T·B steps at once.
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 4; i++) {
-      // dt_x = dt ⊙ x
-      const dt_x_1 = dt_tape[r * 4 + i]! * x[r * 4 + i]!;
-      dt_x[r * 4 + i] = dt_x_1;
-      dD_skip[i]! += dy_out[r * 4 + i]! * x[r * 4 + i]!;
-    }
-  }
-  // d_W_C_x = ∂L/∂W_C_x, in y = h·(W_C·x) + D_skip ⊙ x   s6.cell:23
-  for (let r = 0; r < T * B; r++) {
-    for (let r_1 = 0; r_1 < 3; r_1++) {
-      let acc = 0;
-      for (let j = 0; j < 4; j++) acc += h_seq[(B + r) * 12 + j * 3 + r_1]! * dy_out[r * 4 + j]!;
-      d_W_C_x[r * 3 + r_1] = acc;
-    }
-  }
-  // dW_C = ∂L/∂W_C
-  mm.tn(T * B, 3, 4, d_W_C_x, 0, 3, x, 0, 4, dW_C, 0, 1); // dW_C += Σ_m d_W_C_x[m] ⊗ x[m], for all T * B rows
-  // d_W_B_x = ∂L/∂W_B_x, in h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
-  for (let r = 0; r < T * B; r++) {
-    for (let r_1 = 0; r_1 < 3; r_1++) {
-      let acc = 0;
-      for (let j = 0; j < 4; j++) acc += dh[r * 12 + j * 3 + r_1]! * dt_x[r * 4 + j]!;
-      d_W_B_x[r * 3 + r_1] = acc;
-    }
-  }
-  // dW_B = ∂L/∂W_B
-  mm.tn(T * B, 3, 4, d_W_B_x, 0, 3, x, 0, 4, dW_B, 0, 1); // dW_B += Σ_m d_W_B_x[m] ⊗ x[m], for all T * B rows
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 12; i++) {
-      // dh_h_prev_exp_dt_rowwise_A = dh_h_prev ⊙ exp_dt_rowwise_A
-      const dh_h_prev_exp_dt_rowwise_A_1 =
-        dh[r * 12 + i]! * h_seq[r * 12 + i]! * exp_dt_rowwise_A_tape[r * 12 + i]!;
-      dh_h_prev_exp_dt_rowwise_A[r * 12 + i] = dh_h_prev_exp_dt_rowwise_A_1;
-      dA_log[i]! += -(dh_h_prev_exp_dt_rowwise_A_1 * dt_rowwise_tape[r * 12 + i]!) * A_pre[i]!;
-    }
-  }
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 4; i++) {
-      // sigmoid_dt_pre = sigmoid(dt_pre)
-      sigmoid_dt_pre[r * 4 + i] = dt_pre_tape[r * 4 + i]!;
-    }
-  }
-  // sigmoid_dt_pre = σ(…), for all T * B rows
-  mm.sigmoid(T * B * 4, sigmoid_dt_pre, 0, sigmoid_dt_pre, 0);
-  // dh_W_B_x = dh·W_B_x
-  for (let r = 0; r < T * B; r++) {
-    for (let r_1 = 0; r_1 < 4; r_1++) {
-      let acc = 0;
-      for (let j = 0; j < 3; j++) acc += dh[r * 12 + r_1 * 3 + j]! * W_B_x_tape[r * 3 + j]!;
-      dh_W_B_x[r * 4 + r_1] = acc;
-    }
-  }
-  // sum_axis_ddt_rowwise = sum_axis(ddt_rowwise)
-  for (let r = 0; r < T * B; r++) {
-    for (let o = 0; o < 4; o++) {
-      let acc = 0;
-      for (let k = 0; k < 3; k++)
-        acc += dh_h_prev_exp_dt_rowwise_A[r * 12 + o * 3 + k]! * A[o * 3 + k]!;
-      sum_axis_ddt_rowwise[r * 4 + o] = acc;
-    }
-  }
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 4; i++) {
-      // ddt_pre = ∂L/∂(W_dt·x + b_dt)   s6.cell:20
-      const ddt_pre_1 =
-        (dh_W_B_x[r * 4 + i]! * x[r * 4 + i]! + sum_axis_ddt_rowwise[r * 4 + i]!) *
-        sigmoid_dt_pre[r * 4 + i]!;
-      ddt_pre[r * 4 + i] = ddt_pre_1;
-      db_dt[i]! += ddt_pre_1;
-    }
-  }
-  // dW_dt = ∂L/∂W_dt
-  mm.tn(T * B, 4, 4, ddt_pre, 0, 4, x, 0, 4, dW_dt, 0, 1); // dW_dt += Σ_m ddt_pre[m] ⊗ x[m], for all T * B rows
-  // Input gradients, for all T·B steps at once, when asked for.
-  if (inputGrads) {
-    for (let r = 0; r < T * B; r++) {
-      for (let i = 0; i < 4; i++) {
-        // dy_D_skip = dy ⊙ D_skip
-        const dy_D_skip = dy_out[r * 4 + i]! * D_skip[i]!;
-        dx[r * 4 + i] = dy_D_skip;
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            for (let i = 0; i < 12; i++) dh_back[b * 12 + i] = dh_kept[b * 12 + i]!;
+          }
+        }
       }
+      // The gradient carried back is the next step's seed.
+      const dh_was = dh_seed;
+      dh_seed = dh_back;
+      dh_back = dh_was;
     }
-    // dh_W_B_x = dh·W_B_x
-    for (let r = 0; r < T * B; r++) {
-      for (let r_1 = 0; r_1 < 4; r_1++) {
-        let acc = 0;
-        for (let j = 0; j < 3; j++) acc += dh[r * 12 + r_1 * 3 + j]! * W_B_x_tape[r * 3 + j]!;
-        dh_W_B_x[r * 4 + r_1] = acc;
-      }
-    }
-    for (let r = 0; r < T * B; r++) {
-      for (let i = 0; i < 4; i++) {
-        dx[r * 4 + i]! += dh_W_B_x[r * 4 + i]! * dt_tape[r * 4 + i]!;
-        // sigmoid_dt_pre = sigmoid(dt_pre)
-        sigmoid_dt_pre[r * 4 + i] = dt_pre_tape[r * 4 + i]!;
-      }
-    }
-    // sigmoid_dt_pre = σ(…), for all T * B rows
-    mm.sigmoid(T * B * 4, sigmoid_dt_pre, 0, sigmoid_dt_pre, 0);
-    for (let r = 0; r < T * B; r++) {
+    // Param gradients, for the chunk's steps at once.
+    for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 4; i++) {
         // dt_x = dt ⊙ x
-        const dt_x_1 = dt_tape[r * 4 + i]! * x[r * 4 + i]!;
+        const dt_x_1 = dt_tape[(start * B + r) * 4 + i]! * x[(start * B + r) * 4 + i]!;
         dt_x[r * 4 + i] = dt_x_1;
+        dD_skip[i]! += dy_out[(start * B + r) * 4 + i]! * x[(start * B + r) * 4 + i]!;
       }
     }
     // d_W_C_x = ∂L/∂W_C_x, in y = h·(W_C·x) + D_skip ⊙ x   s6.cell:23
-    for (let r = 0; r < T * B; r++) {
+    for (let r = 0; r < steps * B; r++) {
       for (let r_1 = 0; r_1 < 3; r_1++) {
         let acc = 0;
-        for (let j = 0; j < 4; j++) acc += h_seq[(B + r) * 12 + j * 3 + r_1]! * dy_out[r * 4 + j]!;
+        for (let j = 0; j < 4; j++)
+          acc += h_seq[(start * B + B + r) * 12 + j * 3 + r_1]! * dy_out[(start * B + r) * 4 + j]!;
         d_W_C_x[r * 3 + r_1] = acc;
       }
     }
+    // dW_C = ∂L/∂W_C
+    mm.tn(steps * B, 3, 4, d_W_C_x, 0, 3, x, start * B * 4, 4, dW_C, 0, 1); // dW_C += Σ_m d_W_C_x[m] ⊗ x[m], for all steps * B rows
     // d_W_B_x = ∂L/∂W_B_x, in h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
-    for (let r = 0; r < T * B; r++) {
+    for (let r = 0; r < steps * B; r++) {
       for (let r_1 = 0; r_1 < 3; r_1++) {
         let acc = 0;
         for (let j = 0; j < 4; j++) acc += dh[r * 12 + j * 3 + r_1]! * dt_x[r * 4 + j]!;
         d_W_B_x[r * 3 + r_1] = acc;
       }
     }
+    // dW_B = ∂L/∂W_B
+    mm.tn(steps * B, 3, 4, d_W_B_x, 0, 3, x, start * B * 4, 4, dW_B, 0, 1); // dW_B += Σ_m d_W_B_x[m] ⊗ x[m], for all steps * B rows
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 12; i++) {
+        // dh_h_prev_exp_dt_rowwise_A = dh_h_prev ⊙ exp_dt_rowwise_A
+        const dh_h_prev_exp_dt_rowwise_A_1 =
+          dh[r * 12 + i]! *
+          h_seq[(start * B + r) * 12 + i]! *
+          exp_dt_rowwise_A_tape[(start * B + r) * 12 + i]!;
+        dh_h_prev_exp_dt_rowwise_A[r * 12 + i] = dh_h_prev_exp_dt_rowwise_A_1;
+        dA_log[i]! +=
+          -(dh_h_prev_exp_dt_rowwise_A_1 * dt_rowwise_tape[(start * B + r) * 12 + i]!) * A_pre[i]!;
+      }
+    }
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 4; i++) {
+        // sigmoid_dt_pre = sigmoid(dt_pre)
+        sigmoid_dt_pre[r * 4 + i] = dt_pre_tape[(start * B + r) * 4 + i]!;
+      }
+    }
+    // sigmoid_dt_pre = σ(…), for all T * B rows
+    mm.sigmoid(steps * B * 4, sigmoid_dt_pre, 0, sigmoid_dt_pre, 0);
+    // dh_W_B_x = dh·W_B_x
+    for (let r = 0; r < steps * B; r++) {
+      for (let r_1 = 0; r_1 < 4; r_1++) {
+        let acc = 0;
+        for (let j = 0; j < 3; j++)
+          acc += dh[r * 12 + r_1 * 3 + j]! * W_B_x_tape[(start * B + r) * 3 + j]!;
+        dh_W_B_x[r * 4 + r_1] = acc;
+      }
+    }
     // sum_axis_ddt_rowwise = sum_axis(ddt_rowwise)
-    for (let r = 0; r < T * B; r++) {
+    for (let r = 0; r < steps * B; r++) {
       for (let o = 0; o < 4; o++) {
         let acc = 0;
         for (let k = 0; k < 3; k++)
-          acc +=
-            dh[r * 12 + o * 3 + k]! *
-            h_seq[r * 12 + o * 3 + k]! *
-            exp_dt_rowwise_A_tape[r * 12 + o * 3 + k]! *
-            A[o * 3 + k]!;
+          acc += dh_h_prev_exp_dt_rowwise_A[r * 12 + o * 3 + k]! * A[o * 3 + k]!;
         sum_axis_ddt_rowwise[r * 4 + o] = acc;
       }
     }
-    // ddt_pre_d_W_B_x_d_W_C_x = [ddt_pre; d_W_B_x; d_W_C_x]
-    for (let r = 0; r < T * B; r++) {
-      for (let i = 0; i < 4; i++)
-        ddt_pre_d_W_B_x_d_W_C_x[r * 10 + i] =
-          (dh_W_B_x[r * 4 + i]! * x[r * 4 + i]! + sum_axis_ddt_rowwise[r * 4 + i]!) *
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 4; i++) {
+        // ddt_pre = ∂L/∂(W_dt·x + b_dt)   s6.cell:20
+        const ddt_pre_1 =
+          (dh_W_B_x[r * 4 + i]! * x[(start * B + r) * 4 + i]! + sum_axis_ddt_rowwise[r * 4 + i]!) *
           sigmoid_dt_pre[r * 4 + i]!;
-      for (let i = 0; i < 3; i++) ddt_pre_d_W_B_x_d_W_C_x[r * 10 + 4 + i] = d_W_B_x[r * 3 + i]!;
-      for (let i = 0; i < 3; i++) ddt_pre_d_W_B_x_d_W_C_x[r * 10 + 7 + i] = d_W_C_x[r * 3 + i]!;
+        ddt_pre[r * 4 + i] = ddt_pre_1;
+        db_dt[i]! += ddt_pre_1;
+      }
     }
-    // W_dt_W_B_W_C_ddt_pre_d_W_B_x_d_W = W_dt_W_B_W_Cᵀ·ddt_pre_d_W_B_x_d_W_C_x
-    mm.nn(T * B, 10, 4, ddt_pre_d_W_B_x_d_W_C_x, 0, 10, W_dt_W_B_W_C, 0, dx, 0, 4, 1); // dx[m] += W_dt_W_B_W_Cᵀ · ddt_pre_d_W_B_x_d_W_C_x[m], for all T * B rows
+    // dW_dt = ∂L/∂W_dt
+    mm.tn(steps * B, 4, 4, ddt_pre, 0, 4, x, start * B * 4, 4, dW_dt, 0, 1); // dW_dt += Σ_m ddt_pre[m] ⊗ x[m], for all steps * B rows
+    // Input gradients, for the chunk's steps at once, when asked for.
+    if (inputGrads) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 4; i++) {
+          // dy_D_skip = dy ⊙ D_skip
+          const dy_D_skip = dy_out[(start * B + r) * 4 + i]! * D_skip[i]!;
+          dx[(start * B + r) * 4 + i] = dy_D_skip;
+        }
+      }
+      // dh_W_B_x = dh·W_B_x
+      for (let r = 0; r < steps * B; r++) {
+        for (let r_1 = 0; r_1 < 4; r_1++) {
+          let acc = 0;
+          for (let j = 0; j < 3; j++)
+            acc += dh[r * 12 + r_1 * 3 + j]! * W_B_x_tape[(start * B + r) * 3 + j]!;
+          dh_W_B_x[r * 4 + r_1] = acc;
+        }
+      }
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 4; i++) {
+          dx[(start * B + r) * 4 + i]! += dh_W_B_x[r * 4 + i]! * dt_tape[(start * B + r) * 4 + i]!;
+          // sigmoid_dt_pre = sigmoid(dt_pre)
+          sigmoid_dt_pre[r * 4 + i] = dt_pre_tape[(start * B + r) * 4 + i]!;
+        }
+      }
+      // sigmoid_dt_pre = σ(…), for all T * B rows
+      mm.sigmoid(steps * B * 4, sigmoid_dt_pre, 0, sigmoid_dt_pre, 0);
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 4; i++) {
+          // dt_x = dt ⊙ x
+          const dt_x_1 = dt_tape[(start * B + r) * 4 + i]! * x[(start * B + r) * 4 + i]!;
+          dt_x[r * 4 + i] = dt_x_1;
+        }
+      }
+      // d_W_C_x = ∂L/∂W_C_x, in y = h·(W_C·x) + D_skip ⊙ x   s6.cell:23
+      for (let r = 0; r < steps * B; r++) {
+        for (let r_1 = 0; r_1 < 3; r_1++) {
+          let acc = 0;
+          for (let j = 0; j < 4; j++)
+            acc +=
+              h_seq[(start * B + B + r) * 12 + j * 3 + r_1]! * dy_out[(start * B + r) * 4 + j]!;
+          d_W_C_x[r * 3 + r_1] = acc;
+        }
+      }
+      // d_W_B_x = ∂L/∂W_B_x, in h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
+      for (let r = 0; r < steps * B; r++) {
+        for (let r_1 = 0; r_1 < 3; r_1++) {
+          let acc = 0;
+          for (let j = 0; j < 4; j++) acc += dh[r * 12 + j * 3 + r_1]! * dt_x[r * 4 + j]!;
+          d_W_B_x[r * 3 + r_1] = acc;
+        }
+      }
+      // sum_axis_ddt_rowwise = sum_axis(ddt_rowwise)
+      for (let r = 0; r < steps * B; r++) {
+        for (let o = 0; o < 4; o++) {
+          let acc = 0;
+          for (let k = 0; k < 3; k++)
+            acc +=
+              dh[r * 12 + o * 3 + k]! *
+              h_seq[(start * B + r) * 12 + o * 3 + k]! *
+              exp_dt_rowwise_A_tape[(start * B + r) * 12 + o * 3 + k]! *
+              A[o * 3 + k]!;
+          sum_axis_ddt_rowwise[r * 4 + o] = acc;
+        }
+      }
+      // ddt_pre_d_W_B_x_d_W_C_x = [ddt_pre; d_W_B_x; d_W_C_x]
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 4; i++)
+          ddt_pre_d_W_B_x_d_W_C_x[r * 10 + i] =
+            (dh_W_B_x[r * 4 + i]! * x[(start * B + r) * 4 + i]! +
+              sum_axis_ddt_rowwise[r * 4 + i]!) *
+            sigmoid_dt_pre[r * 4 + i]!;
+        for (let i = 0; i < 3; i++) ddt_pre_d_W_B_x_d_W_C_x[r * 10 + 4 + i] = d_W_B_x[r * 3 + i]!;
+        for (let i = 0; i < 3; i++) ddt_pre_d_W_B_x_d_W_C_x[r * 10 + 7 + i] = d_W_C_x[r * 3 + i]!;
+      }
+      // W_dt_W_B_W_C_ddt_pre_d_W_B_x_d_W = W_dt_W_B_W_Cᵀ·ddt_pre_d_W_B_x_d_W_C_x
+      mm.nn(
+        steps * B,
+        10,
+        4,
+        ddt_pre_d_W_B_x_d_W_C_x,
+        0,
+        10,
+        W_dt_W_B_W_C,
+        0,
+        dx,
+        start * B * 4,
+        4,
+        1,
+      ); // dx[m] += W_dt_W_B_W_Cᵀ · ddt_pre_d_W_B_x_d_W_C_x[m], for all steps * B rows
+    }
+  }
+  // After an odd number of steps the state gradients are in the other array.
+  if (initialGrads) {
+    if (dh_seed !== dh_carry) {
+      for (let i = 0; i < B * 12; i++) dh_carry[i] = dh_seed[i]!;
+    }
   }
 }
 
@@ -588,88 +631,97 @@ function infer(
     // A = -exp(A_log)   s6.cell:21
     for (let i = 0; i < 12; i++) A[i] = -Math.exp(A_log[i]!);
   }
-  // Everything that does not depend on a state, for all T·B steps at once.
-  // W_dt_W_B_W_C_x = W_dt_W_B_W_C·x
-  mm.nt(T * B, 10, 4, x, 0, 4, W_dt_W_B_W_C, 0, W_dt_W_B_W_C_x, 0, 10, 0); // W_dt_W_B_W_C_x[m] = W_dt_W_B_W_C · x[m], for all T * B rows
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 4; i++) {
-      // dt = softplus(W_dt·x + b_dt)   s6.cell:20
-      const dt_1 = softplus(W_dt_W_B_W_C_x[r * 10 + i]! + b_dt[i]!);
-      dt[r * 4 + i] = dt_1;
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    // Everything that does not depend on a state, for the chunk's steps at once.
+    // W_dt_W_B_W_C_x = W_dt_W_B_W_C·x
+    mm.nt(steps * B, 10, 4, x, start * B * 4, 4, W_dt_W_B_W_C, 0, W_dt_W_B_W_C_x, 0, 10, 0); // W_dt_W_B_W_C_x[m] = W_dt_W_B_W_C · x[m], for all steps * B rows
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 4; i++) {
+        // dt = softplus(W_dt·x + b_dt)   s6.cell:20
+        const dt_1 = softplus(W_dt_W_B_W_C_x[r * 10 + i]! + b_dt[i]!);
+        dt[r * 4 + i] = dt_1;
+      }
     }
-  }
-  // dt_rowwise = expand(dt), in h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
-  for (let r = 0; r < T * B; r++) {
-    for (let r_1 = 0; r_1 < 4; r_1++)
-      for (let c = 0; c < 3; c++) dt_rowwise[r * 12 + r_1 * 3 + c] = dt[r * 4 + r_1]!;
-  }
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 12; i++) {
-      // exp_dt_rowwise_A = exp(dt_rowwise_A)
-      exp_dt_rowwise_A_steps[r * 12 + i] = dt_rowwise[r * 12 + i]! * A[i]!;
+    // dt_rowwise = expand(dt), in h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
+    for (let r = 0; r < steps * B; r++) {
+      for (let r_1 = 0; r_1 < 4; r_1++)
+        for (let c = 0; c < 3; c++) dt_rowwise[r * 12 + r_1 * 3 + c] = dt[r * 4 + r_1]!;
     }
-  }
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 4; i++) {
-      // dt_x = dt ⊙ x
-      const dt_x_1 = dt[r * 4 + i]! * x[r * 4 + i]!;
-      dt_x[r * 4 + i] = dt_x_1;
-    }
-  }
-  // dt_x_outer_W_B_x = dt_x ⊗ W_B_x
-  for (let r = 0; r < T * B; r++) {
-    for (let r_1 = 0; r_1 < 4; r_1++)
-      for (let c = 0; c < 3; c++)
-        dt_x_outer_W_B_x[r * 12 + r_1 * 3 + c] =
-          dt_x[r * 4 + r_1]! * W_dt_W_B_W_C_x[r * 10 + 4 + c]!;
-  }
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 4; i++) {
-      // D_skip_x = D_skip ⊙ x
-      const D_skip_x_1 = D_skip[i]! * x[r * 4 + i]!;
-      D_skip_x[r * 4 + i] = D_skip_x_1;
-    }
-  }
-  // exp_dt_rowwise_A = exp(…), for all T * B rows
-  mm.exp(T * B * 12, exp_dt_rowwise_A_steps, 0, exp_dt_rowwise_A_steps, 0);
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 12; i++) exp_dt_rowwise_A[r * 12 + i] = exp_dt_rowwise_A_steps[r * 12 + i]!;
-  }
-  for (let t = 0; t < T; t++) {
-    for (let b = 0; b < B; b++) {
+    for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 12; i++) {
-        // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
-        const h =
-          exp_dt_rowwise_A[(t * B + b) * 12 + i]! * h_now[b * 12 + i]! +
-          dt_x_outer_W_B_x[(t * B + b) * 12 + i]!;
-        h_new[b * 12 + i] = h;
+        // exp_dt_rowwise_A = exp(dt_rowwise_A)
+        exp_dt_rowwise_A_steps[r * 12 + i] = dt_rowwise[r * 12 + i]! * A[i]!;
       }
     }
-    // h_W_C_x = h·W_C_x, in y = h·(W_C·x) + D_skip ⊙ x   s6.cell:23
-    for (let b = 0; b < B; b++) {
-      for (let r_1 = 0; r_1 < 4; r_1++) {
-        let acc = 0;
-        for (let j = 0; j < 3; j++)
-          acc += h_new[b * 12 + r_1 * 3 + j]! * W_dt_W_B_W_C_x[(t * B + b) * 10 + 7 + j]!;
-        y_out[(t * B + b) * 4 + r_1] = acc;
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 4; i++) {
+        // dt_x = dt ⊙ x
+        const dt_x_1 = dt[r * 4 + i]! * x[(start * B + r) * 4 + i]!;
+        dt_x[r * 4 + i] = dt_x_1;
       }
     }
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 4; i++) y_out[(t * B + b) * 4 + i]! += D_skip_x[(t * B + b) * 4 + i]!;
+    // dt_x_outer_W_B_x = dt_x ⊗ W_B_x
+    for (let r = 0; r < steps * B; r++) {
+      for (let r_1 = 0; r_1 < 4; r_1++)
+        for (let c = 0; c < 3; c++)
+          dt_x_outer_W_B_x[r * 12 + r_1 * 3 + c] =
+            dt_x[r * 4 + r_1]! * W_dt_W_B_W_C_x[r * 10 + 4 + c]!;
     }
-    if (M !== undefined) {
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 4; i++) {
+        // D_skip_x = D_skip ⊙ x
+        const D_skip_x_1 = D_skip[i]! * x[(start * B + r) * 4 + i]!;
+        D_skip_x[r * 4 + i] = D_skip_x_1;
+      }
+    }
+    // exp_dt_rowwise_A = exp(…), for all T * B rows
+    mm.exp(steps * B * 12, exp_dt_rowwise_A_steps, 0, exp_dt_rowwise_A_steps, 0);
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 12; i++)
+        exp_dt_rowwise_A[r * 12 + i] = exp_dt_rowwise_A_steps[r * 12 + i]!;
+    }
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          // padding: the state carries through, the outputs are zero
-          for (let i = 0; i < 12; i++) h_new[b * 12 + i] = h_now[b * 12 + i]!;
-          for (let i = 0; i < 4; i++) y_out[(t * B + b) * 4 + i] = 0;
+        for (let i = 0; i < 12; i++) {
+          // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
+          const h =
+            exp_dt_rowwise_A[(tc * B + b) * 12 + i]! * h_now[b * 12 + i]! +
+            dt_x_outer_W_B_x[(tc * B + b) * 12 + i]!;
+          h_new[b * 12 + i] = h;
         }
       }
+      // h_W_C_x = h·W_C_x, in y = h·(W_C·x) + D_skip ⊙ x   s6.cell:23
+      for (let b = 0; b < B; b++) {
+        for (let r_1 = 0; r_1 < 4; r_1++) {
+          let acc = 0;
+          for (let j = 0; j < 3; j++)
+            acc += h_new[b * 12 + r_1 * 3 + j]! * W_dt_W_B_W_C_x[(tc * B + b) * 10 + 7 + j]!;
+          y_out[(t * B + b) * 4 + r_1] = acc;
+        }
+      }
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 4; i++) y_out[(t * B + b) * 4 + i]! += D_skip_x[(tc * B + b) * 4 + i]!;
+      }
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            // padding: the state carries through, the outputs are zero
+            for (let i = 0; i < 12; i++) h_new[b * 12 + i] = h_now[b * 12 + i]!;
+            for (let i = 0; i < 4; i++) y_out[(t * B + b) * 4 + i] = 0;
+          }
+        }
+      }
+      // The state after this step is the next step's.
+      const h_was = h_now;
+      h_now = h_new;
+      h_new = h_was;
     }
-    // The state after this step is the next step's.
-    const h_was = h_now;
-    h_now = h_new;
-    h_new = h_was;
   }
   // After an odd number of steps the states are in the other array.
   if (h_now !== h_seq) {

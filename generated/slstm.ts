@@ -36,7 +36,7 @@ export const spec = {
   ],
   outputs: [{ name: "h", shape: [4], size: 4 }],
   workspace: [
-    { size: 16, rows: "TB", kernel: "forward" },
+    { size: 16, rows: "chunk", kernel: "forward" },
     { size: 48, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 4, rows: "B" },
     { size: 8, rows: "B" },
@@ -51,7 +51,7 @@ export const spec = {
     { size: 4, rows: "B", kernel: "backward" },
     { size: 4, rows: "B", kernel: "backward" },
     { size: 4, rows: "B", kernel: "backward" },
-    { size: 16, rows: "TB", kernel: "backward" },
+    { size: 16, rows: "chunk", kernel: "backward" },
     { size: 4, rows: "B", kernel: "step" },
     { size: 4, rows: "B", kernel: "step" },
     { size: 4, rows: "B", kernel: "step" },
@@ -112,79 +112,91 @@ function forward(
     Rz_Ri_Rf_Ro.set(Rf, 32);
     Rz_Ri_Rf_Ro.set(Ro, 48);
   }
-  // Everything that does not depend on a state, for all T·B steps at once.
-  // Wz_Wi_Wf_Wo_x = Wz_Wi_Wf_Wo·x
-  mm.nt(T * B, 16, 3, x, 0, 3, Wz_Wi_Wf_Wo, 0, Wz_Wi_Wf_Wo_x, 0, 16, 0); // Wz_Wi_Wf_Wo_x[m] = Wz_Wi_Wf_Wo · x[m], for all T * B rows
-  for (let t = 0; t < T; t++) {
-    // Rz_Ri_Rf_Ro_h_prev = Rz_Ri_Rf_Ro·h_prev
-    mm.nt(B, 16, 4, h_seq, t * B * 4, 4, Rz_Ri_Rf_Ro, 0, Rz_Ri_Rf_Ro_h_prev, 0, 16, 0); // Rz_Ri_Rf_Ro_h_prev[m] = Rz_Ri_Rf_Ro · h_seq[m], for each of B rows
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 4; i++) {
-        // it = Wi·x + Ri·h + bi   slstm.cell:21
-        const it =
-          Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + 4 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i]! + bi[i]!;
-        it_tape[(t * B + b) * 4 + i] = it;
-        // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
-        o[b * 4 + i] =
-          Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + 12 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! + bo[i]!;
-        // ft_plus_m_prev = ft + m_prev
-        const ft_plus_m_prev =
-          Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + 8 + i]! +
-          Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i]! +
-          bf[i]! +
-          m_seq[(t * B + b) * 4 + i]!;
-        ft_plus_m_prev_tape[(t * B + b) * 4 + i] = ft_plus_m_prev;
-        // m = max(ft + m, it)   slstm.cell:25
-        const m = Math.max(ft_plus_m_prev, it);
-        m_seq[((t + 1) * B + b) * 4 + i] = m;
-        // ig = exp(it - m)   slstm.cell:26
-        ig_fg[b * 8 + i] = it - m;
-        // fg = exp(ft + m[t-1] - m)   slstm.cell:27
-        ig_fg[b * 8 + 4 + i] = ft_plus_m_prev - m;
-        // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-        tanh_zt[b * 4 + i] =
-          Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!;
-      }
-    }
-    // o = σ(…), for each of B rows   slstm.cell:23
-    mm.sigmoid(B * 4, o, 0, o, 0);
-    // ig, fg = exp(…), for each of B rows   slstm.cell:26, 27
-    mm.exp(B * 8, ig_fg, 0, ig_fg, 0);
-    // tanh_zt = tanh(…), for each of B rows   slstm.cell:28
-    mm.tanh(B * 4, tanh_zt, 0, tanh_zt, 0);
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 4; i++) {
-        o_tape[(t * B + b) * 4 + i] = o[b * 4 + i]!;
-        ig_tape[(t * B + b) * 4 + i] = ig_fg[b * 8 + i]!;
-        fg_tape[(t * B + b) * 4 + i] = ig_fg[b * 8 + 4 + i]!;
-        tanh_zt_tape[(t * B + b) * 4 + i] = tanh_zt[b * 4 + i]!;
-        // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-        const c =
-          ig_fg[b * 8 + 4 + i]! * c_seq[(t * B + b) * 4 + i]! +
-          ig_fg[b * 8 + i]! * tanh_zt[b * 4 + i]!;
-        c_seq[((t + 1) * B + b) * 4 + i] = c;
-        // n = fg ⊙ n + ig   slstm.cell:29
-        const n = ig_fg[b * 8 + 4 + i]! * n_seq[(t * B + b) * 4 + i]! + ig_fg[b * 8 + i]!;
-        n_seq[((t + 1) * B + b) * 4 + i] = n;
-        // h = o ⊙ c / n   slstm.cell:30
-        const h = (o[b * 4 + i]! * c) / n;
-        h_seq[((t + 1) * B + b) * 4 + i] = h;
-        h_out[(t * B + b) * 4 + i] = h;
-      }
-    }
-    if (M !== undefined) {
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    // Everything that does not depend on a state, for the chunk's steps at once.
+    // Wz_Wi_Wf_Wo_x = Wz_Wi_Wf_Wo·x
+    mm.nt(steps * B, 16, 3, x, start * B * 3, 3, Wz_Wi_Wf_Wo, 0, Wz_Wi_Wf_Wo_x, 0, 16, 0); // Wz_Wi_Wf_Wo_x[m] = Wz_Wi_Wf_Wo · x[m], for all steps * B rows
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
+      // Rz_Ri_Rf_Ro_h_prev = Rz_Ri_Rf_Ro·h_prev
+      mm.nt(B, 16, 4, h_seq, t * B * 4, 4, Rz_Ri_Rf_Ro, 0, Rz_Ri_Rf_Ro_h_prev, 0, 16, 0); // Rz_Ri_Rf_Ro_h_prev[m] = Rz_Ri_Rf_Ro · h_seq[m], for each of B rows
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          // padding: the state carries through, the outputs are zero
-          for (let i = 0; i < 4; i++)
-            h_seq[((t + 1) * B + b) * 4 + i] = h_seq[(t * B + b) * 4 + i]!;
-          for (let i = 0; i < 4; i++)
-            c_seq[((t + 1) * B + b) * 4 + i] = c_seq[(t * B + b) * 4 + i]!;
-          for (let i = 0; i < 4; i++)
-            n_seq[((t + 1) * B + b) * 4 + i] = n_seq[(t * B + b) * 4 + i]!;
-          for (let i = 0; i < 4; i++)
-            m_seq[((t + 1) * B + b) * 4 + i] = m_seq[(t * B + b) * 4 + i]!;
-          for (let i = 0; i < 4; i++) h_out[(t * B + b) * 4 + i] = 0;
+        for (let i = 0; i < 4; i++) {
+          // it = Wi·x + Ri·h + bi   slstm.cell:21
+          const it =
+            Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 4 + i]! +
+            Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i]! +
+            bi[i]!;
+          it_tape[(t * B + b) * 4 + i] = it;
+          // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
+          o[b * 4 + i] =
+            Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 12 + i]! +
+            Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! +
+            bo[i]!;
+          // ft_plus_m_prev = ft + m_prev
+          const ft_plus_m_prev =
+            Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 8 + i]! +
+            Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i]! +
+            bf[i]! +
+            m_seq[(t * B + b) * 4 + i]!;
+          ft_plus_m_prev_tape[(t * B + b) * 4 + i] = ft_plus_m_prev;
+          // m = max(ft + m, it)   slstm.cell:25
+          const m = Math.max(ft_plus_m_prev, it);
+          m_seq[((t + 1) * B + b) * 4 + i] = m;
+          // ig = exp(it - m)   slstm.cell:26
+          ig_fg[b * 8 + i] = it - m;
+          // fg = exp(ft + m[t-1] - m)   slstm.cell:27
+          ig_fg[b * 8 + 4 + i] = ft_plus_m_prev - m;
+          // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+          tanh_zt[b * 4 + i] =
+            Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!;
+        }
+      }
+      // o = σ(…), for each of B rows   slstm.cell:23
+      mm.sigmoid(B * 4, o, 0, o, 0);
+      // ig, fg = exp(…), for each of B rows   slstm.cell:26, 27
+      mm.exp(B * 8, ig_fg, 0, ig_fg, 0);
+      // tanh_zt = tanh(…), for each of B rows   slstm.cell:28
+      mm.tanh(B * 4, tanh_zt, 0, tanh_zt, 0);
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 4; i++) {
+          o_tape[(t * B + b) * 4 + i] = o[b * 4 + i]!;
+          ig_tape[(t * B + b) * 4 + i] = ig_fg[b * 8 + i]!;
+          fg_tape[(t * B + b) * 4 + i] = ig_fg[b * 8 + 4 + i]!;
+          tanh_zt_tape[(t * B + b) * 4 + i] = tanh_zt[b * 4 + i]!;
+          // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+          const c =
+            ig_fg[b * 8 + 4 + i]! * c_seq[(t * B + b) * 4 + i]! +
+            ig_fg[b * 8 + i]! * tanh_zt[b * 4 + i]!;
+          c_seq[((t + 1) * B + b) * 4 + i] = c;
+          // n = fg ⊙ n + ig   slstm.cell:29
+          const n = ig_fg[b * 8 + 4 + i]! * n_seq[(t * B + b) * 4 + i]! + ig_fg[b * 8 + i]!;
+          n_seq[((t + 1) * B + b) * 4 + i] = n;
+          // h = o ⊙ c / n   slstm.cell:30
+          const h = (o[b * 4 + i]! * c) / n;
+          h_seq[((t + 1) * B + b) * 4 + i] = h;
+          h_out[(t * B + b) * 4 + i] = h;
+        }
+      }
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            // padding: the state carries through, the outputs are zero
+            for (let i = 0; i < 4; i++)
+              h_seq[((t + 1) * B + b) * 4 + i] = h_seq[(t * B + b) * 4 + i]!;
+            for (let i = 0; i < 4; i++)
+              c_seq[((t + 1) * B + b) * 4 + i] = c_seq[(t * B + b) * 4 + i]!;
+            for (let i = 0; i < 4; i++)
+              n_seq[((t + 1) * B + b) * 4 + i] = n_seq[(t * B + b) * 4 + i]!;
+            for (let i = 0; i < 4; i++)
+              m_seq[((t + 1) * B + b) * 4 + i] = m_seq[(t * B + b) * 4 + i]!;
+            for (let i = 0; i < 4; i++) h_out[(t * B + b) * 4 + i] = 0;
+          }
         }
       }
     }
@@ -251,106 +263,144 @@ function backward(
     Wz_Wi_Wf_Wo.set(Wf, 24);
     Wz_Wi_Wf_Wo.set(Wo, 36);
   }
-  for (let t = T - 1; t >= 0; t--) {
-    if (M !== undefined) {
-      for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          for (let i = 0; i < 4; i++) dh_kept[b * 4 + i] = dh_seed[b * 4 + i]!;
-          for (let i = 0; i < 4; i++) dh_seed[b * 4 + i] = 0;
-          for (let i = 0; i < 4; i++) dc_kept[b * 4 + i] = dc_seed[b * 4 + i]!;
-          for (let i = 0; i < 4; i++) dc_seed[b * 4 + i] = 0;
-          for (let i = 0; i < 4; i++) dn_kept[b * 4 + i] = dn_seed[b * 4 + i]!;
-          for (let i = 0; i < 4; i++) dn_seed[b * 4 + i] = 0;
-          for (let i = 0; i < 4; i++) dm_kept[b * 4 + i] = dm_seed[b * 4 + i]!;
-          for (let i = 0; i < 4; i++) dm_seed[b * 4 + i] = 0;
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = T - 1 - ((T - 1) % chunk); start >= 0; start -= chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    for (let t = start + steps - 1; t >= start; t--) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            for (let i = 0; i < 4; i++) dh_kept[b * 4 + i] = dh_seed[b * 4 + i]!;
+            for (let i = 0; i < 4; i++) dh_seed[b * 4 + i] = 0;
+            for (let i = 0; i < 4; i++) dc_kept[b * 4 + i] = dc_seed[b * 4 + i]!;
+            for (let i = 0; i < 4; i++) dc_seed[b * 4 + i] = 0;
+            for (let i = 0; i < 4; i++) dn_kept[b * 4 + i] = dn_seed[b * 4 + i]!;
+            for (let i = 0; i < 4; i++) dn_seed[b * 4 + i] = 0;
+            for (let i = 0; i < 4; i++) dm_kept[b * 4 + i] = dm_seed[b * 4 + i]!;
+            for (let i = 0; i < 4; i++) dm_seed[b * 4 + i] = 0;
+          }
         }
       }
-    }
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 4; i++) {
-        // dh = ∂L/∂h, h = o ⊙ c / n   slstm.cell:30
-        const dh = dh_out[(t * B + b) * 4 + i]! + dh_seed[b * 4 + i]!;
-        // dh_over_n = dh / n
-        const dh_over_n = dh / n_seq[((t + 1) * B + b) * 4 + i]!;
-        // dn = ∂L/∂n, n = fg ⊙ n + ig   slstm.cell:29
-        const dn =
-          dn_seed[b * 4 + i]! +
-          -((dh * h_seq[((t + 1) * B + b) * 4 + i]!) / n_seq[((t + 1) * B + b) * 4 + i]!);
-        // dn_prev = ∂L/∂n_prev
-        const dn_prev = dn * fg_tape[(t * B + b) * 4 + i]!;
-        dn_back[b * 4 + i] = dn_prev;
-        // dc = ∂L/∂c, c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-        const dc = dc_seed[b * 4 + i]! + dh_over_n * o_tape[(t * B + b) * 4 + i]!;
-        // dzt = ∂L/∂zt, zt = Wz·x + Rz·h + bz   slstm.cell:20
-        const dzt =
-          dc *
-          ig_tape[(t * B + b) * 4 + i]! *
-          (1 - tanh_zt_tape[(t * B + b) * 4 + i]! * tanh_zt_tape[(t * B + b) * 4 + i]!);
-        dzt_dit_dft_do_pre[(t * B + b) * 16 + i] = dzt;
-        // dc_prev = ∂L/∂c_prev
-        const dc_prev = dc * fg_tape[(t * B + b) * 4 + i]!;
-        dc_back[b * 4 + i] = dc_prev;
-        // dfg_pre = ∂L/∂(ft + m[t-1] - m)   slstm.cell:27
-        const dfg_pre =
-          (dn * n_seq[(t * B + b) * 4 + i]! + dc * c_seq[(t * B + b) * 4 + i]!) *
-          fg_tape[(t * B + b) * 4 + i]!;
-        // dig_pre = ∂L/∂(it - m)   slstm.cell:26
-        const dig_pre =
-          (dn + dc * tanh_zt_tape[(t * B + b) * 4 + i]!) * ig_tape[(t * B + b) * 4 + i]!;
-        dzt_dit_dft_do_pre[(t * B + b) * 16 + 4 + i] = dig_pre;
-        // dm = ∂L/∂m, m = max(ft + m, it)   slstm.cell:25
-        const dm = dm_seed[b * 4 + i]! + -dfg_pre + -dig_pre;
-        dzt_dit_dft_do_pre[(t * B + b) * 16 + 4 + i]! +=
-          dm *
-          (it_tape[(t * B + b) * 4 + i]! < ft_plus_m_prev_tape[(t * B + b) * 4 + i]!
-            ? 0
-            : it_tape[(t * B + b) * 4 + i]! === ft_plus_m_prev_tape[(t * B + b) * 4 + i]!
-              ? 0.5
-              : 1);
-        // dft = ∂L/∂ft, ft = Wf·x + Rf·h + bf   slstm.cell:22
-        const dft =
-          dfg_pre +
-          dm *
-            (ft_plus_m_prev_tape[(t * B + b) * 4 + i]! < it_tape[(t * B + b) * 4 + i]!
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 4; i++) {
+          // dh = ∂L/∂h, h = o ⊙ c / n   slstm.cell:30
+          const dh = dh_out[(t * B + b) * 4 + i]! + dh_seed[b * 4 + i]!;
+          // dh_over_n = dh / n
+          const dh_over_n = dh / n_seq[((t + 1) * B + b) * 4 + i]!;
+          // dn = ∂L/∂n, n = fg ⊙ n + ig   slstm.cell:29
+          const dn =
+            dn_seed[b * 4 + i]! +
+            -((dh * h_seq[((t + 1) * B + b) * 4 + i]!) / n_seq[((t + 1) * B + b) * 4 + i]!);
+          // dn_prev = ∂L/∂n_prev
+          const dn_prev = dn * fg_tape[(t * B + b) * 4 + i]!;
+          dn_back[b * 4 + i] = dn_prev;
+          // dc = ∂L/∂c, c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+          const dc = dc_seed[b * 4 + i]! + dh_over_n * o_tape[(t * B + b) * 4 + i]!;
+          // dzt = ∂L/∂zt, zt = Wz·x + Rz·h + bz   slstm.cell:20
+          const dzt =
+            dc *
+            ig_tape[(t * B + b) * 4 + i]! *
+            (1 - tanh_zt_tape[(t * B + b) * 4 + i]! * tanh_zt_tape[(t * B + b) * 4 + i]!);
+          dzt_dit_dft_do_pre[(tc * B + b) * 16 + i] = dzt;
+          // dc_prev = ∂L/∂c_prev
+          const dc_prev = dc * fg_tape[(t * B + b) * 4 + i]!;
+          dc_back[b * 4 + i] = dc_prev;
+          // dfg_pre = ∂L/∂(ft + m[t-1] - m)   slstm.cell:27
+          const dfg_pre =
+            (dn * n_seq[(t * B + b) * 4 + i]! + dc * c_seq[(t * B + b) * 4 + i]!) *
+            fg_tape[(t * B + b) * 4 + i]!;
+          // dig_pre = ∂L/∂(it - m)   slstm.cell:26
+          const dig_pre =
+            (dn + dc * tanh_zt_tape[(t * B + b) * 4 + i]!) * ig_tape[(t * B + b) * 4 + i]!;
+          dzt_dit_dft_do_pre[(tc * B + b) * 16 + 4 + i] = dig_pre;
+          // dm = ∂L/∂m, m = max(ft + m, it)   slstm.cell:25
+          const dm = dm_seed[b * 4 + i]! + -dfg_pre + -dig_pre;
+          dzt_dit_dft_do_pre[(tc * B + b) * 16 + 4 + i]! +=
+            dm *
+            (it_tape[(t * B + b) * 4 + i]! < ft_plus_m_prev_tape[(t * B + b) * 4 + i]!
               ? 0
-              : ft_plus_m_prev_tape[(t * B + b) * 4 + i]! === it_tape[(t * B + b) * 4 + i]!
+              : it_tape[(t * B + b) * 4 + i]! === ft_plus_m_prev_tape[(t * B + b) * 4 + i]!
                 ? 0.5
                 : 1);
-        dzt_dit_dft_do_pre[(t * B + b) * 16 + 8 + i] = dft;
-        dm_back[b * 4 + i] = dft;
-        // do_pre = ∂L/∂(Wo·x + Ro·h + bo)   slstm.cell:23
-        const do_pre =
-          dh_over_n *
-          c_seq[((t + 1) * B + b) * 4 + i]! *
-          (o_tape[(t * B + b) * 4 + i]! * (1 - o_tape[(t * B + b) * 4 + i]!));
-        dzt_dit_dft_do_pre[(t * B + b) * 16 + 12 + i] = do_pre;
-      }
-    }
-    // dh_prev = ∂L/∂h_prev
-    mm.nn(B, 16, 4, dzt_dit_dft_do_pre, t * B * 16, 16, Rz_Ri_Rf_Ro, 0, dh_back, 0, 4, 0); // dh_back[m] = Rz_Ri_Rf_Roᵀ · dzt_dit_dft_do_pre[m], for each of B rows
-    if (M !== undefined) {
-      for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          for (let i = 0; i < 4; i++) dh_back[b * 4 + i] = dh_kept[b * 4 + i]!;
-          for (let i = 0; i < 4; i++) dc_back[b * 4 + i] = dc_kept[b * 4 + i]!;
-          for (let i = 0; i < 4; i++) dn_back[b * 4 + i] = dn_kept[b * 4 + i]!;
-          for (let i = 0; i < 4; i++) dm_back[b * 4 + i] = dm_kept[b * 4 + i]!;
+          // dft = ∂L/∂ft, ft = Wf·x + Rf·h + bf   slstm.cell:22
+          const dft =
+            dfg_pre +
+            dm *
+              (ft_plus_m_prev_tape[(t * B + b) * 4 + i]! < it_tape[(t * B + b) * 4 + i]!
+                ? 0
+                : ft_plus_m_prev_tape[(t * B + b) * 4 + i]! === it_tape[(t * B + b) * 4 + i]!
+                  ? 0.5
+                  : 1);
+          dzt_dit_dft_do_pre[(tc * B + b) * 16 + 8 + i] = dft;
+          dm_back[b * 4 + i] = dft;
+          // do_pre = ∂L/∂(Wo·x + Ro·h + bo)   slstm.cell:23
+          const do_pre =
+            dh_over_n *
+            c_seq[((t + 1) * B + b) * 4 + i]! *
+            (o_tape[(t * B + b) * 4 + i]! * (1 - o_tape[(t * B + b) * 4 + i]!));
+          dzt_dit_dft_do_pre[(tc * B + b) * 16 + 12 + i] = do_pre;
         }
       }
+      // dh_prev = ∂L/∂h_prev
+      mm.nn(B, 16, 4, dzt_dit_dft_do_pre, tc * B * 16, 16, Rz_Ri_Rf_Ro, 0, dh_back, 0, 4, 0); // dh_back[m] = Rz_Ri_Rf_Roᵀ · dzt_dit_dft_do_pre[m], for each of B rows
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            for (let i = 0; i < 4; i++) dh_back[b * 4 + i] = dh_kept[b * 4 + i]!;
+            for (let i = 0; i < 4; i++) dc_back[b * 4 + i] = dc_kept[b * 4 + i]!;
+            for (let i = 0; i < 4; i++) dn_back[b * 4 + i] = dn_kept[b * 4 + i]!;
+            for (let i = 0; i < 4; i++) dm_back[b * 4 + i] = dm_kept[b * 4 + i]!;
+          }
+        }
+      }
+      // The gradient carried back is the next step's seed.
+      const dh_was = dh_seed;
+      dh_seed = dh_back;
+      dh_back = dh_was;
+      const dc_was = dc_seed;
+      dc_seed = dc_back;
+      dc_back = dc_was;
+      const dn_was = dn_seed;
+      dn_seed = dn_back;
+      dn_back = dn_was;
+      const dm_was = dm_seed;
+      dm_seed = dm_back;
+      dm_back = dm_was;
     }
-    // The gradient carried back is the next step's seed.
-    const dh_was = dh_seed;
-    dh_seed = dh_back;
-    dh_back = dh_was;
-    const dc_was = dc_seed;
-    dc_seed = dc_back;
-    dc_back = dc_was;
-    const dn_was = dn_seed;
-    dn_seed = dn_back;
-    dn_back = dn_was;
-    const dm_was = dm_seed;
-    dm_seed = dm_back;
-    dm_back = dm_was;
+    // Param gradients, for the chunk's steps at once.
+    for (let r = 0; r < steps * B; r++) {
+      for (let i = 0; i < 4; i++) {
+        dbz[i]! += dzt_dit_dft_do_pre[r * 16 + i]!;
+        dbi[i]! += dzt_dit_dft_do_pre[r * 16 + 4 + i]!;
+        dbf[i]! += dzt_dit_dft_do_pre[r * 16 + 8 + i]!;
+        dbo[i]! += dzt_dit_dft_do_pre[r * 16 + 12 + i]!;
+      }
+    }
+    // dRo = ∂L/∂Ro
+    mm.tn(steps * B, 4, 4, dzt_dit_dft_do_pre, 12, 16, h_seq, start * B * 4, 4, dRo, 0, 1); // dRo += Σ_m dzt_dit_dft_do_pre[m] ⊗ h_seq[m], for all steps * B rows
+    // dWo = ∂L/∂Wo
+    mm.tn(steps * B, 4, 3, dzt_dit_dft_do_pre, 12, 16, x, start * B * 3, 3, dWo, 0, 1); // dWo += Σ_m dzt_dit_dft_do_pre[m] ⊗ x[m], for all steps * B rows
+    // dRf = ∂L/∂Rf
+    mm.tn(steps * B, 4, 4, dzt_dit_dft_do_pre, 8, 16, h_seq, start * B * 4, 4, dRf, 0, 1); // dRf += Σ_m dzt_dit_dft_do_pre[m] ⊗ h_seq[m], for all steps * B rows
+    // dWf = ∂L/∂Wf
+    mm.tn(steps * B, 4, 3, dzt_dit_dft_do_pre, 8, 16, x, start * B * 3, 3, dWf, 0, 1); // dWf += Σ_m dzt_dit_dft_do_pre[m] ⊗ x[m], for all steps * B rows
+    // dRi = ∂L/∂Ri
+    mm.tn(steps * B, 4, 4, dzt_dit_dft_do_pre, 4, 16, h_seq, start * B * 4, 4, dRi, 0, 1); // dRi += Σ_m dzt_dit_dft_do_pre[m] ⊗ h_seq[m], for all steps * B rows
+    // dWi = ∂L/∂Wi
+    mm.tn(steps * B, 4, 3, dzt_dit_dft_do_pre, 4, 16, x, start * B * 3, 3, dWi, 0, 1); // dWi += Σ_m dzt_dit_dft_do_pre[m] ⊗ x[m], for all steps * B rows
+    // dRz = ∂L/∂Rz
+    mm.tn(steps * B, 4, 4, dzt_dit_dft_do_pre, 0, 16, h_seq, start * B * 4, 4, dRz, 0, 1); // dRz += Σ_m dzt_dit_dft_do_pre[m] ⊗ h_seq[m], for all steps * B rows
+    // dWz = ∂L/∂Wz
+    mm.tn(steps * B, 4, 3, dzt_dit_dft_do_pre, 0, 16, x, start * B * 3, 3, dWz, 0, 1); // dWz += Σ_m dzt_dit_dft_do_pre[m] ⊗ x[m], for all steps * B rows
+    // Input gradients, for the chunk's steps at once, when asked for.
+    if (inputGrads) {
+      // dx = ∂L/∂x
+      mm.nn(steps * B, 16, 3, dzt_dit_dft_do_pre, 0, 16, Wz_Wi_Wf_Wo, 0, dx, start * B * 3, 3, 0); // dx[m] = Wz_Wi_Wf_Woᵀ · dzt_dit_dft_do_pre[m], for all steps * B rows
+    }
   }
   // After an odd number of steps the state gradients are in the other array.
   if (initialGrads) {
@@ -366,36 +416,6 @@ function backward(
     if (dm_seed !== dm_carry) {
       for (let i = 0; i < B * 4; i++) dm_carry[i] = dm_seed[i]!;
     }
-  }
-  // Param gradients, for all T·B steps at once.
-  for (let r = 0; r < T * B; r++) {
-    for (let i = 0; i < 4; i++) {
-      dbz[i]! += dzt_dit_dft_do_pre[r * 16 + i]!;
-      dbi[i]! += dzt_dit_dft_do_pre[r * 16 + 4 + i]!;
-      dbf[i]! += dzt_dit_dft_do_pre[r * 16 + 8 + i]!;
-      dbo[i]! += dzt_dit_dft_do_pre[r * 16 + 12 + i]!;
-    }
-  }
-  // dRo = ∂L/∂Ro
-  mm.tn(T * B, 4, 4, dzt_dit_dft_do_pre, 12, 16, h_seq, 0, 4, dRo, 0, 1); // dRo += Σ_m dzt_dit_dft_do_pre[m] ⊗ h_seq[m], for all T * B rows
-  // dWo = ∂L/∂Wo
-  mm.tn(T * B, 4, 3, dzt_dit_dft_do_pre, 12, 16, x, 0, 3, dWo, 0, 1); // dWo += Σ_m dzt_dit_dft_do_pre[m] ⊗ x[m], for all T * B rows
-  // dRf = ∂L/∂Rf
-  mm.tn(T * B, 4, 4, dzt_dit_dft_do_pre, 8, 16, h_seq, 0, 4, dRf, 0, 1); // dRf += Σ_m dzt_dit_dft_do_pre[m] ⊗ h_seq[m], for all T * B rows
-  // dWf = ∂L/∂Wf
-  mm.tn(T * B, 4, 3, dzt_dit_dft_do_pre, 8, 16, x, 0, 3, dWf, 0, 1); // dWf += Σ_m dzt_dit_dft_do_pre[m] ⊗ x[m], for all T * B rows
-  // dRi = ∂L/∂Ri
-  mm.tn(T * B, 4, 4, dzt_dit_dft_do_pre, 4, 16, h_seq, 0, 4, dRi, 0, 1); // dRi += Σ_m dzt_dit_dft_do_pre[m] ⊗ h_seq[m], for all T * B rows
-  // dWi = ∂L/∂Wi
-  mm.tn(T * B, 4, 3, dzt_dit_dft_do_pre, 4, 16, x, 0, 3, dWi, 0, 1); // dWi += Σ_m dzt_dit_dft_do_pre[m] ⊗ x[m], for all T * B rows
-  // dRz = ∂L/∂Rz
-  mm.tn(T * B, 4, 4, dzt_dit_dft_do_pre, 0, 16, h_seq, 0, 4, dRz, 0, 1); // dRz += Σ_m dzt_dit_dft_do_pre[m] ⊗ h_seq[m], for all T * B rows
-  // dWz = ∂L/∂Wz
-  mm.tn(T * B, 4, 3, dzt_dit_dft_do_pre, 0, 16, x, 0, 3, dWz, 0, 1); // dWz += Σ_m dzt_dit_dft_do_pre[m] ⊗ x[m], for all T * B rows
-  // Input gradients, for all T·B steps at once, when asked for.
-  if (inputGrads) {
-    // dx = ∂L/∂x
-    mm.nn(T * B, 16, 3, dzt_dit_dft_do_pre, 0, 16, Wz_Wi_Wf_Wo, 0, dx, 0, 3, 0); // dx[m] = Wz_Wi_Wf_Woᵀ · dzt_dit_dft_do_pre[m], for all T * B rows
   }
 }
 
@@ -543,84 +563,96 @@ function infer(
     Rz_Ri_Rf_Ro.set(Rf, 32);
     Rz_Ri_Rf_Ro.set(Ro, 48);
   }
-  // Everything that does not depend on a state, for all T·B steps at once.
-  // Wz_Wi_Wf_Wo_x = Wz_Wi_Wf_Wo·x
-  mm.nt(T * B, 16, 3, x, 0, 3, Wz_Wi_Wf_Wo, 0, Wz_Wi_Wf_Wo_x, 0, 16, 0); // Wz_Wi_Wf_Wo_x[m] = Wz_Wi_Wf_Wo · x[m], for all T * B rows
-  for (let t = 0; t < T; t++) {
-    // Rz_Ri_Rf_Ro_h_prev = Rz_Ri_Rf_Ro·h_prev
-    mm.nt(B, 16, 4, h_now, 0, 4, Rz_Ri_Rf_Ro, 0, Rz_Ri_Rf_Ro_h_prev, 0, 16, 0); // Rz_Ri_Rf_Ro_h_prev[m] = Rz_Ri_Rf_Ro · h_now[m], for each of B rows
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 4; i++) {
-        // it = Wi·x + Ri·h + bi   slstm.cell:21
-        const it =
-          Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + 4 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i]! + bi[i]!;
-        // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
-        o[b * 4 + i] =
-          Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + 12 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! + bo[i]!;
-        // ft_plus_m_prev = ft + m_prev
-        const ft_plus_m_prev =
-          Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + 8 + i]! +
-          Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i]! +
-          bf[i]! +
-          m_now[b * 4 + i]!;
-        // m = max(ft + m, it)   slstm.cell:25
-        const m = Math.max(ft_plus_m_prev, it);
-        m_new[b * 4 + i] = m;
-        // ig = exp(it - m)   slstm.cell:26
-        ig_fg[b * 8 + i] = it - m;
-        // fg = exp(ft + m[t-1] - m)   slstm.cell:27
-        ig_fg[b * 8 + 4 + i] = ft_plus_m_prev - m;
-        // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-        tanh_zt[b * 4 + i] =
-          Wz_Wi_Wf_Wo_x[(t * B + b) * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!;
-      }
-    }
-    // o = σ(…), for each of B rows   slstm.cell:23
-    mm.sigmoid(B * 4, o, 0, o, 0);
-    // ig, fg = exp(…), for each of B rows   slstm.cell:26, 27
-    mm.exp(B * 8, ig_fg, 0, ig_fg, 0);
-    // tanh_zt = tanh(…), for each of B rows   slstm.cell:28
-    mm.tanh(B * 4, tanh_zt, 0, tanh_zt, 0);
-    for (let b = 0; b < B; b++) {
-      for (let i = 0; i < 4; i++) {
-        // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-        const c =
-          ig_fg[b * 8 + 4 + i]! * c_now[b * 4 + i]! + ig_fg[b * 8 + i]! * tanh_zt[b * 4 + i]!;
-        c_new[b * 4 + i] = c;
-        // n = fg ⊙ n + ig   slstm.cell:29
-        const n = ig_fg[b * 8 + 4 + i]! * n_now[b * 4 + i]! + ig_fg[b * 8 + i]!;
-        n_new[b * 4 + i] = n;
-        // h = o ⊙ c / n   slstm.cell:30
-        const h = (o[b * 4 + i]! * c) / n;
-        h_new[b * 4 + i] = h;
-        h_out[(t * B + b) * 4 + i] = h;
-      }
-    }
-    if (M !== undefined) {
+  // Steps per chunk: about 256 rows of the batch at a time.
+  const chunk = Math.min(T, Math.ceil(256 / B));
+  for (let start = 0; start < T; start += chunk) {
+    // Steps in this chunk: `chunk`, fewer in the last one.
+    const steps = Math.min(chunk, T - start);
+    // Everything that does not depend on a state, for the chunk's steps at once.
+    // Wz_Wi_Wf_Wo_x = Wz_Wi_Wf_Wo·x
+    mm.nt(steps * B, 16, 3, x, start * B * 3, 3, Wz_Wi_Wf_Wo, 0, Wz_Wi_Wf_Wo_x, 0, 16, 0); // Wz_Wi_Wf_Wo_x[m] = Wz_Wi_Wf_Wo · x[m], for all steps * B rows
+    for (let t = start; t < start + steps; t++) {
+      // The step's row in buffers of the chunk's rows.
+      const tc = t - start;
+      // Rz_Ri_Rf_Ro_h_prev = Rz_Ri_Rf_Ro·h_prev
+      mm.nt(B, 16, 4, h_now, 0, 4, Rz_Ri_Rf_Ro, 0, Rz_Ri_Rf_Ro_h_prev, 0, 16, 0); // Rz_Ri_Rf_Ro_h_prev[m] = Rz_Ri_Rf_Ro · h_now[m], for each of B rows
       for (let b = 0; b < B; b++) {
-        if (M[t * B + b]! === 0) {
-          // padding: the state carries through, the outputs are zero
-          for (let i = 0; i < 4; i++) h_new[b * 4 + i] = h_now[b * 4 + i]!;
-          for (let i = 0; i < 4; i++) c_new[b * 4 + i] = c_now[b * 4 + i]!;
-          for (let i = 0; i < 4; i++) n_new[b * 4 + i] = n_now[b * 4 + i]!;
-          for (let i = 0; i < 4; i++) m_new[b * 4 + i] = m_now[b * 4 + i]!;
-          for (let i = 0; i < 4; i++) h_out[(t * B + b) * 4 + i] = 0;
+        for (let i = 0; i < 4; i++) {
+          // it = Wi·x + Ri·h + bi   slstm.cell:21
+          const it =
+            Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 4 + i]! +
+            Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i]! +
+            bi[i]!;
+          // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
+          o[b * 4 + i] =
+            Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 12 + i]! +
+            Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! +
+            bo[i]!;
+          // ft_plus_m_prev = ft + m_prev
+          const ft_plus_m_prev =
+            Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 8 + i]! +
+            Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i]! +
+            bf[i]! +
+            m_now[b * 4 + i]!;
+          // m = max(ft + m, it)   slstm.cell:25
+          const m = Math.max(ft_plus_m_prev, it);
+          m_new[b * 4 + i] = m;
+          // ig = exp(it - m)   slstm.cell:26
+          ig_fg[b * 8 + i] = it - m;
+          // fg = exp(ft + m[t-1] - m)   slstm.cell:27
+          ig_fg[b * 8 + 4 + i] = ft_plus_m_prev - m;
+          // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+          tanh_zt[b * 4 + i] =
+            Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!;
         }
       }
+      // o = σ(…), for each of B rows   slstm.cell:23
+      mm.sigmoid(B * 4, o, 0, o, 0);
+      // ig, fg = exp(…), for each of B rows   slstm.cell:26, 27
+      mm.exp(B * 8, ig_fg, 0, ig_fg, 0);
+      // tanh_zt = tanh(…), for each of B rows   slstm.cell:28
+      mm.tanh(B * 4, tanh_zt, 0, tanh_zt, 0);
+      for (let b = 0; b < B; b++) {
+        for (let i = 0; i < 4; i++) {
+          // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+          const c =
+            ig_fg[b * 8 + 4 + i]! * c_now[b * 4 + i]! + ig_fg[b * 8 + i]! * tanh_zt[b * 4 + i]!;
+          c_new[b * 4 + i] = c;
+          // n = fg ⊙ n + ig   slstm.cell:29
+          const n = ig_fg[b * 8 + 4 + i]! * n_now[b * 4 + i]! + ig_fg[b * 8 + i]!;
+          n_new[b * 4 + i] = n;
+          // h = o ⊙ c / n   slstm.cell:30
+          const h = (o[b * 4 + i]! * c) / n;
+          h_new[b * 4 + i] = h;
+          h_out[(t * B + b) * 4 + i] = h;
+        }
+      }
+      if (M !== undefined) {
+        for (let b = 0; b < B; b++) {
+          if (M[t * B + b]! === 0) {
+            // padding: the state carries through, the outputs are zero
+            for (let i = 0; i < 4; i++) h_new[b * 4 + i] = h_now[b * 4 + i]!;
+            for (let i = 0; i < 4; i++) c_new[b * 4 + i] = c_now[b * 4 + i]!;
+            for (let i = 0; i < 4; i++) n_new[b * 4 + i] = n_now[b * 4 + i]!;
+            for (let i = 0; i < 4; i++) m_new[b * 4 + i] = m_now[b * 4 + i]!;
+            for (let i = 0; i < 4; i++) h_out[(t * B + b) * 4 + i] = 0;
+          }
+        }
+      }
+      // The state after this step is the next step's.
+      const h_was = h_now;
+      h_now = h_new;
+      h_new = h_was;
+      const c_was = c_now;
+      c_now = c_new;
+      c_new = c_was;
+      const n_was = n_now;
+      n_now = n_new;
+      n_new = n_was;
+      const m_was = m_now;
+      m_now = m_new;
+      m_new = m_was;
     }
-    // The state after this step is the next step's.
-    const h_was = h_now;
-    h_now = h_new;
-    h_new = h_was;
-    const c_was = c_now;
-    c_now = c_new;
-    c_new = c_was;
-    const n_was = n_now;
-    n_now = n_new;
-    n_new = n_was;
-    const m_was = m_now;
-    m_now = m_new;
-    m_new = m_was;
   }
   // After an odd number of steps the states are in the other array.
   if (h_now !== h_seq) {

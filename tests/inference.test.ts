@@ -101,7 +101,7 @@ describe("backward options", () => {
   it("skips the input gradients' products in the optimized kernel: the module guards them", () => {
     const lstm = readFileSync("generated/lstm.ts", "utf8");
     const body = lstm.slice(lstm.indexOf("function backward("), lstm.indexOf("function step("));
-    expect(body).toMatch(/if \(inputGrads\) \{\n\s*\/\/ dx = ∂L\/∂x\n\s*mm\.nn\(T \* B, 64, 8, df_di_dg_do_pre/u);
+    expect(body).toMatch(/if \(inputGrads\) \{\n\s*\/\/ dx = ∂L\/∂x\n\s*mm\.nn\(steps \* B, 64, 8, df_di_dg_do_pre/u);
   });
 
   it("gives the tape back after backward: a later forward reuses it, so the trace's next backward is an error unless retained", () => {

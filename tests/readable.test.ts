@@ -100,7 +100,7 @@ describe("emitted kernels", () => {
     const text = readFileSync("generated/lstm.ts", "utf8");
     expect(text).toContain("// f = σ(Wf·x + Uf·h + bf)   lstm.cell:13");
     // In float32 the gates' σ is one call of the runtime's map over every row of the step.
-    expect(text).toContain("// f, i, o = σ(…), for each of B rows   lstm.cell:13, 14, 16\n    mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);");
+    expect(text).toContain("// f, i, o = σ(…), for each of B rows   lstm.cell:13, 14, 16\n      mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);");
     expect(text).toContain("// df_pre = ∂L/∂(Wf·x + Uf·h + bf)   lstm.cell:13");
     expect(text).toContain("const df_pre =");
     expect(text).not.toMatch(/Uo_Ug_Ui_Uf|Wo_Wg_Wi_Wf/u);

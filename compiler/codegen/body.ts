@@ -57,7 +57,7 @@ interface Term {
   readonly index: number;
 }
 
-export type Rows = "one" | "B" | "TB";
+export type Rows = "one" | "B" | "TB" | "chunk";
 
 export interface Scratch {
   /**
@@ -152,7 +152,10 @@ export class StepBody {
     private readonly names: Names,
     private readonly scratch: Scratch,
     private readonly varying: ReadonlySet<NodeId>,
-    /** How many rows this phase computes: "B" (one step of every sequence) or "TB" (all steps). */
+    /**
+     * How many rows this phase computes: "B" (one step of every sequence), "TB" (all steps) or
+     * "chunk" (the steps of one chunk: `count` rows).
+     */
     private readonly rows: Exclude<Rows, "one">,
     private readonly describe: Describe,
     /**
@@ -162,12 +165,15 @@ export class StepBody {
     index: { readonly row: string; readonly element: string },
     /** The language the statements' text is written in (element reads differ). */
     private readonly dialect: Dialect,
+    /** The number of rows of a "chunk" phase. */
+    private readonly count?: Ix,
   ) {
     this.m = index.row;
     this.i = index.element;
   }
 
   private get rowCount(): Ix {
+    if (this.rows === "chunk") return this.count!;
     return this.rows === "B" ? ix("B") : times(ix("T"), ix("B"));
   }
 

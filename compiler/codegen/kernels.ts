@@ -6,7 +6,7 @@
  * written in a dialect (`loops/ir.ts`): JavaScript, or the same code as TypeScript that type-checks
  * under the strictest common settings (`!` on element reads, lists unpacked as tuples).
  */
-import { KERNEL_PARAMETER, type KernelName } from "../../src/runtime/abi.js";
+import { CHUNK_ROWS, KERNEL_PARAMETER, type KernelName } from "../../src/runtime/abi.js";
 import type { TensorDecl } from "../ast.js";
 import type { CellIR } from "../ir/cell.js";
 import { type Graph, type NodeId, sizeOf, walk } from "../ir/graph.js";
@@ -14,7 +14,7 @@ import { viewOffsetOf } from "../ops/index.js";
 import { StepBody, type Describe, type Rows, type Scratch, type Slot } from "./body.js";
 import { describeValues } from "./describe.js";
 import { type Ix, ix, num, plus, times } from "./loops/index-expr.js";
-import { type Dialect, type Stmt, comment, element, loop, render, store, unpack, unpacked, when } from "./loops/ir.js";
+import { type Dialect, type Stmt, comment, element, identifiersIn, loop, render, store, unpack, unpacked, when } from "./loops/ir.js";
 import type { Names } from "./names.js";
 import type { KernelPlan } from "./plan.js";
 
@@ -54,7 +54,7 @@ export interface Buffers {
   /** Whether sigmoid, tanh and exp over vectors are calls into the runtime's maps (float32 with runtime products). */
   readonly maps: boolean;
   /** A runtime product may stage `perRow` elements per row plus `fixed`. */
-  stage(rows: Exclude<Rows, "one">, perRow: number, fixed: number): void;
+  stage(rows: "B" | "TB", perRow: number, fixed: number): void;
 }
 
 type KernelBuffers = Scratch & { used(): WorkspaceUse[] };
@@ -75,14 +75,15 @@ function tracking(buffers: Buffers, graph: Graph, describe: Describe): KernelBuf
         const base = typeof node === "string" ? node : describe.name(node);
         // A value kept for all T·B steps whose name the kernel already gives out (a param
         // gradient's `dbc` holds the sum over steps, the buffer each step's `dbc`) is `dbc_steps`.
-        name = names.fresh(rows === "TB" && names.taken(base) ? `${base}_steps` : base);
+        name = names.fresh((rows === "TB" || rows === "chunk") && names.taken(base) ? `${base}_steps` : base);
         used.set(index, name);
       }
       return name;
     },
     products: buffers.products,
     maps: buffers.maps,
-    stage: (rows, perRow, fixed) => buffers.stage(rows, perRow, fixed),
+    // A chunk's products stage no more than all T·B rows would.
+    stage: (rows, perRow, fixed) => buffers.stage(rows === "chunk" ? "TB" : rows, perRow, fixed),
     used: () => [...used].map(([index, name]) => ({ name, index })),
   };
 }
@@ -105,6 +106,11 @@ interface Indices {
   readonly r: string;
   /** Elements of a row. */
   readonly i: string;
+  /** Chunks of steps (`chunked`): steps per chunk, a chunk's first step, its steps, a step's place in it. */
+  readonly chunk: string;
+  readonly t0: string;
+  readonly steps: string;
+  readonly tc: string;
 }
 
 const size = (d: TensorDecl) => sizeOf(d.shape);
@@ -135,6 +141,38 @@ const fill = (i: string, n: number, target: Slot, row: Ix, value: (i: Ix) => str
   loop(i, num(n), [store(target.array, atRow(target, row, n, ix(i)), "=", value(ix(i)))]);
 /** Element i of row `row` of `slot` (which has `n` elements per row). */
 const atRow = (slot: Slot, row: Ix, n: number, i: Ix): Ix => plus(times(plus(slot.rowBase ?? num(0), row), num(slot.stride ?? n)), num(slot.offset ?? 0), i);
+/** Row `t0·B`: the first row of the chunk. */
+const chunkRow = (x: Indices): Ix => times(ix(x.t0), B);
+/** A value of the chunk's step t in a buffer of the chunk's rows: row `(t − t0)·B`. */
+const rowInChunk = (x: Indices): Ix => times(ix(x.tc), B);
+
+/**
+ * The time loop in chunks of steps, each about `CHUNK_ROWS` rows (`chunkSteps` in the runtime
+ * sizes the buffers alike): `before` runs over the rows of a chunk, then the chunk's steps one at
+ * a time (`during`, from the last one down when `down`), then `after` over its rows. Buffers of
+ * values hoisted out of the recurrence or deferred after it hold one chunk's rows, not all T·B, and
+ * they are used while they are still in cache.
+ */
+function chunked(x: Indices, dialect: Dialect, down: boolean, before: readonly Stmt[], during: readonly Stmt[], after: readonly Stmt[]): Stmt[] {
+  const { t, chunk, t0, steps, tc } = x;
+  const position: Stmt[] = identifiersIn(render(during, dialect)).has(tc)
+    ? [comment("The step's row in buffers of the chunk's rows."), { kind: "const", name: tc, value: `${t} - ${t0}` }]
+    : [];
+  return [
+    comment(`Steps per chunk: about ${CHUNK_ROWS} rows of the batch at a time.`),
+    { kind: "const", name: chunk, value: `Math.min(T, Math.ceil(${CHUNK_ROWS} / B))` },
+    {
+      kind: "chunks", index: t0, length: chunk, down,
+      body: [
+        comment("Steps in this chunk: `chunk`, fewer in the last one."),
+        { kind: "const", name: steps, value: `Math.min(${chunk}, T - ${t0})` },
+        ...before,
+        { kind: "for", index: t, from: ix(t0), to: plus(ix(t0), ix(steps)), down, body: [...position, ...during] },
+        ...after,
+      ],
+    },
+  ];
+}
 
 /**
  * `step` may be built from its own IR: one that leaves params unstacked, since a stacked copy of
@@ -158,7 +196,10 @@ export function emitKernels(ir: CellIR, plan: KernelPlan, names: Names, buffers:
     for (const d of [...cell.params, ...cell.inputs, ...cell.states, ...cell.outputs]) cellNames.add(d.name);
   }
   const pick = (kernel: Names, ...candidates: string[]) => kernel.fresh(candidates.find((c) => !cellNames.has(c)) ?? `${candidates[0]}_index`);
-  const indices = (kernel: Names): Indices => ({ t: pick(kernel, "t", "s"), b: pick(kernel, "b", "n"), r: pick(kernel, "r", "row"), i: pick(kernel, "i", "j", "k", "e") });
+  const indices = (kernel: Names): Indices => ({
+    t: pick(kernel, "t", "s"), b: pick(kernel, "b", "n"), r: pick(kernel, "r", "row"), i: pick(kernel, "i", "j", "k", "e"),
+    chunk: pick(kernel, "chunk", "chunk_steps"), t0: pick(kernel, "start", "chunk_start"), steps: pick(kernel, "steps", "chunk_length"), tc: pick(kernel, "tc", "t_in_chunk"),
+  });
   const uses = { forward: [] as WorkspaceUse[], backward: [] as WorkspaceUse[], step: [] as WorkspaceUse[], infer: [] as WorkspaceUse[] };
   const kernel = (key: keyof typeof uses, emit: typeof emitForward, cell: CellIR, cellPlan: KernelPlan, d: Describe) => {
     const tracked = tracking(buffers, cell.graph, d);
@@ -196,24 +237,24 @@ function provideLeaves(ir: CellIR, body: StepBody, arrays: Arrays, rowBase: Ix):
 
 function emitForward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffers: Scratch, arrays: Arrays, describe: Describe, dialect: Dialect): Stmt[] {
   const { t, b, i } = x;
-  const hoist = new StepBody(ir.graph, names, buffers, plan.varying, "TB", describe, { row: x.r, element: i }, dialect);
+  const hoist = new StepBody(ir.graph, names, buffers, plan.varying, "chunk", describe, { row: x.r, element: i }, dialect, times(ix(x.steps), B));
   const step = new StepBody(ir.graph, names, buffers, plan.varying, "B", describe, { row: b, element: i }, dialect);
-  provideLeaves(ir, hoist, arrays, num(0));
+  provideLeaves(ir, hoist, arrays, chunkRow(x));
   provideLeaves(ir, step, arrays, stepRow(t));
   const phaseOf = (node: NodeId) => (plan.hoisted.has(node) ? hoist : step);
   const here = (node: NodeId, base: Ix, hoistedBase: Ix) => (plan.hoisted.has(node) ? hoistedBase : base);
-  ir.nextStates.forEach((node, k) => phaseOf(node).sink(node, { array: arrays.states[k]!, rowBase: here(node, nextRow(t), B) }, "="));
-  ir.outputNodes.forEach((node, k) => phaseOf(node).sink(node, { array: arrays.outputs[k]!, rowBase: here(node, stepRow(t), num(0)) }, "="));
+  ir.nextStates.forEach((node, k) => phaseOf(node).sink(node, { array: arrays.states[k]!, rowBase: here(node, nextRow(t), plus(chunkRow(x), B)) }, "="));
+  ir.outputNodes.forEach((node, k) => phaseOf(node).sink(node, { array: arrays.outputs[k]!, rowBase: here(node, stepRow(t), chunkRow(x)) }, "="));
   plan.taped.forEach((node, k) => {
     if (plan.hoisted.has(node)) {
-      hoist.sink(node, { array: arrays.tape[k]!, rowBase: num(0) }, "=");
+      hoist.sink(node, { array: arrays.tape[k]!, rowBase: chunkRow(x) }, "=");
       step.provide(node, { array: arrays.tape[k]!, rowBase: stepRow(t) });
     } else step.sink(node, { array: arrays.tape[k]!, rowBase: stepRow(t) }, "=");
   });
   for (const node of plan.hoistedStored) {
-    const buffer = buffers.buffer(node, sizeOf(ir.graph.shape(node)), names, "TB");
+    const buffer = buffers.buffer(node, sizeOf(ir.graph.shape(node)), names, "chunk");
     hoist.sink(node, { array: buffer, rowBase: num(0) }, "=");
-    step.provide(node, { array: buffer, rowBase: stepRow(t) });
+    step.provide(node, { array: buffer, rowBase: rowInChunk(x) });
   }
   prepareInOrder(hoist, step);
   const before = hoist.emit();
@@ -225,14 +266,13 @@ function emitForward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buf
       element(arrays.states[k]!, atRow({ array: arrays.states[k]!, rowBase: stepRow(t) }, ix(b), size(s), e), dialect))),
     ...ir.outputs.map((o, k) => fill(i, size(o), { array: arrays.outputs[k]!, rowBase: stepRow(t) }, ix(b), () => "0")),
   ];
+  const each = [...during.body, when("M !== undefined", [loop(b, B, [when(`${masked} === 0`, padding)])])];
   return [
     ...header(arrays, true),
     ...before.constants, ...during.constants, ...derived([...before.prologue, ...during.prologue]),
-    ...(before.body.length ? [comment("Everything that does not depend on a state, for all T·B steps at once."), ...before.body] : []),
-    {
-      kind: "for", index: t, from: num(0), to: ix("T"),
-      body: [...during.body, when("M !== undefined", [loop(b, B, [when(`${masked} === 0`, padding)])])],
-    },
+    ...(before.body.length
+      ? chunked(x, dialect, false, [comment("Everything that does not depend on a state, for the chunk's steps at once."), ...before.body], each, [])
+      : [{ kind: "for", index: t, from: num(0), to: ix("T"), body: each } as const]),
   ];
 }
 
@@ -246,26 +286,26 @@ function emitInfer(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffe
   const nowOf = ir.states.map((s) => names.fresh(`${s.name}_now`));
   const nextOf = ir.states.map((s) => names.fresh(`${s.name}_new`));
   const swapOf = ir.states.map((s) => buffers.buffer(`${s.name}_swap`, size(s), names, "B"));
-  const hoist = new StepBody(ir.graph, names, buffers, plan.varying, "TB", describe, { row: x.r, element: i }, dialect);
+  const hoist = new StepBody(ir.graph, names, buffers, plan.varying, "chunk", describe, { row: x.r, element: i }, dialect, times(ix(x.steps), B));
   const step = new StepBody(ir.graph, names, buffers, plan.varying, "B", describe, { row: b, element: i }, dialect);
-  provideLeaves(ir, hoist, arrays, num(0));
+  provideLeaves(ir, hoist, arrays, chunkRow(x));
   // The states first: the first place given for a value is where it is read from.
   ir.leaves.states.forEach((node, k) => step.provide(node, { array: nowOf[k]!, rowBase: num(0) }));
   provideLeaves(ir, step, arrays, stepRow(t));
-  /** A hoisted value the recurrence reads: computed for all T·B rows into a buffer, read a row at a time. */
+  /** A hoisted value the recurrence reads: computed for a chunk's rows into a buffer, read a row at a time. */
   const kept = new Set<NodeId>();
   const keep = (node: NodeId) => {
     if (kept.has(node)) return;
     kept.add(node);
-    const buffer = buffers.buffer(node, sizeOf(ir.graph.shape(node)), names, "TB");
+    const buffer = buffers.buffer(node, sizeOf(ir.graph.shape(node)), names, "chunk");
     hoist.sink(node, { array: buffer, rowBase: num(0) }, "=");
-    step.provide(node, { array: buffer, rowBase: stepRow(t) });
+    step.provide(node, { array: buffer, rowBase: rowInChunk(x) });
   };
   ir.nextStates.forEach((node, k) => {
     if (plan.hoisted.has(node)) keep(node);
     step.sink(node, { array: nextOf[k]!, rowBase: num(0) }, "=");
   });
-  ir.outputNodes.forEach((node, k) => (plan.hoisted.has(node) ? hoist : step).sink(node, { array: arrays.outputs[k]!, rowBase: plan.hoisted.has(node) ? num(0) : stepRow(t) }, "="));
+  ir.outputNodes.forEach((node, k) => (plan.hoisted.has(node) ? hoist : step).sink(node, { array: arrays.outputs[k]!, rowBase: plan.hoisted.has(node) ? chunkRow(x) : stepRow(t) }, "="));
   hoistedReadByRecurrence(ir, plan).forEach(keep);
   prepareInOrder(hoist, step);
   const before = hoist.emit();
@@ -277,6 +317,12 @@ function emitInfer(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffe
     ...ir.outputs.map((o, k) => fill(i, size(o), { array: arrays.outputs[k]!, rowBase: stepRow(t) }, ix(b), () => "0")),
   ];
   const { turns, settle } = takingTurns(ir.states.map((s, k) => ({ name: s.name, size: size(s), current: nowOf[k]!, other: nextOf[k]!, home: arrays.states[k]! })), names, i, dialect);
+  const each: Stmt[] = [
+    ...during.body,
+    when("M !== undefined", [loop(b, B, [when(`${element("M", plus(stepRow(t), ix(b)), dialect)} === 0`, padding)])]),
+    comment("The state after this step is the next step's."),
+    ...turns,
+  ];
   return [
     ...header(arrays, false),
     ...ir.states.flatMap((_, k): Stmt[] => [
@@ -284,16 +330,9 @@ function emitInfer(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buffe
       { kind: "let", name: nextOf[k]!, value: swapOf[k]! },
     ]),
     ...before.constants, ...during.constants, ...derived([...before.prologue, ...during.prologue]),
-    ...(before.body.length ? [comment("Everything that does not depend on a state, for all T·B steps at once."), ...before.body] : []),
-    {
-      kind: "for", index: t, from: num(0), to: ix("T"),
-      body: [
-        ...during.body,
-        when("M !== undefined", [loop(b, B, [when(`${element("M", plus(stepRow(t), ix(b)), dialect)} === 0`, padding)])]),
-        comment("The state after this step is the next step's."),
-        ...turns,
-      ],
-    },
+    ...(before.body.length
+      ? chunked(x, dialect, false, [comment("Everything that does not depend on a state, for the chunk's steps at once."), ...before.body], each, [])
+      : [{ kind: "for", index: t, from: num(0), to: ix("T"), body: each } as const]),
     ...(settle.length ? [comment("After an odd number of steps the states are in the other array."), ...settle] : []),
   ];
 }
@@ -355,18 +394,24 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, bu
   const backOf = ir.states.map((s) => names.fresh(`d${s.name}_back`));
   const swapOf = ir.states.map((s) => buffers.buffer(`d${s.name}_swap`, size(s), names, "B"));
   const step = new StepBody(ir.graph, names, buffers, plan.varying, "B", describe, { row: b, element: i }, dialect);
-  const after = new StepBody(ir.graph, names, buffers, plan.varying, "TB", describe, { row: x.r, element: i }, dialect);
+  // Deferred work runs a chunk of steps at a time, after the chunk's steps (when there is any).
+  const chunkedRows = plan.defer ? "chunk" : "TB";
+  const after = new StepBody(ir.graph, names, buffers, plan.varying, chunkedRows, describe, { row: x.r, element: i }, dialect, times(ix(x.steps), B));
   // Deferred input gradients are a phase of their own, which the caller may skip.
-  const afterInputs = new StepBody(ir.graph, names, buffers, plan.varying, "TB", describe, { row: x.r, element: i }, dialect);
+  const afterInputs = new StepBody(ir.graph, names, buffers, plan.varying, chunkedRows, describe, { row: x.r, element: i }, dialect, times(ix(x.steps), B));
+  /** Where a deferred phase finds row 0 of its rows. */
+  const later = plan.defer ? chunkRow(x) : num(0);
+  /** Where the recurrence's step t keeps a value for the deferred phases. */
+  const stepInChunk = plan.defer ? rowInChunk(x) : stepRow(t);
   const provideLater = (node: NodeId, slot: Slot) => {
     after.provide(node, slot);
     afterInputs.provide(node, slot);
   };
   for (const [body, tb] of [[step, false], [after, true], [afterInputs, true]] as const) {
-    provideLeaves(ir, body, arrays, tb ? num(0) : stepRow(t));
-    ir.nextStates.forEach((node, k) => body.provide(node, { array: arrays.states[k]!, rowBase: tb ? B : nextRow(t) }));
-    ir.outputNodes.forEach((node, k) => body.provide(node, { array: arrays.outputs[k]!, rowBase: tb ? num(0) : stepRow(t) }));
-    plan.taped.forEach((node, k) => body.provide(node, { array: arrays.tape[k]!, rowBase: tb ? num(0) : stepRow(t) }));
+    provideLeaves(ir, body, arrays, tb ? later : stepRow(t));
+    ir.nextStates.forEach((node, k) => body.provide(node, { array: arrays.states[k]!, rowBase: tb ? plus(later, B) : nextRow(t) }));
+    ir.outputNodes.forEach((node, k) => body.provide(node, { array: arrays.outputs[k]!, rowBase: tb ? later : stepRow(t) }));
+    plan.taped.forEach((node, k) => body.provide(node, { array: arrays.tape[k]!, rowBase: tb ? later : stepRow(t) }));
   }
   const masked = element("M", plus(stepRow(t), ix(b)), dialect);
   const keep: Stmt[] = [];
@@ -376,7 +421,7 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, bu
     const k = Number(node.attrs["index"]);
     if (node.attrs["kind"] === "output") {
       step.provide(node.id, { array: grad.outputs[k]!, rowBase: stepRow(t) });
-      provideLater(node.id, { array: grad.outputs[k]!, rowBase: num(0) });
+      provideLater(node.id, { array: grad.outputs[k]!, rowBase: later });
       continue;
     }
     step.provide(node.id, { array: seedOf[k]!, rowBase: num(0) });
@@ -400,28 +445,28 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, bu
     const n = ir.graph.node(node);
     const width = sizeOf(n.shape);
     if (n.op !== "concat" || new Set(n.args).size !== n.args.length || n.args.some((a) => parts.has(a))) continue;
-    const buffer = buffers.buffer(node, width, names, "TB");
+    const buffer = buffers.buffer(node, width, names, chunkedRows);
     let offset = 0;
     for (const a of n.args) {
-      step.sink(a, { array: buffer, rowBase: stepRow(t), stride: width, offset }, "=");
+      step.sink(a, { array: buffer, rowBase: stepInChunk, stride: width, offset }, "=");
       if (deferred.has(a)) parts.set(a, { array: buffer, rowBase: num(0), stride: width, offset });
       offset += sizeOf(ir.graph.shape(a));
     }
-    step.provide(node, { array: buffer, rowBase: stepRow(t) });
+    step.provide(node, { array: buffer, rowBase: stepInChunk });
     provideLater(node, { array: buffer, rowBase: num(0) });
     assembled.add(node);
   }
   plan.deferredInputs.forEach((node) => {
     if (assembled.has(node)) return;
     if (parts.has(node)) return provideLater(node, parts.get(node)!);
-    const buffer = buffers.buffer(node, sizeOf(ir.graph.shape(node)), names, "TB");
-    step.sink(node, { array: buffer, rowBase: stepRow(t) }, "=");
+    const buffer = buffers.buffer(node, sizeOf(ir.graph.shape(node)), names, chunkedRows);
+    step.sink(node, { array: buffer, rowBase: stepInChunk }, "=");
     provideLater(node, { array: buffer, rowBase: num(0) });
   });
   const gradPhase = plan.defer ? after : step;
   const grads = ir.grads!;
   grads.params.forEach((node, k) => node !== null && gradPhase.sink(node, { array: grad.params[k]!, rowBase: null }, "+="));
-  grads.inputs.forEach((node, k) => node !== null && (plan.defer ? afterInputs : step).sink(node, { array: grad.inputs[k]!, rowBase: plan.defer ? num(0) : stepRow(t) }, "="));
+  grads.inputs.forEach((node, k) => node !== null && (plan.defer ? afterInputs : step).sink(node, { array: grad.inputs[k]!, rowBase: plan.defer ? later : stepRow(t) }, "="));
   const zeroCarry: Stmt[] = [];
   grads.states.forEach((node, k) => {
     const slot: Slot = { array: backOf[k]!, rowBase: num(0) };
@@ -430,9 +475,17 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, bu
   });
   prepareInOrder(step, after, afterInputs);
   const during = step.emit();
-  const later = after.emit();
+  const paramsLater = after.emit();
   const inputsLater = afterInputs.emit();
   const { turns, settle } = takingTurns(ir.states.map((s, k) => ({ name: `d${s.name}`, size: size(s), current: seedOf[k]!, other: backOf[k]!, home: grad.carry[k]! })), names, i, dialect);
+  const each: Stmt[] = [
+    ...(keep.length ? [when("M !== undefined", [loop(b, B, [when(`${masked} === 0`, keep)])])] : []),
+    ...during.body,
+    ...zeroCarry,
+    ...(restore.length ? [when("M !== undefined", [loop(b, B, [when(`${masked} === 0`, restore)])])] : []),
+    comment("The gradient carried back is the next step's seed."),
+    ...turns,
+  ];
   return [
     ...header(arrays, true),
     ...destructure(grad.outputs, "GY"),
@@ -443,21 +496,14 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, bu
       { kind: "let", name: seedOf[k]!, value: grad.carry[k]! },
       { kind: "let", name: backOf[k]!, value: swapOf[k]! },
     ]),
-    ...during.constants, ...later.constants, ...inputsLater.constants, ...derived([...during.prologue, ...later.prologue, ...inputsLater.prologue]),
-    {
-      kind: "for", index: t, from: num(0), to: ix("T"), down: true,
-      body: [
-        ...(keep.length ? [when("M !== undefined", [loop(b, B, [when(`${masked} === 0`, keep)])])] : []),
-        ...during.body,
-        ...zeroCarry,
-        ...(restore.length ? [when("M !== undefined", [loop(b, B, [when(`${masked} === 0`, restore)])])] : []),
-        comment("The gradient carried back is the next step's seed."),
-        ...turns,
-      ],
-    },
+    ...during.constants, ...paramsLater.constants, ...inputsLater.constants, ...derived([...during.prologue, ...paramsLater.prologue, ...inputsLater.prologue]),
+    ...(plan.defer
+      ? chunked(x, dialect, true, [], each, [
+          ...(paramsLater.body.length ? [comment("Param gradients, for the chunk's steps at once."), ...paramsLater.body] : []),
+          ...(inputsLater.body.length ? [comment("Input gradients, for the chunk's steps at once, when asked for."), when(KERNEL_PARAMETER.inputGrads, inputsLater.body)] : []),
+        ])
+      : [{ kind: "for", index: t, from: num(0), to: ix("T"), down: true, body: each } as const]),
     ...(settle.length ? [comment("After an odd number of steps the state gradients are in the other array."), when(KERNEL_PARAMETER.initialGrads, settle)] : []),
-    ...(later.body.length ? [comment("Param gradients, for all T·B steps at once."), ...later.body] : []),
-    ...(inputsLater.body.length ? [comment("Input gradients, for all T·B steps at once, when asked for."), when(KERNEL_PARAMETER.inputGrads, inputsLater.body)] : []),
   ];
 }
 

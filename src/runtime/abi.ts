@@ -37,9 +37,22 @@ export type KernelName = (typeof KERNELS)[number];
  */
 export const SCRATCH_GROUP: { readonly [K in KernelName]: KernelName } = { forward: "forward", infer: "forward", backward: "backward", step: "step" };
 
-/** How many rows a workspace buffer has: one, one per batch entry, one per step and batch entry. */
-export const ROW_KINDS = ["one", "B", "TB"] as const;
+/**
+ * How many rows a workspace buffer has: one, one per batch entry, one per step and batch entry,
+ * or one per batch entry of each step of a chunk (`chunkSteps(T, B)·B`).
+ */
+export const ROW_KINDS = ["one", "B", "TB", "chunk"] as const;
 export type RowKind = (typeof ROW_KINDS)[number];
+
+/**
+ * Rows a chunk of steps aims at. Values hoisted out of the recurrence (the input projections) and
+ * the backward's deferred gradient work run a chunk of steps at a time, so their buffers hold
+ * about this many rows whatever T is; a batch of this many rows or more runs a step per chunk.
+ */
+export const CHUNK_ROWS = 256;
+
+/** Steps per chunk at (T, B): the kernels and the runtime's buffer sizes both use this. */
+export const chunkSteps = (T: number, B: number): number => Math.min(T, Math.ceil(CHUNK_ROWS / B));
 
 /** Matrix products as calls into the runtime, or as register-tiled loops in the emitted module. */
 export const PRODUCTS_MODES = ["runtime", "inline"] as const;

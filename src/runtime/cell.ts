@@ -7,7 +7,7 @@
 import { boxMuller, drawInitial } from "./initial.js";
 import { DataError } from "./errors.js";
 import { checkElements } from "./limits.js";
-import type { CellSpec, KernelName, Kernels, Products, Real, RowKind, TensorSpec } from "./abi.js";
+import { chunkSteps, type CellSpec, type KernelName, type Kernels, type Products, type Real, type RowKind, type TensorSpec } from "./abi.js";
 import { bumpParams, paramsVersion, trackParams } from "./params.js";
 import { createArena, type Arena } from "./products.js";
 import { checkSeed, mulberry32 } from "./random.js";
@@ -37,6 +37,9 @@ interface Recorded {
 export function record(specs: readonly TensorSpec[], make: (s: TensorSpec, k: number) => Real): Tensors {
   return Object.fromEntries(specs.map((s, k) => [s.name, make(s, k)]));
 }
+
+/** How many rows a workspace buffer of each kind has at (T, B). */
+const rowsOf = (T: number, B: number): Record<RowKind, number> => ({ one: 1, B, TB: T * B, chunk: chunkSteps(T, B) * B });
 
 const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
 
@@ -170,8 +173,8 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
       per("the state", spec.states, B, "B");
       per("the output", spec.outputs, B, "B");
     }
-    const rows: Record<RowKind, number> = { one: 1, B, TB: T * B };
-    const formula: Record<RowKind, string> = { one: "", B: "B·", TB: "T·B·" };
+    const rows = rowsOf(T, B);
+    const formula: Record<RowKind, string> = { one: "", B: "B·", TB: "T·B·", chunk: `${rows.chunk / B}·B·` };
     spec.workspace.forEach((w, k) => checkElements(`workspace buffer ${k}`, w.size * rows[w.rows], `${formula[w.rows]}${w.size}`, at));
     const s = spec.staging;
     if (s) checkElements("the staging area", s.fixed + B * s.B + T * B * s.TB, `${s.fixed} + B·${s.B} + T·B·${s.TB}`, at);
@@ -198,7 +201,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
       arrays(T: number, B: number): Real[] {
         if (!cached || cached.T !== T || cached.B !== B) {
           checkSizes(T, B, kernel);
-          const rows: Record<RowKind, number> = { one: 1, B, TB: T * B };
+          const rows = rowsOf(T, B);
           const staging = spec.staging ? spec.staging.fixed + B * spec.staging.B + T * B * spec.staging.TB : 0;
           const buffers = spec.workspace.map((w) => ({ length: w.size * rows[w.rows], group: w.kernel }));
           cached = { T, B, arrays: arenaOf().layout(buffers, staging) };

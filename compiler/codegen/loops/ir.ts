@@ -29,6 +29,11 @@ export type Stmt =
   | { readonly kind: "store"; readonly array: string; readonly index: Ix; readonly mode: Mode; readonly value: string }
   /** `for (let index = from; index < to; index++)`, or counting down from `to - 1` to `from`. */
   | { readonly kind: "for"; readonly index: string; readonly from: Ix; readonly to: Ix; readonly down?: boolean; readonly body: readonly Stmt[] }
+  /**
+   * `for (let index = 0; index < T; index += length)`: the first step of each chunk of `length`
+   * steps, or the same chunks from the last one down.
+   */
+  | { readonly kind: "chunks"; readonly index: string; readonly length: string; readonly down?: boolean; readonly body: readonly Stmt[] }
   | { readonly kind: "if"; readonly test: string; readonly body: readonly Stmt[] }
   /** A matrix product over many rows: a runtime call or tiled loops (`product.ts`). */
   | { readonly kind: "product"; readonly node: ProductNode }
@@ -81,6 +86,11 @@ function renderOne(s: Stmt, dialect: Dialect): string[] {
       const head = s.down
         ? `for (let ${s.index} = ${show(s.to)} - 1; ${s.index} >= ${show(s.from)}; ${s.index}--)`
         : `for (let ${s.index} = ${show(s.from)}; ${s.index} < ${show(s.to)}; ${s.index}++)`;
+      return block(head, s.body, dialect);
+    }
+    case "chunks": {
+      const { index: c, length: k } = s;
+      const head = s.down ? `for (let ${c} = T - 1 - ((T - 1) % ${k}); ${c} >= 0; ${c} -= ${k})` : `for (let ${c} = 0; ${c} < T; ${c} += ${k})`;
       return block(head, s.body, dialect);
     }
     case "if":
