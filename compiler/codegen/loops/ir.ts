@@ -126,7 +126,10 @@ export function identifiersIn(lines: readonly string[]): Set<string> {
 export function unpacked(stmts: readonly Stmt[]): { stmts: Stmt[]; reads: Set<string> } {
   const used = identifiersIn(render(stmts.filter((s) => s.kind !== "unpack"), "js"));
   const out = stmts.map((s): Stmt => (s.kind === "unpack" ? { ...s, names: s.names.map((n) => (n !== null && used.has(n) ? n : null)) } : s));
-  return { stmts: out, reads: identifiersIn(render(out, "js")) };
+  // What the result reads: what the rest reads, and the list of each unpacking that binds a name.
+  const reads = new Set(used);
+  for (const s of out) if (s.kind === "unpack" && s.names.some((n) => n !== null)) reads.add(s.from);
+  return { stmts: out, reads };
 }
 
 function block(head: string, body: readonly Stmt[], dialect: Dialect): string[] {
