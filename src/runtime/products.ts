@@ -148,26 +148,15 @@ function withFallback(wasm: Arena, plain: Arena): Arena {
   };
 }
 
-/** The products of `instance` in `precision`, each checked to take the parameters the ABI gives it. */
-function wasmProducts(instance: WebAssembly.Instance, precision: DType): Record<ProductName, WasmProduct> {
-  const entries = PRODUCT_NAMES.map((name) => {
+/** The functions `names` of `instance` in `precision` (exported as `name_precision`), each checked to take `arity(name)` parameters. */
+function exportsOf<N extends string, F>(instance: WebAssembly.Instance, names: readonly N[], precision: DType, arity: (name: N) => number): Record<N, F> {
+  const entries = names.map((name) => {
     const fn = instance.exports[`${name}_${precision}`];
-    const arity = wasmProductParams(name).length;
-    if (typeof fn !== "function" || fn.length !== arity) throw new Error(`internal error: the products module's ${name}_${precision} does not take ${arity} parameters`);
-    return [name, fn as WasmProduct] as const;
+    const count = arity(name);
+    if (typeof fn !== "function" || fn.length !== count) throw new Error(`internal error: the products module's ${name}_${precision} does not take ${count} parameters`);
+    return [name, fn as F] as const;
   });
-  return Object.fromEntries(entries) as Record<ProductName, WasmProduct>;
-}
-
-/** The float32 maps of `instance`, each checked to take the parameters the ABI gives it. */
-function wasmMaps(instance: WebAssembly.Instance): Record<MapName, WasmMap> {
-  const entries = MAP_NAMES.map((name) => {
-    const fn = instance.exports[`${name}_f32`];
-    const arity = wasmMapParams(name).length;
-    if (typeof fn !== "function" || fn.length !== arity) throw new Error(`internal error: the products module's ${name}_f32 does not take ${arity} parameters`);
-    return [name, fn as WasmMap] as const;
-  });
-  return Object.fromEntries(entries) as Record<MapName, WasmMap>;
+  return Object.fromEntries(entries) as Record<N, F>;
 }
 
 const PAGE = 65536;
@@ -194,7 +183,7 @@ function wasmArena(module: WebAssembly.Module, precision: DType, maxPages?: numb
   const E = Arr.BYTES_PER_ELEMENT;
   const memory = new WebAssembly.Memory(maxPages === undefined ? { initial: 1 } : { initial: 1, maximum: maxPages });
   const instance = new WebAssembly.Instance(module, { env: { memory } });
-  const ex = wasmProducts(instance, precision);
+  const ex = exportsOf<ProductName, WasmProduct>(instance, PRODUCT_NAMES, precision, (name) => wasmProductParams(name).length);
   const scratch = scratchOf(instance);
   let heap: Real = new Arr(memory.buffer);
   /** First element of the staging area, and the next free one during a product. */
@@ -272,7 +261,7 @@ function wasmArena(module: WebAssembly.Module, precision: DType, maxPages?: numb
       if (py < 0) copy(heap, sy, Y, y0 + k, c);
     }
   };
-  const maps = wasmMaps(instance);
+  const maps = exportsOf<MapName, WasmMap>(instance, MAP_NAMES, "f32", (name) => wasmMapParams(name).length);
   const products: Products = {
     ...(precision === "f32" ? { sigmoid: map(maps.sigmoid), tanh: map(maps.tanh), exp: map(maps.exp) } : plainMaps),
     nt: (rows, N, K, A, a0, as, W, w0, Y, y0, ys, acc) => nt(rows, N, K, A, a0, as, W, w0, Y, y0, ys, acc, N, K),
