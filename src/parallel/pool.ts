@@ -96,6 +96,9 @@ interface Lanes {
   close(): Promise<void>;
 }
 
+/** Numbers of a float32 array in a 4 KiB page (an upper bound on the stride that touches each page of any float array). */
+const PAGE = 1024;
+
 const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
 
 function positiveInt(field: string, v: unknown): number {
@@ -244,6 +247,8 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
     if (a?.length !== n) staging.set(key, (a = alloc(n)));
     return a;
   };
+  /** The shared copy of the caller's mask, by length (the lanes copy their rows out during the call). */
+  const masks = new Map<number, Uint8Array>();
   const staged = (key: string, a: Real): Real => {
     if (!how.workers || a.buffer instanceof SharedArrayBuffer) return a;
     const copy = reused(key, a.length);
@@ -254,6 +259,23 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
   // kept from call to call, and the caller gets copies: a message carrying a new
   // SharedArrayBuffer costs the calling thread far more than copying a few rows.
   const small = (what: string, specs: readonly TensorSpec[], B: number): Real[] => specs.map((s, k) => reused(`${what} ${k}`, B * s.size));
+  // So are the outputs and input gradients ([T][B][n], large), which the caller gets in new plain
+  // arrays, as the cell's own calls return them. New memory costs a page fault a page at its first
+  // touch (at s3, the lanes' scatter into a new shared array took about 10 ms of CPU each per
+  // forward): this thread makes and touches the caller's arrays while the lanes compute, and
+  // copies the lanes' results into them at the end. Without workers the lanes write straight into
+  // the arrays the caller gets.
+  const large = (what: string, specs: readonly TensorSpec[], rows: number): Real[] =>
+    specs.map((s, k) => (how.workers ? reused(`${what} ${k}`, rows * s.size) : alloc(rows * s.size)));
+  /** New zeroed arrays as long as `arrays`, each page written once (for `large`'s). */
+  const touched = (arrays: readonly Real[]): Real[] =>
+    arrays.map((a) => {
+      if (!how.workers) return a;
+      const out = new Arr(a.length);
+      for (let i = 0; i < out.length; i += PAGE) out[i] = 0;
+      return out;
+    });
+  const handed = (from: readonly Real[], to: readonly Real[]): void => from.forEach((a, k) => a !== to[k] && to[k]!.set(a));
   const laneGrads = Array.from({ length: how.threads }, () => cell.params.map((p) => alloc(p.size)));
   const traces = new WeakMap<Trace, { id: number; T: number; B: number; lanes: ReturnType<typeof split>; freed: boolean }>();
   let nextTrace = 0;
@@ -344,18 +366,23 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
       if (mask !== undefined && (!(mask instanceof Uint8Array) || mask.length !== T * B)) throw new DataError(`mask: expected a Uint8Array of ${T * B} entries ([T][B])`);
       let M = mask ?? null;
       if (mask && how.workers && !(mask.buffer instanceof SharedArrayBuffer)) {
-        M = new Uint8Array(new SharedArrayBuffer(mask.length));
-        M.set(mask);
+        let staged = masks.get(mask.length);
+        if (!staged) masks.set(mask.length, (staged = new Uint8Array(new SharedArrayBuffer(mask.length))));
+        staged.set(mask);
+        M = staged;
       }
-      const Y = cell.outputs.map((o) => alloc(T * B * o.size));
+      const Y = large("outputs", cell.outputs, T * B);
       const F = small("final", cell.states, B);
       const rows = split(B, how.threads);
       const id = nextTrace++;
       const tasks = rows.map(({ b0, b1 }, k): ForwardTask => ({ op: "forward", id: 0, trace: id, T, B, b0, b1, params: newParams(k, P), generation: gen, inputs: X, initial, mask: M, outputs: Y, final: F }));
-      const replies = await dispatch(tasks);
+      const replied = dispatch(tasks);
+      const out = touched(Y);
+      const replies = await replied;
+      handed(Y, out);
       const trace: Trace = Object.freeze({
         T, B,
-        outputs: Object.freeze(record(cell.outputs, (_, k) => Y[k]!)),
+        outputs: Object.freeze(record(cell.outputs, (_, k) => out[k]!)),
         final: Object.freeze(record(cell.states, (_, k) => F[k]!.slice())),
         tapeBytes: replies.reduce((n, r) => n + (r.ok ? (r.tapeBytes ?? 0) : 0), 0),
       });
@@ -376,12 +403,15 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
       const GP = take("grads", grads, cell.params, 1);
       const GY = some("outputGrads", seeds.outputs, cell.outputs, T * B).map((g, k) => g && staged(`outputGrads ${k}`, g));
       const GS = some("finalGrads", seeds.final, cell.states, B).map((g, k) => g && staged(`finalGrads ${k}`, g));
-      const GX = cell.inputs.map((x) => alloc(T * B * x.size));
+      const GX = large("inputGrads", cell.inputs, T * B);
       const GI = small("initialGrads", cell.states, B);
       const tasks = rec.lanes.map((_, k): BackwardTask => ({ op: "backward", id: 0, trace: id, params: newParams(k, P), generation: gen, outputGrads: GY, finalGrads: GS, grads: laneGrads[k]!, inputGrads: GX, initialGrads: GI }));
       rec.freed = true;
       forgotten.unregister(trace);
-      await dispatch(tasks);
+      const replied = dispatch(tasks);
+      const out = touched(GX);
+      await replied;
+      handed(GX, out);
       // The lanes' sums are added in lane order: the result does not depend on which finished first.
       GP.forEach((g, p) => {
         for (let k = 0; k < rec.lanes.length; k++) {
@@ -390,7 +420,7 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
         }
       });
       finish();
-      return { inputs: record(cell.inputs, (_, k) => GX[k]!), initial: record(cell.states, (_, k) => GI[k]!.slice()) };
+      return { inputs: record(cell.inputs, (_, k) => out[k]!), initial: record(cell.states, (_, k) => GI[k]!.slice()) };
     });
 
   const copyOf = (tensors: Tensors): Tensors => record(cell.params, (p) => shared(tensors[p.name]!, alloc(p.size)));
