@@ -9,10 +9,15 @@
  * calls: where other processes share the cores, wall time says little, and CPU time per thread
  * says what free cores would give. `--timeline` adds where each call's time went, per thread.
  *
- *   npm run build && node dist/scripts/parallel-speed.js [--rounds N] [--size I=64,H=256,B=32,T=64] [--threads 2] [--timeline]
+ * `--calls N` makes each side's turn N calls (for small sizes). `--baseline DIR` adds a third side in the same rounds: the same threads with the parallel cell
+ * of another build (`DIR/src/parallel/node.js`, e.g. the main checkout's `dist`), for before/after.
+ *
+ *   npm run build && node dist/scripts/parallel-speed.js [--rounds N] [--calls N] [--size I=64,H=256,B=32,T=64] [--threads 2] [--timeline] [--baseline DIR]
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { loadavg } from "node:os";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { compile } from "../src/index.js";
 import { parallel, type CallTiming } from "../src/parallel/node.js";
 import type { Tensors } from "../src/runtime/types.js";
@@ -25,8 +30,11 @@ const flag = (name: string, fallback: string): string => {
 const size = Object.fromEntries(flag("--size", "I=64,H=256,B=32,T=64").split(",").map((kv) => kv.split("=")).map(([k, v]) => [k!, Number(v)]));
 const { I, H, B, T } = size as { I: number; H: number; B: number; T: number };
 const rounds = Number(flag("--rounds", "8"));
+const perRound = Number(flag("--calls", "1"));
+const cores = readdirSync("/sys/devices/system/cpu").filter((d) => /^cpu\d+$/u.test(d)).length;
 const threads = Number(flag("--threads", "2"));
 const timeline = args.includes("--timeline");
+const baseline = args.includes("--baseline") ? flag("--baseline", "") : undefined;
 
 /** CPU seconds (user + system) of each thread of this process, by thread id. */
 function threadCpu(): Map<number, number> {
@@ -67,36 +75,58 @@ const two: Side = {
   },
 };
 
-for (const side of [one, two]) await side.call(), await side.call(); // warm-up
+const sides = [one, two];
+let closeBase = async () => {};
+if (baseline !== undefined) {
+  const from = pathToFileURL(resolve(baseline, "src", "parallel", "node.js")).href;
+  const base = await ((await import(from)) as { parallel: typeof parallel }).parallel({ source, options }, { threads });
+  closeBase = () => base.close();
+  sides.push({
+    name: "baseline", params: base.initParams(42), grads: base.createGrads(), times: [], cpu: new Map(),
+    async call() {
+      for (const g of Object.values(this.grads)) g.fill(0);
+      const trace = await base.forward(this.params, { x }, { T, B });
+      await base.backward(this.params, trace, { outputs: { h: ones } }, this.grads);
+    },
+  });
+}
+for (const side of sides) await side.call(), await side.call(); // warm-up
 par.timeline();
 const loads: number[] = [];
 for (let r = 0; r < rounds; r++) {
-  for (const side of r % 2 === 0 ? [one, two] : [two, one]) {
+  // Each side first and last in turn.
+  for (const side of sides.map((_, k) => sides[(k + r) % sides.length]!)) {
     const before = threadCpu();
     const start = performance.now();
-    await side.call();
-    side.times.push(performance.now() - start);
+    for (let c = 0; c < perRound; c++) await side.call();
+    side.times.push((performance.now() - start) / perRound);
     for (const [tid, t] of threadCpu()) side.cpu.set(tid, (side.cpu.get(tid) ?? 0) + t - (before.get(tid) ?? 0));
   }
   loads.push(loadavg()[0]!);
 }
 const calls = par.timeline();
 await par.close();
+await closeBase();
 
 const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)]!;
 /** CPU ms per call: the main thread's, then the busiest other threads' (workers, V8's helpers). */
 const busiest = (cpu: Map<number, number>) => {
-  const ms = (t: number) => ((1000 * t) / rounds).toFixed(1);
+  const ms = (t: number) => ((1000 * t) / (rounds * perRound)).toFixed(1);
   const others = [...cpu].filter(([tid, t]) => tid !== process.pid && t > 0).map(([, t]) => t).sort((a, b) => b - a);
   return `main ${ms(cpu.get(process.pid) ?? 0)}, others ${others.slice(0, threads + 1).map(ms).join(", ")}`;
 };
-console.log(`LSTM train step I${I} H${H} B${B} T${T} f32, ${rounds} interleaved rounds, load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} on ${readdirSync("/sys/devices/system/cpu").filter((d) => /^cpu\d+$/u.test(d)).length} cores`);
-for (const side of [one, two])
+console.log(`LSTM train step I${I} H${H} B${B} T${T} f32, ${rounds} interleaved rounds of ${perRound} call${perRound === 1 ? "" : "s"} a side, load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} on ${cores} cores`);
+for (const side of sides)
   console.log(`${side.name.padEnd(10)} median ${median(side.times).toFixed(1)} ms   CPU ms per call: ${busiest(side.cpu)}`);
 console.log(`wall-time ratio ${(median(one.times) / median(two.times)).toFixed(2)}×`);
 // On free cores a call takes about its calling thread's CPU time plus its busiest worker's.
 const critical = (cpu: Map<number, number>) => (cpu.get(process.pid) ?? 0) + Math.max(0, ...[...cpu].filter(([tid]) => tid !== process.pid).map(([, t]) => t));
 console.log(`CPU-time ratio (one thread's CPU ÷ calling thread's + busiest worker's): ${(critical(one.cpu) / critical(two.cpu)).toFixed(2)}×`);
+// A bound the other way: the cores cannot run more than all threads' CPU time in less than its share
+// per core, nor the busiest thread faster (work the calling thread does while the lanes run counts here).
+const spread = (cpu: Map<number, number>) => Math.max(...cpu.values(), [...cpu.values()].reduce((a, b) => a + b, 0) / cores);
+console.log(`CPU-time ratio on ${cores} free cores at best (one thread's ÷ the larger of the busiest thread's and all threads' ÷ ${cores}): ${(critical(one.cpu) / spread(two.cpu)).toFixed(2)}×`);
+if (sides[2]) console.log(`baseline: wall-time ratio ${(median(one.times) / median(sides[2].times)).toFixed(2)}×, CPU-time ratio ${(critical(one.cpu) / critical(sides[2].cpu)).toFixed(2)}×, at best ${(critical(one.cpu) / spread(sides[2].cpu)).toFixed(2)}×`);
 let worst = 0;
 for (const p of cell.params) {
   const a = one.grads[p.name]!, b = two.grads[p.name]!;
