@@ -96,9 +96,6 @@ interface Lanes {
   close(): Promise<void>;
 }
 
-/** Numbers of a float32 array in a 4 KiB page (an upper bound on the stride that touches each page of any float array). */
-const PAGE = 1024;
-
 const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
 
 function positiveInt(field: string, v: unknown): number {
@@ -259,23 +256,20 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
   // kept from call to call, and the caller gets copies: a message carrying a new
   // SharedArrayBuffer costs the calling thread far more than copying a few rows.
   const small = (what: string, specs: readonly TensorSpec[], B: number): Real[] => specs.map((s, k) => reused(`${what} ${k}`, B * s.size));
-  // So are the outputs and input gradients ([T][B][n], large), which the caller gets in new plain
-  // arrays, as the cell's own calls return them. New memory costs a page fault a page at its first
-  // touch (at s3, the lanes' scatter into a new shared array took about 10 ms of CPU each per
-  // forward): this thread makes and touches the caller's arrays while the lanes compute, and
-  // copies the lanes' results into them at the end. Without workers the lanes write straight into
-  // the arrays the caller gets.
-  const large = (what: string, specs: readonly TensorSpec[], rows: number): Real[] =>
-    specs.map((s, k) => (how.workers ? reused(`${what} ${k}`, rows * s.size) : alloc(rows * s.size)));
-  /** New zeroed arrays as long as `arrays`, each page written once (for `large`'s). */
-  const touched = (arrays: readonly Real[]): Real[] =>
-    arrays.map((a) => {
-      if (!how.workers) return a;
-      const out = new Arr(a.length);
-      for (let i = 0; i < out.length; i += PAGE) out[i] = 0;
-      return out;
-    });
-  const handed = (from: readonly Real[], to: readonly Real[]): void => from.forEach((a, k) => a !== to[k] && to[k]!.set(a));
+  // The outputs and input gradients are new arrays every call, as the cell's own are; the lanes'
+  // scatter takes their first touch (a page fault a page), split between the lanes. Making them
+  // costs this thread a few tenths of a millisecond (s2: about 1 ms per train step), so the arrays
+  // of the next call are made while the lanes run this one; each set still goes to one call only.
+  const spares = new Map<string, Real[]>();
+  const fresh = (what: string, specs: readonly TensorSpec[], rows: number): Real[] => {
+    const spare = spares.get(what);
+    spares.delete(what);
+    if (spare && spare.every((a, k) => a.length === rows * specs[k]!.size)) return spare;
+    return specs.map((s) => alloc(rows * s.size));
+  };
+  const prepare = (what: string, specs: readonly TensorSpec[], rows: number): void => {
+    if (how.workers) spares.set(what, specs.map((s) => alloc(rows * s.size)));
+  };
   const laneGrads = Array.from({ length: how.threads }, () => cell.params.map((p) => alloc(p.size)));
   const traces = new WeakMap<Trace, { id: number; T: number; B: number; lanes: ReturnType<typeof split>; freed: boolean }>();
   let nextTrace = 0;
@@ -371,18 +365,17 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
         staged.set(mask);
         M = staged;
       }
-      const Y = large("outputs", cell.outputs, T * B);
+      const Y = fresh("outputs", cell.outputs, T * B);
       const F = small("final", cell.states, B);
       const rows = split(B, how.threads);
       const id = nextTrace++;
       const tasks = rows.map(({ b0, b1 }, k): ForwardTask => ({ op: "forward", id: 0, trace: id, T, B, b0, b1, params: newParams(k, P), generation: gen, inputs: X, initial, mask: M, outputs: Y, final: F }));
       const replied = dispatch(tasks);
-      const out = touched(Y);
+      prepare("outputs", cell.outputs, T * B);
       const replies = await replied;
-      handed(Y, out);
       const trace: Trace = Object.freeze({
         T, B,
-        outputs: Object.freeze(record(cell.outputs, (_, k) => out[k]!)),
+        outputs: Object.freeze(record(cell.outputs, (_, k) => Y[k]!)),
         final: Object.freeze(record(cell.states, (_, k) => F[k]!.slice())),
         tapeBytes: replies.reduce((n, r) => n + (r.ok ? (r.tapeBytes ?? 0) : 0), 0),
       });
@@ -403,15 +396,14 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
       const GP = take("grads", grads, cell.params, 1);
       const GY = some("outputGrads", seeds.outputs, cell.outputs, T * B).map((g, k) => g && staged(`outputGrads ${k}`, g));
       const GS = some("finalGrads", seeds.final, cell.states, B).map((g, k) => g && staged(`finalGrads ${k}`, g));
-      const GX = large("inputGrads", cell.inputs, T * B);
+      const GX = fresh("inputGrads", cell.inputs, T * B);
       const GI = small("initialGrads", cell.states, B);
       const tasks = rec.lanes.map((_, k): BackwardTask => ({ op: "backward", id: 0, trace: id, params: newParams(k, P), generation: gen, outputGrads: GY, finalGrads: GS, grads: laneGrads[k]!, inputGrads: GX, initialGrads: GI }));
       rec.freed = true;
       forgotten.unregister(trace);
       const replied = dispatch(tasks);
-      const out = touched(GX);
+      prepare("inputGrads", cell.inputs, T * B);
       await replied;
-      handed(GX, out);
       // The lanes' sums are added in lane order: the result does not depend on which finished first.
       GP.forEach((g, p) => {
         for (let k = 0; k < rec.lanes.length; k++) {
@@ -420,7 +412,7 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
         }
       });
       finish();
-      return { inputs: record(cell.inputs, (_, k) => out[k]!), initial: record(cell.states, (_, k) => GI[k]!.slice()) };
+      return { inputs: record(cell.inputs, (_, k) => GX[k]!), initial: record(cell.states, (_, k) => GI[k]!.slice()) };
     });
 
   const copyOf = (tensors: Tensors): Tensors => record(cell.params, (p) => shared(tensors[p.name]!, alloc(p.size)));
