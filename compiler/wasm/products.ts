@@ -67,7 +67,7 @@ const NN_BLOCK_ROWS = 256;
  * using it when A has NN_PACK_ROWS rows or more: in place, the strip's rows lie Kb apart and meet
  * in the same cache sets.
  */
-const NN_PACK_ROWS = 4;
+const NN_PACK_ROWS = 16;
 /** Rows of `tn` summed per block, and columns of B per block, so that a block of both operands stays in cache. */
 const TN_ROW_BLOCK = 128;
 const TN_BLOCK_COLS = 128;
