@@ -10,7 +10,7 @@
  * W and G are contiguous. Each product runs in tiles of the widest size that still fits, down to
  * one element, so any size is valid, over blocks that stay in cache while every row uses them:
  *
- *   nt  4 rows × 2 outputs, then 2 rows × 4 and 1 row × 8 (8 vector accumulators; the remaining
+ *   nt  4 rows × 2 outputs, then 2 rows × 4 and 1 row × 4 (8 or 4 vector accumulators; the remaining
  *       outputs one at a time), the dot products along contiguous k; panels of W rows
  *       (NT_PANEL_BYTES) in the outer loop. Without a k tail (K a multiple of the lanes), the
  *       lanes of L accumulators are summed at once by shuffles and stored as one vector.
@@ -55,7 +55,7 @@ const F64: Lanes = { t: "f64", v: "f64x2", L: 2, S: 3 };
  * Register tiles: `nt` rows × outputs (in turn, while that many rows remain), `nn` rows × vectors
  * of outputs, `tn` gradient rows × vectors of columns.
  */
-const NT_TILES = [[4, 2], [2, 4], [1, 8]] as const;
+const NT_TILES = [[4, 2], [2, 4], [1, 4]] as const;
 const NN_TILE = [2, 4] as const;
 const TN_TILE = [4, 2] as const;
 /** Bytes of W rows an `nt` panel holds: the panel stays in L2 while every row of A passes it. */
