@@ -7,10 +7,16 @@
  *   nn  rows = B,      N = 4H, K = H   the backward's Uᵀ·d
  *   tn  rows = 8·B,    R = 4H, C = H   a param gradient summed over T = 8 steps of B rows
  *
+ * `--lstm IxHxBxT,...` times instead the calls an LSTM's train step makes at those sizes (chunks of
+ * `chunkSteps(T, B)` steps), with their strides: the hoisted forward `nt` (chunk rows, N = 4H,
+ * K = I), the recurrent `nt` and `nn` (B rows, K = H), the input gradient's `nn` (chunk rows,
+ * K = I) and the per-gate param gradients' `tn` (chunk rows, R = H, C = H or I, A's rows 4H apart),
+ * and the products' CPU time per train step.
+ *
  * Operands live in the module's memory, so this times the kernels alone (no staging). Rates are
  * per second of this process's CPU time, which a busy machine disturbs less than wall-clock time.
  *
- *   node dist/bench/products.js [--dtype f32|f64] [--quick] [--rounds N] [--points HxB,...] [--baseline FILE] [--json]
+ *   node dist/bench/products.js [--dtype f32|f64] [--quick] [--rounds N] [--points HxB,...] [--lstm IxHxBxT,...] [--baseline FILE] [--json]
  *
  * `--baseline FILE` loads another build of the products (a products-wasm.js, e.g. from a checkout
  * of an older commit's dist/) and times both in the same process, interleaved round by round.
@@ -19,7 +25,7 @@
 import { pathToFileURL } from "node:url";
 import { loadavg } from "node:os";
 import { PRODUCTS_WASM } from "../src/runtime/products-wasm.js";
-import { wasmProductParams, type DType, type ProductName } from "../src/runtime/abi.js";
+import { chunkSteps, wasmProductParams, type DType, type ProductName } from "../src/runtime/abi.js";
 import { mulberry32 } from "../src/runtime/random.js";
 import { benchMaps } from "./maps.js";
 
@@ -49,6 +55,12 @@ interface Shape {
   readonly rows: number;
   readonly a: number;
   readonly b: number;
+  /** A's row stride (elements), when wider than its rows. */
+  readonly as?: number;
+  /** What the shape is, in `--lstm` tables. */
+  readonly label?: string;
+  /** Calls per train step, in `--lstm` tables. */
+  readonly calls?: number;
 }
 
 /** The operand sizes (elements) and the call's arguments, operands packed one after another. */
@@ -57,11 +69,12 @@ function layout(s: Shape, E: number) {
   // nt: A [rows][K], W [N][K], Y [rows][N]; nn: A [rows][N], W [N][K], Y [rows][K];
   // tn: A [rows][R], B [rows][C], G [R][C] with R = N, C = K.
   const [aw, w, yw] = kind === "nt" ? [K, N * K, N] : kind === "nn" ? [N, N * K, K] : [N, rows * K, N * K];
+  const as = Math.max(s.as ?? aw, aw);
   const pA = 0;
-  const pW = pA + rows * aw * E;
+  const pW = pA + rows * as * E;
   const pY = pW + w * E;
   const end = pY + (kind === "tn" ? yw : rows * yw) * E;
-  const args = kind === "tn" ? [rows, N, K, pA, N, pW, K, pY] : [rows, N, K, pA, aw, pW, pY, yw, 0];
+  const args = kind === "tn" ? [rows, N, K, pA, as, pW, K, pY] : [rows, N, K, pA, as, pW, pY, yw, 0];
   return { args, end, flops: 2 * rows * N * K };
 }
 
@@ -112,6 +125,21 @@ function shapes(H: number, B: number): Shape[] {
   ];
 }
 
+/** The products of an LSTM's train step at I, H, B, T, each with its calls per step. */
+function lstmShapes(I: number, H: number, B: number, T: number): Shape[] {
+  const steps = chunkSteps(T, B);
+  const chunks = T / steps;
+  const rows = steps * B;
+  return [
+    { kind: "nt", rows, a: 4 * H, b: I, label: "nt hoisted W·x", calls: chunks },
+    { kind: "nt", rows: B, a: 4 * H, b: H, label: "nt recurrent U·h", calls: T },
+    { kind: "nn", rows: B, a: 4 * H, b: H, label: "nn recurrent Uᵀ·d", calls: T },
+    { kind: "nn", rows, a: 4 * H, b: I, label: "nn input Wᵀ·d", calls: chunks },
+    { kind: "tn", rows, a: H, b: H, as: 4 * H, label: "tn dU (per gate)", calls: 4 * chunks },
+    { kind: "tn", rows, a: H, b: I, as: 4 * H, label: "tn dW (per gate)", calls: 4 * chunks },
+  ];
+}
+
 async function main() {
   const argv = process.argv.slice(2);
   const opt = (name: string) => {
@@ -130,6 +158,7 @@ async function main() {
   const rounds = Number(opt("--rounds") ?? (quick ? 3 : 5));
   const ms = quick ? 15 : 40;
   const points = opt("--points")?.split(",").map((p) => p.split("x").map(Number) as [number, number]);
+  const lstm = opt("--lstm")?.split(",").map((p) => p.split("x").map(Number) as [number, number, number, number]);
   const sweeps: [string, [number, number][]][] = points
     ? [["chosen points", points]]
     : [
@@ -140,7 +169,19 @@ async function main() {
   for (const s of shapes(64, 8)) time(builds, s, dtype, 1, 100);
   const results: unknown[] = [];
   console.log(`# runtime products, ${dtype}, GFLOP/s per CPU second (median of ${rounds} rounds)${baseline ? `, now · baseline` : ""}; load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
-  for (const [title, points] of sweeps) {
+  for (const [I, H, B, T] of lstm ?? []) {
+    console.log(`\n## LSTM train step, I = ${I}, H = ${H}, B = ${B}, T = ${T}\n\n| product | rows × N × K | calls | GFLOP/s | ms per step |\n|---|---|---|---|---|`);
+    const total = builds.map(() => 0);
+    for (const s of lstmShapes(I, H, B, T)) {
+      const r = time(builds, s, dtype, rounds, ms);
+      const ms1 = r.map((g) => (s.calls! * 2 * s.rows * s.a * s.b) / (g * 1e6));
+      ms1.forEach((t, i) => (total[i]! += t));
+      results.push({ sweep: "lstm", I, H, B, T, product: s.label, gflops: r, ms: ms1 });
+      console.log(`| ${s.label} | ${s.rows} × ${s.a} × ${s.b} | ${s.calls} | ${r.map((x) => x.toFixed(1)).join(" · ")} | ${ms1.map((x) => x.toFixed(2)).join(" · ")} |`);
+    }
+    console.log(`| all products | | | | ${total.map((x) => x.toFixed(2)).join(" · ")} |`);
+  }
+  for (const [title, points] of lstm ? [] : sweeps) {
     console.log(`\n## ${title}\n\n| H | B | nt | nn | tn |\n|---|---|---|---|---|`);
     for (const [H, B] of points) {
       const cells = shapes(H, B).map((s) => {
@@ -151,7 +192,7 @@ async function main() {
       console.log(`| ${H} | ${B} | ${cells.join(" | ")} |`);
     }
   }
-  if (dtype === "f32") results.push(...benchMaps(rounds, ms).map((r) => ({ sweep: "maps", ...r })));
+  if (dtype === "f32" && !lstm) results.push(...benchMaps(rounds, ms).map((r) => ({ sweep: "maps", ...r })));
   console.log(`\nload average after: ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
   if (argv.includes("--json")) console.log(JSON.stringify(results));
 }

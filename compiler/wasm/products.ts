@@ -10,20 +10,27 @@
  * W and G are contiguous. Each product runs in tiles of the widest size that still fits, down to
  * one element, so any size is valid, over blocks that stay in cache while every row uses them:
  *
- *   nt  4 rows × 2 outputs, then 2 rows × 4 and 1 row × 4 (8 or 4 vector accumulators; the
- *       remaining outputs one at a time), the dot
- *       products along contiguous k; panels of W rows (NT_PANEL_BYTES) in the outer loop.
- *   nn  2 rows × 4 vectors of outputs (then 1 vector, 1 element); blocks of NN_BLOCK_COLS outputs
- *       × NN_BLOCK_ROWS rows of W, packed into the scratch area when rows of W lie far apart.
+ *   nt  4 rows × 2 outputs, then 2 rows × 4 and 1 row × 4 (8 or 4 vector accumulators; the remaining
+ *       outputs one at a time), the dot products along contiguous k; panels of W rows
+ *       (NT_PANEL_BYTES) in the outer loop. Without a k tail (K a multiple of the lanes), the
+ *       lanes of L accumulators are summed at once by shuffles and stored as one vector.
+ *   nn  2 rows × 4 vectors of outputs (then 1 vector, 1 element), the rows' elements of A splat
+ *       from memory; blocks of NN_BLOCK_ROWS rows of W, and in each, strips of 4 vectors of
+ *       outputs used by every row of A in turn, copied to the scratch area first (rows one after
+ *       another) when A has NN_PACK_ROWS rows or more.
  *   tn  4 gradient rows × 2 vectors of columns; blocks of TN_ROW_BLOCK rows × TN_BLOCK_COLS columns.
  *
+ * Addresses that differ by a constant are one pointer and constant offsets (folded into the load
+ * by the engine), and each loaded vector is used by every accumulator that needs it.
+ *
  * Summation order, which the exactness of optimized builds rests on: `nt` sums each output in
- * vector lanes over k (lane l takes k ≡ l mod L, in order), adds the lanes pairwise, then the
- * k tail in order — the same for every output, whatever the rows, N, the tile or the panel (so a
- * stacked or hoisted product gives the bits of the separate ones; tests/products.test.ts checks it).
- * `nn` sums each block of NN_BLOCK_ROWS rows of W in order from zero and adds it to Y; `tn` sums
- * each block of TN_ROW_BLOCK rows in order from zero and adds it to G. Both depend on N or the
- * rows, and only the backward uses them (to 1e-12 against unoptimized builds, README "Exactness").
+ * vector lanes over k (lane l takes k ≡ l mod L, in order), adds the lanes pairwise ((l0 + l1) +
+ * (l2 + l3) in f32x4), then the k tail in order — the same for every output, whatever the rows,
+ * N, the tile or the panel (so a stacked or hoisted product gives the bits of the separate ones;
+ * tests/products.test.ts checks it). `nn` sums each block of NN_BLOCK_ROWS rows of W in order
+ * from zero and adds it to Y; `tn` sums each block of TN_ROW_BLOCK rows in order from zero and
+ * adds it to G. Both depend on N or the rows, and only the backward uses them (to 1e-12 against
+ * unoptimized builds, README "Exactness").
  *
  * `rnnc` writes this text into src/runtime/products-wasm.ts as bytes (compiler/wasm/build.ts);
  * nothing here runs when kernels run.
@@ -53,15 +60,14 @@ const NN_TILE = [2, 4] as const;
 const TN_TILE = [4, 2] as const;
 /** Bytes of W rows an `nt` panel holds: the panel stays in L2 while every row of A passes it. */
 const NT_PANEL_BYTES = 128 * 1024;
-/** An `nn` block: outputs (columns of W) × rows of W, used by every row of A while it is in cache. */
-const NN_BLOCK_COLS = 64;
+/** Rows of W in an `nn` block: the outputs of a strip sum them from zero, then add to Y. */
 const NN_BLOCK_ROWS = 256;
 /**
- * `nn` packs each block of W before using it when A has NN_PACK_ROWS rows or more and rows of W
- * are NN_PACK_STRIDE bytes or more apart (in place, a block's rows would meet in the same cache sets).
+ * `nn` copies each strip of a block (NN_BLOCK_ROWS × 4 vectors, 16 KiB) to the scratch area before
+ * using it when A has NN_PACK_ROWS rows or more: in place, the strip's rows lie Kb apart and meet
+ * in the same cache sets.
  */
-const NN_PACK_ROWS = 4;
-const NN_PACK_STRIDE = 2048;
+const NN_PACK_ROWS = 16;
 /** Rows of `tn` summed per block, and columns of B per block, so that a block of both operands stays in cache. */
 const TN_ROW_BLOCK = 128;
 const TN_BLOCK_COLS = 128;
@@ -77,7 +83,6 @@ const set = (x: string, v: string) => `(local.set $${x} ${v})`;
 const i32 = (n: number) => `(i32.const ${n})`;
 const add = (a: string, b: string) => `(i32.add ${a} ${b})`;
 const mul = (a: string, b: string) => `(i32.mul ${a} ${b})`;
-const at = (base: string, bytes: number) => (bytes === 0 ? get(base) : add(get(base), i32(bytes)));
 
 /** One function's body: the locals it declares and a label counter. */
 class Fn {
@@ -108,12 +113,18 @@ class Fn {
   }
 }
 
+/** `op` of `ptr` with a constant byte offset (folded into the address by the engine). */
+const mem = (op: string, ptr: string, offset: number, ...rest: string[]) =>
+  `(${[op, ...(offset ? [`offset=${offset}`] : []), ptr, ...rest].join(" ")})`;
+
 function vecOps(p: Lanes) {
   const bytes = 16;
   return {
     bytes,
-    load: (ptr: string) => `(v128.load ${ptr})`,
-    store: (ptr: string, v: string) => `(v128.store ${ptr} ${v})`,
+    load: (ptr: string, offset = 0) => mem("v128.load", ptr, offset),
+    /** One element at `ptr` in every lane. */
+    splatLoad: (ptr: string, offset = 0) => mem(`v128.load${8 << p.S}_splat`, ptr, offset),
+    store: (ptr: string, v: string, offset = 0) => mem("v128.store", ptr, offset, v),
     zero: "(v128.const i64x2 0 0)",
     madd: (acc: string, a: string, b: string) => set(acc, `(${p.v}.add ${get(acc)} (${p.v}.mul ${a} ${b}))`),
     splat: (x: string) => `(${p.v}.splat ${x})`,
@@ -121,6 +132,20 @@ function vecOps(p: Lanes) {
     hsum: (v: string) => {
       const lanes = range(p.L).map((l) => `(${p.v}.extract_lane ${l} ${v})`);
       return p.L === 4 ? `(${p.t}.add (${p.t}.add ${lanes[0]} ${lanes[1]}) (${p.t}.add ${lanes[2]} ${lanes[3]}))` : `(${p.t}.add ${lanes[0]} ${lanes[1]})`;
+    },
+    /**
+     * The lane sums of L vectors as one vector (lane i: vector i's), each added as `hsum` adds it:
+     * (l0 + l1) + (l2 + l3) in f32x4, l0 + l1 in f64x2 — by shuffles instead of lane extracts.
+     */
+    hsums: (vs: readonly string[]): string => {
+      const E = 1 << p.S;
+      // Lanes `lanes` (of the 2L lanes of a then b) as one vector.
+      const pick = (a: string, b: string, lanes: number[]) => `(i8x16.shuffle ${lanes.flatMap((l) => range(E).map((x) => l * E + x)).join(" ")} ${a} ${b})`;
+      const pairs = (a: string, b: string) => {
+        const even = range(p.L).map((l) => 2 * l);
+        return `(${p.v}.add ${pick(a, b, even)} ${pick(a, b, even.map((l) => l + 1))})`;
+      };
+      return p.L === 4 ? pairs(pairs(vs[0]!, vs[1]!), pairs(vs[2]!, vs[3]!)) : pairs(vs[0]!, vs[1]!);
     },
   };
 }
@@ -167,40 +192,55 @@ function blocks(fn: Fn, counter: string, step: string, limit: string, body: stri
 
 function nt(p: Lanes): string {
   const { fn, v, E, body } = begin(p, ["as", "ys", "K"], "K", "kv", "m");
+  const L = p.L;
   const NR = Math.max(...NT_TILES.map(([, n]) => n));
   const tile = (MR: number, NR: number): string[] => {
-    const x = (i: number) => fn.local(`x${i}`, "v128");
     const w = (j: number) => fn.local(`w${j}`, "v128");
-    const acc = (i: number, j: number) => fn.local(`v${i}${j}`, "v128");
-    const s = (i: number, j: number) => fn.local(`s${i}${j}`, "scalar");
+    const x = (i: number) => fn.local(`x${i}`, "v128");
+    const acc = (i: number, j: number) => fn.local(`v${i}_${j}`, "v128");
+    const s = (i: number, j: number) => fn.local(`s${i}_${j}`, "scalar");
     const pw = (j: number) => fn.local(`pw${j}`, "i32");
     const pa = (i: number) => `a${i}`;
     const pairs = range(MR).flatMap((i) => range(NR).map((j) => [i, j] as const));
     const scalar = (ptr: string) => `(${p.t}.load ${ptr})`;
-    return [
-      ...range(NR).map((j) => set(pw(j), add(get("W"), mul(add(get("n"), i32(j)), get("Kb"))))),
-      ...pairs.map(([i, j]) => set(acc(i, j), v.zero)),
-      set("k", i32(0)),
-      ...fn.strip("k", v.bytes, get("kv"), [
-        ...range(MR).map((i) => set(x(i), v.load(add(get(pa(i)), get("k"))))),
-        ...range(NR).map((j) => set(w(j), v.load(add(get(pw(j)), get("k"))))),
-        ...pairs.map(([i, j]) => v.madd(acc(i, j), get(w(j)), get(x(i)))),
-      ]),
+    // One vector of k (at byte k + offset) for every pair; the operand used by more pairs is
+    // loaded first, the other just before its uses, so few vectors are live at once.
+    const step = (offset: number): string[] => {
+      const loadW = (j: number) => set(w(j), v.load(add(get(pw(j)), get("k")), offset));
+      const loadX = (i: number) => set(x(i), v.load(add(get(pa(i)), get("k")), offset));
+      return MR >= NR
+        ? [...range(NR).map(loadW), ...range(MR).flatMap((i) => [loadX(i), ...range(NR).map((j) => v.madd(acc(i, j), get(w(j)), get(x(i))))])]
+        : [...range(MR).map(loadX), ...range(NR).flatMap((j) => [loadW(j), ...range(MR).map((i) => v.madd(acc(i, j), get(w(j)), get(x(i))))])];
+    };
+    // Each output: lane sums, then the k tail in order; stored one element at a time.
+    const scalarEnd = [
       ...pairs.map(([i, j]) => set(s(i, j), v.hsum(get(acc(i, j))))),
       ...fn.strip("k", E, get("Kb"), pairs.map(([i, j]) =>
         set(s(i, j), `(${p.t}.add ${get(s(i, j))} (${p.t}.mul ${scalar(add(get(pa(i)), get("k")))} ${scalar(add(get(pw(j)), get("k")))}))`))),
       ...pairs.map(([i, j]) => storeMaybeAcc(p, add(get(`y${i}`), i32(j * E)), get(s(i, j)))),
+    ];
+    return [
+      set(pw(0), add(get("W"), mul(get("n"), get("Kb")))),
+      ...range(NR - 1).map((j) => set(pw(j + 1), add(get(pw(j)), get("Kb")))),
+      ...pairs.map(([i, j]) => set(acc(i, j), v.zero)),
+      set("k", i32(0)),
+      ...fn.strip("k", v.bytes, get("kv"), step(0)),
+      // Without a k tail, L outputs at a time: their lane sums by shuffles, stored as one vector
+      // (or in lanes of NR outputs, one row each).
+      ...((MR * NR) % L === 0 && (NR % L === 0 || L % NR === 0)
+        ? [`(if (i32.eq ${get("kv")} ${get("Kb")})`, "(then", ...vectorEnd(p, fn, MR, NR, acc), ")", "(else", ...scalarEnd, "))"]
+        : scalarEnd),
       set("yn", add(get("yn"), i32(NR * E))),
     ];
   };
   for (const n of ["k", "n", "yn", "panel", "nEnd"]) fn.local(n, "i32");
   // The tile's output rows start at yn (row m, column n) and yn + i·ysb.
   const withRows = (MR: number, code: string[]) => [
-    ...range(MR).map((i) => set(fn.local(`y${i}`, "i32"), i === 0 ? get("yn") : add(get("yn"), mul(i32(i), get("ysb"))))),
+    ...range(MR).map((i) => set(fn.local(`y${i}`, "i32"), i === 0 ? get("yn") : add(get(`y${i - 1}`), get("ysb")))),
     ...code,
   ];
   const rows = (MR: number, NR: number): string[] => [
-    ...range(MR).map((i) => set(fn.local(`a${i}`, "i32"), add(get("A"), mul(add(get("m"), i32(i)), get("asb"))))),
+    ...range(MR).map((i) => set(fn.local(`a${i}`, "i32"), i === 0 ? add(get("A"), mul(get("m"), get("asb"))) : add(get(`a${i - 1}`), get("asb")))),
     set("n", get("n0")),
     set("yn", add(add(get("Y"), mul(get("m"), get("ysb"))), `(i32.shl ${get("n0")} ${i32(p.S)})`)),
     ...fn.strip("n", NR, get("nEnd"), withRows(MR, tile(MR, NR))),
@@ -220,87 +260,118 @@ function nt(p: Lanes): string {
   return func("nt", p, fn, body);
 }
 
+/**
+ * The end of an `nt` tile without a k tail: the accumulators of pairs (i, j) in row-major order, L
+ * at a time, summed into one vector by `hsums` and stored (added to Y with acc) at once: a vector
+ * of L outputs of one row when NR ≥ L, else lanes of NR outputs of L / NR rows.
+ */
+function vectorEnd(p: Lanes, fn: Fn, MR: number, NR: number, acc: (i: number, j: number) => string): string[] {
+  const v = vecOps(p);
+  const E = 1 << p.S;
+  const L = p.L;
+  const r = fn.local("r", "v128");
+  const old = fn.local("old", "v128");
+  const out: string[] = [];
+  for (let g = 0; g < (MR * NR) / L; g++) {
+    const idx = range(L).map((l) => g * L + l);
+    out.push(set(r, v.hsums(idx.map((q) => get(acc(Math.floor(q / NR), q % NR))))));
+    const [i0, j0] = [Math.floor((g * L) / NR), (g * L) % NR];
+    if (NR >= L) {
+      out.push(v.store(get(`y${i0}`), `(select ${v.add(v.load(get(`y${i0}`), j0 * E), get(r))} ${get(r)} ${get("acc")})`, j0 * E));
+    } else {
+      // Lane c holds row i0 + c's NR outputs from column j0 = 0.
+      const bits = NR * E * 8;
+      const chunks = L / NR;
+      out.push(set(old, v.zero));
+      for (let c = 0; c < chunks; c++) out.push(set(old, `(v128.load${bits}_lane ${c} ${get(`y${i0 + c}`)} ${get(old)})`));
+      out.push(set(r, `(select ${v.add(get(old), get(r))} ${get(r)} ${get("acc")})`));
+      for (let c = 0; c < chunks; c++) out.push(`(v128.store${bits}_lane ${c} ${get(`y${i0 + c}`)} ${get(r)})`);
+    }
+  }
+  return out;
+}
+
 function nn(p: Lanes): string {
   const { fn, v, E, body } = begin(p, ["as", "ys", "K", "N"], "K", "kv", "m");
   const [MR, KV] = NN_TILE;
-  for (const n of ["k", "n", "pw", "nEnd", "nEndb", "kEnd", "kvEnd", "add", "wk0", "wStride", "r"]) fn.local(n, "i32");
+  for (const n of ["k", "n", "pw", "nEnd", "n0b", "nEndb", "add", "wp0", "wStride", "pd", "pe"]) fn.local(n, "i32");
   const pa = (i: number) => fn.local(`a${i}`, "i32");
   const py = (i: number) => fn.local(`y${i}`, "i32");
   /** MR rows × KV vectors of outputs starting at byte k, summing W rows n0…nEnd; KV = 0: one scalar output. */
   const tile = (MR: number, KV: number): string[] => {
     const vec = KV > 0;
-    const acc = (i: number, j: number) => fn.local(vec ? `v${i}${j}` : `s${i}`, vec ? "v128" : "scalar");
+    const acc = (i: number, j: number) => fn.local(vec ? `v${i}_${j}` : `s${i}`, vec ? "v128" : "scalar");
     const w = (j: number) => fn.local(vec ? `w${j}` : "ws", vec ? "v128" : "scalar");
     const a = (i: number) => fn.local(vec ? `x${i}` : `xs${i}`, vec ? "v128" : "scalar");
     const cols = range(Math.max(KV, 1));
-    const pairs = range(MR).flatMap((i) => cols.map((j) => [i, j] as const));
     const zero = vec ? v.zero : `(${p.t}.const 0)`;
     const madd = (c: string, x: string, y: string) => (vec ? v.madd(c, x, y) : set(c, `(${p.t}.add ${get(c)} (${p.t}.mul ${x} ${y}))`));
-    const load = (ptr: string) => (vec ? v.load(ptr) : `(${p.t}.load ${ptr})`);
-    const elem = (i: number) => `(${p.t}.load ${add(get(`a${i}`), get("n"))})`;
-    const result = (i: number, j: number) => add(add(get(`y${i}`), get("k")), i32(j * v.bytes));
-    const sum = (i: number, j: number) => (vec ? v.add(v.load(result(i, j)), get(acc(i, j))) : `(${p.t}.add (${p.t}.load ${result(i, j)}) ${get(acc(i, j))})`);
+    const load = (ptr: string, offset: number) => (vec ? v.load(ptr, offset) : mem(`${p.t}.load`, ptr, offset));
+    const elem = (i: number) => (vec ? v.splatLoad : (ptr: string) => mem(`${p.t}.load`, ptr, 0))(add(get(`a${i}`), get("n")));
+    const result = (i: number) => add(get(`y${i}`), get("k"));
+    const sum = (i: number, j: number) => (vec ? v.add(v.load(result(i), j * v.bytes), get(acc(i, j))) : `(${p.t}.add ${mem(`${p.t}.load`, result(i), 0)} ${get(acc(i, j))})`);
     return [
-      ...pairs.map(([i, j]) => set(acc(i, j), zero)),
-      set("n", `(i32.shl ${get("n0")} ${i32(p.S)})`),
-      set("pw", add(get("wk0"), get("k"))),
+      ...range(MR).flatMap((i) => cols.map((j) => set(acc(i, j), zero))),
+      set("n", get("n0b")),
+      set("pw", get("wp0")),
       ...fn.strip("n", E, get("nEndb"), [
-        ...range(MR).map((i) => set(a(i), vec ? v.splat(elem(i)) : elem(i))),
-        ...cols.map((j) => set(w(j), load(at("pw", j * v.bytes)))),
-        ...pairs.map(([i, j]) => madd(acc(i, j), get(a(i)), get(w(j)))),
+        // The rows' elements of A first, then each vector of W row n just before its uses.
+        ...range(MR).map((i) => set(a(i), elem(i))),
+        ...cols.flatMap((j) => [set(w(j), load(get("pw"), j * v.bytes)), ...range(MR).map((i) => madd(acc(i, j), get(a(i)), get(w(j))))]),
         set("pw", add(get("pw"), get("wStride"))),
       ]),
-      ...pairs.map(([i, j]) => `(${vec ? "v128" : p.t}.store ${result(i, j)} (select ${sum(i, j)} ${get(acc(i, j))} ${get("add")}))`),
+      ...range(MR).flatMap((i) => cols.map((j) => mem(`${vec ? "v128" : p.t}.store`, result(i), j * v.bytes, `(select ${sum(i, j)} ${get(acc(i, j))} ${get("add")})`))),
     ];
   };
-  const rows = (MR: number): string[] => [
-    ...range(MR).map((i) => set(pa(i), add(get("A"), mul(add(get("m"), i32(i)), get("asb"))))),
-    ...range(MR).map((i) => set(py(i), add(get("Y"), mul(add(get("m"), i32(i)), get("ysb"))))),
-    set("k", get("k0")),
-    ...fn.strip("k", KV * v.bytes, get("kvEnd"), tile(MR, KV)),
-    ...fn.strip("k", v.bytes, get("kvEnd"), tile(MR, 1)),
-    ...fn.strip("k", E, get("kEnd"), tile(MR, 0)),
-  ];
-  // Blocks of NN_BLOCK_COLS outputs × NN_BLOCK_ROWS rows of W, each used by every row of A while
-  // in cache; the first block of rows stores (or adds, with acc), the others add.
-  body.push(
-    ...blocks(fn, "k0", i32(NN_BLOCK_COLS << p.S), get("Kb"), [
-      set("kEnd", min(add(get("k0"), i32(NN_BLOCK_COLS << p.S)), get("Kb"))),
-      set("kvEnd", min(add(get("k0"), i32(NN_BLOCK_COLS << p.S)), get("kv"))),
-      ...blocks(fn, "n0", i32(NN_BLOCK_ROWS), get("N"), [
-        set("nEnd", min(add(get("n0"), i32(NN_BLOCK_ROWS)), get("N"))),
-        set("nEndb", `(i32.shl ${get("nEnd")} ${i32(p.S)})`),
-        set("add", `(i32.or ${get("acc")} (i32.ne ${get("n0")} ${i32(0)}))`),
-        ...packBlock(fn),
-        set("m", i32(0)),
-        ...edges(MR).flatMap((r) => fn.strip("m", r, get("rows"), rows(r))),
+  /** Every row of A, in tiles of MR rows and fewer, for the outputs at byte k. */
+  const rows = (KV: number): string[] => [
+    set("m", i32(0)),
+    ...edges(MR).flatMap((r) =>
+      fn.strip("m", r, get("rows"), [
+        ...range(r).map((i) => set(pa(i), i === 0 ? add(get("A"), mul(get("m"), get("asb"))) : add(get(`a${i - 1}`), get("asb")))),
+        ...range(r).map((i) => set(py(i), i === 0 ? add(get("Y"), mul(get("m"), get("ysb"))) : add(get(`y${i - 1}`), get("ysb")))),
+        ...tile(r, KV),
       ]),
+    ),
+  ];
+  // Blocks of NN_BLOCK_ROWS rows of W, and in them strips of outputs (KV vectors, then one, then
+  // one element), each used by every row of A while in cache; the first block stores (or adds,
+  // with acc), the others add. With NN_PACK_ROWS rows of A or more, a strip of KV vectors is first
+  // copied to the scratch area (its rows one after another: every row of A then reads it from
+  // contiguous memory, without W's rows meeting in the same cache sets).
+  const inPlace = [set("wp0", add(add(get("W"), mul(get("n0"), get("Kb"))), get("k"))), set("wStride", get("Kb"))];
+  const scratch = "(global.get $scratch)";
+  const stripBytes = KV * v.bytes;
+  body.push(
+    ...blocks(fn, "n0", i32(NN_BLOCK_ROWS), get("N"), [
+      set("nEnd", min(add(get("n0"), i32(NN_BLOCK_ROWS)), get("N"))),
+      set("n0b", `(i32.shl ${get("n0")} ${i32(p.S)})`),
+      set("nEndb", `(i32.shl ${get("nEnd")} ${i32(p.S)})`),
+      set("add", `(i32.or ${get("acc")} (i32.ne ${get("n0")} ${i32(0)}))`),
+      set("k", i32(0)),
+      ...fn.strip("k", stripBytes, get("kv"), [
+        ...inPlace,
+        `(if (i32.and (i32.ne ${scratch} ${i32(0)}) (i32.ge_s ${get("rows")} ${i32(NN_PACK_ROWS)}))`,
+        "(then",
+        // From wp0 (row n0) to the scratch area, stripBytes a row, until its end pe.
+        set("pe", add(scratch, mul(`(i32.sub ${get("nEnd")} ${get("n0")})`, i32(stripBytes)))),
+        set("pd", scratch),
+        `(block $packed (loop $pack`,
+        `(br_if $packed (i32.ge_u ${get("pd")} ${get("pe")}))`,
+        ...range(KV).map((j) => v.store(get("pd"), v.load(get("wp0"), j * v.bytes), j * v.bytes)),
+        set("wp0", add(get("wp0"), get("Kb"))),
+        set("pd", add(get("pd"), i32(stripBytes))),
+        "(br $pack)))",
+        set("wp0", scratch),
+        set("wStride", i32(stripBytes)),
+        "))",
+        ...rows(KV),
+      ]),
+      ...fn.strip("k", v.bytes, get("kv"), [...inPlace, ...rows(1)]),
+      ...fn.strip("k", E, get("Kb"), [...inPlace, ...rows(0)]),
     ]),
   );
   return func("nn", p, fn, body);
-}
-
-/**
- * Where the tiles of an `nn` block read W: row n, byte k at wk0 + (n − n0)·wStride + k. With
- * enough rows, far enough apart (NN_PACK_ROWS, NN_PACK_STRIDE), and a scratch area, the block is first copied there row after row,
- * so that it is read from contiguous memory by every row of A; else in place.
- */
-function packBlock(fn: Fn): string[] {
-  const scratch = "(global.get $scratch)";
-  return [
-    `(if (i32.and (i32.ne ${scratch} ${i32(0)}) (i32.and (i32.ge_s ${get("rows")} ${i32(NN_PACK_ROWS)}) (i32.ge_s ${get("Kb")} ${i32(NN_PACK_STRIDE)})))`,
-    `(then`,
-    set("wStride", `(i32.sub ${get("kEnd")} ${get("k0")})`),
-    set("wk0", `(i32.sub ${scratch} ${get("k0")})`),
-    ...blocks(fn, "r", i32(1), `(i32.sub ${get("nEnd")} ${get("n0")})`, [
-      `(memory.copy ${add(scratch, mul(get("r"), get("wStride")))} ${add(add(get("W"), mul(add(get("n0"), get("r")), get("Kb"))), get("k0"))} ${get("wStride")})`,
-    ]),
-    `)`,
-    `(else`,
-    set("wStride", get("Kb")),
-    set("wk0", add(get("W"), mul(get("n0"), get("Kb")))),
-    `))`,
-  ];
 }
 
 /**
@@ -308,15 +379,26 @@ function packBlock(fn: Fn): string[] {
  * + b. When its rows lie TN_PACK_STRIDE bytes or more apart and there is a scratch area, bytes
  * first…end of rows m0…mEnd are first copied to scratch + at, `width` bytes a row; else in place.
  */
-function pack(fn: Fn, o: { base: string; stride: string; from: string; rowBytes: string; first: string; end: string; width: number; at: number }): string[] {
+function pack(fn: Fn, p: Lanes, o: { base: string; stride: string; from: string; rowBytes: string; first: string; end: string; width: number; at: number }): string[] {
   const to = add("(global.get $scratch)", i32(o.at));
+  const [E, t] = [1 << p.S, p.t];
+  for (const n of ["pLen", "pLenv", "pSrc", "pDst", "pq"]) fn.local(n, "i32");
   return [
     `(if (i32.and (i32.ne (global.get $scratch) ${i32(0)}) (i32.ge_s ${get(o.rowBytes)} ${i32(TN_PACK_STRIDE)}))`,
     `(then`,
     set(o.stride, i32(o.width)),
     set(o.base, `(i32.sub ${to} ${o.first})`),
+    set("pLen", `(i32.sub ${o.end} ${o.first})`),
+    set("pLenv", `(i32.and ${get("pLen")} ${i32(-16)})`),
+    set("pSrc", add(add(get(o.from), mul(get("m0"), get(o.rowBytes))), o.first)),
+    set("pDst", to),
+    // Row by row: whole vectors, then the last elements one by one (nothing read past `end`).
     ...blocks(fn, "pm", i32(1), `(i32.sub ${get("mEnd")} ${get("m0")})`, [
-      `(memory.copy ${add(to, mul(get("pm"), i32(o.width)))} ${add(add(get(o.from), mul(add(get("m0"), get("pm")), get(o.rowBytes))), o.first)} (i32.sub ${o.end} ${o.first}))`,
+      set("pq", i32(0)),
+      ...fn.strip("pq", 16, get("pLenv"), [`(v128.store ${add(get("pDst"), get("pq"))} (v128.load ${add(get("pSrc"), get("pq"))}))`]),
+      ...fn.strip("pq", E, get("pLen"), [`(${t}.store ${add(get("pDst"), get("pq"))} (${t}.load ${add(get("pSrc"), get("pq"))}))`]),
+      set("pSrc", add(get("pSrc"), get(o.rowBytes))),
+      set("pDst", add(get("pDst"), i32(o.width))),
     ]),
     `)`,
     `(else`,
@@ -338,8 +420,8 @@ function tn(p: Lanes): string {
     const a = (i: number) => fn.local(vec ? `x${i}` : `xs${i}`, vec ? "v128" : "scalar");
     const b = (j: number) => fn.local(vec ? `w${j}` : "ws", vec ? "v128" : "scalar");
     const pairs = range(RR).flatMap((i) => cols.map((j) => [i, j] as const));
-    const elem = (i: number) => `(${p.t}.load ${at("pa", i * E)})`;
-    const load = (ptr: string) => (vec ? v.load(ptr) : `(${p.t}.load ${ptr})`);
+    const elem = (i: number) => (vec ? v.splatLoad(get("pa"), i * E) : mem(`${p.t}.load`, get("pa"), i * E));
+    const load = (ptr: string, offset: number) => (vec ? v.load(ptr, offset) : mem(`${p.t}.load`, ptr, offset));
     const madd = (c: string, x: string, y: string) => (vec ? v.madd(c, x, y) : set(c, `(${p.t}.add ${get(c)} (${p.t}.mul ${x} ${y}))`));
     // G row r + i starts at pg + i·Cb.
     const g = (i: number, j: number) => add(add(get("pg"), mul(i32(i), get("Cb"))), i32(j * v.bytes));
@@ -349,9 +431,9 @@ function tn(p: Lanes): string {
       set("pa", add(get("aBase"), `(i32.shl ${get("r")} ${i32(p.S)})`)),
       set("pb", add(get("bBase"), get("c"))),
       ...fn.strip("m", 1, get("mEnd"), [
-        ...range(RR).map((i) => set(a(i), vec ? v.splat(elem(i)) : elem(i))),
-        ...cols.map((j) => set(b(j), load(at("pb", j * v.bytes)))),
-        ...pairs.map(([i, j]) => madd(acc(i, j), get(a(i)), get(b(j)))),
+        // The vectors of B first, then each row's element of A just before its uses.
+        ...cols.map((j) => set(b(j), load(get("pb"), j * v.bytes))),
+        ...range(RR).flatMap((i) => [set(a(i), elem(i)), ...cols.map((j) => madd(acc(i, j), get(a(i)), get(b(j))))]),
         set("pa", add(get("pa"), get("aStride"))),
         set("pb", add(get("pb"), get("bStride"))),
       ]),
@@ -379,10 +461,10 @@ function tn(p: Lanes): string {
     ...blocks(fn, "c0", cb, get("Cb"), [
       set("cEnd", min(add(get("c0"), cb), get("Cb"))),
       set("cvEnd", min(add(get("c0"), cb), get("cv"))),
-      ...pack(fn, { base: "bBase", stride: "bStride", from: "B", rowBytes: "bsb", first: get("c0"), end: get("cEnd"), width: TN_BLOCK_COLS << p.S, at: TN_SCRATCH_B }),
+      ...pack(fn, p, { base: "bBase", stride: "bStride", from: "B", rowBytes: "bsb", first: get("c0"), end: get("cEnd"), width: TN_BLOCK_COLS << p.S, at: TN_SCRATCH_B }),
       ...blocks(fn, "r0", i32(TN_BLOCK_ROWS), get("R"), [
         set("rEnd", min(add(get("r0"), i32(TN_BLOCK_ROWS)), get("R"))),
-        ...pack(fn, { base: "aBase", stride: "aStride", from: "A", rowBytes: "asb", first: `(i32.shl ${get("r0")} ${i32(p.S)})`, end: `(i32.shl ${get("rEnd")} ${i32(p.S)})`, width: TN_BLOCK_ROWS << p.S, at: 0 }),
+        ...pack(fn, p, { base: "aBase", stride: "aStride", from: "A", rowBytes: "asb", first: `(i32.shl ${get("r0")} ${i32(p.S)})`, end: `(i32.shl ${get("rEnd")} ${i32(p.S)})`, width: TN_BLOCK_ROWS << p.S, at: 0 }),
         set("r", get("r0")),
         ...edges(RR0).flatMap((r) => fn.strip("r", r, get("rEnd"), cols(r))),
       ]),
@@ -415,7 +497,7 @@ export function productsWat(): string {
     "(module",
     '(import "env" "memory" (memory 1))',
     '(global $scratch (export "scratch") (mut i32) (i32.const 0))',
-    `(global (export "scratch_bytes") i32 (i32.const ${Math.max(NN_BLOCK_COLS * NN_BLOCK_ROWS * 8, TN_SCRATCH_B + TN_ROW_BLOCK * TN_BLOCK_COLS * 8)}))`,
+    `(global (export "scratch_bytes") i32 (i32.const ${Math.max(NN_BLOCK_ROWS * NN_TILE[1] * 16, TN_SCRATCH_B + TN_ROW_BLOCK * TN_BLOCK_COLS * 8)}))`,
     ...funcs,
     ")",
   ].join("\n");
