@@ -30,8 +30,6 @@ export const spec = {
   workspace: [
     { size: 48, rows: "chunk", kernel: "forward" },
     { size: 384, rows: "one", derived: ["forward", "backward", "step", "infer"] },
-    { size: 32, rows: "B" },
-    { size: 16, rows: "B" },
     { size: 512, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 32, rows: "B" },
     { size: 16, rows: "B" },
@@ -48,13 +46,14 @@ export const spec = {
     { size: 16, rows: "chunk", kernel: "backward" },
     { size: 48, rows: "chunk", kernel: "backward" },
     { size: 16, rows: "B", kernel: "step" },
+    { size: 32, rows: "B" },
+    { size: 16, rows: "B" },
     { size: 48, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "forward" },
   ],
   staging: { fixed: 512, B: 56, TB: 56 },
   tape: [
-    { name: "u", shape: [16], size: 16 },
-    { name: "r", shape: [16], size: 16 },
+    { name: "u_r", shape: [32], size: 32 },
     { name: "h_tilde", shape: [16], size: 16 },
   ],
 } as const satisfies Omit<CellSpec, "sizes">;
@@ -75,17 +74,15 @@ function forward(
 ): void {
   const Uu_Ur_Uh_x = WS[0]!;
   const Uu_Ur_Uh = WS[1]!;
-  const u_r = WS[2]!;
-  const h_tilde = WS[3]!;
-  const Wu_Wr = WS[4]!;
-  const Wu_Wr_h_prev = WS[5]!;
-  const Wh_r_h_prev = WS[6]!;
-  const r_h_prev = WS[7]!;
+  const Wu_Wr = WS[2]!;
+  const Wu_Wr_h_prev = WS[3]!;
+  const Wh_r_h_prev = WS[4]!;
+  const r_h_prev = WS[5]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P as Arrays<9>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
   const [h_out] = Y as Arrays<1>;
-  const [u_tape, r_tape, h_tilde_tape] = R as Arrays<3>;
+  const [u_r_tape, h_tilde_tape] = R as Arrays<2>;
   // Values derived from params alone, kept until params change.
   if (paramsChanged) {
     // Uu_Ur_Uh = [Uu; Ur; Uh]
@@ -112,20 +109,19 @@ function forward(
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < 16; i++) {
           // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
-          u_r[b * 32 + i] = Wu_Wr_h_prev[b * 32 + i]! + Uu_Ur_Uh_x[(tc * B + b) * 48 + i]! + bu[i]!;
+          u_r_tape[(t * B + b) * 32 + i] =
+            Wu_Wr_h_prev[b * 32 + i]! + Uu_Ur_Uh_x[(tc * B + b) * 48 + i]! + bu[i]!;
           // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
-          u_r[b * 32 + 16 + i] =
+          u_r_tape[(t * B + b) * 32 + 16 + i] =
             Wu_Wr_h_prev[b * 32 + 16 + i]! + Uu_Ur_Uh_x[(tc * B + b) * 48 + 16 + i]! + br[i]!;
         }
       }
       // u, r = σ(…), for each of B rows   gru.cell:15, 16
-      mm.sigmoid(B * 32, u_r, 0, u_r, 0);
+      mm.sigmoid(B * 32, u_r_tape, t * B * 32, u_r_tape, t * B * 32);
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < 16; i++) {
-          u_tape[(t * B + b) * 16 + i] = u_r[b * 32 + i]!;
-          r_tape[(t * B + b) * 16 + i] = u_r[b * 32 + 16 + i]!;
           // r_h_prev = r ⊙ h_prev
-          const r_h_prev_1 = u_r[b * 32 + 16 + i]! * h_seq[(t * B + b) * 16 + i]!;
+          const r_h_prev_1 = u_r_tape[(t * B + b) * 32 + 16 + i]! * h_seq[(t * B + b) * 16 + i]!;
           r_h_prev[b * 16 + i] = r_h_prev_1;
         }
       }
@@ -134,19 +130,18 @@ function forward(
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < 16; i++) {
           // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
-          h_tilde[b * 16 + i] =
+          h_tilde_tape[(t * B + b) * 16 + i] =
             Wh_r_h_prev[b * 16 + i]! + Uu_Ur_Uh_x[(tc * B + b) * 48 + 32 + i]! + bh[i]!;
         }
       }
       // h_tilde = tanh(…), for each of B rows   gru.cell:17
-      mm.tanh(B * 16, h_tilde, 0, h_tilde, 0);
+      mm.tanh(B * 16, h_tilde_tape, t * B * 16, h_tilde_tape, t * B * 16);
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < 16; i++) {
-          h_tilde_tape[(t * B + b) * 16 + i] = h_tilde[b * 16 + i]!;
           // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
           const h =
-            (1 - u_r[b * 32 + i]!) * h_seq[(t * B + b) * 16 + i]! +
-            u_r[b * 32 + i]! * h_tilde[b * 16 + i]!;
+            (1 - u_r_tape[(t * B + b) * 32 + i]!) * h_seq[(t * B + b) * 16 + i]! +
+            u_r_tape[(t * B + b) * 32 + i]! * h_tilde_tape[(t * B + b) * 16 + i]!;
           h_seq[((t + 1) * B + b) * 16 + i] = h;
           h_out[(t * B + b) * 16 + i] = h;
         }
@@ -185,23 +180,23 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dh_swap = WS[8]!;
-  const dh_kept = WS[9]!;
-  const dh_tilde_pre = WS[10]!;
-  const dr_pre = WS[11]!;
-  const du_pre = WS[12]!;
-  const Wu_Wr = WS[4]!;
-  const Wh_dh_tilde_pre = WS[13]!;
-  const du_dr_pre = WS[14]!;
-  const one_minus_u = WS[15]!;
-  const dh = WS[16]!;
-  const r_h_prev = WS[17]!;
+  const dh_swap = WS[6]!;
+  const dh_kept = WS[7]!;
+  const dh_tilde_pre = WS[8]!;
+  const dr_pre = WS[9]!;
+  const du_pre = WS[10]!;
+  const Wu_Wr = WS[2]!;
+  const Wh_dh_tilde_pre = WS[11]!;
+  const du_dr_pre = WS[12]!;
+  const one_minus_u = WS[13]!;
+  const dh = WS[14]!;
+  const r_h_prev = WS[15]!;
   const Uu_Ur_Uh = WS[1]!;
-  const du_dr_dh_tilde_pre = WS[18]!;
+  const du_dr_dh_tilde_pre = WS[16]!;
   const [Wu, Uu, , Wr, Ur, , Wh, Uh] = P as Arrays<9>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
-  const [u_tape, r_tape, h_tilde_tape] = R as Arrays<3>;
+  const [u_r_tape, h_tilde_tape] = R as Arrays<2>;
   const [dh_out] = GY as Arrays<1>;
   const [dh_carry] = GS as Arrays<1>;
   const [dWu, dUu, dbu, dWr, dUr, dbr, dWh, dUh, dbh] = GP as Arrays<9>;
@@ -237,7 +232,7 @@ function backward(
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < 16; i++) {
           // one_minus_u = 1 - u
-          const one_minus_u_1 = 1 - u_tape[(t * B + b) * 16 + i]!;
+          const one_minus_u_1 = 1 - u_r_tape[(t * B + b) * 32 + i]!;
           one_minus_u[b * 16 + i] = one_minus_u_1;
           // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
           const dh_1 = dh_out[(t * B + b) * 16 + i]! + dh_seed[b * 16 + i]!;
@@ -248,7 +243,7 @@ function backward(
           // dh_tilde_pre = ∂L/∂(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
           const dh_tilde_pre_1 =
             dh_1 *
-            u_tape[(t * B + b) * 16 + i]! *
+            u_r_tape[(t * B + b) * 32 + i]! *
             (1 - h_tilde_tape[(t * B + b) * 16 + i]! * h_tilde_tape[(t * B + b) * 16 + i]!);
           dh_tilde_pre[(tc * B + b) * 16 + i] = dh_tilde_pre_1;
         }
@@ -257,18 +252,19 @@ function backward(
       mm.nn(B, 16, 16, dh_tilde_pre, tc * B * 16, 16, Wh, 0, Wh_dh_tilde_pre, 0, 16, 0); // Wh_dh_tilde_pre[m] = Whᵀ · dh_tilde_pre[m], for each of B rows
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < 16; i++) {
-          dh_back[b * 16 + i]! += Wh_dh_tilde_pre[b * 16 + i]! * r_tape[(t * B + b) * 16 + i]!;
+          dh_back[b * 16 + i]! +=
+            Wh_dh_tilde_pre[b * 16 + i]! * u_r_tape[(t * B + b) * 32 + 16 + i]!;
           // dr_pre = ∂L/∂(Wr·h[t-1] + Ur·x + br)   gru.cell:16
           const dr_pre_1 =
             Wh_dh_tilde_pre[b * 16 + i]! *
             h_seq[(t * B + b) * 16 + i]! *
-            (r_tape[(t * B + b) * 16 + i]! * (1 - r_tape[(t * B + b) * 16 + i]!));
+            (u_r_tape[(t * B + b) * 32 + 16 + i]! * (1 - u_r_tape[(t * B + b) * 32 + 16 + i]!));
           dr_pre[(tc * B + b) * 16 + i] = dr_pre_1;
           // du_pre = ∂L/∂(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
           const du_pre_1 =
             (dh[b * 16 + i]! * h_tilde_tape[(t * B + b) * 16 + i]! +
               -(dh[b * 16 + i]! * h_seq[(t * B + b) * 16 + i]!)) *
-            (u_tape[(t * B + b) * 16 + i]! * one_minus_u[b * 16 + i]!);
+            (u_r_tape[(t * B + b) * 32 + i]! * one_minus_u[b * 16 + i]!);
           du_pre[(tc * B + b) * 16 + i] = du_pre_1;
         }
       }
@@ -298,7 +294,8 @@ function backward(
         dbr[i]! += dr_pre[row * 16 + i]!;
         dbh[i]! += dh_tilde_pre[row * 16 + i]!;
         // r_h_prev = r ⊙ h_prev
-        const r_h_prev_1 = r_tape[(start * B + row) * 16 + i]! * h_seq[(start * B + row) * 16 + i]!;
+        const r_h_prev_1 =
+          u_r_tape[(start * B + row) * 32 + 16 + i]! * h_seq[(start * B + row) * 16 + i]!;
         r_h_prev[row * 16 + i] = r_h_prev_1;
       }
     }
@@ -346,15 +343,15 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_next = WS[19]!;
-  const u_r = WS[2]!;
-  const h_tilde = WS[3]!;
-  const Wu_Wr = WS[4]!;
-  const Wu_Wr_h_prev = WS[5]!;
+  const h_next = WS[17]!;
+  const u_r = WS[18]!;
+  const h_tilde = WS[19]!;
+  const Wu_Wr = WS[2]!;
+  const Wu_Wr_h_prev = WS[3]!;
   const Uu_Ur_Uh = WS[1]!;
   const Uu_Ur_Uh_x = WS[20]!;
-  const Wh_r_h_prev = WS[6]!;
-  const r_h_prev = WS[7]!;
+  const Wh_r_h_prev = WS[4]!;
+  const r_h_prev = WS[5]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P as Arrays<9>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -430,12 +427,12 @@ function infer(
   const h_swap = WS[21]!;
   const Uu_Ur_Uh_x = WS[0]!;
   const Uu_Ur_Uh = WS[1]!;
-  const u_r = WS[2]!;
-  const h_tilde = WS[3]!;
-  const Wu_Wr = WS[4]!;
-  const Wu_Wr_h_prev = WS[5]!;
-  const Wh_r_h_prev = WS[6]!;
-  const r_h_prev = WS[7]!;
+  const u_r = WS[18]!;
+  const h_tilde = WS[19]!;
+  const Wu_Wr = WS[2]!;
+  const Wu_Wr_h_prev = WS[3]!;
+  const Wh_r_h_prev = WS[4]!;
+  const r_h_prev = WS[5]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P as Arrays<9>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;

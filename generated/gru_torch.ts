@@ -36,8 +36,6 @@ export const spec = {
     { size: 16, rows: "chunk", kernel: "forward" },
     { size: 384, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 48, rows: "chunk", kernel: "forward" },
-    { size: 32, rows: "B" },
-    { size: 16, rows: "B" },
     { size: 768, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 48, rows: "B" },
     { size: 16, rows: "B", kernel: "backward" },
@@ -49,13 +47,14 @@ export const spec = {
     { size: 48, rows: "B", kernel: "backward" },
     { size: 48, rows: "chunk", kernel: "backward" },
     { size: 16, rows: "B", kernel: "step" },
+    { size: 32, rows: "B" },
+    { size: 16, rows: "B" },
     { size: 48, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "forward" },
   ],
   staging: { fixed: 768, B: 64, TB: 56 },
   tape: [
-    { name: "r", shape: [16], size: 16 },
-    { name: "z", shape: [16], size: 16 },
+    { name: "r_z", shape: [32], size: 32 },
     { name: "W_hn_h_prev_plus_b_hn", shape: [16], size: 16 },
     { name: "n", shape: [16], size: 16 },
   ],
@@ -80,15 +79,13 @@ function forward(
   const W_in_x_plus_b_in = WS[2]!;
   const W_ir_W_iz_W_in = WS[3]!;
   const W_ir_W_iz_W_in_x = WS[4]!;
-  const r_z = WS[5]!;
-  const n = WS[6]!;
-  const W_hr_W_hz_W_hn = WS[7]!;
-  const W_hr_W_hz_W_hn_h_prev = WS[8]!;
+  const W_hr_W_hz_W_hn = WS[5]!;
+  const W_hr_W_hz_W_hn_h_prev = WS[6]!;
   const [W_ir, W_hr, b_ir, b_hr, W_iz, W_hz, b_iz, b_hz, W_in, W_hn, b_in, b_hn] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
   const [h_out] = Y as Arrays<1>;
-  const [r_tape, z_tape, W_hn_h_prev_plus_b_hn_tape, n_tape] = R as Arrays<4>;
+  const [r_z_tape, W_hn_h_prev_plus_b_hn_tape, n_tape] = R as Arrays<3>;
   // Values derived from params alone, kept until params change.
   if (paramsChanged) {
     // W_ir_W_iz_W_in = [W_ir; W_iz; W_in]
@@ -139,40 +136,38 @@ function forward(
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < 16; i++) {
           // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
-          r_z[b * 32 + i] =
+          r_z_tape[(t * B + b) * 32 + i] =
             W_ir_x_plus_b_ir[(tc * B + b) * 16 + i]! +
             W_hr_W_hz_W_hn_h_prev[b * 48 + i]! +
             b_hr[i]!;
           // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-          r_z[b * 32 + 16 + i] =
+          r_z_tape[(t * B + b) * 32 + 16 + i] =
             W_iz_x_plus_b_iz[(tc * B + b) * 16 + i]! +
             W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i]! +
             b_hz[i]!;
         }
       }
       // r, z = σ(…), for each of B rows   gru_torch.cell:11, 12
-      mm.sigmoid(B * 32, r_z, 0, r_z, 0);
+      mm.sigmoid(B * 32, r_z_tape, t * B * 32, r_z_tape, t * B * 32);
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < 16; i++) {
-          r_tape[(t * B + b) * 16 + i] = r_z[b * 32 + i]!;
-          z_tape[(t * B + b) * 16 + i] = r_z[b * 32 + 16 + i]!;
           // W_hn_h_prev_plus_b_hn = W_hn_h_prev + b_hn
           const W_hn_h_prev_plus_b_hn = W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!;
           W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i] = W_hn_h_prev_plus_b_hn;
           // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-          n[b * 16 + i] =
-            W_in_x_plus_b_in[(tc * B + b) * 16 + i]! + r_z[b * 32 + i]! * W_hn_h_prev_plus_b_hn;
+          n_tape[(t * B + b) * 16 + i] =
+            W_in_x_plus_b_in[(tc * B + b) * 16 + i]! +
+            r_z_tape[(t * B + b) * 32 + i]! * W_hn_h_prev_plus_b_hn;
         }
       }
       // n = tanh(…), for each of B rows   gru_torch.cell:13
-      mm.tanh(B * 16, n, 0, n, 0);
+      mm.tanh(B * 16, n_tape, t * B * 16, n_tape, t * B * 16);
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < 16; i++) {
-          n_tape[(t * B + b) * 16 + i] = n[b * 16 + i]!;
           // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
           const h =
-            (1 - r_z[b * 32 + 16 + i]!) * n[b * 16 + i]! +
-            r_z[b * 32 + 16 + i]! * h_seq[(t * B + b) * 16 + i]!;
+            (1 - r_z_tape[(t * B + b) * 32 + 16 + i]!) * n_tape[(t * B + b) * 16 + i]! +
+            r_z_tape[(t * B + b) * 32 + 16 + i]! * h_seq[(t * B + b) * 16 + i]!;
           h_seq[((t + 1) * B + b) * 16 + i] = h;
           h_out[(t * B + b) * 16 + i] = h;
         }
@@ -211,20 +206,20 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dh_swap = WS[9]!;
-  const dh_kept = WS[10]!;
-  const dn_pre = WS[11]!;
-  const d_W_hn_h_prev = WS[12]!;
-  const dz_pre = WS[13]!;
-  const dr_pre = WS[14]!;
-  const W_hr_W_hz_W_hn = WS[7]!;
-  const dr_pre_dz_pre_d_W_hn_h_prev = WS[15]!;
+  const dh_swap = WS[7]!;
+  const dh_kept = WS[8]!;
+  const dn_pre = WS[9]!;
+  const d_W_hn_h_prev = WS[10]!;
+  const dz_pre = WS[11]!;
+  const dr_pre = WS[12]!;
+  const W_hr_W_hz_W_hn = WS[5]!;
+  const dr_pre_dz_pre_d_W_hn_h_prev = WS[13]!;
   const W_ir_W_iz_W_in = WS[3]!;
-  const dr_dz_dn_pre = WS[16]!;
+  const dr_dz_dn_pre = WS[14]!;
   const [W_ir, W_hr, , , W_iz, W_hz, , , W_in, W_hn] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
-  const [r_tape, z_tape, W_hn_h_prev_plus_b_hn_tape, n_tape] = R as Arrays<4>;
+  const [r_z_tape, W_hn_h_prev_plus_b_hn_tape, n_tape] = R as Arrays<3>;
   const [dh_out] = GY as Arrays<1>;
   const [dh_carry] = GS as Arrays<1>;
   const [dW_ir, dW_hr, db_ir, db_hr, dW_iz, dW_hz, db_iz, db_hz, dW_in, dW_hn, db_in, db_hn] =
@@ -262,29 +257,29 @@ function backward(
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < 16; i++) {
           // one_minus_z = 1 - z
-          const one_minus_z = 1 - z_tape[(t * B + b) * 16 + i]!;
+          const one_minus_z = 1 - r_z_tape[(t * B + b) * 32 + 16 + i]!;
           // dh = ∂L/∂h, h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
           const dh = dh_out[(t * B + b) * 16 + i]! + dh_seed[b * 16 + i]!;
           // dh_z = dh ⊙ z
-          const dh_z = dh * z_tape[(t * B + b) * 16 + i]!;
+          const dh_z = dh * r_z_tape[(t * B + b) * 32 + 16 + i]!;
           dh_back[b * 16 + i] = dh_z;
           // dn_pre = ∂L/∂(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
           const dn_pre_1 =
             dh * one_minus_z * (1 - n_tape[(t * B + b) * 16 + i]! * n_tape[(t * B + b) * 16 + i]!);
           dn_pre[(tc * B + b) * 16 + i] = dn_pre_1;
           // d_W_hn_h_prev = ∂L/∂W_hn_h_prev, in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-          const d_W_hn_h_prev_1 = dn_pre_1 * r_tape[(t * B + b) * 16 + i]!;
+          const d_W_hn_h_prev_1 = dn_pre_1 * r_z_tape[(t * B + b) * 32 + i]!;
           d_W_hn_h_prev[(tc * B + b) * 16 + i] = d_W_hn_h_prev_1;
           // dz_pre = ∂L/∂(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
           const dz_pre_1 =
             (dh * h_seq[(t * B + b) * 16 + i]! + -(dh * n_tape[(t * B + b) * 16 + i]!)) *
-            (z_tape[(t * B + b) * 16 + i]! * one_minus_z);
+            (r_z_tape[(t * B + b) * 32 + 16 + i]! * one_minus_z);
           dz_pre[(tc * B + b) * 16 + i] = dz_pre_1;
           // dr_pre = ∂L/∂(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
           const dr_pre_1 =
             dn_pre_1 *
             W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i]! *
-            (r_tape[(t * B + b) * 16 + i]! * (1 - r_tape[(t * B + b) * 16 + i]!));
+            (r_z_tape[(t * B + b) * 32 + i]! * (1 - r_z_tape[(t * B + b) * 32 + i]!));
           dr_pre[(tc * B + b) * 16 + i] = dr_pre_1;
         }
       }
@@ -365,13 +360,13 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_next = WS[17]!;
-  const r_z = WS[5]!;
-  const n = WS[6]!;
+  const h_next = WS[15]!;
+  const r_z = WS[16]!;
+  const n = WS[17]!;
   const W_ir_W_iz_W_in = WS[3]!;
   const W_ir_W_iz_W_in_x = WS[18]!;
-  const W_hr_W_hz_W_hn = WS[7]!;
-  const W_hr_W_hz_W_hn_h_prev = WS[8]!;
+  const W_hr_W_hz_W_hn = WS[5]!;
+  const W_hr_W_hz_W_hn_h_prev = WS[6]!;
   const [W_ir, W_hr, b_ir, b_hr, W_iz, W_hz, b_iz, b_hz, W_in, W_hn, b_in, b_hn] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -450,10 +445,10 @@ function infer(
   const W_in_x_plus_b_in = WS[2]!;
   const W_ir_W_iz_W_in = WS[3]!;
   const W_ir_W_iz_W_in_x = WS[4]!;
-  const r_z = WS[5]!;
-  const n = WS[6]!;
-  const W_hr_W_hz_W_hn = WS[7]!;
-  const W_hr_W_hz_W_hn_h_prev = WS[8]!;
+  const r_z = WS[16]!;
+  const n = WS[17]!;
+  const W_hr_W_hz_W_hn = WS[5]!;
+  const W_hr_W_hz_W_hn_h_prev = WS[6]!;
   const [W_ir, W_hr, b_ir, b_hr, W_iz, W_hz, b_iz, b_hz, W_in, W_hn, b_in, b_hn] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;

@@ -25,7 +25,6 @@ export const spec = {
   outputs: [{ name: "y", shape: [16], size: 16 }],
   workspace: [
     { size: 256, rows: "chunk", kernel: "forward" },
-    { size: 16, rows: "chunk", kernel: "forward" },
     { size: 384, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 48, rows: "chunk", kernel: "forward" },
     { size: 16, rows: "one", derived: ["forward", "backward", "step", "infer"] },
@@ -46,6 +45,7 @@ export const spec = {
     { size: 48, rows: "B", kernel: "step" },
     { size: 256, rows: "B", kernel: "step" },
     { size: 256, rows: "B", kernel: "forward" },
+    { size: 16, rows: "chunk", kernel: "forward" },
   ],
   staging: { fixed: 384, B: 56, TB: 56 },
   tape: [
@@ -70,11 +70,10 @@ function forward(
   paramsChanged: boolean,
 ): void {
   const v_outer_k = WS[0]!;
-  const k = WS[1]!;
-  const Wv_Wk_Wq = WS[2]!;
-  const Wv_Wk_Wq_x = WS[3]!;
-  const λ = WS[4]!;
-  const λ_rowwise = WS[5]!;
+  const Wv_Wk_Wq = WS[1]!;
+  const Wv_Wk_Wq_x = WS[2]!;
+  const λ = WS[3]!;
+  const λ_rowwise = WS[4]!;
   const [Wv, Wk, Wq, bλ] = P as Arrays<4>;
   const [x] = X as Arrays<1>;
   const [S_seq] = S as Arrays<1>;
@@ -103,7 +102,7 @@ function forward(
     for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 16; i++) {
         // k = tanh(Wk·x)   linear_attention.cell:11
-        k[r * 16 + i] = Wv_Wk_Wq_x[r * 48 + 16 + i]!;
+        k_tape[(start * B + r) * 16 + i] = Wv_Wk_Wq_x[r * 48 + 16 + i]!;
       }
     }
     // q = Wq·x   linear_attention.cell:12
@@ -111,10 +110,7 @@ function forward(
       for (let i = 0; i < 16; i++) q_tape[(start * B + r) * 16 + i] = Wv_Wk_Wq_x[r * 48 + 32 + i]!;
     }
     // k = tanh(…), for all T * B rows   linear_attention.cell:11
-    mm.tanh(steps * B * 16, k, 0, k, 0);
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 16; i++) k_tape[(start * B + r) * 16 + i] = k[r * 16 + i]!;
-    }
+    mm.tanh(steps * B * 16, k_tape, start * B * 16, k_tape, start * B * 16);
     // v = Wv·x   linear_attention.cell:10
     for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 16; i++) v_tape[(start * B + r) * 16 + i] = Wv_Wk_Wq_x[r * 48 + i]!;
@@ -123,7 +119,8 @@ function forward(
     for (let r = 0; r < steps * B; r++) {
       for (let r_1 = 0; r_1 < 16; r_1++)
         for (let c = 0; c < 16; c++)
-          v_outer_k[r * 256 + r_1 * 16 + c] = v_tape[(start * B + r) * 16 + r_1]! * k[r * 16 + c]!;
+          v_outer_k[r * 256 + r_1 * 16 + c] =
+            v_tape[(start * B + r) * 16 + r_1]! * k_tape[(start * B + r) * 16 + c]!;
     }
     for (let t = start; t < start + steps; t++) {
       // The step's row in buffers of the chunk's rows.
@@ -179,20 +176,20 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dS_swap = WS[6]!;
-  const dS_kept = WS[7]!;
-  const dS = WS[8]!;
-  const λ = WS[4]!;
-  const λ_rowwise = WS[5]!;
-  const dy_outer_q = WS[9]!;
-  const dq = WS[10]!;
-  const dv = WS[11]!;
-  const dk = WS[12]!;
-  const dλ = WS[13]!;
-  const λ_one_minus_λ = WS[14]!;
-  const dk_pre = WS[15]!;
-  const Wv_Wk_Wq = WS[2]!;
-  const dv_dk_pre_dq = WS[16]!;
+  const dS_swap = WS[5]!;
+  const dS_kept = WS[6]!;
+  const dS = WS[7]!;
+  const λ = WS[3]!;
+  const λ_rowwise = WS[4]!;
+  const dy_outer_q = WS[8]!;
+  const dq = WS[9]!;
+  const dv = WS[10]!;
+  const dk = WS[11]!;
+  const dλ = WS[12]!;
+  const λ_one_minus_λ = WS[13]!;
+  const dk_pre = WS[14]!;
+  const Wv_Wk_Wq = WS[1]!;
+  const dv_dk_pre_dq = WS[15]!;
   const [Wv, Wk, Wq, bλ] = P as Arrays<4>;
   const [x] = X as Arrays<1>;
   const [S_seq] = S as Arrays<1>;
@@ -380,13 +377,13 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const S_next = WS[17]!;
-  const k = WS[18]!;
-  const λ = WS[4]!;
-  const Wv_Wk_Wq = WS[2]!;
-  const Wv_Wk_Wq_x = WS[19]!;
-  const λ_rowwise = WS[5]!;
-  const v_outer_k = WS[20]!;
+  const S_next = WS[16]!;
+  const k = WS[17]!;
+  const λ = WS[3]!;
+  const Wv_Wk_Wq = WS[1]!;
+  const Wv_Wk_Wq_x = WS[18]!;
+  const λ_rowwise = WS[4]!;
+  const v_outer_k = WS[19]!;
   const [Wv, Wk, Wq, bλ] = P as Arrays<4>;
   const [x] = X as Arrays<1>;
   const [S_seq] = S as Arrays<1>;
@@ -453,13 +450,13 @@ function infer(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const S_swap = WS[21]!;
-  const Wv_Wk_Wq_x = WS[3]!;
+  const S_swap = WS[20]!;
+  const Wv_Wk_Wq_x = WS[2]!;
   const v_outer_k = WS[0]!;
-  const k = WS[1]!;
-  const Wv_Wk_Wq = WS[2]!;
-  const λ = WS[4]!;
-  const λ_rowwise = WS[5]!;
+  const k = WS[21]!;
+  const Wv_Wk_Wq = WS[1]!;
+  const λ = WS[3]!;
+  const λ_rowwise = WS[4]!;
   const [Wv, Wk, Wq, bλ] = P as Arrays<4>;
   const [x] = X as Arrays<1>;
   const [S_seq] = S as Arrays<1>;

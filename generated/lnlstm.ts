@@ -45,9 +45,6 @@ export const spec = {
   workspace: [
     { size: 64, rows: "chunk", kernel: "forward" },
     { size: 512, rows: "one", derived: ["forward", "backward", "step", "infer"] },
-    { size: 48, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
     { size: 1024, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 64, rows: "B" },
     { size: 1, rows: "B" },
@@ -127,6 +124,9 @@ export const spec = {
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "step" },
+    { size: 48, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
     { size: 64, rows: "B", kernel: "step" },
     { size: 1, rows: "B" },
     { size: 1, rows: "B" },
@@ -149,16 +149,14 @@ export const spec = {
     { name: "do", shape: [16], size: 16 },
     { name: "sqrt_mean_df_df_plus_k", shape: [], size: 1 },
     { name: "gf_df_over_sqrt_mean_df_df", shape: [16], size: 16 },
-    { name: "f", shape: [16], size: 16 },
+    { name: "f_i_o", shape: [48], size: 48 },
     { name: "sqrt_mean_di_di_plus_k", shape: [], size: 1 },
     { name: "gi_di_over_sqrt_mean_di_di", shape: [16], size: 16 },
-    { name: "i", shape: [16], size: 16 },
     { name: "sqrt_mean_dg_dg_plus_k", shape: [], size: 1 },
     { name: "gg_dg_over_sqrt_mean_dg_dg", shape: [16], size: 16 },
     { name: "g", shape: [16], size: 16 },
     { name: "sqrt_mean_do_do_plus_k", shape: [], size: 1 },
     { name: "go_do_over_sqrt_mean_do_do", shape: [16], size: 16 },
-    { name: "o", shape: [16], size: 16 },
     { name: "dc", shape: [16], size: 16 },
     { name: "sqrt_mean_dc_dc_plus_k", shape: [], size: 1 },
     { name: "gc_dc_over_sqrt_mean_dc_dc", shape: [16], size: 16 },
@@ -182,30 +180,27 @@ function forward(
 ): void {
   const Wf_Wi_Wg_Wo_x = WS[0]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
-  const f_i_o = WS[2]!;
-  const g = WS[3]!;
-  const tanh_values = WS[4]!;
-  const Uf_Ui_Ug_Uo = WS[5]!;
-  const Uf_Ui_Ug_Uo_h_prev = WS[6]!;
-  const mean_Wf_x_plus_Uf_h_prev = WS[7]!;
-  const mean_Wi_x_plus_Ui_h_prev = WS[8]!;
-  const mean_Wg_x_plus_Ug_h_prev = WS[9]!;
-  const mean_Wo_x_plus_Uo_h_prev = WS[10]!;
-  const mean_df_df = WS[11]!;
-  const mean_df_df_plus_k = WS[12]!;
-  const mean_di_di = WS[13]!;
-  const mean_di_di_plus_k = WS[14]!;
-  const mean_dg_dg = WS[15]!;
-  const mean_dg_dg_plus_k = WS[16]!;
-  const mean_do_do = WS[17]!;
-  const mean_do_do_plus_k = WS[18]!;
-  const mean_c = WS[19]!;
-  const mean_dc_dc = WS[20]!;
-  const mean_dc_dc_plus_k = WS[21]!;
-  const Wf_x_plus_Uf_h_prev = WS[22]!;
-  const Wi_x_plus_Ui_h_prev = WS[23]!;
-  const Wg_x_plus_Ug_h_prev = WS[24]!;
-  const Wo_x_plus_Uo_h_prev = WS[25]!;
+  const Uf_Ui_Ug_Uo = WS[2]!;
+  const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
+  const mean_Wf_x_plus_Uf_h_prev = WS[4]!;
+  const mean_Wi_x_plus_Ui_h_prev = WS[5]!;
+  const mean_Wg_x_plus_Ug_h_prev = WS[6]!;
+  const mean_Wo_x_plus_Uo_h_prev = WS[7]!;
+  const mean_df_df = WS[8]!;
+  const mean_df_df_plus_k = WS[9]!;
+  const mean_di_di = WS[10]!;
+  const mean_di_di_plus_k = WS[11]!;
+  const mean_dg_dg = WS[12]!;
+  const mean_dg_dg_plus_k = WS[13]!;
+  const mean_do_do = WS[14]!;
+  const mean_do_do_plus_k = WS[15]!;
+  const mean_c = WS[16]!;
+  const mean_dc_dc = WS[17]!;
+  const mean_dc_dc_plus_k = WS[18]!;
+  const Wf_x_plus_Uf_h_prev = WS[19]!;
+  const Wi_x_plus_Ui_h_prev = WS[20]!;
+  const Wg_x_plus_Ug_h_prev = WS[21]!;
+  const Wo_x_plus_Uo_h_prev = WS[22]!;
   const [Wf, Uf, gf, bf, Wi, Ui, gi, bi, Wg, Ug, gg, bg, Wo, Uo, go, bo, gc, bc] = P as Arrays<18>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq] = S as Arrays<2>;
@@ -217,21 +212,19 @@ function forward(
     do_tape,
     sqrt_mean_df_df_plus_k_tape,
     gf_df_over_sqrt_mean_df_df_tape,
-    f_tape,
+    f_i_o_tape,
     sqrt_mean_di_di_plus_k_tape,
     gi_di_over_sqrt_mean_di_di_tape,
-    i_tape,
     sqrt_mean_dg_dg_plus_k_tape,
     gg_dg_over_sqrt_mean_dg_dg_tape,
     g_tape,
     sqrt_mean_do_do_plus_k_tape,
     go_do_over_sqrt_mean_do_do_tape,
-    o_tape,
     dc_tape,
     sqrt_mean_dc_dc_plus_k_tape,
     gc_dc_over_sqrt_mean_dc_dc_tape,
     tanh_gc_dc_over_sqrt_mean_dc_tape,
-  ] = R as Arrays<20>;
+  ] = R as Arrays<18>;
   // Values derived from params alone, kept until params change.
   if (paramsChanged) {
     // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
@@ -349,7 +342,7 @@ function forward(
             (gf[j]! * df_tape[(t * B + b) * 16 + j]!) / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
           gf_df_over_sqrt_mean_df_df_tape[(t * B + b) * 16 + j] = gf_df_over_sqrt_mean_df_df;
           // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-          f_i_o[b * 48 + j] = gf_df_over_sqrt_mean_df_df + bf[j]!;
+          f_i_o_tape[(t * B + b) * 48 + j] = gf_df_over_sqrt_mean_df_df + bf[j]!;
         }
       }
       // mean_di_di = mean(di_di)
@@ -371,7 +364,7 @@ function forward(
             (gi[j]! * di_tape[(t * B + b) * 16 + j]!) / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
           gi_di_over_sqrt_mean_di_di_tape[(t * B + b) * 16 + j] = gi_di_over_sqrt_mean_di_di;
           // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-          f_i_o[b * 48 + 16 + j] = gi_di_over_sqrt_mean_di_di + bi[j]!;
+          f_i_o_tape[(t * B + b) * 48 + 16 + j] = gi_di_over_sqrt_mean_di_di + bi[j]!;
         }
       }
       // mean_dg_dg = mean(dg_dg)
@@ -393,7 +386,7 @@ function forward(
             (gg[j]! * dg_tape[(t * B + b) * 16 + j]!) / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
           gg_dg_over_sqrt_mean_dg_dg_tape[(t * B + b) * 16 + j] = gg_dg_over_sqrt_mean_dg_dg;
           // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-          g[b * 16 + j] = gg_dg_over_sqrt_mean_dg_dg + bg[j]!;
+          g_tape[(t * B + b) * 16 + j] = gg_dg_over_sqrt_mean_dg_dg + bg[j]!;
         }
       }
       // mean_do_do = mean(do_do)
@@ -415,23 +408,19 @@ function forward(
             (go[j]! * do_tape[(t * B + b) * 16 + j]!) / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
           go_do_over_sqrt_mean_do_do_tape[(t * B + b) * 16 + j] = go_do_over_sqrt_mean_do_do;
           // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-          f_i_o[b * 48 + 32 + j] = go_do_over_sqrt_mean_do_do + bo[j]!;
+          f_i_o_tape[(t * B + b) * 48 + 32 + j] = go_do_over_sqrt_mean_do_do + bo[j]!;
         }
       }
       // f, i, o = σ(…), for each of B rows   lnlstm.cell:20, 21, 23
-      mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);
+      mm.sigmoid(B * 48, f_i_o_tape, t * B * 48, f_i_o_tape, t * B * 48);
       // g = tanh(…), for each of B rows   lnlstm.cell:22
-      mm.tanh(B * 16, g, 0, g, 0);
+      mm.tanh(B * 16, g_tape, t * B * 16, g_tape, t * B * 16);
       for (let b = 0; b < B; b++) {
         for (let j = 0; j < 16; j++) {
-          f_tape[(t * B + b) * 16 + j] = f_i_o[b * 48 + j]!;
-          i_tape[(t * B + b) * 16 + j] = f_i_o[b * 48 + 16 + j]!;
-          o_tape[(t * B + b) * 16 + j] = f_i_o[b * 48 + 32 + j]!;
-          g_tape[(t * B + b) * 16 + j] = g[b * 16 + j]!;
           // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
           const c =
-            f_i_o[b * 48 + j]! * c_seq[(t * B + b) * 16 + j]! +
-            f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
+            f_i_o_tape[(t * B + b) * 48 + j]! * c_seq[(t * B + b) * 16 + j]! +
+            f_i_o_tape[(t * B + b) * 48 + 16 + j]! * g_tape[(t * B + b) * 16 + j]!;
           c_seq[((t + 1) * B + b) * 16 + j] = c;
           c_out[(t * B + b) * 16 + j] = c;
         }
@@ -468,16 +457,24 @@ function forward(
             (gc[j]! * dc_tape[(t * B + b) * 16 + j]!) / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
           gc_dc_over_sqrt_mean_dc_dc_tape[(t * B + b) * 16 + j] = gc_dc_over_sqrt_mean_dc_dc;
           // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
-          tanh_values[b * 16 + j] = gc_dc_over_sqrt_mean_dc_dc + bc[j]!;
+          tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j] =
+            gc_dc_over_sqrt_mean_dc_dc + bc[j]!;
         }
       }
       // tanh_gc_dc_over_sqrt_mean_dc = tanh(…), for each of B rows
-      mm.tanh(B * 16, tanh_values, 0, tanh_values, 0);
+      mm.tanh(
+        B * 16,
+        tanh_gc_dc_over_sqrt_mean_dc_tape,
+        t * B * 16,
+        tanh_gc_dc_over_sqrt_mean_dc_tape,
+        t * B * 16,
+      );
       for (let b = 0; b < B; b++) {
         for (let j = 0; j < 16; j++) {
-          tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j] = tanh_values[b * 16 + j]!;
           // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-          const h = f_i_o[b * 48 + 32 + j]! * tanh_values[b * 16 + j]!;
+          const h =
+            f_i_o_tape[(t * B + b) * 48 + 32 + j]! *
+            tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]!;
           h_seq[((t + 1) * B + b) * 16 + j] = h;
           h_out[(t * B + b) * 16 + j] = h;
         }
@@ -519,63 +516,63 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dh_swap = WS[26]!;
-  const dc_swap = WS[27]!;
-  const dh_kept = WS[28]!;
-  const dc_kept = WS[29]!;
-  const d_Uf_Ui_Ug_Uo_h_prev = WS[30]!;
-  const dbc_steps = WS[31]!;
-  const dbc_over_sqrt_mean_dc_dc_plus_k = WS[32]!;
-  const do_pre = WS[33]!;
-  const do_pre_over_sqrt_mean_do_do = WS[34]!;
-  const dg_pre = WS[35]!;
-  const dg_pre_over_sqrt_mean_dg_dg = WS[36]!;
-  const di_pre = WS[37]!;
-  const di_pre_over_sqrt_mean_di_di = WS[38]!;
-  const df_pre = WS[39]!;
-  const df_pre_over_sqrt_mean_df_df = WS[40]!;
-  const Uf_Ui_Ug_Uo = WS[5]!;
-  const sum_neg_dbc_gc_dc_over_sqrt = WS[41]!;
-  const sum_neg_dbc_gc_dc_over_sqrt_half = WS[42]!;
-  const sum_neg_dbc_gc_over_sqrt = WS[43]!;
-  const sum_neg_dbc_gc_over_sqrt_k = WS[44]!;
-  const dmean_c = WS[45]!;
-  const dmean_c_k = WS[46]!;
-  const sum_neg_do_pre_go_do_over_sqrt = WS[47]!;
-  const sum_neg_do_pre_go_do_half = WS[48]!;
-  const sum_neg_do_pre_go_over_sqrt = WS[49]!;
-  const sum_neg_do_pre_go_over_sqrt_k = WS[50]!;
-  const sum_neg_dg_pre_gg_dg_over_sqrt = WS[51]!;
-  const sum_neg_dg_pre_gg_dg_half = WS[52]!;
-  const sum_neg_dg_pre_gg_over_sqrt = WS[53]!;
-  const sum_neg_dg_pre_gg_over_sqrt_k = WS[54]!;
-  const sum_neg_di_pre_gi_di_over_sqrt = WS[55]!;
-  const sum_neg_di_pre_gi_di_half = WS[56]!;
-  const sum_neg_di_pre_gi_over_sqrt = WS[57]!;
-  const sum_neg_di_pre_gi_over_sqrt_k = WS[58]!;
-  const sum_neg_df_pre_gf_df_over_sqrt = WS[59]!;
-  const sum_neg_df_pre_gf_df_half = WS[60]!;
-  const sum_neg_df_pre_gf_over_sqrt = WS[61]!;
-  const sum_neg_df_pre_gf_over_sqrt_k = WS[62]!;
-  const sum_neg_ddo = WS[63]!;
-  const sum_neg_ddo_k = WS[64]!;
-  const sum_neg_ddg = WS[65]!;
-  const sum_neg_ddg_k = WS[66]!;
-  const sum_neg_ddi = WS[67]!;
-  const sum_neg_ddi_k = WS[68]!;
-  const sum_neg_ddf = WS[69]!;
-  const sum_neg_ddf_k = WS[70]!;
-  const dh = WS[71]!;
-  const ddc = WS[72]!;
-  const d_c = WS[73]!;
-  const sum_neg_do_pre_go_over_sqrt_do = WS[74]!;
-  const sum_neg_dg_pre_gg_over_sqrt_dg = WS[75]!;
-  const sum_neg_di_pre_gi_over_sqrt_di = WS[76]!;
-  const sum_neg_df_pre_gf_over_sqrt_df = WS[77]!;
-  const ddo = WS[78]!;
-  const ddg = WS[79]!;
-  const ddi = WS[80]!;
-  const ddf = WS[81]!;
+  const dh_swap = WS[23]!;
+  const dc_swap = WS[24]!;
+  const dh_kept = WS[25]!;
+  const dc_kept = WS[26]!;
+  const d_Uf_Ui_Ug_Uo_h_prev = WS[27]!;
+  const dbc_steps = WS[28]!;
+  const dbc_over_sqrt_mean_dc_dc_plus_k = WS[29]!;
+  const do_pre = WS[30]!;
+  const do_pre_over_sqrt_mean_do_do = WS[31]!;
+  const dg_pre = WS[32]!;
+  const dg_pre_over_sqrt_mean_dg_dg = WS[33]!;
+  const di_pre = WS[34]!;
+  const di_pre_over_sqrt_mean_di_di = WS[35]!;
+  const df_pre = WS[36]!;
+  const df_pre_over_sqrt_mean_df_df = WS[37]!;
+  const Uf_Ui_Ug_Uo = WS[2]!;
+  const sum_neg_dbc_gc_dc_over_sqrt = WS[38]!;
+  const sum_neg_dbc_gc_dc_over_sqrt_half = WS[39]!;
+  const sum_neg_dbc_gc_over_sqrt = WS[40]!;
+  const sum_neg_dbc_gc_over_sqrt_k = WS[41]!;
+  const dmean_c = WS[42]!;
+  const dmean_c_k = WS[43]!;
+  const sum_neg_do_pre_go_do_over_sqrt = WS[44]!;
+  const sum_neg_do_pre_go_do_half = WS[45]!;
+  const sum_neg_do_pre_go_over_sqrt = WS[46]!;
+  const sum_neg_do_pre_go_over_sqrt_k = WS[47]!;
+  const sum_neg_dg_pre_gg_dg_over_sqrt = WS[48]!;
+  const sum_neg_dg_pre_gg_dg_half = WS[49]!;
+  const sum_neg_dg_pre_gg_over_sqrt = WS[50]!;
+  const sum_neg_dg_pre_gg_over_sqrt_k = WS[51]!;
+  const sum_neg_di_pre_gi_di_over_sqrt = WS[52]!;
+  const sum_neg_di_pre_gi_di_half = WS[53]!;
+  const sum_neg_di_pre_gi_over_sqrt = WS[54]!;
+  const sum_neg_di_pre_gi_over_sqrt_k = WS[55]!;
+  const sum_neg_df_pre_gf_df_over_sqrt = WS[56]!;
+  const sum_neg_df_pre_gf_df_half = WS[57]!;
+  const sum_neg_df_pre_gf_over_sqrt = WS[58]!;
+  const sum_neg_df_pre_gf_over_sqrt_k = WS[59]!;
+  const sum_neg_ddo = WS[60]!;
+  const sum_neg_ddo_k = WS[61]!;
+  const sum_neg_ddg = WS[62]!;
+  const sum_neg_ddg_k = WS[63]!;
+  const sum_neg_ddi = WS[64]!;
+  const sum_neg_ddi_k = WS[65]!;
+  const sum_neg_ddf = WS[66]!;
+  const sum_neg_ddf_k = WS[67]!;
+  const dh = WS[68]!;
+  const ddc = WS[69]!;
+  const d_c = WS[70]!;
+  const sum_neg_do_pre_go_over_sqrt_do = WS[71]!;
+  const sum_neg_dg_pre_gg_over_sqrt_dg = WS[72]!;
+  const sum_neg_di_pre_gi_over_sqrt_di = WS[73]!;
+  const sum_neg_df_pre_gf_over_sqrt_df = WS[74]!;
+  const ddo = WS[75]!;
+  const ddg = WS[76]!;
+  const ddi = WS[77]!;
+  const ddf = WS[78]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
   const [Wf, Uf, gf, , Wi, Ui, gi, , Wg, Ug, gg, , Wo, Uo, go, , gc] = P as Arrays<18>;
   const [x] = X as Arrays<1>;
@@ -587,21 +584,19 @@ function backward(
     do_tape,
     sqrt_mean_df_df_plus_k_tape,
     gf_df_over_sqrt_mean_df_df_tape,
-    f_tape,
+    f_i_o_tape,
     sqrt_mean_di_di_plus_k_tape,
     gi_di_over_sqrt_mean_di_di_tape,
-    i_tape,
     sqrt_mean_dg_dg_plus_k_tape,
     gg_dg_over_sqrt_mean_dg_dg_tape,
     g_tape,
     sqrt_mean_do_do_plus_k_tape,
     go_do_over_sqrt_mean_do_do_tape,
-    o_tape,
     dc_tape,
     sqrt_mean_dc_dc_plus_k_tape,
     gc_dc_over_sqrt_mean_dc_dc_tape,
     tanh_gc_dc_over_sqrt_mean_dc_tape,
-  ] = R as Arrays<20>;
+  ] = R as Arrays<18>;
   const [dh_out, dc_out] = GY as Arrays<2>;
   const [dh_carry, dc_carry] = GS as Arrays<2>;
   const [dWf, dUf, dgf, dbf, dWi, dUi, dgi, dbi, dWg, dUg, dgg, dbg, dWo, dUo, dgo, dbo, dgc, dbc] =
@@ -650,7 +645,7 @@ function backward(
           // dbc = ∂L/∂bc
           const dbc_1 =
             dh_1 *
-            o_tape[(t * B + b) * 16 + j]! *
+            f_i_o_tape[(t * B + b) * 48 + 32 + j]! *
             (1 -
               tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]! *
                 tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]!);
@@ -710,13 +705,13 @@ function backward(
             dc_out[(t * B + b) * 16 + j]! + dc_seed[b * 16 + j]! + ddc[b * 16 + j]! + dmean_c_k[b]!;
           d_c[b * 16 + j] = d_c_1;
           // dc_prev = ∂L/∂c_prev
-          const dc_prev = d_c_1 * f_tape[(t * B + b) * 16 + j]!;
+          const dc_prev = d_c_1 * f_i_o_tape[(t * B + b) * 48 + j]!;
           dc_back[b * 16 + j] = dc_prev;
           // do_pre = ∂L/∂(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
           const do_pre_1 =
             dh[b * 16 + j]! *
             tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]! *
-            (o_tape[(t * B + b) * 16 + j]! * (1 - o_tape[(t * B + b) * 16 + j]!));
+            (f_i_o_tape[(t * B + b) * 48 + 32 + j]! * (1 - f_i_o_tape[(t * B + b) * 48 + 32 + j]!));
           do_pre[(tc * B + b) * 16 + j] = do_pre_1;
           // do_pre_over_sqrt_mean_do_do = do_pre / sqrt_mean_do_do_plus_k
           const do_pre_over_sqrt_mean_do_do_1 = do_pre_1 / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
@@ -753,7 +748,7 @@ function backward(
           // dg_pre = ∂L/∂(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
           const dg_pre_1 =
             d_c[b * 16 + j]! *
-            i_tape[(t * B + b) * 16 + j]! *
+            f_i_o_tape[(t * B + b) * 48 + 16 + j]! *
             (1 - g_tape[(t * B + b) * 16 + j]! * g_tape[(t * B + b) * 16 + j]!);
           dg_pre[(tc * B + b) * 16 + j] = dg_pre_1;
           // dg_pre_over_sqrt_mean_dg_dg = dg_pre / sqrt_mean_dg_dg_plus_k
@@ -792,7 +787,7 @@ function backward(
           const di_pre_1 =
             d_c[b * 16 + j]! *
             g_tape[(t * B + b) * 16 + j]! *
-            (i_tape[(t * B + b) * 16 + j]! * (1 - i_tape[(t * B + b) * 16 + j]!));
+            (f_i_o_tape[(t * B + b) * 48 + 16 + j]! * (1 - f_i_o_tape[(t * B + b) * 48 + 16 + j]!));
           di_pre[(tc * B + b) * 16 + j] = di_pre_1;
           // di_pre_over_sqrt_mean_di_di = di_pre / sqrt_mean_di_di_plus_k
           const di_pre_over_sqrt_mean_di_di_1 = di_pre_1 / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
@@ -830,7 +825,7 @@ function backward(
           const df_pre_1 =
             d_c[b * 16 + j]! *
             c_seq[(t * B + b) * 16 + j]! *
-            (f_tape[(t * B + b) * 16 + j]! * (1 - f_tape[(t * B + b) * 16 + j]!));
+            (f_i_o_tape[(t * B + b) * 48 + j]! * (1 - f_i_o_tape[(t * B + b) * 48 + j]!));
           df_pre[(tc * B + b) * 16 + j] = df_pre_1;
           // df_pre_over_sqrt_mean_df_df = df_pre / sqrt_mean_df_df_plus_k
           const df_pre_over_sqrt_mean_df_df_1 = df_pre_1 / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
@@ -1023,42 +1018,42 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_next = WS[82]!;
-  const c_next = WS[83]!;
-  const f_i_o = WS[2]!;
-  const g = WS[3]!;
-  const tanh_values = WS[4]!;
+  const h_next = WS[79]!;
+  const c_next = WS[80]!;
+  const f_i_o = WS[81]!;
+  const g = WS[82]!;
+  const tanh_values = WS[83]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
   const Wf_Wi_Wg_Wo_x = WS[84]!;
-  const Uf_Ui_Ug_Uo = WS[5]!;
-  const Uf_Ui_Ug_Uo_h_prev = WS[6]!;
-  const mean_Wf_x_plus_Uf_h_prev = WS[7]!;
-  const mean_Wi_x_plus_Ui_h_prev = WS[8]!;
-  const mean_Wg_x_plus_Ug_h_prev = WS[9]!;
-  const mean_Wo_x_plus_Uo_h_prev = WS[10]!;
-  const mean_df_df = WS[11]!;
-  const mean_df_df_plus_k = WS[12]!;
+  const Uf_Ui_Ug_Uo = WS[2]!;
+  const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
+  const mean_Wf_x_plus_Uf_h_prev = WS[4]!;
+  const mean_Wi_x_plus_Ui_h_prev = WS[5]!;
+  const mean_Wg_x_plus_Ug_h_prev = WS[6]!;
+  const mean_Wo_x_plus_Uo_h_prev = WS[7]!;
+  const mean_df_df = WS[8]!;
+  const mean_df_df_plus_k = WS[9]!;
   const sqrt_mean_df_df_plus_k = WS[85]!;
-  const mean_di_di = WS[13]!;
-  const mean_di_di_plus_k = WS[14]!;
+  const mean_di_di = WS[10]!;
+  const mean_di_di_plus_k = WS[11]!;
   const sqrt_mean_di_di_plus_k = WS[86]!;
-  const mean_dg_dg = WS[15]!;
-  const mean_dg_dg_plus_k = WS[16]!;
+  const mean_dg_dg = WS[12]!;
+  const mean_dg_dg_plus_k = WS[13]!;
   const sqrt_mean_dg_dg_plus_k = WS[87]!;
-  const mean_do_do = WS[17]!;
-  const mean_do_do_plus_k = WS[18]!;
+  const mean_do_do = WS[14]!;
+  const mean_do_do_plus_k = WS[15]!;
   const sqrt_mean_do_do_plus_k = WS[88]!;
-  const mean_c = WS[19]!;
-  const mean_dc_dc = WS[20]!;
-  const mean_dc_dc_plus_k = WS[21]!;
+  const mean_c = WS[16]!;
+  const mean_dc_dc = WS[17]!;
+  const mean_dc_dc_plus_k = WS[18]!;
   const sqrt_mean_dc_dc_plus_k = WS[89]!;
-  const Wf_x_plus_Uf_h_prev = WS[22]!;
+  const Wf_x_plus_Uf_h_prev = WS[19]!;
   const df = WS[90]!;
-  const Wi_x_plus_Ui_h_prev = WS[23]!;
+  const Wi_x_plus_Ui_h_prev = WS[20]!;
   const di = WS[91]!;
-  const Wg_x_plus_Ug_h_prev = WS[24]!;
+  const Wg_x_plus_Ug_h_prev = WS[21]!;
   const dg = WS[92]!;
-  const Wo_x_plus_Uo_h_prev = WS[25]!;
+  const Wo_x_plus_Uo_h_prev = WS[22]!;
   const do_ = WS[93]!;
   const dc = WS[94]!;
   const [Wf, Uf, gf, bf, Wi, Ui, gi, bi, Wg, Ug, gg, bg, Wo, Uo, go, bo, gc, bc] = P as Arrays<18>;
@@ -1291,38 +1286,38 @@ function infer(
   const c_swap = WS[96]!;
   const Wf_Wi_Wg_Wo_x = WS[0]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
-  const f_i_o = WS[2]!;
-  const g = WS[3]!;
-  const tanh_values = WS[4]!;
-  const Uf_Ui_Ug_Uo = WS[5]!;
-  const Uf_Ui_Ug_Uo_h_prev = WS[6]!;
-  const mean_Wf_x_plus_Uf_h_prev = WS[7]!;
-  const mean_Wi_x_plus_Ui_h_prev = WS[8]!;
-  const mean_Wg_x_plus_Ug_h_prev = WS[9]!;
-  const mean_Wo_x_plus_Uo_h_prev = WS[10]!;
-  const mean_df_df = WS[11]!;
-  const mean_df_df_plus_k = WS[12]!;
+  const f_i_o = WS[81]!;
+  const g = WS[82]!;
+  const tanh_values = WS[83]!;
+  const Uf_Ui_Ug_Uo = WS[2]!;
+  const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
+  const mean_Wf_x_plus_Uf_h_prev = WS[4]!;
+  const mean_Wi_x_plus_Ui_h_prev = WS[5]!;
+  const mean_Wg_x_plus_Ug_h_prev = WS[6]!;
+  const mean_Wo_x_plus_Uo_h_prev = WS[7]!;
+  const mean_df_df = WS[8]!;
+  const mean_df_df_plus_k = WS[9]!;
   const sqrt_mean_df_df_plus_k = WS[85]!;
-  const mean_di_di = WS[13]!;
-  const mean_di_di_plus_k = WS[14]!;
+  const mean_di_di = WS[10]!;
+  const mean_di_di_plus_k = WS[11]!;
   const sqrt_mean_di_di_plus_k = WS[86]!;
-  const mean_dg_dg = WS[15]!;
-  const mean_dg_dg_plus_k = WS[16]!;
+  const mean_dg_dg = WS[12]!;
+  const mean_dg_dg_plus_k = WS[13]!;
   const sqrt_mean_dg_dg_plus_k = WS[87]!;
-  const mean_do_do = WS[17]!;
-  const mean_do_do_plus_k = WS[18]!;
+  const mean_do_do = WS[14]!;
+  const mean_do_do_plus_k = WS[15]!;
   const sqrt_mean_do_do_plus_k = WS[88]!;
-  const mean_c = WS[19]!;
-  const mean_dc_dc = WS[20]!;
-  const mean_dc_dc_plus_k = WS[21]!;
+  const mean_c = WS[16]!;
+  const mean_dc_dc = WS[17]!;
+  const mean_dc_dc_plus_k = WS[18]!;
   const sqrt_mean_dc_dc_plus_k = WS[89]!;
-  const Wf_x_plus_Uf_h_prev = WS[22]!;
+  const Wf_x_plus_Uf_h_prev = WS[19]!;
   const df = WS[90]!;
-  const Wi_x_plus_Ui_h_prev = WS[23]!;
+  const Wi_x_plus_Ui_h_prev = WS[20]!;
   const di = WS[91]!;
-  const Wg_x_plus_Ug_h_prev = WS[24]!;
+  const Wg_x_plus_Ug_h_prev = WS[21]!;
   const dg = WS[92]!;
-  const Wo_x_plus_Uo_h_prev = WS[25]!;
+  const Wo_x_plus_Uo_h_prev = WS[22]!;
   const do_ = WS[93]!;
   const dc = WS[94]!;
   const [Wf, Uf, gf, bf, Wi, Ui, gi, bi, Wg, Ug, gg, bg, Wo, Uo, go, bo, gc, bc] = P as Arrays<18>;

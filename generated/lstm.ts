@@ -39,9 +39,6 @@ export const spec = {
   workspace: [
     { size: 64, rows: "chunk", kernel: "forward" },
     { size: 512, rows: "one", derived: ["forward", "backward", "step", "infer"] },
-    { size: 48, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
     { size: 1024, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 64, rows: "B" },
     { size: 16, rows: "B", kernel: "backward" },
@@ -51,16 +48,17 @@ export const spec = {
     { size: 64, rows: "chunk", kernel: "backward" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "step" },
+    { size: 48, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
     { size: 64, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "forward" },
     { size: 16, rows: "B", kernel: "forward" },
   ],
   staging: { fixed: 1024, B: 80, TB: 72 },
   tape: [
-    { name: "f", shape: [16], size: 16 },
-    { name: "i", shape: [16], size: 16 },
+    { name: "f_i_o", shape: [48], size: 48 },
     { name: "g", shape: [16], size: 16 },
-    { name: "o", shape: [16], size: 16 },
     { name: "tanh_c", shape: [16], size: 16 },
   ],
 } as const satisfies Omit<CellSpec, "sizes">;
@@ -81,16 +79,13 @@ function forward(
 ): void {
   const Wf_Wi_Wg_Wo_x = WS[0]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
-  const f_i_o = WS[2]!;
-  const g = WS[3]!;
-  const tanh_c = WS[4]!;
-  const Uf_Ui_Ug_Uo = WS[5]!;
-  const Uf_Ui_Ug_Uo_h_prev = WS[6]!;
+  const Uf_Ui_Ug_Uo = WS[2]!;
+  const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
   const [Wf, Uf, bf, Wi, Ui, bi, Wg, Ug, bg, Wo, Uo, bo] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq] = S as Arrays<2>;
   const [h_out, c_out] = Y as Arrays<2>;
-  const [f_tape, i_tape, g_tape, o_tape, tanh_c_tape] = R as Arrays<5>;
+  const [f_i_o_tape, g_tape, tanh_c_tape] = R as Arrays<3>;
   // Values derived from params alone, kept until params change.
   if (paramsChanged) {
     // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
@@ -120,52 +115,47 @@ function forward(
       for (let b = 0; b < B; b++) {
         for (let j = 0; j < 16; j++) {
           // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
-          f_i_o[b * 48 + j] =
+          f_i_o_tape[(t * B + b) * 48 + j] =
             Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! + bf[j]!;
           // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
-          f_i_o[b * 48 + 16 + j] =
+          f_i_o_tape[(t * B + b) * 48 + 16 + j] =
             Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j]! +
             Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
             bi[j]!;
           // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
-          g[b * 16 + j] =
+          g_tape[(t * B + b) * 16 + j] =
             Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j]! +
             Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! +
             bg[j]!;
           // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
-          f_i_o[b * 48 + 32 + j] =
+          f_i_o_tape[(t * B + b) * 48 + 32 + j] =
             Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j]! +
             Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
             bo[j]!;
         }
       }
       // f, i, o = σ(…), for each of B rows   lstm.cell:13, 14, 16
-      mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);
+      mm.sigmoid(B * 48, f_i_o_tape, t * B * 48, f_i_o_tape, t * B * 48);
       // g = tanh(…), for each of B rows   lstm.cell:15
-      mm.tanh(B * 16, g, 0, g, 0);
+      mm.tanh(B * 16, g_tape, t * B * 16, g_tape, t * B * 16);
       for (let b = 0; b < B; b++) {
         for (let j = 0; j < 16; j++) {
-          f_tape[(t * B + b) * 16 + j] = f_i_o[b * 48 + j]!;
-          i_tape[(t * B + b) * 16 + j] = f_i_o[b * 48 + 16 + j]!;
-          o_tape[(t * B + b) * 16 + j] = f_i_o[b * 48 + 32 + j]!;
-          g_tape[(t * B + b) * 16 + j] = g[b * 16 + j]!;
           // c = f ⊙ c + i ⊙ g   lstm.cell:17
           const c =
-            f_i_o[b * 48 + j]! * c_seq[(t * B + b) * 16 + j]! +
-            f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
+            f_i_o_tape[(t * B + b) * 48 + j]! * c_seq[(t * B + b) * 16 + j]! +
+            f_i_o_tape[(t * B + b) * 48 + 16 + j]! * g_tape[(t * B + b) * 16 + j]!;
           c_seq[((t + 1) * B + b) * 16 + j] = c;
           c_out[(t * B + b) * 16 + j] = c;
           // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
-          tanh_c[b * 16 + j] = c;
+          tanh_c_tape[(t * B + b) * 16 + j] = c;
         }
       }
       // tanh_c = tanh(…), for each of B rows   lstm.cell:18
-      mm.tanh(B * 16, tanh_c, 0, tanh_c, 0);
+      mm.tanh(B * 16, tanh_c_tape, t * B * 16, tanh_c_tape, t * B * 16);
       for (let b = 0; b < B; b++) {
         for (let j = 0; j < 16; j++) {
-          tanh_c_tape[(t * B + b) * 16 + j] = tanh_c[b * 16 + j]!;
           // h = o ⊙ tanh(c)   lstm.cell:18
-          const h = f_i_o[b * 48 + 32 + j]! * tanh_c[b * 16 + j]!;
+          const h = f_i_o_tape[(t * B + b) * 48 + 32 + j]! * tanh_c_tape[(t * B + b) * 16 + j]!;
           h_seq[((t + 1) * B + b) * 16 + j] = h;
           h_out[(t * B + b) * 16 + j] = h;
         }
@@ -207,17 +197,17 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dh_swap = WS[7]!;
-  const dc_swap = WS[8]!;
-  const dh_kept = WS[9]!;
-  const dc_kept = WS[10]!;
-  const df_di_dg_do_pre = WS[11]!;
-  const Uf_Ui_Ug_Uo = WS[5]!;
+  const dh_swap = WS[4]!;
+  const dc_swap = WS[5]!;
+  const dh_kept = WS[6]!;
+  const dc_kept = WS[7]!;
+  const df_di_dg_do_pre = WS[8]!;
+  const Uf_Ui_Ug_Uo = WS[2]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
   const [Wf, Uf, , Wi, Ui, , Wg, Ug, , Wo, Uo] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq] = S as Arrays<2>;
-  const [f_tape, i_tape, g_tape, o_tape, tanh_c_tape] = R as Arrays<5>;
+  const [f_i_o_tape, g_tape, tanh_c_tape] = R as Arrays<3>;
   const [dh_out, dc_out] = GY as Arrays<2>;
   const [dh_carry, dc_carry] = GS as Arrays<2>;
   const [dWf, dUf, dbf, dWi, dUi, dbi, dWg, dUg, dbg, dWo, dUo, dbo] = GP as Arrays<12>;
@@ -266,34 +256,34 @@ function backward(
             dc_out[(t * B + b) * 16 + j]! +
             dc_seed[b * 16 + j]! +
             dh *
-              o_tape[(t * B + b) * 16 + j]! *
+              f_i_o_tape[(t * B + b) * 48 + 32 + j]! *
               (1 - tanh_c_tape[(t * B + b) * 16 + j]! * tanh_c_tape[(t * B + b) * 16 + j]!);
           // dc_prev = ∂L/∂c_prev
-          const dc_prev = dc * f_tape[(t * B + b) * 16 + j]!;
+          const dc_prev = dc * f_i_o_tape[(t * B + b) * 48 + j]!;
           dc_back[b * 16 + j] = dc_prev;
           // do_pre = ∂L/∂(Wo·x + Uo·h + bo)   lstm.cell:16
           const do_pre =
             dh *
             tanh_c_tape[(t * B + b) * 16 + j]! *
-            (o_tape[(t * B + b) * 16 + j]! * (1 - o_tape[(t * B + b) * 16 + j]!));
+            (f_i_o_tape[(t * B + b) * 48 + 32 + j]! * (1 - f_i_o_tape[(t * B + b) * 48 + 32 + j]!));
           df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j] = do_pre;
           // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   lstm.cell:15
           const dg_pre =
             dc *
-            i_tape[(t * B + b) * 16 + j]! *
+            f_i_o_tape[(t * B + b) * 48 + 16 + j]! *
             (1 - g_tape[(t * B + b) * 16 + j]! * g_tape[(t * B + b) * 16 + j]!);
           df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j] = dg_pre;
           // di_pre = ∂L/∂(Wi·x + Ui·h + bi)   lstm.cell:14
           const di_pre =
             dc *
             g_tape[(t * B + b) * 16 + j]! *
-            (i_tape[(t * B + b) * 16 + j]! * (1 - i_tape[(t * B + b) * 16 + j]!));
+            (f_i_o_tape[(t * B + b) * 48 + 16 + j]! * (1 - f_i_o_tape[(t * B + b) * 48 + 16 + j]!));
           df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j] = di_pre;
           // df_pre = ∂L/∂(Wf·x + Uf·h + bf)   lstm.cell:13
           const df_pre =
             dc *
             c_seq[(t * B + b) * 16 + j]! *
-            (f_tape[(t * B + b) * 16 + j]! * (1 - f_tape[(t * B + b) * 16 + j]!));
+            (f_i_o_tape[(t * B + b) * 48 + j]! * (1 - f_i_o_tape[(t * B + b) * 48 + j]!));
           df_di_dg_do_pre[(tc * B + b) * 64 + j] = df_pre;
         }
       }
@@ -368,15 +358,15 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_next = WS[12]!;
-  const c_next = WS[13]!;
-  const f_i_o = WS[2]!;
-  const g = WS[3]!;
-  const tanh_c = WS[4]!;
+  const h_next = WS[9]!;
+  const c_next = WS[10]!;
+  const f_i_o = WS[11]!;
+  const g = WS[12]!;
+  const tanh_c = WS[13]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
   const Wf_Wi_Wg_Wo_x = WS[14]!;
-  const Uf_Ui_Ug_Uo = WS[5]!;
-  const Uf_Ui_Ug_Uo_h_prev = WS[6]!;
+  const Uf_Ui_Ug_Uo = WS[2]!;
+  const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
   const [Wf, Uf, bf, Wi, Ui, bi, Wg, Ug, bg, Wo, Uo, bo] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq] = S as Arrays<2>;
@@ -460,11 +450,11 @@ function infer(
   const c_swap = WS[16]!;
   const Wf_Wi_Wg_Wo_x = WS[0]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
-  const f_i_o = WS[2]!;
-  const g = WS[3]!;
-  const tanh_c = WS[4]!;
-  const Uf_Ui_Ug_Uo = WS[5]!;
-  const Uf_Ui_Ug_Uo_h_prev = WS[6]!;
+  const f_i_o = WS[11]!;
+  const g = WS[12]!;
+  const tanh_c = WS[13]!;
+  const Uf_Ui_Ug_Uo = WS[2]!;
+  const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
   const [Wf, Uf, bf, Wi, Ui, bi, Wg, Ug, bg, Wo, Uo, bo] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq] = S as Arrays<2>;

@@ -25,7 +25,6 @@ export const spec = {
   workspace: [
     { size: 16, rows: "chunk", kernel: "forward" },
     { size: 16, rows: "chunk", kernel: "forward" },
-    { size: 16, rows: "chunk", kernel: "forward" },
     { size: 256, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 32, rows: "chunk", kernel: "forward" },
     { size: 16, rows: "B", kernel: "backward" },
@@ -38,6 +37,7 @@ export const spec = {
     { size: 16, rows: "B", kernel: "step" },
     { size: 32, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "forward" },
+    { size: 16, rows: "chunk", kernel: "forward" },
   ],
   staging: { fixed: 256, B: 40, TB: 40 },
   tape: [
@@ -62,9 +62,8 @@ function forward(
 ): void {
   const one_minus_z = WS[0]!;
   const z_Wh_x_plus_bh = WS[1]!;
-  const z = WS[2]!;
-  const Wz_Wh = WS[3]!;
-  const Wz_Wh_x = WS[4]!;
+  const Wz_Wh = WS[2]!;
+  const Wz_Wh_x = WS[3]!;
   const [Wz, bz, Wh, bh] = P as Arrays<4>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -87,22 +86,21 @@ function forward(
     for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 16; i++) {
         // z = σ(Wz·x + bz)   mingru.cell:14
-        z[r * 16 + i] = Wz_Wh_x[r * 32 + i]! + bz[i]!;
+        z_tape[(start * B + r) * 16 + i] = Wz_Wh_x[r * 32 + i]! + bz[i]!;
       }
     }
     // z = σ(…), for all T * B rows   mingru.cell:14
-    mm.sigmoid(steps * B * 16, z, 0, z, 0);
+    mm.sigmoid(steps * B * 16, z_tape, start * B * 16, z_tape, start * B * 16);
     for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 16; i++) {
-        z_tape[(start * B + r) * 16 + i] = z[r * 16 + i]!;
         // one_minus_z = 1 - z
-        const one_minus_z_1 = 1 - z[r * 16 + i]!;
+        const one_minus_z_1 = 1 - z_tape[(start * B + r) * 16 + i]!;
         one_minus_z[r * 16 + i] = one_minus_z_1;
         // Wh_x_plus_bh = Wh_x + bh
         const Wh_x_plus_bh = Wz_Wh_x[r * 32 + 16 + i]! + bh[i]!;
         Wh_x_plus_bh_tape[(start * B + r) * 16 + i] = Wh_x_plus_bh;
         // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
-        const z_Wh_x_plus_bh_1 = z[r * 16 + i]! * Wh_x_plus_bh;
+        const z_Wh_x_plus_bh_1 = z_tape[(start * B + r) * 16 + i]! * Wh_x_plus_bh;
         z_Wh_x_plus_bh[r * 16 + i] = z_Wh_x_plus_bh_1;
       }
     }
@@ -153,13 +151,13 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dh_swap = WS[5]!;
-  const dh_kept = WS[6]!;
-  const dh = WS[7]!;
-  const d_Wh_x = WS[8]!;
-  const dz_pre = WS[9]!;
-  const Wz_Wh = WS[3]!;
-  const dz_pre_d_Wh_x = WS[10]!;
+  const dh_swap = WS[4]!;
+  const dh_kept = WS[5]!;
+  const dh = WS[6]!;
+  const d_Wh_x = WS[7]!;
+  const dz_pre = WS[8]!;
+  const Wz_Wh = WS[2]!;
+  const dz_pre_d_Wh_x = WS[9]!;
   const [Wz, , Wh] = P as Arrays<4>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -273,10 +271,10 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_next = WS[11]!;
-  const z = WS[12]!;
-  const Wz_Wh = WS[3]!;
-  const Wz_Wh_x = WS[13]!;
+  const h_next = WS[10]!;
+  const z = WS[11]!;
+  const Wz_Wh = WS[2]!;
+  const Wz_Wh_x = WS[12]!;
   const [Wz, bz, Wh, bh] = P as Arrays<4>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -325,12 +323,12 @@ function infer(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_swap = WS[14]!;
+  const h_swap = WS[13]!;
   const one_minus_z = WS[0]!;
   const z_Wh_x_plus_bh = WS[1]!;
-  const z = WS[2]!;
-  const Wz_Wh = WS[3]!;
-  const Wz_Wh_x = WS[4]!;
+  const z = WS[14]!;
+  const Wz_Wh = WS[2]!;
+  const Wz_Wh_x = WS[3]!;
   const [Wz, bz, Wh, bh] = P as Arrays<4>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;

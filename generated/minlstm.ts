@@ -26,7 +26,6 @@ export const spec = {
   outputs: [{ name: "h", shape: [16], size: 16 }],
   workspace: [
     { size: 16, rows: "chunk", kernel: "forward" },
-    { size: 32, rows: "chunk", kernel: "forward" },
     { size: 384, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 48, rows: "chunk", kernel: "forward" },
     { size: 16, rows: "B", kernel: "backward" },
@@ -45,11 +44,11 @@ export const spec = {
     { size: 48, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "forward" },
     { size: 16, rows: "chunk", kernel: "forward" },
+    { size: 32, rows: "chunk", kernel: "forward" },
   ],
   staging: { fixed: 384, B: 56, TB: 56 },
   tape: [
-    { name: "f", shape: [16], size: 16 },
-    { name: "i", shape: [16], size: 16 },
+    { name: "f_i", shape: [32], size: 32 },
     { name: "f_over_s", shape: [16], size: 16 },
     { name: "i_over_s", shape: [16], size: 16 },
     { name: "Wh_x_plus_bh", shape: [16], size: 16 },
@@ -71,14 +70,13 @@ function forward(
   paramsChanged: boolean,
 ): void {
   const i_over_s_Wh_x_plus_bh = WS[0]!;
-  const f_i = WS[1]!;
-  const Wf_Wi_Wh = WS[2]!;
-  const Wf_Wi_Wh_x = WS[3]!;
+  const Wf_Wi_Wh = WS[1]!;
+  const Wf_Wi_Wh_x = WS[2]!;
   const [Wf, bf, Wi, bi, Wh, bh] = P as Arrays<6>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
   const [h_out] = Y as Arrays<1>;
-  const [f_tape, i_tape, f_over_s_tape, i_over_s_tape, Wh_x_plus_bh_tape] = R as Arrays<5>;
+  const [f_i_tape, f_over_s_tape, i_over_s_tape, Wh_x_plus_bh_tape] = R as Arrays<4>;
   // Values derived from params alone, kept until params change.
   if (paramsChanged) {
     // Wf_Wi_Wh = [Wf; Wi; Wh]
@@ -97,24 +95,22 @@ function forward(
     for (let r = 0; r < steps * B; r++) {
       for (let j = 0; j < 16; j++) {
         // f = σ(Wf·x + bf)   minlstm.cell:16
-        f_i[r * 32 + j] = Wf_Wi_Wh_x[r * 48 + j]! + bf[j]!;
+        f_i_tape[(start * B + r) * 32 + j] = Wf_Wi_Wh_x[r * 48 + j]! + bf[j]!;
         // i = σ(Wi·x + bi)   minlstm.cell:17
-        f_i[r * 32 + 16 + j] = Wf_Wi_Wh_x[r * 48 + 16 + j]! + bi[j]!;
+        f_i_tape[(start * B + r) * 32 + 16 + j] = Wf_Wi_Wh_x[r * 48 + 16 + j]! + bi[j]!;
       }
     }
     // f, i = σ(…), for all T * B rows   minlstm.cell:16, 17
-    mm.sigmoid(steps * B * 32, f_i, 0, f_i, 0);
+    mm.sigmoid(steps * B * 32, f_i_tape, start * B * 32, f_i_tape, start * B * 32);
     for (let r = 0; r < steps * B; r++) {
       for (let j = 0; j < 16; j++) {
-        f_tape[(start * B + r) * 16 + j] = f_i[r * 32 + j]!;
-        i_tape[(start * B + r) * 16 + j] = f_i[r * 32 + 16 + j]!;
         // s = f + i   minlstm.cell:18
-        const s = f_i[r * 32 + j]! + f_i[r * 32 + 16 + j]!;
+        const s = f_i_tape[(start * B + r) * 32 + j]! + f_i_tape[(start * B + r) * 32 + 16 + j]!;
         // f_over_s = f / s
-        const f_over_s = f_i[r * 32 + j]! / s;
+        const f_over_s = f_i_tape[(start * B + r) * 32 + j]! / s;
         f_over_s_tape[(start * B + r) * 16 + j] = f_over_s;
         // i_over_s = i / s
-        const i_over_s = f_i[r * 32 + 16 + j]! / s;
+        const i_over_s = f_i_tape[(start * B + r) * 32 + 16 + j]! / s;
         i_over_s_tape[(start * B + r) * 16 + j] = i_over_s;
         // Wh_x_plus_bh = Wh_x + bh
         const Wh_x_plus_bh = Wf_Wi_Wh_x[r * 48 + 32 + j]! + bh[j]!;
@@ -171,22 +167,22 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dh_swap = WS[4]!;
-  const dh_kept = WS[5]!;
-  const dh = WS[6]!;
-  const s = WS[7]!;
-  const dh_Wh_x_plus_bh = WS[8]!;
-  const d_Wh_x = WS[9]!;
-  const dh_h_prev = WS[10]!;
-  const ds = WS[11]!;
-  const di_pre = WS[12]!;
-  const df_pre = WS[13]!;
-  const Wf_Wi_Wh = WS[2]!;
-  const df_pre_di_pre_d_Wh_x = WS[14]!;
+  const dh_swap = WS[3]!;
+  const dh_kept = WS[4]!;
+  const dh = WS[5]!;
+  const s = WS[6]!;
+  const dh_Wh_x_plus_bh = WS[7]!;
+  const d_Wh_x = WS[8]!;
+  const dh_h_prev = WS[9]!;
+  const ds = WS[10]!;
+  const di_pre = WS[11]!;
+  const df_pre = WS[12]!;
+  const Wf_Wi_Wh = WS[1]!;
+  const df_pre_di_pre_d_Wh_x = WS[13]!;
   const [Wf, , Wi, , Wh] = P as Arrays<6>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
-  const [f_tape, i_tape, f_over_s_tape, i_over_s_tape, Wh_x_plus_bh_tape] = R as Arrays<5>;
+  const [f_i_tape, f_over_s_tape, i_over_s_tape, Wh_x_plus_bh_tape] = R as Arrays<4>;
   const [dh_out] = GY as Arrays<1>;
   const [dh_carry] = GS as Arrays<1>;
   const [dWf, dbf, dWi, dbi, dWh, dbh] = GP as Arrays<6>;
@@ -242,7 +238,7 @@ function backward(
     for (let r = 0; r < steps * B; r++) {
       for (let j = 0; j < 16; j++) {
         // s = f + i   minlstm.cell:18
-        const s_1 = f_tape[(start * B + r) * 16 + j]! + i_tape[(start * B + r) * 16 + j]!;
+        const s_1 = f_i_tape[(start * B + r) * 32 + j]! + f_i_tape[(start * B + r) * 32 + 16 + j]!;
         s[r * 16 + j] = s_1;
         // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
         const dh_Wh_x_plus_bh_1 = dh[r * 16 + j]! * Wh_x_plus_bh_tape[(start * B + r) * 16 + j]!;
@@ -270,7 +266,8 @@ function backward(
         // di_pre = ∂L/∂(Wi·x + bi)   minlstm.cell:17
         const di_pre_1 =
           (dh_Wh_x_plus_bh[r * 16 + j]! / s[r * 16 + j]! + ds_1) *
-          (i_tape[(start * B + r) * 16 + j]! * (1 - i_tape[(start * B + r) * 16 + j]!));
+          (f_i_tape[(start * B + r) * 32 + 16 + j]! *
+            (1 - f_i_tape[(start * B + r) * 32 + 16 + j]!));
         di_pre[r * 16 + j] = di_pre_1;
         dbi[j]! += di_pre_1;
       }
@@ -282,7 +279,7 @@ function backward(
         // df_pre = ∂L/∂(Wf·x + bf)   minlstm.cell:16
         const df_pre_1 =
           (dh_h_prev[r * 16 + j]! / s[r * 16 + j]! + ds[r * 16 + j]!) *
-          (f_tape[(start * B + r) * 16 + j]! * (1 - f_tape[(start * B + r) * 16 + j]!));
+          (f_i_tape[(start * B + r) * 32 + j]! * (1 - f_i_tape[(start * B + r) * 32 + j]!));
         df_pre[r * 16 + j] = df_pre_1;
         dbf[j]! += df_pre_1;
       }
@@ -294,7 +291,8 @@ function backward(
       for (let r = 0; r < steps * B; r++) {
         for (let j = 0; j < 16; j++) {
           // s = f + i   minlstm.cell:18
-          const s_1 = f_tape[(start * B + r) * 16 + j]! + i_tape[(start * B + r) * 16 + j]!;
+          const s_1 =
+            f_i_tape[(start * B + r) * 32 + j]! + f_i_tape[(start * B + r) * 32 + 16 + j]!;
           s[r * 16 + j] = s_1;
           // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
           const dh_Wh_x_plus_bh_1 = dh[r * 16 + j]! * Wh_x_plus_bh_tape[(start * B + r) * 16 + j]!;
@@ -314,11 +312,12 @@ function backward(
         for (let j = 0; j < 16; j++)
           df_pre_di_pre_d_Wh_x[r * 48 + j] =
             (dh_h_prev[r * 16 + j]! / s[r * 16 + j]! + ds[r * 16 + j]!) *
-            (f_tape[(start * B + r) * 16 + j]! * (1 - f_tape[(start * B + r) * 16 + j]!));
+            (f_i_tape[(start * B + r) * 32 + j]! * (1 - f_i_tape[(start * B + r) * 32 + j]!));
         for (let j = 0; j < 16; j++)
           df_pre_di_pre_d_Wh_x[r * 48 + 16 + j] =
             (dh_Wh_x_plus_bh[r * 16 + j]! / s[r * 16 + j]! + ds[r * 16 + j]!) *
-            (i_tape[(start * B + r) * 16 + j]! * (1 - i_tape[(start * B + r) * 16 + j]!));
+            (f_i_tape[(start * B + r) * 32 + 16 + j]! *
+              (1 - f_i_tape[(start * B + r) * 32 + 16 + j]!));
         for (let j = 0; j < 16; j++)
           df_pre_di_pre_d_Wh_x[r * 48 + 32 + j] =
             dh[r * 16 + j]! * i_over_s_tape[(start * B + r) * 16 + j]!;
@@ -346,10 +345,10 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_next = WS[15]!;
-  const f_i = WS[16]!;
-  const Wf_Wi_Wh = WS[2]!;
-  const Wf_Wi_Wh_x = WS[17]!;
+  const h_next = WS[14]!;
+  const f_i = WS[15]!;
+  const Wf_Wi_Wh = WS[1]!;
+  const Wf_Wi_Wh_x = WS[16]!;
   const [Wf, bf, Wi, bi, Wh, bh] = P as Arrays<6>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -403,12 +402,12 @@ function infer(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_swap = WS[18]!;
-  const f_over_s = WS[19]!;
+  const h_swap = WS[17]!;
+  const f_over_s = WS[18]!;
   const i_over_s_Wh_x_plus_bh = WS[0]!;
-  const f_i = WS[1]!;
-  const Wf_Wi_Wh = WS[2]!;
-  const Wf_Wi_Wh_x = WS[3]!;
+  const f_i = WS[19]!;
+  const Wf_Wi_Wh = WS[1]!;
+  const Wf_Wi_Wh_x = WS[2]!;
   const [Wf, bf, Wi, bi, Wh, bh] = P as Arrays<6>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;

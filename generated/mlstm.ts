@@ -37,7 +37,6 @@ export const spec = {
   outputs: [{ name: "h", shape: [4], size: 4 }],
   workspace: [
     { size: 1, rows: "chunk", kernel: "forward" },
-    { size: 4, rows: "chunk", kernel: "forward" },
     { size: 48, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 16, rows: "chunk", kernel: "forward" },
     { size: 1, rows: "chunk", kernel: "forward" },
@@ -122,6 +121,7 @@ export const spec = {
     { size: 1, rows: "chunk", kernel: "forward" },
     { size: 16, rows: "chunk", kernel: "forward" },
     { size: 4, rows: "chunk", kernel: "forward" },
+    { size: 4, rows: "chunk", kernel: "forward" },
     { size: 1, rows: "chunk", kernel: "forward" },
     { size: 4, rows: "chunk", kernel: "forward" },
   ],
@@ -158,17 +158,16 @@ function forward(
   paramsChanged: boolean,
 ): void {
   const logf = WS[0]!;
-  const o = WS[1]!;
-  const Wq_Wk_Wv_Wo = WS[2]!;
-  const Wq_Wk_Wv_Wo_x = WS[3]!;
-  const sum_wf_x = WS[4]!;
-  const sum_wf_x_plus_bf = WS[5]!;
-  const sum_m = WS[6]!;
-  const ig_pre = WS[7]!;
-  const sum_m_prev = WS[8]!;
-  const logf_plus_sum_m_prev = WS[9]!;
-  const fg_pre = WS[10]!;
-  const abs_sum_n_q = WS[11]!;
+  const Wq_Wk_Wv_Wo = WS[1]!;
+  const Wq_Wk_Wv_Wo_x = WS[2]!;
+  const sum_wf_x = WS[3]!;
+  const sum_wf_x_plus_bf = WS[4]!;
+  const sum_m = WS[5]!;
+  const ig_pre = WS[6]!;
+  const sum_m_prev = WS[7]!;
+  const logf_plus_sum_m_prev = WS[8]!;
+  const fg_pre = WS[9]!;
+  const abs_sum_n_q = WS[10]!;
   const [Wq, bq, Wk, bk, Wv, bv, wi, wf, bi, bf, Wo, bo] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [C_seq, n_seq, m_seq] = S as Arrays<3>;
@@ -251,14 +250,11 @@ function forward(
     for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 4; i++) {
         // o = σ(Wo·x + bo)   mlstm.cell:36
-        o[r * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + 12 + i]! + bo[i]!;
+        o_tape[(start * B + r) * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + 12 + i]! + bo[i]!;
       }
     }
     // o = σ(…), for all T * B rows   mlstm.cell:36
-    mm.sigmoid(steps * B * 4, o, 0, o, 0);
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i++) o_tape[(start * B + r) * 4 + i] = o[r * 4 + i]!;
-    }
+    mm.sigmoid(steps * B * 4, o_tape, start * B * 4, o_tape, start * B * 4);
     for (let t = start; t < start + steps; t++) {
       // The step's row in buffers of the chunk's rows.
       const tc = t - start;
@@ -379,54 +375,54 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dC_swap = WS[12]!;
-  const dn_swap = WS[13]!;
-  const dm_swap = WS[14]!;
-  const dC_kept = WS[15]!;
-  const dn_kept = WS[16]!;
-  const dm_kept = WS[17]!;
-  const dh_over_maximum_abs_sum_n_q_one = WS[18]!;
-  const sum_neg_dh_h_over_maximum_each = WS[19]!;
-  const dC_q = WS[20]!;
-  const dn = WS[21]!;
-  const dC = WS[22]!;
-  const dfg_pre = WS[23]!;
-  const dig_pre = WS[24]!;
-  const dm = WS[25]!;
-  const dm_max_share_logf_plus_m_prev_it = WS[26]!;
-  const abs_sum_n_q = WS[11]!;
-  const sum_neg_dh_h_over_maximum_abs = WS[27]!;
-  const max_share_abs_sum_n_q_one = WS[28]!;
-  const sum_neg_dh_h_over_maximum_max = WS[29]!;
-  const sign_sum_n_q = WS[30]!;
-  const sum_neg_dh_h_over_maximum_sign = WS[31]!;
-  const dC_q_outer_q = WS[32]!;
-  const sum_dn_k = WS[33]!;
-  const sum_dn_n_prev = WS[34]!;
-  const sum_dC_v_outer_k = WS[35]!;
-  const sum_dC_C_prev = WS[36]!;
-  const dfg = WS[37]!;
-  const neg_dfg_pre = WS[38]!;
-  const dig = WS[39]!;
-  const neg_dig_pre = WS[40]!;
-  const dsum_m = WS[41]!;
-  const C_dC_q = WS[42]!;
-  const dv = WS[43]!;
-  const dC_ig_v = WS[44]!;
-  const sum_dm_max_share_it_logf_plus_m = WS[45]!;
-  const sum_dm_max_share_logf_plus_m = WS[46]!;
-  const dlogf = WS[47]!;
-  const dlogf_pre = WS[48]!;
-  const one_minus_logf_pre = WS[49]!;
-  const logf_pre_one_minus_logf_pre = WS[50]!;
-  const dbf_steps = WS[51]!;
-  const dit = WS[52]!;
-  const do_pre = WS[53]!;
-  const dC_ig = WS[54]!;
-  const d_Wk_x = WS[55]!;
-  const dq = WS[56]!;
-  const Wq_Wk_Wv_Wo = WS[2]!;
-  const dq_d_Wk_x_dv_do_pre = WS[57]!;
+  const dC_swap = WS[11]!;
+  const dn_swap = WS[12]!;
+  const dm_swap = WS[13]!;
+  const dC_kept = WS[14]!;
+  const dn_kept = WS[15]!;
+  const dm_kept = WS[16]!;
+  const dh_over_maximum_abs_sum_n_q_one = WS[17]!;
+  const sum_neg_dh_h_over_maximum_each = WS[18]!;
+  const dC_q = WS[19]!;
+  const dn = WS[20]!;
+  const dC = WS[21]!;
+  const dfg_pre = WS[22]!;
+  const dig_pre = WS[23]!;
+  const dm = WS[24]!;
+  const dm_max_share_logf_plus_m_prev_it = WS[25]!;
+  const abs_sum_n_q = WS[10]!;
+  const sum_neg_dh_h_over_maximum_abs = WS[26]!;
+  const max_share_abs_sum_n_q_one = WS[27]!;
+  const sum_neg_dh_h_over_maximum_max = WS[28]!;
+  const sign_sum_n_q = WS[29]!;
+  const sum_neg_dh_h_over_maximum_sign = WS[30]!;
+  const dC_q_outer_q = WS[31]!;
+  const sum_dn_k = WS[32]!;
+  const sum_dn_n_prev = WS[33]!;
+  const sum_dC_v_outer_k = WS[34]!;
+  const sum_dC_C_prev = WS[35]!;
+  const dfg = WS[36]!;
+  const neg_dfg_pre = WS[37]!;
+  const dig = WS[38]!;
+  const neg_dig_pre = WS[39]!;
+  const dsum_m = WS[40]!;
+  const C_dC_q = WS[41]!;
+  const dv = WS[42]!;
+  const dC_ig_v = WS[43]!;
+  const sum_dm_max_share_it_logf_plus_m = WS[44]!;
+  const sum_dm_max_share_logf_plus_m = WS[45]!;
+  const dlogf = WS[46]!;
+  const dlogf_pre = WS[47]!;
+  const one_minus_logf_pre = WS[48]!;
+  const logf_pre_one_minus_logf_pre = WS[49]!;
+  const dbf_steps = WS[50]!;
+  const dit = WS[51]!;
+  const do_pre = WS[52]!;
+  const dC_ig = WS[53]!;
+  const d_Wk_x = WS[54]!;
+  const dq = WS[55]!;
+  const Wq_Wk_Wv_Wo = WS[1]!;
+  const dq_d_Wk_x_dv_do_pre = WS[56]!;
   const [Wq, , Wk, , Wv, , wi, wf, , , Wo] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [C_seq, n_seq] = S as Arrays<3>;
@@ -893,33 +889,33 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const C_next = WS[58]!;
-  const n_next = WS[59]!;
-  const m_next = WS[60]!;
-  const o = WS[61]!;
-  const Wq_Wk_Wv_Wo = WS[2]!;
-  const Wq_Wk_Wv_Wo_x = WS[62]!;
-  const sum_wi_x = WS[63]!;
-  const it = WS[64]!;
-  const sum_wf_x = WS[65]!;
-  const sum_wf_x_plus_bf = WS[66]!;
-  const logf_pre = WS[67]!;
-  const logf = WS[68]!;
-  const sum_m = WS[6]!;
-  const ig_pre = WS[7]!;
-  const ig = WS[69]!;
-  const sum_m_prev = WS[8]!;
-  const logf_plus_sum_m_prev = WS[9]!;
-  const fg_pre = WS[10]!;
-  const fg = WS[70]!;
-  const v_outer_k = WS[71]!;
-  const C_q = WS[72]!;
-  const sum_n_q = WS[73]!;
-  const abs_sum_n_q = WS[11]!;
-  const maximum_abs_sum_n_q_one = WS[74]!;
-  const q = WS[75]!;
-  const k = WS[76]!;
-  const v = WS[77]!;
+  const C_next = WS[57]!;
+  const n_next = WS[58]!;
+  const m_next = WS[59]!;
+  const o = WS[60]!;
+  const Wq_Wk_Wv_Wo = WS[1]!;
+  const Wq_Wk_Wv_Wo_x = WS[61]!;
+  const sum_wi_x = WS[62]!;
+  const it = WS[63]!;
+  const sum_wf_x = WS[64]!;
+  const sum_wf_x_plus_bf = WS[65]!;
+  const logf_pre = WS[66]!;
+  const logf = WS[67]!;
+  const sum_m = WS[5]!;
+  const ig_pre = WS[6]!;
+  const ig = WS[68]!;
+  const sum_m_prev = WS[7]!;
+  const logf_plus_sum_m_prev = WS[8]!;
+  const fg_pre = WS[9]!;
+  const fg = WS[69]!;
+  const v_outer_k = WS[70]!;
+  const C_q = WS[71]!;
+  const sum_n_q = WS[72]!;
+  const abs_sum_n_q = WS[10]!;
+  const maximum_abs_sum_n_q_one = WS[73]!;
+  const q = WS[74]!;
+  const k = WS[75]!;
+  const v = WS[76]!;
   const [Wq, bq, Wk, bk, Wv, bv, wi, wf, bi, bf, Wo, bo] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [C_seq, n_seq, m_seq] = S as Arrays<3>;
@@ -1068,33 +1064,33 @@ function infer(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const C_swap = WS[78]!;
-  const n_swap = WS[79]!;
-  const m_swap = WS[80]!;
-  const q = WS[81]!;
-  const k = WS[82]!;
-  const it = WS[83]!;
+  const C_swap = WS[77]!;
+  const n_swap = WS[78]!;
+  const m_swap = WS[79]!;
+  const q = WS[80]!;
+  const k = WS[81]!;
+  const it = WS[82]!;
   const logf = WS[0]!;
-  const v_outer_k = WS[84]!;
-  const o = WS[85]!;
-  const o_steps = WS[1]!;
-  const Wq_Wk_Wv_Wo = WS[2]!;
-  const Wq_Wk_Wv_Wo_x = WS[3]!;
-  const sum_wf_x = WS[4]!;
-  const sum_wf_x_plus_bf = WS[5]!;
+  const v_outer_k = WS[83]!;
+  const o = WS[84]!;
+  const o_steps = WS[85]!;
+  const Wq_Wk_Wv_Wo = WS[1]!;
+  const Wq_Wk_Wv_Wo_x = WS[2]!;
+  const sum_wf_x = WS[3]!;
+  const sum_wf_x_plus_bf = WS[4]!;
   const logf_pre = WS[86]!;
   const v = WS[87]!;
-  const sum_m = WS[6]!;
-  const ig_pre = WS[7]!;
-  const ig = WS[69]!;
-  const sum_m_prev = WS[8]!;
-  const logf_plus_sum_m_prev = WS[9]!;
-  const fg_pre = WS[10]!;
-  const fg = WS[70]!;
-  const C_q = WS[72]!;
-  const sum_n_q = WS[73]!;
-  const abs_sum_n_q = WS[11]!;
-  const maximum_abs_sum_n_q_one = WS[74]!;
+  const sum_m = WS[5]!;
+  const ig_pre = WS[6]!;
+  const ig = WS[68]!;
+  const sum_m_prev = WS[7]!;
+  const logf_plus_sum_m_prev = WS[8]!;
+  const fg_pre = WS[9]!;
+  const fg = WS[69]!;
+  const C_q = WS[71]!;
+  const sum_n_q = WS[72]!;
+  const abs_sum_n_q = WS[10]!;
+  const maximum_abs_sum_n_q_one = WS[73]!;
   const [Wq, bq, Wk, bk, Wv, bv, wi, wf, bi, bf, Wo, bo] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [C_seq, n_seq, m_seq] = S as Arrays<3>;

@@ -42,10 +42,6 @@ export const spec = {
   workspace: [
     { size: 64, rows: "chunk", kernel: "forward" },
     { size: 512, rows: "one", derived: ["forward", "backward", "step", "infer"] },
-    { size: 32, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
-    { size: 16, rows: "B" },
     { size: 1024, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 64, rows: "B" },
     { size: 16, rows: "B", kernel: "backward" },
@@ -55,14 +51,17 @@ export const spec = {
     { size: 64, rows: "chunk", kernel: "backward" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "step" },
+    { size: 32, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 16, rows: "B" },
     { size: 64, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "forward" },
     { size: 16, rows: "B", kernel: "forward" },
   ],
   staging: { fixed: 1024, B: 80, TB: 72 },
   tape: [
-    { name: "f", shape: [16], size: 16 },
-    { name: "i", shape: [16], size: 16 },
+    { name: "f_i", shape: [32], size: 32 },
     { name: "g", shape: [16], size: 16 },
     { name: "o", shape: [16], size: 16 },
     { name: "tanh_c", shape: [16], size: 16 },
@@ -85,17 +84,13 @@ function forward(
 ): void {
   const Wf_Wi_Wg_Wo_x = WS[0]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
-  const f_i = WS[2]!;
-  const g = WS[3]!;
-  const o = WS[4]!;
-  const tanh_c = WS[5]!;
-  const Uf_Ui_Ug_Uo = WS[6]!;
-  const Uf_Ui_Ug_Uo_h_prev = WS[7]!;
+  const Uf_Ui_Ug_Uo = WS[2]!;
+  const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
   const [Wf, Uf, pf, bf, Wi, Ui, pi, bi, Wg, Ug, bg, Wo, Uo, po, bo] = P as Arrays<15>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq] = S as Arrays<2>;
   const [h_out, c_out] = Y as Arrays<2>;
-  const [f_tape, i_tape, g_tape, o_tape, tanh_c_tape] = R as Arrays<5>;
+  const [f_i_tape, g_tape, o_tape, tanh_c_tape] = R as Arrays<4>;
   // Values derived from params alone, kept until params change.
   if (paramsChanged) {
     // Wf_Wi_Wg_Wo = [Wf; Wi; Wg; Wo]
@@ -125,59 +120,54 @@ function forward(
       for (let b = 0; b < B; b++) {
         for (let j = 0; j < 16; j++) {
           // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-          f_i[b * 32 + j] =
+          f_i_tape[(t * B + b) * 32 + j] =
             Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j]! +
             Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! +
             pf[j]! * c_seq[(t * B + b) * 16 + j]! +
             bf[j]!;
           // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-          f_i[b * 32 + 16 + j] =
+          f_i_tape[(t * B + b) * 32 + 16 + j] =
             Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j]! +
             Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
             pi[j]! * c_seq[(t * B + b) * 16 + j]! +
             bi[j]!;
           // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
-          g[b * 16 + j] =
+          g_tape[(t * B + b) * 16 + j] =
             Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j]! +
             Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! +
             bg[j]!;
         }
       }
       // f, i = σ(…), for each of B rows   peephole.cell:13, 14
-      mm.sigmoid(B * 32, f_i, 0, f_i, 0);
+      mm.sigmoid(B * 32, f_i_tape, t * B * 32, f_i_tape, t * B * 32);
       // g = tanh(…), for each of B rows   peephole.cell:15
-      mm.tanh(B * 16, g, 0, g, 0);
+      mm.tanh(B * 16, g_tape, t * B * 16, g_tape, t * B * 16);
       for (let b = 0; b < B; b++) {
         for (let j = 0; j < 16; j++) {
-          f_tape[(t * B + b) * 16 + j] = f_i[b * 32 + j]!;
-          i_tape[(t * B + b) * 16 + j] = f_i[b * 32 + 16 + j]!;
-          g_tape[(t * B + b) * 16 + j] = g[b * 16 + j]!;
           // c = f ⊙ c + i ⊙ g   peephole.cell:16
           const c =
-            f_i[b * 32 + j]! * c_seq[(t * B + b) * 16 + j]! +
-            f_i[b * 32 + 16 + j]! * g[b * 16 + j]!;
+            f_i_tape[(t * B + b) * 32 + j]! * c_seq[(t * B + b) * 16 + j]! +
+            f_i_tape[(t * B + b) * 32 + 16 + j]! * g_tape[(t * B + b) * 16 + j]!;
           c_seq[((t + 1) * B + b) * 16 + j] = c;
           c_out[(t * B + b) * 16 + j] = c;
           // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-          o[b * 16 + j] =
+          o_tape[(t * B + b) * 16 + j] =
             Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j]! +
             Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
             po[j]! * c +
             bo[j]!;
           // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
-          tanh_c[b * 16 + j] = c;
+          tanh_c_tape[(t * B + b) * 16 + j] = c;
         }
       }
       // o = σ(…), for each of B rows   peephole.cell:17
-      mm.sigmoid(B * 16, o, 0, o, 0);
+      mm.sigmoid(B * 16, o_tape, t * B * 16, o_tape, t * B * 16);
       // tanh_c = tanh(…), for each of B rows   peephole.cell:18
-      mm.tanh(B * 16, tanh_c, 0, tanh_c, 0);
+      mm.tanh(B * 16, tanh_c_tape, t * B * 16, tanh_c_tape, t * B * 16);
       for (let b = 0; b < B; b++) {
         for (let j = 0; j < 16; j++) {
-          o_tape[(t * B + b) * 16 + j] = o[b * 16 + j]!;
-          tanh_c_tape[(t * B + b) * 16 + j] = tanh_c[b * 16 + j]!;
           // h = o ⊙ tanh(c)   peephole.cell:18
-          const h = o[b * 16 + j]! * tanh_c[b * 16 + j]!;
+          const h = o_tape[(t * B + b) * 16 + j]! * tanh_c_tape[(t * B + b) * 16 + j]!;
           h_seq[((t + 1) * B + b) * 16 + j] = h;
           h_out[(t * B + b) * 16 + j] = h;
         }
@@ -219,17 +209,17 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dh_swap = WS[8]!;
-  const dc_swap = WS[9]!;
-  const dh_kept = WS[10]!;
-  const dc_kept = WS[11]!;
-  const df_di_dg_do_pre = WS[12]!;
-  const Uf_Ui_Ug_Uo = WS[6]!;
+  const dh_swap = WS[4]!;
+  const dc_swap = WS[5]!;
+  const dh_kept = WS[6]!;
+  const dc_kept = WS[7]!;
+  const df_di_dg_do_pre = WS[8]!;
+  const Uf_Ui_Ug_Uo = WS[2]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
   const [Wf, Uf, pf, , Wi, Ui, pi, , Wg, Ug, , Wo, Uo, po] = P as Arrays<15>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq] = S as Arrays<2>;
-  const [f_tape, i_tape, g_tape, o_tape, tanh_c_tape] = R as Arrays<5>;
+  const [f_i_tape, g_tape, o_tape, tanh_c_tape] = R as Arrays<4>;
   const [dh_out, dc_out] = GY as Arrays<2>;
   const [dh_carry, dc_carry] = GS as Arrays<2>;
   const [dWf, dUf, dpf, dbf, dWi, dUi, dpi, dbi, dWg, dUg, dbg, dWo, dUo, dpo, dbo] =
@@ -289,26 +279,26 @@ function backward(
               (1 - tanh_c_tape[(t * B + b) * 16 + j]! * tanh_c_tape[(t * B + b) * 16 + j]!) +
             do_pre * po[j]!;
           // dc_f = dc ⊙ f
-          const dc_f = dc * f_tape[(t * B + b) * 16 + j]!;
+          const dc_f = dc * f_i_tape[(t * B + b) * 32 + j]!;
           dc_back[b * 16 + j] = dc_f;
           // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   peephole.cell:15
           const dg_pre =
             dc *
-            i_tape[(t * B + b) * 16 + j]! *
+            f_i_tape[(t * B + b) * 32 + 16 + j]! *
             (1 - g_tape[(t * B + b) * 16 + j]! * g_tape[(t * B + b) * 16 + j]!);
           df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j] = dg_pre;
           // di_pre = ∂L/∂(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
           const di_pre =
             dc *
             g_tape[(t * B + b) * 16 + j]! *
-            (i_tape[(t * B + b) * 16 + j]! * (1 - i_tape[(t * B + b) * 16 + j]!));
+            (f_i_tape[(t * B + b) * 32 + 16 + j]! * (1 - f_i_tape[(t * B + b) * 32 + 16 + j]!));
           df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j] = di_pre;
           dc_back[b * 16 + j]! += di_pre * pi[j]!;
           // df_pre = ∂L/∂(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
           const df_pre =
             dc *
             c_seq[(t * B + b) * 16 + j]! *
-            (f_tape[(t * B + b) * 16 + j]! * (1 - f_tape[(t * B + b) * 16 + j]!));
+            (f_i_tape[(t * B + b) * 32 + j]! * (1 - f_i_tape[(t * B + b) * 32 + j]!));
           df_di_dg_do_pre[(tc * B + b) * 64 + j] = df_pre;
           dc_back[b * 16 + j]! += df_pre * pf[j]!;
         }
@@ -393,16 +383,16 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_next = WS[13]!;
-  const c_next = WS[14]!;
-  const f_i = WS[2]!;
-  const g = WS[3]!;
-  const o = WS[4]!;
-  const tanh_c = WS[5]!;
+  const h_next = WS[9]!;
+  const c_next = WS[10]!;
+  const f_i = WS[11]!;
+  const g = WS[12]!;
+  const o = WS[13]!;
+  const tanh_c = WS[14]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
   const Wf_Wi_Wg_Wo_x = WS[15]!;
-  const Uf_Ui_Ug_Uo = WS[6]!;
-  const Uf_Ui_Ug_Uo_h_prev = WS[7]!;
+  const Uf_Ui_Ug_Uo = WS[2]!;
+  const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
   const [Wf, Uf, pf, bf, Wi, Ui, pi, bi, Wg, Ug, bg, Wo, Uo, po, bo] = P as Arrays<15>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq] = S as Arrays<2>;
@@ -498,12 +488,12 @@ function infer(
   const c_swap = WS[17]!;
   const Wf_Wi_Wg_Wo_x = WS[0]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
-  const f_i = WS[2]!;
-  const g = WS[3]!;
-  const o = WS[4]!;
-  const tanh_c = WS[5]!;
-  const Uf_Ui_Ug_Uo = WS[6]!;
-  const Uf_Ui_Ug_Uo_h_prev = WS[7]!;
+  const f_i = WS[11]!;
+  const g = WS[12]!;
+  const o = WS[13]!;
+  const tanh_c = WS[14]!;
+  const Uf_Ui_Ug_Uo = WS[2]!;
+  const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
   const [Wf, Uf, pf, bf, Wi, Ui, pi, bi, Wg, Ug, bg, Wo, Uo, po, bo] = P as Arrays<15>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq] = S as Arrays<2>;

@@ -36,8 +36,6 @@ export const spec = {
     { size: 3, rows: "chunk", kernel: "forward" },
     { size: 3, rows: "chunk", kernel: "forward" },
     { size: 3, rows: "chunk", kernel: "forward" },
-    { size: 4, rows: "B" },
-    { size: 16, rows: "B" },
     { size: 3, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 3, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 3, rows: "one", derived: ["forward", "backward", "step", "infer"] },
@@ -74,6 +72,8 @@ export const spec = {
     { size: 4, rows: "B", kernel: "step" },
     { size: 3, rows: "B", kernel: "step" },
     { size: 4, rows: "B" },
+    { size: 16, rows: "B" },
+    { size: 4, rows: "B" },
     { size: 4, rows: "B" },
     { size: 3, rows: "B" },
     { size: 3, rows: "B" },
@@ -91,12 +91,9 @@ export const spec = {
     { name: "v", shape: [4], size: 4 },
     { name: "mu_r_x_plus_one_minus_mu_r_xp", shape: [3], size: 3 },
     { name: "r", shape: [4], size: 4 },
-    { name: "e1", shape: [4], size: 4 },
-    { name: "e2", shape: [4], size: 4 },
+    { name: "e1_e2_g1_g2", shape: [16], size: 16 },
     { name: "e1_b_prev_plus_e2", shape: [4], size: 4 },
     { name: "wkv", shape: [4], size: 4 },
-    { name: "g1", shape: [4], size: 4 },
-    { name: "g2", shape: [4], size: 4 },
   ],
 } as const satisfies Omit<CellSpec, "sizes">;
 
@@ -117,14 +114,12 @@ function forward(
   const mu_k_x = WS[0]!;
   const mu_v_x = WS[1]!;
   const mu_r_x = WS[2]!;
-  const r = WS[3]!;
-  const e1_e2_g1_g2 = WS[4]!;
-  const one_minus_mu_k = WS[5]!;
-  const one_minus_mu_v = WS[6]!;
-  const one_minus_mu_r = WS[7]!;
-  const r_pre = WS[8]!;
-  const w = WS[9]!;
-  const r_wkv = WS[10]!;
+  const one_minus_mu_k = WS[3]!;
+  const one_minus_mu_v = WS[4]!;
+  const one_minus_mu_r = WS[5]!;
+  const r_pre = WS[6]!;
+  const w = WS[7]!;
+  const r_wkv = WS[8]!;
   const [Wk, Wv, Wr, mu_k, mu_v, mu_r, decay, u, Wo] = P as Arrays<9>;
   const [x] = X as Arrays<1>;
   const [a_seq, b_seq, p_seq, xp_seq] = S as Arrays<4>;
@@ -136,13 +131,10 @@ function forward(
     v_tape,
     mu_r_x_plus_one_minus_mu_r_xp_tape,
     r_tape,
-    e1_tape,
-    e2_tape,
+    e1_e2_g1_g2_tape,
     e1_b_prev_plus_e2_tape,
     wkv_tape,
-    g1_tape,
-    g2_tape,
-  ] = R as Arrays<12>;
+  ] = R as Arrays<9>;
   // Values derived from params alone, kept until params change.
   if (paramsChanged) {
     // one_minus_mu_k = 1 - mu_k
@@ -213,39 +205,30 @@ function forward(
       for (let n = 0; n < B; n++) {
         for (let i = 0; i < 4; i++) {
           // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
-          r[n * 4 + i] = r_pre[n * 4 + i]!;
+          r_tape[(t * B + n) * 4 + i] = r_pre[n * 4 + i]!;
           // u_plus_k = u + k
           const u_plus_k = u[i]! + k_tape[(t * B + n) * 4 + i]!;
           // q = max(p, u + k)   rwkv4.cell:26
           const q = Math.max(p_seq[(t * B + n) * 4 + i]!, u_plus_k);
           // e1 = exp(p - q)   rwkv4.cell:27
-          e1_e2_g1_g2[n * 16 + i] = p_seq[(t * B + n) * 4 + i]! - q;
+          e1_e2_g1_g2_tape[(t * B + n) * 16 + i] = p_seq[(t * B + n) * 4 + i]! - q;
           // e2 = exp(u + k - q)   rwkv4.cell:28
-          e1_e2_g1_g2[n * 16 + 4 + i] = u_plus_k - q;
+          e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i] = u_plus_k - q;
           // p_prev_plus_w = p_prev + w
           const p_prev_plus_w = p_seq[(t * B + n) * 4 + i]! + w[i]!;
           // q2 = max(p + w, k)   rwkv4.cell:31
           const q2 = Math.max(p_prev_plus_w, k_tape[(t * B + n) * 4 + i]!);
           p_seq[((t + 1) * B + n) * 4 + i] = q2;
           // g1 = exp(p + w - q2)   rwkv4.cell:32
-          e1_e2_g1_g2[n * 16 + 8 + i] = p_prev_plus_w - q2;
+          e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i] = p_prev_plus_w - q2;
           // g2 = exp(k - q2)   rwkv4.cell:33
-          e1_e2_g1_g2[n * 16 + 12 + i] = k_tape[(t * B + n) * 4 + i]! - q2;
+          e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i] = k_tape[(t * B + n) * 4 + i]! - q2;
         }
       }
       // r = σ(…), for each of B rows   rwkv4.cell:23
-      mm.sigmoid(B * 4, r, 0, r, 0);
+      mm.sigmoid(B * 4, r_tape, t * B * 4, r_tape, t * B * 4);
       // e1, e2, g1, g2 = exp(…), for each of B rows   rwkv4.cell:27, 28, 32, 33
-      mm.exp(B * 16, e1_e2_g1_g2, 0, e1_e2_g1_g2, 0);
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 4; i++) {
-          r_tape[(t * B + n) * 4 + i] = r[n * 4 + i]!;
-          e1_tape[(t * B + n) * 4 + i] = e1_e2_g1_g2[n * 16 + i]!;
-          e2_tape[(t * B + n) * 4 + i] = e1_e2_g1_g2[n * 16 + 4 + i]!;
-          g1_tape[(t * B + n) * 4 + i] = e1_e2_g1_g2[n * 16 + 8 + i]!;
-          g2_tape[(t * B + n) * 4 + i] = e1_e2_g1_g2[n * 16 + 12 + i]!;
-        }
-      }
+      mm.exp(B * 16, e1_e2_g1_g2_tape, t * B * 16, e1_e2_g1_g2_tape, t * B * 16);
       for (let n = 0; n < B; n++) {
         for (let i = 0; i < 3; i++) {
           // mu_v_x_plus_one_minus_mu_v_xp = mu_v_x + one_minus_mu_v_xp_prev
@@ -273,25 +256,28 @@ function forward(
         for (let i = 0; i < 4; i++) {
           // e1_b_prev_plus_e2 = e1_b_prev + e2
           const e1_b_prev_plus_e2 =
-            e1_e2_g1_g2[n * 16 + i]! * b_seq[(t * B + n) * 4 + i]! + e1_e2_g1_g2[n * 16 + 4 + i]!;
+            e1_e2_g1_g2_tape[(t * B + n) * 16 + i]! * b_seq[(t * B + n) * 4 + i]! +
+            e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i]!;
           e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i] = e1_b_prev_plus_e2;
           // wkv = (e1 ⊙ a + e2 ⊙ v) / (e1 ⊙ b + e2)   rwkv4.cell:29
           const wkv =
-            (e1_e2_g1_g2[n * 16 + i]! * a_seq[(t * B + n) * 4 + i]! +
-              e1_e2_g1_g2[n * 16 + 4 + i]! * v_tape[(t * B + n) * 4 + i]!) /
+            (e1_e2_g1_g2_tape[(t * B + n) * 16 + i]! * a_seq[(t * B + n) * 4 + i]! +
+              e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i]! * v_tape[(t * B + n) * 4 + i]!) /
             e1_b_prev_plus_e2;
           wkv_tape[(t * B + n) * 4 + i] = wkv;
           // g1_a_prev = g1 ⊙ a_prev
-          const g1_a_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * a_seq[(t * B + n) * 4 + i]!;
+          const g1_a_prev =
+            e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i]! * a_seq[(t * B + n) * 4 + i]!;
           a_seq[((t + 1) * B + n) * 4 + i] = g1_a_prev;
           a_seq[((t + 1) * B + n) * 4 + i]! +=
-            e1_e2_g1_g2[n * 16 + 12 + i]! * v_tape[(t * B + n) * 4 + i]!;
+            e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i]! * v_tape[(t * B + n) * 4 + i]!;
           // g1_b_prev = g1 ⊙ b_prev
-          const g1_b_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * b_seq[(t * B + n) * 4 + i]!;
+          const g1_b_prev =
+            e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i]! * b_seq[(t * B + n) * 4 + i]!;
           b_seq[((t + 1) * B + n) * 4 + i] = g1_b_prev;
-          b_seq[((t + 1) * B + n) * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]!;
+          b_seq[((t + 1) * B + n) * 4 + i]! += e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i]!;
           // r_wkv = r ⊙ wkv
-          const r_wkv_1 = r[n * 4 + i]! * wkv;
+          const r_wkv_1 = r_tape[(t * B + n) * 4 + i]! * wkv;
           r_wkv[n * 4 + i] = r_wkv_1;
         }
       }
@@ -337,35 +323,35 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const da_swap = WS[11]!;
-  const db_swap = WS[12]!;
-  const dp_swap = WS[13]!;
-  const dxp_swap = WS[14]!;
-  const da_kept = WS[15]!;
-  const db_kept = WS[16]!;
-  const dp_kept = WS[17]!;
-  const dxp_kept = WS[18]!;
-  const dxp_seed_steps = WS[19]!;
-  const dw = WS[20]!;
-  const du_steps = WS[21]!;
-  const dr_pre = WS[22]!;
-  const Wr_dr_pre = WS[23]!;
-  const dv = WS[24]!;
-  const Wv_dv = WS[25]!;
-  const dk = WS[26]!;
-  const Wk_dk = WS[27]!;
-  const one_minus_mu_k = WS[5]!;
-  const one_minus_mu_v = WS[6]!;
-  const one_minus_mu_r = WS[7]!;
-  const w = WS[9]!;
-  const Wo_dy = WS[28]!;
-  const u_plus_k = WS[29]!;
-  const p_prev_plus_w = WS[30]!;
-  const dg2_pre = WS[31]!;
-  const dq2 = WS[32]!;
-  const dwkv_over_e1_b_prev_plus_e2 = WS[33]!;
-  const w_pre = WS[34]!;
-  const r_wkv = WS[35]!;
+  const da_swap = WS[9]!;
+  const db_swap = WS[10]!;
+  const dp_swap = WS[11]!;
+  const dxp_swap = WS[12]!;
+  const da_kept = WS[13]!;
+  const db_kept = WS[14]!;
+  const dp_kept = WS[15]!;
+  const dxp_kept = WS[16]!;
+  const dxp_seed_steps = WS[17]!;
+  const dw = WS[18]!;
+  const du_steps = WS[19]!;
+  const dr_pre = WS[20]!;
+  const Wr_dr_pre = WS[21]!;
+  const dv = WS[22]!;
+  const Wv_dv = WS[23]!;
+  const dk = WS[24]!;
+  const Wk_dk = WS[25]!;
+  const one_minus_mu_k = WS[3]!;
+  const one_minus_mu_v = WS[4]!;
+  const one_minus_mu_r = WS[5]!;
+  const w = WS[7]!;
+  const Wo_dy = WS[26]!;
+  const u_plus_k = WS[27]!;
+  const p_prev_plus_w = WS[28]!;
+  const dg2_pre = WS[29]!;
+  const dq2 = WS[30]!;
+  const dwkv_over_e1_b_prev_plus_e2 = WS[31]!;
+  const w_pre = WS[32]!;
+  const r_wkv = WS[33]!;
   const [Wk, Wv, Wr, mu_k, mu_v, mu_r, decay, u, Wo] = P as Arrays<9>;
   const [x] = X as Arrays<1>;
   const [a_seq, b_seq, p_seq, xp_seq] = S as Arrays<4>;
@@ -376,13 +362,10 @@ function backward(
     v_tape,
     mu_r_x_plus_one_minus_mu_r_xp_tape,
     r_tape,
-    e1_tape,
-    e2_tape,
+    e1_e2_g1_g2_tape,
     e1_b_prev_plus_e2_tape,
     wkv_tape,
-    g1_tape,
-    g2_tape,
-  ] = R as Arrays<12>;
+  ] = R as Arrays<9>;
   const [dy_out] = GY as Arrays<1>;
   const [da_carry, db_carry, dp_carry, dxp_carry] = GS as Arrays<4>;
   const [dWk, dWv, dWr, dmu_k, dmu_v, dmu_r, ddecay, du, dWo] = GP as Arrays<9>;
@@ -450,21 +433,21 @@ function backward(
           // dwkv = ∂L/∂wkv, wkv = (e1 ⊙ a + e2 ⊙ v) / (e1 ⊙ b + e2)   rwkv4.cell:29
           const dwkv = Wo_dy[n * 4 + i]! * r_tape[(t * B + n) * 4 + i]!;
           // db_g1 = db ⊙ g1
-          const db_g1 = db_seed[n * 4 + i]! * g1_tape[(t * B + n) * 4 + i]!;
+          const db_g1 = db_seed[n * 4 + i]! * e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i]!;
           db_back[n * 4 + i] = db_g1;
           // da_g1 = da ⊙ g1
-          const da_g1 = da_seed[n * 4 + i]! * g1_tape[(t * B + n) * 4 + i]!;
+          const da_g1 = da_seed[n * 4 + i]! * e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i]!;
           da_back[n * 4 + i] = da_g1;
           // dg2_pre = ∂L/∂(k - q2)   rwkv4.cell:33
           const dg2_pre_1 =
             (db_seed[n * 4 + i]! + da_seed[n * 4 + i]! * v_tape[(t * B + n) * 4 + i]!) *
-            g2_tape[(t * B + n) * 4 + i]!;
+            e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i]!;
           dg2_pre[n * 4 + i] = dg2_pre_1;
           // dg1_pre = ∂L/∂(p + w - q2)   rwkv4.cell:32
           const dg1_pre =
             (db_seed[n * 4 + i]! * b_seq[(t * B + n) * 4 + i]! +
               da_seed[n * 4 + i]! * a_seq[(t * B + n) * 4 + i]!) *
-            g1_tape[(t * B + n) * 4 + i]!;
+            e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i]!;
           // dq2 = ∂L/∂q2, q2 = max(p + w, k)   rwkv4.cell:31
           const dq2_1 = dp_seed[n * 4 + i]! + -dg2_pre_1 + -dg1_pre;
           dq2[n * 4 + i] = dq2_1;
@@ -487,18 +470,20 @@ function backward(
             (dwkv * wkv_tape[(t * B + n) * 4 + i]!) /
             e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i]!
           );
-          db_back[n * 4 + i]! += neg_dwkv_wkv_over_e1_b_prev * e1_tape[(t * B + n) * 4 + i]!;
-          da_back[n * 4 + i]! += dwkv_over_e1_b_prev_plus_e2_1 * e1_tape[(t * B + n) * 4 + i]!;
+          db_back[n * 4 + i]! +=
+            neg_dwkv_wkv_over_e1_b_prev * e1_e2_g1_g2_tape[(t * B + n) * 16 + i]!;
+          da_back[n * 4 + i]! +=
+            dwkv_over_e1_b_prev_plus_e2_1 * e1_e2_g1_g2_tape[(t * B + n) * 16 + i]!;
           // de2_pre = ∂L/∂(u + k - q)   rwkv4.cell:28
           const de2_pre =
             (neg_dwkv_wkv_over_e1_b_prev +
               dwkv_over_e1_b_prev_plus_e2_1 * v_tape[(t * B + n) * 4 + i]!) *
-            e2_tape[(t * B + n) * 4 + i]!;
+            e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i]!;
           // de1_pre = ∂L/∂(p - q)   rwkv4.cell:27
           const de1_pre =
             (neg_dwkv_wkv_over_e1_b_prev * b_seq[(t * B + n) * 4 + i]! +
               dwkv_over_e1_b_prev_plus_e2_1 * a_seq[(t * B + n) * 4 + i]!) *
-            e1_tape[(t * B + n) * 4 + i]!;
+            e1_e2_g1_g2_tape[(t * B + n) * 16 + i]!;
           dp_back[n * 4 + i]! += de1_pre;
           // dq = ∂L/∂q, q = max(p, u + k)   rwkv4.cell:26
           const dq = -de2_pre + -de1_pre;
@@ -540,8 +525,8 @@ function backward(
         for (let i = 0; i < 4; i++) {
           // dv = ∂L/∂v, v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
           const dv_1 =
-            da_seed[n * 4 + i]! * g2_tape[(t * B + n) * 4 + i]! +
-            dwkv_over_e1_b_prev_plus_e2[n * 4 + i]! * e2_tape[(t * B + n) * 4 + i]!;
+            da_seed[n * 4 + i]! * e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i]! +
+            dwkv_over_e1_b_prev_plus_e2[n * 4 + i]! * e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i]!;
           dv[(tc * B + n) * 4 + i] = dv_1;
         }
       }
@@ -713,23 +698,23 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const a_next = WS[36]!;
-  const b_next = WS[37]!;
-  const p_next = WS[38]!;
-  const xp_next = WS[39]!;
-  const r = WS[3]!;
-  const e1_e2_g1_g2 = WS[4]!;
-  const one_minus_mu_k = WS[5]!;
+  const a_next = WS[34]!;
+  const b_next = WS[35]!;
+  const p_next = WS[36]!;
+  const xp_next = WS[37]!;
+  const r = WS[38]!;
+  const e1_e2_g1_g2 = WS[39]!;
+  const one_minus_mu_k = WS[3]!;
   const k = WS[40]!;
-  const one_minus_mu_v = WS[6]!;
+  const one_minus_mu_v = WS[4]!;
   const v = WS[41]!;
-  const one_minus_mu_r = WS[7]!;
-  const r_pre = WS[8]!;
-  const w = WS[9]!;
+  const one_minus_mu_r = WS[5]!;
+  const r_pre = WS[6]!;
+  const w = WS[7]!;
   const mu_k_x_plus_one_minus_mu_k_xp = WS[42]!;
   const mu_v_x_plus_one_minus_mu_v_xp = WS[43]!;
   const mu_r_x_plus_one_minus_mu_r_xp = WS[44]!;
-  const r_wkv = WS[10]!;
+  const r_wkv = WS[8]!;
   const [Wk, Wv, Wr, mu_k, mu_v, mu_r, decay, u, Wo] = P as Arrays<9>;
   const [x] = X as Arrays<1>;
   const [a_seq, b_seq, p_seq, xp_seq] = S as Arrays<4>;
@@ -852,19 +837,19 @@ function infer(
   const mu_k_x = WS[0]!;
   const mu_v_x = WS[1]!;
   const mu_r_x = WS[2]!;
-  const r = WS[3]!;
-  const e1_e2_g1_g2 = WS[4]!;
-  const one_minus_mu_k = WS[5]!;
+  const r = WS[38]!;
+  const e1_e2_g1_g2 = WS[39]!;
+  const one_minus_mu_k = WS[3]!;
   const k = WS[40]!;
-  const one_minus_mu_v = WS[6]!;
+  const one_minus_mu_v = WS[4]!;
   const v = WS[41]!;
-  const one_minus_mu_r = WS[7]!;
-  const r_pre = WS[8]!;
-  const w = WS[9]!;
+  const one_minus_mu_r = WS[5]!;
+  const r_pre = WS[6]!;
+  const w = WS[7]!;
   const mu_k_x_plus_one_minus_mu_k_xp = WS[42]!;
   const mu_v_x_plus_one_minus_mu_v_xp = WS[43]!;
   const mu_r_x_plus_one_minus_mu_r_xp = WS[44]!;
-  const r_wkv = WS[10]!;
+  const r_wkv = WS[8]!;
   const [Wk, Wv, Wr, mu_k, mu_v, mu_r, decay, u, Wo] = P as Arrays<9>;
   const [x] = X as Arrays<1>;
   const [a_seq, b_seq, p_seq, xp_seq] = S as Arrays<4>;

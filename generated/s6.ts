@@ -28,7 +28,6 @@ export const spec = {
   workspace: [
     { size: 12, rows: "chunk", kernel: "forward" },
     { size: 4, rows: "chunk", kernel: "forward" },
-    { size: 12, rows: "chunk", kernel: "forward" },
     { size: 40, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 10, rows: "chunk", kernel: "forward" },
     { size: 12, rows: "one", derived: ["forward", "backward", "step", "infer"] },
@@ -54,6 +53,7 @@ export const spec = {
     { size: 4, rows: "B", kernel: "step" },
     { size: 4, rows: "B", kernel: "step" },
     { size: 12, rows: "B", kernel: "forward" },
+    { size: 12, rows: "chunk", kernel: "forward" },
     { size: 12, rows: "chunk", kernel: "forward" },
     { size: 12, rows: "chunk", kernel: "forward" },
     { size: 4, rows: "chunk", kernel: "forward" },
@@ -85,11 +85,10 @@ function forward(
 ): void {
   const dt_x_outer_W_B_x = WS[0]!;
   const D_skip_x = WS[1]!;
-  const exp_dt_rowwise_A = WS[2]!;
-  const W_dt_W_B_W_C = WS[3]!;
-  const W_dt_W_B_W_C_x = WS[4]!;
-  const A = WS[5]!;
-  const dt_x = WS[6]!;
+  const W_dt_W_B_W_C = WS[2]!;
+  const W_dt_W_B_W_C_x = WS[3]!;
+  const A = WS[4]!;
+  const dt_x = WS[5]!;
   const [W_dt, b_dt, W_B, W_C, A_log, D_skip] = P as Arrays<6>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -132,7 +131,8 @@ function forward(
     for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 12; i++) {
         // exp_dt_rowwise_A = exp(dt_rowwise_A)
-        exp_dt_rowwise_A[r * 12 + i] = dt_rowwise_tape[(start * B + r) * 12 + i]! * A[i]!;
+        exp_dt_rowwise_A_tape[(start * B + r) * 12 + i] =
+          dt_rowwise_tape[(start * B + r) * 12 + i]! * A[i]!;
       }
     }
     for (let r = 0; r < steps * B; r++) {
@@ -167,11 +167,13 @@ function forward(
       }
     }
     // exp_dt_rowwise_A = exp(…), for all T * B rows
-    mm.exp(steps * B * 12, exp_dt_rowwise_A, 0, exp_dt_rowwise_A, 0);
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 12; i++)
-        exp_dt_rowwise_A_tape[(start * B + r) * 12 + i] = exp_dt_rowwise_A[r * 12 + i]!;
-    }
+    mm.exp(
+      steps * B * 12,
+      exp_dt_rowwise_A_tape,
+      start * B * 12,
+      exp_dt_rowwise_A_tape,
+      start * B * 12,
+    );
     for (let t = start; t < start + steps; t++) {
       // The step's row in buffers of the chunk's rows.
       const tc = t - start;
@@ -230,22 +232,22 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dh_swap = WS[7]!;
-  const dh_kept = WS[8]!;
-  const dh = WS[9]!;
-  const dy_outer_W_C_x = WS[10]!;
-  const sigmoid_dt_pre = WS[11]!;
-  const A_pre = WS[12]!;
-  const A = WS[5]!;
-  const d_W_C_x = WS[13]!;
-  const dh_W_B_x = WS[14]!;
-  const d_W_B_x = WS[15]!;
-  const sum_axis_ddt_rowwise = WS[16]!;
-  const dt_x = WS[6]!;
-  const dh_h_prev_exp_dt_rowwise_A = WS[17]!;
-  const ddt_pre = WS[18]!;
-  const W_dt_W_B_W_C = WS[3]!;
-  const ddt_pre_d_W_B_x_d_W_C_x = WS[19]!;
+  const dh_swap = WS[6]!;
+  const dh_kept = WS[7]!;
+  const dh = WS[8]!;
+  const dy_outer_W_C_x = WS[9]!;
+  const sigmoid_dt_pre = WS[10]!;
+  const A_pre = WS[11]!;
+  const A = WS[4]!;
+  const d_W_C_x = WS[12]!;
+  const dh_W_B_x = WS[13]!;
+  const d_W_B_x = WS[14]!;
+  const sum_axis_ddt_rowwise = WS[15]!;
+  const dt_x = WS[5]!;
+  const dh_h_prev_exp_dt_rowwise_A = WS[16]!;
+  const ddt_pre = WS[17]!;
+  const W_dt_W_B_W_C = WS[2]!;
+  const ddt_pre_d_W_B_x_d_W_C_x = WS[18]!;
   const [W_dt, , W_B, W_C, A_log, D_skip] = P as Arrays<6>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -504,15 +506,15 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_next = WS[20]!;
-  const exp_dt_rowwise_A = WS[21]!;
-  const W_dt_W_B_W_C = WS[3]!;
-  const W_dt_W_B_W_C_x = WS[22]!;
-  const A = WS[5]!;
-  const dt_rowwise = WS[23]!;
-  const dt_x_outer_W_B_x = WS[24]!;
-  const dt = WS[25]!;
-  const dt_x = WS[26]!;
+  const h_next = WS[19]!;
+  const exp_dt_rowwise_A = WS[20]!;
+  const W_dt_W_B_W_C = WS[2]!;
+  const W_dt_W_B_W_C_x = WS[21]!;
+  const A = WS[4]!;
+  const dt_rowwise = WS[22]!;
+  const dt_x_outer_W_B_x = WS[23]!;
+  const dt = WS[24]!;
+  const dt_x = WS[25]!;
   const [W_dt, b_dt, W_B, W_C, A_log, D_skip] = P as Arrays<6>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -605,17 +607,17 @@ function infer(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_swap = WS[27]!;
-  const W_dt_W_B_W_C_x = WS[4]!;
-  const exp_dt_rowwise_A = WS[28]!;
+  const h_swap = WS[26]!;
+  const W_dt_W_B_W_C_x = WS[3]!;
+  const exp_dt_rowwise_A = WS[27]!;
   const dt_x_outer_W_B_x = WS[0]!;
   const D_skip_x = WS[1]!;
-  const exp_dt_rowwise_A_steps = WS[2]!;
-  const W_dt_W_B_W_C = WS[3]!;
-  const A = WS[5]!;
+  const exp_dt_rowwise_A_steps = WS[28]!;
+  const W_dt_W_B_W_C = WS[2]!;
+  const A = WS[4]!;
   const dt_rowwise = WS[29]!;
   const dt = WS[30]!;
-  const dt_x = WS[6]!;
+  const dt_x = WS[5]!;
   const [W_dt, b_dt, W_B, W_C, A_log, D_skip] = P as Arrays<6>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;

@@ -38,9 +38,6 @@ export const spec = {
   workspace: [
     { size: 16, rows: "chunk", kernel: "forward" },
     { size: 48, rows: "one", derived: ["forward", "backward", "step", "infer"] },
-    { size: 4, rows: "B" },
-    { size: 8, rows: "B" },
-    { size: 4, rows: "B" },
     { size: 64, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 16, rows: "B" },
     { size: 4, rows: "B", kernel: "backward" },
@@ -56,6 +53,9 @@ export const spec = {
     { size: 4, rows: "B", kernel: "step" },
     { size: 4, rows: "B", kernel: "step" },
     { size: 4, rows: "B", kernel: "step" },
+    { size: 4, rows: "B" },
+    { size: 8, rows: "B" },
+    { size: 4, rows: "B" },
     { size: 16, rows: "B", kernel: "step" },
     { size: 4, rows: "B", kernel: "forward" },
     { size: 4, rows: "B", kernel: "forward" },
@@ -67,8 +67,7 @@ export const spec = {
     { name: "it", shape: [4], size: 4 },
     { name: "o", shape: [4], size: 4 },
     { name: "ft_plus_m_prev", shape: [4], size: 4 },
-    { name: "ig", shape: [4], size: 4 },
-    { name: "fg", shape: [4], size: 4 },
+    { name: "ig_fg", shape: [8], size: 8 },
     { name: "tanh_zt", shape: [4], size: 4 },
   ],
 } as const satisfies Omit<CellSpec, "sizes">;
@@ -89,16 +88,13 @@ function forward(
 ): void {
   const Wz_Wi_Wf_Wo_x = WS[0]!;
   const Wz_Wi_Wf_Wo = WS[1]!;
-  const o = WS[2]!;
-  const ig_fg = WS[3]!;
-  const tanh_zt = WS[4]!;
-  const Rz_Ri_Rf_Ro = WS[5]!;
-  const Rz_Ri_Rf_Ro_h_prev = WS[6]!;
+  const Rz_Ri_Rf_Ro = WS[2]!;
+  const Rz_Ri_Rf_Ro_h_prev = WS[3]!;
   const [Wz, Rz, bz, Wi, Ri, bi, Wf, Rf, bf, Wo, Ro, bo] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq, n_seq, m_seq] = S as Arrays<4>;
   const [h_out] = Y as Arrays<1>;
-  const [it_tape, o_tape, ft_plus_m_prev_tape, ig_tape, fg_tape, tanh_zt_tape] = R as Arrays<6>;
+  const [it_tape, o_tape, ft_plus_m_prev_tape, ig_fg_tape, tanh_zt_tape] = R as Arrays<5>;
   // Values derived from params alone, kept until params change.
   if (paramsChanged) {
     // Wz_Wi_Wf_Wo = [Wz; Wi; Wf; Wo]
@@ -134,7 +130,7 @@ function forward(
             bi[i]!;
           it_tape[(t * B + b) * 4 + i] = it;
           // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
-          o[b * 4 + i] =
+          o_tape[(t * B + b) * 4 + i] =
             Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 12 + i]! +
             Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! +
             bo[i]!;
@@ -149,36 +145,34 @@ function forward(
           const m = Math.max(ft_plus_m_prev, it);
           m_seq[((t + 1) * B + b) * 4 + i] = m;
           // ig = exp(it - m)   slstm.cell:26
-          ig_fg[b * 8 + i] = it - m;
+          ig_fg_tape[(t * B + b) * 8 + i] = it - m;
           // fg = exp(ft + m[t-1] - m)   slstm.cell:27
-          ig_fg[b * 8 + 4 + i] = ft_plus_m_prev - m;
+          ig_fg_tape[(t * B + b) * 8 + 4 + i] = ft_plus_m_prev - m;
           // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-          tanh_zt[b * 4 + i] =
+          tanh_zt_tape[(t * B + b) * 4 + i] =
             Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!;
         }
       }
       // o = σ(…), for each of B rows   slstm.cell:23
-      mm.sigmoid(B * 4, o, 0, o, 0);
+      mm.sigmoid(B * 4, o_tape, t * B * 4, o_tape, t * B * 4);
       // ig, fg = exp(…), for each of B rows   slstm.cell:26, 27
-      mm.exp(B * 8, ig_fg, 0, ig_fg, 0);
+      mm.exp(B * 8, ig_fg_tape, t * B * 8, ig_fg_tape, t * B * 8);
       // tanh_zt = tanh(…), for each of B rows   slstm.cell:28
-      mm.tanh(B * 4, tanh_zt, 0, tanh_zt, 0);
+      mm.tanh(B * 4, tanh_zt_tape, t * B * 4, tanh_zt_tape, t * B * 4);
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < 4; i++) {
-          o_tape[(t * B + b) * 4 + i] = o[b * 4 + i]!;
-          ig_tape[(t * B + b) * 4 + i] = ig_fg[b * 8 + i]!;
-          fg_tape[(t * B + b) * 4 + i] = ig_fg[b * 8 + 4 + i]!;
-          tanh_zt_tape[(t * B + b) * 4 + i] = tanh_zt[b * 4 + i]!;
           // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
           const c =
-            ig_fg[b * 8 + 4 + i]! * c_seq[(t * B + b) * 4 + i]! +
-            ig_fg[b * 8 + i]! * tanh_zt[b * 4 + i]!;
+            ig_fg_tape[(t * B + b) * 8 + 4 + i]! * c_seq[(t * B + b) * 4 + i]! +
+            ig_fg_tape[(t * B + b) * 8 + i]! * tanh_zt_tape[(t * B + b) * 4 + i]!;
           c_seq[((t + 1) * B + b) * 4 + i] = c;
           // n = fg ⊙ n + ig   slstm.cell:29
-          const n = ig_fg[b * 8 + 4 + i]! * n_seq[(t * B + b) * 4 + i]! + ig_fg[b * 8 + i]!;
+          const n =
+            ig_fg_tape[(t * B + b) * 8 + 4 + i]! * n_seq[(t * B + b) * 4 + i]! +
+            ig_fg_tape[(t * B + b) * 8 + i]!;
           n_seq[((t + 1) * B + b) * 4 + i] = n;
           // h = o ⊙ c / n   slstm.cell:30
-          const h = (o[b * 4 + i]! * c) / n;
+          const h = (o_tape[(t * B + b) * 4 + i]! * c) / n;
           h_seq[((t + 1) * B + b) * 4 + i] = h;
           h_out[(t * B + b) * 4 + i] = h;
         }
@@ -223,21 +217,21 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dh_swap = WS[7]!;
-  const dc_swap = WS[8]!;
-  const dn_swap = WS[9]!;
-  const dm_swap = WS[10]!;
-  const dh_kept = WS[11]!;
-  const dc_kept = WS[12]!;
-  const dn_kept = WS[13]!;
-  const dm_kept = WS[14]!;
-  const dzt_dit_dft_do_pre = WS[15]!;
-  const Rz_Ri_Rf_Ro = WS[5]!;
+  const dh_swap = WS[4]!;
+  const dc_swap = WS[5]!;
+  const dn_swap = WS[6]!;
+  const dm_swap = WS[7]!;
+  const dh_kept = WS[8]!;
+  const dc_kept = WS[9]!;
+  const dn_kept = WS[10]!;
+  const dm_kept = WS[11]!;
+  const dzt_dit_dft_do_pre = WS[12]!;
+  const Rz_Ri_Rf_Ro = WS[2]!;
   const Wz_Wi_Wf_Wo = WS[1]!;
   const [Wz, Rz, , Wi, Ri, , Wf, Rf, , Wo, Ro] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq, n_seq] = S as Arrays<4>;
-  const [it_tape, o_tape, ft_plus_m_prev_tape, ig_tape, fg_tape, tanh_zt_tape] = R as Arrays<6>;
+  const [it_tape, o_tape, ft_plus_m_prev_tape, ig_fg_tape, tanh_zt_tape] = R as Arrays<5>;
   const [dh_out] = GY as Arrays<1>;
   const [dh_carry, dc_carry, dn_carry, dm_carry] = GS as Arrays<4>;
   const [dWz, dRz, dbz, dWi, dRi, dbi, dWf, dRf, dbf, dWo, dRo, dbo] = GP as Arrays<12>;
@@ -296,26 +290,26 @@ function backward(
             dn_seed[b * 4 + i]! +
             -((dh * h_seq[((t + 1) * B + b) * 4 + i]!) / n_seq[((t + 1) * B + b) * 4 + i]!);
           // dn_prev = ∂L/∂n_prev
-          const dn_prev = dn * fg_tape[(t * B + b) * 4 + i]!;
+          const dn_prev = dn * ig_fg_tape[(t * B + b) * 8 + 4 + i]!;
           dn_back[b * 4 + i] = dn_prev;
           // dc = ∂L/∂c, c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
           const dc = dc_seed[b * 4 + i]! + dh_over_n * o_tape[(t * B + b) * 4 + i]!;
           // dzt = ∂L/∂zt, zt = Wz·x + Rz·h + bz   slstm.cell:20
           const dzt =
             dc *
-            ig_tape[(t * B + b) * 4 + i]! *
+            ig_fg_tape[(t * B + b) * 8 + i]! *
             (1 - tanh_zt_tape[(t * B + b) * 4 + i]! * tanh_zt_tape[(t * B + b) * 4 + i]!);
           dzt_dit_dft_do_pre[(tc * B + b) * 16 + i] = dzt;
           // dc_prev = ∂L/∂c_prev
-          const dc_prev = dc * fg_tape[(t * B + b) * 4 + i]!;
+          const dc_prev = dc * ig_fg_tape[(t * B + b) * 8 + 4 + i]!;
           dc_back[b * 4 + i] = dc_prev;
           // dfg_pre = ∂L/∂(ft + m[t-1] - m)   slstm.cell:27
           const dfg_pre =
             (dn * n_seq[(t * B + b) * 4 + i]! + dc * c_seq[(t * B + b) * 4 + i]!) *
-            fg_tape[(t * B + b) * 4 + i]!;
+            ig_fg_tape[(t * B + b) * 8 + 4 + i]!;
           // dig_pre = ∂L/∂(it - m)   slstm.cell:26
           const dig_pre =
-            (dn + dc * tanh_zt_tape[(t * B + b) * 4 + i]!) * ig_tape[(t * B + b) * 4 + i]!;
+            (dn + dc * tanh_zt_tape[(t * B + b) * 4 + i]!) * ig_fg_tape[(t * B + b) * 8 + i]!;
           dzt_dit_dft_do_pre[(tc * B + b) * 16 + 4 + i] = dig_pre;
           // dm = ∂L/∂m, m = max(ft + m, it)   slstm.cell:25
           const dm = dm_seed[b * 4 + i]! + -dfg_pre + -dig_pre;
@@ -430,17 +424,17 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_next = WS[16]!;
-  const c_next = WS[17]!;
-  const n_next = WS[18]!;
-  const m_next = WS[19]!;
-  const o = WS[2]!;
-  const ig_fg = WS[3]!;
-  const tanh_zt = WS[4]!;
+  const h_next = WS[13]!;
+  const c_next = WS[14]!;
+  const n_next = WS[15]!;
+  const m_next = WS[16]!;
+  const o = WS[17]!;
+  const ig_fg = WS[18]!;
+  const tanh_zt = WS[19]!;
   const Wz_Wi_Wf_Wo = WS[1]!;
   const Wz_Wi_Wf_Wo_x = WS[20]!;
-  const Rz_Ri_Rf_Ro = WS[5]!;
-  const Rz_Ri_Rf_Ro_h_prev = WS[6]!;
+  const Rz_Ri_Rf_Ro = WS[2]!;
+  const Rz_Ri_Rf_Ro_h_prev = WS[3]!;
   const [Wz, Rz, bz, Wi, Ri, bi, Wf, Rf, bf, Wo, Ro, bo] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq, n_seq, m_seq] = S as Arrays<4>;
@@ -533,11 +527,11 @@ function infer(
   const m_swap = WS[24]!;
   const Wz_Wi_Wf_Wo_x = WS[0]!;
   const Wz_Wi_Wf_Wo = WS[1]!;
-  const o = WS[2]!;
-  const ig_fg = WS[3]!;
-  const tanh_zt = WS[4]!;
-  const Rz_Ri_Rf_Ro = WS[5]!;
-  const Rz_Ri_Rf_Ro_h_prev = WS[6]!;
+  const o = WS[17]!;
+  const ig_fg = WS[18]!;
+  const tanh_zt = WS[19]!;
+  const Rz_Ri_Rf_Ro = WS[2]!;
+  const Rz_Ri_Rf_Ro_h_prev = WS[3]!;
   const [Wz, Rz, bz, Wi, Ri, bi, Wf, Rf, bf, Wo, Ro, bo] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq, n_seq, m_seq] = S as Arrays<4>;

@@ -16,7 +16,7 @@ import type { Names } from "./names.js";
 import { type Ix, ix, num, parseIndex, plus, show, times } from "./loops/index-expr.js";
 import { type Dialect, type Mode, type Stmt, code, comment, element, loop, store, storeText } from "./loops/ir.js";
 import { type ProductOperand, callable, staging } from "./loops/product.js";
-import { type MapGroup, type Schedule, scheduleMaps } from "./maps.js";
+import { type MapGroup, type Schedule, mapBufferName, mapOfValue, scheduleMaps } from "./maps.js";
 
 export type { Mode };
 
@@ -189,6 +189,19 @@ export class StepBody {
     this.requests.push({ root, slot, mode });
   }
 
+  /** The tape array each recorded value goes to. */
+  private readonly recorded = new Map<NodeId, string>();
+
+  /**
+   * `node` is recorded in `slot`, a row of the tape: stored there like a sink, and when it is
+   * mapped, computed there — its map's buffer is the tape row when the taped values of its map
+   * call fill the row as they would the buffer (`tape.ts` lays the tape out so).
+   */
+  record(node: NodeId, slot: Slot): void {
+    this.sink(node, slot, "=");
+    this.recorded.set(node, slot.array);
+  }
+
   private readonly derived = new Map<NodeId, Slot>();
 
   /**
@@ -225,7 +238,7 @@ export class StepBody {
     if (this.prepared) return;
     const terms = this.splitSums();
     const { needed, uses, consumer } = this.analyze(terms.map((t) => t.node));
-    const schedule = scheduleMaps(this.graph, needed, (id) => this.provided.has(id), (id) => this.mapOf(id));
+    const schedule = scheduleMaps(this.graph, needed, (id) => this.provided.has(id), (id) => this.mapOf(id), (id) => this.recorded.get(id) ?? "");
     const { places, direct } = this.assignPlaces(needed, uses, consumer, terms, schedule);
     const prologue: Stmt[] = [];
     const constants: Stmt[] = [];
@@ -299,10 +312,7 @@ export class StepBody {
 
   /** The runtime map computing `id`, when this phase hands it to one: a varying vector of a mapped op. */
   private mapOf(id: NodeId) {
-    const node = this.graph.node(id);
-    const def = opDef(node.op);
-    if (!this.scratch.maps || def.kind !== "elementwise" || def.map === undefined) return undefined;
-    return this.varying.has(id) && node.shape.length > 0 ? def.map : undefined;
+    return mapOfValue(this.graph, this.varying, this.scratch.maps, id);
   }
 
   emit(): PhaseCode {
@@ -462,15 +472,17 @@ export class StepBody {
     return { kind: "element", size, statement, reads };
   }
 
-  /** One call of a runtime map over every row of its group's buffer, in place. */
+  /** One call of a runtime map over every row of its group's buffer (or tape rows), in place. */
   private mapItem(group: MapGroup, places: ReadonlyMap<NodeId, Place>): Item {
-    const first = places.get(group.members[0]!)!;
+    const firstId = group.members[0]!;
+    const first = places.get(firstId)!;
     if (first.kind !== "array") throw new Error("internal error: a mapped value has no buffer");
     const buffer = first.slot.array;
-    const def = opDef(this.graph.node(group.members[0]!).op, "elementwise");
+    const start = show(at(first.slot, num(0), sizeOf(this.graph.shape(firstId)), num(0)));
+    const def = opDef(this.graph.node(firstId).op, "elementwise");
     const what = `${group.members.map((id) => this.describe.name(id)).join(", ")} = ${def.syntax?.[0] ?? def.name}(…)`;
     const rows = this.rows === "B" ? "each of B rows" : "all T * B rows";
-    const call = mapCall(group.map, [show(times(this.rowCount, num(group.width))), buffer, 0, buffer, 0]);
+    const call = mapCall(group.map, [show(times(this.rowCount, num(group.width))), buffer, start, buffer, start]);
     return { kind: "code", reads: [], code: () => [comment(`${what}, for ${rows}${this.locations(group.members)}`), code(`${call};`)] };
   }
 
@@ -538,8 +550,14 @@ export class StepBody {
   ) {
     const places = new Map<NodeId, Place>(this.provided);
     const direct = new Set<Term>();
-    // A mapped value lives in its group's buffer, where the map computes it from its argument.
+    // A mapped value lives in its group's buffer, where the map computes it from its argument; a
+    // recorded group's buffer is its tape row, which the value is then written to by the map.
     for (const group of schedule.groups) {
+      const recorded = this.recordedTerms(group, terms);
+      if (recorded) {
+        for (const t of recorded) places.set(t.node, { kind: "array", slot: t.slot, mode: "=" }), direct.add(t);
+        continue;
+      }
       const buffer = this.scratch.buffer(this.mapBufferName(group), group.width, this.names, this.rows);
       for (const id of group.members) {
         const slot: Slot = { array: buffer, rowBase: num(0), stride: group.width, offset: group.offsets.get(id)! };
@@ -590,8 +608,26 @@ export class StepBody {
 
   /** A map's buffer is named after the values it holds (`f_i_o`), or after the map when that is long. */
   private mapBufferName(group: MapGroup): string {
-    const joined = group.members.map((id) => this.describe.name(id)).join("_");
-    return joined.length <= 24 ? joined : `${group.map}_values`;
+    return mapBufferName(group.map, group.members.map((id) => this.describe.name(id)));
+  }
+
+  /**
+   * The terms recording a group's values, when the group can be computed in their tape row: each
+   * value's is its only term into that array, and the row holds the group exactly as its buffer
+   * would (the same width, each value at its offset there).
+   */
+  private recordedTerms(group: MapGroup, terms: readonly Term[]): Term[] | null {
+    const found: Term[] = [];
+    for (const id of group.members) {
+      const mine = terms.filter((t) => t.node === id && t.slot.array === this.recorded.get(id));
+      const t = mine[0];
+      const size = sizeOf(this.graph.shape(id));
+      if (mine.length !== 1 || !t || t.mode !== "=" || !t.only || t.slot.rowBase === null) return null;
+      if ((t.slot.stride ?? size) !== group.width || (t.slot.offset ?? 0) !== group.offsets.get(id)) return null;
+      found.push(t);
+    }
+    const first = found[0]!.slot;
+    return found.every((t) => t.slot.array === first.array && show(t.slot.rowBase!) === show(first.rowBase!)) ? found : null;
   }
 
   /** A slice of a stored value is read in place, not copied (ops say where their view starts). */

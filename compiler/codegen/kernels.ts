@@ -17,6 +17,7 @@ import { type Ix, ix, num, plus, times } from "./loops/index-expr.js";
 import { type Dialect, type Stmt, comment, element, identifiersIn, loop, render, store, unpack, unpacked, when } from "./loops/ir.js";
 import type { Names } from "./names.js";
 import type { KernelPlan } from "./plan.js";
+import { type TapeArray, layTape, tapeSlot } from "./tape.js";
 
 /** A kernel's body and which of its parameters the body reads. */
 export interface KernelText {
@@ -29,6 +30,8 @@ export interface KernelTexts {
   readonly backward: KernelText;
   readonly step: KernelText;
   readonly infer: KernelText;
+  /** The tape's arrays, as forward records them and backward reads them. */
+  readonly tape: readonly TapeArray[];
   /** The workspace buffers each kernel uses, in the order the module binds them from `WS`: each one's name in that kernel and its index in `WS`. */
   readonly uses: { readonly [K in KernelName]: readonly WorkspaceUse[] };
 }
@@ -93,7 +96,9 @@ interface Arrays {
   readonly inputs: string[];
   readonly states: string[];
   readonly outputs: string[];
+  /** The tape's arrays' names, and where each taped value is in them from a row on. */
   readonly tape: string[];
+  readonly taped: (node: NodeId, rowBase: Ix) => Slot;
 }
 
 /** Loop indices, chosen among names the cell does not use (a gate `i` stays `i`). */
@@ -182,12 +187,15 @@ export function emitKernels(ir: CellIR, plan: KernelPlan, names: Names, buffers:
   const describe = describeValues(ir);
   const stepDescribe = step.ir === ir ? describe : describeValues(step.ir);
   for (const id of plan.taped) if (!ir.graph.names.has(id)) ir.graph.name(id, describe.name(id));
+  const tape = layTape(ir, plan, buffers.maps, describe);
+  const tapeNames = tape.map((a) => names.fresh(`${a.name}_tape`));
   const arrays: Arrays = {
     params: ir.params.map((p) => names.fresh(p.name)),
     inputs: ir.inputs.map((x) => names.fresh(x.name)),
     states: ir.states.map((s) => names.fresh(`${s.name}_seq`)),
     outputs: ir.outputs.map((o) => names.fresh(`${o.name}_out`)),
-    tape: plan.taped.map((id) => names.fresh(`${describe.name(id)}_tape`)),
+    tape: tapeNames,
+    taped: (node, rowBase) => tapeSlot(tape, tapeNames, node, rowBase),
   };
   // Every name a value of the cell may be given; loop indices keep clear of them.
   const cellNames = new Set<string>();
@@ -214,6 +222,7 @@ export function emitKernels(ir: CellIR, plan: KernelPlan, names: Names, buffers:
     backward: kernel("backward", emitBackward, ir, plan, describe),
     step: kernel("step", emitStep, step.ir, step.plan, stepDescribe),
     infer: kernel("infer", emitInfer, ir, plan, describe),
+    tape,
     uses,
   };
 }
@@ -245,11 +254,11 @@ function emitForward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, buf
   const here = (node: NodeId, base: Ix, hoistedBase: Ix) => (plan.hoisted.has(node) ? hoistedBase : base);
   ir.nextStates.forEach((node, k) => phaseOf(node).sink(node, { array: arrays.states[k]!, rowBase: here(node, nextRow(t), plus(chunkRow(x), B)) }, "="));
   ir.outputNodes.forEach((node, k) => phaseOf(node).sink(node, { array: arrays.outputs[k]!, rowBase: here(node, stepRow(t), chunkRow(x)) }, "="));
-  plan.taped.forEach((node, k) => {
+  plan.taped.forEach((node) => {
     if (plan.hoisted.has(node)) {
-      hoist.sink(node, { array: arrays.tape[k]!, rowBase: chunkRow(x) }, "=");
-      step.provide(node, { array: arrays.tape[k]!, rowBase: stepRow(t) });
-    } else step.sink(node, { array: arrays.tape[k]!, rowBase: stepRow(t) }, "=");
+      hoist.record(node, arrays.taped(node, chunkRow(x)));
+      step.provide(node, arrays.taped(node, stepRow(t)));
+    } else step.record(node, arrays.taped(node, stepRow(t)));
   });
   for (const node of plan.hoistedStored) {
     const buffer = buffers.buffer(node, sizeOf(ir.graph.shape(node)), names, "chunk");
@@ -411,7 +420,7 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, bu
     provideLeaves(ir, body, arrays, tb ? later : stepRow(t));
     ir.nextStates.forEach((node, k) => body.provide(node, { array: arrays.states[k]!, rowBase: tb ? plus(later, B) : nextRow(t) }));
     ir.outputNodes.forEach((node, k) => body.provide(node, { array: arrays.outputs[k]!, rowBase: tb ? later : stepRow(t) }));
-    plan.taped.forEach((node, k) => body.provide(node, { array: arrays.tape[k]!, rowBase: tb ? later : stepRow(t) }));
+    plan.taped.forEach((node) => body.provide(node, arrays.taped(node, tb ? later : stepRow(t))));
   }
   const masked = element("M", plus(stepRow(t), ix(b)), dialect);
   const keep: Stmt[] = [];

@@ -13,11 +13,33 @@
  * arguments of σ (f, i, o) and tanh (g), `mm.sigmoid` and `mm.tanh` over all rows, one loop for c
  * and the argument of tanh(c), `mm.tanh`, one loop for h.
  *
+ * A recording kernel keeps mapped values the backward reads in their tape rows: the taped and the
+ * other mapped values of one function and depth are then two groups (`part`), each one call, so
+ * a taped group's buffer can be a row of the tape itself (`tape.ts`).
+ *
  * Without maps every value has depth 0 and the order is the ids' order.
  */
 import type { MapName } from "../../src/runtime/abi.js";
 import type { Graph, NodeId } from "../ir/graph.js";
 import { sizeOf } from "../ir/graph.js";
+import { opDef } from "../ops/index.js";
+
+/**
+ * The runtime map computing `id` in a kernel whose transcendentals are map calls (`maps`): that of
+ * a varying vector of a mapped op (sigmoid, tanh, exp), else none.
+ */
+export function mapOfValue(graph: Graph, varying: ReadonlySet<NodeId>, maps: boolean, id: NodeId): MapName | undefined {
+  const node = graph.node(id);
+  const def = opDef(node.op);
+  if (!maps || def.kind !== "elementwise" || def.map === undefined) return undefined;
+  return varying.has(id) && node.shape.length > 0 ? def.map : undefined;
+}
+
+/** A map's buffer is named after the values it holds (`f_i_o`), or after the map when that is long. */
+export const mapBufferName = (map: MapName, names: readonly string[]): string => {
+  const joined = names.join("_");
+  return joined.length <= 24 ? joined : `${map}_values`;
+};
 
 /** The mapped values of one function and one depth: one buffer, one call. */
 export interface MapGroup {
@@ -50,9 +72,16 @@ export interface Schedule {
 
 /**
  * The events computing `needed` (ids in increasing order), given which of them are available
- * already and which are mapped (by what function).
+ * already, which are mapped (by what function), and the part of a group each mapped value belongs
+ * to (values of one function and depth in different parts are different groups).
  */
-export function scheduleMaps(graph: Graph, needed: readonly NodeId[], available: (id: NodeId) => boolean, mapOf: (id: NodeId) => MapName | undefined): Schedule {
+export function scheduleMaps(
+  graph: Graph,
+  needed: readonly NodeId[],
+  available: (id: NodeId) => boolean,
+  mapOf: (id: NodeId) => MapName | undefined,
+  part: (id: NodeId) => string = () => "",
+): Schedule {
   const depth = new Map<NodeId, number>();
   const computed = needed.filter((id) => !available(id));
   for (const id of computed) depth.set(id, Math.max(0, ...graph.node(id).args.map((a) => depth.get(a) ?? 0)) + (mapOf(id) === undefined ? 0 : 1));
@@ -78,7 +107,7 @@ export function scheduleMaps(graph: Graph, needed: readonly NodeId[], available:
     const argsDepth = d - 1;
     // The argument is stored in the stage that computes it, beside it (in id order, after it).
     keyed.push({ key: [argsDepth, 1, id], event: { kind: "argument", id, stage: argsDepth } });
-    const key = `${map}:${d}`;
+    const key = `${map}:${d}:${part(id)}`;
     const group = groupsByKey.get(key) ?? { map, depth: d, members: [] };
     groupsByKey.set(key, group);
     group.members.push(id);

@@ -139,11 +139,7 @@ export function describeModule(ir: CellIR, plan: KernelPlan, options: EmitOption
       return groups.size === 1 ? { size, rows, kernel: [...groups][0]! } : { size, rows };
     }),
     staging,
-    tape: plan.taped.map((id) => ({
-      name: ir.graph.names.get(id) ?? `v${id}`,
-      shape: [...ir.graph.shape(id)],
-      size: sizeOf(ir.graph.shape(id)),
-    })),
+    tape: kernels.tape.map((a) => ({ name: a.name, shape: [...a.shape], size: a.width })),
   };
   return {
     header: headerText(options, ir.name),

@@ -297,7 +297,10 @@ export interface CellSpec {
   readonly inputs: readonly TensorSpec[];
   readonly states: readonly TensorSpec[];
   readonly outputs: readonly TensorSpec[];
-  /** Values the forward pass stores per step and batch entry for the backward pass. */
+  /**
+   * The arrays the forward pass stores per step and batch entry for the backward pass: a value
+   * each, or (float32 kernels with runtime maps) the taped values of one map call side by side.
+   */
   readonly tape: readonly TensorSpec[];
   /**
    * Scratch the kernels need per call: `size` numbers once, per batch entry, or per step and batch
