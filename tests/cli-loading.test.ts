@@ -1,9 +1,10 @@
 /**
  * What a command loads. `bin/rnnc.js` runs the bundled CLI (`dist/src/launch.bundle.cjs`, made by
- * `npm run build`); `rnnc check` runs with every other module of rnnc's dist/ and TypeScript,
- * ts-morph and prettier refused by a resolve hook, and prints what the unbundled CLI prints; the
- * commands the bundle hands on run from the unbundled modules (their usage errors are still usage
- * errors); the command table's names are the names of the commands it loads.
+ * `npm run build` with its V8 code cache, which V8 takes); `rnnc check` runs with every other
+ * module of rnnc's dist/ and TypeScript, ts-morph and prettier refused by hooks on `import` and
+ * `require`, and prints what the unbundled CLI prints; the other commands run from the unbundled
+ * modules (their usage errors are still usage errors); the command table's names are the names of
+ * the commands it loads.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -20,7 +21,7 @@ type Run = { status: number | null; stdout: string; stderr: string };
 
 /**
  * `node bin/rnnc.js ...args` refusing modules whose path matches `refused`: a resolve hook for ES
- * modules and a wrapped resolver for `require` (the bundle is CommonJS).
+ * modules and a wrapped `require` loader (bin/rnnc.js and the bundle are CommonJS).
  */
 function refusing(refused: RegExp, args: readonly string[]): Run {
   const name = `${refused.source.length}`;
@@ -39,11 +40,11 @@ function refusing(refused: RegExp, args: readonly string[]): Run {
   writeFileSync(cjs, [
     'const Module = require("node:module");',
     `const refused = new RegExp(${JSON.stringify(refused.source)});`,
-    "const resolve = Module._resolveFilename;",
-    "Module._resolveFilename = function (...args) {",
-    "  const path = resolve.apply(this, args);",
+    "const load = Module._load;",
+    "Module._load = function (request, parent, isMain) {",
+    "  const path = Module.isBuiltin(request) ? request : Module._resolveFilename(request, parent, isMain);",
     "  if (refused.test(path)) throw new Error(`refused: ${path}`);",
-    "  return path;",
+    "  return load.apply(this, arguments);",
     "};",
   ].join("\n"));
   return spawnSync(process.execPath, ["--require", cjs, "--import", pathToFileURL(register).href, "bin/rnnc.js", ...args], { encoding: "utf8" });
@@ -61,14 +62,22 @@ const bin = (args: readonly string[]): Run => spawnSync(process.execPath, ["bin/
 const ALL_BUT_BUNDLE = /\/dist\/(?!src\/launch\.bundle\.cjs$)|node_modules\/(typescript|ts-morph|@ts-morph|prettier)\//;
 
 describe("rnnc check loads one module of rnnc: the bundle", () => {
-  it("the hooks refuse what they should (rnnc build is refused; the bundle, when it is refused too)", () => {
+  it("the hooks refuse what they should (rnnc build is refused; a built-in bin/rnnc.js requires, when it is refused)", () => {
     expect(existsSync("dist/src/launch.bundle.cjs"), "the bundled CLI is missing: run npm run build").toBe(true);
     const r = refusing(ALL_BUT_BUNDLE, ["build", "examples/cells/rnn.cell", "--out", join(dir, "out")]);
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/refused: .*dist\/src\/cli\.js/);
-    const bundle = refusing(/launch\.bundle\.cjs$/, ["check", "examples/cells/rnn.cell"]);
-    expect(bundle.status).not.toBe(0);
-    expect(bundle.stderr).toMatch(/refused: .*dist\/src\/launch\.bundle\.cjs/);
+    const required = refusing(/^node:vm$/, ["check", "examples/cells/rnn.cell"]);
+    expect(required.status).not.toBe(0);
+    expect(required.stderr).toMatch(/refused: node:vm/);
+  });
+
+  it("V8 takes the bundle's code cache", () => {
+    const script = `const { Script } = require("node:vm"), { readFileSync } = require("node:fs"), { wrap } = require("node:module");
+      const file = "dist/src/launch.bundle.cjs";
+      const s = new Script(wrap(readFileSync(file, "utf8")), { filename: file, cachedData: readFileSync("dist/src/launch.bundle.cache") });
+      console.log(s.cachedDataRejected);`;
+    expect(spawnSync(process.execPath, ["-e", script], { encoding: "utf8" }).stdout).toBe("false\n");
   });
 
   it("rnnc check runs with every other module refused", () => {

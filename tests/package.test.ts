@@ -50,6 +50,7 @@ describe("the packed package, installed in a fresh project", { timeout: 240_000 
     expect(files).toContain("dist/src/train/index.js");
     expect(files).toContain("bin/rnnc.js");
     expect(files).toContain("dist/src/launch.bundle.cjs");
+    expect(files).toContain("dist/src/launch.bundle.cache");
     expect(files).toContain("dist/src/plugin/vite.js");
     expect(files).toContain("dist/src/runtime-copy.js");
     expect(files.filter((f) => /^(tests|bench|examples|generated|src|compiler)\//u.test(f) || /^dist\/(tests|bench|examples|generated)\//u.test(f))).toEqual([]);
