@@ -2,13 +2,15 @@
  * What `rnnc build` writes for each compiled cell, made on two more threads, so that a build uses
  * both cores of a small machine: the *printer* thread loads ts-morph and prettier, prints each
  * TypeScript module from its parts (`typescript-parts.ts`) and formats; the *formatter* thread
- * loads prettier only and formats. Both start loading when the builder starts, while this thread
- * compiles the cells. Each module to format goes to whichever thread has the fewest jobs, at most
+ * loads prettier only and formats (it is started only when a core is free for it:
+ * `formattingThreads`). Both start loading when the builder starts, while this thread compiles
+ * the cells. Each module to format goes to whichever thread has the fewest jobs, at most
  * `DEPTH` jobs each, so neither waits on the other's work; the text is the same as `buildFiles`'
  * (the same functions make it), whichever thread makes it. Run from the TypeScript sources (no
  * compiled worker beside this file), it all happens on this thread instead, through `build.ts`.
  */
 import { existsSync } from "node:fs";
+import os from "node:os";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { EmitKind } from "./build.js";
@@ -48,9 +50,19 @@ const WORKER = new URL("./build-worker.js", import.meta.url);
  */
 const DEPTH = 2;
 
-/** A builder whose threads start loading ts-morph and prettier now. */
-export function startFileBuilder(): FileBuilder {
-  return existsSync(fileURLToPath(WORKER)) ? threadBuilder() : inProcessBuilder();
+/**
+ * How many threads format: two when a core is free for the second (more than one core, and a
+ * 1-minute load average below cores − 1), else one. On a busy machine the second thread gains no
+ * time and costs a second start and warm-up of prettier (about a fifth more CPU for the examples).
+ */
+export function formattingThreads(): 1 | 2 {
+  const cores = os.availableParallelism();
+  return cores >= 2 && os.loadavg()[0]! < cores - 1 ? 2 : 1;
+}
+
+/** A builder whose threads (`threads`: 1, the printer alone, or 2) start loading ts-morph and prettier now. */
+export function startFileBuilder(threads: 1 | 2 = formattingThreads()): FileBuilder {
+  return existsSync(fileURLToPath(WORKER)) ? threadBuilder(threads) : inProcessBuilder();
 }
 
 function inProcessBuilder(): FileBuilder {
@@ -79,8 +91,8 @@ interface Thread {
 /** How many modules `t` holds to format. */
 const formatting = (t: Thread) => [...t.held.values()].filter((w) => w.job.kind === "format").length;
 
-function threadBuilder(): FileBuilder {
-  const threads: Thread[] = [true, false].map((prints) => ({
+function threadBuilder(count: 1 | 2): FileBuilder {
+  const threads: Thread[] = (count === 2 ? [true, false] : [true]).map((prints) => ({
     worker: new Worker(WORKER, { workerData: { prints } satisfies BuildWorkerData }),
     prints,
     held: new Map(),
