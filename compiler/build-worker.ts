@@ -1,6 +1,6 @@
 /**
- * A thread `rnnc build` prints and formats its modules on (`build-thread.ts` starts one or two). The
- * printer loads ts-morph (to print TypeScript modules) and prettier; the formatter only prettier.
+ * A thread `rnnc build` prints and formats its modules on (`build-thread.ts` starts one or two).
+ * The printer loads ts-morph (to print TypeScript modules) and prettier; the formatter only prettier.
  * Each loads as it starts, while the main thread is still compiling the cells, then answers each
  * job with its text. The printer takes jobs once ts-morph is loaded, and loads prettier after it,
  * so that the modules it prints reach the formatter as early as they can.
