@@ -4,6 +4,7 @@
  */
 import { watch } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { setImmediate } from "node:timers/promises";
 import type { CheckedCell } from "../compiler/ast.js";
 import type { BuiltFile, FileBuilder } from "../compiler/build-thread.js";
 import type { CompileOptions, CompiledCell } from "../compiler/index.js";
@@ -86,7 +87,10 @@ async function buildOnce(files: readonly string[], flags: Flags, ctx: Context, b
   const given = str(flags, "emit") ?? "ts";
   const early = given === "ts" || given === "js" ? given : undefined;
   const made = new Map<CompiledCell, Promise<BuiltFile[]>>();
-  const compiled = await Promise.all(checked.map(async (f) => {
+  const compiled: { path: string; text: string; cells: CompiledCell[] }[] = [];
+  for (const f of checked) {
+    // Between two files the build threads' answers are taken and their next modules handed out.
+    await setImmediate();
     const cells = await compileChecked(f, sizes, options);
     if (early) {
       for (const c of cells) {
@@ -95,8 +99,8 @@ async function buildOnce(files: readonly string[], flags: Flags, ctx: Context, b
         made.set(c, files);
       }
     }
-    return { path: f.source.path, text: f.text, cells };
-  }));
+    compiled.push({ path: f.source.path, text: f.text, cells });
+  }
   for (const cell of compiled.flatMap((f) => f.cells)) {
     const { tape } = cell;
     if (flags["dump-ir"]) ctx.out(`# tape: cell ${cell.name}: ${describeTape(tape)}\n`);

@@ -1,6 +1,7 @@
 /**
- * `rnnc build` prints and formats its modules on a second thread (`compiler/build-thread.ts`,
- * the compiled `dist/` one: from the TypeScript sources there is no compiled worker to start).
+ * `rnnc build` prints and formats its modules on two more threads, or one on a busy machine
+ * (`compiler/build-thread.ts`, the compiled `dist/` one: from the TypeScript sources there is no
+ * compiled worker to start).
  * What it makes is what `buildFiles` makes on this thread, byte for byte; a job that fails is
  * reported, not lost; a closed builder takes no more work.
  */
@@ -14,14 +15,16 @@ import { compileSource } from "../compiler/index.js";
 
 const dist = (p: string) => pathToFileURL(join(process.cwd(), "dist", p)).href;
 let builder: FileBuilder;
+let alone: FileBuilder;
 
 beforeAll(async () => {
   expect(existsSync(join(process.cwd(), "dist/compiler/build-worker.js")), "dist/ is missing: run npm run build").toBe(true);
   const { startFileBuilder } = (await import(/* @vite-ignore */ dist("compiler/build-thread.js"))) as typeof import("../compiler/build-thread.js");
-  builder = startFileBuilder();
+  builder = startFileBuilder(2);
+  alone = startFileBuilder(1);
 });
 
-afterAll(() => builder.close());
+afterAll(() => Promise.all([builder.close(), alone.close()]));
 
 describe("the build thread", () => {
   const cells = ["mingru", "gru"].flatMap((name) =>
@@ -29,6 +32,11 @@ describe("the build thread", () => {
 
   it("makes the files buildFiles makes, for --emit ts and --emit js, several at once", async () => {
     const jobs = cells.flatMap((c) => (["ts", "js"] as const).map((emit) => ({ c, emit, files: builder.files(c, emit) })));
+    for (const { c, emit, files } of jobs) expect(await files, `${c.name} --emit ${emit}`).toEqual(await buildFiles(c, emit));
+  }, 60_000);
+
+  it("with the printer alone (a busy machine), makes the same files", async () => {
+    const jobs = cells.flatMap((c) => (["ts", "js"] as const).map((emit) => ({ c, emit, files: alone.files(c, emit) })));
     for (const { c, emit, files } of jobs) expect(await files, `${c.name} --emit ${emit}`).toEqual(await buildFiles(c, emit));
   }, 60_000);
 

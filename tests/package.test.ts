@@ -49,6 +49,8 @@ describe("the packed package, installed in a fresh project", { timeout: 240_000 
     expect(files).toContain("dist/src/runtime/index.d.ts");
     expect(files).toContain("dist/src/train/index.js");
     expect(files).toContain("bin/rnnc.js");
+    expect(files).toContain("dist/src/launch.bundle.cjs");
+    expect(files).toContain("dist/src/launch.bundle.cache");
     expect(files).toContain("dist/src/plugin/vite.js");
     expect(files).toContain("dist/src/runtime-copy.js");
     expect(files.filter((f) => /^(tests|bench|examples|generated|src|compiler)\//u.test(f) || /^dist\/(tests|bench|examples|generated)\//u.test(f))).toEqual([]);
@@ -109,6 +111,7 @@ describe("the packed package, installed in a fresh project", { timeout: 240_000 
   });
 
   it("runs `npx rnnc build` and `npx rnnc gradcheck`; the emitted module runs on the installed runtime", () => {
+    expect(run("npx", ["--no-install", "rnnc", "check", "rnn.cell"])).toBe("rnn.cell: ok (rnn)\n");
     expect(run("npx", ["--no-install", "rnnc", "build", "rnn.cell", "--out", "gen"])).toContain("gen/rnn.ts");
     expect(run("npx", ["--no-install", "rnnc", "gradcheck", "rnn.cell"])).toMatch(/all 5 gradients match/u);
     // The user's own TypeScript toolchain would compile the module; here the TypeScript compiler

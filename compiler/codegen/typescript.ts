@@ -3,11 +3,17 @@
  * `describeModule` gives (the JavaScript `compile()` runs comes from the same description). Only
  * `rnnc build` loads this file: checking and in-process compilation never load TypeScript.
  */
-import { StructureKind, VariableDeclarationKind, printStructure, type StatementStructures } from "ts-morph";
+import { createRequire } from "node:module";
+import type { StatementStructures } from "ts-morph";
+import type * as TsMorph from "ts-morph";
 import type { CellModule } from "./module.js";
 import { typescriptParts, type TopStatement, type TypeScriptParts } from "./typescript-parts.js";
 
 export { typescriptParts, type TypeScriptParts };
+
+// ts-morph is a CommonJS package: required, not imported, so that Node does not scan its 0.9 MB
+// for export names before running it, as it does for a named import from CommonJS.
+const { StructureKind, VariableDeclarationKind, printStructure } = createRequire(import.meta.url)("ts-morph") as typeof TsMorph;
 
 const structure = (s: TopStatement): StatementStructures => {
   switch (s.kind) {

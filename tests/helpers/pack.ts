@@ -32,6 +32,7 @@ export interface Packed {
 export function packPackage(dir: string): Packed {
   const stage = join(dir, "stage");
   run(process.execPath, [join(repo, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.build.json", "--outDir", join(stage, "dist")], repo);
+  run(process.execPath, [join(repo, "scripts/bundle-cli.mjs"), join(stage, "dist")], repo); // as npm run build does
   for (const entry of ["package.json", "README.md", "cell.d.ts", "bin"]) cpSync(join(repo, entry), join(stage, entry), { recursive: true });
   const [packed] = JSON.parse(run(npm, ["pack", "--ignore-scripts", "--json", "--pack-destination", dir], stage)) as {
     filename: string; files: { path: string }[]; size: number; unpackedSize: number;
