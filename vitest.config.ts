@@ -8,7 +8,7 @@ export default defineConfig({
     // Vitest's default is one worker fewer than the cores: on a 2-core machine, one. The heavy
     // files (random cells, the packed package, the CLI against hostile files) run in parallel.
     maxWorkers: 2,
-    // A folder for the run, where the files that install the packed package share one build of it.
+    // A folder for the run, where test files share one build of the packed package and one look for Python.
     globalSetup: ["tests/helpers/global-setup.ts"],
   },
 });

@@ -34,13 +34,14 @@ const CELL = `cell rnn {
 
 const EXPORTS = ["rnnc", "rnnc/runtime", "rnnc/train", "rnnc/train/node", "rnnc/parallel", "rnnc/plugin", "rnnc/vite", "rnnc/rollup", "rnnc/esbuild", "rnnc/webpack"];
 
+// The time allowed includes waiting for the run's one build of the package, when another file started it.
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "rnnc-package-"));
-  packed = await packOnce(inject("packDir"));
+  packed = await packOnce(inject("runDir"));
   files = packed.files;
   project = makeProject(dir, [packed.tarball], true);
   writeFileSync(join(project, "rnn.cell"), CELL);
-}, 600_000); // Includes waiting for the run's one build of the package when another file started it.
+}, 600_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }), 120_000);
 
 describe("the packed package, installed in a fresh project", { timeout: 240_000 }, () => {

@@ -205,9 +205,10 @@ clearTimeout(timer);
 console.log(JSON.stringify(results));
 `;
 
+// The time allowed includes waiting for the run's one build of the package, when another file started it.
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "rnnc-plugin-"));
-  const { tarball } = await packOnce(inject("packDir"));
+  const { tarball } = await packOnce(inject("runDir"));
   project = makeProject(dir, [tarball, ...["vite", "esbuild", "rollup", "webpack"].map((name) => `${name}@${version(name)}`)], true);
   mkdirSync(join(project, "src"));
   write("src/rnn.cell", RNN);
@@ -229,7 +230,7 @@ beforeAll(async () => {
   write("watch-vite.mjs", WATCH_VITE);
   write("dev-vite.mjs", DEV_VITE);
   write("src/watch.js", `import w from "./w.cell";\nconsole.log(JSON.stringify(w.sizes));\n`);
-}, 600_000); // Includes waiting for the run's one build of the package when another file started it.
+}, 600_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }), 120_000);
 
 describe("the plugin in real builds", { timeout: 240_000 }, () => {

@@ -1,6 +1,6 @@
 /**
- * Vitest's global setup: one temporary folder for the whole run, where the test files that
- * install the packed package share one build of it (`packOnce` in pack.ts). Only a folder is made
+ * Vitest's global setup: one temporary folder for the whole run, where test files share what is
+ * costly to make (once.ts): the packed package, the Python with PyTorch. Only the folder is made
  * here, so a run without those files costs nothing.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -10,13 +10,13 @@ import type { TestProject } from "vitest/node";
 
 declare module "vitest" {
   export interface ProvidedContext {
-    /** The run's folder for the packed package. */
-    readonly packDir: string;
+    /** The run's folder for what test files share. */
+    readonly runDir: string;
   }
 }
 
 export default function setup(project: TestProject): () => void {
-  const dir = mkdtempSync(join(tmpdir(), "rnnc-packed-"));
-  project.provide("packDir", dir);
+  const dir = mkdtempSync(join(tmpdir(), "rnnc-run-"));
+  project.provide("runDir", dir);
   return () => rmSync(dir, { recursive: true, force: true });
 }

@@ -4,8 +4,9 @@
  * fresh project outside the checkout. Free of vitest.
  */
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { once } from "./once.js";
 
 export const repo = resolve(import.meta.dirname, "../..");
 export const npm = process.platform === "win32" ? "npm.cmd" : "npm";
@@ -41,43 +42,10 @@ export function packPackage(dir: string): Packed {
 
 /**
  * The package packed once for a whole test run (`dir` is the run's, from the global setup) and
- * shared by the test files that install it: the first to ask builds and packs it into `dir`,
- * claiming it by creating `dir/claim` (which only one process can); the others wait for what it
- * wrote. A failed build fails each of them with its message. Each file still installs the tarball
- * into a fresh project of its own.
+ * shared by the test files that install it: the first to ask builds and packs it into `dir`, the
+ * others wait for it. Each file still installs the tarball into a fresh project of its own.
  */
-export async function packOnce(dir: string, timeout = 600_000): Promise<Packed> {
-  const done = join(dir, "packed.json");
-  const failed = join(dir, "failed.txt");
-  if (claim(join(dir, "claim"))) {
-    try {
-      const packed = packPackage(dir);
-      writeFileSync(`${done}.part`, JSON.stringify(packed));
-      renameSync(`${done}.part`, done);
-      return packed;
-    } catch (e) {
-      writeFileSync(failed, e instanceof Error ? `${e.message}\n${e.stack ?? ""}` : String(e));
-      throw e;
-    }
-  }
-  for (const start = Date.now(); Date.now() - start < timeout; ) {
-    if (existsSync(done)) return JSON.parse(readFileSync(done, "utf8")) as Packed;
-    if (existsSync(failed)) throw new Error(`building and packing the package failed in another test file:\n${readFileSync(failed, "utf8")}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`no packed package in ${dir} after ${timeout / 1000} s`);
-}
-
-/** Creates the directory `path`: true if this call made it, false if it was there. */
-function claim(path: string): boolean {
-  try {
-    mkdirSync(path);
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === "EEXIST") return false;
-    throw e;
-  }
-}
+export const packOnce = (dir: string): Promise<Packed> => once(dir, "packed", () => packPackage(dir));
 
 /** A fresh ES-module project in `dir/project` with `packages` installed (`dev`: as devDependencies). */
 export function makeProject(dir: string, packages: readonly string[], dev: boolean): string {
