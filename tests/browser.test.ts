@@ -118,21 +118,28 @@ function serve(dir: string): Promise<{ server: Server; url: string }> {
   );
 }
 
-/** Node's numbers from a fresh copy of the modules, products as SIMD or as plain loops. */
+/**
+ * Node's numbers from a fresh copy of the modules, products as SIMD or as plain loops. The copy is
+ * dropped after, so that the files run next in this worker import the runtime as it starts.
+ */
 async function nodeReport(simd: boolean): Promise<Required<Report>> {
   vi.resetModules();
-  const runtime = await import("../src/runtime/index.js");
-  runtime.useSimd(simd);
-  const { kernelNumbers } = await import("./browser/kernel.js");
-  const { trainingNumbers } = await import("./browser/training.js");
-  const { compiledNumbers, compiledNumbersSameTanh } = await import("./browser/compiled.js");
-  return {
-    simd: simd && runtime.simdAvailable(),
-    kernel: { ok: kernelNumbers() },
-    training: { ok: trainingNumbers({ stream: { write: () => true } }) },
-    compiled: { ok: compiledNumbers() },
-    compiledSameTanh: { ok: compiledNumbersSameTanh() },
-  };
+  try {
+    const runtime = await import("../src/runtime/index.js");
+    runtime.useSimd(simd);
+    const { kernelNumbers } = await import("./browser/kernel.js");
+    const { trainingNumbers } = await import("./browser/training.js");
+    const { compiledNumbers, compiledNumbersSameTanh } = await import("./browser/compiled.js");
+    return {
+      simd: simd && runtime.simdAvailable(),
+      kernel: { ok: kernelNumbers() },
+      training: { ok: trainingNumbers({ stream: { write: () => true } }) },
+      compiled: { ok: compiledNumbers() },
+      compiledSameTanh: { ok: compiledNumbersSameTanh() },
+    };
+  } finally {
+    vi.resetModules();
+  }
 }
 
 /** Each number as the 16 hex digits of its float64 bits: equal strings mean equal bits. */

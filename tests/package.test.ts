@@ -9,8 +9,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeProject, npm, packPackage, run as runIn, type Packed } from "./helpers/pack.js";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { makeProject, npm, packOnce, run as runIn, type Packed } from "./helpers/pack.js";
 
 let dir = "";
 let project = "";
@@ -34,13 +34,14 @@ const CELL = `cell rnn {
 
 const EXPORTS = ["rnnc", "rnnc/runtime", "rnnc/train", "rnnc/train/node", "rnnc/parallel", "rnnc/plugin", "rnnc/vite", "rnnc/rollup", "rnnc/esbuild", "rnnc/webpack"];
 
-beforeAll(() => {
+// The time allowed includes waiting for the run's one build of the package, when another file started it.
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "rnnc-package-"));
-  packed = packPackage(dir);
+  packed = await packOnce(inject("runDir"));
   files = packed.files;
   project = makeProject(dir, [packed.tarball], true);
   writeFileSync(join(project, "rnn.cell"), CELL);
-}, 300_000);
+}, 600_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }), 120_000);
 
 describe("the packed package, installed in a fresh project", { timeout: 240_000 }, () => {

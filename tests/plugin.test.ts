@@ -10,8 +10,8 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeProject, packPackage, repo, run as runIn } from "./helpers/pack.js";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { makeProject, packOnce, repo, run as runIn } from "./helpers/pack.js";
 
 let dir = "";
 let project = "";
@@ -205,9 +205,10 @@ clearTimeout(timer);
 console.log(JSON.stringify(results));
 `;
 
-beforeAll(() => {
+// The time allowed includes waiting for the run's one build of the package, when another file started it.
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "rnnc-plugin-"));
-  const { tarball } = packPackage(dir);
+  const { tarball } = await packOnce(inject("runDir"));
   project = makeProject(dir, [tarball, ...["vite", "esbuild", "rollup", "webpack"].map((name) => `${name}@${version(name)}`)], true);
   mkdirSync(join(project, "src"));
   write("src/rnn.cell", RNN);
@@ -229,7 +230,7 @@ beforeAll(() => {
   write("watch-vite.mjs", WATCH_VITE);
   write("dev-vite.mjs", DEV_VITE);
   write("src/watch.js", `import w from "./w.cell";\nconsole.log(JSON.stringify(w.sizes));\n`);
-}, 300_000);
+}, 600_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }), 120_000);
 
 describe("the plugin in real builds", { timeout: 240_000 }, () => {

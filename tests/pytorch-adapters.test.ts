@@ -7,14 +7,14 @@
 import { spawnSync } from "node:child_process";
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
-import { findPython } from "../examples/pytorch-ddp/python.js";
 import { mulberry32 } from "../src/runtime/random.js";
 import type { Cell, Tensors } from "../src/runtime/types.js";
 import { exportLayout, importLayout, type LayoutName } from "../src/train/adapters.js";
+import { pythonOnce } from "./helpers/python.js";
 import { gruTorchCell, lstmCell } from "./train/cells.js";
 
 const [I, H, T, B] = [3, 4, 5, 2];
-const python = findPython();
+const python = await pythonOnce();
 const needTorch = "path" in python || Boolean(process.env["CI"]);
 if (!needTorch && "missing" in python) console.warn(`tests/pytorch-adapters.test.ts: the PyTorch comparison is skipped: ${python.missing}`);
 

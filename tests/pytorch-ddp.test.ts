@@ -8,9 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../examples/pytorch-ddp/main.js";
-import { findPython } from "../examples/pytorch-ddp/python.js";
+import { pythonOnce } from "./helpers/python.js";
 
-const python = findPython();
+const python = await pythonOnce();
 const run = "path" in python || Boolean(process.env["CI"]);
 if (!run) console.warn(`tests/pytorch-ddp.test.ts: skipped: ${"missing" in python ? python.missing : ""}`);
 const outDir = mkdtempSync(join(tmpdir(), "rnnc-ddp-"));

@@ -15,7 +15,6 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { checkSource, compileSource } from "../compiler/index.js";
-import { findPython } from "../examples/pytorch-ddp/python.js";
 import { main } from "../src/cli.js";
 import { exportPytorchCell } from "../src/export.js";
 import { Names, isPythonIdentifier, pyComment, pyNumber, pyString } from "../compiler/export/pytorch-names.js";
@@ -24,8 +23,9 @@ import { mulberry32 } from "../src/runtime/random.js";
 import type { Cell, Tensors } from "../src/runtime/types.js";
 import { loadParams, saveParams } from "../src/train/serialize.js";
 import { randomVectorCells } from "./helpers/random-cell.js";
+import { pythonOnce } from "./helpers/python.js";
 
-const python = findPython();
+const python = await pythonOnce();
 const found = "path" in python;
 if (!found && !process.env["CI"]) console.warn(`tests/pytorch.test.ts: skipped: ${python.missing}`);
 const TOLERANCE = 1e-9;

@@ -78,10 +78,13 @@ beforeAll(async () => {
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Every diagnostic tsc gives on `roots` under the strictest settings, as `file TScode: message`. */
-function strictErrors(roots: readonly string[]): string[] {
+/**
+ * Every diagnostic tsc gives on `roots` under the strictest settings, as `file TScode: message`;
+ * with `only`, those of that file (and the program's own), the rest of the program left unchecked.
+ */
+function strictErrors(roots: readonly string[], only?: string): string[] {
   const program = ts.createProgram(roots, STRICTEST);
-  return ts.getPreEmitDiagnostics(program).map((d) => {
+  return ts.getPreEmitDiagnostics(program, only === undefined ? undefined : program.getSourceFile(only)).map((d) => {
     const where = d.file ? `${d.file.fileName.slice(dir.length + 1)}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}` : "";
     return `${where} TS${d.code}: ${ts.flattenDiagnosticMessageText(d.messageText, " ")}`;
   });
@@ -107,7 +110,8 @@ describe("emitted TypeScript under the strictest common settings", () => {
     const broken = join(dir, "generated", "broken.ts");
     writeFileSync(broken, text.replace(/(\[[^\]\n]*\])! \+/u, "$1 +"));
     try {
-      expect(strictErrors([broken]).some((e) => /TS(2532|18048|2322|2345)/u.test(e))).toBe(true);
+      // Only the broken module's own errors count (the runtime's declarations are checked above).
+      expect(strictErrors([broken], broken).some((e) => /^generated\/broken\.ts:\d+ TS(2532|18048|2322|2345)/u.test(e))).toBe(true);
     } finally {
       rmSync(broken);
     }

@@ -6,6 +6,7 @@
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { once } from "./once.js";
 
 export const repo = resolve(import.meta.dirname, "../..");
 export const npm = process.platform === "win32" ? "npm.cmd" : "npm";
@@ -39,6 +40,13 @@ export function packPackage(dir: string): Packed {
   }[];
   return { tarball: join(dir, packed!.filename), files: packed!.files.map((f) => f.path), size: packed!.size, unpackedSize: packed!.unpackedSize };
 }
+
+/**
+ * The package packed once for a whole test run (`dir` is the run's, from the global setup) and
+ * shared by the test files that install it: the first to ask builds and packs it into `dir`, the
+ * others wait for it. Each file still installs the tarball into a fresh project of its own.
+ */
+export const packOnce = (dir: string): Promise<Packed> => once(dir, "packed", () => packPackage(dir));
 
 /** A fresh ES-module project in `dir/project` with `packages` installed (`dev`: as devDependencies). */
 export function makeProject(dir: string, packages: readonly string[], dev: boolean): string {
