@@ -199,8 +199,9 @@ describe("browser bundles", () => {
     console.info(
       `browser bundles, minified: kernel ${sizes.kernel} B, kernel + training ${sizes.training} B, with compile() ${sizes.compiled} B`,
     );
-    // The runtime and a kernel are tens of kilobytes, the training runtime adds about as much.
-    expect(sizes.kernel).toBeLessThan(64 * 1024);
+    // The runtime and a kernel are tens of kilobytes (most of it the WebAssembly products as
+    // base64, ~44 kB), the training runtime adds about as much.
+    expect(sizes.kernel).toBeLessThan(72 * 1024);
     expect(sizes.training - sizes.kernel).toBeLessThan(64 * 1024);
     expect(sizes.compiled).toBeGreaterThan(sizes.training);
   });

@@ -3,7 +3,6 @@
  * `describeModule` gives (the JavaScript `compile()` runs comes from the same description). Only
  * `rnnc build` loads this file: checking and in-process compilation never load TypeScript.
  */
-import { createRequire } from "node:module";
 import type { StatementStructures } from "ts-morph";
 import type * as TsMorph from "ts-morph";
 import type { CellModule } from "./module.js";
@@ -12,7 +11,10 @@ import { typescriptParts, type TopStatement, type TypeScriptParts } from "./type
 export { typescriptParts, type TypeScriptParts };
 
 // ts-morph is a CommonJS package: required, not imported, so that Node does not scan its 0.9 MB
-// for export names before running it, as it does for a named import from CommonJS.
+// for export names before running it, as it does for a named import from CommonJS. `node:module`
+// comes from `process.getBuiltinModule`, not an import, so a bundler building the compiler for a
+// browser (where `compile()` never loads this file) has no Node built-in to resolve.
+const { createRequire } = process.getBuiltinModule("node:module");
 const { StructureKind, VariableDeclarationKind, printStructure } = createRequire(import.meta.url)("ts-morph") as typeof TsMorph;
 
 const structure = (s: TopStatement): StatementStructures => {
