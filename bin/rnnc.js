@@ -7,27 +7,23 @@
 // compiled by `tsc` alone and has no bundle.
 "use strict";
 const { existsSync, readFileSync } = require("node:fs");
-const Module = require("node:module");
-const { dirname, join } = require("node:path");
-const vm = require("node:vm");
+const { join } = require("node:path");
+const { loadBundle } = require("./bundle.js");
 
-/** The bundle's exports: the module compiled as `require` would, with its code cache if V8 takes it. */
-function loadBundle(file) {
+/** The bundle's exports, compiled with its code cache when there is one. */
+function load(file) {
   let cachedData;
   try {
     cachedData = readFileSync(file.replace(/\.cjs$/, ".cache"));
   } catch {
     // no cache: compiled from the text alone
   }
-  const script = new vm.Script(Module.wrap(readFileSync(file, "utf8")), { filename: file, cachedData });
-  const module = { exports: {} };
-  script.runInThisContext()(module.exports, Module.createRequire(file), module, file, dirname(file));
-  return module.exports;
+  return loadBundle(file, cachedData).exports;
 }
 
 const argv = process.argv.slice(2);
 const bundle = join(__dirname, "../dist/src/launch.bundle.cjs");
-const launch = existsSync(bundle) ? loadBundle(bundle) : undefined;
+const launch = existsSync(bundle) ? load(bundle) : undefined;
 const run = launch?.runsHere(argv) ? launch.main(argv) : import("../dist/src/cli.js").then((cli) => cli.main(argv));
 run.then((code) => {
   process.exitCode = code;

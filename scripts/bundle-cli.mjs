@@ -9,10 +9,9 @@
  *   node scripts/bundle-cli.mjs [DIST]      DIST defaults to ./dist
  */
 import { build } from "esbuild";
-import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import Module from "node:module";
-import { dirname, join, resolve } from "node:path";
-import vm from "node:vm";
+import { existsSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "..");
 const dist = resolve(process.argv[2] ?? join(root, "dist"));
@@ -53,10 +52,9 @@ await build({
 // The V8 code cache of the bundle, made after it has checked every example cell, so that it holds
 // the compiled front end too: `bin/rnnc.js` hands it to V8, which takes it only if made by the same
 // V8 with the same flags (and compiles as usual otherwise).
-const script = new vm.Script(Module.wrap(readFileSync(bundle, "utf8")), { filename: bundle });
-const loaded = { exports: {} };
-script.runInThisContext()(loaded.exports, Module.createRequire(bundle), loaded, bundle, dirname(bundle));
+const { loadBundle } = createRequire(import.meta.url)("../bin/bundle.js");
+const { exports: loaded, script } = loadBundle(bundle);
 const cells = join(root, "examples/cells");
 const examples = existsSync(cells) ? readdirSync(cells).filter((f) => f.endsWith(".cell")).map((f) => join(cells, f)) : [];
-if (examples.length > 0) await loaded.exports.main(["check", ...examples], { out() {}, err() {} });
+if (examples.length > 0) await loaded.main(["check", ...examples], { out() {}, err() {} });
 writeFileSync(cacheFile, script.createCachedData());

@@ -3,9 +3,8 @@
  * statically into one CommonJS module, `dist/src/launch.bundle.cjs` (`scripts/bundle-cli.mjs`),
  * and makes V8's code cache of it, so that a command whose whole run is in that module starts
  * without Node resolving, reading, compiling and linking the thirty-odd ES modules of the front
- * end one by one: `rnnc check` (issue 9: it must start in well under 0.15 s on top of Node's own
- * start). Every other command runs from the unbundled CLI (`dist/src/cli.js`), which loads its
- * command's modules lazily. A command must not mix the two: an error class of the bundle is not
+ * end one by one: `rnnc check`, which should cost little on top of Node's own start. Every other
+ * command runs from the unbundled CLI (`dist/src/cli.js`), which loads its command's modules lazily. A command must not mix the two: an error class of the bundle is not
  * the same class as the unbundled module's, so the bundle runs only commands that import nothing
  * at run time (it is compiled without a loader for `import()`).
  */
