@@ -2,6 +2,7 @@
 
 import { compile } from "../../src/index.js";
 import { forwardBackward, type Numbers } from "./kernel.js";
+import { withSameMath } from "./same-math.js";
 
 /** A GRU written the PyTorch way, compiled at run time by `compile()`. */
 export const GRU_SOURCE = `
@@ -28,20 +29,10 @@ export function compiledNumbers(): Numbers {
 }
 
 /**
- * `compiledNumbers` with `Math.tanh` replaced (for the call) by a function of `Math.expm1`, which
- * the V8s of Node and Chromium compute alike: what the float64 numbers would be if both rounded
- * `Math.tanh` the same way — in the test, bit for bit equal.
+ * `compiledNumbers` with Math.exp, Math.expm1 and Math.tanh replaced (for the call) by functions of
+ * + − × ÷ alone, which every engine rounds alike: what the float64 numbers would be if Node's and
+ * the browser's V8 rounded those functions the same way — in the test, bit for bit equal.
  */
-export function compiledNumbersSameTanh(): Numbers {
-  const tanh = Math.tanh;
-  Math.tanh = (x: number) => {
-    if (Math.abs(x) > 20) return Math.sign(x);
-    const e = Math.expm1(2 * x);
-    return e / (e + 2);
-  };
-  try {
-    return compiledNumbers();
-  } finally {
-    Math.tanh = tanh;
-  }
+export function compiledNumbersSameMath(): Numbers {
+  return withSameMath(compiledNumbers);
 }
