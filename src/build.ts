@@ -57,18 +57,22 @@ function describeTape(tape: TapeReport): string {
 
 /**
  * One build of every file: everything is compiled and formatted before anything is written.
- * `builder` gives the thread that prints and formats the modules: started once the files check,
- * it loads ts-morph and prettier while the cells compile.
+ * `builder` gives the thread that prints and formats the modules: started first, it loads
+ * ts-morph and prettier while the files are checked and the cells compile.
  */
 async function buildOnce(files: readonly string[], flags: Flags, ctx: Context, builder: () => FileBuilder): Promise<number> {
   const out = str(flags, "out") ?? "generated";
   const sizes = parseSizes(str(flags, "size"));
+  const copy = flags["runtime-copy"] === true;
+  if (copy && str(flags, "runtime") !== undefined) throw new UsageError("--runtime and --runtime-copy: give one of them");
+  // The build threads start loading ts-morph and prettier first, the slowest part of a build,
+  // while this thread loads the rest, checks the files and compiles the cells (the command closes
+  // them when the build stops, whether or not it gets that far).
+  const thread = builder();
   // What only this command needs is loaded when it runs (so `rnnc check` does not load it).
   const [{ dumpIR }, { RUNTIME_COPY_SPECIFIER, RUNTIME_DIR, runtimeModules }, { writeModules }] = await Promise.all([
     import("../compiler/ir/dump.js"), import("./runtime-copy.js"), import("./write.js"),
   ]);
-  const copy = flags["runtime-copy"] === true;
-  if (copy && str(flags, "runtime") !== undefined) throw new UsageError("--runtime and --runtime-copy: give one of them");
   const options: BackOptions = {
     dtype: dtype(flags, "f32"),
     runtime: copy ? RUNTIME_COPY_SPECIFIER : (str(flags, "runtime") ?? "rnnc/runtime"),
@@ -83,7 +87,6 @@ async function buildOnce(files: readonly string[], flags: Flags, ctx: Context, b
   checkSizeNames(sizes, checked.flatMap((f) => f.cells));
   // Each file's modules go to the build thread as soon as the file is compiled (when --emit is
   // valid: a wrong one is reported below, after the notes, as it always was).
-  const thread = builder();
   const given = str(flags, "emit") ?? "ts";
   const early = given === "ts" || given === "js" ? given : undefined;
   const made = new Map<CompiledCell, Promise<BuiltFile[]>>();

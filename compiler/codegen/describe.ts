@@ -159,7 +159,14 @@ export function describeValues(ir: CellIR): Describe {
   /** Whether `o` is the statement that defines `value` (not one it is a part of). */
   const defines = (o: Origin, value: string) => !o.part && (o.text.startsWith(`${value} =`) || o.text.startsWith(`output ${value}`));
 
+  /** Each value's comment once made: every kernel that computes the value asks for it. */
+  const comments = new Map<NodeId, string | null>();
   const comment = (id: NodeId): string | null => {
+    let text = comments.get(id);
+    if (text === undefined) comments.set(id, (text = commentOf(id)));
+    return text;
+  };
+  const commentOf = (id: NodeId): string | null => {
     const own = name(id);
     const origins = ir.origins;
     const givenName = given.get(id);

@@ -60,14 +60,17 @@ export function isReserved(name: string): boolean {
   return RESERVED.has(name);
 }
 
-export class Names {
-  /** The names given out so far (reserved names are kept out apart, so a scope copies only these). */
-  private readonly used: Set<string>;
+/** When each name was given out and each scope made, in one order across all allocators. */
+let clock = 0;
 
-  /** A root allocator keeps out the reserved names; a child scope also what its parent has given out. */
-  constructor(private readonly parent?: Names) {
-    this.used = new Set(parent?.used);
-  }
+export class Names {
+  /** The names given out here, each with when (reserved names are kept out apart). */
+  private readonly given = new Map<string, number>();
+  /** When this allocator was made: of its parent's names, it sees those given out before. */
+  private readonly made = clock++;
+
+  /** A root allocator keeps out the reserved names; a child scope also what its parent had given out when it was made. */
+  constructor(private readonly parent?: Names) {}
 
   /** A fresh plain identifier based on `base`, never a reserved word nor a name given out before. */
   fresh(base: string): string {
@@ -77,16 +80,25 @@ export class Names {
     let name = RESERVED.has(clean) && !this.taken(`${clean}_`) ? `${clean}_` : clean;
     for (let k = 1; this.taken(name); k++) name = `${clean}_${k}`;
     if (!isPlainIdentifier(name)) throw new Error(`internal error: allocated '${name}' is not a plain identifier`);
-    this.used.add(name);
+    this.given.set(name, clock++);
     return name;
   }
 
   /** Whether `name` is reserved or was given out before (in this scope or an enclosing one). */
   taken(name: string): boolean {
-    return RESERVED.has(name) || this.used.has(name);
+    return RESERVED.has(name) || this.gave(name, Infinity);
   }
 
-  /** A child scope: sees every name given out so far, and what it gives out stays local. */
+  /** Whether `name` was given out here before `time`, or by an enclosing scope before this one was made. */
+  private gave(name: string, time: number): boolean {
+    const at = this.given.get(name);
+    return (at !== undefined && at < time) || (this.parent !== undefined && this.parent.gave(name, this.made));
+  }
+
+  /**
+   * A child scope: sees every name given out so far, and what it gives out stays local. (It asks
+   * its parent, rather than copying the parent's names, since kernels make many small scopes.)
+   */
   scope(): Names {
     return new Names(this);
   }

@@ -11,11 +11,34 @@ import { typescriptParts, type TopStatement, type TypeScriptParts } from "./type
 export { typescriptParts, type TypeScriptParts };
 
 // ts-morph is a CommonJS package: required, not imported, so that Node does not scan its 0.9 MB
-// for export names before running it, as it does for a named import from CommonJS. `node:module`
-// comes from `process.getBuiltinModule`, not an import, so a bundler building the compiler for a
-// browser (where `compile()` never loads this file) has no Node built-in to resolve.
+// for export names before running it, as it does for a named import from CommonJS. Node's
+// built-ins come from `process.getBuiltinModule`, not imports, so a bundler building the compiler
+// for a browser (where `compile()` never loads this file) has no Node built-in to resolve.
 const { createRequire } = process.getBuiltinModule("node:module");
-const { StructureKind, VariableDeclarationKind, printStructure } = createRequire(import.meta.url)("ts-morph") as typeof TsMorph;
+const { existsSync, readFileSync } = process.getBuiltinModule("node:fs");
+const { fileURLToPath } = process.getBuiltinModule("node:url");
+
+/**
+ * ts-morph as `npm run build` bundled it beside this file (`scripts/bundle-cli.mjs`), compiled
+ * with V8's code cache of it: most of loading ts-morph is V8 compiling the 13 MB of it and of the
+ * TypeScript it carries, which the cache spares. Else (no bundle, as when run from the sources)
+ * the package, as `require` loads it.
+ */
+function loadTsMorph(): typeof TsMorph {
+  const bundle = fileURLToPath(new URL("./ts-morph.bundle.cjs", import.meta.url));
+  if (!existsSync(bundle)) return createRequire(import.meta.url)("ts-morph") as typeof TsMorph;
+  let cachedData: Buffer | undefined;
+  try {
+    cachedData = readFileSync(bundle.replace(/\.cjs$/, ".cache"));
+  } catch {
+    // no cache: compiled from the text alone
+  }
+  // The bundle is made into dist/compiler/codegen/ only, so bin/ is three directories up.
+  const { loadBundle } = createRequire(import.meta.url)("../../../bin/bundle.js") as { loadBundle(file: string, cachedData?: Buffer): { exports: unknown } };
+  return loadBundle(bundle, cachedData).exports as typeof TsMorph;
+}
+
+const { StructureKind, VariableDeclarationKind, printStructure } = loadTsMorph();
 
 const structure = (s: TopStatement): StatementStructures => {
   switch (s.kind) {

@@ -65,11 +65,26 @@ export const storeText = (array: string, index: Ix, mode: Mode, value: string, d
 /** A loop or `if` whose body is one store or assignment is written on one line, without braces. */
 const simple = (s: Stmt): boolean => s.kind === "store" || s.kind === "assign";
 
+/**
+ * Each statement's lines, by dialect, once written: statements are immutable values, and a kernel's
+ * phases are rendered more than once (to see which names they read, then as the kernel's text).
+ */
+const RENDERED: Readonly<Record<Dialect, WeakMap<Stmt, readonly string[]>>> = { js: new WeakMap(), ts: new WeakMap() };
+
 export function render(stmts: readonly Stmt[], dialect: Dialect): string[] {
-  return stmts.flatMap((s) => renderOne(s, dialect));
+  const out: string[] = [];
+  for (const s of stmts) for (const line of renderOne(s, dialect)) out.push(line);
+  return out;
 }
 
-function renderOne(s: Stmt, dialect: Dialect): string[] {
+function renderOne(s: Stmt, dialect: Dialect): readonly string[] {
+  const cache = RENDERED[dialect];
+  let lines = cache.get(s);
+  if (lines === undefined) cache.set(s, (lines = renderNew(s, dialect)));
+  return lines;
+}
+
+function renderNew(s: Stmt, dialect: Dialect): readonly string[] {
   switch (s.kind) {
     case "code":
       return [s.text];
@@ -106,14 +121,33 @@ function renderOne(s: Stmt, dialect: Dialect): string[] {
   }
 }
 
-/** Identifiers a line of code reads or binds (not property names after `.`, nothing in a `//` comment). */
-const IDENTIFIER = /(?<![.\w$\u0370-\u03ff])[A-Za-z_$\u0370-\u03ff][\w$\u0370-\u03ff]*/gu;
+/** Whether char code `c` may continue an identifier: `[\w$]` or a Greek letter (U+0370–U+03FF). */
+const identifierPart = (c: number): boolean =>
+  (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) || c === 0x5f || c === 0x24 || (c >= 0x370 && c <= 0x3ff);
+/** Whether it may begin one: an identifier part other than a digit. */
+const identifierStart = (c: number): boolean => identifierPart(c) && !(c >= 0x30 && c <= 0x39);
 
+/**
+ * Identifiers a line of code reads or binds (not property names after `.`, nothing in a `//`
+ * comment): each longest run of identifier parts that begins with an identifier start and does not
+ * follow a `.` (a run beginning with a digit is a number, or the tail of one: `1e5`).
+ */
 export function identifiersIn(lines: readonly string[]): Set<string> {
   const out = new Set<string>();
   for (const line of lines) {
     const cut = line.indexOf("//");
-    for (const m of (cut < 0 ? line : line.slice(0, cut)).matchAll(IDENTIFIER)) out.add(m[0]);
+    const end = cut < 0 ? line.length : cut;
+    let k = 0;
+    while (k < end) {
+      const c = line.charCodeAt(k);
+      if (!identifierPart(c)) {
+        k++;
+        continue;
+      }
+      const start = k;
+      while (k < end && identifierPart(line.charCodeAt(k))) k++;
+      if (identifierStart(c) && (start === 0 || line.charCodeAt(start - 1) !== 0x2e)) out.add(line.slice(start, k));
+    }
   }
   return out;
 }
@@ -132,7 +166,7 @@ export function unpacked(stmts: readonly Stmt[]): { stmts: Stmt[]; reads: Set<st
   return { stmts: out, reads };
 }
 
-function block(head: string, body: readonly Stmt[], dialect: Dialect): string[] {
+function block(head: string, body: readonly Stmt[], dialect: Dialect): readonly string[] {
   if (body.length === 1 && simple(body[0]!)) return [`${head} ${renderOne(body[0]!, dialect)[0]}`];
   return [`${head} {`, ...render(body, dialect), "}"];
 }
