@@ -231,8 +231,10 @@ function backward(
       }
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < 16; i++) {
+          // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+          const u = u_r_tape[(t * B + b) * 32 + i]!;
           // one_minus_u = 1 - u
-          const one_minus_u_1 = 1 - u_r_tape[(t * B + b) * 32 + i]!;
+          const one_minus_u_1 = 1 - u;
           one_minus_u[b * 16 + i] = one_minus_u_1;
           // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
           const dh_1 = dh_out[(t * B + b) * 16 + i]! + dh_seed[b * 16 + i]!;
@@ -240,11 +242,10 @@ function backward(
           // dh_one_minus_u = dh ⊙ one_minus_u
           const dh_one_minus_u = dh_1 * one_minus_u_1;
           dh_back[b * 16 + i] = dh_one_minus_u;
+          // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+          const h_tilde = h_tilde_tape[(t * B + b) * 16 + i]!;
           // dh_tilde_pre = ∂L/∂(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
-          const dh_tilde_pre_1 =
-            dh_1 *
-            u_r_tape[(t * B + b) * 32 + i]! *
-            (1 - h_tilde_tape[(t * B + b) * 16 + i]! * h_tilde_tape[(t * B + b) * 16 + i]!);
+          const dh_tilde_pre_1 = dh_1 * u * (1 - h_tilde * h_tilde);
           dh_tilde_pre[(tc * B + b) * 16 + i] = dh_tilde_pre_1;
         }
       }
@@ -252,18 +253,21 @@ function backward(
       mm.nn(B, 16, 16, dh_tilde_pre, tc * B * 16, 16, Wh, 0, Wh_dh_tilde_pre, 0, 16, 0); // Wh_dh_tilde_pre[m] = Whᵀ · dh_tilde_pre[m], for each of B rows
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < 16; i++) {
-          dh_back[b * 16 + i]! +=
-            Wh_dh_tilde_pre[b * 16 + i]! * u_r_tape[(t * B + b) * 32 + 16 + i]!;
+          // Wh_dh_tilde_pre = Whᵀ·dh_tilde_pre
+          const Wh_dh_tilde_pre_1 = Wh_dh_tilde_pre[b * 16 + i]!;
+          // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+          const r = u_r_tape[(t * B + b) * 32 + 16 + i]!;
+          dh_back[b * 16 + i]! += Wh_dh_tilde_pre_1 * r;
+          // h_prev, read once for the statements below
+          const h_prev = h_seq[(t * B + b) * 16 + i]!;
           // dr_pre = ∂L/∂(Wr·h[t-1] + Ur·x + br)   gru.cell:16
-          const dr_pre_1 =
-            Wh_dh_tilde_pre[b * 16 + i]! *
-            h_seq[(t * B + b) * 16 + i]! *
-            (u_r_tape[(t * B + b) * 32 + 16 + i]! * (1 - u_r_tape[(t * B + b) * 32 + 16 + i]!));
+          const dr_pre_1 = Wh_dh_tilde_pre_1 * h_prev * (r * (1 - r));
           dr_pre[(tc * B + b) * 16 + i] = dr_pre_1;
+          // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+          const dh_1 = dh[b * 16 + i]!;
           // du_pre = ∂L/∂(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
           const du_pre_1 =
-            (dh[b * 16 + i]! * h_tilde_tape[(t * B + b) * 16 + i]! +
-              -(dh[b * 16 + i]! * h_seq[(t * B + b) * 16 + i]!)) *
+            (dh_1 * h_tilde_tape[(t * B + b) * 16 + i]! + -(dh_1 * h_prev)) *
             (u_r_tape[(t * B + b) * 32 + i]! * one_minus_u[b * 16 + i]!);
           du_pre[(tc * B + b) * 16 + i] = du_pre_1;
         }

@@ -256,30 +256,31 @@ function backward(
       }
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < 16; i++) {
+          // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+          const z = r_z_tape[(t * B + b) * 32 + 16 + i]!;
           // one_minus_z = 1 - z
-          const one_minus_z = 1 - r_z_tape[(t * B + b) * 32 + 16 + i]!;
+          const one_minus_z = 1 - z;
           // dh = ∂L/∂h, h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
           const dh = dh_out[(t * B + b) * 16 + i]! + dh_seed[b * 16 + i]!;
           // dh_z = dh ⊙ z
-          const dh_z = dh * r_z_tape[(t * B + b) * 32 + 16 + i]!;
+          const dh_z = dh * z;
           dh_back[b * 16 + i] = dh_z;
+          // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+          const n = n_tape[(t * B + b) * 16 + i]!;
           // dn_pre = ∂L/∂(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-          const dn_pre_1 =
-            dh * one_minus_z * (1 - n_tape[(t * B + b) * 16 + i]! * n_tape[(t * B + b) * 16 + i]!);
+          const dn_pre_1 = dh * one_minus_z * (1 - n * n);
           dn_pre[(tc * B + b) * 16 + i] = dn_pre_1;
+          // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+          const r = r_z_tape[(t * B + b) * 32 + i]!;
           // d_W_hn_h_prev = ∂L/∂W_hn_h_prev, in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-          const d_W_hn_h_prev_1 = dn_pre_1 * r_z_tape[(t * B + b) * 32 + i]!;
+          const d_W_hn_h_prev_1 = dn_pre_1 * r;
           d_W_hn_h_prev[(tc * B + b) * 16 + i] = d_W_hn_h_prev_1;
           // dz_pre = ∂L/∂(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-          const dz_pre_1 =
-            (dh * h_seq[(t * B + b) * 16 + i]! + -(dh * n_tape[(t * B + b) * 16 + i]!)) *
-            (r_z_tape[(t * B + b) * 32 + 16 + i]! * one_minus_z);
+          const dz_pre_1 = (dh * h_seq[(t * B + b) * 16 + i]! + -(dh * n)) * (z * one_minus_z);
           dz_pre[(tc * B + b) * 16 + i] = dz_pre_1;
           // dr_pre = ∂L/∂(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
           const dr_pre_1 =
-            dn_pre_1 *
-            W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i]! *
-            (r_z_tape[(t * B + b) * 32 + i]! * (1 - r_z_tape[(t * B + b) * 32 + i]!));
+            dn_pre_1 * W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i]! * (r * (1 - r));
           dr_pre[(tc * B + b) * 16 + i] = dr_pre_1;
         }
       }

@@ -301,10 +301,10 @@ function backward(
     mm.tn(steps * B, 16, 8, dq, 0, 16, x, start * B * 8, 8, dWq, 0, 1); // dWq += Σ_m dq[m] ⊗ x[m], for all steps * B rows
     for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 16; i++) {
+        // k = tanh(Wk·x)   linear_attention.cell:11
+        const k = k_tape[(start * B + r) * 16 + i]!;
         // dk_pre = ∂L/∂(Wk·x)   linear_attention.cell:11
-        const dk_pre_1 =
-          dk[r * 16 + i]! *
-          (1 - k_tape[(start * B + r) * 16 + i]! * k_tape[(start * B + r) * 16 + i]!);
+        const dk_pre_1 = dk[r * 16 + i]! * (1 - k * k);
         dk_pre[r * 16 + i] = dk_pre_1;
       }
     }

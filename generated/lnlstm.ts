@@ -642,13 +642,14 @@ function backward(
           // dh = ∂L/∂h, h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
           const dh_1 = dh_out[(t * B + b) * 16 + j]! + dh_seed[b * 16 + j]!;
           dh[b * 16 + j] = dh_1;
+          // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+          const tanh_gc_dc_over_sqrt_mean_dc =
+            tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]!;
           // dbc = ∂L/∂bc
           const dbc_1 =
             dh_1 *
             f_i_o_tape[(t * B + b) * 48 + 32 + j]! *
-            (1 -
-              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]! *
-                tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]!);
+            (1 - tanh_gc_dc_over_sqrt_mean_dc * tanh_gc_dc_over_sqrt_mean_dc);
           dbc_steps[(tc * B + b) * 16 + j] = dbc_1;
           // dbc_over_sqrt_mean_dc_dc_plus_k = dbc / sqrt_mean_dc_dc_plus_k
           const dbc_over_sqrt_mean_dc_dc_plus_k_1 = dbc_1 / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
@@ -707,11 +708,13 @@ function backward(
           // dc_prev = ∂L/∂c_prev
           const dc_prev = d_c_1 * f_i_o_tape[(t * B + b) * 48 + j]!;
           dc_back[b * 16 + j] = dc_prev;
+          // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+          const o = f_i_o_tape[(t * B + b) * 48 + 32 + j]!;
           // do_pre = ∂L/∂(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
           const do_pre_1 =
             dh[b * 16 + j]! *
             tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]! *
-            (f_i_o_tape[(t * B + b) * 48 + 32 + j]! * (1 - f_i_o_tape[(t * B + b) * 48 + 32 + j]!));
+            (o * (1 - o));
           do_pre[(tc * B + b) * 16 + j] = do_pre_1;
           // do_pre_over_sqrt_mean_do_do = do_pre / sqrt_mean_do_do_plus_k
           const do_pre_over_sqrt_mean_do_do_1 = do_pre_1 / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
@@ -745,11 +748,10 @@ function backward(
           const sum_neg_do_pre_go_over_sqrt_do_1 =
             sum_neg_do_pre_go_over_sqrt_k[b]! * do_tape[(t * B + b) * 16 + j]!;
           sum_neg_do_pre_go_over_sqrt_do[b * 16 + j] = sum_neg_do_pre_go_over_sqrt_do_1;
+          // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+          const g = g_tape[(t * B + b) * 16 + j]!;
           // dg_pre = ∂L/∂(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-          const dg_pre_1 =
-            d_c[b * 16 + j]! *
-            f_i_o_tape[(t * B + b) * 48 + 16 + j]! *
-            (1 - g_tape[(t * B + b) * 16 + j]! * g_tape[(t * B + b) * 16 + j]!);
+          const dg_pre_1 = d_c[b * 16 + j]! * f_i_o_tape[(t * B + b) * 48 + 16 + j]! * (1 - g * g);
           dg_pre[(tc * B + b) * 16 + j] = dg_pre_1;
           // dg_pre_over_sqrt_mean_dg_dg = dg_pre / sqrt_mean_dg_dg_plus_k
           const dg_pre_over_sqrt_mean_dg_dg_1 = dg_pre_1 / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
@@ -783,11 +785,10 @@ function backward(
           const sum_neg_dg_pre_gg_over_sqrt_dg_1 =
             sum_neg_dg_pre_gg_over_sqrt_k[b]! * dg_tape[(t * B + b) * 16 + j]!;
           sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j] = sum_neg_dg_pre_gg_over_sqrt_dg_1;
+          // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+          const i = f_i_o_tape[(t * B + b) * 48 + 16 + j]!;
           // di_pre = ∂L/∂(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-          const di_pre_1 =
-            d_c[b * 16 + j]! *
-            g_tape[(t * B + b) * 16 + j]! *
-            (f_i_o_tape[(t * B + b) * 48 + 16 + j]! * (1 - f_i_o_tape[(t * B + b) * 48 + 16 + j]!));
+          const di_pre_1 = d_c[b * 16 + j]! * g_tape[(t * B + b) * 16 + j]! * (i * (1 - i));
           di_pre[(tc * B + b) * 16 + j] = di_pre_1;
           // di_pre_over_sqrt_mean_di_di = di_pre / sqrt_mean_di_di_plus_k
           const di_pre_over_sqrt_mean_di_di_1 = di_pre_1 / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
@@ -821,11 +822,10 @@ function backward(
           const sum_neg_di_pre_gi_over_sqrt_di_1 =
             sum_neg_di_pre_gi_over_sqrt_k[b]! * di_tape[(t * B + b) * 16 + j]!;
           sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j] = sum_neg_di_pre_gi_over_sqrt_di_1;
+          // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+          const f = f_i_o_tape[(t * B + b) * 48 + j]!;
           // df_pre = ∂L/∂(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-          const df_pre_1 =
-            d_c[b * 16 + j]! *
-            c_seq[(t * B + b) * 16 + j]! *
-            (f_i_o_tape[(t * B + b) * 48 + j]! * (1 - f_i_o_tape[(t * B + b) * 48 + j]!));
+          const df_pre_1 = d_c[b * 16 + j]! * c_seq[(t * B + b) * 16 + j]! * (f * (1 - f));
           df_pre[(tc * B + b) * 16 + j] = df_pre_1;
           // df_pre_over_sqrt_mean_df_df = df_pre / sqrt_mean_df_df_plus_k
           const df_pre_over_sqrt_mean_df_df_1 = df_pre_1 / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
@@ -859,10 +859,12 @@ function backward(
           const sum_neg_df_pre_gf_over_sqrt_df_1 =
             sum_neg_df_pre_gf_over_sqrt_k[b]! * df_tape[(t * B + b) * 16 + j]!;
           sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j] = sum_neg_df_pre_gf_over_sqrt_df_1;
+          // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
+          const sum_neg_do_pre_go_over_sqrt_do_1 = sum_neg_do_pre_go_over_sqrt_do[b * 16 + j]!;
           // ddo = ∂L/∂do, do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
           const ddo_1 =
-            sum_neg_do_pre_go_over_sqrt_do[b * 16 + j]! +
-            sum_neg_do_pre_go_over_sqrt_do[b * 16 + j]! +
+            sum_neg_do_pre_go_over_sqrt_do_1 +
+            sum_neg_do_pre_go_over_sqrt_do_1 +
             do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j]! * go[j]!;
           ddo[b * 16 + j] = ddo_1;
           d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j] = ddo_1;
@@ -879,10 +881,12 @@ function backward(
       for (let b = 0; b < B; b++) {
         for (let j = 0; j < 16; j++) {
           d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j]! += sum_neg_ddo_k[b]!;
+          // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
+          const sum_neg_dg_pre_gg_over_sqrt_dg_1 = sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j]!;
           // ddg = ∂L/∂dg, dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
           const ddg_1 =
-            sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j]! +
-            sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j]! +
+            sum_neg_dg_pre_gg_over_sqrt_dg_1 +
+            sum_neg_dg_pre_gg_over_sqrt_dg_1 +
             dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j]! * gg[j]!;
           ddg[b * 16 + j] = ddg_1;
           d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j] = ddg_1;
@@ -899,10 +903,12 @@ function backward(
       for (let b = 0; b < B; b++) {
         for (let j = 0; j < 16; j++) {
           d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j]! += sum_neg_ddg_k[b]!;
+          // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
+          const sum_neg_di_pre_gi_over_sqrt_di_1 = sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j]!;
           // ddi = ∂L/∂di, di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
           const ddi_1 =
-            sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j]! +
-            sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j]! +
+            sum_neg_di_pre_gi_over_sqrt_di_1 +
+            sum_neg_di_pre_gi_over_sqrt_di_1 +
             di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j]! * gi[j]!;
           ddi[b * 16 + j] = ddi_1;
           d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j] = ddi_1;
@@ -919,10 +925,12 @@ function backward(
       for (let b = 0; b < B; b++) {
         for (let j = 0; j < 16; j++) {
           d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j]! += sum_neg_ddi_k[b]!;
+          // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
+          const sum_neg_df_pre_gf_over_sqrt_df_1 = sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j]!;
           // ddf = ∂L/∂df, df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
           const ddf_1 =
-            sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j]! +
-            sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j]! +
+            sum_neg_df_pre_gf_over_sqrt_df_1 +
+            sum_neg_df_pre_gf_over_sqrt_df_1 +
             df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j]! * gf[j]!;
           ddf[b * 16 + j] = ddf_1;
           d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j] = ddf_1;

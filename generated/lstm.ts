@@ -251,39 +251,33 @@ function backward(
         for (let j = 0; j < 16; j++) {
           // dh = ∂L/∂h, h = o ⊙ tanh(c)   lstm.cell:18
           const dh = dh_out[(t * B + b) * 16 + j]! + dh_seed[b * 16 + j]!;
+          // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
+          const o = f_i_o_tape[(t * B + b) * 48 + 32 + j]!;
+          // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+          const tanh_c = tanh_c_tape[(t * B + b) * 16 + j]!;
           // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   lstm.cell:17
           const dc =
-            dc_out[(t * B + b) * 16 + j]! +
-            dc_seed[b * 16 + j]! +
-            dh *
-              f_i_o_tape[(t * B + b) * 48 + 32 + j]! *
-              (1 - tanh_c_tape[(t * B + b) * 16 + j]! * tanh_c_tape[(t * B + b) * 16 + j]!);
+            dc_out[(t * B + b) * 16 + j]! + dc_seed[b * 16 + j]! + dh * o * (1 - tanh_c * tanh_c);
+          // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
+          const f = f_i_o_tape[(t * B + b) * 48 + j]!;
           // dc_prev = ∂L/∂c_prev
-          const dc_prev = dc * f_i_o_tape[(t * B + b) * 48 + j]!;
+          const dc_prev = dc * f;
           dc_back[b * 16 + j] = dc_prev;
           // do_pre = ∂L/∂(Wo·x + Uo·h + bo)   lstm.cell:16
-          const do_pre =
-            dh *
-            tanh_c_tape[(t * B + b) * 16 + j]! *
-            (f_i_o_tape[(t * B + b) * 48 + 32 + j]! * (1 - f_i_o_tape[(t * B + b) * 48 + 32 + j]!));
+          const do_pre = dh * tanh_c * (o * (1 - o));
           df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j] = do_pre;
+          // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
+          const i = f_i_o_tape[(t * B + b) * 48 + 16 + j]!;
+          // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
+          const g = g_tape[(t * B + b) * 16 + j]!;
           // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   lstm.cell:15
-          const dg_pre =
-            dc *
-            f_i_o_tape[(t * B + b) * 48 + 16 + j]! *
-            (1 - g_tape[(t * B + b) * 16 + j]! * g_tape[(t * B + b) * 16 + j]!);
+          const dg_pre = dc * i * (1 - g * g);
           df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j] = dg_pre;
           // di_pre = ∂L/∂(Wi·x + Ui·h + bi)   lstm.cell:14
-          const di_pre =
-            dc *
-            g_tape[(t * B + b) * 16 + j]! *
-            (f_i_o_tape[(t * B + b) * 48 + 16 + j]! * (1 - f_i_o_tape[(t * B + b) * 48 + 16 + j]!));
+          const di_pre = dc * g * (i * (1 - i));
           df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j] = di_pre;
           // df_pre = ∂L/∂(Wf·x + Uf·h + bf)   lstm.cell:13
-          const df_pre =
-            dc *
-            c_seq[(t * B + b) * 16 + j]! *
-            (f_i_o_tape[(t * B + b) * 48 + j]! * (1 - f_i_o_tape[(t * B + b) * 48 + j]!));
+          const df_pre = dc * c_seq[(t * B + b) * 16 + j]! * (f * (1 - f));
           df_di_dg_do_pre[(tc * B + b) * 64 + j] = df_pre;
         }
       }

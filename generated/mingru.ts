@@ -225,11 +225,15 @@ function backward(
     mm.tn(steps * B, 16, 8, d_Wh_x, 0, 16, x, start * B * 8, 8, dWh, 0, 1); // dWh += Σ_m d_Wh_x[m] ⊗ x[m], for all steps * B rows
     for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 16; i++) {
+        // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+        const dh_1 = dh[r * 16 + i]!;
+        // z = σ(Wz·x + bz)   mingru.cell:14
+        const z = z_tape[(start * B + r) * 16 + i]!;
         // dz_pre = ∂L/∂(Wz·x + bz)   mingru.cell:14
         const dz_pre_1 =
-          (dh[r * 16 + i]! * Wh_x_plus_bh_tape[(start * B + r) * 16 + i]! +
-            -(dh[r * 16 + i]! * h_seq[(start * B + r) * 16 + i]!)) *
-          (z_tape[(start * B + r) * 16 + i]! * (1 - z_tape[(start * B + r) * 16 + i]!));
+          (dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + i]! +
+            -(dh_1 * h_seq[(start * B + r) * 16 + i]!)) *
+          (z * (1 - z));
         dz_pre[r * 16 + i] = dz_pre_1;
         dbz[i]! += dz_pre_1;
       }

@@ -240,11 +240,13 @@ function backward(
         // s = f + i   minlstm.cell:18
         const s_1 = f_i_tape[(start * B + r) * 32 + j]! + f_i_tape[(start * B + r) * 32 + 16 + j]!;
         s[r * 16 + j] = s_1;
+        // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+        const dh_1 = dh[r * 16 + j]!;
         // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
-        const dh_Wh_x_plus_bh_1 = dh[r * 16 + j]! * Wh_x_plus_bh_tape[(start * B + r) * 16 + j]!;
+        const dh_Wh_x_plus_bh_1 = dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + j]!;
         dh_Wh_x_plus_bh[r * 16 + j] = dh_Wh_x_plus_bh_1;
         // d_Wh_x = ∂L/∂Wh_x, in h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-        const d_Wh_x_1 = dh[r * 16 + j]! * i_over_s_tape[(start * B + r) * 16 + j]!;
+        const d_Wh_x_1 = dh_1 * i_over_s_tape[(start * B + r) * 16 + j]!;
         d_Wh_x[r * 16 + j] = d_Wh_x_1;
         dbh[j]! += d_Wh_x_1;
       }
@@ -256,18 +258,19 @@ function backward(
         // dh_h_prev = dh ⊙ h_prev
         const dh_h_prev_1 = dh[r * 16 + j]! * h_seq[(start * B + r) * 16 + j]!;
         dh_h_prev[r * 16 + j] = dh_h_prev_1;
+        // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
+        const dh_Wh_x_plus_bh_1 = dh_Wh_x_plus_bh[r * 16 + j]!;
+        // s = f + i   minlstm.cell:18
+        const s_1 = s[r * 16 + j]!;
         // ds = ∂L/∂s, s = f + i   minlstm.cell:18
         const ds_1 =
-          -(
-            (dh_Wh_x_plus_bh[r * 16 + j]! * i_over_s_tape[(start * B + r) * 16 + j]!) /
-            s[r * 16 + j]!
-          ) + -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j]!) / s[r * 16 + j]!);
+          -((dh_Wh_x_plus_bh_1 * i_over_s_tape[(start * B + r) * 16 + j]!) / s_1) +
+          -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j]!) / s_1);
         ds[r * 16 + j] = ds_1;
+        // i = σ(Wi·x + bi)   minlstm.cell:17
+        const i = f_i_tape[(start * B + r) * 32 + 16 + j]!;
         // di_pre = ∂L/∂(Wi·x + bi)   minlstm.cell:17
-        const di_pre_1 =
-          (dh_Wh_x_plus_bh[r * 16 + j]! / s[r * 16 + j]! + ds_1) *
-          (f_i_tape[(start * B + r) * 32 + 16 + j]! *
-            (1 - f_i_tape[(start * B + r) * 32 + 16 + j]!));
+        const di_pre_1 = (dh_Wh_x_plus_bh_1 / s_1 + ds_1) * (i * (1 - i));
         di_pre[r * 16 + j] = di_pre_1;
         dbi[j]! += di_pre_1;
       }
@@ -276,10 +279,11 @@ function backward(
     mm.tn(steps * B, 16, 8, di_pre, 0, 16, x, start * B * 8, 8, dWi, 0, 1); // dWi += Σ_m di_pre[m] ⊗ x[m], for all steps * B rows
     for (let r = 0; r < steps * B; r++) {
       for (let j = 0; j < 16; j++) {
+        // f = σ(Wf·x + bf)   minlstm.cell:16
+        const f = f_i_tape[(start * B + r) * 32 + j]!;
         // df_pre = ∂L/∂(Wf·x + bf)   minlstm.cell:16
         const df_pre_1 =
-          (dh_h_prev[r * 16 + j]! / s[r * 16 + j]! + ds[r * 16 + j]!) *
-          (f_i_tape[(start * B + r) * 32 + j]! * (1 - f_i_tape[(start * B + r) * 32 + j]!));
+          (dh_h_prev[r * 16 + j]! / s[r * 16 + j]! + ds[r * 16 + j]!) * (f * (1 - f));
         df_pre[r * 16 + j] = df_pre_1;
         dbf[j]! += df_pre_1;
       }
@@ -294,11 +298,13 @@ function backward(
           const s_1 =
             f_i_tape[(start * B + r) * 32 + j]! + f_i_tape[(start * B + r) * 32 + 16 + j]!;
           s[r * 16 + j] = s_1;
+          // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+          const dh_1 = dh[r * 16 + j]!;
           // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
-          const dh_Wh_x_plus_bh_1 = dh[r * 16 + j]! * Wh_x_plus_bh_tape[(start * B + r) * 16 + j]!;
+          const dh_Wh_x_plus_bh_1 = dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + j]!;
           dh_Wh_x_plus_bh[r * 16 + j] = dh_Wh_x_plus_bh_1;
           // dh_h_prev = dh ⊙ h_prev
-          const dh_h_prev_1 = dh[r * 16 + j]! * h_seq[(start * B + r) * 16 + j]!;
+          const dh_h_prev_1 = dh_1 * h_seq[(start * B + r) * 16 + j]!;
           dh_h_prev[r * 16 + j] = dh_h_prev_1;
           // ds = ∂L/∂s, s = f + i   minlstm.cell:18
           const ds_1 =

@@ -656,11 +656,13 @@ function backward(
     }
     for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 4; i++) {
+        // o = σ(Wo·x + bo)   mlstm.cell:36
+        const o = o_tape[(start * B + r) * 4 + i]!;
         // do_pre = ∂L/∂(Wo·x + bo)   mlstm.cell:36
         const do_pre_1 =
           dh_over_maximum_abs_sum_n_q_one[r * 4 + i]! *
           C_q_tape[(start * B + r) * 4 + i]! *
-          (o_tape[(start * B + r) * 4 + i]! * (1 - o_tape[(start * B + r) * 4 + i]!));
+          (o * (1 - o));
         do_pre[r * 4 + i] = do_pre_1;
         dbo[i]! += do_pre_1;
       }

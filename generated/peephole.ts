@@ -264,41 +264,37 @@ function backward(
         for (let j = 0; j < 16; j++) {
           // dh = ∂L/∂h, h = o ⊙ tanh(c)   peephole.cell:18
           const dh = dh_out[(t * B + b) * 16 + j]! + dh_seed[b * 16 + j]!;
+          // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+          const tanh_c = tanh_c_tape[(t * B + b) * 16 + j]!;
+          // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+          const o = o_tape[(t * B + b) * 16 + j]!;
           // do_pre = ∂L/∂(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-          const do_pre =
-            dh *
-            tanh_c_tape[(t * B + b) * 16 + j]! *
-            (o_tape[(t * B + b) * 16 + j]! * (1 - o_tape[(t * B + b) * 16 + j]!));
+          const do_pre = dh * tanh_c * (o * (1 - o));
           df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j] = do_pre;
           // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   peephole.cell:16
           const dc =
             dc_out[(t * B + b) * 16 + j]! +
             dc_seed[b * 16 + j]! +
-            dh *
-              o_tape[(t * B + b) * 16 + j]! *
-              (1 - tanh_c_tape[(t * B + b) * 16 + j]! * tanh_c_tape[(t * B + b) * 16 + j]!) +
+            dh * o * (1 - tanh_c * tanh_c) +
             do_pre * po[j]!;
+          // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+          const f = f_i_tape[(t * B + b) * 32 + j]!;
           // dc_f = dc ⊙ f
-          const dc_f = dc * f_i_tape[(t * B + b) * 32 + j]!;
+          const dc_f = dc * f;
           dc_back[b * 16 + j] = dc_f;
+          // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+          const i = f_i_tape[(t * B + b) * 32 + 16 + j]!;
+          // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+          const g = g_tape[(t * B + b) * 16 + j]!;
           // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   peephole.cell:15
-          const dg_pre =
-            dc *
-            f_i_tape[(t * B + b) * 32 + 16 + j]! *
-            (1 - g_tape[(t * B + b) * 16 + j]! * g_tape[(t * B + b) * 16 + j]!);
+          const dg_pre = dc * i * (1 - g * g);
           df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j] = dg_pre;
           // di_pre = ∂L/∂(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-          const di_pre =
-            dc *
-            g_tape[(t * B + b) * 16 + j]! *
-            (f_i_tape[(t * B + b) * 32 + 16 + j]! * (1 - f_i_tape[(t * B + b) * 32 + 16 + j]!));
+          const di_pre = dc * g * (i * (1 - i));
           df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j] = di_pre;
           dc_back[b * 16 + j]! += di_pre * pi[j]!;
           // df_pre = ∂L/∂(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-          const df_pre =
-            dc *
-            c_seq[(t * B + b) * 16 + j]! *
-            (f_i_tape[(t * B + b) * 32 + j]! * (1 - f_i_tape[(t * B + b) * 32 + j]!));
+          const df_pre = dc * c_seq[(t * B + b) * 16 + j]! * (f * (1 - f));
           df_di_dg_do_pre[(tc * B + b) * 64 + j] = df_pre;
           dc_back[b * 16 + j]! += df_pre * pf[j]!;
         }
@@ -328,7 +324,9 @@ function backward(
         dbi[j]! += df_di_dg_do_pre[r * 64 + 16 + j]!;
         dbg[j]! += df_di_dg_do_pre[r * 64 + 32 + j]!;
         dbo[j]! += df_di_dg_do_pre[r * 64 + 48 + j]!;
-        dpo[j]! += df_di_dg_do_pre[r * 64 + 48 + j]! * c_seq[(start * B + B + r) * 16 + j]!;
+        // do_pre = ∂L/∂(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+        const do_pre = df_di_dg_do_pre[r * 64 + 48 + j]!;
+        dpo[j]! += do_pre * c_seq[(start * B + B + r) * 16 + j]!;
       }
     }
     // dUo = ∂L/∂Uo

@@ -148,10 +148,10 @@ function backward(
       }
       for (let n = 0; n < B; n++) {
         for (let i = 0; i < 16; i++) {
+          // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
+          const h = h_seq[((t + 1) * B + n) * 16 + i]!;
           // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   rnn.cell:8
-          const dh_pre_1 =
-            (dh_out[(t * B + n) * 16 + i]! + dh_seed[n * 16 + i]!) *
-            (1 - h_seq[((t + 1) * B + n) * 16 + i]! * h_seq[((t + 1) * B + n) * 16 + i]!);
+          const dh_pre_1 = (dh_out[(t * B + n) * 16 + i]! + dh_seed[n * 16 + i]!) * (1 - h * h);
           dh_pre[(tc * B + n) * 16 + i] = dh_pre_1;
         }
       }

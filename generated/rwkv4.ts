@@ -430,24 +430,35 @@ function backward(
       mm.nn(B, 3, 4, dy_out, t * B * 3, 3, Wo, 0, Wo_dy, 0, 4, 0); // Wo_dy[m] = Woᵀ · dy_out[m], for each of B rows
       for (let n = 0; n < B; n++) {
         for (let i = 0; i < 4; i++) {
+          // Wo_dy = Woᵀ·dy
+          const Wo_dy_1 = Wo_dy[n * 4 + i]!;
+          // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
+          const r = r_tape[(t * B + n) * 4 + i]!;
           // dwkv = ∂L/∂wkv, wkv = (e1 ⊙ a + e2 ⊙ v) / (e1 ⊙ b + e2)   rwkv4.cell:29
-          const dwkv = Wo_dy[n * 4 + i]! * r_tape[(t * B + n) * 4 + i]!;
+          const dwkv = Wo_dy_1 * r;
+          // db = ∂L/∂b, b = g1 ⊙ b + g2   rwkv4.cell:35
+          const db = db_seed[n * 4 + i]!;
+          // g1 = exp(p + w - q2)   rwkv4.cell:32
+          const g1 = e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i]!;
           // db_g1 = db ⊙ g1
-          const db_g1 = db_seed[n * 4 + i]! * e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i]!;
+          const db_g1 = db * g1;
           db_back[n * 4 + i] = db_g1;
+          // da = ∂L/∂a, a = g1 ⊙ a + g2 ⊙ v   rwkv4.cell:34
+          const da = da_seed[n * 4 + i]!;
           // da_g1 = da ⊙ g1
-          const da_g1 = da_seed[n * 4 + i]! * e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i]!;
+          const da_g1 = da * g1;
           da_back[n * 4 + i] = da_g1;
+          // v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
+          const v = v_tape[(t * B + n) * 4 + i]!;
           // dg2_pre = ∂L/∂(k - q2)   rwkv4.cell:33
-          const dg2_pre_1 =
-            (db_seed[n * 4 + i]! + da_seed[n * 4 + i]! * v_tape[(t * B + n) * 4 + i]!) *
-            e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i]!;
+          const dg2_pre_1 = (db + da * v) * e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i]!;
           dg2_pre[n * 4 + i] = dg2_pre_1;
+          // b_prev, read once for the statements below
+          const b_prev = b_seq[(t * B + n) * 4 + i]!;
+          // a_prev, read once for the statements below
+          const a_prev = a_seq[(t * B + n) * 4 + i]!;
           // dg1_pre = ∂L/∂(p + w - q2)   rwkv4.cell:32
-          const dg1_pre =
-            (db_seed[n * 4 + i]! * b_seq[(t * B + n) * 4 + i]! +
-              da_seed[n * 4 + i]! * a_seq[(t * B + n) * 4 + i]!) *
-            e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i]!;
+          const dg1_pre = (db * b_prev + da * a_prev) * g1;
           // dq2 = ∂L/∂q2, q2 = max(p + w, k)   rwkv4.cell:31
           const dq2_1 = dp_seed[n * 4 + i]! + -dg2_pre_1 + -dg1_pre;
           dq2[n * 4 + i] = dq2_1;
@@ -462,53 +473,39 @@ function backward(
                   : 1);
           dw[(tc * B + n) * 4 + i] = dw_1;
           dp_back[n * 4 + i] = dw_1;
+          // e1_b_prev_plus_e2 = e1_b_prev + e2
+          const e1_b_prev_plus_e2 = e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i]!;
           // dwkv_over_e1_b_prev_plus_e2 = dwkv / e1_b_prev_plus_e2
-          const dwkv_over_e1_b_prev_plus_e2_1 = dwkv / e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i]!;
+          const dwkv_over_e1_b_prev_plus_e2_1 = dwkv / e1_b_prev_plus_e2;
           dwkv_over_e1_b_prev_plus_e2[n * 4 + i] = dwkv_over_e1_b_prev_plus_e2_1;
+          // wkv = (e1 ⊙ a + e2 ⊙ v) / (e1 ⊙ b + e2)   rwkv4.cell:29
+          const wkv = wkv_tape[(t * B + n) * 4 + i]!;
           // neg_dwkv_wkv_over_e1_b_prev = -dwkv_wkv_over_e1_b_prev_plus_e2
-          const neg_dwkv_wkv_over_e1_b_prev = -(
-            (dwkv * wkv_tape[(t * B + n) * 4 + i]!) /
-            e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i]!
-          );
-          db_back[n * 4 + i]! +=
-            neg_dwkv_wkv_over_e1_b_prev * e1_e2_g1_g2_tape[(t * B + n) * 16 + i]!;
-          da_back[n * 4 + i]! +=
-            dwkv_over_e1_b_prev_plus_e2_1 * e1_e2_g1_g2_tape[(t * B + n) * 16 + i]!;
+          const neg_dwkv_wkv_over_e1_b_prev = -((dwkv * wkv) / e1_b_prev_plus_e2);
+          // e1 = exp(p - q)   rwkv4.cell:27
+          const e1 = e1_e2_g1_g2_tape[(t * B + n) * 16 + i]!;
+          db_back[n * 4 + i]! += neg_dwkv_wkv_over_e1_b_prev * e1;
+          da_back[n * 4 + i]! += dwkv_over_e1_b_prev_plus_e2_1 * e1;
           // de2_pre = ∂L/∂(u + k - q)   rwkv4.cell:28
           const de2_pre =
-            (neg_dwkv_wkv_over_e1_b_prev +
-              dwkv_over_e1_b_prev_plus_e2_1 * v_tape[(t * B + n) * 4 + i]!) *
+            (neg_dwkv_wkv_over_e1_b_prev + dwkv_over_e1_b_prev_plus_e2_1 * v) *
             e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i]!;
           // de1_pre = ∂L/∂(p - q)   rwkv4.cell:27
           const de1_pre =
-            (neg_dwkv_wkv_over_e1_b_prev * b_seq[(t * B + n) * 4 + i]! +
-              dwkv_over_e1_b_prev_plus_e2_1 * a_seq[(t * B + n) * 4 + i]!) *
-            e1_e2_g1_g2_tape[(t * B + n) * 16 + i]!;
+            (neg_dwkv_wkv_over_e1_b_prev * b_prev + dwkv_over_e1_b_prev_plus_e2_1 * a_prev) * e1;
           dp_back[n * 4 + i]! += de1_pre;
           // dq = ∂L/∂q, q = max(p, u + k)   rwkv4.cell:26
           const dq = -de2_pre + -de1_pre;
-          dp_back[n * 4 + i]! +=
-            dq *
-            (p_seq[(t * B + n) * 4 + i]! < u_plus_k[n * 4 + i]!
-              ? 0
-              : p_seq[(t * B + n) * 4 + i]! === u_plus_k[n * 4 + i]!
-                ? 0.5
-                : 1);
+          // p_prev, read once for the statements below
+          const p_prev = p_seq[(t * B + n) * 4 + i]!;
+          // u_plus_k = u + k
+          const u_plus_k_1 = u_plus_k[n * 4 + i]!;
+          dp_back[n * 4 + i]! += dq * (p_prev < u_plus_k_1 ? 0 : p_prev === u_plus_k_1 ? 0.5 : 1);
           // du = ∂L/∂u
-          const du_1 =
-            de2_pre +
-            dq *
-              (u_plus_k[n * 4 + i]! < p_seq[(t * B + n) * 4 + i]!
-                ? 0
-                : u_plus_k[n * 4 + i]! === p_seq[(t * B + n) * 4 + i]!
-                  ? 0.5
-                  : 1);
+          const du_1 = de2_pre + dq * (u_plus_k_1 < p_prev ? 0 : u_plus_k_1 === p_prev ? 0.5 : 1);
           du_steps[(tc * B + n) * 4 + i] = du_1;
           // dr_pre = ∂L/∂(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
-          const dr_pre_1 =
-            Wo_dy[n * 4 + i]! *
-            wkv_tape[(t * B + n) * 4 + i]! *
-            (r_tape[(t * B + n) * 4 + i]! * (1 - r_tape[(t * B + n) * 4 + i]!));
+          const dr_pre_1 = Wo_dy_1 * wkv * (r * (1 - r));
           dr_pre[(tc * B + n) * 4 + i] = dr_pre_1;
         }
       }
@@ -612,8 +609,10 @@ function backward(
     ); // dWr += Σ_m dr_pre[m] ⊗ mu_r_x_plus_one_minus_mu_r_xp_tape[m], for all steps * B rows
     for (let row = 0; row < steps * B; row++) {
       for (let i = 0; i < 3; i++) {
-        dmu_r[i]! += -(Wr_dr_pre[row * 3 + i]! * xp_seq[(start * B + row) * 3 + i]!);
-        dmu_r[i]! += Wr_dr_pre[row * 3 + i]! * x[(start * B + row) * 3 + i]!;
+        // Wr_dr_pre = Wrᵀ·dr_pre
+        const Wr_dr_pre_1 = Wr_dr_pre[row * 3 + i]!;
+        dmu_r[i]! += -(Wr_dr_pre_1 * xp_seq[(start * B + row) * 3 + i]!);
+        dmu_r[i]! += Wr_dr_pre_1 * x[(start * B + row) * 3 + i]!;
       }
     }
     // dWv = ∂L/∂Wv
@@ -633,8 +632,10 @@ function backward(
     ); // dWv += Σ_m dv[m] ⊗ mu_v_x_plus_one_minus_mu_v_xp_tape[m], for all steps * B rows
     for (let row = 0; row < steps * B; row++) {
       for (let i = 0; i < 3; i++) {
-        dmu_v[i]! += -(Wv_dv[row * 3 + i]! * xp_seq[(start * B + row) * 3 + i]!);
-        dmu_v[i]! += Wv_dv[row * 3 + i]! * x[(start * B + row) * 3 + i]!;
+        // Wv_dv = Wvᵀ·dv
+        const Wv_dv_1 = Wv_dv[row * 3 + i]!;
+        dmu_v[i]! += -(Wv_dv_1 * xp_seq[(start * B + row) * 3 + i]!);
+        dmu_v[i]! += Wv_dv_1 * x[(start * B + row) * 3 + i]!;
       }
     }
     // dWk = ∂L/∂Wk
@@ -654,8 +655,10 @@ function backward(
     ); // dWk += Σ_m dk[m] ⊗ mu_k_x_plus_one_minus_mu_k_xp_tape[m], for all steps * B rows
     for (let row = 0; row < steps * B; row++) {
       for (let i = 0; i < 3; i++) {
-        dmu_k[i]! += -(Wk_dk[row * 3 + i]! * xp_seq[(start * B + row) * 3 + i]!);
-        dmu_k[i]! += Wk_dk[row * 3 + i]! * x[(start * B + row) * 3 + i]!;
+        // Wk_dk = Wkᵀ·dk
+        const Wk_dk_1 = Wk_dk[row * 3 + i]!;
+        dmu_k[i]! += -(Wk_dk_1 * xp_seq[(start * B + row) * 3 + i]!);
+        dmu_k[i]! += Wk_dk_1 * x[(start * B + row) * 3 + i]!;
       }
     }
     // Input gradients, for the chunk's steps at once, when asked for.

@@ -318,10 +318,12 @@ function backward(
     // Param gradients, for the chunk's steps at once.
     for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 4; i++) {
+        // x, read once for the statements below
+        const x_1 = x[(start * B + r) * 4 + i]!;
         // dt_x = dt ⊙ x
-        const dt_x_1 = dt_tape[(start * B + r) * 4 + i]! * x[(start * B + r) * 4 + i]!;
+        const dt_x_1 = dt_tape[(start * B + r) * 4 + i]! * x_1;
         dt_x[r * 4 + i] = dt_x_1;
-        dD_skip[i]! += dy_out[(start * B + r) * 4 + i]! * x[(start * B + r) * 4 + i]!;
+        dD_skip[i]! += dy_out[(start * B + r) * 4 + i]! * x_1;
       }
     }
     // d_W_C_x = ∂L/∂W_C_x, in y = h·(W_C·x) + D_skip ⊙ x   s6.cell:23

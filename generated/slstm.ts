@@ -283,59 +283,51 @@ function backward(
         for (let i = 0; i < 4; i++) {
           // dh = ∂L/∂h, h = o ⊙ c / n   slstm.cell:30
           const dh = dh_out[(t * B + b) * 4 + i]! + dh_seed[b * 4 + i]!;
+          // n = fg ⊙ n + ig   slstm.cell:29
+          const n = n_seq[((t + 1) * B + b) * 4 + i]!;
           // dh_over_n = dh / n
-          const dh_over_n = dh / n_seq[((t + 1) * B + b) * 4 + i]!;
+          const dh_over_n = dh / n;
           // dn = ∂L/∂n, n = fg ⊙ n + ig   slstm.cell:29
-          const dn =
-            dn_seed[b * 4 + i]! +
-            -((dh * h_seq[((t + 1) * B + b) * 4 + i]!) / n_seq[((t + 1) * B + b) * 4 + i]!);
+          const dn = dn_seed[b * 4 + i]! + -((dh * h_seq[((t + 1) * B + b) * 4 + i]!) / n);
+          // fg = exp(ft + m[t-1] - m)   slstm.cell:27
+          const fg = ig_fg_tape[(t * B + b) * 8 + 4 + i]!;
           // dn_prev = ∂L/∂n_prev
-          const dn_prev = dn * ig_fg_tape[(t * B + b) * 8 + 4 + i]!;
+          const dn_prev = dn * fg;
           dn_back[b * 4 + i] = dn_prev;
+          // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
+          const o = o_tape[(t * B + b) * 4 + i]!;
           // dc = ∂L/∂c, c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-          const dc = dc_seed[b * 4 + i]! + dh_over_n * o_tape[(t * B + b) * 4 + i]!;
+          const dc = dc_seed[b * 4 + i]! + dh_over_n * o;
+          // ig = exp(it - m)   slstm.cell:26
+          const ig = ig_fg_tape[(t * B + b) * 8 + i]!;
+          // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+          const tanh_zt = tanh_zt_tape[(t * B + b) * 4 + i]!;
           // dzt = ∂L/∂zt, zt = Wz·x + Rz·h + bz   slstm.cell:20
-          const dzt =
-            dc *
-            ig_fg_tape[(t * B + b) * 8 + i]! *
-            (1 - tanh_zt_tape[(t * B + b) * 4 + i]! * tanh_zt_tape[(t * B + b) * 4 + i]!);
+          const dzt = dc * ig * (1 - tanh_zt * tanh_zt);
           dzt_dit_dft_do_pre[(tc * B + b) * 16 + i] = dzt;
           // dc_prev = ∂L/∂c_prev
-          const dc_prev = dc * ig_fg_tape[(t * B + b) * 8 + 4 + i]!;
+          const dc_prev = dc * fg;
           dc_back[b * 4 + i] = dc_prev;
           // dfg_pre = ∂L/∂(ft + m[t-1] - m)   slstm.cell:27
           const dfg_pre =
-            (dn * n_seq[(t * B + b) * 4 + i]! + dc * c_seq[(t * B + b) * 4 + i]!) *
-            ig_fg_tape[(t * B + b) * 8 + 4 + i]!;
+            (dn * n_seq[(t * B + b) * 4 + i]! + dc * c_seq[(t * B + b) * 4 + i]!) * fg;
           // dig_pre = ∂L/∂(it - m)   slstm.cell:26
-          const dig_pre =
-            (dn + dc * tanh_zt_tape[(t * B + b) * 4 + i]!) * ig_fg_tape[(t * B + b) * 8 + i]!;
+          const dig_pre = (dn + dc * tanh_zt) * ig;
           dzt_dit_dft_do_pre[(tc * B + b) * 16 + 4 + i] = dig_pre;
           // dm = ∂L/∂m, m = max(ft + m, it)   slstm.cell:25
           const dm = dm_seed[b * 4 + i]! + -dfg_pre + -dig_pre;
+          // it = Wi·x + Ri·h + bi   slstm.cell:21
+          const it = it_tape[(t * B + b) * 4 + i]!;
+          // ft_plus_m_prev = ft + m_prev
+          const ft_plus_m_prev = ft_plus_m_prev_tape[(t * B + b) * 4 + i]!;
           dzt_dit_dft_do_pre[(tc * B + b) * 16 + 4 + i]! +=
-            dm *
-            (it_tape[(t * B + b) * 4 + i]! < ft_plus_m_prev_tape[(t * B + b) * 4 + i]!
-              ? 0
-              : it_tape[(t * B + b) * 4 + i]! === ft_plus_m_prev_tape[(t * B + b) * 4 + i]!
-                ? 0.5
-                : 1);
+            dm * (it < ft_plus_m_prev ? 0 : it === ft_plus_m_prev ? 0.5 : 1);
           // dft = ∂L/∂ft, ft = Wf·x + Rf·h + bf   slstm.cell:22
-          const dft =
-            dfg_pre +
-            dm *
-              (ft_plus_m_prev_tape[(t * B + b) * 4 + i]! < it_tape[(t * B + b) * 4 + i]!
-                ? 0
-                : ft_plus_m_prev_tape[(t * B + b) * 4 + i]! === it_tape[(t * B + b) * 4 + i]!
-                  ? 0.5
-                  : 1);
+          const dft = dfg_pre + dm * (ft_plus_m_prev < it ? 0 : ft_plus_m_prev === it ? 0.5 : 1);
           dzt_dit_dft_do_pre[(tc * B + b) * 16 + 8 + i] = dft;
           dm_back[b * 4 + i] = dft;
           // do_pre = ∂L/∂(Wo·x + Ro·h + bo)   slstm.cell:23
-          const do_pre =
-            dh_over_n *
-            c_seq[((t + 1) * B + b) * 4 + i]! *
-            (o_tape[(t * B + b) * 4 + i]! * (1 - o_tape[(t * B + b) * 4 + i]!));
+          const do_pre = dh_over_n * c_seq[((t + 1) * B + b) * 4 + i]! * (o * (1 - o));
           dzt_dit_dft_do_pre[(tc * B + b) * 16 + 12 + i] = do_pre;
         }
       }

@@ -397,11 +397,56 @@ export class StepBody {
 
   /** One loop over this phase's rows and `size` elements, running `statements` for each element. */
   private elementLoop(size: number, statements: readonly ElementStatement[]): Stmt {
-    const local = this.names.scope();
     const i = this.i;
+    if (!this.readsEachOnce) {
+      const local = this.names.scope();
+      const values = new Map<NodeId, string>();
+      return loop(this.m, this.rowCount, [loop(i, num(size), statements.flatMap((s) => s(ix(i), values, local)))]);
+    }
+    // A stored value the loop's statements read more than once is read into a local at its first
+    // use: the engine cannot keep it in a register across the stores between the reads (any typed
+    // array may alias another), so each read would load it again.
+    const counts = new Map<NodeId, number>();
+    this.counting = counts;
+    const tried = new Map<NodeId, string>();
+    const scope = this.names.scope();
+    statements.forEach((s) => s(ix(i), tried, scope));
+    this.counting = null;
+    this.readOnce = new Set([...counts].filter(([, n]) => n > 1).map(([id]) => id));
+    const local = this.names.scope();
     const values = new Map<NodeId, string>();
     const body = statements.flatMap((s) => s(ix(i), values, local));
+    this.readOnce = new Set();
     return loop(this.m, this.rowCount, [loop(i, num(size), body)]);
+  }
+
+  /**
+   * Whether element loops read each stored value they use more than once into a local at its first
+   * use (the backward's phases, whose statements read the taped values of a step several times).
+   */
+  readsEachOnce = false;
+
+  /** While an element loop's statements are tried out: how often each stored value is read. */
+  private counting: Map<NodeId, number> | null = null;
+  /** Stored values the element loop being written reads more than once. */
+  private readOnce: ReadonlySet<NodeId> = new Set();
+
+  /**
+   * Locals for the stored values among `reads` that the loop reads more than once and no earlier
+   * statement of it has read yet: each element read into a local named after its value, once.
+   */
+  private readsOnce(reads: readonly NodeId[], m: Ix, i: Ix, places: ReadonlyMap<NodeId, Place>, values: Map<NodeId, string>, names: Names): Stmt[] {
+    const out: Stmt[] = [];
+    for (const id of new Set(reads)) {
+      if (!this.readOnce.has(id) || values.has(id) || places.get(id)?.kind !== "array") continue;
+      const value = this.read(id, m, i, places);
+      const name = names.fresh(this.describe.name(id));
+      values.set(id, name);
+      // Above it, the equation of the value (or, for a leaf, what it is), as above a computed one.
+      const text = this.describe.comment(id) ?? `${this.describe.name(id)}, read once for the statements below`;
+      out.push(comment(text), { kind: "const", name, value });
+    }
+    return out;
   }
 
   /** The stored nodes `id`'s expression reads, looking through the nodes fused into it. */
@@ -427,17 +472,18 @@ export class StepBody {
     const size = sizeOf(node.shape);
     const m = ix(this.m);
     const statement: ElementStatement = (i, values, names) => {
+      const loads = this.readsOnce(this.reads(id, places), m, i, places, values, names);
       const known = withValues(places, values);
       const args = node.args.map((a) => this.read(a, m, this.graph.shape(a).length === 0 ? num(0) : i, known));
       const value = def.expr(args, node.attrs);
       // The place is read now: a local may have been given a buffer after the loops were formed.
       const target = places.get(id)!;
-      if (target.kind === "array" && target.mode !== "=") return [store(target.slot.array, at(target.slot, m, size, i), target.mode, value)];
+      if (target.kind === "array" && target.mode !== "=") return [...loads, store(target.slot.array, at(target.slot, m, size, i), target.mode, value)];
       const name = names.fresh(this.describe.name(id));
       values.set(id, name);
       const lines = this.withComment(id, [{ kind: "const", name, value }]);
       if (target.kind === "array") lines.push(store(target.slot.array, at(target.slot, m, size, i), "=", name));
-      return lines;
+      return [...loads, ...lines];
     };
     return { kind: "element", size, statement, reads: this.reads(id, places), computes: id, ...(place.kind === "local" ? { local: id } : {}) };
   }
@@ -448,11 +494,12 @@ export class StepBody {
     const def = opDef(node.op, "elementwise");
     const m = ix(this.m);
     return (i, values, names) => {
+      const loads = this.readsOnce(this.reads(id, places), m, i, places, values, names);
       const known = withValues(places, values);
       const value = def.expr(node.args.map((a) => this.read(a, m, this.graph.shape(a).length === 0 ? num(0) : i, known)), node.attrs);
       const name = names.fresh(this.describe.name(id));
       values.set(id, name);
-      return this.withComment(id, [{ kind: "const", name, value }]);
+      return [...loads, ...this.withComment(id, [{ kind: "const", name, value }])];
     };
   }
 
@@ -668,7 +715,10 @@ export class StepBody {
     const size = sizeOf(node.shape);
     const el = node.shape.length === 0 ? num(0) : i;
     if (place.kind === "scalar") return place.name;
-    if (place.kind === "array") return element(place.slot.array, at(place.slot, m, size, el), this.dialect);
+    if (place.kind === "array") {
+      if (this.counting && node.shape.length > 0) this.counting.set(id, (this.counting.get(id) ?? 0) + 1);
+      return element(place.slot.array, at(place.slot, m, size, el), this.dialect);
+    }
     if (place.kind === "local") throw new Error("internal error: a loop's local read outside its loop");
     return opDef(node.op, "elementwise").expr(node.args.map((a) => this.read(a, m, el, places)), node.attrs);
   }

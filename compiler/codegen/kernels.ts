@@ -408,6 +408,7 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, bu
   const after = new StepBody(ir.graph, names, buffers, plan.varying, chunkedRows, describe, { row: x.r, element: i }, dialect, times(ix(x.steps), B));
   // Deferred input gradients are a phase of their own, which the caller may skip.
   const afterInputs = new StepBody(ir.graph, names, buffers, plan.varying, chunkedRows, describe, { row: x.r, element: i }, dialect, times(ix(x.steps), B));
+  for (const phase of [step, after, afterInputs]) phase.readsEachOnce = true;
   /** Where a deferred phase finds row 0 of its rows. */
   const later = plan.defer ? chunkRow(x) : num(0);
   /** Where the recurrence's step t keeps a value for the deferred phases. */

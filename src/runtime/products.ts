@@ -198,10 +198,15 @@ function wasmArena(module: WebAssembly.Module, precision: DType, maxPages?: numb
   /** Byte address of element `off` of `a` if it lives in this arena, else -1 (`heap.buffer`: `memory.buffer` is a slower getter). */
   const inside = (a: Real, off: number): number => (a.buffer === heap.buffer && a instanceof Arr ? a.byteOffset + off * E : -1);
 
-  /** Copies `rows` rows of `width` elements (row stride `stride`) into staging; returns their address. */
+  /**
+   * Copies `rows` rows of `width` elements (row stride `stride`) into staging; returns their address.
+   * Rows without gaps between them (a step's rows of a state history, a chunk's rows of the input)
+   * are one run, copied at once.
+   */
   const stage = (a: Real, off: number, stride: number, rows: number, width: number): number => {
     const start = top;
     if (off === 0 && rows * width === a.length && (stride === width || rows === 1)) heap.set(a, start);
+    else if (stride === width || rows === 1) copy(a, off, heap, start, rows * width);
     else for (let m = 0; m < rows; m++) copy(a, off + m * stride, heap, start + m * width, width);
     top = start + rows * width;
     top += (ALIGN / E - (top % (ALIGN / E))) % (ALIGN / E);
@@ -216,9 +221,10 @@ function wasmArena(module: WebAssembly.Module, precision: DType, maxPages?: numb
   /** The row stride of an operand at its `address`: its own in place, its width when staged. */
   const strideAt = (a: Real, stride: number, width: number): number => (inside(a, 0) >= 0 ? stride : width);
 
-  /** Copies a staged result (compact rows of `width`) back into `a`. */
+  /** Copies a staged result (compact rows of `width`) back into `a`: at once when its rows have no gaps. */
   const unstage = (p: number, a: Real, off: number, stride: number, rows: number, width: number) => {
-    for (let m = 0; m < rows; m++) copy(heap, p / E + m * width, a, off + m * stride, width);
+    if (stride === width || rows === 1) copy(heap, p / E, a, off, rows * width);
+    else for (let m = 0; m < rows; m++) copy(heap, p / E + m * width, a, off + m * stride, width);
   };
 
   const product = (fn: WasmProduct) =>
