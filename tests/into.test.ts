@@ -87,6 +87,30 @@ describe("into", () => {
     expect(plain(inferred.final)).toBe(plain(expected.final));
   });
 
+  it("a state carried over in place: into.final may be options.initial's own array, into.initial the final-state seed's", () => {
+    for (const name of ["lstm", "gru f32"]) {
+      const cell = cells.get(name)!;
+      const params = cell.initParams(3);
+      const rng = new Rng(6);
+      const x = named(cell, cell.inputs, T * B, rng);
+      const start = named(cell, cell.states, B, rng);
+      for (const record of [true, false]) {
+        const expected = cell.forward(params, x, { T, B, initial: start, record });
+        const carried = Object.fromEntries(Object.entries(start).map(([k, v]) => [k, v.slice()]));
+        const trace = cell.forward(params, x, { T, B, initial: carried, record, into: { final: carried } });
+        expect(plain(carried)).toBe(plain(expected.final));
+        expect(plain(trace.outputs)).toBe(plain(expected.outputs));
+      }
+      const trace = cell.forward(params, x, { T, B, initial: start });
+      const seed = named(cell, cell.states, B, rng);
+      const expected = cell.backward(params, trace, { final: seed }, cell.createGrads(), { retain: true });
+      const inPlace = Object.fromEntries(Object.entries(seed).map(([k, v]) => [k, v.slice()]));
+      const result = cell.backward(params, trace, { final: inPlace }, cell.createGrads(), { into: { initial: inPlace } });
+      expect(result.initial).toEqual(inPlace);
+      expect(plain(inPlace)).toBe(plain(expected.initial));
+    }
+  });
+
   it("a trace whose outputs the caller owns backprops as one with its own, while the arrays are left alone", () => {
     // The mLSTM's backward reads the trace's outputs (generated/mlstm.ts: its backward takes Y).
     const cell = compile(readFileSync("examples/cells/mlstm.cell", "utf8"), { dtype: "f64" });
@@ -130,7 +154,12 @@ describe("into", () => {
     expect(dataError(bwd({ into: { outputs: {} } }))).toBe("options.into.outputs: unknown option; (expected inputs, initial)");
     expect(dataError(bwd({ inputGrads: false, into: { inputs: { x: new Float64Array(T * B * 8) } } }))).toBe("options.into.inputs: given, but options.inputGrads is false");
     expect(dataError(bwd({ initialGrads: false, into: { initial: {} } }))).toBe("options.into.initial: given, but options.initialGrads is false");
-    expect(dataError(bwd({ into: { initial: { h: final.h } } }))).toBe("options.into.initial.h: shares memory with seeds.final.h; pass an array of its own");
+    expect(dataError(bwd({ into: { initial: { h: final.h.subarray(0, B * 16 - 1), c: new Float64Array(B * 16) } } }))).toBe("options.into.initial.h: expected 48 numbers, got 47");
+    const halves = new Float64Array(2 * B * 16);
+    expect(dataError(() => cell.backward(params, trace, { final: { h: halves.subarray(0, B * 16) } }, cell.createGrads(), { retain: true, into: { initial: { c: halves.subarray(B * 16 - 1, 2 * B * 16 - 1) } } }))).toBe(
+      "options.into.initial.c: shares memory with seeds.final.h; pass an array of its own",
+    );
+    expect(dataError(bwd({ into: { initial: { c: final.h } } }))).toBe("options.into.initial.c: shares memory with seeds.final.h; pass an array of its own");
     expect(dataError(bwd({ into: { inputs: { x: trace.outputs["h"]!.subarray(0, T * B * 8) } } }))).toBe(
       "options.into.inputs.x: shares memory with trace.outputs.h; pass an array of its own",
     );

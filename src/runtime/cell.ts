@@ -250,7 +250,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     const initial = takeInto([], "initial", options.initial, spec.states, B, zeros);
     const taken: Taken = [["params", spec.params, P], ["inputs", spec.inputs, X], ["options.initial", spec.states, initial]];
     const outputsInto = destinations(options.into, "outputs", spec, T * B, taken);
-    const finalInto = destinations(options.into, "final", spec, B, taken);
+    const finalInto = destinations(options.into, "final", spec, B, taken, undefined, "options.initial");
     const Y = spec.outputs.map((o, k) => outputsInto?.[k]?.fill(0) ?? into(options, k, T * B * o.size, alloc));
     const WS = workspace.arrays(T, B);
     if (!recording) {
@@ -321,7 +321,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
       ["trace.outputs", spec.outputs, rec.outputs], ["inputs of the trace", spec.inputs, rec.inputs],
     ];
     const inputsInto = destinations(options.into, "inputs", spec, T * B, taken, inputGrads ? undefined : "options.inputGrads is false");
-    const initialInto = destinations(options.into, "initial", spec, B, taken, initialGrads ? undefined : "options.initialGrads is false");
+    const initialInto = destinations(options.into, "initial", spec, B, taken, initialGrads ? undefined : "options.initialGrads is false", "seeds.final");
     // The kernel turns the final-state gradients into the initial-state ones in place: in the
     // caller's arrays, new ones, or (not asked for) scratch.
     const GS = initialGrads

@@ -30,9 +30,11 @@ const overlap = (a: Real, b: Real): boolean =>
 /**
  * The caller's arrays for `into[group]` in spec order, undefined where a name is not given (or
  * undefined for no group at all), each `per` × its size numbers. They are added to `taken`, so a
- * later group is checked against them too. `refused`: why this group may not be given.
+ * later group is checked against them too. `refused`: why this group may not be given. `carries`:
+ * the field of `taken` whose state arrays each may be itself (a state carried over in place: the
+ * call reads it before it writes the result).
  */
-export function destinations(into: unknown, group: Group, spec: CellSpec, per: number, taken: Taken, refused?: string): (Real | undefined)[] | undefined {
+export function destinations(into: unknown, group: Group, spec: CellSpec, per: number, taken: Taken, refused?: string, carries?: string): (Real | undefined)[] | undefined {
   if (into === undefined) return undefined;
   const [call, of] = GROUPS[group];
   const known = Object.keys(GROUPS).filter((g) => GROUPS[g as Group][0] === call);
@@ -47,14 +49,14 @@ export function destinations(into: unknown, group: Group, spec: CellSpec, per: n
   for (const key in named) if (!names.includes(key)) throw unknownName(field, key, "name", names);
   const Arr = ARRAYS[spec.dtype];
   const arrays: (Real | undefined)[] = [];
-  for (const s of specs) {
+  for (const [j, s] of specs.entries()) {
     const a = Object.prototype.hasOwnProperty.call(named, s.name) ? named[s.name] : undefined;
     if (a !== undefined) {
       if (!(a instanceof Arr)) throw new DataError(`${field}.${s.name}: expected a ${Arr.name} (the cell's dtype is ${spec.dtype}), got ${describe(a)}`);
       if (a.length !== per * s.size) throw new DataError(`${field}.${s.name}: expected ${per * s.size} numbers, got ${a.length}`);
       for (const [other, otherSpecs, otherArrays] of [...taken, [field, specs, arrays] as const])
         otherArrays.forEach((b, k) => {
-          if (b !== undefined && overlap(a, b)) throw new DataError(`${field}.${s.name}: shares memory with ${other}.${otherSpecs[k]!.name}; pass an array of its own`);
+          if (b !== undefined && overlap(a, b) && !(a === b && k === j && other === carries)) throw new DataError(`${field}.${s.name}: shares memory with ${other}.${otherSpecs[k]!.name}; pass an array of its own`);
         });
     }
     arrays.push(a as Real | undefined);

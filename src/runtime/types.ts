@@ -54,7 +54,8 @@ export interface ForwardOptions<C extends CellTypes = CellTypes> {
   /**
    * Arrays to write results into instead of new ones, as PyTorch's `out=`: `outputs` `[T][B][n]`
    * and `final` `[B][n]`, each of the cell's dtype and length, sharing no memory with params,
-   * inputs or initial states. Any name left out gets a new array. The trace's outputs and final
+   * inputs or initial states — except that a final state may be the array of its own initial
+   * state, carried over in place. Any name left out gets a new array. The trace's outputs and final
    * states are then these arrays: `backward` of the trace reads its outputs, so leave them alone
    * until it has run.
    */
@@ -88,7 +89,8 @@ export interface BackwardOptions<C extends CellTypes = CellTypes> {
   /**
    * Arrays to write the input gradients `[T][B][n]` and initial-state gradients `[B][n]` into
    * instead of new ones (each of the cell's dtype and length, sharing no memory with anything else
-   * the call reads or writes); the result holds these arrays. A group asked for here must not be
+   * the call reads or writes, except that an initial-state gradient may be the array of its own
+   * final-state seed, turned into it in place); the result holds these arrays. A group asked for here must not be
    * turned off above.
    */
   readonly into?: BackwardInto<C>;
