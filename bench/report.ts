@@ -103,6 +103,7 @@ export const LEGEND = [
   `times are medians of interleaved rounds; ${FEW_MARK} = from fewer than 5 timed rounds (slow contestant, capped)`,
   "GFLOP/s counts matmul flops only: forward 2·G·H·(I+H) per sample-step (G = 4 LSTM, 3 GRU), backward 2× forward",
   "× hand, × rnnc: time divided by the hand-fused / rnnc time of the same run (below 1 = faster)",
+  "rnnc train steps (one thread) write outputs, final states, input and initial-state gradients into arrays made once (`into`), as a loop reusing its buffers does",
 ].join("\n");
 
 /** Bytes the forward keeps for the backward per sample-step (T·B), for the train workloads. */

@@ -160,7 +160,10 @@ const MEMORY_TITLE = [
 
 const PER_STEP_TITLE = [
   "Peak RSS growth during the train calls per sample-step (T·B), against the bytes the forward keeps",
-  "for the backward per sample-step (the tape), where the contestant reports it",
+  "for the backward per sample-step (the tape), where the contestant reports it. The growth includes",
+  "what the first call sets up once (workspace, stacked weights, code); rnnc's one-thread contestants",
+  "make and write their `into` arrays (outputs, final states, input and initial-state gradients) in",
+  "prepare, with the inputs and seeds, so those count in the RSS after prepare, not in the growth",
 ].join("\n");
 
 async function measureAll(workloads: readonly Workload[], contestants: readonly Contestant[], chosen: readonly Contestant[], settings: Settings, log: (s: string) => void, print: (s: string) => void): Promise<WorkloadReport[]> {

@@ -38,7 +38,7 @@ describe("an emitted module's cell knows its names and dtype in its type", () =>
   const expected = lines.flatMap((l, k) => (l.startsWith("// @ts-expect-error") ? [{ line: k + 2, what: l.slice(20) }] : []));
   const found = errors(source.replace(/^\/\/ @ts-expect-error/gm, "// (expected error)"));
 
-  it("the file has the cases", () => expect(expected.map((e) => e.what)).toHaveLength(6));
+  it("the file has the cases", () => expect(expected.map((e) => e.what)).toHaveLength(7));
 
   it("every line not marked compiles", () => {
     const marked = new Set(expected.map((e) => e.line));
@@ -52,6 +52,7 @@ describe("an emitted module's cell knows its names and dtype in its type", () =>
     "an initial state the cell does not have": [2353, /'hh' does not exist in type/s],
     "an output the cell does not have": [2339, /Property 'y' does not exist on type/s],
     "gradients of the wrong dtype": [2322, /Float64Array.* is not assignable to type 'Float32Array/s],
+    "an output array of the wrong dtype for into": [2322, /Float64Array.* is not assignable to type 'Float32Array/s],
   };
 
   for (const { line, what } of expected) {

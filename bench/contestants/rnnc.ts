@@ -4,7 +4,8 @@
  * The cells are examples/cells/lstm.cell (SPEC §1's LSTM) and examples/cells/gru.cell.
  * - train: zero the grads, `forward` over T steps for the batch, `backward` with dLoss/dh = 1 at
  *   every step (loss = sum of the first output), accumulating every param grad and returning input
- *   grads.
+ *   grads. Outputs, final states, input and initial-state gradients go into arrays made once in
+ *   prepare (the `into` option), as a training loop that reuses its buffers has them.
  * - forward: `forward` only.  - step: `step` on a state from `createState(B)`.
  * If the package does not export `compile` yet, the contestant reports itself unavailable.
  */
@@ -91,12 +92,17 @@ function prepareCell(cell: Cell, w: Workload): Prepared {
   const seeds = { outputs: { [out.name]: new Float32Array(w.T * w.B * out.size).fill(1) } };
   const grads = cell.createGrads();
   const gradList: Real[] = Object.values(grads);
+  // Results go into arrays made once, as a training loop that reuses its buffers would (`into`);
+  // written here, as the data are, so the memory children count them with the caller's data.
+  const arrays = (specs: readonly { name: string; size: number }[], rows: number) => Object.fromEntries(specs.map((s) => [s.name, new Float32Array(rows * s.size).fill(1)]));
+  const forwardOpts = { ...opts, into: { outputs: arrays(cell.outputs, w.T * w.B), final: arrays(cell.states, w.B) } };
+  const backwardOpts = { into: { inputs: arrays(cell.inputs, w.T * w.B), initial: arrays(cell.states, w.B) } };
   return {
     run: () => {
       for (const g of gradList) g.fill(0);
-      const trace = cell.forward(params, inputs, opts);
+      const trace = cell.forward(params, inputs, forwardOpts);
       tapeBytes = trace.tapeBytes;
-      cell.backward(params, trace, seeds, grads);
+      cell.backward(params, trace, seeds, grads, backwardOpts);
     },
     info,
   };

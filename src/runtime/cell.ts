@@ -13,7 +13,8 @@ import { createArena, type Arena } from "./products.js";
 import { checkSeed, mulberry32 } from "./random.js";
 import { ArrayPool } from "./pool.js";
 import type { BackwardOptions, BackwardResult, BackwardSeeds, Cell, ForwardOptions, StepState, Tensors, Trace, TypesOf } from "./types.js";
-import { nearest } from "../../compiler/messages.js";
+import { destinations, type Taken } from "./into.js";
+import { describe, object, onlyKeys, unknownName } from "./validate.js";
 
 export { DataError };
 
@@ -54,32 +55,6 @@ const into = (options: object, k: number, n: number, alloc: (n: number) => Real)
   const a = (options as { [INTO]?: readonly Real[] })[INTO]?.[k];
   return a?.length === n ? a.fill(0) : alloc(n);
 };
-
-/** What a wrong value is, for an error: "a string", "an Array", "Int32Array", "an object", … */
-const describe = (v: unknown): string => {
-  if (v === null || typeof v !== "object") return v === null ? "null" : typeof v === "string" ? "a string" : typeof v;
-  if (Array.isArray(v)) return "an Array";
-  const maker = (v as { constructor?: { name?: string } }).constructor;
-  return maker && maker !== Object && maker.name ? maker.name : "an object";
-};
-
-/** `field.key: unknown …` naming the nearest known name, if one is near. */
-function unknownName(field: string, key: string, kind: string, known: readonly string[]): DataError {
-  const near = nearest(key, known);
-  const hint = near === undefined ? "" : `did you mean '${near}'? `;
-  return new DataError(`${field}.${key}: unknown ${kind}; ${hint}(expected ${known.join(", ") || "none"})`);
-}
-
-/** `value` as an object, or a `DataError` naming `field`. */
-function object(field: string, value: unknown, what: string): object {
-  if (typeof value !== "object" || value === null) throw new DataError(`${field}: expected ${what}, got ${describe(value)}`);
-  return value;
-}
-
-/** Rejects any key of `options` (an object) not in `known`; allocates nothing. */
-function onlyKeys(field: string, options: object, known: readonly string[]): void {
-  for (const key in options) if (!known.includes(key)) throw unknownName(field, key, "option", known);
-}
 
 /**
  * Checks the named tensors of `field` against `specs` (each `per` × its size numbers) and writes
@@ -128,10 +103,14 @@ function check(field: string, name: string, a: unknown, length: number): void {
   if (a.length !== length) throw new DataError(`${field}.${name}: expected ${length} numbers, got ${a.length}`);
 }
 
-/** Copies of output gradients with the padded steps zeroed: padding gets no gradient. */
-function zeroPadded(grads: Real[], specs: readonly TensorSpec[], mask: Uint8Array): void {
+/** `to` holding `from`'s numbers, or undefined if there is no `to`. */
+const copyInto = (to: Real | undefined, from: Real): Real | undefined => (to?.set(from), to);
+
+/** Output gradients copied into `copies` with the padded steps zeroed: padding gets no gradient. */
+function zeroPadded(grads: Real[], specs: readonly TensorSpec[], mask: Uint8Array, copies: readonly Real[]): void {
   specs.forEach((s, k) => {
-    const g = grads[k]!.slice();
+    const g = copies[k]!;
+    g.set(grads[k]!);
     mask.forEach((keep, n) => keep === 0 && g.fill(0, n * s.size, (n + 1) * s.size));
     grads[k] = g;
   });
@@ -142,8 +121,9 @@ function positiveInt(field: string, v: unknown): number {
   return v;
 }
 
-const FORWARD_OPTIONS = ["T", "B", "initial", "mask", "record"] as const;
-const BACKWARD_OPTIONS = ["inputGrads", "initialGrads", "retain"] as const;
+const FORWARD_OPTIONS = ["T", "B", "initial", "mask", "record", "into"] as const;
+const BACKWARD_FLAGS = ["inputGrads", "initialGrads", "retain"] as const;
+const BACKWARD_OPTIONS = [...BACKWARD_FLAGS, "into"] as const;
 const SEEDS = ["outputs", "final"] as const;
 const STEP_STATE = ["B", "states", "outputs"] as const;
 
@@ -247,6 +227,8 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
   const unrecorded = new WeakSet<Trace>();
   const released = new WeakSet<Trace>();
   let owners = new WeakMap<Real[], Trace>();
+  // Read-only zeros (missing initial states and output gradients): one shared array per size.
+  const zeros = (n: number) => pool.sharedSet(`zeros ${n}`, () => [alloc(n)])[0]!;
   const historyAndTape = (T: number, B: number): Real[] => [
     ...spec.states.map((s) => alloc((T + 1) * B * s.size)),
     ...spec.tape.map((v) => alloc(T * B * v.size)),
@@ -264,12 +246,16 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     const mask = options.mask;
     if (mask !== undefined && (!(mask instanceof Uint8Array) || mask.length !== T * B))
       throw new DataError(`mask: expected a Uint8Array of ${T * B} entries ([T][B])`);
-    const initial = takeInto([], "initial", options.initial, spec.states, B, alloc);
-    const Y = spec.outputs.map((o, k) => into(options, k, T * B * o.size, alloc));
+    // Missing initial states are zeros the call only reads: one shared array per size.
+    const initial = takeInto([], "initial", options.initial, spec.states, B, zeros);
+    const taken: Taken = [["params", spec.params, P], ["inputs", spec.inputs, X], ["options.initial", spec.states, initial]];
+    const outputsInto = destinations(options.into, "outputs", spec, T * B, taken);
+    const finalInto = destinations(options.into, "final", spec, B, taken, undefined, "options.initial");
+    const Y = spec.outputs.map((o, k) => outputsInto?.[k]?.fill(0) ?? into(options, k, T * B * o.size, alloc));
     const WS = workspace.arrays(T, B);
     if (!recording) {
       // Only the current state, updated in place: the final states are these arrays.
-      const S = initial.map((a, k) => (options.initial !== undefined && a === (options.initial as Tensors)[spec.states[k]!.name] ? a.slice() : a));
+      const S = initial.map((a, k) => copyInto(finalInto?.[k], a) ?? a.slice());
       kernels.infer(T, B, P, X, S, Y, mask, WS, workspace.products(), workspace.paramsChanged("infer", params, P));
       const trace: Trace = Object.freeze({
         T, B,
@@ -297,17 +283,17 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     const trace: Trace = Object.freeze({
       T, B,
       outputs: Object.freeze(record(spec.outputs, (_, k) => Y[k]!)),
-      final: Object.freeze(record(spec.states, (s, k) => S[k]!.slice(T * B * s.size))),
+      final: Object.freeze(record(spec.states, (s, k) => copyInto(finalInto?.[k], S[k]!.subarray(T * B * s.size)) ?? S[k]!.slice(T * B * s.size))),
       tapeBytes: kept.reduce((n, a) => n + a.byteLength, 0),
     });
     recordings.set(trace, { T, B, params: P, inputs: X, history: S, outputs: Y, tape: R, mask, kept });
     return trace;
   }
 
-  function backwardOptions(options: unknown): Required<BackwardOptions> {
-    const o = object("options", options, "an object { inputGrads?, initialGrads?, retain? }") as BackwardOptions;
+  function backwardOptions(options: unknown): Required<Omit<BackwardOptions, "into">> {
+    const o = object("options", options, "an object { inputGrads?, initialGrads?, retain?, into? }") as BackwardOptions;
     onlyKeys("options", o, BACKWARD_OPTIONS);
-    for (const key of BACKWARD_OPTIONS) {
+    for (const key of BACKWARD_FLAGS) {
       const v = o[key];
       if (v !== undefined && typeof v !== "boolean") throw new DataError(`options.${key}: expected true or false, got ${describe(v)}`);
     }
@@ -327,17 +313,23 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     const P = take("params", params, spec.params, 1);
     const GP = take("grads", grads, spec.params, 1);
     const key = `${T}x${B}`;
-    // Missing output gradients are zeros the kernel only reads: one shared array per size.
-    const zeros = (n: number) => pool.sharedSet(`zeros ${n}`, () => [alloc(n)])[0]!;
     const GY = takeInto([], "outputGrads", seeds.outputs, spec.outputs, T * B, zeros);
-    if (rec.mask) zeroPadded(GY, spec.outputs, rec.mask);
-    // The kernel leaves the initial-state gradients in the final-state gradients' arrays: copies.
-    const final = seeds.final as Tensors | undefined;
-    const GS = takeInto([], "finalGrads", final, spec.states, B, alloc);
-    spec.states.forEach((s, k) => final !== undefined && GS[k] === final[s.name] && (GS[k] = GS[k]!.slice()));
+    if (rec.mask) zeroPadded(GY, spec.outputs, rec.mask, pool.sharedSet(`padded output grads ${key}`, () => spec.outputs.map((o) => alloc(T * B * o.size))));
+    const final = takeInto([], "finalGrads", seeds.final, spec.states, B, zeros);
+    const taken: Taken = [
+      ["params", spec.params, P], ["grads", spec.params, GP], ["seeds.outputs", spec.outputs, GY], ["seeds.final", spec.states, final],
+      ["trace.outputs", spec.outputs, rec.outputs], ["inputs of the trace", spec.inputs, rec.inputs],
+    ];
+    const inputsInto = destinations(options.into, "inputs", spec, T * B, taken, inputGrads ? undefined : "options.inputGrads is false");
+    const initialInto = destinations(options.into, "initial", spec, B, taken, initialGrads ? undefined : "options.initialGrads is false", "seeds.final");
+    // The kernel turns the final-state gradients into the initial-state ones in place: in the
+    // caller's arrays, new ones, or (not asked for) scratch.
+    const GS = initialGrads
+      ? final.map((a, k) => copyInto(initialInto?.[k], a) ?? a.slice())
+      : pool.sharedSet(`state grads ${B}`, () => final.map((a) => alloc(a.length))).map((g, k) => copyInto(g, final[k]!)!);
     // Input gradients nobody asked for: scratch, which an optimized kernel does not even write.
     const GX = inputGrads
-      ? spec.inputs.map((x, k) => into(options, k, T * B * x.size, alloc))
+      ? spec.inputs.map((x, k) => inputsInto?.[k]?.fill(0) ?? into(options, k, T * B * x.size, alloc))
       : pool.sharedSet(`input grads ${key}`, () => spec.inputs.map((x) => alloc(T * B * x.size)));
     const WS = workspace.arrays(T, B);
     const changed = workspace.paramsChanged("backward", params, P);

@@ -51,10 +51,31 @@ export interface ForwardOptions<C extends CellTypes = CellTypes> {
    * recording forward. Default true.
    */
   readonly record?: boolean;
+  /**
+   * Arrays to write results into instead of new ones, as PyTorch's `out=`: `outputs` `[T][B][n]`
+   * and `final` `[B][n]`, each of the cell's dtype and length, sharing no memory with params,
+   * inputs or initial states — except that a final state may be the array of its own initial
+   * state, carried over in place. Any name left out gets a new array. The trace's outputs and final
+   * states are then these arrays: `backward` of the trace reads its outputs, so leave them alone
+   * until it has run.
+   */
+  readonly into?: ForwardInto<C>;
+}
+
+/** `ForwardOptions.into`: arrays for the trace's outputs and final states. */
+export interface ForwardInto<C extends CellTypes = CellTypes> {
+  readonly outputs?: SomeTensors<C["outputs"], C["array"]>;
+  readonly final?: SomeTensors<C["states"], C["array"]>;
+}
+
+/** `BackwardOptions.into`: arrays for the input and initial-state gradients. */
+export interface BackwardInto<C extends CellTypes = CellTypes> {
+  readonly inputs?: SomeTensors<C["inputs"], C["array"]>;
+  readonly initial?: SomeTensors<C["states"], C["array"]>;
 }
 
 /** What `backward` computes besides param gradients, and what becomes of the trace. */
-export interface BackwardOptions {
+export interface BackwardOptions<C extends CellTypes = CellTypes> {
   /** false: input gradients are not computed (an optimized build skips their products) and `inputs` is absent. Default true. */
   readonly inputGrads?: boolean;
   /** false: initial-state gradients are not returned (`initial` is absent). Default true. */
@@ -65,6 +86,14 @@ export interface BackwardOptions {
    * B; once such a forward took it, another `backward` of the trace is an error.
    */
   readonly retain?: boolean;
+  /**
+   * Arrays to write the input gradients `[T][B][n]` and initial-state gradients `[B][n]` into
+   * instead of new ones (each of the cell's dtype and length, sharing no memory with anything else
+   * the call reads or writes, except that an initial-state gradient may be the array of its own
+   * final-state seed, turned into it in place); the result holds these arrays. A group asked for here must not be
+   * turned off above.
+   */
+  readonly into?: BackwardInto<C>;
 }
 
 /** What `forward` returns: outputs, final states, and the tape `backward` reads. Treat as read-only. */
@@ -113,9 +142,9 @@ export interface Cell<C extends CellTypes = CellTypes> extends CellSpec {
    * Backprop through time: accumulates into `grads`, returns input and initial-state gradients.
    * The trace's tape goes back to the cell for a later forward unless `options.retain`.
    */
-  backward(params: Tensors<C["params"], C["array"]>, trace: Trace<C>, seeds: BackwardSeeds<C>, grads: Tensors<C["params"], C["array"]>, options?: BackwardOptions & { readonly inputGrads?: true; readonly initialGrads?: true }): BackwardResult<C>;
+  backward(params: Tensors<C["params"], C["array"]>, trace: Trace<C>, seeds: BackwardSeeds<C>, grads: Tensors<C["params"], C["array"]>, options?: BackwardOptions<C> & { readonly inputGrads?: true; readonly initialGrads?: true }): BackwardResult<C>;
   /** As above; a gradient turned off in `options` is absent from the result. */
-  backward(params: Tensors<C["params"], C["array"]>, trace: Trace<C>, seeds: BackwardSeeds<C>, grads: Tensors<C["params"], C["array"]>, options: BackwardOptions): Partial<BackwardResult<C>>;
+  backward(params: Tensors<C["params"], C["array"]>, trace: Trace<C>, seeds: BackwardSeeds<C>, grads: Tensors<C["params"], C["array"]>, options: BackwardOptions<C>): Partial<BackwardResult<C>>;
   /** A zeroed state for `step` (or the given initial states). */
   createState(B?: number, initial?: SomeTensors<C["states"], C["array"]>): StepState<C>;
   /** One step of online inference for a batch `[B][n]`; updates `state` in place, allocates nothing. */

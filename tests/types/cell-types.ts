@@ -15,6 +15,8 @@ const last: Float32Array = trace.final.h;
 const grads = cell.createGrads();
 const back = cell.backward(params, trace, { outputs: { h: trace.outputs.h } }, grads);
 const dx: Float32Array = back.inputs.x;
+const owned = cell.forward(params, { x }, { T, B, into: { outputs: { h: new Float32Array(T * B * 16) }, final: { c: new Float32Array(B * 16) } } });
+cell.backward(params, owned, {}, grads, { into: { inputs: { x: new Float32Array(T * B * 8) }, initial: { h: new Float32Array(B * 16) } } });
 const state = cell.createState(B);
 cell.step(params, { x: new Float32Array(B * 8) }, state);
 /** A cell with its own type is still a `Cell`: code written for any cell takes it. */
@@ -34,3 +36,5 @@ cell.createState(B, { hh: new Float32Array(B * 16) });
 export const y = trace.outputs.y;
 // @ts-expect-error gradients of the wrong dtype
 cell.backward(params, trace, {}, { ...grads, Wf: new Float64Array(128) });
+// @ts-expect-error an output array of the wrong dtype for into
+cell.forward(params, { x }, { T, B, into: { outputs: { h: new Float64Array(T * B * 16) } } });
