@@ -13,7 +13,7 @@ import { bumpParams, paramsVersion, trackParams } from "../runtime/params.js";
 import { productsReady } from "../runtime/products.js";
 import type { BackwardResult, BackwardSeeds, Cell, CellSpec, ForwardOptions, Real, TensorSpec, Tensors, Trace } from "../runtime/types.js";
 import { answer, Lane, LaneParams, loadCell } from "./lane.js";
-import { clock, split, type BackwardTask, type CellSource, type ForwardTask, type LaneTask, type PortableSource, type Reply, type Task, type TaskTiming } from "./protocol.js";
+import { clock, split, type BackwardTask, type CellSource, type DropTask, type ForwardTask, type PortableSource, type Reply, type Task, type TaskTiming } from "./protocol.js";
 
 /** A started worker, as the platform gives it. */
 export interface WorkerHandle {
@@ -81,7 +81,10 @@ export interface ParallelCell extends CellSpec {
    * one backward: the workers free its tape then (a second backward of it is an error).
    */
   backward(params: Tensors, trace: Trace, seeds: BackwardSeeds, grads: Tensors): Promise<BackwardResult>;
-  /** Frees the tape the workers keep for `trace` without a backward (after a forward-only call). */
+  /**
+   * Frees the tape the workers keep for `trace` without a backward (after a forward-only call):
+   * their cells record the next forward into it. Resolves once asked; the workers answer nothing.
+   */
   release(trace: Trace): Promise<void>;
   /** Stops the workers; later calls fail. */
   close(): Promise<void>;
@@ -92,7 +95,9 @@ export interface ParallelCell extends CellSpec {
 /** Runs task k of a list on lane k; resolves with the replies once every lane has answered. */
 interface Lanes {
   /** `times`, when given, gets each lane's post and reply times. */
-  run(tasks: readonly LaneTask[], times?: { post: number; reply: number }[]): Promise<Reply[]>;
+  run(tasks: readonly (ForwardTask | BackwardTask)[], times?: { post: number; reply: number }[]): Promise<Reply[]>;
+  /** Hands drop task k to lane k, which answers none: it runs before the lane's next task. */
+  drop(tasks: readonly DropTask[]): void;
   close(): Promise<void>;
 }
 
@@ -136,6 +141,7 @@ function inProcess(cell: Cell, count: number, cpu: (() => number | undefined) | 
         times?.push({ post, reply: clock() });
         return reply;
       }),
+    drop: (tasks) => tasks.forEach((task, k) => answer(lanes[k]!, task, clock())),
     close: async () => {},
   };
 }
@@ -171,7 +177,7 @@ async function inWorkers(platform: Platform, source: PortableSource, count: numb
       });
     return { handle, send };
   });
-  const run = async (tasks: readonly LaneTask[], times?: { post: number; reply: number }[]): Promise<Reply[]> =>
+  const run = async (tasks: readonly (ForwardTask | BackwardTask)[], times?: { post: number; reply: number }[]): Promise<Reply[]> =>
     Promise.all(
       tasks.map((task, k) => {
         const time = times && { post: 0, reply: 0 };
@@ -179,6 +185,9 @@ async function inWorkers(platform: Platform, source: PortableSource, count: numb
         return workers[k]!.send({ ...task, id: nextId++ }, time);
       }),
     );
+  // No reply to wait for: a worker runs its tasks in the order they came, so the next call's
+  // task finds the trace gone, and the caller does not wait a round trip for nothing.
+  const drop = (tasks: readonly DropTask[]) => tasks.forEach((task, k) => workers[k]!.handle.post({ ...task, id: nextId++ }));
   const close = async () => void (await Promise.all(workers.map((w) => w.handle.terminate())));
   const loaded = await Promise.allSettled(workers.map((w) => w.send({ op: "load", id: nextId++, source })));
   const failed = loaded.findIndex((r) => r.status === "rejected" || !r.value.ok);
@@ -189,7 +198,7 @@ async function inWorkers(platform: Platform, source: PortableSource, count: numb
     const why = r.value.ok ? "" : `${r.value.name}: ${r.value.message}`;
     throw new Error(`rnnc parallel: worker ${failed} could not load the cell: ${why}`);
   }
-  return { run, close };
+  return { run, drop, close };
 }
 
 function portable(platform: Platform, source: CellSource): PortableSource {
@@ -310,10 +319,10 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
     timings.push(cpu1 === undefined ? { op, start, end, lanes: laneTimes } : { op, start, end, cpu: cpu1 - called.cpu0!, lanes: laneTimes });
     called = undefined;
   };
-  const drop = (id: number, n: number): Promise<unknown> => lanes.run(Array.from({ length: n }, (): LaneTask => ({ op: "drop", id: 0, trace: id })));
+  const drop = (id: number, n: number): void => lanes.drop(Array.from({ length: n }, (): DropTask => ({ op: "drop", id: 0, trace: id })));
   // A trace collected before its backward (or release) frees its tape in the workers too.
   const forgotten = new FinalizationRegistry<{ id: number; lanes: number }>(({ id, lanes: n }) => {
-    if (!closed) void exclusive(() => drop(id, n)).catch(() => undefined);
+    if (!closed) void exclusive(async () => drop(id, n)).catch(() => undefined);
   });
   /** The record of a trace this cell made and has not freed, or a `DataError`. */
   const recorded = (trace: Trace) => {
@@ -432,7 +441,7 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
         const rec = recorded(trace);
         rec.freed = true;
         forgotten.unregister(trace);
-        await drop(rec.id, rec.lanes.length);
+        drop(rec.id, rec.lanes.length);
       }),
     close: () => {
       const stop = queue.then(() => {
