@@ -261,24 +261,15 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
     copy.set(a);
     return copy;
   };
-  // The final states and initial-state gradients ([B][n], small) are written into shared arrays
-  // kept from call to call, and the caller gets copies: a message carrying a new
-  // SharedArrayBuffer costs the calling thread far more than copying a few rows.
-  const small = (what: string, specs: readonly TensorSpec[], B: number): Real[] => specs.map((s, k) => reused(`${what} ${k}`, B * s.size));
-  // The outputs and input gradients are new arrays every call, as the cell's own are; the lanes'
-  // scatter takes their first touch (a page fault a page), split between the lanes. Making them
-  // costs this thread a few tenths of a millisecond (s2: about 1 ms per train step), so the arrays
-  // of the next call are made while the lanes run this one; each set still goes to one call only.
-  const spares = new Map<string, Real[]>();
-  const fresh = (what: string, specs: readonly TensorSpec[], rows: number): Real[] => {
-    const spare = spares.get(what);
-    spares.delete(what);
-    if (spare && spare.every((a, k) => a.length === rows * specs[k]!.size)) return spare;
-    return specs.map((s) => alloc(rows * s.size));
-  };
-  const prepare = (what: string, specs: readonly TensorSpec[], rows: number): void => {
-    if (how.workers) spares.set(what, specs.map((s) => alloc(rows * s.size)));
-  };
+  // The lanes write their rows of the outputs, final states, input gradients and initial-state
+  // gradients into shared arrays kept from call to call, and the caller gets copies made once
+  // the lanes are done. New shared arrays every call cost far more: the lanes' first touch of
+  // fresh memory faults a page at a time (s3: about 10 ms of each lane's CPU per forward), and a
+  // message carrying a new SharedArrayBuffer costs the calling thread more than the copy.
+  const results = (what: string, specs: readonly TensorSpec[], rows: number): Real[] =>
+    how.workers ? specs.map((s, k) => reused(`${what} ${k}`, rows * s.size)) : specs.map((s) => alloc(rows * s.size));
+  /** The caller's own copy of a result array (on one thread, the array itself: it is new). */
+  const handed = (a: Real): Real => (how.workers ? a.slice() : a);
   const laneGrads = Array.from({ length: how.threads }, () => cell.params.map((p) => alloc(p.size)));
   const traces = new WeakMap<Trace, { id: number; T: number; B: number; lanes: ReturnType<typeof split>; freed: boolean }>();
   let nextTrace = 0;
@@ -374,18 +365,16 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
         staged.set(mask);
         M = staged;
       }
-      const Y = fresh("outputs", cell.outputs, T * B);
-      const F = small("final", cell.states, B);
+      const Y = results("outputs", cell.outputs, T * B);
+      const F = results("final", cell.states, B);
       const rows = split(B, how.threads);
       const id = nextTrace++;
       const tasks = rows.map(({ b0, b1 }, k): ForwardTask => ({ op: "forward", id: 0, trace: id, T, B, b0, b1, params: newParams(k, P), generation: gen, inputs: X, initial, mask: M, outputs: Y, final: F }));
-      const replied = dispatch(tasks);
-      prepare("outputs", cell.outputs, T * B);
-      const replies = await replied;
+      const replies = await dispatch(tasks);
       const trace: Trace = Object.freeze({
         T, B,
-        outputs: Object.freeze(record(cell.outputs, (_, k) => Y[k]!)),
-        final: Object.freeze(record(cell.states, (_, k) => F[k]!.slice())),
+        outputs: Object.freeze(record(cell.outputs, (_, k) => handed(Y[k]!))),
+        final: Object.freeze(record(cell.states, (_, k) => handed(F[k]!))),
         tapeBytes: replies.reduce((n, r) => n + (r.ok ? (r.tapeBytes ?? 0) : 0), 0),
       });
       traces.set(trace, { id, T, B, lanes: rows, freed: false });
@@ -405,14 +394,12 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
       const GP = take("grads", grads, cell.params, 1);
       const GY = some("outputGrads", seeds.outputs, cell.outputs, T * B).map((g, k) => g && staged(`outputGrads ${k}`, g));
       const GS = some("finalGrads", seeds.final, cell.states, B).map((g, k) => g && staged(`finalGrads ${k}`, g));
-      const GX = fresh("inputGrads", cell.inputs, T * B);
-      const GI = small("initialGrads", cell.states, B);
+      const GX = results("inputGrads", cell.inputs, T * B);
+      const GI = results("initialGrads", cell.states, B);
       const tasks = rec.lanes.map((_, k): BackwardTask => ({ op: "backward", id: 0, trace: id, params: newParams(k, P), generation: gen, outputGrads: GY, finalGrads: GS, grads: laneGrads[k]!, inputGrads: GX, initialGrads: GI }));
       rec.freed = true;
       forgotten.unregister(trace);
-      const replied = dispatch(tasks);
-      prepare("inputGrads", cell.inputs, T * B);
-      await replied;
+      await dispatch(tasks);
       // The lanes' sums are added in lane order: the result does not depend on which finished first.
       GP.forEach((g, p) => {
         for (let k = 0; k < rec.lanes.length; k++) {
@@ -421,7 +408,7 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
         }
       });
       finish();
-      return { inputs: record(cell.inputs, (_, k) => GX[k]!), initial: record(cell.states, (_, k) => GI[k]!.slice()) };
+      return { inputs: record(cell.inputs, (_, k) => handed(GX[k]!)), initial: record(cell.states, (_, k) => handed(GI[k]!)) };
     });
 
   const copyOf = (tensors: Tensors): Tensors => record(cell.params, (p) => shared(tensors[p.name]!, alloc(p.size)));
