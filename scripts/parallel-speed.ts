@@ -11,8 +11,12 @@
  *
  * `--calls N` makes each side's turn N calls (for small sizes). `--baseline DIR` adds a third side in the same rounds: the same threads with the parallel cell
  * of another build (`DIR/src/parallel/node.js`, e.g. the main checkout's `dist`), for before/after.
+ * `--forward` times a forward alone instead of a train step, as `npm run bench`'s forward
+ * workloads do (the parallel sides release each trace, as bench/contestants/rnnc.ts does). Each
+ * side also reports the minor page faults of all threads per call: a first touch of fresh memory,
+ * which costs about 20 µs of CPU on this machine's virtual CPUs, and which no load changes.
  *
- *   npm run build && node dist/scripts/parallel-speed.js [--rounds N] [--calls N] [--size I=64,H=256,B=32,T=64] [--threads 2] [--timeline] [--baseline DIR]
+ *   npm run build && node dist/scripts/parallel-speed.js [--rounds N] [--calls N] [--size I=64,H=256,B=32,T=64] [--threads 2] [--forward] [--timeline] [--baseline DIR]
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { loadavg } from "node:os";
@@ -35,6 +39,21 @@ const cores = readdirSync("/sys/devices/system/cpu").filter((d) => /^cpu\d+$/u.t
 const threads = Number(flag("--threads", "2"));
 const timeline = args.includes("--timeline");
 const baseline = args.includes("--baseline") ? flag("--baseline", "") : undefined;
+const forwardOnly = args.includes("--forward");
+
+/** Minor page faults of all threads of this process so far (Linux; 0 elsewhere). */
+function minorFaults(): number {
+  let n = 0;
+  try {
+    for (const tid of readdirSync("/proc/self/task")) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      n += Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[7]);
+    }
+  } catch {
+    // Not Linux, or a thread that just ended.
+  }
+  return n;
+}
 
 /** CPU seconds (user + system) of each thread of this process, by thread id. */
 function threadCpu(): Map<number, number> {
@@ -57,18 +76,20 @@ const par = await parallel({ source, options }, { threads, timeline });
 const x = new Float32Array(T * B * I).map((_, i) => Math.sin(i * 0.37));
 const ones = new Float32Array(T * B * H).fill(1);
 
-type Side = { name: string; params: Tensors; grads: Tensors; call: () => Promise<void> | void; times: number[]; cpu: Map<number, number> };
+type Side = { name: string; params: Tensors; grads: Tensors; call: () => Promise<void> | void; times: number[]; cpu: Map<number, number>; faults: number };
 const one: Side = {
-  name: "1 thread", params: cell.initParams(42), grads: cell.createGrads(), times: [], cpu: new Map(),
+  name: "1 thread", params: cell.initParams(42), grads: cell.createGrads(), times: [], cpu: new Map(), faults: 0,
   call() {
+    if (forwardOnly) return void cell.forward(this.params, { x }, { T, B });
     for (const g of Object.values(this.grads)) g.fill(0);
     const trace = cell.forward(this.params, { x }, { T, B });
     cell.backward(this.params, trace, { outputs: { h: ones } }, this.grads);
   },
 };
 const two: Side = {
-  name: `${threads} threads`, params: par.initParams(42), grads: par.createGrads(), times: [], cpu: new Map(),
+  name: `${threads} threads`, params: par.initParams(42), grads: par.createGrads(), times: [], cpu: new Map(), faults: 0,
   async call() {
+    if (forwardOnly) return void (await par.release(await par.forward(this.params, { x }, { T, B })));
     for (const g of Object.values(this.grads)) g.fill(0);
     const trace = await par.forward(this.params, { x }, { T, B });
     await par.backward(this.params, trace, { outputs: { h: ones } }, this.grads);
@@ -82,8 +103,9 @@ if (baseline !== undefined) {
   const base = await ((await import(from)) as { parallel: typeof parallel }).parallel({ source, options }, { threads });
   closeBase = () => base.close();
   sides.push({
-    name: "baseline", params: base.initParams(42), grads: base.createGrads(), times: [], cpu: new Map(),
+    name: "baseline", params: base.initParams(42), grads: base.createGrads(), times: [], cpu: new Map(), faults: 0,
     async call() {
+      if (forwardOnly) return void (await base.release(await base.forward(this.params, { x }, { T, B })));
       for (const g of Object.values(this.grads)) g.fill(0);
       const trace = await base.forward(this.params, { x }, { T, B });
       await base.backward(this.params, trace, { outputs: { h: ones } }, this.grads);
@@ -97,9 +119,11 @@ for (let r = 0; r < rounds; r++) {
   // Each side first and last in turn.
   for (const side of sides.map((_, k) => sides[(k + r) % sides.length]!)) {
     const before = threadCpu();
+    const faults = minorFaults();
     const start = performance.now();
     for (let c = 0; c < perRound; c++) await side.call();
     side.times.push((performance.now() - start) / perRound);
+    side.faults += minorFaults() - faults;
     for (const [tid, t] of threadCpu()) side.cpu.set(tid, (side.cpu.get(tid) ?? 0) + t - (before.get(tid) ?? 0));
   }
   loads.push(loadavg()[0]!);
@@ -115,9 +139,9 @@ const busiest = (cpu: Map<number, number>) => {
   const others = [...cpu].filter(([tid, t]) => tid !== process.pid && t > 0).map(([, t]) => t).sort((a, b) => b - a);
   return `main ${ms(cpu.get(process.pid) ?? 0)}, others ${others.slice(0, threads + 1).map(ms).join(", ")}`;
 };
-console.log(`LSTM train step I${I} H${H} B${B} T${T} f32, ${rounds} interleaved rounds of ${perRound} call${perRound === 1 ? "" : "s"} a side, load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} on ${cores} cores`);
+console.log(`LSTM ${forwardOnly ? "forward" : "train step"} I${I} H${H} B${B} T${T} f32, ${rounds} interleaved rounds of ${perRound} call${perRound === 1 ? "" : "s"} a side, load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} on ${cores} cores`);
 for (const side of sides)
-  console.log(`${side.name.padEnd(10)} median ${median(side.times).toFixed(1)} ms   CPU ms per call: ${busiest(side.cpu)}`);
+  console.log(`${side.name.padEnd(10)} median ${median(side.times).toFixed(1)} ms   CPU ms per call: ${busiest(side.cpu)}   minor faults per call ${(side.faults / (rounds * perRound)).toFixed(0)}`);
 console.log(`wall-time ratio ${(median(one.times) / median(two.times)).toFixed(2)}×`);
 // On free cores a call takes about its calling thread's CPU time plus its busiest worker's.
 const critical = (cpu: Map<number, number>) => (cpu.get(process.pid) ?? 0) + Math.max(0, ...[...cpu].filter(([tid]) => tid !== process.pid).map(([, t]) => t));
@@ -127,12 +151,15 @@ console.log(`CPU-time ratio (one thread's CPU ÷ calling thread's + busiest work
 const spread = (cpu: Map<number, number>) => Math.max(...cpu.values(), [...cpu.values()].reduce((a, b) => a + b, 0) / cores);
 console.log(`CPU-time ratio on ${cores} free cores at best (one thread's ÷ the larger of the busiest thread's and all threads' ÷ ${cores}): ${(critical(one.cpu) / spread(two.cpu)).toFixed(2)}×`);
 if (sides[2]) console.log(`baseline: wall-time ratio ${(median(one.times) / median(sides[2].times)).toFixed(2)}×, CPU-time ratio ${(critical(one.cpu) / critical(sides[2].cpu)).toFixed(2)}×, at best ${(critical(one.cpu) / spread(sides[2].cpu)).toFixed(2)}×`);
-let worst = 0;
-for (const p of cell.params) {
-  const a = one.grads[p.name]!, b = two.grads[p.name]!;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(a[i]!)));
+// A forward alone leaves no param gradients to compare (tests/parallel.test.ts compares its outputs bit for bit).
+if (!forwardOnly) {
+  let worst = 0;
+  for (const p of cell.params) {
+    const a = one.grads[p.name]!, b = two.grads[p.name]!;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(a[i]!)));
+  }
+  console.log(`largest relative difference of a param gradient: ${worst.toExponential(2)}`);
 }
-console.log(`largest relative difference of a param gradient: ${worst.toExponential(2)}`);
 if (timeline) printTimeline(calls);
 
 /** Medians over the timed calls of each op: the calling thread's share, then each lane's phases (wall ms / CPU ms). */

@@ -277,6 +277,49 @@ describe("arrays the lanes reuse", () => {
   });
 });
 
+describe("released traces", () => {
+  it("give their tape back to the cell (runtime/cell.ts DONE), once: the next forward records into it, the one after into new memory", async () => {
+    const { DONE } = (await import(new URL("runtime/cell.js", DIST).href)) as typeof import("../src/runtime/cell.js");
+    const cell = compile(LSTM, { dtype: "f64", sizes: SIZES });
+    const done = (cell as unknown as Record<symbol, (t: Trace) => void>)[DONE]!;
+    const params = cell.initParams(1);
+    const d = data(cell, 3, 2, 5);
+    const other = data(cell, 3, 2, 6);
+    const forward = (inputs = d.inputs) => cell.forward(params, inputs, { T: 3, B: 2, initial: d.initial });
+    const backward = (t: Trace) => {
+      const grads = cell.createGrads();
+      const r = cell.backward(params, t, { outputs: d.outputs, final: d.final }, grads, { retain: true });
+      return new Map<string, Real>([...Object.entries(grads), ...Object.entries(r.inputs), ...Object.entries(r.initial)]);
+    };
+    const first = forward();
+    const second = forward();
+    done(first);
+    done(first);
+    const third = forward();
+    const fourth = forward(other.inputs);
+    expect(() => backward(first)).toThrow(/^trace: its tape went back to the cell/u);
+    // Had the tape been given twice, the fourth forward (other inputs) would have recorded over the third's.
+    expectBits(backward(second), backward(third));
+    expectBits(backward(cell.forward(params, other.inputs, { T: 3, B: 2, initial: d.initial })), backward(fourth));
+  });
+
+  it("leave a parallel cell's numbers as the cell's: released forwards, then a forward and its backward", async () => {
+    const options = { dtype: "f64" as const, sizes: SIZES };
+    const cell = compile(LSTM, options);
+    const params = cell.initParams(2);
+    for (const workers of [true, false]) {
+      const par = await parallel({ source: LSTM, options }, { threads: 2, workers });
+      for (let k = 0; k < 3; k++) {
+        const d = data(cell, 4, 3, 40 + k);
+        await par.release(await par.forward(params, d.inputs, { T: 4, B: 3, initial: d.initial, mask: d.mask }));
+      }
+      expectBits((await results(par, cell, params, 4, 3, true)).backward, (await results(cell, cell, params, 4, 3, true)).backward);
+      expectBits((await results(par, cell, params, 4, 3, true)).forward, (await results(cell, cell, params, 4, 3, true)).forward);
+      await par.close();
+    }
+  });
+});
+
 describe("timeline", () => {
   it("times each call in every thread, in order, when asked", async () => {
     const options = { dtype: "f64" as const, sizes: SIZES };

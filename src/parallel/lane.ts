@@ -8,7 +8,7 @@
  */
 import { DataError } from "../runtime/errors.js";
 import { bumpParams, trackParams } from "../runtime/params.js";
-import { INTO } from "../runtime/cell.js";
+import { DONE, INTO } from "../runtime/cell.js";
 import type { Cell, Real, TensorSpec, Tensors, Trace } from "../runtime/types.js";
 import { clock, type BackwardTask, type DropTask, type ForwardTask, type Mark, type PortableSource, type Reply } from "./protocol.js";
 
@@ -196,10 +196,17 @@ export class Lane {
     }
   }
 
+  /**
+   * Forgets a trace: its row copies go back to the lane's scratch, and its history and tape to the
+   * cell (for a trace no backward read, runtime/cell.ts `DONE`): the next forward records into
+   * them instead of new memory, whose first touch costs a page fault a page.
+   */
   drop(trace: number): void {
     const kept = this.traces.get(trace);
     this.traces.delete(trace);
-    if (kept) this.scratch.give(kept.held);
+    if (!kept) return;
+    (this.cell as { [DONE]?: (trace: Trace) => void })[DONE]?.(kept.trace);
+    this.scratch.give(kept.held);
   }
 }
 

@@ -13,7 +13,7 @@ import { bumpParams, paramsVersion, trackParams } from "../runtime/params.js";
 import { productsReady } from "../runtime/products.js";
 import type { BackwardResult, BackwardSeeds, Cell, CellSpec, ForwardOptions, Real, TensorSpec, Tensors, Trace } from "../runtime/types.js";
 import { answer, Lane, LaneParams, loadCell } from "./lane.js";
-import { clock, split, type BackwardTask, type CellSource, type ForwardTask, type LaneTask, type PortableSource, type Reply, type Task, type TaskTiming } from "./protocol.js";
+import { clock, split, type BackwardTask, type CellSource, type DropTask, type ForwardTask, type PortableSource, type Reply, type Task, type TaskTiming } from "./protocol.js";
 
 /** A started worker, as the platform gives it. */
 export interface WorkerHandle {
@@ -81,7 +81,10 @@ export interface ParallelCell extends CellSpec {
    * one backward: the workers free its tape then (a second backward of it is an error).
    */
   backward(params: Tensors, trace: Trace, seeds: BackwardSeeds, grads: Tensors): Promise<BackwardResult>;
-  /** Frees the tape the workers keep for `trace` without a backward (after a forward-only call). */
+  /**
+   * Frees the tape the workers keep for `trace` without a backward (after a forward-only call):
+   * their cells record the next forward into it. Resolves once asked; the workers answer nothing.
+   */
   release(trace: Trace): Promise<void>;
   /** Stops the workers; later calls fail. */
   close(): Promise<void>;
@@ -92,7 +95,9 @@ export interface ParallelCell extends CellSpec {
 /** Runs task k of a list on lane k; resolves with the replies once every lane has answered. */
 interface Lanes {
   /** `times`, when given, gets each lane's post and reply times. */
-  run(tasks: readonly LaneTask[], times?: { post: number; reply: number }[]): Promise<Reply[]>;
+  run(tasks: readonly (ForwardTask | BackwardTask)[], times?: { post: number; reply: number }[]): Promise<Reply[]>;
+  /** Hands drop task k to lane k, which answers none: it runs before the lane's next task. */
+  drop(tasks: readonly DropTask[]): void;
   close(): Promise<void>;
 }
 
@@ -136,6 +141,7 @@ function inProcess(cell: Cell, count: number, cpu: (() => number | undefined) | 
         times?.push({ post, reply: clock() });
         return reply;
       }),
+    drop: (tasks) => tasks.forEach((task, k) => answer(lanes[k]!, task, clock())),
     close: async () => {},
   };
 }
@@ -171,7 +177,7 @@ async function inWorkers(platform: Platform, source: PortableSource, count: numb
       });
     return { handle, send };
   });
-  const run = async (tasks: readonly LaneTask[], times?: { post: number; reply: number }[]): Promise<Reply[]> =>
+  const run = async (tasks: readonly (ForwardTask | BackwardTask)[], times?: { post: number; reply: number }[]): Promise<Reply[]> =>
     Promise.all(
       tasks.map((task, k) => {
         const time = times && { post: 0, reply: 0 };
@@ -179,6 +185,9 @@ async function inWorkers(platform: Platform, source: PortableSource, count: numb
         return workers[k]!.send({ ...task, id: nextId++ }, time);
       }),
     );
+  // No reply to wait for: a worker runs its tasks in the order they came, so the next call's
+  // task finds the trace gone, and the caller does not wait a round trip for nothing.
+  const drop = (tasks: readonly DropTask[]) => tasks.forEach((task, k) => workers[k]!.handle.post({ ...task, id: nextId++ }));
   const close = async () => void (await Promise.all(workers.map((w) => w.handle.terminate())));
   const loaded = await Promise.allSettled(workers.map((w) => w.send({ op: "load", id: nextId++, source })));
   const failed = loaded.findIndex((r) => r.status === "rejected" || !r.value.ok);
@@ -189,7 +198,7 @@ async function inWorkers(platform: Platform, source: PortableSource, count: numb
     const why = r.value.ok ? "" : `${r.value.name}: ${r.value.message}`;
     throw new Error(`rnnc parallel: worker ${failed} could not load the cell: ${why}`);
   }
-  return { run, close };
+  return { run, drop, close };
 }
 
 function portable(platform: Platform, source: CellSource): PortableSource {
@@ -252,23 +261,23 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
     copy.set(a);
     return copy;
   };
-  // The final states and initial-state gradients ([B][n], small) are written into shared arrays
-  // kept from call to call, and the caller gets copies: a message carrying a new
-  // SharedArrayBuffer costs the calling thread far more than copying a few rows.
-  const small = (what: string, specs: readonly TensorSpec[], B: number): Real[] => specs.map((s, k) => reused(`${what} ${k}`, B * s.size));
-  // The outputs and input gradients are new arrays every call, as the cell's own are; the lanes'
-  // scatter takes their first touch (a page fault a page), split between the lanes. Making them
-  // costs this thread a few tenths of a millisecond (s2: about 1 ms per train step), so the arrays
-  // of the next call are made while the lanes run this one; each set still goes to one call only.
-  const spares = new Map<string, Real[]>();
-  const fresh = (what: string, specs: readonly TensorSpec[], rows: number): Real[] => {
-    const spare = spares.get(what);
-    spares.delete(what);
-    if (spare && spare.every((a, k) => a.length === rows * specs[k]!.size)) return spare;
-    return specs.map((s) => alloc(rows * s.size));
-  };
-  const prepare = (what: string, specs: readonly TensorSpec[], rows: number): void => {
-    if (how.workers) spares.set(what, specs.map((s) => alloc(rows * s.size)));
+  // The lanes write their rows of the outputs, final states, input gradients and initial-state
+  // gradients into shared arrays kept from call to call, and the caller gets copies made once
+  // the lanes are done. New shared arrays every call cost far more: the lanes' first touch of
+  // fresh memory faults a page at a time (s3: about 10 ms of each lane's CPU per forward), and a
+  // message carrying a new SharedArrayBuffer costs the calling thread more than the copy.
+  const results = (what: string, specs: readonly TensorSpec[], rows: number): Real[] =>
+    how.workers ? specs.map((s, k) => reused(`${what} ${k}`, rows * s.size)) : specs.map((s) => alloc(rows * s.size));
+  /**
+   * The caller's own copy of a result array (on one thread, the array itself: it is new). A new
+   * zeroed array then `set`, not `slice()`: a slice of shared memory is made in memory just
+   * mapped, which faulted a page at a time again (s3 train step: 1032 minor faults against 18).
+   */
+  const handed = (a: Real): Real => {
+    if (!how.workers) return a;
+    const copy = new Arr(a.length);
+    copy.set(a);
+    return copy;
   };
   const laneGrads = Array.from({ length: how.threads }, () => cell.params.map((p) => alloc(p.size)));
   const traces = new WeakMap<Trace, { id: number; T: number; B: number; lanes: ReturnType<typeof split>; freed: boolean }>();
@@ -310,10 +319,10 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
     timings.push(cpu1 === undefined ? { op, start, end, lanes: laneTimes } : { op, start, end, cpu: cpu1 - called.cpu0!, lanes: laneTimes });
     called = undefined;
   };
-  const drop = (id: number, n: number): Promise<unknown> => lanes.run(Array.from({ length: n }, (): LaneTask => ({ op: "drop", id: 0, trace: id })));
+  const drop = (id: number, n: number): void => lanes.drop(Array.from({ length: n }, (): DropTask => ({ op: "drop", id: 0, trace: id })));
   // A trace collected before its backward (or release) frees its tape in the workers too.
   const forgotten = new FinalizationRegistry<{ id: number; lanes: number }>(({ id, lanes: n }) => {
-    if (!closed) void exclusive(() => drop(id, n)).catch(() => undefined);
+    if (!closed) void exclusive(async () => drop(id, n)).catch(() => undefined);
   });
   /** The record of a trace this cell made and has not freed, or a `DataError`. */
   const recorded = (trace: Trace) => {
@@ -365,18 +374,16 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
         staged.set(mask);
         M = staged;
       }
-      const Y = fresh("outputs", cell.outputs, T * B);
-      const F = small("final", cell.states, B);
+      const Y = results("outputs", cell.outputs, T * B);
+      const F = results("final", cell.states, B);
       const rows = split(B, how.threads);
       const id = nextTrace++;
       const tasks = rows.map(({ b0, b1 }, k): ForwardTask => ({ op: "forward", id: 0, trace: id, T, B, b0, b1, params: newParams(k, P), generation: gen, inputs: X, initial, mask: M, outputs: Y, final: F }));
-      const replied = dispatch(tasks);
-      prepare("outputs", cell.outputs, T * B);
-      const replies = await replied;
+      const replies = await dispatch(tasks);
       const trace: Trace = Object.freeze({
         T, B,
-        outputs: Object.freeze(record(cell.outputs, (_, k) => Y[k]!)),
-        final: Object.freeze(record(cell.states, (_, k) => F[k]!.slice())),
+        outputs: Object.freeze(record(cell.outputs, (_, k) => handed(Y[k]!))),
+        final: Object.freeze(record(cell.states, (_, k) => handed(F[k]!))),
         tapeBytes: replies.reduce((n, r) => n + (r.ok ? (r.tapeBytes ?? 0) : 0), 0),
       });
       traces.set(trace, { id, T, B, lanes: rows, freed: false });
@@ -396,14 +403,12 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
       const GP = take("grads", grads, cell.params, 1);
       const GY = some("outputGrads", seeds.outputs, cell.outputs, T * B).map((g, k) => g && staged(`outputGrads ${k}`, g));
       const GS = some("finalGrads", seeds.final, cell.states, B).map((g, k) => g && staged(`finalGrads ${k}`, g));
-      const GX = fresh("inputGrads", cell.inputs, T * B);
-      const GI = small("initialGrads", cell.states, B);
+      const GX = results("inputGrads", cell.inputs, T * B);
+      const GI = results("initialGrads", cell.states, B);
       const tasks = rec.lanes.map((_, k): BackwardTask => ({ op: "backward", id: 0, trace: id, params: newParams(k, P), generation: gen, outputGrads: GY, finalGrads: GS, grads: laneGrads[k]!, inputGrads: GX, initialGrads: GI }));
       rec.freed = true;
       forgotten.unregister(trace);
-      const replied = dispatch(tasks);
-      prepare("inputGrads", cell.inputs, T * B);
-      await replied;
+      await dispatch(tasks);
       // The lanes' sums are added in lane order: the result does not depend on which finished first.
       GP.forEach((g, p) => {
         for (let k = 0; k < rec.lanes.length; k++) {
@@ -412,7 +417,7 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
         }
       });
       finish();
-      return { inputs: record(cell.inputs, (_, k) => GX[k]!), initial: record(cell.states, (_, k) => GI[k]!.slice()) };
+      return { inputs: record(cell.inputs, (_, k) => handed(GX[k]!)), initial: record(cell.states, (_, k) => handed(GI[k]!)) };
     });
 
   const copyOf = (tensors: Tensors): Tensors => record(cell.params, (p) => shared(tensors[p.name]!, alloc(p.size)));
@@ -432,7 +437,7 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
         const rec = recorded(trace);
         rec.freed = true;
         forgotten.unregister(trace);
-        await drop(rec.id, rec.lanes.length);
+        drop(rec.id, rec.lanes.length);
       }),
     close: () => {
       const stop = queue.then(() => {

@@ -76,7 +76,7 @@ export interface BackwardTask {
   readonly initialGrads: readonly Real[];
 }
 
-/** Forget a trace (the caller's trace was garbage-collected). */
+/** Forget a trace (released, or the caller's trace was garbage-collected); the worker does not answer it. */
 export interface DropTask {
   readonly op: "drop";
   readonly id: number;

@@ -33,7 +33,8 @@ export function serve(port: Port, cpu?: () => number | undefined): (task: Task) 
     const received = clock();
     return (queue = queue.then(async () => {
       const reply = task.op === "load" ? await load(task) : lane ? answer(lane, task, received) : failure(task.id, new Error("internal error: a task before the cell was loaded"));
-      port.postMessage(reply);
+      // A drop is not answered (the caller does not wait for it).
+      if (task.op !== "drop") port.postMessage(reply);
     }));
   };
 }

@@ -50,6 +50,13 @@ const hasOwn = (o: object, key: string): boolean => Object.prototype.hasOwnPrope
  * rnnc/parallel's lanes reuse theirs from call to call (fresh memory costs a page fault a page).
  */
 export const INTO = Symbol.for("rnnc.into");
+/**
+ * Not public API: `cell[DONE](trace)` gives the state history and tape of a trace no backward
+ * will read back for the next `forward`, as `backward` does (the trace stays usable until a
+ * forward takes them). rnnc/parallel's lanes call it for a trace released without a backward:
+ * else every forward-only call records into new memory (a page fault a page).
+ */
+export const DONE = Symbol.for("rnnc.done");
 /** `options[INTO][k]`, zeroed, if it has `n` numbers; else a new array. */
 const into = (options: object, k: number, n: number, alloc: (n: number) => Real): Real => {
   const a = (options as { [INTO]?: readonly Real[] })[INTO]?.[k];
@@ -334,15 +341,20 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     const WS = workspace.arrays(T, B);
     const changed = workspace.paramsChanged("backward", params, P);
     kernels.backward(T, B, P, rec.inputs, rec.history, rec.outputs, rec.tape, rec.mask, GY, GS, GP, GX, WS, workspace.products(), changed, inputGrads, initialGrads);
-    if (!retain && !owners.has(rec.kept)) {
-      owners.set(rec.kept, trace);
-      pool.give(key, rec.kept);
-    }
+    if (!retain) done(trace);
     // A gradient turned off is absent (the overloads in types.ts type the result accordingly).
     return {
       ...(inputGrads ? { inputs: record(spec.inputs, (_, k) => GX[k]!) } : {}),
       ...(initialGrads ? { initial: record(spec.states, (_, k) => GS[k]!) } : {}),
     } as BackwardResult;
+  }
+
+  /** Gives the history and tape of `trace` back for the next forward at its (T, B), once. */
+  function done(trace: Trace): void {
+    const rec = recordings.get(trace);
+    if (!rec || owners.has(rec.kept)) return;
+    owners.set(rec.kept, trace);
+    pool.give(`${rec.T}x${rec.B}`, rec.kept);
   }
 
   function createState(B = 1, initial?: Tensors): StepState {
@@ -373,7 +385,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
   const checkParamSizes = () => spec.params.forEach((p) => checkElements(`param '${p.name}'`, p.size, p.shape.join("·"), "params"));
   const paramArrays = (): Tensors => (checkParamSizes(), record(spec.params, (p) => alloc(p.size)));
 
-  return {
+  const cell: Cell = {
     ...spec,
     createParams: () => trackParams(paramArrays()),
     createGrads: paramArrays,
@@ -403,4 +415,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     createState,
     step,
   };
+  // Not enumerable: a copy of the cell's fields (`{ ...cell }`) does not carry it.
+  Object.defineProperty(cell, DONE, { value: done });
+  return cell;
 }
