@@ -106,16 +106,14 @@ function forward(
       const tc = t - start;
       // Wu_Wr_h_prev = Wu_Wr·h_prev
       mm.nt(B, 32, 16, h_seq, t * B * 16, 16, Wu_Wr, 0, Wu_Wr_h_prev, 0, 32, 0); // Wu_Wr_h_prev[m] = Wu_Wr · h_seq[m], for each of B rows
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
-          u_r_tape[(t * B + b) * 32 + i] =
-            Wu_Wr_h_prev[b * 32 + i]! + Uu_Ur_Uh_x[(tc * B + b) * 48 + i]! + bu[i]!;
-          // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
-          u_r_tape[(t * B + b) * 32 + 16 + i] =
-            Wu_Wr_h_prev[b * 32 + 16 + i]! + Uu_Ur_Uh_x[(tc * B + b) * 48 + 16 + i]! + br[i]!;
-        }
-      }
+      // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+      // u_r_tape[m][j] = (Wu_Wr_h_prev[m][j] + Uu_Ur_Uh_x[m][j]) + bu[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wu_Wr_h_prev, 0, 32, Uu_Ur_Uh_x, tc * B * 48, 48, bu, 0, 0, u_r_tape, t * B * 32, 32);
+      // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+      // u_r_tape[m][j] = (Wu_Wr_h_prev[m][j] + Uu_Ur_Uh_x[m][j]) + br[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wu_Wr_h_prev, 16, 32, Uu_Ur_Uh_x, tc * B * 48 + 16, 48, br, 0, 0, u_r_tape, t * B * 32 + 16, 32);
       // u, r = σ(…), for each of B rows   gru.cell:15, 16
       mm.sigmoid(B * 32, u_r_tape, t * B * 32, u_r_tape, t * B * 32);
       for (let b = 0; b < B; b++) {
@@ -127,13 +125,10 @@ function forward(
       }
       // Wh_r_h_prev = Wh·r_h_prev
       mm.nt(B, 16, 16, r_h_prev, 0, 16, Wh, 0, Wh_r_h_prev, 0, 16, 0); // Wh_r_h_prev[m] = Wh · r_h_prev[m], for each of B rows
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
-          h_tilde_tape[(t * B + b) * 16 + i] =
-            Wh_r_h_prev[b * 16 + i]! + Uu_Ur_Uh_x[(tc * B + b) * 48 + 32 + i]! + bh[i]!;
-        }
-      }
+      // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+      // h_tilde_tape[m][j] = (Wh_r_h_prev[m][j] + Uu_Ur_Uh_x[m][j]) + bh[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wh_r_h_prev, 0, 16, Uu_Ur_Uh_x, tc * B * 48 + 32, 48, bh, 0, 0, h_tilde_tape, t * B * 16, 16);
       // h_tilde = tanh(…), for each of B rows   gru.cell:17
       mm.tanh(B * 16, h_tilde_tape, t * B * 16, h_tilde_tape, t * B * 16);
       for (let b = 0; b < B; b++) {
@@ -370,14 +365,14 @@ function step(
   mm.nt(B, 32, 16, h_seq, 0, 16, Wu_Wr, 0, Wu_Wr_h_prev, 0, 32, 0); // Wu_Wr_h_prev[m] = Wu_Wr · h_seq[m], for each of B rows
   // Uu_Ur_Uh_x = Uu_Ur_Uh·x
   mm.nt(B, 48, 8, x, 0, 8, Uu_Ur_Uh, 0, Uu_Ur_Uh_x, 0, 48, 0); // Uu_Ur_Uh_x[m] = Uu_Ur_Uh · x[m], for each of B rows
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 16; i++) {
-      // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
-      u_r[b * 32 + i] = Wu_Wr_h_prev[b * 32 + i]! + Uu_Ur_Uh_x[b * 48 + i]! + bu[i]!;
-      // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
-      u_r[b * 32 + 16 + i] = Wu_Wr_h_prev[b * 32 + 16 + i]! + Uu_Ur_Uh_x[b * 48 + 16 + i]! + br[i]!;
-    }
-  }
+  // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+  // u_r[m][j] = (Wu_Wr_h_prev[m][j] + Uu_Ur_Uh_x[m][j]) + bu[j], for each of B rows
+  // prettier-ignore
+  mm.add3(B, 16, Wu_Wr_h_prev, 0, 32, Uu_Ur_Uh_x, 0, 48, bu, 0, 0, u_r, 0, 32);
+  // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+  // u_r[m][j] = (Wu_Wr_h_prev[m][j] + Uu_Ur_Uh_x[m][j]) + br[j], for each of B rows
+  // prettier-ignore
+  mm.add3(B, 16, Wu_Wr_h_prev, 16, 32, Uu_Ur_Uh_x, 16, 48, br, 0, 0, u_r, 16, 32);
   // u, r = σ(…), for each of B rows   gru.cell:15, 16
   mm.sigmoid(B * 32, u_r, 0, u_r, 0);
   for (let b = 0; b < B; b++) {
@@ -389,12 +384,10 @@ function step(
   }
   // Wh_r_h_prev = Wh·r_h_prev
   mm.nt(B, 16, 16, r_h_prev, 0, 16, Wh, 0, Wh_r_h_prev, 0, 16, 0); // Wh_r_h_prev[m] = Wh · r_h_prev[m], for each of B rows
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 16; i++) {
-      // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
-      h_tilde[b * 16 + i] = Wh_r_h_prev[b * 16 + i]! + Uu_Ur_Uh_x[b * 48 + 32 + i]! + bh[i]!;
-    }
-  }
+  // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+  // h_tilde[m][j] = (Wh_r_h_prev[m][j] + Uu_Ur_Uh_x[m][j]) + bh[j], for each of B rows
+  // prettier-ignore
+  mm.add3(B, 16, Wh_r_h_prev, 0, 16, Uu_Ur_Uh_x, 32, 48, bh, 0, 0, h_tilde, 0, 16);
   // h_tilde = tanh(…), for each of B rows   gru.cell:17
   mm.tanh(B * 16, h_tilde, 0, h_tilde, 0);
   for (let b = 0; b < B; b++) {
@@ -462,15 +455,14 @@ function infer(
       const tc = t - start;
       // Wu_Wr_h_prev = Wu_Wr·h_prev
       mm.nt(B, 32, 16, h_now, 0, 16, Wu_Wr, 0, Wu_Wr_h_prev, 0, 32, 0); // Wu_Wr_h_prev[m] = Wu_Wr · h_now[m], for each of B rows
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
-          u_r[b * 32 + i] = Wu_Wr_h_prev[b * 32 + i]! + Uu_Ur_Uh_x[(tc * B + b) * 48 + i]! + bu[i]!;
-          // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
-          u_r[b * 32 + 16 + i] =
-            Wu_Wr_h_prev[b * 32 + 16 + i]! + Uu_Ur_Uh_x[(tc * B + b) * 48 + 16 + i]! + br[i]!;
-        }
-      }
+      // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+      // u_r[m][j] = (Wu_Wr_h_prev[m][j] + Uu_Ur_Uh_x[m][j]) + bu[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wu_Wr_h_prev, 0, 32, Uu_Ur_Uh_x, tc * B * 48, 48, bu, 0, 0, u_r, 0, 32);
+      // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+      // u_r[m][j] = (Wu_Wr_h_prev[m][j] + Uu_Ur_Uh_x[m][j]) + br[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wu_Wr_h_prev, 16, 32, Uu_Ur_Uh_x, tc * B * 48 + 16, 48, br, 0, 0, u_r, 16, 32);
       // u, r = σ(…), for each of B rows   gru.cell:15, 16
       mm.sigmoid(B * 32, u_r, 0, u_r, 0);
       for (let b = 0; b < B; b++) {
@@ -482,13 +474,10 @@ function infer(
       }
       // Wh_r_h_prev = Wh·r_h_prev
       mm.nt(B, 16, 16, r_h_prev, 0, 16, Wh, 0, Wh_r_h_prev, 0, 16, 0); // Wh_r_h_prev[m] = Wh · r_h_prev[m], for each of B rows
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
-          h_tilde[b * 16 + i] =
-            Wh_r_h_prev[b * 16 + i]! + Uu_Ur_Uh_x[(tc * B + b) * 48 + 32 + i]! + bh[i]!;
-        }
-      }
+      // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+      // h_tilde[m][j] = (Wh_r_h_prev[m][j] + Uu_Ur_Uh_x[m][j]) + bh[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wh_r_h_prev, 0, 16, Uu_Ur_Uh_x, tc * B * 48 + 32, 48, bh, 0, 0, h_tilde, 0, 16);
       // h_tilde = tanh(…), for each of B rows   gru.cell:17
       mm.tanh(B * 16, h_tilde, 0, h_tilde, 0);
       for (let b = 0; b < B; b++) {

@@ -133,20 +133,14 @@ function forward(
       const tc = t - start;
       // W_hr_W_hz_W_hn_h_prev = W_hr_W_hz_W_hn·h_prev
       mm.nt(B, 48, 16, h_seq, t * B * 16, 16, W_hr_W_hz_W_hn, 0, W_hr_W_hz_W_hn_h_prev, 0, 48, 0); // W_hr_W_hz_W_hn_h_prev[m] = W_hr_W_hz_W_hn · h_seq[m], for each of B rows
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
-          r_z_tape[(t * B + b) * 32 + i] =
-            W_ir_x_plus_b_ir[(tc * B + b) * 16 + i]! +
-            W_hr_W_hz_W_hn_h_prev[b * 48 + i]! +
-            b_hr[i]!;
-          // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-          r_z_tape[(t * B + b) * 32 + 16 + i] =
-            W_iz_x_plus_b_iz[(tc * B + b) * 16 + i]! +
-            W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i]! +
-            b_hz[i]!;
-        }
-      }
+      // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+      // r_z_tape[m][j] = (W_ir_x_plus_b_ir[m][j] + W_hr_W_hz_W_hn_h_prev[m][j]) + b_hr[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, W_ir_x_plus_b_ir, tc * B * 16, 16, W_hr_W_hz_W_hn_h_prev, 0, 48, b_hr, 0, 0, r_z_tape, t * B * 32, 32);
+      // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+      // r_z_tape[m][j] = (W_iz_x_plus_b_iz[m][j] + W_hr_W_hz_W_hn_h_prev[m][j]) + b_hz[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, W_iz_x_plus_b_iz, tc * B * 16, 16, W_hr_W_hz_W_hn_h_prev, 16, 48, b_hz, 0, 0, r_z_tape, t * B * 32 + 16, 32);
       // r, z = σ(…), for each of B rows   gru_torch.cell:11, 12
       mm.sigmoid(B * 32, r_z_tape, t * B * 32, r_z_tape, t * B * 32);
       for (let b = 0; b < B; b++) {
@@ -502,20 +496,14 @@ function infer(
       const tc = t - start;
       // W_hr_W_hz_W_hn_h_prev = W_hr_W_hz_W_hn·h_prev
       mm.nt(B, 48, 16, h_now, 0, 16, W_hr_W_hz_W_hn, 0, W_hr_W_hz_W_hn_h_prev, 0, 48, 0); // W_hr_W_hz_W_hn_h_prev[m] = W_hr_W_hz_W_hn · h_now[m], for each of B rows
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
-          r_z[b * 32 + i] =
-            W_ir_x_plus_b_ir[(tc * B + b) * 16 + i]! +
-            W_hr_W_hz_W_hn_h_prev[b * 48 + i]! +
-            b_hr[i]!;
-          // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-          r_z[b * 32 + 16 + i] =
-            W_iz_x_plus_b_iz[(tc * B + b) * 16 + i]! +
-            W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i]! +
-            b_hz[i]!;
-        }
-      }
+      // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+      // r_z[m][j] = (W_ir_x_plus_b_ir[m][j] + W_hr_W_hz_W_hn_h_prev[m][j]) + b_hr[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, W_ir_x_plus_b_ir, tc * B * 16, 16, W_hr_W_hz_W_hn_h_prev, 0, 48, b_hr, 0, 0, r_z, 0, 32);
+      // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+      // r_z[m][j] = (W_iz_x_plus_b_iz[m][j] + W_hr_W_hz_W_hn_h_prev[m][j]) + b_hz[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, W_iz_x_plus_b_iz, tc * B * 16, 16, W_hr_W_hz_W_hn_h_prev, 16, 48, b_hz, 0, 0, r_z, 16, 32);
       // r, z = σ(…), for each of B rows   gru_torch.cell:11, 12
       mm.sigmoid(B * 32, r_z, 0, r_z, 0);
       for (let b = 0; b < B; b++) {

@@ -112,28 +112,22 @@ function forward(
       const tc = t - start;
       // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
       mm.nt(B, 64, 16, h_seq, t * B * 16, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
-          f_i_o_tape[(t * B + b) * 48 + j] =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! + bf[j]!;
-          // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
-          f_i_o_tape[(t * B + b) * 48 + 16 + j] =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j]! +
-            Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
-            bi[j]!;
-          // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
-          g_tape[(t * B + b) * 16 + j] =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j]! +
-            Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! +
-            bg[j]!;
-          // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
-          f_i_o_tape[(t * B + b) * 48 + 32 + j] =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j]! +
-            Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
-            bo[j]!;
-        }
-      }
+      // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
+      // f_i_o_tape[m][j] = (Wf_Wi_Wg_Wo_x[m][j] + Uf_Ui_Ug_Uo_h_prev[m][j]) + bf[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wf_Wi_Wg_Wo_x, tc * B * 64, 64, Uf_Ui_Ug_Uo_h_prev, 0, 64, bf, 0, 0, f_i_o_tape, t * B * 48, 48);
+      // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
+      // f_i_o_tape[m][j] = (Wf_Wi_Wg_Wo_x[m][j] + Uf_Ui_Ug_Uo_h_prev[m][j]) + bi[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wf_Wi_Wg_Wo_x, tc * B * 64 + 16, 64, Uf_Ui_Ug_Uo_h_prev, 16, 64, bi, 0, 0, f_i_o_tape, t * B * 48 + 16, 48);
+      // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
+      // g_tape[m][j] = (Wf_Wi_Wg_Wo_x[m][j] + Uf_Ui_Ug_Uo_h_prev[m][j]) + bg[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wf_Wi_Wg_Wo_x, tc * B * 64 + 32, 64, Uf_Ui_Ug_Uo_h_prev, 32, 64, bg, 0, 0, g_tape, t * B * 16, 16);
+      // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
+      // f_i_o_tape[m][j] = (Wf_Wi_Wg_Wo_x[m][j] + Uf_Ui_Ug_Uo_h_prev[m][j]) + bo[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wf_Wi_Wg_Wo_x, tc * B * 64 + 48, 64, Uf_Ui_Ug_Uo_h_prev, 48, 64, bo, 0, 0, f_i_o_tape, t * B * 48 + 32, 48);
       // f, i, o = σ(…), for each of B rows   lstm.cell:13, 14, 16
       mm.sigmoid(B * 48, f_i_o_tape, t * B * 48, f_i_o_tape, t * B * 48);
       // g = tanh(…), for each of B rows   lstm.cell:15
@@ -388,21 +382,22 @@ function step(
   mm.nt(B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x, 0, 64, 0); // Wf_Wi_Wg_Wo_x[m] = Wf_Wi_Wg_Wo · x[m], for each of B rows
   // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
   mm.nt(B, 64, 16, h_seq, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j++) {
-      // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
-      f_i_o[b * 48 + j] = Wf_Wi_Wg_Wo_x[b * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! + bf[j]!;
-      // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
-      f_i_o[b * 48 + 16 + j] =
-        Wf_Wi_Wg_Wo_x[b * 64 + 16 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! + bi[j]!;
-      // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
-      g[b * 16 + j] =
-        Wf_Wi_Wg_Wo_x[b * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! + bg[j]!;
-      // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
-      f_i_o[b * 48 + 32 + j] =
-        Wf_Wi_Wg_Wo_x[b * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! + bo[j]!;
-    }
-  }
+  // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
+  // f_i_o[m][j] = (Wf_Wi_Wg_Wo_x[m][j] + Uf_Ui_Ug_Uo_h_prev[m][j]) + bf[j], for each of B rows
+  // prettier-ignore
+  mm.add3(B, 16, Wf_Wi_Wg_Wo_x, 0, 64, Uf_Ui_Ug_Uo_h_prev, 0, 64, bf, 0, 0, f_i_o, 0, 48);
+  // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
+  // f_i_o[m][j] = (Wf_Wi_Wg_Wo_x[m][j] + Uf_Ui_Ug_Uo_h_prev[m][j]) + bi[j], for each of B rows
+  // prettier-ignore
+  mm.add3(B, 16, Wf_Wi_Wg_Wo_x, 16, 64, Uf_Ui_Ug_Uo_h_prev, 16, 64, bi, 0, 0, f_i_o, 16, 48);
+  // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
+  // g[m][j] = (Wf_Wi_Wg_Wo_x[m][j] + Uf_Ui_Ug_Uo_h_prev[m][j]) + bg[j], for each of B rows
+  // prettier-ignore
+  mm.add3(B, 16, Wf_Wi_Wg_Wo_x, 32, 64, Uf_Ui_Ug_Uo_h_prev, 32, 64, bg, 0, 0, g, 0, 16);
+  // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
+  // f_i_o[m][j] = (Wf_Wi_Wg_Wo_x[m][j] + Uf_Ui_Ug_Uo_h_prev[m][j]) + bo[j], for each of B rows
+  // prettier-ignore
+  mm.add3(B, 16, Wf_Wi_Wg_Wo_x, 48, 64, Uf_Ui_Ug_Uo_h_prev, 48, 64, bo, 0, 0, f_i_o, 32, 48);
   // f, i, o = σ(…), for each of B rows   lstm.cell:13, 14, 16
   mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);
   // g = tanh(…), for each of B rows   lstm.cell:15
@@ -489,28 +484,22 @@ function infer(
       const tc = t - start;
       // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
       mm.nt(B, 64, 16, h_now, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_now[m], for each of B rows
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
-          f_i_o[b * 48 + j] =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! + bf[j]!;
-          // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
-          f_i_o[b * 48 + 16 + j] =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j]! +
-            Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
-            bi[j]!;
-          // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
-          g[b * 16 + j] =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j]! +
-            Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! +
-            bg[j]!;
-          // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
-          f_i_o[b * 48 + 32 + j] =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j]! +
-            Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
-            bo[j]!;
-        }
-      }
+      // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
+      // f_i_o[m][j] = (Wf_Wi_Wg_Wo_x[m][j] + Uf_Ui_Ug_Uo_h_prev[m][j]) + bf[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wf_Wi_Wg_Wo_x, tc * B * 64, 64, Uf_Ui_Ug_Uo_h_prev, 0, 64, bf, 0, 0, f_i_o, 0, 48);
+      // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
+      // f_i_o[m][j] = (Wf_Wi_Wg_Wo_x[m][j] + Uf_Ui_Ug_Uo_h_prev[m][j]) + bi[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wf_Wi_Wg_Wo_x, tc * B * 64 + 16, 64, Uf_Ui_Ug_Uo_h_prev, 16, 64, bi, 0, 0, f_i_o, 16, 48);
+      // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
+      // g[m][j] = (Wf_Wi_Wg_Wo_x[m][j] + Uf_Ui_Ug_Uo_h_prev[m][j]) + bg[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wf_Wi_Wg_Wo_x, tc * B * 64 + 32, 64, Uf_Ui_Ug_Uo_h_prev, 32, 64, bg, 0, 0, g, 0, 16);
+      // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
+      // f_i_o[m][j] = (Wf_Wi_Wg_Wo_x[m][j] + Uf_Ui_Ug_Uo_h_prev[m][j]) + bo[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wf_Wi_Wg_Wo_x, tc * B * 64 + 48, 64, Uf_Ui_Ug_Uo_h_prev, 48, 64, bo, 0, 0, f_i_o, 32, 48);
       // f, i, o = σ(…), for each of B rows   lstm.cell:13, 14, 16
       mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);
       // g = tanh(…), for each of B rows   lstm.cell:15

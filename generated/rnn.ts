@@ -70,12 +70,10 @@ function forward(
       const tc = t - start;
       // Wh_h_prev = Wh·h_prev, in h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
       mm.nt(B, 16, 16, h_seq, t * B * 16, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 16; i++) {
-          // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
-          h[n * 16 + i] = Wx_x[(tc * B + n) * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!;
-        }
-      }
+      // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
+      // h[m][j] = (Wx_x[m][j] + Wh_h_prev[m][j]) + b[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wx_x, tc * B * 16, 16, Wh_h_prev, 0, 16, b, 0, 0, h, 0, 16);
       // h = tanh(…), for each of B rows   rnn.cell:8
       mm.tanh(B * 16, h, 0, h, 0);
       for (let n = 0; n < B; n++) {
@@ -214,12 +212,10 @@ function step(
   mm.nt(B, 16, 8, x, 0, 8, Wx, 0, Wx_x, 0, 16, 0); // Wx_x[m] = Wx · x[m], for each of B rows
   // Wh_h_prev = Wh·h_prev, in h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
   mm.nt(B, 16, 16, h_seq, 0, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
-  for (let n = 0; n < B; n++) {
-    for (let i = 0; i < 16; i++) {
-      // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
-      h[n * 16 + i] = Wx_x[n * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!;
-    }
-  }
+  // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
+  // h[m][j] = (Wx_x[m][j] + Wh_h_prev[m][j]) + b[j], for each of B rows
+  // prettier-ignore
+  mm.add3(B, 16, Wx_x, 0, 16, Wh_h_prev, 0, 16, b, 0, 0, h, 0, 16);
   // h = tanh(…), for each of B rows   rnn.cell:8
   mm.tanh(B * 16, h, 0, h, 0);
   for (let n = 0; n < B; n++) {
@@ -269,12 +265,10 @@ function infer(
       const tc = t - start;
       // Wh_h_prev = Wh·h_prev, in h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
       mm.nt(B, 16, 16, h_now, 0, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_now[m], for each of B rows
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 16; i++) {
-          // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
-          h[n * 16 + i] = Wx_x[(tc * B + n) * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!;
-        }
-      }
+      // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
+      // h[m][j] = (Wx_x[m][j] + Wh_h_prev[m][j]) + b[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wx_x, tc * B * 16, 16, Wh_h_prev, 0, 16, b, 0, 0, h, 0, 16);
       // h = tanh(…), for each of B rows   rnn.cell:8
       mm.tanh(B * 16, h, 0, h, 0);
       for (let n = 0; n < B; n++) {

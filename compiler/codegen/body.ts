@@ -9,7 +9,7 @@
  * Nodes that are the same for every row (they depend on params only) go to a prologue, each into a
  * buffer of its own (a scalar too), which the kernels keep until params change.
  */
-import { mapCall } from "../../src/runtime/abi.js";
+import { mapCall, rowLoopCall } from "../../src/runtime/abi.js";
 import { opDef, viewOffsetOf, type KernelWriter, type RowWriter, type Strided } from "../ops/index.js";
 import { type Graph, type NodeId, sizeOf, walk } from "../ir/graph.js";
 import type { Names } from "./names.js";
@@ -73,6 +73,11 @@ export interface Scratch {
    * dtype once, rather than computed per element in the loops.
    */
   readonly maps: boolean;
+  /**
+   * Whether an element loop the runtime's row loops compute (`ROW_LOOPS`: a gate's pre-activation
+   * stored for its map) is calls into them (float32 kernels with runtime maps).
+   */
+  readonly rowLoops: boolean;
   /** A runtime product of this phase may stage `perRow` elements per row plus `fixed`. */
   stage(rows: Exclude<Rows, "one">, perRow: number, fixed: number): void;
 }
@@ -112,6 +117,8 @@ type Item =
   | {
       readonly kind: "element"; readonly size: number; readonly statement: ElementStatement; readonly reads: readonly NodeId[];
       readonly local?: NodeId; readonly computes?: NodeId;
+      /** The mapped value whose argument this statement stores (`argument`). */
+      readonly argumentOf?: NodeId;
     }
   | { readonly kind: "code"; readonly code: () => Stmt[]; readonly reads: readonly NodeId[] };
 
@@ -385,6 +392,12 @@ export class StepBody {
         k++;
         continue;
       }
+      const calls = again.has(groupOf[k]!) ? null : this.rowLoopCalls(items, groupOf, k, unread, places);
+      if (calls !== null) {
+        out.push(...calls.stmts);
+        k = calls.next;
+        continue;
+      }
       const statements: ElementStatement[] = (again.get(groupOf[k]!) ?? []).map((id) => this.computedAgain(id, places));
       for (const g = groupOf[k]; k < items.length && groupOf[k] === g; k++) {
         const item = items[k]!;
@@ -393,6 +406,52 @@ export class StepBody {
       if (statements.length) out.push(this.elementLoop(first.size, statements));
     }
     return out;
+  }
+
+  /**
+   * The element loop of items `k`… (one group) as calls of the runtime's row loops (`ROW_LOOPS`),
+   * when the kernel calls them (float32, runtime products) and every statement of
+   * the loop is one a row loop computes: each the stored argument of a mapped value that is
+   * `(a + b) + c` of row-strided or broadcast arrays (a gate's pre-activation). Else null.
+   */
+  private rowLoopCalls(items: readonly Item[], groupOf: readonly number[], k: number, unread: ReadonlySet<number>, places: ReadonlyMap<NodeId, Place>): { stmts: Stmt[]; next: number } | null {
+    if (!this.scratch.rowLoops) return null;
+    const stmts: Stmt[] = [];
+    let next = k;
+    for (const g = groupOf[k]; next < items.length && groupOf[next] === g; next++) {
+      const item = items[next]!;
+      if (unread.has(next)) continue;
+      const call = item.kind === "element" && item.argumentOf !== undefined ? this.add3Call(item.argumentOf, item.size, places) : null;
+      if (call === null) return null;
+      stmts.push(...call);
+    }
+    return { stmts, next };
+  }
+
+  /** `mm.add3(…)` storing the argument of mapped value `id` (`size` elements a row), if it is `(a + b) + c` of arrays; else null. */
+  private add3Call(id: NodeId, size: number, places: ReadonlyMap<NodeId, Place>): Stmt[] | null {
+    const target = places.get(id)!;
+    const sumId = this.graph.node(id).args[0]!;
+    const sum = this.graph.node(sumId);
+    if (target.kind !== "array" || sum.op !== "add" || places.get(sumId)?.kind !== "inline") return null;
+    const innerId = sum.args[0]!;
+    const inner = this.graph.node(innerId);
+    if (inner.op !== "add" || places.get(innerId)?.kind !== "inline") return null;
+    const leaves = [inner.args[0]!, inner.args[1]!, sum.args[1]!];
+    const slots: Slot[] = [];
+    for (const leaf of leaves) {
+      const place = places.get(leaf);
+      const shape = this.graph.shape(leaf);
+      if (place?.kind !== "array" || shape.length === 0 || sizeOf(shape) !== size) return null;
+      slots.push(place.slot);
+    }
+    const operands = [...slots, target.slot].map((slot) => strided(slot, size));
+    const args = operands.flatMap((o) => [o.array, o.base, o.stride]);
+    const rows = this.rows === "B" ? "each of B rows" : "all T * B rows";
+    const [a, b, c, y] = operands.map((o) => `${o.array}[${o.stride === 0 ? "" : "m]["}j]`);
+    const call = rowLoopCall("add3", [show(this.rowCount), size, ...args]);
+    // One line a call, as the loop it stands for reads (the formatter would give each argument one).
+    return this.withComment(id, [comment(`${y} = (${a} + ${b}) + ${c}, for ${rows}`), comment("prettier-ignore"), code(`${call};`)]);
   }
 
   /** One loop over this phase's rows and `size` elements, running `statements` for each element. */
@@ -469,7 +528,7 @@ export class StepBody {
     const reads = places.get(arg)?.kind === "inline" ? this.reads(arg, places) : [arg];
     const statement: ElementStatement = (i, values) =>
       this.withComment(id, [store(place.slot.array, at(place.slot, m, size, i), "=", this.read(arg, m, i, withValues(places, values)))]);
-    return { kind: "element", size, statement, reads };
+    return { kind: "element", size, statement, reads, argumentOf: id };
   }
 
   /** One call of a runtime map over every row of its group's buffer (or tape rows), in place. */
