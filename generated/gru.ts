@@ -34,6 +34,9 @@ export const spec = {
     { size: 32, rows: "B" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
+    { size: 16, rows: "one", derived: ["forward", "step", "infer"] },
+    { size: 16, rows: "one", derived: ["forward", "step", "infer"] },
+    { size: 16, rows: "one", derived: ["forward", "step", "infer"] },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "chunk", kernel: "backward" },
@@ -78,6 +81,9 @@ function forward(
   const Wu_Wr_h_prev = WS[3]!;
   const Wh_r_h_prev = WS[4]!;
   const r_h_prev = WS[5]!;
+  const bu_copy = WS[6]!;
+  const br_copy = WS[7]!;
+  const bh_copy = WS[8]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P as Arrays<9>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -92,6 +98,12 @@ function forward(
     // Wu_Wr = [Wu; Wr]
     Wu_Wr.set(Wu, 0);
     Wu_Wr.set(Wr, 256);
+    // bu_copy = bu, where the runtime's row loops read it
+    bu_copy.set(bu);
+    // br_copy = br, where the runtime's row loops read it
+    br_copy.set(br);
+    // bh_copy = bh, where the runtime's row loops read it
+    bh_copy.set(bh);
   }
   // Steps per chunk: about 256 rows of the batch at a time.
   const chunk = Math.min(T, Math.ceil(256 / B));
@@ -106,16 +118,14 @@ function forward(
       const tc = t - start;
       // Wu_Wr_h_prev = Wu_Wr·h_prev
       mm.nt(B, 32, 16, h_seq, t * B * 16, 16, Wu_Wr, 0, Wu_Wr_h_prev, 0, 32, 0); // Wu_Wr_h_prev[m] = Wu_Wr · h_seq[m], for each of B rows
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
-          u_r_tape[(t * B + b) * 32 + i] =
-            Wu_Wr_h_prev[b * 32 + i]! + Uu_Ur_Uh_x[(tc * B + b) * 48 + i]! + bu[i]!;
-          // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
-          u_r_tape[(t * B + b) * 32 + 16 + i] =
-            Wu_Wr_h_prev[b * 32 + 16 + i]! + Uu_Ur_Uh_x[(tc * B + b) * 48 + 16 + i]! + br[i]!;
-        }
-      }
+      // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+      // u_r_tape[m][j] = (Wu_Wr_h_prev[m][j] + Uu_Ur_Uh_x[m][j]) + bu_copy[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wu_Wr_h_prev, 0, 32, Uu_Ur_Uh_x, tc * B * 48, 48, bu_copy, 0, 0, u_r_tape, t * B * 32, 32);
+      // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+      // u_r_tape[m][j] = (Wu_Wr_h_prev[m][j] + Uu_Ur_Uh_x[m][j]) + br_copy[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wu_Wr_h_prev, 16, 32, Uu_Ur_Uh_x, tc * B * 48 + 16, 48, br_copy, 0, 0, u_r_tape, t * B * 32 + 16, 32);
       // u, r = σ(…), for each of B rows   gru.cell:15, 16
       mm.sigmoid(B * 32, u_r_tape, t * B * 32, u_r_tape, t * B * 32);
       for (let b = 0; b < B; b++) {
@@ -127,13 +137,10 @@ function forward(
       }
       // Wh_r_h_prev = Wh·r_h_prev
       mm.nt(B, 16, 16, r_h_prev, 0, 16, Wh, 0, Wh_r_h_prev, 0, 16, 0); // Wh_r_h_prev[m] = Wh · r_h_prev[m], for each of B rows
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
-          h_tilde_tape[(t * B + b) * 16 + i] =
-            Wh_r_h_prev[b * 16 + i]! + Uu_Ur_Uh_x[(tc * B + b) * 48 + 32 + i]! + bh[i]!;
-        }
-      }
+      // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+      // h_tilde_tape[m][j] = (Wh_r_h_prev[m][j] + Uu_Ur_Uh_x[m][j]) + bh_copy[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wh_r_h_prev, 0, 16, Uu_Ur_Uh_x, tc * B * 48 + 32, 48, bh_copy, 0, 0, h_tilde_tape, t * B * 16, 16);
       // h_tilde = tanh(…), for each of B rows   gru.cell:17
       mm.tanh(B * 16, h_tilde_tape, t * B * 16, h_tilde_tape, t * B * 16);
       for (let b = 0; b < B; b++) {
@@ -180,19 +187,19 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dh_swap = WS[6]!;
-  const dh_kept = WS[7]!;
-  const dh_tilde_pre = WS[8]!;
-  const dr_pre = WS[9]!;
-  const du_pre = WS[10]!;
+  const dh_swap = WS[9]!;
+  const dh_kept = WS[10]!;
+  const dh_tilde_pre = WS[11]!;
+  const dr_pre = WS[12]!;
+  const du_pre = WS[13]!;
   const Wu_Wr = WS[2]!;
-  const Wh_dh_tilde_pre = WS[11]!;
-  const du_dr_pre = WS[12]!;
-  const one_minus_u = WS[13]!;
-  const dh = WS[14]!;
-  const r_h_prev = WS[15]!;
+  const Wh_dh_tilde_pre = WS[14]!;
+  const du_dr_pre = WS[15]!;
+  const one_minus_u = WS[16]!;
+  const dh = WS[17]!;
+  const r_h_prev = WS[18]!;
   const Uu_Ur_Uh = WS[1]!;
-  const du_dr_dh_tilde_pre = WS[16]!;
+  const du_dr_dh_tilde_pre = WS[19]!;
   const [Wu, Uu, , Wr, Ur, , Wh, Uh] = P as Arrays<9>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -347,15 +354,18 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_next = WS[17]!;
-  const u_r = WS[18]!;
-  const h_tilde = WS[19]!;
+  const h_next = WS[20]!;
+  const u_r = WS[21]!;
+  const h_tilde = WS[22]!;
   const Wu_Wr = WS[2]!;
   const Wu_Wr_h_prev = WS[3]!;
   const Uu_Ur_Uh = WS[1]!;
-  const Uu_Ur_Uh_x = WS[20]!;
+  const Uu_Ur_Uh_x = WS[23]!;
   const Wh_r_h_prev = WS[4]!;
   const r_h_prev = WS[5]!;
+  const bu_copy = WS[6]!;
+  const br_copy = WS[7]!;
+  const bh_copy = WS[8]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P as Arrays<9>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -369,19 +379,25 @@ function step(
     Uu_Ur_Uh.set(Uu, 0);
     Uu_Ur_Uh.set(Ur, 128);
     Uu_Ur_Uh.set(Uh, 256);
+    // bu_copy = bu, where the runtime's row loops read it
+    bu_copy.set(bu);
+    // br_copy = br, where the runtime's row loops read it
+    br_copy.set(br);
+    // bh_copy = bh, where the runtime's row loops read it
+    bh_copy.set(bh);
   }
   // Wu_Wr_h_prev = Wu_Wr·h_prev
   mm.nt(B, 32, 16, h_seq, 0, 16, Wu_Wr, 0, Wu_Wr_h_prev, 0, 32, 0); // Wu_Wr_h_prev[m] = Wu_Wr · h_seq[m], for each of B rows
   // Uu_Ur_Uh_x = Uu_Ur_Uh·x
   mm.nt(B, 48, 8, x, 0, 8, Uu_Ur_Uh, 0, Uu_Ur_Uh_x, 0, 48, 0); // Uu_Ur_Uh_x[m] = Uu_Ur_Uh · x[m], for each of B rows
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 16; i++) {
-      // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
-      u_r[b * 32 + i] = Wu_Wr_h_prev[b * 32 + i]! + Uu_Ur_Uh_x[b * 48 + i]! + bu[i]!;
-      // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
-      u_r[b * 32 + 16 + i] = Wu_Wr_h_prev[b * 32 + 16 + i]! + Uu_Ur_Uh_x[b * 48 + 16 + i]! + br[i]!;
-    }
-  }
+  // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+  // u_r[m][j] = (Wu_Wr_h_prev[m][j] + Uu_Ur_Uh_x[m][j]) + bu_copy[j], for each of B rows
+  // prettier-ignore
+  mm.add3(B, 16, Wu_Wr_h_prev, 0, 32, Uu_Ur_Uh_x, 0, 48, bu_copy, 0, 0, u_r, 0, 32);
+  // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+  // u_r[m][j] = (Wu_Wr_h_prev[m][j] + Uu_Ur_Uh_x[m][j]) + br_copy[j], for each of B rows
+  // prettier-ignore
+  mm.add3(B, 16, Wu_Wr_h_prev, 16, 32, Uu_Ur_Uh_x, 16, 48, br_copy, 0, 0, u_r, 16, 32);
   // u, r = σ(…), for each of B rows   gru.cell:15, 16
   mm.sigmoid(B * 32, u_r, 0, u_r, 0);
   for (let b = 0; b < B; b++) {
@@ -393,12 +409,10 @@ function step(
   }
   // Wh_r_h_prev = Wh·r_h_prev
   mm.nt(B, 16, 16, r_h_prev, 0, 16, Wh, 0, Wh_r_h_prev, 0, 16, 0); // Wh_r_h_prev[m] = Wh · r_h_prev[m], for each of B rows
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 16; i++) {
-      // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
-      h_tilde[b * 16 + i] = Wh_r_h_prev[b * 16 + i]! + Uu_Ur_Uh_x[b * 48 + 32 + i]! + bh[i]!;
-    }
-  }
+  // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+  // h_tilde[m][j] = (Wh_r_h_prev[m][j] + Uu_Ur_Uh_x[m][j]) + bh_copy[j], for each of B rows
+  // prettier-ignore
+  mm.add3(B, 16, Wh_r_h_prev, 0, 16, Uu_Ur_Uh_x, 32, 48, bh_copy, 0, 0, h_tilde, 0, 16);
   // h_tilde = tanh(…), for each of B rows   gru.cell:17
   mm.tanh(B * 16, h_tilde, 0, h_tilde, 0);
   for (let b = 0; b < B; b++) {
@@ -428,15 +442,18 @@ function infer(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_swap = WS[21]!;
+  const h_swap = WS[24]!;
   const Uu_Ur_Uh_x = WS[0]!;
   const Uu_Ur_Uh = WS[1]!;
-  const u_r = WS[18]!;
-  const h_tilde = WS[19]!;
+  const u_r = WS[21]!;
+  const h_tilde = WS[22]!;
   const Wu_Wr = WS[2]!;
   const Wu_Wr_h_prev = WS[3]!;
   const Wh_r_h_prev = WS[4]!;
   const r_h_prev = WS[5]!;
+  const bu_copy = WS[6]!;
+  const br_copy = WS[7]!;
+  const bh_copy = WS[8]!;
   const [Wu, Uu, bu, Wr, Ur, br, Wh, Uh, bh] = P as Arrays<9>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -452,6 +469,12 @@ function infer(
     // Wu_Wr = [Wu; Wr]
     Wu_Wr.set(Wu, 0);
     Wu_Wr.set(Wr, 256);
+    // bu_copy = bu, where the runtime's row loops read it
+    bu_copy.set(bu);
+    // br_copy = br, where the runtime's row loops read it
+    br_copy.set(br);
+    // bh_copy = bh, where the runtime's row loops read it
+    bh_copy.set(bh);
   }
   // Steps per chunk: about 256 rows of the batch at a time.
   const chunk = Math.min(T, Math.ceil(256 / B));
@@ -466,15 +489,14 @@ function infer(
       const tc = t - start;
       // Wu_Wr_h_prev = Wu_Wr·h_prev
       mm.nt(B, 32, 16, h_now, 0, 16, Wu_Wr, 0, Wu_Wr_h_prev, 0, 32, 0); // Wu_Wr_h_prev[m] = Wu_Wr · h_now[m], for each of B rows
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
-          u_r[b * 32 + i] = Wu_Wr_h_prev[b * 32 + i]! + Uu_Ur_Uh_x[(tc * B + b) * 48 + i]! + bu[i]!;
-          // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
-          u_r[b * 32 + 16 + i] =
-            Wu_Wr_h_prev[b * 32 + 16 + i]! + Uu_Ur_Uh_x[(tc * B + b) * 48 + 16 + i]! + br[i]!;
-        }
-      }
+      // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+      // u_r[m][j] = (Wu_Wr_h_prev[m][j] + Uu_Ur_Uh_x[m][j]) + bu_copy[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wu_Wr_h_prev, 0, 32, Uu_Ur_Uh_x, tc * B * 48, 48, bu_copy, 0, 0, u_r, 0, 32);
+      // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+      // u_r[m][j] = (Wu_Wr_h_prev[m][j] + Uu_Ur_Uh_x[m][j]) + br_copy[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wu_Wr_h_prev, 16, 32, Uu_Ur_Uh_x, tc * B * 48 + 16, 48, br_copy, 0, 0, u_r, 16, 32);
       // u, r = σ(…), for each of B rows   gru.cell:15, 16
       mm.sigmoid(B * 32, u_r, 0, u_r, 0);
       for (let b = 0; b < B; b++) {
@@ -486,13 +508,10 @@ function infer(
       }
       // Wh_r_h_prev = Wh·r_h_prev
       mm.nt(B, 16, 16, r_h_prev, 0, 16, Wh, 0, Wh_r_h_prev, 0, 16, 0); // Wh_r_h_prev[m] = Wh · r_h_prev[m], for each of B rows
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
-          h_tilde[b * 16 + i] =
-            Wh_r_h_prev[b * 16 + i]! + Uu_Ur_Uh_x[(tc * B + b) * 48 + 32 + i]! + bh[i]!;
-        }
-      }
+      // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+      // h_tilde[m][j] = (Wh_r_h_prev[m][j] + Uu_Ur_Uh_x[m][j]) + bh_copy[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wh_r_h_prev, 0, 16, Uu_Ur_Uh_x, tc * B * 48 + 32, 48, bh_copy, 0, 0, h_tilde, 0, 16);
       // h_tilde = tanh(…), for each of B rows   gru.cell:17
       mm.tanh(B * 16, h_tilde, 0, h_tilde, 0);
       for (let b = 0; b < B; b++) {

@@ -38,6 +38,8 @@ export const spec = {
     { size: 48, rows: "chunk", kernel: "forward" },
     { size: 768, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 48, rows: "B" },
+    { size: 16, rows: "one", derived: ["forward", "infer"] },
+    { size: 16, rows: "one", derived: ["forward", "infer"] },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "chunk", kernel: "backward" },
@@ -81,6 +83,8 @@ function forward(
   const W_ir_W_iz_W_in_x = WS[4]!;
   const W_hr_W_hz_W_hn = WS[5]!;
   const W_hr_W_hz_W_hn_h_prev = WS[6]!;
+  const b_hr_copy = WS[7]!;
+  const b_hz_copy = WS[8]!;
   const [W_ir, W_hr, b_ir, b_hr, W_iz, W_hz, b_iz, b_hz, W_in, W_hn, b_in, b_hn] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -96,6 +100,10 @@ function forward(
     W_hr_W_hz_W_hn.set(W_hr, 0);
     W_hr_W_hz_W_hn.set(W_hz, 256);
     W_hr_W_hz_W_hn.set(W_hn, 512);
+    // b_hr_copy = b_hr, where the runtime's row loops read it
+    b_hr_copy.set(b_hr);
+    // b_hz_copy = b_hz, where the runtime's row loops read it
+    b_hz_copy.set(b_hz);
   }
   // Steps per chunk: about 256 rows of the batch at a time.
   const chunk = Math.min(T, Math.ceil(256 / B));
@@ -133,20 +141,14 @@ function forward(
       const tc = t - start;
       // W_hr_W_hz_W_hn_h_prev = W_hr_W_hz_W_hn·h_prev
       mm.nt(B, 48, 16, h_seq, t * B * 16, 16, W_hr_W_hz_W_hn, 0, W_hr_W_hz_W_hn_h_prev, 0, 48, 0); // W_hr_W_hz_W_hn_h_prev[m] = W_hr_W_hz_W_hn · h_seq[m], for each of B rows
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
-          r_z_tape[(t * B + b) * 32 + i] =
-            W_ir_x_plus_b_ir[(tc * B + b) * 16 + i]! +
-            W_hr_W_hz_W_hn_h_prev[b * 48 + i]! +
-            b_hr[i]!;
-          // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-          r_z_tape[(t * B + b) * 32 + 16 + i] =
-            W_iz_x_plus_b_iz[(tc * B + b) * 16 + i]! +
-            W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i]! +
-            b_hz[i]!;
-        }
-      }
+      // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+      // r_z_tape[m][j] = (W_ir_x_plus_b_ir[m][j] + W_hr_W_hz_W_hn_h_prev[m][j]) + b_hr_copy[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, W_ir_x_plus_b_ir, tc * B * 16, 16, W_hr_W_hz_W_hn_h_prev, 0, 48, b_hr_copy, 0, 0, r_z_tape, t * B * 32, 32);
+      // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+      // r_z_tape[m][j] = (W_iz_x_plus_b_iz[m][j] + W_hr_W_hz_W_hn_h_prev[m][j]) + b_hz_copy[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, W_iz_x_plus_b_iz, tc * B * 16, 16, W_hr_W_hz_W_hn_h_prev, 16, 48, b_hz_copy, 0, 0, r_z_tape, t * B * 32 + 16, 32);
       // r, z = σ(…), for each of B rows   gru_torch.cell:11, 12
       mm.sigmoid(B * 32, r_z_tape, t * B * 32, r_z_tape, t * B * 32);
       for (let b = 0; b < B; b++) {
@@ -206,16 +208,16 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dh_swap = WS[7]!;
-  const dh_kept = WS[8]!;
-  const dn_pre = WS[9]!;
-  const d_W_hn_h_prev = WS[10]!;
-  const dz_pre = WS[11]!;
-  const dr_pre = WS[12]!;
+  const dh_swap = WS[9]!;
+  const dh_kept = WS[10]!;
+  const dn_pre = WS[11]!;
+  const d_W_hn_h_prev = WS[12]!;
+  const dz_pre = WS[13]!;
+  const dr_pre = WS[14]!;
   const W_hr_W_hz_W_hn = WS[5]!;
-  const dr_pre_dz_pre_d_W_hn_h_prev = WS[13]!;
+  const dr_pre_dz_pre_d_W_hn_h_prev = WS[15]!;
   const W_ir_W_iz_W_in = WS[3]!;
-  const dr_dz_dn_pre = WS[14]!;
+  const dr_dz_dn_pre = WS[16]!;
   const [W_ir, W_hr, , , W_iz, W_hz, , , W_in, W_hn] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -361,11 +363,11 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_next = WS[15]!;
-  const r_z = WS[16]!;
-  const n = WS[17]!;
+  const h_next = WS[17]!;
+  const r_z = WS[18]!;
+  const n = WS[19]!;
   const W_ir_W_iz_W_in = WS[3]!;
-  const W_ir_W_iz_W_in_x = WS[18]!;
+  const W_ir_W_iz_W_in_x = WS[20]!;
   const W_hr_W_hz_W_hn = WS[5]!;
   const W_hr_W_hz_W_hn_h_prev = WS[6]!;
   const [W_ir, W_hr, b_ir, b_hr, W_iz, W_hz, b_iz, b_hz, W_in, W_hn, b_in, b_hn] = P as Arrays<12>;
@@ -440,16 +442,18 @@ function infer(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_swap = WS[19]!;
+  const h_swap = WS[21]!;
   const W_ir_x_plus_b_ir = WS[0]!;
   const W_iz_x_plus_b_iz = WS[1]!;
   const W_in_x_plus_b_in = WS[2]!;
   const W_ir_W_iz_W_in = WS[3]!;
   const W_ir_W_iz_W_in_x = WS[4]!;
-  const r_z = WS[16]!;
-  const n = WS[17]!;
+  const r_z = WS[18]!;
+  const n = WS[19]!;
   const W_hr_W_hz_W_hn = WS[5]!;
   const W_hr_W_hz_W_hn_h_prev = WS[6]!;
+  const b_hr_copy = WS[7]!;
+  const b_hz_copy = WS[8]!;
   const [W_ir, W_hr, b_ir, b_hr, W_iz, W_hz, b_iz, b_hz, W_in, W_hn, b_in, b_hn] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -466,6 +470,10 @@ function infer(
     W_hr_W_hz_W_hn.set(W_hr, 0);
     W_hr_W_hz_W_hn.set(W_hz, 256);
     W_hr_W_hz_W_hn.set(W_hn, 512);
+    // b_hr_copy = b_hr, where the runtime's row loops read it
+    b_hr_copy.set(b_hr);
+    // b_hz_copy = b_hz, where the runtime's row loops read it
+    b_hz_copy.set(b_hz);
   }
   // Steps per chunk: about 256 rows of the batch at a time.
   const chunk = Math.min(T, Math.ceil(256 / B));
@@ -503,20 +511,14 @@ function infer(
       const tc = t - start;
       // W_hr_W_hz_W_hn_h_prev = W_hr_W_hz_W_hn·h_prev
       mm.nt(B, 48, 16, h_now, 0, 16, W_hr_W_hz_W_hn, 0, W_hr_W_hz_W_hn_h_prev, 0, 48, 0); // W_hr_W_hz_W_hn_h_prev[m] = W_hr_W_hz_W_hn · h_now[m], for each of B rows
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
-          r_z[b * 32 + i] =
-            W_ir_x_plus_b_ir[(tc * B + b) * 16 + i]! +
-            W_hr_W_hz_W_hn_h_prev[b * 48 + i]! +
-            b_hr[i]!;
-          // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-          r_z[b * 32 + 16 + i] =
-            W_iz_x_plus_b_iz[(tc * B + b) * 16 + i]! +
-            W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i]! +
-            b_hz[i]!;
-        }
-      }
+      // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+      // r_z[m][j] = (W_ir_x_plus_b_ir[m][j] + W_hr_W_hz_W_hn_h_prev[m][j]) + b_hr_copy[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, W_ir_x_plus_b_ir, tc * B * 16, 16, W_hr_W_hz_W_hn_h_prev, 0, 48, b_hr_copy, 0, 0, r_z, 0, 32);
+      // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+      // r_z[m][j] = (W_iz_x_plus_b_iz[m][j] + W_hr_W_hz_W_hn_h_prev[m][j]) + b_hz_copy[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, W_iz_x_plus_b_iz, tc * B * 16, 16, W_hr_W_hz_W_hn_h_prev, 16, 48, b_hz_copy, 0, 0, r_z, 16, 32);
       // r, z = σ(…), for each of B rows   gru_torch.cell:11, 12
       mm.sigmoid(B * 32, r_z, 0, r_z, 0);
       for (let b = 0; b < B; b++) {

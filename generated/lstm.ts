@@ -41,6 +41,10 @@ export const spec = {
     { size: 512, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 1024, rows: "one", derived: ["forward", "backward", "step", "infer"] },
     { size: 64, rows: "B" },
+    { size: 16, rows: "one", derived: ["forward", "step", "infer"] },
+    { size: 16, rows: "one", derived: ["forward", "step", "infer"] },
+    { size: 16, rows: "one", derived: ["forward", "step", "infer"] },
+    { size: 16, rows: "one", derived: ["forward", "step", "infer"] },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
@@ -81,6 +85,10 @@ function forward(
   const Wf_Wi_Wg_Wo = WS[1]!;
   const Uf_Ui_Ug_Uo = WS[2]!;
   const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
+  const bf_copy = WS[4]!;
+  const bi_copy = WS[5]!;
+  const bg_copy = WS[6]!;
+  const bo_copy = WS[7]!;
   const [Wf, Uf, bf, Wi, Ui, bi, Wg, Ug, bg, Wo, Uo, bo] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq] = S as Arrays<2>;
@@ -98,6 +106,14 @@ function forward(
     Uf_Ui_Ug_Uo.set(Ui, 256);
     Uf_Ui_Ug_Uo.set(Ug, 512);
     Uf_Ui_Ug_Uo.set(Uo, 768);
+    // bf_copy = bf, where the runtime's row loops read it
+    bf_copy.set(bf);
+    // bi_copy = bi, where the runtime's row loops read it
+    bi_copy.set(bi);
+    // bg_copy = bg, where the runtime's row loops read it
+    bg_copy.set(bg);
+    // bo_copy = bo, where the runtime's row loops read it
+    bo_copy.set(bo);
   }
   // Steps per chunk: about 256 rows of the batch at a time.
   const chunk = Math.min(T, Math.ceil(256 / B));
@@ -112,28 +128,22 @@ function forward(
       const tc = t - start;
       // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
       mm.nt(B, 64, 16, h_seq, t * B * 16, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
-          f_i_o_tape[(t * B + b) * 48 + j] =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! + bf[j]!;
-          // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
-          f_i_o_tape[(t * B + b) * 48 + 16 + j] =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j]! +
-            Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
-            bi[j]!;
-          // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
-          g_tape[(t * B + b) * 16 + j] =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j]! +
-            Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! +
-            bg[j]!;
-          // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
-          f_i_o_tape[(t * B + b) * 48 + 32 + j] =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j]! +
-            Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
-            bo[j]!;
-        }
-      }
+      // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
+      // f_i_o_tape[m][j] = (Wf_Wi_Wg_Wo_x[m][j] + Uf_Ui_Ug_Uo_h_prev[m][j]) + bf_copy[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wf_Wi_Wg_Wo_x, tc * B * 64, 64, Uf_Ui_Ug_Uo_h_prev, 0, 64, bf_copy, 0, 0, f_i_o_tape, t * B * 48, 48);
+      // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
+      // f_i_o_tape[m][j] = (Wf_Wi_Wg_Wo_x[m][j] + Uf_Ui_Ug_Uo_h_prev[m][j]) + bi_copy[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wf_Wi_Wg_Wo_x, tc * B * 64 + 16, 64, Uf_Ui_Ug_Uo_h_prev, 16, 64, bi_copy, 0, 0, f_i_o_tape, t * B * 48 + 16, 48);
+      // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
+      // g_tape[m][j] = (Wf_Wi_Wg_Wo_x[m][j] + Uf_Ui_Ug_Uo_h_prev[m][j]) + bg_copy[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wf_Wi_Wg_Wo_x, tc * B * 64 + 32, 64, Uf_Ui_Ug_Uo_h_prev, 32, 64, bg_copy, 0, 0, g_tape, t * B * 16, 16);
+      // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
+      // f_i_o_tape[m][j] = (Wf_Wi_Wg_Wo_x[m][j] + Uf_Ui_Ug_Uo_h_prev[m][j]) + bo_copy[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wf_Wi_Wg_Wo_x, tc * B * 64 + 48, 64, Uf_Ui_Ug_Uo_h_prev, 48, 64, bo_copy, 0, 0, f_i_o_tape, t * B * 48 + 32, 48);
       // f, i, o = σ(…), for each of B rows   lstm.cell:13, 14, 16
       mm.sigmoid(B * 48, f_i_o_tape, t * B * 48, f_i_o_tape, t * B * 48);
       // g = tanh(…), for each of B rows   lstm.cell:15
@@ -197,11 +207,11 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dh_swap = WS[4]!;
-  const dc_swap = WS[5]!;
-  const dh_kept = WS[6]!;
-  const dc_kept = WS[7]!;
-  const df_di_dg_do_pre = WS[8]!;
+  const dh_swap = WS[8]!;
+  const dc_swap = WS[9]!;
+  const dh_kept = WS[10]!;
+  const dc_kept = WS[11]!;
+  const df_di_dg_do_pre = WS[12]!;
   const Uf_Ui_Ug_Uo = WS[2]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
   const [Wf, Uf, , Wi, Ui, , Wg, Ug, , Wo, Uo] = P as Arrays<12>;
@@ -352,15 +362,19 @@ function step(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_next = WS[9]!;
-  const c_next = WS[10]!;
-  const f_i_o = WS[11]!;
-  const g = WS[12]!;
-  const tanh_c = WS[13]!;
+  const h_next = WS[13]!;
+  const c_next = WS[14]!;
+  const f_i_o = WS[15]!;
+  const g = WS[16]!;
+  const tanh_c = WS[17]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
-  const Wf_Wi_Wg_Wo_x = WS[14]!;
+  const Wf_Wi_Wg_Wo_x = WS[18]!;
   const Uf_Ui_Ug_Uo = WS[2]!;
   const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
+  const bf_copy = WS[4]!;
+  const bi_copy = WS[5]!;
+  const bg_copy = WS[6]!;
+  const bo_copy = WS[7]!;
   const [Wf, Uf, bf, Wi, Ui, bi, Wg, Ug, bg, Wo, Uo, bo] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq] = S as Arrays<2>;
@@ -377,26 +391,35 @@ function step(
     Uf_Ui_Ug_Uo.set(Ui, 256);
     Uf_Ui_Ug_Uo.set(Ug, 512);
     Uf_Ui_Ug_Uo.set(Uo, 768);
+    // bf_copy = bf, where the runtime's row loops read it
+    bf_copy.set(bf);
+    // bi_copy = bi, where the runtime's row loops read it
+    bi_copy.set(bi);
+    // bg_copy = bg, where the runtime's row loops read it
+    bg_copy.set(bg);
+    // bo_copy = bo, where the runtime's row loops read it
+    bo_copy.set(bo);
   }
   // Wf_Wi_Wg_Wo_x = Wf_Wi_Wg_Wo·x
   mm.nt(B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x, 0, 64, 0); // Wf_Wi_Wg_Wo_x[m] = Wf_Wi_Wg_Wo · x[m], for each of B rows
   // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
   mm.nt(B, 64, 16, h_seq, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j++) {
-      // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
-      f_i_o[b * 48 + j] = Wf_Wi_Wg_Wo_x[b * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! + bf[j]!;
-      // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
-      f_i_o[b * 48 + 16 + j] =
-        Wf_Wi_Wg_Wo_x[b * 64 + 16 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! + bi[j]!;
-      // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
-      g[b * 16 + j] =
-        Wf_Wi_Wg_Wo_x[b * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! + bg[j]!;
-      // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
-      f_i_o[b * 48 + 32 + j] =
-        Wf_Wi_Wg_Wo_x[b * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! + bo[j]!;
-    }
-  }
+  // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
+  // f_i_o[m][j] = (Wf_Wi_Wg_Wo_x[m][j] + Uf_Ui_Ug_Uo_h_prev[m][j]) + bf_copy[j], for each of B rows
+  // prettier-ignore
+  mm.add3(B, 16, Wf_Wi_Wg_Wo_x, 0, 64, Uf_Ui_Ug_Uo_h_prev, 0, 64, bf_copy, 0, 0, f_i_o, 0, 48);
+  // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
+  // f_i_o[m][j] = (Wf_Wi_Wg_Wo_x[m][j] + Uf_Ui_Ug_Uo_h_prev[m][j]) + bi_copy[j], for each of B rows
+  // prettier-ignore
+  mm.add3(B, 16, Wf_Wi_Wg_Wo_x, 16, 64, Uf_Ui_Ug_Uo_h_prev, 16, 64, bi_copy, 0, 0, f_i_o, 16, 48);
+  // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
+  // g[m][j] = (Wf_Wi_Wg_Wo_x[m][j] + Uf_Ui_Ug_Uo_h_prev[m][j]) + bg_copy[j], for each of B rows
+  // prettier-ignore
+  mm.add3(B, 16, Wf_Wi_Wg_Wo_x, 32, 64, Uf_Ui_Ug_Uo_h_prev, 32, 64, bg_copy, 0, 0, g, 0, 16);
+  // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
+  // f_i_o[m][j] = (Wf_Wi_Wg_Wo_x[m][j] + Uf_Ui_Ug_Uo_h_prev[m][j]) + bo_copy[j], for each of B rows
+  // prettier-ignore
+  mm.add3(B, 16, Wf_Wi_Wg_Wo_x, 48, 64, Uf_Ui_Ug_Uo_h_prev, 48, 64, bo_copy, 0, 0, f_i_o, 32, 48);
   // f, i, o = σ(…), for each of B rows   lstm.cell:13, 14, 16
   mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);
   // g = tanh(…), for each of B rows   lstm.cell:15
@@ -440,15 +463,19 @@ function infer(
   mm: Products,
   paramsChanged: boolean,
 ): void {
-  const h_swap = WS[15]!;
-  const c_swap = WS[16]!;
+  const h_swap = WS[19]!;
+  const c_swap = WS[20]!;
   const Wf_Wi_Wg_Wo_x = WS[0]!;
   const Wf_Wi_Wg_Wo = WS[1]!;
-  const f_i_o = WS[11]!;
-  const g = WS[12]!;
-  const tanh_c = WS[13]!;
+  const f_i_o = WS[15]!;
+  const g = WS[16]!;
+  const tanh_c = WS[17]!;
   const Uf_Ui_Ug_Uo = WS[2]!;
   const Uf_Ui_Ug_Uo_h_prev = WS[3]!;
+  const bf_copy = WS[4]!;
+  const bi_copy = WS[5]!;
+  const bg_copy = WS[6]!;
+  const bo_copy = WS[7]!;
   const [Wf, Uf, bf, Wi, Ui, bi, Wg, Ug, bg, Wo, Uo, bo] = P as Arrays<12>;
   const [x] = X as Arrays<1>;
   const [h_seq, c_seq] = S as Arrays<2>;
@@ -469,6 +496,14 @@ function infer(
     Uf_Ui_Ug_Uo.set(Ui, 256);
     Uf_Ui_Ug_Uo.set(Ug, 512);
     Uf_Ui_Ug_Uo.set(Uo, 768);
+    // bf_copy = bf, where the runtime's row loops read it
+    bf_copy.set(bf);
+    // bi_copy = bi, where the runtime's row loops read it
+    bi_copy.set(bi);
+    // bg_copy = bg, where the runtime's row loops read it
+    bg_copy.set(bg);
+    // bo_copy = bo, where the runtime's row loops read it
+    bo_copy.set(bo);
   }
   // Steps per chunk: about 256 rows of the batch at a time.
   const chunk = Math.min(T, Math.ceil(256 / B));
@@ -483,28 +518,22 @@ function infer(
       const tc = t - start;
       // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
       mm.nt(B, 64, 16, h_now, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_now[m], for each of B rows
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
-          f_i_o[b * 48 + j] =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! + bf[j]!;
-          // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
-          f_i_o[b * 48 + 16 + j] =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j]! +
-            Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
-            bi[j]!;
-          // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
-          g[b * 16 + j] =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j]! +
-            Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! +
-            bg[j]!;
-          // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
-          f_i_o[b * 48 + 32 + j] =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j]! +
-            Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
-            bo[j]!;
-        }
-      }
+      // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
+      // f_i_o[m][j] = (Wf_Wi_Wg_Wo_x[m][j] + Uf_Ui_Ug_Uo_h_prev[m][j]) + bf_copy[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wf_Wi_Wg_Wo_x, tc * B * 64, 64, Uf_Ui_Ug_Uo_h_prev, 0, 64, bf_copy, 0, 0, f_i_o, 0, 48);
+      // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
+      // f_i_o[m][j] = (Wf_Wi_Wg_Wo_x[m][j] + Uf_Ui_Ug_Uo_h_prev[m][j]) + bi_copy[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wf_Wi_Wg_Wo_x, tc * B * 64 + 16, 64, Uf_Ui_Ug_Uo_h_prev, 16, 64, bi_copy, 0, 0, f_i_o, 16, 48);
+      // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
+      // g[m][j] = (Wf_Wi_Wg_Wo_x[m][j] + Uf_Ui_Ug_Uo_h_prev[m][j]) + bg_copy[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wf_Wi_Wg_Wo_x, tc * B * 64 + 32, 64, Uf_Ui_Ug_Uo_h_prev, 32, 64, bg_copy, 0, 0, g, 0, 16);
+      // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
+      // f_i_o[m][j] = (Wf_Wi_Wg_Wo_x[m][j] + Uf_Ui_Ug_Uo_h_prev[m][j]) + bo_copy[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wf_Wi_Wg_Wo_x, tc * B * 64 + 48, 64, Uf_Ui_Ug_Uo_h_prev, 48, 64, bo_copy, 0, 0, f_i_o, 32, 48);
       // f, i, o = σ(…), for each of B rows   lstm.cell:13, 14, 16
       mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);
       // g = tanh(…), for each of B rows   lstm.cell:15

@@ -25,6 +25,7 @@ export const spec = {
     { size: 16, rows: "chunk", kernel: "forward" },
     { size: 16, rows: "B" },
     { size: 16, rows: "B" },
+    { size: 16, rows: "one", derived: ["forward", "step", "infer"] },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "B", kernel: "backward" },
     { size: 16, rows: "chunk", kernel: "backward" },
@@ -48,15 +49,21 @@ function forward(
   M: Uint8Array | undefined,
   WS: readonly Real[],
   mm: Products,
-  _paramsChanged: boolean,
+  paramsChanged: boolean,
 ): void {
   const Wx_x = WS[0]!;
   const h = WS[1]!;
   const Wh_h_prev = WS[2]!;
+  const b_copy = WS[3]!;
   const [Wx, Wh, b] = P as Arrays<3>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
   const [h_out] = Y as Arrays<1>;
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // b_copy = b, where the runtime's row loops read it
+    b_copy.set(b);
+  }
   // Steps per chunk: about 256 rows of the batch at a time.
   const chunk = Math.min(T, Math.ceil(256 / B));
   for (let start = 0; start < T; start += chunk) {
@@ -70,12 +77,10 @@ function forward(
       const tc = t - start;
       // Wh_h_prev = Wh·h_prev, in h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
       mm.nt(B, 16, 16, h_seq, t * B * 16, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 16; i++) {
-          // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
-          h[n * 16 + i] = Wx_x[(tc * B + n) * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!;
-        }
-      }
+      // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
+      // h[m][j] = (Wx_x[m][j] + Wh_h_prev[m][j]) + b_copy[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wx_x, tc * B * 16, 16, Wh_h_prev, 0, 16, b_copy, 0, 0, h, 0, 16);
       // h = tanh(…), for each of B rows   rnn.cell:8
       mm.tanh(B * 16, h, 0, h, 0);
       for (let n = 0; n < B; n++) {
@@ -118,9 +123,9 @@ function backward(
   inputGrads: boolean,
   initialGrads: boolean,
 ): void {
-  const dh_swap = WS[3]!;
-  const dh_kept = WS[4]!;
-  const dh_pre = WS[5]!;
+  const dh_swap = WS[4]!;
+  const dh_kept = WS[5]!;
+  const dh_pre = WS[6]!;
   const [Wx, Wh] = P as Arrays<3>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
@@ -200,26 +205,30 @@ function step(
   Y: readonly Real[],
   WS: readonly Real[],
   mm: Products,
-  _paramsChanged: boolean,
+  paramsChanged: boolean,
 ): void {
-  const h_next = WS[6]!;
+  const h_next = WS[7]!;
   const h = WS[1]!;
-  const Wx_x = WS[7]!;
+  const Wx_x = WS[8]!;
   const Wh_h_prev = WS[2]!;
+  const b_copy = WS[3]!;
   const [Wx, Wh, b] = P as Arrays<3>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
   const [h_out] = Y as Arrays<1>;
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // b_copy = b, where the runtime's row loops read it
+    b_copy.set(b);
+  }
   // Wx_x = Wx·x, in h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
   mm.nt(B, 16, 8, x, 0, 8, Wx, 0, Wx_x, 0, 16, 0); // Wx_x[m] = Wx · x[m], for each of B rows
   // Wh_h_prev = Wh·h_prev, in h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
   mm.nt(B, 16, 16, h_seq, 0, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
-  for (let n = 0; n < B; n++) {
-    for (let i = 0; i < 16; i++) {
-      // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
-      h[n * 16 + i] = Wx_x[n * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!;
-    }
-  }
+  // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
+  // h[m][j] = (Wx_x[m][j] + Wh_h_prev[m][j]) + b_copy[j], for each of B rows
+  // prettier-ignore
+  mm.add3(B, 16, Wx_x, 0, 16, Wh_h_prev, 0, 16, b_copy, 0, 0, h, 0, 16);
   // h = tanh(…), for each of B rows   rnn.cell:8
   mm.tanh(B * 16, h, 0, h, 0);
   for (let n = 0; n < B; n++) {
@@ -244,18 +253,24 @@ function infer(
   M: Uint8Array | undefined,
   WS: readonly Real[],
   mm: Products,
-  _paramsChanged: boolean,
+  paramsChanged: boolean,
 ): void {
-  const h_swap = WS[8]!;
+  const h_swap = WS[9]!;
   const Wx_x = WS[0]!;
   const h = WS[1]!;
   const Wh_h_prev = WS[2]!;
+  const b_copy = WS[3]!;
   const [Wx, Wh, b] = P as Arrays<3>;
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
   const [h_out] = Y as Arrays<1>;
   let h_now = h_seq;
   let h_new = h_swap;
+  // Values derived from params alone, kept until params change.
+  if (paramsChanged) {
+    // b_copy = b, where the runtime's row loops read it
+    b_copy.set(b);
+  }
   // Steps per chunk: about 256 rows of the batch at a time.
   const chunk = Math.min(T, Math.ceil(256 / B));
   for (let start = 0; start < T; start += chunk) {
@@ -269,12 +284,10 @@ function infer(
       const tc = t - start;
       // Wh_h_prev = Wh·h_prev, in h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
       mm.nt(B, 16, 16, h_now, 0, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_now[m], for each of B rows
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 16; i++) {
-          // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
-          h[n * 16 + i] = Wx_x[(tc * B + n) * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!;
-        }
-      }
+      // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
+      // h[m][j] = (Wx_x[m][j] + Wh_h_prev[m][j]) + b_copy[j], for each of B rows
+      // prettier-ignore
+      mm.add3(B, 16, Wx_x, tc * B * 16, 16, Wh_h_prev, 0, 16, b_copy, 0, 0, h, 0, 16);
       // h = tanh(…), for each of B rows   rnn.cell:8
       mm.tanh(B * 16, h, 0, h, 0);
       for (let n = 0; n < B; n++) {

@@ -9,7 +9,7 @@
  * Nodes that are the same for every row (they depend on params only) go to a prologue, each into a
  * buffer of its own (a scalar too), which the kernels keep until params change.
  */
-import { mapCall } from "../../src/runtime/abi.js";
+import { mapCall, rowLoopCall } from "../../src/runtime/abi.js";
 import { opDef, viewOffsetOf, type KernelWriter, type RowWriter, type Strided } from "../ops/index.js";
 import { type Graph, type NodeId, sizeOf, walk } from "../ir/graph.js";
 import type { Names } from "./names.js";
@@ -73,6 +73,11 @@ export interface Scratch {
    * dtype once, rather than computed per element in the loops.
    */
   readonly maps: boolean;
+  /**
+   * Whether an element loop the runtime's row loops compute (`ROW_LOOPS`: a gate's pre-activation
+   * stored for its map) is calls into them (float32 kernels with runtime maps).
+   */
+  readonly rowLoops: boolean;
   /** A runtime product of this phase may stage `perRow` elements per row plus `fixed`. */
   stage(rows: Exclude<Rows, "one">, perRow: number, fixed: number): void;
 }
@@ -104,6 +109,13 @@ export function strided(slot: Slot, size: number): Strided {
  */
 type ElementStatement = (i: Ix, values: Map<NodeId, string>, names: Names) => Stmt[];
 
+/** A loop statement a row loop computes: mapped value `id`'s argument `(a + b) + c` of arrays (`leaves`), `size` elements a row. */
+interface Add3 {
+  readonly id: NodeId;
+  readonly size: number;
+  readonly leaves: readonly [NodeId, NodeId, NodeId];
+}
+
 /**
  * One item of a phase, in order: a statement of an element loop, or code of its own. An element
  * statement computing a value says which (`computes`; `local` too when the value lives in a local).
@@ -112,6 +124,8 @@ type Item =
   | {
       readonly kind: "element"; readonly size: number; readonly statement: ElementStatement; readonly reads: readonly NodeId[];
       readonly local?: NodeId; readonly computes?: NodeId;
+      /** The mapped value whose argument this statement stores (`argument`). */
+      readonly argumentOf?: NodeId;
     }
   | { readonly kind: "code"; readonly code: () => Stmt[]; readonly reads: readonly NodeId[] };
 
@@ -213,6 +227,9 @@ export class StepBody {
     return this.derived;
   }
 
+  /** A param a row loop reads, by node: its copy in a workspace buffer (`keepParamsForRowLoops`). */
+  private readonly paramCopies = new Map<NodeId, Slot>();
+
   private prepared?: {
     readonly constants: Stmt[]; readonly prologue: Stmt[]; readonly items: readonly Item[]; readonly loops: Loops; readonly places: ReadonlyMap<NodeId, Place>;
   };
@@ -307,7 +324,9 @@ export class StepBody {
     }
     mappedValues.forEach(done);
     if (next.some((n, r) => n !== byRequest[r]!.length)) throw new Error("internal error: a sink's terms were not all written");
-    this.prepared = { constants, prologue, items, loops: this.buffersForLocals(items, stages, places), places };
+    const loops = this.buffersForLocals(items, stages, places);
+    this.keepParamsForRowLoops(items, loops, places, prologue);
+    this.prepared = { constants, prologue, items, loops, places };
   }
 
   /** The runtime map computing `id`, when this phase hands it to one: a varying vector of a mapped op. */
@@ -385,6 +404,12 @@ export class StepBody {
         k++;
         continue;
       }
+      const calls = again.has(groupOf[k]!) ? null : this.rowLoopCalls(items, groupOf, k, unread, places);
+      if (calls !== null) {
+        out.push(...calls.stmts);
+        k = calls.next;
+        continue;
+      }
       const statements: ElementStatement[] = (again.get(groupOf[k]!) ?? []).map((id) => this.computedAgain(id, places));
       for (const g = groupOf[k]; k < items.length && groupOf[k] === g; k++) {
         const item = items[k]!;
@@ -393,6 +418,83 @@ export class StepBody {
       if (statements.length) out.push(this.elementLoop(first.size, statements));
     }
     return out;
+  }
+
+  /**
+   * The element loop of items `k`… (one group) as calls of the runtime's row loops (`ROW_LOOPS`),
+   * when the kernel calls them (float32, runtime products) and every statement of
+   * the loop is one a row loop computes: each the stored argument of a mapped value that is
+   * `(a + b) + c` of row-strided or broadcast arrays (a gate's pre-activation). Else null.
+   */
+  private rowLoopCalls(items: readonly Item[], groupOf: readonly number[], k: number, unread: ReadonlySet<number>, places: ReadonlyMap<NodeId, Place>): { stmts: Stmt[]; next: number } | null {
+    const matched = this.rowLoopGroup(items, groupOf, k, unread, places);
+    return matched && { stmts: matched.calls.flatMap((c) => this.add3Call(c, places)), next: matched.next };
+  }
+
+  /** The add3 of each statement of the group from item `k` when every one is an add3 (and the kernel calls row loops), and where the group ends; else null. */
+  private rowLoopGroup(items: readonly Item[], groupOf: readonly number[], k: number, unread: ReadonlySet<number>, places: ReadonlyMap<NodeId, Place>): { calls: Add3[]; next: number } | null {
+    if (!this.scratch.rowLoops) return null;
+    const calls: Add3[] = [];
+    let next = k;
+    for (const g = groupOf[k]; next < items.length && groupOf[next] === g; next++) {
+      const item = items[next]!;
+      if (unread.has(next)) continue;
+      const call = item.kind === "element" && item.argumentOf !== undefined ? this.add3Of(item.argumentOf, item.size, places) : null;
+      if (call === null) return null;
+      calls.push(call);
+    }
+    return { calls, next };
+  }
+
+  /**
+   * The params the row loops of this phase read (biases) live outside the arena the runtime runs
+   * them in: each gets a copy in a workspace buffer, made in the prologue (when params change),
+   * which the calls read instead.
+   */
+  private keepParamsForRowLoops(items: readonly Item[], { groupOf, again, unread }: Loops, places: ReadonlyMap<NodeId, Place>, prologue: Stmt[]): void {
+    for (let k = 0; k < items.length; k++) {
+      if (items[k]!.kind !== "element" || groupOf[k] === groupOf[k - 1] || again.has(groupOf[k]!)) continue;
+      for (const call of this.rowLoopGroup(items, groupOf, k, unread, places)?.calls ?? []) {
+        for (const leaf of call.leaves) {
+          if (this.graph.node(leaf).op !== "param" || this.paramCopies.has(leaf)) continue;
+          const param = places.get(leaf) as { slot: Slot };
+          const size = sizeOf(this.graph.shape(leaf));
+          const buffer = this.scratch.buffer(`${param.slot.array}_copy`, size, this.names, "one");
+          this.paramCopies.set(leaf, { array: buffer, rowBase: null });
+          prologue.push(comment(`${buffer} = ${param.slot.array}, where the runtime's row loops read it`), code(`${buffer}.set(${param.slot.array});`));
+        }
+      }
+    }
+  }
+
+  /** The operands of `(a + b) + c`, the argument of mapped value `id` (`size` elements a row), if they are arrays; else null. */
+  private add3Of(id: NodeId, size: number, places: ReadonlyMap<NodeId, Place>): Add3 | null {
+    const target = places.get(id)!;
+    const sumId = this.graph.node(id).args[0]!;
+    const sum = this.graph.node(sumId);
+    if (target.kind !== "array" || sum.op !== "add" || places.get(sumId)?.kind !== "inline") return null;
+    const innerId = sum.args[0]!;
+    const inner = this.graph.node(innerId);
+    if (inner.op !== "add" || places.get(innerId)?.kind !== "inline") return null;
+    const leaves = [inner.args[0]!, inner.args[1]!, sum.args[1]!] as const;
+    for (const leaf of leaves) {
+      const shape = this.graph.shape(leaf);
+      if (places.get(leaf)?.kind !== "array" || shape.length === 0 || sizeOf(shape) !== size) return null;
+    }
+    return { id, size, leaves };
+  }
+
+  /** `mm.add3(…)` computing `call`, reading params from their copies. */
+  private add3Call({ id, size, leaves }: Add3, places: ReadonlyMap<NodeId, Place>): Stmt[] {
+    const target = places.get(id) as { slot: Slot };
+    const slots = leaves.map((leaf) => this.paramCopies.get(leaf) ?? (places.get(leaf) as { slot: Slot }).slot);
+    const operands = [...slots, target.slot].map((slot) => strided(slot, size));
+    const args = operands.flatMap((o) => [o.array, o.base, o.stride]);
+    const rows = this.rows === "B" ? "each of B rows" : "all T * B rows";
+    const [a, b, c, y] = operands.map((o) => `${o.array}[${o.stride === 0 ? "" : "m]["}j]`);
+    const call = rowLoopCall("add3", [show(this.rowCount), size, ...args]);
+    // One line a call, as the loop it stands for reads (the formatter would give each argument one).
+    return this.withComment(id, [comment(`${y} = (${a} + ${b}) + ${c}, for ${rows}`), comment("prettier-ignore"), code(`${call};`)]);
   }
 
   /** One loop over this phase's rows and `size` elements, running `statements` for each element. */
@@ -516,7 +618,7 @@ export class StepBody {
     const reads = places.get(arg)?.kind === "inline" ? this.reads(arg, places) : [arg];
     const statement: ElementStatement = (i, values) =>
       this.withComment(id, [store(place.slot.array, at(place.slot, m, size, i), "=", this.read(arg, m, i, withValues(places, values)))]);
-    return { kind: "element", size, statement, reads };
+    return { kind: "element", size, statement, reads, argumentOf: id };
   }
 
   /** One call of a runtime map over every row of its group's buffer (or tape rows), in place. */

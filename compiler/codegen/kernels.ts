@@ -56,6 +56,8 @@ export interface Buffers {
   readonly products: boolean;
   /** Whether sigmoid, tanh and exp over vectors are calls into the runtime's maps (float32 with runtime products). */
   readonly maps: boolean;
+  /** Whether element loops a runtime row loop computes are calls into it (`EmitOptions.rowLoops`). */
+  readonly rowLoops: boolean;
   /** A runtime product may stage `perRow` elements per row plus `fixed`. */
   stage(rows: "B" | "TB", perRow: number, fixed: number): void;
 }
@@ -85,6 +87,7 @@ function tracking(buffers: Buffers, graph: Graph, describe: Describe): KernelBuf
     },
     products: buffers.products,
     maps: buffers.maps,
+    rowLoops: buffers.rowLoops,
     // A chunk's products stage no more than all T·B rows would.
     stage: (rows, perRow, fixed) => buffers.stage(rows === "chunk" ? "TB" : rows, perRow, fixed),
     used: () => [...used].map(([index, name]) => ({ name, index })),

@@ -37,6 +37,12 @@ export interface EmitOptions {
    * engine has it); "inline": register-tiled loops specialized to the sizes, in the module itself.
    */
   readonly products?: ProductsMode;
+  /**
+   * Whether element loops the runtime's row loops compute (`ROW_LOOPS`) are calls into them, where
+   * kernels call the runtime's maps (float32, runtime products): the default. False keeps them as
+   * loops in the module (the same arithmetic, for comparing the two).
+   */
+  readonly rowLoops?: boolean;
 }
 
 /** One kernel function: its parameters (the ABI's), the workspace buffers it binds, its body. */
@@ -172,6 +178,7 @@ function emitIn(dialect: Dialect, ir: CellIR, plan: KernelPlan, options: EmitOpt
     products,
     // The runtime's maps round each value to float32 as a store does; float64 kernels keep `Math`.
     maps: products && options.dtype === "f32",
+    rowLoops: products && options.dtype === "f32" && options.rowLoops !== false,
     stage(rows, perRow, fixed) {
       staging[rows] = Math.max(staging[rows], perRow);
       staging.fixed = Math.max(staging.fixed, fixed);

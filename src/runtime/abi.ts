@@ -147,13 +147,48 @@ export function mapCall(name: MapName, args: readonly (string | number)[]): stri
   return `${KERNEL_PARAMETER.products}.${name}(${args.join(", ")})`;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Elementwise loops over rows
+
+/**
+ * Fused elementwise loops of a kernel the runtime runs over `rows` rows of `n` elements, each
+ * operand strided (rows apart by its stride; a stride of 0 reads one row for every row):
+ *
+ *   add3  Y[y0 + m·ys + j] = (A[a0 + m·as + j] + B[b0 + m·bs + j]) + C[c0 + m·cs + j]
+ *
+ * each sum in float64 and the result rounded once when stored: exactly the emitted JavaScript
+ * loop it replaces (a gate's pre-activation, `Wf·x + Uf·h + bf`). Y does not overlap A, B or C.
+ * Float32 kernels with runtime products call them; the WebAssembly functions behind them take
+ * byte addresses instead of arrays and offsets.
+ */
+export const ROW_LOOPS = {
+  add3: {
+    args: [arg("rows", "count"), arg("n", "count"), ...strided("A", "a0", "as"), ...strided("B", "b0", "bs"), ...strided("C", "c0", "cs"), ...strided("Y", "y0", "ys")],
+  },
+} as const;
+
+export type RowLoopName = keyof typeof ROW_LOOPS;
+export const ROW_LOOP_NAMES = Object.keys(ROW_LOOPS) as RowLoopName[];
+
+/** The parameters of row loop `name`'s WebAssembly function: arrays become byte addresses, offsets go. */
+export function wasmRowLoopParams(name: RowLoopName): string[] {
+  return ROW_LOOPS[name].args.filter((a) => a.role !== "offset").map((a) => a.name);
+}
+
+/** A call of row loop `name` in emitted code, `mm.add3(rows, n, A, a0, as, …)`: exactly its arguments, in order. */
+export function rowLoopCall(name: RowLoopName, args: readonly (string | number)[]): string {
+  const expected = ROW_LOOPS[name].args;
+  if (args.length !== expected.length) throw new Error(`internal error: row loop ${name} takes ${expected.length} arguments (${expected.map((a) => a.name).join(", ")}), not ${args.length}`);
+  return `${KERNEL_PARAMETER.products}.${name}(${args.join(", ")})`;
+}
+
 /**
  * The runtime's vector kernels an emitted kernel calls as `mm`: the products (see `PRODUCTS` for
- * what each computes) and the elementwise maps (`MAPS`).
+ * what each computes), the elementwise maps (`MAPS`) and the row loops (`ROW_LOOPS`).
  */
 export type Products = { readonly [P in ProductName]: Signature<(typeof PRODUCTS)[P]["args"]> } & {
   readonly [F in MapName]: Signature<(typeof MAPS)[F]["args"]>;
-};
+} & { readonly [L in RowLoopName]: Signature<(typeof ROW_LOOPS)[L]["args"]> };
 
 /** The parameters of product `name`'s WebAssembly function: arrays become byte addresses, offsets go. */
 export function wasmProductParams(name: ProductName): string[] {

@@ -4,5 +4,5 @@ export { MAX_ELEMENTS } from "./limits.js";
 export { bumpParams, paramsVersion, trackParams } from "./params.js";
 export { elu, erf, gelu, sigmoid, softplus, softsign } from "./math.js";
 export { MAX_SEED, checkSeed, mulberry32 } from "./random.js";
-export { createArena, plainMaps, plainProducts, productsReady, simdAvailable, useSimd, type Arena, type Products } from "./products.js";
+export { createArena, plainMaps, plainProducts, plainRowLoops, productsReady, simdAvailable, useSimd, type Arena, type Products } from "./products.js";
 export type * from "./types.js";

@@ -11,9 +11,10 @@
  * The arena's memory only grows in `layout`, between kernel calls, so no view a running kernel
  * holds is ever detached.
  */
-import { MAP_NAMES, PRODUCT_NAMES, wasmMapParams, wasmProductParams, type DType, type MapName, type ProductName, type Products, type Real } from "./abi.js";
+import { MAP_NAMES, PRODUCT_NAMES, ROW_LOOP_NAMES, wasmMapParams, wasmProductParams, wasmRowLoopParams, type DType, type MapName, type ProductName, type Products, type Real, type RowLoopName } from "./abi.js";
 import { sigmoid } from "./math.js";
 import { PRODUCTS_WASM } from "./products-wasm.js";
+import { ROW_LOOPS_WASM } from "./row-loops-wasm.js";
 
 export type { Products };
 
@@ -62,10 +63,26 @@ type WasmProduct = (...args: number[]) => void;
 /** A WebAssembly map (float32 only): the count, then the byte addresses of A and Y (`wasmMapParams`). */
 type WasmMap = (n: number, A: number, Y: number) => void;
 
+/** A WebAssembly row loop (float32 only): rows and n, then each operand's byte address and row stride (`wasmRowLoopParams`). */
+type WasmRowLoop = (...args: number[]) => void;
+
 let compiled: WebAssembly.Module | null | undefined;
 let pending: Promise<boolean> | undefined;
 
 const productsBytes = () => Uint8Array.from(atob(PRODUCTS_WASM), (c) => c.charCodeAt(0));
+
+let rowLoopsCompiled: WebAssembly.Module | null | undefined;
+
+/** The row loops module (small: compiled synchronously anywhere), or null where it does not compile. */
+function rowLoopsModule(): WebAssembly.Module | null {
+  if (rowLoopsCompiled !== undefined) return rowLoopsCompiled;
+  try {
+    rowLoopsCompiled = new WebAssembly.Module(Uint8Array.from(atob(ROW_LOOPS_WASM), (c) => c.charCodeAt(0)));
+  } catch {
+    rowLoopsCompiled = null;
+  }
+  return rowLoopsCompiled;
+}
 
 /**
  * The products module, compiled once per process; null where WebAssembly SIMD is missing, or
@@ -268,7 +285,56 @@ function wasmArena(module: WebAssembly.Module, precision: DType, maxPages?: numb
     }
   };
   const maps = exportsOf<MapName, WasmMap>(instance, MAP_NAMES, "f32", (name) => wasmMapParams(name).length);
+
+  /**
+   * A float32 row loop `Y = f(A, B, C)`: in place when every operand lives in the arena; else the
+   * operands outside it are staged after the staging area's start (free between products), rows
+   * in chunks that fit there, and the result copied back. Where not even one row fits, the plain
+   * loop (the same arithmetic) runs over the arrays themselves.
+   */
+  const rowLoop = (fn: WasmRowLoop, plain: Products[RowLoopName]): Products[RowLoopName] =>
+    (rows, n, A, a0, as, B, b0, bs, C, c0, cs, Y, y0, ys) => {
+      if (rows <= 0 || n <= 0) return;
+      const pa = inside(A, a0);
+      const pb = inside(B, b0);
+      const pc = inside(C, c0);
+      const py = inside(Y, y0);
+      if (pa >= 0 && pb >= 0 && pc >= 0 && py >= 0) return fn(rows, n, pa, as, pb, bs, pc, cs, py, ys);
+      // Elements staged per row (operands outside that advance by row) and once (those that do not).
+      const unit = ALIGN / E;
+      const room = heap.length - stagingStart - 4 * unit;
+      const perRow = (pa < 0 && as !== 0 ? n : 0) + (pb < 0 && bs !== 0 ? n : 0) + (pc < 0 && cs !== 0 ? n : 0) + (py < 0 ? n : 0);
+      const once = (pa < 0 && as === 0 ? n : 0) + (pb < 0 && bs === 0 ? n : 0) + (pc < 0 && cs === 0 ? n : 0);
+      const chunk = perRow === 0 ? rows : Math.min(rows, Math.floor((room - once) / perRow));
+      if (chunk < 1) return plain(rows, n, A, a0, as, B, b0, bs, C, c0, cs, Y, y0, ys);
+      for (let k = 0; k < rows; k += chunk) {
+        const r = Math.min(chunk, rows - k);
+        top = stagingStart;
+        // Each operand in place (its row k on), or staged: one row if it does not advance, else r compact rows.
+        const qa = pa >= 0 ? pa + k * as * E : stage(A, a0 + k * as, as, as === 0 ? 1 : r, n);
+        const qb = pb >= 0 ? pb + k * bs * E : stage(B, b0 + k * bs, bs, bs === 0 ? 1 : r, n);
+        const qc = pc >= 0 ? pc + k * cs * E : stage(C, c0 + k * cs, cs, cs === 0 ? 1 : r, n);
+        const sa = pa >= 0 || as === 0 ? as : n;
+        const sb = pb >= 0 || bs === 0 ? bs : n;
+        const sc = pc >= 0 || cs === 0 ? cs : n;
+        if (py >= 0) {
+          fn(r, n, qa, sa, qb, sb, qc, sc, py + k * ys * E, ys);
+          continue;
+        }
+        const qy = top * E;
+        fn(r, n, qa, sa, qb, sb, qc, sc, qy, n);
+        for (let m = 0; m < r; m++) Y.set(heap.subarray(qy / E + m * n, qy / E + (m + 1) * n), y0 + (k + m) * ys);
+      }
+    };
+  const rowsModule = precision === "f32" ? rowLoopsModule() : null;
+  const rowLoops = rowsModule === null
+    ? plainRowLoops
+    : (() => {
+        const ex = exportsOf<RowLoopName, WasmRowLoop>(new WebAssembly.Instance(rowsModule, { env: { memory } }), ROW_LOOP_NAMES, "f32", (name) => wasmRowLoopParams(name).length);
+        return { add3: rowLoop(ex.add3, plainRowLoops.add3) };
+      })();
   const products: Products = {
+    ...rowLoops,
     ...(precision === "f32" ? { sigmoid: map(maps.sigmoid), tanh: map(maps.tanh), exp: map(maps.exp) } : plainMaps),
     nt: (rows, N, K, A, a0, as, W, w0, Y, y0, ys, acc) => nt(rows, N, K, A, a0, as, W, w0, Y, y0, ys, acc, N, K),
     nn: (rows, N, K, A, a0, as, W, w0, Y, y0, ys, acc) => nn(rows, N, K, A, a0, as, W, w0, Y, y0, ys, acc, K, N),
@@ -322,9 +388,23 @@ export const plainMaps: { readonly [F in MapName]: Products[F] } = {
   },
 };
 
+/** The row loops as plain loops, the same arithmetic as the emitted JavaScript loops they stand for. */
+export const plainRowLoops: { readonly [L in RowLoopName]: Products[L] } = {
+  add3(rows, n, A, a0, as, B, b0, bs, C, c0, cs, Y, y0, ys) {
+    for (let m = 0; m < rows; m++) {
+      const a = a0 + m * as;
+      const b = b0 + m * bs;
+      const c = c0 + m * cs;
+      const y = y0 + m * ys;
+      for (let j = 0; j < n; j++) Y[y + j] = A[a + j]! + B[b + j]! + C[c + j]!;
+    }
+  },
+};
+
 /** Products as plain loops over the arrays themselves, accumulating in float64. */
 export const plainProducts: Products = {
   ...plainMaps,
+  ...plainRowLoops,
   nt(rows, N, K, A, a0, as, W, w0, Y, y0, ys, acc) {
     for (let m = 0; m < rows; m++) {
       const a = a0 + m * as;
