@@ -136,16 +136,10 @@ export type MapName = keyof typeof MAPS;
 export const MAP_NAMES = Object.keys(MAPS) as MapName[];
 
 /** The parameters of map `name`'s WebAssembly function: arrays become byte addresses, offsets go. */
-export function wasmMapParams(name: MapName): string[] {
-  return MAPS[name].args.filter((a) => a.role !== "offset").map((a) => a.name);
-}
+export const wasmMapParams = (name: MapName): string[] => wasmParams(MAPS[name].args, false);
 
 /** A call of map `name` in emitted code, `mm.sigmoid(n, A, a0, Y, y0)`: exactly its arguments, in order. */
-export function mapCall(name: MapName, args: readonly (string | number)[]): string {
-  const expected = MAPS[name].args;
-  if (args.length !== expected.length) throw new Error(`internal error: map ${name} takes ${expected.length} arguments (${expected.map((a) => a.name).join(", ")}), not ${args.length}`);
-  return `${KERNEL_PARAMETER.products}.${name}(${args.join(", ")})`;
-}
+export const mapCall = (name: MapName, args: readonly (string | number)[]): string => vectorCall("map", name, MAPS[name].args, args);
 
 // ---------------------------------------------------------------------------------------------
 // Elementwise loops over rows
@@ -171,16 +165,10 @@ export type RowLoopName = keyof typeof ROW_LOOPS;
 export const ROW_LOOP_NAMES = Object.keys(ROW_LOOPS) as RowLoopName[];
 
 /** The parameters of row loop `name`'s WebAssembly function: arrays become byte addresses, offsets go. */
-export function wasmRowLoopParams(name: RowLoopName): string[] {
-  return ROW_LOOPS[name].args.filter((a) => a.role !== "offset").map((a) => a.name);
-}
+export const wasmRowLoopParams = (name: RowLoopName): string[] => wasmParams(ROW_LOOPS[name].args, false);
 
 /** A call of row loop `name` in emitted code, `mm.add3(rows, n, A, a0, as, …)`: exactly its arguments, in order. */
-export function rowLoopCall(name: RowLoopName, args: readonly (string | number)[]): string {
-  const expected = ROW_LOOPS[name].args;
-  if (args.length !== expected.length) throw new Error(`internal error: row loop ${name} takes ${expected.length} arguments (${expected.map((a) => a.name).join(", ")}), not ${args.length}`);
-  return `${KERNEL_PARAMETER.products}.${name}(${args.join(", ")})`;
-}
+export const rowLoopCall = (name: RowLoopName, args: readonly (string | number)[]): string => vectorCall("row loop", name, ROW_LOOPS[name].args, args);
 
 /**
  * The runtime's vector kernels an emitted kernel calls as `mm`: the products (see `PRODUCTS` for
@@ -191,15 +179,22 @@ export type Products = { readonly [P in ProductName]: Signature<(typeof PRODUCTS
 } & { readonly [L in RowLoopName]: Signature<(typeof ROW_LOOPS)[L]["args"]> };
 
 /** The parameters of product `name`'s WebAssembly function: arrays become byte addresses, offsets go. */
-export function wasmProductParams(name: ProductName): string[] {
-  const p = PRODUCTS[name];
-  return p.args.filter((a) => a.role !== "offset" && (a.role !== "acc" || p.wasmAcc)).map((a) => a.name);
-}
+export const wasmProductParams = (name: ProductName): string[] => wasmParams(PRODUCTS[name].args, PRODUCTS[name].wasmAcc);
 
 /** A call of product `name` in emitted code, `mm.nt(rows, N, …)`: exactly its arguments, in order. */
-export function productCall(name: ProductName, args: readonly (string | number)[]): string {
-  const expected = PRODUCTS[name].args;
-  if (args.length !== expected.length) throw new Error(`internal error: product ${name} takes ${expected.length} arguments (${expected.map((a) => a.name).join(", ")}), not ${args.length}`);
+export const productCall = (name: ProductName, args: readonly (string | number)[]): string => vectorCall("product", name, PRODUCTS[name].args, args);
+
+/**
+ * The parameters of a vector kernel's WebAssembly function, from its arguments: arrays become byte
+ * addresses, offsets go, and so does the accumulate flag unless the function takes it (`acc`).
+ */
+function wasmParams(args: readonly ProductArg[], acc: boolean): string[] {
+  return args.filter((a) => a.role !== "offset" && (a.role !== "acc" || acc)).map((a) => a.name);
+}
+
+/** A call in emitted code of vector kernel `name` (a product, map or row loop), `mm.name(…)`: exactly its arguments, in order. */
+function vectorCall(kind: string, name: string, expected: readonly ProductArg[], args: readonly (string | number)[]): string {
+  if (args.length !== expected.length) throw new Error(`internal error: ${kind} ${name} takes ${expected.length} arguments (${expected.map((a) => a.name).join(", ")}), not ${args.length}`);
   return `${KERNEL_PARAMETER.products}.${name}(${args.join(", ")})`;
 }
 

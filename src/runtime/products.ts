@@ -69,7 +69,9 @@ type WasmRowLoop = (...args: number[]) => void;
 let compiled: WebAssembly.Module | null | undefined;
 let pending: Promise<boolean> | undefined;
 
-const productsBytes = () => Uint8Array.from(atob(PRODUCTS_WASM), (c) => c.charCodeAt(0));
+/** The bytes of a module the build wrote as base64. */
+const bytesOf = (base64: string) => Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+const productsBytes = () => bytesOf(PRODUCTS_WASM);
 
 let rowLoopsCompiled: WebAssembly.Module | null | undefined;
 
@@ -77,7 +79,7 @@ let rowLoopsCompiled: WebAssembly.Module | null | undefined;
 function rowLoopsModule(): WebAssembly.Module | null {
   if (rowLoopsCompiled !== undefined) return rowLoopsCompiled;
   try {
-    rowLoopsCompiled = new WebAssembly.Module(Uint8Array.from(atob(ROW_LOOPS_WASM), (c) => c.charCodeAt(0)));
+    rowLoopsCompiled = new WebAssembly.Module(bytesOf(ROW_LOOPS_WASM));
   } catch {
     rowLoopsCompiled = null;
   }
@@ -323,7 +325,7 @@ function wasmArena(module: WebAssembly.Module, precision: DType, maxPages?: numb
         }
         const qy = top * E;
         fn(r, n, qa, sa, qb, sb, qc, sc, qy, n);
-        for (let m = 0; m < r; m++) Y.set(heap.subarray(qy / E + m * n, qy / E + (m + 1) * n), y0 + (k + m) * ys);
+        unstage(qy, Y, y0 + k * ys, ys, r, n);
       }
     };
   const rowsModule = precision === "f32" ? rowLoopsModule() : null;
