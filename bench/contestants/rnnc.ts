@@ -6,7 +6,9 @@
  *   every step (loss = sum of the first output), accumulating every param grad and returning input
  *   grads. Outputs, final states, input and initial-state gradients go into arrays made once in
  *   prepare (the `into` option), as a training loop that reuses its buffers has them.
- * - forward: `forward` only.  - step: `step` on a state from `createState(B)`.
+ * - forward: `forward` only, for inference (`record: false`: no tape, as PyTorch's forward runs
+ *   under `inference_mode` and ONNX Runtime's and TF.js's record nothing), its outputs and final
+ *   states going `into` arrays made once in prepare.  - step: `step` on a state from `createState(B)`.
  * If the package does not export `compile` yet, the contestant reports itself unavailable.
  */
 
@@ -87,15 +89,18 @@ function prepareCell(cell: Cell, w: Workload): Prepared {
   let tapeBytes = 0;
   const info = () => ({ tapeBytesPerStep: tapeBytes / (w.T * w.B) });
   const opts = { T: w.T, B: w.B };
-  if (w.kind === "forward") return { run: () => void (tapeBytes = cell.forward(params, inputs, opts).tapeBytes), info };
+  // Results go into arrays made once, as a program that reuses its buffers would (`into`);
+  // written here, as the data are, so the memory children count them with the caller's data.
+  const arrays = (specs: readonly { name: string; size: number }[], rows: number) => Object.fromEntries(specs.map((s) => [s.name, new Float32Array(rows * s.size).fill(1)]));
+  const forwardOpts = { ...opts, into: { outputs: arrays(cell.outputs, w.T * w.B), final: arrays(cell.states, w.B) } };
+  if (w.kind === "forward") {
+    const inferOpts = { ...forwardOpts, record: false };
+    return { run: () => void cell.forward(params, inputs, inferOpts) };
+  }
   const out = cell.outputs[0];
   const seeds = { outputs: { [out.name]: new Float32Array(w.T * w.B * out.size).fill(1) } };
   const grads = cell.createGrads();
   const gradList: Real[] = Object.values(grads);
-  // Results go into arrays made once, as a training loop that reuses its buffers would (`into`);
-  // written here, as the data are, so the memory children count them with the caller's data.
-  const arrays = (specs: readonly { name: string; size: number }[], rows: number) => Object.fromEntries(specs.map((s) => [s.name, new Float32Array(rows * s.size).fill(1)]));
-  const forwardOpts = { ...opts, into: { outputs: arrays(cell.outputs, w.T * w.B), final: arrays(cell.states, w.B) } };
   const backwardOpts = { into: { inputs: arrays(cell.inputs, w.T * w.B), initial: arrays(cell.states, w.B) } };
   return {
     run: () => {
