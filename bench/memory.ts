@@ -6,11 +6,30 @@
  * whole compiler, TypeScript included — params and data made) and after every call, and also
  * reports the kernel's high-water mark (process.resourceUsage().maxRSS), which catches peaks
  * inside a call. Peak minus prepared is what the train step itself holds.
+ *
+ * That growth over T·B spreads what is set up once (workspace, compiled code, what the allocator
+ * keeps) over the sample-steps of one call, so it says less the shorter the call. A second child
+ * runs the workload at `LONGER`·T (same B, `longer` in the result): its growth less the first one's,
+ * per sample-step added, is what each more sample-step costs, without the fixed costs.
  */
 
 import { spawn } from "node:child_process";
 import { callSeconds, Unavailable, type Contestant, type Prepared } from "./harness.js";
 import type { Workload } from "./workloads.js";
+
+/** How many times T the second child of `measureMemory` runs the workload at. */
+export const LONGER = 4;
+/** How the parent tells a child to run its workload at `LONGER`·T (the child's other arguments are run.ts's). */
+const LONGER_ENV = "RNNC_BENCH_MEMORY_LONGER";
+
+/** The second child's figures: the workload at `T` = LONGER × the first's, same B. */
+export interface LongerRun {
+  readonly T: number;
+  readonly preparedRss: number;
+  readonly peakRss: number;
+  readonly calls: number;
+  readonly tapeBytesPerStep?: number;
+}
 
 export interface MemoryResult {
   readonly workload: string;
@@ -26,13 +45,16 @@ export interface MemoryResult {
   readonly calls: number;
   /** What the forward keeps for the backward per sample-step, bytes, when the contestant says. */
   readonly tapeBytesPerStep?: number;
+  /** The same workload at LONGER·T, in a child of its own (absent if it failed). */
+  readonly longer?: LongerRun;
   readonly error?: string;
   /** Why the contestant could not run here (a missing dependency or API): not a failure. */
   readonly skipped?: string;
 }
 
 /** Body of the child process: prepare, run for about `seconds` (at least 2 calls), print JSON. */
-export async function memoryChild(w: Workload, c: Contestant, seconds: number): Promise<void> {
+export async function memoryChild(given: Workload, c: Contestant, seconds: number): Promise<void> {
+  const w = process.env[LONGER_ENV] === "1" ? { ...given, T: given.T * LONGER } : given;
   const baselineRss = process.memoryUsage().rss;
   let peakRss = baselineRss;
   const sample = (): number => {
@@ -73,11 +95,22 @@ export async function memoryChild(w: Workload, c: Contestant, seconds: number): 
   process.stdout.write(JSON.stringify(r) + "\n");
 }
 
-/** Runs one child and parses its report. */
-export function measureMemory(script: string, w: Workload, c: Contestant, seconds: number): Promise<MemoryResult> {
+/** Runs the child of `w` and, when it ran, the child at LONGER·T; parses their reports. */
+export async function measureMemory(script: string, w: Workload, c: Contestant, seconds: number): Promise<MemoryResult> {
+  const first = await runChild(script, w, c, seconds, false);
+  if (first.error !== undefined || first.skipped !== undefined) return first;
+  const second = await runChild(script, w, c, seconds, true);
+  if (second.error !== undefined || second.skipped !== undefined) return first;
+  const { preparedRss, peakRss, calls, tapeBytesPerStep } = second;
+  return { ...first, longer: { T: w.T * LONGER, preparedRss, peakRss, calls, ...(tapeBytesPerStep === undefined ? {} : { tapeBytesPerStep }) } };
+}
+
+/** Runs one child (at LONGER·T if `longer`) and parses its report. */
+function runChild(script: string, w: Workload, c: Contestant, seconds: number, longer: boolean): Promise<MemoryResult> {
   return new Promise((resolve) => {
     const args = [script, "--memory-child", w.id, c.id, "--seconds", String(seconds)];
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const env = { ...process.env, [LONGER_ENV]: longer ? "1" : "0" };
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env });
     let out = "", err = "";
     child.stdout.on("data", (d: Buffer) => (out += d.toString()));
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));

@@ -1,7 +1,7 @@
 /** Text tables for people; the same numbers go to `--json` unformatted. */
 
 import type { Result } from "./harness.js";
-import type { MemoryResult } from "./memory.js";
+import { LONGER, type MemoryResult } from "./memory.js";
 import type { Workload } from "./workloads.js";
 
 export interface WorkloadReport {
@@ -162,18 +162,32 @@ export function sweepTable(title: string, axis: "B" | "H", reports: readonly Wor
 /** Peak RSS growth during the train calls per sample-step (T·B), against the tape per sample-step. */
 export function memoryPerStepTable(mem: readonly MemoryResult[], workloads: readonly Workload[], contestants: readonly { id: string; label: string }[]): string | null {
   const ids = workloads.filter((w) => mem.some((m) => m.workload === w.id && m.error === undefined));
-  const rows = contestants
-    .filter((c) => mem.some((m) => m.contestant === c.id && m.error === undefined))
+  const kB = (bytes: number, tape: number | undefined) =>
+    `${(bytes / 1000).toFixed(1)} kB` + (tape ? ` (${(bytes / tape).toFixed(2)}× tape ${(tape / 1000).toFixed(1)} kB)` : "");
+  const ran = contestants.filter((c) => mem.some((m) => m.contestant === c.id && m.error === undefined));
+  const rows = ran.map((c) => [
+    c.label,
+    ...ids.map((w) => {
+      const m = mem.find((x) => x.contestant === c.id && x.workload === w.id);
+      if (!m || m.error !== undefined) return "—";
+      return kB((m.peakRss - m.preparedRss) / (w.T * w.B), m.tapeBytesPerStep);
+    }),
+  ]);
+  // Per sample-step added from T to LONGER·T (same B): without what is set up once.
+  const added = ran
+    .filter((c) => mem.some((m) => m.contestant === c.id && m.longer !== undefined))
     .map((c) => [
-      c.label,
+      `${c.label}: per sample-step added, T → ${LONGER}·T`,
       ...ids.map((w) => {
         const m = mem.find((x) => x.contestant === c.id && x.workload === w.id);
-        if (!m || m.error !== undefined) return "—";
-        const perStep = (m.peakRss - m.preparedRss) / (w.T * w.B);
-        const tape = m.tapeBytesPerStep;
-        return `${(perStep / 1000).toFixed(1)} kB` + (tape ? ` (${(perStep / tape).toFixed(2)}× tape ${(tape / 1000).toFixed(1)} kB)` : "");
+        const l = m?.longer;
+        if (!m || m.error !== undefined || !l) return "—";
+        const steps = (l.T - w.T) * w.B;
+        const tape = m.tapeBytesPerStep !== undefined && l.tapeBytesPerStep !== undefined ? (l.tapeBytesPerStep * l.T * w.B - m.tapeBytesPerStep * w.T * w.B) / steps : undefined;
+        return kB((l.peakRss - l.preparedRss - (m.peakRss - m.preparedRss)) / steps, tape);
       }),
     ]);
+  rows.push(...added);
   if (rows.length === 0) return null;
   return table([["RSS growth per sample-step", ...ids.map((w) => w.id)], ...rows], (c) => c >= 1);
 }

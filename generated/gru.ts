@@ -167,7 +167,7 @@ function forward(
   }
 }
 
-/** Backprop through time: output gradients GY, state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
+/** Backprop through time: output gradients GY (GYrows rows a step: B, or 0 for zeros), state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
 function backward(
   T: number,
   B: number,
@@ -178,6 +178,7 @@ function backward(
   R: readonly Real[],
   M: Uint8Array | undefined,
   GY: readonly Real[],
+  GYrows: readonly number[],
   GS: readonly Real[],
   GP: readonly Real[],
   GX: readonly Real[],
@@ -205,6 +206,7 @@ function backward(
   const [h_seq] = S as Arrays<1>;
   const [u_r_tape, h_tilde_tape] = R as Arrays<2>;
   const [dh_out] = GY as Arrays<1>;
+  const dh_out_rows = GYrows[0]!;
   const [dh_carry] = GS as Arrays<1>;
   const [dWu, dUu, dbu, dWr, dUr, dbr, dWh, dUh, dbh] = GP as Arrays<9>;
   const [dx] = GX as Arrays<1>;
@@ -244,7 +246,7 @@ function backward(
           const one_minus_u_1 = 1 - u;
           one_minus_u[b * 16 + i] = one_minus_u_1;
           // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-          const dh_1 = dh_out[(t * B + b) * 16 + i]! + dh_seed[b * 16 + i]!;
+          const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i]! + dh_seed[b * 16 + i]!;
           dh[b * 16 + i] = dh_1;
           // dh_one_minus_u = dh ⊙ one_minus_u
           const dh_one_minus_u = dh_1 * one_minus_u_1;

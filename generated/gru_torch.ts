@@ -188,7 +188,7 @@ function forward(
   }
 }
 
-/** Backprop through time: output gradients GY, state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
+/** Backprop through time: output gradients GY (GYrows rows a step: B, or 0 for zeros), state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
 function backward(
   T: number,
   B: number,
@@ -199,6 +199,7 @@ function backward(
   R: readonly Real[],
   M: Uint8Array | undefined,
   GY: readonly Real[],
+  GYrows: readonly number[],
   GS: readonly Real[],
   GP: readonly Real[],
   GX: readonly Real[],
@@ -223,6 +224,7 @@ function backward(
   const [h_seq] = S as Arrays<1>;
   const [r_z_tape, W_hn_h_prev_plus_b_hn_tape, n_tape] = R as Arrays<3>;
   const [dh_out] = GY as Arrays<1>;
+  const dh_out_rows = GYrows[0]!;
   const [dh_carry] = GS as Arrays<1>;
   const [dW_ir, dW_hr, db_ir, db_hr, dW_iz, dW_hz, db_iz, db_hz, dW_in, dW_hn, db_in, db_hn] =
     GP as Arrays<12>;
@@ -263,7 +265,7 @@ function backward(
           // one_minus_z = 1 - z
           const one_minus_z = 1 - z;
           // dh = ∂L/∂h, h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
-          const dh = dh_out[(t * B + b) * 16 + i]! + dh_seed[b * 16 + i]!;
+          const dh = dh_out[(t * dh_out_rows + b) * 16 + i]! + dh_seed[b * 16 + i]!;
           // dh_z = dh ⊙ z
           const dh_z = dh * z;
           dh_back[b * 16 + i] = dh_z;

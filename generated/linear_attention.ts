@@ -156,7 +156,7 @@ function forward(
   }
 }
 
-/** Backprop through time: output gradients GY, state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
+/** Backprop through time: output gradients GY (GYrows rows a step: B, or 0 for zeros), state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
 function backward(
   T: number,
   B: number,
@@ -167,6 +167,7 @@ function backward(
   R: readonly Real[],
   M: Uint8Array | undefined,
   GY: readonly Real[],
+  GYrows: readonly number[],
   GS: readonly Real[],
   GP: readonly Real[],
   GX: readonly Real[],
@@ -195,6 +196,7 @@ function backward(
   const [S_seq] = S as Arrays<1>;
   const [v_tape, k_tape, q_tape] = R as Arrays<3>;
   const [dy_out] = GY as Arrays<1>;
+  const dy_out_rows = GYrows[0]!;
   const [dS_carry] = GS as Arrays<1>;
   const [dWv, dWk, dWq, dbλ] = GP as Arrays<4>;
   const [dx] = GX as Arrays<1>;
@@ -235,7 +237,7 @@ function backward(
         for (let r_1 = 0; r_1 < 16; r_1++)
           for (let c = 0; c < 16; c++)
             dy_outer_q[b * 256 + r_1 * 16 + c] =
-              dy_out[(t * B + b) * 16 + r_1]! * q_tape[(t * B + b) * 16 + c]!;
+              dy_out[(t * dy_out_rows + b) * 16 + r_1]! * q_tape[(t * B + b) * 16 + c]!;
       }
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < 256; i++) {
@@ -266,7 +268,8 @@ function backward(
         let acc = 0;
         for (let j = 0; j < 16; j++)
           acc +=
-            S_seq[(start * B + B + r) * 256 + j * 16 + r_1]! * dy_out[(start * B + r) * 16 + j]!;
+            S_seq[(start * B + B + r) * 256 + j * 16 + r_1]! *
+            dy_out[(start * dy_out_rows + r) * 16 + j]!;
         dq[r * 16 + r_1] = acc;
       }
     }
@@ -323,7 +326,8 @@ function backward(
           let acc = 0;
           for (let j = 0; j < 16; j++)
             acc +=
-              S_seq[(start * B + B + r) * 256 + j * 16 + r_1]! * dy_out[(start * B + r) * 16 + j]!;
+              S_seq[(start * B + B + r) * 256 + j * 16 + r_1]! *
+              dy_out[(start * dy_out_rows + r) * 16 + j]!;
           dq[r * 16 + r_1] = acc;
         }
       }

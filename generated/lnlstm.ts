@@ -496,7 +496,7 @@ function forward(
   }
 }
 
-/** Backprop through time: output gradients GY, state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
+/** Backprop through time: output gradients GY (GYrows rows a step: B, or 0 for zeros), state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
 function backward(
   T: number,
   B: number,
@@ -507,6 +507,7 @@ function backward(
   R: readonly Real[],
   M: Uint8Array | undefined,
   GY: readonly Real[],
+  GYrows: readonly number[],
   GS: readonly Real[],
   GP: readonly Real[],
   GX: readonly Real[],
@@ -598,6 +599,8 @@ function backward(
     tanh_gc_dc_over_sqrt_mean_dc_tape,
   ] = R as Arrays<18>;
   const [dh_out, dc_out] = GY as Arrays<2>;
+  const dh_out_rows = GYrows[0]!;
+  const dc_out_rows = GYrows[1]!;
   const [dh_carry, dc_carry] = GS as Arrays<2>;
   const [dWf, dUf, dgf, dbf, dWi, dUi, dgi, dbi, dWg, dUg, dgg, dbg, dWo, dUo, dgo, dbo, dgc, dbc] =
     GP as Arrays<18>;
@@ -640,7 +643,7 @@ function backward(
       for (let b = 0; b < B; b++) {
         for (let j = 0; j < 16; j++) {
           // dh = ∂L/∂h, h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-          const dh_1 = dh_out[(t * B + b) * 16 + j]! + dh_seed[b * 16 + j]!;
+          const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j]! + dh_seed[b * 16 + j]!;
           dh[b * 16 + j] = dh_1;
           // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
           const tanh_gc_dc_over_sqrt_mean_dc =
@@ -703,7 +706,10 @@ function backward(
         for (let j = 0; j < 16; j++) {
           // d_c = ∂L/∂c, c = f ⊙ c + i ⊙ g   lnlstm.cell:25
           const d_c_1 =
-            dc_out[(t * B + b) * 16 + j]! + dc_seed[b * 16 + j]! + ddc[b * 16 + j]! + dmean_c_k[b]!;
+            dc_out[(t * dc_out_rows + b) * 16 + j]! +
+            dc_seed[b * 16 + j]! +
+            ddc[b * 16 + j]! +
+            dmean_c_k[b]!;
           d_c[b * 16 + j] = d_c_1;
           // dc_prev = ∂L/∂c_prev
           const dc_prev = d_c_1 * f_i_o_tape[(t * B + b) * 48 + j]!;

@@ -187,7 +187,7 @@ function forward(
   }
 }
 
-/** Backprop through time: output gradients GY, state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
+/** Backprop through time: output gradients GY (GYrows rows a step: B, or 0 for zeros), state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
 function backward(
   T: number,
   B: number,
@@ -198,6 +198,7 @@ function backward(
   R: readonly Real[],
   M: Uint8Array | undefined,
   GY: readonly Real[],
+  GYrows: readonly number[],
   GS: readonly Real[],
   GP: readonly Real[],
   GX: readonly Real[],
@@ -219,6 +220,8 @@ function backward(
   const [h_seq, c_seq] = S as Arrays<2>;
   const [f_i_o_tape, g_tape, tanh_c_tape] = R as Arrays<3>;
   const [dh_out, dc_out] = GY as Arrays<2>;
+  const dh_out_rows = GYrows[0]!;
+  const dc_out_rows = GYrows[1]!;
   const [dh_carry, dc_carry] = GS as Arrays<2>;
   const [dWf, dUf, dbf, dWi, dUi, dbi, dWg, dUg, dbg, dWo, dUo, dbo] = GP as Arrays<12>;
   const [dx] = GX as Arrays<1>;
@@ -260,14 +263,16 @@ function backward(
       for (let b = 0; b < B; b++) {
         for (let j = 0; j < 16; j++) {
           // dh = ∂L/∂h, h = o ⊙ tanh(c)   lstm.cell:18
-          const dh = dh_out[(t * B + b) * 16 + j]! + dh_seed[b * 16 + j]!;
+          const dh = dh_out[(t * dh_out_rows + b) * 16 + j]! + dh_seed[b * 16 + j]!;
           // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
           const o = f_i_o_tape[(t * B + b) * 48 + 32 + j]!;
           // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
           const tanh_c = tanh_c_tape[(t * B + b) * 16 + j]!;
           // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   lstm.cell:17
           const dc =
-            dc_out[(t * B + b) * 16 + j]! + dc_seed[b * 16 + j]! + dh * o * (1 - tanh_c * tanh_c);
+            dc_out[(t * dc_out_rows + b) * 16 + j]! +
+            dc_seed[b * 16 + j]! +
+            dh * o * (1 - tanh_c * tanh_c);
           // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
           const f = f_i_o_tape[(t * B + b) * 48 + j]!;
           // dc_prev = ∂L/∂c_prev

@@ -131,7 +131,7 @@ function forward(
   }
 }
 
-/** Backprop through time: output gradients GY, state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
+/** Backprop through time: output gradients GY (GYrows rows a step: B, or 0 for zeros), state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
 function backward(
   T: number,
   B: number,
@@ -142,6 +142,7 @@ function backward(
   R: readonly Real[],
   M: Uint8Array | undefined,
   GY: readonly Real[],
+  GYrows: readonly number[],
   GS: readonly Real[],
   GP: readonly Real[],
   GX: readonly Real[],
@@ -163,6 +164,7 @@ function backward(
   const [h_seq] = S as Arrays<1>;
   const [z_tape, Wh_x_plus_bh_tape] = R as Arrays<2>;
   const [dh_out] = GY as Arrays<1>;
+  const dh_out_rows = GYrows[0]!;
   const [dh_carry] = GS as Arrays<1>;
   const [dWz, dbz, dWh, dbh] = GP as Arrays<4>;
   const [dx] = GX as Arrays<1>;
@@ -193,7 +195,7 @@ function backward(
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < 16; i++) {
           // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-          const dh_1 = dh_out[(t * B + b) * 16 + i]! + dh_seed[b * 16 + i]!;
+          const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i]! + dh_seed[b * 16 + i]!;
           dh[(tc * B + b) * 16 + i] = dh_1;
           // dh_prev = ∂L/∂h_prev
           const dh_prev = dh_1 * (1 - z_tape[(t * B + b) * 16 + i]!);

@@ -147,7 +147,7 @@ function forward(
   }
 }
 
-/** Backprop through time: output gradients GY, state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
+/** Backprop through time: output gradients GY (GYrows rows a step: B, or 0 for zeros), state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
 function backward(
   T: number,
   B: number,
@@ -158,6 +158,7 @@ function backward(
   R: readonly Real[],
   M: Uint8Array | undefined,
   GY: readonly Real[],
+  GYrows: readonly number[],
   GS: readonly Real[],
   GP: readonly Real[],
   GX: readonly Real[],
@@ -184,6 +185,7 @@ function backward(
   const [h_seq] = S as Arrays<1>;
   const [f_i_tape, f_over_s_tape, i_over_s_tape, Wh_x_plus_bh_tape] = R as Arrays<4>;
   const [dh_out] = GY as Arrays<1>;
+  const dh_out_rows = GYrows[0]!;
   const [dh_carry] = GS as Arrays<1>;
   const [dWf, dbf, dWi, dbi, dWh, dbh] = GP as Arrays<6>;
   const [dx] = GX as Arrays<1>;
@@ -215,7 +217,7 @@ function backward(
       for (let b = 0; b < B; b++) {
         for (let j = 0; j < 16; j++) {
           // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-          const dh_1 = dh_out[(t * B + b) * 16 + j]! + dh_seed[b * 16 + j]!;
+          const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j]! + dh_seed[b * 16 + j]!;
           dh[(tc * B + b) * 16 + j] = dh_1;
           // dh_prev = ∂L/∂h_prev
           const dh_prev = dh_1 * f_over_s_tape[(t * B + b) * 16 + j]!;

@@ -355,7 +355,7 @@ function forward(
   }
 }
 
-/** Backprop through time: output gradients GY, state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
+/** Backprop through time: output gradients GY (GYrows rows a step: B, or 0 for zeros), state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
 function backward(
   T: number,
   B: number,
@@ -366,6 +366,7 @@ function backward(
   R: readonly Real[],
   M: Uint8Array | undefined,
   GY: readonly Real[],
+  GYrows: readonly number[],
   GS: readonly Real[],
   GP: readonly Real[],
   GX: readonly Real[],
@@ -443,6 +444,7 @@ function backward(
     maximum_abs_sum_n_q_one_tape,
   ] = R as Arrays<13>;
   const [dh_out] = GY as Arrays<1>;
+  const dh_out_rows = GYrows[0]!;
   const [dC_carry, dn_carry, dm_carry] = GS as Arrays<3>;
   const [dWq, dbq, dWk, dbk, dWv, dbv, dwi, dwf, dbi, dbf, dWo, dbo] = GP as Arrays<12>;
   const [dx] = GX as Arrays<1>;
@@ -486,7 +488,7 @@ function backward(
         for (let i = 0; i < 4; i++) {
           // dh_over_maximum_abs_sum_n_q_one = dh / maximum_abs_sum_n_q_one
           const dh_over_maximum_abs_sum_n_q_one_1 =
-            dh_out[(t * B + b) * 4 + i]! / maximum_abs_sum_n_q_one_tape[t * B + b]!;
+            dh_out[(t * dh_out_rows + b) * 4 + i]! / maximum_abs_sum_n_q_one_tape[t * B + b]!;
           dh_over_maximum_abs_sum_n_q_one[(tc * B + b) * 4 + i] = dh_over_maximum_abs_sum_n_q_one_1;
         }
       }
@@ -495,7 +497,7 @@ function backward(
         let acc = 0;
         for (let i = 0; i < 4; i++)
           acc += -(
-            (dh_out[(t * B + b) * 4 + i]! * h_out[(t * B + b) * 4 + i]!) /
+            (dh_out[(t * dh_out_rows + b) * 4 + i]! * h_out[(t * B + b) * 4 + i]!) /
             maximum_abs_sum_n_q_one_tape[t * B + b]!
           );
         sum_neg_dh_h_over_maximum_abs[b] = acc;

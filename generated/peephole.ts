@@ -189,7 +189,7 @@ function forward(
   }
 }
 
-/** Backprop through time: output gradients GY, state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
+/** Backprop through time: output gradients GY (GYrows rows a step: B, or 0 for zeros), state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
 function backward(
   T: number,
   B: number,
@@ -200,6 +200,7 @@ function backward(
   R: readonly Real[],
   M: Uint8Array | undefined,
   GY: readonly Real[],
+  GYrows: readonly number[],
   GS: readonly Real[],
   GP: readonly Real[],
   GX: readonly Real[],
@@ -221,6 +222,8 @@ function backward(
   const [h_seq, c_seq] = S as Arrays<2>;
   const [f_i_tape, g_tape, o_tape, tanh_c_tape] = R as Arrays<4>;
   const [dh_out, dc_out] = GY as Arrays<2>;
+  const dh_out_rows = GYrows[0]!;
+  const dc_out_rows = GYrows[1]!;
   const [dh_carry, dc_carry] = GS as Arrays<2>;
   const [dWf, dUf, dpf, dbf, dWi, dUi, dpi, dbi, dWg, dUg, dbg, dWo, dUo, dpo, dbo] =
     GP as Arrays<15>;
@@ -263,7 +266,7 @@ function backward(
       for (let b = 0; b < B; b++) {
         for (let j = 0; j < 16; j++) {
           // dh = ∂L/∂h, h = o ⊙ tanh(c)   peephole.cell:18
-          const dh = dh_out[(t * B + b) * 16 + j]! + dh_seed[b * 16 + j]!;
+          const dh = dh_out[(t * dh_out_rows + b) * 16 + j]! + dh_seed[b * 16 + j]!;
           // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
           const tanh_c = tanh_c_tape[(t * B + b) * 16 + j]!;
           // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
@@ -273,7 +276,7 @@ function backward(
           df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j] = do_pre;
           // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   peephole.cell:16
           const dc =
-            dc_out[(t * B + b) * 16 + j]! +
+            dc_out[(t * dc_out_rows + b) * 16 + j]! +
             dc_seed[b * 16 + j]! +
             dh * o * (1 - tanh_c * tanh_c) +
             do_pre * po[j]!;

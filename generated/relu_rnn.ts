@@ -101,7 +101,7 @@ function forward(
   }
 }
 
-/** Backprop through time: output gradients GY, state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
+/** Backprop through time: output gradients GY (GYrows rows a step: B, or 0 for zeros), state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
 function backward(
   T: number,
   B: number,
@@ -112,6 +112,7 @@ function backward(
   R: readonly Real[],
   M: Uint8Array | undefined,
   GY: readonly Real[],
+  GYrows: readonly number[],
   GS: readonly Real[],
   GP: readonly Real[],
   GX: readonly Real[],
@@ -130,6 +131,7 @@ function backward(
   const [h_seq] = S as Arrays<1>;
   const [h_pre_tape] = R as Arrays<1>;
   const [dy_out] = GY as Arrays<1>;
+  const dy_out_rows = GYrows[0]!;
   const [dh_carry] = GS as Arrays<1>;
   const [dWx, dWh, db, dWy, dby] = GP as Arrays<5>;
   const [dx] = GX as Arrays<1>;
@@ -152,7 +154,7 @@ function backward(
         }
       }
       // Wy_dy = Wyᵀ·dy
-      mm.nn(B, 4, 16, dy_out, t * B * 4, 4, Wy, 0, Wy_dy, 0, 16, 0); // Wy_dy[m] = Wyᵀ · dy_out[m], for each of B rows
+      mm.nn(B, 4, 16, dy_out, t * dy_out_rows * 4, 4, Wy, 0, Wy_dy, 0, 16, 0); // Wy_dy[m] = Wyᵀ · dy_out[m], for each of B rows
       for (let n = 0; n < B; n++) {
         for (let i = 0; i < 16; i++) {
           // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   relu_rnn.cell:10
@@ -181,10 +183,23 @@ function backward(
       for (let i = 0; i < 16; i++) db[i]! += dh_pre[r * 16 + i]!;
     }
     for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i++) dby[i]! += dy_out[(start * B + r) * 4 + i]!;
+      for (let i = 0; i < 4; i++) dby[i]! += dy_out[(start * dy_out_rows + r) * 4 + i]!;
     }
     // dWy = ∂L/∂Wy
-    mm.tn(steps * B, 4, 16, dy_out, start * B * 4, 4, h_seq, (start * B + B) * 16, 16, dWy, 0, 1); // dWy += Σ_m dy_out[m] ⊗ h_seq[m], for all steps * B rows
+    mm.tn(
+      steps * B,
+      4,
+      16,
+      dy_out,
+      start * dy_out_rows * 4,
+      4,
+      h_seq,
+      (start * B + B) * 16,
+      16,
+      dWy,
+      0,
+      1,
+    ); // dWy += Σ_m dy_out[m] ⊗ h_seq[m], for all steps * B rows
     // dWh = ∂L/∂Wh
     mm.tn(steps * B, 16, 16, dh_pre, 0, 16, h_seq, start * B * 16, 16, dWh, 0, 1); // dWh += Σ_m dh_pre[m] ⊗ h_seq[m], for all steps * B rows
     // dWx = ∂L/∂Wx

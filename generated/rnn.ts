@@ -103,7 +103,7 @@ function forward(
   }
 }
 
-/** Backprop through time: output gradients GY, state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
+/** Backprop through time: output gradients GY (GYrows rows a step: B, or 0 for zeros), state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
 function backward(
   T: number,
   B: number,
@@ -114,6 +114,7 @@ function backward(
   _R: readonly Real[],
   M: Uint8Array | undefined,
   GY: readonly Real[],
+  GYrows: readonly number[],
   GS: readonly Real[],
   GP: readonly Real[],
   GX: readonly Real[],
@@ -130,6 +131,7 @@ function backward(
   const [x] = X as Arrays<1>;
   const [h_seq] = S as Arrays<1>;
   const [dh_out] = GY as Arrays<1>;
+  const dh_out_rows = GYrows[0]!;
   const [dh_carry] = GS as Arrays<1>;
   const [dWx, dWh, db] = GP as Arrays<3>;
   const [dx] = GX as Arrays<1>;
@@ -156,7 +158,8 @@ function backward(
           // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
           const h = h_seq[((t + 1) * B + n) * 16 + i]!;
           // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   rnn.cell:8
-          const dh_pre_1 = (dh_out[(t * B + n) * 16 + i]! + dh_seed[n * 16 + i]!) * (1 - h * h);
+          const dh_pre_1 =
+            (dh_out[(t * dh_out_rows + n) * 16 + i]! + dh_seed[n * 16 + i]!) * (1 - h * h);
           dh_pre[(tc * B + n) * 16 + i] = dh_pre_1;
         }
       }

@@ -303,7 +303,7 @@ function forward(
   }
 }
 
-/** Backprop through time: output gradients GY, state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
+/** Backprop through time: output gradients GY (GYrows rows a step: B, or 0 for zeros), state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
 function backward(
   T: number,
   B: number,
@@ -314,6 +314,7 @@ function backward(
   R: readonly Real[],
   M: Uint8Array | undefined,
   GY: readonly Real[],
+  GYrows: readonly number[],
   GS: readonly Real[],
   GP: readonly Real[],
   GX: readonly Real[],
@@ -367,6 +368,7 @@ function backward(
     wkv_tape,
   ] = R as Arrays<9>;
   const [dy_out] = GY as Arrays<1>;
+  const dy_out_rows = GYrows[0]!;
   const [da_carry, db_carry, dp_carry, dxp_carry] = GS as Arrays<4>;
   const [dWk, dWv, dWr, dmu_k, dmu_v, dmu_r, ddecay, du, dWo] = GP as Arrays<9>;
   const [dx] = GX as Arrays<1>;
@@ -427,7 +429,7 @@ function backward(
         }
       }
       // Wo_dy = Woᵀ·dy
-      mm.nn(B, 3, 4, dy_out, t * B * 3, 3, Wo, 0, Wo_dy, 0, 4, 0); // Wo_dy[m] = Woᵀ · dy_out[m], for each of B rows
+      mm.nn(B, 3, 4, dy_out, t * dy_out_rows * 3, 3, Wo, 0, Wo_dy, 0, 4, 0); // Wo_dy[m] = Woᵀ · dy_out[m], for each of B rows
       for (let n = 0; n < B; n++) {
         for (let i = 0; i < 4; i++) {
           // Wo_dy = Woᵀ·dy
@@ -588,7 +590,7 @@ function backward(
       }
     }
     // dWo = ∂L/∂Wo
-    mm.tn(steps * B, 3, 4, dy_out, start * B * 3, 3, r_wkv, 0, 4, dWo, 0, 1); // dWo += Σ_m dy_out[m] ⊗ r_wkv[m], for all steps * B rows
+    mm.tn(steps * B, 3, 4, dy_out, start * dy_out_rows * 3, 3, r_wkv, 0, 4, dWo, 0, 1); // dWo += Σ_m dy_out[m] ⊗ r_wkv[m], for all steps * B rows
     for (let row = 0; row < steps * B; row++) {
       for (let i = 0; i < 4; i++) ddecay[i]! += -dw[row * 4 + i]! * w_pre[i]!;
     }

@@ -212,7 +212,7 @@ function forward(
   }
 }
 
-/** Backprop through time: output gradients GY, state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
+/** Backprop through time: output gradients GY (GYrows rows a step: B, or 0 for zeros), state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
 function backward(
   T: number,
   B: number,
@@ -223,6 +223,7 @@ function backward(
   R: readonly Real[],
   M: Uint8Array | undefined,
   GY: readonly Real[],
+  GYrows: readonly number[],
   GS: readonly Real[],
   GP: readonly Real[],
   GX: readonly Real[],
@@ -254,6 +255,7 @@ function backward(
   const [dt_pre_tape, dt_tape, dt_rowwise_tape, exp_dt_rowwise_A_tape, W_B_x_tape, W_C_x_tape] =
     R as Arrays<6>;
   const [dy_out] = GY as Arrays<1>;
+  const dy_out_rows = GYrows[0]!;
   const [dh_carry] = GS as Arrays<1>;
   const [dW_dt, db_dt, dW_B, dW_C, dA_log, dD_skip] = GP as Arrays<6>;
   const [dx] = GX as Arrays<1>;
@@ -291,7 +293,7 @@ function backward(
         for (let r_1 = 0; r_1 < 4; r_1++)
           for (let c = 0; c < 3; c++)
             dy_outer_W_C_x[b * 12 + r_1 * 3 + c] =
-              dy_out[(t * B + b) * 4 + r_1]! * W_C_x_tape[(t * B + b) * 3 + c]!;
+              dy_out[(t * dy_out_rows + b) * 4 + r_1]! * W_C_x_tape[(t * B + b) * 3 + c]!;
       }
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < 12; i++) {
@@ -323,7 +325,7 @@ function backward(
         // dt_x = dt ⊙ x
         const dt_x_1 = dt_tape[(start * B + r) * 4 + i]! * x_1;
         dt_x[r * 4 + i] = dt_x_1;
-        dD_skip[i]! += dy_out[(start * B + r) * 4 + i]! * x_1;
+        dD_skip[i]! += dy_out[(start * dy_out_rows + r) * 4 + i]! * x_1;
       }
     }
     // d_W_C_x = ∂L/∂W_C_x, in y = h·(W_C·x) + D_skip ⊙ x   s6.cell:23
@@ -331,7 +333,9 @@ function backward(
       for (let r_1 = 0; r_1 < 3; r_1++) {
         let acc = 0;
         for (let j = 0; j < 4; j++)
-          acc += h_seq[(start * B + B + r) * 12 + j * 3 + r_1]! * dy_out[(start * B + r) * 4 + j]!;
+          acc +=
+            h_seq[(start * B + B + r) * 12 + j * 3 + r_1]! *
+            dy_out[(start * dy_out_rows + r) * 4 + j]!;
         d_W_C_x[r * 3 + r_1] = acc;
       }
     }
@@ -402,7 +406,7 @@ function backward(
       for (let r = 0; r < steps * B; r++) {
         for (let i = 0; i < 4; i++) {
           // dy_D_skip = dy ⊙ D_skip
-          const dy_D_skip = dy_out[(start * B + r) * 4 + i]! * D_skip[i]!;
+          const dy_D_skip = dy_out[(start * dy_out_rows + r) * 4 + i]! * D_skip[i]!;
           dx[(start * B + r) * 4 + i] = dy_D_skip;
         }
       }
@@ -437,7 +441,8 @@ function backward(
           let acc = 0;
           for (let j = 0; j < 4; j++)
             acc +=
-              h_seq[(start * B + B + r) * 12 + j * 3 + r_1]! * dy_out[(start * B + r) * 4 + j]!;
+              h_seq[(start * B + B + r) * 12 + j * 3 + r_1]! *
+              dy_out[(start * dy_out_rows + r) * 4 + j]!;
           d_W_C_x[r * 3 + r_1] = acc;
         }
       }

@@ -197,7 +197,7 @@ function forward(
   }
 }
 
-/** Backprop through time: output gradients GY, state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
+/** Backprop through time: output gradients GY (GYrows rows a step: B, or 0 for zeros), state gradients carried in GS, param gradients accumulated in GP, input gradients GX. */
 function backward(
   T: number,
   B: number,
@@ -208,6 +208,7 @@ function backward(
   R: readonly Real[],
   M: Uint8Array | undefined,
   GY: readonly Real[],
+  GYrows: readonly number[],
   GS: readonly Real[],
   GP: readonly Real[],
   GX: readonly Real[],
@@ -233,6 +234,7 @@ function backward(
   const [h_seq, c_seq, n_seq] = S as Arrays<4>;
   const [it_tape, o_tape, ft_plus_m_prev_tape, ig_fg_tape, tanh_zt_tape] = R as Arrays<5>;
   const [dh_out] = GY as Arrays<1>;
+  const dh_out_rows = GYrows[0]!;
   const [dh_carry, dc_carry, dn_carry, dm_carry] = GS as Arrays<4>;
   const [dWz, dRz, dbz, dWi, dRi, dbi, dWf, dRf, dbf, dWo, dRo, dbo] = GP as Arrays<12>;
   const [dx] = GX as Arrays<1>;
@@ -282,7 +284,7 @@ function backward(
       for (let b = 0; b < B; b++) {
         for (let i = 0; i < 4; i++) {
           // dh = ∂L/∂h, h = o ⊙ c / n   slstm.cell:30
-          const dh = dh_out[(t * B + b) * 4 + i]! + dh_seed[b * 4 + i]!;
+          const dh = dh_out[(t * dh_out_rows + b) * 4 + i]! + dh_seed[b * 4 + i]!;
           // n = fg ⊙ n + ig   slstm.cell:29
           const n = n_seq[((t + 1) * B + b) * 4 + i]!;
           // dh_over_n = dh / n

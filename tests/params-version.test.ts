@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { bumpParams, compile, type Cell, type Tensors } from "../src/index.js";
 import { defineCell, paramsVersion, type Kernels } from "../src/runtime/index.js";
-import type { CellSpec } from "../src/runtime/abi.js";
+import { KERNEL_PARAMETERS, type CellSpec, type KernelName } from "../src/runtime/abi.js";
 import { Sgd } from "../src/train/optim.js";
 import { loadParams, saveParams } from "../src/train/serialize.js";
 import { Rng, initializeParams } from "../src/train/init.js";
@@ -159,14 +159,16 @@ describe("when the kernels are told to derive their stacked weights", () => {
     tape: [],
     workspace: [{ size: 4, rows: "one", derived: ["forward", "backward", "step", "infer"] }],
   };
+  /** Where each kernel takes its `paramsChanged` flag (the ABI's parameter list). */
+  const flag = (k: KernelName) => (KERNEL_PARAMETERS[k] as readonly string[]).indexOf("paramsChanged");
   /** Kernels that record the `paramsChanged` flag of each call. */
   const probe = () => {
     const calls: string[] = [];
     const kernels: Kernels = {
-      forward: (...a) => void calls.push(`forward ${a[10]}`),
-      backward: (...a) => void calls.push(`backward ${a[14]}`),
-      step: (...a) => void calls.push(`step ${a[7]}`),
-      infer: (...a) => void calls.push(`infer ${a[9]}`),
+      forward: (...a) => void calls.push(`forward ${a[flag("forward")]}`),
+      backward: (...a) => void calls.push(`backward ${a[flag("backward")]}`),
+      step: (...a) => void calls.push(`step ${a[flag("step")]}`),
+      infer: (...a) => void calls.push(`infer ${a[flag("infer")]}`),
     };
     return { cell: defineCell(spec, kernels), calls };
   };

@@ -398,6 +398,8 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, bu
     inputs: ir.inputs.map((x) => names.fresh(`d${x.name}`)),
     carry: ir.states.map((s) => names.fresh(`d${s.name}_carry`)),
     outputs: ir.outputs.map((o) => names.fresh(`d${o.name}_out`)),
+    // Rows per step of each output gradient: B, or 0 for zeros read again at every step.
+    outputRows: ir.outputs.map((o) => names.fresh(`d${o.name}_out_rows`)),
   };
   // The state gradients go back through two arrays taking turns: each step reads its seed (the
   // gradient of the state after it) from one and leaves the gradient of the state before it in
@@ -433,8 +435,10 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, bu
     if (node.op !== "seed") continue;
     const k = Number(node.attrs["index"]);
     if (node.attrs["kind"] === "output") {
-      step.provide(node.id, { array: grad.outputs[k]!, rowBase: stepRow(t) });
-      provideLater(node.id, { array: grad.outputs[k]!, rowBase: later });
+      // An output gradient advances by its own rows per step (`outputGradRows` in the runtime).
+      const rows = ix(grad.outputRows[k]!);
+      step.provide(node.id, { array: grad.outputs[k]!, rowBase: times(ix(t), rows) });
+      provideLater(node.id, { array: grad.outputs[k]!, rowBase: plan.defer ? times(ix(x.t0), rows) : later });
       continue;
     }
     step.provide(node.id, { array: seedOf[k]!, rowBase: num(0) });
@@ -491,6 +495,10 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, bu
   const paramsLater = after.emit();
   const inputsLater = afterInputs.emit();
   const { turns, settle } = takingTurns(ir.states.map((s, k) => ({ name: `d${s.name}`, size: size(s), current: seedOf[k]!, other: backOf[k]!, home: grad.carry[k]! })), names, i, dialect);
+  // The rows per step of the output gradients the kernel reads.
+  const read = identifiersIn(render([...during.body, ...paramsLater.body, ...inputsLater.body], dialect));
+  const rowsRead = grad.outputRows.flatMap((name, k): Stmt[] =>
+    read.has(name) ? [{ kind: "const", name, value: element(KERNEL_PARAMETER.outputGradRows, num(k), dialect) }] : []);
   const each: Stmt[] = [
     ...(keep.length ? [when("M !== undefined", [loop(b, B, [when(`${masked} === 0`, keep)])])] : []),
     ...during.body,
@@ -502,6 +510,7 @@ function emitBackward(ir: CellIR, plan: KernelPlan, names: Names, x: Indices, bu
   return [
     ...header(arrays, true),
     ...destructure(grad.outputs, "GY"),
+    ...rowsRead,
     ...destructure(grad.carry, "GS"),
     ...destructure(grad.params, "GP"),
     ...destructure(grad.inputs, "GX"),

@@ -78,7 +78,7 @@ export const HASH_DIGITS = 16;
 
 const DOCS: Readonly<Record<KernelName, string>> = {
   forward: "Runs T steps over B sequences: inputs X `[T][B][n]`, state history S `[T+1][B][n]`, outputs Y, tape R.",
-  backward: "Backprop through time: output gradients GY, state gradients carried in GS, param gradients accumulated in GP, input gradients GX.",
+  backward: "Backprop through time: output gradients GY (GYrows rows a step: B, or 0 for zeros), state gradients carried in GS, param gradients accumulated in GP, input gradients GX.",
   step: "One step for B sequences: inputs X `[B][n]`, states S `[B][n]` updated in place, outputs Y `[B][n]`.",
   infer: "Runs T steps over B sequences without a record for the backward: states S `[B][n]` updated in place, outputs Y `[T][B][n]`.",
 };

@@ -54,6 +54,16 @@ export const CHUNK_ROWS = 256;
 /** Steps per chunk at (T, B): the kernels and the runtime's buffer sizes both use this. */
 export const chunkSteps = (T: number, B: number): number => Math.min(T, Math.ceil(CHUNK_ROWS / B));
 
+/**
+ * The rows of an output gradient the backward reads at (T, B), by whether the caller gave one:
+ * a given gradient is `[T][B][n]`, and step t reads its rows from `t·B` on (B rows per step); an
+ * output given no gradient is read as zeros of one chunk's rows (`chunkSteps(T, B)·B`), the same
+ * rows at every step (0 rows per step), so no T·B array of zeros is made. The backward kernel
+ * takes the rows per step of each output gradient as its `GYrows` parameter.
+ */
+export const outputGradRows = (given: boolean, T: number, B: number): { readonly rows: number; readonly perStep: number } =>
+  given ? { rows: T * B, perStep: B } : { rows: chunkSteps(T, B) * B, perStep: 0 };
+
 /** Matrix products as calls into the runtime, or as register-tiled loops in the emitted module. */
 export const PRODUCTS_MODES = ["runtime", "inline"] as const;
 export type ProductsMode = (typeof PRODUCTS_MODES)[number];
@@ -206,6 +216,9 @@ function vectorCall(kind: string, name: string, expected: readonly ProductArg[],
  * inputs X, state history S, outputs Y, tape R, gradients GY GS GP GX, workspace WS), the mask M,
  * the products mm, or a flag:
  *
+ * - `GYrows`: for each output gradient in GY, the rows one step advances in it: B, or 0 for an
+ *   output the caller gave no gradient (its array is zeros of one chunk's rows, `outputGradRows`);
+ *
  * - `paramsChanged`: the values derived from params alone (stacked weights), which live in the
  *   workspace across calls, must be computed again (params changed, or the workspace is new);
  * - `inputGrads`: the backward computes the input gradients GX (else GX is empty and that work is
@@ -223,6 +236,7 @@ export interface KernelParameterTypes {
   readonly R: readonly Real[];
   readonly M: Uint8Array | undefined;
   readonly GY: readonly Real[];
+  readonly GYrows: readonly number[];
   readonly GS: readonly Real[];
   readonly GP: readonly Real[];
   readonly GX: readonly Real[];
@@ -245,6 +259,7 @@ export const KERNEL_PARAMETER_TYPES: { readonly [K in KernelParameterName]: stri
   R: "readonly Real[]",
   M: "Uint8Array | undefined",
   GY: "readonly Real[]",
+  GYrows: "readonly number[]",
   GS: "readonly Real[]",
   GP: "readonly Real[]",
   GX: "readonly Real[]",
@@ -258,14 +273,14 @@ export const KERNEL_PARAMETER_TYPES: { readonly [K in KernelParameterName]: stri
 /** The parameters of each kernel, in calling order. */
 export const KERNEL_PARAMETERS = {
   forward: ["T", "B", "P", "X", "S", "Y", "R", "M", "WS", "mm", "paramsChanged"],
-  backward: ["T", "B", "P", "X", "S", "Y", "R", "M", "GY", "GS", "GP", "GX", "WS", "mm", "paramsChanged", "inputGrads", "initialGrads"],
+  backward: ["T", "B", "P", "X", "S", "Y", "R", "M", "GY", "GYrows", "GS", "GP", "GX", "WS", "mm", "paramsChanged", "inputGrads", "initialGrads"],
   step: ["B", "P", "X", "S", "Y", "WS", "mm", "paramsChanged"],
   infer: ["T", "B", "P", "X", "S", "Y", "M", "WS", "mm", "paramsChanged"],
 } as const satisfies { readonly [K in KernelName]: readonly KernelParameterName[] };
 
 /** Parameter names codegen refers to by role. */
 export const KERNEL_PARAMETER = {
-  workspace: "WS", products: "mm", mask: "M", paramsChanged: "paramsChanged", inputGrads: "inputGrads", initialGrads: "initialGrads",
+  workspace: "WS", products: "mm", mask: "M", outputGradRows: "GYrows", paramsChanged: "paramsChanged", inputGrads: "inputGrads", initialGrads: "initialGrads",
 } as const satisfies Record<string, KernelParameterName>;
 
 type Parameters_<Names extends readonly KernelParameterName[]> = { -readonly [K in keyof Names]: KernelParameterTypes[Names[K]] };

@@ -7,7 +7,7 @@
 import { boxMuller, drawInitial } from "./initial.js";
 import { DataError } from "./errors.js";
 import { checkElements } from "./limits.js";
-import { chunkSteps, type CellSpec, type KernelName, type Kernels, type Products, type Real, type RowKind, type TensorSpec } from "./abi.js";
+import { chunkSteps, outputGradRows, type CellSpec, type KernelName, type Kernels, type Products, type Real, type RowKind, type TensorSpec } from "./abi.js";
 import { bumpParams, paramsVersion, trackParams } from "./params.js";
 import { createArena, type Arena } from "./products.js";
 import { checkSeed, mulberry32 } from "./random.js";
@@ -69,10 +69,10 @@ const into = (options: object, k: number, n: number, alloc: (n: number) => Real)
  * Float64Array of the right length. A missing tensor is an error or, with `make`, a new zeroed one.
  * Allocates nothing when `out` is reused and every tensor is given (`step` calls it every step).
  */
-function takeInto(out: Real[], field: string, tensors: unknown, specs: readonly TensorSpec[], per: number, make?: (n: number) => Real): Real[] {
+function takeInto(out: Real[], field: string, tensors: unknown, specs: readonly TensorSpec[], per: number, make?: (n: number, k: number) => Real): Real[] {
   out.length = specs.length;
   if (tensors === undefined && make) {
-    for (let k = 0; k < specs.length; k++) out[k] = make(specs[k]!.size * per);
+    for (let k = 0; k < specs.length; k++) out[k] = make(specs[k]!.size * per, k);
     return out;
   }
   const named = object(field, tensors, "an object of named Float32Array or Float64Array") as Record<string, unknown>;
@@ -82,7 +82,7 @@ function takeInto(out: Real[], field: string, tensors: unknown, specs: readonly 
     const a = hasOwn(named, s.name) ? named[s.name] : undefined;
     if (a === undefined) {
       if (!make) throw new DataError(`${field}.${s.name}: missing`);
-      out[k] = make(s.size * per);
+      out[k] = make(s.size * per, k);
       continue;
     }
     check(field, s.name, a, s.size * per);
@@ -113,10 +113,14 @@ function check(field: string, name: string, a: unknown, length: number): void {
 /** `to` holding `from`'s numbers, or undefined if there is no `to`. */
 const copyInto = (to: Real | undefined, from: Real): Real | undefined => (to?.set(from), to);
 
-/** Output gradients copied into `copies` with the padded steps zeroed: padding gets no gradient. */
-function zeroPadded(grads: Real[], specs: readonly TensorSpec[], mask: Uint8Array, copies: readonly Real[]): void {
+/**
+ * Output gradients given (`rows` per step not 0) copied, each into `copy(k, n)`, with the padded
+ * steps zeroed: padding gets no gradient. Those not given are zeros already.
+ */
+function zeroPadded(grads: Real[], rows: readonly number[], specs: readonly TensorSpec[], mask: Uint8Array, copy: (k: number, n: number) => Real): void {
   specs.forEach((s, k) => {
-    const g = copies[k]!;
+    if (rows[k] === 0) return;
+    const g = copy(k, grads[k]!.length);
     g.set(grads[k]!);
     mask.forEach((keep, n) => keep === 0 && g.fill(0, n * s.size, (n + 1) * s.size));
     grads[k] = g;
@@ -320,8 +324,14 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     const P = take("params", params, spec.params, 1);
     const GP = take("grads", grads, spec.params, 1);
     const key = `${T}x${B}`;
-    const GY = takeInto([], "outputGrads", seeds.outputs, spec.outputs, T * B, zeros);
-    if (rec.mask) zeroPadded(GY, spec.outputs, rec.mask, pool.sharedSet(`padded output grads ${key}`, () => spec.outputs.map((o) => alloc(T * B * o.size))));
+    // An output given no gradient is read as one chunk's rows of zeros, the same at every step.
+    const GYrows = spec.outputs.map(() => outputGradRows(true, T, B).perStep);
+    const GY = takeInto([], "outputGrads", seeds.outputs, spec.outputs, T * B, (_, k) => {
+      const none = outputGradRows(false, T, B);
+      GYrows[k] = none.perStep;
+      return zeros(none.rows * spec.outputs[k]!.size);
+    });
+    if (rec.mask) zeroPadded(GY, GYrows, spec.outputs, rec.mask, (k, n) => pool.sharedSet(`padded output grad ${k} ${key}`, () => [alloc(n)])[0]!);
     const final = takeInto([], "finalGrads", seeds.final, spec.states, B, zeros);
     const taken: Taken = [
       ["params", spec.params, P], ["grads", spec.params, GP], ["seeds.outputs", spec.outputs, GY], ["seeds.final", spec.states, final],
@@ -340,7 +350,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
       : pool.sharedSet(`input grads ${key}`, () => spec.inputs.map((x) => alloc(T * B * x.size)));
     const WS = workspace.arrays(T, B);
     const changed = workspace.paramsChanged("backward", params, P);
-    kernels.backward(T, B, P, rec.inputs, rec.history, rec.outputs, rec.tape, rec.mask, GY, GS, GP, GX, WS, workspace.products(), changed, inputGrads, initialGrads);
+    kernels.backward(T, B, P, rec.inputs, rec.history, rec.outputs, rec.tape, rec.mask, GY, GYrows, GS, GP, GX, WS, workspace.products(), changed, inputGrads, initialGrads);
     if (!retain) done(trace);
     // A gradient turned off is absent (the overloads in types.ts type the result accordingly).
     return {
