@@ -218,7 +218,7 @@ export interface BpttChunk {
   /**
    * Backprop through this chunk only, accumulating into the layer's grads; returns dLoss/d(input).
    * No gradient enters from the next chunk and none leaves into the previous one. The chunk's
-   * output and this gradient are the layer's arrays, valid until the next chunk's forward.
+   * output and this gradient are the layer's arrays, which the next chunk's forward reuses once this ran.
    */
   backward(dOutput: Real): Real;
 }
