@@ -126,20 +126,64 @@ export interface CellLayerOptions {
   readonly init?: InitOptions;
 }
 
-/** Arrays a trace holds until its `backward` gives them back to the layer's pool, once. */
+/** The arrays a recording holds (outputs, final states, gradients…) until its `backward` gives them back. */
 interface Held {
   readonly key: string;
-  /** Undefined once given back. */
-  arrays: Real[] | undefined;
+  readonly arrays: Real[];
+  /** Whether they went back to the pool, and whether a later forward took them since. */
+  given: boolean;
+  reused: boolean;
   /** Whether a backward of the trace wrote its gradients into them. */
   gradients: boolean;
 }
 
-/** `held`'s arrays back to `pool` for the next forward at their size (once). */
-function giveBack(pool: ArrayPool, held: Held | undefined): void {
-  if (held?.arrays === undefined) return;
-  pool.give(held.key, held.arrays);
-  held.arrays = undefined;
+/**
+ * A layer's arrays for its recordings, by (T, B): a forward takes a set, the trace's backward gives
+ * it back (once) for the next forward at that size; scratch no result holds is shared per size.
+ */
+class TraceArrays {
+  private readonly pool = new ArrayPool();
+  /** The recording each set given back was held by. */
+  private readonly holders = new WeakMap<Real[], Held>();
+
+  /** A set for a recording at `key`: one given back, or `make()`; new ones if it shares memory with `reads`. */
+  take(key: string, make: () => Real[], reads: Iterable<Real | undefined>): Held {
+    let arrays = this.pool.take(key, make);
+    // Arrays of an earlier trace given as this call's input or initial state: it reads them.
+    if (sharesMemory(arrays, reads)) {
+      this.pool.give(key, arrays);
+      arrays = make();
+    }
+    const previous = this.holders.get(arrays);
+    if (previous !== undefined) previous.reused = true;
+    const held: Held = { key, arrays, given: false, reused: false, gradients: false };
+    this.holders.set(arrays, held);
+    return held;
+  }
+
+  /** `held`'s arrays back for the next forward at their size (once). */
+  give(held: Held | undefined): void {
+    if (held === undefined || held.given) return;
+    held.given = true;
+    this.pool.give(held.key, held.arrays);
+  }
+
+  /** Arrays every call at `key` shares: scratch read within one call. */
+  scratch(key: string, make: () => Real[]): Real[] {
+    return this.pool.sharedSet(key, make);
+  }
+
+  clear(): void {
+    this.pool.clear();
+  }
+}
+
+/** Throws when `trace` cannot be backpropagated: of `record: false`, or its arrays taken by a later forward. */
+function requireRecorded(layer: string, trace: LayerTrace, held?: Held): void {
+  if (trace.recorded === false)
+    throw new Error(`${layer}: the trace is of a forward with { record: false }, which keeps no tape; run forward without it to backpropagate`);
+  if (held?.reused === true)
+    throw new Error(`${layer}: the trace's arrays went back to the layer after its backward, and a later forward reused them; pass { retain: true } to backward to keep them`);
 }
 
 /** Whether any of `arrays` shares memory with any of `others`. */
@@ -159,11 +203,6 @@ const arraysOf = (list: readonly (Tensors | undefined)[] | undefined): Real[] =>
 /** The bytes the cells of `traces` hold for their backward. */
 const tapeBytes = (traces: readonly LayerTrace[]): number => traces.reduce((n, t) => n + (t.tapeBytes ?? 0), 0);
 
-/** Throws when `trace` is of a forward with `record: false`. */
-function requireRecorded(layer: string, trace: LayerTrace): void {
-  if (trace.recorded === false)
-    throw new Error(`${layer}: the trace is of a forward with { record: false }, which keeps no tape; run forward without it to backpropagate`);
-}
 
 interface CellLayerTrace extends LayerTrace {
   readonly cellTrace: Trace;
@@ -201,8 +240,8 @@ export class CellLayer implements RecurrentLayer {
   readonly cellStates: readonly (readonly TensorSpec[])[];
   private readonly inputName: string;
   private readonly outputName: string;
-  /** By (T, B), the outputs, final states and gradients of recordings whose backward has run. */
-  private readonly pool = new ArrayPool();
+  /** By (T, B), the outputs, final states and gradients of recordings. */
+  private readonly arrays = new TraceArrays();
 
   constructor(
     readonly cell: Cell,
@@ -259,16 +298,10 @@ export class CellLayer implements RecurrentLayer {
         ...cell.inputs.map((x) => allocate(cell.dtype, T * B * x.size)),
         ...cell.states.map((s) => allocate(cell.dtype, B * s.size)),
       ];
-      let arrays = this.pool.take(key, make);
-      // Arrays of an earlier trace given as this call's input or initial state: it reads them, so new ones.
-      if (sharesMemory(arrays, [...Object.values(inputs), ...arraysOf([initial])])) {
-        this.pool.give(key, arrays);
-        arrays = make();
-      }
-      held = { key, arrays, gradients: false };
+      held = this.arrays.take(key, make, [...Object.values(inputs), ...arraysOf([initial])]);
       into = {
-        outputs: this.named(cell.outputs, arrays, 0),
-        final: this.named(cell.states, arrays, cell.outputs.length),
+        outputs: this.named(cell.outputs, held.arrays, 0),
+        final: this.named(cell.states, held.arrays, cell.outputs.length),
       };
     }
     const cellTrace = cell.forward(this.params, inputs, { T, B, initial, mask, record, ...(into === undefined ? {} : { into }) });
@@ -279,22 +312,22 @@ export class CellLayer implements RecurrentLayer {
   }
 
   backward(trace: CellLayerTrace, seeds: LayerSeeds, options: LayerBackwardOptions = {}): LayerGrads {
-    requireRecorded(`CellLayer '${this.name}'`, trace);
+    const { held } = trace;
+    requireRecorded(`CellLayer '${this.name}'`, trace, held);
     const { cell } = this;
     const outputs = seeds.output === undefined ? undefined : { [this.outputName]: seeds.output };
     const final = seeds.final?.[0];
     // The gradients go into the trace's arrays, unless an earlier backward of it wrote them there
     // (given `retain`) or a seed is one of them (this layer's own gradient, fed back): then new ones.
-    const { held } = trace;
     const at = cell.outputs.length + cell.states.length;
-    let arrays = held?.arrays?.slice(at);
+    let arrays = held?.arrays.slice(at);
     if (arrays === undefined || held!.gradients || sharesMemory(arrays, [seeds.output, ...arraysOf([final])]))
       arrays = [...cell.inputs.map((x) => trace.T * trace.B * x.size), ...cell.states.map((s) => trace.B * s.size)].map((n) => allocate(cell.dtype, n));
     else held!.gradients = true;
     const into = { inputs: this.named(cell.inputs, arrays, 0), initial: this.named(cell.states, arrays, cell.inputs.length) };
     const retain = options.retain ?? false;
     const result = cell.backward(this.params, trace.cellTrace, { outputs, final }, this.grads, { retain, into });
-    if (!retain) giveBack(this.pool, held);
+    if (!retain) this.arrays.give(held);
     const inputs = trace.byName ? result.inputs : Object.fromEntries(Object.entries(result.inputs).filter(([name]) => name !== this.inputName));
     return { input: result.inputs[this.inputName]!, inputs, initial: [result.initial] };
   }
@@ -306,7 +339,7 @@ export class CellLayer implements RecurrentLayer {
 
   /** Lets go of the arrays the layer keeps between calls (not those of its cell: see `Cell.release`). */
   release(): void {
-    this.pool.clear();
+    this.arrays.clear();
   }
 }
 
@@ -430,8 +463,8 @@ export class Bidirectional implements RecurrentLayer {
   readonly outputSize: number;
   readonly cellStates: readonly (readonly TensorSpec[])[];
   readonly dtype: DType;
-  /** Arrays of recordings whose backward has run, by (T, B), and scratch no result holds. */
-  private readonly pool = new ArrayPool();
+  /** By (T, B), the reversed input, output and input gradient of recordings, and scratch. */
+  private readonly arrays = new TraceArrays();
   /** The lengths array that goes with each set of the pool. */
   private readonly lengthsOf = new WeakMap<Real[], Int32Array>();
 
@@ -472,17 +505,12 @@ export class Bidirectional implements RecurrentLayer {
     let reversed: Real, output: Real, lengths: Int32Array;
     if (record) {
       const make = () => [allocate(dtype, T * B * inputSize), allocate(dtype, T * B * this.outputSize), allocate(dtype, T * B * inputSize)];
-      let arrays = this.pool.take(key, make);
-      if (sharesMemory(arrays, [...(isSequence(input) ? [input] : Object.values(input)), ...Object.values(inputs ?? {}), ...arraysOf(options.initial)])) {
-        this.pool.give(key, arrays);
-        arrays = make();
-      }
-      held = { key, arrays, gradients: false };
-      [reversed, output] = arrays as [Real, Real];
-      lengths = this.lengthsOf.get(arrays) ?? new Int32Array(B);
-      this.lengthsOf.set(arrays, lengths);
+      held = this.arrays.take(key, make, [...(isSequence(input) ? [input] : Object.values(input)), ...Object.values(inputs ?? {}), ...arraysOf(options.initial)]);
+      [reversed, output] = held.arrays as [Real, Real];
+      lengths = this.lengthsOf.get(held.arrays) ?? new Int32Array(B);
+      this.lengthsOf.set(held.arrays, lengths);
     } else {
-      reversed = this.pool.sharedSet(`reversed input ${key}`, () => [allocate(dtype, T * B * inputSize)])[0]!;
+      reversed = this.arrays.scratch(`reversed input ${key}`, () => [allocate(dtype, T * B * inputSize)])[0]!;
       output = allocate(dtype, T * B * this.outputSize);
       lengths = new Int32Array(B);
     }
@@ -497,15 +525,15 @@ export class Bidirectional implements RecurrentLayer {
     });
     const ro = this.reverseLayer.outputSize;
     const reverseOutput = reverseWithinLengths(reverseTrace.output, ro, T, B, lengths,
-      this.pool.sharedSet(`reverse output ${key}`, () => [allocate(dtype, T * B * ro)])[0]);
+      this.arrays.scratch(`reverse output ${key}`, () => [allocate(dtype, T * B * ro)])[0]);
     concatenateSteps(forwardTrace.output, reverseOutput, this.forwardLayer.outputSize, ro, output);
     const final = [...forwardTrace.final, ...reverseTrace.final];
     return { T, B, output, final, recorded: record, tapeBytes: tapeBytes([forwardTrace, reverseTrace]), lengths, forwardTrace, reverseTrace, held };
   }
 
   backward(trace: BidirectionalTrace, seeds: LayerSeeds, options: LayerBackwardOptions = {}): LayerGrads {
-    requireRecorded("Bidirectional", trace);
     const { T, B, lengths, held } = trace;
+    requireRecorded("Bidirectional", trace, held);
     const { dtype } = this;
     const fo = this.forwardLayer.outputSize;
     const ro = this.reverseLayer.outputSize;
@@ -514,7 +542,7 @@ export class Bidirectional implements RecurrentLayer {
     let dReverse: Real | undefined;
     if (seeds.output !== undefined) {
       // Scratch: each layer's backward reads its seed during the call only.
-      const [first, second, reversed] = this.pool.sharedSet(`output gradients ${T}x${B}`, () => [
+      const [first, second, reversed] = this.arrays.scratch(`output gradients ${T}x${B}`, () => [
         allocate(dtype, T * B * fo), allocate(dtype, T * B * ro), allocate(dtype, T * B * ro),
       ]) as [Real, Real, Real];
       splitSteps(seeds.output, fo, ro, first, second);
@@ -525,7 +553,7 @@ export class Bidirectional implements RecurrentLayer {
     const reverseGrads = this.reverseLayer.backward(trace.reverseTrace, { output: dReverse, final: finalReverse }, options);
     // The input gradient goes into the trace's array, unless an earlier backward of it wrote there
     // (given `retain`) or a seed is it: then a new one.
-    let inputGrad = held?.arrays?.[2];
+    let inputGrad = held?.arrays[2];
     if (inputGrad === undefined || held!.gradients || sharesMemory([inputGrad], [seeds.output, ...arraysOf(seeds.final)]))
       inputGrad = allocate(dtype, T * B * this.inputSize);
     else held!.gradients = true;
@@ -534,13 +562,13 @@ export class Bidirectional implements RecurrentLayer {
     const inputs: Tensors = {};
     for (const [name, grad] of Object.entries(forwardGrads.inputs)) addInto(inputs, name, grad);
     for (const [name, grad] of Object.entries(reverseRecord(reverseGrads.inputs, T, B, lengths)!)) addInto(inputs, name, grad);
-    if (!(options.retain ?? false)) giveBack(this.pool, held);
+    if (!(options.retain ?? false)) this.arrays.give(held);
     return { input, inputs, initial: [...forwardGrads.initial, ...reverseGrads.initial] };
   }
 
   /** Lets go of the arrays the layer and its two layers keep between calls. */
   release(): void {
-    this.pool.clear();
+    this.arrays.clear();
     this.forwardLayer.release?.();
     this.reverseLayer.release?.();
   }

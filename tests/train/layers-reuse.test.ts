@@ -133,6 +133,18 @@ describe.each(cases)("%s layer, %s", (kind, dtype) => {
     expect(copyTrace(t1)).toEqual(kept1);
   });
 
+  it("refuses a second backward of a trace whose arrays a later forward took, and runs one after retain", () => {
+    const layer = kinds[kind]!(dtype);
+    const d = batch(layer, 4, 2, 11);
+    const t1 = layer.forward(d.x, { T: 4, B: 2, mask: d.mask });
+    const g1 = copyGrads(layer.backward(t1, { output: d.dOutput }, { retain: true }));
+    zeroGrads(layer.groups());
+    expect(copyGrads(layer.backward(t1, { output: d.dOutput }))).toEqual(g1);
+    const t2 = layer.forward(d.x, { T: 4, B: 2, mask: d.mask });
+    expect(t2.output).toBe(t1.output);
+    expect(() => layer.backward(t1, { output: d.dOutput })).toThrow(/a later forward reused/u);
+  });
+
   it("a forward fed an earlier trace's final states as its initial ones (after its backward) reads them intact", () => {
     const layer = kinds[kind]!(dtype);
     const d = batch(layer, 3, 2, 8);
