@@ -143,7 +143,8 @@ export class CharModel {
     const { steps } = inputs;
     let bits = 0;
     let counted = 0;
-    for (const chunk of truncatedBptt(this.stack, oneHot(inputs.data, V, "f32"), { steps, B, period })) {
+    const record = train !== undefined; // validation runs record no tape
+    for (const chunk of truncatedBptt(this.stack, oneHot(inputs.data, V, "f32"), { steps, B, period, record })) {
       const logits = this.head.forward(chunk.output);
       const { loss, grad } = softmaxCrossEntropy(logits, sliceSteps(targets, 1, B, chunk.start, chunk.T));
       bits += (loss / Math.LN2) * chunk.T * B;
@@ -165,7 +166,7 @@ export class CharModel {
     let states: readonly Tensors[] | undefined;
     let logits: Float32Array | Float64Array = new Float32Array(V);
     const feed = (id: number) => {
-      const trace = this.stack.forward(oneHot([id], V, "f32"), { T: 1, B: 1, initial: states });
+      const trace = this.stack.forward(oneHot([id], V, "f32"), { T: 1, B: 1, initial: states, record: false });
       states = trace.final;
       logits = this.head.forward(trace.output);
     };

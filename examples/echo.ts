@@ -118,7 +118,7 @@ export function main(options: EchoOptions = {}): EchoResult {
     let counted = 0;
     let lossSum = 0;
     let chunks = 0;
-    for (const chunk of truncatedBptt(layer, data.input, { steps, B, period })) {
+    for (const chunk of truncatedBptt(layer, data.input, { steps, B, period, record: train })) {
       const targets = sliceSteps(data.targets, 1, B, chunk.start, chunk.T);
       const rows = data.mask.subarray(chunk.start * B, (chunk.start + chunk.T) * B); // [T][B]
       const logits = head.forward(chunk.output);

@@ -123,14 +123,15 @@ export class NameClassifier {
     return data;
   }
 
-  private run(names: readonly string[]) {
+  /** The logits for `names`; `record: false` for a forward no backward follows. */
+  private run(names: readonly string[], record = true) {
     const batch = padSequences(
       names.map((n) => this.encode(n)),
       this.vocabulary.length,
       { dtype: "f32" },
     );
     const { T, B, mask, lengths } = batch;
-    const trace = this.layer.forward(batch.data, { T, B, mask });
+    const trace = this.layer.forward(batch.data, { T, B, mask, record });
     const last = gatherLastSteps(trace.output, this.hidden, T, B, lengths);
     return { batch, trace, last, logits: this.head.forward(last) };
   }
@@ -149,7 +150,7 @@ export class NameClassifier {
     let loss = 0;
     let correct = 0;
     for (const batch of lengthBatches(examples, 256)) {
-      const { logits } = this.run(batch.map((e) => e.name));
+      const { logits } = this.run(batch.map((e) => e.name), false);
       const labels = Int32Array.from(batch, (e) => e.label);
       loss += softmaxCrossEntropy(logits, labels).loss * batch.length;
       correct += accuracy(logits, labels) * batch.length;
@@ -160,7 +161,7 @@ export class NameClassifier {
   /** P(German), P(Italian) for a name. */
   classify(name: string): [number, number] {
     if (this.encode(name).length === 0) throw new Error(`classify: '${name}' has no known character`);
-    const { logits } = this.run([name]);
+    const { logits } = this.run([name], false);
     const p = softmax(logits, LANGUAGES.length);
     return [p[0]!, p[1]!];
   }

@@ -102,17 +102,17 @@ export function main(options: SineCosineOptions = {}): SineCosineResult {
     return { B, input, target };
   };
 
-  /** Forward pass: the prediction from h at the last step. */
-  const predict = (batch: readonly number[]) => {
+  /** Forward pass: the prediction from h at the last step; `record: false` where no backward follows. */
+  const predict = (batch: readonly number[], record = true) => {
     const { B, input, target } = makeBatch(batch);
-    const trace = lstm.forward(input, { T: WINDOW, B });
+    const trace = lstm.forward(input, { T: WINDOW, B, record });
     const last = trace.output.subarray((WINDOW - 1) * B * H); // [B][H], a view of the last step
     const prediction = head.forward(last);
     return { B, trace, last, prediction, target };
   };
 
   const evaluate = (indices: readonly number[]) => {
-    const { prediction, target } = predict(indices);
+    const { prediction, target } = predict(indices, false);
     return { mse: meanSquaredError(prediction, target).loss, prediction };
   };
 

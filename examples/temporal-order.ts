@@ -129,10 +129,11 @@ export class Classifier {
     this.groups = [...this.layer.groups(), ...this.head.groups()];
   }
 
-  private forward(sequences: readonly Sequence[]) {
+  /** The logits for `sequences`; `record: false` for a forward no backward follows. */
+  private forward(sequences: readonly Sequence[], record = true) {
     const batch = encode(sequences);
     const { T, B, mask, lengths } = batch;
-    const trace = this.layer.forward(batch.data, { T, B, mask });
+    const trace = this.layer.forward(batch.data, { T, B, mask, record });
     const last = gatherLastSteps(trace.output, this.hidden, T, B, lengths);
     const logits = this.head.forward(last);
     return { batch, trace, last, logits };
@@ -148,7 +149,7 @@ export class Classifier {
   }
 
   evaluate(sequences: readonly Sequence[]): { loss: number; accuracy: number } {
-    const { batch, logits } = this.forward(sequences);
+    const { batch, logits } = this.forward(sequences, false);
     return { loss: softmaxCrossEntropy(logits, batch.labels).loss, accuracy: accuracy(logits, batch.labels) };
   }
 }
@@ -267,7 +268,7 @@ export function lstmStates(model: Classifier, sequence: Sequence): { h: Float64A
   const H = model.hidden;
   const x = new Float32Array(T * N_SYMBOLS);
   sequence.symbols.forEach((symbol, t) => (x[t * N_SYMBOLS + symbol] = 1));
-  const trace = cell.forward(params, { x }, { T, B: 1 });
+  const trace = cell.forward(params, { x }, { T, B: 1, record: false });
   const h = new Float64Array(H * T);
   const tanhC = new Float64Array(H * T);
   for (let t = 0; t < T; t++) {

@@ -16,6 +16,7 @@ export type {
   LayerTrace,
   LayerSeeds,
   LayerGrads,
+  LayerBackwardOptions,
   LayerInput,
   CellLayerOptions,
 } from "./layers.js";

@@ -79,10 +79,10 @@ export function maskFromLengths(lengths: ArrayLike<number>, T: number): Uint8Arr
   return mask;
 }
 
-/** Each sequence's length from a `[T][B]` mask; throws if a real step follows padding. */
-export function lengthsFromMask(mask: Uint8Array, T: number, B: number): Int32Array {
+/** Each sequence's length from a `[T][B]` mask (into `out` if given); throws if a real step follows padding. */
+export function lengthsFromMask(mask: Uint8Array, T: number, B: number, out?: Int32Array): Int32Array {
   if (mask.length !== T * B) throw new Error(`mask has ${mask.length} entries, expected T·B = ${T * B}`);
-  const lengths = new Int32Array(B);
+  const lengths = out?.fill(0) ?? new Int32Array(B);
   for (let b = 0; b < B; b++) {
     while (lengths[b]! < T && mask[lengths[b]! * B + b] === 1) lengths[b]! += 1;
     for (let t = lengths[b]!; t < T; t++) {
@@ -93,15 +93,19 @@ export function lengthsFromMask(mask: Uint8Array, T: number, B: number): Int32Ar
   return lengths;
 }
 
-/** Reverses each sequence within its own length (`x[L-1-t]` at step t); padding stays in place. */
+/**
+ * Reverses each sequence within its own length (`x[L-1-t]` at step t); padding stays in place.
+ * Into `out` if given (of `data`'s length and sharing no memory with it).
+ */
 export function reverseWithinLengths(
   data: Real,
   width: number,
   T: number,
   B: number,
   lengths: ArrayLike<number>,
+  out?: Real,
 ): Real {
-  const reversed = allocate(dtypeOf(data), data.length);
+  const reversed = out ?? allocate(dtypeOf(data), data.length);
   for (let b = 0; b < B; b++) {
     const length = lengths[b]!;
     for (let t = 0; t < T; t++) {
@@ -194,6 +198,11 @@ export interface TruncatedBpttOptions {
   readonly period: number;
   /** States before the first chunk, one `Tensors` per cell of the layer; zeros where absent. */
   readonly initial?: readonly (Tensors | undefined)[];
+  /**
+   * false: inference only (evaluation, validation): each chunk's forward runs with `record: false`
+   * and its `backward` throws. Default true.
+   */
+  readonly record?: boolean;
 }
 
 /** One chunk of truncated BPTT: its position, the layer's outputs on it, and its backward pass. */
@@ -208,7 +217,8 @@ export interface BpttChunk {
   readonly trace: LayerTrace;
   /**
    * Backprop through this chunk only, accumulating into the layer's grads; returns dLoss/d(input).
-   * No gradient enters from the next chunk and none leaves into the previous one.
+   * No gradient enters from the next chunk and none leaves into the previous one. The chunk's
+   * output and this gradient are the layer's arrays, which the next chunk's forward reuses once this ran.
    */
   backward(dOutput: Real): Real;
 }
@@ -232,11 +242,16 @@ export function* truncatedBptt(
       `truncatedBptt: input has ${input.length} values, expected steps·B·inputSize = ${steps * B * layer.inputSize}`,
     );
   }
+  const record = options.record ?? true;
   let carried: readonly (Tensors | undefined)[] | undefined = options.initial;
+  // The states carried into the next chunk: a recording's final states are the layer's arrays,
+  // which its next forward may take once the chunk's backward has run, so they are copied (into
+  // arrays made once); a forward without a recording makes new ones, carried as they are.
+  let kept: Tensors[] | undefined;
   for (let start = 0, index = 0; start < steps; start += period, index++) {
     const T = Math.min(period, steps - start);
     const chunkInput = sliceSteps(input, layer.inputSize, B, start, T);
-    const trace = layer.forward(chunkInput, { T, B, initial: carried });
+    const trace = layer.forward(chunkInput, { T, B, initial: carried, record });
     yield {
       index,
       start,
@@ -246,11 +261,14 @@ export function* truncatedBptt(
       trace,
       backward: (dOutput) => layer.backward(trace, { output: dOutput }).input,
     };
-    carried = trace.final.map(copyTensors);
+    if (!record) carried = trace.final;
+    else {
+      kept ??= trace.final.map((tensors) => Object.fromEntries(Object.entries(tensors).map(([name, data]) => [name, data.slice()])));
+      trace.final.forEach((tensors, k) => {
+        for (const [name, data] of Object.entries(tensors)) kept![k]![name]!.set(data);
+      });
+      carried = kept;
+    }
   }
   return (carried ?? []).map((tensors) => tensors ?? {});
-}
-
-function copyTensors(tensors: Tensors): Tensors {
-  return Object.fromEntries(Object.entries(tensors).map(([name, data]) => [name, data.slice()]));
 }

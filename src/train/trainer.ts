@@ -129,9 +129,16 @@ export interface FitOptions<Batch> {
   readonly epochs: number;
   /** The batches of one epoch (called at the start of each, so it may reshuffle). */
   readonly batches: (epoch: number) => readonly Batch[];
-  /** One training step on a batch (forward, backward, optimizer step); returns its loss. */
+  /**
+   * One training step on a batch (forward, backward, optimizer step); returns its loss. Layers
+   * write a step's outputs and gradients into the arrays the previous step at the same T and B
+   * used (see `layers.ts`): copy what is kept across steps.
+   */
   readonly step: (batch: Batch, epoch: number) => number;
-  /** Metrics measured after each epoch (test loss, accuracy…), shown and recorded. */
+  /**
+   * Metrics measured after each epoch (test loss, accuracy…), shown and recorded. No backward
+   * follows its forwards: run them with `record: false` (no tape, the same numbers).
+   */
   readonly evaluate?: (epoch: number) => Readonly<Record<string, number>>;
   /** Progress bar options, or false for silence; the label defaults to "epoch k/N". */
   readonly progress?: ProgressOptions | false;
