@@ -4,13 +4,13 @@
  * `retain`), and the arrays a cell keeps between calls (tape pooled by T and B, `release()`).
  */
 import fc from "fast-check";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { compileSource } from "../compiler/index.js";
 import { instantiate } from "../src/instantiate.js";
 import { randomCells } from "./helpers/random-cell.js";
 import { propertySeed } from "./helpers/seed.js";
-import { compile, type Cell, type Tensors } from "../src/index.js";
+import { compile, type Cell, type Real, type Tensors } from "../src/index.js";
 import { Rng } from "../src/train/init.js";
 import { dataError } from "./helpers/data-error.js";
 
@@ -189,4 +189,43 @@ describe("random cells", () => {
       { seed: propertySeed(43, "inference: random cells"), numRuns: 20 },
     );
   }, 300_000);
+});
+
+describe("every example cell", () => {
+  const files = readdirSync("examples/cells").filter((f) => f.endsWith(".cell")).sort();
+  const cellsOf = (file: string) => {
+    const source = readFileSync(`examples/cells/${file}`, "utf8");
+    return [...source.matchAll(/^\s*cell\s+([A-Za-z_]\w*)/gm)].map((m) => ({ source, name: m[1]! }));
+  };
+  const bits = (a: Real, b: Real) => a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+  const within = (a: Real, b: Real) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]!) <= 1e-5 * (1 + Math.abs(b[i]!)));
+
+  it.each(files)("%s: record: false and step give the recording forward's bits in float64; with float32 runtime products record: false does too, step within rounding", (file) => {
+    for (const { source, name } of cellsOf(file)) {
+      for (const dtype of ["f64", "f32"] as const) {
+        const cell = compile(source, { dtype, cell: name });
+        const rng = new Rng(11);
+        const params = cell.initParams(5);
+        const x = named(cell, cell.inputs, T * B, rng);
+        const mask = Uint8Array.from({ length: T * B }, (_, k) => (k % 5 === 4 ? 0 : 1));
+        for (const options of [{ T, B }, { T, B, mask }]) {
+          const recorded = cell.forward(params, x, options);
+          const inferred = cell.forward(params, x, { ...options, record: false });
+          for (const out of cell.outputs) expect(bits(inferred.outputs[out.name]!, recorded.outputs[out.name]!), `${name} ${dtype} ${out.name}`).toBe(true);
+          for (const s of cell.states) expect(bits(inferred.final[s.name]!, recorded.final[s.name]!), `${name} ${dtype} final ${s.name}`).toBe(true);
+        }
+        const recorded = cell.forward(params, x, { T, B });
+        const state = cell.createState(B);
+        for (let t = 0; t < T; t++) {
+          const xt = Object.fromEntries(cell.inputs.map((s) => [s.name, x[s.name]!.subarray(t * B * s.size, (t + 1) * B * s.size)]));
+          cell.step(params, xt, state);
+          for (const out of cell.outputs) {
+            const want = recorded.outputs[out.name]!.subarray(t * B * out.size, (t + 1) * B * out.size);
+            const got = state.outputs[out.name]!;
+            expect(dtype === "f64" ? bits(got, want) : within(got, want), `${name} ${dtype} step ${t} ${out.name}`).toBe(true);
+          }
+        }
+      }
+    }
+  });
 });
