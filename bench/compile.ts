@@ -10,13 +10,18 @@
  *
  * and, for scale, what a build cannot go below with ts-morph as its builder and prettier as its
  * formatter, each in a fresh process: loading ts-morph, loading prettier (as the build threads
- * load them), and prettier formatting every example's TypeScript module cold (the first time in
- * the process, as a build does) and warm (the second time). When NODE_EXTRA_CA_CERTS is set (Node
- * 20 then reads a certificate bundle at every start), the fresh-process figures are taken again
- * without it.
+ * load them), prettier formatting every example's TypeScript module cold (the first time in the
+ * process, as a build does) and warm (the second time), and each half of the modules cold (every
+ * other one, as two formatting threads share them). From these, the least a build with two
+ * formatting threads can take on two cores: no module is formatted before ts-morph has printed
+ * it (node start + loading ts-morph), and from then on the two cold halves are formatted by two
+ * threads that each warm prettier up on their own (half the sum of the halves' times, at best).
+ * When NODE_EXTRA_CA_CERTS is set (Node 20 then reads a certificate bundle at every start), the
+ * fresh-process figures are taken again without it.
  *
- * Each figure is the median of a few runs, wall clock, and for fresh processes also CPU time
- * (user + system, all threads; Linux only, in 10 ms ticks). Other work on the machine skews them
+ * Each figure is the median of a few runs, wall clock, and for fresh processes and prettier's
+ * floors also CPU time (user + system, all threads; for fresh processes Linux only, in 10 ms
+ * ticks). Other work on the machine skews them
  * (the load average is printed with them). Runs the built code in dist/.
  */
 import { spawnSync } from "node:child_process";
@@ -83,13 +88,30 @@ const FLOORS = (cells: readonly string[]) => `
   const t2 = performance.now();
   const [{ compileSource }, { typescriptModule }] = await Promise.all([import(${dist("compiler/index.js")}), import(${dist("compiler/build.js")})]);
   const texts = ${JSON.stringify(cells)}.flatMap((path) => compileSource(readFileSync(path, "utf8"), { path }).map(typescriptModule));
-  const t3 = performance.now();
+  const cpu = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; };
+  const [t3, c3] = [performance.now(), cpu()];
   for (const text of texts) await formatModule(text);
-  const t4 = performance.now();
+  const [t4, c4] = [performance.now(), cpu()];
   for (const text of texts) await formatModule(text);
-  const t5 = performance.now();
+  const [t5, c5] = [performance.now(), cpu()];
   const bytes = texts.reduce((n, t) => n + t.length, 0);
-  console.log(JSON.stringify({ tsMorph: t1 - t0, prettier: t2 - t1, cold: t4 - t3, warm: t5 - t4, bytes, modules: texts.length }));`;
+  console.log(JSON.stringify({ tsMorph: t1 - t0, prettier: t2 - t1, cold: t4 - t3, warm: t5 - t4, coldCpu: c4 - c3, warmCpu: c5 - c4, bytes, modules: texts.length }));`;
+
+/**
+ * In a fresh process: prettier formatting every other example module (those at even or odd
+ * places), cold, as one of two formatting threads does in a build; wall and CPU time, in ms (CPU
+ * of the whole process: the formatting and V8 compiling and collecting for it on other threads).
+ */
+const HALF = (cells: readonly string[], parity: 0 | 1) => `
+  import { readFileSync } from "node:fs";
+  const [{ compileSource }, { typescriptModule }, { formatModule }] = await Promise.all([import(${dist("compiler/index.js")}), import(${dist("compiler/build.js")}), import(${dist("compiler/codegen/format.js")})]);
+  const texts = ${JSON.stringify(cells)}.flatMap((path) => compileSource(readFileSync(path, "utf8"), { path }).map(typescriptModule)).filter((_, i) => i % 2 === ${parity});
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  for (const text of texts) await formatModule(text);
+  const t1 = performance.now();
+  const c1 = process.cpuUsage(c0);
+  console.log(JSON.stringify({ ms: t1 - t0, cpu: (c1.user + c1.system) / 1000, modules: texts.length, bytes: texts.reduce((n, t) => n + t.length, 0) }));`;
 
 type Row = [what: string, ms: number, cpu?: number];
 
@@ -134,13 +156,27 @@ export function benchCompile(quick: boolean): void {
     const { NODE_EXTRA_CA_CERTS: _, ...env } = process.env;
     rows.push(...freshRows(runs, cells, env, " (no NODE_EXTRA_CA_CERTS)"));
   }
-  const floors = json<{ tsMorph: number; prettier: number; cold: number; warm: number; bytes: number; modules: number }>(["--input-type=module", "-e", FLOORS(cells)]);
+  const floors = json<{ tsMorph: number; prettier: number; cold: number; warm: number; coldCpu: number; warmCpu: number; bytes: number; modules: number }>(["--input-type=module", "-e", FLOORS(cells)]);
   const kB = Math.round(floors[0]!.bytes / 1000);
   rows.push(
     ["floor: load ts-morph (its bundle and code cache, else require)", median(floors.map((f) => f.tsMorph))],
     ["floor: load prettier (standalone, babel, estree)", median(floors.map((f) => f.prettier))],
-    [`floor: prettier on the ${floors[0]!.modules} modules (${kB} kB), cold`, median(floors.map((f) => f.cold))],
-    [`floor: prettier on the ${floors[0]!.modules} modules (${kB} kB), warm`, median(floors.map((f) => f.warm))],
+    [`floor: prettier on the ${floors[0]!.modules} modules (${kB} kB), cold`, median(floors.map((f) => f.cold)), median(floors.map((f) => f.coldCpu))],
+    [`floor: prettier on the ${floors[0]!.modules} modules (${kB} kB), warm`, median(floors.map((f) => f.warm)), median(floors.map((f) => f.warmCpu))],
+  );
+  type Half = { ms: number; cpu: number; modules: number; bytes: number };
+  const halves = ([0, 1] as const).map((parity) => json<Half>(["--input-type=module", "-e", HALF(cells, parity)]));
+  const halfRow = (h: Half[], which: string): Row => [
+    `floor: prettier on the ${which} ${h[0]!.modules} modules (${Math.round(h[0]!.bytes / 1000)} kB), cold`,
+    median(h.map((x) => x.ms)),
+    median(h.map((x) => x.cpu)),
+  ];
+  const half = halves.map((h) => median(h.map((x) => x.ms)));
+  const nodeStart = rows.find(([what]) => what.startsWith("node start"))![1];
+  rows.push(
+    halfRow(halves[0]!, "even-placed"),
+    halfRow(halves[1]!, "odd-placed"),
+    ["floor: a build, two formatting threads on two cores (node start + ts-morph + half of both halves)", nodeStart + median(floors.map((f) => f.tsMorph)) + (half[0]! + half[1]!) / 2],
   );
   print(rows);
   console.log(`1-min load average ${load()} at the end`);
