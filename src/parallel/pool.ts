@@ -278,13 +278,6 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
     copy.set(a);
     return copy;
   };
-  // The lanes write their rows of the outputs, final states, input gradients and initial-state
-  // gradients into shared arrays kept from call to call, and the caller gets copies made once
-  // the lanes are done. New shared arrays every call cost far more: the lanes' first touch of
-  // fresh memory faults a page at a time (s3: about 10 ms of each lane's CPU per forward), and a
-  // message carrying a new SharedArrayBuffer costs the calling thread more than the copy.
-  const results = (what: string, specs: readonly TensorSpec[], rows: number): Real[] =>
-    how.workers ? specs.map((s, k) => reused(`${what} ${k}`, rows * s.size)) : specs.map((s) => alloc(rows * s.size));
   /**
    * The caller's own copy of a result array (on one thread, the array itself: it is new). A new
    * zeroed array then `set`, not `slice()`: a slice of shared memory is made in memory just
@@ -377,23 +370,22 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
 
   /**
    * The arrays the lanes write a result into: the caller's `into` array where the lanes can write
-   * it in place, else a shared array kept from call to call (`copies` gets the pair, for the
-   * caller's array to get its numbers once the lanes are done).
+   * it in place (shared memory, or lanes on this thread), else a shared array kept from call to
+   * call, copied into the caller's once the lanes are done; with no `into`, that shared array too,
+   * the caller getting a copy (on one thread, a new array). New shared arrays every call cost far more: the lanes' first touch of fresh memory
+   * faults a page at a time (s3: about 10 ms of each lane's CPU per forward), and a message
+   * carrying a new SharedArrayBuffer costs the calling thread more than the copy.
    */
-  const destined = (what: string, specs: readonly TensorSpec[], rows: number, given: readonly (Real | undefined)[] | undefined, copies: [Real, Real][]): Real[] => {
-    const made = results(what, specs, rows);
-    return made.map((a, k) => {
+  const destined = (what: string, specs: readonly TensorSpec[], rows: number, given: readonly (Real | undefined)[] | undefined): Real[] =>
+    specs.map((s, k) => {
       const to = given?.[k];
-      if (!to) return a;
-      if (!how.workers || to.buffer instanceof SharedArrayBuffer) return to;
-      copies.push([a, to]);
-      return a;
+      if (to && (!how.workers || to.buffer instanceof SharedArrayBuffer)) return to;
+      return how.workers ? reused(`${what} ${k}`, rows * s.size) : alloc(rows * s.size);
     });
-  };
-  /** A result as the caller gets it: its `into` array (holding the lanes' numbers), or a copy of its own. */
-  const delivered = (copies: readonly [Real, Real][], a: Real, given: Real | undefined): Real => {
+  /** A result as the caller gets it: its `into` array, given the lanes' numbers if they wrote others, or a copy of its own. */
+  const delivered = (a: Real, given: Real | undefined): Real => {
     if (given === undefined) return handed(a);
-    if (given !== a) copies.find(([from]) => from === a)![1].set(a);
+    if (given !== a) given.set(a);
     return given;
   };
 
@@ -424,17 +416,16 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
         staged.set(mask);
         M = staged;
       }
-      const copies: [Real, Real][] = [];
-      const Y = destined("outputs", cell.outputs, T * B, outputsInto, copies);
-      const F = destined("final", cell.states, B, finalInto, copies);
+      const Y = destined("outputs", cell.outputs, T * B, outputsInto);
+      const F = destined("final", cell.states, B, finalInto);
       const rows = split(B, how.threads);
       const id = recording ? nextTrace++ : -1;
       const tasks = rows.map(({ b0, b1 }, k): ForwardTask => ({ op: "forward", id: 0, trace: id, record: recording, T, B, b0, b1, params: newParams(k, P), generation: gen, inputs: X, initial, mask: M, outputs: Y, final: F }));
       const replies = await dispatch(tasks);
       const trace: Trace = Object.freeze({
         T, B,
-        outputs: Object.freeze(record(cell.outputs, (_, k) => delivered(copies, Y[k]!, outputsInto?.[k]))),
-        final: Object.freeze(record(cell.states, (_, k) => delivered(copies, F[k]!, finalInto?.[k]))),
+        outputs: Object.freeze(record(cell.outputs, (_, k) => delivered(Y[k]!, outputsInto?.[k]))),
+        final: Object.freeze(record(cell.states, (_, k) => delivered(F[k]!, finalInto?.[k]))),
         tapeBytes: replies.reduce((n, r) => n + (r.ok ? (r.tapeBytes ?? 0) : 0), 0),
       });
       if (recording) {
@@ -467,9 +458,8 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
       ];
       const inputsInto = destinations(options.into, "inputs", spec, T * B, taken);
       const initialInto = destinations(options.into, "initial", spec, B, taken, undefined, "seeds.final");
-      const copies: [Real, Real][] = [];
-      const GX = destined("inputGrads", cell.inputs, T * B, inputsInto, copies);
-      const GI = destined("initialGrads", cell.states, B, initialInto, copies);
+      const GX = destined("inputGrads", cell.inputs, T * B, inputsInto);
+      const GI = destined("initialGrads", cell.states, B, initialInto);
       const tasks = rec.lanes.map((_, k): BackwardTask => ({ op: "backward", id: 0, trace: id, params: newParams(k, P), generation: gen, outputGrads: GY, finalGrads: GS, grads: laneGrads[k]!, inputGrads: GX, initialGrads: GI }));
       rec.freed = true;
       forgotten.unregister(trace);
@@ -483,8 +473,8 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
       });
       finish();
       return {
-        inputs: record(cell.inputs, (_, k) => delivered(copies, GX[k]!, inputsInto?.[k])),
-        initial: record(cell.states, (_, k) => delivered(copies, GI[k]!, initialInto?.[k])),
+        inputs: record(cell.inputs, (_, k) => delivered(GX[k]!, inputsInto?.[k])),
+        initial: record(cell.states, (_, k) => delivered(GI[k]!, initialInto?.[k])),
       };
     });
 
