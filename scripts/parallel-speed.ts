@@ -12,7 +12,9 @@
  * `--calls N` makes each side's turn N calls (for small sizes). `--baseline DIR` adds a third side in the same rounds: the same threads with the parallel cell
  * of another build (`DIR/src/parallel/node.js`, e.g. the main checkout's `dist`), for before/after.
  * `--forward` times a forward alone instead of a train step, as `npm run bench`'s forward
- * workloads do (the parallel sides release each trace, as bench/contestants/rnnc.ts does). Each
+ * workloads do: inference (`record: false`). Every side's results go into arrays made once (the
+ * `into` option; the parallel cell's from its `createInto`), as bench/contestants/rnnc.ts has them;
+ * a baseline build without them records and releases each forward's trace and gets new arrays. Each
  * side also reports the minor page faults of all threads per call: a first touch of fresh memory,
  * which costs about 20 µs of CPU on this machine's virtual CPUs, and which no load changes.
  *
@@ -77,22 +79,28 @@ const x = new Float32Array(T * B * I).map((_, i) => Math.sin(i * 0.37));
 const ones = new Float32Array(T * B * H).fill(1);
 
 type Side = { name: string; params: Tensors; grads: Tensors; call: () => Promise<void> | void; times: number[]; cpu: Map<number, number>; faults: number };
+const arrays = (specs: readonly { name: string; size: number }[], rows: number): Tensors => Object.fromEntries(specs.map((s) => [s.name, new Float32Array(rows * s.size)]));
+const into = {
+  forward: { outputs: arrays(cell.outputs, T * B), final: arrays(cell.states, B) },
+  backward: { inputs: arrays(cell.inputs, T * B), initial: arrays(cell.states, B) },
+};
 const one: Side = {
   name: "1 thread", params: cell.initParams(42), grads: cell.createGrads(), times: [], cpu: new Map(), faults: 0,
   call() {
-    if (forwardOnly) return void cell.forward(this.params, { x }, { T, B });
+    if (forwardOnly) return void cell.forward(this.params, { x }, { T, B, record: false, into: into.forward });
     for (const g of Object.values(this.grads)) g.fill(0);
-    const trace = cell.forward(this.params, { x }, { T, B });
-    cell.backward(this.params, trace, { outputs: { h: ones } }, this.grads);
+    const trace = cell.forward(this.params, { x }, { T, B, into: into.forward });
+    cell.backward(this.params, trace, { outputs: { h: ones } }, this.grads, { into: into.backward });
   },
 };
+const shared = par.createInto(T, B);
 const two: Side = {
   name: `${threads} threads`, params: par.initParams(42), grads: par.createGrads(), times: [], cpu: new Map(), faults: 0,
   async call() {
-    if (forwardOnly) return void (await par.release(await par.forward(this.params, { x }, { T, B })));
+    if (forwardOnly) return void (await par.forward(this.params, { x }, { T, B, record: false, into: shared.forward }));
     for (const g of Object.values(this.grads)) g.fill(0);
-    const trace = await par.forward(this.params, { x }, { T, B });
-    await par.backward(this.params, trace, { outputs: { h: ones } }, this.grads);
+    const trace = await par.forward(this.params, { x }, { T, B, into: shared.forward });
+    await par.backward(this.params, trace, { outputs: { h: ones } }, this.grads, { into: shared.backward });
   },
 };
 
@@ -137,7 +145,7 @@ const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length
 const busiest = (cpu: Map<number, number>) => {
   const ms = (t: number) => ((1000 * t) / (rounds * perRound)).toFixed(1);
   const others = [...cpu].filter(([tid, t]) => tid !== process.pid && t > 0).map(([, t]) => t).sort((a, b) => b - a);
-  return `main ${ms(cpu.get(process.pid) ?? 0)}, others ${others.slice(0, threads + 1).map(ms).join(", ")}`;
+  return `main ${ms(cpu.get(process.pid) ?? 0)}, others ${others.slice(0, threads + 4).map(ms).join(", ")}`;
 };
 console.log(`LSTM ${forwardOnly ? "forward" : "train step"} I${I} H${H} B${B} T${T} f32, ${rounds} interleaved rounds of ${perRound} call${perRound === 1 ? "" : "s"} a side, load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)} on ${cores} cores`);
 for (const side of sides)

@@ -164,6 +164,125 @@ describe.each([
   });
 });
 
+describe("inference and into", () => {
+  const T = 4, B = 7;
+  for (const dtype of ["f32", "f64"] as const)
+    for (const workers of [true, false])
+      it(`record: false and into give the cell's numbers bit for bit, in the caller's arrays (${dtype}, ${workers ? "workers" : "one thread"})`, async () => {
+        const options = { dtype, sizes: SIZES };
+        const cell = compile(LSTM, options);
+        const par = await parallel({ source: LSTM, options }, { threads: 2, workers });
+        try {
+          const params = cell.initParams(3);
+          const d = data(cell, T, B, 11);
+          const expected = cell.forward(params, d.inputs, { T, B, initial: d.initial, mask: d.mask, record: false });
+          const grads = cell.createGrads();
+          const back = cell.backward(params, cell.forward(params, d.inputs, { T, B, initial: d.initial, mask: d.mask }), { outputs: d.outputs, final: d.final }, grads);
+          const Arr = dtype === "f32" ? Float32Array : Float64Array;
+          const noise = (specs: readonly { name: string; size: number }[], per: number): Tensors => Object.fromEntries(specs.map((s) => [s.name, new Arr(s.size * per).fill(-7)]));
+          const plain = { forward: { outputs: noise(cell.outputs, T * B), final: noise(cell.states, B) }, backward: { inputs: noise(cell.inputs, T * B), initial: noise(cell.states, B) } };
+          const made = par.createInto(T, B);
+          expect(made.forward.outputs["h"]!.buffer instanceof SharedArrayBuffer).toBe(workers);
+          for (const into of [plain, made, plain]) {
+            // Inference: the lanes keep no trace, and the results are the caller's arrays.
+            const inferred = await par.forward(params, d.inputs, { T, B, initial: d.initial, mask: d.mask, record: false, into: into.forward });
+            expect(inferred.tapeBytes).toBe(0);
+            for (const o of cell.outputs) expect(inferred.outputs[o.name]).toBe(into.forward.outputs[o.name]);
+            for (const s of cell.states) expect(inferred.final[s.name]).toBe(into.forward.final[s.name]);
+            expectBits(named(cell, expected), named(cell, inferred));
+            await expect(par.backward(params, inferred, {}, par.createGrads())).rejects.toThrow(new DataError("trace: forward ran with { record: false } and kept no tape; call forward without it to backpropagate"));
+            await par.release(inferred); // nothing to free: resolves
+            // A recording forward and its backward, into the caller's arrays.
+            for (const a of [...Object.values(into.forward.outputs), ...Object.values(into.forward.final)]) a.fill(-7);
+            const trace = await par.forward(params, d.inputs, { T, B, initial: d.initial, mask: d.mask, into: into.forward });
+            expect(trace.outputs["h"]).toBe(into.forward.outputs["h"]);
+            expectBits(named(cell, expected), named(cell, trace));
+            const parGrads = par.createGrads();
+            const result = await par.backward(params, trace, { outputs: d.outputs, final: d.final }, parGrads, { into: into.backward });
+            for (const x of cell.inputs) expect(result.inputs[x.name]).toBe(into.backward.inputs[x.name]);
+            for (const s of cell.states) expect(result.initial[s.name]).toBe(into.backward.initial[s.name]);
+            expectBits(gradients(cell, back), gradients(cell, result));
+            expectClose(new Map(cell.params.map((p) => [p.name, grads[p.name]!])), new Map(cell.params.map((p) => [p.name, parGrads[p.name]!])), dtype === "f32" ? 1e-5 : 1e-12);
+          }
+          // A state carried over in place: into.final may be the initial state's own array, into.initial the final-state seed's.
+          const carried = made.forward.final;
+          for (const s of cell.states) carried[s.name]!.set(d.initial[s.name]!);
+          const inPlace = await par.forward(params, d.inputs, { T, B, initial: carried, mask: d.mask, record: false, into: { final: carried } });
+          expect(inPlace.final["c"]).toBe(carried["c"]);
+          expectBits(named(cell, expected), named(cell, inPlace));
+        } finally {
+          await par.close();
+        }
+      });
+
+  /** A trace's outputs and final states, by name. */
+  function named(cell: Cell, trace: Trace): Results {
+    return new Map([...cell.outputs.map((o) => [`outputs.${o.name}`, trace.outputs[o.name]!] as const), ...cell.states.map((s) => [`final.${s.name}`, trace.final[s.name]!] as const)]);
+  }
+  function gradients(cell: Cell, r: BackwardResult): Results {
+    return new Map([...cell.inputs.map((x) => [`inputs.${x.name}`, r.inputs[x.name]!] as const), ...cell.states.map((s) => [`initial.${s.name}`, r.initial[s.name]!] as const)]);
+  }
+
+  it("checks record and into as the cell does: the same DataError, naming the field", async () => {
+    const options = { dtype: "f32" as const, sizes: SIZES };
+    const cell = compile(LSTM, options);
+    const par = await parallel({ source: LSTM, options }, { threads: 2 });
+    try {
+      const params = par.initParams(0);
+      const x = new Float32Array(2 * 3 * 3);
+      const h = () => new Float32Array(2 * 3 * 5);
+      const shared = new Float32Array(40);
+      const init = new Float32Array(15);
+      const message = (run: () => unknown): string => {
+        try {
+          run();
+        } catch (e) {
+          return (e as Error).message;
+        }
+        throw new Error("expected an error");
+      };
+      const bad: unknown[] = [
+        { record: "no" },
+        { into: 5 },
+        { into: { inputs: { x: new Float32Array(18) } } },
+        { into: { outputs: { h: new Float64Array(30) } } },
+        { into: { outputs: { h: new Float32Array(29) } } },
+        { into: { outputs: { hh: h() } } },
+        { into: { outputs: { h: x } } },
+        { into: { outputs: { h: shared.subarray(0, 30) }, final: { h: shared.subarray(25, 40) } } },
+        { initial: { h: init }, into: { final: { c: init } } },
+        { initial: { h: init }, into: { final: { h: init.subarray(1) } } },
+      ];
+      for (const extra of bad) {
+        const opts = { T: 2, B: 3, ...(extra as object) } as never;
+        const expected = message(() => cell.forward(params, { x }, opts));
+        expect(expected).toMatch(/^options\./u);
+        await expect(par.forward(params, { x }, opts)).rejects.toThrow(new DataError(expected));
+      }
+      const trace = await par.forward(params, { x }, { T: 2, B: 3 });
+      const cellTrace = cell.forward(params, { x }, { T: 2, B: 3 });
+      const seed = h();
+      const backBad: unknown[] = [
+        { into: { outputs: { h: h() } } },
+        { into: { inputs: { x: new Float32Array(17) } } },
+        { into: { inputs: { x } } },
+        { into: { initial: { h: seed } } },
+        { into: { initial: { h: seed.subarray(0, 15) } } },
+        { into: { inputs: { x: seed.subarray(0, 18) } } },
+      ];
+      for (const opts of backBad) {
+        const expected = message(() => cell.backward(params, cellTrace, { outputs: { h: seed } }, cell.createGrads(), opts as never));
+        expect(expected).toMatch(/^options\./u);
+        await expect(par.backward(params, trace, { outputs: { h: seed } }, par.createGrads(), opts as never)).rejects.toThrow(new DataError(expected));
+      }
+      // The trace is still there after the refused calls.
+      await par.backward(params, trace, { outputs: { h: seed } }, par.createGrads(), { into: { inputs: { x: new Float32Array(18) } } });
+    } finally {
+      await par.close();
+    }
+  });
+});
+
 describe("training with a parallel cell", () => {
   it("Adam on params in shared memory, updated in place, follows the one-thread run", async () => {
     const options = { dtype: "f64" as const, sizes: SIZES };

@@ -141,11 +141,12 @@ interface ParallelCell {
   readonly fallback: string | undefined;
   initParams(seed?: number): Record<string, Real>;
   createGrads(): Record<string, Real>;
-  forward(params: Record<string, Real>, inputs: Record<string, Real>, opts: { T: number; B: number }): Promise<unknown>;
-  backward(params: Record<string, Real>, trace: unknown, seeds: unknown, grads: Record<string, Real>): Promise<unknown>;
-  release(trace: unknown): Promise<void>;
+  createInto(T: number, B: number): { forward: Into; backward: Into };
+  forward(params: Record<string, Real>, inputs: Record<string, Real>, opts: { T: number; B: number; record?: boolean; into?: Into }): Promise<unknown>;
+  backward(params: Record<string, Real>, trace: unknown, seeds: unknown, grads: Record<string, Real>, opts?: { into?: Into }): Promise<unknown>;
   close(): Promise<void>;
 }
+type Into = Record<string, Record<string, Real>>;
 type Parallel = (source: { source: string; options: CompileOptions }, options: { threads: number }) => Promise<ParallelCell>;
 
 /** `parallel` of the package's `rnnc/parallel` (Node build), or why there is none. */
@@ -162,6 +163,9 @@ async function loadParallel(): Promise<Parallel> {
  * as the one-thread contestant drives its cell: the same kind of input and seed arrays (plain,
  * which the parallel cell stages in shared memory), reused at every call, and params from the
  * parallel cell's own `initParams` (shared, with a version), as a user's program would have them.
+ * Forward = `record: false` (no lane keeps a tape), train = forward and backward, each with its
+ * results `into` arrays made once in prepare by the parallel cell's `createInto` (shared: the
+ * lanes write them in place), as the one-thread contestant's go into arrays made once.
  */
 export function rnncThreaded(threads: number): Contestant {
   return {
@@ -178,17 +182,20 @@ export function rnncThreaded(threads: number): Contestant {
       }
       const params = par.initParams(PARAM_SEED);
       const inputs = { [par.inputs[0].name]: inputData(w) };
-      const opts = { T: w.T, B: w.B };
+      const into = par.createInto(w.T, w.B);
+      for (const group of [into.forward, into.backward]) for (const arrays of Object.values(group)) for (const a of Object.values(arrays)) a.fill(1);
+      const forwardOpts = { T: w.T, B: w.B, into: into.forward };
+      const inferOpts = { ...forwardOpts, record: false };
+      const backwardOpts = { into: into.backward };
       const out = par.outputs[0];
       const seeds = { outputs: { [out.name]: new Float32Array(w.T * w.B * out.size).fill(1) } };
       const grads = par.createGrads();
       const gradList: Real[] = Object.values(grads);
       const once = async (): Promise<void> => {
-        // Forward only: the workers free the tape at once, as the bench's other calls let go of theirs.
-        if (w.kind === "forward") return void (await par.release(await par.forward(params, inputs, opts)));
+        if (w.kind === "forward") return void (await par.forward(params, inputs, inferOpts));
         for (const g of gradList) g.fill(0);
-        const trace = await par.forward(params, inputs, opts);
-        await par.backward(params, trace, seeds, grads);
+        const trace = await par.forward(params, inputs, forwardOpts);
+        await par.backward(params, trace, seeds, grads, backwardOpts);
       };
       return {
         async sample(reps) {

@@ -144,30 +144,35 @@ export class Lane {
   forward(task: ForwardTask): number {
     const { cell } = this;
     const params = this.params.of(task); // first: a task's params arrays are taken even if it fails
-    const { T, B, b0, b1 } = task;
+    const { T, B, b0, b1, record } = task;
     const rows = b1 - b0;
     const X = task.inputs.map((x, k) => gather(x, T, B, cell.inputs[k]!.size, b0, b1, this.scratch));
     const S = task.initial.map((s, k) => s && gather(s, 1, B, cell.states[k]!.size, b0, b1, this.scratch));
     const mask = task.mask ? gather(task.mask, T, B, 1, b0, b1, this.scratch) : undefined;
     const initial = named(cell.states, S);
-    // The cell writes its outputs into arrays of the lane's (which its trace keeps until the backward).
+    // The cell writes its outputs into arrays of the lane's (which a trace keeps until the
+    // backward), and an inference its final states too (a recording copies them out of its history).
     const Y = task.outputs.map((y, k) => this.scratch.take(y, T * rows * cell.outputs[k]!.size));
+    const F = record ? [] : task.final.map((f, k) => this.scratch.take(f, rows * cell.states[k]!.size));
     this.mark("gather");
     let trace: Trace;
     try {
-      const options = { T, B: rows, initial, ...(mask ? { mask } : {}), ...into(Y) };
-      trace = cell.forward(params, named(cell.inputs, X), options);
+      const options = { T, B: rows, initial, ...(mask ? { mask } : {}) };
+      trace = record
+        ? cell.forward(params, named(cell.inputs, X), { ...options, ...into(Y) })
+        : cell.forward(params, named(cell.inputs, X), { ...options, record: false, into: { outputs: named(cell.outputs, Y), final: named(cell.states, F) } });
     } catch (e) {
-      this.scratch.give([...X, mask, ...Y]);
+      this.scratch.give([...X, mask, ...Y, ...F]);
       throw e;
     } finally {
-      this.scratch.give(S); // copied into the state history
+      this.scratch.give(S); // copied into the state history, or into F
     }
     this.mark("cell");
     cell.outputs.forEach((o, k) => scatter(trace.outputs[o.name]!, task.outputs[k]!, T, B, o.size, b0));
     cell.states.forEach((s, k) => scatter(trace.final[s.name]!, task.final[k]!, 1, B, s.size, b0));
     this.mark("scatter");
-    this.traces.set(task.trace, { trace, held: [...X, mask, ...Y], T, B, b0, b1 });
+    if (record) this.traces.set(task.trace, { trace, held: [...X, mask, ...Y], T, B, b0, b1 });
+    else this.scratch.give([...X, mask, ...Y, ...F]);
     return trace.tapeBytes;
   }
 

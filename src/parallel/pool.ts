@@ -9,9 +9,11 @@
  */
 import { DataError } from "../runtime/errors.js";
 import { record, take } from "../runtime/cell.js";
+import { destinations, type Taken } from "../runtime/into.js";
+import { describe } from "../runtime/validate.js";
 import { bumpParams, paramsVersion, trackParams } from "../runtime/params.js";
 import { productsReady } from "../runtime/products.js";
-import type { BackwardResult, BackwardSeeds, Cell, CellSpec, ForwardOptions, Real, TensorSpec, Tensors, Trace } from "../runtime/types.js";
+import type { BackwardInto, BackwardResult, BackwardSeeds, Cell, CellSpec, ForwardInto, ForwardOptions, Real, TensorSpec, Tensors, Trace } from "../runtime/types.js";
 import { answer, Lane, LaneParams, loadCell } from "./lane.js";
 import { clock, split, type BackwardTask, type CellSource, type DropTask, type ForwardTask, type PortableSource, type Reply, type Task, type TaskTiming } from "./protocol.js";
 
@@ -75,12 +77,22 @@ export interface ParallelCell extends CellSpec {
   createGrads(): Tensors;
   /** Says that arrays of `params` were written by hand (the cell's `paramsChanged`): the lanes restack their weights at the next call. */
   paramsChanged(params: Tensors): void;
+  /**
+   * The cell's `forward`, options and all: `record: false` runs the lanes' inference forward
+   * (no tape kept anywhere), and `into` takes the caller's arrays for the outputs and final states.
+   */
   forward(params: Tensors, inputs: Tensors, options: ForwardOptions): Promise<Trace>;
   /**
    * Accumulates into `grads` the sum of the lanes' param gradients, in lane order. A trace serves
    * one backward: the workers free its tape then (a second backward of it is an error).
+   * `options.into` takes the caller's arrays for the input and initial-state gradients, as the cell's.
    */
-  backward(params: Tensors, trace: Trace, seeds: BackwardSeeds, grads: Tensors): Promise<BackwardResult>;
+  backward(params: Tensors, trace: Trace, seeds: BackwardSeeds, grads: Tensors, options?: ParallelBackwardOptions): Promise<BackwardResult>;
+  /**
+   * Zeroed arrays for the `into` options at (T, B), in shared memory when workers run: the lanes
+   * then write the results straight into them (other arrays get a copy once the lanes are done).
+   */
+  createInto(T: number, B: number): { forward: Required<ForwardInto>; backward: Required<BackwardInto> };
   /**
    * Frees the tape the workers keep for `trace` without a backward (after a forward-only call):
    * their cells record the next forward into it. Resolves once asked; the workers answer nothing.
@@ -90,6 +102,11 @@ export interface ParallelCell extends CellSpec {
   close(): Promise<void>;
   /** The timings of the calls since the last read, oldest first (with `{ timeline: true }`; else none). */
   timeline(): CallTiming[];
+}
+
+/** What a parallel cell's `backward` takes besides its arguments (the cell's `BackwardOptions.into`). */
+export interface ParallelBackwardOptions {
+  readonly into?: BackwardInto;
 }
 
 /** Runs task k of a list on lane k; resolves with the replies once every lane has answered. */
@@ -261,13 +278,6 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
     copy.set(a);
     return copy;
   };
-  // The lanes write their rows of the outputs, final states, input gradients and initial-state
-  // gradients into shared arrays kept from call to call, and the caller gets copies made once
-  // the lanes are done. New shared arrays every call cost far more: the lanes' first touch of
-  // fresh memory faults a page at a time (s3: about 10 ms of each lane's CPU per forward), and a
-  // message carrying a new SharedArrayBuffer costs the calling thread more than the copy.
-  const results = (what: string, specs: readonly TensorSpec[], rows: number): Real[] =>
-    how.workers ? specs.map((s, k) => reused(`${what} ${k}`, rows * s.size)) : specs.map((s) => alloc(rows * s.size));
   /**
    * The caller's own copy of a result array (on one thread, the array itself: it is new). A new
    * zeroed array then `set`, not `slice()`: a slice of shared memory is made in memory just
@@ -280,7 +290,10 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
     return copy;
   };
   const laneGrads = Array.from({ length: how.threads }, () => cell.params.map((p) => alloc(p.size)));
-  const traces = new WeakMap<Trace, { id: number; T: number; B: number; lanes: ReturnType<typeof split>; freed: boolean }>();
+  /** A recorded trace's lanes, and what its backward's `into` may not write (as the cell checks it). */
+  const traces = new WeakMap<Trace, { id: number; T: number; B: number; lanes: ReturnType<typeof split>; freed: boolean; outputs: readonly Real[]; inputs: readonly Real[] }>();
+  /** Traces of `forward` with `record: false`: the lanes kept nothing for them. */
+  const unrecorded = new WeakSet<Trace>();
   let nextTrace = 0;
   let closed = false;
   // Calls run one at a time: a call's shared buffers (param mirrors, lane gradients) are its own.
@@ -327,11 +340,11 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
   /** The record of a trace this cell made and has not freed, or a `DataError`. */
   const recorded = (trace: Trace) => {
     const rec = traces.get(trace);
+    if (!rec && unrecorded.has(trace)) throw new DataError("trace: forward ran with { record: false } and kept no tape; call forward without it to backpropagate");
     if (!rec) throw new DataError("trace: not a trace returned by this parallel cell's forward");
     if (rec.freed) throw new DataError("trace: already used by a backward or released; a parallel cell frees a trace's tape then (run forward again)");
     return rec;
   };
-  const sharedParams = (params: Tensors): Real[] => take("params", params, cell.params, 1).map((p, k) => shared(p, paramMirrors[k]));
   // The params' generation, as the cell itself tells them apart (runtime/params.ts): another
   // object, another array in it, a newer version or none at all is a new one. The lanes restack
   // their weights only for a new generation.
@@ -355,18 +368,47 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
     return (sent[lane] = P);
   };
 
+  /**
+   * The arrays the lanes write a result into: the caller's `into` array where the lanes can write
+   * it in place (shared memory, or lanes on this thread), else a shared array kept from call to
+   * call, copied into the caller's once the lanes are done; with no `into`, that shared array too,
+   * the caller getting a copy (on one thread, a new array). New shared arrays every call cost far more: the lanes' first touch of fresh memory
+   * faults a page at a time (s3: about 10 ms of each lane's CPU per forward), and a message
+   * carrying a new SharedArrayBuffer costs the calling thread more than the copy.
+   */
+  const destined = (what: string, specs: readonly TensorSpec[], rows: number, given: readonly (Real | undefined)[] | undefined): Real[] =>
+    specs.map((s, k) => {
+      const to = given?.[k];
+      if (to && (!how.workers || to.buffer instanceof SharedArrayBuffer)) return to;
+      return how.workers ? reused(`${what} ${k}`, rows * s.size) : alloc(rows * s.size);
+    });
+  /** A result as the caller gets it: its `into` array, given the lanes' numbers if they wrote others, or a copy of its own. */
+  const delivered = (a: Real, given: Real | undefined): Real => {
+    if (given === undefined) return handed(a);
+    if (given !== a) given.set(a);
+    return given;
+  };
+
   const forward = (params: Tensors, inputs: Tensors, options: ForwardOptions): Promise<Trace> =>
     exclusive(async () => {
       begin("forward");
-      onlyKeys("options", options, ["T", "B", "initial", "mask"], "an object { T, B, initial?, mask? }");
+      onlyKeys("options", options, ["T", "B", "initial", "mask", "record", "into"], "an object { T, B, initial?, mask?, record?, into? }");
       const T = positiveInt("T", options.T);
       const B = positiveInt("B", options.B);
-      const P = sharedParams(params);
+      const recording = options.record ?? true;
+      if (typeof recording !== "boolean") throw new DataError(`options.record: expected true or false, got ${describe(recording)}`);
+      const given = take("params", params, cell.params, 1);
+      const P = given.map((p, k) => shared(p, paramMirrors[k]));
       const gen = generationOf(params);
-      const X = take("inputs", inputs, cell.inputs, T * B).map((x, k) => staged(`inputs ${k}`, x));
-      const initial = some("initial", options.initial, cell.states, B).map((s, k) => s && staged(`initial ${k}`, s));
+      const inputArrays = take("inputs", inputs, cell.inputs, T * B);
+      const X = inputArrays.map((x, k) => staged(`inputs ${k}`, x));
+      const initialArrays = some("initial", options.initial, cell.states, B);
+      const initial = initialArrays.map((s, k) => s && staged(`initial ${k}`, s));
       const mask = options.mask;
       if (mask !== undefined && (!(mask instanceof Uint8Array) || mask.length !== T * B)) throw new DataError(`mask: expected a Uint8Array of ${T * B} entries ([T][B])`);
+      const taken: Taken = [["params", cell.params, given], ["inputs", cell.inputs, inputArrays], ["options.initial", cell.states, initialArrays.map((a) => a ?? undefined)]];
+      const outputsInto = destinations(options.into, "outputs", spec, T * B, taken);
+      const finalInto = destinations(options.into, "final", spec, B, taken, undefined, "options.initial");
       let M = mask ?? null;
       if (mask && how.workers && !(mask.buffer instanceof SharedArrayBuffer)) {
         let staged = masks.get(mask.length);
@@ -374,37 +416,50 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
         staged.set(mask);
         M = staged;
       }
-      const Y = results("outputs", cell.outputs, T * B);
-      const F = results("final", cell.states, B);
+      const Y = destined("outputs", cell.outputs, T * B, outputsInto);
+      const F = destined("final", cell.states, B, finalInto);
       const rows = split(B, how.threads);
-      const id = nextTrace++;
-      const tasks = rows.map(({ b0, b1 }, k): ForwardTask => ({ op: "forward", id: 0, trace: id, T, B, b0, b1, params: newParams(k, P), generation: gen, inputs: X, initial, mask: M, outputs: Y, final: F }));
+      const id = recording ? nextTrace++ : -1;
+      const tasks = rows.map(({ b0, b1 }, k): ForwardTask => ({ op: "forward", id: 0, trace: id, record: recording, T, B, b0, b1, params: newParams(k, P), generation: gen, inputs: X, initial, mask: M, outputs: Y, final: F }));
       const replies = await dispatch(tasks);
       const trace: Trace = Object.freeze({
         T, B,
-        outputs: Object.freeze(record(cell.outputs, (_, k) => handed(Y[k]!))),
-        final: Object.freeze(record(cell.states, (_, k) => handed(F[k]!))),
+        outputs: Object.freeze(record(cell.outputs, (_, k) => delivered(Y[k]!, outputsInto?.[k]))),
+        final: Object.freeze(record(cell.states, (_, k) => delivered(F[k]!, finalInto?.[k]))),
         tapeBytes: replies.reduce((n, r) => n + (r.ok ? (r.tapeBytes ?? 0) : 0), 0),
       });
-      traces.set(trace, { id, T, B, lanes: rows, freed: false });
-      forgotten.register(trace, { id, lanes: rows.length }, trace);
+      if (recording) {
+        traces.set(trace, { id, T, B, lanes: rows, freed: false, outputs: cell.outputs.map((o) => trace.outputs[o.name]!), inputs: inputArrays });
+        forgotten.register(trace, { id, lanes: rows.length }, trace);
+      } else unrecorded.add(trace);
       finish();
       return trace;
     });
 
-  const backward = (params: Tensors, trace: Trace, seeds: BackwardSeeds, grads: Tensors): Promise<BackwardResult> =>
+  const backward = (params: Tensors, trace: Trace, seeds: BackwardSeeds, grads: Tensors, options: ParallelBackwardOptions = {}): Promise<BackwardResult> =>
     exclusive(async () => {
       begin("backward");
       const rec = recorded(trace);
       const { id, T, B } = rec;
       onlyKeys("seeds", seeds, ["outputs", "final"], "an object { outputs?, final? }");
-      const P = sharedParams(params);
+      onlyKeys("options", options, ["into"], "an object { into? }");
+      const given = take("params", params, cell.params, 1);
+      const P = given.map((p, k) => shared(p, paramMirrors[k]));
       const gen = generationOf(params);
       const GP = take("grads", grads, cell.params, 1);
-      const GY = some("outputGrads", seeds.outputs, cell.outputs, T * B).map((g, k) => g && staged(`outputGrads ${k}`, g));
-      const GS = some("finalGrads", seeds.final, cell.states, B).map((g, k) => g && staged(`finalGrads ${k}`, g));
-      const GX = results("inputGrads", cell.inputs, T * B);
-      const GI = results("initialGrads", cell.states, B);
+      const outputSeeds = some("outputGrads", seeds.outputs, cell.outputs, T * B);
+      const finalSeeds = some("finalGrads", seeds.final, cell.states, B);
+      const GY = outputSeeds.map((g, k) => g && staged(`outputGrads ${k}`, g));
+      const GS = finalSeeds.map((g, k) => g && staged(`finalGrads ${k}`, g));
+      const taken: Taken = [
+        ["params", cell.params, given], ["grads", cell.params, GP],
+        ["seeds.outputs", cell.outputs, outputSeeds.map((a) => a ?? undefined)], ["seeds.final", cell.states, finalSeeds.map((a) => a ?? undefined)],
+        ["trace.outputs", cell.outputs, rec.outputs], ["inputs of the trace", cell.inputs, rec.inputs],
+      ];
+      const inputsInto = destinations(options.into, "inputs", spec, T * B, taken);
+      const initialInto = destinations(options.into, "initial", spec, B, taken, undefined, "seeds.final");
+      const GX = destined("inputGrads", cell.inputs, T * B, inputsInto);
+      const GI = destined("initialGrads", cell.states, B, initialInto);
       const tasks = rec.lanes.map((_, k): BackwardTask => ({ op: "backward", id: 0, trace: id, params: newParams(k, P), generation: gen, outputGrads: GY, finalGrads: GS, grads: laneGrads[k]!, inputGrads: GX, initialGrads: GI }));
       rec.freed = true;
       forgotten.unregister(trace);
@@ -417,7 +472,10 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
         }
       });
       finish();
-      return { inputs: record(cell.inputs, (_, k) => handed(GX[k]!)), initial: record(cell.states, (_, k) => handed(GI[k]!)) };
+      return {
+        inputs: record(cell.inputs, (_, k) => delivered(GX[k]!, inputsInto?.[k])),
+        initial: record(cell.states, (_, k) => delivered(GI[k]!, initialInto?.[k])),
+      };
     });
 
   const copyOf = (tensors: Tensors): Tensors => record(cell.params, (p) => shared(tensors[p.name]!, alloc(p.size)));
@@ -427,6 +485,14 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
     cell,
     createParams: () => trackParams(record(cell.params, (p) => alloc(p.size))),
     createGrads: () => record(cell.params, (p) => alloc(p.size)),
+    createInto(T: number, B: number) {
+      positiveInt("T", T);
+      positiveInt("B", B);
+      return {
+        forward: { outputs: record(cell.outputs, (o) => alloc(T * B * o.size)), final: record(cell.states, (s) => alloc(B * s.size)) },
+        backward: { inputs: record(cell.inputs, (x) => alloc(T * B * x.size)), initial: record(cell.states, (s) => alloc(B * s.size)) },
+      };
+    },
     initParams: (seed?: number) => trackParams(copyOf(cell.initParams(seed))),
     paramsChanged: bumpParams,
     timeline: () => timings.splice(0),
@@ -434,6 +500,7 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
     backward,
     release: (trace: Trace) =>
       exclusive(async () => {
+        if (unrecorded.has(trace)) return; // the lanes kept nothing for it
         const rec = recorded(trace);
         rec.freed = true;
         forgotten.unregister(trace);

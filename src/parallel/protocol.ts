@@ -36,8 +36,10 @@ export interface ForwardTask {
   readonly id: number;
   /** Report a `TaskTiming` with the reply. */
   readonly timing?: boolean;
-  /** The trace this lane keeps for the matching backward. */
+  /** The trace this lane keeps for the matching backward (none when `record` is false). */
   readonly trace: number;
+  /** false: inference only (the cell's `record: false`): the lane keeps no trace. */
+  readonly record: boolean;
   readonly T: number;
   readonly B: number;
   readonly b0: number;
