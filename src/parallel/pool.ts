@@ -345,6 +345,11 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
     if (rec.freed) throw new DataError("trace: already used by a backward or released; a parallel cell frees a trace's tape then (run forward again)");
     return rec;
   };
+  /** The caller's param arrays (for the `into` checks) and the lanes' shared copies of them. */
+  const sharedParams = (params: Tensors) => {
+    const given = take("params", params, cell.params, 1);
+    return { given, P: given.map((p, k) => shared(p, paramMirrors[k])) };
+  };
   // The params' generation, as the cell itself tells them apart (runtime/params.ts): another
   // object, another array in it, a newer version or none at all is a new one. The lanes restack
   // their weights only for a new generation.
@@ -397,8 +402,7 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
       const B = positiveInt("B", options.B);
       const recording = options.record ?? true;
       if (typeof recording !== "boolean") throw new DataError(`options.record: expected true or false, got ${describe(recording)}`);
-      const given = take("params", params, cell.params, 1);
-      const P = given.map((p, k) => shared(p, paramMirrors[k]));
+      const { given, P } = sharedParams(params);
       const gen = generationOf(params);
       const inputArrays = take("inputs", inputs, cell.inputs, T * B);
       const X = inputArrays.map((x, k) => staged(`inputs ${k}`, x));
@@ -443,8 +447,7 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
       const { id, T, B } = rec;
       onlyKeys("seeds", seeds, ["outputs", "final"], "an object { outputs?, final? }");
       onlyKeys("options", options, ["into"], "an object { into? }");
-      const given = take("params", params, cell.params, 1);
-      const P = given.map((p, k) => shared(p, paramMirrors[k]));
+      const { given, P } = sharedParams(params);
       const gen = generationOf(params);
       const GP = take("grads", grads, cell.params, 1);
       const outputSeeds = some("outputGrads", seeds.outputs, cell.outputs, T * B);

@@ -24,7 +24,7 @@ type Group = keyof typeof GROUPS;
 const ARRAYS = { f32: Float32Array, f64: Float64Array } as const;
 
 /** Whether two typed arrays share any byte of memory. */
-const overlap = (a: Real, b: Real): boolean =>
+export const overlap = (a: Real, b: Real): boolean =>
   a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 
 /**

@@ -30,6 +30,7 @@
 
 import type { Cell, DType, Real, TensorSpec, Tensors, Trace } from "../runtime/types.js";
 import { ArrayPool } from "../runtime/pool.js";
+import { overlap } from "../runtime/into.js";
 import { initializeParams, type InitOptions } from "./init.js";
 import type { ParamGroup } from "./optim.js";
 import { allocate, lengthsFromMask, reverseWithinLengths } from "./sequence.js";
@@ -190,8 +191,7 @@ function requireRecorded(layer: string, trace: LayerTrace, held?: Held): void {
 function sharesMemory(arrays: readonly Real[], others: Iterable<Real | undefined>): boolean {
   for (const b of others) {
     if (b === undefined) continue;
-    for (const a of arrays)
-      if (a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength) return true;
+    if (arrays.some((a) => overlap(a, b))) return true;
   }
   return false;
 }
