@@ -301,11 +301,17 @@ function backward(
       dh_back = dh_was;
     }
     // Param gradients, for the chunk's steps at once.
+    // dbu += Σ_m du_pre[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 16, du_pre, 0, 16, dbu, 0);
+    // dbr += Σ_m dr_pre[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 16, dr_pre, 0, 16, dbr, 0);
+    // dbh += Σ_m dh_tilde_pre[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 16, dh_tilde_pre, 0, 16, dbh, 0);
     for (let row = 0; row < steps * B; row++) {
       for (let i = 0; i < 16; i++) {
-        dbu[i]! += du_pre[row * 16 + i]!;
-        dbr[i]! += dr_pre[row * 16 + i]!;
-        dbh[i]! += dh_tilde_pre[row * 16 + i]!;
         // r_h_prev = r ⊙ h_prev
         const r_h_prev_1 =
           u_r_tape[(start * B + row) * 32 + 16 + i]! * h_seq[(start * B + row) * 16 + i]!;

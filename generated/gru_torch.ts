@@ -312,16 +312,24 @@ function backward(
       dh_back = dh_was;
     }
     // Param gradients, for the chunk's steps at once.
-    for (let row = 0; row < steps * B; row++) {
-      for (let i = 0; i < 16; i++) {
-        db_ir[i]! += dr_pre[row * 16 + i]!;
-        db_hr[i]! += dr_pre[row * 16 + i]!;
-        db_iz[i]! += dz_pre[row * 16 + i]!;
-        db_hz[i]! += dz_pre[row * 16 + i]!;
-        db_in[i]! += dn_pre[row * 16 + i]!;
-        db_hn[i]! += d_W_hn_h_prev[row * 16 + i]!;
-      }
-    }
+    // db_ir += Σ_m dr_pre[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 16, dr_pre, 0, 16, db_ir, 0);
+    // db_hr += Σ_m dr_pre[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 16, dr_pre, 0, 16, db_hr, 0);
+    // db_iz += Σ_m dz_pre[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 16, dz_pre, 0, 16, db_iz, 0);
+    // db_hz += Σ_m dz_pre[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 16, dz_pre, 0, 16, db_hz, 0);
+    // db_in += Σ_m dn_pre[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 16, dn_pre, 0, 16, db_in, 0);
+    // db_hn += Σ_m d_W_hn_h_prev[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 16, d_W_hn_h_prev, 0, 16, db_hn, 0);
     // dW_hn = ∂L/∂W_hn
     mm.tn(steps * B, 16, 16, d_W_hn_h_prev, 0, 16, h_seq, start * B * 16, 16, dW_hn, 0, 1); // dW_hn += Σ_m d_W_hn_h_prev[m] ⊗ h_seq[m], for all steps * B rows
     // dW_in = ∂L/∂W_in

@@ -973,13 +973,23 @@ function backward(
       dc_back = dc_was;
     }
     // Param gradients, for the chunk's steps at once.
+    // dbf += Σ_m df_pre[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 16, df_pre, 0, 16, dbf, 0);
+    // dbi += Σ_m di_pre[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 16, di_pre, 0, 16, dbi, 0);
+    // dbg += Σ_m dg_pre[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 16, dg_pre, 0, 16, dbg, 0);
+    // dbo += Σ_m do_pre[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 16, do_pre, 0, 16, dbo, 0);
+    // dbc += Σ_m dbc_steps[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 16, dbc_steps, 0, 16, dbc, 0);
     for (let r = 0; r < steps * B; r++) {
       for (let j = 0; j < 16; j++) {
-        dbf[j]! += df_pre[r * 16 + j]!;
-        dbi[j]! += di_pre[r * 16 + j]!;
-        dbg[j]! += dg_pre[r * 16 + j]!;
-        dbo[j]! += do_pre[r * 16 + j]!;
-        dbc[j]! += dbc_steps[r * 16 + j]!;
         dgc[j]! +=
           dbc_over_sqrt_mean_dc_dc_plus_k[r * 16 + j]! * dc_tape[(start * B + r) * 16 + j]!;
         dgo[j]! += do_pre_over_sqrt_mean_do_do[r * 16 + j]! * do_tape[(start * B + r) * 16 + j]!;

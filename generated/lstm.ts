@@ -315,14 +315,18 @@ function backward(
       dc_back = dc_was;
     }
     // Param gradients, for the chunk's steps at once.
-    for (let r = 0; r < steps * B; r++) {
-      for (let j = 0; j < 16; j++) {
-        dbf[j]! += df_di_dg_do_pre[r * 64 + j]!;
-        dbi[j]! += df_di_dg_do_pre[r * 64 + 16 + j]!;
-        dbg[j]! += df_di_dg_do_pre[r * 64 + 32 + j]!;
-        dbo[j]! += df_di_dg_do_pre[r * 64 + 48 + j]!;
-      }
-    }
+    // dbf += Σ_m df_di_dg_do_pre[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 16, df_di_dg_do_pre, 0, 64, dbf, 0);
+    // dbi += Σ_m df_di_dg_do_pre[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 16, df_di_dg_do_pre, 16, 64, dbi, 0);
+    // dbg += Σ_m df_di_dg_do_pre[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 16, df_di_dg_do_pre, 32, 64, dbg, 0);
+    // dbo += Σ_m df_di_dg_do_pre[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 16, df_di_dg_do_pre, 48, 64, dbo, 0);
     // dUo = ∂L/∂Uo
     mm.tn(steps * B, 16, 16, df_di_dg_do_pre, 48, 64, h_seq, start * B * 16, 16, dUo, 0, 1); // dUo += Σ_m df_di_dg_do_pre[m] ⊗ h_seq[m], for all steps * B rows
     // dWo = ∂L/∂Wo

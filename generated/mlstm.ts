@@ -687,9 +687,9 @@ function backward(
         dv[r * 4 + r_1] = acc;
       }
     }
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i++) dbv[i]! += dv[r * 4 + i]!;
-    }
+    // dbv += Σ_m dv[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 4, dv, 0, 4, dbv, 0);
     // dC_ig_v = dC_igᵀ·v
     for (let r = 0; r < steps * B; r++) {
       for (let r_1 = 0; r_1 < 4; r_1++) {
@@ -730,17 +730,17 @@ function backward(
     // dbf = ∂L/∂bf
     for (let r = 0; r < steps * B; r++)
       dbf_steps[r] = dlogf_pre[r]! * logf_pre_one_minus_logf_pre[r]!;
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 1; i++) dbf[i]! += dbf_steps[r]!;
-    }
+    // dbf += Σ_m dbf_steps[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 1, dbf_steps, 0, 1, dbf, 0);
     for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 3; i++) dwf[i]! += dbf_steps[r]! * x[(start * B + r) * 3 + i]!;
     }
     // dit = ∂L/∂it, it = wi·x + bi   mlstm.cell:27
     for (let r = 0; r < steps * B; r++) dit[r] = dig_pre[r]! + sum_dm_max_share_it_logf_plus_m[r]!;
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 1; i++) dbi[i]! += dit[r]!;
-    }
+    // dbi += Σ_m dit[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 1, dit, 0, 1, dbi, 0);
     for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 3; i++) dwi[i]! += dit[r]! * x[(start * B + r) * 3 + i]!;
     }

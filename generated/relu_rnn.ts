@@ -179,12 +179,12 @@ function backward(
       dh_back = dh_was;
     }
     // Param gradients, for the chunk's steps at once.
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 16; i++) db[i]! += dh_pre[r * 16 + i]!;
-    }
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i++) dby[i]! += dy_out[(start * dy_out_rows + r) * 4 + i]!;
-    }
+    // db += Σ_m dh_pre[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 16, dh_pre, 0, 16, db, 0);
+    // dby += Σ_m dy_out[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 4, dy_out, start * dy_out_rows * 4, 4, dby, 0);
     // dWy = ∂L/∂Wy
     mm.tn(
       steps * B,

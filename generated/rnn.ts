@@ -178,9 +178,9 @@ function backward(
       dh_back = dh_was;
     }
     // Param gradients, for the chunk's steps at once.
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 16; i++) db[i]! += dh_pre[r * 16 + i]!;
-    }
+    // db += Σ_m dh_pre[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 16, dh_pre, 0, 16, db, 0);
     // dWh = ∂L/∂Wh
     mm.tn(steps * B, 16, 16, dh_pre, 0, 16, h_seq, start * B * 16, 16, dWh, 0, 1); // dWh += Σ_m dh_pre[m] ⊗ h_seq[m], for all steps * B rows
     // dWx = ∂L/∂Wx

@@ -581,9 +581,11 @@ function backward(
       dxp_back = dxp_was;
     }
     // Param gradients, for the chunk's steps at once.
+    // du += Σ_m du_steps[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 4, du_steps, 0, 4, du, 0);
     for (let row = 0; row < steps * B; row++) {
       for (let i = 0; i < 4; i++) {
-        du[i]! += du_steps[row * 4 + i]!;
         // r_wkv = r ⊙ wkv
         const r_wkv_1 = r_tape[(start * B + row) * 4 + i]! * wkv_tape[(start * B + row) * 4 + i]!;
         r_wkv[row * 4 + i] = r_wkv_1;

@@ -360,14 +360,18 @@ function backward(
       dm_back = dm_was;
     }
     // Param gradients, for the chunk's steps at once.
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i++) {
-        dbz[i]! += dzt_dit_dft_do_pre[r * 16 + i]!;
-        dbi[i]! += dzt_dit_dft_do_pre[r * 16 + 4 + i]!;
-        dbf[i]! += dzt_dit_dft_do_pre[r * 16 + 8 + i]!;
-        dbo[i]! += dzt_dit_dft_do_pre[r * 16 + 12 + i]!;
-      }
-    }
+    // dbz += Σ_m dzt_dit_dft_do_pre[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 4, dzt_dit_dft_do_pre, 0, 16, dbz, 0);
+    // dbi += Σ_m dzt_dit_dft_do_pre[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 4, dzt_dit_dft_do_pre, 4, 16, dbi, 0);
+    // dbf += Σ_m dzt_dit_dft_do_pre[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 4, dzt_dit_dft_do_pre, 8, 16, dbf, 0);
+    // dbo += Σ_m dzt_dit_dft_do_pre[m], for all steps * B rows in order
+    // prettier-ignore
+    mm.colsum(steps * B, 4, dzt_dit_dft_do_pre, 12, 16, dbo, 0);
     // dRo = ∂L/∂Ro
     mm.tn(steps * B, 4, 4, dzt_dit_dft_do_pre, 12, 16, h_seq, start * B * 4, 4, dRo, 0, 1); // dRo += Σ_m dzt_dit_dft_do_pre[m] ⊗ h_seq[m], for all steps * B rows
     // dWo = ∂L/∂Wo

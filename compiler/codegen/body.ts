@@ -126,6 +126,8 @@ type Item =
       readonly local?: NodeId; readonly computes?: NodeId;
       /** The mapped value whose argument this statement stores (`argument`). */
       readonly argumentOf?: NodeId;
+      /** The value this statement copies (or adds) into a sink, and the sink (`copy`). */
+      readonly copies?: { readonly id: NodeId; readonly slot: Slot; readonly mode: Mode };
     }
   | { readonly kind: "code"; readonly code: () => Stmt[]; readonly reads: readonly NodeId[] };
 
@@ -410,14 +412,66 @@ export class StepBody {
         k = calls.next;
         continue;
       }
-      const statements: ElementStatement[] = (again.get(groupOf[k]!) ?? []).map((id) => this.computedAgain(id, places));
-      for (const g = groupOf[k]; k < items.length && groupOf[k] === g; k++) {
+      const sums = this.columnSums(items, groupOf, k, again, places);
+      out.push(...[...sums.values()].flat());
+      const own: ElementStatement[] = [];
+      const g = groupOf[k]!;
+      for (; k < items.length && groupOf[k] === g; k++) {
         const item = items[k]!;
-        if (item.kind === "element" && !unread.has(k)) statements.push(item.statement);
+        if (item.kind === "element" && !unread.has(k) && !sums.has(k)) own.push(item.statement);
       }
-      if (statements.length) out.push(this.elementLoop(first.size, statements));
+      // Values computed again are for the group's own statements: with every one a call, no loop.
+      const statements = [...(again.get(g) ?? []).map((id) => this.computedAgain(id, places)), ...own];
+      if (statements.length && (own.length || sums.size === 0)) out.push(this.elementLoop(first.size, statements));
     }
     return out;
+  }
+
+  /**
+   * The statements of the element loop of items `k`… (one group) that add a stored value's rows
+   * into a param gradient (`dbf[j] += df_pre[m][j]` for every row m), as calls of the runtime's
+   * column sum (`ROW_LOOPS.colsum`) by item, when the kernel calls row loops. Each call adds the
+   * same rows in the same order into the same float32 sums as the loop did, so it runs before the
+   * rest of the loop when nothing else in the loop writes either array: the gradient no other
+   * statement adds to (else their adds would interleave), the value stored before the loop, not
+   * by it (a value the loop computes is added as its unrounded local).
+   */
+  private columnSums(items: readonly Item[], groupOf: readonly number[], k: number, again: Loops["again"], places: ReadonlyMap<NodeId, Place>): Map<number, Stmt[]> {
+    const calls = new Map<number, Stmt[]>();
+    if (!this.scratch.rowLoops) return calls;
+    const group: number[] = [];
+    for (let j = k; j < items.length && groupOf[j] === groupOf[k]; j++) group.push(j);
+    const arrayOf = (id: NodeId | undefined) => {
+      const place = id === undefined ? undefined : places.get(id);
+      return place?.kind === "array" ? place.slot.array : undefined;
+    };
+    /** The array each item writes, if any. */
+    const writes = group.map((j) => {
+      const item = items[j]!;
+      if (item.kind !== "element") return undefined;
+      return item.copies?.slot.array ?? arrayOf(item.argumentOf ?? item.computes);
+    });
+    const computed = new Set([...group.flatMap((j) => (items[j] as { computes?: NodeId }).computes ?? []), ...(again.get(groupOf[k]!) ?? [])]);
+    group.forEach((j, n) => {
+      const item = items[j]!;
+      const copies = item.kind === "element" ? item.copies : undefined;
+      if (item.kind !== "element" || !copies || copies.mode !== "+=" || copies.slot.rowBase !== null || computed.has(copies.id)) return;
+      const source = places.get(copies.id);
+      if (source?.kind !== "array" || source.slot.rowBase === null) return;
+      const others = writes.filter((_, o) => o !== n);
+      if (others.includes(copies.slot.array) || others.includes(source.slot.array) || source.slot.array === copies.slot.array) return;
+      calls.set(j, this.colsumCall(item.size, source.slot, copies.slot));
+    });
+    return calls;
+  }
+
+  /** `mm.colsum(…)` adding every row of a value (`size` elements a row, at `from`) into the sum at `into`. */
+  private colsumCall(size: number, from: Slot, into: Slot): Stmt[] {
+    const a = strided(from, size);
+    const g = strided(into, size);
+    const rows = this.rows === "B" ? "each of B rows" : this.rows === "chunk" ? "all steps * B rows" : "all T * B rows";
+    const call = rowLoopCall("colsum", [show(this.rowCount), size, a.array, a.base, a.stride, g.array, g.base]);
+    return [comment(`${g.array} += Σ_m ${a.array}[m], for ${rows} in order`), comment("prettier-ignore"), code(`${call};`)];
   }
 
   /**
@@ -943,7 +997,7 @@ export class StepBody {
     const m = ix(this.m);
     const reads = places.get(id)?.kind === "inline" ? this.reads(id, places) : [id];
     const statement: ElementStatement = (i, values) => [store(slot.array, at(slot, m, size, i), mode, this.read(id, m, i, withValues(places, values)))];
-    if (this.varying.has(id) || slot.rowBase !== null) return { kind: "element", size, statement, reads };
+    if (this.varying.has(id) || slot.rowBase !== null) return { kind: "element", size, statement, reads, copies: { id, slot, mode } };
     return {
       kind: "code",
       reads,

@@ -1,11 +1,13 @@
 /**
- * The WebAssembly text of the runtime's row loops in float32 (the ABI's `ROW_LOOPS`): fused
- * elementwise loops over `rows` rows of `n` elements, each operand rows apart by its own stride.
+ * The WebAssembly text of the runtime's row loops in float32 (the ABI's `ROW_LOOPS`): loops over
+ * `rows` rows of `n` elements, each operand rows apart by its own stride.
  *
- * Each loop computes exactly what the emitted JavaScript loop it replaces computes: the float32
- * operands widened to float64, every operation in float64, the result rounded to float32 once
- * when stored. Four elements at a time, as two f64x2 halves of an f32x4; the last 1–3 elements of
- * a row one at a time. Any `n` ≥ 0 and any 4-byte addresses are valid.
+ * Each loop computes exactly what the emitted JavaScript loop it replaces computes. The fused
+ * elementwise loops (`add3`) widen the float32 operands to float64, do every operation in float64
+ * and round the result to float32 once when stored: four elements at a time, as two f64x2 halves
+ * of an f32x4; the last 1–3 elements of a row one at a time. The column sum (`colsum`) adds the
+ * rows into the sums one after another in float32 — a float32 `+=` in JavaScript, a float64 add of
+ * two float32s rounded once, gives the same bits. Any `n` ≥ 0 and any 4-byte addresses are valid.
  */
 import { ROW_LOOP_NAMES, wasmRowLoopParams, type RowLoopName } from "../../src/runtime/abi.js";
 
@@ -25,7 +27,10 @@ interface RowLoop {
   readonly scalar: (x: (name: string) => string) => string;
 }
 
-export const ROW_LOOP_BODIES: { readonly [L in RowLoopName]: RowLoop } = {
+/** The row loops that are fused elementwise loops (every one but the column sum). */
+type ElementwiseRowLoop = Exclude<RowLoopName, "colsum">;
+
+export const ROW_LOOP_BODIES: { readonly [L in ElementwiseRowLoop]: RowLoop } = {
   add3: {
     reads: ["A", "B", "C"],
     writes: "Y",
@@ -34,13 +39,19 @@ export const ROW_LOOP_BODIES: { readonly [L in RowLoopName]: RowLoop } = {
   },
 };
 
+/** Checks that row loop `name`'s WebAssembly function takes `expected` (the ABI's `wasmRowLoopParams`), and returns them. */
+function paramsOf(name: RowLoopName, expected: readonly string[]): string[] {
+  const params = wasmRowLoopParams(name);
+  if (params.join() !== expected.join()) throw new Error(`internal error: row loop ${name} takes ${params.join(", ")}, not ${expected.join(", ")}`);
+  return params;
+}
+
 /** Row loop `name` over float32 rows: the function `<name>_f32` with the parameters `wasmRowLoopParams` gives it. */
 export function rowLoopFunction(name: RowLoopName): string {
+  if (name === "colsum") return colsumFunction();
   const body = ROW_LOOP_BODIES[name];
   const arrays = [...body.reads, body.writes];
-  const params = wasmRowLoopParams(name);
-  const expected = ["rows", "n", ...arrays.flatMap((a) => [a, `${a.toLowerCase()}s`])];
-  if (params.join() !== expected.join()) throw new Error(`internal error: row loop ${name} takes ${params.join(", ")}, not ${expected.join(", ")}`);
+  const params = paramsOf(name, ["rows", "n", ...arrays.flatMap((a) => [a, `${a.toLowerCase()}s`])]);
   const stride = (a: string) => `${a.toLowerCase()}s`;
   const at = (a: string) => `(i32.add ${get(a)} ${get("j")})`;
   return [
@@ -67,6 +78,65 @@ export function rowLoopFunction(name: RowLoopName): string {
     ...arrays.map((a) => `(local.set $${a} (i32.add ${get(a)} ${get(stride(a))}))`),
     `(local.set $m (i32.add ${get("m")} (i32.const 1)))`,
     `(br $row)))`,
+    ")",
+  ].join("\n");
+}
+
+/** Column blocks of the column sum, widest first: f32x4s summed side by side, their sums in locals over every row. */
+const COLSUM_BLOCKS = [8, 4, 1] as const;
+
+/**
+ * `colsum_f32(rows, n, A, as, G)`: `G[j] += A[m][j]` for each row m in order. A block of columns
+ * at a time (8, then 4, then 1 f32x4 of them, then single columns): their sums are loaded from
+ * G, kept in locals while every row is added (independent adds, so they overlap), and stored.
+ * Each column's adds are the same float32 adds in the same order whatever the block.
+ */
+function colsumFunction(): string {
+  const params = paramsOf("colsum", ["rows", "n", "A", "as", "G"]);
+  const widest = Math.max(...COLSUM_BLOCKS);
+  const sums = Array.from({ length: widest }, (_, k) => `$s${k}`);
+  /** The loop over columns `width` f32x4s at a time while they fit before byte `end` of a row. */
+  const block = (width: number, end: string) => {
+    const vectors = sums.slice(0, width);
+    return [
+      `(block $done${width} (loop $columns${width}`,
+      `(br_if $done${width} (i32.gt_u (i32.add ${get("j")} (i32.const ${16 * width})) ${end}))`,
+      ...vectors.map((s, k) => `(local.set ${s} (v128.load offset=${16 * k} align=4 (i32.add ${get("G")} ${get("j")})))`),
+      `(local.set $p (i32.add ${get("A")} ${get("j")}))`,
+      `(local.set $m (i32.const 0))`,
+      `(block $rowsDone${width} (loop $row${width}`,
+      `(br_if $rowsDone${width} (i32.ge_s ${get("m")} ${get("rows")}))`,
+      ...vectors.map((s, k) => `(local.set ${s} (f32x4.add (local.get ${s}) (v128.load offset=${16 * k} align=4 ${get("p")})))`),
+      `(local.set $p (i32.add ${get("p")} ${get("as")}))`,
+      `(local.set $m (i32.add ${get("m")} (i32.const 1)))`,
+      `(br $row${width})))`,
+      ...vectors.map((s, k) => `(v128.store offset=${16 * k} align=4 (i32.add ${get("G")} ${get("j")}) (local.get ${s}))`),
+      `(local.set $j (i32.add ${get("j")} (i32.const ${16 * width})))`,
+      `(br $columns${width})))`,
+    ];
+  };
+  return [
+    `(func (export "colsum_f32") ${params.map((p) => `(param $${p} i32)`).join(" ")}`,
+    `(local $m i32) (local $j i32) (local $p i32) ${sums.map((s) => `(local ${s} v128)`).join(" ")} (local $s f32)`,
+    // The row stride and the row's length in bytes.
+    `(local.set $as (i32.shl ${get("as")} (i32.const 2)))`,
+    `(local.set $n (i32.shl ${get("n")} (i32.const 2)))`,
+    ...COLSUM_BLOCKS.flatMap((width) => block(width, get("n"))),
+    // The last 1–3 columns, one at a time.
+    `(block $columnsDone (loop $column`,
+    `(br_if $columnsDone (i32.ge_u ${get("j")} ${get("n")}))`,
+    `(local.set $s (f32.load (i32.add ${get("G")} ${get("j")})))`,
+    `(local.set $p (i32.add ${get("A")} ${get("j")}))`,
+    `(local.set $m (i32.const 0))`,
+    `(block $rowsDone (loop $row`,
+    `(br_if $rowsDone (i32.ge_s ${get("m")} ${get("rows")}))`,
+    `(local.set $s (f32.add ${get("s")} (f32.load ${get("p")})))`,
+    `(local.set $p (i32.add ${get("p")} ${get("as")}))`,
+    `(local.set $m (i32.add ${get("m")} (i32.const 1)))`,
+    `(br $row)))`,
+    `(f32.store (i32.add ${get("G")} ${get("j")}) ${get("s")})`,
+    `(local.set $j (i32.add ${get("j")} (i32.const 4)))`,
+    `(br $column)))`,
     ")",
   ].join("\n");
 }

@@ -155,19 +155,25 @@ export const mapCall = (name: MapName, args: readonly (string | number)[]): stri
 // Elementwise loops over rows
 
 /**
- * Fused elementwise loops of a kernel the runtime runs over `rows` rows of `n` elements, each
- * operand strided (rows apart by its stride; a stride of 0 reads one row for every row):
+ * Loops of a kernel the runtime runs over `rows` rows of `n` elements, each strided operand rows
+ * apart by its stride (a stride of 0 reads one row for every row):
  *
- *   add3  Y[y0 + m·ys + j] = (A[a0 + m·as + j] + B[b0 + m·bs + j]) + C[c0 + m·cs + j]
+ *   add3    Y[y0 + m·ys + j] = (A[a0 + m·as + j] + B[b0 + m·bs + j]) + C[c0 + m·cs + j]
+ *   colsum  G[g0 + j] += A[a0 + m·as + j]   for m = 0, 1, … rows − 1 in order
  *
- * each sum in float64 and the result rounded once when stored: exactly the emitted JavaScript
- * loop it replaces (a gate's pre-activation, `Wf·x + Uf·h + bf`). Y does not overlap A, B or C.
- * Float32 kernels with runtime products call them; the WebAssembly functions behind them take
- * byte addresses instead of arrays and offsets.
+ * each exactly the emitted JavaScript loop it replaces. add3 (a gate's pre-activation,
+ * `Wf·x + Uf·h + bf`) sums in float64 and rounds the result once when stored; Y does not overlap
+ * A, B or C. colsum (a bias gradient: the sum of a chunk's rows of a pre-activation's gradient)
+ * adds one row at a time into G, each add rounded to the dtype as a typed array's `+=` rounds it;
+ * G does not overlap A. Float32 kernels with runtime products call them; the WebAssembly
+ * functions behind them take byte addresses instead of arrays and offsets.
  */
 export const ROW_LOOPS = {
   add3: {
     args: [arg("rows", "count"), arg("n", "count"), ...strided("A", "a0", "as"), ...strided("B", "b0", "bs"), ...strided("C", "c0", "cs"), ...strided("Y", "y0", "ys")],
+  },
+  colsum: {
+    args: [arg("rows", "count"), arg("n", "count"), ...strided("A", "a0", "as"), ...contiguous("G", "g0")],
   },
 } as const;
 

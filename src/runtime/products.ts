@@ -294,7 +294,7 @@ function wasmArena(module: WebAssembly.Module, precision: DType, maxPages?: numb
    * in chunks that fit there, and the result copied back. Where not even one row fits, the plain
    * loop (the same arithmetic) runs over the arrays themselves.
    */
-  const rowLoop = (fn: WasmRowLoop, plain: Products[RowLoopName]): Products[RowLoopName] =>
+  const rowLoop = (fn: WasmRowLoop, plain: Products["add3"]): Products["add3"] =>
     (rows, n, A, a0, as, B, b0, bs, C, c0, cs, Y, y0, ys) => {
       if (rows <= 0 || n <= 0) return;
       const pa = inside(A, a0);
@@ -328,12 +328,40 @@ function wasmArena(module: WebAssembly.Module, precision: DType, maxPages?: numb
         unstage(qy, Y, y0 + k * ys, ys, r, n);
       }
     };
+  /**
+   * The float32 column sum `G += Σ rows of A`: in place when A and G live in the arena; else G is
+   * staged once (and copied back at the end), and A's rows outside the arena in chunks that fit
+   * after it, each chunk added in order. Where not even one row fits, the plain loop (the same
+   * arithmetic) runs over the arrays themselves.
+   */
+  const colsum = (fn: WasmRowLoop, plain: Products["colsum"]): Products["colsum"] =>
+    (rows, n, A, a0, as, G, g0) => {
+      if (rows <= 0 || n <= 0) return;
+      const pa = inside(A, a0);
+      const pg = inside(G, g0);
+      if (pa >= 0 && pg >= 0) return fn(rows, n, pa, as, pg);
+      const unit = ALIGN / E;
+      const room = heap.length - stagingStart - 2 * unit;
+      const perRow = pa < 0 && as !== 0 ? n : 0;
+      const once = (pa < 0 && as === 0 ? n : 0) + (pg < 0 ? n : 0);
+      const chunk = perRow === 0 ? (once <= room ? rows : 0) : Math.min(rows, Math.floor((room - once) / perRow));
+      if (chunk < 1) return plain(rows, n, A, a0, as, G, g0);
+      top = stagingStart;
+      const qg = pg >= 0 ? pg : stage(G, g0, n, 1, n);
+      const base = top;
+      for (let k = 0; k < rows; k += chunk) {
+        top = base;
+        const qa = pa >= 0 ? pa + k * as * E : stage(A, a0 + k * as, as, as === 0 ? 1 : Math.min(chunk, rows - k), n);
+        fn(Math.min(chunk, rows - k), n, qa, pa >= 0 || as === 0 ? as : n, qg);
+      }
+      if (pg < 0) unstage(qg, G, g0, n, 1, n);
+    };
   const rowsModule = precision === "f32" ? rowLoopsModule() : null;
   const rowLoops = rowsModule === null
     ? plainRowLoops
     : (() => {
         const ex = exportsOf<RowLoopName, WasmRowLoop>(new WebAssembly.Instance(rowsModule, { env: { memory } }), ROW_LOOP_NAMES, "f32", (name) => wasmRowLoopParams(name).length);
-        return { add3: rowLoop(ex.add3, plainRowLoops.add3) };
+        return { add3: rowLoop(ex.add3, plainRowLoops.add3), colsum: colsum(ex.colsum, plainRowLoops.colsum) };
       })();
   const products: Products = {
     ...rowLoops,
@@ -399,6 +427,12 @@ export const plainRowLoops: { readonly [L in RowLoopName]: Products[L] } = {
       const c = c0 + m * cs;
       const y = y0 + m * ys;
       for (let j = 0; j < n; j++) Y[y + j] = A[a + j]! + B[b + j]! + C[c + j]!;
+    }
+  },
+  colsum(rows, n, A, a0, as, G, g0) {
+    for (let m = 0; m < rows; m++) {
+      const a = a0 + m * as;
+      for (let j = 0; j < n; j++) G[g0 + j] += A[a + j]!;
     }
   },
 };
