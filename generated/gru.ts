@@ -301,13 +301,13 @@ function backward(
       dh_back = dh_was;
     }
     // Param gradients, for the chunk's steps at once.
-    // dbu += Σ_m du_pre[m], for all steps * B rows in order
+    // dbu[j] += Σ_m du_pre[m][j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 16, du_pre, 0, 16, dbu, 0);
-    // dbr += Σ_m dr_pre[m], for all steps * B rows in order
+    // dbr[j] += Σ_m dr_pre[m][j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 16, dr_pre, 0, 16, dbr, 0);
-    // dbh += Σ_m dh_tilde_pre[m], for all steps * B rows in order
+    // dbh[j] += Σ_m dh_tilde_pre[m][j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 16, dh_tilde_pre, 0, 16, dbh, 0);
     for (let row = 0; row < steps * B; row++) {

@@ -312,22 +312,22 @@ function backward(
       dh_back = dh_was;
     }
     // Param gradients, for the chunk's steps at once.
-    // db_ir += Σ_m dr_pre[m], for all steps * B rows in order
+    // db_ir[j] += Σ_m dr_pre[m][j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 16, dr_pre, 0, 16, db_ir, 0);
-    // db_hr += Σ_m dr_pre[m], for all steps * B rows in order
+    // db_hr[j] += Σ_m dr_pre[m][j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 16, dr_pre, 0, 16, db_hr, 0);
-    // db_iz += Σ_m dz_pre[m], for all steps * B rows in order
+    // db_iz[j] += Σ_m dz_pre[m][j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 16, dz_pre, 0, 16, db_iz, 0);
-    // db_hz += Σ_m dz_pre[m], for all steps * B rows in order
+    // db_hz[j] += Σ_m dz_pre[m][j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 16, dz_pre, 0, 16, db_hz, 0);
-    // db_in += Σ_m dn_pre[m], for all steps * B rows in order
+    // db_in[j] += Σ_m dn_pre[m][j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 16, dn_pre, 0, 16, db_in, 0);
-    // db_hn += Σ_m d_W_hn_h_prev[m], for all steps * B rows in order
+    // db_hn[j] += Σ_m d_W_hn_h_prev[m][j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 16, d_W_hn_h_prev, 0, 16, db_hn, 0);
     // dW_hn = ∂L/∂W_hn

@@ -973,19 +973,19 @@ function backward(
       dc_back = dc_was;
     }
     // Param gradients, for the chunk's steps at once.
-    // dbf += Σ_m df_pre[m], for all steps * B rows in order
+    // dbf[j] += Σ_m df_pre[m][j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 16, df_pre, 0, 16, dbf, 0);
-    // dbi += Σ_m di_pre[m], for all steps * B rows in order
+    // dbi[j] += Σ_m di_pre[m][j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 16, di_pre, 0, 16, dbi, 0);
-    // dbg += Σ_m dg_pre[m], for all steps * B rows in order
+    // dbg[j] += Σ_m dg_pre[m][j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 16, dg_pre, 0, 16, dbg, 0);
-    // dbo += Σ_m do_pre[m], for all steps * B rows in order
+    // dbo[j] += Σ_m do_pre[m][j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 16, do_pre, 0, 16, dbo, 0);
-    // dbc += Σ_m dbc_steps[m], for all steps * B rows in order
+    // dbc[j] += Σ_m dbc_steps[m][j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 16, dbc_steps, 0, 16, dbc, 0);
     for (let r = 0; r < steps * B; r++) {

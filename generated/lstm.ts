@@ -315,16 +315,16 @@ function backward(
       dc_back = dc_was;
     }
     // Param gradients, for the chunk's steps at once.
-    // dbf += Σ_m df_di_dg_do_pre[m], for all steps * B rows in order
+    // dbf[j] += Σ_m df_di_dg_do_pre[m][j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 16, df_di_dg_do_pre, 0, 64, dbf, 0);
-    // dbi += Σ_m df_di_dg_do_pre[m], for all steps * B rows in order
+    // dbi[j] += Σ_m df_di_dg_do_pre[m][16 + j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 16, df_di_dg_do_pre, 16, 64, dbi, 0);
-    // dbg += Σ_m df_di_dg_do_pre[m], for all steps * B rows in order
+    // dbg[j] += Σ_m df_di_dg_do_pre[m][32 + j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 16, df_di_dg_do_pre, 32, 64, dbg, 0);
-    // dbo += Σ_m df_di_dg_do_pre[m], for all steps * B rows in order
+    // dbo[j] += Σ_m df_di_dg_do_pre[m][48 + j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 16, df_di_dg_do_pre, 48, 64, dbo, 0);
     // dUo = ∂L/∂Uo

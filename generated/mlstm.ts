@@ -687,7 +687,7 @@ function backward(
         dv[r * 4 + r_1] = acc;
       }
     }
-    // dbv += Σ_m dv[m], for all steps * B rows in order
+    // dbv[j] += Σ_m dv[m][j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 4, dv, 0, 4, dbv, 0);
     // dC_ig_v = dC_igᵀ·v
@@ -730,7 +730,7 @@ function backward(
     // dbf = ∂L/∂bf
     for (let r = 0; r < steps * B; r++)
       dbf_steps[r] = dlogf_pre[r]! * logf_pre_one_minus_logf_pre[r]!;
-    // dbf += Σ_m dbf_steps[m], for all steps * B rows in order
+    // dbf[j] += Σ_m dbf_steps[m][j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 1, dbf_steps, 0, 1, dbf, 0);
     for (let r = 0; r < steps * B; r++) {
@@ -738,7 +738,7 @@ function backward(
     }
     // dit = ∂L/∂it, it = wi·x + bi   mlstm.cell:27
     for (let r = 0; r < steps * B; r++) dit[r] = dig_pre[r]! + sum_dm_max_share_it_logf_plus_m[r]!;
-    // dbi += Σ_m dit[m], for all steps * B rows in order
+    // dbi[j] += Σ_m dit[m][j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 1, dit, 0, 1, dbi, 0);
     for (let r = 0; r < steps * B; r++) {

@@ -178,7 +178,7 @@ function backward(
       dh_back = dh_was;
     }
     // Param gradients, for the chunk's steps at once.
-    // db += Σ_m dh_pre[m], for all steps * B rows in order
+    // db[j] += Σ_m dh_pre[m][j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 16, dh_pre, 0, 16, db, 0);
     // dWh = ∂L/∂Wh

@@ -581,7 +581,7 @@ function backward(
       dxp_back = dxp_was;
     }
     // Param gradients, for the chunk's steps at once.
-    // du += Σ_m du_steps[m], for all steps * B rows in order
+    // du[j] += Σ_m du_steps[m][j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 4, du_steps, 0, 4, du, 0);
     for (let row = 0; row < steps * B; row++) {

@@ -360,16 +360,16 @@ function backward(
       dm_back = dm_was;
     }
     // Param gradients, for the chunk's steps at once.
-    // dbz += Σ_m dzt_dit_dft_do_pre[m], for all steps * B rows in order
+    // dbz[j] += Σ_m dzt_dit_dft_do_pre[m][j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 4, dzt_dit_dft_do_pre, 0, 16, dbz, 0);
-    // dbi += Σ_m dzt_dit_dft_do_pre[m], for all steps * B rows in order
+    // dbi[j] += Σ_m dzt_dit_dft_do_pre[m][4 + j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 4, dzt_dit_dft_do_pre, 4, 16, dbi, 0);
-    // dbf += Σ_m dzt_dit_dft_do_pre[m], for all steps * B rows in order
+    // dbf[j] += Σ_m dzt_dit_dft_do_pre[m][8 + j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 4, dzt_dit_dft_do_pre, 8, 16, dbf, 0);
-    // dbo += Σ_m dzt_dit_dft_do_pre[m], for all steps * B rows in order
+    // dbo[j] += Σ_m dzt_dit_dft_do_pre[m][12 + j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 4, dzt_dit_dft_do_pre, 12, 16, dbo, 0);
     // dRo = ∂L/∂Ro

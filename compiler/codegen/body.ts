@@ -471,7 +471,9 @@ export class StepBody {
     const g = strided(into, size);
     const rows = this.rows === "B" ? "each of B rows" : this.rows === "chunk" ? "all steps * B rows" : "all T * B rows";
     const call = rowLoopCall("colsum", [show(this.rowCount), size, a.array, a.base, a.stride, g.array, g.base]);
-    return [comment(`${g.array} += Σ_m ${a.array}[m], for ${rows} in order`), comment("prettier-ignore"), code(`${call};`)];
+    const column = (slot: Slot) => (slot.offset ? `${slot.offset} + j` : "j");
+    const sum = `${g.array}[${column(into)}] += Σ_m ${a.array}[m][${column(from)}]`;
+    return [comment(`${sum}, for ${rows} in order`), comment("prettier-ignore"), code(`${call};`)];
   }
 
   /**
