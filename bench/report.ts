@@ -201,7 +201,7 @@ export function threadTable(t: ThreadsResult, inRun: readonly WorkloadReport[]):
   const lines = [
     "One thread against two (rnnc, rnnc-2t): alone in a child process that loads only rnnc and rnnc/parallel",
     `(run.js --threads-child, interleaved rounds as above; 1-min load average ${load(t.loadStart)} at its start, ${load(t.loadEnd)} at its end${t.maxRss === undefined ? "" : `, peak RSS ${mib(t.maxRss)} MiB`}),`,
-    "and in this run's workloads above, in this process with every peer loaded (\"in-run\"); 1 ÷ 2 = one thread's median ÷ two threads'",
+    "and in this run's workloads above, in the main process beside the run's other contestants (\"in-run\"); 1 ÷ 2 = one thread's median ÷ two threads'",
   ];
   if (t.error !== undefined) lines.push(`the child failed: ${t.error}`);
   const pick = (results: readonly Result[] | undefined, id: string) => results?.find((x) => x.contestant === id);
