@@ -13,7 +13,7 @@
  * per sample-step added, is what each more sample-step costs, without the fixed costs.
  */
 
-import { spawn } from "node:child_process";
+import { runJsonChild } from "./child.js";
 import { callSeconds, Unavailable, type Contestant, type Prepared } from "./harness.js";
 import type { Workload } from "./workloads.js";
 
@@ -106,22 +106,9 @@ export async function measureMemory(script: string, w: Workload, c: Contestant, 
 }
 
 /** Runs one child (at LONGER·T if `longer`) and parses its report. */
-function runChild(script: string, w: Workload, c: Contestant, seconds: number, longer: boolean): Promise<MemoryResult> {
-  return new Promise((resolve) => {
-    const args = [script, "--memory-child", w.id, c.id, "--seconds", String(seconds)];
-    const env = { ...process.env, [LONGER_ENV]: longer ? "1" : "0" };
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"], env });
-    let out = "", err = "";
-    child.stdout.on("data", (d: Buffer) => (out += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-    child.on("close", (code) => {
-      const line = out.trim().split("\n").pop() ?? "";
-      try {
-        resolve(JSON.parse(line) as MemoryResult);
-      } catch {
-        const error = `exit ${code}: ${(err.trim().split("\n").pop() ?? "").slice(0, 200)}`;
-        resolve({ workload: w.id, contestant: c.id, baselineRss: 0, preparedRss: 0, peakRss: 0, maxRssKernel: 0, calls: 0, error });
-      }
-    });
-  });
+async function runChild(script: string, w: Workload, c: Contestant, seconds: number, longer: boolean): Promise<MemoryResult> {
+  const args = ["--memory-child", w.id, c.id, "--seconds", String(seconds)];
+  const reply = await runJsonChild(script, args, { ...process.env, [LONGER_ENV]: longer ? "1" : "0" });
+  if ("json" in reply) return reply.json as MemoryResult;
+  return { workload: w.id, contestant: c.id, baselineRss: 0, preparedRss: 0, peakRss: 0, maxRssKernel: 0, calls: 0, error: reply.error };
 }

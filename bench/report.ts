@@ -2,7 +2,8 @@
 
 import type { Result } from "./harness.js";
 import { LONGER, type MemoryResult } from "./memory.js";
-import type { Workload } from "./workloads.js";
+import { THREAD_CONTESTANTS, type ThreadsResult } from "./threads.js";
+import { WORKLOADS, type Workload } from "./workloads.js";
 
 export interface WorkloadReport {
   readonly workload: Workload;
@@ -190,4 +191,30 @@ export function memoryPerStepTable(mem: readonly MemoryResult[], workloads: read
   rows.push(...added);
   if (rows.length === 0) return null;
   return table([["RSS growth per sample-step", ...ids.map((w) => w.id)], ...rows], (c) => c >= 1);
+}
+
+/** One thread against two: medians from the child of bench/threads.ts (the two alone in a process),
+ *  then the same two contestants' medians from this run (every peer loaded), for each workload. */
+export function threadTable(t: ThreadsResult, inRun: readonly WorkloadReport[]): string {
+  const [one, two] = THREAD_CONTESTANTS;
+  const load = (v: number | undefined) => (v === undefined ? "?" : v.toFixed(2));
+  const lines = [
+    "One thread against two (rnnc, rnnc-2t): alone in a child process that loads only rnnc and rnnc/parallel",
+    `(run.js --threads-child, interleaved rounds as above; 1-min load average ${load(t.loadStart)} at its start, ${load(t.loadEnd)} at its end${t.maxRss === undefined ? "" : `, peak RSS ${mib(t.maxRss)} MiB`}),`,
+    "and in this run's workloads above, in the main process beside the run's other contestants (\"in-run\"); 1 ÷ 2 = one thread's median ÷ two threads'",
+  ];
+  if (t.error !== undefined) lines.push(`the child failed: ${t.error}`);
+  const pick = (results: readonly Result[] | undefined, id: string) => results?.find((x) => x.contestant === id);
+  const cell = (x: Result | undefined, unit: Workload["unit"]) => (x?.median === undefined ? "—" : time(x.median, unit) + (x.few ? FEW_MARK : ""));
+  const spread = (x: Result | undefined, unit: Workload["unit"]) => (x?.median === undefined ? "" : `${time(x.q1!, unit)}–${time(x.q3!, unit)}`);
+  const speedup = (a: Result | undefined, b: Result | undefined) => (a?.median === undefined || b?.median === undefined ? "—" : `${(a.median / b.median).toFixed(2)}×`);
+  const head = ["workload", "alone: 1 thread", "q1–q3", "2 threads", "q1–q3", "1 ÷ 2", "in-run: 1 thread", "2 threads", "1 ÷ 2"];
+  const rows = t.rows.map((row) => {
+    const here = inRun.find((r) => r.workload.id === row.workload)?.results;
+    const a = pick(row.results, one), b = pick(row.results, two), c = pick(here, one), d = pick(here, two);
+    const unit = WORKLOADS.find((w) => w.id === row.workload)?.unit ?? "ms";
+    return [row.workload, cell(a, unit), spread(a, unit), cell(b, unit), spread(b, unit), speedup(a, b), cell(c, unit), cell(d, unit), speedup(c, d)];
+  });
+  const skipped = [...new Set(t.rows.flatMap((r) => r.results.filter((x) => x.skipped !== undefined).map((x) => `${x.label}: ${x.skipped}`)))];
+  return [...lines, table([head, ...rows], (c) => c >= 1), ...skipped].join("\n");
 }

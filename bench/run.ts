@@ -2,7 +2,7 @@
  * `npm run bench`: rnnc against its JavaScript peers, side by side in one process.
  *
  *   node dist/bench/run.js [--quick] [--json] [--only TOKEN[,TOKEN...]] [--no-memory] [--memory]
- *                          [--no-sweeps] [--sweeps] [--check]
+ *                          [--no-sweeps] [--sweeps] [--no-threads] [--threads] [--check]
  *
  * --quick      short smoke run: fewer warm-up calls and rounds, no s3 workloads unless --only names
  *              them, no memory children unless --memory
@@ -12,6 +12,9 @@
  * --no-memory  skip the per-contestant peak-RSS runs of the train-step workloads
  * --no-sweeps  skip the batch and H sweeps (bench/sweeps.ts); on by default, off when --only names
  *              a workload unless --sweeps
+ * --no-threads skip the one-against-two-threads phase (bench/threads.ts: `rnnc` and `rnnc-2t` alone
+ *              in a child process, at the selected workloads among train s3, s2 and forward s3, s2,
+ *              when --only keeps both contestants); on by default, off with --quick unless --threads
  * --check      run the self-checks (bench/check.ts) instead of the benchmark
  *
  *   node dist/bench/run.js compile [--quick]
@@ -25,13 +28,14 @@ import { runCheck } from "./check.js";
 import { benchCompile } from "./compile.js";
 import { FULL, measure, peakRss, QUICK, Unavailable, type Contestant, type Settings } from "./harness.js";
 import { measureMemory, memoryChild, type MemoryResult } from "./memory.js";
-import { LEGEND, memoryPerStepTable, memoryTable, ratioTable, summaryTable, sweepTable, tapeTable, workloadTable, type WorkloadReport } from "./report.js";
+import { LEGEND, memoryPerStepTable, memoryTable, ratioTable, summaryTable, sweepTable, tapeTable, threadTable, workloadTable, type WorkloadReport } from "./report.js";
 import { brainJs } from "./contestants/brain.js";
 import { handFused } from "./contestants/hand.js";
 import { describeOrt, ortContestant } from "./contestants/ort.js";
 import { closeTorch, describeTorch, pytorch } from "./contestants/pytorch.js";
 import { loadCompile, rnncContestant, rnncThreaded } from "./contestants/rnnc.js";
 import { describeTf, tfjsContestant } from "./contestants/tfjs.js";
+import { runThreads, threadsChild, threadWorkloads, THREAD_CONTESTANTS, type ThreadsResult } from "./threads.js";
 import { SWEEP_FULL, SWEEP_QUICK, SWEEP_WORKLOADS, sweeps } from "./sweeps.js";
 import { WORKLOADS, type Workload } from "./workloads.js";
 
@@ -58,17 +62,18 @@ interface Options {
   memory: boolean;
   check: boolean;
   sweeps: boolean;
+  threads: boolean;
   only: string[];
 }
 
 function usage(msg: string): never {
-  process.stderr.write(`bench: ${msg}\nusage: node dist/bench/run.js [--quick] [--json] [--only TOKEN,...] [--no-memory] [--memory] [--no-sweeps] [--sweeps] [--check]\n`);
+  process.stderr.write(`bench: ${msg}\nusage: node dist/bench/run.js [--quick] [--json] [--only TOKEN,...] [--no-memory] [--memory] [--no-sweeps] [--sweeps] [--no-threads] [--threads] [--check]\n`);
   process.exit(2);
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { quick: false, json: false, memory: true, check: false, sweeps: true, only: [] };
-  let memoryFlag: boolean | null = null, sweepFlag: boolean | null = null;
+  const o: Options = { quick: false, json: false, memory: true, check: false, sweeps: true, threads: true, only: [] };
+  let memoryFlag: boolean | null = null, sweepFlag: boolean | null = null, threadFlag: boolean | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--quick") o.quick = true;
@@ -78,11 +83,14 @@ function parseArgs(argv: readonly string[]): Options {
     else if (a === "--memory") memoryFlag = true;
     else if (a === "--no-sweeps") sweepFlag = false;
     else if (a === "--sweeps") sweepFlag = true;
+    else if (a === "--no-threads") threadFlag = false;
+    else if (a === "--threads") threadFlag = true;
     else if (a === "--only") o.only.push(...(argv[++i] ?? usage("--only needs a value")).split(",").filter(Boolean));
     else if (a.startsWith("--only=")) o.only.push(...a.slice(7).split(",").filter(Boolean));
     else usage(`unknown argument '${a}'`);
   }
   o.memory = memoryFlag ?? !o.quick;
+  o.threads = threadFlag ?? !o.quick;
   o.sweeps = sweepFlag ?? !o.only.some((t) => WORKLOADS.some((w) => w.id.includes(t)));
   return o;
 }
@@ -197,9 +205,16 @@ async function bench(o: Options): Promise<void> {
   for (const sw of swept) sweepReports.push({ sweep: sw, reports: await measureAll(sw.points, sweepContestants, sweepContestants, o.quick ? SWEEP_QUICK : SWEEP_FULL, log, () => undefined) });
   const mainPeak = peakRss;
   const memory = o.memory ? await runMemory(memoryRuns(workloads, contestants, swept.length > 0), o.quick, log) : [];
+  const threadRuns = o.threads ? threadWorkloads(workloads, contestants) : [];
+  let threads: ThreadsResult | null = null;
+  if (threadRuns.length > 0) {
+    log(`threads: ${THREAD_CONTESTANTS.join(" and ")} alone in a child process: ${threadRuns.map((w) => w.id).join(" ")}`);
+    threads = await runThreads(fileURLToPath(import.meta.url), threadRuns, o.quick, log);
+  }
   print("Summary (median time per call)\n" + summaryTable(reports, chosen) + "\n");
   const ratios = ratioTable(reports, chosen);
   if (ratios !== null) print(ratios + "\n");
+  if (threads !== null) print(threadTable(threads, reports) + "\n");
   for (const { sweep, reports: r } of sweepReports) print(sweepTable(sweep.title, sweep.axis, r, sweepContestants) + "\n");
   const tape = tapeTable(reports);
   if (tape !== null) print(tape + "\n");
@@ -213,7 +228,7 @@ async function bench(o: Options): Promise<void> {
   if (o.json) {
     const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, notes: lines };
     const sweepsOut = sweepReports.map(({ sweep, reports: r }) => ({ id: sweep.id, axis: sweep.axis, reports: r }));
-    process.stdout.write(JSON.stringify({ machine, quick: o.quick, settings, reports, sweeps: sweepsOut, memory, peakRssMain: mainPeak, rnncMissing }, null, 2) + "\n");
+    process.stdout.write(JSON.stringify({ machine, quick: o.quick, settings, reports, sweeps: sweepsOut, memory, threads, peakRssMain: mainPeak, rnncMissing }, null, 2) + "\n");
   }
 }
 
@@ -223,6 +238,15 @@ async function main(argv: readonly string[]): Promise<number> {
     if (!w || !c) usage("--memory-child WORKLOAD CONTESTANT");
     await memoryChild(w, c, Number(argv[4] ?? "1"));
     await closeTorch();
+    return 0;
+  }
+  if (argv[0] === "--threads-child") {
+    const ids = (argv[1] ?? "").split(",").filter(Boolean);
+    const ws = ids.map((id) => WORKLOADS.find((w) => w.id === id) ?? usage(`--threads-child: no workload '${id}'`));
+    if (ws.length === 0) usage("--threads-child WORKLOAD[,WORKLOAD...] [--quick]");
+    const log = (s: string) => process.stderr.write(s + "\n");
+    const contestants = THREAD_CONTESTANTS.map((id) => CONTESTANTS.find((c) => c.id === id)!);
+    await threadsChild(ws, contestants, argv.includes("--quick") ? QUICK : FULL, log);
     return 0;
   }
   if (argv[0] === "compile") {

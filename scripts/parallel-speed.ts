@@ -14,8 +14,8 @@
  * `--forward` times a forward alone instead of a train step, as `npm run bench`'s forward
  * workloads do: inference (`record: false`). Every side's results go into arrays made once (the
  * `into` option; the parallel cell's from its `createInto`), as bench/contestants/rnnc.ts has them;
- * a baseline build without them records and releases each forward's trace and gets new arrays. Each
- * side also reports the minor page faults of all threads per call: a first touch of fresh memory,
+ * a baseline build with `createInto` is driven the same way, and one without it records and
+ * releases each forward's trace and gets new arrays. Each side also reports the minor page faults of all threads per call: a first touch of fresh memory,
  * which costs about 20 µs of CPU on this machine's virtual CPUs, and which no load changes.
  *
  *   npm run build && node dist/scripts/parallel-speed.js [--rounds N] [--calls N] [--size I=64,H=256,B=32,T=64] [--threads 2] [--forward] [--timeline] [--baseline DIR]
@@ -110,13 +110,16 @@ if (baseline !== undefined) {
   const from = pathToFileURL(resolve(baseline, "src", "parallel", "node.js")).href;
   const base = await ((await import(from)) as { parallel: typeof parallel }).parallel({ source, options }, { threads });
   closeBase = () => base.close();
+  // Driven as the other side where the build can (`createInto`), else as builds before `into` were.
+  const baseInto = typeof base.createInto === "function" ? base.createInto(T, B) : undefined;
   sides.push({
     name: "baseline", params: base.initParams(42), grads: base.createGrads(), times: [], cpu: new Map(), faults: 0,
     async call() {
+      if (forwardOnly && baseInto) return void (await base.forward(this.params, { x }, { T, B, record: false, into: baseInto.forward }));
       if (forwardOnly) return void (await base.release(await base.forward(this.params, { x }, { T, B })));
       for (const g of Object.values(this.grads)) g.fill(0);
-      const trace = await base.forward(this.params, { x }, { T, B });
-      await base.backward(this.params, trace, { outputs: { h: ones } }, this.grads);
+      const trace = await base.forward(this.params, { x }, baseInto ? { T, B, into: baseInto.forward } : { T, B });
+      await base.backward(this.params, trace, { outputs: { h: ones } }, this.grads, baseInto ? { into: baseInto.backward } : {});
     },
   });
 }

@@ -153,6 +153,17 @@ describe.each([
     expectBits(a.grads, b.grads);
   });
 
+  it("adds the lanes' sums into shared grads in the workers and into others here, to the same bits", async () => {
+    const params = cell.initParams(6);
+    for (const par of [two, three]) {
+      const shared = await results(par, cell, params, 3, 7, true);
+      const plain = await results({ forward: par.forward, backward: par.backward, createGrads: () => cell.createGrads() }, cell, params, 3, 7, true);
+      expect(par.createGrads().Wf!.buffer).toBeInstanceOf(SharedArrayBuffer);
+      expect(cell.createGrads().Wf!.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+      expectBits(shared.grads, plain.grads);
+    }
+  });
+
   it("gives the same numbers on every run, whichever worker finishes first", async () => {
     const params = cell.initParams(9);
     const first = await results(two, cell, params, 5, 7, true);
@@ -455,7 +466,9 @@ describe("timeline", () => {
         expect(call.cpu).toBeGreaterThanOrEqual(0);
         for (const lane of call.lanes) {
           const marks = lane.timing!.marks;
-          expect(marks.map((m) => m.phase)).toEqual(["start", "gather", "cell", "scatter", "end"]);
+          // Workers add the lanes' sums into the caller's shared grads themselves, after waiting for each other.
+          const summed = workers && call.op === "backward" ? ["wait", "sum"] : [];
+          expect(marks.map((m) => m.phase)).toEqual(["start", "gather", "cell", "scatter", ...summed, "end"]);
           // In order within a thread; between threads, to their clocks' agreement (well under 1 ms).
           const times = [lane.timing!.received, ...marks.map((m) => m.at)];
           times.forEach((t, k) => k > 0 && expect(t, `mark ${k}`).toBeGreaterThanOrEqual(times[k - 1]!));

@@ -10,7 +10,7 @@ import { DataError } from "../runtime/errors.js";
 import { bumpParams, trackParams } from "../runtime/params.js";
 import { DONE, INTO } from "../runtime/cell.js";
 import type { Cell, Real, TensorSpec, Tensors, Trace } from "../runtime/types.js";
-import { clock, type BackwardTask, type DropTask, type ForwardTask, type Mark, type PortableSource, type Reply } from "./protocol.js";
+import { clock, type BackwardTask, type DropTask, type ForwardTask, type Mark, type PortableSource, type Reply, type SumTask } from "./protocol.js";
 
 /** Loads the cell of `source`: imports an emitted module, or compiles `.cell` source in this thread. */
 export async function loadCell(source: PortableSource): Promise<Cell> {
@@ -66,6 +66,33 @@ export function scatter(from: Real, to: Real, T: number, B: number, n: number, b
   const rows = from.length / (T * n);
   for (let t = 0; t < T; t++) to.set(from.subarray(t * rows * n, (t + 1) * rows * n), (t * B + b0) * n);
 }
+
+/**
+ * Adds `lanes[0][i]`, `lanes[1][i]`, … into `into[i]` for `i` in `[i0, i1)`, in lane order, rounding
+ * after each addition (float32: `Math.fround`) as `into[i] += lanes[k][i]` lane after lane would:
+ * the same bits whoever adds which range. One pass over `into` instead of one per lane.
+ */
+export function addLanes(into: Real, lanes: readonly Real[], i0: number, i1: number): void {
+  if (into instanceof Float32Array && lanes.length === 2) {
+    const a = lanes[0]!, b = lanes[1]!;
+    for (let i = i0; i < i1; i++) into[i] = Math.fround(into[i]! + a[i]!) + b[i]!;
+  } else if (into instanceof Float32Array) {
+    for (let i = i0; i < i1; i++) {
+      let s = into[i]!;
+      for (let k = 0; k < lanes.length; k++) s = Math.fround(s + lanes[k]![i]!);
+      into[i] = s;
+    }
+  } else {
+    for (let i = i0; i < i1; i++) {
+      let s = into[i]!;
+      for (let k = 0; k < lanes.length; k++) s += lanes[k]![i]!;
+      into[i] = s;
+    }
+  }
+}
+
+/** Lane `k`'s share `[i0, i1)` of `n` elements split over `lanes` lanes. */
+export const share = (n: number, k: number, lanes: number): [number, number] => [Math.floor((n * k) / lanes), Math.floor((n * (k + 1)) / lanes)];
 
 const named = (specs: readonly TensorSpec[], arrays: readonly (Real | null)[]): Record<string, Real> => {
   const out: Record<string, Real> = {};
@@ -176,7 +203,35 @@ export class Lane {
     return trace.tapeBytes;
   }
 
+  /** The backward of the lane's rows, then, with `task.sum`, its share of adding every lane's sums into the caller's. */
   backward(task: BackwardTask): void {
+    let done = false;
+    try {
+      this.backwardRows(task);
+      done = true;
+    } finally {
+      if (task.sum) this.sum(task.sum, done);
+    }
+  }
+
+  /**
+   * Waits until every lane's backward is done or failed (`done`: this one's), then, if none
+   * failed, adds every lane's sums into this lane's share of the caller's param gradients.
+   * A failed lane still arrives, so no lane waits for ever; then no lane adds anything.
+   */
+  private sum(task: SumTask, done: boolean): void {
+    const { barrier, lanes } = task;
+    if (!done) Atomics.add(barrier, 1, 1);
+    const arrived = Atomics.add(barrier, 0, 1) + 1;
+    if (arrived === lanes.length) Atomics.notify(barrier, 0);
+    else for (let n = arrived; n < lanes.length; n = Atomics.load(barrier, 0)) Atomics.wait(barrier, 0, n);
+    this.mark("wait");
+    if (!done || Atomics.load(barrier, 1) > 0) return;
+    task.grads.forEach((g, p) => addLanes(g, lanes.map((l) => l[p]!), ...share(g.length, task.lane, lanes.length)));
+    this.mark("sum");
+  }
+
+  private backwardRows(task: BackwardTask): void {
     const { cell } = this;
     const params = this.params.of(task);
     const kept = this.traces.get(task.trace);

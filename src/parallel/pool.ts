@@ -14,7 +14,7 @@ import { describe } from "../runtime/validate.js";
 import { bumpParams, paramsVersion, trackParams } from "../runtime/params.js";
 import { productsReady } from "../runtime/products.js";
 import type { BackwardInto, BackwardResult, BackwardSeeds, Cell, CellSpec, ForwardInto, ForwardOptions, Real, TensorSpec, Tensors, Trace } from "../runtime/types.js";
-import { answer, Lane, LaneParams, loadCell } from "./lane.js";
+import { addLanes, answer, Lane, LaneParams, loadCell } from "./lane.js";
 import { clock, split, type BackwardTask, type CellSource, type DropTask, type ForwardTask, type PortableSource, type Reply, type Task, type TaskTiming } from "./protocol.js";
 
 /** A started worker, as the platform gives it. */
@@ -290,6 +290,8 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
     return copy;
   };
   const laneGrads = Array.from({ length: how.threads }, () => cell.params.map((p) => alloc(p.size)));
+  /** Where workers wait for each other before adding their sums into the caller's gradients (protocol.ts `SumTask`). */
+  const barrier = how.workers ? new Int32Array(new SharedArrayBuffer(8)) : undefined;
   /** A recorded trace's lanes, and what its backward's `into` may not write (as the cell checks it). */
   const traces = new WeakMap<Trace, { id: number; T: number; B: number; lanes: ReturnType<typeof split>; freed: boolean; outputs: readonly Real[]; inputs: readonly Real[] }>();
   /** Traces of `forward` with `record: false`: the lanes kept nothing for them. */
@@ -463,17 +465,20 @@ function parallelCell(cell: Cell, lanes: Lanes, how: { threads: number; workers:
       const initialInto = destinations(options.into, "initial", spec, B, taken, undefined, "seeds.final");
       const GX = destined("inputGrads", cell.inputs, T * B, inputsInto);
       const GI = destined("initialGrads", cell.states, B, initialInto);
-      const tasks = rec.lanes.map((_, k): BackwardTask => ({ op: "backward", id: 0, trace: id, params: newParams(k, P), generation: gen, outputGrads: GY, finalGrads: GS, grads: laneGrads[k]!, inputGrads: GX, initialGrads: GI }));
+      const n = rec.lanes.length;
+      // The lanes' sums are added in lane order: the result does not depend on which finished first.
+      // Workers add them into the caller's arrays themselves when those are shared, each lane its
+      // share of the elements once all are done (no round trip, and not on this thread); else here.
+      const sum = barrier && GP.every((g) => g.buffer instanceof SharedArrayBuffer) ? { grads: GP, lanes: laneGrads.slice(0, n), barrier } : undefined;
+      if (sum) Atomics.store(barrier!, 0, 0), Atomics.store(barrier!, 1, 0);
+      const tasks = rec.lanes.map((_, k): BackwardTask => ({
+        op: "backward", id: 0, trace: id, params: newParams(k, P), generation: gen, outputGrads: GY, finalGrads: GS, grads: laneGrads[k]!, inputGrads: GX, initialGrads: GI,
+        ...(sum ? { sum: { ...sum, lane: k } } : {}),
+      }));
       rec.freed = true;
       forgotten.unregister(trace);
       await dispatch(tasks);
-      // The lanes' sums are added in lane order: the result does not depend on which finished first.
-      GP.forEach((g, p) => {
-        for (let k = 0; k < rec.lanes.length; k++) {
-          const lane = laneGrads[k]![p]!;
-          for (let i = 0; i < g.length; i++) g[i]! += lane[i]!;
-        }
-      });
+      if (!sum) GP.forEach((g, p) => addLanes(g, laneGrads.slice(0, n).map((l) => l[p]!), 0, g.length));
       finish();
       return {
         inputs: record(cell.inputs, (_, k) => delivered(GX[k]!, inputsInto?.[k])),

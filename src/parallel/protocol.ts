@@ -76,6 +76,24 @@ export interface BackwardTask {
   /** Whole-batch input gradients `[T][B][n]` and initial-state gradients `[B][n]`, written. */
   readonly inputGrads: readonly Real[];
   readonly initialGrads: readonly Real[];
+  /** When the lanes add their sums into the caller's param gradients themselves (see `SumTask`). */
+  readonly sum?: SumTask;
+}
+
+/**
+ * The lanes' sums added into the caller's param gradients by the lanes themselves, once every
+ * lane's backward is done (the caller's arrays in shared memory): lane k adds, to its own share
+ * of each array's elements, every lane's sum in lane order, as the calling thread would add them.
+ */
+export interface SumTask {
+  /** The caller's param gradients, added to. */
+  readonly grads: readonly Real[];
+  /** Every lane's param gradients, in lane order (a backward task's `grads`). */
+  readonly lanes: readonly (readonly Real[])[];
+  /** This lane's place in `lanes`. */
+  readonly lane: number;
+  /** [lanes done, lanes failed], zeroed by the caller before the tasks go out: the lanes wait on it for each other. */
+  readonly barrier: Int32Array;
 }
 
 /** Forget a trace (released, or the caller's trace was garbage-collected); the worker does not answer it. */
@@ -97,7 +115,11 @@ export type LaneTask = ForwardTask | BackwardTask | DropTask;
 export interface TaskTiming {
   /** The task's message arrived (for a lane on the calling thread: the task was handed to it). */
   readonly received: number;
-  /** The task started, each of its phases ended, in order, and the task ended: `start`, `gather`, `cell`, `scatter`, `end`. */
+  /**
+   * The task started, each of its phases ended, in order, and the task ended: `start`, `gather`,
+   * `cell`, `scatter`, `end`; a backward whose lanes add their sums into the caller's grads
+   * (`SumTask`) has `wait` (for the other lanes) and `sum` before `end`.
+   */
   readonly marks: readonly Mark[];
 }
 
