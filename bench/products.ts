@@ -20,7 +20,8 @@
  *
  * `--baseline FILE` loads another build of the products (a products-wasm.js, e.g. from a checkout
  * of an older commit's dist/) and times both in the same process, interleaved round by round.
- * In f32, a last table gives ns per element of the float32 maps against `plainMaps` (bench/maps.ts).
+ * In f32, a last table gives ns per element of the float32 maps against `plainMaps` (bench/maps.ts),
+ * and against the baseline's maps when given.
  */
 import { pathToFileURL } from "node:url";
 import { loadavg } from "node:os";
@@ -151,10 +152,8 @@ async function main() {
   const baseline = opt("--baseline");
   const bytes = 4 * 1024 * 4096 * 8 + (1 << 24);
   const builds = [instantiate("now", PRODUCTS_WASM, bytes)];
-  if (baseline) {
-    const m = (await import(pathToFileURL(baseline).href)) as { PRODUCTS_WASM: string };
-    builds.push(instantiate("baseline", m.PRODUCTS_WASM, bytes));
-  }
+  const baselineModule = baseline ? ((await import(pathToFileURL(baseline).href)) as { PRODUCTS_WASM: string }).PRODUCTS_WASM : undefined;
+  if (baselineModule) builds.push(instantiate("baseline", baselineModule, bytes));
   const rounds = Number(opt("--rounds") ?? (quick ? 3 : 5));
   const ms = quick ? 15 : 40;
   const points = opt("--points")?.split(",").map((p) => p.split("x").map(Number) as [number, number]);
@@ -192,7 +191,7 @@ async function main() {
       console.log(`| ${H} | ${B} | ${cells.join(" | ")} |`);
     }
   }
-  if (dtype === "f32" && !lstm) results.push(...benchMaps(rounds, ms).map((r) => ({ sweep: "maps", ...r })));
+  if (dtype === "f32" && !lstm) results.push(...benchMaps(rounds, ms, baselineModule).map((r) => ({ sweep: "maps", ...r })));
   console.log(`\nload average after: ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
   if (argv.includes("--json")) console.log(JSON.stringify(results));
 }

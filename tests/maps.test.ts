@@ -37,6 +37,22 @@ function sweep(): Float32Array {
 /** 2^20 inputs spread evenly over [−30, 30], where the maps are neither 0, 1 nor overflowing. */
 const fine = () => Float32Array.from({ length: 2 ** 20 }, (_, i) => -30 + (60 * i) / (2 ** 20 - 1));
 
+/**
+ * Every 199th float32 bit pattern of ±[2^−20, 128] (where none of the maps is x, 0, 1 or ∞ in
+ * float32 but near its ends), in runs of at most 2^20: about 2.3 million inputs.
+ */
+function dense(): [string, Float32Array][] {
+  const from = 0x35800000; // 2^−20
+  const to = 0x43000000; // 128
+  const runs: [string, Float32Array][] = [];
+  for (const sign of [0, 0x80000000])
+    for (let start = from; start < to; start += 199 * 2 ** 20) {
+      const length = Math.min(2 ** 20, Math.ceil((to - start) / 199));
+      runs.push([`dense from ${float(sign | start)}`, Float32Array.from({ length }, (_, i) => float(sign | (start + 199 * i)))]);
+    }
+  return runs;
+}
+
 const LARGEST = float(0x7f7fffff);
 const SPECIAL = [
   0, -0, Infinity, -Infinity, NaN, float(0x7fa00000) /* signalling NaN */, float(0xffc00001) /* negative NaN */,
@@ -83,7 +99,7 @@ async function moduleMaps(wat: string, length: number) {
   return { map, A, Y };
 }
 
-describe("float32 maps in WebAssembly SIMD: within 1 ulp of Math in float64 rounded once", () => {
+describe("float32 maps in WebAssembly SIMD: within 2 ulp of Math in float64 rounded once", () => {
   it("run as WebAssembly in f32 arenas, each taking the parameters the ABI gives it; f64 arenas keep plainMaps", () => {
     expect(simdAvailable()).toBe(true);
     const f32 = createArena("f32").products;
@@ -95,15 +111,19 @@ describe("float32 maps in WebAssembly SIMD: within 1 ulp of Math in float64 roun
     expect(MAP_NAMES.map(wasmMapParams)).toEqual([["n", "A", "Y"], ["n", "A", "Y"], ["n", "A", "Y"]]);
   });
 
-  // Found: no input differs from the reference at all, in each sweep of each map (0 of 2^20 + 2^20 + 70;
-  // also 0 of 70 million patterns, every 61st, outside this test).
+  // Found, over all 4 278 190 082 float32 patterns but NaNs (outside this test; exact / 1 ulp / 2 ulp):
+  // sigmoid 4 138 531 626 / 139 653 054 / 5 402 (96.7 % exact); tanh 4 260 345 184 / 17 560 762 / 284 136 (99.6 % exact);
+  // exp 4 260 076 667 / 18 113 415 / 0 (99.6 %). Over ±[0, 30] finely: sigmoid 89 %, tanh 98 %, exp 90 % exact;
+  // the least exact run is sigmoid's near 0 (about two thirds; the rest 1 ulp: 1 − s with s ≈ 1/2, whose rounding
+  // errors are in half ulps of the result).
+  const EXACT: Record<MapName, number> = { sigmoid: 0.6, tanh: 0.9, exp: 0.85 };
   for (const name of MAP_NAMES)
-    it(`${name}: every 2^12-th bit pattern, ±[0, 30] finely and the special values, ≤ 1 ulp, almost all exact`, () => {
+    it(`${name}: every 2^12-th bit pattern, ±[0, 30] finely, every 199th pattern of ±[2^−20, 128] and the special values, ≤ 2 ulp, at least ${100 * EXACT[name]} % of each set exact`, () => {
       const { products, A, Y } = inArena(2 ** 20);
-      for (const [what, inputs] of [["sweep", sweep()], ["fine", fine()], ["special", Float32Array.from(SPECIAL)]] as const) {
+      for (const [what, inputs] of [["sweep", sweep()], ["fine", fine()], ["special", Float32Array.from(SPECIAL)], ...dense()] as const) {
         const { max, differ, worst } = compare(name, products[name], inputs, A, Y);
-        expect(max, `${name} ${what}: ${max} ulps at ${worst}`).toBeLessThanOrEqual(1);
-        expect(differ, `${name} ${what}: ${differ} of ${inputs.length} differ`).toBeLessThanOrEqual(inputs.length * 1e-4);
+        expect(max, `${name} ${what}: ${max} ulps at ${worst}`).toBeLessThanOrEqual(2);
+        if (what !== "special") expect(differ, `${name} ${what}: ${differ} of ${inputs.length} differ`).toBeLessThanOrEqual(inputs.length * (1 - EXACT[name]));
       }
     });
 
@@ -179,21 +199,21 @@ describe("float32 maps in WebAssembly SIMD: within 1 ulp of Math in float64 roun
     // The maps alone, in a module of their own: quicker to assemble three times.
     const wat = ["(module", '(import "env" "memory" (memory 1))', ...mapsWat(), ")"].join("\n");
     const inputs = fine().filter((_, i) => i % 16 === 0);
-    const narrow = "(i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23";
-    // Each map narrows its vectors in three places: the unrolled loop, the loop of one, the tail.
-    expect(wat.split(narrow).length - 1).toBe((MAP_UNROLL + 2) * MAP_NAMES.length);
+    // Each map stores whole vectors in two places: the unrolled loop (MAP_UNROLL stores) and the loop of one.
+    const store = /\(v128\.store (offset=\d+ align=4 \(local\.get \$Y\)) (\(local\.get \$out_\d+\))\)/gu;
+    expect(wat.match(store)?.length).toBe((MAP_UNROLL + 1) * MAP_NAMES.length);
     // Lane 3 of every vector takes lane 2's value.
-    const oneLane = await moduleMaps(wat.replaceAll(narrow, "(i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 16 17 18 19"), inputs.length);
+    const oneLane = await moduleMaps(wat.replaceAll(store, "(v128.store $1 (i8x16.shuffle 0 1 2 3 4 5 6 7 8 9 10 11 8 9 10 11 $2 $2))"), inputs.length);
     // The coefficient of r²/2! off by 1e-4: errors up to 6e-6 relative, about 50 float32 ulps.
-    const half = "(v128.const f64x2 0x1p-1 0x1p-1)";
-    const off = "(v128.const f64x2 0x1.0006p-1 0x1.0006p-1)";
+    const half = "(v128.const f32x4 0x1p-1 0x1p-1 0x1p-1 0x1p-1)";
+    const off = "(v128.const f32x4 0x1.0006p-1 0x1.0006p-1 0x1.0006p-1 0x1.0006p-1)";
     expect(wat.split(half).length - 1).toBeGreaterThanOrEqual(MAP_NAMES.length);
     const shortPolynomial = await moduleMaps(wat.replaceAll(half, off), inputs.length);
     const good = await moduleMaps(wat, inputs.length);
     for (const name of MAP_NAMES) {
-      expect(compare(name, good.map(name), inputs, good.A, good.Y).max, name).toBeLessThanOrEqual(1);
-      expect(compare(name, oneLane.map(name), inputs, oneLane.A, oneLane.Y).max, name).toBeGreaterThan(1);
-      expect(compare(name, shortPolynomial.map(name), inputs, shortPolynomial.A, shortPolynomial.Y).max, name).toBeGreaterThan(1);
+      expect(compare(name, good.map(name), inputs, good.A, good.Y).max, name).toBeLessThanOrEqual(2);
+      expect(compare(name, oneLane.map(name), inputs, oneLane.A, oneLane.Y).max, name).toBeGreaterThan(2);
+      expect(compare(name, shortPolynomial.map(name), inputs, shortPolynomial.A, shortPolynomial.Y).max, name).toBeGreaterThan(2);
     }
   });
 });
