@@ -16,8 +16,8 @@
  *       4 rows of A are first copied to the scratch area with their vectors interleaved, so the
  *       tile reads them through one pointer and constant offsets (V8 spends an instruction on
  *       the address of each pointer: 3 instead of 6 an iteration, beside 16 multiplies and adds).
- *       Without a k tail (K a multiple of the lanes),
- *       the lanes of L accumulators are summed at once by shuffles and stored as one vector.
+ *       Without a k tail (K a multiple of the lanes), the lanes of L accumulators are summed at
+ *       once by shuffles and stored as one vector.
  *   nn  2 rows × 4 vectors of outputs (then 1 vector, 1 element), the rows' elements of A splat
  *       from memory; blocks of NN_BLOCK_ROWS rows of W, and in each, strips of 4 vectors of
  *       outputs used by every row of A in turn, copied to the scratch area first (rows one after
@@ -91,8 +91,9 @@ const TN_SCRATCH_B = TN_ROW_BLOCK * TN_BLOCK_ROWS * 8;
 /** The scratch area's size: the largest block `nn` or `tn` packs. */
 const SCRATCH_BYTES = Math.max(NN_BLOCK_ROWS * NN_TILE[1] * 16, TN_SCRATCH_B + TN_ROW_BLOCK * TN_BLOCK_COLS * 8);
 // A panel of NT_PACK_OUTPUTS W rows fits NT_PANEL_BYTES, so the NT_PACK_TILE_ROWS rows of A `nt`
-// packs for it (as long as a W row) fit the scratch area.
-if ((NT_PACK_TILE_ROWS * NT_PANEL_BYTES) / NT_PACK_OUTPUTS > SCRATCH_BYTES) throw new Error("nt: packed rows of A exceed the scratch area");
+// packs for it (as long as a W row) fit the scratch area; their interleaved offsets are shifts.
+if ((NT_PACK_TILE_ROWS * NT_PANEL_BYTES) / NT_PACK_OUTPUTS > SCRATCH_BYTES || !Number.isInteger(Math.log2(NT_PACK_TILE_ROWS)))
+  throw new Error("nt: the packed rows of A must fit the scratch area, and be a power of two");
 
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 const get = (x: string) => `(local.get $${x})`;
