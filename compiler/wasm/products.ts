@@ -12,10 +12,11 @@
  *
  *   nt  4 rows × 2 outputs, then 2 rows × 4 and 1 row × 4 (8 or 4 vector accumulators; the remaining
  *       outputs one at a time), the dot products along contiguous k; panels of W rows
- *       (NT_PANEL_BYTES) in the outer loop. For a panel of NT_PACK_OUTPUTS outputs or more, each
- *       4 rows of A are first copied to the scratch area with their vectors interleaved, so the
- *       tile reads them through one pointer and constant offsets (V8 spends an instruction on
- *       the address of each pointer: 3 instead of 6 an iteration, beside 16 multiplies and adds).
+ *       (NT_PANEL_BYTES) in the outer loop. The 4-row tiles read A from the scratch area, each 4
+ *       rows copied there first with their vectors interleaved, so the tile reads them through
+ *       one pointer and constant offsets (V8 spends an instruction on the address of each
+ *       pointer: 3 instead of 6 an iteration, beside 16 multiplies and adds); they run for panels
+ *       of NT_PACK_OUTPUTS outputs or more (to share the copy), and the 2-row tiles otherwise.
  *       Without a k tail (K a multiple of the lanes), the lanes of L accumulators are summed at
  *       once by shuffles and stored as one vector.
  *   nn  2 rows × 4 vectors of outputs (then 1 vector, 1 element), the rows' elements of A splat
@@ -270,17 +271,11 @@ function nt(p: Lanes): string {
     ...range(MR).map((i) => set(fn.local(`a${i}`, "i32"), i === 0 ? add(get("A"), mul(get("m"), get("asb"))) : add(get(`a${i - 1}`), get("asb")))),
     ...(MR === NT_PACK_TILE_ROWS
       ? [
-          `(if ${get("packA")}`,
-          "(then",
           // The rows' vectors of k to the scratch area: vector q of row i at pp + (q·MR + i)·16.
           set(fn.local("pp", "i32"), "(global.get $scratch)"),
           set("k", i32(0)),
           ...fn.strip("k", v.bytes, get("kv"), range(MR).map((i) => v.store(add(get("pp"), `(i32.shl ${get("k")} ${i32(Math.log2(MR))})`), v.load(add(get(pa(i)), get("k"))), i * v.bytes))),
           ...outputs(MR, NR, true),
-          ")",
-          "(else",
-          ...outputs(MR, NR, false),
-          "))",
         ]
       : outputs(MR, NR, false)),
   ];
@@ -294,7 +289,9 @@ function nt(p: Lanes): string {
       // Pack A's rows when there is a scratch area and the panel has NT_PACK_OUTPUTS outputs or more.
       set(fn.local("packA", "i32"), `(i32.and (i32.ne (global.get $scratch) ${i32(0)}) (i32.ge_s (i32.sub ${get("nEnd")} ${get("n0")}) ${i32(NT_PACK_OUTPUTS)}))`),
       set("m", i32(0)),
-      ...NT_TILES.flatMap(([MR, NR]) => fn.strip("m", MR, get("rows"), rows(MR, NR))),
+      // Tiles of NT_PACK_TILE_ROWS rows only packed (else the smaller tiles take every row).
+      ...NT_TILES.flatMap(([MR, NR]) =>
+        MR === NT_PACK_TILE_ROWS ? [`(if ${get("packA")}`, "(then", ...fn.strip("m", MR, get("rows"), rows(MR, NR)), "))"] : fn.strip("m", MR, get("rows"), rows(MR, NR))),
     ]),
   );
   return func("nt", p, fn, body);
