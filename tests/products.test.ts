@@ -95,7 +95,8 @@ describe("runtime products", () => {
 
   it("blocks and tiles of every edge: sizes across the nt panel, the nn and tn blocks, packed and in place", () => {
     const base = { padA: 3, padY: 1, offA: 1, offW: 3, offY: 2, inArena: [true, true, true] as [boolean, boolean, boolean] };
-    // nt panels hold 128 KiB of W rows (32 rows of K = 1000 in f32, 16 in f64); nn blocks are 256
+    // nt panels hold 128 KiB of W rows (32 rows of K = 1000 in f32, 16 in f64), and those of 16
+    // rows or more read A's rows from the scratch area, copied there 4 at a time; nn blocks are 256
     // rows of W, in strips of 4 vectors of outputs packed from 16 rows of A; tn blocks are
     // 128 rows × 128 columns of B × 64 columns of A, each packed when its rows are 1 KiB apart.
     const cases: [string, number, number, number][] = [
