@@ -289,6 +289,17 @@ function wasmArena(module: WebAssembly.Module, precision: DType, maxPages?: numb
   const maps = exportsOf<MapName, WasmMap>(instance, MAP_NAMES, "f32", (name) => wasmMapParams(name).length);
 
   /**
+   * How many of `rows` rows a row loop stages at once after the staging area's start: `perRow`
+   * elements a row and `once` elements for every row, each of `operands` runs aligned (0 when not
+   * even one row fits, and the loop runs as its plain version instead).
+   */
+  const rowsThatFit = (rows: number, perRow: number, once: number, operands: number): number => {
+    const room = heap.length - stagingStart - operands * (ALIGN / E);
+    if (once > room) return 0;
+    return perRow === 0 ? rows : Math.min(rows, Math.floor((room - once) / perRow));
+  };
+
+  /**
    * A float32 row loop `Y = f(A, B, C)`: in place when every operand lives in the arena; else the
    * operands outside it are staged after the staging area's start (free between products), rows
    * in chunks that fit there, and the result copied back. Where not even one row fits, the plain
@@ -303,11 +314,9 @@ function wasmArena(module: WebAssembly.Module, precision: DType, maxPages?: numb
       const py = inside(Y, y0);
       if (pa >= 0 && pb >= 0 && pc >= 0 && py >= 0) return fn(rows, n, pa, as, pb, bs, pc, cs, py, ys);
       // Elements staged per row (operands outside that advance by row) and once (those that do not).
-      const unit = ALIGN / E;
-      const room = heap.length - stagingStart - 4 * unit;
       const perRow = (pa < 0 && as !== 0 ? n : 0) + (pb < 0 && bs !== 0 ? n : 0) + (pc < 0 && cs !== 0 ? n : 0) + (py < 0 ? n : 0);
       const once = (pa < 0 && as === 0 ? n : 0) + (pb < 0 && bs === 0 ? n : 0) + (pc < 0 && cs === 0 ? n : 0);
-      const chunk = perRow === 0 ? rows : Math.min(rows, Math.floor((room - once) / perRow));
+      const chunk = rowsThatFit(rows, perRow, once, 4);
       if (chunk < 1) return plain(rows, n, A, a0, as, B, b0, bs, C, c0, cs, Y, y0, ys);
       for (let k = 0; k < rows; k += chunk) {
         const r = Math.min(chunk, rows - k);
@@ -340,11 +349,7 @@ function wasmArena(module: WebAssembly.Module, precision: DType, maxPages?: numb
       const pa = inside(A, a0);
       const pg = inside(G, g0);
       if (pa >= 0 && pg >= 0) return fn(rows, n, pa, as, pg);
-      const unit = ALIGN / E;
-      const room = heap.length - stagingStart - 2 * unit;
-      const perRow = pa < 0 && as !== 0 ? n : 0;
-      const once = (pa < 0 && as === 0 ? n : 0) + (pg < 0 ? n : 0);
-      const chunk = perRow === 0 ? (once <= room ? rows : 0) : Math.min(rows, Math.floor((room - once) / perRow));
+      const chunk = rowsThatFit(rows, pa < 0 && as !== 0 ? n : 0, (pa < 0 && as === 0 ? n : 0) + (pg < 0 ? n : 0), 2);
       if (chunk < 1) return plain(rows, n, A, a0, as, G, g0);
       top = stagingStart;
       const qg = pg >= 0 ? pg : stage(G, g0, n, 1, n);
