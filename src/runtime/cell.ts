@@ -1,15 +1,16 @@
 /**
  * `defineCell` wraps a compiled cell's kernels in the public `Cell` API: it checks names, types and
- * lengths (errors name the offending field), allocates outputs, keeps state histories and tapes in
- * a pool by (T, B), keeps the tape and the shape of each trace out of the user's reach, and tells
- * the kernels when the weights they stacked are stale (params.ts).
+ * lengths (errors name the offending field), allocates outputs, keeps state histories and tapes
+ * (one set in the arena with the workspace, others in a pool by (T, B)), keeps the tape and the
+ * shape of each trace out of the user's reach, and tells the kernels when the weights they stacked
+ * are stale (params.ts).
  */
 import { boxMuller, drawInitial } from "./initial.js";
 import { DataError } from "./errors.js";
 import { checkElements } from "./limits.js";
 import { chunkSteps, outputGradRows, type CellSpec, type KernelName, type Kernels, type Products, type Real, type RowKind, type TensorSpec } from "./abi.js";
 import { bumpParams, paramsVersion, trackParams } from "./params.js";
-import { createArena, type Arena } from "./products.js";
+import { createArena, type Arena, type BufferRequest } from "./products.js";
 import { checkSeed, mulberry32 } from "./random.js";
 import { ArrayPool } from "./pool.js";
 import type { BackwardOptions, BackwardResult, BackwardSeeds, Cell, ForwardOptions, StepState, Tensors, Trace, TypesOf } from "./types.js";
@@ -147,6 +148,8 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
   const Arr = spec.dtype === "f32" ? Float32Array : Float64Array;
   const alloc = (n: number): Real => new Arr(n);
   const fan = spec.states[0]?.size ?? 1;
+  /** The lengths of a recording's state history (T + 1 steps) and tape at (T, B), in that order. */
+  const keptLengths = (T: number, B: number): number[] => [...spec.states.map((s) => (T + 1) * B * s.size), ...spec.tape.map((v) => T * B * v.size)];
   // What each trace of this cell recorded; a trace of another cell is not found here.
   const recordings = new WeakMap<Trace, Recorded>();
 
@@ -175,8 +178,10 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
   // arena (where the runtime's products run): steady-state training and inference allocate none.
   // Buffers of values derived from params alone keep them across calls, tagged with the params
   // they were derived from (see params.ts); a kernel derives them again only when they are stale.
-  const workspaceCache = (kernel: "forward" | "step") => {
-    let cached: { T: number; B: number; arrays: Real[] } | undefined;
+  // With `recordings`, a WebAssembly arena also holds one set of state history and tape at that
+  // (T, B) (`kept()`, not zeroed); `recordings.leave` is told before a layout or release ends it.
+  const workspaceCache = (kernel: "forward" | "step", recordings?: { leave(kept: Real[]): void }) => {
+    let cached: { T: number; B: number; arrays: Real[]; kept: Real[] | undefined } | undefined;
     let arena: Arena | undefined;
     const arenaOf = () => (arena ??= createArena(spec.dtype));
     const derivedBy = (k: KernelName) => spec.workspace.flatMap((w, i) => (w.derived?.includes(k) ? [i] : []));
@@ -194,12 +199,19 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
           checkSizes(T, B, kernel);
           const rows = rowsOf(T, B);
           const staging = spec.staging ? spec.staging.fixed + B * spec.staging.B + T * B * spec.staging.TB : 0;
-          const buffers = spec.workspace.map((w) => ({ length: w.size * rows[w.rows], group: w.kernel }));
-          cached = { T, B, arrays: arenaOf().layout(buffers, staging) };
+          const buffers: BufferRequest[] = spec.workspace.map((w) => ({ length: w.size * rows[w.rows], group: w.kernel }));
+          if (cached?.kept) recordings?.leave(cached.kept);
+          // Only where products run in WebAssembly: plain loops gain nothing from it.
+          const kept = recordings && arenaOf().simd ? keptLengths(T, B).map((length) => ({ length, zero: false })) : [];
+          const laid = arenaOf().layout([...buffers, ...kept], staging);
+          const inArena = kept.length > 0 && arenaOf().simd;
+          cached = { T, B, arrays: laid.slice(0, buffers.length), kept: inArena ? laid.slice(buffers.length) : undefined };
           derivedAt.fill(-1);
         }
         return cached.arrays;
       },
+      /** The set of state history and tape in the arena at the last (T, B) laid out, if any. */
+      kept: (): Real[] | undefined => cached?.kept,
       products: (): Products => arenaOf().products,
       /** Whether kernel `k`, called with `params` (arrays `P`), must derive its buffers again; they are current after it runs. */
       paramsChanged(k: KernelName, params: object, P: readonly Real[]): boolean {
@@ -219,6 +231,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
       },
       /** Lets go of the arena and everything remembered about params. */
       release(): void {
+        if (cached?.kept) recordings?.leave(cached.kept);
         cached = undefined;
         arena = undefined;
         lastParams = undefined;
@@ -227,7 +240,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
       },
     };
   };
-  const workspace = workspaceCache("forward");
+  const workspace = workspaceCache("forward", { leave });
   const stepWorkspace = workspaceCache("step");
 
   // The state history and tape of recordings `backward` is done with, zero output gradients and
@@ -240,10 +253,45 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
   let owners = new WeakMap<Real[], Trace>();
   // Read-only zeros (missing initial states and output gradients): one shared array per size.
   const zeros = (n: number) => pool.sharedSet(`zeros ${n}`, () => [alloc(n)])[0]!;
-  const historyAndTape = (T: number, B: number): Real[] => [
-    ...spec.states.map((s) => alloc((T + 1) * B * s.size)),
-    ...spec.tape.map((v) => alloc(T * B * v.size)),
-  ];
+  const historyAndTape = (T: number, B: number): Real[] => keptLengths(T, B).map(alloc);
+  // Who recorded into the arena's set last (weakly: a trace dropped unread frees it).
+  let arenaUser: WeakRef<Trace> | undefined;
+
+  /**
+   * The set a recording at (T, B) (the workspace's) writes: the arena's when no trace still reads
+   * it, else one from the pool. A trace that gave the set back is done with it now.
+   */
+  function takeKept(T: number, B: number): Real[] {
+    const inArena = workspace.kept();
+    const user = arenaUser?.deref();
+    const free = inArena !== undefined && (user === undefined || !recordings.has(user) || owners.get(inArena) === user);
+    const kept = free ? inArena : pool.take(`${T}x${B}`, () => historyAndTape(T, B));
+    const previous = owners.get(kept);
+    if (previous !== undefined) {
+      owners.delete(kept);
+      recordings.delete(previous);
+      released.add(previous);
+    }
+    return kept;
+  }
+
+  /**
+   * The arena lays out again or goes, and its set with it: a trace still reading the set (one
+   * retained or not yet backpropagated, or given back but not yet taken) moves to plain arrays
+   * holding the same numbers, given back to the pool if it was.
+   */
+  function leave(kept: Real[]): void {
+    const trace = arenaUser?.deref();
+    const rec = trace && recordings.get(trace);
+    arenaUser = undefined;
+    const givenBack = owners.get(kept) === trace;
+    owners.delete(kept);
+    if (!trace || !rec || rec.kept !== kept) return;
+    const moved = kept.map((a) => a.slice());
+    const n = spec.states.length;
+    recordings.set(trace, { ...rec, history: moved.slice(0, n), tape: moved.slice(n), kept: moved });
+    if (givenBack) done(trace);
+  }
 
   function forward(params: Tensors, inputs: Tensors, options: ForwardOptions): Trace {
     onlyKeys("options", object("options", options, "an object { T, B, initial?, mask?, record? }"), FORWARD_OPTIONS);
@@ -277,15 +325,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
       unrecorded.add(trace);
       return trace;
     }
-    const key = `${T}x${B}`;
-    const kept = pool.take(key, () => historyAndTape(T, B));
-    // A tape given back by `backward` is now this call's: the trace it was recorded for is done.
-    const previous = owners.get(kept);
-    if (previous !== undefined) {
-      owners.delete(kept);
-      recordings.delete(previous);
-      released.add(previous);
-    }
+    const kept = takeKept(T, B);
     const S = kept.slice(0, spec.states.length);
     const R = kept.slice(spec.states.length);
     S.forEach((h, k) => h.set(initial[k]!));
@@ -298,6 +338,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
       tapeBytes: kept.reduce((n, a) => n + a.byteLength, 0),
     });
     recordings.set(trace, { T, B, params: P, inputs: X, history: S, outputs: Y, tape: R, mask, kept });
+    if (kept === workspace.kept()) arenaUser = new WeakRef(trace);
     return trace;
   }
 
@@ -350,7 +391,9 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
       : pool.sharedSet(`input grads ${key}`, () => spec.inputs.map((x) => alloc(T * B * x.size)));
     const WS = workspace.arrays(T, B);
     const changed = workspace.paramsChanged("backward", params, P);
-    kernels.backward(T, B, P, rec.inputs, rec.history, rec.outputs, rec.tape, rec.mask, GY, GYrows, GS, GP, GX, WS, workspace.products(), changed, inputGrads, initialGrads);
+    // Read after the layout: a recording in the arena's set moves out when the arena lays out again.
+    const { history, tape } = recordings.get(trace)!;
+    kernels.backward(T, B, P, rec.inputs, history, rec.outputs, tape, rec.mask, GY, GYrows, GS, GP, GX, WS, workspace.products(), changed, inputGrads, initialGrads);
     if (!retain) done(trace);
     // A gradient turned off is absent (the overloads in types.ts type the result accordingly).
     return {
@@ -359,12 +402,12 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     } as BackwardResult;
   }
 
-  /** Gives the history and tape of `trace` back for the next forward at its (T, B), once. */
+  /** Gives the history and tape of `trace` back for the next forward at its (T, B), once (the arena's set stays there). */
   function done(trace: Trace): void {
     const rec = recordings.get(trace);
     if (!rec || owners.has(rec.kept)) return;
     owners.set(rec.kept, trace);
-    pool.give(`${rec.T}x${rec.B}`, rec.kept);
+    if (rec.kept !== workspace.kept()) pool.give(`${rec.T}x${rec.B}`, rec.kept);
   }
 
   function createState(B = 1, initial?: Tensors): StepState {

@@ -4,8 +4,9 @@
  * A cell's workspace lives in an `Arena`: with WebAssembly SIMD, one `WebAssembly.Memory` per
  * arena holding the workspace buffers and a staging area, and products run as the SIMD loops of
  * products-wasm.ts. Operands already in the arena (workspace buffers: stacked params, hoisted
- * projections, gate values) are used in place; others (the caller's params, inputs, the state
- * history) are copied into staging first, and results meant for them copied back. Where
+ * projections, gate values; the state history and tape of the recording the cell lays out with
+ * them) are used in place; others (the caller's params and inputs, recordings kept in plain
+ * arrays) are copied into staging first, and results meant for them copied back. Where
  * WebAssembly SIMD is not available the same calls run as plain loops over the arrays themselves.
  *
  * The arena's memory only grows in `layout`, between kernel calls, so no view a running kernel
@@ -33,6 +34,11 @@ export interface Arena {
 export interface BufferRequest {
   readonly length: number;
   readonly group?: string;
+  /**
+   * false: the buffer holds whatever its memory held (a buffer its user writes before reading,
+   * as a recording's state history and tape): memory never written costs no page until used.
+   */
+  readonly zero?: boolean;
 }
 
 /**
@@ -401,7 +407,7 @@ function wasmArena(module: WebAssembly.Module, precision: DType, maxPages?: numb
       const scratchStart = (end + staging + 3 * unit + unit) * E;
       grow(scratchStart + scratch.bytes);
       scratch.at.value = scratchStart;
-      heap.fill(0, 0, end);
+      buffers.forEach((b, k) => b.zero !== false && heap.fill(0, starts[k]!, starts[k]! + b.length));
       return buffers.map((b, k) => heap.subarray(starts[k]!, starts[k]! + b.length));
     },
   };
