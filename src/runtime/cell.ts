@@ -27,12 +27,20 @@ interface Recorded {
   readonly B: number;
   readonly params: readonly Real[];
   readonly inputs: readonly Real[];
-  readonly history: readonly Real[];
   readonly outputs: readonly Real[];
-  readonly tape: readonly Real[];
   readonly mask: Uint8Array | undefined;
-  /** The state history and tape as one set, as the pool keeps them. */
-  readonly kept: Real[];
+  readonly kept: Kept;
+}
+
+/**
+ * A recording's state history and tape, and the two as one set (as the pool keeps them). The
+ * cell holds this object (not the trace) for the recording in its arena, and points it at plain
+ * copies when the arena lays out again.
+ */
+interface Kept {
+  history: Real[];
+  tape: Real[];
+  set: Real[];
 }
 
 /** Builds a record with own properties only (a name like `__proto__` stays a plain key). */
@@ -180,7 +188,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
   // they were derived from (see params.ts); a kernel derives them again only when they are stale.
   // With `recordings`, a WebAssembly arena also holds one set of state history and tape at that
   // (T, B) (`kept()`, not zeroed); `recordings.leave` is told before a layout or release ends it.
-  const workspaceCache = (kernel: "forward" | "step", recordings?: { leave(kept: Real[]): void }) => {
+  const workspaceCache = (kernel: "forward" | "step", recordings?: { leave(kept: Real[], T: number, B: number): void }) => {
     let cached: { T: number; B: number; arrays: Real[]; kept: Real[] | undefined } | undefined;
     let arena: Arena | undefined;
     const arenaOf = () => (arena ??= createArena(spec.dtype));
@@ -200,7 +208,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
           const rows = rowsOf(T, B);
           const staging = spec.staging ? spec.staging.fixed + B * spec.staging.B + T * B * spec.staging.TB : 0;
           const buffers: BufferRequest[] = spec.workspace.map((w) => ({ length: w.size * rows[w.rows], group: w.kernel }));
-          if (cached?.kept) recordings?.leave(cached.kept);
+          if (cached?.kept) recordings?.leave(cached.kept, cached.T, cached.B);
           // Only where products run in WebAssembly: plain loops gain nothing from it.
           const kept = recordings && arenaOf().simd ? keptLengths(T, B).map((length) => ({ length, zero: false })) : [];
           const laid = arenaOf().layout([...buffers, ...kept], staging);
@@ -231,7 +239,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
       },
       /** Lets go of the arena and everything remembered about params. */
       release(): void {
-        if (cached?.kept) recordings?.leave(cached.kept);
+        if (cached?.kept) recordings?.leave(cached.kept, cached.T, cached.B);
         cached = undefined;
         arena = undefined;
         lastParams = undefined;
@@ -254,43 +262,46 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
   // Read-only zeros (missing initial states and output gradients): one shared array per size.
   const zeros = (n: number) => pool.sharedSet(`zeros ${n}`, () => [alloc(n)])[0]!;
   const historyAndTape = (T: number, B: number): Real[] => keptLengths(T, B).map(alloc);
-  // Who recorded into the arena's set last (weakly: a trace dropped unread frees it).
-  let arenaUser: WeakRef<Trace> | undefined;
+  // The last recording into the arena's set (holding no trace: a trace dropped unread is collected
+  // as before, though its recording keeps the set until a layout, `release()` or a later forward
+  // it was given back for).
+  let arenaKept: Kept | undefined;
+  const keptOf = (set: Real[]): Kept => ({ history: set.slice(0, spec.states.length), tape: set.slice(spec.states.length), set });
 
   /**
-   * The set a recording at (T, B) (the workspace's) writes: the arena's when no trace still reads
-   * it, else one from the pool. A trace that gave the set back is done with it now.
+   * Where a recording at (T, B) (the workspace's) writes: the arena's set when no recording holds
+   * it or it was given back, else a set from the pool. A trace that gave the set back is done with it now.
    */
-  function takeKept(T: number, B: number): Real[] {
+  function takeKept(T: number, B: number): Kept {
     const inArena = workspace.kept();
-    const user = arenaUser?.deref();
-    const free = inArena !== undefined && (user === undefined || !recordings.has(user) || owners.get(inArena) === user);
-    const kept = free ? inArena : pool.take(`${T}x${B}`, () => historyAndTape(T, B));
-    const previous = owners.get(kept);
+    const free = inArena !== undefined && (arenaKept === undefined || owners.has(inArena));
+    const set = free ? inArena : pool.take(`${T}x${B}`, () => historyAndTape(T, B));
+    const previous = owners.get(set);
     if (previous !== undefined) {
-      owners.delete(kept);
+      owners.delete(set);
       recordings.delete(previous);
       released.add(previous);
     }
+    const kept = keptOf(set);
+    if (free) arenaKept = kept;
     return kept;
   }
 
   /**
-   * The arena lays out again or goes, and its set with it: a trace still reading the set (one
-   * retained or not yet backpropagated, or given back but not yet taken) moves to plain arrays
-   * holding the same numbers, given back to the pool if it was.
+   * The arena lays out again or goes, and its set at (T, B) with it: the recording in it (a trace
+   * may still read it: retained, not yet backpropagated, or given back and not yet taken) moves to
+   * plain arrays holding the same numbers, given back to the pool if it was.
    */
-  function leave(kept: Real[]): void {
-    const trace = arenaUser?.deref();
-    const rec = trace && recordings.get(trace);
-    arenaUser = undefined;
-    const givenBack = owners.get(kept) === trace;
-    owners.delete(kept);
-    if (!trace || !rec || rec.kept !== kept) return;
-    const moved = kept.map((a) => a.slice());
-    const n = spec.states.length;
-    recordings.set(trace, { ...rec, history: moved.slice(0, n), tape: moved.slice(n), kept: moved });
-    if (givenBack) done(trace);
+  function leave(set: Real[], T: number, B: number): void {
+    const kept = arenaKept;
+    arenaKept = undefined;
+    const owner = owners.get(set);
+    owners.delete(set);
+    if (kept === undefined || kept.set !== set) return;
+    Object.assign(kept, keptOf(set.map((a) => a.slice())));
+    if (owner === undefined) return;
+    owners.set(kept.set, owner);
+    pool.give(`${T}x${B}`, kept.set);
   }
 
   function forward(params: Tensors, inputs: Tensors, options: ForwardOptions): Trace {
@@ -326,8 +337,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
       return trace;
     }
     const kept = takeKept(T, B);
-    const S = kept.slice(0, spec.states.length);
-    const R = kept.slice(spec.states.length);
+    const { history: S, tape: R } = kept;
     S.forEach((h, k) => h.set(initial[k]!));
     kernels.forward(T, B, P, X, S, Y, R, mask, WS, workspace.products(), workspace.paramsChanged("forward", params, P));
     // Frozen: the caller cannot change the shape `backward` reads (it reads the recording anyway).
@@ -335,10 +345,9 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
       T, B,
       outputs: Object.freeze(record(spec.outputs, (_, k) => Y[k]!)),
       final: Object.freeze(record(spec.states, (s, k) => copyInto(finalInto?.[k], S[k]!.subarray(T * B * s.size)) ?? S[k]!.slice(T * B * s.size))),
-      tapeBytes: kept.reduce((n, a) => n + a.byteLength, 0),
+      tapeBytes: kept.set.reduce((n, a) => n + a.byteLength, 0),
     });
-    recordings.set(trace, { T, B, params: P, inputs: X, history: S, outputs: Y, tape: R, mask, kept });
-    if (kept === workspace.kept()) arenaUser = new WeakRef(trace);
+    recordings.set(trace, { T, B, params: P, inputs: X, outputs: Y, mask, kept });
     return trace;
   }
 
@@ -392,7 +401,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
     const WS = workspace.arrays(T, B);
     const changed = workspace.paramsChanged("backward", params, P);
     // Read after the layout: a recording in the arena's set moves out when the arena lays out again.
-    const { history, tape } = recordings.get(trace)!;
+    const { history, tape } = rec.kept;
     kernels.backward(T, B, P, rec.inputs, history, rec.outputs, tape, rec.mask, GY, GYrows, GS, GP, GX, WS, workspace.products(), changed, inputGrads, initialGrads);
     if (!retain) done(trace);
     // A gradient turned off is absent (the overloads in types.ts type the result accordingly).
@@ -405,9 +414,9 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
   /** Gives the history and tape of `trace` back for the next forward at its (T, B), once (the arena's set stays there). */
   function done(trace: Trace): void {
     const rec = recordings.get(trace);
-    if (!rec || owners.has(rec.kept)) return;
-    owners.set(rec.kept, trace);
-    if (rec.kept !== workspace.kept()) pool.give(`${rec.T}x${rec.B}`, rec.kept);
+    if (!rec || owners.has(rec.kept.set)) return;
+    owners.set(rec.kept.set, trace);
+    if (rec.kept.set !== workspace.kept()) pool.give(`${rec.T}x${rec.B}`, rec.kept.set);
   }
 
   function createState(B = 1, initial?: Tensors): StepState {
