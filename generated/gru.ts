@@ -129,10 +129,30 @@ function forward(
       // u, r = σ(…), for each of B rows   gru.cell:15, 16
       mm.sigmoid(B * 32, u_r_tape, t * B * 32, u_r_tape, t * B * 32);
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // r_h_prev = r ⊙ h_prev
-          const r_h_prev_1 = u_r_tape[(t * B + b) * 32 + 16 + i]! * h_seq[(t * B + b) * 16 + i]!;
-          r_h_prev[b * 16 + i] = r_h_prev_1;
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // r_h_prev = r ⊙ h_prev
+            const r_h_prev_1 = u_r_tape[(t * B + b) * 32 + 16 + i]! * h_seq[(t * B + b) * 16 + i]!;
+            r_h_prev[b * 16 + i] = r_h_prev_1;
+          }
+          {
+            // r_h_prev = r ⊙ h_prev
+            const r_h_prev_1 =
+              u_r_tape[(t * B + b) * 32 + 16 + i + 1]! * h_seq[(t * B + b) * 16 + i + 1]!;
+            r_h_prev[b * 16 + i + 1] = r_h_prev_1;
+          }
+          {
+            // r_h_prev = r ⊙ h_prev
+            const r_h_prev_1 =
+              u_r_tape[(t * B + b) * 32 + 16 + i + 2]! * h_seq[(t * B + b) * 16 + i + 2]!;
+            r_h_prev[b * 16 + i + 2] = r_h_prev_1;
+          }
+          {
+            // r_h_prev = r ⊙ h_prev
+            const r_h_prev_1 =
+              u_r_tape[(t * B + b) * 32 + 16 + i + 3]! * h_seq[(t * B + b) * 16 + i + 3]!;
+            r_h_prev[b * 16 + i + 3] = r_h_prev_1;
+          }
         }
       }
       // Wh_r_h_prev = Wh·r_h_prev
@@ -144,13 +164,39 @@ function forward(
       // h_tilde = tanh(…), for each of B rows   gru.cell:17
       mm.tanh(B * 16, h_tilde_tape, t * B * 16, h_tilde_tape, t * B * 16);
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-          const h =
-            (1 - u_r_tape[(t * B + b) * 32 + i]!) * h_seq[(t * B + b) * 16 + i]! +
-            u_r_tape[(t * B + b) * 32 + i]! * h_tilde_tape[(t * B + b) * 16 + i]!;
-          h_seq[((t + 1) * B + b) * 16 + i] = h;
-          h_out[(t * B + b) * 16 + i] = h;
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+            const h =
+              (1 - u_r_tape[(t * B + b) * 32 + i]!) * h_seq[(t * B + b) * 16 + i]! +
+              u_r_tape[(t * B + b) * 32 + i]! * h_tilde_tape[(t * B + b) * 16 + i]!;
+            h_seq[((t + 1) * B + b) * 16 + i] = h;
+            h_out[(t * B + b) * 16 + i] = h;
+          }
+          {
+            // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+            const h =
+              (1 - u_r_tape[(t * B + b) * 32 + i + 1]!) * h_seq[(t * B + b) * 16 + i + 1]! +
+              u_r_tape[(t * B + b) * 32 + i + 1]! * h_tilde_tape[(t * B + b) * 16 + i + 1]!;
+            h_seq[((t + 1) * B + b) * 16 + i + 1] = h;
+            h_out[(t * B + b) * 16 + i + 1] = h;
+          }
+          {
+            // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+            const h =
+              (1 - u_r_tape[(t * B + b) * 32 + i + 2]!) * h_seq[(t * B + b) * 16 + i + 2]! +
+              u_r_tape[(t * B + b) * 32 + i + 2]! * h_tilde_tape[(t * B + b) * 16 + i + 2]!;
+            h_seq[((t + 1) * B + b) * 16 + i + 2] = h;
+            h_out[(t * B + b) * 16 + i + 2] = h;
+          }
+          {
+            // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+            const h =
+              (1 - u_r_tape[(t * B + b) * 32 + i + 3]!) * h_seq[(t * B + b) * 16 + i + 3]! +
+              u_r_tape[(t * B + b) * 32 + i + 3]! * h_tilde_tape[(t * B + b) * 16 + i + 3]!;
+            h_seq[((t + 1) * B + b) * 16 + i + 3] = h;
+            h_out[(t * B + b) * 16 + i + 3] = h;
+          }
         }
       }
       if (M !== undefined) {
@@ -239,46 +285,161 @@ function backward(
         }
       }
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
-          const u = u_r_tape[(t * B + b) * 32 + i]!;
-          // one_minus_u = 1 - u
-          const one_minus_u_1 = 1 - u;
-          one_minus_u[b * 16 + i] = one_minus_u_1;
-          // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-          const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i]! + dh_seed[b * 16 + i]!;
-          dh[b * 16 + i] = dh_1;
-          // dh_one_minus_u = dh ⊙ one_minus_u
-          const dh_one_minus_u = dh_1 * one_minus_u_1;
-          dh_back[b * 16 + i] = dh_one_minus_u;
-          // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
-          const h_tilde = h_tilde_tape[(t * B + b) * 16 + i]!;
-          // dh_tilde_pre = ∂L/∂(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
-          const dh_tilde_pre_1 = dh_1 * u * (1 - h_tilde * h_tilde);
-          dh_tilde_pre[(tc * B + b) * 16 + i] = dh_tilde_pre_1;
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+            const u = u_r_tape[(t * B + b) * 32 + i]!;
+            // one_minus_u = 1 - u
+            const one_minus_u_1 = 1 - u;
+            one_minus_u[b * 16 + i] = one_minus_u_1;
+            // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i]! + dh_seed[b * 16 + i]!;
+            dh[b * 16 + i] = dh_1;
+            // dh_one_minus_u = dh ⊙ one_minus_u
+            const dh_one_minus_u = dh_1 * one_minus_u_1;
+            dh_back[b * 16 + i] = dh_one_minus_u;
+            // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+            const h_tilde = h_tilde_tape[(t * B + b) * 16 + i]!;
+            // dh_tilde_pre = ∂L/∂(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+            const dh_tilde_pre_1 = dh_1 * u * (1 - h_tilde * h_tilde);
+            dh_tilde_pre[(tc * B + b) * 16 + i] = dh_tilde_pre_1;
+          }
+          {
+            // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+            const u = u_r_tape[(t * B + b) * 32 + i + 1]!;
+            // one_minus_u = 1 - u
+            const one_minus_u_1 = 1 - u;
+            one_minus_u[b * 16 + i + 1] = one_minus_u_1;
+            // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i + 1]! + dh_seed[b * 16 + i + 1]!;
+            dh[b * 16 + i + 1] = dh_1;
+            // dh_one_minus_u = dh ⊙ one_minus_u
+            const dh_one_minus_u = dh_1 * one_minus_u_1;
+            dh_back[b * 16 + i + 1] = dh_one_minus_u;
+            // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+            const h_tilde = h_tilde_tape[(t * B + b) * 16 + i + 1]!;
+            // dh_tilde_pre = ∂L/∂(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+            const dh_tilde_pre_1 = dh_1 * u * (1 - h_tilde * h_tilde);
+            dh_tilde_pre[(tc * B + b) * 16 + i + 1] = dh_tilde_pre_1;
+          }
+          {
+            // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+            const u = u_r_tape[(t * B + b) * 32 + i + 2]!;
+            // one_minus_u = 1 - u
+            const one_minus_u_1 = 1 - u;
+            one_minus_u[b * 16 + i + 2] = one_minus_u_1;
+            // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i + 2]! + dh_seed[b * 16 + i + 2]!;
+            dh[b * 16 + i + 2] = dh_1;
+            // dh_one_minus_u = dh ⊙ one_minus_u
+            const dh_one_minus_u = dh_1 * one_minus_u_1;
+            dh_back[b * 16 + i + 2] = dh_one_minus_u;
+            // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+            const h_tilde = h_tilde_tape[(t * B + b) * 16 + i + 2]!;
+            // dh_tilde_pre = ∂L/∂(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+            const dh_tilde_pre_1 = dh_1 * u * (1 - h_tilde * h_tilde);
+            dh_tilde_pre[(tc * B + b) * 16 + i + 2] = dh_tilde_pre_1;
+          }
+          {
+            // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+            const u = u_r_tape[(t * B + b) * 32 + i + 3]!;
+            // one_minus_u = 1 - u
+            const one_minus_u_1 = 1 - u;
+            one_minus_u[b * 16 + i + 3] = one_minus_u_1;
+            // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i + 3]! + dh_seed[b * 16 + i + 3]!;
+            dh[b * 16 + i + 3] = dh_1;
+            // dh_one_minus_u = dh ⊙ one_minus_u
+            const dh_one_minus_u = dh_1 * one_minus_u_1;
+            dh_back[b * 16 + i + 3] = dh_one_minus_u;
+            // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+            const h_tilde = h_tilde_tape[(t * B + b) * 16 + i + 3]!;
+            // dh_tilde_pre = ∂L/∂(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+            const dh_tilde_pre_1 = dh_1 * u * (1 - h_tilde * h_tilde);
+            dh_tilde_pre[(tc * B + b) * 16 + i + 3] = dh_tilde_pre_1;
+          }
         }
       }
       // Wh_dh_tilde_pre = Whᵀ·dh_tilde_pre
       mm.nn(B, 16, 16, dh_tilde_pre, tc * B * 16, 16, Wh, 0, Wh_dh_tilde_pre, 0, 16, 0); // Wh_dh_tilde_pre[m] = Whᵀ · dh_tilde_pre[m], for each of B rows
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // Wh_dh_tilde_pre = Whᵀ·dh_tilde_pre
-          const Wh_dh_tilde_pre_1 = Wh_dh_tilde_pre[b * 16 + i]!;
-          // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
-          const r = u_r_tape[(t * B + b) * 32 + 16 + i]!;
-          dh_back[b * 16 + i]! += Wh_dh_tilde_pre_1 * r;
-          // h_prev, read once for the statements below
-          const h_prev = h_seq[(t * B + b) * 16 + i]!;
-          // dr_pre = ∂L/∂(Wr·h[t-1] + Ur·x + br)   gru.cell:16
-          const dr_pre_1 = Wh_dh_tilde_pre_1 * h_prev * (r * (1 - r));
-          dr_pre[(tc * B + b) * 16 + i] = dr_pre_1;
-          // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-          const dh_1 = dh[b * 16 + i]!;
-          // du_pre = ∂L/∂(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
-          const du_pre_1 =
-            (dh_1 * h_tilde_tape[(t * B + b) * 16 + i]! + -(dh_1 * h_prev)) *
-            (u_r_tape[(t * B + b) * 32 + i]! * one_minus_u[b * 16 + i]!);
-          du_pre[(tc * B + b) * 16 + i] = du_pre_1;
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // Wh_dh_tilde_pre = Whᵀ·dh_tilde_pre
+            const Wh_dh_tilde_pre_1 = Wh_dh_tilde_pre[b * 16 + i]!;
+            // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+            const r = u_r_tape[(t * B + b) * 32 + 16 + i]!;
+            dh_back[b * 16 + i]! += Wh_dh_tilde_pre_1 * r;
+            // h_prev, read once for the statements below
+            const h_prev = h_seq[(t * B + b) * 16 + i]!;
+            // dr_pre = ∂L/∂(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+            const dr_pre_1 = Wh_dh_tilde_pre_1 * h_prev * (r * (1 - r));
+            dr_pre[(tc * B + b) * 16 + i] = dr_pre_1;
+            // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+            const dh_1 = dh[b * 16 + i]!;
+            // du_pre = ∂L/∂(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+            const du_pre_1 =
+              (dh_1 * h_tilde_tape[(t * B + b) * 16 + i]! + -(dh_1 * h_prev)) *
+              (u_r_tape[(t * B + b) * 32 + i]! * one_minus_u[b * 16 + i]!);
+            du_pre[(tc * B + b) * 16 + i] = du_pre_1;
+          }
+          {
+            // Wh_dh_tilde_pre = Whᵀ·dh_tilde_pre
+            const Wh_dh_tilde_pre_1 = Wh_dh_tilde_pre[b * 16 + i + 1]!;
+            // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+            const r = u_r_tape[(t * B + b) * 32 + 16 + i + 1]!;
+            dh_back[b * 16 + i + 1]! += Wh_dh_tilde_pre_1 * r;
+            // h_prev, read once for the statements below
+            const h_prev = h_seq[(t * B + b) * 16 + i + 1]!;
+            // dr_pre = ∂L/∂(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+            const dr_pre_1 = Wh_dh_tilde_pre_1 * h_prev * (r * (1 - r));
+            dr_pre[(tc * B + b) * 16 + i + 1] = dr_pre_1;
+            // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+            const dh_1 = dh[b * 16 + i + 1]!;
+            // du_pre = ∂L/∂(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+            const du_pre_1 =
+              (dh_1 * h_tilde_tape[(t * B + b) * 16 + i + 1]! + -(dh_1 * h_prev)) *
+              (u_r_tape[(t * B + b) * 32 + i + 1]! * one_minus_u[b * 16 + i + 1]!);
+            du_pre[(tc * B + b) * 16 + i + 1] = du_pre_1;
+          }
+          {
+            // Wh_dh_tilde_pre = Whᵀ·dh_tilde_pre
+            const Wh_dh_tilde_pre_1 = Wh_dh_tilde_pre[b * 16 + i + 2]!;
+            // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+            const r = u_r_tape[(t * B + b) * 32 + 16 + i + 2]!;
+            dh_back[b * 16 + i + 2]! += Wh_dh_tilde_pre_1 * r;
+            // h_prev, read once for the statements below
+            const h_prev = h_seq[(t * B + b) * 16 + i + 2]!;
+            // dr_pre = ∂L/∂(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+            const dr_pre_1 = Wh_dh_tilde_pre_1 * h_prev * (r * (1 - r));
+            dr_pre[(tc * B + b) * 16 + i + 2] = dr_pre_1;
+            // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+            const dh_1 = dh[b * 16 + i + 2]!;
+            // du_pre = ∂L/∂(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+            const du_pre_1 =
+              (dh_1 * h_tilde_tape[(t * B + b) * 16 + i + 2]! + -(dh_1 * h_prev)) *
+              (u_r_tape[(t * B + b) * 32 + i + 2]! * one_minus_u[b * 16 + i + 2]!);
+            du_pre[(tc * B + b) * 16 + i + 2] = du_pre_1;
+          }
+          {
+            // Wh_dh_tilde_pre = Whᵀ·dh_tilde_pre
+            const Wh_dh_tilde_pre_1 = Wh_dh_tilde_pre[b * 16 + i + 3]!;
+            // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+            const r = u_r_tape[(t * B + b) * 32 + 16 + i + 3]!;
+            dh_back[b * 16 + i + 3]! += Wh_dh_tilde_pre_1 * r;
+            // h_prev, read once for the statements below
+            const h_prev = h_seq[(t * B + b) * 16 + i + 3]!;
+            // dr_pre = ∂L/∂(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+            const dr_pre_1 = Wh_dh_tilde_pre_1 * h_prev * (r * (1 - r));
+            dr_pre[(tc * B + b) * 16 + i + 3] = dr_pre_1;
+            // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+            const dh_1 = dh[b * 16 + i + 3]!;
+            // du_pre = ∂L/∂(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+            const du_pre_1 =
+              (dh_1 * h_tilde_tape[(t * B + b) * 16 + i + 3]! + -(dh_1 * h_prev)) *
+              (u_r_tape[(t * B + b) * 32 + i + 3]! * one_minus_u[b * 16 + i + 3]!);
+            du_pre[(tc * B + b) * 16 + i + 3] = du_pre_1;
+          }
         }
       }
       // du_dr_pre = [du_pre; dr_pre]
@@ -311,11 +472,31 @@ function backward(
     // prettier-ignore
     mm.colsum(steps * B, 16, dh_tilde_pre, 0, 16, dbh, 0);
     for (let row = 0; row < steps * B; row++) {
-      for (let i = 0; i < 16; i++) {
-        // r_h_prev = r ⊙ h_prev
-        const r_h_prev_1 =
-          u_r_tape[(start * B + row) * 32 + 16 + i]! * h_seq[(start * B + row) * 16 + i]!;
-        r_h_prev[row * 16 + i] = r_h_prev_1;
+      for (let i = 0; i < 16; i += 4) {
+        {
+          // r_h_prev = r ⊙ h_prev
+          const r_h_prev_1 =
+            u_r_tape[(start * B + row) * 32 + 16 + i]! * h_seq[(start * B + row) * 16 + i]!;
+          r_h_prev[row * 16 + i] = r_h_prev_1;
+        }
+        {
+          // r_h_prev = r ⊙ h_prev
+          const r_h_prev_1 =
+            u_r_tape[(start * B + row) * 32 + 16 + i + 1]! * h_seq[(start * B + row) * 16 + i + 1]!;
+          r_h_prev[row * 16 + i + 1] = r_h_prev_1;
+        }
+        {
+          // r_h_prev = r ⊙ h_prev
+          const r_h_prev_1 =
+            u_r_tape[(start * B + row) * 32 + 16 + i + 2]! * h_seq[(start * B + row) * 16 + i + 2]!;
+          r_h_prev[row * 16 + i + 2] = r_h_prev_1;
+        }
+        {
+          // r_h_prev = r ⊙ h_prev
+          const r_h_prev_1 =
+            u_r_tape[(start * B + row) * 32 + 16 + i + 3]! * h_seq[(start * B + row) * 16 + i + 3]!;
+          r_h_prev[row * 16 + i + 3] = r_h_prev_1;
+        }
       }
     }
     // dUh = ∂L/∂Uh
@@ -409,10 +590,27 @@ function step(
   // u, r = σ(…), for each of B rows   gru.cell:15, 16
   mm.sigmoid(B * 32, u_r, 0, u_r, 0);
   for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 16; i++) {
-      // r_h_prev = r ⊙ h_prev
-      const r_h_prev_1 = u_r[b * 32 + 16 + i]! * h_seq[b * 16 + i]!;
-      r_h_prev[b * 16 + i] = r_h_prev_1;
+    for (let i = 0; i < 16; i += 4) {
+      {
+        // r_h_prev = r ⊙ h_prev
+        const r_h_prev_1 = u_r[b * 32 + 16 + i]! * h_seq[b * 16 + i]!;
+        r_h_prev[b * 16 + i] = r_h_prev_1;
+      }
+      {
+        // r_h_prev = r ⊙ h_prev
+        const r_h_prev_1 = u_r[b * 32 + 16 + i + 1]! * h_seq[b * 16 + i + 1]!;
+        r_h_prev[b * 16 + i + 1] = r_h_prev_1;
+      }
+      {
+        // r_h_prev = r ⊙ h_prev
+        const r_h_prev_1 = u_r[b * 32 + 16 + i + 2]! * h_seq[b * 16 + i + 2]!;
+        r_h_prev[b * 16 + i + 2] = r_h_prev_1;
+      }
+      {
+        // r_h_prev = r ⊙ h_prev
+        const r_h_prev_1 = u_r[b * 32 + 16 + i + 3]! * h_seq[b * 16 + i + 3]!;
+        r_h_prev[b * 16 + i + 3] = r_h_prev_1;
+      }
     }
   }
   // Wh_r_h_prev = Wh·r_h_prev
@@ -424,12 +622,38 @@ function step(
   // h_tilde = tanh(…), for each of B rows   gru.cell:17
   mm.tanh(B * 16, h_tilde, 0, h_tilde, 0);
   for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 16; i++) {
-      // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-      const h =
-        (1 - u_r[b * 32 + i]!) * h_seq[b * 16 + i]! + u_r[b * 32 + i]! * h_tilde[b * 16 + i]!;
-      h_next[b * 16 + i] = h;
-      h_out[b * 16 + i] = h;
+    for (let i = 0; i < 16; i += 4) {
+      {
+        // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+        const h =
+          (1 - u_r[b * 32 + i]!) * h_seq[b * 16 + i]! + u_r[b * 32 + i]! * h_tilde[b * 16 + i]!;
+        h_next[b * 16 + i] = h;
+        h_out[b * 16 + i] = h;
+      }
+      {
+        // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+        const h =
+          (1 - u_r[b * 32 + i + 1]!) * h_seq[b * 16 + i + 1]! +
+          u_r[b * 32 + i + 1]! * h_tilde[b * 16 + i + 1]!;
+        h_next[b * 16 + i + 1] = h;
+        h_out[b * 16 + i + 1] = h;
+      }
+      {
+        // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+        const h =
+          (1 - u_r[b * 32 + i + 2]!) * h_seq[b * 16 + i + 2]! +
+          u_r[b * 32 + i + 2]! * h_tilde[b * 16 + i + 2]!;
+        h_next[b * 16 + i + 2] = h;
+        h_out[b * 16 + i + 2] = h;
+      }
+      {
+        // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+        const h =
+          (1 - u_r[b * 32 + i + 3]!) * h_seq[b * 16 + i + 3]! +
+          u_r[b * 32 + i + 3]! * h_tilde[b * 16 + i + 3]!;
+        h_next[b * 16 + i + 3] = h;
+        h_out[b * 16 + i + 3] = h;
+      }
     }
   }
   for (let b = 0; b < B; b++) {
@@ -508,10 +732,27 @@ function infer(
       // u, r = σ(…), for each of B rows   gru.cell:15, 16
       mm.sigmoid(B * 32, u_r, 0, u_r, 0);
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // r_h_prev = r ⊙ h_prev
-          const r_h_prev_1 = u_r[b * 32 + 16 + i]! * h_now[b * 16 + i]!;
-          r_h_prev[b * 16 + i] = r_h_prev_1;
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // r_h_prev = r ⊙ h_prev
+            const r_h_prev_1 = u_r[b * 32 + 16 + i]! * h_now[b * 16 + i]!;
+            r_h_prev[b * 16 + i] = r_h_prev_1;
+          }
+          {
+            // r_h_prev = r ⊙ h_prev
+            const r_h_prev_1 = u_r[b * 32 + 16 + i + 1]! * h_now[b * 16 + i + 1]!;
+            r_h_prev[b * 16 + i + 1] = r_h_prev_1;
+          }
+          {
+            // r_h_prev = r ⊙ h_prev
+            const r_h_prev_1 = u_r[b * 32 + 16 + i + 2]! * h_now[b * 16 + i + 2]!;
+            r_h_prev[b * 16 + i + 2] = r_h_prev_1;
+          }
+          {
+            // r_h_prev = r ⊙ h_prev
+            const r_h_prev_1 = u_r[b * 32 + 16 + i + 3]! * h_now[b * 16 + i + 3]!;
+            r_h_prev[b * 16 + i + 3] = r_h_prev_1;
+          }
         }
       }
       // Wh_r_h_prev = Wh·r_h_prev
@@ -523,12 +764,38 @@ function infer(
       // h_tilde = tanh(…), for each of B rows   gru.cell:17
       mm.tanh(B * 16, h_tilde, 0, h_tilde, 0);
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-          const h =
-            (1 - u_r[b * 32 + i]!) * h_now[b * 16 + i]! + u_r[b * 32 + i]! * h_tilde[b * 16 + i]!;
-          h_new[b * 16 + i] = h;
-          h_out[(t * B + b) * 16 + i] = h;
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+            const h =
+              (1 - u_r[b * 32 + i]!) * h_now[b * 16 + i]! + u_r[b * 32 + i]! * h_tilde[b * 16 + i]!;
+            h_new[b * 16 + i] = h;
+            h_out[(t * B + b) * 16 + i] = h;
+          }
+          {
+            // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+            const h =
+              (1 - u_r[b * 32 + i + 1]!) * h_now[b * 16 + i + 1]! +
+              u_r[b * 32 + i + 1]! * h_tilde[b * 16 + i + 1]!;
+            h_new[b * 16 + i + 1] = h;
+            h_out[(t * B + b) * 16 + i + 1] = h;
+          }
+          {
+            // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+            const h =
+              (1 - u_r[b * 32 + i + 2]!) * h_now[b * 16 + i + 2]! +
+              u_r[b * 32 + i + 2]! * h_tilde[b * 16 + i + 2]!;
+            h_new[b * 16 + i + 2] = h;
+            h_out[(t * B + b) * 16 + i + 2] = h;
+          }
+          {
+            // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+            const h =
+              (1 - u_r[b * 32 + i + 3]!) * h_now[b * 16 + i + 3]! +
+              u_r[b * 32 + i + 3]! * h_tilde[b * 16 + i + 3]!;
+            h_new[b * 16 + i + 3] = h;
+            h_out[(t * B + b) * 16 + i + 3] = h;
+          }
         }
       }
       if (M !== undefined) {

@@ -118,7 +118,20 @@ function forward(
       for (let i = 0; i < 16; i++) W_ir_x_plus_b_ir[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + i]!;
     }
     for (let row = 0; row < steps * B; row++) {
-      for (let i = 0; i < 16; i++) W_ir_x_plus_b_ir[row * 16 + i]! += b_ir[i]!;
+      for (let i = 0; i < 16; i += 4) {
+        {
+          W_ir_x_plus_b_ir[row * 16 + i]! += b_ir[i]!;
+        }
+        {
+          W_ir_x_plus_b_ir[row * 16 + i + 1]! += b_ir[i + 1]!;
+        }
+        {
+          W_ir_x_plus_b_ir[row * 16 + i + 2]! += b_ir[i + 2]!;
+        }
+        {
+          W_ir_x_plus_b_ir[row * 16 + i + 3]! += b_ir[i + 3]!;
+        }
+      }
     }
     // W_iz_x = W_ir_W_iz_W_in_x[16, +16], in z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
     for (let row = 0; row < steps * B; row++) {
@@ -126,7 +139,20 @@ function forward(
         W_iz_x_plus_b_iz[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + 16 + i]!;
     }
     for (let row = 0; row < steps * B; row++) {
-      for (let i = 0; i < 16; i++) W_iz_x_plus_b_iz[row * 16 + i]! += b_iz[i]!;
+      for (let i = 0; i < 16; i += 4) {
+        {
+          W_iz_x_plus_b_iz[row * 16 + i]! += b_iz[i]!;
+        }
+        {
+          W_iz_x_plus_b_iz[row * 16 + i + 1]! += b_iz[i + 1]!;
+        }
+        {
+          W_iz_x_plus_b_iz[row * 16 + i + 2]! += b_iz[i + 2]!;
+        }
+        {
+          W_iz_x_plus_b_iz[row * 16 + i + 3]! += b_iz[i + 3]!;
+        }
+      }
     }
     // W_in_x = W_ir_W_iz_W_in_x[32, +16], in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
     for (let row = 0; row < steps * B; row++) {
@@ -134,7 +160,20 @@ function forward(
         W_in_x_plus_b_in[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + 32 + i]!;
     }
     for (let row = 0; row < steps * B; row++) {
-      for (let i = 0; i < 16; i++) W_in_x_plus_b_in[row * 16 + i]! += b_in[i]!;
+      for (let i = 0; i < 16; i += 4) {
+        {
+          W_in_x_plus_b_in[row * 16 + i]! += b_in[i]!;
+        }
+        {
+          W_in_x_plus_b_in[row * 16 + i + 1]! += b_in[i + 1]!;
+        }
+        {
+          W_in_x_plus_b_in[row * 16 + i + 2]! += b_in[i + 2]!;
+        }
+        {
+          W_in_x_plus_b_in[row * 16 + i + 3]! += b_in[i + 3]!;
+        }
+      }
     }
     for (let t = start; t < start + steps; t++) {
       // The step's row in buffers of the chunk's rows.
@@ -152,26 +191,84 @@ function forward(
       // r, z = σ(…), for each of B rows   gru_torch.cell:11, 12
       mm.sigmoid(B * 32, r_z_tape, t * B * 32, r_z_tape, t * B * 32);
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // W_hn_h_prev_plus_b_hn = W_hn_h_prev + b_hn
-          const W_hn_h_prev_plus_b_hn = W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!;
-          W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i] = W_hn_h_prev_plus_b_hn;
-          // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-          n_tape[(t * B + b) * 16 + i] =
-            W_in_x_plus_b_in[(tc * B + b) * 16 + i]! +
-            r_z_tape[(t * B + b) * 32 + i]! * W_hn_h_prev_plus_b_hn;
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // W_hn_h_prev_plus_b_hn = W_hn_h_prev + b_hn
+            const W_hn_h_prev_plus_b_hn = W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!;
+            W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i] = W_hn_h_prev_plus_b_hn;
+            // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+            n_tape[(t * B + b) * 16 + i] =
+              W_in_x_plus_b_in[(tc * B + b) * 16 + i]! +
+              r_z_tape[(t * B + b) * 32 + i]! * W_hn_h_prev_plus_b_hn;
+          }
+          {
+            // W_hn_h_prev_plus_b_hn = W_hn_h_prev + b_hn
+            const W_hn_h_prev_plus_b_hn =
+              W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i + 1]! + b_hn[i + 1]!;
+            W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i + 1] = W_hn_h_prev_plus_b_hn;
+            // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+            n_tape[(t * B + b) * 16 + i + 1] =
+              W_in_x_plus_b_in[(tc * B + b) * 16 + i + 1]! +
+              r_z_tape[(t * B + b) * 32 + i + 1]! * W_hn_h_prev_plus_b_hn;
+          }
+          {
+            // W_hn_h_prev_plus_b_hn = W_hn_h_prev + b_hn
+            const W_hn_h_prev_plus_b_hn =
+              W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i + 2]! + b_hn[i + 2]!;
+            W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i + 2] = W_hn_h_prev_plus_b_hn;
+            // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+            n_tape[(t * B + b) * 16 + i + 2] =
+              W_in_x_plus_b_in[(tc * B + b) * 16 + i + 2]! +
+              r_z_tape[(t * B + b) * 32 + i + 2]! * W_hn_h_prev_plus_b_hn;
+          }
+          {
+            // W_hn_h_prev_plus_b_hn = W_hn_h_prev + b_hn
+            const W_hn_h_prev_plus_b_hn =
+              W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i + 3]! + b_hn[i + 3]!;
+            W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i + 3] = W_hn_h_prev_plus_b_hn;
+            // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+            n_tape[(t * B + b) * 16 + i + 3] =
+              W_in_x_plus_b_in[(tc * B + b) * 16 + i + 3]! +
+              r_z_tape[(t * B + b) * 32 + i + 3]! * W_hn_h_prev_plus_b_hn;
+          }
         }
       }
       // n = tanh(…), for each of B rows   gru_torch.cell:13
       mm.tanh(B * 16, n_tape, t * B * 16, n_tape, t * B * 16);
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
-          const h =
-            (1 - r_z_tape[(t * B + b) * 32 + 16 + i]!) * n_tape[(t * B + b) * 16 + i]! +
-            r_z_tape[(t * B + b) * 32 + 16 + i]! * h_seq[(t * B + b) * 16 + i]!;
-          h_seq[((t + 1) * B + b) * 16 + i] = h;
-          h_out[(t * B + b) * 16 + i] = h;
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+            const h =
+              (1 - r_z_tape[(t * B + b) * 32 + 16 + i]!) * n_tape[(t * B + b) * 16 + i]! +
+              r_z_tape[(t * B + b) * 32 + 16 + i]! * h_seq[(t * B + b) * 16 + i]!;
+            h_seq[((t + 1) * B + b) * 16 + i] = h;
+            h_out[(t * B + b) * 16 + i] = h;
+          }
+          {
+            // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+            const h =
+              (1 - r_z_tape[(t * B + b) * 32 + 16 + i + 1]!) * n_tape[(t * B + b) * 16 + i + 1]! +
+              r_z_tape[(t * B + b) * 32 + 16 + i + 1]! * h_seq[(t * B + b) * 16 + i + 1]!;
+            h_seq[((t + 1) * B + b) * 16 + i + 1] = h;
+            h_out[(t * B + b) * 16 + i + 1] = h;
+          }
+          {
+            // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+            const h =
+              (1 - r_z_tape[(t * B + b) * 32 + 16 + i + 2]!) * n_tape[(t * B + b) * 16 + i + 2]! +
+              r_z_tape[(t * B + b) * 32 + 16 + i + 2]! * h_seq[(t * B + b) * 16 + i + 2]!;
+            h_seq[((t + 1) * B + b) * 16 + i + 2] = h;
+            h_out[(t * B + b) * 16 + i + 2] = h;
+          }
+          {
+            // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+            const h =
+              (1 - r_z_tape[(t * B + b) * 32 + 16 + i + 3]!) * n_tape[(t * B + b) * 16 + i + 3]! +
+              r_z_tape[(t * B + b) * 32 + 16 + i + 3]! * h_seq[(t * B + b) * 16 + i + 3]!;
+            h_seq[((t + 1) * B + b) * 16 + i + 3] = h;
+            h_out[(t * B + b) * 16 + i + 3] = h;
+          }
         }
       }
       if (M !== undefined) {
@@ -259,33 +356,122 @@ function backward(
         }
       }
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-          const z = r_z_tape[(t * B + b) * 32 + 16 + i]!;
-          // one_minus_z = 1 - z
-          const one_minus_z = 1 - z;
-          // dh = ∂L/∂h, h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
-          const dh = dh_out[(t * dh_out_rows + b) * 16 + i]! + dh_seed[b * 16 + i]!;
-          // dh_z = dh ⊙ z
-          const dh_z = dh * z;
-          dh_back[b * 16 + i] = dh_z;
-          // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-          const n = n_tape[(t * B + b) * 16 + i]!;
-          // dn_pre = ∂L/∂(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-          const dn_pre_1 = dh * one_minus_z * (1 - n * n);
-          dn_pre[(tc * B + b) * 16 + i] = dn_pre_1;
-          // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
-          const r = r_z_tape[(t * B + b) * 32 + i]!;
-          // d_W_hn_h_prev = ∂L/∂W_hn_h_prev, in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-          const d_W_hn_h_prev_1 = dn_pre_1 * r;
-          d_W_hn_h_prev[(tc * B + b) * 16 + i] = d_W_hn_h_prev_1;
-          // dz_pre = ∂L/∂(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-          const dz_pre_1 = (dh * h_seq[(t * B + b) * 16 + i]! + -(dh * n)) * (z * one_minus_z);
-          dz_pre[(tc * B + b) * 16 + i] = dz_pre_1;
-          // dr_pre = ∂L/∂(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
-          const dr_pre_1 =
-            dn_pre_1 * W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i]! * (r * (1 - r));
-          dr_pre[(tc * B + b) * 16 + i] = dr_pre_1;
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+            const z = r_z_tape[(t * B + b) * 32 + 16 + i]!;
+            // one_minus_z = 1 - z
+            const one_minus_z = 1 - z;
+            // dh = ∂L/∂h, h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+            const dh = dh_out[(t * dh_out_rows + b) * 16 + i]! + dh_seed[b * 16 + i]!;
+            // dh_z = dh ⊙ z
+            const dh_z = dh * z;
+            dh_back[b * 16 + i] = dh_z;
+            // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+            const n = n_tape[(t * B + b) * 16 + i]!;
+            // dn_pre = ∂L/∂(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+            const dn_pre_1 = dh * one_minus_z * (1 - n * n);
+            dn_pre[(tc * B + b) * 16 + i] = dn_pre_1;
+            // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+            const r = r_z_tape[(t * B + b) * 32 + i]!;
+            // d_W_hn_h_prev = ∂L/∂W_hn_h_prev, in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+            const d_W_hn_h_prev_1 = dn_pre_1 * r;
+            d_W_hn_h_prev[(tc * B + b) * 16 + i] = d_W_hn_h_prev_1;
+            // dz_pre = ∂L/∂(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+            const dz_pre_1 = (dh * h_seq[(t * B + b) * 16 + i]! + -(dh * n)) * (z * one_minus_z);
+            dz_pre[(tc * B + b) * 16 + i] = dz_pre_1;
+            // dr_pre = ∂L/∂(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+            const dr_pre_1 =
+              dn_pre_1 * W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i]! * (r * (1 - r));
+            dr_pre[(tc * B + b) * 16 + i] = dr_pre_1;
+          }
+          {
+            // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+            const z = r_z_tape[(t * B + b) * 32 + 16 + i + 1]!;
+            // one_minus_z = 1 - z
+            const one_minus_z = 1 - z;
+            // dh = ∂L/∂h, h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+            const dh = dh_out[(t * dh_out_rows + b) * 16 + i + 1]! + dh_seed[b * 16 + i + 1]!;
+            // dh_z = dh ⊙ z
+            const dh_z = dh * z;
+            dh_back[b * 16 + i + 1] = dh_z;
+            // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+            const n = n_tape[(t * B + b) * 16 + i + 1]!;
+            // dn_pre = ∂L/∂(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+            const dn_pre_1 = dh * one_minus_z * (1 - n * n);
+            dn_pre[(tc * B + b) * 16 + i + 1] = dn_pre_1;
+            // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+            const r = r_z_tape[(t * B + b) * 32 + i + 1]!;
+            // d_W_hn_h_prev = ∂L/∂W_hn_h_prev, in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+            const d_W_hn_h_prev_1 = dn_pre_1 * r;
+            d_W_hn_h_prev[(tc * B + b) * 16 + i + 1] = d_W_hn_h_prev_1;
+            // dz_pre = ∂L/∂(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+            const dz_pre_1 =
+              (dh * h_seq[(t * B + b) * 16 + i + 1]! + -(dh * n)) * (z * one_minus_z);
+            dz_pre[(tc * B + b) * 16 + i + 1] = dz_pre_1;
+            // dr_pre = ∂L/∂(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+            const dr_pre_1 =
+              dn_pre_1 * W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i + 1]! * (r * (1 - r));
+            dr_pre[(tc * B + b) * 16 + i + 1] = dr_pre_1;
+          }
+          {
+            // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+            const z = r_z_tape[(t * B + b) * 32 + 16 + i + 2]!;
+            // one_minus_z = 1 - z
+            const one_minus_z = 1 - z;
+            // dh = ∂L/∂h, h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+            const dh = dh_out[(t * dh_out_rows + b) * 16 + i + 2]! + dh_seed[b * 16 + i + 2]!;
+            // dh_z = dh ⊙ z
+            const dh_z = dh * z;
+            dh_back[b * 16 + i + 2] = dh_z;
+            // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+            const n = n_tape[(t * B + b) * 16 + i + 2]!;
+            // dn_pre = ∂L/∂(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+            const dn_pre_1 = dh * one_minus_z * (1 - n * n);
+            dn_pre[(tc * B + b) * 16 + i + 2] = dn_pre_1;
+            // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+            const r = r_z_tape[(t * B + b) * 32 + i + 2]!;
+            // d_W_hn_h_prev = ∂L/∂W_hn_h_prev, in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+            const d_W_hn_h_prev_1 = dn_pre_1 * r;
+            d_W_hn_h_prev[(tc * B + b) * 16 + i + 2] = d_W_hn_h_prev_1;
+            // dz_pre = ∂L/∂(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+            const dz_pre_1 =
+              (dh * h_seq[(t * B + b) * 16 + i + 2]! + -(dh * n)) * (z * one_minus_z);
+            dz_pre[(tc * B + b) * 16 + i + 2] = dz_pre_1;
+            // dr_pre = ∂L/∂(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+            const dr_pre_1 =
+              dn_pre_1 * W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i + 2]! * (r * (1 - r));
+            dr_pre[(tc * B + b) * 16 + i + 2] = dr_pre_1;
+          }
+          {
+            // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+            const z = r_z_tape[(t * B + b) * 32 + 16 + i + 3]!;
+            // one_minus_z = 1 - z
+            const one_minus_z = 1 - z;
+            // dh = ∂L/∂h, h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+            const dh = dh_out[(t * dh_out_rows + b) * 16 + i + 3]! + dh_seed[b * 16 + i + 3]!;
+            // dh_z = dh ⊙ z
+            const dh_z = dh * z;
+            dh_back[b * 16 + i + 3] = dh_z;
+            // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+            const n = n_tape[(t * B + b) * 16 + i + 3]!;
+            // dn_pre = ∂L/∂(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+            const dn_pre_1 = dh * one_minus_z * (1 - n * n);
+            dn_pre[(tc * B + b) * 16 + i + 3] = dn_pre_1;
+            // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+            const r = r_z_tape[(t * B + b) * 32 + i + 3]!;
+            // d_W_hn_h_prev = ∂L/∂W_hn_h_prev, in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+            const d_W_hn_h_prev_1 = dn_pre_1 * r;
+            d_W_hn_h_prev[(tc * B + b) * 16 + i + 3] = d_W_hn_h_prev_1;
+            // dz_pre = ∂L/∂(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+            const dz_pre_1 =
+              (dh * h_seq[(t * B + b) * 16 + i + 3]! + -(dh * n)) * (z * one_minus_z);
+            dz_pre[(tc * B + b) * 16 + i + 3] = dz_pre_1;
+            // dr_pre = ∂L/∂(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+            const dr_pre_1 =
+              dn_pre_1 * W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i + 3]! * (r * (1 - r));
+            dr_pre[(tc * B + b) * 16 + i + 3] = dr_pre_1;
+          }
         }
       }
       // dr_pre_dz_pre_d_W_hn_h_prev = [dr_pre; dz_pre; d_W_hn_h_prev]
@@ -400,38 +586,131 @@ function step(
   // W_hr_W_hz_W_hn_h_prev = W_hr_W_hz_W_hn·h_prev
   mm.nt(B, 48, 16, h_seq, 0, 16, W_hr_W_hz_W_hn, 0, W_hr_W_hz_W_hn_h_prev, 0, 48, 0); // W_hr_W_hz_W_hn_h_prev[m] = W_hr_W_hz_W_hn · h_seq[m], for each of B rows
   for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 16; i++) {
-      // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
-      r_z[b * 32 + i] =
-        W_ir_W_iz_W_in_x[b * 48 + i]! + b_ir[i]! + W_hr_W_hz_W_hn_h_prev[b * 48 + i]! + b_hr[i]!;
-      // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-      r_z[b * 32 + 16 + i] =
-        W_ir_W_iz_W_in_x[b * 48 + 16 + i]! +
-        b_iz[i]! +
-        W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i]! +
-        b_hz[i]!;
+    for (let i = 0; i < 16; i += 4) {
+      {
+        // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+        r_z[b * 32 + i] =
+          W_ir_W_iz_W_in_x[b * 48 + i]! + b_ir[i]! + W_hr_W_hz_W_hn_h_prev[b * 48 + i]! + b_hr[i]!;
+        // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+        r_z[b * 32 + 16 + i] =
+          W_ir_W_iz_W_in_x[b * 48 + 16 + i]! +
+          b_iz[i]! +
+          W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i]! +
+          b_hz[i]!;
+      }
+      {
+        // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+        r_z[b * 32 + i + 1] =
+          W_ir_W_iz_W_in_x[b * 48 + i + 1]! +
+          b_ir[i + 1]! +
+          W_hr_W_hz_W_hn_h_prev[b * 48 + i + 1]! +
+          b_hr[i + 1]!;
+        // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+        r_z[b * 32 + 16 + i + 1] =
+          W_ir_W_iz_W_in_x[b * 48 + 16 + i + 1]! +
+          b_iz[i + 1]! +
+          W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i + 1]! +
+          b_hz[i + 1]!;
+      }
+      {
+        // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+        r_z[b * 32 + i + 2] =
+          W_ir_W_iz_W_in_x[b * 48 + i + 2]! +
+          b_ir[i + 2]! +
+          W_hr_W_hz_W_hn_h_prev[b * 48 + i + 2]! +
+          b_hr[i + 2]!;
+        // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+        r_z[b * 32 + 16 + i + 2] =
+          W_ir_W_iz_W_in_x[b * 48 + 16 + i + 2]! +
+          b_iz[i + 2]! +
+          W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i + 2]! +
+          b_hz[i + 2]!;
+      }
+      {
+        // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+        r_z[b * 32 + i + 3] =
+          W_ir_W_iz_W_in_x[b * 48 + i + 3]! +
+          b_ir[i + 3]! +
+          W_hr_W_hz_W_hn_h_prev[b * 48 + i + 3]! +
+          b_hr[i + 3]!;
+        // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+        r_z[b * 32 + 16 + i + 3] =
+          W_ir_W_iz_W_in_x[b * 48 + 16 + i + 3]! +
+          b_iz[i + 3]! +
+          W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i + 3]! +
+          b_hz[i + 3]!;
+      }
     }
   }
   // r, z = σ(…), for each of B rows   gru_torch.cell:11, 12
   mm.sigmoid(B * 32, r_z, 0, r_z, 0);
   for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 16; i++) {
-      // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-      n[b * 16 + i] =
-        W_ir_W_iz_W_in_x[b * 48 + 32 + i]! +
-        b_in[i]! +
-        r_z[b * 32 + i]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!);
+    for (let i = 0; i < 16; i += 4) {
+      {
+        // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+        n[b * 16 + i] =
+          W_ir_W_iz_W_in_x[b * 48 + 32 + i]! +
+          b_in[i]! +
+          r_z[b * 32 + i]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!);
+      }
+      {
+        // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+        n[b * 16 + i + 1] =
+          W_ir_W_iz_W_in_x[b * 48 + 32 + i + 1]! +
+          b_in[i + 1]! +
+          r_z[b * 32 + i + 1]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i + 1]! + b_hn[i + 1]!);
+      }
+      {
+        // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+        n[b * 16 + i + 2] =
+          W_ir_W_iz_W_in_x[b * 48 + 32 + i + 2]! +
+          b_in[i + 2]! +
+          r_z[b * 32 + i + 2]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i + 2]! + b_hn[i + 2]!);
+      }
+      {
+        // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+        n[b * 16 + i + 3] =
+          W_ir_W_iz_W_in_x[b * 48 + 32 + i + 3]! +
+          b_in[i + 3]! +
+          r_z[b * 32 + i + 3]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i + 3]! + b_hn[i + 3]!);
+      }
     }
   }
   // n = tanh(…), for each of B rows   gru_torch.cell:13
   mm.tanh(B * 16, n, 0, n, 0);
   for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 16; i++) {
-      // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
-      const h =
-        (1 - r_z[b * 32 + 16 + i]!) * n[b * 16 + i]! + r_z[b * 32 + 16 + i]! * h_seq[b * 16 + i]!;
-      h_next[b * 16 + i] = h;
-      h_out[b * 16 + i] = h;
+    for (let i = 0; i < 16; i += 4) {
+      {
+        // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+        const h =
+          (1 - r_z[b * 32 + 16 + i]!) * n[b * 16 + i]! + r_z[b * 32 + 16 + i]! * h_seq[b * 16 + i]!;
+        h_next[b * 16 + i] = h;
+        h_out[b * 16 + i] = h;
+      }
+      {
+        // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+        const h =
+          (1 - r_z[b * 32 + 16 + i + 1]!) * n[b * 16 + i + 1]! +
+          r_z[b * 32 + 16 + i + 1]! * h_seq[b * 16 + i + 1]!;
+        h_next[b * 16 + i + 1] = h;
+        h_out[b * 16 + i + 1] = h;
+      }
+      {
+        // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+        const h =
+          (1 - r_z[b * 32 + 16 + i + 2]!) * n[b * 16 + i + 2]! +
+          r_z[b * 32 + 16 + i + 2]! * h_seq[b * 16 + i + 2]!;
+        h_next[b * 16 + i + 2] = h;
+        h_out[b * 16 + i + 2] = h;
+      }
+      {
+        // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+        const h =
+          (1 - r_z[b * 32 + 16 + i + 3]!) * n[b * 16 + i + 3]! +
+          r_z[b * 32 + 16 + i + 3]! * h_seq[b * 16 + i + 3]!;
+        h_next[b * 16 + i + 3] = h;
+        h_out[b * 16 + i + 3] = h;
+      }
     }
   }
   for (let b = 0; b < B; b++) {
@@ -498,7 +777,20 @@ function infer(
       for (let i = 0; i < 16; i++) W_ir_x_plus_b_ir[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + i]!;
     }
     for (let row = 0; row < steps * B; row++) {
-      for (let i = 0; i < 16; i++) W_ir_x_plus_b_ir[row * 16 + i]! += b_ir[i]!;
+      for (let i = 0; i < 16; i += 4) {
+        {
+          W_ir_x_plus_b_ir[row * 16 + i]! += b_ir[i]!;
+        }
+        {
+          W_ir_x_plus_b_ir[row * 16 + i + 1]! += b_ir[i + 1]!;
+        }
+        {
+          W_ir_x_plus_b_ir[row * 16 + i + 2]! += b_ir[i + 2]!;
+        }
+        {
+          W_ir_x_plus_b_ir[row * 16 + i + 3]! += b_ir[i + 3]!;
+        }
+      }
     }
     // W_iz_x = W_ir_W_iz_W_in_x[16, +16], in z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
     for (let row = 0; row < steps * B; row++) {
@@ -506,7 +798,20 @@ function infer(
         W_iz_x_plus_b_iz[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + 16 + i]!;
     }
     for (let row = 0; row < steps * B; row++) {
-      for (let i = 0; i < 16; i++) W_iz_x_plus_b_iz[row * 16 + i]! += b_iz[i]!;
+      for (let i = 0; i < 16; i += 4) {
+        {
+          W_iz_x_plus_b_iz[row * 16 + i]! += b_iz[i]!;
+        }
+        {
+          W_iz_x_plus_b_iz[row * 16 + i + 1]! += b_iz[i + 1]!;
+        }
+        {
+          W_iz_x_plus_b_iz[row * 16 + i + 2]! += b_iz[i + 2]!;
+        }
+        {
+          W_iz_x_plus_b_iz[row * 16 + i + 3]! += b_iz[i + 3]!;
+        }
+      }
     }
     // W_in_x = W_ir_W_iz_W_in_x[32, +16], in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
     for (let row = 0; row < steps * B; row++) {
@@ -514,7 +819,20 @@ function infer(
         W_in_x_plus_b_in[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + 32 + i]!;
     }
     for (let row = 0; row < steps * B; row++) {
-      for (let i = 0; i < 16; i++) W_in_x_plus_b_in[row * 16 + i]! += b_in[i]!;
+      for (let i = 0; i < 16; i += 4) {
+        {
+          W_in_x_plus_b_in[row * 16 + i]! += b_in[i]!;
+        }
+        {
+          W_in_x_plus_b_in[row * 16 + i + 1]! += b_in[i + 1]!;
+        }
+        {
+          W_in_x_plus_b_in[row * 16 + i + 2]! += b_in[i + 2]!;
+        }
+        {
+          W_in_x_plus_b_in[row * 16 + i + 3]! += b_in[i + 3]!;
+        }
+      }
     }
     for (let t = start; t < start + steps; t++) {
       // The step's row in buffers of the chunk's rows.
@@ -532,23 +850,69 @@ function infer(
       // r, z = σ(…), for each of B rows   gru_torch.cell:11, 12
       mm.sigmoid(B * 32, r_z, 0, r_z, 0);
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-          n[b * 16 + i] =
-            W_in_x_plus_b_in[(tc * B + b) * 16 + i]! +
-            r_z[b * 32 + i]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!);
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+            n[b * 16 + i] =
+              W_in_x_plus_b_in[(tc * B + b) * 16 + i]! +
+              r_z[b * 32 + i]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!);
+          }
+          {
+            // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+            n[b * 16 + i + 1] =
+              W_in_x_plus_b_in[(tc * B + b) * 16 + i + 1]! +
+              r_z[b * 32 + i + 1]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i + 1]! + b_hn[i + 1]!);
+          }
+          {
+            // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+            n[b * 16 + i + 2] =
+              W_in_x_plus_b_in[(tc * B + b) * 16 + i + 2]! +
+              r_z[b * 32 + i + 2]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i + 2]! + b_hn[i + 2]!);
+          }
+          {
+            // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+            n[b * 16 + i + 3] =
+              W_in_x_plus_b_in[(tc * B + b) * 16 + i + 3]! +
+              r_z[b * 32 + i + 3]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i + 3]! + b_hn[i + 3]!);
+          }
         }
       }
       // n = tanh(…), for each of B rows   gru_torch.cell:13
       mm.tanh(B * 16, n, 0, n, 0);
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
-          const h =
-            (1 - r_z[b * 32 + 16 + i]!) * n[b * 16 + i]! +
-            r_z[b * 32 + 16 + i]! * h_now[b * 16 + i]!;
-          h_new[b * 16 + i] = h;
-          h_out[(t * B + b) * 16 + i] = h;
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+            const h =
+              (1 - r_z[b * 32 + 16 + i]!) * n[b * 16 + i]! +
+              r_z[b * 32 + 16 + i]! * h_now[b * 16 + i]!;
+            h_new[b * 16 + i] = h;
+            h_out[(t * B + b) * 16 + i] = h;
+          }
+          {
+            // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+            const h =
+              (1 - r_z[b * 32 + 16 + i + 1]!) * n[b * 16 + i + 1]! +
+              r_z[b * 32 + 16 + i + 1]! * h_now[b * 16 + i + 1]!;
+            h_new[b * 16 + i + 1] = h;
+            h_out[(t * B + b) * 16 + i + 1] = h;
+          }
+          {
+            // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+            const h =
+              (1 - r_z[b * 32 + 16 + i + 2]!) * n[b * 16 + i + 2]! +
+              r_z[b * 32 + 16 + i + 2]! * h_now[b * 16 + i + 2]!;
+            h_new[b * 16 + i + 2] = h;
+            h_out[(t * B + b) * 16 + i + 2] = h;
+          }
+          {
+            // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+            const h =
+              (1 - r_z[b * 32 + 16 + i + 3]!) * n[b * 16 + i + 3]! +
+              r_z[b * 32 + 16 + i + 3]! * h_now[b * 16 + i + 3]!;
+            h_new[b * 16 + i + 3] = h;
+            h_out[(t * B + b) * 16 + i + 3] = h;
+          }
         }
       }
       if (M !== undefined) {

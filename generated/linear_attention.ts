@@ -100,9 +100,23 @@ function forward(
     // Wv_Wk_Wq_x = Wv_Wk_Wq·x
     mm.nt(steps * B, 48, 8, x, start * B * 8, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x, 0, 48, 0); // Wv_Wk_Wq_x[m] = Wv_Wk_Wq · x[m], for all steps * B rows
     for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 16; i++) {
-        // k = tanh(Wk·x)   linear_attention.cell:11
-        k_tape[(start * B + r) * 16 + i] = Wv_Wk_Wq_x[r * 48 + 16 + i]!;
+      for (let i = 0; i < 16; i += 4) {
+        {
+          // k = tanh(Wk·x)   linear_attention.cell:11
+          k_tape[(start * B + r) * 16 + i] = Wv_Wk_Wq_x[r * 48 + 16 + i]!;
+        }
+        {
+          // k = tanh(Wk·x)   linear_attention.cell:11
+          k_tape[(start * B + r) * 16 + i + 1] = Wv_Wk_Wq_x[r * 48 + 16 + i + 1]!;
+        }
+        {
+          // k = tanh(Wk·x)   linear_attention.cell:11
+          k_tape[(start * B + r) * 16 + i + 2] = Wv_Wk_Wq_x[r * 48 + 16 + i + 2]!;
+        }
+        {
+          // k = tanh(Wk·x)   linear_attention.cell:11
+          k_tape[(start * B + r) * 16 + i + 3] = Wv_Wk_Wq_x[r * 48 + 16 + i + 3]!;
+        }
       }
     }
     // q = Wq·x   linear_attention.cell:12
@@ -126,11 +140,34 @@ function forward(
       // The step's row in buffers of the chunk's rows.
       const tc = t - start;
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 256; i++) {
-          // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-          const S_ =
-            λ_rowwise[i]! * S_seq[(t * B + b) * 256 + i]! + v_outer_k[(tc * B + b) * 256 + i]!;
-          S_seq[((t + 1) * B + b) * 256 + i] = S_;
+        for (let i = 0; i < 256; i += 4) {
+          {
+            // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+            const S_ =
+              λ_rowwise[i]! * S_seq[(t * B + b) * 256 + i]! + v_outer_k[(tc * B + b) * 256 + i]!;
+            S_seq[((t + 1) * B + b) * 256 + i] = S_;
+          }
+          {
+            // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+            const S_ =
+              λ_rowwise[i + 1]! * S_seq[(t * B + b) * 256 + i + 1]! +
+              v_outer_k[(tc * B + b) * 256 + i + 1]!;
+            S_seq[((t + 1) * B + b) * 256 + i + 1] = S_;
+          }
+          {
+            // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+            const S_ =
+              λ_rowwise[i + 2]! * S_seq[(t * B + b) * 256 + i + 2]! +
+              v_outer_k[(tc * B + b) * 256 + i + 2]!;
+            S_seq[((t + 1) * B + b) * 256 + i + 2] = S_;
+          }
+          {
+            // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+            const S_ =
+              λ_rowwise[i + 3]! * S_seq[(t * B + b) * 256 + i + 3]! +
+              v_outer_k[(tc * B + b) * 256 + i + 3]!;
+            S_seq[((t + 1) * B + b) * 256 + i + 3] = S_;
+          }
         }
       }
       // y = S·q   linear_attention.cell:14
@@ -240,13 +277,39 @@ function backward(
               dy_out[(t * dy_out_rows + b) * 16 + r_1]! * q_tape[(t * B + b) * 16 + c]!;
       }
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 256; i++) {
-          // dS = ∂L/∂S, S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-          const dS_1 = dS_seed[b * 256 + i]! + dy_outer_q[b * 256 + i]!;
-          dS[(tc * B + b) * 256 + i] = dS_1;
-          // dS_prev = ∂L/∂S_prev
-          const dS_prev = dS_1 * λ_rowwise[i]!;
-          dS_back[b * 256 + i] = dS_prev;
+        for (let i = 0; i < 256; i += 4) {
+          {
+            // dS = ∂L/∂S, S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+            const dS_1 = dS_seed[b * 256 + i]! + dy_outer_q[b * 256 + i]!;
+            dS[(tc * B + b) * 256 + i] = dS_1;
+            // dS_prev = ∂L/∂S_prev
+            const dS_prev = dS_1 * λ_rowwise[i]!;
+            dS_back[b * 256 + i] = dS_prev;
+          }
+          {
+            // dS = ∂L/∂S, S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+            const dS_1 = dS_seed[b * 256 + i + 1]! + dy_outer_q[b * 256 + i + 1]!;
+            dS[(tc * B + b) * 256 + i + 1] = dS_1;
+            // dS_prev = ∂L/∂S_prev
+            const dS_prev = dS_1 * λ_rowwise[i + 1]!;
+            dS_back[b * 256 + i + 1] = dS_prev;
+          }
+          {
+            // dS = ∂L/∂S, S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+            const dS_1 = dS_seed[b * 256 + i + 2]! + dy_outer_q[b * 256 + i + 2]!;
+            dS[(tc * B + b) * 256 + i + 2] = dS_1;
+            // dS_prev = ∂L/∂S_prev
+            const dS_prev = dS_1 * λ_rowwise[i + 2]!;
+            dS_back[b * 256 + i + 2] = dS_prev;
+          }
+          {
+            // dS = ∂L/∂S, S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+            const dS_1 = dS_seed[b * 256 + i + 3]! + dy_outer_q[b * 256 + i + 3]!;
+            dS[(tc * B + b) * 256 + i + 3] = dS_1;
+            // dS_prev = ∂L/∂S_prev
+            const dS_prev = dS_1 * λ_rowwise[i + 3]!;
+            dS_back[b * 256 + i + 3] = dS_prev;
+          }
         }
       }
       if (M !== undefined) {
@@ -303,12 +366,35 @@ function backward(
     // dWq = ∂L/∂Wq
     mm.tn(steps * B, 16, 8, dq, 0, 16, x, start * B * 8, 8, dWq, 0, 1); // dWq += Σ_m dq[m] ⊗ x[m], for all steps * B rows
     for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 16; i++) {
-        // k = tanh(Wk·x)   linear_attention.cell:11
-        const k = k_tape[(start * B + r) * 16 + i]!;
-        // dk_pre = ∂L/∂(Wk·x)   linear_attention.cell:11
-        const dk_pre_1 = dk[r * 16 + i]! * (1 - k * k);
-        dk_pre[r * 16 + i] = dk_pre_1;
+      for (let i = 0; i < 16; i += 4) {
+        {
+          // k = tanh(Wk·x)   linear_attention.cell:11
+          const k = k_tape[(start * B + r) * 16 + i]!;
+          // dk_pre = ∂L/∂(Wk·x)   linear_attention.cell:11
+          const dk_pre_1 = dk[r * 16 + i]! * (1 - k * k);
+          dk_pre[r * 16 + i] = dk_pre_1;
+        }
+        {
+          // k = tanh(Wk·x)   linear_attention.cell:11
+          const k = k_tape[(start * B + r) * 16 + i + 1]!;
+          // dk_pre = ∂L/∂(Wk·x)   linear_attention.cell:11
+          const dk_pre_1 = dk[r * 16 + i + 1]! * (1 - k * k);
+          dk_pre[r * 16 + i + 1] = dk_pre_1;
+        }
+        {
+          // k = tanh(Wk·x)   linear_attention.cell:11
+          const k = k_tape[(start * B + r) * 16 + i + 2]!;
+          // dk_pre = ∂L/∂(Wk·x)   linear_attention.cell:11
+          const dk_pre_1 = dk[r * 16 + i + 2]! * (1 - k * k);
+          dk_pre[r * 16 + i + 2] = dk_pre_1;
+        }
+        {
+          // k = tanh(Wk·x)   linear_attention.cell:11
+          const k = k_tape[(start * B + r) * 16 + i + 3]!;
+          // dk_pre = ∂L/∂(Wk·x)   linear_attention.cell:11
+          const dk_pre_1 = dk[r * 16 + i + 3]! * (1 - k * k);
+          dk_pre[r * 16 + i + 3] = dk_pre_1;
+        }
       }
     }
     // dWk = ∂L/∂Wk
@@ -316,7 +402,20 @@ function backward(
     // dWv = ∂L/∂Wv
     mm.tn(steps * B, 16, 8, dv, 0, 16, x, start * B * 8, 8, dWv, 0, 1); // dWv += Σ_m dv[m] ⊗ x[m], for all steps * B rows
     for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 16; i++) dbλ[i]! += dλ[r * 16 + i]! * λ_one_minus_λ[i]!;
+      for (let i = 0; i < 16; i += 4) {
+        {
+          dbλ[i]! += dλ[r * 16 + i]! * λ_one_minus_λ[i]!;
+        }
+        {
+          dbλ[i + 1]! += dλ[r * 16 + i + 1]! * λ_one_minus_λ[i + 1]!;
+        }
+        {
+          dbλ[i + 2]! += dλ[r * 16 + i + 2]! * λ_one_minus_λ[i + 2]!;
+        }
+        {
+          dbλ[i + 3]! += dλ[r * 16 + i + 3]! * λ_one_minus_λ[i + 3]!;
+        }
+      }
     }
     // Input gradients, for the chunk's steps at once, when asked for.
     if (inputGrads) {
@@ -407,9 +506,23 @@ function step(
   // Wv_Wk_Wq_x = Wv_Wk_Wq·x
   mm.nt(B, 48, 8, x, 0, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x, 0, 48, 0); // Wv_Wk_Wq_x[m] = Wv_Wk_Wq · x[m], for each of B rows
   for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 16; i++) {
-      // k = tanh(Wk·x)   linear_attention.cell:11
-      k[b * 16 + i] = Wv_Wk_Wq_x[b * 48 + 16 + i]!;
+    for (let i = 0; i < 16; i += 4) {
+      {
+        // k = tanh(Wk·x)   linear_attention.cell:11
+        k[b * 16 + i] = Wv_Wk_Wq_x[b * 48 + 16 + i]!;
+      }
+      {
+        // k = tanh(Wk·x)   linear_attention.cell:11
+        k[b * 16 + i + 1] = Wv_Wk_Wq_x[b * 48 + 16 + i + 1]!;
+      }
+      {
+        // k = tanh(Wk·x)   linear_attention.cell:11
+        k[b * 16 + i + 2] = Wv_Wk_Wq_x[b * 48 + 16 + i + 2]!;
+      }
+      {
+        // k = tanh(Wk·x)   linear_attention.cell:11
+        k[b * 16 + i + 3] = Wv_Wk_Wq_x[b * 48 + 16 + i + 3]!;
+      }
     }
   }
   // k = tanh(…), for each of B rows   linear_attention.cell:11
@@ -421,10 +534,27 @@ function step(
         v_outer_k[b * 256 + r_1 * 16 + c] = Wv_Wk_Wq_x[b * 48 + r_1]! * k[b * 16 + c]!;
   }
   for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 256; i++) {
-      // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-      const S_ = λ_rowwise[i]! * S_seq[b * 256 + i]! + v_outer_k[b * 256 + i]!;
-      S_next[b * 256 + i] = S_;
+    for (let i = 0; i < 256; i += 4) {
+      {
+        // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+        const S_ = λ_rowwise[i]! * S_seq[b * 256 + i]! + v_outer_k[b * 256 + i]!;
+        S_next[b * 256 + i] = S_;
+      }
+      {
+        // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+        const S_ = λ_rowwise[i + 1]! * S_seq[b * 256 + i + 1]! + v_outer_k[b * 256 + i + 1]!;
+        S_next[b * 256 + i + 1] = S_;
+      }
+      {
+        // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+        const S_ = λ_rowwise[i + 2]! * S_seq[b * 256 + i + 2]! + v_outer_k[b * 256 + i + 2]!;
+        S_next[b * 256 + i + 2] = S_;
+      }
+      {
+        // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+        const S_ = λ_rowwise[i + 3]! * S_seq[b * 256 + i + 3]! + v_outer_k[b * 256 + i + 3]!;
+        S_next[b * 256 + i + 3] = S_;
+      }
     }
   }
   // y = S·q   linear_attention.cell:14
@@ -488,9 +618,23 @@ function infer(
     // Wv_Wk_Wq_x = Wv_Wk_Wq·x
     mm.nt(steps * B, 48, 8, x, start * B * 8, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x, 0, 48, 0); // Wv_Wk_Wq_x[m] = Wv_Wk_Wq · x[m], for all steps * B rows
     for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 16; i++) {
-        // k = tanh(Wk·x)   linear_attention.cell:11
-        k[r * 16 + i] = Wv_Wk_Wq_x[r * 48 + 16 + i]!;
+      for (let i = 0; i < 16; i += 4) {
+        {
+          // k = tanh(Wk·x)   linear_attention.cell:11
+          k[r * 16 + i] = Wv_Wk_Wq_x[r * 48 + 16 + i]!;
+        }
+        {
+          // k = tanh(Wk·x)   linear_attention.cell:11
+          k[r * 16 + i + 1] = Wv_Wk_Wq_x[r * 48 + 16 + i + 1]!;
+        }
+        {
+          // k = tanh(Wk·x)   linear_attention.cell:11
+          k[r * 16 + i + 2] = Wv_Wk_Wq_x[r * 48 + 16 + i + 2]!;
+        }
+        {
+          // k = tanh(Wk·x)   linear_attention.cell:11
+          k[r * 16 + i + 3] = Wv_Wk_Wq_x[r * 48 + 16 + i + 3]!;
+        }
       }
     }
     // k = tanh(…), for all T * B rows   linear_attention.cell:11
@@ -505,10 +649,30 @@ function infer(
       // The step's row in buffers of the chunk's rows.
       const tc = t - start;
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 256; i++) {
-          // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-          const S_ = λ_rowwise[i]! * S_now[b * 256 + i]! + v_outer_k[(tc * B + b) * 256 + i]!;
-          S_new[b * 256 + i] = S_;
+        for (let i = 0; i < 256; i += 4) {
+          {
+            // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+            const S_ = λ_rowwise[i]! * S_now[b * 256 + i]! + v_outer_k[(tc * B + b) * 256 + i]!;
+            S_new[b * 256 + i] = S_;
+          }
+          {
+            // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+            const S_ =
+              λ_rowwise[i + 1]! * S_now[b * 256 + i + 1]! + v_outer_k[(tc * B + b) * 256 + i + 1]!;
+            S_new[b * 256 + i + 1] = S_;
+          }
+          {
+            // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+            const S_ =
+              λ_rowwise[i + 2]! * S_now[b * 256 + i + 2]! + v_outer_k[(tc * B + b) * 256 + i + 2]!;
+            S_new[b * 256 + i + 2] = S_;
+          }
+          {
+            // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+            const S_ =
+              λ_rowwise[i + 3]! * S_now[b * 256 + i + 3]! + v_outer_k[(tc * B + b) * 256 + i + 3]!;
+            S_new[b * 256 + i + 3] = S_;
+          }
         }
       }
       // y = S·q   linear_attention.cell:14

@@ -252,11 +252,31 @@ function forward(
       // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
       mm.nt(B, 64, 16, h_seq, t * B * 16, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
-          const Wf_x_plus_Uf_h_prev_1 =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]!;
-          Wf_x_plus_Uf_h_prev[b * 16 + j] = Wf_x_plus_Uf_h_prev_1;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+            const Wf_x_plus_Uf_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]!;
+            Wf_x_plus_Uf_h_prev[b * 16 + j] = Wf_x_plus_Uf_h_prev_1;
+          }
+          {
+            // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+            const Wf_x_plus_Uf_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 1]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 1]!;
+            Wf_x_plus_Uf_h_prev[b * 16 + j + 1] = Wf_x_plus_Uf_h_prev_1;
+          }
+          {
+            // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+            const Wf_x_plus_Uf_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 2]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 2]!;
+            Wf_x_plus_Uf_h_prev[b * 16 + j + 2] = Wf_x_plus_Uf_h_prev_1;
+          }
+          {
+            // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+            const Wf_x_plus_Uf_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 3]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 3]!;
+            Wf_x_plus_Uf_h_prev[b * 16 + j + 3] = Wf_x_plus_Uf_h_prev_1;
+          }
         }
       }
       // mean_Wf_x_plus_Uf_h_prev = mean(Wf_x_plus_Uf_h_prev)
@@ -266,14 +286,46 @@ function forward(
         mean_Wf_x_plus_Uf_h_prev[b] = acc / 16;
       }
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
-          const df = Wf_x_plus_Uf_h_prev[b * 16 + j]! - mean_Wf_x_plus_Uf_h_prev[b]!;
-          df_tape[(t * B + b) * 16 + j] = df;
-          // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
-          const Wi_x_plus_Ui_h_prev_1 =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]!;
-          Wi_x_plus_Ui_h_prev[b * 16 + j] = Wi_x_plus_Ui_h_prev_1;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+            const df = Wf_x_plus_Uf_h_prev[b * 16 + j]! - mean_Wf_x_plus_Uf_h_prev[b]!;
+            df_tape[(t * B + b) * 16 + j] = df;
+            // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+            const Wi_x_plus_Ui_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]!;
+            Wi_x_plus_Ui_h_prev[b * 16 + j] = Wi_x_plus_Ui_h_prev_1;
+          }
+          {
+            // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+            const df = Wf_x_plus_Uf_h_prev[b * 16 + j + 1]! - mean_Wf_x_plus_Uf_h_prev[b]!;
+            df_tape[(t * B + b) * 16 + j + 1] = df;
+            // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+            const Wi_x_plus_Ui_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 1]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 1]!;
+            Wi_x_plus_Ui_h_prev[b * 16 + j + 1] = Wi_x_plus_Ui_h_prev_1;
+          }
+          {
+            // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+            const df = Wf_x_plus_Uf_h_prev[b * 16 + j + 2]! - mean_Wf_x_plus_Uf_h_prev[b]!;
+            df_tape[(t * B + b) * 16 + j + 2] = df;
+            // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+            const Wi_x_plus_Ui_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 2]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 2]!;
+            Wi_x_plus_Ui_h_prev[b * 16 + j + 2] = Wi_x_plus_Ui_h_prev_1;
+          }
+          {
+            // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+            const df = Wf_x_plus_Uf_h_prev[b * 16 + j + 3]! - mean_Wf_x_plus_Uf_h_prev[b]!;
+            df_tape[(t * B + b) * 16 + j + 3] = df;
+            // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+            const Wi_x_plus_Ui_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 3]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 3]!;
+            Wi_x_plus_Ui_h_prev[b * 16 + j + 3] = Wi_x_plus_Ui_h_prev_1;
+          }
         }
       }
       // mean_Wi_x_plus_Ui_h_prev = mean(Wi_x_plus_Ui_h_prev)
@@ -283,14 +335,46 @@ function forward(
         mean_Wi_x_plus_Ui_h_prev[b] = acc / 16;
       }
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
-          const di = Wi_x_plus_Ui_h_prev[b * 16 + j]! - mean_Wi_x_plus_Ui_h_prev[b]!;
-          di_tape[(t * B + b) * 16 + j] = di;
-          // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
-          const Wg_x_plus_Ug_h_prev_1 =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]!;
-          Wg_x_plus_Ug_h_prev[b * 16 + j] = Wg_x_plus_Ug_h_prev_1;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+            const di = Wi_x_plus_Ui_h_prev[b * 16 + j]! - mean_Wi_x_plus_Ui_h_prev[b]!;
+            di_tape[(t * B + b) * 16 + j] = di;
+            // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+            const Wg_x_plus_Ug_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]!;
+            Wg_x_plus_Ug_h_prev[b * 16 + j] = Wg_x_plus_Ug_h_prev_1;
+          }
+          {
+            // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+            const di = Wi_x_plus_Ui_h_prev[b * 16 + j + 1]! - mean_Wi_x_plus_Ui_h_prev[b]!;
+            di_tape[(t * B + b) * 16 + j + 1] = di;
+            // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+            const Wg_x_plus_Ug_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 1]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 1]!;
+            Wg_x_plus_Ug_h_prev[b * 16 + j + 1] = Wg_x_plus_Ug_h_prev_1;
+          }
+          {
+            // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+            const di = Wi_x_plus_Ui_h_prev[b * 16 + j + 2]! - mean_Wi_x_plus_Ui_h_prev[b]!;
+            di_tape[(t * B + b) * 16 + j + 2] = di;
+            // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+            const Wg_x_plus_Ug_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 2]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 2]!;
+            Wg_x_plus_Ug_h_prev[b * 16 + j + 2] = Wg_x_plus_Ug_h_prev_1;
+          }
+          {
+            // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+            const di = Wi_x_plus_Ui_h_prev[b * 16 + j + 3]! - mean_Wi_x_plus_Ui_h_prev[b]!;
+            di_tape[(t * B + b) * 16 + j + 3] = di;
+            // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+            const Wg_x_plus_Ug_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 3]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 3]!;
+            Wg_x_plus_Ug_h_prev[b * 16 + j + 3] = Wg_x_plus_Ug_h_prev_1;
+          }
         }
       }
       // mean_Wg_x_plus_Ug_h_prev = mean(Wg_x_plus_Ug_h_prev)
@@ -300,14 +384,46 @@ function forward(
         mean_Wg_x_plus_Ug_h_prev[b] = acc / 16;
       }
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
-          const dg = Wg_x_plus_Ug_h_prev[b * 16 + j]! - mean_Wg_x_plus_Ug_h_prev[b]!;
-          dg_tape[(t * B + b) * 16 + j] = dg;
-          // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
-          const Wo_x_plus_Uo_h_prev_1 =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]!;
-          Wo_x_plus_Uo_h_prev[b * 16 + j] = Wo_x_plus_Uo_h_prev_1;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+            const dg = Wg_x_plus_Ug_h_prev[b * 16 + j]! - mean_Wg_x_plus_Ug_h_prev[b]!;
+            dg_tape[(t * B + b) * 16 + j] = dg;
+            // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+            const Wo_x_plus_Uo_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]!;
+            Wo_x_plus_Uo_h_prev[b * 16 + j] = Wo_x_plus_Uo_h_prev_1;
+          }
+          {
+            // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+            const dg = Wg_x_plus_Ug_h_prev[b * 16 + j + 1]! - mean_Wg_x_plus_Ug_h_prev[b]!;
+            dg_tape[(t * B + b) * 16 + j + 1] = dg;
+            // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+            const Wo_x_plus_Uo_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 1]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 1]!;
+            Wo_x_plus_Uo_h_prev[b * 16 + j + 1] = Wo_x_plus_Uo_h_prev_1;
+          }
+          {
+            // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+            const dg = Wg_x_plus_Ug_h_prev[b * 16 + j + 2]! - mean_Wg_x_plus_Ug_h_prev[b]!;
+            dg_tape[(t * B + b) * 16 + j + 2] = dg;
+            // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+            const Wo_x_plus_Uo_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 2]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 2]!;
+            Wo_x_plus_Uo_h_prev[b * 16 + j + 2] = Wo_x_plus_Uo_h_prev_1;
+          }
+          {
+            // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+            const dg = Wg_x_plus_Ug_h_prev[b * 16 + j + 3]! - mean_Wg_x_plus_Ug_h_prev[b]!;
+            dg_tape[(t * B + b) * 16 + j + 3] = dg;
+            // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+            const Wo_x_plus_Uo_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 3]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 3]!;
+            Wo_x_plus_Uo_h_prev[b * 16 + j + 3] = Wo_x_plus_Uo_h_prev_1;
+          }
         }
       }
       // mean_Wo_x_plus_Uo_h_prev = mean(Wo_x_plus_Uo_h_prev)
@@ -317,10 +433,27 @@ function forward(
         mean_Wo_x_plus_Uo_h_prev[b] = acc / 16;
       }
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
-          const do_ = Wo_x_plus_Uo_h_prev[b * 16 + j]! - mean_Wo_x_plus_Uo_h_prev[b]!;
-          do_tape[(t * B + b) * 16 + j] = do_;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+            const do_ = Wo_x_plus_Uo_h_prev[b * 16 + j]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+            do_tape[(t * B + b) * 16 + j] = do_;
+          }
+          {
+            // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+            const do_ = Wo_x_plus_Uo_h_prev[b * 16 + j + 1]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+            do_tape[(t * B + b) * 16 + j + 1] = do_;
+          }
+          {
+            // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+            const do_ = Wo_x_plus_Uo_h_prev[b * 16 + j + 2]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+            do_tape[(t * B + b) * 16 + j + 2] = do_;
+          }
+          {
+            // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+            const do_ = Wo_x_plus_Uo_h_prev[b * 16 + j + 3]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+            do_tape[(t * B + b) * 16 + j + 3] = do_;
+          }
         }
       }
       // mean_df_df = mean(df_df)
@@ -336,13 +469,42 @@ function forward(
       for (let b = 0; b < B; b++)
         sqrt_mean_df_df_plus_k_tape[t * B + b] = Math.sqrt(mean_df_df_plus_k[b]!);
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // gf_df_over_sqrt_mean_df_df = gf_df / sqrt_mean_df_df_plus_k
-          const gf_df_over_sqrt_mean_df_df =
-            (gf[j]! * df_tape[(t * B + b) * 16 + j]!) / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
-          gf_df_over_sqrt_mean_df_df_tape[(t * B + b) * 16 + j] = gf_df_over_sqrt_mean_df_df;
-          // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-          f_i_o_tape[(t * B + b) * 48 + j] = gf_df_over_sqrt_mean_df_df + bf[j]!;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // gf_df_over_sqrt_mean_df_df = gf_df / sqrt_mean_df_df_plus_k
+            const gf_df_over_sqrt_mean_df_df =
+              (gf[j]! * df_tape[(t * B + b) * 16 + j]!) / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
+            gf_df_over_sqrt_mean_df_df_tape[(t * B + b) * 16 + j] = gf_df_over_sqrt_mean_df_df;
+            // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+            f_i_o_tape[(t * B + b) * 48 + j] = gf_df_over_sqrt_mean_df_df + bf[j]!;
+          }
+          {
+            // gf_df_over_sqrt_mean_df_df = gf_df / sqrt_mean_df_df_plus_k
+            const gf_df_over_sqrt_mean_df_df =
+              (gf[j + 1]! * df_tape[(t * B + b) * 16 + j + 1]!) /
+              sqrt_mean_df_df_plus_k_tape[t * B + b]!;
+            gf_df_over_sqrt_mean_df_df_tape[(t * B + b) * 16 + j + 1] = gf_df_over_sqrt_mean_df_df;
+            // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+            f_i_o_tape[(t * B + b) * 48 + j + 1] = gf_df_over_sqrt_mean_df_df + bf[j + 1]!;
+          }
+          {
+            // gf_df_over_sqrt_mean_df_df = gf_df / sqrt_mean_df_df_plus_k
+            const gf_df_over_sqrt_mean_df_df =
+              (gf[j + 2]! * df_tape[(t * B + b) * 16 + j + 2]!) /
+              sqrt_mean_df_df_plus_k_tape[t * B + b]!;
+            gf_df_over_sqrt_mean_df_df_tape[(t * B + b) * 16 + j + 2] = gf_df_over_sqrt_mean_df_df;
+            // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+            f_i_o_tape[(t * B + b) * 48 + j + 2] = gf_df_over_sqrt_mean_df_df + bf[j + 2]!;
+          }
+          {
+            // gf_df_over_sqrt_mean_df_df = gf_df / sqrt_mean_df_df_plus_k
+            const gf_df_over_sqrt_mean_df_df =
+              (gf[j + 3]! * df_tape[(t * B + b) * 16 + j + 3]!) /
+              sqrt_mean_df_df_plus_k_tape[t * B + b]!;
+            gf_df_over_sqrt_mean_df_df_tape[(t * B + b) * 16 + j + 3] = gf_df_over_sqrt_mean_df_df;
+            // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+            f_i_o_tape[(t * B + b) * 48 + j + 3] = gf_df_over_sqrt_mean_df_df + bf[j + 3]!;
+          }
         }
       }
       // mean_di_di = mean(di_di)
@@ -358,13 +520,42 @@ function forward(
       for (let b = 0; b < B; b++)
         sqrt_mean_di_di_plus_k_tape[t * B + b] = Math.sqrt(mean_di_di_plus_k[b]!);
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // gi_di_over_sqrt_mean_di_di = gi_di / sqrt_mean_di_di_plus_k
-          const gi_di_over_sqrt_mean_di_di =
-            (gi[j]! * di_tape[(t * B + b) * 16 + j]!) / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
-          gi_di_over_sqrt_mean_di_di_tape[(t * B + b) * 16 + j] = gi_di_over_sqrt_mean_di_di;
-          // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-          f_i_o_tape[(t * B + b) * 48 + 16 + j] = gi_di_over_sqrt_mean_di_di + bi[j]!;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // gi_di_over_sqrt_mean_di_di = gi_di / sqrt_mean_di_di_plus_k
+            const gi_di_over_sqrt_mean_di_di =
+              (gi[j]! * di_tape[(t * B + b) * 16 + j]!) / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
+            gi_di_over_sqrt_mean_di_di_tape[(t * B + b) * 16 + j] = gi_di_over_sqrt_mean_di_di;
+            // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+            f_i_o_tape[(t * B + b) * 48 + 16 + j] = gi_di_over_sqrt_mean_di_di + bi[j]!;
+          }
+          {
+            // gi_di_over_sqrt_mean_di_di = gi_di / sqrt_mean_di_di_plus_k
+            const gi_di_over_sqrt_mean_di_di =
+              (gi[j + 1]! * di_tape[(t * B + b) * 16 + j + 1]!) /
+              sqrt_mean_di_di_plus_k_tape[t * B + b]!;
+            gi_di_over_sqrt_mean_di_di_tape[(t * B + b) * 16 + j + 1] = gi_di_over_sqrt_mean_di_di;
+            // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+            f_i_o_tape[(t * B + b) * 48 + 16 + j + 1] = gi_di_over_sqrt_mean_di_di + bi[j + 1]!;
+          }
+          {
+            // gi_di_over_sqrt_mean_di_di = gi_di / sqrt_mean_di_di_plus_k
+            const gi_di_over_sqrt_mean_di_di =
+              (gi[j + 2]! * di_tape[(t * B + b) * 16 + j + 2]!) /
+              sqrt_mean_di_di_plus_k_tape[t * B + b]!;
+            gi_di_over_sqrt_mean_di_di_tape[(t * B + b) * 16 + j + 2] = gi_di_over_sqrt_mean_di_di;
+            // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+            f_i_o_tape[(t * B + b) * 48 + 16 + j + 2] = gi_di_over_sqrt_mean_di_di + bi[j + 2]!;
+          }
+          {
+            // gi_di_over_sqrt_mean_di_di = gi_di / sqrt_mean_di_di_plus_k
+            const gi_di_over_sqrt_mean_di_di =
+              (gi[j + 3]! * di_tape[(t * B + b) * 16 + j + 3]!) /
+              sqrt_mean_di_di_plus_k_tape[t * B + b]!;
+            gi_di_over_sqrt_mean_di_di_tape[(t * B + b) * 16 + j + 3] = gi_di_over_sqrt_mean_di_di;
+            // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+            f_i_o_tape[(t * B + b) * 48 + 16 + j + 3] = gi_di_over_sqrt_mean_di_di + bi[j + 3]!;
+          }
         }
       }
       // mean_dg_dg = mean(dg_dg)
@@ -380,13 +571,42 @@ function forward(
       for (let b = 0; b < B; b++)
         sqrt_mean_dg_dg_plus_k_tape[t * B + b] = Math.sqrt(mean_dg_dg_plus_k[b]!);
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // gg_dg_over_sqrt_mean_dg_dg = gg_dg / sqrt_mean_dg_dg_plus_k
-          const gg_dg_over_sqrt_mean_dg_dg =
-            (gg[j]! * dg_tape[(t * B + b) * 16 + j]!) / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
-          gg_dg_over_sqrt_mean_dg_dg_tape[(t * B + b) * 16 + j] = gg_dg_over_sqrt_mean_dg_dg;
-          // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-          g_tape[(t * B + b) * 16 + j] = gg_dg_over_sqrt_mean_dg_dg + bg[j]!;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // gg_dg_over_sqrt_mean_dg_dg = gg_dg / sqrt_mean_dg_dg_plus_k
+            const gg_dg_over_sqrt_mean_dg_dg =
+              (gg[j]! * dg_tape[(t * B + b) * 16 + j]!) / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
+            gg_dg_over_sqrt_mean_dg_dg_tape[(t * B + b) * 16 + j] = gg_dg_over_sqrt_mean_dg_dg;
+            // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+            g_tape[(t * B + b) * 16 + j] = gg_dg_over_sqrt_mean_dg_dg + bg[j]!;
+          }
+          {
+            // gg_dg_over_sqrt_mean_dg_dg = gg_dg / sqrt_mean_dg_dg_plus_k
+            const gg_dg_over_sqrt_mean_dg_dg =
+              (gg[j + 1]! * dg_tape[(t * B + b) * 16 + j + 1]!) /
+              sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
+            gg_dg_over_sqrt_mean_dg_dg_tape[(t * B + b) * 16 + j + 1] = gg_dg_over_sqrt_mean_dg_dg;
+            // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+            g_tape[(t * B + b) * 16 + j + 1] = gg_dg_over_sqrt_mean_dg_dg + bg[j + 1]!;
+          }
+          {
+            // gg_dg_over_sqrt_mean_dg_dg = gg_dg / sqrt_mean_dg_dg_plus_k
+            const gg_dg_over_sqrt_mean_dg_dg =
+              (gg[j + 2]! * dg_tape[(t * B + b) * 16 + j + 2]!) /
+              sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
+            gg_dg_over_sqrt_mean_dg_dg_tape[(t * B + b) * 16 + j + 2] = gg_dg_over_sqrt_mean_dg_dg;
+            // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+            g_tape[(t * B + b) * 16 + j + 2] = gg_dg_over_sqrt_mean_dg_dg + bg[j + 2]!;
+          }
+          {
+            // gg_dg_over_sqrt_mean_dg_dg = gg_dg / sqrt_mean_dg_dg_plus_k
+            const gg_dg_over_sqrt_mean_dg_dg =
+              (gg[j + 3]! * dg_tape[(t * B + b) * 16 + j + 3]!) /
+              sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
+            gg_dg_over_sqrt_mean_dg_dg_tape[(t * B + b) * 16 + j + 3] = gg_dg_over_sqrt_mean_dg_dg;
+            // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+            g_tape[(t * B + b) * 16 + j + 3] = gg_dg_over_sqrt_mean_dg_dg + bg[j + 3]!;
+          }
         }
       }
       // mean_do_do = mean(do_do)
@@ -402,13 +622,42 @@ function forward(
       for (let b = 0; b < B; b++)
         sqrt_mean_do_do_plus_k_tape[t * B + b] = Math.sqrt(mean_do_do_plus_k[b]!);
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // go_do_over_sqrt_mean_do_do = go_do / sqrt_mean_do_do_plus_k
-          const go_do_over_sqrt_mean_do_do =
-            (go[j]! * do_tape[(t * B + b) * 16 + j]!) / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
-          go_do_over_sqrt_mean_do_do_tape[(t * B + b) * 16 + j] = go_do_over_sqrt_mean_do_do;
-          // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-          f_i_o_tape[(t * B + b) * 48 + 32 + j] = go_do_over_sqrt_mean_do_do + bo[j]!;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // go_do_over_sqrt_mean_do_do = go_do / sqrt_mean_do_do_plus_k
+            const go_do_over_sqrt_mean_do_do =
+              (go[j]! * do_tape[(t * B + b) * 16 + j]!) / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
+            go_do_over_sqrt_mean_do_do_tape[(t * B + b) * 16 + j] = go_do_over_sqrt_mean_do_do;
+            // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+            f_i_o_tape[(t * B + b) * 48 + 32 + j] = go_do_over_sqrt_mean_do_do + bo[j]!;
+          }
+          {
+            // go_do_over_sqrt_mean_do_do = go_do / sqrt_mean_do_do_plus_k
+            const go_do_over_sqrt_mean_do_do =
+              (go[j + 1]! * do_tape[(t * B + b) * 16 + j + 1]!) /
+              sqrt_mean_do_do_plus_k_tape[t * B + b]!;
+            go_do_over_sqrt_mean_do_do_tape[(t * B + b) * 16 + j + 1] = go_do_over_sqrt_mean_do_do;
+            // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+            f_i_o_tape[(t * B + b) * 48 + 32 + j + 1] = go_do_over_sqrt_mean_do_do + bo[j + 1]!;
+          }
+          {
+            // go_do_over_sqrt_mean_do_do = go_do / sqrt_mean_do_do_plus_k
+            const go_do_over_sqrt_mean_do_do =
+              (go[j + 2]! * do_tape[(t * B + b) * 16 + j + 2]!) /
+              sqrt_mean_do_do_plus_k_tape[t * B + b]!;
+            go_do_over_sqrt_mean_do_do_tape[(t * B + b) * 16 + j + 2] = go_do_over_sqrt_mean_do_do;
+            // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+            f_i_o_tape[(t * B + b) * 48 + 32 + j + 2] = go_do_over_sqrt_mean_do_do + bo[j + 2]!;
+          }
+          {
+            // go_do_over_sqrt_mean_do_do = go_do / sqrt_mean_do_do_plus_k
+            const go_do_over_sqrt_mean_do_do =
+              (go[j + 3]! * do_tape[(t * B + b) * 16 + j + 3]!) /
+              sqrt_mean_do_do_plus_k_tape[t * B + b]!;
+            go_do_over_sqrt_mean_do_do_tape[(t * B + b) * 16 + j + 3] = go_do_over_sqrt_mean_do_do;
+            // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+            f_i_o_tape[(t * B + b) * 48 + 32 + j + 3] = go_do_over_sqrt_mean_do_do + bo[j + 3]!;
+          }
         }
       }
       // f, i, o = σ(…), for each of B rows   lnlstm.cell:20, 21, 23
@@ -416,13 +665,39 @@ function forward(
       // g = tanh(…), for each of B rows   lnlstm.cell:22
       mm.tanh(B * 16, g_tape, t * B * 16, g_tape, t * B * 16);
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
-          const c =
-            f_i_o_tape[(t * B + b) * 48 + j]! * c_seq[(t * B + b) * 16 + j]! +
-            f_i_o_tape[(t * B + b) * 48 + 16 + j]! * g_tape[(t * B + b) * 16 + j]!;
-          c_seq[((t + 1) * B + b) * 16 + j] = c;
-          c_out[(t * B + b) * 16 + j] = c;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+            const c =
+              f_i_o_tape[(t * B + b) * 48 + j]! * c_seq[(t * B + b) * 16 + j]! +
+              f_i_o_tape[(t * B + b) * 48 + 16 + j]! * g_tape[(t * B + b) * 16 + j]!;
+            c_seq[((t + 1) * B + b) * 16 + j] = c;
+            c_out[(t * B + b) * 16 + j] = c;
+          }
+          {
+            // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+            const c =
+              f_i_o_tape[(t * B + b) * 48 + j + 1]! * c_seq[(t * B + b) * 16 + j + 1]! +
+              f_i_o_tape[(t * B + b) * 48 + 16 + j + 1]! * g_tape[(t * B + b) * 16 + j + 1]!;
+            c_seq[((t + 1) * B + b) * 16 + j + 1] = c;
+            c_out[(t * B + b) * 16 + j + 1] = c;
+          }
+          {
+            // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+            const c =
+              f_i_o_tape[(t * B + b) * 48 + j + 2]! * c_seq[(t * B + b) * 16 + j + 2]! +
+              f_i_o_tape[(t * B + b) * 48 + 16 + j + 2]! * g_tape[(t * B + b) * 16 + j + 2]!;
+            c_seq[((t + 1) * B + b) * 16 + j + 2] = c;
+            c_out[(t * B + b) * 16 + j + 2] = c;
+          }
+          {
+            // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+            const c =
+              f_i_o_tape[(t * B + b) * 48 + j + 3]! * c_seq[(t * B + b) * 16 + j + 3]! +
+              f_i_o_tape[(t * B + b) * 48 + 16 + j + 3]! * g_tape[(t * B + b) * 16 + j + 3]!;
+            c_seq[((t + 1) * B + b) * 16 + j + 3] = c;
+            c_out[(t * B + b) * 16 + j + 3] = c;
+          }
         }
       }
       // mean_c = mean(c), in dc = c - mean(c)   lnlstm.cell:26
@@ -432,10 +707,27 @@ function forward(
         mean_c[b] = acc / 16;
       }
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // dc = c - mean(c)   lnlstm.cell:26
-          const dc = c_seq[((t + 1) * B + b) * 16 + j]! - mean_c[b]!;
-          dc_tape[(t * B + b) * 16 + j] = dc;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // dc = c - mean(c)   lnlstm.cell:26
+            const dc = c_seq[((t + 1) * B + b) * 16 + j]! - mean_c[b]!;
+            dc_tape[(t * B + b) * 16 + j] = dc;
+          }
+          {
+            // dc = c - mean(c)   lnlstm.cell:26
+            const dc = c_seq[((t + 1) * B + b) * 16 + j + 1]! - mean_c[b]!;
+            dc_tape[(t * B + b) * 16 + j + 1] = dc;
+          }
+          {
+            // dc = c - mean(c)   lnlstm.cell:26
+            const dc = c_seq[((t + 1) * B + b) * 16 + j + 2]! - mean_c[b]!;
+            dc_tape[(t * B + b) * 16 + j + 2] = dc;
+          }
+          {
+            // dc = c - mean(c)   lnlstm.cell:26
+            const dc = c_seq[((t + 1) * B + b) * 16 + j + 3]! - mean_c[b]!;
+            dc_tape[(t * B + b) * 16 + j + 3] = dc;
+          }
         }
       }
       // mean_dc_dc = mean(dc_dc)
@@ -451,14 +743,46 @@ function forward(
       for (let b = 0; b < B; b++)
         sqrt_mean_dc_dc_plus_k_tape[t * B + b] = Math.sqrt(mean_dc_dc_plus_k[b]!);
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // gc_dc_over_sqrt_mean_dc_dc = gc_dc / sqrt_mean_dc_dc_plus_k
-          const gc_dc_over_sqrt_mean_dc_dc =
-            (gc[j]! * dc_tape[(t * B + b) * 16 + j]!) / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
-          gc_dc_over_sqrt_mean_dc_dc_tape[(t * B + b) * 16 + j] = gc_dc_over_sqrt_mean_dc_dc;
-          // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
-          tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j] =
-            gc_dc_over_sqrt_mean_dc_dc + bc[j]!;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // gc_dc_over_sqrt_mean_dc_dc = gc_dc / sqrt_mean_dc_dc_plus_k
+            const gc_dc_over_sqrt_mean_dc_dc =
+              (gc[j]! * dc_tape[(t * B + b) * 16 + j]!) / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
+            gc_dc_over_sqrt_mean_dc_dc_tape[(t * B + b) * 16 + j] = gc_dc_over_sqrt_mean_dc_dc;
+            // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+            tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j] =
+              gc_dc_over_sqrt_mean_dc_dc + bc[j]!;
+          }
+          {
+            // gc_dc_over_sqrt_mean_dc_dc = gc_dc / sqrt_mean_dc_dc_plus_k
+            const gc_dc_over_sqrt_mean_dc_dc =
+              (gc[j + 1]! * dc_tape[(t * B + b) * 16 + j + 1]!) /
+              sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
+            gc_dc_over_sqrt_mean_dc_dc_tape[(t * B + b) * 16 + j + 1] = gc_dc_over_sqrt_mean_dc_dc;
+            // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+            tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 1] =
+              gc_dc_over_sqrt_mean_dc_dc + bc[j + 1]!;
+          }
+          {
+            // gc_dc_over_sqrt_mean_dc_dc = gc_dc / sqrt_mean_dc_dc_plus_k
+            const gc_dc_over_sqrt_mean_dc_dc =
+              (gc[j + 2]! * dc_tape[(t * B + b) * 16 + j + 2]!) /
+              sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
+            gc_dc_over_sqrt_mean_dc_dc_tape[(t * B + b) * 16 + j + 2] = gc_dc_over_sqrt_mean_dc_dc;
+            // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+            tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 2] =
+              gc_dc_over_sqrt_mean_dc_dc + bc[j + 2]!;
+          }
+          {
+            // gc_dc_over_sqrt_mean_dc_dc = gc_dc / sqrt_mean_dc_dc_plus_k
+            const gc_dc_over_sqrt_mean_dc_dc =
+              (gc[j + 3]! * dc_tape[(t * B + b) * 16 + j + 3]!) /
+              sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
+            gc_dc_over_sqrt_mean_dc_dc_tape[(t * B + b) * 16 + j + 3] = gc_dc_over_sqrt_mean_dc_dc;
+            // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+            tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 3] =
+              gc_dc_over_sqrt_mean_dc_dc + bc[j + 3]!;
+          }
         }
       }
       // tanh_gc_dc_over_sqrt_mean_dc = tanh(…), for each of B rows
@@ -470,13 +794,39 @@ function forward(
         t * B * 16,
       );
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-          const h =
-            f_i_o_tape[(t * B + b) * 48 + 32 + j]! *
-            tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]!;
-          h_seq[((t + 1) * B + b) * 16 + j] = h;
-          h_out[(t * B + b) * 16 + j] = h;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+            const h =
+              f_i_o_tape[(t * B + b) * 48 + 32 + j]! *
+              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]!;
+            h_seq[((t + 1) * B + b) * 16 + j] = h;
+            h_out[(t * B + b) * 16 + j] = h;
+          }
+          {
+            // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+            const h =
+              f_i_o_tape[(t * B + b) * 48 + 32 + j + 1]! *
+              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 1]!;
+            h_seq[((t + 1) * B + b) * 16 + j + 1] = h;
+            h_out[(t * B + b) * 16 + j + 1] = h;
+          }
+          {
+            // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+            const h =
+              f_i_o_tape[(t * B + b) * 48 + 32 + j + 2]! *
+              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 2]!;
+            h_seq[((t + 1) * B + b) * 16 + j + 2] = h;
+            h_out[(t * B + b) * 16 + j + 2] = h;
+          }
+          {
+            // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+            const h =
+              f_i_o_tape[(t * B + b) * 48 + 32 + j + 3]! *
+              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 3]!;
+            h_seq[((t + 1) * B + b) * 16 + j + 3] = h;
+            h_out[(t * B + b) * 16 + j + 3] = h;
+          }
         }
       }
       if (M !== undefined) {
@@ -641,23 +991,83 @@ function backward(
         }
       }
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // dh = ∂L/∂h, h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-          const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j]! + dh_seed[b * 16 + j]!;
-          dh[b * 16 + j] = dh_1;
-          // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
-          const tanh_gc_dc_over_sqrt_mean_dc =
-            tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]!;
-          // dbc = ∂L/∂bc
-          const dbc_1 =
-            dh_1 *
-            f_i_o_tape[(t * B + b) * 48 + 32 + j]! *
-            (1 - tanh_gc_dc_over_sqrt_mean_dc * tanh_gc_dc_over_sqrt_mean_dc);
-          dbc_steps[(tc * B + b) * 16 + j] = dbc_1;
-          // dbc_over_sqrt_mean_dc_dc_plus_k = dbc / sqrt_mean_dc_dc_plus_k
-          const dbc_over_sqrt_mean_dc_dc_plus_k_1 = dbc_1 / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
-          dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j] =
-            dbc_over_sqrt_mean_dc_dc_plus_k_1;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // dh = ∂L/∂h, h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j]! + dh_seed[b * 16 + j]!;
+            dh[b * 16 + j] = dh_1;
+            // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+            const tanh_gc_dc_over_sqrt_mean_dc =
+              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]!;
+            // dbc = ∂L/∂bc
+            const dbc_1 =
+              dh_1 *
+              f_i_o_tape[(t * B + b) * 48 + 32 + j]! *
+              (1 - tanh_gc_dc_over_sqrt_mean_dc * tanh_gc_dc_over_sqrt_mean_dc);
+            dbc_steps[(tc * B + b) * 16 + j] = dbc_1;
+            // dbc_over_sqrt_mean_dc_dc_plus_k = dbc / sqrt_mean_dc_dc_plus_k
+            const dbc_over_sqrt_mean_dc_dc_plus_k_1 =
+              dbc_1 / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
+            dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j] =
+              dbc_over_sqrt_mean_dc_dc_plus_k_1;
+          }
+          {
+            // dh = ∂L/∂h, h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j + 1]! + dh_seed[b * 16 + j + 1]!;
+            dh[b * 16 + j + 1] = dh_1;
+            // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+            const tanh_gc_dc_over_sqrt_mean_dc =
+              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 1]!;
+            // dbc = ∂L/∂bc
+            const dbc_1 =
+              dh_1 *
+              f_i_o_tape[(t * B + b) * 48 + 32 + j + 1]! *
+              (1 - tanh_gc_dc_over_sqrt_mean_dc * tanh_gc_dc_over_sqrt_mean_dc);
+            dbc_steps[(tc * B + b) * 16 + j + 1] = dbc_1;
+            // dbc_over_sqrt_mean_dc_dc_plus_k = dbc / sqrt_mean_dc_dc_plus_k
+            const dbc_over_sqrt_mean_dc_dc_plus_k_1 =
+              dbc_1 / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
+            dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j + 1] =
+              dbc_over_sqrt_mean_dc_dc_plus_k_1;
+          }
+          {
+            // dh = ∂L/∂h, h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j + 2]! + dh_seed[b * 16 + j + 2]!;
+            dh[b * 16 + j + 2] = dh_1;
+            // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+            const tanh_gc_dc_over_sqrt_mean_dc =
+              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 2]!;
+            // dbc = ∂L/∂bc
+            const dbc_1 =
+              dh_1 *
+              f_i_o_tape[(t * B + b) * 48 + 32 + j + 2]! *
+              (1 - tanh_gc_dc_over_sqrt_mean_dc * tanh_gc_dc_over_sqrt_mean_dc);
+            dbc_steps[(tc * B + b) * 16 + j + 2] = dbc_1;
+            // dbc_over_sqrt_mean_dc_dc_plus_k = dbc / sqrt_mean_dc_dc_plus_k
+            const dbc_over_sqrt_mean_dc_dc_plus_k_1 =
+              dbc_1 / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
+            dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j + 2] =
+              dbc_over_sqrt_mean_dc_dc_plus_k_1;
+          }
+          {
+            // dh = ∂L/∂h, h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j + 3]! + dh_seed[b * 16 + j + 3]!;
+            dh[b * 16 + j + 3] = dh_1;
+            // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+            const tanh_gc_dc_over_sqrt_mean_dc =
+              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 3]!;
+            // dbc = ∂L/∂bc
+            const dbc_1 =
+              dh_1 *
+              f_i_o_tape[(t * B + b) * 48 + 32 + j + 3]! *
+              (1 - tanh_gc_dc_over_sqrt_mean_dc * tanh_gc_dc_over_sqrt_mean_dc);
+            dbc_steps[(tc * B + b) * 16 + j + 3] = dbc_1;
+            // dbc_over_sqrt_mean_dc_dc_plus_k = dbc / sqrt_mean_dc_dc_plus_k
+            const dbc_over_sqrt_mean_dc_dc_plus_k_1 =
+              dbc_1 / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
+            dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j + 3] =
+              dbc_over_sqrt_mean_dc_dc_plus_k_1;
+          }
         }
       }
       // sum_neg_dbc_gc_dc_over_sqrt = Σ neg_dbc_gc_dc_over_sqrt
@@ -682,16 +1092,51 @@ function backward(
       for (let b = 0; b < B; b++)
         sum_neg_dbc_gc_over_sqrt_k[b] = sum_neg_dbc_gc_over_sqrt[b]! * 0.0625;
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // sum_neg_dbc_gc_over_sqrt_k_dc = sum_neg_dbc_gc_over_sqrt_k_each ⊙ dc
-          const sum_neg_dbc_gc_over_sqrt_k_dc =
-            sum_neg_dbc_gc_over_sqrt_k[b]! * dc_tape[(t * B + b) * 16 + j]!;
-          // ddc = ∂L/∂dc, dc = c - mean(c)   lnlstm.cell:26
-          const ddc_1 =
-            sum_neg_dbc_gc_over_sqrt_k_dc +
-            sum_neg_dbc_gc_over_sqrt_k_dc +
-            dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j]! * gc[j]!;
-          ddc[b * 16 + j] = ddc_1;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // sum_neg_dbc_gc_over_sqrt_k_dc = sum_neg_dbc_gc_over_sqrt_k_each ⊙ dc
+            const sum_neg_dbc_gc_over_sqrt_k_dc =
+              sum_neg_dbc_gc_over_sqrt_k[b]! * dc_tape[(t * B + b) * 16 + j]!;
+            // ddc = ∂L/∂dc, dc = c - mean(c)   lnlstm.cell:26
+            const ddc_1 =
+              sum_neg_dbc_gc_over_sqrt_k_dc +
+              sum_neg_dbc_gc_over_sqrt_k_dc +
+              dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j]! * gc[j]!;
+            ddc[b * 16 + j] = ddc_1;
+          }
+          {
+            // sum_neg_dbc_gc_over_sqrt_k_dc = sum_neg_dbc_gc_over_sqrt_k_each ⊙ dc
+            const sum_neg_dbc_gc_over_sqrt_k_dc =
+              sum_neg_dbc_gc_over_sqrt_k[b]! * dc_tape[(t * B + b) * 16 + j + 1]!;
+            // ddc = ∂L/∂dc, dc = c - mean(c)   lnlstm.cell:26
+            const ddc_1 =
+              sum_neg_dbc_gc_over_sqrt_k_dc +
+              sum_neg_dbc_gc_over_sqrt_k_dc +
+              dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j + 1]! * gc[j + 1]!;
+            ddc[b * 16 + j + 1] = ddc_1;
+          }
+          {
+            // sum_neg_dbc_gc_over_sqrt_k_dc = sum_neg_dbc_gc_over_sqrt_k_each ⊙ dc
+            const sum_neg_dbc_gc_over_sqrt_k_dc =
+              sum_neg_dbc_gc_over_sqrt_k[b]! * dc_tape[(t * B + b) * 16 + j + 2]!;
+            // ddc = ∂L/∂dc, dc = c - mean(c)   lnlstm.cell:26
+            const ddc_1 =
+              sum_neg_dbc_gc_over_sqrt_k_dc +
+              sum_neg_dbc_gc_over_sqrt_k_dc +
+              dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j + 2]! * gc[j + 2]!;
+            ddc[b * 16 + j + 2] = ddc_1;
+          }
+          {
+            // sum_neg_dbc_gc_over_sqrt_k_dc = sum_neg_dbc_gc_over_sqrt_k_each ⊙ dc
+            const sum_neg_dbc_gc_over_sqrt_k_dc =
+              sum_neg_dbc_gc_over_sqrt_k[b]! * dc_tape[(t * B + b) * 16 + j + 3]!;
+            // ddc = ∂L/∂dc, dc = c - mean(c)   lnlstm.cell:26
+            const ddc_1 =
+              sum_neg_dbc_gc_over_sqrt_k_dc +
+              sum_neg_dbc_gc_over_sqrt_k_dc +
+              dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j + 3]! * gc[j + 3]!;
+            ddc[b * 16 + j + 3] = ddc_1;
+          }
         }
       }
       // dmean_c = ∂L/∂mean_c, in dc = c - mean(c)   lnlstm.cell:26
@@ -703,28 +1148,103 @@ function backward(
       // dmean_c_k = dmean_c ⊙ 0.0625
       for (let b = 0; b < B; b++) dmean_c_k[b] = dmean_c[b]! * 0.0625;
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // d_c = ∂L/∂c, c = f ⊙ c + i ⊙ g   lnlstm.cell:25
-          const d_c_1 =
-            dc_out[(t * dc_out_rows + b) * 16 + j]! +
-            dc_seed[b * 16 + j]! +
-            ddc[b * 16 + j]! +
-            dmean_c_k[b]!;
-          d_c[b * 16 + j] = d_c_1;
-          // dc_prev = ∂L/∂c_prev
-          const dc_prev = d_c_1 * f_i_o_tape[(t * B + b) * 48 + j]!;
-          dc_back[b * 16 + j] = dc_prev;
-          // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-          const o = f_i_o_tape[(t * B + b) * 48 + 32 + j]!;
-          // do_pre = ∂L/∂(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-          const do_pre_1 =
-            dh[b * 16 + j]! *
-            tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]! *
-            (o * (1 - o));
-          do_pre[(tc * B + b) * 16 + j] = do_pre_1;
-          // do_pre_over_sqrt_mean_do_do = do_pre / sqrt_mean_do_do_plus_k
-          const do_pre_over_sqrt_mean_do_do_1 = do_pre_1 / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
-          do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j] = do_pre_over_sqrt_mean_do_do_1;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // d_c = ∂L/∂c, c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+            const d_c_1 =
+              dc_out[(t * dc_out_rows + b) * 16 + j]! +
+              dc_seed[b * 16 + j]! +
+              ddc[b * 16 + j]! +
+              dmean_c_k[b]!;
+            d_c[b * 16 + j] = d_c_1;
+            // dc_prev = ∂L/∂c_prev
+            const dc_prev = d_c_1 * f_i_o_tape[(t * B + b) * 48 + j]!;
+            dc_back[b * 16 + j] = dc_prev;
+            // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+            const o = f_i_o_tape[(t * B + b) * 48 + 32 + j]!;
+            // do_pre = ∂L/∂(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+            const do_pre_1 =
+              dh[b * 16 + j]! *
+              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]! *
+              (o * (1 - o));
+            do_pre[(tc * B + b) * 16 + j] = do_pre_1;
+            // do_pre_over_sqrt_mean_do_do = do_pre / sqrt_mean_do_do_plus_k
+            const do_pre_over_sqrt_mean_do_do_1 =
+              do_pre_1 / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
+            do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j] = do_pre_over_sqrt_mean_do_do_1;
+          }
+          {
+            // d_c = ∂L/∂c, c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+            const d_c_1 =
+              dc_out[(t * dc_out_rows + b) * 16 + j + 1]! +
+              dc_seed[b * 16 + j + 1]! +
+              ddc[b * 16 + j + 1]! +
+              dmean_c_k[b]!;
+            d_c[b * 16 + j + 1] = d_c_1;
+            // dc_prev = ∂L/∂c_prev
+            const dc_prev = d_c_1 * f_i_o_tape[(t * B + b) * 48 + j + 1]!;
+            dc_back[b * 16 + j + 1] = dc_prev;
+            // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+            const o = f_i_o_tape[(t * B + b) * 48 + 32 + j + 1]!;
+            // do_pre = ∂L/∂(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+            const do_pre_1 =
+              dh[b * 16 + j + 1]! *
+              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 1]! *
+              (o * (1 - o));
+            do_pre[(tc * B + b) * 16 + j + 1] = do_pre_1;
+            // do_pre_over_sqrt_mean_do_do = do_pre / sqrt_mean_do_do_plus_k
+            const do_pre_over_sqrt_mean_do_do_1 =
+              do_pre_1 / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
+            do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j + 1] = do_pre_over_sqrt_mean_do_do_1;
+          }
+          {
+            // d_c = ∂L/∂c, c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+            const d_c_1 =
+              dc_out[(t * dc_out_rows + b) * 16 + j + 2]! +
+              dc_seed[b * 16 + j + 2]! +
+              ddc[b * 16 + j + 2]! +
+              dmean_c_k[b]!;
+            d_c[b * 16 + j + 2] = d_c_1;
+            // dc_prev = ∂L/∂c_prev
+            const dc_prev = d_c_1 * f_i_o_tape[(t * B + b) * 48 + j + 2]!;
+            dc_back[b * 16 + j + 2] = dc_prev;
+            // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+            const o = f_i_o_tape[(t * B + b) * 48 + 32 + j + 2]!;
+            // do_pre = ∂L/∂(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+            const do_pre_1 =
+              dh[b * 16 + j + 2]! *
+              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 2]! *
+              (o * (1 - o));
+            do_pre[(tc * B + b) * 16 + j + 2] = do_pre_1;
+            // do_pre_over_sqrt_mean_do_do = do_pre / sqrt_mean_do_do_plus_k
+            const do_pre_over_sqrt_mean_do_do_1 =
+              do_pre_1 / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
+            do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j + 2] = do_pre_over_sqrt_mean_do_do_1;
+          }
+          {
+            // d_c = ∂L/∂c, c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+            const d_c_1 =
+              dc_out[(t * dc_out_rows + b) * 16 + j + 3]! +
+              dc_seed[b * 16 + j + 3]! +
+              ddc[b * 16 + j + 3]! +
+              dmean_c_k[b]!;
+            d_c[b * 16 + j + 3] = d_c_1;
+            // dc_prev = ∂L/∂c_prev
+            const dc_prev = d_c_1 * f_i_o_tape[(t * B + b) * 48 + j + 3]!;
+            dc_back[b * 16 + j + 3] = dc_prev;
+            // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+            const o = f_i_o_tape[(t * B + b) * 48 + 32 + j + 3]!;
+            // do_pre = ∂L/∂(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+            const do_pre_1 =
+              dh[b * 16 + j + 3]! *
+              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 3]! *
+              (o * (1 - o));
+            do_pre[(tc * B + b) * 16 + j + 3] = do_pre_1;
+            // do_pre_over_sqrt_mean_do_do = do_pre / sqrt_mean_do_do_plus_k
+            const do_pre_over_sqrt_mean_do_do_1 =
+              do_pre_1 / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
+            do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j + 3] = do_pre_over_sqrt_mean_do_do_1;
+          }
         }
       }
       // sum_neg_do_pre_go_do_over_sqrt = Σ neg_do_pre_go_do_over_sqrt
@@ -749,19 +1269,71 @@ function backward(
       for (let b = 0; b < B; b++)
         sum_neg_do_pre_go_over_sqrt_k[b] = sum_neg_do_pre_go_over_sqrt[b]! * 0.0625;
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
-          const sum_neg_do_pre_go_over_sqrt_do_1 =
-            sum_neg_do_pre_go_over_sqrt_k[b]! * do_tape[(t * B + b) * 16 + j]!;
-          sum_neg_do_pre_go_over_sqrt_do[b * 16 + j] = sum_neg_do_pre_go_over_sqrt_do_1;
-          // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-          const g = g_tape[(t * B + b) * 16 + j]!;
-          // dg_pre = ∂L/∂(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-          const dg_pre_1 = d_c[b * 16 + j]! * f_i_o_tape[(t * B + b) * 48 + 16 + j]! * (1 - g * g);
-          dg_pre[(tc * B + b) * 16 + j] = dg_pre_1;
-          // dg_pre_over_sqrt_mean_dg_dg = dg_pre / sqrt_mean_dg_dg_plus_k
-          const dg_pre_over_sqrt_mean_dg_dg_1 = dg_pre_1 / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
-          dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j] = dg_pre_over_sqrt_mean_dg_dg_1;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
+            const sum_neg_do_pre_go_over_sqrt_do_1 =
+              sum_neg_do_pre_go_over_sqrt_k[b]! * do_tape[(t * B + b) * 16 + j]!;
+            sum_neg_do_pre_go_over_sqrt_do[b * 16 + j] = sum_neg_do_pre_go_over_sqrt_do_1;
+            // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+            const g = g_tape[(t * B + b) * 16 + j]!;
+            // dg_pre = ∂L/∂(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+            const dg_pre_1 =
+              d_c[b * 16 + j]! * f_i_o_tape[(t * B + b) * 48 + 16 + j]! * (1 - g * g);
+            dg_pre[(tc * B + b) * 16 + j] = dg_pre_1;
+            // dg_pre_over_sqrt_mean_dg_dg = dg_pre / sqrt_mean_dg_dg_plus_k
+            const dg_pre_over_sqrt_mean_dg_dg_1 =
+              dg_pre_1 / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
+            dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j] = dg_pre_over_sqrt_mean_dg_dg_1;
+          }
+          {
+            // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
+            const sum_neg_do_pre_go_over_sqrt_do_1 =
+              sum_neg_do_pre_go_over_sqrt_k[b]! * do_tape[(t * B + b) * 16 + j + 1]!;
+            sum_neg_do_pre_go_over_sqrt_do[b * 16 + j + 1] = sum_neg_do_pre_go_over_sqrt_do_1;
+            // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+            const g = g_tape[(t * B + b) * 16 + j + 1]!;
+            // dg_pre = ∂L/∂(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+            const dg_pre_1 =
+              d_c[b * 16 + j + 1]! * f_i_o_tape[(t * B + b) * 48 + 16 + j + 1]! * (1 - g * g);
+            dg_pre[(tc * B + b) * 16 + j + 1] = dg_pre_1;
+            // dg_pre_over_sqrt_mean_dg_dg = dg_pre / sqrt_mean_dg_dg_plus_k
+            const dg_pre_over_sqrt_mean_dg_dg_1 =
+              dg_pre_1 / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
+            dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j + 1] = dg_pre_over_sqrt_mean_dg_dg_1;
+          }
+          {
+            // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
+            const sum_neg_do_pre_go_over_sqrt_do_1 =
+              sum_neg_do_pre_go_over_sqrt_k[b]! * do_tape[(t * B + b) * 16 + j + 2]!;
+            sum_neg_do_pre_go_over_sqrt_do[b * 16 + j + 2] = sum_neg_do_pre_go_over_sqrt_do_1;
+            // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+            const g = g_tape[(t * B + b) * 16 + j + 2]!;
+            // dg_pre = ∂L/∂(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+            const dg_pre_1 =
+              d_c[b * 16 + j + 2]! * f_i_o_tape[(t * B + b) * 48 + 16 + j + 2]! * (1 - g * g);
+            dg_pre[(tc * B + b) * 16 + j + 2] = dg_pre_1;
+            // dg_pre_over_sqrt_mean_dg_dg = dg_pre / sqrt_mean_dg_dg_plus_k
+            const dg_pre_over_sqrt_mean_dg_dg_1 =
+              dg_pre_1 / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
+            dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j + 2] = dg_pre_over_sqrt_mean_dg_dg_1;
+          }
+          {
+            // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
+            const sum_neg_do_pre_go_over_sqrt_do_1 =
+              sum_neg_do_pre_go_over_sqrt_k[b]! * do_tape[(t * B + b) * 16 + j + 3]!;
+            sum_neg_do_pre_go_over_sqrt_do[b * 16 + j + 3] = sum_neg_do_pre_go_over_sqrt_do_1;
+            // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+            const g = g_tape[(t * B + b) * 16 + j + 3]!;
+            // dg_pre = ∂L/∂(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+            const dg_pre_1 =
+              d_c[b * 16 + j + 3]! * f_i_o_tape[(t * B + b) * 48 + 16 + j + 3]! * (1 - g * g);
+            dg_pre[(tc * B + b) * 16 + j + 3] = dg_pre_1;
+            // dg_pre_over_sqrt_mean_dg_dg = dg_pre / sqrt_mean_dg_dg_plus_k
+            const dg_pre_over_sqrt_mean_dg_dg_1 =
+              dg_pre_1 / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
+            dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j + 3] = dg_pre_over_sqrt_mean_dg_dg_1;
+          }
         }
       }
       // sum_neg_dg_pre_gg_dg_over_sqrt = Σ neg_dg_pre_gg_dg_over_sqrt
@@ -786,19 +1358,70 @@ function backward(
       for (let b = 0; b < B; b++)
         sum_neg_dg_pre_gg_over_sqrt_k[b] = sum_neg_dg_pre_gg_over_sqrt[b]! * 0.0625;
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
-          const sum_neg_dg_pre_gg_over_sqrt_dg_1 =
-            sum_neg_dg_pre_gg_over_sqrt_k[b]! * dg_tape[(t * B + b) * 16 + j]!;
-          sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j] = sum_neg_dg_pre_gg_over_sqrt_dg_1;
-          // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-          const i = f_i_o_tape[(t * B + b) * 48 + 16 + j]!;
-          // di_pre = ∂L/∂(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-          const di_pre_1 = d_c[b * 16 + j]! * g_tape[(t * B + b) * 16 + j]! * (i * (1 - i));
-          di_pre[(tc * B + b) * 16 + j] = di_pre_1;
-          // di_pre_over_sqrt_mean_di_di = di_pre / sqrt_mean_di_di_plus_k
-          const di_pre_over_sqrt_mean_di_di_1 = di_pre_1 / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
-          di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j] = di_pre_over_sqrt_mean_di_di_1;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
+            const sum_neg_dg_pre_gg_over_sqrt_dg_1 =
+              sum_neg_dg_pre_gg_over_sqrt_k[b]! * dg_tape[(t * B + b) * 16 + j]!;
+            sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j] = sum_neg_dg_pre_gg_over_sqrt_dg_1;
+            // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+            const i = f_i_o_tape[(t * B + b) * 48 + 16 + j]!;
+            // di_pre = ∂L/∂(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+            const di_pre_1 = d_c[b * 16 + j]! * g_tape[(t * B + b) * 16 + j]! * (i * (1 - i));
+            di_pre[(tc * B + b) * 16 + j] = di_pre_1;
+            // di_pre_over_sqrt_mean_di_di = di_pre / sqrt_mean_di_di_plus_k
+            const di_pre_over_sqrt_mean_di_di_1 =
+              di_pre_1 / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
+            di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j] = di_pre_over_sqrt_mean_di_di_1;
+          }
+          {
+            // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
+            const sum_neg_dg_pre_gg_over_sqrt_dg_1 =
+              sum_neg_dg_pre_gg_over_sqrt_k[b]! * dg_tape[(t * B + b) * 16 + j + 1]!;
+            sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j + 1] = sum_neg_dg_pre_gg_over_sqrt_dg_1;
+            // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+            const i = f_i_o_tape[(t * B + b) * 48 + 16 + j + 1]!;
+            // di_pre = ∂L/∂(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+            const di_pre_1 =
+              d_c[b * 16 + j + 1]! * g_tape[(t * B + b) * 16 + j + 1]! * (i * (1 - i));
+            di_pre[(tc * B + b) * 16 + j + 1] = di_pre_1;
+            // di_pre_over_sqrt_mean_di_di = di_pre / sqrt_mean_di_di_plus_k
+            const di_pre_over_sqrt_mean_di_di_1 =
+              di_pre_1 / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
+            di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j + 1] = di_pre_over_sqrt_mean_di_di_1;
+          }
+          {
+            // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
+            const sum_neg_dg_pre_gg_over_sqrt_dg_1 =
+              sum_neg_dg_pre_gg_over_sqrt_k[b]! * dg_tape[(t * B + b) * 16 + j + 2]!;
+            sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j + 2] = sum_neg_dg_pre_gg_over_sqrt_dg_1;
+            // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+            const i = f_i_o_tape[(t * B + b) * 48 + 16 + j + 2]!;
+            // di_pre = ∂L/∂(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+            const di_pre_1 =
+              d_c[b * 16 + j + 2]! * g_tape[(t * B + b) * 16 + j + 2]! * (i * (1 - i));
+            di_pre[(tc * B + b) * 16 + j + 2] = di_pre_1;
+            // di_pre_over_sqrt_mean_di_di = di_pre / sqrt_mean_di_di_plus_k
+            const di_pre_over_sqrt_mean_di_di_1 =
+              di_pre_1 / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
+            di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j + 2] = di_pre_over_sqrt_mean_di_di_1;
+          }
+          {
+            // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
+            const sum_neg_dg_pre_gg_over_sqrt_dg_1 =
+              sum_neg_dg_pre_gg_over_sqrt_k[b]! * dg_tape[(t * B + b) * 16 + j + 3]!;
+            sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j + 3] = sum_neg_dg_pre_gg_over_sqrt_dg_1;
+            // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+            const i = f_i_o_tape[(t * B + b) * 48 + 16 + j + 3]!;
+            // di_pre = ∂L/∂(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+            const di_pre_1 =
+              d_c[b * 16 + j + 3]! * g_tape[(t * B + b) * 16 + j + 3]! * (i * (1 - i));
+            di_pre[(tc * B + b) * 16 + j + 3] = di_pre_1;
+            // di_pre_over_sqrt_mean_di_di = di_pre / sqrt_mean_di_di_plus_k
+            const di_pre_over_sqrt_mean_di_di_1 =
+              di_pre_1 / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
+            di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j + 3] = di_pre_over_sqrt_mean_di_di_1;
+          }
         }
       }
       // sum_neg_di_pre_gi_di_over_sqrt = Σ neg_di_pre_gi_di_over_sqrt
@@ -823,19 +1446,70 @@ function backward(
       for (let b = 0; b < B; b++)
         sum_neg_di_pre_gi_over_sqrt_k[b] = sum_neg_di_pre_gi_over_sqrt[b]! * 0.0625;
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
-          const sum_neg_di_pre_gi_over_sqrt_di_1 =
-            sum_neg_di_pre_gi_over_sqrt_k[b]! * di_tape[(t * B + b) * 16 + j]!;
-          sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j] = sum_neg_di_pre_gi_over_sqrt_di_1;
-          // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-          const f = f_i_o_tape[(t * B + b) * 48 + j]!;
-          // df_pre = ∂L/∂(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-          const df_pre_1 = d_c[b * 16 + j]! * c_seq[(t * B + b) * 16 + j]! * (f * (1 - f));
-          df_pre[(tc * B + b) * 16 + j] = df_pre_1;
-          // df_pre_over_sqrt_mean_df_df = df_pre / sqrt_mean_df_df_plus_k
-          const df_pre_over_sqrt_mean_df_df_1 = df_pre_1 / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
-          df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j] = df_pre_over_sqrt_mean_df_df_1;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
+            const sum_neg_di_pre_gi_over_sqrt_di_1 =
+              sum_neg_di_pre_gi_over_sqrt_k[b]! * di_tape[(t * B + b) * 16 + j]!;
+            sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j] = sum_neg_di_pre_gi_over_sqrt_di_1;
+            // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+            const f = f_i_o_tape[(t * B + b) * 48 + j]!;
+            // df_pre = ∂L/∂(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+            const df_pre_1 = d_c[b * 16 + j]! * c_seq[(t * B + b) * 16 + j]! * (f * (1 - f));
+            df_pre[(tc * B + b) * 16 + j] = df_pre_1;
+            // df_pre_over_sqrt_mean_df_df = df_pre / sqrt_mean_df_df_plus_k
+            const df_pre_over_sqrt_mean_df_df_1 =
+              df_pre_1 / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
+            df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j] = df_pre_over_sqrt_mean_df_df_1;
+          }
+          {
+            // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
+            const sum_neg_di_pre_gi_over_sqrt_di_1 =
+              sum_neg_di_pre_gi_over_sqrt_k[b]! * di_tape[(t * B + b) * 16 + j + 1]!;
+            sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j + 1] = sum_neg_di_pre_gi_over_sqrt_di_1;
+            // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+            const f = f_i_o_tape[(t * B + b) * 48 + j + 1]!;
+            // df_pre = ∂L/∂(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+            const df_pre_1 =
+              d_c[b * 16 + j + 1]! * c_seq[(t * B + b) * 16 + j + 1]! * (f * (1 - f));
+            df_pre[(tc * B + b) * 16 + j + 1] = df_pre_1;
+            // df_pre_over_sqrt_mean_df_df = df_pre / sqrt_mean_df_df_plus_k
+            const df_pre_over_sqrt_mean_df_df_1 =
+              df_pre_1 / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
+            df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j + 1] = df_pre_over_sqrt_mean_df_df_1;
+          }
+          {
+            // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
+            const sum_neg_di_pre_gi_over_sqrt_di_1 =
+              sum_neg_di_pre_gi_over_sqrt_k[b]! * di_tape[(t * B + b) * 16 + j + 2]!;
+            sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j + 2] = sum_neg_di_pre_gi_over_sqrt_di_1;
+            // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+            const f = f_i_o_tape[(t * B + b) * 48 + j + 2]!;
+            // df_pre = ∂L/∂(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+            const df_pre_1 =
+              d_c[b * 16 + j + 2]! * c_seq[(t * B + b) * 16 + j + 2]! * (f * (1 - f));
+            df_pre[(tc * B + b) * 16 + j + 2] = df_pre_1;
+            // df_pre_over_sqrt_mean_df_df = df_pre / sqrt_mean_df_df_plus_k
+            const df_pre_over_sqrt_mean_df_df_1 =
+              df_pre_1 / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
+            df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j + 2] = df_pre_over_sqrt_mean_df_df_1;
+          }
+          {
+            // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
+            const sum_neg_di_pre_gi_over_sqrt_di_1 =
+              sum_neg_di_pre_gi_over_sqrt_k[b]! * di_tape[(t * B + b) * 16 + j + 3]!;
+            sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j + 3] = sum_neg_di_pre_gi_over_sqrt_di_1;
+            // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+            const f = f_i_o_tape[(t * B + b) * 48 + j + 3]!;
+            // df_pre = ∂L/∂(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+            const df_pre_1 =
+              d_c[b * 16 + j + 3]! * c_seq[(t * B + b) * 16 + j + 3]! * (f * (1 - f));
+            df_pre[(tc * B + b) * 16 + j + 3] = df_pre_1;
+            // df_pre_over_sqrt_mean_df_df = df_pre / sqrt_mean_df_df_plus_k
+            const df_pre_over_sqrt_mean_df_df_1 =
+              df_pre_1 / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
+            df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j + 3] = df_pre_over_sqrt_mean_df_df_1;
+          }
         }
       }
       // sum_neg_df_pre_gf_df_over_sqrt = Σ neg_df_pre_gf_df_over_sqrt
@@ -860,20 +1534,70 @@ function backward(
       for (let b = 0; b < B; b++)
         sum_neg_df_pre_gf_over_sqrt_k[b] = sum_neg_df_pre_gf_over_sqrt[b]! * 0.0625;
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
-          const sum_neg_df_pre_gf_over_sqrt_df_1 =
-            sum_neg_df_pre_gf_over_sqrt_k[b]! * df_tape[(t * B + b) * 16 + j]!;
-          sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j] = sum_neg_df_pre_gf_over_sqrt_df_1;
-          // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
-          const sum_neg_do_pre_go_over_sqrt_do_1 = sum_neg_do_pre_go_over_sqrt_do[b * 16 + j]!;
-          // ddo = ∂L/∂do, do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
-          const ddo_1 =
-            sum_neg_do_pre_go_over_sqrt_do_1 +
-            sum_neg_do_pre_go_over_sqrt_do_1 +
-            do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j]! * go[j]!;
-          ddo[b * 16 + j] = ddo_1;
-          d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j] = ddo_1;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
+            const sum_neg_df_pre_gf_over_sqrt_df_1 =
+              sum_neg_df_pre_gf_over_sqrt_k[b]! * df_tape[(t * B + b) * 16 + j]!;
+            sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j] = sum_neg_df_pre_gf_over_sqrt_df_1;
+            // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
+            const sum_neg_do_pre_go_over_sqrt_do_1 = sum_neg_do_pre_go_over_sqrt_do[b * 16 + j]!;
+            // ddo = ∂L/∂do, do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+            const ddo_1 =
+              sum_neg_do_pre_go_over_sqrt_do_1 +
+              sum_neg_do_pre_go_over_sqrt_do_1 +
+              do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j]! * go[j]!;
+            ddo[b * 16 + j] = ddo_1;
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j] = ddo_1;
+          }
+          {
+            // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
+            const sum_neg_df_pre_gf_over_sqrt_df_1 =
+              sum_neg_df_pre_gf_over_sqrt_k[b]! * df_tape[(t * B + b) * 16 + j + 1]!;
+            sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j + 1] = sum_neg_df_pre_gf_over_sqrt_df_1;
+            // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
+            const sum_neg_do_pre_go_over_sqrt_do_1 =
+              sum_neg_do_pre_go_over_sqrt_do[b * 16 + j + 1]!;
+            // ddo = ∂L/∂do, do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+            const ddo_1 =
+              sum_neg_do_pre_go_over_sqrt_do_1 +
+              sum_neg_do_pre_go_over_sqrt_do_1 +
+              do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j + 1]! * go[j + 1]!;
+            ddo[b * 16 + j + 1] = ddo_1;
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j + 1] = ddo_1;
+          }
+          {
+            // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
+            const sum_neg_df_pre_gf_over_sqrt_df_1 =
+              sum_neg_df_pre_gf_over_sqrt_k[b]! * df_tape[(t * B + b) * 16 + j + 2]!;
+            sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j + 2] = sum_neg_df_pre_gf_over_sqrt_df_1;
+            // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
+            const sum_neg_do_pre_go_over_sqrt_do_1 =
+              sum_neg_do_pre_go_over_sqrt_do[b * 16 + j + 2]!;
+            // ddo = ∂L/∂do, do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+            const ddo_1 =
+              sum_neg_do_pre_go_over_sqrt_do_1 +
+              sum_neg_do_pre_go_over_sqrt_do_1 +
+              do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j + 2]! * go[j + 2]!;
+            ddo[b * 16 + j + 2] = ddo_1;
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j + 2] = ddo_1;
+          }
+          {
+            // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
+            const sum_neg_df_pre_gf_over_sqrt_df_1 =
+              sum_neg_df_pre_gf_over_sqrt_k[b]! * df_tape[(t * B + b) * 16 + j + 3]!;
+            sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j + 3] = sum_neg_df_pre_gf_over_sqrt_df_1;
+            // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
+            const sum_neg_do_pre_go_over_sqrt_do_1 =
+              sum_neg_do_pre_go_over_sqrt_do[b * 16 + j + 3]!;
+            // ddo = ∂L/∂do, do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+            const ddo_1 =
+              sum_neg_do_pre_go_over_sqrt_do_1 +
+              sum_neg_do_pre_go_over_sqrt_do_1 +
+              do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j + 3]! * go[j + 3]!;
+            ddo[b * 16 + j + 3] = ddo_1;
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j + 3] = ddo_1;
+          }
         }
       }
       // sum_neg_ddo = Σ neg_ddo
@@ -885,17 +1609,58 @@ function backward(
       // sum_neg_ddo_k = sum_neg_ddo ⊙ 0.0625
       for (let b = 0; b < B; b++) sum_neg_ddo_k[b] = sum_neg_ddo[b]! * 0.0625;
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j]! += sum_neg_ddo_k[b]!;
-          // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
-          const sum_neg_dg_pre_gg_over_sqrt_dg_1 = sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j]!;
-          // ddg = ∂L/∂dg, dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
-          const ddg_1 =
-            sum_neg_dg_pre_gg_over_sqrt_dg_1 +
-            sum_neg_dg_pre_gg_over_sqrt_dg_1 +
-            dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j]! * gg[j]!;
-          ddg[b * 16 + j] = ddg_1;
-          d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j] = ddg_1;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j]! += sum_neg_ddo_k[b]!;
+            // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
+            const sum_neg_dg_pre_gg_over_sqrt_dg_1 = sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j]!;
+            // ddg = ∂L/∂dg, dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+            const ddg_1 =
+              sum_neg_dg_pre_gg_over_sqrt_dg_1 +
+              sum_neg_dg_pre_gg_over_sqrt_dg_1 +
+              dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j]! * gg[j]!;
+            ddg[b * 16 + j] = ddg_1;
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j] = ddg_1;
+          }
+          {
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j + 1]! += sum_neg_ddo_k[b]!;
+            // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
+            const sum_neg_dg_pre_gg_over_sqrt_dg_1 =
+              sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j + 1]!;
+            // ddg = ∂L/∂dg, dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+            const ddg_1 =
+              sum_neg_dg_pre_gg_over_sqrt_dg_1 +
+              sum_neg_dg_pre_gg_over_sqrt_dg_1 +
+              dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j + 1]! * gg[j + 1]!;
+            ddg[b * 16 + j + 1] = ddg_1;
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j + 1] = ddg_1;
+          }
+          {
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j + 2]! += sum_neg_ddo_k[b]!;
+            // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
+            const sum_neg_dg_pre_gg_over_sqrt_dg_1 =
+              sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j + 2]!;
+            // ddg = ∂L/∂dg, dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+            const ddg_1 =
+              sum_neg_dg_pre_gg_over_sqrt_dg_1 +
+              sum_neg_dg_pre_gg_over_sqrt_dg_1 +
+              dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j + 2]! * gg[j + 2]!;
+            ddg[b * 16 + j + 2] = ddg_1;
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j + 2] = ddg_1;
+          }
+          {
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j + 3]! += sum_neg_ddo_k[b]!;
+            // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
+            const sum_neg_dg_pre_gg_over_sqrt_dg_1 =
+              sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j + 3]!;
+            // ddg = ∂L/∂dg, dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+            const ddg_1 =
+              sum_neg_dg_pre_gg_over_sqrt_dg_1 +
+              sum_neg_dg_pre_gg_over_sqrt_dg_1 +
+              dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j + 3]! * gg[j + 3]!;
+            ddg[b * 16 + j + 3] = ddg_1;
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j + 3] = ddg_1;
+          }
         }
       }
       // sum_neg_ddg = Σ neg_ddg
@@ -907,17 +1672,58 @@ function backward(
       // sum_neg_ddg_k = sum_neg_ddg ⊙ 0.0625
       for (let b = 0; b < B; b++) sum_neg_ddg_k[b] = sum_neg_ddg[b]! * 0.0625;
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j]! += sum_neg_ddg_k[b]!;
-          // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
-          const sum_neg_di_pre_gi_over_sqrt_di_1 = sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j]!;
-          // ddi = ∂L/∂di, di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
-          const ddi_1 =
-            sum_neg_di_pre_gi_over_sqrt_di_1 +
-            sum_neg_di_pre_gi_over_sqrt_di_1 +
-            di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j]! * gi[j]!;
-          ddi[b * 16 + j] = ddi_1;
-          d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j] = ddi_1;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j]! += sum_neg_ddg_k[b]!;
+            // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
+            const sum_neg_di_pre_gi_over_sqrt_di_1 = sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j]!;
+            // ddi = ∂L/∂di, di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+            const ddi_1 =
+              sum_neg_di_pre_gi_over_sqrt_di_1 +
+              sum_neg_di_pre_gi_over_sqrt_di_1 +
+              di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j]! * gi[j]!;
+            ddi[b * 16 + j] = ddi_1;
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j] = ddi_1;
+          }
+          {
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j + 1]! += sum_neg_ddg_k[b]!;
+            // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
+            const sum_neg_di_pre_gi_over_sqrt_di_1 =
+              sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j + 1]!;
+            // ddi = ∂L/∂di, di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+            const ddi_1 =
+              sum_neg_di_pre_gi_over_sqrt_di_1 +
+              sum_neg_di_pre_gi_over_sqrt_di_1 +
+              di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j + 1]! * gi[j + 1]!;
+            ddi[b * 16 + j + 1] = ddi_1;
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j + 1] = ddi_1;
+          }
+          {
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j + 2]! += sum_neg_ddg_k[b]!;
+            // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
+            const sum_neg_di_pre_gi_over_sqrt_di_1 =
+              sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j + 2]!;
+            // ddi = ∂L/∂di, di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+            const ddi_1 =
+              sum_neg_di_pre_gi_over_sqrt_di_1 +
+              sum_neg_di_pre_gi_over_sqrt_di_1 +
+              di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j + 2]! * gi[j + 2]!;
+            ddi[b * 16 + j + 2] = ddi_1;
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j + 2] = ddi_1;
+          }
+          {
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j + 3]! += sum_neg_ddg_k[b]!;
+            // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
+            const sum_neg_di_pre_gi_over_sqrt_di_1 =
+              sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j + 3]!;
+            // ddi = ∂L/∂di, di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+            const ddi_1 =
+              sum_neg_di_pre_gi_over_sqrt_di_1 +
+              sum_neg_di_pre_gi_over_sqrt_di_1 +
+              di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j + 3]! * gi[j + 3]!;
+            ddi[b * 16 + j + 3] = ddi_1;
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j + 3] = ddi_1;
+          }
         }
       }
       // sum_neg_ddi = Σ neg_ddi
@@ -929,17 +1735,58 @@ function backward(
       // sum_neg_ddi_k = sum_neg_ddi ⊙ 0.0625
       for (let b = 0; b < B; b++) sum_neg_ddi_k[b] = sum_neg_ddi[b]! * 0.0625;
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j]! += sum_neg_ddi_k[b]!;
-          // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
-          const sum_neg_df_pre_gf_over_sqrt_df_1 = sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j]!;
-          // ddf = ∂L/∂df, df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
-          const ddf_1 =
-            sum_neg_df_pre_gf_over_sqrt_df_1 +
-            sum_neg_df_pre_gf_over_sqrt_df_1 +
-            df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j]! * gf[j]!;
-          ddf[b * 16 + j] = ddf_1;
-          d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j] = ddf_1;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j]! += sum_neg_ddi_k[b]!;
+            // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
+            const sum_neg_df_pre_gf_over_sqrt_df_1 = sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j]!;
+            // ddf = ∂L/∂df, df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+            const ddf_1 =
+              sum_neg_df_pre_gf_over_sqrt_df_1 +
+              sum_neg_df_pre_gf_over_sqrt_df_1 +
+              df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j]! * gf[j]!;
+            ddf[b * 16 + j] = ddf_1;
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j] = ddf_1;
+          }
+          {
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j + 1]! += sum_neg_ddi_k[b]!;
+            // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
+            const sum_neg_df_pre_gf_over_sqrt_df_1 =
+              sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j + 1]!;
+            // ddf = ∂L/∂df, df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+            const ddf_1 =
+              sum_neg_df_pre_gf_over_sqrt_df_1 +
+              sum_neg_df_pre_gf_over_sqrt_df_1 +
+              df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j + 1]! * gf[j + 1]!;
+            ddf[b * 16 + j + 1] = ddf_1;
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j + 1] = ddf_1;
+          }
+          {
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j + 2]! += sum_neg_ddi_k[b]!;
+            // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
+            const sum_neg_df_pre_gf_over_sqrt_df_1 =
+              sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j + 2]!;
+            // ddf = ∂L/∂df, df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+            const ddf_1 =
+              sum_neg_df_pre_gf_over_sqrt_df_1 +
+              sum_neg_df_pre_gf_over_sqrt_df_1 +
+              df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j + 2]! * gf[j + 2]!;
+            ddf[b * 16 + j + 2] = ddf_1;
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j + 2] = ddf_1;
+          }
+          {
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j + 3]! += sum_neg_ddi_k[b]!;
+            // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
+            const sum_neg_df_pre_gf_over_sqrt_df_1 =
+              sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j + 3]!;
+            // ddf = ∂L/∂df, df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+            const ddf_1 =
+              sum_neg_df_pre_gf_over_sqrt_df_1 +
+              sum_neg_df_pre_gf_over_sqrt_df_1 +
+              df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j + 3]! * gf[j + 3]!;
+            ddf[b * 16 + j + 3] = ddf_1;
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j + 3] = ddf_1;
+          }
         }
       }
       // sum_neg_ddf = Σ neg_ddf
@@ -951,8 +1798,20 @@ function backward(
       // sum_neg_ddf_k = sum_neg_ddf ⊙ 0.0625
       for (let b = 0; b < B; b++) sum_neg_ddf_k[b] = sum_neg_ddf[b]! * 0.0625;
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++)
-          d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j]! += sum_neg_ddf_k[b]!;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j]! += sum_neg_ddf_k[b]!;
+          }
+          {
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j + 1]! += sum_neg_ddf_k[b]!;
+          }
+          {
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j + 2]! += sum_neg_ddf_k[b]!;
+          }
+          {
+            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j + 3]! += sum_neg_ddf_k[b]!;
+          }
+        }
       }
       // dh_prev = ∂L/∂h_prev
       mm.nn(B, 64, 16, d_Uf_Ui_Ug_Uo_h_prev, tc * B * 64, 64, Uf_Ui_Ug_Uo, 0, dh_back, 0, 16, 0); // dh_back[m] = Uf_Ui_Ug_Uoᵀ · d_Uf_Ui_Ug_Uo_h_prev[m], for each of B rows
@@ -989,13 +1848,54 @@ function backward(
     // prettier-ignore
     mm.colsum(steps * B, 16, dbc_steps, 0, 16, dbc, 0);
     for (let r = 0; r < steps * B; r++) {
-      for (let j = 0; j < 16; j++) {
-        dgc[j]! +=
-          dbc_over_sqrt_mean_dc_dc_plus_k[r * 16 + j]! * dc_tape[(start * B + r) * 16 + j]!;
-        dgo[j]! += do_pre_over_sqrt_mean_do_do[r * 16 + j]! * do_tape[(start * B + r) * 16 + j]!;
-        dgg[j]! += dg_pre_over_sqrt_mean_dg_dg[r * 16 + j]! * dg_tape[(start * B + r) * 16 + j]!;
-        dgi[j]! += di_pre_over_sqrt_mean_di_di[r * 16 + j]! * di_tape[(start * B + r) * 16 + j]!;
-        dgf[j]! += df_pre_over_sqrt_mean_df_df[r * 16 + j]! * df_tape[(start * B + r) * 16 + j]!;
+      for (let j = 0; j < 16; j += 4) {
+        {
+          dgc[j]! +=
+            dbc_over_sqrt_mean_dc_dc_plus_k[r * 16 + j]! * dc_tape[(start * B + r) * 16 + j]!;
+          dgo[j]! += do_pre_over_sqrt_mean_do_do[r * 16 + j]! * do_tape[(start * B + r) * 16 + j]!;
+          dgg[j]! += dg_pre_over_sqrt_mean_dg_dg[r * 16 + j]! * dg_tape[(start * B + r) * 16 + j]!;
+          dgi[j]! += di_pre_over_sqrt_mean_di_di[r * 16 + j]! * di_tape[(start * B + r) * 16 + j]!;
+          dgf[j]! += df_pre_over_sqrt_mean_df_df[r * 16 + j]! * df_tape[(start * B + r) * 16 + j]!;
+        }
+        {
+          dgc[j + 1]! +=
+            dbc_over_sqrt_mean_dc_dc_plus_k[r * 16 + j + 1]! *
+            dc_tape[(start * B + r) * 16 + j + 1]!;
+          dgo[j + 1]! +=
+            do_pre_over_sqrt_mean_do_do[r * 16 + j + 1]! * do_tape[(start * B + r) * 16 + j + 1]!;
+          dgg[j + 1]! +=
+            dg_pre_over_sqrt_mean_dg_dg[r * 16 + j + 1]! * dg_tape[(start * B + r) * 16 + j + 1]!;
+          dgi[j + 1]! +=
+            di_pre_over_sqrt_mean_di_di[r * 16 + j + 1]! * di_tape[(start * B + r) * 16 + j + 1]!;
+          dgf[j + 1]! +=
+            df_pre_over_sqrt_mean_df_df[r * 16 + j + 1]! * df_tape[(start * B + r) * 16 + j + 1]!;
+        }
+        {
+          dgc[j + 2]! +=
+            dbc_over_sqrt_mean_dc_dc_plus_k[r * 16 + j + 2]! *
+            dc_tape[(start * B + r) * 16 + j + 2]!;
+          dgo[j + 2]! +=
+            do_pre_over_sqrt_mean_do_do[r * 16 + j + 2]! * do_tape[(start * B + r) * 16 + j + 2]!;
+          dgg[j + 2]! +=
+            dg_pre_over_sqrt_mean_dg_dg[r * 16 + j + 2]! * dg_tape[(start * B + r) * 16 + j + 2]!;
+          dgi[j + 2]! +=
+            di_pre_over_sqrt_mean_di_di[r * 16 + j + 2]! * di_tape[(start * B + r) * 16 + j + 2]!;
+          dgf[j + 2]! +=
+            df_pre_over_sqrt_mean_df_df[r * 16 + j + 2]! * df_tape[(start * B + r) * 16 + j + 2]!;
+        }
+        {
+          dgc[j + 3]! +=
+            dbc_over_sqrt_mean_dc_dc_plus_k[r * 16 + j + 3]! *
+            dc_tape[(start * B + r) * 16 + j + 3]!;
+          dgo[j + 3]! +=
+            do_pre_over_sqrt_mean_do_do[r * 16 + j + 3]! * do_tape[(start * B + r) * 16 + j + 3]!;
+          dgg[j + 3]! +=
+            dg_pre_over_sqrt_mean_dg_dg[r * 16 + j + 3]! * dg_tape[(start * B + r) * 16 + j + 3]!;
+          dgi[j + 3]! +=
+            di_pre_over_sqrt_mean_di_di[r * 16 + j + 3]! * di_tape[(start * B + r) * 16 + j + 3]!;
+          dgf[j + 3]! +=
+            df_pre_over_sqrt_mean_df_df[r * 16 + j + 3]! * df_tape[(start * B + r) * 16 + j + 3]!;
+        }
       }
     }
     // dUo = ∂L/∂Uo
@@ -1102,10 +2002,30 @@ function step(
   // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
   mm.nt(B, 64, 16, h_seq, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
   for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j++) {
-      // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
-      const Wf_x_plus_Uf_h_prev_1 = Wf_Wi_Wg_Wo_x[b * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]!;
-      Wf_x_plus_Uf_h_prev[b * 16 + j] = Wf_x_plus_Uf_h_prev_1;
+    for (let j = 0; j < 16; j += 4) {
+      {
+        // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+        const Wf_x_plus_Uf_h_prev_1 = Wf_Wi_Wg_Wo_x[b * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]!;
+        Wf_x_plus_Uf_h_prev[b * 16 + j] = Wf_x_plus_Uf_h_prev_1;
+      }
+      {
+        // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+        const Wf_x_plus_Uf_h_prev_1 =
+          Wf_Wi_Wg_Wo_x[b * 64 + j + 1]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 1]!;
+        Wf_x_plus_Uf_h_prev[b * 16 + j + 1] = Wf_x_plus_Uf_h_prev_1;
+      }
+      {
+        // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+        const Wf_x_plus_Uf_h_prev_1 =
+          Wf_Wi_Wg_Wo_x[b * 64 + j + 2]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 2]!;
+        Wf_x_plus_Uf_h_prev[b * 16 + j + 2] = Wf_x_plus_Uf_h_prev_1;
+      }
+      {
+        // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+        const Wf_x_plus_Uf_h_prev_1 =
+          Wf_Wi_Wg_Wo_x[b * 64 + j + 3]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 3]!;
+        Wf_x_plus_Uf_h_prev[b * 16 + j + 3] = Wf_x_plus_Uf_h_prev_1;
+      }
     }
   }
   // mean_Wf_x_plus_Uf_h_prev = mean(Wf_x_plus_Uf_h_prev)
@@ -1115,14 +2035,43 @@ function step(
     mean_Wf_x_plus_Uf_h_prev[b] = acc / 16;
   }
   for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j++) {
-      // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
-      const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j]! - mean_Wf_x_plus_Uf_h_prev[b]!;
-      df[b * 16 + j] = df_1;
-      // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
-      const Wi_x_plus_Ui_h_prev_1 =
-        Wf_Wi_Wg_Wo_x[b * 64 + 16 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]!;
-      Wi_x_plus_Ui_h_prev[b * 16 + j] = Wi_x_plus_Ui_h_prev_1;
+    for (let j = 0; j < 16; j += 4) {
+      {
+        // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+        const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j]! - mean_Wf_x_plus_Uf_h_prev[b]!;
+        df[b * 16 + j] = df_1;
+        // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+        const Wi_x_plus_Ui_h_prev_1 =
+          Wf_Wi_Wg_Wo_x[b * 64 + 16 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]!;
+        Wi_x_plus_Ui_h_prev[b * 16 + j] = Wi_x_plus_Ui_h_prev_1;
+      }
+      {
+        // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+        const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j + 1]! - mean_Wf_x_plus_Uf_h_prev[b]!;
+        df[b * 16 + j + 1] = df_1;
+        // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+        const Wi_x_plus_Ui_h_prev_1 =
+          Wf_Wi_Wg_Wo_x[b * 64 + 16 + j + 1]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 1]!;
+        Wi_x_plus_Ui_h_prev[b * 16 + j + 1] = Wi_x_plus_Ui_h_prev_1;
+      }
+      {
+        // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+        const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j + 2]! - mean_Wf_x_plus_Uf_h_prev[b]!;
+        df[b * 16 + j + 2] = df_1;
+        // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+        const Wi_x_plus_Ui_h_prev_1 =
+          Wf_Wi_Wg_Wo_x[b * 64 + 16 + j + 2]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 2]!;
+        Wi_x_plus_Ui_h_prev[b * 16 + j + 2] = Wi_x_plus_Ui_h_prev_1;
+      }
+      {
+        // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+        const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j + 3]! - mean_Wf_x_plus_Uf_h_prev[b]!;
+        df[b * 16 + j + 3] = df_1;
+        // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+        const Wi_x_plus_Ui_h_prev_1 =
+          Wf_Wi_Wg_Wo_x[b * 64 + 16 + j + 3]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 3]!;
+        Wi_x_plus_Ui_h_prev[b * 16 + j + 3] = Wi_x_plus_Ui_h_prev_1;
+      }
     }
   }
   // mean_Wi_x_plus_Ui_h_prev = mean(Wi_x_plus_Ui_h_prev)
@@ -1132,14 +2081,43 @@ function step(
     mean_Wi_x_plus_Ui_h_prev[b] = acc / 16;
   }
   for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j++) {
-      // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
-      const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j]! - mean_Wi_x_plus_Ui_h_prev[b]!;
-      di[b * 16 + j] = di_1;
-      // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
-      const Wg_x_plus_Ug_h_prev_1 =
-        Wf_Wi_Wg_Wo_x[b * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]!;
-      Wg_x_plus_Ug_h_prev[b * 16 + j] = Wg_x_plus_Ug_h_prev_1;
+    for (let j = 0; j < 16; j += 4) {
+      {
+        // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+        const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j]! - mean_Wi_x_plus_Ui_h_prev[b]!;
+        di[b * 16 + j] = di_1;
+        // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+        const Wg_x_plus_Ug_h_prev_1 =
+          Wf_Wi_Wg_Wo_x[b * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]!;
+        Wg_x_plus_Ug_h_prev[b * 16 + j] = Wg_x_plus_Ug_h_prev_1;
+      }
+      {
+        // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+        const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j + 1]! - mean_Wi_x_plus_Ui_h_prev[b]!;
+        di[b * 16 + j + 1] = di_1;
+        // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+        const Wg_x_plus_Ug_h_prev_1 =
+          Wf_Wi_Wg_Wo_x[b * 64 + 32 + j + 1]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 1]!;
+        Wg_x_plus_Ug_h_prev[b * 16 + j + 1] = Wg_x_plus_Ug_h_prev_1;
+      }
+      {
+        // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+        const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j + 2]! - mean_Wi_x_plus_Ui_h_prev[b]!;
+        di[b * 16 + j + 2] = di_1;
+        // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+        const Wg_x_plus_Ug_h_prev_1 =
+          Wf_Wi_Wg_Wo_x[b * 64 + 32 + j + 2]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 2]!;
+        Wg_x_plus_Ug_h_prev[b * 16 + j + 2] = Wg_x_plus_Ug_h_prev_1;
+      }
+      {
+        // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+        const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j + 3]! - mean_Wi_x_plus_Ui_h_prev[b]!;
+        di[b * 16 + j + 3] = di_1;
+        // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+        const Wg_x_plus_Ug_h_prev_1 =
+          Wf_Wi_Wg_Wo_x[b * 64 + 32 + j + 3]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 3]!;
+        Wg_x_plus_Ug_h_prev[b * 16 + j + 3] = Wg_x_plus_Ug_h_prev_1;
+      }
     }
   }
   // mean_Wg_x_plus_Ug_h_prev = mean(Wg_x_plus_Ug_h_prev)
@@ -1149,14 +2127,43 @@ function step(
     mean_Wg_x_plus_Ug_h_prev[b] = acc / 16;
   }
   for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j++) {
-      // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
-      const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j]! - mean_Wg_x_plus_Ug_h_prev[b]!;
-      dg[b * 16 + j] = dg_1;
-      // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
-      const Wo_x_plus_Uo_h_prev_1 =
-        Wf_Wi_Wg_Wo_x[b * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]!;
-      Wo_x_plus_Uo_h_prev[b * 16 + j] = Wo_x_plus_Uo_h_prev_1;
+    for (let j = 0; j < 16; j += 4) {
+      {
+        // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+        const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j]! - mean_Wg_x_plus_Ug_h_prev[b]!;
+        dg[b * 16 + j] = dg_1;
+        // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+        const Wo_x_plus_Uo_h_prev_1 =
+          Wf_Wi_Wg_Wo_x[b * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]!;
+        Wo_x_plus_Uo_h_prev[b * 16 + j] = Wo_x_plus_Uo_h_prev_1;
+      }
+      {
+        // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+        const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j + 1]! - mean_Wg_x_plus_Ug_h_prev[b]!;
+        dg[b * 16 + j + 1] = dg_1;
+        // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+        const Wo_x_plus_Uo_h_prev_1 =
+          Wf_Wi_Wg_Wo_x[b * 64 + 48 + j + 1]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 1]!;
+        Wo_x_plus_Uo_h_prev[b * 16 + j + 1] = Wo_x_plus_Uo_h_prev_1;
+      }
+      {
+        // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+        const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j + 2]! - mean_Wg_x_plus_Ug_h_prev[b]!;
+        dg[b * 16 + j + 2] = dg_1;
+        // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+        const Wo_x_plus_Uo_h_prev_1 =
+          Wf_Wi_Wg_Wo_x[b * 64 + 48 + j + 2]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 2]!;
+        Wo_x_plus_Uo_h_prev[b * 16 + j + 2] = Wo_x_plus_Uo_h_prev_1;
+      }
+      {
+        // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+        const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j + 3]! - mean_Wg_x_plus_Ug_h_prev[b]!;
+        dg[b * 16 + j + 3] = dg_1;
+        // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+        const Wo_x_plus_Uo_h_prev_1 =
+          Wf_Wi_Wg_Wo_x[b * 64 + 48 + j + 3]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 3]!;
+        Wo_x_plus_Uo_h_prev[b * 16 + j + 3] = Wo_x_plus_Uo_h_prev_1;
+      }
     }
   }
   // mean_Wo_x_plus_Uo_h_prev = mean(Wo_x_plus_Uo_h_prev)
@@ -1166,10 +2173,27 @@ function step(
     mean_Wo_x_plus_Uo_h_prev[b] = acc / 16;
   }
   for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j++) {
-      // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
-      const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j]! - mean_Wo_x_plus_Uo_h_prev[b]!;
-      do_[b * 16 + j] = do_1;
+    for (let j = 0; j < 16; j += 4) {
+      {
+        // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+        const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+        do_[b * 16 + j] = do_1;
+      }
+      {
+        // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+        const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j + 1]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+        do_[b * 16 + j + 1] = do_1;
+      }
+      {
+        // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+        const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j + 2]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+        do_[b * 16 + j + 2] = do_1;
+      }
+      {
+        // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+        const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j + 3]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+        do_[b * 16 + j + 3] = do_1;
+      }
     }
   }
   // mean_df_df = mean(df_df)
@@ -1183,9 +2207,26 @@ function step(
   // sqrt_mean_df_df_plus_k = sqrt(mean_df_df_plus_k)
   for (let b = 0; b < B; b++) sqrt_mean_df_df_plus_k[b] = Math.sqrt(mean_df_df_plus_k[b]!);
   for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j++) {
-      // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-      f_i_o[b * 48 + j] = (gf[j]! * df[b * 16 + j]!) / sqrt_mean_df_df_plus_k[b]! + bf[j]!;
+    for (let j = 0; j < 16; j += 4) {
+      {
+        // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+        f_i_o[b * 48 + j] = (gf[j]! * df[b * 16 + j]!) / sqrt_mean_df_df_plus_k[b]! + bf[j]!;
+      }
+      {
+        // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+        f_i_o[b * 48 + j + 1] =
+          (gf[j + 1]! * df[b * 16 + j + 1]!) / sqrt_mean_df_df_plus_k[b]! + bf[j + 1]!;
+      }
+      {
+        // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+        f_i_o[b * 48 + j + 2] =
+          (gf[j + 2]! * df[b * 16 + j + 2]!) / sqrt_mean_df_df_plus_k[b]! + bf[j + 2]!;
+      }
+      {
+        // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+        f_i_o[b * 48 + j + 3] =
+          (gf[j + 3]! * df[b * 16 + j + 3]!) / sqrt_mean_df_df_plus_k[b]! + bf[j + 3]!;
+      }
     }
   }
   // mean_di_di = mean(di_di)
@@ -1199,9 +2240,26 @@ function step(
   // sqrt_mean_di_di_plus_k = sqrt(mean_di_di_plus_k)
   for (let b = 0; b < B; b++) sqrt_mean_di_di_plus_k[b] = Math.sqrt(mean_di_di_plus_k[b]!);
   for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j++) {
-      // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-      f_i_o[b * 48 + 16 + j] = (gi[j]! * di[b * 16 + j]!) / sqrt_mean_di_di_plus_k[b]! + bi[j]!;
+    for (let j = 0; j < 16; j += 4) {
+      {
+        // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+        f_i_o[b * 48 + 16 + j] = (gi[j]! * di[b * 16 + j]!) / sqrt_mean_di_di_plus_k[b]! + bi[j]!;
+      }
+      {
+        // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+        f_i_o[b * 48 + 16 + j + 1] =
+          (gi[j + 1]! * di[b * 16 + j + 1]!) / sqrt_mean_di_di_plus_k[b]! + bi[j + 1]!;
+      }
+      {
+        // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+        f_i_o[b * 48 + 16 + j + 2] =
+          (gi[j + 2]! * di[b * 16 + j + 2]!) / sqrt_mean_di_di_plus_k[b]! + bi[j + 2]!;
+      }
+      {
+        // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+        f_i_o[b * 48 + 16 + j + 3] =
+          (gi[j + 3]! * di[b * 16 + j + 3]!) / sqrt_mean_di_di_plus_k[b]! + bi[j + 3]!;
+      }
     }
   }
   // mean_dg_dg = mean(dg_dg)
@@ -1215,9 +2273,26 @@ function step(
   // sqrt_mean_dg_dg_plus_k = sqrt(mean_dg_dg_plus_k)
   for (let b = 0; b < B; b++) sqrt_mean_dg_dg_plus_k[b] = Math.sqrt(mean_dg_dg_plus_k[b]!);
   for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j++) {
-      // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-      g[b * 16 + j] = (gg[j]! * dg[b * 16 + j]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j]!;
+    for (let j = 0; j < 16; j += 4) {
+      {
+        // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+        g[b * 16 + j] = (gg[j]! * dg[b * 16 + j]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j]!;
+      }
+      {
+        // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+        g[b * 16 + j + 1] =
+          (gg[j + 1]! * dg[b * 16 + j + 1]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j + 1]!;
+      }
+      {
+        // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+        g[b * 16 + j + 2] =
+          (gg[j + 2]! * dg[b * 16 + j + 2]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j + 2]!;
+      }
+      {
+        // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+        g[b * 16 + j + 3] =
+          (gg[j + 3]! * dg[b * 16 + j + 3]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j + 3]!;
+      }
     }
   }
   // mean_do_do = mean(do_do)
@@ -1231,9 +2306,26 @@ function step(
   // sqrt_mean_do_do_plus_k = sqrt(mean_do_do_plus_k)
   for (let b = 0; b < B; b++) sqrt_mean_do_do_plus_k[b] = Math.sqrt(mean_do_do_plus_k[b]!);
   for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j++) {
-      // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-      f_i_o[b * 48 + 32 + j] = (go[j]! * do_[b * 16 + j]!) / sqrt_mean_do_do_plus_k[b]! + bo[j]!;
+    for (let j = 0; j < 16; j += 4) {
+      {
+        // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+        f_i_o[b * 48 + 32 + j] = (go[j]! * do_[b * 16 + j]!) / sqrt_mean_do_do_plus_k[b]! + bo[j]!;
+      }
+      {
+        // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+        f_i_o[b * 48 + 32 + j + 1] =
+          (go[j + 1]! * do_[b * 16 + j + 1]!) / sqrt_mean_do_do_plus_k[b]! + bo[j + 1]!;
+      }
+      {
+        // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+        f_i_o[b * 48 + 32 + j + 2] =
+          (go[j + 2]! * do_[b * 16 + j + 2]!) / sqrt_mean_do_do_plus_k[b]! + bo[j + 2]!;
+      }
+      {
+        // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+        f_i_o[b * 48 + 32 + j + 3] =
+          (go[j + 3]! * do_[b * 16 + j + 3]!) / sqrt_mean_do_do_plus_k[b]! + bo[j + 3]!;
+      }
     }
   }
   // f, i, o = σ(…), for each of B rows   lnlstm.cell:20, 21, 23
@@ -1241,11 +2333,38 @@ function step(
   // g = tanh(…), for each of B rows   lnlstm.cell:22
   mm.tanh(B * 16, g, 0, g, 0);
   for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j++) {
-      // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
-      const c = f_i_o[b * 48 + j]! * c_seq[b * 16 + j]! + f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
-      c_next[b * 16 + j] = c;
-      c_out[b * 16 + j] = c;
+    for (let j = 0; j < 16; j += 4) {
+      {
+        // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+        const c =
+          f_i_o[b * 48 + j]! * c_seq[b * 16 + j]! + f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
+        c_next[b * 16 + j] = c;
+        c_out[b * 16 + j] = c;
+      }
+      {
+        // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+        const c =
+          f_i_o[b * 48 + j + 1]! * c_seq[b * 16 + j + 1]! +
+          f_i_o[b * 48 + 16 + j + 1]! * g[b * 16 + j + 1]!;
+        c_next[b * 16 + j + 1] = c;
+        c_out[b * 16 + j + 1] = c;
+      }
+      {
+        // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+        const c =
+          f_i_o[b * 48 + j + 2]! * c_seq[b * 16 + j + 2]! +
+          f_i_o[b * 48 + 16 + j + 2]! * g[b * 16 + j + 2]!;
+        c_next[b * 16 + j + 2] = c;
+        c_out[b * 16 + j + 2] = c;
+      }
+      {
+        // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+        const c =
+          f_i_o[b * 48 + j + 3]! * c_seq[b * 16 + j + 3]! +
+          f_i_o[b * 48 + 16 + j + 3]! * g[b * 16 + j + 3]!;
+        c_next[b * 16 + j + 3] = c;
+        c_out[b * 16 + j + 3] = c;
+      }
     }
   }
   // mean_c = mean(c), in dc = c - mean(c)   lnlstm.cell:26
@@ -1255,10 +2374,27 @@ function step(
     mean_c[b] = acc / 16;
   }
   for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j++) {
-      // dc = c - mean(c)   lnlstm.cell:26
-      const dc_1 = c_next[b * 16 + j]! - mean_c[b]!;
-      dc[b * 16 + j] = dc_1;
+    for (let j = 0; j < 16; j += 4) {
+      {
+        // dc = c - mean(c)   lnlstm.cell:26
+        const dc_1 = c_next[b * 16 + j]! - mean_c[b]!;
+        dc[b * 16 + j] = dc_1;
+      }
+      {
+        // dc = c - mean(c)   lnlstm.cell:26
+        const dc_1 = c_next[b * 16 + j + 1]! - mean_c[b]!;
+        dc[b * 16 + j + 1] = dc_1;
+      }
+      {
+        // dc = c - mean(c)   lnlstm.cell:26
+        const dc_1 = c_next[b * 16 + j + 2]! - mean_c[b]!;
+        dc[b * 16 + j + 2] = dc_1;
+      }
+      {
+        // dc = c - mean(c)   lnlstm.cell:26
+        const dc_1 = c_next[b * 16 + j + 3]! - mean_c[b]!;
+        dc[b * 16 + j + 3] = dc_1;
+      }
     }
   }
   // mean_dc_dc = mean(dc_dc)
@@ -1272,19 +2408,56 @@ function step(
   // sqrt_mean_dc_dc_plus_k = sqrt(mean_dc_dc_plus_k)
   for (let b = 0; b < B; b++) sqrt_mean_dc_dc_plus_k[b] = Math.sqrt(mean_dc_dc_plus_k[b]!);
   for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j++) {
-      // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
-      tanh_values[b * 16 + j] = (gc[j]! * dc[b * 16 + j]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j]!;
+    for (let j = 0; j < 16; j += 4) {
+      {
+        // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+        tanh_values[b * 16 + j] = (gc[j]! * dc[b * 16 + j]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j]!;
+      }
+      {
+        // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+        tanh_values[b * 16 + j + 1] =
+          (gc[j + 1]! * dc[b * 16 + j + 1]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j + 1]!;
+      }
+      {
+        // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+        tanh_values[b * 16 + j + 2] =
+          (gc[j + 2]! * dc[b * 16 + j + 2]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j + 2]!;
+      }
+      {
+        // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+        tanh_values[b * 16 + j + 3] =
+          (gc[j + 3]! * dc[b * 16 + j + 3]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j + 3]!;
+      }
     }
   }
   // tanh_gc_dc_over_sqrt_mean_dc = tanh(…), for each of B rows
   mm.tanh(B * 16, tanh_values, 0, tanh_values, 0);
   for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j++) {
-      // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-      const h = f_i_o[b * 48 + 32 + j]! * tanh_values[b * 16 + j]!;
-      h_next[b * 16 + j] = h;
-      h_out[b * 16 + j] = h;
+    for (let j = 0; j < 16; j += 4) {
+      {
+        // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+        const h = f_i_o[b * 48 + 32 + j]! * tanh_values[b * 16 + j]!;
+        h_next[b * 16 + j] = h;
+        h_out[b * 16 + j] = h;
+      }
+      {
+        // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+        const h = f_i_o[b * 48 + 32 + j + 1]! * tanh_values[b * 16 + j + 1]!;
+        h_next[b * 16 + j + 1] = h;
+        h_out[b * 16 + j + 1] = h;
+      }
+      {
+        // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+        const h = f_i_o[b * 48 + 32 + j + 2]! * tanh_values[b * 16 + j + 2]!;
+        h_next[b * 16 + j + 2] = h;
+        h_out[b * 16 + j + 2] = h;
+      }
+      {
+        // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+        const h = f_i_o[b * 48 + 32 + j + 3]! * tanh_values[b * 16 + j + 3]!;
+        h_next[b * 16 + j + 3] = h;
+        h_out[b * 16 + j + 3] = h;
+      }
     }
   }
   for (let b = 0; b < B; b++) {
@@ -1379,11 +2552,31 @@ function infer(
       // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
       mm.nt(B, 64, 16, h_now, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_now[m], for each of B rows
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
-          const Wf_x_plus_Uf_h_prev_1 =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]!;
-          Wf_x_plus_Uf_h_prev[b * 16 + j] = Wf_x_plus_Uf_h_prev_1;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+            const Wf_x_plus_Uf_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]!;
+            Wf_x_plus_Uf_h_prev[b * 16 + j] = Wf_x_plus_Uf_h_prev_1;
+          }
+          {
+            // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+            const Wf_x_plus_Uf_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 1]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 1]!;
+            Wf_x_plus_Uf_h_prev[b * 16 + j + 1] = Wf_x_plus_Uf_h_prev_1;
+          }
+          {
+            // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+            const Wf_x_plus_Uf_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 2]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 2]!;
+            Wf_x_plus_Uf_h_prev[b * 16 + j + 2] = Wf_x_plus_Uf_h_prev_1;
+          }
+          {
+            // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+            const Wf_x_plus_Uf_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 3]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 3]!;
+            Wf_x_plus_Uf_h_prev[b * 16 + j + 3] = Wf_x_plus_Uf_h_prev_1;
+          }
         }
       }
       // mean_Wf_x_plus_Uf_h_prev = mean(Wf_x_plus_Uf_h_prev)
@@ -1393,14 +2586,46 @@ function infer(
         mean_Wf_x_plus_Uf_h_prev[b] = acc / 16;
       }
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
-          const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j]! - mean_Wf_x_plus_Uf_h_prev[b]!;
-          df[b * 16 + j] = df_1;
-          // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
-          const Wi_x_plus_Ui_h_prev_1 =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]!;
-          Wi_x_plus_Ui_h_prev[b * 16 + j] = Wi_x_plus_Ui_h_prev_1;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+            const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j]! - mean_Wf_x_plus_Uf_h_prev[b]!;
+            df[b * 16 + j] = df_1;
+            // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+            const Wi_x_plus_Ui_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]!;
+            Wi_x_plus_Ui_h_prev[b * 16 + j] = Wi_x_plus_Ui_h_prev_1;
+          }
+          {
+            // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+            const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j + 1]! - mean_Wf_x_plus_Uf_h_prev[b]!;
+            df[b * 16 + j + 1] = df_1;
+            // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+            const Wi_x_plus_Ui_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 1]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 1]!;
+            Wi_x_plus_Ui_h_prev[b * 16 + j + 1] = Wi_x_plus_Ui_h_prev_1;
+          }
+          {
+            // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+            const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j + 2]! - mean_Wf_x_plus_Uf_h_prev[b]!;
+            df[b * 16 + j + 2] = df_1;
+            // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+            const Wi_x_plus_Ui_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 2]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 2]!;
+            Wi_x_plus_Ui_h_prev[b * 16 + j + 2] = Wi_x_plus_Ui_h_prev_1;
+          }
+          {
+            // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+            const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j + 3]! - mean_Wf_x_plus_Uf_h_prev[b]!;
+            df[b * 16 + j + 3] = df_1;
+            // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+            const Wi_x_plus_Ui_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 3]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 3]!;
+            Wi_x_plus_Ui_h_prev[b * 16 + j + 3] = Wi_x_plus_Ui_h_prev_1;
+          }
         }
       }
       // mean_Wi_x_plus_Ui_h_prev = mean(Wi_x_plus_Ui_h_prev)
@@ -1410,14 +2635,46 @@ function infer(
         mean_Wi_x_plus_Ui_h_prev[b] = acc / 16;
       }
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
-          const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j]! - mean_Wi_x_plus_Ui_h_prev[b]!;
-          di[b * 16 + j] = di_1;
-          // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
-          const Wg_x_plus_Ug_h_prev_1 =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]!;
-          Wg_x_plus_Ug_h_prev[b * 16 + j] = Wg_x_plus_Ug_h_prev_1;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+            const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j]! - mean_Wi_x_plus_Ui_h_prev[b]!;
+            di[b * 16 + j] = di_1;
+            // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+            const Wg_x_plus_Ug_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]!;
+            Wg_x_plus_Ug_h_prev[b * 16 + j] = Wg_x_plus_Ug_h_prev_1;
+          }
+          {
+            // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+            const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j + 1]! - mean_Wi_x_plus_Ui_h_prev[b]!;
+            di[b * 16 + j + 1] = di_1;
+            // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+            const Wg_x_plus_Ug_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 1]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 1]!;
+            Wg_x_plus_Ug_h_prev[b * 16 + j + 1] = Wg_x_plus_Ug_h_prev_1;
+          }
+          {
+            // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+            const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j + 2]! - mean_Wi_x_plus_Ui_h_prev[b]!;
+            di[b * 16 + j + 2] = di_1;
+            // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+            const Wg_x_plus_Ug_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 2]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 2]!;
+            Wg_x_plus_Ug_h_prev[b * 16 + j + 2] = Wg_x_plus_Ug_h_prev_1;
+          }
+          {
+            // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+            const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j + 3]! - mean_Wi_x_plus_Ui_h_prev[b]!;
+            di[b * 16 + j + 3] = di_1;
+            // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+            const Wg_x_plus_Ug_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 3]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 3]!;
+            Wg_x_plus_Ug_h_prev[b * 16 + j + 3] = Wg_x_plus_Ug_h_prev_1;
+          }
         }
       }
       // mean_Wg_x_plus_Ug_h_prev = mean(Wg_x_plus_Ug_h_prev)
@@ -1427,14 +2684,46 @@ function infer(
         mean_Wg_x_plus_Ug_h_prev[b] = acc / 16;
       }
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
-          const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j]! - mean_Wg_x_plus_Ug_h_prev[b]!;
-          dg[b * 16 + j] = dg_1;
-          // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
-          const Wo_x_plus_Uo_h_prev_1 =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]!;
-          Wo_x_plus_Uo_h_prev[b * 16 + j] = Wo_x_plus_Uo_h_prev_1;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+            const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j]! - mean_Wg_x_plus_Ug_h_prev[b]!;
+            dg[b * 16 + j] = dg_1;
+            // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+            const Wo_x_plus_Uo_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]!;
+            Wo_x_plus_Uo_h_prev[b * 16 + j] = Wo_x_plus_Uo_h_prev_1;
+          }
+          {
+            // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+            const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j + 1]! - mean_Wg_x_plus_Ug_h_prev[b]!;
+            dg[b * 16 + j + 1] = dg_1;
+            // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+            const Wo_x_plus_Uo_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 1]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 1]!;
+            Wo_x_plus_Uo_h_prev[b * 16 + j + 1] = Wo_x_plus_Uo_h_prev_1;
+          }
+          {
+            // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+            const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j + 2]! - mean_Wg_x_plus_Ug_h_prev[b]!;
+            dg[b * 16 + j + 2] = dg_1;
+            // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+            const Wo_x_plus_Uo_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 2]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 2]!;
+            Wo_x_plus_Uo_h_prev[b * 16 + j + 2] = Wo_x_plus_Uo_h_prev_1;
+          }
+          {
+            // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+            const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j + 3]! - mean_Wg_x_plus_Ug_h_prev[b]!;
+            dg[b * 16 + j + 3] = dg_1;
+            // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+            const Wo_x_plus_Uo_h_prev_1 =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 3]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 3]!;
+            Wo_x_plus_Uo_h_prev[b * 16 + j + 3] = Wo_x_plus_Uo_h_prev_1;
+          }
         }
       }
       // mean_Wo_x_plus_Uo_h_prev = mean(Wo_x_plus_Uo_h_prev)
@@ -1444,10 +2733,27 @@ function infer(
         mean_Wo_x_plus_Uo_h_prev[b] = acc / 16;
       }
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
-          const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j]! - mean_Wo_x_plus_Uo_h_prev[b]!;
-          do_[b * 16 + j] = do_1;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+            const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+            do_[b * 16 + j] = do_1;
+          }
+          {
+            // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+            const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j + 1]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+            do_[b * 16 + j + 1] = do_1;
+          }
+          {
+            // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+            const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j + 2]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+            do_[b * 16 + j + 2] = do_1;
+          }
+          {
+            // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+            const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j + 3]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+            do_[b * 16 + j + 3] = do_1;
+          }
         }
       }
       // mean_df_df = mean(df_df)
@@ -1461,9 +2767,26 @@ function infer(
       // sqrt_mean_df_df_plus_k = sqrt(mean_df_df_plus_k)
       for (let b = 0; b < B; b++) sqrt_mean_df_df_plus_k[b] = Math.sqrt(mean_df_df_plus_k[b]!);
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-          f_i_o[b * 48 + j] = (gf[j]! * df[b * 16 + j]!) / sqrt_mean_df_df_plus_k[b]! + bf[j]!;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+            f_i_o[b * 48 + j] = (gf[j]! * df[b * 16 + j]!) / sqrt_mean_df_df_plus_k[b]! + bf[j]!;
+          }
+          {
+            // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+            f_i_o[b * 48 + j + 1] =
+              (gf[j + 1]! * df[b * 16 + j + 1]!) / sqrt_mean_df_df_plus_k[b]! + bf[j + 1]!;
+          }
+          {
+            // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+            f_i_o[b * 48 + j + 2] =
+              (gf[j + 2]! * df[b * 16 + j + 2]!) / sqrt_mean_df_df_plus_k[b]! + bf[j + 2]!;
+          }
+          {
+            // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+            f_i_o[b * 48 + j + 3] =
+              (gf[j + 3]! * df[b * 16 + j + 3]!) / sqrt_mean_df_df_plus_k[b]! + bf[j + 3]!;
+          }
         }
       }
       // mean_di_di = mean(di_di)
@@ -1477,9 +2800,27 @@ function infer(
       // sqrt_mean_di_di_plus_k = sqrt(mean_di_di_plus_k)
       for (let b = 0; b < B; b++) sqrt_mean_di_di_plus_k[b] = Math.sqrt(mean_di_di_plus_k[b]!);
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-          f_i_o[b * 48 + 16 + j] = (gi[j]! * di[b * 16 + j]!) / sqrt_mean_di_di_plus_k[b]! + bi[j]!;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+            f_i_o[b * 48 + 16 + j] =
+              (gi[j]! * di[b * 16 + j]!) / sqrt_mean_di_di_plus_k[b]! + bi[j]!;
+          }
+          {
+            // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+            f_i_o[b * 48 + 16 + j + 1] =
+              (gi[j + 1]! * di[b * 16 + j + 1]!) / sqrt_mean_di_di_plus_k[b]! + bi[j + 1]!;
+          }
+          {
+            // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+            f_i_o[b * 48 + 16 + j + 2] =
+              (gi[j + 2]! * di[b * 16 + j + 2]!) / sqrt_mean_di_di_plus_k[b]! + bi[j + 2]!;
+          }
+          {
+            // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+            f_i_o[b * 48 + 16 + j + 3] =
+              (gi[j + 3]! * di[b * 16 + j + 3]!) / sqrt_mean_di_di_plus_k[b]! + bi[j + 3]!;
+          }
         }
       }
       // mean_dg_dg = mean(dg_dg)
@@ -1493,9 +2834,26 @@ function infer(
       // sqrt_mean_dg_dg_plus_k = sqrt(mean_dg_dg_plus_k)
       for (let b = 0; b < B; b++) sqrt_mean_dg_dg_plus_k[b] = Math.sqrt(mean_dg_dg_plus_k[b]!);
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-          g[b * 16 + j] = (gg[j]! * dg[b * 16 + j]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j]!;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+            g[b * 16 + j] = (gg[j]! * dg[b * 16 + j]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j]!;
+          }
+          {
+            // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+            g[b * 16 + j + 1] =
+              (gg[j + 1]! * dg[b * 16 + j + 1]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j + 1]!;
+          }
+          {
+            // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+            g[b * 16 + j + 2] =
+              (gg[j + 2]! * dg[b * 16 + j + 2]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j + 2]!;
+          }
+          {
+            // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+            g[b * 16 + j + 3] =
+              (gg[j + 3]! * dg[b * 16 + j + 3]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j + 3]!;
+          }
         }
       }
       // mean_do_do = mean(do_do)
@@ -1509,10 +2867,27 @@ function infer(
       // sqrt_mean_do_do_plus_k = sqrt(mean_do_do_plus_k)
       for (let b = 0; b < B; b++) sqrt_mean_do_do_plus_k[b] = Math.sqrt(mean_do_do_plus_k[b]!);
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-          f_i_o[b * 48 + 32 + j] =
-            (go[j]! * do_[b * 16 + j]!) / sqrt_mean_do_do_plus_k[b]! + bo[j]!;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+            f_i_o[b * 48 + 32 + j] =
+              (go[j]! * do_[b * 16 + j]!) / sqrt_mean_do_do_plus_k[b]! + bo[j]!;
+          }
+          {
+            // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+            f_i_o[b * 48 + 32 + j + 1] =
+              (go[j + 1]! * do_[b * 16 + j + 1]!) / sqrt_mean_do_do_plus_k[b]! + bo[j + 1]!;
+          }
+          {
+            // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+            f_i_o[b * 48 + 32 + j + 2] =
+              (go[j + 2]! * do_[b * 16 + j + 2]!) / sqrt_mean_do_do_plus_k[b]! + bo[j + 2]!;
+          }
+          {
+            // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+            f_i_o[b * 48 + 32 + j + 3] =
+              (go[j + 3]! * do_[b * 16 + j + 3]!) / sqrt_mean_do_do_plus_k[b]! + bo[j + 3]!;
+          }
         }
       }
       // f, i, o = σ(…), for each of B rows   lnlstm.cell:20, 21, 23
@@ -1520,12 +2895,38 @@ function infer(
       // g = tanh(…), for each of B rows   lnlstm.cell:22
       mm.tanh(B * 16, g, 0, g, 0);
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
-          const c =
-            f_i_o[b * 48 + j]! * c_now[b * 16 + j]! + f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
-          c_new[b * 16 + j] = c;
-          c_out[(t * B + b) * 16 + j] = c;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+            const c =
+              f_i_o[b * 48 + j]! * c_now[b * 16 + j]! + f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
+            c_new[b * 16 + j] = c;
+            c_out[(t * B + b) * 16 + j] = c;
+          }
+          {
+            // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+            const c =
+              f_i_o[b * 48 + j + 1]! * c_now[b * 16 + j + 1]! +
+              f_i_o[b * 48 + 16 + j + 1]! * g[b * 16 + j + 1]!;
+            c_new[b * 16 + j + 1] = c;
+            c_out[(t * B + b) * 16 + j + 1] = c;
+          }
+          {
+            // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+            const c =
+              f_i_o[b * 48 + j + 2]! * c_now[b * 16 + j + 2]! +
+              f_i_o[b * 48 + 16 + j + 2]! * g[b * 16 + j + 2]!;
+            c_new[b * 16 + j + 2] = c;
+            c_out[(t * B + b) * 16 + j + 2] = c;
+          }
+          {
+            // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+            const c =
+              f_i_o[b * 48 + j + 3]! * c_now[b * 16 + j + 3]! +
+              f_i_o[b * 48 + 16 + j + 3]! * g[b * 16 + j + 3]!;
+            c_new[b * 16 + j + 3] = c;
+            c_out[(t * B + b) * 16 + j + 3] = c;
+          }
         }
       }
       // mean_c = mean(c), in dc = c - mean(c)   lnlstm.cell:26
@@ -1535,10 +2936,27 @@ function infer(
         mean_c[b] = acc / 16;
       }
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // dc = c - mean(c)   lnlstm.cell:26
-          const dc_1 = c_new[b * 16 + j]! - mean_c[b]!;
-          dc[b * 16 + j] = dc_1;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // dc = c - mean(c)   lnlstm.cell:26
+            const dc_1 = c_new[b * 16 + j]! - mean_c[b]!;
+            dc[b * 16 + j] = dc_1;
+          }
+          {
+            // dc = c - mean(c)   lnlstm.cell:26
+            const dc_1 = c_new[b * 16 + j + 1]! - mean_c[b]!;
+            dc[b * 16 + j + 1] = dc_1;
+          }
+          {
+            // dc = c - mean(c)   lnlstm.cell:26
+            const dc_1 = c_new[b * 16 + j + 2]! - mean_c[b]!;
+            dc[b * 16 + j + 2] = dc_1;
+          }
+          {
+            // dc = c - mean(c)   lnlstm.cell:26
+            const dc_1 = c_new[b * 16 + j + 3]! - mean_c[b]!;
+            dc[b * 16 + j + 3] = dc_1;
+          }
         }
       }
       // mean_dc_dc = mean(dc_dc)
@@ -1552,20 +2970,57 @@ function infer(
       // sqrt_mean_dc_dc_plus_k = sqrt(mean_dc_dc_plus_k)
       for (let b = 0; b < B; b++) sqrt_mean_dc_dc_plus_k[b] = Math.sqrt(mean_dc_dc_plus_k[b]!);
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
-          tanh_values[b * 16 + j] =
-            (gc[j]! * dc[b * 16 + j]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j]!;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+            tanh_values[b * 16 + j] =
+              (gc[j]! * dc[b * 16 + j]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j]!;
+          }
+          {
+            // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+            tanh_values[b * 16 + j + 1] =
+              (gc[j + 1]! * dc[b * 16 + j + 1]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j + 1]!;
+          }
+          {
+            // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+            tanh_values[b * 16 + j + 2] =
+              (gc[j + 2]! * dc[b * 16 + j + 2]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j + 2]!;
+          }
+          {
+            // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+            tanh_values[b * 16 + j + 3] =
+              (gc[j + 3]! * dc[b * 16 + j + 3]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j + 3]!;
+          }
         }
       }
       // tanh_gc_dc_over_sqrt_mean_dc = tanh(…), for each of B rows
       mm.tanh(B * 16, tanh_values, 0, tanh_values, 0);
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-          const h = f_i_o[b * 48 + 32 + j]! * tanh_values[b * 16 + j]!;
-          h_new[b * 16 + j] = h;
-          h_out[(t * B + b) * 16 + j] = h;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+            const h = f_i_o[b * 48 + 32 + j]! * tanh_values[b * 16 + j]!;
+            h_new[b * 16 + j] = h;
+            h_out[(t * B + b) * 16 + j] = h;
+          }
+          {
+            // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+            const h = f_i_o[b * 48 + 32 + j + 1]! * tanh_values[b * 16 + j + 1]!;
+            h_new[b * 16 + j + 1] = h;
+            h_out[(t * B + b) * 16 + j + 1] = h;
+          }
+          {
+            // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+            const h = f_i_o[b * 48 + 32 + j + 2]! * tanh_values[b * 16 + j + 2]!;
+            h_new[b * 16 + j + 2] = h;
+            h_out[(t * B + b) * 16 + j + 2] = h;
+          }
+          {
+            // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+            const h = f_i_o[b * 48 + 32 + j + 3]! * tanh_values[b * 16 + j + 3]!;
+            h_new[b * 16 + j + 3] = h;
+            h_out[(t * B + b) * 16 + j + 3] = h;
+          }
         }
       }
       if (M !== undefined) {

@@ -149,25 +149,80 @@ function forward(
       // g = tanh(…), for each of B rows   lstm.cell:15
       mm.tanh(B * 16, g_tape, t * B * 16, g_tape, t * B * 16);
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // c = f ⊙ c + i ⊙ g   lstm.cell:17
-          const c =
-            f_i_o_tape[(t * B + b) * 48 + j]! * c_seq[(t * B + b) * 16 + j]! +
-            f_i_o_tape[(t * B + b) * 48 + 16 + j]! * g_tape[(t * B + b) * 16 + j]!;
-          c_seq[((t + 1) * B + b) * 16 + j] = c;
-          c_out[(t * B + b) * 16 + j] = c;
-          // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
-          tanh_c_tape[(t * B + b) * 16 + j] = c;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // c = f ⊙ c + i ⊙ g   lstm.cell:17
+            const c =
+              f_i_o_tape[(t * B + b) * 48 + j]! * c_seq[(t * B + b) * 16 + j]! +
+              f_i_o_tape[(t * B + b) * 48 + 16 + j]! * g_tape[(t * B + b) * 16 + j]!;
+            c_seq[((t + 1) * B + b) * 16 + j] = c;
+            c_out[(t * B + b) * 16 + j] = c;
+            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+            tanh_c_tape[(t * B + b) * 16 + j] = c;
+          }
+          {
+            // c = f ⊙ c + i ⊙ g   lstm.cell:17
+            const c =
+              f_i_o_tape[(t * B + b) * 48 + j + 1]! * c_seq[(t * B + b) * 16 + j + 1]! +
+              f_i_o_tape[(t * B + b) * 48 + 16 + j + 1]! * g_tape[(t * B + b) * 16 + j + 1]!;
+            c_seq[((t + 1) * B + b) * 16 + j + 1] = c;
+            c_out[(t * B + b) * 16 + j + 1] = c;
+            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+            tanh_c_tape[(t * B + b) * 16 + j + 1] = c;
+          }
+          {
+            // c = f ⊙ c + i ⊙ g   lstm.cell:17
+            const c =
+              f_i_o_tape[(t * B + b) * 48 + j + 2]! * c_seq[(t * B + b) * 16 + j + 2]! +
+              f_i_o_tape[(t * B + b) * 48 + 16 + j + 2]! * g_tape[(t * B + b) * 16 + j + 2]!;
+            c_seq[((t + 1) * B + b) * 16 + j + 2] = c;
+            c_out[(t * B + b) * 16 + j + 2] = c;
+            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+            tanh_c_tape[(t * B + b) * 16 + j + 2] = c;
+          }
+          {
+            // c = f ⊙ c + i ⊙ g   lstm.cell:17
+            const c =
+              f_i_o_tape[(t * B + b) * 48 + j + 3]! * c_seq[(t * B + b) * 16 + j + 3]! +
+              f_i_o_tape[(t * B + b) * 48 + 16 + j + 3]! * g_tape[(t * B + b) * 16 + j + 3]!;
+            c_seq[((t + 1) * B + b) * 16 + j + 3] = c;
+            c_out[(t * B + b) * 16 + j + 3] = c;
+            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+            tanh_c_tape[(t * B + b) * 16 + j + 3] = c;
+          }
         }
       }
       // tanh_c = tanh(…), for each of B rows   lstm.cell:18
       mm.tanh(B * 16, tanh_c_tape, t * B * 16, tanh_c_tape, t * B * 16);
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // h = o ⊙ tanh(c)   lstm.cell:18
-          const h = f_i_o_tape[(t * B + b) * 48 + 32 + j]! * tanh_c_tape[(t * B + b) * 16 + j]!;
-          h_seq[((t + 1) * B + b) * 16 + j] = h;
-          h_out[(t * B + b) * 16 + j] = h;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // h = o ⊙ tanh(c)   lstm.cell:18
+            const h = f_i_o_tape[(t * B + b) * 48 + 32 + j]! * tanh_c_tape[(t * B + b) * 16 + j]!;
+            h_seq[((t + 1) * B + b) * 16 + j] = h;
+            h_out[(t * B + b) * 16 + j] = h;
+          }
+          {
+            // h = o ⊙ tanh(c)   lstm.cell:18
+            const h =
+              f_i_o_tape[(t * B + b) * 48 + 32 + j + 1]! * tanh_c_tape[(t * B + b) * 16 + j + 1]!;
+            h_seq[((t + 1) * B + b) * 16 + j + 1] = h;
+            h_out[(t * B + b) * 16 + j + 1] = h;
+          }
+          {
+            // h = o ⊙ tanh(c)   lstm.cell:18
+            const h =
+              f_i_o_tape[(t * B + b) * 48 + 32 + j + 2]! * tanh_c_tape[(t * B + b) * 16 + j + 2]!;
+            h_seq[((t + 1) * B + b) * 16 + j + 2] = h;
+            h_out[(t * B + b) * 16 + j + 2] = h;
+          }
+          {
+            // h = o ⊙ tanh(c)   lstm.cell:18
+            const h =
+              f_i_o_tape[(t * B + b) * 48 + 32 + j + 3]! * tanh_c_tape[(t * B + b) * 16 + j + 3]!;
+            h_seq[((t + 1) * B + b) * 16 + j + 3] = h;
+            h_out[(t * B + b) * 16 + j + 3] = h;
+          }
         }
       }
       if (M !== undefined) {
@@ -261,39 +316,143 @@ function backward(
         }
       }
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // dh = ∂L/∂h, h = o ⊙ tanh(c)   lstm.cell:18
-          const dh = dh_out[(t * dh_out_rows + b) * 16 + j]! + dh_seed[b * 16 + j]!;
-          // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
-          const o = f_i_o_tape[(t * B + b) * 48 + 32 + j]!;
-          // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
-          const tanh_c = tanh_c_tape[(t * B + b) * 16 + j]!;
-          // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   lstm.cell:17
-          const dc =
-            dc_out[(t * dc_out_rows + b) * 16 + j]! +
-            dc_seed[b * 16 + j]! +
-            dh * o * (1 - tanh_c * tanh_c);
-          // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
-          const f = f_i_o_tape[(t * B + b) * 48 + j]!;
-          // dc_prev = ∂L/∂c_prev
-          const dc_prev = dc * f;
-          dc_back[b * 16 + j] = dc_prev;
-          // do_pre = ∂L/∂(Wo·x + Uo·h + bo)   lstm.cell:16
-          const do_pre = dh * tanh_c * (o * (1 - o));
-          df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j] = do_pre;
-          // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
-          const i = f_i_o_tape[(t * B + b) * 48 + 16 + j]!;
-          // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
-          const g = g_tape[(t * B + b) * 16 + j]!;
-          // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   lstm.cell:15
-          const dg_pre = dc * i * (1 - g * g);
-          df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j] = dg_pre;
-          // di_pre = ∂L/∂(Wi·x + Ui·h + bi)   lstm.cell:14
-          const di_pre = dc * g * (i * (1 - i));
-          df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j] = di_pre;
-          // df_pre = ∂L/∂(Wf·x + Uf·h + bf)   lstm.cell:13
-          const df_pre = dc * c_seq[(t * B + b) * 16 + j]! * (f * (1 - f));
-          df_di_dg_do_pre[(tc * B + b) * 64 + j] = df_pre;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // dh = ∂L/∂h, h = o ⊙ tanh(c)   lstm.cell:18
+            const dh = dh_out[(t * dh_out_rows + b) * 16 + j]! + dh_seed[b * 16 + j]!;
+            // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
+            const o = f_i_o_tape[(t * B + b) * 48 + 32 + j]!;
+            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+            const tanh_c = tanh_c_tape[(t * B + b) * 16 + j]!;
+            // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   lstm.cell:17
+            const dc =
+              dc_out[(t * dc_out_rows + b) * 16 + j]! +
+              dc_seed[b * 16 + j]! +
+              dh * o * (1 - tanh_c * tanh_c);
+            // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
+            const f = f_i_o_tape[(t * B + b) * 48 + j]!;
+            // dc_prev = ∂L/∂c_prev
+            const dc_prev = dc * f;
+            dc_back[b * 16 + j] = dc_prev;
+            // do_pre = ∂L/∂(Wo·x + Uo·h + bo)   lstm.cell:16
+            const do_pre = dh * tanh_c * (o * (1 - o));
+            df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j] = do_pre;
+            // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
+            const i = f_i_o_tape[(t * B + b) * 48 + 16 + j]!;
+            // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
+            const g = g_tape[(t * B + b) * 16 + j]!;
+            // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   lstm.cell:15
+            const dg_pre = dc * i * (1 - g * g);
+            df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j] = dg_pre;
+            // di_pre = ∂L/∂(Wi·x + Ui·h + bi)   lstm.cell:14
+            const di_pre = dc * g * (i * (1 - i));
+            df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j] = di_pre;
+            // df_pre = ∂L/∂(Wf·x + Uf·h + bf)   lstm.cell:13
+            const df_pre = dc * c_seq[(t * B + b) * 16 + j]! * (f * (1 - f));
+            df_di_dg_do_pre[(tc * B + b) * 64 + j] = df_pre;
+          }
+          {
+            // dh = ∂L/∂h, h = o ⊙ tanh(c)   lstm.cell:18
+            const dh = dh_out[(t * dh_out_rows + b) * 16 + j + 1]! + dh_seed[b * 16 + j + 1]!;
+            // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
+            const o = f_i_o_tape[(t * B + b) * 48 + 32 + j + 1]!;
+            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+            const tanh_c = tanh_c_tape[(t * B + b) * 16 + j + 1]!;
+            // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   lstm.cell:17
+            const dc =
+              dc_out[(t * dc_out_rows + b) * 16 + j + 1]! +
+              dc_seed[b * 16 + j + 1]! +
+              dh * o * (1 - tanh_c * tanh_c);
+            // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
+            const f = f_i_o_tape[(t * B + b) * 48 + j + 1]!;
+            // dc_prev = ∂L/∂c_prev
+            const dc_prev = dc * f;
+            dc_back[b * 16 + j + 1] = dc_prev;
+            // do_pre = ∂L/∂(Wo·x + Uo·h + bo)   lstm.cell:16
+            const do_pre = dh * tanh_c * (o * (1 - o));
+            df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j + 1] = do_pre;
+            // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
+            const i = f_i_o_tape[(t * B + b) * 48 + 16 + j + 1]!;
+            // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
+            const g = g_tape[(t * B + b) * 16 + j + 1]!;
+            // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   lstm.cell:15
+            const dg_pre = dc * i * (1 - g * g);
+            df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j + 1] = dg_pre;
+            // di_pre = ∂L/∂(Wi·x + Ui·h + bi)   lstm.cell:14
+            const di_pre = dc * g * (i * (1 - i));
+            df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j + 1] = di_pre;
+            // df_pre = ∂L/∂(Wf·x + Uf·h + bf)   lstm.cell:13
+            const df_pre = dc * c_seq[(t * B + b) * 16 + j + 1]! * (f * (1 - f));
+            df_di_dg_do_pre[(tc * B + b) * 64 + j + 1] = df_pre;
+          }
+          {
+            // dh = ∂L/∂h, h = o ⊙ tanh(c)   lstm.cell:18
+            const dh = dh_out[(t * dh_out_rows + b) * 16 + j + 2]! + dh_seed[b * 16 + j + 2]!;
+            // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
+            const o = f_i_o_tape[(t * B + b) * 48 + 32 + j + 2]!;
+            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+            const tanh_c = tanh_c_tape[(t * B + b) * 16 + j + 2]!;
+            // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   lstm.cell:17
+            const dc =
+              dc_out[(t * dc_out_rows + b) * 16 + j + 2]! +
+              dc_seed[b * 16 + j + 2]! +
+              dh * o * (1 - tanh_c * tanh_c);
+            // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
+            const f = f_i_o_tape[(t * B + b) * 48 + j + 2]!;
+            // dc_prev = ∂L/∂c_prev
+            const dc_prev = dc * f;
+            dc_back[b * 16 + j + 2] = dc_prev;
+            // do_pre = ∂L/∂(Wo·x + Uo·h + bo)   lstm.cell:16
+            const do_pre = dh * tanh_c * (o * (1 - o));
+            df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j + 2] = do_pre;
+            // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
+            const i = f_i_o_tape[(t * B + b) * 48 + 16 + j + 2]!;
+            // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
+            const g = g_tape[(t * B + b) * 16 + j + 2]!;
+            // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   lstm.cell:15
+            const dg_pre = dc * i * (1 - g * g);
+            df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j + 2] = dg_pre;
+            // di_pre = ∂L/∂(Wi·x + Ui·h + bi)   lstm.cell:14
+            const di_pre = dc * g * (i * (1 - i));
+            df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j + 2] = di_pre;
+            // df_pre = ∂L/∂(Wf·x + Uf·h + bf)   lstm.cell:13
+            const df_pre = dc * c_seq[(t * B + b) * 16 + j + 2]! * (f * (1 - f));
+            df_di_dg_do_pre[(tc * B + b) * 64 + j + 2] = df_pre;
+          }
+          {
+            // dh = ∂L/∂h, h = o ⊙ tanh(c)   lstm.cell:18
+            const dh = dh_out[(t * dh_out_rows + b) * 16 + j + 3]! + dh_seed[b * 16 + j + 3]!;
+            // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
+            const o = f_i_o_tape[(t * B + b) * 48 + 32 + j + 3]!;
+            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+            const tanh_c = tanh_c_tape[(t * B + b) * 16 + j + 3]!;
+            // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   lstm.cell:17
+            const dc =
+              dc_out[(t * dc_out_rows + b) * 16 + j + 3]! +
+              dc_seed[b * 16 + j + 3]! +
+              dh * o * (1 - tanh_c * tanh_c);
+            // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
+            const f = f_i_o_tape[(t * B + b) * 48 + j + 3]!;
+            // dc_prev = ∂L/∂c_prev
+            const dc_prev = dc * f;
+            dc_back[b * 16 + j + 3] = dc_prev;
+            // do_pre = ∂L/∂(Wo·x + Uo·h + bo)   lstm.cell:16
+            const do_pre = dh * tanh_c * (o * (1 - o));
+            df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j + 3] = do_pre;
+            // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
+            const i = f_i_o_tape[(t * B + b) * 48 + 16 + j + 3]!;
+            // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
+            const g = g_tape[(t * B + b) * 16 + j + 3]!;
+            // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   lstm.cell:15
+            const dg_pre = dc * i * (1 - g * g);
+            df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j + 3] = dg_pre;
+            // di_pre = ∂L/∂(Wi·x + Ui·h + bi)   lstm.cell:14
+            const di_pre = dc * g * (i * (1 - i));
+            df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j + 3] = di_pre;
+            // df_pre = ∂L/∂(Wf·x + Uf·h + bf)   lstm.cell:13
+            const df_pre = dc * c_seq[(t * B + b) * 16 + j + 3]! * (f * (1 - f));
+            df_di_dg_do_pre[(tc * B + b) * 64 + j + 3] = df_pre;
+          }
         }
       }
       // dh_prev = ∂L/∂h_prev
@@ -434,23 +593,76 @@ function step(
   // g = tanh(…), for each of B rows   lstm.cell:15
   mm.tanh(B * 16, g, 0, g, 0);
   for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j++) {
-      // c = f ⊙ c + i ⊙ g   lstm.cell:17
-      const c = f_i_o[b * 48 + j]! * c_seq[b * 16 + j]! + f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
-      c_next[b * 16 + j] = c;
-      c_out[b * 16 + j] = c;
-      // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
-      tanh_c[b * 16 + j] = c;
+    for (let j = 0; j < 16; j += 4) {
+      {
+        // c = f ⊙ c + i ⊙ g   lstm.cell:17
+        const c =
+          f_i_o[b * 48 + j]! * c_seq[b * 16 + j]! + f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
+        c_next[b * 16 + j] = c;
+        c_out[b * 16 + j] = c;
+        // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+        tanh_c[b * 16 + j] = c;
+      }
+      {
+        // c = f ⊙ c + i ⊙ g   lstm.cell:17
+        const c =
+          f_i_o[b * 48 + j + 1]! * c_seq[b * 16 + j + 1]! +
+          f_i_o[b * 48 + 16 + j + 1]! * g[b * 16 + j + 1]!;
+        c_next[b * 16 + j + 1] = c;
+        c_out[b * 16 + j + 1] = c;
+        // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+        tanh_c[b * 16 + j + 1] = c;
+      }
+      {
+        // c = f ⊙ c + i ⊙ g   lstm.cell:17
+        const c =
+          f_i_o[b * 48 + j + 2]! * c_seq[b * 16 + j + 2]! +
+          f_i_o[b * 48 + 16 + j + 2]! * g[b * 16 + j + 2]!;
+        c_next[b * 16 + j + 2] = c;
+        c_out[b * 16 + j + 2] = c;
+        // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+        tanh_c[b * 16 + j + 2] = c;
+      }
+      {
+        // c = f ⊙ c + i ⊙ g   lstm.cell:17
+        const c =
+          f_i_o[b * 48 + j + 3]! * c_seq[b * 16 + j + 3]! +
+          f_i_o[b * 48 + 16 + j + 3]! * g[b * 16 + j + 3]!;
+        c_next[b * 16 + j + 3] = c;
+        c_out[b * 16 + j + 3] = c;
+        // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+        tanh_c[b * 16 + j + 3] = c;
+      }
     }
   }
   // tanh_c = tanh(…), for each of B rows   lstm.cell:18
   mm.tanh(B * 16, tanh_c, 0, tanh_c, 0);
   for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j++) {
-      // h = o ⊙ tanh(c)   lstm.cell:18
-      const h = f_i_o[b * 48 + 32 + j]! * tanh_c[b * 16 + j]!;
-      h_next[b * 16 + j] = h;
-      h_out[b * 16 + j] = h;
+    for (let j = 0; j < 16; j += 4) {
+      {
+        // h = o ⊙ tanh(c)   lstm.cell:18
+        const h = f_i_o[b * 48 + 32 + j]! * tanh_c[b * 16 + j]!;
+        h_next[b * 16 + j] = h;
+        h_out[b * 16 + j] = h;
+      }
+      {
+        // h = o ⊙ tanh(c)   lstm.cell:18
+        const h = f_i_o[b * 48 + 32 + j + 1]! * tanh_c[b * 16 + j + 1]!;
+        h_next[b * 16 + j + 1] = h;
+        h_out[b * 16 + j + 1] = h;
+      }
+      {
+        // h = o ⊙ tanh(c)   lstm.cell:18
+        const h = f_i_o[b * 48 + 32 + j + 2]! * tanh_c[b * 16 + j + 2]!;
+        h_next[b * 16 + j + 2] = h;
+        h_out[b * 16 + j + 2] = h;
+      }
+      {
+        // h = o ⊙ tanh(c)   lstm.cell:18
+        const h = f_i_o[b * 48 + 32 + j + 3]! * tanh_c[b * 16 + j + 3]!;
+        h_next[b * 16 + j + 3] = h;
+        h_out[b * 16 + j + 3] = h;
+      }
     }
   }
   for (let b = 0; b < B; b++) {
@@ -548,24 +760,76 @@ function infer(
       // g = tanh(…), for each of B rows   lstm.cell:15
       mm.tanh(B * 16, g, 0, g, 0);
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // c = f ⊙ c + i ⊙ g   lstm.cell:17
-          const c =
-            f_i_o[b * 48 + j]! * c_now[b * 16 + j]! + f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
-          c_new[b * 16 + j] = c;
-          c_out[(t * B + b) * 16 + j] = c;
-          // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
-          tanh_c[b * 16 + j] = c;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // c = f ⊙ c + i ⊙ g   lstm.cell:17
+            const c =
+              f_i_o[b * 48 + j]! * c_now[b * 16 + j]! + f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
+            c_new[b * 16 + j] = c;
+            c_out[(t * B + b) * 16 + j] = c;
+            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+            tanh_c[b * 16 + j] = c;
+          }
+          {
+            // c = f ⊙ c + i ⊙ g   lstm.cell:17
+            const c =
+              f_i_o[b * 48 + j + 1]! * c_now[b * 16 + j + 1]! +
+              f_i_o[b * 48 + 16 + j + 1]! * g[b * 16 + j + 1]!;
+            c_new[b * 16 + j + 1] = c;
+            c_out[(t * B + b) * 16 + j + 1] = c;
+            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+            tanh_c[b * 16 + j + 1] = c;
+          }
+          {
+            // c = f ⊙ c + i ⊙ g   lstm.cell:17
+            const c =
+              f_i_o[b * 48 + j + 2]! * c_now[b * 16 + j + 2]! +
+              f_i_o[b * 48 + 16 + j + 2]! * g[b * 16 + j + 2]!;
+            c_new[b * 16 + j + 2] = c;
+            c_out[(t * B + b) * 16 + j + 2] = c;
+            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+            tanh_c[b * 16 + j + 2] = c;
+          }
+          {
+            // c = f ⊙ c + i ⊙ g   lstm.cell:17
+            const c =
+              f_i_o[b * 48 + j + 3]! * c_now[b * 16 + j + 3]! +
+              f_i_o[b * 48 + 16 + j + 3]! * g[b * 16 + j + 3]!;
+            c_new[b * 16 + j + 3] = c;
+            c_out[(t * B + b) * 16 + j + 3] = c;
+            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+            tanh_c[b * 16 + j + 3] = c;
+          }
         }
       }
       // tanh_c = tanh(…), for each of B rows   lstm.cell:18
       mm.tanh(B * 16, tanh_c, 0, tanh_c, 0);
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // h = o ⊙ tanh(c)   lstm.cell:18
-          const h = f_i_o[b * 48 + 32 + j]! * tanh_c[b * 16 + j]!;
-          h_new[b * 16 + j] = h;
-          h_out[(t * B + b) * 16 + j] = h;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // h = o ⊙ tanh(c)   lstm.cell:18
+            const h = f_i_o[b * 48 + 32 + j]! * tanh_c[b * 16 + j]!;
+            h_new[b * 16 + j] = h;
+            h_out[(t * B + b) * 16 + j] = h;
+          }
+          {
+            // h = o ⊙ tanh(c)   lstm.cell:18
+            const h = f_i_o[b * 48 + 32 + j + 1]! * tanh_c[b * 16 + j + 1]!;
+            h_new[b * 16 + j + 1] = h;
+            h_out[(t * B + b) * 16 + j + 1] = h;
+          }
+          {
+            // h = o ⊙ tanh(c)   lstm.cell:18
+            const h = f_i_o[b * 48 + 32 + j + 2]! * tanh_c[b * 16 + j + 2]!;
+            h_new[b * 16 + j + 2] = h;
+            h_out[(t * B + b) * 16 + j + 2] = h;
+          }
+          {
+            // h = o ⊙ tanh(c)   lstm.cell:18
+            const h = f_i_o[b * 48 + 32 + j + 3]! * tanh_c[b * 16 + j + 3]!;
+            h_new[b * 16 + j + 3] = h;
+            h_out[(t * B + b) * 16 + j + 3] = h;
+          }
         }
       }
       if (M !== undefined) {

@@ -84,37 +84,112 @@ function forward(
     // Wz_Wh_x = Wz_Wh·x
     mm.nt(steps * B, 32, 8, x, start * B * 8, 8, Wz_Wh, 0, Wz_Wh_x, 0, 32, 0); // Wz_Wh_x[m] = Wz_Wh · x[m], for all steps * B rows
     for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 16; i++) {
-        // z = σ(Wz·x + bz)   mingru.cell:14
-        z_tape[(start * B + r) * 16 + i] = Wz_Wh_x[r * 32 + i]! + bz[i]!;
+      for (let i = 0; i < 16; i += 4) {
+        {
+          // z = σ(Wz·x + bz)   mingru.cell:14
+          z_tape[(start * B + r) * 16 + i] = Wz_Wh_x[r * 32 + i]! + bz[i]!;
+        }
+        {
+          // z = σ(Wz·x + bz)   mingru.cell:14
+          z_tape[(start * B + r) * 16 + i + 1] = Wz_Wh_x[r * 32 + i + 1]! + bz[i + 1]!;
+        }
+        {
+          // z = σ(Wz·x + bz)   mingru.cell:14
+          z_tape[(start * B + r) * 16 + i + 2] = Wz_Wh_x[r * 32 + i + 2]! + bz[i + 2]!;
+        }
+        {
+          // z = σ(Wz·x + bz)   mingru.cell:14
+          z_tape[(start * B + r) * 16 + i + 3] = Wz_Wh_x[r * 32 + i + 3]! + bz[i + 3]!;
+        }
       }
     }
     // z = σ(…), for all T * B rows   mingru.cell:14
     mm.sigmoid(steps * B * 16, z_tape, start * B * 16, z_tape, start * B * 16);
     for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 16; i++) {
-        // one_minus_z = 1 - z
-        const one_minus_z_1 = 1 - z_tape[(start * B + r) * 16 + i]!;
-        one_minus_z[r * 16 + i] = one_minus_z_1;
-        // Wh_x_plus_bh = Wh_x + bh
-        const Wh_x_plus_bh = Wz_Wh_x[r * 32 + 16 + i]! + bh[i]!;
-        Wh_x_plus_bh_tape[(start * B + r) * 16 + i] = Wh_x_plus_bh;
-        // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
-        const z_Wh_x_plus_bh_1 = z_tape[(start * B + r) * 16 + i]! * Wh_x_plus_bh;
-        z_Wh_x_plus_bh[r * 16 + i] = z_Wh_x_plus_bh_1;
+      for (let i = 0; i < 16; i += 4) {
+        {
+          // one_minus_z = 1 - z
+          const one_minus_z_1 = 1 - z_tape[(start * B + r) * 16 + i]!;
+          one_minus_z[r * 16 + i] = one_minus_z_1;
+          // Wh_x_plus_bh = Wh_x + bh
+          const Wh_x_plus_bh = Wz_Wh_x[r * 32 + 16 + i]! + bh[i]!;
+          Wh_x_plus_bh_tape[(start * B + r) * 16 + i] = Wh_x_plus_bh;
+          // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
+          const z_Wh_x_plus_bh_1 = z_tape[(start * B + r) * 16 + i]! * Wh_x_plus_bh;
+          z_Wh_x_plus_bh[r * 16 + i] = z_Wh_x_plus_bh_1;
+        }
+        {
+          // one_minus_z = 1 - z
+          const one_minus_z_1 = 1 - z_tape[(start * B + r) * 16 + i + 1]!;
+          one_minus_z[r * 16 + i + 1] = one_minus_z_1;
+          // Wh_x_plus_bh = Wh_x + bh
+          const Wh_x_plus_bh = Wz_Wh_x[r * 32 + 16 + i + 1]! + bh[i + 1]!;
+          Wh_x_plus_bh_tape[(start * B + r) * 16 + i + 1] = Wh_x_plus_bh;
+          // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
+          const z_Wh_x_plus_bh_1 = z_tape[(start * B + r) * 16 + i + 1]! * Wh_x_plus_bh;
+          z_Wh_x_plus_bh[r * 16 + i + 1] = z_Wh_x_plus_bh_1;
+        }
+        {
+          // one_minus_z = 1 - z
+          const one_minus_z_1 = 1 - z_tape[(start * B + r) * 16 + i + 2]!;
+          one_minus_z[r * 16 + i + 2] = one_minus_z_1;
+          // Wh_x_plus_bh = Wh_x + bh
+          const Wh_x_plus_bh = Wz_Wh_x[r * 32 + 16 + i + 2]! + bh[i + 2]!;
+          Wh_x_plus_bh_tape[(start * B + r) * 16 + i + 2] = Wh_x_plus_bh;
+          // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
+          const z_Wh_x_plus_bh_1 = z_tape[(start * B + r) * 16 + i + 2]! * Wh_x_plus_bh;
+          z_Wh_x_plus_bh[r * 16 + i + 2] = z_Wh_x_plus_bh_1;
+        }
+        {
+          // one_minus_z = 1 - z
+          const one_minus_z_1 = 1 - z_tape[(start * B + r) * 16 + i + 3]!;
+          one_minus_z[r * 16 + i + 3] = one_minus_z_1;
+          // Wh_x_plus_bh = Wh_x + bh
+          const Wh_x_plus_bh = Wz_Wh_x[r * 32 + 16 + i + 3]! + bh[i + 3]!;
+          Wh_x_plus_bh_tape[(start * B + r) * 16 + i + 3] = Wh_x_plus_bh;
+          // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
+          const z_Wh_x_plus_bh_1 = z_tape[(start * B + r) * 16 + i + 3]! * Wh_x_plus_bh;
+          z_Wh_x_plus_bh[r * 16 + i + 3] = z_Wh_x_plus_bh_1;
+        }
       }
     }
     for (let t = start; t < start + steps; t++) {
       // The step's row in buffers of the chunk's rows.
       const tc = t - start;
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-          const h =
-            one_minus_z[(tc * B + b) * 16 + i]! * h_seq[(t * B + b) * 16 + i]! +
-            z_Wh_x_plus_bh[(tc * B + b) * 16 + i]!;
-          h_seq[((t + 1) * B + b) * 16 + i] = h;
-          h_out[(t * B + b) * 16 + i] = h;
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+            const h =
+              one_minus_z[(tc * B + b) * 16 + i]! * h_seq[(t * B + b) * 16 + i]! +
+              z_Wh_x_plus_bh[(tc * B + b) * 16 + i]!;
+            h_seq[((t + 1) * B + b) * 16 + i] = h;
+            h_out[(t * B + b) * 16 + i] = h;
+          }
+          {
+            // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+            const h =
+              one_minus_z[(tc * B + b) * 16 + i + 1]! * h_seq[(t * B + b) * 16 + i + 1]! +
+              z_Wh_x_plus_bh[(tc * B + b) * 16 + i + 1]!;
+            h_seq[((t + 1) * B + b) * 16 + i + 1] = h;
+            h_out[(t * B + b) * 16 + i + 1] = h;
+          }
+          {
+            // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+            const h =
+              one_minus_z[(tc * B + b) * 16 + i + 2]! * h_seq[(t * B + b) * 16 + i + 2]! +
+              z_Wh_x_plus_bh[(tc * B + b) * 16 + i + 2]!;
+            h_seq[((t + 1) * B + b) * 16 + i + 2] = h;
+            h_out[(t * B + b) * 16 + i + 2] = h;
+          }
+          {
+            // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+            const h =
+              one_minus_z[(tc * B + b) * 16 + i + 3]! * h_seq[(t * B + b) * 16 + i + 3]! +
+              z_Wh_x_plus_bh[(tc * B + b) * 16 + i + 3]!;
+            h_seq[((t + 1) * B + b) * 16 + i + 3] = h;
+            h_out[(t * B + b) * 16 + i + 3] = h;
+          }
         }
       }
       if (M !== undefined) {
@@ -193,13 +268,39 @@ function backward(
         }
       }
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-          const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i]! + dh_seed[b * 16 + i]!;
-          dh[(tc * B + b) * 16 + i] = dh_1;
-          // dh_prev = ∂L/∂h_prev
-          const dh_prev = dh_1 * (1 - z_tape[(t * B + b) * 16 + i]!);
-          dh_back[b * 16 + i] = dh_prev;
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i]! + dh_seed[b * 16 + i]!;
+            dh[(tc * B + b) * 16 + i] = dh_1;
+            // dh_prev = ∂L/∂h_prev
+            const dh_prev = dh_1 * (1 - z_tape[(t * B + b) * 16 + i]!);
+            dh_back[b * 16 + i] = dh_prev;
+          }
+          {
+            // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i + 1]! + dh_seed[b * 16 + i + 1]!;
+            dh[(tc * B + b) * 16 + i + 1] = dh_1;
+            // dh_prev = ∂L/∂h_prev
+            const dh_prev = dh_1 * (1 - z_tape[(t * B + b) * 16 + i + 1]!);
+            dh_back[b * 16 + i + 1] = dh_prev;
+          }
+          {
+            // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i + 2]! + dh_seed[b * 16 + i + 2]!;
+            dh[(tc * B + b) * 16 + i + 2] = dh_1;
+            // dh_prev = ∂L/∂h_prev
+            const dh_prev = dh_1 * (1 - z_tape[(t * B + b) * 16 + i + 2]!);
+            dh_back[b * 16 + i + 2] = dh_prev;
+          }
+          {
+            // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i + 3]! + dh_seed[b * 16 + i + 3]!;
+            dh[(tc * B + b) * 16 + i + 3] = dh_1;
+            // dh_prev = ∂L/∂h_prev
+            const dh_prev = dh_1 * (1 - z_tape[(t * B + b) * 16 + i + 3]!);
+            dh_back[b * 16 + i + 3] = dh_prev;
+          }
         }
       }
       if (M !== undefined) {
@@ -216,28 +317,89 @@ function backward(
     }
     // Param gradients, for the chunk's steps at once.
     for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 16; i++) {
-        // d_Wh_x = ∂L/∂Wh_x, in h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-        const d_Wh_x_1 = dh[r * 16 + i]! * z_tape[(start * B + r) * 16 + i]!;
-        d_Wh_x[r * 16 + i] = d_Wh_x_1;
-        dbh[i]! += d_Wh_x_1;
+      for (let i = 0; i < 16; i += 4) {
+        {
+          // d_Wh_x = ∂L/∂Wh_x, in h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+          const d_Wh_x_1 = dh[r * 16 + i]! * z_tape[(start * B + r) * 16 + i]!;
+          d_Wh_x[r * 16 + i] = d_Wh_x_1;
+          dbh[i]! += d_Wh_x_1;
+        }
+        {
+          // d_Wh_x = ∂L/∂Wh_x, in h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+          const d_Wh_x_1 = dh[r * 16 + i + 1]! * z_tape[(start * B + r) * 16 + i + 1]!;
+          d_Wh_x[r * 16 + i + 1] = d_Wh_x_1;
+          dbh[i + 1]! += d_Wh_x_1;
+        }
+        {
+          // d_Wh_x = ∂L/∂Wh_x, in h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+          const d_Wh_x_1 = dh[r * 16 + i + 2]! * z_tape[(start * B + r) * 16 + i + 2]!;
+          d_Wh_x[r * 16 + i + 2] = d_Wh_x_1;
+          dbh[i + 2]! += d_Wh_x_1;
+        }
+        {
+          // d_Wh_x = ∂L/∂Wh_x, in h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+          const d_Wh_x_1 = dh[r * 16 + i + 3]! * z_tape[(start * B + r) * 16 + i + 3]!;
+          d_Wh_x[r * 16 + i + 3] = d_Wh_x_1;
+          dbh[i + 3]! += d_Wh_x_1;
+        }
       }
     }
     // dWh = ∂L/∂Wh
     mm.tn(steps * B, 16, 8, d_Wh_x, 0, 16, x, start * B * 8, 8, dWh, 0, 1); // dWh += Σ_m d_Wh_x[m] ⊗ x[m], for all steps * B rows
     for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 16; i++) {
-        // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-        const dh_1 = dh[r * 16 + i]!;
-        // z = σ(Wz·x + bz)   mingru.cell:14
-        const z = z_tape[(start * B + r) * 16 + i]!;
-        // dz_pre = ∂L/∂(Wz·x + bz)   mingru.cell:14
-        const dz_pre_1 =
-          (dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + i]! +
-            -(dh_1 * h_seq[(start * B + r) * 16 + i]!)) *
-          (z * (1 - z));
-        dz_pre[r * 16 + i] = dz_pre_1;
-        dbz[i]! += dz_pre_1;
+      for (let i = 0; i < 16; i += 4) {
+        {
+          // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+          const dh_1 = dh[r * 16 + i]!;
+          // z = σ(Wz·x + bz)   mingru.cell:14
+          const z = z_tape[(start * B + r) * 16 + i]!;
+          // dz_pre = ∂L/∂(Wz·x + bz)   mingru.cell:14
+          const dz_pre_1 =
+            (dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + i]! +
+              -(dh_1 * h_seq[(start * B + r) * 16 + i]!)) *
+            (z * (1 - z));
+          dz_pre[r * 16 + i] = dz_pre_1;
+          dbz[i]! += dz_pre_1;
+        }
+        {
+          // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+          const dh_1 = dh[r * 16 + i + 1]!;
+          // z = σ(Wz·x + bz)   mingru.cell:14
+          const z = z_tape[(start * B + r) * 16 + i + 1]!;
+          // dz_pre = ∂L/∂(Wz·x + bz)   mingru.cell:14
+          const dz_pre_1 =
+            (dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + i + 1]! +
+              -(dh_1 * h_seq[(start * B + r) * 16 + i + 1]!)) *
+            (z * (1 - z));
+          dz_pre[r * 16 + i + 1] = dz_pre_1;
+          dbz[i + 1]! += dz_pre_1;
+        }
+        {
+          // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+          const dh_1 = dh[r * 16 + i + 2]!;
+          // z = σ(Wz·x + bz)   mingru.cell:14
+          const z = z_tape[(start * B + r) * 16 + i + 2]!;
+          // dz_pre = ∂L/∂(Wz·x + bz)   mingru.cell:14
+          const dz_pre_1 =
+            (dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + i + 2]! +
+              -(dh_1 * h_seq[(start * B + r) * 16 + i + 2]!)) *
+            (z * (1 - z));
+          dz_pre[r * 16 + i + 2] = dz_pre_1;
+          dbz[i + 2]! += dz_pre_1;
+        }
+        {
+          // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+          const dh_1 = dh[r * 16 + i + 3]!;
+          // z = σ(Wz·x + bz)   mingru.cell:14
+          const z = z_tape[(start * B + r) * 16 + i + 3]!;
+          // dz_pre = ∂L/∂(Wz·x + bz)   mingru.cell:14
+          const dz_pre_1 =
+            (dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + i + 3]! +
+              -(dh_1 * h_seq[(start * B + r) * 16 + i + 3]!)) *
+            (z * (1 - z));
+          dz_pre[r * 16 + i + 3] = dz_pre_1;
+          dbz[i + 3]! += dz_pre_1;
+        }
       }
     }
     // dWz = ∂L/∂Wz
@@ -294,21 +456,61 @@ function step(
   // Wz_Wh_x = Wz_Wh·x
   mm.nt(B, 32, 8, x, 0, 8, Wz_Wh, 0, Wz_Wh_x, 0, 32, 0); // Wz_Wh_x[m] = Wz_Wh · x[m], for each of B rows
   for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 16; i++) {
-      // z = σ(Wz·x + bz)   mingru.cell:14
-      z[b * 16 + i] = Wz_Wh_x[b * 32 + i]! + bz[i]!;
+    for (let i = 0; i < 16; i += 4) {
+      {
+        // z = σ(Wz·x + bz)   mingru.cell:14
+        z[b * 16 + i] = Wz_Wh_x[b * 32 + i]! + bz[i]!;
+      }
+      {
+        // z = σ(Wz·x + bz)   mingru.cell:14
+        z[b * 16 + i + 1] = Wz_Wh_x[b * 32 + i + 1]! + bz[i + 1]!;
+      }
+      {
+        // z = σ(Wz·x + bz)   mingru.cell:14
+        z[b * 16 + i + 2] = Wz_Wh_x[b * 32 + i + 2]! + bz[i + 2]!;
+      }
+      {
+        // z = σ(Wz·x + bz)   mingru.cell:14
+        z[b * 16 + i + 3] = Wz_Wh_x[b * 32 + i + 3]! + bz[i + 3]!;
+      }
     }
   }
   // z = σ(…), for each of B rows   mingru.cell:14
   mm.sigmoid(B * 16, z, 0, z, 0);
   for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 16; i++) {
-      // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-      const h =
-        (1 - z[b * 16 + i]!) * h_seq[b * 16 + i]! +
-        z[b * 16 + i]! * (Wz_Wh_x[b * 32 + 16 + i]! + bh[i]!);
-      h_next[b * 16 + i] = h;
-      h_out[b * 16 + i] = h;
+    for (let i = 0; i < 16; i += 4) {
+      {
+        // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+        const h =
+          (1 - z[b * 16 + i]!) * h_seq[b * 16 + i]! +
+          z[b * 16 + i]! * (Wz_Wh_x[b * 32 + 16 + i]! + bh[i]!);
+        h_next[b * 16 + i] = h;
+        h_out[b * 16 + i] = h;
+      }
+      {
+        // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+        const h =
+          (1 - z[b * 16 + i + 1]!) * h_seq[b * 16 + i + 1]! +
+          z[b * 16 + i + 1]! * (Wz_Wh_x[b * 32 + 16 + i + 1]! + bh[i + 1]!);
+        h_next[b * 16 + i + 1] = h;
+        h_out[b * 16 + i + 1] = h;
+      }
+      {
+        // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+        const h =
+          (1 - z[b * 16 + i + 2]!) * h_seq[b * 16 + i + 2]! +
+          z[b * 16 + i + 2]! * (Wz_Wh_x[b * 32 + 16 + i + 2]! + bh[i + 2]!);
+        h_next[b * 16 + i + 2] = h;
+        h_out[b * 16 + i + 2] = h;
+      }
+      {
+        // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+        const h =
+          (1 - z[b * 16 + i + 3]!) * h_seq[b * 16 + i + 3]! +
+          z[b * 16 + i + 3]! * (Wz_Wh_x[b * 32 + 16 + i + 3]! + bh[i + 3]!);
+        h_next[b * 16 + i + 3] = h;
+        h_out[b * 16 + i + 3] = h;
+      }
     }
   }
   for (let b = 0; b < B; b++) {
@@ -356,34 +558,103 @@ function infer(
     // Wz_Wh_x = Wz_Wh·x
     mm.nt(steps * B, 32, 8, x, start * B * 8, 8, Wz_Wh, 0, Wz_Wh_x, 0, 32, 0); // Wz_Wh_x[m] = Wz_Wh · x[m], for all steps * B rows
     for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 16; i++) {
-        // z = σ(Wz·x + bz)   mingru.cell:14
-        z[r * 16 + i] = Wz_Wh_x[r * 32 + i]! + bz[i]!;
+      for (let i = 0; i < 16; i += 4) {
+        {
+          // z = σ(Wz·x + bz)   mingru.cell:14
+          z[r * 16 + i] = Wz_Wh_x[r * 32 + i]! + bz[i]!;
+        }
+        {
+          // z = σ(Wz·x + bz)   mingru.cell:14
+          z[r * 16 + i + 1] = Wz_Wh_x[r * 32 + i + 1]! + bz[i + 1]!;
+        }
+        {
+          // z = σ(Wz·x + bz)   mingru.cell:14
+          z[r * 16 + i + 2] = Wz_Wh_x[r * 32 + i + 2]! + bz[i + 2]!;
+        }
+        {
+          // z = σ(Wz·x + bz)   mingru.cell:14
+          z[r * 16 + i + 3] = Wz_Wh_x[r * 32 + i + 3]! + bz[i + 3]!;
+        }
       }
     }
     // z = σ(…), for all T * B rows   mingru.cell:14
     mm.sigmoid(steps * B * 16, z, 0, z, 0);
     for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 16; i++) {
-        // one_minus_z = 1 - z
-        const one_minus_z_1 = 1 - z[r * 16 + i]!;
-        one_minus_z[r * 16 + i] = one_minus_z_1;
-        // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
-        const z_Wh_x_plus_bh_1 = z[r * 16 + i]! * (Wz_Wh_x[r * 32 + 16 + i]! + bh[i]!);
-        z_Wh_x_plus_bh[r * 16 + i] = z_Wh_x_plus_bh_1;
+      for (let i = 0; i < 16; i += 4) {
+        {
+          // one_minus_z = 1 - z
+          const one_minus_z_1 = 1 - z[r * 16 + i]!;
+          one_minus_z[r * 16 + i] = one_minus_z_1;
+          // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
+          const z_Wh_x_plus_bh_1 = z[r * 16 + i]! * (Wz_Wh_x[r * 32 + 16 + i]! + bh[i]!);
+          z_Wh_x_plus_bh[r * 16 + i] = z_Wh_x_plus_bh_1;
+        }
+        {
+          // one_minus_z = 1 - z
+          const one_minus_z_1 = 1 - z[r * 16 + i + 1]!;
+          one_minus_z[r * 16 + i + 1] = one_minus_z_1;
+          // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
+          const z_Wh_x_plus_bh_1 =
+            z[r * 16 + i + 1]! * (Wz_Wh_x[r * 32 + 16 + i + 1]! + bh[i + 1]!);
+          z_Wh_x_plus_bh[r * 16 + i + 1] = z_Wh_x_plus_bh_1;
+        }
+        {
+          // one_minus_z = 1 - z
+          const one_minus_z_1 = 1 - z[r * 16 + i + 2]!;
+          one_minus_z[r * 16 + i + 2] = one_minus_z_1;
+          // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
+          const z_Wh_x_plus_bh_1 =
+            z[r * 16 + i + 2]! * (Wz_Wh_x[r * 32 + 16 + i + 2]! + bh[i + 2]!);
+          z_Wh_x_plus_bh[r * 16 + i + 2] = z_Wh_x_plus_bh_1;
+        }
+        {
+          // one_minus_z = 1 - z
+          const one_minus_z_1 = 1 - z[r * 16 + i + 3]!;
+          one_minus_z[r * 16 + i + 3] = one_minus_z_1;
+          // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
+          const z_Wh_x_plus_bh_1 =
+            z[r * 16 + i + 3]! * (Wz_Wh_x[r * 32 + 16 + i + 3]! + bh[i + 3]!);
+          z_Wh_x_plus_bh[r * 16 + i + 3] = z_Wh_x_plus_bh_1;
+        }
       }
     }
     for (let t = start; t < start + steps; t++) {
       // The step's row in buffers of the chunk's rows.
       const tc = t - start;
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-          const h =
-            one_minus_z[(tc * B + b) * 16 + i]! * h_now[b * 16 + i]! +
-            z_Wh_x_plus_bh[(tc * B + b) * 16 + i]!;
-          h_new[b * 16 + i] = h;
-          h_out[(t * B + b) * 16 + i] = h;
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+            const h =
+              one_minus_z[(tc * B + b) * 16 + i]! * h_now[b * 16 + i]! +
+              z_Wh_x_plus_bh[(tc * B + b) * 16 + i]!;
+            h_new[b * 16 + i] = h;
+            h_out[(t * B + b) * 16 + i] = h;
+          }
+          {
+            // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+            const h =
+              one_minus_z[(tc * B + b) * 16 + i + 1]! * h_now[b * 16 + i + 1]! +
+              z_Wh_x_plus_bh[(tc * B + b) * 16 + i + 1]!;
+            h_new[b * 16 + i + 1] = h;
+            h_out[(t * B + b) * 16 + i + 1] = h;
+          }
+          {
+            // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+            const h =
+              one_minus_z[(tc * B + b) * 16 + i + 2]! * h_now[b * 16 + i + 2]! +
+              z_Wh_x_plus_bh[(tc * B + b) * 16 + i + 2]!;
+            h_new[b * 16 + i + 2] = h;
+            h_out[(t * B + b) * 16 + i + 2] = h;
+          }
+          {
+            // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+            const h =
+              one_minus_z[(tc * B + b) * 16 + i + 3]! * h_now[b * 16 + i + 3]! +
+              z_Wh_x_plus_bh[(tc * B + b) * 16 + i + 3]!;
+            h_new[b * 16 + i + 3] = h;
+            h_out[(t * B + b) * 16 + i + 3] = h;
+          }
         }
       }
       if (M !== undefined) {

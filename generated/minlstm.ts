@@ -93,44 +93,146 @@ function forward(
     // Wf_Wi_Wh_x = Wf_Wi_Wh·x
     mm.nt(steps * B, 48, 8, x, start * B * 8, 8, Wf_Wi_Wh, 0, Wf_Wi_Wh_x, 0, 48, 0); // Wf_Wi_Wh_x[m] = Wf_Wi_Wh · x[m], for all steps * B rows
     for (let r = 0; r < steps * B; r++) {
-      for (let j = 0; j < 16; j++) {
-        // f = σ(Wf·x + bf)   minlstm.cell:16
-        f_i_tape[(start * B + r) * 32 + j] = Wf_Wi_Wh_x[r * 48 + j]! + bf[j]!;
-        // i = σ(Wi·x + bi)   minlstm.cell:17
-        f_i_tape[(start * B + r) * 32 + 16 + j] = Wf_Wi_Wh_x[r * 48 + 16 + j]! + bi[j]!;
+      for (let j = 0; j < 16; j += 4) {
+        {
+          // f = σ(Wf·x + bf)   minlstm.cell:16
+          f_i_tape[(start * B + r) * 32 + j] = Wf_Wi_Wh_x[r * 48 + j]! + bf[j]!;
+          // i = σ(Wi·x + bi)   minlstm.cell:17
+          f_i_tape[(start * B + r) * 32 + 16 + j] = Wf_Wi_Wh_x[r * 48 + 16 + j]! + bi[j]!;
+        }
+        {
+          // f = σ(Wf·x + bf)   minlstm.cell:16
+          f_i_tape[(start * B + r) * 32 + j + 1] = Wf_Wi_Wh_x[r * 48 + j + 1]! + bf[j + 1]!;
+          // i = σ(Wi·x + bi)   minlstm.cell:17
+          f_i_tape[(start * B + r) * 32 + 16 + j + 1] =
+            Wf_Wi_Wh_x[r * 48 + 16 + j + 1]! + bi[j + 1]!;
+        }
+        {
+          // f = σ(Wf·x + bf)   minlstm.cell:16
+          f_i_tape[(start * B + r) * 32 + j + 2] = Wf_Wi_Wh_x[r * 48 + j + 2]! + bf[j + 2]!;
+          // i = σ(Wi·x + bi)   minlstm.cell:17
+          f_i_tape[(start * B + r) * 32 + 16 + j + 2] =
+            Wf_Wi_Wh_x[r * 48 + 16 + j + 2]! + bi[j + 2]!;
+        }
+        {
+          // f = σ(Wf·x + bf)   minlstm.cell:16
+          f_i_tape[(start * B + r) * 32 + j + 3] = Wf_Wi_Wh_x[r * 48 + j + 3]! + bf[j + 3]!;
+          // i = σ(Wi·x + bi)   minlstm.cell:17
+          f_i_tape[(start * B + r) * 32 + 16 + j + 3] =
+            Wf_Wi_Wh_x[r * 48 + 16 + j + 3]! + bi[j + 3]!;
+        }
       }
     }
     // f, i = σ(…), for all T * B rows   minlstm.cell:16, 17
     mm.sigmoid(steps * B * 32, f_i_tape, start * B * 32, f_i_tape, start * B * 32);
     for (let r = 0; r < steps * B; r++) {
-      for (let j = 0; j < 16; j++) {
-        // s = f + i   minlstm.cell:18
-        const s = f_i_tape[(start * B + r) * 32 + j]! + f_i_tape[(start * B + r) * 32 + 16 + j]!;
-        // f_over_s = f / s
-        const f_over_s = f_i_tape[(start * B + r) * 32 + j]! / s;
-        f_over_s_tape[(start * B + r) * 16 + j] = f_over_s;
-        // i_over_s = i / s
-        const i_over_s = f_i_tape[(start * B + r) * 32 + 16 + j]! / s;
-        i_over_s_tape[(start * B + r) * 16 + j] = i_over_s;
-        // Wh_x_plus_bh = Wh_x + bh
-        const Wh_x_plus_bh = Wf_Wi_Wh_x[r * 48 + 32 + j]! + bh[j]!;
-        Wh_x_plus_bh_tape[(start * B + r) * 16 + j] = Wh_x_plus_bh;
-        // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
-        const i_over_s_Wh_x_plus_bh_1 = i_over_s * Wh_x_plus_bh;
-        i_over_s_Wh_x_plus_bh[r * 16 + j] = i_over_s_Wh_x_plus_bh_1;
+      for (let j = 0; j < 16; j += 4) {
+        {
+          // s = f + i   minlstm.cell:18
+          const s = f_i_tape[(start * B + r) * 32 + j]! + f_i_tape[(start * B + r) * 32 + 16 + j]!;
+          // f_over_s = f / s
+          const f_over_s = f_i_tape[(start * B + r) * 32 + j]! / s;
+          f_over_s_tape[(start * B + r) * 16 + j] = f_over_s;
+          // i_over_s = i / s
+          const i_over_s = f_i_tape[(start * B + r) * 32 + 16 + j]! / s;
+          i_over_s_tape[(start * B + r) * 16 + j] = i_over_s;
+          // Wh_x_plus_bh = Wh_x + bh
+          const Wh_x_plus_bh = Wf_Wi_Wh_x[r * 48 + 32 + j]! + bh[j]!;
+          Wh_x_plus_bh_tape[(start * B + r) * 16 + j] = Wh_x_plus_bh;
+          // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
+          const i_over_s_Wh_x_plus_bh_1 = i_over_s * Wh_x_plus_bh;
+          i_over_s_Wh_x_plus_bh[r * 16 + j] = i_over_s_Wh_x_plus_bh_1;
+        }
+        {
+          // s = f + i   minlstm.cell:18
+          const s =
+            f_i_tape[(start * B + r) * 32 + j + 1]! + f_i_tape[(start * B + r) * 32 + 16 + j + 1]!;
+          // f_over_s = f / s
+          const f_over_s = f_i_tape[(start * B + r) * 32 + j + 1]! / s;
+          f_over_s_tape[(start * B + r) * 16 + j + 1] = f_over_s;
+          // i_over_s = i / s
+          const i_over_s = f_i_tape[(start * B + r) * 32 + 16 + j + 1]! / s;
+          i_over_s_tape[(start * B + r) * 16 + j + 1] = i_over_s;
+          // Wh_x_plus_bh = Wh_x + bh
+          const Wh_x_plus_bh = Wf_Wi_Wh_x[r * 48 + 32 + j + 1]! + bh[j + 1]!;
+          Wh_x_plus_bh_tape[(start * B + r) * 16 + j + 1] = Wh_x_plus_bh;
+          // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
+          const i_over_s_Wh_x_plus_bh_1 = i_over_s * Wh_x_plus_bh;
+          i_over_s_Wh_x_plus_bh[r * 16 + j + 1] = i_over_s_Wh_x_plus_bh_1;
+        }
+        {
+          // s = f + i   minlstm.cell:18
+          const s =
+            f_i_tape[(start * B + r) * 32 + j + 2]! + f_i_tape[(start * B + r) * 32 + 16 + j + 2]!;
+          // f_over_s = f / s
+          const f_over_s = f_i_tape[(start * B + r) * 32 + j + 2]! / s;
+          f_over_s_tape[(start * B + r) * 16 + j + 2] = f_over_s;
+          // i_over_s = i / s
+          const i_over_s = f_i_tape[(start * B + r) * 32 + 16 + j + 2]! / s;
+          i_over_s_tape[(start * B + r) * 16 + j + 2] = i_over_s;
+          // Wh_x_plus_bh = Wh_x + bh
+          const Wh_x_plus_bh = Wf_Wi_Wh_x[r * 48 + 32 + j + 2]! + bh[j + 2]!;
+          Wh_x_plus_bh_tape[(start * B + r) * 16 + j + 2] = Wh_x_plus_bh;
+          // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
+          const i_over_s_Wh_x_plus_bh_1 = i_over_s * Wh_x_plus_bh;
+          i_over_s_Wh_x_plus_bh[r * 16 + j + 2] = i_over_s_Wh_x_plus_bh_1;
+        }
+        {
+          // s = f + i   minlstm.cell:18
+          const s =
+            f_i_tape[(start * B + r) * 32 + j + 3]! + f_i_tape[(start * B + r) * 32 + 16 + j + 3]!;
+          // f_over_s = f / s
+          const f_over_s = f_i_tape[(start * B + r) * 32 + j + 3]! / s;
+          f_over_s_tape[(start * B + r) * 16 + j + 3] = f_over_s;
+          // i_over_s = i / s
+          const i_over_s = f_i_tape[(start * B + r) * 32 + 16 + j + 3]! / s;
+          i_over_s_tape[(start * B + r) * 16 + j + 3] = i_over_s;
+          // Wh_x_plus_bh = Wh_x + bh
+          const Wh_x_plus_bh = Wf_Wi_Wh_x[r * 48 + 32 + j + 3]! + bh[j + 3]!;
+          Wh_x_plus_bh_tape[(start * B + r) * 16 + j + 3] = Wh_x_plus_bh;
+          // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
+          const i_over_s_Wh_x_plus_bh_1 = i_over_s * Wh_x_plus_bh;
+          i_over_s_Wh_x_plus_bh[r * 16 + j + 3] = i_over_s_Wh_x_plus_bh_1;
+        }
       }
     }
     for (let t = start; t < start + steps; t++) {
       // The step's row in buffers of the chunk's rows.
       const tc = t - start;
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-          const h =
-            f_over_s_tape[(t * B + b) * 16 + j]! * h_seq[(t * B + b) * 16 + j]! +
-            i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j]!;
-          h_seq[((t + 1) * B + b) * 16 + j] = h;
-          h_out[(t * B + b) * 16 + j] = h;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+            const h =
+              f_over_s_tape[(t * B + b) * 16 + j]! * h_seq[(t * B + b) * 16 + j]! +
+              i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j]!;
+            h_seq[((t + 1) * B + b) * 16 + j] = h;
+            h_out[(t * B + b) * 16 + j] = h;
+          }
+          {
+            // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+            const h =
+              f_over_s_tape[(t * B + b) * 16 + j + 1]! * h_seq[(t * B + b) * 16 + j + 1]! +
+              i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j + 1]!;
+            h_seq[((t + 1) * B + b) * 16 + j + 1] = h;
+            h_out[(t * B + b) * 16 + j + 1] = h;
+          }
+          {
+            // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+            const h =
+              f_over_s_tape[(t * B + b) * 16 + j + 2]! * h_seq[(t * B + b) * 16 + j + 2]! +
+              i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j + 2]!;
+            h_seq[((t + 1) * B + b) * 16 + j + 2] = h;
+            h_out[(t * B + b) * 16 + j + 2] = h;
+          }
+          {
+            // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+            const h =
+              f_over_s_tape[(t * B + b) * 16 + j + 3]! * h_seq[(t * B + b) * 16 + j + 3]! +
+              i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j + 3]!;
+            h_seq[((t + 1) * B + b) * 16 + j + 3] = h;
+            h_out[(t * B + b) * 16 + j + 3] = h;
+          }
         }
       }
       if (M !== undefined) {
@@ -215,13 +317,39 @@ function backward(
         }
       }
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-          const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j]! + dh_seed[b * 16 + j]!;
-          dh[(tc * B + b) * 16 + j] = dh_1;
-          // dh_prev = ∂L/∂h_prev
-          const dh_prev = dh_1 * f_over_s_tape[(t * B + b) * 16 + j]!;
-          dh_back[b * 16 + j] = dh_prev;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j]! + dh_seed[b * 16 + j]!;
+            dh[(tc * B + b) * 16 + j] = dh_1;
+            // dh_prev = ∂L/∂h_prev
+            const dh_prev = dh_1 * f_over_s_tape[(t * B + b) * 16 + j]!;
+            dh_back[b * 16 + j] = dh_prev;
+          }
+          {
+            // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j + 1]! + dh_seed[b * 16 + j + 1]!;
+            dh[(tc * B + b) * 16 + j + 1] = dh_1;
+            // dh_prev = ∂L/∂h_prev
+            const dh_prev = dh_1 * f_over_s_tape[(t * B + b) * 16 + j + 1]!;
+            dh_back[b * 16 + j + 1] = dh_prev;
+          }
+          {
+            // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j + 2]! + dh_seed[b * 16 + j + 2]!;
+            dh[(tc * B + b) * 16 + j + 2] = dh_1;
+            // dh_prev = ∂L/∂h_prev
+            const dh_prev = dh_1 * f_over_s_tape[(t * B + b) * 16 + j + 2]!;
+            dh_back[b * 16 + j + 2] = dh_prev;
+          }
+          {
+            // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j + 3]! + dh_seed[b * 16 + j + 3]!;
+            dh[(tc * B + b) * 16 + j + 3] = dh_1;
+            // dh_prev = ∂L/∂h_prev
+            const dh_prev = dh_1 * f_over_s_tape[(t * B + b) * 16 + j + 3]!;
+            dh_back[b * 16 + j + 3] = dh_prev;
+          }
         }
       }
       if (M !== undefined) {
@@ -238,64 +366,8 @@ function backward(
     }
     // Param gradients, for the chunk's steps at once.
     for (let r = 0; r < steps * B; r++) {
-      for (let j = 0; j < 16; j++) {
-        // s = f + i   minlstm.cell:18
-        const s_1 = f_i_tape[(start * B + r) * 32 + j]! + f_i_tape[(start * B + r) * 32 + 16 + j]!;
-        s[r * 16 + j] = s_1;
-        // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-        const dh_1 = dh[r * 16 + j]!;
-        // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
-        const dh_Wh_x_plus_bh_1 = dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + j]!;
-        dh_Wh_x_plus_bh[r * 16 + j] = dh_Wh_x_plus_bh_1;
-        // d_Wh_x = ∂L/∂Wh_x, in h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-        const d_Wh_x_1 = dh_1 * i_over_s_tape[(start * B + r) * 16 + j]!;
-        d_Wh_x[r * 16 + j] = d_Wh_x_1;
-        dbh[j]! += d_Wh_x_1;
-      }
-    }
-    // dWh = ∂L/∂Wh
-    mm.tn(steps * B, 16, 8, d_Wh_x, 0, 16, x, start * B * 8, 8, dWh, 0, 1); // dWh += Σ_m d_Wh_x[m] ⊗ x[m], for all steps * B rows
-    for (let r = 0; r < steps * B; r++) {
-      for (let j = 0; j < 16; j++) {
-        // dh_h_prev = dh ⊙ h_prev
-        const dh_h_prev_1 = dh[r * 16 + j]! * h_seq[(start * B + r) * 16 + j]!;
-        dh_h_prev[r * 16 + j] = dh_h_prev_1;
-        // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
-        const dh_Wh_x_plus_bh_1 = dh_Wh_x_plus_bh[r * 16 + j]!;
-        // s = f + i   minlstm.cell:18
-        const s_1 = s[r * 16 + j]!;
-        // ds = ∂L/∂s, s = f + i   minlstm.cell:18
-        const ds_1 =
-          -((dh_Wh_x_plus_bh_1 * i_over_s_tape[(start * B + r) * 16 + j]!) / s_1) +
-          -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j]!) / s_1);
-        ds[r * 16 + j] = ds_1;
-        // i = σ(Wi·x + bi)   minlstm.cell:17
-        const i = f_i_tape[(start * B + r) * 32 + 16 + j]!;
-        // di_pre = ∂L/∂(Wi·x + bi)   minlstm.cell:17
-        const di_pre_1 = (dh_Wh_x_plus_bh_1 / s_1 + ds_1) * (i * (1 - i));
-        di_pre[r * 16 + j] = di_pre_1;
-        dbi[j]! += di_pre_1;
-      }
-    }
-    // dWi = ∂L/∂Wi
-    mm.tn(steps * B, 16, 8, di_pre, 0, 16, x, start * B * 8, 8, dWi, 0, 1); // dWi += Σ_m di_pre[m] ⊗ x[m], for all steps * B rows
-    for (let r = 0; r < steps * B; r++) {
-      for (let j = 0; j < 16; j++) {
-        // f = σ(Wf·x + bf)   minlstm.cell:16
-        const f = f_i_tape[(start * B + r) * 32 + j]!;
-        // df_pre = ∂L/∂(Wf·x + bf)   minlstm.cell:16
-        const df_pre_1 =
-          (dh_h_prev[r * 16 + j]! / s[r * 16 + j]! + ds[r * 16 + j]!) * (f * (1 - f));
-        df_pre[r * 16 + j] = df_pre_1;
-        dbf[j]! += df_pre_1;
-      }
-    }
-    // dWf = ∂L/∂Wf
-    mm.tn(steps * B, 16, 8, df_pre, 0, 16, x, start * B * 8, 8, dWf, 0, 1); // dWf += Σ_m df_pre[m] ⊗ x[m], for all steps * B rows
-    // Input gradients, for the chunk's steps at once, when asked for.
-    if (inputGrads) {
-      for (let r = 0; r < steps * B; r++) {
-        for (let j = 0; j < 16; j++) {
+      for (let j = 0; j < 16; j += 4) {
+        {
           // s = f + i   minlstm.cell:18
           const s_1 =
             f_i_tape[(start * B + r) * 32 + j]! + f_i_tape[(start * B + r) * 32 + 16 + j]!;
@@ -305,14 +377,271 @@ function backward(
           // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
           const dh_Wh_x_plus_bh_1 = dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + j]!;
           dh_Wh_x_plus_bh[r * 16 + j] = dh_Wh_x_plus_bh_1;
+          // d_Wh_x = ∂L/∂Wh_x, in h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+          const d_Wh_x_1 = dh_1 * i_over_s_tape[(start * B + r) * 16 + j]!;
+          d_Wh_x[r * 16 + j] = d_Wh_x_1;
+          dbh[j]! += d_Wh_x_1;
+        }
+        {
+          // s = f + i   minlstm.cell:18
+          const s_1 =
+            f_i_tape[(start * B + r) * 32 + j + 1]! + f_i_tape[(start * B + r) * 32 + 16 + j + 1]!;
+          s[r * 16 + j + 1] = s_1;
+          // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+          const dh_1 = dh[r * 16 + j + 1]!;
+          // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
+          const dh_Wh_x_plus_bh_1 = dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + j + 1]!;
+          dh_Wh_x_plus_bh[r * 16 + j + 1] = dh_Wh_x_plus_bh_1;
+          // d_Wh_x = ∂L/∂Wh_x, in h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+          const d_Wh_x_1 = dh_1 * i_over_s_tape[(start * B + r) * 16 + j + 1]!;
+          d_Wh_x[r * 16 + j + 1] = d_Wh_x_1;
+          dbh[j + 1]! += d_Wh_x_1;
+        }
+        {
+          // s = f + i   minlstm.cell:18
+          const s_1 =
+            f_i_tape[(start * B + r) * 32 + j + 2]! + f_i_tape[(start * B + r) * 32 + 16 + j + 2]!;
+          s[r * 16 + j + 2] = s_1;
+          // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+          const dh_1 = dh[r * 16 + j + 2]!;
+          // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
+          const dh_Wh_x_plus_bh_1 = dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + j + 2]!;
+          dh_Wh_x_plus_bh[r * 16 + j + 2] = dh_Wh_x_plus_bh_1;
+          // d_Wh_x = ∂L/∂Wh_x, in h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+          const d_Wh_x_1 = dh_1 * i_over_s_tape[(start * B + r) * 16 + j + 2]!;
+          d_Wh_x[r * 16 + j + 2] = d_Wh_x_1;
+          dbh[j + 2]! += d_Wh_x_1;
+        }
+        {
+          // s = f + i   minlstm.cell:18
+          const s_1 =
+            f_i_tape[(start * B + r) * 32 + j + 3]! + f_i_tape[(start * B + r) * 32 + 16 + j + 3]!;
+          s[r * 16 + j + 3] = s_1;
+          // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+          const dh_1 = dh[r * 16 + j + 3]!;
+          // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
+          const dh_Wh_x_plus_bh_1 = dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + j + 3]!;
+          dh_Wh_x_plus_bh[r * 16 + j + 3] = dh_Wh_x_plus_bh_1;
+          // d_Wh_x = ∂L/∂Wh_x, in h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+          const d_Wh_x_1 = dh_1 * i_over_s_tape[(start * B + r) * 16 + j + 3]!;
+          d_Wh_x[r * 16 + j + 3] = d_Wh_x_1;
+          dbh[j + 3]! += d_Wh_x_1;
+        }
+      }
+    }
+    // dWh = ∂L/∂Wh
+    mm.tn(steps * B, 16, 8, d_Wh_x, 0, 16, x, start * B * 8, 8, dWh, 0, 1); // dWh += Σ_m d_Wh_x[m] ⊗ x[m], for all steps * B rows
+    for (let r = 0; r < steps * B; r++) {
+      for (let j = 0; j < 16; j += 4) {
+        {
           // dh_h_prev = dh ⊙ h_prev
-          const dh_h_prev_1 = dh_1 * h_seq[(start * B + r) * 16 + j]!;
+          const dh_h_prev_1 = dh[r * 16 + j]! * h_seq[(start * B + r) * 16 + j]!;
           dh_h_prev[r * 16 + j] = dh_h_prev_1;
+          // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
+          const dh_Wh_x_plus_bh_1 = dh_Wh_x_plus_bh[r * 16 + j]!;
+          // s = f + i   minlstm.cell:18
+          const s_1 = s[r * 16 + j]!;
           // ds = ∂L/∂s, s = f + i   minlstm.cell:18
           const ds_1 =
             -((dh_Wh_x_plus_bh_1 * i_over_s_tape[(start * B + r) * 16 + j]!) / s_1) +
             -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j]!) / s_1);
           ds[r * 16 + j] = ds_1;
+          // i = σ(Wi·x + bi)   minlstm.cell:17
+          const i = f_i_tape[(start * B + r) * 32 + 16 + j]!;
+          // di_pre = ∂L/∂(Wi·x + bi)   minlstm.cell:17
+          const di_pre_1 = (dh_Wh_x_plus_bh_1 / s_1 + ds_1) * (i * (1 - i));
+          di_pre[r * 16 + j] = di_pre_1;
+          dbi[j]! += di_pre_1;
+        }
+        {
+          // dh_h_prev = dh ⊙ h_prev
+          const dh_h_prev_1 = dh[r * 16 + j + 1]! * h_seq[(start * B + r) * 16 + j + 1]!;
+          dh_h_prev[r * 16 + j + 1] = dh_h_prev_1;
+          // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
+          const dh_Wh_x_plus_bh_1 = dh_Wh_x_plus_bh[r * 16 + j + 1]!;
+          // s = f + i   minlstm.cell:18
+          const s_1 = s[r * 16 + j + 1]!;
+          // ds = ∂L/∂s, s = f + i   minlstm.cell:18
+          const ds_1 =
+            -((dh_Wh_x_plus_bh_1 * i_over_s_tape[(start * B + r) * 16 + j + 1]!) / s_1) +
+            -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j + 1]!) / s_1);
+          ds[r * 16 + j + 1] = ds_1;
+          // i = σ(Wi·x + bi)   minlstm.cell:17
+          const i = f_i_tape[(start * B + r) * 32 + 16 + j + 1]!;
+          // di_pre = ∂L/∂(Wi·x + bi)   minlstm.cell:17
+          const di_pre_1 = (dh_Wh_x_plus_bh_1 / s_1 + ds_1) * (i * (1 - i));
+          di_pre[r * 16 + j + 1] = di_pre_1;
+          dbi[j + 1]! += di_pre_1;
+        }
+        {
+          // dh_h_prev = dh ⊙ h_prev
+          const dh_h_prev_1 = dh[r * 16 + j + 2]! * h_seq[(start * B + r) * 16 + j + 2]!;
+          dh_h_prev[r * 16 + j + 2] = dh_h_prev_1;
+          // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
+          const dh_Wh_x_plus_bh_1 = dh_Wh_x_plus_bh[r * 16 + j + 2]!;
+          // s = f + i   minlstm.cell:18
+          const s_1 = s[r * 16 + j + 2]!;
+          // ds = ∂L/∂s, s = f + i   minlstm.cell:18
+          const ds_1 =
+            -((dh_Wh_x_plus_bh_1 * i_over_s_tape[(start * B + r) * 16 + j + 2]!) / s_1) +
+            -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j + 2]!) / s_1);
+          ds[r * 16 + j + 2] = ds_1;
+          // i = σ(Wi·x + bi)   minlstm.cell:17
+          const i = f_i_tape[(start * B + r) * 32 + 16 + j + 2]!;
+          // di_pre = ∂L/∂(Wi·x + bi)   minlstm.cell:17
+          const di_pre_1 = (dh_Wh_x_plus_bh_1 / s_1 + ds_1) * (i * (1 - i));
+          di_pre[r * 16 + j + 2] = di_pre_1;
+          dbi[j + 2]! += di_pre_1;
+        }
+        {
+          // dh_h_prev = dh ⊙ h_prev
+          const dh_h_prev_1 = dh[r * 16 + j + 3]! * h_seq[(start * B + r) * 16 + j + 3]!;
+          dh_h_prev[r * 16 + j + 3] = dh_h_prev_1;
+          // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
+          const dh_Wh_x_plus_bh_1 = dh_Wh_x_plus_bh[r * 16 + j + 3]!;
+          // s = f + i   minlstm.cell:18
+          const s_1 = s[r * 16 + j + 3]!;
+          // ds = ∂L/∂s, s = f + i   minlstm.cell:18
+          const ds_1 =
+            -((dh_Wh_x_plus_bh_1 * i_over_s_tape[(start * B + r) * 16 + j + 3]!) / s_1) +
+            -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j + 3]!) / s_1);
+          ds[r * 16 + j + 3] = ds_1;
+          // i = σ(Wi·x + bi)   minlstm.cell:17
+          const i = f_i_tape[(start * B + r) * 32 + 16 + j + 3]!;
+          // di_pre = ∂L/∂(Wi·x + bi)   minlstm.cell:17
+          const di_pre_1 = (dh_Wh_x_plus_bh_1 / s_1 + ds_1) * (i * (1 - i));
+          di_pre[r * 16 + j + 3] = di_pre_1;
+          dbi[j + 3]! += di_pre_1;
+        }
+      }
+    }
+    // dWi = ∂L/∂Wi
+    mm.tn(steps * B, 16, 8, di_pre, 0, 16, x, start * B * 8, 8, dWi, 0, 1); // dWi += Σ_m di_pre[m] ⊗ x[m], for all steps * B rows
+    for (let r = 0; r < steps * B; r++) {
+      for (let j = 0; j < 16; j += 4) {
+        {
+          // f = σ(Wf·x + bf)   minlstm.cell:16
+          const f = f_i_tape[(start * B + r) * 32 + j]!;
+          // df_pre = ∂L/∂(Wf·x + bf)   minlstm.cell:16
+          const df_pre_1 =
+            (dh_h_prev[r * 16 + j]! / s[r * 16 + j]! + ds[r * 16 + j]!) * (f * (1 - f));
+          df_pre[r * 16 + j] = df_pre_1;
+          dbf[j]! += df_pre_1;
+        }
+        {
+          // f = σ(Wf·x + bf)   minlstm.cell:16
+          const f = f_i_tape[(start * B + r) * 32 + j + 1]!;
+          // df_pre = ∂L/∂(Wf·x + bf)   minlstm.cell:16
+          const df_pre_1 =
+            (dh_h_prev[r * 16 + j + 1]! / s[r * 16 + j + 1]! + ds[r * 16 + j + 1]!) * (f * (1 - f));
+          df_pre[r * 16 + j + 1] = df_pre_1;
+          dbf[j + 1]! += df_pre_1;
+        }
+        {
+          // f = σ(Wf·x + bf)   minlstm.cell:16
+          const f = f_i_tape[(start * B + r) * 32 + j + 2]!;
+          // df_pre = ∂L/∂(Wf·x + bf)   minlstm.cell:16
+          const df_pre_1 =
+            (dh_h_prev[r * 16 + j + 2]! / s[r * 16 + j + 2]! + ds[r * 16 + j + 2]!) * (f * (1 - f));
+          df_pre[r * 16 + j + 2] = df_pre_1;
+          dbf[j + 2]! += df_pre_1;
+        }
+        {
+          // f = σ(Wf·x + bf)   minlstm.cell:16
+          const f = f_i_tape[(start * B + r) * 32 + j + 3]!;
+          // df_pre = ∂L/∂(Wf·x + bf)   minlstm.cell:16
+          const df_pre_1 =
+            (dh_h_prev[r * 16 + j + 3]! / s[r * 16 + j + 3]! + ds[r * 16 + j + 3]!) * (f * (1 - f));
+          df_pre[r * 16 + j + 3] = df_pre_1;
+          dbf[j + 3]! += df_pre_1;
+        }
+      }
+    }
+    // dWf = ∂L/∂Wf
+    mm.tn(steps * B, 16, 8, df_pre, 0, 16, x, start * B * 8, 8, dWf, 0, 1); // dWf += Σ_m df_pre[m] ⊗ x[m], for all steps * B rows
+    // Input gradients, for the chunk's steps at once, when asked for.
+    if (inputGrads) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // s = f + i   minlstm.cell:18
+            const s_1 =
+              f_i_tape[(start * B + r) * 32 + j]! + f_i_tape[(start * B + r) * 32 + 16 + j]!;
+            s[r * 16 + j] = s_1;
+            // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+            const dh_1 = dh[r * 16 + j]!;
+            // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
+            const dh_Wh_x_plus_bh_1 = dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + j]!;
+            dh_Wh_x_plus_bh[r * 16 + j] = dh_Wh_x_plus_bh_1;
+            // dh_h_prev = dh ⊙ h_prev
+            const dh_h_prev_1 = dh_1 * h_seq[(start * B + r) * 16 + j]!;
+            dh_h_prev[r * 16 + j] = dh_h_prev_1;
+            // ds = ∂L/∂s, s = f + i   minlstm.cell:18
+            const ds_1 =
+              -((dh_Wh_x_plus_bh_1 * i_over_s_tape[(start * B + r) * 16 + j]!) / s_1) +
+              -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j]!) / s_1);
+            ds[r * 16 + j] = ds_1;
+          }
+          {
+            // s = f + i   minlstm.cell:18
+            const s_1 =
+              f_i_tape[(start * B + r) * 32 + j + 1]! +
+              f_i_tape[(start * B + r) * 32 + 16 + j + 1]!;
+            s[r * 16 + j + 1] = s_1;
+            // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+            const dh_1 = dh[r * 16 + j + 1]!;
+            // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
+            const dh_Wh_x_plus_bh_1 = dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + j + 1]!;
+            dh_Wh_x_plus_bh[r * 16 + j + 1] = dh_Wh_x_plus_bh_1;
+            // dh_h_prev = dh ⊙ h_prev
+            const dh_h_prev_1 = dh_1 * h_seq[(start * B + r) * 16 + j + 1]!;
+            dh_h_prev[r * 16 + j + 1] = dh_h_prev_1;
+            // ds = ∂L/∂s, s = f + i   minlstm.cell:18
+            const ds_1 =
+              -((dh_Wh_x_plus_bh_1 * i_over_s_tape[(start * B + r) * 16 + j + 1]!) / s_1) +
+              -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j + 1]!) / s_1);
+            ds[r * 16 + j + 1] = ds_1;
+          }
+          {
+            // s = f + i   minlstm.cell:18
+            const s_1 =
+              f_i_tape[(start * B + r) * 32 + j + 2]! +
+              f_i_tape[(start * B + r) * 32 + 16 + j + 2]!;
+            s[r * 16 + j + 2] = s_1;
+            // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+            const dh_1 = dh[r * 16 + j + 2]!;
+            // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
+            const dh_Wh_x_plus_bh_1 = dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + j + 2]!;
+            dh_Wh_x_plus_bh[r * 16 + j + 2] = dh_Wh_x_plus_bh_1;
+            // dh_h_prev = dh ⊙ h_prev
+            const dh_h_prev_1 = dh_1 * h_seq[(start * B + r) * 16 + j + 2]!;
+            dh_h_prev[r * 16 + j + 2] = dh_h_prev_1;
+            // ds = ∂L/∂s, s = f + i   minlstm.cell:18
+            const ds_1 =
+              -((dh_Wh_x_plus_bh_1 * i_over_s_tape[(start * B + r) * 16 + j + 2]!) / s_1) +
+              -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j + 2]!) / s_1);
+            ds[r * 16 + j + 2] = ds_1;
+          }
+          {
+            // s = f + i   minlstm.cell:18
+            const s_1 =
+              f_i_tape[(start * B + r) * 32 + j + 3]! +
+              f_i_tape[(start * B + r) * 32 + 16 + j + 3]!;
+            s[r * 16 + j + 3] = s_1;
+            // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+            const dh_1 = dh[r * 16 + j + 3]!;
+            // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
+            const dh_Wh_x_plus_bh_1 = dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + j + 3]!;
+            dh_Wh_x_plus_bh[r * 16 + j + 3] = dh_Wh_x_plus_bh_1;
+            // dh_h_prev = dh ⊙ h_prev
+            const dh_h_prev_1 = dh_1 * h_seq[(start * B + r) * 16 + j + 3]!;
+            dh_h_prev[r * 16 + j + 3] = dh_h_prev_1;
+            // ds = ∂L/∂s, s = f + i   minlstm.cell:18
+            const ds_1 =
+              -((dh_Wh_x_plus_bh_1 * i_over_s_tape[(start * B + r) * 16 + j + 3]!) / s_1) +
+              -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j + 3]!) / s_1);
+            ds[r * 16 + j + 3] = ds_1;
+          }
         }
       }
       // df_pre_di_pre_d_Wh_x = [df_pre; di_pre; d_Wh_x]
@@ -371,25 +700,77 @@ function step(
   // Wf_Wi_Wh_x = Wf_Wi_Wh·x
   mm.nt(B, 48, 8, x, 0, 8, Wf_Wi_Wh, 0, Wf_Wi_Wh_x, 0, 48, 0); // Wf_Wi_Wh_x[m] = Wf_Wi_Wh · x[m], for each of B rows
   for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j++) {
-      // f = σ(Wf·x + bf)   minlstm.cell:16
-      f_i[b * 32 + j] = Wf_Wi_Wh_x[b * 48 + j]! + bf[j]!;
-      // i = σ(Wi·x + bi)   minlstm.cell:17
-      f_i[b * 32 + 16 + j] = Wf_Wi_Wh_x[b * 48 + 16 + j]! + bi[j]!;
+    for (let j = 0; j < 16; j += 4) {
+      {
+        // f = σ(Wf·x + bf)   minlstm.cell:16
+        f_i[b * 32 + j] = Wf_Wi_Wh_x[b * 48 + j]! + bf[j]!;
+        // i = σ(Wi·x + bi)   minlstm.cell:17
+        f_i[b * 32 + 16 + j] = Wf_Wi_Wh_x[b * 48 + 16 + j]! + bi[j]!;
+      }
+      {
+        // f = σ(Wf·x + bf)   minlstm.cell:16
+        f_i[b * 32 + j + 1] = Wf_Wi_Wh_x[b * 48 + j + 1]! + bf[j + 1]!;
+        // i = σ(Wi·x + bi)   minlstm.cell:17
+        f_i[b * 32 + 16 + j + 1] = Wf_Wi_Wh_x[b * 48 + 16 + j + 1]! + bi[j + 1]!;
+      }
+      {
+        // f = σ(Wf·x + bf)   minlstm.cell:16
+        f_i[b * 32 + j + 2] = Wf_Wi_Wh_x[b * 48 + j + 2]! + bf[j + 2]!;
+        // i = σ(Wi·x + bi)   minlstm.cell:17
+        f_i[b * 32 + 16 + j + 2] = Wf_Wi_Wh_x[b * 48 + 16 + j + 2]! + bi[j + 2]!;
+      }
+      {
+        // f = σ(Wf·x + bf)   minlstm.cell:16
+        f_i[b * 32 + j + 3] = Wf_Wi_Wh_x[b * 48 + j + 3]! + bf[j + 3]!;
+        // i = σ(Wi·x + bi)   minlstm.cell:17
+        f_i[b * 32 + 16 + j + 3] = Wf_Wi_Wh_x[b * 48 + 16 + j + 3]! + bi[j + 3]!;
+      }
     }
   }
   // f, i = σ(…), for each of B rows   minlstm.cell:16, 17
   mm.sigmoid(B * 32, f_i, 0, f_i, 0);
   for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j++) {
-      // s = f + i   minlstm.cell:18
-      const s = f_i[b * 32 + j]! + f_i[b * 32 + 16 + j]!;
-      // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-      const h =
-        (f_i[b * 32 + j]! / s) * h_seq[b * 16 + j]! +
-        (f_i[b * 32 + 16 + j]! / s) * (Wf_Wi_Wh_x[b * 48 + 32 + j]! + bh[j]!);
-      h_next[b * 16 + j] = h;
-      h_out[b * 16 + j] = h;
+    for (let j = 0; j < 16; j += 4) {
+      {
+        // s = f + i   minlstm.cell:18
+        const s = f_i[b * 32 + j]! + f_i[b * 32 + 16 + j]!;
+        // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+        const h =
+          (f_i[b * 32 + j]! / s) * h_seq[b * 16 + j]! +
+          (f_i[b * 32 + 16 + j]! / s) * (Wf_Wi_Wh_x[b * 48 + 32 + j]! + bh[j]!);
+        h_next[b * 16 + j] = h;
+        h_out[b * 16 + j] = h;
+      }
+      {
+        // s = f + i   minlstm.cell:18
+        const s = f_i[b * 32 + j + 1]! + f_i[b * 32 + 16 + j + 1]!;
+        // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+        const h =
+          (f_i[b * 32 + j + 1]! / s) * h_seq[b * 16 + j + 1]! +
+          (f_i[b * 32 + 16 + j + 1]! / s) * (Wf_Wi_Wh_x[b * 48 + 32 + j + 1]! + bh[j + 1]!);
+        h_next[b * 16 + j + 1] = h;
+        h_out[b * 16 + j + 1] = h;
+      }
+      {
+        // s = f + i   minlstm.cell:18
+        const s = f_i[b * 32 + j + 2]! + f_i[b * 32 + 16 + j + 2]!;
+        // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+        const h =
+          (f_i[b * 32 + j + 2]! / s) * h_seq[b * 16 + j + 2]! +
+          (f_i[b * 32 + 16 + j + 2]! / s) * (Wf_Wi_Wh_x[b * 48 + 32 + j + 2]! + bh[j + 2]!);
+        h_next[b * 16 + j + 2] = h;
+        h_out[b * 16 + j + 2] = h;
+      }
+      {
+        // s = f + i   minlstm.cell:18
+        const s = f_i[b * 32 + j + 3]! + f_i[b * 32 + 16 + j + 3]!;
+        // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+        const h =
+          (f_i[b * 32 + j + 3]! / s) * h_seq[b * 16 + j + 3]! +
+          (f_i[b * 32 + 16 + j + 3]! / s) * (Wf_Wi_Wh_x[b * 48 + 32 + j + 3]! + bh[j + 3]!);
+        h_next[b * 16 + j + 3] = h;
+        h_out[b * 16 + j + 3] = h;
+      }
     }
   }
   for (let b = 0; b < B; b++) {
@@ -438,39 +819,120 @@ function infer(
     // Wf_Wi_Wh_x = Wf_Wi_Wh·x
     mm.nt(steps * B, 48, 8, x, start * B * 8, 8, Wf_Wi_Wh, 0, Wf_Wi_Wh_x, 0, 48, 0); // Wf_Wi_Wh_x[m] = Wf_Wi_Wh · x[m], for all steps * B rows
     for (let r = 0; r < steps * B; r++) {
-      for (let j = 0; j < 16; j++) {
-        // f = σ(Wf·x + bf)   minlstm.cell:16
-        f_i[r * 32 + j] = Wf_Wi_Wh_x[r * 48 + j]! + bf[j]!;
-        // i = σ(Wi·x + bi)   minlstm.cell:17
-        f_i[r * 32 + 16 + j] = Wf_Wi_Wh_x[r * 48 + 16 + j]! + bi[j]!;
+      for (let j = 0; j < 16; j += 4) {
+        {
+          // f = σ(Wf·x + bf)   minlstm.cell:16
+          f_i[r * 32 + j] = Wf_Wi_Wh_x[r * 48 + j]! + bf[j]!;
+          // i = σ(Wi·x + bi)   minlstm.cell:17
+          f_i[r * 32 + 16 + j] = Wf_Wi_Wh_x[r * 48 + 16 + j]! + bi[j]!;
+        }
+        {
+          // f = σ(Wf·x + bf)   minlstm.cell:16
+          f_i[r * 32 + j + 1] = Wf_Wi_Wh_x[r * 48 + j + 1]! + bf[j + 1]!;
+          // i = σ(Wi·x + bi)   minlstm.cell:17
+          f_i[r * 32 + 16 + j + 1] = Wf_Wi_Wh_x[r * 48 + 16 + j + 1]! + bi[j + 1]!;
+        }
+        {
+          // f = σ(Wf·x + bf)   minlstm.cell:16
+          f_i[r * 32 + j + 2] = Wf_Wi_Wh_x[r * 48 + j + 2]! + bf[j + 2]!;
+          // i = σ(Wi·x + bi)   minlstm.cell:17
+          f_i[r * 32 + 16 + j + 2] = Wf_Wi_Wh_x[r * 48 + 16 + j + 2]! + bi[j + 2]!;
+        }
+        {
+          // f = σ(Wf·x + bf)   minlstm.cell:16
+          f_i[r * 32 + j + 3] = Wf_Wi_Wh_x[r * 48 + j + 3]! + bf[j + 3]!;
+          // i = σ(Wi·x + bi)   minlstm.cell:17
+          f_i[r * 32 + 16 + j + 3] = Wf_Wi_Wh_x[r * 48 + 16 + j + 3]! + bi[j + 3]!;
+        }
       }
     }
     // f, i = σ(…), for all T * B rows   minlstm.cell:16, 17
     mm.sigmoid(steps * B * 32, f_i, 0, f_i, 0);
     for (let r = 0; r < steps * B; r++) {
-      for (let j = 0; j < 16; j++) {
-        // s = f + i   minlstm.cell:18
-        const s = f_i[r * 32 + j]! + f_i[r * 32 + 16 + j]!;
-        // f_over_s = f / s
-        const f_over_s_1 = f_i[r * 32 + j]! / s;
-        f_over_s[r * 16 + j] = f_over_s_1;
-        // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
-        const i_over_s_Wh_x_plus_bh_1 =
-          (f_i[r * 32 + 16 + j]! / s) * (Wf_Wi_Wh_x[r * 48 + 32 + j]! + bh[j]!);
-        i_over_s_Wh_x_plus_bh[r * 16 + j] = i_over_s_Wh_x_plus_bh_1;
+      for (let j = 0; j < 16; j += 4) {
+        {
+          // s = f + i   minlstm.cell:18
+          const s = f_i[r * 32 + j]! + f_i[r * 32 + 16 + j]!;
+          // f_over_s = f / s
+          const f_over_s_1 = f_i[r * 32 + j]! / s;
+          f_over_s[r * 16 + j] = f_over_s_1;
+          // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
+          const i_over_s_Wh_x_plus_bh_1 =
+            (f_i[r * 32 + 16 + j]! / s) * (Wf_Wi_Wh_x[r * 48 + 32 + j]! + bh[j]!);
+          i_over_s_Wh_x_plus_bh[r * 16 + j] = i_over_s_Wh_x_plus_bh_1;
+        }
+        {
+          // s = f + i   minlstm.cell:18
+          const s = f_i[r * 32 + j + 1]! + f_i[r * 32 + 16 + j + 1]!;
+          // f_over_s = f / s
+          const f_over_s_1 = f_i[r * 32 + j + 1]! / s;
+          f_over_s[r * 16 + j + 1] = f_over_s_1;
+          // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
+          const i_over_s_Wh_x_plus_bh_1 =
+            (f_i[r * 32 + 16 + j + 1]! / s) * (Wf_Wi_Wh_x[r * 48 + 32 + j + 1]! + bh[j + 1]!);
+          i_over_s_Wh_x_plus_bh[r * 16 + j + 1] = i_over_s_Wh_x_plus_bh_1;
+        }
+        {
+          // s = f + i   minlstm.cell:18
+          const s = f_i[r * 32 + j + 2]! + f_i[r * 32 + 16 + j + 2]!;
+          // f_over_s = f / s
+          const f_over_s_1 = f_i[r * 32 + j + 2]! / s;
+          f_over_s[r * 16 + j + 2] = f_over_s_1;
+          // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
+          const i_over_s_Wh_x_plus_bh_1 =
+            (f_i[r * 32 + 16 + j + 2]! / s) * (Wf_Wi_Wh_x[r * 48 + 32 + j + 2]! + bh[j + 2]!);
+          i_over_s_Wh_x_plus_bh[r * 16 + j + 2] = i_over_s_Wh_x_plus_bh_1;
+        }
+        {
+          // s = f + i   minlstm.cell:18
+          const s = f_i[r * 32 + j + 3]! + f_i[r * 32 + 16 + j + 3]!;
+          // f_over_s = f / s
+          const f_over_s_1 = f_i[r * 32 + j + 3]! / s;
+          f_over_s[r * 16 + j + 3] = f_over_s_1;
+          // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
+          const i_over_s_Wh_x_plus_bh_1 =
+            (f_i[r * 32 + 16 + j + 3]! / s) * (Wf_Wi_Wh_x[r * 48 + 32 + j + 3]! + bh[j + 3]!);
+          i_over_s_Wh_x_plus_bh[r * 16 + j + 3] = i_over_s_Wh_x_plus_bh_1;
+        }
       }
     }
     for (let t = start; t < start + steps; t++) {
       // The step's row in buffers of the chunk's rows.
       const tc = t - start;
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-          const h =
-            f_over_s[(tc * B + b) * 16 + j]! * h_now[b * 16 + j]! +
-            i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j]!;
-          h_new[b * 16 + j] = h;
-          h_out[(t * B + b) * 16 + j] = h;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+            const h =
+              f_over_s[(tc * B + b) * 16 + j]! * h_now[b * 16 + j]! +
+              i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j]!;
+            h_new[b * 16 + j] = h;
+            h_out[(t * B + b) * 16 + j] = h;
+          }
+          {
+            // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+            const h =
+              f_over_s[(tc * B + b) * 16 + j + 1]! * h_now[b * 16 + j + 1]! +
+              i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j + 1]!;
+            h_new[b * 16 + j + 1] = h;
+            h_out[(t * B + b) * 16 + j + 1] = h;
+          }
+          {
+            // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+            const h =
+              f_over_s[(tc * B + b) * 16 + j + 2]! * h_now[b * 16 + j + 2]! +
+              i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j + 2]!;
+            h_new[b * 16 + j + 2] = h;
+            h_out[(t * B + b) * 16 + j + 2] = h;
+          }
+          {
+            // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+            const h =
+              f_over_s[(tc * B + b) * 16 + j + 3]! * h_now[b * 16 + j + 3]! +
+              i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j + 3]!;
+            h_new[b * 16 + j + 3] = h;
+            h_out[(t * B + b) * 16 + j + 3] = h;
+          }
         }
       }
       if (M !== undefined) {

@@ -208,14 +208,25 @@ function forward(
       for (let i = 0; i < 4; i++) q_tape[(start * B + r) * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + i]!;
     }
     for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i++) {
-        q_tape[(start * B + r) * 4 + i]! += bq[i]!;
-        // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
-        const k = (Wq_Wk_Wv_Wo_x[r * 16 + 4 + i]! + bk[i]!) / 2;
-        k_tape[(start * B + r) * 4 + i] = k;
-        // v = Wv·x + bv   mlstm.cell:26
-        const v = Wq_Wk_Wv_Wo_x[r * 16 + 8 + i]! + bv[i]!;
-        v_tape[(start * B + r) * 4 + i] = v;
+      for (let i = 0; i < 4; i += 2) {
+        {
+          q_tape[(start * B + r) * 4 + i]! += bq[i]!;
+          // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
+          const k = (Wq_Wk_Wv_Wo_x[r * 16 + 4 + i]! + bk[i]!) / 2;
+          k_tape[(start * B + r) * 4 + i] = k;
+          // v = Wv·x + bv   mlstm.cell:26
+          const v = Wq_Wk_Wv_Wo_x[r * 16 + 8 + i]! + bv[i]!;
+          v_tape[(start * B + r) * 4 + i] = v;
+        }
+        {
+          q_tape[(start * B + r) * 4 + i + 1]! += bq[i + 1]!;
+          // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
+          const k = (Wq_Wk_Wv_Wo_x[r * 16 + 4 + i + 1]! + bk[i + 1]!) / 2;
+          k_tape[(start * B + r) * 4 + i + 1] = k;
+          // v = Wv·x + bv   mlstm.cell:26
+          const v = Wq_Wk_Wv_Wo_x[r * 16 + 8 + i + 1]! + bv[i + 1]!;
+          v_tape[(start * B + r) * 4 + i + 1] = v;
+        }
       }
     }
     // sum_wi_x = Σ wi_x
@@ -248,9 +259,15 @@ function forward(
             v_tape[(start * B + r) * 4 + r_1]! * k_tape[(start * B + r) * 4 + c]!;
     }
     for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i++) {
-        // o = σ(Wo·x + bo)   mlstm.cell:36
-        o_tape[(start * B + r) * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + 12 + i]! + bo[i]!;
+      for (let i = 0; i < 4; i += 2) {
+        {
+          // o = σ(Wo·x + bo)   mlstm.cell:36
+          o_tape[(start * B + r) * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + 12 + i]! + bo[i]!;
+        }
+        {
+          // o = σ(Wo·x + bo)   mlstm.cell:36
+          o_tape[(start * B + r) * 4 + i + 1] = Wq_Wk_Wv_Wo_x[r * 16 + 12 + i + 1]! + bo[i + 1]!;
+        }
       }
     }
     // o = σ(…), for all T * B rows   mlstm.cell:36
@@ -291,21 +308,53 @@ function forward(
       // fg = exp(logf + sum(m[t-1]) - sum(m))   mlstm.cell:32
       for (let b = 0; b < B; b++) fg_tape[t * B + b] = Math.exp(fg_pre[b]!);
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
-          const C =
-            fg_tape[t * B + b]! * C_seq[(t * B + b) * 16 + i]! +
-            ig_tape[t * B + b]! * v_outer_k_tape[(t * B + b) * 16 + i]!;
-          C_seq[((t + 1) * B + b) * 16 + i] = C;
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+            const C =
+              fg_tape[t * B + b]! * C_seq[(t * B + b) * 16 + i]! +
+              ig_tape[t * B + b]! * v_outer_k_tape[(t * B + b) * 16 + i]!;
+            C_seq[((t + 1) * B + b) * 16 + i] = C;
+          }
+          {
+            // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+            const C =
+              fg_tape[t * B + b]! * C_seq[(t * B + b) * 16 + i + 1]! +
+              ig_tape[t * B + b]! * v_outer_k_tape[(t * B + b) * 16 + i + 1]!;
+            C_seq[((t + 1) * B + b) * 16 + i + 1] = C;
+          }
+          {
+            // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+            const C =
+              fg_tape[t * B + b]! * C_seq[(t * B + b) * 16 + i + 2]! +
+              ig_tape[t * B + b]! * v_outer_k_tape[(t * B + b) * 16 + i + 2]!;
+            C_seq[((t + 1) * B + b) * 16 + i + 2] = C;
+          }
+          {
+            // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+            const C =
+              fg_tape[t * B + b]! * C_seq[(t * B + b) * 16 + i + 3]! +
+              ig_tape[t * B + b]! * v_outer_k_tape[(t * B + b) * 16 + i + 3]!;
+            C_seq[((t + 1) * B + b) * 16 + i + 3] = C;
+          }
         }
       }
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 4; i++) {
-          // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
-          const n =
-            fg_tape[t * B + b]! * n_seq[(t * B + b) * 4 + i]! +
-            ig_tape[t * B + b]! * k_tape[(t * B + b) * 4 + i]!;
-          n_seq[((t + 1) * B + b) * 4 + i] = n;
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
+            const n =
+              fg_tape[t * B + b]! * n_seq[(t * B + b) * 4 + i]! +
+              ig_tape[t * B + b]! * k_tape[(t * B + b) * 4 + i]!;
+            n_seq[((t + 1) * B + b) * 4 + i] = n;
+          }
+          {
+            // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
+            const n =
+              fg_tape[t * B + b]! * n_seq[(t * B + b) * 4 + i + 1]! +
+              ig_tape[t * B + b]! * k_tape[(t * B + b) * 4 + i + 1]!;
+            n_seq[((t + 1) * B + b) * 4 + i + 1] = n;
+          }
         }
       }
       // C_q = C·q, in h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
@@ -330,12 +379,21 @@ function forward(
       for (let b = 0; b < B; b++)
         maximum_abs_sum_n_q_one_tape[t * B + b] = Math.max(abs_sum_n_q[b]!, 1);
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 4; i++) {
-          // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
-          const h =
-            (o_tape[(t * B + b) * 4 + i]! * C_q_tape[(t * B + b) * 4 + i]!) /
-            maximum_abs_sum_n_q_one_tape[t * B + b]!;
-          h_out[(t * B + b) * 4 + i] = h;
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
+            const h =
+              (o_tape[(t * B + b) * 4 + i]! * C_q_tape[(t * B + b) * 4 + i]!) /
+              maximum_abs_sum_n_q_one_tape[t * B + b]!;
+            h_out[(t * B + b) * 4 + i] = h;
+          }
+          {
+            // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
+            const h =
+              (o_tape[(t * B + b) * 4 + i + 1]! * C_q_tape[(t * B + b) * 4 + i + 1]!) /
+              maximum_abs_sum_n_q_one_tape[t * B + b]!;
+            h_out[(t * B + b) * 4 + i + 1] = h;
+          }
         }
       }
       if (M !== undefined) {
@@ -485,11 +543,21 @@ function backward(
       // abs_sum_n_q = abs(sum_n_q)
       for (let b = 0; b < B; b++) abs_sum_n_q[b] = Math.abs(sum_n_q_tape[t * B + b]!);
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 4; i++) {
-          // dh_over_maximum_abs_sum_n_q_one = dh / maximum_abs_sum_n_q_one
-          const dh_over_maximum_abs_sum_n_q_one_1 =
-            dh_out[(t * dh_out_rows + b) * 4 + i]! / maximum_abs_sum_n_q_one_tape[t * B + b]!;
-          dh_over_maximum_abs_sum_n_q_one[(tc * B + b) * 4 + i] = dh_over_maximum_abs_sum_n_q_one_1;
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // dh_over_maximum_abs_sum_n_q_one = dh / maximum_abs_sum_n_q_one
+            const dh_over_maximum_abs_sum_n_q_one_1 =
+              dh_out[(t * dh_out_rows + b) * 4 + i]! / maximum_abs_sum_n_q_one_tape[t * B + b]!;
+            dh_over_maximum_abs_sum_n_q_one[(tc * B + b) * 4 + i] =
+              dh_over_maximum_abs_sum_n_q_one_1;
+          }
+          {
+            // dh_over_maximum_abs_sum_n_q_one = dh / maximum_abs_sum_n_q_one
+            const dh_over_maximum_abs_sum_n_q_one_1 =
+              dh_out[(t * dh_out_rows + b) * 4 + i + 1]! / maximum_abs_sum_n_q_one_tape[t * B + b]!;
+            dh_over_maximum_abs_sum_n_q_one[(tc * B + b) * 4 + i + 1] =
+              dh_over_maximum_abs_sum_n_q_one_1;
+          }
         }
       }
       // sum_neg_dh_h_over_maximum_abs = Σ neg_dh_h_over_maximum_abs_sum_n
@@ -515,14 +583,27 @@ function backward(
       for (let b = 0; b < B; b++)
         sum_neg_dh_h_over_maximum_sign[b] = sum_neg_dh_h_over_maximum_max[b]! * sign_sum_n_q[b]!;
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 4; i++) {
-          // sum_neg_dh_h_over_maximum_each = broadcast(sum_neg_dh_h_over_maximum_sign)
-          const sum_neg_dh_h_over_maximum_each_1 = sum_neg_dh_h_over_maximum_sign[b]!;
-          sum_neg_dh_h_over_maximum_each[(tc * B + b) * 4 + i] = sum_neg_dh_h_over_maximum_each_1;
-          // dC_q = ∂L/∂C_q, in h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
-          const dC_q_1 =
-            dh_over_maximum_abs_sum_n_q_one[(tc * B + b) * 4 + i]! * o_tape[(t * B + b) * 4 + i]!;
-          dC_q[(tc * B + b) * 4 + i] = dC_q_1;
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // sum_neg_dh_h_over_maximum_each = broadcast(sum_neg_dh_h_over_maximum_sign)
+            const sum_neg_dh_h_over_maximum_each_1 = sum_neg_dh_h_over_maximum_sign[b]!;
+            sum_neg_dh_h_over_maximum_each[(tc * B + b) * 4 + i] = sum_neg_dh_h_over_maximum_each_1;
+            // dC_q = ∂L/∂C_q, in h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
+            const dC_q_1 =
+              dh_over_maximum_abs_sum_n_q_one[(tc * B + b) * 4 + i]! * o_tape[(t * B + b) * 4 + i]!;
+            dC_q[(tc * B + b) * 4 + i] = dC_q_1;
+          }
+          {
+            // sum_neg_dh_h_over_maximum_each = broadcast(sum_neg_dh_h_over_maximum_sign)
+            const sum_neg_dh_h_over_maximum_each_1 = sum_neg_dh_h_over_maximum_sign[b]!;
+            sum_neg_dh_h_over_maximum_each[(tc * B + b) * 4 + i + 1] =
+              sum_neg_dh_h_over_maximum_each_1;
+            // dC_q = ∂L/∂C_q, in h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
+            const dC_q_1 =
+              dh_over_maximum_abs_sum_n_q_one[(tc * B + b) * 4 + i + 1]! *
+              o_tape[(t * B + b) * 4 + i + 1]!;
+            dC_q[(tc * B + b) * 4 + i + 1] = dC_q_1;
+          }
         }
       }
       // dC_q_outer_q = dC_q ⊗ q
@@ -533,12 +614,22 @@ function backward(
               dC_q[(tc * B + b) * 4 + r_1]! * q_tape[(t * B + b) * 4 + c]!;
       }
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 4; i++) {
-          // dn = ∂L/∂n, n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
-          const dn_1 =
-            dn_seed[b * 4 + i]! +
-            sum_neg_dh_h_over_maximum_each[(tc * B + b) * 4 + i]! * q_tape[(t * B + b) * 4 + i]!;
-          dn[(tc * B + b) * 4 + i] = dn_1;
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // dn = ∂L/∂n, n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
+            const dn_1 =
+              dn_seed[b * 4 + i]! +
+              sum_neg_dh_h_over_maximum_each[(tc * B + b) * 4 + i]! * q_tape[(t * B + b) * 4 + i]!;
+            dn[(tc * B + b) * 4 + i] = dn_1;
+          }
+          {
+            // dn = ∂L/∂n, n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
+            const dn_1 =
+              dn_seed[b * 4 + i + 1]! +
+              sum_neg_dh_h_over_maximum_each[(tc * B + b) * 4 + i + 1]! *
+                q_tape[(t * B + b) * 4 + i + 1]!;
+            dn[(tc * B + b) * 4 + i + 1] = dn_1;
+          }
         }
       }
       // sum_dn_k = Σ dn_k
@@ -548,10 +639,17 @@ function backward(
         sum_dn_k[b] = acc;
       }
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 4; i++) {
-          // dn_prev = ∂L/∂n_prev
-          const dn_prev = dn[(tc * B + b) * 4 + i]! * fg_tape[t * B + b]!;
-          dn_back[b * 4 + i] = dn_prev;
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // dn_prev = ∂L/∂n_prev
+            const dn_prev = dn[(tc * B + b) * 4 + i]! * fg_tape[t * B + b]!;
+            dn_back[b * 4 + i] = dn_prev;
+          }
+          {
+            // dn_prev = ∂L/∂n_prev
+            const dn_prev = dn[(tc * B + b) * 4 + i + 1]! * fg_tape[t * B + b]!;
+            dn_back[b * 4 + i + 1] = dn_prev;
+          }
         }
       }
       // sum_dn_n_prev = Σ dn_n_prev
@@ -561,10 +659,27 @@ function backward(
         sum_dn_n_prev[b] = acc;
       }
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // dC = ∂L/∂C, C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
-          const dC_1 = dC_seed[b * 16 + i]! + dC_q_outer_q[b * 16 + i]!;
-          dC[(tc * B + b) * 16 + i] = dC_1;
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // dC = ∂L/∂C, C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+            const dC_1 = dC_seed[b * 16 + i]! + dC_q_outer_q[b * 16 + i]!;
+            dC[(tc * B + b) * 16 + i] = dC_1;
+          }
+          {
+            // dC = ∂L/∂C, C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+            const dC_1 = dC_seed[b * 16 + i + 1]! + dC_q_outer_q[b * 16 + i + 1]!;
+            dC[(tc * B + b) * 16 + i + 1] = dC_1;
+          }
+          {
+            // dC = ∂L/∂C, C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+            const dC_1 = dC_seed[b * 16 + i + 2]! + dC_q_outer_q[b * 16 + i + 2]!;
+            dC[(tc * B + b) * 16 + i + 2] = dC_1;
+          }
+          {
+            // dC = ∂L/∂C, C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+            const dC_1 = dC_seed[b * 16 + i + 3]! + dC_q_outer_q[b * 16 + i + 3]!;
+            dC[(tc * B + b) * 16 + i + 3] = dC_1;
+          }
         }
       }
       // sum_dC_v_outer_k = Σ dC_v_outer_k
@@ -575,10 +690,27 @@ function backward(
         sum_dC_v_outer_k[b] = acc;
       }
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // dC_prev = ∂L/∂C_prev
-          const dC_prev = dC[(tc * B + b) * 16 + i]! * fg_tape[t * B + b]!;
-          dC_back[b * 16 + i] = dC_prev;
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // dC_prev = ∂L/∂C_prev
+            const dC_prev = dC[(tc * B + b) * 16 + i]! * fg_tape[t * B + b]!;
+            dC_back[b * 16 + i] = dC_prev;
+          }
+          {
+            // dC_prev = ∂L/∂C_prev
+            const dC_prev = dC[(tc * B + b) * 16 + i + 1]! * fg_tape[t * B + b]!;
+            dC_back[b * 16 + i + 1] = dC_prev;
+          }
+          {
+            // dC_prev = ∂L/∂C_prev
+            const dC_prev = dC[(tc * B + b) * 16 + i + 2]! * fg_tape[t * B + b]!;
+            dC_back[b * 16 + i + 2] = dC_prev;
+          }
+          {
+            // dC_prev = ∂L/∂C_prev
+            const dC_prev = dC[(tc * B + b) * 16 + i + 3]! * fg_tape[t * B + b]!;
+            dC_back[b * 16 + i + 3] = dC_prev;
+          }
         }
       }
       // sum_dC_C_prev = Σ dC_C_prev
@@ -657,25 +789,55 @@ function backward(
       }
     }
     for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i++) {
-        // o = σ(Wo·x + bo)   mlstm.cell:36
-        const o = o_tape[(start * B + r) * 4 + i]!;
-        // do_pre = ∂L/∂(Wo·x + bo)   mlstm.cell:36
-        const do_pre_1 =
-          dh_over_maximum_abs_sum_n_q_one[r * 4 + i]! *
-          C_q_tape[(start * B + r) * 4 + i]! *
-          (o * (1 - o));
-        do_pre[r * 4 + i] = do_pre_1;
-        dbo[i]! += do_pre_1;
+      for (let i = 0; i < 4; i += 2) {
+        {
+          // o = σ(Wo·x + bo)   mlstm.cell:36
+          const o = o_tape[(start * B + r) * 4 + i]!;
+          // do_pre = ∂L/∂(Wo·x + bo)   mlstm.cell:36
+          const do_pre_1 =
+            dh_over_maximum_abs_sum_n_q_one[r * 4 + i]! *
+            C_q_tape[(start * B + r) * 4 + i]! *
+            (o * (1 - o));
+          do_pre[r * 4 + i] = do_pre_1;
+          dbo[i]! += do_pre_1;
+        }
+        {
+          // o = σ(Wo·x + bo)   mlstm.cell:36
+          const o = o_tape[(start * B + r) * 4 + i + 1]!;
+          // do_pre = ∂L/∂(Wo·x + bo)   mlstm.cell:36
+          const do_pre_1 =
+            dh_over_maximum_abs_sum_n_q_one[r * 4 + i + 1]! *
+            C_q_tape[(start * B + r) * 4 + i + 1]! *
+            (o * (1 - o));
+          do_pre[r * 4 + i + 1] = do_pre_1;
+          dbo[i + 1]! += do_pre_1;
+        }
       }
     }
     // dWo = ∂L/∂Wo
     mm.tn(steps * B, 4, 3, do_pre, 0, 4, x, start * B * 3, 3, dWo, 0, 1); // dWo += Σ_m do_pre[m] ⊗ x[m], for all steps * B rows
     for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 16; i++) {
-        // dC_ig = dC ⊙ ig
-        const dC_ig_1 = dC[r * 16 + i]! * ig_tape[start * B + r]!;
-        dC_ig[r * 16 + i] = dC_ig_1;
+      for (let i = 0; i < 16; i += 4) {
+        {
+          // dC_ig = dC ⊙ ig
+          const dC_ig_1 = dC[r * 16 + i]! * ig_tape[start * B + r]!;
+          dC_ig[r * 16 + i] = dC_ig_1;
+        }
+        {
+          // dC_ig = dC ⊙ ig
+          const dC_ig_1 = dC[r * 16 + i + 1]! * ig_tape[start * B + r]!;
+          dC_ig[r * 16 + i + 1] = dC_ig_1;
+        }
+        {
+          // dC_ig = dC ⊙ ig
+          const dC_ig_1 = dC[r * 16 + i + 2]! * ig_tape[start * B + r]!;
+          dC_ig[r * 16 + i + 2] = dC_ig_1;
+        }
+        {
+          // dC_ig = dC ⊙ ig
+          const dC_ig_1 = dC[r * 16 + i + 3]! * ig_tape[start * B + r]!;
+          dC_ig[r * 16 + i + 3] = dC_ig_1;
+        }
       }
     }
     // dv = ∂L/∂v, v = Wv·x + bv   mlstm.cell:26
@@ -747,23 +909,43 @@ function backward(
     // dWv = ∂L/∂Wv
     mm.tn(steps * B, 4, 3, dv, 0, 4, x, start * B * 3, 3, dWv, 0, 1); // dWv += Σ_m dv[m] ⊗ x[m], for all steps * B rows
     for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i++) {
-        // d_Wk_x = ∂L/∂Wk_x, in k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
-        const d_Wk_x_1 = (dn[r * 4 + i]! * ig_tape[start * B + r]! + dC_ig_v[r * 4 + i]!) / 2;
-        d_Wk_x[r * 4 + i] = d_Wk_x_1;
-        dbk[i]! += d_Wk_x_1;
+      for (let i = 0; i < 4; i += 2) {
+        {
+          // d_Wk_x = ∂L/∂Wk_x, in k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
+          const d_Wk_x_1 = (dn[r * 4 + i]! * ig_tape[start * B + r]! + dC_ig_v[r * 4 + i]!) / 2;
+          d_Wk_x[r * 4 + i] = d_Wk_x_1;
+          dbk[i]! += d_Wk_x_1;
+        }
+        {
+          // d_Wk_x = ∂L/∂Wk_x, in k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
+          const d_Wk_x_1 =
+            (dn[r * 4 + i + 1]! * ig_tape[start * B + r]! + dC_ig_v[r * 4 + i + 1]!) / 2;
+          d_Wk_x[r * 4 + i + 1] = d_Wk_x_1;
+          dbk[i + 1]! += d_Wk_x_1;
+        }
       }
     }
     // dWk = ∂L/∂Wk
     mm.tn(steps * B, 4, 3, d_Wk_x, 0, 4, x, start * B * 3, 3, dWk, 0, 1); // dWk += Σ_m d_Wk_x[m] ⊗ x[m], for all steps * B rows
     for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i++) {
-        // dq = ∂L/∂q, q = Wq·x + bq   mlstm.cell:24
-        const dq_1 =
-          sum_neg_dh_h_over_maximum_each[r * 4 + i]! * n_seq[(start * B + B + r) * 4 + i]! +
-          C_dC_q[r * 4 + i]!;
-        dq[r * 4 + i] = dq_1;
-        dbq[i]! += dq_1;
+      for (let i = 0; i < 4; i += 2) {
+        {
+          // dq = ∂L/∂q, q = Wq·x + bq   mlstm.cell:24
+          const dq_1 =
+            sum_neg_dh_h_over_maximum_each[r * 4 + i]! * n_seq[(start * B + B + r) * 4 + i]! +
+            C_dC_q[r * 4 + i]!;
+          dq[r * 4 + i] = dq_1;
+          dbq[i]! += dq_1;
+        }
+        {
+          // dq = ∂L/∂q, q = Wq·x + bq   mlstm.cell:24
+          const dq_1 =
+            sum_neg_dh_h_over_maximum_each[r * 4 + i + 1]! *
+              n_seq[(start * B + B + r) * 4 + i + 1]! +
+            C_dC_q[r * 4 + i + 1]!;
+          dq[r * 4 + i + 1] = dq_1;
+          dbq[i + 1]! += dq_1;
+        }
       }
     }
     // dWq = ∂L/∂Wq
@@ -780,10 +962,27 @@ function backward(
         }
       }
       for (let r = 0; r < steps * B; r++) {
-        for (let i = 0; i < 16; i++) {
-          // dC_ig = dC ⊙ ig
-          const dC_ig_1 = dC[r * 16 + i]! * ig_tape[start * B + r]!;
-          dC_ig[r * 16 + i] = dC_ig_1;
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // dC_ig = dC ⊙ ig
+            const dC_ig_1 = dC[r * 16 + i]! * ig_tape[start * B + r]!;
+            dC_ig[r * 16 + i] = dC_ig_1;
+          }
+          {
+            // dC_ig = dC ⊙ ig
+            const dC_ig_1 = dC[r * 16 + i + 1]! * ig_tape[start * B + r]!;
+            dC_ig[r * 16 + i + 1] = dC_ig_1;
+          }
+          {
+            // dC_ig = dC ⊙ ig
+            const dC_ig_1 = dC[r * 16 + i + 2]! * ig_tape[start * B + r]!;
+            dC_ig[r * 16 + i + 2] = dC_ig_1;
+          }
+          {
+            // dC_ig = dC ⊙ ig
+            const dC_ig_1 = dC[r * 16 + i + 3]! * ig_tape[start * B + r]!;
+            dC_ig[r * 16 + i + 3] = dC_ig_1;
+          }
         }
       }
       // dv = ∂L/∂v, v = Wv·x + bv   mlstm.cell:26
@@ -935,24 +1134,43 @@ function step(
   // Wq_Wk_Wv_Wo_x = Wq_Wk_Wv_Wo·x
   mm.nt(B, 16, 3, x, 0, 3, Wq_Wk_Wv_Wo, 0, Wq_Wk_Wv_Wo_x, 0, 16, 0); // Wq_Wk_Wv_Wo_x[m] = Wq_Wk_Wv_Wo · x[m], for each of B rows
   for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 4; i++) {
-      // o = σ(Wo·x + bo)   mlstm.cell:36
-      o[b * 4 + i] = Wq_Wk_Wv_Wo_x[b * 16 + 12 + i]! + bo[i]!;
+    for (let i = 0; i < 4; i += 2) {
+      {
+        // o = σ(Wo·x + bo)   mlstm.cell:36
+        o[b * 4 + i] = Wq_Wk_Wv_Wo_x[b * 16 + 12 + i]! + bo[i]!;
+      }
+      {
+        // o = σ(Wo·x + bo)   mlstm.cell:36
+        o[b * 4 + i + 1] = Wq_Wk_Wv_Wo_x[b * 16 + 12 + i + 1]! + bo[i + 1]!;
+      }
     }
   }
   // o = σ(…), for each of B rows   mlstm.cell:36
   mm.sigmoid(B * 4, o, 0, o, 0);
   for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 4; i++) {
-      // q = Wq·x + bq   mlstm.cell:24
-      const q_1 = Wq_Wk_Wv_Wo_x[b * 16 + i]! + bq[i]!;
-      q[b * 4 + i] = q_1;
-      // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
-      const k_1 = (Wq_Wk_Wv_Wo_x[b * 16 + 4 + i]! + bk[i]!) / 2;
-      k[b * 4 + i] = k_1;
-      // v = Wv·x + bv   mlstm.cell:26
-      const v_1 = Wq_Wk_Wv_Wo_x[b * 16 + 8 + i]! + bv[i]!;
-      v[b * 4 + i] = v_1;
+    for (let i = 0; i < 4; i += 2) {
+      {
+        // q = Wq·x + bq   mlstm.cell:24
+        const q_1 = Wq_Wk_Wv_Wo_x[b * 16 + i]! + bq[i]!;
+        q[b * 4 + i] = q_1;
+        // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
+        const k_1 = (Wq_Wk_Wv_Wo_x[b * 16 + 4 + i]! + bk[i]!) / 2;
+        k[b * 4 + i] = k_1;
+        // v = Wv·x + bv   mlstm.cell:26
+        const v_1 = Wq_Wk_Wv_Wo_x[b * 16 + 8 + i]! + bv[i]!;
+        v[b * 4 + i] = v_1;
+      }
+      {
+        // q = Wq·x + bq   mlstm.cell:24
+        const q_1 = Wq_Wk_Wv_Wo_x[b * 16 + i + 1]! + bq[i + 1]!;
+        q[b * 4 + i + 1] = q_1;
+        // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
+        const k_1 = (Wq_Wk_Wv_Wo_x[b * 16 + 4 + i + 1]! + bk[i + 1]!) / 2;
+        k[b * 4 + i + 1] = k_1;
+        // v = Wv·x + bv   mlstm.cell:26
+        const v_1 = Wq_Wk_Wv_Wo_x[b * 16 + 8 + i + 1]! + bv[i + 1]!;
+        v[b * 4 + i + 1] = v_1;
+      }
     }
   }
   // sum_wi_x = Σ wi_x
@@ -1010,17 +1228,41 @@ function step(
       for (let c = 0; c < 4; c++) v_outer_k[b * 16 + r_1 * 4 + c] = v[b * 4 + r_1]! * k[b * 4 + c]!;
   }
   for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 16; i++) {
-      // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
-      const C = fg[b]! * C_seq[b * 16 + i]! + ig[b]! * v_outer_k[b * 16 + i]!;
-      C_next[b * 16 + i] = C;
+    for (let i = 0; i < 16; i += 4) {
+      {
+        // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+        const C = fg[b]! * C_seq[b * 16 + i]! + ig[b]! * v_outer_k[b * 16 + i]!;
+        C_next[b * 16 + i] = C;
+      }
+      {
+        // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+        const C = fg[b]! * C_seq[b * 16 + i + 1]! + ig[b]! * v_outer_k[b * 16 + i + 1]!;
+        C_next[b * 16 + i + 1] = C;
+      }
+      {
+        // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+        const C = fg[b]! * C_seq[b * 16 + i + 2]! + ig[b]! * v_outer_k[b * 16 + i + 2]!;
+        C_next[b * 16 + i + 2] = C;
+      }
+      {
+        // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+        const C = fg[b]! * C_seq[b * 16 + i + 3]! + ig[b]! * v_outer_k[b * 16 + i + 3]!;
+        C_next[b * 16 + i + 3] = C;
+      }
     }
   }
   for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 4; i++) {
-      // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
-      const n = fg[b]! * n_seq[b * 4 + i]! + ig[b]! * k[b * 4 + i]!;
-      n_next[b * 4 + i] = n;
+    for (let i = 0; i < 4; i += 2) {
+      {
+        // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
+        const n = fg[b]! * n_seq[b * 4 + i]! + ig[b]! * k[b * 4 + i]!;
+        n_next[b * 4 + i] = n;
+      }
+      {
+        // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
+        const n = fg[b]! * n_seq[b * 4 + i + 1]! + ig[b]! * k[b * 4 + i + 1]!;
+        n_next[b * 4 + i + 1] = n;
+      }
     }
   }
   // C_q = C·q, in h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
@@ -1042,10 +1284,17 @@ function step(
   // maximum_abs_sum_n_q_one = maximum(abs_sum_n_q, 1)
   for (let b = 0; b < B; b++) maximum_abs_sum_n_q_one[b] = Math.max(abs_sum_n_q[b]!, 1);
   for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 4; i++) {
-      // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
-      const h = (o[b * 4 + i]! * C_q[b * 4 + i]!) / maximum_abs_sum_n_q_one[b]!;
-      h_out[b * 4 + i] = h;
+    for (let i = 0; i < 4; i += 2) {
+      {
+        // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
+        const h = (o[b * 4 + i]! * C_q[b * 4 + i]!) / maximum_abs_sum_n_q_one[b]!;
+        h_out[b * 4 + i] = h;
+      }
+      {
+        // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
+        const h = (o[b * 4 + i + 1]! * C_q[b * 4 + i + 1]!) / maximum_abs_sum_n_q_one[b]!;
+        h_out[b * 4 + i + 1] = h;
+      }
     }
   }
   for (let b = 0; b < B; b++) {
@@ -1126,14 +1375,25 @@ function infer(
       for (let i = 0; i < 4; i++) q[r * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + i]!;
     }
     for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i++) {
-        q[r * 4 + i]! += bq[i]!;
-        // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
-        const k_1 = (Wq_Wk_Wv_Wo_x[r * 16 + 4 + i]! + bk[i]!) / 2;
-        k[r * 4 + i] = k_1;
-        // v = Wv·x + bv   mlstm.cell:26
-        const v_1 = Wq_Wk_Wv_Wo_x[r * 16 + 8 + i]! + bv[i]!;
-        v[r * 4 + i] = v_1;
+      for (let i = 0; i < 4; i += 2) {
+        {
+          q[r * 4 + i]! += bq[i]!;
+          // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
+          const k_1 = (Wq_Wk_Wv_Wo_x[r * 16 + 4 + i]! + bk[i]!) / 2;
+          k[r * 4 + i] = k_1;
+          // v = Wv·x + bv   mlstm.cell:26
+          const v_1 = Wq_Wk_Wv_Wo_x[r * 16 + 8 + i]! + bv[i]!;
+          v[r * 4 + i] = v_1;
+        }
+        {
+          q[r * 4 + i + 1]! += bq[i + 1]!;
+          // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
+          const k_1 = (Wq_Wk_Wv_Wo_x[r * 16 + 4 + i + 1]! + bk[i + 1]!) / 2;
+          k[r * 4 + i + 1] = k_1;
+          // v = Wv·x + bv   mlstm.cell:26
+          const v_1 = Wq_Wk_Wv_Wo_x[r * 16 + 8 + i + 1]! + bv[i + 1]!;
+          v[r * 4 + i + 1] = v_1;
+        }
       }
     }
     // sum_wi_x = Σ wi_x
@@ -1164,15 +1424,28 @@ function infer(
           v_outer_k[r * 16 + r_1 * 4 + c] = v[r * 4 + r_1]! * k[r * 4 + c]!;
     }
     for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i++) {
-        // o = σ(Wo·x + bo)   mlstm.cell:36
-        o_steps[r * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + 12 + i]! + bo[i]!;
+      for (let i = 0; i < 4; i += 2) {
+        {
+          // o = σ(Wo·x + bo)   mlstm.cell:36
+          o_steps[r * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + 12 + i]! + bo[i]!;
+        }
+        {
+          // o = σ(Wo·x + bo)   mlstm.cell:36
+          o_steps[r * 4 + i + 1] = Wq_Wk_Wv_Wo_x[r * 16 + 12 + i + 1]! + bo[i + 1]!;
+        }
       }
     }
     // o = σ(…), for all T * B rows   mlstm.cell:36
     mm.sigmoid(steps * B * 4, o_steps, 0, o_steps, 0);
     for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i++) o[r * 4 + i] = o_steps[r * 4 + i]!;
+      for (let i = 0; i < 4; i += 2) {
+        {
+          o[r * 4 + i] = o_steps[r * 4 + i]!;
+        }
+        {
+          o[r * 4 + i + 1] = o_steps[r * 4 + i + 1]!;
+        }
+      }
     }
     for (let t = start; t < start + steps; t++) {
       // The step's row in buffers of the chunk's rows.
@@ -1207,17 +1480,44 @@ function infer(
       // fg = exp(logf + sum(m[t-1]) - sum(m))   mlstm.cell:32
       for (let b = 0; b < B; b++) fg[b] = Math.exp(fg_pre[b]!);
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i++) {
-          // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
-          const C = fg[b]! * C_now[b * 16 + i]! + ig[b]! * v_outer_k[(tc * B + b) * 16 + i]!;
-          C_new[b * 16 + i] = C;
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+            const C = fg[b]! * C_now[b * 16 + i]! + ig[b]! * v_outer_k[(tc * B + b) * 16 + i]!;
+            C_new[b * 16 + i] = C;
+          }
+          {
+            // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+            const C =
+              fg[b]! * C_now[b * 16 + i + 1]! + ig[b]! * v_outer_k[(tc * B + b) * 16 + i + 1]!;
+            C_new[b * 16 + i + 1] = C;
+          }
+          {
+            // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+            const C =
+              fg[b]! * C_now[b * 16 + i + 2]! + ig[b]! * v_outer_k[(tc * B + b) * 16 + i + 2]!;
+            C_new[b * 16 + i + 2] = C;
+          }
+          {
+            // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+            const C =
+              fg[b]! * C_now[b * 16 + i + 3]! + ig[b]! * v_outer_k[(tc * B + b) * 16 + i + 3]!;
+            C_new[b * 16 + i + 3] = C;
+          }
         }
       }
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 4; i++) {
-          // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
-          const n = fg[b]! * n_now[b * 4 + i]! + ig[b]! * k[(tc * B + b) * 4 + i]!;
-          n_new[b * 4 + i] = n;
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
+            const n = fg[b]! * n_now[b * 4 + i]! + ig[b]! * k[(tc * B + b) * 4 + i]!;
+            n_new[b * 4 + i] = n;
+          }
+          {
+            // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
+            const n = fg[b]! * n_now[b * 4 + i + 1]! + ig[b]! * k[(tc * B + b) * 4 + i + 1]!;
+            n_new[b * 4 + i + 1] = n;
+          }
         }
       }
       // C_q = C·q, in h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
@@ -1240,10 +1540,18 @@ function infer(
       // maximum_abs_sum_n_q_one = maximum(abs_sum_n_q, 1)
       for (let b = 0; b < B; b++) maximum_abs_sum_n_q_one[b] = Math.max(abs_sum_n_q[b]!, 1);
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 4; i++) {
-          // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
-          const h = (o[(tc * B + b) * 4 + i]! * C_q[b * 4 + i]!) / maximum_abs_sum_n_q_one[b]!;
-          h_out[(t * B + b) * 4 + i] = h;
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
+            const h = (o[(tc * B + b) * 4 + i]! * C_q[b * 4 + i]!) / maximum_abs_sum_n_q_one[b]!;
+            h_out[(t * B + b) * 4 + i] = h;
+          }
+          {
+            // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
+            const h =
+              (o[(tc * B + b) * 4 + i + 1]! * C_q[b * 4 + i + 1]!) / maximum_abs_sum_n_q_one[b]!;
+            h_out[(t * B + b) * 4 + i + 1] = h;
+          }
         }
       }
       if (M !== undefined) {

@@ -118,24 +118,83 @@ function forward(
       // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
       mm.nt(B, 64, 16, h_seq, t * B * 16, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-          f_i_tape[(t * B + b) * 32 + j] =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j]! +
-            Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! +
-            pf[j]! * c_seq[(t * B + b) * 16 + j]! +
-            bf[j]!;
-          // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-          f_i_tape[(t * B + b) * 32 + 16 + j] =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j]! +
-            Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
-            pi[j]! * c_seq[(t * B + b) * 16 + j]! +
-            bi[j]!;
-          // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
-          g_tape[(t * B + b) * 16 + j] =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j]! +
-            Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! +
-            bg[j]!;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+            f_i_tape[(t * B + b) * 32 + j] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! +
+              pf[j]! * c_seq[(t * B + b) * 16 + j]! +
+              bf[j]!;
+            // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+            f_i_tape[(t * B + b) * 32 + 16 + j] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
+              pi[j]! * c_seq[(t * B + b) * 16 + j]! +
+              bi[j]!;
+            // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+            g_tape[(t * B + b) * 16 + j] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! +
+              bg[j]!;
+          }
+          {
+            // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+            f_i_tape[(t * B + b) * 32 + j + 1] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 1]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 1]! +
+              pf[j + 1]! * c_seq[(t * B + b) * 16 + j + 1]! +
+              bf[j + 1]!;
+            // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+            f_i_tape[(t * B + b) * 32 + 16 + j + 1] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 1]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 1]! +
+              pi[j + 1]! * c_seq[(t * B + b) * 16 + j + 1]! +
+              bi[j + 1]!;
+            // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+            g_tape[(t * B + b) * 16 + j + 1] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 1]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 1]! +
+              bg[j + 1]!;
+          }
+          {
+            // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+            f_i_tape[(t * B + b) * 32 + j + 2] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 2]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 2]! +
+              pf[j + 2]! * c_seq[(t * B + b) * 16 + j + 2]! +
+              bf[j + 2]!;
+            // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+            f_i_tape[(t * B + b) * 32 + 16 + j + 2] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 2]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 2]! +
+              pi[j + 2]! * c_seq[(t * B + b) * 16 + j + 2]! +
+              bi[j + 2]!;
+            // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+            g_tape[(t * B + b) * 16 + j + 2] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 2]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 2]! +
+              bg[j + 2]!;
+          }
+          {
+            // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+            f_i_tape[(t * B + b) * 32 + j + 3] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 3]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 3]! +
+              pf[j + 3]! * c_seq[(t * B + b) * 16 + j + 3]! +
+              bf[j + 3]!;
+            // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+            f_i_tape[(t * B + b) * 32 + 16 + j + 3] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 3]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 3]! +
+              pi[j + 3]! * c_seq[(t * B + b) * 16 + j + 3]! +
+              bi[j + 3]!;
+            // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+            g_tape[(t * B + b) * 16 + j + 3] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 3]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 3]! +
+              bg[j + 3]!;
+          }
         }
       }
       // f, i = σ(…), for each of B rows   peephole.cell:13, 14
@@ -143,21 +202,71 @@ function forward(
       // g = tanh(…), for each of B rows   peephole.cell:15
       mm.tanh(B * 16, g_tape, t * B * 16, g_tape, t * B * 16);
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // c = f ⊙ c + i ⊙ g   peephole.cell:16
-          const c =
-            f_i_tape[(t * B + b) * 32 + j]! * c_seq[(t * B + b) * 16 + j]! +
-            f_i_tape[(t * B + b) * 32 + 16 + j]! * g_tape[(t * B + b) * 16 + j]!;
-          c_seq[((t + 1) * B + b) * 16 + j] = c;
-          c_out[(t * B + b) * 16 + j] = c;
-          // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-          o_tape[(t * B + b) * 16 + j] =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j]! +
-            Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
-            po[j]! * c +
-            bo[j]!;
-          // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
-          tanh_c_tape[(t * B + b) * 16 + j] = c;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // c = f ⊙ c + i ⊙ g   peephole.cell:16
+            const c =
+              f_i_tape[(t * B + b) * 32 + j]! * c_seq[(t * B + b) * 16 + j]! +
+              f_i_tape[(t * B + b) * 32 + 16 + j]! * g_tape[(t * B + b) * 16 + j]!;
+            c_seq[((t + 1) * B + b) * 16 + j] = c;
+            c_out[(t * B + b) * 16 + j] = c;
+            // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+            o_tape[(t * B + b) * 16 + j] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
+              po[j]! * c +
+              bo[j]!;
+            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+            tanh_c_tape[(t * B + b) * 16 + j] = c;
+          }
+          {
+            // c = f ⊙ c + i ⊙ g   peephole.cell:16
+            const c =
+              f_i_tape[(t * B + b) * 32 + j + 1]! * c_seq[(t * B + b) * 16 + j + 1]! +
+              f_i_tape[(t * B + b) * 32 + 16 + j + 1]! * g_tape[(t * B + b) * 16 + j + 1]!;
+            c_seq[((t + 1) * B + b) * 16 + j + 1] = c;
+            c_out[(t * B + b) * 16 + j + 1] = c;
+            // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+            o_tape[(t * B + b) * 16 + j + 1] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 1]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 1]! +
+              po[j + 1]! * c +
+              bo[j + 1]!;
+            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+            tanh_c_tape[(t * B + b) * 16 + j + 1] = c;
+          }
+          {
+            // c = f ⊙ c + i ⊙ g   peephole.cell:16
+            const c =
+              f_i_tape[(t * B + b) * 32 + j + 2]! * c_seq[(t * B + b) * 16 + j + 2]! +
+              f_i_tape[(t * B + b) * 32 + 16 + j + 2]! * g_tape[(t * B + b) * 16 + j + 2]!;
+            c_seq[((t + 1) * B + b) * 16 + j + 2] = c;
+            c_out[(t * B + b) * 16 + j + 2] = c;
+            // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+            o_tape[(t * B + b) * 16 + j + 2] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 2]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 2]! +
+              po[j + 2]! * c +
+              bo[j + 2]!;
+            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+            tanh_c_tape[(t * B + b) * 16 + j + 2] = c;
+          }
+          {
+            // c = f ⊙ c + i ⊙ g   peephole.cell:16
+            const c =
+              f_i_tape[(t * B + b) * 32 + j + 3]! * c_seq[(t * B + b) * 16 + j + 3]! +
+              f_i_tape[(t * B + b) * 32 + 16 + j + 3]! * g_tape[(t * B + b) * 16 + j + 3]!;
+            c_seq[((t + 1) * B + b) * 16 + j + 3] = c;
+            c_out[(t * B + b) * 16 + j + 3] = c;
+            // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+            o_tape[(t * B + b) * 16 + j + 3] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 3]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 3]! +
+              po[j + 3]! * c +
+              bo[j + 3]!;
+            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+            tanh_c_tape[(t * B + b) * 16 + j + 3] = c;
+          }
         }
       }
       // o = σ(…), for each of B rows   peephole.cell:17
@@ -165,11 +274,31 @@ function forward(
       // tanh_c = tanh(…), for each of B rows   peephole.cell:18
       mm.tanh(B * 16, tanh_c_tape, t * B * 16, tanh_c_tape, t * B * 16);
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // h = o ⊙ tanh(c)   peephole.cell:18
-          const h = o_tape[(t * B + b) * 16 + j]! * tanh_c_tape[(t * B + b) * 16 + j]!;
-          h_seq[((t + 1) * B + b) * 16 + j] = h;
-          h_out[(t * B + b) * 16 + j] = h;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // h = o ⊙ tanh(c)   peephole.cell:18
+            const h = o_tape[(t * B + b) * 16 + j]! * tanh_c_tape[(t * B + b) * 16 + j]!;
+            h_seq[((t + 1) * B + b) * 16 + j] = h;
+            h_out[(t * B + b) * 16 + j] = h;
+          }
+          {
+            // h = o ⊙ tanh(c)   peephole.cell:18
+            const h = o_tape[(t * B + b) * 16 + j + 1]! * tanh_c_tape[(t * B + b) * 16 + j + 1]!;
+            h_seq[((t + 1) * B + b) * 16 + j + 1] = h;
+            h_out[(t * B + b) * 16 + j + 1] = h;
+          }
+          {
+            // h = o ⊙ tanh(c)   peephole.cell:18
+            const h = o_tape[(t * B + b) * 16 + j + 2]! * tanh_c_tape[(t * B + b) * 16 + j + 2]!;
+            h_seq[((t + 1) * B + b) * 16 + j + 2] = h;
+            h_out[(t * B + b) * 16 + j + 2] = h;
+          }
+          {
+            // h = o ⊙ tanh(c)   peephole.cell:18
+            const h = o_tape[(t * B + b) * 16 + j + 3]! * tanh_c_tape[(t * B + b) * 16 + j + 3]!;
+            h_seq[((t + 1) * B + b) * 16 + j + 3] = h;
+            h_out[(t * B + b) * 16 + j + 3] = h;
+          }
         }
       }
       if (M !== undefined) {
@@ -264,42 +393,155 @@ function backward(
         }
       }
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // dh = ∂L/∂h, h = o ⊙ tanh(c)   peephole.cell:18
-          const dh = dh_out[(t * dh_out_rows + b) * 16 + j]! + dh_seed[b * 16 + j]!;
-          // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
-          const tanh_c = tanh_c_tape[(t * B + b) * 16 + j]!;
-          // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-          const o = o_tape[(t * B + b) * 16 + j]!;
-          // do_pre = ∂L/∂(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-          const do_pre = dh * tanh_c * (o * (1 - o));
-          df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j] = do_pre;
-          // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   peephole.cell:16
-          const dc =
-            dc_out[(t * dc_out_rows + b) * 16 + j]! +
-            dc_seed[b * 16 + j]! +
-            dh * o * (1 - tanh_c * tanh_c) +
-            do_pre * po[j]!;
-          // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-          const f = f_i_tape[(t * B + b) * 32 + j]!;
-          // dc_f = dc ⊙ f
-          const dc_f = dc * f;
-          dc_back[b * 16 + j] = dc_f;
-          // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-          const i = f_i_tape[(t * B + b) * 32 + 16 + j]!;
-          // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
-          const g = g_tape[(t * B + b) * 16 + j]!;
-          // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   peephole.cell:15
-          const dg_pre = dc * i * (1 - g * g);
-          df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j] = dg_pre;
-          // di_pre = ∂L/∂(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-          const di_pre = dc * g * (i * (1 - i));
-          df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j] = di_pre;
-          dc_back[b * 16 + j]! += di_pre * pi[j]!;
-          // df_pre = ∂L/∂(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-          const df_pre = dc * c_seq[(t * B + b) * 16 + j]! * (f * (1 - f));
-          df_di_dg_do_pre[(tc * B + b) * 64 + j] = df_pre;
-          dc_back[b * 16 + j]! += df_pre * pf[j]!;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // dh = ∂L/∂h, h = o ⊙ tanh(c)   peephole.cell:18
+            const dh = dh_out[(t * dh_out_rows + b) * 16 + j]! + dh_seed[b * 16 + j]!;
+            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+            const tanh_c = tanh_c_tape[(t * B + b) * 16 + j]!;
+            // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+            const o = o_tape[(t * B + b) * 16 + j]!;
+            // do_pre = ∂L/∂(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+            const do_pre = dh * tanh_c * (o * (1 - o));
+            df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j] = do_pre;
+            // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   peephole.cell:16
+            const dc =
+              dc_out[(t * dc_out_rows + b) * 16 + j]! +
+              dc_seed[b * 16 + j]! +
+              dh * o * (1 - tanh_c * tanh_c) +
+              do_pre * po[j]!;
+            // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+            const f = f_i_tape[(t * B + b) * 32 + j]!;
+            // dc_f = dc ⊙ f
+            const dc_f = dc * f;
+            dc_back[b * 16 + j] = dc_f;
+            // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+            const i = f_i_tape[(t * B + b) * 32 + 16 + j]!;
+            // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+            const g = g_tape[(t * B + b) * 16 + j]!;
+            // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   peephole.cell:15
+            const dg_pre = dc * i * (1 - g * g);
+            df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j] = dg_pre;
+            // di_pre = ∂L/∂(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+            const di_pre = dc * g * (i * (1 - i));
+            df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j] = di_pre;
+            dc_back[b * 16 + j]! += di_pre * pi[j]!;
+            // df_pre = ∂L/∂(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+            const df_pre = dc * c_seq[(t * B + b) * 16 + j]! * (f * (1 - f));
+            df_di_dg_do_pre[(tc * B + b) * 64 + j] = df_pre;
+            dc_back[b * 16 + j]! += df_pre * pf[j]!;
+          }
+          {
+            // dh = ∂L/∂h, h = o ⊙ tanh(c)   peephole.cell:18
+            const dh = dh_out[(t * dh_out_rows + b) * 16 + j + 1]! + dh_seed[b * 16 + j + 1]!;
+            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+            const tanh_c = tanh_c_tape[(t * B + b) * 16 + j + 1]!;
+            // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+            const o = o_tape[(t * B + b) * 16 + j + 1]!;
+            // do_pre = ∂L/∂(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+            const do_pre = dh * tanh_c * (o * (1 - o));
+            df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j + 1] = do_pre;
+            // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   peephole.cell:16
+            const dc =
+              dc_out[(t * dc_out_rows + b) * 16 + j + 1]! +
+              dc_seed[b * 16 + j + 1]! +
+              dh * o * (1 - tanh_c * tanh_c) +
+              do_pre * po[j + 1]!;
+            // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+            const f = f_i_tape[(t * B + b) * 32 + j + 1]!;
+            // dc_f = dc ⊙ f
+            const dc_f = dc * f;
+            dc_back[b * 16 + j + 1] = dc_f;
+            // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+            const i = f_i_tape[(t * B + b) * 32 + 16 + j + 1]!;
+            // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+            const g = g_tape[(t * B + b) * 16 + j + 1]!;
+            // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   peephole.cell:15
+            const dg_pre = dc * i * (1 - g * g);
+            df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j + 1] = dg_pre;
+            // di_pre = ∂L/∂(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+            const di_pre = dc * g * (i * (1 - i));
+            df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j + 1] = di_pre;
+            dc_back[b * 16 + j + 1]! += di_pre * pi[j + 1]!;
+            // df_pre = ∂L/∂(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+            const df_pre = dc * c_seq[(t * B + b) * 16 + j + 1]! * (f * (1 - f));
+            df_di_dg_do_pre[(tc * B + b) * 64 + j + 1] = df_pre;
+            dc_back[b * 16 + j + 1]! += df_pre * pf[j + 1]!;
+          }
+          {
+            // dh = ∂L/∂h, h = o ⊙ tanh(c)   peephole.cell:18
+            const dh = dh_out[(t * dh_out_rows + b) * 16 + j + 2]! + dh_seed[b * 16 + j + 2]!;
+            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+            const tanh_c = tanh_c_tape[(t * B + b) * 16 + j + 2]!;
+            // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+            const o = o_tape[(t * B + b) * 16 + j + 2]!;
+            // do_pre = ∂L/∂(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+            const do_pre = dh * tanh_c * (o * (1 - o));
+            df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j + 2] = do_pre;
+            // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   peephole.cell:16
+            const dc =
+              dc_out[(t * dc_out_rows + b) * 16 + j + 2]! +
+              dc_seed[b * 16 + j + 2]! +
+              dh * o * (1 - tanh_c * tanh_c) +
+              do_pre * po[j + 2]!;
+            // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+            const f = f_i_tape[(t * B + b) * 32 + j + 2]!;
+            // dc_f = dc ⊙ f
+            const dc_f = dc * f;
+            dc_back[b * 16 + j + 2] = dc_f;
+            // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+            const i = f_i_tape[(t * B + b) * 32 + 16 + j + 2]!;
+            // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+            const g = g_tape[(t * B + b) * 16 + j + 2]!;
+            // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   peephole.cell:15
+            const dg_pre = dc * i * (1 - g * g);
+            df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j + 2] = dg_pre;
+            // di_pre = ∂L/∂(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+            const di_pre = dc * g * (i * (1 - i));
+            df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j + 2] = di_pre;
+            dc_back[b * 16 + j + 2]! += di_pre * pi[j + 2]!;
+            // df_pre = ∂L/∂(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+            const df_pre = dc * c_seq[(t * B + b) * 16 + j + 2]! * (f * (1 - f));
+            df_di_dg_do_pre[(tc * B + b) * 64 + j + 2] = df_pre;
+            dc_back[b * 16 + j + 2]! += df_pre * pf[j + 2]!;
+          }
+          {
+            // dh = ∂L/∂h, h = o ⊙ tanh(c)   peephole.cell:18
+            const dh = dh_out[(t * dh_out_rows + b) * 16 + j + 3]! + dh_seed[b * 16 + j + 3]!;
+            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+            const tanh_c = tanh_c_tape[(t * B + b) * 16 + j + 3]!;
+            // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+            const o = o_tape[(t * B + b) * 16 + j + 3]!;
+            // do_pre = ∂L/∂(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+            const do_pre = dh * tanh_c * (o * (1 - o));
+            df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j + 3] = do_pre;
+            // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   peephole.cell:16
+            const dc =
+              dc_out[(t * dc_out_rows + b) * 16 + j + 3]! +
+              dc_seed[b * 16 + j + 3]! +
+              dh * o * (1 - tanh_c * tanh_c) +
+              do_pre * po[j + 3]!;
+            // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+            const f = f_i_tape[(t * B + b) * 32 + j + 3]!;
+            // dc_f = dc ⊙ f
+            const dc_f = dc * f;
+            dc_back[b * 16 + j + 3] = dc_f;
+            // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+            const i = f_i_tape[(t * B + b) * 32 + 16 + j + 3]!;
+            // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+            const g = g_tape[(t * B + b) * 16 + j + 3]!;
+            // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   peephole.cell:15
+            const dg_pre = dc * i * (1 - g * g);
+            df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j + 3] = dg_pre;
+            // di_pre = ∂L/∂(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+            const di_pre = dc * g * (i * (1 - i));
+            df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j + 3] = di_pre;
+            dc_back[b * 16 + j + 3]! += di_pre * pi[j + 3]!;
+            // df_pre = ∂L/∂(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+            const df_pre = dc * c_seq[(t * B + b) * 16 + j + 3]! * (f * (1 - f));
+            df_di_dg_do_pre[(tc * B + b) * 64 + j + 3] = df_pre;
+            dc_back[b * 16 + j + 3]! += df_pre * pf[j + 3]!;
+          }
         }
       }
       // dh_prev = ∂L/∂h_prev
@@ -334,8 +576,23 @@ function backward(
     // prettier-ignore
     mm.colsum(steps * B, 16, df_di_dg_do_pre, 48, 64, dbo, 0);
     for (let r = 0; r < steps * B; r++) {
-      for (let j = 0; j < 16; j++)
-        dpo[j]! += df_di_dg_do_pre[r * 64 + 48 + j]! * c_seq[(start * B + B + r) * 16 + j]!;
+      for (let j = 0; j < 16; j += 4) {
+        {
+          dpo[j]! += df_di_dg_do_pre[r * 64 + 48 + j]! * c_seq[(start * B + B + r) * 16 + j]!;
+        }
+        {
+          dpo[j + 1]! +=
+            df_di_dg_do_pre[r * 64 + 48 + j + 1]! * c_seq[(start * B + B + r) * 16 + j + 1]!;
+        }
+        {
+          dpo[j + 2]! +=
+            df_di_dg_do_pre[r * 64 + 48 + j + 2]! * c_seq[(start * B + B + r) * 16 + j + 2]!;
+        }
+        {
+          dpo[j + 3]! +=
+            df_di_dg_do_pre[r * 64 + 48 + j + 3]! * c_seq[(start * B + B + r) * 16 + j + 3]!;
+        }
+      }
     }
     // dUo = ∂L/∂Uo
     mm.tn(steps * B, 16, 16, df_di_dg_do_pre, 48, 64, h_seq, start * B * 16, 16, dUo, 0, 1); // dUo += Σ_m df_di_dg_do_pre[m] ⊗ h_seq[m], for all steps * B rows
@@ -346,16 +603,43 @@ function backward(
     // dWg = ∂L/∂Wg
     mm.tn(steps * B, 16, 8, df_di_dg_do_pre, 32, 64, x, start * B * 8, 8, dWg, 0, 1); // dWg += Σ_m df_di_dg_do_pre[m] ⊗ x[m], for all steps * B rows
     for (let r = 0; r < steps * B; r++) {
-      for (let j = 0; j < 16; j++)
-        dpi[j]! += df_di_dg_do_pre[r * 64 + 16 + j]! * c_seq[(start * B + r) * 16 + j]!;
+      for (let j = 0; j < 16; j += 4) {
+        {
+          dpi[j]! += df_di_dg_do_pre[r * 64 + 16 + j]! * c_seq[(start * B + r) * 16 + j]!;
+        }
+        {
+          dpi[j + 1]! +=
+            df_di_dg_do_pre[r * 64 + 16 + j + 1]! * c_seq[(start * B + r) * 16 + j + 1]!;
+        }
+        {
+          dpi[j + 2]! +=
+            df_di_dg_do_pre[r * 64 + 16 + j + 2]! * c_seq[(start * B + r) * 16 + j + 2]!;
+        }
+        {
+          dpi[j + 3]! +=
+            df_di_dg_do_pre[r * 64 + 16 + j + 3]! * c_seq[(start * B + r) * 16 + j + 3]!;
+        }
+      }
     }
     // dUi = ∂L/∂Ui
     mm.tn(steps * B, 16, 16, df_di_dg_do_pre, 16, 64, h_seq, start * B * 16, 16, dUi, 0, 1); // dUi += Σ_m df_di_dg_do_pre[m] ⊗ h_seq[m], for all steps * B rows
     // dWi = ∂L/∂Wi
     mm.tn(steps * B, 16, 8, df_di_dg_do_pre, 16, 64, x, start * B * 8, 8, dWi, 0, 1); // dWi += Σ_m df_di_dg_do_pre[m] ⊗ x[m], for all steps * B rows
     for (let r = 0; r < steps * B; r++) {
-      for (let j = 0; j < 16; j++)
-        dpf[j]! += df_di_dg_do_pre[r * 64 + j]! * c_seq[(start * B + r) * 16 + j]!;
+      for (let j = 0; j < 16; j += 4) {
+        {
+          dpf[j]! += df_di_dg_do_pre[r * 64 + j]! * c_seq[(start * B + r) * 16 + j]!;
+        }
+        {
+          dpf[j + 1]! += df_di_dg_do_pre[r * 64 + j + 1]! * c_seq[(start * B + r) * 16 + j + 1]!;
+        }
+        {
+          dpf[j + 2]! += df_di_dg_do_pre[r * 64 + j + 2]! * c_seq[(start * B + r) * 16 + j + 2]!;
+        }
+        {
+          dpf[j + 3]! += df_di_dg_do_pre[r * 64 + j + 3]! * c_seq[(start * B + r) * 16 + j + 3]!;
+        }
+      }
     }
     // dUf = ∂L/∂Uf
     mm.tn(steps * B, 16, 16, df_di_dg_do_pre, 0, 64, h_seq, start * B * 16, 16, dUf, 0, 1); // dUf += Σ_m df_di_dg_do_pre[m] ⊗ h_seq[m], for all steps * B rows
@@ -421,22 +705,81 @@ function step(
   // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
   mm.nt(B, 64, 16, h_seq, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
   for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j++) {
-      // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-      f_i[b * 32 + j] =
-        Wf_Wi_Wg_Wo_x[b * 64 + j]! +
-        Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! +
-        pf[j]! * c_seq[b * 16 + j]! +
-        bf[j]!;
-      // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-      f_i[b * 32 + 16 + j] =
-        Wf_Wi_Wg_Wo_x[b * 64 + 16 + j]! +
-        Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
-        pi[j]! * c_seq[b * 16 + j]! +
-        bi[j]!;
-      // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
-      g[b * 16 + j] =
-        Wf_Wi_Wg_Wo_x[b * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! + bg[j]!;
+    for (let j = 0; j < 16; j += 4) {
+      {
+        // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+        f_i[b * 32 + j] =
+          Wf_Wi_Wg_Wo_x[b * 64 + j]! +
+          Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! +
+          pf[j]! * c_seq[b * 16 + j]! +
+          bf[j]!;
+        // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+        f_i[b * 32 + 16 + j] =
+          Wf_Wi_Wg_Wo_x[b * 64 + 16 + j]! +
+          Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
+          pi[j]! * c_seq[b * 16 + j]! +
+          bi[j]!;
+        // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+        g[b * 16 + j] =
+          Wf_Wi_Wg_Wo_x[b * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! + bg[j]!;
+      }
+      {
+        // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+        f_i[b * 32 + j + 1] =
+          Wf_Wi_Wg_Wo_x[b * 64 + j + 1]! +
+          Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 1]! +
+          pf[j + 1]! * c_seq[b * 16 + j + 1]! +
+          bf[j + 1]!;
+        // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+        f_i[b * 32 + 16 + j + 1] =
+          Wf_Wi_Wg_Wo_x[b * 64 + 16 + j + 1]! +
+          Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 1]! +
+          pi[j + 1]! * c_seq[b * 16 + j + 1]! +
+          bi[j + 1]!;
+        // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+        g[b * 16 + j + 1] =
+          Wf_Wi_Wg_Wo_x[b * 64 + 32 + j + 1]! +
+          Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 1]! +
+          bg[j + 1]!;
+      }
+      {
+        // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+        f_i[b * 32 + j + 2] =
+          Wf_Wi_Wg_Wo_x[b * 64 + j + 2]! +
+          Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 2]! +
+          pf[j + 2]! * c_seq[b * 16 + j + 2]! +
+          bf[j + 2]!;
+        // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+        f_i[b * 32 + 16 + j + 2] =
+          Wf_Wi_Wg_Wo_x[b * 64 + 16 + j + 2]! +
+          Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 2]! +
+          pi[j + 2]! * c_seq[b * 16 + j + 2]! +
+          bi[j + 2]!;
+        // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+        g[b * 16 + j + 2] =
+          Wf_Wi_Wg_Wo_x[b * 64 + 32 + j + 2]! +
+          Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 2]! +
+          bg[j + 2]!;
+      }
+      {
+        // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+        f_i[b * 32 + j + 3] =
+          Wf_Wi_Wg_Wo_x[b * 64 + j + 3]! +
+          Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 3]! +
+          pf[j + 3]! * c_seq[b * 16 + j + 3]! +
+          bf[j + 3]!;
+        // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+        f_i[b * 32 + 16 + j + 3] =
+          Wf_Wi_Wg_Wo_x[b * 64 + 16 + j + 3]! +
+          Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 3]! +
+          pi[j + 3]! * c_seq[b * 16 + j + 3]! +
+          bi[j + 3]!;
+        // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+        g[b * 16 + j + 3] =
+          Wf_Wi_Wg_Wo_x[b * 64 + 32 + j + 3]! +
+          Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 3]! +
+          bg[j + 3]!;
+      }
     }
   }
   // f, i = σ(…), for each of B rows   peephole.cell:13, 14
@@ -444,19 +787,69 @@ function step(
   // g = tanh(…), for each of B rows   peephole.cell:15
   mm.tanh(B * 16, g, 0, g, 0);
   for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j++) {
-      // c = f ⊙ c + i ⊙ g   peephole.cell:16
-      const c = f_i[b * 32 + j]! * c_seq[b * 16 + j]! + f_i[b * 32 + 16 + j]! * g[b * 16 + j]!;
-      c_next[b * 16 + j] = c;
-      c_out[b * 16 + j] = c;
-      // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-      o[b * 16 + j] =
-        Wf_Wi_Wg_Wo_x[b * 64 + 48 + j]! +
-        Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
-        po[j]! * c +
-        bo[j]!;
-      // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
-      tanh_c[b * 16 + j] = c;
+    for (let j = 0; j < 16; j += 4) {
+      {
+        // c = f ⊙ c + i ⊙ g   peephole.cell:16
+        const c = f_i[b * 32 + j]! * c_seq[b * 16 + j]! + f_i[b * 32 + 16 + j]! * g[b * 16 + j]!;
+        c_next[b * 16 + j] = c;
+        c_out[b * 16 + j] = c;
+        // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+        o[b * 16 + j] =
+          Wf_Wi_Wg_Wo_x[b * 64 + 48 + j]! +
+          Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
+          po[j]! * c +
+          bo[j]!;
+        // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+        tanh_c[b * 16 + j] = c;
+      }
+      {
+        // c = f ⊙ c + i ⊙ g   peephole.cell:16
+        const c =
+          f_i[b * 32 + j + 1]! * c_seq[b * 16 + j + 1]! +
+          f_i[b * 32 + 16 + j + 1]! * g[b * 16 + j + 1]!;
+        c_next[b * 16 + j + 1] = c;
+        c_out[b * 16 + j + 1] = c;
+        // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+        o[b * 16 + j + 1] =
+          Wf_Wi_Wg_Wo_x[b * 64 + 48 + j + 1]! +
+          Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 1]! +
+          po[j + 1]! * c +
+          bo[j + 1]!;
+        // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+        tanh_c[b * 16 + j + 1] = c;
+      }
+      {
+        // c = f ⊙ c + i ⊙ g   peephole.cell:16
+        const c =
+          f_i[b * 32 + j + 2]! * c_seq[b * 16 + j + 2]! +
+          f_i[b * 32 + 16 + j + 2]! * g[b * 16 + j + 2]!;
+        c_next[b * 16 + j + 2] = c;
+        c_out[b * 16 + j + 2] = c;
+        // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+        o[b * 16 + j + 2] =
+          Wf_Wi_Wg_Wo_x[b * 64 + 48 + j + 2]! +
+          Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 2]! +
+          po[j + 2]! * c +
+          bo[j + 2]!;
+        // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+        tanh_c[b * 16 + j + 2] = c;
+      }
+      {
+        // c = f ⊙ c + i ⊙ g   peephole.cell:16
+        const c =
+          f_i[b * 32 + j + 3]! * c_seq[b * 16 + j + 3]! +
+          f_i[b * 32 + 16 + j + 3]! * g[b * 16 + j + 3]!;
+        c_next[b * 16 + j + 3] = c;
+        c_out[b * 16 + j + 3] = c;
+        // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+        o[b * 16 + j + 3] =
+          Wf_Wi_Wg_Wo_x[b * 64 + 48 + j + 3]! +
+          Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 3]! +
+          po[j + 3]! * c +
+          bo[j + 3]!;
+        // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+        tanh_c[b * 16 + j + 3] = c;
+      }
     }
   }
   // o = σ(…), for each of B rows   peephole.cell:17
@@ -464,11 +857,31 @@ function step(
   // tanh_c = tanh(…), for each of B rows   peephole.cell:18
   mm.tanh(B * 16, tanh_c, 0, tanh_c, 0);
   for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j++) {
-      // h = o ⊙ tanh(c)   peephole.cell:18
-      const h = o[b * 16 + j]! * tanh_c[b * 16 + j]!;
-      h_next[b * 16 + j] = h;
-      h_out[b * 16 + j] = h;
+    for (let j = 0; j < 16; j += 4) {
+      {
+        // h = o ⊙ tanh(c)   peephole.cell:18
+        const h = o[b * 16 + j]! * tanh_c[b * 16 + j]!;
+        h_next[b * 16 + j] = h;
+        h_out[b * 16 + j] = h;
+      }
+      {
+        // h = o ⊙ tanh(c)   peephole.cell:18
+        const h = o[b * 16 + j + 1]! * tanh_c[b * 16 + j + 1]!;
+        h_next[b * 16 + j + 1] = h;
+        h_out[b * 16 + j + 1] = h;
+      }
+      {
+        // h = o ⊙ tanh(c)   peephole.cell:18
+        const h = o[b * 16 + j + 2]! * tanh_c[b * 16 + j + 2]!;
+        h_next[b * 16 + j + 2] = h;
+        h_out[b * 16 + j + 2] = h;
+      }
+      {
+        // h = o ⊙ tanh(c)   peephole.cell:18
+        const h = o[b * 16 + j + 3]! * tanh_c[b * 16 + j + 3]!;
+        h_next[b * 16 + j + 3] = h;
+        h_out[b * 16 + j + 3] = h;
+      }
     }
   }
   for (let b = 0; b < B; b++) {
@@ -535,24 +948,83 @@ function infer(
       // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
       mm.nt(B, 64, 16, h_now, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_now[m], for each of B rows
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-          f_i[b * 32 + j] =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j]! +
-            Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! +
-            pf[j]! * c_now[b * 16 + j]! +
-            bf[j]!;
-          // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-          f_i[b * 32 + 16 + j] =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j]! +
-            Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
-            pi[j]! * c_now[b * 16 + j]! +
-            bi[j]!;
-          // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
-          g[b * 16 + j] =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j]! +
-            Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! +
-            bg[j]!;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+            f_i[b * 32 + j] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! +
+              pf[j]! * c_now[b * 16 + j]! +
+              bf[j]!;
+            // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+            f_i[b * 32 + 16 + j] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
+              pi[j]! * c_now[b * 16 + j]! +
+              bi[j]!;
+            // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+            g[b * 16 + j] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! +
+              bg[j]!;
+          }
+          {
+            // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+            f_i[b * 32 + j + 1] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 1]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 1]! +
+              pf[j + 1]! * c_now[b * 16 + j + 1]! +
+              bf[j + 1]!;
+            // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+            f_i[b * 32 + 16 + j + 1] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 1]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 1]! +
+              pi[j + 1]! * c_now[b * 16 + j + 1]! +
+              bi[j + 1]!;
+            // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+            g[b * 16 + j + 1] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 1]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 1]! +
+              bg[j + 1]!;
+          }
+          {
+            // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+            f_i[b * 32 + j + 2] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 2]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 2]! +
+              pf[j + 2]! * c_now[b * 16 + j + 2]! +
+              bf[j + 2]!;
+            // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+            f_i[b * 32 + 16 + j + 2] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 2]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 2]! +
+              pi[j + 2]! * c_now[b * 16 + j + 2]! +
+              bi[j + 2]!;
+            // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+            g[b * 16 + j + 2] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 2]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 2]! +
+              bg[j + 2]!;
+          }
+          {
+            // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+            f_i[b * 32 + j + 3] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 3]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 3]! +
+              pf[j + 3]! * c_now[b * 16 + j + 3]! +
+              bf[j + 3]!;
+            // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+            f_i[b * 32 + 16 + j + 3] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 3]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 3]! +
+              pi[j + 3]! * c_now[b * 16 + j + 3]! +
+              bi[j + 3]!;
+            // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+            g[b * 16 + j + 3] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 3]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 3]! +
+              bg[j + 3]!;
+          }
         }
       }
       // f, i = σ(…), for each of B rows   peephole.cell:13, 14
@@ -560,19 +1032,70 @@ function infer(
       // g = tanh(…), for each of B rows   peephole.cell:15
       mm.tanh(B * 16, g, 0, g, 0);
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // c = f ⊙ c + i ⊙ g   peephole.cell:16
-          const c = f_i[b * 32 + j]! * c_now[b * 16 + j]! + f_i[b * 32 + 16 + j]! * g[b * 16 + j]!;
-          c_new[b * 16 + j] = c;
-          c_out[(t * B + b) * 16 + j] = c;
-          // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-          o[b * 16 + j] =
-            Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j]! +
-            Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
-            po[j]! * c +
-            bo[j]!;
-          // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
-          tanh_c[b * 16 + j] = c;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // c = f ⊙ c + i ⊙ g   peephole.cell:16
+            const c =
+              f_i[b * 32 + j]! * c_now[b * 16 + j]! + f_i[b * 32 + 16 + j]! * g[b * 16 + j]!;
+            c_new[b * 16 + j] = c;
+            c_out[(t * B + b) * 16 + j] = c;
+            // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+            o[b * 16 + j] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
+              po[j]! * c +
+              bo[j]!;
+            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+            tanh_c[b * 16 + j] = c;
+          }
+          {
+            // c = f ⊙ c + i ⊙ g   peephole.cell:16
+            const c =
+              f_i[b * 32 + j + 1]! * c_now[b * 16 + j + 1]! +
+              f_i[b * 32 + 16 + j + 1]! * g[b * 16 + j + 1]!;
+            c_new[b * 16 + j + 1] = c;
+            c_out[(t * B + b) * 16 + j + 1] = c;
+            // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+            o[b * 16 + j + 1] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 1]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 1]! +
+              po[j + 1]! * c +
+              bo[j + 1]!;
+            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+            tanh_c[b * 16 + j + 1] = c;
+          }
+          {
+            // c = f ⊙ c + i ⊙ g   peephole.cell:16
+            const c =
+              f_i[b * 32 + j + 2]! * c_now[b * 16 + j + 2]! +
+              f_i[b * 32 + 16 + j + 2]! * g[b * 16 + j + 2]!;
+            c_new[b * 16 + j + 2] = c;
+            c_out[(t * B + b) * 16 + j + 2] = c;
+            // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+            o[b * 16 + j + 2] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 2]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 2]! +
+              po[j + 2]! * c +
+              bo[j + 2]!;
+            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+            tanh_c[b * 16 + j + 2] = c;
+          }
+          {
+            // c = f ⊙ c + i ⊙ g   peephole.cell:16
+            const c =
+              f_i[b * 32 + j + 3]! * c_now[b * 16 + j + 3]! +
+              f_i[b * 32 + 16 + j + 3]! * g[b * 16 + j + 3]!;
+            c_new[b * 16 + j + 3] = c;
+            c_out[(t * B + b) * 16 + j + 3] = c;
+            // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+            o[b * 16 + j + 3] =
+              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 3]! +
+              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 3]! +
+              po[j + 3]! * c +
+              bo[j + 3]!;
+            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+            tanh_c[b * 16 + j + 3] = c;
+          }
         }
       }
       // o = σ(…), for each of B rows   peephole.cell:17
@@ -580,11 +1103,31 @@ function infer(
       // tanh_c = tanh(…), for each of B rows   peephole.cell:18
       mm.tanh(B * 16, tanh_c, 0, tanh_c, 0);
       for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j++) {
-          // h = o ⊙ tanh(c)   peephole.cell:18
-          const h = o[b * 16 + j]! * tanh_c[b * 16 + j]!;
-          h_new[b * 16 + j] = h;
-          h_out[(t * B + b) * 16 + j] = h;
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // h = o ⊙ tanh(c)   peephole.cell:18
+            const h = o[b * 16 + j]! * tanh_c[b * 16 + j]!;
+            h_new[b * 16 + j] = h;
+            h_out[(t * B + b) * 16 + j] = h;
+          }
+          {
+            // h = o ⊙ tanh(c)   peephole.cell:18
+            const h = o[b * 16 + j + 1]! * tanh_c[b * 16 + j + 1]!;
+            h_new[b * 16 + j + 1] = h;
+            h_out[(t * B + b) * 16 + j + 1] = h;
+          }
+          {
+            // h = o ⊙ tanh(c)   peephole.cell:18
+            const h = o[b * 16 + j + 2]! * tanh_c[b * 16 + j + 2]!;
+            h_new[b * 16 + j + 2] = h;
+            h_out[(t * B + b) * 16 + j + 2] = h;
+          }
+          {
+            // h = o ⊙ tanh(c)   peephole.cell:18
+            const h = o[b * 16 + j + 3]! * tanh_c[b * 16 + j + 3]!;
+            h_new[b * 16 + j + 3] = h;
+            h_out[(t * B + b) * 16 + j + 3] = h;
+          }
         }
       }
       if (M !== undefined) {

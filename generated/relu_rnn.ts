@@ -73,19 +73,52 @@ function forward(
       // Wh_h_prev = Wh·h_prev, in h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
       mm.nt(B, 16, 16, h_seq, t * B * 16, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
       for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 16; i++) {
-          // h_pre = Wx·x + Wh·h + b   relu_rnn.cell:10
-          const h_pre = Wx_x[(tc * B + n) * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!;
-          h_pre_tape[(t * B + n) * 16 + i] = h_pre;
-          // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
-          const h = Math.max(h_pre, 0);
-          h_seq[((t + 1) * B + n) * 16 + i] = h;
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // h_pre = Wx·x + Wh·h + b   relu_rnn.cell:10
+            const h_pre = Wx_x[(tc * B + n) * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!;
+            h_pre_tape[(t * B + n) * 16 + i] = h_pre;
+            // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+            const h = Math.max(h_pre, 0);
+            h_seq[((t + 1) * B + n) * 16 + i] = h;
+          }
+          {
+            // h_pre = Wx·x + Wh·h + b   relu_rnn.cell:10
+            const h_pre = Wx_x[(tc * B + n) * 16 + i + 1]! + Wh_h_prev[n * 16 + i + 1]! + b[i + 1]!;
+            h_pre_tape[(t * B + n) * 16 + i + 1] = h_pre;
+            // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+            const h = Math.max(h_pre, 0);
+            h_seq[((t + 1) * B + n) * 16 + i + 1] = h;
+          }
+          {
+            // h_pre = Wx·x + Wh·h + b   relu_rnn.cell:10
+            const h_pre = Wx_x[(tc * B + n) * 16 + i + 2]! + Wh_h_prev[n * 16 + i + 2]! + b[i + 2]!;
+            h_pre_tape[(t * B + n) * 16 + i + 2] = h_pre;
+            // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+            const h = Math.max(h_pre, 0);
+            h_seq[((t + 1) * B + n) * 16 + i + 2] = h;
+          }
+          {
+            // h_pre = Wx·x + Wh·h + b   relu_rnn.cell:10
+            const h_pre = Wx_x[(tc * B + n) * 16 + i + 3]! + Wh_h_prev[n * 16 + i + 3]! + b[i + 3]!;
+            h_pre_tape[(t * B + n) * 16 + i + 3] = h_pre;
+            // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+            const h = Math.max(h_pre, 0);
+            h_seq[((t + 1) * B + n) * 16 + i + 3] = h;
+          }
         }
       }
       // Wy_h = Wy·h, in y = Wy·h + by   relu_rnn.cell:12
       mm.nt(B, 4, 16, h_seq, (t + 1) * B * 16, 16, Wy, 0, y_out, t * B * 4, 4, 0); // y_out[m] = Wy · h_seq[m], for each of B rows
       for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 4; i++) y_out[(t * B + n) * 4 + i]! += by[i]!;
+        for (let i = 0; i < 4; i += 2) {
+          {
+            y_out[(t * B + n) * 4 + i]! += by[i]!;
+          }
+          {
+            y_out[(t * B + n) * 4 + i + 1]! += by[i + 1]!;
+          }
+        }
       }
       if (M !== undefined) {
         for (let n = 0; n < B; n++) {
@@ -156,12 +189,35 @@ function backward(
       // Wy_dy = Wyᵀ·dy
       mm.nn(B, 4, 16, dy_out, t * dy_out_rows * 4, 4, Wy, 0, Wy_dy, 0, 16, 0); // Wy_dy[m] = Wyᵀ · dy_out[m], for each of B rows
       for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 16; i++) {
-          // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   relu_rnn.cell:10
-          const dh_pre_1 =
-            (dh_seed[n * 16 + i]! + Wy_dy[n * 16 + i]!) *
-            (h_pre_tape[(t * B + n) * 16 + i]! > 0 ? 1 : 0);
-          dh_pre[(tc * B + n) * 16 + i] = dh_pre_1;
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   relu_rnn.cell:10
+            const dh_pre_1 =
+              (dh_seed[n * 16 + i]! + Wy_dy[n * 16 + i]!) *
+              (h_pre_tape[(t * B + n) * 16 + i]! > 0 ? 1 : 0);
+            dh_pre[(tc * B + n) * 16 + i] = dh_pre_1;
+          }
+          {
+            // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   relu_rnn.cell:10
+            const dh_pre_1 =
+              (dh_seed[n * 16 + i + 1]! + Wy_dy[n * 16 + i + 1]!) *
+              (h_pre_tape[(t * B + n) * 16 + i + 1]! > 0 ? 1 : 0);
+            dh_pre[(tc * B + n) * 16 + i + 1] = dh_pre_1;
+          }
+          {
+            // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   relu_rnn.cell:10
+            const dh_pre_1 =
+              (dh_seed[n * 16 + i + 2]! + Wy_dy[n * 16 + i + 2]!) *
+              (h_pre_tape[(t * B + n) * 16 + i + 2]! > 0 ? 1 : 0);
+            dh_pre[(tc * B + n) * 16 + i + 2] = dh_pre_1;
+          }
+          {
+            // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   relu_rnn.cell:10
+            const dh_pre_1 =
+              (dh_seed[n * 16 + i + 3]! + Wy_dy[n * 16 + i + 3]!) *
+              (h_pre_tape[(t * B + n) * 16 + i + 3]! > 0 ? 1 : 0);
+            dh_pre[(tc * B + n) * 16 + i + 3] = dh_pre_1;
+          }
         }
       }
       // dh_prev = ∂L/∂h_prev
@@ -241,16 +297,40 @@ function step(
   // Wh_h_prev = Wh·h_prev, in h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
   mm.nt(B, 16, 16, h_seq, 0, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
   for (let n = 0; n < B; n++) {
-    for (let i = 0; i < 16; i++) {
-      // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
-      const h = Math.max(Wx_x[n * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!, 0);
-      h_next[n * 16 + i] = h;
+    for (let i = 0; i < 16; i += 4) {
+      {
+        // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+        const h = Math.max(Wx_x[n * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!, 0);
+        h_next[n * 16 + i] = h;
+      }
+      {
+        // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+        const h = Math.max(Wx_x[n * 16 + i + 1]! + Wh_h_prev[n * 16 + i + 1]! + b[i + 1]!, 0);
+        h_next[n * 16 + i + 1] = h;
+      }
+      {
+        // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+        const h = Math.max(Wx_x[n * 16 + i + 2]! + Wh_h_prev[n * 16 + i + 2]! + b[i + 2]!, 0);
+        h_next[n * 16 + i + 2] = h;
+      }
+      {
+        // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+        const h = Math.max(Wx_x[n * 16 + i + 3]! + Wh_h_prev[n * 16 + i + 3]! + b[i + 3]!, 0);
+        h_next[n * 16 + i + 3] = h;
+      }
     }
   }
   // Wy_h = Wy·h, in y = Wy·h + by   relu_rnn.cell:12
   mm.nt(B, 4, 16, h_next, 0, 16, Wy, 0, y_out, 0, 4, 0); // y_out[m] = Wy · h_next[m], for each of B rows
   for (let n = 0; n < B; n++) {
-    for (let i = 0; i < 4; i++) y_out[n * 4 + i]! += by[i]!;
+    for (let i = 0; i < 4; i += 2) {
+      {
+        y_out[n * 4 + i]! += by[i]!;
+      }
+      {
+        y_out[n * 4 + i + 1]! += by[i + 1]!;
+      }
+    }
   }
   for (let n = 0; n < B; n++) {
     for (let i = 0; i < 16; i++) h_seq[n * 16 + i] = h_next[n * 16 + i]!;
@@ -293,16 +373,49 @@ function infer(
       // Wh_h_prev = Wh·h_prev, in h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
       mm.nt(B, 16, 16, h_now, 0, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_now[m], for each of B rows
       for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 16; i++) {
-          // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
-          const h = Math.max(Wx_x[(tc * B + n) * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!, 0);
-          h_new[n * 16 + i] = h;
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+            const h = Math.max(Wx_x[(tc * B + n) * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!, 0);
+            h_new[n * 16 + i] = h;
+          }
+          {
+            // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+            const h = Math.max(
+              Wx_x[(tc * B + n) * 16 + i + 1]! + Wh_h_prev[n * 16 + i + 1]! + b[i + 1]!,
+              0,
+            );
+            h_new[n * 16 + i + 1] = h;
+          }
+          {
+            // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+            const h = Math.max(
+              Wx_x[(tc * B + n) * 16 + i + 2]! + Wh_h_prev[n * 16 + i + 2]! + b[i + 2]!,
+              0,
+            );
+            h_new[n * 16 + i + 2] = h;
+          }
+          {
+            // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+            const h = Math.max(
+              Wx_x[(tc * B + n) * 16 + i + 3]! + Wh_h_prev[n * 16 + i + 3]! + b[i + 3]!,
+              0,
+            );
+            h_new[n * 16 + i + 3] = h;
+          }
         }
       }
       // Wy_h = Wy·h, in y = Wy·h + by   relu_rnn.cell:12
       mm.nt(B, 4, 16, h_new, 0, 16, Wy, 0, y_out, t * B * 4, 4, 0); // y_out[m] = Wy · h_new[m], for each of B rows
       for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 4; i++) y_out[(t * B + n) * 4 + i]! += by[i]!;
+        for (let i = 0; i < 4; i += 2) {
+          {
+            y_out[(t * B + n) * 4 + i]! += by[i]!;
+          }
+          {
+            y_out[(t * B + n) * 4 + i + 1]! += by[i + 1]!;
+          }
+        }
       }
       if (M !== undefined) {
         for (let n = 0; n < B; n++) {

@@ -84,9 +84,23 @@ function forward(
       // h = tanh(…), for each of B rows   rnn.cell:8
       mm.tanh(B * 16, h, 0, h, 0);
       for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 16; i++) {
-          h_seq[((t + 1) * B + n) * 16 + i] = h[n * 16 + i]!;
-          h_out[(t * B + n) * 16 + i] = h[n * 16 + i]!;
+        for (let i = 0; i < 16; i += 4) {
+          {
+            h_seq[((t + 1) * B + n) * 16 + i] = h[n * 16 + i]!;
+            h_out[(t * B + n) * 16 + i] = h[n * 16 + i]!;
+          }
+          {
+            h_seq[((t + 1) * B + n) * 16 + i + 1] = h[n * 16 + i + 1]!;
+            h_out[(t * B + n) * 16 + i + 1] = h[n * 16 + i + 1]!;
+          }
+          {
+            h_seq[((t + 1) * B + n) * 16 + i + 2] = h[n * 16 + i + 2]!;
+            h_out[(t * B + n) * 16 + i + 2] = h[n * 16 + i + 2]!;
+          }
+          {
+            h_seq[((t + 1) * B + n) * 16 + i + 3] = h[n * 16 + i + 3]!;
+            h_out[(t * B + n) * 16 + i + 3] = h[n * 16 + i + 3]!;
+          }
         }
       }
       if (M !== undefined) {
@@ -154,13 +168,42 @@ function backward(
         }
       }
       for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 16; i++) {
-          // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
-          const h = h_seq[((t + 1) * B + n) * 16 + i]!;
-          // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   rnn.cell:8
-          const dh_pre_1 =
-            (dh_out[(t * dh_out_rows + n) * 16 + i]! + dh_seed[n * 16 + i]!) * (1 - h * h);
-          dh_pre[(tc * B + n) * 16 + i] = dh_pre_1;
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
+            const h = h_seq[((t + 1) * B + n) * 16 + i]!;
+            // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   rnn.cell:8
+            const dh_pre_1 =
+              (dh_out[(t * dh_out_rows + n) * 16 + i]! + dh_seed[n * 16 + i]!) * (1 - h * h);
+            dh_pre[(tc * B + n) * 16 + i] = dh_pre_1;
+          }
+          {
+            // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
+            const h = h_seq[((t + 1) * B + n) * 16 + i + 1]!;
+            // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   rnn.cell:8
+            const dh_pre_1 =
+              (dh_out[(t * dh_out_rows + n) * 16 + i + 1]! + dh_seed[n * 16 + i + 1]!) *
+              (1 - h * h);
+            dh_pre[(tc * B + n) * 16 + i + 1] = dh_pre_1;
+          }
+          {
+            // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
+            const h = h_seq[((t + 1) * B + n) * 16 + i + 2]!;
+            // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   rnn.cell:8
+            const dh_pre_1 =
+              (dh_out[(t * dh_out_rows + n) * 16 + i + 2]! + dh_seed[n * 16 + i + 2]!) *
+              (1 - h * h);
+            dh_pre[(tc * B + n) * 16 + i + 2] = dh_pre_1;
+          }
+          {
+            // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
+            const h = h_seq[((t + 1) * B + n) * 16 + i + 3]!;
+            // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   rnn.cell:8
+            const dh_pre_1 =
+              (dh_out[(t * dh_out_rows + n) * 16 + i + 3]! + dh_seed[n * 16 + i + 3]!) *
+              (1 - h * h);
+            dh_pre[(tc * B + n) * 16 + i + 3] = dh_pre_1;
+          }
         }
       }
       // dh_prev = ∂L/∂h_prev
@@ -235,9 +278,23 @@ function step(
   // h = tanh(…), for each of B rows   rnn.cell:8
   mm.tanh(B * 16, h, 0, h, 0);
   for (let n = 0; n < B; n++) {
-    for (let i = 0; i < 16; i++) {
-      h_next[n * 16 + i] = h[n * 16 + i]!;
-      h_out[n * 16 + i] = h[n * 16 + i]!;
+    for (let i = 0; i < 16; i += 4) {
+      {
+        h_next[n * 16 + i] = h[n * 16 + i]!;
+        h_out[n * 16 + i] = h[n * 16 + i]!;
+      }
+      {
+        h_next[n * 16 + i + 1] = h[n * 16 + i + 1]!;
+        h_out[n * 16 + i + 1] = h[n * 16 + i + 1]!;
+      }
+      {
+        h_next[n * 16 + i + 2] = h[n * 16 + i + 2]!;
+        h_out[n * 16 + i + 2] = h[n * 16 + i + 2]!;
+      }
+      {
+        h_next[n * 16 + i + 3] = h[n * 16 + i + 3]!;
+        h_out[n * 16 + i + 3] = h[n * 16 + i + 3]!;
+      }
     }
   }
   for (let n = 0; n < B; n++) {
@@ -294,9 +351,23 @@ function infer(
       // h = tanh(…), for each of B rows   rnn.cell:8
       mm.tanh(B * 16, h, 0, h, 0);
       for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 16; i++) {
-          h_new[n * 16 + i] = h[n * 16 + i]!;
-          h_out[(t * B + n) * 16 + i] = h[n * 16 + i]!;
+        for (let i = 0; i < 16; i += 4) {
+          {
+            h_new[n * 16 + i] = h[n * 16 + i]!;
+            h_out[(t * B + n) * 16 + i] = h[n * 16 + i]!;
+          }
+          {
+            h_new[n * 16 + i + 1] = h[n * 16 + i + 1]!;
+            h_out[(t * B + n) * 16 + i + 1] = h[n * 16 + i + 1]!;
+          }
+          {
+            h_new[n * 16 + i + 2] = h[n * 16 + i + 2]!;
+            h_out[(t * B + n) * 16 + i + 2] = h[n * 16 + i + 2]!;
+          }
+          {
+            h_new[n * 16 + i + 3] = h[n * 16 + i + 3]!;
+            h_out[(t * B + n) * 16 + i + 3] = h[n * 16 + i + 3]!;
+          }
         }
       }
       if (M !== undefined) {

@@ -203,26 +203,49 @@ function forward(
       // r_pre = Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp)   rwkv4.cell:23
       mm.nt(B, 4, 3, mu_r_x_plus_one_minus_mu_r_xp_tape, t * B * 3, 3, Wr, 0, r_pre, 0, 4, 0); // r_pre[m] = Wr · mu_r_x_plus_one_minus_mu_r_xp_tape[m], for each of B rows
       for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 4; i++) {
-          // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
-          r_tape[(t * B + n) * 4 + i] = r_pre[n * 4 + i]!;
-          // u_plus_k = u + k
-          const u_plus_k = u[i]! + k_tape[(t * B + n) * 4 + i]!;
-          // q = max(p, u + k)   rwkv4.cell:26
-          const q = Math.max(p_seq[(t * B + n) * 4 + i]!, u_plus_k);
-          // e1 = exp(p - q)   rwkv4.cell:27
-          e1_e2_g1_g2_tape[(t * B + n) * 16 + i] = p_seq[(t * B + n) * 4 + i]! - q;
-          // e2 = exp(u + k - q)   rwkv4.cell:28
-          e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i] = u_plus_k - q;
-          // p_prev_plus_w = p_prev + w
-          const p_prev_plus_w = p_seq[(t * B + n) * 4 + i]! + w[i]!;
-          // q2 = max(p + w, k)   rwkv4.cell:31
-          const q2 = Math.max(p_prev_plus_w, k_tape[(t * B + n) * 4 + i]!);
-          p_seq[((t + 1) * B + n) * 4 + i] = q2;
-          // g1 = exp(p + w - q2)   rwkv4.cell:32
-          e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i] = p_prev_plus_w - q2;
-          // g2 = exp(k - q2)   rwkv4.cell:33
-          e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i] = k_tape[(t * B + n) * 4 + i]! - q2;
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
+            r_tape[(t * B + n) * 4 + i] = r_pre[n * 4 + i]!;
+            // u_plus_k = u + k
+            const u_plus_k = u[i]! + k_tape[(t * B + n) * 4 + i]!;
+            // q = max(p, u + k)   rwkv4.cell:26
+            const q = Math.max(p_seq[(t * B + n) * 4 + i]!, u_plus_k);
+            // e1 = exp(p - q)   rwkv4.cell:27
+            e1_e2_g1_g2_tape[(t * B + n) * 16 + i] = p_seq[(t * B + n) * 4 + i]! - q;
+            // e2 = exp(u + k - q)   rwkv4.cell:28
+            e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i] = u_plus_k - q;
+            // p_prev_plus_w = p_prev + w
+            const p_prev_plus_w = p_seq[(t * B + n) * 4 + i]! + w[i]!;
+            // q2 = max(p + w, k)   rwkv4.cell:31
+            const q2 = Math.max(p_prev_plus_w, k_tape[(t * B + n) * 4 + i]!);
+            p_seq[((t + 1) * B + n) * 4 + i] = q2;
+            // g1 = exp(p + w - q2)   rwkv4.cell:32
+            e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i] = p_prev_plus_w - q2;
+            // g2 = exp(k - q2)   rwkv4.cell:33
+            e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i] = k_tape[(t * B + n) * 4 + i]! - q2;
+          }
+          {
+            // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
+            r_tape[(t * B + n) * 4 + i + 1] = r_pre[n * 4 + i + 1]!;
+            // u_plus_k = u + k
+            const u_plus_k = u[i + 1]! + k_tape[(t * B + n) * 4 + i + 1]!;
+            // q = max(p, u + k)   rwkv4.cell:26
+            const q = Math.max(p_seq[(t * B + n) * 4 + i + 1]!, u_plus_k);
+            // e1 = exp(p - q)   rwkv4.cell:27
+            e1_e2_g1_g2_tape[(t * B + n) * 16 + i + 1] = p_seq[(t * B + n) * 4 + i + 1]! - q;
+            // e2 = exp(u + k - q)   rwkv4.cell:28
+            e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i + 1] = u_plus_k - q;
+            // p_prev_plus_w = p_prev + w
+            const p_prev_plus_w = p_seq[(t * B + n) * 4 + i + 1]! + w[i + 1]!;
+            // q2 = max(p + w, k)   rwkv4.cell:31
+            const q2 = Math.max(p_prev_plus_w, k_tape[(t * B + n) * 4 + i + 1]!);
+            p_seq[((t + 1) * B + n) * 4 + i + 1] = q2;
+            // g1 = exp(p + w - q2)   rwkv4.cell:32
+            e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i + 1] = p_prev_plus_w - q2;
+            // g2 = exp(k - q2)   rwkv4.cell:33
+            e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i + 1] = k_tape[(t * B + n) * 4 + i + 1]! - q2;
+          }
         }
       }
       // r = σ(…), for each of B rows   rwkv4.cell:23
@@ -253,32 +276,63 @@ function forward(
         0,
       ); // v_tape[m] = Wv · mu_v_x_plus_one_minus_mu_v_xp_tape[m], for each of B rows
       for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 4; i++) {
-          // e1_b_prev_plus_e2 = e1_b_prev + e2
-          const e1_b_prev_plus_e2 =
-            e1_e2_g1_g2_tape[(t * B + n) * 16 + i]! * b_seq[(t * B + n) * 4 + i]! +
-            e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i]!;
-          e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i] = e1_b_prev_plus_e2;
-          // wkv = (e1 ⊙ a + e2 ⊙ v) / (e1 ⊙ b + e2)   rwkv4.cell:29
-          const wkv =
-            (e1_e2_g1_g2_tape[(t * B + n) * 16 + i]! * a_seq[(t * B + n) * 4 + i]! +
-              e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i]! * v_tape[(t * B + n) * 4 + i]!) /
-            e1_b_prev_plus_e2;
-          wkv_tape[(t * B + n) * 4 + i] = wkv;
-          // g1_a_prev = g1 ⊙ a_prev
-          const g1_a_prev =
-            e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i]! * a_seq[(t * B + n) * 4 + i]!;
-          a_seq[((t + 1) * B + n) * 4 + i] = g1_a_prev;
-          a_seq[((t + 1) * B + n) * 4 + i]! +=
-            e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i]! * v_tape[(t * B + n) * 4 + i]!;
-          // g1_b_prev = g1 ⊙ b_prev
-          const g1_b_prev =
-            e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i]! * b_seq[(t * B + n) * 4 + i]!;
-          b_seq[((t + 1) * B + n) * 4 + i] = g1_b_prev;
-          b_seq[((t + 1) * B + n) * 4 + i]! += e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i]!;
-          // r_wkv = r ⊙ wkv
-          const r_wkv_1 = r_tape[(t * B + n) * 4 + i]! * wkv;
-          r_wkv[n * 4 + i] = r_wkv_1;
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // e1_b_prev_plus_e2 = e1_b_prev + e2
+            const e1_b_prev_plus_e2 =
+              e1_e2_g1_g2_tape[(t * B + n) * 16 + i]! * b_seq[(t * B + n) * 4 + i]! +
+              e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i]!;
+            e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i] = e1_b_prev_plus_e2;
+            // wkv = (e1 ⊙ a + e2 ⊙ v) / (e1 ⊙ b + e2)   rwkv4.cell:29
+            const wkv =
+              (e1_e2_g1_g2_tape[(t * B + n) * 16 + i]! * a_seq[(t * B + n) * 4 + i]! +
+                e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i]! * v_tape[(t * B + n) * 4 + i]!) /
+              e1_b_prev_plus_e2;
+            wkv_tape[(t * B + n) * 4 + i] = wkv;
+            // g1_a_prev = g1 ⊙ a_prev
+            const g1_a_prev =
+              e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i]! * a_seq[(t * B + n) * 4 + i]!;
+            a_seq[((t + 1) * B + n) * 4 + i] = g1_a_prev;
+            a_seq[((t + 1) * B + n) * 4 + i]! +=
+              e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i]! * v_tape[(t * B + n) * 4 + i]!;
+            // g1_b_prev = g1 ⊙ b_prev
+            const g1_b_prev =
+              e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i]! * b_seq[(t * B + n) * 4 + i]!;
+            b_seq[((t + 1) * B + n) * 4 + i] = g1_b_prev;
+            b_seq[((t + 1) * B + n) * 4 + i]! += e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i]!;
+            // r_wkv = r ⊙ wkv
+            const r_wkv_1 = r_tape[(t * B + n) * 4 + i]! * wkv;
+            r_wkv[n * 4 + i] = r_wkv_1;
+          }
+          {
+            // e1_b_prev_plus_e2 = e1_b_prev + e2
+            const e1_b_prev_plus_e2 =
+              e1_e2_g1_g2_tape[(t * B + n) * 16 + i + 1]! * b_seq[(t * B + n) * 4 + i + 1]! +
+              e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i + 1]!;
+            e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i + 1] = e1_b_prev_plus_e2;
+            // wkv = (e1 ⊙ a + e2 ⊙ v) / (e1 ⊙ b + e2)   rwkv4.cell:29
+            const wkv =
+              (e1_e2_g1_g2_tape[(t * B + n) * 16 + i + 1]! * a_seq[(t * B + n) * 4 + i + 1]! +
+                e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i + 1]! *
+                  v_tape[(t * B + n) * 4 + i + 1]!) /
+              e1_b_prev_plus_e2;
+            wkv_tape[(t * B + n) * 4 + i + 1] = wkv;
+            // g1_a_prev = g1 ⊙ a_prev
+            const g1_a_prev =
+              e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i + 1]! * a_seq[(t * B + n) * 4 + i + 1]!;
+            a_seq[((t + 1) * B + n) * 4 + i + 1] = g1_a_prev;
+            a_seq[((t + 1) * B + n) * 4 + i + 1]! +=
+              e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i + 1]! * v_tape[(t * B + n) * 4 + i + 1]!;
+            // g1_b_prev = g1 ⊙ b_prev
+            const g1_b_prev =
+              e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i + 1]! * b_seq[(t * B + n) * 4 + i + 1]!;
+            b_seq[((t + 1) * B + n) * 4 + i + 1] = g1_b_prev;
+            b_seq[((t + 1) * B + n) * 4 + i + 1]! +=
+              e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i + 1]!;
+            // r_wkv = r ⊙ wkv
+            const r_wkv_1 = r_tape[(t * B + n) * 4 + i + 1]! * wkv;
+            r_wkv[n * 4 + i + 1] = r_wkv_1;
+          }
         }
       }
       // y = Wo·(r ⊙ wkv)   rwkv4.cell:39
@@ -419,96 +473,188 @@ function backward(
         for (let i = 0; i < 3; i++) dxp_seed_steps[(tc * B + n) * 3 + i] = dxp_seed[n * 3 + i]!;
       }
       for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 4; i++) {
-          // u_plus_k = u + k
-          const u_plus_k_1 = u[i]! + k_tape[(t * B + n) * 4 + i]!;
-          u_plus_k[n * 4 + i] = u_plus_k_1;
-          // p_prev_plus_w = p_prev + w
-          const p_prev_plus_w_1 = p_seq[(t * B + n) * 4 + i]! + w[i]!;
-          p_prev_plus_w[n * 4 + i] = p_prev_plus_w_1;
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // u_plus_k = u + k
+            const u_plus_k_1 = u[i]! + k_tape[(t * B + n) * 4 + i]!;
+            u_plus_k[n * 4 + i] = u_plus_k_1;
+            // p_prev_plus_w = p_prev + w
+            const p_prev_plus_w_1 = p_seq[(t * B + n) * 4 + i]! + w[i]!;
+            p_prev_plus_w[n * 4 + i] = p_prev_plus_w_1;
+          }
+          {
+            // u_plus_k = u + k
+            const u_plus_k_1 = u[i + 1]! + k_tape[(t * B + n) * 4 + i + 1]!;
+            u_plus_k[n * 4 + i + 1] = u_plus_k_1;
+            // p_prev_plus_w = p_prev + w
+            const p_prev_plus_w_1 = p_seq[(t * B + n) * 4 + i + 1]! + w[i + 1]!;
+            p_prev_plus_w[n * 4 + i + 1] = p_prev_plus_w_1;
+          }
         }
       }
       // Wo_dy = Woᵀ·dy
       mm.nn(B, 3, 4, dy_out, t * dy_out_rows * 3, 3, Wo, 0, Wo_dy, 0, 4, 0); // Wo_dy[m] = Woᵀ · dy_out[m], for each of B rows
       for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 4; i++) {
-          // Wo_dy = Woᵀ·dy
-          const Wo_dy_1 = Wo_dy[n * 4 + i]!;
-          // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
-          const r = r_tape[(t * B + n) * 4 + i]!;
-          // dwkv = ∂L/∂wkv, wkv = (e1 ⊙ a + e2 ⊙ v) / (e1 ⊙ b + e2)   rwkv4.cell:29
-          const dwkv = Wo_dy_1 * r;
-          // db = ∂L/∂b, b = g1 ⊙ b + g2   rwkv4.cell:35
-          const db = db_seed[n * 4 + i]!;
-          // g1 = exp(p + w - q2)   rwkv4.cell:32
-          const g1 = e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i]!;
-          // db_g1 = db ⊙ g1
-          const db_g1 = db * g1;
-          db_back[n * 4 + i] = db_g1;
-          // da = ∂L/∂a, a = g1 ⊙ a + g2 ⊙ v   rwkv4.cell:34
-          const da = da_seed[n * 4 + i]!;
-          // da_g1 = da ⊙ g1
-          const da_g1 = da * g1;
-          da_back[n * 4 + i] = da_g1;
-          // v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
-          const v = v_tape[(t * B + n) * 4 + i]!;
-          // dg2_pre = ∂L/∂(k - q2)   rwkv4.cell:33
-          const dg2_pre_1 = (db + da * v) * e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i]!;
-          dg2_pre[n * 4 + i] = dg2_pre_1;
-          // b_prev, read once for the statements below
-          const b_prev = b_seq[(t * B + n) * 4 + i]!;
-          // a_prev, read once for the statements below
-          const a_prev = a_seq[(t * B + n) * 4 + i]!;
-          // dg1_pre = ∂L/∂(p + w - q2)   rwkv4.cell:32
-          const dg1_pre = (db * b_prev + da * a_prev) * g1;
-          // dq2 = ∂L/∂q2, q2 = max(p + w, k)   rwkv4.cell:31
-          const dq2_1 = dp_seed[n * 4 + i]! + -dg2_pre_1 + -dg1_pre;
-          dq2[n * 4 + i] = dq2_1;
-          // dw = ∂L/∂w, w = -exp(decay)   rwkv4.cell:24
-          const dw_1 =
-            dg1_pre +
-            dq2_1 *
-              (p_prev_plus_w[n * 4 + i]! < k_tape[(t * B + n) * 4 + i]!
-                ? 0
-                : p_prev_plus_w[n * 4 + i]! === k_tape[(t * B + n) * 4 + i]!
-                  ? 0.5
-                  : 1);
-          dw[(tc * B + n) * 4 + i] = dw_1;
-          dp_back[n * 4 + i] = dw_1;
-          // e1_b_prev_plus_e2 = e1_b_prev + e2
-          const e1_b_prev_plus_e2 = e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i]!;
-          // dwkv_over_e1_b_prev_plus_e2 = dwkv / e1_b_prev_plus_e2
-          const dwkv_over_e1_b_prev_plus_e2_1 = dwkv / e1_b_prev_plus_e2;
-          dwkv_over_e1_b_prev_plus_e2[n * 4 + i] = dwkv_over_e1_b_prev_plus_e2_1;
-          // wkv = (e1 ⊙ a + e2 ⊙ v) / (e1 ⊙ b + e2)   rwkv4.cell:29
-          const wkv = wkv_tape[(t * B + n) * 4 + i]!;
-          // neg_dwkv_wkv_over_e1_b_prev = -dwkv_wkv_over_e1_b_prev_plus_e2
-          const neg_dwkv_wkv_over_e1_b_prev = -((dwkv * wkv) / e1_b_prev_plus_e2);
-          // e1 = exp(p - q)   rwkv4.cell:27
-          const e1 = e1_e2_g1_g2_tape[(t * B + n) * 16 + i]!;
-          db_back[n * 4 + i]! += neg_dwkv_wkv_over_e1_b_prev * e1;
-          da_back[n * 4 + i]! += dwkv_over_e1_b_prev_plus_e2_1 * e1;
-          // de2_pre = ∂L/∂(u + k - q)   rwkv4.cell:28
-          const de2_pre =
-            (neg_dwkv_wkv_over_e1_b_prev + dwkv_over_e1_b_prev_plus_e2_1 * v) *
-            e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i]!;
-          // de1_pre = ∂L/∂(p - q)   rwkv4.cell:27
-          const de1_pre =
-            (neg_dwkv_wkv_over_e1_b_prev * b_prev + dwkv_over_e1_b_prev_plus_e2_1 * a_prev) * e1;
-          dp_back[n * 4 + i]! += de1_pre;
-          // dq = ∂L/∂q, q = max(p, u + k)   rwkv4.cell:26
-          const dq = -de2_pre + -de1_pre;
-          // p_prev, read once for the statements below
-          const p_prev = p_seq[(t * B + n) * 4 + i]!;
-          // u_plus_k = u + k
-          const u_plus_k_1 = u_plus_k[n * 4 + i]!;
-          dp_back[n * 4 + i]! += dq * (p_prev < u_plus_k_1 ? 0 : p_prev === u_plus_k_1 ? 0.5 : 1);
-          // du = ∂L/∂u
-          const du_1 = de2_pre + dq * (u_plus_k_1 < p_prev ? 0 : u_plus_k_1 === p_prev ? 0.5 : 1);
-          du_steps[(tc * B + n) * 4 + i] = du_1;
-          // dr_pre = ∂L/∂(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
-          const dr_pre_1 = Wo_dy_1 * wkv * (r * (1 - r));
-          dr_pre[(tc * B + n) * 4 + i] = dr_pre_1;
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // Wo_dy = Woᵀ·dy
+            const Wo_dy_1 = Wo_dy[n * 4 + i]!;
+            // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
+            const r = r_tape[(t * B + n) * 4 + i]!;
+            // dwkv = ∂L/∂wkv, wkv = (e1 ⊙ a + e2 ⊙ v) / (e1 ⊙ b + e2)   rwkv4.cell:29
+            const dwkv = Wo_dy_1 * r;
+            // db = ∂L/∂b, b = g1 ⊙ b + g2   rwkv4.cell:35
+            const db = db_seed[n * 4 + i]!;
+            // g1 = exp(p + w - q2)   rwkv4.cell:32
+            const g1 = e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i]!;
+            // db_g1 = db ⊙ g1
+            const db_g1 = db * g1;
+            db_back[n * 4 + i] = db_g1;
+            // da = ∂L/∂a, a = g1 ⊙ a + g2 ⊙ v   rwkv4.cell:34
+            const da = da_seed[n * 4 + i]!;
+            // da_g1 = da ⊙ g1
+            const da_g1 = da * g1;
+            da_back[n * 4 + i] = da_g1;
+            // v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
+            const v = v_tape[(t * B + n) * 4 + i]!;
+            // dg2_pre = ∂L/∂(k - q2)   rwkv4.cell:33
+            const dg2_pre_1 = (db + da * v) * e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i]!;
+            dg2_pre[n * 4 + i] = dg2_pre_1;
+            // b_prev, read once for the statements below
+            const b_prev = b_seq[(t * B + n) * 4 + i]!;
+            // a_prev, read once for the statements below
+            const a_prev = a_seq[(t * B + n) * 4 + i]!;
+            // dg1_pre = ∂L/∂(p + w - q2)   rwkv4.cell:32
+            const dg1_pre = (db * b_prev + da * a_prev) * g1;
+            // dq2 = ∂L/∂q2, q2 = max(p + w, k)   rwkv4.cell:31
+            const dq2_1 = dp_seed[n * 4 + i]! + -dg2_pre_1 + -dg1_pre;
+            dq2[n * 4 + i] = dq2_1;
+            // dw = ∂L/∂w, w = -exp(decay)   rwkv4.cell:24
+            const dw_1 =
+              dg1_pre +
+              dq2_1 *
+                (p_prev_plus_w[n * 4 + i]! < k_tape[(t * B + n) * 4 + i]!
+                  ? 0
+                  : p_prev_plus_w[n * 4 + i]! === k_tape[(t * B + n) * 4 + i]!
+                    ? 0.5
+                    : 1);
+            dw[(tc * B + n) * 4 + i] = dw_1;
+            dp_back[n * 4 + i] = dw_1;
+            // e1_b_prev_plus_e2 = e1_b_prev + e2
+            const e1_b_prev_plus_e2 = e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i]!;
+            // dwkv_over_e1_b_prev_plus_e2 = dwkv / e1_b_prev_plus_e2
+            const dwkv_over_e1_b_prev_plus_e2_1 = dwkv / e1_b_prev_plus_e2;
+            dwkv_over_e1_b_prev_plus_e2[n * 4 + i] = dwkv_over_e1_b_prev_plus_e2_1;
+            // wkv = (e1 ⊙ a + e2 ⊙ v) / (e1 ⊙ b + e2)   rwkv4.cell:29
+            const wkv = wkv_tape[(t * B + n) * 4 + i]!;
+            // neg_dwkv_wkv_over_e1_b_prev = -dwkv_wkv_over_e1_b_prev_plus_e2
+            const neg_dwkv_wkv_over_e1_b_prev = -((dwkv * wkv) / e1_b_prev_plus_e2);
+            // e1 = exp(p - q)   rwkv4.cell:27
+            const e1 = e1_e2_g1_g2_tape[(t * B + n) * 16 + i]!;
+            db_back[n * 4 + i]! += neg_dwkv_wkv_over_e1_b_prev * e1;
+            da_back[n * 4 + i]! += dwkv_over_e1_b_prev_plus_e2_1 * e1;
+            // de2_pre = ∂L/∂(u + k - q)   rwkv4.cell:28
+            const de2_pre =
+              (neg_dwkv_wkv_over_e1_b_prev + dwkv_over_e1_b_prev_plus_e2_1 * v) *
+              e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i]!;
+            // de1_pre = ∂L/∂(p - q)   rwkv4.cell:27
+            const de1_pre =
+              (neg_dwkv_wkv_over_e1_b_prev * b_prev + dwkv_over_e1_b_prev_plus_e2_1 * a_prev) * e1;
+            dp_back[n * 4 + i]! += de1_pre;
+            // dq = ∂L/∂q, q = max(p, u + k)   rwkv4.cell:26
+            const dq = -de2_pre + -de1_pre;
+            // p_prev, read once for the statements below
+            const p_prev = p_seq[(t * B + n) * 4 + i]!;
+            // u_plus_k = u + k
+            const u_plus_k_1 = u_plus_k[n * 4 + i]!;
+            dp_back[n * 4 + i]! += dq * (p_prev < u_plus_k_1 ? 0 : p_prev === u_plus_k_1 ? 0.5 : 1);
+            // du = ∂L/∂u
+            const du_1 = de2_pre + dq * (u_plus_k_1 < p_prev ? 0 : u_plus_k_1 === p_prev ? 0.5 : 1);
+            du_steps[(tc * B + n) * 4 + i] = du_1;
+            // dr_pre = ∂L/∂(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
+            const dr_pre_1 = Wo_dy_1 * wkv * (r * (1 - r));
+            dr_pre[(tc * B + n) * 4 + i] = dr_pre_1;
+          }
+          {
+            // Wo_dy = Woᵀ·dy
+            const Wo_dy_1 = Wo_dy[n * 4 + i + 1]!;
+            // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
+            const r = r_tape[(t * B + n) * 4 + i + 1]!;
+            // dwkv = ∂L/∂wkv, wkv = (e1 ⊙ a + e2 ⊙ v) / (e1 ⊙ b + e2)   rwkv4.cell:29
+            const dwkv = Wo_dy_1 * r;
+            // db = ∂L/∂b, b = g1 ⊙ b + g2   rwkv4.cell:35
+            const db = db_seed[n * 4 + i + 1]!;
+            // g1 = exp(p + w - q2)   rwkv4.cell:32
+            const g1 = e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i + 1]!;
+            // db_g1 = db ⊙ g1
+            const db_g1 = db * g1;
+            db_back[n * 4 + i + 1] = db_g1;
+            // da = ∂L/∂a, a = g1 ⊙ a + g2 ⊙ v   rwkv4.cell:34
+            const da = da_seed[n * 4 + i + 1]!;
+            // da_g1 = da ⊙ g1
+            const da_g1 = da * g1;
+            da_back[n * 4 + i + 1] = da_g1;
+            // v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
+            const v = v_tape[(t * B + n) * 4 + i + 1]!;
+            // dg2_pre = ∂L/∂(k - q2)   rwkv4.cell:33
+            const dg2_pre_1 = (db + da * v) * e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i + 1]!;
+            dg2_pre[n * 4 + i + 1] = dg2_pre_1;
+            // b_prev, read once for the statements below
+            const b_prev = b_seq[(t * B + n) * 4 + i + 1]!;
+            // a_prev, read once for the statements below
+            const a_prev = a_seq[(t * B + n) * 4 + i + 1]!;
+            // dg1_pre = ∂L/∂(p + w - q2)   rwkv4.cell:32
+            const dg1_pre = (db * b_prev + da * a_prev) * g1;
+            // dq2 = ∂L/∂q2, q2 = max(p + w, k)   rwkv4.cell:31
+            const dq2_1 = dp_seed[n * 4 + i + 1]! + -dg2_pre_1 + -dg1_pre;
+            dq2[n * 4 + i + 1] = dq2_1;
+            // dw = ∂L/∂w, w = -exp(decay)   rwkv4.cell:24
+            const dw_1 =
+              dg1_pre +
+              dq2_1 *
+                (p_prev_plus_w[n * 4 + i + 1]! < k_tape[(t * B + n) * 4 + i + 1]!
+                  ? 0
+                  : p_prev_plus_w[n * 4 + i + 1]! === k_tape[(t * B + n) * 4 + i + 1]!
+                    ? 0.5
+                    : 1);
+            dw[(tc * B + n) * 4 + i + 1] = dw_1;
+            dp_back[n * 4 + i + 1] = dw_1;
+            // e1_b_prev_plus_e2 = e1_b_prev + e2
+            const e1_b_prev_plus_e2 = e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i + 1]!;
+            // dwkv_over_e1_b_prev_plus_e2 = dwkv / e1_b_prev_plus_e2
+            const dwkv_over_e1_b_prev_plus_e2_1 = dwkv / e1_b_prev_plus_e2;
+            dwkv_over_e1_b_prev_plus_e2[n * 4 + i + 1] = dwkv_over_e1_b_prev_plus_e2_1;
+            // wkv = (e1 ⊙ a + e2 ⊙ v) / (e1 ⊙ b + e2)   rwkv4.cell:29
+            const wkv = wkv_tape[(t * B + n) * 4 + i + 1]!;
+            // neg_dwkv_wkv_over_e1_b_prev = -dwkv_wkv_over_e1_b_prev_plus_e2
+            const neg_dwkv_wkv_over_e1_b_prev = -((dwkv * wkv) / e1_b_prev_plus_e2);
+            // e1 = exp(p - q)   rwkv4.cell:27
+            const e1 = e1_e2_g1_g2_tape[(t * B + n) * 16 + i + 1]!;
+            db_back[n * 4 + i + 1]! += neg_dwkv_wkv_over_e1_b_prev * e1;
+            da_back[n * 4 + i + 1]! += dwkv_over_e1_b_prev_plus_e2_1 * e1;
+            // de2_pre = ∂L/∂(u + k - q)   rwkv4.cell:28
+            const de2_pre =
+              (neg_dwkv_wkv_over_e1_b_prev + dwkv_over_e1_b_prev_plus_e2_1 * v) *
+              e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i + 1]!;
+            // de1_pre = ∂L/∂(p - q)   rwkv4.cell:27
+            const de1_pre =
+              (neg_dwkv_wkv_over_e1_b_prev * b_prev + dwkv_over_e1_b_prev_plus_e2_1 * a_prev) * e1;
+            dp_back[n * 4 + i + 1]! += de1_pre;
+            // dq = ∂L/∂q, q = max(p, u + k)   rwkv4.cell:26
+            const dq = -de2_pre + -de1_pre;
+            // p_prev, read once for the statements below
+            const p_prev = p_seq[(t * B + n) * 4 + i + 1]!;
+            // u_plus_k = u + k
+            const u_plus_k_1 = u_plus_k[n * 4 + i + 1]!;
+            dp_back[n * 4 + i + 1]! +=
+              dq * (p_prev < u_plus_k_1 ? 0 : p_prev === u_plus_k_1 ? 0.5 : 1);
+            // du = ∂L/∂u
+            const du_1 = de2_pre + dq * (u_plus_k_1 < p_prev ? 0 : u_plus_k_1 === p_prev ? 0.5 : 1);
+            du_steps[(tc * B + n) * 4 + i + 1] = du_1;
+            // dr_pre = ∂L/∂(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
+            const dr_pre_1 = Wo_dy_1 * wkv * (r * (1 - r));
+            dr_pre[(tc * B + n) * 4 + i + 1] = dr_pre_1;
+          }
         }
       }
       // Wr_dr_pre = Wrᵀ·dr_pre
@@ -521,12 +667,22 @@ function backward(
         }
       }
       for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 4; i++) {
-          // dv = ∂L/∂v, v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
-          const dv_1 =
-            da_seed[n * 4 + i]! * e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i]! +
-            dwkv_over_e1_b_prev_plus_e2[n * 4 + i]! * e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i]!;
-          dv[(tc * B + n) * 4 + i] = dv_1;
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // dv = ∂L/∂v, v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
+            const dv_1 =
+              da_seed[n * 4 + i]! * e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i]! +
+              dwkv_over_e1_b_prev_plus_e2[n * 4 + i]! * e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i]!;
+            dv[(tc * B + n) * 4 + i] = dv_1;
+          }
+          {
+            // dv = ∂L/∂v, v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
+            const dv_1 =
+              da_seed[n * 4 + i + 1]! * e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i + 1]! +
+              dwkv_over_e1_b_prev_plus_e2[n * 4 + i + 1]! *
+                e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i + 1]!;
+            dv[(tc * B + n) * 4 + i + 1] = dv_1;
+          }
         }
       }
       // Wv_dv = Wvᵀ·dv
@@ -536,18 +692,33 @@ function backward(
           dxp_back[n * 3 + i]! += Wv_dv[(tc * B + n) * 3 + i]! * one_minus_mu_v[i]!;
       }
       for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 4; i++) {
-          // dk = ∂L/∂k, k = Wk·(mu_k ⊙ x + (1 - mu_k) ⊙ xp)   rwkv4.cell:21
-          const dk_1 =
-            dg2_pre[n * 4 + i]! +
-            dq2[n * 4 + i]! *
-              (k_tape[(t * B + n) * 4 + i]! < p_prev_plus_w[n * 4 + i]!
-                ? 0
-                : k_tape[(t * B + n) * 4 + i]! === p_prev_plus_w[n * 4 + i]!
-                  ? 0.5
-                  : 1) +
-            du_steps[(tc * B + n) * 4 + i]!;
-          dk[(tc * B + n) * 4 + i] = dk_1;
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // dk = ∂L/∂k, k = Wk·(mu_k ⊙ x + (1 - mu_k) ⊙ xp)   rwkv4.cell:21
+            const dk_1 =
+              dg2_pre[n * 4 + i]! +
+              dq2[n * 4 + i]! *
+                (k_tape[(t * B + n) * 4 + i]! < p_prev_plus_w[n * 4 + i]!
+                  ? 0
+                  : k_tape[(t * B + n) * 4 + i]! === p_prev_plus_w[n * 4 + i]!
+                    ? 0.5
+                    : 1) +
+              du_steps[(tc * B + n) * 4 + i]!;
+            dk[(tc * B + n) * 4 + i] = dk_1;
+          }
+          {
+            // dk = ∂L/∂k, k = Wk·(mu_k ⊙ x + (1 - mu_k) ⊙ xp)   rwkv4.cell:21
+            const dk_1 =
+              dg2_pre[n * 4 + i + 1]! +
+              dq2[n * 4 + i + 1]! *
+                (k_tape[(t * B + n) * 4 + i + 1]! < p_prev_plus_w[n * 4 + i + 1]!
+                  ? 0
+                  : k_tape[(t * B + n) * 4 + i + 1]! === p_prev_plus_w[n * 4 + i + 1]!
+                    ? 0.5
+                    : 1) +
+              du_steps[(tc * B + n) * 4 + i + 1]!;
+            dk[(tc * B + n) * 4 + i + 1] = dk_1;
+          }
         }
       }
       // Wk_dk = Wkᵀ·dk
@@ -585,16 +756,31 @@ function backward(
     // prettier-ignore
     mm.colsum(steps * B, 4, du_steps, 0, 4, du, 0);
     for (let row = 0; row < steps * B; row++) {
-      for (let i = 0; i < 4; i++) {
-        // r_wkv = r ⊙ wkv
-        const r_wkv_1 = r_tape[(start * B + row) * 4 + i]! * wkv_tape[(start * B + row) * 4 + i]!;
-        r_wkv[row * 4 + i] = r_wkv_1;
+      for (let i = 0; i < 4; i += 2) {
+        {
+          // r_wkv = r ⊙ wkv
+          const r_wkv_1 = r_tape[(start * B + row) * 4 + i]! * wkv_tape[(start * B + row) * 4 + i]!;
+          r_wkv[row * 4 + i] = r_wkv_1;
+        }
+        {
+          // r_wkv = r ⊙ wkv
+          const r_wkv_1 =
+            r_tape[(start * B + row) * 4 + i + 1]! * wkv_tape[(start * B + row) * 4 + i + 1]!;
+          r_wkv[row * 4 + i + 1] = r_wkv_1;
+        }
       }
     }
     // dWo = ∂L/∂Wo
     mm.tn(steps * B, 3, 4, dy_out, start * dy_out_rows * 3, 3, r_wkv, 0, 4, dWo, 0, 1); // dWo += Σ_m dy_out[m] ⊗ r_wkv[m], for all steps * B rows
     for (let row = 0; row < steps * B; row++) {
-      for (let i = 0; i < 4; i++) ddecay[i]! += -dw[row * 4 + i]! * w_pre[i]!;
+      for (let i = 0; i < 4; i += 2) {
+        {
+          ddecay[i]! += -dw[row * 4 + i]! * w_pre[i]!;
+        }
+        {
+          ddecay[i + 1]! += -dw[row * 4 + i + 1]! * w_pre[i + 1]!;
+        }
+      }
     }
     // dWr = ∂L/∂Wr
     mm.tn(
@@ -759,26 +945,49 @@ function step(
   // r_pre = Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp)   rwkv4.cell:23
   mm.nt(B, 4, 3, mu_r_x_plus_one_minus_mu_r_xp, 0, 3, Wr, 0, r_pre, 0, 4, 0); // r_pre[m] = Wr · mu_r_x_plus_one_minus_mu_r_xp[m], for each of B rows
   for (let n = 0; n < B; n++) {
-    for (let i = 0; i < 4; i++) {
-      // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
-      r[n * 4 + i] = r_pre[n * 4 + i]!;
-      // u_plus_k = u + k
-      const u_plus_k = u[i]! + k[n * 4 + i]!;
-      // q = max(p, u + k)   rwkv4.cell:26
-      const q = Math.max(p_seq[n * 4 + i]!, u_plus_k);
-      // e1 = exp(p - q)   rwkv4.cell:27
-      e1_e2_g1_g2[n * 16 + i] = p_seq[n * 4 + i]! - q;
-      // e2 = exp(u + k - q)   rwkv4.cell:28
-      e1_e2_g1_g2[n * 16 + 4 + i] = u_plus_k - q;
-      // p_prev_plus_w = p_prev + w
-      const p_prev_plus_w = p_seq[n * 4 + i]! + w[i]!;
-      // q2 = max(p + w, k)   rwkv4.cell:31
-      const q2 = Math.max(p_prev_plus_w, k[n * 4 + i]!);
-      p_next[n * 4 + i] = q2;
-      // g1 = exp(p + w - q2)   rwkv4.cell:32
-      e1_e2_g1_g2[n * 16 + 8 + i] = p_prev_plus_w - q2;
-      // g2 = exp(k - q2)   rwkv4.cell:33
-      e1_e2_g1_g2[n * 16 + 12 + i] = k[n * 4 + i]! - q2;
+    for (let i = 0; i < 4; i += 2) {
+      {
+        // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
+        r[n * 4 + i] = r_pre[n * 4 + i]!;
+        // u_plus_k = u + k
+        const u_plus_k = u[i]! + k[n * 4 + i]!;
+        // q = max(p, u + k)   rwkv4.cell:26
+        const q = Math.max(p_seq[n * 4 + i]!, u_plus_k);
+        // e1 = exp(p - q)   rwkv4.cell:27
+        e1_e2_g1_g2[n * 16 + i] = p_seq[n * 4 + i]! - q;
+        // e2 = exp(u + k - q)   rwkv4.cell:28
+        e1_e2_g1_g2[n * 16 + 4 + i] = u_plus_k - q;
+        // p_prev_plus_w = p_prev + w
+        const p_prev_plus_w = p_seq[n * 4 + i]! + w[i]!;
+        // q2 = max(p + w, k)   rwkv4.cell:31
+        const q2 = Math.max(p_prev_plus_w, k[n * 4 + i]!);
+        p_next[n * 4 + i] = q2;
+        // g1 = exp(p + w - q2)   rwkv4.cell:32
+        e1_e2_g1_g2[n * 16 + 8 + i] = p_prev_plus_w - q2;
+        // g2 = exp(k - q2)   rwkv4.cell:33
+        e1_e2_g1_g2[n * 16 + 12 + i] = k[n * 4 + i]! - q2;
+      }
+      {
+        // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
+        r[n * 4 + i + 1] = r_pre[n * 4 + i + 1]!;
+        // u_plus_k = u + k
+        const u_plus_k = u[i + 1]! + k[n * 4 + i + 1]!;
+        // q = max(p, u + k)   rwkv4.cell:26
+        const q = Math.max(p_seq[n * 4 + i + 1]!, u_plus_k);
+        // e1 = exp(p - q)   rwkv4.cell:27
+        e1_e2_g1_g2[n * 16 + i + 1] = p_seq[n * 4 + i + 1]! - q;
+        // e2 = exp(u + k - q)   rwkv4.cell:28
+        e1_e2_g1_g2[n * 16 + 4 + i + 1] = u_plus_k - q;
+        // p_prev_plus_w = p_prev + w
+        const p_prev_plus_w = p_seq[n * 4 + i + 1]! + w[i + 1]!;
+        // q2 = max(p + w, k)   rwkv4.cell:31
+        const q2 = Math.max(p_prev_plus_w, k[n * 4 + i + 1]!);
+        p_next[n * 4 + i + 1] = q2;
+        // g1 = exp(p + w - q2)   rwkv4.cell:32
+        e1_e2_g1_g2[n * 16 + 8 + i + 1] = p_prev_plus_w - q2;
+        // g2 = exp(k - q2)   rwkv4.cell:33
+        e1_e2_g1_g2[n * 16 + 12 + i + 1] = k[n * 4 + i + 1]! - q2;
+      }
     }
   }
   // r = σ(…), for each of B rows   rwkv4.cell:23
@@ -796,22 +1005,42 @@ function step(
   // v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
   mm.nt(B, 4, 3, mu_v_x_plus_one_minus_mu_v_xp, 0, 3, Wv, 0, v, 0, 4, 0); // v[m] = Wv · mu_v_x_plus_one_minus_mu_v_xp[m], for each of B rows
   for (let n = 0; n < B; n++) {
-    for (let i = 0; i < 4; i++) {
-      // g1_a_prev = g1 ⊙ a_prev
-      const g1_a_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * a_seq[n * 4 + i]!;
-      a_next[n * 4 + i] = g1_a_prev;
-      a_next[n * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]! * v[n * 4 + i]!;
-      // g1_b_prev = g1 ⊙ b_prev
-      const g1_b_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * b_seq[n * 4 + i]!;
-      b_next[n * 4 + i] = g1_b_prev;
-      b_next[n * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]!;
-      // r_wkv = r ⊙ wkv
-      const r_wkv_1 =
-        r[n * 4 + i]! *
-        ((e1_e2_g1_g2[n * 16 + i]! * a_seq[n * 4 + i]! +
-          e1_e2_g1_g2[n * 16 + 4 + i]! * v[n * 4 + i]!) /
-          (e1_e2_g1_g2[n * 16 + i]! * b_seq[n * 4 + i]! + e1_e2_g1_g2[n * 16 + 4 + i]!));
-      r_wkv[n * 4 + i] = r_wkv_1;
+    for (let i = 0; i < 4; i += 2) {
+      {
+        // g1_a_prev = g1 ⊙ a_prev
+        const g1_a_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * a_seq[n * 4 + i]!;
+        a_next[n * 4 + i] = g1_a_prev;
+        a_next[n * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]! * v[n * 4 + i]!;
+        // g1_b_prev = g1 ⊙ b_prev
+        const g1_b_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * b_seq[n * 4 + i]!;
+        b_next[n * 4 + i] = g1_b_prev;
+        b_next[n * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]!;
+        // r_wkv = r ⊙ wkv
+        const r_wkv_1 =
+          r[n * 4 + i]! *
+          ((e1_e2_g1_g2[n * 16 + i]! * a_seq[n * 4 + i]! +
+            e1_e2_g1_g2[n * 16 + 4 + i]! * v[n * 4 + i]!) /
+            (e1_e2_g1_g2[n * 16 + i]! * b_seq[n * 4 + i]! + e1_e2_g1_g2[n * 16 + 4 + i]!));
+        r_wkv[n * 4 + i] = r_wkv_1;
+      }
+      {
+        // g1_a_prev = g1 ⊙ a_prev
+        const g1_a_prev = e1_e2_g1_g2[n * 16 + 8 + i + 1]! * a_seq[n * 4 + i + 1]!;
+        a_next[n * 4 + i + 1] = g1_a_prev;
+        a_next[n * 4 + i + 1]! += e1_e2_g1_g2[n * 16 + 12 + i + 1]! * v[n * 4 + i + 1]!;
+        // g1_b_prev = g1 ⊙ b_prev
+        const g1_b_prev = e1_e2_g1_g2[n * 16 + 8 + i + 1]! * b_seq[n * 4 + i + 1]!;
+        b_next[n * 4 + i + 1] = g1_b_prev;
+        b_next[n * 4 + i + 1]! += e1_e2_g1_g2[n * 16 + 12 + i + 1]!;
+        // r_wkv = r ⊙ wkv
+        const r_wkv_1 =
+          r[n * 4 + i + 1]! *
+          ((e1_e2_g1_g2[n * 16 + i + 1]! * a_seq[n * 4 + i + 1]! +
+            e1_e2_g1_g2[n * 16 + 4 + i + 1]! * v[n * 4 + i + 1]!) /
+            (e1_e2_g1_g2[n * 16 + i + 1]! * b_seq[n * 4 + i + 1]! +
+              e1_e2_g1_g2[n * 16 + 4 + i + 1]!));
+        r_wkv[n * 4 + i + 1] = r_wkv_1;
+      }
     }
   }
   // y = Wo·(r ⊙ wkv)   rwkv4.cell:39
@@ -924,26 +1153,49 @@ function infer(
       // r_pre = Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp)   rwkv4.cell:23
       mm.nt(B, 4, 3, mu_r_x_plus_one_minus_mu_r_xp, 0, 3, Wr, 0, r_pre, 0, 4, 0); // r_pre[m] = Wr · mu_r_x_plus_one_minus_mu_r_xp[m], for each of B rows
       for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 4; i++) {
-          // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
-          r[n * 4 + i] = r_pre[n * 4 + i]!;
-          // u_plus_k = u + k
-          const u_plus_k = u[i]! + k[n * 4 + i]!;
-          // q = max(p, u + k)   rwkv4.cell:26
-          const q = Math.max(p_now[n * 4 + i]!, u_plus_k);
-          // e1 = exp(p - q)   rwkv4.cell:27
-          e1_e2_g1_g2[n * 16 + i] = p_now[n * 4 + i]! - q;
-          // e2 = exp(u + k - q)   rwkv4.cell:28
-          e1_e2_g1_g2[n * 16 + 4 + i] = u_plus_k - q;
-          // p_prev_plus_w = p_prev + w
-          const p_prev_plus_w = p_now[n * 4 + i]! + w[i]!;
-          // q2 = max(p + w, k)   rwkv4.cell:31
-          const q2 = Math.max(p_prev_plus_w, k[n * 4 + i]!);
-          p_new[n * 4 + i] = q2;
-          // g1 = exp(p + w - q2)   rwkv4.cell:32
-          e1_e2_g1_g2[n * 16 + 8 + i] = p_prev_plus_w - q2;
-          // g2 = exp(k - q2)   rwkv4.cell:33
-          e1_e2_g1_g2[n * 16 + 12 + i] = k[n * 4 + i]! - q2;
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
+            r[n * 4 + i] = r_pre[n * 4 + i]!;
+            // u_plus_k = u + k
+            const u_plus_k = u[i]! + k[n * 4 + i]!;
+            // q = max(p, u + k)   rwkv4.cell:26
+            const q = Math.max(p_now[n * 4 + i]!, u_plus_k);
+            // e1 = exp(p - q)   rwkv4.cell:27
+            e1_e2_g1_g2[n * 16 + i] = p_now[n * 4 + i]! - q;
+            // e2 = exp(u + k - q)   rwkv4.cell:28
+            e1_e2_g1_g2[n * 16 + 4 + i] = u_plus_k - q;
+            // p_prev_plus_w = p_prev + w
+            const p_prev_plus_w = p_now[n * 4 + i]! + w[i]!;
+            // q2 = max(p + w, k)   rwkv4.cell:31
+            const q2 = Math.max(p_prev_plus_w, k[n * 4 + i]!);
+            p_new[n * 4 + i] = q2;
+            // g1 = exp(p + w - q2)   rwkv4.cell:32
+            e1_e2_g1_g2[n * 16 + 8 + i] = p_prev_plus_w - q2;
+            // g2 = exp(k - q2)   rwkv4.cell:33
+            e1_e2_g1_g2[n * 16 + 12 + i] = k[n * 4 + i]! - q2;
+          }
+          {
+            // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
+            r[n * 4 + i + 1] = r_pre[n * 4 + i + 1]!;
+            // u_plus_k = u + k
+            const u_plus_k = u[i + 1]! + k[n * 4 + i + 1]!;
+            // q = max(p, u + k)   rwkv4.cell:26
+            const q = Math.max(p_now[n * 4 + i + 1]!, u_plus_k);
+            // e1 = exp(p - q)   rwkv4.cell:27
+            e1_e2_g1_g2[n * 16 + i + 1] = p_now[n * 4 + i + 1]! - q;
+            // e2 = exp(u + k - q)   rwkv4.cell:28
+            e1_e2_g1_g2[n * 16 + 4 + i + 1] = u_plus_k - q;
+            // p_prev_plus_w = p_prev + w
+            const p_prev_plus_w = p_now[n * 4 + i + 1]! + w[i + 1]!;
+            // q2 = max(p + w, k)   rwkv4.cell:31
+            const q2 = Math.max(p_prev_plus_w, k[n * 4 + i + 1]!);
+            p_new[n * 4 + i + 1] = q2;
+            // g1 = exp(p + w - q2)   rwkv4.cell:32
+            e1_e2_g1_g2[n * 16 + 8 + i + 1] = p_prev_plus_w - q2;
+            // g2 = exp(k - q2)   rwkv4.cell:33
+            e1_e2_g1_g2[n * 16 + 12 + i + 1] = k[n * 4 + i + 1]! - q2;
+          }
         }
       }
       // r = σ(…), for each of B rows   rwkv4.cell:23
@@ -961,22 +1213,42 @@ function infer(
       // v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
       mm.nt(B, 4, 3, mu_v_x_plus_one_minus_mu_v_xp, 0, 3, Wv, 0, v, 0, 4, 0); // v[m] = Wv · mu_v_x_plus_one_minus_mu_v_xp[m], for each of B rows
       for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 4; i++) {
-          // g1_a_prev = g1 ⊙ a_prev
-          const g1_a_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * a_now[n * 4 + i]!;
-          a_new[n * 4 + i] = g1_a_prev;
-          a_new[n * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]! * v[n * 4 + i]!;
-          // g1_b_prev = g1 ⊙ b_prev
-          const g1_b_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * b_now[n * 4 + i]!;
-          b_new[n * 4 + i] = g1_b_prev;
-          b_new[n * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]!;
-          // r_wkv = r ⊙ wkv
-          const r_wkv_1 =
-            r[n * 4 + i]! *
-            ((e1_e2_g1_g2[n * 16 + i]! * a_now[n * 4 + i]! +
-              e1_e2_g1_g2[n * 16 + 4 + i]! * v[n * 4 + i]!) /
-              (e1_e2_g1_g2[n * 16 + i]! * b_now[n * 4 + i]! + e1_e2_g1_g2[n * 16 + 4 + i]!));
-          r_wkv[n * 4 + i] = r_wkv_1;
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // g1_a_prev = g1 ⊙ a_prev
+            const g1_a_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * a_now[n * 4 + i]!;
+            a_new[n * 4 + i] = g1_a_prev;
+            a_new[n * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]! * v[n * 4 + i]!;
+            // g1_b_prev = g1 ⊙ b_prev
+            const g1_b_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * b_now[n * 4 + i]!;
+            b_new[n * 4 + i] = g1_b_prev;
+            b_new[n * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]!;
+            // r_wkv = r ⊙ wkv
+            const r_wkv_1 =
+              r[n * 4 + i]! *
+              ((e1_e2_g1_g2[n * 16 + i]! * a_now[n * 4 + i]! +
+                e1_e2_g1_g2[n * 16 + 4 + i]! * v[n * 4 + i]!) /
+                (e1_e2_g1_g2[n * 16 + i]! * b_now[n * 4 + i]! + e1_e2_g1_g2[n * 16 + 4 + i]!));
+            r_wkv[n * 4 + i] = r_wkv_1;
+          }
+          {
+            // g1_a_prev = g1 ⊙ a_prev
+            const g1_a_prev = e1_e2_g1_g2[n * 16 + 8 + i + 1]! * a_now[n * 4 + i + 1]!;
+            a_new[n * 4 + i + 1] = g1_a_prev;
+            a_new[n * 4 + i + 1]! += e1_e2_g1_g2[n * 16 + 12 + i + 1]! * v[n * 4 + i + 1]!;
+            // g1_b_prev = g1 ⊙ b_prev
+            const g1_b_prev = e1_e2_g1_g2[n * 16 + 8 + i + 1]! * b_now[n * 4 + i + 1]!;
+            b_new[n * 4 + i + 1] = g1_b_prev;
+            b_new[n * 4 + i + 1]! += e1_e2_g1_g2[n * 16 + 12 + i + 1]!;
+            // r_wkv = r ⊙ wkv
+            const r_wkv_1 =
+              r[n * 4 + i + 1]! *
+              ((e1_e2_g1_g2[n * 16 + i + 1]! * a_now[n * 4 + i + 1]! +
+                e1_e2_g1_g2[n * 16 + 4 + i + 1]! * v[n * 4 + i + 1]!) /
+                (e1_e2_g1_g2[n * 16 + i + 1]! * b_now[n * 4 + i + 1]! +
+                  e1_e2_g1_g2[n * 16 + 4 + i + 1]!));
+            r_wkv[n * 4 + i + 1] = r_wkv_1;
+          }
         }
       }
       // y = Wo·(r ⊙ wkv)   rwkv4.cell:39

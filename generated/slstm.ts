@@ -122,35 +122,69 @@ function forward(
       // Rz_Ri_Rf_Ro_h_prev = Rz_Ri_Rf_Ro·h_prev
       mm.nt(B, 16, 4, h_seq, t * B * 4, 4, Rz_Ri_Rf_Ro, 0, Rz_Ri_Rf_Ro_h_prev, 0, 16, 0); // Rz_Ri_Rf_Ro_h_prev[m] = Rz_Ri_Rf_Ro · h_seq[m], for each of B rows
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 4; i++) {
-          // it = Wi·x + Ri·h + bi   slstm.cell:21
-          const it =
-            Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 4 + i]! +
-            Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i]! +
-            bi[i]!;
-          it_tape[(t * B + b) * 4 + i] = it;
-          // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
-          o_tape[(t * B + b) * 4 + i] =
-            Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 12 + i]! +
-            Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! +
-            bo[i]!;
-          // ft_plus_m_prev = ft + m_prev
-          const ft_plus_m_prev =
-            Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 8 + i]! +
-            Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i]! +
-            bf[i]! +
-            m_seq[(t * B + b) * 4 + i]!;
-          ft_plus_m_prev_tape[(t * B + b) * 4 + i] = ft_plus_m_prev;
-          // m = max(ft + m, it)   slstm.cell:25
-          const m = Math.max(ft_plus_m_prev, it);
-          m_seq[((t + 1) * B + b) * 4 + i] = m;
-          // ig = exp(it - m)   slstm.cell:26
-          ig_fg_tape[(t * B + b) * 8 + i] = it - m;
-          // fg = exp(ft + m[t-1] - m)   slstm.cell:27
-          ig_fg_tape[(t * B + b) * 8 + 4 + i] = ft_plus_m_prev - m;
-          // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-          tanh_zt_tape[(t * B + b) * 4 + i] =
-            Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!;
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // it = Wi·x + Ri·h + bi   slstm.cell:21
+            const it =
+              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 4 + i]! +
+              Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i]! +
+              bi[i]!;
+            it_tape[(t * B + b) * 4 + i] = it;
+            // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
+            o_tape[(t * B + b) * 4 + i] =
+              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 12 + i]! +
+              Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! +
+              bo[i]!;
+            // ft_plus_m_prev = ft + m_prev
+            const ft_plus_m_prev =
+              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 8 + i]! +
+              Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i]! +
+              bf[i]! +
+              m_seq[(t * B + b) * 4 + i]!;
+            ft_plus_m_prev_tape[(t * B + b) * 4 + i] = ft_plus_m_prev;
+            // m = max(ft + m, it)   slstm.cell:25
+            const m = Math.max(ft_plus_m_prev, it);
+            m_seq[((t + 1) * B + b) * 4 + i] = m;
+            // ig = exp(it - m)   slstm.cell:26
+            ig_fg_tape[(t * B + b) * 8 + i] = it - m;
+            // fg = exp(ft + m[t-1] - m)   slstm.cell:27
+            ig_fg_tape[(t * B + b) * 8 + 4 + i] = ft_plus_m_prev - m;
+            // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+            tanh_zt_tape[(t * B + b) * 4 + i] =
+              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!;
+          }
+          {
+            // it = Wi·x + Ri·h + bi   slstm.cell:21
+            const it =
+              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 4 + i + 1]! +
+              Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i + 1]! +
+              bi[i + 1]!;
+            it_tape[(t * B + b) * 4 + i + 1] = it;
+            // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
+            o_tape[(t * B + b) * 4 + i + 1] =
+              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 12 + i + 1]! +
+              Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i + 1]! +
+              bo[i + 1]!;
+            // ft_plus_m_prev = ft + m_prev
+            const ft_plus_m_prev =
+              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 8 + i + 1]! +
+              Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i + 1]! +
+              bf[i + 1]! +
+              m_seq[(t * B + b) * 4 + i + 1]!;
+            ft_plus_m_prev_tape[(t * B + b) * 4 + i + 1] = ft_plus_m_prev;
+            // m = max(ft + m, it)   slstm.cell:25
+            const m = Math.max(ft_plus_m_prev, it);
+            m_seq[((t + 1) * B + b) * 4 + i + 1] = m;
+            // ig = exp(it - m)   slstm.cell:26
+            ig_fg_tape[(t * B + b) * 8 + i + 1] = it - m;
+            // fg = exp(ft + m[t-1] - m)   slstm.cell:27
+            ig_fg_tape[(t * B + b) * 8 + 4 + i + 1] = ft_plus_m_prev - m;
+            // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+            tanh_zt_tape[(t * B + b) * 4 + i + 1] =
+              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + i + 1]! +
+              Rz_Ri_Rf_Ro_h_prev[b * 16 + i + 1]! +
+              bz[i + 1]!;
+          }
         }
       }
       // o = σ(…), for each of B rows   slstm.cell:23
@@ -160,21 +194,39 @@ function forward(
       // tanh_zt = tanh(…), for each of B rows   slstm.cell:28
       mm.tanh(B * 4, tanh_zt_tape, t * B * 4, tanh_zt_tape, t * B * 4);
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 4; i++) {
-          // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-          const c =
-            ig_fg_tape[(t * B + b) * 8 + 4 + i]! * c_seq[(t * B + b) * 4 + i]! +
-            ig_fg_tape[(t * B + b) * 8 + i]! * tanh_zt_tape[(t * B + b) * 4 + i]!;
-          c_seq[((t + 1) * B + b) * 4 + i] = c;
-          // n = fg ⊙ n + ig   slstm.cell:29
-          const n =
-            ig_fg_tape[(t * B + b) * 8 + 4 + i]! * n_seq[(t * B + b) * 4 + i]! +
-            ig_fg_tape[(t * B + b) * 8 + i]!;
-          n_seq[((t + 1) * B + b) * 4 + i] = n;
-          // h = o ⊙ c / n   slstm.cell:30
-          const h = (o_tape[(t * B + b) * 4 + i]! * c) / n;
-          h_seq[((t + 1) * B + b) * 4 + i] = h;
-          h_out[(t * B + b) * 4 + i] = h;
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+            const c =
+              ig_fg_tape[(t * B + b) * 8 + 4 + i]! * c_seq[(t * B + b) * 4 + i]! +
+              ig_fg_tape[(t * B + b) * 8 + i]! * tanh_zt_tape[(t * B + b) * 4 + i]!;
+            c_seq[((t + 1) * B + b) * 4 + i] = c;
+            // n = fg ⊙ n + ig   slstm.cell:29
+            const n =
+              ig_fg_tape[(t * B + b) * 8 + 4 + i]! * n_seq[(t * B + b) * 4 + i]! +
+              ig_fg_tape[(t * B + b) * 8 + i]!;
+            n_seq[((t + 1) * B + b) * 4 + i] = n;
+            // h = o ⊙ c / n   slstm.cell:30
+            const h = (o_tape[(t * B + b) * 4 + i]! * c) / n;
+            h_seq[((t + 1) * B + b) * 4 + i] = h;
+            h_out[(t * B + b) * 4 + i] = h;
+          }
+          {
+            // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+            const c =
+              ig_fg_tape[(t * B + b) * 8 + 4 + i + 1]! * c_seq[(t * B + b) * 4 + i + 1]! +
+              ig_fg_tape[(t * B + b) * 8 + i + 1]! * tanh_zt_tape[(t * B + b) * 4 + i + 1]!;
+            c_seq[((t + 1) * B + b) * 4 + i + 1] = c;
+            // n = fg ⊙ n + ig   slstm.cell:29
+            const n =
+              ig_fg_tape[(t * B + b) * 8 + 4 + i + 1]! * n_seq[(t * B + b) * 4 + i + 1]! +
+              ig_fg_tape[(t * B + b) * 8 + i + 1]!;
+            n_seq[((t + 1) * B + b) * 4 + i + 1] = n;
+            // h = o ⊙ c / n   slstm.cell:30
+            const h = (o_tape[(t * B + b) * 4 + i + 1]! * c) / n;
+            h_seq[((t + 1) * B + b) * 4 + i + 1] = h;
+            h_out[(t * B + b) * 4 + i + 1] = h;
+          }
         }
       }
       if (M !== undefined) {
@@ -282,55 +334,108 @@ function backward(
         }
       }
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 4; i++) {
-          // dh = ∂L/∂h, h = o ⊙ c / n   slstm.cell:30
-          const dh = dh_out[(t * dh_out_rows + b) * 4 + i]! + dh_seed[b * 4 + i]!;
-          // n = fg ⊙ n + ig   slstm.cell:29
-          const n = n_seq[((t + 1) * B + b) * 4 + i]!;
-          // dh_over_n = dh / n
-          const dh_over_n = dh / n;
-          // dn = ∂L/∂n, n = fg ⊙ n + ig   slstm.cell:29
-          const dn = dn_seed[b * 4 + i]! + -((dh * h_seq[((t + 1) * B + b) * 4 + i]!) / n);
-          // fg = exp(ft + m[t-1] - m)   slstm.cell:27
-          const fg = ig_fg_tape[(t * B + b) * 8 + 4 + i]!;
-          // dn_prev = ∂L/∂n_prev
-          const dn_prev = dn * fg;
-          dn_back[b * 4 + i] = dn_prev;
-          // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
-          const o = o_tape[(t * B + b) * 4 + i]!;
-          // dc = ∂L/∂c, c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-          const dc = dc_seed[b * 4 + i]! + dh_over_n * o;
-          // ig = exp(it - m)   slstm.cell:26
-          const ig = ig_fg_tape[(t * B + b) * 8 + i]!;
-          // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-          const tanh_zt = tanh_zt_tape[(t * B + b) * 4 + i]!;
-          // dzt = ∂L/∂zt, zt = Wz·x + Rz·h + bz   slstm.cell:20
-          const dzt = dc * ig * (1 - tanh_zt * tanh_zt);
-          dzt_dit_dft_do_pre[(tc * B + b) * 16 + i] = dzt;
-          // dc_prev = ∂L/∂c_prev
-          const dc_prev = dc * fg;
-          dc_back[b * 4 + i] = dc_prev;
-          // dfg_pre = ∂L/∂(ft + m[t-1] - m)   slstm.cell:27
-          const dfg_pre =
-            (dn * n_seq[(t * B + b) * 4 + i]! + dc * c_seq[(t * B + b) * 4 + i]!) * fg;
-          // dig_pre = ∂L/∂(it - m)   slstm.cell:26
-          const dig_pre = (dn + dc * tanh_zt) * ig;
-          dzt_dit_dft_do_pre[(tc * B + b) * 16 + 4 + i] = dig_pre;
-          // dm = ∂L/∂m, m = max(ft + m, it)   slstm.cell:25
-          const dm = dm_seed[b * 4 + i]! + -dfg_pre + -dig_pre;
-          // it = Wi·x + Ri·h + bi   slstm.cell:21
-          const it = it_tape[(t * B + b) * 4 + i]!;
-          // ft_plus_m_prev = ft + m_prev
-          const ft_plus_m_prev = ft_plus_m_prev_tape[(t * B + b) * 4 + i]!;
-          dzt_dit_dft_do_pre[(tc * B + b) * 16 + 4 + i]! +=
-            dm * (it < ft_plus_m_prev ? 0 : it === ft_plus_m_prev ? 0.5 : 1);
-          // dft = ∂L/∂ft, ft = Wf·x + Rf·h + bf   slstm.cell:22
-          const dft = dfg_pre + dm * (ft_plus_m_prev < it ? 0 : ft_plus_m_prev === it ? 0.5 : 1);
-          dzt_dit_dft_do_pre[(tc * B + b) * 16 + 8 + i] = dft;
-          dm_back[b * 4 + i] = dft;
-          // do_pre = ∂L/∂(Wo·x + Ro·h + bo)   slstm.cell:23
-          const do_pre = dh_over_n * c_seq[((t + 1) * B + b) * 4 + i]! * (o * (1 - o));
-          dzt_dit_dft_do_pre[(tc * B + b) * 16 + 12 + i] = do_pre;
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // dh = ∂L/∂h, h = o ⊙ c / n   slstm.cell:30
+            const dh = dh_out[(t * dh_out_rows + b) * 4 + i]! + dh_seed[b * 4 + i]!;
+            // n = fg ⊙ n + ig   slstm.cell:29
+            const n = n_seq[((t + 1) * B + b) * 4 + i]!;
+            // dh_over_n = dh / n
+            const dh_over_n = dh / n;
+            // dn = ∂L/∂n, n = fg ⊙ n + ig   slstm.cell:29
+            const dn = dn_seed[b * 4 + i]! + -((dh * h_seq[((t + 1) * B + b) * 4 + i]!) / n);
+            // fg = exp(ft + m[t-1] - m)   slstm.cell:27
+            const fg = ig_fg_tape[(t * B + b) * 8 + 4 + i]!;
+            // dn_prev = ∂L/∂n_prev
+            const dn_prev = dn * fg;
+            dn_back[b * 4 + i] = dn_prev;
+            // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
+            const o = o_tape[(t * B + b) * 4 + i]!;
+            // dc = ∂L/∂c, c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+            const dc = dc_seed[b * 4 + i]! + dh_over_n * o;
+            // ig = exp(it - m)   slstm.cell:26
+            const ig = ig_fg_tape[(t * B + b) * 8 + i]!;
+            // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+            const tanh_zt = tanh_zt_tape[(t * B + b) * 4 + i]!;
+            // dzt = ∂L/∂zt, zt = Wz·x + Rz·h + bz   slstm.cell:20
+            const dzt = dc * ig * (1 - tanh_zt * tanh_zt);
+            dzt_dit_dft_do_pre[(tc * B + b) * 16 + i] = dzt;
+            // dc_prev = ∂L/∂c_prev
+            const dc_prev = dc * fg;
+            dc_back[b * 4 + i] = dc_prev;
+            // dfg_pre = ∂L/∂(ft + m[t-1] - m)   slstm.cell:27
+            const dfg_pre =
+              (dn * n_seq[(t * B + b) * 4 + i]! + dc * c_seq[(t * B + b) * 4 + i]!) * fg;
+            // dig_pre = ∂L/∂(it - m)   slstm.cell:26
+            const dig_pre = (dn + dc * tanh_zt) * ig;
+            dzt_dit_dft_do_pre[(tc * B + b) * 16 + 4 + i] = dig_pre;
+            // dm = ∂L/∂m, m = max(ft + m, it)   slstm.cell:25
+            const dm = dm_seed[b * 4 + i]! + -dfg_pre + -dig_pre;
+            // it = Wi·x + Ri·h + bi   slstm.cell:21
+            const it = it_tape[(t * B + b) * 4 + i]!;
+            // ft_plus_m_prev = ft + m_prev
+            const ft_plus_m_prev = ft_plus_m_prev_tape[(t * B + b) * 4 + i]!;
+            dzt_dit_dft_do_pre[(tc * B + b) * 16 + 4 + i]! +=
+              dm * (it < ft_plus_m_prev ? 0 : it === ft_plus_m_prev ? 0.5 : 1);
+            // dft = ∂L/∂ft, ft = Wf·x + Rf·h + bf   slstm.cell:22
+            const dft = dfg_pre + dm * (ft_plus_m_prev < it ? 0 : ft_plus_m_prev === it ? 0.5 : 1);
+            dzt_dit_dft_do_pre[(tc * B + b) * 16 + 8 + i] = dft;
+            dm_back[b * 4 + i] = dft;
+            // do_pre = ∂L/∂(Wo·x + Ro·h + bo)   slstm.cell:23
+            const do_pre = dh_over_n * c_seq[((t + 1) * B + b) * 4 + i]! * (o * (1 - o));
+            dzt_dit_dft_do_pre[(tc * B + b) * 16 + 12 + i] = do_pre;
+          }
+          {
+            // dh = ∂L/∂h, h = o ⊙ c / n   slstm.cell:30
+            const dh = dh_out[(t * dh_out_rows + b) * 4 + i + 1]! + dh_seed[b * 4 + i + 1]!;
+            // n = fg ⊙ n + ig   slstm.cell:29
+            const n = n_seq[((t + 1) * B + b) * 4 + i + 1]!;
+            // dh_over_n = dh / n
+            const dh_over_n = dh / n;
+            // dn = ∂L/∂n, n = fg ⊙ n + ig   slstm.cell:29
+            const dn =
+              dn_seed[b * 4 + i + 1]! + -((dh * h_seq[((t + 1) * B + b) * 4 + i + 1]!) / n);
+            // fg = exp(ft + m[t-1] - m)   slstm.cell:27
+            const fg = ig_fg_tape[(t * B + b) * 8 + 4 + i + 1]!;
+            // dn_prev = ∂L/∂n_prev
+            const dn_prev = dn * fg;
+            dn_back[b * 4 + i + 1] = dn_prev;
+            // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
+            const o = o_tape[(t * B + b) * 4 + i + 1]!;
+            // dc = ∂L/∂c, c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+            const dc = dc_seed[b * 4 + i + 1]! + dh_over_n * o;
+            // ig = exp(it - m)   slstm.cell:26
+            const ig = ig_fg_tape[(t * B + b) * 8 + i + 1]!;
+            // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+            const tanh_zt = tanh_zt_tape[(t * B + b) * 4 + i + 1]!;
+            // dzt = ∂L/∂zt, zt = Wz·x + Rz·h + bz   slstm.cell:20
+            const dzt = dc * ig * (1 - tanh_zt * tanh_zt);
+            dzt_dit_dft_do_pre[(tc * B + b) * 16 + i + 1] = dzt;
+            // dc_prev = ∂L/∂c_prev
+            const dc_prev = dc * fg;
+            dc_back[b * 4 + i + 1] = dc_prev;
+            // dfg_pre = ∂L/∂(ft + m[t-1] - m)   slstm.cell:27
+            const dfg_pre =
+              (dn * n_seq[(t * B + b) * 4 + i + 1]! + dc * c_seq[(t * B + b) * 4 + i + 1]!) * fg;
+            // dig_pre = ∂L/∂(it - m)   slstm.cell:26
+            const dig_pre = (dn + dc * tanh_zt) * ig;
+            dzt_dit_dft_do_pre[(tc * B + b) * 16 + 4 + i + 1] = dig_pre;
+            // dm = ∂L/∂m, m = max(ft + m, it)   slstm.cell:25
+            const dm = dm_seed[b * 4 + i + 1]! + -dfg_pre + -dig_pre;
+            // it = Wi·x + Ri·h + bi   slstm.cell:21
+            const it = it_tape[(t * B + b) * 4 + i + 1]!;
+            // ft_plus_m_prev = ft + m_prev
+            const ft_plus_m_prev = ft_plus_m_prev_tape[(t * B + b) * 4 + i + 1]!;
+            dzt_dit_dft_do_pre[(tc * B + b) * 16 + 4 + i + 1]! +=
+              dm * (it < ft_plus_m_prev ? 0 : it === ft_plus_m_prev ? 0.5 : 1);
+            // dft = ∂L/∂ft, ft = Wf·x + Rf·h + bf   slstm.cell:22
+            const dft = dfg_pre + dm * (ft_plus_m_prev < it ? 0 : ft_plus_m_prev === it ? 0.5 : 1);
+            dzt_dit_dft_do_pre[(tc * B + b) * 16 + 8 + i + 1] = dft;
+            dm_back[b * 4 + i + 1] = dft;
+            // do_pre = ∂L/∂(Wo·x + Ro·h + bo)   slstm.cell:23
+            const do_pre = dh_over_n * c_seq[((t + 1) * B + b) * 4 + i + 1]! * (o * (1 - o));
+            dzt_dit_dft_do_pre[(tc * B + b) * 16 + 12 + i + 1] = do_pre;
+          }
         }
       }
       // dh_prev = ∂L/∂h_prev
@@ -455,27 +560,55 @@ function step(
   // Rz_Ri_Rf_Ro_h_prev = Rz_Ri_Rf_Ro·h_prev
   mm.nt(B, 16, 4, h_seq, 0, 4, Rz_Ri_Rf_Ro, 0, Rz_Ri_Rf_Ro_h_prev, 0, 16, 0); // Rz_Ri_Rf_Ro_h_prev[m] = Rz_Ri_Rf_Ro · h_seq[m], for each of B rows
   for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 4; i++) {
-      // it = Wi·x + Ri·h + bi   slstm.cell:21
-      const it = Wz_Wi_Wf_Wo_x[b * 16 + 4 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i]! + bi[i]!;
-      // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
-      o[b * 4 + i] =
-        Wz_Wi_Wf_Wo_x[b * 16 + 12 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! + bo[i]!;
-      // ft_plus_m_prev = ft + m_prev
-      const ft_plus_m_prev =
-        Wz_Wi_Wf_Wo_x[b * 16 + 8 + i]! +
-        Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i]! +
-        bf[i]! +
-        m_seq[b * 4 + i]!;
-      // m = max(ft + m, it)   slstm.cell:25
-      const m = Math.max(ft_plus_m_prev, it);
-      m_next[b * 4 + i] = m;
-      // ig = exp(it - m)   slstm.cell:26
-      ig_fg[b * 8 + i] = it - m;
-      // fg = exp(ft + m[t-1] - m)   slstm.cell:27
-      ig_fg[b * 8 + 4 + i] = ft_plus_m_prev - m;
-      // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-      tanh_zt[b * 4 + i] = Wz_Wi_Wf_Wo_x[b * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!;
+    for (let i = 0; i < 4; i += 2) {
+      {
+        // it = Wi·x + Ri·h + bi   slstm.cell:21
+        const it = Wz_Wi_Wf_Wo_x[b * 16 + 4 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i]! + bi[i]!;
+        // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
+        o[b * 4 + i] =
+          Wz_Wi_Wf_Wo_x[b * 16 + 12 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! + bo[i]!;
+        // ft_plus_m_prev = ft + m_prev
+        const ft_plus_m_prev =
+          Wz_Wi_Wf_Wo_x[b * 16 + 8 + i]! +
+          Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i]! +
+          bf[i]! +
+          m_seq[b * 4 + i]!;
+        // m = max(ft + m, it)   slstm.cell:25
+        const m = Math.max(ft_plus_m_prev, it);
+        m_next[b * 4 + i] = m;
+        // ig = exp(it - m)   slstm.cell:26
+        ig_fg[b * 8 + i] = it - m;
+        // fg = exp(ft + m[t-1] - m)   slstm.cell:27
+        ig_fg[b * 8 + 4 + i] = ft_plus_m_prev - m;
+        // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+        tanh_zt[b * 4 + i] = Wz_Wi_Wf_Wo_x[b * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!;
+      }
+      {
+        // it = Wi·x + Ri·h + bi   slstm.cell:21
+        const it =
+          Wz_Wi_Wf_Wo_x[b * 16 + 4 + i + 1]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i + 1]! + bi[i + 1]!;
+        // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
+        o[b * 4 + i + 1] =
+          Wz_Wi_Wf_Wo_x[b * 16 + 12 + i + 1]! +
+          Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i + 1]! +
+          bo[i + 1]!;
+        // ft_plus_m_prev = ft + m_prev
+        const ft_plus_m_prev =
+          Wz_Wi_Wf_Wo_x[b * 16 + 8 + i + 1]! +
+          Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i + 1]! +
+          bf[i + 1]! +
+          m_seq[b * 4 + i + 1]!;
+        // m = max(ft + m, it)   slstm.cell:25
+        const m = Math.max(ft_plus_m_prev, it);
+        m_next[b * 4 + i + 1] = m;
+        // ig = exp(it - m)   slstm.cell:26
+        ig_fg[b * 8 + i + 1] = it - m;
+        // fg = exp(ft + m[t-1] - m)   slstm.cell:27
+        ig_fg[b * 8 + 4 + i + 1] = ft_plus_m_prev - m;
+        // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+        tanh_zt[b * 4 + i + 1] =
+          Wz_Wi_Wf_Wo_x[b * 16 + i + 1]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i + 1]! + bz[i + 1]!;
+      }
     }
   }
   // o = σ(…), for each of B rows   slstm.cell:23
@@ -485,17 +618,34 @@ function step(
   // tanh_zt = tanh(…), for each of B rows   slstm.cell:28
   mm.tanh(B * 4, tanh_zt, 0, tanh_zt, 0);
   for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 4; i++) {
-      // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-      const c = ig_fg[b * 8 + 4 + i]! * c_seq[b * 4 + i]! + ig_fg[b * 8 + i]! * tanh_zt[b * 4 + i]!;
-      c_next[b * 4 + i] = c;
-      // n = fg ⊙ n + ig   slstm.cell:29
-      const n = ig_fg[b * 8 + 4 + i]! * n_seq[b * 4 + i]! + ig_fg[b * 8 + i]!;
-      n_next[b * 4 + i] = n;
-      // h = o ⊙ c / n   slstm.cell:30
-      const h = (o[b * 4 + i]! * c) / n;
-      h_next[b * 4 + i] = h;
-      h_out[b * 4 + i] = h;
+    for (let i = 0; i < 4; i += 2) {
+      {
+        // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+        const c =
+          ig_fg[b * 8 + 4 + i]! * c_seq[b * 4 + i]! + ig_fg[b * 8 + i]! * tanh_zt[b * 4 + i]!;
+        c_next[b * 4 + i] = c;
+        // n = fg ⊙ n + ig   slstm.cell:29
+        const n = ig_fg[b * 8 + 4 + i]! * n_seq[b * 4 + i]! + ig_fg[b * 8 + i]!;
+        n_next[b * 4 + i] = n;
+        // h = o ⊙ c / n   slstm.cell:30
+        const h = (o[b * 4 + i]! * c) / n;
+        h_next[b * 4 + i] = h;
+        h_out[b * 4 + i] = h;
+      }
+      {
+        // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+        const c =
+          ig_fg[b * 8 + 4 + i + 1]! * c_seq[b * 4 + i + 1]! +
+          ig_fg[b * 8 + i + 1]! * tanh_zt[b * 4 + i + 1]!;
+        c_next[b * 4 + i + 1] = c;
+        // n = fg ⊙ n + ig   slstm.cell:29
+        const n = ig_fg[b * 8 + 4 + i + 1]! * n_seq[b * 4 + i + 1]! + ig_fg[b * 8 + i + 1]!;
+        n_next[b * 4 + i + 1] = n;
+        // h = o ⊙ c / n   slstm.cell:30
+        const h = (o[b * 4 + i + 1]! * c) / n;
+        h_next[b * 4 + i + 1] = h;
+        h_out[b * 4 + i + 1] = h;
+      }
     }
   }
   for (let b = 0; b < B; b++) {
@@ -569,33 +719,65 @@ function infer(
       // Rz_Ri_Rf_Ro_h_prev = Rz_Ri_Rf_Ro·h_prev
       mm.nt(B, 16, 4, h_now, 0, 4, Rz_Ri_Rf_Ro, 0, Rz_Ri_Rf_Ro_h_prev, 0, 16, 0); // Rz_Ri_Rf_Ro_h_prev[m] = Rz_Ri_Rf_Ro · h_now[m], for each of B rows
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 4; i++) {
-          // it = Wi·x + Ri·h + bi   slstm.cell:21
-          const it =
-            Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 4 + i]! +
-            Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i]! +
-            bi[i]!;
-          // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
-          o[b * 4 + i] =
-            Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 12 + i]! +
-            Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! +
-            bo[i]!;
-          // ft_plus_m_prev = ft + m_prev
-          const ft_plus_m_prev =
-            Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 8 + i]! +
-            Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i]! +
-            bf[i]! +
-            m_now[b * 4 + i]!;
-          // m = max(ft + m, it)   slstm.cell:25
-          const m = Math.max(ft_plus_m_prev, it);
-          m_new[b * 4 + i] = m;
-          // ig = exp(it - m)   slstm.cell:26
-          ig_fg[b * 8 + i] = it - m;
-          // fg = exp(ft + m[t-1] - m)   slstm.cell:27
-          ig_fg[b * 8 + 4 + i] = ft_plus_m_prev - m;
-          // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-          tanh_zt[b * 4 + i] =
-            Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!;
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // it = Wi·x + Ri·h + bi   slstm.cell:21
+            const it =
+              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 4 + i]! +
+              Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i]! +
+              bi[i]!;
+            // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
+            o[b * 4 + i] =
+              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 12 + i]! +
+              Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! +
+              bo[i]!;
+            // ft_plus_m_prev = ft + m_prev
+            const ft_plus_m_prev =
+              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 8 + i]! +
+              Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i]! +
+              bf[i]! +
+              m_now[b * 4 + i]!;
+            // m = max(ft + m, it)   slstm.cell:25
+            const m = Math.max(ft_plus_m_prev, it);
+            m_new[b * 4 + i] = m;
+            // ig = exp(it - m)   slstm.cell:26
+            ig_fg[b * 8 + i] = it - m;
+            // fg = exp(ft + m[t-1] - m)   slstm.cell:27
+            ig_fg[b * 8 + 4 + i] = ft_plus_m_prev - m;
+            // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+            tanh_zt[b * 4 + i] =
+              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!;
+          }
+          {
+            // it = Wi·x + Ri·h + bi   slstm.cell:21
+            const it =
+              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 4 + i + 1]! +
+              Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i + 1]! +
+              bi[i + 1]!;
+            // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
+            o[b * 4 + i + 1] =
+              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 12 + i + 1]! +
+              Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i + 1]! +
+              bo[i + 1]!;
+            // ft_plus_m_prev = ft + m_prev
+            const ft_plus_m_prev =
+              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 8 + i + 1]! +
+              Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i + 1]! +
+              bf[i + 1]! +
+              m_now[b * 4 + i + 1]!;
+            // m = max(ft + m, it)   slstm.cell:25
+            const m = Math.max(ft_plus_m_prev, it);
+            m_new[b * 4 + i + 1] = m;
+            // ig = exp(it - m)   slstm.cell:26
+            ig_fg[b * 8 + i + 1] = it - m;
+            // fg = exp(ft + m[t-1] - m)   slstm.cell:27
+            ig_fg[b * 8 + 4 + i + 1] = ft_plus_m_prev - m;
+            // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+            tanh_zt[b * 4 + i + 1] =
+              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + i + 1]! +
+              Rz_Ri_Rf_Ro_h_prev[b * 16 + i + 1]! +
+              bz[i + 1]!;
+          }
         }
       }
       // o = σ(…), for each of B rows   slstm.cell:23
@@ -605,18 +787,34 @@ function infer(
       // tanh_zt = tanh(…), for each of B rows   slstm.cell:28
       mm.tanh(B * 4, tanh_zt, 0, tanh_zt, 0);
       for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 4; i++) {
-          // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-          const c =
-            ig_fg[b * 8 + 4 + i]! * c_now[b * 4 + i]! + ig_fg[b * 8 + i]! * tanh_zt[b * 4 + i]!;
-          c_new[b * 4 + i] = c;
-          // n = fg ⊙ n + ig   slstm.cell:29
-          const n = ig_fg[b * 8 + 4 + i]! * n_now[b * 4 + i]! + ig_fg[b * 8 + i]!;
-          n_new[b * 4 + i] = n;
-          // h = o ⊙ c / n   slstm.cell:30
-          const h = (o[b * 4 + i]! * c) / n;
-          h_new[b * 4 + i] = h;
-          h_out[(t * B + b) * 4 + i] = h;
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+            const c =
+              ig_fg[b * 8 + 4 + i]! * c_now[b * 4 + i]! + ig_fg[b * 8 + i]! * tanh_zt[b * 4 + i]!;
+            c_new[b * 4 + i] = c;
+            // n = fg ⊙ n + ig   slstm.cell:29
+            const n = ig_fg[b * 8 + 4 + i]! * n_now[b * 4 + i]! + ig_fg[b * 8 + i]!;
+            n_new[b * 4 + i] = n;
+            // h = o ⊙ c / n   slstm.cell:30
+            const h = (o[b * 4 + i]! * c) / n;
+            h_new[b * 4 + i] = h;
+            h_out[(t * B + b) * 4 + i] = h;
+          }
+          {
+            // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+            const c =
+              ig_fg[b * 8 + 4 + i + 1]! * c_now[b * 4 + i + 1]! +
+              ig_fg[b * 8 + i + 1]! * tanh_zt[b * 4 + i + 1]!;
+            c_new[b * 4 + i + 1] = c;
+            // n = fg ⊙ n + ig   slstm.cell:29
+            const n = ig_fg[b * 8 + 4 + i + 1]! * n_now[b * 4 + i + 1]! + ig_fg[b * 8 + i + 1]!;
+            n_new[b * 4 + i + 1] = n;
+            // h = o ⊙ c / n   slstm.cell:30
+            const h = (o[b * 4 + i + 1]! * c) / n;
+            h_new[b * 4 + i + 1] = h;
+            h_out[(t * B + b) * 4 + i + 1] = h;
+          }
         }
       }
       if (M !== undefined) {

@@ -202,8 +202,9 @@ describe("browser bundles", () => {
       `browser bundles, minified: kernel ${sizes.kernel} B, kernel + training ${sizes.training} B, with compile() ${sizes.compiled} B`,
     );
     // The runtime and a kernel are tens of kilobytes (most of it the WebAssembly products as
-    // base64, ~44 kB), the training runtime adds about as much.
-    expect(sizes.kernel).toBeLessThan(72 * 1024);
+    // base64, ~44 kB), the training runtime adds about as much. The LSTM's kernels are ~10 kB of
+    // it, their element loops written out four elements a pass (3 kB more than one a pass).
+    expect(sizes.kernel).toBeLessThan(76 * 1024);
     expect(sizes.training - sizes.kernel).toBeLessThan(64 * 1024);
     expect(sizes.compiled).toBeGreaterThan(sizes.training);
   });

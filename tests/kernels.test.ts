@@ -1,6 +1,7 @@
-import { describe, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { differentiate } from "../compiler/autodiff.js";
-import { describeModule } from "../compiler/codegen/module.js";
+import { elementsPerPass } from "../compiler/codegen/body.js";
+import { describeModule, renderJavaScript } from "../compiler/codegen/module.js";
 import { planKernels } from "../compiler/codegen/plan.js";
 import type { CheckedCell } from "../compiler/ast.js";
 import { lowerCell } from "../compiler/lower.js";
@@ -31,6 +32,18 @@ describe("kernels", () => {
   it("Elman forward and BPTT equal the reference evaluator", () => {
     const { ir, cell } = build(elman(3, 4));
     expectMatchesReference(ir, cell, 5, 3, 1);
+  });
+
+  it("element loops run four, two or one elements a pass, as the size allows, with the reference evaluator's values", () => {
+    expect([3, 4, 5, 6, 8, 10, 12, 16].map(elementsPerPass)).toEqual([1, 2, 1, 2, 4, 2, 4, 4]);
+    for (const [H, pass] of [[8, "j += 4"], [6, "j += 2"], [7, "j++"]] as const) {
+      const [compiled] = compileSource(readFileSync("examples/cells/lstm.cell", "utf8"), { dtype: "f64", sizes: { I: 3, H } });
+      const text = renderJavaScript(compiled!.module, "function");
+      // The element loops (over the H values of c, h, their gradients, … of each row).
+      expect(text).toContain(`for (let j = 0; j < ${H}; ${pass}) {`);
+      if (pass !== "j++") expect(text).not.toContain(`for (let j = 0; j < ${H}; j++) {`);
+      expectMatchesReference(compiled!.ir, instantiate(compiled!), 4, 3, 5, 1e-9);
+    }
   });
 
   // Tiled products have remainders (odd row counts, one row, sizes not a multiple of the tile) and

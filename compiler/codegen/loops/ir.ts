@@ -27,8 +27,13 @@ export type Stmt =
   /** `name = value;` or `name += value;` for a `let`. */
   | { readonly kind: "assign"; readonly name: string; readonly mode: Mode; readonly value: string }
   | { readonly kind: "store"; readonly array: string; readonly index: Ix; readonly mode: Mode; readonly value: string }
-  /** `for (let index = from; index < to; index++)`, or counting down from `to - 1` to `from`. */
-  | { readonly kind: "for"; readonly index: string; readonly from: Ix; readonly to: Ix; readonly down?: boolean; readonly body: readonly Stmt[] }
+  /**
+   * `for (let index = from; index < to; index++)` (`index += step` when a step is given), or
+   * counting down from `to - 1` to `from`.
+   */
+  | { readonly kind: "for"; readonly index: string; readonly from: Ix; readonly to: Ix; readonly down?: boolean; readonly step?: number; readonly body: readonly Stmt[] }
+  /** `{ … }`: statements in a scope of their own (an element of an unrolled loop, its locals its own). */
+  | { readonly kind: "block"; readonly body: readonly Stmt[] }
   /**
    * `for (let index = 0; index < T; index += length)`: the first step of each chunk of `length`
    * steps, or the same chunks from the last one down.
@@ -100,9 +105,11 @@ function renderNew(s: Stmt, dialect: Dialect): readonly string[] {
     case "for": {
       const head = s.down
         ? `for (let ${s.index} = ${show(s.to)} - 1; ${s.index} >= ${show(s.from)}; ${s.index}--)`
-        : `for (let ${s.index} = ${show(s.from)}; ${s.index} < ${show(s.to)}; ${s.index}++)`;
+        : `for (let ${s.index} = ${show(s.from)}; ${s.index} < ${show(s.to)}; ${s.index}${(s.step ?? 1) > 1 ? ` += ${s.step}` : "++"})`;
       return block(head, s.body, dialect);
     }
+    case "block":
+      return ["{", ...render(s.body, dialect), "}"];
     case "chunks": {
       const { index: c, length: k } = s;
       const head = s.down ? `for (let ${c} = T - 1 - ((T - 1) % ${k}); ${c} >= 0; ${c} -= ${k})` : `for (let ${c} = 0; ${c} < T; ${c} += ${k})`;
