@@ -202,6 +202,8 @@ export function threadTable(t: ThreadsResult, inRun: readonly WorkloadReport[]):
     "One thread against two (rnnc, rnnc-2t): alone in a child process that loads only rnnc and rnnc/parallel",
     `(run.js --threads-child, interleaved rounds as above; 1-min load average ${load(t.loadStart)} at its start, ${load(t.loadEnd)} at its end${t.maxRss === undefined ? "" : `, peak RSS ${mib(t.maxRss)} MiB`}),`,
     "and in this run's workloads above, in the main process beside the run's other contestants (\"in-run\"); 1 ÷ 2 = one thread's median ÷ two threads'",
+    "In-run, two threads also pay for the other contestants' turns: right after one, the calling thread spends more CPU per call, and V8's GC helpers (shared by",
+    "every thread) may still be collecting its garbage while the lanes run, on the cores the lanes need; the child's figures are the threads' own (README, \"Both cores\").",
   ];
   if (t.error !== undefined) lines.push(`the child failed: ${t.error}`);
   const pick = (results: readonly Result[] | undefined, id: string) => results?.find((x) => x.contestant === id);

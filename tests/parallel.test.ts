@@ -591,4 +591,20 @@ describe("the process", () => {
       expect([run.status, run.stdout.trim()]).toEqual([0, "done 96"]);
     }
   });
+
+  it("starts its workers under V8's and the process's own options, which Node refuses a worker", () => {
+    // Node throws ERR_WORKER_INVALID_EXEC_ARGV for these in a worker's execArgv (V8 applies them to every thread anyway).
+    const script = `
+      const { parallel } = await import(${JSON.stringify(new URL("parallel/node.js", DIST).href)});
+      const par = await parallel({ source: ${JSON.stringify(LSTM)}, options: { dtype: "f64" } }, { threads: 2 });
+      const again = await parallel({ source: ${JSON.stringify(LSTM)}, options: { dtype: "f64" } }, { threads: 2 });
+      const trace = await par.forward(par.initParams(1), { x: new Float64Array(2 * 3 * 8) }, { T: 2, B: 3 });
+      await again.forward(again.initParams(1), { x: new Float64Array(2 * 3 * 8) }, { T: 2, B: 3, record: false });
+      await par.close(), await again.close();
+      console.log("done", par.workers, typeof gc, trace.outputs.h.length);`;
+    const flags = ["--max-old-space-size=512", "--expose-gc", "--stack-trace-limit=20", "--input-type=module"];
+    const run = spawnSync(process.execPath, [...flags, "-e", script], { encoding: "utf8", timeout: 60_000 });
+    expect(run.stderr).toBe("");
+    expect([run.status, run.stdout.trim()]).toEqual([0, "done true function 96"]);
+  });
 });

@@ -17,8 +17,8 @@ export type { TaskTiming } from "./protocol.js";
 
 const WORKER = new URL("./worker-node.js", import.meta.url);
 
-/** The process's Node options a worker takes: all but `--input-type`, which only `node -e` accepts. */
-function workerArgv(): string[] {
+/** The process's Node options, but `--input-type`, which only `node -e` accepts. */
+function processArgv(): string[] {
   const argv: string[] = [];
   for (let k = 0; k < process.execArgv.length; k++) {
     const a = process.execArgv[k]!;
@@ -28,13 +28,39 @@ function workerArgv(): string[] {
   return argv;
 }
 
+/** The options a worker was started with, once one was: every later worker takes the same. */
+let workerArgv: string[] | undefined;
+
+/**
+ * Starts a worker with the process's Node options. Node refuses a worker V8's options and those
+ * of the whole process (`--max-old-space-size`, `--expose-gc`, `--perf-basic-prof`, …), which the
+ * worker has anyway: they are dropped, as Node's error names them (and all options are, should
+ * it name them otherwise), so that `node --max-old-space-size=8192 train.js` runs its workers.
+ */
+function startWorker(): Worker {
+  if (workerArgv) return new Worker(WORKER, { execArgv: workerArgv });
+  let argv = processArgv();
+  for (;;) {
+    try {
+      const worker = new Worker(WORKER, { execArgv: argv });
+      workerArgv = argv;
+      return worker;
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== "ERR_WORKER_INVALID_EXEC_ARGV" || argv.length === 0) throw e;
+      const named = new Set(String((e as Error).message).replace(/^[^:]*:\s*/u, "").split(/,\s*/u));
+      const kept = argv.filter((a) => !named.has(a));
+      argv = kept.length < argv.length ? kept : [];
+    }
+  }
+}
+
 /** Node's worker threads (shared memory is always there). */
 const nodePlatform = (): Platform => ({
   unavailable: undefined,
   cpu: threadCpu,
   cores: availableParallelism(),
   spawn(): WorkerHandle {
-    const worker = new Worker(WORKER, { execArgv: workerArgv() });
+    const worker = startWorker();
     let stopping = false;
     return {
       post: (task) => worker.postMessage(task),
