@@ -212,8 +212,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
           // Only where products run in WebAssembly: plain loops gain nothing from it.
           const kept = recordings && arenaOf().simd ? keptLengths(T, B).map((length) => ({ length, zero: false })) : [];
           const laid = arenaOf().layout([...buffers, ...kept], staging);
-          const inArena = kept.length > 0 && arenaOf().simd;
-          cached = { T, B, arrays: laid.slice(0, buffers.length), kept: inArena ? laid.slice(buffers.length) : undefined };
+          cached = { T, B, arrays: laid.slice(0, buffers.length), kept: kept.length > 0 ? laid.slice(buffers.length) : undefined };
           derivedAt.fill(-1);
         }
         return cached.arrays;
