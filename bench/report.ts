@@ -140,24 +140,38 @@ export function ratioTable(reports: readonly WorkloadReport[], peers: readonly {
   return "rnnc time ÷ peer time, same run (below 1 = rnnc faster)\n" + table([head, ...rows], (c) => c >= 1);
 }
 
-/** One sweep: GFLOP/s per point and contestant, and rnnc ÷ PyTorch in time. */
-export function sweepTable(title: string, axis: "B" | "H", reports: readonly WorkloadReport[], contestants: readonly { id: string; label: string }[]): string {
+/**
+ * One sweep: GFLOP/s per point and contestant, rnnc's as a share of this core's SIMD peak (`peak`,
+ * bench/peak.ts) when measured, and rnnc ÷ PyTorch in time. Under a batch sweep, what rnnc gains
+ * from B = 1 to B = 64, against the most the peak leaves it.
+ */
+export function sweepTable(title: string, axis: "B" | "H", reports: readonly WorkloadReport[], contestants: readonly { id: string; label: string }[], peak?: number): string {
   const shown = contestants.filter((c) => reports.some((r) => find(r.results, c.id) !== undefined));
   const torch = shown.some((c) => c.id === "pytorch");
-  const head = [axis, ...shown.map((c) => `${c.label} GFLOP/s`), ...(torch ? ["rnnc ÷ PyTorch"] : [])];
+  const gflops = (r: WorkloadReport, id: string): number | undefined => {
+    const median = find(r.results, id);
+    return median === undefined ? undefined : r.workload.flops / median / 1e9;
+  };
+  const ofPeak = peak !== undefined && shown.some((c) => c.id === "rnnc");
+  const head = [axis, ...shown.map((c) => `${c.label} GFLOP/s`), ...(ofPeak ? ["rnnc % of peak"] : []), ...(torch ? ["rnnc ÷ PyTorch"] : [])];
   const rows = reports.map((r) => {
-    const w = r.workload, rnnc = find(r.results, "rnnc");
+    const w = r.workload, rnnc = find(r.results, "rnnc"), own = gflops(r, "rnnc");
     return [
       String(axis === "B" ? w.B : w.H),
       ...shown.map((c) => {
-        const x = r.results.find((y) => y.contestant === c.id);
-        return x?.median === undefined ? "—" : (w.flops / x.median / 1e9).toFixed(2) + (x.few ? FEW_MARK : "");
+        const x = r.results.find((y) => y.contestant === c.id), g = gflops(r, c.id);
+        return g === undefined ? "—" : g.toFixed(2) + (x?.few ? FEW_MARK : "");
       }),
+      ...(ofPeak ? [own === undefined ? "—" : `${((100 * own) / peak).toFixed(0)} %`] : []),
       ...(torch ? [rnnc === undefined ? "—" : ratio(rnnc, find(r.results, "pytorch"))] : []),
     ];
   });
-  const skipped = [...new Set(reports.flatMap((r) => r.results.filter((x) => x.skipped !== undefined).map((x) => `${x.label}: ${x.skipped}`)))];
-  return title + "\n" + table([head, ...rows], (c) => c >= 1) + (skipped.length ? "\n" + skipped.join("\n") : "");
+  const notes = [...new Set(reports.flatMap((r) => r.results.filter((x) => x.skipped !== undefined).map((x) => `${x.label}: ${x.skipped}`)))];
+  const at = (B: number) => reports.find((r) => r.workload.B === B);
+  const one = axis === "B" ? gflops(at(1) ?? reports[0]!, "rnnc") : undefined, many = axis === "B" && at(64) ? gflops(at(64)!, "rnnc") : undefined;
+  if (one !== undefined && many !== undefined)
+    notes.push(`rnnc, B = 64 ÷ B = 1: ${(many / one).toFixed(2)}×` + (peak !== undefined ? `; the peak allows at most ${(peak / one).toFixed(2)}× (${peak.toFixed(1)} ÷ ${one.toFixed(2)} GFLOP/s)` : ""));
+  return title + "\n" + table([head, ...rows], (c) => c >= 1) + (notes.length ? "\n" + notes.join("\n") : "");
 }
 
 /** Peak RSS growth during the train calls per sample-step (T·B), against the tape per sample-step. */

@@ -28,6 +28,7 @@ import { runCheck } from "./check.js";
 import { benchCompile } from "./compile.js";
 import { FULL, measure, peakRss, QUICK, Unavailable, type Contestant, type Settings } from "./harness.js";
 import { measureMemory, memoryChild, type MemoryResult } from "./memory.js";
+import { simdPeak } from "./peak.js";
 import { LEGEND, memoryPerStepTable, memoryTable, ratioTable, summaryTable, sweepTable, tapeTable, threadTable, workloadTable, type WorkloadReport } from "./report.js";
 import { brainJs } from "./contestants/brain.js";
 import { handFused } from "./contestants/hand.js";
@@ -215,7 +216,10 @@ async function bench(o: Options): Promise<void> {
   const ratios = ratioTable(reports, chosen);
   if (ratios !== null) print(ratios + "\n");
   if (threads !== null) print(threadTable(threads, reports) + "\n");
-  for (const { sweep, reports: r } of sweepReports) print(sweepTable(sweep.title, sweep.axis, r, sweepContestants) + "\n");
+  // Measured after the contestants, alone on this thread, as the sweeps' points were.
+  const peak = sweepReports.length > 0 ? await simdPeak() : undefined;
+  if (peak !== undefined) print(`This core's float32 SIMD peak: ${peak.toFixed(1)} GFLOP/s (f32x4 multiplies and adds on registers only, bench/peak.ts); rnnc's products are such operations, so no train step's matrix work runs faster`);
+  for (const { sweep, reports: r } of sweepReports) print(sweepTable(sweep.title, sweep.axis, r, sweepContestants, peak) + "\n");
   const tape = tapeTable(reports);
   if (tape !== null) print(tape + "\n");
   if (memory.length > 0) {
@@ -228,7 +232,7 @@ async function bench(o: Options): Promise<void> {
   if (o.json) {
     const machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, notes: lines };
     const sweepsOut = sweepReports.map(({ sweep, reports: r }) => ({ id: sweep.id, axis: sweep.axis, reports: r }));
-    process.stdout.write(JSON.stringify({ machine, quick: o.quick, settings, reports, sweeps: sweepsOut, memory, threads, peakRssMain: mainPeak, rnncMissing }, null, 2) + "\n");
+    process.stdout.write(JSON.stringify({ machine, quick: o.quick, settings, reports, sweeps: sweepsOut, simdPeakGflops: peak, memory, threads, peakRssMain: mainPeak, rnncMissing }, null, 2) + "\n");
   }
 }
 

@@ -1,0 +1,69 @@
+/**
+ * This core's arithmetic ceiling for rnnc's products: a WebAssembly SIMD loop of f32x4 multiplies
+ * and adds on registers alone (independent accumulators, no memory traffic), as this engine
+ * compiles it. The runtime's float32 products are such multiplies and adds (WebAssembly SIMD has
+ * no fused multiply-add without relaxed SIMD), so no float32 train step runs its matrix work
+ * faster than this: the sweeps print their GFLOP/s as a share of it, and the batch sweep the most
+ * its B = 64 point could gain over its B = 1 point here.
+ */
+
+/** Accumulators: enough to cover the latency of a multiply then an add on two pipes each. */
+const CHAINS = 12;
+
+/** The loop's text: `n` passes, each `a = a·m + c` on every accumulator (8 flops per f32x4 pair). */
+function peakWat(): string {
+  const acc = Array.from({ length: CHAINS }, (_, i) => i);
+  return [
+    `(module (func (export "run") (param $n i32) (result f32)`,
+    `${acc.map((i) => `(local $a${i} v128)`).join(" ")} (local $m v128) (local $c v128)`,
+    `(local.set $m (f32x4.splat (f32.const 0.999999))) (local.set $c (f32x4.splat (f32.const 0.000001)))`,
+    ...acc.map((i) => `(local.set $a${i} (f32x4.splat (f32.const ${1 + i / 1000})))`),
+    `(loop $pass`,
+    ...acc.map((i) => `  (local.set $a${i} (f32x4.add (f32x4.mul (local.get $a${i}) (local.get $m)) (local.get $c)))`),
+    `  (local.set $n (i32.sub (local.get $n) (i32.const 1))) (br_if $pass (local.get $n)))`,
+    // The sum keeps every accumulator alive, so the engine computes them all.
+    `(f32x4.extract_lane 0 ${acc.map((i) => `(local.get $a${i})`).reduce((a, b) => `(f32x4.add ${a} ${b})`)})))`,
+  ].join("\n");
+}
+
+/**
+ * GFLOP/s of the loop per CPU second of this process (which runs nothing else meanwhile: other
+ * work on the machine takes turns on the core, not rates): the best of `rounds` runs of about
+ * `ms` each (a peak is a best, not a median).
+ */
+export async function simdPeak(rounds = 5, ms = 150): Promise<number> {
+  const { default: init } = await import("wabt");
+  const wabt = await init();
+  const parsed = wabt.parseWat("peak.wat", peakWat(), { simd: true });
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    parsed.validate();
+    bytes = new Uint8Array(parsed.toBinary({}).buffer);
+  } finally {
+    parsed.destroy();
+  }
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
+  const run = instance.exports.run as (n: number) => number;
+  const flopsPerPass = CHAINS * 8;
+  // Warm up into the optimizing tier, then size a round to about `ms`.
+  run(2e6);
+  let passes = 1e6;
+  for (;;) {
+    const t0 = performance.now();
+    run(passes);
+    const took = performance.now() - t0;
+    if (took >= ms / 4) {
+      passes = Math.max(1, Math.round((passes * ms) / took));
+      break;
+    }
+    passes *= 4;
+  }
+  let best = 0;
+  for (let r = 0; r < rounds; r++) {
+    const cpu0 = process.cpuUsage();
+    run(passes);
+    const cpu = process.cpuUsage(cpu0);
+    best = Math.max(best, (passes * flopsPerPass) / ((cpu.user + cpu.system) * 1e3));
+  }
+  return best;
+}
