@@ -81,14 +81,23 @@ function layout(s: Shape, E: number) {
 
 /**
  * This process's CPU time in ms: on a machine shared with other work, the time the kernel ran,
- * not the time it waited for a core (the kernels are single-threaded and allocate nothing).
+ * not the time it waited for a core (the kernels are single-threaded and allocate nothing). One
+ * reading costs about 2 µs (a system call): 80 K floating-point operations at 40 GFLOP/s.
  */
 function cpuMs(): number {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
 }
 
-/** Median GFLOP/s (per CPU second) of `rounds` timings of at least `ms` each, builds interleaved round by round. */
+/** Floating-point operations between two readings of the clock: at 50 GFLOP/s, 0.2 ms. */
+const BATCH_FLOPS = 1e7;
+
+/**
+ * Median GFLOP/s (per CPU second) of `rounds` timings of at least `ms` each, builds interleaved
+ * round by round. The clock is read once per batch of calls of at least BATCH_FLOPS, so that its
+ * 2 µs stay within 1 % of the time even for one row (read after every call, they took 40 % of the
+ * time of B = 1 at H = 128).
+ */
 function time(builds: readonly Build[], s: Shape, dtype: DType, rounds: number, ms: number): number[] {
   const bytesNeeded = builds[0]!.memory.buffer.byteLength - 8 * 65536;
   const E = dtype === "f32" ? 4 : 8;
@@ -102,6 +111,7 @@ function time(builds: readonly Build[], s: Shape, dtype: DType, rounds: number, 
     if (fn.length !== wasmProductParams(s.kind).length) throw new Error(`${b.label}: ${s.kind}_${dtype} takes ${fn.length} parameters`);
     return fn;
   });
+  const batch = Math.ceil(BATCH_FLOPS / flops);
   const rates: number[][] = builds.map(() => []);
   for (let r = 0; r < rounds; r++)
     fns.forEach((fn, i) => {
@@ -109,8 +119,8 @@ function time(builds: readonly Build[], s: Shape, dtype: DType, rounds: number, 
       const t0 = cpuMs();
       let t = t0;
       while (t - t0 < ms) {
-        fn(...args);
-        calls++;
+        for (let c = 0; c < batch; c++) fn(...args);
+        calls += batch;
         t = cpuMs();
       }
       rates[i]!.push((calls * flops) / ((t - t0) * 1e6));
