@@ -20,6 +20,7 @@
  *
  * `--baseline FILE` loads another build of the products (a products-wasm.js, e.g. from a checkout
  * of an older commit's dist/) and times both in the same process, interleaved round by round.
+ * In f32 it first prints this core's SIMD peak (bench/peak.ts), the ceiling of every rate below.
  * In f32, a last table gives ns per element of the float32 maps against `plainMaps` (bench/maps.ts),
  * and against the baseline's maps when given.
  */
@@ -28,6 +29,7 @@ import { loadavg } from "node:os";
 import { PRODUCTS_WASM } from "../src/runtime/products-wasm.js";
 import { chunkSteps, wasmProductParams, type DType, type ProductName } from "../src/runtime/abi.js";
 import { mulberry32 } from "../src/runtime/random.js";
+import { simdPeak } from "./peak.js";
 import { benchMaps } from "./maps.js";
 
 type Fn = (...args: number[]) => void;
@@ -178,6 +180,7 @@ async function main() {
   for (const s of shapes(64, 8)) time(builds, s, dtype, 1, 100);
   const results: unknown[] = [];
   console.log(`# runtime products, ${dtype}, GFLOP/s per CPU second (median of ${rounds} rounds)${baseline ? `, now · baseline` : ""}; load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
+  if (dtype === "f32") console.log(`\nThis core's float32 SIMD peak (bench/peak.ts, independent f32x4 multiplies and adds fed from registers and L1): ${(await simdPeak(rounds)).toFixed(1)} GFLOP/s per CPU second`);
   for (const [I, H, B, T] of lstm ?? []) {
     console.log(`\n## LSTM train step, I = ${I}, H = ${H}, B = ${B}, T = ${T}\n\n| product | rows × N × K | calls | GFLOP/s | ms per step |\n|---|---|---|---|---|`);
     const total = builds.map(() => 0);

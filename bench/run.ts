@@ -218,7 +218,7 @@ async function bench(o: Options): Promise<void> {
   if (threads !== null) print(threadTable(threads, reports) + "\n");
   // Measured after the contestants, alone on this thread, as the sweeps' points were.
   const peak = sweepReports.length > 0 ? await simdPeak() : undefined;
-  if (peak !== undefined) print(`This core's float32 SIMD peak: ${peak.toFixed(1)} GFLOP/s (f32x4 multiplies and adds on registers only, bench/peak.ts); rnnc's products are such operations, so no train step's matrix work runs faster`);
+  if (peak !== undefined) print(`This core's float32 SIMD peak: ${peak.toFixed(1)} GFLOP/s (independent f32x4 multiplies and adds fed from registers and L1, bench/peak.ts); rnnc's products are such operations, so no train step's matrix work runs faster`);
   for (const { sweep, reports: r } of sweepReports) print(sweepTable(sweep.title, sweep.axis, r, sweepContestants, peak) + "\n");
   const tape = tapeTable(reports);
   if (tape !== null) print(tape + "\n");
