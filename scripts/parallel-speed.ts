@@ -60,6 +60,9 @@ function minorFaults(): number {
 /** CPU seconds (user + system) of each thread of this process, by thread id. */
 function threadCpu(): Map<number, number> {
   const out = new Map<number, number>();
+  // This thread's count is brought up to date first (src/parallel/cpu-node.ts: read alone, a
+  // running thread's lags by up to a scheduler tick); the others are idle between turns.
+  process.cpuUsage();
   try {
     for (const tid of readdirSync("/proc/self/task")) {
       const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, "utf8").split(" ")[0]);

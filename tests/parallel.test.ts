@@ -476,11 +476,21 @@ describe("timeline", () => {
           expect(lane.timing!.received).toBeGreaterThan(lane.post - 1);
           expect(lane.reply).toBeGreaterThan(marks.at(-1)!.at - 1);
           expect(call.end).toBeGreaterThanOrEqual(lane.reply);
-          marks.forEach((m, k) => k > 0 && expect(m.cpu! - marks[k - 1]!.cpu!).toBeGreaterThanOrEqual(0));
+          // Up to date at each mark (Linux; a thread's count alone lags by up to a scheduler tick,
+          // and phases this short then read the same CPU time): each mark's reading takes some.
+          if (existsSync("/proc/thread-self/schedstat")) marks.forEach((m, k) => k > 0 && expect(m.cpu! - marks[k - 1]!.cpu!, m.phase).toBeGreaterThan(0));
+          else marks.forEach((m, k) => k > 0 && expect(m.cpu! - marks[k - 1]!.cpu!).toBeGreaterThanOrEqual(0));
         }
       }
       await par.close();
     }
+  });
+
+  it.runIf(existsSync("/proc/thread-self/schedstat"))("reads this thread's CPU time up to date, not as of the last scheduler tick", async () => {
+    const { threadCpu } = (await import(new URL("parallel/cpu-node.js", DIST).href)) as typeof import("../src/parallel/cpu-node.js");
+    const readings = Array.from({ length: 50 }, () => threadCpu()!);
+    // A tick comes every 1–10 ms; 50 readings take well under one, and each reading costs CPU time.
+    readings.forEach((r, k) => k > 0 && expect(r, `reading ${k}`).toBeGreaterThan(readings[k - 1]!));
   });
 });
 
