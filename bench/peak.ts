@@ -6,6 +6,7 @@
  * faster than this: the sweeps print their GFLOP/s as a share of it, and the batch sweep the most
  * its B = 64 point could gain over its B = 1 point here.
  */
+import { assembleProducts } from "../compiler/wasm/build.js";
 
 /**
  * Accumulators. Each pass loads one vector y (from the same address: an L1 hit, and a load the
@@ -37,17 +38,8 @@ function peakWat(): string {
  * `ms` each (a peak is a best, not a median).
  */
 export async function simdPeak(rounds = 5, ms = 150): Promise<number> {
-  const { default: init } = await import("wabt");
-  const wabt = await init();
-  const parsed = wabt.parseWat("peak.wat", peakWat(), { simd: true });
-  let bytes: Uint8Array<ArrayBuffer>;
-  try {
-    parsed.validate();
-    bytes = new Uint8Array(parsed.toBinary({}).buffer);
-  } finally {
-    parsed.destroy();
-  }
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes));
+  const bytes = await assembleProducts(peakWat(), "peak.wat");
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>));
   // Operands of moderate size, so no pass overflows to infinities or subnormals.
   new Float32Array((instance.exports.memory as WebAssembly.Memory).buffer).fill(0.5);
   const run = instance.exports.run as (n: number) => number;

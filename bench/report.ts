@@ -167,8 +167,11 @@ export function sweepTable(title: string, axis: "B" | "H", reports: readonly Wor
     ];
   });
   const notes = [...new Set(reports.flatMap((r) => r.results.filter((x) => x.skipped !== undefined).map((x) => `${x.label}: ${x.skipped}`)))];
-  const at = (B: number) => reports.find((r) => r.workload.B === B);
-  const one = axis === "B" ? gflops(at(1) ?? reports[0]!, "rnnc") : undefined, many = axis === "B" && at(64) ? gflops(at(64)!, "rnnc") : undefined;
+  const rate = (B: number) => {
+    const r = axis === "B" ? reports.find((x) => x.workload.B === B) : undefined;
+    return r && gflops(r, "rnnc");
+  };
+  const one = rate(1), many = rate(64);
   if (one !== undefined && many !== undefined)
     notes.push(`rnnc, B = 64 ÷ B = 1: ${(many / one).toFixed(2)}×` + (peak !== undefined ? `; the peak allows at most ${(peak / one).toFixed(2)}× (${peak.toFixed(1)} ÷ ${one.toFixed(2)} GFLOP/s)` : ""));
   return title + "\n" + table([head, ...rows], (c) => c >= 1) + (notes.length ? "\n" + notes.join("\n") : "");
