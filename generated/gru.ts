@@ -54,7 +54,7 @@ export const spec = {
     { size: 48, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "forward" },
   ],
-  staging: { fixed: 512, B: 56, TB: 56 },
+  staging: { fixed: 512, B: 160, TB: 56 },
   tape: [
     { name: "u_r", shape: [32], size: 32 },
     { name: "h_tilde", shape: [16], size: 16 },
@@ -128,30 +128,37 @@ function forward(
       mm.add3(B, 16, Wu_Wr_h_prev, 16, 32, Uu_Ur_Uh_x, tc * B * 48 + 16, 48, br_copy, 0, 0, u_r_tape, t * B * 32 + 16, 32);
       // u, r = σ(…), for each of B rows   gru.cell:15, 16
       mm.sigmoid(B * 32, u_r_tape, t * B * 32, u_r_tape, t * B * 32);
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i += 4) {
-          {
-            // r_h_prev = r ⊙ h_prev
-            const r_h_prev_1 = u_r_tape[(t * B + b) * 32 + 16 + i]! * h_seq[(t * B + b) * 16 + i]!;
-            r_h_prev[b * 16 + i] = r_h_prev_1;
-          }
-          {
-            // r_h_prev = r ⊙ h_prev
-            const r_h_prev_1 =
-              u_r_tape[(t * B + b) * 32 + 16 + i + 1]! * h_seq[(t * B + b) * 16 + i + 1]!;
-            r_h_prev[b * 16 + i + 1] = r_h_prev_1;
-          }
-          {
-            // r_h_prev = r ⊙ h_prev
-            const r_h_prev_1 =
-              u_r_tape[(t * B + b) * 32 + 16 + i + 2]! * h_seq[(t * B + b) * 16 + i + 2]!;
-            r_h_prev[b * 16 + i + 2] = r_h_prev_1;
-          }
-          {
-            // r_h_prev = r ⊙ h_prev
-            const r_h_prev_1 =
-              u_r_tape[(t * B + b) * 32 + 16 + i + 3]! * h_seq[(t * B + b) * 16 + i + 3]!;
-            r_h_prev[b * 16 + i + 3] = r_h_prev_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(0, B, u_r_tape, t * B * 32 + 16, h_seq, t * B * 16, r_h_prev, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 16; i += 4) {
+            {
+              // r_h_prev = r ⊙ h_prev
+              const r_h_prev_1 =
+                u_r_tape[(t * B + b) * 32 + 16 + i]! * h_seq[(t * B + b) * 16 + i]!;
+              r_h_prev[b * 16 + i] = r_h_prev_1;
+            }
+            {
+              // r_h_prev = r ⊙ h_prev
+              const r_h_prev_1 =
+                u_r_tape[(t * B + b) * 32 + 16 + i + 1]! * h_seq[(t * B + b) * 16 + i + 1]!;
+              r_h_prev[b * 16 + i + 1] = r_h_prev_1;
+            }
+            {
+              // r_h_prev = r ⊙ h_prev
+              const r_h_prev_1 =
+                u_r_tape[(t * B + b) * 32 + 16 + i + 2]! * h_seq[(t * B + b) * 16 + i + 2]!;
+              r_h_prev[b * 16 + i + 2] = r_h_prev_1;
+            }
+            {
+              // r_h_prev = r ⊙ h_prev
+              const r_h_prev_1 =
+                u_r_tape[(t * B + b) * 32 + 16 + i + 3]! * h_seq[(t * B + b) * 16 + i + 3]!;
+              r_h_prev[b * 16 + i + 3] = r_h_prev_1;
+            }
           }
         }
       }
@@ -163,39 +170,45 @@ function forward(
       mm.add3(B, 16, Wh_r_h_prev, 0, 16, Uu_Ur_Uh_x, tc * B * 48 + 32, 48, bh_copy, 0, 0, h_tilde_tape, t * B * 16, 16);
       // h_tilde = tanh(…), for each of B rows   gru.cell:17
       mm.tanh(B * 16, h_tilde_tape, t * B * 16, h_tilde_tape, t * B * 16);
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i += 4) {
-          {
-            // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-            const h =
-              (1 - u_r_tape[(t * B + b) * 32 + i]!) * h_seq[(t * B + b) * 16 + i]! +
-              u_r_tape[(t * B + b) * 32 + i]! * h_tilde_tape[(t * B + b) * 16 + i]!;
-            h_seq[((t + 1) * B + b) * 16 + i] = h;
-            h_out[(t * B + b) * 16 + i] = h;
-          }
-          {
-            // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-            const h =
-              (1 - u_r_tape[(t * B + b) * 32 + i + 1]!) * h_seq[(t * B + b) * 16 + i + 1]! +
-              u_r_tape[(t * B + b) * 32 + i + 1]! * h_tilde_tape[(t * B + b) * 16 + i + 1]!;
-            h_seq[((t + 1) * B + b) * 16 + i + 1] = h;
-            h_out[(t * B + b) * 16 + i + 1] = h;
-          }
-          {
-            // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-            const h =
-              (1 - u_r_tape[(t * B + b) * 32 + i + 2]!) * h_seq[(t * B + b) * 16 + i + 2]! +
-              u_r_tape[(t * B + b) * 32 + i + 2]! * h_tilde_tape[(t * B + b) * 16 + i + 2]!;
-            h_seq[((t + 1) * B + b) * 16 + i + 2] = h;
-            h_out[(t * B + b) * 16 + i + 2] = h;
-          }
-          {
-            // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-            const h =
-              (1 - u_r_tape[(t * B + b) * 32 + i + 3]!) * h_seq[(t * B + b) * 16 + i + 3]! +
-              u_r_tape[(t * B + b) * 32 + i + 3]! * h_tilde_tape[(t * B + b) * 16 + i + 3]!;
-            h_seq[((t + 1) * B + b) * 16 + i + 3] = h;
-            h_out[(t * B + b) * 16 + i + 3] = h;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(1, B, u_r_tape, t * B * 32, h_seq, t * B * 16, h_tilde_tape, t * B * 16, h_seq, (t + 1) * B * 16, h_out, t * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 16; i += 4) {
+            {
+              // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+              const h =
+                (1 - u_r_tape[(t * B + b) * 32 + i]!) * h_seq[(t * B + b) * 16 + i]! +
+                u_r_tape[(t * B + b) * 32 + i]! * h_tilde_tape[(t * B + b) * 16 + i]!;
+              h_seq[((t + 1) * B + b) * 16 + i] = h;
+              h_out[(t * B + b) * 16 + i] = h;
+            }
+            {
+              // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+              const h =
+                (1 - u_r_tape[(t * B + b) * 32 + i + 1]!) * h_seq[(t * B + b) * 16 + i + 1]! +
+                u_r_tape[(t * B + b) * 32 + i + 1]! * h_tilde_tape[(t * B + b) * 16 + i + 1]!;
+              h_seq[((t + 1) * B + b) * 16 + i + 1] = h;
+              h_out[(t * B + b) * 16 + i + 1] = h;
+            }
+            {
+              // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+              const h =
+                (1 - u_r_tape[(t * B + b) * 32 + i + 2]!) * h_seq[(t * B + b) * 16 + i + 2]! +
+                u_r_tape[(t * B + b) * 32 + i + 2]! * h_tilde_tape[(t * B + b) * 16 + i + 2]!;
+              h_seq[((t + 1) * B + b) * 16 + i + 2] = h;
+              h_out[(t * B + b) * 16 + i + 2] = h;
+            }
+            {
+              // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+              const h =
+                (1 - u_r_tape[(t * B + b) * 32 + i + 3]!) * h_seq[(t * B + b) * 16 + i + 3]! +
+                u_r_tape[(t * B + b) * 32 + i + 3]! * h_tilde_tape[(t * B + b) * 16 + i + 3]!;
+              h_seq[((t + 1) * B + b) * 16 + i + 3] = h;
+              h_out[(t * B + b) * 16 + i + 3] = h;
+            }
           }
         }
       }
@@ -284,161 +297,173 @@ function backward(
           }
         }
       }
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i += 4) {
-          {
-            // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
-            const u = u_r_tape[(t * B + b) * 32 + i]!;
-            // one_minus_u = 1 - u
-            const one_minus_u_1 = 1 - u;
-            one_minus_u[b * 16 + i] = one_minus_u_1;
-            // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i]! + dh_seed[b * 16 + i]!;
-            dh[b * 16 + i] = dh_1;
-            // dh_one_minus_u = dh ⊙ one_minus_u
-            const dh_one_minus_u = dh_1 * one_minus_u_1;
-            dh_back[b * 16 + i] = dh_one_minus_u;
-            // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
-            const h_tilde = h_tilde_tape[(t * B + b) * 16 + i]!;
-            // dh_tilde_pre = ∂L/∂(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
-            const dh_tilde_pre_1 = dh_1 * u * (1 - h_tilde * h_tilde);
-            dh_tilde_pre[(tc * B + b) * 16 + i] = dh_tilde_pre_1;
-          }
-          {
-            // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
-            const u = u_r_tape[(t * B + b) * 32 + i + 1]!;
-            // one_minus_u = 1 - u
-            const one_minus_u_1 = 1 - u;
-            one_minus_u[b * 16 + i + 1] = one_minus_u_1;
-            // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i + 1]! + dh_seed[b * 16 + i + 1]!;
-            dh[b * 16 + i + 1] = dh_1;
-            // dh_one_minus_u = dh ⊙ one_minus_u
-            const dh_one_minus_u = dh_1 * one_minus_u_1;
-            dh_back[b * 16 + i + 1] = dh_one_minus_u;
-            // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
-            const h_tilde = h_tilde_tape[(t * B + b) * 16 + i + 1]!;
-            // dh_tilde_pre = ∂L/∂(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
-            const dh_tilde_pre_1 = dh_1 * u * (1 - h_tilde * h_tilde);
-            dh_tilde_pre[(tc * B + b) * 16 + i + 1] = dh_tilde_pre_1;
-          }
-          {
-            // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
-            const u = u_r_tape[(t * B + b) * 32 + i + 2]!;
-            // one_minus_u = 1 - u
-            const one_minus_u_1 = 1 - u;
-            one_minus_u[b * 16 + i + 2] = one_minus_u_1;
-            // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i + 2]! + dh_seed[b * 16 + i + 2]!;
-            dh[b * 16 + i + 2] = dh_1;
-            // dh_one_minus_u = dh ⊙ one_minus_u
-            const dh_one_minus_u = dh_1 * one_minus_u_1;
-            dh_back[b * 16 + i + 2] = dh_one_minus_u;
-            // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
-            const h_tilde = h_tilde_tape[(t * B + b) * 16 + i + 2]!;
-            // dh_tilde_pre = ∂L/∂(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
-            const dh_tilde_pre_1 = dh_1 * u * (1 - h_tilde * h_tilde);
-            dh_tilde_pre[(tc * B + b) * 16 + i + 2] = dh_tilde_pre_1;
-          }
-          {
-            // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
-            const u = u_r_tape[(t * B + b) * 32 + i + 3]!;
-            // one_minus_u = 1 - u
-            const one_minus_u_1 = 1 - u;
-            one_minus_u[b * 16 + i + 3] = one_minus_u_1;
-            // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i + 3]! + dh_seed[b * 16 + i + 3]!;
-            dh[b * 16 + i + 3] = dh_1;
-            // dh_one_minus_u = dh ⊙ one_minus_u
-            const dh_one_minus_u = dh_1 * one_minus_u_1;
-            dh_back[b * 16 + i + 3] = dh_one_minus_u;
-            // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
-            const h_tilde = h_tilde_tape[(t * B + b) * 16 + i + 3]!;
-            // dh_tilde_pre = ∂L/∂(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
-            const dh_tilde_pre_1 = dh_1 * u * (1 - h_tilde * h_tilde);
-            dh_tilde_pre[(tc * B + b) * 16 + i + 3] = dh_tilde_pre_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(2, B, u_r_tape, t * B * 32, one_minus_u, 0, dh_out, t * dh_out_rows * 16, dh_seed, 0, dh, 0, dh_back, 0, h_tilde_tape, t * B * 16, dh_tilde_pre, tc * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 16; i += 4) {
+            {
+              // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+              const u = u_r_tape[(t * B + b) * 32 + i]!;
+              // one_minus_u = 1 - u
+              const one_minus_u_1 = 1 - u;
+              one_minus_u[b * 16 + i] = one_minus_u_1;
+              // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+              const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i]! + dh_seed[b * 16 + i]!;
+              dh[b * 16 + i] = dh_1;
+              // dh_one_minus_u = dh ⊙ one_minus_u
+              const dh_one_minus_u = dh_1 * one_minus_u_1;
+              dh_back[b * 16 + i] = dh_one_minus_u;
+              // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+              const h_tilde = h_tilde_tape[(t * B + b) * 16 + i]!;
+              // dh_tilde_pre = ∂L/∂(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+              const dh_tilde_pre_1 = dh_1 * u * (1 - h_tilde * h_tilde);
+              dh_tilde_pre[(tc * B + b) * 16 + i] = dh_tilde_pre_1;
+            }
+            {
+              // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+              const u = u_r_tape[(t * B + b) * 32 + i + 1]!;
+              // one_minus_u = 1 - u
+              const one_minus_u_1 = 1 - u;
+              one_minus_u[b * 16 + i + 1] = one_minus_u_1;
+              // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+              const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i + 1]! + dh_seed[b * 16 + i + 1]!;
+              dh[b * 16 + i + 1] = dh_1;
+              // dh_one_minus_u = dh ⊙ one_minus_u
+              const dh_one_minus_u = dh_1 * one_minus_u_1;
+              dh_back[b * 16 + i + 1] = dh_one_minus_u;
+              // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+              const h_tilde = h_tilde_tape[(t * B + b) * 16 + i + 1]!;
+              // dh_tilde_pre = ∂L/∂(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+              const dh_tilde_pre_1 = dh_1 * u * (1 - h_tilde * h_tilde);
+              dh_tilde_pre[(tc * B + b) * 16 + i + 1] = dh_tilde_pre_1;
+            }
+            {
+              // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+              const u = u_r_tape[(t * B + b) * 32 + i + 2]!;
+              // one_minus_u = 1 - u
+              const one_minus_u_1 = 1 - u;
+              one_minus_u[b * 16 + i + 2] = one_minus_u_1;
+              // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+              const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i + 2]! + dh_seed[b * 16 + i + 2]!;
+              dh[b * 16 + i + 2] = dh_1;
+              // dh_one_minus_u = dh ⊙ one_minus_u
+              const dh_one_minus_u = dh_1 * one_minus_u_1;
+              dh_back[b * 16 + i + 2] = dh_one_minus_u;
+              // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+              const h_tilde = h_tilde_tape[(t * B + b) * 16 + i + 2]!;
+              // dh_tilde_pre = ∂L/∂(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+              const dh_tilde_pre_1 = dh_1 * u * (1 - h_tilde * h_tilde);
+              dh_tilde_pre[(tc * B + b) * 16 + i + 2] = dh_tilde_pre_1;
+            }
+            {
+              // u = σ(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+              const u = u_r_tape[(t * B + b) * 32 + i + 3]!;
+              // one_minus_u = 1 - u
+              const one_minus_u_1 = 1 - u;
+              one_minus_u[b * 16 + i + 3] = one_minus_u_1;
+              // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+              const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i + 3]! + dh_seed[b * 16 + i + 3]!;
+              dh[b * 16 + i + 3] = dh_1;
+              // dh_one_minus_u = dh ⊙ one_minus_u
+              const dh_one_minus_u = dh_1 * one_minus_u_1;
+              dh_back[b * 16 + i + 3] = dh_one_minus_u;
+              // h_tilde = tanh(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+              const h_tilde = h_tilde_tape[(t * B + b) * 16 + i + 3]!;
+              // dh_tilde_pre = ∂L/∂(Wh·(r ⊙ h[t-1]) + Uh·x + bh)   gru.cell:17
+              const dh_tilde_pre_1 = dh_1 * u * (1 - h_tilde * h_tilde);
+              dh_tilde_pre[(tc * B + b) * 16 + i + 3] = dh_tilde_pre_1;
+            }
           }
         }
       }
       // Wh_dh_tilde_pre = Whᵀ·dh_tilde_pre
       mm.nn(B, 16, 16, dh_tilde_pre, tc * B * 16, 16, Wh, 0, Wh_dh_tilde_pre, 0, 16, 0); // Wh_dh_tilde_pre[m] = Whᵀ · dh_tilde_pre[m], for each of B rows
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i += 4) {
-          {
-            // Wh_dh_tilde_pre = Whᵀ·dh_tilde_pre
-            const Wh_dh_tilde_pre_1 = Wh_dh_tilde_pre[b * 16 + i]!;
-            // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
-            const r = u_r_tape[(t * B + b) * 32 + 16 + i]!;
-            dh_back[b * 16 + i]! += Wh_dh_tilde_pre_1 * r;
-            // h_prev, read once for the statements below
-            const h_prev = h_seq[(t * B + b) * 16 + i]!;
-            // dr_pre = ∂L/∂(Wr·h[t-1] + Ur·x + br)   gru.cell:16
-            const dr_pre_1 = Wh_dh_tilde_pre_1 * h_prev * (r * (1 - r));
-            dr_pre[(tc * B + b) * 16 + i] = dr_pre_1;
-            // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-            const dh_1 = dh[b * 16 + i]!;
-            // du_pre = ∂L/∂(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
-            const du_pre_1 =
-              (dh_1 * h_tilde_tape[(t * B + b) * 16 + i]! + -(dh_1 * h_prev)) *
-              (u_r_tape[(t * B + b) * 32 + i]! * one_minus_u[b * 16 + i]!);
-            du_pre[(tc * B + b) * 16 + i] = du_pre_1;
-          }
-          {
-            // Wh_dh_tilde_pre = Whᵀ·dh_tilde_pre
-            const Wh_dh_tilde_pre_1 = Wh_dh_tilde_pre[b * 16 + i + 1]!;
-            // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
-            const r = u_r_tape[(t * B + b) * 32 + 16 + i + 1]!;
-            dh_back[b * 16 + i + 1]! += Wh_dh_tilde_pre_1 * r;
-            // h_prev, read once for the statements below
-            const h_prev = h_seq[(t * B + b) * 16 + i + 1]!;
-            // dr_pre = ∂L/∂(Wr·h[t-1] + Ur·x + br)   gru.cell:16
-            const dr_pre_1 = Wh_dh_tilde_pre_1 * h_prev * (r * (1 - r));
-            dr_pre[(tc * B + b) * 16 + i + 1] = dr_pre_1;
-            // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-            const dh_1 = dh[b * 16 + i + 1]!;
-            // du_pre = ∂L/∂(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
-            const du_pre_1 =
-              (dh_1 * h_tilde_tape[(t * B + b) * 16 + i + 1]! + -(dh_1 * h_prev)) *
-              (u_r_tape[(t * B + b) * 32 + i + 1]! * one_minus_u[b * 16 + i + 1]!);
-            du_pre[(tc * B + b) * 16 + i + 1] = du_pre_1;
-          }
-          {
-            // Wh_dh_tilde_pre = Whᵀ·dh_tilde_pre
-            const Wh_dh_tilde_pre_1 = Wh_dh_tilde_pre[b * 16 + i + 2]!;
-            // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
-            const r = u_r_tape[(t * B + b) * 32 + 16 + i + 2]!;
-            dh_back[b * 16 + i + 2]! += Wh_dh_tilde_pre_1 * r;
-            // h_prev, read once for the statements below
-            const h_prev = h_seq[(t * B + b) * 16 + i + 2]!;
-            // dr_pre = ∂L/∂(Wr·h[t-1] + Ur·x + br)   gru.cell:16
-            const dr_pre_1 = Wh_dh_tilde_pre_1 * h_prev * (r * (1 - r));
-            dr_pre[(tc * B + b) * 16 + i + 2] = dr_pre_1;
-            // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-            const dh_1 = dh[b * 16 + i + 2]!;
-            // du_pre = ∂L/∂(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
-            const du_pre_1 =
-              (dh_1 * h_tilde_tape[(t * B + b) * 16 + i + 2]! + -(dh_1 * h_prev)) *
-              (u_r_tape[(t * B + b) * 32 + i + 2]! * one_minus_u[b * 16 + i + 2]!);
-            du_pre[(tc * B + b) * 16 + i + 2] = du_pre_1;
-          }
-          {
-            // Wh_dh_tilde_pre = Whᵀ·dh_tilde_pre
-            const Wh_dh_tilde_pre_1 = Wh_dh_tilde_pre[b * 16 + i + 3]!;
-            // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
-            const r = u_r_tape[(t * B + b) * 32 + 16 + i + 3]!;
-            dh_back[b * 16 + i + 3]! += Wh_dh_tilde_pre_1 * r;
-            // h_prev, read once for the statements below
-            const h_prev = h_seq[(t * B + b) * 16 + i + 3]!;
-            // dr_pre = ∂L/∂(Wr·h[t-1] + Ur·x + br)   gru.cell:16
-            const dr_pre_1 = Wh_dh_tilde_pre_1 * h_prev * (r * (1 - r));
-            dr_pre[(tc * B + b) * 16 + i + 3] = dr_pre_1;
-            // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-            const dh_1 = dh[b * 16 + i + 3]!;
-            // du_pre = ∂L/∂(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
-            const du_pre_1 =
-              (dh_1 * h_tilde_tape[(t * B + b) * 16 + i + 3]! + -(dh_1 * h_prev)) *
-              (u_r_tape[(t * B + b) * 32 + i + 3]! * one_minus_u[b * 16 + i + 3]!);
-            du_pre[(tc * B + b) * 16 + i + 3] = du_pre_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(3, B, Wh_dh_tilde_pre, 0, u_r_tape, t * B * 32 + 16, dh_back, 0, h_seq, t * B * 16, dr_pre, tc * B * 16, dh, 0, h_tilde_tape, t * B * 16, u_r_tape, t * B * 32, one_minus_u, 0, du_pre, tc * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 16; i += 4) {
+            {
+              // Wh_dh_tilde_pre = Whᵀ·dh_tilde_pre
+              const Wh_dh_tilde_pre_1 = Wh_dh_tilde_pre[b * 16 + i]!;
+              // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+              const r = u_r_tape[(t * B + b) * 32 + 16 + i]!;
+              dh_back[b * 16 + i]! += Wh_dh_tilde_pre_1 * r;
+              // h_prev, read once for the statements below
+              const h_prev = h_seq[(t * B + b) * 16 + i]!;
+              // dr_pre = ∂L/∂(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+              const dr_pre_1 = Wh_dh_tilde_pre_1 * h_prev * (r * (1 - r));
+              dr_pre[(tc * B + b) * 16 + i] = dr_pre_1;
+              // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+              const dh_1 = dh[b * 16 + i]!;
+              // du_pre = ∂L/∂(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+              const du_pre_1 =
+                (dh_1 * h_tilde_tape[(t * B + b) * 16 + i]! + -(dh_1 * h_prev)) *
+                (u_r_tape[(t * B + b) * 32 + i]! * one_minus_u[b * 16 + i]!);
+              du_pre[(tc * B + b) * 16 + i] = du_pre_1;
+            }
+            {
+              // Wh_dh_tilde_pre = Whᵀ·dh_tilde_pre
+              const Wh_dh_tilde_pre_1 = Wh_dh_tilde_pre[b * 16 + i + 1]!;
+              // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+              const r = u_r_tape[(t * B + b) * 32 + 16 + i + 1]!;
+              dh_back[b * 16 + i + 1]! += Wh_dh_tilde_pre_1 * r;
+              // h_prev, read once for the statements below
+              const h_prev = h_seq[(t * B + b) * 16 + i + 1]!;
+              // dr_pre = ∂L/∂(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+              const dr_pre_1 = Wh_dh_tilde_pre_1 * h_prev * (r * (1 - r));
+              dr_pre[(tc * B + b) * 16 + i + 1] = dr_pre_1;
+              // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+              const dh_1 = dh[b * 16 + i + 1]!;
+              // du_pre = ∂L/∂(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+              const du_pre_1 =
+                (dh_1 * h_tilde_tape[(t * B + b) * 16 + i + 1]! + -(dh_1 * h_prev)) *
+                (u_r_tape[(t * B + b) * 32 + i + 1]! * one_minus_u[b * 16 + i + 1]!);
+              du_pre[(tc * B + b) * 16 + i + 1] = du_pre_1;
+            }
+            {
+              // Wh_dh_tilde_pre = Whᵀ·dh_tilde_pre
+              const Wh_dh_tilde_pre_1 = Wh_dh_tilde_pre[b * 16 + i + 2]!;
+              // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+              const r = u_r_tape[(t * B + b) * 32 + 16 + i + 2]!;
+              dh_back[b * 16 + i + 2]! += Wh_dh_tilde_pre_1 * r;
+              // h_prev, read once for the statements below
+              const h_prev = h_seq[(t * B + b) * 16 + i + 2]!;
+              // dr_pre = ∂L/∂(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+              const dr_pre_1 = Wh_dh_tilde_pre_1 * h_prev * (r * (1 - r));
+              dr_pre[(tc * B + b) * 16 + i + 2] = dr_pre_1;
+              // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+              const dh_1 = dh[b * 16 + i + 2]!;
+              // du_pre = ∂L/∂(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+              const du_pre_1 =
+                (dh_1 * h_tilde_tape[(t * B + b) * 16 + i + 2]! + -(dh_1 * h_prev)) *
+                (u_r_tape[(t * B + b) * 32 + i + 2]! * one_minus_u[b * 16 + i + 2]!);
+              du_pre[(tc * B + b) * 16 + i + 2] = du_pre_1;
+            }
+            {
+              // Wh_dh_tilde_pre = Whᵀ·dh_tilde_pre
+              const Wh_dh_tilde_pre_1 = Wh_dh_tilde_pre[b * 16 + i + 3]!;
+              // r = σ(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+              const r = u_r_tape[(t * B + b) * 32 + 16 + i + 3]!;
+              dh_back[b * 16 + i + 3]! += Wh_dh_tilde_pre_1 * r;
+              // h_prev, read once for the statements below
+              const h_prev = h_seq[(t * B + b) * 16 + i + 3]!;
+              // dr_pre = ∂L/∂(Wr·h[t-1] + Ur·x + br)   gru.cell:16
+              const dr_pre_1 = Wh_dh_tilde_pre_1 * h_prev * (r * (1 - r));
+              dr_pre[(tc * B + b) * 16 + i + 3] = dr_pre_1;
+              // dh = ∂L/∂h, h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+              const dh_1 = dh[b * 16 + i + 3]!;
+              // du_pre = ∂L/∂(Wu·h[t-1] + Uu·x + bu)   gru.cell:15
+              const du_pre_1 =
+                (dh_1 * h_tilde_tape[(t * B + b) * 16 + i + 3]! + -(dh_1 * h_prev)) *
+                (u_r_tape[(t * B + b) * 32 + i + 3]! * one_minus_u[b * 16 + i + 3]!);
+              du_pre[(tc * B + b) * 16 + i + 3] = du_pre_1;
+            }
           }
         }
       }
@@ -471,31 +496,40 @@ function backward(
     // dbh[j] += Σ_m dh_tilde_pre[m][j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 16, dh_tilde_pre, 0, 16, dbh, 0);
-    for (let row = 0; row < steps * B; row++) {
-      for (let i = 0; i < 16; i += 4) {
-        {
-          // r_h_prev = r ⊙ h_prev
-          const r_h_prev_1 =
-            u_r_tape[(start * B + row) * 32 + 16 + i]! * h_seq[(start * B + row) * 16 + i]!;
-          r_h_prev[row * 16 + i] = r_h_prev_1;
-        }
-        {
-          // r_h_prev = r ⊙ h_prev
-          const r_h_prev_1 =
-            u_r_tape[(start * B + row) * 32 + 16 + i + 1]! * h_seq[(start * B + row) * 16 + i + 1]!;
-          r_h_prev[row * 16 + i + 1] = r_h_prev_1;
-        }
-        {
-          // r_h_prev = r ⊙ h_prev
-          const r_h_prev_1 =
-            u_r_tape[(start * B + row) * 32 + 16 + i + 2]! * h_seq[(start * B + row) * 16 + i + 2]!;
-          r_h_prev[row * 16 + i + 2] = r_h_prev_1;
-        }
-        {
-          // r_h_prev = r ⊙ h_prev
-          const r_h_prev_1 =
-            u_r_tape[(start * B + row) * 32 + 16 + i + 3]! * h_seq[(start * B + row) * 16 + i + 3]!;
-          r_h_prev[row * 16 + i + 3] = r_h_prev_1;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(4, steps * B, u_r_tape, start * B * 32 + 16, h_seq, start * B * 16, r_h_prev, 0)
+    ) {
+      for (let row = 0; row < steps * B; row++) {
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // r_h_prev = r ⊙ h_prev
+            const r_h_prev_1 =
+              u_r_tape[(start * B + row) * 32 + 16 + i]! * h_seq[(start * B + row) * 16 + i]!;
+            r_h_prev[row * 16 + i] = r_h_prev_1;
+          }
+          {
+            // r_h_prev = r ⊙ h_prev
+            const r_h_prev_1 =
+              u_r_tape[(start * B + row) * 32 + 16 + i + 1]! *
+              h_seq[(start * B + row) * 16 + i + 1]!;
+            r_h_prev[row * 16 + i + 1] = r_h_prev_1;
+          }
+          {
+            // r_h_prev = r ⊙ h_prev
+            const r_h_prev_1 =
+              u_r_tape[(start * B + row) * 32 + 16 + i + 2]! *
+              h_seq[(start * B + row) * 16 + i + 2]!;
+            r_h_prev[row * 16 + i + 2] = r_h_prev_1;
+          }
+          {
+            // r_h_prev = r ⊙ h_prev
+            const r_h_prev_1 =
+              u_r_tape[(start * B + row) * 32 + 16 + i + 3]! *
+              h_seq[(start * B + row) * 16 + i + 3]!;
+            r_h_prev[row * 16 + i + 3] = r_h_prev_1;
+          }
         }
       }
     }
@@ -589,27 +623,33 @@ function step(
   mm.add3(B, 16, Wu_Wr_h_prev, 16, 32, Uu_Ur_Uh_x, 16, 48, br_copy, 0, 0, u_r, 16, 32);
   // u, r = σ(…), for each of B rows   gru.cell:15, 16
   mm.sigmoid(B * 32, u_r, 0, u_r, 0);
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 16; i += 4) {
-      {
-        // r_h_prev = r ⊙ h_prev
-        const r_h_prev_1 = u_r[b * 32 + 16 + i]! * h_seq[b * 16 + i]!;
-        r_h_prev[b * 16 + i] = r_h_prev_1;
-      }
-      {
-        // r_h_prev = r ⊙ h_prev
-        const r_h_prev_1 = u_r[b * 32 + 16 + i + 1]! * h_seq[b * 16 + i + 1]!;
-        r_h_prev[b * 16 + i + 1] = r_h_prev_1;
-      }
-      {
-        // r_h_prev = r ⊙ h_prev
-        const r_h_prev_1 = u_r[b * 32 + 16 + i + 2]! * h_seq[b * 16 + i + 2]!;
-        r_h_prev[b * 16 + i + 2] = r_h_prev_1;
-      }
-      {
-        // r_h_prev = r ⊙ h_prev
-        const r_h_prev_1 = u_r[b * 32 + 16 + i + 3]! * h_seq[b * 16 + i + 3]!;
-        r_h_prev[b * 16 + i + 3] = r_h_prev_1;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(5, B, u_r, 16, h_seq, 0, r_h_prev, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 16; i += 4) {
+        {
+          // r_h_prev = r ⊙ h_prev
+          const r_h_prev_1 = u_r[b * 32 + 16 + i]! * h_seq[b * 16 + i]!;
+          r_h_prev[b * 16 + i] = r_h_prev_1;
+        }
+        {
+          // r_h_prev = r ⊙ h_prev
+          const r_h_prev_1 = u_r[b * 32 + 16 + i + 1]! * h_seq[b * 16 + i + 1]!;
+          r_h_prev[b * 16 + i + 1] = r_h_prev_1;
+        }
+        {
+          // r_h_prev = r ⊙ h_prev
+          const r_h_prev_1 = u_r[b * 32 + 16 + i + 2]! * h_seq[b * 16 + i + 2]!;
+          r_h_prev[b * 16 + i + 2] = r_h_prev_1;
+        }
+        {
+          // r_h_prev = r ⊙ h_prev
+          const r_h_prev_1 = u_r[b * 32 + 16 + i + 3]! * h_seq[b * 16 + i + 3]!;
+          r_h_prev[b * 16 + i + 3] = r_h_prev_1;
+        }
       }
     }
   }
@@ -621,38 +661,44 @@ function step(
   mm.add3(B, 16, Wh_r_h_prev, 0, 16, Uu_Ur_Uh_x, 32, 48, bh_copy, 0, 0, h_tilde, 0, 16);
   // h_tilde = tanh(…), for each of B rows   gru.cell:17
   mm.tanh(B * 16, h_tilde, 0, h_tilde, 0);
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 16; i += 4) {
-      {
-        // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-        const h =
-          (1 - u_r[b * 32 + i]!) * h_seq[b * 16 + i]! + u_r[b * 32 + i]! * h_tilde[b * 16 + i]!;
-        h_next[b * 16 + i] = h;
-        h_out[b * 16 + i] = h;
-      }
-      {
-        // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-        const h =
-          (1 - u_r[b * 32 + i + 1]!) * h_seq[b * 16 + i + 1]! +
-          u_r[b * 32 + i + 1]! * h_tilde[b * 16 + i + 1]!;
-        h_next[b * 16 + i + 1] = h;
-        h_out[b * 16 + i + 1] = h;
-      }
-      {
-        // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-        const h =
-          (1 - u_r[b * 32 + i + 2]!) * h_seq[b * 16 + i + 2]! +
-          u_r[b * 32 + i + 2]! * h_tilde[b * 16 + i + 2]!;
-        h_next[b * 16 + i + 2] = h;
-        h_out[b * 16 + i + 2] = h;
-      }
-      {
-        // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-        const h =
-          (1 - u_r[b * 32 + i + 3]!) * h_seq[b * 16 + i + 3]! +
-          u_r[b * 32 + i + 3]! * h_tilde[b * 16 + i + 3]!;
-        h_next[b * 16 + i + 3] = h;
-        h_out[b * 16 + i + 3] = h;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(6, B, u_r, 0, h_seq, 0, h_tilde, 0, h_next, 0, h_out, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 16; i += 4) {
+        {
+          // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+          const h =
+            (1 - u_r[b * 32 + i]!) * h_seq[b * 16 + i]! + u_r[b * 32 + i]! * h_tilde[b * 16 + i]!;
+          h_next[b * 16 + i] = h;
+          h_out[b * 16 + i] = h;
+        }
+        {
+          // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+          const h =
+            (1 - u_r[b * 32 + i + 1]!) * h_seq[b * 16 + i + 1]! +
+            u_r[b * 32 + i + 1]! * h_tilde[b * 16 + i + 1]!;
+          h_next[b * 16 + i + 1] = h;
+          h_out[b * 16 + i + 1] = h;
+        }
+        {
+          // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+          const h =
+            (1 - u_r[b * 32 + i + 2]!) * h_seq[b * 16 + i + 2]! +
+            u_r[b * 32 + i + 2]! * h_tilde[b * 16 + i + 2]!;
+          h_next[b * 16 + i + 2] = h;
+          h_out[b * 16 + i + 2] = h;
+        }
+        {
+          // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+          const h =
+            (1 - u_r[b * 32 + i + 3]!) * h_seq[b * 16 + i + 3]! +
+            u_r[b * 32 + i + 3]! * h_tilde[b * 16 + i + 3]!;
+          h_next[b * 16 + i + 3] = h;
+          h_out[b * 16 + i + 3] = h;
+        }
       }
     }
   }
@@ -731,27 +777,33 @@ function infer(
       mm.add3(B, 16, Wu_Wr_h_prev, 16, 32, Uu_Ur_Uh_x, tc * B * 48 + 16, 48, br_copy, 0, 0, u_r, 16, 32);
       // u, r = σ(…), for each of B rows   gru.cell:15, 16
       mm.sigmoid(B * 32, u_r, 0, u_r, 0);
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i += 4) {
-          {
-            // r_h_prev = r ⊙ h_prev
-            const r_h_prev_1 = u_r[b * 32 + 16 + i]! * h_now[b * 16 + i]!;
-            r_h_prev[b * 16 + i] = r_h_prev_1;
-          }
-          {
-            // r_h_prev = r ⊙ h_prev
-            const r_h_prev_1 = u_r[b * 32 + 16 + i + 1]! * h_now[b * 16 + i + 1]!;
-            r_h_prev[b * 16 + i + 1] = r_h_prev_1;
-          }
-          {
-            // r_h_prev = r ⊙ h_prev
-            const r_h_prev_1 = u_r[b * 32 + 16 + i + 2]! * h_now[b * 16 + i + 2]!;
-            r_h_prev[b * 16 + i + 2] = r_h_prev_1;
-          }
-          {
-            // r_h_prev = r ⊙ h_prev
-            const r_h_prev_1 = u_r[b * 32 + 16 + i + 3]! * h_now[b * 16 + i + 3]!;
-            r_h_prev[b * 16 + i + 3] = r_h_prev_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(7, B, u_r, 16, h_now, 0, r_h_prev, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 16; i += 4) {
+            {
+              // r_h_prev = r ⊙ h_prev
+              const r_h_prev_1 = u_r[b * 32 + 16 + i]! * h_now[b * 16 + i]!;
+              r_h_prev[b * 16 + i] = r_h_prev_1;
+            }
+            {
+              // r_h_prev = r ⊙ h_prev
+              const r_h_prev_1 = u_r[b * 32 + 16 + i + 1]! * h_now[b * 16 + i + 1]!;
+              r_h_prev[b * 16 + i + 1] = r_h_prev_1;
+            }
+            {
+              // r_h_prev = r ⊙ h_prev
+              const r_h_prev_1 = u_r[b * 32 + 16 + i + 2]! * h_now[b * 16 + i + 2]!;
+              r_h_prev[b * 16 + i + 2] = r_h_prev_1;
+            }
+            {
+              // r_h_prev = r ⊙ h_prev
+              const r_h_prev_1 = u_r[b * 32 + 16 + i + 3]! * h_now[b * 16 + i + 3]!;
+              r_h_prev[b * 16 + i + 3] = r_h_prev_1;
+            }
           }
         }
       }
@@ -763,38 +815,45 @@ function infer(
       mm.add3(B, 16, Wh_r_h_prev, 0, 16, Uu_Ur_Uh_x, tc * B * 48 + 32, 48, bh_copy, 0, 0, h_tilde, 0, 16);
       // h_tilde = tanh(…), for each of B rows   gru.cell:17
       mm.tanh(B * 16, h_tilde, 0, h_tilde, 0);
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i += 4) {
-          {
-            // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-            const h =
-              (1 - u_r[b * 32 + i]!) * h_now[b * 16 + i]! + u_r[b * 32 + i]! * h_tilde[b * 16 + i]!;
-            h_new[b * 16 + i] = h;
-            h_out[(t * B + b) * 16 + i] = h;
-          }
-          {
-            // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-            const h =
-              (1 - u_r[b * 32 + i + 1]!) * h_now[b * 16 + i + 1]! +
-              u_r[b * 32 + i + 1]! * h_tilde[b * 16 + i + 1]!;
-            h_new[b * 16 + i + 1] = h;
-            h_out[(t * B + b) * 16 + i + 1] = h;
-          }
-          {
-            // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-            const h =
-              (1 - u_r[b * 32 + i + 2]!) * h_now[b * 16 + i + 2]! +
-              u_r[b * 32 + i + 2]! * h_tilde[b * 16 + i + 2]!;
-            h_new[b * 16 + i + 2] = h;
-            h_out[(t * B + b) * 16 + i + 2] = h;
-          }
-          {
-            // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
-            const h =
-              (1 - u_r[b * 32 + i + 3]!) * h_now[b * 16 + i + 3]! +
-              u_r[b * 32 + i + 3]! * h_tilde[b * 16 + i + 3]!;
-            h_new[b * 16 + i + 3] = h;
-            h_out[(t * B + b) * 16 + i + 3] = h;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(8, B, u_r, 0, h_now, 0, h_tilde, 0, h_new, 0, h_out, t * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 16; i += 4) {
+            {
+              // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+              const h =
+                (1 - u_r[b * 32 + i]!) * h_now[b * 16 + i]! +
+                u_r[b * 32 + i]! * h_tilde[b * 16 + i]!;
+              h_new[b * 16 + i] = h;
+              h_out[(t * B + b) * 16 + i] = h;
+            }
+            {
+              // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+              const h =
+                (1 - u_r[b * 32 + i + 1]!) * h_now[b * 16 + i + 1]! +
+                u_r[b * 32 + i + 1]! * h_tilde[b * 16 + i + 1]!;
+              h_new[b * 16 + i + 1] = h;
+              h_out[(t * B + b) * 16 + i + 1] = h;
+            }
+            {
+              // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+              const h =
+                (1 - u_r[b * 32 + i + 2]!) * h_now[b * 16 + i + 2]! +
+                u_r[b * 32 + i + 2]! * h_tilde[b * 16 + i + 2]!;
+              h_new[b * 16 + i + 2] = h;
+              h_out[(t * B + b) * 16 + i + 2] = h;
+            }
+            {
+              // h = (1 - u) ⊙ h[t-1] + u ⊙ h_tilde   gru.cell:18
+              const h =
+                (1 - u_r[b * 32 + i + 3]!) * h_now[b * 16 + i + 3]! +
+                u_r[b * 32 + i + 3]! * h_tilde[b * 16 + i + 3]!;
+              h_new[b * 16 + i + 3] = h;
+              h_out[(t * B + b) * 16 + i + 3] = h;
+            }
           }
         }
       }
@@ -819,5 +878,154 @@ function infer(
   }
 }
 
-export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer });
+/** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
+export const loops = {
+  wasm:
+    "AGFzbQEAAAABRQRgB39/f39/f38AYAt/f39/f39/f39/fwBgEX9/f39/f39/f39/f39/f39/AGAVf39/f39/f39/f39/f39/" +
+    "f39/f39/AAIPAQNlbnYGbWVtb3J5AgABAwoJAAECAwAAAQABB0kJBWxvb3AwAAAFbG9vcDEAAQVsb29wMgACBWxvb3AzAAMF" +
+    "bG9vcDQABAVsb29wNQAFBWxvb3A2AAYFbG9vcDcABwVsb29wOAAICoEcCeABBAJ/AnsBfAJ7IAJBAnQhAiAEQQJ0IQQgBkEC" +
+    "dCEGAkADQCAHIABODQFBACEIAkADQCAIQcAATw0BIAEgCGr9AAIAIQwgAyAIav0AAgAhDSAM/V8gDf1f/fIBIQkgDCAM/Q0I" +
+    "CQoLDA0ODwABAgMEBQYH/V8gDSAN/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEhCiAFIAhqIAn9XiAK/V79DQABAgMEBQYHEBES" +
+    "ExQVFhf9CwIAIAhBEGohCAwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgB0EBaiEHDAALCwujAwQCfwJ7AXwEeyACQQJ0IQIg" +
+    "BEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKAkADQCALIABODQFBACEMAkADQCAMQcAATw0BIAEgDGr9AAIAIRAgAyAMav0A" +
+    "AgAhESABIAxq/QACACESIAUgDGr9AAIAIRP9DAAAAAAAAPA/AAAAAAAA8D8gEP1f/fEBIBH9X/3yASAS/V8gE/1f/fIB/fAB" +
+    "IQ39DAAAAAAAAPA/AAAAAAAA8D8gECAQ/Q0ICQoLDA0ODwABAgMEBQYH/V/98QEgESAR/Q0ICQoLDA0ODwABAgMEBQYH/V/9" +
+    "8gEgEiAS/Q0ICQoLDA0ODwABAgMEBQYH/V8gEyAT/Q0ICQoLDA0ODwABAgMEBQYH/V/98gH98AEhDiAHIAxqIA39XiAO/V79" +
+    "DQABAgMEBQYHEBESExQVFhf9CwIAIAkgDGogDf1eIA79Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgDEEQaiEMDAALCyABIAJq" +
+    "IQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJIAtBAWohCwwACwsL+QQEAn8MewZ8AnsgAkECdCECIARBAnQhBCAGQQJ0" +
+    "IQYgCEECdCEIIApBAnQhCiAMQQJ0IQwgDkECdCEOIBBBAnQhEAJAA0AgESAATg0BQQAhEgJAA0AgEkHAAE8NASABIBJq/QAC" +
+    "ACElICX9XyETICUgJf0NCAkKCwwNDg8AAQIDBAUGB/1fIRT9DAAAAAAAAPA/AAAAAAAA8D8gE/3xASEV/QwAAAAAAADwPwAA" +
+    "AAAAAPA/IBT98QEhFiADIBJqIBX9XiAW/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAUgEmr9AAIAISUgByASav0AAgAhJiAl" +
+    "/V8gJv1f/fABIRcgJSAl/Q0ICQoLDA0ODwABAgMEBQYH/V8gJiAm/Q0ICQoLDA0ODwABAgMEBQYH/V/98AEhGCAJIBJqIBf9" +
+    "XiAY/V79DQABAgMEBQYHEBESExQVFhf9CwIAIBcgFf3yASEZIBggFv3yASEaIAsgEmogGf1eIBr9Xv0NAAECAwQFBgcQERIT" +
+    "FBUWF/0LAgAgDSASav0AAgAhJSAl/V8hGyAlICX9DQgJCgsMDQ4PAAECAwQFBgf9XyEcIBcgE/3yAf0MAAAAAAAA8D8AAAAA" +
+    "AADwPyAbIBv98gH98QH98gEhHSAYIBT98gH9DAAAAAAAAPA/AAAAAAAA8D8gHCAc/fIB/fEB/fIBIR4gDyASaiAd/V4gHv1e" +
+    "/Q0AAQIDBAUGBxAREhMUFRYX/QsCACASQRBqIRIMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgCyAM" +
+    "aiELIA0gDmohDSAPIBBqIQ8gEUEBaiERDAALCwuMBgQCfwx7BnwDeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkEC" +
+    "dCEKIAxBAnQhDCAOQQJ0IQ4gEEECdCEQIBJBAnQhEiAUQQJ0IRQCQANAIBUgAE4NAUEAIRYCQANAIBZBwABPDQEgASAWav0A" +
+    "AgAhKSAp/V8hFyApICn9DQgJCgsMDQ4PAAECAwQFBgf9XyEYIAMgFmr9AAIAISkgKf1fIRkgKSAp/Q0ICQoLDA0ODwABAgME" +
+    "BQYH/V8hGiAFIBZq/QACACEpIAUgFmogKf1fIBcgGf3yAf3wAf1eICkgKf0NCAkKCwwNDg8AAQIDBAUGB/1fIBggGv3yAf3w" +
+    "Af1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAHIBZq/QACACEpICn9XyEbICkgKf0NCAkKCwwNDg8AAQIDBAUGB/1fIRwgFyAb" +
+    "/fIBIBn9DAAAAAAAAPA/AAAAAAAA8D8gGf3xAf3yAf3yASEdIBggHP3yASAa/QwAAAAAAADwPwAAAAAAAPA/IBr98QH98gH9" +
+    "8gEhHiAJIBZqIB39XiAe/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAsgFmr9AAIAISkgKf1fIR8gKSAp/Q0ICQoLDA0ODwAB" +
+    "AgMEBQYH/V8hICANIBZq/QACACEpIA8gFmr9AAIAISogESAWav0AAgAhKyAfICn9X/3yASAfIBv98gH97QH98AEgKv1fICv9" +
+    "X/3yAf3yASEhICAgKSAp/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEgICAc/fIB/e0B/fABICogKv0NCAkKCwwNDg8AAQIDBAUG" +
+    "B/1fICsgK/0NCAkKCwwNDg8AAQIDBAUGB/1f/fIB/fIBISIgEyAWaiAh/V4gIv1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAW" +
+    "QRBqIRYMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgCyAMaiELIA0gDmohDSAPIBBqIQ8gESASaiER" +
+    "IBMgFGohEyAVQQFqIRUMAAsLC+ABBAJ/AnsBfAJ7IAJBAnQhAiAEQQJ0IQQgBkECdCEGAkADQCAHIABODQFBACEIAkADQCAI" +
+    "QcAATw0BIAEgCGr9AAIAIQwgAyAIav0AAgAhDSAM/V8gDf1f/fIBIQkgDCAM/Q0ICQoLDA0ODwABAgMEBQYH/V8gDSAN/Q0I" +
+    "CQoLDA0ODwABAgMEBQYH/V/98gEhCiAFIAhqIAn9XiAK/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAhBEGohCAwACwsgASAC" +
+    "aiEBIAMgBGohAyAFIAZqIQUgB0EBaiEHDAALCwvgAQQCfwJ7AXwCeyACQQJ0IQIgBEECdCEEIAZBAnQhBgJAA0AgByAATg0B" +
+    "QQAhCAJAA0AgCEHAAE8NASABIAhq/QACACEMIAMgCGr9AAIAIQ0gDP1fIA39X/3yASEJIAwgDP0NCAkKCwwNDg8AAQIDBAUG" +
+    "B/1fIA0gDf0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBIQogBSAIaiAJ/V4gCv1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAIQRBq" +
+    "IQgMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAdBAWohBwwACwsLowMEAn8CewF8BHsgAkECdCECIARBAnQhBCAGQQJ0IQYg" +
+    "CEECdCEIIApBAnQhCgJAA0AgCyAATg0BQQAhDAJAA0AgDEHAAE8NASABIAxq/QACACEQIAMgDGr9AAIAIREgASAMav0AAgAh" +
+    "EiAFIAxq/QACACET/QwAAAAAAADwPwAAAAAAAPA/IBD9X/3xASAR/V/98gEgEv1fIBP9X/3yAf3wASEN/QwAAAAAAADwPwAA" +
+    "AAAAAPA/IBAgEP0NCAkKCwwNDg8AAQIDBAUGB/1f/fEBIBEgEf0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBIBIgEv0NCAkKCwwN" +
+    "Dg8AAQIDBAUGB/1fIBMgE/0NCAkKCwwNDg8AAQIDBAUGB/1f/fIB/fABIQ4gByAMaiAN/V4gDv1e/Q0AAQIDBAUGBxAREhMU" +
+    "FRYX/QsCACAJIAxqIA39XiAO/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAxBEGohDAwACwsgASACaiEBIAMgBGohAyAFIAZq" +
+    "IQUgByAIaiEHIAkgCmohCSALQQFqIQsMAAsLC+ABBAJ/AnsBfAJ7IAJBAnQhAiAEQQJ0IQQgBkECdCEGAkADQCAHIABODQFB" +
+    "ACEIAkADQCAIQcAATw0BIAEgCGr9AAIAIQwgAyAIav0AAgAhDSAM/V8gDf1f/fIBIQkgDCAM/Q0ICQoLDA0ODwABAgMEBQYH" +
+    "/V8gDSAN/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEhCiAFIAhqIAn9XiAK/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAhBEGoh" +
+    "CAwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgB0EBaiEHDAALCwujAwQCfwJ7AXwEeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAI" +
+    "QQJ0IQggCkECdCEKAkADQCALIABODQFBACEMAkADQCAMQcAATw0BIAEgDGr9AAIAIRAgAyAMav0AAgAhESABIAxq/QACACES" +
+    "IAUgDGr9AAIAIRP9DAAAAAAAAPA/AAAAAAAA8D8gEP1f/fEBIBH9X/3yASAS/V8gE/1f/fIB/fABIQ39DAAAAAAAAPA/AAAA" +
+    "AAAA8D8gECAQ/Q0ICQoLDA0ODwABAgMEBQYH/V/98QEgESAR/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEgEiAS/Q0ICQoLDA0O" +
+    "DwABAgMEBQYH/V8gEyAT/Q0ICQoLDA0ODwABAgMEBQYH/V/98gH98AEhDiAHIAxqIA39XiAO/V79DQABAgMEBQYHEBESExQV" +
+    "Fhf9CwIAIAkgDGogDf1eIA79Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgDEEQaiEMDAALCyABIAJqIQEgAyAEaiEDIAUgBmoh" +
+    "BSAHIAhqIQcgCSAKaiEJIAtBAWohCwwACwsL",
+  shapes: [
+    {
+      arrays: [
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: true },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+  ],
+};
+export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer, loops });
 export default cell;

@@ -54,7 +54,7 @@ export const spec = {
     { size: 48, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "forward" },
   ],
-  staging: { fixed: 768, B: 64, TB: 56 },
+  staging: { fixed: 768, B: 192, TB: 56 },
   tape: [
     { name: "r_z", shape: [32], size: 32 },
     { name: "W_hn_h_prev_plus_b_hn", shape: [16], size: 16 },
@@ -117,19 +117,25 @@ function forward(
     for (let row = 0; row < steps * B; row++) {
       for (let i = 0; i < 16; i++) W_ir_x_plus_b_ir[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + i]!;
     }
-    for (let row = 0; row < steps * B; row++) {
-      for (let i = 0; i < 16; i += 4) {
-        {
-          W_ir_x_plus_b_ir[row * 16 + i]! += b_ir[i]!;
-        }
-        {
-          W_ir_x_plus_b_ir[row * 16 + i + 1]! += b_ir[i + 1]!;
-        }
-        {
-          W_ir_x_plus_b_ir[row * 16 + i + 2]! += b_ir[i + 2]!;
-        }
-        {
-          W_ir_x_plus_b_ir[row * 16 + i + 3]! += b_ir[i + 3]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(0, steps * B, W_ir_x_plus_b_ir, 0, b_ir, 0)
+    ) {
+      for (let row = 0; row < steps * B; row++) {
+        for (let i = 0; i < 16; i += 4) {
+          {
+            W_ir_x_plus_b_ir[row * 16 + i]! += b_ir[i]!;
+          }
+          {
+            W_ir_x_plus_b_ir[row * 16 + i + 1]! += b_ir[i + 1]!;
+          }
+          {
+            W_ir_x_plus_b_ir[row * 16 + i + 2]! += b_ir[i + 2]!;
+          }
+          {
+            W_ir_x_plus_b_ir[row * 16 + i + 3]! += b_ir[i + 3]!;
+          }
         }
       }
     }
@@ -138,19 +144,25 @@ function forward(
       for (let i = 0; i < 16; i++)
         W_iz_x_plus_b_iz[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + 16 + i]!;
     }
-    for (let row = 0; row < steps * B; row++) {
-      for (let i = 0; i < 16; i += 4) {
-        {
-          W_iz_x_plus_b_iz[row * 16 + i]! += b_iz[i]!;
-        }
-        {
-          W_iz_x_plus_b_iz[row * 16 + i + 1]! += b_iz[i + 1]!;
-        }
-        {
-          W_iz_x_plus_b_iz[row * 16 + i + 2]! += b_iz[i + 2]!;
-        }
-        {
-          W_iz_x_plus_b_iz[row * 16 + i + 3]! += b_iz[i + 3]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(1, steps * B, W_iz_x_plus_b_iz, 0, b_iz, 0)
+    ) {
+      for (let row = 0; row < steps * B; row++) {
+        for (let i = 0; i < 16; i += 4) {
+          {
+            W_iz_x_plus_b_iz[row * 16 + i]! += b_iz[i]!;
+          }
+          {
+            W_iz_x_plus_b_iz[row * 16 + i + 1]! += b_iz[i + 1]!;
+          }
+          {
+            W_iz_x_plus_b_iz[row * 16 + i + 2]! += b_iz[i + 2]!;
+          }
+          {
+            W_iz_x_plus_b_iz[row * 16 + i + 3]! += b_iz[i + 3]!;
+          }
         }
       }
     }
@@ -159,19 +171,25 @@ function forward(
       for (let i = 0; i < 16; i++)
         W_in_x_plus_b_in[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + 32 + i]!;
     }
-    for (let row = 0; row < steps * B; row++) {
-      for (let i = 0; i < 16; i += 4) {
-        {
-          W_in_x_plus_b_in[row * 16 + i]! += b_in[i]!;
-        }
-        {
-          W_in_x_plus_b_in[row * 16 + i + 1]! += b_in[i + 1]!;
-        }
-        {
-          W_in_x_plus_b_in[row * 16 + i + 2]! += b_in[i + 2]!;
-        }
-        {
-          W_in_x_plus_b_in[row * 16 + i + 3]! += b_in[i + 3]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(2, steps * B, W_in_x_plus_b_in, 0, b_in, 0)
+    ) {
+      for (let row = 0; row < steps * B; row++) {
+        for (let i = 0; i < 16; i += 4) {
+          {
+            W_in_x_plus_b_in[row * 16 + i]! += b_in[i]!;
+          }
+          {
+            W_in_x_plus_b_in[row * 16 + i + 1]! += b_in[i + 1]!;
+          }
+          {
+            W_in_x_plus_b_in[row * 16 + i + 2]! += b_in[i + 2]!;
+          }
+          {
+            W_in_x_plus_b_in[row * 16 + i + 3]! += b_in[i + 3]!;
+          }
         }
       }
     }
@@ -190,84 +208,96 @@ function forward(
       mm.add3(B, 16, W_iz_x_plus_b_iz, tc * B * 16, 16, W_hr_W_hz_W_hn_h_prev, 16, 48, b_hz_copy, 0, 0, r_z_tape, t * B * 32 + 16, 32);
       // r, z = σ(…), for each of B rows   gru_torch.cell:11, 12
       mm.sigmoid(B * 32, r_z_tape, t * B * 32, r_z_tape, t * B * 32);
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i += 4) {
-          {
-            // W_hn_h_prev_plus_b_hn = W_hn_h_prev + b_hn
-            const W_hn_h_prev_plus_b_hn = W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!;
-            W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i] = W_hn_h_prev_plus_b_hn;
-            // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-            n_tape[(t * B + b) * 16 + i] =
-              W_in_x_plus_b_in[(tc * B + b) * 16 + i]! +
-              r_z_tape[(t * B + b) * 32 + i]! * W_hn_h_prev_plus_b_hn;
-          }
-          {
-            // W_hn_h_prev_plus_b_hn = W_hn_h_prev + b_hn
-            const W_hn_h_prev_plus_b_hn =
-              W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i + 1]! + b_hn[i + 1]!;
-            W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i + 1] = W_hn_h_prev_plus_b_hn;
-            // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-            n_tape[(t * B + b) * 16 + i + 1] =
-              W_in_x_plus_b_in[(tc * B + b) * 16 + i + 1]! +
-              r_z_tape[(t * B + b) * 32 + i + 1]! * W_hn_h_prev_plus_b_hn;
-          }
-          {
-            // W_hn_h_prev_plus_b_hn = W_hn_h_prev + b_hn
-            const W_hn_h_prev_plus_b_hn =
-              W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i + 2]! + b_hn[i + 2]!;
-            W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i + 2] = W_hn_h_prev_plus_b_hn;
-            // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-            n_tape[(t * B + b) * 16 + i + 2] =
-              W_in_x_plus_b_in[(tc * B + b) * 16 + i + 2]! +
-              r_z_tape[(t * B + b) * 32 + i + 2]! * W_hn_h_prev_plus_b_hn;
-          }
-          {
-            // W_hn_h_prev_plus_b_hn = W_hn_h_prev + b_hn
-            const W_hn_h_prev_plus_b_hn =
-              W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i + 3]! + b_hn[i + 3]!;
-            W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i + 3] = W_hn_h_prev_plus_b_hn;
-            // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-            n_tape[(t * B + b) * 16 + i + 3] =
-              W_in_x_plus_b_in[(tc * B + b) * 16 + i + 3]! +
-              r_z_tape[(t * B + b) * 32 + i + 3]! * W_hn_h_prev_plus_b_hn;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(3, B, W_hr_W_hz_W_hn_h_prev, 32, b_hn, 0, W_hn_h_prev_plus_b_hn_tape, t * B * 16, W_in_x_plus_b_in, tc * B * 16, r_z_tape, t * B * 32, n_tape, t * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 16; i += 4) {
+            {
+              // W_hn_h_prev_plus_b_hn = W_hn_h_prev + b_hn
+              const W_hn_h_prev_plus_b_hn = W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!;
+              W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i] = W_hn_h_prev_plus_b_hn;
+              // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+              n_tape[(t * B + b) * 16 + i] =
+                W_in_x_plus_b_in[(tc * B + b) * 16 + i]! +
+                r_z_tape[(t * B + b) * 32 + i]! * W_hn_h_prev_plus_b_hn;
+            }
+            {
+              // W_hn_h_prev_plus_b_hn = W_hn_h_prev + b_hn
+              const W_hn_h_prev_plus_b_hn =
+                W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i + 1]! + b_hn[i + 1]!;
+              W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i + 1] = W_hn_h_prev_plus_b_hn;
+              // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+              n_tape[(t * B + b) * 16 + i + 1] =
+                W_in_x_plus_b_in[(tc * B + b) * 16 + i + 1]! +
+                r_z_tape[(t * B + b) * 32 + i + 1]! * W_hn_h_prev_plus_b_hn;
+            }
+            {
+              // W_hn_h_prev_plus_b_hn = W_hn_h_prev + b_hn
+              const W_hn_h_prev_plus_b_hn =
+                W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i + 2]! + b_hn[i + 2]!;
+              W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i + 2] = W_hn_h_prev_plus_b_hn;
+              // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+              n_tape[(t * B + b) * 16 + i + 2] =
+                W_in_x_plus_b_in[(tc * B + b) * 16 + i + 2]! +
+                r_z_tape[(t * B + b) * 32 + i + 2]! * W_hn_h_prev_plus_b_hn;
+            }
+            {
+              // W_hn_h_prev_plus_b_hn = W_hn_h_prev + b_hn
+              const W_hn_h_prev_plus_b_hn =
+                W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i + 3]! + b_hn[i + 3]!;
+              W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i + 3] = W_hn_h_prev_plus_b_hn;
+              // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+              n_tape[(t * B + b) * 16 + i + 3] =
+                W_in_x_plus_b_in[(tc * B + b) * 16 + i + 3]! +
+                r_z_tape[(t * B + b) * 32 + i + 3]! * W_hn_h_prev_plus_b_hn;
+            }
           }
         }
       }
       // n = tanh(…), for each of B rows   gru_torch.cell:13
       mm.tanh(B * 16, n_tape, t * B * 16, n_tape, t * B * 16);
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i += 4) {
-          {
-            // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
-            const h =
-              (1 - r_z_tape[(t * B + b) * 32 + 16 + i]!) * n_tape[(t * B + b) * 16 + i]! +
-              r_z_tape[(t * B + b) * 32 + 16 + i]! * h_seq[(t * B + b) * 16 + i]!;
-            h_seq[((t + 1) * B + b) * 16 + i] = h;
-            h_out[(t * B + b) * 16 + i] = h;
-          }
-          {
-            // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
-            const h =
-              (1 - r_z_tape[(t * B + b) * 32 + 16 + i + 1]!) * n_tape[(t * B + b) * 16 + i + 1]! +
-              r_z_tape[(t * B + b) * 32 + 16 + i + 1]! * h_seq[(t * B + b) * 16 + i + 1]!;
-            h_seq[((t + 1) * B + b) * 16 + i + 1] = h;
-            h_out[(t * B + b) * 16 + i + 1] = h;
-          }
-          {
-            // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
-            const h =
-              (1 - r_z_tape[(t * B + b) * 32 + 16 + i + 2]!) * n_tape[(t * B + b) * 16 + i + 2]! +
-              r_z_tape[(t * B + b) * 32 + 16 + i + 2]! * h_seq[(t * B + b) * 16 + i + 2]!;
-            h_seq[((t + 1) * B + b) * 16 + i + 2] = h;
-            h_out[(t * B + b) * 16 + i + 2] = h;
-          }
-          {
-            // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
-            const h =
-              (1 - r_z_tape[(t * B + b) * 32 + 16 + i + 3]!) * n_tape[(t * B + b) * 16 + i + 3]! +
-              r_z_tape[(t * B + b) * 32 + 16 + i + 3]! * h_seq[(t * B + b) * 16 + i + 3]!;
-            h_seq[((t + 1) * B + b) * 16 + i + 3] = h;
-            h_out[(t * B + b) * 16 + i + 3] = h;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(4, B, r_z_tape, t * B * 32 + 16, n_tape, t * B * 16, h_seq, t * B * 16, h_seq, (t + 1) * B * 16, h_out, t * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 16; i += 4) {
+            {
+              // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+              const h =
+                (1 - r_z_tape[(t * B + b) * 32 + 16 + i]!) * n_tape[(t * B + b) * 16 + i]! +
+                r_z_tape[(t * B + b) * 32 + 16 + i]! * h_seq[(t * B + b) * 16 + i]!;
+              h_seq[((t + 1) * B + b) * 16 + i] = h;
+              h_out[(t * B + b) * 16 + i] = h;
+            }
+            {
+              // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+              const h =
+                (1 - r_z_tape[(t * B + b) * 32 + 16 + i + 1]!) * n_tape[(t * B + b) * 16 + i + 1]! +
+                r_z_tape[(t * B + b) * 32 + 16 + i + 1]! * h_seq[(t * B + b) * 16 + i + 1]!;
+              h_seq[((t + 1) * B + b) * 16 + i + 1] = h;
+              h_out[(t * B + b) * 16 + i + 1] = h;
+            }
+            {
+              // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+              const h =
+                (1 - r_z_tape[(t * B + b) * 32 + 16 + i + 2]!) * n_tape[(t * B + b) * 16 + i + 2]! +
+                r_z_tape[(t * B + b) * 32 + 16 + i + 2]! * h_seq[(t * B + b) * 16 + i + 2]!;
+              h_seq[((t + 1) * B + b) * 16 + i + 2] = h;
+              h_out[(t * B + b) * 16 + i + 2] = h;
+            }
+            {
+              // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+              const h =
+                (1 - r_z_tape[(t * B + b) * 32 + 16 + i + 3]!) * n_tape[(t * B + b) * 16 + i + 3]! +
+                r_z_tape[(t * B + b) * 32 + 16 + i + 3]! * h_seq[(t * B + b) * 16 + i + 3]!;
+              h_seq[((t + 1) * B + b) * 16 + i + 3] = h;
+              h_out[(t * B + b) * 16 + i + 3] = h;
+            }
           }
         }
       }
@@ -355,122 +385,128 @@ function backward(
           }
         }
       }
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i += 4) {
-          {
-            // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-            const z = r_z_tape[(t * B + b) * 32 + 16 + i]!;
-            // one_minus_z = 1 - z
-            const one_minus_z = 1 - z;
-            // dh = ∂L/∂h, h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
-            const dh = dh_out[(t * dh_out_rows + b) * 16 + i]! + dh_seed[b * 16 + i]!;
-            // dh_z = dh ⊙ z
-            const dh_z = dh * z;
-            dh_back[b * 16 + i] = dh_z;
-            // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-            const n = n_tape[(t * B + b) * 16 + i]!;
-            // dn_pre = ∂L/∂(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-            const dn_pre_1 = dh * one_minus_z * (1 - n * n);
-            dn_pre[(tc * B + b) * 16 + i] = dn_pre_1;
-            // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
-            const r = r_z_tape[(t * B + b) * 32 + i]!;
-            // d_W_hn_h_prev = ∂L/∂W_hn_h_prev, in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-            const d_W_hn_h_prev_1 = dn_pre_1 * r;
-            d_W_hn_h_prev[(tc * B + b) * 16 + i] = d_W_hn_h_prev_1;
-            // dz_pre = ∂L/∂(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-            const dz_pre_1 = (dh * h_seq[(t * B + b) * 16 + i]! + -(dh * n)) * (z * one_minus_z);
-            dz_pre[(tc * B + b) * 16 + i] = dz_pre_1;
-            // dr_pre = ∂L/∂(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
-            const dr_pre_1 =
-              dn_pre_1 * W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i]! * (r * (1 - r));
-            dr_pre[(tc * B + b) * 16 + i] = dr_pre_1;
-          }
-          {
-            // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-            const z = r_z_tape[(t * B + b) * 32 + 16 + i + 1]!;
-            // one_minus_z = 1 - z
-            const one_minus_z = 1 - z;
-            // dh = ∂L/∂h, h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
-            const dh = dh_out[(t * dh_out_rows + b) * 16 + i + 1]! + dh_seed[b * 16 + i + 1]!;
-            // dh_z = dh ⊙ z
-            const dh_z = dh * z;
-            dh_back[b * 16 + i + 1] = dh_z;
-            // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-            const n = n_tape[(t * B + b) * 16 + i + 1]!;
-            // dn_pre = ∂L/∂(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-            const dn_pre_1 = dh * one_minus_z * (1 - n * n);
-            dn_pre[(tc * B + b) * 16 + i + 1] = dn_pre_1;
-            // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
-            const r = r_z_tape[(t * B + b) * 32 + i + 1]!;
-            // d_W_hn_h_prev = ∂L/∂W_hn_h_prev, in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-            const d_W_hn_h_prev_1 = dn_pre_1 * r;
-            d_W_hn_h_prev[(tc * B + b) * 16 + i + 1] = d_W_hn_h_prev_1;
-            // dz_pre = ∂L/∂(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-            const dz_pre_1 =
-              (dh * h_seq[(t * B + b) * 16 + i + 1]! + -(dh * n)) * (z * one_minus_z);
-            dz_pre[(tc * B + b) * 16 + i + 1] = dz_pre_1;
-            // dr_pre = ∂L/∂(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
-            const dr_pre_1 =
-              dn_pre_1 * W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i + 1]! * (r * (1 - r));
-            dr_pre[(tc * B + b) * 16 + i + 1] = dr_pre_1;
-          }
-          {
-            // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-            const z = r_z_tape[(t * B + b) * 32 + 16 + i + 2]!;
-            // one_minus_z = 1 - z
-            const one_minus_z = 1 - z;
-            // dh = ∂L/∂h, h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
-            const dh = dh_out[(t * dh_out_rows + b) * 16 + i + 2]! + dh_seed[b * 16 + i + 2]!;
-            // dh_z = dh ⊙ z
-            const dh_z = dh * z;
-            dh_back[b * 16 + i + 2] = dh_z;
-            // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-            const n = n_tape[(t * B + b) * 16 + i + 2]!;
-            // dn_pre = ∂L/∂(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-            const dn_pre_1 = dh * one_minus_z * (1 - n * n);
-            dn_pre[(tc * B + b) * 16 + i + 2] = dn_pre_1;
-            // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
-            const r = r_z_tape[(t * B + b) * 32 + i + 2]!;
-            // d_W_hn_h_prev = ∂L/∂W_hn_h_prev, in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-            const d_W_hn_h_prev_1 = dn_pre_1 * r;
-            d_W_hn_h_prev[(tc * B + b) * 16 + i + 2] = d_W_hn_h_prev_1;
-            // dz_pre = ∂L/∂(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-            const dz_pre_1 =
-              (dh * h_seq[(t * B + b) * 16 + i + 2]! + -(dh * n)) * (z * one_minus_z);
-            dz_pre[(tc * B + b) * 16 + i + 2] = dz_pre_1;
-            // dr_pre = ∂L/∂(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
-            const dr_pre_1 =
-              dn_pre_1 * W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i + 2]! * (r * (1 - r));
-            dr_pre[(tc * B + b) * 16 + i + 2] = dr_pre_1;
-          }
-          {
-            // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-            const z = r_z_tape[(t * B + b) * 32 + 16 + i + 3]!;
-            // one_minus_z = 1 - z
-            const one_minus_z = 1 - z;
-            // dh = ∂L/∂h, h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
-            const dh = dh_out[(t * dh_out_rows + b) * 16 + i + 3]! + dh_seed[b * 16 + i + 3]!;
-            // dh_z = dh ⊙ z
-            const dh_z = dh * z;
-            dh_back[b * 16 + i + 3] = dh_z;
-            // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-            const n = n_tape[(t * B + b) * 16 + i + 3]!;
-            // dn_pre = ∂L/∂(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-            const dn_pre_1 = dh * one_minus_z * (1 - n * n);
-            dn_pre[(tc * B + b) * 16 + i + 3] = dn_pre_1;
-            // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
-            const r = r_z_tape[(t * B + b) * 32 + i + 3]!;
-            // d_W_hn_h_prev = ∂L/∂W_hn_h_prev, in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-            const d_W_hn_h_prev_1 = dn_pre_1 * r;
-            d_W_hn_h_prev[(tc * B + b) * 16 + i + 3] = d_W_hn_h_prev_1;
-            // dz_pre = ∂L/∂(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-            const dz_pre_1 =
-              (dh * h_seq[(t * B + b) * 16 + i + 3]! + -(dh * n)) * (z * one_minus_z);
-            dz_pre[(tc * B + b) * 16 + i + 3] = dz_pre_1;
-            // dr_pre = ∂L/∂(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
-            const dr_pre_1 =
-              dn_pre_1 * W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i + 3]! * (r * (1 - r));
-            dr_pre[(tc * B + b) * 16 + i + 3] = dr_pre_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(5, B, r_z_tape, t * B * 32 + 16, dh_out, t * dh_out_rows * 16, dh_seed, 0, dh_back, 0, n_tape, t * B * 16, dn_pre, tc * B * 16, r_z_tape, t * B * 32, d_W_hn_h_prev, tc * B * 16, h_seq, t * B * 16, dz_pre, tc * B * 16, W_hn_h_prev_plus_b_hn_tape, t * B * 16, dr_pre, tc * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 16; i += 4) {
+            {
+              // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+              const z = r_z_tape[(t * B + b) * 32 + 16 + i]!;
+              // one_minus_z = 1 - z
+              const one_minus_z = 1 - z;
+              // dh = ∂L/∂h, h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+              const dh = dh_out[(t * dh_out_rows + b) * 16 + i]! + dh_seed[b * 16 + i]!;
+              // dh_z = dh ⊙ z
+              const dh_z = dh * z;
+              dh_back[b * 16 + i] = dh_z;
+              // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+              const n = n_tape[(t * B + b) * 16 + i]!;
+              // dn_pre = ∂L/∂(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+              const dn_pre_1 = dh * one_minus_z * (1 - n * n);
+              dn_pre[(tc * B + b) * 16 + i] = dn_pre_1;
+              // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+              const r = r_z_tape[(t * B + b) * 32 + i]!;
+              // d_W_hn_h_prev = ∂L/∂W_hn_h_prev, in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+              const d_W_hn_h_prev_1 = dn_pre_1 * r;
+              d_W_hn_h_prev[(tc * B + b) * 16 + i] = d_W_hn_h_prev_1;
+              // dz_pre = ∂L/∂(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+              const dz_pre_1 = (dh * h_seq[(t * B + b) * 16 + i]! + -(dh * n)) * (z * one_minus_z);
+              dz_pre[(tc * B + b) * 16 + i] = dz_pre_1;
+              // dr_pre = ∂L/∂(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+              const dr_pre_1 =
+                dn_pre_1 * W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i]! * (r * (1 - r));
+              dr_pre[(tc * B + b) * 16 + i] = dr_pre_1;
+            }
+            {
+              // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+              const z = r_z_tape[(t * B + b) * 32 + 16 + i + 1]!;
+              // one_minus_z = 1 - z
+              const one_minus_z = 1 - z;
+              // dh = ∂L/∂h, h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+              const dh = dh_out[(t * dh_out_rows + b) * 16 + i + 1]! + dh_seed[b * 16 + i + 1]!;
+              // dh_z = dh ⊙ z
+              const dh_z = dh * z;
+              dh_back[b * 16 + i + 1] = dh_z;
+              // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+              const n = n_tape[(t * B + b) * 16 + i + 1]!;
+              // dn_pre = ∂L/∂(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+              const dn_pre_1 = dh * one_minus_z * (1 - n * n);
+              dn_pre[(tc * B + b) * 16 + i + 1] = dn_pre_1;
+              // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+              const r = r_z_tape[(t * B + b) * 32 + i + 1]!;
+              // d_W_hn_h_prev = ∂L/∂W_hn_h_prev, in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+              const d_W_hn_h_prev_1 = dn_pre_1 * r;
+              d_W_hn_h_prev[(tc * B + b) * 16 + i + 1] = d_W_hn_h_prev_1;
+              // dz_pre = ∂L/∂(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+              const dz_pre_1 =
+                (dh * h_seq[(t * B + b) * 16 + i + 1]! + -(dh * n)) * (z * one_minus_z);
+              dz_pre[(tc * B + b) * 16 + i + 1] = dz_pre_1;
+              // dr_pre = ∂L/∂(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+              const dr_pre_1 =
+                dn_pre_1 * W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i + 1]! * (r * (1 - r));
+              dr_pre[(tc * B + b) * 16 + i + 1] = dr_pre_1;
+            }
+            {
+              // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+              const z = r_z_tape[(t * B + b) * 32 + 16 + i + 2]!;
+              // one_minus_z = 1 - z
+              const one_minus_z = 1 - z;
+              // dh = ∂L/∂h, h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+              const dh = dh_out[(t * dh_out_rows + b) * 16 + i + 2]! + dh_seed[b * 16 + i + 2]!;
+              // dh_z = dh ⊙ z
+              const dh_z = dh * z;
+              dh_back[b * 16 + i + 2] = dh_z;
+              // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+              const n = n_tape[(t * B + b) * 16 + i + 2]!;
+              // dn_pre = ∂L/∂(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+              const dn_pre_1 = dh * one_minus_z * (1 - n * n);
+              dn_pre[(tc * B + b) * 16 + i + 2] = dn_pre_1;
+              // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+              const r = r_z_tape[(t * B + b) * 32 + i + 2]!;
+              // d_W_hn_h_prev = ∂L/∂W_hn_h_prev, in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+              const d_W_hn_h_prev_1 = dn_pre_1 * r;
+              d_W_hn_h_prev[(tc * B + b) * 16 + i + 2] = d_W_hn_h_prev_1;
+              // dz_pre = ∂L/∂(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+              const dz_pre_1 =
+                (dh * h_seq[(t * B + b) * 16 + i + 2]! + -(dh * n)) * (z * one_minus_z);
+              dz_pre[(tc * B + b) * 16 + i + 2] = dz_pre_1;
+              // dr_pre = ∂L/∂(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+              const dr_pre_1 =
+                dn_pre_1 * W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i + 2]! * (r * (1 - r));
+              dr_pre[(tc * B + b) * 16 + i + 2] = dr_pre_1;
+            }
+            {
+              // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+              const z = r_z_tape[(t * B + b) * 32 + 16 + i + 3]!;
+              // one_minus_z = 1 - z
+              const one_minus_z = 1 - z;
+              // dh = ∂L/∂h, h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+              const dh = dh_out[(t * dh_out_rows + b) * 16 + i + 3]! + dh_seed[b * 16 + i + 3]!;
+              // dh_z = dh ⊙ z
+              const dh_z = dh * z;
+              dh_back[b * 16 + i + 3] = dh_z;
+              // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+              const n = n_tape[(t * B + b) * 16 + i + 3]!;
+              // dn_pre = ∂L/∂(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+              const dn_pre_1 = dh * one_minus_z * (1 - n * n);
+              dn_pre[(tc * B + b) * 16 + i + 3] = dn_pre_1;
+              // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+              const r = r_z_tape[(t * B + b) * 32 + i + 3]!;
+              // d_W_hn_h_prev = ∂L/∂W_hn_h_prev, in n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+              const d_W_hn_h_prev_1 = dn_pre_1 * r;
+              d_W_hn_h_prev[(tc * B + b) * 16 + i + 3] = d_W_hn_h_prev_1;
+              // dz_pre = ∂L/∂(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+              const dz_pre_1 =
+                (dh * h_seq[(t * B + b) * 16 + i + 3]! + -(dh * n)) * (z * one_minus_z);
+              dz_pre[(tc * B + b) * 16 + i + 3] = dz_pre_1;
+              // dr_pre = ∂L/∂(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+              const dr_pre_1 =
+                dn_pre_1 * W_hn_h_prev_plus_b_hn_tape[(t * B + b) * 16 + i + 3]! * (r * (1 - r));
+              dr_pre[(tc * B + b) * 16 + i + 3] = dr_pre_1;
+            }
           }
         }
       }
@@ -585,131 +621,153 @@ function step(
   mm.nt(B, 48, 8, x, 0, 8, W_ir_W_iz_W_in, 0, W_ir_W_iz_W_in_x, 0, 48, 0); // W_ir_W_iz_W_in_x[m] = W_ir_W_iz_W_in · x[m], for each of B rows
   // W_hr_W_hz_W_hn_h_prev = W_hr_W_hz_W_hn·h_prev
   mm.nt(B, 48, 16, h_seq, 0, 16, W_hr_W_hz_W_hn, 0, W_hr_W_hz_W_hn_h_prev, 0, 48, 0); // W_hr_W_hz_W_hn_h_prev[m] = W_hr_W_hz_W_hn · h_seq[m], for each of B rows
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 16; i += 4) {
-      {
-        // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
-        r_z[b * 32 + i] =
-          W_ir_W_iz_W_in_x[b * 48 + i]! + b_ir[i]! + W_hr_W_hz_W_hn_h_prev[b * 48 + i]! + b_hr[i]!;
-        // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-        r_z[b * 32 + 16 + i] =
-          W_ir_W_iz_W_in_x[b * 48 + 16 + i]! +
-          b_iz[i]! +
-          W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i]! +
-          b_hz[i]!;
-      }
-      {
-        // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
-        r_z[b * 32 + i + 1] =
-          W_ir_W_iz_W_in_x[b * 48 + i + 1]! +
-          b_ir[i + 1]! +
-          W_hr_W_hz_W_hn_h_prev[b * 48 + i + 1]! +
-          b_hr[i + 1]!;
-        // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-        r_z[b * 32 + 16 + i + 1] =
-          W_ir_W_iz_W_in_x[b * 48 + 16 + i + 1]! +
-          b_iz[i + 1]! +
-          W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i + 1]! +
-          b_hz[i + 1]!;
-      }
-      {
-        // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
-        r_z[b * 32 + i + 2] =
-          W_ir_W_iz_W_in_x[b * 48 + i + 2]! +
-          b_ir[i + 2]! +
-          W_hr_W_hz_W_hn_h_prev[b * 48 + i + 2]! +
-          b_hr[i + 2]!;
-        // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-        r_z[b * 32 + 16 + i + 2] =
-          W_ir_W_iz_W_in_x[b * 48 + 16 + i + 2]! +
-          b_iz[i + 2]! +
-          W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i + 2]! +
-          b_hz[i + 2]!;
-      }
-      {
-        // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
-        r_z[b * 32 + i + 3] =
-          W_ir_W_iz_W_in_x[b * 48 + i + 3]! +
-          b_ir[i + 3]! +
-          W_hr_W_hz_W_hn_h_prev[b * 48 + i + 3]! +
-          b_hr[i + 3]!;
-        // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
-        r_z[b * 32 + 16 + i + 3] =
-          W_ir_W_iz_W_in_x[b * 48 + 16 + i + 3]! +
-          b_iz[i + 3]! +
-          W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i + 3]! +
-          b_hz[i + 3]!;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(6, B, W_ir_W_iz_W_in_x, 0, b_ir, 0, W_hr_W_hz_W_hn_h_prev, 0, b_hr, 0, r_z, 0, W_ir_W_iz_W_in_x, 16, b_iz, 0, W_hr_W_hz_W_hn_h_prev, 16, b_hz, 0, r_z, 16)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 16; i += 4) {
+        {
+          // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+          r_z[b * 32 + i] =
+            W_ir_W_iz_W_in_x[b * 48 + i]! +
+            b_ir[i]! +
+            W_hr_W_hz_W_hn_h_prev[b * 48 + i]! +
+            b_hr[i]!;
+          // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+          r_z[b * 32 + 16 + i] =
+            W_ir_W_iz_W_in_x[b * 48 + 16 + i]! +
+            b_iz[i]! +
+            W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i]! +
+            b_hz[i]!;
+        }
+        {
+          // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+          r_z[b * 32 + i + 1] =
+            W_ir_W_iz_W_in_x[b * 48 + i + 1]! +
+            b_ir[i + 1]! +
+            W_hr_W_hz_W_hn_h_prev[b * 48 + i + 1]! +
+            b_hr[i + 1]!;
+          // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+          r_z[b * 32 + 16 + i + 1] =
+            W_ir_W_iz_W_in_x[b * 48 + 16 + i + 1]! +
+            b_iz[i + 1]! +
+            W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i + 1]! +
+            b_hz[i + 1]!;
+        }
+        {
+          // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+          r_z[b * 32 + i + 2] =
+            W_ir_W_iz_W_in_x[b * 48 + i + 2]! +
+            b_ir[i + 2]! +
+            W_hr_W_hz_W_hn_h_prev[b * 48 + i + 2]! +
+            b_hr[i + 2]!;
+          // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+          r_z[b * 32 + 16 + i + 2] =
+            W_ir_W_iz_W_in_x[b * 48 + 16 + i + 2]! +
+            b_iz[i + 2]! +
+            W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i + 2]! +
+            b_hz[i + 2]!;
+        }
+        {
+          // r = σ(W_ir·x + b_ir + W_hr·h + b_hr)   gru_torch.cell:11
+          r_z[b * 32 + i + 3] =
+            W_ir_W_iz_W_in_x[b * 48 + i + 3]! +
+            b_ir[i + 3]! +
+            W_hr_W_hz_W_hn_h_prev[b * 48 + i + 3]! +
+            b_hr[i + 3]!;
+          // z = σ(W_iz·x + b_iz + W_hz·h + b_hz)   gru_torch.cell:12
+          r_z[b * 32 + 16 + i + 3] =
+            W_ir_W_iz_W_in_x[b * 48 + 16 + i + 3]! +
+            b_iz[i + 3]! +
+            W_hr_W_hz_W_hn_h_prev[b * 48 + 16 + i + 3]! +
+            b_hz[i + 3]!;
+        }
       }
     }
   }
   // r, z = σ(…), for each of B rows   gru_torch.cell:11, 12
   mm.sigmoid(B * 32, r_z, 0, r_z, 0);
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 16; i += 4) {
-      {
-        // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-        n[b * 16 + i] =
-          W_ir_W_iz_W_in_x[b * 48 + 32 + i]! +
-          b_in[i]! +
-          r_z[b * 32 + i]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!);
-      }
-      {
-        // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-        n[b * 16 + i + 1] =
-          W_ir_W_iz_W_in_x[b * 48 + 32 + i + 1]! +
-          b_in[i + 1]! +
-          r_z[b * 32 + i + 1]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i + 1]! + b_hn[i + 1]!);
-      }
-      {
-        // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-        n[b * 16 + i + 2] =
-          W_ir_W_iz_W_in_x[b * 48 + 32 + i + 2]! +
-          b_in[i + 2]! +
-          r_z[b * 32 + i + 2]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i + 2]! + b_hn[i + 2]!);
-      }
-      {
-        // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-        n[b * 16 + i + 3] =
-          W_ir_W_iz_W_in_x[b * 48 + 32 + i + 3]! +
-          b_in[i + 3]! +
-          r_z[b * 32 + i + 3]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i + 3]! + b_hn[i + 3]!);
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(7, B, W_ir_W_iz_W_in_x, 32, b_in, 0, r_z, 0, W_hr_W_hz_W_hn_h_prev, 32, b_hn, 0, n, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 16; i += 4) {
+        {
+          // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+          n[b * 16 + i] =
+            W_ir_W_iz_W_in_x[b * 48 + 32 + i]! +
+            b_in[i]! +
+            r_z[b * 32 + i]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!);
+        }
+        {
+          // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+          n[b * 16 + i + 1] =
+            W_ir_W_iz_W_in_x[b * 48 + 32 + i + 1]! +
+            b_in[i + 1]! +
+            r_z[b * 32 + i + 1]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i + 1]! + b_hn[i + 1]!);
+        }
+        {
+          // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+          n[b * 16 + i + 2] =
+            W_ir_W_iz_W_in_x[b * 48 + 32 + i + 2]! +
+            b_in[i + 2]! +
+            r_z[b * 32 + i + 2]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i + 2]! + b_hn[i + 2]!);
+        }
+        {
+          // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+          n[b * 16 + i + 3] =
+            W_ir_W_iz_W_in_x[b * 48 + 32 + i + 3]! +
+            b_in[i + 3]! +
+            r_z[b * 32 + i + 3]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i + 3]! + b_hn[i + 3]!);
+        }
       }
     }
   }
   // n = tanh(…), for each of B rows   gru_torch.cell:13
   mm.tanh(B * 16, n, 0, n, 0);
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 16; i += 4) {
-      {
-        // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
-        const h =
-          (1 - r_z[b * 32 + 16 + i]!) * n[b * 16 + i]! + r_z[b * 32 + 16 + i]! * h_seq[b * 16 + i]!;
-        h_next[b * 16 + i] = h;
-        h_out[b * 16 + i] = h;
-      }
-      {
-        // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
-        const h =
-          (1 - r_z[b * 32 + 16 + i + 1]!) * n[b * 16 + i + 1]! +
-          r_z[b * 32 + 16 + i + 1]! * h_seq[b * 16 + i + 1]!;
-        h_next[b * 16 + i + 1] = h;
-        h_out[b * 16 + i + 1] = h;
-      }
-      {
-        // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
-        const h =
-          (1 - r_z[b * 32 + 16 + i + 2]!) * n[b * 16 + i + 2]! +
-          r_z[b * 32 + 16 + i + 2]! * h_seq[b * 16 + i + 2]!;
-        h_next[b * 16 + i + 2] = h;
-        h_out[b * 16 + i + 2] = h;
-      }
-      {
-        // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
-        const h =
-          (1 - r_z[b * 32 + 16 + i + 3]!) * n[b * 16 + i + 3]! +
-          r_z[b * 32 + 16 + i + 3]! * h_seq[b * 16 + i + 3]!;
-        h_next[b * 16 + i + 3] = h;
-        h_out[b * 16 + i + 3] = h;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(8, B, r_z, 16, n, 0, h_seq, 0, h_next, 0, h_out, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 16; i += 4) {
+        {
+          // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+          const h =
+            (1 - r_z[b * 32 + 16 + i]!) * n[b * 16 + i]! +
+            r_z[b * 32 + 16 + i]! * h_seq[b * 16 + i]!;
+          h_next[b * 16 + i] = h;
+          h_out[b * 16 + i] = h;
+        }
+        {
+          // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+          const h =
+            (1 - r_z[b * 32 + 16 + i + 1]!) * n[b * 16 + i + 1]! +
+            r_z[b * 32 + 16 + i + 1]! * h_seq[b * 16 + i + 1]!;
+          h_next[b * 16 + i + 1] = h;
+          h_out[b * 16 + i + 1] = h;
+        }
+        {
+          // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+          const h =
+            (1 - r_z[b * 32 + 16 + i + 2]!) * n[b * 16 + i + 2]! +
+            r_z[b * 32 + 16 + i + 2]! * h_seq[b * 16 + i + 2]!;
+          h_next[b * 16 + i + 2] = h;
+          h_out[b * 16 + i + 2] = h;
+        }
+        {
+          // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+          const h =
+            (1 - r_z[b * 32 + 16 + i + 3]!) * n[b * 16 + i + 3]! +
+            r_z[b * 32 + 16 + i + 3]! * h_seq[b * 16 + i + 3]!;
+          h_next[b * 16 + i + 3] = h;
+          h_out[b * 16 + i + 3] = h;
+        }
       }
     }
   }
@@ -776,19 +834,25 @@ function infer(
     for (let row = 0; row < steps * B; row++) {
       for (let i = 0; i < 16; i++) W_ir_x_plus_b_ir[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + i]!;
     }
-    for (let row = 0; row < steps * B; row++) {
-      for (let i = 0; i < 16; i += 4) {
-        {
-          W_ir_x_plus_b_ir[row * 16 + i]! += b_ir[i]!;
-        }
-        {
-          W_ir_x_plus_b_ir[row * 16 + i + 1]! += b_ir[i + 1]!;
-        }
-        {
-          W_ir_x_plus_b_ir[row * 16 + i + 2]! += b_ir[i + 2]!;
-        }
-        {
-          W_ir_x_plus_b_ir[row * 16 + i + 3]! += b_ir[i + 3]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(9, steps * B, W_ir_x_plus_b_ir, 0, b_ir, 0)
+    ) {
+      for (let row = 0; row < steps * B; row++) {
+        for (let i = 0; i < 16; i += 4) {
+          {
+            W_ir_x_plus_b_ir[row * 16 + i]! += b_ir[i]!;
+          }
+          {
+            W_ir_x_plus_b_ir[row * 16 + i + 1]! += b_ir[i + 1]!;
+          }
+          {
+            W_ir_x_plus_b_ir[row * 16 + i + 2]! += b_ir[i + 2]!;
+          }
+          {
+            W_ir_x_plus_b_ir[row * 16 + i + 3]! += b_ir[i + 3]!;
+          }
         }
       }
     }
@@ -797,19 +861,25 @@ function infer(
       for (let i = 0; i < 16; i++)
         W_iz_x_plus_b_iz[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + 16 + i]!;
     }
-    for (let row = 0; row < steps * B; row++) {
-      for (let i = 0; i < 16; i += 4) {
-        {
-          W_iz_x_plus_b_iz[row * 16 + i]! += b_iz[i]!;
-        }
-        {
-          W_iz_x_plus_b_iz[row * 16 + i + 1]! += b_iz[i + 1]!;
-        }
-        {
-          W_iz_x_plus_b_iz[row * 16 + i + 2]! += b_iz[i + 2]!;
-        }
-        {
-          W_iz_x_plus_b_iz[row * 16 + i + 3]! += b_iz[i + 3]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(10, steps * B, W_iz_x_plus_b_iz, 0, b_iz, 0)
+    ) {
+      for (let row = 0; row < steps * B; row++) {
+        for (let i = 0; i < 16; i += 4) {
+          {
+            W_iz_x_plus_b_iz[row * 16 + i]! += b_iz[i]!;
+          }
+          {
+            W_iz_x_plus_b_iz[row * 16 + i + 1]! += b_iz[i + 1]!;
+          }
+          {
+            W_iz_x_plus_b_iz[row * 16 + i + 2]! += b_iz[i + 2]!;
+          }
+          {
+            W_iz_x_plus_b_iz[row * 16 + i + 3]! += b_iz[i + 3]!;
+          }
         }
       }
     }
@@ -818,19 +888,25 @@ function infer(
       for (let i = 0; i < 16; i++)
         W_in_x_plus_b_in[row * 16 + i] = W_ir_W_iz_W_in_x[row * 48 + 32 + i]!;
     }
-    for (let row = 0; row < steps * B; row++) {
-      for (let i = 0; i < 16; i += 4) {
-        {
-          W_in_x_plus_b_in[row * 16 + i]! += b_in[i]!;
-        }
-        {
-          W_in_x_plus_b_in[row * 16 + i + 1]! += b_in[i + 1]!;
-        }
-        {
-          W_in_x_plus_b_in[row * 16 + i + 2]! += b_in[i + 2]!;
-        }
-        {
-          W_in_x_plus_b_in[row * 16 + i + 3]! += b_in[i + 3]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(11, steps * B, W_in_x_plus_b_in, 0, b_in, 0)
+    ) {
+      for (let row = 0; row < steps * B; row++) {
+        for (let i = 0; i < 16; i += 4) {
+          {
+            W_in_x_plus_b_in[row * 16 + i]! += b_in[i]!;
+          }
+          {
+            W_in_x_plus_b_in[row * 16 + i + 1]! += b_in[i + 1]!;
+          }
+          {
+            W_in_x_plus_b_in[row * 16 + i + 2]! += b_in[i + 2]!;
+          }
+          {
+            W_in_x_plus_b_in[row * 16 + i + 3]! += b_in[i + 3]!;
+          }
         }
       }
     }
@@ -849,69 +925,81 @@ function infer(
       mm.add3(B, 16, W_iz_x_plus_b_iz, tc * B * 16, 16, W_hr_W_hz_W_hn_h_prev, 16, 48, b_hz_copy, 0, 0, r_z, 16, 32);
       // r, z = σ(…), for each of B rows   gru_torch.cell:11, 12
       mm.sigmoid(B * 32, r_z, 0, r_z, 0);
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i += 4) {
-          {
-            // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-            n[b * 16 + i] =
-              W_in_x_plus_b_in[(tc * B + b) * 16 + i]! +
-              r_z[b * 32 + i]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!);
-          }
-          {
-            // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-            n[b * 16 + i + 1] =
-              W_in_x_plus_b_in[(tc * B + b) * 16 + i + 1]! +
-              r_z[b * 32 + i + 1]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i + 1]! + b_hn[i + 1]!);
-          }
-          {
-            // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-            n[b * 16 + i + 2] =
-              W_in_x_plus_b_in[(tc * B + b) * 16 + i + 2]! +
-              r_z[b * 32 + i + 2]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i + 2]! + b_hn[i + 2]!);
-          }
-          {
-            // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
-            n[b * 16 + i + 3] =
-              W_in_x_plus_b_in[(tc * B + b) * 16 + i + 3]! +
-              r_z[b * 32 + i + 3]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i + 3]! + b_hn[i + 3]!);
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(12, B, W_in_x_plus_b_in, tc * B * 16, r_z, 0, W_hr_W_hz_W_hn_h_prev, 32, b_hn, 0, n, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 16; i += 4) {
+            {
+              // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+              n[b * 16 + i] =
+                W_in_x_plus_b_in[(tc * B + b) * 16 + i]! +
+                r_z[b * 32 + i]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i]! + b_hn[i]!);
+            }
+            {
+              // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+              n[b * 16 + i + 1] =
+                W_in_x_plus_b_in[(tc * B + b) * 16 + i + 1]! +
+                r_z[b * 32 + i + 1]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i + 1]! + b_hn[i + 1]!);
+            }
+            {
+              // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+              n[b * 16 + i + 2] =
+                W_in_x_plus_b_in[(tc * B + b) * 16 + i + 2]! +
+                r_z[b * 32 + i + 2]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i + 2]! + b_hn[i + 2]!);
+            }
+            {
+              // n = tanh(W_in·x + b_in + r ⊙ (W_hn·h + b_hn))   gru_torch.cell:13
+              n[b * 16 + i + 3] =
+                W_in_x_plus_b_in[(tc * B + b) * 16 + i + 3]! +
+                r_z[b * 32 + i + 3]! * (W_hr_W_hz_W_hn_h_prev[b * 48 + 32 + i + 3]! + b_hn[i + 3]!);
+            }
           }
         }
       }
       // n = tanh(…), for each of B rows   gru_torch.cell:13
       mm.tanh(B * 16, n, 0, n, 0);
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i += 4) {
-          {
-            // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
-            const h =
-              (1 - r_z[b * 32 + 16 + i]!) * n[b * 16 + i]! +
-              r_z[b * 32 + 16 + i]! * h_now[b * 16 + i]!;
-            h_new[b * 16 + i] = h;
-            h_out[(t * B + b) * 16 + i] = h;
-          }
-          {
-            // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
-            const h =
-              (1 - r_z[b * 32 + 16 + i + 1]!) * n[b * 16 + i + 1]! +
-              r_z[b * 32 + 16 + i + 1]! * h_now[b * 16 + i + 1]!;
-            h_new[b * 16 + i + 1] = h;
-            h_out[(t * B + b) * 16 + i + 1] = h;
-          }
-          {
-            // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
-            const h =
-              (1 - r_z[b * 32 + 16 + i + 2]!) * n[b * 16 + i + 2]! +
-              r_z[b * 32 + 16 + i + 2]! * h_now[b * 16 + i + 2]!;
-            h_new[b * 16 + i + 2] = h;
-            h_out[(t * B + b) * 16 + i + 2] = h;
-          }
-          {
-            // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
-            const h =
-              (1 - r_z[b * 32 + 16 + i + 3]!) * n[b * 16 + i + 3]! +
-              r_z[b * 32 + 16 + i + 3]! * h_now[b * 16 + i + 3]!;
-            h_new[b * 16 + i + 3] = h;
-            h_out[(t * B + b) * 16 + i + 3] = h;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(13, B, r_z, 16, n, 0, h_now, 0, h_new, 0, h_out, t * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 16; i += 4) {
+            {
+              // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+              const h =
+                (1 - r_z[b * 32 + 16 + i]!) * n[b * 16 + i]! +
+                r_z[b * 32 + 16 + i]! * h_now[b * 16 + i]!;
+              h_new[b * 16 + i] = h;
+              h_out[(t * B + b) * 16 + i] = h;
+            }
+            {
+              // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+              const h =
+                (1 - r_z[b * 32 + 16 + i + 1]!) * n[b * 16 + i + 1]! +
+                r_z[b * 32 + 16 + i + 1]! * h_now[b * 16 + i + 1]!;
+              h_new[b * 16 + i + 1] = h;
+              h_out[(t * B + b) * 16 + i + 1] = h;
+            }
+            {
+              // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+              const h =
+                (1 - r_z[b * 32 + 16 + i + 2]!) * n[b * 16 + i + 2]! +
+                r_z[b * 32 + 16 + i + 2]! * h_now[b * 16 + i + 2]!;
+              h_new[b * 16 + i + 2] = h;
+              h_out[(t * B + b) * 16 + i + 2] = h;
+            }
+            {
+              // h = (1 - z) ⊙ n + z ⊙ h   gru_torch.cell:14
+              const h =
+                (1 - r_z[b * 32 + 16 + i + 3]!) * n[b * 16 + i + 3]! +
+                r_z[b * 32 + 16 + i + 3]! * h_now[b * 16 + i + 3]!;
+              h_new[b * 16 + i + 3] = h;
+              h_out[(t * B + b) * 16 + i + 3] = h;
+            }
           }
         }
       }
@@ -936,5 +1024,223 @@ function infer(
   }
 }
 
-export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer });
+/** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
+export const loops = {
+  wasm:
+    "AGFzbQEAAAABWwVgBX9/f39/AGANf39/f39/f39/f39/fwBgC39/f39/f39/f39/AGAZf39/f39/f39/f39/f39/f39/f39/" +
+    "f39/fwBgFX9/f39/f39/f39/f39/f39/f39/fwACDwEDZW52Bm1lbW9yeQIAAQMPDgAAAAECAwQBAgAAAAICB3UOBWxvb3Aw" +
+    "AAAFbG9vcDEAAQVsb29wMgACBWxvb3AzAAMFbG9vcDQABAVsb29wNQAFBWxvb3A2AAYFbG9vcDcABwVsb29wOAAIBWxvb3A5" +
+    "AAkGbG9vcDEwAAoGbG9vcDExAAsGbG9vcDEyAAwGbG9vcDEzAA0KxCgOxgECAn8CeyACQQJ0IQIgBEECdCEEAkADQCAFIABO" +
+    "DQFBACEGAkADQCAGQcAATw0BIAEgBmr9AAIAIQcgAyAGav0AAgAhCCABIAZqIAf9XyAI/V/98AH9XiAHIAf9DQgJCgsMDQ4P" +
+    "AAECAwQFBgf9XyAIIAj9DQgJCgsMDQ4PAAECAwQFBgf9X/3wAf1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAGQRBqIQYMAAsL" +
+    "IAEgAmohASADIARqIQMgBUEBaiEFDAALCwvGAQICfwJ7IAJBAnQhAiAEQQJ0IQQCQANAIAUgAE4NAUEAIQYCQANAIAZBwABP" +
+    "DQEgASAGav0AAgAhByADIAZq/QACACEIIAEgBmogB/1fIAj9X/3wAf1eIAcgB/0NCAkKCwwNDg8AAQIDBAUGB/1fIAggCP0N" +
+    "CAkKCwwNDg8AAQIDBAUGB/1f/fAB/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAZBEGohBgwACwsgASACaiEBIAMgBGohAyAF" +
+    "QQFqIQUMAAsLC8YBAgJ/AnsgAkECdCECIARBAnQhBAJAA0AgBSAATg0BQQAhBgJAA0AgBkHAAE8NASABIAZq/QACACEHIAMg" +
+    "Bmr9AAIAIQggASAGaiAH/V8gCP1f/fAB/V4gByAH/Q0ICQoLDA0ODwABAgMEBQYH/V8gCCAI/Q0ICQoLDA0ODwABAgMEBQYH" +
+    "/V/98AH9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgBkEQaiEGDAALCyABIAJqIQEgAyAEaiEDIAVBAWohBQwACwsLhwMEAn8C" +
+    "ewF8AnsgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIIApBAnQhCiAMQQJ0IQwCQANAIA0gAE4NAUEAIQ4CQANAIA5BwABP" +
+    "DQEgASAOav0AAgAhEiADIA5q/QACACETIBL9XyAT/V/98AEhDyASIBL9DQgJCgsMDQ4PAAECAwQFBgf9XyATIBP9DQgJCgsM" +
+    "DQ4PAAECAwQFBgf9X/3wASEQIAUgDmogD/1eIBD9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgByAOav0AAgAhEiAJIA5q/QAC" +
+    "ACETIAsgDmogEv1fIBP9XyAP/fIB/fAB/V4gEiAS/Q0ICQoLDA0ODwABAgMEBQYH/V8gEyAT/Q0ICQoLDA0ODwABAgMEBQYH" +
+    "/V8gEP3yAf3wAf1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAOQRBqIQ4MAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGoh" +
+    "ByAJIApqIQkgCyAMaiELIA1BAWohDQwACwsLowMEAn8CewF8BHsgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIIApBAnQh" +
+    "CgJAA0AgCyAATg0BQQAhDAJAA0AgDEHAAE8NASABIAxq/QACACEQIAMgDGr9AAIAIREgASAMav0AAgAhEiAFIAxq/QACACET" +
+    "/QwAAAAAAADwPwAAAAAAAPA/IBD9X/3xASAR/V/98gEgEv1fIBP9X/3yAf3wASEN/QwAAAAAAADwPwAAAAAAAPA/IBAgEP0N" +
+    "CAkKCwwNDg8AAQIDBAUGB/1f/fEBIBEgEf0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBIBIgEv0NCAkKCwwNDg8AAQIDBAUGB/1f" +
+    "IBMgE/0NCAkKCwwNDg8AAQIDBAUGB/1f/fIB/fABIQ4gByAMaiAN/V4gDv1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAJIAxq" +
+    "IA39XiAO/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAxBEGohDAwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAkg" +
+    "CmohCSALQQFqIQsMAAsLC+cHBAJ/FHsKfAJ7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQogDEECdCEMIA5B" +
+    "AnQhDiAQQQJ0IRAgEkECdCESIBRBAnQhFCAWQQJ0IRYgGEECdCEYAkADQCAZIABODQFBACEaAkADQCAaQcAATw0BIAEgGmr9" +
+    "AAIAITkgOf1fIRsgOSA5/Q0ICQoLDA0ODwABAgMEBQYH/V8hHP0MAAAAAAAA8D8AAAAAAADwPyAb/fEBIR39DAAAAAAAAPA/" +
+    "AAAAAAAA8D8gHP3xASEeIAMgGmr9AAIAITkgBSAaav0AAgAhOiA5/V8gOv1f/fABIR8gOSA5/Q0ICQoLDA0ODwABAgMEBQYH" +
+    "/V8gOiA6/Q0ICQoLDA0ODwABAgMEBQYH/V/98AEhICAfIBv98gEhISAgIBz98gEhIiAHIBpqICH9XiAi/V79DQABAgMEBQYH" +
+    "EBESExQVFhf9CwIAIAkgGmr9AAIAITkgOf1fISMgOSA5/Q0ICQoLDA0ODwABAgMEBQYH/V8hJCAfIB398gH9DAAAAAAAAPA/" +
+    "AAAAAAAA8D8gIyAj/fIB/fEB/fIBISUgICAe/fIB/QwAAAAAAADwPwAAAAAAAPA/ICQgJP3yAf3xAf3yASEmIAsgGmogJf1e" +
+    "ICb9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgDSAaav0AAgAhOSA5/V8hJyA5IDn9DQgJCgsMDQ4PAAECAwQFBgf9XyEoICUg" +
+    "J/3yASEpICYgKP3yASEqIA8gGmogKf1eICr9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgESAaav0AAgAhOSAfIDn9X/3yASAf" +
+    "ICP98gH97QH98AEgGyAd/fIB/fIBISsgICA5IDn9DQgJCgsMDQ4PAAECAwQFBgf9X/3yASAgICT98gH97QH98AEgHCAe/fIB" +
+    "/fIBISwgEyAaaiAr/V4gLP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAVIBpq/QACACE5ICUgOf1f/fIBICf9DAAAAAAAAPA/" +
+    "AAAAAAAA8D8gJ/3xAf3yAf3yASEtICYgOSA5/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEgKP0MAAAAAAAA8D8AAAAAAADwPyAo" +
+    "/fEB/fIB/fIBIS4gFyAaaiAt/V4gLv1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAaQRBqIRoMAAsLIAEgAmohASADIARqIQMg" +
+    "BSAGaiEFIAcgCGohByAJIApqIQkgCyAMaiELIA0gDmohDSAPIBBqIQ8gESASaiERIBMgFGohEyAVIBZqIRUgFyAYaiEXIBlB" +
+    "AWohGQwACwsL3QQCAn8EeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKIAxBAnQhDCAOQQJ0IQ4gEEECdCEQ" +
+    "IBJBAnQhEiAUQQJ0IRQCQANAIBUgAE4NAUEAIRYCQANAIBZBwABPDQEgASAWav0AAgAhFyADIBZq/QACACEYIAUgFmr9AAIA" +
+    "IRkgByAWav0AAgAhGiAJIBZqIBf9XyAY/V/98AEgGf1f/fABIBr9X/3wAf1eIBcgF/0NCAkKCwwNDg8AAQIDBAUGB/1fIBgg" +
+    "GP0NCAkKCwwNDg8AAQIDBAUGB/1f/fABIBkgGf0NCAkKCwwNDg8AAQIDBAUGB/1f/fABIBogGv0NCAkKCwwNDg8AAQIDBAUG" +
+    "B/1f/fAB/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAsgFmr9AAIAIRcgDSAWav0AAgAhGCAPIBZq/QACACEZIBEgFmr9AAIA" +
+    "IRogEyAWaiAX/V8gGP1f/fABIBn9X/3wASAa/V/98AH9XiAXIBf9DQgJCgsMDQ4PAAECAwQFBgf9XyAYIBj9DQgJCgsMDQ4P" +
+    "AAECAwQFBgf9X/3wASAZIBn9DQgJCgsMDQ4PAAECAwQFBgf9X/3wASAaIBr9DQgJCgsMDQ4PAAECAwQFBgf9X/3wAf1e/Q0A" +
+    "AQIDBAUGBxAREhMUFRYX/QsCACAWQRBqIRYMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgCyAMaiEL" +
+    "IA0gDmohDSAPIBBqIQ8gESASaiERIBMgFGohEyAVQQFqIRUMAAsLC4UDAgJ/BXsgAkECdCECIARBAnQhBCAGQQJ0IQYgCEEC" +
+    "dCEIIApBAnQhCiAMQQJ0IQwCQANAIA0gAE4NAUEAIQ4CQANAIA5BwABPDQEgASAOav0AAgAhDyADIA5q/QACACEQIAUgDmr9" +
+    "AAIAIREgByAOav0AAgAhEiAJIA5q/QACACETIAsgDmogD/1fIBD9X/3wASAR/V8gEv1fIBP9X/3wAf3yAf3wAf1eIA8gD/0N" +
+    "CAkKCwwNDg8AAQIDBAUGB/1fIBAgEP0NCAkKCwwNDg8AAQIDBAUGB/1f/fABIBEgEf0NCAkKCwwNDg8AAQIDBAUGB/1fIBIg" +
+    "Ev0NCAkKCwwNDg8AAQIDBAUGB/1fIBMgE/0NCAkKCwwNDg8AAQIDBAUGB/1f/fAB/fIB/fAB/V79DQABAgMEBQYHEBESExQV" +
+    "Fhf9CwIAIA5BEGohDgwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAkgCmohCSALIAxqIQsgDUEBaiENDAALCwuj" +
+    "AwQCfwJ7AXwEeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKAkADQCALIABODQFBACEMAkADQCAMQcAATw0B" +
+    "IAEgDGr9AAIAIRAgAyAMav0AAgAhESABIAxq/QACACESIAUgDGr9AAIAIRP9DAAAAAAAAPA/AAAAAAAA8D8gEP1f/fEBIBH9" +
+    "X/3yASAS/V8gE/1f/fIB/fABIQ39DAAAAAAAAPA/AAAAAAAA8D8gECAQ/Q0ICQoLDA0ODwABAgMEBQYH/V/98QEgESAR/Q0I" +
+    "CQoLDA0ODwABAgMEBQYH/V/98gEgEiAS/Q0ICQoLDA0ODwABAgMEBQYH/V8gEyAT/Q0ICQoLDA0ODwABAgMEBQYH/V/98gH9" +
+    "8AEhDiAHIAxqIA39XiAO/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAkgDGogDf1eIA79Xv0NAAECAwQFBgcQERITFBUWF/0L" +
+    "AgAgDEEQaiEMDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJIAtBAWohCwwACwsLxgECAn8CeyACQQJ0" +
+    "IQIgBEECdCEEAkADQCAFIABODQFBACEGAkADQCAGQcAATw0BIAEgBmr9AAIAIQcgAyAGav0AAgAhCCABIAZqIAf9XyAI/V/9" +
+    "8AH9XiAHIAf9DQgJCgsMDQ4PAAECAwQFBgf9XyAIIAj9DQgJCgsMDQ4PAAECAwQFBgf9X/3wAf1e/Q0AAQIDBAUGBxAREhMU" +
+    "FRYX/QsCACAGQRBqIQYMAAsLIAEgAmohASADIARqIQMgBUEBaiEFDAALCwvGAQICfwJ7IAJBAnQhAiAEQQJ0IQQCQANAIAUg" +
+    "AE4NAUEAIQYCQANAIAZBwABPDQEgASAGav0AAgAhByADIAZq/QACACEIIAEgBmogB/1fIAj9X/3wAf1eIAcgB/0NCAkKCwwN" +
+    "Dg8AAQIDBAUGB/1fIAggCP0NCAkKCwwNDg8AAQIDBAUGB/1f/fAB/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAZBEGohBgwA" +
+    "CwsgASACaiEBIAMgBGohAyAFQQFqIQUMAAsLC8YBAgJ/AnsgAkECdCECIARBAnQhBAJAA0AgBSAATg0BQQAhBgJAA0AgBkHA" +
+    "AE8NASABIAZq/QACACEHIAMgBmr9AAIAIQggASAGaiAH/V8gCP1f/fAB/V4gByAH/Q0ICQoLDA0ODwABAgMEBQYH/V8gCCAI" +
+    "/Q0ICQoLDA0ODwABAgMEBQYH/V/98AH9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgBkEQaiEGDAALCyABIAJqIQEgAyAEaiED" +
+    "IAVBAWohBQwACwsLygICAn8EeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKAkADQCALIABODQFBACEMAkAD" +
+    "QCAMQcAATw0BIAEgDGr9AAIAIQ0gAyAMav0AAgAhDiAFIAxq/QACACEPIAcgDGr9AAIAIRAgCSAMaiAN/V8gDv1fIA/9XyAQ" +
+    "/V/98AH98gH98AH9XiANIA39DQgJCgsMDQ4PAAECAwQFBgf9XyAOIA79DQgJCgsMDQ4PAAECAwQFBgf9XyAPIA/9DQgJCgsM" +
+    "DQ4PAAECAwQFBgf9XyAQIBD9DQgJCgsMDQ4PAAECAwQFBgf9X/3wAf3yAf3wAf1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAM" +
+    "QRBqIQwMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgC0EBaiELDAALCwujAwQCfwJ7AXwEeyACQQJ0" +
+    "IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKAkADQCALIABODQFBACEMAkADQCAMQcAATw0BIAEgDGr9AAIAIRAgAyAM" +
+    "av0AAgAhESABIAxq/QACACESIAUgDGr9AAIAIRP9DAAAAAAAAPA/AAAAAAAA8D8gEP1f/fEBIBH9X/3yASAS/V8gE/1f/fIB" +
+    "/fABIQ39DAAAAAAAAPA/AAAAAAAA8D8gECAQ/Q0ICQoLDA0ODwABAgMEBQYH/V/98QEgESAR/Q0ICQoLDA0ODwABAgMEBQYH" +
+    "/V/98gEgEiAS/Q0ICQoLDA0ODwABAgMEBQYH/V8gEyAT/Q0ICQoLDA0ODwABAgMEBQYH/V/98gH98AEhDiAHIAxqIA39XiAO" +
+    "/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAkgDGogDf1eIA79Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgDEEQaiEMDAALCyAB" +
+    "IAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJIAtBAWohCwwACwsL",
+  shapes: [
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: true },
+        { stride: 0, width: 16, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: true },
+        { stride: 0, width: 16, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: true },
+        { stride: 0, width: 16, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: false, writes: true },
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: true },
+        { stride: 0, width: 16, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: true },
+        { stride: 0, width: 16, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: true },
+        { stride: 0, width: 16, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+  ],
+};
+export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer, loops });
 export default cell;

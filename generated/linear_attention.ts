@@ -47,7 +47,7 @@ export const spec = {
     { size: 256, rows: "B", kernel: "forward" },
     { size: 16, rows: "chunk", kernel: "forward" },
   ],
-  staging: { fixed: 384, B: 56, TB: 56 },
+  staging: { fixed: 384, B: 1024, TB: 56 },
   tape: [
     { name: "v", shape: [16], size: 16 },
     { name: "k", shape: [16], size: 16 },
@@ -99,23 +99,29 @@ function forward(
     // Everything that does not depend on a state, for the chunk's steps at once.
     // Wv_Wk_Wq_x = Wv_Wk_Wq·x
     mm.nt(steps * B, 48, 8, x, start * B * 8, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x, 0, 48, 0); // Wv_Wk_Wq_x[m] = Wv_Wk_Wq · x[m], for all steps * B rows
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 16; i += 4) {
-        {
-          // k = tanh(Wk·x)   linear_attention.cell:11
-          k_tape[(start * B + r) * 16 + i] = Wv_Wk_Wq_x[r * 48 + 16 + i]!;
-        }
-        {
-          // k = tanh(Wk·x)   linear_attention.cell:11
-          k_tape[(start * B + r) * 16 + i + 1] = Wv_Wk_Wq_x[r * 48 + 16 + i + 1]!;
-        }
-        {
-          // k = tanh(Wk·x)   linear_attention.cell:11
-          k_tape[(start * B + r) * 16 + i + 2] = Wv_Wk_Wq_x[r * 48 + 16 + i + 2]!;
-        }
-        {
-          // k = tanh(Wk·x)   linear_attention.cell:11
-          k_tape[(start * B + r) * 16 + i + 3] = Wv_Wk_Wq_x[r * 48 + 16 + i + 3]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(0, steps * B, Wv_Wk_Wq_x, 16, k_tape, start * B * 16)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // k = tanh(Wk·x)   linear_attention.cell:11
+            k_tape[(start * B + r) * 16 + i] = Wv_Wk_Wq_x[r * 48 + 16 + i]!;
+          }
+          {
+            // k = tanh(Wk·x)   linear_attention.cell:11
+            k_tape[(start * B + r) * 16 + i + 1] = Wv_Wk_Wq_x[r * 48 + 16 + i + 1]!;
+          }
+          {
+            // k = tanh(Wk·x)   linear_attention.cell:11
+            k_tape[(start * B + r) * 16 + i + 2] = Wv_Wk_Wq_x[r * 48 + 16 + i + 2]!;
+          }
+          {
+            // k = tanh(Wk·x)   linear_attention.cell:11
+            k_tape[(start * B + r) * 16 + i + 3] = Wv_Wk_Wq_x[r * 48 + 16 + i + 3]!;
+          }
         }
       }
     }
@@ -139,34 +145,40 @@ function forward(
     for (let t = start; t < start + steps; t++) {
       // The step's row in buffers of the chunk's rows.
       const tc = t - start;
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 256; i += 4) {
-          {
-            // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-            const S_ =
-              λ_rowwise[i]! * S_seq[(t * B + b) * 256 + i]! + v_outer_k[(tc * B + b) * 256 + i]!;
-            S_seq[((t + 1) * B + b) * 256 + i] = S_;
-          }
-          {
-            // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-            const S_ =
-              λ_rowwise[i + 1]! * S_seq[(t * B + b) * 256 + i + 1]! +
-              v_outer_k[(tc * B + b) * 256 + i + 1]!;
-            S_seq[((t + 1) * B + b) * 256 + i + 1] = S_;
-          }
-          {
-            // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-            const S_ =
-              λ_rowwise[i + 2]! * S_seq[(t * B + b) * 256 + i + 2]! +
-              v_outer_k[(tc * B + b) * 256 + i + 2]!;
-            S_seq[((t + 1) * B + b) * 256 + i + 2] = S_;
-          }
-          {
-            // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-            const S_ =
-              λ_rowwise[i + 3]! * S_seq[(t * B + b) * 256 + i + 3]! +
-              v_outer_k[(tc * B + b) * 256 + i + 3]!;
-            S_seq[((t + 1) * B + b) * 256 + i + 3] = S_;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(1, B, λ_rowwise, 0, S_seq, t * B * 256, v_outer_k, tc * B * 256, S_seq, (t + 1) * B * 256)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 256; i += 4) {
+            {
+              // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+              const S_ =
+                λ_rowwise[i]! * S_seq[(t * B + b) * 256 + i]! + v_outer_k[(tc * B + b) * 256 + i]!;
+              S_seq[((t + 1) * B + b) * 256 + i] = S_;
+            }
+            {
+              // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+              const S_ =
+                λ_rowwise[i + 1]! * S_seq[(t * B + b) * 256 + i + 1]! +
+                v_outer_k[(tc * B + b) * 256 + i + 1]!;
+              S_seq[((t + 1) * B + b) * 256 + i + 1] = S_;
+            }
+            {
+              // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+              const S_ =
+                λ_rowwise[i + 2]! * S_seq[(t * B + b) * 256 + i + 2]! +
+                v_outer_k[(tc * B + b) * 256 + i + 2]!;
+              S_seq[((t + 1) * B + b) * 256 + i + 2] = S_;
+            }
+            {
+              // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+              const S_ =
+                λ_rowwise[i + 3]! * S_seq[(t * B + b) * 256 + i + 3]! +
+                v_outer_k[(tc * B + b) * 256 + i + 3]!;
+              S_seq[((t + 1) * B + b) * 256 + i + 3] = S_;
+            }
           }
         }
       }
@@ -276,39 +288,45 @@ function backward(
             dy_outer_q[b * 256 + r_1 * 16 + c] =
               dy_out[(t * dy_out_rows + b) * 16 + r_1]! * q_tape[(t * B + b) * 16 + c]!;
       }
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 256; i += 4) {
-          {
-            // dS = ∂L/∂S, S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-            const dS_1 = dS_seed[b * 256 + i]! + dy_outer_q[b * 256 + i]!;
-            dS[(tc * B + b) * 256 + i] = dS_1;
-            // dS_prev = ∂L/∂S_prev
-            const dS_prev = dS_1 * λ_rowwise[i]!;
-            dS_back[b * 256 + i] = dS_prev;
-          }
-          {
-            // dS = ∂L/∂S, S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-            const dS_1 = dS_seed[b * 256 + i + 1]! + dy_outer_q[b * 256 + i + 1]!;
-            dS[(tc * B + b) * 256 + i + 1] = dS_1;
-            // dS_prev = ∂L/∂S_prev
-            const dS_prev = dS_1 * λ_rowwise[i + 1]!;
-            dS_back[b * 256 + i + 1] = dS_prev;
-          }
-          {
-            // dS = ∂L/∂S, S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-            const dS_1 = dS_seed[b * 256 + i + 2]! + dy_outer_q[b * 256 + i + 2]!;
-            dS[(tc * B + b) * 256 + i + 2] = dS_1;
-            // dS_prev = ∂L/∂S_prev
-            const dS_prev = dS_1 * λ_rowwise[i + 2]!;
-            dS_back[b * 256 + i + 2] = dS_prev;
-          }
-          {
-            // dS = ∂L/∂S, S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-            const dS_1 = dS_seed[b * 256 + i + 3]! + dy_outer_q[b * 256 + i + 3]!;
-            dS[(tc * B + b) * 256 + i + 3] = dS_1;
-            // dS_prev = ∂L/∂S_prev
-            const dS_prev = dS_1 * λ_rowwise[i + 3]!;
-            dS_back[b * 256 + i + 3] = dS_prev;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(2, B, dS_seed, 0, dy_outer_q, 0, dS, tc * B * 256, λ_rowwise, 0, dS_back, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 256; i += 4) {
+            {
+              // dS = ∂L/∂S, S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+              const dS_1 = dS_seed[b * 256 + i]! + dy_outer_q[b * 256 + i]!;
+              dS[(tc * B + b) * 256 + i] = dS_1;
+              // dS_prev = ∂L/∂S_prev
+              const dS_prev = dS_1 * λ_rowwise[i]!;
+              dS_back[b * 256 + i] = dS_prev;
+            }
+            {
+              // dS = ∂L/∂S, S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+              const dS_1 = dS_seed[b * 256 + i + 1]! + dy_outer_q[b * 256 + i + 1]!;
+              dS[(tc * B + b) * 256 + i + 1] = dS_1;
+              // dS_prev = ∂L/∂S_prev
+              const dS_prev = dS_1 * λ_rowwise[i + 1]!;
+              dS_back[b * 256 + i + 1] = dS_prev;
+            }
+            {
+              // dS = ∂L/∂S, S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+              const dS_1 = dS_seed[b * 256 + i + 2]! + dy_outer_q[b * 256 + i + 2]!;
+              dS[(tc * B + b) * 256 + i + 2] = dS_1;
+              // dS_prev = ∂L/∂S_prev
+              const dS_prev = dS_1 * λ_rowwise[i + 2]!;
+              dS_back[b * 256 + i + 2] = dS_prev;
+            }
+            {
+              // dS = ∂L/∂S, S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+              const dS_1 = dS_seed[b * 256 + i + 3]! + dy_outer_q[b * 256 + i + 3]!;
+              dS[(tc * B + b) * 256 + i + 3] = dS_1;
+              // dS_prev = ∂L/∂S_prev
+              const dS_prev = dS_1 * λ_rowwise[i + 3]!;
+              dS_back[b * 256 + i + 3] = dS_prev;
+            }
           }
         }
       }
@@ -365,35 +383,41 @@ function backward(
     }
     // dWq = ∂L/∂Wq
     mm.tn(steps * B, 16, 8, dq, 0, 16, x, start * B * 8, 8, dWq, 0, 1); // dWq += Σ_m dq[m] ⊗ x[m], for all steps * B rows
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 16; i += 4) {
-        {
-          // k = tanh(Wk·x)   linear_attention.cell:11
-          const k = k_tape[(start * B + r) * 16 + i]!;
-          // dk_pre = ∂L/∂(Wk·x)   linear_attention.cell:11
-          const dk_pre_1 = dk[r * 16 + i]! * (1 - k * k);
-          dk_pre[r * 16 + i] = dk_pre_1;
-        }
-        {
-          // k = tanh(Wk·x)   linear_attention.cell:11
-          const k = k_tape[(start * B + r) * 16 + i + 1]!;
-          // dk_pre = ∂L/∂(Wk·x)   linear_attention.cell:11
-          const dk_pre_1 = dk[r * 16 + i + 1]! * (1 - k * k);
-          dk_pre[r * 16 + i + 1] = dk_pre_1;
-        }
-        {
-          // k = tanh(Wk·x)   linear_attention.cell:11
-          const k = k_tape[(start * B + r) * 16 + i + 2]!;
-          // dk_pre = ∂L/∂(Wk·x)   linear_attention.cell:11
-          const dk_pre_1 = dk[r * 16 + i + 2]! * (1 - k * k);
-          dk_pre[r * 16 + i + 2] = dk_pre_1;
-        }
-        {
-          // k = tanh(Wk·x)   linear_attention.cell:11
-          const k = k_tape[(start * B + r) * 16 + i + 3]!;
-          // dk_pre = ∂L/∂(Wk·x)   linear_attention.cell:11
-          const dk_pre_1 = dk[r * 16 + i + 3]! * (1 - k * k);
-          dk_pre[r * 16 + i + 3] = dk_pre_1;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(3, steps * B, k_tape, start * B * 16, dk, 0, dk_pre, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // k = tanh(Wk·x)   linear_attention.cell:11
+            const k = k_tape[(start * B + r) * 16 + i]!;
+            // dk_pre = ∂L/∂(Wk·x)   linear_attention.cell:11
+            const dk_pre_1 = dk[r * 16 + i]! * (1 - k * k);
+            dk_pre[r * 16 + i] = dk_pre_1;
+          }
+          {
+            // k = tanh(Wk·x)   linear_attention.cell:11
+            const k = k_tape[(start * B + r) * 16 + i + 1]!;
+            // dk_pre = ∂L/∂(Wk·x)   linear_attention.cell:11
+            const dk_pre_1 = dk[r * 16 + i + 1]! * (1 - k * k);
+            dk_pre[r * 16 + i + 1] = dk_pre_1;
+          }
+          {
+            // k = tanh(Wk·x)   linear_attention.cell:11
+            const k = k_tape[(start * B + r) * 16 + i + 2]!;
+            // dk_pre = ∂L/∂(Wk·x)   linear_attention.cell:11
+            const dk_pre_1 = dk[r * 16 + i + 2]! * (1 - k * k);
+            dk_pre[r * 16 + i + 2] = dk_pre_1;
+          }
+          {
+            // k = tanh(Wk·x)   linear_attention.cell:11
+            const k = k_tape[(start * B + r) * 16 + i + 3]!;
+            // dk_pre = ∂L/∂(Wk·x)   linear_attention.cell:11
+            const dk_pre_1 = dk[r * 16 + i + 3]! * (1 - k * k);
+            dk_pre[r * 16 + i + 3] = dk_pre_1;
+          }
         }
       }
     }
@@ -401,19 +425,25 @@ function backward(
     mm.tn(steps * B, 16, 8, dk_pre, 0, 16, x, start * B * 8, 8, dWk, 0, 1); // dWk += Σ_m dk_pre[m] ⊗ x[m], for all steps * B rows
     // dWv = ∂L/∂Wv
     mm.tn(steps * B, 16, 8, dv, 0, 16, x, start * B * 8, 8, dWv, 0, 1); // dWv += Σ_m dv[m] ⊗ x[m], for all steps * B rows
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 16; i += 4) {
-        {
-          dbλ[i]! += dλ[r * 16 + i]! * λ_one_minus_λ[i]!;
-        }
-        {
-          dbλ[i + 1]! += dλ[r * 16 + i + 1]! * λ_one_minus_λ[i + 1]!;
-        }
-        {
-          dbλ[i + 2]! += dλ[r * 16 + i + 2]! * λ_one_minus_λ[i + 2]!;
-        }
-        {
-          dbλ[i + 3]! += dλ[r * 16 + i + 3]! * λ_one_minus_λ[i + 3]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(4, steps * B, dbλ, 0, dλ, 0, λ_one_minus_λ, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 16; i += 4) {
+          {
+            dbλ[i]! += dλ[r * 16 + i]! * λ_one_minus_λ[i]!;
+          }
+          {
+            dbλ[i + 1]! += dλ[r * 16 + i + 1]! * λ_one_minus_λ[i + 1]!;
+          }
+          {
+            dbλ[i + 2]! += dλ[r * 16 + i + 2]! * λ_one_minus_λ[i + 2]!;
+          }
+          {
+            dbλ[i + 3]! += dλ[r * 16 + i + 3]! * λ_one_minus_λ[i + 3]!;
+          }
         }
       }
     }
@@ -505,23 +535,29 @@ function step(
   }
   // Wv_Wk_Wq_x = Wv_Wk_Wq·x
   mm.nt(B, 48, 8, x, 0, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x, 0, 48, 0); // Wv_Wk_Wq_x[m] = Wv_Wk_Wq · x[m], for each of B rows
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 16; i += 4) {
-      {
-        // k = tanh(Wk·x)   linear_attention.cell:11
-        k[b * 16 + i] = Wv_Wk_Wq_x[b * 48 + 16 + i]!;
-      }
-      {
-        // k = tanh(Wk·x)   linear_attention.cell:11
-        k[b * 16 + i + 1] = Wv_Wk_Wq_x[b * 48 + 16 + i + 1]!;
-      }
-      {
-        // k = tanh(Wk·x)   linear_attention.cell:11
-        k[b * 16 + i + 2] = Wv_Wk_Wq_x[b * 48 + 16 + i + 2]!;
-      }
-      {
-        // k = tanh(Wk·x)   linear_attention.cell:11
-        k[b * 16 + i + 3] = Wv_Wk_Wq_x[b * 48 + 16 + i + 3]!;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(5, B, Wv_Wk_Wq_x, 16, k, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 16; i += 4) {
+        {
+          // k = tanh(Wk·x)   linear_attention.cell:11
+          k[b * 16 + i] = Wv_Wk_Wq_x[b * 48 + 16 + i]!;
+        }
+        {
+          // k = tanh(Wk·x)   linear_attention.cell:11
+          k[b * 16 + i + 1] = Wv_Wk_Wq_x[b * 48 + 16 + i + 1]!;
+        }
+        {
+          // k = tanh(Wk·x)   linear_attention.cell:11
+          k[b * 16 + i + 2] = Wv_Wk_Wq_x[b * 48 + 16 + i + 2]!;
+        }
+        {
+          // k = tanh(Wk·x)   linear_attention.cell:11
+          k[b * 16 + i + 3] = Wv_Wk_Wq_x[b * 48 + 16 + i + 3]!;
+        }
       }
     }
   }
@@ -533,27 +569,33 @@ function step(
       for (let c = 0; c < 16; c++)
         v_outer_k[b * 256 + r_1 * 16 + c] = Wv_Wk_Wq_x[b * 48 + r_1]! * k[b * 16 + c]!;
   }
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 256; i += 4) {
-      {
-        // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-        const S_ = λ_rowwise[i]! * S_seq[b * 256 + i]! + v_outer_k[b * 256 + i]!;
-        S_next[b * 256 + i] = S_;
-      }
-      {
-        // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-        const S_ = λ_rowwise[i + 1]! * S_seq[b * 256 + i + 1]! + v_outer_k[b * 256 + i + 1]!;
-        S_next[b * 256 + i + 1] = S_;
-      }
-      {
-        // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-        const S_ = λ_rowwise[i + 2]! * S_seq[b * 256 + i + 2]! + v_outer_k[b * 256 + i + 2]!;
-        S_next[b * 256 + i + 2] = S_;
-      }
-      {
-        // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-        const S_ = λ_rowwise[i + 3]! * S_seq[b * 256 + i + 3]! + v_outer_k[b * 256 + i + 3]!;
-        S_next[b * 256 + i + 3] = S_;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(6, B, λ_rowwise, 0, S_seq, 0, v_outer_k, 0, S_next, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 256; i += 4) {
+        {
+          // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+          const S_ = λ_rowwise[i]! * S_seq[b * 256 + i]! + v_outer_k[b * 256 + i]!;
+          S_next[b * 256 + i] = S_;
+        }
+        {
+          // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+          const S_ = λ_rowwise[i + 1]! * S_seq[b * 256 + i + 1]! + v_outer_k[b * 256 + i + 1]!;
+          S_next[b * 256 + i + 1] = S_;
+        }
+        {
+          // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+          const S_ = λ_rowwise[i + 2]! * S_seq[b * 256 + i + 2]! + v_outer_k[b * 256 + i + 2]!;
+          S_next[b * 256 + i + 2] = S_;
+        }
+        {
+          // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+          const S_ = λ_rowwise[i + 3]! * S_seq[b * 256 + i + 3]! + v_outer_k[b * 256 + i + 3]!;
+          S_next[b * 256 + i + 3] = S_;
+        }
       }
     }
   }
@@ -617,23 +659,29 @@ function infer(
     // Everything that does not depend on a state, for the chunk's steps at once.
     // Wv_Wk_Wq_x = Wv_Wk_Wq·x
     mm.nt(steps * B, 48, 8, x, start * B * 8, 8, Wv_Wk_Wq, 0, Wv_Wk_Wq_x, 0, 48, 0); // Wv_Wk_Wq_x[m] = Wv_Wk_Wq · x[m], for all steps * B rows
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 16; i += 4) {
-        {
-          // k = tanh(Wk·x)   linear_attention.cell:11
-          k[r * 16 + i] = Wv_Wk_Wq_x[r * 48 + 16 + i]!;
-        }
-        {
-          // k = tanh(Wk·x)   linear_attention.cell:11
-          k[r * 16 + i + 1] = Wv_Wk_Wq_x[r * 48 + 16 + i + 1]!;
-        }
-        {
-          // k = tanh(Wk·x)   linear_attention.cell:11
-          k[r * 16 + i + 2] = Wv_Wk_Wq_x[r * 48 + 16 + i + 2]!;
-        }
-        {
-          // k = tanh(Wk·x)   linear_attention.cell:11
-          k[r * 16 + i + 3] = Wv_Wk_Wq_x[r * 48 + 16 + i + 3]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(7, steps * B, Wv_Wk_Wq_x, 16, k, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // k = tanh(Wk·x)   linear_attention.cell:11
+            k[r * 16 + i] = Wv_Wk_Wq_x[r * 48 + 16 + i]!;
+          }
+          {
+            // k = tanh(Wk·x)   linear_attention.cell:11
+            k[r * 16 + i + 1] = Wv_Wk_Wq_x[r * 48 + 16 + i + 1]!;
+          }
+          {
+            // k = tanh(Wk·x)   linear_attention.cell:11
+            k[r * 16 + i + 2] = Wv_Wk_Wq_x[r * 48 + 16 + i + 2]!;
+          }
+          {
+            // k = tanh(Wk·x)   linear_attention.cell:11
+            k[r * 16 + i + 3] = Wv_Wk_Wq_x[r * 48 + 16 + i + 3]!;
+          }
         }
       }
     }
@@ -648,30 +696,39 @@ function infer(
     for (let t = start; t < start + steps; t++) {
       // The step's row in buffers of the chunk's rows.
       const tc = t - start;
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 256; i += 4) {
-          {
-            // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-            const S_ = λ_rowwise[i]! * S_now[b * 256 + i]! + v_outer_k[(tc * B + b) * 256 + i]!;
-            S_new[b * 256 + i] = S_;
-          }
-          {
-            // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-            const S_ =
-              λ_rowwise[i + 1]! * S_now[b * 256 + i + 1]! + v_outer_k[(tc * B + b) * 256 + i + 1]!;
-            S_new[b * 256 + i + 1] = S_;
-          }
-          {
-            // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-            const S_ =
-              λ_rowwise[i + 2]! * S_now[b * 256 + i + 2]! + v_outer_k[(tc * B + b) * 256 + i + 2]!;
-            S_new[b * 256 + i + 2] = S_;
-          }
-          {
-            // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
-            const S_ =
-              λ_rowwise[i + 3]! * S_now[b * 256 + i + 3]! + v_outer_k[(tc * B + b) * 256 + i + 3]!;
-            S_new[b * 256 + i + 3] = S_;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(8, B, λ_rowwise, 0, S_now, 0, v_outer_k, tc * B * 256, S_new, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 256; i += 4) {
+            {
+              // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+              const S_ = λ_rowwise[i]! * S_now[b * 256 + i]! + v_outer_k[(tc * B + b) * 256 + i]!;
+              S_new[b * 256 + i] = S_;
+            }
+            {
+              // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+              const S_ =
+                λ_rowwise[i + 1]! * S_now[b * 256 + i + 1]! +
+                v_outer_k[(tc * B + b) * 256 + i + 1]!;
+              S_new[b * 256 + i + 1] = S_;
+            }
+            {
+              // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+              const S_ =
+                λ_rowwise[i + 2]! * S_now[b * 256 + i + 2]! +
+                v_outer_k[(tc * B + b) * 256 + i + 2]!;
+              S_new[b * 256 + i + 2] = S_;
+            }
+            {
+              // S = λ ⊙ S + outer(v, k)   linear_attention.cell:13
+              const S_ =
+                λ_rowwise[i + 3]! * S_now[b * 256 + i + 3]! +
+                v_outer_k[(tc * B + b) * 256 + i + 3]!;
+              S_new[b * 256 + i + 3] = S_;
+            }
           }
         }
       }
@@ -705,5 +762,118 @@ function infer(
   }
 }
 
-export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer });
+/** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
+export const loops = {
+  wasm:
+    "AGFzbQEAAAABLQRgBX9/f39/AGAJf39/f39/f39/AGALf39/f39/f39/f38AYAd/f39/f39/AAIPAQNlbnYGbWVtb3J5AgAB" +
+    "AwoJAAECAwMAAQABB0kJBWxvb3AwAAAFbG9vcDEAAQVsb29wMgACBWxvb3AzAAMFbG9vcDQABAVsb29wNQAFBWxvb3A2AAYF" +
+    "bG9vcDcABwVsb29wOAAICqARCZkBAgJ/AXsgAkECdCECIARBAnQhBAJAA0AgBSAATg0BQQAhBgJAA0AgBkHAAE8NASABIAZq" +
+    "/QACACEHIAMgBmogB/1f/V4gByAH/Q0ICQoLDA0ODwABAgMEBQYH/V/9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgBkEQaiEG" +
+    "DAALCyABIAJqIQEgAyAEaiEDIAVBAWohBQwACwsLmwIEAn8CewF8A3sgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIAkAD" +
+    "QCAJIABODQFBACEKAkADQCAKQYAITw0BIAEgCmr9AAIAIQ4gAyAKav0AAgAhDyAFIApq/QACACEQIA79XyAP/V/98gEgEP1f" +
+    "/fABIQsgDiAO/Q0ICQoLDA0ODwABAgMEBQYH/V8gDyAP/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEgECAQ/Q0ICQoLDA0ODwAB" +
+    "AgMEBQYH/V/98AEhDCAHIApqIAv9XiAM/V79DQABAgMEBQYHEBESExQVFhf9CwIAIApBEGohCgwACwsgASACaiEBIAMgBGoh" +
+    "AyAFIAZqIQUgByAIaiEHIAlBAWohCQwACwsL1AIEAn8EewJ8AnsgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIIApBAnQh" +
+    "CgJAA0AgCyAATg0BQQAhDAJAA0AgDEGACE8NASABIAxq/QACACETIAMgDGr9AAIAIRQgE/1fIBT9X/3wASENIBMgE/0NCAkK" +
+    "CwwNDg8AAQIDBAUGB/1fIBQgFP0NCAkKCwwNDg8AAQIDBAUGB/1f/fABIQ4gBSAMaiAN/V4gDv1e/Q0AAQIDBAUGBxAREhMU" +
+    "FRYX/QsCACAHIAxq/QACACETIA0gE/1f/fIBIQ8gDiATIBP9DQgJCgsMDQ4PAAECAwQFBgf9X/3yASEQIAkgDGogD/1eIBD9" +
+    "Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgDEEQaiEMDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJIAtB" +
+    "AWohCwwACwsLnAIEAn8EewJ8AXsgAkECdCECIARBAnQhBCAGQQJ0IQYCQANAIAcgAE4NAUEAIQgCQANAIAhBwABPDQEgASAI" +
+    "av0AAgAhDyAP/V8hCSAPIA/9DQgJCgsMDQ4PAAECAwQFBgf9XyEKIAMgCGr9AAIAIQ8gD/1f/QwAAAAAAADwPwAAAAAAAPA/" +
+    "IAkgCf3yAf3xAf3yASELIA8gD/0NCAkKCwwNDg8AAQIDBAUGB/1f/QwAAAAAAADwPwAAAAAAAPA/IAogCv3yAf3xAf3yASEM" +
+    "IAUgCGogC/1eIAz9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgCEEQaiEIDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHQQFq" +
+    "IQcMAAsLC4ECAgJ/A3sgAkECdCECIARBAnQhBCAGQQJ0IQYCQANAIAcgAE4NAUEAIQgCQANAIAhBwABPDQEgASAIav0AAgAh" +
+    "CSADIAhq/QACACEKIAUgCGr9AAIAIQsgASAIaiAJ/V8gCv1fIAv9X/3yAf3wAf1eIAkgCf0NCAkKCwwNDg8AAQIDBAUGB/1f" +
+    "IAogCv0NCAkKCwwNDg8AAQIDBAUGB/1fIAsgC/0NCAkKCwwNDg8AAQIDBAUGB/1f/fIB/fAB/V79DQABAgMEBQYHEBESExQV" +
+    "Fhf9CwIAIAhBEGohCAwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgB0EBaiEHDAALCwuZAQICfwF7IAJBAnQhAiAEQQJ0IQQC" +
+    "QANAIAUgAE4NAUEAIQYCQANAIAZBwABPDQEgASAGav0AAgAhByADIAZqIAf9X/1eIAcgB/0NCAkKCwwNDg8AAQIDBAUGB/1f" +
+    "/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAZBEGohBgwACwsgASACaiEBIAMgBGohAyAFQQFqIQUMAAsLC5sCBAJ/AnsBfAN7" +
+    "IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCAJAA0AgCSAATg0BQQAhCgJAA0AgCkGACE8NASABIApq/QACACEOIAMgCmr9" +
+    "AAIAIQ8gBSAKav0AAgAhECAO/V8gD/1f/fIBIBD9X/3wASELIA4gDv0NCAkKCwwNDg8AAQIDBAUGB/1fIA8gD/0NCAkKCwwN" +
+    "Dg8AAQIDBAUGB/1f/fIBIBAgEP0NCAkKCwwNDg8AAQIDBAUGB/1f/fABIQwgByAKaiAL/V4gDP1e/Q0AAQIDBAUGBxAREhMU" +
+    "FRYX/QsCACAKQRBqIQoMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJQQFqIQkMAAsLC5kBAgJ/AXsgAkECdCEC" +
+    "IARBAnQhBAJAA0AgBSAATg0BQQAhBgJAA0AgBkHAAE8NASABIAZq/QACACEHIAMgBmogB/1f/V4gByAH/Q0ICQoLDA0ODwAB" +
+    "AgMEBQYH/V/9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgBkEQaiEGDAALCyABIAJqIQEgAyAEaiEDIAVBAWohBQwACwsLmwIE" +
+    "An8CewF8A3sgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIAkADQCAJIABODQFBACEKAkADQCAKQYAITw0BIAEgCmr9AAIA" +
+    "IQ4gAyAKav0AAgAhDyAFIApq/QACACEQIA79XyAP/V/98gEgEP1f/fABIQsgDiAO/Q0ICQoLDA0ODwABAgMEBQYH/V8gDyAP" +
+    "/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEgECAQ/Q0ICQoLDA0ODwABAgMEBQYH/V/98AEhDCAHIApqIAv9XiAM/V79DQABAgME" +
+    "BQYHEBESExQVFhf9CwIAIApBEGohCgwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAlBAWohCQwACwsL",
+  shapes: [
+    {
+      arrays: [
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 256, reads: true, writes: false },
+        { stride: 256, width: 256, reads: true, writes: false },
+        { stride: 256, width: 256, reads: true, writes: false },
+        { stride: 256, width: 256, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 256, width: 256, reads: true, writes: false },
+        { stride: 256, width: 256, reads: true, writes: false },
+        { stride: 256, width: 256, reads: false, writes: true },
+        { stride: 0, width: 256, reads: true, writes: false },
+        { stride: 256, width: 256, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 16, reads: true, writes: true },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 256, reads: true, writes: false },
+        { stride: 256, width: 256, reads: true, writes: false },
+        { stride: 256, width: 256, reads: true, writes: false },
+        { stride: 256, width: 256, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 256, reads: true, writes: false },
+        { stride: 256, width: 256, reads: true, writes: false },
+        { stride: 256, width: 256, reads: true, writes: false },
+        { stride: 256, width: 256, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+  ],
+};
+export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer, loops });
 export default cell;

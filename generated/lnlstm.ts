@@ -141,7 +141,7 @@ export const spec = {
     { size: 16, rows: "B", kernel: "forward" },
     { size: 16, rows: "B", kernel: "forward" },
   ],
-  staging: { fixed: 1024, B: 80, TB: 72 },
+  staging: { fixed: 1024, B: 178, TB: 160 },
   tape: [
     { name: "df", shape: [16], size: 16 },
     { name: "di", shape: [16], size: 16 },
@@ -251,31 +251,37 @@ function forward(
       const tc = t - start;
       // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
       mm.nt(B, 64, 16, h_seq, t * B * 16, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
-            const Wf_x_plus_Uf_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]!;
-            Wf_x_plus_Uf_h_prev[b * 16 + j] = Wf_x_plus_Uf_h_prev_1;
-          }
-          {
-            // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
-            const Wf_x_plus_Uf_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 1]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 1]!;
-            Wf_x_plus_Uf_h_prev[b * 16 + j + 1] = Wf_x_plus_Uf_h_prev_1;
-          }
-          {
-            // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
-            const Wf_x_plus_Uf_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 2]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 2]!;
-            Wf_x_plus_Uf_h_prev[b * 16 + j + 2] = Wf_x_plus_Uf_h_prev_1;
-          }
-          {
-            // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
-            const Wf_x_plus_Uf_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 3]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 3]!;
-            Wf_x_plus_Uf_h_prev[b * 16 + j + 3] = Wf_x_plus_Uf_h_prev_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(0, B, Wf_Wi_Wg_Wo_x, tc * B * 64, Uf_Ui_Ug_Uo_h_prev, 0, Wf_x_plus_Uf_h_prev, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+              const Wf_x_plus_Uf_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]!;
+              Wf_x_plus_Uf_h_prev[b * 16 + j] = Wf_x_plus_Uf_h_prev_1;
+            }
+            {
+              // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+              const Wf_x_plus_Uf_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 1]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 1]!;
+              Wf_x_plus_Uf_h_prev[b * 16 + j + 1] = Wf_x_plus_Uf_h_prev_1;
+            }
+            {
+              // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+              const Wf_x_plus_Uf_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 2]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 2]!;
+              Wf_x_plus_Uf_h_prev[b * 16 + j + 2] = Wf_x_plus_Uf_h_prev_1;
+            }
+            {
+              // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+              const Wf_x_plus_Uf_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 3]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 3]!;
+              Wf_x_plus_Uf_h_prev[b * 16 + j + 3] = Wf_x_plus_Uf_h_prev_1;
+            }
           }
         }
       }
@@ -285,46 +291,52 @@ function forward(
         for (let j = 0; j < 16; j++) acc += Wf_x_plus_Uf_h_prev[b * 16 + j]!;
         mean_Wf_x_plus_Uf_h_prev[b] = acc / 16;
       }
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
-            const df = Wf_x_plus_Uf_h_prev[b * 16 + j]! - mean_Wf_x_plus_Uf_h_prev[b]!;
-            df_tape[(t * B + b) * 16 + j] = df;
-            // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
-            const Wi_x_plus_Ui_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]!;
-            Wi_x_plus_Ui_h_prev[b * 16 + j] = Wi_x_plus_Ui_h_prev_1;
-          }
-          {
-            // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
-            const df = Wf_x_plus_Uf_h_prev[b * 16 + j + 1]! - mean_Wf_x_plus_Uf_h_prev[b]!;
-            df_tape[(t * B + b) * 16 + j + 1] = df;
-            // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
-            const Wi_x_plus_Ui_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 1]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 1]!;
-            Wi_x_plus_Ui_h_prev[b * 16 + j + 1] = Wi_x_plus_Ui_h_prev_1;
-          }
-          {
-            // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
-            const df = Wf_x_plus_Uf_h_prev[b * 16 + j + 2]! - mean_Wf_x_plus_Uf_h_prev[b]!;
-            df_tape[(t * B + b) * 16 + j + 2] = df;
-            // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
-            const Wi_x_plus_Ui_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 2]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 2]!;
-            Wi_x_plus_Ui_h_prev[b * 16 + j + 2] = Wi_x_plus_Ui_h_prev_1;
-          }
-          {
-            // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
-            const df = Wf_x_plus_Uf_h_prev[b * 16 + j + 3]! - mean_Wf_x_plus_Uf_h_prev[b]!;
-            df_tape[(t * B + b) * 16 + j + 3] = df;
-            // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
-            const Wi_x_plus_Ui_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 3]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 3]!;
-            Wi_x_plus_Ui_h_prev[b * 16 + j + 3] = Wi_x_plus_Ui_h_prev_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(1, B, Wf_x_plus_Uf_h_prev, 0, mean_Wf_x_plus_Uf_h_prev, 0, df_tape, t * B * 16, Wf_Wi_Wg_Wo_x, tc * B * 64 + 16, Uf_Ui_Ug_Uo_h_prev, 16, Wi_x_plus_Ui_h_prev, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+              const df = Wf_x_plus_Uf_h_prev[b * 16 + j]! - mean_Wf_x_plus_Uf_h_prev[b]!;
+              df_tape[(t * B + b) * 16 + j] = df;
+              // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+              const Wi_x_plus_Ui_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]!;
+              Wi_x_plus_Ui_h_prev[b * 16 + j] = Wi_x_plus_Ui_h_prev_1;
+            }
+            {
+              // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+              const df = Wf_x_plus_Uf_h_prev[b * 16 + j + 1]! - mean_Wf_x_plus_Uf_h_prev[b]!;
+              df_tape[(t * B + b) * 16 + j + 1] = df;
+              // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+              const Wi_x_plus_Ui_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 1]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 1]!;
+              Wi_x_plus_Ui_h_prev[b * 16 + j + 1] = Wi_x_plus_Ui_h_prev_1;
+            }
+            {
+              // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+              const df = Wf_x_plus_Uf_h_prev[b * 16 + j + 2]! - mean_Wf_x_plus_Uf_h_prev[b]!;
+              df_tape[(t * B + b) * 16 + j + 2] = df;
+              // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+              const Wi_x_plus_Ui_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 2]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 2]!;
+              Wi_x_plus_Ui_h_prev[b * 16 + j + 2] = Wi_x_plus_Ui_h_prev_1;
+            }
+            {
+              // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+              const df = Wf_x_plus_Uf_h_prev[b * 16 + j + 3]! - mean_Wf_x_plus_Uf_h_prev[b]!;
+              df_tape[(t * B + b) * 16 + j + 3] = df;
+              // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+              const Wi_x_plus_Ui_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 3]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 3]!;
+              Wi_x_plus_Ui_h_prev[b * 16 + j + 3] = Wi_x_plus_Ui_h_prev_1;
+            }
           }
         }
       }
@@ -334,46 +346,52 @@ function forward(
         for (let j = 0; j < 16; j++) acc += Wi_x_plus_Ui_h_prev[b * 16 + j]!;
         mean_Wi_x_plus_Ui_h_prev[b] = acc / 16;
       }
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
-            const di = Wi_x_plus_Ui_h_prev[b * 16 + j]! - mean_Wi_x_plus_Ui_h_prev[b]!;
-            di_tape[(t * B + b) * 16 + j] = di;
-            // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
-            const Wg_x_plus_Ug_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]!;
-            Wg_x_plus_Ug_h_prev[b * 16 + j] = Wg_x_plus_Ug_h_prev_1;
-          }
-          {
-            // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
-            const di = Wi_x_plus_Ui_h_prev[b * 16 + j + 1]! - mean_Wi_x_plus_Ui_h_prev[b]!;
-            di_tape[(t * B + b) * 16 + j + 1] = di;
-            // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
-            const Wg_x_plus_Ug_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 1]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 1]!;
-            Wg_x_plus_Ug_h_prev[b * 16 + j + 1] = Wg_x_plus_Ug_h_prev_1;
-          }
-          {
-            // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
-            const di = Wi_x_plus_Ui_h_prev[b * 16 + j + 2]! - mean_Wi_x_plus_Ui_h_prev[b]!;
-            di_tape[(t * B + b) * 16 + j + 2] = di;
-            // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
-            const Wg_x_plus_Ug_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 2]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 2]!;
-            Wg_x_plus_Ug_h_prev[b * 16 + j + 2] = Wg_x_plus_Ug_h_prev_1;
-          }
-          {
-            // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
-            const di = Wi_x_plus_Ui_h_prev[b * 16 + j + 3]! - mean_Wi_x_plus_Ui_h_prev[b]!;
-            di_tape[(t * B + b) * 16 + j + 3] = di;
-            // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
-            const Wg_x_plus_Ug_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 3]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 3]!;
-            Wg_x_plus_Ug_h_prev[b * 16 + j + 3] = Wg_x_plus_Ug_h_prev_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(2, B, Wi_x_plus_Ui_h_prev, 0, mean_Wi_x_plus_Ui_h_prev, 0, di_tape, t * B * 16, Wf_Wi_Wg_Wo_x, tc * B * 64 + 32, Uf_Ui_Ug_Uo_h_prev, 32, Wg_x_plus_Ug_h_prev, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+              const di = Wi_x_plus_Ui_h_prev[b * 16 + j]! - mean_Wi_x_plus_Ui_h_prev[b]!;
+              di_tape[(t * B + b) * 16 + j] = di;
+              // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+              const Wg_x_plus_Ug_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]!;
+              Wg_x_plus_Ug_h_prev[b * 16 + j] = Wg_x_plus_Ug_h_prev_1;
+            }
+            {
+              // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+              const di = Wi_x_plus_Ui_h_prev[b * 16 + j + 1]! - mean_Wi_x_plus_Ui_h_prev[b]!;
+              di_tape[(t * B + b) * 16 + j + 1] = di;
+              // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+              const Wg_x_plus_Ug_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 1]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 1]!;
+              Wg_x_plus_Ug_h_prev[b * 16 + j + 1] = Wg_x_plus_Ug_h_prev_1;
+            }
+            {
+              // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+              const di = Wi_x_plus_Ui_h_prev[b * 16 + j + 2]! - mean_Wi_x_plus_Ui_h_prev[b]!;
+              di_tape[(t * B + b) * 16 + j + 2] = di;
+              // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+              const Wg_x_plus_Ug_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 2]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 2]!;
+              Wg_x_plus_Ug_h_prev[b * 16 + j + 2] = Wg_x_plus_Ug_h_prev_1;
+            }
+            {
+              // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+              const di = Wi_x_plus_Ui_h_prev[b * 16 + j + 3]! - mean_Wi_x_plus_Ui_h_prev[b]!;
+              di_tape[(t * B + b) * 16 + j + 3] = di;
+              // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+              const Wg_x_plus_Ug_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 3]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 3]!;
+              Wg_x_plus_Ug_h_prev[b * 16 + j + 3] = Wg_x_plus_Ug_h_prev_1;
+            }
           }
         }
       }
@@ -383,46 +401,52 @@ function forward(
         for (let j = 0; j < 16; j++) acc += Wg_x_plus_Ug_h_prev[b * 16 + j]!;
         mean_Wg_x_plus_Ug_h_prev[b] = acc / 16;
       }
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
-            const dg = Wg_x_plus_Ug_h_prev[b * 16 + j]! - mean_Wg_x_plus_Ug_h_prev[b]!;
-            dg_tape[(t * B + b) * 16 + j] = dg;
-            // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
-            const Wo_x_plus_Uo_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]!;
-            Wo_x_plus_Uo_h_prev[b * 16 + j] = Wo_x_plus_Uo_h_prev_1;
-          }
-          {
-            // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
-            const dg = Wg_x_plus_Ug_h_prev[b * 16 + j + 1]! - mean_Wg_x_plus_Ug_h_prev[b]!;
-            dg_tape[(t * B + b) * 16 + j + 1] = dg;
-            // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
-            const Wo_x_plus_Uo_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 1]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 1]!;
-            Wo_x_plus_Uo_h_prev[b * 16 + j + 1] = Wo_x_plus_Uo_h_prev_1;
-          }
-          {
-            // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
-            const dg = Wg_x_plus_Ug_h_prev[b * 16 + j + 2]! - mean_Wg_x_plus_Ug_h_prev[b]!;
-            dg_tape[(t * B + b) * 16 + j + 2] = dg;
-            // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
-            const Wo_x_plus_Uo_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 2]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 2]!;
-            Wo_x_plus_Uo_h_prev[b * 16 + j + 2] = Wo_x_plus_Uo_h_prev_1;
-          }
-          {
-            // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
-            const dg = Wg_x_plus_Ug_h_prev[b * 16 + j + 3]! - mean_Wg_x_plus_Ug_h_prev[b]!;
-            dg_tape[(t * B + b) * 16 + j + 3] = dg;
-            // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
-            const Wo_x_plus_Uo_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 3]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 3]!;
-            Wo_x_plus_Uo_h_prev[b * 16 + j + 3] = Wo_x_plus_Uo_h_prev_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(3, B, Wg_x_plus_Ug_h_prev, 0, mean_Wg_x_plus_Ug_h_prev, 0, dg_tape, t * B * 16, Wf_Wi_Wg_Wo_x, tc * B * 64 + 48, Uf_Ui_Ug_Uo_h_prev, 48, Wo_x_plus_Uo_h_prev, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+              const dg = Wg_x_plus_Ug_h_prev[b * 16 + j]! - mean_Wg_x_plus_Ug_h_prev[b]!;
+              dg_tape[(t * B + b) * 16 + j] = dg;
+              // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+              const Wo_x_plus_Uo_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]!;
+              Wo_x_plus_Uo_h_prev[b * 16 + j] = Wo_x_plus_Uo_h_prev_1;
+            }
+            {
+              // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+              const dg = Wg_x_plus_Ug_h_prev[b * 16 + j + 1]! - mean_Wg_x_plus_Ug_h_prev[b]!;
+              dg_tape[(t * B + b) * 16 + j + 1] = dg;
+              // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+              const Wo_x_plus_Uo_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 1]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 1]!;
+              Wo_x_plus_Uo_h_prev[b * 16 + j + 1] = Wo_x_plus_Uo_h_prev_1;
+            }
+            {
+              // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+              const dg = Wg_x_plus_Ug_h_prev[b * 16 + j + 2]! - mean_Wg_x_plus_Ug_h_prev[b]!;
+              dg_tape[(t * B + b) * 16 + j + 2] = dg;
+              // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+              const Wo_x_plus_Uo_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 2]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 2]!;
+              Wo_x_plus_Uo_h_prev[b * 16 + j + 2] = Wo_x_plus_Uo_h_prev_1;
+            }
+            {
+              // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+              const dg = Wg_x_plus_Ug_h_prev[b * 16 + j + 3]! - mean_Wg_x_plus_Ug_h_prev[b]!;
+              dg_tape[(t * B + b) * 16 + j + 3] = dg;
+              // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+              const Wo_x_plus_Uo_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 3]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 3]!;
+              Wo_x_plus_Uo_h_prev[b * 16 + j + 3] = Wo_x_plus_Uo_h_prev_1;
+            }
           }
         }
       }
@@ -432,27 +456,33 @@ function forward(
         for (let j = 0; j < 16; j++) acc += Wo_x_plus_Uo_h_prev[b * 16 + j]!;
         mean_Wo_x_plus_Uo_h_prev[b] = acc / 16;
       }
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
-            const do_ = Wo_x_plus_Uo_h_prev[b * 16 + j]! - mean_Wo_x_plus_Uo_h_prev[b]!;
-            do_tape[(t * B + b) * 16 + j] = do_;
-          }
-          {
-            // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
-            const do_ = Wo_x_plus_Uo_h_prev[b * 16 + j + 1]! - mean_Wo_x_plus_Uo_h_prev[b]!;
-            do_tape[(t * B + b) * 16 + j + 1] = do_;
-          }
-          {
-            // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
-            const do_ = Wo_x_plus_Uo_h_prev[b * 16 + j + 2]! - mean_Wo_x_plus_Uo_h_prev[b]!;
-            do_tape[(t * B + b) * 16 + j + 2] = do_;
-          }
-          {
-            // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
-            const do_ = Wo_x_plus_Uo_h_prev[b * 16 + j + 3]! - mean_Wo_x_plus_Uo_h_prev[b]!;
-            do_tape[(t * B + b) * 16 + j + 3] = do_;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(4, B, Wo_x_plus_Uo_h_prev, 0, mean_Wo_x_plus_Uo_h_prev, 0, do_tape, t * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+              const do_ = Wo_x_plus_Uo_h_prev[b * 16 + j]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+              do_tape[(t * B + b) * 16 + j] = do_;
+            }
+            {
+              // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+              const do_ = Wo_x_plus_Uo_h_prev[b * 16 + j + 1]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+              do_tape[(t * B + b) * 16 + j + 1] = do_;
+            }
+            {
+              // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+              const do_ = Wo_x_plus_Uo_h_prev[b * 16 + j + 2]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+              do_tape[(t * B + b) * 16 + j + 2] = do_;
+            }
+            {
+              // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+              const do_ = Wo_x_plus_Uo_h_prev[b * 16 + j + 3]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+              do_tape[(t * B + b) * 16 + j + 3] = do_;
+            }
           }
         }
       }
@@ -468,42 +498,51 @@ function forward(
       // sqrt_mean_df_df_plus_k = sqrt(mean_df_df_plus_k)
       for (let b = 0; b < B; b++)
         sqrt_mean_df_df_plus_k_tape[t * B + b] = Math.sqrt(mean_df_df_plus_k[b]!);
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // gf_df_over_sqrt_mean_df_df = gf_df / sqrt_mean_df_df_plus_k
-            const gf_df_over_sqrt_mean_df_df =
-              (gf[j]! * df_tape[(t * B + b) * 16 + j]!) / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
-            gf_df_over_sqrt_mean_df_df_tape[(t * B + b) * 16 + j] = gf_df_over_sqrt_mean_df_df;
-            // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-            f_i_o_tape[(t * B + b) * 48 + j] = gf_df_over_sqrt_mean_df_df + bf[j]!;
-          }
-          {
-            // gf_df_over_sqrt_mean_df_df = gf_df / sqrt_mean_df_df_plus_k
-            const gf_df_over_sqrt_mean_df_df =
-              (gf[j + 1]! * df_tape[(t * B + b) * 16 + j + 1]!) /
-              sqrt_mean_df_df_plus_k_tape[t * B + b]!;
-            gf_df_over_sqrt_mean_df_df_tape[(t * B + b) * 16 + j + 1] = gf_df_over_sqrt_mean_df_df;
-            // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-            f_i_o_tape[(t * B + b) * 48 + j + 1] = gf_df_over_sqrt_mean_df_df + bf[j + 1]!;
-          }
-          {
-            // gf_df_over_sqrt_mean_df_df = gf_df / sqrt_mean_df_df_plus_k
-            const gf_df_over_sqrt_mean_df_df =
-              (gf[j + 2]! * df_tape[(t * B + b) * 16 + j + 2]!) /
-              sqrt_mean_df_df_plus_k_tape[t * B + b]!;
-            gf_df_over_sqrt_mean_df_df_tape[(t * B + b) * 16 + j + 2] = gf_df_over_sqrt_mean_df_df;
-            // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-            f_i_o_tape[(t * B + b) * 48 + j + 2] = gf_df_over_sqrt_mean_df_df + bf[j + 2]!;
-          }
-          {
-            // gf_df_over_sqrt_mean_df_df = gf_df / sqrt_mean_df_df_plus_k
-            const gf_df_over_sqrt_mean_df_df =
-              (gf[j + 3]! * df_tape[(t * B + b) * 16 + j + 3]!) /
-              sqrt_mean_df_df_plus_k_tape[t * B + b]!;
-            gf_df_over_sqrt_mean_df_df_tape[(t * B + b) * 16 + j + 3] = gf_df_over_sqrt_mean_df_df;
-            // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-            f_i_o_tape[(t * B + b) * 48 + j + 3] = gf_df_over_sqrt_mean_df_df + bf[j + 3]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(5, B, gf, 0, df_tape, t * B * 16, sqrt_mean_df_df_plus_k_tape, t * B, gf_df_over_sqrt_mean_df_df_tape, t * B * 16, bf, 0, f_i_o_tape, t * B * 48)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // gf_df_over_sqrt_mean_df_df = gf_df / sqrt_mean_df_df_plus_k
+              const gf_df_over_sqrt_mean_df_df =
+                (gf[j]! * df_tape[(t * B + b) * 16 + j]!) / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
+              gf_df_over_sqrt_mean_df_df_tape[(t * B + b) * 16 + j] = gf_df_over_sqrt_mean_df_df;
+              // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+              f_i_o_tape[(t * B + b) * 48 + j] = gf_df_over_sqrt_mean_df_df + bf[j]!;
+            }
+            {
+              // gf_df_over_sqrt_mean_df_df = gf_df / sqrt_mean_df_df_plus_k
+              const gf_df_over_sqrt_mean_df_df =
+                (gf[j + 1]! * df_tape[(t * B + b) * 16 + j + 1]!) /
+                sqrt_mean_df_df_plus_k_tape[t * B + b]!;
+              gf_df_over_sqrt_mean_df_df_tape[(t * B + b) * 16 + j + 1] =
+                gf_df_over_sqrt_mean_df_df;
+              // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+              f_i_o_tape[(t * B + b) * 48 + j + 1] = gf_df_over_sqrt_mean_df_df + bf[j + 1]!;
+            }
+            {
+              // gf_df_over_sqrt_mean_df_df = gf_df / sqrt_mean_df_df_plus_k
+              const gf_df_over_sqrt_mean_df_df =
+                (gf[j + 2]! * df_tape[(t * B + b) * 16 + j + 2]!) /
+                sqrt_mean_df_df_plus_k_tape[t * B + b]!;
+              gf_df_over_sqrt_mean_df_df_tape[(t * B + b) * 16 + j + 2] =
+                gf_df_over_sqrt_mean_df_df;
+              // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+              f_i_o_tape[(t * B + b) * 48 + j + 2] = gf_df_over_sqrt_mean_df_df + bf[j + 2]!;
+            }
+            {
+              // gf_df_over_sqrt_mean_df_df = gf_df / sqrt_mean_df_df_plus_k
+              const gf_df_over_sqrt_mean_df_df =
+                (gf[j + 3]! * df_tape[(t * B + b) * 16 + j + 3]!) /
+                sqrt_mean_df_df_plus_k_tape[t * B + b]!;
+              gf_df_over_sqrt_mean_df_df_tape[(t * B + b) * 16 + j + 3] =
+                gf_df_over_sqrt_mean_df_df;
+              // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+              f_i_o_tape[(t * B + b) * 48 + j + 3] = gf_df_over_sqrt_mean_df_df + bf[j + 3]!;
+            }
           }
         }
       }
@@ -519,42 +558,51 @@ function forward(
       // sqrt_mean_di_di_plus_k = sqrt(mean_di_di_plus_k)
       for (let b = 0; b < B; b++)
         sqrt_mean_di_di_plus_k_tape[t * B + b] = Math.sqrt(mean_di_di_plus_k[b]!);
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // gi_di_over_sqrt_mean_di_di = gi_di / sqrt_mean_di_di_plus_k
-            const gi_di_over_sqrt_mean_di_di =
-              (gi[j]! * di_tape[(t * B + b) * 16 + j]!) / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
-            gi_di_over_sqrt_mean_di_di_tape[(t * B + b) * 16 + j] = gi_di_over_sqrt_mean_di_di;
-            // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-            f_i_o_tape[(t * B + b) * 48 + 16 + j] = gi_di_over_sqrt_mean_di_di + bi[j]!;
-          }
-          {
-            // gi_di_over_sqrt_mean_di_di = gi_di / sqrt_mean_di_di_plus_k
-            const gi_di_over_sqrt_mean_di_di =
-              (gi[j + 1]! * di_tape[(t * B + b) * 16 + j + 1]!) /
-              sqrt_mean_di_di_plus_k_tape[t * B + b]!;
-            gi_di_over_sqrt_mean_di_di_tape[(t * B + b) * 16 + j + 1] = gi_di_over_sqrt_mean_di_di;
-            // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-            f_i_o_tape[(t * B + b) * 48 + 16 + j + 1] = gi_di_over_sqrt_mean_di_di + bi[j + 1]!;
-          }
-          {
-            // gi_di_over_sqrt_mean_di_di = gi_di / sqrt_mean_di_di_plus_k
-            const gi_di_over_sqrt_mean_di_di =
-              (gi[j + 2]! * di_tape[(t * B + b) * 16 + j + 2]!) /
-              sqrt_mean_di_di_plus_k_tape[t * B + b]!;
-            gi_di_over_sqrt_mean_di_di_tape[(t * B + b) * 16 + j + 2] = gi_di_over_sqrt_mean_di_di;
-            // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-            f_i_o_tape[(t * B + b) * 48 + 16 + j + 2] = gi_di_over_sqrt_mean_di_di + bi[j + 2]!;
-          }
-          {
-            // gi_di_over_sqrt_mean_di_di = gi_di / sqrt_mean_di_di_plus_k
-            const gi_di_over_sqrt_mean_di_di =
-              (gi[j + 3]! * di_tape[(t * B + b) * 16 + j + 3]!) /
-              sqrt_mean_di_di_plus_k_tape[t * B + b]!;
-            gi_di_over_sqrt_mean_di_di_tape[(t * B + b) * 16 + j + 3] = gi_di_over_sqrt_mean_di_di;
-            // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-            f_i_o_tape[(t * B + b) * 48 + 16 + j + 3] = gi_di_over_sqrt_mean_di_di + bi[j + 3]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(6, B, gi, 0, di_tape, t * B * 16, sqrt_mean_di_di_plus_k_tape, t * B, gi_di_over_sqrt_mean_di_di_tape, t * B * 16, bi, 0, f_i_o_tape, t * B * 48 + 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // gi_di_over_sqrt_mean_di_di = gi_di / sqrt_mean_di_di_plus_k
+              const gi_di_over_sqrt_mean_di_di =
+                (gi[j]! * di_tape[(t * B + b) * 16 + j]!) / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
+              gi_di_over_sqrt_mean_di_di_tape[(t * B + b) * 16 + j] = gi_di_over_sqrt_mean_di_di;
+              // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+              f_i_o_tape[(t * B + b) * 48 + 16 + j] = gi_di_over_sqrt_mean_di_di + bi[j]!;
+            }
+            {
+              // gi_di_over_sqrt_mean_di_di = gi_di / sqrt_mean_di_di_plus_k
+              const gi_di_over_sqrt_mean_di_di =
+                (gi[j + 1]! * di_tape[(t * B + b) * 16 + j + 1]!) /
+                sqrt_mean_di_di_plus_k_tape[t * B + b]!;
+              gi_di_over_sqrt_mean_di_di_tape[(t * B + b) * 16 + j + 1] =
+                gi_di_over_sqrt_mean_di_di;
+              // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+              f_i_o_tape[(t * B + b) * 48 + 16 + j + 1] = gi_di_over_sqrt_mean_di_di + bi[j + 1]!;
+            }
+            {
+              // gi_di_over_sqrt_mean_di_di = gi_di / sqrt_mean_di_di_plus_k
+              const gi_di_over_sqrt_mean_di_di =
+                (gi[j + 2]! * di_tape[(t * B + b) * 16 + j + 2]!) /
+                sqrt_mean_di_di_plus_k_tape[t * B + b]!;
+              gi_di_over_sqrt_mean_di_di_tape[(t * B + b) * 16 + j + 2] =
+                gi_di_over_sqrt_mean_di_di;
+              // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+              f_i_o_tape[(t * B + b) * 48 + 16 + j + 2] = gi_di_over_sqrt_mean_di_di + bi[j + 2]!;
+            }
+            {
+              // gi_di_over_sqrt_mean_di_di = gi_di / sqrt_mean_di_di_plus_k
+              const gi_di_over_sqrt_mean_di_di =
+                (gi[j + 3]! * di_tape[(t * B + b) * 16 + j + 3]!) /
+                sqrt_mean_di_di_plus_k_tape[t * B + b]!;
+              gi_di_over_sqrt_mean_di_di_tape[(t * B + b) * 16 + j + 3] =
+                gi_di_over_sqrt_mean_di_di;
+              // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+              f_i_o_tape[(t * B + b) * 48 + 16 + j + 3] = gi_di_over_sqrt_mean_di_di + bi[j + 3]!;
+            }
           }
         }
       }
@@ -570,42 +618,51 @@ function forward(
       // sqrt_mean_dg_dg_plus_k = sqrt(mean_dg_dg_plus_k)
       for (let b = 0; b < B; b++)
         sqrt_mean_dg_dg_plus_k_tape[t * B + b] = Math.sqrt(mean_dg_dg_plus_k[b]!);
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // gg_dg_over_sqrt_mean_dg_dg = gg_dg / sqrt_mean_dg_dg_plus_k
-            const gg_dg_over_sqrt_mean_dg_dg =
-              (gg[j]! * dg_tape[(t * B + b) * 16 + j]!) / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
-            gg_dg_over_sqrt_mean_dg_dg_tape[(t * B + b) * 16 + j] = gg_dg_over_sqrt_mean_dg_dg;
-            // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-            g_tape[(t * B + b) * 16 + j] = gg_dg_over_sqrt_mean_dg_dg + bg[j]!;
-          }
-          {
-            // gg_dg_over_sqrt_mean_dg_dg = gg_dg / sqrt_mean_dg_dg_plus_k
-            const gg_dg_over_sqrt_mean_dg_dg =
-              (gg[j + 1]! * dg_tape[(t * B + b) * 16 + j + 1]!) /
-              sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
-            gg_dg_over_sqrt_mean_dg_dg_tape[(t * B + b) * 16 + j + 1] = gg_dg_over_sqrt_mean_dg_dg;
-            // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-            g_tape[(t * B + b) * 16 + j + 1] = gg_dg_over_sqrt_mean_dg_dg + bg[j + 1]!;
-          }
-          {
-            // gg_dg_over_sqrt_mean_dg_dg = gg_dg / sqrt_mean_dg_dg_plus_k
-            const gg_dg_over_sqrt_mean_dg_dg =
-              (gg[j + 2]! * dg_tape[(t * B + b) * 16 + j + 2]!) /
-              sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
-            gg_dg_over_sqrt_mean_dg_dg_tape[(t * B + b) * 16 + j + 2] = gg_dg_over_sqrt_mean_dg_dg;
-            // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-            g_tape[(t * B + b) * 16 + j + 2] = gg_dg_over_sqrt_mean_dg_dg + bg[j + 2]!;
-          }
-          {
-            // gg_dg_over_sqrt_mean_dg_dg = gg_dg / sqrt_mean_dg_dg_plus_k
-            const gg_dg_over_sqrt_mean_dg_dg =
-              (gg[j + 3]! * dg_tape[(t * B + b) * 16 + j + 3]!) /
-              sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
-            gg_dg_over_sqrt_mean_dg_dg_tape[(t * B + b) * 16 + j + 3] = gg_dg_over_sqrt_mean_dg_dg;
-            // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-            g_tape[(t * B + b) * 16 + j + 3] = gg_dg_over_sqrt_mean_dg_dg + bg[j + 3]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(7, B, gg, 0, dg_tape, t * B * 16, sqrt_mean_dg_dg_plus_k_tape, t * B, gg_dg_over_sqrt_mean_dg_dg_tape, t * B * 16, bg, 0, g_tape, t * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // gg_dg_over_sqrt_mean_dg_dg = gg_dg / sqrt_mean_dg_dg_plus_k
+              const gg_dg_over_sqrt_mean_dg_dg =
+                (gg[j]! * dg_tape[(t * B + b) * 16 + j]!) / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
+              gg_dg_over_sqrt_mean_dg_dg_tape[(t * B + b) * 16 + j] = gg_dg_over_sqrt_mean_dg_dg;
+              // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+              g_tape[(t * B + b) * 16 + j] = gg_dg_over_sqrt_mean_dg_dg + bg[j]!;
+            }
+            {
+              // gg_dg_over_sqrt_mean_dg_dg = gg_dg / sqrt_mean_dg_dg_plus_k
+              const gg_dg_over_sqrt_mean_dg_dg =
+                (gg[j + 1]! * dg_tape[(t * B + b) * 16 + j + 1]!) /
+                sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
+              gg_dg_over_sqrt_mean_dg_dg_tape[(t * B + b) * 16 + j + 1] =
+                gg_dg_over_sqrt_mean_dg_dg;
+              // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+              g_tape[(t * B + b) * 16 + j + 1] = gg_dg_over_sqrt_mean_dg_dg + bg[j + 1]!;
+            }
+            {
+              // gg_dg_over_sqrt_mean_dg_dg = gg_dg / sqrt_mean_dg_dg_plus_k
+              const gg_dg_over_sqrt_mean_dg_dg =
+                (gg[j + 2]! * dg_tape[(t * B + b) * 16 + j + 2]!) /
+                sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
+              gg_dg_over_sqrt_mean_dg_dg_tape[(t * B + b) * 16 + j + 2] =
+                gg_dg_over_sqrt_mean_dg_dg;
+              // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+              g_tape[(t * B + b) * 16 + j + 2] = gg_dg_over_sqrt_mean_dg_dg + bg[j + 2]!;
+            }
+            {
+              // gg_dg_over_sqrt_mean_dg_dg = gg_dg / sqrt_mean_dg_dg_plus_k
+              const gg_dg_over_sqrt_mean_dg_dg =
+                (gg[j + 3]! * dg_tape[(t * B + b) * 16 + j + 3]!) /
+                sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
+              gg_dg_over_sqrt_mean_dg_dg_tape[(t * B + b) * 16 + j + 3] =
+                gg_dg_over_sqrt_mean_dg_dg;
+              // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+              g_tape[(t * B + b) * 16 + j + 3] = gg_dg_over_sqrt_mean_dg_dg + bg[j + 3]!;
+            }
           }
         }
       }
@@ -621,42 +678,51 @@ function forward(
       // sqrt_mean_do_do_plus_k = sqrt(mean_do_do_plus_k)
       for (let b = 0; b < B; b++)
         sqrt_mean_do_do_plus_k_tape[t * B + b] = Math.sqrt(mean_do_do_plus_k[b]!);
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // go_do_over_sqrt_mean_do_do = go_do / sqrt_mean_do_do_plus_k
-            const go_do_over_sqrt_mean_do_do =
-              (go[j]! * do_tape[(t * B + b) * 16 + j]!) / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
-            go_do_over_sqrt_mean_do_do_tape[(t * B + b) * 16 + j] = go_do_over_sqrt_mean_do_do;
-            // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-            f_i_o_tape[(t * B + b) * 48 + 32 + j] = go_do_over_sqrt_mean_do_do + bo[j]!;
-          }
-          {
-            // go_do_over_sqrt_mean_do_do = go_do / sqrt_mean_do_do_plus_k
-            const go_do_over_sqrt_mean_do_do =
-              (go[j + 1]! * do_tape[(t * B + b) * 16 + j + 1]!) /
-              sqrt_mean_do_do_plus_k_tape[t * B + b]!;
-            go_do_over_sqrt_mean_do_do_tape[(t * B + b) * 16 + j + 1] = go_do_over_sqrt_mean_do_do;
-            // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-            f_i_o_tape[(t * B + b) * 48 + 32 + j + 1] = go_do_over_sqrt_mean_do_do + bo[j + 1]!;
-          }
-          {
-            // go_do_over_sqrt_mean_do_do = go_do / sqrt_mean_do_do_plus_k
-            const go_do_over_sqrt_mean_do_do =
-              (go[j + 2]! * do_tape[(t * B + b) * 16 + j + 2]!) /
-              sqrt_mean_do_do_plus_k_tape[t * B + b]!;
-            go_do_over_sqrt_mean_do_do_tape[(t * B + b) * 16 + j + 2] = go_do_over_sqrt_mean_do_do;
-            // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-            f_i_o_tape[(t * B + b) * 48 + 32 + j + 2] = go_do_over_sqrt_mean_do_do + bo[j + 2]!;
-          }
-          {
-            // go_do_over_sqrt_mean_do_do = go_do / sqrt_mean_do_do_plus_k
-            const go_do_over_sqrt_mean_do_do =
-              (go[j + 3]! * do_tape[(t * B + b) * 16 + j + 3]!) /
-              sqrt_mean_do_do_plus_k_tape[t * B + b]!;
-            go_do_over_sqrt_mean_do_do_tape[(t * B + b) * 16 + j + 3] = go_do_over_sqrt_mean_do_do;
-            // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-            f_i_o_tape[(t * B + b) * 48 + 32 + j + 3] = go_do_over_sqrt_mean_do_do + bo[j + 3]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(8, B, go, 0, do_tape, t * B * 16, sqrt_mean_do_do_plus_k_tape, t * B, go_do_over_sqrt_mean_do_do_tape, t * B * 16, bo, 0, f_i_o_tape, t * B * 48 + 32)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // go_do_over_sqrt_mean_do_do = go_do / sqrt_mean_do_do_plus_k
+              const go_do_over_sqrt_mean_do_do =
+                (go[j]! * do_tape[(t * B + b) * 16 + j]!) / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
+              go_do_over_sqrt_mean_do_do_tape[(t * B + b) * 16 + j] = go_do_over_sqrt_mean_do_do;
+              // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+              f_i_o_tape[(t * B + b) * 48 + 32 + j] = go_do_over_sqrt_mean_do_do + bo[j]!;
+            }
+            {
+              // go_do_over_sqrt_mean_do_do = go_do / sqrt_mean_do_do_plus_k
+              const go_do_over_sqrt_mean_do_do =
+                (go[j + 1]! * do_tape[(t * B + b) * 16 + j + 1]!) /
+                sqrt_mean_do_do_plus_k_tape[t * B + b]!;
+              go_do_over_sqrt_mean_do_do_tape[(t * B + b) * 16 + j + 1] =
+                go_do_over_sqrt_mean_do_do;
+              // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+              f_i_o_tape[(t * B + b) * 48 + 32 + j + 1] = go_do_over_sqrt_mean_do_do + bo[j + 1]!;
+            }
+            {
+              // go_do_over_sqrt_mean_do_do = go_do / sqrt_mean_do_do_plus_k
+              const go_do_over_sqrt_mean_do_do =
+                (go[j + 2]! * do_tape[(t * B + b) * 16 + j + 2]!) /
+                sqrt_mean_do_do_plus_k_tape[t * B + b]!;
+              go_do_over_sqrt_mean_do_do_tape[(t * B + b) * 16 + j + 2] =
+                go_do_over_sqrt_mean_do_do;
+              // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+              f_i_o_tape[(t * B + b) * 48 + 32 + j + 2] = go_do_over_sqrt_mean_do_do + bo[j + 2]!;
+            }
+            {
+              // go_do_over_sqrt_mean_do_do = go_do / sqrt_mean_do_do_plus_k
+              const go_do_over_sqrt_mean_do_do =
+                (go[j + 3]! * do_tape[(t * B + b) * 16 + j + 3]!) /
+                sqrt_mean_do_do_plus_k_tape[t * B + b]!;
+              go_do_over_sqrt_mean_do_do_tape[(t * B + b) * 16 + j + 3] =
+                go_do_over_sqrt_mean_do_do;
+              // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+              f_i_o_tape[(t * B + b) * 48 + 32 + j + 3] = go_do_over_sqrt_mean_do_do + bo[j + 3]!;
+            }
           }
         }
       }
@@ -664,39 +730,45 @@ function forward(
       mm.sigmoid(B * 48, f_i_o_tape, t * B * 48, f_i_o_tape, t * B * 48);
       // g = tanh(…), for each of B rows   lnlstm.cell:22
       mm.tanh(B * 16, g_tape, t * B * 16, g_tape, t * B * 16);
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
-            const c =
-              f_i_o_tape[(t * B + b) * 48 + j]! * c_seq[(t * B + b) * 16 + j]! +
-              f_i_o_tape[(t * B + b) * 48 + 16 + j]! * g_tape[(t * B + b) * 16 + j]!;
-            c_seq[((t + 1) * B + b) * 16 + j] = c;
-            c_out[(t * B + b) * 16 + j] = c;
-          }
-          {
-            // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
-            const c =
-              f_i_o_tape[(t * B + b) * 48 + j + 1]! * c_seq[(t * B + b) * 16 + j + 1]! +
-              f_i_o_tape[(t * B + b) * 48 + 16 + j + 1]! * g_tape[(t * B + b) * 16 + j + 1]!;
-            c_seq[((t + 1) * B + b) * 16 + j + 1] = c;
-            c_out[(t * B + b) * 16 + j + 1] = c;
-          }
-          {
-            // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
-            const c =
-              f_i_o_tape[(t * B + b) * 48 + j + 2]! * c_seq[(t * B + b) * 16 + j + 2]! +
-              f_i_o_tape[(t * B + b) * 48 + 16 + j + 2]! * g_tape[(t * B + b) * 16 + j + 2]!;
-            c_seq[((t + 1) * B + b) * 16 + j + 2] = c;
-            c_out[(t * B + b) * 16 + j + 2] = c;
-          }
-          {
-            // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
-            const c =
-              f_i_o_tape[(t * B + b) * 48 + j + 3]! * c_seq[(t * B + b) * 16 + j + 3]! +
-              f_i_o_tape[(t * B + b) * 48 + 16 + j + 3]! * g_tape[(t * B + b) * 16 + j + 3]!;
-            c_seq[((t + 1) * B + b) * 16 + j + 3] = c;
-            c_out[(t * B + b) * 16 + j + 3] = c;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(9, B, f_i_o_tape, t * B * 48, c_seq, t * B * 16, f_i_o_tape, t * B * 48 + 16, g_tape, t * B * 16, c_seq, (t + 1) * B * 16, c_out, t * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+              const c =
+                f_i_o_tape[(t * B + b) * 48 + j]! * c_seq[(t * B + b) * 16 + j]! +
+                f_i_o_tape[(t * B + b) * 48 + 16 + j]! * g_tape[(t * B + b) * 16 + j]!;
+              c_seq[((t + 1) * B + b) * 16 + j] = c;
+              c_out[(t * B + b) * 16 + j] = c;
+            }
+            {
+              // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+              const c =
+                f_i_o_tape[(t * B + b) * 48 + j + 1]! * c_seq[(t * B + b) * 16 + j + 1]! +
+                f_i_o_tape[(t * B + b) * 48 + 16 + j + 1]! * g_tape[(t * B + b) * 16 + j + 1]!;
+              c_seq[((t + 1) * B + b) * 16 + j + 1] = c;
+              c_out[(t * B + b) * 16 + j + 1] = c;
+            }
+            {
+              // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+              const c =
+                f_i_o_tape[(t * B + b) * 48 + j + 2]! * c_seq[(t * B + b) * 16 + j + 2]! +
+                f_i_o_tape[(t * B + b) * 48 + 16 + j + 2]! * g_tape[(t * B + b) * 16 + j + 2]!;
+              c_seq[((t + 1) * B + b) * 16 + j + 2] = c;
+              c_out[(t * B + b) * 16 + j + 2] = c;
+            }
+            {
+              // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+              const c =
+                f_i_o_tape[(t * B + b) * 48 + j + 3]! * c_seq[(t * B + b) * 16 + j + 3]! +
+                f_i_o_tape[(t * B + b) * 48 + 16 + j + 3]! * g_tape[(t * B + b) * 16 + j + 3]!;
+              c_seq[((t + 1) * B + b) * 16 + j + 3] = c;
+              c_out[(t * B + b) * 16 + j + 3] = c;
+            }
           }
         }
       }
@@ -706,27 +778,33 @@ function forward(
         for (let j = 0; j < 16; j++) acc += c_seq[((t + 1) * B + b) * 16 + j]!;
         mean_c[b] = acc / 16;
       }
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // dc = c - mean(c)   lnlstm.cell:26
-            const dc = c_seq[((t + 1) * B + b) * 16 + j]! - mean_c[b]!;
-            dc_tape[(t * B + b) * 16 + j] = dc;
-          }
-          {
-            // dc = c - mean(c)   lnlstm.cell:26
-            const dc = c_seq[((t + 1) * B + b) * 16 + j + 1]! - mean_c[b]!;
-            dc_tape[(t * B + b) * 16 + j + 1] = dc;
-          }
-          {
-            // dc = c - mean(c)   lnlstm.cell:26
-            const dc = c_seq[((t + 1) * B + b) * 16 + j + 2]! - mean_c[b]!;
-            dc_tape[(t * B + b) * 16 + j + 2] = dc;
-          }
-          {
-            // dc = c - mean(c)   lnlstm.cell:26
-            const dc = c_seq[((t + 1) * B + b) * 16 + j + 3]! - mean_c[b]!;
-            dc_tape[(t * B + b) * 16 + j + 3] = dc;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(10, B, c_seq, (t + 1) * B * 16, mean_c, 0, dc_tape, t * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // dc = c - mean(c)   lnlstm.cell:26
+              const dc = c_seq[((t + 1) * B + b) * 16 + j]! - mean_c[b]!;
+              dc_tape[(t * B + b) * 16 + j] = dc;
+            }
+            {
+              // dc = c - mean(c)   lnlstm.cell:26
+              const dc = c_seq[((t + 1) * B + b) * 16 + j + 1]! - mean_c[b]!;
+              dc_tape[(t * B + b) * 16 + j + 1] = dc;
+            }
+            {
+              // dc = c - mean(c)   lnlstm.cell:26
+              const dc = c_seq[((t + 1) * B + b) * 16 + j + 2]! - mean_c[b]!;
+              dc_tape[(t * B + b) * 16 + j + 2] = dc;
+            }
+            {
+              // dc = c - mean(c)   lnlstm.cell:26
+              const dc = c_seq[((t + 1) * B + b) * 16 + j + 3]! - mean_c[b]!;
+              dc_tape[(t * B + b) * 16 + j + 3] = dc;
+            }
           }
         }
       }
@@ -742,46 +820,55 @@ function forward(
       // sqrt_mean_dc_dc_plus_k = sqrt(mean_dc_dc_plus_k)
       for (let b = 0; b < B; b++)
         sqrt_mean_dc_dc_plus_k_tape[t * B + b] = Math.sqrt(mean_dc_dc_plus_k[b]!);
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // gc_dc_over_sqrt_mean_dc_dc = gc_dc / sqrt_mean_dc_dc_plus_k
-            const gc_dc_over_sqrt_mean_dc_dc =
-              (gc[j]! * dc_tape[(t * B + b) * 16 + j]!) / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
-            gc_dc_over_sqrt_mean_dc_dc_tape[(t * B + b) * 16 + j] = gc_dc_over_sqrt_mean_dc_dc;
-            // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
-            tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j] =
-              gc_dc_over_sqrt_mean_dc_dc + bc[j]!;
-          }
-          {
-            // gc_dc_over_sqrt_mean_dc_dc = gc_dc / sqrt_mean_dc_dc_plus_k
-            const gc_dc_over_sqrt_mean_dc_dc =
-              (gc[j + 1]! * dc_tape[(t * B + b) * 16 + j + 1]!) /
-              sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
-            gc_dc_over_sqrt_mean_dc_dc_tape[(t * B + b) * 16 + j + 1] = gc_dc_over_sqrt_mean_dc_dc;
-            // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
-            tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 1] =
-              gc_dc_over_sqrt_mean_dc_dc + bc[j + 1]!;
-          }
-          {
-            // gc_dc_over_sqrt_mean_dc_dc = gc_dc / sqrt_mean_dc_dc_plus_k
-            const gc_dc_over_sqrt_mean_dc_dc =
-              (gc[j + 2]! * dc_tape[(t * B + b) * 16 + j + 2]!) /
-              sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
-            gc_dc_over_sqrt_mean_dc_dc_tape[(t * B + b) * 16 + j + 2] = gc_dc_over_sqrt_mean_dc_dc;
-            // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
-            tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 2] =
-              gc_dc_over_sqrt_mean_dc_dc + bc[j + 2]!;
-          }
-          {
-            // gc_dc_over_sqrt_mean_dc_dc = gc_dc / sqrt_mean_dc_dc_plus_k
-            const gc_dc_over_sqrt_mean_dc_dc =
-              (gc[j + 3]! * dc_tape[(t * B + b) * 16 + j + 3]!) /
-              sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
-            gc_dc_over_sqrt_mean_dc_dc_tape[(t * B + b) * 16 + j + 3] = gc_dc_over_sqrt_mean_dc_dc;
-            // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
-            tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 3] =
-              gc_dc_over_sqrt_mean_dc_dc + bc[j + 3]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(11, B, gc, 0, dc_tape, t * B * 16, sqrt_mean_dc_dc_plus_k_tape, t * B, gc_dc_over_sqrt_mean_dc_dc_tape, t * B * 16, bc, 0, tanh_gc_dc_over_sqrt_mean_dc_tape, t * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // gc_dc_over_sqrt_mean_dc_dc = gc_dc / sqrt_mean_dc_dc_plus_k
+              const gc_dc_over_sqrt_mean_dc_dc =
+                (gc[j]! * dc_tape[(t * B + b) * 16 + j]!) / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
+              gc_dc_over_sqrt_mean_dc_dc_tape[(t * B + b) * 16 + j] = gc_dc_over_sqrt_mean_dc_dc;
+              // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j] =
+                gc_dc_over_sqrt_mean_dc_dc + bc[j]!;
+            }
+            {
+              // gc_dc_over_sqrt_mean_dc_dc = gc_dc / sqrt_mean_dc_dc_plus_k
+              const gc_dc_over_sqrt_mean_dc_dc =
+                (gc[j + 1]! * dc_tape[(t * B + b) * 16 + j + 1]!) /
+                sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
+              gc_dc_over_sqrt_mean_dc_dc_tape[(t * B + b) * 16 + j + 1] =
+                gc_dc_over_sqrt_mean_dc_dc;
+              // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 1] =
+                gc_dc_over_sqrt_mean_dc_dc + bc[j + 1]!;
+            }
+            {
+              // gc_dc_over_sqrt_mean_dc_dc = gc_dc / sqrt_mean_dc_dc_plus_k
+              const gc_dc_over_sqrt_mean_dc_dc =
+                (gc[j + 2]! * dc_tape[(t * B + b) * 16 + j + 2]!) /
+                sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
+              gc_dc_over_sqrt_mean_dc_dc_tape[(t * B + b) * 16 + j + 2] =
+                gc_dc_over_sqrt_mean_dc_dc;
+              // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 2] =
+                gc_dc_over_sqrt_mean_dc_dc + bc[j + 2]!;
+            }
+            {
+              // gc_dc_over_sqrt_mean_dc_dc = gc_dc / sqrt_mean_dc_dc_plus_k
+              const gc_dc_over_sqrt_mean_dc_dc =
+                (gc[j + 3]! * dc_tape[(t * B + b) * 16 + j + 3]!) /
+                sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
+              gc_dc_over_sqrt_mean_dc_dc_tape[(t * B + b) * 16 + j + 3] =
+                gc_dc_over_sqrt_mean_dc_dc;
+              // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 3] =
+                gc_dc_over_sqrt_mean_dc_dc + bc[j + 3]!;
+            }
           }
         }
       }
@@ -793,39 +880,45 @@ function forward(
         tanh_gc_dc_over_sqrt_mean_dc_tape,
         t * B * 16,
       );
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-            const h =
-              f_i_o_tape[(t * B + b) * 48 + 32 + j]! *
-              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]!;
-            h_seq[((t + 1) * B + b) * 16 + j] = h;
-            h_out[(t * B + b) * 16 + j] = h;
-          }
-          {
-            // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-            const h =
-              f_i_o_tape[(t * B + b) * 48 + 32 + j + 1]! *
-              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 1]!;
-            h_seq[((t + 1) * B + b) * 16 + j + 1] = h;
-            h_out[(t * B + b) * 16 + j + 1] = h;
-          }
-          {
-            // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-            const h =
-              f_i_o_tape[(t * B + b) * 48 + 32 + j + 2]! *
-              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 2]!;
-            h_seq[((t + 1) * B + b) * 16 + j + 2] = h;
-            h_out[(t * B + b) * 16 + j + 2] = h;
-          }
-          {
-            // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-            const h =
-              f_i_o_tape[(t * B + b) * 48 + 32 + j + 3]! *
-              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 3]!;
-            h_seq[((t + 1) * B + b) * 16 + j + 3] = h;
-            h_out[(t * B + b) * 16 + j + 3] = h;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(12, B, f_i_o_tape, t * B * 48 + 32, tanh_gc_dc_over_sqrt_mean_dc_tape, t * B * 16, h_seq, (t + 1) * B * 16, h_out, t * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+              const h =
+                f_i_o_tape[(t * B + b) * 48 + 32 + j]! *
+                tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]!;
+              h_seq[((t + 1) * B + b) * 16 + j] = h;
+              h_out[(t * B + b) * 16 + j] = h;
+            }
+            {
+              // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+              const h =
+                f_i_o_tape[(t * B + b) * 48 + 32 + j + 1]! *
+                tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 1]!;
+              h_seq[((t + 1) * B + b) * 16 + j + 1] = h;
+              h_out[(t * B + b) * 16 + j + 1] = h;
+            }
+            {
+              // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+              const h =
+                f_i_o_tape[(t * B + b) * 48 + 32 + j + 2]! *
+                tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 2]!;
+              h_seq[((t + 1) * B + b) * 16 + j + 2] = h;
+              h_out[(t * B + b) * 16 + j + 2] = h;
+            }
+            {
+              // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+              const h =
+                f_i_o_tape[(t * B + b) * 48 + 32 + j + 3]! *
+                tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 3]!;
+              h_seq[((t + 1) * B + b) * 16 + j + 3] = h;
+              h_out[(t * B + b) * 16 + j + 3] = h;
+            }
           }
         }
       }
@@ -990,83 +1083,89 @@ function backward(
           }
         }
       }
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // dh = ∂L/∂h, h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j]! + dh_seed[b * 16 + j]!;
-            dh[b * 16 + j] = dh_1;
-            // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
-            const tanh_gc_dc_over_sqrt_mean_dc =
-              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]!;
-            // dbc = ∂L/∂bc
-            const dbc_1 =
-              dh_1 *
-              f_i_o_tape[(t * B + b) * 48 + 32 + j]! *
-              (1 - tanh_gc_dc_over_sqrt_mean_dc * tanh_gc_dc_over_sqrt_mean_dc);
-            dbc_steps[(tc * B + b) * 16 + j] = dbc_1;
-            // dbc_over_sqrt_mean_dc_dc_plus_k = dbc / sqrt_mean_dc_dc_plus_k
-            const dbc_over_sqrt_mean_dc_dc_plus_k_1 =
-              dbc_1 / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
-            dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j] =
-              dbc_over_sqrt_mean_dc_dc_plus_k_1;
-          }
-          {
-            // dh = ∂L/∂h, h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j + 1]! + dh_seed[b * 16 + j + 1]!;
-            dh[b * 16 + j + 1] = dh_1;
-            // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
-            const tanh_gc_dc_over_sqrt_mean_dc =
-              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 1]!;
-            // dbc = ∂L/∂bc
-            const dbc_1 =
-              dh_1 *
-              f_i_o_tape[(t * B + b) * 48 + 32 + j + 1]! *
-              (1 - tanh_gc_dc_over_sqrt_mean_dc * tanh_gc_dc_over_sqrt_mean_dc);
-            dbc_steps[(tc * B + b) * 16 + j + 1] = dbc_1;
-            // dbc_over_sqrt_mean_dc_dc_plus_k = dbc / sqrt_mean_dc_dc_plus_k
-            const dbc_over_sqrt_mean_dc_dc_plus_k_1 =
-              dbc_1 / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
-            dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j + 1] =
-              dbc_over_sqrt_mean_dc_dc_plus_k_1;
-          }
-          {
-            // dh = ∂L/∂h, h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j + 2]! + dh_seed[b * 16 + j + 2]!;
-            dh[b * 16 + j + 2] = dh_1;
-            // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
-            const tanh_gc_dc_over_sqrt_mean_dc =
-              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 2]!;
-            // dbc = ∂L/∂bc
-            const dbc_1 =
-              dh_1 *
-              f_i_o_tape[(t * B + b) * 48 + 32 + j + 2]! *
-              (1 - tanh_gc_dc_over_sqrt_mean_dc * tanh_gc_dc_over_sqrt_mean_dc);
-            dbc_steps[(tc * B + b) * 16 + j + 2] = dbc_1;
-            // dbc_over_sqrt_mean_dc_dc_plus_k = dbc / sqrt_mean_dc_dc_plus_k
-            const dbc_over_sqrt_mean_dc_dc_plus_k_1 =
-              dbc_1 / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
-            dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j + 2] =
-              dbc_over_sqrt_mean_dc_dc_plus_k_1;
-          }
-          {
-            // dh = ∂L/∂h, h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j + 3]! + dh_seed[b * 16 + j + 3]!;
-            dh[b * 16 + j + 3] = dh_1;
-            // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
-            const tanh_gc_dc_over_sqrt_mean_dc =
-              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 3]!;
-            // dbc = ∂L/∂bc
-            const dbc_1 =
-              dh_1 *
-              f_i_o_tape[(t * B + b) * 48 + 32 + j + 3]! *
-              (1 - tanh_gc_dc_over_sqrt_mean_dc * tanh_gc_dc_over_sqrt_mean_dc);
-            dbc_steps[(tc * B + b) * 16 + j + 3] = dbc_1;
-            // dbc_over_sqrt_mean_dc_dc_plus_k = dbc / sqrt_mean_dc_dc_plus_k
-            const dbc_over_sqrt_mean_dc_dc_plus_k_1 =
-              dbc_1 / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
-            dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j + 3] =
-              dbc_over_sqrt_mean_dc_dc_plus_k_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(13, B, dh_out, t * dh_out_rows * 16, dh_seed, 0, dh, 0, tanh_gc_dc_over_sqrt_mean_dc_tape, t * B * 16, f_i_o_tape, t * B * 48 + 32, dbc_steps, tc * B * 16, sqrt_mean_dc_dc_plus_k_tape, t * B, dbc_over_sqrt_mean_dc_dc_plus_k, tc * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // dh = ∂L/∂h, h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+              const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j]! + dh_seed[b * 16 + j]!;
+              dh[b * 16 + j] = dh_1;
+              // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+              const tanh_gc_dc_over_sqrt_mean_dc =
+                tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]!;
+              // dbc = ∂L/∂bc
+              const dbc_1 =
+                dh_1 *
+                f_i_o_tape[(t * B + b) * 48 + 32 + j]! *
+                (1 - tanh_gc_dc_over_sqrt_mean_dc * tanh_gc_dc_over_sqrt_mean_dc);
+              dbc_steps[(tc * B + b) * 16 + j] = dbc_1;
+              // dbc_over_sqrt_mean_dc_dc_plus_k = dbc / sqrt_mean_dc_dc_plus_k
+              const dbc_over_sqrt_mean_dc_dc_plus_k_1 =
+                dbc_1 / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
+              dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j] =
+                dbc_over_sqrt_mean_dc_dc_plus_k_1;
+            }
+            {
+              // dh = ∂L/∂h, h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+              const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j + 1]! + dh_seed[b * 16 + j + 1]!;
+              dh[b * 16 + j + 1] = dh_1;
+              // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+              const tanh_gc_dc_over_sqrt_mean_dc =
+                tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 1]!;
+              // dbc = ∂L/∂bc
+              const dbc_1 =
+                dh_1 *
+                f_i_o_tape[(t * B + b) * 48 + 32 + j + 1]! *
+                (1 - tanh_gc_dc_over_sqrt_mean_dc * tanh_gc_dc_over_sqrt_mean_dc);
+              dbc_steps[(tc * B + b) * 16 + j + 1] = dbc_1;
+              // dbc_over_sqrt_mean_dc_dc_plus_k = dbc / sqrt_mean_dc_dc_plus_k
+              const dbc_over_sqrt_mean_dc_dc_plus_k_1 =
+                dbc_1 / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
+              dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j + 1] =
+                dbc_over_sqrt_mean_dc_dc_plus_k_1;
+            }
+            {
+              // dh = ∂L/∂h, h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+              const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j + 2]! + dh_seed[b * 16 + j + 2]!;
+              dh[b * 16 + j + 2] = dh_1;
+              // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+              const tanh_gc_dc_over_sqrt_mean_dc =
+                tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 2]!;
+              // dbc = ∂L/∂bc
+              const dbc_1 =
+                dh_1 *
+                f_i_o_tape[(t * B + b) * 48 + 32 + j + 2]! *
+                (1 - tanh_gc_dc_over_sqrt_mean_dc * tanh_gc_dc_over_sqrt_mean_dc);
+              dbc_steps[(tc * B + b) * 16 + j + 2] = dbc_1;
+              // dbc_over_sqrt_mean_dc_dc_plus_k = dbc / sqrt_mean_dc_dc_plus_k
+              const dbc_over_sqrt_mean_dc_dc_plus_k_1 =
+                dbc_1 / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
+              dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j + 2] =
+                dbc_over_sqrt_mean_dc_dc_plus_k_1;
+            }
+            {
+              // dh = ∂L/∂h, h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+              const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j + 3]! + dh_seed[b * 16 + j + 3]!;
+              dh[b * 16 + j + 3] = dh_1;
+              // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+              const tanh_gc_dc_over_sqrt_mean_dc =
+                tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 3]!;
+              // dbc = ∂L/∂bc
+              const dbc_1 =
+                dh_1 *
+                f_i_o_tape[(t * B + b) * 48 + 32 + j + 3]! *
+                (1 - tanh_gc_dc_over_sqrt_mean_dc * tanh_gc_dc_over_sqrt_mean_dc);
+              dbc_steps[(tc * B + b) * 16 + j + 3] = dbc_1;
+              // dbc_over_sqrt_mean_dc_dc_plus_k = dbc / sqrt_mean_dc_dc_plus_k
+              const dbc_over_sqrt_mean_dc_dc_plus_k_1 =
+                dbc_1 / sqrt_mean_dc_dc_plus_k_tape[t * B + b]!;
+              dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j + 3] =
+                dbc_over_sqrt_mean_dc_dc_plus_k_1;
+            }
           }
         }
       }
@@ -1091,51 +1190,57 @@ function backward(
       // sum_neg_dbc_gc_over_sqrt_k = sum_neg_dbc_gc_over_sqrt ⊙ 0.0625
       for (let b = 0; b < B; b++)
         sum_neg_dbc_gc_over_sqrt_k[b] = sum_neg_dbc_gc_over_sqrt[b]! * 0.0625;
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // sum_neg_dbc_gc_over_sqrt_k_dc = sum_neg_dbc_gc_over_sqrt_k_each ⊙ dc
-            const sum_neg_dbc_gc_over_sqrt_k_dc =
-              sum_neg_dbc_gc_over_sqrt_k[b]! * dc_tape[(t * B + b) * 16 + j]!;
-            // ddc = ∂L/∂dc, dc = c - mean(c)   lnlstm.cell:26
-            const ddc_1 =
-              sum_neg_dbc_gc_over_sqrt_k_dc +
-              sum_neg_dbc_gc_over_sqrt_k_dc +
-              dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j]! * gc[j]!;
-            ddc[b * 16 + j] = ddc_1;
-          }
-          {
-            // sum_neg_dbc_gc_over_sqrt_k_dc = sum_neg_dbc_gc_over_sqrt_k_each ⊙ dc
-            const sum_neg_dbc_gc_over_sqrt_k_dc =
-              sum_neg_dbc_gc_over_sqrt_k[b]! * dc_tape[(t * B + b) * 16 + j + 1]!;
-            // ddc = ∂L/∂dc, dc = c - mean(c)   lnlstm.cell:26
-            const ddc_1 =
-              sum_neg_dbc_gc_over_sqrt_k_dc +
-              sum_neg_dbc_gc_over_sqrt_k_dc +
-              dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j + 1]! * gc[j + 1]!;
-            ddc[b * 16 + j + 1] = ddc_1;
-          }
-          {
-            // sum_neg_dbc_gc_over_sqrt_k_dc = sum_neg_dbc_gc_over_sqrt_k_each ⊙ dc
-            const sum_neg_dbc_gc_over_sqrt_k_dc =
-              sum_neg_dbc_gc_over_sqrt_k[b]! * dc_tape[(t * B + b) * 16 + j + 2]!;
-            // ddc = ∂L/∂dc, dc = c - mean(c)   lnlstm.cell:26
-            const ddc_1 =
-              sum_neg_dbc_gc_over_sqrt_k_dc +
-              sum_neg_dbc_gc_over_sqrt_k_dc +
-              dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j + 2]! * gc[j + 2]!;
-            ddc[b * 16 + j + 2] = ddc_1;
-          }
-          {
-            // sum_neg_dbc_gc_over_sqrt_k_dc = sum_neg_dbc_gc_over_sqrt_k_each ⊙ dc
-            const sum_neg_dbc_gc_over_sqrt_k_dc =
-              sum_neg_dbc_gc_over_sqrt_k[b]! * dc_tape[(t * B + b) * 16 + j + 3]!;
-            // ddc = ∂L/∂dc, dc = c - mean(c)   lnlstm.cell:26
-            const ddc_1 =
-              sum_neg_dbc_gc_over_sqrt_k_dc +
-              sum_neg_dbc_gc_over_sqrt_k_dc +
-              dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j + 3]! * gc[j + 3]!;
-            ddc[b * 16 + j + 3] = ddc_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(14, B, sum_neg_dbc_gc_over_sqrt_k, 0, dc_tape, t * B * 16, dbc_over_sqrt_mean_dc_dc_plus_k, tc * B * 16, gc, 0, ddc, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // sum_neg_dbc_gc_over_sqrt_k_dc = sum_neg_dbc_gc_over_sqrt_k_each ⊙ dc
+              const sum_neg_dbc_gc_over_sqrt_k_dc =
+                sum_neg_dbc_gc_over_sqrt_k[b]! * dc_tape[(t * B + b) * 16 + j]!;
+              // ddc = ∂L/∂dc, dc = c - mean(c)   lnlstm.cell:26
+              const ddc_1 =
+                sum_neg_dbc_gc_over_sqrt_k_dc +
+                sum_neg_dbc_gc_over_sqrt_k_dc +
+                dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j]! * gc[j]!;
+              ddc[b * 16 + j] = ddc_1;
+            }
+            {
+              // sum_neg_dbc_gc_over_sqrt_k_dc = sum_neg_dbc_gc_over_sqrt_k_each ⊙ dc
+              const sum_neg_dbc_gc_over_sqrt_k_dc =
+                sum_neg_dbc_gc_over_sqrt_k[b]! * dc_tape[(t * B + b) * 16 + j + 1]!;
+              // ddc = ∂L/∂dc, dc = c - mean(c)   lnlstm.cell:26
+              const ddc_1 =
+                sum_neg_dbc_gc_over_sqrt_k_dc +
+                sum_neg_dbc_gc_over_sqrt_k_dc +
+                dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j + 1]! * gc[j + 1]!;
+              ddc[b * 16 + j + 1] = ddc_1;
+            }
+            {
+              // sum_neg_dbc_gc_over_sqrt_k_dc = sum_neg_dbc_gc_over_sqrt_k_each ⊙ dc
+              const sum_neg_dbc_gc_over_sqrt_k_dc =
+                sum_neg_dbc_gc_over_sqrt_k[b]! * dc_tape[(t * B + b) * 16 + j + 2]!;
+              // ddc = ∂L/∂dc, dc = c - mean(c)   lnlstm.cell:26
+              const ddc_1 =
+                sum_neg_dbc_gc_over_sqrt_k_dc +
+                sum_neg_dbc_gc_over_sqrt_k_dc +
+                dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j + 2]! * gc[j + 2]!;
+              ddc[b * 16 + j + 2] = ddc_1;
+            }
+            {
+              // sum_neg_dbc_gc_over_sqrt_k_dc = sum_neg_dbc_gc_over_sqrt_k_each ⊙ dc
+              const sum_neg_dbc_gc_over_sqrt_k_dc =
+                sum_neg_dbc_gc_over_sqrt_k[b]! * dc_tape[(t * B + b) * 16 + j + 3]!;
+              // ddc = ∂L/∂dc, dc = c - mean(c)   lnlstm.cell:26
+              const ddc_1 =
+                sum_neg_dbc_gc_over_sqrt_k_dc +
+                sum_neg_dbc_gc_over_sqrt_k_dc +
+                dbc_over_sqrt_mean_dc_dc_plus_k[(tc * B + b) * 16 + j + 3]! * gc[j + 3]!;
+              ddc[b * 16 + j + 3] = ddc_1;
+            }
           }
         }
       }
@@ -1147,103 +1252,112 @@ function backward(
       }
       // dmean_c_k = dmean_c ⊙ 0.0625
       for (let b = 0; b < B; b++) dmean_c_k[b] = dmean_c[b]! * 0.0625;
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // d_c = ∂L/∂c, c = f ⊙ c + i ⊙ g   lnlstm.cell:25
-            const d_c_1 =
-              dc_out[(t * dc_out_rows + b) * 16 + j]! +
-              dc_seed[b * 16 + j]! +
-              ddc[b * 16 + j]! +
-              dmean_c_k[b]!;
-            d_c[b * 16 + j] = d_c_1;
-            // dc_prev = ∂L/∂c_prev
-            const dc_prev = d_c_1 * f_i_o_tape[(t * B + b) * 48 + j]!;
-            dc_back[b * 16 + j] = dc_prev;
-            // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-            const o = f_i_o_tape[(t * B + b) * 48 + 32 + j]!;
-            // do_pre = ∂L/∂(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-            const do_pre_1 =
-              dh[b * 16 + j]! *
-              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]! *
-              (o * (1 - o));
-            do_pre[(tc * B + b) * 16 + j] = do_pre_1;
-            // do_pre_over_sqrt_mean_do_do = do_pre / sqrt_mean_do_do_plus_k
-            const do_pre_over_sqrt_mean_do_do_1 =
-              do_pre_1 / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
-            do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j] = do_pre_over_sqrt_mean_do_do_1;
-          }
-          {
-            // d_c = ∂L/∂c, c = f ⊙ c + i ⊙ g   lnlstm.cell:25
-            const d_c_1 =
-              dc_out[(t * dc_out_rows + b) * 16 + j + 1]! +
-              dc_seed[b * 16 + j + 1]! +
-              ddc[b * 16 + j + 1]! +
-              dmean_c_k[b]!;
-            d_c[b * 16 + j + 1] = d_c_1;
-            // dc_prev = ∂L/∂c_prev
-            const dc_prev = d_c_1 * f_i_o_tape[(t * B + b) * 48 + j + 1]!;
-            dc_back[b * 16 + j + 1] = dc_prev;
-            // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-            const o = f_i_o_tape[(t * B + b) * 48 + 32 + j + 1]!;
-            // do_pre = ∂L/∂(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-            const do_pre_1 =
-              dh[b * 16 + j + 1]! *
-              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 1]! *
-              (o * (1 - o));
-            do_pre[(tc * B + b) * 16 + j + 1] = do_pre_1;
-            // do_pre_over_sqrt_mean_do_do = do_pre / sqrt_mean_do_do_plus_k
-            const do_pre_over_sqrt_mean_do_do_1 =
-              do_pre_1 / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
-            do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j + 1] = do_pre_over_sqrt_mean_do_do_1;
-          }
-          {
-            // d_c = ∂L/∂c, c = f ⊙ c + i ⊙ g   lnlstm.cell:25
-            const d_c_1 =
-              dc_out[(t * dc_out_rows + b) * 16 + j + 2]! +
-              dc_seed[b * 16 + j + 2]! +
-              ddc[b * 16 + j + 2]! +
-              dmean_c_k[b]!;
-            d_c[b * 16 + j + 2] = d_c_1;
-            // dc_prev = ∂L/∂c_prev
-            const dc_prev = d_c_1 * f_i_o_tape[(t * B + b) * 48 + j + 2]!;
-            dc_back[b * 16 + j + 2] = dc_prev;
-            // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-            const o = f_i_o_tape[(t * B + b) * 48 + 32 + j + 2]!;
-            // do_pre = ∂L/∂(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-            const do_pre_1 =
-              dh[b * 16 + j + 2]! *
-              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 2]! *
-              (o * (1 - o));
-            do_pre[(tc * B + b) * 16 + j + 2] = do_pre_1;
-            // do_pre_over_sqrt_mean_do_do = do_pre / sqrt_mean_do_do_plus_k
-            const do_pre_over_sqrt_mean_do_do_1 =
-              do_pre_1 / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
-            do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j + 2] = do_pre_over_sqrt_mean_do_do_1;
-          }
-          {
-            // d_c = ∂L/∂c, c = f ⊙ c + i ⊙ g   lnlstm.cell:25
-            const d_c_1 =
-              dc_out[(t * dc_out_rows + b) * 16 + j + 3]! +
-              dc_seed[b * 16 + j + 3]! +
-              ddc[b * 16 + j + 3]! +
-              dmean_c_k[b]!;
-            d_c[b * 16 + j + 3] = d_c_1;
-            // dc_prev = ∂L/∂c_prev
-            const dc_prev = d_c_1 * f_i_o_tape[(t * B + b) * 48 + j + 3]!;
-            dc_back[b * 16 + j + 3] = dc_prev;
-            // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-            const o = f_i_o_tape[(t * B + b) * 48 + 32 + j + 3]!;
-            // do_pre = ∂L/∂(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-            const do_pre_1 =
-              dh[b * 16 + j + 3]! *
-              tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 3]! *
-              (o * (1 - o));
-            do_pre[(tc * B + b) * 16 + j + 3] = do_pre_1;
-            // do_pre_over_sqrt_mean_do_do = do_pre / sqrt_mean_do_do_plus_k
-            const do_pre_over_sqrt_mean_do_do_1 =
-              do_pre_1 / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
-            do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j + 3] = do_pre_over_sqrt_mean_do_do_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(15, B, dc_out, t * dc_out_rows * 16, dc_seed, 0, ddc, 0, dmean_c_k, 0, d_c, 0, f_i_o_tape, t * B * 48, dc_back, 0, f_i_o_tape, t * B * 48 + 32, dh, 0, tanh_gc_dc_over_sqrt_mean_dc_tape, t * B * 16, do_pre, tc * B * 16, sqrt_mean_do_do_plus_k_tape, t * B, do_pre_over_sqrt_mean_do_do, tc * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // d_c = ∂L/∂c, c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+              const d_c_1 =
+                dc_out[(t * dc_out_rows + b) * 16 + j]! +
+                dc_seed[b * 16 + j]! +
+                ddc[b * 16 + j]! +
+                dmean_c_k[b]!;
+              d_c[b * 16 + j] = d_c_1;
+              // dc_prev = ∂L/∂c_prev
+              const dc_prev = d_c_1 * f_i_o_tape[(t * B + b) * 48 + j]!;
+              dc_back[b * 16 + j] = dc_prev;
+              // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+              const o = f_i_o_tape[(t * B + b) * 48 + 32 + j]!;
+              // do_pre = ∂L/∂(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+              const do_pre_1 =
+                dh[b * 16 + j]! *
+                tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j]! *
+                (o * (1 - o));
+              do_pre[(tc * B + b) * 16 + j] = do_pre_1;
+              // do_pre_over_sqrt_mean_do_do = do_pre / sqrt_mean_do_do_plus_k
+              const do_pre_over_sqrt_mean_do_do_1 =
+                do_pre_1 / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
+              do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j] = do_pre_over_sqrt_mean_do_do_1;
+            }
+            {
+              // d_c = ∂L/∂c, c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+              const d_c_1 =
+                dc_out[(t * dc_out_rows + b) * 16 + j + 1]! +
+                dc_seed[b * 16 + j + 1]! +
+                ddc[b * 16 + j + 1]! +
+                dmean_c_k[b]!;
+              d_c[b * 16 + j + 1] = d_c_1;
+              // dc_prev = ∂L/∂c_prev
+              const dc_prev = d_c_1 * f_i_o_tape[(t * B + b) * 48 + j + 1]!;
+              dc_back[b * 16 + j + 1] = dc_prev;
+              // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+              const o = f_i_o_tape[(t * B + b) * 48 + 32 + j + 1]!;
+              // do_pre = ∂L/∂(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+              const do_pre_1 =
+                dh[b * 16 + j + 1]! *
+                tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 1]! *
+                (o * (1 - o));
+              do_pre[(tc * B + b) * 16 + j + 1] = do_pre_1;
+              // do_pre_over_sqrt_mean_do_do = do_pre / sqrt_mean_do_do_plus_k
+              const do_pre_over_sqrt_mean_do_do_1 =
+                do_pre_1 / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
+              do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j + 1] =
+                do_pre_over_sqrt_mean_do_do_1;
+            }
+            {
+              // d_c = ∂L/∂c, c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+              const d_c_1 =
+                dc_out[(t * dc_out_rows + b) * 16 + j + 2]! +
+                dc_seed[b * 16 + j + 2]! +
+                ddc[b * 16 + j + 2]! +
+                dmean_c_k[b]!;
+              d_c[b * 16 + j + 2] = d_c_1;
+              // dc_prev = ∂L/∂c_prev
+              const dc_prev = d_c_1 * f_i_o_tape[(t * B + b) * 48 + j + 2]!;
+              dc_back[b * 16 + j + 2] = dc_prev;
+              // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+              const o = f_i_o_tape[(t * B + b) * 48 + 32 + j + 2]!;
+              // do_pre = ∂L/∂(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+              const do_pre_1 =
+                dh[b * 16 + j + 2]! *
+                tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 2]! *
+                (o * (1 - o));
+              do_pre[(tc * B + b) * 16 + j + 2] = do_pre_1;
+              // do_pre_over_sqrt_mean_do_do = do_pre / sqrt_mean_do_do_plus_k
+              const do_pre_over_sqrt_mean_do_do_1 =
+                do_pre_1 / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
+              do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j + 2] =
+                do_pre_over_sqrt_mean_do_do_1;
+            }
+            {
+              // d_c = ∂L/∂c, c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+              const d_c_1 =
+                dc_out[(t * dc_out_rows + b) * 16 + j + 3]! +
+                dc_seed[b * 16 + j + 3]! +
+                ddc[b * 16 + j + 3]! +
+                dmean_c_k[b]!;
+              d_c[b * 16 + j + 3] = d_c_1;
+              // dc_prev = ∂L/∂c_prev
+              const dc_prev = d_c_1 * f_i_o_tape[(t * B + b) * 48 + j + 3]!;
+              dc_back[b * 16 + j + 3] = dc_prev;
+              // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+              const o = f_i_o_tape[(t * B + b) * 48 + 32 + j + 3]!;
+              // do_pre = ∂L/∂(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+              const do_pre_1 =
+                dh[b * 16 + j + 3]! *
+                tanh_gc_dc_over_sqrt_mean_dc_tape[(t * B + b) * 16 + j + 3]! *
+                (o * (1 - o));
+              do_pre[(tc * B + b) * 16 + j + 3] = do_pre_1;
+              // do_pre_over_sqrt_mean_do_do = do_pre / sqrt_mean_do_do_plus_k
+              const do_pre_over_sqrt_mean_do_do_1 =
+                do_pre_1 / sqrt_mean_do_do_plus_k_tape[t * B + b]!;
+              do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j + 3] =
+                do_pre_over_sqrt_mean_do_do_1;
+            }
           }
         }
       }
@@ -1268,71 +1382,80 @@ function backward(
       // sum_neg_do_pre_go_over_sqrt_k = sum_neg_do_pre_go_over_sqrt ⊙ 0.0625
       for (let b = 0; b < B; b++)
         sum_neg_do_pre_go_over_sqrt_k[b] = sum_neg_do_pre_go_over_sqrt[b]! * 0.0625;
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
-            const sum_neg_do_pre_go_over_sqrt_do_1 =
-              sum_neg_do_pre_go_over_sqrt_k[b]! * do_tape[(t * B + b) * 16 + j]!;
-            sum_neg_do_pre_go_over_sqrt_do[b * 16 + j] = sum_neg_do_pre_go_over_sqrt_do_1;
-            // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-            const g = g_tape[(t * B + b) * 16 + j]!;
-            // dg_pre = ∂L/∂(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-            const dg_pre_1 =
-              d_c[b * 16 + j]! * f_i_o_tape[(t * B + b) * 48 + 16 + j]! * (1 - g * g);
-            dg_pre[(tc * B + b) * 16 + j] = dg_pre_1;
-            // dg_pre_over_sqrt_mean_dg_dg = dg_pre / sqrt_mean_dg_dg_plus_k
-            const dg_pre_over_sqrt_mean_dg_dg_1 =
-              dg_pre_1 / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
-            dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j] = dg_pre_over_sqrt_mean_dg_dg_1;
-          }
-          {
-            // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
-            const sum_neg_do_pre_go_over_sqrt_do_1 =
-              sum_neg_do_pre_go_over_sqrt_k[b]! * do_tape[(t * B + b) * 16 + j + 1]!;
-            sum_neg_do_pre_go_over_sqrt_do[b * 16 + j + 1] = sum_neg_do_pre_go_over_sqrt_do_1;
-            // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-            const g = g_tape[(t * B + b) * 16 + j + 1]!;
-            // dg_pre = ∂L/∂(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-            const dg_pre_1 =
-              d_c[b * 16 + j + 1]! * f_i_o_tape[(t * B + b) * 48 + 16 + j + 1]! * (1 - g * g);
-            dg_pre[(tc * B + b) * 16 + j + 1] = dg_pre_1;
-            // dg_pre_over_sqrt_mean_dg_dg = dg_pre / sqrt_mean_dg_dg_plus_k
-            const dg_pre_over_sqrt_mean_dg_dg_1 =
-              dg_pre_1 / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
-            dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j + 1] = dg_pre_over_sqrt_mean_dg_dg_1;
-          }
-          {
-            // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
-            const sum_neg_do_pre_go_over_sqrt_do_1 =
-              sum_neg_do_pre_go_over_sqrt_k[b]! * do_tape[(t * B + b) * 16 + j + 2]!;
-            sum_neg_do_pre_go_over_sqrt_do[b * 16 + j + 2] = sum_neg_do_pre_go_over_sqrt_do_1;
-            // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-            const g = g_tape[(t * B + b) * 16 + j + 2]!;
-            // dg_pre = ∂L/∂(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-            const dg_pre_1 =
-              d_c[b * 16 + j + 2]! * f_i_o_tape[(t * B + b) * 48 + 16 + j + 2]! * (1 - g * g);
-            dg_pre[(tc * B + b) * 16 + j + 2] = dg_pre_1;
-            // dg_pre_over_sqrt_mean_dg_dg = dg_pre / sqrt_mean_dg_dg_plus_k
-            const dg_pre_over_sqrt_mean_dg_dg_1 =
-              dg_pre_1 / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
-            dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j + 2] = dg_pre_over_sqrt_mean_dg_dg_1;
-          }
-          {
-            // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
-            const sum_neg_do_pre_go_over_sqrt_do_1 =
-              sum_neg_do_pre_go_over_sqrt_k[b]! * do_tape[(t * B + b) * 16 + j + 3]!;
-            sum_neg_do_pre_go_over_sqrt_do[b * 16 + j + 3] = sum_neg_do_pre_go_over_sqrt_do_1;
-            // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-            const g = g_tape[(t * B + b) * 16 + j + 3]!;
-            // dg_pre = ∂L/∂(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-            const dg_pre_1 =
-              d_c[b * 16 + j + 3]! * f_i_o_tape[(t * B + b) * 48 + 16 + j + 3]! * (1 - g * g);
-            dg_pre[(tc * B + b) * 16 + j + 3] = dg_pre_1;
-            // dg_pre_over_sqrt_mean_dg_dg = dg_pre / sqrt_mean_dg_dg_plus_k
-            const dg_pre_over_sqrt_mean_dg_dg_1 =
-              dg_pre_1 / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
-            dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j + 3] = dg_pre_over_sqrt_mean_dg_dg_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(16, B, sum_neg_do_pre_go_over_sqrt_k, 0, do_tape, t * B * 16, sum_neg_do_pre_go_over_sqrt_do, 0, g_tape, t * B * 16, d_c, 0, f_i_o_tape, t * B * 48 + 16, dg_pre, tc * B * 16, sqrt_mean_dg_dg_plus_k_tape, t * B, dg_pre_over_sqrt_mean_dg_dg, tc * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
+              const sum_neg_do_pre_go_over_sqrt_do_1 =
+                sum_neg_do_pre_go_over_sqrt_k[b]! * do_tape[(t * B + b) * 16 + j]!;
+              sum_neg_do_pre_go_over_sqrt_do[b * 16 + j] = sum_neg_do_pre_go_over_sqrt_do_1;
+              // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+              const g = g_tape[(t * B + b) * 16 + j]!;
+              // dg_pre = ∂L/∂(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+              const dg_pre_1 =
+                d_c[b * 16 + j]! * f_i_o_tape[(t * B + b) * 48 + 16 + j]! * (1 - g * g);
+              dg_pre[(tc * B + b) * 16 + j] = dg_pre_1;
+              // dg_pre_over_sqrt_mean_dg_dg = dg_pre / sqrt_mean_dg_dg_plus_k
+              const dg_pre_over_sqrt_mean_dg_dg_1 =
+                dg_pre_1 / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
+              dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j] = dg_pre_over_sqrt_mean_dg_dg_1;
+            }
+            {
+              // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
+              const sum_neg_do_pre_go_over_sqrt_do_1 =
+                sum_neg_do_pre_go_over_sqrt_k[b]! * do_tape[(t * B + b) * 16 + j + 1]!;
+              sum_neg_do_pre_go_over_sqrt_do[b * 16 + j + 1] = sum_neg_do_pre_go_over_sqrt_do_1;
+              // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+              const g = g_tape[(t * B + b) * 16 + j + 1]!;
+              // dg_pre = ∂L/∂(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+              const dg_pre_1 =
+                d_c[b * 16 + j + 1]! * f_i_o_tape[(t * B + b) * 48 + 16 + j + 1]! * (1 - g * g);
+              dg_pre[(tc * B + b) * 16 + j + 1] = dg_pre_1;
+              // dg_pre_over_sqrt_mean_dg_dg = dg_pre / sqrt_mean_dg_dg_plus_k
+              const dg_pre_over_sqrt_mean_dg_dg_1 =
+                dg_pre_1 / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
+              dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j + 1] =
+                dg_pre_over_sqrt_mean_dg_dg_1;
+            }
+            {
+              // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
+              const sum_neg_do_pre_go_over_sqrt_do_1 =
+                sum_neg_do_pre_go_over_sqrt_k[b]! * do_tape[(t * B + b) * 16 + j + 2]!;
+              sum_neg_do_pre_go_over_sqrt_do[b * 16 + j + 2] = sum_neg_do_pre_go_over_sqrt_do_1;
+              // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+              const g = g_tape[(t * B + b) * 16 + j + 2]!;
+              // dg_pre = ∂L/∂(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+              const dg_pre_1 =
+                d_c[b * 16 + j + 2]! * f_i_o_tape[(t * B + b) * 48 + 16 + j + 2]! * (1 - g * g);
+              dg_pre[(tc * B + b) * 16 + j + 2] = dg_pre_1;
+              // dg_pre_over_sqrt_mean_dg_dg = dg_pre / sqrt_mean_dg_dg_plus_k
+              const dg_pre_over_sqrt_mean_dg_dg_1 =
+                dg_pre_1 / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
+              dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j + 2] =
+                dg_pre_over_sqrt_mean_dg_dg_1;
+            }
+            {
+              // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
+              const sum_neg_do_pre_go_over_sqrt_do_1 =
+                sum_neg_do_pre_go_over_sqrt_k[b]! * do_tape[(t * B + b) * 16 + j + 3]!;
+              sum_neg_do_pre_go_over_sqrt_do[b * 16 + j + 3] = sum_neg_do_pre_go_over_sqrt_do_1;
+              // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+              const g = g_tape[(t * B + b) * 16 + j + 3]!;
+              // dg_pre = ∂L/∂(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+              const dg_pre_1 =
+                d_c[b * 16 + j + 3]! * f_i_o_tape[(t * B + b) * 48 + 16 + j + 3]! * (1 - g * g);
+              dg_pre[(tc * B + b) * 16 + j + 3] = dg_pre_1;
+              // dg_pre_over_sqrt_mean_dg_dg = dg_pre / sqrt_mean_dg_dg_plus_k
+              const dg_pre_over_sqrt_mean_dg_dg_1 =
+                dg_pre_1 / sqrt_mean_dg_dg_plus_k_tape[t * B + b]!;
+              dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j + 3] =
+                dg_pre_over_sqrt_mean_dg_dg_1;
+            }
           }
         }
       }
@@ -1357,70 +1480,79 @@ function backward(
       // sum_neg_dg_pre_gg_over_sqrt_k = sum_neg_dg_pre_gg_over_sqrt ⊙ 0.0625
       for (let b = 0; b < B; b++)
         sum_neg_dg_pre_gg_over_sqrt_k[b] = sum_neg_dg_pre_gg_over_sqrt[b]! * 0.0625;
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
-            const sum_neg_dg_pre_gg_over_sqrt_dg_1 =
-              sum_neg_dg_pre_gg_over_sqrt_k[b]! * dg_tape[(t * B + b) * 16 + j]!;
-            sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j] = sum_neg_dg_pre_gg_over_sqrt_dg_1;
-            // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-            const i = f_i_o_tape[(t * B + b) * 48 + 16 + j]!;
-            // di_pre = ∂L/∂(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-            const di_pre_1 = d_c[b * 16 + j]! * g_tape[(t * B + b) * 16 + j]! * (i * (1 - i));
-            di_pre[(tc * B + b) * 16 + j] = di_pre_1;
-            // di_pre_over_sqrt_mean_di_di = di_pre / sqrt_mean_di_di_plus_k
-            const di_pre_over_sqrt_mean_di_di_1 =
-              di_pre_1 / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
-            di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j] = di_pre_over_sqrt_mean_di_di_1;
-          }
-          {
-            // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
-            const sum_neg_dg_pre_gg_over_sqrt_dg_1 =
-              sum_neg_dg_pre_gg_over_sqrt_k[b]! * dg_tape[(t * B + b) * 16 + j + 1]!;
-            sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j + 1] = sum_neg_dg_pre_gg_over_sqrt_dg_1;
-            // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-            const i = f_i_o_tape[(t * B + b) * 48 + 16 + j + 1]!;
-            // di_pre = ∂L/∂(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-            const di_pre_1 =
-              d_c[b * 16 + j + 1]! * g_tape[(t * B + b) * 16 + j + 1]! * (i * (1 - i));
-            di_pre[(tc * B + b) * 16 + j + 1] = di_pre_1;
-            // di_pre_over_sqrt_mean_di_di = di_pre / sqrt_mean_di_di_plus_k
-            const di_pre_over_sqrt_mean_di_di_1 =
-              di_pre_1 / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
-            di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j + 1] = di_pre_over_sqrt_mean_di_di_1;
-          }
-          {
-            // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
-            const sum_neg_dg_pre_gg_over_sqrt_dg_1 =
-              sum_neg_dg_pre_gg_over_sqrt_k[b]! * dg_tape[(t * B + b) * 16 + j + 2]!;
-            sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j + 2] = sum_neg_dg_pre_gg_over_sqrt_dg_1;
-            // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-            const i = f_i_o_tape[(t * B + b) * 48 + 16 + j + 2]!;
-            // di_pre = ∂L/∂(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-            const di_pre_1 =
-              d_c[b * 16 + j + 2]! * g_tape[(t * B + b) * 16 + j + 2]! * (i * (1 - i));
-            di_pre[(tc * B + b) * 16 + j + 2] = di_pre_1;
-            // di_pre_over_sqrt_mean_di_di = di_pre / sqrt_mean_di_di_plus_k
-            const di_pre_over_sqrt_mean_di_di_1 =
-              di_pre_1 / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
-            di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j + 2] = di_pre_over_sqrt_mean_di_di_1;
-          }
-          {
-            // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
-            const sum_neg_dg_pre_gg_over_sqrt_dg_1 =
-              sum_neg_dg_pre_gg_over_sqrt_k[b]! * dg_tape[(t * B + b) * 16 + j + 3]!;
-            sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j + 3] = sum_neg_dg_pre_gg_over_sqrt_dg_1;
-            // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-            const i = f_i_o_tape[(t * B + b) * 48 + 16 + j + 3]!;
-            // di_pre = ∂L/∂(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-            const di_pre_1 =
-              d_c[b * 16 + j + 3]! * g_tape[(t * B + b) * 16 + j + 3]! * (i * (1 - i));
-            di_pre[(tc * B + b) * 16 + j + 3] = di_pre_1;
-            // di_pre_over_sqrt_mean_di_di = di_pre / sqrt_mean_di_di_plus_k
-            const di_pre_over_sqrt_mean_di_di_1 =
-              di_pre_1 / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
-            di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j + 3] = di_pre_over_sqrt_mean_di_di_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(17, B, sum_neg_dg_pre_gg_over_sqrt_k, 0, dg_tape, t * B * 16, sum_neg_dg_pre_gg_over_sqrt_dg, 0, f_i_o_tape, t * B * 48 + 16, d_c, 0, g_tape, t * B * 16, di_pre, tc * B * 16, sqrt_mean_di_di_plus_k_tape, t * B, di_pre_over_sqrt_mean_di_di, tc * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
+              const sum_neg_dg_pre_gg_over_sqrt_dg_1 =
+                sum_neg_dg_pre_gg_over_sqrt_k[b]! * dg_tape[(t * B + b) * 16 + j]!;
+              sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j] = sum_neg_dg_pre_gg_over_sqrt_dg_1;
+              // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+              const i = f_i_o_tape[(t * B + b) * 48 + 16 + j]!;
+              // di_pre = ∂L/∂(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+              const di_pre_1 = d_c[b * 16 + j]! * g_tape[(t * B + b) * 16 + j]! * (i * (1 - i));
+              di_pre[(tc * B + b) * 16 + j] = di_pre_1;
+              // di_pre_over_sqrt_mean_di_di = di_pre / sqrt_mean_di_di_plus_k
+              const di_pre_over_sqrt_mean_di_di_1 =
+                di_pre_1 / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
+              di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j] = di_pre_over_sqrt_mean_di_di_1;
+            }
+            {
+              // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
+              const sum_neg_dg_pre_gg_over_sqrt_dg_1 =
+                sum_neg_dg_pre_gg_over_sqrt_k[b]! * dg_tape[(t * B + b) * 16 + j + 1]!;
+              sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j + 1] = sum_neg_dg_pre_gg_over_sqrt_dg_1;
+              // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+              const i = f_i_o_tape[(t * B + b) * 48 + 16 + j + 1]!;
+              // di_pre = ∂L/∂(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+              const di_pre_1 =
+                d_c[b * 16 + j + 1]! * g_tape[(t * B + b) * 16 + j + 1]! * (i * (1 - i));
+              di_pre[(tc * B + b) * 16 + j + 1] = di_pre_1;
+              // di_pre_over_sqrt_mean_di_di = di_pre / sqrt_mean_di_di_plus_k
+              const di_pre_over_sqrt_mean_di_di_1 =
+                di_pre_1 / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
+              di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j + 1] =
+                di_pre_over_sqrt_mean_di_di_1;
+            }
+            {
+              // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
+              const sum_neg_dg_pre_gg_over_sqrt_dg_1 =
+                sum_neg_dg_pre_gg_over_sqrt_k[b]! * dg_tape[(t * B + b) * 16 + j + 2]!;
+              sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j + 2] = sum_neg_dg_pre_gg_over_sqrt_dg_1;
+              // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+              const i = f_i_o_tape[(t * B + b) * 48 + 16 + j + 2]!;
+              // di_pre = ∂L/∂(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+              const di_pre_1 =
+                d_c[b * 16 + j + 2]! * g_tape[(t * B + b) * 16 + j + 2]! * (i * (1 - i));
+              di_pre[(tc * B + b) * 16 + j + 2] = di_pre_1;
+              // di_pre_over_sqrt_mean_di_di = di_pre / sqrt_mean_di_di_plus_k
+              const di_pre_over_sqrt_mean_di_di_1 =
+                di_pre_1 / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
+              di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j + 2] =
+                di_pre_over_sqrt_mean_di_di_1;
+            }
+            {
+              // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
+              const sum_neg_dg_pre_gg_over_sqrt_dg_1 =
+                sum_neg_dg_pre_gg_over_sqrt_k[b]! * dg_tape[(t * B + b) * 16 + j + 3]!;
+              sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j + 3] = sum_neg_dg_pre_gg_over_sqrt_dg_1;
+              // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+              const i = f_i_o_tape[(t * B + b) * 48 + 16 + j + 3]!;
+              // di_pre = ∂L/∂(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+              const di_pre_1 =
+                d_c[b * 16 + j + 3]! * g_tape[(t * B + b) * 16 + j + 3]! * (i * (1 - i));
+              di_pre[(tc * B + b) * 16 + j + 3] = di_pre_1;
+              // di_pre_over_sqrt_mean_di_di = di_pre / sqrt_mean_di_di_plus_k
+              const di_pre_over_sqrt_mean_di_di_1 =
+                di_pre_1 / sqrt_mean_di_di_plus_k_tape[t * B + b]!;
+              di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j + 3] =
+                di_pre_over_sqrt_mean_di_di_1;
+            }
           }
         }
       }
@@ -1445,70 +1577,79 @@ function backward(
       // sum_neg_di_pre_gi_over_sqrt_k = sum_neg_di_pre_gi_over_sqrt ⊙ 0.0625
       for (let b = 0; b < B; b++)
         sum_neg_di_pre_gi_over_sqrt_k[b] = sum_neg_di_pre_gi_over_sqrt[b]! * 0.0625;
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
-            const sum_neg_di_pre_gi_over_sqrt_di_1 =
-              sum_neg_di_pre_gi_over_sqrt_k[b]! * di_tape[(t * B + b) * 16 + j]!;
-            sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j] = sum_neg_di_pre_gi_over_sqrt_di_1;
-            // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-            const f = f_i_o_tape[(t * B + b) * 48 + j]!;
-            // df_pre = ∂L/∂(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-            const df_pre_1 = d_c[b * 16 + j]! * c_seq[(t * B + b) * 16 + j]! * (f * (1 - f));
-            df_pre[(tc * B + b) * 16 + j] = df_pre_1;
-            // df_pre_over_sqrt_mean_df_df = df_pre / sqrt_mean_df_df_plus_k
-            const df_pre_over_sqrt_mean_df_df_1 =
-              df_pre_1 / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
-            df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j] = df_pre_over_sqrt_mean_df_df_1;
-          }
-          {
-            // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
-            const sum_neg_di_pre_gi_over_sqrt_di_1 =
-              sum_neg_di_pre_gi_over_sqrt_k[b]! * di_tape[(t * B + b) * 16 + j + 1]!;
-            sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j + 1] = sum_neg_di_pre_gi_over_sqrt_di_1;
-            // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-            const f = f_i_o_tape[(t * B + b) * 48 + j + 1]!;
-            // df_pre = ∂L/∂(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-            const df_pre_1 =
-              d_c[b * 16 + j + 1]! * c_seq[(t * B + b) * 16 + j + 1]! * (f * (1 - f));
-            df_pre[(tc * B + b) * 16 + j + 1] = df_pre_1;
-            // df_pre_over_sqrt_mean_df_df = df_pre / sqrt_mean_df_df_plus_k
-            const df_pre_over_sqrt_mean_df_df_1 =
-              df_pre_1 / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
-            df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j + 1] = df_pre_over_sqrt_mean_df_df_1;
-          }
-          {
-            // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
-            const sum_neg_di_pre_gi_over_sqrt_di_1 =
-              sum_neg_di_pre_gi_over_sqrt_k[b]! * di_tape[(t * B + b) * 16 + j + 2]!;
-            sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j + 2] = sum_neg_di_pre_gi_over_sqrt_di_1;
-            // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-            const f = f_i_o_tape[(t * B + b) * 48 + j + 2]!;
-            // df_pre = ∂L/∂(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-            const df_pre_1 =
-              d_c[b * 16 + j + 2]! * c_seq[(t * B + b) * 16 + j + 2]! * (f * (1 - f));
-            df_pre[(tc * B + b) * 16 + j + 2] = df_pre_1;
-            // df_pre_over_sqrt_mean_df_df = df_pre / sqrt_mean_df_df_plus_k
-            const df_pre_over_sqrt_mean_df_df_1 =
-              df_pre_1 / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
-            df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j + 2] = df_pre_over_sqrt_mean_df_df_1;
-          }
-          {
-            // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
-            const sum_neg_di_pre_gi_over_sqrt_di_1 =
-              sum_neg_di_pre_gi_over_sqrt_k[b]! * di_tape[(t * B + b) * 16 + j + 3]!;
-            sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j + 3] = sum_neg_di_pre_gi_over_sqrt_di_1;
-            // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-            const f = f_i_o_tape[(t * B + b) * 48 + j + 3]!;
-            // df_pre = ∂L/∂(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-            const df_pre_1 =
-              d_c[b * 16 + j + 3]! * c_seq[(t * B + b) * 16 + j + 3]! * (f * (1 - f));
-            df_pre[(tc * B + b) * 16 + j + 3] = df_pre_1;
-            // df_pre_over_sqrt_mean_df_df = df_pre / sqrt_mean_df_df_plus_k
-            const df_pre_over_sqrt_mean_df_df_1 =
-              df_pre_1 / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
-            df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j + 3] = df_pre_over_sqrt_mean_df_df_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(18, B, sum_neg_di_pre_gi_over_sqrt_k, 0, di_tape, t * B * 16, sum_neg_di_pre_gi_over_sqrt_di, 0, f_i_o_tape, t * B * 48, d_c, 0, c_seq, t * B * 16, df_pre, tc * B * 16, sqrt_mean_df_df_plus_k_tape, t * B, df_pre_over_sqrt_mean_df_df, tc * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
+              const sum_neg_di_pre_gi_over_sqrt_di_1 =
+                sum_neg_di_pre_gi_over_sqrt_k[b]! * di_tape[(t * B + b) * 16 + j]!;
+              sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j] = sum_neg_di_pre_gi_over_sqrt_di_1;
+              // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+              const f = f_i_o_tape[(t * B + b) * 48 + j]!;
+              // df_pre = ∂L/∂(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+              const df_pre_1 = d_c[b * 16 + j]! * c_seq[(t * B + b) * 16 + j]! * (f * (1 - f));
+              df_pre[(tc * B + b) * 16 + j] = df_pre_1;
+              // df_pre_over_sqrt_mean_df_df = df_pre / sqrt_mean_df_df_plus_k
+              const df_pre_over_sqrt_mean_df_df_1 =
+                df_pre_1 / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
+              df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j] = df_pre_over_sqrt_mean_df_df_1;
+            }
+            {
+              // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
+              const sum_neg_di_pre_gi_over_sqrt_di_1 =
+                sum_neg_di_pre_gi_over_sqrt_k[b]! * di_tape[(t * B + b) * 16 + j + 1]!;
+              sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j + 1] = sum_neg_di_pre_gi_over_sqrt_di_1;
+              // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+              const f = f_i_o_tape[(t * B + b) * 48 + j + 1]!;
+              // df_pre = ∂L/∂(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+              const df_pre_1 =
+                d_c[b * 16 + j + 1]! * c_seq[(t * B + b) * 16 + j + 1]! * (f * (1 - f));
+              df_pre[(tc * B + b) * 16 + j + 1] = df_pre_1;
+              // df_pre_over_sqrt_mean_df_df = df_pre / sqrt_mean_df_df_plus_k
+              const df_pre_over_sqrt_mean_df_df_1 =
+                df_pre_1 / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
+              df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j + 1] =
+                df_pre_over_sqrt_mean_df_df_1;
+            }
+            {
+              // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
+              const sum_neg_di_pre_gi_over_sqrt_di_1 =
+                sum_neg_di_pre_gi_over_sqrt_k[b]! * di_tape[(t * B + b) * 16 + j + 2]!;
+              sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j + 2] = sum_neg_di_pre_gi_over_sqrt_di_1;
+              // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+              const f = f_i_o_tape[(t * B + b) * 48 + j + 2]!;
+              // df_pre = ∂L/∂(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+              const df_pre_1 =
+                d_c[b * 16 + j + 2]! * c_seq[(t * B + b) * 16 + j + 2]! * (f * (1 - f));
+              df_pre[(tc * B + b) * 16 + j + 2] = df_pre_1;
+              // df_pre_over_sqrt_mean_df_df = df_pre / sqrt_mean_df_df_plus_k
+              const df_pre_over_sqrt_mean_df_df_1 =
+                df_pre_1 / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
+              df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j + 2] =
+                df_pre_over_sqrt_mean_df_df_1;
+            }
+            {
+              // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
+              const sum_neg_di_pre_gi_over_sqrt_di_1 =
+                sum_neg_di_pre_gi_over_sqrt_k[b]! * di_tape[(t * B + b) * 16 + j + 3]!;
+              sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j + 3] = sum_neg_di_pre_gi_over_sqrt_di_1;
+              // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+              const f = f_i_o_tape[(t * B + b) * 48 + j + 3]!;
+              // df_pre = ∂L/∂(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+              const df_pre_1 =
+                d_c[b * 16 + j + 3]! * c_seq[(t * B + b) * 16 + j + 3]! * (f * (1 - f));
+              df_pre[(tc * B + b) * 16 + j + 3] = df_pre_1;
+              // df_pre_over_sqrt_mean_df_df = df_pre / sqrt_mean_df_df_plus_k
+              const df_pre_over_sqrt_mean_df_df_1 =
+                df_pre_1 / sqrt_mean_df_df_plus_k_tape[t * B + b]!;
+              df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j + 3] =
+                df_pre_over_sqrt_mean_df_df_1;
+            }
           }
         }
       }
@@ -1533,70 +1674,76 @@ function backward(
       // sum_neg_df_pre_gf_over_sqrt_k = sum_neg_df_pre_gf_over_sqrt ⊙ 0.0625
       for (let b = 0; b < B; b++)
         sum_neg_df_pre_gf_over_sqrt_k[b] = sum_neg_df_pre_gf_over_sqrt[b]! * 0.0625;
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
-            const sum_neg_df_pre_gf_over_sqrt_df_1 =
-              sum_neg_df_pre_gf_over_sqrt_k[b]! * df_tape[(t * B + b) * 16 + j]!;
-            sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j] = sum_neg_df_pre_gf_over_sqrt_df_1;
-            // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
-            const sum_neg_do_pre_go_over_sqrt_do_1 = sum_neg_do_pre_go_over_sqrt_do[b * 16 + j]!;
-            // ddo = ∂L/∂do, do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
-            const ddo_1 =
-              sum_neg_do_pre_go_over_sqrt_do_1 +
-              sum_neg_do_pre_go_over_sqrt_do_1 +
-              do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j]! * go[j]!;
-            ddo[b * 16 + j] = ddo_1;
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j] = ddo_1;
-          }
-          {
-            // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
-            const sum_neg_df_pre_gf_over_sqrt_df_1 =
-              sum_neg_df_pre_gf_over_sqrt_k[b]! * df_tape[(t * B + b) * 16 + j + 1]!;
-            sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j + 1] = sum_neg_df_pre_gf_over_sqrt_df_1;
-            // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
-            const sum_neg_do_pre_go_over_sqrt_do_1 =
-              sum_neg_do_pre_go_over_sqrt_do[b * 16 + j + 1]!;
-            // ddo = ∂L/∂do, do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
-            const ddo_1 =
-              sum_neg_do_pre_go_over_sqrt_do_1 +
-              sum_neg_do_pre_go_over_sqrt_do_1 +
-              do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j + 1]! * go[j + 1]!;
-            ddo[b * 16 + j + 1] = ddo_1;
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j + 1] = ddo_1;
-          }
-          {
-            // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
-            const sum_neg_df_pre_gf_over_sqrt_df_1 =
-              sum_neg_df_pre_gf_over_sqrt_k[b]! * df_tape[(t * B + b) * 16 + j + 2]!;
-            sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j + 2] = sum_neg_df_pre_gf_over_sqrt_df_1;
-            // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
-            const sum_neg_do_pre_go_over_sqrt_do_1 =
-              sum_neg_do_pre_go_over_sqrt_do[b * 16 + j + 2]!;
-            // ddo = ∂L/∂do, do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
-            const ddo_1 =
-              sum_neg_do_pre_go_over_sqrt_do_1 +
-              sum_neg_do_pre_go_over_sqrt_do_1 +
-              do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j + 2]! * go[j + 2]!;
-            ddo[b * 16 + j + 2] = ddo_1;
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j + 2] = ddo_1;
-          }
-          {
-            // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
-            const sum_neg_df_pre_gf_over_sqrt_df_1 =
-              sum_neg_df_pre_gf_over_sqrt_k[b]! * df_tape[(t * B + b) * 16 + j + 3]!;
-            sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j + 3] = sum_neg_df_pre_gf_over_sqrt_df_1;
-            // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
-            const sum_neg_do_pre_go_over_sqrt_do_1 =
-              sum_neg_do_pre_go_over_sqrt_do[b * 16 + j + 3]!;
-            // ddo = ∂L/∂do, do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
-            const ddo_1 =
-              sum_neg_do_pre_go_over_sqrt_do_1 +
-              sum_neg_do_pre_go_over_sqrt_do_1 +
-              do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j + 3]! * go[j + 3]!;
-            ddo[b * 16 + j + 3] = ddo_1;
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j + 3] = ddo_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(19, B, sum_neg_df_pre_gf_over_sqrt_k, 0, df_tape, t * B * 16, sum_neg_df_pre_gf_over_sqrt_df, 0, sum_neg_do_pre_go_over_sqrt_do, 0, do_pre_over_sqrt_mean_do_do, tc * B * 16, go, 0, ddo, 0, d_Uf_Ui_Ug_Uo_h_prev, tc * B * 64 + 48)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
+              const sum_neg_df_pre_gf_over_sqrt_df_1 =
+                sum_neg_df_pre_gf_over_sqrt_k[b]! * df_tape[(t * B + b) * 16 + j]!;
+              sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j] = sum_neg_df_pre_gf_over_sqrt_df_1;
+              // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
+              const sum_neg_do_pre_go_over_sqrt_do_1 = sum_neg_do_pre_go_over_sqrt_do[b * 16 + j]!;
+              // ddo = ∂L/∂do, do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+              const ddo_1 =
+                sum_neg_do_pre_go_over_sqrt_do_1 +
+                sum_neg_do_pre_go_over_sqrt_do_1 +
+                do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j]! * go[j]!;
+              ddo[b * 16 + j] = ddo_1;
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j] = ddo_1;
+            }
+            {
+              // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
+              const sum_neg_df_pre_gf_over_sqrt_df_1 =
+                sum_neg_df_pre_gf_over_sqrt_k[b]! * df_tape[(t * B + b) * 16 + j + 1]!;
+              sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j + 1] = sum_neg_df_pre_gf_over_sqrt_df_1;
+              // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
+              const sum_neg_do_pre_go_over_sqrt_do_1 =
+                sum_neg_do_pre_go_over_sqrt_do[b * 16 + j + 1]!;
+              // ddo = ∂L/∂do, do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+              const ddo_1 =
+                sum_neg_do_pre_go_over_sqrt_do_1 +
+                sum_neg_do_pre_go_over_sqrt_do_1 +
+                do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j + 1]! * go[j + 1]!;
+              ddo[b * 16 + j + 1] = ddo_1;
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j + 1] = ddo_1;
+            }
+            {
+              // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
+              const sum_neg_df_pre_gf_over_sqrt_df_1 =
+                sum_neg_df_pre_gf_over_sqrt_k[b]! * df_tape[(t * B + b) * 16 + j + 2]!;
+              sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j + 2] = sum_neg_df_pre_gf_over_sqrt_df_1;
+              // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
+              const sum_neg_do_pre_go_over_sqrt_do_1 =
+                sum_neg_do_pre_go_over_sqrt_do[b * 16 + j + 2]!;
+              // ddo = ∂L/∂do, do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+              const ddo_1 =
+                sum_neg_do_pre_go_over_sqrt_do_1 +
+                sum_neg_do_pre_go_over_sqrt_do_1 +
+                do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j + 2]! * go[j + 2]!;
+              ddo[b * 16 + j + 2] = ddo_1;
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j + 2] = ddo_1;
+            }
+            {
+              // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
+              const sum_neg_df_pre_gf_over_sqrt_df_1 =
+                sum_neg_df_pre_gf_over_sqrt_k[b]! * df_tape[(t * B + b) * 16 + j + 3]!;
+              sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j + 3] = sum_neg_df_pre_gf_over_sqrt_df_1;
+              // sum_neg_do_pre_go_over_sqrt_do = sum_neg_do_pre_go_over_sqrt_each ⊙ do
+              const sum_neg_do_pre_go_over_sqrt_do_1 =
+                sum_neg_do_pre_go_over_sqrt_do[b * 16 + j + 3]!;
+              // ddo = ∂L/∂do, do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+              const ddo_1 =
+                sum_neg_do_pre_go_over_sqrt_do_1 +
+                sum_neg_do_pre_go_over_sqrt_do_1 +
+                do_pre_over_sqrt_mean_do_do[(tc * B + b) * 16 + j + 3]! * go[j + 3]!;
+              ddo[b * 16 + j + 3] = ddo_1;
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j + 3] = ddo_1;
+            }
           }
         }
       }
@@ -1608,58 +1755,64 @@ function backward(
       }
       // sum_neg_ddo_k = sum_neg_ddo ⊙ 0.0625
       for (let b = 0; b < B; b++) sum_neg_ddo_k[b] = sum_neg_ddo[b]! * 0.0625;
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j]! += sum_neg_ddo_k[b]!;
-            // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
-            const sum_neg_dg_pre_gg_over_sqrt_dg_1 = sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j]!;
-            // ddg = ∂L/∂dg, dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
-            const ddg_1 =
-              sum_neg_dg_pre_gg_over_sqrt_dg_1 +
-              sum_neg_dg_pre_gg_over_sqrt_dg_1 +
-              dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j]! * gg[j]!;
-            ddg[b * 16 + j] = ddg_1;
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j] = ddg_1;
-          }
-          {
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j + 1]! += sum_neg_ddo_k[b]!;
-            // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
-            const sum_neg_dg_pre_gg_over_sqrt_dg_1 =
-              sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j + 1]!;
-            // ddg = ∂L/∂dg, dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
-            const ddg_1 =
-              sum_neg_dg_pre_gg_over_sqrt_dg_1 +
-              sum_neg_dg_pre_gg_over_sqrt_dg_1 +
-              dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j + 1]! * gg[j + 1]!;
-            ddg[b * 16 + j + 1] = ddg_1;
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j + 1] = ddg_1;
-          }
-          {
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j + 2]! += sum_neg_ddo_k[b]!;
-            // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
-            const sum_neg_dg_pre_gg_over_sqrt_dg_1 =
-              sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j + 2]!;
-            // ddg = ∂L/∂dg, dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
-            const ddg_1 =
-              sum_neg_dg_pre_gg_over_sqrt_dg_1 +
-              sum_neg_dg_pre_gg_over_sqrt_dg_1 +
-              dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j + 2]! * gg[j + 2]!;
-            ddg[b * 16 + j + 2] = ddg_1;
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j + 2] = ddg_1;
-          }
-          {
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j + 3]! += sum_neg_ddo_k[b]!;
-            // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
-            const sum_neg_dg_pre_gg_over_sqrt_dg_1 =
-              sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j + 3]!;
-            // ddg = ∂L/∂dg, dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
-            const ddg_1 =
-              sum_neg_dg_pre_gg_over_sqrt_dg_1 +
-              sum_neg_dg_pre_gg_over_sqrt_dg_1 +
-              dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j + 3]! * gg[j + 3]!;
-            ddg[b * 16 + j + 3] = ddg_1;
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j + 3] = ddg_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(20, B, d_Uf_Ui_Ug_Uo_h_prev, tc * B * 64 + 48, sum_neg_ddo_k, 0, sum_neg_dg_pre_gg_over_sqrt_dg, 0, dg_pre_over_sqrt_mean_dg_dg, tc * B * 16, gg, 0, ddg, 0, d_Uf_Ui_Ug_Uo_h_prev, tc * B * 64 + 32)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j]! += sum_neg_ddo_k[b]!;
+              // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
+              const sum_neg_dg_pre_gg_over_sqrt_dg_1 = sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j]!;
+              // ddg = ∂L/∂dg, dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+              const ddg_1 =
+                sum_neg_dg_pre_gg_over_sqrt_dg_1 +
+                sum_neg_dg_pre_gg_over_sqrt_dg_1 +
+                dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j]! * gg[j]!;
+              ddg[b * 16 + j] = ddg_1;
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j] = ddg_1;
+            }
+            {
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j + 1]! += sum_neg_ddo_k[b]!;
+              // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
+              const sum_neg_dg_pre_gg_over_sqrt_dg_1 =
+                sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j + 1]!;
+              // ddg = ∂L/∂dg, dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+              const ddg_1 =
+                sum_neg_dg_pre_gg_over_sqrt_dg_1 +
+                sum_neg_dg_pre_gg_over_sqrt_dg_1 +
+                dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j + 1]! * gg[j + 1]!;
+              ddg[b * 16 + j + 1] = ddg_1;
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j + 1] = ddg_1;
+            }
+            {
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j + 2]! += sum_neg_ddo_k[b]!;
+              // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
+              const sum_neg_dg_pre_gg_over_sqrt_dg_1 =
+                sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j + 2]!;
+              // ddg = ∂L/∂dg, dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+              const ddg_1 =
+                sum_neg_dg_pre_gg_over_sqrt_dg_1 +
+                sum_neg_dg_pre_gg_over_sqrt_dg_1 +
+                dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j + 2]! * gg[j + 2]!;
+              ddg[b * 16 + j + 2] = ddg_1;
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j + 2] = ddg_1;
+            }
+            {
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 48 + j + 3]! += sum_neg_ddo_k[b]!;
+              // sum_neg_dg_pre_gg_over_sqrt_dg = sum_neg_dg_pre_gg_over_sqrt_each ⊙ dg
+              const sum_neg_dg_pre_gg_over_sqrt_dg_1 =
+                sum_neg_dg_pre_gg_over_sqrt_dg[b * 16 + j + 3]!;
+              // ddg = ∂L/∂dg, dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+              const ddg_1 =
+                sum_neg_dg_pre_gg_over_sqrt_dg_1 +
+                sum_neg_dg_pre_gg_over_sqrt_dg_1 +
+                dg_pre_over_sqrt_mean_dg_dg[(tc * B + b) * 16 + j + 3]! * gg[j + 3]!;
+              ddg[b * 16 + j + 3] = ddg_1;
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j + 3] = ddg_1;
+            }
           }
         }
       }
@@ -1671,58 +1824,64 @@ function backward(
       }
       // sum_neg_ddg_k = sum_neg_ddg ⊙ 0.0625
       for (let b = 0; b < B; b++) sum_neg_ddg_k[b] = sum_neg_ddg[b]! * 0.0625;
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j]! += sum_neg_ddg_k[b]!;
-            // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
-            const sum_neg_di_pre_gi_over_sqrt_di_1 = sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j]!;
-            // ddi = ∂L/∂di, di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
-            const ddi_1 =
-              sum_neg_di_pre_gi_over_sqrt_di_1 +
-              sum_neg_di_pre_gi_over_sqrt_di_1 +
-              di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j]! * gi[j]!;
-            ddi[b * 16 + j] = ddi_1;
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j] = ddi_1;
-          }
-          {
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j + 1]! += sum_neg_ddg_k[b]!;
-            // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
-            const sum_neg_di_pre_gi_over_sqrt_di_1 =
-              sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j + 1]!;
-            // ddi = ∂L/∂di, di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
-            const ddi_1 =
-              sum_neg_di_pre_gi_over_sqrt_di_1 +
-              sum_neg_di_pre_gi_over_sqrt_di_1 +
-              di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j + 1]! * gi[j + 1]!;
-            ddi[b * 16 + j + 1] = ddi_1;
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j + 1] = ddi_1;
-          }
-          {
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j + 2]! += sum_neg_ddg_k[b]!;
-            // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
-            const sum_neg_di_pre_gi_over_sqrt_di_1 =
-              sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j + 2]!;
-            // ddi = ∂L/∂di, di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
-            const ddi_1 =
-              sum_neg_di_pre_gi_over_sqrt_di_1 +
-              sum_neg_di_pre_gi_over_sqrt_di_1 +
-              di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j + 2]! * gi[j + 2]!;
-            ddi[b * 16 + j + 2] = ddi_1;
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j + 2] = ddi_1;
-          }
-          {
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j + 3]! += sum_neg_ddg_k[b]!;
-            // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
-            const sum_neg_di_pre_gi_over_sqrt_di_1 =
-              sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j + 3]!;
-            // ddi = ∂L/∂di, di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
-            const ddi_1 =
-              sum_neg_di_pre_gi_over_sqrt_di_1 +
-              sum_neg_di_pre_gi_over_sqrt_di_1 +
-              di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j + 3]! * gi[j + 3]!;
-            ddi[b * 16 + j + 3] = ddi_1;
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j + 3] = ddi_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(21, B, d_Uf_Ui_Ug_Uo_h_prev, tc * B * 64 + 32, sum_neg_ddg_k, 0, sum_neg_di_pre_gi_over_sqrt_di, 0, di_pre_over_sqrt_mean_di_di, tc * B * 16, gi, 0, ddi, 0, d_Uf_Ui_Ug_Uo_h_prev, tc * B * 64 + 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j]! += sum_neg_ddg_k[b]!;
+              // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
+              const sum_neg_di_pre_gi_over_sqrt_di_1 = sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j]!;
+              // ddi = ∂L/∂di, di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+              const ddi_1 =
+                sum_neg_di_pre_gi_over_sqrt_di_1 +
+                sum_neg_di_pre_gi_over_sqrt_di_1 +
+                di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j]! * gi[j]!;
+              ddi[b * 16 + j] = ddi_1;
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j] = ddi_1;
+            }
+            {
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j + 1]! += sum_neg_ddg_k[b]!;
+              // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
+              const sum_neg_di_pre_gi_over_sqrt_di_1 =
+                sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j + 1]!;
+              // ddi = ∂L/∂di, di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+              const ddi_1 =
+                sum_neg_di_pre_gi_over_sqrt_di_1 +
+                sum_neg_di_pre_gi_over_sqrt_di_1 +
+                di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j + 1]! * gi[j + 1]!;
+              ddi[b * 16 + j + 1] = ddi_1;
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j + 1] = ddi_1;
+            }
+            {
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j + 2]! += sum_neg_ddg_k[b]!;
+              // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
+              const sum_neg_di_pre_gi_over_sqrt_di_1 =
+                sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j + 2]!;
+              // ddi = ∂L/∂di, di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+              const ddi_1 =
+                sum_neg_di_pre_gi_over_sqrt_di_1 +
+                sum_neg_di_pre_gi_over_sqrt_di_1 +
+                di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j + 2]! * gi[j + 2]!;
+              ddi[b * 16 + j + 2] = ddi_1;
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j + 2] = ddi_1;
+            }
+            {
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 32 + j + 3]! += sum_neg_ddg_k[b]!;
+              // sum_neg_di_pre_gi_over_sqrt_di = sum_neg_di_pre_gi_over_sqrt_each ⊙ di
+              const sum_neg_di_pre_gi_over_sqrt_di_1 =
+                sum_neg_di_pre_gi_over_sqrt_di[b * 16 + j + 3]!;
+              // ddi = ∂L/∂di, di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+              const ddi_1 =
+                sum_neg_di_pre_gi_over_sqrt_di_1 +
+                sum_neg_di_pre_gi_over_sqrt_di_1 +
+                di_pre_over_sqrt_mean_di_di[(tc * B + b) * 16 + j + 3]! * gi[j + 3]!;
+              ddi[b * 16 + j + 3] = ddi_1;
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j + 3] = ddi_1;
+            }
           }
         }
       }
@@ -1734,58 +1893,64 @@ function backward(
       }
       // sum_neg_ddi_k = sum_neg_ddi ⊙ 0.0625
       for (let b = 0; b < B; b++) sum_neg_ddi_k[b] = sum_neg_ddi[b]! * 0.0625;
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j]! += sum_neg_ddi_k[b]!;
-            // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
-            const sum_neg_df_pre_gf_over_sqrt_df_1 = sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j]!;
-            // ddf = ∂L/∂df, df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
-            const ddf_1 =
-              sum_neg_df_pre_gf_over_sqrt_df_1 +
-              sum_neg_df_pre_gf_over_sqrt_df_1 +
-              df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j]! * gf[j]!;
-            ddf[b * 16 + j] = ddf_1;
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j] = ddf_1;
-          }
-          {
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j + 1]! += sum_neg_ddi_k[b]!;
-            // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
-            const sum_neg_df_pre_gf_over_sqrt_df_1 =
-              sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j + 1]!;
-            // ddf = ∂L/∂df, df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
-            const ddf_1 =
-              sum_neg_df_pre_gf_over_sqrt_df_1 +
-              sum_neg_df_pre_gf_over_sqrt_df_1 +
-              df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j + 1]! * gf[j + 1]!;
-            ddf[b * 16 + j + 1] = ddf_1;
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j + 1] = ddf_1;
-          }
-          {
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j + 2]! += sum_neg_ddi_k[b]!;
-            // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
-            const sum_neg_df_pre_gf_over_sqrt_df_1 =
-              sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j + 2]!;
-            // ddf = ∂L/∂df, df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
-            const ddf_1 =
-              sum_neg_df_pre_gf_over_sqrt_df_1 +
-              sum_neg_df_pre_gf_over_sqrt_df_1 +
-              df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j + 2]! * gf[j + 2]!;
-            ddf[b * 16 + j + 2] = ddf_1;
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j + 2] = ddf_1;
-          }
-          {
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j + 3]! += sum_neg_ddi_k[b]!;
-            // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
-            const sum_neg_df_pre_gf_over_sqrt_df_1 =
-              sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j + 3]!;
-            // ddf = ∂L/∂df, df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
-            const ddf_1 =
-              sum_neg_df_pre_gf_over_sqrt_df_1 +
-              sum_neg_df_pre_gf_over_sqrt_df_1 +
-              df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j + 3]! * gf[j + 3]!;
-            ddf[b * 16 + j + 3] = ddf_1;
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j + 3] = ddf_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(22, B, d_Uf_Ui_Ug_Uo_h_prev, tc * B * 64 + 16, sum_neg_ddi_k, 0, sum_neg_df_pre_gf_over_sqrt_df, 0, df_pre_over_sqrt_mean_df_df, tc * B * 16, gf, 0, ddf, 0, d_Uf_Ui_Ug_Uo_h_prev, tc * B * 64)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j]! += sum_neg_ddi_k[b]!;
+              // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
+              const sum_neg_df_pre_gf_over_sqrt_df_1 = sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j]!;
+              // ddf = ∂L/∂df, df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+              const ddf_1 =
+                sum_neg_df_pre_gf_over_sqrt_df_1 +
+                sum_neg_df_pre_gf_over_sqrt_df_1 +
+                df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j]! * gf[j]!;
+              ddf[b * 16 + j] = ddf_1;
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j] = ddf_1;
+            }
+            {
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j + 1]! += sum_neg_ddi_k[b]!;
+              // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
+              const sum_neg_df_pre_gf_over_sqrt_df_1 =
+                sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j + 1]!;
+              // ddf = ∂L/∂df, df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+              const ddf_1 =
+                sum_neg_df_pre_gf_over_sqrt_df_1 +
+                sum_neg_df_pre_gf_over_sqrt_df_1 +
+                df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j + 1]! * gf[j + 1]!;
+              ddf[b * 16 + j + 1] = ddf_1;
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j + 1] = ddf_1;
+            }
+            {
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j + 2]! += sum_neg_ddi_k[b]!;
+              // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
+              const sum_neg_df_pre_gf_over_sqrt_df_1 =
+                sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j + 2]!;
+              // ddf = ∂L/∂df, df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+              const ddf_1 =
+                sum_neg_df_pre_gf_over_sqrt_df_1 +
+                sum_neg_df_pre_gf_over_sqrt_df_1 +
+                df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j + 2]! * gf[j + 2]!;
+              ddf[b * 16 + j + 2] = ddf_1;
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j + 2] = ddf_1;
+            }
+            {
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + 16 + j + 3]! += sum_neg_ddi_k[b]!;
+              // sum_neg_df_pre_gf_over_sqrt_df = sum_neg_df_pre_gf_over_sqrt_each ⊙ df
+              const sum_neg_df_pre_gf_over_sqrt_df_1 =
+                sum_neg_df_pre_gf_over_sqrt_df[b * 16 + j + 3]!;
+              // ddf = ∂L/∂df, df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+              const ddf_1 =
+                sum_neg_df_pre_gf_over_sqrt_df_1 +
+                sum_neg_df_pre_gf_over_sqrt_df_1 +
+                df_pre_over_sqrt_mean_df_df[(tc * B + b) * 16 + j + 3]! * gf[j + 3]!;
+              ddf[b * 16 + j + 3] = ddf_1;
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j + 3] = ddf_1;
+            }
           }
         }
       }
@@ -1797,19 +1962,25 @@ function backward(
       }
       // sum_neg_ddf_k = sum_neg_ddf ⊙ 0.0625
       for (let b = 0; b < B; b++) sum_neg_ddf_k[b] = sum_neg_ddf[b]! * 0.0625;
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j]! += sum_neg_ddf_k[b]!;
-          }
-          {
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j + 1]! += sum_neg_ddf_k[b]!;
-          }
-          {
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j + 2]! += sum_neg_ddf_k[b]!;
-          }
-          {
-            d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j + 3]! += sum_neg_ddf_k[b]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(23, B, d_Uf_Ui_Ug_Uo_h_prev, tc * B * 64, sum_neg_ddf_k, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j]! += sum_neg_ddf_k[b]!;
+            }
+            {
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j + 1]! += sum_neg_ddf_k[b]!;
+            }
+            {
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j + 2]! += sum_neg_ddf_k[b]!;
+            }
+            {
+              d_Uf_Ui_Ug_Uo_h_prev[(tc * B + b) * 64 + j + 3]! += sum_neg_ddf_k[b]!;
+            }
           }
         }
       }
@@ -1847,54 +2018,64 @@ function backward(
     // dbc[j] += Σ_m dbc_steps[m][j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 16, dbc_steps, 0, 16, dbc, 0);
-    for (let r = 0; r < steps * B; r++) {
-      for (let j = 0; j < 16; j += 4) {
-        {
-          dgc[j]! +=
-            dbc_over_sqrt_mean_dc_dc_plus_k[r * 16 + j]! * dc_tape[(start * B + r) * 16 + j]!;
-          dgo[j]! += do_pre_over_sqrt_mean_do_do[r * 16 + j]! * do_tape[(start * B + r) * 16 + j]!;
-          dgg[j]! += dg_pre_over_sqrt_mean_dg_dg[r * 16 + j]! * dg_tape[(start * B + r) * 16 + j]!;
-          dgi[j]! += di_pre_over_sqrt_mean_di_di[r * 16 + j]! * di_tape[(start * B + r) * 16 + j]!;
-          dgf[j]! += df_pre_over_sqrt_mean_df_df[r * 16 + j]! * df_tape[(start * B + r) * 16 + j]!;
-        }
-        {
-          dgc[j + 1]! +=
-            dbc_over_sqrt_mean_dc_dc_plus_k[r * 16 + j + 1]! *
-            dc_tape[(start * B + r) * 16 + j + 1]!;
-          dgo[j + 1]! +=
-            do_pre_over_sqrt_mean_do_do[r * 16 + j + 1]! * do_tape[(start * B + r) * 16 + j + 1]!;
-          dgg[j + 1]! +=
-            dg_pre_over_sqrt_mean_dg_dg[r * 16 + j + 1]! * dg_tape[(start * B + r) * 16 + j + 1]!;
-          dgi[j + 1]! +=
-            di_pre_over_sqrt_mean_di_di[r * 16 + j + 1]! * di_tape[(start * B + r) * 16 + j + 1]!;
-          dgf[j + 1]! +=
-            df_pre_over_sqrt_mean_df_df[r * 16 + j + 1]! * df_tape[(start * B + r) * 16 + j + 1]!;
-        }
-        {
-          dgc[j + 2]! +=
-            dbc_over_sqrt_mean_dc_dc_plus_k[r * 16 + j + 2]! *
-            dc_tape[(start * B + r) * 16 + j + 2]!;
-          dgo[j + 2]! +=
-            do_pre_over_sqrt_mean_do_do[r * 16 + j + 2]! * do_tape[(start * B + r) * 16 + j + 2]!;
-          dgg[j + 2]! +=
-            dg_pre_over_sqrt_mean_dg_dg[r * 16 + j + 2]! * dg_tape[(start * B + r) * 16 + j + 2]!;
-          dgi[j + 2]! +=
-            di_pre_over_sqrt_mean_di_di[r * 16 + j + 2]! * di_tape[(start * B + r) * 16 + j + 2]!;
-          dgf[j + 2]! +=
-            df_pre_over_sqrt_mean_df_df[r * 16 + j + 2]! * df_tape[(start * B + r) * 16 + j + 2]!;
-        }
-        {
-          dgc[j + 3]! +=
-            dbc_over_sqrt_mean_dc_dc_plus_k[r * 16 + j + 3]! *
-            dc_tape[(start * B + r) * 16 + j + 3]!;
-          dgo[j + 3]! +=
-            do_pre_over_sqrt_mean_do_do[r * 16 + j + 3]! * do_tape[(start * B + r) * 16 + j + 3]!;
-          dgg[j + 3]! +=
-            dg_pre_over_sqrt_mean_dg_dg[r * 16 + j + 3]! * dg_tape[(start * B + r) * 16 + j + 3]!;
-          dgi[j + 3]! +=
-            di_pre_over_sqrt_mean_di_di[r * 16 + j + 3]! * di_tape[(start * B + r) * 16 + j + 3]!;
-          dgf[j + 3]! +=
-            df_pre_over_sqrt_mean_df_df[r * 16 + j + 3]! * df_tape[(start * B + r) * 16 + j + 3]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(24, steps * B, dgc, 0, dbc_over_sqrt_mean_dc_dc_plus_k, 0, dc_tape, start * B * 16, dgo, 0, do_pre_over_sqrt_mean_do_do, 0, do_tape, start * B * 16, dgg, 0, dg_pre_over_sqrt_mean_dg_dg, 0, dg_tape, start * B * 16, dgi, 0, di_pre_over_sqrt_mean_di_di, 0, di_tape, start * B * 16, dgf, 0, df_pre_over_sqrt_mean_df_df, 0, df_tape, start * B * 16)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let j = 0; j < 16; j += 4) {
+          {
+            dgc[j]! +=
+              dbc_over_sqrt_mean_dc_dc_plus_k[r * 16 + j]! * dc_tape[(start * B + r) * 16 + j]!;
+            dgo[j]! +=
+              do_pre_over_sqrt_mean_do_do[r * 16 + j]! * do_tape[(start * B + r) * 16 + j]!;
+            dgg[j]! +=
+              dg_pre_over_sqrt_mean_dg_dg[r * 16 + j]! * dg_tape[(start * B + r) * 16 + j]!;
+            dgi[j]! +=
+              di_pre_over_sqrt_mean_di_di[r * 16 + j]! * di_tape[(start * B + r) * 16 + j]!;
+            dgf[j]! +=
+              df_pre_over_sqrt_mean_df_df[r * 16 + j]! * df_tape[(start * B + r) * 16 + j]!;
+          }
+          {
+            dgc[j + 1]! +=
+              dbc_over_sqrt_mean_dc_dc_plus_k[r * 16 + j + 1]! *
+              dc_tape[(start * B + r) * 16 + j + 1]!;
+            dgo[j + 1]! +=
+              do_pre_over_sqrt_mean_do_do[r * 16 + j + 1]! * do_tape[(start * B + r) * 16 + j + 1]!;
+            dgg[j + 1]! +=
+              dg_pre_over_sqrt_mean_dg_dg[r * 16 + j + 1]! * dg_tape[(start * B + r) * 16 + j + 1]!;
+            dgi[j + 1]! +=
+              di_pre_over_sqrt_mean_di_di[r * 16 + j + 1]! * di_tape[(start * B + r) * 16 + j + 1]!;
+            dgf[j + 1]! +=
+              df_pre_over_sqrt_mean_df_df[r * 16 + j + 1]! * df_tape[(start * B + r) * 16 + j + 1]!;
+          }
+          {
+            dgc[j + 2]! +=
+              dbc_over_sqrt_mean_dc_dc_plus_k[r * 16 + j + 2]! *
+              dc_tape[(start * B + r) * 16 + j + 2]!;
+            dgo[j + 2]! +=
+              do_pre_over_sqrt_mean_do_do[r * 16 + j + 2]! * do_tape[(start * B + r) * 16 + j + 2]!;
+            dgg[j + 2]! +=
+              dg_pre_over_sqrt_mean_dg_dg[r * 16 + j + 2]! * dg_tape[(start * B + r) * 16 + j + 2]!;
+            dgi[j + 2]! +=
+              di_pre_over_sqrt_mean_di_di[r * 16 + j + 2]! * di_tape[(start * B + r) * 16 + j + 2]!;
+            dgf[j + 2]! +=
+              df_pre_over_sqrt_mean_df_df[r * 16 + j + 2]! * df_tape[(start * B + r) * 16 + j + 2]!;
+          }
+          {
+            dgc[j + 3]! +=
+              dbc_over_sqrt_mean_dc_dc_plus_k[r * 16 + j + 3]! *
+              dc_tape[(start * B + r) * 16 + j + 3]!;
+            dgo[j + 3]! +=
+              do_pre_over_sqrt_mean_do_do[r * 16 + j + 3]! * do_tape[(start * B + r) * 16 + j + 3]!;
+            dgg[j + 3]! +=
+              dg_pre_over_sqrt_mean_dg_dg[r * 16 + j + 3]! * dg_tape[(start * B + r) * 16 + j + 3]!;
+            dgi[j + 3]! +=
+              di_pre_over_sqrt_mean_di_di[r * 16 + j + 3]! * di_tape[(start * B + r) * 16 + j + 3]!;
+            dgf[j + 3]! +=
+              df_pre_over_sqrt_mean_df_df[r * 16 + j + 3]! * df_tape[(start * B + r) * 16 + j + 3]!;
+          }
         }
       }
     }
@@ -2001,30 +2182,37 @@ function step(
   mm.nt(B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x, 0, 64, 0); // Wf_Wi_Wg_Wo_x[m] = Wf_Wi_Wg_Wo · x[m], for each of B rows
   // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
   mm.nt(B, 64, 16, h_seq, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j += 4) {
-      {
-        // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
-        const Wf_x_plus_Uf_h_prev_1 = Wf_Wi_Wg_Wo_x[b * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]!;
-        Wf_x_plus_Uf_h_prev[b * 16 + j] = Wf_x_plus_Uf_h_prev_1;
-      }
-      {
-        // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
-        const Wf_x_plus_Uf_h_prev_1 =
-          Wf_Wi_Wg_Wo_x[b * 64 + j + 1]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 1]!;
-        Wf_x_plus_Uf_h_prev[b * 16 + j + 1] = Wf_x_plus_Uf_h_prev_1;
-      }
-      {
-        // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
-        const Wf_x_plus_Uf_h_prev_1 =
-          Wf_Wi_Wg_Wo_x[b * 64 + j + 2]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 2]!;
-        Wf_x_plus_Uf_h_prev[b * 16 + j + 2] = Wf_x_plus_Uf_h_prev_1;
-      }
-      {
-        // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
-        const Wf_x_plus_Uf_h_prev_1 =
-          Wf_Wi_Wg_Wo_x[b * 64 + j + 3]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 3]!;
-        Wf_x_plus_Uf_h_prev[b * 16 + j + 3] = Wf_x_plus_Uf_h_prev_1;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(25, B, Wf_Wi_Wg_Wo_x, 0, Uf_Ui_Ug_Uo_h_prev, 0, Wf_x_plus_Uf_h_prev, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j += 4) {
+        {
+          // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+          const Wf_x_plus_Uf_h_prev_1 =
+            Wf_Wi_Wg_Wo_x[b * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]!;
+          Wf_x_plus_Uf_h_prev[b * 16 + j] = Wf_x_plus_Uf_h_prev_1;
+        }
+        {
+          // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+          const Wf_x_plus_Uf_h_prev_1 =
+            Wf_Wi_Wg_Wo_x[b * 64 + j + 1]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 1]!;
+          Wf_x_plus_Uf_h_prev[b * 16 + j + 1] = Wf_x_plus_Uf_h_prev_1;
+        }
+        {
+          // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+          const Wf_x_plus_Uf_h_prev_1 =
+            Wf_Wi_Wg_Wo_x[b * 64 + j + 2]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 2]!;
+          Wf_x_plus_Uf_h_prev[b * 16 + j + 2] = Wf_x_plus_Uf_h_prev_1;
+        }
+        {
+          // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+          const Wf_x_plus_Uf_h_prev_1 =
+            Wf_Wi_Wg_Wo_x[b * 64 + j + 3]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 3]!;
+          Wf_x_plus_Uf_h_prev[b * 16 + j + 3] = Wf_x_plus_Uf_h_prev_1;
+        }
       }
     }
   }
@@ -2034,43 +2222,49 @@ function step(
     for (let j = 0; j < 16; j++) acc += Wf_x_plus_Uf_h_prev[b * 16 + j]!;
     mean_Wf_x_plus_Uf_h_prev[b] = acc / 16;
   }
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j += 4) {
-      {
-        // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
-        const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j]! - mean_Wf_x_plus_Uf_h_prev[b]!;
-        df[b * 16 + j] = df_1;
-        // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
-        const Wi_x_plus_Ui_h_prev_1 =
-          Wf_Wi_Wg_Wo_x[b * 64 + 16 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]!;
-        Wi_x_plus_Ui_h_prev[b * 16 + j] = Wi_x_plus_Ui_h_prev_1;
-      }
-      {
-        // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
-        const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j + 1]! - mean_Wf_x_plus_Uf_h_prev[b]!;
-        df[b * 16 + j + 1] = df_1;
-        // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
-        const Wi_x_plus_Ui_h_prev_1 =
-          Wf_Wi_Wg_Wo_x[b * 64 + 16 + j + 1]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 1]!;
-        Wi_x_plus_Ui_h_prev[b * 16 + j + 1] = Wi_x_plus_Ui_h_prev_1;
-      }
-      {
-        // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
-        const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j + 2]! - mean_Wf_x_plus_Uf_h_prev[b]!;
-        df[b * 16 + j + 2] = df_1;
-        // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
-        const Wi_x_plus_Ui_h_prev_1 =
-          Wf_Wi_Wg_Wo_x[b * 64 + 16 + j + 2]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 2]!;
-        Wi_x_plus_Ui_h_prev[b * 16 + j + 2] = Wi_x_plus_Ui_h_prev_1;
-      }
-      {
-        // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
-        const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j + 3]! - mean_Wf_x_plus_Uf_h_prev[b]!;
-        df[b * 16 + j + 3] = df_1;
-        // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
-        const Wi_x_plus_Ui_h_prev_1 =
-          Wf_Wi_Wg_Wo_x[b * 64 + 16 + j + 3]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 3]!;
-        Wi_x_plus_Ui_h_prev[b * 16 + j + 3] = Wi_x_plus_Ui_h_prev_1;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(26, B, Wf_x_plus_Uf_h_prev, 0, mean_Wf_x_plus_Uf_h_prev, 0, df, 0, Wf_Wi_Wg_Wo_x, 16, Uf_Ui_Ug_Uo_h_prev, 16, Wi_x_plus_Ui_h_prev, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j += 4) {
+        {
+          // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+          const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j]! - mean_Wf_x_plus_Uf_h_prev[b]!;
+          df[b * 16 + j] = df_1;
+          // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+          const Wi_x_plus_Ui_h_prev_1 =
+            Wf_Wi_Wg_Wo_x[b * 64 + 16 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]!;
+          Wi_x_plus_Ui_h_prev[b * 16 + j] = Wi_x_plus_Ui_h_prev_1;
+        }
+        {
+          // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+          const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j + 1]! - mean_Wf_x_plus_Uf_h_prev[b]!;
+          df[b * 16 + j + 1] = df_1;
+          // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+          const Wi_x_plus_Ui_h_prev_1 =
+            Wf_Wi_Wg_Wo_x[b * 64 + 16 + j + 1]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 1]!;
+          Wi_x_plus_Ui_h_prev[b * 16 + j + 1] = Wi_x_plus_Ui_h_prev_1;
+        }
+        {
+          // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+          const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j + 2]! - mean_Wf_x_plus_Uf_h_prev[b]!;
+          df[b * 16 + j + 2] = df_1;
+          // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+          const Wi_x_plus_Ui_h_prev_1 =
+            Wf_Wi_Wg_Wo_x[b * 64 + 16 + j + 2]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 2]!;
+          Wi_x_plus_Ui_h_prev[b * 16 + j + 2] = Wi_x_plus_Ui_h_prev_1;
+        }
+        {
+          // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+          const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j + 3]! - mean_Wf_x_plus_Uf_h_prev[b]!;
+          df[b * 16 + j + 3] = df_1;
+          // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+          const Wi_x_plus_Ui_h_prev_1 =
+            Wf_Wi_Wg_Wo_x[b * 64 + 16 + j + 3]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 3]!;
+          Wi_x_plus_Ui_h_prev[b * 16 + j + 3] = Wi_x_plus_Ui_h_prev_1;
+        }
       }
     }
   }
@@ -2080,43 +2274,49 @@ function step(
     for (let j = 0; j < 16; j++) acc += Wi_x_plus_Ui_h_prev[b * 16 + j]!;
     mean_Wi_x_plus_Ui_h_prev[b] = acc / 16;
   }
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j += 4) {
-      {
-        // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
-        const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j]! - mean_Wi_x_plus_Ui_h_prev[b]!;
-        di[b * 16 + j] = di_1;
-        // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
-        const Wg_x_plus_Ug_h_prev_1 =
-          Wf_Wi_Wg_Wo_x[b * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]!;
-        Wg_x_plus_Ug_h_prev[b * 16 + j] = Wg_x_plus_Ug_h_prev_1;
-      }
-      {
-        // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
-        const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j + 1]! - mean_Wi_x_plus_Ui_h_prev[b]!;
-        di[b * 16 + j + 1] = di_1;
-        // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
-        const Wg_x_plus_Ug_h_prev_1 =
-          Wf_Wi_Wg_Wo_x[b * 64 + 32 + j + 1]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 1]!;
-        Wg_x_plus_Ug_h_prev[b * 16 + j + 1] = Wg_x_plus_Ug_h_prev_1;
-      }
-      {
-        // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
-        const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j + 2]! - mean_Wi_x_plus_Ui_h_prev[b]!;
-        di[b * 16 + j + 2] = di_1;
-        // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
-        const Wg_x_plus_Ug_h_prev_1 =
-          Wf_Wi_Wg_Wo_x[b * 64 + 32 + j + 2]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 2]!;
-        Wg_x_plus_Ug_h_prev[b * 16 + j + 2] = Wg_x_plus_Ug_h_prev_1;
-      }
-      {
-        // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
-        const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j + 3]! - mean_Wi_x_plus_Ui_h_prev[b]!;
-        di[b * 16 + j + 3] = di_1;
-        // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
-        const Wg_x_plus_Ug_h_prev_1 =
-          Wf_Wi_Wg_Wo_x[b * 64 + 32 + j + 3]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 3]!;
-        Wg_x_plus_Ug_h_prev[b * 16 + j + 3] = Wg_x_plus_Ug_h_prev_1;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(27, B, Wi_x_plus_Ui_h_prev, 0, mean_Wi_x_plus_Ui_h_prev, 0, di, 0, Wf_Wi_Wg_Wo_x, 32, Uf_Ui_Ug_Uo_h_prev, 32, Wg_x_plus_Ug_h_prev, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j += 4) {
+        {
+          // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+          const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j]! - mean_Wi_x_plus_Ui_h_prev[b]!;
+          di[b * 16 + j] = di_1;
+          // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+          const Wg_x_plus_Ug_h_prev_1 =
+            Wf_Wi_Wg_Wo_x[b * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]!;
+          Wg_x_plus_Ug_h_prev[b * 16 + j] = Wg_x_plus_Ug_h_prev_1;
+        }
+        {
+          // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+          const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j + 1]! - mean_Wi_x_plus_Ui_h_prev[b]!;
+          di[b * 16 + j + 1] = di_1;
+          // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+          const Wg_x_plus_Ug_h_prev_1 =
+            Wf_Wi_Wg_Wo_x[b * 64 + 32 + j + 1]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 1]!;
+          Wg_x_plus_Ug_h_prev[b * 16 + j + 1] = Wg_x_plus_Ug_h_prev_1;
+        }
+        {
+          // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+          const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j + 2]! - mean_Wi_x_plus_Ui_h_prev[b]!;
+          di[b * 16 + j + 2] = di_1;
+          // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+          const Wg_x_plus_Ug_h_prev_1 =
+            Wf_Wi_Wg_Wo_x[b * 64 + 32 + j + 2]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 2]!;
+          Wg_x_plus_Ug_h_prev[b * 16 + j + 2] = Wg_x_plus_Ug_h_prev_1;
+        }
+        {
+          // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+          const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j + 3]! - mean_Wi_x_plus_Ui_h_prev[b]!;
+          di[b * 16 + j + 3] = di_1;
+          // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+          const Wg_x_plus_Ug_h_prev_1 =
+            Wf_Wi_Wg_Wo_x[b * 64 + 32 + j + 3]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 3]!;
+          Wg_x_plus_Ug_h_prev[b * 16 + j + 3] = Wg_x_plus_Ug_h_prev_1;
+        }
       }
     }
   }
@@ -2126,43 +2326,49 @@ function step(
     for (let j = 0; j < 16; j++) acc += Wg_x_plus_Ug_h_prev[b * 16 + j]!;
     mean_Wg_x_plus_Ug_h_prev[b] = acc / 16;
   }
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j += 4) {
-      {
-        // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
-        const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j]! - mean_Wg_x_plus_Ug_h_prev[b]!;
-        dg[b * 16 + j] = dg_1;
-        // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
-        const Wo_x_plus_Uo_h_prev_1 =
-          Wf_Wi_Wg_Wo_x[b * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]!;
-        Wo_x_plus_Uo_h_prev[b * 16 + j] = Wo_x_plus_Uo_h_prev_1;
-      }
-      {
-        // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
-        const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j + 1]! - mean_Wg_x_plus_Ug_h_prev[b]!;
-        dg[b * 16 + j + 1] = dg_1;
-        // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
-        const Wo_x_plus_Uo_h_prev_1 =
-          Wf_Wi_Wg_Wo_x[b * 64 + 48 + j + 1]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 1]!;
-        Wo_x_plus_Uo_h_prev[b * 16 + j + 1] = Wo_x_plus_Uo_h_prev_1;
-      }
-      {
-        // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
-        const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j + 2]! - mean_Wg_x_plus_Ug_h_prev[b]!;
-        dg[b * 16 + j + 2] = dg_1;
-        // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
-        const Wo_x_plus_Uo_h_prev_1 =
-          Wf_Wi_Wg_Wo_x[b * 64 + 48 + j + 2]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 2]!;
-        Wo_x_plus_Uo_h_prev[b * 16 + j + 2] = Wo_x_plus_Uo_h_prev_1;
-      }
-      {
-        // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
-        const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j + 3]! - mean_Wg_x_plus_Ug_h_prev[b]!;
-        dg[b * 16 + j + 3] = dg_1;
-        // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
-        const Wo_x_plus_Uo_h_prev_1 =
-          Wf_Wi_Wg_Wo_x[b * 64 + 48 + j + 3]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 3]!;
-        Wo_x_plus_Uo_h_prev[b * 16 + j + 3] = Wo_x_plus_Uo_h_prev_1;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(28, B, Wg_x_plus_Ug_h_prev, 0, mean_Wg_x_plus_Ug_h_prev, 0, dg, 0, Wf_Wi_Wg_Wo_x, 48, Uf_Ui_Ug_Uo_h_prev, 48, Wo_x_plus_Uo_h_prev, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j += 4) {
+        {
+          // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+          const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j]! - mean_Wg_x_plus_Ug_h_prev[b]!;
+          dg[b * 16 + j] = dg_1;
+          // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+          const Wo_x_plus_Uo_h_prev_1 =
+            Wf_Wi_Wg_Wo_x[b * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]!;
+          Wo_x_plus_Uo_h_prev[b * 16 + j] = Wo_x_plus_Uo_h_prev_1;
+        }
+        {
+          // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+          const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j + 1]! - mean_Wg_x_plus_Ug_h_prev[b]!;
+          dg[b * 16 + j + 1] = dg_1;
+          // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+          const Wo_x_plus_Uo_h_prev_1 =
+            Wf_Wi_Wg_Wo_x[b * 64 + 48 + j + 1]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 1]!;
+          Wo_x_plus_Uo_h_prev[b * 16 + j + 1] = Wo_x_plus_Uo_h_prev_1;
+        }
+        {
+          // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+          const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j + 2]! - mean_Wg_x_plus_Ug_h_prev[b]!;
+          dg[b * 16 + j + 2] = dg_1;
+          // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+          const Wo_x_plus_Uo_h_prev_1 =
+            Wf_Wi_Wg_Wo_x[b * 64 + 48 + j + 2]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 2]!;
+          Wo_x_plus_Uo_h_prev[b * 16 + j + 2] = Wo_x_plus_Uo_h_prev_1;
+        }
+        {
+          // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+          const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j + 3]! - mean_Wg_x_plus_Ug_h_prev[b]!;
+          dg[b * 16 + j + 3] = dg_1;
+          // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+          const Wo_x_plus_Uo_h_prev_1 =
+            Wf_Wi_Wg_Wo_x[b * 64 + 48 + j + 3]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 3]!;
+          Wo_x_plus_Uo_h_prev[b * 16 + j + 3] = Wo_x_plus_Uo_h_prev_1;
+        }
       }
     }
   }
@@ -2172,27 +2378,33 @@ function step(
     for (let j = 0; j < 16; j++) acc += Wo_x_plus_Uo_h_prev[b * 16 + j]!;
     mean_Wo_x_plus_Uo_h_prev[b] = acc / 16;
   }
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j += 4) {
-      {
-        // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
-        const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j]! - mean_Wo_x_plus_Uo_h_prev[b]!;
-        do_[b * 16 + j] = do_1;
-      }
-      {
-        // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
-        const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j + 1]! - mean_Wo_x_plus_Uo_h_prev[b]!;
-        do_[b * 16 + j + 1] = do_1;
-      }
-      {
-        // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
-        const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j + 2]! - mean_Wo_x_plus_Uo_h_prev[b]!;
-        do_[b * 16 + j + 2] = do_1;
-      }
-      {
-        // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
-        const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j + 3]! - mean_Wo_x_plus_Uo_h_prev[b]!;
-        do_[b * 16 + j + 3] = do_1;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(29, B, Wo_x_plus_Uo_h_prev, 0, mean_Wo_x_plus_Uo_h_prev, 0, do_, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j += 4) {
+        {
+          // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+          const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+          do_[b * 16 + j] = do_1;
+        }
+        {
+          // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+          const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j + 1]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+          do_[b * 16 + j + 1] = do_1;
+        }
+        {
+          // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+          const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j + 2]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+          do_[b * 16 + j + 2] = do_1;
+        }
+        {
+          // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+          const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j + 3]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+          do_[b * 16 + j + 3] = do_1;
+        }
       }
     }
   }
@@ -2206,26 +2418,32 @@ function step(
   for (let b = 0; b < B; b++) mean_df_df_plus_k[b] = mean_df_df[b]! + 0.00001;
   // sqrt_mean_df_df_plus_k = sqrt(mean_df_df_plus_k)
   for (let b = 0; b < B; b++) sqrt_mean_df_df_plus_k[b] = Math.sqrt(mean_df_df_plus_k[b]!);
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j += 4) {
-      {
-        // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-        f_i_o[b * 48 + j] = (gf[j]! * df[b * 16 + j]!) / sqrt_mean_df_df_plus_k[b]! + bf[j]!;
-      }
-      {
-        // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-        f_i_o[b * 48 + j + 1] =
-          (gf[j + 1]! * df[b * 16 + j + 1]!) / sqrt_mean_df_df_plus_k[b]! + bf[j + 1]!;
-      }
-      {
-        // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-        f_i_o[b * 48 + j + 2] =
-          (gf[j + 2]! * df[b * 16 + j + 2]!) / sqrt_mean_df_df_plus_k[b]! + bf[j + 2]!;
-      }
-      {
-        // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-        f_i_o[b * 48 + j + 3] =
-          (gf[j + 3]! * df[b * 16 + j + 3]!) / sqrt_mean_df_df_plus_k[b]! + bf[j + 3]!;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(30, B, gf, 0, df, 0, sqrt_mean_df_df_plus_k, 0, bf, 0, f_i_o, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j += 4) {
+        {
+          // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+          f_i_o[b * 48 + j] = (gf[j]! * df[b * 16 + j]!) / sqrt_mean_df_df_plus_k[b]! + bf[j]!;
+        }
+        {
+          // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+          f_i_o[b * 48 + j + 1] =
+            (gf[j + 1]! * df[b * 16 + j + 1]!) / sqrt_mean_df_df_plus_k[b]! + bf[j + 1]!;
+        }
+        {
+          // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+          f_i_o[b * 48 + j + 2] =
+            (gf[j + 2]! * df[b * 16 + j + 2]!) / sqrt_mean_df_df_plus_k[b]! + bf[j + 2]!;
+        }
+        {
+          // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+          f_i_o[b * 48 + j + 3] =
+            (gf[j + 3]! * df[b * 16 + j + 3]!) / sqrt_mean_df_df_plus_k[b]! + bf[j + 3]!;
+        }
       }
     }
   }
@@ -2239,26 +2457,32 @@ function step(
   for (let b = 0; b < B; b++) mean_di_di_plus_k[b] = mean_di_di[b]! + 0.00001;
   // sqrt_mean_di_di_plus_k = sqrt(mean_di_di_plus_k)
   for (let b = 0; b < B; b++) sqrt_mean_di_di_plus_k[b] = Math.sqrt(mean_di_di_plus_k[b]!);
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j += 4) {
-      {
-        // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-        f_i_o[b * 48 + 16 + j] = (gi[j]! * di[b * 16 + j]!) / sqrt_mean_di_di_plus_k[b]! + bi[j]!;
-      }
-      {
-        // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-        f_i_o[b * 48 + 16 + j + 1] =
-          (gi[j + 1]! * di[b * 16 + j + 1]!) / sqrt_mean_di_di_plus_k[b]! + bi[j + 1]!;
-      }
-      {
-        // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-        f_i_o[b * 48 + 16 + j + 2] =
-          (gi[j + 2]! * di[b * 16 + j + 2]!) / sqrt_mean_di_di_plus_k[b]! + bi[j + 2]!;
-      }
-      {
-        // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-        f_i_o[b * 48 + 16 + j + 3] =
-          (gi[j + 3]! * di[b * 16 + j + 3]!) / sqrt_mean_di_di_plus_k[b]! + bi[j + 3]!;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(31, B, gi, 0, di, 0, sqrt_mean_di_di_plus_k, 0, bi, 0, f_i_o, 16)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j += 4) {
+        {
+          // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+          f_i_o[b * 48 + 16 + j] = (gi[j]! * di[b * 16 + j]!) / sqrt_mean_di_di_plus_k[b]! + bi[j]!;
+        }
+        {
+          // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+          f_i_o[b * 48 + 16 + j + 1] =
+            (gi[j + 1]! * di[b * 16 + j + 1]!) / sqrt_mean_di_di_plus_k[b]! + bi[j + 1]!;
+        }
+        {
+          // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+          f_i_o[b * 48 + 16 + j + 2] =
+            (gi[j + 2]! * di[b * 16 + j + 2]!) / sqrt_mean_di_di_plus_k[b]! + bi[j + 2]!;
+        }
+        {
+          // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+          f_i_o[b * 48 + 16 + j + 3] =
+            (gi[j + 3]! * di[b * 16 + j + 3]!) / sqrt_mean_di_di_plus_k[b]! + bi[j + 3]!;
+        }
       }
     }
   }
@@ -2272,26 +2496,32 @@ function step(
   for (let b = 0; b < B; b++) mean_dg_dg_plus_k[b] = mean_dg_dg[b]! + 0.00001;
   // sqrt_mean_dg_dg_plus_k = sqrt(mean_dg_dg_plus_k)
   for (let b = 0; b < B; b++) sqrt_mean_dg_dg_plus_k[b] = Math.sqrt(mean_dg_dg_plus_k[b]!);
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j += 4) {
-      {
-        // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-        g[b * 16 + j] = (gg[j]! * dg[b * 16 + j]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j]!;
-      }
-      {
-        // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-        g[b * 16 + j + 1] =
-          (gg[j + 1]! * dg[b * 16 + j + 1]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j + 1]!;
-      }
-      {
-        // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-        g[b * 16 + j + 2] =
-          (gg[j + 2]! * dg[b * 16 + j + 2]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j + 2]!;
-      }
-      {
-        // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-        g[b * 16 + j + 3] =
-          (gg[j + 3]! * dg[b * 16 + j + 3]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j + 3]!;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(32, B, gg, 0, dg, 0, sqrt_mean_dg_dg_plus_k, 0, bg, 0, g, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j += 4) {
+        {
+          // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+          g[b * 16 + j] = (gg[j]! * dg[b * 16 + j]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j]!;
+        }
+        {
+          // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+          g[b * 16 + j + 1] =
+            (gg[j + 1]! * dg[b * 16 + j + 1]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j + 1]!;
+        }
+        {
+          // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+          g[b * 16 + j + 2] =
+            (gg[j + 2]! * dg[b * 16 + j + 2]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j + 2]!;
+        }
+        {
+          // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+          g[b * 16 + j + 3] =
+            (gg[j + 3]! * dg[b * 16 + j + 3]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j + 3]!;
+        }
       }
     }
   }
@@ -2305,26 +2535,33 @@ function step(
   for (let b = 0; b < B; b++) mean_do_do_plus_k[b] = mean_do_do[b]! + 0.00001;
   // sqrt_mean_do_do_plus_k = sqrt(mean_do_do_plus_k)
   for (let b = 0; b < B; b++) sqrt_mean_do_do_plus_k[b] = Math.sqrt(mean_do_do_plus_k[b]!);
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j += 4) {
-      {
-        // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-        f_i_o[b * 48 + 32 + j] = (go[j]! * do_[b * 16 + j]!) / sqrt_mean_do_do_plus_k[b]! + bo[j]!;
-      }
-      {
-        // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-        f_i_o[b * 48 + 32 + j + 1] =
-          (go[j + 1]! * do_[b * 16 + j + 1]!) / sqrt_mean_do_do_plus_k[b]! + bo[j + 1]!;
-      }
-      {
-        // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-        f_i_o[b * 48 + 32 + j + 2] =
-          (go[j + 2]! * do_[b * 16 + j + 2]!) / sqrt_mean_do_do_plus_k[b]! + bo[j + 2]!;
-      }
-      {
-        // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-        f_i_o[b * 48 + 32 + j + 3] =
-          (go[j + 3]! * do_[b * 16 + j + 3]!) / sqrt_mean_do_do_plus_k[b]! + bo[j + 3]!;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(33, B, go, 0, do_, 0, sqrt_mean_do_do_plus_k, 0, bo, 0, f_i_o, 32)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j += 4) {
+        {
+          // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+          f_i_o[b * 48 + 32 + j] =
+            (go[j]! * do_[b * 16 + j]!) / sqrt_mean_do_do_plus_k[b]! + bo[j]!;
+        }
+        {
+          // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+          f_i_o[b * 48 + 32 + j + 1] =
+            (go[j + 1]! * do_[b * 16 + j + 1]!) / sqrt_mean_do_do_plus_k[b]! + bo[j + 1]!;
+        }
+        {
+          // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+          f_i_o[b * 48 + 32 + j + 2] =
+            (go[j + 2]! * do_[b * 16 + j + 2]!) / sqrt_mean_do_do_plus_k[b]! + bo[j + 2]!;
+        }
+        {
+          // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+          f_i_o[b * 48 + 32 + j + 3] =
+            (go[j + 3]! * do_[b * 16 + j + 3]!) / sqrt_mean_do_do_plus_k[b]! + bo[j + 3]!;
+        }
       }
     }
   }
@@ -2332,38 +2569,44 @@ function step(
   mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);
   // g = tanh(…), for each of B rows   lnlstm.cell:22
   mm.tanh(B * 16, g, 0, g, 0);
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j += 4) {
-      {
-        // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
-        const c =
-          f_i_o[b * 48 + j]! * c_seq[b * 16 + j]! + f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
-        c_next[b * 16 + j] = c;
-        c_out[b * 16 + j] = c;
-      }
-      {
-        // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
-        const c =
-          f_i_o[b * 48 + j + 1]! * c_seq[b * 16 + j + 1]! +
-          f_i_o[b * 48 + 16 + j + 1]! * g[b * 16 + j + 1]!;
-        c_next[b * 16 + j + 1] = c;
-        c_out[b * 16 + j + 1] = c;
-      }
-      {
-        // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
-        const c =
-          f_i_o[b * 48 + j + 2]! * c_seq[b * 16 + j + 2]! +
-          f_i_o[b * 48 + 16 + j + 2]! * g[b * 16 + j + 2]!;
-        c_next[b * 16 + j + 2] = c;
-        c_out[b * 16 + j + 2] = c;
-      }
-      {
-        // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
-        const c =
-          f_i_o[b * 48 + j + 3]! * c_seq[b * 16 + j + 3]! +
-          f_i_o[b * 48 + 16 + j + 3]! * g[b * 16 + j + 3]!;
-        c_next[b * 16 + j + 3] = c;
-        c_out[b * 16 + j + 3] = c;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(34, B, f_i_o, 0, c_seq, 0, f_i_o, 16, g, 0, c_next, 0, c_out, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j += 4) {
+        {
+          // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+          const c =
+            f_i_o[b * 48 + j]! * c_seq[b * 16 + j]! + f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
+          c_next[b * 16 + j] = c;
+          c_out[b * 16 + j] = c;
+        }
+        {
+          // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+          const c =
+            f_i_o[b * 48 + j + 1]! * c_seq[b * 16 + j + 1]! +
+            f_i_o[b * 48 + 16 + j + 1]! * g[b * 16 + j + 1]!;
+          c_next[b * 16 + j + 1] = c;
+          c_out[b * 16 + j + 1] = c;
+        }
+        {
+          // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+          const c =
+            f_i_o[b * 48 + j + 2]! * c_seq[b * 16 + j + 2]! +
+            f_i_o[b * 48 + 16 + j + 2]! * g[b * 16 + j + 2]!;
+          c_next[b * 16 + j + 2] = c;
+          c_out[b * 16 + j + 2] = c;
+        }
+        {
+          // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+          const c =
+            f_i_o[b * 48 + j + 3]! * c_seq[b * 16 + j + 3]! +
+            f_i_o[b * 48 + 16 + j + 3]! * g[b * 16 + j + 3]!;
+          c_next[b * 16 + j + 3] = c;
+          c_out[b * 16 + j + 3] = c;
+        }
       }
     }
   }
@@ -2373,27 +2616,33 @@ function step(
     for (let j = 0; j < 16; j++) acc += c_next[b * 16 + j]!;
     mean_c[b] = acc / 16;
   }
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j += 4) {
-      {
-        // dc = c - mean(c)   lnlstm.cell:26
-        const dc_1 = c_next[b * 16 + j]! - mean_c[b]!;
-        dc[b * 16 + j] = dc_1;
-      }
-      {
-        // dc = c - mean(c)   lnlstm.cell:26
-        const dc_1 = c_next[b * 16 + j + 1]! - mean_c[b]!;
-        dc[b * 16 + j + 1] = dc_1;
-      }
-      {
-        // dc = c - mean(c)   lnlstm.cell:26
-        const dc_1 = c_next[b * 16 + j + 2]! - mean_c[b]!;
-        dc[b * 16 + j + 2] = dc_1;
-      }
-      {
-        // dc = c - mean(c)   lnlstm.cell:26
-        const dc_1 = c_next[b * 16 + j + 3]! - mean_c[b]!;
-        dc[b * 16 + j + 3] = dc_1;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(35, B, c_next, 0, mean_c, 0, dc, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j += 4) {
+        {
+          // dc = c - mean(c)   lnlstm.cell:26
+          const dc_1 = c_next[b * 16 + j]! - mean_c[b]!;
+          dc[b * 16 + j] = dc_1;
+        }
+        {
+          // dc = c - mean(c)   lnlstm.cell:26
+          const dc_1 = c_next[b * 16 + j + 1]! - mean_c[b]!;
+          dc[b * 16 + j + 1] = dc_1;
+        }
+        {
+          // dc = c - mean(c)   lnlstm.cell:26
+          const dc_1 = c_next[b * 16 + j + 2]! - mean_c[b]!;
+          dc[b * 16 + j + 2] = dc_1;
+        }
+        {
+          // dc = c - mean(c)   lnlstm.cell:26
+          const dc_1 = c_next[b * 16 + j + 3]! - mean_c[b]!;
+          dc[b * 16 + j + 3] = dc_1;
+        }
       }
     }
   }
@@ -2407,56 +2656,69 @@ function step(
   for (let b = 0; b < B; b++) mean_dc_dc_plus_k[b] = mean_dc_dc[b]! + 0.00001;
   // sqrt_mean_dc_dc_plus_k = sqrt(mean_dc_dc_plus_k)
   for (let b = 0; b < B; b++) sqrt_mean_dc_dc_plus_k[b] = Math.sqrt(mean_dc_dc_plus_k[b]!);
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j += 4) {
-      {
-        // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
-        tanh_values[b * 16 + j] = (gc[j]! * dc[b * 16 + j]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j]!;
-      }
-      {
-        // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
-        tanh_values[b * 16 + j + 1] =
-          (gc[j + 1]! * dc[b * 16 + j + 1]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j + 1]!;
-      }
-      {
-        // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
-        tanh_values[b * 16 + j + 2] =
-          (gc[j + 2]! * dc[b * 16 + j + 2]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j + 2]!;
-      }
-      {
-        // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
-        tanh_values[b * 16 + j + 3] =
-          (gc[j + 3]! * dc[b * 16 + j + 3]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j + 3]!;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(36, B, gc, 0, dc, 0, sqrt_mean_dc_dc_plus_k, 0, bc, 0, tanh_values, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j += 4) {
+        {
+          // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+          tanh_values[b * 16 + j] =
+            (gc[j]! * dc[b * 16 + j]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j]!;
+        }
+        {
+          // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+          tanh_values[b * 16 + j + 1] =
+            (gc[j + 1]! * dc[b * 16 + j + 1]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j + 1]!;
+        }
+        {
+          // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+          tanh_values[b * 16 + j + 2] =
+            (gc[j + 2]! * dc[b * 16 + j + 2]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j + 2]!;
+        }
+        {
+          // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+          tanh_values[b * 16 + j + 3] =
+            (gc[j + 3]! * dc[b * 16 + j + 3]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j + 3]!;
+        }
       }
     }
   }
   // tanh_gc_dc_over_sqrt_mean_dc = tanh(…), for each of B rows
   mm.tanh(B * 16, tanh_values, 0, tanh_values, 0);
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j += 4) {
-      {
-        // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-        const h = f_i_o[b * 48 + 32 + j]! * tanh_values[b * 16 + j]!;
-        h_next[b * 16 + j] = h;
-        h_out[b * 16 + j] = h;
-      }
-      {
-        // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-        const h = f_i_o[b * 48 + 32 + j + 1]! * tanh_values[b * 16 + j + 1]!;
-        h_next[b * 16 + j + 1] = h;
-        h_out[b * 16 + j + 1] = h;
-      }
-      {
-        // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-        const h = f_i_o[b * 48 + 32 + j + 2]! * tanh_values[b * 16 + j + 2]!;
-        h_next[b * 16 + j + 2] = h;
-        h_out[b * 16 + j + 2] = h;
-      }
-      {
-        // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-        const h = f_i_o[b * 48 + 32 + j + 3]! * tanh_values[b * 16 + j + 3]!;
-        h_next[b * 16 + j + 3] = h;
-        h_out[b * 16 + j + 3] = h;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(37, B, f_i_o, 32, tanh_values, 0, h_next, 0, h_out, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j += 4) {
+        {
+          // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+          const h = f_i_o[b * 48 + 32 + j]! * tanh_values[b * 16 + j]!;
+          h_next[b * 16 + j] = h;
+          h_out[b * 16 + j] = h;
+        }
+        {
+          // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+          const h = f_i_o[b * 48 + 32 + j + 1]! * tanh_values[b * 16 + j + 1]!;
+          h_next[b * 16 + j + 1] = h;
+          h_out[b * 16 + j + 1] = h;
+        }
+        {
+          // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+          const h = f_i_o[b * 48 + 32 + j + 2]! * tanh_values[b * 16 + j + 2]!;
+          h_next[b * 16 + j + 2] = h;
+          h_out[b * 16 + j + 2] = h;
+        }
+        {
+          // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+          const h = f_i_o[b * 48 + 32 + j + 3]! * tanh_values[b * 16 + j + 3]!;
+          h_next[b * 16 + j + 3] = h;
+          h_out[b * 16 + j + 3] = h;
+        }
       }
     }
   }
@@ -2551,31 +2813,37 @@ function infer(
       const tc = t - start;
       // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
       mm.nt(B, 64, 16, h_now, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_now[m], for each of B rows
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
-            const Wf_x_plus_Uf_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]!;
-            Wf_x_plus_Uf_h_prev[b * 16 + j] = Wf_x_plus_Uf_h_prev_1;
-          }
-          {
-            // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
-            const Wf_x_plus_Uf_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 1]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 1]!;
-            Wf_x_plus_Uf_h_prev[b * 16 + j + 1] = Wf_x_plus_Uf_h_prev_1;
-          }
-          {
-            // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
-            const Wf_x_plus_Uf_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 2]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 2]!;
-            Wf_x_plus_Uf_h_prev[b * 16 + j + 2] = Wf_x_plus_Uf_h_prev_1;
-          }
-          {
-            // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
-            const Wf_x_plus_Uf_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 3]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 3]!;
-            Wf_x_plus_Uf_h_prev[b * 16 + j + 3] = Wf_x_plus_Uf_h_prev_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(38, B, Wf_Wi_Wg_Wo_x, tc * B * 64, Uf_Ui_Ug_Uo_h_prev, 0, Wf_x_plus_Uf_h_prev, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+              const Wf_x_plus_Uf_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j]!;
+              Wf_x_plus_Uf_h_prev[b * 16 + j] = Wf_x_plus_Uf_h_prev_1;
+            }
+            {
+              // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+              const Wf_x_plus_Uf_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 1]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 1]!;
+              Wf_x_plus_Uf_h_prev[b * 16 + j + 1] = Wf_x_plus_Uf_h_prev_1;
+            }
+            {
+              // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+              const Wf_x_plus_Uf_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 2]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 2]!;
+              Wf_x_plus_Uf_h_prev[b * 16 + j + 2] = Wf_x_plus_Uf_h_prev_1;
+            }
+            {
+              // Wf_x_plus_Uf_h_prev = Wf_x + Uf_h_prev
+              const Wf_x_plus_Uf_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 3]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 3]!;
+              Wf_x_plus_Uf_h_prev[b * 16 + j + 3] = Wf_x_plus_Uf_h_prev_1;
+            }
           }
         }
       }
@@ -2585,46 +2853,52 @@ function infer(
         for (let j = 0; j < 16; j++) acc += Wf_x_plus_Uf_h_prev[b * 16 + j]!;
         mean_Wf_x_plus_Uf_h_prev[b] = acc / 16;
       }
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
-            const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j]! - mean_Wf_x_plus_Uf_h_prev[b]!;
-            df[b * 16 + j] = df_1;
-            // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
-            const Wi_x_plus_Ui_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]!;
-            Wi_x_plus_Ui_h_prev[b * 16 + j] = Wi_x_plus_Ui_h_prev_1;
-          }
-          {
-            // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
-            const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j + 1]! - mean_Wf_x_plus_Uf_h_prev[b]!;
-            df[b * 16 + j + 1] = df_1;
-            // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
-            const Wi_x_plus_Ui_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 1]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 1]!;
-            Wi_x_plus_Ui_h_prev[b * 16 + j + 1] = Wi_x_plus_Ui_h_prev_1;
-          }
-          {
-            // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
-            const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j + 2]! - mean_Wf_x_plus_Uf_h_prev[b]!;
-            df[b * 16 + j + 2] = df_1;
-            // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
-            const Wi_x_plus_Ui_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 2]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 2]!;
-            Wi_x_plus_Ui_h_prev[b * 16 + j + 2] = Wi_x_plus_Ui_h_prev_1;
-          }
-          {
-            // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
-            const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j + 3]! - mean_Wf_x_plus_Uf_h_prev[b]!;
-            df[b * 16 + j + 3] = df_1;
-            // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
-            const Wi_x_plus_Ui_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 3]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 3]!;
-            Wi_x_plus_Ui_h_prev[b * 16 + j + 3] = Wi_x_plus_Ui_h_prev_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(39, B, Wf_x_plus_Uf_h_prev, 0, mean_Wf_x_plus_Uf_h_prev, 0, df, 0, Wf_Wi_Wg_Wo_x, tc * B * 64 + 16, Uf_Ui_Ug_Uo_h_prev, 16, Wi_x_plus_Ui_h_prev, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+              const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j]! - mean_Wf_x_plus_Uf_h_prev[b]!;
+              df[b * 16 + j] = df_1;
+              // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+              const Wi_x_plus_Ui_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]!;
+              Wi_x_plus_Ui_h_prev[b * 16 + j] = Wi_x_plus_Ui_h_prev_1;
+            }
+            {
+              // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+              const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j + 1]! - mean_Wf_x_plus_Uf_h_prev[b]!;
+              df[b * 16 + j + 1] = df_1;
+              // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+              const Wi_x_plus_Ui_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 1]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 1]!;
+              Wi_x_plus_Ui_h_prev[b * 16 + j + 1] = Wi_x_plus_Ui_h_prev_1;
+            }
+            {
+              // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+              const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j + 2]! - mean_Wf_x_plus_Uf_h_prev[b]!;
+              df[b * 16 + j + 2] = df_1;
+              // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+              const Wi_x_plus_Ui_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 2]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 2]!;
+              Wi_x_plus_Ui_h_prev[b * 16 + j + 2] = Wi_x_plus_Ui_h_prev_1;
+            }
+            {
+              // df = Wf·x + Uf·h - mean(Wf·x + Uf·h)   lnlstm.cell:15
+              const df_1 = Wf_x_plus_Uf_h_prev[b * 16 + j + 3]! - mean_Wf_x_plus_Uf_h_prev[b]!;
+              df[b * 16 + j + 3] = df_1;
+              // Wi_x_plus_Ui_h_prev = Wi_x + Ui_h_prev
+              const Wi_x_plus_Ui_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 3]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 3]!;
+              Wi_x_plus_Ui_h_prev[b * 16 + j + 3] = Wi_x_plus_Ui_h_prev_1;
+            }
           }
         }
       }
@@ -2634,46 +2908,52 @@ function infer(
         for (let j = 0; j < 16; j++) acc += Wi_x_plus_Ui_h_prev[b * 16 + j]!;
         mean_Wi_x_plus_Ui_h_prev[b] = acc / 16;
       }
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
-            const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j]! - mean_Wi_x_plus_Ui_h_prev[b]!;
-            di[b * 16 + j] = di_1;
-            // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
-            const Wg_x_plus_Ug_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]!;
-            Wg_x_plus_Ug_h_prev[b * 16 + j] = Wg_x_plus_Ug_h_prev_1;
-          }
-          {
-            // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
-            const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j + 1]! - mean_Wi_x_plus_Ui_h_prev[b]!;
-            di[b * 16 + j + 1] = di_1;
-            // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
-            const Wg_x_plus_Ug_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 1]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 1]!;
-            Wg_x_plus_Ug_h_prev[b * 16 + j + 1] = Wg_x_plus_Ug_h_prev_1;
-          }
-          {
-            // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
-            const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j + 2]! - mean_Wi_x_plus_Ui_h_prev[b]!;
-            di[b * 16 + j + 2] = di_1;
-            // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
-            const Wg_x_plus_Ug_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 2]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 2]!;
-            Wg_x_plus_Ug_h_prev[b * 16 + j + 2] = Wg_x_plus_Ug_h_prev_1;
-          }
-          {
-            // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
-            const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j + 3]! - mean_Wi_x_plus_Ui_h_prev[b]!;
-            di[b * 16 + j + 3] = di_1;
-            // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
-            const Wg_x_plus_Ug_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 3]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 3]!;
-            Wg_x_plus_Ug_h_prev[b * 16 + j + 3] = Wg_x_plus_Ug_h_prev_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(40, B, Wi_x_plus_Ui_h_prev, 0, mean_Wi_x_plus_Ui_h_prev, 0, di, 0, Wf_Wi_Wg_Wo_x, tc * B * 64 + 32, Uf_Ui_Ug_Uo_h_prev, 32, Wg_x_plus_Ug_h_prev, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+              const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j]! - mean_Wi_x_plus_Ui_h_prev[b]!;
+              di[b * 16 + j] = di_1;
+              // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+              const Wg_x_plus_Ug_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]!;
+              Wg_x_plus_Ug_h_prev[b * 16 + j] = Wg_x_plus_Ug_h_prev_1;
+            }
+            {
+              // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+              const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j + 1]! - mean_Wi_x_plus_Ui_h_prev[b]!;
+              di[b * 16 + j + 1] = di_1;
+              // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+              const Wg_x_plus_Ug_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 1]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 1]!;
+              Wg_x_plus_Ug_h_prev[b * 16 + j + 1] = Wg_x_plus_Ug_h_prev_1;
+            }
+            {
+              // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+              const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j + 2]! - mean_Wi_x_plus_Ui_h_prev[b]!;
+              di[b * 16 + j + 2] = di_1;
+              // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+              const Wg_x_plus_Ug_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 2]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 2]!;
+              Wg_x_plus_Ug_h_prev[b * 16 + j + 2] = Wg_x_plus_Ug_h_prev_1;
+            }
+            {
+              // di = Wi·x + Ui·h - mean(Wi·x + Ui·h)   lnlstm.cell:16
+              const di_1 = Wi_x_plus_Ui_h_prev[b * 16 + j + 3]! - mean_Wi_x_plus_Ui_h_prev[b]!;
+              di[b * 16 + j + 3] = di_1;
+              // Wg_x_plus_Ug_h_prev = Wg_x + Ug_h_prev
+              const Wg_x_plus_Ug_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 3]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 3]!;
+              Wg_x_plus_Ug_h_prev[b * 16 + j + 3] = Wg_x_plus_Ug_h_prev_1;
+            }
           }
         }
       }
@@ -2683,46 +2963,52 @@ function infer(
         for (let j = 0; j < 16; j++) acc += Wg_x_plus_Ug_h_prev[b * 16 + j]!;
         mean_Wg_x_plus_Ug_h_prev[b] = acc / 16;
       }
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
-            const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j]! - mean_Wg_x_plus_Ug_h_prev[b]!;
-            dg[b * 16 + j] = dg_1;
-            // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
-            const Wo_x_plus_Uo_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]!;
-            Wo_x_plus_Uo_h_prev[b * 16 + j] = Wo_x_plus_Uo_h_prev_1;
-          }
-          {
-            // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
-            const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j + 1]! - mean_Wg_x_plus_Ug_h_prev[b]!;
-            dg[b * 16 + j + 1] = dg_1;
-            // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
-            const Wo_x_plus_Uo_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 1]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 1]!;
-            Wo_x_plus_Uo_h_prev[b * 16 + j + 1] = Wo_x_plus_Uo_h_prev_1;
-          }
-          {
-            // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
-            const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j + 2]! - mean_Wg_x_plus_Ug_h_prev[b]!;
-            dg[b * 16 + j + 2] = dg_1;
-            // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
-            const Wo_x_plus_Uo_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 2]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 2]!;
-            Wo_x_plus_Uo_h_prev[b * 16 + j + 2] = Wo_x_plus_Uo_h_prev_1;
-          }
-          {
-            // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
-            const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j + 3]! - mean_Wg_x_plus_Ug_h_prev[b]!;
-            dg[b * 16 + j + 3] = dg_1;
-            // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
-            const Wo_x_plus_Uo_h_prev_1 =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 3]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 3]!;
-            Wo_x_plus_Uo_h_prev[b * 16 + j + 3] = Wo_x_plus_Uo_h_prev_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(41, B, Wg_x_plus_Ug_h_prev, 0, mean_Wg_x_plus_Ug_h_prev, 0, dg, 0, Wf_Wi_Wg_Wo_x, tc * B * 64 + 48, Uf_Ui_Ug_Uo_h_prev, 48, Wo_x_plus_Uo_h_prev, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+              const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j]! - mean_Wg_x_plus_Ug_h_prev[b]!;
+              dg[b * 16 + j] = dg_1;
+              // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+              const Wo_x_plus_Uo_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]!;
+              Wo_x_plus_Uo_h_prev[b * 16 + j] = Wo_x_plus_Uo_h_prev_1;
+            }
+            {
+              // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+              const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j + 1]! - mean_Wg_x_plus_Ug_h_prev[b]!;
+              dg[b * 16 + j + 1] = dg_1;
+              // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+              const Wo_x_plus_Uo_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 1]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 1]!;
+              Wo_x_plus_Uo_h_prev[b * 16 + j + 1] = Wo_x_plus_Uo_h_prev_1;
+            }
+            {
+              // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+              const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j + 2]! - mean_Wg_x_plus_Ug_h_prev[b]!;
+              dg[b * 16 + j + 2] = dg_1;
+              // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+              const Wo_x_plus_Uo_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 2]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 2]!;
+              Wo_x_plus_Uo_h_prev[b * 16 + j + 2] = Wo_x_plus_Uo_h_prev_1;
+            }
+            {
+              // dg = Wg·x + Ug·h - mean(Wg·x + Ug·h)   lnlstm.cell:17
+              const dg_1 = Wg_x_plus_Ug_h_prev[b * 16 + j + 3]! - mean_Wg_x_plus_Ug_h_prev[b]!;
+              dg[b * 16 + j + 3] = dg_1;
+              // Wo_x_plus_Uo_h_prev = Wo_x + Uo_h_prev
+              const Wo_x_plus_Uo_h_prev_1 =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 3]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 3]!;
+              Wo_x_plus_Uo_h_prev[b * 16 + j + 3] = Wo_x_plus_Uo_h_prev_1;
+            }
           }
         }
       }
@@ -2732,27 +3018,33 @@ function infer(
         for (let j = 0; j < 16; j++) acc += Wo_x_plus_Uo_h_prev[b * 16 + j]!;
         mean_Wo_x_plus_Uo_h_prev[b] = acc / 16;
       }
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
-            const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j]! - mean_Wo_x_plus_Uo_h_prev[b]!;
-            do_[b * 16 + j] = do_1;
-          }
-          {
-            // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
-            const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j + 1]! - mean_Wo_x_plus_Uo_h_prev[b]!;
-            do_[b * 16 + j + 1] = do_1;
-          }
-          {
-            // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
-            const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j + 2]! - mean_Wo_x_plus_Uo_h_prev[b]!;
-            do_[b * 16 + j + 2] = do_1;
-          }
-          {
-            // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
-            const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j + 3]! - mean_Wo_x_plus_Uo_h_prev[b]!;
-            do_[b * 16 + j + 3] = do_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(42, B, Wo_x_plus_Uo_h_prev, 0, mean_Wo_x_plus_Uo_h_prev, 0, do_, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+              const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+              do_[b * 16 + j] = do_1;
+            }
+            {
+              // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+              const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j + 1]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+              do_[b * 16 + j + 1] = do_1;
+            }
+            {
+              // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+              const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j + 2]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+              do_[b * 16 + j + 2] = do_1;
+            }
+            {
+              // do = Wo·x + Uo·h - mean(Wo·x + Uo·h)   lnlstm.cell:18
+              const do_1 = Wo_x_plus_Uo_h_prev[b * 16 + j + 3]! - mean_Wo_x_plus_Uo_h_prev[b]!;
+              do_[b * 16 + j + 3] = do_1;
+            }
           }
         }
       }
@@ -2766,26 +3058,32 @@ function infer(
       for (let b = 0; b < B; b++) mean_df_df_plus_k[b] = mean_df_df[b]! + 0.00001;
       // sqrt_mean_df_df_plus_k = sqrt(mean_df_df_plus_k)
       for (let b = 0; b < B; b++) sqrt_mean_df_df_plus_k[b] = Math.sqrt(mean_df_df_plus_k[b]!);
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-            f_i_o[b * 48 + j] = (gf[j]! * df[b * 16 + j]!) / sqrt_mean_df_df_plus_k[b]! + bf[j]!;
-          }
-          {
-            // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-            f_i_o[b * 48 + j + 1] =
-              (gf[j + 1]! * df[b * 16 + j + 1]!) / sqrt_mean_df_df_plus_k[b]! + bf[j + 1]!;
-          }
-          {
-            // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-            f_i_o[b * 48 + j + 2] =
-              (gf[j + 2]! * df[b * 16 + j + 2]!) / sqrt_mean_df_df_plus_k[b]! + bf[j + 2]!;
-          }
-          {
-            // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
-            f_i_o[b * 48 + j + 3] =
-              (gf[j + 3]! * df[b * 16 + j + 3]!) / sqrt_mean_df_df_plus_k[b]! + bf[j + 3]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(43, B, gf, 0, df, 0, sqrt_mean_df_df_plus_k, 0, bf, 0, f_i_o, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+              f_i_o[b * 48 + j] = (gf[j]! * df[b * 16 + j]!) / sqrt_mean_df_df_plus_k[b]! + bf[j]!;
+            }
+            {
+              // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+              f_i_o[b * 48 + j + 1] =
+                (gf[j + 1]! * df[b * 16 + j + 1]!) / sqrt_mean_df_df_plus_k[b]! + bf[j + 1]!;
+            }
+            {
+              // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+              f_i_o[b * 48 + j + 2] =
+                (gf[j + 2]! * df[b * 16 + j + 2]!) / sqrt_mean_df_df_plus_k[b]! + bf[j + 2]!;
+            }
+            {
+              // f = σ(gf ⊙ df / sqrt(mean(df ⊙ df) + 1e-5) + bf)   lnlstm.cell:20
+              f_i_o[b * 48 + j + 3] =
+                (gf[j + 3]! * df[b * 16 + j + 3]!) / sqrt_mean_df_df_plus_k[b]! + bf[j + 3]!;
+            }
           }
         }
       }
@@ -2799,27 +3097,33 @@ function infer(
       for (let b = 0; b < B; b++) mean_di_di_plus_k[b] = mean_di_di[b]! + 0.00001;
       // sqrt_mean_di_di_plus_k = sqrt(mean_di_di_plus_k)
       for (let b = 0; b < B; b++) sqrt_mean_di_di_plus_k[b] = Math.sqrt(mean_di_di_plus_k[b]!);
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-            f_i_o[b * 48 + 16 + j] =
-              (gi[j]! * di[b * 16 + j]!) / sqrt_mean_di_di_plus_k[b]! + bi[j]!;
-          }
-          {
-            // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-            f_i_o[b * 48 + 16 + j + 1] =
-              (gi[j + 1]! * di[b * 16 + j + 1]!) / sqrt_mean_di_di_plus_k[b]! + bi[j + 1]!;
-          }
-          {
-            // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-            f_i_o[b * 48 + 16 + j + 2] =
-              (gi[j + 2]! * di[b * 16 + j + 2]!) / sqrt_mean_di_di_plus_k[b]! + bi[j + 2]!;
-          }
-          {
-            // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
-            f_i_o[b * 48 + 16 + j + 3] =
-              (gi[j + 3]! * di[b * 16 + j + 3]!) / sqrt_mean_di_di_plus_k[b]! + bi[j + 3]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(44, B, gi, 0, di, 0, sqrt_mean_di_di_plus_k, 0, bi, 0, f_i_o, 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+              f_i_o[b * 48 + 16 + j] =
+                (gi[j]! * di[b * 16 + j]!) / sqrt_mean_di_di_plus_k[b]! + bi[j]!;
+            }
+            {
+              // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+              f_i_o[b * 48 + 16 + j + 1] =
+                (gi[j + 1]! * di[b * 16 + j + 1]!) / sqrt_mean_di_di_plus_k[b]! + bi[j + 1]!;
+            }
+            {
+              // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+              f_i_o[b * 48 + 16 + j + 2] =
+                (gi[j + 2]! * di[b * 16 + j + 2]!) / sqrt_mean_di_di_plus_k[b]! + bi[j + 2]!;
+            }
+            {
+              // i = σ(gi ⊙ di / sqrt(mean(di ⊙ di) + 1e-5) + bi)   lnlstm.cell:21
+              f_i_o[b * 48 + 16 + j + 3] =
+                (gi[j + 3]! * di[b * 16 + j + 3]!) / sqrt_mean_di_di_plus_k[b]! + bi[j + 3]!;
+            }
           }
         }
       }
@@ -2833,26 +3137,32 @@ function infer(
       for (let b = 0; b < B; b++) mean_dg_dg_plus_k[b] = mean_dg_dg[b]! + 0.00001;
       // sqrt_mean_dg_dg_plus_k = sqrt(mean_dg_dg_plus_k)
       for (let b = 0; b < B; b++) sqrt_mean_dg_dg_plus_k[b] = Math.sqrt(mean_dg_dg_plus_k[b]!);
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-            g[b * 16 + j] = (gg[j]! * dg[b * 16 + j]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j]!;
-          }
-          {
-            // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-            g[b * 16 + j + 1] =
-              (gg[j + 1]! * dg[b * 16 + j + 1]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j + 1]!;
-          }
-          {
-            // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-            g[b * 16 + j + 2] =
-              (gg[j + 2]! * dg[b * 16 + j + 2]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j + 2]!;
-          }
-          {
-            // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
-            g[b * 16 + j + 3] =
-              (gg[j + 3]! * dg[b * 16 + j + 3]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j + 3]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(45, B, gg, 0, dg, 0, sqrt_mean_dg_dg_plus_k, 0, bg, 0, g, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+              g[b * 16 + j] = (gg[j]! * dg[b * 16 + j]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j]!;
+            }
+            {
+              // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+              g[b * 16 + j + 1] =
+                (gg[j + 1]! * dg[b * 16 + j + 1]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j + 1]!;
+            }
+            {
+              // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+              g[b * 16 + j + 2] =
+                (gg[j + 2]! * dg[b * 16 + j + 2]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j + 2]!;
+            }
+            {
+              // g = tanh(gg ⊙ dg / sqrt(mean(dg ⊙ dg) + 1e-5) + bg)   lnlstm.cell:22
+              g[b * 16 + j + 3] =
+                (gg[j + 3]! * dg[b * 16 + j + 3]!) / sqrt_mean_dg_dg_plus_k[b]! + bg[j + 3]!;
+            }
           }
         }
       }
@@ -2866,27 +3176,33 @@ function infer(
       for (let b = 0; b < B; b++) mean_do_do_plus_k[b] = mean_do_do[b]! + 0.00001;
       // sqrt_mean_do_do_plus_k = sqrt(mean_do_do_plus_k)
       for (let b = 0; b < B; b++) sqrt_mean_do_do_plus_k[b] = Math.sqrt(mean_do_do_plus_k[b]!);
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-            f_i_o[b * 48 + 32 + j] =
-              (go[j]! * do_[b * 16 + j]!) / sqrt_mean_do_do_plus_k[b]! + bo[j]!;
-          }
-          {
-            // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-            f_i_o[b * 48 + 32 + j + 1] =
-              (go[j + 1]! * do_[b * 16 + j + 1]!) / sqrt_mean_do_do_plus_k[b]! + bo[j + 1]!;
-          }
-          {
-            // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-            f_i_o[b * 48 + 32 + j + 2] =
-              (go[j + 2]! * do_[b * 16 + j + 2]!) / sqrt_mean_do_do_plus_k[b]! + bo[j + 2]!;
-          }
-          {
-            // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
-            f_i_o[b * 48 + 32 + j + 3] =
-              (go[j + 3]! * do_[b * 16 + j + 3]!) / sqrt_mean_do_do_plus_k[b]! + bo[j + 3]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(46, B, go, 0, do_, 0, sqrt_mean_do_do_plus_k, 0, bo, 0, f_i_o, 32)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+              f_i_o[b * 48 + 32 + j] =
+                (go[j]! * do_[b * 16 + j]!) / sqrt_mean_do_do_plus_k[b]! + bo[j]!;
+            }
+            {
+              // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+              f_i_o[b * 48 + 32 + j + 1] =
+                (go[j + 1]! * do_[b * 16 + j + 1]!) / sqrt_mean_do_do_plus_k[b]! + bo[j + 1]!;
+            }
+            {
+              // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+              f_i_o[b * 48 + 32 + j + 2] =
+                (go[j + 2]! * do_[b * 16 + j + 2]!) / sqrt_mean_do_do_plus_k[b]! + bo[j + 2]!;
+            }
+            {
+              // o = σ(go ⊙ do / sqrt(mean(do ⊙ do) + 1e-5) + bo)   lnlstm.cell:23
+              f_i_o[b * 48 + 32 + j + 3] =
+                (go[j + 3]! * do_[b * 16 + j + 3]!) / sqrt_mean_do_do_plus_k[b]! + bo[j + 3]!;
+            }
           }
         }
       }
@@ -2894,38 +3210,44 @@ function infer(
       mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);
       // g = tanh(…), for each of B rows   lnlstm.cell:22
       mm.tanh(B * 16, g, 0, g, 0);
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
-            const c =
-              f_i_o[b * 48 + j]! * c_now[b * 16 + j]! + f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
-            c_new[b * 16 + j] = c;
-            c_out[(t * B + b) * 16 + j] = c;
-          }
-          {
-            // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
-            const c =
-              f_i_o[b * 48 + j + 1]! * c_now[b * 16 + j + 1]! +
-              f_i_o[b * 48 + 16 + j + 1]! * g[b * 16 + j + 1]!;
-            c_new[b * 16 + j + 1] = c;
-            c_out[(t * B + b) * 16 + j + 1] = c;
-          }
-          {
-            // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
-            const c =
-              f_i_o[b * 48 + j + 2]! * c_now[b * 16 + j + 2]! +
-              f_i_o[b * 48 + 16 + j + 2]! * g[b * 16 + j + 2]!;
-            c_new[b * 16 + j + 2] = c;
-            c_out[(t * B + b) * 16 + j + 2] = c;
-          }
-          {
-            // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
-            const c =
-              f_i_o[b * 48 + j + 3]! * c_now[b * 16 + j + 3]! +
-              f_i_o[b * 48 + 16 + j + 3]! * g[b * 16 + j + 3]!;
-            c_new[b * 16 + j + 3] = c;
-            c_out[(t * B + b) * 16 + j + 3] = c;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(47, B, f_i_o, 0, c_now, 0, f_i_o, 16, g, 0, c_new, 0, c_out, t * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+              const c =
+                f_i_o[b * 48 + j]! * c_now[b * 16 + j]! + f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
+              c_new[b * 16 + j] = c;
+              c_out[(t * B + b) * 16 + j] = c;
+            }
+            {
+              // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+              const c =
+                f_i_o[b * 48 + j + 1]! * c_now[b * 16 + j + 1]! +
+                f_i_o[b * 48 + 16 + j + 1]! * g[b * 16 + j + 1]!;
+              c_new[b * 16 + j + 1] = c;
+              c_out[(t * B + b) * 16 + j + 1] = c;
+            }
+            {
+              // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+              const c =
+                f_i_o[b * 48 + j + 2]! * c_now[b * 16 + j + 2]! +
+                f_i_o[b * 48 + 16 + j + 2]! * g[b * 16 + j + 2]!;
+              c_new[b * 16 + j + 2] = c;
+              c_out[(t * B + b) * 16 + j + 2] = c;
+            }
+            {
+              // c = f ⊙ c + i ⊙ g   lnlstm.cell:25
+              const c =
+                f_i_o[b * 48 + j + 3]! * c_now[b * 16 + j + 3]! +
+                f_i_o[b * 48 + 16 + j + 3]! * g[b * 16 + j + 3]!;
+              c_new[b * 16 + j + 3] = c;
+              c_out[(t * B + b) * 16 + j + 3] = c;
+            }
           }
         }
       }
@@ -2935,27 +3257,33 @@ function infer(
         for (let j = 0; j < 16; j++) acc += c_new[b * 16 + j]!;
         mean_c[b] = acc / 16;
       }
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // dc = c - mean(c)   lnlstm.cell:26
-            const dc_1 = c_new[b * 16 + j]! - mean_c[b]!;
-            dc[b * 16 + j] = dc_1;
-          }
-          {
-            // dc = c - mean(c)   lnlstm.cell:26
-            const dc_1 = c_new[b * 16 + j + 1]! - mean_c[b]!;
-            dc[b * 16 + j + 1] = dc_1;
-          }
-          {
-            // dc = c - mean(c)   lnlstm.cell:26
-            const dc_1 = c_new[b * 16 + j + 2]! - mean_c[b]!;
-            dc[b * 16 + j + 2] = dc_1;
-          }
-          {
-            // dc = c - mean(c)   lnlstm.cell:26
-            const dc_1 = c_new[b * 16 + j + 3]! - mean_c[b]!;
-            dc[b * 16 + j + 3] = dc_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(48, B, c_new, 0, mean_c, 0, dc, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // dc = c - mean(c)   lnlstm.cell:26
+              const dc_1 = c_new[b * 16 + j]! - mean_c[b]!;
+              dc[b * 16 + j] = dc_1;
+            }
+            {
+              // dc = c - mean(c)   lnlstm.cell:26
+              const dc_1 = c_new[b * 16 + j + 1]! - mean_c[b]!;
+              dc[b * 16 + j + 1] = dc_1;
+            }
+            {
+              // dc = c - mean(c)   lnlstm.cell:26
+              const dc_1 = c_new[b * 16 + j + 2]! - mean_c[b]!;
+              dc[b * 16 + j + 2] = dc_1;
+            }
+            {
+              // dc = c - mean(c)   lnlstm.cell:26
+              const dc_1 = c_new[b * 16 + j + 3]! - mean_c[b]!;
+              dc[b * 16 + j + 3] = dc_1;
+            }
           }
         }
       }
@@ -2969,57 +3297,69 @@ function infer(
       for (let b = 0; b < B; b++) mean_dc_dc_plus_k[b] = mean_dc_dc[b]! + 0.00001;
       // sqrt_mean_dc_dc_plus_k = sqrt(mean_dc_dc_plus_k)
       for (let b = 0; b < B; b++) sqrt_mean_dc_dc_plus_k[b] = Math.sqrt(mean_dc_dc_plus_k[b]!);
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
-            tanh_values[b * 16 + j] =
-              (gc[j]! * dc[b * 16 + j]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j]!;
-          }
-          {
-            // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
-            tanh_values[b * 16 + j + 1] =
-              (gc[j + 1]! * dc[b * 16 + j + 1]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j + 1]!;
-          }
-          {
-            // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
-            tanh_values[b * 16 + j + 2] =
-              (gc[j + 2]! * dc[b * 16 + j + 2]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j + 2]!;
-          }
-          {
-            // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
-            tanh_values[b * 16 + j + 3] =
-              (gc[j + 3]! * dc[b * 16 + j + 3]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j + 3]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(49, B, gc, 0, dc, 0, sqrt_mean_dc_dc_plus_k, 0, bc, 0, tanh_values, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+              tanh_values[b * 16 + j] =
+                (gc[j]! * dc[b * 16 + j]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j]!;
+            }
+            {
+              // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+              tanh_values[b * 16 + j + 1] =
+                (gc[j + 1]! * dc[b * 16 + j + 1]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j + 1]!;
+            }
+            {
+              // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+              tanh_values[b * 16 + j + 2] =
+                (gc[j + 2]! * dc[b * 16 + j + 2]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j + 2]!;
+            }
+            {
+              // tanh_gc_dc_over_sqrt_mean_dc = tanh(gc_dc_over_sqrt_mean_dc_plus_bc)
+              tanh_values[b * 16 + j + 3] =
+                (gc[j + 3]! * dc[b * 16 + j + 3]!) / sqrt_mean_dc_dc_plus_k[b]! + bc[j + 3]!;
+            }
           }
         }
       }
       // tanh_gc_dc_over_sqrt_mean_dc = tanh(…), for each of B rows
       mm.tanh(B * 16, tanh_values, 0, tanh_values, 0);
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-            const h = f_i_o[b * 48 + 32 + j]! * tanh_values[b * 16 + j]!;
-            h_new[b * 16 + j] = h;
-            h_out[(t * B + b) * 16 + j] = h;
-          }
-          {
-            // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-            const h = f_i_o[b * 48 + 32 + j + 1]! * tanh_values[b * 16 + j + 1]!;
-            h_new[b * 16 + j + 1] = h;
-            h_out[(t * B + b) * 16 + j + 1] = h;
-          }
-          {
-            // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-            const h = f_i_o[b * 48 + 32 + j + 2]! * tanh_values[b * 16 + j + 2]!;
-            h_new[b * 16 + j + 2] = h;
-            h_out[(t * B + b) * 16 + j + 2] = h;
-          }
-          {
-            // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
-            const h = f_i_o[b * 48 + 32 + j + 3]! * tanh_values[b * 16 + j + 3]!;
-            h_new[b * 16 + j + 3] = h;
-            h_out[(t * B + b) * 16 + j + 3] = h;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(50, B, f_i_o, 32, tanh_values, 0, h_new, 0, h_out, t * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+              const h = f_i_o[b * 48 + 32 + j]! * tanh_values[b * 16 + j]!;
+              h_new[b * 16 + j] = h;
+              h_out[(t * B + b) * 16 + j] = h;
+            }
+            {
+              // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+              const h = f_i_o[b * 48 + 32 + j + 1]! * tanh_values[b * 16 + j + 1]!;
+              h_new[b * 16 + j + 1] = h;
+              h_out[(t * B + b) * 16 + j + 1] = h;
+            }
+            {
+              // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+              const h = f_i_o[b * 48 + 32 + j + 2]! * tanh_values[b * 16 + j + 2]!;
+              h_new[b * 16 + j + 2] = h;
+              h_out[(t * B + b) * 16 + j + 2] = h;
+            }
+            {
+              // h = o ⊙ tanh(gc ⊙ dc / sqrt(mean(dc ⊙ dc) + 1e-5) + bc)   lnlstm.cell:27
+              const h = f_i_o[b * 48 + 32 + j + 3]! * tanh_values[b * 16 + j + 3]!;
+              h_new[b * 16 + j + 3] = h;
+              h_out[(t * B + b) * 16 + j + 3] = h;
+            }
           }
         }
       }
@@ -3052,5 +3392,826 @@ function infer(
   }
 }
 
-export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer });
+/** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
+export const loops = {
+  wasm:
+    "AGFzbQEAAAABuQEKYAd/f39/f39/AGANf39/f39/f39/f39/fwBgCX9/f39/f39/fwBgEX9/f39/f39/f39/f39/f39/AGAL" +
+    "f39/f39/f39/f38AYBt/f39/f39/f39/f39/f39/f39/f39/f39/f38AYBN/f39/f39/f39/f39/f39/f39/AGAPf39/f39/" +
+    "f39/f39/f39/AGAFf39/f38AYB9/f39/f39/f39/f39/f39/f39/f39/f39/f39/f39/AAIPAQNlbnYGbWVtb3J5AgABAzQz" +
+    "AAEBAQABAQEBAQABAgMEBQYGBgMHBwcICQABAQEABAQEBAEABAIAAQEBAAQEBAQBAAQCB8IDMwVsb29wMAAABWxvb3AxAAEF" +
+    "bG9vcDIAAgVsb29wMwADBWxvb3A0AAQFbG9vcDUABQVsb29wNgAGBWxvb3A3AAcFbG9vcDgACAVsb29wOQAJBmxvb3AxMAAK" +
+    "Bmxvb3AxMQALBmxvb3AxMgAMBmxvb3AxMwANBmxvb3AxNAAOBmxvb3AxNQAPBmxvb3AxNgAQBmxvb3AxNwARBmxvb3AxOAAS" +
+    "Bmxvb3AxOQATBmxvb3AyMAAUBmxvb3AyMQAVBmxvb3AyMgAWBmxvb3AyMwAXBmxvb3AyNAAYBmxvb3AyNQAZBmxvb3AyNgAa" +
+    "Bmxvb3AyNwAbBmxvb3AyOAAcBmxvb3AyOQAdBmxvb3AzMAAeBmxvb3AzMQAfBmxvb3AzMgAgBmxvb3AzMwAhBmxvb3AzNAAi" +
+    "Bmxvb3AzNQAjBmxvb3AzNgAkBmxvb3AzNwAlBmxvb3AzOAAmBmxvb3AzOQAnBmxvb3A0MAAoBmxvb3A0MQApBmxvb3A0MgAq" +
+    "Bmxvb3A0MwArBmxvb3A0NAAsBmxvb3A0NQAtBmxvb3A0NgAuBmxvb3A0NwAvBmxvb3A0OAAwBmxvb3A0OQAxBmxvb3A1MAAy" +
+    "CuiRATPgAQQCfwJ7AXwCeyACQQJ0IQIgBEECdCEEIAZBAnQhBgJAA0AgByAATg0BQQAhCAJAA0AgCEHAAE8NASABIAhq/QAC" +
+    "ACEMIAMgCGr9AAIAIQ0gDP1fIA39X/3wASEJIAwgDP0NCAkKCwwNDg8AAQIDBAUGB/1fIA0gDf0NCAkKCwwNDg8AAQIDBAUG" +
+    "B/1f/fABIQogBSAIaiAJ/V4gCv1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAIQRBqIQgMAAsLIAEgAmohASADIARqIQMgBSAG" +
+    "aiEFIAdBAWohBwwACwsL7AIEAn8EewJ8AnsgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIIApBAnQhCiAMQQJ0IQwCQANA" +
+    "IA0gAE4NAUEAIQ4CQANAIA5BwABPDQEgASAOav0AAgAhFSADKgIAu/0UIRYgFf1fIBb98QEhDyAVIBX9DQgJCgsMDQ4PAAEC" +
+    "AwQFBgf9XyAW/fEBIRAgBSAOaiAP/V4gEP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAHIA5q/QACACEVIAkgDmr9AAIAIRYg" +
+    "Ff1fIBb9X/3wASERIBUgFf0NCAkKCwwNDg8AAQIDBAUGB/1fIBYgFv0NCAkKCwwNDg8AAQIDBAUGB/1f/fABIRIgCyAOaiAR" +
+    "/V4gEv1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAOQRBqIQ4MAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApq" +
+    "IQkgCyAMaiELIA1BAWohDQwACwsL7AIEAn8EewJ8AnsgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIIApBAnQhCiAMQQJ0" +
+    "IQwCQANAIA0gAE4NAUEAIQ4CQANAIA5BwABPDQEgASAOav0AAgAhFSADKgIAu/0UIRYgFf1fIBb98QEhDyAVIBX9DQgJCgsM" +
+    "DQ4PAAECAwQFBgf9XyAW/fEBIRAgBSAOaiAP/V4gEP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAHIA5q/QACACEVIAkgDmr9" +
+    "AAIAIRYgFf1fIBb9X/3wASERIBUgFf0NCAkKCwwNDg8AAQIDBAUGB/1fIBYgFv0NCAkKCwwNDg8AAQIDBAUGB/1f/fABIRIg" +
+    "CyAOaiAR/V4gEv1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAOQRBqIQ4MAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGoh" +
+    "ByAJIApqIQkgCyAMaiELIA1BAWohDQwACwsL7AIEAn8EewJ8AnsgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIIApBAnQh" +
+    "CiAMQQJ0IQwCQANAIA0gAE4NAUEAIQ4CQANAIA5BwABPDQEgASAOav0AAgAhFSADKgIAu/0UIRYgFf1fIBb98QEhDyAVIBX9" +
+    "DQgJCgsMDQ4PAAECAwQFBgf9XyAW/fEBIRAgBSAOaiAP/V4gEP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAHIA5q/QACACEV" +
+    "IAkgDmr9AAIAIRYgFf1fIBb9X/3wASERIBUgFf0NCAkKCwwNDg8AAQIDBAUGB/1fIBYgFv0NCAkKCwwNDg8AAQIDBAUGB/1f" +
+    "/fABIRIgCyAOaiAR/V4gEv1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAOQRBqIQ4MAAsLIAEgAmohASADIARqIQMgBSAGaiEF" +
+    "IAcgCGohByAJIApqIQkgCyAMaiELIA1BAWohDQwACwsLxwEEAn8CewF8AnsgAkECdCECIARBAnQhBCAGQQJ0IQYCQANAIAcg" +
+    "AE4NAUEAIQgCQANAIAhBwABPDQEgASAIav0AAgAhDCADKgIAu/0UIQ0gDP1fIA398QEhCSAMIAz9DQgJCgsMDQ4PAAECAwQF" +
+    "Bgf9XyAN/fEBIQogBSAIaiAJ/V4gCv1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAIQRBqIQgMAAsLIAEgAmohASADIARqIQMg" +
+    "BSAGaiEFIAdBAWohBwwACwsL7gIEAn8CewF8A3sgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIIApBAnQhCiAMQQJ0IQwC" +
+    "QANAIA0gAE4NAUEAIQ4CQANAIA5BwABPDQEgASAOav0AAgAhEiADIA5q/QACACETIAUqAgC7/RQhFCAS/V8gE/1f/fIBIBT9" +
+    "8wEhDyASIBL9DQgJCgsMDQ4PAAECAwQFBgf9XyATIBP9DQgJCgsMDQ4PAAECAwQFBgf9X/3yASAU/fMBIRAgByAOaiAP/V4g" +
+    "EP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAJIA5q/QACACESIAsgDmogDyAS/V/98AH9XiAQIBIgEv0NCAkKCwwNDg8AAQID" +
+    "BAUGB/1f/fAB/V79DQABAgMEBQYHEBESExQVFhf9CwIAIA5BEGohDgwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEH" +
+    "IAkgCmohCSALIAxqIQsgDUEBaiENDAALCwvuAgQCfwJ7AXwDeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEK" +
+    "IAxBAnQhDAJAA0AgDSAATg0BQQAhDgJAA0AgDkHAAE8NASABIA5q/QACACESIAMgDmr9AAIAIRMgBSoCALv9FCEUIBL9XyAT" +
+    "/V/98gEgFP3zASEPIBIgEv0NCAkKCwwNDg8AAQIDBAUGB/1fIBMgE/0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBIBT98wEhECAH" +
+    "IA5qIA/9XiAQ/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAkgDmr9AAIAIRIgCyAOaiAPIBL9X/3wAf1eIBAgEiAS/Q0ICQoL" +
+    "DA0ODwABAgMEBQYH/V/98AH9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgDkEQaiEODAALCyABIAJqIQEgAyAEaiEDIAUgBmoh" +
+    "BSAHIAhqIQcgCSAKaiEJIAsgDGohCyANQQFqIQ0MAAsLC+4CBAJ/AnsBfAN7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQh" +
+    "CCAKQQJ0IQogDEECdCEMAkADQCANIABODQFBACEOAkADQCAOQcAATw0BIAEgDmr9AAIAIRIgAyAOav0AAgAhEyAFKgIAu/0U" +
+    "IRQgEv1fIBP9X/3yASAU/fMBIQ8gEiAS/Q0ICQoLDA0ODwABAgMEBQYH/V8gEyAT/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEg" +
+    "FP3zASEQIAcgDmogD/1eIBD9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgCSAOav0AAgAhEiALIA5qIA8gEv1f/fAB/V4gECAS" +
+    "IBL9DQgJCgsMDQ4PAAECAwQFBgf9X/3wAf1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAOQRBqIQ4MAAsLIAEgAmohASADIARq" +
+    "IQMgBSAGaiEFIAcgCGohByAJIApqIQkgCyAMaiELIA1BAWohDQwACwsL7gIEAn8CewF8A3sgAkECdCECIARBAnQhBCAGQQJ0" +
+    "IQYgCEECdCEIIApBAnQhCiAMQQJ0IQwCQANAIA0gAE4NAUEAIQ4CQANAIA5BwABPDQEgASAOav0AAgAhEiADIA5q/QACACET" +
+    "IAUqAgC7/RQhFCAS/V8gE/1f/fIBIBT98wEhDyASIBL9DQgJCgsMDQ4PAAECAwQFBgf9XyATIBP9DQgJCgsMDQ4PAAECAwQF" +
+    "Bgf9X/3yASAU/fMBIRAgByAOaiAP/V4gEP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAJIA5q/QACACESIAsgDmogDyAS/V/9" +
+    "8AH9XiAQIBIgEv0NCAkKCwwNDg8AAQIDBAUGB/1f/fAB/V79DQABAgMEBQYHEBESExQVFhf9CwIAIA5BEGohDgwACwsgASAC" +
+    "aiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAkgCmohCSALIAxqIQsgDUEBaiENDAALCwuHAwQCfwJ7AXwEeyACQQJ0IQIgBEEC" +
+    "dCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKIAxBAnQhDAJAA0AgDSAATg0BQQAhDgJAA0AgDkHAAE8NASABIA5q/QACACESIAMg" +
+    "Dmr9AAIAIRMgBSAOav0AAgAhFCAHIA5q/QACACEVIBL9XyAT/V/98gEgFP1fIBX9X/3yAf3wASEPIBIgEv0NCAkKCwwNDg8A" +
+    "AQIDBAUGB/1fIBMgE/0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBIBQgFP0NCAkKCwwNDg8AAQIDBAUGB/1fIBUgFf0NCAkKCwwN" +
+    "Dg8AAQIDBAUGB/1f/fIB/fABIRAgCSAOaiAP/V4gEP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACALIA5qIA/9XiAQ/V79DQAB" +
+    "AgMEBQYHEBESExQVFhf9CwIAIA5BEGohDgwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAkgCmohCSALIAxqIQsg" +
+    "DUEBaiENDAALCwvHAQQCfwJ7AXwCeyACQQJ0IQIgBEECdCEEIAZBAnQhBgJAA0AgByAATg0BQQAhCAJAA0AgCEHAAE8NASAB" +
+    "IAhq/QACACEMIAMqAgC7/RQhDSAM/V8gDf3xASEJIAwgDP0NCAkKCwwNDg8AAQIDBAUGB/1fIA398QEhCiAFIAhqIAn9XiAK" +
+    "/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAhBEGohCAwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgB0EBaiEHDAALCwvuAgQC" +
+    "fwJ7AXwDeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKIAxBAnQhDAJAA0AgDSAATg0BQQAhDgJAA0AgDkHA" +
+    "AE8NASABIA5q/QACACESIAMgDmr9AAIAIRMgBSoCALv9FCEUIBL9XyAT/V/98gEgFP3zASEPIBIgEv0NCAkKCwwNDg8AAQID" +
+    "BAUGB/1fIBMgE/0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBIBT98wEhECAHIA5qIA/9XiAQ/V79DQABAgMEBQYHEBESExQVFhf9" +
+    "CwIAIAkgDmr9AAIAIRIgCyAOaiAPIBL9X/3wAf1eIBAgEiAS/Q0ICQoLDA0ODwABAgMEBQYH/V/98AH9Xv0NAAECAwQFBgcQ" +
+    "ERITFBUWF/0LAgAgDkEQaiEODAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJIAsgDGohCyANQQFqIQ0M" +
+    "AAsLC5ECBAJ/AnsBfAJ7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCAJAA0AgCSAATg0BQQAhCgJAA0AgCkHAAE8NASAB" +
+    "IApq/QACACEOIAMgCmr9AAIAIQ8gDv1fIA/9X/3yASELIA4gDv0NCAkKCwwNDg8AAQIDBAUGB/1fIA8gD/0NCAkKCwwNDg8A" +
+    "AQIDBAUGB/1f/fIBIQwgBSAKaiAL/V4gDP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAHIApqIAv9XiAM/V79DQABAgMEBQYH" +
+    "EBESExQVFhf9CwIAIApBEGohCgwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAlBAWohCQwACwsLpgQEAn8IewR8" +
+    "AnsgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIIApBAnQhCiAMQQJ0IQwgDkECdCEOIBBBAnQhEAJAA0AgESAATg0BQQAh" +
+    "EgJAA0AgEkHAAE8NASABIBJq/QACACEfIAMgEmr9AAIAISAgH/1fICD9X/3wASETIB8gH/0NCAkKCwwNDg8AAQIDBAUGB/1f" +
+    "ICAgIP0NCAkKCwwNDg8AAQIDBAUGB/1f/fABIRQgBSASaiAT/V4gFP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAHIBJq/QAC" +
+    "ACEfIB/9XyEVIB8gH/0NCAkKCwwNDg8AAQIDBAUGB/1fIRYgCSASav0AAgAhHyATIB/9X/3yAf0MAAAAAAAA8D8AAAAAAADw" +
+    "PyAVIBX98gH98QH98gEhFyAUIB8gH/0NCAkKCwwNDg8AAQIDBAUGB/1f/fIB/QwAAAAAAADwPwAAAAAAAPA/IBYgFv3yAf3x" +
+    "Af3yASEYIAsgEmogF/1eIBj9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgDSoCALv9FCEfIBcgH/3zASEZIBggH/3zASEaIA8g" +
+    "EmogGf1eIBr9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgEkEQaiESDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcg" +
+    "CSAKaiEJIAsgDGohCyANIA5qIQ0gDyAQaiEPIBFBAWohEQwACwsLzwIEAn8EewJ8AnsgAkECdCECIARBAnQhBCAGQQJ0IQYg" +
+    "CEECdCEIIApBAnQhCgJAA0AgCyAATg0BQQAhDAJAA0AgDEHAAE8NASABKgIAu/0UIRMgAyAMav0AAgAhFCATIBT9X/3yASEN" +
+    "IBMgFCAU/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEhDiAFIAxq/QACACETIAcgDGr9AAIAIRQgDSAN/fABIBP9XyAU/V/98gH9" +
+    "8AEhDyAOIA798AEgEyAT/Q0ICQoLDA0ODwABAgMEBQYH/V8gFCAU/Q0ICQoLDA0ODwABAgMEBQYH/V/98gH98AEhECAJIAxq" +
+    "IA/9XiAQ/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAxBEGohDAwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAkg" +
+    "CmohCSALQQFqIQsMAAsLC6gGBAJ/CnsFfAR7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQogDEECdCEMIA5B" +
+    "AnQhDiAQQQJ0IRAgEkECdCESIBRBAnQhFCAWQQJ0IRYgGEECdCEYIBpBAnQhGgJAA0AgGyAATg0BQQAhHAJAA0AgHEHAAE8N" +
+    "ASABIBxq/QACACEsIAMgHGr9AAIAIS0gBSAcav0AAgAhLiAHKgIAu/0UIS8gLP1fIC39X/3wASAu/V/98AEgL/3wASEdICwg" +
+    "LP0NCAkKCwwNDg8AAQIDBAUGB/1fIC0gLf0NCAkKCwwNDg8AAQIDBAUGB/1f/fABIC4gLv0NCAkKCwwNDg8AAQIDBAUGB/1f" +
+    "/fABIC/98AEhHiAJIBxqIB39XiAe/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAsgHGr9AAIAISwgHSAs/V/98gEhHyAeICwg" +
+    "LP0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBISAgDSAcaiAf/V4gIP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAPIBxq/QACACEs" +
+    "ICz9XyEhICwgLP0NCAkKCwwNDg8AAQIDBAUGB/1fISIgESAcav0AAgAhLCATIBxq/QACACEtICz9XyAt/V/98gEgIf0MAAAA" +
+    "AAAA8D8AAAAAAADwPyAh/fEB/fIB/fIBISMgLCAs/Q0ICQoLDA0ODwABAgMEBQYH/V8gLSAt/Q0ICQoLDA0ODwABAgMEBQYH" +
+    "/V/98gEgIv0MAAAAAAAA8D8AAAAAAADwPyAi/fEB/fIB/fIBISQgFSAcaiAj/V4gJP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsC" +
+    "ACAXKgIAu/0UISwgIyAs/fMBISUgJCAs/fMBISYgGSAcaiAl/V4gJv1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAcQRBqIRwM" +
+    "AAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgCyAMaiELIA0gDmohDSAPIBBqIQ8gESASaiERIBMgFGoh" +
+    "EyAVIBZqIRUgFyAYaiEXIBkgGmohGSAbQQFqIRsMAAsLC74EBAJ/CHsEfAJ7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQh" +
+    "CCAKQQJ0IQogDEECdCEMIA5BAnQhDiAQQQJ0IRAgEkECdCESAkADQCATIABODQFBACEUAkADQCAUQcAATw0BIAEqAgC7/RQh" +
+    "ISADIBRq/QACACEiICEgIv1f/fIBIRUgISAiICL9DQgJCgsMDQ4PAAECAwQFBgf9X/3yASEWIAUgFGogFf1eIBb9Xv0NAAEC" +
+    "AwQFBgcQERITFBUWF/0LAgAgByAUav0AAgAhISAh/V8hFyAhICH9DQgJCgsMDQ4PAAECAwQFBgf9XyEYIAkgFGr9AAIAISEg" +
+    "CyAUav0AAgAhIiAh/V8gIv1f/fIB/QwAAAAAAADwPwAAAAAAAPA/IBcgF/3yAf3xAf3yASEZICEgIf0NCAkKCwwNDg8AAQID" +
+    "BAUGB/1fICIgIv0NCAkKCwwNDg8AAQIDBAUGB/1f/fIB/QwAAAAAAADwPwAAAAAAAPA/IBggGP3yAf3xAf3yASEaIA0gFGog" +
+    "Gf1eIBr9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgDyoCALv9FCEhIBkgIf3zASEbIBogIf3zASEcIBEgFGogG/1eIBz9Xv0N" +
+    "AAECAwQFBgcQERITFBUWF/0LAgAgFEEQaiEUDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJIAsgDGoh" +
+    "CyANIA5qIQ0gDyAQaiEPIBEgEmohESATQQFqIRMMAAsLC74EBAJ/CHsEfAJ7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQh" +
+    "CCAKQQJ0IQogDEECdCEMIA5BAnQhDiAQQQJ0IRAgEkECdCESAkADQCATIABODQFBACEUAkADQCAUQcAATw0BIAEqAgC7/RQh" +
+    "ISADIBRq/QACACEiICEgIv1f/fIBIRUgISAiICL9DQgJCgsMDQ4PAAECAwQFBgf9X/3yASEWIAUgFGogFf1eIBb9Xv0NAAEC" +
+    "AwQFBgcQERITFBUWF/0LAgAgByAUav0AAgAhISAh/V8hFyAhICH9DQgJCgsMDQ4PAAECAwQFBgf9XyEYIAkgFGr9AAIAISEg" +
+    "CyAUav0AAgAhIiAh/V8gIv1f/fIBIBf9DAAAAAAAAPA/AAAAAAAA8D8gF/3xAf3yAf3yASEZICEgIf0NCAkKCwwNDg8AAQID" +
+    "BAUGB/1fICIgIv0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBIBj9DAAAAAAAAPA/AAAAAAAA8D8gGP3xAf3yAf3yASEaIA0gFGog" +
+    "Gf1eIBr9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgDyoCALv9FCEhIBkgIf3zASEbIBogIf3zASEcIBEgFGogG/1eIBz9Xv0N" +
+    "AAECAwQFBgcQERITFBUWF/0LAgAgFEEQaiEUDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJIAsgDGoh" +
+    "CyANIA5qIQ0gDyAQaiEPIBEgEmohESATQQFqIRMMAAsLC74EBAJ/CHsEfAJ7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQh" +
+    "CCAKQQJ0IQogDEECdCEMIA5BAnQhDiAQQQJ0IRAgEkECdCESAkADQCATIABODQFBACEUAkADQCAUQcAATw0BIAEqAgC7/RQh" +
+    "ISADIBRq/QACACEiICEgIv1f/fIBIRUgISAiICL9DQgJCgsMDQ4PAAECAwQFBgf9X/3yASEWIAUgFGogFf1eIBb9Xv0NAAEC" +
+    "AwQFBgcQERITFBUWF/0LAgAgByAUav0AAgAhISAh/V8hFyAhICH9DQgJCgsMDQ4PAAECAwQFBgf9XyEYIAkgFGr9AAIAISEg" +
+    "CyAUav0AAgAhIiAh/V8gIv1f/fIBIBf9DAAAAAAAAPA/AAAAAAAA8D8gF/3xAf3yAf3yASEZICEgIf0NCAkKCwwNDg8AAQID" +
+    "BAUGB/1fICIgIv0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBIBj9DAAAAAAAAPA/AAAAAAAA8D8gGP3xAf3yAf3yASEaIA0gFGog" +
+    "Gf1eIBr9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgDyoCALv9FCEhIBkgIf3zASEbIBogIf3zASEcIBEgFGogG/1eIBz9Xv0N" +
+    "AAECAwQFBgcQERITFBUWF/0LAgAgFEEQaiEUDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJIAsgDGoh" +
+    "CyANIA5qIQ0gDyAQaiEPIBEgEmohESATQQFqIRMMAAsLC+oDBAJ/BnsDfAJ7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQh" +
+    "CCAKQQJ0IQogDEECdCEMIA5BAnQhDiAQQQJ0IRACQANAIBEgAE4NAUEAIRICQANAIBJBwABPDQEgASoCALv9FCEcIAMgEmr9" +
+    "AAIAIR0gHCAd/V/98gEhEyAcIB0gHf0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBIRQgBSASaiAT/V4gFP1e/Q0AAQIDBAUGBxAR" +
+    "EhMUFRYX/QsCACAHIBJq/QACACEcIBz9XyEVIBwgHP0NCAkKCwwNDg8AAQIDBAUGB/1fIRYgCSASav0AAgAhHCALIBJq/QAC" +
+    "ACEdIBUgFf3wASAc/V8gHf1f/fIB/fABIRcgFiAW/fABIBwgHP0NCAkKCwwNDg8AAQIDBAUGB/1fIB0gHf0NCAkKCwwNDg8A" +
+    "AQIDBAUGB/1f/fIB/fABIRggDSASaiAX/V4gGP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAPIBJqIBf9XiAY/V79DQABAgME" +
+    "BQYHEBESExQVFhf9CwIAIBJBEGohEgwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAkgCmohCSALIAxqIQsgDSAO" +
+    "aiENIA8gEGohDyARQQFqIREMAAsLC9QDBAJ/BHsCfAJ7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQogDEEC" +
+    "dCEMIA5BAnQhDgJAA0AgDyAATg0BQQAhEAJAA0AgEEHAAE8NASABIBBq/QACACEXIAMqAgC7/RQhGCABIBBqIBf9XyAY/fAB" +
+    "/V4gFyAX/Q0ICQoLDA0ODwABAgMEBQYH/V8gGP3wAf1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAFIBBq/QACACEXIBf9XyER" +
+    "IBcgF/0NCAkKCwwNDg8AAQIDBAUGB/1fIRIgByAQav0AAgAhFyAJIBBq/QACACEYIBEgEf3wASAX/V8gGP1f/fIB/fABIRMg" +
+    "EiAS/fABIBcgF/0NCAkKCwwNDg8AAQIDBAUGB/1fIBggGP0NCAkKCwwNDg8AAQIDBAUGB/1f/fIB/fABIRQgCyAQaiAT/V4g" +
+    "FP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACANIBBqIBP9XiAU/V79DQABAgMEBQYHEBESExQVFhf9CwIAIBBBEGohEAwACwsg" +
+    "ASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAkgCmohCSALIAxqIQsgDSAOaiENIA9BAWohDwwACwsL1AMEAn8EewJ8Ansg" +
+    "AkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIIApBAnQhCiAMQQJ0IQwgDkECdCEOAkADQCAPIABODQFBACEQAkADQCAQQcAA" +
+    "Tw0BIAEgEGr9AAIAIRcgAyoCALv9FCEYIAEgEGogF/1fIBj98AH9XiAXIBf9DQgJCgsMDQ4PAAECAwQFBgf9XyAY/fAB/V79" +
+    "DQABAgMEBQYHEBESExQVFhf9CwIAIAUgEGr9AAIAIRcgF/1fIREgFyAX/Q0ICQoLDA0ODwABAgMEBQYH/V8hEiAHIBBq/QAC" +
+    "ACEXIAkgEGr9AAIAIRggESAR/fABIBf9XyAY/V/98gH98AEhEyASIBL98AEgFyAX/Q0ICQoLDA0ODwABAgMEBQYH/V8gGCAY" +
+    "/Q0ICQoLDA0ODwABAgMEBQYH/V/98gH98AEhFCALIBBqIBP9XiAU/V79DQABAgMEBQYHEBESExQVFhf9CwIAIA0gEGogE/1e" +
+    "IBT9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgEEEQaiEQDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJ" +
+    "IAsgDGohCyANIA5qIQ0gD0EBaiEPDAALCwvUAwQCfwR7AnwCeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEK" +
+    "IAxBAnQhDCAOQQJ0IQ4CQANAIA8gAE4NAUEAIRACQANAIBBBwABPDQEgASAQav0AAgAhFyADKgIAu/0UIRggASAQaiAX/V8g" +
+    "GP3wAf1eIBcgF/0NCAkKCwwNDg8AAQIDBAUGB/1fIBj98AH9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgBSAQav0AAgAhFyAX" +
+    "/V8hESAXIBf9DQgJCgsMDQ4PAAECAwQFBgf9XyESIAcgEGr9AAIAIRcgCSAQav0AAgAhGCARIBH98AEgF/1fIBj9X/3yAf3w" +
+    "ASETIBIgEv3wASAXIBf9DQgJCgsMDQ4PAAECAwQFBgf9XyAYIBj9DQgJCgsMDQ4PAAECAwQFBgf9X/3yAf3wASEUIAsgEGog" +
+    "E/1eIBT9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgDSAQaiAT/V4gFP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAQQRBqIRAM" +
+    "AAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgCyAMaiELIA0gDmohDSAPQQFqIQ8MAAsLC60BAgJ/Ansg" +
+    "AkECdCECIARBAnQhBAJAA0AgBSAATg0BQQAhBgJAA0AgBkHAAE8NASABIAZq/QACACEHIAMqAgC7/RQhCCABIAZqIAf9XyAI" +
+    "/fAB/V4gByAH/Q0ICQoLDA0ODwABAgMEBQYH/V8gCP3wAf1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAGQRBqIQYMAAsLIAEg" +
+    "AmohASADIARqIQMgBUEBaiEFDAALCwupCAICfwN7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQogDEECdCEM" +
+    "IA5BAnQhDiAQQQJ0IRAgEkECdCESIBRBAnQhFCAWQQJ0IRYgGEECdCEYIBpBAnQhGiAcQQJ0IRwgHkECdCEeAkADQCAfIABO" +
+    "DQFBACEgAkADQCAgQcAATw0BIAEgIGr9AAIAISEgAyAgav0AAgAhIiAFICBq/QACACEjIAEgIGogIf1fICL9XyAj/V/98gH9" +
+    "8AH9XiAhICH9DQgJCgsMDQ4PAAECAwQFBgf9XyAiICL9DQgJCgsMDQ4PAAECAwQFBgf9XyAjICP9DQgJCgsMDQ4PAAECAwQF" +
+    "Bgf9X/3yAf3wAf1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAHICBq/QACACEhIAkgIGr9AAIAISIgCyAgav0AAgAhIyAHICBq" +
+    "ICH9XyAi/V8gI/1f/fIB/fAB/V4gISAh/Q0ICQoLDA0ODwABAgMEBQYH/V8gIiAi/Q0ICQoLDA0ODwABAgMEBQYH/V8gIyAj" +
+    "/Q0ICQoLDA0ODwABAgMEBQYH/V/98gH98AH9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgDSAgav0AAgAhISAPICBq/QACACEi" +
+    "IBEgIGr9AAIAISMgDSAgaiAh/V8gIv1fICP9X/3yAf3wAf1eICEgIf0NCAkKCwwNDg8AAQIDBAUGB/1fICIgIv0NCAkKCwwN" +
+    "Dg8AAQIDBAUGB/1fICMgI/0NCAkKCwwNDg8AAQIDBAUGB/1f/fIB/fAB/V79DQABAgMEBQYHEBESExQVFhf9CwIAIBMgIGr9" +
+    "AAIAISEgFSAgav0AAgAhIiAXICBq/QACACEjIBMgIGogIf1fICL9XyAj/V/98gH98AH9XiAhICH9DQgJCgsMDQ4PAAECAwQF" +
+    "Bgf9XyAiICL9DQgJCgsMDQ4PAAECAwQFBgf9XyAjICP9DQgJCgsMDQ4PAAECAwQFBgf9X/3yAf3wAf1e/Q0AAQIDBAUGBxAR" +
+    "EhMUFRYX/QsCACAZICBq/QACACEhIBsgIGr9AAIAISIgHSAgav0AAgAhIyAZICBqICH9XyAi/V8gI/1f/fIB/fAB/V4gISAh" +
+    "/Q0ICQoLDA0ODwABAgMEBQYH/V8gIiAi/Q0ICQoLDA0ODwABAgMEBQYH/V8gIyAj/Q0ICQoLDA0ODwABAgMEBQYH/V/98gH9" +
+    "8AH9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgIEEQaiEgDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJ" +
+    "IAsgDGohCyANIA5qIQ0gDyAQaiEPIBEgEmohESATIBRqIRMgFSAWaiEVIBcgGGohFyAZIBpqIRkgGyAcaiEbIB0gHmohHSAf" +
+    "QQFqIR8MAAsLC+ABBAJ/AnsBfAJ7IAJBAnQhAiAEQQJ0IQQgBkECdCEGAkADQCAHIABODQFBACEIAkADQCAIQcAATw0BIAEg" +
+    "CGr9AAIAIQwgAyAIav0AAgAhDSAM/V8gDf1f/fABIQkgDCAM/Q0ICQoLDA0ODwABAgMEBQYH/V8gDSAN/Q0ICQoLDA0ODwAB" +
+    "AgMEBQYH/V/98AEhCiAFIAhqIAn9XiAK/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAhBEGohCAwACwsgASACaiEBIAMgBGoh" +
+    "AyAFIAZqIQUgB0EBaiEHDAALCwvsAgQCfwR7AnwCeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKIAxBAnQh" +
+    "DAJAA0AgDSAATg0BQQAhDgJAA0AgDkHAAE8NASABIA5q/QACACEVIAMqAgC7/RQhFiAV/V8gFv3xASEPIBUgFf0NCAkKCwwN" +
+    "Dg8AAQIDBAUGB/1fIBb98QEhECAFIA5qIA/9XiAQ/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAcgDmr9AAIAIRUgCSAOav0A" +
+    "AgAhFiAV/V8gFv1f/fABIREgFSAV/Q0ICQoLDA0ODwABAgMEBQYH/V8gFiAW/Q0ICQoLDA0ODwABAgMEBQYH/V/98AEhEiAL" +
+    "IA5qIBH9XiAS/V79DQABAgMEBQYHEBESExQVFhf9CwIAIA5BEGohDgwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEH" +
+    "IAkgCmohCSALIAxqIQsgDUEBaiENDAALCwvsAgQCfwR7AnwCeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEK" +
+    "IAxBAnQhDAJAA0AgDSAATg0BQQAhDgJAA0AgDkHAAE8NASABIA5q/QACACEVIAMqAgC7/RQhFiAV/V8gFv3xASEPIBUgFf0N" +
+    "CAkKCwwNDg8AAQIDBAUGB/1fIBb98QEhECAFIA5qIA/9XiAQ/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAcgDmr9AAIAIRUg" +
+    "CSAOav0AAgAhFiAV/V8gFv1f/fABIREgFSAV/Q0ICQoLDA0ODwABAgMEBQYH/V8gFiAW/Q0ICQoLDA0ODwABAgMEBQYH/V/9" +
+    "8AEhEiALIA5qIBH9XiAS/V79DQABAgMEBQYHEBESExQVFhf9CwIAIA5BEGohDgwACwsgASACaiEBIAMgBGohAyAFIAZqIQUg" +
+    "ByAIaiEHIAkgCmohCSALIAxqIQsgDUEBaiENDAALCwvsAgQCfwR7AnwCeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQgg" +
+    "CkECdCEKIAxBAnQhDAJAA0AgDSAATg0BQQAhDgJAA0AgDkHAAE8NASABIA5q/QACACEVIAMqAgC7/RQhFiAV/V8gFv3xASEP" +
+    "IBUgFf0NCAkKCwwNDg8AAQIDBAUGB/1fIBb98QEhECAFIA5qIA/9XiAQ/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAcgDmr9" +
+    "AAIAIRUgCSAOav0AAgAhFiAV/V8gFv1f/fABIREgFSAV/Q0ICQoLDA0ODwABAgMEBQYH/V8gFiAW/Q0ICQoLDA0ODwABAgME" +
+    "BQYH/V/98AEhEiALIA5qIBH9XiAS/V79DQABAgMEBQYHEBESExQVFhf9CwIAIA5BEGohDgwACwsgASACaiEBIAMgBGohAyAF" +
+    "IAZqIQUgByAIaiEHIAkgCmohCSALIAxqIQsgDUEBaiENDAALCwvHAQQCfwJ7AXwCeyACQQJ0IQIgBEECdCEEIAZBAnQhBgJA" +
+    "A0AgByAATg0BQQAhCAJAA0AgCEHAAE8NASABIAhq/QACACEMIAMqAgC7/RQhDSAM/V8gDf3xASEJIAwgDP0NCAkKCwwNDg8A" +
+    "AQIDBAUGB/1fIA398QEhCiAFIAhqIAn9XiAK/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAhBEGohCAwACwsgASACaiEBIAMg" +
+    "BGohAyAFIAZqIQUgB0EBaiEHDAALCwuxAgICfwR7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQoCQANAIAsg" +
+    "AE4NAUEAIQwCQANAIAxBwABPDQEgASAMav0AAgAhDSADIAxq/QACACEOIAUqAgC7/RQhDyAHIAxq/QACACEQIAkgDGogDf1f" +
+    "IA79X/3yASAP/fMBIBD9X/3wAf1eIA0gDf0NCAkKCwwNDg8AAQIDBAUGB/1fIA4gDv0NCAkKCwwNDg8AAQIDBAUGB/1f/fIB" +
+    "IA/98wEgECAQ/Q0ICQoLDA0ODwABAgMEBQYH/V/98AH9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgDEEQaiEMDAALCyABIAJq" +
+    "IQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJIAtBAWohCwwACwsLsQICAn8EeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAI" +
+    "QQJ0IQggCkECdCEKAkADQCALIABODQFBACEMAkADQCAMQcAATw0BIAEgDGr9AAIAIQ0gAyAMav0AAgAhDiAFKgIAu/0UIQ8g" +
+    "ByAMav0AAgAhECAJIAxqIA39XyAO/V/98gEgD/3zASAQ/V/98AH9XiANIA39DQgJCgsMDQ4PAAECAwQFBgf9XyAOIA79DQgJ" +
+    "CgsMDQ4PAAECAwQFBgf9X/3yASAP/fMBIBAgEP0NCAkKCwwNDg8AAQIDBAUGB/1f/fAB/V79DQABAgMEBQYHEBESExQVFhf9" +
+    "CwIAIAxBEGohDAwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAkgCmohCSALQQFqIQsMAAsLC7ECAgJ/BHsgAkEC" +
+    "dCECIARBAnQhBCAGQQJ0IQYgCEECdCEIIApBAnQhCgJAA0AgCyAATg0BQQAhDAJAA0AgDEHAAE8NASABIAxq/QACACENIAMg" +
+    "DGr9AAIAIQ4gBSoCALv9FCEPIAcgDGr9AAIAIRAgCSAMaiAN/V8gDv1f/fIBIA/98wEgEP1f/fAB/V4gDSAN/Q0ICQoLDA0O" +
+    "DwABAgMEBQYH/V8gDiAO/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEgD/3zASAQIBD9DQgJCgsMDQ4PAAECAwQFBgf9X/3wAf1e" +
+    "/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAMQRBqIQwMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgC0EB" +
+    "aiELDAALCwuxAgICfwR7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQoCQANAIAsgAE4NAUEAIQwCQANAIAxB" +
+    "wABPDQEgASAMav0AAgAhDSADIAxq/QACACEOIAUqAgC7/RQhDyAHIAxq/QACACEQIAkgDGogDf1fIA79X/3yASAP/fMBIBD9" +
+    "X/3wAf1eIA0gDf0NCAkKCwwNDg8AAQIDBAUGB/1fIA4gDv0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBIA/98wEgECAQ/Q0ICQoL" +
+    "DA0ODwABAgMEBQYH/V/98AH9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgDEEQaiEMDAALCyABIAJqIQEgAyAEaiEDIAUgBmoh" +
+    "BSAHIAhqIQcgCSAKaiEJIAtBAWohCwwACwsLhwMEAn8CewF8BHsgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIIApBAnQh" +
+    "CiAMQQJ0IQwCQANAIA0gAE4NAUEAIQ4CQANAIA5BwABPDQEgASAOav0AAgAhEiADIA5q/QACACETIAUgDmr9AAIAIRQgByAO" +
+    "av0AAgAhFSAS/V8gE/1f/fIBIBT9XyAV/V/98gH98AEhDyASIBL9DQgJCgsMDQ4PAAECAwQFBgf9XyATIBP9DQgJCgsMDQ4P" +
+    "AAECAwQFBgf9X/3yASAUIBT9DQgJCgsMDQ4PAAECAwQFBgf9XyAVIBX9DQgJCgsMDQ4PAAECAwQFBgf9X/3yAf3wASEQIAkg" +
+    "DmogD/1eIBD9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgCyAOaiAP/V4gEP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAOQRBq" +
+    "IQ4MAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgCyAMaiELIA1BAWohDQwACwsLxwEEAn8CewF8Ansg" +
+    "AkECdCECIARBAnQhBCAGQQJ0IQYCQANAIAcgAE4NAUEAIQgCQANAIAhBwABPDQEgASAIav0AAgAhDCADKgIAu/0UIQ0gDP1f" +
+    "IA398QEhCSAMIAz9DQgJCgsMDQ4PAAECAwQFBgf9XyAN/fEBIQogBSAIaiAJ/V4gCv1e/Q0AAQIDBAUGBxAREhMUFRYX/QsC" +
+    "ACAIQRBqIQgMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAdBAWohBwwACwsLsQICAn8EeyACQQJ0IQIgBEECdCEEIAZBAnQh" +
+    "BiAIQQJ0IQggCkECdCEKAkADQCALIABODQFBACEMAkADQCAMQcAATw0BIAEgDGr9AAIAIQ0gAyAMav0AAgAhDiAFKgIAu/0U" +
+    "IQ8gByAMav0AAgAhECAJIAxqIA39XyAO/V/98gEgD/3zASAQ/V/98AH9XiANIA39DQgJCgsMDQ4PAAECAwQFBgf9XyAOIA79" +
+    "DQgJCgsMDQ4PAAECAwQFBgf9X/3yASAP/fMBIBAgEP0NCAkKCwwNDg8AAQIDBAUGB/1f/fAB/V79DQABAgMEBQYHEBESExQV" +
+    "Fhf9CwIAIAxBEGohDAwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAkgCmohCSALQQFqIQsMAAsLC5ECBAJ/AnsB" +
+    "fAJ7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCAJAA0AgCSAATg0BQQAhCgJAA0AgCkHAAE8NASABIApq/QACACEOIAMg" +
+    "Cmr9AAIAIQ8gDv1fIA/9X/3yASELIA4gDv0NCAkKCwwNDg8AAQIDBAUGB/1fIA8gD/0NCAkKCwwNDg8AAQIDBAUGB/1f/fIB" +
+    "IQwgBSAKaiAL/V4gDP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAHIApqIAv9XiAM/V79DQABAgMEBQYHEBESExQVFhf9CwIA" +
+    "IApBEGohCgwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAlBAWohCQwACwsL4AEEAn8CewF8AnsgAkECdCECIARB" +
+    "AnQhBCAGQQJ0IQYCQANAIAcgAE4NAUEAIQgCQANAIAhBwABPDQEgASAIav0AAgAhDCADIAhq/QACACENIAz9XyAN/V/98AEh" +
+    "CSAMIAz9DQgJCgsMDQ4PAAECAwQFBgf9XyANIA39DQgJCgsMDQ4PAAECAwQFBgf9X/3wASEKIAUgCGogCf1eIAr9Xv0NAAEC" +
+    "AwQFBgcQERITFBUWF/0LAgAgCEEQaiEIDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHQQFqIQcMAAsLC+wCBAJ/BHsCfAJ7" +
+    "IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQogDEECdCEMAkADQCANIABODQFBACEOAkADQCAOQcAATw0BIAEg" +
+    "Dmr9AAIAIRUgAyoCALv9FCEWIBX9XyAW/fEBIQ8gFSAV/Q0ICQoLDA0ODwABAgMEBQYH/V8gFv3xASEQIAUgDmogD/1eIBD9" +
+    "Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgByAOav0AAgAhFSAJIA5q/QACACEWIBX9XyAW/V/98AEhESAVIBX9DQgJCgsMDQ4P" +
+    "AAECAwQFBgf9XyAWIBb9DQgJCgsMDQ4PAAECAwQFBgf9X/3wASESIAsgDmogEf1eIBL9Xv0NAAECAwQFBgcQERITFBUWF/0L" +
+    "AgAgDkEQaiEODAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJIAsgDGohCyANQQFqIQ0MAAsLC+wCBAJ/" +
+    "BHsCfAJ7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQogDEECdCEMAkADQCANIABODQFBACEOAkADQCAOQcAA" +
+    "Tw0BIAEgDmr9AAIAIRUgAyoCALv9FCEWIBX9XyAW/fEBIQ8gFSAV/Q0ICQoLDA0ODwABAgMEBQYH/V8gFv3xASEQIAUgDmog" +
+    "D/1eIBD9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgByAOav0AAgAhFSAJIA5q/QACACEWIBX9XyAW/V/98AEhESAVIBX9DQgJ" +
+    "CgsMDQ4PAAECAwQFBgf9XyAWIBb9DQgJCgsMDQ4PAAECAwQFBgf9X/3wASESIAsgDmogEf1eIBL9Xv0NAAECAwQFBgcQERIT" +
+    "FBUWF/0LAgAgDkEQaiEODAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJIAsgDGohCyANQQFqIQ0MAAsL" +
+    "C+wCBAJ/BHsCfAJ7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQogDEECdCEMAkADQCANIABODQFBACEOAkAD" +
+    "QCAOQcAATw0BIAEgDmr9AAIAIRUgAyoCALv9FCEWIBX9XyAW/fEBIQ8gFSAV/Q0ICQoLDA0ODwABAgMEBQYH/V8gFv3xASEQ" +
+    "IAUgDmogD/1eIBD9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgByAOav0AAgAhFSAJIA5q/QACACEWIBX9XyAW/V/98AEhESAV" +
+    "IBX9DQgJCgsMDQ4PAAECAwQFBgf9XyAWIBb9DQgJCgsMDQ4PAAECAwQFBgf9X/3wASESIAsgDmogEf1eIBL9Xv0NAAECAwQF" +
+    "BgcQERITFBUWF/0LAgAgDkEQaiEODAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJIAsgDGohCyANQQFq" +
+    "IQ0MAAsLC8cBBAJ/AnsBfAJ7IAJBAnQhAiAEQQJ0IQQgBkECdCEGAkADQCAHIABODQFBACEIAkADQCAIQcAATw0BIAEgCGr9" +
+    "AAIAIQwgAyoCALv9FCENIAz9XyAN/fEBIQkgDCAM/Q0ICQoLDA0ODwABAgMEBQYH/V8gDf3xASEKIAUgCGogCf1eIAr9Xv0N" +
+    "AAECAwQFBgcQERITFBUWF/0LAgAgCEEQaiEIDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHQQFqIQcMAAsLC7ECAgJ/BHsg" +
+    "AkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIIApBAnQhCgJAA0AgCyAATg0BQQAhDAJAA0AgDEHAAE8NASABIAxq/QACACEN" +
+    "IAMgDGr9AAIAIQ4gBSoCALv9FCEPIAcgDGr9AAIAIRAgCSAMaiAN/V8gDv1f/fIBIA/98wEgEP1f/fAB/V4gDSAN/Q0ICQoL" +
+    "DA0ODwABAgMEBQYH/V8gDiAO/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEgD/3zASAQIBD9DQgJCgsMDQ4PAAECAwQFBgf9X/3w" +
+    "Af1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAMQRBqIQwMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkg" +
+    "C0EBaiELDAALCwuxAgICfwR7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQoCQANAIAsgAE4NAUEAIQwCQANA" +
+    "IAxBwABPDQEgASAMav0AAgAhDSADIAxq/QACACEOIAUqAgC7/RQhDyAHIAxq/QACACEQIAkgDGogDf1fIA79X/3yASAP/fMB" +
+    "IBD9X/3wAf1eIA0gDf0NCAkKCwwNDg8AAQIDBAUGB/1fIA4gDv0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBIA/98wEgECAQ/Q0I" +
+    "CQoLDA0ODwABAgMEBQYH/V/98AH9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgDEEQaiEMDAALCyABIAJqIQEgAyAEaiEDIAUg" +
+    "BmohBSAHIAhqIQcgCSAKaiEJIAtBAWohCwwACwsLsQICAn8EeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEK" +
+    "AkADQCALIABODQFBACEMAkADQCAMQcAATw0BIAEgDGr9AAIAIQ0gAyAMav0AAgAhDiAFKgIAu/0UIQ8gByAMav0AAgAhECAJ" +
+    "IAxqIA39XyAO/V/98gEgD/3zASAQ/V/98AH9XiANIA39DQgJCgsMDQ4PAAECAwQFBgf9XyAOIA79DQgJCgsMDQ4PAAECAwQF" +
+    "Bgf9X/3yASAP/fMBIBAgEP0NCAkKCwwNDg8AAQIDBAUGB/1f/fAB/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAxBEGohDAwA" +
+    "CwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAkgCmohCSALQQFqIQsMAAsLC7ECAgJ/BHsgAkECdCECIARBAnQhBCAG" +
+    "QQJ0IQYgCEECdCEIIApBAnQhCgJAA0AgCyAATg0BQQAhDAJAA0AgDEHAAE8NASABIAxq/QACACENIAMgDGr9AAIAIQ4gBSoC" +
+    "ALv9FCEPIAcgDGr9AAIAIRAgCSAMaiAN/V8gDv1f/fIBIA/98wEgEP1f/fAB/V4gDSAN/Q0ICQoLDA0ODwABAgMEBQYH/V8g" +
+    "DiAO/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEgD/3zASAQIBD9DQgJCgsMDQ4PAAECAwQFBgf9X/3wAf1e/Q0AAQIDBAUGBxAR" +
+    "EhMUFRYX/QsCACAMQRBqIQwMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgC0EBaiELDAALCwuHAwQC" +
+    "fwJ7AXwEeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKIAxBAnQhDAJAA0AgDSAATg0BQQAhDgJAA0AgDkHA" +
+    "AE8NASABIA5q/QACACESIAMgDmr9AAIAIRMgBSAOav0AAgAhFCAHIA5q/QACACEVIBL9XyAT/V/98gEgFP1fIBX9X/3yAf3w" +
+    "ASEPIBIgEv0NCAkKCwwNDg8AAQIDBAUGB/1fIBMgE/0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBIBQgFP0NCAkKCwwNDg8AAQID" +
+    "BAUGB/1fIBUgFf0NCAkKCwwNDg8AAQIDBAUGB/1f/fIB/fABIRAgCSAOaiAP/V4gEP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsC" +
+    "ACALIA5qIA/9XiAQ/V79DQABAgMEBQYHEBESExQVFhf9CwIAIA5BEGohDgwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAI" +
+    "aiEHIAkgCmohCSALIAxqIQsgDUEBaiENDAALCwvHAQQCfwJ7AXwCeyACQQJ0IQIgBEECdCEEIAZBAnQhBgJAA0AgByAATg0B" +
+    "QQAhCAJAA0AgCEHAAE8NASABIAhq/QACACEMIAMqAgC7/RQhDSAM/V8gDf3xASEJIAwgDP0NCAkKCwwNDg8AAQIDBAUGB/1f" +
+    "IA398QEhCiAFIAhqIAn9XiAK/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAhBEGohCAwACwsgASACaiEBIAMgBGohAyAFIAZq" +
+    "IQUgB0EBaiEHDAALCwuxAgICfwR7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQoCQANAIAsgAE4NAUEAIQwC" +
+    "QANAIAxBwABPDQEgASAMav0AAgAhDSADIAxq/QACACEOIAUqAgC7/RQhDyAHIAxq/QACACEQIAkgDGogDf1fIA79X/3yASAP" +
+    "/fMBIBD9X/3wAf1eIA0gDf0NCAkKCwwNDg8AAQIDBAUGB/1fIA4gDv0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBIA/98wEgECAQ" +
+    "/Q0ICQoLDA0ODwABAgMEBQYH/V/98AH9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgDEEQaiEMDAALCyABIAJqIQEgAyAEaiED" +
+    "IAUgBmohBSAHIAhqIQcgCSAKaiEJIAtBAWohCwwACwsLkQIEAn8CewF8AnsgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEI" +
+    "AkADQCAJIABODQFBACEKAkADQCAKQcAATw0BIAEgCmr9AAIAIQ4gAyAKav0AAgAhDyAO/V8gD/1f/fIBIQsgDiAO/Q0ICQoL" +
+    "DA0ODwABAgMEBQYH/V8gDyAP/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEhDCAFIApqIAv9XiAM/V79DQABAgMEBQYHEBESExQV" +
+    "Fhf9CwIAIAcgCmogC/1eIAz9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgCkEQaiEKDAALCyABIAJqIQEgAyAEaiEDIAUgBmoh" +
+    "BSAHIAhqIQcgCUEBaiEJDAALCws=",
+  shapes: [
+    {
+      arrays: [
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 48, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 48, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 48, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 64, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 64, width: 16, reads: true, writes: true },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 64, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 64, width: 16, reads: true, writes: true },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 64, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 64, width: 16, reads: true, writes: true },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 64, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 64, width: 16, reads: true, writes: true },
+        { stride: 1, width: 1, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 16, reads: true, writes: true },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: true },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: true },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: true },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: true },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 48, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 48, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 48, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 48, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 48, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 48, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+  ],
+};
+export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer, loops });
 export default cell;

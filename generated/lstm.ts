@@ -59,7 +59,7 @@ export const spec = {
     { size: 16, rows: "B", kernel: "forward" },
     { size: 16, rows: "B", kernel: "forward" },
   ],
-  staging: { fixed: 1024, B: 80, TB: 72 },
+  staging: { fixed: 1024, B: 240, TB: 72 },
   tape: [
     { name: "f_i_o", shape: [48], size: 48 },
     { name: "g", shape: [16], size: 16 },
@@ -148,80 +148,92 @@ function forward(
       mm.sigmoid(B * 48, f_i_o_tape, t * B * 48, f_i_o_tape, t * B * 48);
       // g = tanh(…), for each of B rows   lstm.cell:15
       mm.tanh(B * 16, g_tape, t * B * 16, g_tape, t * B * 16);
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // c = f ⊙ c + i ⊙ g   lstm.cell:17
-            const c =
-              f_i_o_tape[(t * B + b) * 48 + j]! * c_seq[(t * B + b) * 16 + j]! +
-              f_i_o_tape[(t * B + b) * 48 + 16 + j]! * g_tape[(t * B + b) * 16 + j]!;
-            c_seq[((t + 1) * B + b) * 16 + j] = c;
-            c_out[(t * B + b) * 16 + j] = c;
-            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
-            tanh_c_tape[(t * B + b) * 16 + j] = c;
-          }
-          {
-            // c = f ⊙ c + i ⊙ g   lstm.cell:17
-            const c =
-              f_i_o_tape[(t * B + b) * 48 + j + 1]! * c_seq[(t * B + b) * 16 + j + 1]! +
-              f_i_o_tape[(t * B + b) * 48 + 16 + j + 1]! * g_tape[(t * B + b) * 16 + j + 1]!;
-            c_seq[((t + 1) * B + b) * 16 + j + 1] = c;
-            c_out[(t * B + b) * 16 + j + 1] = c;
-            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
-            tanh_c_tape[(t * B + b) * 16 + j + 1] = c;
-          }
-          {
-            // c = f ⊙ c + i ⊙ g   lstm.cell:17
-            const c =
-              f_i_o_tape[(t * B + b) * 48 + j + 2]! * c_seq[(t * B + b) * 16 + j + 2]! +
-              f_i_o_tape[(t * B + b) * 48 + 16 + j + 2]! * g_tape[(t * B + b) * 16 + j + 2]!;
-            c_seq[((t + 1) * B + b) * 16 + j + 2] = c;
-            c_out[(t * B + b) * 16 + j + 2] = c;
-            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
-            tanh_c_tape[(t * B + b) * 16 + j + 2] = c;
-          }
-          {
-            // c = f ⊙ c + i ⊙ g   lstm.cell:17
-            const c =
-              f_i_o_tape[(t * B + b) * 48 + j + 3]! * c_seq[(t * B + b) * 16 + j + 3]! +
-              f_i_o_tape[(t * B + b) * 48 + 16 + j + 3]! * g_tape[(t * B + b) * 16 + j + 3]!;
-            c_seq[((t + 1) * B + b) * 16 + j + 3] = c;
-            c_out[(t * B + b) * 16 + j + 3] = c;
-            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
-            tanh_c_tape[(t * B + b) * 16 + j + 3] = c;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(0, B, f_i_o_tape, t * B * 48, c_seq, t * B * 16, f_i_o_tape, t * B * 48 + 16, g_tape, t * B * 16, c_seq, (t + 1) * B * 16, c_out, t * B * 16, tanh_c_tape, t * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // c = f ⊙ c + i ⊙ g   lstm.cell:17
+              const c =
+                f_i_o_tape[(t * B + b) * 48 + j]! * c_seq[(t * B + b) * 16 + j]! +
+                f_i_o_tape[(t * B + b) * 48 + 16 + j]! * g_tape[(t * B + b) * 16 + j]!;
+              c_seq[((t + 1) * B + b) * 16 + j] = c;
+              c_out[(t * B + b) * 16 + j] = c;
+              // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+              tanh_c_tape[(t * B + b) * 16 + j] = c;
+            }
+            {
+              // c = f ⊙ c + i ⊙ g   lstm.cell:17
+              const c =
+                f_i_o_tape[(t * B + b) * 48 + j + 1]! * c_seq[(t * B + b) * 16 + j + 1]! +
+                f_i_o_tape[(t * B + b) * 48 + 16 + j + 1]! * g_tape[(t * B + b) * 16 + j + 1]!;
+              c_seq[((t + 1) * B + b) * 16 + j + 1] = c;
+              c_out[(t * B + b) * 16 + j + 1] = c;
+              // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+              tanh_c_tape[(t * B + b) * 16 + j + 1] = c;
+            }
+            {
+              // c = f ⊙ c + i ⊙ g   lstm.cell:17
+              const c =
+                f_i_o_tape[(t * B + b) * 48 + j + 2]! * c_seq[(t * B + b) * 16 + j + 2]! +
+                f_i_o_tape[(t * B + b) * 48 + 16 + j + 2]! * g_tape[(t * B + b) * 16 + j + 2]!;
+              c_seq[((t + 1) * B + b) * 16 + j + 2] = c;
+              c_out[(t * B + b) * 16 + j + 2] = c;
+              // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+              tanh_c_tape[(t * B + b) * 16 + j + 2] = c;
+            }
+            {
+              // c = f ⊙ c + i ⊙ g   lstm.cell:17
+              const c =
+                f_i_o_tape[(t * B + b) * 48 + j + 3]! * c_seq[(t * B + b) * 16 + j + 3]! +
+                f_i_o_tape[(t * B + b) * 48 + 16 + j + 3]! * g_tape[(t * B + b) * 16 + j + 3]!;
+              c_seq[((t + 1) * B + b) * 16 + j + 3] = c;
+              c_out[(t * B + b) * 16 + j + 3] = c;
+              // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+              tanh_c_tape[(t * B + b) * 16 + j + 3] = c;
+            }
           }
         }
       }
       // tanh_c = tanh(…), for each of B rows   lstm.cell:18
       mm.tanh(B * 16, tanh_c_tape, t * B * 16, tanh_c_tape, t * B * 16);
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // h = o ⊙ tanh(c)   lstm.cell:18
-            const h = f_i_o_tape[(t * B + b) * 48 + 32 + j]! * tanh_c_tape[(t * B + b) * 16 + j]!;
-            h_seq[((t + 1) * B + b) * 16 + j] = h;
-            h_out[(t * B + b) * 16 + j] = h;
-          }
-          {
-            // h = o ⊙ tanh(c)   lstm.cell:18
-            const h =
-              f_i_o_tape[(t * B + b) * 48 + 32 + j + 1]! * tanh_c_tape[(t * B + b) * 16 + j + 1]!;
-            h_seq[((t + 1) * B + b) * 16 + j + 1] = h;
-            h_out[(t * B + b) * 16 + j + 1] = h;
-          }
-          {
-            // h = o ⊙ tanh(c)   lstm.cell:18
-            const h =
-              f_i_o_tape[(t * B + b) * 48 + 32 + j + 2]! * tanh_c_tape[(t * B + b) * 16 + j + 2]!;
-            h_seq[((t + 1) * B + b) * 16 + j + 2] = h;
-            h_out[(t * B + b) * 16 + j + 2] = h;
-          }
-          {
-            // h = o ⊙ tanh(c)   lstm.cell:18
-            const h =
-              f_i_o_tape[(t * B + b) * 48 + 32 + j + 3]! * tanh_c_tape[(t * B + b) * 16 + j + 3]!;
-            h_seq[((t + 1) * B + b) * 16 + j + 3] = h;
-            h_out[(t * B + b) * 16 + j + 3] = h;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(1, B, f_i_o_tape, t * B * 48 + 32, tanh_c_tape, t * B * 16, h_seq, (t + 1) * B * 16, h_out, t * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // h = o ⊙ tanh(c)   lstm.cell:18
+              const h = f_i_o_tape[(t * B + b) * 48 + 32 + j]! * tanh_c_tape[(t * B + b) * 16 + j]!;
+              h_seq[((t + 1) * B + b) * 16 + j] = h;
+              h_out[(t * B + b) * 16 + j] = h;
+            }
+            {
+              // h = o ⊙ tanh(c)   lstm.cell:18
+              const h =
+                f_i_o_tape[(t * B + b) * 48 + 32 + j + 1]! * tanh_c_tape[(t * B + b) * 16 + j + 1]!;
+              h_seq[((t + 1) * B + b) * 16 + j + 1] = h;
+              h_out[(t * B + b) * 16 + j + 1] = h;
+            }
+            {
+              // h = o ⊙ tanh(c)   lstm.cell:18
+              const h =
+                f_i_o_tape[(t * B + b) * 48 + 32 + j + 2]! * tanh_c_tape[(t * B + b) * 16 + j + 2]!;
+              h_seq[((t + 1) * B + b) * 16 + j + 2] = h;
+              h_out[(t * B + b) * 16 + j + 2] = h;
+            }
+            {
+              // h = o ⊙ tanh(c)   lstm.cell:18
+              const h =
+                f_i_o_tape[(t * B + b) * 48 + 32 + j + 3]! * tanh_c_tape[(t * B + b) * 16 + j + 3]!;
+              h_seq[((t + 1) * B + b) * 16 + j + 3] = h;
+              h_out[(t * B + b) * 16 + j + 3] = h;
+            }
           }
         }
       }
@@ -315,143 +327,149 @@ function backward(
           }
         }
       }
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // dh = ∂L/∂h, h = o ⊙ tanh(c)   lstm.cell:18
-            const dh = dh_out[(t * dh_out_rows + b) * 16 + j]! + dh_seed[b * 16 + j]!;
-            // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
-            const o = f_i_o_tape[(t * B + b) * 48 + 32 + j]!;
-            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
-            const tanh_c = tanh_c_tape[(t * B + b) * 16 + j]!;
-            // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   lstm.cell:17
-            const dc =
-              dc_out[(t * dc_out_rows + b) * 16 + j]! +
-              dc_seed[b * 16 + j]! +
-              dh * o * (1 - tanh_c * tanh_c);
-            // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
-            const f = f_i_o_tape[(t * B + b) * 48 + j]!;
-            // dc_prev = ∂L/∂c_prev
-            const dc_prev = dc * f;
-            dc_back[b * 16 + j] = dc_prev;
-            // do_pre = ∂L/∂(Wo·x + Uo·h + bo)   lstm.cell:16
-            const do_pre = dh * tanh_c * (o * (1 - o));
-            df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j] = do_pre;
-            // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
-            const i = f_i_o_tape[(t * B + b) * 48 + 16 + j]!;
-            // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
-            const g = g_tape[(t * B + b) * 16 + j]!;
-            // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   lstm.cell:15
-            const dg_pre = dc * i * (1 - g * g);
-            df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j] = dg_pre;
-            // di_pre = ∂L/∂(Wi·x + Ui·h + bi)   lstm.cell:14
-            const di_pre = dc * g * (i * (1 - i));
-            df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j] = di_pre;
-            // df_pre = ∂L/∂(Wf·x + Uf·h + bf)   lstm.cell:13
-            const df_pre = dc * c_seq[(t * B + b) * 16 + j]! * (f * (1 - f));
-            df_di_dg_do_pre[(tc * B + b) * 64 + j] = df_pre;
-          }
-          {
-            // dh = ∂L/∂h, h = o ⊙ tanh(c)   lstm.cell:18
-            const dh = dh_out[(t * dh_out_rows + b) * 16 + j + 1]! + dh_seed[b * 16 + j + 1]!;
-            // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
-            const o = f_i_o_tape[(t * B + b) * 48 + 32 + j + 1]!;
-            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
-            const tanh_c = tanh_c_tape[(t * B + b) * 16 + j + 1]!;
-            // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   lstm.cell:17
-            const dc =
-              dc_out[(t * dc_out_rows + b) * 16 + j + 1]! +
-              dc_seed[b * 16 + j + 1]! +
-              dh * o * (1 - tanh_c * tanh_c);
-            // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
-            const f = f_i_o_tape[(t * B + b) * 48 + j + 1]!;
-            // dc_prev = ∂L/∂c_prev
-            const dc_prev = dc * f;
-            dc_back[b * 16 + j + 1] = dc_prev;
-            // do_pre = ∂L/∂(Wo·x + Uo·h + bo)   lstm.cell:16
-            const do_pre = dh * tanh_c * (o * (1 - o));
-            df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j + 1] = do_pre;
-            // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
-            const i = f_i_o_tape[(t * B + b) * 48 + 16 + j + 1]!;
-            // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
-            const g = g_tape[(t * B + b) * 16 + j + 1]!;
-            // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   lstm.cell:15
-            const dg_pre = dc * i * (1 - g * g);
-            df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j + 1] = dg_pre;
-            // di_pre = ∂L/∂(Wi·x + Ui·h + bi)   lstm.cell:14
-            const di_pre = dc * g * (i * (1 - i));
-            df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j + 1] = di_pre;
-            // df_pre = ∂L/∂(Wf·x + Uf·h + bf)   lstm.cell:13
-            const df_pre = dc * c_seq[(t * B + b) * 16 + j + 1]! * (f * (1 - f));
-            df_di_dg_do_pre[(tc * B + b) * 64 + j + 1] = df_pre;
-          }
-          {
-            // dh = ∂L/∂h, h = o ⊙ tanh(c)   lstm.cell:18
-            const dh = dh_out[(t * dh_out_rows + b) * 16 + j + 2]! + dh_seed[b * 16 + j + 2]!;
-            // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
-            const o = f_i_o_tape[(t * B + b) * 48 + 32 + j + 2]!;
-            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
-            const tanh_c = tanh_c_tape[(t * B + b) * 16 + j + 2]!;
-            // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   lstm.cell:17
-            const dc =
-              dc_out[(t * dc_out_rows + b) * 16 + j + 2]! +
-              dc_seed[b * 16 + j + 2]! +
-              dh * o * (1 - tanh_c * tanh_c);
-            // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
-            const f = f_i_o_tape[(t * B + b) * 48 + j + 2]!;
-            // dc_prev = ∂L/∂c_prev
-            const dc_prev = dc * f;
-            dc_back[b * 16 + j + 2] = dc_prev;
-            // do_pre = ∂L/∂(Wo·x + Uo·h + bo)   lstm.cell:16
-            const do_pre = dh * tanh_c * (o * (1 - o));
-            df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j + 2] = do_pre;
-            // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
-            const i = f_i_o_tape[(t * B + b) * 48 + 16 + j + 2]!;
-            // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
-            const g = g_tape[(t * B + b) * 16 + j + 2]!;
-            // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   lstm.cell:15
-            const dg_pre = dc * i * (1 - g * g);
-            df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j + 2] = dg_pre;
-            // di_pre = ∂L/∂(Wi·x + Ui·h + bi)   lstm.cell:14
-            const di_pre = dc * g * (i * (1 - i));
-            df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j + 2] = di_pre;
-            // df_pre = ∂L/∂(Wf·x + Uf·h + bf)   lstm.cell:13
-            const df_pre = dc * c_seq[(t * B + b) * 16 + j + 2]! * (f * (1 - f));
-            df_di_dg_do_pre[(tc * B + b) * 64 + j + 2] = df_pre;
-          }
-          {
-            // dh = ∂L/∂h, h = o ⊙ tanh(c)   lstm.cell:18
-            const dh = dh_out[(t * dh_out_rows + b) * 16 + j + 3]! + dh_seed[b * 16 + j + 3]!;
-            // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
-            const o = f_i_o_tape[(t * B + b) * 48 + 32 + j + 3]!;
-            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
-            const tanh_c = tanh_c_tape[(t * B + b) * 16 + j + 3]!;
-            // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   lstm.cell:17
-            const dc =
-              dc_out[(t * dc_out_rows + b) * 16 + j + 3]! +
-              dc_seed[b * 16 + j + 3]! +
-              dh * o * (1 - tanh_c * tanh_c);
-            // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
-            const f = f_i_o_tape[(t * B + b) * 48 + j + 3]!;
-            // dc_prev = ∂L/∂c_prev
-            const dc_prev = dc * f;
-            dc_back[b * 16 + j + 3] = dc_prev;
-            // do_pre = ∂L/∂(Wo·x + Uo·h + bo)   lstm.cell:16
-            const do_pre = dh * tanh_c * (o * (1 - o));
-            df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j + 3] = do_pre;
-            // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
-            const i = f_i_o_tape[(t * B + b) * 48 + 16 + j + 3]!;
-            // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
-            const g = g_tape[(t * B + b) * 16 + j + 3]!;
-            // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   lstm.cell:15
-            const dg_pre = dc * i * (1 - g * g);
-            df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j + 3] = dg_pre;
-            // di_pre = ∂L/∂(Wi·x + Ui·h + bi)   lstm.cell:14
-            const di_pre = dc * g * (i * (1 - i));
-            df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j + 3] = di_pre;
-            // df_pre = ∂L/∂(Wf·x + Uf·h + bf)   lstm.cell:13
-            const df_pre = dc * c_seq[(t * B + b) * 16 + j + 3]! * (f * (1 - f));
-            df_di_dg_do_pre[(tc * B + b) * 64 + j + 3] = df_pre;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(2, B, dh_out, t * dh_out_rows * 16, dh_seed, 0, f_i_o_tape, t * B * 48 + 32, tanh_c_tape, t * B * 16, dc_out, t * dc_out_rows * 16, dc_seed, 0, f_i_o_tape, t * B * 48, dc_back, 0, df_di_dg_do_pre, tc * B * 64 + 48, f_i_o_tape, t * B * 48 + 16, g_tape, t * B * 16, df_di_dg_do_pre, tc * B * 64 + 32, df_di_dg_do_pre, tc * B * 64 + 16, c_seq, t * B * 16, df_di_dg_do_pre, tc * B * 64)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // dh = ∂L/∂h, h = o ⊙ tanh(c)   lstm.cell:18
+              const dh = dh_out[(t * dh_out_rows + b) * 16 + j]! + dh_seed[b * 16 + j]!;
+              // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
+              const o = f_i_o_tape[(t * B + b) * 48 + 32 + j]!;
+              // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+              const tanh_c = tanh_c_tape[(t * B + b) * 16 + j]!;
+              // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   lstm.cell:17
+              const dc =
+                dc_out[(t * dc_out_rows + b) * 16 + j]! +
+                dc_seed[b * 16 + j]! +
+                dh * o * (1 - tanh_c * tanh_c);
+              // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
+              const f = f_i_o_tape[(t * B + b) * 48 + j]!;
+              // dc_prev = ∂L/∂c_prev
+              const dc_prev = dc * f;
+              dc_back[b * 16 + j] = dc_prev;
+              // do_pre = ∂L/∂(Wo·x + Uo·h + bo)   lstm.cell:16
+              const do_pre = dh * tanh_c * (o * (1 - o));
+              df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j] = do_pre;
+              // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
+              const i = f_i_o_tape[(t * B + b) * 48 + 16 + j]!;
+              // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
+              const g = g_tape[(t * B + b) * 16 + j]!;
+              // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   lstm.cell:15
+              const dg_pre = dc * i * (1 - g * g);
+              df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j] = dg_pre;
+              // di_pre = ∂L/∂(Wi·x + Ui·h + bi)   lstm.cell:14
+              const di_pre = dc * g * (i * (1 - i));
+              df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j] = di_pre;
+              // df_pre = ∂L/∂(Wf·x + Uf·h + bf)   lstm.cell:13
+              const df_pre = dc * c_seq[(t * B + b) * 16 + j]! * (f * (1 - f));
+              df_di_dg_do_pre[(tc * B + b) * 64 + j] = df_pre;
+            }
+            {
+              // dh = ∂L/∂h, h = o ⊙ tanh(c)   lstm.cell:18
+              const dh = dh_out[(t * dh_out_rows + b) * 16 + j + 1]! + dh_seed[b * 16 + j + 1]!;
+              // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
+              const o = f_i_o_tape[(t * B + b) * 48 + 32 + j + 1]!;
+              // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+              const tanh_c = tanh_c_tape[(t * B + b) * 16 + j + 1]!;
+              // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   lstm.cell:17
+              const dc =
+                dc_out[(t * dc_out_rows + b) * 16 + j + 1]! +
+                dc_seed[b * 16 + j + 1]! +
+                dh * o * (1 - tanh_c * tanh_c);
+              // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
+              const f = f_i_o_tape[(t * B + b) * 48 + j + 1]!;
+              // dc_prev = ∂L/∂c_prev
+              const dc_prev = dc * f;
+              dc_back[b * 16 + j + 1] = dc_prev;
+              // do_pre = ∂L/∂(Wo·x + Uo·h + bo)   lstm.cell:16
+              const do_pre = dh * tanh_c * (o * (1 - o));
+              df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j + 1] = do_pre;
+              // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
+              const i = f_i_o_tape[(t * B + b) * 48 + 16 + j + 1]!;
+              // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
+              const g = g_tape[(t * B + b) * 16 + j + 1]!;
+              // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   lstm.cell:15
+              const dg_pre = dc * i * (1 - g * g);
+              df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j + 1] = dg_pre;
+              // di_pre = ∂L/∂(Wi·x + Ui·h + bi)   lstm.cell:14
+              const di_pre = dc * g * (i * (1 - i));
+              df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j + 1] = di_pre;
+              // df_pre = ∂L/∂(Wf·x + Uf·h + bf)   lstm.cell:13
+              const df_pre = dc * c_seq[(t * B + b) * 16 + j + 1]! * (f * (1 - f));
+              df_di_dg_do_pre[(tc * B + b) * 64 + j + 1] = df_pre;
+            }
+            {
+              // dh = ∂L/∂h, h = o ⊙ tanh(c)   lstm.cell:18
+              const dh = dh_out[(t * dh_out_rows + b) * 16 + j + 2]! + dh_seed[b * 16 + j + 2]!;
+              // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
+              const o = f_i_o_tape[(t * B + b) * 48 + 32 + j + 2]!;
+              // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+              const tanh_c = tanh_c_tape[(t * B + b) * 16 + j + 2]!;
+              // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   lstm.cell:17
+              const dc =
+                dc_out[(t * dc_out_rows + b) * 16 + j + 2]! +
+                dc_seed[b * 16 + j + 2]! +
+                dh * o * (1 - tanh_c * tanh_c);
+              // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
+              const f = f_i_o_tape[(t * B + b) * 48 + j + 2]!;
+              // dc_prev = ∂L/∂c_prev
+              const dc_prev = dc * f;
+              dc_back[b * 16 + j + 2] = dc_prev;
+              // do_pre = ∂L/∂(Wo·x + Uo·h + bo)   lstm.cell:16
+              const do_pre = dh * tanh_c * (o * (1 - o));
+              df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j + 2] = do_pre;
+              // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
+              const i = f_i_o_tape[(t * B + b) * 48 + 16 + j + 2]!;
+              // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
+              const g = g_tape[(t * B + b) * 16 + j + 2]!;
+              // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   lstm.cell:15
+              const dg_pre = dc * i * (1 - g * g);
+              df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j + 2] = dg_pre;
+              // di_pre = ∂L/∂(Wi·x + Ui·h + bi)   lstm.cell:14
+              const di_pre = dc * g * (i * (1 - i));
+              df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j + 2] = di_pre;
+              // df_pre = ∂L/∂(Wf·x + Uf·h + bf)   lstm.cell:13
+              const df_pre = dc * c_seq[(t * B + b) * 16 + j + 2]! * (f * (1 - f));
+              df_di_dg_do_pre[(tc * B + b) * 64 + j + 2] = df_pre;
+            }
+            {
+              // dh = ∂L/∂h, h = o ⊙ tanh(c)   lstm.cell:18
+              const dh = dh_out[(t * dh_out_rows + b) * 16 + j + 3]! + dh_seed[b * 16 + j + 3]!;
+              // o = σ(Wo·x + Uo·h + bo)   lstm.cell:16
+              const o = f_i_o_tape[(t * B + b) * 48 + 32 + j + 3]!;
+              // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+              const tanh_c = tanh_c_tape[(t * B + b) * 16 + j + 3]!;
+              // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   lstm.cell:17
+              const dc =
+                dc_out[(t * dc_out_rows + b) * 16 + j + 3]! +
+                dc_seed[b * 16 + j + 3]! +
+                dh * o * (1 - tanh_c * tanh_c);
+              // f = σ(Wf·x + Uf·h + bf)   lstm.cell:13
+              const f = f_i_o_tape[(t * B + b) * 48 + j + 3]!;
+              // dc_prev = ∂L/∂c_prev
+              const dc_prev = dc * f;
+              dc_back[b * 16 + j + 3] = dc_prev;
+              // do_pre = ∂L/∂(Wo·x + Uo·h + bo)   lstm.cell:16
+              const do_pre = dh * tanh_c * (o * (1 - o));
+              df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j + 3] = do_pre;
+              // i = σ(Wi·x + Ui·h + bi)   lstm.cell:14
+              const i = f_i_o_tape[(t * B + b) * 48 + 16 + j + 3]!;
+              // g = tanh(Wg·x + Ug·h + bg)   lstm.cell:15
+              const g = g_tape[(t * B + b) * 16 + j + 3]!;
+              // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   lstm.cell:15
+              const dg_pre = dc * i * (1 - g * g);
+              df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j + 3] = dg_pre;
+              // di_pre = ∂L/∂(Wi·x + Ui·h + bi)   lstm.cell:14
+              const di_pre = dc * g * (i * (1 - i));
+              df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j + 3] = di_pre;
+              // df_pre = ∂L/∂(Wf·x + Uf·h + bf)   lstm.cell:13
+              const df_pre = dc * c_seq[(t * B + b) * 16 + j + 3]! * (f * (1 - f));
+              df_di_dg_do_pre[(tc * B + b) * 64 + j + 3] = df_pre;
+            }
           }
         }
       }
@@ -592,76 +610,88 @@ function step(
   mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);
   // g = tanh(…), for each of B rows   lstm.cell:15
   mm.tanh(B * 16, g, 0, g, 0);
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j += 4) {
-      {
-        // c = f ⊙ c + i ⊙ g   lstm.cell:17
-        const c =
-          f_i_o[b * 48 + j]! * c_seq[b * 16 + j]! + f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
-        c_next[b * 16 + j] = c;
-        c_out[b * 16 + j] = c;
-        // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
-        tanh_c[b * 16 + j] = c;
-      }
-      {
-        // c = f ⊙ c + i ⊙ g   lstm.cell:17
-        const c =
-          f_i_o[b * 48 + j + 1]! * c_seq[b * 16 + j + 1]! +
-          f_i_o[b * 48 + 16 + j + 1]! * g[b * 16 + j + 1]!;
-        c_next[b * 16 + j + 1] = c;
-        c_out[b * 16 + j + 1] = c;
-        // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
-        tanh_c[b * 16 + j + 1] = c;
-      }
-      {
-        // c = f ⊙ c + i ⊙ g   lstm.cell:17
-        const c =
-          f_i_o[b * 48 + j + 2]! * c_seq[b * 16 + j + 2]! +
-          f_i_o[b * 48 + 16 + j + 2]! * g[b * 16 + j + 2]!;
-        c_next[b * 16 + j + 2] = c;
-        c_out[b * 16 + j + 2] = c;
-        // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
-        tanh_c[b * 16 + j + 2] = c;
-      }
-      {
-        // c = f ⊙ c + i ⊙ g   lstm.cell:17
-        const c =
-          f_i_o[b * 48 + j + 3]! * c_seq[b * 16 + j + 3]! +
-          f_i_o[b * 48 + 16 + j + 3]! * g[b * 16 + j + 3]!;
-        c_next[b * 16 + j + 3] = c;
-        c_out[b * 16 + j + 3] = c;
-        // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
-        tanh_c[b * 16 + j + 3] = c;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(3, B, f_i_o, 0, c_seq, 0, f_i_o, 16, g, 0, c_next, 0, c_out, 0, tanh_c, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j += 4) {
+        {
+          // c = f ⊙ c + i ⊙ g   lstm.cell:17
+          const c =
+            f_i_o[b * 48 + j]! * c_seq[b * 16 + j]! + f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
+          c_next[b * 16 + j] = c;
+          c_out[b * 16 + j] = c;
+          // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+          tanh_c[b * 16 + j] = c;
+        }
+        {
+          // c = f ⊙ c + i ⊙ g   lstm.cell:17
+          const c =
+            f_i_o[b * 48 + j + 1]! * c_seq[b * 16 + j + 1]! +
+            f_i_o[b * 48 + 16 + j + 1]! * g[b * 16 + j + 1]!;
+          c_next[b * 16 + j + 1] = c;
+          c_out[b * 16 + j + 1] = c;
+          // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+          tanh_c[b * 16 + j + 1] = c;
+        }
+        {
+          // c = f ⊙ c + i ⊙ g   lstm.cell:17
+          const c =
+            f_i_o[b * 48 + j + 2]! * c_seq[b * 16 + j + 2]! +
+            f_i_o[b * 48 + 16 + j + 2]! * g[b * 16 + j + 2]!;
+          c_next[b * 16 + j + 2] = c;
+          c_out[b * 16 + j + 2] = c;
+          // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+          tanh_c[b * 16 + j + 2] = c;
+        }
+        {
+          // c = f ⊙ c + i ⊙ g   lstm.cell:17
+          const c =
+            f_i_o[b * 48 + j + 3]! * c_seq[b * 16 + j + 3]! +
+            f_i_o[b * 48 + 16 + j + 3]! * g[b * 16 + j + 3]!;
+          c_next[b * 16 + j + 3] = c;
+          c_out[b * 16 + j + 3] = c;
+          // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+          tanh_c[b * 16 + j + 3] = c;
+        }
       }
     }
   }
   // tanh_c = tanh(…), for each of B rows   lstm.cell:18
   mm.tanh(B * 16, tanh_c, 0, tanh_c, 0);
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j += 4) {
-      {
-        // h = o ⊙ tanh(c)   lstm.cell:18
-        const h = f_i_o[b * 48 + 32 + j]! * tanh_c[b * 16 + j]!;
-        h_next[b * 16 + j] = h;
-        h_out[b * 16 + j] = h;
-      }
-      {
-        // h = o ⊙ tanh(c)   lstm.cell:18
-        const h = f_i_o[b * 48 + 32 + j + 1]! * tanh_c[b * 16 + j + 1]!;
-        h_next[b * 16 + j + 1] = h;
-        h_out[b * 16 + j + 1] = h;
-      }
-      {
-        // h = o ⊙ tanh(c)   lstm.cell:18
-        const h = f_i_o[b * 48 + 32 + j + 2]! * tanh_c[b * 16 + j + 2]!;
-        h_next[b * 16 + j + 2] = h;
-        h_out[b * 16 + j + 2] = h;
-      }
-      {
-        // h = o ⊙ tanh(c)   lstm.cell:18
-        const h = f_i_o[b * 48 + 32 + j + 3]! * tanh_c[b * 16 + j + 3]!;
-        h_next[b * 16 + j + 3] = h;
-        h_out[b * 16 + j + 3] = h;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(4, B, f_i_o, 32, tanh_c, 0, h_next, 0, h_out, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j += 4) {
+        {
+          // h = o ⊙ tanh(c)   lstm.cell:18
+          const h = f_i_o[b * 48 + 32 + j]! * tanh_c[b * 16 + j]!;
+          h_next[b * 16 + j] = h;
+          h_out[b * 16 + j] = h;
+        }
+        {
+          // h = o ⊙ tanh(c)   lstm.cell:18
+          const h = f_i_o[b * 48 + 32 + j + 1]! * tanh_c[b * 16 + j + 1]!;
+          h_next[b * 16 + j + 1] = h;
+          h_out[b * 16 + j + 1] = h;
+        }
+        {
+          // h = o ⊙ tanh(c)   lstm.cell:18
+          const h = f_i_o[b * 48 + 32 + j + 2]! * tanh_c[b * 16 + j + 2]!;
+          h_next[b * 16 + j + 2] = h;
+          h_out[b * 16 + j + 2] = h;
+        }
+        {
+          // h = o ⊙ tanh(c)   lstm.cell:18
+          const h = f_i_o[b * 48 + 32 + j + 3]! * tanh_c[b * 16 + j + 3]!;
+          h_next[b * 16 + j + 3] = h;
+          h_out[b * 16 + j + 3] = h;
+        }
       }
     }
   }
@@ -759,76 +789,88 @@ function infer(
       mm.sigmoid(B * 48, f_i_o, 0, f_i_o, 0);
       // g = tanh(…), for each of B rows   lstm.cell:15
       mm.tanh(B * 16, g, 0, g, 0);
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // c = f ⊙ c + i ⊙ g   lstm.cell:17
-            const c =
-              f_i_o[b * 48 + j]! * c_now[b * 16 + j]! + f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
-            c_new[b * 16 + j] = c;
-            c_out[(t * B + b) * 16 + j] = c;
-            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
-            tanh_c[b * 16 + j] = c;
-          }
-          {
-            // c = f ⊙ c + i ⊙ g   lstm.cell:17
-            const c =
-              f_i_o[b * 48 + j + 1]! * c_now[b * 16 + j + 1]! +
-              f_i_o[b * 48 + 16 + j + 1]! * g[b * 16 + j + 1]!;
-            c_new[b * 16 + j + 1] = c;
-            c_out[(t * B + b) * 16 + j + 1] = c;
-            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
-            tanh_c[b * 16 + j + 1] = c;
-          }
-          {
-            // c = f ⊙ c + i ⊙ g   lstm.cell:17
-            const c =
-              f_i_o[b * 48 + j + 2]! * c_now[b * 16 + j + 2]! +
-              f_i_o[b * 48 + 16 + j + 2]! * g[b * 16 + j + 2]!;
-            c_new[b * 16 + j + 2] = c;
-            c_out[(t * B + b) * 16 + j + 2] = c;
-            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
-            tanh_c[b * 16 + j + 2] = c;
-          }
-          {
-            // c = f ⊙ c + i ⊙ g   lstm.cell:17
-            const c =
-              f_i_o[b * 48 + j + 3]! * c_now[b * 16 + j + 3]! +
-              f_i_o[b * 48 + 16 + j + 3]! * g[b * 16 + j + 3]!;
-            c_new[b * 16 + j + 3] = c;
-            c_out[(t * B + b) * 16 + j + 3] = c;
-            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
-            tanh_c[b * 16 + j + 3] = c;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(5, B, f_i_o, 0, c_now, 0, f_i_o, 16, g, 0, c_new, 0, c_out, t * B * 16, tanh_c, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // c = f ⊙ c + i ⊙ g   lstm.cell:17
+              const c =
+                f_i_o[b * 48 + j]! * c_now[b * 16 + j]! + f_i_o[b * 48 + 16 + j]! * g[b * 16 + j]!;
+              c_new[b * 16 + j] = c;
+              c_out[(t * B + b) * 16 + j] = c;
+              // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+              tanh_c[b * 16 + j] = c;
+            }
+            {
+              // c = f ⊙ c + i ⊙ g   lstm.cell:17
+              const c =
+                f_i_o[b * 48 + j + 1]! * c_now[b * 16 + j + 1]! +
+                f_i_o[b * 48 + 16 + j + 1]! * g[b * 16 + j + 1]!;
+              c_new[b * 16 + j + 1] = c;
+              c_out[(t * B + b) * 16 + j + 1] = c;
+              // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+              tanh_c[b * 16 + j + 1] = c;
+            }
+            {
+              // c = f ⊙ c + i ⊙ g   lstm.cell:17
+              const c =
+                f_i_o[b * 48 + j + 2]! * c_now[b * 16 + j + 2]! +
+                f_i_o[b * 48 + 16 + j + 2]! * g[b * 16 + j + 2]!;
+              c_new[b * 16 + j + 2] = c;
+              c_out[(t * B + b) * 16 + j + 2] = c;
+              // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+              tanh_c[b * 16 + j + 2] = c;
+            }
+            {
+              // c = f ⊙ c + i ⊙ g   lstm.cell:17
+              const c =
+                f_i_o[b * 48 + j + 3]! * c_now[b * 16 + j + 3]! +
+                f_i_o[b * 48 + 16 + j + 3]! * g[b * 16 + j + 3]!;
+              c_new[b * 16 + j + 3] = c;
+              c_out[(t * B + b) * 16 + j + 3] = c;
+              // tanh_c = tanh(c), in h = o ⊙ tanh(c)   lstm.cell:18
+              tanh_c[b * 16 + j + 3] = c;
+            }
           }
         }
       }
       // tanh_c = tanh(…), for each of B rows   lstm.cell:18
       mm.tanh(B * 16, tanh_c, 0, tanh_c, 0);
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // h = o ⊙ tanh(c)   lstm.cell:18
-            const h = f_i_o[b * 48 + 32 + j]! * tanh_c[b * 16 + j]!;
-            h_new[b * 16 + j] = h;
-            h_out[(t * B + b) * 16 + j] = h;
-          }
-          {
-            // h = o ⊙ tanh(c)   lstm.cell:18
-            const h = f_i_o[b * 48 + 32 + j + 1]! * tanh_c[b * 16 + j + 1]!;
-            h_new[b * 16 + j + 1] = h;
-            h_out[(t * B + b) * 16 + j + 1] = h;
-          }
-          {
-            // h = o ⊙ tanh(c)   lstm.cell:18
-            const h = f_i_o[b * 48 + 32 + j + 2]! * tanh_c[b * 16 + j + 2]!;
-            h_new[b * 16 + j + 2] = h;
-            h_out[(t * B + b) * 16 + j + 2] = h;
-          }
-          {
-            // h = o ⊙ tanh(c)   lstm.cell:18
-            const h = f_i_o[b * 48 + 32 + j + 3]! * tanh_c[b * 16 + j + 3]!;
-            h_new[b * 16 + j + 3] = h;
-            h_out[(t * B + b) * 16 + j + 3] = h;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(6, B, f_i_o, 32, tanh_c, 0, h_new, 0, h_out, t * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // h = o ⊙ tanh(c)   lstm.cell:18
+              const h = f_i_o[b * 48 + 32 + j]! * tanh_c[b * 16 + j]!;
+              h_new[b * 16 + j] = h;
+              h_out[(t * B + b) * 16 + j] = h;
+            }
+            {
+              // h = o ⊙ tanh(c)   lstm.cell:18
+              const h = f_i_o[b * 48 + 32 + j + 1]! * tanh_c[b * 16 + j + 1]!;
+              h_new[b * 16 + j + 1] = h;
+              h_out[(t * B + b) * 16 + j + 1] = h;
+            }
+            {
+              // h = o ⊙ tanh(c)   lstm.cell:18
+              const h = f_i_o[b * 48 + 32 + j + 2]! * tanh_c[b * 16 + j + 2]!;
+              h_new[b * 16 + j + 2] = h;
+              h_out[(t * B + b) * 16 + j + 2] = h;
+            }
+            {
+              // h = o ⊙ tanh(c)   lstm.cell:18
+              const h = f_i_o[b * 48 + 32 + j + 3]! * tanh_c[b * 16 + j + 3]!;
+              h_new[b * 16 + j + 3] = h;
+              h_out[(t * B + b) * 16 + j + 3] = h;
+            }
           }
         }
       }
@@ -861,5 +903,145 @@ function infer(
   }
 }
 
-export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer });
+/** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
+export const loops = {
+  wasm:
+    "AGFzbQEAAAABQQNgD39/f39/f39/f39/f39/fwBgCX9/f39/f39/fwBgH39/f39/f39/f39/f39/f39/f39/f39/f39/f39/" +
+    "f38AAg8BA2VudgZtZW1vcnkCAAEDCAcAAQIAAQABBzkHBWxvb3AwAAAFbG9vcDEAAQVsb29wMgACBWxvb3AzAAMFbG9vcDQA" +
+    "BAVsb29wNQAFBWxvb3A2AAYK9BoHuAMEAn8CewF8BHsgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIIApBAnQhCiAMQQJ0" +
+    "IQwgDkECdCEOAkADQCAPIABODQFBACEQAkADQCAQQcAATw0BIAEgEGr9AAIAIRQgAyAQav0AAgAhFSAFIBBq/QACACEWIAcg" +
+    "EGr9AAIAIRcgFP1fIBX9X/3yASAW/V8gF/1f/fIB/fABIREgFCAU/Q0ICQoLDA0ODwABAgMEBQYH/V8gFSAV/Q0ICQoLDA0O" +
+    "DwABAgMEBQYH/V/98gEgFiAW/Q0ICQoLDA0ODwABAgMEBQYH/V8gFyAX/Q0ICQoLDA0ODwABAgMEBQYH/V/98gH98AEhEiAJ" +
+    "IBBqIBH9XiAS/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAsgEGogEf1eIBL9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgDSAQ" +
+    "aiAR/V4gEv1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAQQRBqIRAMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJ" +
+    "IApqIQkgCyAMaiELIA0gDmohDSAPQQFqIQ8MAAsLC5ECBAJ/AnsBfAJ7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCAJA" +
+    "A0AgCSAATg0BQQAhCgJAA0AgCkHAAE8NASABIApq/QACACEOIAMgCmr9AAIAIQ8gDv1fIA/9X/3yASELIA4gDv0NCAkKCwwN" +
+    "Dg8AAQIDBAUGB/1fIA8gD/0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBIQwgBSAKaiAL/V4gDP1e/Q0AAQIDBAUGBxAREhMUFRYX" +
+    "/QsCACAHIApqIAv9XiAM/V79DQABAgMEBQYHEBESExQVFhf9CwIAIApBEGohCgwACwsgASACaiEBIAMgBGohAyAFIAZqIQUg" +
+    "ByAIaiEHIAlBAWohCQwACwsLigoEAn8Yewx8AnsgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIIApBAnQhCiAMQQJ0IQwg" +
+    "DkECdCEOIBBBAnQhECASQQJ0IRIgFEECdCEUIBZBAnQhFiAYQQJ0IRggGkECdCEaIBxBAnQhHCAeQQJ0IR4CQANAIB8gAE4N" +
+    "AUEAISACQANAICBBwABPDQEgASAgav0AAgAhRSADICBq/QACACFGIEX9XyBG/V/98AEhISBFIEX9DQgJCgsMDQ4PAAECAwQF" +
+    "Bgf9XyBGIEb9DQgJCgsMDQ4PAAECAwQFBgf9X/3wASEiIAUgIGr9AAIAIUUgRf1fISMgRSBF/Q0ICQoLDA0ODwABAgMEBQYH" +
+    "/V8hJCAHICBq/QACACFFIEX9XyElIEUgRf0NCAkKCwwNDg8AAQIDBAUGB/1fISYgCSAgav0AAgAhRSALICBq/QACACFGIEX9" +
+    "XyBG/V/98AEgISAj/fIB/QwAAAAAAADwPwAAAAAAAPA/ICUgJf3yAf3xAf3yAf3wASEnIEUgRf0NCAkKCwwNDg8AAQIDBAUG" +
+    "B/1fIEYgRv0NCAkKCwwNDg8AAQIDBAUGB/1f/fABICIgJP3yAf0MAAAAAAAA8D8AAAAAAADwPyAmICb98gH98QH98gH98AEh" +
+    "KCANICBq/QACACFFIEX9XyEpIEUgRf0NCAkKCwwNDg8AAQIDBAUGB/1fISogJyAp/fIBISsgKCAq/fIBISwgDyAgaiAr/V4g" +
+    "LP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAhICX98gEgI/0MAAAAAAAA8D8AAAAAAADwPyAj/fEB/fIB/fIBIS0gIiAm/fIB" +
+    "ICT9DAAAAAAAAPA/AAAAAAAA8D8gJP3xAf3yAf3yASEuIBEgIGogLf1eIC79Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgEyAg" +
+    "av0AAgAhRSBF/V8hLyBFIEX9DQgJCgsMDQ4PAAECAwQFBgf9XyEwIBUgIGr9AAIAIUUgRf1fITEgRSBF/Q0ICQoLDA0ODwAB" +
+    "AgMEBQYH/V8hMiAnIC/98gH9DAAAAAAAAPA/AAAAAAAA8D8gMSAx/fIB/fEB/fIBITMgKCAw/fIB/QwAAAAAAADwPwAAAAAA" +
+    "APA/IDIgMv3yAf3xAf3yASE0IBcgIGogM/1eIDT9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgJyAx/fIBIC/9DAAAAAAAAPA/" +
+    "AAAAAAAA8D8gL/3xAf3yAf3yASE1ICggMv3yASAw/QwAAAAAAADwPwAAAAAAAPA/IDD98QH98gH98gEhNiAZICBqIDX9XiA2" +
+    "/V79DQABAgMEBQYHEBESExQVFhf9CwIAIBsgIGr9AAIAIUUgJyBF/V/98gEgKf0MAAAAAAAA8D8AAAAAAADwPyAp/fEB/fIB" +
+    "/fIBITcgKCBFIEX9DQgJCgsMDQ4PAAECAwQFBgf9X/3yASAq/QwAAAAAAADwPwAAAAAAAPA/ICr98QH98gH98gEhOCAdICBq" +
+    "IDf9XiA4/V79DQABAgMEBQYHEBESExQVFhf9CwIAICBBEGohIAwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAkg" +
+    "CmohCSALIAxqIQsgDSAOaiENIA8gEGohDyARIBJqIREgEyAUaiETIBUgFmohFSAXIBhqIRcgGSAaaiEZIBsgHGohGyAdIB5q" +
+    "IR0gH0EBaiEfDAALCwu4AwQCfwJ7AXwEeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKIAxBAnQhDCAOQQJ0" +
+    "IQ4CQANAIA8gAE4NAUEAIRACQANAIBBBwABPDQEgASAQav0AAgAhFCADIBBq/QACACEVIAUgEGr9AAIAIRYgByAQav0AAgAh" +
+    "FyAU/V8gFf1f/fIBIBb9XyAX/V/98gH98AEhESAUIBT9DQgJCgsMDQ4PAAECAwQFBgf9XyAVIBX9DQgJCgsMDQ4PAAECAwQF" +
+    "Bgf9X/3yASAWIBb9DQgJCgsMDQ4PAAECAwQFBgf9XyAXIBf9DQgJCgsMDQ4PAAECAwQFBgf9X/3yAf3wASESIAkgEGogEf1e" +
+    "IBL9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgCyAQaiAR/V4gEv1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACANIBBqIBH9XiAS" +
+    "/V79DQABAgMEBQYHEBESExQVFhf9CwIAIBBBEGohEAwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAkgCmohCSAL" +
+    "IAxqIQsgDSAOaiENIA9BAWohDwwACwsLkQIEAn8CewF8AnsgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIAkADQCAJIABO" +
+    "DQFBACEKAkADQCAKQcAATw0BIAEgCmr9AAIAIQ4gAyAKav0AAgAhDyAO/V8gD/1f/fIBIQsgDiAO/Q0ICQoLDA0ODwABAgME" +
+    "BQYH/V8gDyAP/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEhDCAFIApqIAv9XiAM/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAcg" +
+    "CmogC/1eIAz9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgCkEQaiEKDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcg" +
+    "CUEBaiEJDAALCwu4AwQCfwJ7AXwEeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKIAxBAnQhDCAOQQJ0IQ4C" +
+    "QANAIA8gAE4NAUEAIRACQANAIBBBwABPDQEgASAQav0AAgAhFCADIBBq/QACACEVIAUgEGr9AAIAIRYgByAQav0AAgAhFyAU" +
+    "/V8gFf1f/fIBIBb9XyAX/V/98gH98AEhESAUIBT9DQgJCgsMDQ4PAAECAwQFBgf9XyAVIBX9DQgJCgsMDQ4PAAECAwQFBgf9" +
+    "X/3yASAWIBb9DQgJCgsMDQ4PAAECAwQFBgf9XyAXIBf9DQgJCgsMDQ4PAAECAwQFBgf9X/3yAf3wASESIAkgEGogEf1eIBL9" +
+    "Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgCyAQaiAR/V4gEv1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACANIBBqIBH9XiAS/V79" +
+    "DQABAgMEBQYHEBESExQVFhf9CwIAIBBBEGohEAwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAkgCmohCSALIAxq" +
+    "IQsgDSAOaiENIA9BAWohDwwACwsLkQIEAn8CewF8AnsgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIAkADQCAJIABODQFB" +
+    "ACEKAkADQCAKQcAATw0BIAEgCmr9AAIAIQ4gAyAKav0AAgAhDyAO/V8gD/1f/fIBIQsgDiAO/Q0ICQoLDA0ODwABAgMEBQYH" +
+    "/V8gDyAP/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEhDCAFIApqIAv9XiAM/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAcgCmog" +
+    "C/1eIAz9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgCkEQaiEKDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCUEB" +
+    "aiEJDAALCws=",
+  shapes: [
+    {
+      arrays: [
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 64, width: 16, reads: false, writes: true },
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: false, writes: true },
+        { stride: 64, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+  ],
+};
+export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer, loops });
 export default cell;

@@ -39,7 +39,7 @@ export const spec = {
     { size: 16, rows: "B", kernel: "forward" },
     { size: 16, rows: "chunk", kernel: "forward" },
   ],
-  staging: { fixed: 256, B: 40, TB: 40 },
+  staging: { fixed: 256, B: 80, TB: 80 },
   tape: [
     { name: "z", shape: [16], size: 16 },
     { name: "Wh_x_plus_bh", shape: [16], size: 16 },
@@ -83,112 +83,130 @@ function forward(
     // Everything that does not depend on a state, for the chunk's steps at once.
     // Wz_Wh_x = Wz_Wh·x
     mm.nt(steps * B, 32, 8, x, start * B * 8, 8, Wz_Wh, 0, Wz_Wh_x, 0, 32, 0); // Wz_Wh_x[m] = Wz_Wh · x[m], for all steps * B rows
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 16; i += 4) {
-        {
-          // z = σ(Wz·x + bz)   mingru.cell:14
-          z_tape[(start * B + r) * 16 + i] = Wz_Wh_x[r * 32 + i]! + bz[i]!;
-        }
-        {
-          // z = σ(Wz·x + bz)   mingru.cell:14
-          z_tape[(start * B + r) * 16 + i + 1] = Wz_Wh_x[r * 32 + i + 1]! + bz[i + 1]!;
-        }
-        {
-          // z = σ(Wz·x + bz)   mingru.cell:14
-          z_tape[(start * B + r) * 16 + i + 2] = Wz_Wh_x[r * 32 + i + 2]! + bz[i + 2]!;
-        }
-        {
-          // z = σ(Wz·x + bz)   mingru.cell:14
-          z_tape[(start * B + r) * 16 + i + 3] = Wz_Wh_x[r * 32 + i + 3]! + bz[i + 3]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(0, steps * B, Wz_Wh_x, 0, bz, 0, z_tape, start * B * 16)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // z = σ(Wz·x + bz)   mingru.cell:14
+            z_tape[(start * B + r) * 16 + i] = Wz_Wh_x[r * 32 + i]! + bz[i]!;
+          }
+          {
+            // z = σ(Wz·x + bz)   mingru.cell:14
+            z_tape[(start * B + r) * 16 + i + 1] = Wz_Wh_x[r * 32 + i + 1]! + bz[i + 1]!;
+          }
+          {
+            // z = σ(Wz·x + bz)   mingru.cell:14
+            z_tape[(start * B + r) * 16 + i + 2] = Wz_Wh_x[r * 32 + i + 2]! + bz[i + 2]!;
+          }
+          {
+            // z = σ(Wz·x + bz)   mingru.cell:14
+            z_tape[(start * B + r) * 16 + i + 3] = Wz_Wh_x[r * 32 + i + 3]! + bz[i + 3]!;
+          }
         }
       }
     }
     // z = σ(…), for all T * B rows   mingru.cell:14
     mm.sigmoid(steps * B * 16, z_tape, start * B * 16, z_tape, start * B * 16);
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 16; i += 4) {
-        {
-          // one_minus_z = 1 - z
-          const one_minus_z_1 = 1 - z_tape[(start * B + r) * 16 + i]!;
-          one_minus_z[r * 16 + i] = one_minus_z_1;
-          // Wh_x_plus_bh = Wh_x + bh
-          const Wh_x_plus_bh = Wz_Wh_x[r * 32 + 16 + i]! + bh[i]!;
-          Wh_x_plus_bh_tape[(start * B + r) * 16 + i] = Wh_x_plus_bh;
-          // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
-          const z_Wh_x_plus_bh_1 = z_tape[(start * B + r) * 16 + i]! * Wh_x_plus_bh;
-          z_Wh_x_plus_bh[r * 16 + i] = z_Wh_x_plus_bh_1;
-        }
-        {
-          // one_minus_z = 1 - z
-          const one_minus_z_1 = 1 - z_tape[(start * B + r) * 16 + i + 1]!;
-          one_minus_z[r * 16 + i + 1] = one_minus_z_1;
-          // Wh_x_plus_bh = Wh_x + bh
-          const Wh_x_plus_bh = Wz_Wh_x[r * 32 + 16 + i + 1]! + bh[i + 1]!;
-          Wh_x_plus_bh_tape[(start * B + r) * 16 + i + 1] = Wh_x_plus_bh;
-          // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
-          const z_Wh_x_plus_bh_1 = z_tape[(start * B + r) * 16 + i + 1]! * Wh_x_plus_bh;
-          z_Wh_x_plus_bh[r * 16 + i + 1] = z_Wh_x_plus_bh_1;
-        }
-        {
-          // one_minus_z = 1 - z
-          const one_minus_z_1 = 1 - z_tape[(start * B + r) * 16 + i + 2]!;
-          one_minus_z[r * 16 + i + 2] = one_minus_z_1;
-          // Wh_x_plus_bh = Wh_x + bh
-          const Wh_x_plus_bh = Wz_Wh_x[r * 32 + 16 + i + 2]! + bh[i + 2]!;
-          Wh_x_plus_bh_tape[(start * B + r) * 16 + i + 2] = Wh_x_plus_bh;
-          // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
-          const z_Wh_x_plus_bh_1 = z_tape[(start * B + r) * 16 + i + 2]! * Wh_x_plus_bh;
-          z_Wh_x_plus_bh[r * 16 + i + 2] = z_Wh_x_plus_bh_1;
-        }
-        {
-          // one_minus_z = 1 - z
-          const one_minus_z_1 = 1 - z_tape[(start * B + r) * 16 + i + 3]!;
-          one_minus_z[r * 16 + i + 3] = one_minus_z_1;
-          // Wh_x_plus_bh = Wh_x + bh
-          const Wh_x_plus_bh = Wz_Wh_x[r * 32 + 16 + i + 3]! + bh[i + 3]!;
-          Wh_x_plus_bh_tape[(start * B + r) * 16 + i + 3] = Wh_x_plus_bh;
-          // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
-          const z_Wh_x_plus_bh_1 = z_tape[(start * B + r) * 16 + i + 3]! * Wh_x_plus_bh;
-          z_Wh_x_plus_bh[r * 16 + i + 3] = z_Wh_x_plus_bh_1;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(1, steps * B, z_tape, start * B * 16, one_minus_z, 0, Wz_Wh_x, 16, bh, 0, Wh_x_plus_bh_tape, start * B * 16, z_Wh_x_plus_bh, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // one_minus_z = 1 - z
+            const one_minus_z_1 = 1 - z_tape[(start * B + r) * 16 + i]!;
+            one_minus_z[r * 16 + i] = one_minus_z_1;
+            // Wh_x_plus_bh = Wh_x + bh
+            const Wh_x_plus_bh = Wz_Wh_x[r * 32 + 16 + i]! + bh[i]!;
+            Wh_x_plus_bh_tape[(start * B + r) * 16 + i] = Wh_x_plus_bh;
+            // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
+            const z_Wh_x_plus_bh_1 = z_tape[(start * B + r) * 16 + i]! * Wh_x_plus_bh;
+            z_Wh_x_plus_bh[r * 16 + i] = z_Wh_x_plus_bh_1;
+          }
+          {
+            // one_minus_z = 1 - z
+            const one_minus_z_1 = 1 - z_tape[(start * B + r) * 16 + i + 1]!;
+            one_minus_z[r * 16 + i + 1] = one_minus_z_1;
+            // Wh_x_plus_bh = Wh_x + bh
+            const Wh_x_plus_bh = Wz_Wh_x[r * 32 + 16 + i + 1]! + bh[i + 1]!;
+            Wh_x_plus_bh_tape[(start * B + r) * 16 + i + 1] = Wh_x_plus_bh;
+            // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
+            const z_Wh_x_plus_bh_1 = z_tape[(start * B + r) * 16 + i + 1]! * Wh_x_plus_bh;
+            z_Wh_x_plus_bh[r * 16 + i + 1] = z_Wh_x_plus_bh_1;
+          }
+          {
+            // one_minus_z = 1 - z
+            const one_minus_z_1 = 1 - z_tape[(start * B + r) * 16 + i + 2]!;
+            one_minus_z[r * 16 + i + 2] = one_minus_z_1;
+            // Wh_x_plus_bh = Wh_x + bh
+            const Wh_x_plus_bh = Wz_Wh_x[r * 32 + 16 + i + 2]! + bh[i + 2]!;
+            Wh_x_plus_bh_tape[(start * B + r) * 16 + i + 2] = Wh_x_plus_bh;
+            // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
+            const z_Wh_x_plus_bh_1 = z_tape[(start * B + r) * 16 + i + 2]! * Wh_x_plus_bh;
+            z_Wh_x_plus_bh[r * 16 + i + 2] = z_Wh_x_plus_bh_1;
+          }
+          {
+            // one_minus_z = 1 - z
+            const one_minus_z_1 = 1 - z_tape[(start * B + r) * 16 + i + 3]!;
+            one_minus_z[r * 16 + i + 3] = one_minus_z_1;
+            // Wh_x_plus_bh = Wh_x + bh
+            const Wh_x_plus_bh = Wz_Wh_x[r * 32 + 16 + i + 3]! + bh[i + 3]!;
+            Wh_x_plus_bh_tape[(start * B + r) * 16 + i + 3] = Wh_x_plus_bh;
+            // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
+            const z_Wh_x_plus_bh_1 = z_tape[(start * B + r) * 16 + i + 3]! * Wh_x_plus_bh;
+            z_Wh_x_plus_bh[r * 16 + i + 3] = z_Wh_x_plus_bh_1;
+          }
         }
       }
     }
     for (let t = start; t < start + steps; t++) {
       // The step's row in buffers of the chunk's rows.
       const tc = t - start;
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i += 4) {
-          {
-            // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-            const h =
-              one_minus_z[(tc * B + b) * 16 + i]! * h_seq[(t * B + b) * 16 + i]! +
-              z_Wh_x_plus_bh[(tc * B + b) * 16 + i]!;
-            h_seq[((t + 1) * B + b) * 16 + i] = h;
-            h_out[(t * B + b) * 16 + i] = h;
-          }
-          {
-            // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-            const h =
-              one_minus_z[(tc * B + b) * 16 + i + 1]! * h_seq[(t * B + b) * 16 + i + 1]! +
-              z_Wh_x_plus_bh[(tc * B + b) * 16 + i + 1]!;
-            h_seq[((t + 1) * B + b) * 16 + i + 1] = h;
-            h_out[(t * B + b) * 16 + i + 1] = h;
-          }
-          {
-            // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-            const h =
-              one_minus_z[(tc * B + b) * 16 + i + 2]! * h_seq[(t * B + b) * 16 + i + 2]! +
-              z_Wh_x_plus_bh[(tc * B + b) * 16 + i + 2]!;
-            h_seq[((t + 1) * B + b) * 16 + i + 2] = h;
-            h_out[(t * B + b) * 16 + i + 2] = h;
-          }
-          {
-            // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-            const h =
-              one_minus_z[(tc * B + b) * 16 + i + 3]! * h_seq[(t * B + b) * 16 + i + 3]! +
-              z_Wh_x_plus_bh[(tc * B + b) * 16 + i + 3]!;
-            h_seq[((t + 1) * B + b) * 16 + i + 3] = h;
-            h_out[(t * B + b) * 16 + i + 3] = h;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(2, B, one_minus_z, tc * B * 16, h_seq, t * B * 16, z_Wh_x_plus_bh, tc * B * 16, h_seq, (t + 1) * B * 16, h_out, t * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 16; i += 4) {
+            {
+              // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+              const h =
+                one_minus_z[(tc * B + b) * 16 + i]! * h_seq[(t * B + b) * 16 + i]! +
+                z_Wh_x_plus_bh[(tc * B + b) * 16 + i]!;
+              h_seq[((t + 1) * B + b) * 16 + i] = h;
+              h_out[(t * B + b) * 16 + i] = h;
+            }
+            {
+              // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+              const h =
+                one_minus_z[(tc * B + b) * 16 + i + 1]! * h_seq[(t * B + b) * 16 + i + 1]! +
+                z_Wh_x_plus_bh[(tc * B + b) * 16 + i + 1]!;
+              h_seq[((t + 1) * B + b) * 16 + i + 1] = h;
+              h_out[(t * B + b) * 16 + i + 1] = h;
+            }
+            {
+              // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+              const h =
+                one_minus_z[(tc * B + b) * 16 + i + 2]! * h_seq[(t * B + b) * 16 + i + 2]! +
+                z_Wh_x_plus_bh[(tc * B + b) * 16 + i + 2]!;
+              h_seq[((t + 1) * B + b) * 16 + i + 2] = h;
+              h_out[(t * B + b) * 16 + i + 2] = h;
+            }
+            {
+              // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+              const h =
+                one_minus_z[(tc * B + b) * 16 + i + 3]! * h_seq[(t * B + b) * 16 + i + 3]! +
+                z_Wh_x_plus_bh[(tc * B + b) * 16 + i + 3]!;
+              h_seq[((t + 1) * B + b) * 16 + i + 3] = h;
+              h_out[(t * B + b) * 16 + i + 3] = h;
+            }
           }
         }
       }
@@ -267,39 +285,45 @@ function backward(
           }
         }
       }
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i += 4) {
-          {
-            // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i]! + dh_seed[b * 16 + i]!;
-            dh[(tc * B + b) * 16 + i] = dh_1;
-            // dh_prev = ∂L/∂h_prev
-            const dh_prev = dh_1 * (1 - z_tape[(t * B + b) * 16 + i]!);
-            dh_back[b * 16 + i] = dh_prev;
-          }
-          {
-            // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i + 1]! + dh_seed[b * 16 + i + 1]!;
-            dh[(tc * B + b) * 16 + i + 1] = dh_1;
-            // dh_prev = ∂L/∂h_prev
-            const dh_prev = dh_1 * (1 - z_tape[(t * B + b) * 16 + i + 1]!);
-            dh_back[b * 16 + i + 1] = dh_prev;
-          }
-          {
-            // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i + 2]! + dh_seed[b * 16 + i + 2]!;
-            dh[(tc * B + b) * 16 + i + 2] = dh_1;
-            // dh_prev = ∂L/∂h_prev
-            const dh_prev = dh_1 * (1 - z_tape[(t * B + b) * 16 + i + 2]!);
-            dh_back[b * 16 + i + 2] = dh_prev;
-          }
-          {
-            // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i + 3]! + dh_seed[b * 16 + i + 3]!;
-            dh[(tc * B + b) * 16 + i + 3] = dh_1;
-            // dh_prev = ∂L/∂h_prev
-            const dh_prev = dh_1 * (1 - z_tape[(t * B + b) * 16 + i + 3]!);
-            dh_back[b * 16 + i + 3] = dh_prev;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(3, B, dh_out, t * dh_out_rows * 16, dh_seed, 0, dh, tc * B * 16, z_tape, t * B * 16, dh_back, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 16; i += 4) {
+            {
+              // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+              const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i]! + dh_seed[b * 16 + i]!;
+              dh[(tc * B + b) * 16 + i] = dh_1;
+              // dh_prev = ∂L/∂h_prev
+              const dh_prev = dh_1 * (1 - z_tape[(t * B + b) * 16 + i]!);
+              dh_back[b * 16 + i] = dh_prev;
+            }
+            {
+              // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+              const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i + 1]! + dh_seed[b * 16 + i + 1]!;
+              dh[(tc * B + b) * 16 + i + 1] = dh_1;
+              // dh_prev = ∂L/∂h_prev
+              const dh_prev = dh_1 * (1 - z_tape[(t * B + b) * 16 + i + 1]!);
+              dh_back[b * 16 + i + 1] = dh_prev;
+            }
+            {
+              // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+              const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i + 2]! + dh_seed[b * 16 + i + 2]!;
+              dh[(tc * B + b) * 16 + i + 2] = dh_1;
+              // dh_prev = ∂L/∂h_prev
+              const dh_prev = dh_1 * (1 - z_tape[(t * B + b) * 16 + i + 2]!);
+              dh_back[b * 16 + i + 2] = dh_prev;
+            }
+            {
+              // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+              const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + i + 3]! + dh_seed[b * 16 + i + 3]!;
+              dh[(tc * B + b) * 16 + i + 3] = dh_1;
+              // dh_prev = ∂L/∂h_prev
+              const dh_prev = dh_1 * (1 - z_tape[(t * B + b) * 16 + i + 3]!);
+              dh_back[b * 16 + i + 3] = dh_prev;
+            }
           }
         }
       }
@@ -316,89 +340,101 @@ function backward(
       dh_back = dh_was;
     }
     // Param gradients, for the chunk's steps at once.
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 16; i += 4) {
-        {
-          // d_Wh_x = ∂L/∂Wh_x, in h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-          const d_Wh_x_1 = dh[r * 16 + i]! * z_tape[(start * B + r) * 16 + i]!;
-          d_Wh_x[r * 16 + i] = d_Wh_x_1;
-          dbh[i]! += d_Wh_x_1;
-        }
-        {
-          // d_Wh_x = ∂L/∂Wh_x, in h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-          const d_Wh_x_1 = dh[r * 16 + i + 1]! * z_tape[(start * B + r) * 16 + i + 1]!;
-          d_Wh_x[r * 16 + i + 1] = d_Wh_x_1;
-          dbh[i + 1]! += d_Wh_x_1;
-        }
-        {
-          // d_Wh_x = ∂L/∂Wh_x, in h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-          const d_Wh_x_1 = dh[r * 16 + i + 2]! * z_tape[(start * B + r) * 16 + i + 2]!;
-          d_Wh_x[r * 16 + i + 2] = d_Wh_x_1;
-          dbh[i + 2]! += d_Wh_x_1;
-        }
-        {
-          // d_Wh_x = ∂L/∂Wh_x, in h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-          const d_Wh_x_1 = dh[r * 16 + i + 3]! * z_tape[(start * B + r) * 16 + i + 3]!;
-          d_Wh_x[r * 16 + i + 3] = d_Wh_x_1;
-          dbh[i + 3]! += d_Wh_x_1;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(4, steps * B, dh, 0, z_tape, start * B * 16, d_Wh_x, 0, dbh, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // d_Wh_x = ∂L/∂Wh_x, in h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+            const d_Wh_x_1 = dh[r * 16 + i]! * z_tape[(start * B + r) * 16 + i]!;
+            d_Wh_x[r * 16 + i] = d_Wh_x_1;
+            dbh[i]! += d_Wh_x_1;
+          }
+          {
+            // d_Wh_x = ∂L/∂Wh_x, in h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+            const d_Wh_x_1 = dh[r * 16 + i + 1]! * z_tape[(start * B + r) * 16 + i + 1]!;
+            d_Wh_x[r * 16 + i + 1] = d_Wh_x_1;
+            dbh[i + 1]! += d_Wh_x_1;
+          }
+          {
+            // d_Wh_x = ∂L/∂Wh_x, in h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+            const d_Wh_x_1 = dh[r * 16 + i + 2]! * z_tape[(start * B + r) * 16 + i + 2]!;
+            d_Wh_x[r * 16 + i + 2] = d_Wh_x_1;
+            dbh[i + 2]! += d_Wh_x_1;
+          }
+          {
+            // d_Wh_x = ∂L/∂Wh_x, in h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+            const d_Wh_x_1 = dh[r * 16 + i + 3]! * z_tape[(start * B + r) * 16 + i + 3]!;
+            d_Wh_x[r * 16 + i + 3] = d_Wh_x_1;
+            dbh[i + 3]! += d_Wh_x_1;
+          }
         }
       }
     }
     // dWh = ∂L/∂Wh
     mm.tn(steps * B, 16, 8, d_Wh_x, 0, 16, x, start * B * 8, 8, dWh, 0, 1); // dWh += Σ_m d_Wh_x[m] ⊗ x[m], for all steps * B rows
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 16; i += 4) {
-        {
-          // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-          const dh_1 = dh[r * 16 + i]!;
-          // z = σ(Wz·x + bz)   mingru.cell:14
-          const z = z_tape[(start * B + r) * 16 + i]!;
-          // dz_pre = ∂L/∂(Wz·x + bz)   mingru.cell:14
-          const dz_pre_1 =
-            (dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + i]! +
-              -(dh_1 * h_seq[(start * B + r) * 16 + i]!)) *
-            (z * (1 - z));
-          dz_pre[r * 16 + i] = dz_pre_1;
-          dbz[i]! += dz_pre_1;
-        }
-        {
-          // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-          const dh_1 = dh[r * 16 + i + 1]!;
-          // z = σ(Wz·x + bz)   mingru.cell:14
-          const z = z_tape[(start * B + r) * 16 + i + 1]!;
-          // dz_pre = ∂L/∂(Wz·x + bz)   mingru.cell:14
-          const dz_pre_1 =
-            (dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + i + 1]! +
-              -(dh_1 * h_seq[(start * B + r) * 16 + i + 1]!)) *
-            (z * (1 - z));
-          dz_pre[r * 16 + i + 1] = dz_pre_1;
-          dbz[i + 1]! += dz_pre_1;
-        }
-        {
-          // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-          const dh_1 = dh[r * 16 + i + 2]!;
-          // z = σ(Wz·x + bz)   mingru.cell:14
-          const z = z_tape[(start * B + r) * 16 + i + 2]!;
-          // dz_pre = ∂L/∂(Wz·x + bz)   mingru.cell:14
-          const dz_pre_1 =
-            (dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + i + 2]! +
-              -(dh_1 * h_seq[(start * B + r) * 16 + i + 2]!)) *
-            (z * (1 - z));
-          dz_pre[r * 16 + i + 2] = dz_pre_1;
-          dbz[i + 2]! += dz_pre_1;
-        }
-        {
-          // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-          const dh_1 = dh[r * 16 + i + 3]!;
-          // z = σ(Wz·x + bz)   mingru.cell:14
-          const z = z_tape[(start * B + r) * 16 + i + 3]!;
-          // dz_pre = ∂L/∂(Wz·x + bz)   mingru.cell:14
-          const dz_pre_1 =
-            (dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + i + 3]! +
-              -(dh_1 * h_seq[(start * B + r) * 16 + i + 3]!)) *
-            (z * (1 - z));
-          dz_pre[r * 16 + i + 3] = dz_pre_1;
-          dbz[i + 3]! += dz_pre_1;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(5, steps * B, dh, 0, z_tape, start * B * 16, Wh_x_plus_bh_tape, start * B * 16, h_seq, start * B * 16, dz_pre, 0, dbz, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+            const dh_1 = dh[r * 16 + i]!;
+            // z = σ(Wz·x + bz)   mingru.cell:14
+            const z = z_tape[(start * B + r) * 16 + i]!;
+            // dz_pre = ∂L/∂(Wz·x + bz)   mingru.cell:14
+            const dz_pre_1 =
+              (dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + i]! +
+                -(dh_1 * h_seq[(start * B + r) * 16 + i]!)) *
+              (z * (1 - z));
+            dz_pre[r * 16 + i] = dz_pre_1;
+            dbz[i]! += dz_pre_1;
+          }
+          {
+            // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+            const dh_1 = dh[r * 16 + i + 1]!;
+            // z = σ(Wz·x + bz)   mingru.cell:14
+            const z = z_tape[(start * B + r) * 16 + i + 1]!;
+            // dz_pre = ∂L/∂(Wz·x + bz)   mingru.cell:14
+            const dz_pre_1 =
+              (dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + i + 1]! +
+                -(dh_1 * h_seq[(start * B + r) * 16 + i + 1]!)) *
+              (z * (1 - z));
+            dz_pre[r * 16 + i + 1] = dz_pre_1;
+            dbz[i + 1]! += dz_pre_1;
+          }
+          {
+            // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+            const dh_1 = dh[r * 16 + i + 2]!;
+            // z = σ(Wz·x + bz)   mingru.cell:14
+            const z = z_tape[(start * B + r) * 16 + i + 2]!;
+            // dz_pre = ∂L/∂(Wz·x + bz)   mingru.cell:14
+            const dz_pre_1 =
+              (dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + i + 2]! +
+                -(dh_1 * h_seq[(start * B + r) * 16 + i + 2]!)) *
+              (z * (1 - z));
+            dz_pre[r * 16 + i + 2] = dz_pre_1;
+            dbz[i + 2]! += dz_pre_1;
+          }
+          {
+            // dh = ∂L/∂h, h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+            const dh_1 = dh[r * 16 + i + 3]!;
+            // z = σ(Wz·x + bz)   mingru.cell:14
+            const z = z_tape[(start * B + r) * 16 + i + 3]!;
+            // dz_pre = ∂L/∂(Wz·x + bz)   mingru.cell:14
+            const dz_pre_1 =
+              (dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + i + 3]! +
+                -(dh_1 * h_seq[(start * B + r) * 16 + i + 3]!)) *
+              (z * (1 - z));
+            dz_pre[r * 16 + i + 3] = dz_pre_1;
+            dbz[i + 3]! += dz_pre_1;
+          }
         }
       }
     }
@@ -455,61 +491,73 @@ function step(
   }
   // Wz_Wh_x = Wz_Wh·x
   mm.nt(B, 32, 8, x, 0, 8, Wz_Wh, 0, Wz_Wh_x, 0, 32, 0); // Wz_Wh_x[m] = Wz_Wh · x[m], for each of B rows
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 16; i += 4) {
-      {
-        // z = σ(Wz·x + bz)   mingru.cell:14
-        z[b * 16 + i] = Wz_Wh_x[b * 32 + i]! + bz[i]!;
-      }
-      {
-        // z = σ(Wz·x + bz)   mingru.cell:14
-        z[b * 16 + i + 1] = Wz_Wh_x[b * 32 + i + 1]! + bz[i + 1]!;
-      }
-      {
-        // z = σ(Wz·x + bz)   mingru.cell:14
-        z[b * 16 + i + 2] = Wz_Wh_x[b * 32 + i + 2]! + bz[i + 2]!;
-      }
-      {
-        // z = σ(Wz·x + bz)   mingru.cell:14
-        z[b * 16 + i + 3] = Wz_Wh_x[b * 32 + i + 3]! + bz[i + 3]!;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(6, B, Wz_Wh_x, 0, bz, 0, z, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 16; i += 4) {
+        {
+          // z = σ(Wz·x + bz)   mingru.cell:14
+          z[b * 16 + i] = Wz_Wh_x[b * 32 + i]! + bz[i]!;
+        }
+        {
+          // z = σ(Wz·x + bz)   mingru.cell:14
+          z[b * 16 + i + 1] = Wz_Wh_x[b * 32 + i + 1]! + bz[i + 1]!;
+        }
+        {
+          // z = σ(Wz·x + bz)   mingru.cell:14
+          z[b * 16 + i + 2] = Wz_Wh_x[b * 32 + i + 2]! + bz[i + 2]!;
+        }
+        {
+          // z = σ(Wz·x + bz)   mingru.cell:14
+          z[b * 16 + i + 3] = Wz_Wh_x[b * 32 + i + 3]! + bz[i + 3]!;
+        }
       }
     }
   }
   // z = σ(…), for each of B rows   mingru.cell:14
   mm.sigmoid(B * 16, z, 0, z, 0);
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 16; i += 4) {
-      {
-        // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-        const h =
-          (1 - z[b * 16 + i]!) * h_seq[b * 16 + i]! +
-          z[b * 16 + i]! * (Wz_Wh_x[b * 32 + 16 + i]! + bh[i]!);
-        h_next[b * 16 + i] = h;
-        h_out[b * 16 + i] = h;
-      }
-      {
-        // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-        const h =
-          (1 - z[b * 16 + i + 1]!) * h_seq[b * 16 + i + 1]! +
-          z[b * 16 + i + 1]! * (Wz_Wh_x[b * 32 + 16 + i + 1]! + bh[i + 1]!);
-        h_next[b * 16 + i + 1] = h;
-        h_out[b * 16 + i + 1] = h;
-      }
-      {
-        // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-        const h =
-          (1 - z[b * 16 + i + 2]!) * h_seq[b * 16 + i + 2]! +
-          z[b * 16 + i + 2]! * (Wz_Wh_x[b * 32 + 16 + i + 2]! + bh[i + 2]!);
-        h_next[b * 16 + i + 2] = h;
-        h_out[b * 16 + i + 2] = h;
-      }
-      {
-        // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-        const h =
-          (1 - z[b * 16 + i + 3]!) * h_seq[b * 16 + i + 3]! +
-          z[b * 16 + i + 3]! * (Wz_Wh_x[b * 32 + 16 + i + 3]! + bh[i + 3]!);
-        h_next[b * 16 + i + 3] = h;
-        h_out[b * 16 + i + 3] = h;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(7, B, z, 0, h_seq, 0, Wz_Wh_x, 16, bh, 0, h_next, 0, h_out, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 16; i += 4) {
+        {
+          // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+          const h =
+            (1 - z[b * 16 + i]!) * h_seq[b * 16 + i]! +
+            z[b * 16 + i]! * (Wz_Wh_x[b * 32 + 16 + i]! + bh[i]!);
+          h_next[b * 16 + i] = h;
+          h_out[b * 16 + i] = h;
+        }
+        {
+          // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+          const h =
+            (1 - z[b * 16 + i + 1]!) * h_seq[b * 16 + i + 1]! +
+            z[b * 16 + i + 1]! * (Wz_Wh_x[b * 32 + 16 + i + 1]! + bh[i + 1]!);
+          h_next[b * 16 + i + 1] = h;
+          h_out[b * 16 + i + 1] = h;
+        }
+        {
+          // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+          const h =
+            (1 - z[b * 16 + i + 2]!) * h_seq[b * 16 + i + 2]! +
+            z[b * 16 + i + 2]! * (Wz_Wh_x[b * 32 + 16 + i + 2]! + bh[i + 2]!);
+          h_next[b * 16 + i + 2] = h;
+          h_out[b * 16 + i + 2] = h;
+        }
+        {
+          // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+          const h =
+            (1 - z[b * 16 + i + 3]!) * h_seq[b * 16 + i + 3]! +
+            z[b * 16 + i + 3]! * (Wz_Wh_x[b * 32 + 16 + i + 3]! + bh[i + 3]!);
+          h_next[b * 16 + i + 3] = h;
+          h_out[b * 16 + i + 3] = h;
+        }
       }
     }
   }
@@ -557,103 +605,121 @@ function infer(
     // Everything that does not depend on a state, for the chunk's steps at once.
     // Wz_Wh_x = Wz_Wh·x
     mm.nt(steps * B, 32, 8, x, start * B * 8, 8, Wz_Wh, 0, Wz_Wh_x, 0, 32, 0); // Wz_Wh_x[m] = Wz_Wh · x[m], for all steps * B rows
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 16; i += 4) {
-        {
-          // z = σ(Wz·x + bz)   mingru.cell:14
-          z[r * 16 + i] = Wz_Wh_x[r * 32 + i]! + bz[i]!;
-        }
-        {
-          // z = σ(Wz·x + bz)   mingru.cell:14
-          z[r * 16 + i + 1] = Wz_Wh_x[r * 32 + i + 1]! + bz[i + 1]!;
-        }
-        {
-          // z = σ(Wz·x + bz)   mingru.cell:14
-          z[r * 16 + i + 2] = Wz_Wh_x[r * 32 + i + 2]! + bz[i + 2]!;
-        }
-        {
-          // z = σ(Wz·x + bz)   mingru.cell:14
-          z[r * 16 + i + 3] = Wz_Wh_x[r * 32 + i + 3]! + bz[i + 3]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(8, steps * B, Wz_Wh_x, 0, bz, 0, z, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // z = σ(Wz·x + bz)   mingru.cell:14
+            z[r * 16 + i] = Wz_Wh_x[r * 32 + i]! + bz[i]!;
+          }
+          {
+            // z = σ(Wz·x + bz)   mingru.cell:14
+            z[r * 16 + i + 1] = Wz_Wh_x[r * 32 + i + 1]! + bz[i + 1]!;
+          }
+          {
+            // z = σ(Wz·x + bz)   mingru.cell:14
+            z[r * 16 + i + 2] = Wz_Wh_x[r * 32 + i + 2]! + bz[i + 2]!;
+          }
+          {
+            // z = σ(Wz·x + bz)   mingru.cell:14
+            z[r * 16 + i + 3] = Wz_Wh_x[r * 32 + i + 3]! + bz[i + 3]!;
+          }
         }
       }
     }
     // z = σ(…), for all T * B rows   mingru.cell:14
     mm.sigmoid(steps * B * 16, z, 0, z, 0);
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 16; i += 4) {
-        {
-          // one_minus_z = 1 - z
-          const one_minus_z_1 = 1 - z[r * 16 + i]!;
-          one_minus_z[r * 16 + i] = one_minus_z_1;
-          // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
-          const z_Wh_x_plus_bh_1 = z[r * 16 + i]! * (Wz_Wh_x[r * 32 + 16 + i]! + bh[i]!);
-          z_Wh_x_plus_bh[r * 16 + i] = z_Wh_x_plus_bh_1;
-        }
-        {
-          // one_minus_z = 1 - z
-          const one_minus_z_1 = 1 - z[r * 16 + i + 1]!;
-          one_minus_z[r * 16 + i + 1] = one_minus_z_1;
-          // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
-          const z_Wh_x_plus_bh_1 =
-            z[r * 16 + i + 1]! * (Wz_Wh_x[r * 32 + 16 + i + 1]! + bh[i + 1]!);
-          z_Wh_x_plus_bh[r * 16 + i + 1] = z_Wh_x_plus_bh_1;
-        }
-        {
-          // one_minus_z = 1 - z
-          const one_minus_z_1 = 1 - z[r * 16 + i + 2]!;
-          one_minus_z[r * 16 + i + 2] = one_minus_z_1;
-          // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
-          const z_Wh_x_plus_bh_1 =
-            z[r * 16 + i + 2]! * (Wz_Wh_x[r * 32 + 16 + i + 2]! + bh[i + 2]!);
-          z_Wh_x_plus_bh[r * 16 + i + 2] = z_Wh_x_plus_bh_1;
-        }
-        {
-          // one_minus_z = 1 - z
-          const one_minus_z_1 = 1 - z[r * 16 + i + 3]!;
-          one_minus_z[r * 16 + i + 3] = one_minus_z_1;
-          // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
-          const z_Wh_x_plus_bh_1 =
-            z[r * 16 + i + 3]! * (Wz_Wh_x[r * 32 + 16 + i + 3]! + bh[i + 3]!);
-          z_Wh_x_plus_bh[r * 16 + i + 3] = z_Wh_x_plus_bh_1;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(9, steps * B, z, 0, one_minus_z, 0, Wz_Wh_x, 16, bh, 0, z_Wh_x_plus_bh, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // one_minus_z = 1 - z
+            const one_minus_z_1 = 1 - z[r * 16 + i]!;
+            one_minus_z[r * 16 + i] = one_minus_z_1;
+            // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
+            const z_Wh_x_plus_bh_1 = z[r * 16 + i]! * (Wz_Wh_x[r * 32 + 16 + i]! + bh[i]!);
+            z_Wh_x_plus_bh[r * 16 + i] = z_Wh_x_plus_bh_1;
+          }
+          {
+            // one_minus_z = 1 - z
+            const one_minus_z_1 = 1 - z[r * 16 + i + 1]!;
+            one_minus_z[r * 16 + i + 1] = one_minus_z_1;
+            // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
+            const z_Wh_x_plus_bh_1 =
+              z[r * 16 + i + 1]! * (Wz_Wh_x[r * 32 + 16 + i + 1]! + bh[i + 1]!);
+            z_Wh_x_plus_bh[r * 16 + i + 1] = z_Wh_x_plus_bh_1;
+          }
+          {
+            // one_minus_z = 1 - z
+            const one_minus_z_1 = 1 - z[r * 16 + i + 2]!;
+            one_minus_z[r * 16 + i + 2] = one_minus_z_1;
+            // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
+            const z_Wh_x_plus_bh_1 =
+              z[r * 16 + i + 2]! * (Wz_Wh_x[r * 32 + 16 + i + 2]! + bh[i + 2]!);
+            z_Wh_x_plus_bh[r * 16 + i + 2] = z_Wh_x_plus_bh_1;
+          }
+          {
+            // one_minus_z = 1 - z
+            const one_minus_z_1 = 1 - z[r * 16 + i + 3]!;
+            one_minus_z[r * 16 + i + 3] = one_minus_z_1;
+            // z_Wh_x_plus_bh = z ⊙ Wh_x_plus_bh
+            const z_Wh_x_plus_bh_1 =
+              z[r * 16 + i + 3]! * (Wz_Wh_x[r * 32 + 16 + i + 3]! + bh[i + 3]!);
+            z_Wh_x_plus_bh[r * 16 + i + 3] = z_Wh_x_plus_bh_1;
+          }
         }
       }
     }
     for (let t = start; t < start + steps; t++) {
       // The step's row in buffers of the chunk's rows.
       const tc = t - start;
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i += 4) {
-          {
-            // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-            const h =
-              one_minus_z[(tc * B + b) * 16 + i]! * h_now[b * 16 + i]! +
-              z_Wh_x_plus_bh[(tc * B + b) * 16 + i]!;
-            h_new[b * 16 + i] = h;
-            h_out[(t * B + b) * 16 + i] = h;
-          }
-          {
-            // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-            const h =
-              one_minus_z[(tc * B + b) * 16 + i + 1]! * h_now[b * 16 + i + 1]! +
-              z_Wh_x_plus_bh[(tc * B + b) * 16 + i + 1]!;
-            h_new[b * 16 + i + 1] = h;
-            h_out[(t * B + b) * 16 + i + 1] = h;
-          }
-          {
-            // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-            const h =
-              one_minus_z[(tc * B + b) * 16 + i + 2]! * h_now[b * 16 + i + 2]! +
-              z_Wh_x_plus_bh[(tc * B + b) * 16 + i + 2]!;
-            h_new[b * 16 + i + 2] = h;
-            h_out[(t * B + b) * 16 + i + 2] = h;
-          }
-          {
-            // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
-            const h =
-              one_minus_z[(tc * B + b) * 16 + i + 3]! * h_now[b * 16 + i + 3]! +
-              z_Wh_x_plus_bh[(tc * B + b) * 16 + i + 3]!;
-            h_new[b * 16 + i + 3] = h;
-            h_out[(t * B + b) * 16 + i + 3] = h;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(10, B, one_minus_z, tc * B * 16, h_now, 0, z_Wh_x_plus_bh, tc * B * 16, h_new, 0, h_out, t * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 16; i += 4) {
+            {
+              // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+              const h =
+                one_minus_z[(tc * B + b) * 16 + i]! * h_now[b * 16 + i]! +
+                z_Wh_x_plus_bh[(tc * B + b) * 16 + i]!;
+              h_new[b * 16 + i] = h;
+              h_out[(t * B + b) * 16 + i] = h;
+            }
+            {
+              // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+              const h =
+                one_minus_z[(tc * B + b) * 16 + i + 1]! * h_now[b * 16 + i + 1]! +
+                z_Wh_x_plus_bh[(tc * B + b) * 16 + i + 1]!;
+              h_new[b * 16 + i + 1] = h;
+              h_out[(t * B + b) * 16 + i + 1] = h;
+            }
+            {
+              // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+              const h =
+                one_minus_z[(tc * B + b) * 16 + i + 2]! * h_now[b * 16 + i + 2]! +
+                z_Wh_x_plus_bh[(tc * B + b) * 16 + i + 2]!;
+              h_new[b * 16 + i + 2] = h;
+              h_out[(t * B + b) * 16 + i + 2] = h;
+            }
+            {
+              // h = (1 - z) ⊙ h + z ⊙ (Wh·x + bh)   mingru.cell:15
+              const h =
+                one_minus_z[(tc * B + b) * 16 + i + 3]! * h_now[b * 16 + i + 3]! +
+                z_Wh_x_plus_bh[(tc * B + b) * 16 + i + 3]!;
+              h_new[b * 16 + i + 3] = h;
+              h_out[(t * B + b) * 16 + i + 3] = h;
+            }
           }
         }
       }
@@ -678,5 +744,174 @@ function infer(
   }
 }
 
-export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer });
+/** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
+export const loops = {
+  wasm:
+    "AGFzbQEAAAABNQRgB39/f39/f38AYA1/f39/f39/f39/f39/AGALf39/f39/f39/f38AYAl/f39/f39/f38AAg8BA2VudgZt" +
+    "ZW1vcnkCAAEDDAsAAQICAwEAAQACAgdaCwVsb29wMAAABWxvb3AxAAEFbG9vcDIAAgVsb29wMwADBWxvb3A0AAQFbG9vcDUA" +
+    "BQVsb29wNgAGBWxvb3A3AAcFbG9vcDgACAVsb29wOQAJBmxvb3AxMAAKCsgeC9QBAgJ/AnsgAkECdCECIARBAnQhBCAGQQJ0" +
+    "IQYCQANAIAcgAE4NAUEAIQgCQANAIAhBwABPDQEgASAIav0AAgAhCSADIAhq/QACACEKIAUgCGogCf1fIAr9X/3wAf1eIAkg" +
+    "Cf0NCAkKCwwNDg8AAQIDBAUGB/1fIAogCv0NCAkKCwwNDg8AAQIDBAUGB/1f/fAB/V79DQABAgMEBQYHEBESExQVFhf9CwIA" +
+    "IAhBEGohCAwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgB0EBaiEHDAALCwvaAwQCfwZ7A3wCeyACQQJ0IQIgBEECdCEEIAZB" +
+    "AnQhBiAIQQJ0IQggCkECdCEKIAxBAnQhDAJAA0AgDSAATg0BQQAhDgJAA0AgDkHAAE8NASABIA5q/QACACEY/QwAAAAAAADw" +
+    "PwAAAAAAAPA/IBj9X/3xASEP/QwAAAAAAADwPwAAAAAAAPA/IBggGP0NCAkKCwwNDg8AAQIDBAUGB/1f/fEBIRAgAyAOaiAP" +
+    "/V4gEP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAFIA5q/QACACEYIAcgDmr9AAIAIRkgGP1fIBn9X/3wASERIBggGP0NCAkK" +
+    "CwwNDg8AAQIDBAUGB/1fIBkgGf0NCAkKCwwNDg8AAQIDBAUGB/1f/fABIRIgCSAOaiAR/V4gEv1e/Q0AAQIDBAUGBxAREhMU" +
+    "FRYX/QsCACABIA5q/QACACEYIBj9XyAR/fIBIRMgGCAY/Q0ICQoLDA0ODwABAgMEBQYH/V8gEv3yASEUIAsgDmogE/1eIBT9" +
+    "Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgDkEQaiEODAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJIAsg" +
+    "DGohCyANQQFqIQ0MAAsLC8wCBAJ/AnsBfAN7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQoCQANAIAsgAE4N" +
+    "AUEAIQwCQANAIAxBwABPDQEgASAMav0AAgAhECADIAxq/QACACERIAUgDGr9AAIAIRIgEP1fIBH9X/3yASAS/V/98AEhDSAQ" +
+    "IBD9DQgJCgsMDQ4PAAECAwQFBgf9XyARIBH9DQgJCgsMDQ4PAAECAwQFBgf9X/3yASASIBL9DQgJCgsMDQ4PAAECAwQFBgf9" +
+    "X/3wASEOIAcgDGogDf1eIA79Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgCSAMaiAN/V4gDv1e/Q0AAQIDBAUGBxAREhMUFRYX" +
+    "/QsCACAMQRBqIQwMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgC0EBaiELDAALCwv+AgQCfwR7AnwC" +
+    "eyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKAkADQCALIABODQFBACEMAkADQCAMQcAATw0BIAEgDGr9AAIA" +
+    "IRMgAyAMav0AAgAhFCAT/V8gFP1f/fABIQ0gEyAT/Q0ICQoLDA0ODwABAgMEBQYH/V8gFCAU/Q0ICQoLDA0ODwABAgMEBQYH" +
+    "/V/98AEhDiAFIAxqIA39XiAO/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAcgDGr9AAIAIRMgDf0MAAAAAAAA8D8AAAAAAADw" +
+    "PyAT/V/98QH98gEhDyAO/QwAAAAAAADwPwAAAAAAAPA/IBMgE/0NCAkKCwwNDg8AAQIDBAUGB/1f/fEB/fIBIRAgCSAMaiAP" +
+    "/V4gEP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAMQRBqIQwMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApq" +
+    "IQkgC0EBaiELDAALCwu+AgQCfwJ7AXwCeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQgCQANAIAkgAE4NAUEAIQoCQANA" +
+    "IApBwABPDQEgASAKav0AAgAhDiADIApq/QACACEPIA79XyAP/V/98gEhCyAOIA79DQgJCgsMDQ4PAAECAwQFBgf9XyAPIA/9" +
+    "DQgJCgsMDQ4PAAECAwQFBgf9X/3yASEMIAUgCmogC/1eIAz9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgByAKav0AAgAhDiAH" +
+    "IApqIA79XyAL/fAB/V4gDiAO/Q0ICQoLDA0ODwABAgMEBQYH/V8gDP3wAf1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAKQRBq" +
+    "IQoMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJQQFqIQkMAAsLC4gEBAJ/BnsDfAJ7IAJBAnQhAiAEQQJ0IQQg" +
+    "BkECdCEGIAhBAnQhCCAKQQJ0IQogDEECdCEMAkADQCANIABODQFBACEOAkADQCAOQcAATw0BIAEgDmr9AAIAIRggGP1fIQ8g" +
+    "GCAY/Q0ICQoLDA0ODwABAgMEBQYH/V8hECADIA5q/QACACEYIBj9XyERIBggGP0NCAkKCwwNDg8AAQIDBAUGB/1fIRIgBSAO" +
+    "av0AAgAhGCAHIA5q/QACACEZIA8gGP1f/fIBIA8gGf1f/fIB/e0B/fABIBH9DAAAAAAAAPA/AAAAAAAA8D8gEf3xAf3yAf3y" +
+    "ASETIBAgGCAY/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEgECAZIBn9DQgJCgsMDQ4PAAECAwQFBgf9X/3yAf3tAf3wASAS/QwA" +
+    "AAAAAADwPwAAAAAAAPA/IBL98QH98gH98gEhFCAJIA5qIBP9XiAU/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAsgDmr9AAIA" +
+    "IRggCyAOaiAY/V8gE/3wAf1eIBggGP0NCAkKCwwNDg8AAQIDBAUGB/1fIBT98AH9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAg" +
+    "DkEQaiEODAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJIAsgDGohCyANQQFqIQ0MAAsLC9QBAgJ/Ansg" +
+    "AkECdCECIARBAnQhBCAGQQJ0IQYCQANAIAcgAE4NAUEAIQgCQANAIAhBwABPDQEgASAIav0AAgAhCSADIAhq/QACACEKIAUg" +
+    "CGogCf1fIAr9X/3wAf1eIAkgCf0NCAkKCwwNDg8AAQIDBAUGB/1fIAogCv0NCAkKCwwNDg8AAQIDBAUGB/1f/fAB/V79DQAB" +
+    "AgMEBQYHEBESExQVFhf9CwIAIAhBEGohCAwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgB0EBaiEHDAALCwveAwQCfwJ7AXwF" +
+    "eyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKIAxBAnQhDAJAA0AgDSAATg0BQQAhDgJAA0AgDkHAAE8NASAB" +
+    "IA5q/QACACESIAMgDmr9AAIAIRMgASAOav0AAgAhFCAFIA5q/QACACEVIAcgDmr9AAIAIRb9DAAAAAAAAPA/AAAAAAAA8D8g" +
+    "Ev1f/fEBIBP9X/3yASAU/V8gFf1fIBb9X/3wAf3yAf3wASEP/QwAAAAAAADwPwAAAAAAAPA/IBIgEv0NCAkKCwwNDg8AAQID" +
+    "BAUGB/1f/fEBIBMgE/0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBIBQgFP0NCAkKCwwNDg8AAQIDBAUGB/1fIBUgFf0NCAkKCwwN" +
+    "Dg8AAQIDBAUGB/1fIBYgFv0NCAkKCwwNDg8AAQIDBAUGB/1f/fAB/fIB/fABIRAgCSAOaiAP/V4gEP1e/Q0AAQIDBAUGBxAR" +
+    "EhMUFRYX/QsCACALIA5qIA/9XiAQ/V79DQABAgMEBQYHEBESExQVFhf9CwIAIA5BEGohDgwACwsgASACaiEBIAMgBGohAyAF" +
+    "IAZqIQUgByAIaiEHIAkgCmohCSALIAxqIQsgDUEBaiENDAALCwvUAQICfwJ7IAJBAnQhAiAEQQJ0IQQgBkECdCEGAkADQCAH" +
+    "IABODQFBACEIAkADQCAIQcAATw0BIAEgCGr9AAIAIQkgAyAIav0AAgAhCiAFIAhqIAn9XyAK/V/98AH9XiAJIAn9DQgJCgsM" +
+    "DQ4PAAECAwQFBgf9XyAKIAr9DQgJCgsMDQ4PAAECAwQFBgf9X/3wAf1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAIQRBqIQgM" +
+    "AAsLIAEgAmohASADIARqIQMgBSAGaiEFIAdBAWohBwwACwsLoQMEAn8EewJ8A3sgAkECdCECIARBAnQhBCAGQQJ0IQYgCEEC" +
+    "dCEIIApBAnQhCgJAA0AgCyAATg0BQQAhDAJAA0AgDEHAAE8NASABIAxq/QACACET/QwAAAAAAADwPwAAAAAAAPA/IBP9X/3x" +
+    "ASEN/QwAAAAAAADwPwAAAAAAAPA/IBMgE/0NCAkKCwwNDg8AAQIDBAUGB/1f/fEBIQ4gAyAMaiAN/V4gDv1e/Q0AAQIDBAUG" +
+    "BxAREhMUFRYX/QsCACABIAxq/QACACETIAUgDGr9AAIAIRQgByAMav0AAgAhFSAT/V8gFP1fIBX9X/3wAf3yASEPIBMgE/0N" +
+    "CAkKCwwNDg8AAQIDBAUGB/1fIBQgFP0NCAkKCwwNDg8AAQIDBAUGB/1fIBUgFf0NCAkKCwwNDg8AAQIDBAUGB/1f/fAB/fIB" +
+    "IRAgCSAMaiAP/V4gEP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAMQRBqIQwMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcg" +
+    "CGohByAJIApqIQkgC0EBaiELDAALCwvMAgQCfwJ7AXwDeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKAkAD" +
+    "QCALIABODQFBACEMAkADQCAMQcAATw0BIAEgDGr9AAIAIRAgAyAMav0AAgAhESAFIAxq/QACACESIBD9XyAR/V/98gEgEv1f" +
+    "/fABIQ0gECAQ/Q0ICQoLDA0ODwABAgMEBQYH/V8gESAR/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEgEiAS/Q0ICQoLDA0ODwAB" +
+    "AgMEBQYH/V/98AEhDiAHIAxqIA39XiAO/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAkgDGogDf1eIA79Xv0NAAECAwQFBgcQ" +
+    "ERITFBUWF/0LAgAgDEEQaiEMDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJIAtBAWohCwwACwsL",
+  shapes: [
+    {
+      arrays: [
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 0, width: 16, reads: true, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 0, width: 16, reads: true, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+  ],
+};
+export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer, loops });
 export default cell;

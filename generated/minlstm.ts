@@ -46,7 +46,7 @@ export const spec = {
     { size: 16, rows: "chunk", kernel: "forward" },
     { size: 32, rows: "chunk", kernel: "forward" },
   ],
-  staging: { fixed: 384, B: 56, TB: 56 },
+  staging: { fixed: 384, B: 96, TB: 176 },
   tape: [
     { name: "f_i", shape: [32], size: 32 },
     { name: "f_over_s", shape: [16], size: 16 },
@@ -92,146 +92,168 @@ function forward(
     // Everything that does not depend on a state, for the chunk's steps at once.
     // Wf_Wi_Wh_x = Wf_Wi_Wh·x
     mm.nt(steps * B, 48, 8, x, start * B * 8, 8, Wf_Wi_Wh, 0, Wf_Wi_Wh_x, 0, 48, 0); // Wf_Wi_Wh_x[m] = Wf_Wi_Wh · x[m], for all steps * B rows
-    for (let r = 0; r < steps * B; r++) {
-      for (let j = 0; j < 16; j += 4) {
-        {
-          // f = σ(Wf·x + bf)   minlstm.cell:16
-          f_i_tape[(start * B + r) * 32 + j] = Wf_Wi_Wh_x[r * 48 + j]! + bf[j]!;
-          // i = σ(Wi·x + bi)   minlstm.cell:17
-          f_i_tape[(start * B + r) * 32 + 16 + j] = Wf_Wi_Wh_x[r * 48 + 16 + j]! + bi[j]!;
-        }
-        {
-          // f = σ(Wf·x + bf)   minlstm.cell:16
-          f_i_tape[(start * B + r) * 32 + j + 1] = Wf_Wi_Wh_x[r * 48 + j + 1]! + bf[j + 1]!;
-          // i = σ(Wi·x + bi)   minlstm.cell:17
-          f_i_tape[(start * B + r) * 32 + 16 + j + 1] =
-            Wf_Wi_Wh_x[r * 48 + 16 + j + 1]! + bi[j + 1]!;
-        }
-        {
-          // f = σ(Wf·x + bf)   minlstm.cell:16
-          f_i_tape[(start * B + r) * 32 + j + 2] = Wf_Wi_Wh_x[r * 48 + j + 2]! + bf[j + 2]!;
-          // i = σ(Wi·x + bi)   minlstm.cell:17
-          f_i_tape[(start * B + r) * 32 + 16 + j + 2] =
-            Wf_Wi_Wh_x[r * 48 + 16 + j + 2]! + bi[j + 2]!;
-        }
-        {
-          // f = σ(Wf·x + bf)   minlstm.cell:16
-          f_i_tape[(start * B + r) * 32 + j + 3] = Wf_Wi_Wh_x[r * 48 + j + 3]! + bf[j + 3]!;
-          // i = σ(Wi·x + bi)   minlstm.cell:17
-          f_i_tape[(start * B + r) * 32 + 16 + j + 3] =
-            Wf_Wi_Wh_x[r * 48 + 16 + j + 3]! + bi[j + 3]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(0, steps * B, Wf_Wi_Wh_x, 0, bf, 0, f_i_tape, start * B * 32, Wf_Wi_Wh_x, 16, bi, 0, f_i_tape, start * B * 32 + 16)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // f = σ(Wf·x + bf)   minlstm.cell:16
+            f_i_tape[(start * B + r) * 32 + j] = Wf_Wi_Wh_x[r * 48 + j]! + bf[j]!;
+            // i = σ(Wi·x + bi)   minlstm.cell:17
+            f_i_tape[(start * B + r) * 32 + 16 + j] = Wf_Wi_Wh_x[r * 48 + 16 + j]! + bi[j]!;
+          }
+          {
+            // f = σ(Wf·x + bf)   minlstm.cell:16
+            f_i_tape[(start * B + r) * 32 + j + 1] = Wf_Wi_Wh_x[r * 48 + j + 1]! + bf[j + 1]!;
+            // i = σ(Wi·x + bi)   minlstm.cell:17
+            f_i_tape[(start * B + r) * 32 + 16 + j + 1] =
+              Wf_Wi_Wh_x[r * 48 + 16 + j + 1]! + bi[j + 1]!;
+          }
+          {
+            // f = σ(Wf·x + bf)   minlstm.cell:16
+            f_i_tape[(start * B + r) * 32 + j + 2] = Wf_Wi_Wh_x[r * 48 + j + 2]! + bf[j + 2]!;
+            // i = σ(Wi·x + bi)   minlstm.cell:17
+            f_i_tape[(start * B + r) * 32 + 16 + j + 2] =
+              Wf_Wi_Wh_x[r * 48 + 16 + j + 2]! + bi[j + 2]!;
+          }
+          {
+            // f = σ(Wf·x + bf)   minlstm.cell:16
+            f_i_tape[(start * B + r) * 32 + j + 3] = Wf_Wi_Wh_x[r * 48 + j + 3]! + bf[j + 3]!;
+            // i = σ(Wi·x + bi)   minlstm.cell:17
+            f_i_tape[(start * B + r) * 32 + 16 + j + 3] =
+              Wf_Wi_Wh_x[r * 48 + 16 + j + 3]! + bi[j + 3]!;
+          }
         }
       }
     }
     // f, i = σ(…), for all T * B rows   minlstm.cell:16, 17
     mm.sigmoid(steps * B * 32, f_i_tape, start * B * 32, f_i_tape, start * B * 32);
-    for (let r = 0; r < steps * B; r++) {
-      for (let j = 0; j < 16; j += 4) {
-        {
-          // s = f + i   minlstm.cell:18
-          const s = f_i_tape[(start * B + r) * 32 + j]! + f_i_tape[(start * B + r) * 32 + 16 + j]!;
-          // f_over_s = f / s
-          const f_over_s = f_i_tape[(start * B + r) * 32 + j]! / s;
-          f_over_s_tape[(start * B + r) * 16 + j] = f_over_s;
-          // i_over_s = i / s
-          const i_over_s = f_i_tape[(start * B + r) * 32 + 16 + j]! / s;
-          i_over_s_tape[(start * B + r) * 16 + j] = i_over_s;
-          // Wh_x_plus_bh = Wh_x + bh
-          const Wh_x_plus_bh = Wf_Wi_Wh_x[r * 48 + 32 + j]! + bh[j]!;
-          Wh_x_plus_bh_tape[(start * B + r) * 16 + j] = Wh_x_plus_bh;
-          // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
-          const i_over_s_Wh_x_plus_bh_1 = i_over_s * Wh_x_plus_bh;
-          i_over_s_Wh_x_plus_bh[r * 16 + j] = i_over_s_Wh_x_plus_bh_1;
-        }
-        {
-          // s = f + i   minlstm.cell:18
-          const s =
-            f_i_tape[(start * B + r) * 32 + j + 1]! + f_i_tape[(start * B + r) * 32 + 16 + j + 1]!;
-          // f_over_s = f / s
-          const f_over_s = f_i_tape[(start * B + r) * 32 + j + 1]! / s;
-          f_over_s_tape[(start * B + r) * 16 + j + 1] = f_over_s;
-          // i_over_s = i / s
-          const i_over_s = f_i_tape[(start * B + r) * 32 + 16 + j + 1]! / s;
-          i_over_s_tape[(start * B + r) * 16 + j + 1] = i_over_s;
-          // Wh_x_plus_bh = Wh_x + bh
-          const Wh_x_plus_bh = Wf_Wi_Wh_x[r * 48 + 32 + j + 1]! + bh[j + 1]!;
-          Wh_x_plus_bh_tape[(start * B + r) * 16 + j + 1] = Wh_x_plus_bh;
-          // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
-          const i_over_s_Wh_x_plus_bh_1 = i_over_s * Wh_x_plus_bh;
-          i_over_s_Wh_x_plus_bh[r * 16 + j + 1] = i_over_s_Wh_x_plus_bh_1;
-        }
-        {
-          // s = f + i   minlstm.cell:18
-          const s =
-            f_i_tape[(start * B + r) * 32 + j + 2]! + f_i_tape[(start * B + r) * 32 + 16 + j + 2]!;
-          // f_over_s = f / s
-          const f_over_s = f_i_tape[(start * B + r) * 32 + j + 2]! / s;
-          f_over_s_tape[(start * B + r) * 16 + j + 2] = f_over_s;
-          // i_over_s = i / s
-          const i_over_s = f_i_tape[(start * B + r) * 32 + 16 + j + 2]! / s;
-          i_over_s_tape[(start * B + r) * 16 + j + 2] = i_over_s;
-          // Wh_x_plus_bh = Wh_x + bh
-          const Wh_x_plus_bh = Wf_Wi_Wh_x[r * 48 + 32 + j + 2]! + bh[j + 2]!;
-          Wh_x_plus_bh_tape[(start * B + r) * 16 + j + 2] = Wh_x_plus_bh;
-          // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
-          const i_over_s_Wh_x_plus_bh_1 = i_over_s * Wh_x_plus_bh;
-          i_over_s_Wh_x_plus_bh[r * 16 + j + 2] = i_over_s_Wh_x_plus_bh_1;
-        }
-        {
-          // s = f + i   minlstm.cell:18
-          const s =
-            f_i_tape[(start * B + r) * 32 + j + 3]! + f_i_tape[(start * B + r) * 32 + 16 + j + 3]!;
-          // f_over_s = f / s
-          const f_over_s = f_i_tape[(start * B + r) * 32 + j + 3]! / s;
-          f_over_s_tape[(start * B + r) * 16 + j + 3] = f_over_s;
-          // i_over_s = i / s
-          const i_over_s = f_i_tape[(start * B + r) * 32 + 16 + j + 3]! / s;
-          i_over_s_tape[(start * B + r) * 16 + j + 3] = i_over_s;
-          // Wh_x_plus_bh = Wh_x + bh
-          const Wh_x_plus_bh = Wf_Wi_Wh_x[r * 48 + 32 + j + 3]! + bh[j + 3]!;
-          Wh_x_plus_bh_tape[(start * B + r) * 16 + j + 3] = Wh_x_plus_bh;
-          // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
-          const i_over_s_Wh_x_plus_bh_1 = i_over_s * Wh_x_plus_bh;
-          i_over_s_Wh_x_plus_bh[r * 16 + j + 3] = i_over_s_Wh_x_plus_bh_1;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(1, steps * B, f_i_tape, start * B * 32, f_i_tape, start * B * 32 + 16, f_over_s_tape, start * B * 16, i_over_s_tape, start * B * 16, Wf_Wi_Wh_x, 32, bh, 0, Wh_x_plus_bh_tape, start * B * 16, i_over_s_Wh_x_plus_bh, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // s = f + i   minlstm.cell:18
+            const s =
+              f_i_tape[(start * B + r) * 32 + j]! + f_i_tape[(start * B + r) * 32 + 16 + j]!;
+            // f_over_s = f / s
+            const f_over_s = f_i_tape[(start * B + r) * 32 + j]! / s;
+            f_over_s_tape[(start * B + r) * 16 + j] = f_over_s;
+            // i_over_s = i / s
+            const i_over_s = f_i_tape[(start * B + r) * 32 + 16 + j]! / s;
+            i_over_s_tape[(start * B + r) * 16 + j] = i_over_s;
+            // Wh_x_plus_bh = Wh_x + bh
+            const Wh_x_plus_bh = Wf_Wi_Wh_x[r * 48 + 32 + j]! + bh[j]!;
+            Wh_x_plus_bh_tape[(start * B + r) * 16 + j] = Wh_x_plus_bh;
+            // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
+            const i_over_s_Wh_x_plus_bh_1 = i_over_s * Wh_x_plus_bh;
+            i_over_s_Wh_x_plus_bh[r * 16 + j] = i_over_s_Wh_x_plus_bh_1;
+          }
+          {
+            // s = f + i   minlstm.cell:18
+            const s =
+              f_i_tape[(start * B + r) * 32 + j + 1]! +
+              f_i_tape[(start * B + r) * 32 + 16 + j + 1]!;
+            // f_over_s = f / s
+            const f_over_s = f_i_tape[(start * B + r) * 32 + j + 1]! / s;
+            f_over_s_tape[(start * B + r) * 16 + j + 1] = f_over_s;
+            // i_over_s = i / s
+            const i_over_s = f_i_tape[(start * B + r) * 32 + 16 + j + 1]! / s;
+            i_over_s_tape[(start * B + r) * 16 + j + 1] = i_over_s;
+            // Wh_x_plus_bh = Wh_x + bh
+            const Wh_x_plus_bh = Wf_Wi_Wh_x[r * 48 + 32 + j + 1]! + bh[j + 1]!;
+            Wh_x_plus_bh_tape[(start * B + r) * 16 + j + 1] = Wh_x_plus_bh;
+            // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
+            const i_over_s_Wh_x_plus_bh_1 = i_over_s * Wh_x_plus_bh;
+            i_over_s_Wh_x_plus_bh[r * 16 + j + 1] = i_over_s_Wh_x_plus_bh_1;
+          }
+          {
+            // s = f + i   minlstm.cell:18
+            const s =
+              f_i_tape[(start * B + r) * 32 + j + 2]! +
+              f_i_tape[(start * B + r) * 32 + 16 + j + 2]!;
+            // f_over_s = f / s
+            const f_over_s = f_i_tape[(start * B + r) * 32 + j + 2]! / s;
+            f_over_s_tape[(start * B + r) * 16 + j + 2] = f_over_s;
+            // i_over_s = i / s
+            const i_over_s = f_i_tape[(start * B + r) * 32 + 16 + j + 2]! / s;
+            i_over_s_tape[(start * B + r) * 16 + j + 2] = i_over_s;
+            // Wh_x_plus_bh = Wh_x + bh
+            const Wh_x_plus_bh = Wf_Wi_Wh_x[r * 48 + 32 + j + 2]! + bh[j + 2]!;
+            Wh_x_plus_bh_tape[(start * B + r) * 16 + j + 2] = Wh_x_plus_bh;
+            // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
+            const i_over_s_Wh_x_plus_bh_1 = i_over_s * Wh_x_plus_bh;
+            i_over_s_Wh_x_plus_bh[r * 16 + j + 2] = i_over_s_Wh_x_plus_bh_1;
+          }
+          {
+            // s = f + i   minlstm.cell:18
+            const s =
+              f_i_tape[(start * B + r) * 32 + j + 3]! +
+              f_i_tape[(start * B + r) * 32 + 16 + j + 3]!;
+            // f_over_s = f / s
+            const f_over_s = f_i_tape[(start * B + r) * 32 + j + 3]! / s;
+            f_over_s_tape[(start * B + r) * 16 + j + 3] = f_over_s;
+            // i_over_s = i / s
+            const i_over_s = f_i_tape[(start * B + r) * 32 + 16 + j + 3]! / s;
+            i_over_s_tape[(start * B + r) * 16 + j + 3] = i_over_s;
+            // Wh_x_plus_bh = Wh_x + bh
+            const Wh_x_plus_bh = Wf_Wi_Wh_x[r * 48 + 32 + j + 3]! + bh[j + 3]!;
+            Wh_x_plus_bh_tape[(start * B + r) * 16 + j + 3] = Wh_x_plus_bh;
+            // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
+            const i_over_s_Wh_x_plus_bh_1 = i_over_s * Wh_x_plus_bh;
+            i_over_s_Wh_x_plus_bh[r * 16 + j + 3] = i_over_s_Wh_x_plus_bh_1;
+          }
         }
       }
     }
     for (let t = start; t < start + steps; t++) {
       // The step's row in buffers of the chunk's rows.
       const tc = t - start;
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-            const h =
-              f_over_s_tape[(t * B + b) * 16 + j]! * h_seq[(t * B + b) * 16 + j]! +
-              i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j]!;
-            h_seq[((t + 1) * B + b) * 16 + j] = h;
-            h_out[(t * B + b) * 16 + j] = h;
-          }
-          {
-            // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-            const h =
-              f_over_s_tape[(t * B + b) * 16 + j + 1]! * h_seq[(t * B + b) * 16 + j + 1]! +
-              i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j + 1]!;
-            h_seq[((t + 1) * B + b) * 16 + j + 1] = h;
-            h_out[(t * B + b) * 16 + j + 1] = h;
-          }
-          {
-            // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-            const h =
-              f_over_s_tape[(t * B + b) * 16 + j + 2]! * h_seq[(t * B + b) * 16 + j + 2]! +
-              i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j + 2]!;
-            h_seq[((t + 1) * B + b) * 16 + j + 2] = h;
-            h_out[(t * B + b) * 16 + j + 2] = h;
-          }
-          {
-            // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-            const h =
-              f_over_s_tape[(t * B + b) * 16 + j + 3]! * h_seq[(t * B + b) * 16 + j + 3]! +
-              i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j + 3]!;
-            h_seq[((t + 1) * B + b) * 16 + j + 3] = h;
-            h_out[(t * B + b) * 16 + j + 3] = h;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(2, B, f_over_s_tape, t * B * 16, h_seq, t * B * 16, i_over_s_Wh_x_plus_bh, tc * B * 16, h_seq, (t + 1) * B * 16, h_out, t * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+              const h =
+                f_over_s_tape[(t * B + b) * 16 + j]! * h_seq[(t * B + b) * 16 + j]! +
+                i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j]!;
+              h_seq[((t + 1) * B + b) * 16 + j] = h;
+              h_out[(t * B + b) * 16 + j] = h;
+            }
+            {
+              // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+              const h =
+                f_over_s_tape[(t * B + b) * 16 + j + 1]! * h_seq[(t * B + b) * 16 + j + 1]! +
+                i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j + 1]!;
+              h_seq[((t + 1) * B + b) * 16 + j + 1] = h;
+              h_out[(t * B + b) * 16 + j + 1] = h;
+            }
+            {
+              // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+              const h =
+                f_over_s_tape[(t * B + b) * 16 + j + 2]! * h_seq[(t * B + b) * 16 + j + 2]! +
+                i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j + 2]!;
+              h_seq[((t + 1) * B + b) * 16 + j + 2] = h;
+              h_out[(t * B + b) * 16 + j + 2] = h;
+            }
+            {
+              // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+              const h =
+                f_over_s_tape[(t * B + b) * 16 + j + 3]! * h_seq[(t * B + b) * 16 + j + 3]! +
+                i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j + 3]!;
+              h_seq[((t + 1) * B + b) * 16 + j + 3] = h;
+              h_out[(t * B + b) * 16 + j + 3] = h;
+            }
           }
         }
       }
@@ -316,39 +338,45 @@ function backward(
           }
         }
       }
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j]! + dh_seed[b * 16 + j]!;
-            dh[(tc * B + b) * 16 + j] = dh_1;
-            // dh_prev = ∂L/∂h_prev
-            const dh_prev = dh_1 * f_over_s_tape[(t * B + b) * 16 + j]!;
-            dh_back[b * 16 + j] = dh_prev;
-          }
-          {
-            // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j + 1]! + dh_seed[b * 16 + j + 1]!;
-            dh[(tc * B + b) * 16 + j + 1] = dh_1;
-            // dh_prev = ∂L/∂h_prev
-            const dh_prev = dh_1 * f_over_s_tape[(t * B + b) * 16 + j + 1]!;
-            dh_back[b * 16 + j + 1] = dh_prev;
-          }
-          {
-            // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j + 2]! + dh_seed[b * 16 + j + 2]!;
-            dh[(tc * B + b) * 16 + j + 2] = dh_1;
-            // dh_prev = ∂L/∂h_prev
-            const dh_prev = dh_1 * f_over_s_tape[(t * B + b) * 16 + j + 2]!;
-            dh_back[b * 16 + j + 2] = dh_prev;
-          }
-          {
-            // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-            const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j + 3]! + dh_seed[b * 16 + j + 3]!;
-            dh[(tc * B + b) * 16 + j + 3] = dh_1;
-            // dh_prev = ∂L/∂h_prev
-            const dh_prev = dh_1 * f_over_s_tape[(t * B + b) * 16 + j + 3]!;
-            dh_back[b * 16 + j + 3] = dh_prev;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(3, B, dh_out, t * dh_out_rows * 16, dh_seed, 0, dh, tc * B * 16, f_over_s_tape, t * B * 16, dh_back, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+              const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j]! + dh_seed[b * 16 + j]!;
+              dh[(tc * B + b) * 16 + j] = dh_1;
+              // dh_prev = ∂L/∂h_prev
+              const dh_prev = dh_1 * f_over_s_tape[(t * B + b) * 16 + j]!;
+              dh_back[b * 16 + j] = dh_prev;
+            }
+            {
+              // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+              const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j + 1]! + dh_seed[b * 16 + j + 1]!;
+              dh[(tc * B + b) * 16 + j + 1] = dh_1;
+              // dh_prev = ∂L/∂h_prev
+              const dh_prev = dh_1 * f_over_s_tape[(t * B + b) * 16 + j + 1]!;
+              dh_back[b * 16 + j + 1] = dh_prev;
+            }
+            {
+              // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+              const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j + 2]! + dh_seed[b * 16 + j + 2]!;
+              dh[(tc * B + b) * 16 + j + 2] = dh_1;
+              // dh_prev = ∂L/∂h_prev
+              const dh_prev = dh_1 * f_over_s_tape[(t * B + b) * 16 + j + 2]!;
+              dh_back[b * 16 + j + 2] = dh_prev;
+            }
+            {
+              // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+              const dh_1 = dh_out[(t * dh_out_rows + b) * 16 + j + 3]! + dh_seed[b * 16 + j + 3]!;
+              dh[(tc * B + b) * 16 + j + 3] = dh_1;
+              // dh_prev = ∂L/∂h_prev
+              const dh_prev = dh_1 * f_over_s_tape[(t * B + b) * 16 + j + 3]!;
+              dh_back[b * 16 + j + 3] = dh_prev;
+            }
           }
         }
       }
@@ -365,202 +393,11 @@ function backward(
       dh_back = dh_was;
     }
     // Param gradients, for the chunk's steps at once.
-    for (let r = 0; r < steps * B; r++) {
-      for (let j = 0; j < 16; j += 4) {
-        {
-          // s = f + i   minlstm.cell:18
-          const s_1 =
-            f_i_tape[(start * B + r) * 32 + j]! + f_i_tape[(start * B + r) * 32 + 16 + j]!;
-          s[r * 16 + j] = s_1;
-          // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-          const dh_1 = dh[r * 16 + j]!;
-          // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
-          const dh_Wh_x_plus_bh_1 = dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + j]!;
-          dh_Wh_x_plus_bh[r * 16 + j] = dh_Wh_x_plus_bh_1;
-          // d_Wh_x = ∂L/∂Wh_x, in h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-          const d_Wh_x_1 = dh_1 * i_over_s_tape[(start * B + r) * 16 + j]!;
-          d_Wh_x[r * 16 + j] = d_Wh_x_1;
-          dbh[j]! += d_Wh_x_1;
-        }
-        {
-          // s = f + i   minlstm.cell:18
-          const s_1 =
-            f_i_tape[(start * B + r) * 32 + j + 1]! + f_i_tape[(start * B + r) * 32 + 16 + j + 1]!;
-          s[r * 16 + j + 1] = s_1;
-          // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-          const dh_1 = dh[r * 16 + j + 1]!;
-          // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
-          const dh_Wh_x_plus_bh_1 = dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + j + 1]!;
-          dh_Wh_x_plus_bh[r * 16 + j + 1] = dh_Wh_x_plus_bh_1;
-          // d_Wh_x = ∂L/∂Wh_x, in h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-          const d_Wh_x_1 = dh_1 * i_over_s_tape[(start * B + r) * 16 + j + 1]!;
-          d_Wh_x[r * 16 + j + 1] = d_Wh_x_1;
-          dbh[j + 1]! += d_Wh_x_1;
-        }
-        {
-          // s = f + i   minlstm.cell:18
-          const s_1 =
-            f_i_tape[(start * B + r) * 32 + j + 2]! + f_i_tape[(start * B + r) * 32 + 16 + j + 2]!;
-          s[r * 16 + j + 2] = s_1;
-          // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-          const dh_1 = dh[r * 16 + j + 2]!;
-          // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
-          const dh_Wh_x_plus_bh_1 = dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + j + 2]!;
-          dh_Wh_x_plus_bh[r * 16 + j + 2] = dh_Wh_x_plus_bh_1;
-          // d_Wh_x = ∂L/∂Wh_x, in h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-          const d_Wh_x_1 = dh_1 * i_over_s_tape[(start * B + r) * 16 + j + 2]!;
-          d_Wh_x[r * 16 + j + 2] = d_Wh_x_1;
-          dbh[j + 2]! += d_Wh_x_1;
-        }
-        {
-          // s = f + i   minlstm.cell:18
-          const s_1 =
-            f_i_tape[(start * B + r) * 32 + j + 3]! + f_i_tape[(start * B + r) * 32 + 16 + j + 3]!;
-          s[r * 16 + j + 3] = s_1;
-          // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-          const dh_1 = dh[r * 16 + j + 3]!;
-          // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
-          const dh_Wh_x_plus_bh_1 = dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + j + 3]!;
-          dh_Wh_x_plus_bh[r * 16 + j + 3] = dh_Wh_x_plus_bh_1;
-          // d_Wh_x = ∂L/∂Wh_x, in h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-          const d_Wh_x_1 = dh_1 * i_over_s_tape[(start * B + r) * 16 + j + 3]!;
-          d_Wh_x[r * 16 + j + 3] = d_Wh_x_1;
-          dbh[j + 3]! += d_Wh_x_1;
-        }
-      }
-    }
-    // dWh = ∂L/∂Wh
-    mm.tn(steps * B, 16, 8, d_Wh_x, 0, 16, x, start * B * 8, 8, dWh, 0, 1); // dWh += Σ_m d_Wh_x[m] ⊗ x[m], for all steps * B rows
-    for (let r = 0; r < steps * B; r++) {
-      for (let j = 0; j < 16; j += 4) {
-        {
-          // dh_h_prev = dh ⊙ h_prev
-          const dh_h_prev_1 = dh[r * 16 + j]! * h_seq[(start * B + r) * 16 + j]!;
-          dh_h_prev[r * 16 + j] = dh_h_prev_1;
-          // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
-          const dh_Wh_x_plus_bh_1 = dh_Wh_x_plus_bh[r * 16 + j]!;
-          // s = f + i   minlstm.cell:18
-          const s_1 = s[r * 16 + j]!;
-          // ds = ∂L/∂s, s = f + i   minlstm.cell:18
-          const ds_1 =
-            -((dh_Wh_x_plus_bh_1 * i_over_s_tape[(start * B + r) * 16 + j]!) / s_1) +
-            -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j]!) / s_1);
-          ds[r * 16 + j] = ds_1;
-          // i = σ(Wi·x + bi)   minlstm.cell:17
-          const i = f_i_tape[(start * B + r) * 32 + 16 + j]!;
-          // di_pre = ∂L/∂(Wi·x + bi)   minlstm.cell:17
-          const di_pre_1 = (dh_Wh_x_plus_bh_1 / s_1 + ds_1) * (i * (1 - i));
-          di_pre[r * 16 + j] = di_pre_1;
-          dbi[j]! += di_pre_1;
-        }
-        {
-          // dh_h_prev = dh ⊙ h_prev
-          const dh_h_prev_1 = dh[r * 16 + j + 1]! * h_seq[(start * B + r) * 16 + j + 1]!;
-          dh_h_prev[r * 16 + j + 1] = dh_h_prev_1;
-          // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
-          const dh_Wh_x_plus_bh_1 = dh_Wh_x_plus_bh[r * 16 + j + 1]!;
-          // s = f + i   minlstm.cell:18
-          const s_1 = s[r * 16 + j + 1]!;
-          // ds = ∂L/∂s, s = f + i   minlstm.cell:18
-          const ds_1 =
-            -((dh_Wh_x_plus_bh_1 * i_over_s_tape[(start * B + r) * 16 + j + 1]!) / s_1) +
-            -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j + 1]!) / s_1);
-          ds[r * 16 + j + 1] = ds_1;
-          // i = σ(Wi·x + bi)   minlstm.cell:17
-          const i = f_i_tape[(start * B + r) * 32 + 16 + j + 1]!;
-          // di_pre = ∂L/∂(Wi·x + bi)   minlstm.cell:17
-          const di_pre_1 = (dh_Wh_x_plus_bh_1 / s_1 + ds_1) * (i * (1 - i));
-          di_pre[r * 16 + j + 1] = di_pre_1;
-          dbi[j + 1]! += di_pre_1;
-        }
-        {
-          // dh_h_prev = dh ⊙ h_prev
-          const dh_h_prev_1 = dh[r * 16 + j + 2]! * h_seq[(start * B + r) * 16 + j + 2]!;
-          dh_h_prev[r * 16 + j + 2] = dh_h_prev_1;
-          // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
-          const dh_Wh_x_plus_bh_1 = dh_Wh_x_plus_bh[r * 16 + j + 2]!;
-          // s = f + i   minlstm.cell:18
-          const s_1 = s[r * 16 + j + 2]!;
-          // ds = ∂L/∂s, s = f + i   minlstm.cell:18
-          const ds_1 =
-            -((dh_Wh_x_plus_bh_1 * i_over_s_tape[(start * B + r) * 16 + j + 2]!) / s_1) +
-            -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j + 2]!) / s_1);
-          ds[r * 16 + j + 2] = ds_1;
-          // i = σ(Wi·x + bi)   minlstm.cell:17
-          const i = f_i_tape[(start * B + r) * 32 + 16 + j + 2]!;
-          // di_pre = ∂L/∂(Wi·x + bi)   minlstm.cell:17
-          const di_pre_1 = (dh_Wh_x_plus_bh_1 / s_1 + ds_1) * (i * (1 - i));
-          di_pre[r * 16 + j + 2] = di_pre_1;
-          dbi[j + 2]! += di_pre_1;
-        }
-        {
-          // dh_h_prev = dh ⊙ h_prev
-          const dh_h_prev_1 = dh[r * 16 + j + 3]! * h_seq[(start * B + r) * 16 + j + 3]!;
-          dh_h_prev[r * 16 + j + 3] = dh_h_prev_1;
-          // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
-          const dh_Wh_x_plus_bh_1 = dh_Wh_x_plus_bh[r * 16 + j + 3]!;
-          // s = f + i   minlstm.cell:18
-          const s_1 = s[r * 16 + j + 3]!;
-          // ds = ∂L/∂s, s = f + i   minlstm.cell:18
-          const ds_1 =
-            -((dh_Wh_x_plus_bh_1 * i_over_s_tape[(start * B + r) * 16 + j + 3]!) / s_1) +
-            -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j + 3]!) / s_1);
-          ds[r * 16 + j + 3] = ds_1;
-          // i = σ(Wi·x + bi)   minlstm.cell:17
-          const i = f_i_tape[(start * B + r) * 32 + 16 + j + 3]!;
-          // di_pre = ∂L/∂(Wi·x + bi)   minlstm.cell:17
-          const di_pre_1 = (dh_Wh_x_plus_bh_1 / s_1 + ds_1) * (i * (1 - i));
-          di_pre[r * 16 + j + 3] = di_pre_1;
-          dbi[j + 3]! += di_pre_1;
-        }
-      }
-    }
-    // dWi = ∂L/∂Wi
-    mm.tn(steps * B, 16, 8, di_pre, 0, 16, x, start * B * 8, 8, dWi, 0, 1); // dWi += Σ_m di_pre[m] ⊗ x[m], for all steps * B rows
-    for (let r = 0; r < steps * B; r++) {
-      for (let j = 0; j < 16; j += 4) {
-        {
-          // f = σ(Wf·x + bf)   minlstm.cell:16
-          const f = f_i_tape[(start * B + r) * 32 + j]!;
-          // df_pre = ∂L/∂(Wf·x + bf)   minlstm.cell:16
-          const df_pre_1 =
-            (dh_h_prev[r * 16 + j]! / s[r * 16 + j]! + ds[r * 16 + j]!) * (f * (1 - f));
-          df_pre[r * 16 + j] = df_pre_1;
-          dbf[j]! += df_pre_1;
-        }
-        {
-          // f = σ(Wf·x + bf)   minlstm.cell:16
-          const f = f_i_tape[(start * B + r) * 32 + j + 1]!;
-          // df_pre = ∂L/∂(Wf·x + bf)   minlstm.cell:16
-          const df_pre_1 =
-            (dh_h_prev[r * 16 + j + 1]! / s[r * 16 + j + 1]! + ds[r * 16 + j + 1]!) * (f * (1 - f));
-          df_pre[r * 16 + j + 1] = df_pre_1;
-          dbf[j + 1]! += df_pre_1;
-        }
-        {
-          // f = σ(Wf·x + bf)   minlstm.cell:16
-          const f = f_i_tape[(start * B + r) * 32 + j + 2]!;
-          // df_pre = ∂L/∂(Wf·x + bf)   minlstm.cell:16
-          const df_pre_1 =
-            (dh_h_prev[r * 16 + j + 2]! / s[r * 16 + j + 2]! + ds[r * 16 + j + 2]!) * (f * (1 - f));
-          df_pre[r * 16 + j + 2] = df_pre_1;
-          dbf[j + 2]! += df_pre_1;
-        }
-        {
-          // f = σ(Wf·x + bf)   minlstm.cell:16
-          const f = f_i_tape[(start * B + r) * 32 + j + 3]!;
-          // df_pre = ∂L/∂(Wf·x + bf)   minlstm.cell:16
-          const df_pre_1 =
-            (dh_h_prev[r * 16 + j + 3]! / s[r * 16 + j + 3]! + ds[r * 16 + j + 3]!) * (f * (1 - f));
-          df_pre[r * 16 + j + 3] = df_pre_1;
-          dbf[j + 3]! += df_pre_1;
-        }
-      }
-    }
-    // dWf = ∂L/∂Wf
-    mm.tn(steps * B, 16, 8, df_pre, 0, 16, x, start * B * 8, 8, dWf, 0, 1); // dWf += Σ_m df_pre[m] ⊗ x[m], for all steps * B rows
-    // Input gradients, for the chunk's steps at once, when asked for.
-    if (inputGrads) {
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(4, steps * B, f_i_tape, start * B * 32, f_i_tape, start * B * 32 + 16, s, 0, dh, 0, Wh_x_plus_bh_tape, start * B * 16, dh_Wh_x_plus_bh, 0, i_over_s_tape, start * B * 16, d_Wh_x, 0, dbh, 0)
+    ) {
       for (let r = 0; r < steps * B; r++) {
         for (let j = 0; j < 16; j += 4) {
           {
@@ -573,14 +410,10 @@ function backward(
             // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
             const dh_Wh_x_plus_bh_1 = dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + j]!;
             dh_Wh_x_plus_bh[r * 16 + j] = dh_Wh_x_plus_bh_1;
-            // dh_h_prev = dh ⊙ h_prev
-            const dh_h_prev_1 = dh_1 * h_seq[(start * B + r) * 16 + j]!;
-            dh_h_prev[r * 16 + j] = dh_h_prev_1;
-            // ds = ∂L/∂s, s = f + i   minlstm.cell:18
-            const ds_1 =
-              -((dh_Wh_x_plus_bh_1 * i_over_s_tape[(start * B + r) * 16 + j]!) / s_1) +
-              -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j]!) / s_1);
-            ds[r * 16 + j] = ds_1;
+            // d_Wh_x = ∂L/∂Wh_x, in h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+            const d_Wh_x_1 = dh_1 * i_over_s_tape[(start * B + r) * 16 + j]!;
+            d_Wh_x[r * 16 + j] = d_Wh_x_1;
+            dbh[j]! += d_Wh_x_1;
           }
           {
             // s = f + i   minlstm.cell:18
@@ -593,14 +426,10 @@ function backward(
             // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
             const dh_Wh_x_plus_bh_1 = dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + j + 1]!;
             dh_Wh_x_plus_bh[r * 16 + j + 1] = dh_Wh_x_plus_bh_1;
-            // dh_h_prev = dh ⊙ h_prev
-            const dh_h_prev_1 = dh_1 * h_seq[(start * B + r) * 16 + j + 1]!;
-            dh_h_prev[r * 16 + j + 1] = dh_h_prev_1;
-            // ds = ∂L/∂s, s = f + i   minlstm.cell:18
-            const ds_1 =
-              -((dh_Wh_x_plus_bh_1 * i_over_s_tape[(start * B + r) * 16 + j + 1]!) / s_1) +
-              -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j + 1]!) / s_1);
-            ds[r * 16 + j + 1] = ds_1;
+            // d_Wh_x = ∂L/∂Wh_x, in h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+            const d_Wh_x_1 = dh_1 * i_over_s_tape[(start * B + r) * 16 + j + 1]!;
+            d_Wh_x[r * 16 + j + 1] = d_Wh_x_1;
+            dbh[j + 1]! += d_Wh_x_1;
           }
           {
             // s = f + i   minlstm.cell:18
@@ -613,14 +442,10 @@ function backward(
             // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
             const dh_Wh_x_plus_bh_1 = dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + j + 2]!;
             dh_Wh_x_plus_bh[r * 16 + j + 2] = dh_Wh_x_plus_bh_1;
-            // dh_h_prev = dh ⊙ h_prev
-            const dh_h_prev_1 = dh_1 * h_seq[(start * B + r) * 16 + j + 2]!;
-            dh_h_prev[r * 16 + j + 2] = dh_h_prev_1;
-            // ds = ∂L/∂s, s = f + i   minlstm.cell:18
-            const ds_1 =
-              -((dh_Wh_x_plus_bh_1 * i_over_s_tape[(start * B + r) * 16 + j + 2]!) / s_1) +
-              -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j + 2]!) / s_1);
-            ds[r * 16 + j + 2] = ds_1;
+            // d_Wh_x = ∂L/∂Wh_x, in h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+            const d_Wh_x_1 = dh_1 * i_over_s_tape[(start * B + r) * 16 + j + 2]!;
+            d_Wh_x[r * 16 + j + 2] = d_Wh_x_1;
+            dbh[j + 2]! += d_Wh_x_1;
           }
           {
             // s = f + i   minlstm.cell:18
@@ -633,14 +458,247 @@ function backward(
             // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
             const dh_Wh_x_plus_bh_1 = dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + j + 3]!;
             dh_Wh_x_plus_bh[r * 16 + j + 3] = dh_Wh_x_plus_bh_1;
+            // d_Wh_x = ∂L/∂Wh_x, in h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+            const d_Wh_x_1 = dh_1 * i_over_s_tape[(start * B + r) * 16 + j + 3]!;
+            d_Wh_x[r * 16 + j + 3] = d_Wh_x_1;
+            dbh[j + 3]! += d_Wh_x_1;
+          }
+        }
+      }
+    }
+    // dWh = ∂L/∂Wh
+    mm.tn(steps * B, 16, 8, d_Wh_x, 0, 16, x, start * B * 8, 8, dWh, 0, 1); // dWh += Σ_m d_Wh_x[m] ⊗ x[m], for all steps * B rows
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(5, steps * B, dh, 0, h_seq, start * B * 16, dh_h_prev, 0, dh_Wh_x_plus_bh, 0, s, 0, i_over_s_tape, start * B * 16, f_over_s_tape, start * B * 16, ds, 0, f_i_tape, start * B * 32 + 16, di_pre, 0, dbi, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let j = 0; j < 16; j += 4) {
+          {
             // dh_h_prev = dh ⊙ h_prev
-            const dh_h_prev_1 = dh_1 * h_seq[(start * B + r) * 16 + j + 3]!;
+            const dh_h_prev_1 = dh[r * 16 + j]! * h_seq[(start * B + r) * 16 + j]!;
+            dh_h_prev[r * 16 + j] = dh_h_prev_1;
+            // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
+            const dh_Wh_x_plus_bh_1 = dh_Wh_x_plus_bh[r * 16 + j]!;
+            // s = f + i   minlstm.cell:18
+            const s_1 = s[r * 16 + j]!;
+            // ds = ∂L/∂s, s = f + i   minlstm.cell:18
+            const ds_1 =
+              -((dh_Wh_x_plus_bh_1 * i_over_s_tape[(start * B + r) * 16 + j]!) / s_1) +
+              -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j]!) / s_1);
+            ds[r * 16 + j] = ds_1;
+            // i = σ(Wi·x + bi)   minlstm.cell:17
+            const i = f_i_tape[(start * B + r) * 32 + 16 + j]!;
+            // di_pre = ∂L/∂(Wi·x + bi)   minlstm.cell:17
+            const di_pre_1 = (dh_Wh_x_plus_bh_1 / s_1 + ds_1) * (i * (1 - i));
+            di_pre[r * 16 + j] = di_pre_1;
+            dbi[j]! += di_pre_1;
+          }
+          {
+            // dh_h_prev = dh ⊙ h_prev
+            const dh_h_prev_1 = dh[r * 16 + j + 1]! * h_seq[(start * B + r) * 16 + j + 1]!;
+            dh_h_prev[r * 16 + j + 1] = dh_h_prev_1;
+            // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
+            const dh_Wh_x_plus_bh_1 = dh_Wh_x_plus_bh[r * 16 + j + 1]!;
+            // s = f + i   minlstm.cell:18
+            const s_1 = s[r * 16 + j + 1]!;
+            // ds = ∂L/∂s, s = f + i   minlstm.cell:18
+            const ds_1 =
+              -((dh_Wh_x_plus_bh_1 * i_over_s_tape[(start * B + r) * 16 + j + 1]!) / s_1) +
+              -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j + 1]!) / s_1);
+            ds[r * 16 + j + 1] = ds_1;
+            // i = σ(Wi·x + bi)   minlstm.cell:17
+            const i = f_i_tape[(start * B + r) * 32 + 16 + j + 1]!;
+            // di_pre = ∂L/∂(Wi·x + bi)   minlstm.cell:17
+            const di_pre_1 = (dh_Wh_x_plus_bh_1 / s_1 + ds_1) * (i * (1 - i));
+            di_pre[r * 16 + j + 1] = di_pre_1;
+            dbi[j + 1]! += di_pre_1;
+          }
+          {
+            // dh_h_prev = dh ⊙ h_prev
+            const dh_h_prev_1 = dh[r * 16 + j + 2]! * h_seq[(start * B + r) * 16 + j + 2]!;
+            dh_h_prev[r * 16 + j + 2] = dh_h_prev_1;
+            // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
+            const dh_Wh_x_plus_bh_1 = dh_Wh_x_plus_bh[r * 16 + j + 2]!;
+            // s = f + i   minlstm.cell:18
+            const s_1 = s[r * 16 + j + 2]!;
+            // ds = ∂L/∂s, s = f + i   minlstm.cell:18
+            const ds_1 =
+              -((dh_Wh_x_plus_bh_1 * i_over_s_tape[(start * B + r) * 16 + j + 2]!) / s_1) +
+              -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j + 2]!) / s_1);
+            ds[r * 16 + j + 2] = ds_1;
+            // i = σ(Wi·x + bi)   minlstm.cell:17
+            const i = f_i_tape[(start * B + r) * 32 + 16 + j + 2]!;
+            // di_pre = ∂L/∂(Wi·x + bi)   minlstm.cell:17
+            const di_pre_1 = (dh_Wh_x_plus_bh_1 / s_1 + ds_1) * (i * (1 - i));
+            di_pre[r * 16 + j + 2] = di_pre_1;
+            dbi[j + 2]! += di_pre_1;
+          }
+          {
+            // dh_h_prev = dh ⊙ h_prev
+            const dh_h_prev_1 = dh[r * 16 + j + 3]! * h_seq[(start * B + r) * 16 + j + 3]!;
             dh_h_prev[r * 16 + j + 3] = dh_h_prev_1;
+            // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
+            const dh_Wh_x_plus_bh_1 = dh_Wh_x_plus_bh[r * 16 + j + 3]!;
+            // s = f + i   minlstm.cell:18
+            const s_1 = s[r * 16 + j + 3]!;
             // ds = ∂L/∂s, s = f + i   minlstm.cell:18
             const ds_1 =
               -((dh_Wh_x_plus_bh_1 * i_over_s_tape[(start * B + r) * 16 + j + 3]!) / s_1) +
               -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j + 3]!) / s_1);
             ds[r * 16 + j + 3] = ds_1;
+            // i = σ(Wi·x + bi)   minlstm.cell:17
+            const i = f_i_tape[(start * B + r) * 32 + 16 + j + 3]!;
+            // di_pre = ∂L/∂(Wi·x + bi)   minlstm.cell:17
+            const di_pre_1 = (dh_Wh_x_plus_bh_1 / s_1 + ds_1) * (i * (1 - i));
+            di_pre[r * 16 + j + 3] = di_pre_1;
+            dbi[j + 3]! += di_pre_1;
+          }
+        }
+      }
+    }
+    // dWi = ∂L/∂Wi
+    mm.tn(steps * B, 16, 8, di_pre, 0, 16, x, start * B * 8, 8, dWi, 0, 1); // dWi += Σ_m di_pre[m] ⊗ x[m], for all steps * B rows
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(6, steps * B, f_i_tape, start * B * 32, dh_h_prev, 0, s, 0, ds, 0, df_pre, 0, dbf, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // f = σ(Wf·x + bf)   minlstm.cell:16
+            const f = f_i_tape[(start * B + r) * 32 + j]!;
+            // df_pre = ∂L/∂(Wf·x + bf)   minlstm.cell:16
+            const df_pre_1 =
+              (dh_h_prev[r * 16 + j]! / s[r * 16 + j]! + ds[r * 16 + j]!) * (f * (1 - f));
+            df_pre[r * 16 + j] = df_pre_1;
+            dbf[j]! += df_pre_1;
+          }
+          {
+            // f = σ(Wf·x + bf)   minlstm.cell:16
+            const f = f_i_tape[(start * B + r) * 32 + j + 1]!;
+            // df_pre = ∂L/∂(Wf·x + bf)   minlstm.cell:16
+            const df_pre_1 =
+              (dh_h_prev[r * 16 + j + 1]! / s[r * 16 + j + 1]! + ds[r * 16 + j + 1]!) *
+              (f * (1 - f));
+            df_pre[r * 16 + j + 1] = df_pre_1;
+            dbf[j + 1]! += df_pre_1;
+          }
+          {
+            // f = σ(Wf·x + bf)   minlstm.cell:16
+            const f = f_i_tape[(start * B + r) * 32 + j + 2]!;
+            // df_pre = ∂L/∂(Wf·x + bf)   minlstm.cell:16
+            const df_pre_1 =
+              (dh_h_prev[r * 16 + j + 2]! / s[r * 16 + j + 2]! + ds[r * 16 + j + 2]!) *
+              (f * (1 - f));
+            df_pre[r * 16 + j + 2] = df_pre_1;
+            dbf[j + 2]! += df_pre_1;
+          }
+          {
+            // f = σ(Wf·x + bf)   minlstm.cell:16
+            const f = f_i_tape[(start * B + r) * 32 + j + 3]!;
+            // df_pre = ∂L/∂(Wf·x + bf)   minlstm.cell:16
+            const df_pre_1 =
+              (dh_h_prev[r * 16 + j + 3]! / s[r * 16 + j + 3]! + ds[r * 16 + j + 3]!) *
+              (f * (1 - f));
+            df_pre[r * 16 + j + 3] = df_pre_1;
+            dbf[j + 3]! += df_pre_1;
+          }
+        }
+      }
+    }
+    // dWf = ∂L/∂Wf
+    mm.tn(steps * B, 16, 8, df_pre, 0, 16, x, start * B * 8, 8, dWf, 0, 1); // dWf += Σ_m df_pre[m] ⊗ x[m], for all steps * B rows
+    // Input gradients, for the chunk's steps at once, when asked for.
+    if (inputGrads) {
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(7, steps * B, f_i_tape, start * B * 32, f_i_tape, start * B * 32 + 16, s, 0, dh, 0, Wh_x_plus_bh_tape, start * B * 16, dh_Wh_x_plus_bh, 0, h_seq, start * B * 16, dh_h_prev, 0, i_over_s_tape, start * B * 16, f_over_s_tape, start * B * 16, ds, 0)
+      ) {
+        for (let r = 0; r < steps * B; r++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // s = f + i   minlstm.cell:18
+              const s_1 =
+                f_i_tape[(start * B + r) * 32 + j]! + f_i_tape[(start * B + r) * 32 + 16 + j]!;
+              s[r * 16 + j] = s_1;
+              // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+              const dh_1 = dh[r * 16 + j]!;
+              // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
+              const dh_Wh_x_plus_bh_1 = dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + j]!;
+              dh_Wh_x_plus_bh[r * 16 + j] = dh_Wh_x_plus_bh_1;
+              // dh_h_prev = dh ⊙ h_prev
+              const dh_h_prev_1 = dh_1 * h_seq[(start * B + r) * 16 + j]!;
+              dh_h_prev[r * 16 + j] = dh_h_prev_1;
+              // ds = ∂L/∂s, s = f + i   minlstm.cell:18
+              const ds_1 =
+                -((dh_Wh_x_plus_bh_1 * i_over_s_tape[(start * B + r) * 16 + j]!) / s_1) +
+                -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j]!) / s_1);
+              ds[r * 16 + j] = ds_1;
+            }
+            {
+              // s = f + i   minlstm.cell:18
+              const s_1 =
+                f_i_tape[(start * B + r) * 32 + j + 1]! +
+                f_i_tape[(start * B + r) * 32 + 16 + j + 1]!;
+              s[r * 16 + j + 1] = s_1;
+              // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+              const dh_1 = dh[r * 16 + j + 1]!;
+              // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
+              const dh_Wh_x_plus_bh_1 = dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + j + 1]!;
+              dh_Wh_x_plus_bh[r * 16 + j + 1] = dh_Wh_x_plus_bh_1;
+              // dh_h_prev = dh ⊙ h_prev
+              const dh_h_prev_1 = dh_1 * h_seq[(start * B + r) * 16 + j + 1]!;
+              dh_h_prev[r * 16 + j + 1] = dh_h_prev_1;
+              // ds = ∂L/∂s, s = f + i   minlstm.cell:18
+              const ds_1 =
+                -((dh_Wh_x_plus_bh_1 * i_over_s_tape[(start * B + r) * 16 + j + 1]!) / s_1) +
+                -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j + 1]!) / s_1);
+              ds[r * 16 + j + 1] = ds_1;
+            }
+            {
+              // s = f + i   minlstm.cell:18
+              const s_1 =
+                f_i_tape[(start * B + r) * 32 + j + 2]! +
+                f_i_tape[(start * B + r) * 32 + 16 + j + 2]!;
+              s[r * 16 + j + 2] = s_1;
+              // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+              const dh_1 = dh[r * 16 + j + 2]!;
+              // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
+              const dh_Wh_x_plus_bh_1 = dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + j + 2]!;
+              dh_Wh_x_plus_bh[r * 16 + j + 2] = dh_Wh_x_plus_bh_1;
+              // dh_h_prev = dh ⊙ h_prev
+              const dh_h_prev_1 = dh_1 * h_seq[(start * B + r) * 16 + j + 2]!;
+              dh_h_prev[r * 16 + j + 2] = dh_h_prev_1;
+              // ds = ∂L/∂s, s = f + i   minlstm.cell:18
+              const ds_1 =
+                -((dh_Wh_x_plus_bh_1 * i_over_s_tape[(start * B + r) * 16 + j + 2]!) / s_1) +
+                -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j + 2]!) / s_1);
+              ds[r * 16 + j + 2] = ds_1;
+            }
+            {
+              // s = f + i   minlstm.cell:18
+              const s_1 =
+                f_i_tape[(start * B + r) * 32 + j + 3]! +
+                f_i_tape[(start * B + r) * 32 + 16 + j + 3]!;
+              s[r * 16 + j + 3] = s_1;
+              // dh = ∂L/∂h, h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+              const dh_1 = dh[r * 16 + j + 3]!;
+              // dh_Wh_x_plus_bh = dh ⊙ Wh_x_plus_bh
+              const dh_Wh_x_plus_bh_1 = dh_1 * Wh_x_plus_bh_tape[(start * B + r) * 16 + j + 3]!;
+              dh_Wh_x_plus_bh[r * 16 + j + 3] = dh_Wh_x_plus_bh_1;
+              // dh_h_prev = dh ⊙ h_prev
+              const dh_h_prev_1 = dh_1 * h_seq[(start * B + r) * 16 + j + 3]!;
+              dh_h_prev[r * 16 + j + 3] = dh_h_prev_1;
+              // ds = ∂L/∂s, s = f + i   minlstm.cell:18
+              const ds_1 =
+                -((dh_Wh_x_plus_bh_1 * i_over_s_tape[(start * B + r) * 16 + j + 3]!) / s_1) +
+                -((dh_h_prev_1 * f_over_s_tape[(start * B + r) * 16 + j + 3]!) / s_1);
+              ds[r * 16 + j + 3] = ds_1;
+            }
           }
         }
       }
@@ -699,77 +757,89 @@ function step(
   }
   // Wf_Wi_Wh_x = Wf_Wi_Wh·x
   mm.nt(B, 48, 8, x, 0, 8, Wf_Wi_Wh, 0, Wf_Wi_Wh_x, 0, 48, 0); // Wf_Wi_Wh_x[m] = Wf_Wi_Wh · x[m], for each of B rows
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j += 4) {
-      {
-        // f = σ(Wf·x + bf)   minlstm.cell:16
-        f_i[b * 32 + j] = Wf_Wi_Wh_x[b * 48 + j]! + bf[j]!;
-        // i = σ(Wi·x + bi)   minlstm.cell:17
-        f_i[b * 32 + 16 + j] = Wf_Wi_Wh_x[b * 48 + 16 + j]! + bi[j]!;
-      }
-      {
-        // f = σ(Wf·x + bf)   minlstm.cell:16
-        f_i[b * 32 + j + 1] = Wf_Wi_Wh_x[b * 48 + j + 1]! + bf[j + 1]!;
-        // i = σ(Wi·x + bi)   minlstm.cell:17
-        f_i[b * 32 + 16 + j + 1] = Wf_Wi_Wh_x[b * 48 + 16 + j + 1]! + bi[j + 1]!;
-      }
-      {
-        // f = σ(Wf·x + bf)   minlstm.cell:16
-        f_i[b * 32 + j + 2] = Wf_Wi_Wh_x[b * 48 + j + 2]! + bf[j + 2]!;
-        // i = σ(Wi·x + bi)   minlstm.cell:17
-        f_i[b * 32 + 16 + j + 2] = Wf_Wi_Wh_x[b * 48 + 16 + j + 2]! + bi[j + 2]!;
-      }
-      {
-        // f = σ(Wf·x + bf)   minlstm.cell:16
-        f_i[b * 32 + j + 3] = Wf_Wi_Wh_x[b * 48 + j + 3]! + bf[j + 3]!;
-        // i = σ(Wi·x + bi)   minlstm.cell:17
-        f_i[b * 32 + 16 + j + 3] = Wf_Wi_Wh_x[b * 48 + 16 + j + 3]! + bi[j + 3]!;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(8, B, Wf_Wi_Wh_x, 0, bf, 0, f_i, 0, Wf_Wi_Wh_x, 16, bi, 0, f_i, 16)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j += 4) {
+        {
+          // f = σ(Wf·x + bf)   minlstm.cell:16
+          f_i[b * 32 + j] = Wf_Wi_Wh_x[b * 48 + j]! + bf[j]!;
+          // i = σ(Wi·x + bi)   minlstm.cell:17
+          f_i[b * 32 + 16 + j] = Wf_Wi_Wh_x[b * 48 + 16 + j]! + bi[j]!;
+        }
+        {
+          // f = σ(Wf·x + bf)   minlstm.cell:16
+          f_i[b * 32 + j + 1] = Wf_Wi_Wh_x[b * 48 + j + 1]! + bf[j + 1]!;
+          // i = σ(Wi·x + bi)   minlstm.cell:17
+          f_i[b * 32 + 16 + j + 1] = Wf_Wi_Wh_x[b * 48 + 16 + j + 1]! + bi[j + 1]!;
+        }
+        {
+          // f = σ(Wf·x + bf)   minlstm.cell:16
+          f_i[b * 32 + j + 2] = Wf_Wi_Wh_x[b * 48 + j + 2]! + bf[j + 2]!;
+          // i = σ(Wi·x + bi)   minlstm.cell:17
+          f_i[b * 32 + 16 + j + 2] = Wf_Wi_Wh_x[b * 48 + 16 + j + 2]! + bi[j + 2]!;
+        }
+        {
+          // f = σ(Wf·x + bf)   minlstm.cell:16
+          f_i[b * 32 + j + 3] = Wf_Wi_Wh_x[b * 48 + j + 3]! + bf[j + 3]!;
+          // i = σ(Wi·x + bi)   minlstm.cell:17
+          f_i[b * 32 + 16 + j + 3] = Wf_Wi_Wh_x[b * 48 + 16 + j + 3]! + bi[j + 3]!;
+        }
       }
     }
   }
   // f, i = σ(…), for each of B rows   minlstm.cell:16, 17
   mm.sigmoid(B * 32, f_i, 0, f_i, 0);
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j += 4) {
-      {
-        // s = f + i   minlstm.cell:18
-        const s = f_i[b * 32 + j]! + f_i[b * 32 + 16 + j]!;
-        // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-        const h =
-          (f_i[b * 32 + j]! / s) * h_seq[b * 16 + j]! +
-          (f_i[b * 32 + 16 + j]! / s) * (Wf_Wi_Wh_x[b * 48 + 32 + j]! + bh[j]!);
-        h_next[b * 16 + j] = h;
-        h_out[b * 16 + j] = h;
-      }
-      {
-        // s = f + i   minlstm.cell:18
-        const s = f_i[b * 32 + j + 1]! + f_i[b * 32 + 16 + j + 1]!;
-        // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-        const h =
-          (f_i[b * 32 + j + 1]! / s) * h_seq[b * 16 + j + 1]! +
-          (f_i[b * 32 + 16 + j + 1]! / s) * (Wf_Wi_Wh_x[b * 48 + 32 + j + 1]! + bh[j + 1]!);
-        h_next[b * 16 + j + 1] = h;
-        h_out[b * 16 + j + 1] = h;
-      }
-      {
-        // s = f + i   minlstm.cell:18
-        const s = f_i[b * 32 + j + 2]! + f_i[b * 32 + 16 + j + 2]!;
-        // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-        const h =
-          (f_i[b * 32 + j + 2]! / s) * h_seq[b * 16 + j + 2]! +
-          (f_i[b * 32 + 16 + j + 2]! / s) * (Wf_Wi_Wh_x[b * 48 + 32 + j + 2]! + bh[j + 2]!);
-        h_next[b * 16 + j + 2] = h;
-        h_out[b * 16 + j + 2] = h;
-      }
-      {
-        // s = f + i   minlstm.cell:18
-        const s = f_i[b * 32 + j + 3]! + f_i[b * 32 + 16 + j + 3]!;
-        // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-        const h =
-          (f_i[b * 32 + j + 3]! / s) * h_seq[b * 16 + j + 3]! +
-          (f_i[b * 32 + 16 + j + 3]! / s) * (Wf_Wi_Wh_x[b * 48 + 32 + j + 3]! + bh[j + 3]!);
-        h_next[b * 16 + j + 3] = h;
-        h_out[b * 16 + j + 3] = h;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(9, B, f_i, 0, f_i, 16, h_seq, 0, Wf_Wi_Wh_x, 32, bh, 0, h_next, 0, h_out, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j += 4) {
+        {
+          // s = f + i   minlstm.cell:18
+          const s = f_i[b * 32 + j]! + f_i[b * 32 + 16 + j]!;
+          // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+          const h =
+            (f_i[b * 32 + j]! / s) * h_seq[b * 16 + j]! +
+            (f_i[b * 32 + 16 + j]! / s) * (Wf_Wi_Wh_x[b * 48 + 32 + j]! + bh[j]!);
+          h_next[b * 16 + j] = h;
+          h_out[b * 16 + j] = h;
+        }
+        {
+          // s = f + i   minlstm.cell:18
+          const s = f_i[b * 32 + j + 1]! + f_i[b * 32 + 16 + j + 1]!;
+          // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+          const h =
+            (f_i[b * 32 + j + 1]! / s) * h_seq[b * 16 + j + 1]! +
+            (f_i[b * 32 + 16 + j + 1]! / s) * (Wf_Wi_Wh_x[b * 48 + 32 + j + 1]! + bh[j + 1]!);
+          h_next[b * 16 + j + 1] = h;
+          h_out[b * 16 + j + 1] = h;
+        }
+        {
+          // s = f + i   minlstm.cell:18
+          const s = f_i[b * 32 + j + 2]! + f_i[b * 32 + 16 + j + 2]!;
+          // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+          const h =
+            (f_i[b * 32 + j + 2]! / s) * h_seq[b * 16 + j + 2]! +
+            (f_i[b * 32 + 16 + j + 2]! / s) * (Wf_Wi_Wh_x[b * 48 + 32 + j + 2]! + bh[j + 2]!);
+          h_next[b * 16 + j + 2] = h;
+          h_out[b * 16 + j + 2] = h;
+        }
+        {
+          // s = f + i   minlstm.cell:18
+          const s = f_i[b * 32 + j + 3]! + f_i[b * 32 + 16 + j + 3]!;
+          // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+          const h =
+            (f_i[b * 32 + j + 3]! / s) * h_seq[b * 16 + j + 3]! +
+            (f_i[b * 32 + 16 + j + 3]! / s) * (Wf_Wi_Wh_x[b * 48 + 32 + j + 3]! + bh[j + 3]!);
+          h_next[b * 16 + j + 3] = h;
+          h_out[b * 16 + j + 3] = h;
+        }
       }
     }
   }
@@ -818,120 +888,138 @@ function infer(
     // Everything that does not depend on a state, for the chunk's steps at once.
     // Wf_Wi_Wh_x = Wf_Wi_Wh·x
     mm.nt(steps * B, 48, 8, x, start * B * 8, 8, Wf_Wi_Wh, 0, Wf_Wi_Wh_x, 0, 48, 0); // Wf_Wi_Wh_x[m] = Wf_Wi_Wh · x[m], for all steps * B rows
-    for (let r = 0; r < steps * B; r++) {
-      for (let j = 0; j < 16; j += 4) {
-        {
-          // f = σ(Wf·x + bf)   minlstm.cell:16
-          f_i[r * 32 + j] = Wf_Wi_Wh_x[r * 48 + j]! + bf[j]!;
-          // i = σ(Wi·x + bi)   minlstm.cell:17
-          f_i[r * 32 + 16 + j] = Wf_Wi_Wh_x[r * 48 + 16 + j]! + bi[j]!;
-        }
-        {
-          // f = σ(Wf·x + bf)   minlstm.cell:16
-          f_i[r * 32 + j + 1] = Wf_Wi_Wh_x[r * 48 + j + 1]! + bf[j + 1]!;
-          // i = σ(Wi·x + bi)   minlstm.cell:17
-          f_i[r * 32 + 16 + j + 1] = Wf_Wi_Wh_x[r * 48 + 16 + j + 1]! + bi[j + 1]!;
-        }
-        {
-          // f = σ(Wf·x + bf)   minlstm.cell:16
-          f_i[r * 32 + j + 2] = Wf_Wi_Wh_x[r * 48 + j + 2]! + bf[j + 2]!;
-          // i = σ(Wi·x + bi)   minlstm.cell:17
-          f_i[r * 32 + 16 + j + 2] = Wf_Wi_Wh_x[r * 48 + 16 + j + 2]! + bi[j + 2]!;
-        }
-        {
-          // f = σ(Wf·x + bf)   minlstm.cell:16
-          f_i[r * 32 + j + 3] = Wf_Wi_Wh_x[r * 48 + j + 3]! + bf[j + 3]!;
-          // i = σ(Wi·x + bi)   minlstm.cell:17
-          f_i[r * 32 + 16 + j + 3] = Wf_Wi_Wh_x[r * 48 + 16 + j + 3]! + bi[j + 3]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(10, steps * B, Wf_Wi_Wh_x, 0, bf, 0, f_i, 0, Wf_Wi_Wh_x, 16, bi, 0, f_i, 16)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // f = σ(Wf·x + bf)   minlstm.cell:16
+            f_i[r * 32 + j] = Wf_Wi_Wh_x[r * 48 + j]! + bf[j]!;
+            // i = σ(Wi·x + bi)   minlstm.cell:17
+            f_i[r * 32 + 16 + j] = Wf_Wi_Wh_x[r * 48 + 16 + j]! + bi[j]!;
+          }
+          {
+            // f = σ(Wf·x + bf)   minlstm.cell:16
+            f_i[r * 32 + j + 1] = Wf_Wi_Wh_x[r * 48 + j + 1]! + bf[j + 1]!;
+            // i = σ(Wi·x + bi)   minlstm.cell:17
+            f_i[r * 32 + 16 + j + 1] = Wf_Wi_Wh_x[r * 48 + 16 + j + 1]! + bi[j + 1]!;
+          }
+          {
+            // f = σ(Wf·x + bf)   minlstm.cell:16
+            f_i[r * 32 + j + 2] = Wf_Wi_Wh_x[r * 48 + j + 2]! + bf[j + 2]!;
+            // i = σ(Wi·x + bi)   minlstm.cell:17
+            f_i[r * 32 + 16 + j + 2] = Wf_Wi_Wh_x[r * 48 + 16 + j + 2]! + bi[j + 2]!;
+          }
+          {
+            // f = σ(Wf·x + bf)   minlstm.cell:16
+            f_i[r * 32 + j + 3] = Wf_Wi_Wh_x[r * 48 + j + 3]! + bf[j + 3]!;
+            // i = σ(Wi·x + bi)   minlstm.cell:17
+            f_i[r * 32 + 16 + j + 3] = Wf_Wi_Wh_x[r * 48 + 16 + j + 3]! + bi[j + 3]!;
+          }
         }
       }
     }
     // f, i = σ(…), for all T * B rows   minlstm.cell:16, 17
     mm.sigmoid(steps * B * 32, f_i, 0, f_i, 0);
-    for (let r = 0; r < steps * B; r++) {
-      for (let j = 0; j < 16; j += 4) {
-        {
-          // s = f + i   minlstm.cell:18
-          const s = f_i[r * 32 + j]! + f_i[r * 32 + 16 + j]!;
-          // f_over_s = f / s
-          const f_over_s_1 = f_i[r * 32 + j]! / s;
-          f_over_s[r * 16 + j] = f_over_s_1;
-          // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
-          const i_over_s_Wh_x_plus_bh_1 =
-            (f_i[r * 32 + 16 + j]! / s) * (Wf_Wi_Wh_x[r * 48 + 32 + j]! + bh[j]!);
-          i_over_s_Wh_x_plus_bh[r * 16 + j] = i_over_s_Wh_x_plus_bh_1;
-        }
-        {
-          // s = f + i   minlstm.cell:18
-          const s = f_i[r * 32 + j + 1]! + f_i[r * 32 + 16 + j + 1]!;
-          // f_over_s = f / s
-          const f_over_s_1 = f_i[r * 32 + j + 1]! / s;
-          f_over_s[r * 16 + j + 1] = f_over_s_1;
-          // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
-          const i_over_s_Wh_x_plus_bh_1 =
-            (f_i[r * 32 + 16 + j + 1]! / s) * (Wf_Wi_Wh_x[r * 48 + 32 + j + 1]! + bh[j + 1]!);
-          i_over_s_Wh_x_plus_bh[r * 16 + j + 1] = i_over_s_Wh_x_plus_bh_1;
-        }
-        {
-          // s = f + i   minlstm.cell:18
-          const s = f_i[r * 32 + j + 2]! + f_i[r * 32 + 16 + j + 2]!;
-          // f_over_s = f / s
-          const f_over_s_1 = f_i[r * 32 + j + 2]! / s;
-          f_over_s[r * 16 + j + 2] = f_over_s_1;
-          // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
-          const i_over_s_Wh_x_plus_bh_1 =
-            (f_i[r * 32 + 16 + j + 2]! / s) * (Wf_Wi_Wh_x[r * 48 + 32 + j + 2]! + bh[j + 2]!);
-          i_over_s_Wh_x_plus_bh[r * 16 + j + 2] = i_over_s_Wh_x_plus_bh_1;
-        }
-        {
-          // s = f + i   minlstm.cell:18
-          const s = f_i[r * 32 + j + 3]! + f_i[r * 32 + 16 + j + 3]!;
-          // f_over_s = f / s
-          const f_over_s_1 = f_i[r * 32 + j + 3]! / s;
-          f_over_s[r * 16 + j + 3] = f_over_s_1;
-          // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
-          const i_over_s_Wh_x_plus_bh_1 =
-            (f_i[r * 32 + 16 + j + 3]! / s) * (Wf_Wi_Wh_x[r * 48 + 32 + j + 3]! + bh[j + 3]!);
-          i_over_s_Wh_x_plus_bh[r * 16 + j + 3] = i_over_s_Wh_x_plus_bh_1;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(11, steps * B, f_i, 0, f_i, 16, f_over_s, 0, Wf_Wi_Wh_x, 32, bh, 0, i_over_s_Wh_x_plus_bh, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let j = 0; j < 16; j += 4) {
+          {
+            // s = f + i   minlstm.cell:18
+            const s = f_i[r * 32 + j]! + f_i[r * 32 + 16 + j]!;
+            // f_over_s = f / s
+            const f_over_s_1 = f_i[r * 32 + j]! / s;
+            f_over_s[r * 16 + j] = f_over_s_1;
+            // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
+            const i_over_s_Wh_x_plus_bh_1 =
+              (f_i[r * 32 + 16 + j]! / s) * (Wf_Wi_Wh_x[r * 48 + 32 + j]! + bh[j]!);
+            i_over_s_Wh_x_plus_bh[r * 16 + j] = i_over_s_Wh_x_plus_bh_1;
+          }
+          {
+            // s = f + i   minlstm.cell:18
+            const s = f_i[r * 32 + j + 1]! + f_i[r * 32 + 16 + j + 1]!;
+            // f_over_s = f / s
+            const f_over_s_1 = f_i[r * 32 + j + 1]! / s;
+            f_over_s[r * 16 + j + 1] = f_over_s_1;
+            // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
+            const i_over_s_Wh_x_plus_bh_1 =
+              (f_i[r * 32 + 16 + j + 1]! / s) * (Wf_Wi_Wh_x[r * 48 + 32 + j + 1]! + bh[j + 1]!);
+            i_over_s_Wh_x_plus_bh[r * 16 + j + 1] = i_over_s_Wh_x_plus_bh_1;
+          }
+          {
+            // s = f + i   minlstm.cell:18
+            const s = f_i[r * 32 + j + 2]! + f_i[r * 32 + 16 + j + 2]!;
+            // f_over_s = f / s
+            const f_over_s_1 = f_i[r * 32 + j + 2]! / s;
+            f_over_s[r * 16 + j + 2] = f_over_s_1;
+            // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
+            const i_over_s_Wh_x_plus_bh_1 =
+              (f_i[r * 32 + 16 + j + 2]! / s) * (Wf_Wi_Wh_x[r * 48 + 32 + j + 2]! + bh[j + 2]!);
+            i_over_s_Wh_x_plus_bh[r * 16 + j + 2] = i_over_s_Wh_x_plus_bh_1;
+          }
+          {
+            // s = f + i   minlstm.cell:18
+            const s = f_i[r * 32 + j + 3]! + f_i[r * 32 + 16 + j + 3]!;
+            // f_over_s = f / s
+            const f_over_s_1 = f_i[r * 32 + j + 3]! / s;
+            f_over_s[r * 16 + j + 3] = f_over_s_1;
+            // i_over_s_Wh_x_plus_bh = i_over_s ⊙ Wh_x_plus_bh
+            const i_over_s_Wh_x_plus_bh_1 =
+              (f_i[r * 32 + 16 + j + 3]! / s) * (Wf_Wi_Wh_x[r * 48 + 32 + j + 3]! + bh[j + 3]!);
+            i_over_s_Wh_x_plus_bh[r * 16 + j + 3] = i_over_s_Wh_x_plus_bh_1;
+          }
         }
       }
     }
     for (let t = start; t < start + steps; t++) {
       // The step's row in buffers of the chunk's rows.
       const tc = t - start;
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-            const h =
-              f_over_s[(tc * B + b) * 16 + j]! * h_now[b * 16 + j]! +
-              i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j]!;
-            h_new[b * 16 + j] = h;
-            h_out[(t * B + b) * 16 + j] = h;
-          }
-          {
-            // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-            const h =
-              f_over_s[(tc * B + b) * 16 + j + 1]! * h_now[b * 16 + j + 1]! +
-              i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j + 1]!;
-            h_new[b * 16 + j + 1] = h;
-            h_out[(t * B + b) * 16 + j + 1] = h;
-          }
-          {
-            // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-            const h =
-              f_over_s[(tc * B + b) * 16 + j + 2]! * h_now[b * 16 + j + 2]! +
-              i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j + 2]!;
-            h_new[b * 16 + j + 2] = h;
-            h_out[(t * B + b) * 16 + j + 2] = h;
-          }
-          {
-            // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
-            const h =
-              f_over_s[(tc * B + b) * 16 + j + 3]! * h_now[b * 16 + j + 3]! +
-              i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j + 3]!;
-            h_new[b * 16 + j + 3] = h;
-            h_out[(t * B + b) * 16 + j + 3] = h;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(12, B, f_over_s, tc * B * 16, h_now, 0, i_over_s_Wh_x_plus_bh, tc * B * 16, h_new, 0, h_out, t * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+              const h =
+                f_over_s[(tc * B + b) * 16 + j]! * h_now[b * 16 + j]! +
+                i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j]!;
+              h_new[b * 16 + j] = h;
+              h_out[(t * B + b) * 16 + j] = h;
+            }
+            {
+              // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+              const h =
+                f_over_s[(tc * B + b) * 16 + j + 1]! * h_now[b * 16 + j + 1]! +
+                i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j + 1]!;
+              h_new[b * 16 + j + 1] = h;
+              h_out[(t * B + b) * 16 + j + 1] = h;
+            }
+            {
+              // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+              const h =
+                f_over_s[(tc * B + b) * 16 + j + 2]! * h_now[b * 16 + j + 2]! +
+                i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j + 2]!;
+              h_new[b * 16 + j + 2] = h;
+              h_out[(t * B + b) * 16 + j + 2] = h;
+            }
+            {
+              // h = (f / s) ⊙ h + (i / s) ⊙ (Wh·x + bh)   minlstm.cell:19
+              const h =
+                f_over_s[(tc * B + b) * 16 + j + 3]! * h_now[b * 16 + j + 3]! +
+                i_over_s_Wh_x_plus_bh[(tc * B + b) * 16 + j + 3]!;
+              h_new[b * 16 + j + 3] = h;
+              h_out[(t * B + b) * 16 + j + 3] = h;
+            }
           }
         }
       }
@@ -956,5 +1044,261 @@ function infer(
   }
 }
 
-export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer });
+/** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
+export const loops = {
+  wasm:
+    "AGFzbQEAAAABdQZgDX9/f39/f39/f39/f38AYBF/f39/f39/f39/f39/f39/fwBgC39/f39/f39/f39/AGATf39/f39/f39/" +
+    "f39/f39/f39/fwBgF39/f39/f39/f39/f39/f39/f39/f39/AGAPf39/f39/f39/f39/f39/AAIPAQNlbnYGbWVtb3J5AgAB" +
+    "Aw4NAAECAgMEAAQABQAAAgdsDQVsb29wMAAABWxvb3AxAAEFbG9vcDIAAgVsb29wMwADBWxvb3A0AAQFbG9vcDUABQVsb29w" +
+    "NgAGBWxvb3A3AAcFbG9vcDgACAVsb29wOQAJBmxvb3AxMAAKBmxvb3AxMQALBmxvb3AxMgAMCtIyDfECAgJ/AnsgAkECdCEC" +
+    "IARBAnQhBCAGQQJ0IQYgCEECdCEIIApBAnQhCiAMQQJ0IQwCQANAIA0gAE4NAUEAIQ4CQANAIA5BwABPDQEgASAOav0AAgAh" +
+    "DyADIA5q/QACACEQIAUgDmogD/1fIBD9X/3wAf1eIA8gD/0NCAkKCwwNDg8AAQIDBAUGB/1fIBAgEP0NCAkKCwwNDg8AAQID" +
+    "BAUGB/1f/fAB/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAcgDmr9AAIAIQ8gCSAOav0AAgAhECALIA5qIA/9XyAQ/V/98AH9" +
+    "XiAPIA/9DQgJCgsMDQ4PAAECAwQFBgf9XyAQIBD9DQgJCgsMDQ4PAAECAwQFBgf9X/3wAf1e/Q0AAQIDBAUGBxAREhMUFRYX" +
+    "/QsCACAOQRBqIQ4MAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgCyAMaiELIA1BAWohDQwACwsL4wQE" +
+    "An8KewV8AnsgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIIApBAnQhCiAMQQJ0IQwgDkECdCEOIBBBAnQhEAJAA0AgESAA" +
+    "Tg0BQQAhEgJAA0AgEkHAAE8NASABIBJq/QACACEiIAMgEmr9AAIAISMgIv1fICP9X/3wASETICIgIv0NCAkKCwwNDg8AAQID" +
+    "BAUGB/1fICMgI/0NCAkKCwwNDg8AAQIDBAUGB/1f/fABIRQgASASav0AAgAhIiAi/V8gE/3zASEVICIgIv0NCAkKCwwNDg8A" +
+    "AQIDBAUGB/1fIBT98wEhFiAFIBJqIBX9XiAW/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAMgEmr9AAIAISIgIv1fIBP98wEh" +
+    "FyAiICL9DQgJCgsMDQ4PAAECAwQFBgf9XyAU/fMBIRggByASaiAX/V4gGP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAJIBJq" +
+    "/QACACEiIAsgEmr9AAIAISMgIv1fICP9X/3wASEZICIgIv0NCAkKCwwNDg8AAQIDBAUGB/1fICMgI/0NCAkKCwwNDg8AAQID" +
+    "BAUGB/1f/fABIRogDSASaiAZ/V4gGv1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAXIBn98gEhGyAYIBr98gEhHCAPIBJqIBv9" +
+    "XiAc/V79DQABAgMEBQYHEBESExQVFhf9CwIAIBJBEGohEgwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAkgCmoh" +
+    "CSALIAxqIQsgDSAOaiENIA8gEGohDyARQQFqIREMAAsLC8wCBAJ/AnsBfAN7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQh" +
+    "CCAKQQJ0IQoCQANAIAsgAE4NAUEAIQwCQANAIAxBwABPDQEgASAMav0AAgAhECADIAxq/QACACERIAUgDGr9AAIAIRIgEP1f" +
+    "IBH9X/3yASAS/V/98AEhDSAQIBD9DQgJCgsMDQ4PAAECAwQFBgf9XyARIBH9DQgJCgsMDQ4PAAECAwQFBgf9X/3yASASIBL9" +
+    "DQgJCgsMDQ4PAAECAwQFBgf9X/3wASEOIAcgDGogDf1eIA79Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgCSAMaiAN/V4gDv1e" +
+    "/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAMQRBqIQwMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgC0EB" +
+    "aiELDAALCwvUAgQCfwR7AnwCeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKAkADQCALIABODQFBACEMAkAD" +
+    "QCAMQcAATw0BIAEgDGr9AAIAIRMgAyAMav0AAgAhFCAT/V8gFP1f/fABIQ0gEyAT/Q0ICQoLDA0ODwABAgMEBQYH/V8gFCAU" +
+    "/Q0ICQoLDA0ODwABAgMEBQYH/V/98AEhDiAFIAxqIA39XiAO/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAcgDGr9AAIAIRMg" +
+    "DSAT/V/98gEhDyAOIBMgE/0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBIRAgCSAMaiAP/V4gEP1e/Q0AAQIDBAUGBxAREhMUFRYX" +
+    "/QsCACAMQRBqIQwMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgC0EBaiELDAALCwvfBAQCfwh7BHwC" +
+    "eyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKIAxBAnQhDCAOQQJ0IQ4gEEECdCEQIBJBAnQhEgJAA0AgEyAA" +
+    "Tg0BQQAhFAJAA0AgFEHAAE8NASABIBRq/QACACEhIAMgFGr9AAIAISIgIf1fICL9X/3wASEVICEgIf0NCAkKCwwNDg8AAQID" +
+    "BAUGB/1fICIgIv0NCAkKCwwNDg8AAQIDBAUGB/1f/fABIRYgBSAUaiAV/V4gFv1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAH" +
+    "IBRq/QACACEhICH9XyEXICEgIf0NCAkKCwwNDg8AAQIDBAUGB/1fIRggCSAUav0AAgAhISAXICH9X/3yASEZIBggISAh/Q0I" +
+    "CQoLDA0ODwABAgMEBQYH/V/98gEhGiALIBRqIBn9XiAa/V79DQABAgMEBQYHEBESExQVFhf9CwIAIA0gFGr9AAIAISEgFyAh" +
+    "/V/98gEhGyAYICEgIf0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBIRwgDyAUaiAb/V4gHP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsC" +
+    "ACARIBRq/QACACEhIBEgFGogIf1fIBv98AH9XiAhICH9DQgJCgsMDQ4PAAECAwQFBgf9XyAc/fAB/V79DQABAgMEBQYHEBES" +
+    "ExQVFhf9CwIAIBRBEGohFAwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAkgCmohCSALIAxqIQsgDSAOaiENIA8g" +
+    "EGohDyARIBJqIREgE0EBaiETDAALCwvNBgQCfwx7BnwCeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKIAxB" +
+    "AnQhDCAOQQJ0IQ4gEEECdCEQIBJBAnQhEiAUQQJ0IRQgFkECdCEWAkADQCAXIABODQFBACEYAkADQCAYQcAATw0BIAEgGGr9" +
+    "AAIAISsgAyAYav0AAgAhLCAr/V8gLP1f/fIBIRkgKyAr/Q0ICQoLDA0ODwABAgMEBQYH/V8gLCAs/Q0ICQoLDA0ODwABAgME" +
+    "BQYH/V/98gEhGiAFIBhqIBn9XiAa/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAcgGGr9AAIAISsgK/1fIRsgKyAr/Q0ICQoL" +
+    "DA0ODwABAgMEBQYH/V8hHCAJIBhq/QACACErICv9XyEdICsgK/0NCAkKCwwNDg8AAQIDBAUGB/1fIR4gCyAYav0AAgAhKyAN" +
+    "IBhq/QACACEsIBsgK/1f/fIBIB398wH97QEgGSAs/V/98gEgHf3zAf3tAf3wASEfIBwgKyAr/Q0ICQoLDA0ODwABAgMEBQYH" +
+    "/V/98gEgHv3zAf3tASAaICwgLP0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBIB798wH97QH98AEhICAPIBhqIB/9XiAg/V79DQAB" +
+    "AgMEBQYHEBESExQVFhf9CwIAIBEgGGr9AAIAISsgK/1fISEgKyAr/Q0ICQoLDA0ODwABAgMEBQYH/V8hIiAbIB398wEgH/3w" +
+    "ASAh/QwAAAAAAADwPwAAAAAAAPA/ICH98QH98gH98gEhIyAcIB798wEgIP3wASAi/QwAAAAAAADwPwAAAAAAAPA/ICL98QH9" +
+    "8gH98gEhJCATIBhqICP9XiAk/V79DQABAgMEBQYHEBESExQVFhf9CwIAIBUgGGr9AAIAISsgFSAYaiAr/V8gI/3wAf1eICsg" +
+    "K/0NCAkKCwwNDg8AAQIDBAUGB/1fICT98AH9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgGEEQaiEYDAALCyABIAJqIQEgAyAE" +
+    "aiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJIAsgDGohCyANIA5qIQ0gDyAQaiEPIBEgEmohESATIBRqIRMgFSAWaiEVIBdBAWoh" +
+    "FwwACwsL8AMEAn8EewJ8A3sgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIIApBAnQhCiAMQQJ0IQwCQANAIA0gAE4NAUEA" +
+    "IQ4CQANAIA5BwABPDQEgASAOav0AAgAhFSAV/V8hDyAVIBX9DQgJCgsMDQ4PAAECAwQFBgf9XyEQIAMgDmr9AAIAIRUgBSAO" +
+    "av0AAgAhFiAHIA5q/QACACEXIBX9XyAW/V/98wEgF/1f/fABIA/9DAAAAAAAAPA/AAAAAAAA8D8gD/3xAf3yAf3yASERIBUg" +
+    "Ff0NCAkKCwwNDg8AAQIDBAUGB/1fIBYgFv0NCAkKCwwNDg8AAQIDBAUGB/1f/fMBIBcgF/0NCAkKCwwNDg8AAQIDBAUGB/1f" +
+    "/fABIBD9DAAAAAAAAPA/AAAAAAAA8D8gEP3xAf3yAf3yASESIAkgDmogEf1eIBL9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAg" +
+    "CyAOav0AAgAhFSALIA5qIBX9XyAR/fAB/V4gFSAV/Q0ICQoLDA0ODwABAgMEBQYH/V8gEv3wAf1e/Q0AAQIDBAUGBxAREhMU" +
+    "FRYX/QsCACAOQRBqIQ4MAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgCyAMaiELIA1BAWohDQwACwsL" +
+    "2gUEAn8KewV8AnsgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIIApBAnQhCiAMQQJ0IQwgDkECdCEOIBBBAnQhECASQQJ0" +
+    "IRIgFEECdCEUIBZBAnQhFgJAA0AgFyAATg0BQQAhGAJAA0AgGEHAAE8NASABIBhq/QACACEoIAMgGGr9AAIAISkgKP1fICn9" +
+    "X/3wASEZICggKP0NCAkKCwwNDg8AAQIDBAUGB/1fICkgKf0NCAkKCwwNDg8AAQIDBAUGB/1f/fABIRogBSAYaiAZ/V4gGv1e" +
+    "/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAHIBhq/QACACEoICj9XyEbICggKP0NCAkKCwwNDg8AAQIDBAUGB/1fIRwgCSAYav0A" +
+    "AgAhKCAbICj9X/3yASEdIBwgKCAo/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEhHiALIBhqIB39XiAe/V79DQABAgMEBQYHEBES" +
+    "ExQVFhf9CwIAIA0gGGr9AAIAISggGyAo/V/98gEhHyAcICggKP0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBISAgDyAYaiAf/V4g" +
+    "IP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACARIBhq/QACACEoIBMgGGr9AAIAISkgHSAo/V/98gEgGf3zAf3tASAfICn9X/3y" +
+    "ASAZ/fMB/e0B/fABISEgHiAoICj9DQgJCgsMDQ4PAAECAwQFBgf9X/3yASAa/fMB/e0BICAgKSAp/Q0ICQoLDA0ODwABAgME" +
+    "BQYH/V/98gEgGv3zAf3tAf3wASEiIBUgGGogIf1eICL9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgGEEQaiEYDAALCyABIAJq" +
+    "IQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJIAsgDGohCyANIA5qIQ0gDyAQaiEPIBEgEmohESATIBRqIRMgFSAWaiEV" +
+    "IBdBAWohFwwACwsL8QICAn8CeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKIAxBAnQhDAJAA0AgDSAATg0B" +
+    "QQAhDgJAA0AgDkHAAE8NASABIA5q/QACACEPIAMgDmr9AAIAIRAgBSAOaiAP/V8gEP1f/fAB/V4gDyAP/Q0ICQoLDA0ODwAB" +
+    "AgMEBQYH/V8gECAQ/Q0ICQoLDA0ODwABAgMEBQYH/V/98AH9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgByAOav0AAgAhDyAJ" +
+    "IA5q/QACACEQIAsgDmogD/1fIBD9X/3wAf1eIA8gD/0NCAkKCwwNDg8AAQIDBAUGB/1fIBAgEP0NCAkKCwwNDg8AAQIDBAUG" +
+    "B/1f/fAB/V79DQABAgMEBQYHEBESExQVFhf9CwIAIA5BEGohDgwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAkg" +
+    "CmohCSALIAxqIQsgDUEBaiENDAALCwuuBAQCfwR7AnwFeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKIAxB" +
+    "AnQhDCAOQQJ0IQ4CQANAIA8gAE4NAUEAIRACQANAIBBBwABPDQEgASAQav0AAgAhFyADIBBq/QACACEYIBf9XyAY/V/98AEh" +
+    "ESAXIBf9DQgJCgsMDQ4PAAECAwQFBgf9XyAYIBj9DQgJCgsMDQ4PAAECAwQFBgf9X/3wASESIAEgEGr9AAIAIRcgBSAQav0A" +
+    "AgAhGCADIBBq/QACACEZIAcgEGr9AAIAIRogCSAQav0AAgAhGyAX/V8gEf3zASAY/V/98gEgGf1fIBH98wEgGv1fIBv9X/3w" +
+    "Af3yAf3wASETIBcgF/0NCAkKCwwNDg8AAQIDBAUGB/1fIBL98wEgGCAY/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEgGSAZ/Q0I" +
+    "CQoLDA0ODwABAgMEBQYH/V8gEv3zASAaIBr9DQgJCgsMDQ4PAAECAwQFBgf9XyAbIBv9DQgJCgsMDQ4PAAECAwQFBgf9X/3w" +
+    "Af3yAf3wASEUIAsgEGogE/1eIBT9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgDSAQaiAT/V4gFP1e/Q0AAQIDBAUGBxAREhMU" +
+    "FRYX/QsCACAQQRBqIRAMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgCyAMaiELIA0gDmohDSAPQQFq" +
+    "IQ8MAAsLC/ECAgJ/AnsgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIIApBAnQhCiAMQQJ0IQwCQANAIA0gAE4NAUEAIQ4C" +
+    "QANAIA5BwABPDQEgASAOav0AAgAhDyADIA5q/QACACEQIAUgDmogD/1fIBD9X/3wAf1eIA8gD/0NCAkKCwwNDg8AAQIDBAUG" +
+    "B/1fIBAgEP0NCAkKCwwNDg8AAQIDBAUGB/1f/fAB/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAcgDmr9AAIAIQ8gCSAOav0A" +
+    "AgAhECALIA5qIA/9XyAQ/V/98AH9XiAPIA/9DQgJCgsMDQ4PAAECAwQFBgf9XyAQIBD9DQgJCgsMDQ4PAAECAwQFBgf9X/3w" +
+    "Af1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAOQRBqIQ4MAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkg" +
+    "CyAMaiELIA1BAWohDQwACwsL8QMEAn8GewN8A3sgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIIApBAnQhCiAMQQJ0IQwC" +
+    "QANAIA0gAE4NAUEAIQ4CQANAIA5BwABPDQEgASAOav0AAgAhGCADIA5q/QACACEZIBj9XyAZ/V/98AEhDyAYIBj9DQgJCgsM" +
+    "DQ4PAAECAwQFBgf9XyAZIBn9DQgJCgsMDQ4PAAECAwQFBgf9X/3wASEQIAEgDmr9AAIAIRggGP1fIA/98wEhESAYIBj9DQgJ" +
+    "CgsMDQ4PAAECAwQFBgf9XyAQ/fMBIRIgBSAOaiAR/V4gEv1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACADIA5q/QACACEYIAcg" +
+    "Dmr9AAIAIRkgCSAOav0AAgAhGiAY/V8gD/3zASAZ/V8gGv1f/fAB/fIBIRMgGCAY/Q0ICQoLDA0ODwABAgMEBQYH/V8gEP3z" +
+    "ASAZIBn9DQgJCgsMDQ4PAAECAwQFBgf9XyAaIBr9DQgJCgsMDQ4PAAECAwQFBgf9X/3wAf3yASEUIAsgDmogE/1eIBT9Xv0N" +
+    "AAECAwQFBgcQERITFBUWF/0LAgAgDkEQaiEODAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJIAsgDGoh" +
+    "CyANQQFqIQ0MAAsLC8wCBAJ/AnsBfAN7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQoCQANAIAsgAE4NAUEA" +
+    "IQwCQANAIAxBwABPDQEgASAMav0AAgAhECADIAxq/QACACERIAUgDGr9AAIAIRIgEP1fIBH9X/3yASAS/V/98AEhDSAQIBD9" +
+    "DQgJCgsMDQ4PAAECAwQFBgf9XyARIBH9DQgJCgsMDQ4PAAECAwQFBgf9X/3yASASIBL9DQgJCgsMDQ4PAAECAwQFBgf9X/3w" +
+    "ASEOIAcgDGogDf1eIA79Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgCSAMaiAN/V4gDv1e/Q0AAQIDBAUGBxAREhMUFRYX/QsC" +
+    "ACAMQRBqIQwMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgC0EBaiELDAALCws=",
+  shapes: [
+    {
+      arrays: [
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: false, writes: true },
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 0, width: 16, reads: true, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 0, width: 16, reads: true, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 0, width: 16, reads: true, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: false, writes: true },
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: false, writes: true },
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 48, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+  ],
+};
+export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer, loops });
 export default cell;

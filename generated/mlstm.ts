@@ -125,7 +125,7 @@ export const spec = {
     { size: 1, rows: "chunk", kernel: "forward" },
     { size: 4, rows: "chunk", kernel: "forward" },
   ],
-  staging: { fixed: 48, B: 19, TB: 19 },
+  staging: { fixed: 48, B: 50, TB: 33 },
   tape: [
     { name: "q", shape: [4], size: 4 },
     { name: "k", shape: [4], size: 4 },
@@ -207,25 +207,31 @@ function forward(
     for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 4; i++) q_tape[(start * B + r) * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + i]!;
     }
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i += 2) {
-        {
-          q_tape[(start * B + r) * 4 + i]! += bq[i]!;
-          // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
-          const k = (Wq_Wk_Wv_Wo_x[r * 16 + 4 + i]! + bk[i]!) / 2;
-          k_tape[(start * B + r) * 4 + i] = k;
-          // v = Wv·x + bv   mlstm.cell:26
-          const v = Wq_Wk_Wv_Wo_x[r * 16 + 8 + i]! + bv[i]!;
-          v_tape[(start * B + r) * 4 + i] = v;
-        }
-        {
-          q_tape[(start * B + r) * 4 + i + 1]! += bq[i + 1]!;
-          // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
-          const k = (Wq_Wk_Wv_Wo_x[r * 16 + 4 + i + 1]! + bk[i + 1]!) / 2;
-          k_tape[(start * B + r) * 4 + i + 1] = k;
-          // v = Wv·x + bv   mlstm.cell:26
-          const v = Wq_Wk_Wv_Wo_x[r * 16 + 8 + i + 1]! + bv[i + 1]!;
-          v_tape[(start * B + r) * 4 + i + 1] = v;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(0, steps * B, q_tape, start * B * 4, bq, 0, Wq_Wk_Wv_Wo_x, 4, bk, 0, k_tape, start * B * 4, Wq_Wk_Wv_Wo_x, 8, bv, 0, v_tape, start * B * 4)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 4; i += 2) {
+          {
+            q_tape[(start * B + r) * 4 + i]! += bq[i]!;
+            // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
+            const k = (Wq_Wk_Wv_Wo_x[r * 16 + 4 + i]! + bk[i]!) / 2;
+            k_tape[(start * B + r) * 4 + i] = k;
+            // v = Wv·x + bv   mlstm.cell:26
+            const v = Wq_Wk_Wv_Wo_x[r * 16 + 8 + i]! + bv[i]!;
+            v_tape[(start * B + r) * 4 + i] = v;
+          }
+          {
+            q_tape[(start * B + r) * 4 + i + 1]! += bq[i + 1]!;
+            // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
+            const k = (Wq_Wk_Wv_Wo_x[r * 16 + 4 + i + 1]! + bk[i + 1]!) / 2;
+            k_tape[(start * B + r) * 4 + i + 1] = k;
+            // v = Wv·x + bv   mlstm.cell:26
+            const v = Wq_Wk_Wv_Wo_x[r * 16 + 8 + i + 1]! + bv[i + 1]!;
+            v_tape[(start * B + r) * 4 + i + 1] = v;
+          }
         }
       }
     }
@@ -235,8 +241,14 @@ function forward(
       for (let i = 0; i < 3; i++) acc += wi[i]! * x[(start * B + r) * 3 + i]!;
       it_tape[start * B + r] = acc;
     }
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 1; i++) it_tape[start * B + r + i]! += bi[0]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(1, steps * B, it_tape, start * B, bi, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 1; i++) it_tape[start * B + r + i]! += bi[0]!;
+      }
     }
     // sum_wf_x = Σ wf_x
     for (let r = 0; r < steps * B; r++) {
@@ -258,15 +270,21 @@ function forward(
           v_outer_k_tape[(start * B + r) * 16 + r_1 * 4 + c] =
             v_tape[(start * B + r) * 4 + r_1]! * k_tape[(start * B + r) * 4 + c]!;
     }
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i += 2) {
-        {
-          // o = σ(Wo·x + bo)   mlstm.cell:36
-          o_tape[(start * B + r) * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + 12 + i]! + bo[i]!;
-        }
-        {
-          // o = σ(Wo·x + bo)   mlstm.cell:36
-          o_tape[(start * B + r) * 4 + i + 1] = Wq_Wk_Wv_Wo_x[r * 16 + 12 + i + 1]! + bo[i + 1]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(2, steps * B, Wq_Wk_Wv_Wo_x, 12, bo, 0, o_tape, start * B * 4)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // o = σ(Wo·x + bo)   mlstm.cell:36
+            o_tape[(start * B + r) * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + 12 + i]! + bo[i]!;
+          }
+          {
+            // o = σ(Wo·x + bo)   mlstm.cell:36
+            o_tape[(start * B + r) * 4 + i + 1] = Wq_Wk_Wv_Wo_x[r * 16 + 12 + i + 1]! + bo[i + 1]!;
+          }
         }
       }
     }
@@ -275,14 +293,20 @@ function forward(
     for (let t = start; t < start + steps; t++) {
       // The step's row in buffers of the chunk's rows.
       const tc = t - start;
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 1; i++) {
-          // logf_plus_m_prev = logf + m_prev
-          const logf_plus_m_prev = logf[tc * B + b]! + m_seq[t * B + b + i]!;
-          logf_plus_m_prev_tape[t * B + b + i] = logf_plus_m_prev;
-          // m = max(logf + m, it)   mlstm.cell:30
-          const m = Math.max(logf_plus_m_prev, it_tape[t * B + b]!);
-          m_seq[(t + 1) * B + b + i] = m;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(3, B, logf, tc * B, m_seq, t * B, logf_plus_m_prev_tape, t * B, it_tape, t * B, m_seq, (t + 1) * B)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 1; i++) {
+            // logf_plus_m_prev = logf + m_prev
+            const logf_plus_m_prev = logf[tc * B + b]! + m_seq[t * B + b + i]!;
+            logf_plus_m_prev_tape[t * B + b + i] = logf_plus_m_prev;
+            // m = max(logf + m, it)   mlstm.cell:30
+            const m = Math.max(logf_plus_m_prev, it_tape[t * B + b]!);
+            m_seq[(t + 1) * B + b + i] = m;
+          }
         }
       }
       // sum_m = Σ m, in ig = exp(it - sum(m))   mlstm.cell:31
@@ -307,53 +331,65 @@ function forward(
       for (let b = 0; b < B; b++) fg_pre[b] = logf_plus_sum_m_prev[b]! - sum_m[b]!;
       // fg = exp(logf + sum(m[t-1]) - sum(m))   mlstm.cell:32
       for (let b = 0; b < B; b++) fg_tape[t * B + b] = Math.exp(fg_pre[b]!);
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i += 4) {
-          {
-            // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
-            const C =
-              fg_tape[t * B + b]! * C_seq[(t * B + b) * 16 + i]! +
-              ig_tape[t * B + b]! * v_outer_k_tape[(t * B + b) * 16 + i]!;
-            C_seq[((t + 1) * B + b) * 16 + i] = C;
-          }
-          {
-            // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
-            const C =
-              fg_tape[t * B + b]! * C_seq[(t * B + b) * 16 + i + 1]! +
-              ig_tape[t * B + b]! * v_outer_k_tape[(t * B + b) * 16 + i + 1]!;
-            C_seq[((t + 1) * B + b) * 16 + i + 1] = C;
-          }
-          {
-            // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
-            const C =
-              fg_tape[t * B + b]! * C_seq[(t * B + b) * 16 + i + 2]! +
-              ig_tape[t * B + b]! * v_outer_k_tape[(t * B + b) * 16 + i + 2]!;
-            C_seq[((t + 1) * B + b) * 16 + i + 2] = C;
-          }
-          {
-            // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
-            const C =
-              fg_tape[t * B + b]! * C_seq[(t * B + b) * 16 + i + 3]! +
-              ig_tape[t * B + b]! * v_outer_k_tape[(t * B + b) * 16 + i + 3]!;
-            C_seq[((t + 1) * B + b) * 16 + i + 3] = C;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(4, B, fg_tape, t * B, C_seq, t * B * 16, ig_tape, t * B, v_outer_k_tape, t * B * 16, C_seq, (t + 1) * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 16; i += 4) {
+            {
+              // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+              const C =
+                fg_tape[t * B + b]! * C_seq[(t * B + b) * 16 + i]! +
+                ig_tape[t * B + b]! * v_outer_k_tape[(t * B + b) * 16 + i]!;
+              C_seq[((t + 1) * B + b) * 16 + i] = C;
+            }
+            {
+              // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+              const C =
+                fg_tape[t * B + b]! * C_seq[(t * B + b) * 16 + i + 1]! +
+                ig_tape[t * B + b]! * v_outer_k_tape[(t * B + b) * 16 + i + 1]!;
+              C_seq[((t + 1) * B + b) * 16 + i + 1] = C;
+            }
+            {
+              // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+              const C =
+                fg_tape[t * B + b]! * C_seq[(t * B + b) * 16 + i + 2]! +
+                ig_tape[t * B + b]! * v_outer_k_tape[(t * B + b) * 16 + i + 2]!;
+              C_seq[((t + 1) * B + b) * 16 + i + 2] = C;
+            }
+            {
+              // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+              const C =
+                fg_tape[t * B + b]! * C_seq[(t * B + b) * 16 + i + 3]! +
+                ig_tape[t * B + b]! * v_outer_k_tape[(t * B + b) * 16 + i + 3]!;
+              C_seq[((t + 1) * B + b) * 16 + i + 3] = C;
+            }
           }
         }
       }
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 4; i += 2) {
-          {
-            // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
-            const n =
-              fg_tape[t * B + b]! * n_seq[(t * B + b) * 4 + i]! +
-              ig_tape[t * B + b]! * k_tape[(t * B + b) * 4 + i]!;
-            n_seq[((t + 1) * B + b) * 4 + i] = n;
-          }
-          {
-            // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
-            const n =
-              fg_tape[t * B + b]! * n_seq[(t * B + b) * 4 + i + 1]! +
-              ig_tape[t * B + b]! * k_tape[(t * B + b) * 4 + i + 1]!;
-            n_seq[((t + 1) * B + b) * 4 + i + 1] = n;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(5, B, fg_tape, t * B, n_seq, t * B * 4, ig_tape, t * B, k_tape, t * B * 4, n_seq, (t + 1) * B * 4)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 4; i += 2) {
+            {
+              // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
+              const n =
+                fg_tape[t * B + b]! * n_seq[(t * B + b) * 4 + i]! +
+                ig_tape[t * B + b]! * k_tape[(t * B + b) * 4 + i]!;
+              n_seq[((t + 1) * B + b) * 4 + i] = n;
+            }
+            {
+              // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
+              const n =
+                fg_tape[t * B + b]! * n_seq[(t * B + b) * 4 + i + 1]! +
+                ig_tape[t * B + b]! * k_tape[(t * B + b) * 4 + i + 1]!;
+              n_seq[((t + 1) * B + b) * 4 + i + 1] = n;
+            }
           }
         }
       }
@@ -378,21 +414,27 @@ function forward(
       // maximum_abs_sum_n_q_one = maximum(abs_sum_n_q, 1)
       for (let b = 0; b < B; b++)
         maximum_abs_sum_n_q_one_tape[t * B + b] = Math.max(abs_sum_n_q[b]!, 1);
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 4; i += 2) {
-          {
-            // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
-            const h =
-              (o_tape[(t * B + b) * 4 + i]! * C_q_tape[(t * B + b) * 4 + i]!) /
-              maximum_abs_sum_n_q_one_tape[t * B + b]!;
-            h_out[(t * B + b) * 4 + i] = h;
-          }
-          {
-            // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
-            const h =
-              (o_tape[(t * B + b) * 4 + i + 1]! * C_q_tape[(t * B + b) * 4 + i + 1]!) /
-              maximum_abs_sum_n_q_one_tape[t * B + b]!;
-            h_out[(t * B + b) * 4 + i + 1] = h;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(6, B, o_tape, t * B * 4, C_q_tape, t * B * 4, maximum_abs_sum_n_q_one_tape, t * B, h_out, t * B * 4)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 4; i += 2) {
+            {
+              // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
+              const h =
+                (o_tape[(t * B + b) * 4 + i]! * C_q_tape[(t * B + b) * 4 + i]!) /
+                maximum_abs_sum_n_q_one_tape[t * B + b]!;
+              h_out[(t * B + b) * 4 + i] = h;
+            }
+            {
+              // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
+              const h =
+                (o_tape[(t * B + b) * 4 + i + 1]! * C_q_tape[(t * B + b) * 4 + i + 1]!) /
+                maximum_abs_sum_n_q_one_tape[t * B + b]!;
+              h_out[(t * B + b) * 4 + i + 1] = h;
+            }
           }
         }
       }
@@ -542,21 +584,28 @@ function backward(
       }
       // abs_sum_n_q = abs(sum_n_q)
       for (let b = 0; b < B; b++) abs_sum_n_q[b] = Math.abs(sum_n_q_tape[t * B + b]!);
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 4; i += 2) {
-          {
-            // dh_over_maximum_abs_sum_n_q_one = dh / maximum_abs_sum_n_q_one
-            const dh_over_maximum_abs_sum_n_q_one_1 =
-              dh_out[(t * dh_out_rows + b) * 4 + i]! / maximum_abs_sum_n_q_one_tape[t * B + b]!;
-            dh_over_maximum_abs_sum_n_q_one[(tc * B + b) * 4 + i] =
-              dh_over_maximum_abs_sum_n_q_one_1;
-          }
-          {
-            // dh_over_maximum_abs_sum_n_q_one = dh / maximum_abs_sum_n_q_one
-            const dh_over_maximum_abs_sum_n_q_one_1 =
-              dh_out[(t * dh_out_rows + b) * 4 + i + 1]! / maximum_abs_sum_n_q_one_tape[t * B + b]!;
-            dh_over_maximum_abs_sum_n_q_one[(tc * B + b) * 4 + i + 1] =
-              dh_over_maximum_abs_sum_n_q_one_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(7, B, dh_out, t * dh_out_rows * 4, maximum_abs_sum_n_q_one_tape, t * B, dh_over_maximum_abs_sum_n_q_one, tc * B * 4)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 4; i += 2) {
+            {
+              // dh_over_maximum_abs_sum_n_q_one = dh / maximum_abs_sum_n_q_one
+              const dh_over_maximum_abs_sum_n_q_one_1 =
+                dh_out[(t * dh_out_rows + b) * 4 + i]! / maximum_abs_sum_n_q_one_tape[t * B + b]!;
+              dh_over_maximum_abs_sum_n_q_one[(tc * B + b) * 4 + i] =
+                dh_over_maximum_abs_sum_n_q_one_1;
+            }
+            {
+              // dh_over_maximum_abs_sum_n_q_one = dh / maximum_abs_sum_n_q_one
+              const dh_over_maximum_abs_sum_n_q_one_1 =
+                dh_out[(t * dh_out_rows + b) * 4 + i + 1]! /
+                maximum_abs_sum_n_q_one_tape[t * B + b]!;
+              dh_over_maximum_abs_sum_n_q_one[(tc * B + b) * 4 + i + 1] =
+                dh_over_maximum_abs_sum_n_q_one_1;
+            }
           }
         }
       }
@@ -582,27 +631,35 @@ function backward(
       // sum_neg_dh_h_over_maximum_sign = sum_neg_dh_h_over_maximum_max ⊙ sign_sum_n_q
       for (let b = 0; b < B; b++)
         sum_neg_dh_h_over_maximum_sign[b] = sum_neg_dh_h_over_maximum_max[b]! * sign_sum_n_q[b]!;
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 4; i += 2) {
-          {
-            // sum_neg_dh_h_over_maximum_each = broadcast(sum_neg_dh_h_over_maximum_sign)
-            const sum_neg_dh_h_over_maximum_each_1 = sum_neg_dh_h_over_maximum_sign[b]!;
-            sum_neg_dh_h_over_maximum_each[(tc * B + b) * 4 + i] = sum_neg_dh_h_over_maximum_each_1;
-            // dC_q = ∂L/∂C_q, in h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
-            const dC_q_1 =
-              dh_over_maximum_abs_sum_n_q_one[(tc * B + b) * 4 + i]! * o_tape[(t * B + b) * 4 + i]!;
-            dC_q[(tc * B + b) * 4 + i] = dC_q_1;
-          }
-          {
-            // sum_neg_dh_h_over_maximum_each = broadcast(sum_neg_dh_h_over_maximum_sign)
-            const sum_neg_dh_h_over_maximum_each_1 = sum_neg_dh_h_over_maximum_sign[b]!;
-            sum_neg_dh_h_over_maximum_each[(tc * B + b) * 4 + i + 1] =
-              sum_neg_dh_h_over_maximum_each_1;
-            // dC_q = ∂L/∂C_q, in h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
-            const dC_q_1 =
-              dh_over_maximum_abs_sum_n_q_one[(tc * B + b) * 4 + i + 1]! *
-              o_tape[(t * B + b) * 4 + i + 1]!;
-            dC_q[(tc * B + b) * 4 + i + 1] = dC_q_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(8, B, sum_neg_dh_h_over_maximum_sign, 0, sum_neg_dh_h_over_maximum_each, tc * B * 4, dh_over_maximum_abs_sum_n_q_one, tc * B * 4, o_tape, t * B * 4, dC_q, tc * B * 4)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 4; i += 2) {
+            {
+              // sum_neg_dh_h_over_maximum_each = broadcast(sum_neg_dh_h_over_maximum_sign)
+              const sum_neg_dh_h_over_maximum_each_1 = sum_neg_dh_h_over_maximum_sign[b]!;
+              sum_neg_dh_h_over_maximum_each[(tc * B + b) * 4 + i] =
+                sum_neg_dh_h_over_maximum_each_1;
+              // dC_q = ∂L/∂C_q, in h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
+              const dC_q_1 =
+                dh_over_maximum_abs_sum_n_q_one[(tc * B + b) * 4 + i]! *
+                o_tape[(t * B + b) * 4 + i]!;
+              dC_q[(tc * B + b) * 4 + i] = dC_q_1;
+            }
+            {
+              // sum_neg_dh_h_over_maximum_each = broadcast(sum_neg_dh_h_over_maximum_sign)
+              const sum_neg_dh_h_over_maximum_each_1 = sum_neg_dh_h_over_maximum_sign[b]!;
+              sum_neg_dh_h_over_maximum_each[(tc * B + b) * 4 + i + 1] =
+                sum_neg_dh_h_over_maximum_each_1;
+              // dC_q = ∂L/∂C_q, in h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
+              const dC_q_1 =
+                dh_over_maximum_abs_sum_n_q_one[(tc * B + b) * 4 + i + 1]! *
+                o_tape[(t * B + b) * 4 + i + 1]!;
+              dC_q[(tc * B + b) * 4 + i + 1] = dC_q_1;
+            }
           }
         }
       }
@@ -613,22 +670,29 @@ function backward(
             dC_q_outer_q[b * 16 + r_1 * 4 + c] =
               dC_q[(tc * B + b) * 4 + r_1]! * q_tape[(t * B + b) * 4 + c]!;
       }
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 4; i += 2) {
-          {
-            // dn = ∂L/∂n, n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
-            const dn_1 =
-              dn_seed[b * 4 + i]! +
-              sum_neg_dh_h_over_maximum_each[(tc * B + b) * 4 + i]! * q_tape[(t * B + b) * 4 + i]!;
-            dn[(tc * B + b) * 4 + i] = dn_1;
-          }
-          {
-            // dn = ∂L/∂n, n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
-            const dn_1 =
-              dn_seed[b * 4 + i + 1]! +
-              sum_neg_dh_h_over_maximum_each[(tc * B + b) * 4 + i + 1]! *
-                q_tape[(t * B + b) * 4 + i + 1]!;
-            dn[(tc * B + b) * 4 + i + 1] = dn_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(9, B, dn_seed, 0, sum_neg_dh_h_over_maximum_each, tc * B * 4, q_tape, t * B * 4, dn, tc * B * 4)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 4; i += 2) {
+            {
+              // dn = ∂L/∂n, n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
+              const dn_1 =
+                dn_seed[b * 4 + i]! +
+                sum_neg_dh_h_over_maximum_each[(tc * B + b) * 4 + i]! *
+                  q_tape[(t * B + b) * 4 + i]!;
+              dn[(tc * B + b) * 4 + i] = dn_1;
+            }
+            {
+              // dn = ∂L/∂n, n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
+              const dn_1 =
+                dn_seed[b * 4 + i + 1]! +
+                sum_neg_dh_h_over_maximum_each[(tc * B + b) * 4 + i + 1]! *
+                  q_tape[(t * B + b) * 4 + i + 1]!;
+              dn[(tc * B + b) * 4 + i + 1] = dn_1;
+            }
           }
         }
       }
@@ -638,17 +702,23 @@ function backward(
         for (let i = 0; i < 4; i++) acc += dn[(tc * B + b) * 4 + i]! * k_tape[(t * B + b) * 4 + i]!;
         sum_dn_k[b] = acc;
       }
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 4; i += 2) {
-          {
-            // dn_prev = ∂L/∂n_prev
-            const dn_prev = dn[(tc * B + b) * 4 + i]! * fg_tape[t * B + b]!;
-            dn_back[b * 4 + i] = dn_prev;
-          }
-          {
-            // dn_prev = ∂L/∂n_prev
-            const dn_prev = dn[(tc * B + b) * 4 + i + 1]! * fg_tape[t * B + b]!;
-            dn_back[b * 4 + i + 1] = dn_prev;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(10, B, dn, tc * B * 4, fg_tape, t * B, dn_back, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 4; i += 2) {
+            {
+              // dn_prev = ∂L/∂n_prev
+              const dn_prev = dn[(tc * B + b) * 4 + i]! * fg_tape[t * B + b]!;
+              dn_back[b * 4 + i] = dn_prev;
+            }
+            {
+              // dn_prev = ∂L/∂n_prev
+              const dn_prev = dn[(tc * B + b) * 4 + i + 1]! * fg_tape[t * B + b]!;
+              dn_back[b * 4 + i + 1] = dn_prev;
+            }
           }
         }
       }
@@ -658,27 +728,33 @@ function backward(
         for (let i = 0; i < 4; i++) acc += dn[(tc * B + b) * 4 + i]! * n_seq[(t * B + b) * 4 + i]!;
         sum_dn_n_prev[b] = acc;
       }
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i += 4) {
-          {
-            // dC = ∂L/∂C, C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
-            const dC_1 = dC_seed[b * 16 + i]! + dC_q_outer_q[b * 16 + i]!;
-            dC[(tc * B + b) * 16 + i] = dC_1;
-          }
-          {
-            // dC = ∂L/∂C, C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
-            const dC_1 = dC_seed[b * 16 + i + 1]! + dC_q_outer_q[b * 16 + i + 1]!;
-            dC[(tc * B + b) * 16 + i + 1] = dC_1;
-          }
-          {
-            // dC = ∂L/∂C, C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
-            const dC_1 = dC_seed[b * 16 + i + 2]! + dC_q_outer_q[b * 16 + i + 2]!;
-            dC[(tc * B + b) * 16 + i + 2] = dC_1;
-          }
-          {
-            // dC = ∂L/∂C, C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
-            const dC_1 = dC_seed[b * 16 + i + 3]! + dC_q_outer_q[b * 16 + i + 3]!;
-            dC[(tc * B + b) * 16 + i + 3] = dC_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(11, B, dC_seed, 0, dC_q_outer_q, 0, dC, tc * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 16; i += 4) {
+            {
+              // dC = ∂L/∂C, C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+              const dC_1 = dC_seed[b * 16 + i]! + dC_q_outer_q[b * 16 + i]!;
+              dC[(tc * B + b) * 16 + i] = dC_1;
+            }
+            {
+              // dC = ∂L/∂C, C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+              const dC_1 = dC_seed[b * 16 + i + 1]! + dC_q_outer_q[b * 16 + i + 1]!;
+              dC[(tc * B + b) * 16 + i + 1] = dC_1;
+            }
+            {
+              // dC = ∂L/∂C, C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+              const dC_1 = dC_seed[b * 16 + i + 2]! + dC_q_outer_q[b * 16 + i + 2]!;
+              dC[(tc * B + b) * 16 + i + 2] = dC_1;
+            }
+            {
+              // dC = ∂L/∂C, C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+              const dC_1 = dC_seed[b * 16 + i + 3]! + dC_q_outer_q[b * 16 + i + 3]!;
+              dC[(tc * B + b) * 16 + i + 3] = dC_1;
+            }
           }
         }
       }
@@ -689,27 +765,33 @@ function backward(
           acc += dC[(tc * B + b) * 16 + i]! * v_outer_k_tape[(t * B + b) * 16 + i]!;
         sum_dC_v_outer_k[b] = acc;
       }
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i += 4) {
-          {
-            // dC_prev = ∂L/∂C_prev
-            const dC_prev = dC[(tc * B + b) * 16 + i]! * fg_tape[t * B + b]!;
-            dC_back[b * 16 + i] = dC_prev;
-          }
-          {
-            // dC_prev = ∂L/∂C_prev
-            const dC_prev = dC[(tc * B + b) * 16 + i + 1]! * fg_tape[t * B + b]!;
-            dC_back[b * 16 + i + 1] = dC_prev;
-          }
-          {
-            // dC_prev = ∂L/∂C_prev
-            const dC_prev = dC[(tc * B + b) * 16 + i + 2]! * fg_tape[t * B + b]!;
-            dC_back[b * 16 + i + 2] = dC_prev;
-          }
-          {
-            // dC_prev = ∂L/∂C_prev
-            const dC_prev = dC[(tc * B + b) * 16 + i + 3]! * fg_tape[t * B + b]!;
-            dC_back[b * 16 + i + 3] = dC_prev;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(12, B, dC, tc * B * 16, fg_tape, t * B, dC_back, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 16; i += 4) {
+            {
+              // dC_prev = ∂L/∂C_prev
+              const dC_prev = dC[(tc * B + b) * 16 + i]! * fg_tape[t * B + b]!;
+              dC_back[b * 16 + i] = dC_prev;
+            }
+            {
+              // dC_prev = ∂L/∂C_prev
+              const dC_prev = dC[(tc * B + b) * 16 + i + 1]! * fg_tape[t * B + b]!;
+              dC_back[b * 16 + i + 1] = dC_prev;
+            }
+            {
+              // dC_prev = ∂L/∂C_prev
+              const dC_prev = dC[(tc * B + b) * 16 + i + 2]! * fg_tape[t * B + b]!;
+              dC_back[b * 16 + i + 2] = dC_prev;
+            }
+            {
+              // dC_prev = ∂L/∂C_prev
+              const dC_prev = dC[(tc * B + b) * 16 + i + 3]! * fg_tape[t * B + b]!;
+              dC_back[b * 16 + i + 3] = dC_prev;
+            }
           }
         }
       }
@@ -726,11 +808,17 @@ function backward(
       for (let b = 0; b < B; b++) dfg_pre[tc * B + b] = dfg[b]! * fg_tape[t * B + b]!;
       // neg_dfg_pre = -dfg_pre
       for (let b = 0; b < B; b++) neg_dfg_pre[b] = -dfg_pre[tc * B + b]!;
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 1; i++) {
-          // dfg_pre_each = broadcast(dfg_pre)
-          const dfg_pre_each = dfg_pre[tc * B + b]!;
-          dm_back[b + i] = dfg_pre_each;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(13, B, dfg_pre, tc * B, dm_back, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 1; i++) {
+            // dfg_pre_each = broadcast(dfg_pre)
+            const dfg_pre_each = dfg_pre[tc * B + b]!;
+            dm_back[b + i] = dfg_pre_each;
+          }
         }
       }
       // dig = ∂L/∂ig, ig = exp(it - sum(m))   mlstm.cell:31
@@ -788,55 +876,67 @@ function backward(
         C_dC_q[r * 4 + r_1] = acc;
       }
     }
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i += 2) {
-        {
-          // o = σ(Wo·x + bo)   mlstm.cell:36
-          const o = o_tape[(start * B + r) * 4 + i]!;
-          // do_pre = ∂L/∂(Wo·x + bo)   mlstm.cell:36
-          const do_pre_1 =
-            dh_over_maximum_abs_sum_n_q_one[r * 4 + i]! *
-            C_q_tape[(start * B + r) * 4 + i]! *
-            (o * (1 - o));
-          do_pre[r * 4 + i] = do_pre_1;
-          dbo[i]! += do_pre_1;
-        }
-        {
-          // o = σ(Wo·x + bo)   mlstm.cell:36
-          const o = o_tape[(start * B + r) * 4 + i + 1]!;
-          // do_pre = ∂L/∂(Wo·x + bo)   mlstm.cell:36
-          const do_pre_1 =
-            dh_over_maximum_abs_sum_n_q_one[r * 4 + i + 1]! *
-            C_q_tape[(start * B + r) * 4 + i + 1]! *
-            (o * (1 - o));
-          do_pre[r * 4 + i + 1] = do_pre_1;
-          dbo[i + 1]! += do_pre_1;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(14, steps * B, o_tape, start * B * 4, dh_over_maximum_abs_sum_n_q_one, 0, C_q_tape, start * B * 4, do_pre, 0, dbo, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // o = σ(Wo·x + bo)   mlstm.cell:36
+            const o = o_tape[(start * B + r) * 4 + i]!;
+            // do_pre = ∂L/∂(Wo·x + bo)   mlstm.cell:36
+            const do_pre_1 =
+              dh_over_maximum_abs_sum_n_q_one[r * 4 + i]! *
+              C_q_tape[(start * B + r) * 4 + i]! *
+              (o * (1 - o));
+            do_pre[r * 4 + i] = do_pre_1;
+            dbo[i]! += do_pre_1;
+          }
+          {
+            // o = σ(Wo·x + bo)   mlstm.cell:36
+            const o = o_tape[(start * B + r) * 4 + i + 1]!;
+            // do_pre = ∂L/∂(Wo·x + bo)   mlstm.cell:36
+            const do_pre_1 =
+              dh_over_maximum_abs_sum_n_q_one[r * 4 + i + 1]! *
+              C_q_tape[(start * B + r) * 4 + i + 1]! *
+              (o * (1 - o));
+            do_pre[r * 4 + i + 1] = do_pre_1;
+            dbo[i + 1]! += do_pre_1;
+          }
         }
       }
     }
     // dWo = ∂L/∂Wo
     mm.tn(steps * B, 4, 3, do_pre, 0, 4, x, start * B * 3, 3, dWo, 0, 1); // dWo += Σ_m do_pre[m] ⊗ x[m], for all steps * B rows
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 16; i += 4) {
-        {
-          // dC_ig = dC ⊙ ig
-          const dC_ig_1 = dC[r * 16 + i]! * ig_tape[start * B + r]!;
-          dC_ig[r * 16 + i] = dC_ig_1;
-        }
-        {
-          // dC_ig = dC ⊙ ig
-          const dC_ig_1 = dC[r * 16 + i + 1]! * ig_tape[start * B + r]!;
-          dC_ig[r * 16 + i + 1] = dC_ig_1;
-        }
-        {
-          // dC_ig = dC ⊙ ig
-          const dC_ig_1 = dC[r * 16 + i + 2]! * ig_tape[start * B + r]!;
-          dC_ig[r * 16 + i + 2] = dC_ig_1;
-        }
-        {
-          // dC_ig = dC ⊙ ig
-          const dC_ig_1 = dC[r * 16 + i + 3]! * ig_tape[start * B + r]!;
-          dC_ig[r * 16 + i + 3] = dC_ig_1;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(15, steps * B, dC, 0, ig_tape, start * B, dC_ig, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 16; i += 4) {
+          {
+            // dC_ig = dC ⊙ ig
+            const dC_ig_1 = dC[r * 16 + i]! * ig_tape[start * B + r]!;
+            dC_ig[r * 16 + i] = dC_ig_1;
+          }
+          {
+            // dC_ig = dC ⊙ ig
+            const dC_ig_1 = dC[r * 16 + i + 1]! * ig_tape[start * B + r]!;
+            dC_ig[r * 16 + i + 1] = dC_ig_1;
+          }
+          {
+            // dC_ig = dC ⊙ ig
+            const dC_ig_1 = dC[r * 16 + i + 2]! * ig_tape[start * B + r]!;
+            dC_ig[r * 16 + i + 2] = dC_ig_1;
+          }
+          {
+            // dC_ig = dC ⊙ ig
+            const dC_ig_1 = dC[r * 16 + i + 3]! * ig_tape[start * B + r]!;
+            dC_ig[r * 16 + i + 3] = dC_ig_1;
+          }
         }
       }
     }
@@ -895,56 +995,80 @@ function backward(
     // dbf[j] += Σ_m dbf_steps[m][j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 1, dbf_steps, 0, 1, dbf, 0);
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 3; i++) dwf[i]! += dbf_steps[r]! * x[(start * B + r) * 3 + i]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(16, steps * B, dwf, 0, dbf_steps, 0, x, start * B * 3)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 3; i++) dwf[i]! += dbf_steps[r]! * x[(start * B + r) * 3 + i]!;
+      }
     }
     // dit = ∂L/∂it, it = wi·x + bi   mlstm.cell:27
     for (let r = 0; r < steps * B; r++) dit[r] = dig_pre[r]! + sum_dm_max_share_it_logf_plus_m[r]!;
     // dbi[j] += Σ_m dit[m][j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 1, dit, 0, 1, dbi, 0);
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 3; i++) dwi[i]! += dit[r]! * x[(start * B + r) * 3 + i]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(17, steps * B, dwi, 0, dit, 0, x, start * B * 3)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 3; i++) dwi[i]! += dit[r]! * x[(start * B + r) * 3 + i]!;
+      }
     }
     // dWv = ∂L/∂Wv
     mm.tn(steps * B, 4, 3, dv, 0, 4, x, start * B * 3, 3, dWv, 0, 1); // dWv += Σ_m dv[m] ⊗ x[m], for all steps * B rows
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i += 2) {
-        {
-          // d_Wk_x = ∂L/∂Wk_x, in k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
-          const d_Wk_x_1 = (dn[r * 4 + i]! * ig_tape[start * B + r]! + dC_ig_v[r * 4 + i]!) / 2;
-          d_Wk_x[r * 4 + i] = d_Wk_x_1;
-          dbk[i]! += d_Wk_x_1;
-        }
-        {
-          // d_Wk_x = ∂L/∂Wk_x, in k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
-          const d_Wk_x_1 =
-            (dn[r * 4 + i + 1]! * ig_tape[start * B + r]! + dC_ig_v[r * 4 + i + 1]!) / 2;
-          d_Wk_x[r * 4 + i + 1] = d_Wk_x_1;
-          dbk[i + 1]! += d_Wk_x_1;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(18, steps * B, dn, 0, ig_tape, start * B, dC_ig_v, 0, d_Wk_x, 0, dbk, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // d_Wk_x = ∂L/∂Wk_x, in k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
+            const d_Wk_x_1 = (dn[r * 4 + i]! * ig_tape[start * B + r]! + dC_ig_v[r * 4 + i]!) / 2;
+            d_Wk_x[r * 4 + i] = d_Wk_x_1;
+            dbk[i]! += d_Wk_x_1;
+          }
+          {
+            // d_Wk_x = ∂L/∂Wk_x, in k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
+            const d_Wk_x_1 =
+              (dn[r * 4 + i + 1]! * ig_tape[start * B + r]! + dC_ig_v[r * 4 + i + 1]!) / 2;
+            d_Wk_x[r * 4 + i + 1] = d_Wk_x_1;
+            dbk[i + 1]! += d_Wk_x_1;
+          }
         }
       }
     }
     // dWk = ∂L/∂Wk
     mm.tn(steps * B, 4, 3, d_Wk_x, 0, 4, x, start * B * 3, 3, dWk, 0, 1); // dWk += Σ_m d_Wk_x[m] ⊗ x[m], for all steps * B rows
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i += 2) {
-        {
-          // dq = ∂L/∂q, q = Wq·x + bq   mlstm.cell:24
-          const dq_1 =
-            sum_neg_dh_h_over_maximum_each[r * 4 + i]! * n_seq[(start * B + B + r) * 4 + i]! +
-            C_dC_q[r * 4 + i]!;
-          dq[r * 4 + i] = dq_1;
-          dbq[i]! += dq_1;
-        }
-        {
-          // dq = ∂L/∂q, q = Wq·x + bq   mlstm.cell:24
-          const dq_1 =
-            sum_neg_dh_h_over_maximum_each[r * 4 + i + 1]! *
-              n_seq[(start * B + B + r) * 4 + i + 1]! +
-            C_dC_q[r * 4 + i + 1]!;
-          dq[r * 4 + i + 1] = dq_1;
-          dbq[i + 1]! += dq_1;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(19, steps * B, sum_neg_dh_h_over_maximum_each, 0, n_seq, (start * B + B) * 4, C_dC_q, 0, dq, 0, dbq, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // dq = ∂L/∂q, q = Wq·x + bq   mlstm.cell:24
+            const dq_1 =
+              sum_neg_dh_h_over_maximum_each[r * 4 + i]! * n_seq[(start * B + B + r) * 4 + i]! +
+              C_dC_q[r * 4 + i]!;
+            dq[r * 4 + i] = dq_1;
+            dbq[i]! += dq_1;
+          }
+          {
+            // dq = ∂L/∂q, q = Wq·x + bq   mlstm.cell:24
+            const dq_1 =
+              sum_neg_dh_h_over_maximum_each[r * 4 + i + 1]! *
+                n_seq[(start * B + B + r) * 4 + i + 1]! +
+              C_dC_q[r * 4 + i + 1]!;
+            dq[r * 4 + i + 1] = dq_1;
+            dbq[i + 1]! += dq_1;
+          }
         }
       }
     }
@@ -961,27 +1085,33 @@ function backward(
           C_dC_q[r * 4 + r_1] = acc;
         }
       }
-      for (let r = 0; r < steps * B; r++) {
-        for (let i = 0; i < 16; i += 4) {
-          {
-            // dC_ig = dC ⊙ ig
-            const dC_ig_1 = dC[r * 16 + i]! * ig_tape[start * B + r]!;
-            dC_ig[r * 16 + i] = dC_ig_1;
-          }
-          {
-            // dC_ig = dC ⊙ ig
-            const dC_ig_1 = dC[r * 16 + i + 1]! * ig_tape[start * B + r]!;
-            dC_ig[r * 16 + i + 1] = dC_ig_1;
-          }
-          {
-            // dC_ig = dC ⊙ ig
-            const dC_ig_1 = dC[r * 16 + i + 2]! * ig_tape[start * B + r]!;
-            dC_ig[r * 16 + i + 2] = dC_ig_1;
-          }
-          {
-            // dC_ig = dC ⊙ ig
-            const dC_ig_1 = dC[r * 16 + i + 3]! * ig_tape[start * B + r]!;
-            dC_ig[r * 16 + i + 3] = dC_ig_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(20, steps * B, dC, 0, ig_tape, start * B, dC_ig, 0)
+      ) {
+        for (let r = 0; r < steps * B; r++) {
+          for (let i = 0; i < 16; i += 4) {
+            {
+              // dC_ig = dC ⊙ ig
+              const dC_ig_1 = dC[r * 16 + i]! * ig_tape[start * B + r]!;
+              dC_ig[r * 16 + i] = dC_ig_1;
+            }
+            {
+              // dC_ig = dC ⊙ ig
+              const dC_ig_1 = dC[r * 16 + i + 1]! * ig_tape[start * B + r]!;
+              dC_ig[r * 16 + i + 1] = dC_ig_1;
+            }
+            {
+              // dC_ig = dC ⊙ ig
+              const dC_ig_1 = dC[r * 16 + i + 2]! * ig_tape[start * B + r]!;
+              dC_ig[r * 16 + i + 2] = dC_ig_1;
+            }
+            {
+              // dC_ig = dC ⊙ ig
+              const dC_ig_1 = dC[r * 16 + i + 3]! * ig_tape[start * B + r]!;
+              dC_ig[r * 16 + i + 3] = dC_ig_1;
+            }
           }
         }
       }
@@ -1034,18 +1164,30 @@ function backward(
       // dbf = ∂L/∂bf
       for (let r = 0; r < steps * B; r++)
         dbf_steps[r] = dlogf_pre[r]! * logf_pre_one_minus_logf_pre[r]!;
-      for (let r = 0; r < steps * B; r++) {
-        for (let i = 0; i < 3; i++) {
-          // dbf_each_wf = dbf_each ⊙ wf
-          const dbf_each_wf = dbf_steps[r]! * wf[i]!;
-          dx[(start * B + r) * 3 + i] = dbf_each_wf;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(21, steps * B, dbf_steps, 0, wf, 0, dx, start * B * 3)
+      ) {
+        for (let r = 0; r < steps * B; r++) {
+          for (let i = 0; i < 3; i++) {
+            // dbf_each_wf = dbf_each ⊙ wf
+            const dbf_each_wf = dbf_steps[r]! * wf[i]!;
+            dx[(start * B + r) * 3 + i] = dbf_each_wf;
+          }
         }
       }
       // dit = ∂L/∂it, it = wi·x + bi   mlstm.cell:27
       for (let r = 0; r < steps * B; r++)
         dit[r] = dig_pre[r]! + sum_dm_max_share_it_logf_plus_m[r]!;
-      for (let r = 0; r < steps * B; r++) {
-        for (let i = 0; i < 3; i++) dx[(start * B + r) * 3 + i]! += dit[r]! * wi[i]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(22, steps * B, dx, start * B * 3, dit, 0, wi, 0)
+      ) {
+        for (let r = 0; r < steps * B; r++) {
+          for (let i = 0; i < 3; i++) dx[(start * B + r) * 3 + i]! += dit[r]! * wi[i]!;
+        }
       }
       // dq_d_Wk_x_dv_do_pre = [dq; d_Wk_x; dv; do_pre]
       for (let r = 0; r < steps * B; r++) {
@@ -1133,43 +1275,55 @@ function step(
   }
   // Wq_Wk_Wv_Wo_x = Wq_Wk_Wv_Wo·x
   mm.nt(B, 16, 3, x, 0, 3, Wq_Wk_Wv_Wo, 0, Wq_Wk_Wv_Wo_x, 0, 16, 0); // Wq_Wk_Wv_Wo_x[m] = Wq_Wk_Wv_Wo · x[m], for each of B rows
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 4; i += 2) {
-      {
-        // o = σ(Wo·x + bo)   mlstm.cell:36
-        o[b * 4 + i] = Wq_Wk_Wv_Wo_x[b * 16 + 12 + i]! + bo[i]!;
-      }
-      {
-        // o = σ(Wo·x + bo)   mlstm.cell:36
-        o[b * 4 + i + 1] = Wq_Wk_Wv_Wo_x[b * 16 + 12 + i + 1]! + bo[i + 1]!;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(23, B, Wq_Wk_Wv_Wo_x, 12, bo, 0, o, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 4; i += 2) {
+        {
+          // o = σ(Wo·x + bo)   mlstm.cell:36
+          o[b * 4 + i] = Wq_Wk_Wv_Wo_x[b * 16 + 12 + i]! + bo[i]!;
+        }
+        {
+          // o = σ(Wo·x + bo)   mlstm.cell:36
+          o[b * 4 + i + 1] = Wq_Wk_Wv_Wo_x[b * 16 + 12 + i + 1]! + bo[i + 1]!;
+        }
       }
     }
   }
   // o = σ(…), for each of B rows   mlstm.cell:36
   mm.sigmoid(B * 4, o, 0, o, 0);
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 4; i += 2) {
-      {
-        // q = Wq·x + bq   mlstm.cell:24
-        const q_1 = Wq_Wk_Wv_Wo_x[b * 16 + i]! + bq[i]!;
-        q[b * 4 + i] = q_1;
-        // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
-        const k_1 = (Wq_Wk_Wv_Wo_x[b * 16 + 4 + i]! + bk[i]!) / 2;
-        k[b * 4 + i] = k_1;
-        // v = Wv·x + bv   mlstm.cell:26
-        const v_1 = Wq_Wk_Wv_Wo_x[b * 16 + 8 + i]! + bv[i]!;
-        v[b * 4 + i] = v_1;
-      }
-      {
-        // q = Wq·x + bq   mlstm.cell:24
-        const q_1 = Wq_Wk_Wv_Wo_x[b * 16 + i + 1]! + bq[i + 1]!;
-        q[b * 4 + i + 1] = q_1;
-        // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
-        const k_1 = (Wq_Wk_Wv_Wo_x[b * 16 + 4 + i + 1]! + bk[i + 1]!) / 2;
-        k[b * 4 + i + 1] = k_1;
-        // v = Wv·x + bv   mlstm.cell:26
-        const v_1 = Wq_Wk_Wv_Wo_x[b * 16 + 8 + i + 1]! + bv[i + 1]!;
-        v[b * 4 + i + 1] = v_1;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(24, B, Wq_Wk_Wv_Wo_x, 0, bq, 0, q, 0, Wq_Wk_Wv_Wo_x, 4, bk, 0, k, 0, Wq_Wk_Wv_Wo_x, 8, bv, 0, v, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 4; i += 2) {
+        {
+          // q = Wq·x + bq   mlstm.cell:24
+          const q_1 = Wq_Wk_Wv_Wo_x[b * 16 + i]! + bq[i]!;
+          q[b * 4 + i] = q_1;
+          // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
+          const k_1 = (Wq_Wk_Wv_Wo_x[b * 16 + 4 + i]! + bk[i]!) / 2;
+          k[b * 4 + i] = k_1;
+          // v = Wv·x + bv   mlstm.cell:26
+          const v_1 = Wq_Wk_Wv_Wo_x[b * 16 + 8 + i]! + bv[i]!;
+          v[b * 4 + i] = v_1;
+        }
+        {
+          // q = Wq·x + bq   mlstm.cell:24
+          const q_1 = Wq_Wk_Wv_Wo_x[b * 16 + i + 1]! + bq[i + 1]!;
+          q[b * 4 + i + 1] = q_1;
+          // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
+          const k_1 = (Wq_Wk_Wv_Wo_x[b * 16 + 4 + i + 1]! + bk[i + 1]!) / 2;
+          k[b * 4 + i + 1] = k_1;
+          // v = Wv·x + bv   mlstm.cell:26
+          const v_1 = Wq_Wk_Wv_Wo_x[b * 16 + 8 + i + 1]! + bv[i + 1]!;
+          v[b * 4 + i + 1] = v_1;
+        }
       }
     }
   }
@@ -1193,11 +1347,17 @@ function step(
   for (let b = 0; b < B; b++) logf_pre[b] = sigmoid(sum_wf_x_plus_bf[b]!);
   // logf = log(σ(wf·x + bf))   mlstm.cell:28
   for (let b = 0; b < B; b++) logf[b] = Math.log(logf_pre[b]!);
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 1; i++) {
-      // m = max(logf + m, it)   mlstm.cell:30
-      const m = Math.max(logf[b]! + m_seq[b + i]!, it[b]!);
-      m_next[b + i] = m;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(25, B, logf, 0, m_seq, 0, it, 0, m_next, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 1; i++) {
+        // m = max(logf + m, it)   mlstm.cell:30
+        const m = Math.max(logf[b]! + m_seq[b + i]!, it[b]!);
+        m_next[b + i] = m;
+      }
     }
   }
   // sum_m = Σ m, in ig = exp(it - sum(m))   mlstm.cell:31
@@ -1227,41 +1387,53 @@ function step(
     for (let r_1 = 0; r_1 < 4; r_1++)
       for (let c = 0; c < 4; c++) v_outer_k[b * 16 + r_1 * 4 + c] = v[b * 4 + r_1]! * k[b * 4 + c]!;
   }
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 16; i += 4) {
-      {
-        // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
-        const C = fg[b]! * C_seq[b * 16 + i]! + ig[b]! * v_outer_k[b * 16 + i]!;
-        C_next[b * 16 + i] = C;
-      }
-      {
-        // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
-        const C = fg[b]! * C_seq[b * 16 + i + 1]! + ig[b]! * v_outer_k[b * 16 + i + 1]!;
-        C_next[b * 16 + i + 1] = C;
-      }
-      {
-        // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
-        const C = fg[b]! * C_seq[b * 16 + i + 2]! + ig[b]! * v_outer_k[b * 16 + i + 2]!;
-        C_next[b * 16 + i + 2] = C;
-      }
-      {
-        // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
-        const C = fg[b]! * C_seq[b * 16 + i + 3]! + ig[b]! * v_outer_k[b * 16 + i + 3]!;
-        C_next[b * 16 + i + 3] = C;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(26, B, fg, 0, C_seq, 0, ig, 0, v_outer_k, 0, C_next, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 16; i += 4) {
+        {
+          // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+          const C = fg[b]! * C_seq[b * 16 + i]! + ig[b]! * v_outer_k[b * 16 + i]!;
+          C_next[b * 16 + i] = C;
+        }
+        {
+          // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+          const C = fg[b]! * C_seq[b * 16 + i + 1]! + ig[b]! * v_outer_k[b * 16 + i + 1]!;
+          C_next[b * 16 + i + 1] = C;
+        }
+        {
+          // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+          const C = fg[b]! * C_seq[b * 16 + i + 2]! + ig[b]! * v_outer_k[b * 16 + i + 2]!;
+          C_next[b * 16 + i + 2] = C;
+        }
+        {
+          // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+          const C = fg[b]! * C_seq[b * 16 + i + 3]! + ig[b]! * v_outer_k[b * 16 + i + 3]!;
+          C_next[b * 16 + i + 3] = C;
+        }
       }
     }
   }
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 4; i += 2) {
-      {
-        // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
-        const n = fg[b]! * n_seq[b * 4 + i]! + ig[b]! * k[b * 4 + i]!;
-        n_next[b * 4 + i] = n;
-      }
-      {
-        // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
-        const n = fg[b]! * n_seq[b * 4 + i + 1]! + ig[b]! * k[b * 4 + i + 1]!;
-        n_next[b * 4 + i + 1] = n;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(27, B, fg, 0, n_seq, 0, ig, 0, k, 0, n_next, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 4; i += 2) {
+        {
+          // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
+          const n = fg[b]! * n_seq[b * 4 + i]! + ig[b]! * k[b * 4 + i]!;
+          n_next[b * 4 + i] = n;
+        }
+        {
+          // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
+          const n = fg[b]! * n_seq[b * 4 + i + 1]! + ig[b]! * k[b * 4 + i + 1]!;
+          n_next[b * 4 + i + 1] = n;
+        }
       }
     }
   }
@@ -1283,17 +1455,23 @@ function step(
   for (let b = 0; b < B; b++) abs_sum_n_q[b] = Math.abs(sum_n_q[b]!);
   // maximum_abs_sum_n_q_one = maximum(abs_sum_n_q, 1)
   for (let b = 0; b < B; b++) maximum_abs_sum_n_q_one[b] = Math.max(abs_sum_n_q[b]!, 1);
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 4; i += 2) {
-      {
-        // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
-        const h = (o[b * 4 + i]! * C_q[b * 4 + i]!) / maximum_abs_sum_n_q_one[b]!;
-        h_out[b * 4 + i] = h;
-      }
-      {
-        // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
-        const h = (o[b * 4 + i + 1]! * C_q[b * 4 + i + 1]!) / maximum_abs_sum_n_q_one[b]!;
-        h_out[b * 4 + i + 1] = h;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(28, B, o, 0, C_q, 0, maximum_abs_sum_n_q_one, 0, h_out, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 4; i += 2) {
+        {
+          // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
+          const h = (o[b * 4 + i]! * C_q[b * 4 + i]!) / maximum_abs_sum_n_q_one[b]!;
+          h_out[b * 4 + i] = h;
+        }
+        {
+          // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
+          const h = (o[b * 4 + i + 1]! * C_q[b * 4 + i + 1]!) / maximum_abs_sum_n_q_one[b]!;
+          h_out[b * 4 + i + 1] = h;
+        }
       }
     }
   }
@@ -1374,25 +1552,31 @@ function infer(
     for (let r = 0; r < steps * B; r++) {
       for (let i = 0; i < 4; i++) q[r * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + i]!;
     }
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i += 2) {
-        {
-          q[r * 4 + i]! += bq[i]!;
-          // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
-          const k_1 = (Wq_Wk_Wv_Wo_x[r * 16 + 4 + i]! + bk[i]!) / 2;
-          k[r * 4 + i] = k_1;
-          // v = Wv·x + bv   mlstm.cell:26
-          const v_1 = Wq_Wk_Wv_Wo_x[r * 16 + 8 + i]! + bv[i]!;
-          v[r * 4 + i] = v_1;
-        }
-        {
-          q[r * 4 + i + 1]! += bq[i + 1]!;
-          // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
-          const k_1 = (Wq_Wk_Wv_Wo_x[r * 16 + 4 + i + 1]! + bk[i + 1]!) / 2;
-          k[r * 4 + i + 1] = k_1;
-          // v = Wv·x + bv   mlstm.cell:26
-          const v_1 = Wq_Wk_Wv_Wo_x[r * 16 + 8 + i + 1]! + bv[i + 1]!;
-          v[r * 4 + i + 1] = v_1;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(29, steps * B, q, 0, bq, 0, Wq_Wk_Wv_Wo_x, 4, bk, 0, k, 0, Wq_Wk_Wv_Wo_x, 8, bv, 0, v, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 4; i += 2) {
+          {
+            q[r * 4 + i]! += bq[i]!;
+            // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
+            const k_1 = (Wq_Wk_Wv_Wo_x[r * 16 + 4 + i]! + bk[i]!) / 2;
+            k[r * 4 + i] = k_1;
+            // v = Wv·x + bv   mlstm.cell:26
+            const v_1 = Wq_Wk_Wv_Wo_x[r * 16 + 8 + i]! + bv[i]!;
+            v[r * 4 + i] = v_1;
+          }
+          {
+            q[r * 4 + i + 1]! += bq[i + 1]!;
+            // k = (Wk·x + bk) / sqrt(D)   mlstm.cell:25
+            const k_1 = (Wq_Wk_Wv_Wo_x[r * 16 + 4 + i + 1]! + bk[i + 1]!) / 2;
+            k[r * 4 + i + 1] = k_1;
+            // v = Wv·x + bv   mlstm.cell:26
+            const v_1 = Wq_Wk_Wv_Wo_x[r * 16 + 8 + i + 1]! + bv[i + 1]!;
+            v[r * 4 + i + 1] = v_1;
+          }
         }
       }
     }
@@ -1402,8 +1586,14 @@ function infer(
       for (let i = 0; i < 3; i++) acc += wi[i]! * x[(start * B + r) * 3 + i]!;
       it[r] = acc;
     }
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 1; i++) it[r + i]! += bi[0]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(30, steps * B, it, 0, bi, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 1; i++) it[r + i]! += bi[0]!;
+      }
     }
     // sum_wf_x = Σ wf_x
     for (let r = 0; r < steps * B; r++) {
@@ -1423,38 +1613,56 @@ function infer(
         for (let c = 0; c < 4; c++)
           v_outer_k[r * 16 + r_1 * 4 + c] = v[r * 4 + r_1]! * k[r * 4 + c]!;
     }
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i += 2) {
-        {
-          // o = σ(Wo·x + bo)   mlstm.cell:36
-          o_steps[r * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + 12 + i]! + bo[i]!;
-        }
-        {
-          // o = σ(Wo·x + bo)   mlstm.cell:36
-          o_steps[r * 4 + i + 1] = Wq_Wk_Wv_Wo_x[r * 16 + 12 + i + 1]! + bo[i + 1]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(31, steps * B, Wq_Wk_Wv_Wo_x, 12, bo, 0, o_steps, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // o = σ(Wo·x + bo)   mlstm.cell:36
+            o_steps[r * 4 + i] = Wq_Wk_Wv_Wo_x[r * 16 + 12 + i]! + bo[i]!;
+          }
+          {
+            // o = σ(Wo·x + bo)   mlstm.cell:36
+            o_steps[r * 4 + i + 1] = Wq_Wk_Wv_Wo_x[r * 16 + 12 + i + 1]! + bo[i + 1]!;
+          }
         }
       }
     }
     // o = σ(…), for all T * B rows   mlstm.cell:36
     mm.sigmoid(steps * B * 4, o_steps, 0, o_steps, 0);
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i += 2) {
-        {
-          o[r * 4 + i] = o_steps[r * 4 + i]!;
-        }
-        {
-          o[r * 4 + i + 1] = o_steps[r * 4 + i + 1]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(32, steps * B, o_steps, 0, o, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 4; i += 2) {
+          {
+            o[r * 4 + i] = o_steps[r * 4 + i]!;
+          }
+          {
+            o[r * 4 + i + 1] = o_steps[r * 4 + i + 1]!;
+          }
         }
       }
     }
     for (let t = start; t < start + steps; t++) {
       // The step's row in buffers of the chunk's rows.
       const tc = t - start;
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 1; i++) {
-          // m = max(logf + m, it)   mlstm.cell:30
-          const m = Math.max(logf[tc * B + b]! + m_now[b + i]!, it[tc * B + b]!);
-          m_new[b + i] = m;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(33, B, logf, tc * B, m_now, 0, it, tc * B, m_new, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 1; i++) {
+            // m = max(logf + m, it)   mlstm.cell:30
+            const m = Math.max(logf[tc * B + b]! + m_now[b + i]!, it[tc * B + b]!);
+            m_new[b + i] = m;
+          }
         }
       }
       // sum_m = Σ m, in ig = exp(it - sum(m))   mlstm.cell:31
@@ -1479,44 +1687,56 @@ function infer(
       for (let b = 0; b < B; b++) fg_pre[b] = logf_plus_sum_m_prev[b]! - sum_m[b]!;
       // fg = exp(logf + sum(m[t-1]) - sum(m))   mlstm.cell:32
       for (let b = 0; b < B; b++) fg[b] = Math.exp(fg_pre[b]!);
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 16; i += 4) {
-          {
-            // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
-            const C = fg[b]! * C_now[b * 16 + i]! + ig[b]! * v_outer_k[(tc * B + b) * 16 + i]!;
-            C_new[b * 16 + i] = C;
-          }
-          {
-            // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
-            const C =
-              fg[b]! * C_now[b * 16 + i + 1]! + ig[b]! * v_outer_k[(tc * B + b) * 16 + i + 1]!;
-            C_new[b * 16 + i + 1] = C;
-          }
-          {
-            // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
-            const C =
-              fg[b]! * C_now[b * 16 + i + 2]! + ig[b]! * v_outer_k[(tc * B + b) * 16 + i + 2]!;
-            C_new[b * 16 + i + 2] = C;
-          }
-          {
-            // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
-            const C =
-              fg[b]! * C_now[b * 16 + i + 3]! + ig[b]! * v_outer_k[(tc * B + b) * 16 + i + 3]!;
-            C_new[b * 16 + i + 3] = C;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(34, B, fg, 0, C_now, 0, ig, 0, v_outer_k, tc * B * 16, C_new, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 16; i += 4) {
+            {
+              // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+              const C = fg[b]! * C_now[b * 16 + i]! + ig[b]! * v_outer_k[(tc * B + b) * 16 + i]!;
+              C_new[b * 16 + i] = C;
+            }
+            {
+              // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+              const C =
+                fg[b]! * C_now[b * 16 + i + 1]! + ig[b]! * v_outer_k[(tc * B + b) * 16 + i + 1]!;
+              C_new[b * 16 + i + 1] = C;
+            }
+            {
+              // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+              const C =
+                fg[b]! * C_now[b * 16 + i + 2]! + ig[b]! * v_outer_k[(tc * B + b) * 16 + i + 2]!;
+              C_new[b * 16 + i + 2] = C;
+            }
+            {
+              // C = fg ⊙ C + ig ⊙ outer(v, k)   mlstm.cell:33
+              const C =
+                fg[b]! * C_now[b * 16 + i + 3]! + ig[b]! * v_outer_k[(tc * B + b) * 16 + i + 3]!;
+              C_new[b * 16 + i + 3] = C;
+            }
           }
         }
       }
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 4; i += 2) {
-          {
-            // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
-            const n = fg[b]! * n_now[b * 4 + i]! + ig[b]! * k[(tc * B + b) * 4 + i]!;
-            n_new[b * 4 + i] = n;
-          }
-          {
-            // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
-            const n = fg[b]! * n_now[b * 4 + i + 1]! + ig[b]! * k[(tc * B + b) * 4 + i + 1]!;
-            n_new[b * 4 + i + 1] = n;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(35, B, fg, 0, n_now, 0, ig, 0, k, tc * B * 4, n_new, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 4; i += 2) {
+            {
+              // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
+              const n = fg[b]! * n_now[b * 4 + i]! + ig[b]! * k[(tc * B + b) * 4 + i]!;
+              n_new[b * 4 + i] = n;
+            }
+            {
+              // n = fg ⊙ n + ig ⊙ k   mlstm.cell:34
+              const n = fg[b]! * n_now[b * 4 + i + 1]! + ig[b]! * k[(tc * B + b) * 4 + i + 1]!;
+              n_new[b * 4 + i + 1] = n;
+            }
           }
         }
       }
@@ -1539,18 +1759,24 @@ function infer(
       for (let b = 0; b < B; b++) abs_sum_n_q[b] = Math.abs(sum_n_q[b]!);
       // maximum_abs_sum_n_q_one = maximum(abs_sum_n_q, 1)
       for (let b = 0; b < B; b++) maximum_abs_sum_n_q_one[b] = Math.max(abs_sum_n_q[b]!, 1);
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 4; i += 2) {
-          {
-            // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
-            const h = (o[(tc * B + b) * 4 + i]! * C_q[b * 4 + i]!) / maximum_abs_sum_n_q_one[b]!;
-            h_out[(t * B + b) * 4 + i] = h;
-          }
-          {
-            // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
-            const h =
-              (o[(tc * B + b) * 4 + i + 1]! * C_q[b * 4 + i + 1]!) / maximum_abs_sum_n_q_one[b]!;
-            h_out[(t * B + b) * 4 + i + 1] = h;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(36, B, o, tc * B * 4, C_q, 0, maximum_abs_sum_n_q_one, 0, h_out, t * B * 4)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 4; i += 2) {
+            {
+              // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
+              const h = (o[(tc * B + b) * 4 + i]! * C_q[b * 4 + i]!) / maximum_abs_sum_n_q_one[b]!;
+              h_out[(t * B + b) * 4 + i] = h;
+            }
+            {
+              // h = o ⊙ (C·q) / max(abs(n·q), 1)   mlstm.cell:37
+              const h =
+                (o[(tc * B + b) * 4 + i + 1]! * C_q[b * 4 + i + 1]!) / maximum_abs_sum_n_q_one[b]!;
+              h_out[(t * B + b) * 4 + i + 1] = h;
+            }
           }
         }
       }
@@ -1589,5 +1815,483 @@ function infer(
   }
 }
 
-export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer });
+/** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
+export const loops = {
+  wasm:
+    "AGFzbQEAAAABVwZgEX9/f39/f39/f39/f39/f39/AGAFf39/f38AYAd/f39/f39/AGALf39/f39/f39/f38AYAl/f39/f39/" +
+    "f38AYBN/f39/f39/f39/f39/f39/f39/AAIPAQNlbnYGbWVtb3J5AgABAyYlAAECAwMDBAIDBAICAgEDAgICAwMCAgICBQQD" +
+    "AwQAAQIBBAMDBAfEAiUFbG9vcDAAAAVsb29wMQABBWxvb3AyAAIFbG9vcDMAAwVsb29wNAAEBWxvb3A1AAUFbG9vcDYABgVs" +
+    "b29wNwAHBWxvb3A4AAgFbG9vcDkACQZsb29wMTAACgZsb29wMTEACwZsb29wMTIADAZsb29wMTMADQZsb29wMTQADgZsb29w" +
+    "MTUADwZsb29wMTYAEAZsb29wMTcAEQZsb29wMTgAEgZsb29wMTkAEwZsb29wMjAAFAZsb29wMjEAFQZsb29wMjIAFgZsb29w" +
+    "MjMAFwZsb29wMjQAGAZsb29wMjUAGQZsb29wMjYAGgZsb29wMjcAGwZsb29wMjgAHAZsb29wMjkAHQZsb29wMzAAHgZsb29w" +
+    "MzEAHwZsb29wMzIAIAZsb29wMzMAIQZsb29wMzQAIgZsb29wMzUAIwZsb29wMzYAJArRSCW9BAQCfwR7AnwCeyACQQJ0IQIg" +
+    "BEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKIAxBAnQhDCAOQQJ0IQ4gEEECdCEQAkADQCARIABODQFBACESAkADQCASQRBP" +
+    "DQEgASASav0AAgAhGSADIBJq/QACACEaIAEgEmogGf1fIBr9X/3wAf1eIBkgGf0NCAkKCwwNDg8AAQIDBAUGB/1fIBogGv0N" +
+    "CAkKCwwNDg8AAQIDBAUGB/1f/fAB/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAUgEmr9AAIAIRkgByASav0AAgAhGiAZ/V8g" +
+    "Gv1f/fAB/QwAAAAAAAAAQAAAAAAAAABA/fMBIRMgGSAZ/Q0ICQoLDA0ODwABAgMEBQYH/V8gGiAa/Q0ICQoLDA0ODwABAgME" +
+    "BQYH/V/98AH9DAAAAAAAAABAAAAAAAAAAED98wEhFCAJIBJqIBP9XiAU/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAsgEmr9" +
+    "AAIAIRkgDSASav0AAgAhGiAZ/V8gGv1f/fABIRUgGSAZ/Q0ICQoLDA0ODwABAgMEBQYH/V8gGiAa/Q0ICQoLDA0ODwABAgME" +
+    "BQYH/V/98AEhFiAPIBJqIBX9XiAW/V79DQABAgMEBQYHEBESExQVFhf9CwIAIBJBEGohEgwACwsgASACaiEBIAMgBGohAyAF" +
+    "IAZqIQUgByAIaiEHIAkgCmohCSALIAxqIQsgDSAOaiENIA8gEGohDyARQQFqIREMAAsLC0kBAn8gAkECdCECIARBAnQhBAJA" +
+    "A0AgBSAATg0BIAEgASoCALsgAyoCALugtjgCACABIAJqIQEgAyAEaiEDIAVBAWohBQwACwsL0wECAn8CeyACQQJ0IQIgBEEC" +
+    "dCEEIAZBAnQhBgJAA0AgByAATg0BQQAhCAJAA0AgCEEQTw0BIAEgCGr9AAIAIQkgAyAIav0AAgAhCiAFIAhqIAn9XyAK/V/9" +
+    "8AH9XiAJIAn9DQgJCgsMDQ4PAAECAwQFBgf9XyAKIAr9DQgJCgsMDQ4PAAECAwQFBgf9X/3wAf1e/Q0AAQIDBAUGBxAREhMU" +
+    "FRYX/QsCACAIQRBqIQgMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAdBAWohBwwACwsLjgEDAn8EewJ8IAJBAnQhAiAEQQJ0" +
+    "IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQoCQANAIAsgAE4NASABKgIAuyADKgIAu6AhESAFIBG2OAIAIBEgByoCALulIRIgCSAS" +
+    "tjgCACABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJIAtBAWohCwwACwsLpAIEAn8CewF8BHsgAkECdCECIARB" +
+    "AnQhBCAGQQJ0IQYgCEECdCEIIApBAnQhCgJAA0AgCyAATg0BQQAhDAJAA0AgDEHAAE8NASABKgIAu/0UIRAgAyAMav0AAgAh" +
+    "ESAFKgIAu/0UIRIgByAMav0AAgAhEyAQIBH9X/3yASASIBP9X/3yAf3wASENIBAgESAR/Q0ICQoLDA0ODwABAgMEBQYH/V/9" +
+    "8gEgEiATIBP9DQgJCgsMDQ4PAAECAwQFBgf9X/3yAf3wASEOIAkgDGogDf1eIA79Xv0NAAECAwQFBgcQERITFBUWF/0LAgAg" +
+    "DEEQaiEMDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJIAtBAWohCwwACwsLowIEAn8CewF8BHsgAkEC" +
+    "dCECIARBAnQhBCAGQQJ0IQYgCEECdCEIIApBAnQhCgJAA0AgCyAATg0BQQAhDAJAA0AgDEEQTw0BIAEqAgC7/RQhECADIAxq" +
+    "/QACACERIAUqAgC7/RQhEiAHIAxq/QACACETIBAgEf1f/fIBIBIgE/1f/fIB/fABIQ0gECARIBH9DQgJCgsMDQ4PAAECAwQF" +
+    "Bgf9X/3yASASIBMgE/0NCAkKCwwNDg8AAQIDBAUGB/1f/fIB/fABIQ4gCSAMaiAN/V4gDv1e/Q0AAQIDBAUGBxAREhMUFRYX" +
+    "/QsCACAMQRBqIQwMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgC0EBaiELDAALCwuBAgQCfwJ7AXwD" +
+    "eyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQgCQANAIAkgAE4NAUEAIQoCQANAIApBEE8NASABIApq/QACACEOIAMgCmr9" +
+    "AAIAIQ8gBSoCALv9FCEQIA79XyAP/V/98gEgEP3zASELIA4gDv0NCAkKCwwNDg8AAQIDBAUGB/1fIA8gD/0NCAkKCwwNDg8A" +
+    "AQIDBAUGB/1f/fIBIBD98wEhDCAHIApqIAv9XiAM/V79DQABAgMEBQYHEBESExQVFhf9CwIAIApBEGohCgwACwsgASACaiEB" +
+    "IAMgBGohAyAFIAZqIQUgByAIaiEHIAlBAWohCQwACwsLxgEEAn8CewF8AnsgAkECdCECIARBAnQhBCAGQQJ0IQYCQANAIAcg" +
+    "AE4NAUEAIQgCQANAIAhBEE8NASABIAhq/QACACEMIAMqAgC7/RQhDSAM/V8gDf3zASEJIAwgDP0NCAkKCwwNDg8AAQIDBAUG" +
+    "B/1fIA398wEhCiAFIAhqIAn9XiAK/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAhBEGohCAwACwsgASACaiEBIAMgBGohAyAF" +
+    "IAZqIQUgB0EBaiEHDAALCwuwAgQCfwR7AnwCeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKAkADQCALIABO" +
+    "DQFBACEMAkADQCAMQRBPDQEgASoCALv9FCETIBMhDSATIQ4gAyAMaiAN/V4gDv1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAF" +
+    "IAxq/QACACETIAcgDGr9AAIAIRQgE/1fIBT9X/3yASEPIBMgE/0NCAkKCwwNDg8AAQIDBAUGB/1fIBQgFP0NCAkKCwwNDg8A" +
+    "AQIDBAUGB/1f/fIBIRAgCSAMaiAP/V4gEP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAMQRBqIQwMAAsLIAEgAmohASADIARq" +
+    "IQMgBSAGaiEFIAcgCGohByAJIApqIQkgC0EBaiELDAALCwuaAgQCfwJ7AXwDeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0" +
+    "IQgCQANAIAkgAE4NAUEAIQoCQANAIApBEE8NASABIApq/QACACEOIAMgCmr9AAIAIQ8gBSAKav0AAgAhECAO/V8gD/1fIBD9" +
+    "X/3yAf3wASELIA4gDv0NCAkKCwwNDg8AAQIDBAUGB/1fIA8gD/0NCAkKCwwNDg8AAQIDBAUGB/1fIBAgEP0NCAkKCwwNDg8A" +
+    "AQIDBAUGB/1f/fIB/fABIQwgByAKaiAL/V4gDP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAKQRBqIQoMAAsLIAEgAmohASAD" +
+    "IARqIQMgBSAGaiEFIAcgCGohByAJQQFqIQkMAAsLC8YBBAJ/AnsBfAJ7IAJBAnQhAiAEQQJ0IQQgBkECdCEGAkADQCAHIABO" +
+    "DQFBACEIAkADQCAIQRBPDQEgASAIav0AAgAhDCADKgIAu/0UIQ0gDP1fIA398gEhCSAMIAz9DQgJCgsMDQ4PAAECAwQFBgf9" +
+    "XyAN/fIBIQogBSAIaiAJ/V4gCv1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAIQRBqIQgMAAsLIAEgAmohASADIARqIQMgBSAG" +
+    "aiEFIAdBAWohBwwACwsL4AEEAn8CewF8AnsgAkECdCECIARBAnQhBCAGQQJ0IQYCQANAIAcgAE4NAUEAIQgCQANAIAhBwABP" +
+    "DQEgASAIav0AAgAhDCADIAhq/QACACENIAz9XyAN/V/98AEhCSAMIAz9DQgJCgsMDQ4PAAECAwQFBgf9XyANIA39DQgJCgsM" +
+    "DQ4PAAECAwQFBgf9X/3wASEKIAUgCGogCf1eIAr9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgCEEQaiEIDAALCyABIAJqIQEg" +
+    "AyAEaiEDIAUgBmohBSAHQQFqIQcMAAsLC8cBBAJ/AnsBfAJ7IAJBAnQhAiAEQQJ0IQQgBkECdCEGAkADQCAHIABODQFBACEI" +
+    "AkADQCAIQcAATw0BIAEgCGr9AAIAIQwgAyoCALv9FCENIAz9XyAN/fIBIQkgDCAM/Q0ICQoLDA0ODwABAgMEBQYH/V8gDf3y" +
+    "ASEKIAUgCGogCf1eIAr9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgCEEQaiEIDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAH" +
+    "QQFqIQcMAAsLC0oDAn8CewF8IAJBAnQhAiAEQQJ0IQQCQANAIAUgAE4NASABKgIAuyEJIAMgCbY4AgAgASACaiEBIAMgBGoh" +
+    "AyAFQQFqIQUMAAsLC7QDBAJ/BHsCfAJ7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQoCQANAIAsgAE4NAUEA" +
+    "IQwCQANAIAxBEE8NASABIAxq/QACACETIBP9XyENIBMgE/0NCAkKCwwNDg8AAQIDBAUGB/1fIQ4gAyAMav0AAgAhEyAFIAxq" +
+    "/QACACEUIBP9XyAU/V/98gEgDf0MAAAAAAAA8D8AAAAAAADwPyAN/fEB/fIB/fIBIQ8gEyAT/Q0ICQoLDA0ODwABAgMEBQYH" +
+    "/V8gFCAU/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEgDv0MAAAAAAAA8D8AAAAAAADwPyAO/fEB/fIB/fIBIRAgByAMaiAP/V4g" +
+    "EP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAJIAxq/QACACETIAkgDGogE/1fIA/98AH9XiATIBP9DQgJCgsMDQ4PAAECAwQF" +
+    "Bgf9XyAQ/fAB/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAxBEGohDAwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEH" +
+    "IAkgCmohCSALQQFqIQsMAAsLC8cBBAJ/AnsBfAJ7IAJBAnQhAiAEQQJ0IQQgBkECdCEGAkADQCAHIABODQFBACEIAkADQCAI" +
+    "QcAATw0BIAEgCGr9AAIAIQwgAyoCALv9FCENIAz9XyAN/fIBIQkgDCAM/Q0ICQoLDA0ODwABAgMEBQYH/V8gDf3yASEKIAUg" +
+    "CGogCf1eIAr9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgCEEQaiEIDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHQQFqIQcM" +
+    "AAsLC5IBAQJ/IAJBAnQhAiAEQQJ0IQQgBkECdCEGAkADQCAHIABODQEgASABKgIAuyADKgIAuyAFKgIAu6KgtjgCACABIAEq" +
+    "AgS7IAMqAgC7IAUqAgS7oqC2OAIEIAEgASoCCLsgAyoCALsgBSoCCLuioLY4AgggASACaiEBIAMgBGohAyAFIAZqIQUgB0EB" +
+    "aiEHDAALCwuSAQECfyACQQJ0IQIgBEECdCEEIAZBAnQhBgJAA0AgByAATg0BIAEgASoCALsgAyoCALsgBSoCALuioLY4AgAg" +
+    "ASABKgIEuyADKgIAuyAFKgIEu6KgtjgCBCABIAEqAgi7IAMqAgC7IAUqAgi7oqC2OAIIIAEgAmohASADIARqIQMgBSAGaiEF" +
+    "IAdBAWohBwwACwsLiQMEAn8CewF8A3sgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIIApBAnQhCgJAA0AgCyAATg0BQQAh" +
+    "DAJAA0AgDEEQTw0BIAEgDGr9AAIAIRAgAyoCALv9FCERIAUgDGr9AAIAIRIgEP1fIBH98gEgEv1f/fAB/QwAAAAAAAAAQAAA" +
+    "AAAAAABA/fMBIQ0gECAQ/Q0ICQoLDA0ODwABAgMEBQYH/V8gEf3yASASIBL9DQgJCgsMDQ4PAAECAwQFBgf9X/3wAf0MAAAA" +
+    "AAAAAEAAAAAAAAAAQP3zASEOIAcgDGogDf1eIA79Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgCSAMav0AAgAhECAJIAxqIBD9" +
+    "XyAN/fAB/V4gECAQ/Q0ICQoLDA0ODwABAgMEBQYH/V8gDv3wAf1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAMQRBqIQwMAAsL" +
+    "IAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgC0EBaiELDAALCwv4AgQCfwJ7AXwDeyACQQJ0IQIgBEECdCEE" +
+    "IAZBAnQhBiAIQQJ0IQggCkECdCEKAkADQCALIABODQFBACEMAkADQCAMQRBPDQEgASAMav0AAgAhECADIAxq/QACACERIAUg" +
+    "DGr9AAIAIRIgEP1fIBH9X/3yASAS/V/98AEhDSAQIBD9DQgJCgsMDQ4PAAECAwQFBgf9XyARIBH9DQgJCgsMDQ4PAAECAwQF" +
+    "Bgf9X/3yASASIBL9DQgJCgsMDQ4PAAECAwQFBgf9X/3wASEOIAcgDGogDf1eIA79Xv0NAAECAwQFBgcQERITFBUWF/0LAgAg" +
+    "CSAMav0AAgAhECAJIAxqIBD9XyAN/fAB/V4gECAQ/Q0ICQoLDA0ODwABAgMEBQYH/V8gDv3wAf1e/Q0AAQIDBAUGBxAREhMU" +
+    "FRYX/QsCACAMQRBqIQwMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgC0EBaiELDAALCwvHAQQCfwJ7" +
+    "AXwCeyACQQJ0IQIgBEECdCEEIAZBAnQhBgJAA0AgByAATg0BQQAhCAJAA0AgCEHAAE8NASABIAhq/QACACEMIAMqAgC7/RQh" +
+    "DSAM/V8gDf3yASEJIAwgDP0NCAkKCwwNDg8AAQIDBAUGB/1fIA398gEhCiAFIAhqIAn9XiAK/V79DQABAgMEBQYHEBESExQV" +
+    "Fhf9CwIAIAhBEGohCAwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgB0EBaiEHDAALCwuNAQMCfwJ7AXwgAkECdCECIARBAnQh" +
+    "BCAGQQJ0IQYCQANAIAcgAE4NASABKgIAuyADKgIAu6IhCyAFIAu2OAIAIAEqAgC7IAMqAgS7oiELIAUgC7Y4AgQgASoCALsg" +
+    "AyoCCLuiIQsgBSALtjgCCCABIAJqIQEgAyAEaiEDIAUgBmohBSAHQQFqIQcMAAsLC5IBAQJ/IAJBAnQhAiAEQQJ0IQQgBkEC" +
+    "dCEGAkADQCAHIABODQEgASABKgIAuyADKgIAuyAFKgIAu6KgtjgCACABIAEqAgS7IAMqAgC7IAUqAgS7oqC2OAIEIAEgASoC" +
+    "CLsgAyoCALsgBSoCCLuioLY4AgggASACaiEBIAMgBGohAyAFIAZqIQUgB0EBaiEHDAALCwvTAQICfwJ7IAJBAnQhAiAEQQJ0" +
+    "IQQgBkECdCEGAkADQCAHIABODQFBACEIAkADQCAIQRBPDQEgASAIav0AAgAhCSADIAhq/QACACEKIAUgCGogCf1fIAr9X/3w" +
+    "Af1eIAkgCf0NCAkKCwwNDg8AAQIDBAUGB/1fIAogCv0NCAkKCwwNDg8AAQIDBAUGB/1f/fAB/V79DQABAgMEBQYHEBESExQV" +
+    "Fhf9CwIAIAhBEGohCAwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgB0EBaiEHDAALCwvTBAQCfwZ7A3wCeyACQQJ0IQIgBEEC" +
+    "dCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKIAxBAnQhDCAOQQJ0IQ4gEEECdCEQIBJBAnQhEgJAA0AgEyAATg0BQQAhFAJAA0Ag" +
+    "FEEQTw0BIAEgFGr9AAIAIR4gAyAUav0AAgAhHyAe/V8gH/1f/fABIRUgHiAe/Q0ICQoLDA0ODwABAgMEBQYH/V8gHyAf/Q0I" +
+    "CQoLDA0ODwABAgMEBQYH/V/98AEhFiAFIBRqIBX9XiAW/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAcgFGr9AAIAIR4gCSAU" +
+    "av0AAgAhHyAe/V8gH/1f/fAB/QwAAAAAAAAAQAAAAAAAAABA/fMBIRcgHiAe/Q0ICQoLDA0ODwABAgMEBQYH/V8gHyAf/Q0I" +
+    "CQoLDA0ODwABAgMEBQYH/V/98AH9DAAAAAAAAABAAAAAAAAAAED98wEhGCALIBRqIBf9XiAY/V79DQABAgMEBQYHEBESExQV" +
+    "Fhf9CwIAIA0gFGr9AAIAIR4gDyAUav0AAgAhHyAe/V8gH/1f/fABIRkgHiAe/Q0ICQoLDA0ODwABAgMEBQYH/V8gHyAf/Q0I" +
+    "CQoLDA0ODwABAgMEBQYH/V/98AEhGiARIBRqIBn9XiAa/V79DQABAgMEBQYHEBESExQVFhf9CwIAIBRBEGohFAwACwsgASAC" +
+    "aiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAkgCmohCSALIAxqIQsgDSAOaiENIA8gEGohDyARIBJqIREgE0EBaiETDAALCwt0" +
+    "AwJ/AnsBfCACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQgCQANAIAkgAE4NASABKgIAuyADKgIAu6AgBSoCALulIQ0gByAN" +
+    "tjgCACABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCUEBaiEJDAALCwukAgQCfwJ7AXwEeyACQQJ0IQIgBEECdCEEIAZB" +
+    "AnQhBiAIQQJ0IQggCkECdCEKAkADQCALIABODQFBACEMAkADQCAMQcAATw0BIAEqAgC7/RQhECADIAxq/QACACERIAUqAgC7" +
+    "/RQhEiAHIAxq/QACACETIBAgEf1f/fIBIBIgE/1f/fIB/fABIQ0gECARIBH9DQgJCgsMDQ4PAAECAwQFBgf9X/3yASASIBMg" +
+    "E/0NCAkKCwwNDg8AAQIDBAUGB/1f/fIB/fABIQ4gCSAMaiAN/V4gDv1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAMQRBqIQwM" +
+    "AAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgC0EBaiELDAALCwujAgQCfwJ7AXwEeyACQQJ0IQIgBEEC" +
+    "dCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKAkADQCALIABODQFBACEMAkADQCAMQRBPDQEgASoCALv9FCEQIAMgDGr9AAIAIREg" +
+    "BSoCALv9FCESIAcgDGr9AAIAIRMgECAR/V/98gEgEiAT/V/98gH98AEhDSAQIBEgEf0NCAkKCwwNDg8AAQIDBAUGB/1f/fIB" +
+    "IBIgEyAT/Q0ICQoLDA0ODwABAgMEBQYH/V/98gH98AEhDiAJIAxqIA39XiAO/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAxB" +
+    "EGohDAwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAkgCmohCSALQQFqIQsMAAsLC4ECBAJ/AnsBfAN7IAJBAnQh" +
+    "AiAEQQJ0IQQgBkECdCEGIAhBAnQhCAJAA0AgCSAATg0BQQAhCgJAA0AgCkEQTw0BIAEgCmr9AAIAIQ4gAyAKav0AAgAhDyAF" +
+    "KgIAu/0UIRAgDv1fIA/9X/3yASAQ/fMBIQsgDiAO/Q0ICQoLDA0ODwABAgMEBQYH/V8gDyAP/Q0ICQoLDA0ODwABAgMEBQYH" +
+    "/V/98gEgEP3zASEMIAcgCmogC/1eIAz9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgCkEQaiEKDAALCyABIAJqIQEgAyAEaiED" +
+    "IAUgBmohBSAHIAhqIQcgCUEBaiEJDAALCwu9BAQCfwR7AnwCeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEK" +
+    "IAxBAnQhDCAOQQJ0IQ4gEEECdCEQAkADQCARIABODQFBACESAkADQCASQRBPDQEgASASav0AAgAhGSADIBJq/QACACEaIAEg" +
+    "EmogGf1fIBr9X/3wAf1eIBkgGf0NCAkKCwwNDg8AAQIDBAUGB/1fIBogGv0NCAkKCwwNDg8AAQIDBAUGB/1f/fAB/V79DQAB" +
+    "AgMEBQYHEBESExQVFhf9CwIAIAUgEmr9AAIAIRkgByASav0AAgAhGiAZ/V8gGv1f/fAB/QwAAAAAAAAAQAAAAAAAAABA/fMB" +
+    "IRMgGSAZ/Q0ICQoLDA0ODwABAgMEBQYH/V8gGiAa/Q0ICQoLDA0ODwABAgMEBQYH/V/98AH9DAAAAAAAAABAAAAAAAAAAED9" +
+    "8wEhFCAJIBJqIBP9XiAU/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAsgEmr9AAIAIRkgDSASav0AAgAhGiAZ/V8gGv1f/fAB" +
+    "IRUgGSAZ/Q0ICQoLDA0ODwABAgMEBQYH/V8gGiAa/Q0ICQoLDA0ODwABAgMEBQYH/V/98AEhFiAPIBJqIBX9XiAW/V79DQAB" +
+    "AgMEBQYHEBESExQVFhf9CwIAIBJBEGohEgwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAkgCmohCSALIAxqIQsg" +
+    "DSAOaiENIA8gEGohDyARQQFqIREMAAsLC0kBAn8gAkECdCECIARBAnQhBAJAA0AgBSAATg0BIAEgASoCALsgAyoCALugtjgC" +
+    "ACABIAJqIQEgAyAEaiEDIAVBAWohBQwACwsL0wECAn8CeyACQQJ0IQIgBEECdCEEIAZBAnQhBgJAA0AgByAATg0BQQAhCAJA" +
+    "A0AgCEEQTw0BIAEgCGr9AAIAIQkgAyAIav0AAgAhCiAFIAhqIAn9XyAK/V/98AH9XiAJIAn9DQgJCgsMDQ4PAAECAwQFBgf9" +
+    "XyAKIAr9DQgJCgsMDQ4PAAECAwQFBgf9X/3wAf1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAIQRBqIQgMAAsLIAEgAmohASAD" +
+    "IARqIQMgBSAGaiEFIAdBAWohBwwACwsLmAECAn8BeyACQQJ0IQIgBEECdCEEAkADQCAFIABODQFBACEGAkADQCAGQRBPDQEg" +
+    "ASAGav0AAgAhByADIAZqIAf9X/1eIAcgB/0NCAkKCwwNDg8AAQIDBAUGB/1f/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAZB" +
+    "EGohBgwACwsgASACaiEBIAMgBGohAyAFQQFqIQUMAAsLC3QDAn8CewF8IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCAJA" +
+    "A0AgCSAATg0BIAEqAgC7IAMqAgC7oCAFKgIAu6UhDSAHIA22OAIAIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJQQFq" +
+    "IQkMAAsLC6QCBAJ/AnsBfAR7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQoCQANAIAsgAE4NAUEAIQwCQANA" +
+    "IAxBwABPDQEgASoCALv9FCEQIAMgDGr9AAIAIREgBSoCALv9FCESIAcgDGr9AAIAIRMgECAR/V/98gEgEiAT/V/98gH98AEh" +
+    "DSAQIBEgEf0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBIBIgEyAT/Q0ICQoLDA0ODwABAgMEBQYH/V/98gH98AEhDiAJIAxqIA39" +
+    "XiAO/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAxBEGohDAwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAkgCmoh" +
+    "CSALQQFqIQsMAAsLC6MCBAJ/AnsBfAR7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQoCQANAIAsgAE4NAUEA" +
+    "IQwCQANAIAxBEE8NASABKgIAu/0UIRAgAyAMav0AAgAhESAFKgIAu/0UIRIgByAMav0AAgAhEyAQIBH9X/3yASASIBP9X/3y" +
+    "Af3wASENIBAgESAR/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEgEiATIBP9DQgJCgsMDQ4PAAECAwQFBgf9X/3yAf3wASEOIAkg" +
+    "DGogDf1eIA79Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgDEEQaiEMDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcg" +
+    "CSAKaiEJIAtBAWohCwwACwsLgQIEAn8CewF8A3sgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIAkADQCAJIABODQFBACEK" +
+    "AkADQCAKQRBPDQEgASAKav0AAgAhDiADIApq/QACACEPIAUqAgC7/RQhECAO/V8gD/1f/fIBIBD98wEhCyAOIA79DQgJCgsM" +
+    "DQ4PAAECAwQFBgf9XyAPIA/9DQgJCgsMDQ4PAAECAwQFBgf9X/3yASAQ/fMBIQwgByAKaiAL/V4gDP1e/Q0AAQIDBAUGBxAR" +
+    "EhMUFRYX/QsCACAKQRBqIQoMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJQQFqIQkMAAsLCw==",
+  shapes: [
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: true },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 1, width: 1, reads: true, writes: true },
+        { stride: 0, width: 1, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 1, width: 1, reads: false, writes: true },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 1, width: 1, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 1, width: 1, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 0, width: 4, reads: true, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 3, reads: true, writes: true },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 3, width: 3, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 3, reads: true, writes: true },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 3, width: 3, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 0, width: 4, reads: true, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 0, width: 4, reads: true, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 0, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 3, width: 3, reads: true, writes: true },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 0, width: 3, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 1, width: 1, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: true },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 1, width: 1, reads: true, writes: true },
+        { stride: 0, width: 1, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 1, width: 1, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 1, width: 1, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+  ],
+};
+export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer, loops });
 export default cell;

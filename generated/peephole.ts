@@ -59,7 +59,7 @@ export const spec = {
     { size: 16, rows: "B", kernel: "forward" },
     { size: 16, rows: "B", kernel: "forward" },
   ],
-  staging: { fixed: 1024, B: 80, TB: 72 },
+  staging: { fixed: 1024, B: 240, TB: 72 },
   tape: [
     { name: "f_i", shape: [32], size: 32 },
     { name: "g", shape: [16], size: 16 },
@@ -117,83 +117,89 @@ function forward(
       const tc = t - start;
       // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
       mm.nt(B, 64, 16, h_seq, t * B * 16, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-            f_i_tape[(t * B + b) * 32 + j] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! +
-              pf[j]! * c_seq[(t * B + b) * 16 + j]! +
-              bf[j]!;
-            // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-            f_i_tape[(t * B + b) * 32 + 16 + j] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
-              pi[j]! * c_seq[(t * B + b) * 16 + j]! +
-              bi[j]!;
-            // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
-            g_tape[(t * B + b) * 16 + j] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! +
-              bg[j]!;
-          }
-          {
-            // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-            f_i_tape[(t * B + b) * 32 + j + 1] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 1]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 1]! +
-              pf[j + 1]! * c_seq[(t * B + b) * 16 + j + 1]! +
-              bf[j + 1]!;
-            // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-            f_i_tape[(t * B + b) * 32 + 16 + j + 1] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 1]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 1]! +
-              pi[j + 1]! * c_seq[(t * B + b) * 16 + j + 1]! +
-              bi[j + 1]!;
-            // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
-            g_tape[(t * B + b) * 16 + j + 1] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 1]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 1]! +
-              bg[j + 1]!;
-          }
-          {
-            // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-            f_i_tape[(t * B + b) * 32 + j + 2] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 2]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 2]! +
-              pf[j + 2]! * c_seq[(t * B + b) * 16 + j + 2]! +
-              bf[j + 2]!;
-            // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-            f_i_tape[(t * B + b) * 32 + 16 + j + 2] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 2]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 2]! +
-              pi[j + 2]! * c_seq[(t * B + b) * 16 + j + 2]! +
-              bi[j + 2]!;
-            // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
-            g_tape[(t * B + b) * 16 + j + 2] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 2]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 2]! +
-              bg[j + 2]!;
-          }
-          {
-            // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-            f_i_tape[(t * B + b) * 32 + j + 3] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 3]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 3]! +
-              pf[j + 3]! * c_seq[(t * B + b) * 16 + j + 3]! +
-              bf[j + 3]!;
-            // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-            f_i_tape[(t * B + b) * 32 + 16 + j + 3] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 3]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 3]! +
-              pi[j + 3]! * c_seq[(t * B + b) * 16 + j + 3]! +
-              bi[j + 3]!;
-            // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
-            g_tape[(t * B + b) * 16 + j + 3] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 3]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 3]! +
-              bg[j + 3]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(0, B, Wf_Wi_Wg_Wo_x, tc * B * 64, Uf_Ui_Ug_Uo_h_prev, 0, pf, 0, c_seq, t * B * 16, bf, 0, f_i_tape, t * B * 32, Wf_Wi_Wg_Wo_x, tc * B * 64 + 16, Uf_Ui_Ug_Uo_h_prev, 16, pi, 0, bi, 0, f_i_tape, t * B * 32 + 16, Wf_Wi_Wg_Wo_x, tc * B * 64 + 32, Uf_Ui_Ug_Uo_h_prev, 32, bg, 0, g_tape, t * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+              f_i_tape[(t * B + b) * 32 + j] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! +
+                pf[j]! * c_seq[(t * B + b) * 16 + j]! +
+                bf[j]!;
+              // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+              f_i_tape[(t * B + b) * 32 + 16 + j] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
+                pi[j]! * c_seq[(t * B + b) * 16 + j]! +
+                bi[j]!;
+              // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+              g_tape[(t * B + b) * 16 + j] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! +
+                bg[j]!;
+            }
+            {
+              // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+              f_i_tape[(t * B + b) * 32 + j + 1] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 1]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 1]! +
+                pf[j + 1]! * c_seq[(t * B + b) * 16 + j + 1]! +
+                bf[j + 1]!;
+              // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+              f_i_tape[(t * B + b) * 32 + 16 + j + 1] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 1]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 1]! +
+                pi[j + 1]! * c_seq[(t * B + b) * 16 + j + 1]! +
+                bi[j + 1]!;
+              // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+              g_tape[(t * B + b) * 16 + j + 1] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 1]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 1]! +
+                bg[j + 1]!;
+            }
+            {
+              // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+              f_i_tape[(t * B + b) * 32 + j + 2] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 2]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 2]! +
+                pf[j + 2]! * c_seq[(t * B + b) * 16 + j + 2]! +
+                bf[j + 2]!;
+              // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+              f_i_tape[(t * B + b) * 32 + 16 + j + 2] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 2]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 2]! +
+                pi[j + 2]! * c_seq[(t * B + b) * 16 + j + 2]! +
+                bi[j + 2]!;
+              // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+              g_tape[(t * B + b) * 16 + j + 2] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 2]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 2]! +
+                bg[j + 2]!;
+            }
+            {
+              // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+              f_i_tape[(t * B + b) * 32 + j + 3] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 3]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 3]! +
+                pf[j + 3]! * c_seq[(t * B + b) * 16 + j + 3]! +
+                bf[j + 3]!;
+              // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+              f_i_tape[(t * B + b) * 32 + 16 + j + 3] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 3]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 3]! +
+                pi[j + 3]! * c_seq[(t * B + b) * 16 + j + 3]! +
+                bi[j + 3]!;
+              // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+              g_tape[(t * B + b) * 16 + j + 3] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 3]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 3]! +
+                bg[j + 3]!;
+            }
           }
         }
       }
@@ -201,71 +207,77 @@ function forward(
       mm.sigmoid(B * 32, f_i_tape, t * B * 32, f_i_tape, t * B * 32);
       // g = tanh(…), for each of B rows   peephole.cell:15
       mm.tanh(B * 16, g_tape, t * B * 16, g_tape, t * B * 16);
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // c = f ⊙ c + i ⊙ g   peephole.cell:16
-            const c =
-              f_i_tape[(t * B + b) * 32 + j]! * c_seq[(t * B + b) * 16 + j]! +
-              f_i_tape[(t * B + b) * 32 + 16 + j]! * g_tape[(t * B + b) * 16 + j]!;
-            c_seq[((t + 1) * B + b) * 16 + j] = c;
-            c_out[(t * B + b) * 16 + j] = c;
-            // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-            o_tape[(t * B + b) * 16 + j] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
-              po[j]! * c +
-              bo[j]!;
-            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
-            tanh_c_tape[(t * B + b) * 16 + j] = c;
-          }
-          {
-            // c = f ⊙ c + i ⊙ g   peephole.cell:16
-            const c =
-              f_i_tape[(t * B + b) * 32 + j + 1]! * c_seq[(t * B + b) * 16 + j + 1]! +
-              f_i_tape[(t * B + b) * 32 + 16 + j + 1]! * g_tape[(t * B + b) * 16 + j + 1]!;
-            c_seq[((t + 1) * B + b) * 16 + j + 1] = c;
-            c_out[(t * B + b) * 16 + j + 1] = c;
-            // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-            o_tape[(t * B + b) * 16 + j + 1] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 1]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 1]! +
-              po[j + 1]! * c +
-              bo[j + 1]!;
-            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
-            tanh_c_tape[(t * B + b) * 16 + j + 1] = c;
-          }
-          {
-            // c = f ⊙ c + i ⊙ g   peephole.cell:16
-            const c =
-              f_i_tape[(t * B + b) * 32 + j + 2]! * c_seq[(t * B + b) * 16 + j + 2]! +
-              f_i_tape[(t * B + b) * 32 + 16 + j + 2]! * g_tape[(t * B + b) * 16 + j + 2]!;
-            c_seq[((t + 1) * B + b) * 16 + j + 2] = c;
-            c_out[(t * B + b) * 16 + j + 2] = c;
-            // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-            o_tape[(t * B + b) * 16 + j + 2] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 2]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 2]! +
-              po[j + 2]! * c +
-              bo[j + 2]!;
-            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
-            tanh_c_tape[(t * B + b) * 16 + j + 2] = c;
-          }
-          {
-            // c = f ⊙ c + i ⊙ g   peephole.cell:16
-            const c =
-              f_i_tape[(t * B + b) * 32 + j + 3]! * c_seq[(t * B + b) * 16 + j + 3]! +
-              f_i_tape[(t * B + b) * 32 + 16 + j + 3]! * g_tape[(t * B + b) * 16 + j + 3]!;
-            c_seq[((t + 1) * B + b) * 16 + j + 3] = c;
-            c_out[(t * B + b) * 16 + j + 3] = c;
-            // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-            o_tape[(t * B + b) * 16 + j + 3] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 3]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 3]! +
-              po[j + 3]! * c +
-              bo[j + 3]!;
-            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
-            tanh_c_tape[(t * B + b) * 16 + j + 3] = c;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(1, B, f_i_tape, t * B * 32, c_seq, t * B * 16, f_i_tape, t * B * 32 + 16, g_tape, t * B * 16, c_seq, (t + 1) * B * 16, c_out, t * B * 16, Wf_Wi_Wg_Wo_x, tc * B * 64 + 48, Uf_Ui_Ug_Uo_h_prev, 48, po, 0, bo, 0, o_tape, t * B * 16, tanh_c_tape, t * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // c = f ⊙ c + i ⊙ g   peephole.cell:16
+              const c =
+                f_i_tape[(t * B + b) * 32 + j]! * c_seq[(t * B + b) * 16 + j]! +
+                f_i_tape[(t * B + b) * 32 + 16 + j]! * g_tape[(t * B + b) * 16 + j]!;
+              c_seq[((t + 1) * B + b) * 16 + j] = c;
+              c_out[(t * B + b) * 16 + j] = c;
+              // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+              o_tape[(t * B + b) * 16 + j] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
+                po[j]! * c +
+                bo[j]!;
+              // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+              tanh_c_tape[(t * B + b) * 16 + j] = c;
+            }
+            {
+              // c = f ⊙ c + i ⊙ g   peephole.cell:16
+              const c =
+                f_i_tape[(t * B + b) * 32 + j + 1]! * c_seq[(t * B + b) * 16 + j + 1]! +
+                f_i_tape[(t * B + b) * 32 + 16 + j + 1]! * g_tape[(t * B + b) * 16 + j + 1]!;
+              c_seq[((t + 1) * B + b) * 16 + j + 1] = c;
+              c_out[(t * B + b) * 16 + j + 1] = c;
+              // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+              o_tape[(t * B + b) * 16 + j + 1] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 1]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 1]! +
+                po[j + 1]! * c +
+                bo[j + 1]!;
+              // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+              tanh_c_tape[(t * B + b) * 16 + j + 1] = c;
+            }
+            {
+              // c = f ⊙ c + i ⊙ g   peephole.cell:16
+              const c =
+                f_i_tape[(t * B + b) * 32 + j + 2]! * c_seq[(t * B + b) * 16 + j + 2]! +
+                f_i_tape[(t * B + b) * 32 + 16 + j + 2]! * g_tape[(t * B + b) * 16 + j + 2]!;
+              c_seq[((t + 1) * B + b) * 16 + j + 2] = c;
+              c_out[(t * B + b) * 16 + j + 2] = c;
+              // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+              o_tape[(t * B + b) * 16 + j + 2] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 2]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 2]! +
+                po[j + 2]! * c +
+                bo[j + 2]!;
+              // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+              tanh_c_tape[(t * B + b) * 16 + j + 2] = c;
+            }
+            {
+              // c = f ⊙ c + i ⊙ g   peephole.cell:16
+              const c =
+                f_i_tape[(t * B + b) * 32 + j + 3]! * c_seq[(t * B + b) * 16 + j + 3]! +
+                f_i_tape[(t * B + b) * 32 + 16 + j + 3]! * g_tape[(t * B + b) * 16 + j + 3]!;
+              c_seq[((t + 1) * B + b) * 16 + j + 3] = c;
+              c_out[(t * B + b) * 16 + j + 3] = c;
+              // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+              o_tape[(t * B + b) * 16 + j + 3] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 3]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 3]! +
+                po[j + 3]! * c +
+                bo[j + 3]!;
+              // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+              tanh_c_tape[(t * B + b) * 16 + j + 3] = c;
+            }
           }
         }
       }
@@ -273,31 +285,37 @@ function forward(
       mm.sigmoid(B * 16, o_tape, t * B * 16, o_tape, t * B * 16);
       // tanh_c = tanh(…), for each of B rows   peephole.cell:18
       mm.tanh(B * 16, tanh_c_tape, t * B * 16, tanh_c_tape, t * B * 16);
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // h = o ⊙ tanh(c)   peephole.cell:18
-            const h = o_tape[(t * B + b) * 16 + j]! * tanh_c_tape[(t * B + b) * 16 + j]!;
-            h_seq[((t + 1) * B + b) * 16 + j] = h;
-            h_out[(t * B + b) * 16 + j] = h;
-          }
-          {
-            // h = o ⊙ tanh(c)   peephole.cell:18
-            const h = o_tape[(t * B + b) * 16 + j + 1]! * tanh_c_tape[(t * B + b) * 16 + j + 1]!;
-            h_seq[((t + 1) * B + b) * 16 + j + 1] = h;
-            h_out[(t * B + b) * 16 + j + 1] = h;
-          }
-          {
-            // h = o ⊙ tanh(c)   peephole.cell:18
-            const h = o_tape[(t * B + b) * 16 + j + 2]! * tanh_c_tape[(t * B + b) * 16 + j + 2]!;
-            h_seq[((t + 1) * B + b) * 16 + j + 2] = h;
-            h_out[(t * B + b) * 16 + j + 2] = h;
-          }
-          {
-            // h = o ⊙ tanh(c)   peephole.cell:18
-            const h = o_tape[(t * B + b) * 16 + j + 3]! * tanh_c_tape[(t * B + b) * 16 + j + 3]!;
-            h_seq[((t + 1) * B + b) * 16 + j + 3] = h;
-            h_out[(t * B + b) * 16 + j + 3] = h;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(2, B, o_tape, t * B * 16, tanh_c_tape, t * B * 16, h_seq, (t + 1) * B * 16, h_out, t * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // h = o ⊙ tanh(c)   peephole.cell:18
+              const h = o_tape[(t * B + b) * 16 + j]! * tanh_c_tape[(t * B + b) * 16 + j]!;
+              h_seq[((t + 1) * B + b) * 16 + j] = h;
+              h_out[(t * B + b) * 16 + j] = h;
+            }
+            {
+              // h = o ⊙ tanh(c)   peephole.cell:18
+              const h = o_tape[(t * B + b) * 16 + j + 1]! * tanh_c_tape[(t * B + b) * 16 + j + 1]!;
+              h_seq[((t + 1) * B + b) * 16 + j + 1] = h;
+              h_out[(t * B + b) * 16 + j + 1] = h;
+            }
+            {
+              // h = o ⊙ tanh(c)   peephole.cell:18
+              const h = o_tape[(t * B + b) * 16 + j + 2]! * tanh_c_tape[(t * B + b) * 16 + j + 2]!;
+              h_seq[((t + 1) * B + b) * 16 + j + 2] = h;
+              h_out[(t * B + b) * 16 + j + 2] = h;
+            }
+            {
+              // h = o ⊙ tanh(c)   peephole.cell:18
+              const h = o_tape[(t * B + b) * 16 + j + 3]! * tanh_c_tape[(t * B + b) * 16 + j + 3]!;
+              h_seq[((t + 1) * B + b) * 16 + j + 3] = h;
+              h_out[(t * B + b) * 16 + j + 3] = h;
+            }
           }
         }
       }
@@ -392,155 +410,161 @@ function backward(
           }
         }
       }
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // dh = ∂L/∂h, h = o ⊙ tanh(c)   peephole.cell:18
-            const dh = dh_out[(t * dh_out_rows + b) * 16 + j]! + dh_seed[b * 16 + j]!;
-            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
-            const tanh_c = tanh_c_tape[(t * B + b) * 16 + j]!;
-            // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-            const o = o_tape[(t * B + b) * 16 + j]!;
-            // do_pre = ∂L/∂(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-            const do_pre = dh * tanh_c * (o * (1 - o));
-            df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j] = do_pre;
-            // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   peephole.cell:16
-            const dc =
-              dc_out[(t * dc_out_rows + b) * 16 + j]! +
-              dc_seed[b * 16 + j]! +
-              dh * o * (1 - tanh_c * tanh_c) +
-              do_pre * po[j]!;
-            // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-            const f = f_i_tape[(t * B + b) * 32 + j]!;
-            // dc_f = dc ⊙ f
-            const dc_f = dc * f;
-            dc_back[b * 16 + j] = dc_f;
-            // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-            const i = f_i_tape[(t * B + b) * 32 + 16 + j]!;
-            // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
-            const g = g_tape[(t * B + b) * 16 + j]!;
-            // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   peephole.cell:15
-            const dg_pre = dc * i * (1 - g * g);
-            df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j] = dg_pre;
-            // di_pre = ∂L/∂(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-            const di_pre = dc * g * (i * (1 - i));
-            df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j] = di_pre;
-            dc_back[b * 16 + j]! += di_pre * pi[j]!;
-            // df_pre = ∂L/∂(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-            const df_pre = dc * c_seq[(t * B + b) * 16 + j]! * (f * (1 - f));
-            df_di_dg_do_pre[(tc * B + b) * 64 + j] = df_pre;
-            dc_back[b * 16 + j]! += df_pre * pf[j]!;
-          }
-          {
-            // dh = ∂L/∂h, h = o ⊙ tanh(c)   peephole.cell:18
-            const dh = dh_out[(t * dh_out_rows + b) * 16 + j + 1]! + dh_seed[b * 16 + j + 1]!;
-            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
-            const tanh_c = tanh_c_tape[(t * B + b) * 16 + j + 1]!;
-            // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-            const o = o_tape[(t * B + b) * 16 + j + 1]!;
-            // do_pre = ∂L/∂(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-            const do_pre = dh * tanh_c * (o * (1 - o));
-            df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j + 1] = do_pre;
-            // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   peephole.cell:16
-            const dc =
-              dc_out[(t * dc_out_rows + b) * 16 + j + 1]! +
-              dc_seed[b * 16 + j + 1]! +
-              dh * o * (1 - tanh_c * tanh_c) +
-              do_pre * po[j + 1]!;
-            // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-            const f = f_i_tape[(t * B + b) * 32 + j + 1]!;
-            // dc_f = dc ⊙ f
-            const dc_f = dc * f;
-            dc_back[b * 16 + j + 1] = dc_f;
-            // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-            const i = f_i_tape[(t * B + b) * 32 + 16 + j + 1]!;
-            // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
-            const g = g_tape[(t * B + b) * 16 + j + 1]!;
-            // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   peephole.cell:15
-            const dg_pre = dc * i * (1 - g * g);
-            df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j + 1] = dg_pre;
-            // di_pre = ∂L/∂(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-            const di_pre = dc * g * (i * (1 - i));
-            df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j + 1] = di_pre;
-            dc_back[b * 16 + j + 1]! += di_pre * pi[j + 1]!;
-            // df_pre = ∂L/∂(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-            const df_pre = dc * c_seq[(t * B + b) * 16 + j + 1]! * (f * (1 - f));
-            df_di_dg_do_pre[(tc * B + b) * 64 + j + 1] = df_pre;
-            dc_back[b * 16 + j + 1]! += df_pre * pf[j + 1]!;
-          }
-          {
-            // dh = ∂L/∂h, h = o ⊙ tanh(c)   peephole.cell:18
-            const dh = dh_out[(t * dh_out_rows + b) * 16 + j + 2]! + dh_seed[b * 16 + j + 2]!;
-            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
-            const tanh_c = tanh_c_tape[(t * B + b) * 16 + j + 2]!;
-            // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-            const o = o_tape[(t * B + b) * 16 + j + 2]!;
-            // do_pre = ∂L/∂(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-            const do_pre = dh * tanh_c * (o * (1 - o));
-            df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j + 2] = do_pre;
-            // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   peephole.cell:16
-            const dc =
-              dc_out[(t * dc_out_rows + b) * 16 + j + 2]! +
-              dc_seed[b * 16 + j + 2]! +
-              dh * o * (1 - tanh_c * tanh_c) +
-              do_pre * po[j + 2]!;
-            // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-            const f = f_i_tape[(t * B + b) * 32 + j + 2]!;
-            // dc_f = dc ⊙ f
-            const dc_f = dc * f;
-            dc_back[b * 16 + j + 2] = dc_f;
-            // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-            const i = f_i_tape[(t * B + b) * 32 + 16 + j + 2]!;
-            // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
-            const g = g_tape[(t * B + b) * 16 + j + 2]!;
-            // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   peephole.cell:15
-            const dg_pre = dc * i * (1 - g * g);
-            df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j + 2] = dg_pre;
-            // di_pre = ∂L/∂(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-            const di_pre = dc * g * (i * (1 - i));
-            df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j + 2] = di_pre;
-            dc_back[b * 16 + j + 2]! += di_pre * pi[j + 2]!;
-            // df_pre = ∂L/∂(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-            const df_pre = dc * c_seq[(t * B + b) * 16 + j + 2]! * (f * (1 - f));
-            df_di_dg_do_pre[(tc * B + b) * 64 + j + 2] = df_pre;
-            dc_back[b * 16 + j + 2]! += df_pre * pf[j + 2]!;
-          }
-          {
-            // dh = ∂L/∂h, h = o ⊙ tanh(c)   peephole.cell:18
-            const dh = dh_out[(t * dh_out_rows + b) * 16 + j + 3]! + dh_seed[b * 16 + j + 3]!;
-            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
-            const tanh_c = tanh_c_tape[(t * B + b) * 16 + j + 3]!;
-            // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-            const o = o_tape[(t * B + b) * 16 + j + 3]!;
-            // do_pre = ∂L/∂(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-            const do_pre = dh * tanh_c * (o * (1 - o));
-            df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j + 3] = do_pre;
-            // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   peephole.cell:16
-            const dc =
-              dc_out[(t * dc_out_rows + b) * 16 + j + 3]! +
-              dc_seed[b * 16 + j + 3]! +
-              dh * o * (1 - tanh_c * tanh_c) +
-              do_pre * po[j + 3]!;
-            // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-            const f = f_i_tape[(t * B + b) * 32 + j + 3]!;
-            // dc_f = dc ⊙ f
-            const dc_f = dc * f;
-            dc_back[b * 16 + j + 3] = dc_f;
-            // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-            const i = f_i_tape[(t * B + b) * 32 + 16 + j + 3]!;
-            // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
-            const g = g_tape[(t * B + b) * 16 + j + 3]!;
-            // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   peephole.cell:15
-            const dg_pre = dc * i * (1 - g * g);
-            df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j + 3] = dg_pre;
-            // di_pre = ∂L/∂(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-            const di_pre = dc * g * (i * (1 - i));
-            df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j + 3] = di_pre;
-            dc_back[b * 16 + j + 3]! += di_pre * pi[j + 3]!;
-            // df_pre = ∂L/∂(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-            const df_pre = dc * c_seq[(t * B + b) * 16 + j + 3]! * (f * (1 - f));
-            df_di_dg_do_pre[(tc * B + b) * 64 + j + 3] = df_pre;
-            dc_back[b * 16 + j + 3]! += df_pre * pf[j + 3]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(3, B, dh_out, t * dh_out_rows * 16, dh_seed, 0, tanh_c_tape, t * B * 16, o_tape, t * B * 16, df_di_dg_do_pre, tc * B * 64 + 48, dc_out, t * dc_out_rows * 16, dc_seed, 0, po, 0, f_i_tape, t * B * 32, dc_back, 0, f_i_tape, t * B * 32 + 16, g_tape, t * B * 16, df_di_dg_do_pre, tc * B * 64 + 32, df_di_dg_do_pre, tc * B * 64 + 16, pi, 0, c_seq, t * B * 16, df_di_dg_do_pre, tc * B * 64, pf, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // dh = ∂L/∂h, h = o ⊙ tanh(c)   peephole.cell:18
+              const dh = dh_out[(t * dh_out_rows + b) * 16 + j]! + dh_seed[b * 16 + j]!;
+              // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+              const tanh_c = tanh_c_tape[(t * B + b) * 16 + j]!;
+              // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+              const o = o_tape[(t * B + b) * 16 + j]!;
+              // do_pre = ∂L/∂(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+              const do_pre = dh * tanh_c * (o * (1 - o));
+              df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j] = do_pre;
+              // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   peephole.cell:16
+              const dc =
+                dc_out[(t * dc_out_rows + b) * 16 + j]! +
+                dc_seed[b * 16 + j]! +
+                dh * o * (1 - tanh_c * tanh_c) +
+                do_pre * po[j]!;
+              // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+              const f = f_i_tape[(t * B + b) * 32 + j]!;
+              // dc_f = dc ⊙ f
+              const dc_f = dc * f;
+              dc_back[b * 16 + j] = dc_f;
+              // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+              const i = f_i_tape[(t * B + b) * 32 + 16 + j]!;
+              // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+              const g = g_tape[(t * B + b) * 16 + j]!;
+              // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   peephole.cell:15
+              const dg_pre = dc * i * (1 - g * g);
+              df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j] = dg_pre;
+              // di_pre = ∂L/∂(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+              const di_pre = dc * g * (i * (1 - i));
+              df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j] = di_pre;
+              dc_back[b * 16 + j]! += di_pre * pi[j]!;
+              // df_pre = ∂L/∂(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+              const df_pre = dc * c_seq[(t * B + b) * 16 + j]! * (f * (1 - f));
+              df_di_dg_do_pre[(tc * B + b) * 64 + j] = df_pre;
+              dc_back[b * 16 + j]! += df_pre * pf[j]!;
+            }
+            {
+              // dh = ∂L/∂h, h = o ⊙ tanh(c)   peephole.cell:18
+              const dh = dh_out[(t * dh_out_rows + b) * 16 + j + 1]! + dh_seed[b * 16 + j + 1]!;
+              // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+              const tanh_c = tanh_c_tape[(t * B + b) * 16 + j + 1]!;
+              // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+              const o = o_tape[(t * B + b) * 16 + j + 1]!;
+              // do_pre = ∂L/∂(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+              const do_pre = dh * tanh_c * (o * (1 - o));
+              df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j + 1] = do_pre;
+              // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   peephole.cell:16
+              const dc =
+                dc_out[(t * dc_out_rows + b) * 16 + j + 1]! +
+                dc_seed[b * 16 + j + 1]! +
+                dh * o * (1 - tanh_c * tanh_c) +
+                do_pre * po[j + 1]!;
+              // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+              const f = f_i_tape[(t * B + b) * 32 + j + 1]!;
+              // dc_f = dc ⊙ f
+              const dc_f = dc * f;
+              dc_back[b * 16 + j + 1] = dc_f;
+              // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+              const i = f_i_tape[(t * B + b) * 32 + 16 + j + 1]!;
+              // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+              const g = g_tape[(t * B + b) * 16 + j + 1]!;
+              // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   peephole.cell:15
+              const dg_pre = dc * i * (1 - g * g);
+              df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j + 1] = dg_pre;
+              // di_pre = ∂L/∂(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+              const di_pre = dc * g * (i * (1 - i));
+              df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j + 1] = di_pre;
+              dc_back[b * 16 + j + 1]! += di_pre * pi[j + 1]!;
+              // df_pre = ∂L/∂(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+              const df_pre = dc * c_seq[(t * B + b) * 16 + j + 1]! * (f * (1 - f));
+              df_di_dg_do_pre[(tc * B + b) * 64 + j + 1] = df_pre;
+              dc_back[b * 16 + j + 1]! += df_pre * pf[j + 1]!;
+            }
+            {
+              // dh = ∂L/∂h, h = o ⊙ tanh(c)   peephole.cell:18
+              const dh = dh_out[(t * dh_out_rows + b) * 16 + j + 2]! + dh_seed[b * 16 + j + 2]!;
+              // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+              const tanh_c = tanh_c_tape[(t * B + b) * 16 + j + 2]!;
+              // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+              const o = o_tape[(t * B + b) * 16 + j + 2]!;
+              // do_pre = ∂L/∂(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+              const do_pre = dh * tanh_c * (o * (1 - o));
+              df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j + 2] = do_pre;
+              // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   peephole.cell:16
+              const dc =
+                dc_out[(t * dc_out_rows + b) * 16 + j + 2]! +
+                dc_seed[b * 16 + j + 2]! +
+                dh * o * (1 - tanh_c * tanh_c) +
+                do_pre * po[j + 2]!;
+              // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+              const f = f_i_tape[(t * B + b) * 32 + j + 2]!;
+              // dc_f = dc ⊙ f
+              const dc_f = dc * f;
+              dc_back[b * 16 + j + 2] = dc_f;
+              // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+              const i = f_i_tape[(t * B + b) * 32 + 16 + j + 2]!;
+              // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+              const g = g_tape[(t * B + b) * 16 + j + 2]!;
+              // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   peephole.cell:15
+              const dg_pre = dc * i * (1 - g * g);
+              df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j + 2] = dg_pre;
+              // di_pre = ∂L/∂(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+              const di_pre = dc * g * (i * (1 - i));
+              df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j + 2] = di_pre;
+              dc_back[b * 16 + j + 2]! += di_pre * pi[j + 2]!;
+              // df_pre = ∂L/∂(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+              const df_pre = dc * c_seq[(t * B + b) * 16 + j + 2]! * (f * (1 - f));
+              df_di_dg_do_pre[(tc * B + b) * 64 + j + 2] = df_pre;
+              dc_back[b * 16 + j + 2]! += df_pre * pf[j + 2]!;
+            }
+            {
+              // dh = ∂L/∂h, h = o ⊙ tanh(c)   peephole.cell:18
+              const dh = dh_out[(t * dh_out_rows + b) * 16 + j + 3]! + dh_seed[b * 16 + j + 3]!;
+              // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+              const tanh_c = tanh_c_tape[(t * B + b) * 16 + j + 3]!;
+              // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+              const o = o_tape[(t * B + b) * 16 + j + 3]!;
+              // do_pre = ∂L/∂(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+              const do_pre = dh * tanh_c * (o * (1 - o));
+              df_di_dg_do_pre[(tc * B + b) * 64 + 48 + j + 3] = do_pre;
+              // dc = ∂L/∂c, c = f ⊙ c + i ⊙ g   peephole.cell:16
+              const dc =
+                dc_out[(t * dc_out_rows + b) * 16 + j + 3]! +
+                dc_seed[b * 16 + j + 3]! +
+                dh * o * (1 - tanh_c * tanh_c) +
+                do_pre * po[j + 3]!;
+              // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+              const f = f_i_tape[(t * B + b) * 32 + j + 3]!;
+              // dc_f = dc ⊙ f
+              const dc_f = dc * f;
+              dc_back[b * 16 + j + 3] = dc_f;
+              // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+              const i = f_i_tape[(t * B + b) * 32 + 16 + j + 3]!;
+              // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+              const g = g_tape[(t * B + b) * 16 + j + 3]!;
+              // dg_pre = ∂L/∂(Wg·x + Ug·h + bg)   peephole.cell:15
+              const dg_pre = dc * i * (1 - g * g);
+              df_di_dg_do_pre[(tc * B + b) * 64 + 32 + j + 3] = dg_pre;
+              // di_pre = ∂L/∂(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+              const di_pre = dc * g * (i * (1 - i));
+              df_di_dg_do_pre[(tc * B + b) * 64 + 16 + j + 3] = di_pre;
+              dc_back[b * 16 + j + 3]! += di_pre * pi[j + 3]!;
+              // df_pre = ∂L/∂(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+              const df_pre = dc * c_seq[(t * B + b) * 16 + j + 3]! * (f * (1 - f));
+              df_di_dg_do_pre[(tc * B + b) * 64 + j + 3] = df_pre;
+              dc_back[b * 16 + j + 3]! += df_pre * pf[j + 3]!;
+            }
           }
         }
       }
@@ -575,22 +599,28 @@ function backward(
     // dbo[j] += Σ_m df_di_dg_do_pre[m][48 + j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 16, df_di_dg_do_pre, 48, 64, dbo, 0);
-    for (let r = 0; r < steps * B; r++) {
-      for (let j = 0; j < 16; j += 4) {
-        {
-          dpo[j]! += df_di_dg_do_pre[r * 64 + 48 + j]! * c_seq[(start * B + B + r) * 16 + j]!;
-        }
-        {
-          dpo[j + 1]! +=
-            df_di_dg_do_pre[r * 64 + 48 + j + 1]! * c_seq[(start * B + B + r) * 16 + j + 1]!;
-        }
-        {
-          dpo[j + 2]! +=
-            df_di_dg_do_pre[r * 64 + 48 + j + 2]! * c_seq[(start * B + B + r) * 16 + j + 2]!;
-        }
-        {
-          dpo[j + 3]! +=
-            df_di_dg_do_pre[r * 64 + 48 + j + 3]! * c_seq[(start * B + B + r) * 16 + j + 3]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(4, steps * B, dpo, 0, df_di_dg_do_pre, 48, c_seq, (start * B + B) * 16)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let j = 0; j < 16; j += 4) {
+          {
+            dpo[j]! += df_di_dg_do_pre[r * 64 + 48 + j]! * c_seq[(start * B + B + r) * 16 + j]!;
+          }
+          {
+            dpo[j + 1]! +=
+              df_di_dg_do_pre[r * 64 + 48 + j + 1]! * c_seq[(start * B + B + r) * 16 + j + 1]!;
+          }
+          {
+            dpo[j + 2]! +=
+              df_di_dg_do_pre[r * 64 + 48 + j + 2]! * c_seq[(start * B + B + r) * 16 + j + 2]!;
+          }
+          {
+            dpo[j + 3]! +=
+              df_di_dg_do_pre[r * 64 + 48 + j + 3]! * c_seq[(start * B + B + r) * 16 + j + 3]!;
+          }
         }
       }
     }
@@ -602,22 +632,28 @@ function backward(
     mm.tn(steps * B, 16, 16, df_di_dg_do_pre, 32, 64, h_seq, start * B * 16, 16, dUg, 0, 1); // dUg += Σ_m df_di_dg_do_pre[m] ⊗ h_seq[m], for all steps * B rows
     // dWg = ∂L/∂Wg
     mm.tn(steps * B, 16, 8, df_di_dg_do_pre, 32, 64, x, start * B * 8, 8, dWg, 0, 1); // dWg += Σ_m df_di_dg_do_pre[m] ⊗ x[m], for all steps * B rows
-    for (let r = 0; r < steps * B; r++) {
-      for (let j = 0; j < 16; j += 4) {
-        {
-          dpi[j]! += df_di_dg_do_pre[r * 64 + 16 + j]! * c_seq[(start * B + r) * 16 + j]!;
-        }
-        {
-          dpi[j + 1]! +=
-            df_di_dg_do_pre[r * 64 + 16 + j + 1]! * c_seq[(start * B + r) * 16 + j + 1]!;
-        }
-        {
-          dpi[j + 2]! +=
-            df_di_dg_do_pre[r * 64 + 16 + j + 2]! * c_seq[(start * B + r) * 16 + j + 2]!;
-        }
-        {
-          dpi[j + 3]! +=
-            df_di_dg_do_pre[r * 64 + 16 + j + 3]! * c_seq[(start * B + r) * 16 + j + 3]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(5, steps * B, dpi, 0, df_di_dg_do_pre, 16, c_seq, start * B * 16)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let j = 0; j < 16; j += 4) {
+          {
+            dpi[j]! += df_di_dg_do_pre[r * 64 + 16 + j]! * c_seq[(start * B + r) * 16 + j]!;
+          }
+          {
+            dpi[j + 1]! +=
+              df_di_dg_do_pre[r * 64 + 16 + j + 1]! * c_seq[(start * B + r) * 16 + j + 1]!;
+          }
+          {
+            dpi[j + 2]! +=
+              df_di_dg_do_pre[r * 64 + 16 + j + 2]! * c_seq[(start * B + r) * 16 + j + 2]!;
+          }
+          {
+            dpi[j + 3]! +=
+              df_di_dg_do_pre[r * 64 + 16 + j + 3]! * c_seq[(start * B + r) * 16 + j + 3]!;
+          }
         }
       }
     }
@@ -625,19 +661,25 @@ function backward(
     mm.tn(steps * B, 16, 16, df_di_dg_do_pre, 16, 64, h_seq, start * B * 16, 16, dUi, 0, 1); // dUi += Σ_m df_di_dg_do_pre[m] ⊗ h_seq[m], for all steps * B rows
     // dWi = ∂L/∂Wi
     mm.tn(steps * B, 16, 8, df_di_dg_do_pre, 16, 64, x, start * B * 8, 8, dWi, 0, 1); // dWi += Σ_m df_di_dg_do_pre[m] ⊗ x[m], for all steps * B rows
-    for (let r = 0; r < steps * B; r++) {
-      for (let j = 0; j < 16; j += 4) {
-        {
-          dpf[j]! += df_di_dg_do_pre[r * 64 + j]! * c_seq[(start * B + r) * 16 + j]!;
-        }
-        {
-          dpf[j + 1]! += df_di_dg_do_pre[r * 64 + j + 1]! * c_seq[(start * B + r) * 16 + j + 1]!;
-        }
-        {
-          dpf[j + 2]! += df_di_dg_do_pre[r * 64 + j + 2]! * c_seq[(start * B + r) * 16 + j + 2]!;
-        }
-        {
-          dpf[j + 3]! += df_di_dg_do_pre[r * 64 + j + 3]! * c_seq[(start * B + r) * 16 + j + 3]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(6, steps * B, dpf, 0, df_di_dg_do_pre, 0, c_seq, start * B * 16)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let j = 0; j < 16; j += 4) {
+          {
+            dpf[j]! += df_di_dg_do_pre[r * 64 + j]! * c_seq[(start * B + r) * 16 + j]!;
+          }
+          {
+            dpf[j + 1]! += df_di_dg_do_pre[r * 64 + j + 1]! * c_seq[(start * B + r) * 16 + j + 1]!;
+          }
+          {
+            dpf[j + 2]! += df_di_dg_do_pre[r * 64 + j + 2]! * c_seq[(start * B + r) * 16 + j + 2]!;
+          }
+          {
+            dpf[j + 3]! += df_di_dg_do_pre[r * 64 + j + 3]! * c_seq[(start * B + r) * 16 + j + 3]!;
+          }
         }
       }
     }
@@ -704,81 +746,87 @@ function step(
   mm.nt(B, 64, 8, x, 0, 8, Wf_Wi_Wg_Wo, 0, Wf_Wi_Wg_Wo_x, 0, 64, 0); // Wf_Wi_Wg_Wo_x[m] = Wf_Wi_Wg_Wo · x[m], for each of B rows
   // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
   mm.nt(B, 64, 16, h_seq, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_seq[m], for each of B rows
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j += 4) {
-      {
-        // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-        f_i[b * 32 + j] =
-          Wf_Wi_Wg_Wo_x[b * 64 + j]! +
-          Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! +
-          pf[j]! * c_seq[b * 16 + j]! +
-          bf[j]!;
-        // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-        f_i[b * 32 + 16 + j] =
-          Wf_Wi_Wg_Wo_x[b * 64 + 16 + j]! +
-          Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
-          pi[j]! * c_seq[b * 16 + j]! +
-          bi[j]!;
-        // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
-        g[b * 16 + j] =
-          Wf_Wi_Wg_Wo_x[b * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! + bg[j]!;
-      }
-      {
-        // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-        f_i[b * 32 + j + 1] =
-          Wf_Wi_Wg_Wo_x[b * 64 + j + 1]! +
-          Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 1]! +
-          pf[j + 1]! * c_seq[b * 16 + j + 1]! +
-          bf[j + 1]!;
-        // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-        f_i[b * 32 + 16 + j + 1] =
-          Wf_Wi_Wg_Wo_x[b * 64 + 16 + j + 1]! +
-          Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 1]! +
-          pi[j + 1]! * c_seq[b * 16 + j + 1]! +
-          bi[j + 1]!;
-        // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
-        g[b * 16 + j + 1] =
-          Wf_Wi_Wg_Wo_x[b * 64 + 32 + j + 1]! +
-          Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 1]! +
-          bg[j + 1]!;
-      }
-      {
-        // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-        f_i[b * 32 + j + 2] =
-          Wf_Wi_Wg_Wo_x[b * 64 + j + 2]! +
-          Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 2]! +
-          pf[j + 2]! * c_seq[b * 16 + j + 2]! +
-          bf[j + 2]!;
-        // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-        f_i[b * 32 + 16 + j + 2] =
-          Wf_Wi_Wg_Wo_x[b * 64 + 16 + j + 2]! +
-          Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 2]! +
-          pi[j + 2]! * c_seq[b * 16 + j + 2]! +
-          bi[j + 2]!;
-        // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
-        g[b * 16 + j + 2] =
-          Wf_Wi_Wg_Wo_x[b * 64 + 32 + j + 2]! +
-          Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 2]! +
-          bg[j + 2]!;
-      }
-      {
-        // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-        f_i[b * 32 + j + 3] =
-          Wf_Wi_Wg_Wo_x[b * 64 + j + 3]! +
-          Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 3]! +
-          pf[j + 3]! * c_seq[b * 16 + j + 3]! +
-          bf[j + 3]!;
-        // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-        f_i[b * 32 + 16 + j + 3] =
-          Wf_Wi_Wg_Wo_x[b * 64 + 16 + j + 3]! +
-          Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 3]! +
-          pi[j + 3]! * c_seq[b * 16 + j + 3]! +
-          bi[j + 3]!;
-        // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
-        g[b * 16 + j + 3] =
-          Wf_Wi_Wg_Wo_x[b * 64 + 32 + j + 3]! +
-          Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 3]! +
-          bg[j + 3]!;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(7, B, Wf_Wi_Wg_Wo_x, 0, Uf_Ui_Ug_Uo_h_prev, 0, pf, 0, c_seq, 0, bf, 0, f_i, 0, Wf_Wi_Wg_Wo_x, 16, Uf_Ui_Ug_Uo_h_prev, 16, pi, 0, bi, 0, f_i, 16, Wf_Wi_Wg_Wo_x, 32, Uf_Ui_Ug_Uo_h_prev, 32, bg, 0, g, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j += 4) {
+        {
+          // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+          f_i[b * 32 + j] =
+            Wf_Wi_Wg_Wo_x[b * 64 + j]! +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! +
+            pf[j]! * c_seq[b * 16 + j]! +
+            bf[j]!;
+          // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+          f_i[b * 32 + 16 + j] =
+            Wf_Wi_Wg_Wo_x[b * 64 + 16 + j]! +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
+            pi[j]! * c_seq[b * 16 + j]! +
+            bi[j]!;
+          // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+          g[b * 16 + j] =
+            Wf_Wi_Wg_Wo_x[b * 64 + 32 + j]! + Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! + bg[j]!;
+        }
+        {
+          // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+          f_i[b * 32 + j + 1] =
+            Wf_Wi_Wg_Wo_x[b * 64 + j + 1]! +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 1]! +
+            pf[j + 1]! * c_seq[b * 16 + j + 1]! +
+            bf[j + 1]!;
+          // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+          f_i[b * 32 + 16 + j + 1] =
+            Wf_Wi_Wg_Wo_x[b * 64 + 16 + j + 1]! +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 1]! +
+            pi[j + 1]! * c_seq[b * 16 + j + 1]! +
+            bi[j + 1]!;
+          // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+          g[b * 16 + j + 1] =
+            Wf_Wi_Wg_Wo_x[b * 64 + 32 + j + 1]! +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 1]! +
+            bg[j + 1]!;
+        }
+        {
+          // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+          f_i[b * 32 + j + 2] =
+            Wf_Wi_Wg_Wo_x[b * 64 + j + 2]! +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 2]! +
+            pf[j + 2]! * c_seq[b * 16 + j + 2]! +
+            bf[j + 2]!;
+          // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+          f_i[b * 32 + 16 + j + 2] =
+            Wf_Wi_Wg_Wo_x[b * 64 + 16 + j + 2]! +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 2]! +
+            pi[j + 2]! * c_seq[b * 16 + j + 2]! +
+            bi[j + 2]!;
+          // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+          g[b * 16 + j + 2] =
+            Wf_Wi_Wg_Wo_x[b * 64 + 32 + j + 2]! +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 2]! +
+            bg[j + 2]!;
+        }
+        {
+          // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+          f_i[b * 32 + j + 3] =
+            Wf_Wi_Wg_Wo_x[b * 64 + j + 3]! +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 3]! +
+            pf[j + 3]! * c_seq[b * 16 + j + 3]! +
+            bf[j + 3]!;
+          // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+          f_i[b * 32 + 16 + j + 3] =
+            Wf_Wi_Wg_Wo_x[b * 64 + 16 + j + 3]! +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 3]! +
+            pi[j + 3]! * c_seq[b * 16 + j + 3]! +
+            bi[j + 3]!;
+          // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+          g[b * 16 + j + 3] =
+            Wf_Wi_Wg_Wo_x[b * 64 + 32 + j + 3]! +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 3]! +
+            bg[j + 3]!;
+        }
       }
     }
   }
@@ -786,69 +834,75 @@ function step(
   mm.sigmoid(B * 32, f_i, 0, f_i, 0);
   // g = tanh(…), for each of B rows   peephole.cell:15
   mm.tanh(B * 16, g, 0, g, 0);
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j += 4) {
-      {
-        // c = f ⊙ c + i ⊙ g   peephole.cell:16
-        const c = f_i[b * 32 + j]! * c_seq[b * 16 + j]! + f_i[b * 32 + 16 + j]! * g[b * 16 + j]!;
-        c_next[b * 16 + j] = c;
-        c_out[b * 16 + j] = c;
-        // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-        o[b * 16 + j] =
-          Wf_Wi_Wg_Wo_x[b * 64 + 48 + j]! +
-          Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
-          po[j]! * c +
-          bo[j]!;
-        // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
-        tanh_c[b * 16 + j] = c;
-      }
-      {
-        // c = f ⊙ c + i ⊙ g   peephole.cell:16
-        const c =
-          f_i[b * 32 + j + 1]! * c_seq[b * 16 + j + 1]! +
-          f_i[b * 32 + 16 + j + 1]! * g[b * 16 + j + 1]!;
-        c_next[b * 16 + j + 1] = c;
-        c_out[b * 16 + j + 1] = c;
-        // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-        o[b * 16 + j + 1] =
-          Wf_Wi_Wg_Wo_x[b * 64 + 48 + j + 1]! +
-          Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 1]! +
-          po[j + 1]! * c +
-          bo[j + 1]!;
-        // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
-        tanh_c[b * 16 + j + 1] = c;
-      }
-      {
-        // c = f ⊙ c + i ⊙ g   peephole.cell:16
-        const c =
-          f_i[b * 32 + j + 2]! * c_seq[b * 16 + j + 2]! +
-          f_i[b * 32 + 16 + j + 2]! * g[b * 16 + j + 2]!;
-        c_next[b * 16 + j + 2] = c;
-        c_out[b * 16 + j + 2] = c;
-        // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-        o[b * 16 + j + 2] =
-          Wf_Wi_Wg_Wo_x[b * 64 + 48 + j + 2]! +
-          Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 2]! +
-          po[j + 2]! * c +
-          bo[j + 2]!;
-        // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
-        tanh_c[b * 16 + j + 2] = c;
-      }
-      {
-        // c = f ⊙ c + i ⊙ g   peephole.cell:16
-        const c =
-          f_i[b * 32 + j + 3]! * c_seq[b * 16 + j + 3]! +
-          f_i[b * 32 + 16 + j + 3]! * g[b * 16 + j + 3]!;
-        c_next[b * 16 + j + 3] = c;
-        c_out[b * 16 + j + 3] = c;
-        // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-        o[b * 16 + j + 3] =
-          Wf_Wi_Wg_Wo_x[b * 64 + 48 + j + 3]! +
-          Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 3]! +
-          po[j + 3]! * c +
-          bo[j + 3]!;
-        // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
-        tanh_c[b * 16 + j + 3] = c;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(8, B, f_i, 0, c_seq, 0, f_i, 16, g, 0, c_next, 0, c_out, 0, Wf_Wi_Wg_Wo_x, 48, Uf_Ui_Ug_Uo_h_prev, 48, po, 0, bo, 0, o, 0, tanh_c, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j += 4) {
+        {
+          // c = f ⊙ c + i ⊙ g   peephole.cell:16
+          const c = f_i[b * 32 + j]! * c_seq[b * 16 + j]! + f_i[b * 32 + 16 + j]! * g[b * 16 + j]!;
+          c_next[b * 16 + j] = c;
+          c_out[b * 16 + j] = c;
+          // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+          o[b * 16 + j] =
+            Wf_Wi_Wg_Wo_x[b * 64 + 48 + j]! +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
+            po[j]! * c +
+            bo[j]!;
+          // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+          tanh_c[b * 16 + j] = c;
+        }
+        {
+          // c = f ⊙ c + i ⊙ g   peephole.cell:16
+          const c =
+            f_i[b * 32 + j + 1]! * c_seq[b * 16 + j + 1]! +
+            f_i[b * 32 + 16 + j + 1]! * g[b * 16 + j + 1]!;
+          c_next[b * 16 + j + 1] = c;
+          c_out[b * 16 + j + 1] = c;
+          // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+          o[b * 16 + j + 1] =
+            Wf_Wi_Wg_Wo_x[b * 64 + 48 + j + 1]! +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 1]! +
+            po[j + 1]! * c +
+            bo[j + 1]!;
+          // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+          tanh_c[b * 16 + j + 1] = c;
+        }
+        {
+          // c = f ⊙ c + i ⊙ g   peephole.cell:16
+          const c =
+            f_i[b * 32 + j + 2]! * c_seq[b * 16 + j + 2]! +
+            f_i[b * 32 + 16 + j + 2]! * g[b * 16 + j + 2]!;
+          c_next[b * 16 + j + 2] = c;
+          c_out[b * 16 + j + 2] = c;
+          // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+          o[b * 16 + j + 2] =
+            Wf_Wi_Wg_Wo_x[b * 64 + 48 + j + 2]! +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 2]! +
+            po[j + 2]! * c +
+            bo[j + 2]!;
+          // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+          tanh_c[b * 16 + j + 2] = c;
+        }
+        {
+          // c = f ⊙ c + i ⊙ g   peephole.cell:16
+          const c =
+            f_i[b * 32 + j + 3]! * c_seq[b * 16 + j + 3]! +
+            f_i[b * 32 + 16 + j + 3]! * g[b * 16 + j + 3]!;
+          c_next[b * 16 + j + 3] = c;
+          c_out[b * 16 + j + 3] = c;
+          // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+          o[b * 16 + j + 3] =
+            Wf_Wi_Wg_Wo_x[b * 64 + 48 + j + 3]! +
+            Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 3]! +
+            po[j + 3]! * c +
+            bo[j + 3]!;
+          // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+          tanh_c[b * 16 + j + 3] = c;
+        }
       }
     }
   }
@@ -856,31 +910,37 @@ function step(
   mm.sigmoid(B * 16, o, 0, o, 0);
   // tanh_c = tanh(…), for each of B rows   peephole.cell:18
   mm.tanh(B * 16, tanh_c, 0, tanh_c, 0);
-  for (let b = 0; b < B; b++) {
-    for (let j = 0; j < 16; j += 4) {
-      {
-        // h = o ⊙ tanh(c)   peephole.cell:18
-        const h = o[b * 16 + j]! * tanh_c[b * 16 + j]!;
-        h_next[b * 16 + j] = h;
-        h_out[b * 16 + j] = h;
-      }
-      {
-        // h = o ⊙ tanh(c)   peephole.cell:18
-        const h = o[b * 16 + j + 1]! * tanh_c[b * 16 + j + 1]!;
-        h_next[b * 16 + j + 1] = h;
-        h_out[b * 16 + j + 1] = h;
-      }
-      {
-        // h = o ⊙ tanh(c)   peephole.cell:18
-        const h = o[b * 16 + j + 2]! * tanh_c[b * 16 + j + 2]!;
-        h_next[b * 16 + j + 2] = h;
-        h_out[b * 16 + j + 2] = h;
-      }
-      {
-        // h = o ⊙ tanh(c)   peephole.cell:18
-        const h = o[b * 16 + j + 3]! * tanh_c[b * 16 + j + 3]!;
-        h_next[b * 16 + j + 3] = h;
-        h_out[b * 16 + j + 3] = h;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(9, B, o, 0, tanh_c, 0, h_next, 0, h_out, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < 16; j += 4) {
+        {
+          // h = o ⊙ tanh(c)   peephole.cell:18
+          const h = o[b * 16 + j]! * tanh_c[b * 16 + j]!;
+          h_next[b * 16 + j] = h;
+          h_out[b * 16 + j] = h;
+        }
+        {
+          // h = o ⊙ tanh(c)   peephole.cell:18
+          const h = o[b * 16 + j + 1]! * tanh_c[b * 16 + j + 1]!;
+          h_next[b * 16 + j + 1] = h;
+          h_out[b * 16 + j + 1] = h;
+        }
+        {
+          // h = o ⊙ tanh(c)   peephole.cell:18
+          const h = o[b * 16 + j + 2]! * tanh_c[b * 16 + j + 2]!;
+          h_next[b * 16 + j + 2] = h;
+          h_out[b * 16 + j + 2] = h;
+        }
+        {
+          // h = o ⊙ tanh(c)   peephole.cell:18
+          const h = o[b * 16 + j + 3]! * tanh_c[b * 16 + j + 3]!;
+          h_next[b * 16 + j + 3] = h;
+          h_out[b * 16 + j + 3] = h;
+        }
       }
     }
   }
@@ -947,83 +1007,89 @@ function infer(
       const tc = t - start;
       // Uf_Ui_Ug_Uo_h_prev = Uf_Ui_Ug_Uo·h_prev
       mm.nt(B, 64, 16, h_now, 0, 16, Uf_Ui_Ug_Uo, 0, Uf_Ui_Ug_Uo_h_prev, 0, 64, 0); // Uf_Ui_Ug_Uo_h_prev[m] = Uf_Ui_Ug_Uo · h_now[m], for each of B rows
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-            f_i[b * 32 + j] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! +
-              pf[j]! * c_now[b * 16 + j]! +
-              bf[j]!;
-            // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-            f_i[b * 32 + 16 + j] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
-              pi[j]! * c_now[b * 16 + j]! +
-              bi[j]!;
-            // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
-            g[b * 16 + j] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! +
-              bg[j]!;
-          }
-          {
-            // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-            f_i[b * 32 + j + 1] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 1]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 1]! +
-              pf[j + 1]! * c_now[b * 16 + j + 1]! +
-              bf[j + 1]!;
-            // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-            f_i[b * 32 + 16 + j + 1] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 1]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 1]! +
-              pi[j + 1]! * c_now[b * 16 + j + 1]! +
-              bi[j + 1]!;
-            // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
-            g[b * 16 + j + 1] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 1]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 1]! +
-              bg[j + 1]!;
-          }
-          {
-            // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-            f_i[b * 32 + j + 2] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 2]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 2]! +
-              pf[j + 2]! * c_now[b * 16 + j + 2]! +
-              bf[j + 2]!;
-            // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-            f_i[b * 32 + 16 + j + 2] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 2]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 2]! +
-              pi[j + 2]! * c_now[b * 16 + j + 2]! +
-              bi[j + 2]!;
-            // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
-            g[b * 16 + j + 2] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 2]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 2]! +
-              bg[j + 2]!;
-          }
-          {
-            // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
-            f_i[b * 32 + j + 3] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 3]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 3]! +
-              pf[j + 3]! * c_now[b * 16 + j + 3]! +
-              bf[j + 3]!;
-            // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
-            f_i[b * 32 + 16 + j + 3] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 3]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 3]! +
-              pi[j + 3]! * c_now[b * 16 + j + 3]! +
-              bi[j + 3]!;
-            // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
-            g[b * 16 + j + 3] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 3]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 3]! +
-              bg[j + 3]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(10, B, Wf_Wi_Wg_Wo_x, tc * B * 64, Uf_Ui_Ug_Uo_h_prev, 0, pf, 0, c_now, 0, bf, 0, f_i, 0, Wf_Wi_Wg_Wo_x, tc * B * 64 + 16, Uf_Ui_Ug_Uo_h_prev, 16, pi, 0, bi, 0, f_i, 16, Wf_Wi_Wg_Wo_x, tc * B * 64 + 32, Uf_Ui_Ug_Uo_h_prev, 32, bg, 0, g, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+              f_i[b * 32 + j] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + j]! +
+                pf[j]! * c_now[b * 16 + j]! +
+                bf[j]!;
+              // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+              f_i[b * 32 + 16 + j] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j]! +
+                pi[j]! * c_now[b * 16 + j]! +
+                bi[j]!;
+              // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+              g[b * 16 + j] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j]! +
+                bg[j]!;
+            }
+            {
+              // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+              f_i[b * 32 + j + 1] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 1]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 1]! +
+                pf[j + 1]! * c_now[b * 16 + j + 1]! +
+                bf[j + 1]!;
+              // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+              f_i[b * 32 + 16 + j + 1] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 1]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 1]! +
+                pi[j + 1]! * c_now[b * 16 + j + 1]! +
+                bi[j + 1]!;
+              // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+              g[b * 16 + j + 1] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 1]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 1]! +
+                bg[j + 1]!;
+            }
+            {
+              // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+              f_i[b * 32 + j + 2] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 2]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 2]! +
+                pf[j + 2]! * c_now[b * 16 + j + 2]! +
+                bf[j + 2]!;
+              // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+              f_i[b * 32 + 16 + j + 2] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 2]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 2]! +
+                pi[j + 2]! * c_now[b * 16 + j + 2]! +
+                bi[j + 2]!;
+              // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+              g[b * 16 + j + 2] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 2]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 2]! +
+                bg[j + 2]!;
+            }
+            {
+              // f = σ(Wf·x + Uf·h + pf ⊙ c[t-1] + bf)   peephole.cell:13
+              f_i[b * 32 + j + 3] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + j + 3]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + j + 3]! +
+                pf[j + 3]! * c_now[b * 16 + j + 3]! +
+                bf[j + 3]!;
+              // i = σ(Wi·x + Ui·h + pi ⊙ c[t-1] + bi)   peephole.cell:14
+              f_i[b * 32 + 16 + j + 3] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 16 + j + 3]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 16 + j + 3]! +
+                pi[j + 3]! * c_now[b * 16 + j + 3]! +
+                bi[j + 3]!;
+              // g = tanh(Wg·x + Ug·h + bg)   peephole.cell:15
+              g[b * 16 + j + 3] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 32 + j + 3]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 32 + j + 3]! +
+                bg[j + 3]!;
+            }
           }
         }
       }
@@ -1031,70 +1097,76 @@ function infer(
       mm.sigmoid(B * 32, f_i, 0, f_i, 0);
       // g = tanh(…), for each of B rows   peephole.cell:15
       mm.tanh(B * 16, g, 0, g, 0);
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // c = f ⊙ c + i ⊙ g   peephole.cell:16
-            const c =
-              f_i[b * 32 + j]! * c_now[b * 16 + j]! + f_i[b * 32 + 16 + j]! * g[b * 16 + j]!;
-            c_new[b * 16 + j] = c;
-            c_out[(t * B + b) * 16 + j] = c;
-            // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-            o[b * 16 + j] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
-              po[j]! * c +
-              bo[j]!;
-            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
-            tanh_c[b * 16 + j] = c;
-          }
-          {
-            // c = f ⊙ c + i ⊙ g   peephole.cell:16
-            const c =
-              f_i[b * 32 + j + 1]! * c_now[b * 16 + j + 1]! +
-              f_i[b * 32 + 16 + j + 1]! * g[b * 16 + j + 1]!;
-            c_new[b * 16 + j + 1] = c;
-            c_out[(t * B + b) * 16 + j + 1] = c;
-            // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-            o[b * 16 + j + 1] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 1]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 1]! +
-              po[j + 1]! * c +
-              bo[j + 1]!;
-            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
-            tanh_c[b * 16 + j + 1] = c;
-          }
-          {
-            // c = f ⊙ c + i ⊙ g   peephole.cell:16
-            const c =
-              f_i[b * 32 + j + 2]! * c_now[b * 16 + j + 2]! +
-              f_i[b * 32 + 16 + j + 2]! * g[b * 16 + j + 2]!;
-            c_new[b * 16 + j + 2] = c;
-            c_out[(t * B + b) * 16 + j + 2] = c;
-            // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-            o[b * 16 + j + 2] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 2]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 2]! +
-              po[j + 2]! * c +
-              bo[j + 2]!;
-            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
-            tanh_c[b * 16 + j + 2] = c;
-          }
-          {
-            // c = f ⊙ c + i ⊙ g   peephole.cell:16
-            const c =
-              f_i[b * 32 + j + 3]! * c_now[b * 16 + j + 3]! +
-              f_i[b * 32 + 16 + j + 3]! * g[b * 16 + j + 3]!;
-            c_new[b * 16 + j + 3] = c;
-            c_out[(t * B + b) * 16 + j + 3] = c;
-            // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
-            o[b * 16 + j + 3] =
-              Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 3]! +
-              Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 3]! +
-              po[j + 3]! * c +
-              bo[j + 3]!;
-            // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
-            tanh_c[b * 16 + j + 3] = c;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(11, B, f_i, 0, c_now, 0, f_i, 16, g, 0, c_new, 0, c_out, t * B * 16, Wf_Wi_Wg_Wo_x, tc * B * 64 + 48, Uf_Ui_Ug_Uo_h_prev, 48, po, 0, bo, 0, o, 0, tanh_c, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // c = f ⊙ c + i ⊙ g   peephole.cell:16
+              const c =
+                f_i[b * 32 + j]! * c_now[b * 16 + j]! + f_i[b * 32 + 16 + j]! * g[b * 16 + j]!;
+              c_new[b * 16 + j] = c;
+              c_out[(t * B + b) * 16 + j] = c;
+              // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+              o[b * 16 + j] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j]! +
+                po[j]! * c +
+                bo[j]!;
+              // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+              tanh_c[b * 16 + j] = c;
+            }
+            {
+              // c = f ⊙ c + i ⊙ g   peephole.cell:16
+              const c =
+                f_i[b * 32 + j + 1]! * c_now[b * 16 + j + 1]! +
+                f_i[b * 32 + 16 + j + 1]! * g[b * 16 + j + 1]!;
+              c_new[b * 16 + j + 1] = c;
+              c_out[(t * B + b) * 16 + j + 1] = c;
+              // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+              o[b * 16 + j + 1] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 1]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 1]! +
+                po[j + 1]! * c +
+                bo[j + 1]!;
+              // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+              tanh_c[b * 16 + j + 1] = c;
+            }
+            {
+              // c = f ⊙ c + i ⊙ g   peephole.cell:16
+              const c =
+                f_i[b * 32 + j + 2]! * c_now[b * 16 + j + 2]! +
+                f_i[b * 32 + 16 + j + 2]! * g[b * 16 + j + 2]!;
+              c_new[b * 16 + j + 2] = c;
+              c_out[(t * B + b) * 16 + j + 2] = c;
+              // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+              o[b * 16 + j + 2] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 2]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 2]! +
+                po[j + 2]! * c +
+                bo[j + 2]!;
+              // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+              tanh_c[b * 16 + j + 2] = c;
+            }
+            {
+              // c = f ⊙ c + i ⊙ g   peephole.cell:16
+              const c =
+                f_i[b * 32 + j + 3]! * c_now[b * 16 + j + 3]! +
+                f_i[b * 32 + 16 + j + 3]! * g[b * 16 + j + 3]!;
+              c_new[b * 16 + j + 3] = c;
+              c_out[(t * B + b) * 16 + j + 3] = c;
+              // o = σ(Wo·x + Uo·h + po ⊙ c + bo)   peephole.cell:17
+              o[b * 16 + j + 3] =
+                Wf_Wi_Wg_Wo_x[(tc * B + b) * 64 + 48 + j + 3]! +
+                Uf_Ui_Ug_Uo_h_prev[b * 64 + 48 + j + 3]! +
+                po[j + 3]! * c +
+                bo[j + 3]!;
+              // tanh_c = tanh(c), in h = o ⊙ tanh(c)   peephole.cell:18
+              tanh_c[b * 16 + j + 3] = c;
+            }
           }
         }
       }
@@ -1102,31 +1174,37 @@ function infer(
       mm.sigmoid(B * 16, o, 0, o, 0);
       // tanh_c = tanh(…), for each of B rows   peephole.cell:18
       mm.tanh(B * 16, tanh_c, 0, tanh_c, 0);
-      for (let b = 0; b < B; b++) {
-        for (let j = 0; j < 16; j += 4) {
-          {
-            // h = o ⊙ tanh(c)   peephole.cell:18
-            const h = o[b * 16 + j]! * tanh_c[b * 16 + j]!;
-            h_new[b * 16 + j] = h;
-            h_out[(t * B + b) * 16 + j] = h;
-          }
-          {
-            // h = o ⊙ tanh(c)   peephole.cell:18
-            const h = o[b * 16 + j + 1]! * tanh_c[b * 16 + j + 1]!;
-            h_new[b * 16 + j + 1] = h;
-            h_out[(t * B + b) * 16 + j + 1] = h;
-          }
-          {
-            // h = o ⊙ tanh(c)   peephole.cell:18
-            const h = o[b * 16 + j + 2]! * tanh_c[b * 16 + j + 2]!;
-            h_new[b * 16 + j + 2] = h;
-            h_out[(t * B + b) * 16 + j + 2] = h;
-          }
-          {
-            // h = o ⊙ tanh(c)   peephole.cell:18
-            const h = o[b * 16 + j + 3]! * tanh_c[b * 16 + j + 3]!;
-            h_new[b * 16 + j + 3] = h;
-            h_out[(t * B + b) * 16 + j + 3] = h;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(12, B, o, 0, tanh_c, 0, h_new, 0, h_out, t * B * 16)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let j = 0; j < 16; j += 4) {
+            {
+              // h = o ⊙ tanh(c)   peephole.cell:18
+              const h = o[b * 16 + j]! * tanh_c[b * 16 + j]!;
+              h_new[b * 16 + j] = h;
+              h_out[(t * B + b) * 16 + j] = h;
+            }
+            {
+              // h = o ⊙ tanh(c)   peephole.cell:18
+              const h = o[b * 16 + j + 1]! * tanh_c[b * 16 + j + 1]!;
+              h_new[b * 16 + j + 1] = h;
+              h_out[(t * B + b) * 16 + j + 1] = h;
+            }
+            {
+              // h = o ⊙ tanh(c)   peephole.cell:18
+              const h = o[b * 16 + j + 2]! * tanh_c[b * 16 + j + 2]!;
+              h_new[b * 16 + j + 2] = h;
+              h_out[(t * B + b) * 16 + j + 2] = h;
+            }
+            {
+              // h = o ⊙ tanh(c)   peephole.cell:18
+              const h = o[b * 16 + j + 3]! * tanh_c[b * 16 + j + 3]!;
+              h_new[b * 16 + j + 3] = h;
+              h_out[(t * B + b) * 16 + j + 3] = h;
+            }
           }
         }
       }
@@ -1159,5 +1237,314 @@ function infer(
   }
 }
 
-export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer });
+/** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
+export const loops = {
+  wasm:
+    "AGFzbQEAAAABfQVgH39/f39/f39/f39/f39/f39/f39/f39/f39/f39/f38AYBl/f39/f39/f39/f39/f39/f39/f39/f39/" +
+    "AGAJf39/f39/f39/AGAlf39/f39/f39/f39/f39/f39/f39/f39/f39/f39/f39/f39/fwBgB39/f39/f38AAg8BA2VudgZt" +
+    "ZW1vcnkCAAEDDg0AAQIDBAQEAAECAAECB2wNBWxvb3AwAAAFbG9vcDEAAQVsb29wMgACBWxvb3AzAAMFbG9vcDQABAVsb29w" +
+    "NQAFBWxvb3A2AAYFbG9vcDcABwVsb29wOAAIBWxvb3A5AAkGbG9vcDEwAAoGbG9vcDExAAsGbG9vcDEyAAwKjEANnQcCAn8F" +
+    "eyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKIAxBAnQhDCAOQQJ0IQ4gEEECdCEQIBJBAnQhEiAUQQJ0IRQg" +
+    "FkECdCEWIBhBAnQhGCAaQQJ0IRogHEECdCEcIB5BAnQhHgJAA0AgHyAATg0BQQAhIAJAA0AgIEHAAE8NASABICBq/QACACEh" +
+    "IAMgIGr9AAIAISIgBSAgav0AAgAhIyAHICBq/QACACEkIAkgIGr9AAIAISUgCyAgaiAh/V8gIv1f/fABICP9XyAk/V/98gH9" +
+    "8AEgJf1f/fAB/V4gISAh/Q0ICQoLDA0ODwABAgMEBQYH/V8gIiAi/Q0ICQoLDA0ODwABAgMEBQYH/V/98AEgIyAj/Q0ICQoL" +
+    "DA0ODwABAgMEBQYH/V8gJCAk/Q0ICQoLDA0ODwABAgMEBQYH/V/98gH98AEgJSAl/Q0ICQoLDA0ODwABAgMEBQYH/V/98AH9" +
+    "Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgDSAgav0AAgAhISAPICBq/QACACEiIBEgIGr9AAIAISMgByAgav0AAgAhJCATICBq" +
+    "/QACACElIBUgIGogIf1fICL9X/3wASAj/V8gJP1f/fIB/fABICX9X/3wAf1eICEgIf0NCAkKCwwNDg8AAQIDBAUGB/1fICIg" +
+    "Iv0NCAkKCwwNDg8AAQIDBAUGB/1f/fABICMgI/0NCAkKCwwNDg8AAQIDBAUGB/1fICQgJP0NCAkKCwwNDg8AAQIDBAUGB/1f" +
+    "/fIB/fABICUgJf0NCAkKCwwNDg8AAQIDBAUGB/1f/fAB/V79DQABAgMEBQYHEBESExQVFhf9CwIAIBcgIGr9AAIAISEgGSAg" +
+    "av0AAgAhIiAbICBq/QACACEjIB0gIGogIf1fICL9X/3wASAj/V/98AH9XiAhICH9DQgJCgsMDQ4PAAECAwQFBgf9XyAiICL9" +
+    "DQgJCgsMDQ4PAAECAwQFBgf9X/3wASAjICP9DQgJCgsMDQ4PAAECAwQFBgf9X/3wAf1e/Q0AAQIDBAUGBxAREhMUFRYX/QsC" +
+    "ACAgQRBqISAMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgCyAMaiELIA0gDmohDSAPIBBqIQ8gESAS" +
+    "aiERIBMgFGohEyAVIBZqIRUgFyAYaiEXIBkgGmohGSAbIBxqIRsgHSAeaiEdIB9BAWohHwwACwsL1QUEAn8CewF8BHsgAkEC" +
+    "dCECIARBAnQhBCAGQQJ0IQYgCEECdCEIIApBAnQhCiAMQQJ0IQwgDkECdCEOIBBBAnQhECASQQJ0IRIgFEECdCEUIBZBAnQh" +
+    "FiAYQQJ0IRgCQANAIBkgAE4NAUEAIRoCQANAIBpBwABPDQEgASAaav0AAgAhHiADIBpq/QACACEfIAUgGmr9AAIAISAgByAa" +
+    "av0AAgAhISAe/V8gH/1f/fIBICD9XyAh/V/98gH98AEhGyAeIB79DQgJCgsMDQ4PAAECAwQFBgf9XyAfIB/9DQgJCgsMDQ4P" +
+    "AAECAwQFBgf9X/3yASAgICD9DQgJCgsMDQ4PAAECAwQFBgf9XyAhICH9DQgJCgsMDQ4PAAECAwQFBgf9X/3yAf3wASEcIAkg" +
+    "GmogG/1eIBz9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgCyAaaiAb/V4gHP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACANIBpq" +
+    "/QACACEeIA8gGmr9AAIAIR8gESAaav0AAgAhICATIBpq/QACACEhIBUgGmogHv1fIB/9X/3wASAg/V8gG/3yAf3wASAh/V/9" +
+    "8AH9XiAeIB79DQgJCgsMDQ4PAAECAwQFBgf9XyAfIB/9DQgJCgsMDQ4PAAECAwQFBgf9X/3wASAgICD9DQgJCgsMDQ4PAAEC" +
+    "AwQFBgf9XyAc/fIB/fABICEgIf0NCAkKCwwNDg8AAQIDBAUGB/1f/fAB/V79DQABAgMEBQYHEBESExQVFhf9CwIAIBcgGmog" +
+    "G/1eIBz9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgGkEQaiEaDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAK" +
+    "aiEJIAsgDGohCyANIA5qIQ0gDyAQaiEPIBEgEmohESATIBRqIRMgFSAWaiEVIBcgGGohFyAZQQFqIRkMAAsLC5ECBAJ/AnsB" +
+    "fAJ7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCAJAA0AgCSAATg0BQQAhCgJAA0AgCkHAAE8NASABIApq/QACACEOIAMg" +
+    "Cmr9AAIAIQ8gDv1fIA/9X/3yASELIA4gDv0NCAkKCwwNDg8AAQIDBAUGB/1fIA8gD/0NCAkKCwwNDg8AAQIDBAUGB/1f/fIB" +
+    "IQwgBSAKaiAL/V4gDP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAHIApqIAv9XiAM/V79DQABAgMEBQYHEBESExQVFhf9CwIA" +
+    "IApBEGohCgwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAlBAWohCQwACwsL5QwEAn8Yewx8A3sgAkECdCECIARB" +
+    "AnQhBCAGQQJ0IQYgCEECdCEIIApBAnQhCiAMQQJ0IQwgDkECdCEOIBBBAnQhECASQQJ0IRIgFEECdCEUIBZBAnQhFiAYQQJ0" +
+    "IRggGkECdCEaIBxBAnQhHCAeQQJ0IR4gIEECdCEgICJBAnQhIiAkQQJ0ISQCQANAICUgAE4NAUEAISYCQANAICZBwABPDQEg" +
+    "ASAmav0AAgAhSyADICZq/QACACFMIEv9XyBM/V/98AEhJyBLIEv9DQgJCgsMDQ4PAAECAwQFBgf9XyBMIEz9DQgJCgsMDQ4P" +
+    "AAECAwQFBgf9X/3wASEoIAUgJmr9AAIAIUsgS/1fISkgSyBL/Q0ICQoLDA0ODwABAgMEBQYH/V8hKiAHICZq/QACACFLIEv9" +
+    "XyErIEsgS/0NCAkKCwwNDg8AAQIDBAUGB/1fISwgJyAp/fIBICv9DAAAAAAAAPA/AAAAAAAA8D8gK/3xAf3yAf3yASEtICgg" +
+    "Kv3yASAs/QwAAAAAAADwPwAAAAAAAPA/ICz98QH98gH98gEhLiAJICZqIC39XiAu/V79DQABAgMEBQYHEBESExQVFhf9CwIA" +
+    "IAsgJmr9AAIAIUsgDSAmav0AAgAhTCAPICZq/QACACFNIEv9XyBM/V/98AEgJyAr/fIB/QwAAAAAAADwPwAAAAAAAPA/ICkg" +
+    "Kf3yAf3xAf3yAf3wASAtIE39X/3yAf3wASEvIEsgS/0NCAkKCwwNDg8AAQIDBAUGB/1fIEwgTP0NCAkKCwwNDg8AAQIDBAUG" +
+    "B/1f/fABICggLP3yAf0MAAAAAAAA8D8AAAAAAADwPyAqICr98gH98QH98gH98AEgLiBNIE39DQgJCgsMDQ4PAAECAwQFBgf9" +
+    "X/3yAf3wASEwIBEgJmr9AAIAIUsgS/1fITEgSyBL/Q0ICQoLDA0ODwABAgMEBQYH/V8hMiAvIDH98gEhMyAwIDL98gEhNCAT" +
+    "ICZqIDP9XiA0/V79DQABAgMEBQYHEBESExQVFhf9CwIAIBUgJmr9AAIAIUsgS/1fITUgSyBL/Q0ICQoLDA0ODwABAgMEBQYH" +
+    "/V8hNiAXICZq/QACACFLIEv9XyE3IEsgS/0NCAkKCwwNDg8AAQIDBAUGB/1fITggLyA1/fIB/QwAAAAAAADwPwAAAAAAAPA/" +
+    "IDcgN/3yAf3xAf3yASE5IDAgNv3yAf0MAAAAAAAA8D8AAAAAAADwPyA4IDj98gH98QH98gEhOiAZICZqIDn9XiA6/V79DQAB" +
+    "AgMEBQYHEBESExQVFhf9CwIAIC8gN/3yASA1/QwAAAAAAADwPwAAAAAAAPA/IDX98QH98gH98gEhOyAwIDj98gEgNv0MAAAA" +
+    "AAAA8D8AAAAAAADwPyA2/fEB/fIB/fIBITwgGyAmaiA7/V4gPP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACATICZq/QACACFL" +
+    "IB0gJmr9AAIAIUwgEyAmaiBL/V8gOyBM/V/98gH98AH9XiBLIEv9DQgJCgsMDQ4PAAECAwQFBgf9XyA8IEwgTP0NCAkKCwwN" +
+    "Dg8AAQIDBAUGB/1f/fIB/fAB/V79DQABAgMEBQYHEBESExQVFhf9CwIAIB8gJmr9AAIAIUsgLyBL/V/98gEgMf0MAAAAAAAA" +
+    "8D8AAAAAAADwPyAx/fEB/fIB/fIBIT0gMCBLIEv9DQgJCgsMDQ4PAAECAwQFBgf9X/3yASAy/QwAAAAAAADwPwAAAAAAAPA/" +
+    "IDL98QH98gH98gEhPiAhICZqID39XiA+/V79DQABAgMEBQYHEBESExQVFhf9CwIAIBMgJmr9AAIAIUsgIyAmav0AAgAhTCAT" +
+    "ICZqIEv9XyA9IEz9X/3yAf3wAf1eIEsgS/0NCAkKCwwNDg8AAQIDBAUGB/1fID4gTCBM/Q0ICQoLDA0ODwABAgMEBQYH/V/9" +
+    "8gH98AH9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgJkEQaiEmDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAK" +
+    "aiEJIAsgDGohCyANIA5qIQ0gDyAQaiEPIBEgEmohESATIBRqIRMgFSAWaiEVIBcgGGohFyAZIBpqIRkgGyAcaiEbIB0gHmoh" +
+    "HSAfICBqIR8gISAiaiEhICMgJGohIyAlQQFqISUMAAsLC4ECAgJ/A3sgAkECdCECIARBAnQhBCAGQQJ0IQYCQANAIAcgAE4N" +
+    "AUEAIQgCQANAIAhBwABPDQEgASAIav0AAgAhCSADIAhq/QACACEKIAUgCGr9AAIAIQsgASAIaiAJ/V8gCv1fIAv9X/3yAf3w" +
+    "Af1eIAkgCf0NCAkKCwwNDg8AAQIDBAUGB/1fIAogCv0NCAkKCwwNDg8AAQIDBAUGB/1fIAsgC/0NCAkKCwwNDg8AAQIDBAUG" +
+    "B/1f/fIB/fAB/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAhBEGohCAwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgB0EBaiEH" +
+    "DAALCwuBAgICfwN7IAJBAnQhAiAEQQJ0IQQgBkECdCEGAkADQCAHIABODQFBACEIAkADQCAIQcAATw0BIAEgCGr9AAIAIQkg" +
+    "AyAIav0AAgAhCiAFIAhq/QACACELIAEgCGogCf1fIAr9XyAL/V/98gH98AH9XiAJIAn9DQgJCgsMDQ4PAAECAwQFBgf9XyAK" +
+    "IAr9DQgJCgsMDQ4PAAECAwQFBgf9XyALIAv9DQgJCgsMDQ4PAAECAwQFBgf9X/3yAf3wAf1e/Q0AAQIDBAUGBxAREhMUFRYX" +
+    "/QsCACAIQRBqIQgMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAdBAWohBwwACwsLgQICAn8DeyACQQJ0IQIgBEECdCEEIAZB" +
+    "AnQhBgJAA0AgByAATg0BQQAhCAJAA0AgCEHAAE8NASABIAhq/QACACEJIAMgCGr9AAIAIQogBSAIav0AAgAhCyABIAhqIAn9" +
+    "XyAK/V8gC/1f/fIB/fAB/V4gCSAJ/Q0ICQoLDA0ODwABAgMEBQYH/V8gCiAK/Q0ICQoLDA0ODwABAgMEBQYH/V8gCyAL/Q0I" +
+    "CQoLDA0ODwABAgMEBQYH/V/98gH98AH9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgCEEQaiEIDAALCyABIAJqIQEgAyAEaiED" +
+    "IAUgBmohBSAHQQFqIQcMAAsLC50HAgJ/BXsgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIIApBAnQhCiAMQQJ0IQwgDkEC" +
+    "dCEOIBBBAnQhECASQQJ0IRIgFEECdCEUIBZBAnQhFiAYQQJ0IRggGkECdCEaIBxBAnQhHCAeQQJ0IR4CQANAIB8gAE4NAUEA" +
+    "ISACQANAICBBwABPDQEgASAgav0AAgAhISADICBq/QACACEiIAUgIGr9AAIAISMgByAgav0AAgAhJCAJICBq/QACACElIAsg" +
+    "IGogIf1fICL9X/3wASAj/V8gJP1f/fIB/fABICX9X/3wAf1eICEgIf0NCAkKCwwNDg8AAQIDBAUGB/1fICIgIv0NCAkKCwwN" +
+    "Dg8AAQIDBAUGB/1f/fABICMgI/0NCAkKCwwNDg8AAQIDBAUGB/1fICQgJP0NCAkKCwwNDg8AAQIDBAUGB/1f/fIB/fABICUg" +
+    "Jf0NCAkKCwwNDg8AAQIDBAUGB/1f/fAB/V79DQABAgMEBQYHEBESExQVFhf9CwIAIA0gIGr9AAIAISEgDyAgav0AAgAhIiAR" +
+    "ICBq/QACACEjIAcgIGr9AAIAISQgEyAgav0AAgAhJSAVICBqICH9XyAi/V/98AEgI/1fICT9X/3yAf3wASAl/V/98AH9XiAh" +
+    "ICH9DQgJCgsMDQ4PAAECAwQFBgf9XyAiICL9DQgJCgsMDQ4PAAECAwQFBgf9X/3wASAjICP9DQgJCgsMDQ4PAAECAwQFBgf9" +
+    "XyAkICT9DQgJCgsMDQ4PAAECAwQFBgf9X/3yAf3wASAlICX9DQgJCgsMDQ4PAAECAwQFBgf9X/3wAf1e/Q0AAQIDBAUGBxAR" +
+    "EhMUFRYX/QsCACAXICBq/QACACEhIBkgIGr9AAIAISIgGyAgav0AAgAhIyAdICBqICH9XyAi/V/98AEgI/1f/fAB/V4gISAh" +
+    "/Q0ICQoLDA0ODwABAgMEBQYH/V8gIiAi/Q0ICQoLDA0ODwABAgMEBQYH/V/98AEgIyAj/Q0ICQoLDA0ODwABAgMEBQYH/V/9" +
+    "8AH9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgIEEQaiEgDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJ" +
+    "IAsgDGohCyANIA5qIQ0gDyAQaiEPIBEgEmohESATIBRqIRMgFSAWaiEVIBcgGGohFyAZIBpqIRkgGyAcaiEbIB0gHmohHSAf" +
+    "QQFqIR8MAAsLC9UFBAJ/AnsBfAR7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQogDEECdCEMIA5BAnQhDiAQ" +
+    "QQJ0IRAgEkECdCESIBRBAnQhFCAWQQJ0IRYgGEECdCEYAkADQCAZIABODQFBACEaAkADQCAaQcAATw0BIAEgGmr9AAIAIR4g" +
+    "AyAaav0AAgAhHyAFIBpq/QACACEgIAcgGmr9AAIAISEgHv1fIB/9X/3yASAg/V8gIf1f/fIB/fABIRsgHiAe/Q0ICQoLDA0O" +
+    "DwABAgMEBQYH/V8gHyAf/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEgICAg/Q0ICQoLDA0ODwABAgMEBQYH/V8gISAh/Q0ICQoL" +
+    "DA0ODwABAgMEBQYH/V/98gH98AEhHCAJIBpqIBv9XiAc/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAsgGmogG/1eIBz9Xv0N" +
+    "AAECAwQFBgcQERITFBUWF/0LAgAgDSAaav0AAgAhHiAPIBpq/QACACEfIBEgGmr9AAIAISAgEyAaav0AAgAhISAVIBpqIB79" +
+    "XyAf/V/98AEgIP1fIBv98gH98AEgIf1f/fAB/V4gHiAe/Q0ICQoLDA0ODwABAgMEBQYH/V8gHyAf/Q0ICQoLDA0ODwABAgME" +
+    "BQYH/V/98AEgICAg/Q0ICQoLDA0ODwABAgMEBQYH/V8gHP3yAf3wASAhICH9DQgJCgsMDQ4PAAECAwQFBgf9X/3wAf1e/Q0A" +
+    "AQIDBAUGBxAREhMUFRYX/QsCACAXIBpqIBv9XiAc/V79DQABAgMEBQYHEBESExQVFhf9CwIAIBpBEGohGgwACwsgASACaiEB" +
+    "IAMgBGohAyAFIAZqIQUgByAIaiEHIAkgCmohCSALIAxqIQsgDSAOaiENIA8gEGohDyARIBJqIREgEyAUaiETIBUgFmohFSAX" +
+    "IBhqIRcgGUEBaiEZDAALCwuRAgQCfwJ7AXwCeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQgCQANAIAkgAE4NAUEAIQoC" +
+    "QANAIApBwABPDQEgASAKav0AAgAhDiADIApq/QACACEPIA79XyAP/V/98gEhCyAOIA79DQgJCgsMDQ4PAAECAwQFBgf9XyAP" +
+    "IA/9DQgJCgsMDQ4PAAECAwQFBgf9X/3yASEMIAUgCmogC/1eIAz9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgByAKaiAL/V4g" +
+    "DP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAKQRBqIQoMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJQQFqIQkM" +
+    "AAsLC50HAgJ/BXsgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIIApBAnQhCiAMQQJ0IQwgDkECdCEOIBBBAnQhECASQQJ0" +
+    "IRIgFEECdCEUIBZBAnQhFiAYQQJ0IRggGkECdCEaIBxBAnQhHCAeQQJ0IR4CQANAIB8gAE4NAUEAISACQANAICBBwABPDQEg" +
+    "ASAgav0AAgAhISADICBq/QACACEiIAUgIGr9AAIAISMgByAgav0AAgAhJCAJICBq/QACACElIAsgIGogIf1fICL9X/3wASAj" +
+    "/V8gJP1f/fIB/fABICX9X/3wAf1eICEgIf0NCAkKCwwNDg8AAQIDBAUGB/1fICIgIv0NCAkKCwwNDg8AAQIDBAUGB/1f/fAB" +
+    "ICMgI/0NCAkKCwwNDg8AAQIDBAUGB/1fICQgJP0NCAkKCwwNDg8AAQIDBAUGB/1f/fIB/fABICUgJf0NCAkKCwwNDg8AAQID" +
+    "BAUGB/1f/fAB/V79DQABAgMEBQYHEBESExQVFhf9CwIAIA0gIGr9AAIAISEgDyAgav0AAgAhIiARICBq/QACACEjIAcgIGr9" +
+    "AAIAISQgEyAgav0AAgAhJSAVICBqICH9XyAi/V/98AEgI/1fICT9X/3yAf3wASAl/V/98AH9XiAhICH9DQgJCgsMDQ4PAAEC" +
+    "AwQFBgf9XyAiICL9DQgJCgsMDQ4PAAECAwQFBgf9X/3wASAjICP9DQgJCgsMDQ4PAAECAwQFBgf9XyAkICT9DQgJCgsMDQ4P" +
+    "AAECAwQFBgf9X/3yAf3wASAlICX9DQgJCgsMDQ4PAAECAwQFBgf9X/3wAf1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAXICBq" +
+    "/QACACEhIBkgIGr9AAIAISIgGyAgav0AAgAhIyAdICBqICH9XyAi/V/98AEgI/1f/fAB/V4gISAh/Q0ICQoLDA0ODwABAgME" +
+    "BQYH/V8gIiAi/Q0ICQoLDA0ODwABAgMEBQYH/V/98AEgIyAj/Q0ICQoLDA0ODwABAgMEBQYH/V/98AH9Xv0NAAECAwQFBgcQ" +
+    "ERITFBUWF/0LAgAgIEEQaiEgDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJIAsgDGohCyANIA5qIQ0g" +
+    "DyAQaiEPIBEgEmohESATIBRqIRMgFSAWaiEVIBcgGGohFyAZIBpqIRkgGyAcaiEbIB0gHmohHSAfQQFqIR8MAAsLC9UFBAJ/" +
+    "AnsBfAR7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQogDEECdCEMIA5BAnQhDiAQQQJ0IRAgEkECdCESIBRB" +
+    "AnQhFCAWQQJ0IRYgGEECdCEYAkADQCAZIABODQFBACEaAkADQCAaQcAATw0BIAEgGmr9AAIAIR4gAyAaav0AAgAhHyAFIBpq" +
+    "/QACACEgIAcgGmr9AAIAISEgHv1fIB/9X/3yASAg/V8gIf1f/fIB/fABIRsgHiAe/Q0ICQoLDA0ODwABAgMEBQYH/V8gHyAf" +
+    "/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEgICAg/Q0ICQoLDA0ODwABAgMEBQYH/V8gISAh/Q0ICQoLDA0ODwABAgMEBQYH/V/9" +
+    "8gH98AEhHCAJIBpqIBv9XiAc/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAsgGmogG/1eIBz9Xv0NAAECAwQFBgcQERITFBUW" +
+    "F/0LAgAgDSAaav0AAgAhHiAPIBpq/QACACEfIBEgGmr9AAIAISAgEyAaav0AAgAhISAVIBpqIB79XyAf/V/98AEgIP1fIBv9" +
+    "8gH98AEgIf1f/fAB/V4gHiAe/Q0ICQoLDA0ODwABAgMEBQYH/V8gHyAf/Q0ICQoLDA0ODwABAgMEBQYH/V/98AEgICAg/Q0I" +
+    "CQoLDA0ODwABAgMEBQYH/V8gHP3yAf3wASAhICH9DQgJCgsMDQ4PAAECAwQFBgf9X/3wAf1e/Q0AAQIDBAUGBxAREhMUFRYX" +
+    "/QsCACAXIBpqIBv9XiAc/V79DQABAgMEBQYHEBESExQVFhf9CwIAIBpBEGohGgwACwsgASACaiEBIAMgBGohAyAFIAZqIQUg" +
+    "ByAIaiEHIAkgCmohCSALIAxqIQsgDSAOaiENIA8gEGohDyARIBJqIREgEyAUaiETIBUgFmohFSAXIBhqIRcgGUEBaiEZDAAL" +
+    "CwuRAgQCfwJ7AXwCeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQgCQANAIAkgAE4NAUEAIQoCQANAIApBwABPDQEgASAK" +
+    "av0AAgAhDiADIApq/QACACEPIA79XyAP/V/98gEhCyAOIA79DQgJCgsMDQ4PAAECAwQFBgf9XyAPIA/9DQgJCgsMDQ4PAAEC" +
+    "AwQFBgf9X/3yASEMIAUgCmogC/1eIAz9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgByAKaiAL/V4gDP1e/Q0AAQIDBAUGBxAR" +
+    "EhMUFRYX/QsCACAKQRBqIQoMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJQQFqIQkMAAsLCw==",
+  shapes: [
+    {
+      arrays: [
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: false, writes: true },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: false, writes: true },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: true },
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: false, writes: true },
+        { stride: 64, width: 16, reads: false, writes: true },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: false, writes: true },
+        { stride: 0, width: 16, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 16, reads: true, writes: true },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 16, reads: true, writes: true },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 16, reads: true, writes: true },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: false, writes: true },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: false, writes: true },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: false, writes: true },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: false, writes: true },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 32, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 64, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+  ],
+};
+export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer, loops });
 export default cell;

@@ -34,7 +34,7 @@ export const spec = {
     { size: 16, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "forward" },
   ],
-  staging: { fixed: 256, B: 32, TB: 32 },
+  staging: { fixed: 256, B: 64, TB: 32 },
   tape: [{ name: "h_pre", shape: [16], size: 16 }],
 } as const satisfies Omit<CellSpec, "sizes">;
 
@@ -72,51 +72,66 @@ function forward(
       const tc = t - start;
       // Wh_h_prev = Wh·h_prev, in h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
       mm.nt(B, 16, 16, h_seq, t * B * 16, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 16; i += 4) {
-          {
-            // h_pre = Wx·x + Wh·h + b   relu_rnn.cell:10
-            const h_pre = Wx_x[(tc * B + n) * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!;
-            h_pre_tape[(t * B + n) * 16 + i] = h_pre;
-            // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
-            const h = Math.max(h_pre, 0);
-            h_seq[((t + 1) * B + n) * 16 + i] = h;
-          }
-          {
-            // h_pre = Wx·x + Wh·h + b   relu_rnn.cell:10
-            const h_pre = Wx_x[(tc * B + n) * 16 + i + 1]! + Wh_h_prev[n * 16 + i + 1]! + b[i + 1]!;
-            h_pre_tape[(t * B + n) * 16 + i + 1] = h_pre;
-            // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
-            const h = Math.max(h_pre, 0);
-            h_seq[((t + 1) * B + n) * 16 + i + 1] = h;
-          }
-          {
-            // h_pre = Wx·x + Wh·h + b   relu_rnn.cell:10
-            const h_pre = Wx_x[(tc * B + n) * 16 + i + 2]! + Wh_h_prev[n * 16 + i + 2]! + b[i + 2]!;
-            h_pre_tape[(t * B + n) * 16 + i + 2] = h_pre;
-            // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
-            const h = Math.max(h_pre, 0);
-            h_seq[((t + 1) * B + n) * 16 + i + 2] = h;
-          }
-          {
-            // h_pre = Wx·x + Wh·h + b   relu_rnn.cell:10
-            const h_pre = Wx_x[(tc * B + n) * 16 + i + 3]! + Wh_h_prev[n * 16 + i + 3]! + b[i + 3]!;
-            h_pre_tape[(t * B + n) * 16 + i + 3] = h_pre;
-            // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
-            const h = Math.max(h_pre, 0);
-            h_seq[((t + 1) * B + n) * 16 + i + 3] = h;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(0, B, Wx_x, tc * B * 16, Wh_h_prev, 0, b, 0, h_pre_tape, t * B * 16, h_seq, (t + 1) * B * 16)
+      ) {
+        for (let n = 0; n < B; n++) {
+          for (let i = 0; i < 16; i += 4) {
+            {
+              // h_pre = Wx·x + Wh·h + b   relu_rnn.cell:10
+              const h_pre = Wx_x[(tc * B + n) * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!;
+              h_pre_tape[(t * B + n) * 16 + i] = h_pre;
+              // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+              const h = Math.max(h_pre, 0);
+              h_seq[((t + 1) * B + n) * 16 + i] = h;
+            }
+            {
+              // h_pre = Wx·x + Wh·h + b   relu_rnn.cell:10
+              const h_pre =
+                Wx_x[(tc * B + n) * 16 + i + 1]! + Wh_h_prev[n * 16 + i + 1]! + b[i + 1]!;
+              h_pre_tape[(t * B + n) * 16 + i + 1] = h_pre;
+              // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+              const h = Math.max(h_pre, 0);
+              h_seq[((t + 1) * B + n) * 16 + i + 1] = h;
+            }
+            {
+              // h_pre = Wx·x + Wh·h + b   relu_rnn.cell:10
+              const h_pre =
+                Wx_x[(tc * B + n) * 16 + i + 2]! + Wh_h_prev[n * 16 + i + 2]! + b[i + 2]!;
+              h_pre_tape[(t * B + n) * 16 + i + 2] = h_pre;
+              // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+              const h = Math.max(h_pre, 0);
+              h_seq[((t + 1) * B + n) * 16 + i + 2] = h;
+            }
+            {
+              // h_pre = Wx·x + Wh·h + b   relu_rnn.cell:10
+              const h_pre =
+                Wx_x[(tc * B + n) * 16 + i + 3]! + Wh_h_prev[n * 16 + i + 3]! + b[i + 3]!;
+              h_pre_tape[(t * B + n) * 16 + i + 3] = h_pre;
+              // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+              const h = Math.max(h_pre, 0);
+              h_seq[((t + 1) * B + n) * 16 + i + 3] = h;
+            }
           }
         }
       }
       // Wy_h = Wy·h, in y = Wy·h + by   relu_rnn.cell:12
       mm.nt(B, 4, 16, h_seq, (t + 1) * B * 16, 16, Wy, 0, y_out, t * B * 4, 4, 0); // y_out[m] = Wy · h_seq[m], for each of B rows
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 4; i += 2) {
-          {
-            y_out[(t * B + n) * 4 + i]! += by[i]!;
-          }
-          {
-            y_out[(t * B + n) * 4 + i + 1]! += by[i + 1]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(1, B, y_out, t * B * 4, by, 0)
+      ) {
+        for (let n = 0; n < B; n++) {
+          for (let i = 0; i < 4; i += 2) {
+            {
+              y_out[(t * B + n) * 4 + i]! += by[i]!;
+            }
+            {
+              y_out[(t * B + n) * 4 + i + 1]! += by[i + 1]!;
+            }
           }
         }
       }
@@ -188,35 +203,41 @@ function backward(
       }
       // Wy_dy = Wyᵀ·dy
       mm.nn(B, 4, 16, dy_out, t * dy_out_rows * 4, 4, Wy, 0, Wy_dy, 0, 16, 0); // Wy_dy[m] = Wyᵀ · dy_out[m], for each of B rows
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 16; i += 4) {
-          {
-            // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   relu_rnn.cell:10
-            const dh_pre_1 =
-              (dh_seed[n * 16 + i]! + Wy_dy[n * 16 + i]!) *
-              (h_pre_tape[(t * B + n) * 16 + i]! > 0 ? 1 : 0);
-            dh_pre[(tc * B + n) * 16 + i] = dh_pre_1;
-          }
-          {
-            // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   relu_rnn.cell:10
-            const dh_pre_1 =
-              (dh_seed[n * 16 + i + 1]! + Wy_dy[n * 16 + i + 1]!) *
-              (h_pre_tape[(t * B + n) * 16 + i + 1]! > 0 ? 1 : 0);
-            dh_pre[(tc * B + n) * 16 + i + 1] = dh_pre_1;
-          }
-          {
-            // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   relu_rnn.cell:10
-            const dh_pre_1 =
-              (dh_seed[n * 16 + i + 2]! + Wy_dy[n * 16 + i + 2]!) *
-              (h_pre_tape[(t * B + n) * 16 + i + 2]! > 0 ? 1 : 0);
-            dh_pre[(tc * B + n) * 16 + i + 2] = dh_pre_1;
-          }
-          {
-            // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   relu_rnn.cell:10
-            const dh_pre_1 =
-              (dh_seed[n * 16 + i + 3]! + Wy_dy[n * 16 + i + 3]!) *
-              (h_pre_tape[(t * B + n) * 16 + i + 3]! > 0 ? 1 : 0);
-            dh_pre[(tc * B + n) * 16 + i + 3] = dh_pre_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(2, B, dh_seed, 0, Wy_dy, 0, h_pre_tape, t * B * 16, dh_pre, tc * B * 16)
+      ) {
+        for (let n = 0; n < B; n++) {
+          for (let i = 0; i < 16; i += 4) {
+            {
+              // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   relu_rnn.cell:10
+              const dh_pre_1 =
+                (dh_seed[n * 16 + i]! + Wy_dy[n * 16 + i]!) *
+                (h_pre_tape[(t * B + n) * 16 + i]! > 0 ? 1 : 0);
+              dh_pre[(tc * B + n) * 16 + i] = dh_pre_1;
+            }
+            {
+              // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   relu_rnn.cell:10
+              const dh_pre_1 =
+                (dh_seed[n * 16 + i + 1]! + Wy_dy[n * 16 + i + 1]!) *
+                (h_pre_tape[(t * B + n) * 16 + i + 1]! > 0 ? 1 : 0);
+              dh_pre[(tc * B + n) * 16 + i + 1] = dh_pre_1;
+            }
+            {
+              // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   relu_rnn.cell:10
+              const dh_pre_1 =
+                (dh_seed[n * 16 + i + 2]! + Wy_dy[n * 16 + i + 2]!) *
+                (h_pre_tape[(t * B + n) * 16 + i + 2]! > 0 ? 1 : 0);
+              dh_pre[(tc * B + n) * 16 + i + 2] = dh_pre_1;
+            }
+            {
+              // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   relu_rnn.cell:10
+              const dh_pre_1 =
+                (dh_seed[n * 16 + i + 3]! + Wy_dy[n * 16 + i + 3]!) *
+                (h_pre_tape[(t * B + n) * 16 + i + 3]! > 0 ? 1 : 0);
+              dh_pre[(tc * B + n) * 16 + i + 3] = dh_pre_1;
+            }
           }
         }
       }
@@ -296,39 +317,51 @@ function step(
   mm.nt(B, 16, 8, x, 0, 8, Wx, 0, Wx_x, 0, 16, 0); // Wx_x[m] = Wx · x[m], for each of B rows
   // Wh_h_prev = Wh·h_prev, in h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
   mm.nt(B, 16, 16, h_seq, 0, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_seq[m], for each of B rows
-  for (let n = 0; n < B; n++) {
-    for (let i = 0; i < 16; i += 4) {
-      {
-        // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
-        const h = Math.max(Wx_x[n * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!, 0);
-        h_next[n * 16 + i] = h;
-      }
-      {
-        // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
-        const h = Math.max(Wx_x[n * 16 + i + 1]! + Wh_h_prev[n * 16 + i + 1]! + b[i + 1]!, 0);
-        h_next[n * 16 + i + 1] = h;
-      }
-      {
-        // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
-        const h = Math.max(Wx_x[n * 16 + i + 2]! + Wh_h_prev[n * 16 + i + 2]! + b[i + 2]!, 0);
-        h_next[n * 16 + i + 2] = h;
-      }
-      {
-        // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
-        const h = Math.max(Wx_x[n * 16 + i + 3]! + Wh_h_prev[n * 16 + i + 3]! + b[i + 3]!, 0);
-        h_next[n * 16 + i + 3] = h;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(3, B, Wx_x, 0, Wh_h_prev, 0, b, 0, h_next, 0)
+  ) {
+    for (let n = 0; n < B; n++) {
+      for (let i = 0; i < 16; i += 4) {
+        {
+          // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+          const h = Math.max(Wx_x[n * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!, 0);
+          h_next[n * 16 + i] = h;
+        }
+        {
+          // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+          const h = Math.max(Wx_x[n * 16 + i + 1]! + Wh_h_prev[n * 16 + i + 1]! + b[i + 1]!, 0);
+          h_next[n * 16 + i + 1] = h;
+        }
+        {
+          // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+          const h = Math.max(Wx_x[n * 16 + i + 2]! + Wh_h_prev[n * 16 + i + 2]! + b[i + 2]!, 0);
+          h_next[n * 16 + i + 2] = h;
+        }
+        {
+          // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+          const h = Math.max(Wx_x[n * 16 + i + 3]! + Wh_h_prev[n * 16 + i + 3]! + b[i + 3]!, 0);
+          h_next[n * 16 + i + 3] = h;
+        }
       }
     }
   }
   // Wy_h = Wy·h, in y = Wy·h + by   relu_rnn.cell:12
   mm.nt(B, 4, 16, h_next, 0, 16, Wy, 0, y_out, 0, 4, 0); // y_out[m] = Wy · h_next[m], for each of B rows
-  for (let n = 0; n < B; n++) {
-    for (let i = 0; i < 4; i += 2) {
-      {
-        y_out[n * 4 + i]! += by[i]!;
-      }
-      {
-        y_out[n * 4 + i + 1]! += by[i + 1]!;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(4, B, y_out, 0, by, 0)
+  ) {
+    for (let n = 0; n < B; n++) {
+      for (let i = 0; i < 4; i += 2) {
+        {
+          y_out[n * 4 + i]! += by[i]!;
+        }
+        {
+          y_out[n * 4 + i + 1]! += by[i + 1]!;
+        }
       }
     }
   }
@@ -372,48 +405,60 @@ function infer(
       const tc = t - start;
       // Wh_h_prev = Wh·h_prev, in h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
       mm.nt(B, 16, 16, h_now, 0, 16, Wh, 0, Wh_h_prev, 0, 16, 0); // Wh_h_prev[m] = Wh · h_now[m], for each of B rows
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 16; i += 4) {
-          {
-            // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
-            const h = Math.max(Wx_x[(tc * B + n) * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!, 0);
-            h_new[n * 16 + i] = h;
-          }
-          {
-            // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
-            const h = Math.max(
-              Wx_x[(tc * B + n) * 16 + i + 1]! + Wh_h_prev[n * 16 + i + 1]! + b[i + 1]!,
-              0,
-            );
-            h_new[n * 16 + i + 1] = h;
-          }
-          {
-            // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
-            const h = Math.max(
-              Wx_x[(tc * B + n) * 16 + i + 2]! + Wh_h_prev[n * 16 + i + 2]! + b[i + 2]!,
-              0,
-            );
-            h_new[n * 16 + i + 2] = h;
-          }
-          {
-            // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
-            const h = Math.max(
-              Wx_x[(tc * B + n) * 16 + i + 3]! + Wh_h_prev[n * 16 + i + 3]! + b[i + 3]!,
-              0,
-            );
-            h_new[n * 16 + i + 3] = h;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(5, B, Wx_x, tc * B * 16, Wh_h_prev, 0, b, 0, h_new, 0)
+      ) {
+        for (let n = 0; n < B; n++) {
+          for (let i = 0; i < 16; i += 4) {
+            {
+              // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+              const h = Math.max(Wx_x[(tc * B + n) * 16 + i]! + Wh_h_prev[n * 16 + i]! + b[i]!, 0);
+              h_new[n * 16 + i] = h;
+            }
+            {
+              // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+              const h = Math.max(
+                Wx_x[(tc * B + n) * 16 + i + 1]! + Wh_h_prev[n * 16 + i + 1]! + b[i + 1]!,
+                0,
+              );
+              h_new[n * 16 + i + 1] = h;
+            }
+            {
+              // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+              const h = Math.max(
+                Wx_x[(tc * B + n) * 16 + i + 2]! + Wh_h_prev[n * 16 + i + 2]! + b[i + 2]!,
+                0,
+              );
+              h_new[n * 16 + i + 2] = h;
+            }
+            {
+              // h = relu(Wx·x + Wh·h + b)   relu_rnn.cell:10
+              const h = Math.max(
+                Wx_x[(tc * B + n) * 16 + i + 3]! + Wh_h_prev[n * 16 + i + 3]! + b[i + 3]!,
+                0,
+              );
+              h_new[n * 16 + i + 3] = h;
+            }
           }
         }
       }
       // Wy_h = Wy·h, in y = Wy·h + by   relu_rnn.cell:12
       mm.nt(B, 4, 16, h_new, 0, 16, Wy, 0, y_out, t * B * 4, 4, 0); // y_out[m] = Wy · h_new[m], for each of B rows
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 4; i += 2) {
-          {
-            y_out[(t * B + n) * 4 + i]! += by[i]!;
-          }
-          {
-            y_out[(t * B + n) * 4 + i + 1]! += by[i + 1]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(6, B, y_out, t * B * 4, by, 0)
+      ) {
+        for (let n = 0; n < B; n++) {
+          for (let i = 0; i < 4; i += 2) {
+            {
+              y_out[(t * B + n) * 4 + i]! += by[i]!;
+            }
+            {
+              y_out[(t * B + n) * 4 + i + 1]! += by[i + 1]!;
+            }
           }
         }
       }
@@ -438,5 +483,100 @@ function infer(
   }
 }
 
-export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer });
+/** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
+export const loops = {
+  wasm:
+    "AGFzbQEAAAABIwNgC39/f39/f39/f39/AGAFf39/f38AYAl/f39/f39/f38AAg8BA2VudgZtZW1vcnkCAAEDCAcAAQICAQIB" +
+    "BzkHBWxvb3AwAAAFbG9vcDEAAQVsb29wMgACBWxvb3AzAAMFbG9vcDQABAVsb29wNQAFBWxvb3A2AAYK9Q8H/gIEAn8EewJ8" +
+    "A3sgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIIApBAnQhCgJAA0AgCyAATg0BQQAhDAJAA0AgDEHAAE8NASABIAxq/QAC" +
+    "ACETIAMgDGr9AAIAIRQgBSAMav0AAgAhFSAT/V8gFP1f/fABIBX9X/3wASENIBMgE/0NCAkKCwwNDg8AAQIDBAUGB/1fIBQg" +
+    "FP0NCAkKCwwNDg8AAQIDBAUGB/1f/fABIBUgFf0NCAkKCwwNDg8AAQIDBAUGB/1f/fABIQ4gByAMaiAN/V4gDv1e/Q0AAQID" +
+    "BAUGBxAREhMUFRYX/QsCACAN/QwAAAAAAAAAAAAAAAAAAAAA/fUBIQ8gDv0MAAAAAAAAAAAAAAAAAAAAAP31ASEQIAkgDGog" +
+    "D/1eIBD9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgDEEQaiEMDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAK" +
+    "aiEJIAtBAWohCwwACwsLxQECAn8CeyACQQJ0IQIgBEECdCEEAkADQCAFIABODQFBACEGAkADQCAGQRBPDQEgASAGav0AAgAh" +
+    "ByADIAZq/QACACEIIAEgBmogB/1fIAj9X/3wAf1eIAcgB/0NCAkKCwwNDg8AAQIDBAUGB/1fIAggCP0NCAkKCwwNDg8AAQID" +
+    "BAUGB/1f/fAB/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAZBEGohBgwACwsgASACaiEBIAMgBGohAyAFQQFqIQUMAAsLC48D" +
+    "BAJ/AnsBfAN7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCAJAA0AgCSAATg0BQQAhCgJAA0AgCkHAAE8NASABIApq/QAC" +
+    "ACEOIAMgCmr9AAIAIQ8gBSAKav0AAgAhECAO/V8gD/1f/fAB/QwAAAAAAADwPwAAAAAAAPA//QwAAAAAAAAAAAAAAAAAAAAA" +
+    "IBD9X/0MAAAAAAAAAAAAAAAAAAAAAP1K/VL98gEhCyAOIA79DQgJCgsMDQ4PAAECAwQFBgf9XyAPIA/9DQgJCgsMDQ4PAAEC" +
+    "AwQFBgf9X/3wAf0MAAAAAAAA8D8AAAAAAADwP/0MAAAAAAAAAAAAAAAAAAAAACAQIBD9DQgJCgsMDQ4PAAECAwQFBgf9X/0M" +
+    "AAAAAAAAAAAAAAAAAAAAAP1K/VL98gEhDCAHIApqIAv9XiAM/V79DQABAgMEBQYHEBESExQVFhf9CwIAIApBEGohCgwACwsg" +
+    "ASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAlBAWohCQwACwsLxQIEAn8CewF8A3sgAkECdCECIARBAnQhBCAGQQJ0IQYg" +
+    "CEECdCEIAkADQCAJIABODQFBACEKAkADQCAKQcAATw0BIAEgCmr9AAIAIQ4gAyAKav0AAgAhDyAFIApq/QACACEQIA79XyAP" +
+    "/V/98AEgEP1f/fAB/QwAAAAAAAAAAAAAAAAAAAAA/fUBIQsgDiAO/Q0ICQoLDA0ODwABAgMEBQYH/V8gDyAP/Q0ICQoLDA0O" +
+    "DwABAgMEBQYH/V/98AEgECAQ/Q0ICQoLDA0ODwABAgMEBQYH/V/98AH9DAAAAAAAAAAAAAAAAAAAAAD99QEhDCAHIApqIAv9" +
+    "XiAM/V79DQABAgMEBQYHEBESExQVFhf9CwIAIApBEGohCgwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAlBAWoh" +
+    "CQwACwsLxQECAn8CeyACQQJ0IQIgBEECdCEEAkADQCAFIABODQFBACEGAkADQCAGQRBPDQEgASAGav0AAgAhByADIAZq/QAC" +
+    "ACEIIAEgBmogB/1fIAj9X/3wAf1eIAcgB/0NCAkKCwwNDg8AAQIDBAUGB/1fIAggCP0NCAkKCwwNDg8AAQIDBAUGB/1f/fAB" +
+    "/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAZBEGohBgwACwsgASACaiEBIAMgBGohAyAFQQFqIQUMAAsLC8UCBAJ/AnsBfAN7" +
+    "IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCAJAA0AgCSAATg0BQQAhCgJAA0AgCkHAAE8NASABIApq/QACACEOIAMgCmr9" +
+    "AAIAIQ8gBSAKav0AAgAhECAO/V8gD/1f/fABIBD9X/3wAf0MAAAAAAAAAAAAAAAAAAAAAP31ASELIA4gDv0NCAkKCwwNDg8A" +
+    "AQIDBAUGB/1fIA8gD/0NCAkKCwwNDg8AAQIDBAUGB/1f/fABIBAgEP0NCAkKCwwNDg8AAQIDBAUGB/1f/fAB/QwAAAAAAAAA" +
+    "AAAAAAAAAAAA/fUBIQwgByAKaiAL/V4gDP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAKQRBqIQoMAAsLIAEgAmohASADIARq" +
+    "IQMgBSAGaiEFIAcgCGohByAJQQFqIQkMAAsLC8UBAgJ/AnsgAkECdCECIARBAnQhBAJAA0AgBSAATg0BQQAhBgJAA0AgBkEQ" +
+    "Tw0BIAEgBmr9AAIAIQcgAyAGav0AAgAhCCABIAZqIAf9XyAI/V/98AH9XiAHIAf9DQgJCgsMDQ4PAAECAwQFBgf9XyAIIAj9" +
+    "DQgJCgsMDQ4PAAECAwQFBgf9X/3wAf1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAGQRBqIQYMAAsLIAEgAmohASADIARqIQMg" +
+    "BUEBaiEFDAALCws=",
+  shapes: [
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: true },
+        { stride: 0, width: 4, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: true },
+        { stride: 0, width: 4, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 0, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: true },
+        { stride: 0, width: 4, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+  ],
+};
+export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer, loops });
 export default cell;

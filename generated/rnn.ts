@@ -33,7 +33,7 @@ export const spec = {
     { size: 16, rows: "B", kernel: "step" },
     { size: 16, rows: "B", kernel: "forward" },
   ],
-  staging: { fixed: 256, B: 32, TB: 32 },
+  staging: { fixed: 256, B: 64, TB: 32 },
   tape: [],
 } as const satisfies Omit<CellSpec, "sizes">;
 
@@ -83,23 +83,29 @@ function forward(
       mm.add3(B, 16, Wx_x, tc * B * 16, 16, Wh_h_prev, 0, 16, b_copy, 0, 0, h, 0, 16);
       // h = tanh(…), for each of B rows   rnn.cell:8
       mm.tanh(B * 16, h, 0, h, 0);
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 16; i += 4) {
-          {
-            h_seq[((t + 1) * B + n) * 16 + i] = h[n * 16 + i]!;
-            h_out[(t * B + n) * 16 + i] = h[n * 16 + i]!;
-          }
-          {
-            h_seq[((t + 1) * B + n) * 16 + i + 1] = h[n * 16 + i + 1]!;
-            h_out[(t * B + n) * 16 + i + 1] = h[n * 16 + i + 1]!;
-          }
-          {
-            h_seq[((t + 1) * B + n) * 16 + i + 2] = h[n * 16 + i + 2]!;
-            h_out[(t * B + n) * 16 + i + 2] = h[n * 16 + i + 2]!;
-          }
-          {
-            h_seq[((t + 1) * B + n) * 16 + i + 3] = h[n * 16 + i + 3]!;
-            h_out[(t * B + n) * 16 + i + 3] = h[n * 16 + i + 3]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(0, B, h, 0, h_seq, (t + 1) * B * 16, h_out, t * B * 16)
+      ) {
+        for (let n = 0; n < B; n++) {
+          for (let i = 0; i < 16; i += 4) {
+            {
+              h_seq[((t + 1) * B + n) * 16 + i] = h[n * 16 + i]!;
+              h_out[(t * B + n) * 16 + i] = h[n * 16 + i]!;
+            }
+            {
+              h_seq[((t + 1) * B + n) * 16 + i + 1] = h[n * 16 + i + 1]!;
+              h_out[(t * B + n) * 16 + i + 1] = h[n * 16 + i + 1]!;
+            }
+            {
+              h_seq[((t + 1) * B + n) * 16 + i + 2] = h[n * 16 + i + 2]!;
+              h_out[(t * B + n) * 16 + i + 2] = h[n * 16 + i + 2]!;
+            }
+            {
+              h_seq[((t + 1) * B + n) * 16 + i + 3] = h[n * 16 + i + 3]!;
+              h_out[(t * B + n) * 16 + i + 3] = h[n * 16 + i + 3]!;
+            }
           }
         }
       }
@@ -167,42 +173,48 @@ function backward(
           }
         }
       }
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 16; i += 4) {
-          {
-            // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
-            const h = h_seq[((t + 1) * B + n) * 16 + i]!;
-            // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   rnn.cell:8
-            const dh_pre_1 =
-              (dh_out[(t * dh_out_rows + n) * 16 + i]! + dh_seed[n * 16 + i]!) * (1 - h * h);
-            dh_pre[(tc * B + n) * 16 + i] = dh_pre_1;
-          }
-          {
-            // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
-            const h = h_seq[((t + 1) * B + n) * 16 + i + 1]!;
-            // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   rnn.cell:8
-            const dh_pre_1 =
-              (dh_out[(t * dh_out_rows + n) * 16 + i + 1]! + dh_seed[n * 16 + i + 1]!) *
-              (1 - h * h);
-            dh_pre[(tc * B + n) * 16 + i + 1] = dh_pre_1;
-          }
-          {
-            // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
-            const h = h_seq[((t + 1) * B + n) * 16 + i + 2]!;
-            // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   rnn.cell:8
-            const dh_pre_1 =
-              (dh_out[(t * dh_out_rows + n) * 16 + i + 2]! + dh_seed[n * 16 + i + 2]!) *
-              (1 - h * h);
-            dh_pre[(tc * B + n) * 16 + i + 2] = dh_pre_1;
-          }
-          {
-            // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
-            const h = h_seq[((t + 1) * B + n) * 16 + i + 3]!;
-            // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   rnn.cell:8
-            const dh_pre_1 =
-              (dh_out[(t * dh_out_rows + n) * 16 + i + 3]! + dh_seed[n * 16 + i + 3]!) *
-              (1 - h * h);
-            dh_pre[(tc * B + n) * 16 + i + 3] = dh_pre_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(1, B, h_seq, (t + 1) * B * 16, dh_out, t * dh_out_rows * 16, dh_seed, 0, dh_pre, tc * B * 16)
+      ) {
+        for (let n = 0; n < B; n++) {
+          for (let i = 0; i < 16; i += 4) {
+            {
+              // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
+              const h = h_seq[((t + 1) * B + n) * 16 + i]!;
+              // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   rnn.cell:8
+              const dh_pre_1 =
+                (dh_out[(t * dh_out_rows + n) * 16 + i]! + dh_seed[n * 16 + i]!) * (1 - h * h);
+              dh_pre[(tc * B + n) * 16 + i] = dh_pre_1;
+            }
+            {
+              // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
+              const h = h_seq[((t + 1) * B + n) * 16 + i + 1]!;
+              // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   rnn.cell:8
+              const dh_pre_1 =
+                (dh_out[(t * dh_out_rows + n) * 16 + i + 1]! + dh_seed[n * 16 + i + 1]!) *
+                (1 - h * h);
+              dh_pre[(tc * B + n) * 16 + i + 1] = dh_pre_1;
+            }
+            {
+              // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
+              const h = h_seq[((t + 1) * B + n) * 16 + i + 2]!;
+              // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   rnn.cell:8
+              const dh_pre_1 =
+                (dh_out[(t * dh_out_rows + n) * 16 + i + 2]! + dh_seed[n * 16 + i + 2]!) *
+                (1 - h * h);
+              dh_pre[(tc * B + n) * 16 + i + 2] = dh_pre_1;
+            }
+            {
+              // h = tanh(Wx·x + Wh·h + b)   rnn.cell:8
+              const h = h_seq[((t + 1) * B + n) * 16 + i + 3]!;
+              // dh_pre = ∂L/∂(Wx·x + Wh·h + b)   rnn.cell:8
+              const dh_pre_1 =
+                (dh_out[(t * dh_out_rows + n) * 16 + i + 3]! + dh_seed[n * 16 + i + 3]!) *
+                (1 - h * h);
+              dh_pre[(tc * B + n) * 16 + i + 3] = dh_pre_1;
+            }
           }
         }
       }
@@ -277,23 +289,29 @@ function step(
   mm.add3(B, 16, Wx_x, 0, 16, Wh_h_prev, 0, 16, b_copy, 0, 0, h, 0, 16);
   // h = tanh(…), for each of B rows   rnn.cell:8
   mm.tanh(B * 16, h, 0, h, 0);
-  for (let n = 0; n < B; n++) {
-    for (let i = 0; i < 16; i += 4) {
-      {
-        h_next[n * 16 + i] = h[n * 16 + i]!;
-        h_out[n * 16 + i] = h[n * 16 + i]!;
-      }
-      {
-        h_next[n * 16 + i + 1] = h[n * 16 + i + 1]!;
-        h_out[n * 16 + i + 1] = h[n * 16 + i + 1]!;
-      }
-      {
-        h_next[n * 16 + i + 2] = h[n * 16 + i + 2]!;
-        h_out[n * 16 + i + 2] = h[n * 16 + i + 2]!;
-      }
-      {
-        h_next[n * 16 + i + 3] = h[n * 16 + i + 3]!;
-        h_out[n * 16 + i + 3] = h[n * 16 + i + 3]!;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(2, B, h, 0, h_next, 0, h_out, 0)
+  ) {
+    for (let n = 0; n < B; n++) {
+      for (let i = 0; i < 16; i += 4) {
+        {
+          h_next[n * 16 + i] = h[n * 16 + i]!;
+          h_out[n * 16 + i] = h[n * 16 + i]!;
+        }
+        {
+          h_next[n * 16 + i + 1] = h[n * 16 + i + 1]!;
+          h_out[n * 16 + i + 1] = h[n * 16 + i + 1]!;
+        }
+        {
+          h_next[n * 16 + i + 2] = h[n * 16 + i + 2]!;
+          h_out[n * 16 + i + 2] = h[n * 16 + i + 2]!;
+        }
+        {
+          h_next[n * 16 + i + 3] = h[n * 16 + i + 3]!;
+          h_out[n * 16 + i + 3] = h[n * 16 + i + 3]!;
+        }
       }
     }
   }
@@ -350,23 +368,29 @@ function infer(
       mm.add3(B, 16, Wx_x, tc * B * 16, 16, Wh_h_prev, 0, 16, b_copy, 0, 0, h, 0, 16);
       // h = tanh(…), for each of B rows   rnn.cell:8
       mm.tanh(B * 16, h, 0, h, 0);
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 16; i += 4) {
-          {
-            h_new[n * 16 + i] = h[n * 16 + i]!;
-            h_out[(t * B + n) * 16 + i] = h[n * 16 + i]!;
-          }
-          {
-            h_new[n * 16 + i + 1] = h[n * 16 + i + 1]!;
-            h_out[(t * B + n) * 16 + i + 1] = h[n * 16 + i + 1]!;
-          }
-          {
-            h_new[n * 16 + i + 2] = h[n * 16 + i + 2]!;
-            h_out[(t * B + n) * 16 + i + 2] = h[n * 16 + i + 2]!;
-          }
-          {
-            h_new[n * 16 + i + 3] = h[n * 16 + i + 3]!;
-            h_out[(t * B + n) * 16 + i + 3] = h[n * 16 + i + 3]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(3, B, h, 0, h_new, 0, h_out, t * B * 16)
+      ) {
+        for (let n = 0; n < B; n++) {
+          for (let i = 0; i < 16; i += 4) {
+            {
+              h_new[n * 16 + i] = h[n * 16 + i]!;
+              h_out[(t * B + n) * 16 + i] = h[n * 16 + i]!;
+            }
+            {
+              h_new[n * 16 + i + 1] = h[n * 16 + i + 1]!;
+              h_out[(t * B + n) * 16 + i + 1] = h[n * 16 + i + 1]!;
+            }
+            {
+              h_new[n * 16 + i + 2] = h[n * 16 + i + 2]!;
+              h_out[(t * B + n) * 16 + i + 2] = h[n * 16 + i + 2]!;
+            }
+            {
+              h_new[n * 16 + i + 3] = h[n * 16 + i + 3]!;
+              h_out[(t * B + n) * 16 + i + 3] = h[n * 16 + i + 3]!;
+            }
           }
         }
       }
@@ -391,5 +415,61 @@ function infer(
   }
 }
 
-export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer });
+/** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
+export const loops = {
+  wasm:
+    "AGFzbQEAAAABFwJgB39/f39/f38AYAl/f39/f39/f38AAg8BA2VudgZtZW1vcnkCAAEDBQQAAQAAByEEBWxvb3AwAAAFbG9v" +
+    "cDEAAQVsb29wMgACBWxvb3AzAAMKpwgE7QECAn8BeyACQQJ0IQIgBEECdCEEIAZBAnQhBgJAA0AgByAATg0BQQAhCAJAA0Ag" +
+    "CEHAAE8NASABIAhq/QACACEJIAMgCGogCf1f/V4gCSAJ/Q0ICQoLDA0ODwABAgMEBQYH/V/9Xv0NAAECAwQFBgcQERITFBUW" +
+    "F/0LAgAgASAIav0AAgAhCSAFIAhqIAn9X/1eIAkgCf0NCAkKCwwNDg8AAQIDBAUGB/1f/V79DQABAgMEBQYHEBESExQVFhf9" +
+    "CwIAIAhBEGohCAwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgB0EBaiEHDAALCwvXAgQCfwR7AnwCeyACQQJ0IQIgBEECdCEE" +
+    "IAZBAnQhBiAIQQJ0IQgCQANAIAkgAE4NAUEAIQoCQANAIApBwABPDQEgASAKav0AAgAhESAR/V8hCyARIBH9DQgJCgsMDQ4P" +
+    "AAECAwQFBgf9XyEMIAMgCmr9AAIAIREgBSAKav0AAgAhEiAR/V8gEv1f/fAB/QwAAAAAAADwPwAAAAAAAPA/IAsgC/3yAf3x" +
+    "Af3yASENIBEgEf0NCAkKCwwNDg8AAQIDBAUGB/1fIBIgEv0NCAkKCwwNDg8AAQIDBAUGB/1f/fAB/QwAAAAAAADwPwAAAAAA" +
+    "APA/IAwgDP3yAf3xAf3yASEOIAcgCmogDf1eIA79Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgCkEQaiEKDAALCyABIAJqIQEg" +
+    "AyAEaiEDIAUgBmohBSAHIAhqIQcgCUEBaiEJDAALCwvtAQICfwF7IAJBAnQhAiAEQQJ0IQQgBkECdCEGAkADQCAHIABODQFB" +
+    "ACEIAkADQCAIQcAATw0BIAEgCGr9AAIAIQkgAyAIaiAJ/V/9XiAJIAn9DQgJCgsMDQ4PAAECAwQFBgf9X/1e/Q0AAQIDBAUG" +
+    "BxAREhMUFRYX/QsCACABIAhq/QACACEJIAUgCGogCf1f/V4gCSAJ/Q0ICQoLDA0ODwABAgMEBQYH/V/9Xv0NAAECAwQFBgcQ" +
+    "ERITFBUWF/0LAgAgCEEQaiEIDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHQQFqIQcMAAsLC+0BAgJ/AXsgAkECdCECIARB" +
+    "AnQhBCAGQQJ0IQYCQANAIAcgAE4NAUEAIQgCQANAIAhBwABPDQEgASAIav0AAgAhCSADIAhqIAn9X/1eIAkgCf0NCAkKCwwN" +
+    "Dg8AAQIDBAUGB/1f/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAEgCGr9AAIAIQkgBSAIaiAJ/V/9XiAJIAn9DQgJCgsMDQ4P" +
+    "AAECAwQFBgf9X/1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAIQRBqIQgMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAdBAWoh" +
+    "BwwACwsL",
+  shapes: [
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 16, reads: true, writes: false },
+        { stride: 16, width: 16, reads: false, writes: true },
+        { stride: 16, width: 16, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+  ],
+};
+export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer, loops });
 export default cell;

@@ -83,7 +83,7 @@ export const spec = {
     { size: 4, rows: "B", kernel: "forward" },
     { size: 3, rows: "B", kernel: "forward" },
   ],
-  staging: { fixed: 12, B: 7, TB: 7 },
+  staging: { fixed: 52, B: 52, TB: 15 },
   tape: [
     { name: "mu_k_x_plus_one_minus_mu_k_xp", shape: [3], size: 3 },
     { name: "k", shape: [4], size: 4 },
@@ -152,29 +152,41 @@ function forward(
     // Steps in this chunk: `chunk`, fewer in the last one.
     const steps = Math.min(chunk, T - start);
     // Everything that does not depend on a state, for the chunk's steps at once.
-    for (let row = 0; row < steps * B; row++) {
-      for (let i = 0; i < 3; i++) {
-        // mu_k_x = mu_k ⊙ x
-        const mu_k_x_1 = mu_k[i]! * x[(start * B + row) * 3 + i]!;
-        mu_k_x[row * 3 + i] = mu_k_x_1;
-        // mu_v_x = mu_v ⊙ x
-        const mu_v_x_1 = mu_v[i]! * x[(start * B + row) * 3 + i]!;
-        mu_v_x[row * 3 + i] = mu_v_x_1;
-        // mu_r_x = mu_r ⊙ x
-        const mu_r_x_1 = mu_r[i]! * x[(start * B + row) * 3 + i]!;
-        mu_r_x[row * 3 + i] = mu_r_x_1;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(0, steps * B, mu_k, 0, x, start * B * 3, mu_k_x, 0, mu_v, 0, mu_v_x, 0, mu_r, 0, mu_r_x, 0)
+    ) {
+      for (let row = 0; row < steps * B; row++) {
+        for (let i = 0; i < 3; i++) {
+          // mu_k_x = mu_k ⊙ x
+          const mu_k_x_1 = mu_k[i]! * x[(start * B + row) * 3 + i]!;
+          mu_k_x[row * 3 + i] = mu_k_x_1;
+          // mu_v_x = mu_v ⊙ x
+          const mu_v_x_1 = mu_v[i]! * x[(start * B + row) * 3 + i]!;
+          mu_v_x[row * 3 + i] = mu_v_x_1;
+          // mu_r_x = mu_r ⊙ x
+          const mu_r_x_1 = mu_r[i]! * x[(start * B + row) * 3 + i]!;
+          mu_r_x[row * 3 + i] = mu_r_x_1;
+        }
       }
     }
     for (let t = start; t < start + steps; t++) {
       // The step's row in buffers of the chunk's rows.
       const tc = t - start;
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 3; i++) {
-          xp_seq[((t + 1) * B + n) * 3 + i] = x[(t * B + n) * 3 + i]!;
-          // mu_k_x_plus_one_minus_mu_k_xp = mu_k_x + one_minus_mu_k_xp_prev
-          const mu_k_x_plus_one_minus_mu_k_xp =
-            mu_k_x[(tc * B + n) * 3 + i]! + one_minus_mu_k[i]! * xp_seq[(t * B + n) * 3 + i]!;
-          mu_k_x_plus_one_minus_mu_k_xp_tape[(t * B + n) * 3 + i] = mu_k_x_plus_one_minus_mu_k_xp;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(1, B, x, t * B * 3, xp_seq, (t + 1) * B * 3, mu_k_x, tc * B * 3, one_minus_mu_k, 0, xp_seq, t * B * 3, mu_k_x_plus_one_minus_mu_k_xp_tape, t * B * 3)
+      ) {
+        for (let n = 0; n < B; n++) {
+          for (let i = 0; i < 3; i++) {
+            xp_seq[((t + 1) * B + n) * 3 + i] = x[(t * B + n) * 3 + i]!;
+            // mu_k_x_plus_one_minus_mu_k_xp = mu_k_x + one_minus_mu_k_xp_prev
+            const mu_k_x_plus_one_minus_mu_k_xp =
+              mu_k_x[(tc * B + n) * 3 + i]! + one_minus_mu_k[i]! * xp_seq[(t * B + n) * 3 + i]!;
+            mu_k_x_plus_one_minus_mu_k_xp_tape[(t * B + n) * 3 + i] = mu_k_x_plus_one_minus_mu_k_xp;
+          }
         }
       }
       // k = Wk·(mu_k ⊙ x + (1 - mu_k) ⊙ xp)   rwkv4.cell:21
@@ -192,59 +204,72 @@ function forward(
         4,
         0,
       ); // k_tape[m] = Wk · mu_k_x_plus_one_minus_mu_k_xp_tape[m], for each of B rows
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 3; i++) {
-          // mu_r_x_plus_one_minus_mu_r_xp = mu_r_x + one_minus_mu_r_xp_prev
-          const mu_r_x_plus_one_minus_mu_r_xp =
-            mu_r_x[(tc * B + n) * 3 + i]! + one_minus_mu_r[i]! * xp_seq[(t * B + n) * 3 + i]!;
-          mu_r_x_plus_one_minus_mu_r_xp_tape[(t * B + n) * 3 + i] = mu_r_x_plus_one_minus_mu_r_xp;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(2, B, mu_r_x, tc * B * 3, one_minus_mu_r, 0, xp_seq, t * B * 3, mu_r_x_plus_one_minus_mu_r_xp_tape, t * B * 3)
+      ) {
+        for (let n = 0; n < B; n++) {
+          for (let i = 0; i < 3; i++) {
+            // mu_r_x_plus_one_minus_mu_r_xp = mu_r_x + one_minus_mu_r_xp_prev
+            const mu_r_x_plus_one_minus_mu_r_xp =
+              mu_r_x[(tc * B + n) * 3 + i]! + one_minus_mu_r[i]! * xp_seq[(t * B + n) * 3 + i]!;
+            mu_r_x_plus_one_minus_mu_r_xp_tape[(t * B + n) * 3 + i] = mu_r_x_plus_one_minus_mu_r_xp;
+          }
         }
       }
       // r_pre = Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp)   rwkv4.cell:23
       mm.nt(B, 4, 3, mu_r_x_plus_one_minus_mu_r_xp_tape, t * B * 3, 3, Wr, 0, r_pre, 0, 4, 0); // r_pre[m] = Wr · mu_r_x_plus_one_minus_mu_r_xp_tape[m], for each of B rows
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 4; i += 2) {
-          {
-            // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
-            r_tape[(t * B + n) * 4 + i] = r_pre[n * 4 + i]!;
-            // u_plus_k = u + k
-            const u_plus_k = u[i]! + k_tape[(t * B + n) * 4 + i]!;
-            // q = max(p, u + k)   rwkv4.cell:26
-            const q = Math.max(p_seq[(t * B + n) * 4 + i]!, u_plus_k);
-            // e1 = exp(p - q)   rwkv4.cell:27
-            e1_e2_g1_g2_tape[(t * B + n) * 16 + i] = p_seq[(t * B + n) * 4 + i]! - q;
-            // e2 = exp(u + k - q)   rwkv4.cell:28
-            e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i] = u_plus_k - q;
-            // p_prev_plus_w = p_prev + w
-            const p_prev_plus_w = p_seq[(t * B + n) * 4 + i]! + w[i]!;
-            // q2 = max(p + w, k)   rwkv4.cell:31
-            const q2 = Math.max(p_prev_plus_w, k_tape[(t * B + n) * 4 + i]!);
-            p_seq[((t + 1) * B + n) * 4 + i] = q2;
-            // g1 = exp(p + w - q2)   rwkv4.cell:32
-            e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i] = p_prev_plus_w - q2;
-            // g2 = exp(k - q2)   rwkv4.cell:33
-            e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i] = k_tape[(t * B + n) * 4 + i]! - q2;
-          }
-          {
-            // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
-            r_tape[(t * B + n) * 4 + i + 1] = r_pre[n * 4 + i + 1]!;
-            // u_plus_k = u + k
-            const u_plus_k = u[i + 1]! + k_tape[(t * B + n) * 4 + i + 1]!;
-            // q = max(p, u + k)   rwkv4.cell:26
-            const q = Math.max(p_seq[(t * B + n) * 4 + i + 1]!, u_plus_k);
-            // e1 = exp(p - q)   rwkv4.cell:27
-            e1_e2_g1_g2_tape[(t * B + n) * 16 + i + 1] = p_seq[(t * B + n) * 4 + i + 1]! - q;
-            // e2 = exp(u + k - q)   rwkv4.cell:28
-            e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i + 1] = u_plus_k - q;
-            // p_prev_plus_w = p_prev + w
-            const p_prev_plus_w = p_seq[(t * B + n) * 4 + i + 1]! + w[i + 1]!;
-            // q2 = max(p + w, k)   rwkv4.cell:31
-            const q2 = Math.max(p_prev_plus_w, k_tape[(t * B + n) * 4 + i + 1]!);
-            p_seq[((t + 1) * B + n) * 4 + i + 1] = q2;
-            // g1 = exp(p + w - q2)   rwkv4.cell:32
-            e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i + 1] = p_prev_plus_w - q2;
-            // g2 = exp(k - q2)   rwkv4.cell:33
-            e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i + 1] = k_tape[(t * B + n) * 4 + i + 1]! - q2;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(3, B, r_pre, 0, r_tape, t * B * 4, u, 0, k_tape, t * B * 4, p_seq, t * B * 4, e1_e2_g1_g2_tape, t * B * 16, e1_e2_g1_g2_tape, t * B * 16 + 4, w, 0, p_seq, (t + 1) * B * 4, e1_e2_g1_g2_tape, t * B * 16 + 8, e1_e2_g1_g2_tape, t * B * 16 + 12)
+      ) {
+        for (let n = 0; n < B; n++) {
+          for (let i = 0; i < 4; i += 2) {
+            {
+              // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
+              r_tape[(t * B + n) * 4 + i] = r_pre[n * 4 + i]!;
+              // u_plus_k = u + k
+              const u_plus_k = u[i]! + k_tape[(t * B + n) * 4 + i]!;
+              // q = max(p, u + k)   rwkv4.cell:26
+              const q = Math.max(p_seq[(t * B + n) * 4 + i]!, u_plus_k);
+              // e1 = exp(p - q)   rwkv4.cell:27
+              e1_e2_g1_g2_tape[(t * B + n) * 16 + i] = p_seq[(t * B + n) * 4 + i]! - q;
+              // e2 = exp(u + k - q)   rwkv4.cell:28
+              e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i] = u_plus_k - q;
+              // p_prev_plus_w = p_prev + w
+              const p_prev_plus_w = p_seq[(t * B + n) * 4 + i]! + w[i]!;
+              // q2 = max(p + w, k)   rwkv4.cell:31
+              const q2 = Math.max(p_prev_plus_w, k_tape[(t * B + n) * 4 + i]!);
+              p_seq[((t + 1) * B + n) * 4 + i] = q2;
+              // g1 = exp(p + w - q2)   rwkv4.cell:32
+              e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i] = p_prev_plus_w - q2;
+              // g2 = exp(k - q2)   rwkv4.cell:33
+              e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i] = k_tape[(t * B + n) * 4 + i]! - q2;
+            }
+            {
+              // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
+              r_tape[(t * B + n) * 4 + i + 1] = r_pre[n * 4 + i + 1]!;
+              // u_plus_k = u + k
+              const u_plus_k = u[i + 1]! + k_tape[(t * B + n) * 4 + i + 1]!;
+              // q = max(p, u + k)   rwkv4.cell:26
+              const q = Math.max(p_seq[(t * B + n) * 4 + i + 1]!, u_plus_k);
+              // e1 = exp(p - q)   rwkv4.cell:27
+              e1_e2_g1_g2_tape[(t * B + n) * 16 + i + 1] = p_seq[(t * B + n) * 4 + i + 1]! - q;
+              // e2 = exp(u + k - q)   rwkv4.cell:28
+              e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i + 1] = u_plus_k - q;
+              // p_prev_plus_w = p_prev + w
+              const p_prev_plus_w = p_seq[(t * B + n) * 4 + i + 1]! + w[i + 1]!;
+              // q2 = max(p + w, k)   rwkv4.cell:31
+              const q2 = Math.max(p_prev_plus_w, k_tape[(t * B + n) * 4 + i + 1]!);
+              p_seq[((t + 1) * B + n) * 4 + i + 1] = q2;
+              // g1 = exp(p + w - q2)   rwkv4.cell:32
+              e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i + 1] = p_prev_plus_w - q2;
+              // g2 = exp(k - q2)   rwkv4.cell:33
+              e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i + 1] =
+                k_tape[(t * B + n) * 4 + i + 1]! - q2;
+            }
           }
         }
       }
@@ -252,12 +277,18 @@ function forward(
       mm.sigmoid(B * 4, r_tape, t * B * 4, r_tape, t * B * 4);
       // e1, e2, g1, g2 = exp(…), for each of B rows   rwkv4.cell:27, 28, 32, 33
       mm.exp(B * 16, e1_e2_g1_g2_tape, t * B * 16, e1_e2_g1_g2_tape, t * B * 16);
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 3; i++) {
-          // mu_v_x_plus_one_minus_mu_v_xp = mu_v_x + one_minus_mu_v_xp_prev
-          const mu_v_x_plus_one_minus_mu_v_xp =
-            mu_v_x[(tc * B + n) * 3 + i]! + one_minus_mu_v[i]! * xp_seq[(t * B + n) * 3 + i]!;
-          mu_v_x_plus_one_minus_mu_v_xp_tape[(t * B + n) * 3 + i] = mu_v_x_plus_one_minus_mu_v_xp;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(4, B, mu_v_x, tc * B * 3, one_minus_mu_v, 0, xp_seq, t * B * 3, mu_v_x_plus_one_minus_mu_v_xp_tape, t * B * 3)
+      ) {
+        for (let n = 0; n < B; n++) {
+          for (let i = 0; i < 3; i++) {
+            // mu_v_x_plus_one_minus_mu_v_xp = mu_v_x + one_minus_mu_v_xp_prev
+            const mu_v_x_plus_one_minus_mu_v_xp =
+              mu_v_x[(tc * B + n) * 3 + i]! + one_minus_mu_v[i]! * xp_seq[(t * B + n) * 3 + i]!;
+            mu_v_x_plus_one_minus_mu_v_xp_tape[(t * B + n) * 3 + i] = mu_v_x_plus_one_minus_mu_v_xp;
+          }
         }
       }
       // v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
@@ -275,63 +306,69 @@ function forward(
         4,
         0,
       ); // v_tape[m] = Wv · mu_v_x_plus_one_minus_mu_v_xp_tape[m], for each of B rows
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 4; i += 2) {
-          {
-            // e1_b_prev_plus_e2 = e1_b_prev + e2
-            const e1_b_prev_plus_e2 =
-              e1_e2_g1_g2_tape[(t * B + n) * 16 + i]! * b_seq[(t * B + n) * 4 + i]! +
-              e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i]!;
-            e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i] = e1_b_prev_plus_e2;
-            // wkv = (e1 ⊙ a + e2 ⊙ v) / (e1 ⊙ b + e2)   rwkv4.cell:29
-            const wkv =
-              (e1_e2_g1_g2_tape[(t * B + n) * 16 + i]! * a_seq[(t * B + n) * 4 + i]! +
-                e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i]! * v_tape[(t * B + n) * 4 + i]!) /
-              e1_b_prev_plus_e2;
-            wkv_tape[(t * B + n) * 4 + i] = wkv;
-            // g1_a_prev = g1 ⊙ a_prev
-            const g1_a_prev =
-              e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i]! * a_seq[(t * B + n) * 4 + i]!;
-            a_seq[((t + 1) * B + n) * 4 + i] = g1_a_prev;
-            a_seq[((t + 1) * B + n) * 4 + i]! +=
-              e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i]! * v_tape[(t * B + n) * 4 + i]!;
-            // g1_b_prev = g1 ⊙ b_prev
-            const g1_b_prev =
-              e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i]! * b_seq[(t * B + n) * 4 + i]!;
-            b_seq[((t + 1) * B + n) * 4 + i] = g1_b_prev;
-            b_seq[((t + 1) * B + n) * 4 + i]! += e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i]!;
-            // r_wkv = r ⊙ wkv
-            const r_wkv_1 = r_tape[(t * B + n) * 4 + i]! * wkv;
-            r_wkv[n * 4 + i] = r_wkv_1;
-          }
-          {
-            // e1_b_prev_plus_e2 = e1_b_prev + e2
-            const e1_b_prev_plus_e2 =
-              e1_e2_g1_g2_tape[(t * B + n) * 16 + i + 1]! * b_seq[(t * B + n) * 4 + i + 1]! +
-              e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i + 1]!;
-            e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i + 1] = e1_b_prev_plus_e2;
-            // wkv = (e1 ⊙ a + e2 ⊙ v) / (e1 ⊙ b + e2)   rwkv4.cell:29
-            const wkv =
-              (e1_e2_g1_g2_tape[(t * B + n) * 16 + i + 1]! * a_seq[(t * B + n) * 4 + i + 1]! +
-                e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i + 1]! *
-                  v_tape[(t * B + n) * 4 + i + 1]!) /
-              e1_b_prev_plus_e2;
-            wkv_tape[(t * B + n) * 4 + i + 1] = wkv;
-            // g1_a_prev = g1 ⊙ a_prev
-            const g1_a_prev =
-              e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i + 1]! * a_seq[(t * B + n) * 4 + i + 1]!;
-            a_seq[((t + 1) * B + n) * 4 + i + 1] = g1_a_prev;
-            a_seq[((t + 1) * B + n) * 4 + i + 1]! +=
-              e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i + 1]! * v_tape[(t * B + n) * 4 + i + 1]!;
-            // g1_b_prev = g1 ⊙ b_prev
-            const g1_b_prev =
-              e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i + 1]! * b_seq[(t * B + n) * 4 + i + 1]!;
-            b_seq[((t + 1) * B + n) * 4 + i + 1] = g1_b_prev;
-            b_seq[((t + 1) * B + n) * 4 + i + 1]! +=
-              e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i + 1]!;
-            // r_wkv = r ⊙ wkv
-            const r_wkv_1 = r_tape[(t * B + n) * 4 + i + 1]! * wkv;
-            r_wkv[n * 4 + i + 1] = r_wkv_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(5, B, e1_e2_g1_g2_tape, t * B * 16, b_seq, t * B * 4, e1_e2_g1_g2_tape, t * B * 16 + 4, e1_b_prev_plus_e2_tape, t * B * 4, a_seq, t * B * 4, v_tape, t * B * 4, wkv_tape, t * B * 4, e1_e2_g1_g2_tape, t * B * 16 + 8, a_seq, (t + 1) * B * 4, e1_e2_g1_g2_tape, t * B * 16 + 12, b_seq, (t + 1) * B * 4, r_tape, t * B * 4, r_wkv, 0)
+      ) {
+        for (let n = 0; n < B; n++) {
+          for (let i = 0; i < 4; i += 2) {
+            {
+              // e1_b_prev_plus_e2 = e1_b_prev + e2
+              const e1_b_prev_plus_e2 =
+                e1_e2_g1_g2_tape[(t * B + n) * 16 + i]! * b_seq[(t * B + n) * 4 + i]! +
+                e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i]!;
+              e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i] = e1_b_prev_plus_e2;
+              // wkv = (e1 ⊙ a + e2 ⊙ v) / (e1 ⊙ b + e2)   rwkv4.cell:29
+              const wkv =
+                (e1_e2_g1_g2_tape[(t * B + n) * 16 + i]! * a_seq[(t * B + n) * 4 + i]! +
+                  e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i]! * v_tape[(t * B + n) * 4 + i]!) /
+                e1_b_prev_plus_e2;
+              wkv_tape[(t * B + n) * 4 + i] = wkv;
+              // g1_a_prev = g1 ⊙ a_prev
+              const g1_a_prev =
+                e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i]! * a_seq[(t * B + n) * 4 + i]!;
+              a_seq[((t + 1) * B + n) * 4 + i] = g1_a_prev;
+              a_seq[((t + 1) * B + n) * 4 + i]! +=
+                e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i]! * v_tape[(t * B + n) * 4 + i]!;
+              // g1_b_prev = g1 ⊙ b_prev
+              const g1_b_prev =
+                e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i]! * b_seq[(t * B + n) * 4 + i]!;
+              b_seq[((t + 1) * B + n) * 4 + i] = g1_b_prev;
+              b_seq[((t + 1) * B + n) * 4 + i]! += e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i]!;
+              // r_wkv = r ⊙ wkv
+              const r_wkv_1 = r_tape[(t * B + n) * 4 + i]! * wkv;
+              r_wkv[n * 4 + i] = r_wkv_1;
+            }
+            {
+              // e1_b_prev_plus_e2 = e1_b_prev + e2
+              const e1_b_prev_plus_e2 =
+                e1_e2_g1_g2_tape[(t * B + n) * 16 + i + 1]! * b_seq[(t * B + n) * 4 + i + 1]! +
+                e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i + 1]!;
+              e1_b_prev_plus_e2_tape[(t * B + n) * 4 + i + 1] = e1_b_prev_plus_e2;
+              // wkv = (e1 ⊙ a + e2 ⊙ v) / (e1 ⊙ b + e2)   rwkv4.cell:29
+              const wkv =
+                (e1_e2_g1_g2_tape[(t * B + n) * 16 + i + 1]! * a_seq[(t * B + n) * 4 + i + 1]! +
+                  e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i + 1]! *
+                    v_tape[(t * B + n) * 4 + i + 1]!) /
+                e1_b_prev_plus_e2;
+              wkv_tape[(t * B + n) * 4 + i + 1] = wkv;
+              // g1_a_prev = g1 ⊙ a_prev
+              const g1_a_prev =
+                e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i + 1]! * a_seq[(t * B + n) * 4 + i + 1]!;
+              a_seq[((t + 1) * B + n) * 4 + i + 1] = g1_a_prev;
+              a_seq[((t + 1) * B + n) * 4 + i + 1]! +=
+                e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i + 1]! * v_tape[(t * B + n) * 4 + i + 1]!;
+              // g1_b_prev = g1 ⊙ b_prev
+              const g1_b_prev =
+                e1_e2_g1_g2_tape[(t * B + n) * 16 + 8 + i + 1]! * b_seq[(t * B + n) * 4 + i + 1]!;
+              b_seq[((t + 1) * B + n) * 4 + i + 1] = g1_b_prev;
+              b_seq[((t + 1) * B + n) * 4 + i + 1]! +=
+                e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i + 1]!;
+              // r_wkv = r ⊙ wkv
+              const r_wkv_1 = r_tape[(t * B + n) * 4 + i + 1]! * wkv;
+              r_wkv[n * 4 + i + 1] = r_wkv_1;
+            }
           }
         }
       }
@@ -469,26 +506,38 @@ function backward(
           }
         }
       }
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 3; i++) dxp_seed_steps[(tc * B + n) * 3 + i] = dxp_seed[n * 3 + i]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(6, B, dxp_seed, 0, dxp_seed_steps, tc * B * 3)
+      ) {
+        for (let n = 0; n < B; n++) {
+          for (let i = 0; i < 3; i++) dxp_seed_steps[(tc * B + n) * 3 + i] = dxp_seed[n * 3 + i]!;
+        }
       }
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 4; i += 2) {
-          {
-            // u_plus_k = u + k
-            const u_plus_k_1 = u[i]! + k_tape[(t * B + n) * 4 + i]!;
-            u_plus_k[n * 4 + i] = u_plus_k_1;
-            // p_prev_plus_w = p_prev + w
-            const p_prev_plus_w_1 = p_seq[(t * B + n) * 4 + i]! + w[i]!;
-            p_prev_plus_w[n * 4 + i] = p_prev_plus_w_1;
-          }
-          {
-            // u_plus_k = u + k
-            const u_plus_k_1 = u[i + 1]! + k_tape[(t * B + n) * 4 + i + 1]!;
-            u_plus_k[n * 4 + i + 1] = u_plus_k_1;
-            // p_prev_plus_w = p_prev + w
-            const p_prev_plus_w_1 = p_seq[(t * B + n) * 4 + i + 1]! + w[i + 1]!;
-            p_prev_plus_w[n * 4 + i + 1] = p_prev_plus_w_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(7, B, u, 0, k_tape, t * B * 4, u_plus_k, 0, p_seq, t * B * 4, w, 0, p_prev_plus_w, 0)
+      ) {
+        for (let n = 0; n < B; n++) {
+          for (let i = 0; i < 4; i += 2) {
+            {
+              // u_plus_k = u + k
+              const u_plus_k_1 = u[i]! + k_tape[(t * B + n) * 4 + i]!;
+              u_plus_k[n * 4 + i] = u_plus_k_1;
+              // p_prev_plus_w = p_prev + w
+              const p_prev_plus_w_1 = p_seq[(t * B + n) * 4 + i]! + w[i]!;
+              p_prev_plus_w[n * 4 + i] = p_prev_plus_w_1;
+            }
+            {
+              // u_plus_k = u + k
+              const u_plus_k_1 = u[i + 1]! + k_tape[(t * B + n) * 4 + i + 1]!;
+              u_plus_k[n * 4 + i + 1] = u_plus_k_1;
+              // p_prev_plus_w = p_prev + w
+              const p_prev_plus_w_1 = p_seq[(t * B + n) * 4 + i + 1]! + w[i + 1]!;
+              p_prev_plus_w[n * 4 + i + 1] = p_prev_plus_w_1;
+            }
           }
         }
       }
@@ -659,37 +708,56 @@ function backward(
       }
       // Wr_dr_pre = Wrᵀ·dr_pre
       mm.nn(B, 4, 3, dr_pre, tc * B * 4, 4, Wr, 0, Wr_dr_pre, tc * B * 3, 3, 0); // Wr_dr_pre[m] = Wrᵀ · dr_pre[m], for each of B rows
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 3; i++) {
-          // Wr_dr_pre_one_minus_mu_r = Wr_dr_pre ⊙ one_minus_mu_r
-          const Wr_dr_pre_one_minus_mu_r = Wr_dr_pre[(tc * B + n) * 3 + i]! * one_minus_mu_r[i]!;
-          dxp_back[n * 3 + i] = Wr_dr_pre_one_minus_mu_r;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(8, B, Wr_dr_pre, tc * B * 3, one_minus_mu_r, 0, dxp_back, 0)
+      ) {
+        for (let n = 0; n < B; n++) {
+          for (let i = 0; i < 3; i++) {
+            // Wr_dr_pre_one_minus_mu_r = Wr_dr_pre ⊙ one_minus_mu_r
+            const Wr_dr_pre_one_minus_mu_r = Wr_dr_pre[(tc * B + n) * 3 + i]! * one_minus_mu_r[i]!;
+            dxp_back[n * 3 + i] = Wr_dr_pre_one_minus_mu_r;
+          }
         }
       }
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 4; i += 2) {
-          {
-            // dv = ∂L/∂v, v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
-            const dv_1 =
-              da_seed[n * 4 + i]! * e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i]! +
-              dwkv_over_e1_b_prev_plus_e2[n * 4 + i]! * e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i]!;
-            dv[(tc * B + n) * 4 + i] = dv_1;
-          }
-          {
-            // dv = ∂L/∂v, v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
-            const dv_1 =
-              da_seed[n * 4 + i + 1]! * e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i + 1]! +
-              dwkv_over_e1_b_prev_plus_e2[n * 4 + i + 1]! *
-                e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i + 1]!;
-            dv[(tc * B + n) * 4 + i + 1] = dv_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(9, B, da_seed, 0, e1_e2_g1_g2_tape, t * B * 16 + 12, dwkv_over_e1_b_prev_plus_e2, 0, e1_e2_g1_g2_tape, t * B * 16 + 4, dv, tc * B * 4)
+      ) {
+        for (let n = 0; n < B; n++) {
+          for (let i = 0; i < 4; i += 2) {
+            {
+              // dv = ∂L/∂v, v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
+              const dv_1 =
+                da_seed[n * 4 + i]! * e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i]! +
+                dwkv_over_e1_b_prev_plus_e2[n * 4 + i]! *
+                  e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i]!;
+              dv[(tc * B + n) * 4 + i] = dv_1;
+            }
+            {
+              // dv = ∂L/∂v, v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
+              const dv_1 =
+                da_seed[n * 4 + i + 1]! * e1_e2_g1_g2_tape[(t * B + n) * 16 + 12 + i + 1]! +
+                dwkv_over_e1_b_prev_plus_e2[n * 4 + i + 1]! *
+                  e1_e2_g1_g2_tape[(t * B + n) * 16 + 4 + i + 1]!;
+              dv[(tc * B + n) * 4 + i + 1] = dv_1;
+            }
           }
         }
       }
       // Wv_dv = Wvᵀ·dv
       mm.nn(B, 4, 3, dv, tc * B * 4, 4, Wv, 0, Wv_dv, tc * B * 3, 3, 0); // Wv_dv[m] = Wvᵀ · dv[m], for each of B rows
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 3; i++)
-          dxp_back[n * 3 + i]! += Wv_dv[(tc * B + n) * 3 + i]! * one_minus_mu_v[i]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(10, B, dxp_back, 0, Wv_dv, tc * B * 3, one_minus_mu_v, 0)
+      ) {
+        for (let n = 0; n < B; n++) {
+          for (let i = 0; i < 3; i++)
+            dxp_back[n * 3 + i]! += Wv_dv[(tc * B + n) * 3 + i]! * one_minus_mu_v[i]!;
+        }
       }
       for (let n = 0; n < B; n++) {
         for (let i = 0; i < 4; i += 2) {
@@ -723,9 +791,15 @@ function backward(
       }
       // Wk_dk = Wkᵀ·dk
       mm.nn(B, 4, 3, dk, tc * B * 4, 4, Wk, 0, Wk_dk, tc * B * 3, 3, 0); // Wk_dk[m] = Wkᵀ · dk[m], for each of B rows
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 3; i++)
-          dxp_back[n * 3 + i]! += Wk_dk[(tc * B + n) * 3 + i]! * one_minus_mu_k[i]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(11, B, dxp_back, 0, Wk_dk, tc * B * 3, one_minus_mu_k, 0)
+      ) {
+        for (let n = 0; n < B; n++) {
+          for (let i = 0; i < 3; i++)
+            dxp_back[n * 3 + i]! += Wk_dk[(tc * B + n) * 3 + i]! * one_minus_mu_k[i]!;
+        }
       }
       if (M !== undefined) {
         for (let n = 0; n < B; n++) {
@@ -755,30 +829,43 @@ function backward(
     // du[j] += Σ_m du_steps[m][j], for all steps * B rows in order
     // prettier-ignore
     mm.colsum(steps * B, 4, du_steps, 0, 4, du, 0);
-    for (let row = 0; row < steps * B; row++) {
-      for (let i = 0; i < 4; i += 2) {
-        {
-          // r_wkv = r ⊙ wkv
-          const r_wkv_1 = r_tape[(start * B + row) * 4 + i]! * wkv_tape[(start * B + row) * 4 + i]!;
-          r_wkv[row * 4 + i] = r_wkv_1;
-        }
-        {
-          // r_wkv = r ⊙ wkv
-          const r_wkv_1 =
-            r_tape[(start * B + row) * 4 + i + 1]! * wkv_tape[(start * B + row) * 4 + i + 1]!;
-          r_wkv[row * 4 + i + 1] = r_wkv_1;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(12, steps * B, r_tape, start * B * 4, wkv_tape, start * B * 4, r_wkv, 0)
+    ) {
+      for (let row = 0; row < steps * B; row++) {
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // r_wkv = r ⊙ wkv
+            const r_wkv_1 =
+              r_tape[(start * B + row) * 4 + i]! * wkv_tape[(start * B + row) * 4 + i]!;
+            r_wkv[row * 4 + i] = r_wkv_1;
+          }
+          {
+            // r_wkv = r ⊙ wkv
+            const r_wkv_1 =
+              r_tape[(start * B + row) * 4 + i + 1]! * wkv_tape[(start * B + row) * 4 + i + 1]!;
+            r_wkv[row * 4 + i + 1] = r_wkv_1;
+          }
         }
       }
     }
     // dWo = ∂L/∂Wo
     mm.tn(steps * B, 3, 4, dy_out, start * dy_out_rows * 3, 3, r_wkv, 0, 4, dWo, 0, 1); // dWo += Σ_m dy_out[m] ⊗ r_wkv[m], for all steps * B rows
-    for (let row = 0; row < steps * B; row++) {
-      for (let i = 0; i < 4; i += 2) {
-        {
-          ddecay[i]! += -dw[row * 4 + i]! * w_pre[i]!;
-        }
-        {
-          ddecay[i + 1]! += -dw[row * 4 + i + 1]! * w_pre[i + 1]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(13, steps * B, ddecay, 0, dw, 0, w_pre, 0)
+    ) {
+      for (let row = 0; row < steps * B; row++) {
+        for (let i = 0; i < 4; i += 2) {
+          {
+            ddecay[i]! += -dw[row * 4 + i]! * w_pre[i]!;
+          }
+          {
+            ddecay[i + 1]! += -dw[row * 4 + i + 1]! * w_pre[i + 1]!;
+          }
         }
       }
     }
@@ -797,12 +884,18 @@ function backward(
       0,
       1,
     ); // dWr += Σ_m dr_pre[m] ⊗ mu_r_x_plus_one_minus_mu_r_xp_tape[m], for all steps * B rows
-    for (let row = 0; row < steps * B; row++) {
-      for (let i = 0; i < 3; i++) {
-        // Wr_dr_pre = Wrᵀ·dr_pre
-        const Wr_dr_pre_1 = Wr_dr_pre[row * 3 + i]!;
-        dmu_r[i]! += -(Wr_dr_pre_1 * xp_seq[(start * B + row) * 3 + i]!);
-        dmu_r[i]! += Wr_dr_pre_1 * x[(start * B + row) * 3 + i]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(14, steps * B, Wr_dr_pre, 0, dmu_r, 0, xp_seq, start * B * 3, x, start * B * 3)
+    ) {
+      for (let row = 0; row < steps * B; row++) {
+        for (let i = 0; i < 3; i++) {
+          // Wr_dr_pre = Wrᵀ·dr_pre
+          const Wr_dr_pre_1 = Wr_dr_pre[row * 3 + i]!;
+          dmu_r[i]! += -(Wr_dr_pre_1 * xp_seq[(start * B + row) * 3 + i]!);
+          dmu_r[i]! += Wr_dr_pre_1 * x[(start * B + row) * 3 + i]!;
+        }
       }
     }
     // dWv = ∂L/∂Wv
@@ -820,12 +913,18 @@ function backward(
       0,
       1,
     ); // dWv += Σ_m dv[m] ⊗ mu_v_x_plus_one_minus_mu_v_xp_tape[m], for all steps * B rows
-    for (let row = 0; row < steps * B; row++) {
-      for (let i = 0; i < 3; i++) {
-        // Wv_dv = Wvᵀ·dv
-        const Wv_dv_1 = Wv_dv[row * 3 + i]!;
-        dmu_v[i]! += -(Wv_dv_1 * xp_seq[(start * B + row) * 3 + i]!);
-        dmu_v[i]! += Wv_dv_1 * x[(start * B + row) * 3 + i]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(15, steps * B, Wv_dv, 0, dmu_v, 0, xp_seq, start * B * 3, x, start * B * 3)
+    ) {
+      for (let row = 0; row < steps * B; row++) {
+        for (let i = 0; i < 3; i++) {
+          // Wv_dv = Wvᵀ·dv
+          const Wv_dv_1 = Wv_dv[row * 3 + i]!;
+          dmu_v[i]! += -(Wv_dv_1 * xp_seq[(start * B + row) * 3 + i]!);
+          dmu_v[i]! += Wv_dv_1 * x[(start * B + row) * 3 + i]!;
+        }
       }
     }
     // dWk = ∂L/∂Wk
@@ -843,22 +942,34 @@ function backward(
       0,
       1,
     ); // dWk += Σ_m dk[m] ⊗ mu_k_x_plus_one_minus_mu_k_xp_tape[m], for all steps * B rows
-    for (let row = 0; row < steps * B; row++) {
-      for (let i = 0; i < 3; i++) {
-        // Wk_dk = Wkᵀ·dk
-        const Wk_dk_1 = Wk_dk[row * 3 + i]!;
-        dmu_k[i]! += -(Wk_dk_1 * xp_seq[(start * B + row) * 3 + i]!);
-        dmu_k[i]! += Wk_dk_1 * x[(start * B + row) * 3 + i]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(16, steps * B, Wk_dk, 0, dmu_k, 0, xp_seq, start * B * 3, x, start * B * 3)
+    ) {
+      for (let row = 0; row < steps * B; row++) {
+        for (let i = 0; i < 3; i++) {
+          // Wk_dk = Wkᵀ·dk
+          const Wk_dk_1 = Wk_dk[row * 3 + i]!;
+          dmu_k[i]! += -(Wk_dk_1 * xp_seq[(start * B + row) * 3 + i]!);
+          dmu_k[i]! += Wk_dk_1 * x[(start * B + row) * 3 + i]!;
+        }
       }
     }
     // Input gradients, for the chunk's steps at once, when asked for.
     if (inputGrads) {
-      for (let row = 0; row < steps * B; row++) {
-        for (let i = 0; i < 3; i++) {
-          dx[(start * B + row) * 3 + i] = dxp_seed_steps[row * 3 + i]!;
-          dx[(start * B + row) * 3 + i]! += Wr_dr_pre[row * 3 + i]! * mu_r[i]!;
-          dx[(start * B + row) * 3 + i]! += Wv_dv[row * 3 + i]! * mu_v[i]!;
-          dx[(start * B + row) * 3 + i]! += Wk_dk[row * 3 + i]! * mu_k[i]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(17, steps * B, dxp_seed_steps, 0, dx, start * B * 3, Wr_dr_pre, 0, mu_r, 0, Wv_dv, 0, mu_v, 0, Wk_dk, 0, mu_k, 0)
+      ) {
+        for (let row = 0; row < steps * B; row++) {
+          for (let i = 0; i < 3; i++) {
+            dx[(start * B + row) * 3 + i] = dxp_seed_steps[row * 3 + i]!;
+            dx[(start * B + row) * 3 + i]! += Wr_dr_pre[row * 3 + i]! * mu_r[i]!;
+            dx[(start * B + row) * 3 + i]! += Wv_dv[row * 3 + i]! * mu_v[i]!;
+            dx[(start * B + row) * 3 + i]! += Wk_dk[row * 3 + i]! * mu_k[i]!;
+          }
         }
       }
     }
@@ -923,70 +1034,88 @@ function step(
     // one_minus_mu_v = 1 - mu_v
     for (let i = 0; i < 3; i++) one_minus_mu_v[i] = 1 - mu_v[i]!;
   }
-  for (let n = 0; n < B; n++) {
-    for (let i = 0; i < 3; i++) {
-      xp_next[n * 3 + i] = x[n * 3 + i]!;
-      // mu_k_x_plus_one_minus_mu_k_xp = mu_k_x + one_minus_mu_k_xp_prev
-      const mu_k_x_plus_one_minus_mu_k_xp_1 =
-        mu_k[i]! * x[n * 3 + i]! + one_minus_mu_k[i]! * xp_seq[n * 3 + i]!;
-      mu_k_x_plus_one_minus_mu_k_xp[n * 3 + i] = mu_k_x_plus_one_minus_mu_k_xp_1;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(18, B, x, 0, xp_next, 0, mu_k, 0, one_minus_mu_k, 0, xp_seq, 0, mu_k_x_plus_one_minus_mu_k_xp, 0)
+  ) {
+    for (let n = 0; n < B; n++) {
+      for (let i = 0; i < 3; i++) {
+        xp_next[n * 3 + i] = x[n * 3 + i]!;
+        // mu_k_x_plus_one_minus_mu_k_xp = mu_k_x + one_minus_mu_k_xp_prev
+        const mu_k_x_plus_one_minus_mu_k_xp_1 =
+          mu_k[i]! * x[n * 3 + i]! + one_minus_mu_k[i]! * xp_seq[n * 3 + i]!;
+        mu_k_x_plus_one_minus_mu_k_xp[n * 3 + i] = mu_k_x_plus_one_minus_mu_k_xp_1;
+      }
     }
   }
   // k = Wk·(mu_k ⊙ x + (1 - mu_k) ⊙ xp)   rwkv4.cell:21
   mm.nt(B, 4, 3, mu_k_x_plus_one_minus_mu_k_xp, 0, 3, Wk, 0, k, 0, 4, 0); // k[m] = Wk · mu_k_x_plus_one_minus_mu_k_xp[m], for each of B rows
-  for (let n = 0; n < B; n++) {
-    for (let i = 0; i < 3; i++) {
-      // mu_r_x_plus_one_minus_mu_r_xp = mu_r_x + one_minus_mu_r_xp_prev
-      const mu_r_x_plus_one_minus_mu_r_xp_1 =
-        mu_r[i]! * x[n * 3 + i]! + one_minus_mu_r[i]! * xp_seq[n * 3 + i]!;
-      mu_r_x_plus_one_minus_mu_r_xp[n * 3 + i] = mu_r_x_plus_one_minus_mu_r_xp_1;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(19, B, mu_r, 0, x, 0, one_minus_mu_r, 0, xp_seq, 0, mu_r_x_plus_one_minus_mu_r_xp, 0)
+  ) {
+    for (let n = 0; n < B; n++) {
+      for (let i = 0; i < 3; i++) {
+        // mu_r_x_plus_one_minus_mu_r_xp = mu_r_x + one_minus_mu_r_xp_prev
+        const mu_r_x_plus_one_minus_mu_r_xp_1 =
+          mu_r[i]! * x[n * 3 + i]! + one_minus_mu_r[i]! * xp_seq[n * 3 + i]!;
+        mu_r_x_plus_one_minus_mu_r_xp[n * 3 + i] = mu_r_x_plus_one_minus_mu_r_xp_1;
+      }
     }
   }
   // r_pre = Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp)   rwkv4.cell:23
   mm.nt(B, 4, 3, mu_r_x_plus_one_minus_mu_r_xp, 0, 3, Wr, 0, r_pre, 0, 4, 0); // r_pre[m] = Wr · mu_r_x_plus_one_minus_mu_r_xp[m], for each of B rows
-  for (let n = 0; n < B; n++) {
-    for (let i = 0; i < 4; i += 2) {
-      {
-        // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
-        r[n * 4 + i] = r_pre[n * 4 + i]!;
-        // u_plus_k = u + k
-        const u_plus_k = u[i]! + k[n * 4 + i]!;
-        // q = max(p, u + k)   rwkv4.cell:26
-        const q = Math.max(p_seq[n * 4 + i]!, u_plus_k);
-        // e1 = exp(p - q)   rwkv4.cell:27
-        e1_e2_g1_g2[n * 16 + i] = p_seq[n * 4 + i]! - q;
-        // e2 = exp(u + k - q)   rwkv4.cell:28
-        e1_e2_g1_g2[n * 16 + 4 + i] = u_plus_k - q;
-        // p_prev_plus_w = p_prev + w
-        const p_prev_plus_w = p_seq[n * 4 + i]! + w[i]!;
-        // q2 = max(p + w, k)   rwkv4.cell:31
-        const q2 = Math.max(p_prev_plus_w, k[n * 4 + i]!);
-        p_next[n * 4 + i] = q2;
-        // g1 = exp(p + w - q2)   rwkv4.cell:32
-        e1_e2_g1_g2[n * 16 + 8 + i] = p_prev_plus_w - q2;
-        // g2 = exp(k - q2)   rwkv4.cell:33
-        e1_e2_g1_g2[n * 16 + 12 + i] = k[n * 4 + i]! - q2;
-      }
-      {
-        // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
-        r[n * 4 + i + 1] = r_pre[n * 4 + i + 1]!;
-        // u_plus_k = u + k
-        const u_plus_k = u[i + 1]! + k[n * 4 + i + 1]!;
-        // q = max(p, u + k)   rwkv4.cell:26
-        const q = Math.max(p_seq[n * 4 + i + 1]!, u_plus_k);
-        // e1 = exp(p - q)   rwkv4.cell:27
-        e1_e2_g1_g2[n * 16 + i + 1] = p_seq[n * 4 + i + 1]! - q;
-        // e2 = exp(u + k - q)   rwkv4.cell:28
-        e1_e2_g1_g2[n * 16 + 4 + i + 1] = u_plus_k - q;
-        // p_prev_plus_w = p_prev + w
-        const p_prev_plus_w = p_seq[n * 4 + i + 1]! + w[i + 1]!;
-        // q2 = max(p + w, k)   rwkv4.cell:31
-        const q2 = Math.max(p_prev_plus_w, k[n * 4 + i + 1]!);
-        p_next[n * 4 + i + 1] = q2;
-        // g1 = exp(p + w - q2)   rwkv4.cell:32
-        e1_e2_g1_g2[n * 16 + 8 + i + 1] = p_prev_plus_w - q2;
-        // g2 = exp(k - q2)   rwkv4.cell:33
-        e1_e2_g1_g2[n * 16 + 12 + i + 1] = k[n * 4 + i + 1]! - q2;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(20, B, r_pre, 0, r, 0, u, 0, k, 0, p_seq, 0, e1_e2_g1_g2, 0, e1_e2_g1_g2, 4, w, 0, p_next, 0, e1_e2_g1_g2, 8, e1_e2_g1_g2, 12)
+  ) {
+    for (let n = 0; n < B; n++) {
+      for (let i = 0; i < 4; i += 2) {
+        {
+          // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
+          r[n * 4 + i] = r_pre[n * 4 + i]!;
+          // u_plus_k = u + k
+          const u_plus_k = u[i]! + k[n * 4 + i]!;
+          // q = max(p, u + k)   rwkv4.cell:26
+          const q = Math.max(p_seq[n * 4 + i]!, u_plus_k);
+          // e1 = exp(p - q)   rwkv4.cell:27
+          e1_e2_g1_g2[n * 16 + i] = p_seq[n * 4 + i]! - q;
+          // e2 = exp(u + k - q)   rwkv4.cell:28
+          e1_e2_g1_g2[n * 16 + 4 + i] = u_plus_k - q;
+          // p_prev_plus_w = p_prev + w
+          const p_prev_plus_w = p_seq[n * 4 + i]! + w[i]!;
+          // q2 = max(p + w, k)   rwkv4.cell:31
+          const q2 = Math.max(p_prev_plus_w, k[n * 4 + i]!);
+          p_next[n * 4 + i] = q2;
+          // g1 = exp(p + w - q2)   rwkv4.cell:32
+          e1_e2_g1_g2[n * 16 + 8 + i] = p_prev_plus_w - q2;
+          // g2 = exp(k - q2)   rwkv4.cell:33
+          e1_e2_g1_g2[n * 16 + 12 + i] = k[n * 4 + i]! - q2;
+        }
+        {
+          // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
+          r[n * 4 + i + 1] = r_pre[n * 4 + i + 1]!;
+          // u_plus_k = u + k
+          const u_plus_k = u[i + 1]! + k[n * 4 + i + 1]!;
+          // q = max(p, u + k)   rwkv4.cell:26
+          const q = Math.max(p_seq[n * 4 + i + 1]!, u_plus_k);
+          // e1 = exp(p - q)   rwkv4.cell:27
+          e1_e2_g1_g2[n * 16 + i + 1] = p_seq[n * 4 + i + 1]! - q;
+          // e2 = exp(u + k - q)   rwkv4.cell:28
+          e1_e2_g1_g2[n * 16 + 4 + i + 1] = u_plus_k - q;
+          // p_prev_plus_w = p_prev + w
+          const p_prev_plus_w = p_seq[n * 4 + i + 1]! + w[i + 1]!;
+          // q2 = max(p + w, k)   rwkv4.cell:31
+          const q2 = Math.max(p_prev_plus_w, k[n * 4 + i + 1]!);
+          p_next[n * 4 + i + 1] = q2;
+          // g1 = exp(p + w - q2)   rwkv4.cell:32
+          e1_e2_g1_g2[n * 16 + 8 + i + 1] = p_prev_plus_w - q2;
+          // g2 = exp(k - q2)   rwkv4.cell:33
+          e1_e2_g1_g2[n * 16 + 12 + i + 1] = k[n * 4 + i + 1]! - q2;
+        }
       }
     }
   }
@@ -994,52 +1123,64 @@ function step(
   mm.sigmoid(B * 4, r, 0, r, 0);
   // e1, e2, g1, g2 = exp(…), for each of B rows   rwkv4.cell:27, 28, 32, 33
   mm.exp(B * 16, e1_e2_g1_g2, 0, e1_e2_g1_g2, 0);
-  for (let n = 0; n < B; n++) {
-    for (let i = 0; i < 3; i++) {
-      // mu_v_x_plus_one_minus_mu_v_xp = mu_v_x + one_minus_mu_v_xp_prev
-      const mu_v_x_plus_one_minus_mu_v_xp_1 =
-        mu_v[i]! * x[n * 3 + i]! + one_minus_mu_v[i]! * xp_seq[n * 3 + i]!;
-      mu_v_x_plus_one_minus_mu_v_xp[n * 3 + i] = mu_v_x_plus_one_minus_mu_v_xp_1;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(21, B, mu_v, 0, x, 0, one_minus_mu_v, 0, xp_seq, 0, mu_v_x_plus_one_minus_mu_v_xp, 0)
+  ) {
+    for (let n = 0; n < B; n++) {
+      for (let i = 0; i < 3; i++) {
+        // mu_v_x_plus_one_minus_mu_v_xp = mu_v_x + one_minus_mu_v_xp_prev
+        const mu_v_x_plus_one_minus_mu_v_xp_1 =
+          mu_v[i]! * x[n * 3 + i]! + one_minus_mu_v[i]! * xp_seq[n * 3 + i]!;
+        mu_v_x_plus_one_minus_mu_v_xp[n * 3 + i] = mu_v_x_plus_one_minus_mu_v_xp_1;
+      }
     }
   }
   // v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
   mm.nt(B, 4, 3, mu_v_x_plus_one_minus_mu_v_xp, 0, 3, Wv, 0, v, 0, 4, 0); // v[m] = Wv · mu_v_x_plus_one_minus_mu_v_xp[m], for each of B rows
-  for (let n = 0; n < B; n++) {
-    for (let i = 0; i < 4; i += 2) {
-      {
-        // g1_a_prev = g1 ⊙ a_prev
-        const g1_a_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * a_seq[n * 4 + i]!;
-        a_next[n * 4 + i] = g1_a_prev;
-        a_next[n * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]! * v[n * 4 + i]!;
-        // g1_b_prev = g1 ⊙ b_prev
-        const g1_b_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * b_seq[n * 4 + i]!;
-        b_next[n * 4 + i] = g1_b_prev;
-        b_next[n * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]!;
-        // r_wkv = r ⊙ wkv
-        const r_wkv_1 =
-          r[n * 4 + i]! *
-          ((e1_e2_g1_g2[n * 16 + i]! * a_seq[n * 4 + i]! +
-            e1_e2_g1_g2[n * 16 + 4 + i]! * v[n * 4 + i]!) /
-            (e1_e2_g1_g2[n * 16 + i]! * b_seq[n * 4 + i]! + e1_e2_g1_g2[n * 16 + 4 + i]!));
-        r_wkv[n * 4 + i] = r_wkv_1;
-      }
-      {
-        // g1_a_prev = g1 ⊙ a_prev
-        const g1_a_prev = e1_e2_g1_g2[n * 16 + 8 + i + 1]! * a_seq[n * 4 + i + 1]!;
-        a_next[n * 4 + i + 1] = g1_a_prev;
-        a_next[n * 4 + i + 1]! += e1_e2_g1_g2[n * 16 + 12 + i + 1]! * v[n * 4 + i + 1]!;
-        // g1_b_prev = g1 ⊙ b_prev
-        const g1_b_prev = e1_e2_g1_g2[n * 16 + 8 + i + 1]! * b_seq[n * 4 + i + 1]!;
-        b_next[n * 4 + i + 1] = g1_b_prev;
-        b_next[n * 4 + i + 1]! += e1_e2_g1_g2[n * 16 + 12 + i + 1]!;
-        // r_wkv = r ⊙ wkv
-        const r_wkv_1 =
-          r[n * 4 + i + 1]! *
-          ((e1_e2_g1_g2[n * 16 + i + 1]! * a_seq[n * 4 + i + 1]! +
-            e1_e2_g1_g2[n * 16 + 4 + i + 1]! * v[n * 4 + i + 1]!) /
-            (e1_e2_g1_g2[n * 16 + i + 1]! * b_seq[n * 4 + i + 1]! +
-              e1_e2_g1_g2[n * 16 + 4 + i + 1]!));
-        r_wkv[n * 4 + i + 1] = r_wkv_1;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(22, B, e1_e2_g1_g2, 8, a_seq, 0, a_next, 0, e1_e2_g1_g2, 12, v, 0, b_seq, 0, b_next, 0, r, 0, e1_e2_g1_g2, 0, e1_e2_g1_g2, 4, r_wkv, 0)
+  ) {
+    for (let n = 0; n < B; n++) {
+      for (let i = 0; i < 4; i += 2) {
+        {
+          // g1_a_prev = g1 ⊙ a_prev
+          const g1_a_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * a_seq[n * 4 + i]!;
+          a_next[n * 4 + i] = g1_a_prev;
+          a_next[n * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]! * v[n * 4 + i]!;
+          // g1_b_prev = g1 ⊙ b_prev
+          const g1_b_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * b_seq[n * 4 + i]!;
+          b_next[n * 4 + i] = g1_b_prev;
+          b_next[n * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]!;
+          // r_wkv = r ⊙ wkv
+          const r_wkv_1 =
+            r[n * 4 + i]! *
+            ((e1_e2_g1_g2[n * 16 + i]! * a_seq[n * 4 + i]! +
+              e1_e2_g1_g2[n * 16 + 4 + i]! * v[n * 4 + i]!) /
+              (e1_e2_g1_g2[n * 16 + i]! * b_seq[n * 4 + i]! + e1_e2_g1_g2[n * 16 + 4 + i]!));
+          r_wkv[n * 4 + i] = r_wkv_1;
+        }
+        {
+          // g1_a_prev = g1 ⊙ a_prev
+          const g1_a_prev = e1_e2_g1_g2[n * 16 + 8 + i + 1]! * a_seq[n * 4 + i + 1]!;
+          a_next[n * 4 + i + 1] = g1_a_prev;
+          a_next[n * 4 + i + 1]! += e1_e2_g1_g2[n * 16 + 12 + i + 1]! * v[n * 4 + i + 1]!;
+          // g1_b_prev = g1 ⊙ b_prev
+          const g1_b_prev = e1_e2_g1_g2[n * 16 + 8 + i + 1]! * b_seq[n * 4 + i + 1]!;
+          b_next[n * 4 + i + 1] = g1_b_prev;
+          b_next[n * 4 + i + 1]! += e1_e2_g1_g2[n * 16 + 12 + i + 1]!;
+          // r_wkv = r ⊙ wkv
+          const r_wkv_1 =
+            r[n * 4 + i + 1]! *
+            ((e1_e2_g1_g2[n * 16 + i + 1]! * a_seq[n * 4 + i + 1]! +
+              e1_e2_g1_g2[n * 16 + 4 + i + 1]! * v[n * 4 + i + 1]!) /
+              (e1_e2_g1_g2[n * 16 + i + 1]! * b_seq[n * 4 + i + 1]! +
+                e1_e2_g1_g2[n * 16 + 4 + i + 1]!));
+          r_wkv[n * 4 + i + 1] = r_wkv_1;
+        }
       }
     }
   }
@@ -1115,86 +1256,110 @@ function infer(
     // Steps in this chunk: `chunk`, fewer in the last one.
     const steps = Math.min(chunk, T - start);
     // Everything that does not depend on a state, for the chunk's steps at once.
-    for (let row = 0; row < steps * B; row++) {
-      for (let i = 0; i < 3; i++) {
-        // mu_k_x = mu_k ⊙ x
-        const mu_k_x_1 = mu_k[i]! * x[(start * B + row) * 3 + i]!;
-        mu_k_x[row * 3 + i] = mu_k_x_1;
-        // mu_v_x = mu_v ⊙ x
-        const mu_v_x_1 = mu_v[i]! * x[(start * B + row) * 3 + i]!;
-        mu_v_x[row * 3 + i] = mu_v_x_1;
-        // mu_r_x = mu_r ⊙ x
-        const mu_r_x_1 = mu_r[i]! * x[(start * B + row) * 3 + i]!;
-        mu_r_x[row * 3 + i] = mu_r_x_1;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(23, steps * B, mu_k, 0, x, start * B * 3, mu_k_x, 0, mu_v, 0, mu_v_x, 0, mu_r, 0, mu_r_x, 0)
+    ) {
+      for (let row = 0; row < steps * B; row++) {
+        for (let i = 0; i < 3; i++) {
+          // mu_k_x = mu_k ⊙ x
+          const mu_k_x_1 = mu_k[i]! * x[(start * B + row) * 3 + i]!;
+          mu_k_x[row * 3 + i] = mu_k_x_1;
+          // mu_v_x = mu_v ⊙ x
+          const mu_v_x_1 = mu_v[i]! * x[(start * B + row) * 3 + i]!;
+          mu_v_x[row * 3 + i] = mu_v_x_1;
+          // mu_r_x = mu_r ⊙ x
+          const mu_r_x_1 = mu_r[i]! * x[(start * B + row) * 3 + i]!;
+          mu_r_x[row * 3 + i] = mu_r_x_1;
+        }
       }
     }
     for (let t = start; t < start + steps; t++) {
       // The step's row in buffers of the chunk's rows.
       const tc = t - start;
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 3; i++) {
-          xp_new[n * 3 + i] = x[(t * B + n) * 3 + i]!;
-          // mu_k_x_plus_one_minus_mu_k_xp = mu_k_x + one_minus_mu_k_xp_prev
-          const mu_k_x_plus_one_minus_mu_k_xp_1 =
-            mu_k_x[(tc * B + n) * 3 + i]! + one_minus_mu_k[i]! * xp_now[n * 3 + i]!;
-          mu_k_x_plus_one_minus_mu_k_xp[n * 3 + i] = mu_k_x_plus_one_minus_mu_k_xp_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(24, B, x, t * B * 3, xp_new, 0, mu_k_x, tc * B * 3, one_minus_mu_k, 0, xp_now, 0, mu_k_x_plus_one_minus_mu_k_xp, 0)
+      ) {
+        for (let n = 0; n < B; n++) {
+          for (let i = 0; i < 3; i++) {
+            xp_new[n * 3 + i] = x[(t * B + n) * 3 + i]!;
+            // mu_k_x_plus_one_minus_mu_k_xp = mu_k_x + one_minus_mu_k_xp_prev
+            const mu_k_x_plus_one_minus_mu_k_xp_1 =
+              mu_k_x[(tc * B + n) * 3 + i]! + one_minus_mu_k[i]! * xp_now[n * 3 + i]!;
+            mu_k_x_plus_one_minus_mu_k_xp[n * 3 + i] = mu_k_x_plus_one_minus_mu_k_xp_1;
+          }
         }
       }
       // k = Wk·(mu_k ⊙ x + (1 - mu_k) ⊙ xp)   rwkv4.cell:21
       mm.nt(B, 4, 3, mu_k_x_plus_one_minus_mu_k_xp, 0, 3, Wk, 0, k, 0, 4, 0); // k[m] = Wk · mu_k_x_plus_one_minus_mu_k_xp[m], for each of B rows
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 3; i++) {
-          // mu_r_x_plus_one_minus_mu_r_xp = mu_r_x + one_minus_mu_r_xp_prev
-          const mu_r_x_plus_one_minus_mu_r_xp_1 =
-            mu_r_x[(tc * B + n) * 3 + i]! + one_minus_mu_r[i]! * xp_now[n * 3 + i]!;
-          mu_r_x_plus_one_minus_mu_r_xp[n * 3 + i] = mu_r_x_plus_one_minus_mu_r_xp_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(25, B, mu_r_x, tc * B * 3, one_minus_mu_r, 0, xp_now, 0, mu_r_x_plus_one_minus_mu_r_xp, 0)
+      ) {
+        for (let n = 0; n < B; n++) {
+          for (let i = 0; i < 3; i++) {
+            // mu_r_x_plus_one_minus_mu_r_xp = mu_r_x + one_minus_mu_r_xp_prev
+            const mu_r_x_plus_one_minus_mu_r_xp_1 =
+              mu_r_x[(tc * B + n) * 3 + i]! + one_minus_mu_r[i]! * xp_now[n * 3 + i]!;
+            mu_r_x_plus_one_minus_mu_r_xp[n * 3 + i] = mu_r_x_plus_one_minus_mu_r_xp_1;
+          }
         }
       }
       // r_pre = Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp)   rwkv4.cell:23
       mm.nt(B, 4, 3, mu_r_x_plus_one_minus_mu_r_xp, 0, 3, Wr, 0, r_pre, 0, 4, 0); // r_pre[m] = Wr · mu_r_x_plus_one_minus_mu_r_xp[m], for each of B rows
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 4; i += 2) {
-          {
-            // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
-            r[n * 4 + i] = r_pre[n * 4 + i]!;
-            // u_plus_k = u + k
-            const u_plus_k = u[i]! + k[n * 4 + i]!;
-            // q = max(p, u + k)   rwkv4.cell:26
-            const q = Math.max(p_now[n * 4 + i]!, u_plus_k);
-            // e1 = exp(p - q)   rwkv4.cell:27
-            e1_e2_g1_g2[n * 16 + i] = p_now[n * 4 + i]! - q;
-            // e2 = exp(u + k - q)   rwkv4.cell:28
-            e1_e2_g1_g2[n * 16 + 4 + i] = u_plus_k - q;
-            // p_prev_plus_w = p_prev + w
-            const p_prev_plus_w = p_now[n * 4 + i]! + w[i]!;
-            // q2 = max(p + w, k)   rwkv4.cell:31
-            const q2 = Math.max(p_prev_plus_w, k[n * 4 + i]!);
-            p_new[n * 4 + i] = q2;
-            // g1 = exp(p + w - q2)   rwkv4.cell:32
-            e1_e2_g1_g2[n * 16 + 8 + i] = p_prev_plus_w - q2;
-            // g2 = exp(k - q2)   rwkv4.cell:33
-            e1_e2_g1_g2[n * 16 + 12 + i] = k[n * 4 + i]! - q2;
-          }
-          {
-            // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
-            r[n * 4 + i + 1] = r_pre[n * 4 + i + 1]!;
-            // u_plus_k = u + k
-            const u_plus_k = u[i + 1]! + k[n * 4 + i + 1]!;
-            // q = max(p, u + k)   rwkv4.cell:26
-            const q = Math.max(p_now[n * 4 + i + 1]!, u_plus_k);
-            // e1 = exp(p - q)   rwkv4.cell:27
-            e1_e2_g1_g2[n * 16 + i + 1] = p_now[n * 4 + i + 1]! - q;
-            // e2 = exp(u + k - q)   rwkv4.cell:28
-            e1_e2_g1_g2[n * 16 + 4 + i + 1] = u_plus_k - q;
-            // p_prev_plus_w = p_prev + w
-            const p_prev_plus_w = p_now[n * 4 + i + 1]! + w[i + 1]!;
-            // q2 = max(p + w, k)   rwkv4.cell:31
-            const q2 = Math.max(p_prev_plus_w, k[n * 4 + i + 1]!);
-            p_new[n * 4 + i + 1] = q2;
-            // g1 = exp(p + w - q2)   rwkv4.cell:32
-            e1_e2_g1_g2[n * 16 + 8 + i + 1] = p_prev_plus_w - q2;
-            // g2 = exp(k - q2)   rwkv4.cell:33
-            e1_e2_g1_g2[n * 16 + 12 + i + 1] = k[n * 4 + i + 1]! - q2;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(26, B, r_pre, 0, r, 0, u, 0, k, 0, p_now, 0, e1_e2_g1_g2, 0, e1_e2_g1_g2, 4, w, 0, p_new, 0, e1_e2_g1_g2, 8, e1_e2_g1_g2, 12)
+      ) {
+        for (let n = 0; n < B; n++) {
+          for (let i = 0; i < 4; i += 2) {
+            {
+              // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
+              r[n * 4 + i] = r_pre[n * 4 + i]!;
+              // u_plus_k = u + k
+              const u_plus_k = u[i]! + k[n * 4 + i]!;
+              // q = max(p, u + k)   rwkv4.cell:26
+              const q = Math.max(p_now[n * 4 + i]!, u_plus_k);
+              // e1 = exp(p - q)   rwkv4.cell:27
+              e1_e2_g1_g2[n * 16 + i] = p_now[n * 4 + i]! - q;
+              // e2 = exp(u + k - q)   rwkv4.cell:28
+              e1_e2_g1_g2[n * 16 + 4 + i] = u_plus_k - q;
+              // p_prev_plus_w = p_prev + w
+              const p_prev_plus_w = p_now[n * 4 + i]! + w[i]!;
+              // q2 = max(p + w, k)   rwkv4.cell:31
+              const q2 = Math.max(p_prev_plus_w, k[n * 4 + i]!);
+              p_new[n * 4 + i] = q2;
+              // g1 = exp(p + w - q2)   rwkv4.cell:32
+              e1_e2_g1_g2[n * 16 + 8 + i] = p_prev_plus_w - q2;
+              // g2 = exp(k - q2)   rwkv4.cell:33
+              e1_e2_g1_g2[n * 16 + 12 + i] = k[n * 4 + i]! - q2;
+            }
+            {
+              // r = σ(Wr·(mu_r ⊙ x + (1 - mu_r) ⊙ xp))   rwkv4.cell:23
+              r[n * 4 + i + 1] = r_pre[n * 4 + i + 1]!;
+              // u_plus_k = u + k
+              const u_plus_k = u[i + 1]! + k[n * 4 + i + 1]!;
+              // q = max(p, u + k)   rwkv4.cell:26
+              const q = Math.max(p_now[n * 4 + i + 1]!, u_plus_k);
+              // e1 = exp(p - q)   rwkv4.cell:27
+              e1_e2_g1_g2[n * 16 + i + 1] = p_now[n * 4 + i + 1]! - q;
+              // e2 = exp(u + k - q)   rwkv4.cell:28
+              e1_e2_g1_g2[n * 16 + 4 + i + 1] = u_plus_k - q;
+              // p_prev_plus_w = p_prev + w
+              const p_prev_plus_w = p_now[n * 4 + i + 1]! + w[i + 1]!;
+              // q2 = max(p + w, k)   rwkv4.cell:31
+              const q2 = Math.max(p_prev_plus_w, k[n * 4 + i + 1]!);
+              p_new[n * 4 + i + 1] = q2;
+              // g1 = exp(p + w - q2)   rwkv4.cell:32
+              e1_e2_g1_g2[n * 16 + 8 + i + 1] = p_prev_plus_w - q2;
+              // g2 = exp(k - q2)   rwkv4.cell:33
+              e1_e2_g1_g2[n * 16 + 12 + i + 1] = k[n * 4 + i + 1]! - q2;
+            }
           }
         }
       }
@@ -1202,52 +1367,64 @@ function infer(
       mm.sigmoid(B * 4, r, 0, r, 0);
       // e1, e2, g1, g2 = exp(…), for each of B rows   rwkv4.cell:27, 28, 32, 33
       mm.exp(B * 16, e1_e2_g1_g2, 0, e1_e2_g1_g2, 0);
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 3; i++) {
-          // mu_v_x_plus_one_minus_mu_v_xp = mu_v_x + one_minus_mu_v_xp_prev
-          const mu_v_x_plus_one_minus_mu_v_xp_1 =
-            mu_v_x[(tc * B + n) * 3 + i]! + one_minus_mu_v[i]! * xp_now[n * 3 + i]!;
-          mu_v_x_plus_one_minus_mu_v_xp[n * 3 + i] = mu_v_x_plus_one_minus_mu_v_xp_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(27, B, mu_v_x, tc * B * 3, one_minus_mu_v, 0, xp_now, 0, mu_v_x_plus_one_minus_mu_v_xp, 0)
+      ) {
+        for (let n = 0; n < B; n++) {
+          for (let i = 0; i < 3; i++) {
+            // mu_v_x_plus_one_minus_mu_v_xp = mu_v_x + one_minus_mu_v_xp_prev
+            const mu_v_x_plus_one_minus_mu_v_xp_1 =
+              mu_v_x[(tc * B + n) * 3 + i]! + one_minus_mu_v[i]! * xp_now[n * 3 + i]!;
+            mu_v_x_plus_one_minus_mu_v_xp[n * 3 + i] = mu_v_x_plus_one_minus_mu_v_xp_1;
+          }
         }
       }
       // v = Wv·(mu_v ⊙ x + (1 - mu_v) ⊙ xp)   rwkv4.cell:22
       mm.nt(B, 4, 3, mu_v_x_plus_one_minus_mu_v_xp, 0, 3, Wv, 0, v, 0, 4, 0); // v[m] = Wv · mu_v_x_plus_one_minus_mu_v_xp[m], for each of B rows
-      for (let n = 0; n < B; n++) {
-        for (let i = 0; i < 4; i += 2) {
-          {
-            // g1_a_prev = g1 ⊙ a_prev
-            const g1_a_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * a_now[n * 4 + i]!;
-            a_new[n * 4 + i] = g1_a_prev;
-            a_new[n * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]! * v[n * 4 + i]!;
-            // g1_b_prev = g1 ⊙ b_prev
-            const g1_b_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * b_now[n * 4 + i]!;
-            b_new[n * 4 + i] = g1_b_prev;
-            b_new[n * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]!;
-            // r_wkv = r ⊙ wkv
-            const r_wkv_1 =
-              r[n * 4 + i]! *
-              ((e1_e2_g1_g2[n * 16 + i]! * a_now[n * 4 + i]! +
-                e1_e2_g1_g2[n * 16 + 4 + i]! * v[n * 4 + i]!) /
-                (e1_e2_g1_g2[n * 16 + i]! * b_now[n * 4 + i]! + e1_e2_g1_g2[n * 16 + 4 + i]!));
-            r_wkv[n * 4 + i] = r_wkv_1;
-          }
-          {
-            // g1_a_prev = g1 ⊙ a_prev
-            const g1_a_prev = e1_e2_g1_g2[n * 16 + 8 + i + 1]! * a_now[n * 4 + i + 1]!;
-            a_new[n * 4 + i + 1] = g1_a_prev;
-            a_new[n * 4 + i + 1]! += e1_e2_g1_g2[n * 16 + 12 + i + 1]! * v[n * 4 + i + 1]!;
-            // g1_b_prev = g1 ⊙ b_prev
-            const g1_b_prev = e1_e2_g1_g2[n * 16 + 8 + i + 1]! * b_now[n * 4 + i + 1]!;
-            b_new[n * 4 + i + 1] = g1_b_prev;
-            b_new[n * 4 + i + 1]! += e1_e2_g1_g2[n * 16 + 12 + i + 1]!;
-            // r_wkv = r ⊙ wkv
-            const r_wkv_1 =
-              r[n * 4 + i + 1]! *
-              ((e1_e2_g1_g2[n * 16 + i + 1]! * a_now[n * 4 + i + 1]! +
-                e1_e2_g1_g2[n * 16 + 4 + i + 1]! * v[n * 4 + i + 1]!) /
-                (e1_e2_g1_g2[n * 16 + i + 1]! * b_now[n * 4 + i + 1]! +
-                  e1_e2_g1_g2[n * 16 + 4 + i + 1]!));
-            r_wkv[n * 4 + i + 1] = r_wkv_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(28, B, e1_e2_g1_g2, 8, a_now, 0, a_new, 0, e1_e2_g1_g2, 12, v, 0, b_now, 0, b_new, 0, r, 0, e1_e2_g1_g2, 0, e1_e2_g1_g2, 4, r_wkv, 0)
+      ) {
+        for (let n = 0; n < B; n++) {
+          for (let i = 0; i < 4; i += 2) {
+            {
+              // g1_a_prev = g1 ⊙ a_prev
+              const g1_a_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * a_now[n * 4 + i]!;
+              a_new[n * 4 + i] = g1_a_prev;
+              a_new[n * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]! * v[n * 4 + i]!;
+              // g1_b_prev = g1 ⊙ b_prev
+              const g1_b_prev = e1_e2_g1_g2[n * 16 + 8 + i]! * b_now[n * 4 + i]!;
+              b_new[n * 4 + i] = g1_b_prev;
+              b_new[n * 4 + i]! += e1_e2_g1_g2[n * 16 + 12 + i]!;
+              // r_wkv = r ⊙ wkv
+              const r_wkv_1 =
+                r[n * 4 + i]! *
+                ((e1_e2_g1_g2[n * 16 + i]! * a_now[n * 4 + i]! +
+                  e1_e2_g1_g2[n * 16 + 4 + i]! * v[n * 4 + i]!) /
+                  (e1_e2_g1_g2[n * 16 + i]! * b_now[n * 4 + i]! + e1_e2_g1_g2[n * 16 + 4 + i]!));
+              r_wkv[n * 4 + i] = r_wkv_1;
+            }
+            {
+              // g1_a_prev = g1 ⊙ a_prev
+              const g1_a_prev = e1_e2_g1_g2[n * 16 + 8 + i + 1]! * a_now[n * 4 + i + 1]!;
+              a_new[n * 4 + i + 1] = g1_a_prev;
+              a_new[n * 4 + i + 1]! += e1_e2_g1_g2[n * 16 + 12 + i + 1]! * v[n * 4 + i + 1]!;
+              // g1_b_prev = g1 ⊙ b_prev
+              const g1_b_prev = e1_e2_g1_g2[n * 16 + 8 + i + 1]! * b_now[n * 4 + i + 1]!;
+              b_new[n * 4 + i + 1] = g1_b_prev;
+              b_new[n * 4 + i + 1]! += e1_e2_g1_g2[n * 16 + 12 + i + 1]!;
+              // r_wkv = r ⊙ wkv
+              const r_wkv_1 =
+                r[n * 4 + i + 1]! *
+                ((e1_e2_g1_g2[n * 16 + i + 1]! * a_now[n * 4 + i + 1]! +
+                  e1_e2_g1_g2[n * 16 + 4 + i + 1]! * v[n * 4 + i + 1]!) /
+                  (e1_e2_g1_g2[n * 16 + i + 1]! * b_now[n * 4 + i + 1]! +
+                    e1_e2_g1_g2[n * 16 + 4 + i + 1]!));
+              r_wkv[n * 4 + i + 1] = r_wkv_1;
+            }
           }
         }
       }
@@ -1295,5 +1472,497 @@ function infer(
   }
 }
 
-export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer });
+/** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
+export const loops = {
+  wasm:
+    "AGFzbQEAAAABmwEJYA9/f39/f39/f39/f39/f38AYA1/f39/f39/f39/f39/AGAJf39/f39/f39/AGAXf39/f39/f39/f39/" +
+    "f39/f39/f39/f38AYBt/f39/f39/f39/f39/f39/f39/f39/f39/f38AYAV/f39/fwBgB39/f39/f38AYAt/f39/f39/f39/" +
+    "fwBgEX9/f39/f39/f39/f39/f39/AAIPAQNlbnYGbWVtb3J5AgABAx4dAAECAwIEBQEGBwYGBgYCAgIIAQcDBwMAAQIDAgMH" +
+    "/AEdBWxvb3AwAAAFbG9vcDEAAQVsb29wMgACBWxvb3AzAAMFbG9vcDQABAVsb29wNQAFBWxvb3A2AAYFbG9vcDcABwVsb29w" +
+    "OAAIBWxvb3A5AAkGbG9vcDEwAAoGbG9vcDExAAsGbG9vcDEyAAwGbG9vcDEzAA0GbG9vcDE0AA4GbG9vcDE1AA8GbG9vcDE2" +
+    "ABAGbG9vcDE3ABEGbG9vcDE4ABIGbG9vcDE5ABMGbG9vcDIwABQGbG9vcDIxABUGbG9vcDIyABYGbG9vcDIzABcGbG9vcDI0" +
+    "ABgGbG9vcDI1ABkGbG9vcDI2ABoGbG9vcDI3ABsGbG9vcDI4ABwK+lkdzwIDAn8GewN8IAJBAnQhAiAEQQJ0IQQgBkECdCEG" +
+    "IAhBAnQhCCAKQQJ0IQogDEECdCEMIA5BAnQhDgJAA0AgDyAATg0BIAEqAgC7IAMqAgC7oiEXIAUgF7Y4AgAgByoCALsgAyoC" +
+    "ALuiIRggCSAYtjgCACALKgIAuyADKgIAu6IhGSANIBm2OAIAIAEqAgS7IAMqAgS7oiEXIAUgF7Y4AgQgByoCBLsgAyoCBLui" +
+    "IRggCSAYtjgCBCALKgIEuyADKgIEu6IhGSANIBm2OAIEIAEqAgi7IAMqAgi7oiEXIAUgF7Y4AgggByoCCLsgAyoCCLuiIRgg" +
+    "CSAYtjgCCCALKgIIuyADKgIIu6IhGSANIBm2OAIIIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgCyAMaiEL" +
+    "IA0gDmohDSAPQQFqIQ8MAAsLC/ABAwJ/AnsBfCACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKIAxBAnQhDAJA" +
+    "A0AgDSAATg0BIAMgASoCALu2OAIAIAUqAgC7IAcqAgC7IAkqAgC7oqAhESALIBG2OAIAIAMgASoCBLu2OAIEIAUqAgS7IAcq" +
+    "AgS7IAkqAgS7oqAhESALIBG2OAIEIAMgASoCCLu2OAIIIAUqAgi7IAcqAgi7IAkqAgi7oqAhESALIBG2OAIIIAEgAmohASAD" +
+    "IARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgCyAMaiELIA1BAWohDQwACwsLsAEDAn8CewF8IAJBAnQhAiAEQQJ0IQQgBkEC" +
+    "dCEGIAhBAnQhCAJAA0AgCSAATg0BIAEqAgC7IAMqAgC7IAUqAgC7oqAhDSAHIA22OAIAIAEqAgS7IAMqAgS7IAUqAgS7oqAh" +
+    "DSAHIA22OAIEIAEqAgi7IAMqAgi7IAUqAgi7oqAhDSAHIA22OAIIIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJQQFq" +
+    "IQkMAAsLC9EGBAJ/CHsEfAJ7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQogDEECdCEMIA5BAnQhDiAQQQJ0" +
+    "IRAgEkECdCESIBRBAnQhFCAWQQJ0IRYCQANAIBcgAE4NAUEAIRgCQANAIBhBEE8NASABIBhq/QACACElIAMgGGogJf1f/V4g" +
+    "JSAl/Q0ICQoLDA0ODwABAgMEBQYH/V/9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgBSAYav0AAgAhJSAHIBhq/QACACEmICX9" +
+    "XyAm/V/98AEhGSAlICX9DQgJCgsMDQ4PAAECAwQFBgf9XyAmICb9DQgJCgsMDQ4PAAECAwQFBgf9X/3wASEaIAkgGGr9AAIA" +
+    "ISUgJf1fIBn99QEhGyAlICX9DQgJCgsMDQ4PAAECAwQFBgf9XyAa/fUBIRwgCSAYav0AAgAhJSALIBhqICX9XyAb/fEB/V4g" +
+    "JSAl/Q0ICQoLDA0ODwABAgMEBQYH/V8gHP3xAf1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACANIBhqIBkgG/3xAf1eIBogHP3x" +
+    "Af1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAJIBhq/QACACElIA8gGGr9AAIAISYgJf1fICb9X/3wASEdICUgJf0NCAkKCwwN" +
+    "Dg8AAQIDBAUGB/1fICYgJv0NCAkKCwwNDg8AAQIDBAUGB/1f/fABIR4gByAYav0AAgAhJSAdICX9X/31ASEfIB4gJSAl/Q0I" +
+    "CQoLDA0ODwABAgMEBQYH/V/99QEhICARIBhqIB/9XiAg/V79DQABAgMEBQYHEBESExQVFhf9CwIAIBMgGGogHSAf/fEB/V4g" +
+    "HiAg/fEB/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAcgGGr9AAIAISUgFSAYaiAl/V8gH/3xAf1eICUgJf0NCAkKCwwNDg8A" +
+    "AQIDBAUGB/1fICD98QH9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgGEEQaiEYDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAH" +
+    "IAhqIQcgCSAKaiEJIAsgDGohCyANIA5qIQ0gDyAQaiEPIBEgEmohESATIBRqIRMgFSAWaiEVIBdBAWohFwwACwsLsAEDAn8C" +
+    "ewF8IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCAJAA0AgCSAATg0BIAEqAgC7IAMqAgC7IAUqAgC7oqAhDSAHIA22OAIA" +
+    "IAEqAgS7IAMqAgS7IAUqAgS7oqAhDSAHIA22OAIEIAEqAgi7IAMqAgi7IAUqAgi7oqAhDSAHIA22OAIIIAEgAmohASADIARq" +
+    "IQMgBSAGaiEFIAcgCGohByAJQQFqIQkMAAsLC9gJBAJ/CnsFfAR7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0" +
+    "IQogDEECdCEMIA5BAnQhDiAQQQJ0IRAgEkECdCESIBRBAnQhFCAWQQJ0IRYgGEECdCEYIBpBAnQhGgJAA0AgGyAATg0BQQAh" +
+    "HAJAA0AgHEEQTw0BIAEgHGr9AAIAISwgAyAcav0AAgAhLSAFIBxq/QACACEuICz9XyAt/V/98gEgLv1f/fABIR0gLCAs/Q0I" +
+    "CQoLDA0ODwABAgMEBQYH/V8gLSAt/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEgLiAu/Q0ICQoLDA0ODwABAgMEBQYH/V/98AEh" +
+    "HiAHIBxqIB39XiAe/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAEgHGr9AAIAISwgCSAcav0AAgAhLSAFIBxq/QACACEuIAsg" +
+    "HGr9AAIAIS8gLP1fIC39X/3yASAu/V8gL/1f/fIB/fABIB398wEhHyAsICz9DQgJCgsMDQ4PAAECAwQFBgf9XyAtIC39DQgJ" +
+    "CgsMDQ4PAAECAwQFBgf9X/3yASAuIC79DQgJCgsMDQ4PAAECAwQFBgf9XyAvIC/9DQgJCgsMDQ4PAAECAwQFBgf9X/3yAf3w" +
+    "ASAe/fMBISAgDSAcaiAf/V4gIP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAPIBxq/QACACEsIAkgHGr9AAIAIS0gLP1fIC39" +
+    "X/3yASEhICwgLP0NCAkKCwwNDg8AAQIDBAUGB/1fIC0gLf0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBISIgESAcaiAh/V4gIv1e" +
+    "/Q0AAQIDBAUGBxAREhMUFRYX/QsCACARIBxq/QACACEsIBMgHGr9AAIAIS0gCyAcav0AAgAhLiARIBxqICz9XyAt/V8gLv1f" +
+    "/fIB/fAB/V4gLCAs/Q0ICQoLDA0ODwABAgMEBQYH/V8gLSAt/Q0ICQoLDA0ODwABAgMEBQYH/V8gLiAu/Q0ICQoLDA0ODwAB" +
+    "AgMEBQYH/V/98gH98AH9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgDyAcav0AAgAhLCADIBxq/QACACEtICz9XyAt/V/98gEh" +
+    "IyAsICz9DQgJCgsMDQ4PAAECAwQFBgf9XyAtIC39DQgJCgsMDQ4PAAECAwQFBgf9X/3yASEkIBUgHGogI/1eICT9Xv0NAAEC" +
+    "AwQFBgcQERITFBUWF/0LAgAgFSAcav0AAgAhLCATIBxq/QACACEtIBUgHGogLP1fIC39X/3wAf1eICwgLP0NCAkKCwwNDg8A" +
+    "AQIDBAUGB/1fIC0gLf0NCAkKCwwNDg8AAQIDBAUGB/1f/fAB/V79DQABAgMEBQYHEBESExQVFhf9CwIAIBcgHGr9AAIAISwg" +
+    "LP1fIB/98gEhJSAsICz9DQgJCgsMDQ4PAAECAwQFBgf9XyAg/fIBISYgGSAcaiAl/V4gJv1e/Q0AAQIDBAUGBxAREhMUFRYX" +
+    "/QsCACAcQRBqIRwMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgCyAMaiELIA0gDmohDSAPIBBqIQ8g" +
+    "ESASaiERIBMgFGohEyAVIBZqIRUgFyAYaiEXIBkgGmohGSAbQQFqIRsMAAsLC1oBAn8gAkECdCECIARBAnQhBAJAA0AgBSAA" +
+    "Tg0BIAMgASoCALu2OAIAIAMgASoCBLu2OAIEIAMgASoCCLu2OAIIIAEgAmohASADIARqIQMgBUEBaiEFDAALCwuEAwQCfwR7" +
+    "AnwCeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKIAxBAnQhDAJAA0AgDSAATg0BQQAhDgJAA0AgDkEQTw0B" +
+    "IAEgDmr9AAIAIRUgAyAOav0AAgAhFiAV/V8gFv1f/fABIQ8gFSAV/Q0ICQoLDA0ODwABAgMEBQYH/V8gFiAW/Q0ICQoLDA0O" +
+    "DwABAgMEBQYH/V/98AEhECAFIA5qIA/9XiAQ/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAcgDmr9AAIAIRUgCSAOav0AAgAh" +
+    "FiAV/V8gFv1f/fABIREgFSAV/Q0ICQoLDA0ODwABAgMEBQYH/V8gFiAW/Q0ICQoLDA0ODwABAgMEBQYH/V/98AEhEiALIA5q" +
+    "IBH9XiAS/V79DQABAgMEBQYHEBESExQVFhf9CwIAIA5BEGohDgwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAkg" +
+    "CmohCSALIAxqIQsgDUEBaiENDAALCwuNAQMCfwJ7AXwgAkECdCECIARBAnQhBCAGQQJ0IQYCQANAIAcgAE4NASABKgIAuyAD" +
+    "KgIAu6IhCyAFIAu2OAIAIAEqAgS7IAMqAgS7oiELIAUgC7Y4AgQgASoCCLsgAyoCCLuiIQsgBSALtjgCCCABIAJqIQEgAyAE" +
+    "aiEDIAUgBmohBSAHQQFqIQcMAAsLC9UCBAJ/AnsBfAR7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQoCQANA" +
+    "IAsgAE4NAUEAIQwCQANAIAxBEE8NASABIAxq/QACACEQIAMgDGr9AAIAIREgBSAMav0AAgAhEiAHIAxq/QACACETIBD9XyAR" +
+    "/V/98gEgEv1fIBP9X/3yAf3wASENIBAgEP0NCAkKCwwNDg8AAQIDBAUGB/1fIBEgEf0NCAkKCwwNDg8AAQIDBAUGB/1f/fIB" +
+    "IBIgEv0NCAkKCwwNDg8AAQIDBAUGB/1fIBMgE/0NCAkKCwwNDg8AAQIDBAUGB/1f/fIB/fABIQ4gCSAMaiAN/V4gDv1e/Q0A" +
+    "AQIDBAUGBxAREhMUFRYX/QsCACAMQRBqIQwMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgC0EBaiEL" +
+    "DAALCwuSAQECfyACQQJ0IQIgBEECdCEEIAZBAnQhBgJAA0AgByAATg0BIAEgASoCALsgAyoCALsgBSoCALuioLY4AgAgASAB" +
+    "KgIEuyADKgIEuyAFKgIEu6KgtjgCBCABIAEqAgi7IAMqAgi7IAUqAgi7oqC2OAIIIAEgAmohASADIARqIQMgBSAGaiEFIAdB" +
+    "AWohBwwACwsLkgEBAn8gAkECdCECIARBAnQhBCAGQQJ0IQYCQANAIAcgAE4NASABIAEqAgC7IAMqAgC7IAUqAgC7oqC2OAIA" +
+    "IAEgASoCBLsgAyoCBLsgBSoCBLuioLY4AgQgASABKgIIuyADKgIIuyAFKgIIu6KgtjgCCCABIAJqIQEgAyAEaiEDIAUgBmoh" +
+    "BSAHQQFqIQcMAAsLC98BBAJ/AnsBfAJ7IAJBAnQhAiAEQQJ0IQQgBkECdCEGAkADQCAHIABODQFBACEIAkADQCAIQRBPDQEg" +
+    "ASAIav0AAgAhDCADIAhq/QACACENIAz9XyAN/V/98gEhCSAMIAz9DQgJCgsMDQ4PAAECAwQFBgf9XyANIA39DQgJCgsMDQ4P" +
+    "AAECAwQFBgf9X/3yASEKIAUgCGogCf1eIAr9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgCEEQaiEIDAALCyABIAJqIQEgAyAE" +
+    "aiEDIAUgBmohBSAHQQFqIQcMAAsLC4YCAgJ/A3sgAkECdCECIARBAnQhBCAGQQJ0IQYCQANAIAcgAE4NAUEAIQgCQANAIAhB" +
+    "EE8NASABIAhq/QACACEJIAMgCGr9AAIAIQogBSAIav0AAgAhCyABIAhqIAn9XyAK/V/97QEgC/1f/fIB/fAB/V4gCSAJ/Q0I" +
+    "CQoLDA0ODwABAgMEBQYH/V8gCiAK/Q0ICQoLDA0ODwABAgMEBQYH/V/97QEgCyAL/Q0ICQoLDA0ODwABAgMEBQYH/V/98gH9" +
+    "8AH9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgCEEQaiEIDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHQQFqIQcMAAsLC/UB" +
+    "AwJ/AnsBfCACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQgCQANAIAkgAE4NASABKgIAuyENIAMgAyoCALsgDSAFKgIAu6Ka" +
+    "oLY4AgAgAyADKgIAuyANIAcqAgC7oqC2OAIAIAEqAgS7IQ0gAyADKgIEuyANIAUqAgS7opqgtjgCBCADIAMqAgS7IA0gByoC" +
+    "BLuioLY4AgQgASoCCLshDSADIAMqAgi7IA0gBSoCCLuimqC2OAIIIAMgAyoCCLsgDSAHKgIIu6KgtjgCCCABIAJqIQEgAyAE" +
+    "aiEDIAUgBmohBSAHIAhqIQcgCUEBaiEJDAALCwv1AQMCfwJ7AXwgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEIAkADQCAJ" +
+    "IABODQEgASoCALshDSADIAMqAgC7IA0gBSoCALuimqC2OAIAIAMgAyoCALsgDSAHKgIAu6KgtjgCACABKgIEuyENIAMgAyoC" +
+    "BLsgDSAFKgIEu6KaoLY4AgQgAyADKgIEuyANIAcqAgS7oqC2OAIEIAEqAgi7IQ0gAyADKgIIuyANIAUqAgi7opqgtjgCCCAD" +
+    "IAMqAgi7IA0gByoCCLuioLY4AgggASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAlBAWohCQwACwsL9QEDAn8CewF8IAJB" +
+    "AnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCAJAA0AgCSAATg0BIAEqAgC7IQ0gAyADKgIAuyANIAUqAgC7opqgtjgCACADIAMq" +
+    "AgC7IA0gByoCALuioLY4AgAgASoCBLshDSADIAMqAgS7IA0gBSoCBLuimqC2OAIEIAMgAyoCBLsgDSAHKgIEu6KgtjgCBCAB" +
+    "KgIIuyENIAMgAyoCCLsgDSAFKgIIu6KaoLY4AgggAyADKgIIuyANIAcqAgi7oqC2OAIIIAEgAmohASADIARqIQMgBSAGaiEF" +
+    "IAcgCGohByAJQQFqIQkMAAsLC5gDAQJ/IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQogDEECdCEMIA5BAnQh" +
+    "DiAQQQJ0IRACQANAIBEgAE4NASADIAEqAgC7tjgCACADIAMqAgC7IAUqAgC7IAcqAgC7oqC2OAIAIAMgAyoCALsgCSoCALsg" +
+    "CyoCALuioLY4AgAgAyADKgIAuyANKgIAuyAPKgIAu6KgtjgCACADIAEqAgS7tjgCBCADIAMqAgS7IAUqAgS7IAcqAgS7oqC2" +
+    "OAIEIAMgAyoCBLsgCSoCBLsgCyoCBLuioLY4AgQgAyADKgIEuyANKgIEuyAPKgIEu6KgtjgCBCADIAEqAgi7tjgCCCADIAMq" +
+    "Agi7IAUqAgi7IAcqAgi7oqC2OAIIIAMgAyoCCLsgCSoCCLsgCyoCCLuioLY4AgggAyADKgIIuyANKgIIuyAPKgIIu6KgtjgC" +
+    "CCABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJIAsgDGohCyANIA5qIQ0gDyAQaiEPIBFBAWohEQwACwsLhQID" +
+    "An8CewF8IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQogDEECdCEMAkADQCANIABODQEgAyABKgIAu7Y4AgAg" +
+    "BSoCALsgASoCALuiIAcqAgC7IAkqAgC7oqAhESALIBG2OAIAIAMgASoCBLu2OAIEIAUqAgS7IAEqAgS7oiAHKgIEuyAJKgIE" +
+    "u6KgIREgCyARtjgCBCADIAEqAgi7tjgCCCAFKgIIuyABKgIIu6IgByoCCLsgCSoCCLuioCERIAsgEbY4AgggASACaiEBIAMg" +
+    "BGohAyAFIAZqIQUgByAIaiEHIAkgCmohCSALIAxqIQsgDUEBaiENDAALCwvTAQMCfwJ7AXwgAkECdCECIARBAnQhBCAGQQJ0" +
+    "IQYgCEECdCEIIApBAnQhCgJAA0AgCyAATg0BIAEqAgC7IAMqAgC7oiAFKgIAuyAHKgIAu6KgIQ8gCSAPtjgCACABKgIEuyAD" +
+    "KgIEu6IgBSoCBLsgByoCBLuioCEPIAkgD7Y4AgQgASoCCLsgAyoCCLuiIAUqAgi7IAcqAgi7oqAhDyAJIA+2OAIIIAEgAmoh" +
+    "ASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgC0EBaiELDAALCwvRBgQCfwh7BHwCeyACQQJ0IQIgBEECdCEEIAZBAnQh" +
+    "BiAIQQJ0IQggCkECdCEKIAxBAnQhDCAOQQJ0IQ4gEEECdCEQIBJBAnQhEiAUQQJ0IRQgFkECdCEWAkADQCAXIABODQFBACEY" +
+    "AkADQCAYQRBPDQEgASAYav0AAgAhJSADIBhqICX9X/1eICUgJf0NCAkKCwwNDg8AAQIDBAUGB/1f/V79DQABAgMEBQYHEBES" +
+    "ExQVFhf9CwIAIAUgGGr9AAIAISUgByAYav0AAgAhJiAl/V8gJv1f/fABIRkgJSAl/Q0ICQoLDA0ODwABAgMEBQYH/V8gJiAm" +
+    "/Q0ICQoLDA0ODwABAgMEBQYH/V/98AEhGiAJIBhq/QACACElICX9XyAZ/fUBIRsgJSAl/Q0ICQoLDA0ODwABAgMEBQYH/V8g" +
+    "Gv31ASEcIAkgGGr9AAIAISUgCyAYaiAl/V8gG/3xAf1eICUgJf0NCAkKCwwNDg8AAQIDBAUGB/1fIBz98QH9Xv0NAAECAwQF" +
+    "BgcQERITFBUWF/0LAgAgDSAYaiAZIBv98QH9XiAaIBz98QH9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgCSAYav0AAgAhJSAP" +
+    "IBhq/QACACEmICX9XyAm/V/98AEhHSAlICX9DQgJCgsMDQ4PAAECAwQFBgf9XyAmICb9DQgJCgsMDQ4PAAECAwQFBgf9X/3w" +
+    "ASEeIAcgGGr9AAIAISUgHSAl/V/99QEhHyAeICUgJf0NCAkKCwwNDg8AAQIDBAUGB/1f/fUBISAgESAYaiAf/V4gIP1e/Q0A" +
+    "AQIDBAUGBxAREhMUFRYX/QsCACATIBhqIB0gH/3xAf1eIB4gIP3xAf1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAHIBhq/QAC" +
+    "ACElIBUgGGogJf1fIB/98QH9XiAlICX9DQgJCgsMDQ4PAAECAwQFBgf9XyAg/fEB/V79DQABAgMEBQYHEBESExQVFhf9CwIA" +
+    "IBhBEGohGAwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAkgCmohCSALIAxqIQsgDSAOaiENIA8gEGohDyARIBJq" +
+    "IREgEyAUaiETIBUgFmohFSAXQQFqIRcMAAsLC9MBAwJ/AnsBfCACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEK" +
+    "AkADQCALIABODQEgASoCALsgAyoCALuiIAUqAgC7IAcqAgC7oqAhDyAJIA+2OAIAIAEqAgS7IAMqAgS7oiAFKgIEuyAHKgIE" +
+    "u6KgIQ8gCSAPtjgCBCABKgIIuyADKgIIu6IgBSoCCLsgByoCCLuioCEPIAkgD7Y4AgggASACaiEBIAMgBGohAyAFIAZqIQUg" +
+    "ByAIaiEHIAkgCmohCSALQQFqIQsMAAsLC+YIBAJ/BnsDfAh7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQog" +
+    "DEECdCEMIA5BAnQhDiAQQQJ0IRAgEkECdCESIBRBAnQhFCAWQQJ0IRYCQANAIBcgAE4NAUEAIRgCQANAIBhBEE8NASABIBhq" +
+    "/QACACEiIAMgGGr9AAIAISMgIv1fICP9X/3yASEZICIgIv0NCAkKCwwNDg8AAQIDBAUGB/1fICMgI/0NCAkKCwwNDg8AAQID" +
+    "BAUGB/1f/fIBIRogBSAYaiAZ/V4gGv1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAFIBhq/QACACEiIAcgGGr9AAIAISMgCSAY" +
+    "av0AAgAhJCAFIBhqICL9XyAj/V8gJP1f/fIB/fAB/V4gIiAi/Q0ICQoLDA0ODwABAgMEBQYH/V8gIyAj/Q0ICQoLDA0ODwAB" +
+    "AgMEBQYH/V8gJCAk/Q0ICQoLDA0ODwABAgMEBQYH/V/98gH98AH9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgASAYav0AAgAh" +
+    "IiALIBhq/QACACEjICL9XyAj/V/98gEhGyAiICL9DQgJCgsMDQ4PAAECAwQFBgf9XyAjICP9DQgJCgsMDQ4PAAECAwQFBgf9" +
+    "X/3yASEcIA0gGGogG/1eIBz9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgDSAYav0AAgAhIiAHIBhq/QACACEjIA0gGGogIv1f" +
+    "ICP9X/3wAf1eICIgIv0NCAkKCwwNDg8AAQIDBAUGB/1fICMgI/0NCAkKCwwNDg8AAQIDBAUGB/1f/fAB/V79DQABAgMEBQYH" +
+    "EBESExQVFhf9CwIAIA8gGGr9AAIAISIgESAYav0AAgAhIyADIBhq/QACACEkIBMgGGr9AAIAISUgCSAYav0AAgAhJiARIBhq" +
+    "/QACACEnIAsgGGr9AAIAISggEyAYav0AAgAhKSAi/V8gI/1fICT9X/3yASAl/V8gJv1f/fIB/fABICf9XyAo/V/98gEgKf1f" +
+    "/fAB/fMB/fIBIR0gIiAi/Q0ICQoLDA0ODwABAgMEBQYH/V8gIyAj/Q0ICQoLDA0ODwABAgMEBQYH/V8gJCAk/Q0ICQoLDA0O" +
+    "DwABAgMEBQYH/V/98gEgJSAl/Q0ICQoLDA0ODwABAgMEBQYH/V8gJiAm/Q0ICQoLDA0ODwABAgMEBQYH/V/98gH98AEgJyAn" +
+    "/Q0ICQoLDA0ODwABAgMEBQYH/V8gKCAo/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEgKSAp/Q0ICQoLDA0ODwABAgMEBQYH/V/9" +
+    "8AH98wH98gEhHiAVIBhqIB39XiAe/V79DQABAgMEBQYHEBESExQVFhf9CwIAIBhBEGohGAwACwsgASACaiEBIAMgBGohAyAF" +
+    "IAZqIQUgByAIaiEHIAkgCmohCSALIAxqIQsgDSAOaiENIA8gEGohDyARIBJqIREgEyAUaiETIBUgFmohFSAXQQFqIRcMAAsL" +
+    "C88CAwJ/BnsDfCACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKIAxBAnQhDCAOQQJ0IQ4CQANAIA8gAE4NASAB" +
+    "KgIAuyADKgIAu6IhFyAFIBe2OAIAIAcqAgC7IAMqAgC7oiEYIAkgGLY4AgAgCyoCALsgAyoCALuiIRkgDSAZtjgCACABKgIE" +
+    "uyADKgIEu6IhFyAFIBe2OAIEIAcqAgS7IAMqAgS7oiEYIAkgGLY4AgQgCyoCBLsgAyoCBLuiIRkgDSAZtjgCBCABKgIIuyAD" +
+    "KgIIu6IhFyAFIBe2OAIIIAcqAgi7IAMqAgi7oiEYIAkgGLY4AgggCyoCCLsgAyoCCLuiIRkgDSAZtjgCCCABIAJqIQEgAyAE" +
+    "aiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJIAsgDGohCyANIA5qIQ0gD0EBaiEPDAALCwvwAQMCfwJ7AXwgAkECdCECIARBAnQh" +
+    "BCAGQQJ0IQYgCEECdCEIIApBAnQhCiAMQQJ0IQwCQANAIA0gAE4NASADIAEqAgC7tjgCACAFKgIAuyAHKgIAuyAJKgIAu6Kg" +
+    "IREgCyARtjgCACADIAEqAgS7tjgCBCAFKgIEuyAHKgIEuyAJKgIEu6KgIREgCyARtjgCBCADIAEqAgi7tjgCCCAFKgIIuyAH" +
+    "KgIIuyAJKgIIu6KgIREgCyARtjgCCCABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJIAsgDGohCyANQQFqIQ0M" +
+    "AAsLC7ABAwJ/AnsBfCACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQgCQANAIAkgAE4NASABKgIAuyADKgIAuyAFKgIAu6Kg" +
+    "IQ0gByANtjgCACABKgIEuyADKgIEuyAFKgIEu6KgIQ0gByANtjgCBCABKgIIuyADKgIIuyAFKgIIu6KgIQ0gByANtjgCCCAB" +
+    "IAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCUEBaiEJDAALCwvRBgQCfwh7BHwCeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAI" +
+    "QQJ0IQggCkECdCEKIAxBAnQhDCAOQQJ0IQ4gEEECdCEQIBJBAnQhEiAUQQJ0IRQgFkECdCEWAkADQCAXIABODQFBACEYAkAD" +
+    "QCAYQRBPDQEgASAYav0AAgAhJSADIBhqICX9X/1eICUgJf0NCAkKCwwNDg8AAQIDBAUGB/1f/V79DQABAgMEBQYHEBESExQV" +
+    "Fhf9CwIAIAUgGGr9AAIAISUgByAYav0AAgAhJiAl/V8gJv1f/fABIRkgJSAl/Q0ICQoLDA0ODwABAgMEBQYH/V8gJiAm/Q0I" +
+    "CQoLDA0ODwABAgMEBQYH/V/98AEhGiAJIBhq/QACACElICX9XyAZ/fUBIRsgJSAl/Q0ICQoLDA0ODwABAgMEBQYH/V8gGv31" +
+    "ASEcIAkgGGr9AAIAISUgCyAYaiAl/V8gG/3xAf1eICUgJf0NCAkKCwwNDg8AAQIDBAUGB/1fIBz98QH9Xv0NAAECAwQFBgcQ" +
+    "ERITFBUWF/0LAgAgDSAYaiAZIBv98QH9XiAaIBz98QH9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgCSAYav0AAgAhJSAPIBhq" +
+    "/QACACEmICX9XyAm/V/98AEhHSAlICX9DQgJCgsMDQ4PAAECAwQFBgf9XyAmICb9DQgJCgsMDQ4PAAECAwQFBgf9X/3wASEe" +
+    "IAcgGGr9AAIAISUgHSAl/V/99QEhHyAeICUgJf0NCAkKCwwNDg8AAQIDBAUGB/1f/fUBISAgESAYaiAf/V4gIP1e/Q0AAQID" +
+    "BAUGBxAREhMUFRYX/QsCACATIBhqIB0gH/3xAf1eIB4gIP3xAf1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAHIBhq/QACACEl" +
+    "IBUgGGogJf1fIB/98QH9XiAlICX9DQgJCgsMDQ4PAAECAwQFBgf9XyAg/fEB/V79DQABAgMEBQYHEBESExQVFhf9CwIAIBhB" +
+    "EGohGAwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAkgCmohCSALIAxqIQsgDSAOaiENIA8gEGohDyARIBJqIREg" +
+    "EyAUaiETIBUgFmohFSAXQQFqIRcMAAsLC7ABAwJ/AnsBfCACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQgCQANAIAkgAE4N" +
+    "ASABKgIAuyADKgIAuyAFKgIAu6KgIQ0gByANtjgCACABKgIEuyADKgIEuyAFKgIEu6KgIQ0gByANtjgCBCABKgIIuyADKgII" +
+    "uyAFKgIIu6KgIQ0gByANtjgCCCABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCUEBaiEJDAALCwvmCAQCfwZ7A3wIeyAC" +
+    "QQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKIAxBAnQhDCAOQQJ0IQ4gEEECdCEQIBJBAnQhEiAUQQJ0IRQgFkEC" +
+    "dCEWAkADQCAXIABODQFBACEYAkADQCAYQRBPDQEgASAYav0AAgAhIiADIBhq/QACACEjICL9XyAj/V/98gEhGSAiICL9DQgJ" +
+    "CgsMDQ4PAAECAwQFBgf9XyAjICP9DQgJCgsMDQ4PAAECAwQFBgf9X/3yASEaIAUgGGogGf1eIBr9Xv0NAAECAwQFBgcQERIT" +
+    "FBUWF/0LAgAgBSAYav0AAgAhIiAHIBhq/QACACEjIAkgGGr9AAIAISQgBSAYaiAi/V8gI/1fICT9X/3yAf3wAf1eICIgIv0N" +
+    "CAkKCwwNDg8AAQIDBAUGB/1fICMgI/0NCAkKCwwNDg8AAQIDBAUGB/1fICQgJP0NCAkKCwwNDg8AAQIDBAUGB/1f/fIB/fAB" +
+    "/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAEgGGr9AAIAISIgCyAYav0AAgAhIyAi/V8gI/1f/fIBIRsgIiAi/Q0ICQoLDA0O" +
+    "DwABAgMEBQYH/V8gIyAj/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEhHCANIBhqIBv9XiAc/V79DQABAgMEBQYHEBESExQVFhf9" +
+    "CwIAIA0gGGr9AAIAISIgByAYav0AAgAhIyANIBhqICL9XyAj/V/98AH9XiAiICL9DQgJCgsMDQ4PAAECAwQFBgf9XyAjICP9" +
+    "DQgJCgsMDQ4PAAECAwQFBgf9X/3wAf1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAPIBhq/QACACEiIBEgGGr9AAIAISMgAyAY" +
+    "av0AAgAhJCATIBhq/QACACElIAkgGGr9AAIAISYgESAYav0AAgAhJyALIBhq/QACACEoIBMgGGr9AAIAISkgIv1fICP9XyAk" +
+    "/V/98gEgJf1fICb9X/3yAf3wASAn/V8gKP1f/fIBICn9X/3wAf3zAf3yASEdICIgIv0NCAkKCwwNDg8AAQIDBAUGB/1fICMg" +
+    "I/0NCAkKCwwNDg8AAQIDBAUGB/1fICQgJP0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBICUgJf0NCAkKCwwNDg8AAQIDBAUGB/1f" +
+    "ICYgJv0NCAkKCwwNDg8AAQIDBAUGB/1f/fIB/fABICcgJ/0NCAkKCwwNDg8AAQIDBAUGB/1fICggKP0NCAkKCwwNDg8AAQID" +
+    "BAUGB/1f/fIBICkgKf0NCAkKCwwNDg8AAQIDBAUGB/1f/fAB/fMB/fIBIR4gFSAYaiAd/V4gHv1e/Q0AAQIDBAUGBxAREhMU" +
+    "FRYX/QsCACAYQRBqIRgMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgCyAMaiELIA0gDmohDSAPIBBq" +
+    "IQ8gESASaiERIBMgFGohEyAVIBZqIRUgF0EBaiEXDAALCws=",
+  shapes: [
+    {
+      arrays: [
+        { stride: 0, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: false, writes: true },
+        { stride: 0, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: false, writes: true },
+        { stride: 0, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: false, writes: true },
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 0, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 0, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 16, width: 4, reads: false, writes: true },
+        { stride: 16, width: 4, reads: false, writes: true },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 16, width: 4, reads: false, writes: true },
+        { stride: 16, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 0, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: true },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: true },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 0, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 3, width: 3, reads: true, writes: true },
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 0, width: 3, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 3, width: 3, reads: true, writes: true },
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 0, width: 3, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 4, reads: true, writes: true },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 0, width: 4, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 0, width: 3, reads: true, writes: true },
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 0, width: 3, reads: true, writes: true },
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 0, width: 3, reads: true, writes: true },
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: true, writes: true },
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 0, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 0, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 0, width: 3, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: false, writes: true },
+        { stride: 0, width: 3, reads: true, writes: false },
+        { stride: 0, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 0, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 16, width: 4, reads: false, writes: true },
+        { stride: 16, width: 4, reads: false, writes: true },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 16, width: 4, reads: false, writes: true },
+        { stride: 16, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 0, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: true },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: true },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: false, writes: true },
+        { stride: 0, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: false, writes: true },
+        { stride: 0, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: false, writes: true },
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 0, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 0, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 16, width: 4, reads: false, writes: true },
+        { stride: 16, width: 4, reads: false, writes: true },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 16, width: 4, reads: false, writes: true },
+        { stride: 16, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 0, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: true, writes: false },
+        { stride: 3, width: 3, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: true },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: true },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+  ],
+};
+export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer, loops });
 export default cell;

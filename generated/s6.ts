@@ -58,7 +58,7 @@ export const spec = {
     { size: 12, rows: "chunk", kernel: "forward" },
     { size: 4, rows: "chunk", kernel: "forward" },
   ],
-  staging: { fixed: 40, B: 14, TB: 14 },
+  staging: { fixed: 52, B: 60, TB: 60 },
   tape: [
     { name: "dt_pre", shape: [4], size: 4 },
     { name: "dt", shape: [4], size: 4 },
@@ -138,41 +138,53 @@ function forward(
         for (let c = 0; c < 3; c++)
           dt_rowwise_tape[(start * B + r) * 12 + r_1 * 3 + c] = dt_tape[(start * B + r) * 4 + r_1]!;
     }
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 12; i += 4) {
-        {
-          // exp_dt_rowwise_A = exp(dt_rowwise_A)
-          exp_dt_rowwise_A_tape[(start * B + r) * 12 + i] =
-            dt_rowwise_tape[(start * B + r) * 12 + i]! * A[i]!;
-        }
-        {
-          // exp_dt_rowwise_A = exp(dt_rowwise_A)
-          exp_dt_rowwise_A_tape[(start * B + r) * 12 + i + 1] =
-            dt_rowwise_tape[(start * B + r) * 12 + i + 1]! * A[i + 1]!;
-        }
-        {
-          // exp_dt_rowwise_A = exp(dt_rowwise_A)
-          exp_dt_rowwise_A_tape[(start * B + r) * 12 + i + 2] =
-            dt_rowwise_tape[(start * B + r) * 12 + i + 2]! * A[i + 2]!;
-        }
-        {
-          // exp_dt_rowwise_A = exp(dt_rowwise_A)
-          exp_dt_rowwise_A_tape[(start * B + r) * 12 + i + 3] =
-            dt_rowwise_tape[(start * B + r) * 12 + i + 3]! * A[i + 3]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(0, steps * B, dt_rowwise_tape, start * B * 12, A, 0, exp_dt_rowwise_A_tape, start * B * 12)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 12; i += 4) {
+          {
+            // exp_dt_rowwise_A = exp(dt_rowwise_A)
+            exp_dt_rowwise_A_tape[(start * B + r) * 12 + i] =
+              dt_rowwise_tape[(start * B + r) * 12 + i]! * A[i]!;
+          }
+          {
+            // exp_dt_rowwise_A = exp(dt_rowwise_A)
+            exp_dt_rowwise_A_tape[(start * B + r) * 12 + i + 1] =
+              dt_rowwise_tape[(start * B + r) * 12 + i + 1]! * A[i + 1]!;
+          }
+          {
+            // exp_dt_rowwise_A = exp(dt_rowwise_A)
+            exp_dt_rowwise_A_tape[(start * B + r) * 12 + i + 2] =
+              dt_rowwise_tape[(start * B + r) * 12 + i + 2]! * A[i + 2]!;
+          }
+          {
+            // exp_dt_rowwise_A = exp(dt_rowwise_A)
+            exp_dt_rowwise_A_tape[(start * B + r) * 12 + i + 3] =
+              dt_rowwise_tape[(start * B + r) * 12 + i + 3]! * A[i + 3]!;
+          }
         }
       }
     }
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i += 2) {
-        {
-          // dt_x = dt ⊙ x
-          const dt_x_1 = dt_tape[(start * B + r) * 4 + i]! * x[(start * B + r) * 4 + i]!;
-          dt_x[r * 4 + i] = dt_x_1;
-        }
-        {
-          // dt_x = dt ⊙ x
-          const dt_x_1 = dt_tape[(start * B + r) * 4 + i + 1]! * x[(start * B + r) * 4 + i + 1]!;
-          dt_x[r * 4 + i + 1] = dt_x_1;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(1, steps * B, dt_tape, start * B * 4, x, start * B * 4, dt_x, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // dt_x = dt ⊙ x
+            const dt_x_1 = dt_tape[(start * B + r) * 4 + i]! * x[(start * B + r) * 4 + i]!;
+            dt_x[r * 4 + i] = dt_x_1;
+          }
+          {
+            // dt_x = dt ⊙ x
+            const dt_x_1 = dt_tape[(start * B + r) * 4 + i + 1]! * x[(start * B + r) * 4 + i + 1]!;
+            dt_x[r * 4 + i + 1] = dt_x_1;
+          }
         }
       }
     }
@@ -193,17 +205,23 @@ function forward(
       for (let i = 0; i < 3; i++)
         W_C_x_tape[(start * B + r) * 3 + i] = W_dt_W_B_W_C_x[r * 10 + 7 + i]!;
     }
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i += 2) {
-        {
-          // D_skip_x = D_skip ⊙ x
-          const D_skip_x_1 = D_skip[i]! * x[(start * B + r) * 4 + i]!;
-          D_skip_x[r * 4 + i] = D_skip_x_1;
-        }
-        {
-          // D_skip_x = D_skip ⊙ x
-          const D_skip_x_1 = D_skip[i + 1]! * x[(start * B + r) * 4 + i + 1]!;
-          D_skip_x[r * 4 + i + 1] = D_skip_x_1;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(2, steps * B, D_skip, 0, x, start * B * 4, D_skip_x, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // D_skip_x = D_skip ⊙ x
+            const D_skip_x_1 = D_skip[i]! * x[(start * B + r) * 4 + i]!;
+            D_skip_x[r * 4 + i] = D_skip_x_1;
+          }
+          {
+            // D_skip_x = D_skip ⊙ x
+            const D_skip_x_1 = D_skip[i + 1]! * x[(start * B + r) * 4 + i + 1]!;
+            D_skip_x[r * 4 + i + 1] = D_skip_x_1;
+          }
         }
       }
     }
@@ -218,35 +236,44 @@ function forward(
     for (let t = start; t < start + steps; t++) {
       // The step's row in buffers of the chunk's rows.
       const tc = t - start;
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 12; i += 4) {
-          {
-            // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
-            const h =
-              exp_dt_rowwise_A_tape[(t * B + b) * 12 + i]! * h_seq[(t * B + b) * 12 + i]! +
-              dt_x_outer_W_B_x[(tc * B + b) * 12 + i]!;
-            h_seq[((t + 1) * B + b) * 12 + i] = h;
-          }
-          {
-            // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
-            const h =
-              exp_dt_rowwise_A_tape[(t * B + b) * 12 + i + 1]! * h_seq[(t * B + b) * 12 + i + 1]! +
-              dt_x_outer_W_B_x[(tc * B + b) * 12 + i + 1]!;
-            h_seq[((t + 1) * B + b) * 12 + i + 1] = h;
-          }
-          {
-            // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
-            const h =
-              exp_dt_rowwise_A_tape[(t * B + b) * 12 + i + 2]! * h_seq[(t * B + b) * 12 + i + 2]! +
-              dt_x_outer_W_B_x[(tc * B + b) * 12 + i + 2]!;
-            h_seq[((t + 1) * B + b) * 12 + i + 2] = h;
-          }
-          {
-            // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
-            const h =
-              exp_dt_rowwise_A_tape[(t * B + b) * 12 + i + 3]! * h_seq[(t * B + b) * 12 + i + 3]! +
-              dt_x_outer_W_B_x[(tc * B + b) * 12 + i + 3]!;
-            h_seq[((t + 1) * B + b) * 12 + i + 3] = h;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(3, B, exp_dt_rowwise_A_tape, t * B * 12, h_seq, t * B * 12, dt_x_outer_W_B_x, tc * B * 12, h_seq, (t + 1) * B * 12)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 12; i += 4) {
+            {
+              // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
+              const h =
+                exp_dt_rowwise_A_tape[(t * B + b) * 12 + i]! * h_seq[(t * B + b) * 12 + i]! +
+                dt_x_outer_W_B_x[(tc * B + b) * 12 + i]!;
+              h_seq[((t + 1) * B + b) * 12 + i] = h;
+            }
+            {
+              // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
+              const h =
+                exp_dt_rowwise_A_tape[(t * B + b) * 12 + i + 1]! *
+                  h_seq[(t * B + b) * 12 + i + 1]! +
+                dt_x_outer_W_B_x[(tc * B + b) * 12 + i + 1]!;
+              h_seq[((t + 1) * B + b) * 12 + i + 1] = h;
+            }
+            {
+              // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
+              const h =
+                exp_dt_rowwise_A_tape[(t * B + b) * 12 + i + 2]! *
+                  h_seq[(t * B + b) * 12 + i + 2]! +
+                dt_x_outer_W_B_x[(tc * B + b) * 12 + i + 2]!;
+              h_seq[((t + 1) * B + b) * 12 + i + 2] = h;
+            }
+            {
+              // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
+              const h =
+                exp_dt_rowwise_A_tape[(t * B + b) * 12 + i + 3]! *
+                  h_seq[(t * B + b) * 12 + i + 3]! +
+                dt_x_outer_W_B_x[(tc * B + b) * 12 + i + 3]!;
+              h_seq[((t + 1) * B + b) * 12 + i + 3] = h;
+            }
           }
         }
       }
@@ -259,13 +286,19 @@ function forward(
           y_out[(t * B + b) * 4 + r_1] = acc;
         }
       }
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 4; i += 2) {
-          {
-            y_out[(t * B + b) * 4 + i]! += D_skip_x[(tc * B + b) * 4 + i]!;
-          }
-          {
-            y_out[(t * B + b) * 4 + i + 1]! += D_skip_x[(tc * B + b) * 4 + i + 1]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(4, B, y_out, t * B * 4, D_skip_x, tc * B * 4)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 4; i += 2) {
+            {
+              y_out[(t * B + b) * 4 + i]! += D_skip_x[(tc * B + b) * 4 + i]!;
+            }
+            {
+              y_out[(t * B + b) * 4 + i + 1]! += D_skip_x[(tc * B + b) * 4 + i + 1]!;
+            }
           }
         }
       }
@@ -366,39 +399,45 @@ function backward(
             dy_outer_W_C_x[b * 12 + r_1 * 3 + c] =
               dy_out[(t * dy_out_rows + b) * 4 + r_1]! * W_C_x_tape[(t * B + b) * 3 + c]!;
       }
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 12; i += 4) {
-          {
-            // dh = ∂L/∂h, h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
-            const dh_1 = dh_seed[b * 12 + i]! + dy_outer_W_C_x[b * 12 + i]!;
-            dh[(tc * B + b) * 12 + i] = dh_1;
-            // dh_prev = ∂L/∂h_prev
-            const dh_prev = dh_1 * exp_dt_rowwise_A_tape[(t * B + b) * 12 + i]!;
-            dh_back[b * 12 + i] = dh_prev;
-          }
-          {
-            // dh = ∂L/∂h, h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
-            const dh_1 = dh_seed[b * 12 + i + 1]! + dy_outer_W_C_x[b * 12 + i + 1]!;
-            dh[(tc * B + b) * 12 + i + 1] = dh_1;
-            // dh_prev = ∂L/∂h_prev
-            const dh_prev = dh_1 * exp_dt_rowwise_A_tape[(t * B + b) * 12 + i + 1]!;
-            dh_back[b * 12 + i + 1] = dh_prev;
-          }
-          {
-            // dh = ∂L/∂h, h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
-            const dh_1 = dh_seed[b * 12 + i + 2]! + dy_outer_W_C_x[b * 12 + i + 2]!;
-            dh[(tc * B + b) * 12 + i + 2] = dh_1;
-            // dh_prev = ∂L/∂h_prev
-            const dh_prev = dh_1 * exp_dt_rowwise_A_tape[(t * B + b) * 12 + i + 2]!;
-            dh_back[b * 12 + i + 2] = dh_prev;
-          }
-          {
-            // dh = ∂L/∂h, h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
-            const dh_1 = dh_seed[b * 12 + i + 3]! + dy_outer_W_C_x[b * 12 + i + 3]!;
-            dh[(tc * B + b) * 12 + i + 3] = dh_1;
-            // dh_prev = ∂L/∂h_prev
-            const dh_prev = dh_1 * exp_dt_rowwise_A_tape[(t * B + b) * 12 + i + 3]!;
-            dh_back[b * 12 + i + 3] = dh_prev;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(5, B, dh_seed, 0, dy_outer_W_C_x, 0, dh, tc * B * 12, exp_dt_rowwise_A_tape, t * B * 12, dh_back, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 12; i += 4) {
+            {
+              // dh = ∂L/∂h, h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
+              const dh_1 = dh_seed[b * 12 + i]! + dy_outer_W_C_x[b * 12 + i]!;
+              dh[(tc * B + b) * 12 + i] = dh_1;
+              // dh_prev = ∂L/∂h_prev
+              const dh_prev = dh_1 * exp_dt_rowwise_A_tape[(t * B + b) * 12 + i]!;
+              dh_back[b * 12 + i] = dh_prev;
+            }
+            {
+              // dh = ∂L/∂h, h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
+              const dh_1 = dh_seed[b * 12 + i + 1]! + dy_outer_W_C_x[b * 12 + i + 1]!;
+              dh[(tc * B + b) * 12 + i + 1] = dh_1;
+              // dh_prev = ∂L/∂h_prev
+              const dh_prev = dh_1 * exp_dt_rowwise_A_tape[(t * B + b) * 12 + i + 1]!;
+              dh_back[b * 12 + i + 1] = dh_prev;
+            }
+            {
+              // dh = ∂L/∂h, h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
+              const dh_1 = dh_seed[b * 12 + i + 2]! + dy_outer_W_C_x[b * 12 + i + 2]!;
+              dh[(tc * B + b) * 12 + i + 2] = dh_1;
+              // dh_prev = ∂L/∂h_prev
+              const dh_prev = dh_1 * exp_dt_rowwise_A_tape[(t * B + b) * 12 + i + 2]!;
+              dh_back[b * 12 + i + 2] = dh_prev;
+            }
+            {
+              // dh = ∂L/∂h, h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
+              const dh_1 = dh_seed[b * 12 + i + 3]! + dy_outer_W_C_x[b * 12 + i + 3]!;
+              dh[(tc * B + b) * 12 + i + 3] = dh_1;
+              // dh_prev = ∂L/∂h_prev
+              const dh_prev = dh_1 * exp_dt_rowwise_A_tape[(t * B + b) * 12 + i + 3]!;
+              dh_back[b * 12 + i + 3] = dh_prev;
+            }
           }
         }
       }
@@ -415,23 +454,29 @@ function backward(
       dh_back = dh_was;
     }
     // Param gradients, for the chunk's steps at once.
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i += 2) {
-        {
-          // x, read once for the statements below
-          const x_1 = x[(start * B + r) * 4 + i]!;
-          // dt_x = dt ⊙ x
-          const dt_x_1 = dt_tape[(start * B + r) * 4 + i]! * x_1;
-          dt_x[r * 4 + i] = dt_x_1;
-          dD_skip[i]! += dy_out[(start * dy_out_rows + r) * 4 + i]! * x_1;
-        }
-        {
-          // x, read once for the statements below
-          const x_1 = x[(start * B + r) * 4 + i + 1]!;
-          // dt_x = dt ⊙ x
-          const dt_x_1 = dt_tape[(start * B + r) * 4 + i + 1]! * x_1;
-          dt_x[r * 4 + i + 1] = dt_x_1;
-          dD_skip[i + 1]! += dy_out[(start * dy_out_rows + r) * 4 + i + 1]! * x_1;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(6, steps * B, x, start * B * 4, dt_tape, start * B * 4, dt_x, 0, dD_skip, 0, dy_out, start * dy_out_rows * 4)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // x, read once for the statements below
+            const x_1 = x[(start * B + r) * 4 + i]!;
+            // dt_x = dt ⊙ x
+            const dt_x_1 = dt_tape[(start * B + r) * 4 + i]! * x_1;
+            dt_x[r * 4 + i] = dt_x_1;
+            dD_skip[i]! += dy_out[(start * dy_out_rows + r) * 4 + i]! * x_1;
+          }
+          {
+            // x, read once for the statements below
+            const x_1 = x[(start * B + r) * 4 + i + 1]!;
+            // dt_x = dt ⊙ x
+            const dt_x_1 = dt_tape[(start * B + r) * 4 + i + 1]! * x_1;
+            dt_x[r * 4 + i + 1] = dt_x_1;
+            dD_skip[i + 1]! += dy_out[(start * dy_out_rows + r) * 4 + i + 1]! * x_1;
+          }
         }
       }
     }
@@ -458,63 +503,75 @@ function backward(
     }
     // dW_B = ∂L/∂W_B
     mm.tn(steps * B, 3, 4, d_W_B_x, 0, 3, x, start * B * 4, 4, dW_B, 0, 1); // dW_B += Σ_m d_W_B_x[m] ⊗ x[m], for all steps * B rows
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 12; i += 4) {
-        {
-          // dh_h_prev_exp_dt_rowwise_A = dh_h_prev ⊙ exp_dt_rowwise_A
-          const dh_h_prev_exp_dt_rowwise_A_1 =
-            dh[r * 12 + i]! *
-            h_seq[(start * B + r) * 12 + i]! *
-            exp_dt_rowwise_A_tape[(start * B + r) * 12 + i]!;
-          dh_h_prev_exp_dt_rowwise_A[r * 12 + i] = dh_h_prev_exp_dt_rowwise_A_1;
-          dA_log[i]! +=
-            -(dh_h_prev_exp_dt_rowwise_A_1 * dt_rowwise_tape[(start * B + r) * 12 + i]!) *
-            A_pre[i]!;
-        }
-        {
-          // dh_h_prev_exp_dt_rowwise_A = dh_h_prev ⊙ exp_dt_rowwise_A
-          const dh_h_prev_exp_dt_rowwise_A_1 =
-            dh[r * 12 + i + 1]! *
-            h_seq[(start * B + r) * 12 + i + 1]! *
-            exp_dt_rowwise_A_tape[(start * B + r) * 12 + i + 1]!;
-          dh_h_prev_exp_dt_rowwise_A[r * 12 + i + 1] = dh_h_prev_exp_dt_rowwise_A_1;
-          dA_log[i + 1]! +=
-            -(dh_h_prev_exp_dt_rowwise_A_1 * dt_rowwise_tape[(start * B + r) * 12 + i + 1]!) *
-            A_pre[i + 1]!;
-        }
-        {
-          // dh_h_prev_exp_dt_rowwise_A = dh_h_prev ⊙ exp_dt_rowwise_A
-          const dh_h_prev_exp_dt_rowwise_A_1 =
-            dh[r * 12 + i + 2]! *
-            h_seq[(start * B + r) * 12 + i + 2]! *
-            exp_dt_rowwise_A_tape[(start * B + r) * 12 + i + 2]!;
-          dh_h_prev_exp_dt_rowwise_A[r * 12 + i + 2] = dh_h_prev_exp_dt_rowwise_A_1;
-          dA_log[i + 2]! +=
-            -(dh_h_prev_exp_dt_rowwise_A_1 * dt_rowwise_tape[(start * B + r) * 12 + i + 2]!) *
-            A_pre[i + 2]!;
-        }
-        {
-          // dh_h_prev_exp_dt_rowwise_A = dh_h_prev ⊙ exp_dt_rowwise_A
-          const dh_h_prev_exp_dt_rowwise_A_1 =
-            dh[r * 12 + i + 3]! *
-            h_seq[(start * B + r) * 12 + i + 3]! *
-            exp_dt_rowwise_A_tape[(start * B + r) * 12 + i + 3]!;
-          dh_h_prev_exp_dt_rowwise_A[r * 12 + i + 3] = dh_h_prev_exp_dt_rowwise_A_1;
-          dA_log[i + 3]! +=
-            -(dh_h_prev_exp_dt_rowwise_A_1 * dt_rowwise_tape[(start * B + r) * 12 + i + 3]!) *
-            A_pre[i + 3]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(7, steps * B, dh, 0, h_seq, start * B * 12, exp_dt_rowwise_A_tape, start * B * 12, dh_h_prev_exp_dt_rowwise_A, 0, dA_log, 0, dt_rowwise_tape, start * B * 12, A_pre, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 12; i += 4) {
+          {
+            // dh_h_prev_exp_dt_rowwise_A = dh_h_prev ⊙ exp_dt_rowwise_A
+            const dh_h_prev_exp_dt_rowwise_A_1 =
+              dh[r * 12 + i]! *
+              h_seq[(start * B + r) * 12 + i]! *
+              exp_dt_rowwise_A_tape[(start * B + r) * 12 + i]!;
+            dh_h_prev_exp_dt_rowwise_A[r * 12 + i] = dh_h_prev_exp_dt_rowwise_A_1;
+            dA_log[i]! +=
+              -(dh_h_prev_exp_dt_rowwise_A_1 * dt_rowwise_tape[(start * B + r) * 12 + i]!) *
+              A_pre[i]!;
+          }
+          {
+            // dh_h_prev_exp_dt_rowwise_A = dh_h_prev ⊙ exp_dt_rowwise_A
+            const dh_h_prev_exp_dt_rowwise_A_1 =
+              dh[r * 12 + i + 1]! *
+              h_seq[(start * B + r) * 12 + i + 1]! *
+              exp_dt_rowwise_A_tape[(start * B + r) * 12 + i + 1]!;
+            dh_h_prev_exp_dt_rowwise_A[r * 12 + i + 1] = dh_h_prev_exp_dt_rowwise_A_1;
+            dA_log[i + 1]! +=
+              -(dh_h_prev_exp_dt_rowwise_A_1 * dt_rowwise_tape[(start * B + r) * 12 + i + 1]!) *
+              A_pre[i + 1]!;
+          }
+          {
+            // dh_h_prev_exp_dt_rowwise_A = dh_h_prev ⊙ exp_dt_rowwise_A
+            const dh_h_prev_exp_dt_rowwise_A_1 =
+              dh[r * 12 + i + 2]! *
+              h_seq[(start * B + r) * 12 + i + 2]! *
+              exp_dt_rowwise_A_tape[(start * B + r) * 12 + i + 2]!;
+            dh_h_prev_exp_dt_rowwise_A[r * 12 + i + 2] = dh_h_prev_exp_dt_rowwise_A_1;
+            dA_log[i + 2]! +=
+              -(dh_h_prev_exp_dt_rowwise_A_1 * dt_rowwise_tape[(start * B + r) * 12 + i + 2]!) *
+              A_pre[i + 2]!;
+          }
+          {
+            // dh_h_prev_exp_dt_rowwise_A = dh_h_prev ⊙ exp_dt_rowwise_A
+            const dh_h_prev_exp_dt_rowwise_A_1 =
+              dh[r * 12 + i + 3]! *
+              h_seq[(start * B + r) * 12 + i + 3]! *
+              exp_dt_rowwise_A_tape[(start * B + r) * 12 + i + 3]!;
+            dh_h_prev_exp_dt_rowwise_A[r * 12 + i + 3] = dh_h_prev_exp_dt_rowwise_A_1;
+            dA_log[i + 3]! +=
+              -(dh_h_prev_exp_dt_rowwise_A_1 * dt_rowwise_tape[(start * B + r) * 12 + i + 3]!) *
+              A_pre[i + 3]!;
+          }
         }
       }
     }
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i += 2) {
-        {
-          // sigmoid_dt_pre = sigmoid(dt_pre)
-          sigmoid_dt_pre[r * 4 + i] = dt_pre_tape[(start * B + r) * 4 + i]!;
-        }
-        {
-          // sigmoid_dt_pre = sigmoid(dt_pre)
-          sigmoid_dt_pre[r * 4 + i + 1] = dt_pre_tape[(start * B + r) * 4 + i + 1]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(8, steps * B, dt_pre_tape, start * B * 4, sigmoid_dt_pre, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // sigmoid_dt_pre = sigmoid(dt_pre)
+            sigmoid_dt_pre[r * 4 + i] = dt_pre_tape[(start * B + r) * 4 + i]!;
+          }
+          {
+            // sigmoid_dt_pre = sigmoid(dt_pre)
+            sigmoid_dt_pre[r * 4 + i + 1] = dt_pre_tape[(start * B + r) * 4 + i + 1]!;
+          }
         }
       }
     }
@@ -538,25 +595,31 @@ function backward(
         sum_axis_ddt_rowwise[r * 4 + o] = acc;
       }
     }
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i += 2) {
-        {
-          // ddt_pre = ∂L/∂(W_dt·x + b_dt)   s6.cell:20
-          const ddt_pre_1 =
-            (dh_W_B_x[r * 4 + i]! * x[(start * B + r) * 4 + i]! +
-              sum_axis_ddt_rowwise[r * 4 + i]!) *
-            sigmoid_dt_pre[r * 4 + i]!;
-          ddt_pre[r * 4 + i] = ddt_pre_1;
-          db_dt[i]! += ddt_pre_1;
-        }
-        {
-          // ddt_pre = ∂L/∂(W_dt·x + b_dt)   s6.cell:20
-          const ddt_pre_1 =
-            (dh_W_B_x[r * 4 + i + 1]! * x[(start * B + r) * 4 + i + 1]! +
-              sum_axis_ddt_rowwise[r * 4 + i + 1]!) *
-            sigmoid_dt_pre[r * 4 + i + 1]!;
-          ddt_pre[r * 4 + i + 1] = ddt_pre_1;
-          db_dt[i + 1]! += ddt_pre_1;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(9, steps * B, dh_W_B_x, 0, x, start * B * 4, sum_axis_ddt_rowwise, 0, sigmoid_dt_pre, 0, ddt_pre, 0, db_dt, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // ddt_pre = ∂L/∂(W_dt·x + b_dt)   s6.cell:20
+            const ddt_pre_1 =
+              (dh_W_B_x[r * 4 + i]! * x[(start * B + r) * 4 + i]! +
+                sum_axis_ddt_rowwise[r * 4 + i]!) *
+              sigmoid_dt_pre[r * 4 + i]!;
+            ddt_pre[r * 4 + i] = ddt_pre_1;
+            db_dt[i]! += ddt_pre_1;
+          }
+          {
+            // ddt_pre = ∂L/∂(W_dt·x + b_dt)   s6.cell:20
+            const ddt_pre_1 =
+              (dh_W_B_x[r * 4 + i + 1]! * x[(start * B + r) * 4 + i + 1]! +
+                sum_axis_ddt_rowwise[r * 4 + i + 1]!) *
+              sigmoid_dt_pre[r * 4 + i + 1]!;
+            ddt_pre[r * 4 + i + 1] = ddt_pre_1;
+            db_dt[i + 1]! += ddt_pre_1;
+          }
         }
       }
     }
@@ -564,17 +627,23 @@ function backward(
     mm.tn(steps * B, 4, 4, ddt_pre, 0, 4, x, start * B * 4, 4, dW_dt, 0, 1); // dW_dt += Σ_m ddt_pre[m] ⊗ x[m], for all steps * B rows
     // Input gradients, for the chunk's steps at once, when asked for.
     if (inputGrads) {
-      for (let r = 0; r < steps * B; r++) {
-        for (let i = 0; i < 4; i += 2) {
-          {
-            // dy_D_skip = dy ⊙ D_skip
-            const dy_D_skip = dy_out[(start * dy_out_rows + r) * 4 + i]! * D_skip[i]!;
-            dx[(start * B + r) * 4 + i] = dy_D_skip;
-          }
-          {
-            // dy_D_skip = dy ⊙ D_skip
-            const dy_D_skip = dy_out[(start * dy_out_rows + r) * 4 + i + 1]! * D_skip[i + 1]!;
-            dx[(start * B + r) * 4 + i + 1] = dy_D_skip;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(10, steps * B, dy_out, start * dy_out_rows * 4, D_skip, 0, dx, start * B * 4)
+      ) {
+        for (let r = 0; r < steps * B; r++) {
+          for (let i = 0; i < 4; i += 2) {
+            {
+              // dy_D_skip = dy ⊙ D_skip
+              const dy_D_skip = dy_out[(start * dy_out_rows + r) * 4 + i]! * D_skip[i]!;
+              dx[(start * B + r) * 4 + i] = dy_D_skip;
+            }
+            {
+              // dy_D_skip = dy ⊙ D_skip
+              const dy_D_skip = dy_out[(start * dy_out_rows + r) * 4 + i + 1]! * D_skip[i + 1]!;
+              dx[(start * B + r) * 4 + i + 1] = dy_D_skip;
+            }
           }
         }
       }
@@ -587,35 +656,48 @@ function backward(
           dh_W_B_x[r * 4 + r_1] = acc;
         }
       }
-      for (let r = 0; r < steps * B; r++) {
-        for (let i = 0; i < 4; i += 2) {
-          {
-            dx[(start * B + r) * 4 + i]! +=
-              dh_W_B_x[r * 4 + i]! * dt_tape[(start * B + r) * 4 + i]!;
-            // sigmoid_dt_pre = sigmoid(dt_pre)
-            sigmoid_dt_pre[r * 4 + i] = dt_pre_tape[(start * B + r) * 4 + i]!;
-          }
-          {
-            dx[(start * B + r) * 4 + i + 1]! +=
-              dh_W_B_x[r * 4 + i + 1]! * dt_tape[(start * B + r) * 4 + i + 1]!;
-            // sigmoid_dt_pre = sigmoid(dt_pre)
-            sigmoid_dt_pre[r * 4 + i + 1] = dt_pre_tape[(start * B + r) * 4 + i + 1]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(11, steps * B, dx, start * B * 4, dh_W_B_x, 0, dt_tape, start * B * 4, dt_pre_tape, start * B * 4, sigmoid_dt_pre, 0)
+      ) {
+        for (let r = 0; r < steps * B; r++) {
+          for (let i = 0; i < 4; i += 2) {
+            {
+              dx[(start * B + r) * 4 + i]! +=
+                dh_W_B_x[r * 4 + i]! * dt_tape[(start * B + r) * 4 + i]!;
+              // sigmoid_dt_pre = sigmoid(dt_pre)
+              sigmoid_dt_pre[r * 4 + i] = dt_pre_tape[(start * B + r) * 4 + i]!;
+            }
+            {
+              dx[(start * B + r) * 4 + i + 1]! +=
+                dh_W_B_x[r * 4 + i + 1]! * dt_tape[(start * B + r) * 4 + i + 1]!;
+              // sigmoid_dt_pre = sigmoid(dt_pre)
+              sigmoid_dt_pre[r * 4 + i + 1] = dt_pre_tape[(start * B + r) * 4 + i + 1]!;
+            }
           }
         }
       }
       // sigmoid_dt_pre = σ(…), for all T * B rows
       mm.sigmoid(steps * B * 4, sigmoid_dt_pre, 0, sigmoid_dt_pre, 0);
-      for (let r = 0; r < steps * B; r++) {
-        for (let i = 0; i < 4; i += 2) {
-          {
-            // dt_x = dt ⊙ x
-            const dt_x_1 = dt_tape[(start * B + r) * 4 + i]! * x[(start * B + r) * 4 + i]!;
-            dt_x[r * 4 + i] = dt_x_1;
-          }
-          {
-            // dt_x = dt ⊙ x
-            const dt_x_1 = dt_tape[(start * B + r) * 4 + i + 1]! * x[(start * B + r) * 4 + i + 1]!;
-            dt_x[r * 4 + i + 1] = dt_x_1;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(12, steps * B, dt_tape, start * B * 4, x, start * B * 4, dt_x, 0)
+      ) {
+        for (let r = 0; r < steps * B; r++) {
+          for (let i = 0; i < 4; i += 2) {
+            {
+              // dt_x = dt ⊙ x
+              const dt_x_1 = dt_tape[(start * B + r) * 4 + i]! * x[(start * B + r) * 4 + i]!;
+              dt_x[r * 4 + i] = dt_x_1;
+            }
+            {
+              // dt_x = dt ⊙ x
+              const dt_x_1 =
+                dt_tape[(start * B + r) * 4 + i + 1]! * x[(start * B + r) * 4 + i + 1]!;
+              dt_x[r * 4 + i + 1] = dt_x_1;
+            }
           }
         }
       }
@@ -740,23 +822,29 @@ function step(
     for (let r_1 = 0; r_1 < 4; r_1++)
       for (let c = 0; c < 3; c++) dt_rowwise[b * 12 + r_1 * 3 + c] = dt[b * 4 + r_1]!;
   }
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 12; i += 4) {
-      {
-        // exp_dt_rowwise_A = exp(dt_rowwise_A)
-        exp_dt_rowwise_A[b * 12 + i] = dt_rowwise[b * 12 + i]! * A[i]!;
-      }
-      {
-        // exp_dt_rowwise_A = exp(dt_rowwise_A)
-        exp_dt_rowwise_A[b * 12 + i + 1] = dt_rowwise[b * 12 + i + 1]! * A[i + 1]!;
-      }
-      {
-        // exp_dt_rowwise_A = exp(dt_rowwise_A)
-        exp_dt_rowwise_A[b * 12 + i + 2] = dt_rowwise[b * 12 + i + 2]! * A[i + 2]!;
-      }
-      {
-        // exp_dt_rowwise_A = exp(dt_rowwise_A)
-        exp_dt_rowwise_A[b * 12 + i + 3] = dt_rowwise[b * 12 + i + 3]! * A[i + 3]!;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(13, B, dt_rowwise, 0, A, 0, exp_dt_rowwise_A, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 12; i += 4) {
+        {
+          // exp_dt_rowwise_A = exp(dt_rowwise_A)
+          exp_dt_rowwise_A[b * 12 + i] = dt_rowwise[b * 12 + i]! * A[i]!;
+        }
+        {
+          // exp_dt_rowwise_A = exp(dt_rowwise_A)
+          exp_dt_rowwise_A[b * 12 + i + 1] = dt_rowwise[b * 12 + i + 1]! * A[i + 1]!;
+        }
+        {
+          // exp_dt_rowwise_A = exp(dt_rowwise_A)
+          exp_dt_rowwise_A[b * 12 + i + 2] = dt_rowwise[b * 12 + i + 2]! * A[i + 2]!;
+        }
+        {
+          // exp_dt_rowwise_A = exp(dt_rowwise_A)
+          exp_dt_rowwise_A[b * 12 + i + 3] = dt_rowwise[b * 12 + i + 3]! * A[i + 3]!;
+        }
       }
     }
   }
@@ -787,34 +875,40 @@ function step(
         dt_x_outer_W_B_x[b * 12 + r_1 * 3 + c] =
           dt_x[b * 4 + r_1]! * W_dt_W_B_W_C_x[b * 10 + 4 + c]!;
   }
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 12; i += 4) {
-      {
-        // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
-        const h =
-          exp_dt_rowwise_A[b * 12 + i]! * h_seq[b * 12 + i]! + dt_x_outer_W_B_x[b * 12 + i]!;
-        h_next[b * 12 + i] = h;
-      }
-      {
-        // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
-        const h =
-          exp_dt_rowwise_A[b * 12 + i + 1]! * h_seq[b * 12 + i + 1]! +
-          dt_x_outer_W_B_x[b * 12 + i + 1]!;
-        h_next[b * 12 + i + 1] = h;
-      }
-      {
-        // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
-        const h =
-          exp_dt_rowwise_A[b * 12 + i + 2]! * h_seq[b * 12 + i + 2]! +
-          dt_x_outer_W_B_x[b * 12 + i + 2]!;
-        h_next[b * 12 + i + 2] = h;
-      }
-      {
-        // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
-        const h =
-          exp_dt_rowwise_A[b * 12 + i + 3]! * h_seq[b * 12 + i + 3]! +
-          dt_x_outer_W_B_x[b * 12 + i + 3]!;
-        h_next[b * 12 + i + 3] = h;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(14, B, exp_dt_rowwise_A, 0, h_seq, 0, dt_x_outer_W_B_x, 0, h_next, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 12; i += 4) {
+        {
+          // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
+          const h =
+            exp_dt_rowwise_A[b * 12 + i]! * h_seq[b * 12 + i]! + dt_x_outer_W_B_x[b * 12 + i]!;
+          h_next[b * 12 + i] = h;
+        }
+        {
+          // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
+          const h =
+            exp_dt_rowwise_A[b * 12 + i + 1]! * h_seq[b * 12 + i + 1]! +
+            dt_x_outer_W_B_x[b * 12 + i + 1]!;
+          h_next[b * 12 + i + 1] = h;
+        }
+        {
+          // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
+          const h =
+            exp_dt_rowwise_A[b * 12 + i + 2]! * h_seq[b * 12 + i + 2]! +
+            dt_x_outer_W_B_x[b * 12 + i + 2]!;
+          h_next[b * 12 + i + 2] = h;
+        }
+        {
+          // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
+          const h =
+            exp_dt_rowwise_A[b * 12 + i + 3]! * h_seq[b * 12 + i + 3]! +
+            dt_x_outer_W_B_x[b * 12 + i + 3]!;
+          h_next[b * 12 + i + 3] = h;
+        }
       }
     }
   }
@@ -827,17 +921,23 @@ function step(
       y_out[b * 4 + r_1] = acc;
     }
   }
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 4; i += 2) {
-      {
-        // D_skip_x = D_skip ⊙ x
-        const D_skip_x = D_skip[i]! * x[b * 4 + i]!;
-        y_out[b * 4 + i]! += D_skip_x;
-      }
-      {
-        // D_skip_x = D_skip ⊙ x
-        const D_skip_x = D_skip[i + 1]! * x[b * 4 + i + 1]!;
-        y_out[b * 4 + i + 1]! += D_skip_x;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(15, B, D_skip, 0, x, 0, y_out, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 4; i += 2) {
+        {
+          // D_skip_x = D_skip ⊙ x
+          const D_skip_x = D_skip[i]! * x[b * 4 + i]!;
+          y_out[b * 4 + i]! += D_skip_x;
+        }
+        {
+          // D_skip_x = D_skip ⊙ x
+          const D_skip_x = D_skip[i + 1]! * x[b * 4 + i + 1]!;
+          y_out[b * 4 + i + 1]! += D_skip_x;
+        }
       }
     }
   }
@@ -912,37 +1012,49 @@ function infer(
       for (let r_1 = 0; r_1 < 4; r_1++)
         for (let c = 0; c < 3; c++) dt_rowwise[r * 12 + r_1 * 3 + c] = dt[r * 4 + r_1]!;
     }
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 12; i += 4) {
-        {
-          // exp_dt_rowwise_A = exp(dt_rowwise_A)
-          exp_dt_rowwise_A_steps[r * 12 + i] = dt_rowwise[r * 12 + i]! * A[i]!;
-        }
-        {
-          // exp_dt_rowwise_A = exp(dt_rowwise_A)
-          exp_dt_rowwise_A_steps[r * 12 + i + 1] = dt_rowwise[r * 12 + i + 1]! * A[i + 1]!;
-        }
-        {
-          // exp_dt_rowwise_A = exp(dt_rowwise_A)
-          exp_dt_rowwise_A_steps[r * 12 + i + 2] = dt_rowwise[r * 12 + i + 2]! * A[i + 2]!;
-        }
-        {
-          // exp_dt_rowwise_A = exp(dt_rowwise_A)
-          exp_dt_rowwise_A_steps[r * 12 + i + 3] = dt_rowwise[r * 12 + i + 3]! * A[i + 3]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(16, steps * B, dt_rowwise, 0, A, 0, exp_dt_rowwise_A_steps, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 12; i += 4) {
+          {
+            // exp_dt_rowwise_A = exp(dt_rowwise_A)
+            exp_dt_rowwise_A_steps[r * 12 + i] = dt_rowwise[r * 12 + i]! * A[i]!;
+          }
+          {
+            // exp_dt_rowwise_A = exp(dt_rowwise_A)
+            exp_dt_rowwise_A_steps[r * 12 + i + 1] = dt_rowwise[r * 12 + i + 1]! * A[i + 1]!;
+          }
+          {
+            // exp_dt_rowwise_A = exp(dt_rowwise_A)
+            exp_dt_rowwise_A_steps[r * 12 + i + 2] = dt_rowwise[r * 12 + i + 2]! * A[i + 2]!;
+          }
+          {
+            // exp_dt_rowwise_A = exp(dt_rowwise_A)
+            exp_dt_rowwise_A_steps[r * 12 + i + 3] = dt_rowwise[r * 12 + i + 3]! * A[i + 3]!;
+          }
         }
       }
     }
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i += 2) {
-        {
-          // dt_x = dt ⊙ x
-          const dt_x_1 = dt[r * 4 + i]! * x[(start * B + r) * 4 + i]!;
-          dt_x[r * 4 + i] = dt_x_1;
-        }
-        {
-          // dt_x = dt ⊙ x
-          const dt_x_1 = dt[r * 4 + i + 1]! * x[(start * B + r) * 4 + i + 1]!;
-          dt_x[r * 4 + i + 1] = dt_x_1;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(17, steps * B, dt, 0, x, start * B * 4, dt_x, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // dt_x = dt ⊙ x
+            const dt_x_1 = dt[r * 4 + i]! * x[(start * B + r) * 4 + i]!;
+            dt_x[r * 4 + i] = dt_x_1;
+          }
+          {
+            // dt_x = dt ⊙ x
+            const dt_x_1 = dt[r * 4 + i + 1]! * x[(start * B + r) * 4 + i + 1]!;
+            dt_x[r * 4 + i + 1] = dt_x_1;
+          }
         }
       }
     }
@@ -953,70 +1065,88 @@ function infer(
           dt_x_outer_W_B_x[r * 12 + r_1 * 3 + c] =
             dt_x[r * 4 + r_1]! * W_dt_W_B_W_C_x[r * 10 + 4 + c]!;
     }
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 4; i += 2) {
-        {
-          // D_skip_x = D_skip ⊙ x
-          const D_skip_x_1 = D_skip[i]! * x[(start * B + r) * 4 + i]!;
-          D_skip_x[r * 4 + i] = D_skip_x_1;
-        }
-        {
-          // D_skip_x = D_skip ⊙ x
-          const D_skip_x_1 = D_skip[i + 1]! * x[(start * B + r) * 4 + i + 1]!;
-          D_skip_x[r * 4 + i + 1] = D_skip_x_1;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(18, steps * B, D_skip, 0, x, start * B * 4, D_skip_x, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 4; i += 2) {
+          {
+            // D_skip_x = D_skip ⊙ x
+            const D_skip_x_1 = D_skip[i]! * x[(start * B + r) * 4 + i]!;
+            D_skip_x[r * 4 + i] = D_skip_x_1;
+          }
+          {
+            // D_skip_x = D_skip ⊙ x
+            const D_skip_x_1 = D_skip[i + 1]! * x[(start * B + r) * 4 + i + 1]!;
+            D_skip_x[r * 4 + i + 1] = D_skip_x_1;
+          }
         }
       }
     }
     // exp_dt_rowwise_A = exp(…), for all T * B rows
     mm.exp(steps * B * 12, exp_dt_rowwise_A_steps, 0, exp_dt_rowwise_A_steps, 0);
-    for (let r = 0; r < steps * B; r++) {
-      for (let i = 0; i < 12; i += 4) {
-        {
-          exp_dt_rowwise_A[r * 12 + i] = exp_dt_rowwise_A_steps[r * 12 + i]!;
-        }
-        {
-          exp_dt_rowwise_A[r * 12 + i + 1] = exp_dt_rowwise_A_steps[r * 12 + i + 1]!;
-        }
-        {
-          exp_dt_rowwise_A[r * 12 + i + 2] = exp_dt_rowwise_A_steps[r * 12 + i + 2]!;
-        }
-        {
-          exp_dt_rowwise_A[r * 12 + i + 3] = exp_dt_rowwise_A_steps[r * 12 + i + 3]!;
+    // As WebAssembly where its arrays allow, else as JavaScript:
+    if (
+      // prettier-ignore
+      !mm.loop(19, steps * B, exp_dt_rowwise_A_steps, 0, exp_dt_rowwise_A, 0)
+    ) {
+      for (let r = 0; r < steps * B; r++) {
+        for (let i = 0; i < 12; i += 4) {
+          {
+            exp_dt_rowwise_A[r * 12 + i] = exp_dt_rowwise_A_steps[r * 12 + i]!;
+          }
+          {
+            exp_dt_rowwise_A[r * 12 + i + 1] = exp_dt_rowwise_A_steps[r * 12 + i + 1]!;
+          }
+          {
+            exp_dt_rowwise_A[r * 12 + i + 2] = exp_dt_rowwise_A_steps[r * 12 + i + 2]!;
+          }
+          {
+            exp_dt_rowwise_A[r * 12 + i + 3] = exp_dt_rowwise_A_steps[r * 12 + i + 3]!;
+          }
         }
       }
     }
     for (let t = start; t < start + steps; t++) {
       // The step's row in buffers of the chunk's rows.
       const tc = t - start;
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 12; i += 4) {
-          {
-            // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
-            const h =
-              exp_dt_rowwise_A[(tc * B + b) * 12 + i]! * h_now[b * 12 + i]! +
-              dt_x_outer_W_B_x[(tc * B + b) * 12 + i]!;
-            h_new[b * 12 + i] = h;
-          }
-          {
-            // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
-            const h =
-              exp_dt_rowwise_A[(tc * B + b) * 12 + i + 1]! * h_now[b * 12 + i + 1]! +
-              dt_x_outer_W_B_x[(tc * B + b) * 12 + i + 1]!;
-            h_new[b * 12 + i + 1] = h;
-          }
-          {
-            // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
-            const h =
-              exp_dt_rowwise_A[(tc * B + b) * 12 + i + 2]! * h_now[b * 12 + i + 2]! +
-              dt_x_outer_W_B_x[(tc * B + b) * 12 + i + 2]!;
-            h_new[b * 12 + i + 2] = h;
-          }
-          {
-            // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
-            const h =
-              exp_dt_rowwise_A[(tc * B + b) * 12 + i + 3]! * h_now[b * 12 + i + 3]! +
-              dt_x_outer_W_B_x[(tc * B + b) * 12 + i + 3]!;
-            h_new[b * 12 + i + 3] = h;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(20, B, exp_dt_rowwise_A, tc * B * 12, h_now, 0, dt_x_outer_W_B_x, tc * B * 12, h_new, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 12; i += 4) {
+            {
+              // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
+              const h =
+                exp_dt_rowwise_A[(tc * B + b) * 12 + i]! * h_now[b * 12 + i]! +
+                dt_x_outer_W_B_x[(tc * B + b) * 12 + i]!;
+              h_new[b * 12 + i] = h;
+            }
+            {
+              // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
+              const h =
+                exp_dt_rowwise_A[(tc * B + b) * 12 + i + 1]! * h_now[b * 12 + i + 1]! +
+                dt_x_outer_W_B_x[(tc * B + b) * 12 + i + 1]!;
+              h_new[b * 12 + i + 1] = h;
+            }
+            {
+              // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
+              const h =
+                exp_dt_rowwise_A[(tc * B + b) * 12 + i + 2]! * h_now[b * 12 + i + 2]! +
+                dt_x_outer_W_B_x[(tc * B + b) * 12 + i + 2]!;
+              h_new[b * 12 + i + 2] = h;
+            }
+            {
+              // h = exp(dt ⊙ A) ⊙ h + outer(dt ⊙ x, W_B·x)   s6.cell:22
+              const h =
+                exp_dt_rowwise_A[(tc * B + b) * 12 + i + 3]! * h_now[b * 12 + i + 3]! +
+                dt_x_outer_W_B_x[(tc * B + b) * 12 + i + 3]!;
+              h_new[b * 12 + i + 3] = h;
+            }
           }
         }
       }
@@ -1029,13 +1159,19 @@ function infer(
           y_out[(t * B + b) * 4 + r_1] = acc;
         }
       }
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 4; i += 2) {
-          {
-            y_out[(t * B + b) * 4 + i]! += D_skip_x[(tc * B + b) * 4 + i]!;
-          }
-          {
-            y_out[(t * B + b) * 4 + i + 1]! += D_skip_x[(tc * B + b) * 4 + i + 1]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(21, B, y_out, t * B * 4, D_skip_x, tc * B * 4)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 4; i += 2) {
+            {
+              y_out[(t * B + b) * 4 + i]! += D_skip_x[(tc * B + b) * 4 + i]!;
+            }
+            {
+              y_out[(t * B + b) * 4 + i + 1]! += D_skip_x[(tc * B + b) * 4 + i + 1]!;
+            }
           }
         }
       }
@@ -1060,5 +1196,285 @@ function infer(
   }
 }
 
-export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer });
+/** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
+export const loops = {
+  wasm:
+    "AGFzbQEAAAABTwZgB39/f39/f38AYAl/f39/f39/f38AYAV/f39/fwBgC39/f39/f39/f39/AGAPf39/f39/f39/f39/f39/" +
+    "AGANf39/f39/f39/f39/fwACDwEDZW52Bm1lbW9yeQIAAQMXFgAAAAECAwMEAgUAAwAAAQAAAAACAQIHvQEWBWxvb3AwAAAF" +
+    "bG9vcDEAAQVsb29wMgACBWxvb3AzAAMFbG9vcDQABAVsb29wNQAFBWxvb3A2AAYFbG9vcDcABwVsb29wOAAIBWxvb3A5AAkG" +
+    "bG9vcDEwAAoGbG9vcDExAAsGbG9vcDEyAAwGbG9vcDEzAA0GbG9vcDE0AA4GbG9vcDE1AA8GbG9vcDE2ABAGbG9vcDE3ABEG" +
+    "bG9vcDE4ABIGbG9vcDE5ABMGbG9vcDIwABQGbG9vcDIxABUK0C0W0wECAn8CeyACQQJ0IQIgBEECdCEEIAZBAnQhBgJAA0Ag" +
+    "ByAATg0BQQAhCAJAA0AgCEEwTw0BIAEgCGr9AAIAIQkgAyAIav0AAgAhCiAFIAhqIAn9XyAK/V/98gH9XiAJIAn9DQgJCgsM" +
+    "DQ4PAAECAwQFBgf9XyAKIAr9DQgJCgsMDQ4PAAECAwQFBgf9X/3yAf1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAIQRBqIQgM" +
+    "AAsLIAEgAmohASADIARqIQMgBSAGaiEFIAdBAWohBwwACwsL3wEEAn8CewF8AnsgAkECdCECIARBAnQhBCAGQQJ0IQYCQANA" +
+    "IAcgAE4NAUEAIQgCQANAIAhBEE8NASABIAhq/QACACEMIAMgCGr9AAIAIQ0gDP1fIA39X/3yASEJIAwgDP0NCAkKCwwNDg8A" +
+    "AQIDBAUGB/1fIA0gDf0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBIQogBSAIaiAJ/V4gCv1e/Q0AAQIDBAUGBxAREhMUFRYX/QsC" +
+    "ACAIQRBqIQgMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAdBAWohBwwACwsL3wEEAn8CewF8AnsgAkECdCECIARBAnQhBCAG" +
+    "QQJ0IQYCQANAIAcgAE4NAUEAIQgCQANAIAhBEE8NASABIAhq/QACACEMIAMgCGr9AAIAIQ0gDP1fIA39X/3yASEJIAwgDP0N" +
+    "CAkKCwwNDg8AAQIDBAUGB/1fIA0gDf0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBIQogBSAIaiAJ/V4gCv1e/Q0AAQIDBAUGBxAR" +
+    "EhMUFRYX/QsCACAIQRBqIQgMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAdBAWohBwwACwsLmgIEAn8CewF8A3sgAkECdCEC" +
+    "IARBAnQhBCAGQQJ0IQYgCEECdCEIAkADQCAJIABODQFBACEKAkADQCAKQTBPDQEgASAKav0AAgAhDiADIApq/QACACEPIAUg" +
+    "Cmr9AAIAIRAgDv1fIA/9X/3yASAQ/V/98AEhCyAOIA79DQgJCgsMDQ4PAAECAwQFBgf9XyAPIA/9DQgJCgsMDQ4PAAECAwQF" +
+    "Bgf9X/3yASAQIBD9DQgJCgsMDQ4PAAECAwQFBgf9X/3wASEMIAcgCmogC/1eIAz9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAg" +
+    "CkEQaiEKDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCUEBaiEJDAALCwvFAQICfwJ7IAJBAnQhAiAEQQJ0IQQC" +
+    "QANAIAUgAE4NAUEAIQYCQANAIAZBEE8NASABIAZq/QACACEHIAMgBmr9AAIAIQggASAGaiAH/V8gCP1f/fAB/V4gByAH/Q0I" +
+    "CQoLDA0ODwABAgMEBQYH/V8gCCAI/Q0ICQoLDA0ODwABAgMEBQYH/V/98AH9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgBkEQ" +
+    "aiEGDAALCyABIAJqIQEgAyAEaiEDIAVBAWohBQwACwsL0wIEAn8EewJ8AnsgAkECdCECIARBAnQhBCAGQQJ0IQYgCEECdCEI" +
+    "IApBAnQhCgJAA0AgCyAATg0BQQAhDAJAA0AgDEEwTw0BIAEgDGr9AAIAIRMgAyAMav0AAgAhFCAT/V8gFP1f/fABIQ0gEyAT" +
+    "/Q0ICQoLDA0ODwABAgMEBQYH/V8gFCAU/Q0ICQoLDA0ODwABAgMEBQYH/V/98AEhDiAFIAxqIA39XiAO/V79DQABAgMEBQYH" +
+    "EBESExQVFhf9CwIAIAcgDGr9AAIAIRMgDSAT/V/98gEhDyAOIBMgE/0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBIRAgCSAMaiAP" +
+    "/V4gEP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAMQRBqIQwMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApq" +
+    "IQkgC0EBaiELDAALCwuAAwQCfwR7AnwCeyACQQJ0IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKAkADQCALIABODQFB" +
+    "ACEMAkADQCAMQRBPDQEgASAMav0AAgAhEyAT/V8hDSATIBP9DQgJCgsMDQ4PAAECAwQFBgf9XyEOIAMgDGr9AAIAIRMgE/1f" +
+    "IA398gEhDyATIBP9DQgJCgsMDQ4PAAECAwQFBgf9XyAO/fIBIRAgBSAMaiAP/V4gEP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsC" +
+    "ACAHIAxq/QACACETIAkgDGr9AAIAIRQgByAMaiAT/V8gFP1fIA398gH98AH9XiATIBP9DQgJCgsMDQ4PAAECAwQFBgf9XyAU" +
+    "IBT9DQgJCgsMDQ4PAAECAwQFBgf9XyAO/fIB/fAB/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAxBEGohDAwACwsgASACaiEB" +
+    "IAMgBGohAyAFIAZqIQUgByAIaiEHIAkgCmohCSALQQFqIQsMAAsLC/QDBAJ/AnsBfAN7IAJBAnQhAiAEQQJ0IQQgBkECdCEG" +
+    "IAhBAnQhCCAKQQJ0IQogDEECdCEMIA5BAnQhDgJAA0AgDyAATg0BQQAhEAJAA0AgEEEwTw0BIAEgEGr9AAIAIRQgAyAQav0A" +
+    "AgAhFSAFIBBq/QACACEWIBT9XyAV/V/98gEgFv1f/fIBIREgFCAU/Q0ICQoLDA0ODwABAgMEBQYH/V8gFSAV/Q0ICQoLDA0O" +
+    "DwABAgMEBQYH/V/98gEgFiAW/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEhEiAHIBBqIBH9XiAS/V79DQABAgMEBQYHEBESExQV" +
+    "Fhf9CwIAIAkgEGr9AAIAIRQgCyAQav0AAgAhFSANIBBq/QACACEWIAkgEGogFP1fIBEgFf1f/fIB/e0BIBb9X/3yAf3wAf1e" +
+    "IBQgFP0NCAkKCwwNDg8AAQIDBAUGB/1fIBIgFSAV/Q0ICQoLDA0ODwABAgMEBQYH/V/98gH97QEgFiAW/Q0ICQoLDA0ODwAB" +
+    "AgMEBQYH/V/98gH98AH9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgEEEQaiEQDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAH" +
+    "IAhqIQcgCSAKaiEJIAsgDGohCyANIA5qIQ0gD0EBaiEPDAALCwuYAQICfwF7IAJBAnQhAiAEQQJ0IQQCQANAIAUgAE4NAUEA" +
+    "IQYCQANAIAZBEE8NASABIAZq/QACACEHIAMgBmogB/1f/V4gByAH/Q0ICQoLDA0ODwABAgMEBQYH/V/9Xv0NAAECAwQFBgcQ" +
+    "ERITFBUWF/0LAgAgBkEQaiEGDAALCyABIAJqIQEgAyAEaiEDIAVBAWohBQwACwsLswMEAn8CewF8BHsgAkECdCECIARBAnQh" +
+    "BCAGQQJ0IQYgCEECdCEIIApBAnQhCiAMQQJ0IQwCQANAIA0gAE4NAUEAIQ4CQANAIA5BEE8NASABIA5q/QACACESIAMgDmr9" +
+    "AAIAIRMgBSAOav0AAgAhFCAHIA5q/QACACEVIBL9XyAT/V/98gEgFP1f/fABIBX9X/3yASEPIBIgEv0NCAkKCwwNDg8AAQID" +
+    "BAUGB/1fIBMgE/0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBIBQgFP0NCAkKCwwNDg8AAQIDBAUGB/1f/fABIBUgFf0NCAkKCwwN" +
+    "Dg8AAQIDBAUGB/1f/fIBIRAgCSAOaiAP/V4gEP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACALIA5q/QACACESIAsgDmogEv1f" +
+    "IA/98AH9XiASIBL9DQgJCgsMDQ4PAAECAwQFBgf9XyAQ/fAB/V79DQABAgMEBQYHEBESExQVFhf9CwIAIA5BEGohDgwACwsg" +
+    "ASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAkgCmohCSALIAxqIQsgDUEBaiENDAALCwvfAQQCfwJ7AXwCeyACQQJ0IQIg" +
+    "BEECdCEEIAZBAnQhBgJAA0AgByAATg0BQQAhCAJAA0AgCEEQTw0BIAEgCGr9AAIAIQwgAyAIav0AAgAhDSAM/V8gDf1f/fIB" +
+    "IQkgDCAM/Q0ICQoLDA0ODwABAgMEBQYH/V8gDSAN/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEhCiAFIAhqIAn9XiAK/V79DQAB" +
+    "AgMEBQYHEBESExQVFhf9CwIAIAhBEGohCAwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgB0EBaiEHDAALCwviAgICfwN7IAJB" +
+    "AnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQoCQANAIAsgAE4NAUEAIQwCQANAIAxBEE8NASABIAxq/QACACENIAMg" +
+    "DGr9AAIAIQ4gBSAMav0AAgAhDyABIAxqIA39XyAO/V8gD/1f/fIB/fAB/V4gDSAN/Q0ICQoLDA0ODwABAgMEBQYH/V8gDiAO" +
+    "/Q0ICQoLDA0ODwABAgMEBQYH/V8gDyAP/Q0ICQoLDA0ODwABAgMEBQYH/V/98gH98AH9Xv0NAAECAwQFBgcQERITFBUWF/0L" +
+    "AgAgByAMav0AAgAhDSAJIAxqIA39X/1eIA0gDf0NCAkKCwwNDg8AAQIDBAUGB/1f/V79DQABAgMEBQYHEBESExQVFhf9CwIA" +
+    "IAxBEGohDAwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAkgCmohCSALQQFqIQsMAAsLC98BBAJ/AnsBfAJ7IAJB" +
+    "AnQhAiAEQQJ0IQQgBkECdCEGAkADQCAHIABODQFBACEIAkADQCAIQRBPDQEgASAIav0AAgAhDCADIAhq/QACACENIAz9XyAN" +
+    "/V/98gEhCSAMIAz9DQgJCgsMDQ4PAAECAwQFBgf9XyANIA39DQgJCgsMDQ4PAAECAwQFBgf9X/3yASEKIAUgCGogCf1eIAr9" +
+    "Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgCEEQaiEIDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHQQFqIQcMAAsLC9MBAgJ/" +
+    "AnsgAkECdCECIARBAnQhBCAGQQJ0IQYCQANAIAcgAE4NAUEAIQgCQANAIAhBME8NASABIAhq/QACACEJIAMgCGr9AAIAIQog" +
+    "BSAIaiAJ/V8gCv1f/fIB/V4gCSAJ/Q0ICQoLDA0ODwABAgMEBQYH/V8gCiAK/Q0ICQoLDA0ODwABAgMEBQYH/V/98gH9Xv0N" +
+    "AAECAwQFBgcQERITFBUWF/0LAgAgCEEQaiEIDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHQQFqIQcMAAsLC5oCBAJ/AnsB" +
+    "fAN7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCAJAA0AgCSAATg0BQQAhCgJAA0AgCkEwTw0BIAEgCmr9AAIAIQ4gAyAK" +
+    "av0AAgAhDyAFIApq/QACACEQIA79XyAP/V/98gEgEP1f/fABIQsgDiAO/Q0ICQoLDA0ODwABAgMEBQYH/V8gDyAP/Q0ICQoL" +
+    "DA0ODwABAgMEBQYH/V/98gEgECAQ/Q0ICQoLDA0ODwABAgMEBQYH/V/98AEhDCAHIApqIAv9XiAM/V79DQABAgMEBQYHEBES" +
+    "ExQVFhf9CwIAIApBEGohCgwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAlBAWohCQwACwsLjAIEAn8CewF8Ansg" +
+    "AkECdCECIARBAnQhBCAGQQJ0IQYCQANAIAcgAE4NAUEAIQgCQANAIAhBEE8NASABIAhq/QACACEMIAMgCGr9AAIAIQ0gDP1f" +
+    "IA39X/3yASEJIAwgDP0NCAkKCwwNDg8AAQIDBAUGB/1fIA0gDf0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBIQogBSAIav0AAgAh" +
+    "DCAFIAhqIAz9XyAJ/fAB/V4gDCAM/Q0ICQoLDA0ODwABAgMEBQYH/V8gCv3wAf1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAI" +
+    "QRBqIQgMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAdBAWohBwwACwsL0wECAn8CeyACQQJ0IQIgBEECdCEEIAZBAnQhBgJA" +
+    "A0AgByAATg0BQQAhCAJAA0AgCEEwTw0BIAEgCGr9AAIAIQkgAyAIav0AAgAhCiAFIAhqIAn9XyAK/V/98gH9XiAJIAn9DQgJ" +
+    "CgsMDQ4PAAECAwQFBgf9XyAKIAr9DQgJCgsMDQ4PAAECAwQFBgf9X/3yAf1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAIQRBq" +
+    "IQgMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAdBAWohBwwACwsL3wEEAn8CewF8AnsgAkECdCECIARBAnQhBCAGQQJ0IQYC" +
+    "QANAIAcgAE4NAUEAIQgCQANAIAhBEE8NASABIAhq/QACACEMIAMgCGr9AAIAIQ0gDP1fIA39X/3yASEJIAwgDP0NCAkKCwwN" +
+    "Dg8AAQIDBAUGB/1fIA0gDf0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBIQogBSAIaiAJ/V4gCv1e/Q0AAQIDBAUGBxAREhMUFRYX" +
+    "/QsCACAIQRBqIQgMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAdBAWohBwwACwsL3wEEAn8CewF8AnsgAkECdCECIARBAnQh" +
+    "BCAGQQJ0IQYCQANAIAcgAE4NAUEAIQgCQANAIAhBEE8NASABIAhq/QACACEMIAMgCGr9AAIAIQ0gDP1fIA39X/3yASEJIAwg" +
+    "DP0NCAkKCwwNDg8AAQIDBAUGB/1fIA0gDf0NCAkKCwwNDg8AAQIDBAUGB/1f/fIBIQogBSAIaiAJ/V4gCv1e/Q0AAQIDBAUG" +
+    "BxAREhMUFRYX/QsCACAIQRBqIQgMAAsLIAEgAmohASADIARqIQMgBSAGaiEFIAdBAWohBwwACwsLmAECAn8BeyACQQJ0IQIg" +
+    "BEECdCEEAkADQCAFIABODQFBACEGAkADQCAGQTBPDQEgASAGav0AAgAhByADIAZqIAf9X/1eIAcgB/0NCAkKCwwNDg8AAQID" +
+    "BAUGB/1f/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAZBEGohBgwACwsgASACaiEBIAMgBGohAyAFQQFqIQUMAAsLC5oCBAJ/" +
+    "AnsBfAN7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCAJAA0AgCSAATg0BQQAhCgJAA0AgCkEwTw0BIAEgCmr9AAIAIQ4g" +
+    "AyAKav0AAgAhDyAFIApq/QACACEQIA79XyAP/V/98gEgEP1f/fABIQsgDiAO/Q0ICQoLDA0ODwABAgMEBQYH/V8gDyAP/Q0I" +
+    "CQoLDA0ODwABAgMEBQYH/V/98gEgECAQ/Q0ICQoLDA0ODwABAgMEBQYH/V/98AEhDCAHIApqIAv9XiAM/V79DQABAgMEBQYH" +
+    "EBESExQVFhf9CwIAIApBEGohCgwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAlBAWohCQwACwsLxQECAn8CeyAC" +
+    "QQJ0IQIgBEECdCEEAkADQCAFIABODQFBACEGAkADQCAGQRBPDQEgASAGav0AAgAhByADIAZq/QACACEIIAEgBmogB/1fIAj9" +
+    "X/3wAf1eIAcgB/0NCAkKCwwNDg8AAQIDBAUGB/1fIAggCP0NCAkKCwwNDg8AAQIDBAUGB/1f/fAB/V79DQABAgMEBQYHEBES" +
+    "ExQVFhf9CwIAIAZBEGohBgwACwsgASACaiEBIAMgBGohAyAFQQFqIQUMAAsLCw==",
+  shapes: [
+    {
+      arrays: [
+        { stride: 12, width: 12, reads: true, writes: false },
+        { stride: 0, width: 12, reads: true, writes: false },
+        { stride: 12, width: 12, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 12, width: 12, reads: true, writes: false },
+        { stride: 12, width: 12, reads: true, writes: false },
+        { stride: 12, width: 12, reads: true, writes: false },
+        { stride: 12, width: 12, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: true },
+        { stride: 4, width: 4, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 12, width: 12, reads: true, writes: false },
+        { stride: 12, width: 12, reads: true, writes: false },
+        { stride: 12, width: 12, reads: false, writes: true },
+        { stride: 12, width: 12, reads: true, writes: false },
+        { stride: 12, width: 12, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 0, width: 4, reads: true, writes: true },
+        { stride: 4, width: 4, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 12, width: 12, reads: true, writes: false },
+        { stride: 12, width: 12, reads: true, writes: false },
+        { stride: 12, width: 12, reads: true, writes: false },
+        { stride: 12, width: 12, reads: false, writes: true },
+        { stride: 0, width: 12, reads: true, writes: true },
+        { stride: 12, width: 12, reads: true, writes: false },
+        { stride: 0, width: 12, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 0, width: 4, reads: true, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: true },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 12, width: 12, reads: true, writes: false },
+        { stride: 0, width: 12, reads: true, writes: false },
+        { stride: 12, width: 12, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 12, width: 12, reads: true, writes: false },
+        { stride: 12, width: 12, reads: true, writes: false },
+        { stride: 12, width: 12, reads: true, writes: false },
+        { stride: 12, width: 12, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 12, width: 12, reads: true, writes: false },
+        { stride: 0, width: 12, reads: true, writes: false },
+        { stride: 12, width: 12, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 12, width: 12, reads: true, writes: false },
+        { stride: 12, width: 12, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 12, width: 12, reads: true, writes: false },
+        { stride: 12, width: 12, reads: true, writes: false },
+        { stride: 12, width: 12, reads: true, writes: false },
+        { stride: 12, width: 12, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 4, width: 4, reads: true, writes: true },
+        { stride: 4, width: 4, reads: true, writes: false },
+      ],
+      scalars: 0,
+    },
+  ],
+};
+export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer, loops });
 export default cell;

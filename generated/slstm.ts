@@ -62,7 +62,7 @@ export const spec = {
     { size: 4, rows: "B", kernel: "forward" },
     { size: 4, rows: "B", kernel: "forward" },
   ],
-  staging: { fixed: 64, B: 20, TB: 19 },
+  staging: { fixed: 96, B: 64, TB: 19 },
   tape: [
     { name: "it", shape: [4], size: 4 },
     { name: "o", shape: [4], size: 4 },
@@ -121,69 +121,75 @@ function forward(
       const tc = t - start;
       // Rz_Ri_Rf_Ro_h_prev = Rz_Ri_Rf_Ro·h_prev
       mm.nt(B, 16, 4, h_seq, t * B * 4, 4, Rz_Ri_Rf_Ro, 0, Rz_Ri_Rf_Ro_h_prev, 0, 16, 0); // Rz_Ri_Rf_Ro_h_prev[m] = Rz_Ri_Rf_Ro · h_seq[m], for each of B rows
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 4; i += 2) {
-          {
-            // it = Wi·x + Ri·h + bi   slstm.cell:21
-            const it =
-              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 4 + i]! +
-              Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i]! +
-              bi[i]!;
-            it_tape[(t * B + b) * 4 + i] = it;
-            // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
-            o_tape[(t * B + b) * 4 + i] =
-              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 12 + i]! +
-              Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! +
-              bo[i]!;
-            // ft_plus_m_prev = ft + m_prev
-            const ft_plus_m_prev =
-              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 8 + i]! +
-              Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i]! +
-              bf[i]! +
-              m_seq[(t * B + b) * 4 + i]!;
-            ft_plus_m_prev_tape[(t * B + b) * 4 + i] = ft_plus_m_prev;
-            // m = max(ft + m, it)   slstm.cell:25
-            const m = Math.max(ft_plus_m_prev, it);
-            m_seq[((t + 1) * B + b) * 4 + i] = m;
-            // ig = exp(it - m)   slstm.cell:26
-            ig_fg_tape[(t * B + b) * 8 + i] = it - m;
-            // fg = exp(ft + m[t-1] - m)   slstm.cell:27
-            ig_fg_tape[(t * B + b) * 8 + 4 + i] = ft_plus_m_prev - m;
-            // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-            tanh_zt_tape[(t * B + b) * 4 + i] =
-              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!;
-          }
-          {
-            // it = Wi·x + Ri·h + bi   slstm.cell:21
-            const it =
-              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 4 + i + 1]! +
-              Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i + 1]! +
-              bi[i + 1]!;
-            it_tape[(t * B + b) * 4 + i + 1] = it;
-            // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
-            o_tape[(t * B + b) * 4 + i + 1] =
-              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 12 + i + 1]! +
-              Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i + 1]! +
-              bo[i + 1]!;
-            // ft_plus_m_prev = ft + m_prev
-            const ft_plus_m_prev =
-              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 8 + i + 1]! +
-              Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i + 1]! +
-              bf[i + 1]! +
-              m_seq[(t * B + b) * 4 + i + 1]!;
-            ft_plus_m_prev_tape[(t * B + b) * 4 + i + 1] = ft_plus_m_prev;
-            // m = max(ft + m, it)   slstm.cell:25
-            const m = Math.max(ft_plus_m_prev, it);
-            m_seq[((t + 1) * B + b) * 4 + i + 1] = m;
-            // ig = exp(it - m)   slstm.cell:26
-            ig_fg_tape[(t * B + b) * 8 + i + 1] = it - m;
-            // fg = exp(ft + m[t-1] - m)   slstm.cell:27
-            ig_fg_tape[(t * B + b) * 8 + 4 + i + 1] = ft_plus_m_prev - m;
-            // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-            tanh_zt_tape[(t * B + b) * 4 + i + 1] =
-              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + i + 1]! +
-              Rz_Ri_Rf_Ro_h_prev[b * 16 + i + 1]! +
-              bz[i + 1]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(0, B, Wz_Wi_Wf_Wo_x, tc * B * 16 + 4, Rz_Ri_Rf_Ro_h_prev, 4, bi, 0, it_tape, t * B * 4, Wz_Wi_Wf_Wo_x, tc * B * 16 + 12, Rz_Ri_Rf_Ro_h_prev, 12, bo, 0, o_tape, t * B * 4, Wz_Wi_Wf_Wo_x, tc * B * 16 + 8, Rz_Ri_Rf_Ro_h_prev, 8, bf, 0, m_seq, t * B * 4, ft_plus_m_prev_tape, t * B * 4, m_seq, (t + 1) * B * 4, ig_fg_tape, t * B * 8, ig_fg_tape, t * B * 8 + 4, Wz_Wi_Wf_Wo_x, tc * B * 16, Rz_Ri_Rf_Ro_h_prev, 0, bz, 0, tanh_zt_tape, t * B * 4)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 4; i += 2) {
+            {
+              // it = Wi·x + Ri·h + bi   slstm.cell:21
+              const it =
+                Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 4 + i]! +
+                Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i]! +
+                bi[i]!;
+              it_tape[(t * B + b) * 4 + i] = it;
+              // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
+              o_tape[(t * B + b) * 4 + i] =
+                Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 12 + i]! +
+                Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! +
+                bo[i]!;
+              // ft_plus_m_prev = ft + m_prev
+              const ft_plus_m_prev =
+                Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 8 + i]! +
+                Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i]! +
+                bf[i]! +
+                m_seq[(t * B + b) * 4 + i]!;
+              ft_plus_m_prev_tape[(t * B + b) * 4 + i] = ft_plus_m_prev;
+              // m = max(ft + m, it)   slstm.cell:25
+              const m = Math.max(ft_plus_m_prev, it);
+              m_seq[((t + 1) * B + b) * 4 + i] = m;
+              // ig = exp(it - m)   slstm.cell:26
+              ig_fg_tape[(t * B + b) * 8 + i] = it - m;
+              // fg = exp(ft + m[t-1] - m)   slstm.cell:27
+              ig_fg_tape[(t * B + b) * 8 + 4 + i] = ft_plus_m_prev - m;
+              // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+              tanh_zt_tape[(t * B + b) * 4 + i] =
+                Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!;
+            }
+            {
+              // it = Wi·x + Ri·h + bi   slstm.cell:21
+              const it =
+                Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 4 + i + 1]! +
+                Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i + 1]! +
+                bi[i + 1]!;
+              it_tape[(t * B + b) * 4 + i + 1] = it;
+              // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
+              o_tape[(t * B + b) * 4 + i + 1] =
+                Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 12 + i + 1]! +
+                Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i + 1]! +
+                bo[i + 1]!;
+              // ft_plus_m_prev = ft + m_prev
+              const ft_plus_m_prev =
+                Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 8 + i + 1]! +
+                Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i + 1]! +
+                bf[i + 1]! +
+                m_seq[(t * B + b) * 4 + i + 1]!;
+              ft_plus_m_prev_tape[(t * B + b) * 4 + i + 1] = ft_plus_m_prev;
+              // m = max(ft + m, it)   slstm.cell:25
+              const m = Math.max(ft_plus_m_prev, it);
+              m_seq[((t + 1) * B + b) * 4 + i + 1] = m;
+              // ig = exp(it - m)   slstm.cell:26
+              ig_fg_tape[(t * B + b) * 8 + i + 1] = it - m;
+              // fg = exp(ft + m[t-1] - m)   slstm.cell:27
+              ig_fg_tape[(t * B + b) * 8 + 4 + i + 1] = ft_plus_m_prev - m;
+              // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+              tanh_zt_tape[(t * B + b) * 4 + i + 1] =
+                Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + i + 1]! +
+                Rz_Ri_Rf_Ro_h_prev[b * 16 + i + 1]! +
+                bz[i + 1]!;
+            }
           }
         }
       }
@@ -193,39 +199,45 @@ function forward(
       mm.exp(B * 8, ig_fg_tape, t * B * 8, ig_fg_tape, t * B * 8);
       // tanh_zt = tanh(…), for each of B rows   slstm.cell:28
       mm.tanh(B * 4, tanh_zt_tape, t * B * 4, tanh_zt_tape, t * B * 4);
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 4; i += 2) {
-          {
-            // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-            const c =
-              ig_fg_tape[(t * B + b) * 8 + 4 + i]! * c_seq[(t * B + b) * 4 + i]! +
-              ig_fg_tape[(t * B + b) * 8 + i]! * tanh_zt_tape[(t * B + b) * 4 + i]!;
-            c_seq[((t + 1) * B + b) * 4 + i] = c;
-            // n = fg ⊙ n + ig   slstm.cell:29
-            const n =
-              ig_fg_tape[(t * B + b) * 8 + 4 + i]! * n_seq[(t * B + b) * 4 + i]! +
-              ig_fg_tape[(t * B + b) * 8 + i]!;
-            n_seq[((t + 1) * B + b) * 4 + i] = n;
-            // h = o ⊙ c / n   slstm.cell:30
-            const h = (o_tape[(t * B + b) * 4 + i]! * c) / n;
-            h_seq[((t + 1) * B + b) * 4 + i] = h;
-            h_out[(t * B + b) * 4 + i] = h;
-          }
-          {
-            // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-            const c =
-              ig_fg_tape[(t * B + b) * 8 + 4 + i + 1]! * c_seq[(t * B + b) * 4 + i + 1]! +
-              ig_fg_tape[(t * B + b) * 8 + i + 1]! * tanh_zt_tape[(t * B + b) * 4 + i + 1]!;
-            c_seq[((t + 1) * B + b) * 4 + i + 1] = c;
-            // n = fg ⊙ n + ig   slstm.cell:29
-            const n =
-              ig_fg_tape[(t * B + b) * 8 + 4 + i + 1]! * n_seq[(t * B + b) * 4 + i + 1]! +
-              ig_fg_tape[(t * B + b) * 8 + i + 1]!;
-            n_seq[((t + 1) * B + b) * 4 + i + 1] = n;
-            // h = o ⊙ c / n   slstm.cell:30
-            const h = (o_tape[(t * B + b) * 4 + i + 1]! * c) / n;
-            h_seq[((t + 1) * B + b) * 4 + i + 1] = h;
-            h_out[(t * B + b) * 4 + i + 1] = h;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(1, B, ig_fg_tape, t * B * 8 + 4, c_seq, t * B * 4, ig_fg_tape, t * B * 8, tanh_zt_tape, t * B * 4, c_seq, (t + 1) * B * 4, n_seq, t * B * 4, n_seq, (t + 1) * B * 4, o_tape, t * B * 4, h_seq, (t + 1) * B * 4, h_out, t * B * 4)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 4; i += 2) {
+            {
+              // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+              const c =
+                ig_fg_tape[(t * B + b) * 8 + 4 + i]! * c_seq[(t * B + b) * 4 + i]! +
+                ig_fg_tape[(t * B + b) * 8 + i]! * tanh_zt_tape[(t * B + b) * 4 + i]!;
+              c_seq[((t + 1) * B + b) * 4 + i] = c;
+              // n = fg ⊙ n + ig   slstm.cell:29
+              const n =
+                ig_fg_tape[(t * B + b) * 8 + 4 + i]! * n_seq[(t * B + b) * 4 + i]! +
+                ig_fg_tape[(t * B + b) * 8 + i]!;
+              n_seq[((t + 1) * B + b) * 4 + i] = n;
+              // h = o ⊙ c / n   slstm.cell:30
+              const h = (o_tape[(t * B + b) * 4 + i]! * c) / n;
+              h_seq[((t + 1) * B + b) * 4 + i] = h;
+              h_out[(t * B + b) * 4 + i] = h;
+            }
+            {
+              // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+              const c =
+                ig_fg_tape[(t * B + b) * 8 + 4 + i + 1]! * c_seq[(t * B + b) * 4 + i + 1]! +
+                ig_fg_tape[(t * B + b) * 8 + i + 1]! * tanh_zt_tape[(t * B + b) * 4 + i + 1]!;
+              c_seq[((t + 1) * B + b) * 4 + i + 1] = c;
+              // n = fg ⊙ n + ig   slstm.cell:29
+              const n =
+                ig_fg_tape[(t * B + b) * 8 + 4 + i + 1]! * n_seq[(t * B + b) * 4 + i + 1]! +
+                ig_fg_tape[(t * B + b) * 8 + i + 1]!;
+              n_seq[((t + 1) * B + b) * 4 + i + 1] = n;
+              // h = o ⊙ c / n   slstm.cell:30
+              const h = (o_tape[(t * B + b) * 4 + i + 1]! * c) / n;
+              h_seq[((t + 1) * B + b) * 4 + i + 1] = h;
+              h_out[(t * B + b) * 4 + i + 1] = h;
+            }
           }
         }
       }
@@ -559,55 +571,64 @@ function step(
   mm.nt(B, 16, 3, x, 0, 3, Wz_Wi_Wf_Wo, 0, Wz_Wi_Wf_Wo_x, 0, 16, 0); // Wz_Wi_Wf_Wo_x[m] = Wz_Wi_Wf_Wo · x[m], for each of B rows
   // Rz_Ri_Rf_Ro_h_prev = Rz_Ri_Rf_Ro·h_prev
   mm.nt(B, 16, 4, h_seq, 0, 4, Rz_Ri_Rf_Ro, 0, Rz_Ri_Rf_Ro_h_prev, 0, 16, 0); // Rz_Ri_Rf_Ro_h_prev[m] = Rz_Ri_Rf_Ro · h_seq[m], for each of B rows
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 4; i += 2) {
-      {
-        // it = Wi·x + Ri·h + bi   slstm.cell:21
-        const it = Wz_Wi_Wf_Wo_x[b * 16 + 4 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i]! + bi[i]!;
-        // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
-        o[b * 4 + i] =
-          Wz_Wi_Wf_Wo_x[b * 16 + 12 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! + bo[i]!;
-        // ft_plus_m_prev = ft + m_prev
-        const ft_plus_m_prev =
-          Wz_Wi_Wf_Wo_x[b * 16 + 8 + i]! +
-          Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i]! +
-          bf[i]! +
-          m_seq[b * 4 + i]!;
-        // m = max(ft + m, it)   slstm.cell:25
-        const m = Math.max(ft_plus_m_prev, it);
-        m_next[b * 4 + i] = m;
-        // ig = exp(it - m)   slstm.cell:26
-        ig_fg[b * 8 + i] = it - m;
-        // fg = exp(ft + m[t-1] - m)   slstm.cell:27
-        ig_fg[b * 8 + 4 + i] = ft_plus_m_prev - m;
-        // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-        tanh_zt[b * 4 + i] = Wz_Wi_Wf_Wo_x[b * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!;
-      }
-      {
-        // it = Wi·x + Ri·h + bi   slstm.cell:21
-        const it =
-          Wz_Wi_Wf_Wo_x[b * 16 + 4 + i + 1]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i + 1]! + bi[i + 1]!;
-        // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
-        o[b * 4 + i + 1] =
-          Wz_Wi_Wf_Wo_x[b * 16 + 12 + i + 1]! +
-          Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i + 1]! +
-          bo[i + 1]!;
-        // ft_plus_m_prev = ft + m_prev
-        const ft_plus_m_prev =
-          Wz_Wi_Wf_Wo_x[b * 16 + 8 + i + 1]! +
-          Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i + 1]! +
-          bf[i + 1]! +
-          m_seq[b * 4 + i + 1]!;
-        // m = max(ft + m, it)   slstm.cell:25
-        const m = Math.max(ft_plus_m_prev, it);
-        m_next[b * 4 + i + 1] = m;
-        // ig = exp(it - m)   slstm.cell:26
-        ig_fg[b * 8 + i + 1] = it - m;
-        // fg = exp(ft + m[t-1] - m)   slstm.cell:27
-        ig_fg[b * 8 + 4 + i + 1] = ft_plus_m_prev - m;
-        // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-        tanh_zt[b * 4 + i + 1] =
-          Wz_Wi_Wf_Wo_x[b * 16 + i + 1]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i + 1]! + bz[i + 1]!;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(2, B, Wz_Wi_Wf_Wo_x, 4, Rz_Ri_Rf_Ro_h_prev, 4, bi, 0, Wz_Wi_Wf_Wo_x, 12, Rz_Ri_Rf_Ro_h_prev, 12, bo, 0, o, 0, Wz_Wi_Wf_Wo_x, 8, Rz_Ri_Rf_Ro_h_prev, 8, bf, 0, m_seq, 0, m_next, 0, ig_fg, 0, ig_fg, 4, Wz_Wi_Wf_Wo_x, 0, Rz_Ri_Rf_Ro_h_prev, 0, bz, 0, tanh_zt, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 4; i += 2) {
+        {
+          // it = Wi·x + Ri·h + bi   slstm.cell:21
+          const it = Wz_Wi_Wf_Wo_x[b * 16 + 4 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i]! + bi[i]!;
+          // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
+          o[b * 4 + i] =
+            Wz_Wi_Wf_Wo_x[b * 16 + 12 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! + bo[i]!;
+          // ft_plus_m_prev = ft + m_prev
+          const ft_plus_m_prev =
+            Wz_Wi_Wf_Wo_x[b * 16 + 8 + i]! +
+            Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i]! +
+            bf[i]! +
+            m_seq[b * 4 + i]!;
+          // m = max(ft + m, it)   slstm.cell:25
+          const m = Math.max(ft_plus_m_prev, it);
+          m_next[b * 4 + i] = m;
+          // ig = exp(it - m)   slstm.cell:26
+          ig_fg[b * 8 + i] = it - m;
+          // fg = exp(ft + m[t-1] - m)   slstm.cell:27
+          ig_fg[b * 8 + 4 + i] = ft_plus_m_prev - m;
+          // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+          tanh_zt[b * 4 + i] =
+            Wz_Wi_Wf_Wo_x[b * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!;
+        }
+        {
+          // it = Wi·x + Ri·h + bi   slstm.cell:21
+          const it =
+            Wz_Wi_Wf_Wo_x[b * 16 + 4 + i + 1]! +
+            Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i + 1]! +
+            bi[i + 1]!;
+          // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
+          o[b * 4 + i + 1] =
+            Wz_Wi_Wf_Wo_x[b * 16 + 12 + i + 1]! +
+            Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i + 1]! +
+            bo[i + 1]!;
+          // ft_plus_m_prev = ft + m_prev
+          const ft_plus_m_prev =
+            Wz_Wi_Wf_Wo_x[b * 16 + 8 + i + 1]! +
+            Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i + 1]! +
+            bf[i + 1]! +
+            m_seq[b * 4 + i + 1]!;
+          // m = max(ft + m, it)   slstm.cell:25
+          const m = Math.max(ft_plus_m_prev, it);
+          m_next[b * 4 + i + 1] = m;
+          // ig = exp(it - m)   slstm.cell:26
+          ig_fg[b * 8 + i + 1] = it - m;
+          // fg = exp(ft + m[t-1] - m)   slstm.cell:27
+          ig_fg[b * 8 + 4 + i + 1] = ft_plus_m_prev - m;
+          // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+          tanh_zt[b * 4 + i + 1] =
+            Wz_Wi_Wf_Wo_x[b * 16 + i + 1]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i + 1]! + bz[i + 1]!;
+        }
       }
     }
   }
@@ -617,34 +638,40 @@ function step(
   mm.exp(B * 8, ig_fg, 0, ig_fg, 0);
   // tanh_zt = tanh(…), for each of B rows   slstm.cell:28
   mm.tanh(B * 4, tanh_zt, 0, tanh_zt, 0);
-  for (let b = 0; b < B; b++) {
-    for (let i = 0; i < 4; i += 2) {
-      {
-        // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-        const c =
-          ig_fg[b * 8 + 4 + i]! * c_seq[b * 4 + i]! + ig_fg[b * 8 + i]! * tanh_zt[b * 4 + i]!;
-        c_next[b * 4 + i] = c;
-        // n = fg ⊙ n + ig   slstm.cell:29
-        const n = ig_fg[b * 8 + 4 + i]! * n_seq[b * 4 + i]! + ig_fg[b * 8 + i]!;
-        n_next[b * 4 + i] = n;
-        // h = o ⊙ c / n   slstm.cell:30
-        const h = (o[b * 4 + i]! * c) / n;
-        h_next[b * 4 + i] = h;
-        h_out[b * 4 + i] = h;
-      }
-      {
-        // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-        const c =
-          ig_fg[b * 8 + 4 + i + 1]! * c_seq[b * 4 + i + 1]! +
-          ig_fg[b * 8 + i + 1]! * tanh_zt[b * 4 + i + 1]!;
-        c_next[b * 4 + i + 1] = c;
-        // n = fg ⊙ n + ig   slstm.cell:29
-        const n = ig_fg[b * 8 + 4 + i + 1]! * n_seq[b * 4 + i + 1]! + ig_fg[b * 8 + i + 1]!;
-        n_next[b * 4 + i + 1] = n;
-        // h = o ⊙ c / n   slstm.cell:30
-        const h = (o[b * 4 + i + 1]! * c) / n;
-        h_next[b * 4 + i + 1] = h;
-        h_out[b * 4 + i + 1] = h;
+  // As WebAssembly where its arrays allow, else as JavaScript:
+  if (
+    // prettier-ignore
+    !mm.loop(3, B, ig_fg, 4, c_seq, 0, ig_fg, 0, tanh_zt, 0, c_next, 0, n_seq, 0, n_next, 0, o, 0, h_next, 0, h_out, 0)
+  ) {
+    for (let b = 0; b < B; b++) {
+      for (let i = 0; i < 4; i += 2) {
+        {
+          // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+          const c =
+            ig_fg[b * 8 + 4 + i]! * c_seq[b * 4 + i]! + ig_fg[b * 8 + i]! * tanh_zt[b * 4 + i]!;
+          c_next[b * 4 + i] = c;
+          // n = fg ⊙ n + ig   slstm.cell:29
+          const n = ig_fg[b * 8 + 4 + i]! * n_seq[b * 4 + i]! + ig_fg[b * 8 + i]!;
+          n_next[b * 4 + i] = n;
+          // h = o ⊙ c / n   slstm.cell:30
+          const h = (o[b * 4 + i]! * c) / n;
+          h_next[b * 4 + i] = h;
+          h_out[b * 4 + i] = h;
+        }
+        {
+          // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+          const c =
+            ig_fg[b * 8 + 4 + i + 1]! * c_seq[b * 4 + i + 1]! +
+            ig_fg[b * 8 + i + 1]! * tanh_zt[b * 4 + i + 1]!;
+          c_next[b * 4 + i + 1] = c;
+          // n = fg ⊙ n + ig   slstm.cell:29
+          const n = ig_fg[b * 8 + 4 + i + 1]! * n_seq[b * 4 + i + 1]! + ig_fg[b * 8 + i + 1]!;
+          n_next[b * 4 + i + 1] = n;
+          // h = o ⊙ c / n   slstm.cell:30
+          const h = (o[b * 4 + i + 1]! * c) / n;
+          h_next[b * 4 + i + 1] = h;
+          h_out[b * 4 + i + 1] = h;
+        }
       }
     }
   }
@@ -718,65 +745,71 @@ function infer(
       const tc = t - start;
       // Rz_Ri_Rf_Ro_h_prev = Rz_Ri_Rf_Ro·h_prev
       mm.nt(B, 16, 4, h_now, 0, 4, Rz_Ri_Rf_Ro, 0, Rz_Ri_Rf_Ro_h_prev, 0, 16, 0); // Rz_Ri_Rf_Ro_h_prev[m] = Rz_Ri_Rf_Ro · h_now[m], for each of B rows
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 4; i += 2) {
-          {
-            // it = Wi·x + Ri·h + bi   slstm.cell:21
-            const it =
-              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 4 + i]! +
-              Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i]! +
-              bi[i]!;
-            // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
-            o[b * 4 + i] =
-              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 12 + i]! +
-              Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! +
-              bo[i]!;
-            // ft_plus_m_prev = ft + m_prev
-            const ft_plus_m_prev =
-              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 8 + i]! +
-              Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i]! +
-              bf[i]! +
-              m_now[b * 4 + i]!;
-            // m = max(ft + m, it)   slstm.cell:25
-            const m = Math.max(ft_plus_m_prev, it);
-            m_new[b * 4 + i] = m;
-            // ig = exp(it - m)   slstm.cell:26
-            ig_fg[b * 8 + i] = it - m;
-            // fg = exp(ft + m[t-1] - m)   slstm.cell:27
-            ig_fg[b * 8 + 4 + i] = ft_plus_m_prev - m;
-            // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-            tanh_zt[b * 4 + i] =
-              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!;
-          }
-          {
-            // it = Wi·x + Ri·h + bi   slstm.cell:21
-            const it =
-              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 4 + i + 1]! +
-              Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i + 1]! +
-              bi[i + 1]!;
-            // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
-            o[b * 4 + i + 1] =
-              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 12 + i + 1]! +
-              Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i + 1]! +
-              bo[i + 1]!;
-            // ft_plus_m_prev = ft + m_prev
-            const ft_plus_m_prev =
-              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 8 + i + 1]! +
-              Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i + 1]! +
-              bf[i + 1]! +
-              m_now[b * 4 + i + 1]!;
-            // m = max(ft + m, it)   slstm.cell:25
-            const m = Math.max(ft_plus_m_prev, it);
-            m_new[b * 4 + i + 1] = m;
-            // ig = exp(it - m)   slstm.cell:26
-            ig_fg[b * 8 + i + 1] = it - m;
-            // fg = exp(ft + m[t-1] - m)   slstm.cell:27
-            ig_fg[b * 8 + 4 + i + 1] = ft_plus_m_prev - m;
-            // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-            tanh_zt[b * 4 + i + 1] =
-              Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + i + 1]! +
-              Rz_Ri_Rf_Ro_h_prev[b * 16 + i + 1]! +
-              bz[i + 1]!;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(4, B, Wz_Wi_Wf_Wo_x, tc * B * 16 + 4, Rz_Ri_Rf_Ro_h_prev, 4, bi, 0, Wz_Wi_Wf_Wo_x, tc * B * 16 + 12, Rz_Ri_Rf_Ro_h_prev, 12, bo, 0, o, 0, Wz_Wi_Wf_Wo_x, tc * B * 16 + 8, Rz_Ri_Rf_Ro_h_prev, 8, bf, 0, m_now, 0, m_new, 0, ig_fg, 0, ig_fg, 4, Wz_Wi_Wf_Wo_x, tc * B * 16, Rz_Ri_Rf_Ro_h_prev, 0, bz, 0, tanh_zt, 0)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 4; i += 2) {
+            {
+              // it = Wi·x + Ri·h + bi   slstm.cell:21
+              const it =
+                Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 4 + i]! +
+                Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i]! +
+                bi[i]!;
+              // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
+              o[b * 4 + i] =
+                Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 12 + i]! +
+                Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i]! +
+                bo[i]!;
+              // ft_plus_m_prev = ft + m_prev
+              const ft_plus_m_prev =
+                Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 8 + i]! +
+                Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i]! +
+                bf[i]! +
+                m_now[b * 4 + i]!;
+              // m = max(ft + m, it)   slstm.cell:25
+              const m = Math.max(ft_plus_m_prev, it);
+              m_new[b * 4 + i] = m;
+              // ig = exp(it - m)   slstm.cell:26
+              ig_fg[b * 8 + i] = it - m;
+              // fg = exp(ft + m[t-1] - m)   slstm.cell:27
+              ig_fg[b * 8 + 4 + i] = ft_plus_m_prev - m;
+              // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+              tanh_zt[b * 4 + i] =
+                Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + i]! + Rz_Ri_Rf_Ro_h_prev[b * 16 + i]! + bz[i]!;
+            }
+            {
+              // it = Wi·x + Ri·h + bi   slstm.cell:21
+              const it =
+                Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 4 + i + 1]! +
+                Rz_Ri_Rf_Ro_h_prev[b * 16 + 4 + i + 1]! +
+                bi[i + 1]!;
+              // o = σ(Wo·x + Ro·h + bo)   slstm.cell:23
+              o[b * 4 + i + 1] =
+                Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 12 + i + 1]! +
+                Rz_Ri_Rf_Ro_h_prev[b * 16 + 12 + i + 1]! +
+                bo[i + 1]!;
+              // ft_plus_m_prev = ft + m_prev
+              const ft_plus_m_prev =
+                Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + 8 + i + 1]! +
+                Rz_Ri_Rf_Ro_h_prev[b * 16 + 8 + i + 1]! +
+                bf[i + 1]! +
+                m_now[b * 4 + i + 1]!;
+              // m = max(ft + m, it)   slstm.cell:25
+              const m = Math.max(ft_plus_m_prev, it);
+              m_new[b * 4 + i + 1] = m;
+              // ig = exp(it - m)   slstm.cell:26
+              ig_fg[b * 8 + i + 1] = it - m;
+              // fg = exp(ft + m[t-1] - m)   slstm.cell:27
+              ig_fg[b * 8 + 4 + i + 1] = ft_plus_m_prev - m;
+              // tanh_zt = tanh(zt), in c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+              tanh_zt[b * 4 + i + 1] =
+                Wz_Wi_Wf_Wo_x[(tc * B + b) * 16 + i + 1]! +
+                Rz_Ri_Rf_Ro_h_prev[b * 16 + i + 1]! +
+                bz[i + 1]!;
+            }
           }
         }
       }
@@ -786,34 +819,40 @@ function infer(
       mm.exp(B * 8, ig_fg, 0, ig_fg, 0);
       // tanh_zt = tanh(…), for each of B rows   slstm.cell:28
       mm.tanh(B * 4, tanh_zt, 0, tanh_zt, 0);
-      for (let b = 0; b < B; b++) {
-        for (let i = 0; i < 4; i += 2) {
-          {
-            // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-            const c =
-              ig_fg[b * 8 + 4 + i]! * c_now[b * 4 + i]! + ig_fg[b * 8 + i]! * tanh_zt[b * 4 + i]!;
-            c_new[b * 4 + i] = c;
-            // n = fg ⊙ n + ig   slstm.cell:29
-            const n = ig_fg[b * 8 + 4 + i]! * n_now[b * 4 + i]! + ig_fg[b * 8 + i]!;
-            n_new[b * 4 + i] = n;
-            // h = o ⊙ c / n   slstm.cell:30
-            const h = (o[b * 4 + i]! * c) / n;
-            h_new[b * 4 + i] = h;
-            h_out[(t * B + b) * 4 + i] = h;
-          }
-          {
-            // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
-            const c =
-              ig_fg[b * 8 + 4 + i + 1]! * c_now[b * 4 + i + 1]! +
-              ig_fg[b * 8 + i + 1]! * tanh_zt[b * 4 + i + 1]!;
-            c_new[b * 4 + i + 1] = c;
-            // n = fg ⊙ n + ig   slstm.cell:29
-            const n = ig_fg[b * 8 + 4 + i + 1]! * n_now[b * 4 + i + 1]! + ig_fg[b * 8 + i + 1]!;
-            n_new[b * 4 + i + 1] = n;
-            // h = o ⊙ c / n   slstm.cell:30
-            const h = (o[b * 4 + i + 1]! * c) / n;
-            h_new[b * 4 + i + 1] = h;
-            h_out[(t * B + b) * 4 + i + 1] = h;
+      // As WebAssembly where its arrays allow, else as JavaScript:
+      if (
+        // prettier-ignore
+        !mm.loop(5, B, ig_fg, 4, c_now, 0, ig_fg, 0, tanh_zt, 0, c_new, 0, n_now, 0, n_new, 0, o, 0, h_new, 0, h_out, t * B * 4)
+      ) {
+        for (let b = 0; b < B; b++) {
+          for (let i = 0; i < 4; i += 2) {
+            {
+              // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+              const c =
+                ig_fg[b * 8 + 4 + i]! * c_now[b * 4 + i]! + ig_fg[b * 8 + i]! * tanh_zt[b * 4 + i]!;
+              c_new[b * 4 + i] = c;
+              // n = fg ⊙ n + ig   slstm.cell:29
+              const n = ig_fg[b * 8 + 4 + i]! * n_now[b * 4 + i]! + ig_fg[b * 8 + i]!;
+              n_new[b * 4 + i] = n;
+              // h = o ⊙ c / n   slstm.cell:30
+              const h = (o[b * 4 + i]! * c) / n;
+              h_new[b * 4 + i] = h;
+              h_out[(t * B + b) * 4 + i] = h;
+            }
+            {
+              // c = fg ⊙ c + ig ⊙ tanh(zt)   slstm.cell:28
+              const c =
+                ig_fg[b * 8 + 4 + i + 1]! * c_now[b * 4 + i + 1]! +
+                ig_fg[b * 8 + i + 1]! * tanh_zt[b * 4 + i + 1]!;
+              c_new[b * 4 + i + 1] = c;
+              // n = fg ⊙ n + ig   slstm.cell:29
+              const n = ig_fg[b * 8 + 4 + i + 1]! * n_now[b * 4 + i + 1]! + ig_fg[b * 8 + i + 1]!;
+              n_new[b * 4 + i + 1] = n;
+              // h = o ⊙ c / n   slstm.cell:30
+              const h = (o[b * 4 + i + 1]! * c) / n;
+              h_new[b * 4 + i + 1] = h;
+              h_out[(t * B + b) * 4 + i + 1] = h;
+            }
           }
         }
       }
@@ -859,5 +898,207 @@ function infer(
   }
 }
 
-export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer });
+/** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
+export const loops = {
+  wasm:
+    "AGFzbQEAAAABbQNgKX9/f39/f39/f39/f39/f39/f39/f39/f39/f39/f39/f39/f39/f39/AGAVf39/f39/f39/f39/f39/" +
+    "f39/f39/AGAlf39/f39/f39/f39/f39/f39/f39/f39/f39/f39/f39/f39/fwACDwEDZW52Bm1lbW9yeQIAAQMHBgABAgEC" +
+    "AQcxBgVsb29wMAAABWxvb3AxAAEFbG9vcDIAAgVsb29wMwADBWxvb3A0AAQFbG9vcDUABQr7KgaeCQQCfwZ7A3wEeyACQQJ0" +
+    "IQIgBEECdCEEIAZBAnQhBiAIQQJ0IQggCkECdCEKIAxBAnQhDCAOQQJ0IQ4gEEECdCEQIBJBAnQhEiAUQQJ0IRQgFkECdCEW" +
+    "IBhBAnQhGCAaQQJ0IRogHEECdCEcIB5BAnQhHiAgQQJ0ISAgIkECdCEiICRBAnQhJCAmQQJ0ISYgKEECdCEoAkADQCApIABO" +
+    "DQFBACEqAkADQCAqQRBPDQEgASAqav0AAgAhNCADICpq/QACACE1IAUgKmr9AAIAITYgNP1fIDX9X/3wASA2/V/98AEhKyA0" +
+    "IDT9DQgJCgsMDQ4PAAECAwQFBgf9XyA1IDX9DQgJCgsMDQ4PAAECAwQFBgf9X/3wASA2IDb9DQgJCgsMDQ4PAAECAwQFBgf9" +
+    "X/3wASEsIAcgKmogK/1eICz9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgCSAqav0AAgAhNCALICpq/QACACE1IA0gKmr9AAIA" +
+    "ITYgDyAqaiA0/V8gNf1f/fABIDb9X/3wAf1eIDQgNP0NCAkKCwwNDg8AAQIDBAUGB/1fIDUgNf0NCAkKCwwNDg8AAQIDBAUG" +
+    "B/1f/fABIDYgNv0NCAkKCwwNDg8AAQIDBAUGB/1f/fAB/V79DQABAgMEBQYHEBESExQVFhf9CwIAIBEgKmr9AAIAITQgEyAq" +
+    "av0AAgAhNSAVICpq/QACACE2IBcgKmr9AAIAITcgNP1fIDX9X/3wASA2/V/98AEgN/1f/fABIS0gNCA0/Q0ICQoLDA0ODwAB" +
+    "AgMEBQYH/V8gNSA1/Q0ICQoLDA0ODwABAgMEBQYH/V/98AEgNiA2/Q0ICQoLDA0ODwABAgMEBQYH/V/98AEgNyA3/Q0ICQoL" +
+    "DA0ODwABAgMEBQYH/V/98AEhLiAZICpqIC39XiAu/V79DQABAgMEBQYHEBESExQVFhf9CwIAIC0gK/31ASEvIC4gLP31ASEw" +
+    "IBsgKmogL/1eIDD9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgHSAqaiArIC/98QH9XiAsIDD98QH9Xv0NAAECAwQFBgcQERIT" +
+    "FBUWF/0LAgAgHyAqaiAtIC/98QH9XiAuIDD98QH9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgISAqav0AAgAhNCAjICpq/QAC" +
+    "ACE1ICUgKmr9AAIAITYgJyAqaiA0/V8gNf1f/fABIDb9X/3wAf1eIDQgNP0NCAkKCwwNDg8AAQIDBAUGB/1fIDUgNf0NCAkK" +
+    "CwwNDg8AAQIDBAUGB/1f/fABIDYgNv0NCAkKCwwNDg8AAQIDBAUGB/1f/fAB/V79DQABAgMEBQYHEBESExQVFhf9CwIAICpB" +
+    "EGohKgwACwsgASACaiEBIAMgBGohAyAFIAZqIQUgByAIaiEHIAkgCmohCSALIAxqIQsgDSAOaiENIA8gEGohDyARIBJqIREg" +
+    "EyAUaiETIBUgFmohFSAXIBhqIRcgGSAaaiEZIBsgHGohGyAdIB5qIR0gHyAgaiEfICEgImohISAjICRqISMgJSAmaiElICcg" +
+    "KGohJyApQQFqISkMAAsLC8gFBAJ/BnsDfAR7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQogDEECdCEMIA5B" +
+    "AnQhDiAQQQJ0IRAgEkECdCESIBRBAnQhFAJAA0AgFSAATg0BQQAhFgJAA0AgFkEQTw0BIAEgFmr9AAIAISAgAyAWav0AAgAh" +
+    "ISAFIBZq/QACACEiIAcgFmr9AAIAISMgIP1fICH9X/3yASAi/V8gI/1f/fIB/fABIRcgICAg/Q0ICQoLDA0ODwABAgMEBQYH" +
+    "/V8gISAh/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEgIiAi/Q0ICQoLDA0ODwABAgMEBQYH/V8gIyAj/Q0ICQoLDA0ODwABAgME" +
+    "BQYH/V/98gH98AEhGCAJIBZqIBf9XiAY/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAEgFmr9AAIAISAgCyAWav0AAgAhISAF" +
+    "IBZq/QACACEiICD9XyAh/V/98gEgIv1f/fABIRkgICAg/Q0ICQoLDA0ODwABAgMEBQYH/V8gISAh/Q0ICQoLDA0ODwABAgME" +
+    "BQYH/V/98gEgIiAi/Q0ICQoLDA0ODwABAgMEBQYH/V/98AEhGiANIBZqIBn9XiAa/V79DQABAgMEBQYHEBESExQVFhf9CwIA" +
+    "IA8gFmr9AAIAISAgIP1fIBf98gEgGf3zASEbICAgIP0NCAkKCwwNDg8AAQIDBAUGB/1fIBj98gEgGv3zASEcIBEgFmogG/1e" +
+    "IBz9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgEyAWaiAb/V4gHP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAWQRBqIRYMAAsL" +
+    "IAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgCyAMaiELIA0gDmohDSAPIBBqIQ8gESASaiERIBMgFGohEyAV" +
+    "QQFqIRUMAAsLC7wIBAJ/BnsDfAR7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQogDEECdCEMIA5BAnQhDiAQ" +
+    "QQJ0IRAgEkECdCESIBRBAnQhFCAWQQJ0IRYgGEECdCEYIBpBAnQhGiAcQQJ0IRwgHkECdCEeICBBAnQhICAiQQJ0ISIgJEEC" +
+    "dCEkAkADQCAlIABODQFBACEmAkADQCAmQRBPDQEgASAmav0AAgAhMCADICZq/QACACExIAUgJmr9AAIAITIgMP1fIDH9X/3w" +
+    "ASAy/V/98AEhJyAwIDD9DQgJCgsMDQ4PAAECAwQFBgf9XyAxIDH9DQgJCgsMDQ4PAAECAwQFBgf9X/3wASAyIDL9DQgJCgsM" +
+    "DQ4PAAECAwQFBgf9X/3wASEoIAcgJmr9AAIAITAgCSAmav0AAgAhMSALICZq/QACACEyIA0gJmogMP1fIDH9X/3wASAy/V/9" +
+    "8AH9XiAwIDD9DQgJCgsMDQ4PAAECAwQFBgf9XyAxIDH9DQgJCgsMDQ4PAAECAwQFBgf9X/3wASAyIDL9DQgJCgsMDQ4PAAEC" +
+    "AwQFBgf9X/3wAf1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAPICZq/QACACEwIBEgJmr9AAIAITEgEyAmav0AAgAhMiAVICZq" +
+    "/QACACEzIDD9XyAx/V/98AEgMv1f/fABIDP9X/3wASEpIDAgMP0NCAkKCwwNDg8AAQIDBAUGB/1fIDEgMf0NCAkKCwwNDg8A" +
+    "AQIDBAUGB/1f/fABIDIgMv0NCAkKCwwNDg8AAQIDBAUGB/1f/fABIDMgM/0NCAkKCwwNDg8AAQIDBAUGB/1f/fABISogKSAn" +
+    "/fUBISsgKiAo/fUBISwgFyAmaiAr/V4gLP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAZICZqICcgK/3xAf1eICggLP3xAf1e" +
+    "/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAbICZqICkgK/3xAf1eICogLP3xAf1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAdICZq" +
+    "/QACACEwIB8gJmr9AAIAITEgISAmav0AAgAhMiAjICZqIDD9XyAx/V/98AEgMv1f/fAB/V4gMCAw/Q0ICQoLDA0ODwABAgME" +
+    "BQYH/V8gMSAx/Q0ICQoLDA0ODwABAgMEBQYH/V/98AEgMiAy/Q0ICQoLDA0ODwABAgMEBQYH/V/98AH9Xv0NAAECAwQFBgcQ" +
+    "ERITFBUWF/0LAgAgJkEQaiEmDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJIAsgDGohCyANIA5qIQ0g" +
+    "DyAQaiEPIBEgEmohESATIBRqIRMgFSAWaiEVIBcgGGohFyAZIBpqIRkgGyAcaiEbIB0gHmohHSAfICBqIR8gISAiaiEhICMg" +
+    "JGohIyAlQQFqISUMAAsLC8gFBAJ/BnsDfAR7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQogDEECdCEMIA5B" +
+    "AnQhDiAQQQJ0IRAgEkECdCESIBRBAnQhFAJAA0AgFSAATg0BQQAhFgJAA0AgFkEQTw0BIAEgFmr9AAIAISAgAyAWav0AAgAh" +
+    "ISAFIBZq/QACACEiIAcgFmr9AAIAISMgIP1fICH9X/3yASAi/V8gI/1f/fIB/fABIRcgICAg/Q0ICQoLDA0ODwABAgMEBQYH" +
+    "/V8gISAh/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEgIiAi/Q0ICQoLDA0ODwABAgMEBQYH/V8gIyAj/Q0ICQoLDA0ODwABAgME" +
+    "BQYH/V/98gH98AEhGCAJIBZqIBf9XiAY/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAEgFmr9AAIAISAgCyAWav0AAgAhISAF" +
+    "IBZq/QACACEiICD9XyAh/V/98gEgIv1f/fABIRkgICAg/Q0ICQoLDA0ODwABAgMEBQYH/V8gISAh/Q0ICQoLDA0ODwABAgME" +
+    "BQYH/V/98gEgIiAi/Q0ICQoLDA0ODwABAgMEBQYH/V/98AEhGiANIBZqIBn9XiAa/V79DQABAgMEBQYHEBESExQVFhf9CwIA" +
+    "IA8gFmr9AAIAISAgIP1fIBf98gEgGf3zASEbICAgIP0NCAkKCwwNDg8AAQIDBAUGB/1fIBj98gEgGv3zASEcIBEgFmogG/1e" +
+    "IBz9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgEyAWaiAb/V4gHP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAWQRBqIRYMAAsL" +
+    "IAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgCyAMaiELIA0gDmohDSAPIBBqIQ8gESASaiERIBMgFGohEyAV" +
+    "QQFqIRUMAAsLC7wIBAJ/BnsDfAR7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQogDEECdCEMIA5BAnQhDiAQ" +
+    "QQJ0IRAgEkECdCESIBRBAnQhFCAWQQJ0IRYgGEECdCEYIBpBAnQhGiAcQQJ0IRwgHkECdCEeICBBAnQhICAiQQJ0ISIgJEEC" +
+    "dCEkAkADQCAlIABODQFBACEmAkADQCAmQRBPDQEgASAmav0AAgAhMCADICZq/QACACExIAUgJmr9AAIAITIgMP1fIDH9X/3w" +
+    "ASAy/V/98AEhJyAwIDD9DQgJCgsMDQ4PAAECAwQFBgf9XyAxIDH9DQgJCgsMDQ4PAAECAwQFBgf9X/3wASAyIDL9DQgJCgsM" +
+    "DQ4PAAECAwQFBgf9X/3wASEoIAcgJmr9AAIAITAgCSAmav0AAgAhMSALICZq/QACACEyIA0gJmogMP1fIDH9X/3wASAy/V/9" +
+    "8AH9XiAwIDD9DQgJCgsMDQ4PAAECAwQFBgf9XyAxIDH9DQgJCgsMDQ4PAAECAwQFBgf9X/3wASAyIDL9DQgJCgsMDQ4PAAEC" +
+    "AwQFBgf9X/3wAf1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAPICZq/QACACEwIBEgJmr9AAIAITEgEyAmav0AAgAhMiAVICZq" +
+    "/QACACEzIDD9XyAx/V/98AEgMv1f/fABIDP9X/3wASEpIDAgMP0NCAkKCwwNDg8AAQIDBAUGB/1fIDEgMf0NCAkKCwwNDg8A" +
+    "AQIDBAUGB/1f/fABIDIgMv0NCAkKCwwNDg8AAQIDBAUGB/1f/fABIDMgM/0NCAkKCwwNDg8AAQIDBAUGB/1f/fABISogKSAn" +
+    "/fUBISsgKiAo/fUBISwgFyAmaiAr/V4gLP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAZICZqICcgK/3xAf1eICggLP3xAf1e" +
+    "/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAbICZqICkgK/3xAf1eICogLP3xAf1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAdICZq" +
+    "/QACACEwIB8gJmr9AAIAITEgISAmav0AAgAhMiAjICZqIDD9XyAx/V/98AEgMv1f/fAB/V4gMCAw/Q0ICQoLDA0ODwABAgME" +
+    "BQYH/V8gMSAx/Q0ICQoLDA0ODwABAgMEBQYH/V/98AEgMiAy/Q0ICQoLDA0ODwABAgMEBQYH/V/98AH9Xv0NAAECAwQFBgcQ" +
+    "ERITFBUWF/0LAgAgJkEQaiEmDAALCyABIAJqIQEgAyAEaiEDIAUgBmohBSAHIAhqIQcgCSAKaiEJIAsgDGohCyANIA5qIQ0g" +
+    "DyAQaiEPIBEgEmohESATIBRqIRMgFSAWaiEVIBcgGGohFyAZIBpqIRkgGyAcaiEbIB0gHmohHSAfICBqIR8gISAiaiEhICMg" +
+    "JGohIyAlQQFqISUMAAsLC8gFBAJ/BnsDfAR7IAJBAnQhAiAEQQJ0IQQgBkECdCEGIAhBAnQhCCAKQQJ0IQogDEECdCEMIA5B" +
+    "AnQhDiAQQQJ0IRAgEkECdCESIBRBAnQhFAJAA0AgFSAATg0BQQAhFgJAA0AgFkEQTw0BIAEgFmr9AAIAISAgAyAWav0AAgAh" +
+    "ISAFIBZq/QACACEiIAcgFmr9AAIAISMgIP1fICH9X/3yASAi/V8gI/1f/fIB/fABIRcgICAg/Q0ICQoLDA0ODwABAgMEBQYH" +
+    "/V8gISAh/Q0ICQoLDA0ODwABAgMEBQYH/V/98gEgIiAi/Q0ICQoLDA0ODwABAgMEBQYH/V8gIyAj/Q0ICQoLDA0ODwABAgME" +
+    "BQYH/V/98gH98AEhGCAJIBZqIBf9XiAY/V79DQABAgMEBQYHEBESExQVFhf9CwIAIAEgFmr9AAIAISAgCyAWav0AAgAhISAF" +
+    "IBZq/QACACEiICD9XyAh/V/98gEgIv1f/fABIRkgICAg/Q0ICQoLDA0ODwABAgMEBQYH/V8gISAh/Q0ICQoLDA0ODwABAgME" +
+    "BQYH/V/98gEgIiAi/Q0ICQoLDA0ODwABAgMEBQYH/V/98AEhGiANIBZqIBn9XiAa/V79DQABAgMEBQYHEBESExQVFhf9CwIA" +
+    "IA8gFmr9AAIAISAgIP1fIBf98gEgGf3zASEbICAgIP0NCAkKCwwNDg8AAQIDBAUGB/1fIBj98gEgGv3zASEcIBEgFmogG/1e" +
+    "IBz9Xv0NAAECAwQFBgcQERITFBUWF/0LAgAgEyAWaiAb/V4gHP1e/Q0AAQIDBAUGBxAREhMUFRYX/QsCACAWQRBqIRYMAAsL" +
+    "IAEgAmohASADIARqIQMgBSAGaiEFIAcgCGohByAJIApqIQkgCyAMaiELIA0gDmohDSAPIBBqIQ8gESASaiERIBMgFGohEyAV" +
+    "QQFqIRUMAAsLCw==",
+  shapes: [
+    {
+      arrays: [
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 8, width: 4, reads: false, writes: true },
+        { stride: 8, width: 4, reads: false, writes: true },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 8, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 8, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 8, width: 4, reads: false, writes: true },
+        { stride: 8, width: 4, reads: false, writes: true },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 8, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 8, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 8, width: 4, reads: false, writes: true },
+        { stride: 8, width: 4, reads: false, writes: true },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 16, width: 4, reads: true, writes: false },
+        { stride: 0, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+    {
+      arrays: [
+        { stride: 8, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 8, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 4, width: 4, reads: true, writes: false },
+        { stride: 4, width: 4, reads: false, writes: true },
+        { stride: 4, width: 4, reads: false, writes: true },
+      ],
+      scalars: 0,
+    },
+  ],
+};
+export const cell = defineCell({ ...spec, sizes }, { forward, backward, step, infer, loops });
 export default cell;

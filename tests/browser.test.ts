@@ -203,8 +203,10 @@ describe("browser bundles", () => {
     );
     // The runtime and a kernel are tens of kilobytes (most of it the WebAssembly products as
     // base64, ~44 kB), the training runtime adds about as much. The LSTM's kernels are ~10 kB of
-    // it, their element loops written out four elements a pass (3 kB more than one a pass).
-    expect(sizes.kernel).toBeLessThan(76 * 1024);
+    // it, their element loops written out four elements a pass (3 kB more than one a pass), and
+    // the same loops as the cell's WebAssembly ~9 kB more (3.6 kB of module as base64, and each
+    // loop's operands).
+    expect(sizes.kernel).toBeLessThan(86 * 1024);
     expect(sizes.training - sizes.kernel).toBeLessThan(64 * 1024);
     expect(sizes.compiled).toBeGreaterThan(sizes.training);
   });

@@ -14,7 +14,8 @@ import { opDef, viewOffsetOf, type KernelWriter, type RowWriter, type Strided } 
 import { type Graph, type NodeId, sizeOf, walk } from "../ir/graph.js";
 import type { Names } from "./names.js";
 import { type Ix, ix, num, parseIndex, plus, show, times } from "./loops/index-expr.js";
-import { type Dialect, type Mode, type Stmt, code, comment, element, loop, store, storeText } from "./loops/ir.js";
+import { type Dialect, type Mode, type Stmt, code, comment, element, loop, store, storeText, when } from "./loops/ir.js";
+import { type Val, applied, named } from "./loops/values.js";
 import { type ProductOperand, callable, staging } from "./loops/product.js";
 import { type MapGroup, type Schedule, mapBufferName, mapOfValue, scheduleMaps } from "./maps.js";
 
@@ -80,6 +81,12 @@ export interface Scratch {
   readonly rowLoops: boolean;
   /** A runtime product of this phase may stage `perRow` elements per row plus `fixed`. */
   stage(rows: Exclude<Rows, "one">, perRow: number, fixed: number): void;
+  /**
+   * The test that runs an element loop as the cell's WebAssembly (`mm.loop(…)`, false where it
+   * cannot run there), given the loop's rows (`rows`, a phase of `phase` rows), its elements a row
+   * and its statements for element i; null when the loop has no WebAssembly form.
+   */
+  elementLoop?(phase: Exclude<Rows, "one">, rows: string, size: number, body: readonly Stmt[]): string | null;
 }
 
 /** What the kernels know about values: their names in emitted code, and the comment above them. */
@@ -95,6 +102,11 @@ export function at(slot: Slot, m: Ix, size: number, i: Ix): Ix {
   const element = plus(num(slot.offset ?? 0), i);
   if (slot.rowBase === null) return element;
   return plus(times(plus(slot.rowBase, m), num(slot.stride ?? size)), element);
+}
+
+/** A slot's element i of row m as a tree (`loops/values.ts`): element i, or the row's one value when `element` is false. */
+function loadOf(slot: Slot, size: number, element: boolean): Val & { kind: "load" } {
+  return { kind: "load", array: slot.array, base: at(slot, num(0), size, num(0)), stride: slot.rowBase === null ? 0 : slot.stride ?? size, element };
 }
 
 /** A slot as base and row stride: where row 0 starts, and the distance between rows. */
@@ -431,7 +443,7 @@ export class StepBody {
       }
       // Values computed again are for the group's own statements: with every one a call, no loop.
       const statements = [...(again.get(g) ?? []).map((id) => this.computedAgain(id, places)), ...own];
-      if (statements.length && (own.length || sums.size === 0)) out.push(this.elementLoop(first.size, statements));
+      if (statements.length && (own.length || sums.size === 0)) out.push(...this.elementLoop(first.size, statements));
     }
     return out;
   }
@@ -569,14 +581,14 @@ export class StepBody {
    * are, its length) once a pass rather than once an element — about a third of the instructions
    * of a loop over a dozen arrays. The elements run in the same order as one at a time would.
    */
-  private elementLoop(size: number, statements: readonly ElementStatement[]): Stmt {
+  private elementLoop(size: number, statements: readonly ElementStatement[]): Stmt[] {
     const i = this.i;
     const perPass = elementsPerPass(size);
     const pass = (write: (i: Ix) => Stmt[]): Stmt[] => {
       if (perPass === 1) return write(ix(i));
       return Array.from({ length: perPass }, (_, k): Stmt => ({ kind: "block", body: write(plus(ix(i), num(k))) }));
     };
-    const rows = (body: Stmt[]): Stmt => loop(this.m, this.rowCount, [{ kind: "for", index: i, from: num(0), to: num(size), step: perPass, body }]);
+    const rows = (body: Stmt[]): Stmt[] => this.orWasm(size, statements, loop(this.m, this.rowCount, [{ kind: "for", index: i, from: num(0), to: num(size), step: perPass, body }]));
     if (!this.readsEachOnce) {
       return rows(pass((at) => {
         const local = this.names.scope();
@@ -599,8 +611,25 @@ export class StepBody {
       const values = new Map<NodeId, string>();
       return statements.flatMap((s) => s(at, values, local));
     });
+    const out = rows(body);
     this.readOnce = new Set();
-    return rows(body);
+    return out;
+  }
+
+  /**
+   * An element loop (`js`), run as the cell's WebAssembly where the kernel has it: the same
+   * statements for one element, compiled from their trees, tried first; the JavaScript loop runs
+   * where they cannot (an array aliasing another, no WebAssembly), and is the loop the reader reads.
+   */
+  private orWasm(size: number, statements: readonly ElementStatement[], js: Stmt): Stmt[] {
+    if (!this.scratch.elementLoop) return [js];
+    const values = new Map<NodeId, string>();
+    const local = this.names.scope();
+    const one = statements.flatMap((s) => s(ix(this.i), values, local));
+    const call = this.scratch.elementLoop(this.rows, show(this.rowCount), size, one);
+    if (call === null) return [js];
+    // One line a call, as the row loops' calls (the formatter would give each operand one).
+    return [comment("As WebAssembly where its arrays allow, else as JavaScript:"), when(`\n// prettier-ignore\n!${call}\n`, [js])];
   }
 
   /**
@@ -627,7 +656,7 @@ export class StepBody {
       values.set(id, name);
       // Above it, the equation of the value (or, for a leaf, what it is), as above a computed one.
       const text = this.describe.comment(id) ?? `${this.describe.name(id)}, read once for the statements below`;
-      out.push(comment(text), { kind: "const", name, value });
+      out.push(comment(text), { kind: "const", name, value, tree: this.tree(id, places) });
     }
     return out;
   }
@@ -659,13 +688,14 @@ export class StepBody {
       const known = withValues(places, values);
       const args = node.args.map((a) => this.read(a, m, this.graph.shape(a).length === 0 ? num(0) : i, known));
       const value = def.expr(args, node.attrs);
+      const tree = applied(node.op, node.attrs, node.args.map((a) => this.tree(a, known)));
       // The place is read now: a local may have been given a buffer after the loops were formed.
       const target = places.get(id)!;
-      if (target.kind === "array" && target.mode !== "=") return [...loads, store(target.slot.array, at(target.slot, m, size, i), target.mode, value)];
+      if (target.kind === "array" && target.mode !== "=") return [...loads, this.store(target.slot, size, m, i, target.mode, value, tree)];
       const name = names.fresh(this.describe.name(id));
       values.set(id, name);
-      const lines = this.withComment(id, [{ kind: "const", name, value }]);
-      if (target.kind === "array") lines.push(store(target.slot.array, at(target.slot, m, size, i), "=", name));
+      const lines = this.withComment(id, [{ kind: "const", name, value, tree }]);
+      if (target.kind === "array") lines.push(this.store(target.slot, size, m, i, "=", name, named(name)));
       return [...loads, ...lines];
     };
     return { kind: "element", size, statement, reads: this.reads(id, places), computes: id, ...(place.kind === "local" ? { local: id } : {}) };
@@ -680,9 +710,10 @@ export class StepBody {
       const loads = this.readsOnce(this.reads(id, places), m, i, places, values, names);
       const known = withValues(places, values);
       const value = def.expr(node.args.map((a) => this.read(a, m, this.graph.shape(a).length === 0 ? num(0) : i, known)), node.attrs);
+      const tree = applied(node.op, node.attrs, node.args.map((a) => this.tree(a, known)));
       const name = names.fresh(this.describe.name(id));
       values.set(id, name);
-      return [...loads, ...this.withComment(id, [{ kind: "const", name, value }])];
+      return [...loads, ...this.withComment(id, [{ kind: "const", name, value, tree }])];
     };
   }
 
@@ -697,8 +728,10 @@ export class StepBody {
     const size = sizeOf(this.graph.shape(id));
     const m = ix(this.m);
     const reads = places.get(arg)?.kind === "inline" ? this.reads(arg, places) : [arg];
-    const statement: ElementStatement = (i, values) =>
-      this.withComment(id, [store(place.slot.array, at(place.slot, m, size, i), "=", this.read(arg, m, i, withValues(places, values)))]);
+    const statement: ElementStatement = (i, values) => {
+      const known = withValues(places, values);
+      return this.withComment(id, [this.store(place.slot, size, m, i, "=", this.read(arg, m, i, known), this.tree(arg, known))]);
+    };
     return { kind: "element", size, statement, reads, argumentOf: id };
   }
 
@@ -906,6 +939,21 @@ export class StepBody {
     return opDef(node.op, "elementwise").expr(node.args.map((a) => this.read(a, m, el, places)), node.attrs);
   }
 
+  /** Node `id`'s value for element i of row m as a tree (`loops/values.ts`): what `read` writes as text. */
+  private tree(id: NodeId, places: ReadonlyMap<NodeId, Place>): Val {
+    const place = places.get(id)!;
+    const node = this.graph.node(id);
+    if (place.kind === "scalar") return named(place.name);
+    if (place.kind === "array") return loadOf(place.slot, sizeOf(node.shape), node.shape.length > 0);
+    if (place.kind === "local") throw new Error("internal error: a loop's local read outside its loop");
+    return applied(node.op, node.attrs, node.args.map((a) => this.tree(a, places)));
+  }
+
+  /** An element loop's store of `value` (as text and as `tree`) into element i of row m of `slot`. */
+  private store(slot: Slot, size: number, m: Ix, i: Ix, mode: Mode, value: string, tree: Val): Stmt {
+    return { kind: "store", array: slot.array, index: at(slot, m, size, i), mode, value, at: loadOf(slot, size, true), tree };
+  }
+
   private compute(id: NodeId, places: ReadonlyMap<NodeId, Place>): Stmt[] {
     const node = this.graph.node(id);
     const def = opDef(node.op);
@@ -1023,7 +1071,10 @@ export class StepBody {
     const size = sizeOf(this.graph.shape(id));
     const m = ix(this.m);
     const reads = places.get(id)?.kind === "inline" ? this.reads(id, places) : [id];
-    const statement: ElementStatement = (i, values) => [store(slot.array, at(slot, m, size, i), mode, this.read(id, m, i, withValues(places, values)))];
+    const statement: ElementStatement = (i, values) => {
+      const known = withValues(places, values);
+      return [this.store(slot, size, m, i, mode, this.read(id, m, i, known), this.tree(id, known))];
+    };
     if (this.varying.has(id) || slot.rowBase !== null) return { kind: "element", size, statement, reads, copies: { id, slot, mode } };
     return {
       kind: "code",

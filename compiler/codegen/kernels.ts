@@ -60,6 +60,8 @@ export interface Buffers {
   readonly rowLoops: boolean;
   /** A runtime product may stage `perRow` elements per row plus `fixed`. */
   stage(rows: "B" | "TB", perRow: number, fixed: number): void;
+  /** The test running an element loop as WebAssembly (`Scratch.elementLoop`), staging as many elements as a call may stage. */
+  elementLoop?(phase: "B" | "TB", rows: string, size: number, body: readonly Stmt[]): string | null;
 }
 
 type KernelBuffers = Scratch & { used(): WorkspaceUse[] };
@@ -90,6 +92,7 @@ function tracking(buffers: Buffers, graph: Graph, describe: Describe): KernelBuf
     rowLoops: buffers.rowLoops,
     // A chunk's products stage no more than all T·B rows would.
     stage: (rows, perRow, fixed) => buffers.stage(rows === "chunk" ? "TB" : rows, perRow, fixed),
+    ...(buffers.elementLoop ? { elementLoop: (phase, rows, size, body) => buffers.elementLoop!(phase === "chunk" ? "TB" : phase, rows, size, body) } : {}),
     used: () => [...used].map(([index, name]) => ({ name, index })),
   };
 }

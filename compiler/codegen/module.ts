@@ -7,7 +7,7 @@
  */
 import {
   KERNEL_PARAMETER, KERNEL_PARAMETERS, KERNELS, MODULE_DECLARATIONS, RUNTIME_IMPORTS, SCRATCH_GROUP,
-  type DType, type KernelName, type KernelParameterName, type ProductsMode, type SpecWithoutSizes, type TensorSpec, type WorkspaceSpec,
+  type DType, type ElementLoops, type KernelName, type KernelParameterName, type ProductsMode, type SpecWithoutSizes, type TensorSpec, type WorkspaceSpec,
 } from "../../src/runtime/abi.js";
 import type { TensorDecl } from "../ast.js";
 import type { CellIR } from "../ir/cell.js";
@@ -20,6 +20,10 @@ import type { Dialect } from "./loops/ir.js";
 import { commentText, integer, stringLiteral, typeLiteral, valueLiteral } from "./literal.js";
 import { Names } from "./names.js";
 import type { KernelPlan } from "./plan.js";
+import { show } from "./loops/index-expr.js";
+import { compileElementLoop, type CompiledLoop } from "../wasm/loops.js";
+import { encodeModule } from "../wasm/encode.js";
+import { LOOP_OPERANDS } from "../../src/runtime/loops.js";
 import { sha256 } from "./sha256.js";
 
 export type { DType };
@@ -43,6 +47,12 @@ export interface EmitOptions {
    * loops in the module (the same arithmetic, for comparing the two).
    */
   readonly rowLoops?: boolean;
+  /**
+   * Whether element loops whose ops all have a WebAssembly form run as the cell's own WebAssembly
+   * where they can (`mm.loop`), with the JavaScript loop kept beside each for where they cannot:
+   * the default for float32 kernels with runtime products. False keeps only the JavaScript.
+   */
+  readonly wasmLoops?: boolean;
 }
 
 /** One kernel function: its parameters (the ABI's), the workspace buffers it binds, its body. */
@@ -71,6 +81,8 @@ export interface CellModule {
   readonly sizes: Readonly<Record<string, number>>;
   readonly spec: SpecWithoutSizes;
   readonly kernels: readonly KernelFunction[];
+  /** The kernels' element loops as one WebAssembly module (`ElementLoops`), if they have any. */
+  readonly loops: ElementLoops | null;
 }
 
 /** How many hex digits of the source's SHA-256 a header shows. */
@@ -110,7 +122,7 @@ export function describeModule(ir: CellIR, plan: KernelPlan, options: EmitOption
   // the names the graphs had before, so that it is the same emission.
   const graphs = [...new Set([ir.graph, step.ir.graph])];
   const given = graphs.map((g) => new Map(g.names));
-  const { kernels, workspace, staging } = emitIn("js", ir, plan, options, step);
+  const { kernels, workspace, staging, loops } = emitIn("js", ir, plan, options, step);
   let typescript: KernelTexts | undefined;
   /** The kernels again in TypeScript: the same emission (so the same names and buffers), other reads. */
   const typed = (name: KernelName) => {
@@ -120,7 +132,9 @@ export function describeModule(ir: CellIR, plan: KernelPlan, options: EmitOption
         for (const [id, n] of given[k]!) g.names.set(id, n);
       });
       const again = emitIn("ts", ir, plan, options, step);
-      if (JSON.stringify([again.workspace, again.kernels.uses]) !== JSON.stringify([workspace, kernels.uses])) throw new Error("internal error: the TypeScript kernels were emitted with other buffers");
+      if (JSON.stringify([again.workspace, again.kernels.uses, again.loops.map((l) => l.shape)]) !== JSON.stringify([workspace, kernels.uses, loops.map((l) => l.shape)])) {
+        throw new Error("internal error: the TypeScript kernels were emitted with other buffers or loops");
+      }
       typescript = again.kernels;
     }
     return typescript[name].body;
@@ -163,7 +177,23 @@ export function describeModule(ir: CellIR, plan: KernelPlan, options: EmitOption
       body: kernels[name].body,
       typescript: () => typed(name),
     })),
+    loops: loops.length === 0 ? null : {
+      wasm: base64(encodeModule(loops.map((l, k) => l.function(`loop${k}`)))),
+      shapes: loops.map((l) => l.shape),
+    },
   };
+}
+
+/** Bytes as base64 (the emitted module's literal of its WebAssembly). */
+function base64(bytes: Uint8Array): string {
+  const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  let out = "";
+  for (let k = 0; k < bytes.length; k += 3) {
+    const [a, b, c] = [bytes[k]!, bytes[k + 1], bytes[k + 2]];
+    const n = (a << 16) | ((b ?? 0) << 8) | (c ?? 0);
+    out += ALPHABET[n >> 18]! + ALPHABET[(n >> 12) & 63]! + (b === undefined ? "=" : ALPHABET[(n >> 6) & 63]!) + (c === undefined ? "=" : ALPHABET[n & 63]!);
+  }
+  return out;
 }
 
 /** The kernels in `dialect`, with the workspace and staging they need. Emission is deterministic: the same inputs give the same names. */
@@ -174,15 +204,30 @@ function emitIn(dialect: Dialect, ir: CellIR, plan: KernelPlan, options: EmitOpt
   const staging = { fixed: 0, B: 0, TB: 0 };
   const graphs = [ir.graph, step.ir.graph];
   const products = (options.products ?? "runtime") === "runtime";
+  const loops: CompiledLoop[] = [];
+  const wasmLoops = products && options.dtype === "f32" && options.wasmLoops !== false;
+  const stage = (rows: "B" | "TB", perRow: number, fixed: number) => {
+    staging[rows] = Math.max(staging[rows], perRow);
+    staging.fixed = Math.max(staging.fixed, fixed);
+  };
   const kernels = emitKernels(ir, plan, names, {
     products,
     // The runtime's maps round each value to float32 as a store does; float64 kernels keep `Math`.
     maps: products && options.dtype === "f32",
     rowLoops: products && options.dtype === "f32" && options.rowLoops !== false,
-    stage(rows, perRow, fixed) {
-      staging[rows] = Math.max(staging[rows], perRow);
-      staging.fixed = Math.max(staging.fixed, fixed);
-    },
+    stage,
+    // A loop's operands outside the arena are staged: every row of those that advance by row, and
+    // the others once, each run aligned (four elements).
+    elementLoop: wasmLoops ? (phase, rows, size, body) => {
+      const compiled = compileElementLoop(size, body);
+      if (compiled === null || 2 * compiled.operands.length + compiled.scalars.length > LOOP_OPERANDS) return null;
+      const k = loops.push(compiled) - 1;
+      const perRow = compiled.operands.reduce((n, o) => n + (o.stride === 0 ? 0 : o.width), 0);
+      const fixed = compiled.operands.reduce((n, o) => n + (o.stride === 0 ? o.width : 0) + 4, 0);
+      stage(phase, perRow, fixed);
+      const operands = [...compiled.operands.flatMap((o) => [o.array, show(o.base)]), ...compiled.scalars];
+      return `${KERNEL_PARAMETER.products}.loop(${[k, rows, ...operands].join(", ")})`;
+    } : undefined,
     buffer(graph, node, size, rows) {
       const key = `${graphs.indexOf(graph)}:${node}:${rows}:${size}`;
       let index = scratch.get(key);
@@ -193,7 +238,7 @@ function emitIn(dialect: Dialect, ir: CellIR, plan: KernelPlan, options: EmitOpt
       return index;
     },
   }, dialect, step);
-  return { kernels, workspace, staging };
+  return { kernels, workspace, staging, loops };
 }
 
 /** A kernel's parameter as its function declares it: `_mm` when the body never reads it. */
@@ -208,7 +253,17 @@ export function workspaceBindings(kernel: KernelFunction, typescript: boolean): 
 export const importedValues = (m: CellModule): string[] => [...RUNTIME_IMPORTS.values, ...m.helpers];
 
 /** The statement that makes the cell: the spec with its sizes, and the kernels. */
-export const cellInitializer = () => `defineCell({ ...spec, sizes }, { ${KERNELS.join(", ")} })`;
+export const cellInitializer = (m: CellModule) => `defineCell({ ...spec, sizes }, { ${[...KERNELS, ...(m.loops ? [LOOPS] : [])].join(", ")} })`;
+
+/** The name of the module's element loops (`ElementLoops`), when it has any. */
+export const LOOPS = MODULE_DECLARATIONS[MODULE_DECLARATIONS.length - 2]!;
+export const LOOPS_DOC = "The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call.";
+
+/** The element loops' literal: the bytes in lines of 96 characters, and the shapes. */
+export function loopsLiteral(loops: ElementLoops): string {
+  const lines = loops.wasm.match(/.{1,96}/gu) ?? [];
+  return `{\n  wasm:\n    ${lines.map((l) => stringLiteral(l)).join(" +\n    ")},\n  shapes: ${valueLiteral(loops.shapes)},\n}`;
+}
 
 /**
  * Lines of a kernel indented two spaces per open brace (only leading whitespace changes, so the
@@ -279,7 +334,8 @@ export function renderJavaScript(m: CellModule, form: "module" | "function"): st
   for (const k of m.kernels) {
     lines.push("", `/** ${k.doc} */`, `function ${k.name}(${k.parameters.map((p) => parameterName(k, p)).join(", ")}) {`, ...indented([...workspaceBindings(k, false), k.body], 1), "}");
   }
-  lines.push("", `${exported}const ${cell} = ${cellInitializer()};`, asModule ? `export default ${cell};` : `return ${cell};`, "");
+  if (m.loops) lines.push("", `/** ${LOOPS_DOC} */`, `const ${LOOPS} = ${loopsLiteral(m.loops)};`);
+  lines.push("", `${exported}const ${cell} = ${cellInitializer(m)};`, asModule ? `export default ${cell};` : `return ${cell};`, "");
   return lines.join("\n");
 }
 

@@ -6,7 +6,7 @@
  */
 import { KERNEL_PARAMETER_TYPES, MODULE_DECLARATIONS, RUNTIME_IMPORTS } from "../../src/runtime/abi.js";
 import { stringLiteral, valueLiteral } from "./literal.js";
-import { SIZES_DOC, SPEC_DOC, cellInitializer, importedValues, parameterName, workspaceBindings, type CellModule } from "./module.js";
+import { LOOPS, LOOPS_DOC, SIZES_DOC, SPEC_DOC, cellInitializer, importedValues, loopsLiteral, parameterName, workspaceBindings, type CellModule } from "./module.js";
 
 /** A top-level statement of the module. */
 export type TopStatement =
@@ -48,7 +48,8 @@ export function typescriptParts(m: CellModule): TypeScriptParts {
         returnType: "void",
         body: [...workspaceBindings(k, true), k.typescript()].join("\n"),
       })),
-      { kind: "const", name: cell, initializer: cellInitializer(), docs: [] },
+      ...(m.loops ? [{ kind: "const", name: LOOPS, initializer: loopsLiteral(m.loops), docs: [LOOPS_DOC] } as const] : []),
+      { kind: "const", name: cell, initializer: cellInitializer(m), docs: [] },
       { kind: "export default", expression: cell },
     ],
   };

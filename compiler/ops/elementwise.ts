@@ -10,7 +10,7 @@ import type { Shape } from "../ast.js";
 import { sigmoid, softplus } from "../../src/runtime/math.js";
 import { numberLiteral } from "../codegen/literal.js";
 import type { Attrs } from "../ir/graph.js";
-import type { ElementwiseDef, VjpContext } from "./types.js";
+import type { ElementwiseDef, Lanes, VjpContext } from "./types.js";
 import { show } from "./types.js";
 
 export function binaryShape(symbol: string) {
@@ -32,7 +32,23 @@ function binary(name: string, symbol: string, fn: (a: number, b: number) => numb
     scalar: ([a, b]) => fn(a!, b!),
     expr: ([a, b]) => `(${a} ${symbol} ${b})`,
     vjp,
+    // The op's name is its WebAssembly instruction's (`f64.add`, `f64x2.add`).
+    wasm: (l) => (l.arg(0), l.arg(1), l.op(`${l.shape}.${name}`)),
   };
+}
+
+/** `f(a)` in lanes: the argument, then the instruction `shape.name`. */
+export const lanesOf = (name: string) => (l: Lanes) => (l.arg(0), l.op(`${l.shape}.${name}`));
+
+/** `(a > 0 ? x : y)` in lanes, x and y pushed by `then` and `otherwise` (both computed; neither reads memory). */
+export function positive(l: Lanes, then: () => void, otherwise: () => void): void {
+  then();
+  otherwise();
+  l.arg(0);
+  l.constant(0);
+  l.op(`${l.shape}.gt`);
+  // A scalar select takes an i32 condition; in lanes the comparison is a mask of all ones or zeros.
+  l.op(l.shape === "f64" ? "select" : "v128.bitselect");
 }
 
 type UnarySpec = Omit<ElementwiseDef, "arity" | "kind" | "shape" | "scalar" | "cost"> & { cost?: number; fn: (a: number) => number };
@@ -49,7 +65,7 @@ export const elementwiseOps: readonly ElementwiseDef[] = [
     graph.div(g, b!),
     graph.neg(graph.div(graph.mul(g, out), b!)),
   ]),
-  unary({ name: "neg", fn: (a) => -a, expr: ([a]) => `(-${a})`, vjp: ({ graph, g }) => [graph.neg(g)] }),
+  unary({ name: "neg", fn: (a) => -a, expr: ([a]) => `(-${a})`, vjp: ({ graph, g }) => [graph.neg(g)], wasm: lanesOf("neg") }),
   unary({
     name: "sigmoid", syntax: ["σ", "sigmoid"], cost: 8, helpers: ["sigmoid"], map: "sigmoid",
     fn: sigmoid,
@@ -66,6 +82,7 @@ export const elementwiseOps: readonly ElementwiseDef[] = [
     name: "relu", syntax: ["relu"],
     fn: (a) => Math.max(a, 0),
     expr: ([a]) => `Math.max(${a}, 0)`,
+    wasm: (l) => (l.arg(0), l.constant(0), l.op(`${l.shape}.max`)),
     vjp: ({ graph, g, args: [a] }) => [graph.mul(g, graph.unary("step", a!))],
     kink: ([a]) => Math.abs(a!),
   }),
@@ -91,12 +108,14 @@ export const elementwiseOps: readonly ElementwiseDef[] = [
     name: "sqrt", syntax: ["sqrt"], cost: 4,
     fn: Math.sqrt,
     expr: ([a]) => `Math.sqrt(${a})`,
+    wasm: lanesOf("sqrt"),
     vjp: ({ graph, g, out }) => [graph.div(graph.mul(g, graph.const(0.5)), out)],
   }),
   unary({
     name: "abs", syntax: ["abs"],
     fn: Math.abs,
     expr: ([a]) => `Math.abs(${a})`,
+    wasm: lanesOf("abs"),
     vjp: ({ graph, g, args: [a] }) => [graph.mul(g, graph.unary("sign", a!))],
     kink: ([a]) => Math.abs(a!),
   }),
@@ -113,7 +132,10 @@ export const elementwiseOps: readonly ElementwiseDef[] = [
     vjp: ({ graph, g, args: [a] }) => [graph.neg(graph.mul(g, graph.unary("sin", a!)))],
   }),
   // Derivatives of relu and abs; their own derivative is zero almost everywhere.
-  unary({ name: "step", fn: (a) => (a > 0 ? 1 : 0), expr: ([a]) => `(${a} > 0 ? 1 : 0)`, vjp: () => [null] }),
+  unary({
+    name: "step", fn: (a) => (a > 0 ? 1 : 0), expr: ([a]) => `(${a} > 0 ? 1 : 0)`, vjp: () => [null],
+    wasm: (l) => positive(l, () => l.constant(1), () => l.constant(0)),
+  }),
   unary({ name: "sign", fn: Math.sign, expr: ([a]) => `Math.sign(${a})`, vjp: () => [null] }),
   /** A scalar repeated to the node's shape. */
   {
@@ -125,6 +147,7 @@ export const elementwiseOps: readonly ElementwiseDef[] = [
     scalar: ([a]) => a!,
     expr: ([a]) => a!,
     vjp: ({ graph, g }) => [graph.sum(g)],
+    wasm: (l) => l.arg(0),
   },
   /** A number literal. */
   {
@@ -134,5 +157,6 @@ export const elementwiseOps: readonly ElementwiseDef[] = [
     scalar: (_args, attrs: Attrs) => Number(attrs["value"]),
     expr: (_args, attrs) => numberLiteral(Number(attrs["value"])),
     vjp: () => [],
+    wasm: (l, attrs) => l.constant(Number(attrs["value"])),
   },
 ];

@@ -11,7 +11,7 @@
 import { elu, erf, gelu, powi, POWI_INLINE, softsign } from "../../src/runtime/math.js";
 import { numberLiteral } from "../codegen/literal.js";
 import type { Attrs } from "../ir/graph.js";
-import { binaryShape } from "./elementwise.js";
+import { binaryShape, positive } from "./elementwise.js";
 import type { ElementwiseDef } from "./types.js";
 
 const same = ([a]: readonly import("../ast.js").Shape[]) => a!;
@@ -43,6 +43,7 @@ function extremum(name: "maximum" | "minimum", syntax: string): ElementwiseDef {
     shape: binaryShape(syntax),
     scalar: ([a, b]) => pick(a!, b!),
     expr: ([a, b]) => `${fnName}(${a}, ${b})`,
+    wasm: (l) => (l.arg(0), l.arg(1), l.op(`${l.shape}.${name === "maximum" ? "max" : "min"}`)),
     vjp: ({ graph, g, args: [a, b] }) => {
       const [first, second] = name === "maximum" ? [a!, b!] : [b!, a!];
       return [graph.mul(g, graph.apply("max_share", [first, second])), graph.mul(g, graph.apply("max_share", [second, first]))];
@@ -59,6 +60,7 @@ export const functionOps: readonly ElementwiseDef[] = [
     name: "square", syntax: ["square"],
     fn: (a) => a * a,
     expr: ([a]) => `(${a} * ${a})`,
+    wasm: (l) => (l.arg(0), l.arg(0), l.op(`${l.shape}.mul`)),
     vjp: ({ graph, g, args: [a] }) => [graph.mul(g, graph.mul(graph.const(2), a!))],
   }),
   /** `x^n`, n an integer literal (no function name: the parser reads `^`). */
@@ -77,6 +79,7 @@ export const functionOps: readonly ElementwiseDef[] = [
     name: "rsqrt", syntax: ["rsqrt"], cost: 4,
     fn: (a) => 1 / Math.sqrt(a),
     expr: ([a]) => `(1 / Math.sqrt(${a}))`,
+    wasm: (l) => (l.constant(1), l.arg(0), l.op(`${l.shape}.sqrt`), l.op(`${l.shape}.div`)),
     vjp: ({ graph, g, out }) => [graph.mul(g, graph.mul(graph.const(-0.5), graph.mul(out, graph.mul(out, out))))],
   }),
   unary({
@@ -127,6 +130,7 @@ export const functionOps: readonly ElementwiseDef[] = [
     attrs: { slope: { type: "number", default: 0.01 } }, constArgs: ["slope"],
     fn: (a, attrs) => (a > 0 ? a : a * num(attrs, "slope")),
     expr: ([a], attrs) => `(${a} > 0 ? ${a} : ${a} * ${lit(attrs, "slope")})`,
+    wasm: (l, attrs) => positive(l, () => l.arg(0), () => (l.arg(0), l.constant(num(attrs, "slope")), l.op(`${l.shape}.mul`))),
     vjp: ({ graph, g, node, args: [a] }) => {
       const slope = num(node.attrs, "slope");
       return [graph.mul(g, graph.add(graph.const(slope), graph.mul(graph.unary("step", a!), graph.const(1 - slope))))];
@@ -139,6 +143,7 @@ export const functionOps: readonly ElementwiseDef[] = [
     attrsProblem: (attrs) => (num(attrs, "lo") <= num(attrs, "hi") ? null : `the lower bound ${num(attrs, "lo")} is above the upper bound ${num(attrs, "hi")}`),
     fn: (a, attrs) => Math.min(Math.max(a, num(attrs, "lo")), num(attrs, "hi")),
     expr: ([a], attrs) => `Math.min(Math.max(${a}, ${lit(attrs, "lo")}), ${lit(attrs, "hi")})`,
+    wasm: (l, attrs) => (l.arg(0), l.constant(num(attrs, "lo")), l.op(`${l.shape}.max`), l.constant(num(attrs, "hi")), l.op(`${l.shape}.min`)),
     vjp: ({ graph, g, node, args: [a] }) => [graph.mul(g, graph.apply("inside", [a!], { lo: node.attrs["lo"]!, hi: node.attrs["hi"]! }))],
     kink: ([a], attrs) => Math.min(Math.abs(a! - num(attrs, "lo")), Math.abs(a! - num(attrs, "hi"))),
   }),

@@ -138,6 +138,24 @@ export interface ElementwiseDef extends OpBase {
    * which float32 kernels with runtime products call instead of `expr` per element.
    */
   readonly map?: MapName;
+  /**
+   * The op in WebAssembly float64 lanes, computing exactly what `expr` computes in JavaScript (so
+   * only ops IEEE 754 rounds as JavaScript does: + − · ÷, √, min, max, comparisons): the
+   * instructions after which its value is on the stack. Without it, an element loop reading the
+   * op stays JavaScript.
+   */
+  wasm?(lanes: Lanes, attrs: Attrs): void;
+}
+
+/** What an op's `wasm` writes with: one float64 lane ("f64") or two ("f64x2") at a time. */
+export interface Lanes {
+  readonly shape: "f64" | "f64x2";
+  /** Pushes argument `k` (any number of times: it reads no memory twice over a store). */
+  arg(k: number): void;
+  /** Pushes `x` in every lane. */
+  constant(x: number): void;
+  /** Appends the instruction of this text name ("f64x2.add"). */
+  op(name: string): void;
 }
 
 /** Reduces a vector or matrix to a scalar: a sum from element 0 on, then `finish`. */

@@ -192,7 +192,14 @@ export const rowLoopCall = (name: RowLoopName, args: readonly (string | number)[
  */
 export type Products = { readonly [P in ProductName]: Signature<(typeof PRODUCTS)[P]["args"]> } & {
   readonly [F in MapName]: Signature<(typeof MAPS)[F]["args"]>;
-} & { readonly [L in RowLoopName]: Signature<(typeof ROW_LOOPS)[L]["args"]> };
+} & { readonly [L in RowLoopName]: Signature<(typeof ROW_LOOPS)[L]["args"]> } & {
+  /**
+   * Runs the cell's element loop `index` (`ElementLoops`) over `rows` rows, its operands each
+   * array then the index of its row 0's first element, then the scalars (at most `LOOP_OPERANDS`); false when it did not
+   * run (no WebAssembly, an operand overlapping one the loop writes), and the caller's loop runs.
+   */
+  readonly loop: (index: number, rows: number, ...operands: (Real | number)[]) => boolean;
+};
 
 /** The parameters of product `name`'s WebAssembly function: arrays become byte addresses, offsets go. */
 export const wasmProductParams = (name: ProductName): string[] => wasmParams(PRODUCTS[name].args, PRODUCTS[name].wasmAcc);
@@ -291,8 +298,25 @@ export const KERNEL_PARAMETER = {
 
 type Parameters_<Names extends readonly KernelParameterName[]> = { -readonly [K in keyof Names]: KernelParameterTypes[Names[K]] };
 
-/** The kernels a compiled module hands `defineCell`. */
-export type Kernels = { readonly [K in KernelName]: (...args: Parameters_<(typeof KERNEL_PARAMETERS)[K]>) => void };
+/** The kernels a compiled module hands `defineCell`, and its element loops as WebAssembly if it has any. */
+export type Kernels = { readonly [K in KernelName]: (...args: Parameters_<(typeof KERNEL_PARAMETERS)[K]>) => void } & { readonly loops?: ElementLoops };
+
+/**
+ * A kernel's element loop as WebAssembly (`compiler/wasm/loops.ts`), as its call `mm.loop(k, rows,
+ * array, base, …, scalar, …)` passes it: for each array, the elements from one row to the next
+ * (0: the same row for all), how many elements of a row the loop touches, and whether it reads and
+ * writes them; then how many float64 scalars follow.
+ */
+export interface ElementLoopShape {
+  readonly arrays: readonly { readonly stride: number; readonly width: number; readonly reads: boolean; readonly writes: boolean }[];
+  readonly scalars: number;
+}
+
+/** A cell's element loops: a WebAssembly module (base64) whose function `loop<k>` is loop k, over an arena's memory, and their shapes. */
+export interface ElementLoops {
+  readonly wasm: string;
+  readonly shapes: readonly ElementLoopShape[];
+}
 
 // ---------------------------------------------------------------------------------------------
 // The cell spec
@@ -376,7 +400,7 @@ export type SpecWithoutSizes = Omit<CellSpec, "sizes">;
 export const RUNTIME_IMPORTS = { values: ["defineCell"], types: ["Arrays", "CellSpec", "Products", "Real"] } as const;
 
 /** What an emitted module declares at top level. */
-export const MODULE_DECLARATIONS = ["sizes", "spec", ...KERNELS, "cell"] as const;
+export const MODULE_DECLARATIONS = ["sizes", "spec", ...KERNELS, "loops", "cell"] as const;
 
 /** Every name an emitted module's own code binds or imports, besides op helpers and cell-derived names. */
 export const MODULE_NAMES: readonly string[] = [

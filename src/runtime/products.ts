@@ -12,10 +12,11 @@
  * The arena's memory only grows in `layout`, between kernel calls, so no view a running kernel
  * holds is ever detached.
  */
-import { MAP_NAMES, PRODUCT_NAMES, ROW_LOOP_NAMES, wasmMapParams, wasmProductParams, wasmRowLoopParams, type DType, type MapName, type ProductName, type Products, type Real, type RowLoopName } from "./abi.js";
+import { MAP_NAMES, PRODUCT_NAMES, ROW_LOOP_NAMES, wasmMapParams, wasmProductParams, wasmRowLoopParams, type DType, type ElementLoopShape, type ElementLoops, type MapName, type ProductName, type Products, type Real, type RowLoopName } from "./abi.js";
 import { sigmoid } from "./math.js";
 import { PRODUCTS_WASM } from "./products-wasm.js";
 import { ROW_LOOPS_WASM } from "./row-loops-wasm.js";
+import { elementLoops, type LoopStaging } from "./loops.js";
 
 export type { Products };
 
@@ -77,6 +78,19 @@ let pending: Promise<boolean> | undefined;
 
 /** The bytes of a module the build wrote as base64. */
 const bytesOf = (base64: string) => Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+
+/**
+ * A cell's element loops compiled (once per cell), or undefined where WebAssembly SIMD is not
+ * available or the module does not compile here: its kernels then run their JavaScript loops.
+ */
+export function compileLoops(loops: ElementLoops | undefined): ArenaLoops | undefined {
+  if (loops === undefined || loops.shapes.length === 0 || !simdAvailable()) return undefined;
+  try {
+    return { module: new WebAssembly.Module(bytesOf(loops.wasm)), shapes: loops.shapes };
+  } catch {
+    return undefined;
+  }
+}
 const productsBytes = () => bytesOf(PRODUCTS_WASM);
 
 let rowLoopsCompiled: WebAssembly.Module | null | undefined;
@@ -141,10 +155,19 @@ export function useSimd(enabled: boolean): void {
   simdWanted = enabled;
 }
 
-/** An arena for a cell of this precision: WebAssembly when available and wanted, else plain. */
-export function createArena(precision: DType, options: { simd?: boolean; maxPages?: number } = {}): Arena {
+/** A cell's element loops as a compiled module (`ElementLoops`) and their shapes. */
+export interface ArenaLoops {
+  readonly module: WebAssembly.Module;
+  readonly shapes: readonly ElementLoopShape[];
+}
+
+/**
+ * An arena for a cell of this precision: WebAssembly when available and wanted, else plain. A
+ * float32 WebAssembly arena runs the cell's element loops (`loops`), if it has any, in its memory.
+ */
+export function createArena(precision: DType, options: { simd?: boolean; maxPages?: number; loops?: ArenaLoops } = {}): Arena {
   const module = (options.simd ?? simdWanted) ? productsModule() : null;
-  return module ? withFallback(wasmArena(module, precision, options.maxPages), plainArena(precision)) : plainArena(precision);
+  return module ? withFallback(wasmArena(module, precision, options.maxPages, options.loops), plainArena(precision)) : plainArena(precision);
 }
 
 /**
@@ -203,7 +226,7 @@ function copy(from: Real, i: number, to: Real, j: number, n: number): void {
 }
 const ALIGN = 16;
 
-function wasmArena(module: WebAssembly.Module, precision: DType, maxPages?: number): Arena {
+function wasmArena(module: WebAssembly.Module, precision: DType, maxPages?: number, loops?: ArenaLoops): Arena {
   const Arr = precision === "f32" ? Float32Array : Float64Array;
   const E = Arr.BYTES_PER_ELEMENT;
   const memory = new WebAssembly.Memory(maxPages === undefined ? { initial: 1 } : { initial: 1, maximum: maxPages });
@@ -374,8 +397,23 @@ function wasmArena(module: WebAssembly.Module, precision: DType, maxPages?: numb
         const ex = exportsOf<RowLoopName, WasmRowLoop>(new WebAssembly.Instance(rowsModule, { env: { memory } }), ROW_LOOP_NAMES, "f32", (name) => wasmRowLoopParams(name).length);
         return { add3: rowLoop(ex.add3, plainRowLoops.add3), colsum: colsum(ex.colsum, plainRowLoops.colsum) };
       })();
+  const staging: LoopStaging = {
+    inside,
+    rowsThatFit,
+    begin: () => void (top = stagingStart),
+    stage,
+    reserve(rows, width) {
+      const start = top;
+      top = start + rows * width;
+      top += (ALIGN / E - (top % (ALIGN / E))) % (ALIGN / E);
+      return start * E;
+    },
+    unstage,
+  };
+  const loop = precision === "f32" && loops ? elementLoops(new WebAssembly.Instance(loops.module, { env: { memory } }), loops.shapes, staging) : noLoops;
   const products: Products = {
     ...rowLoops,
+    loop,
     ...(precision === "f32" ? { sigmoid: map(maps.sigmoid), tanh: map(maps.tanh), exp: map(maps.exp) } : plainMaps),
     nt: (rows, N, K, A, a0, as, W, w0, Y, y0, ys, acc) => nt(rows, N, K, A, a0, as, W, w0, Y, y0, ys, acc, N, K),
     nn: (rows, N, K, A, a0, as, W, w0, Y, y0, ys, acc) => nn(rows, N, K, A, a0, as, W, w0, Y, y0, ys, acc, K, N),
@@ -448,10 +486,14 @@ export const plainRowLoops: { readonly [L in RowLoopName]: Products[L] } = {
   },
 };
 
+/** No element loop runs here: the kernel runs its own. */
+const noLoops: Products["loop"] = () => false;
+
 /** Products as plain loops over the arrays themselves, accumulating in float64. */
 export const plainProducts: Products = {
   ...plainMaps,
   ...plainRowLoops,
+  loop: noLoops,
   nt(rows, N, K, A, a0, as, W, w0, Y, y0, ys, acc) {
     for (let m = 0; m < rows; m++) {
       const a = a0 + m * as;

@@ -7,6 +7,7 @@
  */
 import { type Ix, num, show } from "./index-expr.js";
 import { type ProductNode, renderProduct } from "./product.js";
+import type { Val } from "./values.js";
 
 export type Mode = "=" | "+=";
 
@@ -22,11 +23,16 @@ export type Stmt =
   /** A line written by an op's loop writer (tiled products, reductions, structural copies). */
   | { readonly kind: "code"; readonly text: string }
   | { readonly kind: "comment"; readonly text: string }
-  | { readonly kind: "const"; readonly name: string; readonly value: string }
+  /** `const name = value;`; in an element loop, `tree` is the value as a tree (`values.ts`). */
+  | { readonly kind: "const"; readonly name: string; readonly value: string; readonly tree?: Val }
   | { readonly kind: "let"; readonly name: string; readonly value: string }
   /** `name = value;` or `name += value;` for a `let`. */
   | { readonly kind: "assign"; readonly name: string; readonly mode: Mode; readonly value: string }
-  | { readonly kind: "store"; readonly array: string; readonly index: Ix; readonly mode: Mode; readonly value: string }
+  /**
+   * `array[index] = value;` (or `+=`); in an element loop, `at` is where it stores as a load of
+   * the same element would read it, and `tree` the value as a tree (`values.ts`).
+   */
+  | { readonly kind: "store"; readonly array: string; readonly index: Ix; readonly mode: Mode; readonly value: string; readonly at?: Val & { kind: "load" }; readonly tree?: Val }
   /**
    * `for (let index = from; index < to; index++)` (`index += step` when a step is given), or
    * counting down from `to - 1` to `from`.
@@ -141,7 +147,7 @@ const identifierStart = (c: number): boolean => identifierPart(c) && !(c >= 0x30
  */
 export function identifiersIn(lines: readonly string[]): Set<string> {
   const out = new Set<string>();
-  for (const line of lines) {
+  for (const line of lines.flatMap((l) => l.split("\n"))) {
     const cut = line.indexOf("//");
     const end = cut < 0 ? line.length : cut;
     let k = 0;
