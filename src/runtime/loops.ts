@@ -4,7 +4,7 @@
  * JavaScript loop. The function computes what the JavaScript loop computes, but four elements
  * side by side, so it runs only where that gives the same numbers: where no array the loop writes
  * overlaps another operand, other than as the very same elements read and written in place in the
- * arena. Operands outside the arena (a caller's output, an input) are copied into its staging area
+ * arena, or as other columns of the same rows (a step's gate gradients side by side in one buffer). Operands outside the arena (a caller's output, an input) are copied into its staging area
  * and written ones copied back, in chunks of rows that fit; where even one row does not fit, or an
  * operand overlaps, the call returns false and the kernel runs its JavaScript loop.
  */
@@ -122,8 +122,21 @@ export function elementLoops(instance: WebAssembly.Instance, shapes: readonly El
 }
 
 /**
+ * Whether two operands `bytes` apart with the same row stride hold different columns of the same
+ * rows (the gates of a step side by side in one buffer): each row of one lies in the gap between
+ * the other's rows, so no element is both.
+ */
+function besideEachOther(bytes: number, a: ElementLoopShape["arrays"][number], b: ElementLoopShape["arrays"][number], size: number): boolean {
+  const s = a.stride;
+  if (s === 0 || b.stride !== s || bytes % size !== 0 || a.width > s || b.width > s) return false;
+  const d = (((bytes / size) % s) + s) % s;
+  return d >= a.width && d + b.width <= s;
+}
+
+/**
  * Whether no array the loop writes overlaps another operand, except the same elements of the
- * same rows in the arena (read and written in place, element by element, as the JavaScript does).
+ * same rows in the arena (read and written in place, element by element, as the JavaScript does)
+ * and other columns of the same rows.
  */
 function apart(shape: ElementLoopShape, rows: number, operands: readonly Operand[], arena: LoopStaging): boolean {
   const { arrays } = shape;
@@ -140,7 +153,7 @@ function apart(shape: ElementLoopShape, rows: number, operands: readonly Operand
       if (B.buffer !== A.buffer) continue;
       const startB = B.byteOffset + (operands[2 * o + 1] as number) * B.BYTES_PER_ELEMENT;
       const endB = startB + ((rows - 1) * other.stride + other.width) * B.BYTES_PER_ELEMENT;
-      if (endA <= startB || endB <= startA) continue;
+      if (endA <= startB || endB <= startA || besideEachOther(startB - startA, wrote, other, A.BYTES_PER_ELEMENT)) continue;
       const same = startA === startB && wrote.stride === other.stride && wrote.width === other.width;
       if (!same || arena.inside(A, 0) < 0) return false;
     }
