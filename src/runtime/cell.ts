@@ -10,7 +10,7 @@ import { DataError } from "./errors.js";
 import { checkElements } from "./limits.js";
 import { chunkSteps, outputGradRows, type CellSpec, type KernelName, type Kernels, type Products, type Real, type RowKind, type TensorSpec } from "./abi.js";
 import { bumpParams, paramsVersion, trackParams } from "./params.js";
-import { compileLoops, createArena, type Arena, type ArenaLoops, type BufferRequest } from "./products.js";
+import { compileLoops, createArena, type Arena, type BufferRequest } from "./products.js";
 import { checkSeed, mulberry32 } from "./random.js";
 import { ArrayPool } from "./pool.js";
 import type { BackwardOptions, BackwardResult, BackwardSeeds, Cell, ForwardOptions, StepState, Tensors, Trace, TypesOf } from "./types.js";
@@ -158,9 +158,8 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
   const fan = spec.states[0]?.size ?? 1;
   /** The lengths of a recording's state history (T + 1 steps) and tape at (T, B), in that order. */
   const keptLengths = (T: number, B: number): number[] => [...spec.states.map((s) => (T + 1) * B * s.size), ...spec.tape.map((v) => T * B * v.size)];
-  // The kernels' element loops as WebAssembly, compiled when the first arena needs them.
-  let compiled: ArenaLoops | undefined | null = null;
-  const loops = () => (compiled === null ? (compiled = compileLoops(kernels.loops)) : compiled);
+  // The kernels' element loops as WebAssembly, compiled when an arena first runs one.
+  const loops = compileLoops(kernels.loops);
   // What each trace of this cell recorded; a trace of another cell is not found here.
   const recordings = new WeakMap<Trace, Recorded>();
 
@@ -194,7 +193,7 @@ export function defineCell(spec: CellSpec, kernels: Kernels): Cell {
   const workspaceCache = (kernel: "forward" | "step", recordings?: { leave(kept: Real[], T: number, B: number): void }) => {
     let cached: { T: number; B: number; arrays: Real[]; kept: Real[] | undefined } | undefined;
     let arena: Arena | undefined;
-    const arenaOf = () => (arena ??= createArena(spec.dtype, { loops: loops() }));
+    const arenaOf = () => (arena ??= createArena(spec.dtype, { loops }));
     const derivedBy = (k: KernelName) => spec.workspace.flatMap((w, i) => (w.derived?.includes(k) ? [i] : []));
     const derived = { forward: derivedBy("forward"), backward: derivedBy("backward"), step: derivedBy("step"), infer: derivedBy("infer") };
     // What the derived buffers hold: `derivedAt[i]` is the generation of params buffer i was

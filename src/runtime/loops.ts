@@ -41,10 +41,14 @@ export const LOOP_MIN_ELEMENTS = 512;
 
 const E = Float32Array.BYTES_PER_ELEMENT;
 
-/** `mm.loop` for the loops of `instance` (functions `loop0`, `loop1`, …, shaped as `shapes` say). */
-export function elementLoops(instance: WebAssembly.Instance, shapes: readonly ElementLoopShape[], arena: LoopStaging): Products["loop"] {
+/**
+ * `mm.loop` for the loops of the instance `instantiate` gives (functions `loop0`, `loop1`, …, shaped
+ * as `shapes` say) once it gives one: until then every call returns false.
+ */
+export function elementLoops(instantiate: () => WebAssembly.Instance | undefined, shapes: readonly ElementLoopShape[], arena: LoopStaging): Products["loop"] {
   if (shapes.some((s) => 2 * s.arrays.length + s.scalars > LOOP_OPERANDS)) throw new Error(`internal error: an element loop takes more than ${LOOP_OPERANDS} operands`);
-  const functions = shapes.map((shape, k) => {
+  let functions: LoopFunction[] | undefined;
+  const functionsOf = (instance: WebAssembly.Instance) => shapes.map((shape, k) => {
     const fn = instance.exports[`loop${k}`];
     const arity = 1 + 2 * shape.arrays.length + shape.scalars;
     if (typeof fn !== "function" || fn.length !== arity) throw new Error(`internal error: the cell's element loop ${k} does not take ${arity} parameters`);
@@ -72,6 +76,11 @@ export function elementLoops(instance: WebAssembly.Instance, shapes: readonly El
     const { arrays } = shape;
     // A short loop costs less as JavaScript than the call, the checks and the copies.
     if (rows * widest[index]! < LOOP_MIN_ELEMENTS) return false;
+    if (functions === undefined) {
+      const instance = instantiate();
+      if (instance === undefined) return false;
+      functions = functionsOf(instance);
+    }
     if (!apart(shape, rows, operands, arena)) return false;
     const a = args[index]!;
     const at = addresses[index]!;

@@ -80,17 +80,33 @@ let pending: Promise<boolean> | undefined;
 const bytesOf = (base64: string) => Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
 
 /**
- * A cell's element loops compiled (once per cell), or undefined where WebAssembly SIMD is not
- * available or the module does not compile here: its kernels then run their JavaScript loops.
+ * A cell's element loops, compiled when an arena first runs one (once per cell), or undefined where
+ * WebAssembly SIMD is not available: its kernels then run their JavaScript loops. Where the module
+ * does not compile (a Content-Security-Policy without 'wasm-unsafe-eval') they run so too; on a
+ * browser's main thread, which refuses to compile a module over 4 KiB synchronously, it compiles in
+ * the background and the loops run as JavaScript until it is done.
  */
 export function compileLoops(loops: ElementLoops | undefined): ArenaLoops | undefined {
   if (loops === undefined || loops.shapes.length === 0 || !simdAvailable()) return undefined;
-  try {
-    return { module: new WebAssembly.Module(bytesOf(loops.wasm)), shapes: loops.shapes };
-  } catch {
-    return undefined;
-  }
+  let module: WebAssembly.Module | null | undefined;
+  let compiling = false;
+  return {
+    shapes: loops.shapes,
+    module() {
+      if (module !== undefined || compiling) return module ?? undefined;
+      try {
+        module = new WebAssembly.Module(bytesOf(loops.wasm));
+      } catch (e) {
+        if (!(e instanceof RangeError)) return void (module = null);
+        compiling = true;
+        WebAssembly.compile(bytesOf(loops.wasm)).then((m) => void (module = m), () => void (module = null));
+        return undefined;
+      }
+      return module;
+    },
+  };
 }
+
 const productsBytes = () => bytesOf(PRODUCTS_WASM);
 
 let rowLoopsCompiled: WebAssembly.Module | null | undefined;
@@ -155,10 +171,10 @@ export function useSimd(enabled: boolean): void {
   simdWanted = enabled;
 }
 
-/** A cell's element loops as a compiled module (`ElementLoops`) and their shapes. */
+/** A cell's element loops (`ElementLoops`): their shapes, and their module once it is compiled. */
 export interface ArenaLoops {
-  readonly module: WebAssembly.Module;
   readonly shapes: readonly ElementLoopShape[];
+  module(): WebAssembly.Module | undefined;
 }
 
 /**
@@ -410,7 +426,11 @@ function wasmArena(module: WebAssembly.Module, precision: DType, maxPages?: numb
     },
     unstage,
   };
-  const loop = precision === "f32" && loops ? elementLoops(new WebAssembly.Instance(loops.module, { env: { memory } }), loops.shapes, staging) : noLoops;
+  const loopsInstance = (): WebAssembly.Instance | undefined => {
+    const m = loops?.module();
+    return m && new WebAssembly.Instance(m, { env: { memory } });
+  };
+  const loop = precision === "f32" && loops ? elementLoops(loopsInstance, loops.shapes, staging) : noLoops;
   const products: Products = {
     ...rowLoops,
     loop,
