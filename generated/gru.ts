@@ -879,7 +879,7 @@ function infer(
 }
 
 /** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
-export const loops = {
+const loops = {
   wasm:
     "AGFzbQEAAAABRQRgB39/f39/f38AYAt/f39/f39/f39/fwBgEX9/f39/f39/f39/f39/f39/AGAVf39/f39/f39/f39/f39/" +
     "f39/f39/AAIPAQNlbnYGbWVtb3J5AgABAwoJAAECAwAAAQABB0kJBWxvb3AwAAAFbG9vcDEAAQVsb29wMgACBWxvb3AzAAMF" +

@@ -1025,7 +1025,7 @@ function infer(
 }
 
 /** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
-export const loops = {
+const loops = {
   wasm:
     "AGFzbQEAAAABWwVgBX9/f39/AGANf39/f39/f39/f39/fwBgC39/f39/f39/f39/AGAZf39/f39/f39/f39/f39/f39/f39/" +
     "f39/fwBgFX9/f39/f39/f39/f39/f39/f39/fwACDwEDZW52Bm1lbW9yeQIAAQMPDgAAAAECAwQBAgAAAAICB3UOBWxvb3Aw" +

@@ -763,7 +763,7 @@ function infer(
 }
 
 /** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
-export const loops = {
+const loops = {
   wasm:
     "AGFzbQEAAAABLQRgBX9/f39/AGAJf39/f39/f39/AGALf39/f39/f39/f38AYAd/f39/f39/AAIPAQNlbnYGbWVtb3J5AgAB" +
     "AwoJAAECAwMAAQABB0kJBWxvb3AwAAAFbG9vcDEAAQVsb29wMgACBWxvb3AzAAMFbG9vcDQABAVsb29wNQAFBWxvb3A2AAYF" +

@@ -3393,7 +3393,7 @@ function infer(
 }
 
 /** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
-export const loops = {
+const loops = {
   wasm:
     "AGFzbQEAAAABuQEKYAd/f39/f39/AGANf39/f39/f39/f39/fwBgCX9/f39/f39/fwBgEX9/f39/f39/f39/f39/f39/AGAL" +
     "f39/f39/f39/f38AYBt/f39/f39/f39/f39/f39/f39/f39/f39/f38AYBN/f39/f39/f39/f39/f39/f39/AGAPf39/f39/" +

@@ -904,7 +904,7 @@ function infer(
 }
 
 /** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
-export const loops = {
+const loops = {
   wasm:
     "AGFzbQEAAAABQQNgD39/f39/f39/f39/f39/fwBgCX9/f39/f39/fwBgH39/f39/f39/f39/f39/f39/f39/f39/f39/f39/" +
     "f38AAg8BA2VudgZtZW1vcnkCAAEDCAcAAQIAAQABBzkHBWxvb3AwAAAFbG9vcDEAAQVsb29wMgACBWxvb3AzAAMFbG9vcDQA" +

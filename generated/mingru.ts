@@ -745,7 +745,7 @@ function infer(
 }
 
 /** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
-export const loops = {
+const loops = {
   wasm:
     "AGFzbQEAAAABNQRgB39/f39/f38AYA1/f39/f39/f39/f39/AGALf39/f39/f39/f38AYAl/f39/f39/f38AAg8BA2VudgZt" +
     "ZW1vcnkCAAEDDAsAAQICAwEAAQACAgdaCwVsb29wMAAABWxvb3AxAAEFbG9vcDIAAgVsb29wMwADBWxvb3A0AAQFbG9vcDUA" +

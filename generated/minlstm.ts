@@ -1045,7 +1045,7 @@ function infer(
 }
 
 /** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
-export const loops = {
+const loops = {
   wasm:
     "AGFzbQEAAAABdQZgDX9/f39/f39/f39/f38AYBF/f39/f39/f39/f39/f39/fwBgC39/f39/f39/f39/AGATf39/f39/f39/" +
     "f39/f39/f39/fwBgF39/f39/f39/f39/f39/f39/f39/f39/AGAPf39/f39/f39/f39/f39/AAIPAQNlbnYGbWVtb3J5AgAB" +

@@ -1816,7 +1816,7 @@ function infer(
 }
 
 /** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
-export const loops = {
+const loops = {
   wasm:
     "AGFzbQEAAAABVwZgEX9/f39/f39/f39/f39/f39/AGAFf39/f38AYAd/f39/f39/AGALf39/f39/f39/f38AYAl/f39/f39/" +
     "f38AYBN/f39/f39/f39/f39/f39/f39/AAIPAQNlbnYGbWVtb3J5AgABAyYlAAECAwMDBAIDBAICAgEDAgICAwMCAgICBQQD" +

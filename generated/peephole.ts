@@ -1238,7 +1238,7 @@ function infer(
 }
 
 /** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
-export const loops = {
+const loops = {
   wasm:
     "AGFzbQEAAAABfQVgH39/f39/f39/f39/f39/f39/f39/f39/f39/f39/f38AYBl/f39/f39/f39/f39/f39/f39/f39/f39/" +
     "AGAJf39/f39/f39/AGAlf39/f39/f39/f39/f39/f39/f39/f39/f39/f39/f39/f39/fwBgB39/f39/f38AAg8BA2VudgZt" +

@@ -484,7 +484,7 @@ function infer(
 }
 
 /** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
-export const loops = {
+const loops = {
   wasm:
     "AGFzbQEAAAABIwNgC39/f39/f39/f39/AGAFf39/f38AYAl/f39/f39/f38AAg8BA2VudgZtZW1vcnkCAAEDCAcAAQICAQIB" +
     "BzkHBWxvb3AwAAAFbG9vcDEAAQVsb29wMgACBWxvb3AzAAMFbG9vcDQABAVsb29wNQAFBWxvb3A2AAYK9Q8H/gIEAn8EewJ8" +

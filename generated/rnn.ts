@@ -416,7 +416,7 @@ function infer(
 }
 
 /** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
-export const loops = {
+const loops = {
   wasm:
     "AGFzbQEAAAABFwJgB39/f39/f38AYAl/f39/f39/f38AAg8BA2VudgZtZW1vcnkCAAEDBQQAAQAAByEEBWxvb3AwAAAFbG9v" +
     "cDEAAQVsb29wMgACBWxvb3AzAAMKpwgE7QECAn8BeyACQQJ0IQIgBEECdCEEIAZBAnQhBgJAA0AgByAATg0BQQAhCAJAA0Ag" +

@@ -1473,7 +1473,7 @@ function infer(
 }
 
 /** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
-export const loops = {
+const loops = {
   wasm:
     "AGFzbQEAAAABmwEJYA9/f39/f39/f39/f39/f38AYA1/f39/f39/f39/f39/AGAJf39/f39/f39/AGAXf39/f39/f39/f39/" +
     "f39/f39/f39/f38AYBt/f39/f39/f39/f39/f39/f39/f39/f39/f38AYAV/f39/fwBgB39/f39/f38AYAt/f39/f39/f39/" +

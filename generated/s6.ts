@@ -1197,7 +1197,7 @@ function infer(
 }
 
 /** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
-export const loops = {
+const loops = {
   wasm:
     "AGFzbQEAAAABTwZgB39/f39/f38AYAl/f39/f39/f38AYAV/f39/fwBgC39/f39/f39/f39/AGAPf39/f39/f39/f39/f39/" +
     "AGANf39/f39/f39/f39/fwACDwEDZW52Bm1lbW9yeQIAAQMXFgAAAAECAwMEAgUAAwAAAQAAAAACAQIHvQEWBWxvb3AwAAAF" +

@@ -899,7 +899,7 @@ function infer(
 }
 
 /** The kernels' element loops as WebAssembly (base64), which `mm.loop` runs where it can; each is the JavaScript loop after its call. */
-export const loops = {
+const loops = {
   wasm:
     "AGFzbQEAAAABbQNgKX9/f39/f39/f39/f39/f39/f39/f39/f39/f39/f39/f39/f39/f39/AGAVf39/f39/f39/f39/f39/" +
     "f39/f39/AGAlf39/f39/f39/f39/f39/f39/f39/f39/f39/f39/f39/f39/fwACDwEDZW52Bm1lbW9yeQIAAQMHBgABAgEC" +

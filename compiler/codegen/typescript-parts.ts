@@ -10,7 +10,8 @@ import { LOOPS, LOOPS_DOC, SIZES_DOC, SPEC_DOC, cellInitializer, importedValues,
 
 /** A top-level statement of the module. */
 export type TopStatement =
-  | { readonly kind: "const"; readonly name: string; readonly initializer: string; readonly docs: readonly string[] }
+  /** A constant, exported unless `exported` is false. */
+  | { readonly kind: "const"; readonly name: string; readonly initializer: string; readonly docs: readonly string[]; readonly exported?: boolean }
   | {
     readonly kind: "function";
     readonly name: string;
@@ -48,7 +49,7 @@ export function typescriptParts(m: CellModule): TypeScriptParts {
         returnType: "void",
         body: [...workspaceBindings(k, true), k.typescript()].join("\n"),
       })),
-      ...(m.loops ? [{ kind: "const", name: LOOPS, initializer: loopsLiteral(m.loops), docs: [LOOPS_DOC] } as const] : []),
+      ...(m.loops ? [{ kind: "const", name: LOOPS, initializer: loopsLiteral(m.loops), docs: [LOOPS_DOC], exported: false } as const] : []),
       { kind: "const", name: cell, initializer: cellInitializer(m), docs: [] },
       { kind: "export default", expression: cell },
     ],

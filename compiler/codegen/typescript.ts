@@ -45,7 +45,7 @@ const structure = (s: TopStatement): StatementStructures => {
     case "const":
       return {
         kind: StructureKind.VariableStatement,
-        isExported: true,
+        isExported: s.exported !== false,
         declarationKind: VariableDeclarationKind.Const,
         docs: [...s.docs],
         declarations: [{ name: s.name, initializer: s.initializer }],
