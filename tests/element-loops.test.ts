@@ -402,6 +402,50 @@ describe.runIf(simdAvailable())("the runner (mm.loop over a float32 arena)", () 
     expect(differs(outputs[1]!, want)).toBe(-1);
   });
 
+  it("leaves the buffer as the JavaScript loop would wherever its operands lie in one buffer: overlapping, interleaved column blocks of the same rows, the same elements, apart", () => {
+    let ran = 0;
+    let runs = 0;
+    fc.assert(
+      fc.property(
+        fc.constantFrom(5, 8, 12), fc.constantFrom(1, 2, 3), fc.array(fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 40 })), { minLength: 4, maxLength: 4 }), fc.boolean(), fc.integer({ min: 0, max: 5 }), fc.integer({ min: 1, max: 1_000_000 }),
+        (width, blocks, starts, inArena, extra, seed) => {
+          const s = width * blocks;
+          // P = A + B and Q = A ⊙ B, for element i of each row, in that order.
+          const [A, B, P, Q] = ["A", "B", "P", "Q"].map((name) => load(name, s));
+          const body = [store(P!, op("add", [A!, B!])), store(Q!, op("mul", [A!, B!]))];
+          const fn = compileElementLoop(width, body)!;
+          const loops = compileLoops({ wasm: Buffer.from(encodeModule([fn.function("loop0")])).toString("base64"), shapes: [fn.shape] })!;
+          const rows = Math.ceil(LOOP_MIN_ELEMENTS / width) + extra;
+          const region = rows * s + 48;
+          const length = 4 * region;
+          const arena = createArena("f32", { loops });
+          const buffer = filled(inArena ? arena.layout([{ length }], 0)[0]! : new Float32Array(length), seed);
+          // Each operand in one of four regions, at a whole block or anywhere: in one region the same elements, the next block of the same rows, or overlapping.
+          const at = starts.map(([r, x]) => r * region + (x % 3 === 0 ? ((x % 9) / 3) * width : x));
+          const want = Float32Array.from(buffer);
+          for (let m = 0; m < rows; m++) {
+            for (let i = 0; i < width; i++) {
+              // Each statement reads the elements as they are then (P may be A or B).
+              const [a, b] = [(): number => want[at[0]! + m * s + i]!, (): number => want[at[1]! + m * s + i]!];
+              want[at[2]! + m * s + i] = Math.fround(a() + b());
+              want[at[3]! + m * s + i] = Math.fround(a() * b());
+            }
+          }
+          runs++;
+          const before = Float32Array.from(buffer);
+          const done = arena.products.loop(0, rows, buffer, at[0]!, buffer, at[1]!, buffer, at[2]!, buffer, at[3]!);
+          if (done) ran++;
+          // Refused, it wrote nothing (the JavaScript loop runs next); run, it wrote what that loop would.
+          const k = differs(buffer, done ? want : before);
+          if (k >= 0) throw new Error(`width ${width}, stride ${s}, rows ${rows}, offsets ${at.join(", ")}${inArena ? " in the arena" : ""}: element ${k} is ${show(buffer[k])}, expected ${show(want[k])}`);
+        },
+      ),
+      { seed: propertySeed(91, "element loops: placements"), numRuns: 400 },
+    );
+    // Some placements run (those whose written elements no other operand touches), so the comparison is made.
+    expect(ran).toBeGreaterThan(runs / 8);
+  });
+
   it("runs a loop whose written array is, in the arena, the very elements another operand reads in place, and leaves it to JavaScript for plain arrays", () => {
     // Y = X ⊙ A, called with Y the same elements as X.
     const xy = compileElementLoop(8, [store(load("Y", 8), op("mul", [load("X", 8), load("A", 8)]))])!;
