@@ -23,7 +23,7 @@ import { LOOP_MIN_ELEMENTS } from "../src/runtime/loops.js";
 import { compileLoops, createArena, simdAvailable } from "../src/runtime/products.js";
 import { mulberry32 } from "../src/runtime/random.js";
 import type { Cell } from "../src/runtime/types.js";
-import { firstDifference, sameBits } from "./helpers/bitwise.js";
+import { everything, firstDifference, sameBits } from "./helpers/bitwise.js";
 import { propertySeed } from "./helpers/seed.js";
 
 type Load = Val & { kind: "load" };
@@ -197,34 +197,6 @@ function built(text: string, sizes: Record<string, number>, wasmLoops: boolean):
   const module = moduleOf(text, sizes, wasmLoops);
   const cell = new Function(LOADER_BINDINGS[0], renderJavaScript(module, "function"))({ ...runtime, defineCell }) as Cell;
   return { cell, calls };
-}
-
-/** Forward (recorded and not), backward (param, input, initial-state gradients) and T steps, every array they leave. */
-function everything(cell: Cell, T: number, B: number, seed: number, mask: boolean): Map<string, Real> {
-  const random = mulberry32(seed);
-  const fill = (n: number) => Float32Array.from({ length: n }, () => 2 * random() - 1);
-  const named_ = (specs: readonly { name: string; size: number }[], per: number) => Object.fromEntries(specs.map((s) => [s.name, fill(per * s.size)]));
-  const params = named_(cell.params, 1);
-  const inputs = named_(cell.inputs, T * B);
-  const initial = named_(cell.states, B);
-  const M = mask ? Uint8Array.from({ length: T * B }, () => (random() < 0.7 ? 1 : 0)) : undefined;
-  const out = new Map<string, Real>();
-  const trace = cell.forward(params, inputs, { T, B, initial, ...(M ? { mask: M } : {}) });
-  for (const o of cell.outputs) out.set(`forward ${o.name}`, trace.outputs[o.name]!);
-  for (const s of cell.states) out.set(`final ${s.name}`, trace.final[s.name]!);
-  const inferred = cell.forward(params, inputs, { T, B, initial, record: false, ...(M ? { mask: M } : {}) });
-  for (const o of cell.outputs) out.set(`infer ${o.name}`, inferred.outputs[o.name]!);
-  const grads = cell.createGrads();
-  const back = cell.backward(params, trace, { outputs: named_(cell.outputs, T * B), final: named_(cell.states, B) }, grads);
-  for (const p of cell.params) out.set(`grad ${p.name}`, grads[p.name]!);
-  for (const x of cell.inputs) out.set(`grad ${x.name}`, back.inputs[x.name]!);
-  for (const s of cell.states) out.set(`grad initial ${s.name}`, back.initial[s.name]!);
-  const state = cell.createState(B, initial);
-  for (let t = 0; t < T; t++) {
-    cell.step(params, Object.fromEntries(cell.inputs.map((x) => [x.name, inputs[x.name]!.subarray(t * B * x.size, (t + 1) * B * x.size)])), state);
-    for (const o of cell.outputs) out.set(`step ${t} ${o.name}`, state.outputs[o.name]!.slice());
-  }
-  return out;
 }
 
 const EXAMPLES = readdirSync("examples/cells").filter((f) => f.endsWith(".cell")).map((f) => f.slice(0, -5)).sort();

@@ -18,7 +18,7 @@ import { wasmRowLoopParams, type Real } from "../src/runtime/abi.js";
 import { createArena, plainRowLoops, simdAvailable } from "../src/runtime/products.js";
 import { mulberry32 } from "../src/runtime/random.js";
 import type { Cell } from "../src/runtime/types.js";
-import { firstDifference, sameBits } from "./helpers/bitwise.js";
+import { everything, firstDifference, sameBits } from "./helpers/bitwise.js";
 import { propertySeed } from "./helpers/seed.js";
 
 const sameArrayBits = (a: ArrayLike<number>, b: ArrayLike<number>): number => {
@@ -184,33 +184,6 @@ function built(text: string, sizes: Record<string, number>, rowLoops: boolean): 
   const plan = planKernels(ir, true);
   const options = { dtype: "f32", products: "runtime", runtime: "rnnc/runtime", sourcePath: "cell.cell", sourceText: text, rowLoops } as const;
   return instantiate({ module: describeModule(ir, plan, options, { ir, plan }) });
-}
-
-/** Forward (recorded and not), backward and T steps of `cell` on seeded data, every array they leave. */
-function everything(cell: Cell, T: number, B: number, seed: number, mask: boolean): Map<string, Real> {
-  const random = mulberry32(seed);
-  const fill = (n: number) => Float32Array.from({ length: n }, () => 2 * random() - 1);
-  const named = (specs: readonly { name: string; size: number }[], per: number) => Object.fromEntries(specs.map((s) => [s.name, fill(per * s.size)]));
-  const params = named(cell.params, 1);
-  const inputs = named(cell.inputs, T * B);
-  const initial = named(cell.states, B);
-  const M = mask ? Uint8Array.from({ length: T * B }, () => (random() < 0.7 ? 1 : 0)) : undefined;
-  const out = new Map<string, Real>();
-  const trace = cell.forward(params, inputs, { T, B, initial, ...(M ? { mask: M } : {}) });
-  for (const o of cell.outputs) out.set(`forward ${o.name}`, trace.outputs[o.name]!);
-  for (const s of cell.states) out.set(`final ${s.name}`, trace.final[s.name]!);
-  const inferred = cell.forward(params, inputs, { T, B, initial, record: false, ...(M ? { mask: M } : {}) });
-  for (const o of cell.outputs) out.set(`infer ${o.name}`, inferred.outputs[o.name]!);
-  const grads = cell.createGrads();
-  const back = cell.backward(params, trace, { outputs: named(cell.outputs, T * B) }, grads);
-  for (const p of cell.params) out.set(`grad ${p.name}`, grads[p.name]!);
-  for (const x of cell.inputs) out.set(`grad ${x.name}`, back.inputs[x.name]!);
-  const state = cell.createState(B, initial);
-  for (let t = 0; t < T; t++) {
-    cell.step(params, Object.fromEntries(cell.inputs.map((x) => [x.name, inputs[x.name]!.subarray(t * B * x.size, (t + 1) * B * x.size)])), state);
-    for (const o of cell.outputs) out.set(`step ${t} ${o.name}`, state.outputs[o.name]!.slice());
-  }
-  return out;
 }
 
 const source = (name: string) => readFileSync(`examples/cells/${name}.cell`, "utf8");

@@ -13,6 +13,7 @@ import { assertValidIR } from "../../compiler/ir/verify.js";
 import { optimize } from "../../compiler/passes/index.js";
 import { instantiate } from "../../src/instantiate.js";
 import type { ProductsMode } from "../../src/runtime/abi.js";
+import { mulberry32 } from "../../src/runtime/random.js";
 import type { Cell, Real } from "../../src/runtime/types.js";
 import { randomData } from "./compare.js";
 import { randomCells, randomCellsWithConstants } from "./random-cell.js";
@@ -146,3 +147,35 @@ export function checkCells(how: Exclude<Build, "off">, dtype: DType, numRuns: nu
 
 /** Steps and batch of a run: one row alone, pairs of rows, and pairs with a lone row after them. */
 const [steps, batches] = [fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })];
+
+/**
+ * Forward (recorded and not), backward (param, input and initial-state gradients, seeds for the
+ * outputs and final states) and T steps of `cell` on data seeded by `seed`, every array they leave
+ * by name: two builds of one cell agree when these maps do.
+ */
+export function everything(cell: Cell, T: number, B: number, seed: number, mask: boolean): Map<string, Real> {
+  const random = mulberry32(seed);
+  const fill = (n: number) => Float32Array.from({ length: n }, () => 2 * random() - 1);
+  const named = (specs: readonly { name: string; size: number }[], per: number) => Object.fromEntries(specs.map((s) => [s.name, fill(per * s.size)]));
+  const params = named(cell.params, 1);
+  const inputs = named(cell.inputs, T * B);
+  const initial = named(cell.states, B);
+  const M = mask ? Uint8Array.from({ length: T * B }, () => (random() < 0.7 ? 1 : 0)) : undefined;
+  const out = new Map<string, Real>();
+  const trace = cell.forward(params, inputs, { T, B, initial, ...(M ? { mask: M } : {}) });
+  for (const o of cell.outputs) out.set(`forward ${o.name}`, trace.outputs[o.name]!);
+  for (const s of cell.states) out.set(`final ${s.name}`, trace.final[s.name]!);
+  const inferred = cell.forward(params, inputs, { T, B, initial, record: false, ...(M ? { mask: M } : {}) });
+  for (const o of cell.outputs) out.set(`infer ${o.name}`, inferred.outputs[o.name]!);
+  const grads = cell.createGrads();
+  const back = cell.backward(params, trace, { outputs: named(cell.outputs, T * B), final: named(cell.states, B) }, grads);
+  for (const p of cell.params) out.set(`grad ${p.name}`, grads[p.name]!);
+  for (const x of cell.inputs) out.set(`grad ${x.name}`, back.inputs[x.name]!);
+  for (const s of cell.states) out.set(`grad initial ${s.name}`, back.initial[s.name]!);
+  const state = cell.createState(B, initial);
+  for (let t = 0; t < T; t++) {
+    cell.step(params, Object.fromEntries(cell.inputs.map((x) => [x.name, inputs[x.name]!.subarray(t * B * x.size, (t + 1) * B * x.size)])), state);
+    for (const o of cell.outputs) out.set(`step ${t} ${o.name}`, state.outputs[o.name]!.slice());
+  }
+  return out;
+}
