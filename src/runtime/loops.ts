@@ -4,8 +4,9 @@
  * JavaScript loop. The function computes what the JavaScript loop computes, but four elements
  * side by side, so it runs only where that gives the same numbers: where no array the loop writes
  * overlaps another operand, other than as the very same elements read and written in place in the
- * arena, or as other columns of the same rows (a step's gate gradients side by side in one buffer). Operands outside the arena (a caller's output, an input) are copied into its staging area
- * and written ones copied back, in chunks of rows that fit; where even one row does not fit, or an
+ * arena, or as other columns of the same rows (a step's gate gradients side by side in one buffer).
+ * Operands outside the arena (a caller's output, an input) are copied into its staging area and
+ * written ones copied back, in chunks of rows that fit; where even one row does not fit, or an
  * operand overlaps, the call returns false and the kernel runs its JavaScript loop.
  */
 import type { ElementLoopShape, Products, Real } from "./abi.js";

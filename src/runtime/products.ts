@@ -94,12 +94,13 @@ export function compileLoops(loops: ElementLoops | undefined): ArenaLoops | unde
     shapes: loops.shapes,
     module() {
       if (module !== undefined || compiling) return module ?? undefined;
+      const bytes = bytesOf(loops.wasm);
       try {
-        module = new WebAssembly.Module(bytesOf(loops.wasm));
+        module = new WebAssembly.Module(bytes);
       } catch (e) {
         if (!(e instanceof RangeError)) return void (module = null);
         compiling = true;
-        WebAssembly.compile(bytesOf(loops.wasm)).then((m) => void (module = m), () => void (module = null));
+        WebAssembly.compile(bytes).then((m) => void (module = m), () => void (module = null));
         return undefined;
       }
       return module;
